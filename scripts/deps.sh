@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install the Debian packages firelane needs to build and test.
+# As root it runs apt-get; otherwise it prints the exact line to run.
+# Idempotent: it only asks for what is missing.
+set -eu
+
+PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
+libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
+libyaml-dev libjansson-dev ffmpeg fonts-noto-cjk
+libpaho-mqtt-dev mosquitto"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+line="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "firelane: missing packages; run as root:" >&2
+	echo "  apt-get update && $line" >&2
+	exit 1
+fi
+echo "firelane: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null
