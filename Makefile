@@ -1,0 +1,47 @@
+# Thin driver over CMake: the two set-up commands of the README and friends.
+#   make demo    build, generate a scene, replay it in real time printing events
+#   make test    install what is missing, build, run the whole suite (ctest)
+#   make bench   build, print throughput and memory figures as JSON
+JOBS ?= 2
+BUILD ?= build
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test test-sanitize bench demo fuzz clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-sanitize: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFL_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j$(JOBS)
+	cd build-asan && FL_QUICK=1 ctest --output-on-failure -j$(JOBS)
+
+bench: build
+	@scripts/bench.sh $(BUILD)
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+# Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+		-DFL_FUZZ=ON -DFL_SANITIZE=ON >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+	@for t in build-fuzz/tests/fuzz_*; do \
+		name=$${t##*/fuzz_}; mkdir -p build-fuzz/corpus-$$name; \
+		$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
+	done
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,140 @@
+/*
+ * config.h - the edge configuration: its schema, defaults and validation.
+ *
+ * A note on the model. The configuration is a plain struct of fixed-size
+ * arrays (no heap), filled from a table of settings (redis's standardConfig):
+ * every key has a type, a default, bounds and a help line, and the same table
+ * generates the sample configuration and docs/config.md. Validation happens
+ * once, at load, and names the file and line of the offending key; nothing
+ * downstream clamps or repairs values.
+ *
+ * The YAML itself is read by src/config (libyaml) into a small node tree
+ * (fl_node, below) that carries line numbers; this module only walks that
+ * tree, so it stays free of I/O and can be fuzzed and unit-tested directly.
+ */
+#ifndef FL_CONFIG_H
+#define FL_CONFIG_H
+
+#include <stddef.h>
+
+#define FL_ID_MAX 64       /* ids: [A-Za-z0-9_.-], 1..63 chars */
+#define FL_NAME_MAX 128    /* display names, UTF-8 */
+#define FL_PATH_MAX 1024
+#define FL_MAX_CAMERAS 4
+#define FL_MAX_LANES 8     /* per camera */
+#define FL_MAX_POINTS 16   /* per lane polygon */
+#define FL_MAX_HOURS 4     /* active-hour ranges per lane */
+
+/* What may count as an obstruction (bit set). */
+enum fl_class {
+	FL_CLASS_VEHICLE = 1 << 0, /* car, van, truck, bus, e-bike, tricycle */
+	FL_CLASS_OBJECT = 1 << 1,  /* boxes, goods, material, anything else */
+	FL_CLASS_PERSON = 1 << 2   /* people standing or sitting */
+};
+
+typedef struct fl_point {
+	double x, y;
+} fl_point;
+
+/* Minutes since local midnight, [start, end); start > end wraps midnight. */
+typedef struct fl_hours {
+	int start_min, end_min;
+} fl_hours;
+
+typedef struct fl_lane_conf {
+	char id[FL_ID_MAX];
+	char name[FL_NAME_MAX];     /* display name; defaults to id */
+	fl_point points[FL_MAX_POINTS]; /* source-frame pixels */
+	int npoints;
+	double dwell_s;      /* at rest this long in the lane: alarm */
+	double clear_s;      /* lane seen clear this long: incident closes */
+	double occlusion_s;  /* a hidden obstruction is held this long */
+	double min_size_px;  /* smaller objects (either side) are ignored */
+	int classes;         /* fl_class bits that count as obstruction */
+	fl_hours hours[FL_MAX_HOURS]; /* when alarms are raised */
+	int nhours;          /* 0: always */
+	double warn_s;        /* on-site warning (later issue) */
+	double warn_repeat_s;
+	double escalate_s;
+	int line;            /* where the lane was defined, for messages */
+} fl_lane_conf;
+
+typedef struct fl_camera_conf {
+	char id[FL_ID_MAX];
+	char source[FL_PATH_MAX];    /* URL, file, pattern, /dev/videoN */
+	char reference[FL_PATH_MAX]; /* clear-lane image; "" for none */
+	double fps;                  /* for image sequences; 0 = from stream */
+	int width, height;           /* expected frame size; 0 = unchecked */
+	fl_lane_conf lanes[FL_MAX_LANES];
+	int nlanes;
+	int line;
+} fl_camera_conf;
+
+typedef struct fl_detect_conf {
+	int analysis_width;    /* analysis frame width, pixels */
+	double analysis_fps;   /* analysed frames per second of video */
+	double rest_s;         /* still this long: at rest */
+	char model[FL_PATH_MAX]; /* optional dnn (.cfg or .onnx); "" none */
+	double model_interval_s; /* classify a candidate at most this often */
+	double model_conf;     /* detector confidence threshold */
+	int people_detector;   /* HOG person check without a model */
+} fl_detect_conf;
+
+typedef struct fl_config {
+	char path[FL_PATH_MAX]; /* file it was loaded from */
+	char device_id[FL_ID_MAX];
+	char site[FL_NAME_MAX];
+	fl_detect_conf detect;
+	fl_camera_conf cameras[FL_MAX_CAMERAS];
+	int ncameras;
+} fl_config;
+
+/*
+ * A parsed YAML document: a tree of maps, sequences and scalars, each with the
+ * 1-based line it started on. Built by src/config/yaml.c; the tree owns all
+ * its strings. fl_node_free() frees a whole tree and accepts NULL.
+ */
+enum fl_node_kind { FL_NODE_SCALAR, FL_NODE_MAP, FL_NODE_SEQ };
+
+typedef struct fl_node {
+	enum fl_node_kind kind;
+	int line;
+	char *scalar;          /* SCALAR: the text */
+	int quoted;            /* SCALAR: was quoted (never a number/bool) */
+	char **keys;           /* MAP: keys[i] -> items[i] */
+	struct fl_node **items; /* MAP values or SEQ elements */
+	size_t n;
+} fl_node;
+
+void fl_node_free(fl_node *n);
+
+/* Fill cfg with every default (a valid config with no cameras). */
+void fl_config_defaults(fl_config *cfg);
+
+/*
+ * Apply a parsed document to cfg (which must hold defaults) and validate it.
+ * file names the source in messages. On error returns FL_ECONFIG and writes
+ * "file:line: reason" into err (errlen bytes, NUL-terminated); cfg is then
+ * partially filled and must not be used.
+ */
+int fl_config_apply(fl_config *cfg, const fl_node *doc, const char *file,
+		    char *err, size_t errlen);
+
+/*
+ * Check a camera's lanes against the real frame size once the source is open:
+ * a lane with a point outside [0,w]x[0,h] is an error naming file:line.
+ */
+int fl_config_check_frame(const fl_config *cfg, int camera, int w, int h,
+			  char *err, size_t errlen);
+
+/* Write the effective configuration as YAML (every key, defaults included).
+ * Returns bytes that would be written (snprintf semantics). */
+size_t fl_config_dump(const fl_config *cfg, char *buf, size_t len);
+
+/* Write the reference of every key (markdown) from the schema table. */
+size_t fl_config_doc(char *buf, size_t len);
+
+/* 1 if lane conf is active at minute-of-day m. */
+int fl_lane_active(const fl_lane_conf *lane, int minute_of_day);
+
+#endif /* FL_CONFIG_H */

@@ -1,0 +1,56 @@
+/*
+ * event.h - what the incident logic tells the world, and its JSON line form.
+ *
+ * Detection is decoupled from consequences: src/core emits fl_event values
+ * through a callback; sinks (the replay events file, stdout, later MQTT, the
+ * evidence writer, the warning output) subscribe. The JSON form is the one of
+ * SPEC 5.2: one object per line, "type", "lane", "incident_id",
+ * "video_time_s", "bbox" and extra fields that scorers ignore.
+ */
+#ifndef FL_EVENT_H
+#define FL_EVENT_H
+
+#include <stddef.h>
+
+#define FL_INCIDENT_ID_MAX 96
+
+enum fl_event_type {
+	FL_EV_OCCUPIED, /* an object came to rest in the lane */
+	FL_EV_ALARM,    /* at rest for dwell_s: the lane is blocked */
+	FL_EV_CLEARED,  /* an alarmed obstruction left; incident closed */
+	FL_EV_VACATED,  /* an object left before its alarm; nothing kept */
+	FL_EV_WARNED,   /* on-site warning given (later issue) */
+	FL_EV_ESCALATED /* handed to enforcement (later issue) */
+};
+
+typedef struct fl_event {
+	enum fl_event_type type;
+	const char *camera;   /* borrowed, lives as long as the config */
+	const char *lane;
+	char incident_id[FL_INCIDENT_ID_MAX];
+	double t;             /* video time the event happened, seconds */
+	double rest_since;    /* when the object came to rest */
+	double left_at;       /* CLEARED/VACATED: when the lane was first
+				 seen clear again; else unused */
+	double bbox[4];       /* x, y, w, h in source pixels */
+	int cls;              /* fl_class bit or 0 when unknown */
+} fl_event;
+
+/* Sink: ev is borrowed for the duration of the call. */
+typedef void (*fl_event_fn)(const fl_event *ev, void *user);
+
+const char *fl_event_type_name(enum fl_event_type type);
+
+/* "vehicle", "object", "person" or "unknown". */
+const char *fl_class_name(int cls);
+
+/*
+ * Format ev as one JSON object (no trailing newline) into buf.
+ * Returns the length it needs (snprintf semantics); strings are escaped.
+ */
+size_t fl_event_json(const fl_event *ev, char *buf, size_t len);
+
+/* Escape s as a JSON string (with quotes) into buf; snprintf semantics. */
+size_t fl_json_string(const char *s, char *buf, size_t len);
+
+#endif /* FL_EVENT_H */

@@ -1,0 +1,21 @@
+/*
+ * fl.c - the error table (see fl.h). Core holds no state: the log hook
+ * lives in src/util/log.c.
+ */
+#include "fl.h"
+
+#include <stdio.h>
+
+const char *fl_strerror(int err)
+{
+	switch (err) {
+	case FL_OK:
+		return "success";
+#define XX(name, val, msg) \
+	case FL_E##name:   \
+		return msg;
+		FL_ERRNO_MAP(XX)
+#undef XX
+	}
+	return "unknown error";
+}

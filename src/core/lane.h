@@ -1,0 +1,74 @@
+/*
+ * lane.h - the incident state machine of one lane.
+ *
+ * See lane.c for the essay on dwell, hysteresis and occlusion. In short: the
+ * dwell clock belongs to a *spot* (a place in the lane where an object rests),
+ * never to a tracker id. Detection reports, every analysis tick, what it sees
+ * at rest (fl_sighting); the lane matches sightings to its spots by overlap,
+ * and turns their history into events: occupied, alarm, cleared, vacated.
+ *
+ * Pure C: no I/O, no clocks (time comes in), no globals. The caller owns the
+ * fl_lane (init/deinit pattern); it borrows conf for its whole life.
+ */
+#ifndef FL_LANE_H
+#define FL_LANE_H
+
+#include "config.h"
+#include "event.h"
+
+#define FL_LANE_SPOTS 8
+
+/* What detection sees of one object at rest during a tick. */
+enum fl_seen {
+	FL_SEEN_PRESENT, /* the object itself is visible */
+	FL_SEEN_HIDDEN,  /* something else stands in front of it */
+	FL_SEEN_GONE     /* the clear lane is visible where it stood */
+};
+
+typedef struct fl_sighting {
+	double box[4];     /* x, y, w, h, source pixels */
+	double rest_since; /* video time the object came to rest */
+	double inside;     /* fraction of the object inside the lane, 0..1 */
+	int cls;           /* fl_class bit, 0 = unknown (counts as object) */
+	enum fl_seen seen;
+} fl_sighting;
+
+typedef struct fl_spot {
+	int used;
+	char incident_id[FL_INCIDENT_ID_MAX];
+	double box[4];
+	double rest_since;
+	double last_present; /* last tick the object was seen */
+	double hidden_since; /* start of the current occlusion, -1 none */
+	double gone_since;   /* start of the current clear view, -1 none */
+	int cls;
+	int alarmed;
+	int counted;         /* 0 while its class does not obstruct */
+} fl_spot;
+
+typedef struct fl_lane {
+	const fl_lane_conf *conf;
+	const char *camera;      /* borrowed */
+	char id_prefix[48];      /* incident ids: <prefix>-<lane>-<n> */
+	unsigned next_seq;
+	fl_spot spots[FL_LANE_SPOTS];
+} fl_lane;
+
+/* id_prefix makes incident ids unique across runs (device and start time). */
+void fl_lane_init(fl_lane *lane, const fl_lane_conf *conf, const char *camera,
+		  const char *id_prefix);
+
+/*
+ * One analysis tick at video time t. active is 1 when the lane's active hours
+ * include now (alarms wait while 0). s[0..n) are this tick's sightings for the
+ * camera; those not in this lane are ignored. Events go to emit in order.
+ */
+void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
+		    size_t n, fl_event_fn emit, void *user);
+
+/* End of input: nothing is emitted; open incidents simply stay open. */
+
+/* "clear", "occupied" or "blocked" (SPEC 5.4 lane state). */
+const char *fl_lane_state(const fl_lane *lane);
+
+#endif /* FL_LANE_H */

@@ -1,0 +1,63 @@
+/*
+ * source.h - video input through FFmpeg (libavformat/libavcodec).
+ *
+ * One API for files, image-sequence patterns ("frames/in%06d.jpg"), RTSP and
+ * HTTP URLs and V4L2 devices ("/dev/video0"). Frames come out decoded in the
+ * codec's own planar YUV; analysis reads the luma plane directly (no colour
+ * conversion on the hot path), evidence asks for a BGR copy only when needed.
+ *
+ * Time: every frame carries video time in seconds from the first frame, taken
+ * from container timestamps when present, else frame index / fps.
+ *
+ * Threads: decoding uses `threads` decoder threads (1 = single-threaded, what
+ * the benchmarks measure). A source is used from one thread at a time.
+ */
+#ifndef FL_SOURCE_H
+#define FL_SOURCE_H
+
+#include <stdint.h>
+
+typedef struct fl_source fl_source;
+
+typedef struct fl_source_opts {
+	double fps;      /* rate of image sequences, and fallback; 0 = 25 */
+	int threads;     /* decoder threads; 0 = 1 */
+	int realtime;    /* 1: files paced at their frame rate (live mode) */
+	int timeout_ms;  /* network open/read timeout; 0 = 10000 */
+} fl_source_opts;
+
+/* A decoded frame. Borrowed: valid until the next fl_source_read() or
+ * fl_source_close() on the same source. */
+typedef struct fl_frame {
+	const uint8_t *luma; /* width x height, 8-bit */
+	int stride;          /* bytes per luma row */
+	int width, height;
+	double t;            /* video time, seconds */
+	int64_t index;       /* 0-based frame number */
+	void *priv;          /* the AVFrame, for fl_frame_bgr() */
+} fl_frame;
+
+/*
+ * Open url. On failure returns NULL and writes the reason (with the url) to
+ * err. The source owns its FFmpeg state; free it with fl_source_close().
+ */
+fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
+			  char *err, size_t errlen);
+
+/*
+ * Decode the next frame into *f. Returns 0, FL_EEOF at a clean end of input,
+ * or FL_EDECODE / FL_EIO with the reason in err (a truncated or corrupt file
+ * that yields no frames at all, a read error).
+ */
+int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen);
+
+/* Copy frame f as packed BGR24 (w*h*3 bytes at dst, row stride w*3). */
+int fl_frame_bgr(const fl_frame *f, uint8_t *dst);
+
+/* Stream frame rate as reported (or opts->fps). */
+double fl_source_fps(const fl_source *s);
+
+/* NULL-safe. */
+void fl_source_close(fl_source *s);
+
+#endif /* FL_SOURCE_H */
