@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#define FL_INCIDENT_ID_MAX 96
+#define FL_INCIDENT_ID_MAX 128
 
 enum fl_event_type {
 	FL_EV_OCCUPIED, /* an object came to rest in the lane */

@@ -1,0 +1,141 @@
+/*
+ * event.c - names of events and classes, and the JSON line codec.
+ *
+ * The codec writes with snprintf into a caller buffer, so it allocates
+ * nothing and can be used from any sink. Numbers are printed with enough
+ * digits for milliseconds of video time; strings are escaped for JSON
+ * (control characters as \u00XX, UTF-8 passed through unchanged).
+ */
+#include "event.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+const char *fl_event_type_name(enum fl_event_type type)
+{
+	switch (type) {
+	case FL_EV_OCCUPIED:
+		return "occupied";
+	case FL_EV_ALARM:
+		return "alarm";
+	case FL_EV_CLEARED:
+		return "cleared";
+	case FL_EV_VACATED:
+		return "vacated";
+	case FL_EV_WARNED:
+		return "warned";
+	case FL_EV_ESCALATED:
+		return "escalated";
+	}
+	return "unknown";
+}
+
+const char *fl_class_name(int cls)
+{
+	switch (cls) {
+	case FL_CLASS_VEHICLE:
+		return "vehicle";
+	case FL_CLASS_OBJECT:
+		return "object";
+	case FL_CLASS_PERSON:
+		return "person";
+	}
+	return "unknown";
+}
+
+/* Append to buf at *pos, keeping snprintf semantics over the whole line. */
+static void put(char *buf, size_t len, size_t *pos, const char *s, size_t n)
+{
+	if (*pos < len) {
+		size_t room = len - *pos - 1;
+		memcpy(buf + *pos, s, n < room ? n : room);
+		buf[*pos + (n < room ? n : room)] = '\0';
+	}
+	*pos += n;
+}
+
+size_t fl_json_string(const char *s, char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	if (len)
+		buf[0] = '\0';
+	put(buf, len, &pos, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char esc[8];
+		switch (*p) {
+		case '"':
+			put(buf, len, &pos, "\\\"", 2);
+			break;
+		case '\\':
+			put(buf, len, &pos, "\\\\", 2);
+			break;
+		case '\n':
+			put(buf, len, &pos, "\\n", 2);
+			break;
+		case '\r':
+			put(buf, len, &pos, "\\r", 2);
+			break;
+		case '\t':
+			put(buf, len, &pos, "\\t", 2);
+			break;
+		default:
+			if (*p < 0x20) {
+				snprintf(esc, sizeof(esc), "\\u%04x", *p);
+				put(buf, len, &pos, esc, 6);
+			} else {
+				put(buf, len, &pos, (const char *)p, 1);
+			}
+		}
+	}
+	put(buf, len, &pos, "\"", 1);
+	return pos;
+}
+
+/* Append a formatted fragment; fragments here are short and bounded. */
+static void putf(char *buf, size_t len, size_t *pos, const char *fmt, double a,
+		 double b, double c, double d)
+{
+	char tmp[160];
+	int n = snprintf(tmp, sizeof(tmp), fmt, a, b, c, d);
+
+	if (n > 0)
+		put(buf, len, pos, tmp, (size_t)n);
+}
+
+static void put_str(char *buf, size_t len, size_t *pos, const char *key,
+		    const char *val)
+{
+	char tmp[512];
+	size_t n;
+
+	put(buf, len, pos, key, strlen(key));
+	n = fl_json_string(val ? val : "", tmp, sizeof(tmp));
+	if (n >= sizeof(tmp)) /* too long to escape in place: give up on it */
+		n = fl_json_string("", tmp, sizeof(tmp));
+	put(buf, len, pos, tmp, n);
+}
+
+size_t fl_event_json(const fl_event *ev, char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	if (len)
+		buf[0] = '\0';
+	put_str(buf, len, &pos, "{\"type\":", fl_event_type_name(ev->type));
+	put_str(buf, len, &pos, ",\"camera\":", ev->camera);
+	put_str(buf, len, &pos, ",\"lane\":", ev->lane);
+	put_str(buf, len, &pos, ",\"incident_id\":", ev->incident_id);
+	putf(buf, len, &pos, ",\"video_time_s\":%.3f,\"rest_since_s\":%.3f",
+	     ev->t, ev->rest_since, 0, 0);
+	putf(buf, len, &pos, ",\"bbox\":[%.0f,%.0f,%.0f,%.0f]", ev->bbox[0],
+	     ev->bbox[1], ev->bbox[2], ev->bbox[3]);
+	put_str(buf, len, &pos, ",\"class\":", fl_class_name(ev->cls));
+	if (ev->type == FL_EV_CLEARED || ev->type == FL_EV_VACATED)
+		putf(buf, len, &pos, ",\"left_at_s\":%.3f,\"duration_s\":%.3f",
+		     ev->left_at, ev->left_at - ev->rest_since, 0, 0);
+	put(buf, len, &pos, "}", 1);
+	return pos;
+}
