@@ -1,0 +1,62 @@
+/*
+ * eval.h - the pieces of the firelane-eval program: reports and the suite
+ * runner. score.h holds the rules, truth.h the parsers.
+ *
+ * Ownership: an eval_result owns its name; eval_results_free() frees an
+ * array of n results and the array itself (NULL-safe).
+ */
+#ifndef FL_EVAL_EVAL_H
+#define FL_EVAL_EVAL_H
+
+#include "score.h"
+
+#include <stdio.h>
+
+/* Process exit codes. */
+enum {
+	EVAL_EXIT_OK = 0,
+	EVAL_EXIT_FAIL = 1,   /* below a threshold, or an edge run failed */
+	EVAL_EXIT_ERROR = 2   /* bad usage or unreadable/malformed input */
+};
+
+typedef struct eval_result {
+	char *name;           /* clip name shown in reports */
+	int failed;           /* 1: no figures; error says why */
+	char error[512];
+	eval_figures f;
+} eval_result;
+
+void eval_results_free(eval_result *r, size_t n);
+
+/* Sum the figures of every clip that did not fail, then finish them. */
+void eval_results_total(const eval_result *r, size_t n, eval_figures *total);
+
+/* A table for people, one row per clip and a TOTAL row. */
+void eval_report_table(FILE *out, const eval_result *r, size_t n,
+		       const eval_figures *total);
+
+/* One JSON object {"clips": [...], "total": {...}} and a newline.
+ * Returns 0 or FL_ENOMEM. */
+int eval_report_json(FILE *out, const eval_result *r, size_t n,
+		     const eval_figures *total);
+
+typedef struct eval_suite_opts {
+	const char *dir;       /* folder of ground-truth *.json */
+	const char *edge;      /* edge binary; NULL: beside this program */
+	const char *model;     /* passed as --model when set */
+	const char *data_root; /* media paths are relative to this */
+	const char *out;       /* config/events/log folder; NULL: temp */
+	int jobs;              /* clips run at once, >= 1 */
+} eval_suite_opts;
+
+/*
+ * Run the edge on every clip of the suite and score it. On return *res holds
+ * *nres results (caller frees with eval_results_free), also on failure when
+ * some were made. Returns EVAL_EXIT_OK, EVAL_EXIT_FAIL when an edge run
+ * failed, or EVAL_EXIT_ERROR for bad ground truth, output or usage. Progress
+ * and errors are written to stderr.
+ */
+int eval_suite_run(const eval_suite_opts *o, eval_result **res,
+		   size_t *nres);
+
+#endif /* FL_EVAL_EVAL_H */

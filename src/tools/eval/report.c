@@ -1,0 +1,171 @@
+/*
+ * report.c - the figures as a table for people and as JSON for programs.
+ *
+ * Both forms carry the same figures under the same names (docs/eval.md).
+ * Totals are made by adding counters and sums over clips and only then
+ * dividing: a total F1 is the F1 of all incidents, not a mean of clip F1s,
+ * so a long clip with many incidents weighs more than a short one.
+ *
+ * A mean over nothing (no true alarm, no clear found) is undefined: "-" in
+ * the table, null in JSON, never a made-up 0.
+ */
+#include "eval.h"
+
+#include "fl.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void eval_results_free(eval_result *r, size_t n)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(r[i].name);
+	free(r);
+}
+
+void eval_results_total(const eval_result *r, size_t n, eval_figures *total)
+{
+	memset(total, 0, sizeof(*total));
+	for (size_t i = 0; i < n; i++)
+		if (!r[i].failed)
+			eval_figures_add(total, &r[i].f);
+	eval_figures_finish(total);
+}
+
+/* "%7.2f" or a right-aligned "-" when x is undefined. */
+static void cell(FILE *out, int width, double x)
+{
+	if (isnan(x))
+		fprintf(out, " %*s", width, "-");
+	else
+		fprintf(out, " %*.2f", width, x);
+}
+
+static void table_row(FILE *out, const char *name, const eval_figures *f)
+{
+	fprintf(out, "%-24.24s %3d %3d %3d", name, f->tp, f->fp, f->fn);
+	cell(out, 5, f->precision);
+	cell(out, 5, f->recall);
+	cell(out, 5, f->f1);
+	cell(out, 6, f->delay_mean);
+	cell(out, 6, f->delay_max);
+	cell(out, 6, f->delay_abs_mean);
+	fprintf(out, "  %2d/%-2d %3d", f->clears_on_time, f->clears_due,
+		f->clears_missing);
+	cell(out, 6, f->clear_err_mean);
+	fprintf(out, " %5d  %3d %3d %3d %3d %3d\n", f->early_clears,
+		f->fp_must_not_alarm, f->fp_short_stop, f->fp_duplicate,
+		f->fp_nothing, f->ignored);
+}
+
+void eval_report_table(FILE *out, const eval_result *r, size_t n,
+		       const eval_figures *total)
+{
+	fprintf(out, "%-24s %3s %3s %3s %5s %5s %5s %6s %6s %6s  %5s %3s %6s %5s  %3s %3s %3s %3s %3s\n",
+		"clip", "TP", "FP", "FN", "P", "R", "F1", "delay", "max",
+		"|dly|", "clr", "mis", "clrerr", "early", "mna", "sht",
+		"dup", "nth", "ign");
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].failed)
+			fprintf(out, "%-24.24s FAILED: %s\n", r[i].name,
+				r[i].error);
+		else
+			table_row(out, r[i].name, &r[i].f);
+	}
+	table_row(out, "TOTAL", total);
+}
+
+/* A JSON number rounded to 4 decimals, or null when undefined. */
+static json_t *jnum(double x)
+{
+	if (isnan(x) || isinf(x))
+		return json_null();
+	return json_real(round(x * 1e4) / 1e4);
+}
+
+/* The figures as a new JSON object, or NULL on allocation failure. */
+static json_t *figures_json(const char *name, const eval_figures *f)
+{
+	json_t *o = json_object();
+	int bad = 0;
+
+	if (!o)
+		return NULL;
+#define I(k, v) bad |= json_object_set_new(o, k, json_integer(v))
+#define D(k, v) bad |= json_object_set_new(o, k, jnum(v))
+	if (name)
+		bad |= json_object_set_new(o, "clip", json_string(name));
+	I("tp", f->tp);
+	I("fp", f->fp);
+	I("fn", f->fn);
+	D("precision", f->precision);
+	D("recall", f->recall);
+	D("f1", f->f1);
+	D("alarm_delay_mean_s", f->delay_mean);
+	D("alarm_delay_max_s", f->delay_max);
+	D("alarm_delay_abs_mean_s", f->delay_abs_mean);
+	I("clears_due", f->clears_due);
+	I("clears_on_time", f->clears_on_time);
+	I("clears_late", f->clears_late);
+	I("clears_missing", f->clears_missing);
+	D("clear_error_mean_s", f->clear_err_mean);
+	I("early_clears", f->early_clears);
+	I("fp_must_not_alarm", f->fp_must_not_alarm);
+	I("fp_short_stop", f->fp_short_stop);
+	I("fp_duplicate", f->fp_duplicate);
+	I("fp_nothing_there", f->fp_nothing);
+	I("ignored", f->ignored);
+#undef I
+#undef D
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int eval_report_json(FILE *out, const eval_result *r, size_t n,
+		     const eval_figures *total)
+{
+	json_t *root = json_object(), *clips = json_array(), *t;
+	char *text = NULL;
+	int rc = FL_ENOMEM, bad;
+
+	if (!root || !clips)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		json_t *c;
+
+		if (r[i].failed) {
+			c = json_pack("{s:s, s:s}", "clip", r[i].name,
+				      "error", r[i].error);
+		} else {
+			c = figures_json(r[i].name, &r[i].f);
+		}
+		if (!c || json_array_append_new(clips, c))
+			goto out;
+	}
+	t = figures_json(NULL, total);
+	if (!t)
+		goto out;
+	/* json_object_set_new() takes the reference even when it fails. */
+	bad = json_object_set_new(root, "clips", clips);
+	clips = NULL;
+	bad |= json_object_set_new(root, "total", t);
+	if (bad)
+		goto out;
+	text = json_dumps(root, JSON_REAL_PRECISION(10));
+	if (!text)
+		goto out;
+	fprintf(out, "%s\n", text);
+	rc = 0;
+out:
+	free(text);
+	json_decref(clips);
+	json_decref(root);
+	return rc;
+}
