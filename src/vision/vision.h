@@ -1,0 +1,165 @@
+/*
+ * vision.h - the only door into OpenCV: a small C API over cv::dnn, HOG and
+ * image files.
+ *
+ * A note on what vision is for. Firelane finds obstructions with cheap
+ * per-pixel models in C (src/detect): something new that stays at rest in a
+ * lane. Those models cannot say *what* is at rest. Vision answers that one
+ * question for a candidate region: is it a vehicle, a person (who will
+ * usually walk away, so the incident should wait), or other clutter (piled
+ * goods, a suitcase), which still blocks the lane. It is called rarely - once
+ * per candidate, not per frame - so a CPU-only detector with a one-thread
+ * budget is enough.
+ *
+ * Rules this header keeps:
+ *  - C11 callers only ever see plain structs, ints and caller-owned buffers.
+ *    The C++ lives in the .cpp files beside this header; no C++ exception
+ *    crosses this API: every entry point catches everything and returns a negative fl_errno
+ *    (or NULL plus a message for constructors).
+ *  - Images are packed 8-bit planes: BGR24 (stride w*3) or gray (with an
+ *    explicit stride). Boxes are doubles in the pixels of the image passed in,
+ *    never normalised, and a roi never changes the coordinate frame.
+ *  - Libraries never print: diagnostics go through fl_log(.., "vision", ..).
+ *  - Threads: fl_detector_create() calls cv::setNumThreads(1) (the device
+ *    budget for analysis is one thread; OpenCV's pool would otherwise take
+ *    every core). A detector or people object is not thread-safe: use one per
+ *    thread. The free functions are thread-safe.
+ */
+#ifndef FL_VISION_H
+#define FL_VISION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a box is, as far as a fire lane cares. COCO mapping: person -> PERSON;
+ * bicycle, car, motorbike, bus, train, truck -> VEHICLE; everything else
+ * (suitcase, chair, ...) -> OTHER. */
+enum fl_vclass {
+	FL_VCLASS_OTHER = 0,
+	FL_VCLASS_VEHICLE = 1,
+	FL_VCLASS_PERSON = 2
+};
+
+/* One detection. x, y, w, h: top-left and size in pixels of the full image
+ * passed to the run call (clipped to it). conf: in [0,1] for the detector
+ * (class score times objectness); for fl_people_run the raw HOG SVM margin
+ * (0 = on the decision boundary, ~1+ = confident), see fl_people_run.
+ * vclass: enum fl_vclass. coco_id: 0-based COCO-80 index (0 = person, 2 = car,
+ * 7 = truck), or -1 when the box does not come from a COCO model (HOG). */
+typedef struct fl_detection {
+	double x, y, w, h;
+	double conf;
+	int vclass;
+	int coco_id;
+} fl_detection;
+
+/* Map a 0-based COCO-80 class index to enum fl_vclass (OTHER when out of
+ * range). Pure. */
+int fl_vclass_from_coco(int coco_id);
+
+/* A static name for an fl_vclass ("other", "vehicle", "person"); never NULL. */
+const char *fl_vclass_name(int vclass);
+
+/* ---- object detector (cv::dnn) ---------------------------------------- */
+
+typedef struct fl_detector fl_detector;
+
+/* Load a COCO-80 detector. Supported:
+ *  - Darknet YOLO (.cfg; the .weights beside it with the same basename; a
+ *    .weights path is also accepted and finds its .cfg). Input size is read
+ *    from the cfg's [net] width/height (320x320 for Yolo-Fastest 1.1).
+ *  - ONNX (.onnx) with a YOLOv5-style output [1, N, 85] or a YOLOv8-style
+ *    output [1, 84, N], 640x640 input. Any other output layout fails here
+ *    (FL_EUNSUPPORTED in the log and message).
+ * Preprocessing: scale 1/255, BGR->RGB, stretch to the input size (no
+ * letterbox). conf: score threshold in (0,1]. create runs one warm-up
+ * inference, so a model whose outputs cannot be decoded fails here rather than
+ * on the first frame.
+ * path is borrowed for the call only. err (errlen bytes, may be NULL/0) gets a
+ * one-line reason naming the path on failure. Returns a detector the caller
+ * frees with fl_detector_destroy(), or NULL. */
+fl_detector *fl_detector_create(const char *path, double conf, char *err,
+				size_t errlen);
+
+/* Detect on a packed BGR24 image (w*h*3 bytes, stride w*3), borrowed for the
+ * call. roi: NULL for the whole image, or 4 doubles x, y, w, h in image
+ * pixels; the roi is expanded by 25% of its size on each side (clamped to the
+ * image) for context, cropped, run, and the boxes are mapped back to image
+ * coordinates. Per-class NMS at IoU 0.45. Up to max results, best first, are
+ * written into out (caller-allocated, max entries; may be NULL when max is 0).
+ * Returns the number written (>= 0), or FL_EINVAL (bad arguments, empty roi
+ * after clamping), FL_ENOMEM, FL_EUNSUPPORTED (unexpected output layout) or
+ * FL_EIO (OpenCV failed; details in the log). */
+int fl_detector_run(fl_detector *d, const uint8_t *bgr, int w, int h,
+		    const double *roi, fl_detection *out, int max);
+
+/* Input size the model runs at (e.g. 320x320); either pointer may be NULL. */
+void fl_detector_input_size(const fl_detector *d, int *w, int *h);
+
+/* Free a detector. NULL is a no-op. */
+void fl_detector_destroy(fl_detector *d);
+
+/* ---- people without a model (HOG) ------------------------------------- */
+
+typedef struct fl_people fl_people;
+
+/* OpenCV's built-in HOG people detector (Dalal-Triggs, 64x128 window,
+ * HOGDescriptor::getDefaultPeopleDetector). Needs no files. Returns an object
+ * freed with fl_people_destroy(), or NULL with a reason in err. */
+fl_people *fl_people_create(char *err, size_t errlen);
+
+/* Find upright people in an 8-bit gray plane (w x h, row stride >= w bytes),
+ * borrowed for the call. roi as in fl_detector_run (expanded 25% per side).
+ * The window is 64x128, so a person must be about 100+ px tall to be found;
+ * with a roi the crop is upscaled (up to 4x) so the roi's height becomes at
+ * least 160 px. Boxes are the detection windows shrunk to 80% (the window
+ * has margins round the body). Results: vclass PERSON, coco_id -1, conf = SVM margin (not a
+ * probability; boxes below margin 0 are never returned). Up to max results,
+ * best first, into out (caller-allocated). Returns the number written or a
+ * negative fl_errno as fl_detector_run. */
+int fl_people_run(fl_people *p, const uint8_t *gray, int w, int h, int stride,
+		  const double *roi, fl_detection *out, int max);
+
+/* Free a people detector. NULL is a no-op. */
+void fl_people_destroy(fl_people *p);
+
+/* ---- images ----------------------------------------------------------- */
+
+/* Load an image file (PNG, JPEG, BMP ... whatever imgcodecs reads) as 8-bit
+ * gray, resized to w x h with INTER_AREA into dst (caller-allocated, w*h
+ * bytes, stride w). dst NULL: only report the native size (w, h ignored).
+ * native_w/native_h (either may be NULL) get the file's own size. path is
+ * borrowed. Returns 0, FL_ENOENT (no such file), FL_EFORMAT (not a decodable
+ * image), FL_EINVAL or FL_EIO; err gets a reason naming the path. */
+int fl_image_load_gray(const char *path, int w, int h, uint8_t *dst,
+		       int *native_w, int *native_h, char *err, size_t errlen);
+
+/* Load an image file as packed BGR24 at its native size. On success *bgr is a
+ * malloc'd buffer of (*w)*(*h)*3 bytes that the caller frees with free().
+ * Errors as fl_image_load_gray; *bgr is NULL then. */
+int fl_image_load_bgr(const char *path, uint8_t **bgr, int *w, int *h,
+		      char *err, size_t errlen);
+
+/* Write a packed BGR24 frame (borrowed) as PNG (.png) or JPEG (.jpg, .jpeg,
+ * quality 90), chosen by the path's extension (case-insensitive). Returns 0,
+ * FL_EUNSUPPORTED (other extension), FL_EINVAL or FL_EIO (cannot write). */
+int fl_image_write_bgr(const char *path, const uint8_t *bgr, int w, int h,
+		       char *err, size_t errlen);
+
+/* Resize an 8-bit gray plane (sw x sh, row stride sstride >= sw) to dw x dh
+ * with INTER_AREA (a box average when shrinking) into dst (caller-allocated,
+ * dw*dh bytes, stride dw). src and dst are borrowed and must not overlap.
+ * The per-frame fast path: dst is written in place (OpenCV may use scratch
+ * memory internally). Returns 0 or FL_EINVAL / FL_EIO. */
+int fl_resize_gray(const uint8_t *src, int sw, int sh, int sstride,
+		   uint8_t *dst, int dw, int dh);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FL_VISION_H */
