@@ -104,6 +104,7 @@ typedef struct fl_node {
 	char **keys;           /* MAP: keys[i] -> items[i] */
 	struct fl_node **items; /* MAP values or SEQ elements */
 	size_t n;
+	int *key_lines;        /* MAP: line of keys[i]; NULL: use items[i] */
 } fl_node;
 
 void fl_node_free(fl_node *n);
@@ -133,6 +134,11 @@ size_t fl_config_dump(const fl_config *cfg, char *buf, size_t len);
 
 /* Write the reference of every key (markdown) from the schema table. */
 size_t fl_config_doc(char *buf, size_t len);
+
+/* Write a commented sample configuration (one camera, one lane, every key
+ * with its default and help line) from the schema table; it loads as is.
+ * snprintf semantics, like fl_config_dump(). */
+size_t fl_config_sample(char *buf, size_t len);
 
 /* 1 if lane conf is active at minute-of-day m. */
 int fl_lane_active(const fl_lane_conf *lane, int minute_of_day);
