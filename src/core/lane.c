@@ -178,6 +178,7 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 	const fl_lane_conf *c = lane->conf;
 	int seen[FL_LANE_SPOTS];
 	double box[FL_LANE_SPOTS][4]; /* union of this tick's pieces */
+	double since[FL_LANE_SPOTS];  /* their earliest rest start */
 
 	for (int i = 0; i < FL_LANE_SPOTS; i++)
 		seen[i] = -1;
@@ -209,10 +210,13 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 				/* Pieces of one object may come apart; the
 				 * spot's place is matched as it was last tick
 				 * and becomes the union of what is seen now. */
-				if (seen[i] == FL_SEEN_PRESENT)
+				if (seen[i] == FL_SEEN_PRESENT) {
 					box_union(box[i], s[k].box);
-				else
+					since[i] = FL_MIN(since[i], s[k].rest_since);
+				} else {
 					memcpy(box[i], s[k].box, sizeof(box[i]));
+					since[i] = s[k].rest_since;
+				}
 				if (s[k].cls)
 					sp->cls = s[k].cls;
 			}
@@ -224,6 +228,7 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 				seen[sp - lane->spots] = FL_SEEN_PRESENT;
 				memcpy(box[sp - lane->spots], s[k].box,
 				       sizeof(box[0]));
+				since[sp - lane->spots] = s[k].rest_since;
 			}
 		}
 	}
@@ -237,6 +242,10 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 		switch (seen[i]) {
 		case FL_SEEN_PRESENT:
 			memcpy(sp->box, box[i], sizeof(sp->box));
+			/* Detection renews the rest start of something that
+			 * keeps creeping (a truck crawling through): its
+			 * clock follows. Held pixels never move it back. */
+			sp->rest_since = FL_MAX(sp->rest_since, since[i]);
 			sp->last_present = t;
 			sp->hidden_since = -1;
 			sp->gone_since = -1;

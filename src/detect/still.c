@@ -1,0 +1,568 @@
+/*
+ * still.c - objects at rest, from a per-pixel memory of the clear lane.
+ *
+ * A note on the model.
+ *
+ * Video surveillance tools usually keep one background model that slowly
+ * absorbs whatever stops moving: good for spotting motion, fatal for a fire
+ * lane, where the thing that stopped is the whole point. Here each pixel
+ * keeps two memories (after Porikli's long- and short-term backgrounds):
+ *
+ *   bg   the clear lane, learnt only where the lane is seen clear and still;
+ *   obj  the appearance of an object that came to rest on the pixel, with
+ *        `since`, the time it became still, and `seen`, when it last showed.
+ *
+ * Every analysed frame each pixel is classified:
+ *
+ *   foreground  differs from bg beyond what lighting explains (below);
+ *   moving      differs from the previous analysed frame;
+ *   matching    equals the remembered object (for pixels holding one).
+ *
+ * and walks a three-state ladder:
+ *
+ *   NONE --foreground and still--> CAND --still for rest_s--> REST
+ *   REST --clear lane seen for PIXEL_CLEAR_S--> NONE
+ *
+ * A REST pixel that shows neither its object nor the clear lane is hidden
+ * (someone walks in front, a truck passes): it keeps its object and its
+ * `since`. Only if something else stands still on it for a long time is the
+ * new thing taken as the object (a new rest start), which the lane logic
+ * reads as a new obstruction. The clear lane under a resting object is never
+ * learnt from it, so a parked car never melts into the background.
+ *
+ * Lighting. The whole frame's gain (auto-exposure, clouds) is estimated each
+ * frame as the median ratio frame/bg over pixels known clear, and applied to
+ * bg and obj before comparing. Local brightness changes (shadows, lamp pools)
+ * are told from objects by structure: a change is foreground when it is
+ * large in ratio, or when the local pattern (normalised cross-correlation
+ * over a small window) no longer matches the clear lane's. A flat shadow on
+ * flat asphalt changes neither the pattern nor, much, the ratio.
+ *
+ * Moving things (traffic, walkers, headlight sweeps) fail the stillness test
+ * and never reach REST. The object's rest start is back-dated to when its
+ * pixels became still, so confirming rest costs no dwell time.
+ *
+ * Blobs: REST pixels are grouped into 8-connected components after a small
+ * closing; each reports its box, the median rest start of its pixels and how
+ * many of them now match the object or show the clear lane, which gives the
+ * lane logic its PRESENT / HIDDEN / GONE verdict.
+ */
+#include "still.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl.h"
+
+enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
+
+#define T_ABS 16.0          /* grey levels: below is noise */
+#define T_RATIO_LO 0.62     /* darker than this ratio: foreground */
+#define T_RATIO_HI 1.45     /* brighter than this: foreground */
+#define T_MOVE 12.0         /* frame-to-frame change that is motion */
+#define T_MATCH 18.0        /* still the remembered object */
+#define NCC_WIN 3           /* half window of the structure test */
+#define NCC_MIN 0.45        /* below: the pattern changed */
+#define TEXTURE_VAR 40.0    /* variance that makes a window "textured" */
+#define BG_RATE 0.04        /* clear-lane learning rate per frame */
+#define OBJ_RATE 0.05       /* object appearance tracking rate */
+#define PIXEL_CLEAR_S 1.0   /* clear lane seen this long: pixel is free */
+#define REPLACE_S 8.0       /* another thing still this long replaces obj */
+#define BG_TRUST_S 1.0    /* clear lane seen still this long is trusted */
+#define MAX_BLOBS 64
+
+struct fl_still {
+	fl_still_params p;
+	int w, h;
+	size_t n;
+	int frames;
+	double gain;
+	double last_t, dt; /* time of the previous frame, and since it */
+	float *bg, *obj, *prev;
+	float *since, *seen, *clear_since, *still_since, *other_since;
+	float *bg_age;     /* how long the clear lane was seen still */
+	uint8_t *state, *bg_known, *seeded, *view;
+	/* scratch */
+	float *img, *sum_i, *sum_b, *sum_ii, *sum_bb, *sum_ib, *scratch;
+	uint8_t *fg, *mask, *tmp;
+	int *labels, *stack;
+	fl_blob blobs[MAX_BLOBS];
+	int nblobs;
+	int have_ref;
+};
+
+fl_still *fl_still_create(const fl_still_params *p, int w, int h)
+{
+	fl_still *s;
+	size_t n;
+
+	if (w < 8 || h < 8 || w > 4096 || h > 4096)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	n = (size_t)w * (size_t)h;
+	s->p = *p;
+	if (s->p.rest_s <= 0)
+		s->p.rest_s = 2.0;
+	if (s->p.min_area <= 0)
+		s->p.min_area = 0.0008;
+	s->w = w;
+	s->h = h;
+	s->n = n;
+	s->gain = 1.0;
+	float **fl[] = {&s->bg, &s->obj, &s->prev, &s->since, &s->seen,
+			&s->clear_since, &s->still_since, &s->other_since,
+			&s->img, &s->scratch, &s->bg_age};
+	for (size_t i = 0; i < FL_ARRAY_SIZE(fl); i++)
+		*fl[i] = calloc(n, sizeof(float));
+	float **in[] = {&s->sum_i, &s->sum_b, &s->sum_ii, &s->sum_bb, &s->sum_ib};
+	for (size_t i = 0; i < FL_ARRAY_SIZE(in); i++)
+		*in[i] = calloc((size_t)(w + 1) * (size_t)(h + 1), sizeof(float));
+	uint8_t **by[] = {&s->state, &s->bg_known, &s->seeded, &s->view,
+			  &s->fg, &s->mask, &s->tmp};
+	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
+		*by[i] = calloc(n, 1);
+	s->labels = calloc(n, sizeof(int));
+	s->stack = calloc(n, sizeof(int));
+	if (!s->bg || !s->obj || !s->prev || !s->since || !s->seen ||
+	    !s->clear_since || !s->still_since || !s->other_since || !s->img || !s->scratch || !s->bg_age ||
+	    !s->sum_i || !s->sum_b || !s->sum_ii || !s->sum_bb || !s->sum_ib ||
+	    !s->state || !s->bg_known || !s->seeded || !s->view || !s->fg ||
+	    !s->mask || !s->tmp || !s->labels || !s->stack) {
+		fl_still_destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+void fl_still_destroy(fl_still *s)
+{
+	if (!s)
+		return;
+	free(s->bg);
+	free(s->obj);
+	free(s->prev);
+	free(s->since);
+	free(s->seen);
+	free(s->clear_since);
+	free(s->still_since);
+	free(s->other_since);
+	free(s->img);
+	free(s->scratch);
+	free(s->bg_age);
+	free(s->sum_i);
+	free(s->sum_b);
+	free(s->sum_ii);
+	free(s->sum_bb);
+	free(s->sum_ib);
+	free(s->state);
+	free(s->bg_known);
+	free(s->seeded);
+	free(s->view);
+	free(s->fg);
+	free(s->mask);
+	free(s->tmp);
+	free(s->labels);
+	free(s->stack);
+	free(s);
+}
+
+void fl_still_set_reference(fl_still *s, const uint8_t *img)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		s->bg[i] = img[i];
+		s->bg_known[i] = 1;
+		s->bg_age[i] = BG_TRUST_S;
+	}
+	s->have_ref = 1;
+}
+
+/* Integral images of I, B, I^2, B^2 and I*B for the windowed structure
+ * test; B is the gain-compensated clear lane. */
+static void integrals(fl_still *s)
+{
+	int w = s->w, h = s->h, W = w + 1;
+
+	for (int y = 0; y < h; y++) {
+		float ri = 0, rb = 0, rii = 0, rbb = 0, rib = 0;
+		for (int x = 0; x < w; x++) {
+			size_t k = (size_t)y * w + x;
+			size_t o = (size_t)(y + 1) * W + (x + 1);
+			size_t u = (size_t)y * W + (x + 1);
+			float i = s->img[k], b = s->bg[k] * (float)s->gain;
+			ri += i;
+			rb += b;
+			rii += i * i;
+			rbb += b * b;
+			rib += i * b;
+			s->sum_i[o] = s->sum_i[u] + ri;
+			s->sum_b[o] = s->sum_b[u] + rb;
+			s->sum_ii[o] = s->sum_ii[u] + rii;
+			s->sum_bb[o] = s->sum_bb[u] + rbb;
+			s->sum_ib[o] = s->sum_ib[u] + rib;
+		}
+	}
+}
+
+static float box_sum(const float *sum, int W, int x0, int y0, int x1, int y1)
+{
+	return sum[(size_t)y1 * W + x1] - sum[(size_t)y0 * W + x1] -
+	       sum[(size_t)y1 * W + x0] + sum[(size_t)y0 * W + x0];
+}
+
+/* Does the local pattern around (x, y) still look like the clear lane?
+ * 1 same structure, 0 changed, -1 too flat to tell. */
+static int same_structure(const fl_still *s, int x, int y)
+{
+	int W = s->w + 1;
+	int x0 = FL_MAX(0, x - NCC_WIN), y0 = FL_MAX(0, y - NCC_WIN);
+	int x1 = FL_MIN(s->w, x + NCC_WIN + 1), y1 = FL_MIN(s->h, y + NCC_WIN + 1);
+	float n = (float)((x1 - x0) * (y1 - y0));
+	float si = box_sum(s->sum_i, W, x0, y0, x1, y1);
+	float sb = box_sum(s->sum_b, W, x0, y0, x1, y1);
+	float vi = box_sum(s->sum_ii, W, x0, y0, x1, y1) / n - (si / n) * (si / n);
+	float vb = box_sum(s->sum_bb, W, x0, y0, x1, y1) / n - (sb / n) * (sb / n);
+	float cov = box_sum(s->sum_ib, W, x0, y0, x1, y1) / n - (si / n) * (sb / n);
+
+	if (vi < TEXTURE_VAR && vb < TEXTURE_VAR)
+		return -1;
+	if (vi < TEXTURE_VAR / 4 || vb < TEXTURE_VAR / 4)
+		return 0; /* texture appeared or vanished */
+	return cov / sqrtf(vi * vb) >= NCC_MIN;
+}
+
+/* Global gain: median of frame/bg over clear, known pixels (sampled). */
+static void estimate_gain(fl_still *s)
+{
+	enum { BINS = 256 };
+	int hist[BINS] = {0};
+	int total = 0, acc = 0;
+
+	for (size_t i = 0; i < s->n; i += 3) {
+		float b = s->bg[i];
+		if (!s->bg_known[i] || s->state[i] != PX_NONE || b < 8)
+			continue;
+		/* log2 ratio in [-2, 2] over 256 bins */
+		float r = log2f(s->img[i] / b);
+		int bin = (int)((r + 2.0f) * (BINS / 4.0f));
+		if (bin < 0 || bin >= BINS)
+			continue;
+		hist[bin]++;
+		total++;
+	}
+	if (total < 100)
+		return;
+	for (int b = 0; b < BINS; b++) {
+		acc += hist[b];
+		if (acc * 2 >= total) {
+			s->gain = exp2((b + 0.5) / (BINS / 4.0) - 2.0);
+			return;
+		}
+	}
+}
+
+/* Foreground: differs from the clear lane beyond noise and lighting. */
+static int is_fg(const fl_still *s, size_t k, int x, int y)
+{
+	float b = s->bg[k] * (float)s->gain, i = s->img[k];
+	float d = fabsf(i - b);
+	float r = (i + 4) / (b + 4);
+	int st;
+
+	if (!s->bg_known[k])
+		return 0;
+	if (d < T_ABS)
+		return 0;
+	if (r < T_RATIO_LO || r > T_RATIO_HI)
+		return 1;
+	st = same_structure(s, x, y);
+	return st == 0;
+}
+
+static void first_frame(fl_still *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		s->prev[i] = s->img[i];
+		if (!s->have_ref) {
+			s->bg[i] = s->img[i];
+			s->bg_known[i] = 1;
+		}
+		s->still_since[i] = -1;
+		s->clear_since[i] = -1;
+		s->other_since[i] = -1;
+	}
+}
+
+/* One pixel's step up or down the NONE / CAND / REST ladder. */
+static void step_pixel(fl_still *s, size_t k, int fg, int moving, double t)
+{
+	float i = s->img[k], g = (float)s->gain;
+	int match;
+
+	switch (s->state[k]) {
+	case PX_NONE:
+		if (fg && !moving) {
+			s->state[k] = PX_CAND;
+			s->still_since[k] = (float)t;
+			s->obj[k] = i / g;
+		} else if (!fg && !moving && s->bg_known[k]) {
+			s->bg[k] += (float)BG_RATE * (i / g - s->bg[k]);
+			s->bg_age[k] += (float)s->dt;
+		}
+		break;
+	case PX_CAND:
+		match = fabsf(i - s->obj[k] * g) < T_MATCH;
+		if (!fg || moving || !match) {
+			s->state[k] = PX_NONE;
+			break;
+		}
+		s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
+		if (t - s->still_since[k] >= s->p.rest_s &&
+		    s->bg_age[k] < BG_TRUST_S) {
+			/* The "clear lane" here was never seen still: it was
+			 * something passing at start-up (a ghost if kept).
+			 * What is still now is the lane. */
+			s->bg[k] = s->obj[k];
+			s->bg_age[k] = (float)s->p.rest_s;
+			s->state[k] = PX_NONE;
+		} else if (t - s->still_since[k] >= s->p.rest_s) {
+			s->state[k] = PX_REST;
+			s->since[k] = s->still_since[k];
+			s->seen[k] = (float)t;
+			s->clear_since[k] = -1;
+			s->other_since[k] = -1;
+		}
+		break;
+	case PX_REST:
+		/* The clear lane first: where the object looks like the lane
+		 * it cannot be told from it, and a remembered appearance that
+		 * drifted back to the lane's must not hold the pixel. */
+		match = fabsf(i - s->obj[k] * g) < T_MATCH;
+		if (!fg && s->bg_known[k]) {
+			if (s->clear_since[k] < 0)
+				s->clear_since[k] = (float)t;
+			s->other_since[k] = -1;
+			if (t - s->clear_since[k] >= PIXEL_CLEAR_S)
+				s->state[k] = PX_NONE;
+		} else if (match) {
+			s->seen[k] = (float)t;
+			s->clear_since[k] = -1;
+			s->other_since[k] = -1;
+			s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
+		} else if (!moving) {
+			/* Something else is still on it: after long enough
+			 * it is the new resting object (or, where the clear
+			 * lane was never seen, the lane itself). */
+			s->clear_since[k] = -1;
+			if (s->other_since[k] < 0 ||
+			    fabsf(i - s->prev[k]) > T_MATCH) {
+				s->other_since[k] = (float)t;
+				s->still_since[k] = (float)t;
+			}
+			if (t - s->other_since[k] >= REPLACE_S) {
+				if (!s->bg_known[k]) {
+					s->bg[k] = i / g;
+					s->bg_known[k] = 1;
+					s->bg_age[k] = REPLACE_S;
+					s->state[k] = PX_NONE;
+				} else {
+					s->obj[k] = i / g;
+					s->since[k] = s->still_since[k];
+					s->seen[k] = (float)t;
+				}
+				s->seeded[k] = 0;
+				s->other_since[k] = -1;
+			}
+		} else {
+			s->clear_since[k] = -1;
+			s->other_since[k] = -1;
+		}
+		break;
+	}
+}
+
+/* Binary closing (dilate then erode, 3x3) of REST pixels into s->mask. */
+static void close_mask(fl_still *s)
+{
+	int w = s->w, h = s->h;
+
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int v = 0;
+			for (int dy = -1; dy <= 1 && !v; dy++)
+				for (int dx = -1; dx <= 1 && !v; dx++) {
+					int xx = x + dx, yy = y + dy;
+					if (xx >= 0 && yy >= 0 && xx < w && yy < h &&
+					    s->state[(size_t)yy * w + xx] == PX_REST)
+						v = 1;
+				}
+			s->tmp[(size_t)y * w + x] = (uint8_t)v;
+		}
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int v = 1;
+			for (int dy = -1; dy <= 1 && v; dy++)
+				for (int dx = -1; dx <= 1 && v; dx++) {
+					int xx = x + dx, yy = y + dy;
+					if (xx >= 0 && yy >= 0 && xx < w && yy < h &&
+					    !s->tmp[(size_t)yy * w + xx])
+						v = 0;
+				}
+			s->mask[(size_t)y * w + x] =
+				(uint8_t)(v || s->state[(size_t)y * w + x] == PX_REST);
+		}
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+/* Connected components of s->mask, with per-blob figures. */
+static void find_blobs(fl_still *s, double t)
+{
+	int w = s->w, h = s->h;
+	int min_area = (int)(s->p.min_area * (double)s->n);
+	float *since_buf = s->scratch;
+	int label = 0;
+
+	memset(s->labels, 0, s->n * sizeof(int));
+	s->nblobs = 0;
+	for (size_t start = 0; start < s->n; start++) {
+		int sp = 0, count = 0, rest = 0, matched = 0, clear = 0, seeded = 0;
+		int x0 = w, y0 = h, x1 = -1, y1 = -1;
+
+		if (!s->mask[start] || s->labels[start])
+			continue;
+		label++;
+		s->labels[start] = label;
+		s->stack[sp++] = (int)start;
+		while (sp) {
+			int k = s->stack[--sp], x = k % w, y = k / w;
+			count++;
+			x0 = FL_MIN(x0, x);
+			x1 = FL_MAX(x1, x);
+			y0 = FL_MIN(y0, y);
+			y1 = FL_MAX(y1, y);
+			if (s->state[k] == PX_REST) {
+				since_buf[rest++] = s->since[k];
+				if (s->seen[k] >= (float)t - 1e-3f)
+					matched++;
+				else if (s->clear_since[k] >= 0)
+					clear++;
+				seeded += s->seeded[k];
+			}
+			for (int dy = -1; dy <= 1; dy++)
+				for (int dx = -1; dx <= 1; dx++) {
+					int xx = x + dx, yy = y + dy;
+					size_t kk = (size_t)yy * w + xx;
+					if (xx < 0 || yy < 0 || xx >= w || yy >= h ||
+					    !s->mask[kk] || s->labels[kk])
+						continue;
+					s->labels[kk] = label;
+					s->stack[sp++] = (int)kk;
+				}
+		}
+		if (rest < min_area || s->nblobs >= MAX_BLOBS)
+			continue;
+		fl_blob *b = &s->blobs[s->nblobs++];
+		qsort(since_buf, (size_t)rest, sizeof(float), cmp_float);
+		b->x = x0;
+		b->y = y0;
+		b->w = x1 - x0 + 1;
+		b->h = y1 - y0 + 1;
+		b->area = rest;
+		/* Half of the object has rested at least this long: a few
+		 * pixels re-learnt later do not move it, but a slow mover
+		 * whose resting pixels keep being renewed does. */
+		b->rest_since = since_buf[rest / 2];
+		b->matched = matched;
+		b->clear = clear;
+		b->seeded = seeded * 2 > rest;
+		b->label = label;
+		/* Verdict: the object shows in a fair share of its pixels; or the
+		 * clear lane shows in most; else something stands in front. */
+		if (matched * 4 >= rest)
+			b->seen = FL_SEEN_PRESENT;
+		else if (clear * 2 >= rest)
+			b->seen = FL_SEEN_GONE;
+		else
+			b->seen = FL_SEEN_HIDDEN;
+	}
+}
+
+int fl_still_feed(fl_still *s, const uint8_t *img, double t)
+{
+	int w = s->w;
+
+	for (size_t i = 0; i < s->n; i++)
+		s->img[i] = img[i];
+	if (s->frames++ == 0) {
+		first_frame(s);
+		s->last_t = t;
+	}
+	s->dt = t - s->last_t;
+	s->last_t = t;
+	estimate_gain(s);
+	integrals(s);
+	for (int y = 0; y < s->h; y++) {
+		for (int x = 0; x < w; x++) {
+			size_t k = (size_t)y * w + x;
+			int fg = is_fg(s, k, x, y);
+			int moving = fabsf(s->img[k] - s->prev[k]) > T_MOVE;
+			s->fg[k] = (uint8_t)fg;
+			step_pixel(s, k, fg, moving, t);
+			s->view[k] = s->state[k] == PX_REST   ? 3
+				     : s->state[k] == PX_CAND ? 2
+							      : (uint8_t)fg;
+		}
+	}
+	memcpy(s->prev, s->img, s->n * sizeof(float));
+	close_mask(s);
+	find_blobs(s, t);
+	return s->nblobs;
+}
+
+void fl_still_seed(fl_still *s, int x, int y, int w, int h, double since)
+{
+	for (int yy = FL_MAX(0, y); yy < FL_MIN(s->h, y + h); yy++)
+		for (int xx = FL_MAX(0, x); xx < FL_MIN(s->w, x + w); xx++) {
+			size_t k = (size_t)yy * s->w + xx;
+			if (s->state[k] == PX_REST)
+				continue;
+			s->state[k] = PX_REST;
+			s->obj[k] = s->img[k] / (float)s->gain;
+			s->since[k] = (float)since;
+			s->seen[k] = (float)since;
+			s->clear_since[k] = -1;
+			s->other_since[k] = -1;
+			s->seeded[k] = 1;
+			s->bg_known[k] = 0;
+		}
+}
+
+const fl_blob *fl_still_blobs(const fl_still *s, int *n)
+{
+	*n = s->nblobs;
+	return s->blobs;
+}
+
+const int *fl_still_labels(const fl_still *s)
+{
+	return s->labels;
+}
+
+void fl_still_forget(fl_still *s, const fl_blob *b)
+{
+	for (size_t k = 0; k < s->n; k++)
+		if (s->labels[k] == b->label && s->state[k] == PX_REST)
+			s->state[k] = PX_NONE;
+}
+
+const uint8_t *fl_still_state(const fl_still *s)
+{
+	return s->view;
+}

@@ -1,0 +1,488 @@
+/*
+ * camera.c - one camera's pipeline: capture -> analyse -> assess -> act ->
+ * pace, the table of contents of the edge (after Motion's camera loop).
+ *
+ *   capture  decode the next frame (luma plane, no colour conversion);
+ *   analyse  at the analysis rate, downscale the luma to ~320 px and feed
+ *            the per-pixel model of objects at rest (src/detect/still.c);
+ *   assess   turn its blobs into sightings per lane (how much of each blob
+ *            lies in the lane, what class it is) and run each lane's
+ *            incident state machine (src/core/lane.c);
+ *   act      the lanes emit events to the sink the program installed;
+ *   pace     files in live mode are paced at their frame rate by the source.
+ *
+ * Classes come from an optional dnn detector (config detect.model or
+ * --model) run on a blob's region at most every model_interval_s, or, with
+ * no model, from OpenCV's HOG people detector, so that people standing still
+ * are not taken for obstructions. With a model, objects already standing in
+ * a lane at start are seeded as at rest from time zero; with a clear-lane
+ * reference image the per-pixel model finds them itself.
+ */
+#include "camera.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fl.h"
+#include "geom.h"
+#include "scale.h"
+#include "source.h"
+#include "still.h"
+#include "vision.h"
+
+#define MAX_CACHE 32
+#define MAX_DET 64
+
+/* What we learnt about a region's class, and when. */
+typedef struct class_memo {
+	double box[4]; /* analysis pixels */
+	int cls;
+	double t;
+} class_memo;
+
+struct edge_camera {
+	const fl_config *cfg;
+	const fl_camera_conf *conf;
+	edge_opts opts;
+	fl_source *src;
+	fl_frame frame;
+	int aw, ah;       /* analysis size */
+	double sx, sy;    /* source pixels per analysis pixel */
+	uint8_t *small;
+	uint8_t *lane_bits; /* bit i: pixel in lane i */
+	fl_still *still;
+	fl_lane lanes[FL_MAX_LANES];
+	fl_detector *det;
+	fl_people *people;
+	uint8_t *bgr;     /* full frame BGR, converted on demand */
+	int64_t bgr_index;
+	double step, next_t;
+	int pending;      /* a decoded frame not yet processed */
+	class_memo memo[MAX_CACHE];
+	int nmemo;
+	fl_event_fn emit;
+	void *user;
+	edge_stats stats;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Analysis size: detect.analysis_width, never wider than the source. */
+static void analysis_size(edge_camera *c, int w, int h)
+{
+	int aw = FL_MIN(c->cfg->detect.analysis_width, w);
+
+	c->aw = aw;
+	c->ah = (int)lround((double)h * aw / w);
+	c->sx = (double)w / c->aw;
+	c->sy = (double)h / c->ah;
+}
+
+static int lanes_init(edge_camera *c, char *err, size_t errlen)
+{
+	uint8_t *mask = malloc((size_t)c->aw * (size_t)c->ah);
+
+	if (!mask) {
+		snprintf(err, errlen, "out of memory");
+		return FL_ENOMEM;
+	}
+	for (int i = 0; i < c->conf->nlanes; i++) {
+		const fl_lane_conf *l = &c->conf->lanes[i];
+		fl_lane_init(&c->lanes[i], l, c->conf->id, c->opts.id_prefix);
+		fl_poly_mask(l->points, l->npoints, 1.0 / c->sx, 1.0 / c->sy,
+			     mask, c->aw, c->ah);
+		for (size_t k = 0; k < (size_t)c->aw * (size_t)c->ah; k++)
+			if (mask[k])
+				c->lane_bits[k] |= (uint8_t)(1u << i);
+	}
+	free(mask);
+	return 0;
+}
+
+static const uint8_t *frame_bgr(edge_camera *c)
+{
+	if (c->bgr_index != c->frame.index) {
+		fl_frame_bgr(&c->frame, c->bgr);
+		c->bgr_index = c->frame.index;
+	}
+	return c->bgr;
+}
+
+static int class_of_vclass(int v)
+{
+	switch (v) {
+	case FL_VCLASS_VEHICLE:
+		return FL_CLASS_VEHICLE;
+	case FL_VCLASS_PERSON:
+		return FL_CLASS_PERSON;
+	}
+	return FL_CLASS_OBJECT;
+}
+
+/* Run the dnn detector (timed), on roi (source pixels) or the whole frame. */
+static int run_detector(edge_camera *c, const double *roi, fl_detection *out,
+			int max)
+{
+	double t0 = now_s();
+	int n = fl_detector_run(c->det, frame_bgr(c), c->frame.width,
+				c->frame.height, roi, out, max);
+
+	c->stats.detector_calls++;
+	c->stats.detector_s += now_s() - t0;
+	if (n < 0)
+		fl_log(FL_LOG_WARN, "detect", "%s: detector failed: %s",
+		       c->conf->id, fl_strerror(n));
+	return n;
+}
+
+/*
+ * The class of blob b: from the memo of its place while fresh, else from the
+ * detector or the people detector on its region. 0 means unknown.
+ */
+static int classify(edge_camera *c, const fl_blob *b, double t)
+{
+	double box[4] = {b->x, b->y, b->w, b->h};
+	double roi[4] = {b->x * c->sx, b->y * c->sy, b->w * c->sx, b->h * c->sy};
+	fl_detection d[MAX_DET];
+	class_memo *m = NULL;
+	int n, cls = 0;
+	double best = 0;
+
+	for (int i = 0; i < c->nmemo; i++)
+		if (fl_box_iou(c->memo[i].box, box) >= 0.4)
+			m = &c->memo[i];
+	if (m && t - m->t < c->cfg->detect.model_interval_s)
+		return m->cls;
+
+	if (c->det)
+		n = run_detector(c, roi, d, MAX_DET);
+	else if (c->people && roi[3] >= 1.4 * roi[2])
+		/* HOG sees "people" in many upright textured things (a
+		 * printed shopping bag); ask it only about blobs shaped like
+		 * a standing person. */
+		n = fl_people_run(c->people, c->frame.luma, c->frame.width,
+				  c->frame.height, c->frame.stride, roi, d,
+				  MAX_DET);
+	else
+		n = 0;
+	/* The detection that is this blob: mostly over it, and not so much
+	 * larger that the blob is only a thing beside it (a bag next to its
+	 * seated owner). */
+	for (int i = 0; i < n; i++) {
+		double db[4] = {d[i].x, d[i].y, d[i].w, d[i].h};
+		double iou = fl_box_iou(db, roi);
+		if (fl_box_overlap_min(db, roi) >= 0.5 && iou >= 0.2 &&
+		    iou * d[i].conf > best) {
+			best = iou * d[i].conf;
+			cls = class_of_vclass(d[i].vclass);
+		}
+		fl_log(FL_LOG_DEBUG, "detect",
+		       "t=%.1f blob %d,%d %dx%d: %s %.2f at %.0f,%.0f %.0fx%.0f iou %.2f",
+		       t, b->x, b->y, b->w, b->h, fl_vclass_name(d[i].vclass),
+		       d[i].conf, d[i].x, d[i].y, d[i].w, d[i].h, iou);
+	}
+	/* A class once learnt sticks to the place while nothing better is
+	 * known (a parked car the detector misses for a while stays a car). */
+	if (!cls && m)
+		cls = m->cls;
+	if (!m) {
+		if (c->nmemo < MAX_CACHE)
+			m = &c->memo[c->nmemo++];
+		else
+			m = &c->memo[(c->frame.index) % MAX_CACHE];
+	}
+	memcpy(m->box, box, sizeof(box));
+	m->cls = cls;
+	m->t = t;
+	return cls;
+}
+
+/* Objects standing in a lane when monitoring starts, found by the model. */
+static void seed_from_model(edge_camera *c, double t)
+{
+	fl_detection d[MAX_DET];
+	int n = run_detector(c, NULL, d, MAX_DET);
+
+	for (int i = 0; i < n; i++) {
+		double foot_x = d[i].x + d[i].w / 2, foot_y = d[i].y + d[i].h;
+		int in = 0;
+
+		if (d[i].vclass == FL_VCLASS_PERSON)
+			continue;
+		for (int l = 0; l < c->conf->nlanes && !in; l++) {
+			const fl_lane_conf *lc = &c->conf->lanes[l];
+			in = fl_poly_contains(lc->points, lc->npoints, foot_x,
+					      foot_y - 1) ||
+			     fl_poly_contains(lc->points, lc->npoints,
+					      d[i].x + d[i].w / 2,
+					      d[i].y + d[i].h / 2);
+		}
+		if (!in)
+			continue;
+		int x = (int)(d[i].x / c->sx), y = (int)(d[i].y / c->sy);
+		int w = (int)ceil(d[i].w / c->sx), h = (int)ceil(d[i].h / c->sy);
+		fl_log(FL_LOG_INFO, "detect",
+		       "%s: %s in a lane at start (%.0f,%.0f %.0fx%.0f, %.2f)",
+		       c->conf->id, fl_vclass_name(d[i].vclass), d[i].x, d[i].y,
+		       d[i].w, d[i].h, d[i].conf);
+		fl_still_seed(c->still, x, y, w, h, t);
+		if (c->nmemo < MAX_CACHE) {
+			class_memo *m = &c->memo[c->nmemo++];
+			m->box[0] = x;
+			m->box[1] = y;
+			m->box[2] = w;
+			m->box[3] = h;
+			m->cls = class_of_vclass(d[i].vclass);
+			m->t = t;
+		}
+	}
+}
+
+edge_camera *edge_camera_open(const fl_config *cfg, int cam,
+			      const edge_opts *opts, fl_event_fn emit,
+			      void *user, char *err, size_t errlen)
+{
+	edge_camera *c = calloc(1, sizeof(*c));
+	fl_source_opts so = {0};
+	const char *url, *model;
+	fl_still_params sp = {0};
+	char why[512];
+	int rc;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->cfg = cfg;
+	c->conf = &cfg->cameras[cam];
+	c->opts = *opts;
+	c->emit = emit;
+	c->user = user;
+	c->bgr_index = -1;
+	url = opts->source ? opts->source : c->conf->source;
+	so.fps = opts->fps > 0 ? opts->fps : c->conf->fps;
+	so.threads = 1;
+	so.realtime = opts->realtime;
+	c->src = fl_source_open(url, &so, err, errlen);
+	if (!c->src)
+		goto fail;
+	/* The first frame fixes the geometry. */
+	rc = fl_source_read(c->src, &c->frame, err, errlen);
+	if (rc == FL_EEOF) {
+		snprintf(err, errlen, "%s: no frame in input", url);
+		goto fail;
+	}
+	if (rc < 0)
+		goto fail;
+	c->stats.frames = 1;
+	if (fl_config_check_frame(cfg, cam, c->frame.width, c->frame.height,
+				  err, errlen) < 0)
+		goto fail;
+	analysis_size(c, c->frame.width, c->frame.height);
+	c->small = malloc((size_t)c->aw * (size_t)c->ah);
+	c->lane_bits = calloc((size_t)c->aw * (size_t)c->ah, 1);
+	c->bgr = malloc((size_t)c->frame.width * (size_t)c->frame.height * 3);
+	sp.rest_s = cfg->detect.rest_s;
+	c->still = fl_still_create(&sp, c->aw, c->ah);
+	if (!c->small || !c->lane_bits || !c->bgr || !c->still) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (lanes_init(c, err, errlen) < 0)
+		goto fail;
+	if (c->conf->reference[0]) {
+		rc = fl_image_load_gray(c->conf->reference, c->aw, c->ah,
+					c->small, NULL, NULL, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: reference: %s", c->conf->id,
+				 why);
+			goto fail;
+		}
+		fl_still_set_reference(c->still, c->small);
+	}
+	model = opts->model ? opts->model : cfg->detect.model;
+	if (model && model[0] && !opts->decode_only) {
+		c->det = fl_detector_create(model, cfg->detect.model_conf, why,
+					    sizeof(why));
+		if (!c->det) {
+			snprintf(err, errlen, "model: %s", why);
+			goto fail;
+		}
+	} else if (cfg->detect.people_detector && !opts->decode_only) {
+		c->people = fl_people_create(why, sizeof(why));
+		if (!c->people)
+			fl_log(FL_LOG_WARN, "detect",
+			       "people detector unavailable: %s", why);
+	}
+	c->step = 1.0 / cfg->detect.analysis_fps;
+	c->next_t = c->frame.t;
+	c->pending = 1;
+	return c;
+fail:
+	edge_camera_close(c);
+	return NULL;
+}
+
+/* Where the blob's resting pixels lie: fraction inside each lane. */
+static void blob_lanes(edge_camera *c, const fl_blob *b, double *inside)
+{
+	const int *labels = fl_still_labels(c->still);
+	int counts[FL_MAX_LANES] = {0}, total = 0;
+
+	for (int y = b->y; y < b->y + b->h; y++)
+		for (int x = b->x; x < b->x + b->w; x++) {
+			size_t k = (size_t)y * c->aw + x;
+			if (labels[k] != b->label)
+				continue;
+			total++;
+			for (int l = 0; l < c->conf->nlanes; l++)
+				counts[l] += (c->lane_bits[k] >> l) & 1;
+		}
+	for (int l = 0; l < c->conf->nlanes; l++)
+		inside[l] = total ? (double)counts[l] / total : 0;
+}
+
+static int minute_of_day(const edge_camera *c, double t)
+{
+	time_t when = c->opts.start_wall + (time_t)t;
+	struct tm tm;
+
+	localtime_r(&when, &tm);
+	return tm.tm_hour * 60 + tm.tm_min;
+}
+
+/* analyse: the per-pixel model at analysis resolution. */
+static void analyse(edge_camera *c, double t)
+{
+	fl_downscale_gray(c->frame.luma, c->frame.width, c->frame.height,
+			  c->frame.stride, c->small, c->aw, c->ah);
+	fl_still_feed(c->still, c->small, t);
+	if (c->stats.analysed == 0 && c->det && !c->conf->reference[0])
+		seed_from_model(c, t);
+}
+
+/* assess: blobs -> sightings per lane -> incident state machines. */
+static void assess(edge_camera *c, double t)
+{
+	int nb;
+	const fl_blob *blobs = fl_still_blobs(c->still, &nb);
+	fl_sighting s[FL_MAX_LANES][64];
+	size_t ns[FL_MAX_LANES] = {0};
+	int minute = minute_of_day(c, t);
+
+	for (int i = 0; i < nb && i < 64; i++) {
+		const fl_blob *b = &blobs[i];
+		double inside[FL_MAX_LANES];
+		int cls = -1;
+
+		blob_lanes(c, b, inside);
+		for (int l = 0; l < c->conf->nlanes; l++) {
+			fl_sighting *si;
+			if (inside[l] <= 0)
+				continue;
+			if (cls < 0)
+				cls = classify(c, b, t);
+			si = &s[l][ns[l]++];
+			si->box[0] = b->x * c->sx;
+			si->box[1] = b->y * c->sy;
+			si->box[2] = b->w * c->sx;
+			si->box[3] = b->h * c->sy;
+			si->rest_since = b->rest_since;
+			si->inside = inside[l];
+			si->cls = cls;
+			si->seen = b->seen;
+		}
+	}
+	for (int l = 0; l < c->conf->nlanes; l++)
+		fl_lane_update(&c->lanes[l], t,
+			       fl_lane_active(&c->conf->lanes[l], minute), s[l],
+			       ns[l], c->emit, c->user);
+}
+
+static void write_debug(edge_camera *c)
+{
+	char path[FL_PATH_MAX + 32];
+	const uint8_t *st = fl_still_state(c->still);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s-%06ld.pgm", c->opts.debug_dir,
+		 c->conf->id, c->stats.analysed);
+	f = fopen(path, "wb");
+	if (!f)
+		return;
+	fprintf(f, "P5\n%d %d\n255\n", c->aw * 2, c->ah);
+	for (int y = 0; y < c->ah; y++) {
+		fwrite(c->small + (size_t)y * c->aw, 1, (size_t)c->aw, f);
+		for (int x = 0; x < c->aw; x++)
+			fputc(st[(size_t)y * c->aw + x] * 80 +
+				      ((c->lane_bits[(size_t)y * c->aw + x]) ? 15 : 0),
+			      f);
+	}
+	fclose(f);
+}
+
+int edge_camera_step(edge_camera *c, char *err, size_t errlen)
+{
+	double t0;
+	int rc;
+
+	/* capture (open already decoded the first frame) */
+	if (!c->pending) {
+		t0 = now_s();
+		rc = fl_source_read(c->src, &c->frame, err, errlen);
+		c->stats.decode_s += now_s() - t0;
+		if (rc < 0)
+			return rc;
+		c->stats.frames++;
+	}
+	c->pending = 0;
+	if (c->opts.decode_only || c->frame.t + 1e-6 < c->next_t)
+		return 0;
+
+	/* analyse, assess; act happens as the lanes emit */
+	t0 = now_s();
+	c->next_t = FL_MAX(c->next_t + c->step, c->frame.t);
+	analyse(c, c->frame.t);
+	assess(c, c->frame.t);
+	c->stats.analysis_s += now_s() - t0;
+	c->stats.analysed++;
+	if (c->opts.debug_dir)
+		write_debug(c);
+	return 0;
+}
+
+const edge_stats *edge_camera_stats(const edge_camera *c)
+{
+	return &c->stats;
+}
+
+int edge_camera_write_frame(edge_camera *c, const char *path, char *err,
+			    size_t errlen)
+{
+	return fl_image_write_bgr(path, frame_bgr(c), c->frame.width,
+				  c->frame.height, err, errlen);
+}
+
+void edge_camera_close(edge_camera *c)
+{
+	if (!c)
+		return;
+	fl_source_close(c->src);
+	fl_still_destroy(c->still);
+	fl_detector_destroy(c->det);
+	fl_people_destroy(c->people);
+	free(c->small);
+	free(c->lane_bits);
+	free(c->bgr);
+	free(c);
+}

@@ -1,0 +1,59 @@
+/*
+ * camera.h - one camera's pipeline in the edge: capture, analyse, assess,
+ * act, pace. See camera.c.
+ */
+#ifndef FL_EDGE_CAMERA_H
+#define FL_EDGE_CAMERA_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "event.h"
+#include "lane.h"
+
+typedef struct edge_camera edge_camera;
+
+typedef struct edge_opts {
+	const char *source;     /* overrides the config's source, or NULL */
+	const char *model;      /* overrides detect.model, or NULL */
+	double fps;             /* image sequences; 0 = config or 25 */
+	int realtime;           /* pace files at their frame rate (live) */
+	int decode_only;        /* benchmark: decode, analyse nothing */
+	time_t start_wall;      /* wall clock at video time 0 (active hours) */
+	const char *id_prefix;  /* makes incident ids unique per run */
+	const char *debug_dir;  /* write analysis masks here, or NULL */
+} edge_opts;
+
+typedef struct edge_stats {
+	long frames;
+	long analysed;
+	double decode_s;
+	double analysis_s;
+	long detector_calls;
+	double detector_s;
+} edge_stats;
+
+/*
+ * Open camera index `cam` of cfg (borrowed for the camera's life). Events go
+ * to emit. On failure returns NULL with the reason in err.
+ */
+edge_camera *edge_camera_open(const fl_config *cfg, int cam,
+			      const edge_opts *opts, fl_event_fn emit,
+			      void *user, char *err, size_t errlen);
+
+/*
+ * Process one frame. Returns 0, FL_EEOF at the end of input, or an error
+ * (reason in err).
+ */
+int edge_camera_step(edge_camera *c, char *err, size_t errlen);
+
+const edge_stats *edge_camera_stats(const edge_camera *c);
+
+/* Write the current frame as the clear-lane reference image. */
+int edge_camera_write_frame(edge_camera *c, const char *path, char *err,
+			    size_t errlen);
+
+void edge_camera_close(edge_camera *c);
+
+#endif /* FL_EDGE_CAMERA_H */

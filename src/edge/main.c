@@ -1,0 +1,297 @@
+/*
+ * main.c - firelane-edge: argv, configuration, signals, logging, wiring.
+ *
+ * Modes:
+ *   --check-config          print the effective configuration or the errors
+ *   --replay                run one camera on --source (or its configured
+ *                           source) as fast as possible on video time,
+ *                           writing events to --events-out (SPEC 5.2)
+ *   --capture-reference F   write a frame of the camera as its clear-lane
+ *                           reference image
+ *   (default: live)         run every camera, events as JSON lines on stdout
+ *
+ * Exit status: 0 success, 1 a runtime failure (input, model, output), 2 a
+ * usage or configuration error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "camera.h"
+#include "config.h"
+#include "event.h"
+#include "fl.h"
+#include "yaml.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void log_stderr(int level, const char *tag, const char *msg, void *user)
+{
+	static const char *names[] = {"error", "warn", "info", "debug"};
+
+	(void)user;
+	fprintf(stderr, "firelane-edge: %s: %s: %s\n", names[level], tag, msg);
+}
+
+/* The events sink: one JSON object a line, flushed so a reader (or a crash)
+ * never sees half a line. */
+static void write_event(const fl_event *ev, void *user)
+{
+	FILE *out = user;
+	char line[2048];
+
+	fl_event_json(ev, line, sizeof(line));
+	fprintf(out, "%s\n", line);
+	fflush(out);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: firelane-edge --config FILE [options]\n"
+	      "  --check-config          print the effective configuration, or the errors\n"
+	      "  --replay                analyse --source as fast as possible (no broker)\n"
+	      "  --source S              video file, image pattern (in%06d.jpg), URL or /dev/videoN\n"
+	      "  --events-out FILE       replay: where the JSON-lines events go (default stdout)\n"
+	      "  --fps N                 frame rate of an image sequence (default 25)\n"
+	      "  --model PATH            dnn detector (.cfg with .weights beside it, or .onnx)\n"
+	      "  --camera ID             camera to replay or capture (default the first)\n"
+	      "  --capture-reference F   write the camera's current view as its clear-lane image\n"
+	      "  --stats-out FILE        replay: write throughput figures as JSON\n"
+	      "  --decode-only           replay: decode frames, analyse nothing (benchmark)\n"
+	      "  --debug-dir DIR         write analysis masks (PGM) per analysed frame\n"
+	      "  --sample-config         print a commented sample configuration\n"
+	      "  -v, --verbose           more log (repeat for debug)\n",
+	      f);
+}
+
+static int find_camera(const fl_config *cfg, const char *id)
+{
+	if (!id)
+		return 0;
+	for (int i = 0; i < cfg->ncameras; i++)
+		if (strcmp(cfg->cameras[i].id, id) == 0)
+			return i;
+	return -1;
+}
+
+static void write_stats(const char *path, const edge_stats *st, double wall)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		fl_log(FL_LOG_ERROR, "edge", "%s: %s", path, strerror(errno));
+		return;
+	}
+	fprintf(f,
+		"{\"frames\": %ld, \"wall_s\": %.6f, \"decode_s\": %.6f, "
+		"\"analysis_s\": %.6f, \"analysed_frames\": %ld, "
+		"\"detector_calls\": %ld, \"detector_s\": %.6f}\n",
+		st->frames, wall, st->decode_s, st->analysis_s, st->analysed,
+		st->detector_calls, st->detector_s);
+	fclose(f);
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Replay (or capture) one camera to the end of its input. */
+static int run_one(const fl_config *cfg, int cam, const edge_opts *opts,
+		   const char *events_out, const char *stats_out,
+		   const char *capture)
+{
+	char err[1024];
+	FILE *out = stdout;
+	edge_camera *c;
+	double wall = mono_now();
+	int rc;
+
+	if (events_out && strcmp(events_out, "-") != 0) {
+		out = fopen(events_out, "w");
+		if (!out) {
+			fprintf(stderr, "firelane-edge: %s: %s\n", events_out,
+				strerror(errno));
+			return 1;
+		}
+	}
+	c = edge_camera_open(cfg, cam, opts, write_event, out, err, sizeof(err));
+	if (!c) {
+		fprintf(stderr, "firelane-edge: %s\n", err);
+		rc = 1;
+		goto done;
+	}
+	if (capture) {
+		/* A second into the stream, past any start-up artefacts. */
+		for (int i = 0; i < 25 && edge_camera_step(c, err, sizeof(err)) == 0;
+		     i++)
+			;
+		rc = edge_camera_write_frame(c, capture, err, sizeof(err));
+		if (rc < 0)
+			fprintf(stderr, "firelane-edge: %s\n", err);
+		else
+			fprintf(stderr, "firelane-edge: reference written to %s\n",
+				capture);
+		rc = rc < 0;
+		goto done;
+	}
+	while (!stop_requested &&
+	       (rc = edge_camera_step(c, err, sizeof(err))) == 0)
+		;
+	if (rc == FL_EEOF || stop_requested) {
+		rc = 0;
+	} else {
+		fprintf(stderr, "firelane-edge: %s\n", err);
+		rc = 1;
+	}
+	if (stats_out)
+		write_stats(stats_out, edge_camera_stats(c), mono_now() - wall);
+done:
+	edge_camera_close(c);
+	if (out != stdout)
+		fclose(out);
+	return rc;
+}
+
+/* Live: every camera in turn in one thread, events on stdout. */
+static int run_live(const fl_config *cfg, const edge_opts *opts)
+{
+	edge_camera *cams[FL_MAX_CAMERAS] = {0};
+	int open = 0, rc = 0;
+	char err[1024];
+
+	for (int i = 0; i < cfg->ncameras; i++) {
+		cams[i] = edge_camera_open(cfg, i, opts, write_event, stdout, err,
+					   sizeof(err));
+		if (!cams[i]) {
+			fprintf(stderr, "firelane-edge: %s\n", err);
+			rc = 1;
+			goto done;
+		}
+		open++;
+	}
+	while (!stop_requested && open > 0) {
+		for (int i = 0; i < cfg->ncameras; i++) {
+			int r;
+			if (!cams[i])
+				continue;
+			r = edge_camera_step(cams[i], err, sizeof(err));
+			if (r == 0)
+				continue;
+			if (r != FL_EEOF) {
+				fprintf(stderr, "firelane-edge: %s\n", err);
+				rc = 1;
+			}
+			edge_camera_close(cams[i]);
+			cams[i] = NULL;
+			open--;
+		}
+	}
+done:
+	for (int i = 0; i < cfg->ncameras; i++)
+		edge_camera_close(cams[i]);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"replay", no_argument, NULL, 'r'},
+		{"source", required_argument, NULL, 's'},
+		{"events-out", required_argument, NULL, 'e'},
+		{"fps", required_argument, NULL, 'f'},
+		{"model", required_argument, NULL, 'm'},
+		{"camera", required_argument, NULL, 'C'},
+		{"capture-reference", required_argument, NULL, 'R'},
+		{"stats-out", required_argument, NULL, 'S'},
+		{"decode-only", no_argument, NULL, 'D'},
+		{"debug-dir", required_argument, NULL, 'd'},
+		{"sample-config", no_argument, NULL, 'P'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *config = NULL, *events_out = NULL, *stats_out = NULL;
+	const char *camera = NULL, *capture = NULL;
+	int check = 0, replay = 0, verbose = 0, opt, cam;
+	edge_opts opts = {0};
+	static fl_config cfg;
+	static char buf[1 << 16];
+	char err[1024], prefix[48];
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'k': check = 1; break;
+		case 'r': replay = 1; break;
+		case 's': opts.source = optarg; break;
+		case 'e': events_out = optarg; break;
+		case 'f':
+			opts.fps = strtod(optarg, &end);
+			if (*end || !(opts.fps > 0 && opts.fps <= 240)) {
+				fprintf(stderr, "firelane-edge: --fps %s: expected a number in (0, 240]\n", optarg);
+				return 2;
+			}
+			break;
+		case 'm': opts.model = optarg; break;
+		case 'C': camera = optarg; break;
+		case 'R': capture = optarg; break;
+		case 'S': stats_out = optarg; break;
+		case 'D': opts.decode_only = 1; break;
+		case 'd': opts.debug_dir = optarg; break;
+		case 'P':
+			fl_config_sample(buf, sizeof(buf));
+			fputs(buf, stdout);
+			return 0;
+		case 'v': verbose++; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!config || optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	fl_log_set(log_stderr, FL_LOG_WARN + verbose, NULL);
+	if (fl_config_load(&cfg, config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "firelane-edge: %s\n", err);
+		return 2;
+	}
+	if (check) {
+		fl_config_dump(&cfg, buf, sizeof(buf));
+		fputs(buf, stdout);
+		return 0;
+	}
+	cam = find_camera(&cfg, camera);
+	if (cam < 0) {
+		fprintf(stderr, "firelane-edge: %s: no camera '%s'\n", config, camera);
+		return 2;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	opts.start_wall = time(NULL);
+	snprintf(prefix, sizeof(prefix), "%.20s-%lx", cfg.device_id,
+		 (unsigned long)opts.start_wall);
+	opts.id_prefix = prefix;
+	if (replay || capture)
+		return run_one(&cfg, cam, &opts, events_out, stats_out, capture);
+	opts.realtime = 1;
+	return run_live(&cfg, &opts);
+}
