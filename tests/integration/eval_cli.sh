@@ -1,0 +1,219 @@
+#!/bin/bash
+# eval_cli.sh - firelane-eval as a user runs it: one clip, thresholds, bad
+# input, and --suite with a fake edge (a bash script that writes a known
+# events file), so the suite plumbing is tested without the real detector.
+#
+# Env: FL_BUILD_DIR (build dir holding firelane-eval), FL_SOURCE_DIR.
+set -u
+
+BUILD=${FL_BUILD_DIR:?set FL_BUILD_DIR}
+EVAL=$BUILD/firelane-eval
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	fails=$((fails + 1))
+}
+
+# json_get FILE EXPR: print a figure from firelane-eval's JSON output.
+json_get() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+expect() { # FILE EXPR WANT
+	local got
+	got=$(json_get "$1" "$2") || { fail "$2: cannot read $1"; return; }
+	[ "$got" = "$3" ] || fail "$2 = $got, want $3"
+}
+
+[ -x "$EVAL" ] || { echo "no $EVAL" >&2; exit 1; }
+
+# ---- one clip -------------------------------------------------------------
+cat >"$TMP/gt.json" <<'EOF'
+{"clip": "hand.mp4", "duration_s": 100, "dwell_s": 10, "media": "hand.mp4",
+ "zones": [{"name": "lane-a", "points": [[0,0],[100,0],[100,50],[0,50]], "purpose": "alarm expected"},
+           {"name": "lane-b", "points": [[0,60],[100,60],[100,90]], "purpose": "must not alarm"}],
+ "obstructions": [{"zone": "lane-a", "start_s": 20, "end_s": 60, "ends_because": "leaves"},
+                  {"zone": "lane-a", "start_s": 70, "end_s": 100, "ends_because": "clip ends"}]}
+EOF
+cat >"$TMP/events.jsonl" <<'EOF'
+{"type": "occupied", "lane": "lane-a", "incident_id": "i1", "video_time_s": 20.5}
+{"type": "alarm", "lane": "lane-a", "incident_id": "i1", "video_time_s": 31.0, "bbox": [1, 2, 3, 4]}
+{"type": "cleared", "lane": "lane-a", "incident_id": "i1", "video_time_s": 63.0}
+{"type": "alarm", "lane": "lane-b", "incident_id": "i2", "video_time_s": 50.0}
+{"type": "alarm", "lane": "lane-a", "incident_id": "i3", "video_time_s": 82.0}
+{"type": "cleared", "lane": "lane-a", "incident_id": "i3", "video_time_s": 84.0}
+EOF
+"$EVAL" --truth "$TMP/gt.json" --events "$TMP/events.jsonl" --json \
+	>"$TMP/one.json" 2>"$TMP/one.err"
+rc=$?
+[ $rc -eq 0 ] || fail "single clip exit $rc: $(cat "$TMP/one.err")"
+expect "$TMP/one.json" 'd["clips"][0]["clip"]' hand.mp4
+expect "$TMP/one.json" 'd["total"]["tp"]' 2
+expect "$TMP/one.json" 'd["total"]["fp"]' 1
+expect "$TMP/one.json" 'd["total"]["fn"]' 0
+expect "$TMP/one.json" 'd["total"]["fp_must_not_alarm"]' 1
+expect "$TMP/one.json" 'round(d["total"]["f1"], 4)' 0.8
+expect "$TMP/one.json" 'd["total"]["alarm_delay_mean_s"]' 1.5
+expect "$TMP/one.json" 'd["total"]["alarm_delay_max_s"]' 2.0
+expect "$TMP/one.json" 'd["total"]["clears_due"]' 1
+expect "$TMP/one.json" 'd["total"]["clears_on_time"]' 1
+expect "$TMP/one.json" 'd["total"]["clear_error_mean_s"]' 3.0
+expect "$TMP/one.json" 'd["total"]["early_clears"]' 1
+
+# The table has a row for the clip and a TOTAL row.
+"$EVAL" --truth "$TMP/gt.json" --events "$TMP/events.jsonl" >"$TMP/one.txt" ||
+	fail "table exit $?"
+grep -q '^hand.mp4 ' "$TMP/one.txt" || fail "no clip row in table"
+grep -q '^TOTAL ' "$TMP/one.txt" || fail "no TOTAL row in table"
+
+# ---- thresholds -----------------------------------------------------------
+"$EVAL" --truth "$TMP/gt.json" --events "$TMP/events.jsonl" --min-f1 0.9 \
+	>/dev/null 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "--min-f1 0.9 with F1 0.8: exit $rc, want 1"
+"$EVAL" --truth "$TMP/gt.json" --events "$TMP/events.jsonl" --min-f1 0.75 \
+	>/dev/null 2>&1
+rc=$?
+[ $rc -eq 0 ] || fail "--min-f1 0.75 with F1 0.8: exit $rc, want 0"
+"$EVAL" --truth "$TMP/gt.json" --events "$TMP/events.jsonl" --max-early 0 \
+	>/dev/null 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "--max-early 0 with 1 early clear: exit $rc, want 1"
+
+# ---- bad input ------------------------------------------------------------
+{ head -2 "$TMP/events.jsonl"; echo '{"type": "alarm", "lane": '; } \
+	>"$TMP/bad.jsonl"
+"$EVAL" --truth "$TMP/gt.json" --events "$TMP/bad.jsonl" >/dev/null \
+	2>"$TMP/bad.err"
+rc=$?
+[ $rc -eq 2 ] || fail "malformed events: exit $rc, want 2"
+grep -q "bad.jsonl:3" "$TMP/bad.err" || fail "no file:line in: $(cat "$TMP/bad.err")"
+
+echo '{"type": "alarm", "lane": "lane-a", "incident_id": "x"}' >"$TMP/notime.jsonl"
+"$EVAL" --truth "$TMP/gt.json" --events "$TMP/notime.jsonl" >/dev/null \
+	2>"$TMP/notime.err"
+rc=$?
+[ $rc -eq 2 ] || fail "alarm without video_time_s: exit $rc, want 2"
+grep -q "notime.jsonl:1: \"video_time_s\"" "$TMP/notime.err" ||
+	fail "missing video_time_s not named: $(cat "$TMP/notime.err")"
+
+sed 's/"zone": "lane-a", "start_s": 20/"zone": "lane-x", "start_s": 20/' \
+	"$TMP/gt.json" >"$TMP/badgt.json"
+"$EVAL" --truth "$TMP/badgt.json" --events "$TMP/events.jsonl" >/dev/null \
+	2>"$TMP/badgt.err"
+rc=$?
+[ $rc -eq 2 ] || fail "bad ground truth: exit $rc, want 2"
+grep -q 'badgt.json: obstructions\[0\].zone: "lane-x" names no zone' \
+	"$TMP/badgt.err" || fail "bad truth message: $(cat "$TMP/badgt.err")"
+
+"$EVAL" --suite "$TMP" --truth "$TMP/gt.json" >/dev/null 2>&1
+rc=$?
+[ $rc -eq 2 ] || fail "--suite with --truth: exit $rc, want 2"
+
+# ---- suite with a fake edge -----------------------------------------------
+SUITE=$TMP/suite
+DATA=$TMP/data
+OUT=$TMP/out
+mkdir -p "$SUITE" "$DATA/clips" "$DATA/frames"
+: >"$DATA/clips/one.mp4"
+
+# clip "one": media relative to --data-root; alarm on time, clear on time.
+cat >"$SUITE/one.json" <<'EOF'
+{"clip": "one.mp4", "media": "clips/one.mp4", "duration_s": 60, "dwell_s": 10,
+ "zones": [{"name": "lane-a", "points": [[0,0],[100,0],[100,50],[0,50]], "purpose": "alarm expected"}],
+ "obstructions": [{"zone": "lane-a", "start_s": 5, "end_s": 40, "ends_because": "leaves"}]}
+EOF
+# clip "two": an image pattern (so --fps 12 is passed) and its own config;
+# the fake edge raises an alarm in the must-not-alarm zone.
+cat >"$SUITE/two.json" <<'EOF'
+{"clip": "two", "media": "frames/in%06d.jpg", "fps": 12, "duration_s": 30, "dwell_s": 5,
+ "zones": [{"name": "aisle", "points": [[0,0],[10,0],[10,10]], "purpose": "must not alarm"}],
+ "obstructions": []}
+EOF
+cat >"$SUITE/two.yaml" <<'EOF'
+# hand-written config beside the labels
+device: {id: e, site: s}
+EOF
+
+cat >"$TMP/fake-edge" <<'EOF'
+#!/bin/bash
+# Writes a known events file per --source; records its arguments.
+args="$*"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--config) cfg=$2; shift 2 ;;
+	--source) src=$2; shift 2 ;;
+	--events-out) out=$2; shift 2 ;;
+	--replay) shift ;;
+	*) shift ;;
+	esac
+done
+echo "$args" >>"$(dirname "$out")/fake-edge.args"
+[ -f "$cfg" ] || { echo "no config $cfg" >&2; exit 4; }
+[ -n "${FAKE_EDGE_FAIL:-}" ] && case $src in *"$FAKE_EDGE_FAIL"*)
+	echo "fake edge: simulated crash on $src" >&2; exit 3 ;; esac
+case $src in
+*one.mp4)
+	cat >"$out" <<'EV'
+{"type": "alarm", "lane": "lane-a", "incident_id": "a1", "video_time_s": 16.0}
+{"type": "cleared", "lane": "lane-a", "incident_id": "a1", "video_time_s": 44.0}
+EV
+	;;
+*in%06d.jpg)
+	echo '{"type": "alarm", "lane": "aisle", "incident_id": "b1", "video_time_s": 9.0}' >"$out" ;;
+*) echo "unexpected source $src" >&2; exit 5 ;;
+esac
+EOF
+chmod +x "$TMP/fake-edge"
+
+"$EVAL" --suite "$SUITE" --edge "$TMP/fake-edge" --data-root "$DATA" \
+	--out "$OUT" --jobs 2 --model /models/m.onnx --json \
+	>"$TMP/suite.json" 2>"$TMP/suite.err"
+rc=$?
+[ $rc -eq 0 ] || fail "suite exit $rc: $(cat "$TMP/suite.err")"
+expect "$TMP/suite.json" 'len(d["clips"])' 2
+expect "$TMP/suite.json" '[c["clip"] for c in d["clips"]]' "['one', 'two']"
+expect "$TMP/suite.json" 'd["clips"][0]["tp"]' 1
+expect "$TMP/suite.json" 'd["clips"][1]["fp_must_not_alarm"]' 1
+expect "$TMP/suite.json" 'd["total"]["tp"]' 1
+expect "$TMP/suite.json" 'd["total"]["fp"]' 1
+expect "$TMP/suite.json" 'd["total"]["fn"]' 0
+expect "$TMP/suite.json" 'd["total"]["alarm_delay_mean_s"]' 1.0
+expect "$TMP/suite.json" 'd["total"]["clears_on_time"]' 1
+expect "$TMP/suite.json" 'round(d["total"]["f1"], 4)' 0.6667
+
+# The generated config has the lanes; the hand-written one was used as is.
+[ -f "$OUT/one.yaml" ] || fail "no generated config"
+grep -q 'id: "lane-a"' "$OUT/one.yaml" || fail "lane missing from config"
+grep -q 'dwell_s: 10' "$OUT/one.yaml" || fail "dwell missing from config"
+grep -q "source: \"$DATA/clips/one.mp4\"" "$OUT/one.yaml" ||
+	fail "source missing from config"
+[ ! -f "$OUT/two.yaml" ] || fail "config generated although two.yaml exists"
+grep -q -- "--config $SUITE/two.yaml --replay --source $DATA/frames/in%06d.jpg --events-out $OUT/two.events.jsonl --model /models/m.onnx --fps 12" \
+	"$OUT/fake-edge.args" || fail "edge args: $(cat "$OUT/fake-edge.args")"
+grep -q -- "--source $DATA/clips/one.mp4 .*--model /models/m.onnx$" \
+	"$OUT/fake-edge.args" || fail "no --fps expected for a video file"
+
+# Thresholds apply to the suite total.
+"$EVAL" --suite "$SUITE" --edge "$TMP/fake-edge" --data-root "$DATA" \
+	--out "$OUT" --min-f1 0.7 >/dev/null 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "suite --min-f1 0.7 with F1 0.67: exit $rc, want 1"
+
+# A failed edge run fails the suite and shows the tail of its stderr.
+FAKE_EDGE_FAIL=one.mp4 "$EVAL" --suite "$SUITE" --edge "$TMP/fake-edge" \
+	--data-root "$DATA" --out "$OUT" >"$TMP/crash.txt" 2>"$TMP/crash.err"
+rc=$?
+[ $rc -eq 1 ] || fail "edge crash: exit $rc, want 1"
+grep -q 'simulated crash' "$TMP/crash.err" || fail "no stderr tail: $(cat "$TMP/crash.err")"
+grep -q '^one .*FAILED' "$TMP/crash.txt" || fail "no FAILED row: $(cat "$TMP/crash.txt")"
+grep -q '^two ' "$TMP/crash.txt" || fail "other clip not scored"
+
+if [ $fails -ne 0 ]; then
+	echo "eval_cli: $fails check(s) failed" >&2
+	exit 1
+fi
+echo "eval_cli: all checks passed"
