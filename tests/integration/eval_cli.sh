@@ -17,15 +17,24 @@ fail() {
 	fails=$((fails + 1))
 }
 
-# json_get FILE EXPR: print a figure from firelane-eval's JSON output.
-json_get() {
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
-
-expect() { # FILE EXPR WANT
-	local got
-	got=$(json_get "$1" "$2") || { fail "$2: cannot read $1"; return; }
-	[ "$got" = "$3" ] || fail "$2 = $got, want $3"
+# expect FILE EXPR WANT [EXPR WANT ...]: check figures of firelane-eval's
+# JSON output (d is the parsed object) in one python3 run.
+expect() {
+	local out
+	out=$(python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+a = sys.argv[2:]
+for expr, want in zip(a[0::2], a[1::2]):
+    try:
+        got = str(eval(expr))
+    except Exception as e:
+        got = "error: %s" % e
+    if got != want:
+        print("%s = %s, want %s" % (expr, got, want))
+PY
+	) || { fail "cannot read $1"; return; }
+	[ -z "$out" ] || fail "$out"
 }
 
 [ -x "$EVAL" ] || { echo "no $EVAL" >&2; exit 1; }
@@ -50,18 +59,19 @@ EOF
 	>"$TMP/one.json" 2>"$TMP/one.err"
 rc=$?
 [ $rc -eq 0 ] || fail "single clip exit $rc: $(cat "$TMP/one.err")"
-expect "$TMP/one.json" 'd["clips"][0]["clip"]' hand.mp4
-expect "$TMP/one.json" 'd["total"]["tp"]' 2
-expect "$TMP/one.json" 'd["total"]["fp"]' 1
-expect "$TMP/one.json" 'd["total"]["fn"]' 0
-expect "$TMP/one.json" 'd["total"]["fp_must_not_alarm"]' 1
-expect "$TMP/one.json" 'round(d["total"]["f1"], 4)' 0.8
-expect "$TMP/one.json" 'd["total"]["alarm_delay_mean_s"]' 1.5
-expect "$TMP/one.json" 'd["total"]["alarm_delay_max_s"]' 2.0
-expect "$TMP/one.json" 'd["total"]["clears_due"]' 1
-expect "$TMP/one.json" 'd["total"]["clears_on_time"]' 1
-expect "$TMP/one.json" 'd["total"]["clear_error_mean_s"]' 3.0
-expect "$TMP/one.json" 'd["total"]["early_clears"]' 1
+expect "$TMP/one.json" \
+	'd["clips"][0]["clip"]' hand.mp4 \
+	'd["total"]["tp"]' 2 \
+	'd["total"]["fp"]' 1 \
+	'd["total"]["fn"]' 0 \
+	'd["total"]["fp_must_not_alarm"]' 1 \
+	'round(d["total"]["f1"], 4)' 0.8 \
+	'd["total"]["alarm_delay_mean_s"]' 1.5 \
+	'd["total"]["alarm_delay_max_s"]' 2.0 \
+	'd["total"]["clears_due"]' 1 \
+	'd["total"]["clears_on_time"]' 1 \
+	'd["total"]["clear_error_mean_s"]' 3.0 \
+	'd["total"]["early_clears"]' 1
 
 # The table has a row for the clip and a TOTAL row.
 "$EVAL" --truth "$TMP/gt.json" --events "$TMP/events.jsonl" >"$TMP/one.txt" ||
@@ -174,16 +184,17 @@ chmod +x "$TMP/fake-edge"
 	>"$TMP/suite.json" 2>"$TMP/suite.err"
 rc=$?
 [ $rc -eq 0 ] || fail "suite exit $rc: $(cat "$TMP/suite.err")"
-expect "$TMP/suite.json" 'len(d["clips"])' 2
-expect "$TMP/suite.json" '[c["clip"] for c in d["clips"]]' "['one', 'two']"
-expect "$TMP/suite.json" 'd["clips"][0]["tp"]' 1
-expect "$TMP/suite.json" 'd["clips"][1]["fp_must_not_alarm"]' 1
-expect "$TMP/suite.json" 'd["total"]["tp"]' 1
-expect "$TMP/suite.json" 'd["total"]["fp"]' 1
-expect "$TMP/suite.json" 'd["total"]["fn"]' 0
-expect "$TMP/suite.json" 'd["total"]["alarm_delay_mean_s"]' 1.0
-expect "$TMP/suite.json" 'd["total"]["clears_on_time"]' 1
-expect "$TMP/suite.json" 'round(d["total"]["f1"], 4)' 0.6667
+expect "$TMP/suite.json" \
+	'len(d["clips"])' 2 \
+	'[c["clip"] for c in d["clips"]]' "['one', 'two']" \
+	'd["clips"][0]["tp"]' 1 \
+	'd["clips"][1]["fp_must_not_alarm"]' 1 \
+	'd["total"]["tp"]' 1 \
+	'd["total"]["fp"]' 1 \
+	'd["total"]["fn"]' 0 \
+	'd["total"]["alarm_delay_mean_s"]' 1.0 \
+	'd["total"]["clears_on_time"]' 1 \
+	'round(d["total"]["f1"], 4)' 0.6667
 
 # The generated config has the lanes; the hand-written one was used as is.
 [ -f "$OUT/one.yaml" ] || fail "no generated config"
