@@ -303,13 +303,20 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, double t)
 
 	switch (s->state[k]) {
 	case PX_NONE:
+		/* Until the lane here has been trusted once, motion over it
+		 * undoes what stillness taught (a mover in view at start). */
+		if (moving && s->bg_age[k] < BG_TRUST_S)
+			s->bg_age[k] = FL_MAX(0.0f, s->bg_age[k] - (float)s->dt);
 		if (fg && !moving) {
 			s->state[k] = PX_CAND;
 			s->still_since[k] = (float)t;
 			s->obj[k] = i / g;
 		} else if (!fg && !moving && s->bg_known[k]) {
+			/* Trust grows only while the lane looks just as
+			 * remembered, not merely "explained by lighting". */
+			if (fabsf(i - s->bg[k] * g) < T_MATCH)
+				s->bg_age[k] += (float)s->dt;
 			s->bg[k] += (float)BG_RATE * (i / g - s->bg[k]);
-			s->bg_age[k] += (float)s->dt;
 		}
 		break;
 	case PX_CAND:
