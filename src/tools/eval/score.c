@@ -16,9 +16,13 @@
  * same zone. Each side is used at most once, and windows of obstructions
  * that follow each other closely overlap, so a greedy pass can pair an alarm
  * with the wrong obstruction and leave the other one unpaid. We therefore
- * take a maximum bipartite matching (Kuhn's augmenting paths; zones hold a
- * handful of items). Within that, each obstruction tries the alarm nearest
- * its t* first, so among equally large matchings we lean to small delays.
+ * take a maximum bipartite matching, and among the maximum ones the one with
+ * the least total |alarm - t*|: successive shortest augmenting paths
+ * (Bellman-Ford on the residual graph, costs |alarm - t*|), which keeps the
+ * matching min-cost for its size at every step. Zones hold a handful of
+ * items, so the simple O(V E) search per augmentation is plenty. The result
+ * does not depend on the order of the labels or of the events file (except
+ * for exact cost ties, broken by order).
  *
  * What is left over is judged in this order, first rule wins:
  *   1. lane names no zone                                 nothing there
@@ -49,6 +53,12 @@
 
 enum obs_class { OBS_DUE, OBS_SHORT, OBS_BETWEEN };
 
+/* A pair that may match: alarm a lies in the window of due obstruction o. */
+struct edge {
+	size_t o, a;
+	double cost;            /* |alarm - t*| */
+};
+
 /* Working state of one eval_score() call; arrays are indexed by event or
  * obstruction number. */
 struct match {
@@ -58,7 +68,10 @@ struct match {
 	long *zone_of;          /* event -> zone index, -1 when none */
 	long *alarm_obs;        /* alarm -> matched obstruction, -1 */
 	long *obs_alarm;        /* obstruction -> matched alarm, -1 */
-	char *visited;          /* per event, one augmenting search */
+	struct edge *edges;     /* due obstruction x alarm in its window */
+	size_t nedges;
+	double *dist;           /* per node: obstructions, then events */
+	long *pred;             /* per node: edge that reached it, -1 */
 	char *clear_used;       /* per event: clear already claimed */
 };
 
@@ -90,40 +103,106 @@ static int in_window(const struct match *m, size_t o, size_t a)
 }
 
 /*
- * Kuhn's augmenting path from due obstruction o. Tries unvisited alarms in
- * its window nearest t* first; an alarm held by another obstruction is taken
- * over if that one can be re-seated. Returns 1 when o got an alarm.
- * Recursion depth is bounded by the number of obstructions in the zone.
+ * One step of successive shortest paths: find the cheapest augmenting path
+ * from any free due obstruction to any free alarm in the residual graph
+ * (unmatched edges forward at +cost, matched edges backward at -cost) and
+ * flip it. Returns 1 when the matching grew, 0 when it is maximum.
+ * Nodes: obstruction o is node o, event a is node nobs + a.
  */
-static int augment(struct match *m, size_t o)
+static int augment_cheapest(struct match *m)
 {
-	double due = m->truth->obs[o].start_s + m->truth->dwell_s;
+	size_t nobs = m->truth->nobs, nodes = nobs + m->nev;
+	long best = -1;
 
-	for (;;) {
-		long best = -1;
-		double best_d = 0;
+	for (size_t v = 0; v < nodes; v++) {
+		m->dist[v] = INFINITY;
+		m->pred[v] = -1;
+	}
+	for (size_t o = 0; o < nobs; o++)
+		if (obs_class(m->truth, &m->truth->obs[o]) == OBS_DUE &&
+		    m->obs_alarm[o] < 0)
+			m->dist[o] = 0;
 
-		for (size_t a = 0; a < m->nev; a++) {
-			double d;
+	/* Bellman-Ford; no negative cycle exists while the matching is
+	 * min-cost for its size. The 1e-9 slack stops float-noise loops and
+	 * the pass limit bounds the work whatever happens. */
+	for (size_t pass = 0; pass <= nodes; pass++) {
+		int changed = 0;
 
-			if (m->visited[a] || !in_window(m, o, a))
-				continue;
-			d = fabs(m->ev[a].t - due);
-			if (best < 0 || d < best_d) {
-				best = (long)a;
-				best_d = d;
+		for (size_t i = 0; i < m->nedges; i++) {
+			const struct edge *e = &m->edges[i];
+			size_t vo = e->o, va = nobs + e->a;
+
+			if (m->obs_alarm[e->o] == (long)e->a) {
+				if (m->dist[va] - e->cost < m->dist[vo] - 1e-9) {
+					m->dist[vo] = m->dist[va] - e->cost;
+					m->pred[vo] = (long)i;
+					changed = 1;
+				}
+			} else if (m->dist[vo] + e->cost < m->dist[va] - 1e-9) {
+				m->dist[va] = m->dist[vo] + e->cost;
+				m->pred[va] = (long)i;
+				changed = 1;
 			}
 		}
-		if (best < 0)
-			return 0;
-		m->visited[best] = 1;
-		if (m->alarm_obs[best] < 0 ||
-		    augment(m, (size_t)m->alarm_obs[best])) {
-			m->alarm_obs[best] = (long)o;
-			m->obs_alarm[o] = best;
-			return 1;
+		if (!changed)
+			break;
+	}
+
+	for (size_t a = 0; a < m->nev; a++)
+		if (m->alarm_obs[a] < 0 && m->pred[nobs + a] >= 0 &&
+		    (best < 0 || m->dist[nobs + a] < m->dist[nobs + best]))
+			best = (long)a;
+	if (best < 0)
+		return 0;
+
+	/* Flip the path back to its free obstruction: each obstruction on it
+	 * takes the alarm it was reached towards and lets go of the one that
+	 * led to it. The step limit guards against a corrupt pred chain. */
+	for (size_t a = (size_t)best, steps = 0; steps <= nodes; steps++) {
+		const struct edge *e = &m->edges[m->pred[nobs + a]];
+		long old = m->obs_alarm[e->o];
+
+		m->obs_alarm[e->o] = (long)a;
+		m->alarm_obs[a] = (long)e->o;
+		if (old < 0)
+			break;
+		m->alarm_obs[old] = -1;
+		a = (size_t)old;
+	}
+	return 1;
+}
+
+/* Collect every (due obstruction, alarm in its window) pair into m->edges.
+ * Returns 0 or FL_ENOMEM. */
+static int build_edges(struct match *m)
+{
+	const eval_truth *t = m->truth;
+	size_t cap = 0;
+
+	for (size_t o = 0; o < t->nobs; o++) {
+		double due = t->obs[o].start_s + t->dwell_s;
+
+		if (obs_class(t, &t->obs[o]) != OBS_DUE)
+			continue;
+		for (size_t a = 0; a < m->nev; a++) {
+			if (!in_window(m, o, a))
+				continue;
+			if (m->nedges == cap) {
+				size_t ncap = cap ? cap * 2 : 16;
+				struct edge *ne = realloc(m->edges,
+							  ncap * sizeof(*ne));
+
+				if (!ne)
+					return FL_ENOMEM;
+				m->edges = ne;
+				cap = ncap;
+			}
+			m->edges[m->nedges++] = (struct edge){
+				.o = o, .a = a, .cost = fabs(m->ev[a].t - due) };
 		}
 	}
+	return 0;
 }
 
 static long zone_index(const eval_truth *t, const char *name)
@@ -287,10 +366,11 @@ int eval_score(const eval_truth *t, const eval_event *ev, size_t nev,
 	m.zone_of = malloc((nev + 1) * sizeof(long));
 	m.alarm_obs = malloc((nev + 1) * sizeof(long));
 	m.obs_alarm = malloc((t->nobs + 1) * sizeof(long));
-	m.visited = malloc(nev + 1);
+	m.dist = malloc((t->nobs + nev + 1) * sizeof(double));
+	m.pred = malloc((t->nobs + nev + 1) * sizeof(long));
 	m.clear_used = calloc(nev + 1, 1);
 	clear_of = malloc((t->nobs + 1) * sizeof(long));
-	if (!m.zone_of || !m.alarm_obs || !m.obs_alarm || !m.visited ||
+	if (!m.zone_of || !m.alarm_obs || !m.obs_alarm || !m.dist || !m.pred ||
 	    !m.clear_used || !clear_of)
 		goto out;
 
@@ -299,17 +379,15 @@ int eval_score(const eval_truth *t, const eval_event *ev, size_t nev,
 		m.alarm_obs[i] = -1;
 	}
 
-	/* Match: one augmenting search per due obstruction. */
+	/* Match: grow a min-cost matching until it is maximum. */
 	for (size_t o = 0; o < t->nobs; o++) {
 		m.obs_alarm[o] = -1;
 		clear_of[o] = -1;
 	}
-	for (size_t o = 0; o < t->nobs; o++) {
-		if (obs_class(t, &t->obs[o]) != OBS_DUE)
-			continue;
-		memset(m.visited, 0, nev + 1);
-		augment(&m, o);
-	}
+	if (build_edges(&m))
+		goto out;
+	while (augment_cheapest(&m))
+		;
 
 	/* Paid and unpaid obstructions. */
 	for (size_t o = 0; o < t->nobs; o++) {
@@ -359,7 +437,9 @@ int eval_score(const eval_truth *t, const eval_event *ev, size_t nev,
 out:
 	free(clear_of);
 	free(m.clear_used);
-	free(m.visited);
+	free(m.pred);
+	free(m.dist);
+	free(m.edges);
 	free(m.obs_alarm);
 	free(m.alarm_obs);
 	free(m.zone_of);
