@@ -414,6 +414,55 @@ static void test_check_frame(fl_config *cfg)
 	      "zero width");
 }
 
+/* The tree itself: kinds, lines, key lines, quoting, the depth limit. */
+static void test_tree(void)
+{
+	static const char text[] = "# comment\n"
+				   "a: 5\n"
+				   "b: \"5\"\n"
+				   "c:\n"
+				   "  - 'x'\n"
+				   "  - [1, y]\n"
+				   "d: |\n  block\n";
+	char err[256], deep[300];
+	fl_node *t = fl_yaml_parse(text, strlen(text), "t.yaml", err,
+				   sizeof(err));
+
+	CHECK(t != NULL, "%s", err);
+	if (!t)
+		return;
+	CHECK(t->kind == FL_NODE_MAP && t->n == 4 && t->line == 2, "root");
+	CHECK(!strcmp(t->keys[0], "a") && t->key_lines[0] == 2 &&
+		      t->items[0]->kind == FL_NODE_SCALAR &&
+		      !t->items[0]->quoted && !strcmp(t->items[0]->scalar, "5"),
+	      "plain scalar");
+	CHECK(t->items[1]->quoted && t->items[1]->line == 3, "quoted");
+	CHECK(t->key_lines[2] == 4 && t->items[2]->kind == FL_NODE_SEQ &&
+		      t->items[2]->line == 5 && t->items[2]->n == 2,
+	      "seq: key line %d, seq line %d", t->key_lines[2],
+	      t->items[2]->line);
+	CHECK(t->items[2]->items[0]->quoted, "single quoted");
+	CHECK(t->items[2]->items[1]->kind == FL_NODE_SEQ &&
+		      t->items[2]->items[1]->line == 6 &&
+		      !strcmp(t->items[2]->items[1]->items[1]->scalar, "y"),
+	      "flow seq");
+	CHECK(t->items[3]->quoted && !strcmp(t->items[3]->scalar, "block\n"),
+	      "block scalar counts as quoted");
+	fl_node_free(t);
+	fl_node_free(NULL);
+
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 100);
+	t = fl_yaml_parse(deep, 200, "deep.yaml", err, sizeof(err));
+	CHECK(!t && strstr(err, "deep.yaml:1: nesting deeper than"), "%s",
+	      err);
+	fl_node_free(t);
+	/* Not NUL-terminated: only len bytes are read. */
+	t = fl_yaml_parse("a: 1xxxx", 4, "n.yaml", err, sizeof(err));
+	CHECK(t && t->n == 1 && !strcmp(t->items[0]->scalar, "1"), "len");
+	fl_node_free(t);
+}
+
 /* A small error buffer truncates and stays terminated. */
 static void test_small_err(fl_config *cfg)
 {
@@ -679,6 +728,7 @@ int main(int argc, char **argv)
 	test_defaults(cfg);
 	test_active();
 	test_check_frame(cfg);
+	test_tree();
 	test_small_err(cfg);
 	test_dump(cfg, cfg2);
 	test_docs(cfg);
