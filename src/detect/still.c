@@ -240,7 +240,7 @@ static void estimate_gain(fl_still *s)
 	int hist[BINS] = {0};
 	int total = 0, acc = 0;
 
-	for (size_t i = 0; i < s->n; i += 3) {
+	for (size_t i = 0; i < s->n; i += 7) {
 		float b = s->bg[i];
 		if (!s->bg_known[i] || s->state[i] != PX_NONE || b < 8)
 			continue;
@@ -252,7 +252,7 @@ static void estimate_gain(fl_still *s)
 		hist[bin]++;
 		total++;
 	}
-	if (total < 100)
+	if (total < 50)
 		return;
 	for (int b = 0; b < BINS; b++) {
 		acc += hist[b];
@@ -390,36 +390,41 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, double t)
 	}
 }
 
-/* Binary closing (dilate then erode, 3x3) of REST pixels into s->mask. */
+/* One 3x3 pass of a binary image: dilate (op 1: any neighbour set) or erode
+ * (op 0: all neighbours set), separable, pixels outside the frame neutral. */
+static void morph3(const uint8_t *in, uint8_t *out, uint8_t *rowbuf, int w,
+		   int h, int dilate)
+{
+	for (int y = 0; y < h; y++) {
+		const uint8_t *up = in + (size_t)(y > 0 ? y - 1 : y) * w;
+		const uint8_t *mid = in + (size_t)y * w;
+		const uint8_t *dn = in + (size_t)(y < h - 1 ? y + 1 : y) * w;
+		/* vertical pass into rowbuf, then horizontal into out */
+		for (int x = 0; x < w; x++)
+			rowbuf[x] = dilate ? (up[x] | mid[x] | dn[x])
+					   : (up[x] & mid[x] & dn[x]);
+		for (int x = 0; x < w; x++) {
+			uint8_t l = rowbuf[x > 0 ? x - 1 : x];
+			uint8_t r = rowbuf[x < w - 1 ? x + 1 : x];
+			out[(size_t)y * w + x] = dilate ? (l | rowbuf[x] | r)
+							: (l & rowbuf[x] & r);
+		}
+	}
+}
+
+/* Binary closing (dilate then erode, 3x3) of REST pixels into s->mask,
+ * bridging one-pixel gaps inside an object (noise, a thin reflection). */
 static void close_mask(fl_still *s)
 {
-	int w = s->w, h = s->h;
+	uint8_t *rest = s->fg; /* scratch: fg is not needed after stepping */
+	uint8_t rowbuf[4096];
 
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			int v = 0;
-			for (int dy = -1; dy <= 1 && !v; dy++)
-				for (int dx = -1; dx <= 1 && !v; dx++) {
-					int xx = x + dx, yy = y + dy;
-					if (xx >= 0 && yy >= 0 && xx < w && yy < h &&
-					    s->state[(size_t)yy * w + xx] == PX_REST)
-						v = 1;
-				}
-			s->tmp[(size_t)y * w + x] = (uint8_t)v;
-		}
-	for (int y = 0; y < h; y++)
-		for (int x = 0; x < w; x++) {
-			int v = 1;
-			for (int dy = -1; dy <= 1 && v; dy++)
-				for (int dx = -1; dx <= 1 && v; dx++) {
-					int xx = x + dx, yy = y + dy;
-					if (xx >= 0 && yy >= 0 && xx < w && yy < h &&
-					    !s->tmp[(size_t)yy * w + xx])
-						v = 0;
-				}
-			s->mask[(size_t)y * w + x] =
-				(uint8_t)(v || s->state[(size_t)y * w + x] == PX_REST);
-		}
+	for (size_t k = 0; k < s->n; k++)
+		rest[k] = s->state[k] == PX_REST;
+	morph3(rest, s->tmp, rowbuf, s->w, s->h, 1);
+	morph3(s->tmp, s->mask, rowbuf, s->w, s->h, 0);
+	for (size_t k = 0; k < s->n; k++)
+		s->mask[k] |= rest[k];
 }
 
 static int cmp_float(const void *a, const void *b)
