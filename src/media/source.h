@@ -15,6 +15,7 @@
 #ifndef FL_SOURCE_H
 #define FL_SOURCE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct fl_source fl_source;
@@ -34,7 +35,7 @@ typedef struct fl_frame {
 	int width, height;
 	double t;            /* video time, seconds */
 	int64_t index;       /* 0-based frame number */
-	void *priv;          /* the AVFrame, for fl_frame_bgr() */
+	void *priv;          /* the source's decode state, for fl_frame_bgr() */
 } fl_frame;
 
 /*
@@ -59,5 +60,11 @@ double fl_source_fps(const fl_source *s);
 
 /* NULL-safe. */
 void fl_source_close(fl_source *s);
+
+/*
+ * Process-wide FFmpeg set-up (devices, network, av_log routed into fl_log
+ * with tag "source"). Idempotent and thread-safe; fl_source_open() calls it.
+ */
+void fl_media_init(void);
 
 #endif /* FL_SOURCE_H */

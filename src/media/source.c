@@ -1,0 +1,761 @@
+/*
+ * source.c - video input through FFmpeg's libraries (see source.h).
+ *
+ * A note on the model. A source is one demuxer (libavformat), one decoder
+ * (libavcodec) and a little bookkeeping around them. fl_source_read() is a
+ * pull loop in the shape libavcodec wants: drain the decoder first
+ * (avcodec_receive_frame), and only when it asks for more (EAGAIN) read the
+ * next packet of our stream and send it in. At the end of input we send the
+ * NULL packet, which flushes the frames a frame-threaded or B-frame decoder
+ * is still holding; the stream is over when the decoder says AVERROR_EOF.
+ *
+ * What kind of input a url is decides how we open it:
+ *   /dev/videoN            avdevice's v4l2 input
+ *   scheme://...           network (RTSP over TCP, HTTP(S)); socket
+ *                          timeouts plus our interrupt callback
+ *   a path with %d / %0Nd  image2 demuxer at opts->fps; image2 itself finds a
+ *                          sequence starting at 0..4 (its start_number probe)
+ *   any other path         a file; stat() first so "no such file" is clear
+ * The interrupt callback carries a deadline that is re-armed before every
+ * blocking call (open, stream probe, each packet read), so a dead camera or
+ * a stalled HTTP server turns into FL_EIO instead of a hang.
+ *
+ * Pixels. Analysis wants luma only, and every planar YUV format (and NV12)
+ * already has it as plane 0 of the decoded AVFrame, so we hand that out
+ * without touching it. Anything else (RGB from PNG sequences, paletted,
+ * packed YUYV from webcams) goes through swscale into a GRAY8 buffer the
+ * source owns. A BGR24 copy is made only on request (fl_frame_bgr), with a
+ * cached SwsContext: evidence needs it a few times per incident, the hot
+ * path never.
+ *
+ * Time. A frame's time is best_effort_timestamp * time_base relative to the
+ * first frame. The first time a timestamp is missing or fails to increase we
+ * give up on container time for the rest of the stream and count frames at
+ * the stream rate instead, continuing from where time had got to, so video
+ * time never runs backwards.
+ *
+ * Truncated and corrupt files. The demuxer's errors at the tail of a file are
+ * treated as its end: we flush the decoder and return what it still holds.
+ * The end is reported as FL_EEOF when at least one frame came out and at most
+ * half of the packets failed to decode; otherwise as FL_EDECODE, because
+ * "clean end of input" would be a lie.
+ *
+ * Logging. FFmpeg's own av_log is routed once, process-wide, into fl_log
+ * (tag "source"); its errors become DEBUG lines because the reason that
+ * matters reaches the caller through err.
+ */
+#include "source.h"
+
+#include "fl.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavdevice/avdevice.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/log.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+
+#define TAG "source"
+#define URL_MAX 1024
+
+enum src_kind { KIND_FILE, KIND_PATTERN, KIND_DEVICE, KIND_NETWORK };
+
+struct fl_source {
+	char url[URL_MAX];
+	enum src_kind kind;
+	AVFormatContext *fmt;
+	AVCodecContext *dec;
+	AVPacket *pkt;
+	AVFrame *frame;
+	int stream;            /* index of our video stream in fmt */
+	AVRational tb;         /* its time base */
+	double fps;            /* stream rate, or opts->fps */
+
+	int width, height;     /* fixed by the first frame; 0 before */
+	struct SwsContext *gray_sws;
+	uint8_t *gray;         /* GRAY8 frame for non-YUV formats */
+	int gray_stride;
+	struct SwsContext *bgr_sws;
+
+	int64_t index;         /* frames handed out */
+	int64_t first_ts, prev_ts;
+	int ts_fallback;       /* container time abandoned: count frames */
+	double fallback_off;   /* added to index/fps after the switch */
+	double last_t;
+
+	int64_t packets, bad;  /* packets sent, packets/frames that failed */
+	int flushing;          /* NULL packet sent */
+	int end;               /* 0, or the status every later read returns */
+	char end_msg[URL_MAX + 128];
+
+	int64_t deadline_ns;   /* interrupt callback: 0 = none */
+	int timeout_ms;
+	int realtime;
+	int64_t pace_start_ns; /* monotonic time of video time 0 */
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- process-wide set-up ------------------------------------------------ */
+
+/*
+ * av_log -> fl_log. Called from decoder threads too; fl_log holds no state of
+ * its own, so this is as thread-safe as the program's sink. The level check
+ * comes before formatting.
+ */
+static void av_log_to_fl(void *avcl, int level, const char *fmt, va_list vl)
+{
+	char line[1024];
+	int print_prefix = 1;
+	int fl_level;
+	size_t n;
+
+	if (level > AV_LOG_WARNING)
+		return;
+	fl_level = level <= AV_LOG_FATAL ? FL_LOG_WARN : FL_LOG_DEBUG;
+	if (!fl_log_enabled(fl_level))
+		return;
+	av_log_format_line2(avcl, level, fmt, vl, line, sizeof(line),
+			    &print_prefix);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n > 0)
+		fl_log(fl_level, TAG, "ffmpeg: %s", line);
+}
+
+static void media_init_once(void)
+{
+	av_log_set_level(AV_LOG_WARNING);
+	av_log_set_callback(av_log_to_fl);
+	avdevice_register_all();
+	avformat_network_init();
+}
+
+/*
+ * Process-wide FFmpeg set-up: devices, network, and av_log routed into
+ * fl_log. Idempotent and thread-safe; fl_source_open() calls it, other media
+ * code (the encoder) may too.
+ */
+void fl_media_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, media_init_once);
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+static int interrupt_cb(void *opaque)
+{
+	const fl_source *s = opaque;
+
+	return s->deadline_ns && mono_ns() > s->deadline_ns;
+}
+
+static void arm_deadline(fl_source *s)
+{
+	s->deadline_ns = mono_ns() + (int64_t)s->timeout_ms * 1000000;
+}
+
+/* A printf-style frame number: %d or %0Nd (image2's syntax). */
+static int is_pattern(const char *url)
+{
+	const char *p;
+
+	for (p = strchr(url, '%'); p; p = strchr(p + 1, '%')) {
+		const char *q = p + 1;
+
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (*q == 'd')
+			return 1;
+	}
+	return 0;
+}
+
+static enum src_kind classify(const char *url)
+{
+	if (strncmp(url, "/dev/video", 10) == 0)
+		return KIND_DEVICE;
+	if (strstr(url, "://") && strncmp(url, "file:", 5) != 0)
+		return KIND_NETWORK;
+	if (is_pattern(url))
+		return KIND_PATTERN;
+	return KIND_FILE;
+}
+
+static const char *kind_name(enum src_kind k)
+{
+	switch (k) {
+	case KIND_FILE:
+		return "file";
+	case KIND_PATTERN:
+		return "image sequence";
+	case KIND_DEVICE:
+		return "v4l2 device";
+	case KIND_NETWORK:
+		return "network stream";
+	}
+	return "?";
+}
+
+static void av_reason(int averr, char *buf, size_t len)
+{
+	if (av_strerror(averr, buf, len) < 0)
+		snprintf(buf, len, "ffmpeg error %d", averr);
+}
+
+/*
+ * Demuxer options for the kind of input: the image sequence's rate, RTSP over
+ * TCP, socket timeouts in microseconds (FFmpeg 5 calls RTSP's "timeout" what
+ * older versions called "stimeout"; we set both, unknown keys are ignored).
+ */
+static void input_options(const fl_source *s, double fps, AVDictionary **d)
+{
+	char buf[64];
+	long long us = (long long)s->timeout_ms * 1000;
+
+	switch (s->kind) {
+	case KIND_PATTERN:
+		snprintf(buf, sizeof(buf), "%g", fps);
+		av_dict_set(d, "framerate", buf, 0);
+		/* image2 probes start_number .. start_number+range-1. */
+		av_dict_set(d, "start_number", "0", 0);
+		av_dict_set(d, "start_number_range", "5", 0);
+		break;
+	case KIND_NETWORK:
+		snprintf(buf, sizeof(buf), "%lld", us);
+		if (strncmp(s->url, "rtsp", 4) == 0) {
+			av_dict_set(d, "rtsp_transport", "tcp", 0);
+			av_dict_set(d, "stimeout", buf, 0);
+		}
+		av_dict_set(d, "timeout", buf, 0);
+		av_dict_set(d, "rw_timeout", buf, 0);
+		break;
+	case KIND_DEVICE:
+	case KIND_FILE:
+		break;
+	}
+}
+
+static double sane_rate(AVRational r)
+{
+	double v;
+
+	if (r.num <= 0 || r.den <= 0)
+		return 0;
+	v = av_q2d(r);
+	return v > 0 && v <= 1000 ? v : 0;
+}
+
+/*
+ * Open url (see source.h). Stages: check the path, open the demuxer, probe
+ * streams, pick the video stream and its decoder, open the decoder, allocate
+ * the packet and frame. Any failure unwinds through fl_source_close(), which
+ * copes with a partly built source.
+ */
+fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
+			  char *err, size_t errlen)
+{
+	fl_source_opts o = { 0 };
+	const AVInputFormat *ifmt = NULL;
+	AVDictionary *dopts = NULL;
+	const AVCodec *codec = NULL;
+	AVStream *st;
+	fl_source *s = NULL;
+	char why[256];
+	struct stat sb;
+	int ret, threads;
+
+	if (!url || !*url) {
+		snprintf(err, errlen, "source: empty url");
+		return NULL;
+	}
+	if (opts)
+		o = *opts;
+	if (o.fps <= 0)
+		o.fps = 25;
+	threads = o.threads > 0 ? o.threads : 1;
+	fl_media_init();
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "%s: out of memory", url);
+		return NULL;
+	}
+	snprintf(s->url, sizeof(s->url), "%s", url);
+	s->kind = classify(url);
+	s->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 10000;
+	s->realtime = o.realtime;
+	s->stream = -1;
+
+	if (s->kind == KIND_FILE && stat(url, &sb) != 0) {
+		snprintf(err, errlen, "%s: no such file (%s)", url,
+			 strerror(errno));
+		goto fail;
+	}
+
+	/* Demuxer. */
+	if (s->kind == KIND_PATTERN)
+		ifmt = av_find_input_format("image2");
+	else if (s->kind == KIND_DEVICE)
+		ifmt = av_find_input_format("video4linux2");
+	if ((s->kind == KIND_PATTERN || s->kind == KIND_DEVICE) && !ifmt) {
+		snprintf(err, errlen, "%s: %s input not available in this FFmpeg",
+			 url, kind_name(s->kind));
+		goto fail;
+	}
+	s->fmt = avformat_alloc_context();
+	if (!s->fmt) {
+		snprintf(err, errlen, "%s: out of memory", url);
+		goto fail;
+	}
+	s->fmt->interrupt_callback.callback = interrupt_cb;
+	s->fmt->interrupt_callback.opaque = s;
+	input_options(s, o.fps, &dopts);
+	arm_deadline(s);
+	ret = avformat_open_input(&s->fmt, url, ifmt, &dopts);
+	av_dict_free(&dopts);
+	if (ret < 0) {
+		/* avformat_open_input freed s->fmt and set it to NULL. */
+		if (ret == AVERROR(ENOENT))
+			snprintf(err, errlen, "%s: no such file", url);
+		else if (ret == AVERROR_INVALIDDATA)
+			snprintf(err, errlen,
+				 "%s: not a video or corrupt header", url);
+		else if (ret == AVERROR_EXIT)
+			snprintf(err, errlen, "%s: timed out after %d ms",
+				 url, s->timeout_ms);
+		else {
+			av_reason(ret, why, sizeof(why));
+			snprintf(err, errlen, "%s: cannot open %s: %s", url,
+				 kind_name(s->kind), why);
+		}
+		goto fail;
+	}
+
+	/* Streams. */
+	arm_deadline(s);
+	ret = avformat_find_stream_info(s->fmt, NULL);
+	if (ret < 0) {
+		av_reason(ret, why, sizeof(why));
+		snprintf(err, errlen,
+			 "%s: not a video or corrupt header (%s)", url, why);
+		goto fail;
+	}
+	ret = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+	if (ret == AVERROR_STREAM_NOT_FOUND) {
+		snprintf(err, errlen, "%s: no video stream", url);
+		goto fail;
+	}
+	if (ret == AVERROR_DECODER_NOT_FOUND || (ret >= 0 && !codec)) {
+		st = NULL;
+		for (unsigned i = 0; i < s->fmt->nb_streams; i++)
+			if (s->fmt->streams[i]->codecpar->codec_type ==
+			    AVMEDIA_TYPE_VIDEO)
+				st = s->fmt->streams[i];
+		snprintf(err, errlen, "%s: unsupported codec %s", url,
+			 st ? avcodec_get_name(st->codecpar->codec_id) : "?");
+		goto fail;
+	}
+	if (ret < 0) {
+		av_reason(ret, why, sizeof(why));
+		snprintf(err, errlen, "%s: no usable video stream (%s)", url,
+			 why);
+		goto fail;
+	}
+	s->stream = ret;
+	st = s->fmt->streams[s->stream];
+	s->tb = st->time_base;
+	/* Let the demuxer drop what we would throw away anyway. */
+	for (unsigned i = 0; i < s->fmt->nb_streams; i++)
+		if ((int)i != s->stream)
+			s->fmt->streams[i]->discard = AVDISCARD_ALL;
+
+	if (s->kind == KIND_PATTERN)
+		s->fps = o.fps;
+	else if (!(s->fps = sane_rate(st->avg_frame_rate)) &&
+		 !(s->fps = sane_rate(st->r_frame_rate)))
+		s->fps = o.fps;
+
+	/* Decoder. */
+	s->dec = avcodec_alloc_context3(codec);
+	if (!s->dec) {
+		snprintf(err, errlen, "%s: out of memory", url);
+		goto fail;
+	}
+	ret = avcodec_parameters_to_context(s->dec, st->codecpar);
+	if (ret < 0) {
+		av_reason(ret, why, sizeof(why));
+		snprintf(err, errlen, "%s: bad codec parameters: %s", url, why);
+		goto fail;
+	}
+	s->dec->pkt_timebase = st->time_base;
+	s->dec->thread_count = threads; /* 0 would mean "all cores" */
+	s->dec->thread_type = threads > 1 ?
+		FF_THREAD_FRAME | FF_THREAD_SLICE : 0;
+	ret = avcodec_open2(s->dec, codec, NULL);
+	if (ret < 0) {
+		av_reason(ret, why, sizeof(why));
+		snprintf(err, errlen, "%s: unsupported codec %s: %s", url,
+			 codec->name, why);
+		goto fail;
+	}
+
+	s->pkt = av_packet_alloc();
+	s->frame = av_frame_alloc();
+	if (!s->pkt || !s->frame) {
+		snprintf(err, errlen, "%s: out of memory", url);
+		goto fail;
+	}
+	s->first_ts = AV_NOPTS_VALUE;
+	s->prev_ts = AV_NOPTS_VALUE;
+
+	fl_log(FL_LOG_DEBUG, TAG,
+	       "%s: %s via %s, codec %s %dx%d %s, %.3f fps, time base %d/%d, %d thread%s",
+	       url, kind_name(s->kind), s->fmt->iformat->name, codec->name,
+	       st->codecpar->width, st->codecpar->height,
+	       av_get_pix_fmt_name(st->codecpar->format) ?
+		       av_get_pix_fmt_name(st->codecpar->format) : "?",
+	       s->fps, s->tb.num, s->tb.den, threads, threads > 1 ? "s" : "");
+	return s;
+
+fail:
+	av_dict_free(&dopts);
+	fl_source_close(s);
+	return NULL;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Planar YUV formats (and NV12/NV21) whose plane 0 is the 8-bit luma. */
+static int luma_is_plane0(enum AVPixelFormat f)
+{
+	switch (f) {
+	case AV_PIX_FMT_YUV420P:
+	case AV_PIX_FMT_YUVJ420P:
+	case AV_PIX_FMT_YUV422P:
+	case AV_PIX_FMT_YUVJ422P:
+	case AV_PIX_FMT_YUV444P:
+	case AV_PIX_FMT_YUVJ444P:
+	case AV_PIX_FMT_YUV440P:
+	case AV_PIX_FMT_YUVJ440P:
+	case AV_PIX_FMT_YUV411P:
+	case AV_PIX_FMT_YUV410P:
+	case AV_PIX_FMT_YUVA420P:
+	case AV_PIX_FMT_NV12:
+	case AV_PIX_FMT_NV21:
+	case AV_PIX_FMT_GRAY8:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The frame's video time (see the essay): container time relative to the
+ * first frame while it behaves, frame counting after it stops behaving.
+ */
+static double frame_time(fl_source *s, int64_t ts)
+{
+	double t;
+
+	if (!s->ts_fallback) {
+		if (ts == AV_NOPTS_VALUE ||
+		    (s->prev_ts != AV_NOPTS_VALUE && ts <= s->prev_ts)) {
+			s->ts_fallback = 1;
+			s->fallback_off = s->index > 0 ?
+				s->last_t + 1.0 / s->fps - s->index / s->fps :
+				0;
+			fl_log(FL_LOG_DEBUG, TAG,
+			       "%s: frame %lld has %s timestamp; counting frames at %.3f fps",
+			       s->url, (long long)s->index,
+			       ts == AV_NOPTS_VALUE ? "no" : "a non-increasing",
+			       s->fps);
+		} else {
+			if (s->first_ts == AV_NOPTS_VALUE)
+				s->first_ts = ts;
+			s->prev_ts = ts;
+			return (ts - s->first_ts) * av_q2d(s->tb);
+		}
+	}
+	t = s->index / s->fps + s->fallback_off;
+	return t;
+}
+
+/* Sleep until video time t is due on the monotonic clock (live replay). */
+static void pace(fl_source *s, double t)
+{
+	int64_t due, now = mono_ns();
+	struct timespec ts;
+
+	if (s->index == 0)
+		s->pace_start_ns = now - (int64_t)(t * 1e9);
+	due = s->pace_start_ns + (int64_t)(t * 1e9);
+	if (due - now > 0) {
+		ts.tv_sec = due / 1000000000;
+		ts.tv_nsec = due % 1000000000;
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+				       NULL) == EINTR)
+			;
+	} else if (now - due > 1000000000) {
+		/* More than a second behind: resynchronise, don't burst. */
+		s->pace_start_ns = now - (int64_t)(t * 1e9);
+	}
+}
+
+/*
+ * Fill *f from s->frame, which holds a fresh decoded picture. Fixes the
+ * frame size on the first frame and refuses any change after it.
+ */
+static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
+{
+	AVFrame *fr = s->frame;
+	enum AVPixelFormat pf = fr->format;
+
+	if (fr->width <= 0 || fr->height <= 0) {
+		snprintf(err, errlen, "%s: decoder gave an empty frame", s->url);
+		return FL_EDECODE;
+	}
+	if (s->width == 0) {
+		s->width = fr->width;
+		s->height = fr->height;
+		fl_log(FL_LOG_DEBUG, TAG, "%s: first frame %dx%d %s", s->url,
+		       fr->width, fr->height,
+		       av_get_pix_fmt_name(pf) ? av_get_pix_fmt_name(pf) : "?");
+	} else if (fr->width != s->width || fr->height != s->height) {
+		snprintf(err, errlen,
+			 "%s: frame size changed from %dx%d to %dx%d at frame %lld; a source keeps one size",
+			 s->url, s->width, s->height, fr->width, fr->height,
+			 (long long)s->index);
+		s->end = FL_EDECODE;
+		snprintf(s->end_msg, sizeof(s->end_msg), "%s", err);
+		return FL_EDECODE;
+	}
+
+	memset(f, 0, sizeof(*f));
+	if (luma_is_plane0(pf) && fr->linesize[0] > 0) {
+		f->luma = fr->data[0];
+		f->stride = fr->linesize[0];
+	} else {
+		uint8_t *dst[4] = { NULL };
+		int dst_stride[4] = { 0 };
+
+		if (!s->gray) {
+			s->gray_stride = FFALIGN(s->width, 32);
+			s->gray = av_malloc((size_t)s->gray_stride * s->height);
+			if (!s->gray) {
+				snprintf(err, errlen, "%s: out of memory",
+					 s->url);
+				return FL_ENOMEM;
+			}
+		}
+		s->gray_sws = sws_getCachedContext(s->gray_sws, s->width,
+						   s->height, pf, s->width,
+						   s->height, AV_PIX_FMT_GRAY8,
+						   SWS_POINT, NULL, NULL, NULL);
+		if (!s->gray_sws) {
+			snprintf(err, errlen,
+				 "%s: cannot convert pixel format %s to gray",
+				 s->url, av_get_pix_fmt_name(pf) ?
+				 av_get_pix_fmt_name(pf) : "?");
+			return FL_EUNSUPPORTED;
+		}
+		dst[0] = s->gray;
+		dst_stride[0] = s->gray_stride;
+		sws_scale(s->gray_sws, (const uint8_t *const *)fr->data,
+			  fr->linesize, 0, s->height, dst, dst_stride);
+		f->luma = s->gray;
+		f->stride = s->gray_stride;
+	}
+	f->width = s->width;
+	f->height = s->height;
+	f->t = frame_time(s, fr->best_effort_timestamp);
+	f->index = s->index;
+	f->priv = s;
+	if (s->realtime && (s->kind == KIND_FILE || s->kind == KIND_PATTERN))
+		pace(s, f->t);
+	s->last_t = f->t;
+	s->index++;
+	return 0;
+}
+
+/* The end of the stream: a clean FL_EEOF only if it earned one. */
+static int finish(fl_source *s, char *err, size_t errlen)
+{
+	if (!s->end) {
+		if (s->index == 0) {
+			s->end = FL_EDECODE;
+			snprintf(s->end_msg, sizeof(s->end_msg),
+				 "%s: truncated or corrupt: no frame decoded",
+				 s->url);
+		} else if (s->bad * 2 > s->packets) {
+			s->end = FL_EDECODE;
+			snprintf(s->end_msg, sizeof(s->end_msg),
+				 "%s: corrupt: %lld of %lld packets failed to decode",
+				 s->url, (long long)s->bad,
+				 (long long)s->packets);
+		} else {
+			s->end = FL_EEOF;
+			snprintf(s->end_msg, sizeof(s->end_msg),
+				 "%s: end of input after %lld frames", s->url,
+				 (long long)s->index);
+		}
+		fl_log(FL_LOG_DEBUG, TAG, "%s (%lld packets, %lld failed)",
+		       s->end_msg, (long long)s->packets, (long long)s->bad);
+	}
+	if (err && errlen)
+		snprintf(err, errlen, "%s", s->end_msg);
+	return s->end;
+}
+
+/* Start flushing: the NULL packet makes the decoder give up what it holds. */
+static void start_flush(fl_source *s)
+{
+	s->flushing = 1;
+	avcodec_send_packet(s->dec, NULL);
+}
+
+/*
+ * Decode the next frame (see source.h): receive until the decoder wants
+ * input, then read and send one packet of our stream, and repeat.
+ */
+int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
+{
+	char why[256];
+	int ret;
+
+	if (!s || !f)
+		return FL_EINVAL;
+	if (s->end)
+		return finish(s, err, errlen);
+	for (;;) {
+		ret = avcodec_receive_frame(s->dec, s->frame);
+		if (ret == 0) {
+			/* The frame stays referenced: f borrows its planes
+			 * until the next receive_frame unrefs it. */
+			return emit(s, f, err, errlen);
+		}
+		if (ret == AVERROR_EOF)
+			return finish(s, err, errlen);
+		if (ret != AVERROR(EAGAIN)) {
+			/* A broken picture: count it, keep going. */
+			s->bad++;
+			av_reason(ret, why, sizeof(why));
+			fl_log(FL_LOG_DEBUG, TAG, "%s: decode error: %s",
+			       s->url, why);
+			if (s->flushing && s->bad > s->packets + 16)
+				return finish(s, err, errlen);
+			continue;
+		}
+		if (s->flushing) /* EAGAIN after the NULL packet: done */
+			return finish(s, err, errlen);
+
+		arm_deadline(s);
+		ret = av_read_frame(s->fmt, s->pkt);
+		if (ret < 0) {
+			if (ret == AVERROR_EOF) {
+				start_flush(s);
+				continue;
+			}
+			av_reason(ret, why, sizeof(why));
+			if (s->kind == KIND_NETWORK || s->kind == KIND_DEVICE) {
+				if (ret == AVERROR_EXIT)
+					snprintf(err, errlen,
+						 "%s: read timed out after %d ms",
+						 s->url, s->timeout_ms);
+				else
+					snprintf(err, errlen,
+						 "%s: read error: %s", s->url,
+						 why);
+				return FL_EIO;
+			}
+			/* A file: a broken tail ends the stream. */
+			fl_log(FL_LOG_DEBUG, TAG,
+			       "%s: read error at packet %lld (%s), treating as end",
+			       s->url, (long long)s->packets, why);
+			start_flush(s);
+			continue;
+		}
+		if (s->pkt->stream_index != s->stream) {
+			av_packet_unref(s->pkt);
+			continue;
+		}
+		s->packets++;
+		ret = avcodec_send_packet(s->dec, s->pkt);
+		av_packet_unref(s->pkt);
+		if (ret < 0 && ret != AVERROR(EAGAIN)) {
+			s->bad++;
+			av_reason(ret, why, sizeof(why));
+			fl_log(FL_LOG_DEBUG, TAG,
+			       "%s: packet %lld failed to decode: %s", s->url,
+			       (long long)s->packets, why);
+		}
+	}
+}
+
+/*
+ * BGR24 copy of f (see source.h). f must be the frame most recently returned
+ * by its source: the pixels are that source's current AVFrame.
+ */
+int fl_frame_bgr(const fl_frame *f, uint8_t *dst)
+{
+	fl_source *s;
+	const AVFrame *fr;
+	uint8_t *d[4] = { dst, NULL, NULL, NULL };
+	int ds[4] = { 0 };
+
+	if (!f || !f->priv || !dst)
+		return FL_EINVAL;
+	s = f->priv;
+	fr = s->frame;
+	if (!fr->data[0] || fr->width != f->width || fr->height != f->height)
+		return FL_EINVAL;
+	s->bgr_sws = sws_getCachedContext(s->bgr_sws, fr->width, fr->height,
+					  fr->format, fr->width, fr->height,
+					  AV_PIX_FMT_BGR24,
+					  SWS_BILINEAR | SWS_ACCURATE_RND |
+						  SWS_FULL_CHR_H_INT,
+					  NULL, NULL, NULL);
+	if (!s->bgr_sws)
+		return FL_EUNSUPPORTED;
+	ds[0] = f->width * 3;
+	sws_scale(s->bgr_sws, (const uint8_t *const *)fr->data, fr->linesize,
+		  0, fr->height, d, ds);
+	return 0;
+}
+
+double fl_source_fps(const fl_source *s)
+{
+	return s ? s->fps : 0;
+}
+
+void fl_source_close(fl_source *s)
+{
+	if (!s)
+		return;
+	sws_freeContext(s->gray_sws);
+	sws_freeContext(s->bgr_sws);
+	av_free(s->gray);
+	av_frame_free(&s->frame);
+	av_packet_free(&s->pkt);
+	avcodec_free_context(&s->dec);
+	avformat_close_input(&s->fmt);
+	free(s);
+}

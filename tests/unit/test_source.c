@@ -1,0 +1,417 @@
+/*
+ * test_source.c - fl_source against real media made by the ffmpeg CLI.
+ *
+ * Every input is generated at test time into a private mkdtemp directory
+ * (lavfi test sources, so the expected frame counts, times and colours are
+ * known exactly), read back through fl_source, and removed at the end. The
+ * cases follow the contract in source.h: frame count and video time of files
+ * and image sequences, the luma and BGR of a known colour, the errors for a
+ * missing, random and truncated file, a fixed frame size, and pacing.
+ */
+#include "source.h"
+
+#include "fl.h"
+#include "test.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[256];
+
+/* Run an ffmpeg command line (arguments after "ffmpeg -y -v error") in dir. */
+static int ff(const char *args)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && ffmpeg -nostdin -y -v error %s",
+		 dir, args);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "command failed: %s\n", cmd);
+		test_failures++;
+		return -1;
+	}
+	return 0;
+}
+
+static const char *path(const char *name)
+{
+	static char buf[4][512];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	return buf[i];
+}
+
+/* Write the first `bytes` bytes (or `frac` of the size) of src to dst. */
+static long truncate_copy(const char *src, const char *dst, long bytes,
+			  double frac)
+{
+	FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+	long size, n;
+	char *buf;
+
+	if (!in || !out) {
+		if (in)
+			fclose(in);
+		if (out)
+			fclose(out);
+		return -1;
+	}
+	fseek(in, 0, SEEK_END);
+	size = ftell(in);
+	fseek(in, 0, SEEK_SET);
+	n = bytes > 0 ? bytes : (long)(size * frac);
+	buf = malloc(n);
+	if (buf && fread(buf, 1, n, in) == (size_t)n)
+		fwrite(buf, 1, n, out);
+	free(buf);
+	fclose(in);
+	fclose(out);
+	return n;
+}
+
+struct run {
+	int opened;
+	int frames;
+	int end;          /* the status that ended the loop */
+	double first_t, last_t;
+	int t_ok;         /* every t == index / expect_fps (when checked) */
+	int monotonic;
+	int width, height;
+	double mid_luma;  /* mean luma of the last frame */
+	char err[1024];
+};
+
+/* Open url and read it to the end, collecting what the checks need. */
+static struct run read_all(const char *url, const fl_source_opts *o,
+			   double expect_fps)
+{
+	struct run r = { 0 };
+	fl_source *s;
+	fl_frame f;
+	int ret;
+
+	r.t_ok = 1;
+	r.monotonic = 1;
+	r.first_t = -1;
+	s = fl_source_open(url, o, r.err, sizeof(r.err));
+	if (!s)
+		return r;
+	r.opened = 1;
+	while ((ret = fl_source_read(s, &f, r.err, sizeof(r.err))) == 0) {
+		long sum = 0;
+
+		if (r.frames == 0) {
+			r.first_t = f.t;
+			r.width = f.width;
+			r.height = f.height;
+		} else if (f.t <= r.last_t) {
+			r.monotonic = 0;
+		}
+		if (f.index != r.frames)
+			r.t_ok = 0;
+		if (expect_fps > 0 &&
+		    fabs(f.t - (double)f.index / expect_fps) > 1e-6)
+			r.t_ok = 0;
+		for (int y = 0; y < f.height; y++)
+			for (int x = 0; x < f.width; x++)
+				sum += f.luma[(size_t)y * f.stride + x];
+		r.mid_luma = (double)sum / ((double)f.width * f.height);
+		r.last_t = f.t;
+		r.frames++;
+		if (r.frames > 100000)
+			break;
+	}
+	r.end = ret;
+	/* A finished source keeps saying so. */
+	if (ret == FL_EEOF || ret == FL_EDECODE)
+		CHECK(fl_source_read(s, &f, NULL, 0) == ret);
+	fl_source_close(s);
+	return r;
+}
+
+static void test_h264_file(void)
+{
+	fl_source_opts o = { 0 };
+	struct run r;
+
+	if (ff("-f lavfi -i testsrc2=size=320x240:rate=25 -t 2 "
+	       "-c:v libx264 -pix_fmt yuv420p a.mp4"))
+		return;
+	r = read_all(path("a.mp4"), &o, 0);
+	CHECK_MSG(r.opened, "%s", r.err);
+	CHECK_MSG(r.frames == 50, "%d frames", r.frames);
+	CHECK_NEAR(r.first_t, 0, 1e-9);
+	CHECK_NEAR(r.last_t, 1.96, 0.001);
+	CHECK(r.t_ok && r.monotonic);
+	CHECK(r.width == 320 && r.height == 240);
+	CHECK_MSG(r.end == FL_EEOF, "%d %s", r.end, r.err);
+
+	/* Frame-threaded decoding gives the same frames, the last included. */
+	o.threads = 3;
+	r = read_all(path("a.mp4"), &o, 0);
+	CHECK_MSG(r.frames == 50, "threads=3: %d frames", r.frames);
+	CHECK_NEAR(r.last_t, 1.96, 0.001);
+	CHECK(r.end == FL_EEOF);
+}
+
+static void test_fps_and_gray(void)
+{
+	fl_source_opts o = { 0 };
+	char err[512];
+	fl_source *s;
+	struct run r;
+
+	if (ff("-f lavfi -i color=c=gray:size=64x48:rate=25 -t 1 "
+	       "-c:v libx264 -pix_fmt yuv420p gray.mp4"))
+		return;
+	s = fl_source_open(path("gray.mp4"), &o, err, sizeof(err));
+	CHECK_MSG(s != NULL, "%s", err);
+	if (s)
+		CHECK_NEAR(fl_source_fps(s), 25, 0.01);
+	fl_source_close(s);
+	r = read_all(path("gray.mp4"), &o, 0);
+	CHECK(r.frames == 25);
+	CHECK_NEAR(r.mid_luma, 126, 4);
+}
+
+static void test_bgr_red(void)
+{
+	fl_source_opts o = { 0 };
+	char err[512];
+	fl_source *s;
+	fl_frame f;
+	uint8_t *bgr;
+	double b = 0, g = 0, rr = 0;
+	int n;
+
+	if (ff("-f lavfi -i color=c=red:size=64x48:rate=25 -t 0.4 "
+	       "-c:v libx264 -pix_fmt yuv420p red.mp4"))
+		return;
+	s = fl_source_open(path("red.mp4"), &o, err, sizeof(err));
+	CHECK_MSG(s != NULL, "%s", err);
+	if (!s)
+		return;
+	CHECK(fl_source_read(s, &f, err, sizeof(err)) == 0);
+	bgr = malloc((size_t)f.width * f.height * 3);
+	CHECK(fl_frame_bgr(&f, bgr) == 0);
+	n = f.width * f.height;
+	for (int i = 0; i < n; i++) {
+		b += bgr[i * 3];
+		g += bgr[i * 3 + 1];
+		rr += bgr[i * 3 + 2];
+	}
+	CHECK_NEAR(b / n, 0, 10);
+	CHECK_NEAR(g / n, 0, 10);
+	CHECK_NEAR(rr / n, 254, 10);
+	/* Red's luma is about 81 in limited range: the luma plane is the Y. */
+	CHECK_NEAR(f.luma[f.stride * 10 + 10], 81, 6);
+	free(bgr);
+	fl_source_close(s);
+}
+
+static void test_png_sequence(void)
+{
+	fl_source_opts o = { 0 };
+	struct run r;
+
+	/* image2 numbers from 1 by default; PNG decodes to RGB (swscale). */
+	if (ff("-f lavfi -i testsrc2=size=160x120:rate=10 -frames:v 12 "
+	       "seq%04d.png"))
+		return;
+	o.fps = 10;
+	r = read_all(path("seq%04d.png"), &o, 10);
+	CHECK_MSG(r.opened, "%s", r.err);
+	CHECK_MSG(r.frames == 12, "%d frames", r.frames);
+	CHECK_MSG(r.t_ok, "t != index / 10");
+	CHECK_NEAR(r.last_t, 1.1, 1e-6);
+	CHECK(r.width == 160 && r.height == 120);
+	CHECK(r.mid_luma > 20 && r.mid_luma < 235);
+	CHECK(r.end == FL_EEOF);
+}
+
+static void test_jpeg_sequence_from_zero(void)
+{
+	fl_source_opts o = { 0 };
+	struct run r;
+
+	if (ff("-f lavfi -i color=c=gray:size=64x48:rate=25 -frames:v 7 "
+	       "-start_number 0 in%06d.jpg"))
+		return;
+	CHECK(access(path("in000000.jpg"), F_OK) == 0);
+	r = read_all(path("in%06d.jpg"), &o, 25); /* default fps: 25 */
+	CHECK_MSG(r.opened, "%s", r.err);
+	CHECK_MSG(r.frames == 7, "%d frames", r.frames);
+	CHECK(r.t_ok);
+	CHECK_NEAR(r.mid_luma, 128, 8); /* JPEG luma is full range */
+}
+
+static void test_mjpeg_avi(void)
+{
+	fl_source_opts o = { 0 };
+	struct run r;
+
+	if (ff("-f lavfi -i testsrc2=size=320x240:rate=25 -t 1 "
+	       "-c:v mjpeg -pix_fmt yuvj422p -q:v 3 m.avi"))
+		return;
+	r = read_all(path("m.avi"), &o, 0);
+	CHECK_MSG(r.opened, "%s", r.err);
+	CHECK_MSG(r.frames == 25, "%d frames", r.frames);
+	CHECK_NEAR(r.last_t, 0.96, 0.001);
+	CHECK(r.width == 320 && r.height == 240);
+	CHECK(r.end == FL_EEOF);
+}
+
+static void test_missing_and_garbage(void)
+{
+	fl_source_opts o = { 0 };
+	char err[1024] = "";
+	const char *missing = path("no-such-clip.mp4");
+	fl_source *s;
+	struct run r;
+	FILE *fp;
+
+	s = fl_source_open(missing, &o, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK_MSG(strstr(err, missing) != NULL, "%s", err);
+	CHECK_MSG(strstr(err, "no such file") != NULL, "%s", err);
+	fl_source_close(s);
+
+	/* A pattern that matches nothing is missing too. */
+	err[0] = '\0';
+	s = fl_source_open(path("nothing%05d.png"), &o, err, sizeof(err));
+	CHECK(s == NULL);
+	CHECK_MSG(strstr(err, "nothing%05d.png") != NULL, "%s", err);
+	fl_source_close(s);
+
+	/* Random bytes: an error with the path, whether at open or read. */
+	fp = fopen(path("random.mp4"), "wb");
+	srand(7);
+	for (int i = 0; fp && i < 65536; i++)
+		fputc(rand() & 0xff, fp);
+	if (fp)
+		fclose(fp);
+	r = read_all(path("random.mp4"), &o, 0);
+	CHECK_MSG(!r.opened || r.end == FL_EDECODE, "opened, %d frames, %d",
+		  r.frames, r.end);
+	CHECK(r.frames == 0);
+	CHECK_MSG(strstr(r.err, "random.mp4") != NULL, "%s", r.err);
+}
+
+static void test_truncated(void)
+{
+	fl_source_opts o = { 0 };
+	struct run r;
+
+	/* moov first (faststart) and MKV: both readable up to the cut. */
+	if (ff("-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 50 "
+	       "-c:v libx264 -pix_fmt yuv420p -g 10 -movflags +faststart "
+	       "fs.mp4 -frames:v 50 -c:v libx264 -pix_fmt yuv420p -g 10 "
+	       "fs.mkv"))
+		return;
+	CHECK(truncate_copy(path("fs.mp4"), path("cut.mp4"), 0, 0.4) > 0);
+	r = read_all(path("cut.mp4"), &o, 0);
+	CHECK_MSG(r.opened, "%s", r.err);
+	CHECK_MSG(r.frames > 0 && r.frames < 50, "%d frames", r.frames);
+	CHECK_MSG(r.frames == 0 ? r.end == FL_EDECODE : r.end == FL_EEOF,
+		  "%d frames, end %d: %s", r.frames, r.end, r.err);
+	CHECK(r.monotonic);
+
+	CHECK(truncate_copy(path("fs.mkv"), path("cut.mkv"), 0, 0.4) > 0);
+	r = read_all(path("cut.mkv"), &o, 0);
+	CHECK_MSG(r.frames > 0 && r.frames < 50, "mkv: %d frames", r.frames);
+	CHECK_MSG(r.end == FL_EEOF, "mkv: end %d: %s", r.end, r.err);
+
+	/* Only the header's first 2 KB: nothing decodes, and we say so. */
+	CHECK(truncate_copy(path("a.mp4"), path("head.mp4"), 2048, 0) > 0);
+	r = read_all(path("head.mp4"), &o, 0);
+	CHECK(r.frames == 0);
+	CHECK_MSG(!r.opened || r.end == FL_EDECODE, "end %d", r.end);
+	CHECK_MSG(strstr(r.err, "head.mp4") != NULL, "%s", r.err);
+	CHECK(truncate_copy(path("fs.mp4"), path("head2.mp4"), 2048, 0) > 0);
+	r = read_all(path("head2.mp4"), &o, 0);
+	CHECK(r.frames == 0);
+	CHECK_MSG(!r.opened || r.end == FL_EDECODE, "end %d", r.end);
+	CHECK_MSG(strstr(r.err, "head2.mp4") != NULL, "%s", r.err);
+}
+
+static void test_size_change(void)
+{
+	fl_source_opts o = { 0 };
+	struct run r;
+
+	if (ff("-f lavfi -i color=c=blue:size=64x48 -map 0 -frames:v 1 sz0001.png "
+	       "-f lavfi -i color=c=blue:size=80x60 -map 1 -frames:v 1 "
+	       "sz0002.png"))
+		return;
+	r = read_all(path("sz%04d.png"), &o, 0);
+	CHECK_MSG(r.opened, "%s", r.err);
+	CHECK(r.frames == 1);
+	CHECK_MSG(r.end == FL_EDECODE, "end %d", r.end);
+	CHECK_MSG(strstr(r.err, "size changed") != NULL, "%s", r.err);
+}
+
+static void test_realtime(void)
+{
+	fl_source_opts o = { 0 };
+	struct timespec a, b;
+	struct run r;
+	double wall;
+
+	if (ff("-f lavfi -i testsrc2=size=64x48:rate=25 -t 0.6 "
+	       "-c:v libx264 -pix_fmt yuv420p rt.mp4"))
+		return;
+	o.realtime = 1;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	r = read_all(path("rt.mp4"), &o, 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	wall = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	CHECK(r.frames == 15);
+	/* The last frame (t = 0.56) is not handed out before it is due. */
+	CHECK_MSG(wall >= 0.55 && wall < 3, "wall %.3f s", wall);
+}
+
+static void quiet(int level, const char *tag, const char *msg, void *user)
+{
+	if (getenv("FL_TEST_VERBOSE"))
+		fprintf(stderr, "[%s] %s\n", tag, msg);
+}
+
+int main(void)
+{
+	char cmd[600];
+
+	fl_log_set(quiet, FL_LOG_DEBUG, NULL);
+	fl_source_close(NULL); /* NULL-safe */
+	snprintf(dir, sizeof(dir), "%s/fl-source-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	if (system("ffmpeg -version >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "the ffmpeg CLI is needed to make test media\n");
+		return 1;
+	}
+
+	test_h264_file();
+	test_fps_and_gray();
+	test_bgr_red();
+	test_png_sequence();
+	test_jpeg_sequence_from_zero();
+	test_mjpeg_avi();
+	test_missing_and_garbage();
+	test_truncated();
+	test_size_change();
+	test_realtime();
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	TEST_DONE();
+}
