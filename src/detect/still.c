@@ -89,6 +89,12 @@ struct fl_still {
 	int *labels, *stack;
 	fl_blob blobs[MAX_BLOBS];
 	int nblobs;
+	/* Each blob's anchor: its box when it last stood still, and when it
+	 * last moved (creep); carried from frame to frame by overlap. */
+	double anchor[MAX_BLOBS][4], moved[MAX_BLOBS];
+	double prev_anchor[MAX_BLOBS][4], prev_moved[MAX_BLOBS];
+	double prev_box[MAX_BLOBS][4];
+	int nprev;
 	int have_ref;
 };
 
@@ -412,8 +418,8 @@ static void morph3(const uint8_t *in, uint8_t *out, uint8_t *rowbuf, int w,
 	}
 }
 
-/* Binary closing (dilate then erode, 3x3) of REST pixels into s->mask,
- * bridging one-pixel gaps inside an object (noise, a thin reflection). */
+/* Binary closing (dilate then erode, 5x5) of REST pixels into s->mask,
+ * bridging small gaps inside an object (a window, a stripe, noise). */
 static void close_mask(fl_still *s)
 {
 	uint8_t *rest = s->fg; /* scratch: fg is not needed after stepping */
@@ -422,6 +428,8 @@ static void close_mask(fl_still *s)
 	for (size_t k = 0; k < s->n; k++)
 		rest[k] = s->state[k] == PX_REST;
 	morph3(rest, s->tmp, rowbuf, s->w, s->h, 1);
+	morph3(s->tmp, s->mask, rowbuf, s->w, s->h, 1);
+	morph3(s->mask, s->tmp, rowbuf, s->w, s->h, 0);
 	morph3(s->tmp, s->mask, rowbuf, s->w, s->h, 0);
 	for (size_t k = 0; k < s->n; k++)
 		s->mask[k] |= rest[k];
@@ -431,6 +439,59 @@ static int cmp_float(const void *a, const void *b)
 {
 	float x = *(const float *)a, y = *(const float *)b;
 	return (x > y) - (x < y);
+}
+
+static double box_iou(const double *a, const double *b)
+{
+	double x0 = FL_MAX(a[0], b[0]), y0 = FL_MAX(a[1], b[1]);
+	double x1 = FL_MIN(a[0] + a[2], b[0] + b[2]);
+	double y1 = FL_MIN(a[1] + a[3], b[1] + b[3]);
+	double i = (x1 > x0 && y1 > y0) ? (x1 - x0) * (y1 - y0) : 0;
+	double u = a[2] * a[3] + b[2] * b[3] - i;
+
+	return u > 0 ? i / u : 0;
+}
+
+/*
+ * A blob whose box keeps sliding is not at rest, however still its pixels
+ * look: the uniform side of a truck crawling through matches itself from
+ * frame to frame. Each blob inherits the anchor box of the previous frame's
+ * blob it overlaps most; when the box has left a quarter of its anchor,
+ * the anchor moves and the rest start is renewed.
+ */
+static void track_creep(fl_still *s, fl_blob *b, double t)
+{
+	double box[4] = {b->x, b->y, b->w, b->h};
+	double best = 0, *anchor = s->anchor[s->nblobs - 1];
+	double *moved = &s->moved[s->nblobs - 1];
+	int from = -1;
+
+	for (int i = 0; i < s->nprev; i++) {
+		double ov = box_iou(s->prev_box[i], box);
+		if (ov > best) {
+			best = ov;
+			from = i;
+		}
+	}
+	if (from < 0) {
+		memcpy(anchor, box, sizeof(box));
+		*moved = -1e9;
+		return;
+	}
+	memcpy(anchor, s->prev_anchor[from], sizeof(box));
+	*moved = s->prev_moved[from];
+	/* Growing over its anchor (more pixels settling, something resting
+	 * beside it) is not moving; leaving a quarter of it is. */
+	double x0 = FL_MAX(anchor[0], box[0]), y0 = FL_MAX(anchor[1], box[1]);
+	double x1 = FL_MIN(anchor[0] + anchor[2], box[0] + box[2]);
+	double y1 = FL_MIN(anchor[1] + anchor[3], box[1] + box[3]);
+	double kept = (x1 > x0 && y1 > y0) ? (x1 - x0) * (y1 - y0) : 0;
+	if (kept < 0.75 * anchor[2] * anchor[3]) {
+		memcpy(anchor, box, sizeof(box));
+		*moved = t;
+	}
+	if (b->rest_since < *moved)
+		b->rest_since = *moved;
 }
 
 /* Connected components of s->mask, with per-blob figures. */
@@ -495,6 +556,7 @@ static void find_blobs(fl_still *s, double t)
 		b->clear = clear;
 		b->seeded = seeded * 2 > rest;
 		b->label = label;
+		track_creep(s, b, t);
 		/* Verdict: the object shows in a fair share of its pixels; or the
 		 * clear lane shows in most; else something stands in front. */
 		if (matched * 4 >= rest)
@@ -504,6 +566,20 @@ static void find_blobs(fl_still *s, double t)
 		else
 			b->seen = FL_SEEN_HIDDEN;
 	}
+}
+
+static void remember_blobs(fl_still *s)
+{
+	for (int i = 0; i < s->nblobs; i++) {
+		const fl_blob *b = &s->blobs[i];
+		s->prev_box[i][0] = b->x;
+		s->prev_box[i][1] = b->y;
+		s->prev_box[i][2] = b->w;
+		s->prev_box[i][3] = b->h;
+		memcpy(s->prev_anchor[i], s->anchor[i], sizeof(s->anchor[i]));
+		s->prev_moved[i] = s->moved[i];
+	}
+	s->nprev = s->nblobs;
 }
 
 int fl_still_feed(fl_still *s, const uint8_t *img, double t)
@@ -535,6 +611,7 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 	memcpy(s->prev, s->img, s->n * sizeof(float));
 	close_mask(s);
 	find_blobs(s, t);
+	remember_blobs(s);
 	return s->nblobs;
 }
 
