@@ -125,8 +125,9 @@ static fl_spot *spot_open(fl_lane *lane, const fl_sighting *s, double t,
 		return NULL; /* more objects than spots: the lane is blocked anyway */
 	memset(sp, 0, sizeof(*sp));
 	sp->used = 1;
+	sp->seq = lane->next_seq++;
 	snprintf(sp->incident_id, sizeof(sp->incident_id), "%s-%s-%u",
-		 lane->id_prefix, lane->conf->id, lane->next_seq++);
+		 lane->id_prefix, lane->conf->id, sp->seq);
 	memcpy(sp->box, s->box, sizeof(sp->box));
 	sp->rest_since = s->rest_since;
 	sp->last_present = t;
@@ -170,6 +171,47 @@ static int merge_seen(int a, enum fl_seen b)
 	if (a < 0 || rank[b] > rank[a])
 		return (int)b;
 	return a;
+}
+
+/*
+ * Two spots that have come to cover one place are one object seen in pieces
+ * (a car whose roof and bumper settled apart): the younger joins the older,
+ * which keeps its incident. One already alarmed is never merged away.
+ */
+static void merge_spots(fl_lane *lane, fl_event_fn emit, void *user)
+{
+	for (int i = 0; i < FL_LANE_SPOTS; i++) {
+		fl_spot *a = &lane->spots[i];
+		if (!a->used)
+			continue;
+		for (int j = 0; j < FL_LANE_SPOTS; j++) {
+			fl_spot *b = &lane->spots[j];
+			double grown[4];
+			if (j == i || !b->used || b->alarmed ||
+			    b->seq < a->seq)
+				continue;
+			/* Pieces side by side touch once grown by a fifth. */
+			grown[0] = b->box[0] - b->box[2] / 10;
+			grown[1] = b->box[1] - b->box[3] / 10;
+			grown[2] = b->box[2] * 1.2;
+			grown[3] = b->box[3] * 1.2;
+			if (fl_box_overlap_min(a->box, grown) <= 0 ||
+			    (fl_box_overlap_min(a->box, b->box) < SAME_PLACE &&
+			     b->rest_since - a->rest_since > 3.0))
+				continue;
+			box_union(a->box, b->box);
+			a->rest_since = FL_MIN(a->rest_since, b->rest_since);
+			if (b->counted && !a->counted) {
+				a->counted = 1;
+				emit_event(lane, a, FL_EV_OCCUPIED, a->last_present,
+					   emit, user);
+			}
+			if (b->counted)
+				emit_event(lane, b, FL_EV_VACATED, b->last_present,
+					   emit, user);
+			b->used = 0;
+		}
+	}
 }
 
 void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
@@ -232,6 +274,8 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 			}
 		}
 	}
+
+	merge_spots(lane, emit, user);
 
 	/* Advance each spot's clocks. */
 	for (int i = 0; i < FL_LANE_SPOTS; i++) {

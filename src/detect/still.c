@@ -353,7 +353,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, double t)
 		 * it cannot be told from it, and a remembered appearance that
 		 * drifted back to the lane's must not hold the pixel. */
 		match = fabsf(i - s->obj[k] * g) < T_MATCH;
-		if (!fg && s->bg_known[k]) {
+		if (!fg && !moving && s->bg_known[k]) {
 			if (s->clear_since[k] < 0)
 				s->clear_since[k] = (float)t;
 			s->other_since[k] = -1;
@@ -364,7 +364,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, double t)
 			s->clear_since[k] = -1;
 			s->other_since[k] = -1;
 			s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
-		} else if (!moving) {
+		} else if (!moving && fg) {
 			/* Something else is still on it: after long enough
 			 * it is the new resting object (or, where the clear
 			 * lane was never seen, the lane itself). */
