@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# bench.sh BUILD_DIR - throughput and memory of firelane-edge, as ONE JSON object.
+#
+# What it measures. For a 1080p25 and a 720p25 H.264 clip of about 20 s
+# (generated once, cached in BUILD_DIR/bench/), firelane-edge replays the clip
+# twice over: --decode-only (demux + decode, nothing analysed) and the full
+# pipeline. Both run on one CPU (taskset, one OpenCV/OpenMP thread, and the
+# source's default of one decoder thread), alternating three times; the best
+# run of each kind is kept, since slower runs only measure the machine's other
+# load. Peak RSS is the worst over the full-pipeline runs.
+#
+#   decode_fps         frames / wall seconds, decode only
+#   pipeline_fps       frames / wall seconds, full pipeline
+#   ratio              pipeline_fps / decode_fps (1.0: analysis is free)
+#   analysis_ms_per_frame / _per_analysed_frame   analysis time, from the
+#                      edge's own --stats-out figures
+#   peak_rss_mb        /usr/bin/time's maximum RSS, or VmHWM polled from /proc
+#
+# With a detector model ($FL_BENCH_MODEL, or the shared yolo-fastest cfg) the
+# 720p pipeline runs once more with --model and "detector" reports its cost.
+#
+# Progress goes to stderr; stdout carries only the JSON. No jq or python:
+# the edge's stats file is flat JSON and sed/awk read it.
+set -euo pipefail
+
+die() { echo "bench: $*" >&2; exit 1; }
+say() { echo "bench: $*" >&2; }
+
+[ $# -ge 1 ] || die "usage: scripts/bench.sh BUILD_DIR"
+BUILD=$(cd "$1" && pwd) || die "no build directory $1"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+EDGE=$BUILD/firelane-edge
+SCENE=$BUILD/firelane-scene
+WORK=$BUILD/bench
+RUNS=${FL_BENCH_RUNS:-3}
+SECONDS_LONG=${FL_BENCH_SECONDS:-20}
+
+[ -x "$EDGE" ] || die "$EDGE not found or not executable: build it first (make build)"
+command -v ffmpeg >/dev/null || die "the ffmpeg CLI is needed to make the clips (scripts/deps.sh)"
+mkdir -p "$WORK"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/fl-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# The machine's CPUs, before OMP_NUM_THREADS (which nproc obeys) is set.
+NPROC=$(nproc)
+
+# One CPU, one thread everywhere we can say so.
+PIN=()
+if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then
+	PIN=(taskset -c 0)
+fi
+export OPENCV_FOR_THREADS_NUM=1 OMP_NUM_THREADS=1
+
+# ---- clips -----------------------------------------------------------------
+
+# make_clip NAME W H: BUILD/bench/NAME.mp4, from firelane-scene's park_leave
+# scenario when that program is built, else from lavfi's testsrc2. NAME.src
+# records which, so a testsrc2 clip is replaced once the scene tool exists.
+make_clip() {
+	local name=$1 w=$2 h=$3 clip=$WORK/$1.mp4 src=$WORK/$1.src
+	local want=testsrc2
+	[ -x "$SCENE" ] && want=scene
+	if [ -s "$clip" ] && [ -f "$src" ] && [ "$(cat "$src")" = "$want" ]; then
+		say "$name: cached ($want)"
+		return
+	fi
+	rm -f "$clip" "$src"
+	if [ "$want" = scene ]; then
+		say "$name: generating with firelane-scene (park_leave ${w}x${h})"
+		local out=$TMP/scene-$name
+		mkdir -p "$out"
+		if "$SCENE" --scenario park_leave --width "$w" --height "$h" \
+			--fps 25 --out "$out" >&2 &&
+			[ -s "$out/park_leave.mp4" ]; then
+			# Trim to the benchmark's length without re-encoding.
+			ffmpeg -nostdin -y -v error -i "$out/park_leave.mp4" \
+				-frames:v $((SECONDS_LONG * 25)) -c copy "$clip" ||
+				die "$name: cannot trim the scene clip"
+		else
+			say "$name: firelane-scene failed, falling back to testsrc2"
+			want=testsrc2
+		fi
+	fi
+	if [ "$want" = testsrc2 ]; then
+		say "$name: generating with ffmpeg testsrc2 ${w}x${h}"
+		ffmpeg -nostdin -y -v error -f lavfi \
+			-i "testsrc2=size=${w}x${h}:rate=25" -t "$SECONDS_LONG" \
+			-c:v libx264 -preset veryfast -pix_fmt yuv420p "$clip" ||
+			die "$name: ffmpeg could not encode the clip"
+	fi
+	echo "$want" >"$src"
+}
+
+# write_config NAME W H: one camera, one lane over the middle of the frame.
+write_config() {
+	local name=$1 w=$2 h=$3
+	local x0=$((w / 4)) x1=$((w * 3 / 4)) y0=$((h / 4)) y1=$((h * 3 / 4))
+	cat >"$WORK/$name.yaml" <<EOF
+device: {id: bench, site: bench}
+cameras:
+  - id: cam-bench
+    source: $WORK/$name.mp4
+    lanes:
+      - id: lane-bench
+        points: [[$x0, $y0], [$x1, $y0], [$x1, $y1], [$x0, $y1]]
+        dwell_s: 10
+EOF
+	"$EDGE" --config "$WORK/$name.yaml" --check-config >/dev/null 2>"$TMP/check.err" ||
+		die "$name: firelane-edge rejects the bench config: $(tail -n 5 "$TMP/check.err")"
+}
+
+# ---- one run -----------------------------------------------------------------
+
+# field FILE KEY: a number from flat JSON.
+field() {
+	sed -n "s/.*\"$2\": *\([-0-9.eE+]*\).*/\1/p" "$1" | head -n 1
+}
+
+# Peak RSS in kB of a command: /usr/bin/time when installed (package "time"),
+# else VmHWM read from /proc while it runs (the last reading before exit).
+RSS_KB=0
+measure() {
+	local rc=0
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f %M -o "$TMP/rss" "$@" || rc=$?
+		RSS_KB=$(tail -n 1 "$TMP/rss" | tr -dc 0-9)
+	else
+		"$@" &
+		local pid=$! hwm=0 v
+		while kill -0 "$pid" 2>/dev/null; do
+			v=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' \
+				"/proc/$pid/status" 2>/dev/null || true)
+			if [ -n "$v" ] && [ "$v" -gt "$hwm" ]; then
+				hwm=$v
+			fi
+			sleep 0.05
+		done
+		wait "$pid" || rc=$?
+		RSS_KB=$hwm
+	fi
+	[ -n "$RSS_KB" ] || RSS_KB=0
+	return $rc
+}
+
+# run NAME KIND [extra args]: one replay; leaves STATS in $TMP/stats.json.
+run() {
+	local name=$1 kind=$2
+	shift 2
+	local args=(--config "$WORK/$name.yaml" --replay --source "$WORK/$name.mp4"
+		--events-out /dev/null --stats-out "$TMP/stats.json")
+	[ "$kind" = decode ] && args+=(--decode-only)
+	rm -f "$TMP/stats.json"
+	measure "${PIN[@]}" "$EDGE" "${args[@]}" "$@" 2>"$TMP/edge.err" ||
+		die "$name $kind: firelane-edge failed: $(tail -n 5 "$TMP/edge.err")"
+	[ -s "$TMP/stats.json" ] ||
+		die "$name $kind: firelane-edge wrote no --stats-out file"
+	local frames wall
+	frames=$(field "$TMP/stats.json" frames)
+	wall=$(field "$TMP/stats.json" wall_s)
+	[ -n "$frames" ] && [ -n "$wall" ] && [ "$frames" != 0 ] ||
+		die "$name $kind: unexpected stats: $(cat "$TMP/stats.json")"
+	say "$name $kind: $frames frames in ${wall}s, peak RSS ${RSS_KB} kB"
+}
+
+# fps of the stats file in $TMP/stats.json
+fps_of() {
+	awk -v f="$(field "$1" frames)" -v w="$(field "$1" wall_s)" \
+		'BEGIN { printf "%.6f", (w > 0 ? f / w : 0) }'
+}
+
+# bench NAME W H: prints the resolution's JSON member. Runs in the main
+# shell with stdout to a file (not in $(...)), so a die() inside it ends the
+# script.
+bench() {
+	local name=$1 w=$2 h=$3 i best_dec=0 best_pipe=0 rss=0 fps
+	make_clip "$name" "$w" "$h"
+	write_config "$name" "$w" "$h"
+	for i in $(seq 1 "$RUNS"); do
+		run "$name" decode
+		fps=$(fps_of "$TMP/stats.json")
+		if awk -v a="$fps" -v b="$best_dec" 'BEGIN { exit !(a > b) }'; then
+			best_dec=$fps
+		fi
+		run "$name" pipeline
+		fps=$(fps_of "$TMP/stats.json")
+		if awk -v a="$fps" -v b="$best_pipe" 'BEGIN { exit !(a > b) }'; then
+			best_pipe=$fps
+			cp "$TMP/stats.json" "$TMP/best-$name.json"
+		fi
+		if [ "$RSS_KB" -gt "$rss" ]; then
+			rss=$RSS_KB
+		fi
+	done
+	local s=$TMP/best-$name.json
+	awk -v dec="$best_dec" -v pipe="$best_pipe" -v rss="$rss" \
+		-v frames="$(field "$s" frames)" \
+		-v an="$(field "$s" analysis_s)" \
+		-v anf="$(field "$s" analysed_frames)" -v key="$name" 'BEGIN {
+		printf "\"%s\": {\"decode_fps\": %.1f, \"pipeline_fps\": %.1f, ", key, dec, pipe
+		printf "\"ratio\": %.3f, ", (dec > 0 ? pipe / dec : 0)
+		printf "\"analysis_ms_per_frame\": %.3f, ", (frames > 0 ? an * 1000 / frames : 0)
+		printf "\"analysis_ms_per_analysed_frame\": %.3f, ", (anf > 0 ? an * 1000 / anf : 0)
+		printf "\"peak_rss_mb\": %.1f}", (rss / 1024)
+	}'
+}
+
+# detector MODEL: the 720p pipeline once more with the dnn detector; prints
+# the "detector" member (called like bench, stdout to a file).
+detector() {
+	run 720p25 pipeline --model "$1"
+	awk -v c="$(field "$TMP/stats.json" detector_calls)" \
+		-v s="$(field "$TMP/stats.json" detector_s)" 'BEGIN {
+		printf "\"detector\": {\"ms_per_call\": %.3f, \"calls\": %d}", (c > 0 ? s * 1000 / c : 0), c
+	}'
+}
+
+# ---- main --------------------------------------------------------------------
+
+say "one CPU: ${PIN[*]:-(taskset unavailable)}; $RUNS alternating runs each"
+bench 1080p25 1920 1080 >"$TMP/m-1080"
+bench 720p25 1280 720 >"$TMP/m-720"
+out="{$(cat "$TMP/m-1080"), $(cat "$TMP/m-720")"
+model=${FL_BENCH_MODEL:-}
+if [ -z "$model" ] &&
+	[ -f "$ROOT/../shared/data/models/yolo-fastest-1.1/yolo-fastest-1.1-xl.cfg" ]; then
+	model=$ROOT/../shared/data/models/yolo-fastest-1.1/yolo-fastest-1.1-xl.cfg
+fi
+if [ -n "$model" ]; then
+	[ -f "$model" ] || die "model $model not found"
+	detector "$model" >"$TMP/m-det"
+	out="$out, $(cat "$TMP/m-det")"
+fi
+cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null | head -n 1 |
+	tr -d '"\\')
+out="$out, \"machine\": {\"nproc\": $NPROC, \"cpu\": \"${cpu:-unknown}\"}}"
+echo "$out"
