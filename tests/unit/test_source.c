@@ -160,6 +160,21 @@ static void test_h264_file(void)
 	CHECK(r.end == FL_EEOF);
 }
 
+/* Container time starts at 3 s: video time still starts at 0. */
+static void test_time_offset(void)
+{
+	fl_source_opts o = { 0 };
+	struct run r;
+
+	if (ff("-f lavfi -i testsrc2=size=64x48:rate=25 -t 1 -c:v libx264 "
+	       "-pix_fmt yuv420p -output_ts_offset 3 off.mkv"))
+		return;
+	r = read_all(path("off.mkv"), &o, 0);
+	CHECK_MSG(r.frames == 25, "%d frames", r.frames);
+	CHECK_NEAR(r.first_t, 0, 1e-9);
+	CHECK_NEAR(r.last_t, 0.96, 0.001);
+}
+
 static void test_fps_and_gray(void)
 {
 	fl_source_opts o = { 0 };
@@ -340,6 +355,55 @@ static void test_truncated(void)
 	CHECK_MSG(strstr(r.err, "head2.mp4") != NULL, "%s", r.err);
 }
 
+/*
+ * An MJPEG AVI whose JPEG headers are scribbled over in three frames of four:
+ * the container is intact, most packets fail to decode, and the end must be
+ * FL_EDECODE rather than a clean FL_EEOF.
+ */
+static void test_mostly_corrupt(void)
+{
+	fl_source_opts o = { 0 };
+	unsigned char *buf;
+	struct run r;
+	long size, n = 0;
+	FILE *fp;
+
+	if (ff("-f lavfi -i testsrc2=size=320x240:rate=25 -t 2 "
+	       "-c:v mjpeg -q:v 3 bad.avi"))
+		return;
+	fp = fopen(path("bad.avi"), "r+b");
+	if (!fp) {
+		CHECK(fp != NULL);
+		return;
+	}
+	fseek(fp, 0, SEEK_END);
+	size = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	buf = malloc(size);
+	CHECK(buf && fread(buf, 1, size, fp) == (size_t)size);
+	srand(3);
+	for (long i = 0; buf && i + 400 < size; i++) {
+		if (buf[i] != 0xff || buf[i + 1] != 0xd8 || buf[i + 2] != 0xff)
+			continue;
+		if (n++ % 4)
+			for (long k = i + 2; k < i + 400; k++)
+				buf[k] = rand() & 0xff;
+		i += 400;
+	}
+	CHECK(n == 50);
+	fseek(fp, 0, SEEK_SET);
+	if (buf)
+		fwrite(buf, 1, size, fp);
+	fclose(fp);
+	free(buf);
+
+	r = read_all(path("bad.avi"), &o, 0);
+	CHECK_MSG(r.opened, "%s", r.err);
+	CHECK_MSG(r.frames > 0 && r.frames < 25, "%d frames", r.frames);
+	CHECK_MSG(r.end == FL_EDECODE, "end %d: %s", r.end, r.err);
+	CHECK_MSG(strstr(r.err, "bad.avi") != NULL, "%s", r.err);
+}
+
 static void test_size_change(void)
 {
 	fl_source_opts o = { 0 };
@@ -400,6 +464,7 @@ int main(void)
 	}
 
 	test_h264_file();
+	test_time_offset();
 	test_fps_and_gray();
 	test_bgr_red();
 	test_png_sequence();
@@ -407,6 +472,7 @@ int main(void)
 	test_mjpeg_avi();
 	test_missing_and_garbage();
 	test_truncated();
+	test_mostly_corrupt();
 	test_size_change();
 	test_realtime();
 
