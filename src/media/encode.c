@@ -68,6 +68,15 @@ static void encoder_free(fl_encoder *e)
 	av_free(e);
 }
 
+/* Zero every byte of the frame's buffers, padding included. */
+static void frame_zero(AVFrame *f)
+{
+	int i;
+
+	for (i = 0; i < AV_NUM_DATA_POINTERS && f->buf[i]; i++)
+		memset(f->buf[i]->data, 0, f->buf[i]->size);
+}
+
 /*
  * Configure and open the codec: libx264 if present, else mpeg4. Returns 0 or
  * a negative AVERROR.
@@ -175,6 +184,7 @@ fl_encoder *fl_encoder_open_opts(const char *path, int w, int h, double fps,
 		set_err(err, errlen, "cannot allocate frame", r);
 		goto fail;
 	}
+	frame_zero(e->frame);
 	r = avio_open(&e->fmt->pb, path, AVIO_FLAG_WRITE);
 	if (r < 0) {
 		char what[512];
@@ -229,13 +239,34 @@ static int encode_send(fl_encoder *e, AVFrame *frame)
 	}
 }
 
-/* Make the owned frame writable and stamp it; the codec may still hold it. */
+/*
+ * Make the owned frame writable and stamp it; the codec may still hold it.
+ * Why the zeroing: x264's SIMD reads a few bytes past the right edge of a
+ * row. Those bytes must not be whatever an earlier allocation left there, or
+ * the same frames would not give the same file.
+ */
 static int frame_prepare(fl_encoder *e)
 {
+	const uint8_t *before = e->frame->data[0];
+
 	if (av_frame_make_writable(e->frame) < 0)
 		return FL_ENOMEM;
+	if (e->frame->data[0] != before)
+		frame_zero(e->frame);
 	e->frame->pts = e->frames;
 	return 0;
+}
+
+/* Repeat each row's last pixel into the row padding (deterministic bytes
+ * for the encoder's over-reads, and no edge artefact from them). */
+static void pad_rows(uint8_t *data, int linesize, int w, int h)
+{
+	int y;
+
+	for (y = 0; y < h && linesize > w; y++)
+		memset(data + (size_t)y * linesize + w,
+		       data[(size_t)y * linesize + w - 1],
+		       (size_t)(linesize - w));
 }
 
 int fl_encoder_write_yuv420p(fl_encoder *e, const uint8_t *const planes[3],
@@ -254,6 +285,7 @@ int fl_encoder_write_yuv420p(fl_encoder *e, const uint8_t *const planes[3],
 
 		av_image_copy_plane(e->frame->data[p], e->frame->linesize[p],
 				    planes[p], strides[p], pw, ph);
+		pad_rows(e->frame->data[p], e->frame->linesize[p], pw, ph);
 	}
 	r = encode_send(e, e->frame);
 	if (!r)
@@ -286,6 +318,9 @@ int fl_encoder_write_gray_or_bgr(fl_encoder *e, const uint8_t *data,
 		return r;
 	sws_scale(e->sws, src, srcstride, 0, e->h, e->frame->data,
 		  e->frame->linesize);
+	pad_rows(e->frame->data[0], e->frame->linesize[0], e->w, e->h);
+	pad_rows(e->frame->data[1], e->frame->linesize[1], e->w / 2, e->h / 2);
+	pad_rows(e->frame->data[2], e->frame->linesize[2], e->w / 2, e->h / 2);
 	r = encode_send(e, e->frame);
 	if (!r)
 		e->frames++;

@@ -966,10 +966,12 @@ static void build_background(struct sc_render *r)
 
 				r->gx[i] = (float)X;
 				r->gz[i] = (float)Z;
-				r->uv[i] = ((uint32_t)((int)floor(X * 6) &
-						       511) << 16) |
-					   ((uint32_t)((int)floor(Z * 6)) &
-					    511);
+				/* no cloud texture near the horizon: it aliases */
+				if (Z < 120)
+					r->uv[i] = ((uint32_t)((int)floor(X * 6) &
+							       511) << 16) |
+						   ((uint32_t)((int)floor(Z * 6)) &
+						    511);
 			}
 			for (k = 0; k < 3; k++)
 				p[k] = (uint8_t)clampi((int)(acc[k] + 0.5), 0,

@@ -114,7 +114,7 @@ static void park_leave(struct sc_scene *s, int quick)
 
 	s->dwell = D;
 	s->duration = tg + 12;
-	park(s, SC_CAR, "car parks", 0.3 + jit(s, 0.3), 28 + jit(s, 2), ts,
+	park(s, SC_CAR, "car parks", 0.3 + jit(s, 0.3), 25 + jit(s, 2), ts,
 	     tg);
 	pavement_walker(s, 3, 1);
 	cross(s, SC_CAR, tg - 14, 1, 7);
@@ -158,7 +158,7 @@ static void two_in_turn(struct sc_scene *s, int quick)
 {
 	double D = quick ? 10 : 12, ta = 6 + jit(s, 1);
 	double ga = ta + D + (quick ? 8 : 18), tb = ga + 6;
-	double x = 0.3 + jit(s, 0.3), z = 28 + jit(s, 2);
+	double x = 0.3 + jit(s, 0.3), z = 25 + jit(s, 2);
 
 	s->dwell = D;
 	s->duration = tb + D + (quick ? 8 : 20);
@@ -347,7 +347,7 @@ static void camera_shake(struct sc_scene *s, int quick)
 	s->duration = tg + 12;
 	s->shake = 1;
 	park(s, SC_CAR, "car parks while the camera shakes",
-	     0.3 + jit(s, 0.3), 30 + jit(s, 2), ts, tg);
+	     0.3 + jit(s, 0.3), 26 + jit(s, 2), ts, tg);
 	pavement_walker(s, 5, 0);
 }
 
@@ -361,7 +361,7 @@ static void rain(struct sc_scene *s, int quick)
 	s->rain = 1;
 	s->noise = 4;
 	park(s, SC_CAR, "car parks in the rain", 0.3 + jit(s, 0.3),
-	     28 + jit(s, 2), ts, tg);
+	     25 + jit(s, 2), ts, tg);
 	through(s, SC_CAR, -0.8, ts + 20, -1, 6);
 }
 
