@@ -20,6 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 static char dir[256];
 
 /* Run an ffmpeg command line (arguments after "ffmpeg -y -v error") in dir. */
@@ -173,6 +177,21 @@ static void test_time_offset(void)
 	CHECK_MSG(r.frames == 25, "%d frames", r.frames);
 	CHECK_NEAR(r.first_t, 0, 1e-9);
 	CHECK_NEAR(r.last_t, 0.96, 0.001);
+}
+
+/* A raw H.264 stream has no timestamps: time is index / the SPS's 10 fps. */
+static void test_no_timestamps(void)
+{
+	fl_source_opts o = { 0 };
+	struct run r;
+
+	if (ff("-f lavfi -i testsrc2=size=160x120:rate=10 -t 2 -c:v libx264 "
+	       "-pix_fmt yuv420p raw.h264"))
+		return;
+	r = read_all(path("raw.h264"), &o, 10);
+	CHECK_MSG(r.frames == 20, "%d frames", r.frames);
+	CHECK_MSG(r.t_ok, "t != index / 10");
+	CHECK_NEAR(r.last_t, 1.9, 1e-6);
 }
 
 static void test_fps_and_gray(void)
@@ -440,6 +459,100 @@ static void test_realtime(void)
 	CHECK_MSG(wall >= 0.55 && wall < 3, "wall %.3f s", wall);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A loopback TCP socket listening on a free port; *port gets the port. */
+static int listen_any(int *port)
+{
+	struct sockaddr_in a = { 0 };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/*
+ * A server that accepts the connection (the kernel does, from the backlog)
+ * and never answers: open must give up after timeout_ms, with the url.
+ */
+static void test_network_timeout(void)
+{
+	fl_source_opts o = { 0 };
+	char url[128], err[1024] = "";
+	fl_source *s;
+	double t0, dt;
+	int fd, port;
+
+	fd = listen_any(&port);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/clip.mp4", port);
+	o.timeout_ms = 700;
+	t0 = now_s();
+	s = fl_source_open(url, &o, err, sizeof(err));
+	dt = now_s() - t0;
+	CHECK(s == NULL);
+	CHECK_MSG(dt >= 0.5 && dt < 5, "gave up after %.2f s", dt);
+	CHECK_MSG(strstr(err, url) != NULL, "%s", err);
+	fl_source_close(s);
+	close(fd);
+}
+
+/* HTTP: ffmpeg itself serves one client (-listen 1) a Matroska stream. */
+static void test_http(void)
+{
+	fl_source_opts o = { 0 };
+	char args[700], url[128];
+	struct run r = { 0 };
+	int fd, port;
+
+	fd = listen_any(&port); /* find a free port, then hand it over */
+	if (fd < 0) {
+		CHECK(fd >= 0);
+		return;
+	}
+	close(fd);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/live.mkv", port);
+	/* timeout(1): a server nobody connects to must not outlive us. */
+	snprintf(args, sizeof(args),
+		 "timeout 30 ffmpeg -nostdin -v error -f lavfi "
+		 "-i testsrc2=size=160x120:rate=25 -t 1 -c:v libx264 "
+		 "-pix_fmt yuv420p -f matroska -listen 1 %s "
+		 ">/dev/null 2>&1 &", url);
+	if (system(args) != 0) {
+		CHECK(!"could not start the ffmpeg HTTP server");
+		return;
+	}
+	o.timeout_ms = 5000;
+	for (int i = 0; i < 50; i++) { /* until the server listens */
+		r = read_all(url, &o, 0);
+		if (r.opened)
+			break;
+		usleep(100000);
+	}
+	CHECK_MSG(r.opened, "%s", r.err);
+	CHECK_MSG(r.frames == 25, "%d frames", r.frames);
+	CHECK_NEAR(r.last_t, 0.96, 0.001);
+	CHECK_MSG(r.end == FL_EEOF, "end %d: %s", r.end, r.err);
+}
+
 static void quiet(int level, const char *tag, const char *msg, void *user)
 {
 	if (getenv("FL_TEST_VERBOSE"))
@@ -465,6 +578,7 @@ int main(void)
 
 	test_h264_file();
 	test_time_offset();
+	test_no_timestamps();
 	test_fps_and_gray();
 	test_bgr_red();
 	test_png_sequence();
@@ -475,6 +589,8 @@ int main(void)
 	test_mostly_corrupt();
 	test_size_change();
 	test_realtime();
+	test_network_timeout();
+	test_http();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
