@@ -725,8 +725,9 @@ int fl_frame_bgr(const fl_frame *f, uint8_t *dst)
 		return FL_EINVAL;
 	s = f->priv;
 	fr = s->frame;
-	if (!fr->data[0] || fr->width != f->width || fr->height != f->height)
-		return FL_EINVAL;
+	if (!fr->data[0] || f->index != s->index - 1 ||
+	    fr->width != f->width || fr->height != f->height)
+		return FL_EINVAL; /* not the frame the source holds now */
 	s->bgr_sws = sws_getCachedContext(s->bgr_sws, fr->width, fr->height,
 					  fr->format, fr->width, fr->height,
 					  AV_PIX_FMT_BGR24,

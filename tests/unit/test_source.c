@@ -245,6 +245,14 @@ static void test_bgr_red(void)
 	CHECK_NEAR(rr / n, 254, 10);
 	/* Red's luma is about 81 in limited range: the luma plane is the Y. */
 	CHECK_NEAR(f.luma[f.stride * 10 + 10], 81, 6);
+	/* A frame is borrowed until the next read: a stale one is refused. */
+	{
+		fl_frame old = f;
+
+		CHECK(fl_source_read(s, &f, err, sizeof(err)) == 0);
+		CHECK(fl_frame_bgr(&old, bgr) == FL_EINVAL);
+		CHECK(fl_frame_bgr(&f, bgr) == 0);
+	}
 	free(bgr);
 	fl_source_close(s);
 }
