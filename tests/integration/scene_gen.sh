@@ -54,7 +54,7 @@ n=$(wc -l <"$WORK/list")
 [ "$n" -ge 15 ] || fail "only $n scenarios listed"
 
 start=$(date +%s)
-"$SCENE" --all --quick --seed 1 --out "$WORK/a" 2>"$WORK/gen.log" ||
+"$SCENE" --all --quick --seed 1 --jobs 2 --out "$WORK/a" 2>"$WORK/gen.log" ||
 	{ cat "$WORK/gen.log" >&2; fail "generation failed"; }
 echo "scene_gen: generated $n scenarios (quick) in $(( $(date +%s) - start )) s"
 
