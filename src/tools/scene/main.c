@@ -244,8 +244,8 @@ static int write_truth(const char *path, const char *name,
 		fprintf(f, "%s{\"name\": \"%s\", \"points\": [", k ? ", " : "",
 			s->zone[k].name);
 		for (c = 0; c < 4; c++)
-			fprintf(f, "%s[%d, %d]", c ? ", " : "", g->zpts[k][c][0],
-				g->zpts[k][c][1]);
+			fprintf(f, "%s[%d, %d]", c ? ", " : "",
+				g->zpts[k][c][0], g->zpts[k][c][1]);
 		fprintf(f, "], \"purpose\": \"%s\"}",
 			g->due[k] ? "alarm expected" : "must not alarm");
 	}
@@ -282,10 +282,11 @@ static int write_config(const char *path, const char *name,
 		"    source: %s.mp4\n"
 		"    lanes:\n", name);
 	for (k = 0; k < s->nzone; k++) {
-		fprintf(f, "      - id: %s\n        points: [", s->zone[k].name);
+		fprintf(f, "      - id: %s\n        points: [",
+			s->zone[k].name);
 		for (c = 0; c < 4; c++)
-			fprintf(f, "%s[%d, %d]", c ? ", " : "", g->zpts[k][c][0],
-				g->zpts[k][c][1]);
+			fprintf(f, "%s[%d, %d]", c ? ", " : "",
+				g->zpts[k][c][0], g->zpts[k][c][1]);
 		fprintf(f, "]\n        dwell_s: ");
 		print_num(f, s->dwell);
 		fprintf(f, "\n");

@@ -402,7 +402,8 @@ static void draw_vehicle(struct sc_render *r, const struct sc_actor *a,
 	}
 	/* body parts, expressed along the vehicle then mapped to the world */
 	{
-		double segs[3][5]; /* u0, u1, y0, y1, kind(0 body,1 glass,2 cargo) */
+		/* u0, u1, y0, y1, kind: 0 body, 1 glass cabin, 2 cargo */
+		double segs[3][5];
 		int ns = 0;
 
 		if (a->kind == SC_CAR) {
@@ -534,7 +535,8 @@ static void draw_person(struct sc_render *r, const struct sc_actor *a,
 		double fx = x + k * hx + dx * 0.32 * sw * k;
 		double fz = z + dz * 0.32 * sw * k;
 		const double leg[4][3] = {
-			{ x + k * hx - 0.065, hip, z }, { x + k * hx + 0.065, hip, z },
+			{ x + k * hx - 0.065, hip, z },
+			{ x + k * hx + 0.065, hip, z },
 			{ fx + 0.05, 0, fz },           { fx - 0.05, 0, fz },
 		};
 
@@ -1080,7 +1082,8 @@ static void rain_streaks(struct sc_render *r, struct sc_rng *rng)
 	double sc = h / 360.0;
 
 	for (i = 0; i < n; i++) {
-		double x = sc_rng_range(rng, -10, w), y = sc_rng_range(rng, 0, h);
+		double x = sc_rng_range(rng, -10, w);
+		double y = sc_rng_range(rng, 0, h);
 		int len = (int)(sc_rng_range(rng, 6, 16) * sc), k;
 		int add = (int)sc_rng_range(rng, 14, 34);
 
@@ -1198,6 +1201,76 @@ static void dirty_actor(struct sc_render *r, const struct sc_actor *a,
 		      box[1] + box[3] + 2);
 }
 
+/* Camera shake for frame fi: a jittery 1-3 px offset, never (0, 0). */
+static void frame_shake(struct sc_rng *rng, double t, int *dx, int *dy)
+{
+	*dx = (int)lround(2.0 * sin(1.7 * t) + sc_rng_range(rng, -1.2, 1.2));
+	*dy = (int)lround(1.5 * sin(2.3 * t + 1) +
+			  sc_rng_range(rng, -1.2, 1.2));
+	*dx = clampi(*dx, -3, 3);
+	*dy = clampi(*dy, -3, 3);
+	if (*dx == 0 && *dy == 0)
+		*dx = sc_rng_unit(rng) < 0.5 ? -1 : 1;
+}
+
+/* Gain at luma pixel gi under the cloud texture scrolled by (ou, ov). */
+static int cloud_gain(const struct sc_render *r, size_t gi, int gain, int ou,
+		      int ov)
+{
+	uint32_t uv = r->uv[gi];
+	int u, v;
+
+	if (uv == 0xffffffffu)
+		return gain;
+	u = (int)(uv >> 16) + ou;
+	v = (int)(uv & 0xffff) + ov;
+	return gain * (256 - r->cloud[(v & 511) * 512 + (u & 511)]) >> 8;
+}
+
+/*
+ * One plane of the last pass: out = base + gain (in - base) + noise, read
+ * from in shifted by (dx, dy) with edge replication. sub is 1 for the
+ * half-size chroma planes (noise halved there too). With clouds the gain
+ * varies per pixel.
+ */
+static void post_plane(const struct sc_render *r, const uint8_t *in,
+		       uint8_t *out, int sub, int dx, int dy, int gain,
+		       const int8_t *nz, int clouds, int ou, int ov)
+{
+	int pw = r->cam.w >> sub, ph = r->cam.h >> sub, base = sub ? 128 : 16;
+	int x, y;
+
+	for (y = 0; y < ph; y++) {
+		int sy = clampi(y + dy, 0, ph - 1);
+		const uint8_t *row = in + (size_t)sy * pw;
+		const int8_t *n = nz + (size_t)y * pw;
+		uint8_t *o = out + (size_t)y * pw;
+
+		if (clouds) {
+			for (x = 0; x < pw; x++) {
+				int sx = clampi(x + dx, 0, pw - 1);
+				size_t gi = ((size_t)sy * r->cam.w + sx) << sub;
+				int g = cloud_gain(r, gi, gain, ou, ov);
+
+				o[x] = (uint8_t)clampi(base + (((row[sx] -
+					base) * g) >> 8) + (n[x] >> sub), 0,
+					255);
+			}
+			continue;
+		}
+		/* the hot loop: no branches but the clamp, so it vectorises */
+		for (x = 0; x < pw; x++) {
+			int sx = x + dx;
+			int v;
+
+			sx = sx < 0 ? 0 : sx >= pw ? pw - 1 : sx;
+			v = base + (((row[sx] - base) * gain) >> 8) +
+			    (n[x] >> sub);
+			o[x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+		}
+	}
+}
+
 /*
  * The last pass, in YUV: camera shake (a whole-frame shift with edge
  * replication), global gain, cloud shadows, sensor noise. The gain acts on
@@ -1206,79 +1279,26 @@ static void dirty_actor(struct sc_render *r, const struct sc_actor *a,
 static void post(struct sc_render *r, long fi, double t)
 {
 	const struct sc_scene *s = r->scene;
-	int w = r->cam.w, h = r->cam.h, y, x, dx = 0, dy = 0, p;
+	size_t np = (size_t)r->cam.w * r->cam.h;
+	size_t off[3] = { 0, np, np + np / 4 };
 	int gain = (int)(256 * frame_gain(s, r->seed, t) + 0.5);
+	int dx = 0, dy = 0, ou = 0, ov = 0, p;
 	struct sc_rng rng;
-	int ou = 0, ov = 0;
 
 	sc_rng_seed(&rng, r->seed ^ 0x5eed, (uint64_t)fi);
-	if (s->shake) {
-		dx = (int)lround(2.0 * sin(1.7 * t) + sc_rng_range(&rng, -1.2,
-								    1.2));
-		dy = (int)lround(1.5 * sin(2.3 * t + 1) +
-				 sc_rng_range(&rng, -1.2, 1.2));
-		dx = clampi(dx, -3, 3);
-		dy = clampi(dy, -3, 3);
-		if (dx == 0 && dy == 0)
-			dx = sc_rng_unit(&rng) < 0.5 ? -1 : 1;
-	}
+	if (s->shake)
+		frame_shake(&rng, t, &dx, &dy);
 	if (s->clouds) {
-		ou = (int)(t * 2.6 * 6);
+		ou = (int)(t * 2.6 * 6); /* wind: 2.6 m/s across, 0.9 along */
 		ov = (int)(t * 0.9 * 6);
 	}
 	for (p = 0; p < 3; p++) {
-		int pw = p ? w / 2 : w, ph = p ? h / 2 : h;
-		int pdx = p ? dx / 2 : dx, pdy = p ? dy / 2 : dy;
-		int base = p ? 128 : 16, sh = p ? 1 : 0;
-		size_t off = p == 0 ? 0 : (size_t)w * h +
-			(p == 2 ? (size_t)w * h / 4 : 0);
-		const uint8_t *in = r->clean + off;
-		uint8_t *out = r->yuv + off;
 		const int8_t *nz = r->noise + sc_rng_u64(&rng) %
-			(r->nnoise - (size_t)w * h);
+			(r->nnoise - np);
 
-		for (y = 0; y < ph; y++) {
-			const uint8_t *row = in + (size_t)clampi(y + pdy, 0,
-							ph - 1) * pw;
-			uint8_t *o = out + (size_t)y * pw;
-			const int8_t *n = nz + (size_t)y * pw;
-			int xa = clampi(-pdx, 0, pw), xb = clampi(pw - pdx, 0, pw);
-
-			if (s->clouds) {
-				for (x = 0; x < pw; x++) {
-					int sx = clampi(x + pdx, 0, pw - 1);
-					size_t gi = (size_t)(p ? 2 * clampi(y +
-						pdy, 0, ph - 1) : clampi(y + pdy,
-						0, ph - 1)) * w + (p ? 2 * sx : sx);
-					uint32_t uv = r->uv[gi];
-					int g = gain, v;
-
-					if (uv != 0xffffffffu)
-						g = g * (256 - r->cloud[
-							(((uv & 0xffff) + ov) &
-							 511) * 512 +
-							(((uv >> 16) + ou) & 511)]) >>
-						    8;
-					v = base + (((row[sx] - base) * g) >> 8) +
-					    (n[x] >> sh);
-					o[x] = (uint8_t)clampi(v, 0, 255);
-				}
-				continue;
-			}
-			for (x = 0; x < xa; x++)
-				o[x] = (uint8_t)clampi(base + (((row[0] - base) *
-					gain) >> 8) + (n[x] >> sh), 0, 255);
-			for (x = xa; x < xb; x++) {
-				int v = base + (((row[x + pdx] - base) * gain) >>
-						8) + (n[x] >> sh);
-
-				o[x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-			}
-			for (x = xb; x < pw; x++)
-				o[x] = (uint8_t)clampi(base + (((row[pw - 1] -
-					base) * gain) >> 8) + (n[x] >> sh), 0,
-					255);
-		}
+		post_plane(r, r->clean + off[p], r->yuv + off[p], p ? 1 : 0,
+			   p ? dx / 2 : dx, p ? dy / 2 : dy, gain, nz,
+			   s->clouds, ou, ov);
 	}
 }
 
@@ -1390,7 +1410,8 @@ int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w,
 	sc_rng_seed(&rng, seed, 0x4015e);
 	for (i = 0; i < r->nnoise; i++) {
 		uint64_t b = sc_rng_u64(&rng);
-		double g = ((double)(b & 0xffff) + (double)((b >> 16) & 0xffff) +
+		double g = ((double)(b & 0xffff) +
+			    (double)((b >> 16) & 0xffff) +
 			    (double)((b >> 32) & 0xffff) + (double)(b >> 48)) /
 				   65536.0 - 2.0;
 

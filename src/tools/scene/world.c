@@ -66,7 +66,7 @@ int sc_actor_pos(const struct sc_actor *a, double t, double *x, double *z)
 		return 1;
 	}
 	if (u >= 1) {
-		/* exact key coordinates, so a following hold matches bit for bit */
+		/* exact key coordinates: a following hold matches bit for bit */
 		*x = k1->x;
 		*z = k1->z;
 		return 1;
@@ -204,6 +204,8 @@ static void pick_rgb(uint8_t out[3], const uint8_t (*pal)[3], size_t n,
 	memcpy(out, pal[i < n ? i : n - 1], 3);
 }
 
+#define PICK(out, pal, r) pick_rgb(out, pal, FL_ARRAY_SIZE(pal), r)
+
 void sc_grey_body(struct sc_actor *a, struct sc_rng *r)
 {
 	uint8_t g = (uint8_t)sc_rng_range(r, 92, 112);
@@ -243,7 +245,7 @@ struct sc_actor *sc_add(struct sc_scene *s, enum sc_kind kind,
 		a->wid = sc_rng_range(r, 1.72, 1.86);
 		a->hgt = sc_rng_range(r, 1.40, 1.52);
 		a->lights = 1;
-		pick_rgb(a->rgb, car_palette, FL_ARRAY_SIZE(car_palette), r);
+		PICK(a->rgb, car_palette, r);
 		break;
 	case SC_VAN:
 		a->len = sc_rng_range(r, 4.8, 5.3);
@@ -257,20 +259,20 @@ struct sc_actor *sc_add(struct sc_scene *s, enum sc_kind kind,
 		a->wid = 2.45;
 		a->hgt = sc_rng_range(r, 3.4, 3.7);
 		a->lights = 1;
-		pick_rgb(a->rgb, shirt_palette, FL_ARRAY_SIZE(shirt_palette), r);
+		PICK(a->rgb, shirt_palette, r);
 		pick_rgb(a->rgb2, car_palette, 6, r);
 		break;
 	case SC_EBIKE:
 		a->len = 1.7;
 		a->wid = 0.6;
 		a->hgt = 1.1;
-		pick_rgb(a->rgb, shirt_palette, FL_ARRAY_SIZE(shirt_palette), r);
+		PICK(a->rgb, shirt_palette, r);
 		break;
 	case SC_TRICYCLE:
 		a->len = 2.4;
 		a->wid = 1.1;
 		a->hgt = 1.3;
-		pick_rgb(a->rgb, shirt_palette, FL_ARRAY_SIZE(shirt_palette), r);
+		PICK(a->rgb, shirt_palette, r);
 		a->rgb2[0] = 150;
 		a->rgb2[1] = 110;
 		a->rgb2[2] = 70;
@@ -287,9 +289,8 @@ struct sc_actor *sc_add(struct sc_scene *s, enum sc_kind kind,
 		a->len = 0.3;
 		a->wid = 0.5;
 		a->hgt = sc_rng_range(r, 1.58, 1.86);
-		pick_rgb(a->rgb, shirt_palette, FL_ARRAY_SIZE(shirt_palette), r);
-		pick_rgb(a->rgb2, trouser_palette,
-			 FL_ARRAY_SIZE(trouser_palette), r);
+		PICK(a->rgb, shirt_palette, r);
+		PICK(a->rgb2, trouser_palette, r);
 		break;
 	}
 	return a;
