@@ -114,7 +114,7 @@ static void build_scene(struct sc_scene *s, const struct sc_scenario *sc,
 	sc_rng_seed(&s->rng, seed, hash_name(sc->name));
 	s->duration = 60;
 	s->dwell = 15;
-	s->noise = 3;
+	s->noise = 2;
 	s->drift = 0.04;
 	sc->script(s, quick);
 	/* every clip 40-110 s, whatever the script's arithmetic gave */

@@ -1381,7 +1381,7 @@ int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w,
 {
 	size_t np = (size_t)w * h, i;
 	struct sc_rng rng;
-	double sigma = s->noise > 0 ? s->noise : 3.0;
+	double sigma = s->noise > 0 ? s->noise : 2.0;
 	int u, v;
 
 	memset(r, 0, sizeof(*r));

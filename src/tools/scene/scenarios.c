@@ -300,7 +300,7 @@ static void night_headlights(struct sc_scene *s, int quick)
 	s->dwell = D;
 	s->duration = tg + 12;
 	s->night = 1;
-	s->noise = 5;
+	s->noise = 4.5;
 	park(s, SC_CAR, "car parks at night", 1.0, 29 + jit(s, 2), ts, tg);
 	for (t = 3; t < s->duration - 6; t += sc_rng_range(&s->rng, 5, 8)) {
 		int dir = (i++ & 1) ? 1 : -1;
@@ -359,7 +359,7 @@ static void rain(struct sc_scene *s, int quick)
 	s->dwell = D;
 	s->duration = tg + 12;
 	s->rain = 1;
-	s->noise = 4;
+	s->noise = 3;
 	park(s, SC_CAR, "car parks in the rain", 0.3 + jit(s, 0.3),
 	     25 + jit(s, 2), ts, tg);
 	through(s, SC_CAR, -0.8, ts + 20, -1, 6);
@@ -429,7 +429,7 @@ static void dusk(struct sc_scene *s, int quick)
 	s->dwell = quick ? 10 : 15;
 	s->duration = quick ? 42 : 70;
 	s->dusk = 0.6;
-	s->noise = 3.5;
+	s->noise = 3;
 	park(s, SC_CAR, "car parks as dusk falls", 0.3 + jit(s, 0.3),
 	     28 + jit(s, 2), 8 + jit(s, 1), SC_FOREVER);
 	pavement_walker(s, 20, 0);
