@@ -799,7 +799,9 @@ static void draw_buildings(struct sc_render *r, struct sc_rng *rng, int lit)
 	int side;
 
 	for (side = 0; side < 2; side++) {
-		double X = side ? 10.0 : -9.0, z = 21;
+		/* the left side opens on a lawn with a passage up to 37 m:
+		 * that is where things are pushed in from */
+		double X = side ? 10.0 : -9.0, z = side ? 21 : 37;
 
 		while (z < 300) {
 			double bl = sc_rng_range(rng, 14, 26);

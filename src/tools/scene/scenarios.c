@@ -94,14 +94,32 @@ static struct sc_actor *person(struct sc_scene *s, double t, double x,
 	return a;
 }
 
-/* Someone walking along the left pavement, for life in the background. */
+/*
+ * A person who walks in from below the frame (Z = 6, off-screen) along X = x
+ * and is at (x, z) at time t; the walk may start before the clip does, so
+ * nobody pops into view. Extend with sc_walk_to().
+ */
+static struct sc_actor *person_at(struct sc_scene *s, double t, double x,
+				  double z)
+{
+	double v = sc_rng_range(&s->rng, 1.1, 1.5);
+	struct sc_actor *p = person(s, t - (z - 6.0) / v, x, 6.0);
+
+	if (p)
+		sc_walk_to(p, x, z, v);
+	return p;
+}
+
+/* Someone walking along the left pavement, for life in the background:
+ * away from the camera into the distance, or from the distance towards it
+ * and out below the frame. */
 static void pavement_walker(struct sc_scene *s, double t, int away)
 {
 	struct sc_actor *p = person(s, t, -4.0 + jit(s, 0.4),
-				    away ? 14.0 : 70.0);
+				    away ? 6.0 : 200.0);
 
 	if (p)
-		sc_walk_to(p, -4.0 + jit(s, 0.4), away ? 70.0 : 14.0,
+		sc_walk_to(p, -4.0 + jit(s, 0.4), away ? 200.0 : 5.0,
 			   sc_rng_range(&s->rng, 1.1, 1.5));
 }
 
@@ -175,66 +193,66 @@ static void present_from_start(struct sc_scene *s, int quick)
 	s->duration = quick ? 40 : 60;
 	park(s, SC_VAN, "van standing since before the clip", 0.2 + jit(s, 0.3),
 	     30 + jit(s, 2), 0, SC_FOREVER);
-	p = person(s, 4, -4, 24);
+	p = person_at(s, 4, -4, 24);
 	if (p) {
 		sc_walk_to(p, -1.5, 26, 1.3);
 		sc_walk_to(p, -1.5, 40, 1.3);
 		sc_walk_to(p, -4, 44, 1.3);
-		sc_walk_to(p, -4, 80, 1.3);
+		sc_walk_to(p, -4, 220, 1.3);
 	}
 	cross(s, SC_CAR, 10, 1, 8);
 	cross(s, SC_VAN, 22, -1, 6);
 	pavement_walker(s, 14, 0);
 }
 
-/* An object pushed in by a person walking beside it, from the pavement at
- * x_from to (x, z), arriving about t_in; it stays until t_go, when someone
- * comes and takes it back (t_go SC_FOREVER: it stays). */
+/*
+ * An object pushed in by a person walking beside it, from a passage between
+ * the buildings on the left (off-screen at X = -15.5) to (x, z), arriving at
+ * t_in; it stays until t_go, when someone comes and takes it back the same
+ * way (t_go SC_FOREVER: it stays).
+ */
 static void pushed_in(struct sc_scene *s, enum sc_kind kind, const char *what,
-		      double x_from, double x, double z, double t0,
-		      double t_go)
+		      double x, double z, double t_in, double t_go)
 {
+	const double x_from = -15.5, v = 1.1;
 	struct sc_actor *o = sc_add(s, kind, what), *p;
-	int dir = x > x_from ? 1 : -1;
-	double v = 1.1, tin;
+	double t0 = t_in - (x - x_from) / v;
 
 	if (!o)
 		return;
 	o->axis = kind == SC_BOXES ? 0 : 1;
-	o->facing = dir;
+	o->facing = 1;
 	sc_traj_begin(o, t0, x_from, z);
-	tin = sc_walk_to(o, x, z, v);
-	p = person(s, t0, x_from - dir * 0.5, z + 0.9);
+	sc_walk_to(o, x, z, v);
+	p = person(s, t0, x_from - 0.5, z + 0.9);
 	if (p) {
-		sc_walk_to(p, x - dir * 0.5, z + 0.9, v);
-		sc_traj_hold(p, tin + 2);
-		sc_walk_to(p, x_from, z + 3, 1.3);
-		sc_walk_to(p, x_from, 90, 1.3);
+		sc_walk_to(p, x - 0.5, z + 0.9, v);
+		sc_traj_hold(p, t_in + 2);
+		sc_walk_to(p, x_from, z + 2, 1.3);
 	}
 	if (t_go >= SC_FOREVER) {
 		sc_traj_hold(o, SC_FOREVER);
 		return;
 	}
 	sc_traj_hold(o, t_go);
-	sc_walk_to(o, x_from - dir * 3, z, v);
-	p = person(s, t_go - 6, x_from, 60);
+	sc_walk_to(o, x_from - 1, z, v);
+	p = person(s, t_go - 2 - (x - x_from) / 1.3, x_from, z + 1.5);
 	if (p) {
-		sc_walk_to(p, x - dir * 0.5, z + 0.9, 1.4);
+		sc_walk_to(p, x - 0.5, z + 0.9, 1.3);
 		sc_traj_hold(p, t_go);
-		sc_walk_to(p, x_from - dir * 3.5, z + 0.9, v);
-		sc_walk_to(p, x_from - dir * 3.5, 5, 1.3);
+		sc_walk_to(p, x_from - 1.5, z + 0.9, v);
 	}
 }
 
 static void ebike(struct sc_scene *s, int quick)
 {
-	double D = quick ? 10 : 15, t0 = 2 + jit(s, 1), tg;
+	double D = quick ? 10 : 15, ti = 8 + jit(s, 1);
+	double tg = ti + D + (quick ? 10 : 28);
 
 	s->dwell = D;
-	tg = t0 + 6 + D + (quick ? 10 : 28);
-	s->duration = fmax(40, tg + 10);
-	pushed_in(s, SC_EBIKE, "e-bike parked", -5.5, -0.4 + jit(s, 0.3),
-		  26 + jit(s, 2), t0, tg);
+	s->duration = tg + 14;
+	pushed_in(s, SC_EBIKE, "e-bike parked", -0.4 + jit(s, 0.3),
+		  26 + jit(s, 2), ti, tg);
 	cross(s, SC_CAR, 20, -1, 7);
 }
 
@@ -242,8 +260,8 @@ static void boxes(struct sc_scene *s, int quick)
 {
 	s->dwell = quick ? 10 : 15;
 	s->duration = quick ? 40 : 60;
-	pushed_in(s, SC_BOXES, "pile of boxes left", 6.5, 0.6 + jit(s, 0.3),
-		  32 + jit(s, 2), 2 + jit(s, 1), SC_FOREVER);
+	pushed_in(s, SC_BOXES, "pile of boxes left", 0.6 + jit(s, 0.3),
+		  30 + jit(s, 2), 8 + jit(s, 1), SC_FOREVER);
 	pavement_walker(s, 6, 0);
 }
 
@@ -254,7 +272,7 @@ static void pedestrian_linger(struct sc_scene *s, int quick)
 
 	s->dwell = D;
 	s->duration = quick ? 42 : 62;
-	p = person(s, 1, -4.2, 27);
+	p = person_at(s, 1, -4.2, 27);
 	if (p) {
 		p->sway = 0.04;
 		t = sc_walk_to(p, 0.2 + jit(s, 0.3), 29 + jit(s, 1), 1.2);
@@ -262,10 +280,10 @@ static void pedestrian_linger(struct sc_scene *s, int quick)
 		sc_traj_hold(p, tl);
 		sc_walk_to(p, 1.5, 45, 1.2);
 		sc_walk_to(p, -4, 60, 1.2);
-		sc_walk_to(p, -4, 100, 1.2);
+		sc_walk_to(p, -4, 220, 1.2);
 	}
 	/* a friend joins for a while, standing still too */
-	p = person(s, 8, 6.5, 34);
+	p = person_at(s, 8, 6.5, 34);
 	if (p) {
 		p->sway = 0.03;
 		t = sc_walk_to(p, 1.0, 29.5, 1.1);
@@ -274,9 +292,9 @@ static void pedestrian_linger(struct sc_scene *s, int quick)
 		sc_walk_to(p, 6.5, 5, 1.1);
 	}
 	for (t = 3; t < s->duration - 12; t += 9) {
-		p = person(s, t, -1.2 + jit(s, 0.5), 16);
+		p = person(s, t, -1.2 + jit(s, 0.5), 6);
 		if (p)
-			sc_walk_to(p, -1.0 + jit(s, 0.5), 70, 1.4);
+			sc_walk_to(p, -1.0 + jit(s, 0.5), 200, 1.4);
 	}
 }
 
@@ -390,13 +408,14 @@ static void crowd_then_car(struct sc_scene *s, int quick)
 	tp = tc + 6;
 	s->duration = tp + D + (quick ? 10 : 25);
 	for (i = 0; i < n; i++) {
-		struct sc_actor *p = person(s, sc_rng_range(&s->rng, 0, 4),
-					    i & 1 ? -4.5 : 6.5,
-					    sc_rng_range(&s->rng, 22, 40));
-		double t = 0;
+		struct sc_actor *p = person_at(s, sc_rng_range(&s->rng, 0, 4),
+					       i & 1 ? -4.5 : 6.5,
+					       sc_rng_range(&s->rng, 22, 40));
+		double t;
 
 		if (!p)
 			continue;
+		t = p->key[p->nkey - 1].t;
 		/* mill about: short walks, pauses under three seconds */
 		while (t < tc && p->nkey < SC_MAX_KEYS - 4) {
 			t = sc_walk_to(p, sc_rng_range(&s->rng, -1.8, 1.8),
@@ -406,7 +425,7 @@ static void crowd_then_car(struct sc_scene *s, int quick)
 		}
 		sc_walk_to(p, i & 1 ? -4.5 : 6.5, sc_rng_range(&s->rng, 30, 45),
 			   1.3);
-		sc_walk_to(p, i & 1 ? -4.5 : 6.5, 100, 1.3);
+		sc_walk_to(p, i & 1 ? -4.5 : 6.5, 5, 1.3);
 	}
 	park(s, SC_CAR, "car parks after the crowd", 0.3 + jit(s, 0.3),
 	     30 + jit(s, 2), tp, SC_FOREVER);
@@ -437,13 +456,13 @@ static void dusk(struct sc_scene *s, int quick)
 
 static void tricycle(struct sc_scene *s, int quick)
 {
-	double D = quick ? 10 : 15, t0 = 2 + jit(s, 1);
-	double tg = t0 + 7 + D + (quick ? 10 : 25);
+	double D = quick ? 10 : 15, ti = 8 + jit(s, 1);
+	double tg = ti + D + (quick ? 10 : 25);
 
 	s->dwell = D;
-	s->duration = fmax(40, tg + 12);
-	pushed_in(s, SC_TRICYCLE, "cargo tricycle with goods", 6.5,
-		  0.3 + jit(s, 0.3), 33 + jit(s, 2), t0, tg);
+	s->duration = tg + 14;
+	pushed_in(s, SC_TRICYCLE, "cargo tricycle with goods",
+		  0.3 + jit(s, 0.3), 31 + jit(s, 2), ti, tg);
 }
 
 static void grey_far(struct sc_scene *s, int quick)
