@@ -6,8 +6,9 @@
  * general transcoder: one video stream, constant frame rate, frames pushed in
  * order, timestamps are frame indices.
  *
- * Format: libx264 (preset veryfast, crf 23, yuv420p) in an MP4 container with
- * +faststart, so a clip can be streamed and probed before it is fully read.
+ * Format: libx264 (preset veryfast, crf 23, yuv420p, no B-frames) in an MP4
+ * container with +faststart, so a clip can be streamed and probed before it
+ * is fully read.
  * When the FFmpeg build has no libx264 the writer falls back to the native
  * mpeg4 encoder (MPEG-4 part 2, fixed quantiser) in the same container.
  *

@@ -927,7 +927,7 @@ static void build_background(struct sc_render *r)
 			uint8_t *p = r->bg + ((size_t)y * w + x) * 3;
 			size_t i = (size_t)y * w + x;
 			double dy = y + 0.5 - c->yh, acc[3] = { 0, 0, 0 };
-			int k;
+			int k, ns;
 
 			r->uv[i] = 0xffffffffu;
 			r->gx[i] = 0;
@@ -953,16 +953,21 @@ static void build_background(struct sc_render *r)
 							       255);
 				continue;
 			}
-			for (k = 0; k < 4; k++) {
-				double sy = y + 0.25 + 0.5 * (k >> 1);
-				double sx = x + 0.25 + 0.5 * (k & 1);
+			/* 2x2 samples where paint gets thinner than a pixel
+			 * (beyond ~30 m), one sample nearer */
+			ns = dy < c->f * c->hc / 30.0 ? 4 : 1;
+			for (k = 0; k < ns; k++) {
+				double sy = ns == 1 ? y + 0.5 :
+					    y + 0.25 + 0.5 * (k >> 1);
+				double sx = ns == 1 ? x + 0.5 :
+					    x + 0.25 + 0.5 * (k & 1);
 				double Z = c->f * c->hc / (sy - c->yh);
 				double X = (sx - c->cx) * Z / c->f, g[3];
 
 				ground_rgb(s, X, Z, seed, g);
-				acc[0] += g[0] / 4;
-				acc[1] += g[1] / 4;
-				acc[2] += g[2] / 4;
+				acc[0] += g[0] / ns;
+				acc[1] += g[1] / ns;
+				acc[2] += g[2] / ns;
 			}
 			{
 				double Z = c->f * c->hc / dy;
@@ -1240,7 +1245,14 @@ static void post_plane(const struct sc_render *r, const uint8_t *in,
 		       const int8_t *nz, int clouds, int ou, int ov)
 {
 	int pw = r->cam.w >> sub, ph = r->cam.h >> sub, base = sub ? 128 : 16;
-	int x, y;
+	int x, y, lut[256];
+	uint8_t clipbuf[1024], *clip = clipbuf + 384;
+
+	/* lut: the gain; clip: saturation of lut + noise (|noise| <= 127) */
+	for (x = 0; x < 256; x++)
+		lut[x] = base + (((x - base) * gain) >> 8);
+	for (x = -384; x < 640; x++)
+		clip[x] = (uint8_t)clampi(x, 0, 255);
 
 	for (y = 0; y < ph; y++) {
 		int sy = clampi(y + dy, 0, ph - 1);
@@ -1260,15 +1272,12 @@ static void post_plane(const struct sc_render *r, const uint8_t *in,
 			}
 			continue;
 		}
-		/* the hot loop: no branches but the clamp, so it vectorises */
+		/* the hot loop: two table look-ups and an add per pixel */
 		for (x = 0; x < pw; x++) {
 			int sx = x + dx;
-			int v;
 
 			sx = sx < 0 ? 0 : sx >= pw ? pw - 1 : sx;
-			v = base + (((row[sx] - base) * gain) >> 8) +
-			    (n[x] >> sub);
-			o[x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+			o[x] = clip[lut[row[sx]] + (n[x] >> sub)];
 		}
 	}
 }
