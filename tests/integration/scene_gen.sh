@@ -5,8 +5,11 @@
 # to the frame count its ground truth claims, that each ground truth parses
 # and carries the EVAL.md fields, that the scenarios due an alarm have one
 # (and the must-not-alarm ones have none), that each edge config names the
-# same lanes, and that generation is deterministic: the same seed gives a
-# byte-identical video, a different seed a different one.
+# same lanes, that the scenarios whose obstruction is there from frame 0 come
+# with a clear-lane reference image (a P6 PPM of the video's size, named by the
+# config) and the others with none, and that generation is deterministic: the
+# same seed gives a byte-identical video (and reference), a different seed a
+# different one.
 #
 # Env: FL_BUILD_DIR (build tree with firelane-scene), FL_SOURCE_DIR.
 set -eu
@@ -72,10 +75,82 @@ while read -r name _; do
 		fail "$name.mp4 decodes to $frames frames, json says $want"
 done <"$WORK/list"
 
-python3 - "$WORK/a" "$WORK/list" "$EXPECT" <<'EOF' || fail "ground truth checks"
+# Scenarios that must come with NAME_reference.ppm (obstruction from frame 0);
+# every other scenario must have none.
+REFERENCE='present_from_start'
+
+python3 - "$WORK/a" "$WORK/list" "$EXPECT" "$REFERENCE" <<'EOF' || fail "ground truth checks"
 import json, os, sys, re
 
 root, listing, expect_txt = sys.argv[1], sys.argv[2], sys.argv[3]
+with_ref = set(sys.argv[4].split())
+
+
+def read_ppm(path):
+    """(width, height) of a binary P6 PPM with maxval 255 whose pixel data
+    is complete, or a string saying what is wrong."""
+    data = open(path, "rb").read()
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while pos < len(data) and data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b"#":
+            while pos < len(data) and data[pos:pos + 1] != b"\n":
+                pos += 1
+            continue
+        start = pos
+        while pos < len(data) and not data[pos:pos + 1].isspace():
+            pos += 1
+        if start == pos:
+            return "truncated header"
+        fields.append(data[start:pos])
+    if fields[0] != b"P6":
+        return f"magic {fields[0]!r}, not P6"
+    try:
+        w, h, maxval = (int(f) for f in fields[1:])
+    except ValueError:
+        return "non-numeric header"
+    if maxval != 255:
+        return f"maxval {maxval}"
+    if len(data) - (pos + 1) != w * h * 3:
+        return f"{len(data) - pos - 1} bytes of pixels for {w}x{h}"
+    return (w, h)
+
+
+def ref_is_clear(root, name, g, ref_path):
+    """None when the reference is the first frame without the obstructions
+    there at t=0: inside their boxes it differs from the frame far more than
+    it does elsewhere (there only noise, compression and passers-by)."""
+    import subprocess
+    w, h = g["width"], g["height"]
+    f0 = subprocess.run(["ffmpeg", "-v", "error", "-i",
+                         os.path.join(root, name + ".mp4"), "-frames:v", "1",
+                         "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                        capture_output=True).stdout
+    rgb = open(ref_path, "rb").read()[-w * h * 3:]
+    if len(f0) != w * h:
+        return "cannot decode the first frame"
+    ref = [(77 * rgb[3 * i] + 150 * rgb[3 * i + 1] + 29 * rgb[3 * i + 2])
+           >> 8 for i in range(w * h)]
+    boxes = [o["bbox"] for o in g["obstructions"] if o["start_s"] == 0]
+    if not boxes:
+        return "no obstruction at t=0 in the ground truth"
+    inside = [False] * (w * h)
+    for x, y, bw, bh in boxes:
+        for yy in range(y, y + bh):
+            for xx in range(x, x + bw):
+                inside[yy * w + xx] = True
+    d_in = [abs(f0[i] - ref[i]) for i in range(w * h) if inside[i]]
+    d_out = [abs(f0[i] - ref[i]) for i in range(w * h) if not inside[i]]
+    m_in, m_out = sum(d_in) / len(d_in), sum(d_out) / len(d_out)
+    if m_out > 8:
+        return f"differs from frame 0 by {m_out:.1f} outside the obstruction"
+    if m_in < 3 * m_out:
+        return (f"differs from frame 0 by {m_in:.1f} on the obstruction, "
+                f"{m_out:.1f} elsewhere: is it there?")
+    return None
+
+
 names = [l.split()[0] for l in open(listing) if l.strip()]
 expect = {}
 for line in expect_txt.strip().splitlines():
@@ -135,6 +210,30 @@ for name in names:
             bad.append(f"{name}: yaml dwell {dw} != {dwell}")
     if f"source: {name}.mp4" not in y:
         bad.append(f"{name}: yaml source is not {name}.mp4")
+    # the clear-lane reference: only where the obstruction is there at t=0
+    ref = name + "_reference.ppm"
+    ref_path = os.path.join(root, ref)
+    if name in with_ref:
+        if not os.path.exists(ref_path):
+            bad.append(f"{name}: {ref} missing")
+        else:
+            size = read_ppm(ref_path)
+            if size != (g["width"], g["height"]):
+                bad.append(f"{name}: {ref}: {size}, video is "
+                           f"{g['width']}x{g['height']}")
+            else:
+                why = ref_is_clear(root, name, g, ref_path)
+                if why:
+                    bad.append(f"{name}: {ref}: {why}")
+        if f"    source: {name}.mp4\n    reference: {ref}\n" not in y:
+            bad.append(f"{name}: yaml does not name {ref} after source")
+    else:
+        if os.path.exists(ref_path):
+            bad.append(f"{name}: has {ref} but no obstruction at t=0")
+        if "reference:" in y:
+            bad.append(f"{name}: yaml names a reference")
+for n in with_ref - set(names):
+    bad.append(f"REFERENCE lists unknown scenario {n}")
 total = sum(1 for n in names for c in expect.get(n, {}).values() if c)
 if total < 11:
     bad.append(f"only {total} scenarios with an alarm due (want >= 11)")
@@ -155,5 +254,12 @@ c=$(md5sum <"$WORK/c/short_stop.mp4")
 [ "$a" != "$c" ] || fail "seeds 1 and 2 gave the same video"
 cmp -s "$WORK/a/short_stop.json" "$WORK/b/short_stop.json" ||
 	fail "same seed gave different ground truth"
+"$SCENE" --scenario present_from_start --quick --seed 1 --out "$WORK/b" ||
+	fail "present_from_start run failed"
+for f in present_from_start.mp4 present_from_start_reference.ppm \
+	present_from_start.yaml; do
+	cmp -s "$WORK/a/$f" "$WORK/b/$f" ||
+		fail "same seed gave a different $f"
+done
 
 echo "scene_gen: OK"

@@ -9,7 +9,11 @@
  *
  * Per scenario it writes DIR/NAME.mp4 (H.264), DIR/NAME.json (ground truth in
  * the EVAL.md format plus "media", "scenario" and "seed") and DIR/NAME.yaml
- * (an edge config with one lane per ground-truth zone).
+ * (an edge config with one lane per ground-truth zone). A scenario flagged
+ * "reference" in the table (its obstruction is there from frame 0, so the
+ * video never shows the lane clear) also gets DIR/NAME_reference.ppm: the
+ * clear lane as the camera would have captured it at installation, named by
+ * the config's "reference" key.
  *
  * A note on the ground truth: it is not written by hand. After the script has
  * placed the actors, the generator walks every frame of every obstructing
@@ -80,7 +84,9 @@ static void usage(FILE *f)
 		"       firelane-scene --all --out DIR [--seed N] [--quick] "
 		"[--jobs N] [-v]\n"
 		"Writes DIR/NAME.mp4, DIR/NAME.json (ground truth) and "
-		"DIR/NAME.yaml (edge config).\n"
+		"DIR/NAME.yaml (edge config);\n"
+		"scenarios with an obstruction from frame 0 also "
+		"DIR/NAME_reference.ppm (clear lane).\n"
 		"Defaults: 640x360 at 25 fps, seed 1; --quick: 480x270 and "
 		"short variants.\n"
 		"--threads N: x264 threads (default 1); --jobs N: scenarios "
@@ -269,7 +275,8 @@ static int write_truth(const char *path, const char *name,
 }
 
 static int write_config(const char *path, const char *name,
-			const struct sc_scene *s, const struct truth *g)
+			const struct sc_scene *s, const struct truth *g,
+			int reference)
 {
 	FILE *f = fopen(path, "w");
 	int k, c;
@@ -279,8 +286,10 @@ static int write_config(const char *path, const char *name,
 	fprintf(f, "device: {id: scene-edge, site: scene-site}\n"
 		"cameras:\n"
 		"  - id: cam-1\n"
-		"    source: %s.mp4\n"
-		"    lanes:\n", name);
+		"    source: %s.mp4\n", name);
+	if (reference)
+		fprintf(f, "    reference: %s_reference.ppm\n", name);
+	fprintf(f, "    lanes:\n");
 	for (k = 0; k < s->nzone; k++) {
 		fprintf(f, "      - id: %s\n        points: [",
 			s->zone[k].name);
@@ -292,6 +301,39 @@ static int write_config(const char *path, const char *name,
 		fprintf(f, "\n");
 	}
 	return fclose(f) ? FL_EIO : 0;
+}
+
+/*
+ * Write the clear-lane reference to path as a binary PPM (P6): the scene
+ * without actors, lit as in the first frame, through the same noise and
+ * YUV pass as the video but with its own noise (a capture taken at another
+ * moment), so a detector cannot match it noise grain for noise grain.
+ */
+static int write_reference(const char *path, struct sc_render *r)
+{
+	/* "referenc" in ASCII: any constant gives the reference its own noise */
+	const uint64_t noise_seed = r->seed ^ 0x7265666572656e63ull;
+	size_t n = (size_t)r->cam.w * r->cam.h * 3;
+	uint8_t *rgb = malloc(n);
+	FILE *f = NULL;
+	int rc = FL_EIO;
+
+	if (!rgb)
+		return FL_ENOMEM;
+	sc_render_empty(r, 0, noise_seed);
+	sc_render_rgb(r, rgb);
+	f = fopen(path, "wb");
+	if (!f)
+		goto out;
+	fprintf(f, "P6\n%d %d\n255\n", r->cam.w, r->cam.h);
+	if (fwrite(rgb, 1, n, f) != n)
+		goto out;
+	rc = 0;
+out:
+	if (f && fclose(f))
+		rc = FL_EIO;
+	free(rgb);
+	return rc;
 }
 
 static double now_s(void)
@@ -361,9 +403,14 @@ static int generate(const struct sc_scenario *sc, const struct opts *o)
 	}
 	snprintf(path, sizeof(path), "%s/%s.json", o->out, sc->name);
 	rc = write_truth(path, sc->name, &scene, &cam, o->fps, o->seed, &g);
+	if (!rc && sc->reference) {
+		snprintf(path, sizeof(path), "%s/%s_reference.ppm", o->out,
+			 sc->name);
+		rc = write_reference(path, &r);
+	}
 	if (!rc) {
 		snprintf(path, sizeof(path), "%s/%s.yaml", o->out, sc->name);
-		rc = write_config(path, sc->name, &scene, &g);
+		rc = write_config(path, sc->name, &scene, &g, sc->reference);
 	}
 	if (rc)
 		fprintf(stderr, "firelane-scene: cannot write %s\n", path);

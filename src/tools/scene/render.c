@@ -1286,8 +1286,9 @@ static void post_plane(const struct sc_render *r, const uint8_t *in,
  * The last pass, in YUV: camera shake (a whole-frame shift with edge
  * replication), global gain, cloud shadows, sensor noise. The gain acts on
  * limited-range YUV as on RGB: Y' = 16 + g (Y - 16), C' = 128 + g (C - 128).
+ * fx_seed picks the noise, the shake offset (r->seed for the video).
  */
-static void post(struct sc_render *r, long fi, double t)
+static void post(struct sc_render *r, long fi, double t, uint64_t fx_seed)
 {
 	const struct sc_scene *s = r->scene;
 	size_t np = (size_t)r->cam.w * r->cam.h;
@@ -1296,7 +1297,7 @@ static void post(struct sc_render *r, long fi, double t)
 	int dx = 0, dy = 0, ou = 0, ov = 0, p;
 	struct sc_rng rng;
 
-	sc_rng_seed(&rng, r->seed ^ 0x5eed, (uint64_t)fi);
+	sc_rng_seed(&rng, fx_seed ^ 0x5eed, (uint64_t)fi);
 	if (s->shake)
 		frame_shake(&rng, t, &dx, &dy);
 	if (s->clouds) {
@@ -1329,7 +1330,12 @@ static int vis_cmp(const void *a, const void *b)
 	return ka < kb ? 1 : ka > kb ? -1 : 0;
 }
 
-void sc_render_frame(struct sc_render *r, long fi, double t)
+/*
+ * Render frame fi at time t into r->yuv: the actors when with_actors is set,
+ * the per-frame effects (noise, shake, rain) drawn from fx_seed and fi.
+ */
+static void render(struct sc_render *r, long fi, double t, int with_actors,
+		   uint64_t fx_seed)
 {
 	const struct sc_scene *s = r->scene;
 	struct vis v[SC_MAX_ACTORS];
@@ -1338,7 +1344,7 @@ void sc_render_frame(struct sc_render *r, long fi, double t)
 	memcpy(r->cv, r->bg, (size_t)w * h * 3);
 	memcpy(r->clean, r->bgyuv, (size_t)w * h * 3 / 2);
 	r->ndirty = 0;
-	for (i = 0; i < s->nactor; i++) {
+	for (i = 0; with_actors && i < s->nactor; i++) {
 		const struct sc_actor *a = &s->actor[i];
 		double x, z, xp, zp;
 
@@ -1375,14 +1381,55 @@ void sc_render_frame(struct sc_render *r, long fi, double t)
 	if (s->rain) {
 		struct sc_rng rng;
 
-		sc_rng_seed(&rng, r->seed ^ 0xAA1, (uint64_t)fi);
+		sc_rng_seed(&rng, fx_seed ^ 0xAA1, (uint64_t)fi);
 		rain_streaks(r, &rng);
 		dirty(r, 0, 0, w, h);
 	}
 	for (i = 0; i < r->ndirty; i++)
 		to_yuv(r, r->cv, r->clean, r->dirty[i][0], r->dirty[i][1],
 		       r->dirty[i][2], r->dirty[i][3]);
-	post(r, fi, t);
+	post(r, fi, t, fx_seed);
+}
+
+void sc_render_frame(struct sc_render *r, long fi, double t)
+{
+	render(r, fi, t, 1, r->seed);
+}
+
+/*
+ * The reference is frame 0's light (gain, clouds, dusk at t) on the empty
+ * scene, through the same YUV pass as the video, so it differs from the
+ * video's first frame only where actors stand, by its own noise (shake
+ * offset, rain streaks), and by the video's compression.
+ */
+void sc_render_empty(struct sc_render *r, double t, uint64_t noise_seed)
+{
+	render(r, 0, t, 0, noise_seed);
+}
+
+void sc_render_rgb(const struct sc_render *r, uint8_t *rgb)
+{
+	int w = r->cam.w, h = r->cam.h, x, y;
+	const uint8_t *Y = r->yuv, *U = Y + (size_t)w * h;
+	const uint8_t *V = U + (size_t)w * h / 4;
+
+	/* BT.601 limited range, the inverse of to_yuv (x1024); chroma is
+	 * repeated over its 2x2 block */
+	for (y = 0; y < h; y++) {
+		for (x = 0; x < w; x++) {
+			size_t ci = (size_t)(y / 2) * (w / 2) + x / 2;
+			int c = 1192 * (Y[(size_t)y * w + x] - 16);
+			int d = U[ci] - 128, e = V[ci] - 128;
+			uint8_t *p = rgb + ((size_t)y * w + x) * 3;
+
+			p[0] = (uint8_t)clampi((c + 1634 * e + 512) >> 10, 0,
+					       255);
+			p[1] = (uint8_t)clampi((c - 401 * d - 832 * e + 512) >>
+					       10, 0, 255);
+			p[2] = (uint8_t)clampi((c + 2066 * d + 512) >> 10, 0,
+					       255);
+		}
+	}
 }
 
 /* ---- set-up ---- */

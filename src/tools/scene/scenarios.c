@@ -479,41 +479,45 @@ static void grey_far(struct sc_scene *s, int quick)
 	through(s, SC_CAR, 0.9, 3, 1, 7);
 }
 
+/* name, description, script, reference (1: write a clear-lane picture) */
 const struct sc_scenario sc_scenarios[] = {
 	{ "park_leave", "a car drives in, parks well past dwell, leaves",
-	  park_leave },
+	  park_leave, 0 },
 	{ "pass_through", "cars drive through without stopping (no alarm)",
-	  pass_through },
+	  pass_through, 0 },
 	{ "short_stop", "a car stops for about dwell/2, then traffic "
-	  "(no alarm)", short_stop },
+	  "(no alarm)", short_stop, 0 },
 	{ "two_in_turn", "car A parks and leaves, car B parks at the same "
-	  "spot 6 s later and stays", two_in_turn },
+	  "spot 6 s later and stays", two_in_turn, 0 },
 	{ "present_from_start", "a van stands in the lane from frame 0 to "
-	  "the end", present_from_start },
-	{ "ebike", "an e-bike is pushed in, parked, later taken away", ebike },
-	{ "boxes", "a person pushes in a pile of boxes and leaves it", boxes },
+	  "the end", present_from_start, 1 },
+	{ "ebike", "an e-bike is pushed in, parked, later taken away",
+	  ebike, 0 },
+	{ "boxes", "a person pushes in a pile of boxes and leaves it",
+	  boxes, 0 },
 	{ "pedestrian_linger", "people walk in, one stands well past dwell "
-	  "(no alarm)", pedestrian_linger },
+	  "(no alarm)", pedestrian_linger, 0 },
 	{ "clouds", "a car parks while cloud shadows sweep and exposure "
-	  "drifts 30%", clouds },
+	  "drifts 30%", clouds, 0 },
 	{ "night_headlights", "night: a car parks, passing headlights sweep "
-	  "the lane", night_headlights },
+	  "the lane", night_headlights, 0 },
 	{ "truck_occlusion", "a car parks, trucks pass in front hiding it "
-	  "3-7 s each", truck_occlusion },
+	  "3-7 s each", truck_occlusion, 0 },
 	{ "camera_shake", "a car parks and leaves while the camera jitters "
-	  "1-3 px", camera_shake },
-	{ "rain", "rain streaks and a wet road, a car parks and leaves", rain },
+	  "1-3 px", camera_shake, 0 },
+	{ "rain", "rain streaks and a wet road, a car parks and leaves",
+	  rain, 0 },
 	{ "outside_lane", "a car parks in the bay over the line (lane-a: no "
-	  "alarm), another in lane-b", outside_lane },
+	  "alarm), another in lane-b", outside_lane, 0 },
 	{ "crowd_then_car", "a crowd mills about in the lane, then a car "
-	  "parks", crowd_then_car },
+	  "parks", crowd_then_car, 0 },
 	{ "slow_truck", "a truck crawls through at walking pace (no alarm)",
-	  slow_truck },
-	{ "dusk", "a car stays while the light falls by 60%", dusk },
+	  slow_truck, 0 },
+	{ "dusk", "a car stays while the light falls by 60%", dusk, 0 },
 	{ "tricycle", "a cargo tricycle with goods is parked, later taken "
-	  "away", tricycle },
+	  "away", tricycle, 0 },
 	{ "grey_far", "an asphalt-grey car parks far down the lane, small "
-	  "and low contrast", grey_far },
+	  "and low contrast", grey_far, 0 },
 };
 
 const size_t sc_nscenarios = FL_ARRAY_SIZE(sc_scenarios);

@@ -181,6 +181,9 @@ struct sc_scenario {
 	const char *name;
 	const char *desc;
 	sc_script_fn script;
+	/* the obstruction is there from frame 0: write NAME_reference.ppm
+	 * (the clear lane) and name it in the edge config */
+	int reference;
 };
 
 extern const struct sc_scenario sc_scenarios[];
@@ -210,6 +213,12 @@ int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w,
 void sc_render_free(struct sc_render *r);
 /* Render frame index fi at time t into r->yuv (Y plane, then U, then V). */
 void sc_render_frame(struct sc_render *r, long fi, double t);
+/* Render the scene without any actor, lit as at time t, into r->yuv, with
+ * sensor noise (and shake, rain) drawn from noise_seed instead of the
+ * video's: what a clear-lane reference captured by the camera looks like. */
+void sc_render_empty(struct sc_render *r, double t, uint64_t noise_seed);
+/* Convert r->yuv to RGB into rgb (caller's, w*h*3 bytes). */
+void sc_render_rgb(const struct sc_render *r, uint8_t *rgb);
 
 /* Bounding box (pixels, clipped to the frame) of actor a standing at (x, z);
  * returns 0 when it is not visible. */
