@@ -71,6 +71,11 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 #define REPLACE_S 8.0       /* another thing still this long replaces obj */
 #define BG_TRUST_S 1.0    /* clear lane seen still this long is trusted */
 #define MAX_BLOBS 64
+#define FG_BIT 1            /* s->fg: differs from the clear lane */
+#define MOVING_BIT 2        /* s->fg: differs from the previous frame */
+#define DRIFT_BIT 4         /* s->fg: differs from 1-2 s ago */
+#define SHAKE_R 3           /* largest shake undone, analysis pixels */
+#define SNAP_S 1.0          /* interval of the slow-motion snapshots */
 
 struct fl_still {
 	fl_still_params p;
@@ -84,8 +89,12 @@ struct fl_still {
 	float *bg_age;     /* how long the clear lane was seen still */
 	uint8_t *state, *bg_known, *seeded, *view;
 	/* scratch */
+	float *snap_old, *snap_new; /* frames 1-2 s and 0-1 s old */
+	double snap_t;
+	int shift_x, shift_y; /* shake undone in the last frame */
 	float *img, *sum_i, *sum_b, *sum_ii, *sum_bb, *sum_ib, *scratch;
 	uint8_t *fg, *mask, *tmp;
+	uint8_t *thing_moves; /* per label of find_moving_things() */
 	int *labels, *stack;
 	fl_blob blobs[MAX_BLOBS];
 	int nblobs;
@@ -120,23 +129,23 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	s->gain = 1.0;
 	float **fl[] = {&s->bg, &s->obj, &s->prev, &s->since, &s->seen,
 			&s->clear_since, &s->still_since, &s->other_since,
-			&s->img, &s->scratch, &s->bg_age};
+			&s->img, &s->scratch, &s->bg_age, &s->snap_old, &s->snap_new};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(fl); i++)
 		*fl[i] = calloc(n, sizeof(float));
 	float **in[] = {&s->sum_i, &s->sum_b, &s->sum_ii, &s->sum_bb, &s->sum_ib};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(in); i++)
 		*in[i] = calloc((size_t)(w + 1) * (size_t)(h + 1), sizeof(float));
 	uint8_t **by[] = {&s->state, &s->bg_known, &s->seeded, &s->view,
-			  &s->fg, &s->mask, &s->tmp};
+			  &s->fg, &s->mask, &s->tmp, &s->thing_moves};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
 	s->stack = calloc(n, sizeof(int));
 	if (!s->bg || !s->obj || !s->prev || !s->since || !s->seen ||
-	    !s->clear_since || !s->still_since || !s->other_since || !s->img || !s->scratch || !s->bg_age ||
+	    !s->clear_since || !s->still_since || !s->other_since || !s->img || !s->scratch || !s->bg_age || !s->snap_old || !s->snap_new ||
 	    !s->sum_i || !s->sum_b || !s->sum_ii || !s->sum_bb || !s->sum_ib ||
 	    !s->state || !s->bg_known || !s->seeded || !s->view || !s->fg ||
-	    !s->mask || !s->tmp || !s->labels || !s->stack) {
+	    !s->mask || !s->tmp || !s->thing_moves || !s->labels || !s->stack) {
 		fl_still_destroy(s);
 		return NULL;
 	}
@@ -158,6 +167,8 @@ void fl_still_destroy(fl_still *s)
 	free(s->img);
 	free(s->scratch);
 	free(s->bg_age);
+	free(s->snap_old);
+	free(s->snap_new);
 	free(s->sum_i);
 	free(s->sum_b);
 	free(s->sum_ii);
@@ -170,6 +181,7 @@ void fl_still_destroy(fl_still *s)
 	free(s->fg);
 	free(s->mask);
 	free(s->tmp);
+	free(s->thing_moves);
 	free(s->labels);
 	free(s->stack);
 	free(s);
@@ -239,6 +251,52 @@ static int same_structure(const fl_still *s, int x, int y)
 	return cov / sqrtf(vi * vb) >= NCC_MIN;
 }
 
+/*
+ * Camera shake: a pole sways, a truck shakes the mount. Find the integer
+ * shift (within SHAKE_R analysis pixels) that best lays the frame over the
+ * clear lane, judged on textured clear-lane pixels where a shift shows, and
+ * move the frame back by it before anything compares pixels.
+ */
+static void stabilise(fl_still *s)
+{
+	int w = s->w, h = s->h, R = SHAKE_R;
+	double sad[2 * SHAKE_R + 1][2 * SHAKE_R + 1];
+	int bx = 0, by = 0;
+	float g = (float)s->gain;
+
+	for (int dy = -R; dy <= R; dy++)
+		for (int dx = -R; dx <= R; dx++) {
+			double sum = 0;
+			for (int y = R + 1; y < h - R - 1; y += 3)
+				for (int x = R + 1; x < w - R - 1; x += 3) {
+					size_t k = (size_t)y * w + x;
+					if (!s->bg_known[k] || s->state[k] != PX_NONE ||
+					    fabsf(s->bg[k + 1] - s->bg[k - 1]) +
+							    fabsf(s->bg[k + w] - s->bg[k - w]) <
+						    24)
+						continue;
+					sum += fabsf(s->img[k + (size_t)(dy * w + dx)] -
+						     g * s->bg[k]);
+				}
+			sad[dy + R][dx + R] = sum;
+			if (sum < sad[by + R][bx + R])
+				bx = dx, by = dy;
+		}
+	/* Whole pixels only: resampling would blur every edge and read as
+	 * motion; the half-pixel left over is tolerated by the motion test. */
+	if (bx == 0 && by == 0)
+		return;
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int xx = FL_MIN(w - 1, FL_MAX(0, x + bx));
+			int yy = FL_MIN(h - 1, FL_MAX(0, y + by));
+			s->scratch[(size_t)y * w + x] = s->img[(size_t)yy * w + xx];
+		}
+	memcpy(s->img, s->scratch, s->n * sizeof(float));
+	s->shift_x = bx;
+	s->shift_y = by;
+}
+
 /* Global gain: median of frame/bg over clear, known pixels (sampled). */
 static void estimate_gain(fl_still *s)
 {
@@ -287,10 +345,13 @@ static int is_fg(const fl_still *s, size_t k, int x, int y)
 	return st == 0;
 }
 
-static void first_frame(fl_still *s)
+static void first_frame(fl_still *s, double t)
 {
+	s->snap_t = t;
 	for (size_t i = 0; i < s->n; i++) {
 		s->prev[i] = s->img[i];
+		s->snap_old[i] = s->img[i];
+		s->snap_new[i] = s->img[i];
 		if (!s->have_ref) {
 			s->bg[i] = s->img[i];
 			s->bg_known[i] = 1;
@@ -301,8 +362,65 @@ static void first_frame(fl_still *s)
 	}
 }
 
-/* One pixel's step up or down the NONE / CAND / REST ladder. */
-static void step_pixel(fl_still *s, size_t k, int fg, int moving, double t)
+/*
+ * Has pixel k changed since the earlier frame `then`? Beyond noise, and
+ * beyond what a shift of half a pixel does on an edge of that frame (the
+ * shake left after stabilising by whole pixels).
+ */
+static int changed(const fl_still *s, const float *then, size_t k, int x, int y)
+{
+	float grad = 0;
+
+	if (x > 0 && y > 0 && x < s->w - 1 && y < s->h - 1)
+		grad = FL_MAX(fabsf(then[k + 1] - then[k - 1]),
+			      fabsf(then[k + s->w] - then[k - s->w])) / 2;
+	return fabsf(s->img[k] - then[k]) > T_MOVE + 0.75f * grad;
+}
+
+/*
+ * Label the connected regions of foreground ("things") into s->labels and
+ * mark in s->thing_moves those with any moving pixel. A thing that moves
+ * anywhere is not at rest anywhere: the flat side of a truck gliding past
+ * looks still pixel by pixel, but its front and back edges move. Motion here
+ * also counts change against a snapshot one to two seconds old, so a truck
+ * crawling off into the distance by half a pixel a frame still moves.
+ */
+static void find_moving_things(fl_still *s)
+{
+	int w = s->w, h = s->h, label = 0;
+
+	memset(s->labels, 0, s->n * sizeof(int));
+	for (size_t start = 0; start < s->n; start++) {
+		int sp = 0, moves = 0;
+
+		if (!(s->fg[start] & FG_BIT) || s->labels[start])
+			continue;
+		label++;
+		s->labels[start] = label;
+		s->stack[sp++] = (int)start;
+		while (sp) {
+			int k = s->stack[--sp], x = k % w, y = k / w;
+			moves |= s->fg[k] & (MOVING_BIT | DRIFT_BIT);
+			for (int d = 0; d < 4; d++) {
+				int xx = x + (d == 0) - (d == 1);
+				int yy = y + (d == 2) - (d == 3);
+				size_t kk = (size_t)yy * w + xx;
+				if (xx < 0 || yy < 0 || xx >= w || yy >= h ||
+				    !(s->fg[kk] & FG_BIT) || s->labels[kk])
+					continue;
+				s->labels[kk] = label;
+				s->stack[sp++] = (int)kk;
+			}
+		}
+		s->thing_moves[label] = moves != 0;
+	}
+	s->thing_moves[0] = 0;
+}
+
+/* One pixel's step up or down the NONE / CAND / REST ladder. settled is 0
+ * while the thing the pixel belongs to still moves somewhere. */
+static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
+		       double t)
 {
 	float i = s->img[k], g = (float)s->gain;
 	int match;
@@ -340,7 +458,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, double t)
 			s->bg[k] = s->obj[k];
 			s->bg_age[k] = (float)s->p.rest_s;
 			s->state[k] = PX_NONE;
-		} else if (t - s->still_since[k] >= s->p.rest_s) {
+		} else if (t - s->still_since[k] >= s->p.rest_s && settled) {
 			s->state[k] = PX_REST;
 			s->since[k] = s->still_since[k];
 			s->seen[k] = (float)t;
@@ -456,8 +574,8 @@ static double box_iou(const double *a, const double *b)
  * A blob whose box keeps sliding is not at rest, however still its pixels
  * look: the uniform side of a truck crawling through matches itself from
  * frame to frame. Each blob inherits the anchor box of the previous frame's
- * blob it overlaps most; when the box has left a quarter of its anchor,
- * the anchor moves and the rest start is renewed.
+ * blob it overlaps most; when the box has left a quarter of its anchor for
+ * new ground, the anchor moves and the rest start is renewed.
  */
 static void track_creep(fl_still *s, fl_blob *b, double t)
 {
@@ -481,12 +599,14 @@ static void track_creep(fl_still *s, fl_blob *b, double t)
 	memcpy(anchor, s->prev_anchor[from], sizeof(box));
 	*moved = s->prev_moved[from];
 	/* Growing over its anchor (more pixels settling, something resting
-	 * beside it) is not moving; leaving a quarter of it is. */
+	 * beside it) or shrinking inside it (parts seen as lane again) is not
+	 * moving; leaving a quarter of it for new ground is. */
 	double x0 = FL_MAX(anchor[0], box[0]), y0 = FL_MAX(anchor[1], box[1]);
 	double x1 = FL_MIN(anchor[0] + anchor[2], box[0] + box[2]);
 	double y1 = FL_MIN(anchor[1] + anchor[3], box[1] + box[3]);
 	double kept = (x1 > x0 && y1 > y0) ? (x1 - x0) * (y1 - y0) : 0;
-	if (kept < 0.75 * anchor[2] * anchor[3]) {
+	if (kept < 0.75 * anchor[2] * anchor[3] &&
+	    box[2] * box[3] - kept > 0.25 * box[2] * box[3]) {
 		memcpy(anchor, box, sizeof(box));
 		*moved = t;
 	}
@@ -557,6 +677,9 @@ static void find_blobs(fl_still *s, double t)
 		b->seeded = seeded * 2 > rest;
 		b->label = label;
 		track_creep(s, b, t);
+		fl_log(FL_LOG_DEBUG, "still", "t=%.1f blob %d,%d %dx%d area %d since %.1f moved %.1f",
+		       t, b->x, b->y, b->w, b->h, b->area, b->rest_since,
+		       s->moved[s->nblobs - 1]);
 		/* Verdict: the object shows in a fair share of its pixels; or the
 		 * clear lane shows in most; else something stands in front. */
 		if (matched * 4 >= rest)
@@ -589,26 +712,50 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 	for (size_t i = 0; i < s->n; i++)
 		s->img[i] = img[i];
 	if (s->frames++ == 0) {
-		first_frame(s);
+		first_frame(s, t);
 		s->last_t = t;
 	}
 	s->dt = t - s->last_t;
 	s->last_t = t;
+	s->shift_x = s->shift_y = 0;
+	if (s->frames > 1)
+		stabilise(s);
 	estimate_gain(s);
 	integrals(s);
 	for (int y = 0; y < s->h; y++) {
 		for (int x = 0; x < w; x++) {
 			size_t k = (size_t)y * w + x;
-			int fg = is_fg(s, k, x, y);
-			int moving = fabsf(s->img[k] - s->prev[k]) > T_MOVE;
-			s->fg[k] = (uint8_t)fg;
-			step_pixel(s, k, fg, moving, t);
-			s->view[k] = s->state[k] == PX_REST   ? 3
-				     : s->state[k] == PX_CAND ? 2
-							      : (uint8_t)fg;
+			s->fg[k] = (uint8_t)(is_fg(s, k, x, y) |
+					     changed(s, s->prev, k, x, y) << 1 |
+					     changed(s, s->snap_old, k, x, y) << 2);
 		}
 	}
+	find_moving_things(s);
+	if (fl_log_enabled(FL_LOG_DEBUG)) {
+		int mv = 0, dr = 0;
+		for (size_t k = 0; k < s->n; k++) {
+			mv += (s->fg[k] & (MOVING_BIT | FG_BIT)) == (MOVING_BIT | FG_BIT);
+			dr += (s->fg[k] & (DRIFT_BIT | FG_BIT)) == (DRIFT_BIT | FG_BIT);
+		}
+		fl_log(FL_LOG_DEBUG, "still", "t=%.1f shift %d,%d moving %d drift %d",
+		       t, s->shift_x, s->shift_y, mv, dr);
+	}
+	for (size_t k = 0; k < s->n; k++) {
+		int fg = s->fg[k] & FG_BIT, moving = (s->fg[k] & MOVING_BIT) != 0;
+		int settled = !fg || !s->thing_moves[s->labels[k]];
+		step_pixel(s, k, fg, moving, settled, t);
+		s->view[k] = s->state[k] == PX_REST   ? 3
+			     : s->state[k] == PX_CAND ? 2
+						      : (uint8_t)fg;
+	}
 	memcpy(s->prev, s->img, s->n * sizeof(float));
+	if (t - s->snap_t >= SNAP_S) {
+		float *old = s->snap_old;
+		s->snap_old = s->snap_new;
+		s->snap_new = old;
+		memcpy(s->snap_new, s->img, s->n * sizeof(float));
+		s->snap_t = t;
+	}
 	close_mask(s);
 	find_blobs(s, t);
 	remember_blobs(s);
