@@ -35,14 +35,17 @@ demo: build
 	@scripts/demo.sh $(BUILD)
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target.
+# Builds only the fuzz targets (tests/fuzz/fuzz_*.c) and what they link.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(sort $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c))))
 fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 		-DFL_FUZZ=ON -DFL_SANITIZE=ON >/dev/null
-	@cmake --build build-fuzz -j$(JOBS)
-	@for t in build-fuzz/tests/fuzz_*; do \
-		name=$${t##*/fuzz_}; mkdir -p build-fuzz/corpus-$$name; \
-		$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
+	@cmake --build build-fuzz -j$(JOBS) --target $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+		name=$${t#fuzz_}; mkdir -p build-fuzz/corpus-$$name; \
+		build-fuzz/tests/$$t -max_total_time=$(FUZZ_SECONDS) \
+			build-fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
 	done
 
 clean:

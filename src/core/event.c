@@ -3,11 +3,13 @@
  *
  * The codec writes with snprintf into a caller buffer, so it allocates
  * nothing and can be used from any sink. Numbers are printed with enough
- * digits for milliseconds of video time; strings are escaped for JSON
- * (control characters as \u00XX, UTF-8 passed through unchanged).
+ * digits for milliseconds of video time (NaN and infinities, which JSON
+ * cannot say, as null); strings are escaped for JSON (control characters
+ * as \u00XX, UTF-8 passed through unchanged).
  */
 #include "event.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,14 +96,21 @@ size_t fl_json_string(const char *s, char *buf, size_t len)
 	return pos;
 }
 
-/* Append a formatted fragment; fragments here are short and bounded. */
-static void putf(char *buf, size_t len, size_t *pos, const char *fmt, double a,
-		 double b, double c, double d)
+/*
+ * Append key and v with prec decimals. NaN and the infinities have no JSON
+ * form and are written as null; a finite double always fits tmp (%.3f of
+ * DBL_MAX is 314 characters), so the number is never cut short.
+ */
+static void put_num(char *buf, size_t len, size_t *pos, const char *key,
+		    int prec, double v)
 {
-	char tmp[160];
-	int n = snprintf(tmp, sizeof(tmp), fmt, a, b, c, d);
+	char tmp[400];
+	int n = isfinite(v) ? snprintf(tmp, sizeof(tmp), "%.*f", prec, v) : -1;
 
-	if (n > 0)
+	put(buf, len, pos, key, strlen(key));
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		put(buf, len, pos, "null", 4);
+	else
 		put(buf, len, pos, tmp, (size_t)n);
 }
 
@@ -128,14 +137,18 @@ size_t fl_event_json(const fl_event *ev, char *buf, size_t len)
 	put_str(buf, len, &pos, ",\"camera\":", ev->camera);
 	put_str(buf, len, &pos, ",\"lane\":", ev->lane);
 	put_str(buf, len, &pos, ",\"incident_id\":", ev->incident_id);
-	putf(buf, len, &pos, ",\"video_time_s\":%.3f,\"rest_since_s\":%.3f",
-	     ev->t, ev->rest_since, 0, 0);
-	putf(buf, len, &pos, ",\"bbox\":[%.0f,%.0f,%.0f,%.0f]", ev->bbox[0],
-	     ev->bbox[1], ev->bbox[2], ev->bbox[3]);
+	put_num(buf, len, &pos, ",\"video_time_s\":", 3, ev->t);
+	put_num(buf, len, &pos, ",\"rest_since_s\":", 3, ev->rest_since);
+	put(buf, len, &pos, ",\"bbox\":[", 9);
+	for (int i = 0; i < 4; i++)
+		put_num(buf, len, &pos, i ? "," : "", 0, ev->bbox[i]);
+	put(buf, len, &pos, "]", 1);
 	put_str(buf, len, &pos, ",\"class\":", fl_class_name(ev->cls));
-	if (ev->type == FL_EV_CLEARED || ev->type == FL_EV_VACATED)
-		putf(buf, len, &pos, ",\"left_at_s\":%.3f,\"duration_s\":%.3f",
-		     ev->left_at, ev->left_at - ev->rest_since, 0, 0);
+	if (ev->type == FL_EV_CLEARED || ev->type == FL_EV_VACATED) {
+		put_num(buf, len, &pos, ",\"left_at_s\":", 3, ev->left_at);
+		put_num(buf, len, &pos, ",\"duration_s\":", 3,
+			ev->left_at - ev->rest_since);
+	}
 	put(buf, len, &pos, "}", 1);
 	return pos;
 }
