@@ -135,8 +135,6 @@ static fl_spot *spot_open(fl_lane *lane, const fl_sighting *s, double t,
 	sp->gone_since = -1;
 	sp->cls = s->cls;
 	sp->counted = counts(lane, s->cls);
-	if (sp->counted)
-		emit_event(lane, sp, FL_EV_OCCUPIED, t, emit, user);
 	return sp;
 }
 
@@ -146,7 +144,7 @@ static void spot_close(fl_lane *lane, fl_spot *sp, double t, fl_event_fn emit,
 {
 	if (sp->alarmed)
 		emit_event(lane, sp, FL_EV_CLEARED, t, emit, user);
-	else if (sp->counted)
+	else if (sp->announced)
 		emit_event(lane, sp, FL_EV_VACATED, t, emit, user);
 	sp->used = 0;
 }
@@ -199,14 +197,12 @@ static void merge_spots(fl_lane *lane, fl_event_fn emit, void *user)
 			    (fl_box_overlap_min(a->box, b->box) < SAME_PLACE &&
 			     b->rest_since - a->rest_since > 3.0))
 				continue;
+			/* The older spot keeps its own clock: a younger piece
+			 * claiming an older rest start is left over from
+			 * something that has gone. */
 			box_union(a->box, b->box);
-			a->rest_since = FL_MIN(a->rest_since, b->rest_since);
-			if (b->counted && !a->counted) {
-				a->counted = 1;
-				emit_event(lane, a, FL_EV_OCCUPIED, a->last_present,
-					   emit, user);
-			}
-			if (b->counted)
+			a->counted |= b->counted;
+			if (b->announced)
 				emit_event(lane, b, FL_EV_VACATED, b->last_present,
 					   emit, user);
 			b->used = 0;
@@ -310,19 +306,22 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 		}
 
 		/* A class learnt late: people are not obstructions. */
-		if (!sp->alarmed && sp->counted != counts(lane, sp->cls)) {
-			if (sp->counted) {
-				emit_event(lane, sp, FL_EV_VACATED, t, emit, user);
-				sp->counted = 0;
-			} else {
-				sp->counted = 1;
-				emit_event(lane, sp, FL_EV_OCCUPIED, t, emit, user);
-			}
+		if (!sp->alarmed)
+			sp->counted = counts(lane, sp->cls);
+		if (sp->announced && !sp->counted) {
+			emit_event(lane, sp, FL_EV_VACATED, t, emit, user);
+			sp->announced = 0;
 		}
 
 		if (sp->gone_since >= 0 && t - sp->gone_since >= c->clear_s) {
 			spot_close(lane, sp, t, emit, user);
 			continue;
+		}
+		/* Announced once it has survived a tick's merging: pieces of
+		 * one object seen apart never make an incident of their own. */
+		if (sp->counted && !sp->announced && sp->gone_since < 0) {
+			sp->announced = 1;
+			emit_event(lane, sp, FL_EV_OCCUPIED, t, emit, user);
 		}
 		if (sp->counted && !sp->alarmed && active && sp->gone_since < 0 &&
 		    t - sp->rest_since >= c->dwell_s) {

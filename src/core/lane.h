@@ -44,6 +44,7 @@ typedef struct fl_spot {
 	int cls;
 	int alarmed;
 	int counted;         /* 0 while its class does not obstruct */
+	int announced;       /* its occupied event has been emitted */
 	unsigned seq;        /* order of opening: older spots have lower */
 } fl_spot;
 

@@ -58,8 +58,8 @@
 enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 
 #define T_ABS 16.0          /* grey levels: below is noise */
-#define T_RATIO_LO 0.62     /* darker than this ratio: foreground */
-#define T_RATIO_HI 1.45     /* brighter than this: foreground */
+#define T_RATIO_LO 0.70     /* darker than this ratio: foreground */
+#define T_RATIO_HI 1.40     /* brighter than this: foreground */
 #define T_MOVE 12.0         /* frame-to-frame change that is motion */
 #define T_MATCH 18.0        /* still the remembered object */
 #define NCC_WIN 3           /* half window of the structure test */
@@ -75,7 +75,18 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 #define MOVING_BIT 2        /* s->fg: differs from the previous frame */
 #define DRIFT_BIT 4         /* s->fg: differs from 1-2 s ago */
 #define SHAKE_R 3           /* largest shake undone, analysis pixels */
+#define MAX_PIECES 512
+#define GROUP_GAP 3         /* pieces this close may be one object */
+#define GROUP_SINCE_S 2.0   /* ... if they came to rest this close in time */
 #define SNAP_S 1.0          /* interval of the slow-motion snapshots */
+
+/* A connected piece of resting pixels, before pieces are grouped. */
+typedef struct piece {
+	int x0, y0, x1, y1;
+	int rest, matched, clear, seeded;
+	double since; /* median rest start of its pixels */
+	int root;     /* union-find parent, an index into the pieces */
+} piece;
 
 struct fl_still {
 	fl_still_params p;
@@ -98,6 +109,7 @@ struct fl_still {
 	int *labels, *stack;
 	fl_blob blobs[MAX_BLOBS];
 	int nblobs;
+	piece *pieces;     /* MAX_PIECES, scratch of find_blobs() */
 	/* Each blob's anchor: its box when it last stood still, and when it
 	 * last moved (creep); carried from frame to frame by overlap. */
 	double anchor[MAX_BLOBS][4], moved[MAX_BLOBS];
@@ -122,7 +134,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	if (s->p.rest_s <= 0)
 		s->p.rest_s = 2.0;
 	if (s->p.min_area <= 0)
-		s->p.min_area = 0.0008;
+		s->p.min_area = 0.0004;
 	s->w = w;
 	s->h = h;
 	s->n = n;
@@ -140,12 +152,13 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
+	s->pieces = calloc(MAX_PIECES, sizeof(*s->pieces));
 	s->stack = calloc(n, sizeof(int));
 	if (!s->bg || !s->obj || !s->prev || !s->since || !s->seen ||
 	    !s->clear_since || !s->still_since || !s->other_since || !s->img || !s->scratch || !s->bg_age || !s->snap_old || !s->snap_new ||
 	    !s->sum_i || !s->sum_b || !s->sum_ii || !s->sum_bb || !s->sum_ib ||
 	    !s->state || !s->bg_known || !s->seeded || !s->view || !s->fg ||
-	    !s->mask || !s->tmp || !s->thing_moves || !s->labels || !s->stack) {
+	    !s->mask || !s->tmp || !s->thing_moves || !s->labels || !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
 	}
@@ -183,6 +196,7 @@ void fl_still_destroy(fl_still *s)
 	free(s->tmp);
 	free(s->thing_moves);
 	free(s->labels);
+	free(s->pieces);
 	free(s->stack);
 	free(s);
 }
@@ -275,8 +289,11 @@ static void stabilise(fl_still *s)
 							    fabsf(s->bg[k + w] - s->bg[k - w]) <
 						    24)
 						continue;
-					sum += fabsf(s->img[k + (size_t)(dy * w + dx)] -
-						     g * s->bg[k]);
+					/* truncated: whatever covers the lane
+					 * costs every shift alike */
+					sum += FL_MIN(30.0f,
+						      fabsf(s->img[k + (size_t)(dy * w + dx)] -
+							    g * s->bg[k]));
 				}
 			sad[dy + R][dx + R] = sum;
 			if (sum < sad[by + R][bx + R])
@@ -284,7 +301,7 @@ static void stabilise(fl_still *s)
 		}
 	/* Whole pixels only: resampling would blur every edge and read as
 	 * motion; the half-pixel left over is tolerated by the motion test. */
-	if (bx == 0 && by == 0)
+	if ((bx == 0 && by == 0) || sad[by + R][bx + R] > 0.9 * sad[R][R])
 		return;
 	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++) {
@@ -438,9 +455,15 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		} else if (!fg && !moving && s->bg_known[k]) {
 			/* Trust grows only while the lane looks just as
 			 * remembered, not merely "explained by lighting". */
-			if (fabsf(i - s->bg[k] * g) < T_MATCH)
+			float d = fabsf(i - s->bg[k] * g);
+			if (d < T_MATCH)
 				s->bg_age[k] += (float)s->dt;
-			s->bg[k] += (float)BG_RATE * (i / g - s->bg[k]);
+			/* A change explained by light is learnt slowly, and
+			 * never beside an object at rest (last frame's mask):
+			 * a flat car body in the asphalt's grey would melt. */
+			if (!s->mask[k])
+				s->bg[k] += (float)(d < T_ABS ? BG_RATE : BG_RATE / 4) *
+					    (i / g - s->bg[k]);
 		}
 		break;
 	case PX_CAND:
@@ -614,18 +637,42 @@ static void track_creep(fl_still *s, fl_blob *b, double t)
 		b->rest_since = *moved;
 }
 
-/* Connected components of s->mask, with per-blob figures. */
+static int piece_root(piece *p, int i)
+{
+	while (p[i].root != i)
+		i = p[i].root = p[p[i].root].root;
+	return i;
+}
+
+/*
+ * Pieces of one object come to rest together and lie close: a car whose
+ * body is the asphalt's grey shows only its windows and bumper. Two pieces
+ * whose boxes are within a gap of a third of the larger one's height (at
+ * least GROUP_GAP pixels) and whose rest starts lie within GROUP_SINCE_S
+ * of each other are one object.
+ */
+static int same_object(const piece *a, const piece *b)
+{
+	int gap = FL_MAX(GROUP_GAP, FL_MAX(a->y1 - a->y0, b->y1 - b->y0) / 3);
+	int dx = FL_MAX(0, FL_MAX(a->x0 - b->x1, b->x0 - a->x1));
+	int dy = FL_MAX(0, FL_MAX(a->y0 - b->y1, b->y0 - a->y1));
+
+	return dx <= gap && dy <= gap && fabs(a->since - b->since) <= GROUP_SINCE_S;
+}
+
+/* Connected components of s->mask, grouped into objects, with figures. */
 static void find_blobs(fl_still *s, double t)
 {
 	int w = s->w, h = s->h;
 	int min_area = (int)(s->p.min_area * (double)s->n);
 	float *since_buf = s->scratch;
-	int label = 0;
+	piece *pc = s->pieces;
+	int label = 0, np = 0;
 
 	memset(s->labels, 0, s->n * sizeof(int));
 	s->nblobs = 0;
-	for (size_t start = 0; start < s->n; start++) {
-		int sp = 0, count = 0, rest = 0, matched = 0, clear = 0, seeded = 0;
+	for (size_t start = 0; start < s->n && np < MAX_PIECES; start++) {
+		int sp = 0, rest = 0, matched = 0, clear = 0, seeded = 0;
 		int x0 = w, y0 = h, x1 = -1, y1 = -1;
 
 		if (!s->mask[start] || s->labels[start])
@@ -635,7 +682,6 @@ static void find_blobs(fl_still *s, double t)
 		s->stack[sp++] = (int)start;
 		while (sp) {
 			int k = s->stack[--sp], x = k % w, y = k / w;
-			count++;
 			x0 = FL_MIN(x0, x);
 			x1 = FL_MAX(x1, x);
 			y0 = FL_MIN(y0, y);
@@ -659,32 +705,75 @@ static void find_blobs(fl_still *s, double t)
 					s->stack[sp++] = (int)kk;
 				}
 		}
-		if (rest < min_area || s->nblobs >= MAX_BLOBS)
-			continue;
-		fl_blob *b = &s->blobs[s->nblobs++];
 		qsort(since_buf, (size_t)rest, sizeof(float), cmp_float);
-		b->x = x0;
-		b->y = y0;
-		b->w = x1 - x0 + 1;
-		b->h = y1 - y0 + 1;
-		b->area = rest;
-		/* Half of the object has rested at least this long: a few
+		/* Half of the piece has rested at least this long: a few
 		 * pixels re-learnt later do not move it, but a slow mover
 		 * whose resting pixels keep being renewed does. */
-		b->rest_since = since_buf[rest / 2];
-		b->matched = matched;
-		b->clear = clear;
-		b->seeded = seeded * 2 > rest;
-		b->label = label;
+		pc[np] = (piece){x0, y0, x1, y1, rest, matched, clear, seeded,
+				 rest ? since_buf[rest / 2] : t, np};
+		np++; /* piece np-1 has label np */
+	}
+
+	for (int i = 0; i < np; i++)
+		for (int j = i + 1; j < np; j++)
+			if (same_object(&pc[i], &pc[j]))
+				pc[piece_root(pc, j)].root = piece_root(pc, i);
+
+	/* Each group becomes a blob; its pixels take the root's label. */
+	for (int i = 0; i < np; i++) {
+		int r = piece_root(pc, i);
+		if (r == i)
+			continue;
+		pc[r].x0 = FL_MIN(pc[r].x0, pc[i].x0);
+		pc[r].y0 = FL_MIN(pc[r].y0, pc[i].y0);
+		pc[r].x1 = FL_MAX(pc[r].x1, pc[i].x1);
+		pc[r].y1 = FL_MAX(pc[r].y1, pc[i].y1);
+		/* rest start: area-weighted over the pieces */
+		if (pc[r].rest + pc[i].rest > 0)
+			pc[r].since = (pc[r].since * pc[r].rest +
+				       pc[i].since * pc[i].rest) /
+				      (pc[r].rest + pc[i].rest);
+		pc[r].rest += pc[i].rest;
+		pc[r].matched += pc[i].matched;
+		pc[r].clear += pc[i].clear;
+		pc[r].seeded += pc[i].seeded;
+	}
+	if (np < label) /* ran out of pieces: the rest is left unlabelled */
+		for (size_t k = 0; k < s->n; k++)
+			if (s->labels[k] > np)
+				s->labels[k] = 0;
+	for (size_t k = 0; k < s->n; k++)
+		if (s->labels[k])
+			s->labels[k] = piece_root(pc, s->labels[k] - 1) + 1;
+
+	for (int i = 0; i < np && s->nblobs < MAX_BLOBS; i++) {
+		const piece *p = &pc[i];
+		fl_blob *b;
+
+		if (piece_root(pc, i) != i || p->rest < min_area)
+			continue;
+		b = &s->blobs[s->nblobs++];
+		b->x = p->x0;
+		b->y = p->y0;
+		b->w = p->x1 - p->x0 + 1;
+		b->h = p->y1 - p->y0 + 1;
+		b->area = p->rest;
+		b->rest_since = p->since;
+		b->matched = p->matched;
+		b->clear = p->clear;
+		b->seeded = p->seeded * 2 > p->rest;
+		b->label = i + 1;
 		track_creep(s, b, t);
-		fl_log(FL_LOG_DEBUG, "still", "t=%.1f blob %d,%d %dx%d area %d since %.1f moved %.1f",
-		       t, b->x, b->y, b->w, b->h, b->area, b->rest_since,
+		fl_log(FL_LOG_DEBUG, "still",
+		       "t=%.1f blob %d,%d %dx%d area %d since %.1f moved %.1f", t,
+		       b->x, b->y, b->w, b->h, b->area, b->rest_since,
 		       s->moved[s->nblobs - 1]);
-		/* Verdict: the object shows in a fair share of its pixels; or the
-		 * clear lane shows in most; else something stands in front. */
-		if (matched * 4 >= rest)
+		/* Verdict: the object shows in a fair share of its pixels; or
+		 * the clear lane shows in most; else something stands in
+		 * front. */
+		if (p->matched * 4 >= p->rest)
 			b->seen = FL_SEEN_PRESENT;
-		else if (clear * 2 >= rest)
+		else if (p->clear * 2 >= p->rest)
 			b->seen = FL_SEEN_GONE;
 		else
 			b->seen = FL_SEEN_HIDDEN;
