@@ -19,8 +19,17 @@
 # With a detector model ($FL_BENCH_MODEL, or the shared yolo-fastest cfg) the
 # 720p pipeline runs once more with --model and "detector" reports its cost.
 #
+# "synthetic_suite" is the full-size synthetic suite (make test runs it with
+# --quick frames): every firelane-scene scenario (seed 7, generated once into
+# BUILD_DIR/bench/scenes-full, again when the generator changes), replayed
+# through the edge and scored by firelane-eval --suite, two clips at a time.
+# It reports firelane-eval's total figures, the clips with a miss or a false
+# alarm (fn > 0 or fp > 0), clips whose run failed, and the scoring wall
+# time. FL_BENCH_SKIP_SUITE=1 leaves it out.
+#
 # Progress goes to stderr; stdout carries only the JSON. No jq or python:
-# the edge's stats file is flat JSON and sed/awk read it.
+# the edge's stats file is flat JSON, firelane-eval's --json is one line,
+# and sed/awk read both.
 set -euo pipefail
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -31,6 +40,7 @@ BUILD=$(cd "$1" && pwd) || die "no build directory $1"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 EDGE=$BUILD/firelane-edge
 SCENE=$BUILD/firelane-scene
+EVAL=$BUILD/firelane-eval
 WORK=$BUILD/bench
 RUNS=${FL_BENCH_RUNS:-3}
 SECONDS_LONG=${FL_BENCH_SECONDS:-20}
@@ -214,6 +224,85 @@ detector() {
 	}'
 }
 
+# ---- synthetic suite ---------------------------------------------------------
+
+SUITE_SCENES=$WORK/scenes-full
+SUITE_OUT=$WORK/suite-out
+SUITE_GEN_ARGS=(--all --seed 7 --jobs 2)
+
+# make_scenes: every scenario at full size into SUITE_SCENES, cached like the
+# clips: scenes-full.src records the generator's checksum and arguments, and
+# the set is made again when either changes. Generated into a temporary
+# folder first, so an interrupted run never leaves a partial set behind
+# (the ground truth names its media relative to its own folder).
+make_scenes() {
+	local stamp=$WORK/scenes-full.src want
+	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) ${SUITE_GEN_ARGS[*]}"
+	if [ -d "$SUITE_SCENES" ] && [ -f "$stamp" ] &&
+		[ "$(cat "$stamp")" = "$want" ]; then
+		say "synthetic suite: scenes cached"
+		return
+	fi
+	rm -rf "$SUITE_SCENES" "$SUITE_SCENES.tmp" "$stamp"
+	say "synthetic suite: generating every scenario at full size"
+	"$SCENE" "${SUITE_GEN_ARGS[@]}" --out "$SUITE_SCENES.tmp" >&2 ||
+		die "synthetic suite: firelane-scene --all failed"
+	mv "$SUITE_SCENES.tmp" "$SUITE_SCENES"
+	echo "$want" >"$stamp"
+}
+
+# jval TEXT KEY: a number (or null) from flat JSON text.
+jval() {
+	printf '%s\n' "$1" |
+		sed -n "s/.*\"$2\": *\(null\|[-0-9.eE+]*\).*/\1/p" | head -n 1
+}
+
+# suite: prints the "synthetic_suite" member (called like bench, stdout to a
+# file). firelane-eval exits non-zero when a clip's run failed; that clip is
+# listed under failed_clips, and only a missing report is fatal.
+suite() {
+	local score=$TMP/suite.json t0 t1 rc=0 total clips line name fp fn k v
+	local bad="" failed="" n
+	make_scenes
+	n=$(ls "$SUITE_SCENES"/*.json 2>/dev/null | wc -l)
+	[ "$n" -gt 0 ] || die "synthetic suite: no scenarios in $SUITE_SCENES"
+	rm -rf "$SUITE_OUT"
+	say "synthetic suite: scoring $n scenarios (firelane-eval --suite, 2 jobs)"
+	t0=$(date +%s.%N)
+	"$EVAL" --suite "$SUITE_SCENES" --out "$SUITE_OUT" --jobs 2 --json \
+		>"$score" 2>"$TMP/eval.err" || rc=$?
+	t1=$(date +%s.%N)
+	total=$(sed -n 's/.*"total": *{\([^}]*\)}.*/\1/p' "$score")
+	[ -n "$total" ] ||
+		die "synthetic suite: firelane-eval exited $rc without a report: $(tail -n 5 "$TMP/eval.err")"
+	[ "$rc" = 0 ] || say "synthetic suite: firelane-eval exited $rc: $(tail -n 3 "$TMP/eval.err")"
+	# One clip object per line; a failed clip has "error" instead of figures.
+	clips=$(sed -n 's/.*"clips": *\[\(.*\)\], *"total".*/\1/p' "$score" |
+		sed 's/}, *{/}\n{/g')
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		name=$(printf '%s\n' "$line" | sed -n 's/.*"clip": *"\([^"]*\)".*/\1/p')
+		if printf '%s\n' "$line" | grep -q '"error":'; then
+			failed="$failed${failed:+, }\"$name\""
+			continue
+		fi
+		fp=$(jval "$line" fp)
+		fn=$(jval "$line" fn)
+		fp=${fp:-0} fn=${fn:-0}
+		if [ "$fp" != 0 ] || [ "$fn" != 0 ]; then
+			bad="$bad${bad:+, }{\"clip\": \"$name\", \"fp\": $fp, \"fn\": $fn}"
+		fi
+	done <<<"$clips"
+	printf '"synthetic_suite": {"scenarios": %d' "$n"
+	for k in tp fp fn precision recall f1 alarm_delay_abs_mean_s \
+		alarm_delay_max_s clear_error_mean_s early_clears; do
+		v=$(jval "$total" "$k")
+		printf ', "%s": %s' "$k" "${v:-null}"
+	done
+	printf ', "clips_fn_or_fp": [%s], "failed_clips": [%s]' "$bad" "$failed"
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf ", \"score_wall_s\": %.1f}", b - a }'
+}
+
 # ---- main --------------------------------------------------------------------
 
 say "one CPU: ${PIN[*]:-(taskset unavailable)}; $RUNS alternating runs each"
@@ -229,6 +318,12 @@ if [ -n "$model" ]; then
 	[ -f "$model" ] || die "model $model not found"
 	detector "$model" >"$TMP/m-det"
 	out="$out, $(cat "$TMP/m-det")"
+fi
+if [ "${FL_BENCH_SKIP_SUITE:-0}" != 1 ]; then
+	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||
+		die "the synthetic suite needs $SCENE and $EVAL (make build), or FL_BENCH_SKIP_SUITE=1"
+	suite >"$TMP/m-suite"
+	out="$out, $(cat "$TMP/m-suite")"
 fi
 cpu=$(sed -n 's/^model name[^:]*: *//p' /proc/cpuinfo 2>/dev/null | head -n 1 |
 	tr -d '"\\')
