@@ -278,23 +278,29 @@ static void stabilise(fl_still *s)
 	int bx = 0, by = 0;
 	float g = (float)s->gain;
 
+	int *at = s->stack; /* scratch: labelling comes later */
+	int n = 0;
+
+	/* The pixels that judge: textured clear lane, sampled. */
+	for (int y = R + 1; y < h - R - 1; y += 3)
+		for (int x = R + 1; x < w - R - 1; x += 3) {
+			size_t k = (size_t)y * w + x;
+			if (s->bg_known[k] && s->state[k] == PX_NONE &&
+			    fabsf(s->bg[k + 1] - s->bg[k - 1]) +
+					    fabsf(s->bg[k + w] - s->bg[k - w]) >=
+				    24)
+				at[n++] = (int)k;
+		}
+	if (n < 50)
+		return;
 	for (int dy = -R; dy <= R; dy++)
 		for (int dx = -R; dx <= R; dx++) {
-			double sum = 0;
-			for (int y = R + 1; y < h - R - 1; y += 3)
-				for (int x = R + 1; x < w - R - 1; x += 3) {
-					size_t k = (size_t)y * w + x;
-					if (!s->bg_known[k] || s->state[k] != PX_NONE ||
-					    fabsf(s->bg[k + 1] - s->bg[k - 1]) +
-							    fabsf(s->bg[k + w] - s->bg[k - w]) <
-						    24)
-						continue;
-					/* truncated: whatever covers the lane
-					 * costs every shift alike */
-					sum += FL_MIN(30.0f,
-						      fabsf(s->img[k + (size_t)(dy * w + dx)] -
-							    g * s->bg[k]));
-				}
+			const float *img = s->img + dy * w + dx;
+			float sum = 0;
+			/* truncated: whatever covers the lane costs every
+			 * shift alike */
+			for (int i = 0; i < n; i++)
+				sum += FL_MIN(30.0f, fabsf(img[at[i]] - g * s->bg[at[i]]));
 			sad[dy + R][dx + R] = sum;
 			if (sum < sad[by + R][bx + R])
 				bx = dx, by = dy;
@@ -386,12 +392,14 @@ static void first_frame(fl_still *s, double t)
  */
 static int changed(const fl_still *s, const float *then, size_t k, int x, int y)
 {
-	float grad = 0;
+	float d = fabsf(s->img[k] - then[k]), grad = 0;
 
+	if (d <= T_MOVE)
+		return 0;
 	if (x > 0 && y > 0 && x < s->w - 1 && y < s->h - 1)
 		grad = FL_MAX(fabsf(then[k + 1] - then[k - 1]),
 			      fabsf(then[k + s->w] - then[k - s->w])) / 2;
-	return fabsf(s->img[k] - then[k]) > T_MOVE + 0.75f * grad;
+	return d > T_MOVE + 0.75f * grad;
 }
 
 /*
@@ -540,39 +548,64 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 /* One 3x3 pass of a binary image: dilate (op 1: any neighbour set) or erode
  * (op 0: all neighbours set), separable, pixels outside the frame neutral. */
 static void morph3(const uint8_t *in, uint8_t *out, uint8_t *rowbuf, int w,
-		   int h, int dilate)
+		   int y0, int y1, int h, int dilate)
 {
-	for (int y = 0; y < h; y++) {
+	for (int y = y0; y <= y1; y++) {
 		const uint8_t *up = in + (size_t)(y > 0 ? y - 1 : y) * w;
 		const uint8_t *mid = in + (size_t)y * w;
 		const uint8_t *dn = in + (size_t)(y < h - 1 ? y + 1 : y) * w;
-		/* vertical pass into rowbuf, then horizontal into out */
-		for (int x = 0; x < w; x++)
-			rowbuf[x] = dilate ? (up[x] | mid[x] | dn[x])
-					   : (up[x] & mid[x] & dn[x]);
-		for (int x = 0; x < w; x++) {
-			uint8_t l = rowbuf[x > 0 ? x - 1 : x];
-			uint8_t r = rowbuf[x < w - 1 ? x + 1 : x];
-			out[(size_t)y * w + x] = dilate ? (l | rowbuf[x] | r)
-							: (l & rowbuf[x] & r);
+		uint8_t *o = out + (size_t)y * w;
+
+		/* vertical pass into rowbuf (with its ends repeated), then
+		 * horizontal into out */
+		if (dilate) {
+			for (int x = 0; x < w; x++)
+				rowbuf[x + 1] = up[x] | mid[x] | dn[x];
+		} else {
+			for (int x = 0; x < w; x++)
+				rowbuf[x + 1] = up[x] & mid[x] & dn[x];
+		}
+		rowbuf[0] = rowbuf[1];
+		rowbuf[w + 1] = rowbuf[w];
+		if (dilate) {
+			for (int x = 0; x < w; x++)
+				o[x] = rowbuf[x] | rowbuf[x + 1] | rowbuf[x + 2];
+		} else {
+			for (int x = 0; x < w; x++)
+				o[x] = rowbuf[x] & rowbuf[x + 1] & rowbuf[x + 2];
 		}
 	}
 }
 
 /* Binary closing (dilate then erode, 5x5) of REST pixels into s->mask,
- * bridging small gaps inside an object (a window, a stripe, noise). */
+ * bridging small gaps inside an object (a window, a stripe, noise). Only
+ * the rows near resting pixels are worked; usually there are few. */
 static void close_mask(fl_still *s)
 {
 	uint8_t *rest = s->fg; /* scratch: fg is not needed after stepping */
-	uint8_t rowbuf[4096];
+	uint8_t rowbuf[4096 + 2];
+	int w = s->w, h = s->h, top = h, bottom = -1;
 
-	for (size_t k = 0; k < s->n; k++)
-		rest[k] = s->state[k] == PX_REST;
-	morph3(rest, s->tmp, rowbuf, s->w, s->h, 1);
-	morph3(s->tmp, s->mask, rowbuf, s->w, s->h, 1);
-	morph3(s->mask, s->tmp, rowbuf, s->w, s->h, 0);
-	morph3(s->tmp, s->mask, rowbuf, s->w, s->h, 0);
-	for (size_t k = 0; k < s->n; k++)
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			size_t k = (size_t)y * w + x;
+			rest[k] = s->state[k] == PX_REST;
+			if (rest[k]) {
+				top = FL_MIN(top, y);
+				bottom = y;
+			}
+		}
+	memset(s->mask, 0, s->n);
+	if (bottom < 0)
+		return;
+	/* each pass reaches one row further; the band covers all four */
+	int y0 = FL_MAX(0, top - 4), y1 = FL_MIN(h - 1, bottom + 4);
+	memset(s->tmp, 0, s->n);
+	morph3(rest, s->tmp, rowbuf, w, y0, y1, h, 1);
+	morph3(s->tmp, s->mask, rowbuf, w, y0, y1, h, 1);
+	morph3(s->mask, s->tmp, rowbuf, w, y0, y1, h, 0);
+	morph3(s->tmp, s->mask, rowbuf, w, y0, y1, h, 0);
+	for (size_t k = (size_t)y0 * w; k < (size_t)(y1 + 1) * w; k++)
 		s->mask[k] |= rest[k];
 }
 
@@ -814,9 +847,10 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 	for (int y = 0; y < s->h; y++) {
 		for (int x = 0; x < w; x++) {
 			size_t k = (size_t)y * w + x;
-			s->fg[k] = (uint8_t)(is_fg(s, k, x, y) |
-					     changed(s, s->prev, k, x, y) << 1 |
-					     changed(s, s->snap_old, k, x, y) << 2);
+			int fg = is_fg(s, k, x, y);
+			/* slow drift only matters for telling things apart */
+			s->fg[k] = (uint8_t)(fg | changed(s, s->prev, k, x, y) << 1 |
+					     (fg && changed(s, s->snap_old, k, x, y)) << 2);
 		}
 	}
 	find_moving_things(s);

@@ -29,6 +29,7 @@
 
 #include "fl.h"
 #include "geom.h"
+#include "scale.h"
 #include "source.h"
 #include "still.h"
 #include "vision.h"
@@ -363,7 +364,7 @@ static int minute_of_day(const edge_camera *c, double t)
 /* analyse: the per-pixel model at analysis resolution. */
 static void analyse(edge_camera *c, double t)
 {
-	fl_resize_gray(c->frame.luma, c->frame.width, c->frame.height,
+	fl_downscale_gray(c->frame.luma, c->frame.width, c->frame.height,
 			  c->frame.stride, c->small, c->aw, c->ah);
 	fl_still_feed(c->still, c->small, t);
 	if (c->stats.analysed == 0 && c->det && !c->conf->reference[0])
