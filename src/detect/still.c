@@ -76,7 +76,7 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 #define DRIFT_BIT 4         /* s->fg: differs from 1-2 s ago */
 #define SHAKE_R 3           /* largest shake undone, analysis pixels */
 #define MAX_PIECES 512
-#define GROUP_GAP 3         /* pieces this close may be one object */
+#define GROUP_GAP 6         /* pieces this close may be one object */
 #define GROUP_SINCE_S 2.0   /* ... if they came to rest this close in time */
 #define SNAP_S 1.0          /* interval of the slow-motion snapshots */
 

@@ -20,6 +20,7 @@
 /* Two places in a lane running from x=100 to x=500. */
 #define SPOT_A {200, 200, 80, 50}
 #define SPOT_B {380, 200, 80, 50}
+#define BOX(x, y, w, h) {x, y, w, h}
 
 typedef struct seg {
 	double t0, t1;
@@ -143,7 +144,7 @@ static const lane_case cases[] = {
 	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}},
 	 2},
 	{"smaller than min_size_px is ignored", 20, 3, 120, 0,
-	 {{10, 50, 0, 1, {PRESENT(((double[]){200, 200, 8, 30}), 10)}}},
+	 {{10, 50, 0, 1, {PRESENT(BOX(200, 200, 8, 30), 10)}}},
 	 {{0}},
 	 0},
 	{"two objects in two places: two incidents", 20, 3, 120, 0,
@@ -155,8 +156,8 @@ static const lane_case cases[] = {
 	{"re-segmented into two pieces: still one incident", 20, 3, 120, 0,
 	 {{10, 20, 0, 1, {PRESENT(SPOT_A, 10)}},
 	  {20, 40, 0, 2,
-	   {PRESENT(((double[]){200, 200, 45, 50}), 10),
-	    PRESENT(((double[]){245, 200, 35, 50}), 10.4)}}},
+	   {PRESENT(BOX(200, 200, 45, 50), 10),
+	    PRESENT(BOX(245, 200, 35, 50), 10.4)}}},
 	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}},
 	 2},
 	{"a slow mover whose rest keeps being renewed never alarms", 20, 3,

@@ -233,6 +233,35 @@ static void test_seed(void)
 	fl_still_destroy(NULL);
 }
 
+/* A car whose body is the lane's grey shows only its window and bumper:
+ * the two pieces, resting together, are one blob. */
+static void test_pieces(void)
+{
+	fl_still *s = fresh();
+	uint8_t f[W * H];
+	const fl_blob *b;
+	int n;
+
+	for (int i = 0; i < 12 * FPS; i++) {
+		double t = i / FPS;
+		draw(f, 1.0, 0, 0, 0, 0, 0);
+		if (t >= 3) {
+			for (int y = 30; y < 34; y++) /* window */
+				for (int x = 60; x < 80; x++)
+					f[y * W + x] = 30;
+			for (int y = 39; y < 42; y++) /* bumper */
+				for (int x = 58; x < 82; x++)
+					f[y * W + x] = 220;
+		}
+		fl_still_feed(s, f, t);
+	}
+	b = fl_still_blobs(s, &n);
+	CHECK_MSG(n == 1, "%d blobs", n);
+	if (n == 1)
+		CHECK(b->y <= 30 && b->y + b->h >= 42);
+	fl_still_destroy(s);
+}
+
 int main(void)
 {
 	make_lane();
@@ -243,5 +272,6 @@ int main(void)
 	test_no_ghost_from_start();
 	test_reference();
 	test_seed();
+	test_pieces();
 	TEST_DONE();
 }
