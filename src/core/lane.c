@@ -273,6 +273,30 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 
 	merge_spots(lane, emit, user);
 
+	/* An alarmed obstruction whose rest start jumps ahead has gone, and
+	 * what rests in its place now is another (same spot, new car). */
+	for (int i = 0; i < FL_LANE_SPOTS; i++) {
+		fl_spot *sp = &lane->spots[i];
+		fl_sighting fresh;
+
+		if (!sp->used || !sp->alarmed || seen[i] != FL_SEEN_PRESENT ||
+		    since[i] <= sp->rest_since + c->clear_s)
+			continue;
+		sp->gone_since = since[i];
+		spot_close(lane, sp, t, emit, user);
+		memset(&fresh, 0, sizeof(fresh));
+		memcpy(fresh.box, box[i], sizeof(fresh.box));
+		fresh.rest_since = since[i];
+		fresh.cls = sp->cls;
+		sp = spot_open(lane, &fresh, t, emit, user);
+		if (sp) {
+			long j = sp - lane->spots;
+			seen[j] = FL_SEEN_PRESENT;
+			memcpy(box[j], fresh.box, sizeof(box[j]));
+			since[j] = fresh.rest_since;
+		}
+	}
+
 	/* Advance each spot's clocks. */
 	for (int i = 0; i < FL_LANE_SPOTS; i++) {
 		fl_spot *sp = &lane->spots[i];

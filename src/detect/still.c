@@ -106,6 +106,7 @@ struct fl_still {
 	float *img, *sum_i, *sum_b, *sum_ii, *sum_bb, *sum_ib, *scratch;
 	uint8_t *fg, *mask, *tmp;
 	uint8_t *thing_moves; /* per label of find_moving_things() */
+	uint8_t *gap;      /* the clear lane showed since the object did */
 	int *labels, *stack;
 	fl_blob blobs[MAX_BLOBS];
 	int nblobs;
@@ -148,7 +149,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	for (size_t i = 0; i < FL_ARRAY_SIZE(in); i++)
 		*in[i] = calloc((size_t)(w + 1) * (size_t)(h + 1), sizeof(float));
 	uint8_t **by[] = {&s->state, &s->bg_known, &s->seeded, &s->view,
-			  &s->fg, &s->mask, &s->tmp, &s->thing_moves};
+			  &s->fg, &s->mask, &s->tmp, &s->thing_moves, &s->gap};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
@@ -158,7 +159,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	    !s->clear_since || !s->still_since || !s->other_since || !s->img || !s->scratch || !s->bg_age || !s->snap_old || !s->snap_new ||
 	    !s->sum_i || !s->sum_b || !s->sum_ii || !s->sum_bb || !s->sum_ib ||
 	    !s->state || !s->bg_known || !s->seeded || !s->view || !s->fg ||
-	    !s->mask || !s->tmp || !s->thing_moves || !s->labels || !s->stack || !s->pieces) {
+	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->labels || !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
 	}
@@ -195,6 +196,7 @@ void fl_still_destroy(fl_still *s)
 	free(s->mask);
 	free(s->tmp);
 	free(s->thing_moves);
+	free(s->gap);
 	free(s->labels);
 	free(s->pieces);
 	free(s->stack);
@@ -491,6 +493,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			s->state[k] = PX_NONE;
 		} else if (t - s->still_since[k] >= s->p.rest_s && settled) {
 			s->state[k] = PX_REST;
+			s->gap[k] = 0;
 			s->since[k] = s->still_since[k];
 			s->seen[k] = (float)t;
 			s->clear_since[k] = -1;
@@ -509,6 +512,11 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			if (t - s->clear_since[k] >= PIXEL_CLEAR_S)
 				s->state[k] = PX_NONE;
 		} else if (match) {
+			/* Back after the lane showed: what rests here now came
+			 * after it, however alike (the same model of car). */
+			if (s->gap[k])
+				s->since[k] = (float)t;
+			s->gap[k] = 0;
 			s->seen[k] = (float)t;
 			s->clear_since[k] = -1;
 			s->other_since[k] = -1;
@@ -700,7 +708,8 @@ static void find_blobs(fl_still *s, double t)
 	int min_area = (int)(s->p.min_area * (double)s->n);
 	float *since_buf = s->scratch;
 	piece *pc = s->pieces;
-	int label = 0, np = 0;
+	int label = 0, np = 0, any_gone = 0;
+	uint8_t gone[MAX_PIECES + 1] = {0};
 
 	memset(s->labels, 0, s->n * sizeof(int));
 	s->nblobs = 0;
@@ -810,7 +819,18 @@ static void find_blobs(fl_still *s, double t)
 			b->seen = FL_SEEN_GONE;
 		else
 			b->seen = FL_SEEN_HIDDEN;
+		gone[b->label] = b->seen == FL_SEEN_GONE;
+		any_gone |= gone[b->label];
 	}
+	/* Where most of an object shows the clear lane at once, it has left:
+	 * its pixels that match again later hold something that came after.
+	 * (A pixel or two that a headlight or passer-by makes look like lane
+	 * proves nothing, hence the whole object.) */
+	if (any_gone)
+		for (size_t k = 0; k < s->n; k++)
+			if (gone[s->labels[k]] && s->state[k] == PX_REST &&
+			    s->clear_since[k] >= 0)
+				s->gap[k] = 1;
 }
 
 static void remember_blobs(fl_still *s)
@@ -899,6 +919,7 @@ void fl_still_seed(fl_still *s, int x, int y, int w, int h, double since)
 			s->clear_since[k] = -1;
 			s->other_since[k] = -1;
 			s->seeded[k] = 1;
+			s->gap[k] = 0;
 			s->bg_known[k] = 0;
 		}
 }
