@@ -279,8 +279,10 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 		fl_spot *sp = &lane->spots[i];
 		fl_sighting fresh;
 
+		/* half a dwell: renewed pixels mixed with held ones move the
+		 * estimate by less (a truck that stood in front a while) */
 		if (!sp->used || !sp->alarmed || seen[i] != FL_SEEN_PRESENT ||
-		    since[i] <= sp->rest_since + c->clear_s)
+		    since[i] <= sp->rest_since + FL_MAX(c->clear_s, c->dwell_s / 2))
 			continue;
 		sp->gone_since = since[i];
 		spot_close(lane, sp, t, emit, user);
