@@ -78,6 +78,8 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 #define MAX_PIECES 512
 #define GROUP_GAP 6         /* pieces this close may be one object */
 #define GROUP_SINCE_S 2.0   /* ... if they came to rest this close in time */
+#define GAIN_GW 8           /* cells of the local gain map */
+#define GAIN_GH 6
 #define SNAP_S 1.0          /* interval of the slow-motion snapshots */
 
 /* A connected piece of resting pixels, before pieces are grouped. */
@@ -101,6 +103,7 @@ struct fl_still {
 	uint8_t *state, *bg_known, *seeded, *view;
 	/* scratch */
 	float *snap_old, *snap_new; /* frames 1-2 s and 0-1 s old */
+	float *gmap;       /* local gain, per pixel (local_gain()) */
 	double snap_t;
 	int shift_x, shift_y; /* shake undone in the last frame */
 	float *img, *sum_i, *sum_b, *sum_ii, *sum_bb, *sum_ib, *scratch;
@@ -142,7 +145,8 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	s->gain = 1.0;
 	float **fl[] = {&s->bg, &s->obj, &s->prev, &s->since, &s->seen,
 			&s->clear_since, &s->still_since, &s->other_since,
-			&s->img, &s->scratch, &s->bg_age, &s->snap_old, &s->snap_new};
+			&s->img, &s->scratch, &s->bg_age, &s->snap_old, &s->snap_new,
+			&s->gmap};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(fl); i++)
 		*fl[i] = calloc(n, sizeof(float));
 	float **in[] = {&s->sum_i, &s->sum_b, &s->sum_ii, &s->sum_bb, &s->sum_ib};
@@ -156,13 +160,15 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	s->pieces = calloc(MAX_PIECES, sizeof(*s->pieces));
 	s->stack = calloc(n, sizeof(int));
 	if (!s->bg || !s->obj || !s->prev || !s->since || !s->seen ||
-	    !s->clear_since || !s->still_since || !s->other_since || !s->img || !s->scratch || !s->bg_age || !s->snap_old || !s->snap_new ||
+	    !s->clear_since || !s->still_since || !s->other_since || !s->img || !s->scratch || !s->bg_age || !s->snap_old || !s->snap_new || !s->gmap ||
 	    !s->sum_i || !s->sum_b || !s->sum_ii || !s->sum_bb || !s->sum_ib ||
 	    !s->state || !s->bg_known || !s->seeded || !s->view || !s->fg ||
 	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->labels || !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
 	}
+	for (size_t i = 0; i < n; i++)
+		s->gmap[i] = 1.0f;
 	return s;
 }
 
@@ -183,6 +189,7 @@ void fl_still_destroy(fl_still *s)
 	free(s->bg_age);
 	free(s->snap_old);
 	free(s->snap_new);
+	free(s->gmap);
 	free(s->sum_i);
 	free(s->sum_b);
 	free(s->sum_ii);
@@ -225,7 +232,7 @@ static void integrals(fl_still *s)
 			size_t k = (size_t)y * w + x;
 			size_t o = (size_t)(y + 1) * W + (x + 1);
 			size_t u = (size_t)y * W + (x + 1);
-			float i = s->img[k], b = s->bg[k] * (float)s->gain;
+			float i = s->img[k], b = s->bg[k] * s->gmap[k];
 			ri += i;
 			rb += b;
 			rii += i * i;
@@ -322,6 +329,77 @@ static void stabilise(fl_still *s)
 	s->shift_y = by;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+/*
+ * Local gain: cloud shadows and lamp pools light parts of the view, not all
+ * of it. The view is cut into GAIN_GW x GAIN_GH cells; each takes the median
+ * ratio frame/clear-lane of its clear pixels away from resting objects, then
+ * the median of its neighbourhood (so a car filling one cell cannot pass for
+ * a shadow), bounded to within a factor of two of the global gain. s->gmap
+ * interpolates the cells bilinearly to every pixel.
+ */
+static void local_gain(fl_still *s)
+{
+	float cell[GAIN_GH][GAIN_GW], smooth[GAIN_GH][GAIN_GW];
+	float buf[512], lg = log2f((float)s->gain);
+	int w = s->w, h = s->h;
+
+	for (int cy = 0; cy < GAIN_GH; cy++)
+		for (int cx = 0; cx < GAIN_GW; cx++) {
+			int x0 = cx * w / GAIN_GW, x1 = (cx + 1) * w / GAIN_GW;
+			int y0 = cy * h / GAIN_GH, y1 = (cy + 1) * h / GAIN_GH;
+			int n = 0;
+			for (int y = y0 + 1; y < y1 && n < 512; y += 3)
+				for (int x = x0 + 1; x < x1 && n < 512; x += 3) {
+					size_t k = (size_t)y * w + x;
+					if (!s->bg_known[k] || s->state[k] != PX_NONE ||
+					    s->mask[k] || s->bg[k] < 8 || s->img[k] < 2)
+						continue;
+					buf[n++] = log2f(s->img[k] / s->bg[k]);
+				}
+			if (n < 20) {
+				cell[cy][cx] = lg;
+				continue;
+			}
+			qsort(buf, (size_t)n, sizeof(float), cmp_float);
+			cell[cy][cx] = FL_MIN(lg + 1, FL_MAX(lg - 1, buf[n / 2]));
+		}
+	for (int cy = 0; cy < GAIN_GH; cy++)
+		for (int cx = 0; cx < GAIN_GW; cx++) {
+			int n = 0;
+			for (int dy = -1; dy <= 1; dy++)
+				for (int dx = -1; dx <= 1; dx++) {
+					int yy = cy + dy, xx = cx + dx;
+					if (yy >= 0 && xx >= 0 && yy < GAIN_GH && xx < GAIN_GW)
+						buf[n++] = cell[yy][xx];
+				}
+			qsort(buf, (size_t)n, sizeof(float), cmp_float);
+			smooth[cy][cx] = exp2f(buf[n / 2]);
+		}
+	for (int y = 0; y < h; y++) {
+		float fy = ((float)y + 0.5f) * GAIN_GH / h - 0.5f;
+		int y0 = (int)floorf(fy);
+		float ay = fy - (float)y0;
+		int ya = FL_MAX(0, FL_MIN(GAIN_GH - 1, y0));
+		int yb = FL_MAX(0, FL_MIN(GAIN_GH - 1, y0 + 1));
+		for (int x = 0; x < w; x++) {
+			float fx = ((float)x + 0.5f) * GAIN_GW / w - 0.5f;
+			int x0 = (int)floorf(fx);
+			float ax = fx - (float)x0;
+			int xa = FL_MAX(0, FL_MIN(GAIN_GW - 1, x0));
+			int xb = FL_MAX(0, FL_MIN(GAIN_GW - 1, x0 + 1));
+			s->gmap[(size_t)y * w + x] =
+				(smooth[ya][xa] * (1 - ax) + smooth[ya][xb] * ax) * (1 - ay) +
+				(smooth[yb][xa] * (1 - ax) + smooth[yb][xb] * ax) * ay;
+		}
+	}
+}
+
 /* Global gain: median of frame/bg over clear, known pixels (sampled). */
 static void estimate_gain(fl_still *s)
 {
@@ -341,21 +419,22 @@ static void estimate_gain(fl_still *s)
 		hist[bin]++;
 		total++;
 	}
-	if (total < 50)
-		return;
-	for (int b = 0; b < BINS; b++) {
-		acc += hist[b];
-		if (acc * 2 >= total) {
-			s->gain = exp2((b + 0.5) / (BINS / 4.0) - 2.0);
-			return;
+	if (total >= 50) {
+		for (int b = 0; b < BINS; b++) {
+			acc += hist[b];
+			if (acc * 2 >= total) {
+				s->gain = exp2((b + 0.5) / (BINS / 4.0) - 2.0);
+				break;
+			}
 		}
 	}
+	local_gain(s);
 }
 
 /* Foreground: differs from the clear lane beyond noise and lighting. */
 static int is_fg(const fl_still *s, size_t k, int x, int y)
 {
-	float b = s->bg[k] * (float)s->gain, i = s->img[k];
+	float b = s->bg[k] * s->gmap[k], i = s->img[k];
 	float d = fabsf(i - b);
 	float r = (i + 4) / (b + 4);
 	int st;
@@ -449,7 +528,7 @@ static void find_moving_things(fl_still *s)
 static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		       double t)
 {
-	float i = s->img[k], g = (float)s->gain;
+	float i = s->img[k], g = s->gmap[k];
 	int match;
 
 	switch (s->state[k]) {
@@ -617,11 +696,6 @@ static void close_mask(fl_still *s)
 		s->mask[k] |= rest[k];
 }
 
-static int cmp_float(const void *a, const void *b)
-{
-	float x = *(const float *)a, y = *(const float *)b;
-	return (x > y) - (x < y);
-}
 
 static double box_iou(const double *a, const double *b)
 {
@@ -913,7 +987,7 @@ void fl_still_seed(fl_still *s, int x, int y, int w, int h, double since)
 			if (s->state[k] == PX_REST)
 				continue;
 			s->state[k] = PX_REST;
-			s->obj[k] = s->img[k] / (float)s->gain;
+			s->obj[k] = s->img[k] / s->gmap[k];
 			s->since[k] = (float)since;
 			s->seen[k] = (float)since;
 			s->clear_since[k] = -1;
