@@ -346,9 +346,12 @@ static int cmp_float(const void *a, const void *b)
 static void local_gain(fl_still *s)
 {
 	float cell[GAIN_GH][GAIN_GW], smooth[GAIN_GH][GAIN_GW];
-	float buf[512], lg = log2f((float)s->gain);
+	float buf[512], g = (float)s->gain;
+	float colv[GAIN_GW], ax[4096];
+	int xa[4096], xb[4096];
 	int w = s->w, h = s->h;
 
+	/* medians of ratios (a median commutes with the logarithm) */
 	for (int cy = 0; cy < GAIN_GH; cy++)
 		for (int cx = 0; cx < GAIN_GW; cx++) {
 			int x0 = cx * w / GAIN_GW, x1 = (cx + 1) * w / GAIN_GW;
@@ -358,16 +361,16 @@ static void local_gain(fl_still *s)
 				for (int x = x0 + 1; x < x1 && n < 512; x += 3) {
 					size_t k = (size_t)y * w + x;
 					if (!s->bg_known[k] || s->state[k] != PX_NONE ||
-					    s->mask[k] || s->bg[k] < 8 || s->img[k] < 2)
+					    s->mask[k] || s->bg[k] < 8)
 						continue;
-					buf[n++] = log2f(s->img[k] / s->bg[k]);
+					buf[n++] = s->img[k] / s->bg[k];
 				}
 			if (n < 20) {
-				cell[cy][cx] = lg;
+				cell[cy][cx] = g;
 				continue;
 			}
 			qsort(buf, (size_t)n, sizeof(float), cmp_float);
-			cell[cy][cx] = FL_MIN(lg + 1, FL_MAX(lg - 1, buf[n / 2]));
+			cell[cy][cx] = FL_MIN(2 * g, FL_MAX(g / 2, buf[n / 2]));
 		}
 	for (int cy = 0; cy < GAIN_GH; cy++)
 		for (int cx = 0; cx < GAIN_GW; cx++) {
@@ -379,24 +382,28 @@ static void local_gain(fl_still *s)
 						buf[n++] = cell[yy][xx];
 				}
 			qsort(buf, (size_t)n, sizeof(float), cmp_float);
-			smooth[cy][cx] = exp2f(buf[n / 2]);
+			smooth[cy][cx] = buf[n / 2];
 		}
+	/* bilinear between cell centres: the column weights once, then per
+	 * row the cells' values at that row, then along the row */
+	for (int x = 0; x < w; x++) {
+		float fx = ((float)x + 0.5f) * GAIN_GW / w - 0.5f;
+		int x0 = (int)floorf(fx);
+		ax[x] = fx - (float)x0;
+		xa[x] = FL_MAX(0, FL_MIN(GAIN_GW - 1, x0));
+		xb[x] = FL_MAX(0, FL_MIN(GAIN_GW - 1, x0 + 1));
+	}
 	for (int y = 0; y < h; y++) {
 		float fy = ((float)y + 0.5f) * GAIN_GH / h - 0.5f;
 		int y0 = (int)floorf(fy);
 		float ay = fy - (float)y0;
 		int ya = FL_MAX(0, FL_MIN(GAIN_GH - 1, y0));
 		int yb = FL_MAX(0, FL_MIN(GAIN_GH - 1, y0 + 1));
-		for (int x = 0; x < w; x++) {
-			float fx = ((float)x + 0.5f) * GAIN_GW / w - 0.5f;
-			int x0 = (int)floorf(fx);
-			float ax = fx - (float)x0;
-			int xa = FL_MAX(0, FL_MIN(GAIN_GW - 1, x0));
-			int xb = FL_MAX(0, FL_MIN(GAIN_GW - 1, x0 + 1));
-			s->gmap[(size_t)y * w + x] =
-				(smooth[ya][xa] * (1 - ax) + smooth[ya][xb] * ax) * (1 - ay) +
-				(smooth[yb][xa] * (1 - ax) + smooth[yb][xb] * ax) * ay;
-		}
+		float *row = s->gmap + (size_t)y * w;
+		for (int cx = 0; cx < GAIN_GW; cx++)
+			colv[cx] = smooth[ya][cx] * (1 - ay) + smooth[yb][cx] * ay;
+		for (int x = 0; x < w; x++)
+			row[x] = colv[xa[x]] * (1 - ax[x]) + colv[xb[x]] * ax[x];
 	}
 }
 
