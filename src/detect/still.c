@@ -30,22 +30,39 @@
  * reads as a new obstruction. The clear lane under a resting object is never
  * learnt from it, so a parked car never melts into the background.
  *
- * Lighting. The whole frame's gain (auto-exposure, clouds) is estimated each
- * frame as the median ratio frame/bg over pixels known clear, and applied to
- * bg and obj before comparing. Local brightness changes (shadows, lamp pools)
- * are told from objects by structure: a change is foreground when it is
- * large in ratio, or when the local pattern (normalised cross-correlation
- * over a small window) no longer matches the clear lane's. A flat shadow on
- * flat asphalt changes neither the pattern nor, much, the ratio.
+ * Start-up. Without a reference image the first frame is taken as the clear
+ * lane, but a pixel trusts it only once it has seen it still and unchanged
+ * for BG_TRUST_S; what comes to rest on an untrusted pixel was something
+ * moving at start-up, and becomes the lane instead of a ghost obstruction.
  *
- * Moving things (traffic, walkers, headlight sweeps) fail the stillness test
- * and never reach REST. The object's rest start is back-dated to when its
- * pixels became still, so confirming rest costs no dwell time.
+ * Lighting. A gain map (auto-exposure, clouds, lamp pools) is estimated each
+ * frame: the median ratio frame/bg of clear pixels, globally and per cell of
+ * a coarse grid, smoothed, and applied to bg and obj before comparing. What
+ * the map leaves is told from objects by structure: a change is foreground
+ * when it is large in ratio, or when the local pattern (normalised
+ * cross-correlation over a small window) no longer matches the clear lane's.
+ * Changes explained by light are learnt into bg slowly, and never beside an
+ * object at rest, where a flat car body in the asphalt's grey would melt.
  *
- * Blobs: REST pixels are grouped into 8-connected components after a small
- * closing; each reports its box, the median rest start of its pixels and how
- * many of them now match the object or show the clear lane, which gives the
- * lane logic its PRESENT / HIDDEN / GONE verdict.
+ * Shake. The frame is first laid back over the clear lane by the whole-pixel
+ * shift that fits best; the half pixel left is tolerated by the motion test,
+ * which allows for it on edges.
+ *
+ * Motion. Foreground pixels form connected "things"; a thing that moves
+ * anywhere (against the previous frame or one 1-2 s old) is not at rest
+ * anywhere, so the flat side of a truck gliding past, which matches itself
+ * pixel by pixel, never reaches REST. The object's rest start is back-dated
+ * to when its pixels became still, so confirming rest costs no dwell time.
+ *
+ * Blobs: REST pixels are grouped into 8-connected components after a 5x5
+ * closing, and pieces that lie close and came to rest together are one
+ * object (a car whose grey body leaves only windows and bumper). Each blob
+ * reports its box, the median rest start of its pixels and how many of them
+ * now match the object or show the clear lane, which gives the lane logic
+ * its PRESENT / HIDDEN / GONE verdict. A blob whose box slides off its
+ * anchor renews its rest start (a crawler); where a blob was seen GONE, its
+ * pixels that match again later renew theirs (another car of the same
+ * colour in the same place).
  */
 #include "still.h"
 
