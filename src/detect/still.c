@@ -71,6 +71,7 @@
 #include <string.h>
 
 #include "fl.h"
+#include "geom.h"
 
 enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 
@@ -721,17 +722,6 @@ static void close_mask(fl_still *s)
 }
 
 
-static double box_iou(const double *a, const double *b)
-{
-	double x0 = FL_MAX(a[0], b[0]), y0 = FL_MAX(a[1], b[1]);
-	double x1 = FL_MIN(a[0] + a[2], b[0] + b[2]);
-	double y1 = FL_MIN(a[1] + a[3], b[1] + b[3]);
-	double i = (x1 > x0 && y1 > y0) ? (x1 - x0) * (y1 - y0) : 0;
-	double u = a[2] * a[3] + b[2] * b[3] - i;
-
-	return u > 0 ? i / u : 0;
-}
-
 /*
  * A blob whose box keeps sliding is not at rest, however still its pixels
  * look: the uniform side of a truck crawling through matches itself from
@@ -747,7 +737,7 @@ static void track_creep(fl_still *s, fl_blob *b, double t)
 	int from = -1;
 
 	for (int i = 0; i < s->nprev; i++) {
-		double ov = box_iou(s->prev_box[i], box);
+		double ov = fl_box_iou(s->prev_box[i], box);
 		if (ov > best) {
 			best = ov;
 			from = i;

@@ -42,6 +42,7 @@
  * Exceptions: every extern "C" function body is wrapped in try/catch(...);
  * cv::Exception and std::bad_alloc become fl_errno codes plus a log line.
  */
+#include "internal.h"
 #include "vision.h"
 
 extern "C" {
@@ -87,19 +88,6 @@ constexpr double kHogMinRoiH = 160.0;  /* upscale roi crops to this height */
 constexpr double kHogMaxUpscale = 4.0;
 constexpr int kRoiMinInput = 160;      /* smallest roi network input */
 
-/* Format into a caller's error buffer; NULL or 0-length buffers are fine. */
-void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 bool file_exists(const std::string &p)
 {
@@ -422,13 +410,13 @@ fl_detector *fl_detector_create(const char *path, double conf, char *err,
 {
 	fl_detector *d = nullptr;
 
-	set_err(err, errlen, "unknown error");
+	fl__vision_err(err, errlen, "unknown error");
 	if (!path || !*path) {
-		set_err(err, errlen, "(null): no model path");
+		fl__vision_err(err, errlen, "(null): no model path");
 		return nullptr;
 	}
 	if (!(conf > 0.0 && conf <= 1.0)) {
-		set_err(err, errlen, "%s: confidence %g outside (0,1]", path,
+		fl__vision_err(err, errlen, "%s: confidence %g outside (0,1]", path,
 			conf);
 		return nullptr;
 	}
@@ -445,13 +433,13 @@ fl_detector *fl_detector_create(const char *path, double conf, char *err,
 			std::string cfg = stem + ".cfg";
 			std::string weights = stem + ".weights";
 			if (!file_exists(cfg)) {
-				set_err(err, errlen, "%s: no such file%s%s", path,
+				fl__vision_err(err, errlen, "%s: no such file%s%s", path,
 					is_cfg ? "" : " (looked for ",
 					is_cfg ? "" : (cfg + ")").c_str());
 				goto fail;
 			}
 			if (!file_exists(weights)) {
-				set_err(err, errlen,
+				fl__vision_err(err, errlen,
 					"%s: weights %s not found (a Darknet "
 					"cfg needs its .weights beside it)",
 					path, weights.c_str());
@@ -463,26 +451,26 @@ fl_detector *fl_detector_create(const char *path, double conf, char *err,
 			d->net = cv::dnn::readNetFromDarknet(cfg, weights);
 		} else if (ends_with_ci(p, ".onnx")) {
 			if (!file_exists(p)) {
-				set_err(err, errlen, "%s: no such file", path);
+				fl__vision_err(err, errlen, "%s: no such file", path);
 				goto fail;
 			}
 			d->input = cv::Size(640, 640);
 			d->net = cv::dnn::readNetFromONNX(p);
 		} else {
-			set_err(err, errlen,
+			fl__vision_err(err, errlen,
 				"%s: unsupported model type (want .cfg, "
 				".weights or .onnx)",
 				path);
 			goto fail;
 		}
 		if (d->net.empty()) {
-			set_err(err, errlen, "%s: OpenCV loaded an empty network",
+			fl__vision_err(err, errlen, "%s: OpenCV loaded an empty network",
 				path);
 			goto fail;
 		}
 		if (d->input.width < 32 || d->input.height < 32 ||
 		    d->input.width > 4096 || d->input.height > 4096) {
-			set_err(err, errlen, "%s: bad input size %dx%d", path,
+			fl__vision_err(err, errlen, "%s: bad input size %dx%d", path,
 				d->input.width, d->input.height);
 			goto fail;
 		}
@@ -497,7 +485,7 @@ fl_detector *fl_detector_create(const char *path, double conf, char *err,
 			std::vector<fl_detection> res;
 			if (infer(d, gray, d->input, cv::Point(0, 0), res) <
 			    0) {
-				set_err(err, errlen,
+				fl__vision_err(err, errlen,
 					"%s: unsupported output layout (%s)",
 					path, fl_strerror(FL_EUNSUPPORTED));
 				goto fail;
@@ -507,18 +495,18 @@ fl_detector *fl_detector_create(const char *path, double conf, char *err,
 		       "loaded %s: input %dx%d, %zu output layer(s), conf %.2f",
 		       path, d->input.width, d->input.height,
 		       d->out_names.size(), conf);
-		set_err(err, errlen, "ok");
+		fl__vision_err(err, errlen, "ok");
 		return d;
 	} catch (const cv::Exception &e) {
 		/* e.what() is long and multi-line; err_msg is the reason. */
 		std::string msg = e.err;
 		std::replace(msg.begin(), msg.end(), '\n', ' ');
-		set_err(err, errlen, "%s: OpenCV cannot load the model: %s",
+		fl__vision_err(err, errlen, "%s: OpenCV cannot load the model: %s",
 			path, msg.c_str());
 	} catch (const std::bad_alloc &) {
-		set_err(err, errlen, "%s: out of memory", path);
+		fl__vision_err(err, errlen, "%s: out of memory", path);
 	} catch (...) {
-		set_err(err, errlen, "%s: unexpected error loading the model",
+		fl__vision_err(err, errlen, "%s: unexpected error loading the model",
 			path);
 	}
 fail:
@@ -591,14 +579,14 @@ fl_people *fl_people_create(char *err, size_t errlen)
 		p = new fl_people();
 		p->hog.setSVMDetector(
 			cv::HOGDescriptor::getDefaultPeopleDetector());
-		set_err(err, errlen, "ok");
+		fl__vision_err(err, errlen, "ok");
 		return p;
 	} catch (const std::bad_alloc &) {
-		set_err(err, errlen, "HOG people detector: out of memory");
+		fl__vision_err(err, errlen, "HOG people detector: out of memory");
 	} catch (const cv::Exception &e) {
-		set_err(err, errlen, "HOG people detector: %s", e.err.c_str());
+		fl__vision_err(err, errlen, "HOG people detector: %s", e.err.c_str());
 	} catch (...) {
-		set_err(err, errlen, "HOG people detector: unexpected error");
+		fl__vision_err(err, errlen, "HOG people detector: unexpected error");
 	}
 	delete p;
 	return nullptr;

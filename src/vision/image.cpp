@@ -14,6 +14,7 @@
  *
  * Exceptions never leave: every entry point catches everything.
  */
+#include "internal.h"
 #include "vision.h"
 
 extern "C" {
@@ -40,18 +41,6 @@ namespace {
  * caller's malloc against a hostile header. */
 constexpr long long kMaxPixels = 1LL << 28;
 
-void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Lower-cased extension after the last '.', or "" if none. */
 std::string extension(const char *path)
@@ -74,20 +63,20 @@ int read_image(const char *path, int flags, cv::Mat *img, char *err,
 	struct stat st;
 
 	if (!path || !*path) {
-		set_err(err, errlen, "(null): no image path");
+		fl__vision_err(err, errlen, "(null): no image path");
 		return FL_EINVAL;
 	}
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: no such file", path);
+		fl__vision_err(err, errlen, "%s: no such file", path);
 		return FL_ENOENT;
 	}
 	*img = cv::imread(path, flags);
 	if (img->empty()) {
-		set_err(err, errlen, "%s: not a readable image", path);
+		fl__vision_err(err, errlen, "%s: not a readable image", path);
 		return FL_EFORMAT;
 	}
 	if ((long long)img->cols * img->rows > kMaxPixels) {
-		set_err(err, errlen, "%s: image too large (%dx%d)", path,
+		fl__vision_err(err, errlen, "%s: image too large (%dx%d)", path,
 			img->cols, img->rows);
 		return FL_EFORMAT;
 	}
@@ -105,7 +94,7 @@ int fl_image_load_gray(const char *path, int w, int h, uint8_t *dst,
 		int rc;
 
 		if (dst && (w <= 0 || h <= 0)) {
-			set_err(err, errlen, "%s: bad target size %dx%d",
+			fl__vision_err(err, errlen, "%s: bad target size %dx%d",
 				path ? path : "(null)", w, h);
 			return FL_EINVAL;
 		}
@@ -127,19 +116,19 @@ int fl_image_load_gray(const char *path, int w, int h, uint8_t *dst,
 		 * match; check, since a reallocation would silently leave
 		 * dst unwritten */
 		if (out.data != dst) {
-			set_err(err, errlen, "%s: internal resize error", path);
+			fl__vision_err(err, errlen, "%s: internal resize error", path);
 			return FL_EIO;
 		}
 		return 0;
 	} catch (const std::bad_alloc &) {
-		set_err(err, errlen, "%s: out of memory", path ? path : "(null)");
+		fl__vision_err(err, errlen, "%s: out of memory", path ? path : "(null)");
 		return FL_ENOMEM;
 	} catch (const cv::Exception &e) {
-		set_err(err, errlen, "%s: %s", path ? path : "(null)",
+		fl__vision_err(err, errlen, "%s: %s", path ? path : "(null)",
 			e.err.c_str());
 		return FL_EFORMAT;
 	} catch (...) {
-		set_err(err, errlen, "%s: unexpected error", path ? path : "(null)");
+		fl__vision_err(err, errlen, "%s: unexpected error", path ? path : "(null)");
 		return FL_EIO;
 	}
 }
@@ -149,7 +138,7 @@ int fl_image_load_bgr(const char *path, uint8_t **bgr, int *w, int *h,
 		      char *err, size_t errlen)
 {
 	if (!bgr || !w || !h) {
-		set_err(err, errlen, "%s: NULL output pointer",
+		fl__vision_err(err, errlen, "%s: NULL output pointer",
 			path ? path : "(null)");
 		return FL_EINVAL;
 	}
@@ -162,7 +151,7 @@ int fl_image_load_bgr(const char *path, uint8_t **bgr, int *w, int *h,
 		size_t row = (size_t)img.cols * 3;
 		uint8_t *buf = (uint8_t *)malloc(row * img.rows);
 		if (!buf) {
-			set_err(err, errlen, "%s: out of memory", path);
+			fl__vision_err(err, errlen, "%s: out of memory", path);
 			return FL_ENOMEM;
 		}
 		for (int y = 0; y < img.rows; y++)
@@ -172,14 +161,14 @@ int fl_image_load_bgr(const char *path, uint8_t **bgr, int *w, int *h,
 		*h = img.rows;
 		return 0;
 	} catch (const std::bad_alloc &) {
-		set_err(err, errlen, "%s: out of memory", path ? path : "(null)");
+		fl__vision_err(err, errlen, "%s: out of memory", path ? path : "(null)");
 		return FL_ENOMEM;
 	} catch (const cv::Exception &e) {
-		set_err(err, errlen, "%s: %s", path ? path : "(null)",
+		fl__vision_err(err, errlen, "%s: %s", path ? path : "(null)",
 			e.err.c_str());
 		return FL_EFORMAT;
 	} catch (...) {
-		set_err(err, errlen, "%s: unexpected error", path ? path : "(null)");
+		fl__vision_err(err, errlen, "%s: unexpected error", path ? path : "(null)");
 		return FL_EIO;
 	}
 }
@@ -191,7 +180,7 @@ int fl_image_write_bgr(const char *path, const uint8_t *bgr, int w, int h,
 {
 	if (!path || !*path || !bgr || w <= 0 || h <= 0 ||
 	    (long long)w * h > kMaxPixels) {
-		set_err(err, errlen, "%s: bad arguments to image write",
+		fl__vision_err(err, errlen, "%s: bad arguments to image write",
 			path ? path : "(null)");
 		return FL_EINVAL;
 	}
@@ -201,7 +190,7 @@ int fl_image_write_bgr(const char *path, const uint8_t *bgr, int w, int h,
 		if (ext == "jpg" || ext == "jpeg") {
 			params = {cv::IMWRITE_JPEG_QUALITY, 90};
 		} else if (ext != "png") {
-			set_err(err, errlen,
+			fl__vision_err(err, errlen,
 				"%s: unsupported image type '.%s' (want .png, "
 				".jpg or .jpeg)",
 				path, ext.c_str());
@@ -210,19 +199,19 @@ int fl_image_write_bgr(const char *path, const uint8_t *bgr, int w, int h,
 		cv::Mat img(h, w, CV_8UC3, const_cast<uint8_t *>(bgr),
 			    (size_t)w * 3);
 		if (!cv::imwrite(path, img, params)) {
-			set_err(err, errlen, "%s: cannot write image", path);
+			fl__vision_err(err, errlen, "%s: cannot write image", path);
 			return FL_EIO;
 		}
 		return 0;
 	} catch (const std::bad_alloc &) {
-		set_err(err, errlen, "%s: out of memory", path);
+		fl__vision_err(err, errlen, "%s: out of memory", path);
 		return FL_ENOMEM;
 	} catch (const cv::Exception &e) {
-		set_err(err, errlen, "%s: cannot write image: %s", path,
+		fl__vision_err(err, errlen, "%s: cannot write image: %s", path,
 			e.err.c_str());
 		return FL_EIO;
 	} catch (...) {
-		set_err(err, errlen, "%s: cannot write image", path);
+		fl__vision_err(err, errlen, "%s: cannot write image", path);
 		return FL_EIO;
 	}
 }
@@ -248,4 +237,16 @@ int fl_resize_gray(const uint8_t *src, int sw, int sh, int sstride,
 	} catch (...) {
 		return FL_EIO;
 	}
+}
+
+/* Shared with detect.cpp (internal.h). */
+void fl__vision_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }
