@@ -83,6 +83,28 @@ int read_image(const char *path, int flags, cv::Mat *img, char *err,
 	return 0;
 }
 
+/*
+ * The exception in flight while reading path, as an fl error with a reason:
+ * called from a catch (...) so no exception leaves the C API.
+ */
+int read_failed(const char *path, char *err, size_t errlen)
+{
+	const char *p = path ? path : "(null)";
+
+	try {
+		throw;
+	} catch (const std::bad_alloc &) {
+		fl__vision_err(err, errlen, "%s: out of memory", p);
+		return FL_ENOMEM;
+	} catch (const cv::Exception &e) {
+		fl__vision_err(err, errlen, "%s: %s", p, e.err.c_str());
+		return FL_EFORMAT;
+	} catch (...) {
+		fl__vision_err(err, errlen, "%s: unexpected error", p);
+		return FL_EIO;
+	}
+}
+
 }  // namespace
 
 /* Decode as gray, then INTER_AREA straight into the caller's buffer. */
@@ -120,16 +142,8 @@ int fl_image_load_gray(const char *path, int w, int h, uint8_t *dst,
 			return FL_EIO;
 		}
 		return 0;
-	} catch (const std::bad_alloc &) {
-		fl__vision_err(err, errlen, "%s: out of memory", path ? path : "(null)");
-		return FL_ENOMEM;
-	} catch (const cv::Exception &e) {
-		fl__vision_err(err, errlen, "%s: %s", path ? path : "(null)",
-			e.err.c_str());
-		return FL_EFORMAT;
 	} catch (...) {
-		fl__vision_err(err, errlen, "%s: unexpected error", path ? path : "(null)");
-		return FL_EIO;
+		return read_failed(path, err, errlen);
 	}
 }
 
@@ -160,16 +174,8 @@ int fl_image_load_bgr(const char *path, uint8_t **bgr, int *w, int *h,
 		*w = img.cols;
 		*h = img.rows;
 		return 0;
-	} catch (const std::bad_alloc &) {
-		fl__vision_err(err, errlen, "%s: out of memory", path ? path : "(null)");
-		return FL_ENOMEM;
-	} catch (const cv::Exception &e) {
-		fl__vision_err(err, errlen, "%s: %s", path ? path : "(null)",
-			e.err.c_str());
-		return FL_EFORMAT;
 	} catch (...) {
-		fl__vision_err(err, errlen, "%s: unexpected error", path ? path : "(null)");
-		return FL_EIO;
+		return read_failed(path, err, errlen);
 	}
 }
 

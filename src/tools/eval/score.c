@@ -517,16 +517,6 @@ void eval_events_free(eval_events *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static char *dup_str(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = malloc(n);
-
-	if (p)
-		memcpy(p, s, n);
-	return p;
-}
-
 int eval_events_push(eval_events *e, enum eval_event_type type,
 		     const char *lane, const char *incident_id, double t,
 		     int line)
@@ -546,8 +536,8 @@ int eval_events_push(eval_events *e, enum eval_event_type type,
 	ev->type = type;
 	ev->t = t;
 	ev->line = line;
-	ev->lane = dup_str(lane);
-	ev->incident_id = dup_str(incident_id ? incident_id : "");
+	ev->lane = strdup(lane);
+	ev->incident_id = strdup(incident_id ? incident_id : "");
 	if (!ev->lane || !ev->incident_id) {
 		free(ev->lane);
 		free(ev->incident_id);

@@ -49,16 +49,6 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static char *truth_strdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = malloc(n);
-
-	if (p)
-		memcpy(p, s, n);
-	return p;
-}
-
 /* A finite number member, or NULL-member -> -1, wrong type -> -2. */
 static int get_num(const json_t *obj, const char *key, double *out)
 {
@@ -94,7 +84,7 @@ static int parse_zone(const json_t *jz, size_t i, const char *file,
 		return fail(err, errlen, FL_EFORMAT,
 			    "%s: zones[%zu].name: missing or not a non-empty string",
 			    file, i);
-	z->name = truth_strdup(json_string_value(name));
+	z->name = strdup(json_string_value(name));
 	if (!z->name)
 		return fail(err, errlen, FL_ENOMEM, "%s: out of memory", file);
 	if (purpose) {
@@ -201,14 +191,14 @@ static int truth_from_json(const json_t *root, const char *file,
 	if (clip && !json_is_string(clip))
 		return fail(err, errlen, FL_EFORMAT, "%s: clip: not a string",
 			    file);
-	out->clip = truth_strdup(clip ? json_string_value(clip) :
+	out->clip = strdup(clip ? json_string_value(clip) :
 				 base_name(file));
 	media = json_object_get(root, "media");
 	if (media && !json_is_string(media))
 		return fail(err, errlen, FL_EFORMAT, "%s: media: not a string",
 			    file);
 	if (media)
-		out->media = truth_strdup(json_string_value(media));
+		out->media = strdup(json_string_value(media));
 	if (!out->clip || (media && !out->media))
 		return fail(err, errlen, FL_ENOMEM, "%s: out of memory", file);
 
