@@ -158,6 +158,122 @@ int fl_image_write_bgr(const char *path, const uint8_t *bgr, int w, int h,
 int fl_resize_gray(const uint8_t *src, int sw, int sh, int sstride,
 		   uint8_t *dst, int dw, int dh);
 
+/* ---- evidence images (SPEC 4: overlay, close-up, composite, plates) ---- */
+/*
+ * The pixels of an evidence bundle: every image carries a text banner
+ * (date and time, site, lane, device, incident, anti-forgery code), the
+ * object gets a close-up with its plate boxed when one is found, and the
+ * scene images and close-up are joined in one composite a reviewer reads at
+ * a glance. Implemented in evidence.cpp, overlay.cpp and plate.cpp. Every
+ * entry point catches every C++ exception and returns a negative fl_errno
+ * (FL_EINVAL, FL_ENOMEM, FL_EIO, FL_EUNSUPPORTED) with a reason in err (err
+ * may be NULL/0). The free functions are thread-safe.
+ */
+
+/* A packed BGR24 image (stride w*3) owned by whoever received it. bgr is
+ * malloc'd; release it with fl_image_free(). */
+typedef struct fl_image {
+	uint8_t *bgr;
+	int w, h;
+} fl_image;
+
+/* Free img->bgr and set it NULL (w, h to 0). Does not free img itself.
+ * NULL img or NULL img->bgr are no-ops. */
+void fl_image_free(fl_image *img);
+
+/* JPEG-encode a packed BGR24 buffer (w x h, stride w*3, borrowed) at quality
+ * 1..100. On success *out is a malloc'd buffer of *len bytes that the caller
+ * frees with free(); on error *out is NULL and *len 0. Returns 0, FL_EINVAL
+ * (bad arguments, quality out of range) or FL_EIO / FL_ENOMEM. */
+int fl_jpeg_encode(const uint8_t *bgr, int w, int h, int quality,
+		   uint8_t **out, size_t *len, char *err, size_t errlen);
+
+/* ---- text overlay ---- */
+
+typedef struct fl_overlay fl_overlay;
+
+/* Default font: the Debian CJK font (package fonts-noto-cjk), so Chinese
+ * site and lane names render as glyphs rather than '?'. */
+#define FL_OVERLAY_DEFAULT_FONT \
+	"/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+
+/* Load a TrueType/OpenType font (cv::freetype) for fl_overlay_draw().
+ * font_path NULL = FL_OVERLAY_DEFAULT_FONT; borrowed for the call. A missing
+ * or unreadable font fails here (NULL, reason naming the path in err), never
+ * later with a silent fallback. Returns an object freed with
+ * fl_overlay_destroy(). Not thread-safe: use one per thread. */
+fl_overlay *fl_overlay_create(const char *font_path, char *err,
+			      size_t errlen);
+
+/* Free an overlay. NULL is a no-op. */
+void fl_overlay_destroy(fl_overlay *o);
+
+/* Draw nlines lines of UTF-8 text (borrowed; a NULL line is drawn empty) in
+ * place on the packed BGR24 image (w x h, stride w*3): a banner across the
+ * top, white text on a dark band blended at 65% over the picture. Text
+ * height is max(14, min(w, h) / 28) px (about 26 px at 1280x720, 38 px at
+ * 1920x1080, 17 px on a 480 px close-up); the band is
+ * nlines * 1.5 * text height + a margin tall (fl_overlay_banner_height), and
+ * no pixel below it is touched. A line too wide for the image is clipped at
+ * the right edge. Returns 0, FL_EINVAL (bad arguments, nlines < 0 or > 16, or
+ * a banner taller than the image) or FL_EIO. */
+int fl_overlay_draw(fl_overlay *o, uint8_t *bgr, int w, int h,
+		    const char *const *lines, int nlines, char *err,
+		    size_t errlen);
+
+/* Height in pixels of the banner fl_overlay_draw() paints for nlines lines
+ * on a w x h image (0 when nlines <= 0). Pure. */
+int fl_overlay_banner_height(int w, int h, int nlines);
+
+/* ---- licence plates ---- */
+
+/* A candidate plate: box in image pixels, score in [0,1] (higher = more
+ * plate-like; comparable between calls, not a probability). */
+typedef struct fl_plate {
+	double x, y, w, h, score;
+} fl_plate;
+
+/* Find licence-plate candidates in a packed BGR24 image (w x h, borrowed)
+ * inside roi (x, y, w, h in image pixels, clipped to the image; NULL = the
+ * whole image). The method is our own (no openalpr cascades): dense vertical
+ * character edges closed into blobs, plate-shaped boxes (aspect 1.5..7)
+ * scored by edge density, contrast and stroke count; see plate.cpp and
+ * docs/plates.md for how well it does. Up to max boxes, best first, are
+ * written to out (caller-allocated, max entries). Returns the number written
+ * (0 = none found), or FL_EINVAL (bad arguments, empty roi) / FL_ENOMEM /
+ * FL_EIO. Large rois are analysed downscaled (longer side <= 1280 px). */
+int fl_plate_find(const uint8_t *bgr, int w, int h, const double *roi,
+		  fl_plate *out, int max);
+
+/* ---- close-up and composite ---- */
+
+/* A close-up of an object in a packed BGR24 image (w x h, borrowed): box
+ * (x, y, w, h in image pixels) grown by 15% of its size on each side,
+ * clipped to the image, cropped, and scaled so its longer side is at most
+ * max_side (> 0), or upscaled to 480 px on the longer side (but never past
+ * max_side) when it is smaller, so a small object stays legible. plate
+ * (may be NULL): box in the same image pixels; a 2..4 px rectangle is drawn
+ * round it in the close-up. out gets a new image (release with
+ * fl_image_free); on error out->bgr is NULL. Returns 0, FL_EINVAL (bad
+ * arguments, box outside the image) or FL_ENOMEM / FL_EIO. */
+int fl_evidence_closeup(const uint8_t *bgr, int w, int h,
+			const double box[4], const fl_plate *plate,
+			int max_side, fl_image *out, char *err,
+			size_t errlen);
+
+/* Composite of n scene images (1..4, any sizes, borrowed) and one close-up
+ * (borrowed) in one image. Scenes are scaled to a common height H (the
+ * smallest scene height, capped at 1080) and laid in a row (n <= 2) or a
+ * 2x2 grid (n = 3, 4; the empty cell stays black); the close-up is scaled to
+ * the height of that block (never upscaled more than 2x; it is centred
+ * vertically) and placed to the right, with a 8 px dark gap between tiles.
+ * If the result is wider than max_w (>= 320; 0 = 3840) the whole is scaled
+ * down to max_w. out gets a new image (fl_image_free). Returns 0, FL_EINVAL
+ * or FL_ENOMEM / FL_EIO. */
+int fl_evidence_composite(const fl_image *scenes, int n,
+			  const fl_image *closeup, int max_w, fl_image *out,
+			  char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif
