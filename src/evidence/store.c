@@ -1,0 +1,683 @@
+/*
+ * store.c - the local evidence store and the file-system primitives under it.
+ *
+ * A note on crashes and full disks. A device is switched off without warning
+ * and its SD card fills up; neither may leave something that looks like
+ * evidence but is not. So every file is written the one safe way
+ * (fl_write_atomic: a temporary name, fsync, rename, fsync of the directory),
+ * a bundle is assembled in dir/.partial/<id>/ and becomes visible only by one
+ * rename when it is complete and signed, and the .partial area is emptied at
+ * open. A bundle is in one of three states, told apart by the file system
+ * alone: partial (under .partial), sealed (dir/<id>/ with manifest.sig), and
+ * delivered (plus a .delivered marker the hub's acknowledgement writes).
+ *
+ * A note on retention. Evidence the hub does not have yet is never deleted
+ * to make room: an undelivered bundle is the only copy. Retention removes
+ * delivered bundles past max_age_s, then the oldest delivered ones while the
+ * store is over max_bytes. When undelivered bundles alone fill the budget the
+ * store says so (a warning, and FL_EFULL for the next bundle) instead of
+ * choosing which evidence to lose. The age of a bundle is the modification
+ * time of its manifest.sig, which the seal writes last.
+ *
+ * Errors: ENOSPC and EDQUOT become FL_EFULL (the caller may prune and retry
+ * or raise an alarm), everything else FL_EIO; the message names the path and
+ * the system's reason.
+ */
+#include "store.h"
+
+#include "fl.h"
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+struct fl_store {
+	char *dir;
+	fl_store_opts o;
+};
+
+/* ---- file-system helpers (internal.h) ------------------------------------ */
+
+int fl__errno_fail(int e, const char *what, const char *path, char *err,
+		   size_t errlen)
+{
+	snprintf(err, errlen, "%s %s: %s", what, path, strerror(e));
+	return e == ENOSPC || e == EDQUOT ? FL_EFULL : FL_EIO;
+}
+
+int fl__fsync_dir(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return fl__errno_fail(errno, "cannot open directory", path,
+				      err, errlen);
+	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+		rc = fl__errno_fail(errno, "cannot sync directory", path, err,
+				    errlen);
+	close(fd);
+	return rc;
+}
+
+int fl__mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	char buf[FL__PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf)) {
+		snprintf(err, errlen, "%s: bad directory path", path);
+		return FL_EINVAL;
+	}
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		struct stat st;
+
+		*p = '\0';
+		if (mkdir(buf, mode) != 0 && errno != EEXIST)
+			return fl__errno_fail(errno, "cannot create directory",
+					      buf, err, errlen);
+		if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s: not a directory", buf);
+			return FL_EIO;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	return 0;
+}
+
+static int rm_rf_at(int at, const char *name)
+{
+	struct stat st;
+	int fd, rc = 0;
+	DIR *d;
+	struct dirent *e;
+
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : FL_EIO;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(at, name, 0) == 0 || errno == ENOENT ?
+			       0 : FL_EIO;
+	fd = openat(at, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return FL_EIO;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return FL_EIO;
+	}
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (rm_rf_at(dirfd(d), e->d_name) != 0)
+			rc = FL_EIO;
+	}
+	closedir(d);
+	if (unlinkat(at, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+		rc = FL_EIO;
+	return rc;
+}
+
+int fl__rm_rf(const char *path)
+{
+	return rm_rf_at(AT_FDCWD, path);
+}
+
+int fl__plain_name(const char *name)
+{
+	size_t n;
+
+	if (!name || !*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return 0;
+	n = strlen(name);
+	if (n > 255)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (name[i] == '/' || (unsigned char)name[i] < 0x20 ||
+		    name[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+int fl__sha256_file(const char *path, int do_sync, char hex[65],
+		    long long *size, char *err, size_t errlen)
+{
+	crypto_hash_sha256_state st;
+	unsigned char buf[65536], h[crypto_hash_sha256_BYTES];
+	struct stat sb;
+	long long total = 0;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? FL_ENOENT : FL_EIO;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		rc = FL_EFORMAT;
+		goto out;
+	}
+	if (do_sync && fsync(fd) != 0) {
+		rc = fl__errno_fail(errno, "cannot sync", path, err, errlen);
+		goto out;
+	}
+	crypto_hash_sha256_init(&st);
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = fl__errno_fail(errno, "cannot read", path, err,
+					    errlen);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
+		total += n;
+	}
+	crypto_hash_sha256_final(&st, h);
+	fl__hex(h, sizeof(h), hex);
+	if (size)
+		*size = total;
+out:
+	close(fd);
+	return rc;
+}
+
+int fl__read_file(const char *path, size_t max, char **out, size_t *len,
+		  char *err, size_t errlen)
+{
+	struct stat sb;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s", strerror(e));
+		return e == ENOENT ? FL_ENOENT : FL_EIO;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
+		rc = FL_EFORMAT;
+		goto out;
+	}
+	if ((unsigned long long)sb.st_size > max) {
+		snprintf(err, errlen, "larger than %zu bytes", max);
+		rc = FL_ERANGE;
+		goto out;
+	}
+	buf = malloc((size_t)sb.st_size + 1);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		rc = FL_ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)sb.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "%s",
+				 n < 0 ? strerror(errno) : "short read");
+			rc = FL_EIO;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* ---- the atomic write -------------------------------------------------------- */
+
+int fl_write_atomic(const char *path, const void *data, size_t len, int mode,
+		    char *err, size_t errlen)
+{
+	char tmp[FL__PATH_MAX], dir[FL__PATH_MAX];
+	const char *p = data;
+	char *slash;
+	size_t done = 0;
+	int fd, rc;
+
+	if (!path || (!data && len) ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%s: bad path", path ? path : "(null)");
+		return FL_EINVAL;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  mode);
+	if (fd < 0)
+		return fl__errno_fail(errno, "cannot create", tmp, err, errlen);
+	/* Exactly mode, whatever the umask: a key must not end up 0644 and
+	 * evidence must stay readable by the uploader. */
+	if (fchmod(fd, (mode_t)mode) != 0) {
+		rc = fl__errno_fail(errno, "cannot chmod", tmp, err, errlen);
+		goto fail;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = fl__errno_fail(errno, "cannot write", path, err,
+					    errlen);
+			goto fail;
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		rc = fl__errno_fail(errno, "cannot sync", path, err, errlen);
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = fl__errno_fail(errno, "cannot close", path, err, errlen);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		rc = fl__errno_fail(errno, "cannot rename into", path, err,
+				    errlen);
+		goto fail;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	/* The file is in place; a failed directory sync is still reported, as
+	 * the rename may not survive a power cut. */
+	return fl__fsync_dir(dir, err, errlen);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return rc;
+}
+
+/* ---- the store ------------------------------------------------------------------ */
+
+static int join(char *out, size_t outlen, const char *a, const char *b,
+		const char *c)
+{
+	int n = snprintf(out, outlen, "%s/%s%s%s", a, b, c ? "/" : "",
+			 c ? c : "");
+
+	return n < 0 || (size_t)n >= outlen ? FL_EINVAL : 0;
+}
+
+/* Remove stray temporary files a crash left inside sealed bundles (an
+ * interrupted .delivered marker); anything else is left for the verifier. */
+static void sweep_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char path[FL__PATH_MAX];
+
+		if (e->d_name[0] == '.' || !fl__plain_name(e->d_name))
+			continue;
+		if (join(path, sizeof(path), dir, e->d_name,
+			 FL_DELIVERED_MARKER ".tmp") == 0)
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+fl_store *fl_store_open(const char *dir, const fl_store_opts *opts, char *err,
+			size_t errlen)
+{
+	char partial[FL__PATH_MAX];
+	fl_store *s = NULL;
+	int rc;
+
+	if (!dir || !*dir || strlen(dir) > FL__PATH_MAX - 512) {
+		snprintf(err, errlen, "evidence store: bad directory");
+		return NULL;
+	}
+	if (fl__sodium_ready() != 0) {
+		snprintf(err, errlen, "evidence store: libsodium failed");
+		return NULL;
+	}
+	rc = fl__mkdir_p(dir, 0750, err, errlen);
+	if (rc)
+		return NULL;
+	join(partial, sizeof(partial), dir, ".partial", NULL);
+	/* Whatever is in .partial was being written when we stopped. */
+	if (fl__rm_rf(partial) != 0) {
+		snprintf(err, errlen, "cannot clear %s: %s", partial,
+			 strerror(errno));
+		return NULL;
+	}
+	if (mkdir(partial, 0750) != 0) {
+		fl__errno_fail(errno, "cannot create directory", partial, err,
+			       errlen);
+		return NULL;
+	}
+	if (access(dir, W_OK) != 0) {
+		fl__errno_fail(errno, "cannot write", dir, err, errlen);
+		return NULL;
+	}
+	sweep_tmp(dir);
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->dir = strdup(dir))) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (opts)
+		s->o = *opts;
+	if (s->o.min_free_bytes <= 0)
+		s->o.min_free_bytes = FL_STORE_MIN_FREE_DEFAULT;
+	return s;
+}
+
+void fl_store_close(fl_store *s)
+{
+	if (!s)
+		return;
+	free(s->dir);
+	free(s);
+}
+
+const char *fl_store_dir(const fl_store *s)
+{
+	return s->dir;
+}
+
+static int valid_id(const char *id)
+{
+	return fl__plain_name(id) && id[0] != '.';
+}
+
+int fl_store_is_delivered(const fl_store *s, const char *incident_id)
+{
+	char path[FL__PATH_MAX];
+	struct stat st;
+
+	if (!valid_id(incident_id) ||
+	    join(path, sizeof(path), s->dir, incident_id, "manifest.sig") ||
+	    stat(path, &st) != 0)
+		return FL_ENOENT;
+	join(path, sizeof(path), s->dir, incident_id, FL_DELIVERED_MARKER);
+	return stat(path, &st) == 0;
+}
+
+int fl_store_mark_delivered(fl_store *s, const char *incident_id, char *err,
+			    size_t errlen)
+{
+	char path[FL__PATH_MAX], body[64];
+	int n;
+
+	if (!s || !valid_id(incident_id)) {
+		snprintf(err, errlen, "mark delivered: bad incident id");
+		return FL_EINVAL;
+	}
+	if (fl_store_is_delivered(s, incident_id) < 0) {
+		snprintf(err, errlen, "%s/%s: no sealed bundle", s->dir,
+			 incident_id);
+		return FL_ENOENT;
+	}
+	join(path, sizeof(path), s->dir, incident_id, FL_DELIVERED_MARKER);
+	n = snprintf(body, sizeof(body), "%.3f\n", (double)time(NULL));
+	return fl_write_atomic(path, body, (size_t)n, 0640, err, errlen);
+}
+
+struct bundle_ent {
+	char *id;
+	double bytes;
+	double mtime; /* manifest.sig */
+	int delivered;
+};
+
+static int ent_older(const void *a, const void *b)
+{
+	const struct bundle_ent *x = a, *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static double dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	double total = 0;
+
+	while (d && (e = readdir(d))) {
+		char path[FL__PATH_MAX];
+		struct stat st;
+
+		if (join(path, sizeof(path), dir, e->d_name, NULL) == 0 &&
+		    lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			total += (double)st.st_size;
+	}
+	if (d)
+		closedir(d);
+	return total;
+}
+
+static void free_ents(struct bundle_ent *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].id);
+	free(v);
+}
+
+/* The sealed bundles of s, oldest first; *pv owned by the caller. */
+static int list_bundles(const fl_store *s, struct bundle_ent **pv, size_t *pn,
+			char *err, size_t errlen)
+{
+	struct bundle_ent *v = NULL;
+	size_t n = 0, cap = 0;
+	DIR *d = opendir(s->dir);
+	struct dirent *e;
+
+	*pv = NULL;
+	*pn = 0;
+	if (!d)
+		return fl__errno_fail(errno, "cannot list", s->dir, err,
+				      errlen);
+	while ((e = readdir(d))) {
+		char path[FL__PATH_MAX];
+		struct stat st;
+
+		if (!valid_id(e->d_name) ||
+		    join(path, sizeof(path), s->dir, e->d_name,
+			 "manifest.sig") ||
+		    stat(path, &st) != 0)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			struct bundle_ent *nv =
+				realloc(v, ncap * sizeof(*v));
+
+			if (!nv)
+				goto nomem;
+			v = nv;
+			cap = ncap;
+		}
+		v[n].id = strdup(e->d_name);
+		if (!v[n].id)
+			goto nomem;
+		v[n].mtime = (double)st.st_mtim.tv_sec +
+			     (double)st.st_mtim.tv_nsec * 1e-9;
+		join(path, sizeof(path), s->dir, e->d_name, NULL);
+		v[n].bytes = dir_bytes(path);
+		v[n].delivered = fl_store_is_delivered(s, e->d_name) == 1;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), ent_older);
+	*pv = v;
+	*pn = n;
+	return 0;
+nomem:
+	closedir(d);
+	free_ents(v, n);
+	snprintf(err, errlen, "out of memory");
+	return FL_ENOMEM;
+}
+
+int fl_store_usage(const fl_store *s, double *total, double *undelivered,
+		   char *err, size_t errlen)
+{
+	struct bundle_ent *v;
+	size_t n;
+	double t = 0, u = 0;
+	int rc = list_bundles(s, &v, &n, err, errlen);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		t += v[i].bytes;
+		if (!v[i].delivered)
+			u += v[i].bytes;
+	}
+	free_ents(v, n);
+	if (total)
+		*total = t;
+	if (undelivered)
+		*undelivered = u;
+	return 0;
+}
+
+/* Take bundle id out of sight (rename into .partial) and delete it. */
+static int remove_bundle(fl_store *s, const char *id, char *err,
+			 size_t errlen)
+{
+	char from[FL__PATH_MAX], to[FL__PATH_MAX], name[300];
+
+	snprintf(name, sizeof(name), "%s.removing", id);
+	if (join(from, sizeof(from), s->dir, id, NULL) ||
+	    join(to, sizeof(to), s->dir, ".partial", name))
+		return FL_EINVAL;
+	fl__rm_rf(to);
+	if (rename(from, to) != 0)
+		return fl__errno_fail(errno, "cannot remove", from, err,
+				      errlen);
+	if (fl__rm_rf(to) != 0)
+		fl_log(FL_LOG_WARN, FL__TAG,
+		       "%s: removed from the store but not all deleted", to);
+	fl_log(FL_LOG_INFO, FL__TAG, "retention removed delivered bundle %s",
+	       id);
+	return 0;
+}
+
+int fl_store_prune(fl_store *s, double now, char *err, size_t errlen)
+{
+	struct bundle_ent *v;
+	size_t n;
+	double total = 0, undelivered = 0;
+	int removed = 0, rc;
+
+	if (!s) {
+		snprintf(err, errlen, "prune: no store");
+		return FL_EINVAL;
+	}
+	rc = list_bundles(s, &v, &n, err, errlen);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		total += v[i].bytes;
+		if (!v[i].delivered)
+			undelivered += v[i].bytes;
+	}
+	/* Age first, oldest first; then budget, still oldest first. */
+	for (size_t i = 0; i < n; i++) {
+		int old = s->o.max_age_s > 0 &&
+			  now - v[i].mtime > s->o.max_age_s;
+		int over = s->o.max_bytes > 0 && total > s->o.max_bytes;
+
+		if (!v[i].delivered || !(old || over))
+			continue;
+		rc = remove_bundle(s, v[i].id, err, errlen);
+		if (rc)
+			goto out;
+		total -= v[i].bytes;
+		removed++;
+	}
+	if (s->o.max_bytes > 0 && total > s->o.max_bytes)
+		fl_log(FL_LOG_WARN, FL__TAG,
+		       "%s: %.0f bytes of undelivered evidence exceed the "
+		       "budget of %.0f bytes; kept (never deleted before "
+		       "delivery)",
+		       s->dir, undelivered, s->o.max_bytes);
+	rc = removed;
+out:
+	free_ents(v, n);
+	return rc;
+}
+
+int fl__store_room(fl_store *s, char *err, size_t errlen)
+{
+	struct statvfs vfs;
+	double free_b, undelivered = 0;
+	int rc;
+
+	if (statvfs(s->dir, &vfs) != 0)
+		return fl__errno_fail(errno, "cannot stat file system of",
+				      s->dir, err, errlen);
+	if (vfs.f_flag & ST_RDONLY) {
+		snprintf(err, errlen, "%s: read-only file system", s->dir);
+		return FL_EIO;
+	}
+	free_b = (double)vfs.f_bavail * (double)vfs.f_frsize;
+	if (free_b < s->o.min_free_bytes) {
+		snprintf(err, errlen,
+			 "%s: %.0f bytes free, below the minimum of %.0f",
+			 s->dir, free_b, s->o.min_free_bytes);
+		return FL_EFULL;
+	}
+	if (s->o.max_bytes > 0) {
+		rc = fl_store_usage(s, NULL, &undelivered, err, errlen);
+		if (rc)
+			return rc;
+		if (undelivered >= s->o.max_bytes) {
+			snprintf(err, errlen,
+				 "%s: undelivered evidence (%.0f bytes) fills "
+				 "the budget of %.0f bytes",
+				 s->dir, undelivered, s->o.max_bytes);
+			return FL_EFULL;
+		}
+	}
+	return 0;
+}
