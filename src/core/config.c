@@ -23,7 +23,8 @@
  * booleans; non-finite numbers are refused. Nothing is clamped: a value out
  * of range is an error naming the range.
  *
- * Paths (detect.model, camera.source, camera.reference) that are relative
+ * Paths (detect.model, camera.source, camera.reference, device.key_file,
+ * evidence.dir, evidence.font) that are relative
  * resolve against the directory of the configuration file, so a config and
  * its clip can travel together; a source containing "://" is a URL and is
  * kept as written. This is string work only: core does no I/O.
@@ -720,12 +721,80 @@ static const struct setting device_keys[] = {
 	{ "site", T_TEXT, F_REQ, offsetof(fl_config, site), FL_NAME_MAX, 0, 0,
 	  NULL, 1, FL_NAME_MAX - 1, NULL, NULL,
 	  "site (community) name, UTF-8, may be Chinese" },
+	STR(fl_config, site_name, T_TEXT, 0, "",
+	    "site name printed on evidence images (UTF-8, e.g. "
+	    "\"城东小区 3 号楼\"); defaults to site"),
+	STR(fl_config, key_file, T_PATH, 0, "device.key",
+	    "the device's Ed25519 signing key (raw, mode 0600), created on "
+	    "first start; relative paths resolve against the config's "
+	    "directory"),
 };
+
+/* Defaults that depend on other keys or on where the file lives. */
+static int device_finish(struct ctx *c, void *obj, const fl_node *map)
+{
+	fl_config *cfg = obj;
+	char tmp[FL_PATH_MAX];
+
+	if (!cfg->site_name[0])
+		snprintf(cfg->site_name, sizeof(cfg->site_name), "%s",
+			 cfg->site);
+	/* The default key path is relative too: beside the config, like an
+	 * explicit relative key_file. Idempotent for absolute paths. */
+	if (cfg->key_file[0] && cfg->key_file[0] != '/') {
+		if (resolve_path(tmp, sizeof(tmp), cfg->key_file, c->file))
+			return fail(c, map->line,
+				    "key_file: path too long (max %zu bytes)",
+				    sizeof(tmp) - 1);
+		memcpy(cfg->key_file, tmp, sizeof(tmp));
+	}
+	return FL_OK;
+}
 
 /* device keys live directly in fl_config: the section's base is the root. */
 static const struct section device_section = {
 	"device", "Device (`device`)", "Who this capture device is.",
-	device_keys, FL_ARRAY_SIZE(device_keys), NO_OFF, NO_OFF, NULL
+	device_keys, FL_ARRAY_SIZE(device_keys), NO_OFF, NO_OFF, device_finish
+};
+
+static const struct setting evidence_keys[] = {
+	STR(fl_evidence_conf, dir, T_PATH, 0, "",
+	    "evidence store folder (one folder per alarmed incident); \"\" = "
+	    "no evidence unless --evidence-dir is given"),
+	NUM(fl_evidence_conf, pre_roll_s, T_NUM, 10, 0, 60,
+	    "the clip starts this long before the object came to rest (s)"),
+	NUM(fl_evidence_conf, post_roll_s, T_NUM, 10, 0, 300,
+	    "the clip ends this long after the alarm (s)"),
+	NUM(fl_evidence_conf, interval_s, T_NUM, 0, 0, 3600,
+	    "seconds between scene images after the alarm; 0 = auto "
+	    "(max(10, dwell_s) / 3, between 2 and 10 s)"),
+	NUM(fl_evidence_conf, max_images, T_INT, 6, 3, 30,
+	    "scene images per incident at most (at least 3 are taken)"),
+	NUM(fl_evidence_conf, jpeg_quality, T_INT, 90, 50, 100,
+	    "JPEG quality of the evidence images"),
+	NUM(fl_evidence_conf, closeup_max_px, T_INT, 960, 160, 4096,
+	    "longer side of the close-up at most (pixels)"),
+	NUM(fl_evidence_conf, preroll_mb, T_NUM, 32, 1, 1024,
+	    "compressed video kept per camera for the pre-roll, MiB at most"),
+	NUM(fl_evidence_conf, max_mb, T_NUM, 4096, 1, 1e7,
+	    "disk budget of the evidence store (MiB); only delivered bundles "
+	    "are ever pruned"),
+	NUM(fl_evidence_conf, max_age_days, T_NUM, 90, 0, 3650,
+	    "delivered bundles are removed after this many days; 0 = keep"),
+	NUM(fl_evidence_conf, min_free_mb, T_NUM, 256, 0, 1e7,
+	    "no new bundle is started when the disk has less free (MiB)"),
+	STR(fl_evidence_conf, font, T_PATH, 0,
+	    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+	    "overlay font, must have CJK glyphs (Debian fonts-noto-cjk)"),
+};
+
+static const struct section evidence_section = {
+	"evidence", "Evidence (`evidence`)",
+	"Evidence bundles of alarmed incidents: timed scene images, a "
+	"close-up, a composite and a clip, with a manifest signed by the "
+	"device key (`device.key_file`). Every key is optional; evidence is "
+	"off while `dir` is empty and no `--evidence-dir` is given.",
+	evidence_keys, FL_ARRAY_SIZE(evidence_keys), NO_OFF, NO_OFF, NULL
 };
 
 static const struct setting root_keys[] = {
@@ -733,6 +802,8 @@ static const struct setting root_keys[] = {
 	  NULL, "device identity" },
 	{ "detect", T_MAP, 0, offsetof(fl_config, detect), 0, 0, 0, NULL, 0, 0,
 	  &detect_section, NULL, "detection settings" },
+	{ "evidence", T_MAP, 0, offsetof(fl_config, evidence), 0, 0, 0, NULL, 0,
+	  0, &evidence_section, NULL, "evidence bundles" },
 	{ "cameras", T_LIST, F_REQ, offsetof(fl_config, cameras),
 	  sizeof(fl_camera_conf), offsetof(fl_config, ncameras), 0, NULL, 1,
 	  FL_MAX_CAMERAS, &camera_section, NULL, "the cameras, 1..4" },
@@ -741,13 +812,13 @@ static const struct setting root_keys[] = {
 static const struct section root_section = {
 	"top level", "Top level",
 	"The file is one YAML document: a map with `device`, `cameras` and "
-	"optionally `detect`.",
+	"optionally `detect` and `evidence`.",
 	root_keys, FL_ARRAY_SIZE(root_keys), NO_OFF, NO_OFF, NULL
 };
 
 static const struct section *const doc_sections[] = {
-	&root_section, &device_section, &detect_section, &camera_section,
-	&lane_section
+	&root_section, &device_section, &detect_section, &evidence_section,
+	&camera_section, &lane_section
 };
 
 /* ------------------------------------------------------------------ */
@@ -1152,6 +1223,7 @@ size_t fl_config_sample(char *buf, size_t len)
 	fl_config_defaults(cfg);
 	snprintf(cfg->device_id, sizeof(cfg->device_id), "edge-01");
 	snprintf(cfg->site, sizeof(cfg->site), "demo-site");
+	snprintf(cfg->site_name, sizeof(cfg->site_name), "示范小区 3 号楼");
 	cfg->ncameras = 1;
 	cam = &cfg->cameras[0];
 	section_defaults(&camera_section, cam);
@@ -1259,7 +1331,8 @@ size_t fl_config_doc(char *buf, size_t len)
 	     "`true`,\n`false`, `yes`, `no` are booleans; `.nan` and `.inf` "
 	     "are refused.\nAnchors, aliases, several documents and duplicate "
 	     "keys are refused.\nRelative paths (`detect.model`, "
-	     "`source`, `reference`) resolve against\nthe directory of the "
+	     "`source`, `reference`, `device.key_file`,\n`evidence.dir`, "
+	     "`evidence.font`) resolve against the directory of the\n"
 	     "configuration file; a source containing `://` is a URL.\n\n"
 	     "The smallest valid file:\n\n"
 	     "```yaml\n"

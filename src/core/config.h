@@ -80,11 +80,30 @@ typedef struct fl_detect_conf {
 	int people_detector;   /* HOG person check without a model */
 } fl_detect_conf;
 
+/* Evidence bundles (src/core/evidence.c plans them, src/evidence writes). */
+typedef struct fl_evidence_conf {
+	char dir[FL_PATH_MAX]; /* evidence store; "" = off (--evidence-dir) */
+	double pre_roll_s;     /* clip starts this long before rest */
+	double post_roll_s;    /* clip ends this long after the alarm */
+	double interval_s;     /* scene images after the alarm; 0 = auto */
+	int max_images;        /* scene images per incident at most */
+	int jpeg_quality;
+	int closeup_max_px;    /* close-up longer side at most */
+	double preroll_mb;     /* pre-roll ring per camera, MiB at most */
+	double max_mb;         /* store budget (delivered bundles pruned) */
+	double max_age_days;   /* delivered bundles kept this long; 0 = keep */
+	double min_free_mb;    /* no new bundle below this much free space */
+	char font[FL_PATH_MAX]; /* overlay font (CJK) */
+} fl_evidence_conf;
+
 typedef struct fl_config {
 	char path[FL_PATH_MAX]; /* file it was loaded from */
 	char device_id[FL_ID_MAX];
 	char site[FL_NAME_MAX];
+	char site_name[FL_NAME_MAX]; /* display name; defaults to site */
+	char key_file[FL_PATH_MAX];  /* device Ed25519 key (0600) */
 	fl_detect_conf detect;
+	fl_evidence_conf evidence;
 	fl_camera_conf cameras[FL_MAX_CAMERAS];
 	int ncameras;
 } fl_config;

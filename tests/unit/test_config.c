@@ -261,6 +261,39 @@ static const struct yaml_case cases[] = {
 	{ "? [a, b]\n: c\n", "map keys must be plain words" },
 	{ "device: {id: e, site: \"\xff\"}\n", "test.yaml:1:" },
 	{ "\t- x\n", "test.yaml:1:" },
+	/* Evidence (issue 3): every key, then each rule once. */
+	{ HEAD PTS "evidence:\n  dir: ev\n  pre_roll_s: 5\n"
+	  "  post_roll_s: 20\n  interval_s: 3\n  max_images: 10\n"
+	  "  jpeg_quality: 80\n  closeup_max_px: 640\n  preroll_mb: 8\n"
+	  "  max_mb: 100\n  max_age_days: 7\n  min_free_mb: 10\n"
+	  "  font: /x.ttf\n", NULL },
+	{ HEAD PTS "evidence: {}\n", NULL },
+	{ HEAD PTS "evidence:\n  pre_roll: 5\n",
+	  "test.yaml:9: unknown key 'pre_roll' in evidence" },
+	{ HEAD PTS "evidence:\n  pre_roll_s: 61\n",
+	  "test.yaml:9: pre_roll_s: 61 is out of range 0..60" },
+	{ HEAD PTS "evidence:\n  post_roll_s: -1\n",
+	  "test.yaml:9: post_roll_s: -1 is out of range 0..300" },
+	{ HEAD PTS "evidence:\n  max_images: 2\n",
+	  "test.yaml:9: max_images: 2 is out of range 3..30" },
+	{ HEAD PTS "evidence:\n  max_images: 4.5\n",
+	  "max_images: expected a whole number" },
+	{ HEAD PTS "evidence:\n  jpeg_quality: \"90\"\n",
+	  "jpeg_quality: expected a number (quoted values are strings)" },
+	{ HEAD PTS "evidence:\n  interval_s: .nan\n",
+	  "interval_s: expected a number" },
+	{ HEAD PTS "evidence:\n  font: [a]\n", "font: expected a string" },
+	{ HEAD PTS "evidence: [1]\n", "test.yaml:8: evidence: expected a map" },
+	{ HEAD PTS "evidence:\n  dir: a\n  dir: b\n",
+	  "duplicate key 'dir'" },
+	{ "device: {id: e, site: s, site_name: \"城东小区 3 号楼\", "
+	  "key_file: keys/dev.key}\n" "cameras:\n" CAM("c"), NULL },
+	{ "device: {id: e, site: s, key: k}\ncameras:\n" CAM("c"),
+	  "test.yaml:1: unknown key 'key' in device" },
+	{ "device: {id: e, site: s, site_name: \"\xff\"}\ncameras:\n" CAM("c"),
+	  "test.yaml:1:" },
+	{ "device: {id: e, site: s, key_file: [k]}\ncameras:\n" CAM("c"),
+	  "key_file: expected a string" },
 };
 
 /* Parse and apply text; returns rc, message in err. */
@@ -692,6 +725,43 @@ static void test_load(fl_config *cfg)
 	rmdir(dir);
 }
 
+/* Evidence keys: defaults, the display-name default, key path resolution
+ * (no file is touched: the names are only strings here). */
+static void test_evidence_keys(fl_config *cfg)
+{
+	char err[512];
+	int rc;
+
+	rc = load_text(cfg, "device: {id: e, site: s}\ncameras:\n" CAM("c"),
+		       "/etc/firelane/edge.yaml", err, sizeof(err));
+	CHECK(rc == 0, "%s", err);
+	CHECK(cfg->evidence.dir[0] == '\0', "dir '%s'", cfg->evidence.dir);
+	CHECK(cfg->evidence.pre_roll_s == 10 && cfg->evidence.post_roll_s == 10 &&
+		      cfg->evidence.interval_s == 0 &&
+		      cfg->evidence.max_images == 6 &&
+		      cfg->evidence.jpeg_quality == 90,
+	      "evidence defaults");
+	CHECK(!strcmp(cfg->site_name, "s"), "site_name '%s'", cfg->site_name);
+	CHECK(!strcmp(cfg->key_file, "/etc/firelane/device.key"), "key '%s'",
+	      cfg->key_file);
+	CHECK(strstr(cfg->evidence.font, "NotoSansCJK"), "font '%s'",
+	      cfg->evidence.font);
+
+	rc = load_text(cfg,
+		       "device: {id: e, site: s, site_name: \"城东小区\", "
+		       "key_file: keys/k.key}\n"
+		       "evidence: {dir: ev, pre_roll_s: 4}\ncameras:\n" CAM("c"),
+		       "/srv/fl/edge.yaml", err, sizeof(err));
+	CHECK(rc == 0, "%s", err);
+	CHECK(!strcmp(cfg->site_name, "城东小区"), "site_name '%s'",
+	      cfg->site_name);
+	CHECK(!strcmp(cfg->key_file, "/srv/fl/keys/k.key"), "key '%s'",
+	      cfg->key_file);
+	CHECK(!strcmp(cfg->evidence.dir, "/srv/fl/ev"), "dir '%s'",
+	      cfg->evidence.dir);
+	CHECK(cfg->evidence.pre_roll_s == 4, "pre_roll_s");
+}
+
 static int write_docs(void)
 {
 	const char *dir = source_dir();
@@ -733,6 +803,7 @@ int main(int argc, char **argv)
 	test_dump(cfg, cfg2);
 	test_docs(cfg);
 	test_load(cfg);
+	test_evidence_keys(cfg);
 	free(cfg);
 	free(cfg2);
 	printf("test_config: %zu table cases, %d checks, %d failed\n",
