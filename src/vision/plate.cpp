@@ -46,6 +46,9 @@ extern "C" {
 
 namespace {
 
+/* Keep runners-up scoring at least this fraction of the best box. */
+constexpr double kRelScore = 0.5;
+
 struct cand {
 	cv::Rect2d r;	/* in roi pixels (full resolution) */
 	double score;
@@ -69,8 +72,47 @@ int transitions(const cv::Mat &bin, int y)
 }
 
 /*
- * Score a candidate box (working-scale pixels) on the gray and edge planes.
- * Returns 0 for a box that is clearly not a plate.
+ * Character-like connected components in a binary crop of a box: height
+ * 35..100% of the box, width at most the height and at least 1 px, not
+ * touching both top and bottom edges by being a border. Counted in both
+ * polarities (dark on light, light on dark); the larger count wins.
+ */
+int char_count(const cv::Mat &g)
+{
+	cv::Mat bin;
+	int best = 0;
+
+	cv::threshold(g, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+	for (int pol = 0; pol < 2; pol++) {
+		if (pol)
+			cv::bitwise_not(bin, bin);
+		cv::Mat lab, st, cen;
+		int n = cv::connectedComponentsWithStats(bin, lab, st, cen, 8,
+							 CV_32S);
+		int c = 0;
+		for (int i = 1; i < n; i++) {
+			int cw = st.at<int>(i, cv::CC_STAT_WIDTH);
+			int ch = st.at<int>(i, cv::CC_STAT_HEIGHT);
+			int ar = st.at<int>(i, cv::CC_STAT_AREA);
+			if (ch < g.rows * 0.35 || ch >= g.rows)
+				continue;
+			if (cw > ch * 1.1 || cw * 8 < ch / 2)
+				continue;
+			if (ar < cw * ch / 8)
+				continue;
+			c++;
+		}
+		best = std::max(best, c);
+	}
+	return best;
+}
+
+/*
+ * Score a candidate box (working-scale pixels) on the gray and edge planes,
+ * in [0,1]; 0 for a box that is clearly not a plate. Four cues: the number
+ * of character-like blobs, dark/light transitions along the middle rows,
+ * edge density and contrast, and isolation (the edges thin out round a
+ * plate; a grille or foliage continues).
  */
 double score_box(const cv::Mat &gray, const cv::Mat &edges, cv::Rect r)
 {
@@ -78,9 +120,9 @@ double score_box(const cv::Mat &gray, const cv::Mat &edges, cv::Rect r)
 	cv::Scalar mean, sd;
 	cv::meanStdDev(g, mean, sd);
 	double contrast = sd[0];
-	if (contrast < 18.0)
-		return 0.0;
 	double density = (double)cv::countNonZero(e) / r.area();
+	if (contrast < 6.0 || density < 0.05)
+		return 0.0;
 
 	cv::Mat bin;
 	cv::threshold(g, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
@@ -90,17 +132,94 @@ double score_box(const cv::Mat &gray, const cv::Mat &edges, cv::Rect r)
 						       r.height * k / 10)));
 	std::sort(tr.begin(), tr.end());
 	int t = tr[tr.size() / 2];
-	/* 4..9 characters: 8..18 transitions; allow some slack */
+	/* 4..9 characters: 8..18 transitions; a peak with slack */
 	double s_tr;
-	if (t < 6)
+	if (t < 4)
 		return 0.0;
+	else if (t < 8)
+		s_tr = 0.4 + 0.15 * (t - 4);
 	else if (t <= 24)
 		s_tr = 1.0;
 	else
 		s_tr = std::max(0.0, 1.0 - (t - 24) / 20.0);
-	double s_den = std::min(1.0, density / 0.35);
-	double s_con = std::min(1.0, contrast / 60.0);
-	return s_tr * (0.5 * s_den + 0.5 * s_con);
+
+	int nc = char_count(g);
+	double s_ch = nc >= 4 && nc <= 10 ? 1.0 : nc >= 2 && nc <= 14 ? 0.6 : 0.25;
+
+	cv::Rect ring(r.x - r.width / 4, r.y - r.height / 2,
+		      r.width + r.width / 2, r.height * 2);
+	ring &= cv::Rect(0, 0, edges.cols, edges.rows);
+	double rin = (double)cv::countNonZero(edges(ring)) -
+		     cv::countNonZero(e);
+	double rarea = (double)ring.area() - r.area();
+	double rden = rarea > 0 ? rin / rarea : 0.0;
+	double s_iso = std::max(0.0, std::min(1.0, 1.0 - rden / density));
+
+	double s_den = std::min(1.0, density / 0.5);
+	double s_con = std::min(1.0, contrast / 50.0);
+	double sc = s_tr * s_ch * (0.3 * s_den + 0.3 * s_con + 0.4 * s_iso);
+	return sc;
+}
+
+/*
+ * Shrink a blob's box to the band of rows, then of columns, where the
+ * edges are dense: a plate's blob often merges with a bumper edge or a
+ * frame screw. Rows: the run round the densest row where the row density
+ * stays >= 40% of it. Columns: the same on a profile smoothed over about a
+ * character's width, at 30%.
+ */
+cv::Rect trim(const cv::Mat &edges, cv::Rect r, int kdiv, float frac)
+{
+	cv::Mat e = edges(r);
+	cv::Mat rows, cols;
+	cv::reduce(e, rows, 1, cv::REDUCE_SUM, CV_32S);
+	int peak = 0;
+	for (int y = 1; y < r.height; y++)
+		if (rows.at<int>(y) > rows.at<int>(peak))
+			peak = y;
+	int lim = rows.at<int>(peak) * 4 / 10;
+	int y0 = peak, y1 = peak;
+	while (y0 > 0 && rows.at<int>(y0 - 1) >= lim)
+		y0--;
+	while (y1 + 1 < r.height && rows.at<int>(y1 + 1) >= lim)
+		y1++;
+	cv::Rect band(r.x, r.y + y0, r.width, y1 - y0 + 1);
+	cv::reduce(edges(band), cols, 0, cv::REDUCE_SUM, CV_32F);
+	int k = std::max(3, band.height / kdiv) | 1;
+	cv::blur(cols, cols, cv::Size(k, 1));
+	int cpeak = 0;
+	for (int x = 1; x < band.width; x++)
+		if (cols.at<float>(x) > cols.at<float>(cpeak))
+			cpeak = x;
+	float clim = cols.at<float>(cpeak) * frac;
+	int x0 = cpeak, x1 = cpeak;
+	while (x0 > 0 && cols.at<float>(x0 - 1) >= clim)
+		x0--;
+	while (x1 + 1 < band.width && cols.at<float>(x1 + 1) >= clim)
+		x1++;
+	return cv::Rect(band.x + x0, band.y, x1 - x0 + 1, band.height);
+}
+
+/* Filter one box by shape and size, score it, and keep it as a plate
+ * box in roi pixels. */
+void consider(const cv::Mat &g, const cv::Mat &edges, cv::Rect r,
+	      double scale, std::vector<cand> &out)
+{
+	if (r.height < 8 || r.width < 24)
+		return;
+	double asp = (double)r.width / r.height;
+	if (asp < 1.5 || asp > 7.0)
+		return;
+	if (r.width > g.cols * 0.9 || r.height > g.rows * 0.5)
+		return;
+	double s = score_box(g, edges, r);
+	if (s <= 0.05)
+		return;
+	/* characters' box -> plate box */
+	double gx0 = r.x - r.width * 0.08, gy0 = r.y - r.height * 0.25;
+	double gw = r.width * 1.16, gh = r.height * 1.5;
+	out.push_back({cv::Rect2d(gx0 / scale, gy0 / scale, gw / scale,
+				  gh / scale), s});
 }
 
 /* Steps 1-4 at one scale: candidates in working pixels, times 1/scale. */
@@ -119,8 +238,8 @@ void find_at_scale(const cv::Mat &gray, double scale, std::vector<cand> &out)
 	cv::convertScaleAbs(gx, mag);
 	double otsu = cv::threshold(mag, edges, 0, 255,
 				    cv::THRESH_BINARY | cv::THRESH_OTSU);
-	if (otsu < 40.0)
-		cv::threshold(mag, edges, 40.0, 255, cv::THRESH_BINARY);
+	if (otsu < 20.0)
+		cv::threshold(mag, edges, 20.0, 255, cv::THRESH_BINARY);
 
 	cv::Mat blob;
 	cv::morphologyEx(edges, blob, cv::MORPH_CLOSE,
@@ -134,22 +253,19 @@ void find_at_scale(const cv::Mat &gray, double scale, std::vector<cand> &out)
 	cv::findContours(blob, contours, cv::RETR_EXTERNAL,
 			 cv::CHAIN_APPROX_SIMPLE);
 	for (const auto &c : contours) {
-		cv::Rect r = cv::boundingRect(c);
-		if (r.height < 8 || r.width < 24)
+		cv::Rect r0 = cv::boundingRect(c);
+		if (r0.height < 8 || r0.width < 24)
 			continue;
-		double asp = (double)r.width / r.height;
-		if (asp < 1.5 || asp > 7.0)
-			continue;
-		if (r.width > g.cols * 0.9 || r.height > g.rows * 0.5)
-			continue;
-		double s = score_box(g, edges, r);
-		if (s <= 0.05)
-			continue;
-		/* characters' box -> plate box */
-		double gx0 = r.x - r.width * 0.08, gy0 = r.y - r.height * 0.25;
-		double gw = r.width * 1.16, gh = r.height * 1.5;
-		out.push_back({cv::Rect2d(gx0 / scale, gy0 / scale, gw / scale,
-					  gh / scale), s});
+		/* two trims: a tight one (characters in one group) and a
+		 * looser one that bridges the gap between groups */
+		cv::Rect tr[2] = {trim(edges, r0, 2, 0.3f),
+				  trim(edges, r0, 1, 0.25f)};
+		for (int i = 0; i < 2; i++) {
+			cv::Rect r = tr[i];
+			if (i == 1 && r == tr[0])
+				break;
+			consider(g, edges, r, scale, out);
+		}
 	}
 }
 
@@ -195,6 +311,10 @@ int fl_plate_find(const uint8_t *bgr, int w, int h, const double *roi,
 			  });
 		std::vector<cand> keep;
 		for (const auto &c : cands) {
+			/* a runner-up far below the best is noise: it would
+			 * only add a false box to the close-up */
+			if (c.score < kRelScore * cands[0].score)
+				break;
 			bool dup = false;
 			for (const auto &k : keep)
 				if (iou(c.r, k.r) > 0.3) {
