@@ -136,12 +136,22 @@ fl_bundle *fl_bundle_begin(fl_store *s, const fl_bundle_info *info, char *err,
 			   size_t errlen)
 {
 	fl_bundle *b = NULL;
+
+	fl_bundle_start(s, info, &b, err, errlen);
+	return b;
+}
+
+int fl_bundle_start(fl_store *s, const fl_bundle_info *info, fl_bundle **out,
+		    char *err, size_t errlen)
+{
+	fl_bundle *b = NULL;
 	struct stat st;
 	int oom = 0, rc;
 
+	*out = NULL;
 	if (!s || !info) {
 		snprintf(err, errlen, "bundle: no store or info");
-		return NULL;
+		return FL_EINVAL;
 	}
 	if (!id_ok(info->incident_id) || !id_ok(info->device) ||
 	    !id_ok(info->site) || !id_ok(info->camera) || !id_ok(info->lane)) {
@@ -149,15 +159,15 @@ fl_bundle *fl_bundle_begin(fl_store *s, const fl_bundle_info *info, char *err,
 			 "bundle %s: incident_id, device, site, camera and "
 			 "lane must be plain names",
 			 info->incident_id ? info->incident_id : "(null)");
-		return NULL;
+		return FL_EINVAL;
 	}
 	rc = fl__store_room(s, err, errlen);
 	if (rc)
-		return NULL;
+		return rc;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return FL_ENOMEM;
 	}
 	b->s = s;
 	b->info = *info;
@@ -169,8 +179,10 @@ fl_bundle *fl_bundle_begin(fl_store *s, const fl_bundle_info *info, char *err,
 	b->info.site_name = dup_or_null(info->site_name, &oom);
 	b->info.lane_name = dup_or_null(info->lane_name, &oom);
 	b->info.cls = dup_or_null(info->cls ? info->cls : "unknown", &oom);
+	rc = FL_EINVAL;
 	if (oom) {
 		snprintf(err, errlen, "out of memory");
+		rc = FL_ENOMEM;
 		goto fail;
 	}
 	if (snprintf(b->partial, sizeof(b->partial), "%s/.partial/%s",
@@ -193,14 +205,15 @@ fl_bundle *fl_bundle_begin(fl_store *s, const fl_bundle_info *info, char *err,
 				 "bundle %s: already being written (%s)",
 				 info->incident_id, b->partial);
 		else
-			fl__errno_fail(errno, "cannot create directory",
-				       b->partial, err, errlen);
+			rc = fl__errno_fail(errno, "cannot create directory",
+					    b->partial, err, errlen);
 		goto fail;
 	}
-	return b;
+	*out = b;
+	return 0;
 fail:
 	bundle_free(b);
-	return NULL;
+	return rc;
 }
 
 int fl_bundle_path(const fl_bundle *b, const char *name, char *out,

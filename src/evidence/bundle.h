@@ -54,6 +54,11 @@ typedef struct fl_bundle_image { /* metadata of one image file */
 fl_bundle *fl_bundle_begin(fl_store *s, const fl_bundle_info *info, char *err,
 			   size_t errlen);
 
+/* fl_bundle_begin() for callers that need the error code (FL_EFULL: prune or
+ * alarm; FL_EIO: the disk): *out gets the bundle or NULL. */
+int fl_bundle_start(fl_store *s, const fl_bundle_info *info, fl_bundle **out,
+		    char *err, size_t errlen);
+
 /*
  * Write one file into the bundle (atomically) and record its SHA-256, size
  * and metadata (img NULL for non-images; its strings are copied). name: a
