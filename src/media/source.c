@@ -97,6 +97,12 @@ struct fl_source {
 	int end;               /* 0, or the status every later read returns */
 	char end_msg[URL_MAX + 128];
 
+	fl_packet_fn tap;      /* packet tap (evidence pre-roll), or NULL */
+	void *tap_user;
+	int64_t tap_origin;    /* first packet's timestamp, or NOPTS */
+	int64_t tap_count;     /* packets tapped */
+	int tap_no_ts;         /* timestamps missing: counting packets */
+
 	int64_t deadline_ns;   /* interrupt callback: 0 = none */
 	int timeout_ms;
 	int realtime;
@@ -426,6 +432,7 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 	}
 	s->first_ts = AV_NOPTS_VALUE;
 	s->prev_ts = AV_NOPTS_VALUE;
+	s->tap_origin = AV_NOPTS_VALUE;
 
 	fl_log(FL_LOG_DEBUG, TAG,
 	       "%s: %s via %s, codec %s %dx%d %s, %.3f fps, time base %d/%d, %d thread%s",
@@ -633,6 +640,52 @@ static void start_flush(fl_source *s)
 }
 
 /*
+ * Hand a packet to the tap with its video time: its pts (else dts) relative
+ * to the first tapped packet's, which for streams without reordering is the
+ * first frame's time, the frames' origin. Decode order may run backwards
+ * in pts (B-frames); that is left as it is. Once a timestamp is missing we
+ * count packets at the stream rate, as frame_time() counts frames.
+ */
+static void tap_packet(fl_source *s, const AVPacket *pkt)
+{
+	int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+	double t;
+
+	if (!s->tap_no_ts && ts != AV_NOPTS_VALUE) {
+		if (s->tap_origin == AV_NOPTS_VALUE)
+			s->tap_origin = ts;
+		t = (ts - s->tap_origin) * av_q2d(s->tb);
+		if (t < 0 && s->tap_count == 0)
+			t = 0;
+	} else {
+		s->tap_no_ts = 1;
+		t = s->tap_count / s->fps;
+	}
+	s->tap_count++;
+	s->tap(pkt, t, s->tap_user);
+}
+
+void fl_source_set_packet_tap(fl_source *s, fl_packet_fn fn, void *user)
+{
+	if (!s)
+		return;
+	s->tap = fn;
+	s->tap_user = user;
+}
+
+void fl_source_stream_info(const fl_source *s, fl_stream_info *out)
+{
+	const AVStream *st = s->fmt->streams[s->stream];
+
+	memset(out, 0, sizeof(*out));
+	out->par = st->codecpar;
+	out->tb_num = s->tb.num;
+	out->tb_den = s->tb.den;
+	out->fps = s->fps;
+	out->codec = avcodec_get_name(st->codecpar->codec_id);
+}
+
+/*
  * Decode the next frame (see source.h): receive until the decoder wants
  * input, then read and send one packet of our stream, and repeat.
  */
@@ -698,6 +751,8 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 			continue;
 		}
 		s->packets++;
+		if (s->tap)
+			tap_packet(s, s->pkt);
 		ret = avcodec_send_packet(s->dec, s->pkt);
 		av_packet_unref(s->pkt);
 		if (ret < 0 && ret != AVERROR(EAGAIN)) {

@@ -58,6 +58,36 @@ int fl_frame_bgr(const fl_frame *f, uint8_t *dst);
 /* Stream frame rate as reported (or opts->fps). */
 double fl_source_fps(const fl_source *s);
 
+/*
+ * The compressed side, for evidence clips (src/media/clip.c). FFmpeg types
+ * are only named here: a caller that uses them includes libavcodec itself.
+ */
+struct AVPacket;
+struct AVCodecParameters;
+
+/* What the video stream is, as the clip writer needs it. Borrowed from the
+ * source: valid until fl_source_close(). */
+typedef struct fl_stream_info {
+	const struct AVCodecParameters *par; /* codec id, size, extradata */
+	int tb_num, tb_den;  /* time base of packet timestamps */
+	double fps;          /* as fl_source_fps() */
+	const char *codec;   /* "h264", "mjpeg", "png", ... */
+} fl_stream_info;
+
+void fl_source_stream_info(const fl_source *s, fl_stream_info *out);
+
+/*
+ * Packet tap: fn is called with every packet of the video stream as the
+ * demuxer delivers it, before it is decoded, with its video time t on the
+ * frames' clock (pts relative to the first packet; packet count / fps when
+ * the stream has no timestamps). pkt is borrowed for the call
+ * (av_packet_ref() to keep it). Install it before the first fl_source_read()
+ * to see the first keyframe. fn NULL removes it.
+ */
+typedef void (*fl_packet_fn)(const struct AVPacket *pkt, double t,
+			     void *user);
+void fl_source_set_packet_tap(fl_source *s, fl_packet_fn fn, void *user);
+
 /* NULL-safe. */
 void fl_source_close(fl_source *s);
 

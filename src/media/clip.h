@@ -1,0 +1,92 @@
+/*
+ * clip.h - the pre-roll ring of one camera and the evidence clips cut from
+ * it. See clip.c for the essay.
+ *
+ * The ring keeps the camera's recent COMPRESSED packets (what the demuxer
+ * delivers, through fl_source_set_packet_tap), bounded in seconds and bytes,
+ * always starting at a keyframe. A clip starts from the ring's keyframe at or
+ * before the requested time, then takes every new packet the ring is given
+ * until its end time, and is closed into an MP4: H.264 is stream-copied
+ * (no decoding, no quality loss, almost free); any other codec (MJPEG from a
+ * webcam, image sequences) is decoded and re-encoded with encode.h.
+ *
+ * Ownership: fl_preroll_create() returns a ring the caller frees with
+ * fl_preroll_destroy(); clips are started on a ring and must be finished or
+ * aborted before the ring is destroyed (destroy aborts any left). The stream
+ * info's codec parameters are copied. One thread.
+ */
+#ifndef FL_CLIP_H
+#define FL_CLIP_H
+
+#include <stddef.h>
+
+#include "source.h"
+
+typedef struct fl_preroll fl_preroll;
+typedef struct fl_clip fl_clip;
+
+/*
+ * A ring for a stream: it holds at least max_s seconds of the newest packets
+ * when it has them (from the keyframe at or before newest - max_s, so up to
+ * one GOP more), and never more than max_bytes (whole GOPs are dropped from
+ * the front first; a GOP larger than max_bytes empties the ring until the
+ * next keyframe). Returns NULL with a reason in err.
+ */
+fl_preroll *fl_preroll_create(const fl_stream_info *si, double max_s,
+			      size_t max_bytes, char *err, size_t errlen);
+
+/* NULL-safe; aborts (and deletes the files of) clips still open. */
+void fl_preroll_destroy(fl_preroll *r);
+
+/*
+ * Add a packet (referenced, not copied) at video time t: every open clip
+ * gets it first, then the ring keeps it and trims. The signature is an
+ * fl_packet_fn: pass fl_preroll_push and the ring to
+ * fl_source_set_packet_tap().
+ */
+void fl_preroll_push(const struct AVPacket *pkt, double t, void *ring);
+
+typedef struct fl_preroll_stats {
+	size_t bytes;      /* packet payload held now */
+	size_t peak_bytes; /* most ever held */
+	int packets;       /* packets held now */
+	double span_s;     /* newest - oldest packet time held now */
+	double max_s;      /* the bounds it was created with */
+	size_t max_bytes;
+} fl_preroll_stats;
+
+void fl_preroll_get_stats(const fl_preroll *r, fl_preroll_stats *st);
+
+/* 1 when the stream is stream-copied into clips (H.264), 0 re-encoded. */
+int fl_preroll_copies(const fl_preroll *r);
+
+/*
+ * Start a clip into path (created; its folder must exist) from the ring's
+ * keyframe at or before `from` (or the oldest packet held, if the ring
+ * starts later; or the next keyframe, if it holds nothing). The held packets
+ * are written at once, so the ring may forget them. The clip then takes new
+ * packets until fl_clip_set_end(). Returns NULL with a reason in err.
+ */
+fl_clip *fl_clip_start(fl_preroll *r, const char *path, double from,
+		       char *err, size_t errlen);
+
+/* Packets after video time `to` are not taken (INFINITY: no end yet). */
+void fl_clip_set_end(fl_clip *c, double to);
+
+/* 1 once a packet after the end has been seen (the clip can be finished),
+ * or the clip failed (fl_clip_finish reports why). */
+int fl_clip_ended(const fl_clip *c);
+
+/*
+ * Write the trailer, close the file, free c. t_from / t_to (may be NULL) get
+ * the video times of the first and last packet in the clip (clip time 0 is
+ * t_from). Returns 0, or FL_EFULL (no space), FL_EIO, FL_EAGAIN (no packet
+ * was ever written) with the reason in err; the file is removed then.
+ */
+int fl_clip_finish(fl_clip *c, double *t_from, double *t_to, char *err,
+		   size_t errlen);
+
+/* Close and remove the file; NULL-safe. */
+void fl_clip_abort(fl_clip *c);
+
+#endif /* FL_CLIP_H */
