@@ -212,9 +212,9 @@ void fl_overlay_destroy(fl_overlay *o);
  * place on the packed BGR24 image (w x h, stride w*3): a banner across the
  * top, white text on a dark band blended at 65% over the picture. Text
  * height is max(14, min(w, h) / 28) px (about 26 px at 1280x720, 38 px at
- * 1920x1080, 17 px on a 480 px close-up); the band is
- * nlines * 1.5 * text height + a margin tall (fl_overlay_banner_height), and
- * no pixel below it is touched. A line too wide for the image is clipped at
+ * 1920x1080, 17 px on a 480 px close-up); lines are 1.5 text heights apart
+ * with a margin of a third of the text height round them; the band's height
+ * is fl_overlay_banner_height() and no pixel below it is touched. A line too wide for the image is clipped at
  * the right edge. Returns 0, FL_EINVAL (bad arguments, nlines < 0 or > 16, or
  * a banner taller than the image) or FL_EIO. */
 int fl_overlay_draw(fl_overlay *o, uint8_t *bgr, int w, int h,
@@ -235,13 +235,16 @@ typedef struct fl_plate {
 
 /* Find licence-plate candidates in a packed BGR24 image (w x h, borrowed)
  * inside roi (x, y, w, h in image pixels, clipped to the image; NULL = the
- * whole image). The method is our own (no openalpr cascades): dense vertical
- * character edges closed into blobs, plate-shaped boxes (aspect 1.5..7)
- * scored by edge density, contrast and stroke count; see plate.cpp and
- * docs/plates.md for how well it does. Up to max boxes, best first, are
- * written to out (caller-allocated, max entries). Returns the number written
- * (0 = none found), or FL_EINVAL (bad arguments, empty roi) / FL_ENOMEM /
- * FL_EIO. Large rois are analysed downscaled (longer side <= 1280 px). */
+ * whole image). The method is our own (no openalpr cascades, no model
+ * files): dense vertical character edges closed into blobs at a few scales,
+ * plate-shaped boxes (characters' aspect 1.5..7) scored by character count,
+ * stroke transitions, edge density, contrast and isolation; see plate.cpp
+ * and docs/plates.md for how well it does. Up to max boxes, best first, are
+ * written to out (caller-allocated, max entries; runners-up scoring under
+ * half the best are dropped), all inside the roi. Returns the number written
+ * (0 = none found), or FL_EINVAL (bad arguments, roi smaller than 16x8 px
+ * after clipping) / FL_ENOMEM / FL_EIO. Large rois are analysed downscaled
+ * (longer side <= 1280 px). Deterministic; thread-safe. */
 int fl_plate_find(const uint8_t *bgr, int w, int h, const double *roi,
 		  fl_plate *out, int max);
 

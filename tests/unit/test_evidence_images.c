@@ -248,6 +248,29 @@ static void test_overlay(void)
 			CHECK_MSG(diff > 300, "%dx%d: CJK vs '?' differ in %d "
 				  "bytes", w, h, diff);
 		}
+		/* and they are real, distinct glyphs: a font without CJK
+		 * draws every ideograph as the same tofu box (or nothing),
+		 * so a permutation of the characters would look the same */
+		{
+			const char *l1[] = {"消防通道"}, *l2[] = {"道通防消"};
+			uint8_t *c = malloc(sz), *d = malloc(sz);
+			int bh1 = fl_overlay_banner_height(w, h, 1), lit = 0;
+			memcpy(c, orig, sz);
+			memcpy(d, orig, sz);
+			CHECK(fl_overlay_draw(o, c, w, h, l1, 1, NULL, 0) == 0);
+			CHECK(fl_overlay_draw(o, d, w, h, l2, 1, NULL, 0) == 0);
+			CHECK_MSG(count_changed(c, d, w, 0, bh1) > 300,
+				  "%dx%d: permuted ideographs draw the same", w, h);
+			for (int y = 0; y < bh1; y++)
+				for (int x = 0; x < w; x++) {
+					const uint8_t *q = c + ((size_t)y * w + x) * 3;
+					lit += q[0] > 200 && q[1] > 200 && q[2] > 200;
+				}
+			CHECK_MSG(lit > 40, "%dx%d: ideographs have %d lit pixels",
+				  w, h, lit);
+			free(c);
+			free(d);
+		}
 		/* the text scales with the image */
 		if (k == 1)
 			CHECK(bh > fl_overlay_banner_height(1280, 720, 2));
