@@ -1,7 +1,8 @@
 /*
  * firelane-plates - measure fl_plate_find() on annotated plate images.
  *
- *   firelane-plates [--top K] [--roi whole|car] [--seed N] [-v] DIR...
+ *   firelane-plates [--top K] [--roi whole|car] [--grow W,H] [--seed N] [-v]
+ *                   DIR...
  *
  * Each DIR holds images and one .txt per image (the openalpr end-to-end
  * benchmark format: "<file>\t<x>\t<y>\t<w>\t<h>\t<text>", one plate per
@@ -16,9 +17,11 @@
  *
  * --roi whole searches the whole image. --roi car searches a car-sized box
  * around the plate, the way the edge calls it with a vehicle's box: the plate
- * box grown to 3x its width and 4x its height, shifted by a random offset
- * (up to +-0.6 plate widths, +-1 plate height; a fixed-seed generator, so
- * runs repeat exactly) and clipped to the image.
+ * box grown to W times its width and H times its height (--grow, default
+ * 3,4), shifted by a random offset (up to +-0.6 plate widths, +-1 plate
+ * height, so the plate stays inside; a fixed-seed generator, --seed, default
+ * 1, so runs repeat exactly) and clipped to the image. -v prints one line
+ * per image (hit or miss, best IoU, top box) on stderr.
  */
 #include "fl.h"
 #include "vision.h"
@@ -36,6 +39,7 @@
 struct opts {
 	int top;
 	int car;
+	double grow_w, grow_h;	/* car roi: plate box times these */
 	unsigned long long seed;
 	int verbose;
 };
@@ -50,7 +54,7 @@ struct tally {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: firelane-plates [--top K] [--roi whole|car] "
-		   "[--seed N] [-v] DIR...\n");
+		   "[--grow W,H] [--seed N] [-v] DIR...\n");
 }
 
 static void log_sink(int level, const char *tag, const char *msg, void *user)
@@ -145,7 +149,7 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 			    (rand_unit(rng) * 2 - 1) * 0.6 * truth[2];
 		double cy = truth[1] + truth[3] / 2 +
 			    (rand_unit(rng) * 2 - 1) * 1.0 * truth[3];
-		double rw = truth[2] * 3, rh = truth[3] * 4;
+		double rw = truth[2] * o->grow_w, rh = truth[3] * o->grow_h;
 		double x0 = fmax(0, cx - rw / 2), y0 = fmax(0, cy - rh / 2);
 		double x1 = fmin(w, cx + rw / 2), y1 = fmin(h, cy + rh / 2);
 
@@ -251,7 +255,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct opts o = {3, 0, 1, 0};
+	struct opts o = {3, 0, 3.0, 4.0, 1, 0};
 	int i, rc = 0, ndirs = 0;
 
 	fl_log_set(log_sink, FL_LOG_WARN, NULL);
@@ -271,6 +275,13 @@ int main(int argc, char **argv)
 				o.car = 0;
 			else {
 				usage(stderr);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--grow") && i + 1 < argc) {
+			if (sscanf(argv[++i], "%lf,%lf", &o.grow_w, &o.grow_h) != 2 ||
+			    o.grow_w < 2.2 || o.grow_h < 3.0) {
+				fprintf(stderr, "firelane-plates: --grow wants "
+						"W,H (>= 2.2,3: the plate stays inside)\n");
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
