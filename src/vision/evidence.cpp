@@ -208,7 +208,10 @@ int fl_evidence_closeup(const uint8_t *bgr, int w, int h,
 		cv::Mat scaled(oh, ow, CV_8UC3);
 		scale_to(crop, scaled);
 
-		if (plate && plate->w > 0 && plate->h > 0) {
+		if (plate && std::isfinite(plate->x) && std::isfinite(plate->y) &&
+		    plate->w > 0 && plate->h > 0 && plate->w < 1e6 &&
+		    plate->h < 1e6 && std::fabs(plate->x) < 1e6 &&
+		    std::fabs(plate->y) < 1e6) {
 			int t = std::max(2, std::min(4, std::max(ow, oh) / 240));
 			cv::Point p0((int)std::lround((plate->x - x0) * s),
 				     (int)std::lround((plate->y - y0) * s));

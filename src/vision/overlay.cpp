@@ -32,6 +32,7 @@ extern "C" {
 #include <opencv2/freetype.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -80,6 +81,12 @@ std::string clean_utf8(const char *s)
 		bool ok = n > 0;
 		for (int i = 1; ok && i < n; i++)
 			ok = (p[i] & 0xC0) == 0x80;
+		/* no overlong forms, surrogates or code points > U+10FFFF */
+		if (ok && ((p[0] == 0xE0 && p[1] < 0xA0) ||
+			   (p[0] == 0xED && p[1] > 0x9F) ||
+			   (p[0] == 0xF0 && p[1] < 0x90) ||
+			   (p[0] == 0xF4 && p[1] > 0x8F)))
+			ok = false;
 		if (!ok) {
 			out += '?';
 			p++;
