@@ -310,8 +310,12 @@ static void test_key(void)
 	err[0] = '\0';
 	rc = fl_key_load_or_create(path, &k2, &created, err, sizeof(err));
 	CHECK(rc == FL_EFORMAT);
-	CHECK_MSG(strstr(err, path) != NULL, "%s", err);
+	CHECK_MSG(strstr(err, path) && strstr(err, "truncated"), "%s", err);
 	CHECK(stat(path, &st) == 0 && st.st_size == 63);
+	CHECK(truncate(path, 0) == 0);
+	CHECK(fl_key_load_or_create(path, &k2, &created, err, sizeof(err)) ==
+	      FL_EFORMAT);
+	CHECK_MSG(strstr(err, "truncated"), "%s", err);
 
 	/* Right size, wrong content (public half does not belong). */
 	{
@@ -515,6 +519,17 @@ static void test_tamper(const char *good, const fl_key *k,
 		snprintf(want, sizeof(want), "%s: missing", image_names[i]);
 		expect_fail("removed image", copy, NULL, want, 0);
 	}
+	/* A byte more: the size says so before the hash. */
+	CHECK(copy_dir(good, copy) == 0);
+	pathf(path, sizeof(path), copy, "clip.mp4");
+	{
+		FILE *f = fopen(path, "ab");
+
+		CHECK(f && fputc('x', f) == 'x' && fclose(f) == 0);
+	}
+	expect_fail("appended byte", copy, NULL,
+		    "clip.mp4: size 29, manifest says 28", 0);
+
 	CHECK(copy_dir(good, copy) == 0);
 	pathf(path, sizeof(path), copy, "manifest.sig");
 	CHECK(unlink(path) == 0);
