@@ -8,7 +8,11 @@
  *   assess   turn its blobs into sightings per lane (how much of each blob
  *            lies in the lane, what class it is) and run each lane's
  *            incident state machine (src/core/lane.c);
- *   act      the lanes emit events to the sink the program installed;
+ *   act      the lanes' events go to the sink the program installed and to
+ *            the evidence writer (src/evidence/writer.c), which then, on
+ *            every frame, takes the scene images that are due and seals
+ *            complete bundles; its pre-roll ring gets every compressed
+ *            packet from the source's tap;
  *   pace     files in live mode are paced at their frame rate by the source.
  *
  * Classes come from an optional dnn detector (config detect.model or
@@ -66,6 +70,8 @@ struct edge_camera {
 	int nmemo;
 	fl_event_fn emit;
 	void *user;
+	fl_evidence_writer *evidence; /* NULL: no evidence */
+	int finished;     /* end of input seen: evidence closed */
 	edge_stats stats;
 };
 
@@ -116,6 +122,22 @@ static const uint8_t *frame_bgr(edge_camera *c)
 		c->bgr_index = c->frame.index;
 	}
 	return c->bgr;
+}
+
+static const uint8_t *frame_bgr_fn(void *user)
+{
+	return frame_bgr(user);
+}
+
+/* The camera's event fan-out: the program's sink, then the evidence. */
+static void camera_event(const fl_event *ev, void *user)
+{
+	edge_camera *c = user;
+
+	if (c->emit)
+		c->emit(ev, c->user);
+	if (c->evidence)
+		fl_evidence_writer_event(ev, c->evidence);
 }
 
 static int class_of_vclass(int v)
@@ -276,6 +298,15 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	c->src = fl_source_open(url, &so, err, errlen);
 	if (!c->src)
 		goto fail;
+	/* Evidence before the first read: its pre-roll needs the first
+	 * keyframe. */
+	if (opts->store && !opts->decode_only) {
+		c->evidence = fl_evidence_writer_create(
+			cfg, cam, opts->store, opts->key, c->src,
+			(double)opts->start_wall, err, errlen);
+		if (!c->evidence)
+			goto fail;
+	}
 	/* The first frame fixes the geometry. */
 	rc = fl_source_read(c->src, &c->frame, err, errlen);
 	if (rc == FL_EEOF) {
@@ -406,7 +437,7 @@ static void assess(edge_camera *c, double t)
 	for (int l = 0; l < c->conf->nlanes; l++)
 		fl_lane_update(&c->lanes[l], t,
 			       fl_lane_active(&c->conf->lanes[l], minute), s[l],
-			       ns[l], c->emit, c->user);
+			       ns[l], camera_event, c);
 }
 
 static void write_debug(edge_camera *c)
@@ -431,6 +462,23 @@ static void write_debug(edge_camera *c)
 	fclose(f);
 }
 
+/* act: the evidence writer takes the pictures due on this frame and seals
+ * what is complete (the events themselves went out during assess). */
+static void act(edge_camera *c)
+{
+	if (c->evidence)
+		fl_evidence_writer_frame(c->evidence, &c->frame, frame_bgr_fn,
+					 c);
+}
+
+/* End of input (or close): alarmed incidents are sealed as they are. */
+static void finish_evidence(edge_camera *c)
+{
+	if (c->evidence && !c->finished)
+		fl_evidence_writer_finish(c->evidence, c->frame.t);
+	c->finished = 1;
+}
+
 int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 {
 	double t0;
@@ -441,29 +489,39 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 		t0 = now_s();
 		rc = fl_source_read(c->src, &c->frame, err, errlen);
 		c->stats.decode_s += now_s() - t0;
+		if (rc == FL_EEOF)
+			finish_evidence(c);
 		if (rc < 0)
 			return rc;
 		c->stats.frames++;
 	}
 	c->pending = 0;
-	if (c->opts.decode_only || c->frame.t + 1e-6 < c->next_t)
+	if (c->opts.decode_only)
 		return 0;
 
-	/* analyse, assess; act happens as the lanes emit */
-	t0 = now_s();
-	c->next_t = FL_MAX(c->next_t + c->step, c->frame.t);
-	analyse(c, c->frame.t);
-	assess(c, c->frame.t);
-	c->stats.analysis_s += now_s() - t0;
-	c->stats.analysed++;
-	if (c->opts.debug_dir)
-		write_debug(c);
+	/* analyse, assess (the lanes emit their events as they go) */
+	if (c->frame.t + 1e-6 >= c->next_t) {
+		t0 = now_s();
+		c->next_t = FL_MAX(c->next_t + c->step, c->frame.t);
+		analyse(c, c->frame.t);
+		assess(c, c->frame.t);
+		c->stats.analysis_s += now_s() - t0;
+		c->stats.analysed++;
+		if (c->opts.debug_dir)
+			write_debug(c);
+	}
+	act(c);
 	return 0;
 }
 
 const edge_stats *edge_camera_stats(const edge_camera *c)
 {
 	return &c->stats;
+}
+
+void edge_camera_evidence_stats(const edge_camera *c, fl_evidence_stats *st)
+{
+	fl_evidence_writer_stats(c ? c->evidence : NULL, st);
 }
 
 int edge_camera_write_frame(edge_camera *c, const char *path, char *err,
@@ -477,6 +535,8 @@ void edge_camera_close(edge_camera *c)
 {
 	if (!c)
 		return;
+	finish_evidence(c);
+	fl_evidence_writer_destroy(c->evidence); /* before the source it taps */
 	fl_source_close(c->src);
 	fl_still_destroy(c->still);
 	fl_detector_destroy(c->det);

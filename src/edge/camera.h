@@ -11,6 +11,7 @@
 #include "config.h"
 #include "event.h"
 #include "lane.h"
+#include "writer.h"
 
 typedef struct edge_camera edge_camera;
 
@@ -23,6 +24,8 @@ typedef struct edge_opts {
 	time_t start_wall;      /* wall clock at video time 0 (active hours) */
 	const char *id_prefix;  /* makes incident ids unique per run */
 	const char *debug_dir;  /* write analysis masks here, or NULL */
+	fl_store *store;        /* evidence store, or NULL: no evidence */
+	const fl_key *key;      /* device key (with store) */
 } edge_opts;
 
 typedef struct edge_stats {
@@ -36,24 +39,30 @@ typedef struct edge_stats {
 
 /*
  * Open camera index `cam` of cfg (borrowed for the camera's life). Events go
- * to emit. On failure returns NULL with the reason in err.
+ * to emit, and to the camera's evidence writer when opts->store is set (the
+ * store and key are borrowed for the camera's life). On failure returns NULL
+ * with the reason in err.
  */
 edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 			      const edge_opts *opts, fl_event_fn emit,
 			      void *user, char *err, size_t errlen);
 
 /*
- * Process one frame. Returns 0, FL_EEOF at the end of input, or an error
- * (reason in err).
+ * Process one frame. Returns 0, FL_EEOF at the end of input (open evidence
+ * is then sealed or discarded), or an error (reason in err).
  */
 int edge_camera_step(edge_camera *c, char *err, size_t errlen);
 
 const edge_stats *edge_camera_stats(const edge_camera *c);
 
+/* The evidence writer's figures (zeros without evidence). */
+void edge_camera_evidence_stats(const edge_camera *c, fl_evidence_stats *st);
+
 /* Write the current frame as the clear-lane reference image. */
 int edge_camera_write_frame(edge_camera *c, const char *path, char *err,
 			    size_t errlen);
 
+/* NULL-safe. Alarmed incidents' evidence is sealed with what it has. */
 void edge_camera_close(edge_camera *c);
 
 #endif /* FL_EDGE_CAMERA_H */

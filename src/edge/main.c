@@ -8,7 +8,17 @@
  *                           writing events to --events-out (SPEC 5.2)
  *   --capture-reference F   write a frame of the camera as its clear-lane
  *                           reference image
+ *   --print-public-key      load (or create) the device key and print its
+ *                           public half, base64
  *   (default: live)         run every camera, events as JSON lines on stdout
+ *
+ * Evidence (issue 3): with evidence.dir or --evidence-dir, each camera gets
+ * an evidence writer (src/evidence/writer.c) that writes one signed bundle
+ * per alarmed incident into the store, in live and replay mode alike. The
+ * device key (device.key_file) is created on first use. An evidence store
+ * that cannot be opened (a read-only or missing folder) is logged as an
+ * error and the edge runs on without evidence: detection never waits for
+ * the disk.
  *
  * Exit status: 0 success, 1 a runtime failure (input, model, output), 2 a
  * usage or configuration error.
@@ -26,6 +36,8 @@
 #include "config.h"
 #include "event.h"
 #include "fl.h"
+#include "sign.h"
+#include "store.h"
 #include "yaml.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -70,6 +82,8 @@ static void usage(FILE *f)
 	      "  --stats-out FILE        replay: write throughput figures as JSON\n"
 	      "  --decode-only           replay: decode frames, analyse nothing (benchmark)\n"
 	      "  --debug-dir DIR         write analysis masks (PGM) per analysed frame\n"
+	      "  --evidence-dir DIR      write evidence bundles here (overrides evidence.dir)\n"
+	      "  --print-public-key      print the device's public key (base64; created if missing)\n"
 	      "  --sample-config         print a commented sample configuration\n"
 	      "  -v, --verbose           more log (repeat for debug)\n",
 	      f);
@@ -85,7 +99,8 @@ static int find_camera(const fl_config *cfg, const char *id)
 	return -1;
 }
 
-static void write_stats(const char *path, const edge_stats *st, double wall)
+static void write_stats(const char *path, const edge_stats *st,
+			const fl_evidence_stats *ev, double wall)
 {
 	FILE *f = fopen(path, "w");
 
@@ -96,10 +111,82 @@ static void write_stats(const char *path, const edge_stats *st, double wall)
 	fprintf(f,
 		"{\"frames\": %ld, \"wall_s\": %.6f, \"decode_s\": %.6f, "
 		"\"analysis_s\": %.6f, \"analysed_frames\": %ld, "
-		"\"detector_calls\": %ld, \"detector_s\": %.6f}\n",
+		"\"detector_calls\": %ld, \"detector_s\": %.6f, "
+		"\"evidence_sealed\": %d, \"evidence_discarded\": %d, "
+		"\"evidence_failed\": %d, \"evidence_images\": %d, "
+		"\"evidence_bytes\": %.0f, \"evidence_cpu_s\": %.6f, "
+		"\"evidence_wall_s\": %.6f, \"preroll_bytes\": %zu, "
+		"\"preroll_peak_bytes\": %zu}\n",
 		st->frames, wall, st->decode_s, st->analysis_s, st->analysed,
-		st->detector_calls, st->detector_s);
+		st->detector_calls, st->detector_s, ev->sealed, ev->discarded,
+		ev->failed, ev->images, ev->bytes, ev->cpu_s, ev->wall_s,
+		ev->preroll_bytes, ev->preroll_peak);
 	fclose(f);
+}
+
+/*
+ * The evidence store and the device key, when evidence is on (dir not
+ * empty). A store that cannot be opened is an error in the log, not a stop:
+ * *store stays NULL and the edge runs without evidence. Returns 0, or 1 when
+ * the key cannot be had (also logged; evidence is then off too).
+ */
+static void open_evidence(const fl_config *cfg, const char *dir,
+			  fl_store **store, fl_key *key)
+{
+	const fl_evidence_conf *ec = &cfg->evidence;
+	fl_store_opts so = {0};
+	char err[1024];
+	int created = 0;
+
+	*store = NULL;
+	if (!dir || !dir[0])
+		return;
+	if (fl_key_load_or_create(cfg->key_file, key, &created, err,
+				  sizeof(err)) < 0) {
+		fl_log(FL_LOG_ERROR, "evidence",
+		       "device key: %s; evidence is OFF, detection goes on",
+		       err);
+		return;
+	}
+	if (created)
+		fl_log(FL_LOG_WARN, "evidence",
+		       "created the device key %s (keep it; its public half "
+		       "is in every manifest)", cfg->key_file);
+	so.max_bytes = ec->max_mb * 1024 * 1024;
+	so.max_age_s = ec->max_age_days * 86400;
+	/* The store reads 0 as "its default floor"; ours means none. */
+	so.min_free_bytes = ec->min_free_mb > 0 ? ec->min_free_mb * 1024 * 1024
+						: 1;
+	*store = fl_store_open(dir, &so, err, sizeof(err));
+	if (!*store) {
+		fl_log(FL_LOG_ERROR, "evidence",
+		       "cannot open the evidence store: %s; evidence is OFF, "
+		       "detection goes on", err);
+		return;
+	}
+	if (fl_store_prune(*store, (double)time(NULL), err, sizeof(err)) < 0)
+		fl_log(FL_LOG_WARN, "evidence", "retention: %s", err);
+}
+
+/* --print-public-key: the device's public key, base64, on stdout. */
+static int print_public_key(const fl_config *cfg)
+{
+	fl_key key;
+	char err[1024], b64[FL_KEY_B64_LEN];
+	int created = 0;
+
+	if (fl_key_load_or_create(cfg->key_file, &key, &created, err,
+				  sizeof(err)) < 0) {
+		fprintf(stderr, "firelane-edge: device key: %s\n", err);
+		return 1;
+	}
+	if (created)
+		fprintf(stderr, "firelane-edge: created the device key %s\n",
+			cfg->key_file);
+	fl_key_public_b64(&key, b64, sizeof(b64));
+	fl_key_wipe(&key);
+	printf("%s\n", b64);
+	return 0;
 }
 
 static double mono_now(void)
@@ -158,8 +245,14 @@ static int run_one(const fl_config *cfg, int cam, const edge_opts *opts,
 		fprintf(stderr, "firelane-edge: %s\n", err);
 		rc = 1;
 	}
-	if (stats_out)
-		write_stats(stats_out, edge_camera_stats(c), mono_now() - wall);
+	if (stats_out) {
+		fl_evidence_stats ev;
+
+		/* Seal what the end of input left open before counting. */
+		edge_camera_evidence_stats(c, &ev);
+		write_stats(stats_out, edge_camera_stats(c), &ev,
+			    mono_now() - wall);
+	}
 done:
 	edge_camera_close(c);
 	if (out != stdout)
@@ -223,14 +316,18 @@ int main(int argc, char **argv)
 		{"decode-only", no_argument, NULL, 'D'},
 		{"debug-dir", required_argument, NULL, 'd'},
 		{"sample-config", no_argument, NULL, 'P'},
+		{"evidence-dir", required_argument, NULL, 'E'},
+		{"print-public-key", no_argument, NULL, 'K'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	const char *config = NULL, *events_out = NULL, *stats_out = NULL;
-	const char *camera = NULL, *capture = NULL;
-	int check = 0, replay = 0, verbose = 0, opt, cam;
+	const char *camera = NULL, *capture = NULL, *evidence_dir = NULL;
+	int check = 0, replay = 0, verbose = 0, print_key = 0, opt, cam, rc;
 	edge_opts opts = {0};
 	static fl_config cfg;
+	static fl_key key;
+	fl_store *store = NULL;
 	static char buf[1 << 16];
 	char err[1024], prefix[48];
 	char *end;
@@ -259,6 +356,8 @@ int main(int argc, char **argv)
 			fl_config_sample(buf, sizeof(buf));
 			fputs(buf, stdout);
 			return 0;
+		case 'E': evidence_dir = optarg; break;
+		case 'K': print_key = 1; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -278,6 +377,8 @@ int main(int argc, char **argv)
 		fputs(buf, stdout);
 		return 0;
 	}
+	if (print_key)
+		return print_public_key(&cfg);
 	cam = find_camera(&cfg, camera);
 	if (cam < 0) {
 		fprintf(stderr, "firelane-edge: %s: no camera '%s'\n", config, camera);
@@ -290,8 +391,19 @@ int main(int argc, char **argv)
 	snprintf(prefix, sizeof(prefix), "%.20s-%lx", cfg.device_id,
 		 (unsigned long)opts.start_wall);
 	opts.id_prefix = prefix;
-	if (replay || capture)
-		return run_one(&cfg, cam, &opts, events_out, stats_out, capture);
-	opts.realtime = 1;
-	return run_live(&cfg, &opts);
+	if (!capture && !opts.decode_only) {
+		open_evidence(&cfg, evidence_dir ? evidence_dir : cfg.evidence.dir,
+			      &store, &key);
+		opts.store = store;
+		opts.key = &key;
+	}
+	if (replay || capture) {
+		rc = run_one(&cfg, cam, &opts, events_out, stats_out, capture);
+	} else {
+		opts.realtime = 1;
+		rc = run_live(&cfg, &opts);
+	}
+	fl_store_close(store);
+	fl_key_wipe(&key);
+	return rc;
 }

@@ -1,0 +1,922 @@
+/*
+ * writer.c - the evidence sink of one camera (see writer.h).
+ *
+ * A note on the flow. The camera's lanes emit events (occupied, alarm,
+ * cleared, vacated); this sink subscribes to them like the events file does,
+ * and keeps one record per open incident: its evidence plan (the *when*,
+ * src/core/evidence.c), its clip and, from the alarm on, its bundle in the
+ * store's partial area. Once per frame the camera calls the act phase,
+ * fl_evidence_writer_frame(), which asks each plan what is due and does it.
+ *
+ *   occupied  the plan opens; the clip starts from the pre-roll ring (its
+ *             start lies before the object came to rest, in the past) into
+ *             a working file under <store>/.clips/; the first scene image is
+ *             taken and kept in memory as JPEG (an incident that is vacated
+ *             never touches the store: nothing to delete, nothing to leak)
+ *   alarm     the bundle begins (its manifest needs the alarm time, so it
+ *             cannot begin earlier); the kept image goes in; the alarm scene
+ *             image, the close-up of the object (its plate boxed when the
+ *             plate finder sees one) and the composite (first and alarm
+ *             scenes beside the close-up) are written at once
+ *   later     a scene image every interval until the plan is complete; the
+ *             clip stops at alarm + post-roll
+ *   complete  the clip is closed and moved into the bundle, the plan's note
+ *             (what is missing, if anything) recorded, and the bundle sealed:
+ *             signed manifest, one rename, visible in the store
+ *   vacated   everything is dropped: the kept JPEG, the working clip
+ *
+ * Every image carries a banner: the time (UTC, to the second, from the
+ * device clock: start_wall + video time), the site and lane display names
+ * and ids, the device, the incident, the image's sequence number and its
+ * anti-forgery code (fl_evidence_code, a signature by the device key over
+ * exactly those fields). The banner text goes into the manifest too, so a
+ * reviewer (and the tests) can match picture and record. Scene images keep
+ * the source's full resolution, so their banner is drawn over the top rows;
+ * the close-up and the composite get a band added above the picture instead,
+ * so no pixel of the object is hidden.
+ *
+ * Memory stays small and bounded: an image is encoded and handed to the
+ * store when it is taken; what outlives a frame is one JPEG per incident
+ * before its alarm and a copy of the first scene image downscaled to at
+ * most 960 px for the composite. The pre-roll ring holds compressed video.
+ *
+ * Failure is expected: a full disk, a read-only folder, a missing font. The
+ * writer logs each kind of failure once per incident, names the path and the
+ * reason, records what it could not do in the bundle's notes when a bundle
+ * exists, and returns nothing to the camera: detection and the events go on.
+ */
+#include "writer.h"
+
+#include "clip.h"
+#include "evidence.h"
+#include "fl.h"
+#include "vision.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libswscale/swscale.h>
+
+#define TAG "evidence"
+#define MAX_INCIDENTS 16
+#define MAX_PENDING 4
+#define NLINES 4
+#define SMALL_W 960    /* the first scene, kept for the composite */
+#define COMPOSITE_W 2560
+#define PATHLEN 2048
+
+/* Failures logged once per incident, by kind. */
+enum {
+	LOG_BUNDLE = 1 << 0,
+	LOG_IMAGE = 1 << 1,
+	LOG_CLIP = 1 << 2,
+	LOG_SEAL = 1 << 3,
+	LOG_SLOTS = 1 << 4
+};
+
+/* An image taken before the bundle exists (the rest shot): kept as JPEG. */
+struct pending {
+	char name[48];
+	uint8_t *jpeg;
+	size_t len;
+	fl_bundle_image meta; /* strings point into the fields below */
+	char time_utc[32], code[16], sig[FL_SIG_B64_LEN], overlay[1024];
+	double plate[4];
+};
+
+struct incident {
+	int used;
+	fl_evidence_plan plan;
+	const fl_lane_conf *lane;
+	char id[FL_INCIDENT_ID_MAX];
+	double bbox[4];
+	int cls;
+	double rest_since, alarm_t, cleared_t;
+	fl_bundle *b;
+	int bundle_failed;
+	fl_clip *clip;
+	char clip_tmp[PATHLEN];
+	char clip_err[1400];
+	int seq;
+	fl_image first_small;
+	struct pending pend[MAX_PENDING];
+	int npend;
+	unsigned logged;
+	int images;
+};
+
+struct fl_evidence_writer {
+	const fl_config *cfg;
+	const fl_camera_conf *cam;
+	fl_store *store;
+	const fl_key *key;
+	fl_source *src;
+	double start_wall;
+	fl_preroll *ring;
+	fl_overlay *ov;
+	char clips_dir[1100];
+	struct incident inc[MAX_INCIDENTS];
+	fl_evidence_stats st;
+};
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static void clocks(double *cpu, double *wall)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	*cpu = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void time_utc(double wall, char *buf, size_t len)
+{
+	time_t t = (time_t)floor(wall);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static void log_once(fl_evidence_writer *w, struct incident *in,
+		     unsigned kind, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (in && (in->logged & kind))
+		return;
+	if (in)
+		in->logged |= kind;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fl_log(FL_LOG_ERROR, TAG, "%s: incident %s: %s (logged once; detection "
+	       "goes on)", w->cam->id, in ? in->id : "-", msg);
+}
+
+/* Resize packed BGR24 (area averaging) into a new image. */
+static int bgr_resize(const uint8_t *src, int w, int h, int dw, int dh,
+		      fl_image *out)
+{
+	struct SwsContext *sws;
+	const uint8_t *s[4] = { src, NULL, NULL, NULL };
+	uint8_t *d[4] = { NULL };
+	int ss[4] = { w * 3, 0, 0, 0 }, ds[4] = { dw * 3, 0, 0, 0 };
+
+	memset(out, 0, sizeof(*out));
+	out->bgr = malloc((size_t)dw * (size_t)dh * 3);
+	if (!out->bgr)
+		return FL_ENOMEM;
+	sws = sws_getContext(w, h, AV_PIX_FMT_BGR24, dw, dh, AV_PIX_FMT_BGR24,
+			     SWS_AREA, NULL, NULL, NULL);
+	if (!sws) {
+		fl_image_free(out);
+		return FL_ENOMEM;
+	}
+	d[0] = out->bgr;
+	sws_scale(sws, s, ss, 0, h, d, ds);
+	sws_freeContext(sws);
+	out->w = dw;
+	out->h = dh;
+	return 0;
+}
+
+/*
+ * img with a band on top for the banner (the close-up and the composite: no
+ * pixel of the picture is covered). *pad gets the band's height.
+ */
+static int with_band(const fl_image *img, int nlines, fl_image *out, int *pad)
+{
+	int bh = fl_overlay_banner_height(img->w, img->h, nlines);
+
+	/* The banner grows with the image's smaller side: settle it. */
+	for (int i = 0; i < 4; i++) {
+		int nb = fl_overlay_banner_height(img->w, img->h + bh, nlines);
+		if (nb <= bh)
+			break;
+		bh = nb;
+	}
+	out->w = img->w;
+	out->h = img->h + bh;
+	out->bgr = calloc((size_t)out->w * (size_t)out->h * 3, 1);
+	if (!out->bgr)
+		return FL_ENOMEM;
+	memcpy(out->bgr + (size_t)bh * out->w * 3, img->bgr,
+	       (size_t)img->w * img->h * 3);
+	*pad = bh;
+	return 0;
+}
+
+static const struct incident *cfind(const fl_evidence_writer *w,
+				    const char *id)
+{
+	for (int i = 0; i < MAX_INCIDENTS; i++)
+		if (w->inc[i].used && !strcmp(w->inc[i].id, id))
+			return &w->inc[i];
+	return NULL;
+}
+
+static const fl_lane_conf *lane_conf(const fl_evidence_writer *w,
+				     const char *lane)
+{
+	for (int i = 0; i < w->cam->nlanes; i++)
+		if (!strcmp(w->cam->lanes[i].id, lane))
+			return &w->cam->lanes[i];
+	return NULL;
+}
+
+/* Remove this camera's working clips left by an earlier run. */
+static void clean_clips(fl_evidence_writer *w)
+{
+	DIR *d = opendir(w->clips_dir);
+	struct dirent *e;
+	char prefix[FL_ID_MAX + 2], path[PATHLEN + 256];
+
+	if (!d)
+		return;
+	snprintf(prefix, sizeof(prefix), "%s-", w->cam->id);
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", w->clips_dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+static double dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat sb;
+	char path[PATHLEN + 256];
+	double sum = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+			sum += (double)sb.st_size;
+	}
+	closedir(d);
+	return sum;
+}
+
+/* ---- creation ----------------------------------------------------------- */
+
+fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg,
+					      int camera, fl_store *store,
+					      const fl_key *key,
+					      fl_source *src,
+					      double start_wall, char *err,
+					      size_t errlen)
+{
+	const fl_evidence_conf *ec = &cfg->evidence;
+	fl_evidence_writer *w = calloc(1, sizeof(*w));
+	fl_stream_info si;
+	char why[1024];
+	double ring_s;
+
+	if (!w) {
+		snprintf(err, errlen, "evidence: out of memory");
+		return NULL;
+	}
+	w->cfg = cfg;
+	w->cam = &cfg->cameras[camera];
+	w->store = store;
+	w->key = key;
+	w->start_wall = start_wall;
+	w->ov = fl_overlay_create(ec->font[0] ? ec->font : NULL, why,
+				  sizeof(why));
+	if (!w->ov) {
+		snprintf(err, errlen, "evidence: overlay font: %s", why);
+		goto fail;
+	}
+	/* The ring must still hold rest_since - pre_roll when the occupied
+	 * event comes: detection confirms rest after rest_s, and the lane may
+	 * wait a few ticks more (class checks, merging). */
+	fl_source_stream_info(src, &si);
+	ring_s = ec->pre_roll_s + FL_MAX(10.0, 3 * cfg->detect.rest_s);
+	w->ring = fl_preroll_create(&si, ring_s,
+				    (size_t)(ec->preroll_mb * 1024 * 1024),
+				    why, sizeof(why));
+	if (!w->ring) {
+		snprintf(err, errlen, "evidence: %s: %s", w->cam->id, why);
+		goto fail;
+	}
+	fl_source_set_packet_tap(src, fl_preroll_push, w->ring);
+	w->src = src;
+	snprintf(w->clips_dir, sizeof(w->clips_dir), "%s/.clips",
+		 fl_store_dir(store));
+	if (mkdir(w->clips_dir, 0750) != 0 && errno != EEXIST)
+		/* Not fatal: clips will fail and say so, images still work. */
+		fl_log(FL_LOG_ERROR, TAG, "%s: cannot create %s: %s",
+		       w->cam->id, w->clips_dir, strerror(errno));
+	clean_clips(w);
+	fl_log(FL_LOG_INFO, TAG,
+	       "%s: evidence into %s; pre-roll ring %.0f s / %.0f MiB of %s "
+	       "(%s)",
+	       w->cam->id, fl_store_dir(store), ring_s, ec->preroll_mb,
+	       si.codec, fl_preroll_copies(w->ring) ? "stream copy" :
+						       "re-encoded to H.264");
+	return w;
+fail:
+	fl_evidence_writer_destroy(w);
+	return NULL;
+}
+
+/* ---- incidents ---------------------------------------------------------- */
+
+static void pending_free(struct incident *in)
+{
+	for (int i = 0; i < in->npend; i++)
+		free(in->pend[i].jpeg);
+	in->npend = 0;
+}
+
+static void incident_free(struct incident *in)
+{
+	fl_clip_abort(in->clip);
+	if (in->clip_tmp[0])
+		unlink(in->clip_tmp);
+	fl_bundle_abort(in->b);
+	pending_free(in);
+	fl_image_free(&in->first_small);
+	fl_evidence_plan_deinit(&in->plan);
+	memset(in, 0, sizeof(*in));
+}
+
+static struct incident *incident_open(fl_evidence_writer *w,
+				      const fl_event *ev)
+{
+	const fl_evidence_conf *ec = &w->cfg->evidence;
+	const fl_lane_conf *lane = lane_conf(w, ev->lane);
+	fl_evidence_params prm = { 0 };
+	struct incident *in = NULL;
+
+	for (int i = 0; i < MAX_INCIDENTS && !in; i++)
+		if (!w->inc[i].used)
+			in = &w->inc[i];
+	if (!in || !lane) {
+		fl_log(FL_LOG_ERROR, TAG,
+		       "%s: incident %s: %s; no evidence for it", w->cam->id,
+		       ev->incident_id,
+		       lane ? "too many open incidents" : "unknown lane");
+		return NULL;
+	}
+	memset(in, 0, sizeof(*in));
+	in->used = 1;
+	in->lane = lane;
+	snprintf(in->id, sizeof(in->id), "%s", ev->incident_id);
+	in->alarm_t = -1;
+	in->cleared_t = -1;
+	prm.dwell_s = lane->dwell_s;
+	prm.pre_roll_s = ec->pre_roll_s;
+	prm.post_roll_s = ec->post_roll_s;
+	prm.interval_s = ec->interval_s;
+	prm.max_images = ec->max_images;
+	prm.video_start = 0;
+	fl_evidence_plan_init(&in->plan, &prm);
+	return in;
+}
+
+/* The clip starts with the incident: the ring forgets its start otherwise. */
+static void clip_begin(fl_evidence_writer *w, struct incident *in)
+{
+	double from;
+	char err[1400];
+
+	snprintf(in->clip_tmp, sizeof(in->clip_tmp), "%s/%s-%s.mp4",
+		 w->clips_dir, w->cam->id, in->id);
+	fl_evidence_plan_clip(&in->plan, &from, NULL);
+	in->clip = fl_clip_start(w->ring, in->clip_tmp, from, err, sizeof(err));
+	if (!in->clip) {
+		snprintf(in->clip_err, sizeof(in->clip_err), "%s", err);
+		in->clip_tmp[0] = '\0';
+		log_once(w, in, LOG_CLIP, "no clip: %s", err);
+	}
+}
+
+static int store_image(fl_evidence_writer *w, struct incident *in,
+		       const char *name, uint8_t *jpeg, size_t len,
+		       const fl_bundle_image *meta);
+
+/* The bundle begins at the alarm; the images kept so far go in. */
+static void bundle_begin(fl_evidence_writer *w, struct incident *in)
+{
+	fl_bundle_info info = { 0 };
+	char err[1024];
+	int rc;
+
+	if (in->b || in->bundle_failed)
+		return;
+	info.incident_id = in->id;
+	info.device = w->cfg->device_id;
+	info.site = w->cfg->site;
+	info.camera = w->cam->id;
+	info.lane = in->lane->id;
+	info.site_name = w->cfg->site_name;
+	info.lane_name = in->lane->name;
+	info.rest_since_wall = w->start_wall + in->rest_since;
+	info.alarm_wall = w->start_wall + in->alarm_t;
+	info.cleared_wall = -1;
+	memcpy(info.bbox, in->bbox, sizeof(info.bbox));
+	info.cls = fl_class_name(in->cls);
+	info.dwell_s = in->lane->dwell_s;
+	rc = fl_bundle_start(w->store, &info, &in->b, err, sizeof(err));
+	if (rc < 0) {
+		in->bundle_failed = 1;
+		in->b = NULL;
+		log_once(w, in, LOG_BUNDLE, "cannot start the evidence bundle: "
+			 "%s%s", err, rc == FL_EFULL ?
+			 " (evidence store full)" : "");
+		pending_free(in);
+		return;
+	}
+	for (int i = 0; i < in->npend; i++) {
+		struct pending *p = &in->pend[i];
+		store_image(w, in, p->name, p->jpeg, p->len, &p->meta);
+		p->jpeg = NULL; /* store_image took it */
+	}
+	pending_free(in);
+}
+
+/*
+ * Hand an encoded image to the bundle, or keep it until the bundle begins.
+ * Takes ownership of jpeg (freed here or with the pending list).
+ */
+static int store_image(fl_evidence_writer *w, struct incident *in,
+		       const char *name, uint8_t *jpeg, size_t len,
+		       const fl_bundle_image *meta)
+{
+	char err[1024];
+	int rc;
+
+	if (in->b) {
+		rc = fl_bundle_add(in->b, name, jpeg, len, meta, err,
+				   sizeof(err));
+		free(jpeg);
+		if (rc < 0) {
+			log_once(w, in, LOG_IMAGE, "cannot write %s: %s", name,
+				 err);
+			return rc;
+		}
+		in->images++;
+		w->st.images++;
+		return 0;
+	}
+	if (in->bundle_failed || in->npend == MAX_PENDING) {
+		free(jpeg);
+		return FL_EIO;
+	}
+	{
+		struct pending *p = &in->pend[in->npend++];
+
+		snprintf(p->name, sizeof(p->name), "%s", name);
+		p->jpeg = jpeg;
+		p->len = len;
+		p->meta = *meta;
+		snprintf(p->time_utc, sizeof(p->time_utc), "%s", meta->time_utc);
+		snprintf(p->code, sizeof(p->code), "%s", meta->code);
+		snprintf(p->sig, sizeof(p->sig), "%s", meta->code_sig);
+		snprintf(p->overlay, sizeof(p->overlay), "%s", meta->overlay);
+		p->meta.time_utc = p->time_utc;
+		p->meta.code = p->code;
+		p->meta.code_sig = p->sig;
+		p->meta.overlay = p->overlay;
+		if (meta->plate) {
+			memcpy(p->plate, meta->plate, sizeof(p->plate));
+			p->meta.plate = p->plate;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Banner lines and metadata of image seq taken at video time t; code and
+ * sig from the device key. Returns 0 or an error (logged by the caller).
+ */
+struct stamp {
+	char time_utc[32], code[16], sig[FL_SIG_B64_LEN];
+	char line[NLINES][400];
+	const char *lines[NLINES];
+	char joined[1700];
+	fl_bundle_image meta;
+};
+
+static int stamp(fl_evidence_writer *w, struct incident *in, const char *kind,
+		 double t, struct stamp *s, char *err, size_t errlen)
+{
+	double wall = w->start_wall + t;
+	int seq = ++in->seq, rc;
+
+	memset(s, 0, sizeof(*s));
+	time_utc(wall, s->time_utc, sizeof(s->time_utc));
+	rc = fl_evidence_code(w->key, w->cfg->device_id, in->id, in->lane->id,
+			      seq, s->time_utc, s->code, s->sig,
+			      sizeof(s->sig));
+	if (rc < 0) {
+		snprintf(err, errlen, "anti-forgery code: %s",
+			 fl_strerror(rc));
+		return rc;
+	}
+	/* Short lines, the time and the code first: a 480 px close-up must
+	 * not lose the code off its right edge. */
+	snprintf(s->line[0], sizeof(s->line[0]), "%s  No.%d  code %s",
+		 s->time_utc, seq, s->code);
+	snprintf(s->line[1], sizeof(s->line[1]), "%s (%s)", w->cfg->site_name,
+		 w->cfg->site);
+	snprintf(s->line[2], sizeof(s->line[2]), "%s (%s)  camera %s  device %s",
+		 in->lane->name, in->lane->id, w->cam->id, w->cfg->device_id);
+	snprintf(s->line[3], sizeof(s->line[3]), "incident %s", in->id);
+	for (int i = 0; i < NLINES; i++)
+		s->lines[i] = s->line[i];
+	snprintf(s->joined, sizeof(s->joined), "%s\n%s\n%s\n%s", s->line[0],
+		 s->line[1], s->line[2], s->line[3]);
+	s->meta.kind = kind;
+	s->meta.seq = seq;
+	s->meta.wall = wall;
+	s->meta.video_t = t;
+	s->meta.time_utc = s->time_utc;
+	s->meta.code = s->code;
+	s->meta.code_sig = s->sig;
+	s->meta.overlay = s->joined;
+	return 0;
+}
+
+/* Draw the banner on img (in place), encode, store. */
+static int finish_image(fl_evidence_writer *w, struct incident *in,
+			const char *name, uint8_t *bgr, int iw, int ih,
+			struct stamp *s, char *err, size_t errlen)
+{
+	uint8_t *jpeg = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = fl_overlay_draw(w->ov, bgr, iw, ih, s->lines, NLINES, err,
+			     errlen);
+	if (rc < 0)
+		return rc;
+	rc = fl_jpeg_encode(bgr, iw, ih, w->cfg->evidence.jpeg_quality, &jpeg,
+			    &len, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = store_image(w, in, name, jpeg, len, &s->meta);
+	if (rc < 0)
+		snprintf(err, errlen, "%s: not stored", name);
+	return rc;
+}
+
+/*
+ * The alarm's extra images: a close-up of the object (plate boxed when
+ * found) and the composite of the first scene, the alarm scene and the
+ * close-up. raw: the frame without banner; scene: the alarm scene with its
+ * banner.
+ */
+static void closeup_and_composite(fl_evidence_writer *w, struct incident *in,
+				  const fl_frame *f, const uint8_t *raw,
+				  const fl_image *scene)
+{
+	fl_plate plates[4];
+	fl_image cu = { 0 }, cub = { 0 }, comp = { 0 }, compb = { 0 };
+	fl_image scenes[2];
+	struct stamp s;
+	char err[1024];
+	double plate_box[4], box[4];
+	int n, nscenes = 0, pad = 0, rc;
+	const fl_plate *plate = NULL;
+
+	memcpy(box, in->bbox, sizeof(box));
+	n = fl_plate_find(raw, f->width, f->height, box, plates, 4);
+	if (n > 0)
+		plate = &plates[0];
+	rc = fl_evidence_closeup(raw, f->width, f->height, box, plate,
+				 w->cfg->evidence.closeup_max_px, &cu, err,
+				 sizeof(err));
+	if (rc < 0 || with_band(&cu, NLINES, &cub, &pad) < 0) {
+		log_once(w, in, LOG_IMAGE, "close-up: %s",
+			 rc < 0 ? err : "out of memory");
+		goto done;
+	}
+	if (stamp(w, in, "closeup", f->t, &s, err, sizeof(err)) < 0)
+		goto fail;
+	if (plate) {
+		/* The plate in the close-up's pixels: the crop is the box
+		 * grown by 15% a side, clipped, then scaled. */
+		double gx = FL_MAX(0, box[0] - 0.15 * box[2]);
+		double gy = FL_MAX(0, box[1] - 0.15 * box[3]);
+		double gx1 = FL_MIN(f->width, box[0] + 1.15 * box[2]);
+		double sc = gx1 > gx ? cu.w / (gx1 - gx) : 1;
+
+		plate_box[0] = (plate->x - gx) * sc;
+		plate_box[1] = (plate->y - gy) * sc + pad;
+		plate_box[2] = plate->w * sc;
+		plate_box[3] = plate->h * sc;
+		s.meta.plate = plate_box;
+	}
+	if (finish_image(w, in, "closeup.jpg", cub.bgr, cub.w, cub.h, &s, err,
+			 sizeof(err)) < 0)
+		goto fail;
+
+	if (in->first_small.bgr)
+		scenes[nscenes++] = in->first_small;
+	scenes[nscenes++] = *scene;
+	rc = fl_evidence_composite(scenes, nscenes, &cub, COMPOSITE_W, &comp,
+				   err, sizeof(err));
+	if (rc < 0 || with_band(&comp, NLINES, &compb, &pad) < 0) {
+		log_once(w, in, LOG_IMAGE, "composite: %s",
+			 rc < 0 ? err : "out of memory");
+		goto done;
+	}
+	if (stamp(w, in, "composite", f->t, &s, err, sizeof(err)) < 0 ||
+	    finish_image(w, in, "composite.jpg", compb.bgr, compb.w, compb.h,
+			 &s, err, sizeof(err)) < 0)
+		goto fail;
+	goto done;
+fail:
+	log_once(w, in, LOG_IMAGE, "%s", err);
+done:
+	fl_image_free(&cu);
+	fl_image_free(&cub);
+	fl_image_free(&comp);
+	fl_image_free(&compb);
+	/* The first scene has served: free it now. */
+	fl_image_free(&in->first_small);
+}
+
+/* A scene image of the current frame; 0 when it was stored. */
+static int shoot(fl_evidence_writer *w, struct incident *in,
+		 const fl_frame *f, const uint8_t *raw)
+{
+	int kind = in->plan.shot_kind;
+	size_t size = (size_t)f->width * (size_t)f->height * 3;
+	fl_image scene = { 0 };
+	struct stamp s;
+	char err[1024], name[48];
+	int rc;
+
+	if (!raw) {
+		log_once(w, in, LOG_IMAGE, "no picture of frame %lld",
+			 (long long)f->index);
+		return FL_EIO;
+	}
+	scene.bgr = malloc(size);
+	if (!scene.bgr) {
+		log_once(w, in, LOG_IMAGE, "out of memory");
+		return FL_ENOMEM;
+	}
+	scene.w = f->width;
+	scene.h = f->height;
+	memcpy(scene.bgr, raw, size);
+	rc = stamp(w, in, "scene", f->t, &s, err, sizeof(err));
+	snprintf(name, sizeof(name), "scene-%02d-%s.jpg", s.meta.seq,
+		 fl_evidence_shot_name(kind));
+	if (rc == 0)
+		rc = finish_image(w, in, name, scene.bgr, scene.w, scene.h, &s,
+				  err, sizeof(err));
+	if (rc < 0) {
+		log_once(w, in, LOG_IMAGE, "%s", err);
+		fl_image_free(&scene);
+		return rc;
+	}
+	if (!in->first_small.bgr && kind == FL_SHOT_REST) {
+		int sw = FL_MIN(SMALL_W, scene.w);
+		int sh = (int)lround((double)scene.h * sw / scene.w);
+		if (bgr_resize(scene.bgr, scene.w, scene.h, sw, FL_MAX(sh, 1),
+			       &in->first_small) < 0)
+			memset(&in->first_small, 0, sizeof(in->first_small));
+	}
+	if (kind == FL_SHOT_ALARM)
+		closeup_and_composite(w, in, f, raw, &scene);
+	fl_image_free(&scene);
+	return 0;
+}
+
+/* Move the finished clip into the bundle; anything wrong becomes a note. */
+static void clip_into_bundle(fl_evidence_writer *w, struct incident *in)
+{
+	char err[5200], path[PATHLEN], note[5300];
+	double from = 0, to = 0;
+	int rc;
+
+	if (!in->clip) {
+		snprintf(note, sizeof(note), "no clip: %s",
+			 in->clip_err[0] ? in->clip_err : "not started");
+		fl_bundle_note(in->b, note);
+		return;
+	}
+	rc = fl_clip_finish(in->clip, &from, &to, err, sizeof(err));
+	in->clip = NULL;
+	if (rc == 0 &&
+	    (rc = fl_bundle_path(in->b, "clip.mp4", path, sizeof(path))) == 0) {
+		if (rename(in->clip_tmp, path) != 0) {
+			snprintf(err, sizeof(err), "move %s to %s: %s",
+				 in->clip_tmp, path, strerror(errno));
+			rc = FL_EIO;
+		} else {
+			in->clip_tmp[0] = '\0';
+			rc = fl_bundle_add_existing(in->b, "clip.mp4", "clip",
+						    from, to, err,
+						    sizeof(err));
+			if (rc < 0)
+				unlink(path); /* unlisted files block the seal */
+		}
+	}
+	if (rc < 0) {
+		log_once(w, in, LOG_CLIP, "clip: %s", err);
+		snprintf(note, sizeof(note), "no clip: %s", err);
+		fl_bundle_note(in->b, note);
+	}
+}
+
+static void seal(fl_evidence_writer *w, struct incident *in)
+{
+	char note[1024], out[PATHLEN], err[1024];
+	double pre, post;
+	int rc;
+
+	if (in->alarm_t >= 0)
+		bundle_begin(w, in);
+	if (!in->b) {
+		w->st.failed++;
+		incident_free(in);
+		return;
+	}
+	clip_into_bundle(w, in);
+	if (fl_evidence_plan_note(&in->plan, note, sizeof(note)) > 0)
+		fl_bundle_note(in->b, note);
+	if (in->cleared_t >= 0)
+		fl_bundle_set_cleared(in->b, w->start_wall + in->cleared_t);
+	rc = fl_bundle_seal(in->b, w->key, out, sizeof(out), err, sizeof(err));
+	if (rc < 0) {
+		log_once(w, in, LOG_SEAL, "cannot seal the bundle: %s", err);
+		w->st.failed++;
+		incident_free(in); /* aborts the bundle */
+		return;
+	}
+	in->b = NULL;
+	w->st.sealed++;
+	w->st.bytes += dir_bytes(out);
+	fl_evidence_plan_clip(&in->plan, &pre, &post);
+	fl_log(FL_LOG_INFO, TAG, "%s: sealed %s: %d images, clip window "
+	       "%.1f-%.1f s%s%s", w->cam->id, out, in->images, pre, post,
+	       note[0] ? "; " : "", note);
+	incident_free(in);
+	if (fl_store_prune(w->store, (double)time(NULL), err, sizeof(err)) < 0)
+		fl_log(FL_LOG_WARN, TAG, "retention: %s", err);
+}
+
+static void discard(fl_evidence_writer *w, struct incident *in)
+{
+	fl_log(FL_LOG_DEBUG, TAG, "%s: incident %s left before its alarm: "
+	       "evidence discarded", w->cam->id, in->id);
+	w->st.discarded++;
+	incident_free(in);
+}
+
+/* Do what the plan asks at t; f NULL at the end of input (no pictures). */
+static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
+		double t, fl_bgr_fn bgr, void *user)
+{
+	enum fl_evidence_action a;
+
+	while (in->used && (a = fl_evidence_plan_tick(&in->plan, t)) !=
+				   FL_EVP_NONE) {
+		switch (a) {
+		case FL_EVP_SHOOT:
+			if (f && shoot(w, in, f, bgr ? bgr(user) : NULL) == 0)
+				fl_evidence_plan_taken(&in->plan, t);
+			break;
+		case FL_EVP_SEAL:
+			seal(w, in);
+			break;
+		case FL_EVP_DISCARD:
+			discard(w, in);
+			break;
+		case FL_EVP_NONE:
+			break;
+		}
+	}
+}
+
+/* ---- the sink and the act phase ------------------------------------------ */
+
+void fl_evidence_writer_event(const fl_event *ev, void *writer)
+{
+	fl_evidence_writer *w = writer;
+	struct incident *in = (struct incident *)cfind(w, ev->incident_id);
+	double to, c0, w0, c1, w1;
+
+	if (!w)
+		return;
+	clocks(&c0, &w0);
+	if (!in) {
+		if (ev->type != FL_EV_OCCUPIED && ev->type != FL_EV_ALARM)
+			goto out; /* sealed already, or never ours */
+		in = incident_open(w, ev);
+		if (!in)
+			goto out;
+		fl_evidence_plan_event(&in->plan, ev);
+		in->rest_since = ev->rest_since;
+		clip_begin(w, in);
+	} else {
+		fl_evidence_plan_event(&in->plan, ev);
+	}
+	if (ev->type == FL_EV_OCCUPIED || ev->type == FL_EV_ALARM) {
+		memcpy(in->bbox, ev->bbox, sizeof(in->bbox));
+		in->cls = ev->cls;
+	}
+	switch (ev->type) {
+	case FL_EV_ALARM:
+		in->alarm_t = ev->t;
+		bundle_begin(w, in);
+		break;
+	case FL_EV_CLEARED:
+		in->cleared_t = ev->t;
+		break;
+	default:
+		break;
+	}
+	fl_evidence_plan_clip(&in->plan, NULL, &to);
+	fl_clip_set_end(in->clip, to);
+out:
+	clocks(&c1, &w1);
+	w->st.cpu_s += c1 - c0;
+	w->st.wall_s += w1 - w0;
+}
+
+void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
+			      fl_bgr_fn bgr, void *user)
+{
+	double c0, w0, c1, w1;
+	int any = 0;
+
+	if (!w)
+		return;
+	for (int i = 0; i < MAX_INCIDENTS && !any; i++)
+		any = w->inc[i].used;
+	if (!any)
+		return;
+	clocks(&c0, &w0);
+	for (int i = 0; i < MAX_INCIDENTS; i++)
+		if (w->inc[i].used)
+			act(w, &w->inc[i], f, f->t, bgr, user);
+	clocks(&c1, &w1);
+	w->st.cpu_s += c1 - c0;
+	w->st.wall_s += w1 - w0;
+}
+
+void fl_evidence_writer_finish(fl_evidence_writer *w, double t)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < MAX_INCIDENTS; i++) {
+		if (!w->inc[i].used)
+			continue;
+		fl_evidence_plan_end(&w->inc[i].plan, t);
+		act(w, &w->inc[i], NULL, t, NULL, NULL);
+	}
+}
+
+void fl_evidence_writer_stats(const fl_evidence_writer *w,
+			      fl_evidence_stats *st)
+{
+	fl_preroll_stats ps;
+
+	memset(st, 0, sizeof(*st));
+	if (!w)
+		return;
+	*st = w->st;
+	fl_preroll_get_stats(w->ring, &ps);
+	st->preroll_bytes = ps.bytes;
+	st->preroll_peak = ps.peak_bytes;
+}
+
+void fl_evidence_writer_destroy(fl_evidence_writer *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < MAX_INCIDENTS; i++)
+		if (w->inc[i].used)
+			incident_free(&w->inc[i]);
+	if (w->src)
+		fl_source_set_packet_tap(w->src, NULL, NULL);
+	fl_preroll_destroy(w->ring);
+	fl_overlay_destroy(w->ov);
+	free(w);
+}

@@ -1,0 +1,78 @@
+/*
+ * writer.h - the evidence sink of one camera: it follows the camera's lane
+ * events, runs an evidence plan (src/core/evidence.h) per incident, takes the
+ * pictures, cuts the clip from the pre-roll and seals the bundle. See
+ * writer.c for the essay.
+ *
+ * Ownership: fl_evidence_writer_create() returns a writer the caller frees
+ * with fl_evidence_writer_destroy() (NULL-safe; open incidents are dropped,
+ * nothing half-written stays). cfg, store, key and src are borrowed and must
+ * outlive the writer. One thread: the camera's.
+ *
+ * Errors never stop detection: the writer logs them (tag "evidence"), once
+ * per incident and cause, and carries on; the calls below return nothing.
+ */
+#ifndef FL_EVIDENCE_WRITER_H
+#define FL_EVIDENCE_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundle.h"
+#include "config.h"
+#include "event.h"
+#include "sign.h"
+#include "source.h"
+#include "store.h"
+
+typedef struct fl_evidence_writer fl_evidence_writer;
+
+/*
+ * A writer for camera index `camera` of cfg. src is the camera's source,
+ * opened but not read yet: the writer installs its packet tap for the
+ * pre-roll (so the first keyframe is kept). start_wall: the unix time of
+ * video time 0 (the device clock in live mode; in replay, the edge's start
+ * time), which is what the images print. Returns NULL with a reason in err.
+ */
+fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg,
+					      int camera, fl_store *store,
+					      const fl_key *key,
+					      fl_source *src,
+					      double start_wall, char *err,
+					      size_t errlen);
+
+/* An event sink (fl_event_fn shape): call it with every event of the
+ * camera's lanes, during the frame they happen on. */
+void fl_evidence_writer_event(const fl_event *ev, void *writer);
+
+/* The full-resolution BGR of the current frame, converted on demand by the
+ * camera (shared with its detector: read only). */
+typedef const uint8_t *(*fl_bgr_fn)(void *user);
+
+/*
+ * The act phase, once per decoded frame after the frame's events: take the
+ * images that are due (bgr(user) is only called then), seal complete
+ * bundles, discard vacated ones. f is borrowed for the call.
+ */
+void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
+			      fl_bgr_fn bgr, void *user);
+
+/* End of input at video time t: alarmed incidents are sealed with what they
+ * have (and a note), the others discarded. */
+void fl_evidence_writer_finish(fl_evidence_writer *w, double t);
+
+typedef struct fl_evidence_stats {
+	int sealed, discarded, failed; /* bundles */
+	int images;                    /* image files written */
+	double bytes;                  /* bytes of sealed bundles' files */
+	double cpu_s, wall_s;          /* time spent in the writer */
+	size_t preroll_bytes;          /* held by the pre-roll ring now */
+	size_t preroll_peak;           /* and at most */
+} fl_evidence_stats;
+
+void fl_evidence_writer_stats(const fl_evidence_writer *w,
+			      fl_evidence_stats *st);
+
+void fl_evidence_writer_destroy(fl_evidence_writer *w);
+
+#endif /* FL_EVIDENCE_WRITER_H */
