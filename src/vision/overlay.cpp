@@ -13,8 +13,8 @@
  * not be produced silently.
  *
  * Geometry. The text height follows the image's shorter side
- * (min(w, h) / 28, at least 14 px): 26 px on 1280x720, 38 px on 1920x1080,
- * 17 px on a 480 px close-up - legible without covering the scene. The band
+ * (min(w, h) / 28, at least 14 px): 25 px on 1280x720, 38 px on 1920x1080,
+ * 14..17 px on a 480 px close-up - legible without covering the scene. The band
  * is darkened, not blacked out (65% dark over the picture), so what lies
  * under it still shows. All drawing happens inside a cv::Mat view of the
  * band, so no pixel below the banner can change.

@@ -211,8 +211,8 @@ void fl_overlay_destroy(fl_overlay *o);
 /* Draw nlines lines of UTF-8 text (borrowed; a NULL line is drawn empty) in
  * place on the packed BGR24 image (w x h, stride w*3): a banner across the
  * top, white text on a dark band blended at 65% over the picture. Text
- * height is max(14, min(w, h) / 28) px (about 26 px at 1280x720, 38 px at
- * 1920x1080, 17 px on a 480 px close-up); lines are 1.5 text heights apart
+ * height is max(14, min(w, h) / 28) px (25 px at 1280x720, 38 px at
+ * 1920x1080, 14..17 px on a 480 px close-up); lines are 1.5 text heights apart
  * with a margin of a third of the text height round them; the band's height
  * is fl_overlay_banner_height() and no pixel below it is touched. A line too wide for the image is clipped at
  * the right edge. Returns 0, FL_EINVAL (bad arguments, nlines < 0 or > 16, or
