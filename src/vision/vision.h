@@ -214,9 +214,10 @@ void fl_overlay_destroy(fl_overlay *o);
  * height is max(14, min(w, h) / 28) px (25 px at 1280x720, 38 px at
  * 1920x1080, 14..17 px on a 480 px close-up); lines are 1.5 text heights apart
  * with a margin of a third of the text height round them; the band's height
- * is fl_overlay_banner_height() and no pixel below it is touched. A line too wide for the image is clipped at
- * the right edge. Returns 0, FL_EINVAL (bad arguments, nlines < 0 or > 16, or
- * a banner taller than the image) or FL_EIO. */
+ * is fl_overlay_banner_height() and no pixel below it is touched. A line
+ * too wide for the image is clipped at the right edge; malformed UTF-8 bytes
+ * are drawn as '?'. Returns 0, FL_EINVAL (bad arguments, nlines < 0 or > 16,
+ * or a banner taller than the image) or FL_EIO. */
 int fl_overlay_draw(fl_overlay *o, uint8_t *bgr, int w, int h,
 		    const char *const *lines, int nlines, char *err,
 		    size_t errlen);
