@@ -23,8 +23,10 @@
  *      and room above and below the characters), suppress overlaps, and
  *      return the best.
  *
- * Steps 1-3 run at two or three scales (a pyramid of the roi) so one kernel
- * suits plates from ~40 px to the roi's width. Deterministic, no model
+ * Steps 1-4 run on a pyramid of the roi (the longer side capped at 1280 px,
+ * then 0.6x per level down to 64 px), so one 17x3 kernel suits plates from
+ * about 50 px wide to most of the roi's width; each blob is also tried with
+ * two trims (tight, and loose enough to bridge "ABC 123"). Deterministic, no model
  * files, no openalpr cascades (AGPL). How well it does is measured by
  * firelane-plates on the openalpr benchmark images; see docs/plates.md.
  *
