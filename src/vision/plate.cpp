@@ -14,21 +14,26 @@
  *      floor so a flat image has none);
  *   2. close horizontally so a plate's characters merge into one blob,
  *      open to drop thin lines and isolated specks;
- *   3. take each blob's bounding box with a plate-like aspect and a size
+ *   3. take each blob's bounding box, trim it to the rows and columns
+ *      where the edges are dense (blobs merge with bumper edges and
+ *      screws), keep it if it has a plate-like aspect and a size
  *      plausible for the roi;
- *   4. score it: edge density, gray contrast, and the number of dark/light
- *      transitions along its middle rows (characters are 5..8 strokes
- *      pairs; a grille or a bumper edge gives far fewer or far more);
+ *   4. score it: the number of character-like connected components, the
+ *      dark/light transitions along its middle rows (4..9 characters give
+ *      8..24; a grille or a bumper edge far fewer or far more), edge
+ *      density, gray contrast, and isolation (the edges thin out round a
+ *      plate);
  *   5. grow the characters' box to the plate's (the plate has a border
- *      and room above and below the characters), suppress overlaps, and
- *      return the best.
+ *      and room above and below the characters), suppress overlaps, drop
+ *      runners-up far below the best, and return the rest.
  *
- * Steps 1-4 run on a pyramid of the roi (the longer side capped at 1280 px,
- * then 0.6x per level down to 64 px), so one 17x3 kernel suits plates from
- * about 50 px wide to most of the roi's width; each blob is also tried with
- * two trims (tight, and loose enough to bridge "ABC 123"). Deterministic, no model
- * files, no openalpr cascades (AGPL). How well it does is measured by
- * firelane-plates on the openalpr benchmark images; see docs/plates.md.
+ * Steps 1-4 run on a pyramid of the roi (the longer side capped at 1280
+ * px, then 0.6x per level down to 64 px), so one 17x3 kernel suits plates
+ * from about 50 px wide to most of the roi's width; each blob is tried
+ * with two trims (tight, and loose enough to bridge "ABC 123").
+ * Deterministic, no model files, no openalpr cascades (AGPL). How well it
+ * does is measured by firelane-plates on the openalpr benchmark images;
+ * see docs/plates.md.
  *
  * Exceptions never leave: the entry point catches everything.
  */
