@@ -398,10 +398,35 @@ void fl_bundle_abort(fl_bundle *b)
 
 /* ---- the manifest ---------------------------------------------------------- */
 
-/* Set key to a string (NULL -> JSON null). Invalid UTF-8 sets *bad. */
+/*
+ * A JSON string for val. Text that is not UTF-8 (a display name or overlay
+ * from a misconfigured device) must not cost the evidence its seal: such
+ * text is kept with every byte >= 0x80 replaced by '?', and a warning.
+ */
+static json_t *text_json(const char *val)
+{
+	json_t *v = json_string(val);
+	char *copy;
+
+	if (v)
+		return v;
+	copy = strdup(val);
+	if (!copy)
+		return NULL;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	fl_log(FL_LOG_WARN, FL__TAG, "text is not UTF-8, kept as \"%s\"",
+	       copy);
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+/* Set key to a string (NULL -> JSON null). */
 static void put_str(json_t *o, const char *key, const char *val, int *bad)
 {
-	json_t *v = val ? json_string(val) : json_null();
+	json_t *v = val ? text_json(val) : json_null();
 
 	if (!v || json_object_set_new(o, key, v) != 0)
 		*bad = 1;
@@ -498,7 +523,7 @@ static char *manifest_text(const fl_bundle *b, const fl_key *k, char *err,
 			bad = 1;
 	}
 	for (size_t j = 0; !bad && j < b->nnotes; j++) {
-		json_t *s = json_string(b->notes[j]);
+		json_t *s = text_json(b->notes[j]);
 
 		if (!s || json_array_append_new(notes, s))
 			bad = 1;
@@ -508,9 +533,8 @@ static char *manifest_text(const fl_bundle *b, const fl_key *k, char *err,
 		      json_object_set(root, "notes", notes);
 	}
 	if (bad) {
-		snprintf(err, errlen,
-			 "bundle %s: cannot build manifest (a text that is "
-			 "not UTF-8, or no memory)", i->incident_id);
+		snprintf(err, errlen, "bundle %s: cannot build manifest (no "
+			 "memory)", i->incident_id);
 		goto out;
 	}
 	/* 16 significant digits keep microseconds of a unix time. */

@@ -44,6 +44,7 @@
 
 #define MANIFEST_MAX (8u << 20) /* bytes; thousands of files fit */
 #define SIG_MAX 256
+#define FILES_MAX 10000 /* bounds the duplicate and extra-file checks */
 
 void fl_manifest_free(fl_manifest *m)
 {
@@ -192,6 +193,11 @@ int fl_manifest_parse(const void *data, size_t len, fl_manifest *m, char *err,
 		goto fail;
 	}
 	n = json_array_size(files);
+	if (n > FILES_MAX) {
+		snprintf(err, errlen, "manifest.json: more than %d files",
+			 FILES_MAX);
+		goto fail;
+	}
 	if (n) {
 		m->files = calloc(n, sizeof(*m->files));
 		if (!m->files) {

@@ -19,6 +19,12 @@
  * choosing which evidence to lose. The age of a bundle is the modification
  * time of its manifest.sig, which the seal writes last.
  *
+ * A note on sharing. Clearing .partial at open is only right for the process
+ * that writes bundles. The first fl_store_open() takes an exclusive flock on
+ * dir/.lock and keeps it until close; a store opened while another holds the
+ * lock (an uploader, a second instance, a test) leaves .partial alone, so it
+ * never deletes a bundle someone is writing. Everything else works the same.
+ *
  * Errors: ENOSPC and EDQUOT become FL_EFULL (the caller may prune and retry
  * or raise an alarm), everything else FL_EIO; the message names the path and
  * the system's reason.
@@ -35,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -43,6 +50,7 @@
 struct fl_store {
 	char *dir;
 	fl_store_opts o;
+	int lockfd; /* dir/.lock, flock'ed while this store is the owner */
 };
 
 /* ---- file-system helpers (internal.h) ------------------------------------ */
@@ -363,9 +371,9 @@ static void sweep_tmp(const char *dir)
 fl_store *fl_store_open(const char *dir, const fl_store_opts *opts, char *err,
 			size_t errlen)
 {
-	char partial[FL__PATH_MAX];
+	char partial[FL__PATH_MAX], lock[FL__PATH_MAX];
 	fl_store *s = NULL;
-	int rc;
+	int rc, fd, owner;
 
 	if (!dir || !*dir || strlen(dir) > FL__PATH_MAX - 512) {
 		snprintf(err, errlen, "evidence store: bad directory");
@@ -378,40 +386,58 @@ fl_store *fl_store_open(const char *dir, const fl_store_opts *opts, char *err,
 	rc = fl__mkdir_p(dir, 0750, err, errlen);
 	if (rc)
 		return NULL;
-	join(partial, sizeof(partial), dir, ".partial", NULL);
-	/* Whatever is in .partial was being written when we stopped. */
-	if (fl__rm_rf(partial) != 0) {
-		snprintf(err, errlen, "cannot clear %s: %s", partial,
-			 strerror(errno));
+	join(lock, sizeof(lock), dir, ".lock", NULL);
+	fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0) {
+		fl__errno_fail(errno, "cannot write", lock, err, errlen);
 		return NULL;
 	}
-	if (mkdir(partial, 0750) != 0) {
+	owner = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	join(partial, sizeof(partial), dir, ".partial", NULL);
+	if (owner) {
+		/* Whatever is in .partial was being written when the last
+		 * owner stopped. */
+		if (fl__rm_rf(partial) != 0) {
+			snprintf(err, errlen, "cannot clear %s: %s", partial,
+				 strerror(errno));
+			goto fail;
+		}
+		sweep_tmp(dir);
+	} else {
+		fl_log(FL_LOG_INFO, FL__TAG,
+		       "%s is open elsewhere: partial bundles left alone", dir);
+	}
+	if (mkdir(partial, 0750) != 0 && !(errno == EEXIST && !owner)) {
 		fl__errno_fail(errno, "cannot create directory", partial, err,
 			       errlen);
-		return NULL;
+		goto fail;
 	}
 	if (access(dir, W_OK) != 0) {
 		fl__errno_fail(errno, "cannot write", dir, err, errlen);
-		return NULL;
+		goto fail;
 	}
-	sweep_tmp(dir);
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->dir = strdup(dir))) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		goto fail;
 	}
 	if (opts)
 		s->o = *opts;
 	if (s->o.min_free_bytes <= 0)
 		s->o.min_free_bytes = FL_STORE_MIN_FREE_DEFAULT;
+	s->lockfd = fd;
 	return s;
+fail:
+	close(fd);
+	return NULL;
 }
 
 void fl_store_close(fl_store *s)
 {
 	if (!s)
 		return;
+	close(s->lockfd); /* releases the flock */
 	free(s->dir);
 	free(s);
 }

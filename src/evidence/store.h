@@ -28,15 +28,19 @@ typedef struct fl_store_opts {
 
 /*
  * Open (create) the evidence store rooted at dir (created 0750 with its
- * parents). Everything under dir/.partial is removed: a crash leaves no half
- * bundle. opts may be NULL (all defaults); it is copied. Returns a store the
- * caller frees with fl_store_close(), or NULL with the reason in err (FL_EIO
- * cases: dir cannot be created or written).
+ * parents). The first opener becomes the owner (an flock on dir/.lock, held
+ * until fl_store_close) and removes everything under dir/.partial: a crash
+ * leaves no half bundle. A store opened while another owns it (another
+ * process, or a second open in this one) leaves .partial alone. opts may be
+ * NULL (all defaults); it is copied. Returns a store the caller frees with
+ * fl_store_close(), or NULL with the reason in err (dir cannot be created or
+ * written, e.g. a read-only file system).
  */
 fl_store *fl_store_open(const char *dir, const fl_store_opts *opts, char *err,
 			size_t errlen);
 
-/* Free s. Open bundles must have been sealed or aborted first. NULL-safe. */
+/* Free s (and release ownership). Open bundles must have been sealed or
+ * aborted first. NULL-safe. */
 void fl_store_close(fl_store *s);
 
 /* The root directory, owned by s, valid until fl_store_close(). */

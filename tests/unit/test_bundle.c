@@ -626,11 +626,13 @@ static void test_tamper(const char *good, const fl_key *k,
 
 /* ---- abort, seal failures, crash litter --------------------------------------------- */
 
-static void test_abort(fl_store *s, const fl_key *k, const fl_key *other)
+static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
+		       fl_bundle **crashed)
 {
+	/* A display name in Latin-1, not UTF-8: must not stop the seal. */
 	fl_bundle_info info = { .incident_id = "inc-gone", .device = DEVICE,
 				.site = "s", .camera = "c", .lane = LANE,
-				.cleared_wall = -1 };
+				.site_name = "Caf\xe9 Nord", .cleared_wall = -1 };
 	char err[512], path[1024], partial[1024], final[1024];
 	char code[13], sig[FL_SIG_B64_LEN];
 	fl_bundle_image img = { .kind = "scene", .seq = 1,
@@ -693,23 +695,60 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other)
 	CHECK(fl_bundle_seal(b, k, path, sizeof(path), err, sizeof(err)) == 0);
 	CHECK(strcmp(path, final) == 0);
 	CHECK(fl_bundle_verify(final, k->pk, err, sizeof(err)) == 0);
+	{
+		char *text;
+		size_t n;
+
+		pathf(path, sizeof(path), final, "manifest.json");
+		text = slurp(path, &n);
+		CHECK(text && strstr(text, "\"site_name\": \"Caf? Nord\""));
+		free(text);
+	}
 	CHECK(fl__rm_rf(final) == 0);
 
-	/* Litter of a crash in .partial disappears when the store opens. */
+	/* A second open while s owns the store must not touch the bundle s is
+	 * writing; once the owner is gone, the next open clears the litter (as
+	 * after a crash). */
 	{
 		fl_store *s2;
 		char lit[1024];
 
+		b = fl_bundle_begin(s, &info, err, sizeof(err));
+		CHECK_MSG(b, "%s", err);
+		if (!b)
+			return;
+		CHECK(fl_bundle_add(b, "a.bin", "abc", 3, NULL, err,
+				    sizeof(err)) == 0);
+		s2 = fl_store_open(fl_store_dir(s), NULL, err, sizeof(err));
+		CHECK_MSG(s2, "%s", err);
+		CHECK(exists(partial));
+		fl_store_close(s2);
+		fl_store_close(NULL);
+		pathf(lit, sizeof(lit), partial, "a.bin");
+		CHECK(exists(lit));
 		pathf(lit, sizeof(lit), fl_store_dir(s), ".partial/inc-crash");
 		CHECK(mkdir(lit, 0750) == 0);
 		pathf(path, sizeof(path), lit, "scene-1.jpg.tmp");
 		CHECK(write_file(path, "half", 4) == 0);
-		s2 = fl_store_open(fl_store_dir(s), NULL, err, sizeof(err));
-		CHECK_MSG(s2, "%s", err);
-		CHECK(!exists(lit));
-		fl_store_close(s2);
-		fl_store_close(NULL);
+		/* The "crash": the bundle is never finished; the owner goes. */
+		*crashed = b;
 	}
+}
+
+/* After the owner of the store closed: its partial bundles are litter. */
+static void test_crash_litter(const char *dir)
+{
+	char err[512], path[1024];
+	fl_store *s = fl_store_open(dir, NULL, err, sizeof(err));
+
+	CHECK_MSG(s, "%s", err);
+	pathf(path, sizeof(path), dir, ".partial/inc-crash");
+	CHECK(!exists(path));
+	pathf(path, sizeof(path), dir, ".partial/inc-gone");
+	CHECK(!exists(path));
+	pathf(path, sizeof(path), dir, ".partial");
+	CHECK(exists(path));
+	fl_store_close(s);
 }
 
 /* ---- retention -------------------------------------------------------------------------- */
@@ -916,6 +955,7 @@ int main(int argc, char **argv)
 	char dir[512], err[512], good[1024];
 	fl_store_opts o = { .min_free_bytes = 1 };
 	fl_store *s, *s2;
+	fl_bundle *crashed = NULL;
 	fl_key k, other;
 
 	if (argc == 3 && !strcmp(argv[1], "--make-bundle"))
@@ -944,9 +984,12 @@ int main(int argc, char **argv)
 		test_tamper(good, &k, &other, s2);
 	}
 	if (s)
-		test_abort(s, &k, &other);
+		test_abort(s, &k, &other, &crashed);
+	snprintf(dir, sizeof(dir), "%s/store", root);
 	fl_store_close(s);
 	fl_store_close(s2);
+	test_crash_litter(dir);
+	fl_bundle_abort(crashed); /* free it; its folder is already gone */
 	test_retention(&k);
 
 	if (!test_failures)
