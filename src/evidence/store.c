@@ -606,7 +606,8 @@ int fl_store_usage(const fl_store *s, double *total, double *undelivered,
 	return 0;
 }
 
-/* Take bundle id out of sight (rename into .partial) and delete it. */
+/* Take bundle id out of sight (rename into .partial) and delete it. 0 when
+ * removed, 1 when it was already gone, or a negative error. */
 static int remove_bundle(fl_store *s, const char *id, char *err,
 			 size_t errlen)
 {
@@ -617,9 +618,12 @@ static int remove_bundle(fl_store *s, const char *id, char *err,
 	    join(to, sizeof(to), s->dir, ".partial", name))
 		return FL_EINVAL;
 	fl__rm_rf(to);
-	if (rename(from, to) != 0)
+	if (rename(from, to) != 0) {
+		if (errno == ENOENT) /* another thread's prune was first */
+			return 1;
 		return fl__errno_fail(errno, "cannot remove", from, err,
 				      errlen);
+	}
 	if (fl__rm_rf(to) != 0)
 		fl_log(FL_LOG_WARN, FL__TAG,
 		       "%s: removed from the store but not all deleted", to);
@@ -656,10 +660,10 @@ int fl_store_prune(fl_store *s, double now, char *err, size_t errlen)
 		if (!v[i].delivered || !(old || over))
 			continue;
 		rc = remove_bundle(s, v[i].id, err, errlen);
-		if (rc)
+		if (rc < 0)
 			goto out;
 		total -= v[i].bytes;
-		removed++;
+		removed += rc == 0;
 	}
 	if (s->o.max_bytes > 0 && total > s->o.max_bytes)
 		fl_log(FL_LOG_WARN, FL__TAG,

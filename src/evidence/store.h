@@ -7,6 +7,12 @@
  *   dir/<incident_id>/             a sealed bundle (manifest.json, .sig, files)
  *   dir/<incident_id>/.delivered   written once the hub has it
  *   dir/.partial/<incident_id>/    a bundle being written (gone after a crash)
+ *   dir/.lock                      flock'ed by the store's owner
+ *
+ * Threads: an fl_store holds no mutable state after open (its path, options
+ * and lock), so several threads may use one store at once, each with its own
+ * bundles; concurrent prunes are safe (a bundle removed by one is skipped by
+ * the other). An fl_bundle belongs to one thread at a time.
  */
 #ifndef FL_EVIDENCE_STORE_H
 #define FL_EVIDENCE_STORE_H
