@@ -197,10 +197,10 @@ grep -q "$(basename "$IMG")" "$WORK/verify.log" ||
 	--events-out "$WORK/short.jsonl" --evidence-dir "$WORK/ev-short" -v \
 	2>"$WORK/edge-short.log" || fail "firelane-edge exited $? on short_stop"
 ! grep -q '"type":"alarm"' "$WORK/short.jsonl" || fail "short_stop raised an alarm"
-left=$(find "$WORK/ev-short" -mindepth 1 -not -type d | wc -l)
+left=$(find "$WORK/ev-short" -mindepth 2 -not -type d | wc -l) # .lock aside
 bundles=$(find "$WORK/ev-short" -mindepth 1 -maxdepth 1 -type d -not -name '.*' | wc -l)
 [ "$bundles" = 0 ] || fail "short_stop left $bundles bundle folder(s)"
-[ "$left" = 0 ] || fail "short_stop left files: $(find "$WORK/ev-short" -not -type d)"
+[ "$left" = 0 ] || fail "short_stop left files: $(find "$WORK/ev-short" -mindepth 2 -not -type d)"
 if grep -q '"type":"occupied"' "$WORK/short.jsonl"; then
 	echo "evidence_bundle: short_stop was occupied and vacated: nothing kept"
 else
