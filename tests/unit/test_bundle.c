@@ -613,6 +613,33 @@ static void test_tamper(const char *good, const fl_key *k,
 	resign(copy, k);
 	expect_fail("path in name", copy, k->pk, "manifest.json: files[3]", 0);
 
+	/* Too many files for the verifier's quadratic checks: refused. */
+	{
+		size_t cap = 10002 * 160 + 400, len;
+		char *big = malloc(cap), kb64[FL_KEY_B64_LEN];
+		fl_manifest m;
+		int rc;
+
+		fl_key_public_b64(k, kb64, sizeof(kb64));
+		len = (size_t)snprintf(big, cap,
+				       "{\"format\": \"firelane-evidence/1\", "
+				       "\"public_key\": \"%s\", \"incident_id\": "
+				       "\"i\", \"device\": \"d\", \"site\": "
+				       "\"s\", \"camera\": \"c\", \"lane\": "
+				       "\"l\", \"files\": [", kb64);
+		for (int i = 0; i < 10001; i++)
+			len += (size_t)snprintf(big + len, cap - len,
+				"%s{\"name\": \"f%d\", \"kind\": \"x\", "
+				"\"sha256\": \"%064d\", \"bytes\": 0}",
+				i ? "," : "", i, 0);
+		len += (size_t)snprintf(big + len, cap - len, "]}");
+		rc = fl_manifest_parse(big, len, &m, err, sizeof(err));
+		CHECK(rc == FL_EFORMAT);
+		CHECK_MSG(strstr(err, "more than 10000 files"), "%s", err);
+		fl_manifest_free(&m);
+		free(big);
+	}
+
 	/* Malformed JSON, signed. */
 	CHECK(copy_dir(good, copy) == 0);
 	CHECK(write_file(path, "{\"format\": ", 11) == 0);
