@@ -19,6 +19,23 @@
 # With a detector model ($FL_BENCH_MODEL, or the shared yolo-fastest cfg) the
 # 720p pipeline runs once more with --model and "detector" reports its cost.
 #
+# "evidence" is the cost of the evidence chain (issue 3): firelane-scene's
+# park_leave at 1280x720 (the full 65 s variant, one alarmed incident;
+# generated once into BUILD_DIR/bench/evidence-720) replayed on one CPU with
+# --evidence-dir into a temporary store. From the edge's --stats-out:
+#   cpu_ms_per_bundle / wall_ms_per_bundle   time spent in the evidence
+#                      writer (plan, JPEG encoding, overlay, close-up,
+#                      composite, clip remux, hashing, signing, fsync) per
+#                      sealed bundle
+#   bytes_per_bundle   bytes of the sealed bundle's files on disk
+#   images_per_bundle  image files in it
+#   preroll_bytes      bytes the camera's pre-roll ring (compressed packets)
+#                      holds at the end of the run: its steady state
+#   preroll_peak_bytes the most it held
+#   preroll_seconds    the seconds it is sized for (pre_roll_s + detection
+#                      delay margin; it holds up to one GOP more)
+# FL_BENCH_SKIP_EVIDENCE=1 leaves it out.
+#
 # "synthetic_suite" is the full-size synthetic suite (make test runs it with
 # --quick frames): every firelane-scene scenario (seed 7, generated once into
 # BUILD_DIR/bench/scenes-full, again when the generator changes), replayed
@@ -224,6 +241,43 @@ detector() {
 	}'
 }
 
+# ---- evidence ------------------------------------------------------------------
+
+# evidence: prints the "evidence" member (called like bench, stdout to a file).
+evidence() {
+	local dir=$WORK/evidence-720 stamp=$WORK/evidence-720.src want st
+	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) park_leave 1280x720"
+	if ! [ -s "$dir/park_leave.mp4" ] || ! [ -f "$stamp" ] ||
+		[ "$(cat "$stamp")" != "$want" ]; then
+		rm -rf "$dir" "$stamp"
+		say "evidence: generating park_leave 1280x720"
+		"$SCENE" --scenario park_leave --width 1280 --height 720 --fps 25 \
+			--out "$dir" >&2 || die "evidence: firelane-scene failed"
+		echo "$want" >"$stamp"
+	fi
+	# The config beside a temporary store: the device key goes there too.
+	sed "s|^    source: .*|    source: $dir/park_leave.mp4|" "$dir/park_leave.yaml" \
+		>"$TMP/evidence.yaml"
+	rm -rf "$TMP/ev"
+	st=$TMP/evidence-stats.json
+	"${PIN[@]}" "$EDGE" --config "$TMP/evidence.yaml" --replay \
+		--source "$dir/park_leave.mp4" --events-out /dev/null \
+		--evidence-dir "$TMP/ev" --stats-out "$st" 2>"$TMP/evidence.err" ||
+		die "evidence: firelane-edge failed: $(tail -n 5 "$TMP/evidence.err")"
+	[ "$(field "$st" evidence_sealed)" -ge 1 ] 2>/dev/null ||
+		die "evidence: no bundle sealed: $(tail -n 5 "$TMP/evidence.err")"
+	say "evidence: $(field "$st" evidence_sealed) bundle(s), $(field "$st" evidence_bytes) bytes"
+	awk -v n="$(field "$st" evidence_sealed)" -v cpu="$(field "$st" evidence_cpu_s)" \
+		-v wall="$(field "$st" evidence_wall_s)" -v bytes="$(field "$st" evidence_bytes)" \
+		-v img="$(field "$st" evidence_images)" -v rb="$(field "$st" preroll_bytes)" \
+		-v rp="$(field "$st" preroll_peak_bytes)" 'BEGIN {
+		printf "\"evidence\": {\"scene\": \"park_leave 1280x720 25 fps\", \"bundles\": %d, ", n
+		printf "\"cpu_ms_per_bundle\": %.1f, \"wall_ms_per_bundle\": %.1f, ", cpu * 1000 / n, wall * 1000 / n
+		printf "\"bytes_per_bundle\": %d, \"images_per_bundle\": %.1f, ", bytes / n, img / n
+		printf "\"preroll_bytes\": %d, \"preroll_peak_bytes\": %d, \"preroll_seconds\": 20}", rb, rp
+	}'
+}
+
 # ---- synthetic suite ---------------------------------------------------------
 
 SUITE_SCENES=$WORK/scenes-full
@@ -318,6 +372,11 @@ if [ -n "$model" ]; then
 	[ -f "$model" ] || die "model $model not found"
 	detector "$model" >"$TMP/m-det"
 	out="$out, $(cat "$TMP/m-det")"
+fi
+if [ "${FL_BENCH_SKIP_EVIDENCE:-0}" != 1 ]; then
+	[ -x "$SCENE" ] || die "evidence needs $SCENE (make build), or FL_BENCH_SKIP_EVIDENCE=1"
+	evidence >"$TMP/m-evidence"
+	out="$out, $(cat "$TMP/m-evidence")"
 fi
 if [ "${FL_BENCH_SKIP_SUITE:-0}" != 1 ]; then
 	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||
