@@ -72,6 +72,11 @@
 #define SMALL_W 960    /* the first scene, kept for the composite */
 #define COMPOSITE_W 2560
 #define PATHLEN 2048
+/* A clip started at occupied waits this long past dwell_s for the alarm
+ * (which inactive hours may hold back for hours) before it is dropped and
+ * started again, from the pre-roll, when the alarm comes: a working file
+ * must not grow without bound. */
+#define CLIP_WAIT_S 60.0
 
 /* Failures logged once per incident, by kind. */
 enum {
@@ -722,6 +727,21 @@ static void clip_into_bundle(fl_evidence_writer *w, struct incident *in)
 	}
 	rc = fl_clip_finish(in->clip, &from, &to, err, sizeof(err));
 	in->clip = NULL;
+	if (rc == 0) {
+		double want;
+
+		fl_evidence_plan_clip(&in->plan, &want, NULL);
+		/* One GOP early is the design; late means the ring had lost
+		 * the start (an alarm held back by inactive hours). */
+		if (from > want + 1.0) {
+			snprintf(note, sizeof(note),
+				 "clip starts at %.1f s, %.1f s after the "
+				 "planned start (the pre-roll no longer reached "
+				 "back that far)",
+				 from, from - want);
+			fl_bundle_note(in->b, note);
+		}
+	}
 	if (rc == 0 &&
 	    (rc = fl_bundle_path(in->b, "clip.mp4", path, sizeof(path))) == 0) {
 		if (rename(in->clip_tmp, path) != 0) {
@@ -795,6 +815,16 @@ static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 {
 	enum fl_evidence_action a;
 
+	if (in->clip && in->alarm_t < 0 &&
+	    t > in->rest_since + in->lane->dwell_s + CLIP_WAIT_S) {
+		fl_log(FL_LOG_INFO, TAG, "%s: incident %s: no alarm %.0f s "
+		       "after the rest; clip dropped until the alarm",
+		       w->cam->id, in->id, t - in->rest_since);
+		fl_clip_abort(in->clip);
+		in->clip = NULL;
+		in->clip_tmp[0] = '\0';
+	}
+
 	while (in->used && (a = fl_evidence_plan_tick(&in->plan, t)) !=
 				   FL_EVP_NONE) {
 		switch (a) {
@@ -845,6 +875,8 @@ void fl_evidence_writer_event(const fl_event *ev, void *writer)
 	case FL_EV_ALARM:
 		in->alarm_t = ev->t;
 		bundle_begin(w, in);
+		if (!in->clip && !(in->logged & LOG_CLIP))
+			clip_begin(w, in); /* dropped while the alarm waited */
 		break;
 	case FL_EV_CLEARED:
 		in->cleared_t = ev->t;
