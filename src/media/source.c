@@ -641,8 +641,8 @@ static void start_flush(fl_source *s)
 
 /*
  * Hand a packet to the tap with its video time: its pts (else dts) relative
- * to the first tapped packet's, which for streams without reordering is the
- * first frame's time, the frames' origin. Decode order may run backwards
+ * to the first keyframe's, which is the first frame's time, the frames'
+ * origin. Decode order may run backwards
  * in pts (B-frames); that is left as it is. Once a timestamp is missing we
  * count packets at the stream rate, as frame_time() counts frames.
  */
@@ -652,8 +652,16 @@ static void tap_packet(fl_source *s, const AVPacket *pkt)
 	double t;
 
 	if (!s->tap_no_ts && ts != AV_NOPTS_VALUE) {
-		if (s->tap_origin == AV_NOPTS_VALUE)
+		if (s->tap_origin == AV_NOPTS_VALUE) {
+			/* A stream joined mid-GOP (RTSP) decodes from its first
+			 * keyframe: that is the frames' time 0. What comes
+			 * before it is undecodable and gets time 0. */
+			if (!(pkt->flags & AV_PKT_FLAG_KEY)) {
+				s->tap(pkt, 0, s->tap_user);
+				return;
+			}
 			s->tap_origin = ts;
+		}
 		t = (ts - s->tap_origin) * av_q2d(s->tb);
 		if (t < 0 && s->tap_count == 0)
 			t = 0;
