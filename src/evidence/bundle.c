@@ -221,7 +221,8 @@ int fl_bundle_path(const fl_bundle *b, const char *name, char *out,
 {
 	int n;
 
-	if (!b || !out || !fl__plain_name(name) || reserved(name))
+	if (!b || !out || !fl__plain_name(name) || reserved(name) ||
+	    name[0] == '.')
 		return FL_EINVAL;
 	n = snprintf(out, outlen, "%s/%s", b->partial, name);
 	return n < 0 || (size_t)n >= outlen ? FL_EINVAL : 0;

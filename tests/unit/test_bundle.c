@@ -536,6 +536,22 @@ static void test_tamper(const char *good, const fl_key *k,
 	expect_fail("removed signature", copy, NULL, "manifest.sig: missing",
 		    0);
 
+	/* A FIFO under a listed name is refused, not waited on. */
+	CHECK(copy_dir(good, copy) == 0);
+	pathf(path, sizeof(path), copy, "scene-3.jpg");
+	CHECK(unlink(path) == 0 && mkfifo(path, 0640) == 0);
+	expect_fail("fifo", copy, NULL, "scene-3.jpg: unreadable", 0);
+	/* A symlink to the real file is refused too. */
+	CHECK(copy_dir(good, copy) == 0);
+	CHECK(unlink(path) == 0);
+	{
+		char target[1024];
+
+		pathf(target, sizeof(target), good, "scene-3.jpg");
+		CHECK(symlink(target, path) == 0);
+	}
+	expect_fail("symlink", copy, NULL, "scene-3.jpg: unreadable", 0);
+
 	/* An added file; the delivery marker is the one allowed extra. */
 	CHECK(copy_dir(good, copy) == 0);
 	pathf(path, sizeof(path), copy, ".delivered");
