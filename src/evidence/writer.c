@@ -116,6 +116,7 @@ struct incident {
 	int npend;
 	unsigned logged;
 	int images;
+	int closeup, composite; /* stored */
 };
 
 struct fl_evidence_writer {
@@ -637,6 +638,7 @@ static void closeup_and_composite(fl_evidence_writer *w, struct incident *in,
 	if (finish_image(w, in, "closeup.jpg", cub.bgr, cub.w, cub.h, &s, err,
 			 sizeof(err)) < 0)
 		goto fail;
+	in->closeup = 1;
 
 	if (in->first_small.bgr)
 		scenes[nscenes++] = in->first_small;
@@ -652,6 +654,7 @@ static void closeup_and_composite(fl_evidence_writer *w, struct incident *in,
 	    finish_image(w, in, "composite.jpg", compb.bgr, compb.w, compb.h,
 			 &s, err, sizeof(err)) < 0)
 		goto fail;
+	in->composite = 1;
 	goto done;
 fail:
 	log_once(w, in, LOG_IMAGE, "%s", err);
@@ -780,6 +783,10 @@ static void seal(fl_evidence_writer *w, struct incident *in)
 	clip_into_bundle(w, in);
 	if (fl_evidence_plan_note(&in->plan, note, sizeof(note)) > 0)
 		fl_bundle_note(in->b, note);
+	if (!in->closeup)
+		fl_bundle_note(in->b, "no close-up (see the device log)");
+	if (!in->composite)
+		fl_bundle_note(in->b, "no composite (see the device log)");
 	if (in->cleared_t >= 0)
 		fl_bundle_set_cleared(in->b, w->start_wall + in->cleared_t);
 	rc = fl_bundle_seal(in->b, w->key, out, sizeof(out), err, sizeof(err));
