@@ -22,6 +22,9 @@
 #               - firelane-verify exits 0, also pinned to the key that
 #                 firelane-edge --print-public-key prints (mode 0600), and
 #                 exits non-zero once a byte of an image is flipped;
+#   sequence    the same scene as a JPEG image sequence (--fps 25): a bundle
+#               that verifies, with a clip re-encoded to H.264 (the path for
+#               MJPEG webcams and image sequences);
 #   short_stop  no alarm, no bundle, and no working file left behind.
 #
 # Env: FL_BUILD_DIR (build tree with the programs).
@@ -191,6 +194,21 @@ if "$VERIFY" "$WORK/tampered" >"$WORK/verify.log" 2>&1; then
 fi
 grep -q "$(basename "$IMG")" "$WORK/verify.log" ||
 	fail "firelane-verify does not name the altered file: $(cat "$WORK/verify.log")"
+
+# ---- the same scene as a JPEG sequence: the re-encoded clip path -------------
+mkdir "$WORK/frames"
+ffmpeg -nostdin -v error -i "$WORK/sc/park_leave.mp4" -q:v 4 "$WORK/frames/in%06d.jpg" ||
+	fail "cannot extract frames"
+"$EDGE" --config "$WORK/park_leave.yaml" --replay --source "$WORK/frames/in%06d.jpg" --fps 25 \
+	--events-out "$WORK/seq.jsonl" --evidence-dir "$WORK/ev-seq" -v \
+	2>"$WORK/edge-seq.log" || fail "firelane-edge exited $? on the image sequence"
+SEQ="$WORK/ev-seq/$(ls "$WORK/ev-seq" | head -n 1)"
+[ -f "$SEQ/clip.mp4" ] || fail "image sequence: no clip in $SEQ"
+codec=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$SEQ/clip.mp4") ||
+	fail "image sequence: the clip does not probe"
+[ "$codec" = h264 ] || [ "$codec" = mpeg4 ] || fail "image sequence: clip codec $codec"
+"$VERIFY" "$SEQ" >"$WORK/verify.log" 2>&1 || fail "image sequence bundle: $(cat "$WORK/verify.log")"
+echo "evidence_bundle: image sequence: bundle verified, clip re-encoded ($codec)"
 
 # ---- short_stop: nothing kept -------------------------------------------------
 "$EDGE" --config "$WORK/short_stop.yaml" --replay --source "$WORK/sc/short_stop.mp4" \
