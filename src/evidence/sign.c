@@ -120,13 +120,21 @@ static int key_consistent(const unsigned char sk[64], unsigned char pk[32])
 	return ok;
 }
 
+/*
+ * Make a new key at path. Written under a private name and then link(2)ed to
+ * path, which fails when path exists: two processes starting at once (edge
+ * and a provisioning tool) cannot both believe their key is the device's.
+ * FL_EAGAIN tells the caller another key won the race: load that one.
+ */
 static int key_create(const char *path, fl_key *k, char *err, size_t errlen)
 {
-	char dir[FL__PATH_MAX];
+	char dir[FL__PATH_MAX], tmp[FL__PATH_MAX];
 	char *slash;
 	int rc;
 
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
+	    snprintf(tmp, sizeof(tmp), "%s.new-%ld", path, (long)getpid()) >=
+		    (int)sizeof(tmp)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return FL_EINVAL;
 	}
@@ -138,12 +146,22 @@ static int key_create(const char *path, fl_key *k, char *err, size_t errlen)
 			return rc;
 	}
 	crypto_sign_keypair(k->pk, k->sk);
-	rc = fl_write_atomic(path, k->sk, sizeof(k->sk), 0600, err, errlen);
-	if (rc)
+	rc = fl_write_atomic(tmp, k->sk, sizeof(k->sk), 0600, err, errlen);
+	if (rc == 0 && link(tmp, path) != 0)
+		rc = errno == EEXIST ? FL_EAGAIN :
+				       fl__errno_fail(errno, "cannot create",
+						      path, err, errlen);
+	unlink(tmp);
+	if (rc) {
 		fl_key_wipe(k);
+		return rc;
+	}
+	if (slash && slash != dir)
+		fl__fsync_dir(dir, err, errlen);
 	else
-		fl_log(FL_LOG_INFO, FL__TAG, "created device key %s", path);
-	return rc;
+		fl__fsync_dir(slash ? "/" : ".", err, errlen);
+	fl_log(FL_LOG_INFO, FL__TAG, "created device key %s", path);
+	return 0;
 }
 
 int fl_key_load_or_create(const char *path, fl_key *k, int *created, char *err,
@@ -167,9 +185,13 @@ int fl_key_load_or_create(const char *path, fl_key *k, int *created, char *err,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT) {
 		rc = key_create(path, k, err, errlen);
-		if (rc == 0 && created)
-			*created = 1;
-		return rc;
+		if (rc != FL_EAGAIN) {
+			if (rc == 0 && created)
+				*created = 1;
+			return rc;
+		}
+		rc = 0; /* another process made the key first: load it */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	}
 	if (fd < 0) {
 		snprintf(err, errlen, "key %s: %s", path, strerror(errno));

@@ -27,6 +27,7 @@
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char root[256]; /* this run's scratch directory */
@@ -332,6 +333,61 @@ static void test_key(void)
 	fl_key_wipe(&k);
 	fl_key_wipe(&k2);
 	fl_key_wipe(NULL);
+
+	/* Eight processes start at once on a device without a key: one key
+	 * wins and all of them use it. */
+	{
+		char race[512], out[600], *first = NULL;
+		pid_t pids[8];
+
+		snprintf(race, sizeof(race), "%s/race/device.key", root);
+		fflush(NULL);
+		for (int i = 0; i < 8; i++) {
+			pids[i] = fork();
+			if (pids[i] == 0) {
+				char hex[65];
+				int r = fl_key_load_or_create(race, &k, NULL,
+							      err,
+							      sizeof(err));
+
+				if (r) {
+					fprintf(stderr, "key race: %s\n", err);
+					_exit(1);
+				}
+				fl__hex(k.pk, 32, hex);
+				snprintf(out, sizeof(out), "%s.%d", race, i);
+				_exit(write_file(out, hex, 64) ? 1 : 0);
+			}
+		}
+		for (int i = 0; i < 8; i++) {
+			int ws = 0;
+			size_t n;
+			char *hex;
+
+			CHECK(pids[i] > 0 && waitpid(pids[i], &ws, 0) == pids[i]);
+			CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+			snprintf(out, sizeof(out), "%s.%d", race, i);
+			hex = slurp(out, &n);
+			CHECK(hex && n == 64);
+			if (hex && first)
+				CHECK_MSG(!strcmp(hex, first),
+					  "process %d has another key", i);
+			if (!first)
+				first = hex;
+			else
+				free(hex);
+		}
+		CHECK(fl_key_load_or_create(race, &k, NULL, err,
+					    sizeof(err)) == 0);
+		if (first) {
+			char hex[65];
+
+			fl__hex(k.pk, 32, hex);
+			CHECK(!strcmp(hex, first));
+		}
+		free(first);
+		fl_key_wipe(&k);
+	}
 }
 
 /* ---- the code ----------------------------------------------------------------------- */
