@@ -881,6 +881,7 @@ void fl_evidence_writer_event(const fl_event *ev, void *writer)
 	switch (ev->type) {
 	case FL_EV_ALARM:
 		in->alarm_t = ev->t;
+		in->rest_since = ev->rest_since; /* the alarm's word is final */
 		bundle_begin(w, in);
 		if (!in->clip && !(in->logged & LOG_CLIP))
 			clip_begin(w, in); /* dropped while the alarm waited */
