@@ -41,12 +41,17 @@
 #define MAX_CACHE 32
 #define MAX_DET 64
 
-/* What we learnt about a region's class, and when. */
+/* What we learnt about the class of an object at rest, and when. An object
+ * is its place and its rest start: a car that parks where a person stood
+ * is another object and must be classified afresh. */
 typedef struct class_memo {
 	double box[4]; /* analysis pixels */
+	double since;  /* the object's rest start */
 	int cls;
 	double t;
 } class_memo;
+
+#define MEMO_SINCE_S 3.0 /* rest starts this close: the same object */
 
 struct edge_camera {
 	const fl_config *cfg;
@@ -181,7 +186,8 @@ static int classify(edge_camera *c, const fl_blob *b, double t)
 	double best = 0;
 
 	for (int i = 0; i < c->nmemo; i++)
-		if (fl_box_iou(c->memo[i].box, box) >= 0.4)
+		if (fl_box_iou(c->memo[i].box, box) >= 0.4 &&
+		    fabs(c->memo[i].since - b->rest_since) < MEMO_SINCE_S)
 			m = &c->memo[i];
 	if (m && t - m->t < c->cfg->detect.model_interval_s)
 		return m->cls;
@@ -224,6 +230,7 @@ static int classify(edge_camera *c, const fl_blob *b, double t)
 			m = &c->memo[(c->frame.index) % MAX_CACHE];
 	}
 	memcpy(m->box, box, sizeof(box));
+	m->since = b->rest_since;
 	m->cls = cls;
 	m->t = t;
 	return cls;
@@ -264,6 +271,7 @@ static void seed_from_model(edge_camera *c, double t)
 			m->box[1] = y;
 			m->box[2] = w;
 			m->box[3] = h;
+			m->since = t;
 			m->cls = class_of_vclass(d[i].vclass);
 			m->t = t;
 		}
