@@ -32,8 +32,8 @@
 #   preroll_bytes      bytes the camera's pre-roll ring (compressed packets)
 #                      holds at the end of the run: its steady state
 #   preroll_peak_bytes the most it held
-#   preroll_seconds    the seconds it is sized for (pre_roll_s + detection
-#                      delay margin; it holds up to one GOP more)
+#   preroll_seconds    the seconds it is sized for (pre_roll_s + a margin
+#                      for detection's delay; it holds up to one GOP more)
 # FL_BENCH_SKIP_EVIDENCE=1 leaves it out.
 #
 # "synthetic_suite" is the full-size synthetic suite (make test runs it with
@@ -270,11 +270,11 @@ evidence() {
 	awk -v n="$(field "$st" evidence_sealed)" -v cpu="$(field "$st" evidence_cpu_s)" \
 		-v wall="$(field "$st" evidence_wall_s)" -v bytes="$(field "$st" evidence_bytes)" \
 		-v img="$(field "$st" evidence_images)" -v rb="$(field "$st" preroll_bytes)" \
-		-v rp="$(field "$st" preroll_peak_bytes)" 'BEGIN {
+		-v rp="$(field "$st" preroll_peak_bytes)" -v rs="$(field "$st" preroll_max_s)" 'BEGIN {
 		printf "\"evidence\": {\"scene\": \"park_leave 1280x720 25 fps\", \"bundles\": %d, ", n
 		printf "\"cpu_ms_per_bundle\": %.1f, \"wall_ms_per_bundle\": %.1f, ", cpu * 1000 / n, wall * 1000 / n
 		printf "\"bytes_per_bundle\": %d, \"images_per_bundle\": %.1f, ", bytes / n, img / n
-		printf "\"preroll_bytes\": %d, \"preroll_peak_bytes\": %d, \"preroll_seconds\": 20}", rb, rp
+		printf "\"preroll_bytes\": %d, \"preroll_peak_bytes\": %d, \"preroll_seconds\": %.1f}", rb, rp, rs
 	}'
 }
 

@@ -116,11 +116,11 @@ static void write_stats(const char *path, const edge_stats *st,
 		"\"evidence_failed\": %d, \"evidence_images\": %d, "
 		"\"evidence_bytes\": %.0f, \"evidence_cpu_s\": %.6f, "
 		"\"evidence_wall_s\": %.6f, \"preroll_bytes\": %zu, "
-		"\"preroll_peak_bytes\": %zu}\n",
+		"\"preroll_peak_bytes\": %zu, \"preroll_max_s\": %.1f}\n",
 		st->frames, wall, st->decode_s, st->analysis_s, st->analysed,
 		st->detector_calls, st->detector_s, ev->sealed, ev->discarded,
 		ev->failed, ev->images, ev->bytes, ev->cpu_s, ev->wall_s,
-		ev->preroll_bytes, ev->preroll_peak);
+		ev->preroll_bytes, ev->preroll_peak, ev->preroll_max_s);
 	fclose(f);
 }
 

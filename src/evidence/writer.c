@@ -945,6 +945,7 @@ void fl_evidence_writer_stats(const fl_evidence_writer *w,
 	fl_preroll_get_stats(w->ring, &ps);
 	st->preroll_bytes = ps.bytes;
 	st->preroll_peak = ps.peak_bytes;
+	st->preroll_max_s = ps.max_s;
 }
 
 void fl_evidence_writer_destroy(fl_evidence_writer *w)

@@ -68,6 +68,7 @@ typedef struct fl_evidence_stats {
 	double cpu_s, wall_s;          /* time spent in the writer */
 	size_t preroll_bytes;          /* held by the pre-roll ring now */
 	size_t preroll_peak;           /* and at most */
+	double preroll_max_s;          /* the seconds it is sized for */
 } fl_evidence_stats;
 
 void fl_evidence_writer_stats(const fl_evidence_writer *w,
