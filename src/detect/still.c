@@ -45,14 +45,23 @@
  * object at rest, where a flat car body in the asphalt's grey would melt.
  *
  * Shake. The frame is first laid back over the clear lane by the whole-pixel
- * shift that fits best; the half pixel left is tolerated by the motion test,
- * which allows for it on edges.
+ * shift that fits best. On a steady camera the half pixel left is tolerated
+ * by the motion test, which allows for it on edges. Once a shift has been
+ * undone the camera counts as shaky for a while, and every comparison (with
+ * the clear lane, the previous frame, the snapshot, the remembered object)
+ * is against the 3x3 range of the reference around the pixel: a residual
+ * shift of up to a pixel then changes nothing, without resampling (which
+ * would blur every edge). Not always: the range also forgives a slow shadow
+ * edge, and costs sensitivity on a textured lane.
  *
  * Motion. Foreground pixels form connected "things"; a thing that moves
  * anywhere (against the previous frame or one 1-2 s old) is not at rest
  * anywhere, so the flat side of a truck gliding past, which matches itself
  * pixel by pixel, never reaches REST. The object's rest start is back-dated
  * to when its pixels became still, so confirming rest costs no dwell time.
+ * Inside the box of a moving thing nothing is learnt about what rests there:
+ * a resting pixel is hidden, neither clear nor replaced (the side of a
+ * passing truck, a headlight pool sweeping over a dark car).
  *
  * Blobs: REST pixels are grouped into 8-connected components after a 5x5
  * closing, and pieces that lie close and came to rest together are one
@@ -98,6 +107,8 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 #define GROUP_SINCE_S 2.0   /* ... if they came to rest this close in time */
 #define GAIN_GW 8           /* cells of the local gain map */
 #define GAIN_GH 6
+#define SHAKY_S 10.0        /* a shift undone: shaky for this long */
+#define BUSY_GROW 2         /* a moving thing's box grown by this */
 #define SNAP_S 1.0          /* interval of the slow-motion snapshots */
 
 /* A connected piece of resting pixels, before pieces are grouped. */
@@ -121,12 +132,20 @@ struct fl_still {
 	uint8_t *state, *bg_known, *seeded, *view;
 	/* scratch */
 	float *snap_old, *snap_new; /* frames 1-2 s and 0-1 s old */
+	/* 3x3 ranges (min, max) of the previous frame, of the snapshots and
+	 * of the clear lane: what a residual shift of a pixel can show */
+	float *prev_lo, *prev_hi, *old_lo, *old_hi, *new_lo, *new_hi;
+	float *bg_lo, *bg_hi, *obj_lo, *obj_hi, *rtmp_lo, *rtmp_hi;
 	float *gmap;       /* local gain, per pixel (local_gain()) */
 	double snap_t;
 	int shift_x, shift_y; /* shake undone in the last frame */
+	double shake_t;       /* when a shift was last undone */
+	int shaky;            /* shake was undone within SHAKY_S */
 	float *img, *sum_i, *sum_b, *sum_ii, *sum_bb, *sum_ib, *scratch;
 	uint8_t *fg, *mask, *tmp;
 	uint8_t *thing_moves; /* per label of find_moving_things() */
+	uint8_t *busy;     /* inside the box of a moving thing */
+	int *busy_acc;     /* (w+1) x (h+1) scratch of find_moving_things() */
 	uint8_t *gap;      /* the clear lane showed since the object did */
 	int *labels, *stack;
 	fl_blob blobs[MAX_BLOBS];
@@ -161,27 +180,34 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	s->h = h;
 	s->n = n;
 	s->gain = 1.0;
+	s->shake_t = -1e9;
 	float **fl[] = {&s->bg, &s->obj, &s->prev, &s->since, &s->seen,
 			&s->clear_since, &s->still_since, &s->other_since,
 			&s->img, &s->scratch, &s->bg_age, &s->snap_old, &s->snap_new,
-			&s->gmap};
+			&s->gmap, &s->prev_lo, &s->prev_hi, &s->old_lo, &s->old_hi,
+			&s->new_lo, &s->new_hi, &s->bg_lo, &s->bg_hi, &s->obj_lo, &s->obj_hi, &s->rtmp_lo,
+			&s->rtmp_hi};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(fl); i++)
 		*fl[i] = calloc(n, sizeof(float));
 	float **in[] = {&s->sum_i, &s->sum_b, &s->sum_ii, &s->sum_bb, &s->sum_ib};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(in); i++)
 		*in[i] = calloc((size_t)(w + 1) * (size_t)(h + 1), sizeof(float));
 	uint8_t **by[] = {&s->state, &s->bg_known, &s->seeded, &s->view,
-			  &s->fg, &s->mask, &s->tmp, &s->thing_moves, &s->gap};
+			  &s->fg, &s->mask, &s->tmp, &s->thing_moves, &s->gap,
+			  &s->busy};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
+	s->busy_acc = calloc((size_t)(w + 1) * (size_t)(h + 1), sizeof(int));
 	s->pieces = calloc(MAX_PIECES, sizeof(*s->pieces));
 	s->stack = calloc(n, sizeof(int));
 	if (!s->bg || !s->obj || !s->prev || !s->since || !s->seen ||
 	    !s->clear_since || !s->still_since || !s->other_since || !s->img || !s->scratch || !s->bg_age || !s->snap_old || !s->snap_new || !s->gmap ||
+	    !s->prev_lo || !s->prev_hi || !s->old_lo || !s->old_hi || !s->new_lo ||
+	    !s->new_hi || !s->bg_lo || !s->bg_hi || !s->obj_lo || !s->obj_hi || !s->rtmp_lo || !s->rtmp_hi ||
 	    !s->sum_i || !s->sum_b || !s->sum_ii || !s->sum_bb || !s->sum_ib ||
 	    !s->state || !s->bg_known || !s->seeded || !s->view || !s->fg ||
-	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->labels || !s->stack || !s->pieces) {
+	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->busy || !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
 	}
@@ -208,6 +234,18 @@ void fl_still_destroy(fl_still *s)
 	free(s->snap_old);
 	free(s->snap_new);
 	free(s->gmap);
+	free(s->prev_lo);
+	free(s->prev_hi);
+	free(s->old_lo);
+	free(s->old_hi);
+	free(s->new_lo);
+	free(s->new_hi);
+	free(s->bg_lo);
+	free(s->bg_hi);
+	free(s->obj_lo);
+	free(s->obj_hi);
+	free(s->rtmp_lo);
+	free(s->rtmp_hi);
 	free(s->sum_i);
 	free(s->sum_b);
 	free(s->sum_ii);
@@ -221,6 +259,8 @@ void fl_still_destroy(fl_still *s)
 	free(s->mask);
 	free(s->tmp);
 	free(s->thing_moves);
+	free(s->busy);
+	free(s->busy_acc);
 	free(s->gap);
 	free(s->labels);
 	free(s->pieces);
@@ -345,6 +385,7 @@ static void stabilise(fl_still *s)
 	memcpy(s->img, s->scratch, s->n * sizeof(float));
 	s->shift_x = bx;
 	s->shift_y = by;
+	s->shake_t = s->last_t;
 }
 
 static int cmp_float(const void *a, const void *b)
@@ -456,10 +497,13 @@ static void estimate_gain(fl_still *s)
 	local_gain(s);
 }
 
-/* Foreground: differs from the clear lane beyond noise and lighting. */
+/* Foreground: differs from the clear lane beyond noise and lighting, and
+ * beyond what the lane shows within a pixel of here (residual shake). */
 static int is_fg(const fl_still *s, size_t k, int x, int y)
 {
-	float b = s->bg[k] * s->gmap[k], i = s->img[k];
+	float g = s->gmap[k], i = s->img[k];
+	float b = s->shaky ? FL_MIN(s->bg_hi[k] * g, FL_MAX(s->bg_lo[k] * g, i))
+			   : s->bg[k] * g;
 	float d = fabsf(i - b);
 	float r = (i + 4) / (b + 4);
 	int st;
@@ -468,10 +512,44 @@ static int is_fg(const fl_still *s, size_t k, int x, int y)
 		return 0;
 	if (d < T_ABS)
 		return 0;
+	st = same_structure(s, x, y);
 	if (r < T_RATIO_LO || r > T_RATIO_HI)
 		return 1;
-	st = same_structure(s, x, y);
 	return st == 0;
+}
+
+/*
+ * lo and hi get the minimum and maximum of src over each pixel's 3x3
+ * neighbourhood (separable; edges repeated). Comparing a pixel with the
+ * range of an earlier frame around it, rather than with the one pixel,
+ * forgives a shift of up to a pixel: the camera shake that whole-pixel
+ * stabilising leaves, without blurring anything.
+ */
+static void range3(fl_still *s, const float *src, float *lo, float *hi)
+{
+	int w = s->w, h = s->h;
+	float *tl = s->rtmp_lo, *th = s->rtmp_hi;
+
+	for (int y = 0; y < h; y++) {
+		const float *r = src + (size_t)y * w;
+		float *ol = tl + (size_t)y * w, *oh = th + (size_t)y * w;
+		ol[0] = FL_MIN(r[0], r[1]);
+		oh[0] = FL_MAX(r[0], r[1]);
+		for (int x = 1; x < w - 1; x++) {
+			ol[x] = FL_MIN(r[x - 1], FL_MIN(r[x], r[x + 1]));
+			oh[x] = FL_MAX(r[x - 1], FL_MAX(r[x], r[x + 1]));
+		}
+		ol[w - 1] = FL_MIN(r[w - 2], r[w - 1]);
+		oh[w - 1] = FL_MAX(r[w - 2], r[w - 1]);
+	}
+	for (int y = 0; y < h; y++) {
+		size_t up = (size_t)FL_MAX(0, y - 1) * w, mid = (size_t)y * w;
+		size_t dn = (size_t)FL_MIN(h - 1, y + 1) * w;
+		for (int x = 0; x < w; x++) {
+			lo[mid + x] = FL_MIN(tl[up + x], FL_MIN(tl[mid + x], tl[dn + x]));
+			hi[mid + x] = FL_MAX(th[up + x], FL_MAX(th[mid + x], th[dn + x]));
+		}
+	}
 }
 
 static void first_frame(fl_still *s, double t)
@@ -489,19 +567,31 @@ static void first_frame(fl_still *s, double t)
 		s->clear_since[i] = -1;
 		s->other_since[i] = -1;
 	}
+	range3(s, s->img, s->prev_lo, s->prev_hi);
+	memcpy(s->old_lo, s->prev_lo, s->n * sizeof(float));
+	memcpy(s->old_hi, s->prev_hi, s->n * sizeof(float));
+	memcpy(s->new_lo, s->prev_lo, s->n * sizeof(float));
+	memcpy(s->new_hi, s->prev_hi, s->n * sizeof(float));
 }
 
 /*
- * Has pixel k changed since the earlier frame `then`? Beyond noise, and
- * beyond what a shift of half a pixel does on an edge of that frame (the
- * shake left after stabilising by whole pixels).
+ * Has pixel k changed since the earlier frame `then`, beyond noise? On a
+ * steady camera, beyond what a shift of half a pixel does on an edge of that
+ * frame. While the camera shakes (stabilising found whole-pixel shifts
+ * lately), beyond what that frame showed within a pixel of here (lo, hi: its
+ * 3x3 ranges), which forgives the residual shift without blurring anything.
+ * The range test is not used always: it also forgives a slow shadow edge
+ * creeping less than a pixel per frame.
  */
-static int changed(const fl_still *s, const float *then, size_t k, int x, int y)
+static int changed(const fl_still *s, const float *then, const float *lo,
+		   const float *hi, size_t k, int x, int y)
 {
-	float d = fabsf(s->img[k] - then[k]), grad = 0;
+	float i = s->img[k], d = fabsf(i - then[k]), grad = 0;
 
 	if (d <= T_MOVE)
 		return 0;
+	if (s->shaky)
+		return i > hi[k] + T_MOVE || i < lo[k] - T_MOVE;
 	if (x > 0 && y > 0 && x < s->w - 1 && y < s->h - 1)
 		grad = FL_MAX(fabsf(then[k + 1] - then[k - 1]),
 			      fabsf(then[k + s->w] - then[k - s->w])) / 2;
@@ -515,14 +605,23 @@ static int changed(const fl_still *s, const float *then, size_t k, int x, int y)
  * looks still pixel by pixel, but its front and back edges move. Motion here
  * also counts change against a snapshot one to two seconds old, so a truck
  * crawling off into the distance by half a pixel a frame still moves.
+ *
+ * The boxes of moving things (a little grown) are marked in s->busy: what
+ * shows there says nothing about what rests behind. A grey truck side over
+ * a parked car is not foreground (it looks like asphalt) yet it is not the
+ * clear lane either, and a headlight pool sweeping over a dark car can make
+ * it look like lit road; neither may end the car's rest, nor replace it.
  */
 static void find_moving_things(fl_still *s)
 {
-	int w = s->w, h = s->h, label = 0;
+	int w = s->w, h = s->h, W = w + 1, label = 0;
+	int *acc = s->busy_acc;
 
 	memset(s->labels, 0, s->n * sizeof(int));
+	memset(acc, 0, (size_t)W * (size_t)(h + 1) * sizeof(int));
 	for (size_t start = 0; start < s->n; start++) {
 		int sp = 0, moves = 0;
+		int x0 = w, y0 = h, x1 = -1, y1 = -1;
 
 		if (!(s->fg[start] & FG_BIT) || s->labels[start])
 			continue;
@@ -532,6 +631,10 @@ static void find_moving_things(fl_still *s)
 		while (sp) {
 			int k = s->stack[--sp], x = k % w, y = k / w;
 			moves |= s->fg[k] & (MOVING_BIT | DRIFT_BIT);
+			x0 = FL_MIN(x0, x);
+			x1 = FL_MAX(x1, x);
+			y0 = FL_MIN(y0, y);
+			y1 = FL_MAX(y1, y);
 			for (int d = 0; d < 4; d++) {
 				int xx = x + (d == 0) - (d == 1);
 				int yy = y + (d == 2) - (d == 3);
@@ -544,8 +647,38 @@ static void find_moving_things(fl_still *s)
 			}
 		}
 		s->thing_moves[label] = moves != 0;
+		if (!moves)
+			continue;
+		/* the grown box, as corners of a 2-D difference array */
+		x0 = FL_MAX(0, x0 - BUSY_GROW);
+		y0 = FL_MAX(0, y0 - BUSY_GROW);
+		x1 = FL_MIN(w - 1, x1 + BUSY_GROW) + 1;
+		y1 = FL_MIN(h - 1, y1 + BUSY_GROW) + 1;
+		acc[(size_t)y0 * W + x0]++;
+		acc[(size_t)y0 * W + x1]--;
+		acc[(size_t)y1 * W + x0]--;
+		acc[(size_t)y1 * W + x1]++;
 	}
 	s->thing_moves[0] = 0;
+	for (int y = 0; y < h; y++) {
+		int run = 0;
+		for (int x = 0; x < w; x++) {
+			if (y > 0)
+				acc[(size_t)y * W + x] += acc[(size_t)(y - 1) * W + x];
+			run += acc[(size_t)y * W + x];
+			s->busy[(size_t)y * w + x] = run > 0;
+		}
+	}
+}
+
+/* Does pixel k (value i, local gain g) still show its remembered object?
+ * While the camera shakes, anywhere within a pixel of it. */
+static int matches_obj(const fl_still *s, size_t k, float i, float g)
+{
+	if (s->shaky)
+		return i > s->obj_lo[k] * g - T_MATCH &&
+		       i < s->obj_hi[k] * g + T_MATCH;
+	return fabsf(i - s->obj[k] * g) < T_MATCH;
 }
 
 /* One pixel's step up or down the NONE / CAND / REST ladder. settled is 0
@@ -566,7 +699,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			s->state[k] = PX_CAND;
 			s->still_since[k] = (float)t;
 			s->obj[k] = i / g;
-		} else if (!fg && !moving && s->bg_known[k]) {
+		} else if (!fg && !moving && s->bg_known[k] && !s->busy[k]) {
 			/* Trust grows only while the lane looks just as
 			 * remembered, not merely "explained by lighting". */
 			float d = fabsf(i - s->bg[k] * g);
@@ -581,7 +714,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		}
 		break;
 	case PX_CAND:
-		match = fabsf(i - s->obj[k] * g) < T_MATCH;
+		match = matches_obj(s, k, i, g);
 		if (!fg || moving || !match) {
 			s->state[k] = PX_NONE;
 			break;
@@ -608,8 +741,12 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		/* The clear lane first: where the object looks like the lane
 		 * it cannot be told from it, and a remembered appearance that
 		 * drifted back to the lane's must not hold the pixel. */
-		match = fabsf(i - s->obj[k] * g) < T_MATCH;
-		if (!fg && !moving && s->bg_known[k]) {
+		match = matches_obj(s, k, i, g);
+		if (s->busy[k] && !match) {
+			/* behind something moving: hidden, whatever shows */
+			s->clear_since[k] = -1;
+			s->other_since[k] = -1;
+		} else if (!fg && !moving && s->bg_known[k]) {
 			if (s->clear_since[k] < 0)
 				s->clear_since[k] = (float)t;
 			s->other_since[k] = -1;
@@ -950,15 +1087,19 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 	s->shift_x = s->shift_y = 0;
 	if (s->frames > 1)
 		stabilise(s);
+	s->shaky = t - s->shake_t < SHAKY_S;
 	estimate_gain(s);
 	integrals(s);
+	range3(s, s->bg, s->bg_lo, s->bg_hi);
+	if (s->shaky)
+		range3(s, s->obj, s->obj_lo, s->obj_hi);
 	for (int y = 0; y < s->h; y++) {
 		for (int x = 0; x < w; x++) {
 			size_t k = (size_t)y * w + x;
 			int fg = is_fg(s, k, x, y);
 			/* slow drift only matters for telling things apart */
-			s->fg[k] = (uint8_t)(fg | changed(s, s->prev, k, x, y) << 1 |
-					     (fg && changed(s, s->snap_old, k, x, y)) << 2);
+			s->fg[k] = (uint8_t)(fg | changed(s, s->prev, s->prev_lo, s->prev_hi, k, x, y) << 1 |
+					     (fg && changed(s, s->snap_old, s->old_lo, s->old_hi, k, x, y)) << 2);
 		}
 	}
 	find_moving_things(s);
@@ -980,11 +1121,18 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 						      : (uint8_t)fg;
 	}
 	memcpy(s->prev, s->img, s->n * sizeof(float));
+	range3(s, s->img, s->prev_lo, s->prev_hi);
 	if (t - s->snap_t >= SNAP_S) {
-		float *old = s->snap_old;
+		float *old = s->snap_old, *olo = s->old_lo, *ohi = s->old_hi;
 		s->snap_old = s->snap_new;
+		s->old_lo = s->new_lo;
+		s->old_hi = s->new_hi;
 		s->snap_new = old;
+		s->new_lo = olo;
+		s->new_hi = ohi;
 		memcpy(s->snap_new, s->img, s->n * sizeof(float));
+		memcpy(s->new_lo, s->prev_lo, s->n * sizeof(float));
+		memcpy(s->new_hi, s->prev_hi, s->n * sizeof(float));
 		s->snap_t = t;
 	}
 	close_mask(s);

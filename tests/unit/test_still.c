@@ -262,6 +262,119 @@ static void test_pieces(void)
 	fl_still_destroy(s);
 }
 
+/*
+ * Camera shake: the view (rendered at twice the analysis size, so that one
+ * analysis pixel holds two of its pixels) jitters by 1-3 of its pixels
+ * every frame: whole and half analysis pixels. Painted lane edges must not
+ * come to rest, and a block that parks at 10 s must be at rest soon after,
+ * with its rest start back-dated, not held back by the jitter.
+ */
+static void draw_shaken(uint8_t *f, int dx, int dy, int bx, int by)
+{
+	static uint8_t big[4 * W * H];
+	int W2 = 2 * W, H2 = 2 * H;
+
+	for (int y = 0; y < H2; y++)
+		for (int x = 0; x < W2; x++) {
+			int sx = x + dx, sy = y + dy; /* scene point shown here */
+			int v = lane[(FL_MAX(0, FL_MIN(H2 - 1, sy)) / 2) * W +
+				     FL_MAX(0, FL_MIN(W2 - 1, sx)) / 2];
+			if ((sx / 8) % 6 == 0) /* painted stripes */
+				v = 230;
+			if (sx >= 2 * bx && sx < 2 * bx + 60 && sy >= 2 * by &&
+			    sy < 2 * by + 40)
+				/* patches of 4 analysis pixels: a car's
+				 * windows and panels, not per-pixel grain */
+				v = 60 + texture((sx - 2 * bx) / 8, (sy - 2 * by) / 8);
+			big[(size_t)y * W2 + x] = (uint8_t)FL_MIN(255, FL_MAX(0, v));
+		}
+	for (int y = 0; y < H; y++)
+		for (int x = 0; x < W; x++) {
+			const uint8_t *p = big + (size_t)2 * y * W2 + 2 * x;
+			int v = (p[0] + p[1] + p[W2] + p[W2 + 1] + 2) / 4 + noise();
+			f[y * W + x] = (uint8_t)FL_MIN(255, FL_MAX(0, v));
+		}
+}
+
+static void test_shake(void)
+{
+	fl_still *s = fresh();
+	uint8_t f[W * H];
+	const fl_blob *b = NULL;
+	unsigned r = 7;
+	double found = -1;
+
+	for (int i = 0; i < 30 * FPS; i++) {
+		double t = i / FPS;
+		int dx, dy;
+		r = r * 1103515245u + 12345u;
+		dx = (int)((r >> 16) % 7) - 3;
+		r = r * 1103515245u + 12345u;
+		dy = (int)((r >> 16) % 5) - 2;
+		draw_shaken(f, dx, dy, t < 10 ? (int)(t * 8) - 30 : 50, 30);
+		fl_still_feed(s, f, t);
+		b = main_blob(s);
+		if (t < 10.8)
+			CHECK_MSG(b == NULL, "shaking lane at rest at %.1f: %d,%d %dx%d",
+				  t, b ? b->x : 0, b ? b->y : 0, b ? b->w : 0, b ? b->h : 0);
+		if (b && found < 0) {
+			found = t;
+			CHECK_NEAR(b->rest_since, 10.0, 1.0);
+		}
+	}
+	CHECK_MSG(found > 0 && found < 14.0, "parked block at rest only at %.1f",
+		  found);
+	CHECK(b != NULL && b->x >= 47 && b->x <= 53);
+	fl_still_destroy(s);
+}
+
+/*
+ * A truck crawls over a parked block; its long flat side matches itself
+ * from frame to frame, so pixel by pixel it stands still over the block for
+ * longer than it takes something still to replace a resting object. The
+ * truck moves as a whole (its cab): the block must stay at rest with its
+ * rest start, hidden, never replaced, and show again when it has passed.
+ */
+static void test_flat_truck(void)
+{
+	fl_still *s = fresh();
+	uint8_t f[W * H];
+	const fl_blob *b;
+	int hidden = 0;
+
+	for (int i = 0; i < 50 * FPS; i++) {
+		double t = i / FPS;
+		draw(f, 1.0, t < 3 ? -100 : 60, 30, 30, 20, 200);
+		if (t >= 15 && t < 40) {
+			/* 100 px long, 6 px/s: over the block from about 20 s
+			 * to 35 s; a dark textured cab in front */
+			int x0 = (int)((t - 15) * 6) - 40;
+			for (int y = 20; y < 60; y++)
+				for (int x = FL_MAX(0, x0); x < x0 + 100 && x < W; x++)
+					f[y * W + x] = (uint8_t)(x >= x0 + 85
+						? 40 + texture(x - x0, y) / 2
+						: 60 + noise());
+		}
+		fl_still_feed(s, f, t);
+		b = main_blob(s);
+		if (t > 20 && t < 36) {
+			CHECK_MSG(b != NULL, "lost behind the truck at %.1f", t);
+			if (b) {
+				CHECK_MSG(b->seen != FL_SEEN_GONE, "gone at %.1f", t);
+				CHECK_NEAR(b->rest_since, 3.0, 0.41);
+				hidden += b->seen == FL_SEEN_HIDDEN;
+			}
+		}
+		if (t > 45) {
+			CHECK(b != NULL && b->seen == FL_SEEN_PRESENT);
+			if (b)
+				CHECK_NEAR(b->rest_since, 3.0, 0.41);
+		}
+	}
+	CHECK(hidden > 0);
+	fl_still_destroy(s);
+}
+
 int main(void)
 {
 	make_lane();
@@ -273,5 +386,7 @@ int main(void)
 	test_reference();
 	test_seed();
 	test_pieces();
+	test_shake();
+	test_flat_truck();
 	TEST_DONE();
 }
