@@ -24,7 +24,8 @@
  * of range is an error naming the range.
  *
  * Paths (detect.model, camera.source, camera.reference, device.key_file,
- * evidence.dir, evidence.font) that are relative
+ * evidence.dir, evidence.font, board.clip, board.watchdog, board.log) that
+ * are relative
  * resolve against the directory of the configuration file, so a config and
  * its clip can travel together; a source containing "://" is a URL and is
  * kept as written. This is string work only: core does no I/O.
@@ -473,10 +474,16 @@ static int parse_hhmm(const char *p, int allow_24, int *min)
 	return 5;
 }
 
+/*
+ * Hour ranges: the fl_hours array at s->off, its count at s->count_off (the
+ * lane's "active" and "quiet_hours" share the code). An empty list means
+ * "always" where at least one range is required (active, shown as
+ * 00:00-24:00), and "never" where none is (quiet hours, shown as []).
+ */
 static int hours_parse(struct ctx *c, const struct setting *s, void *obj,
 		       const fl_node *n, int line)
 {
-	fl_lane_conf *lane = obj;
+	fl_hours *hours = at(obj, s->off);
 
 	if (n->kind != FL_NODE_SEQ)
 		return fail(c, line,
@@ -487,7 +494,7 @@ static int hours_parse(struct ctx *c, const struct setting *s, void *obj,
 			    s->name, n->n, s->min, s->max);
 	for (size_t i = 0; i < n->n; i++) {
 		const fl_node *e = n->items[i];
-		fl_hours *hr = &lane->hours[i];
+		fl_hours *hr = &hours[i];
 		const char *p;
 
 		if (e->kind != FL_NODE_SCALAR)
@@ -505,22 +512,23 @@ static int hours_parse(struct ctx *c, const struct setting *s, void *obj,
 				    "%s: '%s' is an empty range", s->name,
 				    e->scalar);
 	}
-	lane->nhours = (int)n->n;
+	*(int *)at(obj, s->count_off) = (int)n->n;
 	return FL_OK;
 }
 
 static void hours_dump(struct out *o, const struct setting *s,
 		       const void *obj)
 {
-	const fl_lane_conf *lane = obj;
+	const fl_hours *hours = cat(obj, s->off);
+	int n = *(const int *)cat(obj, s->count_off);
 
-	if (lane->nhours == 0) {
-		outf(o, "[\"00:00-24:00\"]");
+	if (n == 0) {
+		outf(o, s->min >= 1 ? "[\"00:00-24:00\"]" : "[]");
 		return;
 	}
 	outf(o, "[");
-	for (int i = 0; i < lane->nhours; i++) {
-		const fl_hours *h = &lane->hours[i];
+	for (int i = 0; i < n; i++) {
+		const fl_hours *h = &hours[i];
 		outf(o, "%s\"%02d:%02d-%02d:%02d\"", i ? ", " : "",
 		     h->start_min / 60, h->start_min % 60, h->end_min / 60,
 		     h->end_min % 60);
@@ -530,7 +538,7 @@ static void hours_dump(struct out *o, const struct setting *s,
 
 static void hours_defaults(const struct setting *s, void *obj)
 {
-	((fl_lane_conf *)obj)->nhours = 0;
+	*(int *)at(obj, s->count_off) = 0;
 }
 
 static const struct custom points_type = { points_parse, points_dump,
@@ -617,6 +625,9 @@ static int camera_finish(struct ctx *c, void *obj, const fl_node *map)
 #define CUSTOM(st, name, field, type, dflt, lo, hi, help)                   \
 	{ name, T_CUSTOM, 0, offsetof(st, field), 0, 0, 0, dflt, lo, hi, NULL, \
 	  &type, help }
+#define HOURS(st, name, field, count, dflt, lo, hi, help)                 \
+	{ name, T_CUSTOM, 0, offsetof(st, field), 0, offsetof(st, count), 0, \
+	  dflt, lo, hi, NULL, &hours_type, help }
 
 static const struct setting lane_keys[] = {
 	{ "id", T_ID, F_REQ, offsetof(fl_lane_conf, id), FL_ID_MAX, 0, 0,
@@ -639,14 +650,22 @@ static const struct setting lane_keys[] = {
 	CUSTOM(fl_lane_conf, "obstructions", classes, classes_type,
 	       "[vehicle, object]", 1, 3,
 	       "what counts as an obstruction; not empty"),
-	CUSTOM(fl_lane_conf, "active", hours, hours_type, "always", 1,
-	       FL_MAX_HOURS,
+	HOURS(fl_lane_conf, "active", hours, nhours, "always", 1,
+	      FL_MAX_HOURS,
 	       "local times when alarms are raised; 1..4 ranges, end may be "
 	       "24:00, start > end wraps midnight"),
 	NUM(fl_lane_conf, warn_s, T_NUM, 30, 0, 86400,
-	    "seconds at rest before the on-site warning"),
+	    "seconds at rest before the on-site warning (speaker, strobe; "
+	    "see board); 0 = no automatic warning"),
 	NUM(fl_lane_conf, warn_repeat_s, T_NUM, 60, 0, 86400,
-	    "repeat the on-site warning this often (seconds)"),
+	    "repeat the on-site warning this often while the obstruction "
+	    "stays (seconds); 0 = warn once"),
+	NUM(fl_lane_conf, warn_max_repeats, T_INT, 5, 0, 1000,
+	    "repeats of the on-site warning after the first, at most"),
+	HOURS(fl_lane_conf, "quiet_hours", quiet, nquiet, "[]", 0,
+	      FL_MAX_HOURS,
+	      "local times with no automatic on-site warning (a warning due "
+	      "then is skipped, not saved up); 0..4 ranges like active"),
 	NUM(fl_lane_conf, escalate_s, T_NUM, 600, 0, 86400,
 	    "seconds at rest before escalation to enforcement"),
 };
@@ -797,6 +816,69 @@ static const struct section evidence_section = {
 	evidence_keys, FL_ARRAY_SIZE(evidence_keys), NO_OFF, NO_OFF, NULL
 };
 
+static const struct setting board_keys[] = {
+	STR(fl_board_conf, type, T_TEXT, 0, "none",
+	    "the board that gives the on-site warning: none (no warning), "
+	    "sim (simulated, for tests) or linux (GPIO relays, player, "
+	    "watchdog)"),
+	STR(fl_board_conf, chip, T_TEXT, 0, "gpiochip0",
+	    "linux: GPIO chip of the relays, a name (gpiochip0) or a /dev "
+	    "path"),
+	NUM(fl_board_conf, speaker_line, T_INT, -1, -1, 1023,
+	    "linux: GPIO line (offset) of the speaker relay; -1 = none"),
+	NUM(fl_board_conf, strobe_line, T_INT, -1, -1, 1023,
+	    "linux: GPIO line (offset) of the strobe relay; -1 = none"),
+	NUM(fl_board_conf, active_low, T_BOOL, 0, 0, 1,
+	    "linux: the relays switch on at a low level"),
+	STR(fl_board_conf, clip, T_PATH, 0, "",
+	    "warning audio clip (e.g. a WAV asking the driver to move); "
+	    "relative to the config's directory; \"\" = relays only"),
+	STR(fl_board_conf, player, T_TEXT, 0, "aplay -q",
+	    "linux: player command, split at spaces and run without a "
+	    "shell, the clip appended as its last argument"),
+	STR(fl_board_conf, watchdog, T_PATH, 0, "",
+	    "linux: hardware watchdog device (/dev/watchdog), kicked while "
+	    "the edge runs; \"\" = none"),
+	NUM(fl_board_conf, speaker_s, T_NUM, 8, 0, 600,
+	    "the speaker relay stays on this long per warning (s); 0 = "
+	    "unused"),
+	NUM(fl_board_conf, strobe_s, T_NUM, 15, 0, 600,
+	    "the strobe relay stays on this long per warning (s); 0 = "
+	    "unused"),
+	STR(fl_board_conf, log, T_PATH, 0, "",
+	    "sim: write every board action as a JSON line to this file; "
+	    "\"\" = none"),
+};
+
+static int board_finish(struct ctx *c, void *obj, const fl_node *map)
+{
+	fl_board_conf *b = obj;
+
+	if (strcmp(b->type, "none") && strcmp(b->type, "sim") &&
+	    strcmp(b->type, "linux"))
+		return fail(c, map->line,
+			    "board: type '%s' is not one of none, sim, linux",
+			    b->type);
+	if (!strcmp(b->type, "linux") && b->clip[0] && !b->player[0])
+		return fail(c, map->line,
+			    "board: a clip needs a player command");
+	if (b->speaker_line >= 0 && b->speaker_line == b->strobe_line)
+		return fail(c, map->line,
+			    "board: speaker_line and strobe_line are both %d",
+			    b->speaker_line);
+	return FL_OK;
+}
+
+static const struct section board_section = {
+	"board", "Board (`board`)",
+	"The capture device's own hardware for the on-site warning "
+	"(firmware/): a speaker relay and a strobe relay, an audio clip, the "
+	"hardware watchdog. Lanes say when to warn (`warn_s`, "
+	"`warn_repeat_s`, `warn_max_repeats`, `quiet_hours`); the board says "
+	"how. Every key is optional; with `type: none` nothing is warned.",
+	board_keys, FL_ARRAY_SIZE(board_keys), NO_OFF, NO_OFF, board_finish
+};
+
 static const struct setting root_keys[] = {
 	{ "device", T_MAP, F_REQ, 0, 0, 0, 0, NULL, 0, 0, &device_section,
 	  NULL, "device identity" },
@@ -804,6 +886,8 @@ static const struct setting root_keys[] = {
 	  &detect_section, NULL, "detection settings" },
 	{ "evidence", T_MAP, 0, offsetof(fl_config, evidence), 0, 0, 0, NULL, 0,
 	  0, &evidence_section, NULL, "evidence bundles" },
+	{ "board", T_MAP, 0, offsetof(fl_config, board), 0, 0, 0, NULL, 0, 0,
+	  &board_section, NULL, "on-site warning hardware" },
 	{ "cameras", T_LIST, F_REQ, offsetof(fl_config, cameras),
 	  sizeof(fl_camera_conf), offsetof(fl_config, ncameras), 0, NULL, 1,
 	  FL_MAX_CAMERAS, &camera_section, NULL, "the cameras, 1..4" },
@@ -812,13 +896,13 @@ static const struct setting root_keys[] = {
 static const struct section root_section = {
 	"top level", "Top level",
 	"The file is one YAML document: a map with `device`, `cameras` and "
-	"optionally `detect` and `evidence`.",
+	"optionally `detect`, `evidence` and `board`.",
 	root_keys, FL_ARRAY_SIZE(root_keys), NO_OFF, NO_OFF, NULL
 };
 
 static const struct section *const doc_sections[] = {
 	&root_section, &device_section, &detect_section, &evidence_section,
-	&camera_section, &lane_section
+	&board_section, &camera_section, &lane_section
 };
 
 /* ------------------------------------------------------------------ */
@@ -1332,8 +1416,9 @@ size_t fl_config_doc(char *buf, size_t len)
 	     "are refused.\nAnchors, aliases, several documents and duplicate "
 	     "keys are refused.\nRelative paths (`detect.model`, "
 	     "`source`, `reference`, `device.key_file`,\n`evidence.dir`, "
-	     "`evidence.font`) resolve against the directory of the\n"
-	     "configuration file; a source containing `://` is a URL.\n\n"
+	     "`evidence.font`, `board.clip`, `board.watchdog`, `board.log`)\n"
+	     "resolve against the directory of the configuration file; a "
+	     "source\ncontaining `://` is a URL.\n\n"
 	     "The smallest valid file:\n\n"
 	     "```yaml\n"
 	     "device: {id: edge-01, site: demo-site}\n"

@@ -53,8 +53,11 @@ typedef struct fl_lane_conf {
 	int classes;         /* fl_class bits that count as obstruction */
 	fl_hours hours[FL_MAX_HOURS]; /* when alarms are raised */
 	int nhours;          /* 0: always */
-	double warn_s;        /* on-site warning (later issue) */
-	double warn_repeat_s;
+	double warn_s;        /* on-site warning at rest this long; 0 = off */
+	double warn_repeat_s; /* then every warn_repeat_s; 0 = once */
+	int warn_max_repeats; /* repeats after the first, at most */
+	fl_hours quiet[FL_MAX_HOURS]; /* no automatic warning inside */
+	int nquiet;           /* 0: never quiet */
 	double escalate_s;
 	int line;            /* where the lane was defined, for messages */
 } fl_lane_conf;
@@ -96,6 +99,22 @@ typedef struct fl_evidence_conf {
 	char font[FL_PATH_MAX]; /* overlay font (CJK) */
 } fl_evidence_conf;
 
+/* The board of the capture device: warning outputs, watchdog, clock
+ * (firmware/hal.h builds it from this). */
+typedef struct fl_board_conf {
+	char type[16];          /* "none", "sim" or "linux" */
+	char chip[FL_PATH_MAX]; /* linux: GPIO chip name or /dev path */
+	int speaker_line;       /* linux: GPIO line of the speaker relay, -1 */
+	int strobe_line;        /* linux: GPIO line of the strobe relay, -1 */
+	int active_low;         /* linux: relays switch on a low level */
+	char clip[FL_PATH_MAX]; /* warning audio clip; "" = relays only */
+	char player[FL_PATH_MAX]; /* linux: player command, clip appended */
+	char watchdog[FL_PATH_MAX]; /* linux: watchdog device; "" = none */
+	double speaker_s;       /* speaker relay on per warning */
+	double strobe_s;        /* strobe relay on per warning */
+	char log[FL_PATH_MAX];  /* sim: action log (JSON lines); "" = none */
+} fl_board_conf;
+
 typedef struct fl_config {
 	char path[FL_PATH_MAX]; /* file it was loaded from */
 	char device_id[FL_ID_MAX];
@@ -104,6 +123,7 @@ typedef struct fl_config {
 	char key_file[FL_PATH_MAX];  /* device Ed25519 key (0600) */
 	fl_detect_conf detect;
 	fl_evidence_conf evidence;
+	fl_board_conf board;
 	fl_camera_conf cameras[FL_MAX_CAMERAS];
 	int ncameras;
 } fl_config;

@@ -19,7 +19,7 @@ enum fl_event_type {
 	FL_EV_ALARM,    /* at rest for dwell_s: the lane is blocked */
 	FL_EV_CLEARED,  /* an alarmed obstruction left; incident closed */
 	FL_EV_VACATED,  /* an object left before its alarm; nothing kept */
-	FL_EV_WARNED,   /* on-site warning given (later issue) */
+	FL_EV_WARNED,   /* on-site warning given (src/core/warn.c) */
 	FL_EV_ESCALATED /* handed to enforcement (later issue) */
 };
 
@@ -34,6 +34,9 @@ typedef struct fl_event {
 				 seen clear again; else unused */
 	double bbox[4];       /* x, y, w, h in source pixels */
 	int cls;              /* fl_class bit or 0 when unknown */
+	int repeat;           /* WARNED: 0 the first warning of the incident,
+				 n the n-th repeat; else unused */
+	int manual;           /* WARNED: 1 when asked for by a command */
 } fl_event;
 
 /* Sink: ev is borrowed for the duration of the call. */

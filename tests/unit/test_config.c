@@ -294,6 +294,39 @@ static const struct yaml_case cases[] = {
 	  "test.yaml:1:" },
 	{ "device: {id: e, site: s, key_file: [k]}\ncameras:\n" CAM("c"),
 	  "key_file: expected a string" },
+	/* On-site warning: lane keys and the board (issue 4 point 6). */
+	{ HEAD PTS "        warn_s: 0\n        warn_repeat_s: 0\n"
+	  "        warn_max_repeats: 0\n        quiet_hours: []\n", NULL },
+	{ HEAD PTS "        quiet_hours: [\"22:00-07:00\", \"12:00-13:30\"]\n",
+	  NULL },
+	{ HEAD PTS "        quiet_hours: [\"22:00-22:00\"]\n",
+	  "test.yaml:8: quiet_hours: '22:00-22:00' is an empty range" },
+	{ HEAD PTS "        quiet_hours: \"22:00-07:00\"\n",
+	  "test.yaml:8: quiet_hours: expected a list of" },
+	{ HEAD PTS "        quiet_hours: [\"a\", \"b\", \"c\", \"d\", \"e\"]\n",
+	  "quiet_hours: 5 ranges, expected 0..4" },
+	{ HEAD PTS "        warn_max_repeats: -1\n",
+	  "test.yaml:8: warn_max_repeats: -1 is out of range 0..1000" },
+	{ HEAD PTS "        warn_max_repeats: 1.5\n",
+	  "warn_max_repeats: expected a whole number" },
+	{ HEAD PTS "board:\n  type: sim\n  log: actions.jsonl\n"
+	  "  clip: warn.wav\n  speaker_s: 5\n  strobe_s: 0\n", NULL },
+	{ HEAD PTS "board:\n  type: linux\n  chip: gpiochip1\n"
+	  "  speaker_line: 17\n  strobe_line: 27\n  active_low: yes\n"
+	  "  player: \"mpg123 -q\"\n  watchdog: /dev/watchdog\n", NULL },
+	{ HEAD PTS "board:\n  type: arduino\n",
+	  "test.yaml:9: board: type 'arduino' is not one of none, sim, linux" },
+	{ HEAD PTS "board:\n  type: linux\n  clip: a.wav\n  player: \"\"\n",
+	  "test.yaml:9: board: a clip needs a player command" },
+	{ HEAD PTS "board:\n  speaker_line: 4\n  strobe_line: 4\n",
+	  "speaker_line and strobe_line are both 4" },
+	{ HEAD PTS "board:\n  speaker_line: 1024\n",
+	  "test.yaml:9: speaker_line: 1024 is out of range -1..1023" },
+	{ HEAD PTS "board:\n  strobe_s: 601\n",
+	  "strobe_s: 601 is out of range 0..600" },
+	{ HEAD PTS "board:\n  speaker: 3\n",
+	  "test.yaml:9: unknown key 'speaker' in board" },
+	{ HEAD PTS "board: sim\n", "test.yaml:8: board: expected a map" },
 };
 
 /* Parse and apply text; returns rc, message in err. */
@@ -762,6 +795,64 @@ static void test_evidence_keys(fl_config *cfg)
 	CHECK(cfg->evidence.pre_roll_s == 4, "pre_roll_s");
 }
 
+/* Warning keys: defaults, quiet hours, the board and its paths. */
+static void test_warning_keys(fl_config *cfg)
+{
+	const fl_lane_conf *l;
+	char err[512], *dump;
+	size_t n;
+	int rc;
+
+	rc = load_text(cfg, "device: {id: e, site: s}\ncameras:\n" CAM("c"),
+		       "/etc/firelane/edge.yaml", err, sizeof(err));
+	CHECK(rc == 0, "%s", err);
+	l = &cfg->cameras[0].lanes[0];
+	CHECK(l->warn_s == 30 && l->warn_repeat_s == 60 &&
+		      l->warn_max_repeats == 5 && l->nquiet == 0,
+	      "lane warning defaults");
+	CHECK(!strcmp(cfg->board.type, "none") &&
+		      !strcmp(cfg->board.chip, "gpiochip0") &&
+		      cfg->board.speaker_line == -1 &&
+		      cfg->board.strobe_line == -1 && !cfg->board.active_low &&
+		      !strcmp(cfg->board.player, "aplay -q") &&
+		      cfg->board.clip[0] == '\0' &&
+		      cfg->board.watchdog[0] == '\0' &&
+		      cfg->board.speaker_s == 8 && cfg->board.strobe_s == 15,
+	      "board defaults");
+
+	rc = load_text(cfg,
+		       "device: {id: e, site: s}\n"
+		       "board: {type: sim, clip: sounds/move.wav, "
+		       "log: /tmp/a.jsonl}\ncameras:\n"
+		       "  - id: c\n    source: x.mp4\n    lanes:\n"
+		       "      - id: l\n"
+		       "        points: [[0, 0], [9, 0], [9, 9]]\n"
+		       "        quiet_hours: [\"22:30-06:00\"]\n"
+		       "        warn_max_repeats: 2\n",
+		       "/srv/fl/edge.yaml", err, sizeof(err));
+	CHECK(rc == 0, "%s", err);
+	l = &cfg->cameras[0].lanes[0];
+	CHECK(l->nquiet == 1 && l->quiet[0].start_min == 22 * 60 + 30 &&
+		      l->quiet[0].end_min == 6 * 60,
+	      "quiet %d", l->nquiet);
+	CHECK(l->nhours == 0, "active untouched by quiet_hours");
+	CHECK(l->warn_max_repeats == 2, "max repeats");
+	CHECK(!strcmp(cfg->board.clip, "/srv/fl/sounds/move.wav"), "clip '%s'",
+	      cfg->board.clip);
+	CHECK(!strcmp(cfg->board.log, "/tmp/a.jsonl"), "log '%s'",
+	      cfg->board.log);
+	n = fl_config_dump(cfg, NULL, 0);
+	dump = malloc(n + 1);
+	if (!dump)
+		abort();
+	fl_config_dump(cfg, dump, n + 1);
+	CHECK(strstr(dump, "quiet_hours: [\"22:30-06:00\"]") &&
+		      strstr(dump, "active: [\"00:00-24:00\"]") &&
+		      strstr(dump, "type: \"sim\""),
+	      "dump: %s", dump);
+	free(dump);
+}
+
 static int write_docs(void)
 {
 	const char *dir = source_dir();
@@ -804,6 +895,7 @@ int main(int argc, char **argv)
 	test_docs(cfg);
 	test_load(cfg);
 	test_evidence_keys(cfg);
+	test_warning_keys(cfg);
 	free(cfg);
 	free(cfg2);
 	printf("test_config: %zu table cases, %d checks, %d failed\n",
