@@ -6,6 +6,11 @@
  * digits for milliseconds of video time (NaN and infinities, which JSON
  * cannot say, as null); strings are escaped for JSON (control characters
  * as \u00XX, UTF-8 passed through unchanged).
+ *
+ * Camera events (offline, online, health) have no lane, object or box: their
+ * line stops after video_time_s with a "reason"; a NULL lane, camera or
+ * reason is written as "". Lane events never carry "reason", so their lines
+ * are byte for byte what they were before camera events existed.
  */
 #include "event.h"
 
@@ -30,8 +35,20 @@ const char *fl_event_type_name(enum fl_event_type type)
 		return "warned";
 	case FL_EV_ESCALATED:
 		return "escalated";
+	case FL_EV_CAMERA_OFFLINE:
+		return "camera_offline";
+	case FL_EV_CAMERA_ONLINE:
+		return "camera_online";
+	case FL_EV_HEALTH:
+		return "health";
 	}
 	return "unknown";
+}
+
+int fl_event_is_camera(enum fl_event_type type)
+{
+	return type == FL_EV_CAMERA_OFFLINE || type == FL_EV_CAMERA_ONLINE ||
+	       type == FL_EV_HEALTH;
 }
 
 const char *fl_class_name(int cls)
@@ -138,6 +155,12 @@ size_t fl_event_json(const fl_event *ev, char *buf, size_t len)
 	put_str(buf, len, &pos, ",\"lane\":", ev->lane);
 	put_str(buf, len, &pos, ",\"incident_id\":", ev->incident_id);
 	put_num(buf, len, &pos, ",\"video_time_s\":", 3, ev->t);
+	if (fl_event_is_camera(ev->type)) {
+		/* The camera's own events: no place, no object. */
+		put_str(buf, len, &pos, ",\"reason\":", ev->reason);
+		put(buf, len, &pos, "}", 1);
+		return pos;
+	}
 	put_num(buf, len, &pos, ",\"rest_since_s\":", 3, ev->rest_since);
 	put(buf, len, &pos, ",\"bbox\":[", 9);
 	for (int i = 0; i < 4; i++)

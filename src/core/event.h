@@ -6,6 +6,11 @@
  * evidence writer, the warning output) subscribe. The JSON form is the one of
  * SPEC 5.2: one object per line, "type", "lane", "incident_id",
  * "video_time_s", "bbox" and extra fields that scorers ignore.
+ *
+ * Camera events (camera_offline, camera_online, health) belong to the camera,
+ * not to a lane: their line has "type", "camera", "lane": "",
+ * "incident_id": "", "video_time_s" and "reason", and no bbox or class.
+ * Lane events are written exactly as before the camera events existed.
  */
 #ifndef FL_EVENT_H
 #define FL_EVENT_H
@@ -20,7 +25,13 @@ enum fl_event_type {
 	FL_EV_CLEARED,  /* an alarmed obstruction left; incident closed */
 	FL_EV_VACATED,  /* an object left before its alarm; nothing kept */
 	FL_EV_WARNED,   /* on-site warning given (src/core/warn.c) */
-	FL_EV_ESCALATED /* handed to enforcement (later issue) */
+	FL_EV_ESCALATED, /* handed to enforcement (later issue) */
+	/* Camera events: lane NULL or "", incident_id "", reason set. */
+	FL_EV_CAMERA_OFFLINE, /* the stream is lost; reason "stream lost: .." */
+	FL_EV_CAMERA_ONLINE,  /* frames flow again after an offline */
+	FL_EV_HEALTH          /* a view problem starts ("frozen", "covered",
+			       * "moved") or ends ("cleared: frozen", ...);
+			       * see docs/health.md */
 };
 
 typedef struct fl_event {
@@ -34,6 +45,8 @@ typedef struct fl_event {
 				 seen clear again; else unused */
 	double bbox[4];       /* x, y, w, h in source pixels */
 	int cls;              /* fl_class bit or 0 when unknown */
+	const char *reason;   /* camera events: why (borrowed for the call,
+				 may be NULL); unused by lane events */
 	int repeat;           /* WARNED: 0 the first warning of the incident,
 				 n the n-th repeat; else unused */
 	int manual;           /* WARNED: 1 when asked for by a command */
@@ -46,6 +59,9 @@ const char *fl_event_type_name(enum fl_event_type type);
 
 /* "vehicle", "object", "person" or "unknown". */
 const char *fl_class_name(int cls);
+
+/* 1 for the camera events (FL_EV_CAMERA_OFFLINE, _ONLINE, FL_EV_HEALTH). */
+int fl_event_is_camera(enum fl_event_type type);
 
 /*
  * Format ev as one JSON object (no trailing newline) into buf.

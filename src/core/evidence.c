@@ -162,6 +162,9 @@ int fl_evidence_plan_event(fl_evidence_plan *p, const fl_event *ev)
 		break;
 	case FL_EV_WARNED:
 	case FL_EV_ESCALATED:
+	case FL_EV_CAMERA_OFFLINE: /* camera events: not an incident's */
+	case FL_EV_CAMERA_ONLINE:
+	case FL_EV_HEALTH:
 		break;
 	}
 	return 0;

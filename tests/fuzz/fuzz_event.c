@@ -6,7 +6,7 @@
  * is the class, the next 7 * 8 bytes are the doubles t, rest_since, left_at
  * and bbox[4] (zero when the input is short; NaN, infinities and 1e308 are
  * all fair game), byte 58 picks a truncated buffer length, and the rest is
- * text: camera, lane and incident id separated by NUL bytes.
+ * text: camera, lane, incident id and reason separated by NUL bytes.
  *
  * What must hold, besides never crashing or tripping a sanitizer:
  *   - the output is well-formed JSON (a small validator below: one value,
@@ -292,7 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	double num[7];
 	fl_event ev;
 	char *text, *s, *out;
-	const char *field[3] = { "", "", "" };
+	const char *field[4] = { "", "", "", "" };
 	size_t tlen, n;
 
 	memcpy(head, data, size < HEAD ? size : HEAD);
@@ -315,16 +315,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* fl_event_json: camera, lane and incident id from the NUL-split text. */
 	s = text;
-	for (int k = 0; k < 3 && s < text + tlen; k++) {
+	for (int k = 0; k < 4 && s < text + tlen; k++) {
 		field[k] = s;
 		s += strlen(s) + 1;
 	}
 	memset(&ev, 0, sizeof(ev));
-	ev.type = (enum fl_event_type)(head[0] % (FL_EV_ESCALATED + 2));
+	ev.type = (enum fl_event_type)(head[0] % (FL_EV_HEALTH + 2));
 	ev.cls = (int)(int8_t)head[1];
 	memcpy(num, head + 2, sizeof(num));
 	ev.camera = field[0];
 	ev.lane = field[1];
+	ev.reason = field[3];
 	snprintf(ev.incident_id, sizeof(ev.incident_id), "%s", field[2]);
 	ev.t = num[0];
 	ev.rest_since = num[1];
@@ -332,11 +333,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(ev.bbox, num + 3, sizeof(ev.bbox));
 	out = write_all(w_event, &ev, head[HEAD - 1], &n);
 	CHECK(valid_json(out, n, '{'));
+	/* Only camera events say why; lane events' lines never changed. */
+	CHECK(!fl_event_is_camera(ev.type) ==
+	      !strstr(out, ",\"reason\":"));
 	free(out);
 
-	/* A NULL camera or lane is written as "". */
+	/* A NULL camera, lane or reason is written as "". */
 	ev.camera = NULL;
 	ev.lane = NULL;
+	ev.reason = NULL;
 	out = write_all(w_event, &ev, head[HEAD - 1], &n);
 	CHECK(valid_json(out, n, '{'));
 	free(out);
