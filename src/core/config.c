@@ -666,6 +666,9 @@ static const struct setting lane_keys[] = {
 	      FL_MAX_HOURS,
 	      "local times with no automatic on-site warning (a warning due "
 	      "then is skipped, not saved up); 0..4 ranges like active"),
+	NUM(fl_lane_conf, disabled, T_BOOL, 0, 0, 1,
+	    "true: the lane raises no alarm (as outside its active hours); "
+	    "also set at run time by the enable/disable commands"),
 	NUM(fl_lane_conf, escalate_s, T_NUM, 600, 0, 86400,
 	    "seconds at rest before escalation to enforcement"),
 };
@@ -879,6 +882,61 @@ static const struct section board_section = {
 	board_keys, FL_ARRAY_SIZE(board_keys), NO_OFF, NO_OFF, board_finish
 };
 
+static const struct setting mqtt_keys[] = {
+	STR(fl_mqtt_conf, host, T_TEXT, 0, "",
+	    "MQTT broker host name or address; \"\" = no broker (live "
+	    "events go to stdout only)"),
+	NUM(fl_mqtt_conf, port, T_INT, 0, 0, 65535,
+	    "broker port; 0 = 1883, or 8883 with TLS"),
+	STR(fl_mqtt_conf, username, T_TEXT, 0, "",
+	    "user name for the broker; \"\" = none"),
+	STR(fl_mqtt_conf, password, T_TEXT, 0, "",
+	    "password for the broker"),
+	STR(fl_mqtt_conf, tls_ca, T_PATH, 0, "",
+	    "CA certificate file (PEM): TLS on; \"\" = plain TCP"),
+	STR(fl_mqtt_conf, tls_cert, T_PATH, 0, "",
+	    "client certificate (PEM) for TLS client authentication"),
+	STR(fl_mqtt_conf, tls_key, T_PATH, 0, "",
+	    "private key (PEM) of tls_cert"),
+	NUM(fl_mqtt_conf, keepalive_s, T_INT, 30, 5, 3600,
+	    "MQTT keep-alive (s): a dead link is noticed within 1.5x this"),
+	STR(fl_mqtt_conf, client_id, T_TEXT, 0, "",
+	    "MQTT client id, unique on the broker; \"\" = "
+	    "firelane-<device id>"),
+	NUM(fl_mqtt_conf, heartbeat_s, T_NUM, 60, 1, 3600,
+	    "seconds between heartbeats (health figures)"),
+	STR(fl_mqtt_conf, spool_dir, T_PATH, 0, "spool",
+	    "store-and-forward folder: what the hub must get waits here "
+	    "while the broker is away; relative to the config's directory"),
+	NUM(fl_mqtt_conf, spool_max_mb, T_NUM, 256, 1, 1e6,
+	    "disk budget of the spool (MiB); heartbeats are dropped first, "
+	    "incidents are never dropped (refused and logged when full)"),
+};
+
+static int mqtt_finish(struct ctx *c, void *obj, const fl_node *map)
+{
+	fl_mqtt_conf *m = obj;
+
+	if ((m->tls_cert[0] != 0) != (m->tls_key[0] != 0))
+		return fail(c, map->line,
+			    "mqtt: give tls_cert and tls_key together");
+	if (m->tls_cert[0] && !m->tls_ca[0])
+		return fail(c, map->line,
+			    "mqtt: tls_cert needs tls_ca (TLS on)");
+	if (m->password[0] && !m->username[0])
+		return fail(c, map->line,
+			    "mqtt: a password needs a username");
+	return FL_OK;
+}
+
+static const struct section mqtt_section = {
+	"mqtt", "MQTT (`mqtt`)",
+	"The connection to the hub's broker and the store-and-forward spool "
+	"(topics and payloads: docs/mqtt.md). Every key is optional; without "
+	"`host` the edge publishes nothing.",
+	mqtt_keys, FL_ARRAY_SIZE(mqtt_keys), NO_OFF, NO_OFF, mqtt_finish
+};
+
 static const struct setting root_keys[] = {
 	{ "device", T_MAP, F_REQ, 0, 0, 0, 0, NULL, 0, 0, &device_section,
 	  NULL, "device identity" },
@@ -888,6 +946,8 @@ static const struct setting root_keys[] = {
 	  0, &evidence_section, NULL, "evidence bundles" },
 	{ "board", T_MAP, 0, offsetof(fl_config, board), 0, 0, 0, NULL, 0, 0,
 	  &board_section, NULL, "on-site warning hardware" },
+	{ "mqtt", T_MAP, 0, offsetof(fl_config, mqtt), 0, 0, 0, NULL, 0, 0,
+	  &mqtt_section, NULL, "broker and spool" },
 	{ "cameras", T_LIST, F_REQ, offsetof(fl_config, cameras),
 	  sizeof(fl_camera_conf), offsetof(fl_config, ncameras), 0, NULL, 1,
 	  FL_MAX_CAMERAS, &camera_section, NULL, "the cameras, 1..4" },
@@ -896,13 +956,13 @@ static const struct setting root_keys[] = {
 static const struct section root_section = {
 	"top level", "Top level",
 	"The file is one YAML document: a map with `device`, `cameras` and "
-	"optionally `detect`, `evidence` and `board`.",
+	"optionally `detect`, `evidence`, `board` and `mqtt`.",
 	root_keys, FL_ARRAY_SIZE(root_keys), NO_OFF, NO_OFF, NULL
 };
 
 static const struct section *const doc_sections[] = {
 	&root_section, &device_section, &detect_section, &evidence_section,
-	&board_section, &camera_section, &lane_section
+	&board_section, &mqtt_section, &camera_section, &lane_section
 };
 
 /* ------------------------------------------------------------------ */
@@ -1165,6 +1225,8 @@ int fl_lane_active(const fl_lane_conf *lane, int minute_of_day)
 {
 	int m = minute_of_day;
 
+	if (lane->disabled)
+		return 0;
 	if (lane->nhours == 0)
 		return 1;
 	for (int i = 0; i < lane->nhours; i++) {

@@ -59,6 +59,7 @@ typedef struct fl_lane_conf {
 	fl_hours quiet[FL_MAX_HOURS]; /* no automatic warning inside */
 	int nquiet;           /* 0: never quiet */
 	double escalate_s;
+	int disabled;        /* 1: alarms off (like outside active hours) */
 	int line;            /* where the lane was defined, for messages */
 } fl_lane_conf;
 
@@ -115,6 +116,22 @@ typedef struct fl_board_conf {
 	char log[FL_PATH_MAX];  /* sim: action log (JSON lines); "" = none */
 } fl_board_conf;
 
+/* MQTT to the hub (src/mqtt, docs/mqtt.md); host "" = no broker. */
+typedef struct fl_mqtt_conf {
+	char host[256];          /* broker host; "" = MQTT off */
+	int port;                /* 0 = 1883 (8883 with TLS) */
+	char username[128];
+	char password[256];
+	char tls_ca[FL_PATH_MAX];   /* CA file: TLS on; "" = plain TCP */
+	char tls_cert[FL_PATH_MAX]; /* client certificate (PEM), optional */
+	char tls_key[FL_PATH_MAX];  /* its private key (PEM) */
+	int keepalive_s;
+	char client_id[FL_NAME_MAX]; /* "" = firelane-<device id> */
+	double heartbeat_s;      /* heartbeat period */
+	char spool_dir[FL_PATH_MAX]; /* store-and-forward folder */
+	double spool_max_mb;     /* its budget */
+} fl_mqtt_conf;
+
 typedef struct fl_config {
 	char path[FL_PATH_MAX]; /* file it was loaded from */
 	char device_id[FL_ID_MAX];
@@ -124,6 +141,7 @@ typedef struct fl_config {
 	fl_detect_conf detect;
 	fl_evidence_conf evidence;
 	fl_board_conf board;
+	fl_mqtt_conf mqtt;
 	fl_camera_conf cameras[FL_MAX_CAMERAS];
 	int ncameras;
 } fl_config;

@@ -327,6 +327,29 @@ static const struct yaml_case cases[] = {
 	{ HEAD PTS "board:\n  speaker: 3\n",
 	  "test.yaml:9: unknown key 'speaker' in board" },
 	{ HEAD PTS "board: sim\n", "test.yaml:8: board: expected a map" },
+	/* mqtt (issue 4): the broker, TLS files in pairs, the spool. */
+	{ HEAD PTS "mqtt:\n  host: broker.example\n  port: 8883\n"
+	  "  username: u\n  password: p\n  tls_ca: ca.pem\n"
+	  "  tls_cert: c.pem\n  tls_key: k.pem\n  keepalive_s: 15\n"
+	  "  client_id: edge-01-a\n  heartbeat_s: 5\n  spool_dir: /var/x\n"
+	  "  spool_max_mb: 16\n",
+	  NULL },
+	{ HEAD PTS "mqtt:\n  port: 65536\n",
+	  "test.yaml:9: port: 65536 is out of range 0..65535" },
+	{ HEAD PTS "mqtt:\n  host: h\n  tls_cert: c.pem\n",
+	  "test.yaml:9: mqtt: give tls_cert and tls_key together" },
+	{ HEAD PTS "mqtt:\n  tls_cert: c.pem\n  tls_key: k.pem\n",
+	  "test.yaml:9: mqtt: tls_cert needs tls_ca (TLS on)" },
+	{ HEAD PTS "mqtt:\n  password: p\n",
+	  "test.yaml:9: mqtt: a password needs a username" },
+	{ HEAD PTS "mqtt:\n  heartbeat_s: 0\n",
+	  "heartbeat_s: 0 is out of range 1..3600" },
+	{ HEAD PTS "mqtt:\n  keepalive_s: 4\n",
+	  "keepalive_s: 4 is out of range 5..3600" },
+	{ HEAD PTS "mqtt:\n  broker: h\n",
+	  "test.yaml:9: unknown key 'broker' in mqtt" },
+	{ HEAD PTS "        disabled: yes\n", NULL },
+	{ HEAD PTS "        disabled: 2\n", "disabled" },
 };
 
 /* Parse and apply text; returns rc, message in err. */

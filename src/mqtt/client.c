@@ -1,0 +1,678 @@
+/*
+ * client.c - Paho's MQTTAsync behind our API: connect and reconnect, the
+ * last will, subscriptions, and the spool pump.
+ *
+ * A note on threads. Paho calls back on its own threads (connection lost,
+ * message arrived, publish acknowledged, connect failed). Our callbacks do
+ * one thing: copy what happened into a small event list under m->mu and
+ * signal m->cv. The owner thread (the edge's control thread) drains that
+ * list in fl_mqtt_run() and does all the real work there, so no state of
+ * ours is touched from two threads except the event list, the kick flag
+ * and the atomic `connected`.
+ *
+ * A note on delivery. Messages that must arrive (incidents, evidence,
+ * heartbeats) live in the spool (spool.c) until the broker acknowledges
+ * them (QoS 1 PUBACK). The pump sends them in spool order with at most
+ * `window` unacknowledged; each send carries the connection generation.
+ * When the connection drops (or a send fails) the pump forgets what was in
+ * flight and, on the next connection, starts again from the oldest
+ * unacknowledged message: a message may so go out twice, never zero times,
+ * and the duplicate is byte-identical (same incident_id and seq), which is
+ * what the hub deduplicates on. Paho's own persistence is off; the spool is
+ * the only persistence, so there is one truth about what is pending.
+ *
+ * Reconnects are ours too (not Paho's automaticReconnect, which does not
+ * cover a first connect that fails): after a failure the next attempt waits
+ * 0.5 s, doubling to at most 10 s, with +-20% jitter so a fleet does not
+ * reconnect in step. MQTT 5 is tried first; a broker that refuses the
+ * protocol version gets 3.1.1 (the client is recreated for it, as Paho fixes
+ * the version at creation).
+ */
+#include "client.h"
+
+#include <MQTTAsync.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fl.h"
+
+enum ev_kind { EV_CONNECTED, EV_LOST, EV_CONNECT_FAILED, EV_MSG, EV_ACK,
+	       EV_NACK };
+
+struct ev {
+	struct ev *next;
+	enum ev_kind kind;
+	uint64_t seq;
+	unsigned gen;
+	int code;      /* EV_CONNECT_FAILED: Paho code or reason code */
+	char *topic;   /* EV_MSG */
+	void *payload;
+	size_t len;
+};
+
+/* Context of one spooled send, freed by its callback. */
+struct send_ctx {
+	fl_mqtt *m;
+	uint64_t seq;   /* 0: the stop message */
+	unsigned gen;
+};
+
+struct fl_mqtt {
+	MQTTAsync cli;
+	int version;          /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
+	char uri[512];
+	fl_mqtt_opts o;       /* strings below are our copies */
+	char *host, *username, *password, *tls_ca, *tls_cert, *tls_key;
+	char *client_id, *will_topic, *will_payload;
+	fl_spool *spool;
+
+	pthread_mutex_t mu;   /* guards head/tail/kicked */
+	pthread_cond_t cv;
+	struct ev *head, *tail;
+	int kicked;
+	atomic_int connected;
+	atomic_int stop_acked;
+
+	/* owner thread only */
+	int up;               /* connected as far as the owner knows */
+	int connecting;
+	unsigned gen;
+	uint64_t cursor;      /* last spooled seq sent this connection */
+	int inflight;
+	double retry_at, backoff;
+	char **subs;
+	size_t nsubs;
+	fl_mqtt_stats st;
+	unsigned rnd;
+};
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s && s[0] ? strdup(s) : NULL;
+}
+
+/* ---- Paho's threads: queue and signal, nothing else ----------------- */
+
+static void push(fl_mqtt *m, struct ev *e)
+{
+	pthread_mutex_lock(&m->mu);
+	if (m->tail)
+		m->tail->next = e;
+	else
+		m->head = e;
+	m->tail = e;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+}
+
+static void push_simple(fl_mqtt *m, enum ev_kind kind, uint64_t seq,
+			unsigned gen, int code)
+{
+	struct ev *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return; /* an ack lost to OOM only means a resend */
+	e->kind = kind;
+	e->seq = seq;
+	e->gen = gen;
+	e->code = code;
+	push(m, e);
+}
+
+static void on_connected(void *context, char *cause)
+{
+	fl_mqtt *m = context;
+
+	(void)cause;
+	atomic_store(&m->connected, 1);
+	push_simple(m, EV_CONNECTED, 0, 0, 0);
+}
+
+static void on_lost(void *context, char *cause)
+{
+	fl_mqtt *m = context;
+
+	(void)cause;
+	atomic_store(&m->connected, 0);
+	push_simple(m, EV_LOST, 0, 0, 0);
+}
+
+static int on_arrived(void *context, char *topic, int topiclen,
+		      MQTTAsync_message *msg)
+{
+	fl_mqtt *m = context;
+	struct ev *e = calloc(1, sizeof(*e));
+	size_t tl = topiclen > 0 ? (size_t)topiclen : strlen(topic);
+
+	if (e) {
+		e->kind = EV_MSG;
+		e->topic = malloc(tl + 1);
+		e->payload = malloc((size_t)msg->payloadlen + 1);
+		if (e->topic && e->payload) {
+			memcpy(e->topic, topic, tl);
+			e->topic[tl] = '\0';
+			memcpy(e->payload, msg->payload,
+			       (size_t)msg->payloadlen);
+			((char *)e->payload)[msg->payloadlen] = '\0';
+			e->len = (size_t)msg->payloadlen;
+			push(m, e);
+		} else {
+			free(e->topic);
+			free(e->payload);
+			free(e);
+		}
+	}
+	MQTTAsync_freeMessage(&msg);
+	MQTTAsync_free(topic);
+	return 1;
+}
+
+static void on_connect_fail5(void *context, MQTTAsync_failureData5 *r)
+{
+	fl_mqtt *m = context;
+
+	push_simple(m, EV_CONNECT_FAILED, 0, 0,
+		    r ? (r->reasonCode ? (int)r->reasonCode : r->code) : -1);
+}
+
+static void on_connect_fail(void *context, MQTTAsync_failureData *r)
+{
+	fl_mqtt *m = context;
+
+	push_simple(m, EV_CONNECT_FAILED, 0, 0, r ? r->code : -1);
+}
+
+static void sent_ok(struct send_ctx *c)
+{
+	if (c->seq == 0)
+		atomic_store(&c->m->stop_acked, 1);
+	else
+		push_simple(c->m, EV_ACK, c->seq, c->gen, 0);
+	free(c);
+}
+
+static void sent_fail(struct send_ctx *c)
+{
+	if (c->seq)
+		push_simple(c->m, EV_NACK, c->seq, c->gen, 0);
+	free(c);
+}
+
+static void on_sent5(void *context, MQTTAsync_successData5 *r)
+{
+	(void)r;
+	sent_ok(context);
+}
+
+static void on_sent(void *context, MQTTAsync_successData *r)
+{
+	(void)r;
+	sent_ok(context);
+}
+
+static void on_send_fail5(void *context, MQTTAsync_failureData5 *r)
+{
+	(void)r;
+	sent_fail(context);
+}
+
+static void on_send_fail(void *context, MQTTAsync_failureData *r)
+{
+	(void)r;
+	sent_fail(context);
+}
+
+/* ---- the owner's side ------------------------------------------------ */
+
+static int make_client(fl_mqtt *m, char *err, size_t errlen)
+{
+	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
+	int rc;
+
+	co.MQTTVersion = m->version;
+	co.sendWhileDisconnected = 0;
+	rc = MQTTAsync_createWithOptions(&m->cli, m->uri, m->client_id,
+					 MQTTCLIENT_PERSISTENCE_NONE, NULL,
+					 &co);
+	if (rc != MQTTASYNC_SUCCESS) {
+		m->cli = NULL;
+		snprintf(err, errlen, "mqtt: cannot create a client for %s (%d)",
+			 m->uri, rc);
+		return FL_EINVAL;
+	}
+	MQTTAsync_setCallbacks(m->cli, m, on_lost, on_arrived, NULL);
+	MQTTAsync_setConnected(m->cli, m, on_connected);
+	return 0;
+}
+
+fl_mqtt *fl_mqtt_create(const fl_mqtt_opts *o, fl_spool *spool, char *err,
+			size_t errlen)
+{
+	fl_mqtt *m = calloc(1, sizeof(*m));
+	pthread_condattr_t ca;
+	int port;
+
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (!o->host || !o->host[0] || !o->client_id || !o->client_id[0]) {
+		snprintf(err, errlen, "mqtt: host and client id are required");
+		goto fail;
+	}
+	m->o = *o;
+	m->host = strdup(o->host);
+	m->client_id = strdup(o->client_id);
+	m->username = dup_or_null(o->username);
+	m->password = dup_or_null(o->password);
+	m->tls_ca = dup_or_null(o->tls_ca);
+	m->tls_cert = dup_or_null(o->tls_cert);
+	m->tls_key = dup_or_null(o->tls_key);
+	m->will_topic = dup_or_null(o->will_topic);
+	m->will_payload = o->will_payload ? strdup(o->will_payload) : NULL;
+	if (!m->host || !m->client_id) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (m->o.window <= 0)
+		m->o.window = 8;
+	if (m->o.keepalive_s <= 0)
+		m->o.keepalive_s = 30;
+	port = o->port > 0 ? o->port : (m->tls_ca ? 8883 : 1883);
+	snprintf(m->uri, sizeof(m->uri), "%s://%s:%d",
+		 m->tls_ca ? "ssl" : "tcp", m->host, port);
+	m->spool = spool;
+	m->version = MQTTVERSION_5;
+	m->backoff = 0.5;
+	m->rnd = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)m;
+	if (make_client(m, err, errlen) < 0)
+		goto fail;
+	return m;
+fail:
+	fl_mqtt_destroy(m);
+	return NULL;
+}
+
+static void do_connect(fl_mqtt *m)
+{
+	MQTTAsync_connectOptions c5 = MQTTAsync_connectOptions_initializer5;
+	MQTTAsync_connectOptions c3 = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_connectOptions *c = m->version == MQTTVERSION_5 ? &c5 : &c3;
+	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	int rc;
+
+	c->keepAliveInterval = m->o.keepalive_s;
+	c->connectTimeout = 10;
+	c->context = m;
+	if (m->version == MQTTVERSION_5) {
+		c->cleanstart = 1;
+		c->onFailure5 = on_connect_fail5;
+	} else {
+		c->cleansession = 1;
+		c->onFailure = on_connect_fail;
+	}
+	c->username = m->username;
+	c->password = m->password;
+	if (m->will_topic) {
+		will.topicName = m->will_topic;
+		will.message = m->will_payload ? m->will_payload : "";
+		will.retained = 1;
+		will.qos = 1;
+		c->will = &will;
+	}
+	if (m->tls_ca) {
+		ssl.trustStore = m->tls_ca;
+		ssl.keyStore = m->tls_cert;
+		ssl.privateKey = m->tls_key;
+		ssl.enableServerCertAuth = 1;
+		ssl.verify = 1;
+		c->ssl = &ssl;
+	}
+	m->connecting = 1;
+	rc = MQTTAsync_connect(m->cli, c);
+	if (rc != MQTTASYNC_SUCCESS) {
+		fl_log(FL_LOG_WARN, "mqtt", "connect to %s: error %d", m->uri,
+		       rc);
+		m->connecting = 0;
+		m->retry_at = mono() + m->backoff;
+	}
+}
+
+int fl_mqtt_start(fl_mqtt *m)
+{
+	fl_log(FL_LOG_INFO, "mqtt", "connecting to %s as %s", m->uri,
+	       m->client_id);
+	do_connect(m);
+	return 0;
+}
+
+static void subscribe_one(fl_mqtt *m, const char *filter)
+{
+	MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
+	int rc = MQTTAsync_subscribe(m->cli, filter, 1, &r);
+
+	if (rc != MQTTASYNC_SUCCESS)
+		fl_log(FL_LOG_WARN, "mqtt", "subscribe %s: error %d", filter,
+		       rc);
+}
+
+int fl_mqtt_subscribe(fl_mqtt *m, const char *filter)
+{
+	char **subs = realloc(m->subs, (m->nsubs + 1) * sizeof(*subs));
+
+	if (!subs)
+		return FL_ENOMEM;
+	m->subs = subs;
+	m->subs[m->nsubs] = strdup(filter);
+	if (!m->subs[m->nsubs])
+		return FL_ENOMEM;
+	m->nsubs++;
+	if (m->up)
+		subscribe_one(m, filter);
+	return 0;
+}
+
+static void schedule_retry(fl_mqtt *m)
+{
+	double jitter;
+
+	m->rnd = m->rnd * 1103515245u + 12345u;
+	jitter = 0.8 + 0.4 * (double)((m->rnd >> 8) & 0xffff) / 65535.0;
+	m->retry_at = mono() + m->backoff * jitter;
+	m->backoff = FL_MIN(m->backoff * 2, 10.0);
+}
+
+static void handle(fl_mqtt *m, struct ev *e)
+{
+	switch (e->kind) {
+	case EV_CONNECTED:
+		m->connecting = 0;
+		if (m->up)
+			break; /* initial onSuccess and connected both fire */
+		m->up = 1;
+		m->gen++;
+		m->cursor = 0;
+		m->inflight = 0;
+		m->backoff = 0.5;
+		m->st.connects++;
+		m->st.mqtt_version = m->version == MQTTVERSION_5 ? 5 : 4;
+		fl_log(FL_LOG_INFO, "mqtt", "connected to %s (MQTT %s)",
+		       m->uri, m->version == MQTTVERSION_5 ? "5" : "3.1.1");
+		for (size_t i = 0; i < m->nsubs; i++)
+			subscribe_one(m, m->subs[i]);
+		if (m->o.on_connect)
+			m->o.on_connect(m->o.user);
+		break;
+	case EV_LOST:
+		if (m->up)
+			fl_log(FL_LOG_WARN, "mqtt", "connection to %s lost",
+			       m->uri);
+		m->up = 0;
+		m->connecting = 0;
+		m->gen++;
+		m->inflight = 0;
+		m->cursor = 0;
+		schedule_retry(m);
+		break;
+	case EV_CONNECT_FAILED:
+		m->connecting = 0;
+		fl_log(FL_LOG_WARN, "mqtt", "cannot connect to %s (code %d)",
+		       m->uri, e->code);
+		/* 0x84 unsupported protocol version (MQTT 5 CONNACK), 1 the
+		 * same refusal in 3.1.1's CONNACK: fall back once. */
+		if (m->version == MQTTVERSION_5 &&
+		    (e->code == 0x84 || e->code == 1)) {
+			char err[256];
+			MQTTAsync_destroy(&m->cli);
+			m->version = MQTTVERSION_3_1_1;
+			if (make_client(m, err, sizeof(err)) < 0)
+				fl_log(FL_LOG_ERROR, "mqtt", "%s", err);
+			m->retry_at = mono();
+			break;
+		}
+		schedule_retry(m);
+		break;
+	case EV_MSG:
+		if (m->o.on_message)
+			m->o.on_message(e->topic, e->payload, e->len,
+					m->o.user);
+		break;
+	case EV_ACK:
+		if (e->gen == m->gen && m->inflight > 0)
+			m->inflight--;
+		if (m->spool)
+			fl_spool_ack(m->spool, e->seq);
+		m->st.acked++;
+		break;
+	case EV_NACK:
+		if (e->gen == m->gen) {
+			if (m->inflight > 0)
+				m->inflight--;
+			/* resend from the failed one on */
+			if (e->seq - 1 < m->cursor)
+				m->cursor = e->seq - 1;
+		}
+		break;
+	}
+}
+
+static void pump(fl_mqtt *m)
+{
+	while (m->spool && m->up && m->inflight < m->o.window) {
+		MQTTAsync_message pub = MQTTAsync_message_initializer;
+		MQTTAsync_responseOptions r =
+			MQTTAsync_responseOptions_initializer;
+		struct send_ctx *ctx;
+		fl_spool_msg msg;
+		int rc;
+
+		if (fl_spool_next(m->spool, m->cursor, &msg) < 0)
+			break;
+		ctx = malloc(sizeof(*ctx));
+		if (!ctx) {
+			fl_spool_msg_free(&msg);
+			break;
+		}
+		ctx->m = m;
+		ctx->seq = msg.seq;
+		ctx->gen = m->gen;
+		pub.payload = msg.payload;
+		pub.payloadlen = (int)msg.len;
+		pub.qos = msg.qos;
+		pub.retained = msg.retain;
+		r.context = ctx;
+		if (m->version == MQTTVERSION_5) {
+			r.onSuccess5 = on_sent5;
+			r.onFailure5 = on_send_fail5;
+		} else {
+			r.onSuccess = on_sent;
+			r.onFailure = on_send_fail;
+		}
+		rc = MQTTAsync_sendMessage(m->cli, msg.topic, &pub, &r);
+		fl_spool_msg_free(&msg);
+		if (rc != MQTTASYNC_SUCCESS) {
+			free(ctx);
+			break; /* next turn, or after the reconnect */
+		}
+		m->cursor = ctx->seq > m->cursor ? ctx->seq : m->cursor;
+		m->inflight++;
+		m->st.sent++;
+	}
+}
+
+int fl_mqtt_run(fl_mqtt *m, int timeout_ms)
+{
+	struct timespec until;
+	struct ev *list;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&m->mu);
+	while (!m->head && !m->kicked &&
+	       pthread_cond_timedwait(&m->cv, &m->mu, &until) == 0)
+		;
+	list = m->head;
+	m->head = m->tail = NULL;
+	m->kicked = 0;
+	pthread_mutex_unlock(&m->mu);
+
+	while (list) {
+		struct ev *next = list->next;
+		handle(m, list);
+		free(list->topic);
+		free(list->payload);
+		free(list);
+		list = next;
+	}
+	if (!m->up && !m->connecting && m->cli && mono() >= m->retry_at)
+		do_connect(m);
+	pump(m);
+	return 0;
+}
+
+void fl_mqtt_kick(fl_mqtt *m)
+{
+	pthread_mutex_lock(&m->mu);
+	m->kicked = 1;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+}
+
+int fl_mqtt_connected(fl_mqtt *m)
+{
+	return m && atomic_load(&m->connected);
+}
+
+int fl_mqtt_publish(fl_mqtt *m, const char *topic, const void *payload,
+		    size_t len, int qos, int retain)
+{
+	MQTTAsync_message pub = MQTTAsync_message_initializer;
+	MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
+	int rc;
+
+	if (!m->up)
+		return FL_EAGAIN;
+	pub.payload = (void *)payload;
+	pub.payloadlen = (int)len;
+	pub.qos = qos;
+	pub.retained = retain;
+	rc = MQTTAsync_sendMessage(m->cli, topic, &pub, &r);
+	return rc == MQTTASYNC_SUCCESS ? 0 : FL_EAGAIN;
+}
+
+int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
+		 int timeout_ms)
+{
+	MQTTAsync_disconnectOptions d5 =
+		MQTTAsync_disconnectOptions_initializer5;
+	MQTTAsync_disconnectOptions d3 =
+		MQTTAsync_disconnectOptions_initializer;
+	MQTTAsync_disconnectOptions *d;
+	double until = mono() + timeout_ms / 1000.0;
+	int acked = 0;
+
+	if (!m || !m->cli)
+		return FL_EINVAL;
+	if (m->up && topic) {
+		MQTTAsync_message pub = MQTTAsync_message_initializer;
+		MQTTAsync_responseOptions r =
+			MQTTAsync_responseOptions_initializer;
+		struct send_ctx *ctx = calloc(1, sizeof(*ctx));
+
+		if (ctx) {
+			ctx->m = m;
+			pub.payload = (void *)payload;
+			pub.payloadlen = (int)strlen(payload);
+			pub.qos = 1;
+			pub.retained = 1;
+			r.context = ctx;
+			if (m->version == MQTTVERSION_5) {
+				r.onSuccess5 = on_sent5;
+				r.onFailure5 = on_send_fail5;
+			} else {
+				r.onSuccess = on_sent;
+				r.onFailure = on_send_fail;
+			}
+			if (MQTTAsync_sendMessage(m->cli, topic, &pub, &r) !=
+			    MQTTASYNC_SUCCESS)
+				free(ctx);
+			/* Keep applying acks while we wait: a spooled
+			 * message acknowledged now is not sent again. */
+			while (!(acked = atomic_load(&m->stop_acked)) &&
+			       mono() < until)
+				fl_mqtt_run(m, 10);
+		}
+	}
+	if (MQTTAsync_isConnected(m->cli)) {
+		d = m->version == MQTTVERSION_5 ? &d5 : &d3;
+		d->timeout = 1000;
+		MQTTAsync_disconnect(m->cli, d);
+		while (MQTTAsync_isConnected(m->cli) && mono() < until + 1.0) {
+			struct timespec ts = { 0, 10000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	m->up = 0;
+	atomic_store(&m->connected, 0);
+	return acked ? 0 : FL_EAGAIN;
+}
+
+void fl_mqtt_destroy(fl_mqtt *m)
+{
+	struct ev *e;
+
+	if (!m)
+		return;
+	if (m->cli)
+		MQTTAsync_destroy(&m->cli);
+	for (e = m->head; e;) {
+		struct ev *next = e->next;
+		free(e->topic);
+		free(e->payload);
+		free(e);
+		e = next;
+	}
+	for (size_t i = 0; i < m->nsubs; i++)
+		free(m->subs[i]);
+	free(m->subs);
+	free(m->host);
+	free(m->username);
+	free(m->password);
+	free(m->tls_ca);
+	free(m->tls_cert);
+	free(m->tls_key);
+	free(m->client_id);
+	free(m->will_topic);
+	free(m->will_payload);
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
+	free(m);
+}
+
+void fl_mqtt_stats_get(fl_mqtt *m, fl_mqtt_stats *st)
+{
+	*st = m->st;
+}
