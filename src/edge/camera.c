@@ -527,6 +527,11 @@ const edge_stats *edge_camera_stats(const edge_camera *c)
 	return &c->stats;
 }
 
+double edge_camera_time(const edge_camera *c)
+{
+	return c->frame.t;
+}
+
 void edge_camera_evidence_stats(const edge_camera *c, fl_evidence_stats *st)
 {
 	fl_evidence_writer_stats(c ? c->evidence : NULL, st);

@@ -55,6 +55,9 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen);
 
 const edge_stats *edge_camera_stats(const edge_camera *c);
 
+/* Video time of the current frame, seconds (the on-site warning's clock). */
+double edge_camera_time(const edge_camera *c);
+
 /* The evidence writer's figures (zeros without evidence). */
 void edge_camera_evidence_stats(const edge_camera *c, fl_evidence_stats *st);
 

@@ -34,6 +34,7 @@
 
 #include "camera.h"
 #include "config.h"
+#include "warning.h"
 #include "event.h"
 #include "fl.h"
 #include "sign.h"
@@ -41,6 +42,10 @@
 #include "yaml.h"
 
 static volatile sig_atomic_t stop_requested;
+
+/* The on-site warning (src/edge/warning.c): a sink of every event, ticked
+ * after every frame. Set once in main(); NULL when off. */
+static edge_warning *warning_out;
 
 static void on_signal(int sig)
 {
@@ -63,6 +68,7 @@ static void write_event(const fl_event *ev, void *user)
 	FILE *out = user;
 	char line[2048];
 
+	edge_warning_event(warning_out, ev);
 	fl_event_json(ev, line, sizeof(line));
 	fprintf(out, "%s\n", line);
 	fflush(out);
@@ -238,7 +244,8 @@ static int run_one(const fl_config *cfg, int cam, const edge_opts *opts,
 	}
 	while (!stop_requested &&
 	       (rc = edge_camera_step(c, err, sizeof(err))) == 0)
-		;
+		edge_warning_tick(warning_out, cfg->cameras[cam].id,
+				  edge_camera_time(c), write_event, out);
 	if (rc == FL_EEOF || stop_requested) {
 		rc = 0;
 	} else {
@@ -283,8 +290,12 @@ static int run_live(const fl_config *cfg, const edge_opts *opts)
 			if (!cams[i])
 				continue;
 			r = edge_camera_step(cams[i], err, sizeof(err));
-			if (r == 0)
+			if (r == 0) {
+				edge_warning_tick(warning_out, cfg->cameras[i].id,
+						  edge_camera_time(cams[i]),
+						  write_event, stdout);
 				continue;
+			}
 			if (r != FL_EEOF) {
 				fprintf(stderr, "firelane-edge: %s\n", err);
 				rc = 1;
@@ -396,6 +407,11 @@ int main(int argc, char **argv)
 			      &store, &key);
 		opts.store = store;
 		opts.key = &key;
+		warning_out = edge_warning_create(&cfg, opts.start_wall, err,
+						  sizeof(err));
+		if (!warning_out)
+			fl_log(FL_LOG_ERROR, "warning", "board: %s; the on-site "
+			       "warning is OFF, detection goes on", err);
 	}
 	if (replay || capture) {
 		rc = run_one(&cfg, cam, &opts, events_out, stats_out, capture);
@@ -403,6 +419,7 @@ int main(int argc, char **argv)
 		opts.realtime = 1;
 		rc = run_live(&cfg, &opts);
 	}
+	edge_warning_destroy(warning_out);
 	fl_store_close(store);
 	fl_key_wipe(&key);
 	return rc;
