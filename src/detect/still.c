@@ -502,20 +502,22 @@ static void estimate_gain(fl_still *s)
 static int is_fg(const fl_still *s, size_t k, int x, int y)
 {
 	float g = s->gmap[k], i = s->img[k];
-	float b = s->shaky ? FL_MIN(s->bg_hi[k] * g, FL_MAX(s->bg_lo[k] * g, i))
-			   : s->bg[k] * g;
-	float d = fabsf(i - b);
-	float r = (i + 4) / (b + 4);
-	int st;
+	float b = s->bg[k] * g;
 
-	if (!s->bg_known[k])
+	if (!s->bg_known[k] || fabsf(i - b) < T_ABS)
 		return 0;
-	if (d < T_ABS)
-		return 0;
-	st = same_structure(s, x, y);
-	if (r < T_RATIO_LO || r > T_RATIO_HI)
-		return 1;
-	return st == 0;
+	/* While shaking, a stabilised frame sits within half a pixel of the
+	 * lane: its values may lie half way to the neighbours' (a brightness
+	 * test only; the structure test below compares whole windows). */
+	if (s->shaky)
+		b = FL_MIN((s->bg[k] + s->bg_hi[k]) * 0.5f * g,
+			   FL_MAX((s->bg[k] + s->bg_lo[k]) * 0.5f * g, i));
+	if (fabsf(i - b) >= T_ABS) {
+		float r = (i + 4) / (b + 4);
+		if (r < T_RATIO_LO || r > T_RATIO_HI)
+			return 1;
+	}
+	return same_structure(s, x, y) == 0;
 }
 
 /*
