@@ -42,7 +42,7 @@
  * the same view, about 0 for an unrelated one; a parabola through the
  * neighbours gives the shift to a fraction of a block). The view has moved
  * when the best shift exceeds moved_shift (8 analysis px, 2.5 % of the width)
- * or the best correlation falls below moved_corr (0.45) for moved_s
+ * or the best correlation falls below moved_corr (0.4) for moved_s
  * (10 s). Shake moves the view by a pixel or two and back: the best shift
  * stays near 0 and the correlation high. A parked car or a crowd hides part
  * of the structure and costs some correlation, not all of it.
@@ -114,7 +114,7 @@ static const fl_health_params defaults = {
 	.covered_std = 3,
 	.moved_s = 10,
 	.moved_shift = 8,
-	.moved_corr = 0.45,
+	.moved_corr = 0.4,
 	.learn_s = 60,
 	.check_s = 1,
 	.clear_s = 5,

@@ -41,7 +41,7 @@ typedef struct fl_health_params {
 	double moved_shift;   /* best shift beyond this (analysis px): moved
 				 (8) */
 	double moved_corr;    /* best gradient correlation below this:
-				 moved (0.45) */
+				 moved (0.4) */
 	double learn_s;       /* no reference image: learn the view over
 				 this long from the first frame (60) */
 	double check_s;       /* compare with the reference this often (1) */

@@ -2,9 +2,13 @@
  * camera.c - one camera's pipeline: capture -> analyse -> assess -> act ->
  * pace, the table of contents of the edge (after Motion's camera loop).
  *
- *   capture  decode the next frame (luma plane, no colour conversion);
+ *   capture  decode the next frame (luma plane, no colour conversion); a
+ *            live camera whose stream is lost is reconnected with backoff
+ *            and reported as camera_offline / camera_online (reconnect());
  *   analyse  at the analysis rate, downscale the luma to ~320 px and feed
- *            the per-pixel model of objects at rest (src/detect/still.c);
+ *            the per-pixel model of objects at rest (src/detect/still.c)
+ *            and the health checks (src/detect/health.c: frozen, covered,
+ *            moved), whose changes go out as health events;
  *   assess   turn its blobs into sightings per lane (how much of each blob
  *            lies in the lane, what class it is) and run each lane's
  *            incident state machine (src/core/lane.c);
@@ -33,6 +37,7 @@
 
 #include "fl.h"
 #include "geom.h"
+#include "health.h"
 #include "scale.h"
 #include "source.h"
 #include "still.h"
@@ -77,8 +82,29 @@ struct edge_camera {
 	void *user;
 	fl_evidence_writer *evidence; /* NULL: no evidence */
 	int finished;     /* end of input seen: evidence closed */
+	fl_health *health; /* frozen / covered / moved, or NULL */
+	int live;         /* a live source in live mode: reconnects */
+	struct {
+		int lost;          /* no stream now: reconnecting */
+		int offline_sent;  /* camera_offline went out */
+		int attempts;      /* failed reconnects in a row */
+		double since;      /* monotonic time of the loss */
+		double next_try;   /* monotonic time of the next attempt */
+		double last_t;     /* video time of the last frame */
+		double last_mono;  /* ... and its monotonic time */
+		char why[512];     /* what the read said */
+		unsigned rng;      /* jitter */
+	} link;
 	edge_stats stats;
 };
+
+/* Reconnect backoff: 1, 2, 4 ... RECONNECT_MAX_S seconds, +-20 % jitter. */
+#define RECONNECT_MAX_S 30.0
+#define RECONNECT_JITTER 0.2
+/* While waiting for the next attempt a step sleeps at most this long, so a
+ * device whose only camera is down does not spin, and the other cameras of
+ * the loop are delayed by no more than this. */
+#define OFFLINE_NAP_S 0.01
 
 static double now_s(void)
 {
@@ -143,6 +169,23 @@ static void camera_event(const fl_event *ev, void *user)
 		c->emit(ev, c->user);
 	if (c->evidence)
 		fl_evidence_writer_event(ev, c->evidence);
+}
+
+/* The camera's own events (offline, online, health): the program's sink
+ * only; they belong to no incident, so the evidence writer never sees them. */
+static void camera_own_event(edge_camera *c, enum fl_event_type type,
+			     double t, const char *reason)
+{
+	fl_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.camera = c->conf->id;
+	ev.lane = "";
+	ev.t = t;
+	ev.reason = reason;
+	if (c->emit)
+		c->emit(&ev, c->user);
 }
 
 static int class_of_vclass(int v)
@@ -333,7 +376,9 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	c->bgr = malloc((size_t)c->frame.width * (size_t)c->frame.height * 3);
 	sp.rest_s = cfg->detect.rest_s;
 	c->still = fl_still_create(&sp, c->aw, c->ah);
-	if (!c->small || !c->lane_bits || !c->bgr || !c->still) {
+	c->health = fl_health_create(NULL, c->aw, c->ah);
+	if (!c->small || !c->lane_bits || !c->bgr || !c->still ||
+	    (!c->health && c->aw >= 32 && c->ah >= 24)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -348,6 +393,7 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 			goto fail;
 		}
 		fl_still_set_reference(c->still, c->small);
+		fl_health_set_reference(c->health, c->small);
 	}
 	model = opts->model ? opts->model : cfg->detect.model;
 	if (model && model[0] && !opts->decode_only) {
@@ -366,6 +412,12 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	c->step = 1.0 / cfg->detect.analysis_fps;
 	c->next_t = c->frame.t;
 	c->pending = 1;
+	/* Only a camera is reconnected: a file or an image sequence, and any
+	 * source in replay mode, ends where its input ends. */
+	c->live = opts->realtime && fl_source_is_live(c->src);
+	c->link.last_t = c->frame.t;
+	c->link.last_mono = now_s();
+	c->link.rng = (unsigned)(c->link.last_mono * 1e6) ^ (unsigned)cam;
 	return c;
 fail:
 	edge_camera_close(c);
@@ -400,7 +452,29 @@ static int minute_of_day(const edge_camera *c, double t)
 	return tm.tm_hour * 60 + tm.tm_min;
 }
 
-/* analyse: the per-pixel model at analysis resolution. */
+/* Health on the analysis frame: each condition that starts or ends is a
+ * health event ("frozen" ... "cleared: frozen", see docs/health.md). */
+static void check_health(edge_camera *c, double t)
+{
+	fl_health_change ch[FL_HEALTH_NCOND];
+	char reason[64];
+	int n;
+
+	if (!c->health)
+		return;
+	n = fl_health_feed(c->health, c->small, t, ch);
+	for (int i = 0; i < n; i++) {
+		const char *name = fl_health_cond_name(ch[i].cond);
+
+		snprintf(reason, sizeof(reason), "%s%s",
+			 ch[i].raised ? "" : "cleared: ", name);
+		fl_log(ch[i].raised ? FL_LOG_WARN : FL_LOG_INFO, "health",
+		       "%s: %s at %.1f s", c->conf->id, reason, ch[i].t);
+		camera_own_event(c, FL_EV_HEALTH, ch[i].t, reason);
+	}
+}
+
+/* analyse: the per-pixel model at analysis resolution, and health. */
 static void analyse(edge_camera *c, double t)
 {
 	fl_downscale_gray(c->frame.luma, c->frame.width, c->frame.height,
@@ -408,6 +482,7 @@ static void analyse(edge_camera *c, double t)
 	fl_still_feed(c->still, c->small, t);
 	if (c->stats.analysed == 0 && c->det && !c->conf->reference[0])
 		seed_from_model(c, t);
+	check_health(c, t);
 }
 
 /* assess: blobs -> sightings per lane -> incident state machines. */
@@ -487,18 +562,135 @@ static void finish_evidence(edge_camera *c)
 	c->finished = 1;
 }
 
+/* Sleep for s seconds (at most OFFLINE_NAP_S). */
+static void nap(double s)
+{
+	struct timespec ts;
+
+	s = FL_MIN(s, OFFLINE_NAP_S);
+	if (s <= 0)
+		return;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(s * 1e9);
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * A lost live stream: try to open it again when the backoff allows.
+ * Returns 0 with a new frame in c->frame, or 1 when there is none yet.
+ *
+ * The first attempt is made at once (a glitch costs nothing and says
+ * nothing); when it fails, camera_offline goes out with the reason the read
+ * gave, and the next attempts wait 1, 2, 4 ... 30 s, each +-20 % at random
+ * so that the cameras of a site that lost power together do not knock on
+ * the recorder in step. camera_online goes out with the first frame after
+ * an offline; the lanes, the evidence and the health state are kept as
+ * they are, and video time goes on across the gap (fl_source_reopen).
+ */
+static int reconnect(edge_camera *c)
+{
+	double now = now_s(), delay;
+	char why[512], reason[700];
+	int rc;
+
+	if (now < c->link.next_try) {
+		nap(c->link.next_try - now);
+		return 1;
+	}
+	rc = fl_source_reopen(c->src, why, sizeof(why));
+	if (rc == 0)
+		rc = fl_source_read(c->src, &c->frame, why, sizeof(why));
+	now = now_s();
+	if (rc == 0) {
+		fl_log(FL_LOG_WARN, "camera", "%s: stream back after %.1f s",
+		       c->conf->id, now - c->link.since);
+		if (c->link.offline_sent) {
+			snprintf(reason, sizeof(reason),
+				 "stream back after %.0f s",
+				 now - c->link.since);
+			camera_own_event(c, FL_EV_CAMERA_ONLINE, c->frame.t,
+					 reason);
+		}
+		fl_health_gap(c->health);
+		c->link.lost = 0;
+		c->link.offline_sent = 0;
+		c->link.attempts = 0;
+		return 0;
+	}
+	if (!c->link.offline_sent) {
+		snprintf(reason, sizeof(reason), "stream lost: %s",
+			 c->link.why);
+		camera_own_event(c, FL_EV_CAMERA_OFFLINE,
+				 c->link.last_t + (now - c->link.last_mono),
+				 reason);
+		c->link.offline_sent = 1;
+	}
+	delay = FL_MIN(RECONNECT_MAX_S, (double)(1u << FL_MIN(c->link.attempts, 5)));
+	c->link.rng = c->link.rng * 1103515245u + 12345u;
+	delay *= 1 + RECONNECT_JITTER *
+			     (((c->link.rng >> 16) & 0x7fff) / 16383.5 - 1);
+	c->link.attempts++;
+	c->link.next_try = now + delay;
+	fl_log(FL_LOG_WARN, "camera",
+	       "%s: reconnect %d failed (%s); next in %.1f s", c->conf->id,
+	       c->link.attempts, why, delay);
+	return 1;
+}
+
+/*
+ * capture: the next frame (open already decoded the first one). Returns 0
+ * with a frame, 1 when a lost live stream has none yet, or the source's
+ * status (FL_EEOF at the end of a file, an error).
+ */
+static int capture(edge_camera *c, char *err, size_t errlen)
+{
+	double t0 = now_s();
+	int rc;
+
+	if (c->link.lost)
+		rc = reconnect(c);
+	else
+		rc = fl_source_read(c->src, &c->frame, err, errlen);
+	c->stats.decode_s += now_s() - t0;
+	if (rc == 0) {
+		c->link.last_t = c->frame.t;
+		c->link.last_mono = now_s();
+		return 0;
+	}
+	if (rc == 1)
+		return 1;
+	if (c->live && rc != FL_ENOMEM) {
+		/* A camera that stops sending (or says its stream ended) is
+		 * lost, not finished: reconnect. */
+		snprintf(c->link.why, sizeof(c->link.why), "%s",
+			 rc == FL_EEOF ? "the stream ended" : err);
+		fl_log(FL_LOG_WARN, "camera", "%s: stream lost: %s",
+		       c->conf->id, c->link.why);
+		c->link.lost = 1;
+		c->link.since = now_s();
+		c->link.next_try = 0;
+		rc = reconnect(c);
+		if (rc == 0) {
+			c->link.last_t = c->frame.t;
+			c->link.last_mono = now_s();
+		}
+		c->stats.decode_s += now_s() - t0;
+		return rc;
+	}
+	if (rc == FL_EEOF)
+		finish_evidence(c);
+	return rc;
+}
+
 int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 {
 	double t0;
 	int rc;
 
-	/* capture (open already decoded the first frame) */
 	if (!c->pending) {
-		t0 = now_s();
-		rc = fl_source_read(c->src, &c->frame, err, errlen);
-		c->stats.decode_s += now_s() - t0;
-		if (rc == FL_EEOF)
-			finish_evidence(c);
+		rc = capture(c, err, errlen);
+		if (rc == 1)
+			return 0; /* offline: nothing to analyse yet */
 		if (rc < 0)
 			return rc;
 		c->stats.frames++;
@@ -552,6 +744,7 @@ void edge_camera_close(edge_camera *c)
 	fl_evidence_writer_destroy(c->evidence); /* before the source it taps */
 	fl_source_close(c->src);
 	fl_still_destroy(c->still);
+	fl_health_destroy(c->health);
 	fl_detector_destroy(c->det);
 	fl_people_destroy(c->people);
 	free(c->small);

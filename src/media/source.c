@@ -103,6 +103,14 @@ struct fl_source {
 	int64_t tap_count;     /* packets tapped */
 	int tap_no_ts;         /* timestamps missing: counting packets */
 
+	double opt_fps;        /* opts->fps, for reopening */
+	int threads;           /* decoder threads, for reopening */
+	int64_t last_frame_ns; /* monotonic time of the last frame out */
+	int reopened;          /* packets come from a reopened input */
+	AVRational in_tb;      /* ... in this time base (mapped to tb) */
+	int64_t resume_ts;     /* ... the first one lands here (tb) */
+	int64_t shift;         /* ... moved by this much, or NOPTS */
+
 	int64_t deadline_ns;   /* interrupt callback: 0 = none */
 	int timeout_ms;
 	int realtime;
@@ -271,6 +279,145 @@ static double sane_rate(AVRational r)
 }
 
 /*
+ * The demuxer and the decoder of s->url into s->fmt, s->dec, s->stream (the
+ * stages of fl_source_open(), shared with fl_source_reopen()). On failure
+ * returns -1 with the reason in err; what was built is freed by the caller
+ * (fl_source_close) or the next attempt.
+ */
+static int open_input(fl_source *s, double fps, int threads, char *err,
+		      size_t errlen)
+{
+	const AVInputFormat *ifmt = NULL;
+	AVDictionary *dopts = NULL;
+	const AVCodec *codec = NULL;
+	AVStream *st;
+	char why[256];
+	int ret;
+
+	/* Demuxer. */
+	if (s->kind == KIND_PATTERN)
+		ifmt = av_find_input_format("image2");
+	else if (s->kind == KIND_DEVICE)
+		ifmt = av_find_input_format("video4linux2");
+	if ((s->kind == KIND_PATTERN || s->kind == KIND_DEVICE) && !ifmt) {
+		snprintf(err, errlen, "%s: %s input not available in this FFmpeg",
+			 s->url, kind_name(s->kind));
+		return -1;
+	}
+	s->fmt = avformat_alloc_context();
+	if (!s->fmt) {
+		snprintf(err, errlen, "%s: out of memory", s->url);
+		return -1;
+	}
+	s->fmt->interrupt_callback.callback = interrupt_cb;
+	s->fmt->interrupt_callback.opaque = s;
+	input_options(s, fps, &dopts);
+	arm_deadline(s);
+	ret = avformat_open_input(&s->fmt, s->url, ifmt, &dopts);
+	av_dict_free(&dopts);
+	if (ret < 0) {
+		/* avformat_open_input freed s->fmt and set it to NULL. */
+		if (ret == AVERROR(ENOENT))
+			snprintf(err, errlen, "%s: no such file", s->url);
+		else if (ret == AVERROR_INVALIDDATA)
+			snprintf(err, errlen,
+				 "%s: not a video or corrupt header", s->url);
+		else if (ret == AVERROR_EXIT)
+			snprintf(err, errlen, "%s: timed out after %d ms",
+				 s->url, s->timeout_ms);
+		else {
+			av_reason(ret, why, sizeof(why));
+			snprintf(err, errlen, "%s: cannot open %s: %s", s->url,
+				 kind_name(s->kind), why);
+		}
+		return -1;
+	}
+
+	/* Streams. */
+	arm_deadline(s);
+	ret = avformat_find_stream_info(s->fmt, NULL);
+	if (ret < 0) {
+		av_reason(ret, why, sizeof(why));
+		snprintf(err, errlen,
+			 "%s: not a video or corrupt header (%s)", s->url, why);
+		return -1;
+	}
+	ret = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+	if (ret == AVERROR_STREAM_NOT_FOUND) {
+		snprintf(err, errlen, "%s: no video stream", s->url);
+		return -1;
+	}
+	if (ret == AVERROR_DECODER_NOT_FOUND || (ret >= 0 && !codec)) {
+		st = NULL;
+		for (unsigned i = 0; i < s->fmt->nb_streams; i++)
+			if (s->fmt->streams[i]->codecpar->codec_type ==
+			    AVMEDIA_TYPE_VIDEO)
+				st = s->fmt->streams[i];
+		snprintf(err, errlen, "%s: unsupported codec %s", s->url,
+			 st ? avcodec_get_name(st->codecpar->codec_id) : "?");
+		return -1;
+	}
+	if (ret < 0) {
+		av_reason(ret, why, sizeof(why));
+		snprintf(err, errlen, "%s: no usable video stream (%s)", s->url,
+			 why);
+		return -1;
+	}
+	s->stream = ret;
+	st = s->fmt->streams[s->stream];
+	/* A reopened input keeps the first one's time base and rate: its
+	 * packets are mapped onto them (remap_packet). */
+	s->in_tb = st->time_base;
+	if (!s->reopened)
+		s->tb = st->time_base;
+	/* Let the demuxer drop what we would throw away anyway. */
+	for (unsigned i = 0; i < s->fmt->nb_streams; i++)
+		if ((int)i != s->stream)
+			s->fmt->streams[i]->discard = AVDISCARD_ALL;
+
+	if (s->reopened)
+		;
+	else if (s->kind == KIND_PATTERN)
+		s->fps = fps;
+	else if (!(s->fps = sane_rate(st->avg_frame_rate)) &&
+		 !(s->fps = sane_rate(st->r_frame_rate)))
+		s->fps = fps;
+
+	/* Decoder. */
+	s->dec = avcodec_alloc_context3(codec);
+	if (!s->dec) {
+		snprintf(err, errlen, "%s: out of memory", s->url);
+		return -1;
+	}
+	ret = avcodec_parameters_to_context(s->dec, st->codecpar);
+	if (ret < 0) {
+		av_reason(ret, why, sizeof(why));
+		snprintf(err, errlen, "%s: bad codec parameters: %s", s->url, why);
+		return -1;
+	}
+	s->dec->pkt_timebase = s->tb;
+	s->dec->thread_count = threads; /* 0 would mean "all cores" */
+	s->dec->thread_type = threads > 1 ?
+		FF_THREAD_FRAME | FF_THREAD_SLICE : 0;
+	ret = avcodec_open2(s->dec, codec, NULL);
+	if (ret < 0) {
+		av_reason(ret, why, sizeof(why));
+		snprintf(err, errlen, "%s: unsupported codec %s: %s", s->url,
+			 codec->name, why);
+		return -1;
+	}
+	fl_log(FL_LOG_DEBUG, TAG,
+	       "%s: %s via %s, codec %s %dx%d %s, %.3f fps, time base %d/%d, %d thread%s",
+	       s->url, kind_name(s->kind), s->fmt->iformat->name, codec->name,
+	       st->codecpar->width, st->codecpar->height,
+	       av_get_pix_fmt_name(st->codecpar->format) ?
+		       av_get_pix_fmt_name(st->codecpar->format) : "?",
+	       s->fps, s->in_tb.num, s->in_tb.den, threads,
+	       threads > 1 ? "s" : "");
+	return 0;
+}
+
+/*
  * Open url (see source.h). Stages: check the path, open the demuxer, probe
  * streams, pick the video stream and its decoder, open the decoder, allocate
  * the packet and frame. Any failure unwinds through fl_source_close(), which
@@ -280,14 +427,9 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 			  char *err, size_t errlen)
 {
 	fl_source_opts o = { 0 };
-	const AVInputFormat *ifmt = NULL;
-	AVDictionary *dopts = NULL;
-	const AVCodec *codec = NULL;
-	AVStream *st;
 	fl_source *s = NULL;
-	char why[256];
 	struct stat sb;
-	int ret, threads;
+	int threads;
 
 	if (!url || !*url) {
 		snprintf(err, errlen, "source: empty url");
@@ -317,112 +459,10 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 		goto fail;
 	}
 
-	/* Demuxer. */
-	if (s->kind == KIND_PATTERN)
-		ifmt = av_find_input_format("image2");
-	else if (s->kind == KIND_DEVICE)
-		ifmt = av_find_input_format("video4linux2");
-	if ((s->kind == KIND_PATTERN || s->kind == KIND_DEVICE) && !ifmt) {
-		snprintf(err, errlen, "%s: %s input not available in this FFmpeg",
-			 url, kind_name(s->kind));
+	s->opt_fps = o.fps;
+	s->threads = threads;
+	if (open_input(s, o.fps, threads, err, errlen) < 0)
 		goto fail;
-	}
-	s->fmt = avformat_alloc_context();
-	if (!s->fmt) {
-		snprintf(err, errlen, "%s: out of memory", url);
-		goto fail;
-	}
-	s->fmt->interrupt_callback.callback = interrupt_cb;
-	s->fmt->interrupt_callback.opaque = s;
-	input_options(s, o.fps, &dopts);
-	arm_deadline(s);
-	ret = avformat_open_input(&s->fmt, url, ifmt, &dopts);
-	av_dict_free(&dopts);
-	if (ret < 0) {
-		/* avformat_open_input freed s->fmt and set it to NULL. */
-		if (ret == AVERROR(ENOENT))
-			snprintf(err, errlen, "%s: no such file", url);
-		else if (ret == AVERROR_INVALIDDATA)
-			snprintf(err, errlen,
-				 "%s: not a video or corrupt header", url);
-		else if (ret == AVERROR_EXIT)
-			snprintf(err, errlen, "%s: timed out after %d ms",
-				 url, s->timeout_ms);
-		else {
-			av_reason(ret, why, sizeof(why));
-			snprintf(err, errlen, "%s: cannot open %s: %s", url,
-				 kind_name(s->kind), why);
-		}
-		goto fail;
-	}
-
-	/* Streams. */
-	arm_deadline(s);
-	ret = avformat_find_stream_info(s->fmt, NULL);
-	if (ret < 0) {
-		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen,
-			 "%s: not a video or corrupt header (%s)", url, why);
-		goto fail;
-	}
-	ret = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-	if (ret == AVERROR_STREAM_NOT_FOUND) {
-		snprintf(err, errlen, "%s: no video stream", url);
-		goto fail;
-	}
-	if (ret == AVERROR_DECODER_NOT_FOUND || (ret >= 0 && !codec)) {
-		st = NULL;
-		for (unsigned i = 0; i < s->fmt->nb_streams; i++)
-			if (s->fmt->streams[i]->codecpar->codec_type ==
-			    AVMEDIA_TYPE_VIDEO)
-				st = s->fmt->streams[i];
-		snprintf(err, errlen, "%s: unsupported codec %s", url,
-			 st ? avcodec_get_name(st->codecpar->codec_id) : "?");
-		goto fail;
-	}
-	if (ret < 0) {
-		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: no usable video stream (%s)", url,
-			 why);
-		goto fail;
-	}
-	s->stream = ret;
-	st = s->fmt->streams[s->stream];
-	s->tb = st->time_base;
-	/* Let the demuxer drop what we would throw away anyway. */
-	for (unsigned i = 0; i < s->fmt->nb_streams; i++)
-		if ((int)i != s->stream)
-			s->fmt->streams[i]->discard = AVDISCARD_ALL;
-
-	if (s->kind == KIND_PATTERN)
-		s->fps = o.fps;
-	else if (!(s->fps = sane_rate(st->avg_frame_rate)) &&
-		 !(s->fps = sane_rate(st->r_frame_rate)))
-		s->fps = o.fps;
-
-	/* Decoder. */
-	s->dec = avcodec_alloc_context3(codec);
-	if (!s->dec) {
-		snprintf(err, errlen, "%s: out of memory", url);
-		goto fail;
-	}
-	ret = avcodec_parameters_to_context(s->dec, st->codecpar);
-	if (ret < 0) {
-		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: bad codec parameters: %s", url, why);
-		goto fail;
-	}
-	s->dec->pkt_timebase = st->time_base;
-	s->dec->thread_count = threads; /* 0 would mean "all cores" */
-	s->dec->thread_type = threads > 1 ?
-		FF_THREAD_FRAME | FF_THREAD_SLICE : 0;
-	ret = avcodec_open2(s->dec, codec, NULL);
-	if (ret < 0) {
-		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: unsupported codec %s: %s", url,
-			 codec->name, why);
-		goto fail;
-	}
 
 	s->pkt = av_packet_alloc();
 	s->frame = av_frame_alloc();
@@ -433,18 +473,10 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 	s->first_ts = AV_NOPTS_VALUE;
 	s->prev_ts = AV_NOPTS_VALUE;
 	s->tap_origin = AV_NOPTS_VALUE;
-
-	fl_log(FL_LOG_DEBUG, TAG,
-	       "%s: %s via %s, codec %s %dx%d %s, %.3f fps, time base %d/%d, %d thread%s",
-	       url, kind_name(s->kind), s->fmt->iformat->name, codec->name,
-	       st->codecpar->width, st->codecpar->height,
-	       av_get_pix_fmt_name(st->codecpar->format) ?
-		       av_get_pix_fmt_name(st->codecpar->format) : "?",
-	       s->fps, s->tb.num, s->tb.den, threads, threads > 1 ? "s" : "");
+	s->shift = AV_NOPTS_VALUE;
 	return s;
 
 fail:
-	av_dict_free(&dopts);
 	fl_source_close(s);
 	return NULL;
 }
@@ -599,6 +631,7 @@ static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
 	if (s->realtime && (s->kind == KIND_FILE || s->kind == KIND_PATTERN))
 		pace(s, f->t);
 	s->last_t = f->t;
+	s->last_frame_ns = mono_ns();
 	s->index++;
 	return 0;
 }
@@ -694,6 +727,85 @@ void fl_source_stream_info(const fl_source *s, fl_stream_info *out)
 }
 
 /*
+ * A packet of a reopened input onto the first input's clock: its time base
+ * rescaled to s->tb, and shifted so that the first packet lands on
+ * resume_ts (the last frame's time plus the outage). Frames, the packet tap
+ * and evidence clips then see one timeline that keeps going forward.
+ */
+static void remap_packet(fl_source *s, AVPacket *pkt)
+{
+	int64_t first;
+
+	if (av_cmp_q(s->in_tb, s->tb) != 0)
+		av_packet_rescale_ts(pkt, s->in_tb, s->tb);
+	if (s->shift == AV_NOPTS_VALUE) {
+		first = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
+		if (first == AV_NOPTS_VALUE)
+			return; /* no timestamps yet: frames are counted */
+		s->shift = s->resume_ts - first;
+	}
+	if (pkt->pts != AV_NOPTS_VALUE)
+		pkt->pts += s->shift;
+	if (pkt->dts != AV_NOPTS_VALUE)
+		pkt->dts += s->shift;
+}
+
+int fl_source_is_live(const fl_source *s)
+{
+	return s && (s->kind == KIND_NETWORK || s->kind == KIND_DEVICE);
+}
+
+/*
+ * Reconnect (see source.h): close the demuxer and the decoder, open the url
+ * again, and continue the clock where it stopped plus the time the stream
+ * was away (monotonic time since the last frame), so video time never runs
+ * backwards and never stands still across the gap.
+ */
+int fl_source_reopen(fl_source *s, char *err, size_t errlen)
+{
+	double gap;
+
+	if (!s)
+		return FL_EINVAL;
+	if (!fl_source_is_live(s)) {
+		snprintf(err, errlen, "%s: only network streams and devices "
+			 "reconnect", s->url);
+		return FL_EINVAL;
+	}
+	avcodec_free_context(&s->dec);
+	avformat_close_input(&s->fmt);
+	av_frame_unref(s->frame);
+	av_packet_unref(s->pkt);
+	s->stream = -1;
+	s->end = 0;
+	s->flushing = 0;
+	s->packets = s->bad = 0;
+	s->reopened = 1;
+	s->shift = AV_NOPTS_VALUE;
+	gap = s->index > 0 ?
+		FL_MAX((double)(mono_ns() - s->last_frame_ns) / 1e9,
+		       1.0 / s->fps) : 0;
+	if (s->first_ts != AV_NOPTS_VALUE && !s->ts_fallback)
+		s->resume_ts = s->first_ts +
+			(int64_t)llround((s->last_t + gap) / av_q2d(s->tb));
+	else
+		s->resume_ts = 0;
+	if (s->ts_fallback)
+		s->fallback_off += gap - 1.0 / s->fps;
+	if (open_input(s, s->opt_fps, s->threads, err, errlen) < 0) {
+		/* Keep the source closeable and reopenable. */
+		avcodec_free_context(&s->dec);
+		avformat_close_input(&s->fmt);
+		s->stream = -1;
+		s->end = FL_EIO;
+		snprintf(s->end_msg, sizeof(s->end_msg), "%s", err);
+		return FL_EIO;
+	}
+	fl_log(FL_LOG_DEBUG, TAG, "%s: reopened after %.1f s", s->url, gap);
+	return 0;
+}
+
+/*
  * Decode the next frame (see source.h): receive until the decoder wants
  * input, then read and send one packet of our stream, and repeat.
  */
@@ -758,6 +870,8 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 			av_packet_unref(s->pkt);
 			continue;
 		}
+		if (s->reopened)
+			remap_packet(s, s->pkt);
 		s->packets++;
 		if (s->tap)
 			tap_packet(s, s->pkt);

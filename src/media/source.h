@@ -52,6 +52,23 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
  */
 int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen);
 
+/* 1 for a network stream or a V4L2 device: what can be lost and
+ * reconnected. Files and image sequences are not live. */
+int fl_source_is_live(const fl_source *s);
+
+/*
+ * Reconnect a live source after fl_source_read() failed or ended: close its
+ * input and open the same url again. The fl_source stays the same object
+ * (its packet tap and the frame size stay), and video time goes on from
+ * the last frame plus the time the stream was away, on the same time base
+ * (packets of the new connection are mapped onto it), so lanes, the
+ * pre-roll ring and clips see one timeline. Frames borrowed from the
+ * source before are invalid after the call. Returns 0, or FL_EIO with the
+ * reason in err (the source may be reopened again later); FL_EINVAL for a
+ * file. A frame of another size after reopening is FL_EDECODE at read.
+ */
+int fl_source_reopen(fl_source *s, char *err, size_t errlen);
+
 /* Copy frame f as packed BGR24 (w*h*3 bytes at dst, row stride w*3). */
 int fl_frame_bgr(const fl_frame *f, uint8_t *dst);
 
