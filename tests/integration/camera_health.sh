@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# camera_health.sh - camera health against the real edge (issue 4 point 5).
+#
+# (a) Replay. The synthetic park_leave scene (--quick, 480x270) is cut and
+#     spliced with ffmpeg into clips whose view goes wrong for a while and
+#     then recovers:
+#       frozen   15 s live, the last frame repeated for 30 s (tpad clone),
+#                then 12 s live again;
+#       black    15 s live, 20 s of black (tpad add), 12 s live;
+#       shifted  15 s live, 20 s with the view moved 30 source px (20
+#                analysis px) sideways (crop + pad), 7 s back in place;
+#                the config has the clip's first frame as its reference
+#                image, so the move is judged against it.
+#     Each replay must exit 0 and write exactly one health event raising
+#     the clip's condition, at the time it is due (frozen_s 15 s, covered_s
+#     10 s, moved_s 10 s after it starts, within a second or two), and one
+#     "cleared: <condition>" after it ends; no other health event. The
+#     untouched scene must give no health event at all.
+# (b) Live. The scene is served as MPEG-TS over TCP by ffmpeg
+#     (-re -stream_loop -1, tcp://127.0.0.1:PORT?listen=1); firelane-edge
+#     runs live on that URL. The server is killed: camera_offline must
+#     appear on stdout within 30 s with a reason. The server is started
+#     again: camera_online must follow, and the edge must still be running
+#     (then stopped with SIGTERM, exit 0).
+#
+# Without ffmpeg the test says so and exits 0; without python3 (to pick a
+# free port) part (b) is skipped with a message. Clips use libx264 when
+# ffmpeg has it, else mpeg4.
+#
+# Env: FL_BUILD_DIR (build tree with the programs).
+set -eu
+
+BUILD=$(cd "${FL_BUILD_DIR:-build}" && pwd)
+EDGE=$BUILD/firelane-edge
+SCENE=$BUILD/firelane-scene
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-camera-health.XXXXXX")
+SERVER_PID=
+EDGE_PID=
+
+cleanup() {
+	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+	[ -n "$EDGE_PID" ] && kill "$EDGE_PID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "camera_health: FAIL: $*" >&2
+	for f in "$WORK"/*.log "$WORK"/*.jsonl "$WORK"/*.out; do
+		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
+	done
+	exit 1
+}
+
+[ -x "$EDGE" ] && [ -x "$SCENE" ] || fail "firelane-edge / firelane-scene not built"
+if ! command -v ffmpeg >/dev/null; then
+	echo "camera_health: SKIP: ffmpeg not found; no clip can be made"
+	exit 0
+fi
+
+"$SCENE" --scenario park_leave --quick --seed 1 --out "$WORK/sc" 2>"$WORK/scene.log" ||
+	fail "firelane-scene failed"
+SRC=$WORK/sc/park_leave.mp4
+CFG=$WORK/cfg.yaml
+sed "s|source: |source: $WORK/sc/|" "$WORK/sc/park_leave.yaml" >"$CFG"
+
+ENC="-c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p"
+ffmpeg -v error -y -encoders 2>/dev/null | grep -q libx264 || ENC="-c:v mpeg4 -q:v 3"
+
+splice() { # out filtergraph
+	# shellcheck disable=SC2086
+	ffmpeg -v error -y -i "$SRC" -filter_complex "$2" -map "[v]" $ENC \
+		"$WORK/$1.mp4" 2>"$WORK/ffmpeg-$1.log" || fail "ffmpeg could not make $1.mp4"
+}
+splice frozen "[0:v]split[a][b];[a]trim=0:15,setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=30[a1];[b]trim=15:27,setpts=PTS-STARTPTS[b1];[a1][b1]concat=n=2:v=1[v]"
+splice black "[0:v]split[a][b];[a]trim=0:15,setpts=PTS-STARTPTS,tpad=stop_mode=add:stop_duration=20:color=black[a1];[b]trim=15:27,setpts=PTS-STARTPTS[b1];[a1][b1]concat=n=2:v=1[v]"
+splice shifted "[0:v]split=3[a][b][c];[a]trim=0:15,setpts=PTS-STARTPTS[a1];[b]trim=15:35,setpts=PTS-STARTPTS,crop=iw-30:ih:30:0,pad=iw+30:ih:0:0:color=gray[b1];[c]trim=35:42,setpts=PTS-STARTPTS[c1];[a1][b1][c1]concat=n=3:v=1[v]"
+ffmpeg -v error -y -i "$WORK/shifted.mp4" -frames:v 1 "$WORK/ref.png" 2>"$WORK/ffmpeg-ref.log" ||
+	fail "ffmpeg could not take the reference frame"
+sed "s|^\(    source: .*\)$|\1\n    reference: $WORK/ref.png|" "$CFG" >"$WORK/cfg-ref.yaml"
+grep -q "reference: $WORK/ref.png" "$WORK/cfg-ref.yaml" || fail "could not add the reference to the config"
+
+# The health events of a replay as "time reason" lines; each must be the
+# camera's (lane and incident id empty).
+health() {
+	if grep '"type":"health"' "$1" |
+		grep -v '"camera":"cam-1","lane":"","incident_id":"","video_time_s":' |
+		grep -q .; then
+		echo "malformed health event"
+		return
+	fi
+	grep '"type":"health"' "$1" |
+		sed -E 's/.*"video_time_s":([0-9.]+),"reason":"([^"]*)".*/\1 \2/'
+}
+
+# replay NAME CONFIG COND RAISE_FROM RAISE_TO CLEAR_FROM CLEAR_TO
+replay() {
+	local name=$1 cfg=$2 cond=$3 got n
+	"$EDGE" --config "$cfg" --replay --source "$WORK/$name.mp4" \
+		--events-out "$WORK/$name.jsonl" 2>"$WORK/$name.log" ||
+		fail "$name: replay exited $?"
+	got=$(health "$WORK/$name.jsonl")
+	n=$(printf '%s\n' "$got" | grep -c . || true)
+	[ "$n" = 2 ] || fail "$name: want 2 health events, got $n: $got"
+	printf '%s\n' "$got" | awk -v c="$cond" -v a="$4" -v b="$5" -v d="$6" -v e="$7" '
+		NR == 1 && !($2 == c && $1 >= a && $1 <= b) { bad = 1 }
+		NR == 2 && !($2 == "cleared:" && $3 == c && $1 >= d && $1 <= e) { bad = 1 }
+		END { exit bad }' ||
+		fail "$name: want \"$cond\" in [$4, $5] s and \"cleared: $cond\" in [$6, $7] s, got: $got"
+	echo "camera_health: $name: $(printf '%s' "$got" | tr '\n' ';')"
+}
+
+# The untouched scene: no health event.
+"$EDGE" --config "$CFG" --replay --source "$SRC" --events-out "$WORK/plain.jsonl" \
+	2>"$WORK/plain.log" || fail "plain replay exited $?"
+grep -q '"type":"health"' "$WORK/plain.jsonl" && fail "the untouched scene raised: $(health "$WORK/plain.jsonl")"
+grep -q '"type":"alarm"' "$WORK/plain.jsonl" || fail "the untouched scene lost its alarm"
+
+# frozen from 15 s: raised at 30 s, cleared 5 s after live frames at 45 s.
+replay frozen "$CFG" frozen 29.5 31.5 49.5 51.5
+# black from 15 s: covered at 25 s, cleared 5 s after 35 s.
+replay black "$CFG" covered 24.5 26.5 39.5 41.5
+# shifted from 15 s: moved 10 s later (checks once a second), cleared 5 s
+# after 35 s.
+replay shifted "$WORK/cfg-ref.yaml" moved 24.5 27 39.5 42
+
+# ---- (b) a live network source that dies and comes back -------------------
+if ! command -v python3 >/dev/null; then
+	echo "camera_health: SKIP (live part): python3 not found to pick a free port"
+	exit 0
+fi
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL="tcp://127.0.0.1:$PORT"
+serve() {
+	ffmpeg -v error -nostdin -re -stream_loop -1 -i "$SRC" -c copy -f mpegts \
+		"$URL?listen=1" 2>>"$WORK/server.log" &
+	SERVER_PID=$!
+}
+sed "s|^\(    source: \).*$|\1$URL|" "$CFG" >"$WORK/live.yaml"
+
+serve
+sleep 1
+"$EDGE" --config "$WORK/live.yaml" >"$WORK/live.out" 2>"$WORK/live.log" &
+EDGE_PID=$!
+
+# Frames flow: wait until the edge has been up 5 s and is still running.
+sleep 5
+kill -0 "$EDGE_PID" 2>/dev/null || fail "the live edge exited early"
+
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=
+lost=$(date +%s)
+until grep -q '"type":"camera_offline"' "$WORK/live.out"; do
+	[ $(($(date +%s) - lost)) -le 30 ] || fail "no camera_offline within 30 s of the loss"
+	kill -0 "$EDGE_PID" 2>/dev/null || fail "the edge exited after the loss"
+	sleep 0.5
+done
+echo "camera_health: live: camera_offline $(($(date +%s) - lost)) s after the server died"
+grep '"type":"camera_offline"' "$WORK/live.out" | grep -q '"reason":"stream lost: ' ||
+	fail "camera_offline without a reason"
+
+sleep 3
+serve
+back=$(date +%s)
+until grep -q '"type":"camera_online"' "$WORK/live.out"; do
+	[ $(($(date +%s) - back)) -le 45 ] || fail "no camera_online within 45 s of the server's return"
+	kill -0 "$EDGE_PID" 2>/dev/null || fail "the edge exited while reconnecting"
+	sleep 0.5
+done
+echo "camera_health: live: camera_online $(($(date +%s) - back)) s after the server came back"
+[ "$(grep -c '"type":"camera_offline"' "$WORK/live.out")" = 1 ] ||
+	fail "camera_offline more than once"
+awk '/"type":"camera_offline"/ { off = NR } /"type":"camera_online"/ { on = NR }
+	END { exit !(off && on && off < on) }' "$WORK/live.out" ||
+	fail "camera_online does not follow camera_offline"
+
+# Frames flow again: the edge keeps running, then stops cleanly.
+sleep 3
+kill -0 "$EDGE_PID" 2>/dev/null || fail "the edge exited after the reconnect"
+kill -TERM "$EDGE_PID"
+rc=0
+wait "$EDGE_PID" || rc=$?
+EDGE_PID=
+[ "$rc" = 0 ] || fail "the live edge exited $rc on SIGTERM"
+echo "camera_health: PASS"
