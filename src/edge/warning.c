@@ -8,8 +8,9 @@
  * on for 8 s", "play the clip", "strobe off". The device has one speaker and
  * one strobe for all of them, so this module ORs the lanes: a relay is
  * switched on when the first lane wants it and off when the last lane lets
- * it go (a count per relay), and the clip is hushed only when no lane holds
- * the speaker any more. The sequencers are pure and get time passed in; the
+ * it go (a count per relay), the clip is played once for lanes that warn
+ * at the same instant, and hushed only when no lane holds the speaker any
+ * more. The sequencers are pure and get time passed in; the
  * two things they cannot know come from here: the local minute of the day
  * (the wall clock at video time 0 plus t, through localtime_r, so replays
  * honour quiet hours as the scene's own time of day), and the board.
@@ -17,9 +18,10 @@
  * Board failures never stop detection: a relay or player that fails is
  * logged (once until it works again, so a broken relay does not flood the
  * log at frame rate) and the sequence goes on. The hardware watchdog, when
- * configured, is kicked from the tick, at most once a second of video time
- * per camera's progress: if the frame loop hangs, nobody kicks and the
- * device resets.
+ * configured, is kicked from the tick, at most once a second of the
+ * monotonic clock (a hang is a matter of real time, whatever the cameras'
+ * video clocks say): if the frame loop hangs, nobody kicks and the device
+ * resets.
  *
  * Manual triggers (a remote "warn now") are queued per lane and given at
  * the camera's next tick, in the main loop's thread, where the video time
@@ -51,7 +53,10 @@ struct edge_warning {
 	int hold[FL_WARN_RELAYS]; /* lanes holding each relay on */
 	int relay_failed[FL_WARN_RELAYS];
 	int play_failed;
-	double kicked;      /* t of the last watchdog kick */
+	double played_t;    /* time of the last clip asked for */
+	double kicked;      /* monotonic time of the last watchdog kick */
+	time_t minute_at;   /* the second minute was computed for */
+	int minute;         /* local minute of the day at minute_at */
 	double last_t;
 	/* The tick's event sink, for the actions' callback. */
 	fl_event_fn emit;
@@ -98,8 +103,10 @@ static void on_action(const fl_warn_action *a, void *user)
 			set_relay(w, a->relay, 0, a->t);
 		break;
 	case FL_WARN_PLAY:
-		if (!bc->clip[0])
+		/* Lanes warning at the same instant share one clip. */
+		if (!bc->clip[0] || a->t == w->played_t)
 			break;
+		w->played_t = a->t;
 		rc = fl_board_play(w->board, bc->clip, a->t, err, sizeof(err));
 		if (rc == FL_EAGAIN) {
 			fl_log(FL_LOG_DEBUG, "warning", "%s/%s: %s", a->camera,
@@ -156,6 +163,8 @@ edge_warning *edge_warning_create(const fl_config *cfg, time_t start_wall,
 	w->cfg = cfg;
 	w->start_wall = start_wall;
 	w->kicked = -1e9;
+	w->minute_at = (time_t)-1;
+	w->played_t = -1;
 	bc = &cfg->board;
 	if (!strcmp(bc->type, "none"))
 		return w; /* inert: no board, no sequencers */
@@ -199,14 +208,25 @@ void edge_warning_event(edge_warning *w, const fl_event *ev)
 		fl_warn_event(&w->lanes[i].seq, ev, &o);
 }
 
-static int minute_of_day(const edge_warning *w, double t)
+/* The local minute of the day at video time t (once per second of t). */
+static int minute_of_day(edge_warning *w, double t)
 {
 	time_t when = w->start_wall + (time_t)t;
 	struct tm tm;
 
-	if (!localtime_r(&when, &tm))
-		return 0;
-	return tm.tm_hour * 60 + tm.tm_min;
+	if (when == w->minute_at)
+		return w->minute;
+	w->minute_at = when;
+	w->minute = localtime_r(&when, &tm) ? tm.tm_hour * 60 + tm.tm_min : 0;
+	return w->minute;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void edge_warning_tick(edge_warning *w, const char *camera, double t,
@@ -236,10 +256,10 @@ void edge_warning_tick(edge_warning *w, const char *camera, double t,
 	if (t > w->last_t)
 		w->last_t = t;
 	fl_board_poll(w->board, t);
-	if (w->board->watchdog_open && (t - w->kicked >= 1.0 || t < w->kicked)) {
+	if (w->board->watchdog_open && mono_s() - w->kicked >= 1.0) {
 		if (fl_board_watchdog_kick(w->board, t, err, sizeof(err)) < 0)
 			fl_log(FL_LOG_ERROR, "warning", "watchdog: %s", err);
-		w->kicked = t;
+		w->kicked = mono_s();
 	}
 }
 
