@@ -937,6 +937,42 @@ static const struct section mqtt_section = {
 	mqtt_keys, FL_ARRAY_SIZE(mqtt_keys), NO_OFF, NO_OFF, mqtt_finish
 };
 
+static const struct setting health_keys[] = {
+	NUM(fl_health_conf, enabled, T_BOOL, 1, 0, 1,
+	    "watch every camera for a frozen image, a covered lens and a "
+	    "moved view (health events, docs/health.md)"),
+	NUM(fl_health_conf, frozen_s, T_NUM, 15, 2, 3600,
+	    "the picture has not changed at all for this long: frozen (s)"),
+	NUM(fl_health_conf, covered_s, T_NUM, 10, 2, 3600,
+	    "the picture has had no structure for this long: covered (s)"),
+	NUM(fl_health_conf, moved_s, T_NUM, 10, 2, 3600,
+	    "the view has not matched its reference for this long: moved (s)"),
+	NUM(fl_health_conf, clear_s, T_NUM, 5, 0.5, 600,
+	    "a raised condition must be gone this long before it clears (s)"),
+	NUM(fl_health_conf, learn_s, T_NUM, 60, 5, 3600,
+	    "without a reference image, the view is learnt over this long "
+	    "from the start (s)"),
+	NUM(fl_health_conf, covered_std, T_NUM, 3, 0.1, 50,
+	    "structure (std of 4x4-block means, grey levels) below this is "
+	    "\"covered\"; the synthetic night scene stays above 19"),
+	NUM(fl_health_conf, moved_shift_px, T_NUM, 8, 1, 15,
+	    "the view shifted by more than this (analysis pixels): moved"),
+	NUM(fl_health_conf, moved_corr, T_NUM, 0.4, 0.05, 0.95,
+	    "edge correlation with the reference below this: moved"),
+};
+
+static const struct section health_section = {
+	"health", "Camera health (`health`)",
+	"Checks of each camera's picture on the analysis frames: frozen "
+	"image, covered lens, view moved from its reference (the camera's "
+	"`reference` image, else the view learnt over `learn_s`). Each "
+	"condition is a `health` event when it starts and when it ends; a "
+	"lost stream is reconnected and reported as `camera_offline` / "
+	"`camera_online` whatever these keys say (docs/health.md). Every key "
+	"is optional.",
+	health_keys, FL_ARRAY_SIZE(health_keys), NO_OFF, NO_OFF, NULL
+};
+
 static const struct setting root_keys[] = {
 	{ "device", T_MAP, F_REQ, 0, 0, 0, 0, NULL, 0, 0, &device_section,
 	  NULL, "device identity" },
@@ -948,6 +984,8 @@ static const struct setting root_keys[] = {
 	  &board_section, NULL, "on-site warning hardware" },
 	{ "mqtt", T_MAP, 0, offsetof(fl_config, mqtt), 0, 0, 0, NULL, 0, 0,
 	  &mqtt_section, NULL, "broker and spool" },
+	{ "health", T_MAP, 0, offsetof(fl_config, health), 0, 0, 0, NULL, 0, 0,
+	  &health_section, NULL, "camera health checks" },
 	{ "cameras", T_LIST, F_REQ, offsetof(fl_config, cameras),
 	  sizeof(fl_camera_conf), offsetof(fl_config, ncameras), 0, NULL, 1,
 	  FL_MAX_CAMERAS, &camera_section, NULL, "the cameras, 1..4" },
@@ -956,13 +994,14 @@ static const struct setting root_keys[] = {
 static const struct section root_section = {
 	"top level", "Top level",
 	"The file is one YAML document: a map with `device`, `cameras` and "
-	"optionally `detect`, `evidence`, `board` and `mqtt`.",
+	"optionally `detect`, `evidence`, `board`, `mqtt` and `health`.",
 	root_keys, FL_ARRAY_SIZE(root_keys), NO_OFF, NO_OFF, NULL
 };
 
 static const struct section *const doc_sections[] = {
 	&root_section, &device_section, &detect_section, &evidence_section,
-	&board_section, &mqtt_section, &camera_section, &lane_section
+	&board_section, &mqtt_section, &health_section, &camera_section,
+	&lane_section
 };
 
 /* ------------------------------------------------------------------ */

@@ -132,6 +132,19 @@ typedef struct fl_mqtt_conf {
 	double spool_max_mb;     /* its budget */
 } fl_mqtt_conf;
 
+/* Camera health (src/detect/health.c, docs/health.md). */
+typedef struct fl_health_conf {
+	int enabled;           /* watch for frozen, covered, moved */
+	double frozen_s;       /* the same picture this long: frozen */
+	double covered_s;      /* no structure this long: covered */
+	double moved_s;        /* not matching the reference this long: moved */
+	double clear_s;        /* a raised condition gone this long: cleared */
+	double learn_s;        /* no reference image: learn the view this long */
+	double covered_std;    /* structure below this (grey levels): covered */
+	double moved_shift_px; /* a shift beyond this (analysis px): moved */
+	double moved_corr;     /* a correlation below this: moved */
+} fl_health_conf;
+
 typedef struct fl_config {
 	char path[FL_PATH_MAX]; /* file it was loaded from */
 	char device_id[FL_ID_MAX];
@@ -142,6 +155,7 @@ typedef struct fl_config {
 	fl_evidence_conf evidence;
 	fl_board_conf board;
 	fl_mqtt_conf mqtt;
+	fl_health_conf health;
 	fl_camera_conf cameras[FL_MAX_CAMERAS];
 	int ncameras;
 } fl_config;

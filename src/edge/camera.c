@@ -376,9 +376,21 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	c->bgr = malloc((size_t)c->frame.width * (size_t)c->frame.height * 3);
 	sp.rest_s = cfg->detect.rest_s;
 	c->still = fl_still_create(&sp, c->aw, c->ah);
-	c->health = fl_health_create(NULL, c->aw, c->ah);
-	if (!c->small || !c->lane_bits || !c->bgr || !c->still ||
-	    (!c->health && c->aw >= 32 && c->ah >= 24)) {
+	if (cfg->health.enabled && !opts->decode_only) {
+		fl_health_params hp = {0};
+
+		hp.frozen_s = cfg->health.frozen_s;
+		hp.covered_s = cfg->health.covered_s;
+		hp.moved_s = cfg->health.moved_s;
+		hp.clear_s = cfg->health.clear_s;
+		hp.learn_s = cfg->health.learn_s;
+		hp.covered_std = cfg->health.covered_std;
+		hp.moved_shift = cfg->health.moved_shift_px;
+		hp.moved_corr = cfg->health.moved_corr;
+		/* NULL for a frame too small to judge: no health checks. */
+		c->health = fl_health_create(&hp, c->aw, c->ah);
+	}
+	if (!c->small || !c->lane_bits || !c->bgr || !c->still) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}

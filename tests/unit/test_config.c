@@ -327,6 +327,20 @@ static const struct yaml_case cases[] = {
 	{ HEAD PTS "board:\n  speaker: 3\n",
 	  "test.yaml:9: unknown key 'speaker' in board" },
 	{ HEAD PTS "board: sim\n", "test.yaml:8: board: expected a map" },
+	/* Camera health (issue 4 point 5). */
+	{ HEAD PTS "health:\n  enabled: no\n  frozen_s: 30\n  covered_s: 5\n"
+	  "  moved_s: 20\n  clear_s: 2\n  learn_s: 120\n  covered_std: 2\n"
+	  "  moved_shift_px: 6\n  moved_corr: 0.5\n", NULL },
+	{ HEAD PTS "health: {}\n", NULL },
+	{ HEAD PTS "health:\n  moved_corr: 1\n",
+	  "test.yaml:9: moved_corr: 1 is out of range 0.05..0.95" },
+	{ HEAD PTS "health:\n  moved_shift_px: 16\n",
+	  "moved_shift_px: 16 is out of range 1..15" },
+	{ HEAD PTS "health:\n  frozen_s: 1\n",
+	  "frozen_s: 1 is out of range 2..3600" },
+	{ HEAD PTS "health:\n  frozen: 10\n",
+	  "test.yaml:9: unknown key 'frozen' in health" },
+	{ HEAD PTS "health: on\n", "test.yaml:8: health: expected a map" },
 	/* mqtt (issue 4): the broker, TLS files in pairs, the spool. */
 	{ HEAD PTS "mqtt:\n  host: broker.example\n  port: 8883\n"
 	  "  username: u\n  password: p\n  tls_ca: ca.pem\n"
@@ -408,6 +422,16 @@ static void test_defaults(fl_config *cfg)
 	CHECK(cfg->detect.model_interval_s == 2, "%g",
 	      cfg->detect.model_interval_s);
 	CHECK(cfg->detect.model_conf == 0.3, "%g", cfg->detect.model_conf);
+	/* Health: the defaults of src/detect/health.c's essay. */
+	CHECK(cfg->health.enabled == 1 && cfg->health.frozen_s == 15 &&
+		      cfg->health.covered_s == 10 && cfg->health.moved_s == 10 &&
+		      cfg->health.clear_s == 5 && cfg->health.learn_s == 60 &&
+		      cfg->health.covered_std == 3 &&
+		      cfg->health.moved_shift_px == 8 &&
+		      cfg->health.moved_corr == 0.4,
+	      "health defaults %d %g %g %g", cfg->health.enabled,
+	      cfg->health.frozen_s, cfg->health.covered_s,
+	      cfg->health.moved_s);
 	CHECK(cfg->detect.people_detector == 1, "%d",
 	      cfg->detect.people_detector);
 	CHECK(cfg->ncameras == 1, "%d", cfg->ncameras);
