@@ -40,6 +40,16 @@
  * half of the packets failed to decode; otherwise as FL_EDECODE, because
  * "clean end of input" would be a lie.
  *
+ * Reconnecting. A live source (network stream, V4L2 device) that failed or
+ * ended can be opened again with fl_source_reopen(): the same fl_source,
+ * a new demuxer and decoder. Everything downstream holds the source's clock
+ * (frame times, the packet tap's times and raw packet timestamps that
+ * evidence clips copy), so the new connection's packets are mapped onto the
+ * first connection's time base and shifted so that its first packet lands
+ * at the last frame's time plus the time the stream was away (monotonic).
+ * Video time therefore keeps going forward across a gap, roughly in step
+ * with the wall clock, and a clip that spans the gap stays monotonic.
+ *
  * Logging. FFmpeg's own av_log is routed once, process-wide, into fl_log
  * (tag "source"); its errors become DEBUG lines because the reason that
  * matters reaches the caller through err.
