@@ -155,6 +155,7 @@ size_t fl_topic(char *buf, size_t len, enum fl_topic_kind kind,
 		[FL_TOPIC_HEARTBEAT] = "heartbeat",
 		[FL_TOPIC_CMD_SET] = "command/set",
 		[FL_TOPIC_CMD_STATE] = "command/state",
+		[FL_TOPIC_CAMERA_EVENT] = "event",
 		[FL_TOPIC_LANE_STATE] = "state",
 		[FL_TOPIC_LANE_SETTINGS] = "settings",
 		[FL_TOPIC_INCIDENT] = "incident",
@@ -172,10 +173,12 @@ size_t fl_topic(char *buf, size_t len, enum fl_topic_kind kind,
 	fl_topic_level(device, lvl, sizeof(lvl));
 	jw_raw(&w, lvl, strlen(lvl));
 	JW_LIT(&w, "/");
-	if (kind >= FL_TOPIC_LANE_STATE) {
+	if (kind >= FL_TOPIC_CAMERA_EVENT) {
 		fl_topic_level(camera, lvl, sizeof(lvl));
 		jw_raw(&w, lvl, strlen(lvl));
 		JW_LIT(&w, "/");
+	}
+	if (kind >= FL_TOPIC_LANE_STATE) {
 		fl_topic_level(lane, lvl, sizeof(lvl));
 		jw_raw(&w, lvl, strlen(lvl));
 		JW_LIT(&w, "/");

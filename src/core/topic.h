@@ -30,6 +30,7 @@ enum fl_topic_kind {
 	FL_TOPIC_HEARTBEAT,  /* root/heartbeat: JSON health, QoS 0 via spool */
 	FL_TOPIC_CMD_SET,    /* root/command/set: commands in */
 	FL_TOPIC_CMD_STATE,  /* root/command/state: answers out */
+	FL_TOPIC_CAMERA_EVENT, /* root/<cam>/event: camera health, QoS 1 */
 	FL_TOPIC_LANE_STATE, /* root/<cam>/<lane>/state: clear|occupied|blocked */
 	FL_TOPIC_LANE_SETTINGS, /* root/<cam>/<lane>/settings: JSON, retained */
 	FL_TOPIC_INCIDENT,   /* root/<cam>/<lane>/incident: JSON, QoS 1 */
