@@ -1,6 +1,7 @@
 /*
  * test_health.c - camera health on frames drawn here: a structured scene
- * with sensor noise, the same frame repeated (frozen), black and flat grey
+ * with sensor noise, a quiet compressed camera that changes 0.25 % of its
+ * pixels a frame (alive), the same frame repeated (frozen), black and flat grey
  * frames (covered), a dark night frame with lamps and noise (not covered),
  * the scene shifted by 20 px (moved) and jittered by 2 px (not moved), each
  * condition clearing when it ends; a stream gap; the JSON lines of the
@@ -158,6 +159,29 @@ static void test_frozen(void)
 		  s.cleared);
 	CHECK(fl_health_active(hl) == 0);
 	CHECK(s.other == 0);
+	fl_health_destroy(hl);
+}
+
+/* A quiet, heavily compressed camera: the picture repeats except for
+ * 0.25 % of its pixels each frame (the quietest real clip, aboda-video4,
+ * never changes less than 0.23 %). Alive, never frozen. */
+static void test_quiet(void)
+{
+	static uint8_t f[W * H], still[W * H];
+	fl_health *hl = make(0);
+	struct seen s = { -1, -1, 0, 0, 0 };
+
+	draw_scene(still, 0, 0, 2);
+	for (double t = 0; t < 60; t += 1 / FPS) {
+		memcpy(f, still, sizeof(f));
+		for (int k = 0; k < W * H / 400; k++) {
+			noise_seed = noise_seed * 1103515245u + 12345u;
+			f[(noise_seed >> 8) % (W * H)] ^= 4;
+		}
+		feed(hl, f, t, FL_HEALTH_FROZEN, &s);
+	}
+	CHECK_MSG(s.raises == 0, "quiet camera raised frozen at %.1f",
+		  s.raised);
 	fl_health_destroy(hl);
 }
 
@@ -387,6 +411,7 @@ int main(void)
 {
 	test_api();
 	test_frozen();
+	test_quiet();
 	test_gap();
 	test_covered();
 	test_moved();
