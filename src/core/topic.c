@@ -117,9 +117,11 @@ static void jw_time(struct jw *w, double unix_s)
 		return;
 	}
 	sec = (time_t)floor(unix_s);
-	ms = (int)floor((unix_s - (double)sec) * 1000.0);
-	if (ms > 999)
-		ms = 999;
+	ms = (int)lround((unix_s - (double)sec) * 1000.0);
+	if (ms > 999) { /* rounds up into the next second */
+		sec++;
+		ms = 0;
+	}
 	gmtime_r(&sec, &tm);
 	jw_f(w, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900,
 	     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
@@ -254,6 +256,32 @@ size_t fl_incident_json(const fl_incident_msg *m, char *buf, size_t len)
 		JW_LIT(&w, "]");
 	}
 	JW_LIT(&w, "}");
+	return w.pos;
+}
+
+size_t fl_evidence_chunk_header(const char *incident_id, const char *file,
+				long index, long count, double offset,
+				double size, const char *chunk_sha256,
+				const char *file_sha256, char *buf,
+				size_t len)
+{
+	struct jw w;
+
+	jw_init(&w, buf, len);
+	JW_LIT(&w, "{\"incident_id\": ");
+	jw_str(&w, incident_id);
+	JW_LIT(&w, ", \"file\": ");
+	jw_str(&w, file);
+	jw_f(&w, ", \"index\": %ld, \"count\": %ld, \"offset\": ", index,
+	     count);
+	jw_num(&w, "%.0f", offset);
+	JW_LIT(&w, ", \"size\": ");
+	jw_num(&w, "%.0f", size);
+	JW_LIT(&w, ", \"chunk_sha256\": ");
+	jw_str(&w, chunk_sha256);
+	JW_LIT(&w, ", \"file_sha256\": ");
+	jw_str(&w, file_sha256);
+	JW_LIT(&w, "}\n");
 	return w.pos;
 }
 

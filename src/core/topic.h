@@ -81,6 +81,16 @@ typedef struct fl_incident_msg {
 
 size_t fl_incident_json(const fl_incident_msg *m, char *buf, size_t len);
 
+/*
+ * The header line of one evidence chunk (JSON, then '\n'; the chunk's raw
+ * bytes follow it in the payload). sha256s are 64 hex digits.
+ */
+size_t fl_evidence_chunk_header(const char *incident_id, const char *file,
+				long index, long count, double offset,
+				double size, const char *chunk_sha256,
+				const char *file_sha256, char *buf,
+				size_t len);
+
 /* Per camera figures in a heartbeat. */
 typedef struct fl_camera_health {
 	const char *id;

@@ -464,23 +464,17 @@ static int spool_file(edge_publish *p, const struct incident *in,
 		long off = *chunk * CHUNK_BYTES;
 		char data[CHUNK_BYTES];
 		size_t n, hl;
-		int hn;
 
 		if (fseek(f, off, SEEK_SET) != 0)
 			goto out;
 		n = fread(data, 1, sizeof(data), f);
 		crypto_hash_sha256(h, (const unsigned char *)data, n);
 		hex(h, csha);
-		hn = snprintf(msg, 1024,
-			      "{\"incident_id\": \"%s\", \"file\": \"%s\", "
-			      "\"index\": %ld, \"count\": %ld, \"offset\": "
-			      "%ld, \"size\": %.0f, \"chunk_sha256\": \"%s\", "
-			      "\"file_sha256\": \"%s\"}\n",
-			      in->id, name, *chunk, count, off, size, csha,
-			      fsha);
-		if (hn < 0 || hn >= 1024)
+		hl = fl_evidence_chunk_header(in->id, name, *chunk, count,
+					      (double)off, size, csha, fsha,
+					      msg, 1024);
+		if (hl >= 1024)
 			goto out;
-		hl = (size_t)hn;
 		memcpy(msg + hl, data, n);
 		rc = fl_spool_append(p->spool, FL_SPOOL_EVIDENCE, 1, 0, topic,
 				     msg, hl + n, NULL, err, sizeof(err));
