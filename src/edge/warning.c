@@ -150,6 +150,8 @@ edge_warning *edge_warning_create(const fl_config *cfg, time_t start_wall,
 {
 	edge_warning *w;
 	const fl_board_conf *bc;
+	double speaker_s, strobe_s;
+	int linux_board;
 
 	if (err && errlen)
 		err[0] = '\0';
@@ -174,14 +176,19 @@ edge_warning *edge_warning_create(const fl_config *cfg, time_t start_wall,
 	if (bc->watchdog[0] &&
 	    fl_board_watchdog_open(w->board, 0, err, errlen) < 0)
 		goto fail;
+	/* A Linux board's relay that is not wired is not used at all (the
+	 * clip alone may still warn); the sim records both. */
+	linux_board = !strcmp(bc->type, "linux");
+	speaker_s = linux_board && bc->speaker_line < 0 ? 0 : bc->speaker_s;
+	strobe_s = linux_board && bc->strobe_line < 0 ? 0 : bc->strobe_s;
 	for (int c = 0; c < cfg->ncameras; c++) {
 		const fl_camera_conf *cam = &cfg->cameras[c];
 		for (int l = 0; l < cam->nlanes; l++) {
 			lane_warn *lw = &w->lanes[w->nlanes++];
 			fl_warn_params p;
 
-			fl_warn_params_from(&p, &cam->lanes[l], bc->speaker_s,
-					    bc->strobe_s);
+			fl_warn_params_from(&p, &cam->lanes[l], speaker_s,
+					    strobe_s);
 			lw->camera = cam->id;
 			lw->lane = cam->lanes[l].id;
 			fl_warn_init(&lw->seq, &p, cam->id, cam->lanes[l].id);
@@ -285,6 +292,17 @@ int edge_warning_trigger(edge_warning *w, const char *camera,
 	       "asked at %.1f s)", camera ? camera : "*", lane ? lane : "*", n,
 	       t);
 	return 0;
+}
+
+int edge_warning_clock(edge_warning *w, fl_clock_status *st, char *err,
+		       size_t errlen)
+{
+	if (!w || !w->board) {
+		if (err && errlen)
+			snprintf(err, errlen, "no board");
+		return FL_EUNSUPPORTED;
+	}
+	return fl_board_clock(w->board, st, err, errlen);
 }
 
 int edge_warning_active(const edge_warning *w)

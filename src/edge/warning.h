@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "hal.h"
 
 typedef struct edge_warning edge_warning;
 
@@ -54,6 +55,11 @@ void edge_warning_tick(edge_warning *w, const char *camera, double t,
  */
 int edge_warning_trigger(edge_warning *w, const char *camera,
 			 const char *lane, double t);
+
+/* The board's clock status (for the heartbeat): 0, or FL_EUNSUPPORTED
+ * without a board, or the board's error (reason in err). */
+int edge_warning_clock(edge_warning *w, fl_clock_status *st, char *err,
+		       size_t errlen);
 
 /* 1 when a board is there (type sim or linux and it opened). */
 int edge_warning_active(const edge_warning *w);

@@ -18,7 +18,10 @@
 #     with its warned lines exactly as without them (it ignores the type);
 #   - a second run with quiet hours over the whole day: the same incident,
 #     no WARNED event, no relay switched, no clip played;
-#   - warn_max_repeats 1: exactly two warnings.
+#   - warn_max_repeats 1: exactly two warnings;
+#   - the Linux board with no relay wired and a script as the player: the
+#     edge runs the player (no shell) with the clip path as one argument, the
+#     same warnings are given, and no relay error is logged.
 #
 # Env: FL_BUILD_DIR (firelane-edge, firelane-scene, firelane-eval).
 set -eu
@@ -87,11 +90,30 @@ config capped '        warn_s: 4
         warn_repeat_s: 5
         warn_max_repeats: 1
 ' "$BOARD"
+cat >"$WORK/player.sh" <<EOS
+#!/bin/sh
+printf '%s\\n' "\$*" >>"$WORK/played.txt"
+EOS
+chmod +x "$WORK/player.sh"
+config linux "$LANE" "board:
+  type: linux
+  clip: move.wav
+  player: \"$WORK/player.sh --quiet\"
+"
 replay plain
+replay linux
 replay warn
 replay quiet
 replay capped
 [ ! -e "$WORK/plain.actions" ] || fail "a run without a board wrote actions"
+# The Linux board: the player ran with the clip; no relay complaint.
+[ -s "$WORK/played.txt" ] || fail "linux board: the player never ran"
+bad=$(grep -vxF -- "--quiet $WORK/move.wav" "$WORK/played.txt" || true)
+[ -z "$bad" ] || fail "linux board: player arguments: $bad"
+! grep -q "relay" "$WORK/linux.log" || fail "linux board: relay errors logged"
+[ "$(grep -c '"warned"' "$WORK/linux.jsonl")" = \
+  "$(grep -c '"warned"' "$WORK/warn.jsonl")" ] ||
+	fail "linux board: not the sim's warnings"
 [ -s "$WORK/warn.actions" ] || fail "no action log from the sim board"
 
 python3 - "$WORK" <<'PY' || fail "checks failed (above)"
