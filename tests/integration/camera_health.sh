@@ -20,8 +20,11 @@
 #     (-re -stream_loop -1, tcp://127.0.0.1:PORT?listen=1); firelane-edge
 #     runs live on that URL. The server is killed: camera_offline must
 #     appear on stdout within 30 s with a reason. The server is started
-#     again: camera_online must follow, and the edge must still be running
-#     (then stopped with SIGTERM, exit 0).
+#     again: camera_online must follow. Then the server stalls (SIGSTOP:
+#     the socket stays open, nothing comes): a second camera_offline within
+#     30 s (read timeout plus open timeout), and after a fresh server a
+#     second camera_online. The edge must still be running (then stopped
+#     with SIGTERM, exit 0).
 #
 # Without ffmpeg the test says so and exits 0; without python3 (to pick a
 # free port) part (b) is skipped with a message. Clips use libx264 when
@@ -38,7 +41,7 @@ SERVER_PID=
 EDGE_PID=
 
 cleanup() {
-	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+	[ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null # maybe stopped
 	[ -n "$EDGE_PID" ] && kill "$EDGE_PID" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$WORK"
@@ -175,6 +178,29 @@ echo "camera_health: live: camera_online $(($(date +%s) - back)) s after the ser
 awk '/"type":"camera_offline"/ { off = NR } /"type":"camera_online"/ { on = NR }
 	END { exit !(off && on && off < on) }' "$WORK/live.out" ||
 	fail "camera_online does not follow camera_offline"
+
+# A stall: the server stops sending but keeps its socket (SIGSTOP). The
+# read times out (10 s), the immediate reconnect finds nobody answering
+# (up to the 10 s open timeout): camera_offline within 30 s all the same.
+sleep 3
+kill -STOP "$SERVER_PID"
+stalled=$(date +%s)
+until [ "$(grep -c '"type":"camera_offline"' "$WORK/live.out")" = 2 ]; do
+	[ $(($(date +%s) - stalled)) -le 30 ] || fail "no camera_offline within 30 s of a stall"
+	kill -0 "$EDGE_PID" 2>/dev/null || fail "the edge exited after the stall"
+	sleep 0.5
+done
+echo "camera_health: live: camera_offline $(($(date +%s) - stalled)) s after the stream stalled ($(grep '"type":"camera_offline"' "$WORK/live.out" | tail -n 1 | sed -E 's/.*"reason":"([^"]*)".*/\1/'))"
+kill -KILL "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+serve
+back=$(date +%s)
+until [ "$(grep -c '"type":"camera_online"' "$WORK/live.out")" = 2 ]; do
+	[ $(($(date +%s) - back)) -le 45 ] || fail "no second camera_online within 45 s"
+	kill -0 "$EDGE_PID" 2>/dev/null || fail "the edge exited while reconnecting"
+	sleep 0.5
+done
+echo "camera_health: live: camera_online $(($(date +%s) - back)) s after the server came back"
 
 # Frames flow again: the edge keeps running, then stops cleanly.
 sleep 3
