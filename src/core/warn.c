@@ -86,6 +86,22 @@ void fl_warn_init(fl_warn *w, const fl_warn_params *p, const char *camera,
 		w->off_at[r] = -1;
 }
 
+void fl_warn_set_params(fl_warn *w, const fl_warn_params *p)
+{
+	w->prm = *p;
+	for (int i = 0; i < FL_WARN_INCIDENTS; i++) {
+		fl_warn_incident *in = &w->inc[i];
+
+		if (!in->used)
+			continue;
+		if (in->given == 0)
+			in->next_due = p->warn_s > 0 ? in->rest_since + p->warn_s
+						     : -1;
+		else if (in->given > p->max_repeats || p->repeat_s <= 0)
+			in->next_due = -1;
+	}
+}
+
 void fl_warn_deinit(fl_warn *w)
 {
 	memset(w, 0, sizeof(*w));

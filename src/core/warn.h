@@ -105,6 +105,14 @@ void fl_warn_params_from(fl_warn_params *p, const fl_lane_conf *lane,
 void fl_warn_init(fl_warn *w, const fl_warn_params *p, const char *camera,
 		  const char *lane);
 
+/*
+ * New parameters (a configuration reload), incidents kept: an incident not
+ * yet warned is due at its rest_since + the new warn_s (at once if that has
+ * passed); one already warned keeps its next slot, and the new repeat_s and
+ * max_repeats apply from there. Relays on stay on for their time.
+ */
+void fl_warn_set_params(fl_warn *w, const fl_warn_params *p);
+
 /* Nothing is held on the heap; resets w. Relays are not switched: call
  * fl_warn_stop() first if they must be off. */
 void fl_warn_deinit(fl_warn *w);

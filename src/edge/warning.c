@@ -39,6 +39,7 @@
 
 typedef struct lane_warn {
 	fl_warn seq;
+	int cam, index;     /* where its configuration is in cfg */
 	const char *camera; /* borrowed from the config */
 	const char *lane;
 	int manual;         /* manual warnings requested, not yet given */
@@ -145,13 +146,23 @@ static fl_warn_out out_of(edge_warning *w)
 	return o;
 }
 
+/* Relay on-times per warning. A Linux board's relay that is not wired is
+ * not used at all (the clip alone may still warn); the sim records both. */
+static void relay_times(const fl_board_conf *bc, double *speaker_s,
+			double *strobe_s)
+{
+	int linux_board = !strcmp(bc->type, "linux");
+
+	*speaker_s = linux_board && bc->speaker_line < 0 ? 0 : bc->speaker_s;
+	*strobe_s = linux_board && bc->strobe_line < 0 ? 0 : bc->strobe_s;
+}
+
 edge_warning *edge_warning_create(const fl_config *cfg, time_t start_wall,
 				  char *err, size_t errlen)
 {
 	edge_warning *w;
 	const fl_board_conf *bc;
 	double speaker_s, strobe_s;
-	int linux_board;
 
 	if (err && errlen)
 		err[0] = '\0';
@@ -176,11 +187,7 @@ edge_warning *edge_warning_create(const fl_config *cfg, time_t start_wall,
 	if (bc->watchdog[0] &&
 	    fl_board_watchdog_open(w->board, 0, err, errlen) < 0)
 		goto fail;
-	/* A Linux board's relay that is not wired is not used at all (the
-	 * clip alone may still warn); the sim records both. */
-	linux_board = !strcmp(bc->type, "linux");
-	speaker_s = linux_board && bc->speaker_line < 0 ? 0 : bc->speaker_s;
-	strobe_s = linux_board && bc->strobe_line < 0 ? 0 : bc->strobe_s;
+	relay_times(bc, &speaker_s, &strobe_s);
 	for (int c = 0; c < cfg->ncameras; c++) {
 		const fl_camera_conf *cam = &cfg->cameras[c];
 		for (int l = 0; l < cam->nlanes; l++) {
@@ -191,6 +198,8 @@ edge_warning *edge_warning_create(const fl_config *cfg, time_t start_wall,
 					    strobe_s);
 			lw->camera = cam->id;
 			lw->lane = cam->lanes[l].id;
+			lw->cam = c;
+			lw->index = l;
 			fl_warn_init(&lw->seq, &p, cam->id, cam->lanes[l].id);
 		}
 	}
@@ -292,6 +301,24 @@ int edge_warning_trigger(edge_warning *w, const char *camera,
 	       "asked at %.1f s)", camera ? camera : "*", lane ? lane : "*", n,
 	       t);
 	return 0;
+}
+
+void edge_warning_reload(edge_warning *w)
+{
+	double speaker_s, strobe_s;
+
+	if (!w || !w->board)
+		return;
+	relay_times(&w->cfg->board, &speaker_s, &strobe_s);
+	for (int i = 0; i < w->nlanes; i++) {
+		lane_warn *lw = &w->lanes[i];
+		fl_warn_params p;
+
+		fl_warn_params_from(&p,
+				    &w->cfg->cameras[lw->cam].lanes[lw->index],
+				    speaker_s, strobe_s);
+		fl_warn_set_params(&lw->seq, &p);
+	}
 }
 
 int edge_warning_clock(edge_warning *w, fl_clock_status *st, char *err,

@@ -56,6 +56,14 @@ void edge_warning_tick(edge_warning *w, const char *camera, double t,
 int edge_warning_trigger(edge_warning *w, const char *camera,
 			 const char *lane, double t);
 
+/*
+ * The lanes' warning keys changed in the borrowed cfg (a reload that edits
+ * it in place): every sequencer takes the new warn_s, warn_repeat_s,
+ * warn_max_repeats and quiet hours, its open incidents kept (see
+ * fl_warn_set_params). Board keys are not re-read (they need a restart).
+ */
+void edge_warning_reload(edge_warning *w);
+
 /* The board's clock status (for the heartbeat): 0, or FL_EUNSUPPORTED
  * without a board, or the board's error (reason in err). */
 int edge_warning_clock(edge_warning *w, fl_clock_status *st, char *err,

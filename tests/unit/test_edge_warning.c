@@ -218,6 +218,30 @@ static void test_quiet(void)
 	edge_warning_destroy(w);
 }
 
+/* Reload: the lane's new warn_s applies to the open incident. */
+static void test_reload(void)
+{
+	char err[256];
+	struct warned r = { 0 };
+	edge_warning *w;
+
+	base_config();
+	cfg.cameras[0].lanes[0].warn_s = 50;
+	w = edge_warning_create(&cfg, 0, err, sizeof(err));
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	send_event(w, FL_EV_OCCUPIED, "lane-a", "a1", 2, 0);
+	run(w, 0, 5, &r);
+	CHECK(r.n == 0);
+	cfg.cameras[0].lanes[0].warn_s = 8;
+	edge_warning_reload(w);
+	run(w, 5.5, 20, &r);
+	CHECK_MSG(r.n == 1 && r.t[0] == 8, "%d", r.n);
+	edge_warning_reload(NULL);
+	edge_warning_destroy(w);
+}
+
 /* Destroy with a relay on: off, at the last time seen, in the file. */
 static void test_destroy_file(void)
 {
@@ -295,6 +319,7 @@ int main(void)
 	test_clear_one_lane();
 	test_trigger();
 	test_quiet();
+	test_reload();
 	test_destroy_file();
 	test_none_and_errors();
 	TEST_DONE();

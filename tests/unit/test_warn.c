@@ -279,6 +279,36 @@ static void test_stop(void)
 	fl_warn_deinit(&w);
 }
 
+/* A reload: new parameters apply to the open incident's next slot. */
+static void test_set_params(void)
+{
+	fl_warn w;
+	fl_warn_params p = { 0 };
+	struct rec r = { "", 0 };
+	fl_warn_out out = { NULL, on_event, &r };
+
+	p.warn_s = 10;
+	p.repeat_s = 10;
+	p.max_repeats = 5;
+	fl_warn_init(&w, &p, "cam-1", "lane-a");
+	lane_event(&w, FL_EV_OCCUPIED, 2, "a", 0, "lane-a", &out);
+	fl_warn_tick(&w, 3, 0, &out);
+	p.warn_s = 2; /* already past: due at once */
+	fl_warn_set_params(&w, &p);
+	fl_warn_tick(&w, 3.5, 0, &out);
+	p.repeat_s = 2;
+	fl_warn_set_params(&w, &p); /* the next slot stays 12 */
+	fl_warn_tick(&w, 6, 0, &out);
+	fl_warn_tick(&w, 13.5, 0, &out);
+	fl_warn_tick(&w, 15.5, 0, &out);
+	p.repeat_s = 0; /* no more repeats */
+	fl_warn_set_params(&w, &p);
+	fl_warn_tick(&w, 30, 0, &out);
+	CHECK_MSG(!strcmp(r.buf, " W0[a]@3.5 W1[a]@13.5 W2[a]@15.5"), "'%s'",
+		  r.buf);
+	fl_warn_deinit(&w);
+}
+
 static void test_hours(void)
 {
 	const fl_hours night[] = { { 22 * 60, 6 * 60 } };
@@ -340,6 +370,7 @@ int main(void)
 	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);
 	test_stop();
+	test_set_params();
 	test_hours();
 	test_params_from();
 	test_json();
