@@ -855,10 +855,19 @@ static int run_live(fl_config *cfg, const char *config_path,
 			rc = 1;
 	}
 	if (L.pub) {
-		/* deliver what the last frames spooled, briefly, then say
-		 * stopped */
-		for (int i = 0; i < 20; i++)
+		/* Deliver what the last frames spooled (up to 5 s while
+		 * connected; what is left stays on disk), then say stopped. */
+		for (int i = 0; i < 100; i++) {
+			long n, dropped, refused;
+			double bytes;
+
 			edge_publish_run(L.pub, 50);
+			edge_publish_spool_stats(L.pub, &n, &bytes, &dropped,
+						 &refused);
+			if (n == 0 || (!edge_publish_connected(L.pub) &&
+				       i >= 20))
+				break;
+		}
 		edge_publish_stop(L.pub, 3000);
 		edge_publish_destroy(L.pub);
 	}

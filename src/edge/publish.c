@@ -947,6 +947,11 @@ void edge_publish_spool_stats(edge_publish *p, long *messages, double *bytes,
 	*refused = st.refused;
 }
 
+int edge_publish_connected(edge_publish *p)
+{
+	return fl_mqtt_connected(p->mqtt);
+}
+
 const char *edge_publish_spool_dir(const edge_publish *p)
 {
 	return fl_spool_dir(p->spool);

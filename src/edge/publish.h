@@ -66,6 +66,9 @@ void edge_publish_answer(edge_publish *p, const char *req, const char *cmd,
 void edge_publish_spool_stats(edge_publish *p, long *messages, double *bytes,
 			      long *dropped, long *refused);
 
+/* 1 while connected to the broker. */
+int edge_publish_connected(edge_publish *p);
+
 /* The spool's folder (snapshots go beside it). */
 const char *edge_publish_spool_dir(const edge_publish *p);
 

@@ -23,7 +23,7 @@
  *
  * Reconnects are ours too (not Paho's automaticReconnect, which does not
  * cover a first connect that fails): after a failure the next attempt waits
- * 0.5 s, doubling to at most 10 s, with +-20% jitter so a fleet does not
+ * 0.5 s, doubling to at most 5 s, with +-20% jitter so a fleet does not
  * reconnect in step. MQTT 5 is tried first; a broker that refuses the
  * protocol version gets 3.1.1 (the client is recreated for it, as Paho fixes
  * the version at creation).
@@ -397,7 +397,7 @@ static void schedule_retry(fl_mqtt *m)
 	m->rnd = m->rnd * 1103515245u + 12345u;
 	jitter = 0.8 + 0.4 * (double)((m->rnd >> 8) & 0xffff) / 65535.0;
 	m->retry_at = mono() + m->backoff * jitter;
-	m->backoff = FL_MIN(m->backoff * 2, 10.0);
+	m->backoff = FL_MIN(m->backoff * 2, 5.0);
 }
 
 static void handle(fl_mqtt *m, struct ev *e)

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# mqtt_flow.sh - the live edge against a real mosquitto, end to end (issue 4).
+#
+# A private mosquitto on a free loopback port; firelane-scene's park_leave
+# (--quick: a car rests ~8-31 s, dwell 10 s, 42 s of video) played live (at
+# its own frame rate) by firelane-edge --config with an mqtt section and an
+# evidence store; a persistent QoS 1 subscriber on everything. While it runs:
+# Home Assistant's birth message, and commands - five malformed or invalid
+# (bad JSON, unknown command, dwell_s 0, unknown lane, a nested value), a
+# valid set_dwell (to the same 10 s) and a snapshot. Checks:
+#   - status online ... stopped (retained, clean exit, exit status 0);
+#   - one incident: occupied, alarm, evidence, cleared with one stable
+#     incident_id and seq 1..4 (check_mqtt.py), lane states
+#     clear -> occupied -> blocked -> clear, heartbeats with every field;
+#   - the evidence chunks reassemble, every chunk and file matches its
+#     SHA-256, and the reassembled bundle passes firelane-verify;
+#   - every bad command is answered ok:false with its reason on
+#     command/state (and logged), the good ones ok:true, the snapshot file
+#     exists, the settings topic carries dwell_s, and the daemon kept running
+#     to the end of its input;
+#   - discovery documents for the three entities, sent again after the HA
+#     birth message.
+# Env: FL_BUILD_DIR, FL_SOURCE_DIR.
+set -eu
+NAME=mqtt_flow
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
+. "$(dirname "$0")/lib/mqtt.sh"
+need
+VERIFY=$BUILD/firelane-verify
+SCENARIO=park_leave
+PORT=$(free_port)
+scene $SCENARIO
+broker_start
+subscribe "$WORK/all.txt" 'firelane/#' 'homeassistant/#'
+edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
+sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" "$WORK/scene/edge.yaml"
+
+"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
+EDGE_PID=$!
+PIDS+=($EDGE_PID)
+ROOT=firelane/scene-site/scene-edge
+wait_for "$WORK/all.txt" "^$ROOT/status $(hex online)\$" 20 || fail "no status online"
+
+pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$ROOT/command/set" -m "$1"; }
+pub '{"id": "b1", "cmd": "reload"'
+pub '{"id": "b2", "cmd": "reboot"}'
+pub '{"id": "b3", "cmd": "set_dwell", "camera": "cam-1", "lane": "lane-a", "dwell_s": 0}'
+pub '{"id": "b4", "cmd": "enable", "camera": "cam-1", "lane": "lane-z"}'
+pub '{"id": "b5", "cmd": {"nested": true}}'
+pub '{"id": "g1", "cmd": "set_dwell", "camera": "cam-1", "lane": "lane-a", "dwell_s": 10}'
+pub '{"id": "g2", "cmd": "snapshot", "camera": "cam-1"}'
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t homeassistant/status -m online
+kill -0 $EDGE_PID 2>/dev/null || fail "the edge died after the commands"
+
+for _ in $(seq 900); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
+kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
+wait $EDGE_PID || fail "edge exit status $?"
+sleep 1
+
+python3 "$(dirname "$0")/lib/check_mqtt.py" "$WORK/all.txt" \
+	--status online,stopped \
+	--incident occupied,alarm,evidence,cleared \
+	--lane-states clear,occupied,blocked,clear \
+	--min-heartbeats 5 --evidence "$WORK/got" || fail "messages (above)"
+
+bundle=$(ls -d "$WORK"/got/*/ | head -n 1)
+"$VERIFY" "$bundle" >"$WORK/verify.log" 2>&1 || fail "reassembled bundle does not verify"
+
+python3 - "$WORK/all.txt" "$ROOT" "$WORK/spool" <<'EOP' || fail "commands/discovery (above)"
+import json, os, sys
+path, root, spool = sys.argv[1:4]
+msgs = []
+for line in open(path, "rb"):
+    t, _, hx = line.rstrip(b"\n").partition(b" ")
+    msgs.append((t.decode(), bytes.fromhex(hx.decode())))
+ans = {}
+for t, p in msgs:
+    if t == root + "/command/state":
+        j = json.loads(p)
+        ans[j["id"]] = j
+def bad(k, words):
+    a = ans.get(k)
+    assert a is not None, "no answer to " + k
+    assert a["ok"] is False and words in a["error"], (k, a)
+bad("b1", "expected")
+bad("b2", "unknown command")
+bad("b3", "outside")
+bad("b4", "no lane 'lane-z'")
+bad("b5", "nested")
+assert ans["g1"]["ok"] is True and ans["g1"]["result"]["dwell_s"] == 10, ans.get("g1")
+assert ans["g2"]["ok"] is True, ans.get("g2")
+assert os.path.getsize(ans["g2"]["result"]["path"]) > 0
+sets = [json.loads(p) for t, p in msgs if t.endswith("/lane-a/settings")]
+assert sets and sets[-1] == {"enabled": True, "dwell_s": 10}, sets
+disc = [t for t, p in msgs if t.startswith("homeassistant/") and p]
+for comp in ("binary_sensor", "sensor", "image"):
+    n = sum(1 for t in disc if t.startswith("homeassistant/%s/" % comp))
+    assert n >= 2, "discovery %s sent %d times (connect + HA birth)" % (comp, n)
+print("commands: %d answers ok; discovery %d documents" % (len(ans), len(disc)))
+EOP
+grep -q "command: rejected" "$WORK/edge.log" || fail "rejected commands not logged"
+OK=1
+echo "$NAME: ok"
