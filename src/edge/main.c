@@ -383,7 +383,7 @@ static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 {
 	fl_camera_conf *cc = &L->cfg->cameras[s->index];
 	char path[sizeof(s->snap_path)], err[256];
-	int snap = 0, rc;
+	int snap = 0, changed = 0, rc;
 
 	pthread_mutex_lock(&s->mu);
 	for (int l = 0; l < cc->nlanes; l++) {
@@ -391,12 +391,18 @@ static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 			continue;
 		cc->lanes[l] = s->lane_new[l];
 		s->lane_posted[l] = 0;
+		changed = 1;
 	}
 	if (s->snap_state == 1) {
 		memcpy(path, s->snap_path, sizeof(path));
 		snap = 1;
 	}
 	pthread_mutex_unlock(&s->mu);
+	if (changed) { /* new warn keys for the lanes' open incidents */
+		pthread_mutex_lock(&warn_mu);
+		edge_warning_reload(warning_out);
+		pthread_mutex_unlock(&warn_mu);
+	}
 	if (!snap)
 		return;
 	rc = edge_camera_write_frame(c, path, err, sizeof(err));
