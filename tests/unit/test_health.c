@@ -382,7 +382,7 @@ static void test_event_json(void)
 }
 
 /* The cost of one analysed 320x180 frame, the reference check included at
- * its rate (printed; the bound is loose so sanitizer builds pass). */
+ * its rate (printed; the bound only catches an order-of-magnitude slip). */
 static void test_cost(void)
 {
 	static uint8_t f[4][W * H];
@@ -403,7 +403,13 @@ static void test_cost(void)
 	s = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
 	printf("health: %.1f us per analysed %dx%d frame (check every %.0f s)\n",
 	       s / n * 1e6, W, H, fl_health_params_of(hl)->check_s);
-	CHECK(s / n < 0.005);
+	/* 40x the figure of an optimised build on a loaded machine; sanitizer
+	 * builds (-O0, every access checked) get 25x more. */
+#if defined(__SANITIZE_ADDRESS__)
+	CHECK_MSG(s / n < 0.05, "%.0f us per frame", s / n * 1e6);
+#else
+	CHECK_MSG(s / n < 0.002, "%.0f us per frame", s / n * 1e6);
+#endif
 	fl_health_destroy(hl);
 }
 
