@@ -50,6 +50,12 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 /*
  * Process one frame. Returns 0, FL_EEOF at the end of input (open evidence
  * is then sealed or discarded), or an error (reason in err).
+ *
+ * A live camera (opts->realtime and a network or device source) never ends:
+ * when its stream is lost the step returns 0 without a frame (after a nap
+ * of at most 10 ms) while it reconnects with backoff, and the events
+ * camera_offline / camera_online go to emit (docs/health.md). Health events
+ * (frozen, covered, moved) go to emit from the analysed frames.
  */
 int edge_camera_step(edge_camera *c, char *err, size_t errlen);
 
