@@ -91,6 +91,8 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 #define T_MATCH 18.0        /* still the remembered object */
 #define NCC_WIN 3           /* half window of the structure test */
 #define NCC_MIN 0.45        /* below: the pattern changed */
+#define SHADE_NCC 0.9       /* at least, textured: the lane in shade */
+#define RELIT_NCC 0.6       /* at least: a resting object under new light */
 #define TEXTURE_VAR 40.0    /* variance that makes a window "textured" */
 #define BG_RATE 0.04        /* clear-lane learning rate per frame */
 #define OBJ_RATE 0.05       /* object appearance tracking rate */
@@ -101,6 +103,7 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 #define FG_BIT 1            /* s->fg: differs from the clear lane */
 #define MOVING_BIT 2        /* s->fg: differs from the previous frame */
 #define DRIFT_BIT 4         /* s->fg: differs from 1-2 s ago */
+#define SHADE_BIT 8         /* s->fg: brighter or darker, same pattern */
 #define SHAKE_R 3           /* largest shake undone, analysis pixels */
 #define MAX_PIECES 512
 #define GROUP_GAP 6         /* pieces this close may be one object */
@@ -312,7 +315,8 @@ static float box_sum(const float *sum, int W, int x0, int y0, int x1, int y1)
 }
 
 /* Does the local pattern around (x, y) still look like the clear lane?
- * 1 same structure, 0 changed, -1 too flat to tell. */
+ * 1 same structure, 0 changed, -1 too flat to tell; 2 the very same,
+ * strongly textured pattern (whatever its brightness: the lane in shade). */
 static int same_structure(const fl_still *s, int x, int y)
 {
 	int W = s->w + 1;
@@ -329,7 +333,10 @@ static int same_structure(const fl_still *s, int x, int y)
 		return -1;
 	if (vi < TEXTURE_VAR / 4 || vb < TEXTURE_VAR / 4)
 		return 0; /* texture appeared or vanished */
-	return cov / sqrtf(vi * vb) >= NCC_MIN;
+	float ncc = cov / sqrtf(vi * vb);
+	if (ncc >= SHADE_NCC && vb >= 4 * TEXTURE_VAR && vi >= TEXTURE_VAR)
+		return 2;
+	return ncc >= NCC_MIN;
 }
 
 /*
@@ -512,12 +519,15 @@ static int is_fg(const fl_still *s, size_t k, int x, int y)
 	if (s->shaky)
 		b = FL_MIN((s->bg[k] + s->bg_hi[k]) * 0.5f * g,
 			   FL_MAX((s->bg[k] + s->bg_lo[k]) * 0.5f * g, i));
+	int st = same_structure(s, x, y);
 	if (fabsf(i - b) >= T_ABS) {
 		float r = (i + 4) / (b + 4);
+		/* foreground by brightness; but a painted line in a cloud's
+		 * shade keeps its pattern exactly: nothing new rests there */
 		if (r < T_RATIO_LO || r > T_RATIO_HI)
-			return 1;
+			return st == 2 ? FG_BIT | SHADE_BIT : FG_BIT;
 	}
-	return same_structure(s, x, y) == 0;
+	return st == 0;
 }
 
 /*
@@ -683,6 +693,43 @@ static int matches_obj(const fl_still *s, size_t k, float i, float g)
 	return fabsf(i - s->obj[k] * g) < T_MATCH;
 }
 
+/*
+ * Is what shows at resting pixel k its object under other light? A cloud
+ * shadow or a lamp scales the object's pattern; something else replaces
+ * it. Judged over the window's resting pixels: the same pattern (normalised
+ * cross-correlation of frame and object), or, where both are flat, a
+ * brightness within a factor of about two.
+ */
+static int relit_obj(const fl_still *s, size_t k)
+{
+	int w = s->w, x = (int)(k % (size_t)w), y = (int)(k / (size_t)w);
+	float si = 0, so = 0, sii = 0, soo = 0, sio = 0, n = 0;
+
+	for (int yy = FL_MAX(0, y - NCC_WIN); yy <= FL_MIN(s->h - 1, y + NCC_WIN); yy++)
+		for (int xx = FL_MAX(0, x - NCC_WIN); xx <= FL_MIN(w - 1, x + NCC_WIN); xx++) {
+			size_t kk = (size_t)yy * w + xx;
+			float i = s->img[kk], o = s->obj[kk] * s->gmap[kk];
+			if (s->state[kk] != PX_REST)
+				continue;
+			si += i;
+			so += o;
+			sii += i * i;
+			soo += o * o;
+			sio += i * o;
+			n++;
+		}
+	if (n < 12)
+		return 0;
+	float vi = sii / n - (si / n) * (si / n), vo = soo / n - (so / n) * (so / n);
+	if (vi < TEXTURE_VAR && vo < TEXTURE_VAR) {
+		float r = (si / n + 4) / (so / n + 4);
+		return r > 0.45f && r < 2.2f;
+	}
+	if (vi < TEXTURE_VAR / 4 || vo < TEXTURE_VAR / 4)
+		return 0;
+	return (sio / n - (si / n) * (so / n)) / sqrtf(vi * vo) >= RELIT_NCC;
+}
+
 /* One pixel's step up or down the NONE / CAND / REST ladder. settled is 0
  * while the thing the pixel belongs to still moves somewhere. */
 static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
@@ -697,7 +744,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		 * undoes what stillness taught (a mover in view at start). */
 		if (moving && s->bg_age[k] < BG_TRUST_S)
 			s->bg_age[k] = FL_MAX(0.0f, s->bg_age[k] - (float)s->dt);
-		if (fg && !moving) {
+		if (fg && !moving && !(s->fg[k] & SHADE_BIT)) {
 			s->state[k] = PX_CAND;
 			s->still_since[k] = (float)t;
 			s->obj[k] = i / g;
@@ -754,7 +801,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			s->other_since[k] = -1;
 			if (t - s->clear_since[k] >= PIXEL_CLEAR_S)
 				s->state[k] = PX_NONE;
-		} else if (match) {
+		} else if (match || (!moving && relit_obj(s, k))) {
 			/* Back after the lane showed: what rests here now came
 			 * after it, however alike (the same model of car). */
 			if (s->gap[k])
@@ -763,7 +810,8 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			s->seen[k] = (float)t;
 			s->clear_since[k] = -1;
 			s->other_since[k] = -1;
-			s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
+			/* under new light the object takes its new look */
+			s->obj[k] += (float)(match ? OBJ_RATE : 1.0) * (i / g - s->obj[k]);
 		} else if (!moving && fg) {
 			/* Something else is still on it: after long enough
 			 * it is the new resting object (or, where the clear
@@ -889,6 +937,14 @@ static void track_creep(fl_still *s, fl_blob *b, double t)
 	}
 	memcpy(anchor, s->prev_anchor[from], sizeof(box));
 	*moved = s->prev_moved[from];
+	/* A box that changed size a lot merged with or split from another
+	 * blob (a shadow beside a car): a new anchor, no motion. A crawler
+	 * slides at about its own size. */
+	double ratio = (box[2] * box[3]) / FL_MAX(1.0, anchor[2] * anchor[3]);
+	if (ratio < 0.6 || ratio > 1.0 / 0.6) {
+		memcpy(anchor, box, sizeof(box));
+		goto done;
+	}
 	/* Growing over its anchor (more pixels settling, something resting
 	 * beside it) or shrinking inside it (parts seen as lane again) is not
 	 * moving; leaving a quarter of it for new ground is. */
@@ -901,6 +957,7 @@ static void track_creep(fl_still *s, fl_blob *b, double t)
 		memcpy(anchor, box, sizeof(box));
 		*moved = t;
 	}
+done:
 	if (b->rest_since < *moved)
 		b->rest_since = *moved;
 }
@@ -1098,9 +1155,9 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 	for (int y = 0; y < s->h; y++) {
 		for (int x = 0; x < w; x++) {
 			size_t k = (size_t)y * w + x;
-			int fg = is_fg(s, k, x, y);
+			int fgv = is_fg(s, k, x, y), fg = fgv & FG_BIT;
 			/* slow drift only matters for telling things apart */
-			s->fg[k] = (uint8_t)(fg | changed(s, s->prev, s->prev_lo, s->prev_hi, k, x, y) << 1 |
+			s->fg[k] = (uint8_t)(fgv | changed(s, s->prev, s->prev_lo, s->prev_hi, k, x, y) << 1 |
 					     (fg && changed(s, s->snap_old, s->old_lo, s->old_hi, k, x, y)) << 2);
 		}
 	}
