@@ -36,6 +36,11 @@
 #                      for detection's delay; it holds up to one GOP more)
 # FL_BENCH_SKIP_EVIDENCE=1 leaves it out.
 #
+# "mqtt" is the delivery path to the hub (issue 4): incident publish-to-
+# receive latency p50/p99 on loopback, the spool's cost per message (us,
+# bytes), and the wall time from the frame that completes the dwell to the
+# alarm at a subscriber; see mqtt() below. FL_BENCH_SKIP_MQTT=1 leaves it out.
+#
 # "synthetic_suite" is the full-size synthetic suite (make test runs it with
 # --quick frames): every firelane-scene scenario (seed 7, generated once into
 # BUILD_DIR/bench/scenes-full, again when the generator changes), replayed
@@ -241,6 +246,74 @@ detector() {
 	}'
 }
 
+# ---- mqtt ----------------------------------------------------------------------
+
+# mqtt: prints the "mqtt" member (issue 4). Two parts:
+#   - tests/test_mqtt --bench N (N = $FL_BENCH_MQTT_N, default 500): a real
+#     mosquitto on loopback, the edge's own client and spool; N incident-sized
+#     messages (519 bytes), one every 2 ms, appended to the spool by one thread
+#     and pumped by another, as in the edge. latency_ms_p50/p99/max: from
+#     before the spool append (fsync'ed) to the subscriber's callback, same
+#     monotonic clock. spool_us_per_msg_*: the append (write, fsync, rename,
+#     directory fsync); spool_bytes_per_msg: the file on disk.
+#   - dwell_to_subscriber_ms: firelane-scene's park_leave (--quick, dwell
+#     10 s) played live by firelane-edge with a private mosquitto; a
+#     subscriber (mosquitto_sub, %U receive time) gets the alarm; the figure
+#     is its receive time minus the alarm's unix_time, which is the wall time
+#     of the frame that completed the dwell (the camera's start + the frame's
+#     video time). It includes waiting for the next analysed frame (5 fps),
+#     the analysis, the spool and the broker. occupied_to_subscriber_ms the
+#     same for the occupied message.
+# FL_BENCH_SKIP_MQTT=1 leaves it out.
+mqtt() {
+	local dir=$WORK/mqtt-scene port conf sub pid bpid n
+	n=${FL_BENCH_MQTT_N:-500}
+	[ -x "$BUILD/tests/test_mqtt" ] || die "mqtt: $BUILD/tests/test_mqtt not built"
+	command -v mosquitto_sub >/dev/null || die "mqtt: mosquitto_sub missing (scripts/deps.sh)"
+	say "mqtt: $n messages through spool, client and mosquitto"
+	"$BUILD/tests/test_mqtt" --bench "$n" >"$TMP/mqtt-loop.json" 2>"$TMP/mqtt-loop.err" ||
+		die "mqtt: test_mqtt --bench failed: $(tail -n 5 "$TMP/mqtt-loop.err")"
+	if [ ! -f "$dir/park_leave.yaml" ]; then
+		"$SCENE" --scenario park_leave --out "$dir" --quick >&2 ||
+			die "mqtt: firelane-scene failed"
+	fi
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+		echo $((20000 + RANDOM % 20000)))
+	conf=$TMP/mosquitto.conf
+	printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$conf"
+	"$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$conf" >"$TMP/mosquitto.log" 2>&1 &
+	bpid=$!
+	sleep 0.5
+	sub=$TMP/mqtt-sub.txt
+	mosquitto_sub -h 127.0.0.1 -p "$port" -q 1 -t 'firelane/+/+/+/+/incident' \
+		-F '%U %p' >"$sub" 2>/dev/null &
+	pid=$!
+	sleep 0.3
+	{
+		cat "$dir/park_leave.yaml"
+		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  spool_dir: %s\n' "$port" "$TMP/mqtt-spool"
+	} >"$dir/bench.yaml"
+	say "mqtt: park_leave live (42 s) for the dwell-to-subscriber time"
+	"$EDGE" --config "$dir/bench.yaml" >/dev/null 2>"$TMP/mqtt-edge.err" ||
+		{ kill "$pid" "$bpid" 2>/dev/null; die "mqtt: firelane-edge failed: $(tail -n 5 "$TMP/mqtt-edge.err")"; }
+	sleep 0.5
+	kill "$pid" "$bpid" 2>/dev/null || true
+	wait "$pid" "$bpid" 2>/dev/null || true
+	awk -v loop="$(cat "$TMP/mqtt-loop.json")" '
+	function lat(line,   r, u) {
+		r = $1
+		match(line, /"unix_time": [0-9.]+/)
+		u = substr(line, RSTART + 13, RLENGTH - 13)
+		return (r - u) * 1000
+	}
+	/"type": "alarm"/ && alarm == "" { alarm = lat($0) }
+	/"type": "occupied"/ && occ == "" { occ = lat($0) }
+	END {
+		sub(/^\{/, "", loop); sub(/\}$/, "", loop)
+		printf "\"mqtt\": {%s, \"dwell_to_subscriber_ms\": %s, \"occupied_to_subscriber_ms\": %s, \"scene\": \"park_leave --quick, live, loopback mosquitto\"}", loop, (alarm == "" ? "null" : sprintf("%.1f", alarm)), (occ == "" ? "null" : sprintf("%.1f", occ))
+	}' "$sub"
+}
+
 # ---- evidence ------------------------------------------------------------------
 
 # evidence: prints the "evidence" member (called like bench, stdout to a file).
@@ -377,6 +450,11 @@ if [ "${FL_BENCH_SKIP_EVIDENCE:-0}" != 1 ]; then
 	[ -x "$SCENE" ] || die "evidence needs $SCENE (make build), or FL_BENCH_SKIP_EVIDENCE=1"
 	evidence >"$TMP/m-evidence"
 	out="$out, $(cat "$TMP/m-evidence")"
+fi
+if [ "${FL_BENCH_SKIP_MQTT:-0}" != 1 ]; then
+	[ -x "$SCENE" ] || die "mqtt needs $SCENE (make build), or FL_BENCH_SKIP_MQTT=1"
+	mqtt >"$TMP/m-mqtt"
+	out="$out, $(cat "$TMP/m-mqtt")"
 fi
 if [ "${FL_BENCH_SKIP_SUITE:-0}" != 1 ]; then
 	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||

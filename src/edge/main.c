@@ -425,12 +425,17 @@ static void *cam_main(void *arg)
 	/* A live source that is down at start is tried again; a file that
 	 * cannot be opened ends the camera. */
 	while (!atomic_load(&L->quit)) {
-		if (L->pub)
-			edge_publish_camera_base(L->pub, s->index, wall_now());
 		c = edge_camera_open(L->cfg, s->index, L->opts, live_event, L,
 				     err, sizeof(err));
-		if (c)
+		if (c) {
+			/* The first frame was just read: its video time maps
+			 * to now (a file is paced from that frame on). */
+			if (L->pub)
+				edge_publish_camera_base(
+					L->pub, s->index,
+					wall_now() - edge_camera_time(c));
 			break;
+		}
 		fl_log(FL_LOG_ERROR, "camera", "%s: %s", id, err);
 		if (!strstr(L->cfg->cameras[s->index].source, "://") &&
 		    strncmp(L->cfg->cameras[s->index].source, "/dev/", 5)) {
