@@ -257,7 +257,8 @@ static int scan(fl_spool *s, char *err, size_t errlen)
 		}
 	}
 	closedir(d);
-	qsort(s->e, s->n, sizeof(s->e[0]), cmp_entry);
+	if (s->n)
+		qsort(s->e, s->n, sizeof(s->e[0]), cmp_entry);
 	s->next_seq = s->n ? s->e[s->n - 1].seq + 1 : 1;
 	return 0;
 }
