@@ -98,7 +98,6 @@ struct fl_health {
 	int16_t *qrx, *qry;  /* the reference's, quantised */
 	int64_t *ii;         /* integral image of the reference's energy */
 	int ref_ready;       /* the reference is usable */
-	int ref_image;       /* it came from an image */
 	int nlearn;          /* frames summed while learning */
 	double learn_t0;     /* first frame time, or -1 */
 	double next_check;   /* video time of the next reference check */
@@ -492,7 +491,6 @@ void fl_health_set_reference(fl_health *hl, const uint8_t *img)
 	block_means(hl, img);
 	gradients(hl, hl->blocks, hl->rgx, hl->rgy);
 	hl->ref_ready = 1;
-	hl->ref_image = 1;
 	hl->fig.ref_ready = 1;
 }
 
