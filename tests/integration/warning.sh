@@ -19,6 +19,10 @@
 #   - a second run with quiet hours over the whole day: the same incident,
 #     no WARNED event, no relay switched, no clip played;
 #   - warn_max_repeats 1: exactly two warnings;
+#   - two incidents in turn in one lane (two_in_turn: a car leaves, another
+#     parks at the same spot): each incident's warnings count from repeat 0
+#     at its own rest + warn_s, none between the first's clear and the
+#     second's rest + warn_s;
 #   - the Linux board with no relay wired and a script as the player: the
 #     edge runs the player (no shell) with the clip path as one argument, the
 #     same warnings are given, and no relay error is logged.
@@ -46,14 +50,16 @@ for b in "$EDGE" "$SCENE" "$EVAL"; do
 done
 command -v python3 >/dev/null || fail "python3 not installed"
 
-"$SCENE" --scenario park_leave --quick --seed 1 --out "$WORK" \
-	>"$WORK/scene.log" 2>&1 || fail "scene generation failed"
+for s in park_leave two_in_turn; do
+	"$SCENE" --scenario $s --quick --seed 1 --out "$WORK" \
+		>>"$WORK/scene.log" 2>&1 || fail "scene generation ($s) failed"
+done
 printf 'RIFF....WAVE' >"$WORK/move.wav"
 
-# config NAME EXTRA_LANE_KEYS BOARD_YAML
+# config NAME EXTRA_LANE_KEYS BOARD_YAML [SCENE]
 config() {
 	{
-		cat "$WORK/park_leave.yaml"
+		cat "$WORK/${4:-park_leave}.yaml"
 		printf '%s' "$2"
 		printf '%s' "$3"
 	} >"$WORK/$1.yaml"
@@ -71,11 +77,12 @@ BOARD="board:
   strobe_s: 3
 "
 
-# replay NAME: events in NAME.jsonl; the sim's log moved to NAME.actions.
+# replay NAME [SCENE]: events in NAME.jsonl; the sim's log moved to
+# NAME.actions.
 replay() {
 	rm -f "$WORK/actions.jsonl"
 	"$EDGE" --config "$WORK/$1.yaml" --replay \
-		--source "$WORK/park_leave.mp4" --events-out "$WORK/$1.jsonl" \
+		--source "$WORK/${2:-park_leave}.mp4" --events-out "$WORK/$1.jsonl" \
 		>"$WORK/$1.log" 2>&1 || fail "$1: firelane-edge exited non-zero"
 	if [ -e "$WORK/actions.jsonl" ]; then
 		mv "$WORK/actions.jsonl" "$WORK/$1.actions"
@@ -100,6 +107,8 @@ config linux "$LANE" "board:
   clip: move.wav
   player: \"$WORK/player.sh --quiet\"
 "
+config turns "$LANE" "$BOARD" two_in_turn
+replay turns two_in_turn
 replay plain
 replay linux
 replay warn
@@ -198,6 +207,31 @@ check(not [a for a in qa if a["action"] in ("relay", "play")],
 capped = of(load("capped.jsonl"), "warned")
 check([w["repeat"] for w in capped] == [0, 1],
       f"warn_max_repeats 1: {[w['repeat'] for w in capped]}")
+
+# Two incidents in turn: each counts from 0 at its own rest + warn_s.
+turns = load("turns.jsonl")
+occ2 = of(turns, "occupied")
+check(len(occ2) == 2, f"two_in_turn: {len(occ2)} incidents")
+if len(occ2) == 2:
+    clear1 = [e["video_time_s"] for e in of(turns, "cleared")
+              if e["incident_id"] == occ2[0]["incident_id"]]
+    check(len(clear1) == 1, "two_in_turn: the first is not cleared")
+    for o in occ2:
+        ws = [w for w in of(turns, "warned")
+              if w["incident_id"] == o["incident_id"]]
+        check([w["repeat"] for w in ws] == list(range(len(ws))) and ws,
+              f"two_in_turn {o['incident_id']}: repeats "
+              f"{[w['repeat'] for w in ws]}")
+        for k, w in enumerate(ws):
+            due = o["rest_since_s"] + WARN_S + k * REPEAT_S
+            check(0 <= w["video_time_s"] - due <= FRAME,
+                  f"two_in_turn warning {k} at {w['video_time_s']}, "
+                  f"due {due:.3f}")
+    if clear1:
+        gap = [w for w in of(turns, "warned")
+               if clear1[0] < w["video_time_s"] <
+               occ2[1]["rest_since_s"] + WARN_S - FRAME]
+        check(not gap, f"two_in_turn: warned between incidents: {gap}")
 
 if errors:
     print("\n".join(errors))
