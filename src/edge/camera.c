@@ -57,6 +57,7 @@ typedef struct class_memo {
 } class_memo;
 
 #define MEMO_SINCE_S 3.0 /* rest starts this close: the same object */
+#define UNKNOWN_RETRY_S 1.0 /* ask again this soon when the class was unknown */
 
 struct edge_camera {
 	const fl_config *cfg;
@@ -232,7 +233,13 @@ static int classify(edge_camera *c, const fl_blob *b, double t)
 		if (fl_box_iou(c->memo[i].box, box) >= 0.4 &&
 		    fabs(c->memo[i].since - b->rest_since) < MEMO_SINCE_S)
 			m = &c->memo[i];
-	if (m && t - m->t < c->cfg->detect.model_interval_s)
+	/* A class sticks for model_interval_s; "unknown" only briefly and
+	 * for the same box: the first look often sees a part (a person's
+	 * legs) of what settles. */
+	if (m && t - m->t < (m->cls ? c->cfg->detect.model_interval_s
+				    : FL_MIN(c->cfg->detect.model_interval_s,
+					     UNKNOWN_RETRY_S)) &&
+	    (m->cls || fl_box_iou(m->box, box) >= 0.7))
 		return m->cls;
 
 	if (c->det)
