@@ -19,7 +19,11 @@
 #     exists, the settings topic carries dwell_s, and the daemon kept running
 #     to the end of its input;
 #   - discovery documents for the three entities, sent again after the HA
-#     birth message.
+#     birth message;
+#   - reload: the reload command is answered ok, and a SIGHUP after the
+#     "occupied" with dwell_s 10 -> 11 in the file is applied to the open
+#     incident (same incident, alarm after >= 11 s at rest), the settings
+#     topic says 11.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 NAME=mqtt_flow
@@ -49,8 +53,16 @@ pub '{"id": "b4", "cmd": "enable", "camera": "cam-1", "lane": "lane-z"}'
 pub '{"id": "b5", "cmd": {"nested": true}}'
 pub '{"id": "g1", "cmd": "set_dwell", "camera": "cam-1", "lane": "lane-a", "dwell_s": 10}'
 pub '{"id": "g2", "cmd": "snapshot", "camera": "cam-1"}'
+pub '{"id": "g3", "cmd": "reload"}'
 mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t homeassistant/status -m online
 kill -0 $EDGE_PID 2>/dev/null || fail "the edge died after the commands"
+
+# SIGHUP mid-incident with a longer dwell: the open incident keeps its id
+# and its dwell clock, and alarms at the new dwell.
+wait_for "$WORK/events.jsonl" '"type":"occupied"' 30 || fail "no occupied event"
+sed -i 's/^        dwell_s: 10$/        dwell_s: 11/' "$WORK/scene/edge.yaml"
+grep -q 'dwell_s: 11' "$WORK/scene/edge.yaml" || fail "could not edit the config"
+kill -HUP $EDGE_PID
 
 for _ in $(seq 900); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
 kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
@@ -89,9 +101,11 @@ bad("b4", "no lane 'lane-z'")
 bad("b5", "nested")
 assert ans["g1"]["ok"] is True and ans["g1"]["result"]["dwell_s"] == 10, ans.get("g1")
 assert ans["g2"]["ok"] is True, ans.get("g2")
+assert ans["g3"]["ok"] is True, ans.get("g3")
 assert os.path.getsize(ans["g2"]["result"]["path"]) > 0
 sets = [json.loads(p) for t, p in msgs if t.endswith("/lane-a/settings")]
-assert sets and sets[-1] == {"enabled": True, "dwell_s": 10}, sets
+assert sets and sets[-1] == {"enabled": True, "dwell_s": 11}, sets
+assert {"enabled": True, "dwell_s": 10} in sets, sets
 disc = [t for t, p in msgs if t.startswith("homeassistant/") and p]
 for comp in ("binary_sensor", "sensor", "image"):
     n = sum(1 for t in disc if t.startswith("homeassistant/%s/" % comp))
@@ -99,5 +113,15 @@ for comp in ("binary_sensor", "sensor", "image"):
 print("commands: %d answers ok; discovery %d documents" % (len(ans), len(disc)))
 EOP
 grep -q "command: rejected" "$WORK/edge.log" || fail "rejected commands not logged"
+grep -q "reload: .*lane settings of 1 lane" "$WORK/edge.log" || fail "SIGHUP reload not logged"
+python3 - "$WORK/events.jsonl" <<'EOP' || fail "the reloaded dwell was not applied to the open incident"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+al = [e for e in ev if e["type"] == "alarm"]
+assert len(al) == 1, al
+assert al[0]["video_time_s"] - al[0]["rest_since_s"] >= 10.9, al[0]
+print("alarm after %.1f s at rest (dwell 11 after SIGHUP)" %
+      (al[0]["video_time_s"] - al[0]["rest_since_s"]))
+EOP
 OK=1
 echo "$NAME: ok"
