@@ -10,7 +10,12 @@
  *                           reference image
  *   --print-public-key      load (or create) the device key and print its
  *                           public half, base64
- *   (default: live)         run every camera, events as JSON lines on stdout
+ *   (default: live)         run every camera (each in its own thread, see
+ *                           "Live mode" below), events as JSON lines on
+ *                           stdout and, with mqtt.host, to the broker
+ *                           through the spool (publish.c, docs/mqtt.md);
+ *                           SIGTERM/SIGINT stop cleanly, SIGHUP reloads
+ *                           lane settings, sd_notify for systemd
  *
  * Evidence (issue 3): with evidence.dir or --evidence-dir, each camera gets
  * an evidence writer (src/evidence/writer.c) that writes one signed bundle
