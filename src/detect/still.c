@@ -92,7 +92,6 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 #define NCC_WIN 3           /* half window of the structure test */
 #define NCC_MIN 0.45        /* below: the pattern changed */
 #define SHADE_NCC 0.9       /* at least, textured: the lane in shade */
-#define RELIT_NCC 0.6       /* at least: a resting object under new light */
 #define TEXTURE_VAR 40.0    /* variance that makes a window "textured" */
 #define BG_RATE 0.04        /* clear-lane learning rate per frame */
 #define OBJ_RATE 0.05       /* object appearance tracking rate */
@@ -693,43 +692,6 @@ static int matches_obj(const fl_still *s, size_t k, float i, float g)
 	return fabsf(i - s->obj[k] * g) < T_MATCH;
 }
 
-/*
- * Is what shows at resting pixel k its object under other light? A cloud
- * shadow or a lamp scales the object's pattern; something else replaces
- * it. Judged over the window's resting pixels: the same pattern (normalised
- * cross-correlation of frame and object), or, where both are flat, a
- * brightness within a factor of about two.
- */
-static int relit_obj(const fl_still *s, size_t k)
-{
-	int w = s->w, x = (int)(k % (size_t)w), y = (int)(k / (size_t)w);
-	float si = 0, so = 0, sii = 0, soo = 0, sio = 0, n = 0;
-
-	for (int yy = FL_MAX(0, y - NCC_WIN); yy <= FL_MIN(s->h - 1, y + NCC_WIN); yy++)
-		for (int xx = FL_MAX(0, x - NCC_WIN); xx <= FL_MIN(w - 1, x + NCC_WIN); xx++) {
-			size_t kk = (size_t)yy * w + xx;
-			float i = s->img[kk], o = s->obj[kk] * s->gmap[kk];
-			if (s->state[kk] != PX_REST)
-				continue;
-			si += i;
-			so += o;
-			sii += i * i;
-			soo += o * o;
-			sio += i * o;
-			n++;
-		}
-	if (n < 12)
-		return 0;
-	float vi = sii / n - (si / n) * (si / n), vo = soo / n - (so / n) * (so / n);
-	if (vi < TEXTURE_VAR && vo < TEXTURE_VAR) {
-		float r = (si / n + 4) / (so / n + 4);
-		return r > 0.45f && r < 2.2f;
-	}
-	if (vi < TEXTURE_VAR / 4 || vo < TEXTURE_VAR / 4)
-		return 0;
-	return (sio / n - (si / n) * (so / n)) / sqrtf(vi * vo) >= RELIT_NCC;
-}
-
 /* One pixel's step up or down the NONE / CAND / REST ladder. settled is 0
  * while the thing the pixel belongs to still moves somewhere. */
 static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
@@ -801,7 +763,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			s->other_since[k] = -1;
 			if (t - s->clear_since[k] >= PIXEL_CLEAR_S)
 				s->state[k] = PX_NONE;
-		} else if (match || (!moving && relit_obj(s, k))) {
+		} else if (match) {
 			/* Back after the lane showed: what rests here now came
 			 * after it, however alike (the same model of car). */
 			if (s->gap[k])
@@ -810,8 +772,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			s->seen[k] = (float)t;
 			s->clear_since[k] = -1;
 			s->other_since[k] = -1;
-			/* under new light the object takes its new look */
-			s->obj[k] += (float)(match ? OBJ_RATE : 1.0) * (i / g - s->obj[k]);
+			s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
 		} else if (!moving && fg) {
 			/* Something else is still on it: after long enough
 			 * it is the new resting object (or, where the clear
