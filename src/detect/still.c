@@ -43,6 +43,9 @@
  * cross-correlation over a small window) no longer matches the clear lane's.
  * Changes explained by light are learnt into bg slowly, and never beside an
  * object at rest, where a flat car body in the asphalt's grey would melt.
+ * Where the lane is strongly textured and its pattern shows unchanged but
+ * darker or brighter (a cloud's hard shade over a painted line, which the
+ * coarse gain map misses), the pixel is foreground yet starts no candidate.
  *
  * Shake. The frame is first laid back over the clear lane by the whole-pixel
  * shift that fits best. On a steady camera the half pixel left is tolerated
@@ -69,7 +72,9 @@
  * reports its box, the median rest start of its pixels and how many of them
  * now match the object or show the clear lane, which gives the lane logic
  * its PRESENT / HIDDEN / GONE verdict. A blob whose box slides off its
- * anchor renews its rest start (a crawler); where a blob was seen GONE, its
+ * anchor at about its own size renews its rest start (a crawler; a box
+ * that merged with or split from another is only re-anchored); where a
+ * blob was seen GONE, its
  * pixels that match again later renew theirs (another car of the same
  * colour in the same place).
  */
