@@ -74,9 +74,8 @@
  * its PRESENT / HIDDEN / GONE verdict. A blob whose box slides off its
  * anchor at about its own size renews its rest start (a crawler; a box
  * that merged with or split from another is only re-anchored); where a
- * blob was seen GONE, its
- * pixels that match again later renew theirs (another car of the same
- * colour in the same place).
+ * blob was seen GONE, its pixels that match again later renew theirs
+ * (another car of the same colour in the same place).
  */
 #include "still.h"
 
