@@ -106,6 +106,8 @@ struct edge_camera {
  * device whose only camera is down does not spin, and the other cameras of
  * the loop are delayed by no more than this. */
 #define OFFLINE_NAP_S 0.01
+/* A loss after this long without a frame is reported before reconnecting. */
+#define STALL_S 5.0
 
 static double now_s(void)
 {
@@ -594,13 +596,29 @@ static void nap(double s)
 	nanosleep(&ts, NULL);
 }
 
+/* camera_offline, once per loss, at video time last frame + the time since
+ * it. */
+static void send_offline(edge_camera *c, double now)
+{
+	char reason[700];
+
+	if (c->link.offline_sent)
+		return;
+	snprintf(reason, sizeof(reason), "stream lost: %s", c->link.why);
+	camera_own_event(c, FL_EV_CAMERA_OFFLINE,
+			 c->link.last_t + (now - c->link.last_mono), reason);
+	c->link.offline_sent = 1;
+}
+
 /*
  * A lost live stream: try to open it again when the backoff allows.
  * Returns 0 with a new frame in c->frame, or 1 when there is none yet.
  *
  * The first attempt is made at once (a glitch costs nothing and says
  * nothing); when it fails, camera_offline goes out with the reason the read
- * gave, and the next attempts wait 1, 2, 4 ... 30 s, each +-20 % at random
+ * gave (at once, before the attempt, when the stream had already been
+ * silent for STALL_S: a read timeout), and the next attempts wait 1, 2, 4
+ * ... 30 s, each +-20 % at random
  * so that the cameras of a site that lost power together do not knock on
  * the recorder in step. camera_online goes out with the first frame after
  * an offline; the lanes, the evidence and the health state are kept as
@@ -636,14 +654,7 @@ static int reconnect(edge_camera *c)
 		c->link.attempts = 0;
 		return 0;
 	}
-	if (!c->link.offline_sent) {
-		snprintf(reason, sizeof(reason), "stream lost: %s",
-			 c->link.why);
-		camera_own_event(c, FL_EV_CAMERA_OFFLINE,
-				 c->link.last_t + (now - c->link.last_mono),
-				 reason);
-		c->link.offline_sent = 1;
-	}
+	send_offline(c, now);
 	delay = FL_MIN(RECONNECT_MAX_S, (double)(1u << FL_MIN(c->link.attempts, 5)));
 	c->link.rng = c->link.rng * 1103515245u + 12345u;
 	delay *= 1 + RECONNECT_JITTER *
@@ -688,6 +699,13 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 		c->link.lost = 1;
 		c->link.since = now_s();
 		c->link.next_try = 0;
+		/* Silent for a while already (a read timeout): say so now, not
+		 * after an attempt that may itself wait for its timeouts. That
+		 * keeps camera_offline within 30 s of the loss: a stall is
+		 * reported after the 10 s read timeout, anything else after
+		 * one attempt (5 s open + 5 s probe + 10 s first read at most). */
+		if (c->link.since - c->link.last_mono >= STALL_S)
+			send_offline(c, c->link.since);
 		rc = reconnect(c);
 		if (rc == 0) {
 			c->link.last_t = c->frame.t;

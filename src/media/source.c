@@ -192,9 +192,14 @@ static int interrupt_cb(void *opaque)
 	return s->deadline_ns && mono_ns() > s->deadline_ns;
 }
 
+static void arm_deadline_ms(fl_source *s, int ms)
+{
+	s->deadline_ns = mono_ns() + (int64_t)ms * 1000000;
+}
+
 static void arm_deadline(fl_source *s)
 {
-	s->deadline_ns = mono_ns() + (int64_t)s->timeout_ms * 1000000;
+	arm_deadline_ms(s, s->timeout_ms);
 }
 
 /* A printf-style frame number: %d or %0Nd (image2's syntax). */
@@ -290,12 +295,13 @@ static double sane_rate(AVRational r)
 
 /*
  * The demuxer and the decoder of s->url into s->fmt, s->dec, s->stream (the
- * stages of fl_source_open(), shared with fl_source_reopen()). On failure
+ * stages of fl_source_open(), shared with fl_source_reopen()), waiting at
+ * most open_ms for the open and as long for the probe. On failure
  * returns -1 with the reason in err; what was built is freed by the caller
  * (fl_source_close) or the next attempt.
  */
-static int open_input(fl_source *s, double fps, int threads, char *err,
-		      size_t errlen)
+static int open_input(fl_source *s, double fps, int threads, int open_ms,
+		      char *err, size_t errlen)
 {
 	const AVInputFormat *ifmt = NULL;
 	AVDictionary *dopts = NULL;
@@ -322,7 +328,7 @@ static int open_input(fl_source *s, double fps, int threads, char *err,
 	s->fmt->interrupt_callback.callback = interrupt_cb;
 	s->fmt->interrupt_callback.opaque = s;
 	input_options(s, fps, &dopts);
-	arm_deadline(s);
+	arm_deadline_ms(s, open_ms);
 	ret = avformat_open_input(&s->fmt, s->url, ifmt, &dopts);
 	av_dict_free(&dopts);
 	if (ret < 0) {
@@ -334,7 +340,7 @@ static int open_input(fl_source *s, double fps, int threads, char *err,
 				 "%s: not a video or corrupt header", s->url);
 		else if (ret == AVERROR_EXIT)
 			snprintf(err, errlen, "%s: timed out after %d ms",
-				 s->url, s->timeout_ms);
+				 s->url, open_ms);
 		else {
 			av_reason(ret, why, sizeof(why));
 			snprintf(err, errlen, "%s: cannot open %s: %s", s->url,
@@ -344,7 +350,7 @@ static int open_input(fl_source *s, double fps, int threads, char *err,
 	}
 
 	/* Streams. */
-	arm_deadline(s);
+	arm_deadline_ms(s, open_ms);
 	ret = avformat_find_stream_info(s->fmt, NULL);
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
@@ -471,7 +477,7 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 
 	s->opt_fps = o.fps;
 	s->threads = threads;
-	if (open_input(s, o.fps, threads, err, errlen) < 0)
+	if (open_input(s, o.fps, threads, s->timeout_ms, err, errlen) < 0)
 		goto fail;
 
 	s->pkt = av_packet_alloc();
@@ -802,7 +808,11 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 		s->resume_ts = 0;
 	if (s->ts_fallback)
 		s->fallback_off += gap - 1.0 / s->fps;
-	if (open_input(s, s->opt_fps, s->threads, err, errlen) < 0) {
+	/* Half the usual patience for the open and the probe: a camera that
+	 * is gone must be reported gone soon (see camera.c), and the next
+	 * attempt comes anyway. Reads keep the full timeout. */
+	if (open_input(s, s->opt_fps, s->threads, FL_MAX(1, s->timeout_ms / 2),
+		       err, errlen) < 0) {
 		/* Keep the source closeable and reopenable. */
 		avcodec_free_context(&s->dec);
 		avformat_close_input(&s->fmt);

@@ -62,7 +62,8 @@ int fl_source_is_live(const fl_source *s);
  * (its packet tap and the frame size stay), and video time goes on from
  * the last frame plus the time the stream was away, on the same time base
  * (packets of the new connection are mapped onto it), so lanes, the
- * pre-roll ring and clips see one timeline. Frames borrowed from the
+ * pre-roll ring and clips see one timeline. Opening and probing wait half
+ * the usual timeout each (5 s by default). Frames borrowed from the
  * source before are invalid after the call. Returns 0, or FL_EIO with the
  * reason in err (the source may be reopened again later); FL_EINVAL for a
  * file. A frame of another size after reopening is FL_EDECODE at read.
