@@ -784,6 +784,8 @@ static int run_live(fl_config *cfg, const char *config_path,
 {
 	static struct live L;
 	edge_stats last[FL_MAX_CAMERAS];
+	long beats[FL_MAX_CAMERAS] = { 0 };
+	double moved[FL_MAX_CAMERAS];
 	double start = wall_now(), last_hb = start, next_hb, next_wd = 0;
 	double wd = watchdog_interval();
 	char err[1024];
@@ -825,6 +827,8 @@ static int run_live(fl_config *cfg, const char *config_path,
 		}
 		s->started = 1;
 	}
+	for (int c = 0; c < FL_MAX_CAMERAS; c++)
+		moved[c] = start;
 	sd_notify_msg("READY=1\nSTATUS=running");
 	next_hb = start + cfg->mqtt.heartbeat_s;
 	for (;;) {
@@ -857,8 +861,29 @@ static int run_live(fl_config *cfg, const char *config_path,
 				   !atomic_load(&L.slots[c].done);
 		if (!running)
 			break;
+		/* The watchdog is fed only while every running camera thread
+		 * makes progress (a step returns at least every few tens of
+		 * ms, even while a stream is being reconnected): a thread
+		 * stuck for 2 watchdog periods lets systemd restart us. */
 		if (wd > 0 && wall_now() >= next_wd) {
-			sd_notify_msg("WATCHDOG=1");
+			int stuck = 0;
+
+			for (int c = 0; c < cfg->ncameras; c++) {
+				long b = atomic_load(&L.slots[c].beats);
+				if (b != beats[c] ||
+				    atomic_load(&L.slots[c].done)) {
+					beats[c] = b;
+					moved[c] = wall_now();
+				} else if (wall_now() - moved[c] > 4 * wd) {
+					stuck++;
+				}
+			}
+			if (!stuck)
+				sd_notify_msg("WATCHDOG=1");
+			else
+				fl_log(FL_LOG_ERROR, "systemd",
+				       "%d camera thread(s) stuck: watchdog "
+				       "not fed", stuck);
 			next_wd = wall_now() + wd;
 		}
 	}

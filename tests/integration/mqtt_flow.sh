@@ -23,7 +23,9 @@
 #   - reload: the reload command is answered ok, and a SIGHUP after the
 #     "occupied" with dwell_s 10 -> 11 in the file is applied to the open
 #     incident (same incident, alarm after >= 11 s at rest), the settings
-#     topic says 11.
+#     topic says 11;
+#   - sd_notify on a NOTIFY_SOCKET the test listens on (WATCHDOG_USEC 2 s):
+#     READY=1, WATCHDOG=1 every second, RELOADING=1 on SIGHUP, STOPPING=1.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 NAME=mqtt_flow
@@ -39,7 +41,21 @@ subscribe "$WORK/all.txt" 'firelane/#' 'homeassistant/#'
 edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
 sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" "$WORK/scene/edge.yaml"
 
-"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
+# systemd's side of sd_notify: a datagram socket that logs what it gets.
+python3 - "$WORK/notify.sock" "$WORK/notify.txt" <<'EOP' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")
+        f.flush()
+EOP
+PIDS+=($!)
+for _ in $(seq 50); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
+
+NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=2000000 \
+	"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
 EDGE_PID=$!
 PIDS+=($EDGE_PID)
 ROOT=firelane/scene-site/scene-edge
@@ -113,6 +129,10 @@ for comp in ("binary_sensor", "sensor", "image"):
 print("commands: %d answers ok; discovery %d documents" % (len(ans), len(disc)))
 EOP
 grep -q "command: rejected" "$WORK/edge.log" || fail "rejected commands not logged"
+grep -q '^READY=1' "$WORK/notify.txt" || fail "no READY=1 on NOTIFY_SOCKET"
+[ "$(grep -c '^WATCHDOG=1' "$WORK/notify.txt")" -ge 10 ] || fail "too few WATCHDOG=1 (WATCHDOG_USEC 2 s, 42 s run)"
+grep -q '^RELOADING=1' "$WORK/notify.txt" || fail "no RELOADING=1 on SIGHUP"
+grep -q '^STOPPING=1' "$WORK/notify.txt" || fail "no STOPPING=1"
 grep -q "reload: .*lane settings of 1 lane" "$WORK/edge.log" || fail "SIGHUP reload not logged"
 python3 - "$WORK/events.jsonl" <<'EOP' || fail "the reloaded dwell was not applied to the open incident"
 import json, sys
