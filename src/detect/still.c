@@ -140,7 +140,7 @@ struct fl_still {
 	float *snap_old, *snap_new; /* frames 1-2 s and 0-1 s old */
 	/* 3x3 ranges (min, max) of the previous frame, of the snapshots and
 	 * of the clear lane: what a residual shift of a pixel can show */
-	float *prev_lo, *prev_hi, *old_lo, *old_hi, *new_lo, *new_hi;
+	float *prev_lo, *prev_hi, *old_lo, *old_hi;
 	float *bg_lo, *bg_hi, *obj_lo, *obj_hi, *rtmp_lo, *rtmp_hi;
 	float *gmap;       /* local gain, per pixel (local_gain()) */
 	double snap_t;
@@ -191,7 +191,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 			&s->clear_since, &s->still_since, &s->other_since,
 			&s->img, &s->scratch, &s->bg_age, &s->snap_old, &s->snap_new,
 			&s->gmap, &s->prev_lo, &s->prev_hi, &s->old_lo, &s->old_hi,
-			&s->new_lo, &s->new_hi, &s->bg_lo, &s->bg_hi, &s->obj_lo, &s->obj_hi, &s->rtmp_lo,
+			&s->bg_lo, &s->bg_hi, &s->obj_lo, &s->obj_hi, &s->rtmp_lo,
 			&s->rtmp_hi};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(fl); i++)
 		*fl[i] = calloc(n, sizeof(float));
@@ -209,8 +209,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	s->stack = calloc(n, sizeof(int));
 	if (!s->bg || !s->obj || !s->prev || !s->since || !s->seen ||
 	    !s->clear_since || !s->still_since || !s->other_since || !s->img || !s->scratch || !s->bg_age || !s->snap_old || !s->snap_new || !s->gmap ||
-	    !s->prev_lo || !s->prev_hi || !s->old_lo || !s->old_hi || !s->new_lo ||
-	    !s->new_hi || !s->bg_lo || !s->bg_hi || !s->obj_lo || !s->obj_hi || !s->rtmp_lo || !s->rtmp_hi ||
+	    !s->prev_lo || !s->prev_hi || !s->old_lo || !s->old_hi || !s->bg_lo || !s->bg_hi || !s->obj_lo || !s->obj_hi || !s->rtmp_lo || !s->rtmp_hi ||
 	    !s->sum_i || !s->sum_b || !s->sum_ii || !s->sum_bb || !s->sum_ib ||
 	    !s->state || !s->bg_known || !s->seeded || !s->view || !s->fg ||
 	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->busy || !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
@@ -244,8 +243,6 @@ void fl_still_destroy(fl_still *s)
 	free(s->prev_hi);
 	free(s->old_lo);
 	free(s->old_hi);
-	free(s->new_lo);
-	free(s->new_hi);
 	free(s->bg_lo);
 	free(s->bg_hi);
 	free(s->obj_lo);
@@ -582,11 +579,6 @@ static void first_frame(fl_still *s, double t)
 		s->clear_since[i] = -1;
 		s->other_since[i] = -1;
 	}
-	range3(s, s->img, s->prev_lo, s->prev_hi);
-	memcpy(s->old_lo, s->prev_lo, s->n * sizeof(float));
-	memcpy(s->old_hi, s->prev_hi, s->n * sizeof(float));
-	memcpy(s->new_lo, s->prev_lo, s->n * sizeof(float));
-	memcpy(s->new_hi, s->prev_hi, s->n * sizeof(float));
 }
 
 /*
@@ -629,11 +621,10 @@ static int changed(const fl_still *s, const float *then, const float *lo,
  */
 static void find_moving_things(fl_still *s)
 {
-	int w = s->w, h = s->h, W = w + 1, label = 0;
+	int w = s->w, h = s->h, W = w + 1, label = 0, any = 0;
 	int *acc = s->busy_acc;
 
 	memset(s->labels, 0, s->n * sizeof(int));
-	memset(acc, 0, (size_t)W * (size_t)(h + 1) * sizeof(int));
 	for (size_t start = 0; start < s->n; start++) {
 		int sp = 0, moves = 0;
 		int x0 = w, y0 = h, x1 = -1, y1 = -1;
@@ -664,6 +655,9 @@ static void find_moving_things(fl_still *s)
 		s->thing_moves[label] = moves != 0;
 		if (!moves)
 			continue;
+		if (!any)
+			memset(acc, 0, (size_t)W * (size_t)(h + 1) * sizeof(int));
+		any = 1;
 		/* the grown box, as corners of a 2-D difference array */
 		x0 = FL_MAX(0, x0 - BUSY_GROW);
 		y0 = FL_MAX(0, y0 - BUSY_GROW);
@@ -675,6 +669,10 @@ static void find_moving_things(fl_still *s)
 		acc[(size_t)y1 * W + x1]++;
 	}
 	s->thing_moves[0] = 0;
+	if (!any) {
+		memset(s->busy, 0, s->n);
+		return;
+	}
 	for (int y = 0; y < h; y++) {
 		int run = 0;
 		for (int x = 0; x < w; x++) {
@@ -1114,9 +1112,13 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 	s->shaky = t - s->shake_t < SHAKY_S;
 	estimate_gain(s);
 	integrals(s);
-	range3(s, s->bg, s->bg_lo, s->bg_hi);
-	if (s->shaky)
+	if (s->shaky) {
+		/* the references' ranges, for the comparisons under shake */
+		range3(s, s->bg, s->bg_lo, s->bg_hi);
+		range3(s, s->prev, s->prev_lo, s->prev_hi);
+		range3(s, s->snap_old, s->old_lo, s->old_hi);
 		range3(s, s->obj, s->obj_lo, s->obj_hi);
+	}
 	for (int y = 0; y < s->h; y++) {
 		for (int x = 0; x < w; x++) {
 			size_t k = (size_t)y * w + x;
@@ -1145,18 +1147,11 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 						      : (uint8_t)fg;
 	}
 	memcpy(s->prev, s->img, s->n * sizeof(float));
-	range3(s, s->img, s->prev_lo, s->prev_hi);
 	if (t - s->snap_t >= SNAP_S) {
-		float *old = s->snap_old, *olo = s->old_lo, *ohi = s->old_hi;
+		float *old = s->snap_old;
 		s->snap_old = s->snap_new;
-		s->old_lo = s->new_lo;
-		s->old_hi = s->new_hi;
 		s->snap_new = old;
-		s->new_lo = olo;
-		s->new_hi = ohi;
 		memcpy(s->snap_new, s->img, s->n * sizeof(float));
-		memcpy(s->new_lo, s->prev_lo, s->n * sizeof(float));
-		memcpy(s->new_hi, s->prev_hi, s->n * sizeof(float));
 		s->snap_t = t;
 	}
 	close_mask(s);
