@@ -46,6 +46,8 @@
  *
  * Locking: one mutex guards the incident table and lane states; camera
  * threads take it in edge_publish_event(), the control thread in run().
+ * Evidence is cut and hashed on a copy of the incident, outside the lock,
+ * so a camera's event sink never waits behind a clip being spooled.
  */
 #include "publish.h"
 
@@ -523,100 +525,141 @@ static void publish_image(edge_publish *p, const struct incident *in,
 	free(img);
 }
 
-/* Send what is ready of one incident's evidence. Locked. */
-static void evidence_step(edge_publish *p, struct incident *in)
-{
-	char dir[FL_PATH_MAX + 200], path[FL_PATH_MAX + 300], err[512];
+/* What one evidence step came to. */
+enum evid_result { EV_NOT_SEALED, EV_PAUSED, EV_FAILED, EV_SENT };
+
+/* Everything the closing "evidence" message needs. */
+struct evid_list {
+	fl_manifest man;
 	fl_evidence_file files[512];
 	char shas[2][65];
-	fl_manifest man = { 0 };
-	fl_incident_msg m = { 0 };
+	size_t n;
+	char dir[FL_PATH_MAX + 200];
+};
+
+/*
+ * Spool what is ready of one incident's evidence: in is a copy, taken under
+ * the lock and worked on without it (hashing and writing chunks takes
+ * tens or hundreds of milliseconds; camera threads must not wait on it).
+ * in->file and in->chunk advance. EV_SENT: every chunk is spooled and l
+ * holds the file list (the caller spools the message, under the lock).
+ */
+static enum evid_result evidence_step(edge_publish *p, struct incident *in,
+				      struct evid_list *l)
+{
+	char path[FL_PATH_MAX + 300], err[512];
+	enum evid_result res = EV_FAILED;
 	size_t len = 0, nf;
 	char *text;
 	struct stat st;
 
-	snprintf(dir, sizeof(dir), "%s/%s", fl_store_dir(p->store), in->id);
-	snprintf(path, sizeof(path), "%s/manifest.sig", dir);
+	snprintf(l->dir, sizeof(l->dir), "%s/%s", fl_store_dir(p->store),
+		 in->id);
+	snprintf(path, sizeof(path), "%s/manifest.sig", l->dir);
 	if (stat(path, &st) < 0) { /* not sealed (yet) */
 		if (in->closed && mono() - in->closed_at > EVIDENCE_WAIT_S) {
 			fl_log(FL_LOG_WARN, "evidence",
 			       "%s: no sealed bundle %.0f s after the "
 			       "incident closed; not sent",
 			       in->id, EVIDENCE_WAIT_S);
-			in->evid = EVID_NONE;
+			return EV_FAILED;
 		}
-		return;
+		return EV_NOT_SEALED;
 	}
-	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	snprintf(path, sizeof(path), "%s/manifest.json", l->dir);
 	text = slurp(path, &len);
-	if (!text || fl_manifest_parse(text, len, &man, err, sizeof(err)) < 0) {
+	if (!text ||
+	    fl_manifest_parse(text, len, &l->man, err, sizeof(err)) < 0) {
 		fl_log(FL_LOG_ERROR, "evidence", "%s: %s", path,
 		       text ? err : strerror(errno));
-		in->evid = EVID_NONE;
 		goto out;
 	}
-	in->evid = EVID_SENDING;
-	nf = FL_MIN(man.nfiles, FL_ARRAY_SIZE(files) - 2);
+	nf = FL_MIN(l->man.nfiles, FL_ARRAY_SIZE(l->files) - 2);
 	/* the listed files, then manifest.json and manifest.sig */
 	while (in->file < nf + 2) {
-		const char *name = in->file < nf ? man.files[in->file].name
+		const char *name = in->file < nf ? l->man.files[in->file].name
 			: in->file == nf ? "manifest.json" : "manifest.sig";
-		int rc = spool_file(p, in, dir, name, &in->chunk);
-		if (rc == FL_EFULL || rc == FL_ENOMEM)
-			goto out; /* resume at the next poll */
-		if (rc < 0) {
-			in->evid = EVID_NONE;
+		int rc = spool_file(p, in, l->dir, name, &in->chunk);
+		if (rc == FL_EFULL || rc == FL_ENOMEM) {
+			res = EV_PAUSED; /* resume at the next poll */
 			goto out;
 		}
+		if (rc < 0)
+			goto out;
 		in->file++;
 		in->chunk = 0;
 	}
 	for (size_t i = 0; i < nf; i++) {
-		files[i].name = man.files[i].name;
-		files[i].sha256 = man.files[i].sha256;
-		files[i].bytes = (double)man.files[i].bytes;
+		l->files[i].name = l->man.files[i].name;
+		l->files[i].sha256 = l->man.files[i].sha256;
+		l->files[i].bytes = (double)l->man.files[i].bytes;
 	}
 	for (int k = 0; k < 2; k++) {
-		snprintf(path, sizeof(path), "%s/%s", dir,
+		fl_evidence_file *f = &l->files[nf + (size_t)k];
+		snprintf(path, sizeof(path), "%s/%s", l->dir,
 			 k ? "manifest.sig" : "manifest.json");
-		files[nf + (size_t)k].name = k ? "manifest.sig" : "manifest.json";
-		files[nf + (size_t)k].sha256 = shas[k];
-		if (file_sha256(path, shas[k], &files[nf + (size_t)k].bytes) < 0)
-			snprintf(shas[k], sizeof(shas[k]), "%s", "");
+		f->name = k ? "manifest.sig" : "manifest.json";
+		f->sha256 = l->shas[k];
+		if (file_sha256(path, l->shas[k], &f->bytes) < 0)
+			l->shas[k][0] = '\0';
 	}
-	in->seq++;
-	save_record(p, in);
-	m.type = "evidence";
-	m.wall_time = wall();
-	m.video_time_s = m.rest_since_s = m.left_at_s = -1;
-	m.files = files;
-	m.nfiles = nf + 2;
-	spool_incident(p, in, &m);
-	in->evid = EVID_DONE;
-	publish_image(p, in, dir, &man);
-	fl_log(FL_LOG_INFO, "evidence", "%s: %zu files queued for the hub",
-	       in->id, nf + 2);
+	l->n = nf + 2;
+	res = EV_SENT;
 out:
-	fl_manifest_free(&man);
 	free(text);
+	return res;
 }
 
 static void evidence_poll(edge_publish *p)
 {
+	static struct evid_list l; /* control thread only */
+
 	if (!p->store || mono() < p->next_evidence_poll)
 		return;
 	p->next_evidence_poll = mono() + 1.0;
-	pthread_mutex_lock(&p->mu);
 	for (int i = 0; i < MAX_INCIDENTS; i++) {
-		struct incident *in = &p->inc[i];
-		if (!in->used ||
-		    !(in->evid == EVID_WAIT || in->evid == EVID_SENDING))
+		struct incident *in = &p->inc[i], work;
+		enum evid_result r;
+		fl_incident_msg m = { 0 };
+
+		pthread_mutex_lock(&p->mu);
+		work = *in;
+		pthread_mutex_unlock(&p->mu);
+		if (!work.used ||
+		    !(work.evid == EVID_WAIT || work.evid == EVID_SENDING))
 			continue;
-		evidence_step(p, in);
-		if (in->closed)
-			incident_retire(p, in);
+		memset(&l, 0, sizeof(l));
+		r = evidence_step(p, &work, &l);
+		pthread_mutex_lock(&p->mu);
+		if (in->used && !strcmp(in->id, work.id)) {
+			in->file = work.file;
+			in->chunk = work.chunk;
+			if (r == EV_FAILED) {
+				in->evid = EVID_NONE;
+			} else if (r == EV_PAUSED) {
+				in->evid = EVID_SENDING;
+			} else if (r == EV_SENT) {
+				in->seq++;
+				save_record(p, in);
+				m.type = "evidence";
+				m.wall_time = wall();
+				m.video_time_s = m.rest_since_s = m.left_at_s = -1;
+				m.files = l.files;
+				m.nfiles = l.n;
+				spool_incident(p, in, &m);
+				in->evid = EVID_DONE;
+				fl_log(FL_LOG_INFO, "evidence",
+				       "%s: %zu files queued for the hub",
+				       in->id, l.n);
+			}
+			if (in->closed)
+				incident_retire(p, in);
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (r == EV_SENT)
+			publish_image(p, &work, l.dir, &l.man);
+		fl_manifest_free(&l.man);
 	}
-	pthread_mutex_unlock(&p->mu);
 }
 
 /* ---- the connection's view ------------------------------------------ */

@@ -482,6 +482,7 @@ static void pump(fl_mqtt *m)
 			MQTTAsync_responseOptions_initializer;
 		struct send_ctx *ctx;
 		fl_spool_msg msg;
+		uint64_t seq;
 		int rc;
 
 		if (fl_spool_next(m->spool, m->cursor, &msg) < 0)
@@ -506,13 +507,16 @@ static void pump(fl_mqtt *m)
 			r.onSuccess = on_sent;
 			r.onFailure = on_send_fail;
 		}
+		seq = msg.seq;
 		rc = MQTTAsync_sendMessage(m->cli, msg.topic, &pub, &r);
 		fl_spool_msg_free(&msg);
+		/* From here ctx belongs to the callback (it may already be
+		 * freed): only the copy of seq is ours. */
 		if (rc != MQTTASYNC_SUCCESS) {
 			free(ctx);
 			break; /* next turn, or after the reconnect */
 		}
-		m->cursor = ctx->seq > m->cursor ? ctx->seq : m->cursor;
+		m->cursor = seq > m->cursor ? seq : m->cursor;
 		m->inflight++;
 		m->st.sent++;
 	}
