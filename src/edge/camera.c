@@ -489,8 +489,15 @@ static void check_health(edge_camera *c, double t)
 
 		snprintf(reason, sizeof(reason), "%s%s",
 			 ch[i].raised ? "" : "cleared: ", name);
+		fl_health_figures fg;
+
+		fl_health_figures_of(c->health, &fg);
+		/* The figures behind the verdict, for tuning the health keys. */
 		fl_log(ch[i].raised ? FL_LOG_WARN : FL_LOG_INFO, "health",
-		       "%s: %s at %.1f s", c->conf->id, reason, ch[i].t);
+		       "%s: %s at %.1f s (changed %.4f, structure %.1f, "
+		       "reference correlation %.2f, shift %.1f,%.1f px)",
+		       c->conf->id, reason, ch[i].t, fg.changed, fg.structure,
+		       fg.corr, fg.dx, fg.dy);
 		camera_own_event(c, FL_EV_HEALTH, ch[i].t, reason);
 	}
 }
