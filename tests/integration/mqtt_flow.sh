@@ -19,7 +19,7 @@
 #     exists, the settings topic carries dwell_s, and the daemon kept running
 #     to the end of its input;
 #   - discovery documents for the three entities, sent again after the HA
-#     birth message;
+#     birth message; the latest evidence image (a JPEG) on .../image;
 #   - reload: the reload command is answered ok, and a SIGHUP after the
 #     "occupied" with dwell_s 10 -> 11 in the file is applied to the open
 #     incident (same incident, alarm after >= 11 s at rest), the settings
@@ -126,7 +126,10 @@ disc = [t for t, p in msgs if t.startswith("homeassistant/") and p]
 for comp in ("binary_sensor", "sensor", "image"):
     n = sum(1 for t in disc if t.startswith("homeassistant/%s/" % comp))
     assert n >= 2, "discovery %s sent %d times (connect + HA birth)" % (comp, n)
-print("commands: %d answers ok; discovery %d documents" % (len(ans), len(disc)))
+imgs = [p for t, p in msgs if t == root + "/cam-1/lane-a/image"]
+assert imgs and imgs[-1][:2] == b"\xff\xd8", "no JPEG on the image topic"
+print("commands: %d answers ok; discovery %d documents; image %d bytes"
+      % (len(ans), len(disc), len(imgs[-1])))
 EOP
 grep -q "command: rejected" "$WORK/edge.log" || fail "rejected commands not logged"
 grep -q '^READY=1' "$WORK/notify.txt" || fail "no READY=1 on NOTIFY_SOCKET"

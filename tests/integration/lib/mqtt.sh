@@ -53,7 +53,9 @@ MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 # broker_start: (re)start the broker on $PORT with persistence in $WORK/broker.
 broker_start() {
 	mkdir -p "$WORK/broker"
-	# mosquitto started as root drops to its own user: let it write here
+	# mosquitto started as root drops to its own user: let it reach and
+	# write its database (else a restart forgets the subscriber's session)
+	chmod 0755 "$WORK"
 	chmod 0777 "$WORK/broker"
 	cat >"$WORK/mosquitto.conf" <<EOC
 listener $PORT 127.0.0.1
