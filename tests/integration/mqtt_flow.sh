@@ -7,7 +7,8 @@
 # evidence store; a persistent QoS 1 subscriber on everything. While it runs:
 # Home Assistant's birth message, and commands - five malformed or invalid
 # (bad JSON, unknown command, dwell_s 0, unknown lane, a nested value), a
-# valid set_dwell (to the same 10 s) and a snapshot. Checks:
+# valid set_dwell (to the same 10 s), a snapshot, a reload, and a warn (refused:
+# the config has no board). Checks:
 #   - status online ... stopped (retained, clean exit, exit status 0);
 #   - one incident: occupied, alarm, evidence, cleared with one stable
 #     incident_id and seq 1..4 (check_mqtt.py), lane states
@@ -70,6 +71,7 @@ pub '{"id": "b5", "cmd": {"nested": true}}'
 pub '{"id": "g1", "cmd": "set_dwell", "camera": "cam-1", "lane": "lane-a", "dwell_s": 10}'
 pub '{"id": "g2", "cmd": "snapshot", "camera": "cam-1"}'
 pub '{"id": "g3", "cmd": "reload"}'
+pub '{"id": "w1", "cmd": "warn", "camera": "cam-1", "lane": "lane-a"}'
 mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t homeassistant/status -m online
 kill -0 $EDGE_PID 2>/dev/null || fail "the edge died after the commands"
 
@@ -118,6 +120,7 @@ bad("b5", "nested")
 assert ans["g1"]["ok"] is True and ans["g1"]["result"]["dwell_s"] == 10, ans.get("g1")
 assert ans["g2"]["ok"] is True, ans.get("g2")
 assert ans["g3"]["ok"] is True, ans.get("g3")
+bad("w1", "no on-site warning")  # board: none in this config
 assert os.path.getsize(ans["g2"]["result"]["path"]) > 0
 sets = [json.loads(p) for t, p in msgs if t.endswith("/lane-a/settings")]
 assert sets and sets[-1] == {"enabled": True, "dwell_s": 11}, sets
