@@ -1,0 +1,206 @@
+/*
+ * db.h - the hub's store: devices, incidents, evidence, users, outcomes,
+ * audit, reports. The only interface to SQL in firelane.
+ *
+ * A note on backends. fl_db is an opaque handle; every function below
+ * dispatches through a table of backend functions (src/store/backend.h).
+ * SQLite (src/store/sqlite.c) is the one backend today; a PostgreSQL backend
+ * implements the same table and is chosen by the URL's scheme
+ * ("postgresql://..."), nothing above this header changes (docs/store.md).
+ *
+ * Threads. A handle serialises its calls with its own (recursive) mutex, so
+ * several threads may share one. A long report blocks ingest on the same
+ * handle meanwhile: a program that serves queries while it ingests opens two
+ * handles on the same database (SQLite's WAL lets readers run beside the
+ * writer).
+ *
+ * Errors: negative fl_errno values (fl.h); where a signature has err/errlen a
+ * reason for a person goes there. Nothing here prints; the store logs through
+ * fl_log() with the tag "store".
+ *
+ * Strings passed in are borrowed for the call only. Strings returned by the
+ * *_json functions are malloc'd: the caller frees them with free().
+ */
+#ifndef FL_DB_H
+#define FL_DB_H
+
+#include <stddef.h>
+
+typedef struct fl_db fl_db;
+
+/* ---- open, close ---------------------------------------------------------- */
+
+/* url: "sqlite:PATH" (PATH ":memory:" for a private in-memory database).
+ * Creates the database if missing and applies every pending migration in one
+ * transaction. Returns NULL with a reason in err on failure. */
+fl_db *fl_db_open(const char *url, char *err, size_t errlen);
+void fl_db_close(fl_db *db); /* NULL-safe */
+/* The schema version the database is at (> 0), or a negative fl_errno. */
+int fl_db_schema_version(fl_db *db);
+/* The newest schema version this build knows. */
+int fl_db_schema_latest(void);
+
+/* Durability of each commit. full = 1 (the default): every commit is on disk
+ * before it returns (SQLite: synchronous=FULL, the WAL fsync'ed per commit),
+ * so a message acknowledged to the broker after fl_db_ingest() returned
+ * survives a power cut. full = 0: synchronous=NORMAL (survives a crash of the
+ * process, may lose the last commits on power loss). */
+int fl_db_set_durable(fl_db *db, int full);
+
+/* Group commit: calls between batch_begin and batch_end form one transaction
+ * (one fsync). The handle's mutex is held from begin to end, so other threads
+ * on this handle wait. batch_end(db, 0) rolls the batch back. Not nested. */
+int fl_db_batch_begin(fl_db *db);
+int fl_db_batch_end(fl_db *db, int commit);
+
+/* ---- devices (enrolment, fleet) ------------------------------------------- */
+
+/* Enrols a device (or re-enrols it: site and key replaced). device: 1-64
+ * chars of [A-Za-z0-9_.-]; public_key_b64: standard base64 of a 32-byte
+ * Ed25519 public key. FL_EINVAL with a reason on bad input. */
+int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
+		       const char *public_key_b64, char *err, size_t errlen);
+/* 0 and the device's site and key (truncated to the buffers, always
+ * terminated; either buffer may be NULL), or FL_ENOENT. */
+int fl_db_device_get(fl_db *db, const char *device, char *site,
+		     size_t sitelen, char *pk_b64, size_t pklen);
+/* Something was heard from the device at wall: status (online, offline,
+ * stopped; NULL leaves it) and the heartbeat JSON (NULL leaves it).
+ * FL_ENOENT for a device not enrolled. */
+int fl_db_device_seen(fl_db *db, const char *device, const char *status,
+		      double wall, const char *heartbeat_json);
+
+/* ---- ingest ----------------------------------------------------------------- */
+
+/* One incident message (docs/mqtt.md), already validated by the caller.
+ * wall: the message's unix_time. json: the message's text, stored verbatim;
+ * the store reads from it (when present) rest_since_s with video_time_s
+ * (rest_since wall = wall - (video_time_s - rest_since_s)), bbox, class,
+ * plate. camera, lane, site may be NULL on a later message (kept from the
+ * first). */
+typedef struct fl_db_msg {
+	const char *device, *site, *camera, *lane, *incident_id, *type;
+	unsigned seq;
+	double wall;
+	const char *json;
+} fl_db_msg;
+
+/* Idempotent on (incident_id, seq): *dup = 1 when that pair is already
+ * stored (nothing changes), else 0. The first message of an incident creates
+ * it. The incident's status (occupied|alarm|cleared|vacated|interrupted)
+ * follows the type of its highest-seq message that sets a status
+ * (occupied, warned (only before anything else), alarm, escalated (alarm),
+ * cleared, vacated, interrupted; evidence sets none), so out-of-order
+ * delivery ends in the same state. Times: rest_since, occupied (first
+ * message), alarm (first alarm), cleared (cleared), closed (cleared, vacated
+ * or interrupted). FL_EINVAL: missing fields, seq 0, or an incident_id that
+ * belongs to another device. */
+int fl_db_ingest(fl_db *db, const fl_db_msg *m, int *dup, char *err,
+		 size_t errlen);
+/* Keeps a rejected message (unknown device, bad schema, wrong topic) for
+ * inspection: topic, the payload's bytes (any bytes, len of them), why. */
+int fl_db_quarantine(fl_db *db, const char *topic, const char *payload,
+		     size_t len, const char *reason, double wall);
+/* {"quarantine":[{id,topic,reason,wall,bytes,payload|payload_b64}],"total":N},
+ * newest first; payload cut to 64 KiB. NULL on error. */
+char *fl_db_quarantine_json(fl_db *db, int limit, int offset);
+
+/* ---- evidence ---------------------------------------------------------------- */
+
+/* One received file of an incident's bundle (replaces the same name's row).
+ * kind: "scene", "closeup", "composite", "clip", "manifest", ... (free text).
+ * FL_ENOENT for an unknown incident. */
+int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
+		       const char *sha256, long long bytes, const char *kind,
+		       int verified);
+/* The bundle's verification result (1 verified, 0 failed) and the
+ * verifier's report text. FL_ENOENT for an unknown incident. */
+int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
+				int verified, const char *report);
+
+/* ---- users ------------------------------------------------------------------- */
+
+/* role: "admin", "enforcement", "property". sites_csv: the sites a property
+ * manager sees ("s1,s2"); NULL/ignored for the other roles. The password is
+ * hashed with argon2id (libsodium crypto_pwhash_str, interactive limits).
+ * FL_EINVAL with a reason: bad name/role, empty password, name taken. */
+int fl_db_user_add(fl_db *db, const char *name, const char *password,
+		   const char *role, const char *sites_csv, char *err,
+		   size_t errlen);
+/* Replaces a user's password. FL_ENOENT for an unknown user. */
+int fl_db_user_set_password(fl_db *db, const char *name, const char *password);
+/* 0 and the role and sites ("" when none) for the right password;
+ * FL_EINVAL for a wrong password or an unknown user (which costs the same
+ * hash, so timing does not tell them apart). Buffers may be NULL. */
+int fl_db_user_check(fl_db *db, const char *name, const char *password,
+		     char *role, size_t rolelen, char *sites, size_t siteslen);
+/* {"users":[{name,role,sites,created}]} (no hashes). */
+char *fl_db_users_json(fl_db *db);
+
+/* ---- outcomes, audit --------------------------------------------------------- */
+
+/* outcome: persuaded|fined|towed|false_alarm|other. Sets the incident's
+ * current outcome and appends to its history (never overwritten), and writes
+ * an audit row (action "outcome", object incident_id, detail outcome) in the
+ * same transaction: the caller need not audit it again. Permissions (who may
+ * record what) are the caller's. FL_ENOENT unknown incident, FL_EINVAL bad
+ * outcome. */
+int fl_db_outcome_set(fl_db *db, const char *incident_id, const char *outcome,
+		      const char *note, const char *user, double wall,
+		      char *err, size_t errlen);
+/* One audit row: user did action ("evidence_view", "export", "login", ...)
+ * on object, with detail (may be NULL). */
+int fl_db_audit(fl_db *db, const char *user, const char *action,
+		const char *object, const char *detail, double wall);
+/* {"audit":[{id,user,action,object,detail,wall}],"total":N}, newest first;
+ * object NULL for all. */
+char *fl_db_audit_json(fl_db *db, const char *object, int limit, int offset);
+
+/* ---- queries (JSON text for the HTTP layer) ------------------------------------ */
+
+/* NULL/0 members do not filter. from_wall/to_wall bound the incident's start
+ * (rest_since, else its first message): from <= start < to. outcome "none":
+ * no outcome recorded yet. limit 0: 50; at most 1000. sites_csv_allowed:
+ * only these sites ("s1,s2"; "" allows none); NULL all. */
+typedef struct fl_db_filter {
+	const char *site, *lane, *status, *outcome;
+	double from_wall, to_wall;
+	int limit, offset;
+	const char *sites_csv_allowed;
+} fl_db_filter;
+
+/* {"incidents":[{incident_id,site,lane,camera,device,status,start,
+ * rest_since,occupied,alarm,cleared,closed,outcome,class,plate,last_seq,
+ * verified}], "total":N,"limit":L,"offset":O}, newest start first. Times
+ * are unix seconds or null. NULL on error. */
+char *fl_db_incidents_json(fl_db *db, const fl_db_filter *f);
+/* One incident as in the list plus bbox, verify_report, "events" (timeline
+ * by seq: {seq,type,wall,message} with the stored message parsed, or "raw"
+ * text when it is not JSON), "evidence" files and "outcomes" (history,
+ * oldest first). NULL when there is no such incident. */
+char *fl_db_incident_json(fl_db *db, const char *incident_id);
+/* The site (NULL all) an incident belongs to: 0, FL_ENOENT. For the HTTP
+ * layer's permission check before it serves anything of the incident. */
+int fl_db_incident_site(fl_db *db, const char *incident_id, char *site,
+			size_t sitelen);
+/* Report over incidents starting in [from_wall, to_wall) (0 = unbounded):
+ * {"site","from","to","incidents","alarms","by_status":{},
+ *  "time_to_clear_s":{"n","median","p90"}   (alarm -> cleared)
+ *  "blocked_s":{"n","median","p90"}         (rest_since -> cleared)
+ *  "outcomes":{persuaded,fined,towed,false_alarm,other,none},
+ *  "repeat_spots":[{site,camera,lane,incidents}] (>= 2, most first),
+ *  "repeat_plates":[{plate,incidents,sites}] (>= 2),
+ *  "days":[{day:"YYYY-MM-DD",incidents,alarms,persuaded,fined,towed,
+ *           false_alarm,other}]}
+ * Median and p90 interpolate linearly between order statistics (position
+ * p * (n - 1) in the sorted values). Days are UTC; _tz takes an offset
+ * from UTC in seconds (28800 for China). */
+char *fl_db_report_json(fl_db *db, const char *site, double from_wall,
+			double to_wall);
+char *fl_db_report_json_tz(fl_db *db, const char *site, double from_wall,
+			   double to_wall, int tz_offset_s);
+/* {"devices":[{device,site,status,last_seen,enrolled,heartbeat}]}:
+ * heartbeat is the stored JSON (parsed) or null. */
+char *fl_db_devices_json(fl_db *db);
+
+#endif /* FL_DB_H */
