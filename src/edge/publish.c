@@ -43,6 +43,9 @@
  * there and the whole-file hash matches. Re-sent chunks are idempotent
  * (same file, same offset, same bytes). The store's bundle stays
  * undelivered (never pruned) until the hub confirms it, a later issue.
+ * The incident's open record also notes whether evidence is due and which
+ * file and chunk the transfer reached, so a transfer cut by a kill resumes
+ * at the next start (recover()).
  *
  * Locking: one mutex guards the incident table and lane states; camera
  * threads take it in edge_publish_event(), the control thread in run().
@@ -196,10 +199,12 @@ static void save_record(edge_publish *p, const struct incident *in)
 {
 	char text[512];
 
-	snprintf(text, sizeof(text), "%s %s %u %d\n",
+	/* camera lane seq closed alarmed evidence-file evidence-chunk */
+	snprintf(text, sizeof(text), "%s %s %u %d %d %zu %ld\n",
 		 p->cfg->cameras[in->cam].id,
 		 p->cfg->cameras[in->cam].lanes[in->lane].id, in->seq,
-		 in->closed);
+		 in->closed, in->evid == EVID_WAIT || in->evid == EVID_SENDING,
+		 in->file, in->chunk);
 	write_record(p->open_dir, in->id, text);
 }
 
@@ -349,6 +354,11 @@ void edge_publish_event(const fl_event *ev, void *user)
 		in->closed = 1;
 		in->closed_at = mono();
 	}
+	if (ev->type == FL_EV_ALARM) {
+		in->alarmed = 1;
+		if (p->store && in->evid == EVID_NONE)
+			in->evid = EVID_WAIT; /* in the record from now on */
+	}
 	/* The record first: a crash between the two leaves a gap in seq at
 	 * worst, never two different messages with one seq. */
 	save_record(p, in);
@@ -363,11 +373,6 @@ void edge_publish_event(const fl_event *ev, void *user)
 	m.cls = ev->cls ? fl_class_name(ev->cls) : NULL;
 	spool_incident(p, in, &m);
 	switch (ev->type) {
-	case FL_EV_ALARM:
-		in->alarmed = 1;
-		if (p->store && in->evid == EVID_NONE)
-			in->evid = EVID_WAIT;
-		break;
 	case FL_EV_CLEARED:
 	case FL_EV_VACATED:
 		if (ev->type == FL_EV_VACATED && in->evid == EVID_WAIT)
@@ -638,6 +643,7 @@ static void evidence_poll(edge_publish *p)
 				in->evid = EVID_NONE;
 			} else if (r == EV_PAUSED) {
 				in->evid = EVID_SENDING;
+				save_record(p, in); /* resume here after a kill */
 			} else if (r == EV_SENT) {
 				in->seq++;
 				save_record(p, in);
@@ -790,8 +796,11 @@ static void recover(edge_publish *p)
 		char topic[FL_TOPIC_MAX], payload[4096];
 		fl_incident_msg m = { 0 };
 		unsigned seq = 0;
-		int closed = 0;
-		size_t len = 0, n;
+		int closed = 0, due = 0, cam, ln;
+		size_t len = 0, n, file = 0;
+		long chunk = 0;
+		struct incident *in;
+		struct stat st;
 		char *text;
 
 		if (de->d_name[0] == '.') {
@@ -804,8 +813,9 @@ static void recover(edge_publish *p)
 		}
 		snprintf(path, sizeof(path), "%s/%s", p->open_dir, de->d_name);
 		text = slurp(path, &len);
-		if (!text || sscanf(text, "%63s %63s %u %d", camera, lane, &seq,
-				    &closed) != 4) {
+		if (!text || sscanf(text, "%63s %63s %u %d %d %zu %ld", camera,
+				    lane, &seq, &closed, &due, &file,
+				    &chunk) < 4) {
 			fl_log(FL_LOG_WARN, "publish", "%s: unreadable; removed",
 			       path);
 			free(text);
@@ -813,36 +823,60 @@ static void recover(edge_publish *p)
 			continue;
 		}
 		free(text);
-		if (closed) { /* closed; only its evidence was still due */
-			fl_log(FL_LOG_WARN, "evidence",
-			       "%s: evidence not sent before the edge stopped "
-			       "(the bundle stays in the store)",
-			       de->d_name);
-			unlink(path);
-			continue;
-		}
-		m.incident_id = de->d_name;
-		m.type = "interrupted";
-		m.seq = seq + 1;
-		m.site = p->cfg->site;
-		m.device = p->cfg->device_id;
-		m.camera = camera;
-		m.lane = lane;
-		m.wall_time = wall();
-		m.video_time_s = m.rest_since_s = m.left_at_s = -1;
-		m.reason = "the edge restarted; an obstruction still there is "
-			   "reported as a new incident";
-		fl_topic(topic, sizeof(topic), FL_TOPIC_INCIDENT, p->cfg->site,
-			 p->cfg->device_id, camera, lane);
-		n = fl_incident_json(&m, payload, sizeof(payload));
-		if (n < sizeof(payload) &&
-		    spool(p, FL_SPOOL_INCIDENT, topic, payload, n) == 0) {
+		if (!closed) {
+			m.incident_id = de->d_name;
+			m.type = "interrupted";
+			m.seq = ++seq;
+			m.site = p->cfg->site;
+			m.device = p->cfg->device_id;
+			m.camera = camera;
+			m.lane = lane;
+			m.wall_time = wall();
+			m.video_time_s = m.rest_since_s = m.left_at_s = -1;
+			m.reason = "the edge restarted; an obstruction still "
+				   "there is reported as a new incident";
+			fl_topic(topic, sizeof(topic), FL_TOPIC_INCIDENT,
+				 p->cfg->site, p->cfg->device_id, camera,
+				 lane);
+			n = fl_incident_json(&m, payload, sizeof(payload));
+			if (n >= sizeof(payload) ||
+			    spool(p, FL_SPOOL_INCIDENT, topic, payload, n) < 0)
+				continue; /* kept: tried again next start */
 			fl_log(FL_LOG_WARN, "publish",
 			       "incident %s was open when the edge stopped; "
 			       "closed as interrupted",
 			       de->d_name);
-			unlink(path);
 		}
+		/* Evidence still due: resume it if the bundle was sealed
+		 * (a bundle the crash left half-written is gone: the store's
+		 * owner removed it when it opened). */
+		cam = find_camera(p->cfg, camera);
+		ln = find_lane(p->cfg, cam, lane);
+		snprintf(path, sizeof(path), "%s/%s/manifest.sig",
+			 p->store ? fl_store_dir(p->store) : "", de->d_name);
+		if (due && p->store && cam >= 0 && ln >= 0 &&
+		    stat(path, &st) == 0 &&
+		    (in = incident_get(p, de->d_name, cam, ln))) {
+			in->seq = seq;
+			in->alarmed = 1;
+			in->closed = 1;
+			in->closed_at = mono();
+			in->evid = EVID_SENDING;
+			in->file = file;
+			in->chunk = chunk;
+			save_record(p, in);
+			fl_log(FL_LOG_WARN, "evidence",
+			       "%s: sending the evidence resumes (file %zu, "
+			       "chunk %ld)", de->d_name, file, chunk);
+			continue;
+		}
+		if (due)
+			fl_log(FL_LOG_WARN, "evidence",
+			       "%s: evidence not sent before the edge stopped "
+			       "and no sealed bundle to resume from",
+			       de->d_name);
+		snprintf(path, sizeof(path), "%s/%s", p->open_dir, de->d_name);
+		unlink(path);
 	}
 	closedir(d);
 }

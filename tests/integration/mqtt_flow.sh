@@ -26,7 +26,11 @@
 #     incident (same incident, alarm after >= 11 s at rest), the settings
 #     topic says 11;
 #   - sd_notify on a NOTIFY_SOCKET the test listens on (WATCHDOG_USEC 2 s):
-#     READY=1, WATCHDOG=1 every second, RELOADING=1 on SIGHUP, STOPPING=1.
+#     READY=1, WATCHDOG=1 every second, RELOADING=1 on SIGHUP, STOPPING=1;
+#   - evidence resumes across a restart: with the open-incident record a kill
+#     in mid-transfer leaves (closed, evidence due, at file 2), the next start
+#     re-sends the remaining files (chunks byte-identical to the first ones)
+#     and the file list with the next seq (5), then stops cleanly on SIGTERM.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 NAME=mqtt_flow
@@ -87,9 +91,27 @@ kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
 wait $EDGE_PID || fail "edge exit status $?"
 sleep 1
 
+# Evidence resumes after a restart: a record as a kill in the middle of the
+# transfer leaves it (closed, evidence due, resume at file 2) makes the next
+# start send the rest again (identical chunks) and the file list once more
+# with the next seq; the edge is stopped with SIGTERM before anything else.
+IID=$(ls "$WORK/evidence" | grep -v '^\.' | head -n 1)
+[ -n "$IID" ] || fail "no bundle in the store"
+[ ! -e "$WORK/spool/open/$IID" ] || fail "a record was left for a finished incident"
+printf 'cam-1 lane-a 4 1 1 2 0\n' >"$WORK/spool/open/$IID"
+NOTIFY_SOCKET= "$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events2.jsonl" 2>"$WORK/edge2.log" &
+EDGE_PID=$!
+PIDS+=($EDGE_PID)
+wait_for "$WORK/all.txt" "$(hex '"seq": 5, "type": "evidence"')" 30 || fail "the evidence did not resume"
+kill -TERM $EDGE_PID
+wait $EDGE_PID || fail "edge exit status $? after SIGTERM"
+grep -q "sending the evidence resumes (file 2" "$WORK/edge2.log" || fail "resume not logged"
+[ ! -e "$WORK/spool/open/$IID" ] || fail "the record stayed after the evidence went out"
+sleep 1
+
 python3 "$(dirname "$0")/lib/check_mqtt.py" "$WORK/all.txt" \
-	--status online,stopped \
-	--incident occupied,alarm,evidence,cleared \
+	--status online,stopped,online,stopped \
+	--incident occupied,alarm,evidence,cleared,evidence \
 	--lane-states clear,occupied,blocked,clear \
 	--min-heartbeats 5 --evidence "$WORK/got" || fail "messages (above)"
 
