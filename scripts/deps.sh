@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
 libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 ffmpeg fonts-noto-cjk python3
-libpaho-mqtt-dev mosquitto mosquitto-clients libgpiod-dev"
+libpaho-mqtt-dev mosquitto mosquitto-clients libgpiod-dev libcurl4-openssl-dev"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,619 @@
+/*
+ * alerts.c - property alerts, all-clears and escalations, through an outbox.
+ *
+ * A note on the model. An alert must reach a person even when the webhook
+ * is down for a while, and must reach them once: a property manager who
+ * gets the same alarm three times after a hub restart stops reading them.
+ * Both needs are met by making every alert a file before anything is sent:
+ *
+ *   .alerts/outbox/<incident>.<kind>.<target>.json   to send (attempts, next)
+ *   .alerts/sent/<same name>                         sent (kept as the record)
+ *   .alerts/failed/<same name>                       gave up after retry_max
+ *   .alerts/open/<incident>.json                     alarmed, not yet closed:
+ *                                                    the escalation clock
+ *   .alerts/made/<incident>.<alarm|cleared>          that step was handled
+ *
+ * kind is alarm, cleared or escalated; target is mqtt, hook<N> (the site's
+ * property webhooks) or esc<N> (its enforcement webhooks). A job is made
+ * only if no file of its name exists in outbox/, sent/ or failed/, so the
+ * same incident message delivered twice, or replayed after a restart, makes
+ * no second alert. Files are written atomically (temporary, rename) and
+ * moved with rename(), so a crash leaves each job in exactly one place; the
+ * worst case is one repeat of a job that was sent but not yet moved.
+ *
+ * Attempts back off exponentially: retry_base_s, doubling, at most
+ * retry_cap_s between attempts, retry_max attempts. A webhook answers 2xx
+ * (and, for WeCom and DingTalk, "errcode": 0) to count as sent.
+ *
+ * Threads: webhook jobs are posted by this module's thread (libcurl, one
+ * attempt at a time with alerts.timeout_s), MQTT jobs by the main thread in
+ * hub_alerts_tick() because the MQTT client belongs to it. The two never
+ * touch the same files (by the target in the name). The store is only
+ * touched from the main thread (the escalation check).
+ */
+#include "alerts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "fl.h"
+#include "topic.h"
+
+#define PATHLEN 1400
+
+/* snprintf without the compiler's truncation guesses: every path here is
+ * bounded by the config's limits (ids < 128 bytes, folders < 1024). */
+static int fmt(char *buf, size_t len, const char *f, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, len, f, ap);
+	va_end(ap);
+	return n;
+}
+
+struct hub_alerts {
+	const hub_conf *conf; /* borrowed */
+	char dir[PATHLEN];    /* <evidence_dir>/.alerts */
+	pthread_t thread;
+	int started;
+	atomic_int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static double now_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATHLEN];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(tmp))
+		return FL_EINVAL;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return FL_EIO;
+		*p = '/';
+	}
+	return mkdir(tmp, 0755) && errno != EEXIST ? FL_EIO : FL_OK;
+}
+
+static int exists(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0;
+}
+
+/* Write a JSON object to dir/name atomically. */
+static int save(const char *path, json_t *j)
+{
+	char tmp[PATHLEN + 8];
+
+	fmt(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(j, tmp, JSON_COMPACT)) {
+		unlink(tmp);
+		return FL_EIO;
+	}
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return FL_EIO;
+	}
+	return FL_OK;
+}
+
+/* ---- payloads ------------------------------------------------------------ */
+
+struct what {
+	const char *site, *device, *camera, *lane, *iid, *kind;
+	double wall;
+};
+
+static void fmt_time(double wall, char *buf, size_t len)
+{
+	time_t t = (time_t)wall;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+static const char *title_of(const char *kind)
+{
+	if (!strcmp(kind, "alarm"))
+		return "消防通道占用 Fire lane blocked";
+	if (!strcmp(kind, "cleared"))
+		return "消防通道已恢复畅通 Fire lane clear";
+	return "消防通道占用未处理 Escalation: fire lane still blocked";
+}
+
+/* The body for one format; malloc'd JSON text. */
+static char *body_for(const hub_alerts *a, const struct what *w, int format)
+{
+	char when[64], pic[HUB_URL + 256], link[HUB_URL + 256];
+	char text[4096];
+	json_t *j = NULL;
+	char *s;
+
+	fmt_time(w->wall, when, sizeof(when));
+	fmt(pic, sizeof(pic), "%s/evidence/%s/composite.jpg",
+		 a->conf->public_url, w->iid);
+	fmt(link, sizeof(link), "%s/incidents/%s", a->conf->public_url,
+		 w->iid);
+	fmt(text, sizeof(text),
+		 "### %s\n"
+		 "- site: %s\n- lane: %s / %s (device %s)\n- time: %s\n"
+		 "- incident: %s\n\n![picture](%s)\n\n[open the incident](%s)",
+		 title_of(w->kind), w->site, w->camera, w->lane, w->device,
+		 when, w->iid, pic, link);
+	switch (format) {
+	case HUB_HOOK_WECOM:
+		j = json_pack("{s:s,s:{s:s}}", "msgtype", "markdown",
+			      "markdown", "content", text);
+		break;
+	case HUB_HOOK_DINGTALK:
+		j = json_pack("{s:s,s:{s:s,s:s}}", "msgtype", "markdown",
+			      "markdown", "title", title_of(w->kind), "text",
+			      text);
+		break;
+	default:
+		j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:s,s:s,s:s,s:s}",
+			      "type", w->kind, "site", w->site, "device",
+			      w->device, "camera", w->camera, "lane", w->lane,
+			      "incident_id", w->iid, "unix_time", w->wall,
+			      "time", when, "title", title_of(w->kind),
+			      "picture", pic, "url", link);
+	}
+	if (!j)
+		return NULL;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+/* Make the job dir/outbox/<iid>.<kind>.<target>.json unless it exists
+ * anywhere. dest is a URL (format >= 0) or an MQTT topic (format < 0). */
+static void job_make(hub_alerts *a, const struct what *w, const char *target,
+		     const char *dest, int format)
+{
+	static const char *const boxes[] = {"outbox", "sent", "failed"};
+	char name[512], path[PATHLEN];
+	char *body = NULL;
+	json_t *j = NULL;
+
+	fmt(name, sizeof(name), "%s.%s.%s.json", w->iid, w->kind, target);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
+		fmt(path, sizeof(path), "%s/%s/%s", a->dir, boxes[i],
+			 name);
+		if (exists(path))
+			return; /* made before: never twice */
+	}
+	body = body_for(a, w, format < 0 ? HUB_HOOK_GENERIC : format);
+	if (!body)
+		goto out;
+	j = json_pack("{s:s,s:s,s:i,s:s,s:i,s:f,s:f}", "kind", w->kind,
+		      "dest", dest, "mqtt", format < 0, "body", body,
+		      "attempts", 0, "next", 0.0, "created", now_wall());
+	if (!j)
+		goto out;
+	fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
+	if (save(path, j))
+		fl_log(FL_LOG_ERROR, "alerts", "%s: cannot write", path);
+	else
+		fl_log(FL_LOG_INFO, "alerts", "%s %s for %s -> %s", w->kind,
+		       target, w->iid, dest);
+	pthread_mutex_lock(&a->mu);
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+out:
+	json_decref(j);
+	free(body);
+}
+
+/* All jobs of one kind for a site: MQTT and the webhooks. */
+static void jobs_for(hub_alerts *a, const struct what *w)
+{
+	const hub_site_alerts *s = hub_conf_site(a->conf, w->site);
+	int esc = !strcmp(w->kind, "escalated");
+	char lvl[HUB_STR], topic[HUB_STR + 64], target[16];
+
+	fl_topic_level(w->site, lvl, sizeof(lvl));
+	if (a->conf->alerts.mqtt) {
+		if (esc && s && s->escalate_topic[0])
+			fmt(topic, sizeof(topic), "%s",
+				 s->escalate_topic);
+		else
+			fmt(topic, sizeof(topic), "firelane/%s/%s", lvl,
+				 esc ? "enforcement" : "alerts");
+		job_make(a, w, "mqtt", topic, -1);
+	}
+	if (!s)
+		return;
+	for (int i = 0; i < (esc ? s->nescalate : s->nhooks); i++) {
+		const hub_hook *h = esc ? &s->escalate[i] : &s->hooks[i];
+
+		fmt(target, sizeof(target), "%s%d", esc ? "esc" : "hook",
+			 i);
+		job_make(a, w, target, h->url, h->format);
+	}
+}
+
+/* The record that an incident's step was handled: .alerts/made/<iid>.<kind> */
+static int made(hub_alerts *a, const char *iid, const char *kind, int mark)
+{
+	char path[PATHLEN];
+	FILE *f;
+
+	fmt(path, sizeof(path), "%s/made/%s.%s", a->dir, iid, kind);
+	if (!mark)
+		return exists(path);
+	f = fopen(path, "w");
+	if (f)
+		fclose(f);
+	return 1;
+}
+
+void hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
+			 const char *camera, const char *lane,
+			 const char *incident_id, const char *type,
+			 double wall)
+{
+	struct what w = {site, device, camera, lane, incident_id, type, wall};
+	char path[PATHLEN];
+
+	fmt(path, sizeof(path), "%s/open/%s.json", a->dir, incident_id);
+	if (!strcmp(type, "alarm")) {
+		json_t *j;
+
+		if (made(a, incident_id, "alarm", 0))
+			return; /* handled before (a replay after a restart) */
+		/* the escalation clock */
+		j = json_pack("{s:s,s:s,s:s,s:s,s:f}", "site", site, "device",
+			      device, "camera", camera, "lane", lane, "alarm",
+			      wall);
+		if (j)
+			save(path, j);
+		json_decref(j);
+		jobs_for(a, &w);
+		made(a, incident_id, "alarm", 1);
+		return;
+	}
+	if (!strcmp(type, "cleared") || !strcmp(type, "vacated") ||
+	    !strcmp(type, "interrupted")) {
+		unlink(path);
+		if (!made(a, incident_id, "alarm", 0) ||
+		    made(a, incident_id, "cleared", 0))
+			return; /* no alarm alert: no all-clear either */
+		w.kind = "cleared";
+		jobs_for(a, &w);
+		made(a, incident_id, "cleared", 1);
+	}
+}
+
+/* ---- sending -------------------------------------------------------------- */
+
+/* Move a finished job (sent or failed). */
+static void job_done(hub_alerts *a, const char *name, const char *box)
+{
+	char from[PATHLEN], to[PATHLEN];
+
+	fmt(from, sizeof(from), "%s/outbox/%s", a->dir, name);
+	fmt(to, sizeof(to), "%s/%s/%s", a->dir, box, name);
+	if (rename(from, to))
+		fl_log(FL_LOG_ERROR, "alerts", "%s -> %s: %s", from, box,
+		       strerror(errno));
+}
+
+/* After a failed attempt: back off, or give up. */
+static void job_retry(hub_alerts *a, const char *name, json_t *j,
+		      const char *why)
+{
+	char path[PATHLEN];
+	int n = (int)json_integer_value(json_object_get(j, "attempts")) + 1;
+	double d = a->conf->alerts.retry_base_s * pow(2, n - 1);
+
+	if (d > a->conf->alerts.retry_cap_s)
+		d = a->conf->alerts.retry_cap_s;
+	if (n >= a->conf->alerts.retry_max) {
+		fl_log(FL_LOG_ERROR, "alerts",
+		       "%s: giving up after %d attempts: %s", name, n, why);
+		job_done(a, name, "failed");
+		return;
+	}
+	fl_log(FL_LOG_WARN, "alerts", "%s: attempt %d failed (%s); retry in %.1f s",
+	       name, n, why, d);
+	json_object_set_new(j, "attempts", json_integer(n));
+	json_object_set_new(j, "next", json_real(now_wall() + d));
+	fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
+	save(path, j);
+}
+
+static size_t sink(char *p, size_t size, size_t n, void *user)
+{
+	json_t **resp = user;
+	(void)p;
+	/* keep the first part of the answer for the errcode check */
+	if (!*resp) {
+		size_t len = size * n;
+		*resp = json_loadb(p, len, 0, NULL);
+		if (!*resp)
+			*resp = json_null();
+	}
+	return size * n;
+}
+
+/* One POST. 0 when the receiver accepted it, else FL_EIO with why. */
+static int post(hub_alerts *a, const char *url, const char *body, char *why,
+		size_t whylen)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	json_t *resp = NULL;
+	long code = 0;
+	CURLcode cr;
+	int rc = FL_EIO;
+
+	if (!c) {
+		fmt(why, whylen, "curl_easy_init failed");
+		return FL_ENOMEM;
+	}
+	h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+			 (long)(a->conf->alerts.timeout_s * 1000));
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+	cr = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (cr != CURLE_OK) {
+		fmt(why, whylen, "%s", curl_easy_strerror(cr));
+	} else if (code < 200 || code > 299) {
+		fmt(why, whylen, "HTTP %ld", code);
+	} else if (json_is_object(resp) &&
+		   json_is_integer(json_object_get(resp, "errcode")) &&
+		   json_integer_value(json_object_get(resp, "errcode")) != 0) {
+		fmt(why, whylen, "errcode %lld",
+			 (long long)json_integer_value(
+				 json_object_get(resp, "errcode")));
+	} else {
+		rc = FL_OK;
+	}
+	json_decref(resp);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+/* Run the due jobs of one kind (mqtt: m set, main thread; else webhooks). */
+static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
+{
+	char box[PATHLEN], path[PATHLEN], why[256];
+	DIR *d;
+	struct dirent *e;
+	double now = now_wall();
+
+	fmt(box, sizeof(box), "%s/outbox", a->dir);
+	d = opendir(box);
+	if (!d)
+		return;
+	while ((e = readdir(d)) && !atomic_load(&a->stop)) {
+		size_t n = strlen(e->d_name);
+		int is_mqtt = n > 10 && !strcmp(e->d_name + n - 10, ".mqtt.json");
+		json_t *j;
+		const char *dest, *body;
+
+		if (n < 6 || strcmp(e->d_name + n - 5, ".json") ||
+		    is_mqtt != mqtt)
+			continue;
+		fmt(path, sizeof(path), "%s/%s", box, e->d_name);
+		j = json_load_file(path, 0, NULL);
+		if (!json_is_object(j)) {
+			json_decref(j);
+			continue;
+		}
+		dest = json_string_value(json_object_get(j, "dest"));
+		body = json_string_value(json_object_get(j, "body"));
+		if (!dest || !body ||
+		    json_number_value(json_object_get(j, "next")) > now) {
+			json_decref(j);
+			continue;
+		}
+		if (mqtt) {
+			int rc = fl_mqtt_publish(m, dest, body, strlen(body),
+						 1, 0);
+			if (rc == FL_OK)
+				job_done(a, e->d_name, "sent");
+			else
+				job_retry(a, e->d_name, j, fl_strerror(rc));
+		} else if (post(a, dest, body, why, sizeof(why)) == FL_OK) {
+			fl_log(FL_LOG_INFO, "alerts", "%s: delivered to %s",
+			       e->d_name, dest);
+			job_done(a, e->d_name, "sent");
+		} else {
+			job_retry(a, e->d_name, j, why);
+		}
+		json_decref(j);
+	}
+	closedir(d);
+}
+
+static void *webhook_thread(void *arg)
+{
+	hub_alerts *a = arg;
+
+	while (!atomic_load(&a->stop)) {
+		struct timespec ts;
+
+		run_due(a, NULL, 0);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&a->mu);
+		if (!atomic_load(&a->stop))
+			pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+		pthread_mutex_unlock(&a->mu);
+	}
+	return NULL;
+}
+
+/* ---- escalation ------------------------------------------------------------ */
+
+/* 1 when the incident is still alarmed in the store and has no outcome. */
+static int still_open(fl_db *db, const char *iid)
+{
+	char *s = fl_db_incident_json(db, iid);
+	json_t *j = s ? json_loads(s, 0, NULL) : NULL;
+	const char *status;
+	int open;
+
+	free(s);
+	if (!j)
+		return 0;
+	status = json_string_value(json_object_get(j, "status"));
+	open = status && !strcmp(status, "alarm") &&
+	       json_is_null(json_object_get(j, "outcome"));
+	json_decref(j);
+	return open;
+}
+
+static void escalations(hub_alerts *a, fl_db *db, double now)
+{
+	char box[PATHLEN], path[PATHLEN], iid[256];
+	DIR *d;
+	struct dirent *e;
+
+	fmt(box, sizeof(box), "%s/open", a->dir);
+	d = opendir(box);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		const hub_site_alerts *s;
+		double after;
+		json_t *j;
+		struct what w;
+
+		if (n < 6 || n - 5 >= sizeof(iid) ||
+		    strcmp(e->d_name + n - 5, ".json"))
+			continue;
+		memcpy(iid, e->d_name, n - 5);
+		iid[n - 5] = 0;
+		fmt(path, sizeof(path), "%s/%s", box, e->d_name);
+		j = json_load_file(path, 0, NULL);
+		if (!json_is_object(j)) {
+			json_decref(j);
+			continue;
+		}
+		w.site = json_string_value(json_object_get(j, "site"));
+		w.device = json_string_value(json_object_get(j, "device"));
+		w.camera = json_string_value(json_object_get(j, "camera"));
+		w.lane = json_string_value(json_object_get(j, "lane"));
+		w.wall = json_number_value(json_object_get(j, "alarm"));
+		w.iid = iid;
+		w.kind = "escalated";
+		s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
+		after = s && s->escalate_s >= 0 ? s->escalate_s :
+						  a->conf->alerts.escalate_s;
+		if (!w.site || !w.device || !w.camera || !w.lane) {
+			unlink(path);
+		} else if (after > 0 && now >= w.wall + after) {
+			if (still_open(db, iid))
+				jobs_for(a, &w);
+			unlink(path); /* escalated once, or closed meanwhile */
+		}
+		json_decref(j);
+	}
+	closedir(d);
+}
+
+void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now)
+{
+	escalations(a, db, now);
+	if (m)
+		run_due(a, m, 1);
+}
+
+hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
+{
+	static const char *const boxes[] = {"outbox", "sent", "failed",
+					    "open", "made"};
+	hub_alerts *a = calloc(1, sizeof(*a));
+	char path[PATHLEN];
+
+	if (!a) {
+		fmt(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->conf = conf;
+	fmt(a->dir, sizeof(a->dir), "%s/.alerts", conf->evidence_dir);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
+		fmt(path, sizeof(path), "%s/%s", a->dir, boxes[i]);
+		if (mkdir_p(path)) {
+			fmt(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+	}
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	if (pthread_create(&a->thread, NULL, webhook_thread, a)) {
+		fmt(err, errlen, "cannot start the webhook thread");
+		pthread_cond_destroy(&a->cv);
+		pthread_mutex_destroy(&a->mu);
+		goto fail;
+	}
+	a->started = 1;
+	return a;
+fail:
+	free(a);
+	return NULL;
+}
+
+void hub_alerts_destroy(hub_alerts *a)
+{
+	if (!a)
+		return;
+	if (a->started) {
+		atomic_store(&a->stop, 1);
+		pthread_mutex_lock(&a->mu);
+		pthread_cond_signal(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		pthread_join(a->thread, NULL);
+		pthread_cond_destroy(&a->cv);
+		pthread_mutex_destroy(&a->mu);
+	}
+	free(a);
+}

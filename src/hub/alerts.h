@@ -1,0 +1,40 @@
+/*
+ * alerts.h - alerts to property managers and escalation to enforcement.
+ *
+ * Every alert is a job file in an outbox on disk (<evidence_dir>/.alerts/),
+ * so alerts survive a restart of the hub and are never sent twice: a job is
+ * created only when no job of that name exists in outbox/, sent/ or failed/.
+ * MQTT jobs are sent by the main thread (hub_alerts_tick, the MQTT client's
+ * owner); webhook jobs by the alerts' own thread, so a slow webhook never
+ * holds up ingest. See alerts.c for the design.
+ */
+#ifndef FL_HUB_ALERTS_H
+#define FL_HUB_ALERTS_H
+
+#include "client.h"
+#include "db.h"
+#include "hubconf.h"
+
+typedef struct hub_alerts hub_alerts;
+
+/* Create the outbox folders and start the webhook thread. conf is borrowed
+ * for the object's life. NULL with the reason in err. */
+hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen);
+
+/* An incident message was stored for the first time (not a duplicate):
+ * alarm -> the property alert; cleared/vacated/interrupted -> the all-clear
+ * (only when an alarm alert was made). site is the enrolled site. */
+void hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
+			 const char *camera, const char *lane,
+			 const char *incident_id, const char *type,
+			 double wall);
+
+/* Main thread, about once a second: escalations that are due (the incident
+ * still open in the store and without an outcome), and the MQTT jobs that
+ * are due, published with m (QoS 1; offline: retried later). */
+void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now);
+
+/* Stop the thread and free. NULL-safe. Unsent jobs stay on disk. */
+void hub_alerts_destroy(hub_alerts *a);
+
+#endif /* FL_HUB_ALERTS_H */

@@ -1,0 +1,440 @@
+/*
+ * evidence.c - evidence chunks in, verified bundles out.
+ *
+ * A note on the model. The edge sends every file of a sealed bundle as
+ * 64 KiB chunks through its spool, then the "evidence" incident message
+ * with the list of files and their SHA-256 (docs/mqtt.md). Delivery is at
+ * least once and in order per device, but a restart of either side can
+ * repeat any part, so every step here is idempotent and keyed by names:
+ *
+ *   chunk (incident, file, index)  -> .incoming/<iid>/<file>.<index>
+ *   all chunks of a file present    -> assembled, SHA-256 checked against
+ *                                      file_sha256, renamed into <iid>/<file>
+ *   list + every listed file there  -> fl_bundle_verify_ex() with the key
+ *                                      enrolled for the device pinned, rows in
+ *                                      the store, .incoming/<iid> removed
+ *
+ * A chunk whose bytes do not match its chunk_sha256, or a file that does
+ * not match its file_sha256, is refused (the caller quarantines it) and
+ * what was received of that file is dropped, so a good copy sent again
+ * starts clean. Names were checked by msg.c (a plain [A-Za-z0-9_.-] name
+ * not starting with '.'): nothing here can leave evidence_dir.
+ *
+ * Trust: the chunk hashes only protect against damage in transit; the
+ * bundle is trusted once the manifest's signature verifies with the key the
+ * administrator enrolled (not the key the manifest names: a device
+ * re-keyed or an impostor fails here).
+ */
+#include "evidence.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "fl.h"
+#include "manifest.h"
+#include "sign.h"
+
+#define PATHLEN 1400
+
+/* snprintf without the compiler's truncation guesses: every path here is
+ * bounded by the config's limits (ids < 128 bytes, folders < 1024). */
+static int fmt(char *buf, size_t len, const char *f, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, len, f, ap);
+	va_end(ap);
+	return n;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATHLEN];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(tmp))
+		return FL_EINVAL;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return FL_EIO;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		return FL_EIO;
+	return FL_OK;
+}
+
+static void fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/* Write len bytes to path atomically (path.tmp, fsync, rename, dir fsync). */
+static int write_atomic(const char *dir, const char *name, const void *data,
+			size_t len)
+{
+	char path[PATHLEN], tmp[PATHLEN + 8];
+	const char *p = data;
+	int fd, rc = FL_EIO;
+
+	if ((size_t)fmt(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path))
+		return FL_EINVAL;
+	fmt(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return FL_EIO;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto out;
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd))
+		goto out;
+	if (close(fd)) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path))
+		goto out;
+	fsync_dir(dir);
+	rc = FL_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+/* SHA-256 of a file as hex, and its size. 0 or FL_ENOENT/FL_EIO. */
+static int file_sha256(const char *path, char hex[65], long long *bytes)
+{
+	crypto_hash_sha256_state st;
+	unsigned char buf[65536], h[32];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	*bytes = 0;
+	if (!f)
+		return errno == ENOENT ? FL_ENOENT : FL_EIO;
+	crypto_hash_sha256_init(&st);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		crypto_hash_sha256_update(&st, buf, n);
+		*bytes += (long long)n;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		return FL_EIO;
+	}
+	fclose(f);
+	crypto_hash_sha256_final(&st, h);
+	sodium_bin2hex(hex, 65, h, sizeof(h));
+	return FL_OK;
+}
+
+/* 1 when dir/name exists with this hash. */
+static int have_file(const char *dir, const char *name, const char *sha,
+		     long long bytes)
+{
+	char path[PATHLEN], hex[65];
+	long long got;
+	struct stat sb;
+
+	fmt(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &sb) || (bytes >= 0 && sb.st_size != bytes))
+		return 0;
+	return file_sha256(path, hex, &got) == FL_OK && !strcmp(hex, sha);
+}
+
+static void drop_chunks(const char *in, const char *file, long count)
+{
+	char path[PATHLEN];
+
+	for (long i = 0; i < count; i++) {
+		fmt(path, sizeof(path), "%s/%s.%ld", in, file, i);
+		unlink(path);
+	}
+}
+
+static void rm_tree_flat(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[PATHLEN];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		fmt(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* Concatenate the chunks into in/<file>.assembling, check, move into out. */
+static int assemble(const char *in, const char *out, const hub_chunk *c,
+		    char *err, size_t errlen)
+{
+	char src[PATHLEN], tmp[PATHLEN], dst[PATHLEN], hex[65];
+	unsigned char *buf = NULL;
+	FILE *w = NULL;
+	long long bytes;
+	int rc = FL_EIO;
+
+	buf = malloc(HUB_CHUNK);
+	if (!buf)
+		return FL_ENOMEM;
+	fmt(tmp, sizeof(tmp), "%s/%s.assembling", in, c->file);
+	fmt(dst, sizeof(dst), "%s/%s", out, c->file);
+	w = fopen(tmp, "wb");
+	if (!w)
+		goto out;
+	for (long i = 0; i < c->count; i++) {
+		FILE *r;
+		size_t n;
+
+		fmt(src, sizeof(src), "%s/%s.%ld", in, c->file, i);
+		r = fopen(src, "rb");
+		if (!r)
+			goto out;
+		n = fread(buf, 1, HUB_CHUNK, r);
+		fclose(r);
+		if (fwrite(buf, 1, n, w) != n)
+			goto out;
+	}
+	if (fflush(w) || fsync(fileno(w)))
+		goto out;
+	fclose(w);
+	w = NULL;
+	if (file_sha256(tmp, hex, &bytes))
+		goto out;
+	if (strcmp(hex, c->file_sha256) || bytes != c->size) {
+		fmt(err, errlen,
+			 "%s: assembled file does not match file_sha256",
+			 c->file);
+		drop_chunks(in, c->file, c->count);
+		rc = FL_EFORMAT;
+		goto out;
+	}
+	if ((rc = mkdir_p(out)))
+		goto out;
+	if (rename(tmp, dst)) {
+		rc = FL_EIO;
+		goto out;
+	}
+	fsync_dir(out);
+	drop_chunks(in, c->file, c->count);
+	rc = FL_OK;
+out:
+	if (w)
+		fclose(w);
+	if (rc)
+		unlink(tmp);
+	free(buf);
+	if (rc == FL_EIO && !err[0])
+		fmt(err, errlen, "%s: cannot assemble: %s", c->file,
+			 strerror(errno));
+	return rc;
+}
+
+static int try_complete(const char *dir, fl_db *db, const char *iid,
+			const unsigned char pk[32], char *err, size_t errlen);
+
+int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
+		       const unsigned char pk[32], char *err, size_t errlen)
+{
+	char in[PATHLEN], out[PATHLEN], name[HUB_FILE_MAX + 24], hex[65];
+	char path[PATHLEN];
+	struct stat sb;
+	long i;
+	int rc;
+
+	err[0] = 0;
+	fl_sha256_hex(c->data, c->len, hex);
+	if (strcmp(hex, c->chunk_sha256)) {
+		fmt(err, errlen, "%s chunk %ld: chunk_sha256 mismatch",
+			 c->file, c->index);
+		return FL_EFORMAT;
+	}
+	fmt(in, sizeof(in), "%s/.incoming/%s", dir, c->incident_id);
+	fmt(out, sizeof(out), "%s/%s", dir, c->incident_id);
+	if (have_file(out, c->file, c->file_sha256, c->size))
+		return FL_OK; /* a repeat of a file already complete */
+	if ((rc = mkdir_p(in))) {
+		fmt(err, errlen, "%s: %s", in, strerror(errno));
+		return rc;
+	}
+	fmt(name, sizeof(name), "%s.%ld", c->file, c->index);
+	if ((rc = write_atomic(in, name, c->data, c->len))) {
+		fmt(err, errlen, "%s/%s: %s", in, name, strerror(errno));
+		return rc;
+	}
+	for (i = 0; i < c->count; i++) {
+		fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, i);
+		if (stat(path, &sb))
+			return FL_OK; /* more to come */
+	}
+	if ((rc = assemble(in, out, c, err, errlen)))
+		return rc;
+	fl_log(FL_LOG_INFO, "evidence", "%s: %s complete (%lld bytes)",
+	       c->incident_id, c->file, c->size);
+	return try_complete(dir, db, c->incident_id, pk, err, errlen);
+}
+
+static const char *kind_of(const fl_manifest *m, const char *name)
+{
+	for (size_t i = 0; m && i < m->nfiles; i++)
+		if (!strcmp(m->files[i].name, name))
+			return m->files[i].kind;
+	if (!strcmp(name, "manifest.json"))
+		return "manifest";
+	if (!strcmp(name, "manifest.sig"))
+		return "signature";
+	return "file";
+}
+
+/* Complete the bundle when the list and every file in it are there. */
+static int try_complete(const char *dir, fl_db *db, const char *iid,
+			const unsigned char pk[32], char *err, size_t errlen)
+{
+	char in[PATHLEN], out[PATHLEN], path[PATHLEN], report[512];
+	json_t *list = NULL;
+	fl_manifest man;
+	char *mbuf = NULL;
+	long long mlen = 0;
+	int verified, rc = FL_OK;
+	size_t i;
+
+	memset(&man, 0, sizeof(man));
+	fmt(in, sizeof(in), "%s/.incoming/%s", dir, iid);
+	fmt(out, sizeof(out), "%s/%s", dir, iid);
+	fmt(path, sizeof(path), "%s/list.json", in);
+	list = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_array(list))
+		goto out; /* no list yet: the evidence message comes later */
+	for (i = 0; i < json_array_size(list); i++) {
+		json_t *e = json_array_get(list, i);
+		if (!have_file(out, json_string_value(json_object_get(e, "name")),
+			       json_string_value(json_object_get(e, "sha256")),
+			       json_integer_value(json_object_get(e, "bytes"))))
+			goto out; /* still waiting for a file */
+	}
+	report[0] = 0;
+	verified = fl_bundle_verify(out, pk, report, sizeof(report)) == FL_OK;
+	if (verified)
+		fmt(report, sizeof(report),
+			 "signature verified with the enrolled key; %zu files "
+			 "match their SHA-256",
+			 json_array_size(list));
+	/* the manifest's kinds for the store (best effort) */
+	fmt(path, sizeof(path), "%s/manifest.json", out);
+	{
+		FILE *f = fopen(path, "rb");
+		if (f) {
+			mbuf = malloc(1 << 20);
+			if (mbuf)
+				mlen = (long long)fread(mbuf, 1, 1 << 20, f);
+			fclose(f);
+		}
+		if (mbuf && fl_manifest_parse(mbuf, (size_t)mlen, &man, err,
+					      errlen))
+			fl_manifest_free(&man);
+		err[0] = 0;
+	}
+	for (i = 0; i < json_array_size(list); i++) {
+		json_t *e = json_array_get(list, i);
+		const char *nm = json_string_value(json_object_get(e, "name"));
+
+		rc = fl_db_evidence_add(
+			db, iid, nm,
+			json_string_value(json_object_get(e, "sha256")),
+			json_integer_value(json_object_get(e, "bytes")),
+			kind_of(man.nfiles ? &man : NULL, nm), verified);
+		if (rc) {
+			fmt(err, errlen, "store: evidence %s: %s", nm,
+				 fl_strerror(rc));
+			goto out;
+		}
+	}
+	rc = fl_db_evidence_set_verified(db, iid, verified, report);
+	if (rc) {
+		fmt(err, errlen, "store: verified: %s", fl_strerror(rc));
+		goto out;
+	}
+	fl_log(verified ? FL_LOG_INFO : FL_LOG_WARN, "evidence",
+	       "%s: bundle %s: %s", iid, verified ? "verified" : "FAILED",
+	       report);
+	rm_tree_flat(in);
+out:
+	fl_manifest_free(&man);
+	free(mbuf);
+	json_decref(list);
+	return rc;
+}
+
+int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
+		      const hub_file *files, size_t nfiles,
+		      const unsigned char pk[32], char *err, size_t errlen)
+{
+	char in[PATHLEN];
+	json_t *list = json_array();
+	char *text = NULL;
+	int rc = FL_ENOMEM;
+
+	err[0] = 0;
+	if (!list)
+		goto out;
+	for (size_t i = 0; i < nfiles; i++)
+		if (json_array_append_new(
+			    list, json_pack("{s:s,s:s,s:I}", "name",
+					    files[i].name, "sha256",
+					    files[i].sha256, "bytes",
+					    (json_int_t)files[i].bytes)))
+			goto out;
+	text = json_dumps(list, JSON_COMPACT);
+	if (!text)
+		goto out;
+	fmt(in, sizeof(in), "%s/.incoming/%s", dir, incident_id);
+	if ((rc = mkdir_p(in)) ||
+	    (rc = write_atomic(in, "list.json", text, strlen(text)))) {
+		fmt(err, errlen, "%s: %s", in, strerror(errno));
+		goto out;
+	}
+	rc = try_complete(dir, db, incident_id, pk, err, errlen);
+out:
+	free(text);
+	json_decref(list);
+	return rc;
+}

@@ -1,0 +1,90 @@
+/*
+ * hubconf.h - the hub's configuration: schema, defaults and validation.
+ *
+ * The hub reads its own small YAML file (docs/hub.md) with the same reader as
+ * the edge (src/config/yaml.c builds an fl_node tree with line numbers) and
+ * the same table-driven idea: every key is one row of a table (name, type,
+ * bounds, help), unknown keys and bad values are refused once at load with
+ * "FILE:LINE: reason", and nothing downstream repairs a value.
+ *
+ * The struct is plain data with fixed-size arrays: no heap, nothing to free.
+ */
+#ifndef FL_HUB_CONF_H
+#define FL_HUB_CONF_H
+
+#include <stddef.h>
+
+#define HUB_STR 256
+#define HUB_PATH 1024
+#define HUB_URL 1024
+#define HUB_MAX_SITES 64
+#define HUB_MAX_HOOKS 4 /* webhooks per list */
+
+enum hub_hook_format { HUB_HOOK_GENERIC, HUB_HOOK_WECOM, HUB_HOOK_DINGTALK };
+
+typedef struct hub_hook {
+	char url[HUB_URL];
+	int format; /* enum hub_hook_format */
+} hub_hook;
+
+/* Where one site's alerts go. */
+typedef struct hub_site_alerts {
+	char site[HUB_STR];
+	hub_hook hooks[HUB_MAX_HOOKS];      /* property managers */
+	int nhooks;
+	hub_hook escalate[HUB_MAX_HOOKS];   /* enforcement contact */
+	int nescalate;
+	char escalate_topic[HUB_STR]; /* "" = firelane/<site>/enforcement */
+	double escalate_s;            /* < 0: the alerts-wide default */
+	int line;
+} hub_site_alerts;
+
+typedef struct hub_conf {
+	char path[HUB_PATH];
+	struct {
+		char host[HUB_STR];
+		int port;
+		char username[HUB_STR];
+		char password[HUB_STR];
+		char client_id[HUB_STR];
+		char shared_group[HUB_STR]; /* "" = plain subscription */
+		int keepalive_s;
+	} mqtt;
+	struct {
+		char listen[HUB_STR]; /* kept for the web UI */
+	} http;
+	struct {
+		char sqlite[HUB_PATH];
+	} store;
+	char evidence_dir[HUB_PATH];
+	char public_url[HUB_URL];
+	struct {
+		int mqtt;             /* publish on firelane/<site>/alerts */
+		double escalate_s;    /* 0 = no escalation */
+		int retry_max;        /* attempts per alert before giving up */
+		double retry_base_s;  /* first retry after this, doubling */
+		double retry_cap_s;   /* at most this between attempts */
+		double timeout_s;     /* per HTTP attempt */
+		hub_site_alerts sites[HUB_MAX_SITES];
+		int nsites;
+	} alerts;
+	size_t max_payload; /* bytes; larger messages are quarantined */
+} hub_conf;
+
+/* Defaults (a valid configuration once mqtt.host, store.sqlite and
+ * evidence_dir are set). */
+void hub_conf_defaults(hub_conf *c);
+
+/*
+ * Load path into c (defaults first). Returns 0, or a negative fl_errno with
+ * "path:line: reason" (or "path: errno text") in err.
+ */
+int hub_conf_load(hub_conf *c, const char *path, char *err, size_t errlen);
+
+/* The site's alert routing, or NULL when the site has none. Borrowed. */
+const hub_site_alerts *hub_conf_site(const hub_conf *c, const char *site);
+
+/* Print the effective configuration (secrets masked) to f (a FILE *). */
+void hub_conf_dump(const hub_conf *c, void *f);
+
+#endif /* FL_HUB_CONF_H */

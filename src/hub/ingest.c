@@ -1,0 +1,222 @@
+/*
+ * ingest.c - from an MQTT message to a stored incident, or to quarantine.
+ *
+ * A note on trust. The broker lets any client publish on any topic its ACL
+ * allows, and the hub cannot see who published a message, only its topic.
+ * So the topic is the claim and the store is the judge:
+ *
+ *   1. size first (before any parsing), then the topic's shape (msg.c);
+ *   2. the device named by the topic must be enrolled (fl_db_device_get),
+ *      and the topic's site must be the site it was enrolled for - a device
+ *      publishing under another site's topic is refused;
+ *   3. the payload must fit its schema, and the ids in it must be the
+ *      topic's (msg.c): an incident id must start with "<device>-", so a
+ *      device cannot write into another device's incidents;
+ *   4. incident messages are stored idempotently on (incident_id, seq)
+ *      (fl_db_ingest); only a message stored for the first time drives the
+ *      alerts, so a redelivery after a reconnect alerts nobody twice;
+ *   5. evidence chunks and the "evidence" list go to evidence.c, which
+ *      verifies the bundle with the enrolled key.
+ *
+ * Whatever fails a check is kept in the store's quarantine with the reason
+ * (payloads cut to 64 KiB) and logged; it never becomes an incident. The
+ * hub's own topics (firelane/<site>/alerts) and the edge's "direct" topics
+ * the hub has no use for (state, settings, image, commands) are ignored.
+ */
+#include "ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence.h"
+#include "fl.h"
+#include "msg.h"
+#include "sign.h"
+#include "topic.h"
+
+#define QUARANTINE_KEEP 65536
+
+void hub_ingest_filter(const hub_conf *c, char *buf, size_t len)
+{
+	if (c->mqtt.shared_group[0])
+		snprintf(buf, len, "$share/%s/firelane/+/+/#",
+			 c->mqtt.shared_group);
+	else
+		snprintf(buf, len, "firelane/+/+/#");
+}
+
+static void quarantine(hub_ingest *h, const char *topic, const void *payload,
+		       size_t len, const char *reason, double now)
+{
+	int rc = fl_db_quarantine(h->db, topic, payload,
+				  len > QUARANTINE_KEEP ? QUARANTINE_KEEP : len,
+				  reason, now);
+
+	h->quarantined++;
+	fl_log(FL_LOG_WARN, "ingest", "quarantined %s (%zu bytes): %s%s",
+	       topic, len, reason, rc ? " (and the store refused it)" : "");
+}
+
+/* A NUL-terminated copy of a payload (JSON text for the store). */
+static char *text_of(const void *payload, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (s) {
+		memcpy(s, payload, len);
+		s[len] = 0;
+	}
+	return s;
+}
+
+static void incident(hub_ingest *h, const hub_topic *t, const char *site,
+		     const unsigned char pk[32], const char *topic,
+		     const void *payload, size_t len, double now)
+{
+	hub_incident in;
+	hub_file files[HUB_MAX_FILES];
+	size_t nfiles = 0;
+	char err[512];
+	char *json = NULL;
+	int dup = 0, rc;
+	fl_db_msg m;
+
+	if (hub_incident_check(t, payload, len, &in, files, &nfiles, err,
+			       sizeof(err))) {
+		quarantine(h, topic, payload, len, err, now);
+		return;
+	}
+	/* jansson accepted it, so it holds no NUL: it is text */
+	json = text_of(payload, len);
+	if (!json) {
+		fl_log(FL_LOG_ERROR, "ingest", "out of memory");
+		return;
+	}
+	m = (fl_db_msg){t->device, site,	    t->camera, t->lane,
+			in.incident_id, in.type, in.seq,   in.wall,
+			json};
+	rc = fl_db_ingest(h->db, &m, &dup, err, sizeof(err));
+	if (rc) {
+		quarantine(h, topic, payload, len, err, now);
+		goto out;
+	}
+	if (dup) {
+		h->duplicates++;
+		fl_log(FL_LOG_INFO, "ingest", "%s seq %u: duplicate, ignored",
+		       in.incident_id, in.seq);
+	} else {
+		h->stored++;
+		fl_log(FL_LOG_INFO, "ingest", "%s seq %u: %s stored",
+		       in.incident_id, in.seq, in.type);
+		if (h->alerts)
+			hub_alerts_incident(h->alerts, site, t->device,
+					    t->camera, t->lane, in.incident_id,
+					    in.type, in.wall);
+	}
+	/* the list even when duplicate: completing a bundle is idempotent,
+	 * and a hub stopped between the two steps finishes it here */
+	if (!strcmp(in.type, "evidence") &&
+	    hub_evidence_list(h->conf->evidence_dir, h->db, in.incident_id,
+			      files, nfiles, pk, err, sizeof(err)))
+		fl_log(FL_LOG_ERROR, "ingest", "%s: evidence: %s",
+		       in.incident_id, err);
+out:
+	free(json);
+}
+
+void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
+			size_t len, double now)
+{
+	hub_topic t;
+	char err[1024], site[HUB_SITE_MAX], lvl[HUB_SITE_MAX];
+	char pkb64[128], status[16];
+	unsigned char pk[32];
+	char *json;
+	hub_chunk ch;
+
+	if (len > h->conf->max_payload) {
+		snprintf(err, sizeof(err),
+			 "payload of %zu bytes exceeds max_payload %zu", len,
+			 h->conf->max_payload);
+		quarantine(h, topic, payload, len, err, now);
+		return;
+	}
+	if (hub_topic_parse(topic, &t, err, sizeof(err))) {
+		quarantine(h, topic, payload, len, err, now);
+		return;
+	}
+	if (t.kind == HUB_MSG_OWN || t.kind == HUB_MSG_IGNORED) {
+		h->ignored++;
+		return;
+	}
+	if (fl_db_device_get(h->db, t.device, site, sizeof(site), pkb64,
+			     sizeof(pkb64))) {
+		snprintf(err, sizeof(err), "device %s is not enrolled",
+			 t.device);
+		quarantine(h, topic, payload, len, err, now);
+		return;
+	}
+	fl_topic_level(site, lvl, sizeof(lvl));
+	if (strcmp(lvl, t.site)) {
+		snprintf(err, sizeof(err),
+			 "device %s is enrolled for site '%s', not '%s'",
+			 t.device, site, t.site);
+		quarantine(h, topic, payload, len, err, now);
+		return;
+	}
+	if (fl_key_public_from_b64(pkb64, pk)) {
+		snprintf(err, sizeof(err), "device %s: enrolled key unreadable",
+			 t.device);
+		quarantine(h, topic, payload, len, err, now);
+		return;
+	}
+	switch (t.kind) {
+	case HUB_MSG_STATUS:
+		if (hub_status_check(payload, len, status, sizeof(status), err,
+				     sizeof(err)))
+			quarantine(h, topic, payload, len, err, now);
+		else
+			fl_db_device_seen(h->db, t.device, status, now, NULL);
+		break;
+	case HUB_MSG_HEARTBEAT:
+		if (hub_json_object_check(payload, len, err, sizeof(err))) {
+			quarantine(h, topic, payload, len, err, now);
+			break;
+		}
+		json = text_of(payload, len);
+		if (json)
+			fl_db_device_seen(h->db, t.device, "online", now,
+					  json);
+		free(json);
+		break;
+	case HUB_MSG_CAMERA_EVENT:
+		if (hub_json_object_check(payload, len, err, sizeof(err))) {
+			quarantine(h, topic, payload, len, err, now);
+			break;
+		}
+		fl_log(FL_LOG_INFO, "fleet", "%s/%s: %.*s", t.device, t.camera,
+		       (int)(len > 300 ? 300 : len), (const char *)payload);
+		fl_db_device_seen(h->db, t.device, NULL, now, NULL);
+		break;
+	case HUB_MSG_INCIDENT:
+		incident(h, &t, site, pk, topic, payload, len, now);
+		break;
+	case HUB_MSG_EVIDENCE:
+		if (hub_chunk_check(&t, payload, len, &ch, err, sizeof(err)) ||
+		    hub_evidence_chunk(h->conf->evidence_dir, h->db, &ch, pk,
+				       err, sizeof(err))) {
+			const char *nl = memchr(payload, '\n', len);
+			/* keep the header only: the bytes are the fault */
+			quarantine(h, topic, payload,
+				   nl ? (size_t)(nl - (const char *)payload) :
+					len,
+				   err, now);
+			break;
+		}
+		h->chunks++;
+		break;
+	default:
+		break;
+	}
+}

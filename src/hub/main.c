@@ -1,0 +1,328 @@
+/*
+ * main.c - firelane-hub: argv, configuration, signals, logging, wiring.
+ *
+ * Modes (each administration mode exits when done):
+ *   --config FILE                   run: subscribe to the fleet and ingest
+ *   --config FILE --check-config    print the effective configuration or
+ *                                   the first error (FILE:LINE: reason)
+ *   --add-user NAME --role R [--sites S1,S2]
+ *                                   add a user; the password is read from
+ *                                   standard input (one line)
+ *   --enrol-device ID --site SITE --public-key FILE
+ *                                   enrol a device with the key printed by
+ *                                   firelane-edge --print-public-key
+ *
+ * The running hub is one thread doing MQTT and ingest (the MQTT client's
+ * owner: fl_mqtt_run() hands messages to hub_ingest_message()) and the
+ * alerts' webhook thread (alerts.c). The loop:
+ *
+ *   pump MQTT (messages in, ingest) -> alerts tick (escalations, MQTT
+ *   alerts) -> until SIGTERM/SIGINT
+ *
+ * Signals only set a volatile sig_atomic_t flag; the loop notices it within
+ * one turn (200 ms), disconnects cleanly and closes the store.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "alerts.h"
+#include "client.h"
+#include "db.h"
+#include "fl.h"
+#include "hubconf.h"
+#include "ingest.h"
+#include "sign.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void log_stderr(int level, const char *tag, const char *msg, void *user)
+{
+	static const char *names[] = {"error", "warn", "info", "debug"};
+
+	(void)user;
+	fprintf(stderr, "firelane-hub: %s: %s: %s\n", names[level], tag, msg);
+}
+
+static double now_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: firelane-hub --config FILE [--check-config] [-v]\n"
+		"       firelane-hub --config FILE --add-user NAME --role "
+		"admin|enforcement|property [--sites S1,S2] < password\n"
+		"       firelane-hub --config FILE --enrol-device ID --site SITE "
+		"--public-key FILE\n");
+}
+
+static fl_db *open_store(const hub_conf *c)
+{
+	char url[HUB_PATH + 16], err[512];
+	fl_db *db;
+
+	snprintf(url, sizeof(url), "sqlite:%s", c->store.sqlite);
+	db = fl_db_open(url, err, sizeof(err));
+	if (!db)
+		fprintf(stderr, "firelane-hub: store %s: %s\n",
+			c->store.sqlite, err);
+	return db;
+}
+
+static int add_user(const hub_conf *c, const char *name, const char *role,
+		    const char *sites)
+{
+	char pw[512], err[512];
+	fl_db *db = NULL;
+	size_t n;
+	int rc = 1;
+
+	if (!fgets(pw, sizeof(pw), stdin)) {
+		fprintf(stderr, "firelane-hub: no password on standard input\n");
+		return 1;
+	}
+	n = strlen(pw);
+	while (n && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
+		pw[--n] = 0;
+	if (!n) {
+		fprintf(stderr, "firelane-hub: empty password\n");
+		goto out;
+	}
+	db = open_store(c);
+	if (!db)
+		goto out;
+	if (fl_db_user_add(db, name, pw, role, sites, err, sizeof(err))) {
+		fprintf(stderr, "firelane-hub: --add-user %s: %s\n", name, err);
+		goto out;
+	}
+	fl_db_audit(db, "cli", "user_add", name, role, now_wall());
+	printf("user %s added (%s%s%s)\n", name, role, sites ? ", sites " : "",
+	       sites ? sites : "");
+	rc = 0;
+out:
+	sodium_memzero(pw, sizeof(pw));
+	fl_db_close(db);
+	return rc;
+}
+
+static int enrol(const hub_conf *c, const char *device, const char *site,
+		 const char *keyfile)
+{
+	char b64[256], err[512];
+	unsigned char pk[32];
+	FILE *f = fopen(keyfile, "r");
+	fl_db *db = NULL;
+	size_t n;
+	int rc = 1;
+
+	if (!f) {
+		fprintf(stderr, "firelane-hub: %s: cannot read\n", keyfile);
+		return 1;
+	}
+	n = fread(b64, 1, sizeof(b64) - 1, f);
+	fclose(f);
+	b64[n] = 0;
+	while (n && (b64[n - 1] == '\n' || b64[n - 1] == '\r' ||
+		     b64[n - 1] == ' '))
+		b64[--n] = 0;
+	if (fl_key_public_from_b64(b64, pk)) {
+		fprintf(stderr,
+			"firelane-hub: %s: not a base64 Ed25519 public key\n",
+			keyfile);
+		return 1;
+	}
+	db = open_store(c);
+	if (!db)
+		return 1;
+	if (fl_db_device_enrol(db, device, site, b64, err, sizeof(err))) {
+		fprintf(stderr, "firelane-hub: --enrol-device %s: %s\n", device,
+			err);
+		goto out;
+	}
+	fl_db_audit(db, "cli", "device_enrol", device, site, now_wall());
+	printf("device %s enrolled for site %s\n", device, site);
+	rc = 0;
+out:
+	fl_db_close(db);
+	return rc;
+}
+
+struct hub {
+	const hub_conf *conf;
+	hub_ingest ingest;
+};
+
+static void on_message(const char *topic, const void *payload, size_t len,
+		       void *user)
+{
+	struct hub *h = user;
+
+	hub_ingest_message(&h->ingest, topic, payload, len, now_wall());
+}
+
+static void on_connect(void *user)
+{
+	(void)user;
+	fl_log(FL_LOG_INFO, "mqtt", "connected");
+}
+
+static int run(const hub_conf *c)
+{
+	struct hub h;
+	fl_db *db = NULL;
+	fl_mqtt *m = NULL;
+	hub_alerts *al = NULL;
+	char err[512], filter[HUB_STR + 32];
+	double last_tick = 0;
+	fl_mqtt_opts o;
+	int rc = 1;
+
+	memset(&h, 0, sizeof(h));
+	h.conf = c;
+	db = open_store(c);
+	if (!db)
+		goto out;
+	al = hub_alerts_create(c, err, sizeof(err));
+	if (!al) {
+		fprintf(stderr, "firelane-hub: alerts: %s\n", err);
+		goto out;
+	}
+	h.ingest = (hub_ingest){.conf = c, .db = db, .alerts = al};
+	memset(&o, 0, sizeof(o));
+	o.host = c->mqtt.host;
+	o.port = c->mqtt.port;
+	o.username = c->mqtt.username;
+	o.password = c->mqtt.password;
+	o.keepalive_s = c->mqtt.keepalive_s;
+	o.client_id = c->mqtt.client_id;
+	o.on_connect = on_connect;
+	o.on_message = on_message;
+	o.user = &h;
+	m = fl_mqtt_create(&o, NULL, err, sizeof(err));
+	if (!m) {
+		fprintf(stderr, "firelane-hub: mqtt: %s\n", err);
+		goto out;
+	}
+	hub_ingest_filter(c, filter, sizeof(filter));
+	fl_mqtt_subscribe(m, filter);
+	if (fl_mqtt_start(m)) {
+		fprintf(stderr, "firelane-hub: mqtt: cannot start\n");
+		goto out;
+	}
+	fl_log(FL_LOG_INFO, "hub", "running: %s:%d, subscribed to %s, store %s",
+	       c->mqtt.host, c->mqtt.port, filter, c->store.sqlite);
+	while (!stop_requested) {
+		double now;
+
+		fl_mqtt_run(m, 200);
+		now = now_wall();
+		if (now - last_tick >= 0.5) {
+			hub_alerts_tick(al, db, m, now);
+			last_tick = now;
+		}
+	}
+	fl_log(FL_LOG_INFO, "hub",
+	       "stopping: %ld stored, %ld duplicates, %ld quarantined, "
+	       "%ld chunks",
+	       h.ingest.stored, h.ingest.duplicates, h.ingest.quarantined,
+	       h.ingest.chunks);
+	fl_mqtt_stop(m, NULL, NULL, 1000);
+	rc = 0;
+out:
+	fl_mqtt_destroy(m);
+	hub_alerts_destroy(al);
+	fl_db_close(db);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"add-user", required_argument, NULL, 'u'},
+		{"role", required_argument, NULL, 'r'},
+		{"sites", required_argument, NULL, 's'},
+		{"enrol-device", required_argument, NULL, 'e'},
+		{"site", required_argument, NULL, 'S'},
+		{"public-key", required_argument, NULL, 'p'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config = NULL, *user = NULL, *role = NULL, *sites = NULL;
+	const char *device = NULL, *site = NULL, *keyfile = NULL;
+	static hub_conf conf; /* large: not on the stack */
+	struct sigaction sa;
+	char err[1024];
+	int check = 0, verbose = 0, c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'k': check = 1; break;
+		case 'u': user = optarg; break;
+		case 'r': role = optarg; break;
+		case 's': sites = optarg; break;
+		case 'e': device = optarg; break;
+		case 'S': site = optarg; break;
+		case 'p': keyfile = optarg; break;
+		case 'v': verbose++; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!config || optind != argc || (user && device) ||
+	    (user && !role) || (device && (!site || !keyfile)) ||
+	    (!user && (role || sites)) || (!device && (site || keyfile))) {
+		usage(stderr);
+		return 2;
+	}
+	fl_log_set(log_stderr, FL_LOG_WARN + verbose, NULL);
+	if (sodium_init() < 0) {
+		fprintf(stderr, "firelane-hub: libsodium failed to start\n");
+		return 1;
+	}
+	rc = hub_conf_load(&conf, config, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "firelane-hub: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		hub_conf_dump(&conf, stdout);
+		return 0;
+	}
+	if (user)
+		return add_user(&conf, user, role, sites);
+	if (device)
+		return enrol(&conf, device, site, keyfile);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = run(&conf);
+	curl_global_cleanup();
+	return rc;
+}

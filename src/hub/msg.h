@@ -1,0 +1,120 @@
+/*
+ * msg.h - what the hub accepts from the fleet: topic shapes and payload
+ * schemas (docs/mqtt.md is the contract), as pure functions.
+ *
+ * Everything that arrives is hostile until this module says otherwise. A
+ * topic is split into its levels and classified; a payload is checked for
+ * its size, its JSON (no duplicate keys, one object, nothing trailing), its
+ * required fields and their types, and the ids against the topic (the
+ * device, site, camera and lane inside an incident message must be the
+ * topic's, and the incident id must begin with "<device>-", so a device
+ * cannot write into another device's incidents). Evidence chunk headers get
+ * the same treatment, and a file name is a plain name: [A-Za-z0-9_.-], not
+ * starting with '.', so it can never leave the incident's folder.
+ *
+ * No I/O, no clocks, no globals: the fuzz target (tests/fuzz/fuzz_hub_msg.c)
+ * drives hub_msg_check() directly. Outputs are caller structs with fixed
+ * buffers; json_t results are owned by the caller (json_decref).
+ */
+#ifndef FL_HUB_MSG_H
+#define FL_HUB_MSG_H
+
+#include <stddef.h>
+
+#define HUB_ID_MAX 64
+#define HUB_IID_MAX 128
+#define HUB_SITE_MAX 256
+#define HUB_FILE_MAX 128
+#define HUB_CHUNK 65536
+#define HUB_MAX_FILE_BYTES (1LL << 31) /* one evidence file at most */
+
+enum hub_kind {
+	HUB_MSG_IGNORED,   /* a topic the hub has no use for (state, image) */
+	HUB_MSG_STATUS,    /* online | offline | stopped */
+	HUB_MSG_HEARTBEAT, /* JSON health */
+	HUB_MSG_INCIDENT,  /* JSON incident message */
+	HUB_MSG_EVIDENCE,  /* header line + chunk bytes */
+	HUB_MSG_CAMERA_EVENT, /* JSON camera health event */
+	HUB_MSG_OWN        /* firelane/<site>/alerts etc.: the hub's own */
+};
+
+/* A classified topic: firelane/<site>/<device>/<rest...>. */
+typedef struct hub_topic {
+	enum hub_kind kind;
+	char site[HUB_SITE_MAX];
+	char device[HUB_ID_MAX];
+	char camera[HUB_ID_MAX]; /* per-camera and per-lane kinds */
+	char lane[HUB_ID_MAX];   /* per-lane kinds */
+} hub_topic;
+
+/* Split and classify. 0, or FL_EFORMAT with the reason in err (a topic
+ * outside the contract: wrong root, empty level, bad id). */
+int hub_topic_parse(const char *topic, hub_topic *t, char *err, size_t errlen);
+
+/* A validated incident message (strings point into the caller's buffers). */
+typedef struct hub_incident {
+	char incident_id[HUB_IID_MAX];
+	char type[32];
+	unsigned seq;
+	double wall; /* unix_time */
+} hub_incident;
+
+/* A validated evidence chunk header. */
+typedef struct hub_chunk {
+	char incident_id[HUB_IID_MAX];
+	char file[HUB_FILE_MAX];
+	long index, count;
+	long long offset, size;
+	char chunk_sha256[65], file_sha256[65];
+	const unsigned char *data; /* into the payload */
+	size_t len;
+} hub_chunk;
+
+/* An evidence list entry from the "evidence" incident message. */
+typedef struct hub_file {
+	char name[HUB_FILE_MAX];
+	char sha256[65];
+	long long bytes;
+} hub_file;
+
+#define HUB_MAX_FILES 64
+
+/* 1 when s is an id: [A-Za-z0-9_.-], 1..max-1 chars. */
+int hub_id_ok(const char *s, size_t max);
+
+/* 1 when s is a safe evidence file name: an id not starting with '.'. */
+int hub_name_ok(const char *s);
+
+/* 1 when s is 64 lowercase hex digits. */
+int hub_hex64_ok(const char *s);
+
+/*
+ * Incident message payload against topic t. Fills out; when files is not
+ * NULL and the type is "evidence", the file list too (*nfiles). 0, or
+ * FL_EFORMAT with the reason.
+ */
+int hub_incident_check(const hub_topic *t, const void *payload, size_t len,
+		       hub_incident *out, hub_file *files, size_t *nfiles,
+		       char *err, size_t errlen);
+
+/* Evidence chunk payload (topic t): header, sizes and the offset rule.
+ * The chunk's SHA-256 is not checked here (the caller hashes). */
+int hub_chunk_check(const hub_topic *t, const void *payload, size_t len,
+		    hub_chunk *out, char *err, size_t errlen);
+
+/* Heartbeat / camera event: one JSON object. */
+int hub_json_object_check(const void *payload, size_t len, char *err,
+			  size_t errlen);
+
+/* Status payload: online | offline | stopped. */
+int hub_status_check(const void *payload, size_t len, char *status,
+		     size_t statuslen, char *err, size_t errlen);
+
+/*
+ * The whole check for one message (topic + payload), as the fuzzer runs
+ * it: returns the kind (>= 0) when acceptable, or FL_EFORMAT.
+ */
+int hub_msg_check(const char *topic, const void *payload, size_t len,
+		  size_t max_payload, char *err, size_t errlen);
+
+#endif /* FL_HUB_MSG_H */
