@@ -1,0 +1,442 @@
+/*
+ * db.c - the store's public handle: picks the backend from the URL, holds
+ * the mutex, and does what is the same for every backend (argument checks,
+ * password hashing with libsodium). Everything with SQL is in the backend.
+ *
+ * Password hashing lives here, not in a backend, so no backend ever sees a
+ * password: it stores and returns the crypto_pwhash_str string (argon2id,
+ * its own salt and limits inside, "$argon2id$v=19$m=...").
+ */
+#include "db.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "fl.h"
+
+struct fl_db {
+	const fl__db_ops *ops;
+	void *be;
+	pthread_mutex_t mu; /* recursive: batch_begin holds it to batch_end */
+};
+
+static void seterr(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+}
+
+fl_db *fl__db_open_version(const char *url, int max_version, char *err,
+			   size_t errlen)
+{
+	pthread_mutexattr_t a;
+	fl_db *db;
+
+	if (!url) {
+		seterr(err, errlen, "no store URL");
+		return NULL;
+	}
+	if (sodium_init() < 0) {
+		seterr(err, errlen, "libsodium cannot initialise");
+		return NULL;
+	}
+	db = calloc(1, sizeof(*db));
+	if (!db) {
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (!strncmp(url, "sqlite:", 7)) {
+		db->ops = &fl__db_sqlite_ops;
+		db->be = fl__db_sqlite_open(url + 7, max_version, err, errlen);
+	} else if (!strncmp(url, "postgresql:", 11) ||
+		   !strncmp(url, "postgres:", 9)) {
+		seterr(err, errlen,
+		       "PostgreSQL is not built in yet (docs/store.md)");
+	} else {
+		if (err && errlen)
+			snprintf(err, errlen,
+				 "unknown store URL '%.64s' (want sqlite:PATH)",
+				 url);
+	}
+	if (!db->be) {
+		free(db);
+		return NULL;
+	}
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&db->mu, &a);
+	pthread_mutexattr_destroy(&a);
+	return db;
+}
+
+fl_db *fl_db_open(const char *url, char *err, size_t errlen)
+{
+	return fl__db_open_version(url, 0, err, errlen);
+}
+
+void fl_db_close(fl_db *db)
+{
+	if (!db)
+		return;
+	db->ops->close(db->be);
+	pthread_mutex_destroy(&db->mu);
+	free(db);
+}
+
+int fl_db_schema_latest(void)
+{
+	return fl__db_sqlite_latest();
+}
+
+/* LOCKED(type, expr): returns expr, evaluated under the handle's mutex. */
+#define LOCKED(type, expr)                      \
+	do {                                    \
+		type r_;                        \
+		pthread_mutex_lock(&db->mu);    \
+		r_ = (expr);                    \
+		pthread_mutex_unlock(&db->mu);  \
+		return r_;                      \
+	} while (0)
+
+int fl_db_schema_version(fl_db *db)
+{
+	if (!db)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->schema_version(db->be));
+}
+
+int fl_db_set_durable(fl_db *db, int full)
+{
+	if (!db)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->set_durable(db->be, full));
+}
+
+int fl_db_batch_begin(fl_db *db)
+{
+	int r;
+
+	if (!db)
+		return FL_EINVAL;
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->batch_begin(db->be);
+	if (r < 0)
+		pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int fl_db_batch_end(fl_db *db, int commit)
+{
+	int r;
+
+	if (!db)
+		return FL_EINVAL;
+	r = db->ops->batch_end(db->be, commit);
+	if (r != FL_EINVAL) /* FL_EINVAL: no batch open, mutex not ours */
+		pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
+		       const char *public_key_b64, char *err, size_t errlen)
+{
+	if (!db)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->device_enrol(db->be, device, site, public_key_b64,
+					  err, errlen));
+}
+
+int fl_db_device_get(fl_db *db, const char *device, char *site,
+		     size_t sitelen, char *pk_b64, size_t pklen)
+{
+	if (!db || !device)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->device_get(db->be, device, site, sitelen, pk_b64,
+					pklen));
+}
+
+int fl_db_device_seen(fl_db *db, const char *device, const char *status,
+		      double wall, const char *heartbeat_json)
+{
+	if (!db || !device)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->device_seen(db->be, device, status, wall,
+					 heartbeat_json));
+}
+
+int fl_db_ingest(fl_db *db, const fl_db_msg *m, int *dup, char *err,
+		 size_t errlen)
+{
+	int d = 0;
+
+	if (!dup)
+		dup = &d;
+	*dup = 0;
+	if (!db || !m) {
+		seterr(err, errlen, "no store or no message");
+		return FL_EINVAL;
+	}
+	LOCKED(int, db->ops->ingest(db->be, m, dup, err, errlen));
+}
+
+int fl_db_quarantine(fl_db *db, const char *topic, const char *payload,
+		     size_t len, const char *reason, double wall)
+{
+	if (!db)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->quarantine(db->be, topic, payload, len, reason,
+					wall));
+}
+
+char *fl_db_quarantine_json(fl_db *db, int limit, int offset)
+{
+	if (!db)
+		return NULL;
+	LOCKED(char *, db->ops->quarantine_json(db->be, limit, offset));
+}
+
+int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
+		       const char *sha256, long long bytes, const char *kind,
+		       int verified)
+{
+	if (!db || !incident_id || !name)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->evidence_add(db->be, incident_id, name, sha256,
+					  bytes, kind, verified));
+}
+
+int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
+				int verified, const char *report)
+{
+	if (!db || !incident_id)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->evidence_set_verified(db->be, incident_id,
+						   verified, report));
+}
+
+/* ---- users ------------------------------------------------------------------ */
+
+static int valid_user_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int valid_role(const char *r)
+{
+	return r && (!strcmp(r, "admin") || !strcmp(r, "enforcement") ||
+		     !strcmp(r, "property"));
+}
+
+static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES])
+{
+	if (crypto_pwhash_str_alg(out, password, strlen(password),
+				  crypto_pwhash_OPSLIMIT_INTERACTIVE,
+				  crypto_pwhash_MEMLIMIT_INTERACTIVE,
+				  crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return FL_ENOMEM; /* libsodium: out of memory */
+	return 0;
+}
+
+#include <time.h>
+
+static double now_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int fl_db_user_add(fl_db *db, const char *name, const char *password,
+		   const char *role, const char *sites_csv, char *err,
+		   size_t errlen)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	int r;
+
+	if (!db)
+		return FL_EINVAL;
+	if (!valid_user_name(name)) {
+		seterr(err, errlen,
+		       "user name: 1-64 characters, no control characters");
+		return FL_EINVAL;
+	}
+	if (!valid_role(role)) {
+		seterr(err, errlen,
+		       "role: one of admin, enforcement, property");
+		return FL_EINVAL;
+	}
+	if (!password || !*password) {
+		seterr(err, errlen, "empty password");
+		return FL_EINVAL;
+	}
+	/* hashing takes ~0.1 s and 64 MiB: outside the mutex */
+	if (hash_password(password, hash) < 0) {
+		seterr(err, errlen, "cannot hash the password (memory)");
+		return FL_ENOMEM;
+	}
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->user_add(db->be, name, hash, role,
+			      strcmp(role, "property") ? "" :
+			      (sites_csv ? sites_csv : ""),
+			      now_wall(), err, errlen);
+	pthread_mutex_unlock(&db->mu);
+	sodium_memzero(hash, sizeof(hash));
+	return r;
+}
+
+int fl_db_user_set_password(fl_db *db, const char *name, const char *password)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	int r;
+
+	if (!db || !name || !password || !*password)
+		return FL_EINVAL;
+	if (hash_password(password, hash) < 0)
+		return FL_ENOMEM;
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->user_set_hash(db->be, name, hash);
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+/* A hash of a random password, verified against when the user is unknown so
+ * "no such user" costs as long as "wrong password". Made once, lazily. */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void dummy_make(void)
+{
+	char pw[33];
+
+	randombytes_buf(pw, 32);
+	for (int i = 0; i < 32; i++)
+		pw[i] = (char)('a' + (unsigned char)pw[i] % 26);
+	pw[32] = '\0';
+	if (hash_password(pw, dummy_hash) < 0)
+		dummy_hash[0] = '\0';
+}
+
+int fl_db_user_check(fl_db *db, const char *name, const char *password,
+		     char *role, size_t rolelen, char *sites, size_t siteslen)
+{
+	char hash[crypto_pwhash_STRBYTES + 1], r_role[32], r_sites[4096];
+	int r;
+
+	if (!db || !name || !password)
+		return FL_EINVAL;
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->user_get(db->be, name, hash, sizeof(hash), r_role,
+			      sizeof(r_role), r_sites, sizeof(r_sites));
+	pthread_mutex_unlock(&db->mu);
+	if (r == FL_ENOENT) {
+		pthread_once(&dummy_once, dummy_make);
+		if (dummy_hash[0] &&
+		    crypto_pwhash_str_verify(dummy_hash, password,
+					     strlen(password)) == 0)
+			fl_log(FL_LOG_DEBUG, "store", "a random password hit");
+		return FL_EINVAL;
+	}
+	if (r < 0)
+		return r;
+	if (crypto_pwhash_str_verify(hash, password, strlen(password)) != 0)
+		return FL_EINVAL;
+	if (role && rolelen)
+		snprintf(role, rolelen, "%s", r_role);
+	if (sites && siteslen)
+		snprintf(sites, siteslen, "%s", r_sites);
+	return 0;
+}
+
+char *fl_db_users_json(fl_db *db)
+{
+	if (!db)
+		return NULL;
+	LOCKED(char *, db->ops->users_json(db->be));
+}
+
+/* ---- outcomes, audit, queries ------------------------------------------------ */
+
+int fl_db_outcome_set(fl_db *db, const char *incident_id, const char *outcome,
+		      const char *note, const char *user, double wall,
+		      char *err, size_t errlen)
+{
+	if (!db || !incident_id) {
+		seterr(err, errlen, "no incident");
+		return FL_EINVAL;
+	}
+	LOCKED(int, db->ops->outcome_set(db->be, incident_id, outcome, note,
+					 user, wall, err, errlen));
+}
+
+int fl_db_audit(fl_db *db, const char *user, const char *action,
+		const char *object, const char *detail, double wall)
+{
+	if (!db || !action)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->audit(db->be, user, action, object, detail, wall));
+}
+
+char *fl_db_audit_json(fl_db *db, const char *object, int limit, int offset)
+{
+	if (!db)
+		return NULL;
+	LOCKED(char *, db->ops->audit_json(db->be, object, limit, offset));
+}
+
+char *fl_db_incidents_json(fl_db *db, const fl_db_filter *f)
+{
+	fl_db_filter none = { 0 };
+
+	if (!db)
+		return NULL;
+	LOCKED(char *, db->ops->incidents_json(db->be, f ? f : &none));
+}
+
+char *fl_db_incident_json(fl_db *db, const char *incident_id)
+{
+	if (!db || !incident_id)
+		return NULL;
+	LOCKED(char *, db->ops->incident_json(db->be, incident_id));
+}
+
+int fl_db_incident_site(fl_db *db, const char *incident_id, char *site,
+			size_t sitelen)
+{
+	if (!db || !incident_id)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->incident_site(db->be, incident_id, site, sitelen));
+}
+
+char *fl_db_report_json_tz(fl_db *db, const char *site, double from_wall,
+			   double to_wall, int tz_offset_s)
+{
+	if (!db)
+		return NULL;
+	LOCKED(char *, db->ops->report_json(db->be, site, from_wall, to_wall,
+					    tz_offset_s));
+}
+
+char *fl_db_report_json(fl_db *db, const char *site, double from_wall,
+			double to_wall)
+{
+	return fl_db_report_json_tz(db, site, from_wall, to_wall, 0);
+}
+
+char *fl_db_devices_json(fl_db *db)
+{
+	if (!db)
+		return NULL;
+	LOCKED(char *, db->ops->devices_json(db->be));
+}

@@ -1,0 +1,1073 @@
+/*
+ * test_db.c - the hub's store (src/store) on a temporary file database and
+ * on ":memory:".
+ *
+ * Checks: migrations (a second open keeps the version; a version-1 database
+ * is upgraded with its data; a database newer than the build is refused),
+ * WAL mode, idempotent ingest (a repeated (incident_id, seq) is a dup with
+ * one row; out-of-order delivery ends in the highest seq's status), the
+ * incident life cycle and its times, list filters, paging and the
+ * allowed-sites restriction, users (argon2id, wrong password and unknown user
+ * refused), outcome amendments with history and audit rows, the report's
+ * figures on a known dataset (median and p90 by hand), hostile strings and a
+ * 1 MB payload stored and returned verbatim, durability across close/reopen.
+ * The database is inspected beside the store with SQLite's own API.
+ *
+ *   test_db --bench N   (scripts/bench.sh) prints one JSON object: ingest
+ *   rates and query latencies with N incidents stored (see bench()).
+ */
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "db.h"
+#include "fl.h"
+#include "test.h"
+
+static char dir[256];
+
+static void path_of(char *out, size_t n, const char *name, int url)
+{
+	snprintf(out, n, "%s%s/%s", url ? "sqlite:" : "", dir, name);
+}
+
+/* Inspect the file beside the store: one integer from a constant query. */
+static long long peek(const char *name, const char *sql)
+{
+	char p[512];
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	path_of(p, sizeof(p), name, 0);
+	if (sqlite3_open_v2(p, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return -2;
+	if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(h);
+	return v;
+}
+
+static fl_db *open_db(const char *name)
+{
+	char url[512], err[256] = "";
+	fl_db *db;
+
+	if (!strcmp(name, ":memory:"))
+		snprintf(url, sizeof(url), "sqlite::memory:");
+	else
+		path_of(url, sizeof(url), name, 1);
+	db = fl_db_open(url, err, sizeof(err));
+	CHECK_MSG(db != NULL, "%s: %s", url, err);
+	return db;
+}
+
+/* An incident message in the edge's shape (docs/mqtt.md). */
+static int put(fl_db *db, const char *dev, const char *site, const char *lane,
+	       const char *id, unsigned seq, const char *type, double wall,
+	       const char *extra, int *dup)
+{
+	char json[2048], err[256] = "";
+	fl_db_msg m = { 0 };
+	int r;
+
+	snprintf(json, sizeof(json),
+		 "{\"incident_id\": \"%s\", \"seq\": %u, \"type\": \"%s\", "
+		 "\"site\": \"%s\", \"device\": \"%s\", \"camera\": \"cam-1\", "
+		 "\"lane\": \"%s\", \"unix_time\": %.3f%s%s}",
+		 id, seq, type, site, dev, lane, wall, extra ? ", " : "",
+		 extra ? extra : "");
+	m.device = dev;
+	m.site = site;
+	m.camera = "cam-1";
+	m.lane = lane;
+	m.incident_id = id;
+	m.type = type;
+	m.seq = seq;
+	m.wall = wall;
+	m.json = json;
+	r = fl_db_ingest(db, &m, dup, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "ingest %s/%u: %s\n", id, seq, err);
+	return r;
+}
+
+static json_t *incident(fl_db *db, const char *id)
+{
+	char *t = fl_db_incident_json(db, id);
+	json_t *j = t ? json_loads(t, 0, NULL) : NULL;
+
+	free(t);
+	return j;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static double jnum(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_number(v) ? json_number_value(v) : -1;
+}
+
+static json_t *list(fl_db *db, const fl_db_filter *f)
+{
+	char *t = fl_db_incidents_json(db, f);
+	json_t *j = t ? json_loads(t, 0, NULL) : NULL;
+
+	CHECK(j != NULL);
+	free(t);
+	return j;
+}
+
+static long long total(fl_db *db, const fl_db_filter *f)
+{
+	json_t *j = list(db, f);
+	long long n = j ? json_integer_value(json_object_get(j, "total")) : -1;
+
+	json_decref(j);
+	return n;
+}
+
+/* ---- migrations, WAL, durability ------------------------------------------------ */
+
+static void test_migrations(void)
+{
+	char url[512], err[256] = "";
+	fl_db *db;
+
+	/* a fresh file: the latest version, twice */
+	db = open_db("m.db");
+	CHECK(fl_db_schema_version(db) == fl_db_schema_latest());
+	CHECK(fl_db_schema_latest() >= 2);
+	fl_db_close(db);
+	db = open_db("m.db");
+	CHECK(fl_db_schema_version(db) == fl_db_schema_latest());
+	fl_db_close(db);
+	CHECK(peek("m.db", "SELECT count(*) FROM schema_version") == 1);
+	{
+		char p[512];
+		sqlite3 *h;
+		sqlite3_stmt *s;
+
+		path_of(p, sizeof(p), "m.db", 0);
+		CHECK(sqlite3_open(p, &h) == SQLITE_OK);
+		CHECK(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &s,
+					 NULL) == SQLITE_OK);
+		CHECK(sqlite3_step(s) == SQLITE_ROW);
+		CHECK(!strcmp((const char *)sqlite3_column_text(s, 0), "wal"));
+		sqlite3_finalize(s);
+		sqlite3_close(h);
+	}
+
+	/* a version-1 database with data is upgraded, data kept */
+	path_of(url, sizeof(url), "old.db", 1);
+	db = fl__db_open_version(url, 1, err, sizeof(err));
+	CHECK_MSG(db != NULL, "%s", err);
+	CHECK(fl_db_schema_version(db) == 1);
+	CHECK(fl_db_device_enrol(db, "edge-old", "s-old",
+				 "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+				 err, sizeof(err)) == 0);
+	fl_db_close(db);
+	CHECK(peek("old.db", "SELECT count(*) FROM pragma_table_info('incidents')"
+			     " WHERE name = 'plate'") == 0);
+	db = open_db("old.db");
+	CHECK(fl_db_schema_version(db) == fl_db_schema_latest());
+	CHECK(fl_db_device_get(db, "edge-old", NULL, 0, NULL, 0) == 0);
+	fl_db_close(db);
+	CHECK(peek("old.db", "SELECT count(*) FROM pragma_table_info('incidents')"
+			     " WHERE name = 'plate'") == 1);
+	CHECK(peek("old.db", "SELECT version FROM schema_version") ==
+	      fl_db_schema_latest());
+
+	/* newer than this build: refused, with the reason */
+	{
+		char p[512];
+		sqlite3 *h;
+
+		path_of(p, sizeof(p), "old.db", 0);
+		CHECK(sqlite3_open(p, &h) == SQLITE_OK);
+		CHECK(sqlite3_exec(h, "UPDATE schema_version SET version = 999",
+				   NULL, NULL, NULL) == SQLITE_OK);
+		sqlite3_close(h);
+		path_of(url, sizeof(url), "old.db", 1);
+		err[0] = '\0';
+		db = fl_db_open(url, err, sizeof(err));
+		CHECK(db == NULL);
+		CHECK_MSG(strstr(err, "newer") != NULL, "%s", err);
+		fl_db_close(db);
+	}
+
+	/* bad URLs */
+	CHECK(fl_db_open("mysql://x", err, sizeof(err)) == NULL);
+	CHECK(fl_db_open("sqlite:/nonexistent-dir/x/y.db", err, sizeof(err)) ==
+	      NULL);
+	CHECK(fl_db_open(NULL, err, sizeof(err)) == NULL);
+}
+
+/* ---- devices --------------------------------------------------------------------- */
+
+static void test_devices(fl_db *db)
+{
+	char site[64], pk[64], err[256];
+	char *t;
+	json_t *j;
+
+	CHECK(fl_db_device_enrol(db, "edge-01", "demo-site",
+				 "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+				 err, sizeof(err)) == 0);
+	CHECK(fl_db_device_enrol(db, "edge 01", "demo-site",
+				 "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+				 err, sizeof(err)) == FL_EINVAL);
+	CHECK(fl_db_device_enrol(db, "edge-02", "demo-site", "AAAA", err,
+				 sizeof(err)) == FL_EINVAL);
+	CHECK(strstr(err, "32-byte") != NULL);
+	CHECK(fl_db_device_get(db, "edge-01", site, sizeof(site), pk,
+			       sizeof(pk)) == 0);
+	CHECK(!strcmp(site, "demo-site"));
+	CHECK(!strcmp(pk, "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="));
+	CHECK(fl_db_device_get(db, "nobody", site, sizeof(site), pk,
+			       sizeof(pk)) == FL_ENOENT);
+	CHECK(fl_db_device_seen(db, "edge-01", "online", 1000.0,
+				"{\"uptime_s\": 5}") == 0);
+	CHECK(fl_db_device_seen(db, "edge-01", NULL, 1010.0, NULL) == 0);
+	CHECK(fl_db_device_seen(db, "nobody", "online", 1.0, NULL) ==
+	      FL_ENOENT);
+	t = fl_db_devices_json(db);
+	j = t ? json_loads(t, 0, NULL) : NULL;
+	CHECK(j != NULL);
+	if (j) {
+		json_t *d = json_array_get(json_object_get(j, "devices"), 0);
+
+		CHECK(!strcmp(jstr(d, "device"), "edge-01"));
+		CHECK(!strcmp(jstr(d, "status"), "online"));
+		CHECK(jnum(d, "last_seen") == 1010.0);
+		CHECK(jnum(json_object_get(d, "heartbeat"), "uptime_s") == 5);
+	}
+	json_decref(j);
+	free(t);
+}
+
+/* ---- ingest ------------------------------------------------------------------------ */
+
+static void test_ingest(fl_db *db, const char *file)
+{
+	int dup = -1;
+	json_t *j;
+	char err[256];
+
+	/* idempotent */
+	CHECK(put(db, "edge-01", "s1", "lane-a", "i-dup", 1, "occupied", 100,
+		  NULL, &dup) == 0);
+	CHECK(dup == 0);
+	CHECK(put(db, "edge-01", "s1", "lane-a", "i-dup", 1, "occupied", 100,
+		  NULL, &dup) == 0);
+	CHECK(dup == 1);
+	if (file)
+		CHECK(peek(file, "SELECT count(*) FROM incident_events"
+				 " WHERE incident_id = 'i-dup'") == 1);
+
+	/* out of order: 1, 3 (cleared), 2 (alarm) -> cleared, with both times */
+	CHECK(put(db, "edge-01", "s1", "lane-a", "i-ooo", 1, "occupied", 100,
+		  NULL, &dup) == 0);
+	CHECK(put(db, "edge-01", "s1", "lane-a", "i-ooo", 3, "cleared", 300,
+		  NULL, &dup) == 0);
+	CHECK(put(db, "edge-01", "s1", "lane-a", "i-ooo", 2, "alarm", 200,
+		  NULL, &dup) == 0);
+	CHECK(dup == 0);
+	j = incident(db, "i-ooo");
+	CHECK(j != NULL);
+	if (j) {
+		CHECK(!strcmp(jstr(j, "status"), "cleared"));
+		CHECK(jnum(j, "alarm") == 200);
+		CHECK(jnum(j, "cleared") == 300);
+		CHECK(jnum(j, "last_seq") == 3);
+		CHECK(json_array_size(json_object_get(j, "events")) == 3);
+		/* the timeline is in seq order */
+		CHECK(jnum(json_array_get(json_object_get(j, "events"), 1),
+			   "seq") == 2);
+	}
+	json_decref(j);
+
+	/* life cycle, in order */
+	CHECK(put(db, "edge-01", "s1", "lane-b", "i-life", 1, "occupied",
+		  1000.2,
+		  "\"video_time_s\": 10.2, \"rest_since_s\": 7.6, "
+		  "\"bbox\": [1, 2, 3, 4], \"class\": \"vehicle\"",
+		  &dup) == 0);
+	j = incident(db, "i-life");
+	CHECK(j && !strcmp(jstr(j, "status"), "occupied"));
+	CHECK_NEAR(jnum(j, "rest_since"), 997.6, 1e-6);
+	CHECK_NEAR(jnum(j, "start"), 997.6, 1e-6);
+	CHECK(json_is_null(json_object_get(j, "alarm")));
+	CHECK(!strcmp(jstr(j, "class"), "vehicle"));
+	CHECK(jnum(json_object_get(j, "bbox"), "x") == -1 &&
+	      json_integer_value(json_array_get(json_object_get(j, "bbox"),
+						3)) == 4);
+	json_decref(j);
+	CHECK(put(db, "edge-01", "s1", "lane-b", "i-life", 2, "warned", 1027.6,
+		  NULL, &dup) == 0);
+	CHECK(put(db, "edge-01", "s1", "lane-b", "i-life", 3, "alarm", 1057.6,
+		  NULL, &dup) == 0);
+	CHECK(put(db, "edge-01", "s1", "lane-b", "i-life", 4, "warned", 1067.6,
+		  NULL, &dup) == 0);
+	CHECK(put(db, "edge-01", "s1", "lane-b", "i-life", 5, "evidence",
+		  1070.0, NULL, &dup) == 0);
+	j = incident(db, "i-life");
+	CHECK(j && !strcmp(jstr(j, "status"), "alarm"));
+	CHECK(jnum(j, "alarm") == 1057.6);
+	json_decref(j);
+	CHECK(put(db, "edge-01", "s1", "lane-b", "i-life", 6, "cleared", 1086.6,
+		  NULL, &dup) == 0);
+	j = incident(db, "i-life");
+	CHECK(j && !strcmp(jstr(j, "status"), "cleared"));
+	CHECK(jnum(j, "cleared") == 1086.6);
+	CHECK(jnum(j, "closed") == 1086.6);
+	CHECK(jnum(j, "occupied") == 1000.2);
+	CHECK(json_array_size(json_object_get(j, "events")) == 6);
+	CHECK(!strcmp(jstr(json_object_get(json_array_get(
+					       json_object_get(j, "events"), 5),
+				       "message"),
+			   "type"),
+		      "cleared"));
+	json_decref(j);
+
+	/* vacated, interrupted */
+	put(db, "edge-01", "s1", "lane-b", "i-vac", 1, "occupied", 2000, NULL,
+	    &dup);
+	put(db, "edge-01", "s1", "lane-b", "i-vac", 2, "vacated", 2010, NULL,
+	    &dup);
+	j = incident(db, "i-vac");
+	CHECK(j && !strcmp(jstr(j, "status"), "vacated"));
+	CHECK(j && json_is_null(json_object_get(j, "cleared")));
+	CHECK(jnum(j, "closed") == 2010);
+	json_decref(j);
+	put(db, "edge-01", "s1", "lane-b", "i-int", 1, "occupied", 2000, NULL,
+	    &dup);
+	put(db, "edge-01", "s1", "lane-b", "i-int", 2, "alarm", 2060, NULL,
+	    &dup);
+	put(db, "edge-01", "s1", "lane-b", "i-int", 3, "interrupted", 2100,
+	    NULL, &dup);
+	j = incident(db, "i-int");
+	CHECK(j && !strcmp(jstr(j, "status"), "interrupted"));
+	json_decref(j);
+
+	/* a warned that arrives first is overridden by the occupied behind it,
+	 * and by the alarm */
+	put(db, "edge-01", "s1", "lane-b", "i-w", 2, "warned", 30, NULL, &dup);
+	j = incident(db, "i-w");
+	CHECK(j && !strcmp(jstr(j, "status"), "occupied"));
+	json_decref(j);
+	put(db, "edge-01", "s1", "lane-b", "i-w", 3, "alarm", 60, NULL, &dup);
+	put(db, "edge-01", "s1", "lane-b", "i-w", 1, "occupied", 0.5, NULL,
+	    &dup);
+	j = incident(db, "i-w");
+	CHECK(j && !strcmp(jstr(j, "status"), "alarm"));
+	CHECK(jnum(j, "occupied") == 0.5);
+	json_decref(j);
+
+	/* another device cannot write into this incident */
+	CHECK(put(db, "edge-99", "s1", "lane-b", "i-life", 7, "cleared", 5,
+		  NULL, &dup) == FL_EINVAL);
+	j = incident(db, "i-life");
+	CHECK(j && jnum(j, "last_seq") == 6);
+	json_decref(j);
+
+	/* missing fields */
+	{
+		fl_db_msg m = { 0 };
+
+		m.device = "edge-01";
+		m.incident_id = "x";
+		m.type = "occupied";
+		CHECK(fl_db_ingest(db, &m, &dup, err, sizeof(err)) ==
+		      FL_EINVAL); /* seq 0 */
+		m.seq = 1;
+		m.type = NULL;
+		CHECK(fl_db_ingest(db, &m, &dup, err, sizeof(err)) ==
+		      FL_EINVAL);
+		CHECK(fl_db_ingest(db, NULL, &dup, err, sizeof(err)) ==
+		      FL_EINVAL);
+	}
+	CHECK(fl_db_incident_json(db, "nothing-here") == NULL);
+
+	/* evidence */
+	CHECK(fl_db_evidence_add(db, "i-life", "scene-1.jpg", "ab", 10,
+				 "scene", 1) == 0);
+	CHECK(fl_db_evidence_add(db, "i-life", "clip.mp4", "cd", 20, "clip",
+				 0) == 0);
+	CHECK(fl_db_evidence_add(db, "i-life", "clip.mp4", "cd", 20, "clip",
+				 1) == 0);
+	CHECK(fl_db_evidence_add(db, "nope", "clip.mp4", "cd", 20, "clip",
+				 1) == FL_ENOENT);
+	CHECK(fl_db_evidence_set_verified(db, "i-life", 1, "signature ok") ==
+	      0);
+	CHECK(fl_db_evidence_set_verified(db, "nope", 1, "x") == FL_ENOENT);
+	j = incident(db, "i-life");
+	CHECK(j && json_array_size(json_object_get(j, "evidence")) == 2);
+	CHECK(j && jnum(json_array_get(json_object_get(j, "evidence"), 1),
+			"verified") == 1);
+	CHECK(j && jnum(j, "verified") == 1);
+	CHECK(j && !strcmp(jstr(j, "verify_report"), "signature ok"));
+	json_decref(j);
+}
+
+/* ---- filters, paging, sites ---------------------------------------------------------- */
+
+static void test_filters(fl_db *db)
+{
+	int dup;
+	char id[64];
+	fl_db_filter f;
+	json_t *j, *a;
+
+	/* 10 incidents: sites fa (6) / fb (4); lane-x even, lane-y odd;
+	 * start 10000 + 100 i; odd ones alarmed */
+	for (int i = 0; i < 10; i++) {
+		snprintf(id, sizeof(id), "f-%02d", i);
+		put(db, "edge-01", i < 6 ? "fa" : "fb",
+		    i % 2 ? "lane-y" : "lane-x", id, 1, "occupied",
+		    10000 + 100 * i, NULL, &dup);
+		if (i % 2)
+			put(db, "edge-01", NULL, NULL, id, 2, "alarm",
+			    10030 + 100 * i, NULL, &dup);
+	}
+	memset(&f, 0, sizeof(f));
+	f.site = "fa";
+	CHECK(total(db, &f) == 6);
+	f.lane = "lane-y";
+	CHECK(total(db, &f) == 3);
+	f.lane = NULL;
+	f.status = "alarm";
+	CHECK(total(db, &f) == 3);
+	f.status = NULL;
+	f.site = NULL;
+	f.from_wall = 10000;
+	f.to_wall = 10500;
+	CHECK(total(db, &f) == 5);
+	f.from_wall = 10150; /* from <= start < to */
+	f.to_wall = 10300;
+	CHECK(total(db, &f) == 1);
+	f.to_wall = 0;
+	f.from_wall = 10000;
+	CHECK(total(db, &f) == 10);
+	CHECK(fl_db_outcome_set(db, "f-03", "towed", "", "u", 1, NULL, 0) ==
+	      0);
+	f.outcome = "towed";
+	CHECK(total(db, &f) == 1);
+	f.outcome = "none";
+	CHECK(total(db, &f) == 9);
+	f.outcome = NULL;
+
+	/* paging: newest first, pages disjoint */
+	f.limit = 3;
+	f.offset = 0;
+	j = list(db, &f);
+	a = json_object_get(j, "incidents");
+	CHECK(json_array_size(a) == 3);
+	CHECK(!strcmp(jstr(json_array_get(a, 0), "incident_id"), "f-09"));
+	CHECK(json_integer_value(json_object_get(j, "total")) == 10);
+	json_decref(j);
+	f.offset = 9;
+	j = list(db, &f);
+	a = json_object_get(j, "incidents");
+	CHECK(json_array_size(a) == 1);
+	CHECK(!strcmp(jstr(json_array_get(a, 0), "incident_id"), "f-00"));
+	json_decref(j);
+	f.offset = 3;
+	j = list(db, &f);
+	a = json_object_get(j, "incidents");
+	CHECK(!strcmp(jstr(json_array_get(a, 0), "incident_id"), "f-06"));
+	CHECK(json_integer_value(json_object_get(j, "limit")) == 3);
+	json_decref(j);
+	f.offset = 0;
+	f.limit = 0;
+
+	/* allowed sites */
+	f.sites_csv_allowed = "fb";
+	CHECK(total(db, &f) == 4);
+	f.sites_csv_allowed = "fa,fb";
+	CHECK(total(db, &f) == 10);
+	f.sites_csv_allowed = "";
+	CHECK(total(db, &f) == 0);
+	f.sites_csv_allowed = "f"; /* no prefix match */
+	CHECK(total(db, &f) == 0);
+	f.sites_csv_allowed = "fb";
+	f.site = "fa"; /* asking for another site gives nothing */
+	CHECK(total(db, &f) == 0);
+	{
+		char site[32];
+
+		CHECK(fl_db_incident_site(db, "f-07", site, sizeof(site)) ==
+		      0);
+		CHECK(!strcmp(site, "fb"));
+		CHECK(fl_db_incident_site(db, "zz", site, sizeof(site)) ==
+		      FL_ENOENT);
+	}
+}
+
+/* ---- users, outcomes, audit ------------------------------------------------------------- */
+
+static void test_users(fl_db *db, const char *file)
+{
+	char role[32], sites[128], err[256];
+	char *t;
+
+	CHECK(fl_db_user_add(db, "ada", "s3cret pass", "enforcement", NULL,
+			     err, sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, "pm", "pm-pass", "property", "s1,s2", err,
+			     sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, "ada", "x", "admin", NULL, err,
+			     sizeof(err)) == FL_EINVAL);
+	CHECK(strstr(err, "exists") != NULL);
+	CHECK(fl_db_user_add(db, "bob", "x", "king", NULL, err,
+			     sizeof(err)) == FL_EINVAL);
+	CHECK(fl_db_user_add(db, "bob", "", "admin", NULL, err,
+			     sizeof(err)) == FL_EINVAL);
+	CHECK(fl_db_user_add(db, "", "x", "admin", NULL, err, sizeof(err)) ==
+	      FL_EINVAL);
+	if (file)
+		CHECK(peek(file, "SELECT count(*) FROM users WHERE"
+				 " hash LIKE '$argon2id$%'") == 2);
+	CHECK(fl_db_user_check(db, "ada", "s3cret pass", role, sizeof(role),
+			       sites, sizeof(sites)) == 0);
+	CHECK(!strcmp(role, "enforcement") && !strcmp(sites, ""));
+	CHECK(fl_db_user_check(db, "pm", "pm-pass", role, sizeof(role), sites,
+			       sizeof(sites)) == 0);
+	CHECK(!strcmp(role, "property") && !strcmp(sites, "s1,s2"));
+	CHECK(fl_db_user_check(db, "ada", "s3cret pasS", role, sizeof(role),
+			       sites, sizeof(sites)) == FL_EINVAL);
+	CHECK(fl_db_user_check(db, "ada", "", NULL, 0, NULL, 0) == FL_EINVAL);
+	CHECK(fl_db_user_check(db, "eve", "s3cret pass", NULL, 0, NULL, 0) ==
+	      FL_EINVAL);
+	CHECK(fl_db_user_set_password(db, "ada", "new one") == 0);
+	CHECK(fl_db_user_check(db, "ada", "s3cret pass", NULL, 0, NULL, 0) ==
+	      FL_EINVAL);
+	CHECK(fl_db_user_check(db, "ada", "new one", NULL, 0, NULL, 0) == 0);
+	CHECK(fl_db_user_set_password(db, "eve", "x") == FL_ENOENT);
+	t = fl_db_users_json(db);
+	CHECK(t && strstr(t, "\"pm\"") && !strstr(t, "argon2"));
+	free(t);
+}
+
+static void test_outcomes(fl_db *db)
+{
+	char err[256];
+	json_t *j, *h;
+	char *t;
+
+	CHECK(fl_db_outcome_set(db, "i-life", "fined", "first look", "ada",
+				5000, err, sizeof(err)) == 0);
+	CHECK(fl_db_outcome_set(db, "i-life", "towed", "amended: towed", "bob",
+				5100, err, sizeof(err)) == 0);
+	CHECK(fl_db_outcome_set(db, "i-life", "parked", NULL, "ada", 5200, err,
+				sizeof(err)) == FL_EINVAL);
+	CHECK(fl_db_outcome_set(db, "no-such", "towed", NULL, "ada", 5200, err,
+				sizeof(err)) == FL_ENOENT);
+	j = incident(db, "i-life");
+	CHECK(j && !strcmp(jstr(j, "outcome"), "towed"));
+	h = json_object_get(j, "outcomes");
+	CHECK(json_array_size(h) == 2);
+	CHECK(!strcmp(jstr(json_array_get(h, 0), "outcome"), "fined"));
+	CHECK(!strcmp(jstr(json_array_get(h, 0), "note"), "first look"));
+	CHECK(!strcmp(jstr(json_array_get(h, 1), "user"), "bob"));
+	CHECK(jnum(json_array_get(h, 1), "wall") == 5100);
+	json_decref(j);
+
+	CHECK(fl_db_audit(db, "ada", "evidence_view", "i-life", "scene-1.jpg",
+			  5300) == 0);
+	CHECK(fl_db_audit(db, "ada", "export", "i-life", NULL, 5400) == 0);
+	t = fl_db_audit_json(db, "i-life", 0, 0);
+	j = t ? json_loads(t, 0, NULL) : NULL;
+	free(t);
+	CHECK(j && json_integer_value(json_object_get(j, "total")) == 4);
+	h = json_object_get(j, "audit");
+	CHECK(!strcmp(jstr(json_array_get(h, 0), "action"), "export"));
+	CHECK(!strcmp(jstr(json_array_get(h, 3), "action"), "outcome"));
+	CHECK(!strcmp(jstr(json_array_get(h, 3), "detail"), "fined"));
+	json_decref(j);
+}
+
+/* ---- report ------------------------------------------------------------------------------ */
+
+static void test_report(fl_db *db)
+{
+	/* site "rep": 6 incidents, rest 10 s before the first message.
+	 *   id   start(rest) alarm  cleared  spot        plate  outcome
+	 *   r0   86400       +60    +70      cam-1/l1    A1     fined
+	 *   r1   86400+1000  +60    +80      cam-1/l1    A1     towed
+	 *   r2   86400+2000  +60    +90      cam-1/l1    -      persuaded
+	 *   r3   2*86400     +60    +100     cam-1/l2    A1     persuaded
+	 *   r4   2*86400+10  +60    +160     cam-1/l2    B2     -
+	 *   r5   2*86400+20  -      (vacated) cam-1/l3   -      false_alarm
+	 * time to clear (alarm -> cleared): 10 20 30 40 100
+	 *   median 30; p90 at 0.9*4 = 3.6: 40 + 0.6*(100-40) = 76
+	 * blocked (start -> cleared): 70 80 90 100 160
+	 *   median 90; p90 100 + 0.6*60 = 136 */
+	static const struct {
+		double start;
+		double clear; /* after the alarm; 0: vacated */
+		const char *lane, *plate, *outcome;
+	} R[] = {
+		{ 86400, 10, "l1", "A1", "fined" },
+		{ 86400 + 1000, 20, "l1", "A1", "towed" },
+		{ 86400 + 2000, 30, "l1", NULL, "persuaded" },
+		{ 2 * 86400, 40, "l2", "A1", "persuaded" },
+		{ 2 * 86400 + 10, 100, "l2", "B2", NULL },
+		{ 2 * 86400 + 20, 0, "l3", NULL, "false_alarm" },
+	};
+	char id[16], extra[256];
+	int dup;
+	json_t *j, *x;
+	char *t;
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(R); i++) {
+		double w = R[i].start + 10;
+
+		snprintf(id, sizeof(id), "r%zu", i);
+		snprintf(extra, sizeof(extra),
+			 "\"video_time_s\": 20, \"rest_since_s\": 10%s%s%s",
+			 R[i].plate ? ", \"plate\": \"" : "",
+			 R[i].plate ? R[i].plate : "", R[i].plate ? "\"" : "");
+		put(db, "edge-01", "rep", R[i].lane, id, 1, "occupied", w,
+		    extra, &dup);
+		if (R[i].clear > 0) {
+			put(db, "edge-01", "rep", R[i].lane, id, 2, "alarm",
+			    R[i].start + 60, NULL, &dup);
+			put(db, "edge-01", "rep", R[i].lane, id, 3, "cleared",
+			    R[i].start + 60 + R[i].clear, NULL, &dup);
+		} else {
+			put(db, "edge-01", "rep", R[i].lane, id, 2, "vacated",
+			    w + 5, NULL, &dup);
+		}
+		if (R[i].outcome)
+			CHECK(fl_db_outcome_set(db, id, R[i].outcome, NULL,
+						"ada", 1, NULL, 0) == 0);
+	}
+	t = fl_db_report_json(db, "rep", 0, 0);
+	j = t ? json_loads(t, 0, NULL) : NULL;
+	CHECK_MSG(j != NULL, "%s", t ? t : "(null)");
+	free(t);
+	if (!j)
+		return;
+	CHECK(jnum(j, "incidents") == 6);
+	CHECK(jnum(j, "alarms") == 5);
+	x = json_object_get(j, "time_to_clear_s");
+	CHECK(jnum(x, "n") == 5);
+	CHECK_NEAR(jnum(x, "median"), 30, 1e-9);
+	CHECK_NEAR(jnum(x, "p90"), 76, 1e-9);
+	x = json_object_get(j, "blocked_s");
+	CHECK_NEAR(jnum(x, "median"), 90, 1e-9);
+	CHECK_NEAR(jnum(x, "p90"), 136, 1e-9);
+	x = json_object_get(j, "outcomes");
+	CHECK(jnum(x, "persuaded") == 2 && jnum(x, "fined") == 1 &&
+	      jnum(x, "towed") == 1 && jnum(x, "false_alarm") == 1 &&
+	      jnum(x, "none") == 1 && jnum(x, "other") == 0);
+	x = json_object_get(json_object_get(j, "by_status"), "cleared");
+	CHECK(json_integer_value(x) == 5);
+	x = json_object_get(j, "repeat_spots");
+	CHECK(json_array_size(x) == 2);
+	CHECK(!strcmp(jstr(json_array_get(x, 0), "lane"), "l1") &&
+	      jnum(json_array_get(x, 0), "incidents") == 3);
+	CHECK(!strcmp(jstr(json_array_get(x, 1), "lane"), "l2") &&
+	      jnum(json_array_get(x, 1), "incidents") == 2);
+	x = json_object_get(j, "repeat_plates");
+	CHECK(json_array_size(x) == 1);
+	CHECK(!strcmp(jstr(json_array_get(x, 0), "plate"), "A1") &&
+	      jnum(json_array_get(x, 0), "incidents") == 3);
+	x = json_object_get(j, "days");
+	CHECK(json_array_size(x) == 2);
+	CHECK(!strcmp(jstr(json_array_get(x, 0), "day"), "1970-01-02"));
+	CHECK(jnum(json_array_get(x, 0), "incidents") == 3);
+	CHECK(jnum(json_array_get(x, 0), "fined") == 1);
+	CHECK(jnum(json_array_get(x, 1), "incidents") == 3);
+	CHECK(jnum(json_array_get(x, 1), "alarms") == 2);
+	json_decref(j);
+
+	/* a window: only the second day; in UTC-1 hour the first day's
+	 * incidents fall on 1970-01-01 */
+	t = fl_db_report_json(db, "rep", 2 * 86400, 3 * 86400);
+	j = t ? json_loads(t, 0, NULL) : NULL;
+	free(t);
+	CHECK(j && jnum(j, "incidents") == 3);
+	CHECK(j && jnum(json_object_get(j, "time_to_clear_s"), "median") == 70);
+	json_decref(j);
+	t = fl_db_report_json_tz(db, "rep", 86400, 2 * 86400, -3600);
+	CHECK(t && strstr(t, "\"1970-01-01\""));
+	free(t);
+	t = fl_db_report_json(db, "no-site", 0, 0);
+	CHECK(t && strstr(t, "\"incidents\":0") &&
+	      strstr(t, "\"median\":null"));
+	free(t);
+}
+
+/* ---- hostile input ------------------------------------------------------------------------ */
+
+static void test_hostile(fl_db *db, const char *file)
+{
+	const char *evil = "x'); DROP TABLE incidents;--";
+	const char *evil2 = "\" OR 1=1 --";
+	size_t big = 1 << 20;
+	char *json = malloc(big + 256), *payload = malloc(big), *t;
+	fl_db_msg m = { 0 };
+	int dup;
+	char err[256];
+	json_t *j;
+	fl_db_filter f = { 0 };
+
+	CHECK(json && payload);
+	if (!json || !payload)
+		goto out;
+	m.device = evil;
+	m.site = evil2;
+	m.camera = evil;
+	m.lane = evil;
+	m.incident_id = evil;
+	m.type = "occupied";
+	m.seq = 1;
+	m.wall = 7;
+	/* a 1 MB message: {"note": "aaaa...", "seq": 1} */
+	strcpy(json, "{\"note\": \"");
+	memset(json + 10, 'a', big);
+	strcpy(json + 10 + big, "\", \"seq\": 1}");
+	m.json = json;
+	CHECK(fl_db_ingest(db, &m, &dup, err, sizeof(err)) == 0);
+	CHECK(fl_db_ingest(db, &m, &dup, err, sizeof(err)) == 0 && dup == 1);
+	j = incident(db, evil);
+	CHECK(j != NULL);
+	if (j) {
+		json_t *msg = json_object_get(
+			json_array_get(json_object_get(j, "events"), 0),
+			"message");
+		const char *note = jstr(msg, "note");
+
+		CHECK(!strcmp(jstr(j, "incident_id"), evil));
+		CHECK(!strcmp(jstr(j, "site"), evil2));
+		CHECK(!strcmp(jstr(j, "lane"), evil));
+		CHECK(note && strlen(note) == big && note[big - 1] == 'a');
+	}
+	json_decref(j);
+	f.site = evil2;
+	CHECK(total(db, &f) == 1);
+	f.sites_csv_allowed = evil; /* as an allowed-sites list */
+	CHECK(total(db, &f) == 0);
+	CHECK(fl_db_outcome_set(db, evil, "other", evil, evil, 8, err,
+				sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, evil, evil, "admin", NULL, err,
+			     sizeof(err)) == 0);
+	CHECK(fl_db_user_check(db, evil, evil, NULL, 0, NULL, 0) == 0);
+	CHECK(fl_db_user_check(db, "ada' --", "x", NULL, 0, NULL, 0) ==
+	      FL_EINVAL);
+
+	/* a message that is not JSON: kept, returned as raw text */
+	m.json = evil;
+	m.seq = 2;
+	m.type = "alarm";
+	CHECK(fl_db_ingest(db, &m, &dup, err, sizeof(err)) == 0);
+	j = incident(db, evil);
+	CHECK(j && !strcmp(jstr(json_array_get(json_object_get(j, "events"),
+					       1),
+				"raw"),
+			   evil));
+	json_decref(j);
+
+	/* quarantine: 1 MB of any bytes (NUL, invalid UTF-8) */
+	for (size_t i = 0; i < big; i++)
+		payload[i] = (char)(i * 7);
+	CHECK(fl_db_quarantine(db, evil, payload, big, evil, 9) == 0);
+	CHECK(fl_db_quarantine(db, "t/ok", "{\"a\": 1}", 8, "unknown device",
+			       10) == 0);
+	t = fl_db_quarantine_json(db, 10, 0);
+	j = t ? json_loads(t, 0, NULL) : NULL;
+	free(t);
+	CHECK(j && json_integer_value(json_object_get(j, "total")) == 2);
+	if (j) {
+		json_t *q = json_object_get(j, "quarantine");
+
+		CHECK(!strcmp(jstr(json_array_get(q, 0), "payload"),
+			      "{\"a\": 1}"));
+		CHECK(jnum(json_array_get(q, 1), "bytes") == (double)big);
+		CHECK(!strcmp(jstr(json_array_get(q, 1), "topic"), evil));
+		CHECK(jstr(json_array_get(q, 1), "payload_b64") != NULL);
+	}
+	json_decref(j);
+	if (file) {
+		CHECK(peek(file, "SELECT count(*) FROM incidents") > 10);
+		CHECK(peek(file, "SELECT length(payload) FROM quarantine"
+				 " ORDER BY id LIMIT 1") == (long long)big);
+	}
+out:
+	free(json);
+	free(payload);
+}
+
+/* ---- one database through everything ----------------------------------------------------- */
+
+static void suite(const char *file)
+{
+	fl_db *db = open_db(file ? file : ":memory:");
+
+	if (!db)
+		return;
+	test_devices(db);
+	test_ingest(db, file);
+	test_filters(db);
+	test_users(db, file);
+	test_outcomes(db);
+	test_report(db);
+	test_hostile(db, file);
+	fl_db_close(db);
+	if (!file)
+		return;
+
+	/* durability: a new handle sees everything */
+	db = open_db(file);
+	if (!db)
+		return;
+	{
+		json_t *j = incident(db, "i-life");
+
+		CHECK(j && !strcmp(jstr(j, "outcome"), "towed"));
+		CHECK(j && json_array_size(json_object_get(j, "events")) == 6);
+		CHECK(j && json_array_size(json_object_get(j, "outcomes")) == 2);
+		json_decref(j);
+		CHECK(fl_db_user_check(db, "pm", "pm-pass", NULL, 0, NULL, 0) ==
+		      0);
+		CHECK(fl_db_device_get(db, "edge-01", NULL, 0, NULL, 0) == 0);
+		CHECK(peek(file, "SELECT count(*) FROM audit") >= 4);
+	}
+	fl_db_close(db);
+}
+
+/* ---- bench --------------------------------------------------------------------------------- */
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* median and max in ms of `runs` calls of a query */
+typedef char *(*query_fn)(fl_db *db, const void *arg, int i);
+
+static void timed(fl_db *db, query_fn q, const void *arg, int runs,
+		  double *med, double *p99)
+{
+	double *v = calloc((size_t)runs, sizeof(double));
+
+	for (int i = 0; i < runs; i++) {
+		double t0 = mono();
+		char *t = q(db, arg, i);
+
+		v[i] = (mono() - t0) * 1000;
+		if (!t)
+			test_failures++;
+		free(t);
+	}
+	qsort(v, (size_t)runs, sizeof(double), cmpd);
+	*med = v[runs / 2];
+	*p99 = v[(size_t)(runs * 0.99)];
+	free(v);
+}
+
+static char *q_list(fl_db *db, const void *arg, int i)
+{
+	return fl_db_incidents_json(db, arg);
+}
+
+static long bench_n;
+
+static char *q_one(fl_db *db, const void *arg, int i)
+{
+	char id[64];
+
+	snprintf(id, sizeof(id), "bench-%08ld", (long)((i * 7919L) % bench_n));
+	return fl_db_incident_json(db, id);
+}
+
+static char *q_report(fl_db *db, const void *arg, int i)
+{
+	return fl_db_report_json(db, arg, 0, 0);
+}
+
+/* N incidents (occupied, alarm, cleared: 3 messages each) over 50 sites x 4
+ * lanes, one every 30 s; timed: 2000 single-message transactions with
+ * synchronous=FULL, 2000 with NORMAL, then the rest in batches of 100
+ * (FULL); then query latencies. */
+static int bench(long n)
+{
+	char path[512], url[600], err[256], id[64], site[16], lane[16];
+	char json[600];
+	fl_db *db;
+	int dup;
+	long msg = 0;
+	double t0, single_full = 0, single_normal = 0, batched;
+	long n_full = 0, n_normal = 0, n_batched = 0;
+	const char *types[3] = { "occupied", "alarm", "cleared" };
+
+	bench_n = n;
+	path_of(path, sizeof(path), "bench.db", 0);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	db = fl_db_open(url, err, sizeof(err));
+	if (!db) {
+		fprintf(stderr, "bench: %s\n", err);
+		return 1;
+	}
+	fl_db_device_enrol(db, "edge-b", "s0",
+			   "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", err,
+			   sizeof(err));
+#define ONE(i, k)                                                              \
+	do {                                                                   \
+		fl_db_msg m_ = { 0 };                                          \
+		double w_ = 1795955740.0 + 30.0 * (double)(i) + 60.0 * (k);     \
+		snprintf(id, sizeof(id), "bench-%08ld", (long)(i));             \
+		snprintf(site, sizeof(site), "site-%02ld", (long)(i) % 50);     \
+		snprintf(lane, sizeof(lane), "lane-%ld", (long)(i) / 50 % 4);   \
+		snprintf(json, sizeof(json),                                   \
+			 "{\"incident_id\": \"%s\", \"seq\": %d, \"type\": "   \
+			 "\"%s\", \"site\": \"%s\", \"device\": \"edge-b\", "  \
+			 "\"camera\": \"cam-1\", \"lane\": \"%s\", "           \
+			 "\"time\": \"2026-11-29T12:35:40.200Z\", "            \
+			 "\"unix_time\": %.3f, \"video_time_s\": %.3f, "       \
+			 "\"rest_since_s\": 7.600, \"bbox\": [228.0, 141.0, "  \
+			 "40.0, 38.0], \"class\": \"vehicle\"}",               \
+			 id, (k) + 1, types[k], site, lane, w_,                \
+			 10.2 + 60.0 * (k));                                   \
+		m_.device = "edge-b";                                          \
+		m_.site = site;                                                \
+		m_.camera = "cam-1";                                           \
+		m_.lane = lane;                                                \
+		m_.incident_id = id;                                           \
+		m_.type = types[k];                                            \
+		m_.seq = (unsigned)(k) + 1;                                    \
+		m_.wall = w_;                                                  \
+		m_.json = json;                                                \
+		if (fl_db_ingest(db, &m_, &dup, err, sizeof(err)) < 0) {       \
+			fprintf(stderr, "bench: %s\n", err);                   \
+			return 1;                                              \
+		}                                                              \
+		msg++;                                                         \
+	} while (0)
+
+	long i = 0;
+	/* single messages, each its own durable commit */
+	t0 = mono();
+	for (; i < n && msg < 2000; i++)
+		for (int k = 0; k < 3; k++)
+			ONE(i, k);
+	single_full = mono() - t0;
+	n_full = msg;
+	fl_db_set_durable(db, 0);
+	t0 = mono();
+	for (; i < n && msg < 4000; i++)
+		for (int k = 0; k < 3; k++)
+			ONE(i, k);
+	single_normal = mono() - t0;
+	n_normal = msg - n_full;
+	fl_db_set_durable(db, 1);
+	t0 = mono();
+	while (i < n) {
+		long end = FL_MIN(n, i + 34);
+
+		fl_db_batch_begin(db);
+		for (; i < end; i++)
+			for (int k = 0; k < 3; k++)
+				ONE(i, k);
+		if (fl_db_batch_end(db, 1) < 0) {
+			fprintf(stderr, "bench: batch commit failed\n");
+			return 1;
+		}
+	}
+	batched = mono() - t0;
+	n_batched = msg - n_full - n_normal;
+	/* outcomes on every 10th, to make the outcome filter real */
+	fl_db_batch_begin(db);
+	for (long k = 0; k < n; k += 10) {
+		snprintf(id, sizeof(id), "bench-%08ld", k);
+		fl_db_outcome_set(db, id, k % 20 ? "towed" : "persuaded", NULL,
+				  "bench", 1, NULL, 0);
+	}
+	fl_db_batch_end(db, 1);
+
+	/* queries */
+	fl_db_filter all = { 0 }, filt = { 0 }, deep = { 0 };
+	double l_med, l_p99, f_med, f_p99, o_med, o_p99, d_med, d_p99, r_med,
+		r_p99;
+
+	filt.site = "site-07";
+	filt.status = "cleared";
+	filt.from_wall = 1795955740.0 + 30.0 * (double)n / 2;
+	filt.sites_csv_allowed = "site-03,site-07,site-11";
+	deep.offset = (int)FL_MIN(n / 2, 100000);
+	deep.limit = 50;
+	timed(db, q_list, &all, 50, &l_med, &l_p99);
+	timed(db, q_list, &filt, 50, &f_med, &f_p99);
+	timed(db, q_list, &deep, 20, &d_med, &d_p99);
+	timed(db, q_one, NULL, 200, &o_med, &o_p99);
+	timed(db, q_report, "site-07", 10, &r_med, &r_p99);
+	fl_db_close(db);
+	printf("{\"incidents\": %ld, \"messages\": %ld, "
+	       "\"ingest_msgs_per_s_full\": %.0f, "
+	       "\"ingest_msgs_per_s_normal\": %.0f, "
+	       "\"ingest_msgs_per_s_batched_full\": %.0f, "
+	       "\"list_first_page_ms\": {\"median\": %.2f, \"p99\": %.2f}, "
+	       "\"list_filtered_ms\": {\"median\": %.2f, \"p99\": %.2f}, "
+	       "\"list_deep_page_ms\": {\"median\": %.2f, \"p99\": %.2f}, "
+	       "\"incident_ms\": {\"median\": %.3f, \"p99\": %.3f}, "
+	       "\"report_site_ms\": {\"median\": %.1f, \"p99\": %.1f}, "
+	       "\"db_mb\": %.1f}\n",
+	       n, msg, n_full / single_full, n_normal / single_normal,
+	       n_batched > 0 ? n_batched / batched : 0, l_med, l_p99, f_med,
+	       f_p99, d_med, d_p99, o_med, o_p99, r_med, r_p99,
+	       (double)(peek("bench.db", "PRAGMA page_count") *
+			peek("bench.db", "PRAGMA page_size")) /
+		       1048576.0);
+	return test_failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char cmd[600];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/fl-test-db-XXXXXX", tmp);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	if (argc > 2 && !strcmp(argv[1], "--bench")) {
+		rc = bench(FL_MAX(atol(argv[2]), 1000));
+	} else {
+		test_migrations();
+		suite("t.db");
+		suite(NULL);
+		rc = -1;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	if (rc >= 0)
+		return rc;
+	TEST_DONE();
+}
