@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# hub_ingest.sh - firelane-hub against a real mosquitto and the real edge
+# (issue 5, points 1-3 and the ingest part of 9).
+#
+# A private mosquitto on a free loopback port; firelane-hub with SQLite, an
+# evidence folder and alert routing for the scene's site to a local HTTP
+# receiver (python3 http.server: /generic, /wecom, /dingtalk and /esc, each
+# answering 500 to its first request); the edge's key enrolled with
+# --enrol-device and a user added with --add-user; firelane-edge live on the
+# synthetic park_leave scene (one car rests, alarms, leaves). Checks:
+#   - the hub stores the incident once with every incident message the edge
+#     sent (incident_events == the (incident_id, seq) pairs on the wire),
+#     status cleared, and the evidence bundle reassembled from its chunks,
+#     every file recorded and verified against the ENROLLED key, and the
+#     stored bundle passes firelane-verify;
+#   - the fleet: the device's status and heartbeat are recorded;
+#   - alerts: generic, WeCom ({"msgtype":"markdown","markdown":{"content"}})
+#     and DingTalk ({"msgtype":"markdown","markdown":{"title","text"}})
+#     payloads, each with the picture link, received exactly once per
+#     incident for the alarm and once for the all-clear, after a 500 (the
+#     retry works); the escalation (escalate_s 3, no outcome) once on /esc
+#     and on firelane/<site>/enforcement; alarm and all-clear on
+#     firelane/<site>/alerts (MQTT);
+#   - duplicates: the alarm and cleared messages republished with
+#     mosquitto_pub are stored once and alert nobody again;
+#   - hostile input, each quarantined with its reason, nothing stored as an
+#     incident, the hub still running: bad JSON, an oversized payload, a
+#     device not enrolled, the enrolled device under another site's topic,
+#     an incident id of another device, an SQL-looking incident id, path
+#     traversal in an evidence chunk's file name and in the evidence list,
+#     a chunk whose bytes do not match its hash; an SQL-looking class in a
+#     valid message is stored verbatim and every table is intact;
+#   - SIGTERM: clean exit 0; after a restart, replayed messages make no
+#     alert again (the outbox on disk remembers).
+# Env: FL_BUILD_DIR, FL_SOURCE_DIR.
+set -eu
+NAME=hub_ingest
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
+. "$(dirname "$0")/lib/mqtt.sh"
+HUB=$BUILD/firelane-hub
+VERIFY=$BUILD/firelane-verify
+if [ ! -x "$HUB" ]; then
+	echo "$NAME: skipped: $HUB not built (the store library is missing)"
+	OK=1
+	exit 0
+fi
+need
+command -v sqlite3 >/dev/null || fail "sqlite3 not installed (scripts/deps.sh)"
+SCENARIO=park_leave
+PORT=$(free_port)
+HPORT=$(free_port)
+scene $SCENARIO
+broker_start
+subscribe "$WORK/all.txt" 'firelane/#'
+
+# The webhook receiver: every POST as a JSON line; the first request to
+# each path answers 500.
+python3 - "$HPORT" "$WORK/hooks.jsonl" <<'EOP' >"$WORK/receiver.log" 2>&1 &
+import http.server, json, sys, threading
+port, out = int(sys.argv[1]), sys.argv[2]
+seen = set()
+lock = threading.Lock()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(n).decode("utf-8")
+        with lock:
+            first = self.path not in seen
+            seen.add(self.path)
+            code = 500 if first else 200
+            with open(out, "a") as f:
+                f.write(json.dumps({"path": self.path, "code": code,
+                                    "ctype": self.headers.get("Content-Type"),
+                                    "body": json.loads(body)}) + "\n")
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}' if code == 200 else b"{}")
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+EOP
+PIDS+=($!)
+
+EV=$WORK/hub-evidence
+cat >"$WORK/hub.yaml" <<EOC
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+http: {listen: "127.0.0.1:8080"}
+store: {sqlite: $WORK/hub.db}
+evidence_dir: $EV
+public_url: https://hub.example.org
+alerts:
+  retry_base_s: 0.3
+  retry_cap_s: 2
+  sites:
+    - site: scene-site
+      escalate_s: 3
+      webhooks:
+        - {url: "http://127.0.0.1:$HPORT/generic", format: generic}
+        - {url: "http://127.0.0.1:$HPORT/wecom", format: wecom}
+        - {url: "http://127.0.0.1:$HPORT/dingtalk", format: dingtalk}
+      escalate:
+        - {url: "http://127.0.0.1:$HPORT/esc"}
+EOC
+"$HUB" --config "$WORK/hub.yaml" --check-config >"$WORK/check.log" 2>&1 ||
+	fail "--check-config: $(cat "$WORK/check.log")"
+
+edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
+sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" "$WORK/scene/edge.yaml"
+"$EDGE" --config "$WORK/scene/edge.yaml" --print-public-key >"$WORK/pk.txt" 2>"$WORK/pk.log" ||
+	fail "--print-public-key"
+"$HUB" --config "$WORK/hub.yaml" --enrol-device scene-edge --site scene-site \
+	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
+echo 'pw-of-alice' | "$HUB" --config "$WORK/hub.yaml" --add-user alice \
+	--role property --sites scene-site >>"$WORK/admin.log" 2>&1 || fail "--add-user"
+echo 'x' | "$HUB" --config "$WORK/hub.yaml" --add-user bob --role king \
+	>>"$WORK/admin.log" 2>&1 && fail "--add-user accepted role king"
+# a second device, enrolled elsewhere: its topic is not scene-edge's
+"$HUB" --config "$WORK/hub.yaml" --enrol-device other-edge --site other-site \
+	--public-key "$WORK/pk.txt" >>"$WORK/admin.log" 2>&1 || fail "--enrol-device other"
+
+start_hub() {
+	"$HUB" --config "$WORK/hub.yaml" -vv >>"$WORK/hub.log" 2>&1 &
+	HUB_PID=$!
+	PIDS+=($HUB_PID)
+	wait_for "$WORK/hub.log" "mqtt: connected" 20 || fail "the hub did not connect"
+	sleep 0.5
+}
+start_hub
+
+"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
+EDGE_PID=$!
+PIDS+=($EDGE_PID)
+for _ in $(seq 900); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
+kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
+wait $EDGE_PID || fail "edge exit status $?"
+
+q() { sqlite3 "$WORK/hub.db" "$1"; }
+for _ in $(seq 300); do
+	[ "$(q "select count(*) from incidents where verified = 1")" = 1 ] && break
+	sleep 0.1
+done
+IID=$(q "select incident_id from incidents")
+[ "$(q "select count(*) from incidents")" = 1 ] || fail "expected one incident: $(q 'select incident_id from incidents')"
+[ "$(q "select verified from incidents")" = 1 ] || fail "evidence not verified: $(q 'select verify_report from incidents')"
+[ "$(q "select status from incidents")" = cleared ] || fail "status $(q 'select status from incidents')"
+"$VERIFY" "$EV/$IID" >"$WORK/verify.log" 2>&1 || fail "the stored bundle does not verify"
+[ -z "$(ls -A "$EV/.incoming" 2>/dev/null)" ] || fail "partial files left: $(ls -A "$EV/.incoming")"
+[ "$(q "select status from devices where device = 'scene-edge'")" = stopped ] ||
+	fail "device status $(q "select status from devices")"
+[ -n "$(q "select heartbeat from devices where device = 'scene-edge'")" ] || fail "no heartbeat stored"
+
+# Every incident message on the wire is stored, once.
+python3 - "$WORK/all.txt" "$WORK/wire.txt" "$EV/$IID" <<'EOP' || fail "wire vs store (above)"
+import json, os, sys
+pairs, files = set(), None
+for line in open(sys.argv[1], "rb"):
+    t, _, hx = line.rstrip(b"\n").partition(b" ")
+    if t.endswith(b"/incident"):
+        j = json.loads(bytes.fromhex(hx.decode()))
+        pairs.add((j["incident_id"], j["seq"]))
+        if j["type"] == "evidence":
+            files = j["evidence"]
+open(sys.argv[2], "w").write("".join("%s|%d\n" % p for p in sorted(pairs)))
+assert files, "no evidence message on the wire"
+got = sorted(os.listdir(sys.argv[3]))
+assert got == sorted(f["name"] for f in files), (got, files)
+print("%d incident messages, %d evidence files" % (len(pairs), len(files)))
+EOP
+q "select incident_id || '|' || seq from incident_events order by incident_id, seq" >"$WORK/stored.txt"
+diff "$WORK/wire.txt" "$WORK/stored.txt" >/dev/null || fail "stored events differ from the wire: $(diff "$WORK/wire.txt" "$WORK/stored.txt")"
+NFILES=$(ls "$EV/$IID" | wc -l)
+[ "$(q "select count(*) from evidence where verified = 1")" = "$NFILES" ] || fail "evidence rows"
+
+# Alerts: wait for the escalation and the retried deliveries.
+wait_for "$WORK/hooks.jsonl" '"/esc", "code": 200' 20 || fail "no escalation delivered"
+sleep 1
+
+# Duplicates: the alarm and cleared messages again.
+ROOT=firelane/scene-site/scene-edge
+python3 - "$WORK/all.txt" "$WORK" <<'EOP'
+import json, sys
+for line in open(sys.argv[1], "rb"):
+    t, _, hx = line.rstrip(b"\n").partition(b" ")
+    if t.endswith(b"/incident"):
+        p = bytes.fromhex(hx.decode())
+        j = json.loads(p)
+        if j["type"] in ("alarm", "cleared"):
+            open("%s/dup-%s.json" % (sys.argv[2], j["type"]), "wb").write(p)
+EOP
+pubf() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -f "$2"; }
+pubm() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -m "$2"; }
+pubf "$ROOT/cam-1/lane-a/incident" "$WORK/dup-alarm.json"
+pubf "$ROOT/cam-1/lane-a/incident" "$WORK/dup-cleared.json"
+
+# Hostile input.
+NOW=$(date +%s)
+msg() { # device site iid type [extra]
+	printf '{"incident_id": "%s", "seq": 1, "type": "%s", "site": "%s", "device": "%s", "camera": "cam-1", "lane": "lane-a", "unix_time": %s%s}' \
+		"$3" "$4" "$2" "$1" "$NOW" "${5:-}"
+}
+pubm "$ROOT/cam-1/lane-a/incident" '{"incident_id": "scene-edge-1", "seq": '
+head -c 300000 /dev/zero | tr '\0' 'x' >"$WORK/big.bin"
+pubf "$ROOT/cam-1/lane-a/incident" "$WORK/big.bin"
+pubm firelane/scene-site/intruder/cam-1/lane-a/incident "$(msg intruder scene-site intruder-1-lane-a-1 alarm)"
+pubm firelane/other-site/scene-edge/cam-1/lane-a/incident "$(msg scene-edge other-site scene-edge-x-lane-a-1 alarm)"
+pubm firelane/scene-site/other-edge/cam-1/lane-a/incident "$(msg other-edge scene-site other-edge-y-lane-a-1 alarm)"
+pubm "$ROOT/cam-1/lane-a/incident" "$(msg scene-edge scene-site other-edge-z-lane-a-1 alarm)"
+pubm "$ROOT/cam-1/lane-a/incident" "$(msg scene-edge scene-site "scene-edge-1'); DROP TABLE incidents;--" alarm)"
+pubm "$ROOT/cam-1/lane-a/incident" "$(msg scene-edge scene-site scene-edge-sql-lane-a-1 occupied ', "class": "x\u0027); DROP TABLE incidents;--"')"
+chunk() { # file index-bytes chunk_sha
+	local data=$1 name=$2 sha
+	sha=$(printf '%s' "$data" | sha256sum | cut -d' ' -f1)
+	printf '{"incident_id": "scene-edge-trav-lane-a-1", "file": "%s", "index": 0, "count": 1, "offset": 0, "size": %d, "chunk_sha256": "%s", "file_sha256": "%s"}\n%s' \
+		"$name" "${#data}" "${3:-$sha}" "$sha" "$data" >"$WORK/chunk.bin"
+	pubf "$ROOT/cam-1/lane-a/evidence" "$WORK/chunk.bin"
+}
+chunk pwned ../../pwned
+chunk pwned ..
+chunk pwned .pwned
+chunk pwned 'a/../../pwned'
+chunk pwned ok.jpg 0000000000000000000000000000000000000000000000000000000000000000
+pubm "$ROOT/cam-1/lane-a/incident" "$(msg scene-edge scene-site scene-edge-trav-lane-a-1 evidence ', "evidence": [{"name": "../../pwned", "sha256": "0000000000000000000000000000000000000000000000000000000000000000", "bytes": 5}]')"
+pubm "$ROOT/status" 'hacked'
+
+for _ in $(seq 100); do
+	[ "$(q "select count(*) from quarantine")" -ge 14 ] && break
+	sleep 0.1
+done
+kill -0 $HUB_PID 2>/dev/null || fail "the hub died on hostile input"
+q "select reason from quarantine" >"$WORK/reasons.txt"
+for r in 'bad JSON' 'exceeds max_payload' 'device intruder is not enrolled' \
+	"enrolled for site 'scene-site', not 'other-site'" \
+	"enrolled for site 'other-site', not 'scene-site'" \
+	'does not belong to device scene-edge' 'incident_id: missing or not an id' \
+	'file is not a plain file name' 'chunk_sha256 mismatch' \
+	'evidence\[0\]: expected' 'status: not online'; do
+	grep -q "$r" "$WORK/reasons.txt" || fail "no quarantine for: $r (got: $(cat "$WORK/reasons.txt"))"
+done
+[ "$(grep -c 'file is not a plain file name' "$WORK/reasons.txt")" = 4 ] || fail "traversal chunks not all refused"
+[ -z "$(find "$WORK" -name '*pwned*')" ] || fail "a traversal wrote a file: $(find "$WORK" -name '*pwned*')"
+[ "$(q "select count(*) from incidents")" = 2 ] || fail "incidents: $(q 'select incident_id from incidents')"
+[ "$(q "select class from incidents where incident_id = 'scene-edge-sql-lane-a-1'")" = "x'); DROP TABLE incidents;--" ] ||
+	fail "SQL-looking class not stored verbatim"
+[ "$(q "select count(*) from incident_events where incident_id = '$IID'")" = "$(wc -l <"$WORK/wire.txt")" ] ||
+	fail "duplicates were stored"
+[ "$(q "select count(*) from devices")" = 2 ] || fail "devices table changed"
+grep -q "duplicate, ignored" "$WORK/hub.log" || fail "duplicates not logged"
+grep -q "quarantined" "$WORK/hub.log" || fail "quarantine not logged"
+
+# SIGTERM: a clean exit; a restart replays nothing.
+kill -TERM $HUB_PID
+for _ in $(seq 50); do kill -0 $HUB_PID 2>/dev/null || break; sleep 0.1; done
+kill -0 $HUB_PID 2>/dev/null && fail "the hub did not stop on SIGTERM"
+wait $HUB_PID || fail "hub exit status $?"
+start_hub
+pubf "$ROOT/cam-1/lane-a/incident" "$WORK/dup-alarm.json"
+pubf "$ROOT/cam-1/lane-a/incident" "$WORK/dup-cleared.json"
+sleep 2
+
+python3 - "$WORK/hooks.jsonl" "$WORK/all.txt" "$IID" <<'EOP' || fail "alerts (above)"
+import json, sys
+hooks = [json.loads(l) for l in open(sys.argv[1])]
+iid = sys.argv[3]
+pic = "https://hub.example.org/evidence/%s/composite.jpg" % iid
+ok = [h for h in hooks if h["code"] == 200]
+def kinds(path):
+    return [h["body"] for h in ok if h["path"] == path]
+for path in ("/generic", "/wecom", "/dingtalk", "/esc"):
+    assert any(h["path"] == path and h["code"] == 500 for h in hooks), "no 500 first on " + path
+    assert all(h["ctype"].startswith("application/json") for h in hooks)
+g = kinds("/generic")
+assert [b["type"] for b in g] == ["alarm", "cleared"], g
+assert all(b["incident_id"] == iid and b["site"] == "scene-site" and b["picture"] == pic for b in g), g
+w = kinds("/wecom")
+assert len(w) == 2 and all(b["msgtype"] == "markdown" and set(b["markdown"]) == {"content"} for b in w), w
+assert pic in w[0]["markdown"]["content"] and "Fire lane blocked" in w[0]["markdown"]["content"], w[0]
+assert "Fire lane clear" in w[1]["markdown"]["content"], w[1]
+d = kinds("/dingtalk")
+assert len(d) == 2 and all(b["msgtype"] == "markdown" and set(b["markdown"]) == {"title", "text"} for b in d), d
+assert pic in d[0]["markdown"]["text"], d[0]
+e = kinds("/esc")
+assert len(e) == 1 and e[0]["type"] == "escalated" and e[0]["incident_id"] == iid, e
+mq = {}
+for line in open(sys.argv[2], "rb"):
+    t, _, hx = line.rstrip(b"\n").partition(b" ")
+    if t in (b"firelane/scene-site/alerts", b"firelane/scene-site/enforcement"):
+        j = json.loads(bytes.fromhex(hx.decode()))
+        mq.setdefault(t.decode(), []).append(j["type"])
+assert mq.get("firelane/scene-site/alerts") == ["alarm", "cleared"], mq
+assert mq.get("firelane/scene-site/enforcement") == ["escalated"], mq
+print("webhooks: %d requests, %d delivered; mqtt %s" % (len(hooks), len(ok), mq))
+EOP
+kill -TERM $HUB_PID
+wait $HUB_PID || fail "hub exit status after restart $?"
+OK=1
+echo "$NAME: ok"
