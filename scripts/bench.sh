@@ -49,6 +49,21 @@
 # alarm (fn > 0 or fp > 0), clips whose run failed, and the scoring wall
 # time. FL_BENCH_SKIP_SUITE=1 leaves it out.
 #
+# "store" is the hub's store (issue 5): tests/test_db --bench N (N =
+# $FL_BENCH_STORE_N, default 100000) fills a SQLite file in a temporary
+# folder of BUILD_DIR with N incidents (occupied, alarm, cleared: 3 messages
+# each, 50 sites x 4 lanes) through fl_db_ingest and times, in messages per
+# second: 2000 messages each its own commit with synchronous=FULL (the
+# store's default: the WAL is fsync'ed before the hub acknowledges a message
+# to the broker, so nothing acknowledged is lost on power loss), 2000 with
+# synchronous=NORMAL (for comparison: survives a crash of the hub, not of the
+# machine), and the rest in group commits of 102 messages (FULL). Then, with
+# all N stored, query latency median/p99 in ms: fl_db_incidents_json first
+# page (no filter; includes the total count), filtered (site + status + from
+# + allowed sites), a deep page (offset N/2), fl_db_incident_json of random
+# incidents, and fl_db_report_json for one site. fs: the file system the
+# database was on. FL_BENCH_SKIP_STORE=1 leaves it out.
+#
 # Progress goes to stderr; stdout carries only the JSON. No jq or python:
 # the edge's stats file is flat JSON, firelane-eval's --json is one line,
 # and sed/awk read both.
@@ -351,6 +366,20 @@ evidence() {
 	}'
 }
 
+# ---- store ----------------------------------------------------------------------
+
+# store: prints the "store" member (called like bench, stdout to a file).
+store() {
+	local n=${FL_BENCH_STORE_N:-100000} fs
+	[ -x "$BUILD/tests/test_db" ] || die "store: $BUILD/tests/test_db not built"
+	mkdir -p "$WORK/store"
+	fs=$(stat -f -c %T "$WORK/store" 2>/dev/null || echo unknown)
+	say "store: $n incidents into SQLite ($fs)"
+	TMPDIR=$WORK/store "$BUILD/tests/test_db" --bench "$n" >"$TMP/store.json" 2>"$TMP/store.err" ||
+		die "store: test_db --bench failed: $(tail -n 5 "$TMP/store.err")"
+	awk -v fs="$fs" '{ sub(/\}[ \t]*$/, ""); printf "\"store\": %s, \"sync\": \"FULL (WAL)\", \"fs\": \"%s\"}", $0, fs }' "$TMP/store.json"
+}
+
 # ---- synthetic suite ---------------------------------------------------------
 
 SUITE_SCENES=$WORK/scenes-full
@@ -455,6 +484,10 @@ if [ "${FL_BENCH_SKIP_MQTT:-0}" != 1 ]; then
 	[ -x "$SCENE" ] || die "mqtt needs $SCENE (make build), or FL_BENCH_SKIP_MQTT=1"
 	mqtt >"$TMP/m-mqtt"
 	out="$out, $(cat "$TMP/m-mqtt")"
+fi
+if [ "${FL_BENCH_SKIP_STORE:-0}" != 1 ]; then
+	store >"$TMP/m-store"
+	out="$out, $(cat "$TMP/m-store")"
 fi
 if [ "${FL_BENCH_SKIP_SUITE:-0}" != 1 ]; then
 	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||
