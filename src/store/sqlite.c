@@ -1080,7 +1080,9 @@ static char *be_quarantine_json(void *p, int limit, int offset)
 		size_t cut = FL_MIN(len, (size_t)65536);
 
 		json_object_set_new(r, "bytes", json_integer((json_int_t)len));
-		if ((v = json_stringn(pl ? pl : "", cut))) {
+		/* text when it is UTF-8 without NUL bytes, else base64 */
+		if ((!pl || !memchr(pl, 0, cut)) &&
+		    (v = json_stringn(pl ? pl : "", cut))) {
 			json_object_set_new(r, "payload", v);
 		} else {
 			char *b64 = malloc(sodium_base64_ENCODED_LEN(
