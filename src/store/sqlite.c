@@ -24,6 +24,7 @@
  * each SELECT are the JSON keys.
  */
 #include <jansson.h>
+#include <math.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -844,9 +845,11 @@ static int ingest_tx(be *b, const fl_db_msg *m, int *dup, char *err,
 		json_t *vt = json_object_get(j, "video_time_s");
 		json_t *rs = json_object_get(j, "rest_since_s");
 
-		if (json_is_number(vt) && json_is_number(rs))
-			tmin(&r, T_REST, m->wall - (json_number_value(vt) -
-						    json_number_value(rs)));
+		double rest = m->wall - (json_number_value(vt) -
+					 json_number_value(rs));
+
+		if (json_is_number(vt) && json_is_number(rs) && isfinite(rest))
+			tmin(&r, T_REST, rest);
 		if (json_is_array(v = json_object_get(j, "bbox")) &&
 		    m->seq >= r.last_seq)
 			bbox = json_dumps(v, JSON_COMPACT);
@@ -922,9 +925,9 @@ static int be_ingest(void *p, const fl_db_msg *m, int *dup, char *err,
 	int r;
 
 	if (!m->incident_id || !*m->incident_id || !m->type || !*m->type ||
-	    !m->device || !*m->device || m->seq == 0) {
-		seterr(err, errlen,
-		       "message without incident_id, type, device or seq");
+	    !m->device || !*m->device || m->seq == 0 || !isfinite(m->wall)) {
+		seterr(err, errlen, "message without incident_id, type, "
+				    "device, seq or a finite time");
 		return FL_EINVAL;
 	}
 	if ((r = tx_begin(b)) < 0) {
@@ -972,13 +975,19 @@ static json_t *jtext(const char *t, size_t n)
 	return v;
 }
 
+/* A number, or null where JSON has none (NaN, infinities). */
+static json_t *jreal(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
 static json_t *col_json(sqlite3_stmt *s, int i)
 {
 	switch (sqlite3_column_type(s, i)) {
 	case SQLITE_INTEGER:
 		return json_integer(sqlite3_column_int64(s, i));
 	case SQLITE_FLOAT:
-		return json_real(sqlite3_column_double(s, i));
+		return jreal(sqlite3_column_double(s, i));
 	case SQLITE_TEXT:
 		return jtext((const char *)sqlite3_column_text(s, i),
 			     (size_t)sqlite3_column_bytes(s, i));
@@ -1523,9 +1532,9 @@ static json_t *spread(be *b, sqlite3_stmt *s, int *ok)
 	}
 	json_object_set_new(o, "n", json_integer((json_int_t)n));
 	json_object_set_new(o, "median",
-			    n ? json_real(quantile(v, n, 0.5)) : json_null());
+			    n ? jreal(quantile(v, n, 0.5)) : json_null());
 	json_object_set_new(o, "p90",
-			    n ? json_real(quantile(v, n, 0.9)) : json_null());
+			    n ? jreal(quantile(v, n, 0.9)) : json_null());
 	free(v);
 	return o;
 }
@@ -1540,8 +1549,8 @@ static char *be_report_json(void *p, const char *site, double from, double to,
 
 	json_object_set_new(o, "site", site ? jtext(site, strlen(site)) :
 					       json_null());
-	json_object_set_new(o, "from", from != 0 ? json_real(from) : json_null());
-	json_object_set_new(o, "to", to != 0 ? json_real(to) : json_null());
+	json_object_set_new(o, "from", from != 0 ? jreal(from) : json_null());
+	json_object_set_new(o, "to", to != 0 ? jreal(to) : json_null());
 	json_object_set_new(o, "tz_offset_s", json_integer(tz));
 
 	if (!(s = stmt(b, S_REP_COUNTS)))
