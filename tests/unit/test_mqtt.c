@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <sys/wait.h>
@@ -109,6 +110,8 @@ static int broker_start(void)
 	fclose(f);
 	broker = fork();
 	if (broker == 0) {
+		/* the broker dies with us, even when a sanitizer aborts us */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (!freopen(log, "a", stdout) || !freopen(log, "a", stderr))
 			_exit(127);
 		execl(bin, bin, "-c", conf, (char *)NULL);
