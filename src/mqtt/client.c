@@ -243,6 +243,10 @@ static int make_client(fl_mqtt *m, char *err, size_t errlen)
 
 	co.MQTTVersion = m->version;
 	co.sendWhileDisconnected = 0;
+	/* Paho queues commands before its thread writes them and refuses
+	 * more than this (default 100): a connection's first burst is up to
+	 * 4 x 8 lanes x 5 messages plus the spool's window. */
+	co.maxBufferedMessages = 2048;
 	rc = MQTTAsync_createWithOptions(&m->cli, m->uri, m->client_id,
 					 MQTTCLIENT_PERSISTENCE_NONE, NULL,
 					 &co);
@@ -321,6 +325,10 @@ static void do_connect(fl_mqtt *m)
 
 	c->keepAliveInterval = m->o.keepalive_s;
 	c->connectTimeout = 10;
+	/* Paho's default of 10 QoS 1 messages in flight is less than a
+	 * connection's first burst (4 cameras x 8 lanes x state, settings and
+	 * 3 discovery documents, plus the spool's window). */
+	c->maxInflight = 1024;
 	c->context = m;
 	if (m->version == MQTTVERSION_5) {
 		c->cleanstart = 1;
@@ -584,6 +592,9 @@ int fl_mqtt_publish(fl_mqtt *m, const char *topic, const void *payload,
 	pub.qos = qos;
 	pub.retained = retain;
 	rc = MQTTAsync_sendMessage(m->cli, topic, &pub, &r);
+	if (rc != MQTTASYNC_SUCCESS)
+		fl_log(FL_LOG_WARN, "mqtt", "publish %s: %s (%d)", topic,
+		       MQTTAsync_strerror(rc), rc);
 	return rc == MQTTASYNC_SUCCESS ? 0 : FL_EAGAIN;
 }
 
