@@ -61,7 +61,7 @@
 # all N stored, query latency median/p99 in ms: fl_db_incidents_json first
 # page (no filter; includes the total count), filtered (site + status + from
 # + allowed sites), a deep page (offset N/2), fl_db_incident_json of random
-# incidents, and fl_db_report_json for one site. fs: the file system the
+# incidents, and fl_db_report_json for one site and for all. fs: the file system the
 # database was on. FL_BENCH_SKIP_STORE=1 leaves it out.
 #
 # Progress goes to stderr; stdout carries only the JSON. No jq or python:

@@ -45,6 +45,7 @@ typedef struct fl__db_ops {
 	int (*user_get)(void *be, const char *name, char *hash, size_t hashlen,
 			char *role, size_t rolelen, char *sites,
 			size_t siteslen);
+	int (*user_delete)(void *be, const char *name);
 	char *(*users_json)(void *be);
 	int (*outcome_set)(void *be, const char *incident_id,
 			   const char *outcome, const char *note,

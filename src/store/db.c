@@ -359,6 +359,13 @@ int fl_db_user_check(fl_db *db, const char *name, const char *password,
 	return 0;
 }
 
+int fl_db_user_delete(fl_db *db, const char *name)
+{
+	if (!db || !name)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->user_delete(db->be, name));
+}
+
 char *fl_db_users_json(fl_db *db)
 {
 	if (!db)

@@ -134,6 +134,9 @@ int fl_db_user_set_password(fl_db *db, const char *name, const char *password);
  * hash, so timing does not tell them apart). Buffers may be NULL. */
 int fl_db_user_check(fl_db *db, const char *name, const char *password,
 		     char *role, size_t rolelen, char *sites, size_t siteslen);
+/* Removes a user (their outcomes and audit rows keep the name). 0,
+ * FL_ENOENT. */
+int fl_db_user_delete(fl_db *db, const char *name);
 /* {"users":[{name,role,sites,created}]} (no hashes). */
 char *fl_db_users_json(fl_db *db);
 

@@ -143,6 +143,7 @@ enum {
 	S_USER_SETHASH,
 	S_USER_GET,
 	S_USERS_LIST,
+	S_USER_DELETE,
 	S_OUTCOME_CUR,
 	S_OUTCOME_ADD,
 	S_AUDIT_ADD,
@@ -240,6 +241,7 @@ static const char *const SQL[S_COUNT] = {
 	[S_USER_GET] = "SELECT hash, role, sites FROM users WHERE name = ?1",
 	[S_USERS_LIST] = "SELECT name, role, sites, created FROM users"
 			 " ORDER BY name",
+	[S_USER_DELETE] = "DELETE FROM users WHERE name = ?1",
 	[S_OUTCOME_CUR] = "UPDATE incidents SET outcome = ?2"
 			  " WHERE incident_id = ?1",
 	[S_OUTCOME_ADD] = "INSERT INTO outcomes (incident_id, outcome, note,"
@@ -1240,6 +1242,20 @@ static int be_user_get(void *p, const char *name, char *hash, size_t hashlen,
 	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "user_get");
 }
 
+static int be_user_delete(void *p, const char *name)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_USER_DELETE);
+	int r;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, name);
+	if ((r = run(b, s, "user_delete")) < 0)
+		return r;
+	return sqlite3_changes(b->h) ? 0 : FL_ENOENT;
+}
+
 static char *be_users_json(void *p)
 {
 	be *b = p;
@@ -1671,6 +1687,7 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.user_add = be_user_add,
 	.user_set_hash = be_user_set_hash,
 	.user_get = be_user_get,
+	.user_delete = be_user_delete,
 	.users_json = be_users_json,
 	.outcome_set = be_outcome_set,
 	.audit = be_audit,

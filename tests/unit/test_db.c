@@ -560,6 +560,11 @@ static void test_users(fl_db *db, const char *file)
 	t = fl_db_users_json(db);
 	CHECK(t && strstr(t, "\"pm\"") && !strstr(t, "argon2"));
 	free(t);
+	CHECK(fl_db_user_add(db, "tmp", "x", "admin", NULL, err,
+			     sizeof(err)) == 0);
+	CHECK(fl_db_user_delete(db, "tmp") == 0);
+	CHECK(fl_db_user_delete(db, "tmp") == FL_ENOENT);
+	CHECK(fl_db_user_check(db, "tmp", "x", NULL, 0, NULL, 0) == FL_EINVAL);
 }
 
 static void test_outcomes(fl_db *db)
@@ -1075,7 +1080,7 @@ static int bench(long n)
 	/* queries */
 	fl_db_filter all = { 0 }, filt = { 0 }, deep = { 0 };
 	double l_med, l_p99, f_med, f_p99, o_med, o_p99, d_med, d_p99, r_med,
-		r_p99;
+		r_p99, a_med, a_p99;
 
 	filt.site = "site-07";
 	filt.status = "cleared";
@@ -1088,6 +1093,7 @@ static int bench(long n)
 	timed(db, q_list, &deep, 20, &d_med, &d_p99);
 	timed(db, q_one, NULL, 200, &o_med, &o_p99);
 	timed(db, q_report, "site-07", 10, &r_med, &r_p99);
+	timed(db, q_report, NULL, 3, &a_med, &a_p99);
 	fl_db_close(db);
 	printf("{\"incidents\": %ld, \"messages\": %ld, "
 	       "\"ingest_msgs_per_s_full\": %.0f, "
@@ -1098,10 +1104,11 @@ static int bench(long n)
 	       "\"list_deep_page_ms\": {\"median\": %.2f, \"p99\": %.2f}, "
 	       "\"incident_ms\": {\"median\": %.3f, \"p99\": %.3f}, "
 	       "\"report_site_ms\": {\"median\": %.1f, \"p99\": %.1f}, "
+	       "\"report_all_ms\": {\"median\": %.1f, \"max\": %.1f}, "
 	       "\"db_mb\": %.1f}\n",
 	       n, msg, n_full / single_full, n_normal / single_normal,
 	       n_batched > 0 ? n_batched / batched : 0, l_med, l_p99, f_med,
-	       f_p99, d_med, d_p99, o_med, o_p99, r_med, r_p99,
+	       f_p99, d_med, d_p99, o_med, o_p99, r_med, r_p99, a_med, a_p99,
 	       (double)(peek("bench.db", "PRAGMA page_count") *
 			peek("bench.db", "PRAGMA page_size")) /
 		       1048576.0);
