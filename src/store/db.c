@@ -258,11 +258,42 @@ static double now_wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* "s1, s2,,s3 " -> "s1,s2,s3": the store matches whole names between
+ * commas. malloc'd; NULL on no memory. */
+static char *sites_norm(const char *in)
+{
+	char *out = malloc(strlen(in) + 1), *o = out;
+	const char *p = in;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		const char *e = strchr(p, ','), *a = p, *z;
+
+		if (!e)
+			e = p + strlen(p);
+		z = e;
+		while (a < z && (*a == ' ' || *a == '\t'))
+			a++;
+		while (z > a && (z[-1] == ' ' || z[-1] == '\t'))
+			z--;
+		if (z > a) {
+			if (o != out)
+				*o++ = ',';
+			memcpy(o, a, (size_t)(z - a));
+			o += z - a;
+		}
+		p = *e ? e + 1 : e;
+	}
+	*o = '\0';
+	return out;
+}
+
 int fl_db_user_add(fl_db *db, const char *name, const char *password,
 		   const char *role, const char *sites_csv, char *err,
 		   size_t errlen)
 {
-	char hash[crypto_pwhash_STRBYTES];
+	char hash[crypto_pwhash_STRBYTES], *sites;
 	int r;
 
 	if (!db)
@@ -286,13 +317,18 @@ int fl_db_user_add(fl_db *db, const char *name, const char *password,
 		seterr(err, errlen, "cannot hash the password (memory)");
 		return FL_ENOMEM;
 	}
+	sites = sites_norm(strcmp(role, "property") || !sites_csv ? "" :
+								   sites_csv);
+	if (!sites) {
+		seterr(err, errlen, "out of memory");
+		return FL_ENOMEM;
+	}
 	pthread_mutex_lock(&db->mu);
-	r = db->ops->user_add(db->be, name, hash, role,
-			      strcmp(role, "property") ? "" :
-			      (sites_csv ? sites_csv : ""),
-			      now_wall(), err, errlen);
+	r = db->ops->user_add(db->be, name, hash, role, sites, now_wall(), err,
+			      errlen);
 	pthread_mutex_unlock(&db->mu);
 	sodium_memzero(hash, sizeof(hash));
+	free(sites);
 	return r;
 }
 

@@ -121,7 +121,8 @@ int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 /* ---- users ------------------------------------------------------------------- */
 
 /* role: "admin", "enforcement", "property". sites_csv: the sites a property
- * manager sees ("s1,s2"); NULL/ignored for the other roles. The password is
+ * manager sees ("s1,s2"; blanks around names and empty names dropped);
+ * ignored for the other roles. The password is
  * hashed with argon2id (libsodium crypto_pwhash_str, interactive limits).
  * FL_EINVAL with a reason: bad name/role, empty password, name taken. */
 int fl_db_user_add(fl_db *db, const char *name, const char *password,

@@ -370,14 +370,13 @@ static sqlite3_stmt *stmt(be *b, int id)
 	return s;
 }
 
-/* Bind helpers: NULL pointers become SQL NULL. Text is copied by SQLite
- * (SQLITE_TRANSIENT) only where the statement outlives the caller's
- * buffer; every statement here is stepped before the call returns, so
- * SQLITE_STATIC is safe. */
+/* Bind helpers: NULL pointers become SQL NULL. Values are copied
+ * (SQLITE_TRANSIENT): a cached statement keeps its bindings after the call
+ * returns, when the caller's strings are gone. */
 static void bt(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(s, i);
 }
@@ -956,7 +955,7 @@ static int be_quarantine(void *p, const char *topic, const char *payload,
 		return FL_EIO;
 	bt(s, 1, topic);
 	if (payload)
-		sqlite3_bind_blob64(s, 2, payload, len, SQLITE_STATIC);
+		sqlite3_bind_blob64(s, 2, payload, len, SQLITE_TRANSIENT);
 	bt(s, 3, reason);
 	sqlite3_bind_double(s, 4, wall);
 	return run(b, s, "quarantine");

@@ -527,8 +527,8 @@ static void test_users(fl_db *db, const char *file)
 
 	CHECK(fl_db_user_add(db, "ada", "s3cret pass", "enforcement", NULL,
 			     err, sizeof(err)) == 0);
-	CHECK(fl_db_user_add(db, "pm", "pm-pass", "property", "s1,s2", err,
-			     sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, "pm", "pm-pass", "property", " s1 ,, s2,",
+			     err, sizeof(err)) == 0);
 	CHECK(fl_db_user_add(db, "ada", "x", "admin", NULL, err,
 			     sizeof(err)) == FL_EINVAL);
 	CHECK(strstr(err, "exists") != NULL);
