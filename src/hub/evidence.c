@@ -11,8 +11,11 @@
  *   all chunks of a file present    -> assembled, SHA-256 checked against
  *                                      file_sha256, renamed into <iid>/<file>
  *   list + every listed file there  -> fl_bundle_verify_ex() with the key
- *                                      enrolled for the device pinned, rows in
- *                                      the store, .incoming/<iid> removed
+ *                                      enrolled for the device pinned, and the
+ *                                      manifest's incident id must be this
+ *                                      incident's (no replay of a genuine
+ *                                      bundle under another id); rows in the
+ *                                      store, .incoming/<iid> removed
  *
  * A chunk whose bytes do not match its chunk_sha256, or a file that does
  * not match its file_sha256, is refused (the caller quarantines it) and
@@ -332,6 +335,7 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 	char in[PATHLEN], out[PATHLEN], path[PATHLEN], report[512];
 	json_t *list = NULL;
 	fl_manifest man;
+	fl_verify_info info;
 	char *mbuf = NULL;
 	long long mlen = 0;
 	int verified, rc = FL_OK;
@@ -352,12 +356,20 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 			goto out; /* still waiting for a file */
 	}
 	report[0] = 0;
-	verified = fl_bundle_verify(out, pk, report, sizeof(report)) == FL_OK;
-	if (verified)
+	verified = fl_bundle_verify_ex(out, pk, &info, report,
+				       sizeof(report)) == FL_OK;
+	if (verified && strcmp(info.incident_id, iid)) {
+		/* a genuine bundle replayed under another incident */
+		verified = 0;
+		fmt(report, sizeof(report),
+		    "manifest.json: made for incident %s, not this one",
+		    info.incident_id);
+	} else if (verified) {
 		fmt(report, sizeof(report),
 			 "signature verified with the enrolled key; %zu files "
 			 "match their SHA-256",
 			 json_array_size(list));
+	}
 	/* the manifest's kinds for the store (best effort) */
 	fmt(path, sizeof(path), "%s/manifest.json", out);
 	{

@@ -30,6 +30,9 @@
 #     traversal in an evidence chunk's file name and in the evidence list,
 #     a chunk whose bytes do not match its hash; an SQL-looking class in a
 #     valid message is stored verbatim and every table is intact;
+#   - evidence forged after the fact: one altered byte (chunk and file
+#     hashes recomputed) is reported as a sha256 mismatch, and the genuine
+#     bundle replayed under another incident id does not verify either;
 #   - SIGTERM: clean exit 0; after a restart, replayed messages make no
 #     alert again (the outbox on disk remembers).
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
@@ -247,6 +250,57 @@ done
 [ "$(q "select count(*) from devices")" = 2 ] || fail "devices table changed"
 grep -q "duplicate, ignored" "$WORK/hub.log" || fail "duplicates not logged"
 grep -q "quarantined" "$WORK/hub.log" || fail "quarantine not logged"
+
+# A bundle with one altered byte (chunk and file hashes recomputed, as an
+# attacker would) and the genuine bundle replayed under another incident:
+# both reassemble, neither verifies.
+python3 - "$PORT" "$ROOT" "$EV/$IID" "$NOW" <<'EOP2' || fail "could not send the forged bundles"
+import hashlib, json, os, subprocess, sys, tempfile
+port, root, src, now = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+def pub(topic, payload):
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(payload)
+        f.flush()
+        subprocess.check_call(["mosquitto_pub", "-h", "127.0.0.1", "-p", port,
+                               "-q", "1", "-t", topic, "-f", f.name])
+def msg(iid, seq, typ, extra=None):
+    m = {"incident_id": iid, "seq": seq, "type": typ, "site": "scene-site",
+         "device": "scene-edge", "camera": "cam-1", "lane": "lane-a",
+         "unix_time": float(now)}
+    m.update(extra or {})
+    pub(root + "/cam-1/lane-a/incident", json.dumps(m).encode())
+names = sorted(n for n in os.listdir(src) if not n.startswith("manifest."))
+names += ["manifest.json", "manifest.sig"]
+victim = next(n for n in names if n.endswith(".jpg"))
+for iid, tamper in (("scene-edge-tamper-lane-a-1", victim),
+                    ("scene-edge-replay-lane-a-1", None)):
+    msg(iid, 1, "occupied")
+    listed = []
+    for n in names:
+        data = bytearray(open(os.path.join(src, n), "rb").read())
+        if n == tamper:
+            data[len(data) // 2] ^= 1
+        fsha = hashlib.sha256(data).hexdigest()
+        count = max(1, (len(data) + 65535) // 65536)
+        for i in range(count):
+            c = bytes(data[i * 65536:(i + 1) * 65536])
+            h = {"incident_id": iid, "file": n, "index": i, "count": count,
+                 "offset": i * 65536, "size": len(data),
+                 "chunk_sha256": hashlib.sha256(c).hexdigest(),
+                 "file_sha256": fsha}
+            pub(root + "/cam-1/lane-a/evidence", json.dumps(h).encode() + b"\n" + c)
+        listed.append({"name": n, "sha256": fsha, "bytes": len(data)})
+    msg(iid, 2, "evidence", {"evidence": listed})
+EOP2
+for _ in $(seq 100); do
+	[ "$(q "select count(*) from incidents where verified = 0")" = 2 ] && break
+	sleep 0.1
+done
+q "select verify_report from incidents where incident_id = 'scene-edge-tamper-lane-a-1'" | grep -q 'sha256 mismatch' ||
+	fail "altered byte not detected: $(q "select incident_id, verified, verify_report from incidents")"
+q "select verify_report from incidents where incident_id = 'scene-edge-replay-lane-a-1'" | grep -q "made for incident $IID" ||
+	fail "replayed bundle not detected: $(q "select incident_id, verified, verify_report from incidents")"
+[ "$(q "select verified from incidents where incident_id = '$IID'")" = 1 ] || fail "the genuine bundle lost its verification"
 
 # SIGTERM: a clean exit; a restart replays nothing.
 kill -TERM $HUB_PID
