@@ -5,7 +5,8 @@
  * allows, and the hub cannot see who published a message, only its topic.
  * So the topic is the claim and the store is the judge:
  *
- *   1. size first (before any parsing), then the topic's shape (msg.c);
+ *   1. the topic's shape (msg.c; topics the hub does not read are dropped
+ *      here), then the size, before any parsing of the payload;
  *   2. the device named by the topic must be enrolled (fl_db_device_get),
  *      and the topic's site must be the site it was enrolled for - a device
  *      publishing under another site's topic is refused;
@@ -135,19 +136,20 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 	char *json;
 	hub_chunk ch;
 
+	if (hub_topic_parse(topic, &t, err, sizeof(err))) {
+		quarantine(h, topic, payload, len, err, now);
+		return;
+	}
+	/* the retained JPEG on .../image may be large: not ours to judge */
+	if (t.kind == HUB_MSG_OWN || t.kind == HUB_MSG_IGNORED) {
+		h->ignored++;
+		return;
+	}
 	if (len > h->conf->max_payload) {
 		snprintf(err, sizeof(err),
 			 "payload of %zu bytes exceeds max_payload %zu", len,
 			 h->conf->max_payload);
 		quarantine(h, topic, payload, len, err, now);
-		return;
-	}
-	if (hub_topic_parse(topic, &t, err, sizeof(err))) {
-		quarantine(h, topic, payload, len, err, now);
-		return;
-	}
-	if (t.kind == HUB_MSG_OWN || t.kind == HUB_MSG_IGNORED) {
-		h->ignored++;
 		return;
 	}
 	if (fl_db_device_get(h->db, t.device, site, sizeof(site), pkb64,

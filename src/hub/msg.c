@@ -430,14 +430,16 @@ int hub_msg_check(const char *topic, const void *payload, size_t len,
 	char st[16];
 	int rc;
 
+	rc = hub_topic_parse(topic, &t, err, errlen);
+	if (rc)
+		return rc;
+	if (t.kind == HUB_MSG_OWN || t.kind == HUB_MSG_IGNORED)
+		return (int)t.kind; /* not read: any size */
 	if (len > max_payload) {
 		snprintf(err, errlen, "payload of %zu bytes exceeds %zu", len,
 			 max_payload);
 		return FL_EFORMAT;
 	}
-	rc = hub_topic_parse(topic, &t, err, errlen);
-	if (rc)
-		return rc;
 	switch (t.kind) {
 	case HUB_MSG_STATUS:
 		rc = hub_status_check(payload, len, st, sizeof(st), err,

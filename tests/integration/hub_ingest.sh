@@ -241,6 +241,7 @@ for r in 'bad JSON' 'exceeds max_payload' 'device intruder is not enrolled' \
 	grep -q "$r" "$WORK/reasons.txt" || fail "no quarantine for: $r (got: $(cat "$WORK/reasons.txt"))"
 done
 [ "$(grep -c 'file is not a plain file name' "$WORK/reasons.txt")" = 4 ] || fail "traversal chunks not all refused"
+q "select topic from quarantine" | grep -qE '/(image|state|settings)$' && fail "the edge's direct topics were quarantined"
 [ -z "$(find "$WORK" -name '*pwned*')" ] || fail "a traversal wrote a file: $(find "$WORK" -name '*pwned*')"
 [ "$(q "select count(*) from incidents")" = 2 ] || fail "incidents: $(q 'select incident_id from incidents')"
 [ "$(q "select class from incidents where incident_id = 'scene-edge-sql-lane-a-1'")" = "x'); DROP TABLE incidents;--" ] ||
