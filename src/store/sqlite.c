@@ -164,6 +164,15 @@ enum {
 	S_REP_SPOTS,
 	S_REP_PLATES,
 	S_REP_DAYS,
+	/* the same with a site (site = ?1: the (site, start) index) */
+	S_REP_COUNTS_S,
+	S_REP_STATUS_S,
+	S_REP_CLEAR_S,
+	S_REP_BLOCKED_S,
+	S_REP_OUTCOMES_S,
+	S_REP_SPOTS_S,
+	S_REP_PLATES_S,
+	S_REP_DAYS_S,
 	S_DEVICES,
 	S_COUNT
 };
@@ -183,10 +192,11 @@ enum {
 	" occupied, alarm, cleared, closed, outcome, class, plate, last_seq,"  \
 	" verified"
 
-/* Reports: ?1 site, ?2 from, ?3 to. */
-#define REP_WHERE                                                        \
-	" WHERE (?1 IS NULL OR site = ?1) AND (?2 IS NULL OR start >= ?2)" \
-	" AND (?3 IS NULL OR start < ?3)"
+/* Reports: ?1 site, ?2 from, ?3 to (always bound: unbounded is
+ * -/+1e300), so the start index (and the (site, start) index in the
+ * per-site statements) bound the scan to the window. */
+#define REP_WHERE " WHERE start >= ?2 AND start < ?3"
+#define REP_WHERE_S " WHERE site = ?1 AND start >= ?2 AND start < ?3"
 
 static const char *const SQL[S_COUNT] = {
 	[S_VERSION] = "SELECT version FROM schema_version",
@@ -301,6 +311,39 @@ static const char *const SQL[S_COUNT] = {
 		" sum(outcome = 'false_alarm') AS false_alarm,"
 		" sum(outcome = 'other') AS other"
 		" FROM incidents" REP_WHERE " AND start IS NOT NULL"
+		" GROUP BY 1 ORDER BY 1",
+	[S_REP_COUNTS_S] = "SELECT count(*), count(alarm) FROM incidents"
+			 REP_WHERE_S,
+	[S_REP_STATUS_S] = "SELECT COALESCE(status, 'unknown'), count(*)"
+			 " FROM incidents" REP_WHERE_S " GROUP BY 1 ORDER BY 1",
+	[S_REP_CLEAR_S] = "SELECT cleared - alarm FROM incidents" REP_WHERE_S
+			" AND alarm IS NOT NULL AND cleared IS NOT NULL"
+			" ORDER BY 1",
+	[S_REP_BLOCKED_S] = "SELECT cleared - start FROM incidents" REP_WHERE_S
+			  " AND start IS NOT NULL AND cleared IS NOT NULL"
+			  " ORDER BY 1",
+	[S_REP_OUTCOMES_S] = "SELECT COALESCE(outcome, 'none'), count(*)"
+			   " FROM incidents" REP_WHERE_S " GROUP BY 1",
+	[S_REP_SPOTS_S] =
+		"SELECT site, camera, lane, count(*) AS incidents"
+		" FROM incidents" REP_WHERE_S
+		" GROUP BY site, camera, lane HAVING count(*) >= 2"
+		" ORDER BY 4 DESC, 1, 2, 3 LIMIT 100",
+	[S_REP_PLATES_S] =
+		"SELECT plate, count(*) AS incidents,"
+		" group_concat(DISTINCT site) AS sites FROM incidents"
+		REP_WHERE_S " AND plate IS NOT NULL AND plate <> ''"
+		" GROUP BY plate HAVING count(*) >= 2 ORDER BY 2 DESC, 1"
+		" LIMIT 100",
+	[S_REP_DAYS_S] =
+		"SELECT strftime('%Y-%m-%d', start + ?4, 'unixepoch') AS day,"
+		" count(*) AS incidents, count(alarm) AS alarms,"
+		" sum(outcome = 'persuaded') AS persuaded,"
+		" sum(outcome = 'fined') AS fined,"
+		" sum(outcome = 'towed') AS towed,"
+		" sum(outcome = 'false_alarm') AS false_alarm,"
+		" sum(outcome = 'other') AS other"
+		" FROM incidents" REP_WHERE_S " AND start IS NOT NULL"
 		" GROUP BY 1 ORDER BY 1",
 	[S_DEVICES] = "SELECT device, site, status, last_seen, enrolled,"
 		      " heartbeat FROM devices ORDER BY site, device",
@@ -582,7 +625,11 @@ void *fl__db_sqlite_open(const char *path, int max_version, char *err,
 	/* WAL before anything else; ":memory:" answers "memory" */
 	if (exec(b, "PRAGMA journal_mode = WAL") < 0 ||
 	    exec(b, "PRAGMA synchronous = FULL") < 0 ||
-	    exec(b, "PRAGMA foreign_keys = ON") < 0) {
+	    exec(b, "PRAGMA foreign_keys = ON") < 0 ||
+	    /* 32 MiB of page cache (SQLite's default is 2 MiB): the incidents
+	     * table of 100,000 incidents and its indexes stay in memory */
+	    exec(b, "PRAGMA cache_size = -32768") < 0 ||
+	    exec(b, "PRAGMA temp_store = MEMORY") < 0) {
 		seterr(err, errlen, "sqlite: %s: %s", path,
 		       sqlite3_errmsg(b->h));
 		be_close(b);
@@ -1504,10 +1551,13 @@ static int be_incident_site(void *p, const char *id, char *site,
 
 static void bind_rep(sqlite3_stmt *s, const char *site, double from, double to)
 {
-	bt(s, 1, site && *site ? site : NULL);
-	bd(s, 2, from, from != 0);
-	bd(s, 3, to, to != 0);
+	bt(s, 1, site);
+	sqlite3_bind_double(s, 2, from != 0 ? from : -1e300);
+	sqlite3_bind_double(s, 3, to != 0 ? to : 1e300);
 }
+
+/* The report statement id for all sites or for one. */
+#define REP(id) ((id) + (site ? S_REP_COUNTS_S - S_REP_COUNTS : 0))
 
 /* Linear interpolation between order statistics at p * (n - 1). */
 static double quantile(const double *v, size_t n, double p)
@@ -1562,13 +1612,15 @@ static char *be_report_json(void *p, const char *site, double from, double to,
 	json_t *o = json_object(), *x;
 	int ok = 1, rc;
 
+	if (site && !*site)
+		site = NULL;
 	json_object_set_new(o, "site", site ? jtext(site, strlen(site)) :
 					       json_null());
 	json_object_set_new(o, "from", from != 0 ? jreal(from) : json_null());
 	json_object_set_new(o, "to", to != 0 ? jreal(to) : json_null());
 	json_object_set_new(o, "tz_offset_s", json_integer(tz));
 
-	if (!(s = stmt(b, S_REP_COUNTS)))
+	if (!(s = stmt(b, REP(S_REP_COUNTS))))
 		return finish(o, 0);
 	bind_rep(s, site, from, to);
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -1583,7 +1635,7 @@ static char *be_report_json(void *p, const char *site, double from, double to,
 
 	x = json_object();
 	json_object_set_new(o, "by_status", x);
-	if (!ok || !(s = stmt(b, S_REP_STATUS)))
+	if (!ok || !(s = stmt(b, REP(S_REP_STATUS))))
 		return finish(o, 0);
 	bind_rep(s, site, from, to);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -1594,11 +1646,11 @@ static char *be_report_json(void *p, const char *site, double from, double to,
 	if (rc != SQLITE_DONE)
 		return finish(o, 0);
 
-	if (!(s = stmt(b, S_REP_CLEAR)))
+	if (!(s = stmt(b, REP(S_REP_CLEAR))))
 		return finish(o, 0);
 	bind_rep(s, site, from, to);
 	json_object_set_new(o, "time_to_clear_s", spread(b, s, &ok));
-	if (!(s = stmt(b, S_REP_BLOCKED)))
+	if (!(s = stmt(b, REP(S_REP_BLOCKED))))
 		return finish(o, 0);
 	bind_rep(s, site, from, to);
 	json_object_set_new(o, "blocked_s", spread(b, s, &ok));
@@ -1612,7 +1664,7 @@ static char *be_report_json(void *p, const char *site, double from, double to,
 		for (size_t i = 0; i < FL_ARRAY_SIZE(names); i++)
 			json_object_set_new(x, names[i], json_integer(0));
 	}
-	if (!ok || !(s = stmt(b, S_REP_OUTCOMES)))
+	if (!ok || !(s = stmt(b, REP(S_REP_OUTCOMES))))
 		return finish(o, 0);
 	bind_rep(s, site, from, to);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -1625,7 +1677,7 @@ static char *be_report_json(void *p, const char *site, double from, double to,
 
 	x = json_array();
 	json_object_set_new(o, "repeat_spots", x);
-	if (!(s = stmt(b, S_REP_SPOTS)))
+	if (!(s = stmt(b, REP(S_REP_SPOTS))))
 		return finish(o, 0);
 	bind_rep(s, site, from, to);
 	if (rows(b, s, x) < 0)
@@ -1633,7 +1685,7 @@ static char *be_report_json(void *p, const char *site, double from, double to,
 
 	x = json_array();
 	json_object_set_new(o, "repeat_plates", x);
-	if (!(s = stmt(b, S_REP_PLATES)))
+	if (!(s = stmt(b, REP(S_REP_PLATES))))
 		return finish(o, 0);
 	bind_rep(s, site, from, to);
 	if (rows(b, s, x) < 0)
@@ -1641,7 +1693,7 @@ static char *be_report_json(void *p, const char *site, double from, double to,
 
 	x = json_array();
 	json_object_set_new(o, "days", x);
-	if (!(s = stmt(b, S_REP_DAYS)))
+	if (!(s = stmt(b, REP(S_REP_DAYS))))
 		return finish(o, 0);
 	bind_rep(s, site, from, to);
 	sqlite3_bind_int(s, 4, tz);

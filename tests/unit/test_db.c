@@ -978,6 +978,14 @@ static char *q_report(fl_db *db, const void *arg, int i)
 	return fl_db_report_json(db, arg, 0, 0);
 }
 
+/* all sites, the second week of the data */
+static char *q_week(fl_db *db, const void *arg, int i)
+{
+	double from = 1795955740.0 + 7 * 86400.0;
+
+	return fl_db_report_json(db, NULL, from, from + 7 * 86400.0);
+}
+
 /* N incidents (occupied, alarm, cleared: 3 messages each) over 50 sites x 4
  * lanes, one every 30 s; timed: 2000 single-message transactions with
  * synchronous=FULL, 2000 with NORMAL, then the rest in batches of 100
@@ -1080,7 +1088,7 @@ static int bench(long n)
 	/* queries */
 	fl_db_filter all = { 0 }, filt = { 0 }, deep = { 0 };
 	double l_med, l_p99, f_med, f_p99, o_med, o_p99, d_med, d_p99, r_med,
-		r_p99, a_med, a_p99;
+		r_p99, a_med, a_p99, w_med, w_p99;
 
 	filt.site = "site-07";
 	filt.status = "cleared";
@@ -1094,6 +1102,7 @@ static int bench(long n)
 	timed(db, q_one, NULL, 200, &o_med, &o_p99);
 	timed(db, q_report, "site-07", 10, &r_med, &r_p99);
 	timed(db, q_report, NULL, 3, &a_med, &a_p99);
+	timed(db, q_week, NULL, 5, &w_med, &w_p99);
 	fl_db_close(db);
 	printf("{\"incidents\": %ld, \"messages\": %ld, "
 	       "\"ingest_msgs_per_s_full\": %.0f, "
@@ -1105,10 +1114,11 @@ static int bench(long n)
 	       "\"incident_ms\": {\"median\": %.3f, \"p99\": %.3f}, "
 	       "\"report_site_ms\": {\"median\": %.1f, \"p99\": %.1f}, "
 	       "\"report_all_ms\": {\"median\": %.1f, \"max\": %.1f}, "
+	       "\"report_week_all_sites_ms\": {\"median\": %.1f, \"max\": %.1f}, "
 	       "\"db_mb\": %.1f}\n",
 	       n, msg, n_full / single_full, n_normal / single_normal,
 	       n_batched > 0 ? n_batched / batched : 0, l_med, l_p99, f_med,
-	       f_p99, d_med, d_p99, o_med, o_p99, r_med, r_p99, a_med, a_p99,
+	       f_p99, d_med, d_p99, o_med, o_p99, r_med, r_p99, a_med, a_p99, w_med, w_p99,
 	       (double)(peek("bench.db", "PRAGMA page_count") *
 			peek("bench.db", "PRAGMA page_size")) /
 		       1048576.0);
@@ -1136,7 +1146,9 @@ int main(int argc, char **argv)
 		rc = -1;
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (getenv("FL_TEST_KEEP")) /* to look at the databases afterwards */
+		fprintf(stderr, "test_db: kept %s\n", dir);
+	else if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	if (rc >= 0)
 		return rc;
