@@ -13,6 +13,11 @@
  *                                                    the escalation clock
  *   .alerts/made/<incident>.<alarm|cleared>          that step was handled
  *
+ * Escalation is due escalate_s (the site's, else alerts.escalate_s) after
+ * the alarm, or at once when the edge sends its own "escalated" step (the
+ * lane's escalate_s on the device); either way only while the store says
+ * the incident is still alarmed and has no outcome, and only once.
+ *
  * kind is alarm, cleared or escalated; target is mqtt, hook<N> (the site's
  * property webhooks) or esc<N> (its enforcement webhooks). A job is made
  * only if no file of its name exists in outbox/, sent/ or failed/, so the
@@ -305,6 +310,18 @@ void hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 		made(a, incident_id, "alarm", 1);
 		return;
 	}
+	if (!strcmp(type, "escalated")) {
+		/* the edge's own escalate_s (per lane) came first: escalate at
+		 * the next tick, still only without an outcome */
+		json_t *j = json_load_file(path, 0, NULL);
+
+		if (json_is_object(j)) {
+			json_object_set_new(j, "force", json_true());
+			save(path, j);
+		}
+		json_decref(j);
+		return;
+	}
 	if (!strcmp(type, "cleared") || !strcmp(type, "vacated") ||
 	    !strcmp(type, "interrupted")) {
 		unlink(path);
@@ -550,7 +567,8 @@ static void escalations(hub_alerts *a, fl_db *db, double now)
 						  a->conf->alerts.escalate_s;
 		if (!w.site || !w.device || !w.camera || !w.lane) {
 			unlink(path);
-		} else if (after > 0 && now >= w.wall + after) {
+		} else if (json_is_true(json_object_get(j, "force")) ||
+			   (after > 0 && now >= w.wall + after)) {
 			if (still_open(db, iid))
 				jobs_for(a, &w);
 			unlink(path); /* escalated once, or closed meanwhile */

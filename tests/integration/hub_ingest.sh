@@ -33,6 +33,7 @@
 #   - evidence forged after the fact: one altered byte (chunk and file
 #     hashes recomputed) is reported as a sha256 mismatch, and the genuine
 #     bundle replayed under another incident id does not verify either;
+#   - the edge's own "escalated" step escalates at once (once);
 #   - SIGTERM: clean exit 0; after a restart, replayed messages make no
 #     alert again (the outbox on disk remembers).
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
@@ -303,6 +304,12 @@ q "select verify_report from incidents where incident_id = 'scene-edge-replay-la
 	fail "replayed bundle not detected: $(q "select incident_id, verified, verify_report from incidents")"
 [ "$(q "select verified from incidents where incident_id = '$IID'")" = 1 ] || fail "the genuine bundle lost its verification"
 
+# The edge's own "escalated" step escalates at once (the alarm's time is
+# an hour ahead, so the hub's escalate_s timer cannot be the cause).
+pubm "$ROOT/cam-1/lane-a/incident" "$(msg scene-edge scene-site scene-edge-esc-lane-a-1 alarm | sed "s/\"unix_time\": $NOW/\"unix_time\": $((NOW + 3600))/")"
+pubm "$ROOT/cam-1/lane-a/incident" "$(msg scene-edge scene-site scene-edge-esc-lane-a-1 escalated | sed 's/"seq": 1/"seq": 2/')"
+wait_for "$WORK/hooks.jsonl" '"/esc", "code": 200.*scene-edge-esc-lane-a-1' 10 || fail "the edge's escalated step did not escalate"
+
 # SIGTERM: a clean exit; a restart replays nothing.
 kill -TERM $HUB_PID
 for _ in $(seq 50); do kill -0 $HUB_PID 2>/dev/null || break; sleep 0.1; done
@@ -318,7 +325,11 @@ import json, sys
 hooks = [json.loads(l) for l in open(sys.argv[1])]
 iid = sys.argv[3]
 pic = "https://hub.example.org/evidence/%s/composite.jpg" % iid
-ok = [h for h in hooks if h["code"] == 200]
+ok = [h for h in hooks if h["code"] == 200 and
+      (h["body"].get("incident_id") == iid or iid in json.dumps(h["body"]))]
+esc2 = [h for h in hooks if h["code"] == 200 and h["path"] == "/esc" and
+        h["body"]["incident_id"] == "scene-edge-esc-lane-a-1"]
+assert len(esc2) == 1, esc2
 def kinds(path):
     return [h["body"] for h in ok if h["path"] == path]
 for path in ("/generic", "/wecom", "/dingtalk", "/esc"):
@@ -341,7 +352,8 @@ for line in open(sys.argv[2], "rb"):
     t, _, hx = line.rstrip(b"\n").partition(b" ")
     if t in (b"firelane/scene-site/alerts", b"firelane/scene-site/enforcement"):
         j = json.loads(bytes.fromhex(hx.decode()))
-        mq.setdefault(t.decode(), []).append(j["type"])
+        if j["incident_id"] == iid:
+            mq.setdefault(t.decode(), []).append(j["type"])
 assert mq.get("firelane/scene-site/alerts") == ["alarm", "cleared"], mq
 assert mq.get("firelane/scene-site/enforcement") == ["escalated"], mq
 print("webhooks: %d requests, %d delivered; mqtt %s" % (len(hooks), len(ok), mq))
