@@ -27,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -95,7 +97,22 @@ static int add_user(const hub_conf *c, const char *name, const char *role,
 	size_t n;
 	int rc = 1;
 
-	if (!fgets(pw, sizeof(pw), stdin)) {
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	char *got;
+
+	if (tty) { /* typed by a person: no echo */
+		fprintf(stderr, "password for %s: ", name);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+	}
+	got = fgets(pw, sizeof(pw), stdin);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+		fputc('\n', stderr);
+	}
+	if (!got) {
 		fprintf(stderr, "firelane-hub: no password on standard input\n");
 		return 1;
 	}
