@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -191,6 +192,38 @@ static void test_migrations(void)
 			     " WHERE name = 'plate'") == 1);
 	CHECK(peek("old.db", "SELECT version FROM schema_version") ==
 	      fl_db_schema_latest());
+
+	/* four processes open a version-1 file at once: each gets the latest
+	 * version, the migration ran once (one schema_version row) */
+	path_of(url, sizeof(url), "race.db", 1);
+	db = fl__db_open_version(url, 1, err, sizeof(err));
+	CHECK_MSG(db != NULL, "%s", err);
+	fl_db_close(db);
+	{
+		pid_t kids[4];
+		int ok = 0, st;
+
+		for (int i = 0; i < 4; i++) {
+			kids[i] = fork();
+			if (kids[i] == 0) {
+				fl_db *c = fl_db_open(url, err, sizeof(err));
+				int v = c ? fl_db_schema_version(c) : -1;
+
+				fl_db_close(c);
+				_exit(v == fl_db_schema_latest() ? 0 : 1);
+			}
+		}
+		for (int i = 0; i < 4; i++)
+			if (kids[i] > 0 && waitpid(kids[i], &st, 0) == kids[i] &&
+			    WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				ok++;
+		CHECK(ok == 4);
+		CHECK(peek("race.db", "SELECT count(*) FROM schema_version") ==
+		      1);
+		CHECK(peek("race.db", "SELECT count(*) FROM sqlite_master"
+				      " WHERE name = 'incidents_site_start'") ==
+		      1);
+	}
 
 	/* newer than this build: refused, with the reason */
 	{
