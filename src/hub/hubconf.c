@@ -310,7 +310,7 @@ static const struct key mqtt_keys[] = {
 	{"host", T_STR, OFF(mqtt.host), SZ(mqtt.host), 0, 0, NULL, NULL,
 	 "broker host (required)"},
 	{"port", T_INT, OFF(mqtt.port), 0, 1, 65535, NULL, NULL,
-	 "broker port"},
+	 "broker port; default 1883, 8883 with tls_ca"},
 	{"username", T_STR, OFF(mqtt.username), SZ(mqtt.username), 0, 0, NULL,
 	 NULL, "broker user"},
 	{"password", T_STR, OFF(mqtt.password), SZ(mqtt.password), 0, 0, NULL,
@@ -323,6 +323,12 @@ static const struct key mqtt_keys[] = {
 	 "\"\" = plain"},
 	{"keepalive_s", T_INT, OFF(mqtt.keepalive_s), 0, 5, 3600, NULL, NULL,
 	 "keepalive"},
+	{"tls_ca", T_STR, OFF(mqtt.tls_ca), SZ(mqtt.tls_ca), 0, 0, NULL, NULL,
+	 "CA file: TLS on (ssl://); \"\" = plain TCP"},
+	{"tls_cert", T_STR, OFF(mqtt.tls_cert), SZ(mqtt.tls_cert), 0, 0, NULL,
+	 NULL, "client certificate (PEM), optional"},
+	{"tls_key", T_STR, OFF(mqtt.tls_key), SZ(mqtt.tls_key), 0, 0, NULL,
+	 NULL, "its private key (PEM)"},
 	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -373,7 +379,7 @@ static const struct key root_keys[] = {
 void hub_conf_defaults(hub_conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->mqtt.port = 1883;
+	c->mqtt.port = 0; /* 1883, or 8883 with TLS (the MQTT client's rule) */
 	c->mqtt.keepalive_s = 30;
 	snprintf(c->mqtt.client_id, sizeof(c->mqtt.client_id),
 		 "firelane-hub");
@@ -405,6 +411,9 @@ static int finish(struct ctx *c, hub_conf *hc, const fl_node *doc)
 			return fail(c, doc->line,
 				    "mqtt.shared_group: '/', '+' and '#' are "
 				    "not allowed");
+	if ((hc->mqtt.tls_cert[0] || hc->mqtt.tls_key[0]) && !hc->mqtt.tls_ca[0])
+		return fail(c, doc->line,
+			    "mqtt.tls_cert/tls_key need mqtt.tls_ca");
 	if (!strchr(hc->http.listen, ':'))
 		return fail(c, doc->line, "http.listen: expected ADDR:PORT");
 	if (!url_ok(hc->public_url))
@@ -487,13 +496,19 @@ void hub_conf_dump(const hub_conf *c, void *fp)
 	FILE *f = fp;
 
 	fprintf(f, "# %s\nmqtt:\n  host: %s\n  port: %d\n", c->path,
-		c->mqtt.host, c->mqtt.port);
+		c->mqtt.host,
+		c->mqtt.port ? c->mqtt.port : c->mqtt.tls_ca[0] ? 8883 : 1883);
 	if (c->mqtt.username[0])
 		fprintf(f, "  username: %s\n  password: '***'\n",
 			c->mqtt.username);
 	fprintf(f, "  client_id: %s\n  shared_group: \"%s\"\n"
 		   "  keepalive_s: %d\n",
 		c->mqtt.client_id, c->mqtt.shared_group, c->mqtt.keepalive_s);
+	if (c->mqtt.tls_ca[0])
+		fprintf(f, "  tls_ca: %s\n", c->mqtt.tls_ca);
+	if (c->mqtt.tls_cert[0])
+		fprintf(f, "  tls_cert: %s\n  tls_key: %s\n", c->mqtt.tls_cert,
+			c->mqtt.tls_key);
 	fprintf(f, "http:\n  listen: \"%s\"\nstore:\n  sqlite: %s\n"
 		   "evidence_dir: %s\npublic_url: %s\nmax_payload: %zu\n",
 		c->http.listen, c->store.sqlite, c->evidence_dir,

@@ -43,11 +43,14 @@ typedef struct hub_conf {
 	char path[HUB_PATH];
 	struct {
 		char host[HUB_STR];
-		int port;
+		int port;                /* 0: 1883, or 8883 with TLS */
 		char username[HUB_STR];
 		char password[HUB_STR];
 		char client_id[HUB_STR];
 		char shared_group[HUB_STR]; /* "" = plain subscription */
+		char tls_ca[HUB_PATH];   /* CA file: TLS on; "" = plain TCP */
+		char tls_cert[HUB_PATH]; /* client certificate (PEM), optional */
+		char tls_key[HUB_PATH];  /* its key (PEM) */
 		int keepalive_s;
 	} mqtt;
 	struct {

@@ -228,6 +228,9 @@ static int run(const hub_conf *c)
 	o.port = c->mqtt.port;
 	o.username = c->mqtt.username;
 	o.password = c->mqtt.password;
+	o.tls_ca = c->mqtt.tls_ca;
+	o.tls_cert = c->mqtt.tls_cert;
+	o.tls_key = c->mqtt.tls_key;
 	o.keepalive_s = c->mqtt.keepalive_s;
 	o.client_id = c->mqtt.client_id;
 	o.on_connect = on_connect;

@@ -41,6 +41,7 @@ bad "${BASE}alerts:\n  sites:\n    - webhooks: []\n" "site: 'site' is required"
 bad 'store: {sqlite: db}\nevidence_dir: ev\n' 'mqtt.host is required'
 bad 'mqtt: {host: h, shared_group: "a/b"}\nstore: {sqlite: db}\nevidence_dir: ev\n' 'mqtt.shared_group'
 bad "${BASE}http: {listen: 8080}\n" 'http.listen: expected ADDR:PORT'
+bad 'mqtt: {host: h, tls_cert: c.pem}\nstore: {sqlite: db}\nevidence_dir: ev\n' 'mqtt.tls_cert/tls_key need mqtt.tls_ca'
 bad 'mqtt: {host: h\n' 'bad.yaml:'
 "$HUB" --config missing.yaml --check-config 2>err.txt && fail "missing file accepted"
 grep -q 'missing.yaml' err.txt || fail "missing file not named"
@@ -60,6 +61,8 @@ EOC
 "$HUB" --config hub.yaml --check-config >out.txt || fail "--check-config"
 grep -q 'shared_group: "workers"' out.txt || fail "shared_group not shown"
 grep -q 'listen: "0.0.0.0:9090"' out.txt || fail "http.listen not kept"
+printf 'mqtt: {host: h, tls_ca: ca.pem}\nstore: {sqlite: db}\nevidence_dir: ev\n' >tls.yaml
+"$HUB" --config tls.yaml --check-config | grep -q 'port: 8883' || fail "TLS default port"
 
 "$HUB" --config hub.yaml --add-user alice 2>/dev/null && fail "--add-user without --role accepted"
 echo 'x' | "$HUB" --config hub.yaml --add-user bob --role king 2>err.txt && fail "role king accepted"
