@@ -131,7 +131,7 @@ static int apply_key(struct ctx *c, const struct key *k, void *obj,
 		return fail(c, line, "%s: expected a whole number, got %s",
 			    k->name, n->scalar);
 	if (v < k->min || v > k->max)
-		return fail(c, line, "%s: %s is out of range %g..%g", k->name,
+		return fail(c, line, "%s: %s is out of range %.15g..%.15g", k->name,
 			    n->scalar, k->min, k->max);
 	if (k->type == T_INT)
 		*(int *)f = (int)v;
@@ -370,7 +370,7 @@ static const struct key root_keys[] = {
 	 NULL, NULL, "where bundles are stored (required)"},
 	{"public_url", T_STR, OFF(public_url), SZ(public_url), 0, 0, NULL,
 	 NULL, "base URL of the hub for links in alerts"},
-	{"max_payload", T_NUM, OFF(max_payload), 0, 1024, 16777216, NULL,
+	{"max_payload", T_NUM, OFF(max_payload_conf), 0, 1024, 16777216, NULL,
 	 NULL, "largest accepted message, bytes"},
 	{"alerts", T_MAP, 0, 0, 0, 0, alerts_keys, NULL, "alert routing"},
 	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
@@ -395,7 +395,6 @@ void hub_conf_defaults(hub_conf *c)
 	c->max_payload = 256 * 1024;
 }
 
-/* max_payload is a size_t: read it as a number then store. */
 static int finish(struct ctx *c, hub_conf *hc, const fl_node *doc)
 {
 	if (!hc->mqtt.host[0])
@@ -429,7 +428,6 @@ int hub_conf_load(hub_conf *hc, const char *path, char *err, size_t errlen)
 	char *buf = NULL;
 	fl_node *doc = NULL;
 	long size;
-	double maxp;
 	int rc = FL_EIO;
 
 	hub_conf_defaults(hc);
@@ -459,21 +457,11 @@ int hub_conf_load(hub_conf *hc, const char *path, char *err, size_t errlen)
 		rc = FL_EFORMAT;
 		goto out;
 	}
-	/* max_payload is parsed into a double scratch slot then moved. */
-	maxp = (double)hc->max_payload;
-	{
-		struct key tab[FL_ARRAY_SIZE(root_keys)];
-
-		memcpy(tab, root_keys, sizeof(tab));
-		for (size_t i = 0; tab[i].name; i++)
-			if (!strcmp(tab[i].name, "max_payload"))
-				tab[i].off = (size_t)((char *)&maxp -
-						      (char *)hc);
-		rc = apply_map(&c, tab, hc, doc, doc->line, "hub");
-	}
+	hc->max_payload_conf = (double)hc->max_payload;
+	rc = apply_map(&c, root_keys, hc, doc, doc->line, "hub");
 	if (rc)
 		goto out;
-	hc->max_payload = (size_t)maxp;
+	hc->max_payload = (size_t)hc->max_payload_conf;
 	rc = finish(&c, hc, doc);
 out:
 	fl_node_free(doc);

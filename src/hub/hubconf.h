@@ -72,6 +72,7 @@ typedef struct hub_conf {
 		int nsites;
 	} alerts;
 	size_t max_payload; /* bytes; larger messages are quarantined */
+	double max_payload_conf; /* as read (the table stores numbers as double) */
 } hub_conf;
 
 /* Defaults (a valid configuration once mqtt.host, store.sqlite and
