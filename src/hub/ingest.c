@@ -54,9 +54,19 @@ static void quarantine(hub_ingest *h, const char *topic, const void *payload,
 				  len > QUARANTINE_KEEP ? QUARANTINE_KEEP : len,
 				  reason, now);
 
+	char shown[256];
+	size_t i;
+
+	/* the topic is the sender's text: no control bytes into the log */
+	for (i = 0; topic[i] && i + 1 < sizeof(shown); i++)
+		shown[i] = (unsigned char)topic[i] < 0x20 || topic[i] == 0x7f ?
+				   '?' :
+				   topic[i];
+	shown[i] = 0;
 	h->quarantined++;
-	fl_log(FL_LOG_WARN, "ingest", "quarantined %s (%zu bytes): %s%s",
-	       topic, len, reason, rc ? " (and the store refused it)" : "");
+	fl_log(FL_LOG_WARN, "ingest", "quarantined %s%s (%zu bytes): %s%s",
+	       shown, topic[i] ? "..." : "", len, reason,
+	       rc ? " (and the store refused it)" : "");
 }
 
 /* A NUL-terminated copy of a payload (JSON text for the store). */
