@@ -1,0 +1,246 @@
+/*
+ * test_hub.c - the hub's pure pieces, table-driven: the message validator
+ * (src/hub/msg.c: topic shapes, incident messages, evidence chunk headers)
+ * and the configuration schema (src/hub/hubconf.c: defaults, FILE:LINE
+ * errors). The hub's files are not a library, so their sources are included
+ * here, as the fuzz target does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../src/hub/hubconf.c"
+#include "../../src/hub/msg.c"
+#include "sign.h"
+#include "test.h"
+
+#define ROOT "firelane/demo-site/edge-01"
+
+static void test_topics(void)
+{
+	static const struct {
+		const char *topic;
+		int rc; /* 0 ok, else FL_EFORMAT */
+		enum hub_kind kind;
+	} cases[] = {
+		{ROOT "/status", 0, HUB_MSG_STATUS},
+		{ROOT "/heartbeat", 0, HUB_MSG_HEARTBEAT},
+		{ROOT "/cam-1/event", 0, HUB_MSG_CAMERA_EVENT},
+		{ROOT "/cam-1/lane-a/incident", 0, HUB_MSG_INCIDENT},
+		{ROOT "/cam-1/lane-a/evidence", 0, HUB_MSG_EVIDENCE},
+		{ROOT "/cam-1/lane-a/state", 0, HUB_MSG_IGNORED},
+		{ROOT "/cam-1/lane-a/image", 0, HUB_MSG_IGNORED},
+		{ROOT "/command/set", 0, HUB_MSG_IGNORED},
+		{"firelane/demo-site/alerts", 0, HUB_MSG_OWN},
+		{"firelane/演示小区/edge-01/status", 0, HUB_MSG_STATUS},
+		{"other/demo-site/edge-01/status", FL_EFORMAT, 0},
+		{"firelane//edge-01/status", FL_EFORMAT, 0},
+		{"firelane/demo-site/edge 01/status", FL_EFORMAT, 0},
+		{"firelane/demo-site/../status", 0, HUB_MSG_STATUS}, /* ".." is an id; never a path */
+		{ROOT "/cam-1/la/ne/incident", FL_EFORMAT, 0},
+		{ROOT "/cam 1/lane-a/incident", FL_EFORMAT, 0},
+		{"firelane/demo-site", FL_EFORMAT, 0},
+	};
+	char err[256];
+	hub_topic t;
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++) {
+		int rc = hub_topic_parse(cases[i].topic, &t, err, sizeof(err));
+		CHECK_MSG(rc == cases[i].rc, "%s: rc %d", cases[i].topic, rc);
+		if (!rc && !cases[i].rc)
+			CHECK_MSG(t.kind == cases[i].kind, "%s: kind %d",
+				  cases[i].topic, t.kind);
+	}
+	CHECK(hub_topic_parse(ROOT "/cam-1/lane-a/incident", &t, err,
+			      sizeof(err)) == 0);
+	CHECK(!strcmp(t.site, "demo-site") && !strcmp(t.device, "edge-01") &&
+	      !strcmp(t.camera, "cam-1") && !strcmp(t.lane, "lane-a"));
+}
+
+#define MSG(id, extra)                                                      \
+	"{\"incident_id\": \"" id "\", \"seq\": 3, \"type\": \"alarm\", "     \
+	"\"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": "      \
+	"\"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1795955797.6" extra \
+	"}"
+#define H64 "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"
+
+static void test_incidents(void)
+{
+	static const struct {
+		const char *payload;
+		const char *why; /* NULL: accepted; else part of the reason */
+	} cases[] = {
+		{MSG("edge-01-6b0c1c12-lane-a-1", ""), NULL},
+		{MSG("edge-01-6b0c1c12-lane-a-1", ", \"class\": \"x'); DROP TABLE incidents;--\""), NULL},
+		{MSG("edge-02-6b0c1c12-lane-a-1", ""), "does not belong to device edge-01"},
+		{MSG("edge-01-1'); DROP TABLE incidents;--", ""), "incident_id"},
+		{MSG("edge-01", ""), "does not belong"},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 1, \"seq\": 2}", "duplicate"},
+		{"{\"incident_id\": ", "bad JSON"},
+		{"[1, 2]", "expected a JSON object"},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 0, \"type\": \"alarm\"}", "seq"},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 1.5, \"type\": \"alarm\"}", "seq"},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 1, \"type\": \"party\"}", "type"},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 1, \"type\": \"alarm\", \"site\": \"other\", \"device\": \"edge-01\"}", "site"},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 1, \"type\": \"alarm\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-2\", \"lane\": \"lane-a\", \"unix_time\": 1}", "camera"},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 1, \"type\": \"alarm\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\"}", "unix_time"},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 4, \"type\": \"evidence\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"evidence\": [{\"name\": \"scene-1.jpg\", \"sha256\": \"" H64 "\", \"bytes\": 5}]}", NULL},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 4, \"type\": \"evidence\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"evidence\": [{\"name\": \"../x\", \"sha256\": \"" H64 "\", \"bytes\": 5}]}", "plain file name"},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 4, \"type\": \"evidence\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"evidence\": [{\"name\": \".x\", \"sha256\": \"" H64 "\", \"bytes\": 5}]}", "plain file name"},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 4, \"type\": \"evidence\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"evidence\": [{\"name\": \"a\", \"sha256\": \"" H64 "\", \"bytes\": 5}, {\"name\": \"a\", \"sha256\": \"" H64 "\", \"bytes\": 5}]}", "listed twice"},
+		{"{\"incident_id\": \"edge-01-1\", \"seq\": 4, \"type\": \"evidence\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"evidence\": []}", "evidence"},
+	};
+	hub_topic t;
+	hub_incident in;
+	hub_file files[HUB_MAX_FILES];
+	size_t n;
+	char err[256];
+
+	CHECK(hub_topic_parse(ROOT "/cam-1/lane-a/incident", &t, err,
+			      sizeof(err)) == 0);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++) {
+		const char *p = cases[i].payload;
+		int rc;
+
+		err[0] = 0;
+		rc = hub_incident_check(&t, p, strlen(p), &in, files, &n, err,
+					sizeof(err));
+		if (!cases[i].why)
+			CHECK_MSG(rc == 0, "case %zu: %s", i, err);
+		else
+			CHECK_MSG(rc == FL_EFORMAT && strstr(err, cases[i].why),
+				  "case %zu: rc %d, '%s' lacks '%s'", i, rc,
+				  err, cases[i].why);
+	}
+	{
+		const char *p = MSG("edge-01-6b0c1c12-lane-a-1", "");
+		CHECK(hub_incident_check(&t, p, strlen(p), &in, NULL, NULL,
+					 err, sizeof(err)) == 0);
+		CHECK(in.seq == 3 && !strcmp(in.type, "alarm"));
+		CHECK_NEAR(in.wall, 1795955797.6, 1e-6);
+	}
+}
+
+static size_t chunk(char *buf, size_t len, const char *file, long index,
+		    long count, long long offset, long long size,
+		    const char *data, size_t dlen)
+{
+	char hex[65];
+	int n;
+
+	fl_sha256_hex(data, dlen, hex);
+	n = snprintf(buf, len,
+		     "{\"incident_id\": \"edge-01-1\", \"file\": \"%s\", "
+		     "\"index\": %ld, \"count\": %ld, \"offset\": %lld, "
+		     "\"size\": %lld, \"chunk_sha256\": \"%s\", "
+		     "\"file_sha256\": \"%s\"}\n",
+		     file, index, count, offset, size, hex, hex);
+	memcpy(buf + n, data, dlen);
+	return (size_t)n + dlen;
+}
+
+static void test_chunks(void)
+{
+	char buf[2048], err[256];
+	hub_topic t;
+	hub_chunk c;
+	size_t n;
+
+	CHECK(hub_topic_parse(ROOT "/cam-1/lane-a/evidence", &t, err,
+			      sizeof(err)) == 0);
+	n = chunk(buf, sizeof(buf), "clip.mp4", 0, 1, 0, 5, "hello", 5);
+	CHECK(hub_chunk_check(&t, buf, n, &c, err, sizeof(err)) == 0);
+	CHECK(c.len == 5 && !memcmp(c.data, "hello", 5));
+	n = chunk(buf, sizeof(buf), "empty", 0, 1, 0, 0, "", 0);
+	CHECK_MSG(hub_chunk_check(&t, buf, n, &c, err, sizeof(err)) == 0,
+		  "%s", err);
+	n = chunk(buf, sizeof(buf), "a.jpg", 1, 2, 65536, 65537, "h", 1);
+	CHECK(hub_chunk_check(&t, buf, n, &c, err, sizeof(err)) == 0);
+	n = chunk(buf, sizeof(buf), "../../x", 0, 1, 0, 5, "hello", 5);
+	CHECK(hub_chunk_check(&t, buf, n, &c, err, sizeof(err)) ==
+	      FL_EFORMAT && strstr(err, "plain file name"));
+	n = chunk(buf, sizeof(buf), "a.jpg", 0, 1, 0, 6, "hello", 5);
+	CHECK(hub_chunk_check(&t, buf, n, &c, err, sizeof(err)) == FL_EFORMAT);
+	n = chunk(buf, sizeof(buf), "a.jpg", 1, 2, 100, 65537, "h", 1);
+	CHECK(hub_chunk_check(&t, buf, n, &c, err, sizeof(err)) == FL_EFORMAT);
+	n = chunk(buf, sizeof(buf), "a.jpg", 2, 2, 131072, 65537, "h", 1);
+	CHECK(hub_chunk_check(&t, buf, n, &c, err, sizeof(err)) == FL_EFORMAT);
+	CHECK(hub_chunk_check(&t, "no header", 9, &c, err, sizeof(err)) ==
+	      FL_EFORMAT);
+	/* the whole-message entry: size limit and kinds */
+	CHECK(hub_msg_check(ROOT "/status", "online", 6, 1024, err,
+			    sizeof(err)) == HUB_MSG_STATUS);
+	CHECK(hub_msg_check(ROOT "/status", "hacked", 6, 1024, err,
+			    sizeof(err)) == FL_EFORMAT);
+	CHECK(hub_msg_check(ROOT "/heartbeat", "{}", 2000, 1024, err,
+			    sizeof(err)) == FL_EFORMAT);
+	CHECK(hub_msg_check(ROOT "/cam-1/lane-a/image", "", 5000000, 1024,
+			    err, sizeof(err)) == HUB_MSG_IGNORED);
+}
+
+/* Load YAML text as a file; return the rc and the error. */
+static int load(const char *yaml, hub_conf *c, char *err, size_t errlen)
+{
+	char path[] = "/tmp/test_hub_XXXXXX";
+	int fd = mkstemp(path), rc;
+
+	if (fd < 0)
+		return -100;
+	if (write(fd, yaml, strlen(yaml)) != (ssize_t)strlen(yaml)) {
+		close(fd);
+		return -100;
+	}
+	close(fd);
+	rc = hub_conf_load(c, path, err, errlen);
+	unlink(path);
+	return rc;
+}
+
+static void test_config(void)
+{
+	static const struct {
+		const char *yaml;
+		const char *why; /* NULL: accepted */
+	} cases[] = {
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\n", NULL},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nalerts:\n  sites:\n    - site: s\n      webhooks:\n        - {url: \"https://x\", format: dingtalk}\n", NULL},
+		{"mqtt: {host: h, x: 1}\n", ":1: mqtt: unknown key 'x'"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nalerts: {timeout_s: 0}\n", ":4: timeout_s: 0 is out of range"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nalerts: {retry_max: 2.5}\n", "whole number"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nalerts: {retry_max: \"3\"}\n", "expected a number"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\n", "evidence_dir is required"},
+		{"mqtt: [1]\n", "mqtt: expected a map"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\npublic_url: ftp://x\n", "public_url"},
+	};
+	static hub_conf c;
+	char err[512];
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++) {
+		int rc;
+
+		err[0] = 0;
+		rc = load(cases[i].yaml, &c, err, sizeof(err));
+		if (!cases[i].why)
+			CHECK_MSG(rc == 0, "case %zu: %s", i, err);
+		else
+			CHECK_MSG(rc && strstr(err, cases[i].why),
+				  "case %zu: rc %d, '%s' lacks '%s'", i, rc,
+				  err, cases[i].why);
+	}
+	CHECK(load(cases[1].yaml, &c, err, sizeof(err)) == 0);
+	CHECK(c.alerts.nsites == 1 && c.alerts.sites[0].nhooks == 1);
+	CHECK(c.alerts.sites[0].hooks[0].format == HUB_HOOK_DINGTALK);
+	CHECK(hub_conf_site(&c, "s") == &c.alerts.sites[0]);
+	CHECK(hub_conf_site(&c, "t") == NULL);
+	CHECK(c.max_payload == 256 * 1024 && c.alerts.retry_max == 8);
+}
+
+int main(void)
+{
+	test_topics();
+	test_incidents();
+	test_chunks();
+	test_config();
+	TEST_DONE();
+}
