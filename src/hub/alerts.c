@@ -471,7 +471,7 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 						 1, 0);
 			if (rc == FL_OK)
 				job_done(a, e->d_name, "sent");
-			else
+			else if (rc != FL_EAGAIN) /* offline: wait, no attempt */
 				job_retry(a, e->d_name, j, fl_strerror(rc));
 		} else if (post(a, dest, body, why, sizeof(why)) == FL_OK) {
 			fl_log(FL_LOG_INFO, "alerts", "%s: delivered to %s",
