@@ -149,6 +149,7 @@ IID=$(q "select incident_id from incidents")
 [ "$(q "select verified from incidents")" = 1 ] || fail "evidence not verified: $(q 'select verify_report from incidents')"
 [ "$(q "select status from incidents")" = cleared ] || fail "status $(q 'select status from incidents')"
 "$VERIFY" "$EV/$IID" >"$WORK/verify.log" 2>&1 || fail "the stored bundle does not verify"
+for _ in $(seq 50); do [ -z "$(ls -A "$EV/.incoming" 2>/dev/null)" ] && break; sleep 0.1; done
 [ -z "$(ls -A "$EV/.incoming" 2>/dev/null)" ] || fail "partial files left: $(ls -A "$EV/.incoming")"
 [ "$(q "select status from devices where device = 'scene-edge'")" = stopped ] ||
 	fail "device status $(q "select status from devices")"
