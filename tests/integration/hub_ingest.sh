@@ -141,7 +141,8 @@ wait $EDGE_PID || fail "edge exit status $?"
 
 q() { sqlite3 "$WORK/hub.db" "$1"; }
 for _ in $(seq 300); do
-	[ "$(q "select count(*) from incidents where verified = 1")" = 1 ] && break
+	[ "$(q "select count(*) from incidents where verified = 1 and status = 'cleared'")" = 1 ] &&
+		[ "$(q "select status from devices where device = 'scene-edge'")" = stopped ] && break
 	sleep 0.1
 done
 IID=$(q "select incident_id from incidents")
