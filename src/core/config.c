@@ -54,7 +54,8 @@ enum stype {
 	T_CUSTOM  /* handled by custom */
 };
 
-#define F_REQ 1u /* the key must be present */
+#define F_REQ 1u    /* the key must be present */
+#define F_SECRET 2u /* fl_config_dump() writes "***" for a value set */
 
 struct ctx;
 struct out;
@@ -890,7 +891,7 @@ static const struct setting mqtt_keys[] = {
 	    "broker port; 0 = 1883, or 8883 with TLS"),
 	STR(fl_mqtt_conf, username, T_TEXT, 0, "",
 	    "user name for the broker; \"\" = none"),
-	STR(fl_mqtt_conf, password, T_TEXT, 0, "",
+	STR(fl_mqtt_conf, password, T_TEXT, F_SECRET, "",
 	    "password for the broker"),
 	STR(fl_mqtt_conf, tls_ca, T_PATH, 0, "",
 	    "CA certificate file (PEM): TLS on; \"\" = plain TCP"),
@@ -1312,7 +1313,12 @@ static void dump_value(struct out *o, const struct setting *s,
 	case T_ID:
 	case T_TEXT:
 	case T_PATH:
-		out_quoted(o, f);
+		/* A secret is not shown (--check-config output ends up in
+		 * bug reports); "***" still reloads as a set value. */
+		if ((s->flags & F_SECRET) && *(const char *)f)
+			out_quoted(o, "***");
+		else
+			out_quoted(o, f);
 		break;
 	case T_INT:
 		outf(o, "%d", *(const int *)f);

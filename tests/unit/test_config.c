@@ -633,6 +633,30 @@ static void test_dump(fl_config *cfg, fl_config *cfg2)
 	      "%s", a);
 	CHECK(load_text(cfg2, a, "dump.yaml", err, sizeof(err)) == 0, "%s", err);
 	CHECK(fl_lane_active(&cfg2->cameras[0].lanes[0], 3 * 60), "all day");
+	CHECK(strstr(a, "  password: \"\"\n") != NULL, "no password: %s", a);
+	free(a);
+
+	/* The MQTT password is never dumped (--check-config): "***" when set,
+	 * and the dump still reloads. */
+	CHECK(load_text(cfg, "device: {id: e, site: s}\ncameras:\n"
+			     "  - id: c\n    source: x.mp4\n    lanes:\n"
+			     "      - id: l\n"
+			     "        points: [[0, 0], [9, 0], [9, 9]]\n"
+			     "mqtt:\n  host: h\n  username: u\n"
+			     "  password: \"pw-Zq81\"\n",
+			"test.yaml", err, sizeof(err)) == 0,
+	      "%s", err);
+	CHECK(!strcmp(cfg->mqtt.password, "pw-Zq81"), "password loaded");
+	n = fl_config_dump(cfg, NULL, 0);
+	a = malloc(n + 1);
+	if (!a)
+		abort();
+	fl_config_dump(cfg, a, n + 1);
+	CHECK(!strstr(a, "pw-Zq81"), "the dump shows the password:\n%s", a);
+	CHECK(strstr(a, "  password: \"***\"\n") &&
+		      strstr(a, "  username: \"u\"\n"),
+	      "%s", a);
+	CHECK(load_text(cfg2, a, "dump.yaml", err, sizeof(err)) == 0, "%s", err);
 	free(a);
 }
 
