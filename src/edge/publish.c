@@ -1038,9 +1038,12 @@ void edge_publish_stop(edge_publish *p, int timeout_ms)
 {
 	/* Evidence of incidents still waiting stays in the store; their
 	 * records make the next start close them as interrupted. */
+	int up = fl_mqtt_connected(p->mqtt);
+
 	if (fl_mqtt_stop(p->mqtt, p->status_topic, "stopped", timeout_ms) < 0)
-		fl_log(FL_LOG_WARN, "mqtt",
-		       "'stopped' not acknowledged before the exit");
+		fl_log(FL_LOG_WARN, "mqtt", "%s",
+		       up ? "'stopped' not acknowledged before the exit"
+			  : "not connected at the exit: 'stopped' not sent");
 }
 
 void edge_publish_destroy(edge_publish *p)

@@ -49,6 +49,7 @@ struct ev {
 	uint64_t seq;
 	unsigned gen;
 	int code;      /* EV_CONNECT_FAILED: Paho code or reason code */
+	char *why;     /* EV_CONNECT_FAILED: the reason in words, or NULL */
 	char *topic;   /* EV_MSG */
 	void *payload;
 	size_t len;
@@ -70,10 +71,11 @@ struct fl_mqtt {
 	char *client_id, *will_topic, *will_payload;
 	fl_spool *spool;
 
-	pthread_mutex_t mu;   /* guards head/tail/kicked */
+	pthread_mutex_t mu;   /* guards head/tail/kicked/tls_err */
 	pthread_cond_t cv;
 	struct ev *head, *tail;
 	int kicked;
+	char tls_err[200];    /* first TLS error of this connect attempt */
 	atomic_int connected;
 	atomic_int stop_acked;
 
@@ -179,19 +181,106 @@ static int on_arrived(void *context, char *topic, int topiclen,
 	return 1;
 }
 
+/*
+ * Paho's TLS layer hands over OpenSSL's error queue here, one line per
+ * error ("pid:error:code:library:function:reason:file:line:"); without it
+ * a failed handshake is only "code -1". Keep the reason of the first line
+ * of the attempt (the cause; the rest follows from it).
+ */
+static int on_tls_error(const char *str, size_t len, void *u)
+{
+	fl_mqtt *m = u;
+	char line[512];
+	const char *f[6] = { 0 };
+	char *p;
+	int nf = 0;
+
+	snprintf(line, sizeof(line), "%.*s", (int)FL_MIN(len, 511), str);
+	line[strcspn(line, "\r\n")] = '\0';
+	for (p = line; nf < 6 && p; nf++) {
+		f[nf] = p;
+		p = strchr(p, ':');
+		if (p)
+			*p++ = '\0';
+	}
+	pthread_mutex_lock(&m->mu);
+	if (!m->tls_err[0]) {
+		if (nf == 6 && !strcmp(f[1], "error") && f[5][0])
+			snprintf(m->tls_err, sizeof(m->tls_err), "%s", f[5]);
+		else
+			snprintf(m->tls_err, sizeof(m->tls_err), "%.*s",
+				 (int)FL_MIN(len, sizeof(m->tls_err) - 1), str);
+		m->tls_err[strcspn(m->tls_err, "\r\n")] = '\0';
+	}
+	pthread_mutex_unlock(&m->mu);
+	return 1;
+}
+
+/* MQTT 3.1.1 CONNACK return codes (1..5) in words. */
+static const char *connack3(int rc)
+{
+	static const char *const s[] = {
+		NULL, "unacceptable protocol version", "client id rejected",
+		"server unavailable", "bad user name or password",
+		"not authorized"
+	};
+
+	return rc > 0 && rc < 6 ? s[rc] : NULL;
+}
+
+/*
+ * A failed connect in words (Paho's thread): the broker's refusal (MQTT 5
+ * reason code or 3.1.1 CONNACK code), else the TLS error OpenSSL reported
+ * for this attempt, else Paho's own message or error name.
+ */
+static void connect_failed(fl_mqtt *m, int v3, int reason, int code,
+			   const char *msg)
+{
+	struct ev *e = calloc(1, sizeof(*e));
+	char why[300], tls[sizeof(m->tls_err)];
+	const char *c3 = v3 ? connack3(code) : NULL;
+
+	/* Paho's error codes are negative; a positive code is the CONNACK's
+	 * (MQTT 5: Paho leaves reasonCode 0 and puts it there). */
+	if (!v3 && !reason && code > 0)
+		reason = code;
+	pthread_mutex_lock(&m->mu);
+	memcpy(tls, m->tls_err, sizeof(tls));
+	pthread_mutex_unlock(&m->mu);
+	if (reason)
+		snprintf(why, sizeof(why), "refused by the broker: %s",
+			 MQTTReasonCode_toString((enum MQTTReasonCodes)reason));
+	else if (c3)
+		snprintf(why, sizeof(why), "refused by the broker: %s", c3);
+	else if (tls[0])
+		snprintf(why, sizeof(why), "TLS: %s", tls);
+	else if (msg && msg[0])
+		snprintf(why, sizeof(why), "%s", msg);
+	else
+		snprintf(why, sizeof(why), "%s", MQTTAsync_strerror(code));
+	if (!e)
+		return;
+	e->kind = EV_CONNECT_FAILED;
+	e->code = reason ? reason : code;
+	e->why = strdup(why);
+	push(m, e);
+}
+
 static void on_connect_fail5(void *context, MQTTAsync_failureData5 *r)
 {
-	fl_mqtt *m = context;
-
-	push_simple(m, EV_CONNECT_FAILED, 0, 0,
-		    r ? (r->reasonCode ? (int)r->reasonCode : r->code) : -1);
+	if (r)
+		connect_failed(context, 0, (int)r->reasonCode, r->code,
+			       r->message);
+	else
+		connect_failed(context, 0, 0, -1, NULL);
 }
 
 static void on_connect_fail(void *context, MQTTAsync_failureData *r)
 {
-	fl_mqtt *m = context;
-
-	push_simple(m, EV_CONNECT_FAILED, 0, 0, r ? r->code : -1);
+	if (r)
+		connect_failed(context, 1, 0, r->code, r->message);
+	else
+		connect_failed(context, 1, 0, -1, NULL);
 }
 
 static void sent_ok(struct send_ctx *c)
@@ -352,8 +441,13 @@ static void do_connect(fl_mqtt *m)
 		ssl.privateKey = m->tls_key;
 		ssl.enableServerCertAuth = 1;
 		ssl.verify = 1;
+		ssl.ssl_error_cb = on_tls_error;
+		ssl.ssl_error_context = m;
 		c->ssl = &ssl;
 	}
+	pthread_mutex_lock(&m->mu);
+	m->tls_err[0] = '\0';
+	pthread_mutex_unlock(&m->mu);
 	m->connecting = 1;
 	rc = MQTTAsync_connect(m->cli, c);
 	if (rc != MQTTASYNC_SUCCESS) {
@@ -442,8 +536,8 @@ static void handle(fl_mqtt *m, struct ev *e)
 		break;
 	case EV_CONNECT_FAILED:
 		m->connecting = 0;
-		fl_log(FL_LOG_WARN, "mqtt", "cannot connect to %s (code %d)",
-		       m->uri, e->code);
+		fl_log(FL_LOG_WARN, "mqtt", "cannot connect to %s: %s (code %d)",
+		       m->uri, e->why ? e->why : "?", e->code);
 		/* 0x84 unsupported protocol version (MQTT 5 CONNACK), 1 the
 		 * same refusal in 3.1.1's CONNACK: fall back once. */
 		if (m->version == MQTTVERSION_5 &&
@@ -554,6 +648,7 @@ int fl_mqtt_run(fl_mqtt *m, int timeout_ms)
 	while (list) {
 		struct ev *next = list->next;
 		handle(m, list);
+		free(list->why);
 		free(list->topic);
 		free(list->payload);
 		free(list);
@@ -665,6 +760,7 @@ void fl_mqtt_destroy(fl_mqtt *m)
 		MQTTAsync_destroy(&m->cli);
 	for (e = m->head; e;) {
 		struct ev *next = e->next;
+		free(e->why);
 		free(e->topic);
 		free(e->payload);
 		free(e);

@@ -50,16 +50,20 @@ free_port() {
 
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
-# broker_start: (re)start the broker on $PORT with persistence in $WORK/broker.
+# broker_start [LISTENER]: (re)start the broker on $PORT with persistence in
+# $WORK/broker. LISTENER (optional) replaces the default listener and
+# authentication lines ("listener $PORT 127.0.0.1" + "allow_anonymous true"),
+# e.g. for a TLS listener with a password file (mqtt_tls.sh).
 broker_start() {
+	local listen=${1:-"listener $PORT 127.0.0.1
+allow_anonymous true"}
 	mkdir -p "$WORK/broker"
 	# mosquitto started as root drops to its own user: let it reach and
 	# write its database (else a restart forgets the subscriber's session)
 	chmod 0755 "$WORK"
 	chmod 0777 "$WORK/broker"
 	cat >"$WORK/mosquitto.conf" <<EOC
-listener $PORT 127.0.0.1
-allow_anonymous true
+$listen
 persistence true
 persistence_location $WORK/broker/
 autosave_interval 1
