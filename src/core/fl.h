@@ -55,6 +55,11 @@ typedef void (*fl_log_fn)(int level, const char *tag, const char *msg,
  * once at start-up, before other threads run. fn NULL silences everything. */
 void fl_log_set(fl_log_fn fn, int max_level, void *user);
 int fl_log_enabled(int level);
+
+/* A ready sink for programs: "<program>: <level>: <tag>: <msg>" on stderr,
+ * where user is the program's name (a const char * that outlives the
+ * program's logging). */
+void fl_log_stderr(int level, const char *tag, const char *msg, void *user);
 void fl_log(int level, const char *tag, const char *fmt, ...)
 #if defined(__GNUC__)
 	__attribute__((format(printf, 3, 4)))

@@ -66,14 +66,6 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static void log_stderr(int level, const char *tag, const char *msg, void *user)
-{
-	static const char *names[] = {"error", "warn", "info", "debug"};
-
-	(void)user;
-	fprintf(stderr, "firelane-edge: %s: %s: %s\n", names[level], tag, msg);
-}
-
 /* The events sink: one JSON object a line, flushed so a reader (or a crash)
  * never sees half a line. */
 static void write_event(const fl_event *ev, void *user)
@@ -985,7 +977,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	fl_log_set(log_stderr, FL_LOG_WARN + verbose, NULL);
+	fl_log_set(fl_log_stderr, FL_LOG_WARN + verbose, (void *)"firelane-edge");
 	if (fl_config_load(&cfg, config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "firelane-edge: %s\n", err);
 		return 2;

@@ -55,28 +55,13 @@
 #include <jansson.h>
 
 #include "fl.h"
+#include "hubconf.h"
 #include "topic.h"
 
-#define PATHLEN 1400
-
-/* snprintf without the compiler's truncation guesses: every path here is
- * bounded by the config's limits (ids < 128 bytes, folders < 1024). */
-static int fmt(char *buf, size_t len, const char *f, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fmt(char *buf, size_t len, const char *f, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, f);
-	n = vsnprintf(buf, len, f, ap);
-	va_end(ap);
-	return n;
-}
 
 struct hub_alerts {
 	const hub_conf *conf; /* borrowed */
-	char dir[PATHLEN];    /* <evidence_dir>/.alerts */
+	char dir[HUB_PATHLEN];    /* <evidence_dir>/.alerts */
 	pthread_t thread;
 	int started;
 	atomic_int stop;
@@ -94,7 +79,7 @@ static double now_wall(void)
 
 static int mkdir_p(const char *path)
 {
-	char tmp[PATHLEN];
+	char tmp[HUB_PATHLEN];
 	size_t n = strlen(path);
 
 	if (n >= sizeof(tmp))
@@ -120,9 +105,9 @@ static int exists(const char *path)
 /* Write a JSON object to dir/name atomically. */
 static int save(const char *path, json_t *j)
 {
-	char tmp[PATHLEN + 8];
+	char tmp[HUB_PATHLEN + 8];
 
-	fmt(tmp, sizeof(tmp), "%s.tmp", path);
+	hub_fmt(tmp, sizeof(tmp), "%s.tmp", path);
 	if (json_dump_file(j, tmp, JSON_COMPACT)) {
 		unlink(tmp);
 		return FL_EIO;
@@ -168,11 +153,11 @@ static char *body_for(const hub_alerts *a, const struct what *w, int format)
 	char *s;
 
 	fmt_time(w->wall, when, sizeof(when));
-	fmt(pic, sizeof(pic), "%s/evidence/%s/composite.jpg",
+	hub_fmt(pic, sizeof(pic), "%s/evidence/%s/composite.jpg",
 		 a->conf->public_url, w->iid);
-	fmt(link, sizeof(link), "%s/incidents/%s", a->conf->public_url,
+	hub_fmt(link, sizeof(link), "%s/incidents/%s", a->conf->public_url,
 		 w->iid);
-	fmt(text, sizeof(text),
+	hub_fmt(text, sizeof(text),
 		 "### %s\n"
 		 "- site: %s\n- lane: %s / %s (device %s)\n- time: %s\n"
 		 "- incident: %s\n\n![picture](%s)\n\n[open the incident](%s)",
@@ -209,13 +194,13 @@ static void job_make(hub_alerts *a, const struct what *w, const char *target,
 		     const char *dest, int format)
 {
 	static const char *const boxes[] = {"outbox", "sent", "failed"};
-	char name[512], path[PATHLEN];
+	char name[512], path[HUB_PATHLEN];
 	char *body = NULL;
 	json_t *j = NULL;
 
-	fmt(name, sizeof(name), "%s.%s.%s.json", w->iid, w->kind, target);
+	hub_fmt(name, sizeof(name), "%s.%s.%s.json", w->iid, w->kind, target);
 	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
-		fmt(path, sizeof(path), "%s/%s/%s", a->dir, boxes[i],
+		hub_fmt(path, sizeof(path), "%s/%s/%s", a->dir, boxes[i],
 			 name);
 		if (exists(path))
 			return; /* made before: never twice */
@@ -228,7 +213,7 @@ static void job_make(hub_alerts *a, const struct what *w, const char *target,
 		      "attempts", 0, "next", 0.0, "created", now_wall());
 	if (!j)
 		goto out;
-	fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
+	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
 	if (save(path, j))
 		fl_log(FL_LOG_ERROR, "alerts", "%s: cannot write", path);
 	else
@@ -252,10 +237,10 @@ static void jobs_for(hub_alerts *a, const struct what *w)
 	fl_topic_level(w->site, lvl, sizeof(lvl));
 	if (a->conf->alerts.mqtt) {
 		if (esc && s && s->escalate_topic[0])
-			fmt(topic, sizeof(topic), "%s",
+			hub_fmt(topic, sizeof(topic), "%s",
 				 s->escalate_topic);
 		else
-			fmt(topic, sizeof(topic), "firelane/%s/%s", lvl,
+			hub_fmt(topic, sizeof(topic), "firelane/%s/%s", lvl,
 				 esc ? "enforcement" : "alerts");
 		job_make(a, w, "mqtt", topic, -1);
 	}
@@ -264,7 +249,7 @@ static void jobs_for(hub_alerts *a, const struct what *w)
 	for (int i = 0; i < (esc ? s->nescalate : s->nhooks); i++) {
 		const hub_hook *h = esc ? &s->escalate[i] : &s->hooks[i];
 
-		fmt(target, sizeof(target), "%s%d", esc ? "esc" : "hook",
+		hub_fmt(target, sizeof(target), "%s%d", esc ? "esc" : "hook",
 			 i);
 		job_make(a, w, target, h->url, h->format);
 	}
@@ -273,10 +258,10 @@ static void jobs_for(hub_alerts *a, const struct what *w)
 /* The record that an incident's step was handled: .alerts/made/<iid>.<kind> */
 static int made(hub_alerts *a, const char *iid, const char *kind, int mark)
 {
-	char path[PATHLEN];
+	char path[HUB_PATHLEN];
 	FILE *f;
 
-	fmt(path, sizeof(path), "%s/made/%s.%s", a->dir, iid, kind);
+	hub_fmt(path, sizeof(path), "%s/made/%s.%s", a->dir, iid, kind);
 	if (!mark)
 		return exists(path);
 	f = fopen(path, "w");
@@ -291,9 +276,9 @@ void hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 			 double wall)
 {
 	struct what w = {site, device, camera, lane, incident_id, type, wall};
-	char path[PATHLEN];
+	char path[HUB_PATHLEN];
 
-	fmt(path, sizeof(path), "%s/open/%s.json", a->dir, incident_id);
+	hub_fmt(path, sizeof(path), "%s/open/%s.json", a->dir, incident_id);
 	if (!strcmp(type, "alarm")) {
 		json_t *j;
 
@@ -339,10 +324,10 @@ void hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 /* Move a finished job (sent or failed). */
 static void job_done(hub_alerts *a, const char *name, const char *box)
 {
-	char from[PATHLEN], to[PATHLEN];
+	char from[HUB_PATHLEN], to[HUB_PATHLEN];
 
-	fmt(from, sizeof(from), "%s/outbox/%s", a->dir, name);
-	fmt(to, sizeof(to), "%s/%s/%s", a->dir, box, name);
+	hub_fmt(from, sizeof(from), "%s/outbox/%s", a->dir, name);
+	hub_fmt(to, sizeof(to), "%s/%s/%s", a->dir, box, name);
 	if (rename(from, to))
 		fl_log(FL_LOG_ERROR, "alerts", "%s -> %s: %s", from, box,
 		       strerror(errno));
@@ -352,7 +337,7 @@ static void job_done(hub_alerts *a, const char *name, const char *box)
 static void job_retry(hub_alerts *a, const char *name, json_t *j,
 		      const char *why)
 {
-	char path[PATHLEN];
+	char path[HUB_PATHLEN];
 	int n = (int)json_integer_value(json_object_get(j, "attempts")) + 1;
 	double d = a->conf->alerts.retry_base_s * pow(2, n - 1);
 
@@ -368,7 +353,7 @@ static void job_retry(hub_alerts *a, const char *name, json_t *j,
 	       name, n, why, d);
 	json_object_set_new(j, "attempts", json_integer(n));
 	json_object_set_new(j, "next", json_real(now_wall() + d));
-	fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
+	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
 	save(path, j);
 }
 
@@ -398,7 +383,7 @@ static int post(hub_alerts *a, const char *url, const char *body, char *why,
 	int rc = FL_EIO;
 
 	if (!c) {
-		fmt(why, whylen, "curl_easy_init failed");
+		hub_fmt(why, whylen, "curl_easy_init failed");
 		return FL_ENOMEM;
 	}
 	h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8");
@@ -414,13 +399,13 @@ static int post(hub_alerts *a, const char *url, const char *body, char *why,
 	cr = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (cr != CURLE_OK) {
-		fmt(why, whylen, "%s", curl_easy_strerror(cr));
+		hub_fmt(why, whylen, "%s", curl_easy_strerror(cr));
 	} else if (code < 200 || code > 299) {
-		fmt(why, whylen, "HTTP %ld", code);
+		hub_fmt(why, whylen, "HTTP %ld", code);
 	} else if (json_is_object(resp) &&
 		   json_is_integer(json_object_get(resp, "errcode")) &&
 		   json_integer_value(json_object_get(resp, "errcode")) != 0) {
-		fmt(why, whylen, "errcode %lld",
+		hub_fmt(why, whylen, "errcode %lld",
 			 (long long)json_integer_value(
 				 json_object_get(resp, "errcode")));
 	} else {
@@ -435,12 +420,12 @@ static int post(hub_alerts *a, const char *url, const char *body, char *why,
 /* Run the due jobs of one kind (mqtt: m set, main thread; else webhooks). */
 static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 {
-	char box[PATHLEN], path[PATHLEN], why[256];
+	char box[HUB_PATHLEN], path[HUB_PATHLEN], why[256];
 	DIR *d;
 	struct dirent *e;
 	double now = now_wall();
 
-	fmt(box, sizeof(box), "%s/outbox", a->dir);
+	hub_fmt(box, sizeof(box), "%s/outbox", a->dir);
 	d = opendir(box);
 	if (!d)
 		return;
@@ -453,7 +438,7 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 		if (n < 6 || strcmp(e->d_name + n - 5, ".json") ||
 		    is_mqtt != mqtt)
 			continue;
-		fmt(path, sizeof(path), "%s/%s", box, e->d_name);
+		hub_fmt(path, sizeof(path), "%s/%s", box, e->d_name);
 		j = json_load_file(path, 0, NULL);
 		if (!json_is_object(j)) {
 			json_decref(j);
@@ -529,11 +514,11 @@ static int still_open(fl_db *db, const char *iid)
 
 static void escalations(hub_alerts *a, fl_db *db, double now)
 {
-	char box[PATHLEN], path[PATHLEN], iid[256];
+	char box[HUB_PATHLEN], path[HUB_PATHLEN], iid[256];
 	DIR *d;
 	struct dirent *e;
 
-	fmt(box, sizeof(box), "%s/open", a->dir);
+	hub_fmt(box, sizeof(box), "%s/open", a->dir);
 	d = opendir(box);
 	if (!d)
 		return;
@@ -549,7 +534,7 @@ static void escalations(hub_alerts *a, fl_db *db, double now)
 			continue;
 		memcpy(iid, e->d_name, n - 5);
 		iid[n - 5] = 0;
-		fmt(path, sizeof(path), "%s/%s", box, e->d_name);
+		hub_fmt(path, sizeof(path), "%s/%s", box, e->d_name);
 		j = json_load_file(path, 0, NULL);
 		if (!json_is_object(j)) {
 			json_decref(j);
@@ -590,25 +575,25 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
 	static const char *const boxes[] = {"outbox", "sent", "failed",
 					    "open", "made"};
 	hub_alerts *a = calloc(1, sizeof(*a));
-	char path[PATHLEN];
+	char path[HUB_PATHLEN];
 
 	if (!a) {
-		fmt(err, errlen, "out of memory");
+		hub_fmt(err, errlen, "out of memory");
 		return NULL;
 	}
 	a->conf = conf;
-	fmt(a->dir, sizeof(a->dir), "%s/.alerts", conf->evidence_dir);
+	hub_fmt(a->dir, sizeof(a->dir), "%s/.alerts", conf->evidence_dir);
 	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
-		fmt(path, sizeof(path), "%s/%s", a->dir, boxes[i]);
+		hub_fmt(path, sizeof(path), "%s/%s", a->dir, boxes[i]);
 		if (mkdir_p(path)) {
-			fmt(err, errlen, "%s: %s", path, strerror(errno));
+			hub_fmt(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
 	}
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
 	if (pthread_create(&a->thread, NULL, webhook_thread, a)) {
-		fmt(err, errlen, "cannot start the webhook thread");
+		hub_fmt(err, errlen, "cannot start the webhook thread");
 		pthread_cond_destroy(&a->cv);
 		pthread_mutex_destroy(&a->mu);
 		goto fail;

@@ -44,29 +44,14 @@
 #include <sodium.h>
 
 #include "fl.h"
+#include "hubconf.h"
 #include "manifest.h"
 #include "sign.h"
 
-#define PATHLEN 1400
-
-/* snprintf without the compiler's truncation guesses: every path here is
- * bounded by the config's limits (ids < 128 bytes, folders < 1024). */
-static int fmt(char *buf, size_t len, const char *f, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fmt(char *buf, size_t len, const char *f, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, f);
-	n = vsnprintf(buf, len, f, ap);
-	va_end(ap);
-	return n;
-}
 
 static int mkdir_p(const char *path)
 {
-	char tmp[PATHLEN];
+	char tmp[HUB_PATHLEN];
 	size_t n = strlen(path);
 
 	if (n >= sizeof(tmp))
@@ -99,14 +84,14 @@ static void fsync_dir(const char *dir)
 static int write_atomic(const char *dir, const char *name, const void *data,
 			size_t len)
 {
-	char path[PATHLEN], tmp[PATHLEN + 8];
+	char path[HUB_PATHLEN], tmp[HUB_PATHLEN + 8];
 	const char *p = data;
 	int fd, rc = FL_EIO;
 
-	if ((size_t)fmt(path, sizeof(path), "%s/%s", dir, name) >=
+	if ((size_t)hub_fmt(path, sizeof(path), "%s/%s", dir, name) >=
 	    sizeof(path))
 		return FL_EINVAL;
-	fmt(tmp, sizeof(tmp), "%s.tmp", path);
+	hub_fmt(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return FL_EIO;
@@ -168,11 +153,11 @@ static int file_sha256(const char *path, char hex[65], long long *bytes)
 static int have_file(const char *dir, const char *name, const char *sha,
 		     long long bytes)
 {
-	char path[PATHLEN], hex[65];
+	char path[HUB_PATHLEN], hex[65];
 	long long got;
 	struct stat sb;
 
-	fmt(path, sizeof(path), "%s/%s", dir, name);
+	hub_fmt(path, sizeof(path), "%s/%s", dir, name);
 	if (stat(path, &sb) || (bytes >= 0 && sb.st_size != bytes))
 		return 0;
 	return file_sha256(path, hex, &got) == FL_OK && !strcmp(hex, sha);
@@ -180,10 +165,10 @@ static int have_file(const char *dir, const char *name, const char *sha,
 
 static void drop_chunks(const char *in, const char *file, long count)
 {
-	char path[PATHLEN];
+	char path[HUB_PATHLEN];
 
 	for (long i = 0; i < count; i++) {
-		fmt(path, sizeof(path), "%s/%s.%ld", in, file, i);
+		hub_fmt(path, sizeof(path), "%s/%s.%ld", in, file, i);
 		unlink(path);
 	}
 }
@@ -192,14 +177,14 @@ static void rm_tree_flat(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	char path[PATHLEN];
+	char path[HUB_PATHLEN];
 
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		fmt(path, sizeof(path), "%s/%s", dir, e->d_name);
+		hub_fmt(path, sizeof(path), "%s/%s", dir, e->d_name);
 		unlink(path);
 	}
 	closedir(d);
@@ -210,7 +195,7 @@ static void rm_tree_flat(const char *dir)
 static int assemble(const char *in, const char *out, const hub_chunk *c,
 		    char *err, size_t errlen)
 {
-	char src[PATHLEN], tmp[PATHLEN], dst[PATHLEN], hex[65];
+	char src[HUB_PATHLEN], tmp[HUB_PATHLEN], dst[HUB_PATHLEN], hex[65];
 	unsigned char *buf = NULL;
 	FILE *w = NULL;
 	long long bytes;
@@ -219,8 +204,8 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 	buf = malloc(HUB_CHUNK);
 	if (!buf)
 		return FL_ENOMEM;
-	fmt(tmp, sizeof(tmp), "%s/%s.assembling", in, c->file);
-	fmt(dst, sizeof(dst), "%s/%s", out, c->file);
+	hub_fmt(tmp, sizeof(tmp), "%s/%s.assembling", in, c->file);
+	hub_fmt(dst, sizeof(dst), "%s/%s", out, c->file);
 	w = fopen(tmp, "wb");
 	if (!w)
 		goto out;
@@ -228,7 +213,7 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 		FILE *r;
 		size_t n;
 
-		fmt(src, sizeof(src), "%s/%s.%ld", in, c->file, i);
+		hub_fmt(src, sizeof(src), "%s/%s.%ld", in, c->file, i);
 		r = fopen(src, "rb");
 		if (!r)
 			goto out;
@@ -244,7 +229,7 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 	if (file_sha256(tmp, hex, &bytes))
 		goto out;
 	if (strcmp(hex, c->file_sha256) || bytes != c->size) {
-		fmt(err, errlen,
+		hub_fmt(err, errlen,
 			 "%s: assembled file does not match file_sha256",
 			 c->file);
 		drop_chunks(in, c->file, c->count);
@@ -267,7 +252,7 @@ out:
 		unlink(tmp);
 	free(buf);
 	if (rc == FL_EIO && !err[0])
-		fmt(err, errlen, "%s: cannot assemble: %s", c->file,
+		hub_fmt(err, errlen, "%s: cannot assemble: %s", c->file,
 			 strerror(errno));
 	return rc;
 }
@@ -278,8 +263,8 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 		       const unsigned char pk[32], char *err, size_t errlen)
 {
-	char in[PATHLEN], out[PATHLEN], name[HUB_FILE_MAX + 24], hex[65];
-	char path[PATHLEN];
+	char in[HUB_PATHLEN], out[HUB_PATHLEN], name[HUB_FILE_MAX + 24], hex[65];
+	char path[HUB_PATHLEN];
 	struct stat sb;
 	long i;
 	int rc;
@@ -287,25 +272,25 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 	err[0] = 0;
 	fl_sha256_hex(c->data, c->len, hex);
 	if (strcmp(hex, c->chunk_sha256)) {
-		fmt(err, errlen, "%s chunk %ld: chunk_sha256 mismatch",
+		hub_fmt(err, errlen, "%s chunk %ld: chunk_sha256 mismatch",
 			 c->file, c->index);
 		return FL_EFORMAT;
 	}
-	fmt(in, sizeof(in), "%s/.incoming/%s", dir, c->incident_id);
-	fmt(out, sizeof(out), "%s/%s", dir, c->incident_id);
+	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, c->incident_id);
+	hub_fmt(out, sizeof(out), "%s/%s", dir, c->incident_id);
 	if (have_file(out, c->file, c->file_sha256, c->size))
 		return FL_OK; /* a repeat of a file already complete */
 	if ((rc = mkdir_p(in))) {
-		fmt(err, errlen, "%s: %s", in, strerror(errno));
+		hub_fmt(err, errlen, "%s: %s", in, strerror(errno));
 		return rc;
 	}
-	fmt(name, sizeof(name), "%s.%ld", c->file, c->index);
+	hub_fmt(name, sizeof(name), "%s.%ld", c->file, c->index);
 	if ((rc = write_atomic(in, name, c->data, c->len))) {
-		fmt(err, errlen, "%s/%s: %s", in, name, strerror(errno));
+		hub_fmt(err, errlen, "%s/%s: %s", in, name, strerror(errno));
 		return rc;
 	}
 	for (i = 0; i < c->count; i++) {
-		fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, i);
+		hub_fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, i);
 		if (stat(path, &sb))
 			return FL_OK; /* more to come */
 	}
@@ -332,7 +317,7 @@ static const char *kind_of(const fl_manifest *m, const char *name)
 static int try_complete(const char *dir, fl_db *db, const char *iid,
 			const unsigned char pk[32], char *err, size_t errlen)
 {
-	char in[PATHLEN], out[PATHLEN], path[PATHLEN], report[512];
+	char in[HUB_PATHLEN], out[HUB_PATHLEN], path[HUB_PATHLEN], report[512];
 	json_t *list = NULL;
 	fl_manifest man;
 	fl_verify_info info;
@@ -342,9 +327,9 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 	size_t i;
 
 	memset(&man, 0, sizeof(man));
-	fmt(in, sizeof(in), "%s/.incoming/%s", dir, iid);
-	fmt(out, sizeof(out), "%s/%s", dir, iid);
-	fmt(path, sizeof(path), "%s/list.json", in);
+	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, iid);
+	hub_fmt(out, sizeof(out), "%s/%s", dir, iid);
+	hub_fmt(path, sizeof(path), "%s/list.json", in);
 	list = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_array(list))
 		goto out; /* no list yet: the evidence message comes later */
@@ -361,17 +346,17 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 	if (verified && strcmp(info.incident_id, iid)) {
 		/* a genuine bundle replayed under another incident */
 		verified = 0;
-		fmt(report, sizeof(report),
+		hub_fmt(report, sizeof(report),
 		    "manifest.json: made for incident %s, not this one",
 		    info.incident_id);
 	} else if (verified) {
-		fmt(report, sizeof(report),
+		hub_fmt(report, sizeof(report),
 			 "signature verified with the enrolled key; %zu files "
 			 "match their SHA-256",
 			 json_array_size(list));
 	}
 	/* the manifest's kinds for the store (best effort) */
-	fmt(path, sizeof(path), "%s/manifest.json", out);
+	hub_fmt(path, sizeof(path), "%s/manifest.json", out);
 	{
 		FILE *f = fopen(path, "rb");
 		if (f) {
@@ -395,14 +380,14 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 			json_integer_value(json_object_get(e, "bytes")),
 			kind_of(man.nfiles ? &man : NULL, nm), verified);
 		if (rc) {
-			fmt(err, errlen, "store: evidence %s: %s", nm,
+			hub_fmt(err, errlen, "store: evidence %s: %s", nm,
 				 fl_strerror(rc));
 			goto out;
 		}
 	}
 	rc = fl_db_evidence_set_verified(db, iid, verified, report);
 	if (rc) {
-		fmt(err, errlen, "store: verified: %s", fl_strerror(rc));
+		hub_fmt(err, errlen, "store: verified: %s", fl_strerror(rc));
 		goto out;
 	}
 	fl_log(verified ? FL_LOG_INFO : FL_LOG_WARN, "evidence",
@@ -420,7 +405,7 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 		      const hub_file *files, size_t nfiles,
 		      const unsigned char pk[32], char *err, size_t errlen)
 {
-	char in[PATHLEN];
+	char in[HUB_PATHLEN];
 	json_t *list = json_array();
 	char *text = NULL;
 	int rc = FL_ENOMEM;
@@ -438,10 +423,10 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 	text = json_dumps(list, JSON_COMPACT);
 	if (!text)
 		goto out;
-	fmt(in, sizeof(in), "%s/.incoming/%s", dir, incident_id);
+	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, incident_id);
 	if ((rc = mkdir_p(in)) ||
 	    (rc = write_atomic(in, "list.json", text, strlen(text)))) {
-		fmt(err, errlen, "%s: %s", in, strerror(errno));
+		hub_fmt(err, errlen, "%s: %s", in, strerror(errno));
 		goto out;
 	}
 	rc = try_complete(dir, db, incident_id, pk, err, errlen);

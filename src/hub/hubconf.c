@@ -523,3 +523,14 @@ void hub_conf_dump(const hub_conf *c, void *fp)
 			fprintf(f, "      escalate_s: %g\n", s->escalate_s);
 	}
 }
+
+int hub_fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, len, f, ap);
+	va_end(ap);
+	return n;
+}

@@ -91,4 +91,13 @@ const hub_site_alerts *hub_conf_site(const hub_conf *c, const char *site);
 /* Print the effective configuration (secrets masked) to f (a FILE *). */
 void hub_conf_dump(const hub_conf *c, void *f);
 
+/* Room for any path the hub builds: the evidence folder (< 1024 bytes)
+ * plus ids (< 128 bytes each) and a file name. */
+#define HUB_PATHLEN 1400
+
+/* snprintf without the compiler's truncation guesses, for paths bounded
+ * by the limits above. Returns what snprintf returns. */
+int hub_fmt(char *buf, size_t len, const char *f, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif /* FL_HUB_CONF_H */

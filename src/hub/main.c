@@ -50,14 +50,6 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static void log_stderr(int level, const char *tag, const char *msg, void *user)
-{
-	static const char *names[] = {"error", "warn", "info", "debug"};
-
-	(void)user;
-	fprintf(stderr, "firelane-hub: %s: %s: %s\n", names[level], tag, msg);
-}
-
 static double now_wall(void)
 {
 	struct timespec ts;
@@ -316,7 +308,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	fl_log_set(log_stderr, FL_LOG_WARN + verbose, NULL);
+	fl_log_set(fl_log_stderr, FL_LOG_WARN + verbose, (void *)"firelane-hub");
 	if (sodium_init() < 0) {
 		fprintf(stderr, "firelane-hub: libsodium failed to start\n");
 		return 1;
