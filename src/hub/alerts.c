@@ -77,25 +77,6 @@ static double now_wall(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[HUB_PATHLEN];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(tmp))
-		return FL_EINVAL;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return FL_EIO;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) && errno != EEXIST ? FL_EIO : FL_OK;
-}
-
 static int exists(const char *path)
 {
 	struct stat sb;
@@ -585,7 +566,7 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
 	hub_fmt(a->dir, sizeof(a->dir), "%s/.alerts", conf->evidence_dir);
 	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
 		hub_fmt(path, sizeof(path), "%s/%s", a->dir, boxes[i]);
-		if (mkdir_p(path)) {
+		if (hub_mkdir_p(path)) {
 			hub_fmt(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}

@@ -49,27 +49,6 @@
 #include "sign.h"
 
 
-static int mkdir_p(const char *path)
-{
-	char tmp[HUB_PATHLEN];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(tmp))
-		return FL_EINVAL;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return FL_EIO;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
-		return FL_EIO;
-	return FL_OK;
-}
-
 static void fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY);
@@ -236,7 +215,7 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 		rc = FL_EFORMAT;
 		goto out;
 	}
-	if ((rc = mkdir_p(out)))
+	if ((rc = hub_mkdir_p(out)))
 		goto out;
 	if (rename(tmp, dst)) {
 		rc = FL_EIO;
@@ -280,7 +259,7 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 	hub_fmt(out, sizeof(out), "%s/%s", dir, c->incident_id);
 	if (have_file(out, c->file, c->file_sha256, c->size))
 		return FL_OK; /* a repeat of a file already complete */
-	if ((rc = mkdir_p(in))) {
+	if ((rc = hub_mkdir_p(in))) {
 		hub_fmt(err, errlen, "%s: %s", in, strerror(errno));
 		return rc;
 	}
@@ -424,7 +403,7 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 	if (!text)
 		goto out;
 	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, incident_id);
-	if ((rc = mkdir_p(in)) ||
+	if ((rc = hub_mkdir_p(in)) ||
 	    (rc = write_atomic(in, "list.json", text, strlen(text)))) {
 		hub_fmt(err, errlen, "%s: %s", in, strerror(errno));
 		goto out;
