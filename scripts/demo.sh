@@ -1,14 +1,397 @@
-#!/bin/sh
-# make demo (for now): generate a synthetic fire-lane scene, then run the edge
-# on it in live mode, paced like a camera, printing events as they happen.
-set -eu
-B=${1:-build}
-D="$B/demo"
-mkdir -p "$D"
-if [ ! -f "$D/park_leave.yaml" ]; then
-	echo "firelane demo: generating a scene (a car parks in the lane, then leaves)..." >&2
-	"$B/firelane-scene" --scenario park_leave --out "$D" --seed 1
+#!/usr/bin/env bash
+# demo.sh BUILD_DIR - make demo: the whole firelane chain on this machine.
+#
+# What runs (no root needed, nothing listens beyond 127.0.0.1):
+#   - a private mosquitto on a free loopback port, its own config file;
+#   - firelane-hub with a SQLite store and an evidence folder, its web UI and
+#     API on 127.0.0.1:8080 (or a free port when 8080 is taken);
+#   - two edge devices on two sites, each enrolled with its own key
+#     (firelane-edge --print-public-key, firelane-hub --enrol-device), each
+#     playing generated scenes live, paced like a camera, one after another
+#     and round again:
+#       edge-north (site north-gate): park_leave (alarm, then cleared),
+#         short_stop (occupied, vacated before the dwell: no alarm),
+#         two_in_turn (two incidents at one spot: cleared, then one left
+#         open when the clip ends, closed as interrupted at the next start)
+#       edge-south (site south-yard): boxes (alarm, never cleared: escalated
+#         after 15 s, interrupted at the next start), park_leave
+#   - two demo users with the fixed password "firelane-demo" (fixed for a
+#     friendlier demo; the hub only listens on 127.0.0.1): "demo" (admin,
+#     every site) and "manager" (property manager of north-gate only).
+#
+# It prints the URL and the logins as soon as the hub answers, then a short
+# log of what the hub stores (incident steps, verified evidence, alerts),
+# and runs until Ctrl-C (or SIGTERM); then it stops the edges, the hub and
+# the broker in that order and leaves nothing running.
+#
+# Files: everything of a run under FL_DEMO_DIR/run (default BUILD_DIR/demo/run,
+# made afresh at each start: hub.yaml, hub.db, evidence/, the edges' configs,
+# keys, spools and logs); the scenes are generated once into
+# FL_DEMO_DIR/scenes (640x360; FL_DEMO_QUICK=1: 480x270 short variants into
+# scenes-quick, which the integration test uses).
+#
+# Bounded mode, for tests and scripts: FL_DEMO_EXIT_AFTER=verified stops the
+# demo once the hub has verified the evidence of a first incident, exit 0,
+# or after FL_DEMO_TIMEOUT_S seconds (default 300) with exit 1 and the
+# reason. FL_DEMO_THEN=COMMAND (bounded mode) runs COMMAND with bash while
+# the chain is still up, with FL_DEMO_URL, FL_DEMO_USER, FL_DEMO_PASSWORD,
+# FL_DEMO_PM_USER, FL_DEMO_PM_PASSWORD, FL_DEMO_PM_SITE, FL_DEMO_INCIDENT (the
+# verified one), FL_DEMO_DB and FL_DEMO_RUN in its environment; its exit
+# status becomes the demo's. FL_DEMO_HTTP_PORT chooses the web port.
+set -euo pipefail
+
+die() { echo "firelane demo: $*" >&2; exit 1; }
+say() { echo "firelane demo: $*" >&2; }
+
+[ $# -ge 1 ] || die "usage: scripts/demo.sh BUILD_DIR"
+B=$(cd "$1" && pwd) || die "no build directory $1"
+EDGE=$B/firelane-edge
+HUB=$B/firelane-hub
+SCENE=$B/firelane-scene
+DIR=${FL_DEMO_DIR:-$B/demo}
+RUN=$DIR/run
+EXIT_AFTER=${FL_DEMO_EXIT_AFTER:-}
+TIMEOUT_S=${FL_DEMO_TIMEOUT_S:-300}
+PASSWORD=firelane-demo
+ADMIN=demo
+PM=manager
+PM_SITE=north-gate
+
+for p in "$EDGE" "$HUB" "$SCENE"; do
+	[ -x "$p" ] || die "$p not built (make build)"
+done
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+[ -x "$MOSQUITTO" ] || die "mosquitto not installed (scripts/deps.sh)"
+for c in python3 curl setsid; do
+	command -v "$c" >/dev/null || die "$c not installed (scripts/deps.sh)"
+done
+case "$EXIT_AFTER" in
+"" | verified) ;;
+*) die "FL_DEMO_EXIT_AFTER: only 'verified' is known, not '$EXIT_AFTER'" ;;
+esac
+if [ -n "$EXIT_AFTER" ]; then
+	command -v sqlite3 >/dev/null || die "sqlite3 not installed (scripts/deps.sh)"
 fi
-dwell=$(sed -n 's/.*dwell_s: *\([0-9.]*\).*/\1/p' "$D/park_leave.yaml" | head -1)
-echo "firelane demo: replaying $D/park_leave.mp4 in real time (dwell ${dwell}s); events follow:" >&2
-exec "$B/firelane-edge" --config "$D/park_leave.yaml" -v
+
+# ---- scenes ------------------------------------------------------------------
+
+# The demo's devices: name, site, the scenes it plays in turn.
+DEVICES=(edge-north edge-south)
+declare -A SITE_OF=([edge-north]=north-gate [edge-south]=south-yard)
+declare -A SITE_NAME_OF=([edge-north]="North gate" [edge-south]="South yard")
+declare -A SCENES_OF=([edge-north]="park_leave short_stop two_in_turn"
+	[edge-south]="boxes park_leave")
+
+SCENES=$DIR/scenes
+GEN=()
+if [ "${FL_DEMO_QUICK:-0}" = 1 ]; then
+	SCENES=$DIR/scenes-quick
+	GEN=(--quick)
+fi
+mkdir -p "$SCENES"
+# Each scene once, two at a time; the yaml is written last, so its presence
+# means the scene is whole.
+pids=()
+for s in park_leave short_stop two_in_turn boxes; do
+	[ -f "$SCENES/$s.yaml" ] && continue
+	say "generating the scene $s (once; cached in $SCENES)"
+	"$SCENE" --scenario "$s" --out "$SCENES" "${GEN[@]}" >"$SCENES/$s.log" 2>&1 &
+	pids+=($!)
+	if [ ${#pids[@]} -ge 2 ]; then
+		wait "${pids[0]}" || die "firelane-scene $s failed: $(tail -n 3 "$SCENES/$s.log")"
+		pids=("${pids[@]:1}")
+	fi
+done
+for p in "${pids[@]}"; do
+	wait "$p" || die "firelane-scene failed (see $SCENES/*.log)"
+done
+
+# ---- the run's folder, ports ---------------------------------------------------
+
+rm -rf "$RUN"
+mkdir -p "$RUN"
+# mosquitto started as root drops to its own user: let it read its config
+chmod 0755 "$RUN"
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+port_free() {
+	python3 - "$1" <<'EOP'
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+EOP
+}
+port_open() {
+	python3 - "$1" <<'EOP'
+import socket, sys
+s = socket.socket()
+try:
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+EOP
+}
+MQTT_PORT=$(free_port)
+HTTP_PORT=${FL_DEMO_HTTP_PORT:-}
+if [ -z "$HTTP_PORT" ]; then
+	if port_free 8080; then HTTP_PORT=8080; else HTTP_PORT=$(free_port); fi
+fi
+URL=http://127.0.0.1:$HTTP_PORT/
+
+# ---- stopping ---------------------------------------------------------------------
+
+BROKER_PID=
+HUB_PID=
+TAIL_PID=
+LOOP_PIDS=()
+
+# wait_gone PID SECONDS: until the process is gone (reaped when it is ours).
+wait_gone() {
+	local i
+	for i in $(seq $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		say "process $1 did not stop in $2 s: killed"
+		kill -KILL "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+}
+
+# Edges first (they publish "stopped" through the broker), then the hub
+# (it closes the store cleanly), then the broker, then the log follower.
+stopping=0
+cleanup() {
+	set +e
+	[ "$stopping" = 1 ] && return
+	stopping=1
+	: >"$RUN/stop"
+	local p f
+	for p in "${LOOP_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${LOOP_PIDS[@]}"; do wait_gone "$p" 20; done
+	for f in "$RUN"/*.pid; do
+		[ -f "$f" ] || continue
+		p=$(cat "$f")
+		[ -n "$p" ] && kill -0 "$p" 2>/dev/null && {
+			kill -KILL "$p" 2>/dev/null
+			say "an edge ($p) outlived its loop: killed"
+		}
+	done
+	if [ -n "$HUB_PID" ]; then kill -TERM "$HUB_PID" 2>/dev/null; wait_gone "$HUB_PID" 15; fi
+	if [ -n "$BROKER_PID" ]; then kill -TERM "$BROKER_PID" 2>/dev/null; wait_gone "$BROKER_PID" 10; fi
+	if [ -n "$TAIL_PID" ]; then kill -TERM "$TAIL_PID" 2>/dev/null; wait "$TAIL_PID" 2>/dev/null; fi
+	say "stopped (the run's files stay in $RUN)"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- broker, hub ---------------------------------------------------------------------
+
+cat >"$RUN/mosquitto.conf" <<EOC
+listener $MQTT_PORT 127.0.0.1
+allow_anonymous true
+persistence false
+log_dest stdout
+log_type error
+log_type warning
+log_type notice
+EOC
+# setsid: the children are not in the terminal's process group, so Ctrl-C
+# reaches only this script, which stops them in order.
+setsid "$MOSQUITTO" -c "$RUN/mosquitto.conf" >"$RUN/mosquitto.log" 2>&1 &
+BROKER_PID=$!
+for _ in $(seq 100); do port_open "$MQTT_PORT" && break; sleep 0.1; done
+port_open "$MQTT_PORT" || die "mosquitto did not start: $(tail -n 5 "$RUN/mosquitto.log")"
+
+cat >"$RUN/hub.yaml" <<EOC
+mqtt: {host: 127.0.0.1, port: $MQTT_PORT, client_id: firelane-demo-hub}
+http: {listen: "127.0.0.1:$HTTP_PORT"}
+store: {sqlite: $RUN/hub.db}
+evidence_dir: $RUN/evidence
+public_url: http://127.0.0.1:$HTTP_PORT
+alerts:
+  mqtt: true
+  sites:
+    - site: south-yard
+      escalate_s: 15
+EOC
+"$HUB" --config "$RUN/hub.yaml" --check-config >"$RUN/check.log" 2>&1 ||
+	die "the hub refuses the demo's config: $(tail -n 5 "$RUN/check.log")"
+
+# The devices' configs (one per scene), keys and enrolment.
+for d in "${DEVICES[@]}"; do
+	mkdir -p "$RUN/$d"
+	for s in ${SCENES_OF[$d]}; do
+		{
+			sed -e "s|^device: .*|device: {id: $d, site: ${SITE_OF[$d]}, site_name: \"${SITE_NAME_OF[$d]}\", key_file: $RUN/$d/device.key}|" \
+				-e "s|^\( *source: \)\(.*\)|\1$SCENES/\2|" \
+				-e "s|^\( *reference: \)\(.*\)|\1$SCENES/\2|" "$SCENES/$s.yaml"
+			cat <<EOC
+mqtt:
+  host: 127.0.0.1
+  port: $MQTT_PORT
+  heartbeat_s: 10
+  spool_dir: $RUN/$d/spool
+evidence:
+  dir: $RUN/$d/evidence
+  pre_roll_s: 4
+  post_roll_s: 5
+EOC
+		} >"$RUN/$d-$s.yaml"
+		"$EDGE" --config "$RUN/$d-$s.yaml" --check-config >"$RUN/check.log" 2>&1 ||
+			die "the edge refuses $RUN/$d-$s.yaml: $(tail -n 5 "$RUN/check.log")"
+	done
+	set -- ${SCENES_OF[$d]}
+	"$EDGE" --config "$RUN/$d-$1.yaml" --print-public-key >"$RUN/$d/public.key" 2>"$RUN/check.log" ||
+		die "$d: --print-public-key: $(tail -n 5 "$RUN/check.log")"
+	"$HUB" --config "$RUN/hub.yaml" --enrol-device "$d" --site "${SITE_OF[$d]}" \
+		--public-key "$RUN/$d/public.key" >>"$RUN/admin.log" 2>&1 ||
+		die "$d: --enrol-device: $(tail -n 5 "$RUN/admin.log")"
+done
+printf '%s\n' "$PASSWORD" | "$HUB" --config "$RUN/hub.yaml" --add-user "$ADMIN" \
+	--role admin >>"$RUN/admin.log" 2>&1 || die "--add-user $ADMIN: $(tail -n 5 "$RUN/admin.log")"
+printf '%s\n' "$PASSWORD" | "$HUB" --config "$RUN/hub.yaml" --add-user "$PM" \
+	--role property --sites "$PM_SITE" >>"$RUN/admin.log" 2>&1 ||
+	die "--add-user $PM: $(tail -n 5 "$RUN/admin.log")"
+
+setsid "$HUB" --config "$RUN/hub.yaml" -v >"$RUN/hub.log" 2>&1 &
+HUB_PID=$!
+hub_alive() {
+	kill -0 "$HUB_PID" 2>/dev/null ||
+		die "the hub stopped: $(tail -n 5 "$RUN/hub.log")"
+}
+for _ in $(seq 300); do
+	hub_alive
+	grep -q "mqtt: connected" "$RUN/hub.log" && break
+	sleep 0.1
+done
+grep -q "mqtt: connected" "$RUN/hub.log" || die "the hub did not connect to the broker: $(tail -n 5 "$RUN/hub.log")"
+# The web side answers /api/session with 401 (no session) once it listens.
+http=0
+for _ in $(seq 200); do
+	hub_alive
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${URL}api/session" || true)
+	if [ -n "$code" ] && [ "$code" != 000 ]; then
+		http=1
+		break
+	fi
+	sleep 0.1
+done
+
+echo "firelane demo: running (mosquitto 127.0.0.1:$MQTT_PORT, store $RUN/hub.db)"
+if [ "$http" = 1 ]; then
+	echo "  URL:    $URL"
+else
+	echo "  URL:    $URL (not answering: this hub build serves no web UI yet)"
+fi
+echo "  login:  $ADMIN / $PASSWORD (admin: every site)"
+echo "  login:  $PM / $PASSWORD (property manager: $PM_SITE only)"
+for d in "${DEVICES[@]}"; do
+	echo "  edge:   $d at ${SITE_OF[$d]}, playing in turn: ${SCENES_OF[$d]}"
+done
+if [ -n "$EXIT_AFTER" ]; then
+	echo "  bounded: stops once an incident's evidence is verified (at most ${TIMEOUT_S} s)"
+else
+	echo "  Ctrl-C stops everything."
+fi
+
+# ---- the log -------------------------------------------------------------------------
+
+# What the hub stores and sends, one line each, from its log. tail follows
+# the log until it is killed in cleanup (or this script is gone).
+show() {
+	local line t
+	while IFS= read -r line; do
+		t=$(date +%H:%M:%S)
+		case "$line" in
+		*"ingest: "*" stored")
+			line=${line#*ingest: }
+			echo "$t  incident ${line% stored}"
+			;;
+		*"evidence: "*": bundle "*)
+			line=${line#*evidence: }
+			echo "$t  evidence ${line%%: bundle*}: ${line#*: bundle }" | cut -c1-160
+			;;
+		*"alerts: "*" for "*" -> "*)
+			echo "$t  alert ${line#*alerts: }"
+			;;
+		*": error: "* | *": warn: "*)
+			echo "$t  hub ${line#firelane-hub: }" | cut -c1-200
+			;;
+		esac
+	done
+}
+tail --pid=$$ -n +1 -F "$RUN/hub.log" 2>/dev/null > >(show) &
+TAIL_PID=$!
+
+# ---- the edges ----------------------------------------------------------------------
+
+# edge_loop DEVICE: the device's scenes live, one after another, round again
+# until the stop file exists. SIGTERM goes on to the running edge, which
+# publishes "stopped" and exits; an edge interrupted mid-incident closes it
+# as "interrupted" at its next start.
+edge_loop() {
+	local d=$1 s child= t0 rc
+	set +e
+	trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM
+	while [ ! -e "$RUN/stop" ]; do
+		for s in ${SCENES_OF[$d]}; do
+			[ -e "$RUN/stop" ] && break
+			t0=$SECONDS
+			setsid "$EDGE" --config "$RUN/$d-$s.yaml" >>"$RUN/$d/events.jsonl" 2>>"$RUN/$d/edge.log" &
+			child=$!
+			echo "$child" >"$RUN/$d.pid"
+			wait "$child"
+			rc=$?
+			# After the trap the first wait returns early: wait for the end.
+			while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done
+			: >"$RUN/$d.pid"
+			child=
+			[ -e "$RUN/stop" ] && break
+			if [ "$rc" != 0 ] && [ $((SECONDS - t0)) -lt 5 ]; then
+				echo "$(date +%H:%M:%S)  $d: the edge failed ($rc): $(tail -n 2 "$RUN/$d/edge.log")" >&2
+				sleep 5
+			fi
+			sleep 1
+		done
+	done
+}
+for d in "${DEVICES[@]}"; do
+	edge_loop "$d" &
+	LOOP_PIDS+=($!)
+done
+
+# ---- run ----------------------------------------------------------------------------
+
+t_start=$SECONDS
+while :; do
+	hub_alive
+	if [ -n "$EXIT_AFTER" ]; then
+		iid=$(sqlite3 -cmd ".timeout 2000" "$RUN/hub.db" \
+			"select incident_id from incidents where verified = 1 order by start limit 1" 2>/dev/null || true)
+		if [ -n "$iid" ]; then
+			echo "firelane demo: evidence of $iid verified"
+			rc=0
+			if [ -n "${FL_DEMO_THEN:-}" ]; then
+				FL_DEMO_URL=$URL FL_DEMO_USER=$ADMIN FL_DEMO_PASSWORD=$PASSWORD \
+					FL_DEMO_PM_USER=$PM FL_DEMO_PM_PASSWORD=$PASSWORD \
+					FL_DEMO_PM_SITE=$PM_SITE FL_DEMO_INCIDENT=$iid \
+					FL_DEMO_DB=$RUN/hub.db FL_DEMO_RUN=$RUN \
+					bash -c "$FL_DEMO_THEN" || rc=$?
+				[ "$rc" = 0 ] || say "FL_DEMO_THEN exited $rc"
+			fi
+			exit "$rc"
+		fi
+		if [ $((SECONDS - t_start)) -ge "$TIMEOUT_S" ]; then
+			die "no incident's evidence verified within $TIMEOUT_S s (logs in $RUN: hub.log, */edge.log)"
+		fi
+	fi
+	sleep 1
+done
