@@ -1,0 +1,106 @@
+// admin.js - the /admin page (administrators): users (list, add, delete),
+// device enrolment (id, site, the device's base64 Ed25519 public key, as
+// `firelane-edge --print-public-key` prints it), the quarantine (messages the
+// hub refused, with the reason) and the audit log. The same as the command
+// line's --add-user and --enrol-device (docs/hub.md), through the API.
+
+import { api, el, field, select, table, query, fmtTime, setTitle } from './ui.js';
+import { render } from './app.js';
+
+const LIMIT = 50;
+
+function form(id, title, fields, submitText, send) {
+	const error = el('p.error', { id: `${id}-error`, role: 'alert' });
+	const ok = el('p.ok', { id: `${id}-ok`, 'aria-live': 'polite' });
+	const f = el('form', { id }, el('h3', null, title), fields, el('div.buttons', null, el('button', { type: 'submit' }, submitText)), error, ok);
+	f.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		error.textContent = '';
+		ok.textContent = '';
+		try {
+			ok.textContent = await send(f.elements);
+			setTimeout(render, 600);
+		} catch (e) {
+			error.textContent = e.message;
+		}
+	});
+	return f;
+}
+
+function usersSection(users) {
+	const rows = users.map((u) => el('tr', { dataset: { user: u.name } },
+		el('td', null, u.name), el('td', null, u.role), el('td', null, u.sites || (u.role === 'property' ? 'none' : 'all')),
+		el('td.time', null, fmtTime(u.created)),
+		el('td', null, el('button.danger.small', {
+			type: 'button', 'aria-label': `Delete user ${u.name}`,
+			onclick: async (ev) => {
+				if (!confirm(`Delete user ${u.name}?`)) return;
+				ev.target.disabled = true;
+				try {
+					await api('DELETE', '/api/users/' + encodeURIComponent(u.name));
+					render();
+				} catch (e) {
+					ev.target.disabled = false;
+					alert(`Not deleted: ${e.message}`);
+				}
+			},
+		}, 'Delete'))));
+	const add = form('add-user', 'Add a user', [
+		field('Name', el('input', { name: 'name', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9_.@\-]+' })),
+		field('Password', el('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' })),
+		field('Role', select('role', [['enforcement', 'enforcement'], ['property', 'property manager'], ['admin', 'admin']], 'enforcement')),
+		field('Sites (property managers; comma separated)', el('input', { name: 'sites', placeholder: 'site-a,site-b' })),
+	], 'Add user', async (e) => {
+		await api('POST', '/api/users', {
+			name: e.name.value.trim(), password: e.password.value, role: e.role.value,
+			sites: e.sites.value.split(',').map((s) => s.trim()).filter(Boolean),
+		});
+		return `User ${e.name.value.trim()} added.`;
+	});
+	return el('section.section#users-box', null, el('h2', null, 'Users'),
+		table({ id: 'users' }, ['Name', 'Role', 'Sites', 'Created', ''], rows), add);
+}
+
+function enrolSection() {
+	return el('section.section#enrol-box', null, el('h2', null, 'Enrol a device'),
+		form('enrol', 'Enrol or re-enrol', [
+			field('Device id', el('input', { name: 'device', required: true, pattern: '[A-Za-z0-9_.\-]+' })),
+			field('Site', el('input', { name: 'site', required: true, pattern: '[A-Za-z0-9_.\-]+' })),
+			field('Public key (base64, from firelane-edge --print-public-key)', el('textarea', { name: 'public_key', rows: 2, required: true })),
+		], 'Enrol', async (e) => {
+			await api('POST', '/api/devices', { device: e.device.value.trim(), site: e.site.value.trim(), public_key: e.public_key.value.trim() });
+			return `Device ${e.device.value.trim()} enrolled for ${e.site.value.trim()}.`;
+		}));
+}
+
+function quarantineSection(q) {
+	return el('section.section#quarantine-box', null, el('h2', null, `Quarantine (${q.total ?? q.quarantine.length}; newest ${LIMIT})`),
+		table({ id: 'quarantine' }, ['When', 'Topic', 'Reason', 'Bytes', 'Payload'],
+			q.quarantine.length ? q.quarantine.map((r) => el('tr', null,
+				el('td.time', null, fmtTime(r.wall)), el('td.topic', null, el('code', null, r.topic || '')),
+				el('td', null, r.reason || ''), el('td.num', null, String(r.bytes ?? '')),
+				el('td.payload', null, el('code', null, (r.payload ?? (r.payload_b64 ? 'base64: ' + r.payload_b64 : '')).slice(0, 160))))) :
+				[el('tr.empty', null, el('td', { colspan: 5 }, 'Nothing quarantined.'))]));
+}
+
+function auditSection(a) {
+	return el('section.section#audit-box', null, el('h2', null, `Audit log (${a.total ?? a.audit.length}; newest ${LIMIT})`),
+		table({ id: 'audit' }, ['When', 'User', 'Action', 'Object', 'Detail'],
+			a.audit.length ? a.audit.map((r) => el('tr', { dataset: { action: r.action } },
+				el('td.time', null, fmtTime(r.wall)), el('td', null, r.user || ''), el('td', null, r.action),
+				el('td', null, r.object ? el('code', null, r.object) : ''),
+				el('td', null, r.detail || ''))) :
+				[el('tr.empty', null, el('td', { colspan: 5 }, 'No entries.'))]));
+}
+
+export async function adminPage(page) {
+	setTitle('Admin');
+	const [users, q, a] = await Promise.all([
+		api('GET', '/api/users'),
+		api('GET', '/api/quarantine' + query({ limit: LIMIT })),
+		api('GET', '/api/audit' + query({ limit: LIMIT })),
+	]);
+	page.append(el('h1', null, 'Administration'),
+		el('div.two', null, usersSection(users.users), enrolSection()),
+		quarantineSection(q), auditSection(a));
+}

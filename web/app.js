@@ -1,0 +1,142 @@
+// app.js - the review UI's entry point: session, navigation and routes.
+//
+// The hub answers every UI route (/login, /incidents, /incidents/ID,
+// /reports, /reports/weekly, /fleet, /admin) with index.html (docs/api.md);
+// this script reads location.pathname and draws the page into <main>. Links
+// inside the UI are followed with the history API (no reload), so back and
+// forward work; every page keeps its state (filters, page, report period) in
+// the URL's query, so a reload or a shared link shows the same thing.
+
+import { session, api, el, setTitle } from './ui.js';
+import { loginPage } from './login.js';
+import { incidentsPage } from './incidents.js';
+import { incidentPage } from './incident.js';
+import { reportsPage, weeklyPage } from './reports.js';
+import { fleetPage } from './fleet.js';
+import { adminPage } from './admin.js';
+
+const routes = [
+	[/^\/incidents\/?$/, incidentsPage, 'incidents'],
+	[/^\/incidents\/([A-Za-z0-9_.-]+)\/?$/, incidentPage, 'incidents'],
+	[/^\/reports\/?$/, reportsPage, 'reports'],
+	[/^\/reports\/weekly\/?$/, weeklyPage, 'reports'],
+	[/^\/fleet\/?$/, fleetPage, 'fleet'],
+	[/^\/admin\/?$/, adminPage, 'admin'],
+];
+
+const main = () => document.getElementById('main');
+let renderCount = 0;
+let pageCleanup = null;
+
+// navigate(url): show another page of the UI without a reload.
+export function navigate(url, replace) {
+	if (replace) history.replaceState(null, '', url);
+	else history.pushState(null, '', url);
+	render();
+}
+
+async function loadSession() {
+	try {
+		Object.assign(session, await api('GET', '/api/session'));
+		return true;
+	} catch (e) {
+		return false;
+	}
+}
+
+function drawNav(section) {
+	document.getElementById('top').hidden = false;
+	document.getElementById('nav-admin').hidden = session.role !== 'admin';
+	for (const a of document.querySelectorAll('#nav a[data-nav]')) {
+		a.classList.toggle('active', a.dataset.nav === section);
+		if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');
+		else a.removeAttribute('aria-current');
+	}
+	const who = document.getElementById('whoami');
+	who.replaceChildren(el('span.user', null, session.user), ' ',
+		el('span.role', null, session.role === 'property' ?
+			`property manager (${session.sites.join(', ')})` : session.role));
+}
+
+// render(): draw the page of the current location. A render started later
+// wins over one still waiting for the API (fast clicking).
+export async function render() {
+	const n = ++renderCount;
+	if (pageCleanup) {
+		pageCleanup();
+		pageCleanup = null;
+	}
+	const path = location.pathname;
+	const params = new URLSearchParams(location.search);
+	const root = main();
+	if (path === '/login') {
+		document.getElementById('top').hidden = true;
+		root.replaceChildren();
+		return loginPage(root, params);
+	}
+	if (!session.user && !(await loadSession())) {
+		location.replace('/login?next=' + encodeURIComponent(path + location.search));
+		return;
+	}
+	if (path === '/' || path === '') return navigate('/incidents', true);
+	const route = routes.find(([re]) => re.test(path));
+	drawNav(route ? route[2] : '');
+	const page = el('div.page');
+	const ctx = {
+		params,
+		stale: () => n !== renderCount,
+		onLeave: (fn) => { pageCleanup = fn; },
+	};
+	if (!route) {
+		setTitle('Not found');
+		root.replaceChildren(el('section.notice#not-found', null, el('h1', null, 'Not found'),
+			el('p', null, 'There is no page at ', el('code', null, path), '.')));
+		return;
+	}
+	if (route[2] === 'admin' && session.role !== 'admin') {
+		setTitle('Not allowed');
+		root.replaceChildren(el('section.notice#not-allowed', null, el('h1', null, 'Not allowed'),
+			el('p', null, 'The admin pages are for administrators.')));
+		return;
+	}
+	root.replaceChildren(el('p.loading', null, 'Loading…'));
+	try {
+		await route[1](page, { ...ctx, match: route[0].exec(path) });
+	} catch (e) {
+		if (ctx.stale()) return;
+		page.replaceChildren(el('section.notice.error#page-error', { role: 'alert' },
+			el('h1', null, e.status === 404 ? 'Not found' : 'Something went wrong'),
+			el('p', null, e.message)));
+	}
+	if (ctx.stale()) return;
+	root.replaceChildren(page);
+	window.scrollTo(0, 0);
+}
+
+async function logout() {
+	try {
+		await api('POST', '/api/logout');
+	} catch (e) {
+		// the session may be gone already: the login page is where we go anyway
+	}
+	Object.assign(session, { user: null, role: null, sites: [], csrf: null });
+	location.assign('/login');
+}
+
+// Links to UI pages stay in the page; /api/, /evidence/ and downloads load
+// normally.
+function onClick(ev) {
+	if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+	const a = ev.target.closest('a[href]');
+	if (!a || a.target || a.hasAttribute('download')) return;
+	const url = new URL(a.href, location.href);
+	if (url.origin !== location.origin) return;
+	if (/^\/(api|evidence|static)\//.test(url.pathname) || url.pathname === '/login') return;
+	ev.preventDefault();
+	navigate(url.pathname + url.search);
+}
+
+document.addEventListener('click', onClick);
+window.addEventListener('popstate', render);
+document.getElementById('logout').addEventListener('click', logout);
+render();

@@ -1,0 +1,82 @@
+// fleet.js - the /fleet page: every capture device the user may see, its
+// status (online; offline = the broker published its last will; stopped =
+// it shut down cleanly), the age of its last message, the health figures of
+// its last heartbeat (fps and load per camera, spool, free disk, clock) and
+// the hub's camera health (offline, frozen, covered, moved) where the hub
+// has it. Refreshed every 15 s while the page is open.
+
+import { api, el, table, fmtAge, fmtTime, setTitle } from './ui.js';
+
+const REFRESH_MS = 15000;
+
+function statusCell(d) {
+	const s = d.status || 'unknown';
+	const text = { online: '● online', offline: '✖ offline', stopped: '■ stopped' }[s] || `? ${s}`;
+	return el('td', null, el(`span.device-status.dev-${s}`, { title: `status ${s} since the last status message` }, text));
+}
+
+function camerasCell(d) {
+	const hb = d.heartbeat || {};
+	const byId = {};
+	for (const c of hb.cameras || []) byId[c.id] = { id: c.id, hb: c };
+	for (const c of d.cameras || []) (byId[c.camera] ||= { id: c.camera }).health = c;
+	const cams = Object.values(byId);
+	if (!cams.length) return el('td', null, '–');
+	return el('td', null, el('ul.cams', null, cams.map((c) => {
+		const h = c.health;
+		const state = h ? h.state : (c.hb && c.hb.online === false ? 'offline' : 'ok');
+		const problems = h && h.problems && h.problems.length ? h.problems.join(', ') : '';
+		return el(`li.cam.cam-${state === 'ok' ? 'ok' : 'bad'}`, { dataset: { camera: c.id, state } },
+			el('strong', null, c.id), ' ',
+			el('span.cam-state', null, state === 'ok' ? '✓ ok' : `⚠ ${state}`),
+			problems ? ` (${problems})` : '',
+			h && h.since ? el('span.since', null, ` since ${fmtTime(h.since)}`) : '',
+			c.hb ? el('span.fps', null, ` · ${Number(c.hb.fps).toFixed(1)} fps, load ${(100 * Number(c.hb.load)).toFixed(1)} %`) : '');
+	})));
+}
+
+function row(d) {
+	const hb = d.heartbeat || {};
+	const sp = hb.spool || {};
+	return el('tr', { dataset: { device: d.device, status: d.status || 'unknown' } },
+		el('td', null, el('strong', null, d.device)),
+		el('td', null, d.site),
+		statusCell(d),
+		el('td', { title: fmtTime(d.last_seen) }, fmtAge(d.last_seen)),
+		camerasCell(d),
+		el('td.num', null, d.heartbeat ? `${sp.messages ?? 0} msgs, ${Math.round((sp.bytes ?? 0) / 1024)} KiB` +
+			(sp.dropped || sp.refused ? ` (dropped ${sp.dropped || 0}, refused ${sp.refused || 0})` : '') : '–'),
+		el('td.num', null, hb.disk_free_mb != null ? `${(hb.disk_free_mb / 1024).toFixed(1)} GiB` : '–'),
+		el('td', null, hb.clock || '–'),
+		el('td', null, hb.uptime_s != null ? `${Math.round(hb.uptime_s / 60)} min` : '–'));
+}
+
+function draw(box, devices) {
+	const counts = { online: 0, offline: 0, stopped: 0 };
+	for (const d of devices) if (d.status in counts) counts[d.status]++;
+	box.replaceChildren(
+		el('p.summary#fleet-summary', null,
+			`${devices.length} devices: `,
+			el('span.dev-online', null, `${counts.online} online`), ', ',
+			el('span.dev-offline', null, `${counts.offline} offline`), ', ',
+			el('span.dev-stopped', null, `${counts.stopped} stopped`),
+			` · updated ${fmtTime(Date.now() / 1000)}`),
+		table({ id: 'fleet' },
+			['Device', 'Site', 'Status', 'Last heard', 'Cameras (health, fps, load)', 'Spool', 'Disk free', 'Clock', 'Uptime'],
+			devices.length ? devices.map(row) : [el('tr.empty', null, el('td', { colspan: 9 }, 'No devices enrolled.'))]));
+}
+
+export async function fleetPage(page, ctx) {
+	setTitle('Fleet');
+	const box = el('div#fleet-box');
+	draw(box, (await api('GET', '/api/devices')).devices);
+	page.append(el('h1', null, 'Fleet'), box);
+	const timer = setInterval(async () => {
+		try {
+			draw(box, (await api('GET', '/api/devices')).devices);
+		} catch (e) {
+			// keep the last view; the next tick tries again
+		}
+	}, REFRESH_MS);
+	ctx.onLeave(() => clearInterval(timer));
+}

@@ -1,0 +1,290 @@
+// incident.js - the /incidents/ID page: everything an enforcement officer
+// needs to decide on one incident, and the place to record the outcome.
+//
+// Evidence comes from /evidence/ID/FILE (the hub serves the verified
+// bundle): the scene images in time order (their times from the signed
+// manifest.json when it loads, else in file-name order, which the edge
+// numbers by sequence), the composite, the close-up and the clip. An
+// incident whose bundle has not arrived says so instead of showing broken
+// images. The signature check is the hub's verification of the signed
+// manifest against the device's enrolled key (verify_report). The outcome
+// history is shown oldest first, as the API returns it, so amendments read
+// top to bottom.
+
+import {
+	session, api, el, field, select, table, fmtTime, fmtDuration, outcomeBadge,
+	statusBadge, blockedSeconds, setTitle, OUTCOMES, OUTCOME_LABEL,
+} from './ui.js';
+
+const EVENT_LABEL = {
+	occupied: 'Object came to rest (occupied)',
+	warned: 'On-site warning',
+	alarm: 'Alarm: property manager alerted',
+	escalated: 'Escalated to enforcement',
+	cleared: 'Lane clear again (cleared)',
+	vacated: 'Left before the alarm (vacated)',
+	interrupted: 'Interrupted',
+	evidence: 'Evidence bundle sent',
+};
+
+// Outcomes a role may record (docs/api.md: property managers not fined or
+// towed; the hub refuses them with 403 anyway).
+function allowedOutcomes() {
+	return session.role === 'property' ? OUTCOMES.filter((o) => o !== 'fined' && o !== 'towed') : OUTCOMES;
+}
+
+function evidenceUrl(id, name) {
+	return `/evidence/${encodeURIComponent(id)}/${encodeURIComponent(name)}`;
+}
+
+// The manifest's image entries by file name ({wall, seq, time_utc}), or {}
+// when it cannot be read: the page then falls back to file-name order.
+async function manifestImages(id, evidence) {
+	if (!evidence.some((f) => f.name === 'manifest.json')) return {};
+	try {
+		const r = await fetch(evidenceUrl(id, 'manifest.json'), { credentials: 'same-origin' });
+		if (!r.ok) return {};
+		const m = await r.json();
+		return Object.fromEntries((m.files || []).map((f) => [f.name, f]));
+	} catch (e) {
+		return {};
+	}
+}
+
+function eventDetail(inc, ev) {
+	const m = ev.message || {};
+	const from = inc.rest_since ?? inc.start;
+	switch (ev.type) {
+	case 'occupied':
+	case 'alarm':
+	case 'warned':
+	case 'escalated':
+		return m.class ? `${m.class}` : '';
+	case 'cleared':
+	case 'vacated':
+		return from != null && ev.wall != null ? `after ${fmtDuration(ev.wall - from)} at rest` : '';
+	case 'interrupted':
+		return m.reason || '';
+	case 'evidence':
+		return Array.isArray(m.evidence) ? `${m.evidence.length} files` : '';
+	default:
+		return ev.raw ? 'not JSON' : '';
+	}
+}
+
+// A dialog that shows one image large (click an image to enlarge it).
+function lightbox() {
+	const img = el('img.large', { alt: '' });
+	const caption = el('p.caption');
+	const dlg = el('dialog#lightbox', { 'aria-label': 'Enlarged image' },
+		el('form', { method: 'dialog' }, el('button.close', { type: 'submit', 'aria-label': 'Close' }, '✕ Close')),
+		img, caption);
+	dlg.addEventListener('click', (ev) => {
+		if (ev.target === dlg || ev.target === img) dlg.close();
+	});
+	return {
+		node: dlg,
+		open(src, alt, text) {
+			img.src = src;
+			img.alt = alt;
+			caption.textContent = text;
+			dlg.showModal();
+		},
+	};
+}
+
+function evidenceSection(inc, manifest, box) {
+	const files = inc.evidence || [];
+	const byName = Object.fromEntries(files.map((f) => [f.name, f]));
+	const section = el('section#evidence', { 'aria-labelledby': 'evidence-h' },
+		el('h2#evidence-h', null, 'Evidence'));
+	if (!files.length) {
+		section.append(el('p.notice#no-evidence', null,
+			'No evidence received (yet). The device sends its bundle after the alarm; ' +
+			'it appears here once the hub has it.'));
+		return section;
+	}
+	const scenes = files.filter((f) => f.kind === 'scene' || /^scene-.*\.jpe?g$/i.test(f.name));
+	const when = (f) => (manifest[f.name] && manifest[f.name].wall) ?? null;
+	scenes.sort((a, b) => {
+		const wa = when(a), wb = when(b);
+		if (wa !== null && wb !== null && wa !== wb) return wa - wb;
+		return a.name.localeCompare(b.name, undefined, { numeric: true });
+	});
+	const figure = (f, cls, id) => {
+		const src = evidenceUrl(inc.incident_id, f.name);
+		const t = when(f);
+		const text = `${f.name}${t !== null ? ' · ' + fmtTime(t) : ''}`;
+		const img = el(`img.${cls}`, { src, alt: `${cls} image ${f.name}`, id, loading: 'eager', tabindex: 0 });
+		const open = () => box.open(src, img.alt, text);
+		img.addEventListener('click', open);
+		img.addEventListener('keydown', (ev) => {
+			if (ev.key === 'Enter' || ev.key === ' ') {
+				ev.preventDefault();
+				open();
+			}
+		});
+		return el('figure', null, img, el('figcaption', null, text));
+	};
+	if (scenes.length) {
+		section.append(el('h3', null, `Scene images (${scenes.length}, in time order; click to enlarge)`),
+			el('div.scenes', null, scenes.map((f) => figure(f, 'scene'))));
+	}
+	const pair = el('div.pair');
+	if (byName['composite.jpg']) pair.append(figure(byName['composite.jpg'], 'composite', 'composite'));
+	if (byName['closeup.jpg']) pair.append(figure(byName['closeup.jpg'], 'closeup', 'closeup'));
+	if (pair.children.length) section.append(el('h3', null, 'Composite and close-up'), pair);
+	const clip = files.find((f) => f.kind === 'clip' || /\.mp4$/i.test(f.name));
+	if (clip) {
+		section.append(el('h3', null, 'Clip'),
+			el('video#clip', {
+				controls: true, preload: 'metadata', playsinline: true, muted: true,
+				src: evidenceUrl(inc.incident_id, clip.name),
+			}, 'Your browser cannot play this clip: ',
+			el('a', { href: evidenceUrl(inc.incident_id, clip.name) }, 'download it')));
+	}
+	section.append(el('details.files', null, el('summary', null, `All ${files.length} files`),
+		table({ id: 'evidence-files' }, ['File', 'Kind', 'Bytes', 'SHA-256', 'Verified'],
+			files.map((f) => el('tr', null,
+				el('td', null, el('a', { href: evidenceUrl(inc.incident_id, f.name), target: '_blank' }, f.name)),
+				el('td', null, f.kind || ''),
+				el('td.num', null, String(f.bytes ?? '')),
+				el('td.hash', null, el('code', null, f.sha256 || '')),
+				el('td', null, f.verified ? '✓' : '✗'))))));
+	return section;
+}
+
+function signatureSection(inc) {
+	let cls, head;
+	if (inc.verified === 1 || inc.verified === true) {
+		cls = 'ok';
+		head = '✓ Evidence verified: every file matches the manifest signed by the enrolled device key.';
+	} else if (inc.verified === 0 || inc.verified === false) {
+		cls = 'bad';
+		head = '✗ Evidence FAILED verification: do not rely on it.';
+	} else {
+		cls = 'none';
+		head = 'Not checked: no evidence received (yet).';
+	}
+	return el(`section#signature.${cls}`, { 'aria-labelledby': 'signature-h' },
+		el('h2#signature-h', null, 'Signature check'),
+		el('p.verdict', null, head),
+		inc.verify_report ? el('pre.report', null, inc.verify_report) : null);
+}
+
+function timelineSection(inc) {
+	return el('section#timeline-box', { 'aria-labelledby': 'timeline-h' },
+		el('h2#timeline-h', null, 'Timeline'),
+		el('ol#timeline', null, (inc.events || []).map((ev) =>
+			el('li', { dataset: { type: ev.type, seq: ev.seq } },
+				el('time', null, fmtTime(ev.wall)), ' ',
+				el('span.what', null, EVENT_LABEL[ev.type] || ev.type), ' ',
+				el('span.detail', null, eventDetail(inc, ev))))));
+}
+
+function historyTable(inc) {
+	const rows = (inc.outcomes || []).map((o, i, all) =>
+		el('tr', { class: i === all.length - 1 ? 'current' : 'amended' },
+			el('td', null, outcomeBadge(o.outcome)),
+			el('td.note', null, o.note || ''),
+			el('td', null, o.user || ''),
+			el('td.time', null, fmtTime(o.wall))));
+	return table({ id: 'outcome-history' }, ['Outcome', 'Note', 'By', 'When'],
+		rows.length ? rows : [el('tr.empty', null, el('td', { colspan: 4 }, 'No outcome recorded yet.'))],
+		'History, oldest first; the last entry is the current outcome.');
+}
+
+function outcomeSection(inc, redraw) {
+	const error = el('p.error#outcome-error', { role: 'alert', 'aria-live': 'assertive' });
+	const ok = el('p.ok#outcome-saved', { 'aria-live': 'polite' });
+	const button = el('button', { type: 'submit' }, inc.outcome ? 'Amend outcome' : 'Record outcome');
+	const form = el('form#outcome-form', null,
+		field('Outcome', select('outcome', allowedOutcomes().map((o) => [o, OUTCOME_LABEL[o]]),
+			allowedOutcomes().includes(inc.outcome) ? inc.outcome : allowedOutcomes()[0])),
+		field('Note', el('textarea', { name: 'note', rows: 3, maxlength: 2000, placeholder: 'what happened, ticket number, ...' })),
+		el('div.buttons', null, button),
+		session.role === 'property' ?
+			el('p.hint', null, 'Fines and towing are recorded by enforcement.') : null,
+		error, ok);
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		error.textContent = '';
+		ok.textContent = '';
+		button.disabled = true;
+		try {
+			const updated = await api('POST', `/api/incidents/${encodeURIComponent(inc.incident_id)}/outcome`, {
+				outcome: form.elements.outcome.value, note: form.elements.note.value,
+			});
+			redraw(updated);
+			const saved = document.getElementById('outcome-saved');
+			if (saved) saved.textContent = `Recorded: ${OUTCOME_LABEL[updated.outcome] || updated.outcome}.`;
+		} catch (e) {
+			error.textContent = e.status === 403 ? `Not allowed: ${e.message}` : `Not recorded: ${e.message}`;
+		} finally {
+			button.disabled = false;
+		}
+	});
+	return el('section#outcome', { 'aria-labelledby': 'outcome-h' },
+		el('h2#outcome-h', null, 'Outcome'),
+		el('p.current', null, 'Current: ', outcomeBadge(inc.outcome)),
+		form,
+		historyTable(inc),
+		el('p', null, el('a#export.button', { href: `/api/incidents/${encodeURIComponent(inc.incident_id)}/export`, download: `${inc.incident_id}.zip` },
+			'Export case package (.zip)'),
+		' evidence bundle, outcome history and verification report'));
+}
+
+function summary(inc) {
+	const dl = el('dl.facts');
+	const add = (k, v) => dl.append(el('dt', null, k), el('dd', null, v));
+	add('Site', inc.site);
+	add('Lane', inc.lane);
+	add('Camera', inc.camera);
+	add('Device', inc.device);
+	add('Status', statusBadge(inc.status));
+	add('At rest since', fmtTime(inc.rest_since ?? inc.start));
+	add('Alarm', fmtTime(inc.alarm) || '–');
+	add('Cleared', fmtTime(inc.cleared ?? inc.closed) || '–');
+	add('Blocked', fmtDuration(blockedSeconds(inc)));
+	if (inc.class) add('Object', inc.class);
+	if (inc.plate) add('Plate', inc.plate);
+	return dl;
+}
+
+export async function incidentPage(page, ctx) {
+	const id = decodeURIComponent(ctx.match[1]);
+	setTitle(id);
+	let inc;
+	try {
+		inc = await api('GET', `/api/incidents/${encodeURIComponent(id)}`);
+	} catch (e) {
+		if (e.status !== 404) throw e;
+		page.append(el('section.notice#not-found', { role: 'alert' },
+			el('h1', null, 'Incident not found'),
+			el('p', null, 'There is no incident ', el('code', null, id), ' that you may see.'),
+			el('p', null, el('a', { href: '/incidents' }, '← Back to the incidents'))));
+		return;
+	}
+	const manifest = await manifestImages(id, inc.evidence || []);
+	if (ctx.stale()) return;
+	const box = lightbox();
+	const root = el('article#incident', { dataset: { incident: inc.incident_id } });
+	// Recording an outcome redraws only the outcome section (the images and
+	// the clip stay as they are).
+	let outcomeNode = null;
+	const drawOutcome = (i) => {
+		const s = outcomeSection(i, drawOutcome);
+		if (outcomeNode) outcomeNode.replaceWith(s);
+		outcomeNode = s;
+	};
+	drawOutcome(inc);
+	root.append(
+		el('p.crumbs', null, el('a', { href: '/incidents' }, '← Incidents')),
+		el('h1', null, `${inc.site} · ${inc.lane} `, statusBadge(inc.status)),
+		el('p.id', null, el('code', null, inc.incident_id)),
+		el('div.top', null, summary(inc), signatureSection(inc)),
+		evidenceSection(inc, manifest, box),
+		el('div.two', null, timelineSection(inc), outcomeNode),
+		box.node);
+	page.append(root);
+}
