@@ -334,7 +334,18 @@ static const struct key mqtt_keys[] = {
 
 static const struct key http_keys[] = {
 	{"listen", T_STR, OFF(http.listen), SZ(http.listen), 0, 0, NULL, NULL,
-	 "ADDR:PORT of the web UI"},
+	 "ADDR:PORT of the web UI; \"\" = no web server"},
+	{"tls_cert", T_STR, OFF(http.tls_cert), SZ(http.tls_cert), 0, 0, NULL,
+	 NULL, "HTTPS certificate (PEM); \"\" = plain HTTP"},
+	{"tls_key", T_STR, OFF(http.tls_key), SZ(http.tls_key), 0, 0, NULL,
+	 NULL, "its private key (PEM)"},
+	{"secure_cookies", T_STR, OFF(http.secure_cookies),
+	 SZ(http.secure_cookies), 0, 0, NULL, NULL,
+	 "auto|on|off; auto: on with HTTPS or an https public_url"},
+	{"session_idle_s", T_NUM, OFF(http.session_idle_s), 0, 60, 2592000,
+	 NULL, NULL, "a session ends after this long without a request"},
+	{"threads", T_INT, OFF(http.threads), 0, 1, 16, NULL, NULL,
+	 "the web server's thread pool"},
 	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -373,6 +384,8 @@ static const struct key root_keys[] = {
 	{"max_payload", T_NUM, OFF(max_payload_conf), 0, 1024, 16777216, NULL,
 	 NULL, "largest accepted message, bytes"},
 	{"alerts", T_MAP, 0, 0, 0, 0, alerts_keys, NULL, "alert routing"},
+	{"timezone", T_STR, OFF(timezone), SZ(timezone), 0, 0, NULL, NULL,
+	 "the hub's offset from UTC (+08:00): report days, query dates"},
 	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -383,9 +396,14 @@ void hub_conf_defaults(hub_conf *c)
 	c->mqtt.keepalive_s = 30;
 	snprintf(c->mqtt.client_id, sizeof(c->mqtt.client_id),
 		 "firelane-hub");
-	snprintf(c->http.listen, sizeof(c->http.listen), "127.0.0.1:8080");
+	c->http.listen[0] = 0; /* the web server is opted into */
 	snprintf(c->public_url, sizeof(c->public_url),
 		 "http://127.0.0.1:8080");
+	snprintf(c->http.secure_cookies, sizeof(c->http.secure_cookies),
+		 "auto");
+	c->http.session_idle_s = 28800;
+	c->http.threads = 2;
+	snprintf(c->timezone, sizeof(c->timezone), "+00:00");
 	c->alerts.mqtt = 1;
 	c->alerts.escalate_s = 900;
 	c->alerts.retry_max = 8;
@@ -393,6 +411,27 @@ void hub_conf_defaults(hub_conf *c)
 	c->alerts.retry_cap_s = 300;
 	c->alerts.timeout_s = 5;
 	c->max_payload = 256 * 1024;
+}
+
+/* "+08:00", "-05:30", "Z" or "UTC" into seconds east of UTC. */
+static int tz_parse(const char *s, int *out)
+{
+	int h, m;
+
+	if (!strcmp(s, "Z") || !strcmp(s, "UTC")) {
+		*out = 0;
+		return FL_OK;
+	}
+	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' ||
+	    s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9' ||
+	    s[4] < '0' || s[4] > '5' || s[5] < '0' || s[5] > '9')
+		return FL_EINVAL;
+	h = (s[1] - '0') * 10 + (s[2] - '0');
+	m = (s[4] - '0') * 10 + (s[5] - '0');
+	if (h > 14)
+		return FL_EINVAL;
+	*out = (s[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
+	return FL_OK;
 }
 
 static int finish(struct ctx *c, hub_conf *hc, const fl_node *doc)
@@ -413,8 +452,20 @@ static int finish(struct ctx *c, hub_conf *hc, const fl_node *doc)
 	if ((hc->mqtt.tls_cert[0] || hc->mqtt.tls_key[0]) && !hc->mqtt.tls_ca[0])
 		return fail(c, doc->line,
 			    "mqtt.tls_cert/tls_key need mqtt.tls_ca");
-	if (!strchr(hc->http.listen, ':'))
+	if (hc->http.listen[0] && !strchr(hc->http.listen, ':'))
 		return fail(c, doc->line, "http.listen: expected ADDR:PORT");
+	if (!!hc->http.tls_cert[0] != !!hc->http.tls_key[0])
+		return fail(c, doc->line,
+			    "http.tls_cert and http.tls_key go together");
+	if (strcmp(hc->http.secure_cookies, "auto") &&
+	    strcmp(hc->http.secure_cookies, "on") &&
+	    strcmp(hc->http.secure_cookies, "off"))
+		return fail(c, doc->line,
+			    "http.secure_cookies: expected auto, on or off");
+	if (tz_parse(hc->timezone, &hc->tz_offset_s))
+		return fail(c, doc->line,
+			    "timezone: expected +HH:MM or -HH:MM, got '%s'",
+			    hc->timezone);
 	if (!url_ok(hc->public_url))
 		return fail(c, doc->line,
 			    "public_url must start with http:// or https://");
@@ -497,10 +548,19 @@ void hub_conf_dump(const hub_conf *c, void *fp)
 	if (c->mqtt.tls_cert[0])
 		fprintf(f, "  tls_cert: %s\n  tls_key: %s\n", c->mqtt.tls_cert,
 			c->mqtt.tls_key);
-	fprintf(f, "http:\n  listen: \"%s\"\nstore:\n  sqlite: %s\n"
-		   "evidence_dir: %s\npublic_url: %s\nmax_payload: %zu\n",
-		c->http.listen, c->store.sqlite, c->evidence_dir,
-		c->public_url, c->max_payload);
+	fprintf(f, "http:\n  listen: \"%s\"\n", c->http.listen);
+	if (c->http.tls_cert[0])
+		fprintf(f, "  tls_cert: %s\n  tls_key: %s\n", c->http.tls_cert,
+			c->http.tls_key);
+	fprintf(f, "  secure_cookies: %s\n  session_idle_s: %g\n"
+		   "  threads: %d\n",
+		c->http.secure_cookies, c->http.session_idle_s,
+		c->http.threads);
+	fprintf(f, "store:\n  sqlite: %s\n"
+		   "evidence_dir: %s\npublic_url: %s\nmax_payload: %zu\n"
+		   "timezone: \"%s\"\n",
+		c->store.sqlite, c->evidence_dir, c->public_url,
+		c->max_payload, c->timezone);
 	fprintf(f, "alerts:\n  mqtt: %s\n  escalate_s: %g\n  retry_max: %d\n"
 		   "  retry_base_s: %g\n  retry_cap_s: %g\n  timeout_s: %g\n",
 		c->alerts.mqtt ? "true" : "false", c->alerts.escalate_s,

@@ -54,8 +54,15 @@ typedef struct hub_conf {
 		int keepalive_s;
 	} mqtt;
 	struct {
-		char listen[HUB_STR]; /* kept for the web UI */
+		char listen[HUB_STR];    /* ADDR:PORT of the web UI; "" = none */
+		char tls_cert[HUB_PATH]; /* HTTPS certificate (PEM); "" = HTTP */
+		char tls_key[HUB_PATH];  /* its private key (PEM) */
+		char secure_cookies[8];  /* auto|on|off */
+		double session_idle_s;   /* a session ends after this idle */
+		int threads;             /* the server's thread pool */
 	} http;
+	char timezone[16]; /* "+08:00": report days and query dates */
+	int tz_offset_s;   /* the same in seconds east of UTC */
 	struct {
 		char sqlite[HUB_PATH];
 	} store;

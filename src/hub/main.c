@@ -38,6 +38,7 @@
 #include "client.h"
 #include "db.h"
 #include "fl.h"
+#include "http.h"
 #include "hubconf.h"
 #include "ingest.h"
 #include "sign.h"
@@ -199,6 +200,7 @@ static int run(const hub_conf *c)
 	fl_db *db = NULL;
 	fl_mqtt *m = NULL;
 	hub_alerts *al = NULL;
+	hub_http *web = NULL;
 	char err[512], filter[HUB_STR + 32];
 	double last_tick = 0;
 	fl_mqtt_opts o;
@@ -209,6 +211,13 @@ static int run(const hub_conf *c)
 	db = open_store(c);
 	if (!db)
 		goto out;
+	if (c->http.listen[0]) { /* the web UI and API, own store handle */
+		web = hub_http_start(c, err, sizeof(err));
+		if (!web) {
+			fprintf(stderr, "firelane-hub: http: %s\n", err);
+			goto out;
+		}
+	}
 	al = hub_alerts_create(c, err, sizeof(err));
 	if (!al) {
 		fprintf(stderr, "firelane-hub: alerts: %s\n", err);
@@ -259,6 +268,7 @@ static int run(const hub_conf *c)
 	fl_mqtt_stop(m, NULL, NULL, 1000);
 	rc = 0;
 out:
+	hub_http_stop(web); /* before the store: requests finish first */
 	fl_mqtt_destroy(m);
 	hub_alerts_destroy(al);
 	fl_db_close(db);

@@ -89,7 +89,7 @@ PIDS+=($!)
 EV=$WORK/hub-evidence
 cat >"$WORK/hub.yaml" <<EOC
 mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
-http: {listen: "127.0.0.1:8080"}
+http: {listen: ""}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $EV
 public_url: https://hub.example.org

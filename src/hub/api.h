@@ -1,0 +1,64 @@
+/*
+ * api.h - the answers of the hub's web server: the JSON API, evidence
+ * files, case packages, the UI's routes and static files (docs/api.md).
+ *
+ * api.c knows nothing of libmicrohttpd: http.c turns a request into a
+ * hub_req, calls hub_api_handle() and sends the hub_resp. Permissions,
+ * CSRF, the login rate limit and the audit trail are all decided here.
+ */
+#ifndef FL_HUB_API_H
+#define FL_HUB_API_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "hubconf.h"
+#include "session.h"
+
+typedef struct hub_api {
+	const hub_conf *conf;
+	fl_db *db;              /* the server's own handle */
+	hub_sessions *sessions;
+	hub_ratelimit *rate;
+	int secure_cookies;     /* add Secure to the session cookie */
+} hub_api;
+
+/* One request. Strings are borrowed for the call. */
+typedef struct hub_req {
+	const char *method;     /* "GET", "POST", ... */
+	const char *path;       /* percent-decoded, without the query */
+	/* a query parameter's value, or NULL */
+	const char *(*arg)(void *ctx, const char *name);
+	void *ctx;
+	const char *cookie, *csrf, *range, *if_none_match; /* headers or NULL */
+	const char *addr;       /* the client's address */
+	const char *body;       /* the request body (may hold NULs) */
+	size_t body_len;
+	int body_too_large;     /* more than 64 KiB were sent */
+	double now;
+} hub_req;
+
+#define HUB_RESP_HEADERS 6
+
+/* One answer. Either body (malloc'd, len bytes; the sender frees it) or a
+ * file: fd (the sender closes it) from offset, flen bytes. */
+typedef struct hub_resp {
+	int status;
+	const char *ctype;     /* static string */
+	char *body;
+	size_t len;
+	int fd;                /* -1: none */
+	long long offset, flen;
+	int no_store;          /* Cache-Control: no-store (API answers) */
+	struct {
+		char name[32];
+		char value[512];
+	} hdr[HUB_RESP_HEADERS];
+	int nhdr;
+} hub_resp;
+
+/* Answers req into resp (which it initialises). Never fails: errors are
+ * answers ({"error": ...} with their status). */
+void hub_api_handle(hub_api *a, const hub_req *req, hub_resp *resp);
+
+#endif /* FL_HUB_API_H */

@@ -1,0 +1,39 @@
+/*
+ * http.h - the hub's web server: the review UI and the JSON API
+ * (docs/api.md) over libmicrohttpd.
+ *
+ * hub_http_start() opens the server's own store handle on the same database
+ * (SQLite's WAL lets its readers run beside the ingest writer), creates the
+ * session and rate-limit tables and starts libmicrohttpd with a small
+ * internal thread pool (http.threads). Requests are answered by api.c.
+ * hub_http_stop() stops the server (in-flight requests finish), then closes
+ * its store handle: call it before the program closes its own handle.
+ */
+#ifndef FL_HUB_HTTP_H
+#define FL_HUB_HTTP_H
+
+#include <stddef.h>
+
+#include "hubconf.h"
+
+typedef struct hub_http hub_http;
+
+/* NULL with a reason in err when the server cannot start (address in use,
+ * TLS files unreadable, store). c must outlive the server. */
+hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen);
+/* The port the server listens on (useful with port 0), or 0. */
+int hub_http_port(const hub_http *h);
+void hub_http_stop(hub_http *h); /* NULL-safe */
+
+/* The web UI's files, embedded at build time from web/ by
+ * cmake/embed.cmake: path relative to web/ ("index.html"), content type,
+ * ETag (quoted), bytes. The table ends with a row of NULLs. */
+struct hub_asset {
+	const char *path, *mime, *etag;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct hub_asset hub_assets[];
+extern const size_t hub_nassets;
+
+#endif /* FL_HUB_HTTP_H */

@@ -1,0 +1,310 @@
+/*
+ * httpparse.c - small parsers of the web side (see httpparse.h).
+ *
+ * A note on dates. The hub keeps unix seconds; people ask for days. A day
+ * "2026-03-01" means midnight to midnight in the hub's configured
+ * timezone, a fixed offset from UTC (no daylight saving rules: the
+ * deployments this is for do not have them, and a fixed offset cannot be
+ * misread). The calendar arithmetic is Howard Hinnant's days_from_civil,
+ * exact for the proleptic Gregorian calendar, so week and month boundaries
+ * need no libc time zone state (timegm/localtime are not thread-safe to
+ * switch zones with).
+ */
+#include "httpparse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "fl.h"
+
+/* Digits at *p into *v (at most 18 of them); advances *p. 0 or -1. */
+static int digits(const char **p, long long *v)
+{
+	int n = 0;
+
+	*v = 0;
+	while (isdigit((unsigned char)**p)) {
+		if (++n > 18)
+			return -1;
+		*v = *v * 10 + (**p - '0');
+		(*p)++;
+	}
+	return n ? 0 : -1;
+}
+
+int hub_range_parse(const char *h, long long size, long long *first,
+		    long long *last)
+{
+	const char *p = h;
+	long long a, b;
+
+	if (!h)
+		return 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncasecmp(p, "bytes=", 6) || strchr(p, ','))
+		return 0;
+	p += 6;
+	while (*p == ' ')
+		p++;
+	if (*p == '-') { /* the last n bytes */
+		p++;
+		if (digits(&p, &b) || (*p && *p != ' '))
+			return 0;
+		if (b == 0 || size <= 0)
+			return -1;
+		*first = b >= size ? 0 : size - b;
+		*last = size - 1;
+		return 1;
+	}
+	if (digits(&p, &a) || *p != '-')
+		return 0;
+	p++;
+	if (!*p || *p == ' ') {
+		b = -1;
+	} else {
+		if (digits(&p, &b) || (*p && *p != ' ') || b < a)
+			return 0;
+	}
+	if (a >= size)
+		return -1;
+	*first = a;
+	*last = b < 0 || b >= size ? size - 1 : b;
+	return 1;
+}
+
+long long hub_days_from_civil(int y, int m, int d)
+{
+	long long yy = y - (m <= 2);
+	long long era = (yy >= 0 ? yy : yy - 399) / 400;
+	long long yoe = yy - era * 400;
+	long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+void hub_civil_from_days(long long z, int *y, int *m, int *d)
+{
+	long long era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int month_days(int y, int m)
+{
+	static const int n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 ? 28 + leap : n[m - 1];
+}
+
+int hub_date_parse(const char *s, int tz_offset_s, double *wall, int *is_date)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return FL_EINVAL;
+	if (strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+		int y = 0, m = 0, d = 0;
+
+		for (int i = 0; i < 10; i++) {
+			if (i == 4 || i == 7)
+				continue;
+			if (!isdigit((unsigned char)s[i]))
+				return FL_EINVAL;
+		}
+		y = atoi(s);
+		m = (s[5] - '0') * 10 + (s[6] - '0');
+		d = (s[8] - '0') * 10 + (s[9] - '0');
+		if (y < 1970 || m < 1 || m > 12 || d < 1 ||
+		    d > month_days(y, m))
+			return FL_EINVAL;
+		*wall = (double)hub_days_from_civil(y, m, d) * 86400.0 -
+			tz_offset_s;
+		if (is_date)
+			*is_date = 1;
+		return FL_OK;
+	}
+	for (const char *p = s; *p; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			return FL_EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || errno || !isfinite(v) || v < 0 || v > 1e11)
+		return FL_EINVAL;
+	*wall = v;
+	if (is_date)
+		*is_date = 0;
+	return FL_OK;
+}
+
+int hub_period(const char *period, double wall, int tz_offset_s,
+	       double *from, double *to)
+{
+	long long day = (long long)floor((wall + tz_offset_s) / 86400.0);
+	long long a, b;
+	int y, m, d;
+
+	if (!period || !strcmp(period, "day")) {
+		a = day;
+		b = day + 1;
+	} else if (!strcmp(period, "week")) {
+		/* 1970-01-01 was a Thursday: Monday-based weekday (day + 3) % 7 */
+		long long wd = ((day + 3) % 7 + 7) % 7;
+
+		a = day - wd;
+		b = a + 7;
+	} else if (!strcmp(period, "month")) {
+		hub_civil_from_days(day, &y, &m, &d);
+		a = hub_days_from_civil(y, m, 1);
+		b = m == 12 ? hub_days_from_civil(y + 1, 1, 1)
+			    : hub_days_from_civil(y, m + 1, 1);
+	} else {
+		return FL_EINVAL;
+	}
+	*from = (double)a * 86400.0 - tz_offset_s;
+	*to = (double)b * 86400.0 - tz_offset_s;
+	return FL_OK;
+}
+
+int hub_plain_name(const char *s)
+{
+	size_t n = 0;
+
+	if (!s || !*s || *s == '.')
+		return 0;
+	for (; s[n]; n++) {
+		unsigned char c = (unsigned char)s[n];
+
+		if (n >= 128 ||
+		    !(isalnum(c) || c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int hub_query_int(const char *s, int min, int max, int *out)
+{
+	const char *p = s;
+	long long v;
+
+	if (!s || !*s)
+		return FL_OK;
+	if (digits(&p, &v) || *p || v < min || v > max)
+		return FL_EINVAL;
+	*out = (int)v;
+	return FL_OK;
+}
+
+int hub_csv_field(char *buf, size_t cap, size_t *len, const char *f)
+{
+	int quote = f[strcspn(f, ",\"\r\n")] != 0;
+	size_t need = strlen(f) + (quote ? 2 : 0);
+
+	for (const char *p = f; quote && *p; p++)
+		need += *p == '"';
+	if (*len + need + 1 > cap)
+		return FL_EFULL;
+	if (quote)
+		buf[(*len)++] = '"';
+	for (const char *p = f; *p; p++) {
+		if (*p == '"')
+			buf[(*len)++] = '"';
+		buf[(*len)++] = *p;
+	}
+	if (quote)
+		buf[(*len)++] = '"';
+	buf[*len] = 0;
+	return FL_OK;
+}
+
+void hub_fields_free(char **out, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(out[i]);
+		out[i] = NULL;
+	}
+}
+
+/* An array of strings joined with ','; NULL for anything else. */
+static char *join_strings(json_t *a)
+{
+	size_t i, cap = 1;
+	json_t *v;
+	char *s;
+
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v))
+			return NULL;
+		cap += json_string_length(v) + 1;
+	}
+	s = calloc(1, cap);
+	if (!s)
+		return NULL;
+	json_array_foreach(a, i, v) {
+		if (i)
+			strcat(s, ",");
+		strcat(s, json_string_value(v));
+	}
+	return s;
+}
+
+int hub_json_fields(const char *body, size_t len, const char *const *names,
+		    int n, char **out)
+{
+	json_error_t e;
+	json_t *o;
+	int rc = FL_OK;
+
+	for (int i = 0; i < n; i++)
+		out[i] = NULL;
+	if (!body || len > 65536)
+		return FL_EINVAL;
+	o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return FL_EINVAL;
+	}
+	for (int i = 0; i < n && !rc; i++) {
+		json_t *v = json_object_get(o, names[i]);
+
+		if (!v || json_is_null(v))
+			continue;
+		if (json_is_string(v)) {
+			/* an embedded NUL would cut the value short */
+			if (strlen(json_string_value(v)) !=
+			    json_string_length(v))
+				rc = FL_EINVAL;
+			else
+				out[i] = strdup(json_string_value(v));
+		} else if (json_is_array(v) && !strcmp(names[i], "sites")) {
+			out[i] = join_strings(v);
+			if (!out[i])
+				rc = FL_EINVAL;
+		} else {
+			rc = FL_EINVAL;
+		}
+		if (!rc && !out[i])
+			rc = FL_EINVAL;
+	}
+	json_decref(o);
+	if (rc)
+		hub_fields_free(out, n);
+	return rc;
+}

@@ -1,0 +1,58 @@
+/*
+ * httpparse.h - the web side's small parsers: Range headers, dates and
+ * report periods in the hub's timezone, plain names, query numbers, JSON
+ * bodies, CSV fields. Pure functions (no I/O, no clock), each one fuzzed
+ * (tests/fuzz/fuzz_http.c) and unit-tested (tests/unit/test_session.c).
+ */
+#ifndef FL_HUB_HTTPPARSE_H
+#define FL_HUB_HTTPPARSE_H
+
+#include <stddef.h>
+
+/* A single-range "Range: bytes=a-b" / "a-" / "-n" against a file of size
+ * bytes. Returns 1 and [*first, *last] (inclusive) for a satisfiable
+ * range (206), 0 when the header is absent, not "bytes=" or holds several
+ * ranges (serve the whole file, 200), -1 when unsatisfiable (416). */
+int hub_range_parse(const char *h, long long size, long long *first,
+		    long long *last);
+
+/* "YYYY-MM-DD" (a real calendar day) as the unix time of its midnight in
+ * the zone tz_offset_s east of UTC, or a plain number of unix seconds.
+ * 0 or FL_EINVAL. *is_date says which it was (may be NULL). */
+int hub_date_parse(const char *s, int tz_offset_s, double *wall,
+		   int *is_date);
+
+/* The period ("day", "week" (Monday to Sunday) or "month") containing the
+ * instant wall, as [*from, *to) unix times of local midnights in the zone
+ * tz_offset_s. 0, or FL_EINVAL for an unknown period. */
+int hub_period(const char *period, double wall, int tz_offset_s,
+	       double *from, double *to);
+
+/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
+long long hub_days_from_civil(int y, int m, int d);
+void hub_civil_from_days(long long z, int *y, int *m, int *d);
+
+/* 1 when s is a plain name: 1-128 of [A-Za-z0-9_.-], not starting with
+ * '.', else 0. */
+int hub_plain_name(const char *s);
+
+/* A query parameter as a whole number in [min, max]: 0 and *out, or
+ * FL_EINVAL. NULL/"" leaves *out as it was and returns 0. */
+int hub_query_int(const char *s, int min, int max, int *out);
+
+/* Append field to buf (of cap bytes, at *len) as an RFC 4180 CSV field:
+ * quoted when it holds a comma, quote, CR or LF (quotes doubled). 0 or
+ * FL_EFULL. */
+int hub_csv_field(char *buf, size_t cap, size_t *len, const char *field);
+
+/* The string members of a JSON object body (at most 64 KiB): for each
+ * names[i], out[i] gets a malloc'd copy of the member's string value or
+ * NULL when absent. A member that is present but not a string, duplicate
+ * keys, or a body that is not one JSON object: FL_EINVAL (nothing
+ * allocated). sites: when names[i] is "sites" an array of strings is
+ * accepted too and joined with ','. Free with hub_fields_free(). */
+int hub_json_fields(const char *body, size_t len, const char *const *names,
+		    int n, char **out);
+void hub_fields_free(char **out, int n);
+
+#endif /* FL_HUB_HTTPPARSE_H */

@@ -1,0 +1,307 @@
+/*
+ * test_session.c - the web side's pure logic with a fake clock: sessions
+ * (expiry, ids, CSRF), the login rate limit's window, cookie parsing, Range
+ * headers, dates and report periods in the hub's timezone (week and month
+ * boundaries, leap years), plain names, CSV quoting and JSON bodies.
+ * The ZIP writer is checked end to end by tests/integration/hub_api.sh
+ * (read back with Python's zipfile).
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../../src/hub/httpparse.c"
+#include "../../src/hub/session.c"
+#include "test.h"
+
+#define DAY 86400.0
+/* 2026-03-02 00:00 UTC, a Monday */
+#define MON (20514.0 * DAY)
+
+static void test_sessions(void)
+{
+	hub_sessions *s = hub_sessions_create(100);
+	hub_session_info a, b, got;
+
+	CHECK(s);
+	CHECK(hub_session_new(s, "alice", "property", "s1,s2", 1000, &a) == 0);
+	CHECK(hub_session_new(s, "root", "admin", "", 1000, &b) == 0);
+	CHECK(strlen(a.id) == 64 && strlen(a.csrf) == 64);
+	CHECK(strcmp(a.id, b.id) != 0 && strcmp(a.id, a.csrf) != 0);
+	CHECK(hub_session_get(s, a.id, 1050, &got) == 0);
+	CHECK(!strcmp(got.user, "alice") && !strcmp(got.sites, "s1,s2"));
+	CHECK(!strcmp(got.role, "property"));
+	/* used at 1050: alive until 1150 even though created at 1000 */
+	CHECK(hub_session_get(s, a.id, 1149, &got) == 0);
+	/* b was last used at 1000: gone at 1100 */
+	CHECK(hub_session_get(s, b.id, 1100, &got) == FL_ENOENT);
+	CHECK(hub_session_count(s, 1100) == 1);
+	CHECK(hub_session_get(s, a.id, 1249, &got) == FL_ENOENT);
+	CHECK(hub_session_get(s, "", 1000, &got) == FL_ENOENT);
+	CHECK(hub_session_get(s, "zz", 1000, &got) == FL_ENOENT);
+	/* CSRF */
+	CHECK(hub_session_new(s, "enf", "enforcement", "", 2000, &a) == 0);
+	CHECK(hub_csrf_ok(&a, a.csrf));
+	CHECK(!hub_csrf_ok(&a, NULL));
+	CHECK(!hub_csrf_ok(&a, ""));
+	CHECK(!hub_csrf_ok(&a, a.id));
+	{
+		char t[HUB_TOKEN_LEN];
+
+		memcpy(t, a.csrf, sizeof(t));
+		t[63] = t[63] == '0' ? '1' : '0';
+		CHECK(!hub_csrf_ok(&a, t));
+		t[63] = 0;
+		CHECK(!hub_csrf_ok(&a, t));
+	}
+	/* evidence views once per file per session */
+	CHECK(hub_session_first_view(s, a.id, "i1/a.jpg") == 1);
+	CHECK(hub_session_first_view(s, a.id, "i1/a.jpg") == 0);
+	CHECK(hub_session_first_view(s, a.id, "i1/b.jpg") == 1);
+	CHECK(hub_session_first_view(s, "nope", "i1/c.jpg") == 0);
+	/* logout, delete a user's sessions */
+	CHECK(hub_session_new(s, "enf", "enforcement", "", 2000, &b) == 0);
+	CHECK(hub_session_end(s, a.id) == 0);
+	CHECK(hub_session_end(s, a.id) == FL_ENOENT);
+	CHECK(hub_session_get(s, a.id, 2001, &got) == FL_ENOENT);
+	CHECK(hub_session_get(s, b.id, 2001, &got) == 0);
+	hub_session_end_user(s, "enf");
+	CHECK(hub_session_get(s, b.id, 2001, &got) == FL_ENOENT);
+	hub_sessions_destroy(s);
+	hub_sessions_destroy(NULL);
+}
+
+static void test_ratelimit(void)
+{
+	hub_ratelimit *r = hub_ratelimit_create();
+	char key[32];
+
+	CHECK(r);
+	CHECK(hub_ratelimit_check(r, "u:bob", 0) == 0);
+	for (int i = 0; i < 4; i++)
+		hub_ratelimit_fail(r, "u:bob", 100 + i * 10);
+	CHECK(hub_ratelimit_check(r, "u:bob", 140) == 0); /* 4 failures */
+	hub_ratelimit_fail(r, "u:bob", 140);
+	/* 5 in 5 minutes: wait until the first (100) leaves the window */
+	CHECK(hub_ratelimit_check(r, "u:bob", 140) == 260);
+	CHECK(hub_ratelimit_check(r, "u:bob", 399.5) == 1);
+	CHECK(hub_ratelimit_check(r, "u:bob", 400) == 0);
+	CHECK(hub_ratelimit_check(r, "u:alice", 140) == 0); /* per key */
+	CHECK(hub_ratelimit_check(r, "a:127.0.0.1", 140) == 0);
+	/* a failure at 400 makes 5 in the window again (110..140 and 400) */
+	hub_ratelimit_fail(r, "u:bob", 400);
+	CHECK(hub_ratelimit_check(r, "u:bob", 400) == 10);
+	/* a success resets */
+	hub_ratelimit_reset(r, "u:bob");
+	CHECK(hub_ratelimit_check(r, "u:bob", 400) == 0);
+	/* spraying names: the table stays bounded and keeps working */
+	for (int i = 0; i < HUB_RATE_KEYS + 100; i++) {
+		snprintf(key, sizeof(key), "u:n%d", i);
+		hub_ratelimit_fail(r, key, 1000);
+	}
+	CHECK(r->n <= HUB_RATE_KEYS);
+	for (int i = 0; i < 5; i++)
+		hub_ratelimit_fail(r, "a:10.0.0.1", 1000);
+	CHECK(hub_ratelimit_check(r, "a:10.0.0.1", 1000) == 300);
+	hub_ratelimit_destroy(r);
+	hub_ratelimit_destroy(NULL);
+}
+
+static void test_cookies(void)
+{
+	char v[70];
+
+	CHECK(hub_cookie_get("fl_session=abc", "fl_session", v, sizeof(v)) == 0);
+	CHECK(!strcmp(v, "abc"));
+	CHECK(hub_cookie_get("a=1; fl_session=xyz ; b=2", "fl_session", v,
+			     sizeof(v)) == 0);
+	CHECK(!strcmp(v, "xyz"));
+	CHECK(hub_cookie_get("xfl_session=1; fl_session=2", "fl_session", v,
+			     sizeof(v)) == 0);
+	CHECK(!strcmp(v, "2"));
+	CHECK(hub_cookie_get("fl_session=\"q\"", "fl_session", v, sizeof(v)) == 0);
+	CHECK(!strcmp(v, "q"));
+	CHECK(hub_cookie_get("fl_session=", "fl_session", v, sizeof(v)) ==
+	      FL_ENOENT);
+	CHECK(hub_cookie_get("fl_sessio=1", "fl_session", v, sizeof(v)) ==
+	      FL_ENOENT);
+	CHECK(hub_cookie_get(NULL, "fl_session", v, sizeof(v)) == FL_ENOENT);
+	CHECK(hub_cookie_get(";;;", "fl_session", v, sizeof(v)) == FL_ENOENT);
+	CHECK(hub_cookie_get("fl_session=0123456789", "fl_session", v, 5) ==
+	      FL_EINVAL);
+}
+
+static void test_range(void)
+{
+	static const struct {
+		const char *h;
+		long long size;
+		int rc;
+		long long first, last;
+	} t[] = {
+		{NULL, 100, 0, 0, 0},
+		{"bytes=0-9", 100, 1, 0, 9},
+		{"bytes=10-", 100, 1, 10, 99},
+		{"bytes=-10", 100, 1, 90, 99},
+		{"bytes=-1000", 100, 1, 0, 99},
+		{"bytes=90-1000", 100, 1, 90, 99},
+		{"bytes=99-99", 100, 1, 99, 99},
+		{"bytes=100-", 100, -1, 0, 0},
+		{"bytes=100-200", 100, -1, 0, 0},
+		{"bytes=-0", 100, -1, 0, 0},
+		{"bytes=0-", 0, -1, 0, 0},
+		{"bytes=5-4", 100, 0, 0, 0},
+		{"bytes=0-1,5-6", 100, 0, 0, 0},
+		{"items=0-1", 100, 0, 0, 0},
+		{"bytes=a-b", 100, 0, 0, 0},
+		{"bytes=-", 100, 0, 0, 0},
+		{"bytes=1-2x", 100, 0, 0, 0},
+		{"bytes=99999999999999999999-", 100, 0, 0, 0},
+		{"BYTES=1-2", 100, 1, 1, 2},
+	};
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(t); i++) {
+		long long a = -1, b = -1;
+		int rc = hub_range_parse(t[i].h, t[i].size, &a, &b);
+
+		CHECK_MSG(rc == t[i].rc, "%s: %d", t[i].h ? t[i].h : "NULL", rc);
+		if (rc == 1)
+			CHECK_MSG(a == t[i].first && b == t[i].last,
+				  "%s: %lld-%lld", t[i].h, a, b);
+	}
+}
+
+static void test_dates(void)
+{
+	double w, f, t;
+	int is_date;
+	const int cn = 8 * 3600;
+
+	CHECK(hub_days_from_civil(1970, 1, 1) == 0);
+	CHECK(hub_days_from_civil(2026, 3, 2) == 20514);
+	for (long long d = -1000; d < 30000; d += 37) {
+		int y, m, dd;
+
+		hub_civil_from_days(d, &y, &m, &dd);
+		CHECK(hub_days_from_civil(y, m, dd) == d);
+	}
+	CHECK(hub_date_parse("2026-03-02", 0, &w, &is_date) == 0);
+	CHECK(w == MON && is_date == 1);
+	/* midnight at +08:00 is 16:00 UTC the day before */
+	CHECK(hub_date_parse("2026-03-02", cn, &w, NULL) == 0 && w == MON - cn);
+	CHECK(hub_date_parse("2026-03-02", -5 * 3600, &w, NULL) == 0 &&
+	      w == MON + 5 * 3600);
+	CHECK(hub_date_parse("1772409600", cn, &w, &is_date) == 0);
+	CHECK(w == 1772409600.0 && is_date == 0);
+	CHECK(hub_date_parse("2024-02-29", 0, &w, NULL) == 0);
+	CHECK(hub_date_parse("2026-02-29", 0, &w, NULL) == FL_EINVAL);
+	CHECK(hub_date_parse("2100-02-29", 0, &w, NULL) == FL_EINVAL);
+	CHECK(hub_date_parse("2000-02-29", 0, &w, NULL) == 0);
+	CHECK(hub_date_parse("2026-13-01", 0, &w, NULL) == FL_EINVAL);
+	CHECK(hub_date_parse("2026-04-31", 0, &w, NULL) == FL_EINVAL);
+	CHECK(hub_date_parse("2026-4-1", 0, &w, NULL) == FL_EINVAL);
+	CHECK(hub_date_parse("2026-0a-01", 0, &w, NULL) == FL_EINVAL);
+	CHECK(hub_date_parse("", 0, &w, NULL) == FL_EINVAL);
+	CHECK(hub_date_parse("-5", 0, &w, NULL) == FL_EINVAL);
+	CHECK(hub_date_parse("1e9", 0, &w, NULL) == FL_EINVAL);
+	CHECK(hub_date_parse("1' OR 1", 0, &w, NULL) == FL_EINVAL);
+
+	/* day at +08:00: 00:30 local Monday = 16:30 UTC Sunday */
+	CHECK(hub_period("day", MON - cn + 1800, cn, &f, &t) == 0);
+	CHECK(f == MON - cn && t == MON - cn + DAY);
+	/* weeks start on Monday, in local time */
+	CHECK(hub_period("week", MON - cn + 1800, cn, &f, &t) == 0);
+	CHECK(f == MON - cn && t == MON - cn + 7 * DAY);
+	/* Sunday 23:59 local belongs to the week before */
+	CHECK(hub_period("week", MON - cn - 60, cn, &f, &t) == 0);
+	CHECK(f == MON - cn - 7 * DAY && t == MON - cn);
+	/* the same instant in UTC is still Sunday (week before) */
+	CHECK(hub_period("week", MON - cn + 1800, 0, &f, &t) == 0);
+	CHECK(f == MON - 7 * DAY && t == MON);
+	/* every day of a week maps to the same Monday */
+	for (int i = 0; i < 7; i++) {
+		CHECK(hub_period("week", MON + i * DAY + 3600, 0, &f, &t) == 0);
+		CHECK(f == MON && t == MON + 7 * DAY);
+	}
+	/* months: March 2026 (31 days), February of a leap year, December */
+	CHECK(hub_period("month", MON + 29 * DAY, 0, &f, &t) == 0);
+	CHECK(f == hub_days_from_civil(2026, 3, 1) * DAY &&
+	      t == hub_days_from_civil(2026, 4, 1) * DAY);
+	CHECK(hub_period("month", hub_days_from_civil(2024, 2, 29) * DAY, cn,
+			 &f, &t) == 0);
+	CHECK(f == hub_days_from_civil(2024, 2, 1) * DAY - cn &&
+	      t == hub_days_from_civil(2024, 3, 1) * DAY - cn);
+	CHECK(hub_period("month", hub_days_from_civil(2026, 12, 31) * DAY, 0,
+			 &f, &t) == 0);
+	CHECK(t == hub_days_from_civil(2027, 1, 1) * DAY);
+	/* 31 Mar 20:00 UTC is 1 Apr 04:00 at +08:00: April */
+	CHECK(hub_period("month", hub_days_from_civil(2026, 3, 31) * DAY +
+					  20 * 3600,
+			 cn, &f, &t) == 0);
+	CHECK(f == hub_days_from_civil(2026, 4, 1) * DAY - cn);
+	CHECK(hub_period("year", MON, 0, &f, &t) == FL_EINVAL);
+}
+
+#define JF(s, ...) hub_json_fields(s, strlen(s), __VA_ARGS__)
+
+static void test_names_csv_json(void)
+{
+	static const char *const names[] = {"outcome", "note", "sites"};
+	char buf[64], *f[3];
+	size_t len = 0;
+	int v = 7;
+
+	CHECK(hub_plain_name("scene-edge-1_a.b"));
+	CHECK(!hub_plain_name(".incoming"));
+	CHECK(!hub_plain_name(".."));
+	CHECK(!hub_plain_name("a/b"));
+	CHECK(!hub_plain_name(""));
+	CHECK(!hub_plain_name(NULL));
+	CHECK(!hub_plain_name("a%2e"));
+	CHECK(hub_query_int(NULL, 1, 10, &v) == 0 && v == 7);
+	CHECK(hub_query_int("10", 1, 10, &v) == 0 && v == 10);
+	CHECK(hub_query_int("11", 1, 10, &v) == FL_EINVAL);
+	CHECK(hub_query_int("-1", 0, 10, &v) == FL_EINVAL);
+	CHECK(hub_query_int("1x", 0, 10, &v) == FL_EINVAL);
+
+	CHECK(hub_csv_field(buf, sizeof(buf), &len, "plain") == 0);
+	CHECK(!strcmp(buf, "plain"));
+	len = 0;
+	CHECK(hub_csv_field(buf, sizeof(buf), &len, "a,\"b\"\n") == 0);
+	CHECK(!strcmp(buf, "\"a,\"\"b\"\"\n\""));
+	len = 0;
+	CHECK(hub_csv_field(buf, 8, &len, "\"\"\"\"") == FL_EFULL);
+
+	CHECK(JF("{\"outcome\": \"fined\", \"note\": \"x\"}",
+			      names, 3, f) == 0);
+	CHECK(!strcmp(f[0], "fined") && !strcmp(f[1], "x") && !f[2]);
+	hub_fields_free(f, 3);
+	CHECK(JF("{\"sites\": [\"a\", \"b\"]}", names, 3, f) ==
+	      0);
+	CHECK(!f[0] && !strcmp(f[2], "a,b"));
+	hub_fields_free(f, 3);
+	CHECK(JF("{\"outcome\": 5}", names, 3, f) == FL_EINVAL);
+	CHECK(!f[0]);
+	CHECK(JF("{\"outcome\": \"a\", \"outcome\": \"b\"}",
+			      names, 3, f) == FL_EINVAL);
+	CHECK(JF("[]", names, 3, f) == FL_EINVAL);
+	CHECK(JF("{\"outcome\": ", names, 3, f) == FL_EINVAL);
+	CHECK(JF("{\"note\": \"a\\u0000b\"}", names, 3, f) ==
+	      FL_EINVAL);
+	CHECK(JF("{\"sites\": [1]}", names, 3, f) ==
+	      FL_EINVAL);
+	CHECK(JF("{\"outcome\": null}", names, 3, f) == 0);
+	CHECK(!f[0]);
+}
+
+int main(void)
+{
+	CHECK(sodium_init() >= 0);
+	test_sessions();
+	test_ratelimit();
+	test_cookies();
+	test_range();
+	test_dates();
+	test_names_csv_json();
+	TEST_DONE();
+}
