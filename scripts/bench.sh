@@ -64,6 +64,33 @@
 # incidents, and fl_db_report_json for one site and for all. fs: the file system the
 # database was on. FL_BENCH_SKIP_STORE=1 leaves it out.
 #
+# "hub" is the hub end to end (issue 5, point 10), in two parts:
+#   ingest: a real mosquitto and a real firelane-hub with its default
+#     durable store (synchronous=FULL, WAL; one commit per message, the hub
+#     acknowledges a message only after it is stored) in a folder of
+#     BUILD_DIR/bench (fs: its file system), one enrolled device; N
+#     valid incident messages (N = $FL_BENCH_HUB_N, default 6000: occupied,
+#     alarm, cleared of N/3 incidents, the edge's JSON) generated into a file
+#     and published at QoS 1 by mosquitto_pub -l (one message a line);
+#     seconds from the first publish until the store holds all N (polled with
+#     sqlite3), msgs_per_s = N / seconds. Each alarm also makes its alert (an
+#     outbox file and an MQTT alert), as in service. ratio_to_store_direct:
+#     msgs_per_s over the "store" member's ingest_msgs_per_s_full from the
+#     same run (fl_db_ingest alone, one durable commit per message; null when
+#     "store" was skipped): what validation, MQTT and alerts cost on top.
+#   api: firelane-hubbench --populate makes a store of
+#     $FL_BENCH_HUB_INCIDENTS (default 100000) incidents (50 sites x 4 lanes,
+#     60 days up to now, 1 in 10 with an outcome) through fl_db_ingest; the
+#     hub serves it and firelane-hubbench --url times the API and the page
+#     over keep-alive connections: per endpoint 10 warm-up requests, then up
+#     to $FL_BENCH_HUB_REQUESTS (default 200) or 4 s, in ms {n, p50, p90, p99,
+#     max}: the incident list (first page, filtered by site + status +
+#     outcome, a deep page at offset 50,000), an incident's detail (each view
+#     audited: a durable write), reports (week and month, one site and all),
+#     the page (GET /), a static asset, the fleet; and the first page with 2
+#     clients at once (requests_per_s). populate_s: seconds to fill the store.
+# FL_BENCH_SKIP_HUB=1 leaves it out.
+#
 # Progress goes to stderr; stdout carries only the JSON. No jq or python:
 # the edge's stats file is flat JSON, firelane-eval's --json is one line,
 # and sed/awk read both.
@@ -86,7 +113,7 @@ SECONDS_LONG=${FL_BENCH_SECONDS:-20}
 command -v ffmpeg >/dev/null || die "the ffmpeg CLI is needed to make the clips (scripts/deps.sh)"
 mkdir -p "$WORK"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fl-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+trap 'hub_stop all 2>/dev/null; rm -rf "$TMP"' EXIT
 
 # The machine's CPUs, before OMP_NUM_THREADS (which nproc obeys) is set.
 NPROC=$(nproc)
@@ -380,6 +407,173 @@ store() {
 	awk -v fs="$fs" '{ sub(/\}[ \t]*$/, ""); printf "\"store\": %s, \"sync\": \"FULL (WAL)\", \"fs\": \"%s\"}", $0, fs }' "$TMP/store.json"
 }
 
+# ---- hub ----------------------------------------------------------------------------
+
+HUB_PIDS=()
+HUB_BROKER_PID=
+# hub_stop [all]: stops the hub (and with "all" the broker too).
+hub_stop() {
+	local p
+	for p in "${HUB_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	HUB_PIDS=()
+	if [ "${1:-}" = all ] && [ -n "$HUB_BROKER_PID" ]; then
+		kill -TERM "$HUB_BROKER_PID" 2>/dev/null || true
+		wait "$HUB_BROKER_PID" 2>/dev/null || true
+		HUB_BROKER_PID=
+	fi
+}
+
+# hub_free_port: a free loopback port.
+hub_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# hub_wait_port PORT PID: until something listens on PORT (PID must live).
+hub_wait_port() {
+	for _ in $(seq 300); do
+		kill -0 "$2" 2>/dev/null || return 1
+		python3 - "$1" <<'EOP' && return 0
+import socket, sys
+s = socket.socket()
+try:
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+EOP
+		sleep 0.1
+	done
+	return 1
+}
+
+# hub_start DIR DB: firelane-hub on DB (broker HUB_MQTT), its HTTP side on a
+# free port (HUB_HTTP). Not verbose: a log line per message is not free.
+hub_start() {
+	local dir=$1 db=$2
+	HUB_HTTP=$(hub_free_port)
+	cat >"$dir/hub.yaml" <<EOC
+mqtt: {host: 127.0.0.1, port: $HUB_MQTT, client_id: firelane-bench-hub}
+http: {listen: "127.0.0.1:$HUB_HTTP"}
+store: {sqlite: $db}
+evidence_dir: $dir/evidence
+EOC
+	"$BUILD/firelane-hub" --config "$dir/hub.yaml" >"$dir/hub.log" 2>&1 &
+	HUB_PIDS+=($!)
+}
+
+# hub_subscribed DIR SITE DEVICE: until the hub stores the (enrolled)
+# device's "online" status, published again every 0.3 s: it is subscribed.
+hub_subscribed() {
+	local st
+	for _ in $(seq 200); do
+		kill -0 "${HUB_PIDS[-1]}" 2>/dev/null ||
+			die "hub: firelane-hub stopped: $(tail -n 5 "$1/hub.log")"
+		mosquitto_pub -h 127.0.0.1 -p "$HUB_MQTT" -q 1 -t "firelane/$2/$3/status" -m online
+		st=$(sqlite3 -cmd ".timeout 2000" "$1/hub.db" "select status from devices where device = '$3'" 2>/dev/null || true)
+		[ "$st" = online ] && return 0
+		sleep 0.3
+	done
+	die "hub: firelane-hub did not subscribe: $(tail -n 5 "$1/hub.log")"
+}
+
+# hub: prints the "hub" member (called like bench, stdout to a file).
+hub() {
+	local dir=$WORK/hub-run n=${FL_BENCH_HUB_N:-6000} fs i t0 t1 got q
+	local ninc=${FL_BENCH_HUB_INCIDENTS:-100000} direct=null ratio=null
+	local broker p0 p1
+	for c in mosquitto_pub sqlite3 python3; do
+		command -v "$c" >/dev/null || die "hub: $c missing (scripts/deps.sh)"
+	done
+	[ -x "$BUILD/firelane-hub" ] || die "hub: $BUILD/firelane-hub not built"
+	[ -x "$BUILD/firelane-hubbench" ] || die "hub: $BUILD/firelane-hubbench not built"
+	rm -rf "$dir"
+	mkdir -p "$dir/ingest" "$dir/api"
+	chmod 0755 "$dir"
+	fs=$(stat -f -c %T "$dir" 2>/dev/null || echo unknown)
+	n=$((n / 3 * 3))
+
+	# The broker: the hub's queue unbounded (mosquitto's default of 1000
+	# queued messages would drop a burst meant to be stored).
+	HUB_MQTT=$(hub_free_port)
+	printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n' \
+		"$HUB_MQTT" >"$dir/mosquitto.conf"
+	broker=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+	"$broker" -c "$dir/mosquitto.conf" >"$dir/mosquitto.log" 2>&1 &
+	HUB_BROKER_PID=$!
+	hub_wait_port "$HUB_MQTT" "$HUB_BROKER_PID" || die "hub: mosquitto did not start: $(tail -n 3 "$dir/mosquitto.log")"
+
+	# (a) ingest, end to end
+	say "hub: $n incident messages through mosquitto into firelane-hub ($fs, synchronous=FULL)"
+	hub_start "$dir/ingest" "$dir/ingest/hub.db"
+	echo "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=" >"$dir/ingest/pk.txt"
+	"$BUILD/firelane-hub" --config "$dir/ingest/hub.yaml" --enrol-device bench-edge \
+		--site bench-site --public-key "$dir/ingest/pk.txt" >"$dir/ingest/admin.log" 2>&1 ||
+		die "hub: --enrol-device: $(tail -n 3 "$dir/ingest/admin.log")"
+	hub_subscribed "$dir/ingest" bench-site bench-edge
+	awk -v n=$((n / 3)) -v t0="$(date +%s)" 'BEGIN {
+		split("occupied alarm cleared", ty, " ")
+		for (i = 0; i < n; i++) {
+			id = sprintf("bench-edge-%08x-lane-a-%d", t0 - n + i, i)
+			for (k = 1; k <= 3; k++) {
+				w = t0 - 86400 + i * 10 + (k - 1) * 60
+				printf "{\"incident_id\": \"%s\", \"seq\": %d, \"type\": \"%s\", \"site\": \"bench-site\", \"device\": \"bench-edge\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"time\": \"2026-11-29T12:35:40.200Z\", \"unix_time\": %.3f, \"video_time_s\": %.3f, \"rest_since_s\": 7.600, \"bbox\": [228.0, 141.0, 40.0, 38.0], \"class\": \"vehicle\"}\n", id, k, ty[k], w, 10.2 + (k - 1) * 60
+			}
+		}
+	}' >"$dir/ingest/messages.jsonl"
+	q="select count(*) from incident_events"
+	t0=$(date +%s.%N)
+	mosquitto_pub -h 127.0.0.1 -p "$HUB_MQTT" -q 1 -i bench-edge-pub \
+		-t firelane/bench-site/bench-edge/cam-1/lane-a/incident -l \
+		<"$dir/ingest/messages.jsonl" 2>"$dir/ingest/pub.log" ||
+		die "hub: mosquitto_pub failed: $(tail -n 3 "$dir/ingest/pub.log")"
+	got=0
+	for i in $(seq 6000); do
+		got=$(sqlite3 -cmd ".timeout 2000" "$dir/ingest/hub.db" "$q" 2>/dev/null || echo 0)
+		[ "$got" -ge "$n" ] && break
+		kill -0 "${HUB_PIDS[-1]}" 2>/dev/null || die "hub: firelane-hub died: $(tail -n 5 "$dir/ingest/hub.log")"
+		sleep 0.05
+	done
+	t1=$(date +%s.%N)
+	[ "$got" -ge "$n" ] || die "hub: only $got of $n messages stored after 300 s"
+	got=$(sqlite3 "$dir/ingest/hub.db" "select count(*) from quarantine")
+	[ "$got" = 0 ] || die "hub: $got messages quarantined: $(sqlite3 "$dir/ingest/hub.db" "select reason from quarantine limit 3")"
+	hub_stop
+	if [ -s "$TMP/m-store" ]; then
+		direct=$(sed -n 's/.*"ingest_msgs_per_s_full": *\([0-9.]*\).*/\1/p' "$TMP/m-store")
+		[ -n "$direct" ] || direct=null
+	fi
+	awk -v n="$n" -v a="$t0" -v b="$t1" -v d="$direct" -v fs="$fs" 'BEGIN {
+		r = n / (b - a)
+		printf "{\"messages\": %d, \"seconds\": %.2f, \"msgs_per_s\": %.0f, ", n, b - a, r
+		printf "\"store_direct_msgs_per_s\": %s, ", d
+		printf "\"ratio_to_store_direct\": %s, ", (d == "null" ? "null" : sprintf("%.3f", r / d))
+		printf "\"sync\": \"FULL (WAL)\", \"fs\": \"%s\"}", fs
+	}' >"$TMP/hub-ingest.json"
+	say "hub: ingest $(cat "$TMP/hub-ingest.json")"
+
+	# (b) API and page latency with many incidents
+	say "hub: populating a store with $ninc incidents (firelane-hubbench --populate)"
+	p0=$(date +%s.%N)
+	"$BUILD/firelane-hubbench" --populate "$dir/api/hub.db" --incidents "$ninc" \
+		--user bench --password bench-password >"$dir/api/populate.json" 2>"$dir/api/populate.log" ||
+		die "hub: --populate failed: $(tail -n 3 "$dir/api/populate.log")"
+	p1=$(date +%s.%N)
+	hub_start "$dir/api" "$dir/api/hub.db"
+	hub_wait_port "$HUB_HTTP" "${HUB_PIDS[-1]}" ||
+		die "hub: firelane-hub does not serve HTTP on $HUB_HTTP: $(tail -n 5 "$dir/api/hub.log")"
+	say "hub: timing the API and the page (firelane-hubbench --url)"
+	"$BUILD/firelane-hubbench" --url "http://127.0.0.1:$HUB_HTTP" --user bench \
+		--password bench-password --requests "${FL_BENCH_HUB_REQUESTS:-200}" \
+		--budget-s 4 >"$TMP/hub-api.json" 2>"$dir/api/bench.log" ||
+		die "hub: firelane-hubbench failed: $(tail -n 5 "$dir/api/bench.log")"
+	hub_stop all
+	printf '"hub": {"ingest": %s, "api": %s, ' "$(cat "$TMP/hub-ingest.json")" "$(cat "$TMP/hub-api.json")"
+	awk -v a="$p0" -v b="$p1" -v fs="$fs" 'BEGIN { printf "\"populate_s\": %.1f, \"fs\": \"%s\"}", b - a, fs }'
+	rm -rf "$dir"
+}
+
 # ---- synthetic suite ---------------------------------------------------------
 
 SUITE_SCENES=$WORK/scenes-full
@@ -488,6 +682,10 @@ fi
 if [ "${FL_BENCH_SKIP_STORE:-0}" != 1 ]; then
 	store >"$TMP/m-store"
 	out="$out, $(cat "$TMP/m-store")"
+fi
+if [ "${FL_BENCH_SKIP_HUB:-0}" != 1 ]; then
+	hub >"$TMP/m-hub"
+	out="$out, $(cat "$TMP/m-hub")"
 fi
 if [ "${FL_BENCH_SKIP_SUITE:-0}" != 1 ]; then
 	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||
