@@ -1,5 +1,5 @@
 # Thin driver over CMake: the two set-up commands of the README and friends.
-#   make demo    build, generate a scene, replay it in real time printing events
+#   make demo    build, run the whole chain (broker, hub, two edges) until Ctrl-C
 #   make test    install what is missing, build, run the whole suite (ctest)
 #   make bench   build, print throughput and memory figures as JSON
 JOBS ?= 2
