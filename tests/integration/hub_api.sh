@@ -29,7 +29,8 @@
 #     (once per file per session), export, outcome, user_add, device_enrol;
 #   - logout ends the session; the login rate limit answers 429 with
 #     Retry-After after 5 failures; static files with ETag and 304; SIGTERM
-#     stops the hub with exit 0.
+#     stops the hub with exit 0; a second hub on the same address fails to
+#     start; HTTPS with a self-signed certificate sets a Secure cookie.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 NAME=hub_api
@@ -443,5 +444,39 @@ kill -TERM $HUB_PID
 for _ in $(seq 100); do kill -0 $HUB_PID 2>/dev/null || break; sleep 0.1; done
 kill -0 $HUB_PID 2>/dev/null && fail "the hub did not stop on SIGTERM"
 wait $HUB_PID || fail "hub exit status $?"
+
+# ---- HTTPS (http.tls_cert/tls_key): a self-signed certificate --------------------------------------------------------
+# A second address is taken while the first hub is still running: an address
+# in use is an error at start-up.
+"$HUB" --config "$WORK/hub.yaml" >"$WORK/hub-twice.log" 2>&1 &
+P1=$!
+PIDS+=($P1)
+"$HUB" --config "$WORK/hub.yaml" >"$WORK/hub-second.log" 2>&1 &
+P2=$!
+PIDS+=($P2)
+wait_for "$WORK/hub-second.log" "cannot listen on 127.0.0.1:$WPORT" 20 ||
+	wait_for "$WORK/hub-twice.log" "cannot listen on 127.0.0.1:$WPORT" 5 ||
+	fail "two hubs on one address: no error"
+kill -TERM $P1 $P2 2>/dev/null || true
+wait $P1 $P2 2>/dev/null || true
+if openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	-keyout "$WORK/tls.key" -out "$WORK/tls.crt" >"$WORK/openssl.log" 2>&1; then
+	TPORT=$(free_port)
+	sed -e "s|^http: .*|http: {listen: \"127.0.0.1:$TPORT\", tls_cert: $WORK/tls.crt, tls_key: $WORK/tls.key}|" \
+		-e "s|client_id: hub-$NAME|client_id: hub-$NAME-tls|" "$WORK/hub.yaml" >"$WORK/hub-tls.yaml"
+	"$HUB" --config "$WORK/hub-tls.yaml" -v >"$WORK/hub-tls.log" 2>&1 &
+	TLS_PID=$!
+	PIDS+=($TLS_PID)
+	wait_for "$WORK/hub-tls.log" "listening on 127.0.0.1:$TPORT .*https" 20 || fail "no HTTPS server"
+	got=$(curl -s -k -o "$WORK/out" -D "$WORK/hdr" -w '%{http_code}' -X POST \
+		-d '{"user": "enf", "password": "pw-enf"}' "https://127.0.0.1:$TPORT/api/login") || true
+	[ "$got" = 200 ] || fail "HTTPS login: $got"
+	grep -i '^Set-Cookie: fl_session=' "$WORK/hdr" | grep -q '; Secure' || fail "no Secure cookie over HTTPS"
+	curl -s -o /dev/null "http://127.0.0.1:$TPORT/api/session" && fail "plain HTTP answered on the HTTPS port"
+	kill -TERM $TLS_PID
+	wait $TLS_PID || fail "HTTPS hub exit status $?"
+else
+	echo "$NAME: openssl could not make a certificate: HTTPS not checked" >&2
+fi
 echo "$NAME: ok"
 OK=1
