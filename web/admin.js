@@ -46,7 +46,7 @@ function usersSection(users) {
 			},
 		}, 'Delete'))));
 	const add = form('add-user', 'Add a user', [
-		field('Name', el('input', { name: 'name', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9_.@\-]+' })),
+		field('Name', el('input', { name: 'name', required: true, autocomplete: 'off', maxlength: 64 })),
 		field('Password', el('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' })),
 		field('Role', select('role', [['enforcement', 'enforcement'], ['property', 'property manager'], ['admin', 'admin']], 'enforcement')),
 		field('Sites (property managers; comma separated)', el('input', { name: 'sites', placeholder: 'site-a,site-b' })),
@@ -64,8 +64,8 @@ function usersSection(users) {
 function enrolSection() {
 	return el('section.section#enrol-box', null, el('h2', null, 'Enrol a device'),
 		form('enrol', 'Enrol or re-enrol', [
-			field('Device id', el('input', { name: 'device', required: true, pattern: '[A-Za-z0-9_.\-]+' })),
-			field('Site', el('input', { name: 'site', required: true, pattern: '[A-Za-z0-9_.\-]+' })),
+			field('Device id', el('input', { name: 'device', required: true, pattern: '[A-Za-z0-9_.\\-]+' })),
+			field('Site', el('input', { name: 'site', required: true, pattern: '[A-Za-z0-9_.\\-]+' })),
 			field('Public key (base64, from firelane-edge --print-public-key)', el('textarea', { name: 'public_key', rows: 2, required: true })),
 		], 'Enrol', async (e) => {
 			await api('POST', '/api/devices', { device: e.device.value.trim(), site: e.site.value.trim(), public_key: e.public_key.value.trim() });

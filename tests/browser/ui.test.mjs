@@ -1,0 +1,428 @@
+// ui.test.mjs - firelane-hub's review web UI in a real headless Chromium
+// (Debian's /usr/bin/chromium driven by playwright-core), against a real hub
+// with real incidents and evidence. tests/integration/browser_ui.sh sets up
+// the hub, the data and the users, then runs this script with:
+//   FL_URL            the hub's base URL (http://127.0.0.1:PORT)
+//   FL_SHOTS          where screenshots (and the weekly report's PDF) go
+//   FL_INCIDENT       an incident of FL_SITE with a verified evidence bundle
+//   FL_OTHER_INCIDENT an incident of FL_OTHER_SITE (no evidence)
+//   FL_SITE, FL_OTHER_SITE
+//   FL_DEVICE         FL_INCIDENT's device
+//   FL_ADMIN, FL_OFFICER, FL_PM   "user:password" of an admin, an
+//                     enforcement officer and a property manager of FL_SITE
+// Every step checks what a person would see; the first failure stops the
+// run with a message naming the step, and exit status 1. The page's console
+// errors, failed requests and CSP violations are failures too.
+
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const env = (k) => {
+	const v = process.env[k];
+	if (!v) throw new Error(`ui.test.mjs: ${k} is not set`);
+	return v;
+};
+const URL0 = env('FL_URL');
+const SHOTS = env('FL_SHOTS');
+const ID = env('FL_INCIDENT');
+const OTHER = env('FL_OTHER_INCIDENT');
+const SITE = env('FL_SITE');
+const OTHER_SITE = env('FL_OTHER_SITE');
+const DEVICE = env('FL_DEVICE');
+const creds = (k) => {
+	const [user, ...rest] = env(k).split(':');
+	return { user, password: rest.join(':') };
+};
+const ADMIN = creds('FL_ADMIN'), OFFICER = creds('FL_OFFICER'), PM = creds('FL_PM');
+const T = 30000; // generous: the hub may run under ASan on a busy machine
+
+fs.mkdirSync(SHOTS, { recursive: true });
+
+let step = 'start';
+// The error answers a step provokes on purpose (the browser logs each as a
+// console error); any other error answer is a failure.
+const EXPECTED = {
+	'wrong password': [401],
+	'admin': [400],
+	'property manager on a phone': [403],
+	'the property manager sees only their site': [404],
+	'login rate limit': [401, 429],
+};
+const problems = [];
+function check(cond, msg) {
+	if (!cond) throw new Error(msg);
+}
+function log(msg) {
+	console.log(`ui.test: ${msg}`);
+}
+
+// A page that records console errors, uncaught exceptions and failed
+// requests (a broken image or script shows up here).
+async function newPage(browser, opts) {
+	const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...opts });
+	const page = await ctx.newPage();
+	page.setDefaultTimeout(T);
+	page.on('console', (m) => {
+		if (m.type() !== 'error') return;
+		const st = /status of (\d{3})/.exec(m.text());
+		if (st && (EXPECTED[step] || []).includes(Number(st[1]))) return;
+		problems.push(`[${step}] console error: ${m.text()}`);
+	});
+	page.on('pageerror', (e) => problems.push(`[${step}] page error: ${e.message}`));
+	page.on('requestfailed', (r) => {
+		const f = r.failure();
+		// a clip request cut short by the player seeking is normal
+		if (f && !/ERR_ABORTED/.test(f.errorText)) problems.push(`[${step}] request failed: ${r.url()} ${f.errorText}`);
+	});
+	return page;
+}
+
+async function shot(page, name, opts) {
+	const file = path.join(SHOTS, `${name}.png`);
+	await page.screenshot({ path: file, ...opts });
+	log(`screenshot ${file}`);
+}
+
+async function login(page, who, next) {
+	await page.goto(URL0 + '/login' + (next ? '?next=' + encodeURIComponent(next) : ''));
+	await page.fill('#login input[name=user]', who.user);
+	await page.fill('#login input[name=password]', who.password);
+	await Promise.all([
+		page.waitForURL((u) => u.pathname !== '/login', { timeout: T }),
+		page.click('#login button[type=submit]'),
+	]);
+	await page.waitForSelector('#whoami .user');
+	check((await page.textContent('#whoami .user')) === who.user, `${who.user} not shown in #whoami`);
+}
+
+async function imagesLoaded(page, selector) {
+	await page.waitForFunction((sel) => {
+		const imgs = [...document.querySelectorAll(sel)];
+		return imgs.length && imgs.every((i) => i.complete);
+	}, selector, { timeout: T });
+	return page.$$eval(selector, (imgs) => imgs.map((i) => ({ src: i.getAttribute('src'), w: i.naturalWidth, h: i.naturalHeight })));
+}
+
+async function main() {
+	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+	try {
+		await run(browser);
+	} finally {
+		await browser.close();
+	}
+}
+
+async function run(browser) {
+	const page = await newPage(browser);
+
+	step = 'alert link without a session';
+	await page.goto(`${URL0}/incidents/${ID}`);
+	check(new URL(page.url()).pathname === '/login', `an incident link without a session went to ${page.url()}, not /login`);
+	check(new URL(page.url()).searchParams.get('next') === `/incidents/${ID}`, `next= is not the incident: ${page.url()}`);
+	await page.waitForSelector('#login input[name=user]');
+	await shot(page, '01-login');
+
+	step = 'wrong password';
+	await page.fill('#login input[name=user]', OFFICER.user);
+	await page.fill('#login input[name=password]', 'not the password');
+	await page.click('#login button[type=submit]');
+	await page.waitForFunction(() => document.querySelector('#login-error').textContent.length > 0);
+	const err = await page.textContent('#login-error');
+	check(/wrong user name or password/i.test(err), `#login-error says "${err}"`);
+
+	step = 'login returns to the alert link';
+	await page.fill('#login input[name=password]', OFFICER.password);
+	await Promise.all([page.waitForURL(`**/incidents/${ID}`), page.click('#login button[type=submit]')]);
+	await page.waitForSelector(`#incident[data-incident="${ID}"]`);
+	check(await page.isHidden('#nav-admin'), 'the admin link is shown to an enforcement officer');
+	check((await page.textContent('#whoami')).includes('enforcement'), '#whoami does not show the role');
+
+	step = 'incident list';
+	await page.click('#nav a[href="/incidents"]');
+	await page.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
+	check(await page.isVisible(`#incidents tr[data-incident="${OTHER}"]`), `enforcement does not see ${OTHER} of ${OTHER_SITE}`);
+	const row = await page.textContent(`#incidents tr[data-incident="${ID}"]`);
+	for (const s of [SITE, 'cleared', '✓ verified', 'not recorded']) check(row.includes(s), `list row lacks "${s}": ${row}`);
+	check(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(row), `list row has no YYYY-MM-DD HH:MM:SS time: ${row}`);
+	const options = await page.$$eval('#filters select[name=site] option', (os) => os.map((o) => o.value));
+	check(options.includes(SITE) && options.includes(OTHER_SITE), `site filter options ${options}`);
+	await shot(page, '02-incidents');
+
+	step = 'filters in the URL';
+	await page.selectOption('#filters select[name=site]', OTHER_SITE);
+	await page.selectOption('#filters select[name=outcome]', 'none');
+	await Promise.all([page.waitForURL((u) => u.searchParams.get('site') === OTHER_SITE), page.click('#filters button[type=submit]')]);
+	await page.waitForSelector(`#incidents tr[data-incident="${OTHER}"]`);
+	check(await page.$(`#incidents tr[data-incident="${ID}"]`) === null, `site filter ${OTHER_SITE} still lists ${ID}`);
+	await page.reload();
+	await page.waitForSelector(`#incidents tr[data-incident="${OTHER}"]`);
+	check(await page.inputValue('#filters select[name=site]') === OTHER_SITE, 'the site filter is lost on reload');
+	check(await page.inputValue('#filters select[name=outcome]') === 'none', 'the outcome filter is lost on reload');
+	check(/of 1 ·/.test(await page.textContent('#page-info')), `#page-info: ${await page.textContent('#page-info')}`);
+	await page.selectOption('#filters select[name=status]', 'cleared');
+	await Promise.all([page.waitForURL((u) => u.searchParams.get('status') === 'cleared'), page.click('#filters button[type=submit]')]);
+	await page.waitForSelector('#incidents tr.empty');
+	await page.goBack();
+	await page.waitForSelector(`#incidents tr[data-incident="${OTHER}"]`);
+	await page.goto(URL0 + `/incidents?site=${SITE}&from=2000-01-01&to=2000-01-02`);
+	await page.waitForSelector('#incidents tr.empty');
+	await page.goto(URL0 + `/incidents?site=${SITE}`);
+
+	step = 'open the incident from the list';
+	await Promise.all([page.waitForURL(`**/incidents/${ID}`), page.click(`#incidents tr[data-incident="${ID}"] a >> nth=0`)]);
+	await page.waitForSelector(`#incident[data-incident="${ID}"]`);
+
+	step = 'evidence images';
+	const scenes = await imagesLoaded(page, 'img.scene');
+	check(scenes.length >= 3, `${scenes.length} scene images, expected at least 3`);
+	for (const i of scenes) check(i.w > 0 && i.h > 0, `scene image ${i.src} did not load`);
+	const times = await page.$$eval('.scenes figcaption', (f) => f.map((x) => x.textContent.split(' · ')[1] || ''));
+	check(times.every((t) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(t)), `scene captions lack times: ${times}`);
+	check(times.join() === [...times].sort().join(), `scene images not in time order: ${times}`);
+	for (const sel of ['#composite', '#closeup']) {
+		const [im] = await imagesLoaded(page, sel);
+		check(im.w > 0, `${sel} did not load`);
+	}
+	check(await page.$('#no-evidence') === null, 'an incident with evidence says it has none');
+
+	step = 'signature check';
+	check(await page.$eval('#signature', (s) => s.classList.contains('ok')), `#signature is not ok: ${await page.textContent('#signature')}`);
+	check((await page.textContent('#signature .report')).length > 10, '#signature shows no verify report');
+
+	step = 'timeline';
+	const types = await page.$$eval('#timeline li', (ls) => ls.map((l) => l.dataset.type));
+	for (const t of ['occupied', 'alarm', 'evidence', 'cleared']) check(types.includes(t), `timeline lacks ${t}: ${types}`);
+	check(types.indexOf('occupied') < types.indexOf('alarm') && types.indexOf('alarm') < types.indexOf('cleared'), `timeline order ${types}`);
+	const ltimes = await page.$$eval('#timeline li time', (ts) => ts.map((t) => t.textContent));
+	check(ltimes.every((t) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(t)), `timeline times ${ltimes}`);
+	await shot(page, '03-incident-top');
+
+	step = 'enlarge an image';
+	await page.click('img.scene >> nth=0');
+	await page.waitForSelector('#lightbox[open] img.large');
+	await page.waitForFunction(() => document.querySelector('#lightbox img.large').naturalWidth > 0);
+	await shot(page, '04-incident-enlarged');
+	await page.keyboard.press('Escape');
+	await page.waitForSelector('#lightbox', { state: 'hidden' });
+
+	step = 'the clip plays';
+	check(await page.getAttribute('#clip', 'src') === `/evidence/${ID}/clip.mp4`, `clip src ${await page.getAttribute('#clip', 'src')}`);
+	check(await page.$eval('#clip', (v) => v.controls), 'the clip has no controls');
+	const played = await page.$eval('#clip', (v) => v.play().then(() => 'ok', (e) => `play() refused: ${e.name} ${e.message}`));
+	check(played === 'ok', `H.264 clip: ${played}`);
+	try {
+		await page.waitForFunction(() => {
+			const v = document.querySelector('#clip');
+			return v.error || (v.currentTime > 0.5 && v.readyState >= 2);
+		}, null, { timeout: T });
+	} catch (e) {
+		throw new Error(`the clip did not reach 0.5 s: ${JSON.stringify(await page.$eval('#clip', (v) => ({ t: v.currentTime, rs: v.readyState, ns: v.networkState })))}`);
+	}
+	const vstate = await page.$eval('#clip', (v) => ({ err: v.error && `${v.error.code} ${v.error.message}`, t: v.currentTime, rs: v.readyState, w: v.videoWidth, d: v.duration }));
+	check(!vstate.err, `THE CLIP DOES NOT PLAY in Debian chromium: MediaError ${vstate.err}`);
+	check(vstate.w > 0, `the clip has no picture: ${JSON.stringify(vstate)}`);
+	await page.$eval('#clip', (v) => v.pause());
+	log(`clip played to ${vstate.t.toFixed(2)} s of ${vstate.d.toFixed(1)} s, ${vstate.w} px wide, readyState ${vstate.rs}`);
+
+	step = 'record outcomes';
+	check(await page.textContent('#outcome-history'), 'no outcome history table');
+	const allOpts = await page.$$eval('#outcome-form select[name=outcome] option', (os) => os.map((o) => o.value));
+	check(['persuaded', 'fined', 'towed', 'false_alarm', 'other'].every((o) => allOpts.includes(o)), `officer's outcome options ${allOpts}`);
+	await page.selectOption('#outcome-form select[name=outcome]', 'persuaded');
+	await page.fill('#outcome-form textarea[name=note]', 'driver called, said five minutes');
+	await page.click('#outcome-form button[type=submit]');
+	await page.waitForFunction(() => document.querySelectorAll('#outcome-history tbody tr:not(.empty)').length === 1);
+	await page.selectOption('#outcome-form select[name=outcome]', 'towed');
+	const note = 'still there after 30 min; towed by city management, ticket T-0042 <b>not bold</b>';
+	await page.fill('#outcome-form textarea[name=note]', note);
+	await page.click('#outcome-form button[type=submit]');
+	await page.waitForFunction(() => document.querySelectorAll('#outcome-history tbody tr:not(.empty)').length === 2);
+	check(await page.textContent('#outcome-error') === '', `outcome error: ${await page.textContent('#outcome-error')}`);
+	await page.reload();
+	await page.waitForSelector(`#incident[data-incident="${ID}"]`);
+	const hist = await page.$$eval('#outcome-history tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+	check(hist.length === 2, `history after reload: ${JSON.stringify(hist)}`);
+	check(hist[0][0] === 'persuaded to leave' && hist[1][0] === 'towed', `history order (oldest first): ${JSON.stringify(hist)}`);
+	check(hist[1][1] === note, `the note came back as "${hist[1][1]}"`);
+	check(hist[1][2] === OFFICER.user, `recorded by "${hist[1][2]}"`);
+	check(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(hist[1][3]), `recorded at "${hist[1][3]}"`);
+	check(await page.$('#outcome-history b') === null, 'a note was rendered as HTML');
+	check((await page.textContent('#outcome .current')).includes('towed'), 'the current outcome is not towed');
+	check(await page.getAttribute('#export', 'href') === `/api/incidents/${ID}/export`, 'export link');
+	const zip = await page.evaluate(async (u) => {
+		const r = await fetch(u);
+		const b = new Uint8Array(await r.arrayBuffer());
+		return { status: r.status, type: r.headers.get('Content-Type'), magic: String.fromCharCode(b[0], b[1]), n: b.length };
+	}, `/api/incidents/${ID}/export`);
+	check(zip.status === 200 && zip.magic === 'PK', `export: ${JSON.stringify(zip)}`);
+	await page.$eval('#outcome', (e) => e.scrollIntoView());
+	await shot(page, '05-incident-outcome', { fullPage: false });
+	await shot(page, '05b-incident-full', { fullPage: true });
+	const startDay = await page.$eval('.facts', (dl) => {
+		const dts = [...dl.querySelectorAll('dt')];
+		const i = dts.findIndex((d) => d.textContent === 'At rest since');
+		return dl.querySelectorAll('dd')[i].textContent.slice(0, 10);
+	});
+	check(/^\d{4}-\d{2}-\d{2}$/.test(startDay), `start day ${startDay}`);
+
+	step = 'reports';
+	await page.goto(`${URL0}/reports?site=${SITE}&period=week&date=${startDay}`);
+	await page.waitForSelector('#report');
+	const towedTally = Number(await page.textContent('#report-outcomes td[data-outcome=towed]'));
+	check(towedTally >= 1, `reports: towed tally ${towedTally}`);
+	check(Number(await page.textContent('#report-incidents')) >= 1, 'reports: no incidents');
+	check(/\d+ s|min/.test(await page.textContent('#ttc-median')), `median time to clear "${await page.textContent('#ttc-median')}"`);
+	check(/\d+ s|min/.test(await page.textContent('#ttc-p90')), `p90 time to clear "${await page.textContent('#ttc-p90')}"`);
+	check(await page.$$eval('svg#chart-days rect.bar.incidents', (r) => r.length) === 7, 'the week chart has not 7 day bars');
+	check(await page.$$eval('svg#chart-days rect.bar.incidents', (r) => r.some((x) => Number(x.getAttribute('height')) > 0)), 'the week chart is empty');
+	check(await page.$eval('svg#chart-outcomes rect.bar.outcome-towed', (r) => Number(r.getAttribute('width')) > 0), 'the outcome chart has no towed bar');
+	const csvHref = await page.getAttribute('#report-csv', 'href');
+	check(csvHref.startsWith('/api/reports.csv?') && csvHref.includes(`site=${SITE}`), `CSV link ${csvHref}`);
+	const csv = await page.evaluate(async (u) => {
+		const r = await fetch(u);
+		return { status: r.status, type: r.headers.get('Content-Type'), text: await r.text() };
+	}, csvHref);
+	check(csv.status === 200 && /csv/.test(csv.type) && csv.text.includes(startDay), `CSV: ${JSON.stringify(csv).slice(0, 300)}`);
+	await shot(page, '06-reports', { fullPage: true });
+
+	step = 'weekly report';
+	await Promise.all([page.waitForURL('**/reports/weekly?**'), page.click('#weekly-link')]);
+	await page.waitForSelector(`#weekly-incidents tr[data-incident="${ID}"]`);
+	const wrow = await page.textContent(`#weekly-incidents tr[data-incident="${ID}"]`);
+	check(wrow.includes('towed'), `weekly row of ${ID} does not say towed: ${wrow}`);
+	check(await page.$(`#weekly-incidents tr[data-incident="${OTHER}"]`) === null, 'the weekly report of one site lists another site');
+	check(Number(await page.textContent('#weekly td[data-outcome=towed]')) >= 1, 'weekly towed tally');
+	check((await page.textContent('#weekly-site')) === SITE, 'weekly header site');
+	check(/^\d{4}-\d{2}-\d{2} – \d{4}-\d{2}-\d{2}$/.test(await page.textContent('#weekly-range')), `week range "${await page.textContent('#weekly-range')}"`);
+	await shot(page, '07-weekly', { fullPage: true });
+	await page.emulateMedia({ media: 'print' });
+	check(await page.isHidden('#top'), 'the nav prints');
+	check(await page.isHidden('.toolbar'), 'the toolbar prints');
+	const bg = await page.$eval('body', (b) => getComputedStyle(b).backgroundColor);
+	check(bg === 'rgb(255, 255, 255)', `print background ${bg}`);
+	const pdfFile = path.join(SHOTS, '07-weekly.pdf');
+	await page.pdf({ path: pdfFile, format: 'A4', printBackground: true, preferCSSPageSize: true });
+	const pdf = fs.readFileSync(pdfFile, 'latin1');
+	check(pdf.startsWith('%PDF-'), 'page.pdf() wrote no PDF');
+	const pages = (pdf.match(/\/Type\s*\/Page[^s]/g) || []).length;
+	const box = /\/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]/.exec(pdf);
+	check(box && Math.abs(box[1] - 595.9) < 2 && Math.abs(box[2] - 842) < 2, `the weekly PDF is not A4: MediaBox ${box && box.slice(1)}`);
+	check(pages >= 2, `the weekly PDF has ${pages} pages (the incident list starts a new page)`);
+	log(`weekly PDF: ${pages} A4 pages, ${fs.statSync(pdfFile).size} bytes`);
+	await page.emulateMedia({ media: 'screen' });
+
+	step = 'fleet';
+	await page.click('#nav a[href="/fleet"]');
+	await page.waitForSelector(`#fleet tr[data-device="${DEVICE}"]`);
+	const frow = await page.textContent(`#fleet tr[data-device="${DEVICE}"]`);
+	check(/online|offline|stopped/.test(frow), `fleet row has no status: ${frow}`);
+	check(/fps/.test(frow) && /ago/.test(frow), `fleet row has no heartbeat figures: ${frow}`);
+	await shot(page, '08-fleet', { fullPage: true });
+
+	step = 'admin is for admins';
+	await page.goto(URL0 + '/admin');
+	await page.waitForSelector('#not-allowed');
+
+	step = 'logout';
+	await Promise.all([page.waitForURL('**/login'), page.click('#logout')]);
+	await page.goto(URL0 + '/incidents');
+	check(new URL(page.url()).pathname === '/login', 'after logout /incidents is still shown');
+	await page.context().close();
+
+	step = 'admin';
+	const ap = await newPage(browser);
+	await login(ap, ADMIN);
+	check(await ap.isVisible('#nav-admin'), 'no admin link for the admin');
+	await ap.click('#nav-admin');
+	await ap.waitForSelector(`#users tr[data-user="${PM.user}"]`);
+	await ap.fill('#add-user input[name=name]', 'ui-temp');
+	await ap.fill('#add-user input[name=password]', 'temp-password-1');
+	await ap.selectOption('#add-user select[name=role]', 'property');
+	await ap.fill('#add-user input[name=sites]', SITE);
+	await ap.click('#add-user button[type=submit]');
+	await ap.waitForSelector('#users tr[data-user="ui-temp"]');
+	check((await ap.textContent('#users tr[data-user="ui-temp"]')).includes(SITE), 'the new user has no site');
+	await ap.fill('#add-user input[name=name]', 'ui-temp');
+	await ap.fill('#add-user input[name=password]', 'x');
+	await ap.click('#add-user button[type=submit]');
+	await ap.waitForFunction(() => document.querySelector('#add-user-error').textContent.length > 0);
+	ap.once('dialog', (d) => d.accept());
+	await ap.click('#users tr[data-user="ui-temp"] button');
+	await ap.waitForSelector('#users tr[data-user="ui-temp"]', { state: 'detached' });
+	check(await ap.$$eval('#audit tbody tr:not(.empty)', (r) => r.length) > 0, 'the audit log is empty');
+	const actions = await ap.$$eval('#audit tbody tr', (rs) => rs.map((r) => r.dataset.action));
+	for (const a of ['outcome', 'export']) check(actions.includes(a), `audit log lacks ${a}: ${actions}`);
+	check(await ap.$$eval('#quarantine tbody tr:not(.empty)', (r) => r.length) > 0, 'no quarantine rows shown');
+	await shot(ap, '09-admin', { fullPage: true });
+	await ap.context().close();
+
+	step = 'property manager on a phone';
+	const pp = await newPage(browser, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+	await login(pp, PM, `/incidents/${ID}`);
+	await pp.waitForSelector(`#incident[data-incident="${ID}"]`);
+	await imagesLoaded(pp, 'img.scene');
+	await imagesLoaded(pp, '#composite');
+	const width = await pp.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+	check(width[0] <= width[1] + 1, `the incident page is wider than the phone: ${width}`);
+	await shot(pp, '10-phone-incident');
+	await shot(pp, '10b-phone-incident-full', { fullPage: true });
+	const pmOpts = await pp.$$eval('#outcome-form select[name=outcome] option', (os) => os.map((o) => o.value));
+	check(!pmOpts.includes('fined') && !pmOpts.includes('towed'), `the property manager is offered ${pmOpts}`);
+	check(pmOpts.includes('persuaded') && pmOpts.includes('false_alarm'), `the property manager lacks options: ${pmOpts}`);
+	const forged = await pp.evaluate(async (id) => {
+		const s = await (await fetch('/api/session')).json();
+		const r = await fetch(`/api/incidents/${id}/outcome`, {
+			method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf },
+			body: JSON.stringify({ outcome: 'fined', note: 'forged' }),
+		});
+		return { status: r.status, body: await r.text() };
+	}, ID);
+	check(forged.status === 403, `a forged "fined" by the property manager answered ${forged.status} ${forged.body}`);
+
+	step = 'the property manager sees only their site';
+	await pp.goto(URL0 + '/incidents');
+	await pp.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
+	check(await pp.$(`#incidents tr[data-incident="${OTHER}"]`) === null, `the property manager sees ${OTHER} of ${OTHER_SITE}`);
+	const pmSites = await pp.$$eval('#filters select[name=site] option', (os) => os.map((o) => o.value));
+	check(!pmSites.includes(OTHER_SITE), `site filter offers ${OTHER_SITE} to the property manager`);
+	await shot(pp, '11-phone-incidents');
+	await pp.goto(`${URL0}/incidents/${OTHER}`);
+	await pp.waitForSelector('#not-found');
+	check(await pp.$('#incident') === null, 'another site\'s incident was drawn');
+	await pp.goto(`${URL0}/reports/weekly?site=${SITE}&date=${startDay}`);
+	await pp.waitForSelector(`#weekly-incidents tr[data-incident="${ID}"]`);
+	await pp.context().close();
+
+	step = 'login rate limit';
+	const rp = await newPage(browser);
+	await rp.goto(URL0 + '/login');
+	let msg = '';
+	for (let i = 0; i < 8 && !/try again/.test(msg); i++) {
+		await rp.fill('#login input[name=user]', 'nobody-' + process.pid);
+		await rp.fill('#login input[name=password]', 'guess-' + i);
+		await rp.click('#login button[type=submit]');
+		await rp.waitForFunction((old) => {
+			const t = document.querySelector('#login-error').textContent;
+			return t.length > 0 && t !== old;
+		}, msg).catch(() => {});
+		msg = await rp.textContent('#login-error');
+		await rp.$eval('#login-error', (e) => { e.textContent = ''; });
+	}
+	check(/try again in \d+ s/.test(msg), `after repeated failures the login says "${msg}"`);
+	await rp.evaluate((m) => { document.querySelector('#login-error').textContent = m; }, msg);
+	await shot(rp, '12-login-rate-limited');
+	await rp.context().close();
+}
+
+main().then(() => {
+	if (problems.length) {
+		console.error('ui.test: FAIL: the pages logged errors:\n  ' + problems.join('\n  '));
+		process.exit(1);
+	}
+	log('ok');
+}, (e) => {
+	console.error(`ui.test: FAIL at "${step}": ${e.message}`);
+	if (problems.length) console.error('  also:\n  ' + problems.join('\n  '));
+	process.exit(1);
+});
