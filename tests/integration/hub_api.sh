@@ -246,6 +246,9 @@ expect 403 root -X POST -H 'X-CSRF-Token: 00' -d '{"outcome": "fined"}' "$BASE/a
 [ "$(post enf /api/incidents/$IID/outcome '{"outcome": "fined", "outcome": "towed"}')" = 400 ] || fail "duplicate keys"
 head -c 70000 /dev/zero | tr '\0' 'x' >"$WORK/big.txt"
 [ "$(post enf /api/incidents/$IID/outcome @"$WORK/big.txt")" = 413 ] || fail "70 KB body"
+[ "$(post enf /api/incidents/$IID/outcome @"$WORK/big.txt" -H 'Transfer-Encoding: chunked')" = 413 ] ||
+	fail "70 KB chunked body"
+expect 404 root "$BASE/api/incidents/x'%20OR%20'1'='1"
 kill -0 $HUB_PID || fail "the hub died"
 expect 200 enf "$BASE/api/incidents/$IID/audit"
 jqo '.audit[].action' | grep -qx outcome || fail "incident audit: $(cat "$WORK/out")"
