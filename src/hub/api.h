@@ -40,13 +40,15 @@ typedef struct hub_req {
 
 #define HUB_RESP_HEADERS 6
 
-/* One answer. Either body (malloc'd, len bytes; the sender frees it) or a
- * file: fd (the sender closes it) from offset, flen bytes. */
+/* One answer. Either body (malloc'd, len bytes; the sender frees it unless
+ * body_static) or a file: fd (the sender closes it) from offset, flen
+ * bytes. */
 typedef struct hub_resp {
 	int status;
 	const char *ctype;     /* static string */
 	char *body;
 	size_t len;
+	int body_static;       /* body is the binary's (an asset): not freed */
 	int fd;                /* -1: none */
 	long long offset, flen;
 	int no_store;          /* Cache-Control: no-store (API answers) */

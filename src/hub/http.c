@@ -121,9 +121,11 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, hub_resp *r)
 			close(r->fd);
 		r->fd = -1;
 	} else {
-		m = MHD_create_response_from_buffer(r->len, r->body,
-						    MHD_RESPMEM_MUST_FREE);
-		if (!m)
+		m = MHD_create_response_from_buffer(
+			r->len, r->body,
+			r->body_static ? MHD_RESPMEM_PERSISTENT
+				       : MHD_RESPMEM_MUST_FREE);
+		if (!m && !r->body_static)
 			free(r->body);
 		r->body = NULL;
 	}
