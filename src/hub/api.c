@@ -647,9 +647,9 @@ fail:
 	hub_zip_abort(z);
 	fl_log(FL_LOG_ERROR, TAG, "export of %s failed: %s", id,
 	       fl_strerror(rc));
-	error(r, rc == FL_EFULL ? 413 : 500,
-	      rc == FL_EFULL ? "the case package would pass 4 GiB"
-			     : "the case package could not be written");
+	error(r, 500, rc == FL_EFULL
+			      ? "the case package would pass 4 GiB (no ZIP64)"
+			      : "the case package could not be written");
 out:
 	if (fd >= 0)
 		close(fd);
