@@ -164,8 +164,9 @@ wait_gone() {
 	wait "$1" 2>/dev/null
 }
 
-# Edges first (they publish "stopped" through the broker), then the hub
-# (it closes the store cleanly), then the broker, then the log follower.
+# Edges first (they publish "stopped" through the broker; each loop sees the
+# stop file and ends once its edge has), then the hub (it closes the store
+# cleanly), then the broker, then the log follower.
 stopping=0
 cleanup() {
 	set +e
@@ -173,15 +174,18 @@ cleanup() {
 	stopping=1
 	: >"$RUN/stop"
 	local p f
-	for p in "${LOOP_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${LOOP_PIDS[@]}"; do wait_gone "$p" 20; done
 	for f in "$RUN"/*.pid; do
-		[ -f "$f" ] || continue
+		[ -s "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null
+	done
+	for p in "${LOOP_PIDS[@]}"; do wait_gone "$p" 20; done
+	# An edge started just as the stop file appeared.
+	for f in "$RUN"/*.pid; do
+		[ -s "$f" ] || continue
 		p=$(cat "$f")
-		[ -n "$p" ] && kill -0 "$p" 2>/dev/null && {
-			kill -KILL "$p" 2>/dev/null
-			say "an edge ($p) outlived its loop: killed"
-		}
+		if kill -0 "$p" 2>/dev/null; then
+			kill -TERM "$p" 2>/dev/null
+			wait_gone "$p" 10
+		fi
 	done
 	if [ -n "$HUB_PID" ]; then kill -TERM "$HUB_PID" 2>/dev/null; wait_gone "$HUB_PID" 15; fi
 	if [ -n "$BROKER_PID" ]; then kill -TERM "$BROKER_PID" 2>/dev/null; wait_gone "$BROKER_PID" 10; fi
@@ -334,13 +338,15 @@ TAIL_PID=$!
 # ---- the edges ----------------------------------------------------------------------
 
 # edge_loop DEVICE: the device's scenes live, one after another, round again
-# until the stop file exists. SIGTERM goes on to the running edge, which
-# publishes "stopped" and exits; an edge interrupted mid-incident closes it
-# as "interrupted" at its next start.
+# until the stop file exists. The running edge's pid is in RUN/DEVICE.pid:
+# cleanup sends it SIGTERM, it publishes "stopped" and exits, and the loop
+# ends. An edge stopped mid-incident closes it as "interrupted" at its next
+# start. Ctrl-C is this script's to handle, not the loop's.
 edge_loop() {
 	local d=$1 s child= t0 rc
 	set +e
-	trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM
+	trap '' INT
+	trap - TERM
 	while [ ! -e "$RUN/stop" ]; do
 		for s in ${SCENES_OF[$d]}; do
 			[ -e "$RUN/stop" ] && break
@@ -350,8 +356,6 @@ edge_loop() {
 			echo "$child" >"$RUN/$d.pid"
 			wait "$child"
 			rc=$?
-			# After the trap the first wait returns early: wait for the end.
-			while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done
 			: >"$RUN/$d.pid"
 			child=
 			[ -e "$RUN/stop" ] && break
