@@ -66,6 +66,18 @@ EOC
 	fail "--check-config: $(cat "$WORK/check.log")"
 grep -q 'timezone: "+08:00"' "$WORK/check.log" || fail "timezone not in the dump"
 grep -q 'session_idle_s: 28800' "$WORK/check.log" || fail "session_idle_s default"
+badconf() { # YAML-LINE EXPECTED-ERROR: the hub refuses the configuration
+	sed "s|^${1%%:*}: .*|$1|" "$WORK/hub.yaml" >"$WORK/bad.yaml"
+	"$HUB" --config "$WORK/bad.yaml" --check-config >"$WORK/bad.log" 2>&1 &&
+		fail "accepted: $1"
+	grep -qF "$2" "$WORK/bad.log" || fail "$1: $(cat "$WORK/bad.log")"
+}
+badconf 'timezone: "+25:00"' "timezone: expected +HH:MM or -HH:MM, got '+25:00'"
+badconf 'timezone: "Asia/Shanghai"' 'timezone: expected +HH:MM'
+badconf 'http: {secure_cookies: maybe}' 'http.secure_cookies: expected auto, on or off'
+badconf 'http: {tls_cert: /x.pem}' 'http.tls_cert and http.tls_key go together'
+badconf 'http: {threads: 0}' 'threads: 0 is out of range 1..16'
+badconf 'http: {session_idle_s: 5}' 'session_idle_s: 5 is out of range'
 
 edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
 sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" "$WORK/scene/edge.yaml"
