@@ -91,15 +91,21 @@ export async function render() {
 		setTitle('Not found');
 		root.replaceChildren(el('section.notice#not-found', null, el('h1', null, 'Not found'),
 			el('p', null, 'There is no page at ', el('code', null, path), '.')));
+		document.body.dataset.shown = location.pathname + location.search;
 		return;
 	}
 	if (route[2] === 'admin' && session.role !== 'admin') {
 		setTitle('Not allowed');
 		root.replaceChildren(el('section.notice#not-allowed', null, el('h1', null, 'Not allowed'),
 			el('p', null, 'The admin pages are for administrators.')));
+		document.body.dataset.shown = location.pathname + location.search;
 		return;
 	}
-	root.replaceChildren(el('p.loading', null, 'Loading…'));
+	// The old page stays until the new one is ready; "Loading" only when
+	// the hub is slow to answer.
+	const slow = setTimeout(() => {
+		if (!ctx.stale()) root.replaceChildren(el('p.loading', null, 'Loading…'));
+	}, 400);
 	try {
 		await route[1](page, { ...ctx, match: route[0].exec(path) });
 	} catch (e) {
@@ -108,8 +114,11 @@ export async function render() {
 			el('h1', null, e.status === 404 ? 'Not found' : 'Something went wrong'),
 			el('p', null, e.message)));
 	}
+	clearTimeout(slow);
 	if (ctx.stale()) return;
 	root.replaceChildren(page);
+	// which location the page on screen shows (the browser tests wait for it)
+	document.body.dataset.shown = location.pathname + location.search;
 	window.scrollTo(0, 0);
 }
 

@@ -119,7 +119,7 @@ function repeatTables(rep) {
 		el('section.section', null, el('h2', null, 'Repeat vehicles (plates)'),
 			table({ id: 'repeat-plates' }, ['Plate', 'Incidents', 'Sites'],
 				plates.length ? plates.map((p) => el('tr', null, el('td.plate', null, p.plate),
-					el('td.num', null, String(p.incidents)), el('td', null, (p.sites || []).join(', ')))) :
+					el('td.num', null, String(p.incidents)), el('td', null, Array.isArray(p.sites) ? p.sites.join(', ') : (p.sites || '')))) :
 					[el('tr.empty', null, el('td', { colspan: 3 }, 'No plate seen twice.'))])));
 }
 

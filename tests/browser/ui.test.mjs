@@ -40,6 +40,7 @@ const T = 30000; // generous: the hub may run under ASan on a busy machine
 fs.mkdirSync(SHOTS, { recursive: true });
 
 let step = 'start';
+let current = null; // the page in use: shown on a failure
 // The error answers a step provokes on purpose (the browser logs each as a
 // console error); any other error answer is a failure.
 const EXPECTED = {
@@ -63,6 +64,7 @@ async function newPage(browser, opts) {
 	const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...opts });
 	const page = await ctx.newPage();
 	page.setDefaultTimeout(T);
+	current = page;
 	page.on('console', (m) => {
 		if (m.type() !== 'error') return;
 		const st = /status of (\d{3})/.exec(m.text());
@@ -96,6 +98,12 @@ async function login(page, who, next) {
 	check((await page.textContent('#whoami .user')) === who.user, `${who.user} not shown in #whoami`);
 }
 
+// Until the page on screen is the one of the current URL (app.js marks it
+// on <body>): after a click, the old page stays until the new one is drawn.
+async function settled(page) {
+	await page.waitForFunction(() => document.body.dataset.shown === location.pathname + location.search);
+}
+
 async function imagesLoaded(page, selector) {
 	await page.waitForFunction((sel) => {
 		const imgs = [...document.querySelectorAll(sel)];
@@ -108,6 +116,13 @@ async function main() {
 	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 	try {
 		await run(browser);
+	} catch (e) {
+		if (current && !current.isClosed()) {
+			const text = await current.evaluate(() => document.querySelector('main')?.innerText || '').catch(() => '');
+			console.error(`ui.test: the page at ${current.url()} shows:\n${text.slice(0, 1500)}`);
+			await current.screenshot({ path: path.join(SHOTS, 'FAILURE.png'), fullPage: true }).catch(() => {});
+		}
+		throw e;
 	} finally {
 		await browser.close();
 	}
@@ -149,17 +164,39 @@ async function run(browser) {
 	check(options.includes(SITE) && options.includes(OTHER_SITE), `site filter options ${options}`);
 	await shot(page, '02-incidents');
 
+	step = 'paging';
+	const info1 = await page.textContent('#page-info');
+	const total = Number(/of (\d+) ·/.exec(info1)[1]);
+	check(total > 25, `expected more than one page of incidents: ${info1}`);
+	check(await page.isDisabled('#prev') && await page.isEnabled('#next'), 'paging buttons on page 1');
+	const first = await page.$$eval('#incidents tbody tr', (rs) => rs.map((r) => r.dataset.incident));
+	await Promise.all([page.waitForURL((u) => u.searchParams.get('page') === '2'), page.click('#next')]);
+	await settled(page);
+	await page.waitForFunction(() => /page 2 of/.test((document.querySelector('#page-info')?.textContent || '')));
+	const second = await page.$$eval('#incidents tbody tr', (rs) => rs.map((r) => r.dataset.incident));
+	check(second.length === total - 25 && !second.some((id) => first.includes(id)), `page 2: ${second.length} rows, overlap with page 1`);
+	await page.reload();
+	await page.waitForFunction(() => /page 2 of/.test((document.querySelector('#page-info')?.textContent || '')));
+	check(await page.isEnabled('#prev') && await page.isDisabled('#next'), 'paging buttons on the last page');
+	await page.goBack();
+	await settled(page);
+	await page.waitForFunction(() => /page 1 of/.test((document.querySelector('#page-info')?.textContent || '')));
+	await page.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
+
 	step = 'filters in the URL';
 	await page.selectOption('#filters select[name=site]', OTHER_SITE);
 	await page.selectOption('#filters select[name=outcome]', 'none');
 	await Promise.all([page.waitForURL((u) => u.searchParams.get('site') === OTHER_SITE), page.click('#filters button[type=submit]')]);
+	await settled(page);
 	await page.waitForSelector(`#incidents tr[data-incident="${OTHER}"]`);
 	check(await page.$(`#incidents tr[data-incident="${ID}"]`) === null, `site filter ${OTHER_SITE} still lists ${ID}`);
 	await page.reload();
+	await settled(page);
 	await page.waitForSelector(`#incidents tr[data-incident="${OTHER}"]`);
 	check(await page.inputValue('#filters select[name=site]') === OTHER_SITE, 'the site filter is lost on reload');
 	check(await page.inputValue('#filters select[name=outcome]') === 'none', 'the outcome filter is lost on reload');
-	check(/of 1 ·/.test(await page.textContent('#page-info')), `#page-info: ${await page.textContent('#page-info')}`);
+	const sitesShown = await page.$$eval('#incidents tbody tr td:first-child', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+	check(sitesShown.join() === OTHER_SITE, `site filter ${OTHER_SITE} shows ${sitesShown}`);
 	await page.selectOption('#filters select[name=status]', 'cleared');
 	await Promise.all([page.waitForURL((u) => u.searchParams.get('status') === 'cleared'), page.click('#filters button[type=submit]')]);
 	await page.waitForSelector('#incidents tr.empty');
@@ -291,7 +328,8 @@ async function run(browser) {
 	await page.waitForSelector(`#weekly-incidents tr[data-incident="${ID}"]`);
 	const wrow = await page.textContent(`#weekly-incidents tr[data-incident="${ID}"]`);
 	check(wrow.includes('towed'), `weekly row of ${ID} does not say towed: ${wrow}`);
-	check(await page.$(`#weekly-incidents tr[data-incident="${OTHER}"]`) === null, 'the weekly report of one site lists another site');
+	const wsites = await page.$$eval('#weekly-incidents tbody tr td:nth-child(2)', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+	check(wsites.join() === SITE, `the weekly report of ${SITE} lists sites ${wsites}`);
 	check(Number(await page.textContent('#weekly td[data-outcome=towed]')) >= 1, 'weekly towed tally');
 	check((await page.textContent('#weekly-site')) === SITE, 'weekly header site');
 	check(/^\d{4}-\d{2}-\d{2} – \d{4}-\d{2}-\d{2}$/.test(await page.textContent('#weekly-range')), `week range "${await page.textContent('#weekly-range')}"`);
@@ -310,6 +348,9 @@ async function run(browser) {
 	check(box && Math.abs(box[1] - 595.9) < 2 && Math.abs(box[2] - 842) < 2, `the weekly PDF is not A4: MediaBox ${box && box.slice(1)}`);
 	check(pages >= 2, `the weekly PDF has ${pages} pages (the incident list starts a new page)`);
 	log(`weekly PDF: ${pages} A4 pages, ${fs.statSync(pdfFile).size} bytes`);
+	await page.setViewportSize({ width: 794, height: 1123 });
+	await shot(page, '07c-weekly-print', { fullPage: true });
+	await page.setViewportSize({ width: 1280, height: 900 });
 	await page.emulateMedia({ media: 'screen' });
 
 	step = 'fleet';
@@ -384,6 +425,8 @@ async function run(browser) {
 	await pp.goto(URL0 + '/incidents');
 	await pp.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
 	check(await pp.$(`#incidents tr[data-incident="${OTHER}"]`) === null, `the property manager sees ${OTHER} of ${OTHER_SITE}`);
+	const pmRows = await pp.$$eval('#incidents tbody tr td:first-child', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+	check(pmRows.join() === SITE, `the property manager's list shows sites ${pmRows}`);
 	const pmSites = await pp.$$eval('#filters select[name=site] option', (os) => os.map((o) => o.value));
 	check(!pmSites.includes(OTHER_SITE), `site filter offers ${OTHER_SITE} to the property manager`);
 	await shot(pp, '11-phone-incidents');
