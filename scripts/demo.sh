@@ -278,23 +278,17 @@ for _ in $(seq 300); do
 done
 grep -q "mqtt: connected" "$RUN/hub.log" || die "the hub did not connect to the broker: $(tail -n 5 "$RUN/hub.log")"
 # The web side answers /api/session with 401 (no session) once it listens.
-http=0
-for _ in $(seq 200); do
+code=000
+for _ in $(seq 300); do
 	hub_alive
 	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${URL}api/session" || true)
-	if [ -n "$code" ] && [ "$code" != 000 ]; then
-		http=1
-		break
-	fi
+	[ -n "$code" ] && [ "$code" != 000 ] && break
 	sleep 0.1
 done
+[ "$code" = 401 ] || die "the hub's web side does not answer on $URL (HTTP $code): $(tail -n 5 "$RUN/hub.log")"
 
 echo "firelane demo: running (mosquitto 127.0.0.1:$MQTT_PORT, store $RUN/hub.db)"
-if [ "$http" = 1 ]; then
-	echo "  URL:    $URL"
-else
-	echo "  URL:    $URL (not answering: this hub build serves no web UI yet)"
-fi
+echo "  URL:    $URL"
 echo "  login:  $ADMIN / $PASSWORD (admin: every site)"
 echo "  login:  $PM / $PASSWORD (property manager: $PM_SITE only)"
 for d in "${DEVICES[@]}"; do
