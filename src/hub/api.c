@@ -242,7 +242,8 @@ out:
 	hub_fields_free(f, 2);
 }
 
-static void logout(hub_api *a, const hub_session_info *s, hub_resp *r)
+static void logout(hub_api *a, const hub_session_info *s, const char *id,
+		   const hub_req *q, hub_resp *r)
 {
 	hub_session_end(a->sessions, s->id);
 	header(r, "Set-Cookie",
@@ -273,7 +274,7 @@ static int query_time(const hub_req *q, const char *name, int tz, int end,
 	return 0;
 }
 
-static void incidents(hub_api *a, const hub_session_info *s,
+static void incidents(hub_api *a, const hub_session_info *s, const char *id,
 		      const hub_req *q, hub_resp *r)
 {
 	fl_db_filter f;
@@ -728,8 +729,8 @@ static json_t *report(hub_api *a, const hub_session_info *s, const hub_req *q,
 	return o;
 }
 
-static void reports(hub_api *a, const hub_session_info *s, const hub_req *q,
-		    hub_resp *r)
+static void reports(hub_api *a, const hub_session_info *s, const char *id,
+		    const hub_req *q, hub_resp *r)
 {
 	json_t *o = report(a, s, q, r);
 
@@ -774,7 +775,7 @@ out:
 	return rc;
 }
 
-static void reports_csv(hub_api *a, const hub_session_info *s,
+static void reports_csv(hub_api *a, const hub_session_info *s, const char *id,
 			const hub_req *q, hub_resp *r)
 {
 	static const char *const cols[] = {"incidents", "alarms", "persuaded",
@@ -882,7 +883,8 @@ static json_t *devices_visible(hub_api *a, const hub_session_info *s)
 	return out;
 }
 
-static void devices(hub_api *a, const hub_session_info *s, hub_resp *r)
+static void devices(hub_api *a, const hub_session_info *s, const char *id,
+		    const hub_req *q, hub_resp *r)
 {
 	json_t *d = devices_visible(a, s);
 
@@ -893,7 +895,8 @@ static void devices(hub_api *a, const hub_session_info *s, hub_resp *r)
 	json_obj(r, 200, json_pack("{s:o}", "devices", d));
 }
 
-static void sites(hub_api *a, const hub_session_info *s, hub_resp *r)
+static void sites(hub_api *a, const hub_session_info *s, const char *id,
+		  const hub_req *q, hub_resp *r)
 {
 	json_t *d = devices_visible(a, s), *out, *x, *e;
 	size_t i, j;
@@ -949,8 +952,8 @@ static void sites(hub_api *a, const hub_session_info *s, hub_resp *r)
 	json_obj(r, 200, json_pack("{s:o}", "sites", out));
 }
 
-static void enrol(hub_api *a, const hub_session_info *s, const hub_req *q,
-		  hub_resp *r)
+static void enrol(hub_api *a, const hub_session_info *s, const char *id,
+		  const hub_req *q, hub_resp *r)
 {
 	static const char *const names[] = {"device", "site", "public_key"};
 	char *f[3], err[256];
@@ -978,8 +981,8 @@ static void enrol(hub_api *a, const hub_session_info *s, const hub_req *q,
 
 /* ---- users ------------------------------------------------------------------ */
 
-static void user_add(hub_api *a, const hub_session_info *s, const hub_req *q,
-		     hub_resp *r)
+static void user_add(hub_api *a, const hub_session_info *s, const char *id,
+		     const hub_req *q, hub_resp *r)
 {
 	static const char *const names[] = {"name", "password", "role",
 					    "sites"};
@@ -1105,21 +1108,114 @@ static int segments(const char *p, char seg[3][256])
 	return n;
 }
 
+/* The answers that are one store call. */
+static void get_session(hub_api *a, const hub_session_info *s, const char *id,
+			const hub_req *q, hub_resp *r)
+{
+	session_answer(a, s, r);
+}
+
+static void users(hub_api *a, const hub_session_info *s, const char *id,
+		  const hub_req *q, hub_resp *r)
+{
+	json_text(r, 200, fl_db_users_json(a->db));
+}
+
+static void quarantine(hub_api *a, const hub_session_info *s, const char *id,
+		       const hub_req *q, hub_resp *r)
+{
+	int limit, offset;
+
+	if (!paging(q, r, &limit, &offset))
+		json_text(r, 200, fl_db_quarantine_json(a->db, limit, offset));
+}
+
+static void audit(hub_api *a, const hub_session_info *s, const char *id,
+		  const hub_req *q, hub_resp *r)
+{
+	int limit, offset;
+
+	if (!paging(q, r, &limit, &offset))
+		json_text(r, 200, fl_db_audit_json(a->db, NULL, limit, offset));
+}
+
+/*
+ * The API's routes. pattern is the path after "/api/", segment by segment;
+ * "*" matches one segment, handed to the handler as id (an incident id or
+ * a user name: the handler checks it). admin: only admins (403 for the
+ * others). A path that matches with another method answers 405. Checks
+ * that depend on the thing (an incident's site: 404 before 403) are the
+ * handler's. POST /api/login is answered before this table: it is the one
+ * route without a session or CSRF token.
+ */
+typedef void (*route_fn)(hub_api *a, const hub_session_info *s,
+			 const char *id, const hub_req *q, hub_resp *r);
+
+static const struct route {
+	const char *method, *pattern;
+	int admin;
+	route_fn fn;
+} routes[] = {
+	{"POST", "logout", 0, logout},
+	{"GET", "session", 0, get_session},
+	{"GET", "incidents", 0, incidents},
+	{"GET", "incidents/*", 0, incident},
+	{"POST", "incidents/*/outcome", 0, outcome},
+	{"GET", "incidents/*/audit", 0, incident_audit},
+	{"GET", "incidents/*/export", 0, export_zip},
+	{"GET", "reports", 0, reports},
+	{"GET", "reports.csv", 0, reports_csv},
+	{"GET", "sites", 0, sites},
+	{"GET", "devices", 0, devices},
+	{"POST", "devices", 1, enrol},
+	{"GET", "users", 1, users},
+	{"POST", "users", 1, user_add},
+	{"DELETE", "users/*", 1, user_delete},
+	{"GET", "quarantine", 1, quarantine},
+	{"GET", "audit", 1, audit},
+};
+
+/* 1 when path (segments, no leading '/') matches pattern; *id gets the
+ * segment "*" matched (pointing into idbuf). */
+static int route_match(const char *pattern, const char *path, char *idbuf,
+		       size_t idlen, const char **id)
+{
+	*id = NULL;
+	while (*pattern && *path) {
+		size_t pl = strcspn(pattern, "/"), sl = strcspn(path, "/");
+
+		if (pl == 1 && *pattern == '*') {
+			if (!sl || sl >= idlen)
+				return 0;
+			memcpy(idbuf, path, sl);
+			idbuf[sl] = 0;
+			*id = idbuf;
+		} else if (pl != sl || strncmp(pattern, path, pl)) {
+			return 0;
+		}
+		pattern += pl;
+		path += sl;
+		if (*pattern != *path) /* one ends where the other goes on */
+			return 0;
+		if (*pattern) {
+			pattern++;
+			path++;
+		}
+	}
+	return !*pattern && !*path;
+}
+
 static void api(hub_api *a, const hub_session_info *s, const hub_req *q,
 		hub_resp *r)
 {
-	char seg[3][256];
-	int n = segments(q->path + 5, seg); /* after "/api/" */
-	const char *m = q->method;
-	int write = !strcmp(m, "POST") || !strcmp(m, "DELETE");
-	int get = is(q, "GET");
+	const char *path = q->path + 5; /* after "/api/" */
+	int write = !strcmp(q->method, "POST") || !strcmp(q->method, "DELETE");
+	char idbuf[256];
+	const char *id;
+	int path_known = 0;
 
 	r->no_store = 1;
-	if (n < 1) {
-		error(r, 404, "no such endpoint");
-		return;
-	}
-	if (!strcmp(seg[0], "login") && n == 1) {
+	if (!strcmp(path, "login")) {
 		if (!is(q, "POST"))
 			error(r, 405, "use POST");
 		else
@@ -1138,103 +1234,23 @@ static void api(hub_api *a, const hub_session_info *s, const hub_req *q,
 		error(r, 413, "body too large (64 KiB at most)");
 		return;
 	}
-	if (!write && !get) {
-		error(r, 405, "method not allowed");
+	for (size_t i = 0; i < FL_ARRAY_SIZE(routes); i++) {
+		const struct route *rt = &routes[i];
+
+		if (!route_match(rt->pattern, path, idbuf, sizeof(idbuf), &id))
+			continue;
+		path_known = 1;
+		if (!is(q, rt->method))
+			continue;
+		if (rt->admin && need_role(s, r, 0))
+			return;
+		rt->fn(a, s, id, q, r);
 		return;
 	}
-	if (n == 1 && !strcmp(seg[0], "logout")) {
-		if (is(q, "POST"))
-			logout(a, s, r);
-		else
-			error(r, 405, "use POST");
-	} else if (n == 1 && !strcmp(seg[0], "session")) {
-		if (get)
-			session_answer(a, s, r);
-		else
-			error(r, 405, "use GET");
-	} else if (n == 1 && !strcmp(seg[0], "incidents")) {
-		if (get)
-			incidents(a, s, q, r);
-		else
-			error(r, 405, "use GET");
-	} else if (n >= 2 && !strcmp(seg[0], "incidents")) {
-		const char *id = seg[1];
-
-		if (n == 2 && get)
-			incident(a, s, id, q, r);
-		else if (n == 3 && !strcmp(seg[2], "outcome") &&
-			 is(q, "POST"))
-			outcome(a, s, id, q, r);
-		else if (n == 3 && !strcmp(seg[2], "audit") && get)
-			incident_audit(a, s, id, q, r);
-		else if (n == 3 && !strcmp(seg[2], "export") && get)
-			export_zip(a, s, id, q, r);
-		else if (n == 3 && (!strcmp(seg[2], "outcome") ||
-				    !strcmp(seg[2], "audit") ||
-				    !strcmp(seg[2], "export")))
-			error(r, 405, "method not allowed");
-		else if (n == 2)
-			error(r, 405, "use GET");
-		else
-			error(r, 404, "no such endpoint");
-	} else if (n == 1 && !strcmp(seg[0], "reports")) {
-		if (get)
-			reports(a, s, q, r);
-		else
-			error(r, 405, "use GET");
-	} else if (n == 1 && !strcmp(seg[0], "reports.csv")) {
-		if (get)
-			reports_csv(a, s, q, r);
-		else
-			error(r, 405, "use GET");
-	} else if (n == 1 && !strcmp(seg[0], "sites")) {
-		if (get)
-			sites(a, s, r);
-		else
-			error(r, 405, "use GET");
-	} else if (n == 1 && !strcmp(seg[0], "devices")) {
-		if (get)
-			devices(a, s, r);
-		else if (is(q, "POST") && !need_role(s, r, 0))
-			enrol(a, s, q, r);
-		else if (!is(q, "POST"))
-			error(r, 405, "use GET or POST");
-	} else if (n == 1 && !strcmp(seg[0], "users")) {
-		if (need_role(s, r, 0))
-			return;
-		if (get)
-			json_text(r, 200, fl_db_users_json(a->db));
-		else if (is(q, "POST"))
-			user_add(a, s, q, r);
-		else
-			error(r, 405, "use GET or POST");
-	} else if (n == 2 && !strcmp(seg[0], "users")) {
-		if (need_role(s, r, 0))
-			return;
-		if (is(q, "DELETE"))
-			user_delete(a, s, seg[1], q, r);
-		else
-			error(r, 405, "use DELETE");
-	} else if (n == 1 && (!strcmp(seg[0], "quarantine") ||
-			      !strcmp(seg[0], "audit"))) {
-		int limit, offset;
-
-		if (need_role(s, r, 0))
-			return;
-		if (!get) {
-			error(r, 405, "use GET");
-			return;
-		}
-		if (paging(q, r, &limit, &offset))
-			return;
-		json_text(r, 200,
-			  seg[0][0] == 'q'
-				  ? fl_db_quarantine_json(a->db, limit, offset)
-				  : fl_db_audit_json(a->db, NULL, limit,
-						     offset));
-	} else {
+	if (path_known)
+		error(r, 405, "method not allowed");
+	else
 		error(r, 404, "no such endpoint");
-	}
 }
 
 void hub_api_handle(hub_api *a, const hub_req *q, hub_resp *r)
