@@ -43,7 +43,7 @@ if [ ! -x "$HUB" ]; then
 	exit 77
 fi
 need
-for c in curl sqlite3; do
+for c in curl jq sqlite3; do
 	command -v $c >/dev/null || fail "$c not installed (scripts/deps.sh)"
 done
 SCENARIO=park_leave
