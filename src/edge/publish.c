@@ -71,6 +71,8 @@
 #include "client.h"
 #include "fl.h"
 #include "manifest.h"
+#include "receipt.h"
+#include "sign.h"
 #include "spool.h"
 
 #define MAX_INCIDENTS 64
@@ -110,6 +112,7 @@ struct edge_publish {
 	char open_dir[FL_PATH_MAX + 8];
 	char status_topic[FL_TOPIC_MAX];
 	char cmd_topic[FL_TOPIC_MAX];
+	char receipt_topic[FL_TOPIC_MAX];
 
 	pthread_mutex_t mu;
 	struct incident inc[MAX_INCIDENTS];
@@ -744,6 +747,80 @@ void edge_publish_answer(edge_publish *p, const char *req, const char *cmd,
 		       "(offline)", req ? req : "");
 }
 
+/*
+ * The hub's delivery receipt (docs/mqtt.md, "Delivery receipt"): mark the
+ * bundle delivered - so retention may prune it - only when the hub
+ * verified it and names the SHA-256 of the very manifest.json we hold.
+ * Anything else is logged and changes nothing: a malformed or foreign
+ * receipt, one for a bundle we do not have, one for another manifest, and
+ * a failed verification (the bundle is kept). Repeats are harmless.
+ */
+static void on_receipt(edge_publish *p, const void *payload, size_t len)
+{
+	char err[256], path[FL_PATH_MAX + 200], hex[65];
+	size_t dl = strlen(p->cfg->device_id);
+	unsigned char *buf = NULL;
+	fl_receipt r;
+	FILE *f;
+	long n;
+	int d;
+
+	if (fl_receipt_parse(payload, len, &r, err, sizeof(err)) < 0) {
+		fl_log(FL_LOG_WARN, "receipt", "refused: %s", err);
+		return;
+	}
+	if (strncmp(r.incident_id, p->cfg->device_id, dl) ||
+	    r.incident_id[dl] != '-') {
+		fl_log(FL_LOG_WARN, "receipt", "%s: not an incident of this "
+		       "device; ignored", r.incident_id);
+		return;
+	}
+	d = p->store ? fl_store_is_delivered(p->store, r.incident_id) :
+		       FL_ENOENT;
+	if (d < 0) {
+		fl_log(FL_LOG_WARN, "receipt", "%s: no sealed bundle here; "
+		       "ignored", r.incident_id);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s/manifest.json",
+		 fl_store_dir(p->store), r.incident_id);
+	f = fopen(path, "rb");
+	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    n <= (1L << 22) && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) &&
+	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
+		fl_sha256_hex(buf, (size_t)n, hex);
+	} else {
+		hex[0] = '\0';
+	}
+	if (f)
+		fclose(f);
+	free(buf);
+	if (strcmp(hex, r.manifest_sha256)) {
+		fl_log(FL_LOG_WARN, "receipt", "%s: names manifest %.12s..., "
+		       "ours is %.12s...; ignored", r.incident_id,
+		       r.manifest_sha256, hex[0] ? hex : "unreadable");
+		return;
+	}
+	if (!r.verified) {
+		fl_log(FL_LOG_WARN, "receipt", "%s: the hub could NOT verify "
+		       "the bundle; kept here, not marked delivered",
+		       r.incident_id);
+		return;
+	}
+	if (d == 1) {
+		fl_log(FL_LOG_DEBUG, "receipt", "%s: already delivered",
+		       r.incident_id);
+		return;
+	}
+	if (fl_store_mark_delivered(p->store, r.incident_id, err,
+				    sizeof(err)) < 0)
+		fl_log(FL_LOG_ERROR, "receipt", "%s: %s", r.incident_id, err);
+	else
+		fl_log(FL_LOG_INFO, "receipt", "%s: delivered and verified "
+		       "by the hub", r.incident_id);
+}
+
 static void on_message(const char *topic, const void *payload, size_t len,
 		       void *user)
 {
@@ -755,6 +832,10 @@ static void on_message(const char *topic, const void *payload, size_t len,
 	if (!strcmp(topic, "homeassistant/status")) {
 		if (len == 6 && !memcmp(payload, "online", 6))
 			publish_discovery(p);
+		return;
+	}
+	if (!strcmp(topic, p->receipt_topic)) {
+		on_receipt(p, payload, len);
 		return;
 	}
 	if (strcmp(topic, p->cmd_topic))
@@ -925,6 +1006,8 @@ edge_publish *edge_publish_create(const fl_config *cfg, fl_store *store,
 		 cfg->site, cfg->device_id, NULL, NULL);
 	fl_topic(p->cmd_topic, sizeof(p->cmd_topic), FL_TOPIC_CMD_SET,
 		 cfg->site, cfg->device_id, NULL, NULL);
+	fl_receipt_topic(p->receipt_topic, sizeof(p->receipt_topic), cfg->site,
+			 cfg->device_id);
 	snprintf(client_id, sizeof(client_id), "%s",
 		 mc->client_id[0] ? mc->client_id : "");
 	if (!client_id[0])
@@ -948,6 +1031,7 @@ edge_publish *edge_publish_create(const fl_config *cfg, fl_store *store,
 	if (!p->mqtt)
 		goto fail;
 	if (fl_mqtt_subscribe(p->mqtt, p->cmd_topic) < 0 ||
+	    fl_mqtt_subscribe(p->mqtt, p->receipt_topic) < 0 ||
 	    fl_mqtt_subscribe(p->mqtt, "homeassistant/status") < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;

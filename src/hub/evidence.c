@@ -237,10 +237,12 @@ out:
 }
 
 static int try_complete(const char *dir, fl_db *db, const char *iid,
-			const unsigned char pk[32], char *err, size_t errlen);
+			const unsigned char pk[32], hub_bundle_done *done,
+			char *err, size_t errlen);
 
 int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
-		       const unsigned char pk[32], char *err, size_t errlen)
+		       const unsigned char pk[32], hub_bundle_done *done,
+		       char *err, size_t errlen)
 {
 	char in[HUB_PATHLEN], out[HUB_PATHLEN], name[HUB_FILE_MAX + 24], hex[65];
 	char path[HUB_PATHLEN];
@@ -249,6 +251,7 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 	int rc;
 
 	err[0] = 0;
+	memset(done, 0, sizeof(*done));
 	fl_sha256_hex(c->data, c->len, hex);
 	if (strcmp(hex, c->chunk_sha256)) {
 		hub_fmt(err, errlen, "%s chunk %ld: chunk_sha256 mismatch",
@@ -277,7 +280,7 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 		return rc;
 	fl_log(FL_LOG_INFO, "evidence", "%s: %s complete (%lld bytes)",
 	       c->incident_id, c->file, c->size);
-	return try_complete(dir, db, c->incident_id, pk, err, errlen);
+	return try_complete(dir, db, c->incident_id, pk, done, err, errlen);
 }
 
 static const char *kind_of(const fl_manifest *m, const char *name)
@@ -294,7 +297,8 @@ static const char *kind_of(const fl_manifest *m, const char *name)
 
 /* Complete the bundle when the list and every file in it are there. */
 static int try_complete(const char *dir, fl_db *db, const char *iid,
-			const unsigned char pk[32], char *err, size_t errlen)
+			const unsigned char pk[32], hub_bundle_done *done,
+			char *err, size_t errlen)
 {
 	char in[HUB_PATHLEN], out[HUB_PATHLEN], path[HUB_PATHLEN], report[512];
 	json_t *list = NULL;
@@ -306,6 +310,7 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 	size_t i;
 
 	memset(&man, 0, sizeof(man));
+	memset(done, 0, sizeof(*done));
 	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, iid);
 	hub_fmt(out, sizeof(out), "%s/%s", dir, iid);
 	hub_fmt(path, sizeof(path), "%s/list.json", in);
@@ -372,6 +377,18 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 	fl_log(verified ? FL_LOG_INFO : FL_LOG_WARN, "evidence",
 	       "%s: bundle %s: %s", iid, verified ? "verified" : "FAILED",
 	       report);
+	done->complete = 1;
+	done->verified = verified;
+	for (i = 0; i < json_array_size(list); i++) {
+		json_t *e = json_array_get(list, i);
+		const char *nm = json_string_value(json_object_get(e, "name"));
+		const char *sha =
+			json_string_value(json_object_get(e, "sha256"));
+
+		if (nm && sha && !strcmp(nm, "manifest.json"))
+			snprintf(done->manifest_sha256,
+				 sizeof(done->manifest_sha256), "%s", sha);
+	}
 	rm_tree_flat(in);
 out:
 	fl_manifest_free(&man);
@@ -382,7 +399,8 @@ out:
 
 int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 		      const hub_file *files, size_t nfiles,
-		      const unsigned char pk[32], char *err, size_t errlen)
+		      const unsigned char pk[32], hub_bundle_done *done,
+		      char *err, size_t errlen)
 {
 	char in[HUB_PATHLEN];
 	json_t *list = json_array();
@@ -390,6 +408,7 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 	int rc = FL_ENOMEM;
 
 	err[0] = 0;
+	memset(done, 0, sizeof(*done));
 	if (!list)
 		goto out;
 	for (size_t i = 0; i < nfiles; i++)
@@ -408,7 +427,7 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 		hub_fmt(err, errlen, "%s: %s", in, strerror(errno));
 		goto out;
 	}
-	rc = try_complete(dir, db, incident_id, pk, err, errlen);
+	rc = try_complete(dir, db, incident_id, pk, done, err, errlen);
 out:
 	free(text);
 	json_decref(list);

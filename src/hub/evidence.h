@@ -20,6 +20,13 @@
 #include "db.h"
 #include "msg.h"
 
+/* A bundle completed by this call: what the delivery receipt says. */
+typedef struct hub_bundle_done {
+	int complete;               /* 1: verified (or failed) and stored now */
+	int verified;
+	char manifest_sha256[65];   /* of manifest.json, from the file list */
+} hub_bundle_done;
+
 /*
  * One validated chunk header (msg.c) with its bytes. Checks the chunk's
  * SHA-256, stores it, and when the file is complete assembles it and checks
@@ -27,7 +34,8 @@
  * negative error with the reason (the caller quarantines the message).
  */
 int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
-		       const unsigned char pk[32], char *err, size_t errlen);
+		       const unsigned char pk[32], hub_bundle_done *done,
+		       char *err, size_t errlen);
 
 /*
  * The "evidence" incident message's list: remembered, then the bundle is
@@ -35,10 +43,12 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
  * checked, the signed manifest verified with the device's enrolled key
  * pinned (fl_bundle_verify_ex), each file recorded (fl_db_evidence_add) and
  * the verification result stored (fl_db_evidence_set_verified). Returns 0
- * (complete or still waiting for files), or a negative error.
+ * (complete or still waiting for files), or a negative error. Both fill
+ * *done (done->complete 0 when the bundle is not complete yet).
  */
 int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 		      const hub_file *files, size_t nfiles,
-		      const unsigned char pk[32], char *err, size_t errlen);
+		      const unsigned char pk[32], hub_bundle_done *done,
+		      char *err, size_t errlen);
 
 #endif /* FL_HUB_EVIDENCE_H */

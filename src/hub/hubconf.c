@@ -323,6 +323,10 @@ static const struct key mqtt_keys[] = {
 	 "\"\" = plain"},
 	{"keepalive_s", T_INT, OFF(mqtt.keepalive_s), 0, 5, 3600, NULL, NULL,
 	 "keepalive"},
+	{"session_expiry_s", T_INT, OFF(mqtt.session_expiry_s), 0, 60,
+	 2147483647, NULL, NULL,
+	 "the broker keeps the session (and queues messages) this long "
+	 "while the hub is away"},
 	{"tls_ca", T_STR, OFF(mqtt.tls_ca), SZ(mqtt.tls_ca), 0, 0, NULL, NULL,
 	 "CA file: TLS on (ssl://); \"\" = plain TCP"},
 	{"tls_cert", T_STR, OFF(mqtt.tls_cert), SZ(mqtt.tls_cert), 0, 0, NULL,
@@ -394,6 +398,7 @@ void hub_conf_defaults(hub_conf *c)
 	memset(c, 0, sizeof(*c));
 	c->mqtt.port = 0; /* 1883, or 8883 with TLS (the MQTT client's rule) */
 	c->mqtt.keepalive_s = 30;
+	c->mqtt.session_expiry_s = 7 * 24 * 3600;
 	snprintf(c->mqtt.client_id, sizeof(c->mqtt.client_id),
 		 "firelane-hub");
 	c->http.listen[0] = 0; /* the web server is opted into */
@@ -541,8 +546,9 @@ void hub_conf_dump(const hub_conf *c, void *fp)
 		fprintf(f, "  username: %s\n  password: '***'\n",
 			c->mqtt.username);
 	fprintf(f, "  client_id: %s\n  shared_group: \"%s\"\n"
-		   "  keepalive_s: %d\n",
-		c->mqtt.client_id, c->mqtt.shared_group, c->mqtt.keepalive_s);
+		   "  keepalive_s: %d\n  session_expiry_s: %d\n",
+		c->mqtt.client_id, c->mqtt.shared_group, c->mqtt.keepalive_s,
+		c->mqtt.session_expiry_s);
 	if (c->mqtt.tls_ca[0])
 		fprintf(f, "  tls_ca: %s\n", c->mqtt.tls_ca);
 	if (c->mqtt.tls_cert[0])

@@ -52,6 +52,7 @@ typedef struct hub_conf {
 		char tls_cert[HUB_PATH]; /* client certificate (PEM), optional */
 		char tls_key[HUB_PATH];  /* its key (PEM) */
 		int keepalive_s;
+		int session_expiry_s;  /* MQTT 5 session expiry */
 	} mqtt;
 	struct {
 		char listen[HUB_STR];    /* ADDR:PORT of the web UI; "" = none */

@@ -17,7 +17,9 @@
  *      (fl_db_ingest); only a message stored for the first time drives the
  *      alerts, so a redelivery after a reconnect alerts nobody twice;
  *   5. evidence chunks and the "evidence" list go to evidence.c, which
- *      verifies the bundle with the enrolled key.
+ *      verifies the bundle with the enrolled key; once the result is
+ *      stored the device gets a delivery receipt (docs/mqtt.md) so it may
+ *      let its copy go - only a verified one (the edge checks that).
  *
  * Whatever fails a check is kept in the store's quarantine with the reason
  * (payloads cut to 64 KiB) and logged; it never becomes an incident. The
@@ -33,6 +35,7 @@
 #include "evidence.h"
 #include "fl.h"
 #include "msg.h"
+#include "receipt.h"
 #include "sign.h"
 #include "topic.h"
 
@@ -70,6 +73,36 @@ static void quarantine(hub_ingest *h, const char *topic, const void *payload,
 }
 
 /* A NUL-terminated copy of a payload (JSON text for the store). */
+/*
+ * The delivery receipt for a bundle just stored (verified or not) to its
+ * device, QoS 1. A receipt lost (the broker away) only leaves the bundle
+ * undelivered on the edge, which is the safe side; the next copy of the
+ * bundle's list brings another.
+ */
+static void receipt(hub_ingest *h, const char *site, const char *device,
+		    const char *incident_id, const hub_bundle_done *done)
+{
+	char topic[FL_TOPIC_MAX], buf[512];
+	fl_receipt r;
+	size_t n;
+
+	if (!done->complete || !h->mqtt)
+		return;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.incident_id, sizeof(r.incident_id), "%s", incident_id);
+	r.verified = done->verified;
+	memcpy(r.manifest_sha256, done->manifest_sha256,
+	       sizeof(r.manifest_sha256));
+	fl_receipt_topic(topic, sizeof(topic), site, device);
+	n = fl_receipt_json(&r, buf, sizeof(buf));
+	if (n >= sizeof(buf) || fl_mqtt_publish(h->mqtt, topic, buf, n, 1, 0))
+		fl_log(FL_LOG_WARN, "evidence", "%s: receipt not sent "
+		       "(offline)", incident_id);
+	else
+		fl_log(FL_LOG_INFO, "evidence", "%s: receipt sent (%s)",
+		       incident_id, r.verified ? "verified" : "failed");
+}
+
 static char *text_of(const void *payload, size_t len)
 {
 	char *s = malloc(len + 1);
@@ -126,12 +159,20 @@ static void incident(hub_ingest *h, const hub_topic *t, const char *site,
 					    in.type, in.wall);
 	}
 	/* the list even when duplicate: completing a bundle is idempotent,
-	 * and a hub stopped between the two steps finishes it here */
-	if (!strcmp(in.type, "evidence") &&
-	    hub_evidence_list(h->conf->evidence_dir, h->db, in.incident_id,
-			      files, nfiles, pk, err, sizeof(err)))
-		fl_log(FL_LOG_ERROR, "ingest", "%s: evidence: %s",
-		       in.incident_id, err);
+	 * and a hub stopped between the two steps finishes it here (and
+	 * sends the receipt again, which the edge takes as often as it
+	 * comes) */
+	if (!strcmp(in.type, "evidence")) {
+		hub_bundle_done done;
+
+		if (hub_evidence_list(h->conf->evidence_dir, h->db,
+				      in.incident_id, files, nfiles, pk, &done,
+				      err, sizeof(err)))
+			fl_log(FL_LOG_ERROR, "ingest", "%s: evidence: %s",
+			       in.incident_id, err);
+		else
+			receipt(h, site, t->device, in.incident_id, &done);
+	}
 out:
 	free(json);
 }
@@ -139,6 +180,7 @@ out:
 void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 			size_t len, double now)
 {
+	hub_bundle_done done;
 	hub_topic t;
 	char err[1024], site[HUB_SITE_MAX], lvl[HUB_SITE_MAX];
 	char pkb64[128], status[16];
@@ -217,7 +259,7 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 	case HUB_MSG_EVIDENCE:
 		if (hub_chunk_check(&t, payload, len, &ch, err, sizeof(err)) ||
 		    hub_evidence_chunk(h->conf->evidence_dir, h->db, &ch, pk,
-				       err, sizeof(err))) {
+				       &done, err, sizeof(err))) {
 			const char *nl = memchr(payload, '\n', len);
 			/* keep the header only: the bytes are the fault */
 			quarantine(h, topic, payload,
@@ -227,6 +269,7 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 			break;
 		}
 		h->chunks++;
+		receipt(h, site, t.device, ch.incident_id, &done);
 		break;
 	default:
 		break;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "alerts.h"
+#include "client.h"
 #include "db.h"
 #include "hubconf.h"
 
@@ -18,6 +19,7 @@ typedef struct hub_ingest {
 	const hub_conf *conf; /* borrowed */
 	fl_db *db;            /* borrowed */
 	hub_alerts *alerts;   /* borrowed; NULL: no alerts */
+	fl_mqtt *mqtt;        /* borrowed; NULL: no delivery receipts */
 	long stored, duplicates, quarantined, chunks, ignored;
 } hub_ingest;
 

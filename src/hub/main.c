@@ -234,6 +234,10 @@ static int run(const hub_conf *c)
 	o.tls_key = c->mqtt.tls_key;
 	o.keepalive_s = c->mqtt.keepalive_s;
 	o.client_id = c->mqtt.client_id;
+	/* the broker keeps what arrives while we are away; a message is
+	 * acknowledged only once ingest has stored it */
+	o.persistent = 1;
+	o.session_expiry_s = c->mqtt.session_expiry_s;
 	o.on_connect = on_connect;
 	o.on_message = on_message;
 	o.user = &h;
@@ -242,6 +246,7 @@ static int run(const hub_conf *c)
 		fprintf(stderr, "firelane-hub: mqtt: %s\n", err);
 		goto out;
 	}
+	h.ingest.mqtt = m; /* delivery receipts */
 	hub_ingest_filter(c, filter, sizeof(filter));
 	fl_mqtt_subscribe(m, filter);
 	if (fl_mqtt_start(m)) {

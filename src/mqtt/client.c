@@ -21,6 +21,37 @@
  * what the hub deduplicates on. Paho's own persistence is off; the spool is
  * the only persistence, so there is one truth about what is pending.
  *
+ * A note on acknowledgement (opts.persistent, the hub). Paho acknowledges
+ * an incoming QoS 1 message (PUBACK) right after its message-arrived
+ * callback returned, in the same receive thread (MQTTProtocol_handlePublishes
+ * calls the callback, then sends the PUBACK) - whatever the callback
+ * returned: a 0 only parks the message in Paho's memory for another call
+ * later, after the PUBACK went out. So the only way to acknowledge after the
+ * owner's work (the hub's store commit) is for the callback to wait for it:
+ * on_arrived queues the message and waits on m->done_cv until the owner
+ * has run on_message for it (state QUEUED -> TAKEN -> DONE), then returns 1
+ * and Paho sends the PUBACK. A kill -9 before that leaves the message
+ * unacknowledged: with the persistent session (clean start off) the broker
+ * sends it again to the next process with this client id, and the store
+ * recognises it if it was committed already. One message is in hand at a
+ * time (Paho's receive thread is the one waiting), which is what ordered
+ * at-least-once ingest needs anyway.
+ *   Paho holds its global mutex while it calls the callback, and every
+ * Paho call (subscribe, publish, disconnect) takes that mutex: the owner
+ * calling Paho while a callback waits for it would deadlock. So with
+ * `persistent` the owner never calls Paho itself (after the connect): its
+ * subscribes, publishes and the disconnect are queued to a small caller
+ * thread (call_thread) that makes them; when it blocks on Paho's mutex it
+ * holds up only itself, and the owner, free, handles the waiting message.
+ *   Bounds: a message the owner has not picked up within ACK_WAIT_S (the
+ * owner is stuck elsewhere) or one queued while the client is being
+ * destroyed is taken back from the queue and the callback returns 0: Paho
+ * then acknowledges and keeps it in memory to call again - at-least-once
+ * still holds unless the process dies in that window (logged). A message
+ * the owner has taken is always waited for. The edge does not set
+ * `persistent`: its only subscriptions are commands, which are meaningless
+ * after a restart (the spool is its persistence), so it keeps clean start.
+ *
  * Reconnects are ours too (not Paho's automaticReconnect, which does not
  * cover a first connect that fails): after a failure the next attempt waits
  * 0.5 s, doubling to at most 5 s, with +-20% jitter so a fleet does not
@@ -31,6 +62,7 @@
 #include "client.h"
 
 #include <MQTTAsync.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,6 +75,12 @@
 enum ev_kind { EV_CONNECTED, EV_LOST, EV_CONNECT_FAILED, EV_MSG, EV_ACK,
 	       EV_NACK };
 
+/* A waited-for message (persistent): where it is between the two threads. */
+enum ev_state { EVS_QUEUED, EVS_TAKEN, EVS_DONE };
+
+/* How long the callback waits for the owner to pick a message up. */
+#define ACK_WAIT_S 60
+
 struct ev {
 	struct ev *next;
 	enum ev_kind kind;
@@ -53,6 +91,21 @@ struct ev {
 	char *topic;   /* EV_MSG */
 	void *payload;
 	size_t len;
+	int waited;    /* EV_MSG: a callback waits for it and frees it */
+	enum ev_state state; /* of a waited message, under m->mu */
+};
+
+/* A Paho call made by the caller thread for the owner (persistent). */
+enum call_kind { CALL_SUB, CALL_PUB, CALL_DISC };
+
+struct call {
+	struct call *next;
+	enum call_kind kind;
+	char *topic;            /* CALL_SUB: the filter */
+	void *payload;
+	size_t len;
+	int qos, retain;
+	struct send_ctx *ctx;   /* CALL_PUB with callbacks, or NULL */
 };
 
 /* Context of one spooled send, freed by its callback. */
@@ -71,8 +124,20 @@ struct fl_mqtt {
 	char *client_id, *will_topic, *will_payload;
 	fl_spool *spool;
 
-	pthread_mutex_t mu;   /* guards head/tail/kicked/tls_err */
+	pthread_mutex_t mu;   /* guards head/tail/kicked/tls_err, ev states */
 	pthread_cond_t cv;
+	pthread_cond_t done_cv; /* a waited message was handled, or closing */
+	int closing;          /* destroy: waiting callbacks give up */
+	int callbacks;        /* message callbacks running (under mu) */
+
+	/* the caller thread (persistent): guarded by cmu */
+	pthread_t caller;
+	int caller_started;
+	pthread_mutex_t cmu;
+	pthread_cond_t ccv;
+	struct call *chead, *ctail;
+	int cquit;
+	atomic_int disc_done; /* the caller made the disconnect */
 	struct ev *head, *tail;
 	int kicked;
 	char tls_err[200];    /* first TLS error of this connect attempt */
@@ -82,6 +147,7 @@ struct fl_mqtt {
 	/* owner thread only */
 	int up;               /* connected as far as the owner knows */
 	int connecting;
+	int stopping;         /* fl_mqtt_stop: no reconnect, no spool sends */
 	unsigned gen;
 	uint64_t cursor;      /* last spooled seq sent this connection */
 	int inflight;
@@ -151,12 +217,76 @@ static void on_lost(void *context, char *cause)
 	push_simple(m, EV_LOST, 0, 0, 0);
 }
 
+/* Unlink e from the event list (under m->mu); 1 if it was there. */
+static int unqueue(fl_mqtt *m, struct ev *e)
+{
+	struct ev *p = NULL, *q;
+
+	for (q = m->head; q && q != e; q = q->next)
+		p = q;
+	if (!q)
+		return 0;
+	if (p)
+		p->next = e->next;
+	else
+		m->head = e->next;
+	if (m->tail == e)
+		m->tail = p;
+	return 1;
+}
+
+static void free_ev(struct ev *e)
+{
+	free(e->why);
+	free(e->topic);
+	free(e->payload);
+	free(e);
+}
+
+/*
+ * Wait until the owner handled e (persistent; see "A note on
+ * acknowledgement"). Returns 1 when it did (Paho may acknowledge), 0 when
+ * e was taken back unhandled. Frees e either way.
+ */
+static int wait_handled(fl_mqtt *m, struct ev *e)
+{
+	struct timespec until;
+	int handled = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ACK_WAIT_S;
+	pthread_mutex_lock(&m->mu);
+	for (int expired = 0;;) {
+		if (e->state == EVS_DONE) {
+			handled = 1;
+			break;
+		}
+		if (e->state == EVS_QUEUED && (m->closing || expired)) {
+			unqueue(m, e);
+			break;
+		}
+		if (expired) /* taken: the owner is on it */
+			pthread_cond_wait(&m->done_cv, &m->mu);
+		else if (pthread_cond_timedwait(&m->done_cv, &m->mu,
+						&until) == ETIMEDOUT)
+			expired = 1;
+	}
+	pthread_mutex_unlock(&m->mu);
+	if (!handled)
+		fl_log(FL_LOG_WARN, "mqtt",
+		       "%s: not handled within %d s; acknowledged and kept in "
+		       "memory for another try", e->topic, ACK_WAIT_S);
+	free_ev(e);
+	return handled;
+}
+
 static int on_arrived(void *context, char *topic, int topiclen,
 		      MQTTAsync_message *msg)
 {
 	fl_mqtt *m = context;
 	struct ev *e = calloc(1, sizeof(*e));
 	size_t tl = topiclen > 0 ? (size_t)topiclen : strlen(topic);
+	int handled = 1;
 
 	if (e) {
 		e->kind = EV_MSG;
@@ -169,13 +299,30 @@ static int on_arrived(void *context, char *topic, int topiclen,
 			       (size_t)msg->payloadlen);
 			((char *)e->payload)[msg->payloadlen] = '\0';
 			e->len = (size_t)msg->payloadlen;
+			e->waited = m->o.persistent;
+			e->state = EVS_QUEUED;
+			if (e->waited) {
+				pthread_mutex_lock(&m->mu);
+				m->callbacks++;
+				pthread_mutex_unlock(&m->mu);
+			}
 			push(m, e);
+			if (e->waited) {
+				handled = wait_handled(m, e);
+				pthread_mutex_lock(&m->mu);
+				m->callbacks--;
+				pthread_cond_broadcast(&m->done_cv);
+				pthread_mutex_unlock(&m->mu);
+			}
 		} else {
-			free(e->topic);
-			free(e->payload);
-			free(e);
+			free_ev(e);
+			handled = !m->o.persistent; /* try again later */
 		}
+	} else {
+		handled = !m->o.persistent;
 	}
+	if (!handled)
+		return 0; /* Paho keeps the message and calls again */
 	MQTTAsync_freeMessage(&msg);
 	MQTTAsync_free(topic);
 	return 1;
@@ -325,6 +472,8 @@ static void on_send_fail(void *context, MQTTAsync_failureData *r)
 
 /* ---- the owner's side ------------------------------------------------ */
 
+static void *call_thread(void *arg);
+
 static int make_client(fl_mqtt *m, char *err, size_t errlen)
 {
 	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
@@ -365,7 +514,10 @@ fl_mqtt *fl_mqtt_create(const fl_mqtt_opts *o, fl_spool *spool, char *err,
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&m->cv, &ca);
+	pthread_cond_init(&m->done_cv, &ca);
 	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&m->cmu, NULL);
+	pthread_cond_init(&m->ccv, NULL);
 	if (!o->host || !o->host[0] || !o->client_id || !o->client_id[0]) {
 		snprintf(err, errlen, "mqtt: host and client id are required");
 		goto fail;
@@ -388,6 +540,8 @@ fl_mqtt *fl_mqtt_create(const fl_mqtt_opts *o, fl_spool *spool, char *err,
 		m->o.window = 8;
 	if (m->o.keepalive_s <= 0)
 		m->o.keepalive_s = 30;
+	if (m->o.session_expiry_s <= 0)
+		m->o.session_expiry_s = 7L * 24 * 3600;
 	port = o->port > 0 ? o->port : (m->tls_ca ? 8883 : 1883);
 	snprintf(m->uri, sizeof(m->uri), "%s://%s:%d",
 		 m->tls_ca ? "ssl" : "tcp", m->host, port);
@@ -397,6 +551,13 @@ fl_mqtt *fl_mqtt_create(const fl_mqtt_opts *o, fl_spool *spool, char *err,
 	m->rnd = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)m;
 	if (make_client(m, err, errlen) < 0)
 		goto fail;
+	if (m->o.persistent) {
+		if (pthread_create(&m->caller, NULL, call_thread, m)) {
+			snprintf(err, errlen, "mqtt: cannot start a thread");
+			goto fail;
+		}
+		m->caller_started = 1;
+	}
 	return m;
 fail:
 	fl_mqtt_destroy(m);
@@ -410,6 +571,7 @@ static void do_connect(fl_mqtt *m)
 	MQTTAsync_connectOptions *c = m->version == MQTTVERSION_5 ? &c5 : &c3;
 	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	MQTTProperties props = MQTTProperties_initializer;
 	int rc;
 
 	c->keepAliveInterval = m->o.keepalive_s;
@@ -420,10 +582,22 @@ static void do_connect(fl_mqtt *m)
 	c->maxInflight = 1024;
 	c->context = m;
 	if (m->version == MQTTVERSION_5) {
-		c->cleanstart = 1;
+		c->cleanstart = !m->o.persistent;
 		c->onFailure5 = on_connect_fail5;
+		if (m->o.persistent) {
+			/* without it an MQTT 5 session ends with the
+			 * connection, clean start or not */
+			MQTTProperty p;
+
+			memset(&p, 0, sizeof(p));
+			p.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
+			p.value.integer4 = (unsigned)FL_MIN(
+				m->o.session_expiry_s, 0xfffffffeL);
+			MQTTProperties_add(&props, &p);
+			c->connectProperties = &props;
+		}
 	} else {
-		c->cleansession = 1;
+		c->cleansession = !m->o.persistent;
 		c->onFailure = on_connect_fail;
 	}
 	c->username = m->username;
@@ -449,7 +623,8 @@ static void do_connect(fl_mqtt *m)
 	m->tls_err[0] = '\0';
 	pthread_mutex_unlock(&m->mu);
 	m->connecting = 1;
-	rc = MQTTAsync_connect(m->cli, c);
+	rc = MQTTAsync_connect(m->cli, c); /* copies the properties */
+	MQTTProperties_free(&props);
 	if (rc != MQTTASYNC_SUCCESS) {
 		fl_log(FL_LOG_WARN, "mqtt", "connect to %s: error %d", m->uri,
 		       rc);
@@ -466,7 +641,9 @@ int fl_mqtt_start(fl_mqtt *m)
 	return 0;
 }
 
-static void subscribe_one(fl_mqtt *m, const char *filter)
+/* ---- Paho calls: direct, or through the caller thread ------------- */
+
+static int paho_sub(fl_mqtt *m, const char *filter)
 {
 	MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
 	int rc = MQTTAsync_subscribe(m->cli, filter, 1, &r);
@@ -474,6 +651,153 @@ static void subscribe_one(fl_mqtt *m, const char *filter)
 	if (rc != MQTTASYNC_SUCCESS)
 		fl_log(FL_LOG_WARN, "mqtt", "subscribe %s: error %d", filter,
 		       rc);
+	return rc;
+}
+
+/* Send; ctx (may be NULL) gets the result callbacks. Paho copies. */
+static int paho_pub(fl_mqtt *m, const char *topic, const void *payload,
+		    size_t len, int qos, int retain, struct send_ctx *ctx)
+{
+	MQTTAsync_message pub = MQTTAsync_message_initializer;
+	MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
+
+	pub.payload = (void *)payload;
+	pub.payloadlen = (int)len;
+	pub.qos = qos;
+	pub.retained = retain;
+	if (ctx) {
+		r.context = ctx;
+		if (m->version == MQTTVERSION_5) {
+			r.onSuccess5 = on_sent5;
+			r.onFailure5 = on_send_fail5;
+		} else {
+			r.onSuccess = on_sent;
+			r.onFailure = on_send_fail;
+		}
+	}
+	return MQTTAsync_sendMessage(m->cli, topic, &pub, &r);
+}
+
+static void paho_disc(fl_mqtt *m, double until)
+{
+	MQTTAsync_disconnectOptions d5 =
+		MQTTAsync_disconnectOptions_initializer5;
+	MQTTAsync_disconnectOptions d3 =
+		MQTTAsync_disconnectOptions_initializer;
+	MQTTAsync_disconnectOptions *d = m->version == MQTTVERSION_5 ? &d5 : &d3;
+
+	if (!MQTTAsync_isConnected(m->cli))
+		return;
+	d->timeout = 1000;
+	MQTTAsync_disconnect(m->cli, d);
+	while (MQTTAsync_isConnected(m->cli) && mono() < until) {
+		struct timespec ts = { 0, 10000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void free_call(struct call *c)
+{
+	free(c->topic);
+	free(c->payload);
+	free(c);
+}
+
+static void *call_thread(void *arg)
+{
+	fl_mqtt *m = arg;
+
+	for (;;) {
+		struct call *c;
+		int rc = MQTTASYNC_SUCCESS;
+
+		pthread_mutex_lock(&m->cmu);
+		while (!m->chead && !m->cquit)
+			pthread_cond_wait(&m->ccv, &m->cmu);
+		c = m->chead;
+		if (c) {
+			m->chead = c->next;
+			if (!m->chead)
+				m->ctail = NULL;
+		}
+		pthread_mutex_unlock(&m->cmu);
+		if (!c)
+			break; /* quit, queue empty */
+		switch (c->kind) {
+		case CALL_SUB:
+			paho_sub(m, c->topic);
+			break;
+		case CALL_PUB:
+			rc = paho_pub(m, c->topic, c->payload, c->len, c->qos,
+				      c->retain, c->ctx);
+			if (rc != MQTTASYNC_SUCCESS) {
+				fl_log(FL_LOG_WARN, "mqtt", "publish %s: %s (%d)",
+				       c->topic, MQTTAsync_strerror(rc), rc);
+				if (c->ctx)
+					sent_fail(c->ctx); /* frees it */
+			}
+			break;
+		case CALL_DISC:
+			paho_disc(m, mono() + 2.0);
+			atomic_store(&m->disc_done, 1);
+			push_simple(m, EV_ACK, 0, 0, 0); /* wake the owner */
+			break;
+		}
+		free_call(c);
+	}
+	return NULL;
+}
+
+/* Queue a call for the caller thread (strings and bytes are copied). */
+static int call_push(fl_mqtt *m, enum call_kind kind, const char *topic,
+		     const void *payload, size_t len, int qos, int retain,
+		     struct send_ctx *ctx)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return FL_ENOMEM;
+	c->kind = kind;
+	c->qos = qos;
+	c->retain = retain;
+	c->ctx = ctx;
+	c->len = len;
+	if ((topic && !(c->topic = strdup(topic))) ||
+	    (len && !(c->payload = malloc(len)))) {
+		free_call(c);
+		return FL_ENOMEM;
+	}
+	if (len)
+		memcpy(c->payload, payload, len);
+	pthread_mutex_lock(&m->cmu);
+	if (m->ctail)
+		m->ctail->next = c;
+	else
+		m->chead = c;
+	m->ctail = c;
+	pthread_cond_signal(&m->ccv);
+	pthread_mutex_unlock(&m->cmu);
+	return 0;
+}
+
+static void subscribe_one(fl_mqtt *m, const char *filter)
+{
+	if (m->o.persistent)
+		call_push(m, CALL_SUB, filter, NULL, 0, 0, 0, NULL);
+	else
+		paho_sub(m, filter);
+}
+
+/* Send now, or queue it (persistent). 0 or a Paho error code; on an error
+ * ctx is still the caller's. */
+static int send_one(fl_mqtt *m, const char *topic, const void *payload,
+		    size_t len, int qos, int retain, struct send_ctx *ctx)
+{
+	if (!m->o.persistent)
+		return paho_pub(m, topic, payload, len, qos, retain, ctx);
+	return call_push(m, CALL_PUB, topic, payload, len, qos, retain, ctx)
+		       ? MQTTASYNC_FAILURE
+		       : MQTTASYNC_SUCCESS;
 }
 
 int fl_mqtt_subscribe(fl_mqtt *m, const char *filter)
@@ -558,6 +882,8 @@ static void handle(fl_mqtt *m, struct ev *e)
 					m->o.user);
 		break;
 	case EV_ACK:
+		if (e->seq == 0)
+			break; /* a wake-up from the caller thread */
 		if (e->gen == m->gen && m->inflight > 0)
 			m->inflight--;
 		if (m->spool)
@@ -579,9 +905,6 @@ static void handle(fl_mqtt *m, struct ev *e)
 static void pump(fl_mqtt *m)
 {
 	while (m->spool && m->up && m->inflight < m->o.window) {
-		MQTTAsync_message pub = MQTTAsync_message_initializer;
-		MQTTAsync_responseOptions r =
-			MQTTAsync_responseOptions_initializer;
 		struct send_ctx *ctx;
 		fl_spool_msg msg;
 		uint64_t seq;
@@ -597,20 +920,9 @@ static void pump(fl_mqtt *m)
 		ctx->m = m;
 		ctx->seq = msg.seq;
 		ctx->gen = m->gen;
-		pub.payload = msg.payload;
-		pub.payloadlen = (int)msg.len;
-		pub.qos = msg.qos;
-		pub.retained = msg.retain;
-		r.context = ctx;
-		if (m->version == MQTTVERSION_5) {
-			r.onSuccess5 = on_sent5;
-			r.onFailure5 = on_send_fail5;
-		} else {
-			r.onSuccess = on_sent;
-			r.onFailure = on_send_fail;
-		}
 		seq = msg.seq;
-		rc = MQTTAsync_sendMessage(m->cli, msg.topic, &pub, &r);
+		rc = send_one(m, msg.topic, msg.payload, msg.len, msg.qos,
+			      msg.retain, ctx);
 		fl_spool_msg_free(&msg);
 		/* From here ctx belongs to the callback (it may already be
 		 * freed): only the copy of seq is ours. */
@@ -643,17 +955,26 @@ int fl_mqtt_run(fl_mqtt *m, int timeout_ms)
 	list = m->head;
 	m->head = m->tail = NULL;
 	m->kicked = 0;
+	for (struct ev *e = list; e; e = e->next)
+		e->state = EVS_TAKEN;
 	pthread_mutex_unlock(&m->mu);
 
 	while (list) {
 		struct ev *next = list->next;
 		handle(m, list);
-		free(list->why);
-		free(list->topic);
-		free(list->payload);
-		free(list);
+		if (list->waited) {
+			/* its callback frees it: do not touch it after this */
+			pthread_mutex_lock(&m->mu);
+			list->state = EVS_DONE;
+			pthread_cond_broadcast(&m->done_cv);
+			pthread_mutex_unlock(&m->mu);
+		} else {
+			free_ev(list);
+		}
 		list = next;
 	}
+	if (m->stopping)
+		return 0;
 	if (!m->up && !m->connecting && m->cli && mono() >= m->retry_at)
 		do_connect(m);
 	pump(m);
@@ -676,17 +997,11 @@ int fl_mqtt_connected(fl_mqtt *m)
 int fl_mqtt_publish(fl_mqtt *m, const char *topic, const void *payload,
 		    size_t len, int qos, int retain)
 {
-	MQTTAsync_message pub = MQTTAsync_message_initializer;
-	MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
 	int rc;
 
 	if (!m->up)
 		return FL_EAGAIN;
-	pub.payload = (void *)payload;
-	pub.payloadlen = (int)len;
-	pub.qos = qos;
-	pub.retained = retain;
-	rc = MQTTAsync_sendMessage(m->cli, topic, &pub, &r);
+	rc = send_one(m, topic, payload, len, qos, retain, NULL);
 	if (rc != MQTTASYNC_SUCCESS)
 		fl_log(FL_LOG_WARN, "mqtt", "publish %s: %s (%d)", topic,
 		       MQTTAsync_strerror(rc), rc);
@@ -696,38 +1011,18 @@ int fl_mqtt_publish(fl_mqtt *m, const char *topic, const void *payload,
 int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
 		 int timeout_ms)
 {
-	MQTTAsync_disconnectOptions d5 =
-		MQTTAsync_disconnectOptions_initializer5;
-	MQTTAsync_disconnectOptions d3 =
-		MQTTAsync_disconnectOptions_initializer;
-	MQTTAsync_disconnectOptions *d;
 	double until = mono() + timeout_ms / 1000.0;
 	int acked = 0;
 
 	if (!m || !m->cli)
 		return FL_EINVAL;
 	if (m->up && topic) {
-		MQTTAsync_message pub = MQTTAsync_message_initializer;
-		MQTTAsync_responseOptions r =
-			MQTTAsync_responseOptions_initializer;
 		struct send_ctx *ctx = calloc(1, sizeof(*ctx));
 
 		if (ctx) {
 			ctx->m = m;
-			pub.payload = (void *)payload;
-			pub.payloadlen = (int)strlen(payload);
-			pub.qos = 1;
-			pub.retained = 1;
-			r.context = ctx;
-			if (m->version == MQTTVERSION_5) {
-				r.onSuccess5 = on_sent5;
-				r.onFailure5 = on_send_fail5;
-			} else {
-				r.onSuccess = on_sent;
-				r.onFailure = on_send_fail;
-			}
-			if (MQTTAsync_sendMessage(m->cli, topic, &pub, &r) !=
-			    MQTTASYNC_SUCCESS)
+			if (send_one(m, topic, payload, strlen(payload), 1, 1,
+				     ctx) != MQTTASYNC_SUCCESS)
 				free(ctx);
 			/* Keep applying acks while we wait: a spooled
 			 * message acknowledged now is not sent again. */
@@ -736,15 +1031,16 @@ int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
 				fl_mqtt_run(m, 10);
 		}
 	}
-	if (MQTTAsync_isConnected(m->cli)) {
-		d = m->version == MQTTVERSION_5 ? &d5 : &d3;
-		d->timeout = 1000;
-		MQTTAsync_disconnect(m->cli, d);
-		while (MQTTAsync_isConnected(m->cli) && mono() < until + 1.0) {
-			struct timespec ts = { 0, 10000000L };
-			nanosleep(&ts, NULL);
-		}
+	m->stopping = 1;
+	if (!m->o.persistent) {
+		paho_disc(m, until + 1.0);
+	} else if (call_push(m, CALL_DISC, NULL, NULL, 0, 0, 0, NULL) == 0) {
+		/* a message arriving meanwhile is still handed over (its
+		 * callback waits for us) */
+		while (!atomic_load(&m->disc_done) && mono() < until + 3.0)
+			fl_mqtt_run(m, 10);
 	}
+	fl_mqtt_run(m, 0);
 	m->up = 0;
 	atomic_store(&m->connected, 0);
 	return acked ? 0 : FL_EAGAIN;
@@ -756,14 +1052,31 @@ void fl_mqtt_destroy(fl_mqtt *m)
 
 	if (!m)
 		return;
+	/* a callback still waiting takes its message back and returns */
+	pthread_mutex_lock(&m->mu);
+	m->closing = 1;
+	pthread_cond_broadcast(&m->done_cv);
+	while (m->callbacks > 0)
+		pthread_cond_wait(&m->done_cv, &m->mu);
+	pthread_mutex_unlock(&m->mu);
+	if (m->caller_started) { /* it makes what is queued, then ends */
+		pthread_mutex_lock(&m->cmu);
+		m->cquit = 1;
+		pthread_cond_signal(&m->ccv);
+		pthread_mutex_unlock(&m->cmu);
+		pthread_join(m->caller, NULL);
+	}
+	while (m->chead) {
+		struct call *c = m->chead;
+		m->chead = c->next;
+		free(c->ctx);
+		free_call(c);
+	}
 	if (m->cli)
 		MQTTAsync_destroy(&m->cli);
 	for (e = m->head; e;) {
 		struct ev *next = e->next;
-		free(e->why);
-		free(e->topic);
-		free(e->payload);
-		free(e);
+		free_ev(e);
 		e = next;
 	}
 	for (size_t i = 0; i < m->nsubs; i++)
@@ -779,7 +1092,10 @@ void fl_mqtt_destroy(fl_mqtt *m)
 	free(m->will_topic);
 	free(m->will_payload);
 	pthread_cond_destroy(&m->cv);
+	pthread_cond_destroy(&m->done_cv);
 	pthread_mutex_destroy(&m->mu);
+	pthread_cond_destroy(&m->ccv);
+	pthread_mutex_destroy(&m->cmu);
 	free(m);
 }
 

@@ -7,7 +7,9 @@
  * only queue what happened (under a mutex) and wake the owner. Everything
  * else - the on_connect and on_message callbacks, sending from the spool,
  * acknowledging - happens inside fl_mqtt_run() on the thread that calls it
- * (the edge's control thread). fl_mqtt_kick() and fl_mqtt_connected() may
+ * (the edge's control thread, the hub's main thread). With `persistent`
+ * the message-arrived callback also waits for the owner to have handled
+ * the message, so its acknowledgement follows the owner's work. fl_mqtt_kick() and fl_mqtt_connected() may
  * be called from any thread; the rest from the owner thread only.
  */
 #ifndef FL_MQTT_CLIENT_H
@@ -33,6 +35,15 @@ typedef struct fl_mqtt_opts {
 	const char *will_topic;  /* retained QoS 1 last will, or NULL */
 	const char *will_payload;
 	int window;              /* spooled messages in flight; 0: 8 */
+	/* Persistent session (the hub): clean start / clean session off, so
+	 * the broker keeps the subscriptions and queues QoS 1 messages while
+	 * the client is away (MQTT 5: Session Expiry Interval
+	 * session_expiry_s, 0: a week; MQTT 3.1.1: until the broker's own
+	 * limit). And acknowledgement after the owner: the PUBACK of a
+	 * message goes out only after on_message returned for it (see
+	 * client.c, "A note on acknowledgement"). */
+	int persistent;
+	long session_expiry_s;
 	/* Called inside fl_mqtt_run(): a (re)connection is up (publish the
 	 * current state here), and a message arrived on a subscription. The
 	 * strings live for the call only. */

@@ -8,7 +8,8 @@
  *     with the fields the contract promises, also for hostile strings, and
  *     snprintf semantics hold;
  *   - commands: a table of payloads, accepted with their fields or refused
- *     with a reason;
+ *     with a reason; the same for the hub's delivery receipt (the edge's
+ *     parser, src/core/receipt.c);
  *   - the document: docs/mqtt.md carries every message as an example block
  *     introduced by "<!-- example: NAME -->" (a fenced block whose first
  *     line is the topic and the rest the payload). The examples table below
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "fl.h"
+#include "receipt.h"
 #include "test.h"
 #include "topic.h"
 
@@ -253,6 +255,84 @@ struct example {
 	char payload[4096];
 };
 
+#define SHA_M "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"
+
+/* Receipts: accepted (with their fields) or refused (with a reason). */
+static const struct {
+	const char *payload;
+	int ok, verified;
+	const char *why; /* part of the reason when refused */
+} receipts[] = {
+	{ "{\"incident_id\": \"edge-01-6b0c1c12-lane-a-1\", \"verified\": true, "
+	  "\"manifest_sha256\": \"" SHA_M "\"}", 1, 1, NULL },
+	{ " {\"manifest_sha256\":\"" SHA_M "\",\"verified\":false,"
+	  "\"incident_id\":\"e-1\"}\n", 1, 0, NULL },
+	{ "", 0, 0, "'{' expected" },
+	{ "[]", 0, 0, "'{' expected" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true}", 0, 0,
+	  "missing manifest_sha256" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \""
+	  SHA_M "\", \"verified\": true}", 0, 0, "duplicate key" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \""
+	  SHA_M "\", \"extra\": 1}", 0, 0, "unknown key" },
+	{ "{\"incident_id\": \"../x\", \"verified\": true, \"manifest_sha256\": \""
+	  SHA_M "\"}", 0, 0, "not an id" },
+	{ "{\"incident_id\": \"x'); DROP TABLE t;--\", \"verified\": true, "
+	  "\"manifest_sha256\": \"" SHA_M "\"}", 0, 0, "not an id" },
+	{ "{\"incident_id\": \"e\\u002d1\", \"verified\": true, "
+	  "\"manifest_sha256\": \"" SHA_M "\"}", 0, 0, "escapes" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": 1, \"manifest_sha256\": \""
+	  SHA_M "\"}", 0, 0, "true or false" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": "
+	  "\"CA978112CA1BBDCAFAC231B39A23DC4DA786EFF8147C4E72B9807785AFEE48BB\"}",
+	  0, 0, "64 lowercase hex" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": "
+	  "\"abc\"}", 0, 0, "64 lowercase hex" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \""
+	  SHA_M "\"} x", 0, 0, "trailing bytes" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": tru", 0, 0, "true or false" },
+	{ "{\"incident_id\": \"e-1", 0, 0, "unterminated string" },
+};
+
+static void test_receipts(void)
+{
+	char err[256], buf[512];
+	fl_receipt r, back;
+
+	for (size_t i = 0; i < sizeof(receipts) / sizeof(receipts[0]); i++) {
+		int rc = fl_receipt_parse(receipts[i].payload,
+					  strlen(receipts[i].payload), &r, err,
+					  sizeof(err));
+
+		err[sizeof(err) - 1] = 0;
+		if (receipts[i].ok) {
+			CHECK_MSG(rc == 0, "receipt %zu refused: %s", i, err);
+			CHECK(r.verified == receipts[i].verified);
+			CHECK(!strcmp(r.manifest_sha256, SHA_M));
+		} else {
+			CHECK_MSG(rc == FL_EINVAL, "receipt %zu accepted", i);
+			CHECK_MSG(strstr(err, receipts[i].why) != NULL,
+				  "receipt %zu: '%s' lacks '%s'", i, err,
+				  receipts[i].why);
+		}
+	}
+	/* a NUL inside and bytes past len are never read as the payload */
+	CHECK(fl_receipt_parse("{\"incident_id\": \"e\0-1\"}", 23, &r, err,
+			       sizeof(err)) == FL_EINVAL);
+	CHECK(fl_receipt_parse(receipts[0].payload, 10, &r, err,
+			       sizeof(err)) == FL_EINVAL);
+	/* what the hub writes, the edge reads back */
+	memset(&r, 0, sizeof(r));
+	snprintf(r.incident_id, sizeof(r.incident_id), "edge-01-1-lane-a-1");
+	snprintf(r.manifest_sha256, sizeof(r.manifest_sha256), "%s", SHA_M);
+	r.verified = 1;
+	CHECK(fl_receipt_json(&r, buf, sizeof(buf)) < sizeof(buf));
+	CHECK(fl_receipt_parse(buf, strlen(buf), &back, err, sizeof(err)) == 0);
+	CHECK(!memcmp(&r, &back, sizeof(r)));
+	fl_receipt_topic(buf, sizeof(buf), "a/b+c", DEV);
+	CHECK(!strcmp(buf, "firelane/a_b_c/edge-01/receipt"));
+}
+
 static struct example ex[64];
 static int nex;
 
@@ -392,6 +472,19 @@ static void build_examples(void)
 		"7d865e959b2466918c9863afca942d0fb89d7c9ac0c99bafc3749504ded97730",
 		e->payload, sizeof(e->payload));
 	strcat(e->payload, "<65536 bytes of clip.mp4 from offset 131072>");
+	for (int v = 1; v >= 0; v--) {
+		fl_receipt r;
+
+		memset(&r, 0, sizeof(r));
+		e = add(v ? "receipt-verified" : "receipt-failed");
+		snprintf(r.incident_id, sizeof(r.incident_id),
+			 "edge-01-6b0c1c12-lane-a-1");
+		r.verified = v;
+		snprintf(r.manifest_sha256, sizeof(r.manifest_sha256), "%s",
+			 SHA_M);
+		fl_receipt_topic(e->topic, sizeof(e->topic), SITE, DEV);
+		fl_receipt_json(&r, e->payload, sizeof(e->payload));
+	}
 	for (int w = 0; w < FL_DISCOVERY_ENTITIES; w++) {
 		static const char *const dn[] = { "discovery-blocked",
 						  "discovery-dwell",
@@ -549,6 +642,7 @@ int main(int argc, char **argv)
 	test_topics();
 	test_payloads();
 	test_commands();
+	test_receipts();
 	test_document();
 	TEST_DONE();
 }
