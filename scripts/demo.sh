@@ -187,7 +187,12 @@ cleanup() {
 			wait_gone "$p" 10
 		fi
 	done
-	if [ -n "$HUB_PID" ]; then kill -TERM "$HUB_PID" 2>/dev/null; wait_gone "$HUB_PID" 15; fi
+	if [ -n "$HUB_PID" ]; then
+		kill -TERM "$HUB_PID" 2>/dev/null
+		wait_gone "$HUB_PID" 15
+		p=$?
+		[ "$p" = 0 ] || say "the hub exited with status $p (see $RUN/hub.log)"
+	fi
 	if [ -n "$BROKER_PID" ]; then kill -TERM "$BROKER_PID" 2>/dev/null; wait_gone "$BROKER_PID" 10; fi
 	if [ -n "$TAIL_PID" ]; then kill -TERM "$TAIL_PID" 2>/dev/null; wait "$TAIL_PID" 2>/dev/null; fi
 	say "stopped (the run's files stay in $RUN)"

@@ -154,6 +154,10 @@ grep -q "demo check: passed" "$WORK/demo.out" || fail "the checks did not run"
 grep -q "^  URL:    http://127.0.0.1:$HTTP_PORT/" "$WORK/demo.out" || fail "no URL printed"
 grep -q "^  login:  demo / firelane-demo " "$WORK/demo.out" || fail "no admin login printed"
 grep -q "^  login:  manager / firelane-demo " "$WORK/demo.out" || fail "no manager login printed"
+grep -q "the hub exited with status" "$WORK/demo.log" && fail "$(grep "the hub exited" "$WORK/demo.log")"
+# Sanitizer builds: no report from the hub or an edge.
+bad=$(grep -l "Sanitizer" "$WORK"/run/*.log "$WORK"/run/*/edge.log 2>/dev/null || true)
+[ -z "$bad" ] || fail "sanitizer reports in $bad: $(grep -h -A5 Sanitizer $bad | head -20)"
 # Nothing left running: no process names the demo's folder.
 sleep 0.5
 left=$(pgrep -af -- "$WORK" 2>/dev/null || true)

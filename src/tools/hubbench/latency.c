@@ -15,7 +15,7 @@
  * status + outcome), a deep page (offset 50,000, or half the total when
  * smaller), an incident's detail (ids taken from the list, in turn), the
  * reports for this week and this month for one site and for all, the page
- * (GET /), a static asset (the first /static/ reference in the page) and
+ * (GET /), a static asset (the page's script, from the page) and
  * the fleet. Then the first page again with `clients` clients at once (one
  * thread each, their own connection and the same session), which shows what
  * the hub's thread pool and SQLite's readers make of concurrency.
@@ -336,19 +336,25 @@ typedef struct endpoint {
 	const void *arg;
 } endpoint;
 
-/* The first "/static/..." path in the page (src= or href=), or "". */
+/* The page's script (the first "/static/....js" it names), else the first
+ * "/static/..." path at all, or "". */
 static void first_asset(const char *html, char *out, size_t len)
 {
-	const char *p = html ? strstr(html, "\"/static/") : NULL;
+	const char *p = html;
 	size_t n;
 
 	out[0] = '\0';
-	if (!p)
-		return;
-	p++;
-	n = strcspn(p, "\"?#");
-	if (n < len)
-		snprintf(out, len, "%.*s", (int)n, p);
+	while (p && (p = strstr(p, "\"/static/")) != NULL) {
+		p++;
+		n = strcspn(p, "\"?#");
+		if (n >= len)
+			continue;
+		if (!out[0] || (n > 3 && !memcmp(p + n - 3, ".js", 3))) {
+			snprintf(out, len, "%.*s", (int)n, p);
+			if (n > 3 && !memcmp(p + n - 3, ".js", 3))
+				return;
+		}
+	}
 }
 
 int hb_latency(const hb_latency_opts *o)
