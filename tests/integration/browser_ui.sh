@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# browser_ui.sh - the hub's review web UI in a real browser (issue 5, points
+# 4, 7 and the browser part of 9): headless Debian chromium driven by
+# playwright-core (npm) through tests/browser/ui.test.mjs.
+#
+# Set-up, all real: a private mosquitto on a free loopback port; firelane-hub
+# with SQLite, an evidence folder, the HTTP server on a free port and the
+# timezone +08:00 (times on the pages are the hub's, not the browser's); the
+# edge's key enrolled for scene-site and the real edge live on the synthetic
+# park_leave scene (one car rests, alarms, leaves: an incident with a
+# verified evidence bundle and a clip); a second device enrolled for
+# north-site whose incident (occupied, alarm, no evidence) is published with
+# mosquitto_pub; one message from a device nobody enrolled (quarantined);
+# users added with --add-user: an admin, an enforcement officer and a
+# property manager of scene-site. Then ui.test.mjs checks the pages (see its
+# header) and saves screenshots of every page, and the weekly report as an A4
+# PDF, to $FL_BUILD_DIR/screenshots/. Finally the hub must stop cleanly on
+# SIGTERM (exit 0: under -DFL_SANITIZE=ON that includes LeakSanitizer).
+#
+# playwright-core is installed with `npm ci` from tests/browser's lock file
+# into $FL_BUILD_DIR/browser-node/ (outside the source tree; reused while the
+# lock file is unchanged). Exit 77 (skip) when chromium, node or npm is
+# missing or the package cannot be installed (no network): said loudly.
+# Env: FL_BUILD_DIR, FL_SOURCE_DIR.
+set -eu
+NAME=browser_ui
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
+. "$(dirname "$0")/lib/mqtt.sh"
+HUB=$BUILD/firelane-hub
+CHROMIUM=/usr/bin/chromium
+
+skip() {
+	echo "$NAME: SKIPPED: $*" >&2
+	OK=1
+	exit 77
+}
+[ -x "$HUB" ] || skip "$HUB not built"
+[ -x "$CHROMIUM" ] || skip "$CHROMIUM missing (scripts/deps.sh installs Debian's chromium)"
+command -v node >/dev/null || skip "node missing (scripts/deps.sh installs nodejs)"
+command -v npm >/dev/null || skip "npm missing (scripts/deps.sh installs npm)"
+need
+command -v sqlite3 >/dev/null || fail "sqlite3 not installed (scripts/deps.sh)"
+
+# playwright-core, pinned by tests/browser/package-lock.json.
+NODE_DIR=$(cd "$BUILD" && pwd)/browser-node
+if ! cmp -s "$SRC/tests/browser/package-lock.json" "$NODE_DIR/package-lock.json" ||
+	[ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
+	rm -rf "$NODE_DIR"
+	mkdir -p "$NODE_DIR"
+	cp "$SRC/tests/browser/package.json" "$SRC/tests/browser/package-lock.json" "$NODE_DIR/"
+	(cd "$NODE_DIR" && npm ci --no-audit --no-fund --ignore-scripts) >"$WORK/npm.log" 2>&1 || {
+		tail -n 20 "$WORK/npm.log" >&2
+		rm -rf "$NODE_DIR"
+		skip "npm ci of playwright-core failed (offline?)"
+	}
+fi
+# The script runs from the install folder so that node resolves
+# playwright-core there (ES modules ignore NODE_PATH).
+cp "$SRC/tests/browser/ui.test.mjs" "$NODE_DIR/ui.test.mjs"
+
+SCENARIO=park_leave
+PORT=$(free_port)
+HTTP_PORT=$(free_port)
+scene $SCENARIO
+broker_start
+
+EV=$WORK/hub-evidence
+cat >"$WORK/hub.yaml" <<EOC
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+http: {listen: "127.0.0.1:$HTTP_PORT"}
+store: {sqlite: $WORK/hub.db}
+evidence_dir: $EV
+public_url: http://127.0.0.1:$HTTP_PORT
+timezone: "+08:00"
+alerts: {mqtt: true}
+EOC
+"$HUB" --config "$WORK/hub.yaml" --check-config >"$WORK/check.log" 2>&1 ||
+	fail "--check-config: $(cat "$WORK/check.log")"
+
+edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
+sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" "$WORK/scene/edge.yaml"
+"$EDGE" --config "$WORK/scene/edge.yaml" --print-public-key >"$WORK/pk.txt" 2>"$WORK/pk.log" ||
+	fail "--print-public-key"
+{
+	"$HUB" --config "$WORK/hub.yaml" --enrol-device scene-edge --site scene-site --public-key "$WORK/pk.txt"
+	"$HUB" --config "$WORK/hub.yaml" --enrol-device north-edge --site north-site --public-key "$WORK/pk.txt"
+	echo 'admin-pw-1' | "$HUB" --config "$WORK/hub.yaml" --add-user ada --role admin
+	echo 'officer pw 2' | "$HUB" --config "$WORK/hub.yaml" --add-user olaf --role enforcement
+	echo 'pm-pw-3' | "$HUB" --config "$WORK/hub.yaml" --add-user pia --role property --sites scene-site
+} >"$WORK/admin.log" 2>&1 || fail "enrolling devices and adding users: $(cat "$WORK/admin.log")"
+
+"$HUB" --config "$WORK/hub.yaml" -v >"$WORK/hub.log" 2>&1 &
+HUB_PID=$!
+PIDS+=($HUB_PID)
+wait_for "$WORK/hub.log" "mqtt: connected" 60 || fail "the hub did not connect to the broker"
+for _ in $(seq 300); do
+	curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/login" && break
+	sleep 0.1
+done
+curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/login" || fail "the hub does not answer HTTP on $HTTP_PORT"
+
+# The other site's incident (no evidence), and one message to quarantine.
+NOW=$(date +%s)
+north() { # seq type unix_time
+	printf '{"incident_id": "north-edge-7-lane-n-1", "seq": %s, "type": "%s", "site": "north-site", "device": "north-edge", "camera": "cam-1", "lane": "lane-n", "unix_time": %s, "class": "vehicle"}' "$1" "$2" "$3"
+}
+NT=firelane/north-site/north-edge/cam-1/lane-n/incident
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$NT" -m "$(north 1 occupied $((NOW - 200)))"
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$NT" -m "$(north 2 alarm $((NOW - 140)))"
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t firelane/north-site/stranger/status -m online
+# Recorded history, so that the list has pages and the reports have
+# something to chart: three earlier scene-site incidents at the same spot
+# (a repeat spot; two with the same plate), and 30 north-site incidents over
+# the last 12 days, each left before its alarm (vacated).
+python3 - "$NOW" "$WORK/rec-scene.txt" "$WORK/rec-north.txt" <<'EOP'
+import json, sys
+now = int(sys.argv[1])
+def msgs(dev, site, cam, lane, n, t0, steps, extra):
+    for seq, (typ, dt) in enumerate(steps, 1):
+        m = {"incident_id": "%s-rec%02d-%s-1" % (dev, n, lane), "seq": seq, "type": typ,
+             "site": site, "device": dev, "camera": cam, "lane": lane,
+             "unix_time": t0 + dt, "class": "vehicle"}
+        m.update(extra)
+        yield json.dumps(m)
+with open(sys.argv[2], "w") as f:
+    for n, (ago, clear_s, plate) in enumerate(((3 * 3600, 240, "A12345"), (7 * 3600, 95, "A12345"), (9 * 3600, 610, ""))):
+        f.write("\n".join(msgs("scene-edge", "scene-site", "cam-1", "lane-a", n, now - ago,
+                               (("occupied", 0), ("alarm", 60), ("cleared", 60 + clear_s)),
+                               {"plate": plate} if plate else {})) + "\n")
+with open(sys.argv[3], "w") as f:
+    for n in range(30):
+        t0 = now - 600 - n * 9 * 3600
+        f.write("\n".join(msgs("north-edge", "north-site", "cam-1", "lane-n", n, t0,
+                               (("occupied", 0), ("vacated", 20 + n)), {})) + "\n")
+EOP
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t firelane/scene-site/scene-edge/cam-1/lane-a/incident -l <"$WORK/rec-scene.txt"
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$NT" -l <"$WORK/rec-north.txt"
+
+# The real edge, live on the scene: the incident with evidence.
+"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
+EDGE_PID=$!
+PIDS+=($EDGE_PID)
+for _ in $(seq 1800); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
+kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
+wait $EDGE_PID || fail "edge exit status $?"
+
+q() { sqlite3 "$WORK/hub.db" "$1"; }
+for _ in $(seq 600); do
+	[ "$(q "select count(*) from incidents where site = 'scene-site' and verified = 1 and status = 'cleared'")" = 1 ] &&
+		[ "$(q "select status from devices where device = 'scene-edge'")" = stopped ] &&
+		[ "$(q "select status from incidents where incident_id = 'north-edge-7-lane-n-1'")" = alarm ] &&
+		[ "$(q "select count(*) from quarantine")" -ge 1 ] &&
+		[ "$(q "select count(*) from incidents where incident_id like '%-rec%' and status in ('cleared', 'vacated')")" = 33 ] && break
+	sleep 0.1
+done
+IID=$(q "select incident_id from incidents where site = 'scene-site' and verified = 1 and status = 'cleared'")
+[ -n "$IID" ] || fail "no verified, cleared incident of scene-site: $(q 'select incident_id, status, verified, verify_report from incidents')"
+[ "$(q "select status from incidents where incident_id = 'north-edge-7-lane-n-1'")" = alarm ] ||
+	fail "north-site's incident not stored: $(q 'select incident_id, status from incidents')"
+[ "$(q "select count(*) from quarantine")" -ge 1 ] || fail "nothing quarantined"
+[ "$(q "select count(*) from incidents")" = 35 ] || fail "expected 35 incidents: $(q 'select status, count(*) from incidents group by status')"
+echo "$NAME: incident $IID with $(ls "$EV/$IID" | wc -l) evidence files; north-edge-7-lane-n-1 without"
+
+SHOTS=$(cd "$BUILD" && pwd)/screenshots
+rm -rf "$SHOTS"
+(
+	cd "$NODE_DIR"
+	FL_URL="http://127.0.0.1:$HTTP_PORT" FL_SHOTS="$SHOTS" FL_INCIDENT="$IID" \
+		FL_OTHER_INCIDENT=north-edge-7-lane-n-1 FL_SITE=scene-site FL_OTHER_SITE=north-site \
+		FL_DEVICE=scene-edge FL_ADMIN='ada:admin-pw-1' FL_OFFICER='olaf:officer pw 2' FL_PM='pia:pm-pw-3' \
+		timeout 600 node ui.test.mjs
+) 2>&1 | tee "$WORK/ui.log"
+[ "${PIPESTATUS[0]}" = 0 ] || fail "ui.test.mjs failed (above)"
+grep -q '^ui.test: ok$' "$WORK/ui.log" || fail "ui.test.mjs did not finish"
+kill -0 $HUB_PID 2>/dev/null || fail "the hub died during the browser test"
+[ "$(q "select outcome from incidents where incident_id = '$IID'")" = towed ] ||
+	fail "the store does not hold the towed outcome"
+[ "$(q "select count(*) from outcomes where outcome = 'fined'")" = 0 ] ||
+	fail "a fined outcome was stored"
+echo "$NAME: screenshots in $SHOTS: $(cd "$SHOTS" && ls | tr '\n' ' ')"
+
+kill -TERM $HUB_PID
+for _ in $(seq 300); do kill -0 $HUB_PID 2>/dev/null || break; sleep 0.1; done
+kill -0 $HUB_PID 2>/dev/null && fail "the hub did not stop on SIGTERM"
+st=0
+wait $HUB_PID || st=$?
+[ "$st" = 0 ] || fail "hub exit status $st after SIGTERM"
+OK=1
+echo "$NAME: ok"
