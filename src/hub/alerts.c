@@ -30,6 +30,20 @@
  * retry_cap_s between attempts, retry_max attempts. A webhook answers 2xx
  * (and, for WeCom and DingTalk, "errcode": 0) to count as sent.
  *
+ * Several workers, one evidence_dir (mqtt.shared_group). Every worker
+ * scans the same outbox, so a job is claimed before it is sent: renamed
+ * from outbox/<name> to claimed/<name>@<worker> (rename is atomic: of two
+ * workers at most one succeeds, the other gets ENOENT and skips it). After
+ * the attempt the claimed file goes to sent/ or failed/, or back to
+ * outbox/ with its next try; a worker that died holding a claim gives it
+ * back when it starts again (<worker> is its mqtt.client_id, unique per
+ * broker). The escalation clocks in open/ are claimed the same way
+ * (open/<incident>.json -> open/<incident>.json@<worker>) before a worker
+ * escalates, and a job is created with link(), which refuses to replace
+ * a file another worker has just made. So a job is sent once; the worst
+ * case stays one repeat of a job sent but not yet moved by a worker that
+ * died in between.
+ *
  * Threads: webhook jobs are posted by this module's thread (libcurl, one
  * attempt at a time with alerts.timeout_s), MQTT jobs by the main thread in
  * hub_alerts_tick() because the MQTT client belongs to it. The two never
@@ -67,7 +81,10 @@ struct hub_alerts {
 	atomic_int stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	char worker[HUB_STR]; /* this worker's name in claims */
 };
+
+static atomic_uint tmp_seq; /* unique temporary names within the process */
 
 static double now_wall(void)
 {
@@ -83,21 +100,34 @@ static int exists(const char *path)
 	return stat(path, &sb) == 0;
 }
 
-/* Write a JSON object to dir/name atomically. */
-static int save(const char *path, json_t *j)
+/* Write a JSON object to path atomically (a temporary name of this process
+ * and thread, then rename). With excl, link() instead of rename(): 1 (not
+ * an error) when path exists (another worker made it first). */
+static int save_ex(const char *path, json_t *j, int excl)
 {
-	char tmp[HUB_PATHLEN + 8];
+	char tmp[HUB_PATHLEN + 48];
+	int rc = FL_OK;
 
-	hub_fmt(tmp, sizeof(tmp), "%s.tmp", path);
+	hub_fmt(tmp, sizeof(tmp), "%s.tmp.%ld.%u", path, (long)getpid(),
+		atomic_fetch_add(&tmp_seq, 1));
 	if (json_dump_file(j, tmp, JSON_COMPACT)) {
 		unlink(tmp);
 		return FL_EIO;
 	}
-	if (rename(tmp, path)) {
+	if (excl) {
+		if (link(tmp, path))
+			rc = errno == EEXIST ? 1 : FL_EIO;
 		unlink(tmp);
-		return FL_EIO;
+	} else if (rename(tmp, path)) {
+		unlink(tmp);
+		rc = FL_EIO;
 	}
-	return FL_OK;
+	return rc;
+}
+
+static int save(const char *path, json_t *j)
+{
+	return save_ex(path, j, 0);
 }
 
 /* ---- payloads ------------------------------------------------------------ */
@@ -178,6 +208,7 @@ static void job_make(hub_alerts *a, const struct what *w, const char *target,
 	char name[512], path[HUB_PATHLEN];
 	char *body = NULL;
 	json_t *j = NULL;
+	int rc;
 
 	hub_fmt(name, sizeof(name), "%s.%s.%s.json", w->iid, w->kind, target);
 	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
@@ -195,7 +226,10 @@ static void job_make(hub_alerts *a, const struct what *w, const char *target,
 	if (!j)
 		goto out;
 	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
-	if (save(path, j))
+	rc = save_ex(path, j, 1);
+	if (rc == 1)
+		; /* another worker made it a moment ago */
+	else if (rc)
 		fl_log(FL_LOG_ERROR, "alerts", "%s: cannot write", path);
 	else
 		fl_log(FL_LOG_INFO, "alerts", "%s %s for %s -> %s", w->kind,
@@ -302,12 +336,47 @@ void hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 
 /* ---- sending -------------------------------------------------------------- */
 
-/* Move a finished job (sent or failed). */
-static void job_done(hub_alerts *a, const char *name, const char *box)
+/* The path of our claim of a job. */
+static void claimed_path(const hub_alerts *a, const char *name, char *buf,
+			 size_t len)
+{
+	hub_fmt(buf, len, "%s/claimed/%s@%s", a->dir, name, a->worker);
+}
+
+/* Claim outbox/<name> for this worker: 1 when it is ours now, 0 when
+ * another worker (or thread) took it first or it is gone. */
+static int job_claim(hub_alerts *a, const char *name)
 {
 	char from[HUB_PATHLEN], to[HUB_PATHLEN];
 
 	hub_fmt(from, sizeof(from), "%s/outbox/%s", a->dir, name);
+	claimed_path(a, name, to, sizeof(to));
+	if (rename(from, to) == 0)
+		return 1;
+	if (errno != ENOENT)
+		fl_log(FL_LOG_ERROR, "alerts", "%s: cannot claim: %s", from,
+		       strerror(errno));
+	return 0;
+}
+
+/* Give a claimed job back to the outbox unchanged (not attempted). */
+static void job_unclaim(hub_alerts *a, const char *name)
+{
+	char from[HUB_PATHLEN], to[HUB_PATHLEN];
+
+	claimed_path(a, name, from, sizeof(from));
+	hub_fmt(to, sizeof(to), "%s/outbox/%s", a->dir, name);
+	if (rename(from, to))
+		fl_log(FL_LOG_ERROR, "alerts", "%s -> outbox: %s", from,
+		       strerror(errno));
+}
+
+/* Move a finished (claimed) job to sent/ or failed/. */
+static void job_done(hub_alerts *a, const char *name, const char *box)
+{
+	char from[HUB_PATHLEN], to[HUB_PATHLEN];
+
+	claimed_path(a, name, from, sizeof(from));
 	hub_fmt(to, sizeof(to), "%s/%s/%s", a->dir, box, name);
 	if (rename(from, to))
 		fl_log(FL_LOG_ERROR, "alerts", "%s -> %s: %s", from, box,
@@ -334,8 +403,14 @@ static void job_retry(hub_alerts *a, const char *name, json_t *j,
 	       name, n, why, d);
 	json_object_set_new(j, "attempts", json_integer(n));
 	json_object_set_new(j, "next", json_real(now_wall() + d));
+	/* the new state goes back to the outbox, then the claim ends */
 	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
-	save(path, j);
+	if (save(path, j) == FL_OK) {
+		claimed_path(a, name, path, sizeof(path));
+		unlink(path);
+	} else {
+		job_unclaim(a, name);
+	}
 }
 
 static size_t sink(char *p, size_t size, size_t n, void *user)
@@ -425,10 +500,22 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 			json_decref(j);
 			continue;
 		}
+		if (json_number_value(json_object_get(j, "next")) > now) {
+			json_decref(j);
+			continue; /* not due: no claim */
+		}
+		json_decref(j);
+		if (!job_claim(a, e->d_name))
+			continue; /* another worker has it */
+		/* read it again: what we read may predate another worker's
+		 * retry of it */
+		claimed_path(a, e->d_name, path, sizeof(path));
+		j = json_load_file(path, 0, NULL);
 		dest = json_string_value(json_object_get(j, "dest"));
 		body = json_string_value(json_object_get(j, "body"));
-		if (!dest || !body ||
+		if (!json_is_object(j) || !dest || !body ||
 		    json_number_value(json_object_get(j, "next")) > now) {
+			job_unclaim(a, e->d_name);
 			json_decref(j);
 			continue;
 		}
@@ -437,7 +524,9 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 						 1, 0);
 			if (rc == FL_OK)
 				job_done(a, e->d_name, "sent");
-			else if (rc != FL_EAGAIN) /* offline: wait, no attempt */
+			else if (rc == FL_EAGAIN) /* offline: wait, no attempt */
+				job_unclaim(a, e->d_name);
+			else
 				job_retry(a, e->d_name, j, fl_strerror(rc));
 		} else if (post(a, dest, body, why, sizeof(why)) == FL_OK) {
 			fl_log(FL_LOG_INFO, "alerts", "%s: delivered to %s",
@@ -535,9 +624,15 @@ static void escalations(hub_alerts *a, fl_db *db, double now)
 			unlink(path);
 		} else if (json_is_true(json_object_get(j, "force")) ||
 			   (after > 0 && now >= w.wall + after)) {
-			if (still_open(db, iid))
-				jobs_for(a, &w);
-			unlink(path); /* escalated once, or closed meanwhile */
+			char mine[HUB_PATHLEN + HUB_STR + 2];
+
+			/* claimed, so of several workers one escalates */
+			hub_fmt(mine, sizeof(mine), "%s@%s", path, a->worker);
+			if (rename(path, mine) == 0) {
+				if (still_open(db, iid))
+					jobs_for(a, &w);
+				unlink(mine); /* escalated once, or closed */
+			}
 		}
 		json_decref(j);
 	}
@@ -551,12 +646,53 @@ void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now)
 		run_due(a, m, 1);
 }
 
+/*
+ * At start: what this worker had claimed when it stopped (a crash, or a
+ * kill) goes back - jobs to the outbox (one may be sent again: it was
+ * being sent), escalation clocks to open/.
+ */
+static void recover_claims(hub_alerts *a)
+{
+	static const char *const where[] = {"claimed", "open"};
+	char dir[HUB_PATHLEN], from[HUB_PATHLEN], to[HUB_PATHLEN];
+	char suffix[HUB_STR + 2];
+	size_t sl;
+
+	hub_fmt(suffix, sizeof(suffix), "@%s", a->worker);
+	sl = strlen(suffix);
+	for (size_t w = 0; w < FL_ARRAY_SIZE(where); w++) {
+		DIR *d;
+		struct dirent *e;
+
+		hub_fmt(dir, sizeof(dir), "%s/%s", a->dir, where[w]);
+		if (!(d = opendir(dir)))
+			continue;
+		while ((e = readdir(d))) {
+			size_t n = strlen(e->d_name);
+
+			if (n <= sl || strcmp(e->d_name + n - sl, suffix))
+				continue;
+			hub_fmt(from, sizeof(from), "%s/%s", dir, e->d_name);
+			hub_fmt(to, sizeof(to), "%s/%s/%.*s", a->dir,
+				w ? "open" : "outbox", (int)(n - sl),
+				e->d_name);
+			if (rename(from, to) == 0)
+				fl_log(FL_LOG_WARN, "alerts", "%.*s: claimed "
+				       "when this worker stopped; back in %s",
+				       (int)(n - sl), e->d_name,
+				       w ? "open/" : "the outbox");
+		}
+		closedir(d);
+	}
+}
+
 hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
 {
 	static const char *const boxes[] = {"outbox", "sent", "failed",
-					    "open", "made"};
+					    "open", "made", "claimed"};
 	hub_alerts *a = calloc(1, sizeof(*a));
 	char path[HUB_PATHLEN];
+	size_t k;
 
 	if (!a) {
 		hub_fmt(err, errlen, "out of memory");
@@ -564,6 +700,15 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
 	}
 	a->conf = conf;
 	hub_fmt(a->dir, sizeof(a->dir), "%s/.alerts", conf->evidence_dir);
+	/* the worker's name in claims: its client id as a plain name */
+	hub_fmt(a->worker, sizeof(a->worker), "%s", conf->mqtt.client_id);
+	for (k = 0; a->worker[k]; k++)
+		if (!((a->worker[k] >= 'a' && a->worker[k] <= 'z') ||
+		      (a->worker[k] >= 'A' && a->worker[k] <= 'Z') ||
+		      (a->worker[k] >= '0' && a->worker[k] <= '9') ||
+		      a->worker[k] == '-' || a->worker[k] == '_' ||
+		      a->worker[k] == '.'))
+			a->worker[k] = '_';
 	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
 		hub_fmt(path, sizeof(path), "%s/%s", a->dir, boxes[i]);
 		if (hub_mkdir_p(path)) {
@@ -571,6 +716,7 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	recover_claims(a);
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
 	if (pthread_create(&a->thread, NULL, webhook_thread, a)) {

@@ -244,15 +244,25 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 					  json);
 		free(json);
 		break;
-	case HUB_MSG_CAMERA_EVENT:
-		if (hub_json_object_check(payload, len, err, sizeof(err))) {
+	case HUB_MSG_CAMERA_EVENT: {
+		char ty[32], why[256];
+		int rc;
+
+		if (hub_camera_event_check(&t, payload, len, ty, sizeof(ty), why,
+					   sizeof(why), err, sizeof(err))) {
 			quarantine(h, topic, payload, len, err, now);
 			break;
 		}
 		fl_log(FL_LOG_INFO, "fleet", "%s/%s: %.*s", t.device, t.camera,
 		       (int)(len > 300 ? 300 : len), (const char *)payload);
 		fl_db_device_seen(h->db, t.device, NULL, now, NULL);
+		rc = fl_db_camera_event(h->db, t.device, t.camera, ty, why, now);
+		if (rc)
+			fl_log(FL_LOG_ERROR, "fleet", "%s/%s: camera event not "
+			       "stored: %s", t.device, t.camera,
+			       fl_strerror(rc));
 		break;
+	}
 	case HUB_MSG_INCIDENT:
 		incident(h, &t, site, pk, topic, payload, len, now);
 		break;

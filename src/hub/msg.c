@@ -405,6 +405,53 @@ int hub_json_object_check(const void *payload, size_t len, char *err,
 	return FL_OK;
 }
 
+int hub_camera_event_check(const hub_topic *t, const void *payload, size_t len,
+			   char *type, size_t typelen, char *reason,
+			   size_t reasonlen, char *err, size_t errlen)
+{
+	static const char *const health[] = {"frozen", "covered", "moved"};
+	json_t *j = parse_object(payload, len, err, errlen);
+	const char *ty, *cam, *why;
+	int rc = FL_EFORMAT, known = 0;
+
+	if (!j)
+		return FL_EFORMAT;
+	ty = str_field(j, "type");
+	cam = str_field(j, "camera");
+	why = str_field(j, "reason");
+	if (!ty || (strcmp(ty, "camera_offline") && strcmp(ty, "camera_online") &&
+		    strcmp(ty, "health"))) {
+		bad(err, errlen, "camera event: unknown type", NULL);
+		goto out;
+	}
+	if (!cam || strcmp(cam, t->camera)) {
+		bad(err, errlen, "camera event: camera is not the topic's '%s'",
+		    t->camera);
+		goto out;
+	}
+	if (json_object_get(j, "reason") && !why) {
+		bad(err, errlen, "camera event: reason is not a string", NULL);
+		goto out;
+	}
+	if (!strcmp(ty, "health")) {
+		const char *h = why && !strncmp(why, "cleared: ", 9) ? why + 9 :
+								       why;
+		for (size_t i = 0; h && i < FL_ARRAY_SIZE(health); i++)
+			known |= !strcmp(h, health[i]);
+		if (!known) {
+			bad(err, errlen, "camera event: unknown health "
+				"condition", NULL);
+			goto out;
+		}
+	}
+	snprintf(type, typelen, "%s", ty);
+	snprintf(reason, reasonlen, "%s", why ? why : "");
+	rc = FL_OK;
+out:
+	json_decref(j);
+	return rc;
+}
+
 int hub_status_check(const void *payload, size_t len, char *status,
 		     size_t statuslen, char *err, size_t errlen)
 {
@@ -446,9 +493,15 @@ int hub_msg_check(const char *topic, const void *payload, size_t len,
 				      errlen);
 		break;
 	case HUB_MSG_HEARTBEAT:
-	case HUB_MSG_CAMERA_EVENT:
 		rc = hub_json_object_check(payload, len, err, errlen);
 		break;
+	case HUB_MSG_CAMERA_EVENT: {
+		char ty[32], why[256];
+
+		rc = hub_camera_event_check(&t, payload, len, ty, sizeof(ty),
+					    why, sizeof(why), err, errlen);
+		break;
+	}
 	case HUB_MSG_INCIDENT:
 		rc = hub_incident_check(&t, payload, len, &in, files, &nf, err,
 					errlen);

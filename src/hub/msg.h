@@ -106,6 +106,17 @@ int hub_chunk_check(const hub_topic *t, const void *payload, size_t len,
 int hub_json_object_check(const void *payload, size_t len, char *err,
 			  size_t errlen);
 
+/*
+ * Camera event (topic t; docs/mqtt.md "Camera events"): one JSON object
+ * with "type" camera_offline | camera_online | health, "camera" equal to
+ * the topic's, and "reason" a string (for health: frozen, covered, moved,
+ * or "cleared: " and one of them). Copies type and reason (reason cut to
+ * the buffer). 0, or FL_EFORMAT with the reason.
+ */
+int hub_camera_event_check(const hub_topic *t, const void *payload, size_t len,
+			   char *type, size_t typelen, char *reason,
+			   size_t reasonlen, char *err, size_t errlen);
+
 /* Status payload: online | offline | stopped. */
 int hub_status_check(const void *payload, size_t len, char *status,
 		     size_t statuslen, char *err, size_t errlen);

@@ -62,7 +62,24 @@ typedef struct fl__db_ops {
 	char *(*report_json)(void *be, const char *site, double from,
 			     double to, int tz_offset_s);
 	char *(*devices_json)(void *be);
+	/* db.c has checked type and reason (fl__db_camera_next) */
+	int (*camera_event)(void *be, const char *device, const char *camera,
+			    const char *type, const char *reason, double wall);
 } fl__db_ops;
+
+/* A camera's health as stored, and the transition every backend applies
+ * (db.c): problems is a comma list in the order covered, moved, frozen. */
+typedef struct fl__camera {
+	int offline;
+	char problems[32];
+	char state[16];
+	double since; /* < 0: never */
+} fl__camera;
+
+/* Apply one event at wall to c (a new camera: zeroed with since -1).
+ * 0, or FL_EINVAL for an unknown type or health condition (c unchanged). */
+int fl__db_camera_next(fl__camera *c, const char *type, const char *reason,
+		       double wall);
 
 /* SQLite: path is a file name or ":memory:". max_version caps the
  * migrations applied (0: all) - for tests of upgrades only. */

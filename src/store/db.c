@@ -477,6 +477,80 @@ char *fl_db_report_json(fl_db *db, const char *site, double from_wall,
 	return fl_db_report_json_tz(db, site, from_wall, to_wall, 0);
 }
 
+int fl__db_camera_next(fl__camera *c, const char *type, const char *reason,
+		       double wall)
+{
+	static const char *const order[] = {"covered", "moved", "frozen"};
+	int has[3] = {0, 0, 0}, offline = c->offline, on = 0, which = -1;
+	const char *h = reason ? reason : "";
+	char state[16];
+	size_t i;
+
+	for (i = 0; i < 3; i++) { /* the current set */
+		const char *p = c->problems;
+		size_t l = strlen(order[i]);
+		while ((p = strstr(p, order[i]))) {
+			if ((p == c->problems || p[-1] == ',') &&
+			    (p[l] == ',' || p[l] == '\0'))
+				has[i] = 1;
+			p += l;
+		}
+	}
+	if (!type)
+		return FL_EINVAL;
+	if (!strcmp(type, "camera_offline")) {
+		offline = 1;
+	} else if (!strcmp(type, "camera_online")) {
+		offline = 0;
+	} else if (!strcmp(type, "health")) {
+		on = strncmp(h, "cleared: ", 9) != 0;
+		if (!on)
+			h += 9;
+		for (i = 0; i < 3; i++)
+			if (!strcmp(h, order[i]))
+				which = (int)i;
+		if (which < 0)
+			return FL_EINVAL;
+		has[which] = on;
+	} else {
+		return FL_EINVAL;
+	}
+	c->offline = offline;
+	c->problems[0] = '\0';
+	for (i = 0; i < 3; i++)
+		if (has[i]) {
+			if (c->problems[0])
+				strcat(c->problems, ",");
+			strcat(c->problems, order[i]);
+		}
+	snprintf(state, sizeof(state), "%s", "ok");
+	if (offline)
+		snprintf(state, sizeof(state), "%s", "offline");
+	else
+		for (i = 0; i < 3; i++)
+			if (has[i]) {
+				snprintf(state, sizeof(state), "%s", order[i]);
+				break;
+			}
+	if (c->since < 0 || strcmp(state, c->state)) {
+		snprintf(c->state, sizeof(c->state), "%s", state);
+		c->since = wall;
+	}
+	return 0;
+}
+
+int fl_db_camera_event(fl_db *db, const char *device, const char *camera,
+		       const char *type, const char *reason, double wall)
+{
+	fl__camera probe = {0, "", "", -1};
+
+	if (!db || !device || !*device || !camera || !*camera ||
+	    fl__db_camera_next(&probe, type, reason, wall))
+		return FL_EINVAL;
+	LOCKED(int, db->ops->camera_event(db->be, device, camera, type,
+					  reason, wall));
+}
+
 char *fl_db_devices_json(fl_db *db)
 {
 	if (!db)

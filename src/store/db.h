@@ -203,8 +203,28 @@ char *fl_db_report_json(fl_db *db, const char *site, double from_wall,
 			double to_wall);
 char *fl_db_report_json_tz(fl_db *db, const char *site, double from_wall,
 			   double to_wall, int tz_offset_s);
-/* {"devices":[{device,site,status,last_seen,enrolled,heartbeat}]}:
- * heartbeat is the stored JSON (parsed) or null. */
+/* {"devices":[{device,site,status,last_seen,enrolled,heartbeat,cameras}]}:
+ * heartbeat is the stored JSON (parsed) or null; status is the last
+ * status message's (the retained status or the last will: "offline");
+ * cameras is [{camera, state, problems: [...], reason, since, last_event}]
+ * for each camera that has reported an event (fl_db_camera_event), by
+ * camera id. */
 char *fl_db_devices_json(fl_db *db);
+
+/* ---- camera health ------------------------------------------------------------ */
+
+/*
+ * A camera event of a device (docs/mqtt.md "Camera events", docs/health.md)
+ * received at wall (the hub's clock: the event itself carries video time
+ * only): type camera_offline | camera_online | health, reason the event's
+ * (for health: frozen, covered, moved, or "cleared: " one of them). Updates
+ * the camera's row: offline or not, the set of view problems, the state
+ * ("offline", else the first problem of covered, moved, frozen, else
+ * "ok"), since (when the state last changed), last_event and reason (the
+ * last event's). Idempotent for a repeated event except last_event.
+ * FL_EINVAL for an unknown type or health condition.
+ */
+int fl_db_camera_event(fl_db *db, const char *device, const char *camera,
+		       const char *type, const char *reason, double wall);
 
 #endif /* FL_DB_H */

@@ -111,6 +111,18 @@ static const char *const MIGRATIONS[] = {
 	"CREATE INDEX incidents_plate ON incidents(plate)"
 	" WHERE plate IS NOT NULL;"
 	"CREATE INDEX audit_object ON audit(object, id);",
+
+	/* 3: camera health per (device, camera), from camera events */
+	"CREATE TABLE cameras ("
+	" device TEXT NOT NULL,"
+	" camera TEXT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" offline INTEGER NOT NULL DEFAULT 0,"
+	" problems TEXT NOT NULL DEFAULT '',"
+	" reason TEXT,"
+	" since REAL,"
+	" last_event REAL,"
+	" PRIMARY KEY (device, camera));",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -174,6 +186,9 @@ enum {
 	S_REP_PLATES_S,
 	S_REP_DAYS_S,
 	S_DEVICES,
+	S_CAM_GET,
+	S_CAM_PUT,
+	S_CAMERAS,
 	S_COUNT
 };
 
@@ -347,6 +362,18 @@ static const char *const SQL[S_COUNT] = {
 		" GROUP BY 1 ORDER BY 1",
 	[S_DEVICES] = "SELECT device, site, status, last_seen, enrolled,"
 		      " heartbeat FROM devices ORDER BY site, device",
+	[S_CAM_GET] = "SELECT offline, problems, state, since FROM cameras"
+		      " WHERE device = ?1 AND camera = ?2",
+	[S_CAM_PUT] = "INSERT INTO cameras (device, camera, state, offline,"
+		      " problems, reason, since, last_event)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		      " ON CONFLICT (device, camera) DO UPDATE SET"
+		      " state = excluded.state, offline = excluded.offline,"
+		      " problems = excluded.problems, reason = excluded.reason,"
+		      " since = excluded.since,"
+		      " last_event = excluded.last_event",
+	[S_CAMERAS] = "SELECT device, camera, state, problems, reason, since,"
+		      " last_event FROM cameras ORDER BY device, camera",
 };
 
 typedef struct be {
@@ -1700,24 +1727,125 @@ static char *be_report_json(void *p, const char *site, double from, double to,
 	return finish(o, rows(b, s, x) == 0 && ok);
 }
 
+/* The cameras of every device: {device: [{camera, state, ...}]}. */
+static json_t *cameras_by_device(be *b, int *ok)
+{
+	sqlite3_stmt *s = stmt(b, S_CAMERAS);
+	json_t *by = json_object();
+	int rc;
+
+	*ok = s != NULL;
+	if (!s)
+		return by;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *dev = (const char *)sqlite3_column_text(s, 0);
+		const char *pr = (const char *)sqlite3_column_text(s, 3);
+		json_t *c = json_object(), *probs = json_array(), *list;
+
+		json_object_set_new(c, "camera", col_json(s, 1));
+		json_object_set_new(c, "state", col_json(s, 2));
+		while (pr && *pr) { /* "covered,frozen" -> ["covered", "frozen"] */
+			size_t l = strcspn(pr, ",");
+			json_array_append_new(probs, json_stringn(pr, l));
+			pr += l + (pr[l] == ',');
+		}
+		json_object_set_new(c, "problems", probs);
+		json_object_set_new(c, "reason", col_json(s, 4));
+		json_object_set_new(c, "since", col_json(s, 5));
+		json_object_set_new(c, "last_event", col_json(s, 6));
+		if (!dev)
+			dev = "";
+		list = json_object_get(by, dev);
+		if (!list) {
+			list = json_array();
+			json_object_set_new(by, dev, list);
+		}
+		json_array_append_new(list, c);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		*ok = 0;
+	return by;
+}
+
 static char *be_devices_json(void *p)
 {
 	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_DEVICES);
-	json_t *o = json_object(), *a = json_array();
-	int rc;
+	sqlite3_stmt *s;
+	json_t *o = json_object(), *a = json_array(), *cams;
+	int rc, ok;
 
 	json_object_set_new(o, "devices", a);
-	if (!s)
+	cams = cameras_by_device(b, &ok);
+	s = stmt(b, S_DEVICES);
+	if (!s || !ok) {
+		json_decref(cams);
 		return finish(o, 0);
+	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_t *d = row_obj(s, 5);
+		json_t *d = row_obj(s, 5), *c;
+		const char *dev = (const char *)sqlite3_column_text(s, 0);
 
 		json_object_set_new(d, "heartbeat", parsed(s, 5));
+		c = dev ? json_object_get(cams, dev) : NULL;
+		json_object_set_new(d, "cameras",
+				    c ? json_incref(c) : json_array());
 		json_array_append_new(a, d);
 	}
 	sqlite3_reset(s);
+	json_decref(cams);
 	return finish(o, rc == SQLITE_DONE);
+}
+
+static int be_camera_event(void *p, const char *device, const char *camera,
+			   const char *type, const char *reason, double wall)
+{
+	be *b = p;
+	sqlite3_stmt *s;
+	fl__camera c = {0, "", "", -1};
+	int r, rc;
+
+	if ((r = tx_begin(b)) < 0)
+		return r;
+	if (!(s = stmt(b, S_CAM_GET))) {
+		r = FL_EIO;
+		goto out;
+	}
+	bt(s, 1, device);
+	bt(s, 2, camera);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		c.offline = sqlite3_column_int(s, 0);
+		copy_col(s, 1, c.problems, sizeof(c.problems));
+		copy_col(s, 2, c.state, sizeof(c.state));
+		c.since = sqlite3_column_type(s, 3) == SQLITE_NULL ?
+				  -1 :
+				  sqlite3_column_double(s, 3);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = dberr(b, "camera_get");
+		goto out;
+	}
+	if ((r = fl__db_camera_next(&c, type, reason, wall)) < 0)
+		goto out;
+	if (!(s = stmt(b, S_CAM_PUT))) {
+		r = FL_EIO;
+		goto out;
+	}
+	bt(s, 1, device);
+	bt(s, 2, camera);
+	bt(s, 3, c.state);
+	sqlite3_bind_int(s, 4, c.offline);
+	bt(s, 5, c.problems);
+	bt(s, 6, reason);
+	sqlite3_bind_double(s, 7, c.since);
+	sqlite3_bind_double(s, 8, wall);
+	r = run(b, s, "camera_put");
+out:
+	if (tx_end(b, r == 0) < 0 && r == 0)
+		r = FL_EIO;
+	return r;
 }
 
 const fl__db_ops fl__db_sqlite_ops = {
@@ -1748,4 +1876,5 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.incident_site = be_incident_site,
 	.report_json = be_report_json,
 	.devices_json = be_devices_json,
+	.camera_event = be_camera_event,
 };

@@ -8,6 +8,13 @@
 # stored exactly once, both workers stored some (the broker split the load),
 # the second copies were recognised as duplicates, and both workers stop
 # cleanly on SIGTERM.
+#
+# The alerts outbox is shared too (one evidence folder): 20 incidents alarm
+# (10 of them then clear, 10 stay alarmed past escalate_s 1), with a slow
+# local webhook receiver (0.15 s per request, so both workers' senders see
+# the same jobs) and MQTT alerts on. Checks: every alarm, all-clear and
+# escalation reaches the webhooks and the alerts topics exactly once - the
+# workers claim each job (and each escalation clock) before sending it.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 NAME=hub_shared
@@ -23,13 +30,47 @@ for c in mosquitto_pub sqlite3 python3; do
 	command -v "$c" >/dev/null || fail "$c not installed (scripts/deps.sh)"
 done
 PORT=$(free_port)
+HPORT=$(free_port)
 broker_start
+# the webhook receiver: every POST as a JSON line, answered after 0.15 s
+python3 - "$HPORT" "$WORK/hooks.jsonl" <<'EOP' >"$WORK/receiver.log" 2>&1 &
+import http.server, json, sys, threading, time
+port, out = int(sys.argv[1]), sys.argv[2]
+lock = threading.Lock()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(0.15)
+        with lock, open(out, "a") as f:
+            f.write(json.dumps({"path": self.path,
+                                "body": json.loads(body)}) + "\n")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"errcode": 0}')
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+EOP
+PIDS+=($!)
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -v -t firelane/site-s/alerts \
+	-t firelane/site-s/enforcement >"$WORK/mqtt-alerts.txt" 2>>"$WORK/sub.log" &
+PIDS+=($!)
 for w in 1 2; do
 	cat >"$WORK/hub$w.yaml" <<EOC
 mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-worker-$w, shared_group: hubs, keepalive_s: 5}
+http: {listen: ""}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $WORK/ev
-alerts: {mqtt: false}
+alerts:
+  mqtt: true
+  sites:
+    - site: site-s
+      escalate_s: 1
+      webhooks:
+        - {url: "http://127.0.0.1:$HPORT/hook", format: generic}
+      escalate:
+        - {url: "http://127.0.0.1:$HPORT/esc", format: generic}
 EOC
 done
 echo 'O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=' >"$WORK/pk.txt"
@@ -77,8 +118,74 @@ s2=$(grep -c " stored$" "$WORK/hub2.log" || true)
 [ $((s1 + s2)) = 60 ] || fail "stored $s1 + $s2, expected 60"
 d=$(cat "$WORK"/hub*.log | grep -c "duplicate, ignored" || true)
 [ "$d" = 60 ] || fail "$d duplicates recognised, expected 60"
+
+# The shared outbox: 20 alarms, 10 all-clears, 10 escalations, each once.
+# (the all-clears follow once the alarms are handled, as in life: an
+# incident's steps are seconds apart; the 10 that clear alarmed "later" so
+# they do not escalate first)
+python3 - "$WORK/alarms.txt" "$WORK/clears.txt" <<'EOP'
+import json, sys, time
+now = time.time()
+with open(sys.argv[1], "w") as a, open(sys.argv[2], "w") as c:
+    for n in range(20):
+        late = 600 if n < 10 else 0
+        for seq, typ, f in ((1, "alarm", a), (2, "cleared", c)):
+            if typ == "cleared" and n >= 10:
+                continue
+            f.write(json.dumps({"incident_id": "edge-s-al%02d-lane-a-1" % n,
+                "seq": seq, "type": typ, "site": "site-s", "device": "edge-s",
+                "camera": "cam-1", "lane": "lane-a",
+                "unix_time": now + late + seq}) + "\n")
+EOP
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$TOPIC" -l <"$WORK/alarms.txt" ||
+	fail "mosquitto_pub"
+for _ in $(seq 300); do
+	[ "$(ls "$WORK/ev/.alerts/made" | grep -c '\.alarm$')" = 20 ] && break
+	sleep 0.1
+done
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$TOPIC" -l <"$WORK/clears.txt" ||
+	fail "mosquitto_pub"
+# expected: 20 alarm + 10 cleared on /hook, 10 escalated on /esc; the same
+# on MQTT (alerts and enforcement topics)
+count_alerts() {
+	python3 - "$WORK/hooks.jsonl" "$WORK/mqtt-alerts.txt" <<'EOP'
+import collections, json, os, sys
+hooks, mq = collections.Counter(), collections.Counter()
+if os.path.exists(sys.argv[1]):
+    for line in open(sys.argv[1]):
+        j = json.loads(line)
+        hooks[(j["path"], j["body"]["incident_id"], j["body"]["type"])] += 1
+for line in open(sys.argv[2]):
+    t, _, p = line.rstrip("\n").partition(" ")
+    j = json.loads(p)
+    mq[(t, j["incident_id"], j["type"])] += 1
+def kinds(c):
+    k = collections.Counter(x[2] for x in c)
+    return "%d/%d/%d" % (k["alarm"], k["cleared"], k["escalated"])
+twice = [k for c in (hooks, mq) for k, v in c.items() if v > 1]
+print("%s %s %d %s" % (kinds(hooks), kinds(mq), len(twice),
+                       ",".join("%s:%s:%s" % k for k in twice[:5])))
+EOP
+}
+for _ in $(seq 300); do
+	r=$(count_alerts)
+	[ "${r% *}" = "20/10/10 20/10/10 0" ] && break
+	case $r in *" 0 "*|*" 0") ;; *) break ;; esac # a repeat: fail now
+	sleep 0.1
+done
+sleep 1 # a late repeat would show now
+r=$(count_alerts)
+set -- $r
+[ "$3" = 0 ] || fail "alerts sent more than once: $4 (webhooks, MQTT alarm/cleared/escalated: $1, $2)"
+[ "$1" = 20/10/10 ] || fail "webhook alerts alarm/cleared/escalated: $1, expected 20/10/10"
+[ "$2" = 20/10/10 ] || fail "MQTT alerts alarm/cleared/escalated: $2, expected 20/10/10"
+[ -z "$(ls -A "$WORK/ev/.alerts/claimed")" ] || fail "claims left: $(ls "$WORK/ev/.alerts/claimed")"
+[ -z "$(ls -A "$WORK/ev/.alerts/outbox")" ] || fail "jobs left: $(ls "$WORK/ev/.alerts/outbox")"
+c1=$(grep -c "delivered to" "$WORK/hub1.log" || true)
+c2=$(grep -c "delivered to" "$WORK/hub2.log" || true)
+
 for p in "${PIDW[@]}"; do kill -TERM "$p"; done
 for p in "${PIDW[@]}"; do wait "$p" || fail "worker exit status $?"; done
-echo "$NAME: worker 1 stored $s1, worker 2 stored $s2, $d duplicates"
+echo "$NAME: worker 1 stored $s1, worker 2 stored $s2, $d duplicates; alerts once each (webhooks posted by worker 1: $c1, worker 2: $c2)"
 OK=1
 echo "$NAME: ok"

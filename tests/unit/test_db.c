@@ -252,6 +252,112 @@ static void test_migrations(void)
 
 /* ---- devices --------------------------------------------------------------------- */
 
+/* The camera health of edge-01 (enrolled by test_devices) after each
+ * event: {camera, state, problems, since, last_event}; the will. */
+static json_t *camera_of(fl_db *db, const char *camera, json_t **dev)
+{
+	char *t = fl_db_devices_json(db);
+	json_t *j = t ? json_loads(t, 0, NULL) : NULL, *d, *c, *out = NULL;
+	size_t i;
+
+	free(t);
+	d = json_array_get(json_object_get(j, "devices"), 0);
+	json_array_foreach(json_object_get(d, "cameras"), i, c)
+		if (!strcmp(jstr(c, "camera"), camera))
+			out = json_incref(c);
+	if (dev)
+		*dev = json_incref(d);
+	json_decref(j);
+	return out;
+}
+
+static int cam_is(fl_db *db, const char *camera, const char *state,
+		  const char *problems, double since, double last)
+{
+	json_t *c = camera_of(db, camera, NULL), *v;
+	char got[64] = "";
+	size_t i;
+	int ok;
+
+	if (!c)
+		return 0;
+	json_array_foreach(json_object_get(c, "problems"), i, v)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+			 i ? "," : "", json_string_value(v));
+	ok = !strcmp(jstr(c, "state"), state) && !strcmp(got, problems) &&
+	     jnum(c, "since") == since && jnum(c, "last_event") == last;
+	if (!ok)
+		fprintf(stderr, "camera %s: state %s problems [%s] since %g "
+			"last %g; expected %s [%s] %g %g\n", camera,
+			jstr(c, "state"), got, jnum(c, "since"),
+			jnum(c, "last_event"), state, problems, since, last);
+	json_decref(c);
+	return ok;
+}
+
+static void test_cameras(fl_db *db)
+{
+	json_t *d = NULL;
+
+	/* the sequence docs/health.md describes, then the stream lost */
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health", "frozen",
+				 2000) == 0);
+	CHECK(cam_is(db, "cam-1", "frozen", "frozen", 2000, 2000));
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health", "covered",
+				 2010) == 0);
+	CHECK(cam_is(db, "cam-1", "covered", "covered,frozen", 2010, 2010));
+	/* a repeat changes nothing but the time of the last event */
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health", "covered",
+				 2015) == 0);
+	CHECK(cam_is(db, "cam-1", "covered", "covered,frozen", 2010, 2015));
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "camera_offline",
+				 "stream lost: connection refused", 2020) == 0);
+	CHECK(cam_is(db, "cam-1", "offline", "covered,frozen", 2020, 2020));
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "camera_online", "",
+				 2030) == 0);
+	CHECK(cam_is(db, "cam-1", "covered", "covered,frozen", 2030, 2030));
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health",
+				 "cleared: covered", 2040) == 0);
+	CHECK(cam_is(db, "cam-1", "frozen", "frozen", 2040, 2040));
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health",
+				 "cleared: frozen", 2050) == 0);
+	CHECK(cam_is(db, "cam-1", "ok", "", 2050, 2050));
+	/* a clear of what is not there is harmless */
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health",
+				 "cleared: moved", 2060) == 0);
+	CHECK(cam_is(db, "cam-1", "ok", "", 2050, 2060));
+	/* a second camera, its own row; order by camera id */
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-0", "health", "moved",
+				 2070) == 0);
+	CHECK(cam_is(db, "cam-0", "moved", "moved", 2070, 2070));
+	CHECK(cam_is(db, "cam-1", "ok", "", 2050, 2060));
+	/* refused: unknown type or condition, no ids; nothing changes */
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health", "melted",
+				 2080) == FL_EINVAL);
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health", "cleared: x",
+				 2080) == FL_EINVAL);
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "reboot", "", 2080) ==
+	      FL_EINVAL);
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", NULL, NULL, 2080) ==
+	      FL_EINVAL);
+	CHECK(fl_db_camera_event(db, "edge-01", "", "health", "moved", 2080) ==
+	      FL_EINVAL);
+	CHECK(cam_is(db, "cam-1", "ok", "", 2050, 2060));
+	/* SQL-looking ids are data */
+	CHECK(fl_db_camera_event(db, "edge-01", "x'); DROP TABLE cameras;--",
+				 "camera_offline", "", 2090) == 0);
+	CHECK(cam_is(db, "x'); DROP TABLE cameras;--", "offline", "", 2090,
+		     2090));
+	/* the last will: the device is offline, its cameras as last told */
+	CHECK(fl_db_device_seen(db, "edge-01", "offline", 2100, NULL) == 0);
+	json_decref(camera_of(db, "cam-0", &d));
+	CHECK(d && !strcmp(jstr(d, "status"), "offline"));
+	CHECK(d && jnum(d, "last_seen") == 2100);
+	CHECK(d && json_array_size(json_object_get(d, "cameras")) == 3);
+	json_decref(d);
+	CHECK(fl_db_device_seen(db, "edge-01", "online", 2110, NULL) == 0);
+}
+
 static void test_devices(fl_db *db)
 {
 	char site[64], pk[64], err[256];
@@ -288,9 +394,11 @@ static void test_devices(fl_db *db)
 		CHECK(!strcmp(jstr(d, "status"), "online"));
 		CHECK(jnum(d, "last_seen") == 1010.0);
 		CHECK(jnum(json_object_get(d, "heartbeat"), "uptime_s") == 5);
+		CHECK(json_array_size(json_object_get(d, "cameras")) == 0);
 	}
 	json_decref(j);
 	free(t);
+	test_cameras(db);
 }
 
 /* ---- ingest ------------------------------------------------------------------------ */

@@ -179,6 +179,58 @@ static void test_chunks(void)
 			    err, sizeof(err)) == HUB_MSG_IGNORED);
 }
 
+/* Camera events: accepted with type and reason, or refused with why. */
+static void test_camera_events(void)
+{
+	static const struct {
+		const char *payload, *why; /* why NULL: accepted */
+	} cases[] = {
+		{"{\"type\":\"camera_offline\",\"camera\":\"cam-1\",\"lane\":\"\","
+		 "\"incident_id\":\"\",\"video_time_s\":512.400,"
+		 "\"reason\":\"stream lost: connection refused\"}", NULL},
+		{"{\"type\":\"camera_online\",\"camera\":\"cam-1\"}", NULL},
+		{"{\"type\":\"health\",\"camera\":\"cam-1\",\"reason\":\"frozen\"}",
+		 NULL},
+		{"{\"type\":\"health\",\"camera\":\"cam-1\","
+		 "\"reason\":\"cleared: covered\"}", NULL},
+		{"{\"type\":\"health\",\"camera\":\"cam-1\",\"reason\":\"melted\"}",
+		 "unknown health"},
+		{"{\"type\":\"health\",\"camera\":\"cam-1\"}", "unknown health"},
+		{"{\"type\":\"reboot\",\"camera\":\"cam-1\"}", "unknown type"},
+		{"{\"type\":\"camera_online\",\"camera\":\"cam-2\"}",
+		 "not the topic's"},
+		{"{\"type\":\"camera_online\"}", "not the topic's"},
+		{"{\"type\":\"health\",\"camera\":\"cam-1\",\"reason\":5}",
+		 "not a string"},
+		{"[1]", "expected a JSON object"},
+		{"{\"type\":\"camera_online\",\"type\":\"health\","
+		 "\"camera\":\"cam-1\"}", "bad JSON"},
+	};
+	char err[256], ty[32], why[64];
+	hub_topic t;
+
+	CHECK(hub_topic_parse(ROOT "/cam-1/event", &t, err, sizeof(err)) == 0);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++) {
+		int rc = hub_camera_event_check(&t, cases[i].payload,
+						strlen(cases[i].payload), ty,
+						sizeof(ty), why, sizeof(why),
+						err, sizeof(err));
+		if (!cases[i].why)
+			CHECK_MSG(rc == 0, "case %zu: %s", i, err);
+		else
+			CHECK_MSG(rc == FL_EFORMAT && strstr(err, cases[i].why),
+				  "case %zu: rc %d '%s'", i, rc, err);
+	}
+	CHECK(hub_camera_event_check(&t, cases[0].payload,
+				     strlen(cases[0].payload), ty, sizeof(ty),
+				     why, sizeof(why), err, sizeof(err)) == 0);
+	CHECK(!strcmp(ty, "camera_offline"));
+	CHECK(!strcmp(why, "stream lost: connection refused"));
+	CHECK(hub_msg_check(ROOT "/cam-1/event", cases[6].payload,
+			    strlen(cases[6].payload), 1024, err,
+			    sizeof(err)) == FL_EFORMAT);
+}
+
 /* Load YAML text as a file; return the rc and the error. */
 static int load(const char *yaml, hub_conf *c, char *err, size_t errlen)
 {
@@ -241,6 +293,7 @@ int main(void)
 	test_topics();
 	test_incidents();
 	test_chunks();
+	test_camera_events();
 	test_config();
 	TEST_DONE();
 }
