@@ -17,8 +17,11 @@
  * 1,500 messages (the incidents are written once; a crash means run again).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include "db.h"
 #include "fl.h"
@@ -143,6 +146,24 @@ static int incident(fl_db *db, const hb_populate_opts *o, long i,
 	return 0;
 }
 
+/* Incidents in the store, or -1. */
+static long stored(fl_db *db)
+{
+	fl_db_filter f = { 0 };
+	char *text;
+	json_t *j;
+	long n = -1;
+
+	f.limit = 1;
+	text = fl_db_incidents_json(db, &f);
+	j = text ? json_loads(text, 0, NULL) : NULL;
+	if (json_is_integer(json_object_get(j, "total")))
+		n = (long)json_integer_value(json_object_get(j, "total"));
+	json_decref(j);
+	free(text);
+	return n;
+}
+
 int hb_populate(const hb_populate_opts *o)
 {
 	char url[1100], err[256], device[32], site[32];
@@ -156,6 +177,11 @@ int hb_populate(const hb_populate_opts *o)
 	if (!db) {
 		fprintf(stderr, "hubbench: %s: %s\n", o->db_path, err);
 		return 1;
+	}
+	if (stored(db) != 0) {
+		fprintf(stderr, "hubbench: %s already holds incidents: populate "
+				"a new file\n", o->db_path);
+		goto out;
 	}
 	fl_db_set_durable(db, 0);
 	for (int s = 0; s < o->sites; s++) {
