@@ -124,7 +124,8 @@ function evidenceSection(inc, manifest, box) {
 				open();
 			}
 		});
-		return el('figure', null, img, el('figcaption', null, text));
+		return el('figure', null, img, el('figcaption', null, el('span.name', null, f.name),
+			t !== null ? el('time', null, fmtTime(t)) : null));
 	};
 	if (scenes.length) {
 		section.append(el('h3', null, `Scene images (${scenes.length}, in time order; click to enlarge)`),

@@ -214,7 +214,7 @@ async function run(browser) {
 	const scenes = await imagesLoaded(page, 'img.scene');
 	check(scenes.length >= 3, `${scenes.length} scene images, expected at least 3`);
 	for (const i of scenes) check(i.w > 0 && i.h > 0, `scene image ${i.src} did not load`);
-	const times = await page.$$eval('.scenes figcaption', (f) => f.map((x) => x.textContent.split(' · ')[1] || ''));
+	const times = await page.$$eval('.scenes figcaption', (f) => f.map((x) => x.querySelector('time')?.textContent || ''));
 	check(times.every((t) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(t)), `scene captions lack times: ${times}`);
 	check(times.join() === [...times].sort().join(), `scene images not in time order: ${times}`);
 	for (const sel of ['#composite', '#closeup']) {
