@@ -433,3 +433,158 @@ out:
 	json_decref(list);
 	return rc;
 }
+
+/* ---- budgets ------------------------------------------------------------------ */
+
+/* The newest modification time in a flat folder (the folder's own too). */
+static double newest_mtime(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat sb;
+	char path[HUB_PATHLEN];
+	double t = 0;
+
+	if (stat(dir, &sb) == 0)
+		t = (double)sb.st_mtime;
+	if (!d)
+		return t;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		hub_fmt(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (stat(path, &sb) == 0 && (double)sb.st_mtime > t)
+			t = (double)sb.st_mtime;
+	}
+	closedir(d);
+	return t;
+}
+
+/* What an incomplete bundle lacks, in words: the listed files not complete,
+ * or (no list yet) the list and the files it had chunks of. */
+static void missing_of(const char *dir, const char *iid, char *buf,
+		       size_t len)
+{
+	char in[HUB_PATHLEN], out[HUB_PATHLEN], path[HUB_PATHLEN];
+	json_t *list;
+	size_t i, n = 0;
+	DIR *d;
+	struct dirent *e;
+
+	buf[0] = '\0';
+	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, iid);
+	hub_fmt(out, sizeof(out), "%s/%s", dir, iid);
+	hub_fmt(path, sizeof(path), "%s/list.json", in);
+	list = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+	if (json_is_array(list)) {
+		for (i = 0; i < json_array_size(list); i++) {
+			json_t *f = json_array_get(list, i);
+			const char *nm =
+				json_string_value(json_object_get(f, "name"));
+			struct stat sb;
+
+			hub_fmt(path, sizeof(path), "%s/%s", out, nm ? nm : "");
+			if (!nm || stat(path, &sb) == 0)
+				continue;
+			hub_fmt(buf + strlen(buf), len - strlen(buf), "%s%s",
+				n++ ? ", " : "", nm);
+		}
+		if (!n)
+			hub_fmt(buf, len, "nothing listed (verification "
+				"never completed)");
+		json_decref(list);
+		return;
+	}
+	json_decref(list);
+	hub_fmt(buf, len, "the evidence list");
+	if (!(d = opendir(in)))
+		return;
+	while ((e = readdir(d))) {
+		const char *dot = strrchr(e->d_name, '.');
+
+		if (e->d_name[0] == '.' || !dot || dot == e->d_name ||
+		    strlen(buf) + 2 >= len)
+			continue;
+		hub_fmt(buf + strlen(buf), len - strlen(buf), "%s%.*s (chunk %s)",
+			n++ ? ", " : "; partial: ", (int)(dot - e->d_name),
+			e->d_name, dot + 1);
+	}
+	closedir(d);
+}
+
+int hub_evidence_sweep_incoming(const char *dir, double max_age_s, double now)
+{
+	char base[HUB_PATHLEN], in[HUB_PATHLEN], what[1024];
+	DIR *d;
+	struct dirent *e;
+	int removed = 0;
+
+	hub_fmt(base, sizeof(base), "%s/.incoming", dir);
+	if (!(d = opendir(base)))
+		return 0;
+	while ((e = readdir(d))) {
+		double age;
+
+		if (e->d_name[0] == '.')
+			continue;
+		hub_fmt(in, sizeof(in), "%s/%s", base, e->d_name);
+		age = now - newest_mtime(in);
+		if (age <= max_age_s)
+			continue;
+		missing_of(dir, e->d_name, what, sizeof(what));
+		fl_log(FL_LOG_WARN, "evidence",
+		       "%s: incomplete bundle dropped after %.0f s without a "
+		       "chunk (incoming_max_age_s %.0f); missing: %s",
+		       e->d_name, age, max_age_s, what);
+		rm_tree_flat(in);
+		removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
+/* 1 when the store has the incident closed (cleared, vacated,
+ * interrupted). */
+static int closed_in_store(fl_db *db, const char *iid)
+{
+	char *s = fl_db_incident_json(db, iid);
+	json_t *j = s ? json_loads(s, 0, NULL) : NULL;
+	const char *st = json_string_value(json_object_get(j, "status"));
+	int closed = st && (!strcmp(st, "cleared") || !strcmp(st, "vacated") ||
+			    !strcmp(st, "interrupted"));
+
+	json_decref(j);
+	free(s);
+	return closed;
+}
+
+int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
+		       double now)
+{
+	char out[HUB_PATHLEN], why[128];
+	DIR *d;
+	struct dirent *e;
+	int removed = 0;
+
+	if (keep_days <= 0 || !(d = opendir(dir)))
+		return 0;
+	while ((e = readdir(d))) {
+		double age;
+
+		if (e->d_name[0] == '.' || !hub_id_ok(e->d_name, HUB_IID_MAX))
+			continue;
+		hub_fmt(out, sizeof(out), "%s/%s", dir, e->d_name);
+		age = now - newest_mtime(out);
+		if (age <= keep_days * 86400.0 || !closed_in_store(db, e->d_name))
+			continue;
+		hub_fmt(why, sizeof(why), "older than evidence_keep_days %g",
+			keep_days);
+		rm_tree_flat(out);
+		fl_db_audit(db, "hub", "evidence_prune", e->d_name, why, now);
+		fl_log(FL_LOG_INFO, "evidence", "%s: bundle removed (%s)",
+		       e->d_name, why);
+		removed++;
+	}
+	closedir(d);
+	return removed;
+}

@@ -51,4 +51,22 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 		      const unsigned char pk[32], hub_bundle_done *done,
 		      char *err, size_t errlen);
 
+/*
+ * Budget: remove every .incoming/<incident> whose newest file is older than
+ * max_age_s at now (a bundle whose chunks or list never all arrived), each
+ * with a warning naming the incident and what was missing. Returns how many
+ * were removed. The incident's complete files (in <incident>/) are kept.
+ */
+int hub_evidence_sweep_incoming(const char *dir, double max_age_s, double now);
+
+/*
+ * Budget, only when configured (keep_days > 0): remove the bundle folder
+ * <incident>/ of every incident that is closed in the store (cleared,
+ * vacated, interrupted) and whose bundle arrived more than keep_days
+ * before now, with an audit row ("hub", "evidence_prune"). Returns how many
+ * were removed.
+ */
+int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
+		       double now);
+
 #endif /* FL_HUB_EVIDENCE_H */

@@ -388,6 +388,16 @@ static const struct key root_keys[] = {
 	{"max_payload", T_NUM, OFF(max_payload_conf), 0, 1024, 16777216, NULL,
 	 NULL, "largest accepted message, bytes"},
 	{"alerts", T_MAP, 0, 0, 0, 0, alerts_keys, NULL, "alert routing"},
+	{"quarantine_max", T_INT, OFF(quarantine_max), 0, 100, 100000000, NULL,
+	 NULL, "quarantined messages kept; the oldest go first"},
+	{"incoming_max_age_s", T_NUM, OFF(incoming_max_age_s), 0, 1, 31536000,
+	 NULL, NULL,
+	 "an evidence bundle still incomplete this long after its last chunk "
+	 "is removed from .incoming (logged)"},
+	{"evidence_keep_days", T_NUM, OFF(evidence_keep_days), 0, 0, 36500,
+	 NULL, NULL,
+	 "0: keep evidence forever (it is proof); N: remove bundles older "
+	 "than N days of closed incidents (audited)"},
 	{"timezone", T_STR, OFF(timezone), SZ(timezone), 0, 0, NULL, NULL,
 	 "the hub's offset from UTC (+08:00): report days, query dates"},
 	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
@@ -416,6 +426,9 @@ void hub_conf_defaults(hub_conf *c)
 	c->alerts.retry_cap_s = 300;
 	c->alerts.timeout_s = 5;
 	c->max_payload = 256 * 1024;
+	c->quarantine_max = 10000;
+	c->incoming_max_age_s = 7 * 24 * 3600;
+	c->evidence_keep_days = 0;
 }
 
 /* "+08:00", "-05:30", "Z" or "UTC" into seconds east of UTC. */
@@ -567,6 +580,10 @@ void hub_conf_dump(const hub_conf *c, void *fp)
 		   "timezone: \"%s\"\n",
 		c->store.sqlite, c->evidence_dir, c->public_url,
 		c->max_payload, c->timezone);
+	fprintf(f, "quarantine_max: %d\nincoming_max_age_s: %g\n"
+		   "evidence_keep_days: %g\n",
+		c->quarantine_max, c->incoming_max_age_s,
+		c->evidence_keep_days);
 	fprintf(f, "alerts:\n  mqtt: %s\n  escalate_s: %g\n  retry_max: %d\n"
 		   "  retry_base_s: %g\n  retry_cap_s: %g\n  timeout_s: %g\n",
 		c->alerts.mqtt ? "true" : "false", c->alerts.escalate_s,

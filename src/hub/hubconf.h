@@ -81,6 +81,9 @@ typedef struct hub_conf {
 	} alerts;
 	size_t max_payload; /* bytes; larger messages are quarantined */
 	double max_payload_conf; /* as read (the table stores numbers as double) */
+	int quarantine_max;        /* rows kept in the quarantine table */
+	double incoming_max_age_s; /* an incomplete bundle is dropped after */
+	double evidence_keep_days; /* 0: evidence is kept forever */
 } hub_conf;
 
 /* Defaults (a valid configuration once mqtt.host, store.sqlite and

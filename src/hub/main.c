@@ -35,6 +35,7 @@
 #include <sodium.h>
 
 #include "alerts.h"
+#include "budget.h"
 #include "client.h"
 #include "db.h"
 #include "fl.h"
@@ -203,6 +204,7 @@ static int run(const hub_conf *c)
 	hub_http *web = NULL;
 	char err[512], filter[HUB_STR + 32];
 	double last_tick = 0;
+	hub_budget budget = {0, 0};
 	fl_mqtt_opts o;
 	int rc = 1;
 
@@ -262,6 +264,7 @@ static int run(const hub_conf *c)
 		now = now_wall();
 		if (now - last_tick >= 0.5) {
 			hub_alerts_tick(al, db, m, now);
+			hub_budget_tick(&budget, c, db, now);
 			last_tick = now;
 		}
 	}

@@ -30,6 +30,7 @@ typedef struct fl__db_ops {
 	int (*quarantine)(void *be, const char *topic, const char *payload,
 			  size_t len, const char *reason, double wall);
 	char *(*quarantine_json)(void *be, int limit, int offset);
+	int (*quarantine_trim)(void *be, long keep, long *removed);
 	int (*evidence_add)(void *be, const char *incident_id,
 			    const char *name, const char *sha256,
 			    long long bytes, const char *kind, int verified);

@@ -192,6 +192,21 @@ int fl_db_quarantine(fl_db *db, const char *topic, const char *payload,
 					wall));
 }
 
+int fl_db_quarantine_trim(fl_db *db, long keep, long *removed)
+{
+	long n = 0;
+	int rc;
+
+	if (!db || keep < 0)
+		return FL_EINVAL;
+	pthread_mutex_lock(&db->mu);
+	rc = db->ops->quarantine_trim(db->be, keep, &n);
+	pthread_mutex_unlock(&db->mu);
+	if (removed)
+		*removed = rc ? 0 : n;
+	return rc;
+}
+
 char *fl_db_quarantine_json(fl_db *db, int limit, int offset)
 {
 	if (!db)

@@ -104,6 +104,9 @@ int fl_db_quarantine(fl_db *db, const char *topic, const char *payload,
 /* {"quarantine":[{id,topic,reason,wall,bytes,payload|payload_b64}],"total":N},
  * newest first; payload cut to 64 KiB. NULL on error. */
 char *fl_db_quarantine_json(fl_db *db, int limit, int offset);
+/* The quarantine's budget: keep the newest `keep` messages (keep >= 0),
+ * remove the older ones; *removed (may be NULL) counts them. */
+int fl_db_quarantine_trim(fl_db *db, long keep, long *removed);
 
 /* ---- evidence ---------------------------------------------------------------- */
 

@@ -147,6 +147,7 @@ enum {
 	S_QUARANTINE,
 	S_QUAR_LIST,
 	S_QUAR_COUNT,
+	S_QUAR_TRIM,
 	S_INC_EXISTS,
 	S_EVIDENCE_ADD,
 	S_EVIDENCE_VERIFIED,
@@ -249,6 +250,9 @@ static const char *const SQL[S_COUNT] = {
 	[S_QUAR_LIST] = "SELECT id, topic, reason, wall, payload"
 			" FROM quarantine ORDER BY id DESC LIMIT ?1 OFFSET ?2",
 	[S_QUAR_COUNT] = "SELECT count(*) FROM quarantine",
+	/* the rows older than the keep-th newest (?1 = keep) */
+	[S_QUAR_TRIM] = "DELETE FROM quarantine WHERE id <= (SELECT id FROM"
+			" quarantine ORDER BY id DESC LIMIT 1 OFFSET ?1)",
 	[S_INC_EXISTS] = "SELECT 1 FROM incidents WHERE incident_id = ?1",
 	[S_EVIDENCE_ADD] =
 		"INSERT INTO evidence (incident_id, name, sha256, bytes, kind,"
@@ -1033,6 +1037,22 @@ static int be_quarantine(void *p, const char *topic, const char *payload,
 	bt(s, 3, reason);
 	sqlite3_bind_double(s, 4, wall);
 	return run(b, s, "quarantine");
+}
+
+static int be_quarantine_trim(void *p, long keep, long *removed)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_QUAR_TRIM);
+	int r;
+
+	*removed = 0;
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_int64(s, 1, keep);
+	if ((r = run(b, s, "quarantine_trim")) < 0)
+		return r;
+	*removed = (long)sqlite3_changes(b->h);
+	return 0;
 }
 
 /* ---- JSON out ------------------------------------------------------------------------ */
@@ -1861,6 +1881,7 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.ingest = be_ingest,
 	.quarantine = be_quarantine,
 	.quarantine_json = be_quarantine_json,
+	.quarantine_trim = be_quarantine_trim,
 	.evidence_add = be_evidence_add,
 	.evidence_set_verified = be_evidence_set_verified,
 	.user_add = be_user_add,

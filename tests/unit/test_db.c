@@ -961,6 +961,35 @@ out:
 
 /* ---- one database through everything ----------------------------------------------------- */
 
+/* The quarantine's budget: the oldest rows go, the newest stay. */
+static void test_quarantine_trim(void)
+{
+	fl_db *db = open_db("q.db");
+	char topic[32];
+	long removed = -1;
+
+	for (int i = 0; i < 25; i++) {
+		snprintf(topic, sizeof(topic), "q-%02d", i);
+		CHECK(fl_db_quarantine(db, topic, "x", 1, "test", 100 + i) == 0);
+	}
+	CHECK(fl_db_quarantine_trim(db, 100, &removed) == 0 && removed == 0);
+	CHECK(fl_db_quarantine_trim(db, 10, &removed) == 0 && removed == 15);
+	CHECK(peek("q.db", "SELECT count(*) FROM quarantine") == 10);
+	CHECK(peek("q.db", "SELECT count(*) FROM quarantine"
+			   " WHERE topic >= 'q-15'") == 10);
+	CHECK(fl_db_quarantine_trim(db, 10, &removed) == 0 && removed == 0);
+	CHECK(fl_db_quarantine(db, "q-25", "x", 1, "test", 125) == 0);
+	CHECK(fl_db_quarantine_trim(db, 10, &removed) == 0 && removed == 1);
+	CHECK(peek("q.db", "SELECT count(*) FROM quarantine"
+			   " WHERE topic IN ('q-16', 'q-25')") == 2);
+	CHECK(peek("q.db", "SELECT count(*) FROM quarantine"
+			   " WHERE topic = 'q-15'") == 0);
+	CHECK(fl_db_quarantine_trim(db, -1, &removed) == FL_EINVAL);
+	CHECK(fl_db_quarantine_trim(db, 0, &removed) == 0 && removed == 10);
+	CHECK(peek("q.db", "SELECT count(*) FROM quarantine") == 0);
+	fl_db_close(db);
+}
+
 static void suite(const char *file)
 {
 	fl_db *db = open_db(file ? file : ":memory:");
@@ -1281,6 +1310,7 @@ int main(int argc, char **argv)
 		rc = bench(FL_MAX(atol(argv[2]), 1000));
 	} else {
 		test_migrations();
+		test_quarantine_trim();
 		test_concurrent();
 		suite("t.db");
 		suite(NULL);

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# hub_budget.sh - the hub's budgets (docs/hub.md, "Budgets") against a real
+# mosquitto and the real hub:
+#   - quarantine_max: 130 messages from a device that is not enrolled are
+#     quarantined; the table keeps the newest 100 and the log counts the
+#     removed ones;
+#   - incoming_max_age_s: a bundle with one chunk of two and no list, and a
+#     list whose files never came, are removed from .incoming after the
+#     age, each with a warning naming the incident and what was missing;
+#     a bundle still receiving is not touched;
+#   - evidence_keep_days: a bundle older than the limit of a closed
+#     incident is removed at start (audit row); an old one of an incident
+#     still alarmed, a young one, and one the store does not know are kept;
+#     with the default (0) nothing is removed.
+# Env: FL_BUILD_DIR, FL_SOURCE_DIR.
+set -eu
+NAME=hub_budget
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
+. "$(dirname "$0")/lib/mqtt.sh"
+HUB=$BUILD/firelane-hub
+if [ ! -x "$HUB" ]; then
+	echo "$NAME: skipped: $HUB not built"
+	OK=1
+	exit 77
+fi
+for c in mosquitto_pub sqlite3 python3; do
+	command -v "$c" >/dev/null || fail "$c not installed (scripts/deps.sh)"
+done
+PORT=$(free_port)
+broker_start
+EV=$WORK/ev
+conf() { # conf FILE EXTRA
+	cat >"$1" <<EOC
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+http: {listen: ""}
+store: {sqlite: $WORK/hub.db}
+evidence_dir: $EV
+alerts: {mqtt: false}
+$2
+EOC
+}
+conf "$WORK/keep.yaml" ""
+conf "$WORK/hub.yaml" "quarantine_max: 100
+incoming_max_age_s: 4
+evidence_keep_days: 1"
+"$HUB" --config "$WORK/keep.yaml" --check-config | grep -q "^evidence_keep_days: 0$" ||
+	fail "evidence_keep_days does not default to 0"
+"$HUB" --config "$WORK/keep.yaml" --check-config | grep -q "^quarantine_max: 10000$" ||
+	fail "quarantine_max does not default to 10000"
+echo 'O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=' >"$WORK/pk.txt"
+"$HUB" --config "$WORK/hub.yaml" --enrol-device edge-b --site site-b \
+	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
+RUN=0
+hub_start() { # hub_start CONFIG
+	RUN=$((RUN + 1))
+	"$HUB" --config "$1" -vv >"$WORK/hub$RUN.log" 2>&1 &
+	HUB_PID=$!
+	PIDS+=($HUB_PID)
+	wait_for "$WORK/hub$RUN.log" "mqtt: connected" 30 || fail "hub run $RUN did not connect"
+}
+hub_stop() {
+	kill -TERM "$HUB_PID"
+	wait "$HUB_PID" || fail "hub exit status $?"
+}
+q() { sqlite3 "$WORK/hub.db" "$1"; }
+ROOT=firelane/site-b/edge-b/cam-1/lane-a
+msg() { # msg ID SEQ TYPE [EXTRA]
+	printf '{"incident_id": "%s", "seq": %s, "type": "%s", "site": "site-b", "device": "edge-b", "camera": "cam-1", "lane": "lane-a", "unix_time": %s%s}' \
+		"$1" "$2" "$3" "$(date +%s)" "${4:-}"
+}
+pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -m "$2"; }
+
+# 1. evidence_keep_days: incidents in the store, bundles on disk
+hub_start "$WORK/keep.yaml"
+pub "$ROOT/incident" "$(msg edge-b-old-lane-a-1 1 occupied)"
+pub "$ROOT/incident" "$(msg edge-b-old-lane-a-1 2 cleared)"
+pub "$ROOT/incident" "$(msg edge-b-open-lane-a-1 1 alarm)"
+pub "$ROOT/incident" "$(msg edge-b-young-lane-a-1 1 occupied)"
+pub "$ROOT/incident" "$(msg edge-b-young-lane-a-1 2 cleared)"
+for _ in $(seq 100); do
+	[ "$(q "select count(*) from incident_events")" = 5 ] && break
+	sleep 0.1
+done
+[ "$(q "select count(*) from incident_events")" = 5 ] || fail "incidents not stored"
+for i in old open young unknown; do
+	mkdir -p "$EV/edge-b-$i-lane-a-1"
+	echo "$i" >"$EV/edge-b-$i-lane-a-1/manifest.json"
+	[ $i = young ] || touch -d '3 days ago' "$EV/edge-b-$i-lane-a-1" "$EV/edge-b-$i-lane-a-1/manifest.json"
+done
+hub_stop
+# the default keeps everything
+hub_start "$WORK/keep.yaml"
+sleep 1
+hub_stop
+for i in old open young unknown; do
+	[ -f "$EV/edge-b-$i-lane-a-1/manifest.json" ] || fail "evidence_keep_days 0 removed $i"
+done
+hub_start "$WORK/hub.yaml"
+wait_for "$WORK/hub$RUN.log" "edge-b-old-lane-a-1: bundle removed" 20 || fail "the old closed bundle was not removed"
+[ -e "$EV/edge-b-old-lane-a-1" ] && fail "the old closed bundle is still there"
+for i in open young unknown; do
+	[ -f "$EV/edge-b-$i-lane-a-1/manifest.json" ] || fail "the $i bundle was removed"
+done
+[ "$(q "select count(*) from audit where action = 'evidence_prune' and object = 'edge-b-old-lane-a-1'")" = 1 ] ||
+	fail "no audit row for the removed bundle"
+
+# 2. quarantine_max
+python3 -c '
+for i in range(130): print("{\"n\": %d}" % i)' >"$WORK/ghost.txt"
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t firelane/site-b/ghost/heartbeat -l <"$WORK/ghost.txt" ||
+	fail "mosquitto_pub"
+for _ in $(seq 300); do
+	[ "$(q "select count(*) from quarantine")" = 100 ] &&
+		[ "$(q "select count(*) from quarantine where payload = cast('{\"n\": 129}' as blob)")" = 1 ] && break
+	sleep 0.1
+done
+[ "$(q "select count(*) from quarantine")" = 100 ] || fail "quarantine holds $(q "select count(*) from quarantine") rows, expected 100"
+[ "$(q "select count(*) from quarantine where payload = cast('{\"n\": 129}' as blob)")" = 1 ] || fail "the newest quarantined message is gone"
+[ "$(q "select count(*) from quarantine where payload = cast('{\"n\": 29}' as blob)")" = 0 ] || fail "an old quarantined message was kept"
+removed=$(sed -n 's/.*quarantine: \([0-9]*\) oldest messages removed.*/\1/p' "$WORK/hub$RUN.log" |
+	awk '{ n += $1 } END { print n + 0 }')
+[ "$removed" = 30 ] || fail "the log counts $removed removed, expected 30"
+
+# 3. incoming_max_age_s
+python3 - "$WORK" <<'EOP'
+import hashlib, json, os, sys
+data = os.urandom(65536)
+whole = data + os.urandom(10)
+hdr = {"incident_id": "edge-b-part-lane-a-1", "file": "scene-1.jpg", "index": 0,
+       "count": 2, "offset": 0, "size": len(whole),
+       "chunk_sha256": hashlib.sha256(data).hexdigest(),
+       "file_sha256": hashlib.sha256(whole).hexdigest()}
+open(sys.argv[1] + "/chunk.bin", "wb").write(json.dumps(hdr).encode() + b"\n" + data)
+EOP
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$ROOT/evidence" -f "$WORK/chunk.bin" || fail "mosquitto_pub chunk"
+Z=0000000000000000000000000000000000000000000000000000000000000000
+pub "$ROOT/incident" "$(msg edge-b-list-lane-a-1 1 evidence ", \"evidence\": [{\"name\": \"scene-1.jpg\", \"sha256\": \"$Z\", \"bytes\": 5}, {\"name\": \"manifest.json\", \"sha256\": \"$Z\", \"bytes\": 7}]")"
+wait_for "$WORK/hub$RUN.log" "edge-b-part-lane-a-1: incomplete bundle dropped" 30 ||
+	fail "the bundle with a missing chunk stayed in .incoming"
+wait_for "$WORK/hub$RUN.log" "edge-b-list-lane-a-1: incomplete bundle dropped" 30 ||
+	fail "the bundle with missing files stayed in .incoming"
+grep -q "edge-b-part-lane-a-1: incomplete bundle dropped .*missing: the evidence list; partial: scene-1.jpg (chunk 0)" "$WORK/hub$RUN.log" ||
+	fail "the warning does not say what was missing: $(grep part-lane "$WORK/hub$RUN.log")"
+grep -q "edge-b-list-lane-a-1: incomplete bundle dropped .*missing: scene-1.jpg, manifest.json" "$WORK/hub$RUN.log" ||
+	fail "the warning does not name the missing files: $(grep list-lane "$WORK/hub$RUN.log")"
+[ -z "$(ls -A "$EV/.incoming")" ] || fail ".incoming not emptied: $(ls "$EV/.incoming")"
+# a bundle still receiving (a chunk every second) is not touched
+for i in 1 2 3 4 5 6; do
+	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$ROOT/evidence" -f "$WORK/chunk.bin"
+	sleep 1
+	[ -d "$EV/.incoming/edge-b-part-lane-a-1" ] || fail "a bundle still receiving was removed"
+done
+hub_stop
+OK=1
+echo "$NAME: ok"
