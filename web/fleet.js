@@ -10,8 +10,8 @@ import { api, el, table, fmtAge, fmtTime, setTitle } from './ui.js';
 const REFRESH_MS = 15000;
 
 function statusCell(d) {
-	const s = d.status || 'unknown';
-	const text = { online: '● online', offline: '✖ offline', stopped: '■ stopped' }[s] || `? ${s}`;
+	const s = d.status || (d.last_seen == null ? 'never' : 'unknown');
+	const text = { online: '● online', offline: '✖ offline', stopped: '■ stopped', never: 'never seen' }[s] || `? ${s}`;
 	return el('td', null, el(`span.device-status.dev-${s}`, { title: `status ${s} since the last status message` }, text));
 }
 

@@ -235,6 +235,29 @@ function outcomeSection(inc, redraw) {
 		' evidence bundle, outcome history and verification report'));
 }
 
+// Who looked at or changed this incident (admin and enforcement): loaded
+// when opened, so reading the page is not itself a list of audit queries.
+function accessLog(inc) {
+	if (session.role !== 'admin' && session.role !== 'enforcement') return null;
+	const body = el('div.access-body', null, el('p.hint', null, 'Loading…'));
+	const box = el('details#access-log', null, el('summary', null, 'Access log (who viewed, exported or recorded)'), body);
+	box.addEventListener('toggle', async () => {
+		if (!box.open) return;
+		try {
+			const a = await api('GET', `/api/incidents/${encodeURIComponent(inc.incident_id)}/audit`);
+			body.replaceChildren(table({ id: 'incident-audit' }, ['When', 'User', 'Action', 'Detail'],
+				a.audit.length ? a.audit.map((r) => el('tr', { dataset: { action: r.action } },
+					el('td.time', null, fmtTime(r.wall)), el('td', null, r.user || ''),
+					el('td', null, r.action), el('td', null, r.detail || ''))) :
+					[el('tr.empty', null, el('td', { colspan: 4 }, 'No entries.'))],
+				`${a.total ?? a.audit.length} entries, newest first`));
+		} catch (e) {
+			body.replaceChildren(el('p.error', null, `Could not load the access log: ${e.message}`));
+		}
+	});
+	return box;
+}
+
 function summary(inc) {
 	const dl = el('dl.facts');
 	const add = (k, v) => dl.append(el('dt', null, k), el('dd', null, v));
@@ -286,6 +309,7 @@ export async function incidentPage(page, ctx) {
 		el('div.top', null, summary(inc), signatureSection(inc)),
 		evidenceSection(inc, manifest, box),
 		el('div.two', null, timelineSection(inc), outcomeNode),
+		accessLog(inc),
 		box.node);
 	page.append(root);
 }

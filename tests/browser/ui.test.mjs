@@ -293,6 +293,10 @@ async function run(browser) {
 		return { status: r.status, type: r.headers.get('Content-Type'), magic: String.fromCharCode(b[0], b[1]), n: b.length };
 	}, `/api/incidents/${ID}/export`);
 	check(zip.status === 200 && zip.magic === 'PK', `export: ${JSON.stringify(zip)}`);
+	await page.click('#access-log summary');
+	await page.waitForSelector('#incident-audit tr[data-action="outcome"]');
+	const seen = await page.$$eval('#incident-audit tbody tr', (rs) => rs.map((r) => r.dataset.action));
+	for (const a of ['incident_view', 'evidence_view', 'outcome', 'export']) check(seen.includes(a), `the access log lacks ${a}: ${seen}`);
 	await page.$eval('#outcome', (e) => e.scrollIntoView());
 	await shot(page, '05-incident-outcome', { fullPage: false });
 	await shot(page, '05b-incident-full', { fullPage: true });
