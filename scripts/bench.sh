@@ -73,8 +73,11 @@
 #     alarm, cleared of N/3 incidents, the edge's JSON) generated into a file
 #     and published at QoS 1 by mosquitto_pub -l (one message a line);
 #     seconds from the first publish until the store holds all N (polled with
-#     sqlite3), msgs_per_s = N / seconds. Each alarm also makes its alert (an
-#     outbox file and an MQTT alert), as in service. ratio_to_store_direct:
+#     sqlite3), msgs_per_s = N / seconds. Each alarm and clear also makes
+#     its alert, as in service (job, escalation clock and "made" records
+#     are files written atomically with fsync, then the MQTT alert);
+#     no_alert_msgs_per_s: N more messages that alert nobody (three
+#     "occupied" per incident), to show that cost. ratio_to_store_direct:
 #     msgs_per_s over the "store" member's ingest_msgs_per_s_full from the
 #     same run (fl_db_ingest alone, one durable commit per message; null when
 #     "store" was skipped): what validation, MQTT and alerts cost on top.
@@ -478,9 +481,44 @@ hub_subscribed() {
 	die "hub: firelane-hub did not subscribe: $(tail -n 5 "$1/hub.log")"
 }
 
+# hub_publish DIR N TYPES TAG: N incident messages (N/3 incidents of the
+# three TYPES, ids with TAG, the edge's JSON) published at QoS 1 from one
+# file by mosquitto_pub -l; HUB_SECONDS: from the first publish until the
+# store in DIR holds them all (polled every 50 ms).
+hub_publish() {
+	local dir=$1 n=$2 types=$3 tag=$4 q before got t0 t1
+	awk -v n=$((n / 3)) -v t0="$(date +%s)" -v types="$types" -v tag="$tag" 'BEGIN {
+		split(types, ty, " ")
+		for (i = 0; i < n; i++) {
+			id = sprintf("bench-edge-%08x-lane-a-%s%d", t0 - n + i, tag, i)
+			for (k = 1; k <= 3; k++) {
+				w = t0 - 86400 + i * 10 + (k - 1) * 60
+				printf "{\"incident_id\": \"%s\", \"seq\": %d, \"type\": \"%s\", \"site\": \"bench-site\", \"device\": \"bench-edge\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"time\": \"2026-11-29T12:35:40.200Z\", \"unix_time\": %.3f, \"video_time_s\": %.3f, \"rest_since_s\": 7.600, \"bbox\": [228.0, 141.0, 40.0, 38.0], \"class\": \"vehicle\"}\n", id, k, ty[k], w, 10.2 + (k - 1) * 60
+			}
+		}
+	}' >"$dir/messages-$tag.jsonl"
+	q="select count(*) from incident_events"
+	before=$(sqlite3 -cmd ".timeout 2000" "$dir/hub.db" "$q")
+	t0=$(date +%s.%N)
+	mosquitto_pub -h 127.0.0.1 -p "$HUB_MQTT" -q 1 -i bench-edge-pub \
+		-t firelane/bench-site/bench-edge/cam-1/lane-a/incident -l \
+		<"$dir/messages-$tag.jsonl" 2>"$dir/pub.log" ||
+		die "hub: mosquitto_pub failed: $(tail -n 3 "$dir/pub.log")"
+	got=0
+	for _ in $(seq 6000); do
+		got=$(sqlite3 -cmd ".timeout 2000" "$dir/hub.db" "$q" 2>/dev/null || echo 0)
+		[ "$got" -ge $((before + n)) ] && break
+		kill -0 "${HUB_PIDS[-1]}" 2>/dev/null || die "hub: firelane-hub died: $(tail -n 5 "$dir/hub.log")"
+		sleep 0.05
+	done
+	t1=$(date +%s.%N)
+	[ "$got" -ge $((before + n)) ] || die "hub: only $((got - before)) of $n messages stored after 300 s"
+	HUB_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+}
+
 # hub: prints the "hub" member (called like bench, stdout to a file).
 hub() {
-	local dir=$WORK/hub-run n=${FL_BENCH_HUB_N:-6000} fs i t0 t1 got q
+	local dir=$WORK/hub-run n=${FL_BENCH_HUB_N:-6000} fs got t_al t_no
 	local ninc=${FL_BENCH_HUB_INCIDENTS:-100000} direct=null ratio=null
 	local broker p0 p1
 	for c in mosquitto_pub sqlite3 python3; do
@@ -512,31 +550,10 @@ hub() {
 		--site bench-site --public-key "$dir/ingest/pk.txt" >"$dir/ingest/admin.log" 2>&1 ||
 		die "hub: --enrol-device: $(tail -n 3 "$dir/ingest/admin.log")"
 	hub_subscribed "$dir/ingest" bench-site bench-edge
-	awk -v n=$((n / 3)) -v t0="$(date +%s)" 'BEGIN {
-		split("occupied alarm cleared", ty, " ")
-		for (i = 0; i < n; i++) {
-			id = sprintf("bench-edge-%08x-lane-a-%d", t0 - n + i, i)
-			for (k = 1; k <= 3; k++) {
-				w = t0 - 86400 + i * 10 + (k - 1) * 60
-				printf "{\"incident_id\": \"%s\", \"seq\": %d, \"type\": \"%s\", \"site\": \"bench-site\", \"device\": \"bench-edge\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"time\": \"2026-11-29T12:35:40.200Z\", \"unix_time\": %.3f, \"video_time_s\": %.3f, \"rest_since_s\": 7.600, \"bbox\": [228.0, 141.0, 40.0, 38.0], \"class\": \"vehicle\"}\n", id, k, ty[k], w, 10.2 + (k - 1) * 60
-			}
-		}
-	}' >"$dir/ingest/messages.jsonl"
-	q="select count(*) from incident_events"
-	t0=$(date +%s.%N)
-	mosquitto_pub -h 127.0.0.1 -p "$HUB_MQTT" -q 1 -i bench-edge-pub \
-		-t firelane/bench-site/bench-edge/cam-1/lane-a/incident -l \
-		<"$dir/ingest/messages.jsonl" 2>"$dir/ingest/pub.log" ||
-		die "hub: mosquitto_pub failed: $(tail -n 3 "$dir/ingest/pub.log")"
-	got=0
-	for i in $(seq 6000); do
-		got=$(sqlite3 -cmd ".timeout 2000" "$dir/ingest/hub.db" "$q" 2>/dev/null || echo 0)
-		[ "$got" -ge "$n" ] && break
-		kill -0 "${HUB_PIDS[-1]}" 2>/dev/null || die "hub: firelane-hub died: $(tail -n 5 "$dir/ingest/hub.log")"
-		sleep 0.05
-	done
-	t1=$(date +%s.%N)
-	[ "$got" -ge "$n" ] || die "hub: only $got of $n messages stored after 300 s"
+	hub_publish "$dir/ingest" "$n" "occupied alarm cleared" a
+	t_al=$HUB_SECONDS
+	hub_publish "$dir/ingest" "$n" "occupied occupied occupied" o
+	t_no=$HUB_SECONDS
 	got=$(sqlite3 "$dir/ingest/hub.db" "select count(*) from quarantine")
 	[ "$got" = 0 ] || die "hub: $got messages quarantined: $(sqlite3 "$dir/ingest/hub.db" "select reason from quarantine limit 3")"
 	hub_stop
@@ -544,11 +561,12 @@ hub() {
 		direct=$(sed -n 's/.*"ingest_msgs_per_s_full": *\([0-9.]*\).*/\1/p' "$TMP/m-store")
 		[ -n "$direct" ] || direct=null
 	fi
-	awk -v n="$n" -v a="$t0" -v b="$t1" -v d="$direct" -v fs="$fs" 'BEGIN {
-		r = n / (b - a)
-		printf "{\"messages\": %d, \"seconds\": %.2f, \"msgs_per_s\": %.0f, ", n, b - a, r
+	awk -v n="$n" -v s="$t_al" -v so="$t_no" -v d="$direct" -v fs="$fs" 'BEGIN {
+		r = n / s
+		printf "{\"messages\": %d, \"seconds\": %.2f, \"msgs_per_s\": %.0f, ", n, s, r
 		printf "\"store_direct_msgs_per_s\": %s, ", d
 		printf "\"ratio_to_store_direct\": %s, ", (d == "null" ? "null" : sprintf("%.3f", r / d))
+		printf "\"no_alert_msgs_per_s\": %.0f, ", n / so
 		printf "\"sync\": \"FULL (WAL)\", \"fs\": \"%s\"}", fs
 	}' >"$TMP/hub-ingest.json"
 	say "hub: ingest $(cat "$TMP/hub-ingest.json")"
