@@ -62,7 +62,7 @@ for p in "$EDGE" "$HUB" "$SCENE"; do
 done
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 [ -x "$MOSQUITTO" ] || die "mosquitto not installed (scripts/deps.sh)"
-for c in python3 curl setsid; do
+for c in python3 curl setsid flock; do
 	command -v "$c" >/dev/null || die "$c not installed (scripts/deps.sh)"
 done
 case "$EXIT_AFTER" in
@@ -108,6 +108,9 @@ done
 
 # ---- the run's folder, ports ---------------------------------------------------
 
+# One demo per folder: a second would remove the first one's files.
+exec 9>"$DIR/demo.lock"
+flock -n 9 || die "another demo is running in $DIR (stop it, or set FL_DEMO_DIR)"
 rm -rf "$RUN"
 mkdir -p "$RUN"
 # mosquitto started as root drops to its own user: let it read its config
@@ -214,7 +217,7 @@ log_type notice
 EOC
 # setsid: the children are not in the terminal's process group, so Ctrl-C
 # reaches only this script, which stops them in order.
-setsid "$MOSQUITTO" -c "$RUN/mosquitto.conf" >"$RUN/mosquitto.log" 2>&1 &
+setsid "$MOSQUITTO" -c "$RUN/mosquitto.conf" >"$RUN/mosquitto.log" 2>&1 9>&- &
 BROKER_PID=$!
 for _ in $(seq 100); do port_open "$MQTT_PORT" && break; sleep 0.1; done
 port_open "$MQTT_PORT" || die "mosquitto did not start: $(tail -n 5 "$RUN/mosquitto.log")"
@@ -270,7 +273,7 @@ printf '%s\n' "$PASSWORD" | "$HUB" --config "$RUN/hub.yaml" --add-user "$PM" \
 	--role property --sites "$PM_SITE" >>"$RUN/admin.log" 2>&1 ||
 	die "--add-user $PM: $(tail -n 5 "$RUN/admin.log")"
 
-setsid "$HUB" --config "$RUN/hub.yaml" -v >"$RUN/hub.log" 2>&1 &
+setsid "$HUB" --config "$RUN/hub.yaml" -v >"$RUN/hub.log" 2>&1 9>&- &
 HUB_PID=$!
 hub_alive() {
 	kill -0 "$HUB_PID" 2>/dev/null ||
@@ -331,7 +334,7 @@ show() {
 		esac
 	done
 }
-tail --pid=$$ -n +1 -F "$RUN/hub.log" 2>/dev/null > >(show) &
+tail --pid=$$ -n +1 -F "$RUN/hub.log" 2>/dev/null 9>&- > >(show) &
 TAIL_PID=$!
 
 # ---- the edges ----------------------------------------------------------------------
@@ -350,7 +353,7 @@ edge_loop() {
 		for s in ${SCENES_OF[$d]}; do
 			[ -e "$RUN/stop" ] && break
 			t0=$SECONDS
-			setsid "$EDGE" --config "$RUN/$d-$s.yaml" >>"$RUN/$d/events.jsonl" 2>>"$RUN/$d/edge.log" &
+			setsid "$EDGE" --config "$RUN/$d-$s.yaml" >>"$RUN/$d/events.jsonl" 2>>"$RUN/$d/edge.log" 9>&- &
 			child=$!
 			echo "$child" >"$RUN/$d.pid"
 			wait "$child"
