@@ -82,6 +82,11 @@ declare -A SITE_NAME_OF=([edge-north]="North gate" [edge-south]="South yard")
 declare -A SCENES_OF=([edge-north]="park_leave short_stop two_in_turn"
 	[edge-south]="boxes park_leave")
 
+mkdir -p "$DIR"
+# One demo per folder: a second would remove the first one's files.
+exec 9>"$DIR/demo.lock"
+flock -n 9 || die "another demo is running in $DIR (stop it, or set FL_DEMO_DIR)"
+
 SCENES=$DIR/scenes
 GEN=()
 if [ "${FL_DEMO_QUICK:-0}" = 1 ]; then
@@ -89,8 +94,8 @@ if [ "${FL_DEMO_QUICK:-0}" = 1 ]; then
 	GEN=(--quick)
 fi
 mkdir -p "$SCENES"
-# Each scene once, two at a time; the yaml is written last, so its presence
-# means the scene is whole.
+# Each scene once, two at a time; firelane-scene writes the yaml last, so
+# its presence means the scene is whole.
 pids=()
 for s in park_leave short_stop two_in_turn boxes; do
 	[ -f "$SCENES/$s.yaml" ] && continue
@@ -98,7 +103,7 @@ for s in park_leave short_stop two_in_turn boxes; do
 	"$SCENE" --scenario "$s" --out "$SCENES" "${GEN[@]}" >"$SCENES/$s.log" 2>&1 &
 	pids+=($!)
 	if [ ${#pids[@]} -ge 2 ]; then
-		wait "${pids[0]}" || die "firelane-scene $s failed: $(tail -n 3 "$SCENES/$s.log")"
+		wait "${pids[0]}" || die "firelane-scene failed (see $SCENES/*.log)"
 		pids=("${pids[@]:1}")
 	fi
 done
@@ -108,9 +113,6 @@ done
 
 # ---- the run's folder, ports ---------------------------------------------------
 
-# One demo per folder: a second would remove the first one's files.
-exec 9>"$DIR/demo.lock"
-flock -n 9 || die "another demo is running in $DIR (stop it, or set FL_DEMO_DIR)"
 rm -rf "$RUN"
 mkdir -p "$RUN"
 # mosquitto started as root drops to its own user: let it read its config
