@@ -192,6 +192,14 @@ cleanup() {
 			wait_gone "$p" 10
 		fi
 	done
+	# Let the hub store the edges' "stopped" (at most 3 s).
+	if [ -n "$HUB_PID" ] && command -v sqlite3 >/dev/null; then
+		for _ in $(seq 30); do
+			[ "$(sqlite3 -cmd ".timeout 1000" "$RUN/hub.db" \
+				"select count(*) from devices where status is not 'stopped'" 2>/dev/null)" = 0 ] && break
+			sleep 0.1
+		done
+	fi
 	if [ -n "$HUB_PID" ]; then
 		kill -TERM "$HUB_PID" 2>/dev/null
 		wait_gone "$HUB_PID" 15

@@ -16,8 +16,10 @@
 #   - the property manager (north-gate) sees only north-gate incidents, and
 #     a south-yard incident answers 404;
 # and through the store (sqlite3) that the bundle is on disk. Afterwards:
-# the demo exits 0, printed the URL and both logins, and left no process
-# running (nothing whose command line names the test's folder).
+# the demo exits 0, printed the URL and both logins, stopped in order (both
+# edges' "stopped" status is in the store, the hub exited 0, no sanitizer
+# report in the logs), and left no process running (nothing whose command
+# line names the test's folder).
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 NAME=demo
@@ -154,6 +156,9 @@ grep -q "demo check: passed" "$WORK/demo.out" || fail "the checks did not run"
 grep -q "^  URL:    http://127.0.0.1:$HTTP_PORT/" "$WORK/demo.out" || fail "no URL printed"
 grep -q "^  login:  demo / firelane-demo " "$WORK/demo.out" || fail "no admin login printed"
 grep -q "^  login:  manager / firelane-demo " "$WORK/demo.out" || fail "no manager login printed"
+# Stopped in order: the edges said "stopped" and the hub stored it.
+st=$(sqlite3 "$WORK/run/hub.db" "select group_concat(device || '=' || status) from (select * from devices order by device)")
+[ "$st" = "edge-north=stopped,edge-south=stopped" ] || fail "devices after the demo: $st"
 grep -q "the hub exited with status" "$WORK/demo.log" && fail "$(grep "the hub exited" "$WORK/demo.log")"
 # Sanitizer builds: no report from the hub or an edge.
 bad=$(grep -l "Sanitizer" "$WORK"/run/*.log "$WORK"/run/*/edge.log 2>/dev/null || true)
