@@ -286,7 +286,8 @@ static int on_arrived(void *context, char *topic, int topiclen,
 	fl_mqtt *m = context;
 	struct ev *e = calloc(1, sizeof(*e));
 	size_t tl = topiclen > 0 ? (size_t)topiclen : strlen(topic);
-	int handled = 1;
+	/* not e->waited after push(): unwaited, e is the owner's then */
+	int handled = 1, waited = m->o.persistent;
 
 	if (e) {
 		e->kind = EV_MSG;
@@ -299,15 +300,15 @@ static int on_arrived(void *context, char *topic, int topiclen,
 			       (size_t)msg->payloadlen);
 			((char *)e->payload)[msg->payloadlen] = '\0';
 			e->len = (size_t)msg->payloadlen;
-			e->waited = m->o.persistent;
+			e->waited = waited;
 			e->state = EVS_QUEUED;
-			if (e->waited) {
+			if (waited) {
 				pthread_mutex_lock(&m->mu);
 				m->callbacks++;
 				pthread_mutex_unlock(&m->mu);
 			}
 			push(m, e);
-			if (e->waited) {
+			if (waited) {
 				handled = wait_handled(m, e);
 				pthread_mutex_lock(&m->mu);
 				m->callbacks--;

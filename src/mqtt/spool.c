@@ -165,13 +165,42 @@ static int cmp_entry(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+int fl__spool_parse(const void *data, size_t len, fl_spool_msg *m)
+{
+	const unsigned char *hdr = data;
+	uint32_t tl, pl;
+
+	memset(m, 0, sizeof(*m));
+	if (!data || len < HDR_LEN || memcmp(hdr, "FLSP", 4) != 0 ||
+	    hdr[4] != 1)
+		return FL_EFORMAT;
+	tl = get32(hdr + 8);
+	pl = get32(hdr + 12);
+	if (tl == 0 || tl > 65535 || (uint64_t)len != (uint64_t)HDR_LEN + tl + pl ||
+	    crc32_update(0, hdr + HDR_LEN, (size_t)tl + pl) != get32(hdr + 16))
+		return FL_EFORMAT;
+	m->topic = malloc((size_t)tl + 1);
+	m->payload = malloc((size_t)pl + 1);
+	if (!m->topic || !m->payload) {
+		fl_spool_msg_free(m);
+		return FL_ENOMEM;
+	}
+	memcpy(m->topic, hdr + HDR_LEN, tl);
+	m->topic[tl] = '\0';
+	memcpy(m->payload, hdr + HDR_LEN + tl, pl);
+	((char *)m->payload)[pl] = '\0';
+	m->len = pl;
+	m->prio = hdr[5];
+	m->qos = hdr[6];
+	m->retain = hdr[7];
+	return 0;
+}
+
 /* Read and check one file; 0 and a filled message, or FL_EFORMAT/FL_EIO. */
 static int read_msg(fl_spool *s, const char *name, fl_spool_msg *m)
 {
-	unsigned char hdr[HDR_LEN];
 	struct stat st;
-	uint32_t tl, pl;
-	char *buf = NULL;
+	unsigned char *buf = NULL;
 	int fd, rc = FL_EFORMAT;
 	ssize_t n;
 
@@ -179,43 +208,21 @@ static int read_msg(fl_spool *s, const char *name, fl_spool_msg *m)
 	fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? FL_ENOENT : FL_EIO;
-	if (fstat(fd, &st) < 0 || st.st_size < HDR_LEN)
+	/* the header bounds a record to 20 + 65535 + 4 GiB; the parser checks
+	 * that the size matches the header's */
+	if (fstat(fd, &st) < 0 || st.st_size < HDR_LEN ||
+	    (uint64_t)st.st_size > (uint64_t)HDR_LEN + 65535 + UINT32_MAX)
 		goto done;
-	n = pread(fd, hdr, HDR_LEN, 0);
-	if (n != HDR_LEN || memcmp(hdr, "FLSP", 4) != 0 || hdr[4] != 1)
-		goto done;
-	tl = get32(hdr + 8);
-	pl = get32(hdr + 12);
-	if (tl == 0 || tl > 65535 ||
-	    (uint64_t)st.st_size != (uint64_t)HDR_LEN + tl + pl)
-		goto done;
-	buf = malloc((size_t)tl + pl + 2);
+	buf = malloc((size_t)st.st_size);
 	if (!buf) {
 		rc = FL_ENOMEM;
 		goto done;
 	}
-	n = pread(fd, buf, (size_t)tl + pl, HDR_LEN);
-	if (n != (ssize_t)((size_t)tl + pl) ||
-	    crc32_update(0, buf, (size_t)tl + pl) != get32(hdr + 16))
+	n = pread(fd, buf, (size_t)st.st_size, 0);
+	if (n != (ssize_t)st.st_size)
 		goto done;
-	m->topic = malloc((size_t)tl + 1);
-	m->payload = malloc((size_t)pl + 1);
-	if (!m->topic || !m->payload) {
-		rc = FL_ENOMEM;
-		goto done;
-	}
-	memcpy(m->topic, buf, tl);
-	m->topic[tl] = '\0';
-	memcpy(m->payload, buf + tl, pl);
-	((char *)m->payload)[pl] = '\0';
-	m->len = pl;
-	m->prio = hdr[5];
-	m->qos = hdr[6];
-	m->retain = hdr[7];
-	rc = 0;
+	rc = fl__spool_parse(buf, (size_t)st.st_size, m);
 done:
-	if (rc < 0)
-		fl_spool_msg_free(m);
 	free(buf);
 	close(fd);
 	return rc;

@@ -75,6 +75,11 @@ int fl_spool_next(fl_spool *s, uint64_t after, fl_spool_msg *out);
 
 void fl_spool_msg_free(fl_spool_msg *m);
 
+/* Internal (the fuzzer's entry): one record file's bytes -> *m (seq not
+ * set; free with fl_spool_msg_free). 0, FL_EFORMAT (bad magic or version,
+ * sizes that do not match the length, CRC mismatch) or FL_ENOMEM. */
+int fl__spool_parse(const void *data, size_t len, fl_spool_msg *m);
+
 /* The message seq was delivered: remove it. Unknown seq is ignored. */
 int fl_spool_ack(fl_spool *s, uint64_t seq);
 

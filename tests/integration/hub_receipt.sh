@@ -57,7 +57,7 @@ wait_for "$WORK/hub.log" "mqtt: connected" 30 || fail "the hub did not connect"
 "$EDGE" --config "$WORK/scene/edge.yaml" -vv >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
 EDGE_PID=$!
 PIDS+=($EDGE_PID)
-wait_for "$WORK/hub.log" "receipt sent \\(verified\\)" 120 || fail "the hub sent no receipt"
+wait_for "$WORK/hub.log" "receipt sent \\(verified\\)" 300 || fail "the hub sent no receipt"
 q() { sqlite3 "$WORK/hub.db" "$1"; }
 IID=$(q "select incident_id from incidents where verified = 1")
 [ -n "$IID" ] || fail "no verified incident in the store"
@@ -67,20 +67,25 @@ for _ in $(seq 300); do [ -f "$B/.delivered" ] && break; sleep 0.1; done
 [ -f "$B/.delivered" ] || fail "the edge did not mark $IID delivered"
 grep -q "receipt: $IID: delivered and verified by the hub" "$WORK/edge.log" ||
 	fail "the edge's log does not say so"
-for _ in $(seq 900); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1800); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
 kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
 wait $EDGE_PID || fail "edge exit status $?"
 echo "$NAME: $IID delivered after a real run"
 
-# 2. hostile and failed receipts, then the good one twice
+# 2. hostile and failed receipts, then the good one twice, to an edge that
+# runs long enough (the scene four times: slow sanitizer builds included)
+ffmpeg -loglevel error -y -stream_loop 3 -i "$WORK/scene/$SCENARIO.mp4" -c copy \
+	"$WORK/scene/long.mp4" 2>>"$WORK/scene.log" || fail "ffmpeg could not lengthen the scene"
+sed "s|source: $SCENARIO.mp4|source: long.mp4|" "$WORK/scene/edge.yaml" >"$WORK/scene/edge2.yaml"
+grep -q long.mp4 "$WORK/scene/edge2.yaml" || fail "the scene's source line changed"
 rm "$B/.delivered"
 SHA=$(sha256sum "$B/manifest.json" | cut -d' ' -f1)
 BAD=$(printf '%064d' 7)
 : >"$WORK/edge2.log"
-"$EDGE" --config "$WORK/scene/edge.yaml" -vv >"$WORK/events2.jsonl" 2>"$WORK/edge2.log" &
+"$EDGE" --config "$WORK/scene/edge2.yaml" -vv >"$WORK/events2.jsonl" 2>"$WORK/edge2.log" &
 EDGE_PID=$!
 PIDS+=($EDGE_PID)
-wait_for "$WORK/edge2.log" "mqtt: connected" 30 || fail "the edge did not connect again"
+wait_for "$WORK/edge2.log" "mqtt: connected" 60 || fail "the edge did not connect again"
 sleep 0.5
 T=firelane/scene-site/scene-edge/receipt
 pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$T" -m "$1"; }
