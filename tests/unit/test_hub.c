@@ -264,6 +264,12 @@ static void test_config(void)
 		{"mqtt: {host: h}\nstore: {sqlite: db}\n", "evidence_dir is required"},
 		{"mqtt: [1]\n", "mqtt: expected a map"},
 		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\npublic_url: ftp://x\n", "public_url"},
+		/* the persistent session and the budgets (engineer D) */
+		{"mqtt: {host: h, session_expiry_s: 3600}\nstore: {sqlite: db}\nevidence_dir: ev\nquarantine_max: 500\nincoming_max_age_s: 86400\nevidence_keep_days: 365\n", NULL},
+		{"mqtt: {host: h, session_expiry_s: 10}\n", ":1: session_expiry_s: 10 is out of range"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nquarantine_max: 5\n", ":4: quarantine_max: 5 is out of range"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nincoming_max_age_s: 0\n", ":4: incoming_max_age_s: 0 is out of range"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nevidence_keep_days: -1\n", ":4: evidence_keep_days: -1 is out of range"},
 	};
 	static hub_conf c;
 	char err[512];
@@ -286,6 +292,13 @@ static void test_config(void)
 	CHECK(hub_conf_site(&c, "s") == &c.alerts.sites[0]);
 	CHECK(hub_conf_site(&c, "t") == NULL);
 	CHECK(c.max_payload == 256 * 1024 && c.alerts.retry_max == 8);
+	/* defaults: a week of session, 10,000 quarantined, a week for an
+	 * incomplete bundle, evidence kept forever */
+	CHECK(c.mqtt.session_expiry_s == 604800 && c.quarantine_max == 10000);
+	CHECK(c.incoming_max_age_s == 604800 && c.evidence_keep_days == 0);
+	CHECK(load(cases[9].yaml, &c, err, sizeof(err)) == 0);
+	CHECK(c.mqtt.session_expiry_s == 3600 && c.quarantine_max == 500);
+	CHECK(c.incoming_max_age_s == 86400 && c.evidence_keep_days == 365);
 }
 
 int main(void)
