@@ -47,15 +47,17 @@ export async function incidentsPage(page, ctx) {
 
 	const rows = list.incidents.map((i) => {
 		const href = '/incidents/' + encodeURIComponent(i.incident_id);
+		// data-label: the column's name, shown beside the value when a
+		// phone shows each row as a card (app.css)
 		return el('tr', { dataset: { incident: i.incident_id }, class: `row-${i.status}` },
-			el('td', null, el('a', { href }, i.site)),
-			el('td', null, i.lane),
-			el('td', null, i.camera),
-			el('td', null, statusBadge(i.status)),
-			el('td.time', null, el('a', { href }, fmtTime(i.rest_since ?? i.start))),
-			el('td.num', null, fmtDuration(blockedSeconds(i))),
-			el('td', null, outcomeBadge(i.outcome)),
-			el('td', null, verifiedMark(i.verified)));
+			el('td.site', { 'data-label': 'Site' }, el('a', { href }, i.site)),
+			el('td', { 'data-label': 'Lane' }, i.lane),
+			el('td', { 'data-label': 'Camera' }, i.camera),
+			el('td', { 'data-label': 'Status' }, statusBadge(i.status)),
+			el('td.time', { 'data-label': 'Start' }, el('a', { href }, fmtTime(i.rest_since ?? i.start))),
+			el('td.num', { 'data-label': 'Blocked' }, fmtDuration(blockedSeconds(i))),
+			el('td', { 'data-label': 'Outcome' }, outcomeBadge(i.outcome)),
+			el('td', { 'data-label': 'Evidence' }, verifiedMark(i.verified)));
 	});
 	const pages = Math.max(1, Math.ceil(list.total / PAGE_SIZE));
 	const go = (n) => navigate('/incidents' + query({ ...f, page: n > 1 ? n : '' }));
@@ -64,9 +66,13 @@ export async function incidentsPage(page, ctx) {
 	const first = list.total ? (pageNo - 1) * PAGE_SIZE + 1 : 0;
 	const last = (pageNo - 1) * PAGE_SIZE + list.incidents.length;
 
+	// On a phone the filters fold away unless one is in use.
+	const narrow = window.matchMedia('(max-width: 760px)').matches;
+	const filtering = FILTERS.some((k) => f[k]);
 	page.append(
 		el('h1', null, 'Incidents'),
-		form,
+		el('details#filters-box', { open: !narrow || filtering },
+			el('summary', null, filtering ? 'Filters (in use)' : 'Filters'), form),
 		table({ id: 'incidents', class: 'list' },
 			['Site', 'Lane', 'Camera', 'Status', 'Start', 'Blocked', 'Outcome', 'Evidence'],
 			rows.length ? rows : [el('tr.empty', null, el('td', { colspan: 8 }, 'No incidents match.'))]),
