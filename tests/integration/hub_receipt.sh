@@ -14,7 +14,9 @@
 #     SHA-256 that is not the bundle's, and a correct one that says
 #     verified: false - each is logged by the edge and none marks the
 #     bundle delivered; then the correct verified receipt marks it, and
-#     the same receipt again changes nothing (idempotent).
+#     the same receipt again changes nothing (idempotent);
+#   - the edge killed with SIGKILL: its last will reaches the hub and the
+#     fleet shows the device offline.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 NAME=hub_receipt
@@ -115,7 +117,17 @@ pub '{"incident_id": "'"$IID"'", "verified": true, "manifest_sha256": "'"$SHA"'"
 wait_for "$WORK/edge2.log" "receipt: $IID: already delivered" 20 || fail "the repeat was not seen as such"
 [ "$(cat "$B/.delivered")" = "$first" ] || fail "the repeat rewrote .delivered"
 kill -0 $EDGE_PID 2>/dev/null || fail "the edge died on the receipts"
-kill -TERM $EDGE_PID
-wait $EDGE_PID || fail "edge exit status $?"
+# 3. the edge vanishes (SIGKILL): the broker sends its last will, and the
+# hub's fleet shows the device offline
+[ "$(q "select status from devices where device = 'scene-edge'")" = online ] ||
+	fail "device status $(q "select status from devices where device = 'scene-edge'") while the edge runs"
+kill -9 $EDGE_PID
+wait $EDGE_PID 2>/dev/null || true
+for _ in $(seq 600); do
+	[ "$(q "select status from devices where device = 'scene-edge'")" = offline ] && break
+	sleep 0.1
+done
+[ "$(q "select status from devices where device = 'scene-edge'")" = offline ] ||
+	fail "after the last will the device is $(q "select status from devices where device = 'scene-edge'")"
 OK=1
 echo "$NAME: ok"
