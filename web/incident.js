@@ -310,6 +310,6 @@ export async function incidentPage(page, ctx) {
 		evidenceSection(inc, manifest, box),
 		el('div.two', null, timelineSection(inc), outcomeNode),
 		accessLog(inc),
-		box.node);
+		(inc.evidence || []).length ? box.node : null);
 	page.append(root);
 }
