@@ -216,10 +216,13 @@ trap 'exit 143' TERM
 
 # ---- broker, hub ---------------------------------------------------------------------
 
+# max_queued_messages 0: the broker holds the hub's backlog and must not
+# drop it (docs/hub.md, Ingest).
 cat >"$RUN/mosquitto.conf" <<EOC
 listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
 persistence false
+max_queued_messages 0
 log_dest stdout
 log_type error
 log_type warning
