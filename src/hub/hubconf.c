@@ -398,6 +398,10 @@ static const struct key root_keys[] = {
 	 NULL, NULL,
 	 "0: keep evidence forever (it is proof); N: remove bundles older "
 	 "than N days of closed incidents (audited)"},
+	{"receipt_resend_days", T_NUM, OFF(receipt_resend_days), 0, 0, 36500,
+	 NULL, NULL,
+	 "a device back online gets again the receipts of its verified "
+	 "bundles of the last N days; 0: off"},
 	{"timezone", T_STR, OFF(timezone), SZ(timezone), 0, 0, NULL, NULL,
 	 "the hub's offset from UTC (+08:00): report days, query dates"},
 	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
@@ -429,6 +433,7 @@ void hub_conf_defaults(hub_conf *c)
 	c->quarantine_max = 10000;
 	c->incoming_max_age_s = 7 * 24 * 3600;
 	c->evidence_keep_days = 0;
+	c->receipt_resend_days = 30;
 }
 
 /* "+08:00", "-05:30", "Z" or "UTC" into seconds east of UTC. */
@@ -581,9 +586,9 @@ void hub_conf_dump(const hub_conf *c, void *fp)
 		c->store.sqlite, c->evidence_dir, c->public_url,
 		c->max_payload, c->timezone);
 	fprintf(f, "quarantine_max: %d\nincoming_max_age_s: %g\n"
-		   "evidence_keep_days: %g\n",
+		   "evidence_keep_days: %g\nreceipt_resend_days: %g\n",
 		c->quarantine_max, c->incoming_max_age_s,
-		c->evidence_keep_days);
+		c->evidence_keep_days, c->receipt_resend_days);
 	fprintf(f, "alerts:\n  mqtt: %s\n  escalate_s: %g\n  retry_max: %d\n"
 		   "  retry_base_s: %g\n  retry_cap_s: %g\n  timeout_s: %g\n",
 		c->alerts.mqtt ? "true" : "false", c->alerts.escalate_s,

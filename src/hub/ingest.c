@@ -19,7 +19,12 @@
  *   5. evidence chunks and the "evidence" list go to evidence.c, which
  *      verifies the bundle with the enrolled key; once the result is
  *      stored the device gets a delivery receipt (docs/mqtt.md) so it may
- *      let its copy go - only a verified one (the edge checks that).
+ *      let its copy go - only a verified one (the edge checks that);
+ *   6. a device coming back online (its status goes from anything else to
+ *      "online") gets the receipts of its verified bundles again
+ *      (resend_receipts): the edge connects with clean start, so a receipt
+ *      sent while it was away is lost, and without this its bundle would
+ *      never be let go.
  *
  * Whatever fails a check is kept in the store's quarantine with the reason
  * (payloads cut to 64 KiB) and logged; it never becomes an incident. The
@@ -101,6 +106,62 @@ static void receipt(hub_ingest *h, const char *site, const char *device,
 	else
 		fl_log(FL_LOG_INFO, "evidence", "%s: receipt sent (%s)",
 		       incident_id, r.verified ? "verified" : "failed");
+}
+
+/*
+ * A note on re-sent receipts. The edge starts every connection clean, so
+ * a receipt published while it is away (network down, restarting) is lost
+ * and its bundle stays undelivered there - never pruned. So when a device's
+ * status becomes "online" and the stored status was not (offline by its
+ * last will, stopped, never heard), the hub publishes the receipts of the
+ * device's verified bundles whose incidents started in the last
+ * receipt_resend_days, newest first, at most FL_DB_RECEIPTS_MAX. The edge
+ * takes a repeat as "already delivered" and changes nothing.
+ *
+ * Only on that transition, not on every "online": the hub reconnecting
+ * reads every device's retained "online" again, which is no transition
+ * (the store already says online), so a hub restart sends nothing; a
+ * device that flaps costs one burst per reconnect, bounded by the window.
+ * Failed verifications are not re-sent: the edge keeps such a bundle
+ * whatever the receipt says.
+ */
+static void resend_receipts(hub_ingest *h, const char *site,
+			    const char *device, double now)
+{
+	char topic[FL_TOPIC_MAX], buf[512];
+	fl_receipt *r = NULL;
+	size_t n = 0, i, len;
+	int rc;
+
+	if (!h->mqtt)
+		return;
+	if (h->conf->receipt_resend_days <= 0) {
+		fl_log(FL_LOG_DEBUG, "evidence", "%s: back online; receipts "
+		       "are not re-sent (receipt_resend_days 0)", device);
+		return;
+	}
+	rc = fl_db_device_receipts(h->db, device,
+				   now - h->conf->receipt_resend_days * 86400,
+				   FL_DB_RECEIPTS_MAX, &r, &n);
+	if (rc) {
+		fl_log(FL_LOG_ERROR, "evidence", "%s: receipts not re-sent: %s",
+		       device, fl_strerror(rc));
+		return;
+	}
+	fl_receipt_topic(topic, sizeof(topic), site, device);
+	for (i = 0; i < n; i++) {
+		len = fl_receipt_json(&r[i], buf, sizeof(buf));
+		if (len >= sizeof(buf) ||
+		    fl_mqtt_publish(h->mqtt, topic, buf, len, 1, 0))
+			break;
+	}
+	if (i < n)
+		fl_log(FL_LOG_WARN, "evidence", "%s: back online: %zu of %zu "
+		       "receipts re-sent (offline)", device, i, n);
+	else if (n)
+		fl_log(FL_LOG_INFO, "evidence", "%s: back online: %zu receipts "
+		       "re-sent", device, n);
+	free(r);
 }
 
 static char *text_of(const void *payload, size_t len)
@@ -228,10 +289,17 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 	switch (t.kind) {
 	case HUB_MSG_STATUS:
 		if (hub_status_check(payload, len, status, sizeof(status), err,
-				     sizeof(err)))
+				     sizeof(err))) {
 			quarantine(h, topic, payload, len, err, now);
-		else
-			fl_db_device_seen(h->db, t.device, status, now, NULL);
+			break;
+		}
+		/* an unreadable stored status counts as a transition: a
+		 * burst of repeats is cheaper than a bundle never let go */
+		if (fl_db_device_status(h->db, t.device, lvl, sizeof(lvl)))
+			lvl[0] = 0;
+		fl_db_device_seen(h->db, t.device, status, now, NULL);
+		if (!strcmp(status, "online") && strcmp(lvl, "online"))
+			resend_receipts(h, site, t.device, now);
 		break;
 	case HUB_MSG_HEARTBEAT:
 		if (hub_json_object_check(payload, len, err, sizeof(err))) {

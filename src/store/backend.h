@@ -25,6 +25,8 @@ typedef struct fl__db_ops {
 			  size_t sitelen, char *pk, size_t pklen);
 	int (*device_seen)(void *be, const char *device, const char *status,
 			   double wall, const char *hb);
+	int (*device_status)(void *be, const char *device, char *status,
+			     size_t statuslen);
 	int (*ingest)(void *be, const fl_db_msg *m, int *dup, char *err,
 		      size_t errlen);
 	int (*quarantine)(void *be, const char *topic, const char *payload,
@@ -36,6 +38,9 @@ typedef struct fl__db_ops {
 			    long long bytes, const char *kind, int verified);
 	int (*evidence_set_verified)(void *be, const char *incident_id,
 				     int verified, const char *report);
+	/* db.c has checked the arguments and set *out NULL, *n 0 */
+	int (*device_receipts)(void *be, const char *device, double since,
+			       int max, struct fl_receipt **out, size_t *n);
 	/* hash: a crypto_pwhash_str string made by db.c (backends never see
 	 * passwords) */
 	int (*user_add)(void *be, const char *name, const char *hash,

@@ -168,6 +168,29 @@ int fl_db_device_seen(fl_db *db, const char *device, const char *status,
 					 heartbeat_json));
 }
 
+int fl_db_device_status(fl_db *db, const char *device, char *status,
+			size_t statuslen)
+{
+	if (!db || !device || !status || !statuslen)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->device_status(db->be, device, status,
+					   statuslen));
+}
+
+int fl_db_device_receipts(fl_db *db, const char *device, double since_wall,
+			  int max, struct fl_receipt **out, size_t *n)
+{
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (!db || !device || !out || !n || max < 1 ||
+	    max > FL_DB_RECEIPTS_MAX)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->device_receipts(db->be, device, since_wall, max,
+					     out, n));
+}
+
 int fl_db_ingest(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 		 size_t errlen)
 {

@@ -69,6 +69,10 @@ int fl_db_device_get(fl_db *db, const char *device, char *site,
  * FL_ENOENT for a device not enrolled. */
 int fl_db_device_seen(fl_db *db, const char *device, const char *status,
 		      double wall, const char *heartbeat_json);
+/* 0 and the device's stored status ("" when none was heard yet; truncated
+ * to the buffer, always terminated), or FL_ENOENT. */
+int fl_db_device_status(fl_db *db, const char *device, char *status,
+			size_t statuslen);
 
 /* ---- ingest ----------------------------------------------------------------- */
 
@@ -120,6 +124,19 @@ int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
  * verifier's report text. FL_ENOENT for an unknown incident. */
 int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 				int verified, const char *report);
+/*
+ * The delivery receipts of a device's verified bundles (docs/mqtt.md,
+ * "Delivery receipt"), for re-sending them when it comes back online: the
+ * incidents of `device` that started at or after since_wall, have a stored
+ * manifest.json evidence row and verified = 1, newest first, at most max
+ * (1..FL_DB_RECEIPTS_MAX). Failed verifications are left out: their receipt
+ * changes nothing on the edge. On 0, *out is a malloc'd array of *n
+ * receipts (NULL when *n is 0) the caller frees with free().
+ */
+#define FL_DB_RECEIPTS_MAX 10000
+struct fl_receipt;
+int fl_db_device_receipts(fl_db *db, const char *device, double since_wall,
+			  int max, struct fl_receipt **out, size_t *n);
 
 /* ---- users ------------------------------------------------------------------- */
 

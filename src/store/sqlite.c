@@ -34,6 +34,7 @@
 
 #include "backend.h"
 #include "fl.h"
+#include "receipt.h"
 
 #define TAG "store"
 
@@ -123,6 +124,10 @@ static const char *const MIGRATIONS[] = {
 	" since REAL,"
 	" last_event REAL,"
 	" PRIMARY KEY (device, camera));",
+
+	/* 4: a device's incidents by start (the receipts re-sent when it
+	 *    comes back online) */
+	"CREATE INDEX incidents_device_start ON incidents(device, start);",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -139,6 +144,8 @@ enum {
 	S_DEV_ENROL,
 	S_DEV_GET,
 	S_DEV_SEEN,
+	S_DEV_STATUS,
+	S_DEV_RECEIPTS,
 	S_EV_EXISTS,
 	S_INC_GET,
 	S_INC_INSERT,
@@ -226,6 +233,15 @@ static const char *const SQL[S_COUNT] = {
 		"UPDATE devices SET status = COALESCE(?2, status),"
 		" last_seen = ?3, heartbeat = COALESCE(?4, heartbeat)"
 		" WHERE device = ?1",
+	[S_DEV_STATUS] = "SELECT status FROM devices WHERE device = ?1",
+	/* ?1 device, ?2 since, ?3 max: the (device, start) index bounds
+	 * the scan to the window */
+	[S_DEV_RECEIPTS] =
+		"SELECT i.incident_id, e.sha256 FROM incidents i"
+		" JOIN evidence e ON e.incident_id = i.incident_id"
+		" AND e.name = 'manifest.json'"
+		" WHERE i.device = ?1 AND i.start >= ?2 AND i.verified = 1"
+		" ORDER BY i.start DESC, i.incident_id DESC LIMIT ?3",
 	[S_EV_EXISTS] = "SELECT 1 FROM incident_events"
 			" WHERE incident_id = ?1 AND seq = ?2",
 	[S_INC_GET] =
@@ -806,6 +822,79 @@ static int be_device_seen(void *p, const char *device, const char *status,
 	if ((r = run(b, s, "device_seen")) < 0)
 		return r;
 	return sqlite3_changes(b->h) ? 0 : FL_ENOENT;
+}
+
+static int be_device_status(void *p, const char *device, char *status,
+			    size_t statuslen)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_DEV_STATUS);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, device);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_col(s, 0, status, statuslen);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "device_status");
+}
+
+/* Rows whose id or hash a receipt cannot carry (not possible from the
+ * hub's own checks, but the store does not assume it) are skipped. */
+static int be_device_receipts(void *p, const char *device, double since,
+			      int max, fl_receipt **out, size_t *n)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_DEV_RECEIPTS);
+	fl_receipt *a = NULL;
+	size_t cap = 0;
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, device);
+	sqlite3_bind_double(s, 2, since);
+	sqlite3_bind_int(s, 3, max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		const char *sha = (const char *)sqlite3_column_text(s, 1);
+		fl_receipt *r;
+
+		if (!id || !sha || strlen(id) >= sizeof(r->incident_id) ||
+		    strlen(sha) != 64)
+			continue;
+		if (*n == cap) {
+			size_t c = cap ? cap * 2 : 16;
+			fl_receipt *g = realloc(a, c * sizeof(*a));
+
+			if (!g) {
+				sqlite3_reset(s);
+				free(a);
+				*n = 0;
+				return FL_ENOMEM;
+			}
+			a = g;
+			cap = c;
+		}
+		r = &a[(*n)++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->incident_id, sizeof(r->incident_id), "%s", id);
+		r->verified = 1;
+		memcpy(r->manifest_sha256, sha, 64);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(a);
+		*n = 0;
+		return dberr(b, "device_receipts");
+	}
+	*out = a;
+	return 0;
 }
 
 /* ---- ingest ----------------------------------------------------------------------- */
@@ -1878,12 +1967,14 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.device_enrol = be_device_enrol,
 	.device_get = be_device_get,
 	.device_seen = be_device_seen,
+	.device_status = be_device_status,
 	.ingest = be_ingest,
 	.quarantine = be_quarantine,
 	.quarantine_json = be_quarantine_json,
 	.quarantine_trim = be_quarantine_trim,
 	.evidence_add = be_evidence_add,
 	.evidence_set_verified = be_evidence_set_verified,
+	.device_receipts = be_device_receipts,
 	.user_add = be_user_add,
 	.user_set_hash = be_user_set_hash,
 	.user_get = be_user_get,

@@ -9,14 +9,23 @@
 #   - the hub verifies the bundle and sends a receipt; the edge writes
 #     <evidence dir>/<incident>/.delivered;
 #   - with .delivered removed and the edge running again (same evidence
-#     folder), receipts published by hand for that incident: malformed
+#     folder), the hub re-sends the receipt (the device back online) and
+#     the bundle is delivered again; with .delivered removed once more,
+#     receipts published by hand for that incident: malformed
 #     JSON, an unknown key, another device's incident id, a manifest
 #     SHA-256 that is not the bundle's, and a correct one that says
 #     verified: false - each is logged by the edge and none marks the
 #     bundle delivered; then the correct verified receipt marks it, and
 #     the same receipt again changes nothing (idempotent);
 #   - the edge killed with SIGKILL: its last will reaches the hub and the
-#     fleet shows the device offline.
+#     fleet shows the device offline;
+#   - a receipt missed while the edge was away is sent again when it comes
+#     back: with the hub stopped, the edge runs the scene to its end (its
+#     bundle waits on the broker in the hub's session) and stops; the hub,
+#     started again, verifies the bundle and sends the receipt to nobody.
+#     With receipt_resend_days: 0 the edge coming back leaves the bundle
+#     undelivered (the check that the test can fail); with the default
+#     (30 days) the next reconnect marks it delivered.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 NAME=hub_receipt
@@ -52,7 +61,8 @@ grep -q "key_file: $WORK/device.key" "$WORK/scene/edge.yaml" || fail "the scene'
 "$HUB" --config "$WORK/hub.yaml" --enrol-device scene-edge --site scene-site \
 	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
 "$HUB" --config "$WORK/hub.yaml" -vv >"$WORK/hub.log" 2>&1 &
-PIDS+=($!)
+HUB_PID=$!
+PIDS+=($HUB_PID)
 wait_for "$WORK/hub.log" "mqtt: connected" 30 || fail "the hub did not connect"
 
 # 1. a real run: the edge gets the receipt and marks its bundle delivered
@@ -88,6 +98,13 @@ BAD=$(printf '%064d' 7)
 EDGE_PID=$!
 PIDS+=($EDGE_PID)
 wait_for "$WORK/edge2.log" "mqtt: connected" 60 || fail "the edge did not connect again"
+# back online (stopped -> online): the hub sends the receipt again, which
+# marks the bundle whose .delivered was removed; removed again for the rest
+wait_for "$WORK/hub.log" "scene-edge: back online: 1 receipts re-sent" 60 ||
+	fail "the hub did not re-send the receipt to the edge back online"
+wait_for "$WORK/edge2.log" "receipt: $IID: delivered and verified by the hub" 20 ||
+	fail "the re-sent receipt did not mark $IID delivered"
+rm "$B/.delivered"
 sleep 0.5
 T=firelane/scene-site/scene-edge/receipt
 pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$T" -m "$1"; }
@@ -129,5 +146,85 @@ for _ in $(seq 600); do
 done
 [ "$(q "select status from devices where device = 'scene-edge'")" = offline ] ||
 	fail "after the last will the device is $(q "select status from devices where device = 'scene-edge'")"
+echo "$NAME: the last will reached the hub"
+
+# 4. a receipt sent while the edge is away is lost (clean start); the hub
+# sends it again when the device comes back online (docs/mqtt.md)
+status() { q "select status from devices where device = 'scene-edge'"; }
+# hub_run CONFIG LOG: the hub again on the same store (its session kept)
+hub_run() {
+	"$HUB" --config "$1" -vv >"$2" 2>&1 &
+	HUB_PID=$!
+	PIDS+=($HUB_PID)
+	wait_for "$2" "mqtt: connected" 30 || fail "the hub did not connect again"
+}
+hub_stop() {
+	kill -TERM $HUB_PID
+	wait $HUB_PID 2>/dev/null || true
+}
+# edge_back LOG: the edge again on the long scene until it has connected
+edge_back() {
+	"$EDGE" --config "$WORK/scene/edge2.yaml" -vv >>"$WORK/events4.jsonl" 2>"$1" &
+	EDGE_PID=$!
+	PIDS+=($EDGE_PID)
+	wait_for "$1" "mqtt: connected" 60 || fail "the edge did not connect again"
+}
+edge_stop() {
+	kill -TERM $EDGE_PID
+	wait $EDGE_PID 2>/dev/null || true
+	for _ in $(seq 300); do [ "$(status)" != online ] && break; sleep 0.1; done
+	[ "$(status)" != online ] || fail "the stopped edge is still online"
+}
+hub_stop
+ls "$WORK/evidence" >"$WORK/before.txt"
+"$EDGE" --config "$WORK/scene/edge.yaml" -vv >"$WORK/events3.jsonl" 2>"$WORK/edge3.log" ||
+	fail "edge exit status $? (the hub away)"
+IID3=
+for d in "$WORK"/evidence/*/; do
+	d=$(basename "$d")
+	grep -qx "$d" "$WORK/before.txt" || IID3=$d
+done
+[ -n "$IID3" ] && [ -f "$WORK/evidence/$IID3/manifest.json" ] ||
+	fail "the edge sealed no new bundle with the hub away"
+B3=$WORK/evidence/$IID3
+{ cat "$WORK/hub.yaml"; echo "receipt_resend_days: 0"; } >"$WORK/hub0.yaml"
+hub_run "$WORK/hub0.yaml" "$WORK/hub2.log"
+wait_for "$WORK/hub2.log" "$IID3: receipt sent \\(verified\\)" 300 ||
+	fail "the hub did not verify $IID3 from its session"
+for _ in $(seq 300); do [ "$(status)" != online ] && break; sleep 0.1; done
+[ "$(status)" = stopped ] || fail "device status $(status) after the edge's stop"
+sleep 1
+[ -f "$B3/.delivered" ] && fail "the receipt reached an edge that was not there"
+# receipt_resend_days: 0: back online, nothing re-sent, still undelivered
+# (the edge's queued "online" of the run above already said it once)
+OFF="scene-edge: back online; receipts are not re-sent"
+n=$(grep -c "$OFF" "$WORK/hub2.log" || true)
+edge_back "$WORK/edge4.log"
+for _ in $(seq 600); do
+	[ "$(grep -c "$OFF" "$WORK/hub2.log" || true)" -gt "$n" ] && break
+	sleep 0.1
+done
+[ "$(grep -c "$OFF" "$WORK/hub2.log" || true)" -gt "$n" ] ||
+	fail "the hub did not see the device back online"
+sleep 3
+[ -f "$B3/.delivered" ] && fail "$IID3 delivered with receipt_resend_days: 0"
+grep -q "receipt: $IID3" "$WORK/edge4.log" && fail "a receipt for $IID3 with re-sending off"
+edge_stop
+hub_stop
+echo "$NAME: with receipt_resend_days: 0, $IID3 stays undelivered"
+# the default: the next reconnect brings the receipt again
+hub_run "$WORK/hub.yaml" "$WORK/hub3.log"
+edge_back "$WORK/edge5.log"
+wait_for "$WORK/hub3.log" "scene-edge: back online: [0-9]* receipts re-sent" 60 ||
+	fail "the hub re-sent no receipts"
+for _ in $(seq 300); do [ -f "$B3/.delivered" ] && break; sleep 0.1; done
+[ -f "$B3/.delivered" ] || fail "$IID3 not delivered after the reconnect"
+grep -q "receipt: $IID3: delivered and verified by the hub" "$WORK/edge5.log" ||
+	fail "the edge's log does not say $IID3 was delivered"
+# the bundles delivered before are only repeats to the edge
+grep -q "receipt: $IID: already delivered" "$WORK/edge5.log" ||
+	fail "the first bundle's receipt was not re-sent as a repeat"
+kill -0 $EDGE_PID 2>/dev/null || fail "the edge died on the re-sent receipts"
+echo "$NAME: $IID3 delivered after one reconnect"
 OK=1
 echo "$NAME: ok"

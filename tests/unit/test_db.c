@@ -10,7 +10,9 @@
  * allowed-sites restriction, users (argon2id, wrong password and unknown user
  * refused), outcome amendments with history and audit rows, the report's
  * figures on a known dataset (median and p90 by hand), hostile strings and a
- * 1 MB payload stored and returned verbatim, durability across close/reopen.
+ * 1 MB payload stored and returned verbatim, durability across close/reopen,
+ * the receipts re-sent to a device back online (verified bundles with a
+ * manifest in the window, newest first, bounded).
  * The database is inspected beside the store with SQLite's own API.
  *
  *   test_db --bench N   (scripts/bench.sh) prints one JSON object: ingest
@@ -29,6 +31,7 @@
 #include "backend.h"
 #include "db.h"
 #include "fl.h"
+#include "receipt.h"
 #include "test.h"
 
 static char dir[256];
@@ -399,6 +402,108 @@ static void test_devices(fl_db *db)
 	json_decref(j);
 	free(t);
 	test_cameras(db);
+}
+
+/* ---- receipts re-sent on reconnect -------------------------------------------------- */
+
+/* One incident of dev started at wall, with a manifest.json row (sha: 64
+ * hex digits of c) unless c is 0, and verified v (< 0: never verified). */
+static void bundle(fl_db *db, const char *dev, const char *id, double wall,
+		   char c, int v)
+{
+	char sha[65];
+	int dup;
+
+	CHECK(put(db, dev, "s1", "lane-a", id, 1, "occupied", wall, NULL,
+		  &dup) == 0);
+	CHECK(fl_db_evidence_add(db, id, "scene-1.jpg", "aa", 1, "scene",
+				 v > 0) == 0);
+	if (c) {
+		memset(sha, c, 64);
+		sha[64] = 0;
+		CHECK(fl_db_evidence_add(db, id, "manifest.json", sha, 10,
+					 "manifest", v > 0) == 0);
+	}
+	if (v >= 0)
+		CHECK(fl_db_evidence_set_verified(db, id, v, "r") == 0);
+}
+
+/* fl_db_device_receipts: the device's verified bundles with a manifest in
+ * the window, newest first, bounded; fl_db_device_status. */
+static void test_receipts(void)
+{
+	fl_db *db = open_db(":memory:");
+	fl_receipt *r = (fl_receipt *)1;
+	char st[16] = "x";
+	size_t n = 7;
+	const char *pk = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+	char err[256];
+
+	if (!db)
+		return;
+	CHECK(fl_db_device_enrol(db, "ed-a", "s1", pk, err, sizeof(err)) ==
+	      0);
+	CHECK(fl_db_device_enrol(db, "ed-b", "s1", pk, err, sizeof(err)) ==
+	      0);
+	CHECK(fl_db_device_status(db, "ed-a", st, sizeof(st)) == 0 && !st[0]);
+	CHECK(fl_db_device_seen(db, "ed-a", "offline", 5.0, NULL) == 0);
+	CHECK(fl_db_device_status(db, "ed-a", st, sizeof(st)) == 0 &&
+	      !strcmp(st, "offline"));
+	CHECK(fl_db_device_status(db, "nobody", st, sizeof(st)) == FL_ENOENT);
+
+	/* nothing yet: 0 and an empty answer */
+	CHECK(fl_db_device_receipts(db, "ed-a", 0, 100, &r, &n) == 0);
+	CHECK(r == NULL && n == 0);
+	bundle(db, "ed-a", "ed-a-1", 1000, '1', 1);  /* old, verified */
+	bundle(db, "ed-a", "ed-a-2", 2000, '2', 1);  /* verified */
+	bundle(db, "ed-a", "ed-a-3", 3000, '3', 0);  /* failed: left out */
+	bundle(db, "ed-a", "ed-a-4", 4000, 0, 1);    /* no manifest row */
+	bundle(db, "ed-a", "ed-a-5", 5000, '5', -1); /* not verified yet */
+	bundle(db, "ed-a", "ed-a-6", 6000, 'a', 1);  /* newest, verified */
+	bundle(db, "ed-b", "ed-b-1", 5500, 'b', 1);  /* another device */
+
+	CHECK(fl_db_device_receipts(db, "ed-a", 0, 100, &r, &n) == 0);
+	CHECK(n == 3);
+	if (n == 3) {
+		CHECK(!strcmp(r[0].incident_id, "ed-a-6") && r[0].verified &&
+		      !strcmp(r[0].manifest_sha256,
+			      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+		CHECK(!strcmp(r[1].incident_id, "ed-a-2") &&
+		      r[1].manifest_sha256[0] == '2' &&
+		      strlen(r[1].manifest_sha256) == 64);
+		CHECK(!strcmp(r[2].incident_id, "ed-a-1"));
+	}
+	free(r);
+	/* the window: started at or after since */
+	CHECK(fl_db_device_receipts(db, "ed-a", 2000, 100, &r, &n) == 0);
+	CHECK(n == 2 && !strcmp(r[1].incident_id, "ed-a-2"));
+	free(r);
+	CHECK(fl_db_device_receipts(db, "ed-a", 6000.5, 100, &r, &n) == 0);
+	CHECK(n == 0 && r == NULL);
+	/* the bound keeps the newest */
+	CHECK(fl_db_device_receipts(db, "ed-a", 0, 1, &r, &n) == 0);
+	CHECK(n == 1 && !strcmp(r[0].incident_id, "ed-a-6"));
+	free(r);
+	/* a verification that succeeds later (the list again) joins */
+	CHECK(fl_db_evidence_set_verified(db, "ed-a-3", 1, "ok") == 0);
+	CHECK(fl_db_device_receipts(db, "ed-a", 0, 100, &r, &n) == 0);
+	CHECK(n == 4 && !strcmp(r[1].incident_id, "ed-a-3"));
+	free(r);
+	CHECK(fl_db_device_receipts(db, "ed-b", 0, 100, &r, &n) == 0);
+	CHECK(n == 1 && !strcmp(r[0].incident_id, "ed-b-1"));
+	free(r);
+	CHECK(fl_db_device_receipts(db, "nobody", 0, 100, &r, &n) == 0);
+	CHECK(n == 0 && r == NULL);
+	/* bad arguments */
+	CHECK(fl_db_device_receipts(db, "ed-a", 0, 0, &r, &n) == FL_EINVAL);
+	CHECK(fl_db_device_receipts(db, "ed-a", 0, FL_DB_RECEIPTS_MAX + 1, &r,
+				    &n) == FL_EINVAL);
+	CHECK(fl_db_device_receipts(db, NULL, 0, 10, &r, &n) == FL_EINVAL);
+	CHECK(fl_db_device_receipts(NULL, "ed-a", 0, 10, &r, &n) ==
+	      FL_EINVAL);
+	CHECK(r == NULL && n == 0);
+	fl_db_close(db);
 }
 
 /* ---- ingest ------------------------------------------------------------------------ */
@@ -1311,6 +1416,7 @@ int main(int argc, char **argv)
 	} else {
 		test_migrations();
 		test_quarantine_trim();
+		test_receipts();
 		test_concurrent();
 		suite("t.db");
 		suite(NULL);

@@ -270,6 +270,11 @@ static void test_config(void)
 		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nquarantine_max: 5\n", ":4: quarantine_max: 5 is out of range"},
 		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nincoming_max_age_s: 0\n", ":4: incoming_max_age_s: 0 is out of range"},
 		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nevidence_keep_days: -1\n", ":4: evidence_keep_days: -1 is out of range"},
+		/* receipts re-sent to a device back online (engineer E) */
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nreceipt_resend_days: 0\n", NULL},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nreceipt_resend_days: -1\n", ":4: receipt_resend_days: -1 is out of range"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nreceipt_resend_days: 36501\n", ":4: receipt_resend_days: 36501 is out of range"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nreceipt_resend_days: x\n", "expected a number"},
 	};
 	static hub_conf c;
 	char err[512];
@@ -299,6 +304,14 @@ static void test_config(void)
 	CHECK(load(cases[9].yaml, &c, err, sizeof(err)) == 0);
 	CHECK(c.mqtt.session_expiry_s == 3600 && c.quarantine_max == 500);
 	CHECK(c.incoming_max_age_s == 86400 && c.evidence_keep_days == 365);
+	/* receipts: 30 days by default, 0 turns the re-sending off */
+	CHECK(c.receipt_resend_days == 30);
+	CHECK(load("mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\n"
+		   "receipt_resend_days: 0.5\n", &c, err, sizeof(err)) == 0 &&
+	      c.receipt_resend_days == 0.5);
+	CHECK(load("mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\n"
+		   "receipt_resend_days: 0\n", &c, err, sizeof(err)) == 0 &&
+	      c.receipt_resend_days == 0);
 }
 
 int main(void)
