@@ -112,9 +112,10 @@ static void receipt(hub_ingest *h, const char *site, const char *device,
  * A note on re-sent receipts. The edge starts every connection clean, so
  * a receipt published while it is away (network down, restarting) is lost
  * and its bundle stays undelivered there - never pruned. So when a device's
- * status becomes "online" and the stored status was not (offline by its
- * last will, stopped, never heard), the hub publishes the receipts of the
- * device's verified bundles whose incidents started in the last
+ * status becomes "online" (its status message, or a heartbeat if that
+ * comes first) and the stored status was not (offline by its last will,
+ * stopped, never heard), the hub publishes the receipts of the device's
+ * verified bundles whose incidents started in the last
  * receipt_resend_days, newest first, at most FL_DB_RECEIPTS_MAX. The edge
  * takes a repeat as "already delivered" and changes nothing.
  *
@@ -162,6 +163,25 @@ static void resend_receipts(hub_ingest *h, const char *site,
 		fl_log(FL_LOG_INFO, "evidence", "%s: back online: %zu receipts "
 		       "re-sent", device, n);
 	free(r);
+}
+
+/*
+ * The device was heard with status (a heartbeat says "online" too: the
+ * first of the two to arrive after a reconnect makes the transition). An
+ * unreadable stored status counts as a transition: a burst of repeats is
+ * cheaper than a bundle never let go.
+ */
+static void seen(hub_ingest *h, const char *site, const char *device,
+		 const char *status, double now, const char *heartbeat)
+{
+	char was[16];
+
+	if (!strcmp(status, "online") &&
+	    fl_db_device_status(h->db, device, was, sizeof(was)))
+		was[0] = 0;
+	fl_db_device_seen(h->db, device, status, now, heartbeat);
+	if (!strcmp(status, "online") && strcmp(was, "online"))
+		resend_receipts(h, site, device, now);
 }
 
 static char *text_of(const void *payload, size_t len)
@@ -293,13 +313,7 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 			quarantine(h, topic, payload, len, err, now);
 			break;
 		}
-		/* an unreadable stored status counts as a transition: a
-		 * burst of repeats is cheaper than a bundle never let go */
-		if (fl_db_device_status(h->db, t.device, lvl, sizeof(lvl)))
-			lvl[0] = 0;
-		fl_db_device_seen(h->db, t.device, status, now, NULL);
-		if (!strcmp(status, "online") && strcmp(lvl, "online"))
-			resend_receipts(h, site, t.device, now);
+		seen(h, site, t.device, status, now, NULL);
 		break;
 	case HUB_MSG_HEARTBEAT:
 		if (hub_json_object_check(payload, len, err, sizeof(err))) {
@@ -308,8 +322,7 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 		}
 		json = text_of(payload, len);
 		if (json)
-			fl_db_device_seen(h->db, t.device, "online", now,
-					  json);
+			seen(h, site, t.device, "online", now, json);
 		free(json);
 		break;
 	case HUB_MSG_CAMERA_EVENT: {
