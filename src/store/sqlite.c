@@ -171,6 +171,8 @@ enum {
 	S_AUDIT_COUNT,
 	S_INC_LIST,
 	S_INC_COUNT,
+	S_INC_LIST_S,
+	S_INC_COUNT_S,
 	S_INC_ONE,
 	S_INC_EVENTS,
 	S_INC_EVIDENCE,
@@ -202,13 +204,18 @@ enum {
 
 /* The filter every incident list uses: ?1 site, ?2 lane, ?3 status,
  * ?4 outcome ('none': not recorded), ?5 from, ?6 to, ?7 allowed sites. */
-#define INC_WHERE                                                          \
-	" WHERE (?1 IS NULL OR site = ?1) AND (?2 IS NULL OR lane = ?2)"   \
+#define INC_AND                                                            \
+	" AND (?2 IS NULL OR lane = ?2)"                                   \
 	" AND (?3 IS NULL OR status = ?3)"                                 \
 	" AND (?4 IS NULL OR outcome = ?4"                                 \
 	"  OR (?4 = 'none' AND outcome IS NULL))"                          \
 	" AND (?5 IS NULL OR start >= ?5) AND (?6 IS NULL OR start < ?6)"  \
 	" AND (?7 IS NULL OR instr(',' || ?7 || ',', ',' || site || ',') > 0)"
+/* "(?1 IS NULL OR site = ?1)" cannot use the (site, start) index, so a list
+ * of one site has statements of its own (the count would scan every
+ * incident otherwise). */
+#define INC_WHERE " WHERE (?1 IS NULL OR site = ?1)" INC_AND
+#define INC_WHERE_S " WHERE site = ?1" INC_AND
 
 #define INC_COLS                                                            \
 	"incident_id, site, lane, camera, device, status, start, rest_since," \
@@ -303,6 +310,10 @@ static const char *const SQL[S_COUNT] = {
 		       " ORDER BY start DESC, incident_id DESC"
 		       " LIMIT ?8 OFFSET ?9",
 	[S_INC_COUNT] = "SELECT count(*) FROM incidents" INC_WHERE,
+	[S_INC_LIST_S] = "SELECT " INC_COLS " FROM incidents" INC_WHERE_S
+			 " ORDER BY start DESC, incident_id DESC"
+			 " LIMIT ?8 OFFSET ?9",
+	[S_INC_COUNT_S] = "SELECT count(*) FROM incidents" INC_WHERE_S,
 	[S_INC_ONE] = "SELECT " INC_COLS ", bbox, verify_report"
 		      " FROM incidents WHERE incident_id = ?1",
 	[S_INC_EVENTS] = "SELECT seq, type, wall, received, json"
@@ -1576,18 +1587,19 @@ static char *be_incidents_json(void *p, const fl_db_filter *f)
 	sqlite3_stmt *s;
 	json_t *o = json_object(), *a = json_array();
 	int limit = f->limit, offset = f->offset;
+	int one_site = f->site && *f->site;
 	long long n;
 
 	page(&limit, &offset);
 	json_object_set_new(o, "incidents", a);
-	if (!(s = stmt(b, S_INC_LIST)))
+	if (!(s = stmt(b, one_site ? S_INC_LIST_S : S_INC_LIST)))
 		return finish(o, 0);
 	bind_filter(s, f);
 	sqlite3_bind_int(s, 8, limit);
 	sqlite3_bind_int(s, 9, offset);
 	if (rows(b, s, a) < 0)
 		return finish(o, 0);
-	if (!(s = stmt(b, S_INC_COUNT)))
+	if (!(s = stmt(b, one_site ? S_INC_COUNT_S : S_INC_COUNT)))
 		return finish(o, 0);
 	bind_filter(s, f);
 	if ((n = count_of(b, s)) < 0)
