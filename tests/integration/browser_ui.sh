@@ -26,7 +26,6 @@ set -eu
 NAME=browser_ui
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
 . "$(dirname "$0")/lib/mqtt.sh"
-HUB=$BUILD/firelane-hub
 CHROMIUM=/usr/bin/chromium
 
 skip() {

@@ -36,12 +36,7 @@ set -eu
 NAME=hub_api
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
 . "$(dirname "$0")/lib/mqtt.sh"
-HUB=$BUILD/firelane-hub
-if [ ! -x "$HUB" ]; then
-	echo "$NAME: skipped: $HUB not built"
-	OK=1
-	exit 77
-fi
+need_hub
 need
 for c in curl jq sqlite3; do
 	command -v $c >/dev/null || fail "$c not installed (scripts/deps.sh)"

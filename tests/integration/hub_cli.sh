@@ -12,10 +12,7 @@ HUB=$BUILD/firelane-hub
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 fail() { echo "$NAME: FAIL: $*" >&2; exit 1; }
-if [ ! -x "$HUB" ]; then
-	echo "$NAME: skipped: $HUB not built"
-	exit 0
-fi
+[ -x "$HUB" ] || fail "$HUB not built"
 command -v sqlite3 >/dev/null || fail "sqlite3 not installed"
 cd "$WORK"
 

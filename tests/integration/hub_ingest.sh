@@ -41,13 +41,8 @@ set -eu
 NAME=hub_ingest
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
 . "$(dirname "$0")/lib/mqtt.sh"
-HUB=$BUILD/firelane-hub
 VERIFY=$BUILD/firelane-verify
-if [ ! -x "$HUB" ]; then
-	echo "$NAME: skipped: $HUB not built (the store library is missing)"
-	OK=1
-	exit 0
-fi
+need_hub
 need
 command -v sqlite3 >/dev/null || fail "sqlite3 not installed (scripts/deps.sh)"
 SCENARIO=park_leave

@@ -31,12 +31,7 @@ set -eu
 NAME=hub_receipt
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
 . "$(dirname "$0")/lib/mqtt.sh"
-HUB=$BUILD/firelane-hub
-if [ ! -x "$HUB" ]; then
-	echo "$NAME: skipped: $HUB not built"
-	OK=1
-	exit 77
-fi
+need_hub
 need
 command -v sqlite3 >/dev/null || fail "sqlite3 not installed (scripts/deps.sh)"
 SCENARIO=park_leave

@@ -20,12 +20,7 @@ set -eu
 NAME=hub_shared
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
 . "$(dirname "$0")/lib/mqtt.sh"
-HUB=$BUILD/firelane-hub
-if [ ! -x "$HUB" ]; then
-	echo "$NAME: skipped: $HUB not built"
-	OK=1
-	exit 0
-fi
+need_hub
 for c in mosquitto_pub sqlite3 python3; do
 	command -v "$c" >/dev/null || fail "$c not installed (scripts/deps.sh)"
 done

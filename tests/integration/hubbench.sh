@@ -19,7 +19,6 @@ set -eu
 NAME=hubbench
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
 . "$(dirname "$0")/lib/mqtt.sh"
-HUB=$BUILD/firelane-hub
 HB=$BUILD/firelane-hubbench
 for p in "$HUB" "$HB"; do
 	[ -x "$p" ] || fail "$p not built"

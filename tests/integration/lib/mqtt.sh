@@ -44,6 +44,12 @@ need() {
 	done
 }
 
+# The hub is built with everything else: missing, it is a failure, not a skip.
+HUB=$BUILD/firelane-hub
+need_hub() {
+	[ -x "$HUB" ] || fail "$HUB not built"
+}
+
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
