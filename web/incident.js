@@ -302,7 +302,8 @@ export async function incidentPage(page, ctx) {
 		outcomeNode = s;
 	};
 	drawOutcome(inc);
-	root.append(
+	// DOM append() would print a null as the text "null": drop them.
+	root.append(...[
 		el('p.crumbs', null, el('a', { href: '/incidents' }, '← Incidents')),
 		el('h1', null, `${inc.site} · ${inc.lane} `, statusBadge(inc.status)),
 		el('p.id', null, el('code', null, inc.incident_id)),
@@ -310,6 +311,6 @@ export async function incidentPage(page, ctx) {
 		evidenceSection(inc, manifest, box),
 		el('div.two', null, timelineSection(inc), outcomeNode),
 		accessLog(inc),
-		(inc.evidence || []).length ? box.node : null);
+		(inc.evidence || []).length ? box.node : null].filter(Boolean));
 	page.append(root);
 }

@@ -85,7 +85,12 @@ async function newPage(browser, opts) {
 	return page;
 }
 
+// Every page photographed is also read: a value the page failed to format
+// shows up as the words null, undefined or NaN.
 async function shot(page, name, opts) {
+	const text = await page.evaluate(() => document.body.innerText);
+	const bad = /\b(null|undefined|NaN)\b/.exec(text);
+	check(!bad, `${name}: the page shows "${bad && bad[1]}": ...${bad && text.slice(Math.max(0, bad.index - 60), bad.index + 20)}`);
 	const file = path.join(SHOTS, `${name}.png`);
 	await page.screenshot({ path: file, ...opts });
 	log(`screenshot ${file}`);
