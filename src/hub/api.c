@@ -13,6 +13,9 @@
  * Changes (POST, DELETE) need the session's CSRF token in X-CSRF-Token,
  * compared in constant time; login is the one exception (it has no
  * session yet) and is rate limited per address and per user name instead.
+ * The address is the client's (q->addr: behind a trusted reverse proxy,
+ * from its X-Forwarded-For; http.c), and the audit's login rows name it as
+ * their object.
  * The session cookie is HttpOnly and SameSite=Strict.
  *
  * Audit: login (ok or failed), incident_view, evidence_view (once per file
@@ -220,7 +223,7 @@ static void login(hub_api *a, const hub_req *q, hub_resp *r)
 			     sizeof(sites))) {
 		hub_ratelimit_fail(a->rate, akey, q->now);
 		hub_ratelimit_fail(a->rate, ukey, q->now);
-		fl_db_audit(a->db, f[0], "login", f[0], "failed", q->now);
+		fl_db_audit(a->db, f[0], "login", akey + 2, "failed", q->now);
 		fl_log(FL_LOG_INFO, TAG, "login failed from %s", akey + 2);
 		error(r, 401, "wrong user name or password");
 		goto out;
@@ -230,7 +233,7 @@ static void login(hub_api *a, const hub_req *q, hub_resp *r)
 		error(r, 500, "out of memory");
 		goto out;
 	}
-	fl_db_audit(a->db, f[0], "login", f[0], "ok", q->now);
+	fl_db_audit(a->db, f[0], "login", akey + 2, "ok", q->now);
 	header(r, "Set-Cookie",
 	       "fl_session=%s; HttpOnly; SameSite=Strict; Path=/%s", s.id,
 	       a->secure_cookies ? "; Secure" : "");

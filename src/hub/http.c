@@ -13,7 +13,11 @@
  *
  * This file only translates: headers and the body into a hub_req, the
  * hub_resp back into an MHD response, plus the headers every answer
- * carries (docs/api.md, "Conventions").
+ * carries (docs/api.md, "Conventions"). The one decision here is the
+ * client's address: the TCP peer's, or, when the peer is one of
+ * http.trusted_proxies, the one its X-Forwarded-For names
+ * (hub_client_addr); a client talking to the hub directly cannot choose
+ * its address with that header.
  */
 #include "http.h"
 
@@ -21,9 +25,11 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,16 +39,21 @@
 #include "api.h"
 #include "db.h"
 #include "fl.h"
+#include "httpparse.h"
 #include "session.h"
 
 #define TAG "http"
 #define BODY_MAX 65536
+#define XFF_MAX 2048 /* X-Forwarded-For, all of its lines joined */
 
 struct hub_http {
 	struct MHD_Daemon *d;
 	hub_api api;
 	char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs */
 	int port;
+	const char *trusted[HUB_MAX_PROXIES]; /* into the configuration */
+	int ntrusted;
+	atomic_int xff_logged; /* a malformed X-Forwarded-For was logged */
 };
 
 /* One request's state across the handler's calls. */
@@ -94,6 +105,59 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t len)
 		inet_ntop(AF_INET6,
 			  &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
 			  (socklen_t)len);
+}
+
+/* Collects the X-Forwarded-For lines, joined with ','. */
+struct xff {
+	char v[XFF_MAX];
+	size_t len;
+	int n, too_long;
+};
+
+static enum MHD_Result xff_line(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *value)
+{
+	struct xff *x = cls;
+	size_t vl = value ? strlen(value) : 0;
+
+	(void)kind;
+	if (!key || strcasecmp(key, "X-Forwarded-For"))
+		return MHD_YES;
+	if (x->len + vl + 2 > sizeof(x->v)) {
+		x->too_long = 1;
+		return MHD_YES;
+	}
+	if (x->n++)
+		x->v[x->len++] = ',';
+	memcpy(x->v + x->len, value ? value : "", vl);
+	x->len += vl;
+	x->v[x->len] = 0;
+	return MHD_YES;
+}
+
+/* The client's address into out (docs/hub.md, http.trusted_proxies). */
+static void request_addr(hub_http *h, struct MHD_Connection *c, char *out,
+			 size_t len)
+{
+	char peer[HUB_ADDR_LEN];
+	struct xff x;
+	int rc;
+
+	client_addr(c, peer, sizeof(peer));
+	if (!h->ntrusted) {
+		snprintf(out, len, "%s", peer);
+		return;
+	}
+	memset(&x, 0, sizeof(x));
+	MHD_get_connection_values(c, MHD_HEADER_KIND, xff_line, &x);
+	/* a header too long to keep is malformed: the peer's address */
+	rc = hub_client_addr(peer, x.too_long ? "(too long)" : x.n ? x.v : NULL,
+			     h->trusted, h->ntrusted, out, len);
+	if (rc == FL_EINVAL && !atomic_exchange(&h->xff_logged, 1))
+		fl_log(FL_LOG_DEBUG, TAG,
+		       "X-Forwarded-For from the trusted proxy %s is malformed; "
+		       "using the proxy's address (logged once)",
+		       peer);
 }
 
 /* The headers of every answer (docs/api.md). */
@@ -163,7 +227,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
 	hub_http *h = cls;
 	struct request *rq = *state;
-	char addr[INET6_ADDRSTRLEN + 1];
+	char addr[HUB_ADDR_LEN];
 	hub_req q;
 	hub_resp r;
 	enum MHD_Result ok;
@@ -199,7 +263,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	client_addr(c, addr, sizeof(addr));
+	request_addr(h, c, addr, sizeof(addr));
 	memset(&q, 0, sizeof(q));
 	q.method = method;
 	q.path = url;
@@ -313,6 +377,8 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 		return NULL;
 	}
 	h->api.conf = c;
+	for (int i = 0; i < c->http.ntrusted_proxies; i++)
+		h->trusted[h->ntrusted++] = c->http.trusted_proxies[i];
 	snprintf(url, sizeof(url), "sqlite:%s", c->store.sqlite);
 	h->api.db = fl_db_open(url, dberr, sizeof(dberr));
 	h->api.sessions = hub_sessions_create(c->http.session_idle_s);

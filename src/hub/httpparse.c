@@ -12,9 +12,11 @@
  */
 #include "httpparse.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -307,4 +309,114 @@ int hub_json_fields(const char *body, size_t len, const char *const *names,
 	if (rc)
 		hub_fields_free(out, n);
 	return rc;
+}
+
+/* ---- the client behind a reverse proxy ----------------------------------- */
+
+/* An address as bytes: 4 for IPv4 (also an IPv4-mapped IPv6 address), 16
+ * for IPv6. */
+struct ip {
+	int family;
+	unsigned char b[16];
+};
+
+/* s[0..len) as a numeric address: 0, or -1. Only hex digits, '.' and ':'
+ * pass to inet_pton, so zone ids, ports and brackets are refused. */
+static int ip_parse(const char *s, size_t len, struct ip *ip)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0,
+						 0, 0, 0, 0, 0xff, 0xff};
+	char t[HUB_ADDR_LEN];
+
+	if (!len || len >= sizeof(t))
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)s[i]) && s[i] != '.' && s[i] != ':')
+			return -1;
+	memcpy(t, s, len);
+	t[len] = 0;
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, t, ip->b) == 1) {
+		ip->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, t, ip->b) != 1)
+		return -1;
+	ip->family = AF_INET6;
+	if (!memcmp(ip->b, mapped, sizeof(mapped))) {
+		memmove(ip->b, ip->b + 12, 4);
+		memset(ip->b + 4, 0, 12);
+		ip->family = AF_INET;
+	}
+	return 0;
+}
+
+static int ip_eq(const struct ip *a, const struct ip *b)
+{
+	return a->family == b->family &&
+	       !memcmp(a->b, b->b, a->family == AF_INET ? 4 : 16);
+}
+
+static int ip_trusted(const struct ip *a, const char *const *trusted, int n)
+{
+	struct ip t;
+
+	for (int i = 0; i < n; i++)
+		if (trusted[i] && !ip_parse(trusted[i], strlen(trusted[i]), &t) &&
+		    ip_eq(a, &t))
+			return 1;
+	return 0;
+}
+
+static void ip_text(const struct ip *a, char *out, size_t outlen)
+{
+	if (!inet_ntop(a->family, a->b, out, (socklen_t)outlen) && outlen)
+		out[0] = 0;
+}
+
+int hub_client_addr(const char *peer, const char *xff,
+		    const char *const *trusted, int ntrusted, char *out,
+		    size_t outlen)
+{
+	struct ip p, a, client, first;
+	const char *s = xff;
+	int have = 0, n = 0;
+
+	memset(&client, 0, sizeof(client));
+	memset(&first, 0, sizeof(first));
+	if (!peer)
+		peer = "?";
+	if (ip_parse(peer, strlen(peer), &p)) {
+		snprintf(out, outlen, "%s", peer);
+		return 0;
+	}
+	ip_text(&p, out, outlen);
+	if (!xff || !ip_trusted(&p, trusted, ntrusted))
+		return 0;
+	/* every item must be an address; the last untrusted one wins */
+	for (;;) {
+		const char *b, *e;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		b = s;
+		while (*s && *s != ',' && *s != ' ' && *s != '\t')
+			s++;
+		e = s;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if ((*s && *s != ',') || ip_parse(b, (size_t)(e - b), &a))
+			return FL_EINVAL;
+		if (!n++)
+			first = a;
+		if (!ip_trusted(&a, trusted, ntrusted)) {
+			client = a;
+			have = 1;
+		}
+		if (!*s)
+			break;
+		s++; /* the comma */
+	}
+	ip_text(have ? &client : &first, out, outlen);
+	return 1;
 }

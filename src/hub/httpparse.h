@@ -1,8 +1,9 @@
 /*
  * httpparse.h - the web side's small parsers: Range headers, dates and
  * report periods in the hub's timezone, plain names, query numbers, JSON
- * bodies, CSV fields. Pure functions (no I/O, no clock), each one fuzzed
- * (tests/fuzz/fuzz_http.c) and unit-tested (tests/unit/test_session.c).
+ * bodies, CSV fields, the client's address behind a reverse proxy. Pure
+ * functions (no I/O, no clock), each one fuzzed (tests/fuzz/fuzz_http.c)
+ * and unit-tested (tests/unit/test_session.c).
  */
 #ifndef FL_HUB_HTTPPARSE_H
 #define FL_HUB_HTTPPARSE_H
@@ -54,5 +55,30 @@ int hub_csv_field(char *buf, size_t cap, size_t *len, const char *field);
 int hub_json_fields(const char *body, size_t len, const char *const *names,
 		    int n, char **out);
 void hub_fields_free(char **out, int n);
+
+/* Room for an address in text (INET6_ADDRSTRLEN) and its NUL. */
+#define HUB_ADDR_LEN 48
+
+/*
+ * The client's address behind reverse proxies (http.trusted_proxies,
+ * docs/hub.md): what the login rate limit and the audit's login rows use.
+ * peer: the TCP peer's numeric address; trusted: ntrusted numeric
+ * addresses (checked by the configuration); xff: the X-Forwarded-For
+ * header (several of them joined with ','), or NULL.
+ *
+ * Only when peer is trusted is xff read, strictly: IPv4 or IPv6 literals
+ * separated by commas, spaces and tabs allowed around each, nothing else
+ * (no ports, brackets, zone ids, "unknown", empty items). The client is
+ * the right-most address that is not itself a trusted proxy (the left-most
+ * when all are): everything left of it was written by the client and may
+ * be forged. out (outlen >= HUB_ADDR_LEN) gets that address in canonical
+ * text (inet_ntop; an IPv4-mapped IPv6 address as IPv4), else the peer.
+ * Returns 1 when out came from xff, 0 when it is the peer (peer not
+ * trusted, or no header), FL_EINVAL when the header is malformed (out is
+ * the peer).
+ */
+int hub_client_addr(const char *peer, const char *xff,
+		    const char *const *trusted, int ntrusted, char *out,
+		    size_t outlen);
 
 #endif /* FL_HUB_HTTPPARSE_H */

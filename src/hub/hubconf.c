@@ -18,6 +18,7 @@
  */
 #include "hubconf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -304,6 +305,39 @@ static int sites_parse(struct ctx *c, const struct key *k, void *obj,
 	return FL_OK;
 }
 
+/* http.trusted_proxies: a list of numeric IPv4/IPv6 addresses. */
+static int proxies_parse(struct ctx *c, const struct key *k, void *obj,
+			 const fl_node *n, int line)
+{
+	hub_conf *hc = obj;
+	unsigned char b[16];
+
+	if (n->kind != FL_NODE_SEQ)
+		return fail(c, line, "http.%s: expected a list of addresses",
+			    k->name);
+	if (n->n > HUB_MAX_PROXIES)
+		return fail(c, line, "http.%s: at most %d addresses", k->name,
+			    HUB_MAX_PROXIES);
+	for (size_t i = 0; i < n->n; i++) {
+		const fl_node *v = n->items[i];
+		char *dst = hc->http.trusted_proxies[i];
+
+		if (v->kind != FL_NODE_SCALAR ||
+		    strlen(v->scalar) >= sizeof(hc->http.trusted_proxies[i]) ||
+		    (inet_pton(AF_INET, v->scalar, b) != 1 &&
+		     inet_pton(AF_INET6, v->scalar, b) != 1))
+			return fail(c, v->line,
+				    "http.%s: '%s' is not an IPv4 or IPv6 "
+				    "address",
+				    k->name,
+				    v->kind == FL_NODE_SCALAR ? v->scalar
+							      : "(a list or map)");
+		strcpy(dst, v->scalar);
+	}
+	hc->http.ntrusted_proxies = (int)n->n;
+	return FL_OK;
+}
+
 #define OFF(f) offsetof(hub_conf, f)
 #define SZ(f) sizeof(((hub_conf *)0)->f)
 static const struct key mqtt_keys[] = {
@@ -350,6 +384,9 @@ static const struct key http_keys[] = {
 	 NULL, NULL, "a session ends after this long without a request"},
 	{"threads", T_INT, OFF(http.threads), 0, 1, 16, NULL, NULL,
 	 "the web server's thread pool"},
+	{"trusted_proxies", T_CUSTOM, 0, 0, 0, 0, NULL, proxies_parse,
+	 "reverse proxies (addresses) whose X-Forwarded-For names the client "
+	 "for the login rate limit and the audit"},
 	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -580,6 +617,11 @@ void hub_conf_dump(const hub_conf *c, void *fp)
 		   "  threads: %d\n",
 		c->http.secure_cookies, c->http.session_idle_s,
 		c->http.threads);
+	fprintf(f, "  trusted_proxies: [");
+	for (int i = 0; i < c->http.ntrusted_proxies; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : "",
+			c->http.trusted_proxies[i]);
+	fprintf(f, "]\n");
 	fprintf(f, "store:\n  sqlite: %s\n"
 		   "evidence_dir: %s\npublic_url: %s\nmax_payload: %zu\n"
 		   "timezone: \"%s\"\n",

@@ -19,6 +19,7 @@
 #define HUB_URL 1024
 #define HUB_MAX_SITES 64
 #define HUB_MAX_HOOKS 4 /* webhooks per list */
+#define HUB_MAX_PROXIES 16 /* http.trusted_proxies */
 
 enum hub_hook_format { HUB_HOOK_GENERIC, HUB_HOOK_WECOM, HUB_HOOK_DINGTALK };
 
@@ -61,6 +62,10 @@ typedef struct hub_conf {
 		char secure_cookies[8];  /* auto|on|off */
 		double session_idle_s;   /* a session ends after this idle */
 		int threads;             /* the server's thread pool */
+		/* reverse proxies whose X-Forwarded-For names the client
+		 * (numeric addresses as written) */
+		char trusted_proxies[HUB_MAX_PROXIES][48];
+		int ntrusted_proxies;
 	} http;
 	char timezone[16]; /* "+08:00": report days and query dates */
 	int tz_offset_s;   /* the same in seconds east of UTC */

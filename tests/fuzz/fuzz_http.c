@@ -14,8 +14,12 @@
  *     period contains it with from < to;
  *   - a plain name has no '/' and does not start with '.';
  *   - a CSV field quoted or not reads back to the same text;
- *   - JSON fields found are strings without NULs.
+ *   - JSON fields found are strings without NULs;
+ *   - the client's address behind a trusted proxy (X-Forwarded-For) is an
+ *     address in canonical text, or the proxy's own when the header is
+ *     refused; from a peer that is not trusted the header is never read.
  */
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +117,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < 3; i++)
 			CHECK(!f[i] || strlen(f[i]) < bl + 1);
 		hub_fields_free(f, 3);
+	}
+	{
+		static const char *const trusted[] = {"127.0.0.1", "::1"};
+		char addr[HUB_ADDR_LEN], canon[HUB_ADDR_LEN];
+		unsigned char bin[16];
+		int rc = hub_client_addr("127.0.0.1", h, trusted, 2, addr,
+					 sizeof(addr));
+
+		CHECK(rc == 1 || rc == 0 || rc == FL_EINVAL);
+		if (rc == 1) {
+			int v6 = strchr(addr, ':') != NULL;
+
+			/* canonical: parses and prints back the same */
+			CHECK(inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) == 1);
+			CHECK(inet_ntop(v6 ? AF_INET6 : AF_INET, bin, canon,
+					sizeof(canon)));
+			CHECK(!strcmp(addr, canon));
+		} else {
+			CHECK(!strcmp(addr, "127.0.0.1"));
+		}
+		CHECK(hub_client_addr("198.51.100.1", h, trusted, 2, addr,
+				      sizeof(addr)) == 0 &&
+		      !strcmp(addr, "198.51.100.1"));
 	}
 out:
 	free(h);

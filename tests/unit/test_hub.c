@@ -275,6 +275,13 @@ static void test_config(void)
 		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nreceipt_resend_days: -1\n", ":4: receipt_resend_days: -1 is out of range"},
 		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nreceipt_resend_days: 36501\n", ":4: receipt_resend_days: 36501 is out of range"},
 		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nreceipt_resend_days: x\n", "expected a number"},
+		/* the login rate limit behind a reverse proxy (engineer F) */
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nhttp:\n  trusted_proxies: [127.0.0.1, \"::1\", 2001:db8::2]\n", NULL},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nhttp:\n  trusted_proxies:\n    - 10.0.0.2\n    - 10.0.0.300\n", ":7: http.trusted_proxies: '10.0.0.300' is not an IPv4 or IPv6 address"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nhttp: {trusted_proxies: [10.0.0.0/8]}\n", ":4: http.trusted_proxies: '10.0.0.0/8' is not an IPv4 or IPv6 address"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nhttp: {trusted_proxies: [proxy.example.org]}\n", "'proxy.example.org' is not an IPv4 or IPv6 address"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nhttp: {trusted_proxies: 127.0.0.1}\n", ":4: http.trusted_proxies: expected a list of addresses"},
+		{"mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\nhttp: {trusted_proxies: [1.1.1.1, 1.1.1.2, 1.1.1.3, 1.1.1.4, 1.1.1.5, 1.1.1.6, 1.1.1.7, 1.1.1.8, 1.1.1.9, 1.1.1.10, 1.1.1.11, 1.1.1.12, 1.1.1.13, 1.1.1.14, 1.1.1.15, 1.1.1.16, 1.1.1.17]}\n", "at most 16 addresses"},
 	};
 	static hub_conf c;
 	char err[512];
@@ -312,6 +319,14 @@ static void test_config(void)
 	CHECK(load("mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\n"
 		   "receipt_resend_days: 0\n", &c, err, sizeof(err)) == 0 &&
 	      c.receipt_resend_days == 0);
+	/* trusted proxies: none by default; kept as written */
+	CHECK(c.http.ntrusted_proxies == 0);
+	CHECK(load("mqtt: {host: h}\nstore: {sqlite: db}\nevidence_dir: ev\n"
+		   "http: {trusted_proxies: [127.0.0.1, \"::1\"]}\n", &c, err,
+		   sizeof(err)) == 0 &&
+	      c.http.ntrusted_proxies == 2 &&
+	      !strcmp(c.http.trusted_proxies[0], "127.0.0.1") &&
+	      !strcmp(c.http.trusted_proxies[1], "::1"));
 }
 
 int main(void)

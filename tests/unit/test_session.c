@@ -2,7 +2,8 @@
  * test_session.c - the web side's pure logic with a fake clock: sessions
  * (expiry, ids, CSRF), the login rate limit's window, cookie parsing, Range
  * headers, dates and report periods in the hub's timezone (week and month
- * boundaries, leap years), plain names, CSV quoting and JSON bodies.
+ * boundaries, leap years), plain names, CSV quoting, JSON bodies and the
+ * client's address behind a trusted reverse proxy (X-Forwarded-For).
  * The ZIP writer is checked end to end by tests/integration/hub_api.sh
  * (read back with Python's zipfile).
  */
@@ -294,6 +295,70 @@ static void test_names_csv_json(void)
 	CHECK(!f[0]);
 }
 
+static void test_client_addr(void)
+{
+	static const char *const trusted[] = {"127.0.0.1", "10.0.0.2",
+					      "::1"};
+	static const struct {
+		const char *peer, *xff;
+		int rc;
+		const char *addr;
+	} cases[] = {
+		/* a peer that is not trusted: the header is ignored */
+		{"198.51.100.1", "203.0.113.7", 0, "198.51.100.1"},
+		{"198.51.100.1", "garbage", 0, "198.51.100.1"},
+		/* trusted, no header: the proxy itself */
+		{"127.0.0.1", NULL, 0, "127.0.0.1"},
+		{"127.0.0.1", "203.0.113.7", 1, "203.0.113.7"},
+		{"127.0.0.1", " 203.0.113.7 ", 1, "203.0.113.7"},
+		/* the client wrote the left part: the right-most untrusted */
+		{"127.0.0.1", "1.1.1.1, 203.0.113.7", 1, "203.0.113.7"},
+		{"127.0.0.1", "1.1.1.1,203.0.113.7,10.0.0.2", 1, "203.0.113.7"},
+		{"127.0.0.1", "1.1.1.1 ,\t203.0.113.7 , 10.0.0.2,127.0.0.1", 1,
+		 "203.0.113.7"},
+		/* all trusted: the left-most */
+		{"127.0.0.1", "10.0.0.2, 127.0.0.1", 1, "10.0.0.2"},
+		/* IPv6, canonical; IPv4-mapped is IPv4; a trusted ::1 peer */
+		{"::1", "2001:DB8:0:0::7", 1, "2001:db8::7"},
+		{"::ffff:127.0.0.1", "::ffff:203.0.113.7", 1, "203.0.113.7"},
+		{"127.0.0.1", "2001:db8::7, ::ffff:10.0.0.2", 1, "2001:db8::7"},
+		/* malformed: the proxy's address */
+		{"127.0.0.1", "", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", " ", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", "unknown", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", "203.0.113.7:443", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", "[2001:db8::7]", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", "fe80::1%eth0", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", "203.0.113.7,", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", ",203.0.113.7", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", "1.1.1.1,,203.0.113.7", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", "1.1.1.1 203.0.113.7", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", "203.0.113.256", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", "203.0.113", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", "for=203.0.113.7", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1", "x, 203.0.113.7", FL_EINVAL, "127.0.0.1"},
+		{"127.0.0.1",
+		 "2001:0db8:0000:0000:0000:0000:0000:0007:0000:0000:0000:0001",
+		 FL_EINVAL, "127.0.0.1"},
+		/* a peer that is not an address at all */
+		{"?", "203.0.113.7", 0, "?"},
+	};
+	char out[HUB_ADDR_LEN];
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++) {
+		int rc = hub_client_addr(cases[i].peer, cases[i].xff, trusted,
+					 3, out, sizeof(out));
+
+		CHECK_MSG(rc == cases[i].rc && !strcmp(out, cases[i].addr),
+			  "case %zu (%s, %s): %d %s", i, cases[i].peer,
+			  cases[i].xff ? cases[i].xff : "NULL", rc, out);
+	}
+	/* nothing trusted: never the header */
+	CHECK(hub_client_addr("127.0.0.1", "203.0.113.7", NULL, 0, out,
+			      sizeof(out)) == 0 &&
+	      !strcmp(out, "127.0.0.1"));
+}
+
 int main(void)
 {
 	CHECK(sodium_init() >= 0);
@@ -303,5 +368,6 @@ int main(void)
 	test_range();
 	test_dates();
 	test_names_csv_json();
+	test_client_addr();
 	TEST_DONE();
 }
