@@ -6,7 +6,9 @@
 // manifest.json when it loads, else in file-name order, which the edge
 // numbers by sequence), the composite, the close-up and the clip. An
 // incident whose bundle has not arrived says so instead of showing broken
-// images. The signature check is the hub's verification of the signed
+// images, and so does one whose files the hub's retention removed
+// (evidence_pruned, evidence_keep_days): then only the file table with the
+// SHA-256 of each file as received remains. The signature check is the hub's verification of the signed
 // manifest against the device's enrolled key (verify_report). The outcome
 // history is shown oldest first, as the API returns it, so amendments read
 // top to bottom.
@@ -39,8 +41,9 @@ function evidenceUrl(id, name) {
 
 // The manifest's image entries by file name ({wall, seq, time_utc}), or {}
 // when it cannot be read: the page then falls back to file-name order.
-async function manifestImages(id, evidence) {
-	if (!evidence.some((f) => f.name === 'manifest.json')) return {};
+async function manifestImages(id, inc) {
+	const evidence = inc.evidence || [];
+	if (inc.evidence_pruned != null || !evidence.some((f) => f.name === 'manifest.json')) return {};
 	try {
 		const r = await fetch(evidenceUrl(id, 'manifest.json'), { credentials: 'same-origin' });
 		if (!r.ok) return {};
@@ -93,11 +96,30 @@ function lightbox() {
 	};
 }
 
+// Every file of the bundle with its SHA-256; linked while the hub has them.
+function filesTable(inc, files, linked) {
+	return table({ id: 'evidence-files' }, ['File', 'Kind', 'Bytes', 'SHA-256', 'Verified'],
+		files.map((f) => el('tr', null,
+			el('td', null, linked ?
+				el('a', { href: evidenceUrl(inc.incident_id, f.name), target: '_blank' }, f.name) : f.name),
+			el('td', null, f.kind || ''),
+			el('td.num', null, String(f.bytes ?? '')),
+			el('td.hash', null, el('code', null, f.sha256 || '')),
+			el('td', null, f.verified ? '✓' : '✗'))));
+}
+
 function evidenceSection(inc, manifest, box) {
 	const files = inc.evidence || [];
 	const byName = Object.fromEntries(files.map((f) => [f.name, f]));
 	const section = el('section#evidence', { 'aria-labelledby': 'evidence-h' },
 		el('h2#evidence-h', null, 'Evidence'));
+	if (inc.evidence_pruned != null) {
+		section.append(el('p.notice#evidence-pruned', { role: 'note' },
+			`Evidence removed on ${fmtTime(inc.evidence_pruned)} by the retention setting ` +
+			'(evidence_keep_days); the hashes below remain.'));
+		if (files.length) section.append(filesTable(inc, files, false));
+		return section;
+	}
 	if (!files.length) {
 		section.append(el('p.notice#no-evidence', null,
 			'No evidence received (yet). The device sends its bundle after the alarm; ' +
@@ -145,13 +167,7 @@ function evidenceSection(inc, manifest, box) {
 			el('a', { href: evidenceUrl(inc.incident_id, clip.name) }, 'download it')));
 	}
 	section.append(el('details.files', null, el('summary', null, `All ${files.length} files`),
-		table({ id: 'evidence-files' }, ['File', 'Kind', 'Bytes', 'SHA-256', 'Verified'],
-			files.map((f) => el('tr', null,
-				el('td', null, el('a', { href: evidenceUrl(inc.incident_id, f.name), target: '_blank' }, f.name)),
-				el('td', null, f.kind || ''),
-				el('td.num', null, String(f.bytes ?? '')),
-				el('td.hash', null, el('code', null, f.sha256 || '')),
-				el('td', null, f.verified ? '✓' : '✗'))))));
+		filesTable(inc, files, true)));
 	return section;
 }
 
@@ -170,6 +186,8 @@ function signatureSection(inc) {
 	return el(`section#signature.${cls}`, { 'aria-labelledby': 'signature-h' },
 		el('h2#signature-h', null, 'Signature check'),
 		el('p.verdict', null, head),
+		inc.evidence_pruned != null ?
+			el('p.hint', null, 'Checked when the bundle was received; its files have since been removed.') : null,
 		inc.verify_report ? el('pre.report', null, inc.verify_report) : null);
 }
 
@@ -289,7 +307,7 @@ export async function incidentPage(page, ctx) {
 			el('p', null, el('a', { href: '/incidents' }, '← Back to the incidents'))));
 		return;
 	}
-	const manifest = await manifestImages(id, inc.evidence || []);
+	const manifest = await manifestImages(id, inc);
 	if (ctx.stale()) return;
 	const box = lightbox();
 	const root = el('article#incident', { dataset: { incident: inc.incident_id } });
@@ -311,6 +329,6 @@ export async function incidentPage(page, ctx) {
 		evidenceSection(inc, manifest, box),
 		el('div.two', null, timelineSection(inc), outcomeNode),
 		accessLog(inc),
-		(inc.evidence || []).length ? box.node : null].filter(Boolean));
+		(inc.evidence || []).length && inc.evidence_pruned == null ? box.node : null].filter(Boolean));
 	page.append(root);
 }

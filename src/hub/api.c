@@ -514,15 +514,22 @@ static int sha256_file(const char *path, char hex[65], long long *bytes)
 	return FL_OK;
 }
 
-/* verification.txt: the hub's own check of the stored bundle now. */
+/* verification.txt: the hub's own check of the stored bundle now. inc:
+ * the incident (fl_db_incident_json); when its bundle folder is gone and
+ * the store says retention removed it (evidence_pruned), the file says so
+ * and lists the SHA-256 of the files as they were received. */
 static char *verification(hub_api *a, const char *id, const char *device,
 			  const char *dir, char **files, int nfiles,
-			  const char *user, double now)
+			  json_t *inc, const char *user, double now)
 {
 	char pk_b64[128] = "", site[256] = "", err[512] = "", when[64];
+	char pruned_when[64] = "";
+	json_t *pruned = json_object_get(inc, "evidence_pruned");
+	json_t *rows = json_object_get(inc, "evidence"), *row;
 	unsigned char pk[32];
 	fl_verify_info info;
-	size_t cap = 4096 + (size_t)nfiles * 256, len = 0;
+	size_t cap = 4096 + ((size_t)nfiles + json_array_size(rows)) * 256;
+	size_t len = 0, r;
 	char *t = malloc(cap);
 	time_t secs = (time_t)now;
 	struct tm tm;
@@ -532,6 +539,12 @@ static char *verification(hub_api *a, const char *id, const char *device,
 		return NULL;
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (json_is_number(pruned) && !files) {
+		secs = (time_t)json_number_value(pruned);
+		gmtime_r(&secs, &tm);
+		strftime(pruned_when, sizeof(pruned_when),
+			 "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
 	known = device && !fl_db_device_get(a->db, device, site, sizeof(site),
 					    pk_b64, sizeof(pk_b64)) &&
 		!fl_key_public_from_b64(pk_b64, pk);
@@ -540,7 +553,18 @@ static char *verification(hub_api *a, const char *id, const char *device,
 	OUT("firelane case package: incident %s\n", id);
 	OUT("device: %s\nexported by %s at %s (hub clock, UTC)\n\n",
 	    device ? device : "?", user, when);
-	if (!files) {
+	if (pruned_when[0]) {
+		OUT("result: EVIDENCE REMOVED: the bundle's files were removed "
+		    "on %s (hub clock, UTC) by the hub's retention setting "
+		    "(evidence_keep_days); the hub no longer holds them, so the "
+		    "signature cannot be checked again. The SHA-256 of every "
+		    "file as received are listed below.\n",
+		    pruned_when);
+		OUT("verified when received: %s\n",
+		    json_integer_value(json_object_get(inc, "verified")) == 1
+			    ? "yes (against the enrolled key)"
+			    : "no");
+	} else if (!files) {
 		OUT("result: NO EVIDENCE RECEIVED (the hub holds no bundle for "
 		    "this incident)\n");
 	} else if (!known) {
@@ -562,6 +586,22 @@ static char *verification(hub_api *a, const char *id, const char *device,
 	    "pinned (docs/evidence.md)\n");
 	OUT("device public key (Ed25519, base64, enrolled): %s\n\n",
 	    known ? pk_b64 : "(none)");
+	if (pruned_when[0]) {
+		OUT("files as received (SHA-256, bytes, name; removed):\n");
+		json_array_foreach(rows, r, row) {
+			const char *h = json_string_value(
+				json_object_get(row, "sha256"));
+			const char *nm = json_string_value(
+				json_object_get(row, "name"));
+
+			if (len >= cap)
+				break;
+			OUT("%s  %lld  evidence/%s\n", h ? h : "?",
+			    (long long)json_integer_value(
+				    json_object_get(row, "bytes")),
+			    nm ? nm : "?");
+		}
+	}
 	if (files) {
 		OUT("files (SHA-256, bytes, name):\n");
 		for (int i = 0; i < nfiles && len < cap; i++) {
@@ -606,7 +646,8 @@ static void export_zip(hub_api *a, const hub_session_info *s, const char *id,
 	device = json_string_value(json_object_get(o, "device"));
 	hub_fmt(dir, sizeof(dir), "%s/%s", a->conf->evidence_dir, id);
 	files = list_files(dir, &nfiles);
-	ver = verification(a, id, device, dir, files, nfiles, s->user, q->now);
+	ver = verification(a, id, device, dir, files, nfiles, o, s->user,
+			   q->now);
 	if (tmpdir && *tmpdir &&
 	    hub_fmt(tpath, sizeof(tpath), "%s/firelane-export-XXXXXX",
 		    tmpdir) < (int)sizeof(tpath))

@@ -580,6 +580,11 @@ int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
 		hub_fmt(why, sizeof(why), "older than evidence_keep_days %g",
 			keep_days);
 		rm_tree_flat(out);
+		/* the incident shows the files as removed, not as missing */
+		if (fl_db_evidence_pruned(db, e->d_name, now))
+			fl_log(FL_LOG_WARN, "evidence",
+			       "%s: the removal could not be recorded in the "
+			       "store", e->d_name);
 		fl_db_audit(db, "hub", "evidence_prune", e->d_name, why, now);
 		fl_log(FL_LOG_INFO, "evidence", "%s: bundle removed (%s)",
 		       e->d_name, why);

@@ -63,8 +63,9 @@ int hub_evidence_sweep_incoming(const char *dir, double max_age_s, double now);
  * Budget, only when configured (keep_days > 0): remove the bundle folder
  * <incident>/ of every incident that is closed in the store (cleared,
  * vacated, interrupted) and whose bundle arrived more than keep_days
- * before now, with an audit row ("hub", "evidence_prune"). Returns how many
- * were removed.
+ * before now, with an audit row ("hub", "evidence_prune"), and record it
+ * in the store (fl_db_evidence_pruned: the incident's evidence rows stay
+ * and show as removed). Returns how many were removed.
  */
 int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
 		       double now);

@@ -38,6 +38,7 @@ typedef struct fl__db_ops {
 			    long long bytes, const char *kind, int verified);
 	int (*evidence_set_verified)(void *be, const char *incident_id,
 				     int verified, const char *report);
+	int (*evidence_pruned)(void *be, const char *incident_id, double wall);
 	/* db.c has checked the arguments and set *out NULL, *n 0 */
 	int (*device_receipts)(void *be, const char *device, double since,
 			       int max, struct fl_receipt **out, size_t *n);

@@ -9,6 +9,7 @@
  */
 #include "db.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -254,6 +255,13 @@ int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 		return FL_EINVAL;
 	LOCKED(int, db->ops->evidence_set_verified(db->be, incident_id,
 						   verified, report));
+}
+
+int fl_db_evidence_pruned(fl_db *db, const char *incident_id, double wall)
+{
+	if (!db || !incident_id || !isfinite(wall))
+		return FL_EINVAL;
+	LOCKED(int, db->ops->evidence_pruned(db->be, incident_id, wall));
 }
 
 /* ---- users ------------------------------------------------------------------ */

@@ -121,9 +121,15 @@ int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
 		       const char *sha256, long long bytes, const char *kind,
 		       int verified);
 /* The bundle's verification result (1 verified, 0 failed) and the
- * verifier's report text. FL_ENOENT for an unknown incident. */
+ * verifier's report text; the bundle is on disk, so a pruned mark
+ * (below) is cleared. FL_ENOENT for an unknown incident. */
 int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 				int verified, const char *report);
+/* The bundle's files were removed at wall by the retention budget
+ * (evidence_keep_days): the evidence rows (names, SHA-256) stay, and
+ * fl_db_incident_json shows "evidence_pruned": wall. FL_ENOENT for an
+ * unknown incident, FL_EINVAL for a wall that is not finite. */
+int fl_db_evidence_pruned(fl_db *db, const char *incident_id, double wall);
 /*
  * The delivery receipts of a device's verified bundles (docs/mqtt.md,
  * "Delivery receipt"), for re-sending them when it comes back online: the
@@ -198,8 +204,10 @@ typedef struct fl_db_filter {
  * verified}], "total":N,"limit":L,"offset":O}, newest start first. Times
  * are unix seconds or null. NULL on error. */
 char *fl_db_incidents_json(fl_db *db, const fl_db_filter *f);
-/* One incident as in the list plus bbox, verify_report, "events" (timeline
- * by seq: {seq,type,wall,message} with the stored message parsed, or "raw"
+/* One incident as in the list plus evidence_pruned (when the bundle's
+ * files were removed by retention, or null), bbox, verify_report,
+ * "events" (timeline by seq: {seq,type,wall,message} with the stored
+ * message parsed, or "raw"
  * text when it is not JSON), "evidence" files and "outcomes" (history,
  * oldest first). NULL when there is no such incident. */
 char *fl_db_incident_json(fl_db *db, const char *incident_id);

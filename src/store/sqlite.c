@@ -128,6 +128,9 @@ static const char *const MIGRATIONS[] = {
 	/* 4: a device's incidents by start (the receipts re-sent when it
 	 *    comes back online) */
 	"CREATE INDEX incidents_device_start ON incidents(device, start);",
+
+	/* 5: when evidence_keep_days removed the incident's bundle files */
+	"ALTER TABLE incidents ADD COLUMN evidence_pruned REAL;",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -158,6 +161,7 @@ enum {
 	S_INC_EXISTS,
 	S_EVIDENCE_ADD,
 	S_EVIDENCE_VERIFIED,
+	S_EVIDENCE_PRUNED,
 	S_USER_ADD,
 	S_USER_EXISTS,
 	S_USER_SETHASH,
@@ -283,9 +287,12 @@ static const char *const SQL[S_COUNT] = {
 		" ON CONFLICT (incident_id, name) DO UPDATE SET"
 		" sha256 = excluded.sha256, bytes = excluded.bytes,"
 		" kind = excluded.kind, verified = excluded.verified",
+	/* a bundle verified (again) is on disk: not pruned any more */
 	[S_EVIDENCE_VERIFIED] =
-		"UPDATE incidents SET verified = ?2, verify_report = ?3"
-		" WHERE incident_id = ?1",
+		"UPDATE incidents SET verified = ?2, verify_report = ?3,"
+		" evidence_pruned = NULL WHERE incident_id = ?1",
+	[S_EVIDENCE_PRUNED] = "UPDATE incidents SET evidence_pruned = ?2"
+			      " WHERE incident_id = ?1",
 	[S_USER_ADD] = "INSERT INTO users (name, hash, role, sites, created)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_USER_EXISTS] = "SELECT 1 FROM users WHERE name = ?1",
@@ -314,8 +321,8 @@ static const char *const SQL[S_COUNT] = {
 			 " ORDER BY start DESC, incident_id DESC"
 			 " LIMIT ?8 OFFSET ?9",
 	[S_INC_COUNT_S] = "SELECT count(*) FROM incidents" INC_WHERE_S,
-	[S_INC_ONE] = "SELECT " INC_COLS ", bbox, verify_report"
-		      " FROM incidents WHERE incident_id = ?1",
+	[S_INC_ONE] = "SELECT " INC_COLS ", evidence_pruned, bbox,"
+		      " verify_report FROM incidents WHERE incident_id = ?1",
 	[S_INC_EVENTS] = "SELECT seq, type, wall, received, json"
 			 " FROM incident_events WHERE incident_id = ?1"
 			 " ORDER BY seq",
@@ -1366,6 +1373,21 @@ static int be_evidence_set_verified(void *p, const char *incident_id,
 	return sqlite3_changes(b->h) ? 0 : FL_ENOENT;
 }
 
+static int be_evidence_pruned(void *p, const char *incident_id, double wall)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_EVIDENCE_PRUNED);
+	int r;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, incident_id);
+	sqlite3_bind_double(s, 2, wall);
+	if ((r = run(b, s, "pruned")) < 0)
+		return r;
+	return sqlite3_changes(b->h) ? 0 : FL_ENOENT;
+}
+
 /* ---- users ------------------------------------------------------------------------- */
 
 static int be_user_add(void *p, const char *name, const char *hash,
@@ -1986,6 +2008,7 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.quarantine_trim = be_quarantine_trim,
 	.evidence_add = be_evidence_add,
 	.evidence_set_verified = be_evidence_set_verified,
+	.evidence_pruned = be_evidence_pruned,
 	.device_receipts = be_device_receipts,
 	.user_add = be_user_add,
 	.user_set_hash = be_user_set_hash,

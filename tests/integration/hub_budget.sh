@@ -9,25 +9,32 @@
 #     age, each with a warning naming the incident and what was missing;
 #     a bundle still receiving is not touched;
 #   - evidence_keep_days: a bundle older than the limit of a closed
-#     incident is removed at start (audit row); an old one of an incident
-#     still alarmed, a young one, and one the store does not know are kept;
-#     with the default (0) nothing is removed.
+#     incident (received through the broker in chunks, so the store has
+#     its files' rows) is removed at start (audit row), and the API shows
+#     it as removed: evidence_pruned in GET /api/incidents/ID with the file
+#     rows kept, and the case package's verification.txt saying the files
+#     were removed by retention on that date with their SHA-256 listed; an
+#     old one of an incident still alarmed, a young one, and one the store
+#     does not know are kept (evidence_pruned null); with the default (0)
+#     nothing is removed.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 NAME=hub_budget
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
 . "$(dirname "$0")/lib/mqtt.sh"
 need_hub
-for c in mosquitto_pub sqlite3 python3; do
+for c in mosquitto_pub sqlite3 python3 curl jq; do
 	command -v "$c" >/dev/null || fail "$c not installed (scripts/deps.sh)"
 done
 PORT=$(free_port)
+WPORT=$(free_port)
+BASE=http://127.0.0.1:$WPORT
 broker_start
 EV=$WORK/ev
 conf() { # conf FILE EXTRA
 	cat >"$1" <<EOC
 mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
-http: {listen: ""}
+http: {listen: "127.0.0.1:$WPORT"}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $EV
 alerts: {mqtt: false}
@@ -77,10 +84,37 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ "$(q "select count(*) from incident_events")" = 5 ] || fail "incidents not stored"
+# the old closed incident's bundle arrives through the broker: two files
+# in one chunk each and the evidence list (not signed by the enrolled key,
+# so it fails verification, but the store records its files)
+python3 - "$WORK" <<'EOP'
+import hashlib, json, os, sys
+files = {"scene-1.jpg": os.urandom(3000), "manifest.json": b'{"old": true}\n'}
+lst = []
+for i, (name, data) in enumerate(files.items()):
+    h = hashlib.sha256(data).hexdigest()
+    hdr = {"incident_id": "edge-b-old-lane-a-1", "file": name, "index": 0, "count": 1,
+           "offset": 0, "size": len(data), "chunk_sha256": h, "file_sha256": h}
+    open("%s/old-chunk-%d.bin" % (sys.argv[1], i), "wb").write(json.dumps(hdr).encode() + b"\n" + data)
+    lst.append({"name": name, "sha256": h, "bytes": len(data)})
+open(sys.argv[1] + "/old-list.json", "w").write(json.dumps(lst))
+EOP
+pub "$ROOT/incident" "$(msg edge-b-old-lane-a-1 3 evidence ", \"evidence\": $(cat "$WORK/old-list.json")")"
+for i in 0 1; do
+	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$ROOT/evidence" -f "$WORK/old-chunk-$i.bin" || fail "mosquitto_pub chunk"
+done
+for _ in $(seq 300); do
+	[ "$(q "select count(*) from evidence where incident_id = 'edge-b-old-lane-a-1'")" = 2 ] &&
+		[ ! -e "$EV/.incoming/edge-b-old-lane-a-1" ] && break
+	sleep 0.1
+done
+[ "$(q "select count(*) from evidence where incident_id = 'edge-b-old-lane-a-1'")" = 2 ] ||
+	fail "the old bundle's files are not in the store"
+[ -f "$EV/edge-b-old-lane-a-1/scene-1.jpg" ] || fail "the old bundle is not on disk"
 for i in old open young unknown; do
 	mkdir -p "$EV/edge-b-$i-lane-a-1"
-	echo "$i" >"$EV/edge-b-$i-lane-a-1/manifest.json"
-	[ $i = young ] || touch -d '3 days ago' "$EV/edge-b-$i-lane-a-1" "$EV/edge-b-$i-lane-a-1/manifest.json"
+	[ $i = old ] || echo "$i" >"$EV/edge-b-$i-lane-a-1/manifest.json"
+	[ $i = young ] || touch -d '3 days ago' "$EV/edge-b-$i-lane-a-1" "$EV/edge-b-$i-lane-a-1"/*
 done
 hub_stop
 # the default keeps everything
@@ -98,6 +132,39 @@ for i in open young unknown; do
 done
 [ "$(q "select count(*) from audit where action = 'evidence_prune' and object = 'edge-b-old-lane-a-1'")" = 1 ] ||
 	fail "no audit row for the removed bundle"
+# the API and the case package show the files as removed, with their hashes
+echo 'pw-root' | "$HUB" --config "$WORK/hub.yaml" --add-user root --role admin >>"$WORK/admin.log" 2>&1 ||
+	fail "--add-user"
+wait_for "$WORK/hub$RUN.log" "http: listening on 127.0.0.1:$WPORT" 10 || fail "no HTTP server"
+curl -s -c "$WORK/jar" -o "$WORK/login.json" -X POST -d '{"user": "root", "password": "pw-root"}' "$BASE/api/login" ||
+	fail "login"
+curl -s -b "$WORK/jar" -o "$WORK/old.json" "$BASE/api/incidents/edge-b-old-lane-a-1" || fail "GET old"
+PRUNED=$(jq -r .evidence_pruned "$WORK/old.json")
+NOW=$(date +%s)
+[ "$PRUNED" != null ] && [ "${PRUNED%.*}" -le "$NOW" ] && [ "${PRUNED%.*}" -ge $((NOW - 120)) ] ||
+	fail "evidence_pruned of the removed bundle: $(head -c 400 "$WORK/old.json")"
+[ "$(jq -r '[.evidence[] | .name + "=" + .sha256] | sort | join(",")' "$WORK/old.json")" = \
+	"$(jq -r '[.[] | .name + "=" + .sha256] | sort | join(",")' "$WORK/old-list.json")" ] ||
+	fail "the removed bundle's file rows: $(jq -c .evidence "$WORK/old.json")"
+curl -s -b "$WORK/jar" -o "$WORK/young.json" "$BASE/api/incidents/edge-b-young-lane-a-1" || fail "GET young"
+[ "$(jq -r .evidence_pruned "$WORK/young.json")" = null ] || fail "a kept bundle shows as removed: $(head -c 300 "$WORK/young.json")"
+[ "$(curl -s -b "$WORK/jar" -o "$WORK/old.zip" -w '%{http_code}' "$BASE/api/incidents/edge-b-old-lane-a-1/export")" = 200 ] ||
+	fail "export of the removed bundle: $(head -c 300 "$WORK/old.zip")"
+python3 - "$WORK/old.zip" "$WORK/old-list.json" "$PRUNED" <<'EOP' || fail "the case package of a removed bundle (above)"
+import json, sys, time, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+assert sorted(z.namelist()) == ["outcome.json", "verification.txt"], z.namelist()
+v = z.read("verification.txt").decode()
+day = time.strftime("%Y-%m-%d", time.gmtime(float(sys.argv[3])))
+assert "result: EVIDENCE REMOVED" in v and "evidence_keep_days" in v, v
+assert "removed on " + day in v, (day, v)
+assert "NO EVIDENCE RECEIVED" not in v, v
+assert "verified when received: no" in v, v
+for f in json.load(open(sys.argv[2])):
+    assert "%s  %d  evidence/%s" % (f["sha256"], f["bytes"], f["name"]) in v, (f, v)
+assert abs(json.loads(z.read("outcome.json"))["evidence_pruned"] - float(sys.argv[3])) < 0.01
+EOP
 
 # 2. quarantine_max
 python3 -c '

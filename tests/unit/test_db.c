@@ -193,6 +193,8 @@ static void test_migrations(void)
 	fl_db_close(db);
 	CHECK(peek("old.db", "SELECT count(*) FROM pragma_table_info('incidents')"
 			     " WHERE name = 'plate'") == 1);
+	CHECK(peek("old.db", "SELECT count(*) FROM pragma_table_info('incidents')"
+			     " WHERE name = 'evidence_pruned'") == 1);
 	CHECK(peek("old.db", "SELECT version FROM schema_version") ==
 	      fl_db_schema_latest());
 
@@ -667,6 +669,25 @@ static void test_ingest(fl_db *db, const char *file)
 			"verified") == 1);
 	CHECK(j && jnum(j, "verified") == 1);
 	CHECK(j && !strcmp(jstr(j, "verify_report"), "signature ok"));
+	CHECK(j && json_is_null(json_object_get(j, "evidence_pruned")));
+	json_decref(j);
+	/* removed by retention: the time is kept, the file rows stay; a
+	 * bundle verified again is on disk again */
+	CHECK(fl_db_evidence_pruned(db, "i-life", 1234567.5) == 0);
+	CHECK(fl_db_evidence_pruned(db, "nope", 1234567.5) == FL_ENOENT);
+	CHECK(fl_db_evidence_pruned(db, "i-life", NAN) == FL_EINVAL);
+	CHECK(fl_db_evidence_pruned(NULL, "i-life", 1) == FL_EINVAL);
+	j = incident(db, "i-life");
+	CHECK(j && jnum(j, "evidence_pruned") == 1234567.5);
+	CHECK(j && json_array_size(json_object_get(j, "evidence")) == 2);
+	CHECK(j && !strcmp(jstr(json_array_get(json_object_get(j, "evidence"),
+					       0), "sha256"), "ab"));
+	CHECK(j && jnum(j, "verified") == 1);
+	json_decref(j);
+	CHECK(fl_db_evidence_set_verified(db, "i-life", 1, "signature ok") ==
+	      0);
+	j = incident(db, "i-life");
+	CHECK(j && json_is_null(json_object_get(j, "evidence_pruned")));
 	json_decref(j);
 }
 
