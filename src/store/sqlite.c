@@ -563,6 +563,33 @@ static void copy_col(sqlite3_stmt *s, int col, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", t ? (const char *)t : "");
 }
 
+/* A caller's buffer for one text column (NULL: not wanted). */
+struct text_out {
+	char *buf;
+	size_t len;
+};
+
+/* The row statement i answers for key: its first n columns as text into
+ * out[] (0), FL_ENOENT when it answers no row. */
+static int row_text(be *b, int i, const char *key, const struct text_out *out,
+		    int n, const char *what)
+{
+	sqlite3_stmt *s = stmt(b, i);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		for (int c = 0; c < n; c++)
+			copy_col(s, c, out[c].buf, out[c].len);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, what);
+}
+
 /* ---- open, close ----------------------------------------------------------------- */
 
 static int read_version(be *b)
@@ -806,22 +833,9 @@ static int be_device_enrol(void *p, const char *device, const char *site,
 static int be_device_get(void *p, const char *device, char *site,
 			 size_t sitelen, char *pk, size_t pklen)
 {
-	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_DEV_GET);
-	int rc;
+	const struct text_out out[] = {{site, sitelen}, {pk, pklen}};
 
-	if (!s)
-		return FL_EIO;
-	bt(s, 1, device);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		copy_col(s, 0, site, sitelen);
-		copy_col(s, 1, pk, pklen);
-		sqlite3_reset(s);
-		return 0;
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "device_get");
+	return row_text(p, S_DEV_GET, device, out, 2, "device_get");
 }
 
 static int be_device_seen(void *p, const char *device, const char *status,
@@ -845,21 +859,9 @@ static int be_device_seen(void *p, const char *device, const char *status,
 static int be_device_status(void *p, const char *device, char *status,
 			    size_t statuslen)
 {
-	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_DEV_STATUS);
-	int rc;
+	const struct text_out out[] = {{status, statuslen}};
 
-	if (!s)
-		return FL_EIO;
-	bt(s, 1, device);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		copy_col(s, 0, status, statuslen);
-		sqlite3_reset(s);
-		return 0;
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "device_status");
+	return row_text(p, S_DEV_STATUS, device, out, 1, "device_status");
 }
 
 /* Rows whose id or hash a receipt cannot carry (not possible from the
@@ -1438,23 +1440,10 @@ static int be_user_get(void *p, const char *name, char *hash, size_t hashlen,
 		       char *role, size_t rolelen, char *sites,
 		       size_t siteslen)
 {
-	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_USER_GET);
-	int rc;
+	const struct text_out out[] = {
+		{hash, hashlen}, {role, rolelen}, {sites, siteslen}};
 
-	if (!s)
-		return FL_EIO;
-	bt(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		copy_col(s, 0, hash, hashlen);
-		copy_col(s, 1, role, rolelen);
-		copy_col(s, 2, sites, siteslen);
-		sqlite3_reset(s);
-		return 0;
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "user_get");
+	return row_text(p, S_USER_GET, name, out, 3, "user_get");
 }
 
 static int be_user_delete(void *p, const char *name)
@@ -1700,21 +1689,9 @@ static char *be_incident_json(void *p, const char *id)
 static int be_incident_site(void *p, const char *id, char *site,
 			    size_t sitelen)
 {
-	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_INC_SITE);
-	int rc;
+	const struct text_out out[] = {{site, sitelen}};
 
-	if (!s)
-		return FL_EIO;
-	bt(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		copy_col(s, 0, site, sitelen);
-		sqlite3_reset(s);
-		return 0;
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "incident_site");
+	return row_text(p, S_INC_SITE, id, out, 1, "incident_site");
 }
 
 /* ---- report ------------------------------------------------------------------------------ */
