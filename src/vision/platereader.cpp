@@ -250,23 +250,12 @@ int fl_plate_read(fl_plate_reader *r, const uint8_t *bgr, int w, int h,
 	    (long long)w * h > (1LL << 28))
 		return FL_EINVAL;
 	try {
-		cv::Rect2d full(0, 0, w, h), want = full;
-		if (box) {
-			for (int i = 0; i < 4; i++)
-				if (!std::isfinite(box[i]))
-					return FL_EINVAL;
-			want = cv::Rect2d(box[0], box[1], box[2], box[3]) & full;
-		}
-		int x0 = (int)std::floor(want.x), y0 = (int)std::floor(want.y);
-		int x1 = (int)std::ceil(want.x + want.width);
-		int y1 = (int)std::ceil(want.y + want.height);
-		if (x1 - x0 < 8 || y1 - y0 < 4)
-			return FL_EINVAL;
-		cv::Mat img(h, w, CV_8UC3, const_cast<uint8_t *>(bgr),
-			    (size_t)w * 3);
 		cv::Mat gray;
-		cv::cvtColor(img(cv::Rect(x0, y0, x1 - x0, y1 - y0)), gray,
-			     cv::COLOR_BGR2GRAY);
+		cv::Point origin;
+		int rc = fl__vision_gray_crop(bgr, w, h, box, 8, 4, gray,
+					      origin);
+		if (rc < 0)
+			return rc;
 		float rows;
 		run(r, gray, out, &rows);
 		if (rows > 0.0f) {

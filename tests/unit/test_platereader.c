@@ -39,6 +39,30 @@ static int render(const char *tag, const char *kind, int count, int seed,
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The first line of tmp_dir/<tag>/labels.tsv: file name, text and the
+ * plate's box (x, y, w, h; box may be NULL). 0 or -1. */
+static int first_label(const char *tag, char name[256], char text[64],
+		       int box[4])
+{
+	char path[2048], line[1024], kind[16];
+	int b[4], n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/labels.tsv", tmp_dir, tag);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fgets(line, sizeof(line), f) ? sscanf(line,
+		"%255[^\t]\t%63[^\t]\t%15[^\t]\t%d\t%d\t%d\t%d", name, text,
+		kind, &b[0], &b[1], &b[2], &b[3]) : 0;
+	fclose(f);
+	if (n != 7)
+		return -1;
+	if (box)
+		memcpy(box, b, sizeof(b));
+	return 0;
+}
+
 struct tally {
 	int n, exact, kept, kept_exact, rows2;
 };
@@ -159,26 +183,20 @@ static void test_no_plate(fl_plate_reader *r)
  * the plate a small part of it does not read as that plate. */
 static void test_box(fl_plate_reader *r)
 {
-	char path[2048], line[1024], name[256], text[64], kind[16];
-	int bx, by, bw, bh, w, h;
+	char path[2048], name[256], text[64];
+	int b[4], w, h;
 	uint8_t *bgr;
 	fl_plate_text out;
-	FILE *f;
 
 	/* a whole photo, labels.tsv giving the plate's box */
 	CHECK(render("scene", "blue", 1, 7300, "--scene") == 0);
-	snprintf(path, sizeof(path), "%s/scene/labels.tsv", tmp_dir);
-	f = fopen(path, "r");
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	CHECK(fgets(line, sizeof(line), f) != NULL);
-	fclose(f);
-	CHECK(sscanf(line, "%255[^\t]\t%63[^\t]\t%15[^\t]\t%d\t%d\t%d\t%d",
-		     name, text, kind, &bx, &by, &bw, &bh) == 7);
+	CHECK(first_label("scene", name, text, b) == 0);
 	snprintf(path, sizeof(path), "%s/scene/%s", tmp_dir, name);
 	CHECK(fl_image_load_bgr(path, &bgr, &w, &h, NULL, 0) == 0);
-	double box[4] = {bx - bw * 0.05, by - bh * 0.1, bw * 1.1, bh * 1.2};
+	if (!bgr)
+		return;
+	double box[4] = {b[0] - b[2] * 0.05, b[1] - b[3] * 0.1, b[2] * 1.1,
+			 b[3] * 1.2};
 	CHECK(fl_plate_read(r, bgr, w, h, box, &out) == 0);
 	CHECK_MSG(strcmp(out.text, text) == 0, "read %s, want %s", out.text,
 		  text);
@@ -188,29 +206,21 @@ static void test_box(fl_plate_reader *r)
 	free(bgr);
 }
 
-/* Several photographed reads of one plate vote to its text. The renderer
- * draws a new random plate per sample, so the same text is read from
- * several crops of the clean set instead: degrade them here by shrinking. */
+/* Several reads of one plate vote to its text: the same clean crop cut
+ * with four different margins (the renderer draws a new plate for every
+ * sample, so one plate's several looks come from boxes). */
 static void test_vote(fl_plate_reader *r)
 {
-	char path[2048], line[1024], name[256], text[64], kind[16];
+	char path[2048], name[256], text[64];
 	fl_plate_text reads[4], voted;
 	uint8_t *bgr;
 	int w, h;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/clean-blue/labels.tsv", tmp_dir);
-	f = fopen(path, "r");
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	CHECK(fgets(line, sizeof(line), f) != NULL);
-	fclose(f);
-	CHECK(sscanf(line, "%255[^\t]\t%63[^\t]\t%15[^\t]", name, text,
-		     kind) == 3);
+	CHECK(first_label("clean-blue", name, text, NULL) == 0);
 	snprintf(path, sizeof(path), "%s/clean-blue/%s", tmp_dir, name);
 	CHECK(fl_image_load_bgr(path, &bgr, &w, &h, NULL, 0) == 0);
-	/* four boxes: the crop with different margins cut off */
+	if (!bgr)
+		return;
 	for (int i = 0; i < 4; i++) {
 		double b[4] = {w * 0.01 * i, h * 0.02 * i, w * (1 - 0.02 * i),
 			       h * (1 - 0.03 * i)};
