@@ -2,11 +2,12 @@
 #   make demo    build, run the whole chain (broker, hub, two edges) until Ctrl-C
 #   make test    install what is missing, build, run the whole suite (ctest)
 #   make bench   build, print throughput and memory figures as JSON
+#   make plate-model  train the plate reader again (docs/plate-model.md)
 JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-sanitize bench demo fuzz clean
+.PHONY: all deps build test test-sanitize bench demo fuzz clean plate-model
 
 all: build
 
@@ -33,6 +34,16 @@ bench: build
 
 demo: build
 	@scripts/demo.sh $(BUILD)
+
+# The plate reader's model, from nothing but what model/plates/render.py
+# draws: render, train on the CPU, calibrate, export to ONNX, measure the
+# held-back synthetic set (docs/plate-model.md). Needs Debian's python3-torch,
+# which make test does not. Overwrites model/plates/plate-reader.onnx and
+# .json; the rendered sets are cached in $(BUILD)/plate-model.
+plate-model:
+	@scripts/deps.sh plate-model
+	/usr/bin/python3 model/plates/train.py --out model/plates/plate-reader.onnx \
+		--cache $(BUILD)/plate-model
 
 # Coverage-guided fuzzing with libFuzzer (clang), FUZZ_SECONDS per target.
 # Builds only the fuzz targets (tests/fuzz/fuzz_*.c) and what they link.

@@ -101,6 +101,22 @@
 #     clients at once (requests_per_s). populate_s: seconds to fill the store.
 # FL_BENCH_SKIP_HUB=1 leaves it out.
 #
+# "plates" is the plate reader (docs/plate-model.md), through
+# firelane-plates --ocr on one CPU (the reader calls cv::setNumThreads(1)):
+#   synthetic: per Chinese plate kind, the held-back test set (render.py
+#     --test-set, 500 crops each, seeds 900000.. as train.py's; generated
+#     once into BUILD_DIR/bench/plates-synth, again when render.py changes):
+#     exact-match rate, char accuracy, read rate and precision at the
+#     threshold;
+#   openalpr: the US and EU sets of ../shared/data/plates/openalpr-endtoend
+#     (real photographs, never trained on), crops cut at the labelled boxes
+#     ("crop") and whole images through the localiser ("whole"): the same
+#     figures (null when the data folder is absent);
+#   ms_per_read: fl_plate_read on one core, mean over the synthetic crops;
+#   model_bytes, model_rss_kb: the ONNX file, and the resident memory the
+#     loaded reader adds.
+# FL_BENCH_SKIP_PLATES=1 leaves it out; FL_BENCH_ONLY=plates prints only it.
+#
 # Progress goes to stderr; stdout carries only the JSON. No jq or python:
 # the edge's stats file is flat JSON, firelane-eval's --json is one line,
 # and sed/awk read both.
@@ -403,6 +419,63 @@ evidence() {
 	}'
 }
 
+# ---- plates ---------------------------------------------------------------------
+
+# plates: prints the "plates" member (called like bench, stdout to a file).
+plates() {
+	local P=$BUILD/firelane-plates render=$ROOT/model/plates/render.py
+	local synth=$WORK/plates-synth stamp=$WORK/plates-synth.src want i=0 kind
+	local D=$ROOT/../shared/data/plates/openalpr-endtoend set mode line
+	[ -x "$P" ] || die "plates: $P not built"
+	[ -f "$ROOT/model/plates/plate-reader.onnx" ] || die "plates: the model is missing"
+	want="$(sha256sum <"$render" | cut -d ' ' -f 1) 500"
+	if ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+		rm -rf "$synth" "$stamp"
+		for kind in blue green yellow yellow2 white black; do
+			say "plates: rendering the held-back $kind test set"
+			/usr/bin/python3 "$render" --out "$synth.tmp/$kind" --kind "$kind" \
+				--count 500 --seed $((900000 + i)) --test-set ||
+				die "plates: render.py failed"
+			i=$((i + 1))
+		done
+		mv "$synth.tmp" "$synth"
+		echo "$want" >"$stamp"
+	fi
+	printf '"plates": {"synthetic": {'
+	i=0
+	for kind in blue green yellow yellow2 white black; do
+		line=$("${PIN[@]}" "$P" --ocr --crop "$synth/$kind" 2>"$TMP/plates.err") ||
+			die "plates: --ocr $kind failed: $(tail -n 3 "$TMP/plates.err")"
+		echo "$line" >>"$TMP/plates-synth.jsonl"
+		[ $i = 0 ] || printf ', '
+		printf '"%s": %s' "$kind" "$line"
+		i=$((i + 1))
+	done
+	printf '}, "openalpr": {'
+	i=0
+	for set in us eu; do
+		for mode in crop whole; do
+			[ $i = 0 ] || printf ', '
+			i=$((i + 1))
+			if ! [ -d "$D/$set" ]; then
+				printf '"%s_%s": null' "$set" "$mode"
+				continue
+			fi
+			say "plates: openalpr $set, $mode"
+			line=$("${PIN[@]}" "$P" --ocr $([ $mode = crop ] && echo --crop) "$D/$set" 2>"$TMP/plates.err") ||
+				die "plates: --ocr $set $mode failed: $(tail -n 3 "$TMP/plates.err")"
+			printf '"%s_%s": %s' "$set" "$mode" "$line"
+		done
+	done
+	printf '}, '
+	awk '{
+		match($0, /"ms_per_read": [0-9.]+/); ms += substr($0, RSTART + 15, RLENGTH - 15); n++
+		match($0, /"model_bytes": [0-9]+/); b = substr($0, RSTART + 15, RLENGTH - 15)
+		match($0, /"model_rss_kb": [-0-9]+/); r = substr($0, RSTART + 16, RLENGTH - 16)
+	} END { printf "\"ms_per_read\": %.3f, \"model_bytes\": %d, \"model_rss_kb\": %d}", ms / n, b, r }' \
+		"$TMP/plates-synth.jsonl"
+}
+
 # ---- store ----------------------------------------------------------------------
 
 # store: prints the "store" member (called like bench, stdout to a file).
@@ -699,6 +772,11 @@ suite() {
 
 # ---- main --------------------------------------------------------------------
 
+if [ "${FL_BENCH_ONLY:-}" = plates ]; then
+	plates >"$TMP/m-plates"
+	echo "{$(cat "$TMP/m-plates")}"
+	exit 0
+fi
 say "one CPU: ${PIN[*]:-(taskset unavailable)}; $RUNS alternating runs each"
 bench 1080p25 1920 1080 >"$TMP/m-1080"
 bench 720p25 1280 720 >"$TMP/m-720"
@@ -730,6 +808,10 @@ fi
 if [ "${FL_BENCH_SKIP_HUB:-0}" != 1 ]; then
 	hub >"$TMP/m-hub"
 	out="$out, $(cat "$TMP/m-hub")"
+fi
+if [ "${FL_BENCH_SKIP_PLATES:-0}" != 1 ]; then
+	plates >"$TMP/m-plates"
+	out="$out, $(cat "$TMP/m-plates")"
 fi
 if [ "${FL_BENCH_SKIP_SUITE:-0}" != 1 ]; then
 	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||

@@ -29,8 +29,9 @@ deterministic).
 
 The same file is the fixture tool of the tests: `render.py --out DIR --kind
 blue --count 8 --seed 5` writes crops (`--clean`: without the camera's
-degradations) and `--scene` whole photos with the plate on a car, plus
-labels.tsv (file, text, kind, box).
+degradations) or (`--scene`) whole photos with the plate on a car, with
+labels.tsv (file, text, kind, box) and one .txt per image in the openalpr
+benchmark's format (file, box, text) for `firelane-plates --ocr`.
 """
 import argparse
 import math
@@ -685,7 +686,7 @@ def camera(rng, img, plate_h):
     return img, (s if s < 1.0 else 1.0)
 
 
-def h264_batch(images, crf, seed):
+def h264_batch(images, crf):
     """Pass a batch of BGR images through libx264 (one thread, so the
     result repeats) at crf and back: each image pasted top-left on a common
     canvas, the canvas sequence encoded as a video. Returns the images
@@ -779,6 +780,20 @@ def sample(rng, kind, clean=False):
             "rows": lay.rows}
 
 
+def photographed(rng, kind, n, h264=0.25):
+    """n photographed crops of one kind (sample), and a share h264 of them
+    (drawn by rng) passed through H.264 at one crf drawn by rng: the
+    held-back test sets of train.py and of `make bench` are this with
+    their seeds."""
+    samples = [sample(rng, kind) for _ in range(n)]
+    idx = [i for i in range(n) if rng.random() < h264]
+    crf = int(rng.integers(28, 44))
+    for i, im in zip(idx, h264_batch([samples[i]["crop"] for i in idx],
+                                     crf)):
+        samples[i]["crop"] = im
+    return samples
+
+
 def scene(rng, kind, W=960, H=540):
     """A whole photo: a plain car body and bumper with the plate, on a
     street-like ground, for whole-image reading. Returns (image, text,
@@ -814,10 +829,17 @@ def main():
                     help="crops without the camera's degradations")
     ap.add_argument("--scene", action="store_true",
                     help="whole photos with the plate on a car")
+    ap.add_argument("--test-set", action="store_true",
+                    help="one kind, photographed, a quarter through H.264: "
+                    "train.py's held-back test set for this seed")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     rng = np.random.default_rng(a.seed)
     kinds = KINDS if a.kind == "all" else (a.kind,)
+    if a.test_set:
+        if a.kind == "all":
+            sys.exit("render.py: --test-set wants one --kind")
+        batch = photographed(rng, a.kind, a.count)
     with open(os.path.join(a.out, "labels.tsv"), "w", encoding="utf-8") as f:
         for i in range(a.count):
             kind = kinds[i % len(kinds)]
@@ -825,11 +847,17 @@ def main():
             if a.scene:
                 img, text, box = scene(rng, kind)
             else:
-                s = sample(rng, kind, clean=a.clean)
+                s = batch[i] if a.test_set else \
+                    sample(rng, kind, clean=a.clean)
                 img, text = s["crop"], s["text"]
                 box = [0, 0, img.shape[1], img.shape[0]]
             cv2.imwrite(os.path.join(a.out, name), img)
             f.write("%s\t%s\t%s\t%d\t%d\t%d\t%d\n" % (name, text, kind, *box))
+            # and the openalpr benchmark's one .txt per image, which
+            # firelane-plates --ocr reads
+            with open(os.path.join(a.out, name[:-4] + ".txt"), "w",
+                      encoding="utf-8") as t:
+                t.write("%s\t%d\t%d\t%d\t%d\t%s\n" % (name, *box, text))
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def render_block(args):
     if h264:
         idx = [i for i in range(n) if rng.random() < 0.25]
         crf = int(rng.integers(28, 44))
-        out = R.h264_batch([samples[i]["crop"] for i in idx], crf, seed)
+        out = R.h264_batch([samples[i]["crop"] for i in idx], crf)
         for i, im in zip(idx, out):
             samples[i]["crop"] = im
     X, texts, ctc, dbl, kk = [], [], [], [], []
@@ -124,17 +124,12 @@ def render_set(seed0, n, procs, h264=True, kinds=None):
 
 
 def render_kind(args):
-    """Held-back test set of one kind: (inputs, texts) of n crops, the
-    double-row ones split (as the C reader does after its head says so)."""
+    """Held-back test set of one kind: (kind, inputs, texts) of n crops
+    (render.photographed; `render.py --test-set` draws the same), the
+    double-row ones split as the C reader does after its head says so."""
     kind, seed, n = args
-    rng = np.random.default_rng(seed)
+    samples = R.photographed(np.random.default_rng(seed), kind, n)
     X, texts = [], []
-    samples = [R.sample(rng, kind) for _ in range(n)]
-    idx = [i for i in range(n) if rng.random() < 0.25]
-    out = R.h264_batch([samples[i]["crop"] for i in idx],
-                       int(rng.integers(28, 44)), seed)
-    for i, im in zip(idx, out):
-        samples[i]["crop"] = im
     for s in samples:
         g = cv2.cvtColor(s["crop"], cv2.COLOR_BGR2GRAY)
         if s["rows"] == 2:
