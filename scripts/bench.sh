@@ -112,7 +112,9 @@
 #     (real photographs, never trained on), crops cut at the labelled boxes
 #     ("crop") and whole images through the localiser ("whole"): the same
 #     figures (null when the data folder is absent);
-#   ms_per_read: fl_plate_read on one core, mean over the synthetic crops;
+#   ms_per_read, cpu_ms_per_read: fl_plate_read on one core, wall and the
+#     thread's CPU time (robust to the machine's other load), mean over the
+#     synthetic crops;
 #   model_bytes, model_rss_kb: the ONNX file, and the resident memory the
 #     loaded reader adds.
 # FL_BENCH_SKIP_PLATES=1 leaves it out; FL_BENCH_ONLY=plates prints only it.
@@ -470,9 +472,10 @@ plates() {
 	printf '}, '
 	awk '{
 		match($0, /"ms_per_read": [0-9.]+/); ms += substr($0, RSTART + 15, RLENGTH - 15); n++
+		match($0, /"cpu_ms_per_read": [0-9.]+/); cpu += substr($0, RSTART + 19, RLENGTH - 19)
 		match($0, /"model_bytes": [0-9]+/); b = substr($0, RSTART + 15, RLENGTH - 15)
 		match($0, /"model_rss_kb": [-0-9]+/); r = substr($0, RSTART + 16, RLENGTH - 16)
-	} END { printf "\"ms_per_read\": %.3f, \"model_bytes\": %d, \"model_rss_kb\": %d}", ms / n, b, r }' \
+	} END { printf "\"ms_per_read\": %.3f, \"cpu_ms_per_read\": %.3f, \"model_bytes\": %d, \"model_rss_kb\": %d}", ms / n, cpu / n, b, r }' \
 		"$TMP/plates-synth.jsonl"
 }
 

@@ -32,6 +32,8 @@
  *   precision        exact among those (null when none)
  *   ms_per_read      wall time of fl_plate_read alone (--crop), or of
  *                    fl_plate_find and the reads of its boxes (whole)
+ *   cpu_ms_per_read  the same in this thread's CPU time: what a read
+ *                    costs one core, whatever else the machine runs
  *   located          whole images: one of the localiser's boxes has IoU
  *                    >= 0.3 with the annotated plate
  *   model_bytes, model_rss_kb   the model file, and how much the process's
@@ -253,7 +255,7 @@ static double char_accuracy(const char *got, const char *want)
 
 struct otally {
 	int images, exact, read, read_exact, located;
-	double chars, ms;
+	double chars, ms, cpu_ms;
 	long reads;
 };
 
@@ -267,7 +269,7 @@ static int ocr_image(fl_plate_reader *r, const char *dir, const char *txt,
 	fl_plate boxes[TOP_BOXES];
 	uint8_t *bgr = NULL;
 	int w, h, n = 0, nb = 0, rc, located = 0;
-	double t0;
+	double t0, c0;
 	const char *got;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, txt);
@@ -284,8 +286,10 @@ static int ocr_image(fl_plate_reader *r, const char *dir, const char *txt,
 		return -1;
 	}
 	t0 = plates_now_ms();
+	c0 = plates_cpu_ms();
 	rc = read_image(r, bgr, w, h, o->crop ? tr.box : NULL, f, &n, boxes,
 			&nb);
+	t->cpu_ms += plates_cpu_ms() - c0;
 	t->ms += plates_now_ms() - t0;
 	t->reads++;
 	free(bgr);
@@ -350,9 +354,10 @@ static int ocr_dir(fl_plate_reader *r, const char *dir, const struct ropts *o,
 	if (!o->crop)
 		printf("\"located\": %.4f, ", (double)t.located / t.images);
 	printf("\"min_conf\": %.3f, \"ms_per_read\": %.3f, "
-	       "\"model_bytes\": %ld, \"model_rss_kb\": %ld}\n",
-	       o->min_conf, t.reads ? t.ms / t.reads : 0.0, model_bytes,
-	       model_rss);
+	       "\"cpu_ms_per_read\": %.3f, \"model_bytes\": %ld, "
+	       "\"model_rss_kb\": %ld}\n",
+	       o->min_conf, t.reads ? t.ms / t.reads : 0.0,
+	       t.reads ? t.cpu_ms / t.reads : 0.0, model_bytes, model_rss);
 	fflush(stdout);
 	return 0;
 }
