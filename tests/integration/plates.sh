@@ -58,4 +58,50 @@ check "$T/car.json" us 0.955 0.40 50
 check "$T/car.json" eu 0.980 0.35 50
 check "$T/whole.json" us 0.890 1.60
 check "$T/whole.json" eu 0.924 0.85
+# The reader (docs/plate-model.md) on the same images, never trained on:
+# crops cut at the labelled boxes, and whole images through the finder.
+# Deterministic for one OpenCV build; the floors are the figures measured
+# with the committed model (2026-12-06, docs/plate-model.md) minus 0.03:
+#
+#   set  mode   measured exact  floor   measured char acc.  floor
+#   us   crop   0.3694          0.34    0.8168              0.79
+#   eu   crop   0.2870          0.25    0.8355              0.80
+#   us   whole  0.2883          0.25    0.6417              0.61
+#   eu   whole  0.1852          0.15    0.6986              0.66
+#
+# and no read that passes the threshold may be wrong (precision 1.0 when
+# any pass; none did when measured). These are far below the goals (90%
+# crops, 85% whole): the floors only hold today's level.
+"$B/firelane-plates" --ocr --crop "$SET/us" "$SET/eu" >"$T/ocr-crop.json"
+"$B/firelane-plates" --ocr "$SET/us" "$SET/eu" >"$T/ocr-whole.json"
+echo "reader, crops:"; cat "$T/ocr-crop.json"
+echo "reader, whole images:"; cat "$T/ocr-whole.json"
+
+# ocr FILE SET MIN_EXACT MIN_CHARS MIN_PRECISION
+ocr() {
+	python3 - "$@" <<'PY'
+import json, sys
+path, which = sys.argv[1], sys.argv[2]
+min_e, min_c, min_p = (float(v) for v in sys.argv[3:6])
+rows = [json.loads(l) for l in open(path) if l.strip()]
+row = [r for r in rows if r["dir"].rstrip("/").endswith("/" + which)]
+if len(row) != 1:
+    sys.exit("FAIL: no result for %s in %s" % (which, path))
+r = row[0]
+bad = []
+if r["exact"] < min_e:
+    bad.append("exact %.4f < %.3f" % (r["exact"], min_e))
+if r["char_accuracy"] < min_c:
+    bad.append("char accuracy %.4f < %.3f" % (r["char_accuracy"], min_c))
+if r["precision"] is not None and r["precision"] < min_p:
+    bad.append("precision at the threshold %.4f < %.3f" % (r["precision"], min_p))
+if bad:
+    sys.exit("FAIL: %s %s: %s" % (path.split("/")[-1], which, "; ".join(bad)))
+PY
+}
+
+ocr "$T/ocr-crop.json" us 0.34 0.79 1.0
+ocr "$T/ocr-crop.json" eu 0.25 0.80 1.0
+ocr "$T/ocr-whole.json" us 0.25 0.61 1.0
+ocr "$T/ocr-whole.json" eu 0.15 0.66 1.0
 echo "plates: all figures within bounds"
