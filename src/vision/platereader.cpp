@@ -24,8 +24,10 @@
  * FL_PLATE_MIN_CONF is the threshold that kept 99% precision on the
  * synthetic validation set. A text that cannot be a plate
  * (fl_plate_shape() NONE: a Chinese character where GA 36 puts none, or a
- * Latin text shorter than 4) gets confidence 0: it is kept for a person to
- * look at, never reported as a read.
+ * Latin text shorter than 4) is decoded once more without the Chinese
+ * classes (see run: an EU plate's band reads as a province otherwise);
+ * if that is no plate either, it gets confidence 0: it is kept for a
+ * person to look at, never reported as a read.
  *
  * Threads: create calls cv::setNumThreads(1), like the detector (the edge
  * gives analysis one core). A reader holds a cv::dnn::Net, which is not
@@ -64,6 +66,8 @@ const char kAlphabet[] =
 	"警学港澳挂使领";
 
 constexpr int kInH = 32, kInW = 128;
+/* The Latin classes: the first 36 of kAlphabet, 0-9 and A-Z. */
+constexpr int kLatin = 36;
 
 /* Double-row split, fractions of the crop (x0, y0, x1, y1): render.py's
  * SPLIT_TOP and SPLIT_BOTTOM. */
@@ -115,30 +119,30 @@ cv::Mat split_rows(const cv::Mat &gray)
 	return out;
 }
 
-/* Run the net on one gray crop: greedy CTC into out, and the rows logit. */
-void run(fl_plate_reader *r, const cv::Mat &gray, fl_plate_text *out,
-	 float *rows_logit)
+/* Greedy CTC over chars ([1, C, 1, T] logits) into out; latin_only: only
+ * the blank and the classes of 0-9 and A-Z may win a step. */
+void decode(const fl_plate_reader *r, const cv::Mat &chars, bool latin_only,
+	    fl_plate_text *out)
 {
-	std::vector<cv::Mat> o;
-	r->net.setInput(blob_of(gray));
-	r->net.forward(o, r->outs);
-	const cv::Mat &chars = o[0];	/* [1, C, 1, T] */
 	int C = chars.size[1], T = chars.size[3];
 	const float *L = (const float *)chars.data;
-	*rows_logit = *(const float *)o[1].data;
-
+	/* classes 1..kLatin are "0-9A-Z", the first of kAlphabet */
+	int allowed = latin_only ? std::min(C, kLatin + 1) : C;
 	uint32_t cp[FL_PLATE_MAX_CHARS];
 	int n = 0, prev = 0;
 	double conf = 1.0;
+
 	std::memset(out, 0, sizeof(*out));
 	for (int t = 0; t < T; t++) {
 		int best = 0;
 		float mx = L[t];
-		for (int c = 1; c < C; c++)
+		for (int c = 1; c < allowed; c++)
 			if (L[c * T + t] > mx) {
 				mx = L[c * T + t];
 				best = c;
 			}
+		/* the probability among all classes, so a masked decode is
+		 * never surer than the model */
 		double z = 0;
 		for (int c = 0; c < C; c++)
 			z += std::exp((double)L[c * T + t] - mx);
@@ -166,6 +170,31 @@ void run(fl_plate_reader *r, const cv::Mat &gray, fl_plate_text *out,
 	out->nchars = n;
 	out->conf = conf;
 	out->rows = 1;
+}
+
+/*
+ * Run the net on one gray crop and decode: greedy CTC into out, and the
+ * rows logit. A read with a Chinese character that fits no plate shape is
+ * decoded again with the Chinese classes left out: the EU plate's blue
+ * band and seals look enough like a province character or 学 to win a step
+ * ("粤RK867AD"), while the letters and digits around them are right. The
+ * Latin decode is kept if it has a Latin plate's shape.
+ */
+void run(fl_plate_reader *r, const cv::Mat &gray, fl_plate_text *out,
+	 float *rows_logit)
+{
+	std::vector<cv::Mat> o;
+	r->net.setInput(blob_of(gray));
+	r->net.forward(o, r->outs);
+	*rows_logit = *(const float *)o[1].data;
+	decode(r, o[0], false, out);
+	if (out->nchars > 0 &&
+	    fl_plate_shape(out->text) == FL_PLATE_SHAPE_NONE) {
+		fl_plate_text latin;
+		decode(r, o[0], true, &latin);
+		if (fl_plate_shape(latin.text) == FL_PLATE_SHAPE_LATIN)
+			*out = latin;
+	}
 }
 
 }  // namespace
