@@ -273,10 +273,12 @@ static int ocr_image(fl_plate_reader *r, const char *dir, const char *txt,
 	const char *got;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, txt);
-	if (plates_read_truth(path, &tr, err, sizeof(err)) < 0 ||
-	    tr.text[0] == '\0') {
-		fprintf(stderr, "firelane-plates: %s\n",
-			tr.text[0] ? err : "annotation without text");
+	if (plates_read_truth(path, &tr, err, sizeof(err)) < 0) {
+		fprintf(stderr, "firelane-plates: %s\n", err);
+		return -1;
+	}
+	if (tr.text[0] == '\0') {
+		fprintf(stderr, "firelane-plates: %s: no plate text\n", path);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, tr.file);
