@@ -103,8 +103,10 @@ def iou(a, b):
     return i / (a[2] * a[3] + b[2] * b[3] - i)
 def near(a, b):
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) <= 1
+by_file = {os.path.basename(r["file"]): r for r in rows}
 ok = 0
-for lab, row in zip(labels, rows):
+for lab in labels:
+    row = by_file[lab[0]]
     truth = [int(v) for v in lab[3:7]]
     hit = [p for p in row["plates"] if near(p["text"], lab[1])]
     if hit and iou(hit[0]["box"], truth) >= 0.3:
@@ -113,7 +115,7 @@ for lab, row in zip(labels, rows):
         print("  %s: want %s at %s, got %s" % (lab[0], lab[1], truth,
                                              row["plates"]))
 print("scenes: %d/12 read (within one character) at the right place" % ok)
-sys.exit(0 if ok >= 1 else 1)  # measured 1 of 12 when committed
+sys.exit(0 if ok >= 8 else 1)  # measured 9 of 12 when committed
 PY
 
 # 3. a broken file among good ones; a missing model
