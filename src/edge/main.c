@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "camera.h"
+#include "clock.h"
 #include "config.h"
 #include "warning.h"
 #include "event.h"
@@ -200,14 +201,6 @@ static int print_public_key(const fl_config *cfg)
 	return 0;
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Replay (or capture) one camera to the end of its input. */
 static int run_one(const fl_config *cfg, int cam, const edge_opts *opts,
 		   const char *events_out, const char *stats_out,
@@ -216,7 +209,7 @@ static int run_one(const fl_config *cfg, int cam, const edge_opts *opts,
 	char err[1024];
 	FILE *out = stdout;
 	edge_camera *c;
-	double wall = mono_now();
+	double wall = fl_mono_s();
 	int rc;
 
 	if (events_out && strcmp(events_out, "-") != 0) {
@@ -263,7 +256,7 @@ static int run_one(const fl_config *cfg, int cam, const edge_opts *opts,
 		/* Seal what the end of input left open before counting. */
 		edge_camera_evidence_stats(c, &ev);
 		write_stats(stats_out, edge_camera_stats(c), &ev,
-			    mono_now() - wall);
+			    fl_mono_s() - wall);
 	}
 done:
 	edge_camera_close(c);
@@ -367,14 +360,6 @@ static void live_event(const fl_event *ev, void *user)
 		edge_publish_event(ev, L->pub);
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Camera thread, between two frames: apply what the control thread posted. */
 static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 {
@@ -430,7 +415,7 @@ static void *cam_main(void *arg)
 			if (L->pub)
 				edge_publish_camera_base(
 					L->pub, s->index,
-					wall_now() - edge_camera_time(c));
+					fl_wall_s() - edge_camera_time(c));
 			break;
 		}
 		fl_log(FL_LOG_ERROR, "camera", "%s: %s", id, err);
@@ -735,7 +720,7 @@ static void heartbeat(struct live *L, double start, double *last_t,
 	fl_camera_health ch[FL_MAX_CAMERAS];
 	fl_health h = { 0 };
 	struct statvfs vfs;
-	double now = wall_now(), dt = now - *last_t;
+	double now = fl_wall_s(), dt = now - *last_t;
 
 	for (int c = 0; c < L->cfg->ncameras; c++) {
 		struct cam_slot *s = &L->slots[c];
@@ -778,7 +763,7 @@ static int run_live(fl_config *cfg, const char *config_path,
 	edge_stats last[FL_MAX_CAMERAS];
 	long beats[FL_MAX_CAMERAS] = { 0 };
 	double moved[FL_MAX_CAMERAS];
-	double start = wall_now(), last_hb = start, next_hb, next_wd = 0;
+	double start = fl_wall_s(), last_hb = start, next_hb, next_wd = 0;
 	double wd = watchdog_interval();
 	char err[1024];
 	int rc = 0, running;
@@ -842,9 +827,9 @@ static int run_live(fl_config *cfg, const char *config_path,
 		}
 		if (L.pub) {
 			live_answers(&L);
-			if (wall_now() >= next_hb) {
+			if (fl_wall_s() >= next_hb) {
 				heartbeat(&L, start, &last_hb, last);
-				next_hb = wall_now() + cfg->mqtt.heartbeat_s;
+				next_hb = fl_wall_s() + cfg->mqtt.heartbeat_s;
 			}
 		}
 		running = 0;
@@ -857,7 +842,7 @@ static int run_live(fl_config *cfg, const char *config_path,
 		 * makes progress (a step returns at least every few tens of
 		 * ms, even while a stream is being reconnected): a thread
 		 * stuck for 2 watchdog periods lets systemd restart us. */
-		if (wd > 0 && wall_now() >= next_wd) {
+		if (wd > 0 && fl_wall_s() >= next_wd) {
 			int stuck = 0;
 
 			for (int c = 0; c < cfg->ncameras; c++) {
@@ -865,8 +850,8 @@ static int run_live(fl_config *cfg, const char *config_path,
 				if (b != beats[c] ||
 				    atomic_load(&L.slots[c].done)) {
 					beats[c] = b;
-					moved[c] = wall_now();
-				} else if (wall_now() - moved[c] > 4 * wd) {
+					moved[c] = fl_wall_s();
+				} else if (fl_wall_s() - moved[c] > 4 * wd) {
 					stuck++;
 				}
 			}
@@ -876,7 +861,7 @@ static int run_live(fl_config *cfg, const char *config_path,
 				fl_log(FL_LOG_ERROR, "systemd",
 				       "%d camera thread(s) stuck: watchdog "
 				       "not fed", stuck);
-			next_wd = wall_now() + wd;
+			next_wd = fl_wall_s() + wd;
 		}
 	}
 	sd_notify_msg("STOPPING=1");

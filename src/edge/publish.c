@@ -69,6 +69,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clock.h"
 #include "fl.h"
 #include "manifest.h"
 #include "receipt.h"
@@ -120,22 +121,6 @@ struct edge_publish {
 	double wall0[FL_MAX_CAMERAS];
 	double next_evidence_poll;
 };
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int find_camera(const fl_config *cfg, const char *id)
 {
@@ -355,7 +340,7 @@ void edge_publish_event(const fl_event *ev, void *user)
 	in->seq++;
 	if (ev->type == FL_EV_CLEARED || ev->type == FL_EV_VACATED) {
 		in->closed = 1;
-		in->closed_at = mono();
+		in->closed_at = fl_mono_s();
 	}
 	if (ev->type == FL_EV_ALARM) {
 		in->alarmed = 1;
@@ -565,7 +550,7 @@ static enum evid_result evidence_step(edge_publish *p, struct incident *in,
 		 in->id);
 	snprintf(path, sizeof(path), "%s/manifest.sig", l->dir);
 	if (stat(path, &st) < 0) { /* not sealed (yet) */
-		if (in->closed && mono() - in->closed_at > EVIDENCE_WAIT_S) {
+		if (in->closed && fl_mono_s() - in->closed_at > EVIDENCE_WAIT_S) {
 			fl_log(FL_LOG_WARN, "evidence",
 			       "%s: no sealed bundle %.0f s after the "
 			       "incident closed; not sent",
@@ -622,9 +607,9 @@ static void evidence_poll(edge_publish *p)
 {
 	static struct evid_list l; /* control thread only */
 
-	if (!p->store || mono() < p->next_evidence_poll)
+	if (!p->store || fl_mono_s() < p->next_evidence_poll)
 		return;
-	p->next_evidence_poll = mono() + 1.0;
+	p->next_evidence_poll = fl_mono_s() + 1.0;
 	for (int i = 0; i < MAX_INCIDENTS; i++) {
 		struct incident *in = &p->inc[i], work;
 		enum evid_result r;
@@ -651,7 +636,7 @@ static void evidence_poll(edge_publish *p)
 				in->seq++;
 				save_record(p, in);
 				m.type = "evidence";
-				m.wall_time = wall();
+				m.wall_time = fl_wall_s();
 				m.video_time_s = m.rest_since_s = m.left_at_s = -1;
 				m.files = l.files;
 				m.nfiles = l.n;
@@ -912,7 +897,7 @@ static void recover(edge_publish *p)
 			m.device = p->cfg->device_id;
 			m.camera = camera;
 			m.lane = lane;
-			m.wall_time = wall();
+			m.wall_time = fl_wall_s();
 			m.video_time_s = m.rest_since_s = m.left_at_s = -1;
 			m.reason = "the edge restarted; an obstruction still "
 				   "there is reported as a new incident";
@@ -941,7 +926,7 @@ static void recover(edge_publish *p)
 			in->seq = seq;
 			in->alarmed = 1;
 			in->closed = 1;
-			in->closed_at = mono();
+			in->closed_at = fl_mono_s();
 			in->evid = EVID_SENDING;
 			in->file = file;
 			in->chunk = chunk;
@@ -970,7 +955,7 @@ edge_publish *edge_publish_create(const fl_config *cfg, fl_store *store,
 	edge_publish *p = calloc(1, sizeof(*p));
 	fl_mqtt_opts o = { 0 };
 	char client_id[FL_NAME_MAX + 16];
-	double now = wall();
+	double now = fl_wall_s();
 
 	if (!p) {
 		snprintf(err, errlen, "out of memory");

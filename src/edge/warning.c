@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "fl.h"
 #include "hal.h"
 #include "warn.h"
@@ -237,14 +238,6 @@ static int minute_of_day(edge_warning *w, double t)
 	return w->minute;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void edge_warning_tick(edge_warning *w, const char *camera, double t,
 		       fl_event_fn emit, void *user)
 {
@@ -272,10 +265,10 @@ void edge_warning_tick(edge_warning *w, const char *camera, double t,
 	if (t > w->last_t)
 		w->last_t = t;
 	fl_board_poll(w->board, t);
-	if (w->board->watchdog_open && mono_s() - w->kicked >= 1.0) {
+	if (w->board->watchdog_open && fl_mono_s() - w->kicked >= 1.0) {
 		if (fl_board_watchdog_kick(w->board, t, err, sizeof(err)) < 0)
 			fl_log(FL_LOG_ERROR, "warning", "watchdog: %s", err);
-		w->kicked = mono_s();
+		w->kicked = fl_mono_s();
 	}
 }
 

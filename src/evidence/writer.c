@@ -48,6 +48,7 @@
 #include "writer.h"
 
 #include "clip.h"
+#include "clock.h"
 #include "evidence.h"
 #include "fl.h"
 #include "vision.h"
@@ -134,16 +135,6 @@ struct fl_evidence_writer {
 };
 
 /* ---- small helpers -------------------------------------------------------- */
-
-static void clocks(double *cpu, double *wall)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	*cpu = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	*wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void time_utc(double wall, char *buf, size_t len)
 {
@@ -861,7 +852,8 @@ void fl_evidence_writer_event(const fl_event *ev, void *writer)
 
 	if (!w)
 		return;
-	clocks(&c0, &w0);
+	c0 = fl_cpu_s();
+	w0 = fl_mono_s();
 	if (!in) {
 		if (ev->type != FL_EV_OCCUPIED && ev->type != FL_EV_ALARM)
 			goto out; /* sealed already, or never ours */
@@ -895,7 +887,8 @@ void fl_evidence_writer_event(const fl_event *ev, void *writer)
 	fl_evidence_plan_clip(&in->plan, NULL, &to);
 	fl_clip_set_end(in->clip, to);
 out:
-	clocks(&c1, &w1);
+	c1 = fl_cpu_s();
+	w1 = fl_mono_s();
 	w->st.cpu_s += c1 - c0;
 	w->st.wall_s += w1 - w0;
 }
@@ -912,11 +905,13 @@ void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
 		any = w->inc[i].used;
 	if (!any)
 		return;
-	clocks(&c0, &w0);
+	c0 = fl_cpu_s();
+	w0 = fl_mono_s();
 	for (int i = 0; i < MAX_INCIDENTS; i++)
 		if (w->inc[i].used)
 			act(w, &w->inc[i], f, f->t, bgr, user);
-	clocks(&c1, &w1);
+	c1 = fl_cpu_s();
+	w1 = fl_mono_s();
 	w->st.cpu_s += c1 - c0;
 	w->st.wall_s += w1 - w0;
 }

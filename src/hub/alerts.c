@@ -68,6 +68,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "fl.h"
 #include "hubconf.h"
 #include "topic.h"
@@ -85,14 +86,6 @@ struct hub_alerts {
 };
 
 static atomic_uint tmp_seq; /* unique temporary names within the process */
-
-static double now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int exists(const char *path)
 {
@@ -222,7 +215,7 @@ static void job_make(hub_alerts *a, const struct what *w, const char *target,
 		goto out;
 	j = json_pack("{s:s,s:s,s:i,s:s,s:i,s:f,s:f}", "kind", w->kind,
 		      "dest", dest, "mqtt", format < 0, "body", body,
-		      "attempts", 0, "next", 0.0, "created", now_wall());
+		      "attempts", 0, "next", 0.0, "created", fl_wall_s());
 	if (!j)
 		goto out;
 	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
@@ -402,7 +395,7 @@ static void job_retry(hub_alerts *a, const char *name, json_t *j,
 	fl_log(FL_LOG_WARN, "alerts", "%s: attempt %d failed (%s); retry in %.1f s",
 	       name, n, why, d);
 	json_object_set_new(j, "attempts", json_integer(n));
-	json_object_set_new(j, "next", json_real(now_wall() + d));
+	json_object_set_new(j, "next", json_real(fl_wall_s() + d));
 	/* the new state goes back to the outbox, then the claim ends */
 	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
 	if (save(path, j) == FL_OK) {
@@ -479,7 +472,7 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 	char box[HUB_PATHLEN], path[HUB_PATHLEN], why[256];
 	DIR *d;
 	struct dirent *e;
-	double now = now_wall();
+	double now = fl_wall_s();
 
 	hub_fmt(box, sizeof(box), "%s/outbox", a->dir);
 	d = opendir(box);
@@ -548,12 +541,7 @@ static void *webhook_thread(void *arg)
 		struct timespec ts;
 
 		run_due(a, NULL, 0);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		ts = fl_wall_deadline(200); /* a->cv uses the default clock */
 		pthread_mutex_lock(&a->mu);
 		if (!atomic_load(&a->stop))
 			pthread_cond_timedwait(&a->cv, &a->mu, &ts);

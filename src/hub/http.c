@@ -37,6 +37,7 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "db.h"
 #include "fl.h"
 #include "httpparse.h"
@@ -62,14 +63,6 @@ struct request {
 	size_t len;
 	int too_large;
 };
-
-static double now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -279,7 +272,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	q.body = rq->body ? rq->body : "";
 	q.body_len = rq->len;
 	q.body_too_large = rq->too_large;
-	q.now = now_wall();
+	q.now = fl_wall_s();
 	hub_api_handle(&h->api, &q, &r);
 	fl_log(FL_LOG_DEBUG, TAG, "%s %s %d", method, url, r.status);
 	ok = send_resp(c, &r);

@@ -37,6 +37,7 @@
 #include "alerts.h"
 #include "budget.h"
 #include "client.h"
+#include "clock.h"
 #include "db.h"
 #include "fl.h"
 #include "http.h"
@@ -50,14 +51,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static double now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void usage(FILE *f)
@@ -124,7 +117,7 @@ static int add_user(const hub_conf *c, const char *name, const char *role,
 		fprintf(stderr, "firelane-hub: --add-user %s: %s\n", name, err);
 		goto out;
 	}
-	fl_db_audit(db, "cli", "user_add", name, role, now_wall());
+	fl_db_audit(db, "cli", "user_add", name, role, fl_wall_s());
 	printf("user %s added (%s%s%s)\n", name, role, sites ? ", sites " : "",
 	       sites ? sites : "");
 	rc = 0;
@@ -168,7 +161,7 @@ static int enrol(const hub_conf *c, const char *device, const char *site,
 			err);
 		goto out;
 	}
-	fl_db_audit(db, "cli", "device_enrol", device, site, now_wall());
+	fl_db_audit(db, "cli", "device_enrol", device, site, fl_wall_s());
 	printf("device %s enrolled for site %s\n", device, site);
 	rc = 0;
 out:
@@ -186,7 +179,7 @@ static void on_message(const char *topic, const void *payload, size_t len,
 {
 	struct hub *h = user;
 
-	hub_ingest_message(&h->ingest, topic, payload, len, now_wall());
+	hub_ingest_message(&h->ingest, topic, payload, len, fl_wall_s());
 }
 
 static void on_connect(void *user)
@@ -261,7 +254,7 @@ static int run(const hub_conf *c)
 		double now;
 
 		fl_mqtt_run(m, 200);
-		now = now_wall();
+		now = fl_wall_s();
 		if (now - last_tick >= 0.5) {
 			hub_alerts_tick(al, db, m, now);
 			hub_budget_tick(&budget, c, db, now);

@@ -70,6 +70,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "fl.h"
 
 enum ev_kind { EV_CONNECTED, EV_LOST, EV_CONNECT_FAILED, EV_MSG, EV_ACK,
@@ -158,14 +159,6 @@ struct fl_mqtt {
 	unsigned rnd;
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static char *dup_or_null(const char *s)
 {
 	return s && s[0] ? strdup(s) : NULL;
@@ -250,11 +243,9 @@ static void free_ev(struct ev *e)
  */
 static int wait_handled(fl_mqtt *m, struct ev *e)
 {
-	struct timespec until;
+	struct timespec until = fl_mono_deadline(ACK_WAIT_S * 1000L);
 	int handled = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ACK_WAIT_S;
 	pthread_mutex_lock(&m->mu);
 	for (int expired = 0;;) {
 		if (e->state == EVS_DONE) {
@@ -630,7 +621,7 @@ static void do_connect(fl_mqtt *m)
 		fl_log(FL_LOG_WARN, "mqtt", "connect to %s: error %d", m->uri,
 		       rc);
 		m->connecting = 0;
-		m->retry_at = mono() + m->backoff;
+		m->retry_at = fl_mono_s() + m->backoff;
 	}
 }
 
@@ -691,7 +682,7 @@ static void paho_disc(fl_mqtt *m, double until)
 		return;
 	d->timeout = 1000;
 	MQTTAsync_disconnect(m->cli, d);
-	while (MQTTAsync_isConnected(m->cli) && mono() < until) {
+	while (MQTTAsync_isConnected(m->cli) && fl_mono_s() < until) {
 		struct timespec ts = { 0, 10000000L };
 		nanosleep(&ts, NULL);
 	}
@@ -739,7 +730,7 @@ static void *call_thread(void *arg)
 			}
 			break;
 		case CALL_DISC:
-			paho_disc(m, mono() + 2.0);
+			paho_disc(m, fl_mono_s() + 2.0);
 			atomic_store(&m->disc_done, 1);
 			push_simple(m, EV_ACK, 0, 0, 0); /* wake the owner */
 			break;
@@ -823,7 +814,7 @@ static void schedule_retry(fl_mqtt *m)
 
 	m->rnd = m->rnd * 1103515245u + 12345u;
 	jitter = 0.8 + 0.4 * (double)((m->rnd >> 8) & 0xffff) / 65535.0;
-	m->retry_at = mono() + m->backoff * jitter;
+	m->retry_at = fl_mono_s() + m->backoff * jitter;
 	m->backoff = FL_MIN(m->backoff * 2, 5.0);
 }
 
@@ -872,7 +863,7 @@ static void handle(fl_mqtt *m, struct ev *e)
 			m->version = MQTTVERSION_3_1_1;
 			if (make_client(m, err, sizeof(err)) < 0)
 				fl_log(FL_LOG_ERROR, "mqtt", "%s", err);
-			m->retry_at = mono();
+			m->retry_at = fl_mono_s();
 			break;
 		}
 		schedule_retry(m);
@@ -939,16 +930,9 @@ static void pump(fl_mqtt *m)
 
 int fl_mqtt_run(fl_mqtt *m, int timeout_ms)
 {
-	struct timespec until;
+	struct timespec until = fl_mono_deadline(timeout_ms);
 	struct ev *list;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&m->mu);
 	while (!m->head && !m->kicked &&
 	       pthread_cond_timedwait(&m->cv, &m->mu, &until) == 0)
@@ -976,7 +960,7 @@ int fl_mqtt_run(fl_mqtt *m, int timeout_ms)
 	}
 	if (m->stopping)
 		return 0;
-	if (!m->up && !m->connecting && m->cli && mono() >= m->retry_at)
+	if (!m->up && !m->connecting && m->cli && fl_mono_s() >= m->retry_at)
 		do_connect(m);
 	pump(m);
 	return 0;
@@ -1012,7 +996,7 @@ int fl_mqtt_publish(fl_mqtt *m, const char *topic, const void *payload,
 int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
 		 int timeout_ms)
 {
-	double until = mono() + timeout_ms / 1000.0;
+	double until = fl_mono_s() + timeout_ms / 1000.0;
 	int acked = 0;
 
 	if (!m || !m->cli)
@@ -1028,7 +1012,7 @@ int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
 			/* Keep applying acks while we wait: a spooled
 			 * message acknowledged now is not sent again. */
 			while (!(acked = atomic_load(&m->stop_acked)) &&
-			       mono() < until)
+			       fl_mono_s() < until)
 				fl_mqtt_run(m, 10);
 		}
 	}
@@ -1038,7 +1022,7 @@ int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
 	} else if (call_push(m, CALL_DISC, NULL, NULL, 0, 0, 0, NULL) == 0) {
 		/* a message arriving meanwhile is still handed over (its
 		 * callback waits for us) */
-		while (!atomic_load(&m->disc_done) && mono() < until + 3.0)
+		while (!atomic_load(&m->disc_done) && fl_mono_s() < until + 3.0)
 			fl_mqtt_run(m, 10);
 	}
 	fl_mqtt_run(m, 0);

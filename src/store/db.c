@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "fl.h"
 
 struct fl_db {
@@ -296,14 +297,6 @@ static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES])
 
 #include <time.h>
 
-static double now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* "s1, s2,,s3 " -> "s1,s2,s3": the store matches whole names between
  * commas. malloc'd; NULL on no memory. */
 static char *sites_norm(const char *in)
@@ -370,7 +363,7 @@ int fl_db_user_add(fl_db *db, const char *name, const char *password,
 		return FL_ENOMEM;
 	}
 	pthread_mutex_lock(&db->mu);
-	r = db->ops->user_add(db->be, name, hash, role, sites, now_wall(), err,
+	r = db->ops->user_add(db->be, name, hash, role, sites, fl_wall_s(), err,
 			      errlen);
 	pthread_mutex_unlock(&db->mu);
 	sodium_memzero(hash, sizeof(hash));

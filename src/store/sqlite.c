@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "fl.h"
 #include "receipt.h"
 
@@ -545,14 +546,6 @@ static int tx_end(be *b, int ok)
 	return 0;
 }
 
-static double now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void copy_col(sqlite3_stmt *s, int col, char *out, size_t outlen)
 {
 	const unsigned char *t;
@@ -820,7 +813,7 @@ static int be_device_enrol(void *p, const char *device, const char *site,
 	bt(s, 1, device);
 	bt(s, 2, site);
 	bt(s, 3, pk_b64);
-	sqlite3_bind_double(s, 4, now_wall());
+	sqlite3_bind_double(s, 4, fl_wall_s());
 	r = run(b, s, "enrol");
 	if (r < 0)
 		seterr(err, errlen, "store: %s", sqlite3_errmsg(b->h));
@@ -1095,7 +1088,7 @@ static int ingest_tx(be *b, const fl_db_msg *m, int *dup, char *err,
 	sqlite3_bind_int64(s, 2, m->seq);
 	bt(s, 3, m->type);
 	sqlite3_bind_double(s, 4, m->wall);
-	sqlite3_bind_double(s, 5, now_wall());
+	sqlite3_bind_double(s, 5, fl_wall_s());
 	bt(s, 6, m->json ? m->json : "");
 	rc = run(b, s, "event insert");
 out:

@@ -32,6 +32,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "fl.h"
 #include "hubbench.h"
 
@@ -53,14 +54,6 @@ typedef struct series {
 	double *ms;
 	int n, cap;
 } series;
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *user)
 {
@@ -238,26 +231,26 @@ static int timed(client *c, const hb_latency_opts *o, const char *name,
 		 double budget_s)
 {
 	char url[1024];
-	double t0 = mono(), t;
+	double t0 = fl_mono_s(), t;
 	long code;
 
 	for (int i = 0; i < o->warmup + requests; i++) {
 		fn(url, sizeof(url), o->url, i, arg);
-		t = mono();
+		t = fl_mono_s();
 		code = request(c, url, NULL);
-		t = (mono() - t) * 1000.0;
+		t = (fl_mono_s() - t) * 1000.0;
 		if (code != 200 || c->body.n == 0) {
 			fprintf(stderr, "hubbench: %s: GET %s answered %ld: %.200s\n",
 				name, url, code, c->body.p ? c->body.p : "");
 			return -1;
 		}
 		if (i < o->warmup) {
-			t0 = mono();
+			t0 = fl_mono_s();
 			continue;
 		}
 		if (series_add(s, t))
 			return -1;
-		if (mono() - t0 > budget_s)
+		if (fl_mono_s() - t0 > budget_s)
 			break;
 	}
 	return 0;
@@ -300,13 +293,13 @@ static json_t *concurrent(const client *session, const hb_latency_opts *o)
 		if (client_init(&w[k].c, session))
 			goto out;
 	}
-	t0 = mono();
+	t0 = fl_mono_s();
 	for (; started < o->clients; started++)
 		if (pthread_create(&w[started].th, NULL, work, &w[started]))
 			break;
 	for (int k = 0; k < started; k++)
 		pthread_join(w[k].th, NULL);
-	wall = mono() - t0;
+	wall = fl_mono_s() - t0;
 	for (int k = 0; k < started; k++) {
 		failed |= w[k].failed;
 		for (int i = 0; i < w[k].s.n; i++)

@@ -23,6 +23,7 @@
  * 1, so runs repeat exactly) and clipped to the image. -v prints one line
  * per image (hit or miss, best IoU, top box) on stderr.
  */
+#include "clock.h"
 #include "fl.h"
 #include "vision.h"
 
@@ -88,14 +89,6 @@ static double box_iou(const double *a, const double *b)
 	return un > 0 ? in / un : 0.0;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -158,9 +151,9 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 		roi[2] = x1 - x0;
 		roi[3] = y1 - y0;
 	}
-	t0 = now_ms();
+	t0 = fl_mono_s();
 	n = fl_plate_find(bgr, w, h, o->car ? roi : NULL, found, o->top);
-	t->ms += now_ms() - t0;
+	t->ms += (fl_mono_s() - t0) * 1e3;
 	free(bgr);
 	if (n < 0) {
 		fprintf(stderr, "firelane-plates: %s: plate find: %s\n", path,
