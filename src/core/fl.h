@@ -27,7 +27,8 @@
 	XX(RANGE, -9, "value out of range")                            \
 	XX(UNSUPPORTED, -10, "not supported by this build")            \
 	XX(AGAIN, -11, "try again")                                    \
-	XX(FULL, -12, "no space left")
+	XX(FULL, -12, "no space left")                                 \
+	XX(EXIST, -13, "already exists")
 
 enum fl_errno {
 	FL_OK = 0,

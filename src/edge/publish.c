@@ -70,10 +70,10 @@
 
 #include "client.h"
 #include "clock.h"
+#include "file.h"
 #include "fl.h"
 #include "manifest.h"
 #include "receipt.h"
-#include "sign.h"
 #include "spool.h"
 
 #define MAX_INCIDENTS 64
@@ -140,38 +140,17 @@ static int find_lane(const fl_config *cfg, int cam, const char *id)
 
 /* ---- open-incident records ------------------------------------------ */
 
-/* Atomic small write: tmp, fsync, rename, fsync dir. 0 or -1 (logged). */
+/* One record, crash-safe (fl_file_write). 0 or an fl_errno (logged). */
 static int write_record(const char *dir, const char *name, const char *text)
 {
-	char tmp[FL_PATH_MAX + 300], path[FL_PATH_MAX + 300];
-	int fd, dfd, rc = -1;
-	size_t len = strlen(text);
+	char path[FL_PATH_MAX + 300], err[512];
+	int rc;
 
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", dir, name);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto out;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		unlink(tmp);
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	rc = 0;
-out:
+	rc = fl_file_write(path, text, strlen(text), 0600, 0, err,
+			   sizeof(err));
 	if (rc < 0)
-		fl_log(FL_LOG_ERROR, "publish", "%s: %s", path,
-		       strerror(errno));
+		fl_log(FL_LOG_ERROR, "publish", "%s", err);
 	return rc;
 }
 
@@ -378,54 +357,8 @@ out:
 
 /* ---- evidence ------------------------------------------------------- */
 
-static void hex(const unsigned char *h, char *out)
-{
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
-
-static int file_sha256(const char *path, char *out, double *bytes)
-{
-	crypto_hash_sha256_state st;
-	unsigned char buf[65536], h[32];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (!f)
-		return -1;
-	*bytes = 0;
-	crypto_hash_sha256_init(&st);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		crypto_hash_sha256_update(&st, buf, n);
-		*bytes += (double)n;
-	}
-	fclose(f);
-	crypto_hash_sha256_final(&st, h);
-	hex(h, out);
-	return 0;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
-		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-			*len = (size_t)n;
-		}
-	}
-	fclose(f);
-	return buf;
-}
+/* The largest file read whole here: a manifest or an evidence image. */
+#define READ_MAX (32 << 20)
 
 /*
  * Spool the chunks of file `name` of the bundle in dir from chunk *chunk on.
@@ -438,16 +371,17 @@ static int spool_file(edge_publish *p, const struct incident *in,
 	const fl_camera_conf *cc = &p->cfg->cameras[in->cam];
 	char path[FL_PATH_MAX + 300], fsha[65], csha[65], topic[FL_TOPIC_MAX];
 	char *msg = NULL, err[512];
-	unsigned char h[32];
-	double size;
+	long long size;
 	long count;
 	FILE *f = NULL;
 	int rc = FL_EIO;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (file_sha256(path, fsha, &size) < 0 || !(f = fopen(path, "rb")))
+	err[0] = '\0';
+	if (fl_file_sha256(path, 0, fsha, &size, err, sizeof(err)) < 0 ||
+	    !(f = fopen(path, "rb")))
 		goto out;
-	count = size > 0 ? (long)ceil(size / CHUNK_BYTES) : 1;
+	count = size > 0 ? (long)ceil((double)size / CHUNK_BYTES) : 1;
 	msg = malloc(CHUNK_BYTES + 1024);
 	if (!msg) {
 		rc = FL_ENOMEM;
@@ -463,11 +397,10 @@ static int spool_file(edge_publish *p, const struct incident *in,
 		if (fseek(f, off, SEEK_SET) != 0)
 			goto out;
 		n = fread(data, 1, sizeof(data), f);
-		crypto_hash_sha256(h, (const unsigned char *)data, n);
-		hex(h, csha);
+		fl_sha256_hex(data, n, csha);
 		hl = fl_evidence_chunk_header(in->id, name, *chunk, count,
-					      (double)off, size, csha, fsha,
-					      msg, 1024);
+					      (double)off, (double)size, csha,
+					      fsha, msg, 1024);
 		if (hl >= 1024)
 			goto out;
 		memcpy(msg + hl, data, n);
@@ -486,7 +419,7 @@ static int spool_file(edge_publish *p, const struct incident *in,
 out:
 	if (rc == FL_EIO)
 		fl_log(FL_LOG_ERROR, "evidence", "%s: cannot read (%s)", path,
-		       strerror(errno));
+		       err[0] ? err : strerror(errno));
 	if (f)
 		fclose(f);
 	free(msg);
@@ -509,8 +442,7 @@ static void publish_image(edge_publish *p, const struct incident *in,
 	if (!name || !p->mqtt)
 		return;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	img = slurp(path, &len);
-	if (!img)
+	if (fl_file_read(path, READ_MAX, &img, &len, NULL, 0) < 0)
 		return;
 	fl_topic(topic, sizeof(topic), FL_TOPIC_IMAGE, p->cfg->site,
 		 p->cfg->device_id, cc->id, cc->lanes[in->lane].id);
@@ -543,7 +475,7 @@ static enum evid_result evidence_step(edge_publish *p, struct incident *in,
 	char path[FL_PATH_MAX + 300], err[512];
 	enum evid_result res = EV_FAILED;
 	size_t len = 0, nf;
-	char *text;
+	char *text = NULL;
 	struct stat st;
 
 	snprintf(l->dir, sizeof(l->dir), "%s/%s", fl_store_dir(p->store),
@@ -560,11 +492,9 @@ static enum evid_result evidence_step(edge_publish *p, struct incident *in,
 		return EV_NOT_SEALED;
 	}
 	snprintf(path, sizeof(path), "%s/manifest.json", l->dir);
-	text = slurp(path, &len);
-	if (!text ||
+	if (fl_file_read(path, READ_MAX, &text, &len, err, sizeof(err)) < 0 ||
 	    fl_manifest_parse(text, len, &l->man, err, sizeof(err)) < 0) {
-		fl_log(FL_LOG_ERROR, "evidence", "%s: %s", path,
-		       text ? err : strerror(errno));
+		fl_log(FL_LOG_ERROR, "evidence", "%s: %s", path, err);
 		goto out;
 	}
 	nf = FL_MIN(l->man.nfiles, FL_ARRAY_SIZE(l->files) - 2);
@@ -591,10 +521,13 @@ static enum evid_result evidence_step(edge_publish *p, struct incident *in,
 		fl_evidence_file *f = &l->files[nf + (size_t)k];
 		snprintf(path, sizeof(path), "%s/%s", l->dir,
 			 k ? "manifest.sig" : "manifest.json");
+		long long bytes = 0;
+
 		f->name = k ? "manifest.sig" : "manifest.json";
 		f->sha256 = l->shas[k];
-		if (file_sha256(path, l->shas[k], &f->bytes) < 0)
+		if (fl_file_sha256(path, 0, l->shas[k], &bytes, NULL, 0) < 0)
 			l->shas[k][0] = '\0';
+		f->bytes = (double)bytes;
 	}
 	l->n = nf + 2;
 	res = EV_SENT;
@@ -743,11 +676,9 @@ void edge_publish_answer(edge_publish *p, const char *req, const char *cmd,
 static void on_receipt(edge_publish *p, const void *payload, size_t len)
 {
 	char err[256], path[FL_PATH_MAX + 200], hex[65];
-	size_t dl = strlen(p->cfg->device_id);
-	unsigned char *buf = NULL;
+	size_t dl = strlen(p->cfg->device_id), n;
+	char *buf = NULL;
 	fl_receipt r;
-	FILE *f;
-	long n;
 	int d;
 
 	if (fl_receipt_parse(payload, len, &r, err, sizeof(err)) < 0) {
@@ -769,17 +700,10 @@ static void on_receipt(edge_publish *p, const void *payload, size_t len)
 	}
 	snprintf(path, sizeof(path), "%s/%s/manifest.json",
 		 fl_store_dir(p->store), r.incident_id);
-	f = fopen(path, "rb");
-	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    n <= (1L << 22) && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) &&
-	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
-		fl_sha256_hex(buf, (size_t)n, hex);
-	} else {
+	if (fl_file_read(path, 1 << 22, &buf, &n, NULL, 0) == 0)
+		fl_sha256_hex(buf, n, hex);
+	else
 		hex[0] = '\0';
-	}
-	if (f)
-		fclose(f);
 	free(buf);
 	if (strcmp(hex, r.manifest_sha256)) {
 		fl_log(FL_LOG_WARN, "receipt", "%s: names manifest %.12s..., "
@@ -870,7 +794,7 @@ static void recover(edge_publish *p)
 		char *text;
 
 		if (de->d_name[0] == '.') {
-			if (!strncmp(de->d_name, ".tmp-", 5)) {
+			if (fl_file_is_temp(de->d_name)) {
 				snprintf(path, sizeof(path), "%s/%s",
 					 p->open_dir, de->d_name);
 				unlink(path);
@@ -878,8 +802,8 @@ static void recover(edge_publish *p)
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s", p->open_dir, de->d_name);
-		text = slurp(path, &len);
-		if (!text || sscanf(text, "%63s %63s %u %d %d %zu %ld", camera,
+		if (fl_file_read(path, 4096, &text, &len, NULL, 0) < 0 ||
+		    sscanf(text, "%63s %63s %u %d %d %zu %ld", camera,
 				    lane, &seq, &closed, &due, &file,
 				    &chunk) < 4) {
 			fl_log(FL_LOG_WARN, "publish", "%s: unreadable; removed",

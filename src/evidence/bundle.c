@@ -24,6 +24,7 @@
 #include "bundle.h"
 
 #include "fl.h"
+#include "file.h"
 #include "internal.h"
 
 #include <dirent.h>
@@ -161,6 +162,10 @@ int fl_bundle_start(fl_store *s, const fl_bundle_info *info, fl_bundle **out,
 			 info->incident_id ? info->incident_id : "(null)");
 		return FL_EINVAL;
 	}
+	if (fl__sodium_ready() != 0) {
+		snprintf(err, errlen, "bundle: libsodium failed");
+		return FL_EIO;
+	}
 	rc = fl__store_room(s, err, errlen);
 	if (rc)
 		return rc;
@@ -205,7 +210,7 @@ int fl_bundle_start(fl_store *s, const fl_bundle_info *info, fl_bundle **out,
 				 "bundle %s: already being written (%s)",
 				 info->incident_id, b->partial);
 		else
-			rc = fl__errno_fail(errno, "cannot create directory",
+			rc = fl_file_errno(errno, "cannot create directory",
 					    b->partial, err, errlen);
 		goto fail;
 	}
@@ -315,7 +320,7 @@ int fl_bundle_add(fl_bundle *b, const char *name, const void *data, size_t len,
 		}
 	}
 	fl_bundle_path(b, name, path, sizeof(path));
-	rc = fl_write_atomic(path, data, len, FILE_MODE, err, errlen);
+	rc = fl_file_write(path, data, len, FILE_MODE, 0, err, errlen);
 	if (rc)
 		goto fail;
 	fl_sha256_hex(data, len, e->sha256);
@@ -348,9 +353,9 @@ int fl_bundle_add_existing(fl_bundle *b, const char *name, const char *kind,
 	if (!e)
 		return FL_EINVAL;
 	fl_bundle_path(b, name, path, sizeof(path));
-	rc = fl__sha256_file(path, 1, e->sha256, &e->bytes, err, errlen);
+	rc = fl_file_sha256(path, 1, e->sha256, &e->bytes, err, errlen);
 	if (rc == 0)
-		rc = fl__fsync_dir(b->partial, err, errlen);
+		rc = fl_fsync_dir(b->partial, err, errlen);
 	if (rc) {
 		free_entry(e);
 		return rc;
@@ -570,7 +575,7 @@ static int check_strays(const fl_bundle *b, char *err, size_t errlen)
 	int rc = 0;
 
 	if (!d)
-		return fl__errno_fail(errno, "cannot list", b->partial, err,
+		return fl_file_errno(errno, "cannot list", b->partial, err,
 				      errlen);
 	while (rc == 0 && (de = readdir(d))) {
 		int known = !strcmp(de->d_name, ".") ||
@@ -631,12 +636,12 @@ int fl_bundle_seal(fl_bundle *b, const fl_key *k, char *out_dir, size_t outlen,
 	strcat(sig_b64, "\n");
 
 	snprintf(path, sizeof(path), "%s/manifest.json", b->partial);
-	rc = fl_write_atomic(path, text, n, FILE_MODE, err, errlen);
+	rc = fl_file_write(path, text, n, FILE_MODE, 0, err, errlen);
 	if (rc)
 		goto out;
 	snprintf(path, sizeof(path), "%s/manifest.sig", b->partial);
-	rc = fl_write_atomic(path, sig_b64, strlen(sig_b64), FILE_MODE, err,
-			     errlen);
+	rc = fl_file_write(path, sig_b64, strlen(sig_b64), FILE_MODE, 0,
+			     err, errlen);
 	if (rc)
 		goto out;
 	/* rename(2) would quietly replace an empty folder: look first. One
@@ -647,11 +652,11 @@ int fl_bundle_seal(fl_bundle *b, const fl_key *k, char *out_dir, size_t outlen,
 		goto out;
 	}
 	if (rename(b->partial, b->final) != 0) {
-		rc = fl__errno_fail(errno, "cannot move bundle to", b->final,
+		rc = fl_file_errno(errno, "cannot move bundle to", b->final,
 				    err, errlen);
 		goto out;
 	}
-	rc = fl__fsync_dir(fl_store_dir(b->s), err, errlen);
+	rc = fl_fsync_dir(fl_store_dir(b->s), err, errlen);
 	if (rc) /* visible now; say so, the caller cannot abort it any more */
 		fl_log(FL_LOG_WARN, FL__TAG, "%s sealed but %s", b->final, err);
 	rc = 0;

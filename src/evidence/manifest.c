@@ -31,6 +31,7 @@
 
 #include "bundle.h"
 #include "fl.h"
+#include "file.h"
 #include "internal.h"
 #include "sign.h"
 
@@ -237,7 +238,7 @@ static int read_part(const char *dir, const char *name, size_t max,
 		snprintf(err, errlen, "%s: path too long", name);
 		return FL_EINVAL;
 	}
-	rc = fl__read_file(path, max, buf, len, why, sizeof(why));
+	rc = fl_file_read(path, max, buf, len, why, sizeof(why));
 	if (rc == FL_ENOENT)
 		snprintf(err, errlen, "%s: missing", name);
 	else if (rc == FL_ERANGE)
@@ -274,7 +275,7 @@ static int check_files(const char *dir, const fl_manifest *m, char *err,
 			snprintf(err, errlen, "%s: path too long", f->name);
 			return FL_EINVAL;
 		}
-		rc = fl__sha256_file(path, 0, hex, &size, why, sizeof(why));
+		rc = fl_file_sha256(path, 0, hex, &size, why, sizeof(why));
 		if (rc == FL_ENOENT) {
 			snprintf(err, errlen, "%s: missing", f->name);
 			return FL_ENOENT;

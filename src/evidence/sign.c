@@ -29,6 +29,7 @@
 #include "sign.h"
 
 #include "fl.h"
+#include "file.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -39,35 +40,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Forward: the atomic writer lives in store.c (store.h). */
-int fl_write_atomic(const char *path, const void *data, size_t len, int mode,
-		    char *err, size_t errlen);
-
 #define IMAGE_DOMAIN "firelane-image/1"
 
 int fl__sodium_ready(void)
 {
 	/* sodium_init is thread-safe and idempotent: 1 means already done. */
 	return sodium_init() < 0 ? FL_EIO : 0;
-}
-
-void fl__hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-void fl_sha256_hex(const void *data, size_t len, char hex[65])
-{
-	unsigned char h[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(h, data, len);
-	fl__hex(h, sizeof(h), hex);
 }
 
 void fl_key_wipe(fl_key *k)
@@ -121,45 +99,37 @@ static int key_consistent(const unsigned char sk[64], unsigned char pk[32])
 }
 
 /*
- * Make a new key at path. Written under a private name and then link(2)ed to
- * path, which fails when path exists: two processes starting at once (edge
- * and a provisioning tool) cannot both believe their key is the device's.
+ * Make a new key at path, crash-safe and exclusive (FL_FILE_EXCL: link(2),
+ * which fails when path exists): two processes starting at once (edge and
+ * a provisioning tool) cannot both believe their key is the device's.
  * FL_EAGAIN tells the caller another key won the race: load that one.
  */
 static int key_create(const char *path, fl_key *k, char *err, size_t errlen)
 {
-	char dir[FL__PATH_MAX], tmp[FL__PATH_MAX];
+	char dir[FL__PATH_MAX];
 	char *slash;
 	int rc;
 
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
-	    snprintf(tmp, sizeof(tmp), "%s.new-%ld", path, (long)getpid()) >=
-		    (int)sizeof(tmp)) {
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return FL_EINVAL;
 	}
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		rc = fl__mkdir_p(dir, 0700, err, errlen);
+		rc = fl_mkdir_p(dir, 0700, err, errlen);
 		if (rc)
 			return rc;
 	}
 	crypto_sign_keypair(k->pk, k->sk);
-	rc = fl_write_atomic(tmp, k->sk, sizeof(k->sk), 0600, err, errlen);
-	if (rc == 0 && link(tmp, path) != 0)
-		rc = errno == EEXIST ? FL_EAGAIN :
-				       fl__errno_fail(errno, "cannot create",
-						      path, err, errlen);
-	unlink(tmp);
+	rc = fl_file_write(path, k->sk, sizeof(k->sk), 0600, FL_FILE_EXCL, err,
+			   errlen);
+	if (rc == FL_EEXIST)
+		rc = FL_EAGAIN;
 	if (rc) {
 		fl_key_wipe(k);
 		return rc;
 	}
-	if (slash && slash != dir)
-		fl__fsync_dir(dir, err, errlen);
-	else
-		fl__fsync_dir(slash ? "/" : ".", err, errlen);
 	fl_log(FL_LOG_INFO, FL__TAG, "created device key %s", path);
 	return 0;
 }

@@ -22,9 +22,10 @@
  * property webhooks) or esc<N> (its enforcement webhooks). A job is made
  * only if no file of its name exists in outbox/, sent/ or failed/, so the
  * same incident message delivered twice, or replayed after a restart, makes
- * no second alert. Files are written atomically (temporary, rename) and
- * moved with rename(), so a crash leaves each job in exactly one place; the
- * worst case is one repeat of a job that was sent but not yet moved.
+ * no second alert. Files are written crash-safe (fl_file_write: temporary,
+ * fsync, rename) and moved with rename(), so a crash leaves each job in
+ * exactly one place; the worst case is one repeat of a job that was sent
+ * but not yet moved.
  *
  * Attempts back off exponentially: retry_base_s, doubling, at most
  * retry_cap_s between attempts, retry_max attempts. A webhook answers 2xx
@@ -69,6 +70,7 @@
 #include <jansson.h>
 
 #include "clock.h"
+#include "file.h"
 #include "fl.h"
 #include "hubconf.h"
 #include "topic.h"
@@ -85,36 +87,27 @@ struct hub_alerts {
 	char worker[HUB_STR]; /* this worker's name in claims */
 };
 
-static atomic_uint tmp_seq; /* unique temporary names within the process */
-
 static int exists(const char *path)
 {
 	struct stat sb;
 	return stat(path, &sb) == 0;
 }
 
-/* Write a JSON object to path atomically (a temporary name of this process
- * and thread, then rename). With excl, link() instead of rename(): 1 (not
- * an error) when path exists (another worker made it first). */
+/* Write a JSON object to path, crash-safe (fl_file_write). With excl the
+ * file is only made when path does not exist: FL_EEXIST (not an error
+ * here) when another worker made it first. */
 static int save_ex(const char *path, json_t *j, int excl)
 {
-	char tmp[HUB_PATHLEN + 48];
-	int rc = FL_OK;
+	char *text = json_dumps(j, JSON_COMPACT), err[512];
+	int rc;
 
-	hub_fmt(tmp, sizeof(tmp), "%s.tmp.%ld.%u", path, (long)getpid(),
-		atomic_fetch_add(&tmp_seq, 1));
-	if (json_dump_file(j, tmp, JSON_COMPACT)) {
-		unlink(tmp);
-		return FL_EIO;
-	}
-	if (excl) {
-		if (link(tmp, path))
-			rc = errno == EEXIST ? 1 : FL_EIO;
-		unlink(tmp);
-	} else if (rename(tmp, path)) {
-		unlink(tmp);
-		rc = FL_EIO;
-	}
+	if (!text)
+		return FL_ENOMEM;
+	rc = fl_file_write(path, text, strlen(text), 0644,
+			   excl ? FL_FILE_EXCL : 0, err, sizeof(err));
+	if (rc && rc != FL_EEXIST)
+		fl_log(FL_LOG_ERROR, "alerts", "%s", err);
+	free(text);
 	return rc;
 }
 
@@ -220,7 +213,7 @@ static void job_make(hub_alerts *a, const struct what *w, const char *target,
 		goto out;
 	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
 	rc = save_ex(path, j, 1);
-	if (rc == 1)
+	if (rc == FL_EEXIST)
 		; /* another worker made it a moment ago */
 	else if (rc)
 		fl_log(FL_LOG_ERROR, "alerts", "%s: cannot write", path);
@@ -699,10 +692,8 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
 			a->worker[k] = '_';
 	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
 		hub_fmt(path, sizeof(path), "%s/%s", a->dir, boxes[i]);
-		if (hub_mkdir_p(path)) {
-			hub_fmt(err, errlen, "%s: %s", path, strerror(errno));
+		if (fl_mkdir_p(path, 0755, err, errlen))
 			goto fail;
-		}
 	}
 	recover_claims(a);
 	pthread_mutex_init(&a->mu, NULL);

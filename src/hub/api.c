@@ -40,6 +40,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "file.h"
 #include "fl.h"
 #include "http.h"
 #include "httpparse.h"
@@ -491,29 +492,6 @@ static char **list_files(const char *dir, int *n)
 	return v;
 }
 
-static int sha256_file(const char *path, char hex[65], long long *bytes)
-{
-	crypto_hash_sha256_state st;
-	unsigned char buf[65536], h[32];
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t got;
-
-	*bytes = 0;
-	if (fd < 0)
-		return FL_EIO;
-	crypto_hash_sha256_init(&st);
-	while ((got = read(fd, buf, sizeof(buf))) > 0) {
-		crypto_hash_sha256_update(&st, buf, (unsigned long long)got);
-		*bytes += got;
-	}
-	close(fd);
-	if (got < 0)
-		return FL_EIO;
-	crypto_hash_sha256_final(&st, h);
-	sodium_bin2hex(hex, 65, h, sizeof(h));
-	return FL_OK;
-}
-
 /* verification.txt: the hub's own check of the stored bundle now. inc:
  * the incident (fl_db_incident_json); when its bundle folder is gone and
  * the store says retention removed it (evidence_pruned), the file says so
@@ -609,7 +587,7 @@ static char *verification(hub_api *a, const char *id, const char *device,
 			long long bytes;
 
 			hub_fmt(p, sizeof(p), "%s/%s", dir, files[i]);
-			if (sha256_file(p, hex, &bytes))
+			if (fl_file_sha256(p, 0, hex, &bytes, NULL, 0))
 				OUT("(unreadable)  %s\n", files[i]);
 			else
 				OUT("%s  %lld  evidence/%s\n", hex, bytes,

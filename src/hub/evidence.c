@@ -41,92 +41,12 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <sodium.h>
 
+#include "file.h"
 #include "fl.h"
 #include "hubconf.h"
 #include "manifest.h"
-#include "sign.h"
 
-
-static void fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-/* Write len bytes to path atomically (path.tmp, fsync, rename, dir fsync). */
-static int write_atomic(const char *dir, const char *name, const void *data,
-			size_t len)
-{
-	char path[HUB_PATHLEN], tmp[HUB_PATHLEN + 8];
-	const char *p = data;
-	int fd, rc = FL_EIO;
-
-	if ((size_t)hub_fmt(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path))
-		return FL_EINVAL;
-	hub_fmt(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return FL_EIO;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto out;
-		p += w;
-		len -= (size_t)w;
-	}
-	if (fsync(fd))
-		goto out;
-	if (close(fd)) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path))
-		goto out;
-	fsync_dir(dir);
-	rc = FL_OK;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc)
-		unlink(tmp);
-	return rc;
-}
-
-/* SHA-256 of a file as hex, and its size. 0 or FL_ENOENT/FL_EIO. */
-static int file_sha256(const char *path, char hex[65], long long *bytes)
-{
-	crypto_hash_sha256_state st;
-	unsigned char buf[65536], h[32];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	*bytes = 0;
-	if (!f)
-		return errno == ENOENT ? FL_ENOENT : FL_EIO;
-	crypto_hash_sha256_init(&st);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		crypto_hash_sha256_update(&st, buf, n);
-		*bytes += (long long)n;
-	}
-	if (ferror(f)) {
-		fclose(f);
-		return FL_EIO;
-	}
-	fclose(f);
-	crypto_hash_sha256_final(&st, h);
-	sodium_bin2hex(hex, 65, h, sizeof(h));
-	return FL_OK;
-}
 
 /* 1 when dir/name exists with this hash. */
 static int have_file(const char *dir, const char *name, const char *sha,
@@ -139,7 +59,8 @@ static int have_file(const char *dir, const char *name, const char *sha,
 	hub_fmt(path, sizeof(path), "%s/%s", dir, name);
 	if (stat(path, &sb) || (bytes >= 0 && sb.st_size != bytes))
 		return 0;
-	return file_sha256(path, hex, &got) == FL_OK && !strcmp(hex, sha);
+	return fl_file_sha256(path, 0, hex, &got, NULL, 0) == FL_OK &&
+	       !strcmp(hex, sha);
 }
 
 static void drop_chunks(const char *in, const char *file, long count)
@@ -205,7 +126,7 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 		goto out;
 	fclose(w);
 	w = NULL;
-	if (file_sha256(tmp, hex, &bytes))
+	if (fl_file_sha256(tmp, 0, hex, &bytes, err, errlen))
 		goto out;
 	if (strcmp(hex, c->file_sha256) || bytes != c->size) {
 		hub_fmt(err, errlen,
@@ -215,13 +136,13 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 		rc = FL_EFORMAT;
 		goto out;
 	}
-	if ((rc = hub_mkdir_p(out)))
+	if ((rc = fl_mkdir_p(out, 0755, err, errlen)))
 		goto out;
 	if (rename(tmp, dst)) {
 		rc = FL_EIO;
 		goto out;
 	}
-	fsync_dir(out);
+	fl_fsync_dir(out, NULL, 0);
 	drop_chunks(in, c->file, c->count);
 	rc = FL_OK;
 out:
@@ -244,8 +165,7 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 		       const unsigned char pk[32], hub_bundle_done *done,
 		       char *err, size_t errlen)
 {
-	char in[HUB_PATHLEN], out[HUB_PATHLEN], name[HUB_FILE_MAX + 24], hex[65];
-	char path[HUB_PATHLEN];
+	char in[HUB_PATHLEN], out[HUB_PATHLEN], hex[65], path[HUB_PATHLEN];
 	struct stat sb;
 	long i;
 	int rc;
@@ -262,15 +182,11 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 	hub_fmt(out, sizeof(out), "%s/%s", dir, c->incident_id);
 	if (have_file(out, c->file, c->file_sha256, c->size))
 		return FL_OK; /* a repeat of a file already complete */
-	if ((rc = hub_mkdir_p(in))) {
-		hub_fmt(err, errlen, "%s: %s", in, strerror(errno));
+	if ((rc = fl_mkdir_p(in, 0755, err, errlen)))
 		return rc;
-	}
-	hub_fmt(name, sizeof(name), "%s.%ld", c->file, c->index);
-	if ((rc = write_atomic(in, name, c->data, c->len))) {
-		hub_fmt(err, errlen, "%s/%s: %s", in, name, strerror(errno));
+	hub_fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, c->index);
+	if ((rc = fl_file_write(path, c->data, c->len, 0644, 0, err, errlen)))
 		return rc;
-	}
 	for (i = 0; i < c->count; i++) {
 		hub_fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, i);
 		if (stat(path, &sb))
@@ -305,7 +221,7 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 	fl_manifest man;
 	fl_verify_info info;
 	char *mbuf = NULL;
-	long long mlen = 0;
+	size_t mlen = 0;
 	int verified, rc = FL_OK;
 	size_t i;
 
@@ -341,19 +257,10 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 	}
 	/* the manifest's kinds for the store (best effort) */
 	hub_fmt(path, sizeof(path), "%s/manifest.json", out);
-	{
-		FILE *f = fopen(path, "rb");
-		if (f) {
-			mbuf = malloc(1 << 20);
-			if (mbuf)
-				mlen = (long long)fread(mbuf, 1, 1 << 20, f);
-			fclose(f);
-		}
-		if (mbuf && fl_manifest_parse(mbuf, (size_t)mlen, &man, err,
-					      errlen))
-			fl_manifest_free(&man);
-		err[0] = 0;
-	}
+	if (fl_file_read(path, 1 << 20, &mbuf, &mlen, NULL, 0) == 0 &&
+	    fl_manifest_parse(mbuf, mlen, &man, err, errlen))
+		fl_manifest_free(&man);
+	err[0] = 0;
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *e = json_array_get(list, i);
 		const char *nm = json_string_value(json_object_get(e, "name"));
@@ -402,7 +309,7 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 		      const unsigned char pk[32], hub_bundle_done *done,
 		      char *err, size_t errlen)
 {
-	char in[HUB_PATHLEN];
+	char in[HUB_PATHLEN], path[HUB_PATHLEN];
 	json_t *list = json_array();
 	char *text = NULL;
 	int rc = FL_ENOMEM;
@@ -422,11 +329,11 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 	if (!text)
 		goto out;
 	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, incident_id);
-	if ((rc = hub_mkdir_p(in)) ||
-	    (rc = write_atomic(in, "list.json", text, strlen(text)))) {
-		hub_fmt(err, errlen, "%s: %s", in, strerror(errno));
+	hub_fmt(path, sizeof(path), "%s/list.json", in);
+	if ((rc = fl_mkdir_p(in, 0755, err, errlen)) ||
+	    (rc = fl_file_write(path, text, strlen(text), 0644, 0, err,
+				errlen)))
 		goto out;
-	}
 	rc = try_complete(dir, db, incident_id, pk, done, err, errlen);
 out:
 	free(text);

@@ -39,6 +39,7 @@
 #include "api.h"
 #include "clock.h"
 #include "db.h"
+#include "file.h"
 #include "fl.h"
 #include "httpparse.h"
 #include "session.h"
@@ -297,24 +298,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 /* A whole small file (a PEM) as a string, or NULL. */
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	char *s = NULL;
-	long n;
+	char *s;
+	size_t n;
 
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && n < 1 << 20 &&
-	    !fseek(f, 0, SEEK_SET)) {
-		s = malloc((size_t)n + 1);
-		if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-			free(s);
-			s = NULL;
-		} else if (s) {
-			s[n] = 0;
-		}
-	}
-	fclose(f);
-	return s;
+	return fl_file_read(path, 1 << 20, &s, &n, NULL, 0) == 0 ? s : NULL;
 }
 
 /* "ADDR:PORT" ("[::1]:8080", "0.0.0.0:8080") into a socket address. */

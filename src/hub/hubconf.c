@@ -664,22 +664,3 @@ int hub_fmt(char *buf, size_t len, const char *f, ...)
 	va_end(ap);
 	return n;
 }
-
-int hub_mkdir_p(const char *path)
-{
-	char tmp[HUB_PATHLEN];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(tmp))
-		return FL_EINVAL;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return FL_EIO;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) && errno != EEXIST ? FL_EIO : FL_OK;
-}

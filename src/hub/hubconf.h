@@ -117,8 +117,4 @@ void hub_conf_dump(const hub_conf *c, void *f);
 int hub_fmt(char *buf, size_t len, const char *f, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* mkdir -p with mode 0755; an existing folder is fine. 0, FL_EINVAL (path
- * too long) or FL_EIO. */
-int hub_mkdir_p(const char *path);
-
 #endif /* FL_HUB_CONF_H */

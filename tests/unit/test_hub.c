@@ -12,7 +12,7 @@
 
 #include "../../src/hub/hubconf.c"
 #include "../../src/hub/msg.c"
-#include "sign.h"
+#include "file.h"
 #include "test.h"
 
 #define ROOT "firelane/demo-site/edge-01"
