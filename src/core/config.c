@@ -284,22 +284,6 @@ static int utf8_ok(const char *s)
 	return 1;
 }
 
-static int id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n >= FL_ID_MAX)
-		return 0;
-	for (; *s; s++) {
-		char ch = *s;
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
-		      ch == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * Resolve a relative path against the directory of file into dst. Empty
  * values, absolute paths and URLs ("://") are copied unchanged, as is any
@@ -1066,7 +1050,7 @@ static int apply_string(struct ctx *c, const struct setting *s, char *f,
 	len = strlen(v);
 	switch (s->type) {
 	case T_ID:
-		if (!id_ok(v))
+		if (!fl_id_valid(v, FL_ID_MAX))
 			return fail(c, line,
 				    "%s: '%s' is not a valid id (1..%d of "
 				    "A-Z a-z 0-9 _ . -)",

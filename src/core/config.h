@@ -17,7 +17,8 @@
 
 #include <stddef.h>
 
-#define FL_ID_MAX 64       /* ids: [A-Za-z0-9_.-], 1..63 chars */
+#include "id.h"            /* FL_ID_MAX: ids are 1..63 of [A-Za-z0-9_.-] */
+
 #define FL_NAME_MAX 128    /* display names, UTF-8 */
 #define FL_PATH_MAX 1024
 #define FL_MAX_CAMERAS 4

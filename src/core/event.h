@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#define FL_INCIDENT_ID_MAX 128
+#include "id.h" /* FL_INCIDENT_ID_MAX */
 
 enum fl_event_type {
 	FL_EV_OCCUPIED, /* an object came to rest in the lane */

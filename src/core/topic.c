@@ -667,20 +667,6 @@ static int read_value(struct jr *r, struct jval *v, const char **why)
 	return -1;
 }
 
-static int id_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n >= FL_ID_MAX)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-		      *s == '-'))
-			return 0;
-	return 1;
-}
-
 static const struct {
 	const char *name;
 	enum fl_cmd_kind kind;
@@ -785,7 +771,7 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 				CMD_FAIL("unknown command");
 			memcpy(cmd, v.s, strlen(v.s) + 1);
 		} else {
-			if (!id_valid(v.s))
+			if (!fl_id_valid(v.s, FL_ID_MAX))
 				CMD_FAIL("%s: not a valid id (1..%d of A-Z "
 					 "a-z 0-9 _ . -)",
 					 key, FL_ID_MAX - 1);

@@ -24,6 +24,7 @@
 #include "bundle.h"
 
 #include "fl.h"
+#include "id.h"
 #include "file.h"
 #include "internal.h"
 
@@ -114,8 +115,9 @@ static void bundle_free(fl_bundle *b)
 	free(b);
 }
 
-/* An id that becomes a folder name and part of the signed image message. */
-static int id_ok(const char *s)
+/* The site: free text (UTF-8, may be Chinese) that goes into the signed
+ * image message: a plain name, not starting with '.'. */
+static int site_ok(const char *s)
 {
 	return fl__plain_name(s) && s[0] != '.';
 }
@@ -154,11 +156,13 @@ int fl_bundle_start(fl_store *s, const fl_bundle_info *info, fl_bundle **out,
 		snprintf(err, errlen, "bundle: no store or info");
 		return FL_EINVAL;
 	}
-	if (!id_ok(info->incident_id) || !id_ok(info->device) ||
-	    !id_ok(info->site) || !id_ok(info->camera) || !id_ok(info->lane)) {
+	if (!fl_id_valid(info->incident_id, FL_INCIDENT_ID_MAX) ||
+	    !fl_id_valid(info->device, FL_ID_MAX) || !site_ok(info->site) ||
+	    !fl_id_valid(info->camera, FL_ID_MAX) ||
+	    !fl_id_valid(info->lane, FL_ID_MAX)) {
 		snprintf(err, errlen,
-			 "bundle %s: incident_id, device, site, camera and "
-			 "lane must be plain names",
+			 "bundle %s: incident_id, device, camera and lane "
+			 "must be ids, site a plain name",
 			 info->incident_id ? info->incident_id : "(null)");
 		return FL_EINVAL;
 	}

@@ -33,6 +33,7 @@
 #include "store.h"
 
 #include "fl.h"
+#include "id.h"
 #include "file.h"
 #include "internal.h"
 
@@ -233,17 +234,12 @@ const char *fl_store_dir(const fl_store *s)
 	return s->dir;
 }
 
-static int valid_id(const char *id)
-{
-	return fl__plain_name(id) && id[0] != '.';
-}
-
 int fl_store_is_delivered(const fl_store *s, const char *incident_id)
 {
 	char path[FL__PATH_MAX];
 	struct stat st;
 
-	if (!valid_id(incident_id) ||
+	if (!fl_id_valid(incident_id, FL_INCIDENT_ID_MAX) ||
 	    join(path, sizeof(path), s->dir, incident_id, "manifest.sig") ||
 	    stat(path, &st) != 0)
 		return FL_ENOENT;
@@ -257,7 +253,7 @@ int fl_store_mark_delivered(fl_store *s, const char *incident_id, char *err,
 	char path[FL__PATH_MAX], body[64];
 	int n;
 
-	if (!s || !valid_id(incident_id)) {
+	if (!s || !fl_id_valid(incident_id, FL_INCIDENT_ID_MAX)) {
 		snprintf(err, errlen, "mark delivered: bad incident id");
 		return FL_EINVAL;
 	}
@@ -331,7 +327,7 @@ static int list_bundles(const fl_store *s, struct bundle_ent **pv, size_t *pn,
 		char path[FL__PATH_MAX];
 		struct stat st;
 
-		if (!valid_id(e->d_name) ||
+		if (!fl_id_valid(e->d_name, FL_INCIDENT_ID_MAX) ||
 		    join(path, sizeof(path), s->dir, e->d_name,
 			 "manifest.sig") ||
 		    stat(path, &st) != 0)

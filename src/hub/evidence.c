@@ -478,7 +478,7 @@ int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
 	while ((e = readdir(d))) {
 		double age;
 
-		if (e->d_name[0] == '.' || !hub_id_ok(e->d_name, HUB_IID_MAX))
+		if (e->d_name[0] == '.' || !fl_id_valid(e->d_name, FL_INCIDENT_ID_MAX))
 			continue;
 		hub_fmt(out, sizeof(out), "%s/%s", dir, e->d_name);
 		age = now - newest_mtime(out);

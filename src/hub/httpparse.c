@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "fl.h"
+#include "id.h"
 
 /* Digits at *p into *v (at most 18 of them); advances *p. 0 or -1. */
 static int digits(const char **p, long long *v)
@@ -187,18 +188,7 @@ int hub_period(const char *period, double wall, int tz_offset_s,
 
 int hub_plain_name(const char *s)
 {
-	size_t n = 0;
-
-	if (!s || !*s || *s == '.')
-		return 0;
-	for (; s[n]; n++) {
-		unsigned char c = (unsigned char)s[n];
-
-		if (n >= 128 ||
-		    !(isalnum(c) || c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return fl_id_valid(s, HUB_PLAIN_MAX) && s[0] != '.';
 }
 
 int hub_query_int(const char *s, int min, int max, int *out)

@@ -33,8 +33,9 @@ int hub_period(const char *period, double wall, int tz_offset_s,
 long long hub_days_from_civil(int y, int m, int d);
 void hub_civil_from_days(long long z, int *y, int *m, int *d);
 
-/* 1 when s is a plain name: 1-128 of [A-Za-z0-9_.-], not starting with
- * '.', else 0. */
+/* 1 when s is a plain name: 1-128 of an id's characters ([A-Za-z0-9_.-],
+ * src/core/id.h), not starting with '.', else 0. */
+#define HUB_PLAIN_MAX 129 /* with the NUL */
 int hub_plain_name(const char *s);
 
 /* A query parameter as a whole number in [min, max]: 0 and *out, or

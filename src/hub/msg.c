@@ -30,27 +30,9 @@ static int bad(char *err, size_t errlen, const char *fmt, const char *a)
 	return FL_EFORMAT;
 }
 
-int hub_id_ok(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	if (!s)
-		return 0;
-	for (; s[n]; n++) {
-		char c = s[n];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		      c == '-'))
-			return 0;
-		if (n + 1 >= max)
-			return 0;
-	}
-	return n > 0;
-}
-
 int hub_name_ok(const char *s)
 {
-	return hub_id_ok(s, HUB_FILE_MAX) && s[0] != '.';
+	return fl_id_valid(s, HUB_FILE_MAX) && s[0] != '.';
 }
 
 int hub_hex64_ok(const char *s)
@@ -109,7 +91,7 @@ int hub_topic_parse(const char *topic, hub_topic *t, char *err, size_t errlen)
 		return FL_OK;
 	}
 	if (copy_level(t->device, sizeof(t->device), lv[2], ln[2]) ||
-	    !hub_id_ok(t->device, HUB_ID_MAX))
+	    !fl_id_valid(t->device, FL_ID_MAX))
 		return bad(err, errlen, "topic: bad device id", NULL);
 #define IS(i, s) (ln[i] == strlen(s) && !memcmp(lv[i], s, ln[i]))
 	if (n == 4) {
@@ -123,7 +105,7 @@ int hub_topic_parse(const char *topic, hub_topic *t, char *err, size_t errlen)
 		return FL_OK;
 	}
 	if (copy_level(t->camera, sizeof(t->camera), lv[3], ln[3]) ||
-	    !hub_id_ok(t->camera, HUB_ID_MAX))
+	    !fl_id_valid(t->camera, FL_ID_MAX))
 		return bad(err, errlen, "topic: bad camera id", NULL);
 	if (n == 5) {
 		t->kind = IS(4, "event") ? HUB_MSG_CAMERA_EVENT :
@@ -133,7 +115,7 @@ int hub_topic_parse(const char *topic, hub_topic *t, char *err, size_t errlen)
 	if (n != 6)
 		return bad(err, errlen, "topic: unknown shape", NULL);
 	if (copy_level(t->lane, sizeof(t->lane), lv[4], ln[4]) ||
-	    !hub_id_ok(t->lane, HUB_ID_MAX))
+	    !fl_id_valid(t->lane, FL_ID_MAX))
 		return bad(err, errlen, "topic: bad lane id", NULL);
 	t->kind = IS(5, "incident") ? HUB_MSG_INCIDENT :
 		  IS(5, "evidence") ? HUB_MSG_EVIDENCE :
@@ -208,7 +190,7 @@ int hub_incident_check(const hub_topic *t, const void *payload, size_t len,
 	if (!j)
 		return FL_EFORMAT;
 	s = str_field(j, "incident_id");
-	if (!s || !hub_id_ok(s, HUB_IID_MAX)) {
+	if (!s || !fl_id_valid(s, FL_INCIDENT_ID_MAX)) {
 		snprintf(err, errlen, "incident_id: missing or not an id");
 		goto out;
 	}
@@ -331,8 +313,8 @@ int hub_chunk_check(const hub_topic *t, const void *payload, size_t len,
 	}
 	s = str_field(j, "incident_id");
 	dl = strlen(t->device);
-	if (!s || !hub_id_ok(s, HUB_IID_MAX) || strncmp(s, t->device, dl) ||
-	    s[dl] != '-') {
+	if (!s || !fl_id_valid(s, FL_INCIDENT_ID_MAX) ||
+	    strncmp(s, t->device, dl) || s[dl] != '-') {
 		snprintf(err, errlen,
 			 "chunk: incident_id missing or not device %s's",
 			 t->device);

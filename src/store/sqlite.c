@@ -35,6 +35,7 @@
 #include "backend.h"
 #include "clock.h"
 #include "fl.h"
+#include "id.h"
 #include "receipt.h"
 
 #define TAG "store"
@@ -767,20 +768,6 @@ static int be_batch_end(void *p, int commit)
 
 /* ---- devices -------------------------------------------------------------------- */
 
-static int valid_id(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-		      *s == '-'))
-			return 0;
-	return 1;
-}
-
 static int be_device_enrol(void *p, const char *device, const char *site,
 			   const char *pk_b64, char *err, size_t errlen)
 {
@@ -790,9 +777,9 @@ static int be_device_enrol(void *p, const char *device, const char *site,
 	sqlite3_stmt *s;
 	int r;
 
-	if (!valid_id(device)) {
+	if (!fl_id_valid(device, FL_ID_MAX)) {
 		seterr(err, errlen,
-		       "device id: 1-64 characters of A-Z a-z 0-9 _ . -");
+		       "device id: 1-63 characters of A-Z a-z 0-9 _ . -");
 		return FL_EINVAL;
 	}
 	if (!site || !*site || strlen(site) > 256) {

@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			CHECK(hub_incident_check(&t, payload, plen, &in, files,
 						 &n, err, sizeof(err)) == 0);
-			CHECK(hub_id_ok(in.incident_id, HUB_IID_MAX));
+			CHECK(fl_id_valid(in.incident_id, FL_INCIDENT_ID_MAX));
 			CHECK(!strncmp(in.incident_id, t.device,
 				       strlen(t.device)));
 			CHECK(in.incident_id[strlen(t.device)] == '-');

@@ -3,12 +3,14 @@
  * (replace, exact mode, exclusive creation raced by several processes, no
  * temporary left on failure), whole-file reads (missing, too large, a FIFO,
  * a symbolic link), SHA-256 of files and buffers against known vectors,
- * mkdir -p, the errno mapping, and the clocks. Real files in a scratch
- * folder under /tmp.
+ * mkdir -p, the errno mapping, and the clocks; and the one id validator
+ * of src/core/id.h that all of them use. Real files in a scratch folder
+ * under /tmp.
  */
 #include "clock.h"
 #include "file.h"
 #include "fl.h"
+#include "id.h"
 #include "test.h"
 
 #include <dirent.h>
@@ -258,6 +260,46 @@ static void test_clocks(void)
 	CHECK_NEAR((double)d.tv_sec, (double)time(NULL) + 1, 2.0);
 }
 
+static void test_ids(void)
+{
+	static const struct {
+		const char *s;
+		size_t max;
+		int ok;
+	} cases[] = {
+		{"a", FL_ID_MAX, 1},
+		{"edge-01.north_gate", FL_ID_MAX, 1},
+		{"..", FL_ID_MAX, 1}, /* an id; names add "not starting with ." */
+		{"", FL_ID_MAX, 0},
+		{NULL, FL_ID_MAX, 0},
+		{"a/b", FL_ID_MAX, 0},
+		{"a b", FL_ID_MAX, 0},
+		{"a+b", FL_ID_MAX, 0},
+		{"a#", FL_ID_MAX, 0},
+		{"\xe6\xbc\x94", FL_ID_MAX, 0}, /* not ASCII */
+		{"a\n", FL_ID_MAX, 0},
+	};
+	char id[200];
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++)
+		CHECK_MSG(fl_id_valid(cases[i].s, cases[i].max) == cases[i].ok,
+			  "case %zu", i);
+	/* the limits count the NUL: 63 characters, and 127 for incidents */
+	memset(id, 'x', sizeof(id));
+	id[63] = '\0';
+	CHECK(fl_id_valid(id, FL_ID_MAX));
+	id[63] = 'x';
+	id[64] = '\0';
+	CHECK(!fl_id_valid(id, FL_ID_MAX));
+	CHECK(fl_id_valid(id, FL_INCIDENT_ID_MAX));
+	id[64] = 'x';
+	id[127] = '\0';
+	CHECK(fl_id_valid(id, FL_INCIDENT_ID_MAX));
+	id[127] = 'x';
+	id[128] = '\0';
+	CHECK(!fl_id_valid(id, FL_INCIDENT_ID_MAX));
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -275,6 +317,7 @@ int main(void)
 	test_dirs();
 	test_errno_map();
 	test_clocks();
+	test_ids();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", root);
