@@ -11,7 +11,7 @@
  */
 #include "budget.h"
 
-#include "evidence.h"
+#include "bundles.h"
 #include "fl.h"
 
 #define QUICK_S 5.0      /* quarantine and .incoming */

@@ -16,7 +16,7 @@
  *   4. incident messages are stored idempotently on (incident_id, seq)
  *      (fl_db_ingest); only a message stored for the first time drives the
  *      alerts, so a redelivery after a reconnect alerts nobody twice;
- *   5. evidence chunks and the "evidence" list go to evidence.c, which
+ *   5. evidence chunks and the "evidence" list go to bundles.c, which
  *      verifies the bundle with the enrolled key; once the result is
  *      stored the device gets a delivery receipt (docs/mqtt.md) so it may
  *      let its copy go - only a verified one (the edge checks that);
@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evidence.h"
+#include "bundles.h"
 #include "fl.h"
 #include "msg.h"
 #include "receipt.h"

@@ -1,5 +1,5 @@
 /*
- * evidence.c - evidence chunks in, verified bundles out.
+ * bundles.c - evidence chunks in, verified bundles out.
  *
  * A note on the model. The edge sends every file of a sealed bundle as
  * 64 KiB chunks through its spool, then the "evidence" incident message
@@ -28,7 +28,7 @@
  * administrator enrolled (not the key the manifest names: a device
  * re-keyed or an impostor fails here).
  */
-#include "evidence.h"
+#include "bundles.h"
 
 #include <dirent.h>
 #include <errno.h>
