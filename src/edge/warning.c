@@ -238,6 +238,11 @@ static int minute_of_day(edge_warning *w, double t)
 	return w->minute;
 }
 
+fl_board *edge_warning_board(const edge_warning *w)
+{
+	return w ? w->board : NULL;
+}
+
 void edge_warning_tick(edge_warning *w, const char *camera, double t,
 		       fl_event_fn emit, void *user)
 {

@@ -20,7 +20,6 @@
 #include "fl.h"
 
 #define HUB_VIEWS_MAX 512 /* files remembered per session */
-#define HUB_RATE_KEYS 4096
 
 struct sess {
 	hub_session_info info;
@@ -364,6 +363,16 @@ void hub_ratelimit_reset(hub_ratelimit *r, const char *key)
 	if (x)
 		*x = r->v[--r->n];
 	pthread_mutex_unlock(&r->mu);
+}
+
+int hub_ratelimit_keys(hub_ratelimit *r)
+{
+	int n;
+
+	pthread_mutex_lock(&r->mu);
+	n = r->n;
+	pthread_mutex_unlock(&r->mu);
+	return n;
 }
 
 /* ---- cookies ---------------------------------------------------------- */

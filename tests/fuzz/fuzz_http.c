@@ -20,13 +20,15 @@
  *     refused; from a peer that is not trusted the header is never read.
  */
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/hub/httpparse.c"
-#include "../../src/hub/session.c"
+#include "fl.h"
+#include "httpparse.h"
+#include "session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/hub/msg.c"
+#include "fl.h"
+#include "msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

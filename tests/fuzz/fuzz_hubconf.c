@@ -19,8 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../src/hub/hubconf.c"
-#include "../../src/hub/msg.c"
+#include "hubconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

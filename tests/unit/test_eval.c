@@ -4,13 +4,13 @@
  * Every case is a tiny clip: dwell 10 s, 100 s long, zone "lane-a" (alarm
  * expected) and zone "lane-b" (must not alarm), a few obstructions and a few
  * events; the expected figures were worked out by hand from EVAL.md and the
- * rules essay in score.c. The scorer is compiled into this test directly
- * (it has no dependency beyond libc/libm), so it needs no library of its own.
+ * rules essay in score.c. The scorer is firelane-eval's library (fl_eval).
  */
 #include <math.h>
 #include <string.h>
 
-#include "../../src/tools/eval/score.c"
+#include "fl.h"
+#include "score.h"
 #include "test.h"
 
 #define MAX_OBS 4

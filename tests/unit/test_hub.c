@@ -2,17 +2,17 @@
  * test_hub.c - the hub's pure pieces, table-driven: the message validator
  * (src/hub/msg.c: topic shapes, incident messages, evidence chunk headers)
  * and the configuration schema (src/hub/hubconf.c: defaults, FILE:LINE
- * errors). The hub's files are not a library, so their sources are included
- * here, as the fuzz target does.
+ * errors), linked from the hub's library (fl_hub).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../../src/hub/hubconf.c"
-#include "../../src/hub/msg.c"
 #include "file.h"
+#include "fl.h"
+#include "hubconf.h"
+#include "msg.h"
 #include "test.h"
 
 #define ROOT "firelane/demo-site/edge-01"

@@ -11,8 +11,9 @@
 
 #include <sodium.h>
 
-#include "../../src/hub/httpparse.c"
-#include "../../src/hub/session.c"
+#include "fl.h"
+#include "httpparse.h"
+#include "session.h"
 #include "test.h"
 
 #define DAY 86400.0
@@ -100,7 +101,7 @@ static void test_ratelimit(void)
 		snprintf(key, sizeof(key), "u:n%d", i);
 		hub_ratelimit_fail(r, key, 1000);
 	}
-	CHECK(r->n <= HUB_RATE_KEYS);
+	CHECK(hub_ratelimit_keys(r) <= HUB_RATE_KEYS);
 	for (int i = 0; i < 5; i++)
 		hub_ratelimit_fail(r, "a:10.0.0.1", 1000);
 	CHECK(hub_ratelimit_check(r, "a:10.0.0.1", 1000) == 300);
