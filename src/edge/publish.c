@@ -15,6 +15,12 @@
  *     evidence image. Losing one while offline loses nothing: the next
  *     connection publishes the current value.
  *
+ * This file holds the connection (status and its last will, the messages
+ * that come in: commands, receipts, Home Assistant's birth), the spool and
+ * the publisher's life; the concerns are in files of their own, listed in
+ * publish_internal.h: incident messages, the records that survive a kill,
+ * evidence upload, retained state.
+ *
  * Locking: one mutex guards the incident table and lane states; camera
  * threads take it in edge_publish_event(), the control thread in run().
  * Evidence is cut and hashed on a copy of the incident, outside the lock,
@@ -22,7 +28,18 @@
  */
 #include "publish_internal.h"
 
-int find_camera(const fl_config *cfg, const char *id)
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clock.h"
+#include "fl.h"
+#include "receipt.h"
+
+int publish__find_camera(const fl_config *cfg, const char *id)
 {
 	for (int i = 0; id && i < cfg->ncameras; i++)
 		if (!strcmp(cfg->cameras[i].id, id))
@@ -30,7 +47,7 @@ int find_camera(const fl_config *cfg, const char *id)
 	return -1;
 }
 
-int find_lane(const fl_config *cfg, int cam, const char *id)
+int publish__find_lane(const fl_config *cfg, int cam, const char *id)
 {
 	for (int i = 0; id && cam >= 0 && i < cfg->cameras[cam].nlanes; i++)
 		if (!strcmp(cfg->cameras[cam].lanes[i].id, id))
@@ -40,8 +57,8 @@ int find_lane(const fl_config *cfg, int cam, const char *id)
 
 /* ---- spooling ------------------------------------------------------- */
 
-int spool(edge_publish *p, int prio, const char *topic,
-		 const void *payload, size_t len)
+int publish__spool(edge_publish *p, int prio, const char *topic,
+		   const void *payload, size_t len)
 {
 	char err[512];
 	int rc = fl_spool_append(p->spool, prio, 1, 0, topic, payload, len,
@@ -54,7 +71,7 @@ int spool(edge_publish *p, int prio, const char *topic,
 	return rc;
 }
 
-/* ---- the connection's view ------------------------------------------ */
+/* ---- messages in: commands, receipts, Home Assistant's birth ---------- */
 
 void edge_publish_answer(edge_publish *p, const char *req, const char *cmd,
 			 int ok, const char *error, const char *detail)
@@ -80,11 +97,11 @@ static void on_message(const char *topic, const void *payload, size_t len,
 
 	if (!strcmp(topic, "homeassistant/status")) {
 		if (len == 6 && !memcmp(payload, "online", 6))
-			publish_discovery(p);
+			publish__discovery(p);
 		return;
 	}
 	if (!strcmp(topic, p->receipt_topic)) {
-		on_receipt(p, payload, len);
+		publish__on_receipt(p, payload, len);
 		return;
 	}
 	if (strcmp(topic, p->cmd_topic))
@@ -94,10 +111,11 @@ static void on_message(const char *topic, const void *payload, size_t len,
 		edge_publish_answer(p, cmd.req, NULL, 0, err, NULL);
 		return;
 	}
-	cam = cmd.camera[0] ? find_camera(p->cfg, cmd.camera) : 0;
+	cam = cmd.camera[0] ? publish__find_camera(p->cfg, cmd.camera) : 0;
 	if (cam < 0) {
 		snprintf(err, sizeof(err), "no camera '%s'", cmd.camera);
-	} else if (cmd.lane[0] && find_lane(p->cfg, cam, cmd.lane) < 0) {
+	} else if (cmd.lane[0] &&
+		   publish__find_lane(p->cfg, cam, cmd.lane) < 0) {
 		snprintf(err, sizeof(err), "no lane '%s' on camera '%s'",
 			 cmd.lane, cmd.camera);
 	} else {
@@ -152,7 +170,7 @@ edge_publish *edge_publish_create(const fl_config *cfg, fl_store *store,
 		snprintf(err, errlen, "%s: %s", p->open_dir, strerror(errno));
 		goto fail;
 	}
-	recover(p);
+	publish__recover(p);
 	fl_topic(p->status_topic, sizeof(p->status_topic), FL_TOPIC_STATUS,
 		 cfg->site, cfg->device_id, NULL, NULL);
 	fl_topic(p->cmd_topic, sizeof(p->cmd_topic), FL_TOPIC_CMD_SET,
@@ -175,7 +193,7 @@ edge_publish *edge_publish_create(const fl_config *cfg, fl_store *store,
 	o.client_id = client_id;
 	o.will_topic = p->status_topic;
 	o.will_payload = "offline";
-	o.on_connect = on_connect;
+	o.on_connect = publish__on_connect;
 	o.on_message = on_message;
 	o.user = p;
 	p->mqtt = fl_mqtt_create(&o, p->spool, err, errlen);
@@ -210,17 +228,9 @@ void edge_publish_camera_base(edge_publish *p, int cam, double wall0)
 void edge_publish_run(edge_publish *p, int timeout_ms)
 {
 	fl_mqtt_run(p->mqtt, timeout_ms);
-	evidence_poll(p);
-	if (!fl_mqtt_connected(p->mqtt))
-		return;
-	pthread_mutex_lock(&p->mu);
-	for (int c = 0; c < p->cfg->ncameras; c++)
-		for (int l = 0; l < p->cfg->cameras[c].nlanes; l++)
-			if (p->lanes[c][l].dirty ||
-			    p->lanes[c][l].settings_dirty)
-				publish_lane(p, c, l, p->lanes[c][l].dirty,
-					     p->lanes[c][l].settings_dirty);
-	pthread_mutex_unlock(&p->mu);
+	publish__evidence_poll(p);
+	if (fl_mqtt_connected(p->mqtt))
+		publish__dirty_lanes(p);
 }
 
 void edge_publish_heartbeat(edge_publish *p, fl_health *h)
@@ -234,7 +244,7 @@ void edge_publish_heartbeat(edge_publish *p, fl_health *h)
 	fl_topic(topic, sizeof(topic), FL_TOPIC_HEARTBEAT, p->cfg->site,
 		 p->cfg->device_id, NULL, NULL);
 	if (n < sizeof(buf))
-		spool(p, FL_SPOOL_HEARTBEAT, topic, buf, n);
+		publish__spool(p, FL_SPOOL_HEARTBEAT, topic, buf, n);
 }
 
 

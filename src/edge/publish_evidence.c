@@ -1,5 +1,6 @@
 /*
- * publish_evidence.c - evidence bundles to the hub, and its receipts.
+ * publish_evidence.c - evidence bundles to the hub, and the hub's delivery
+ * receipts back.
  *
  * Evidence to the hub (design in docs/mqtt.md): when an alarmed incident's
  * bundle is sealed in the evidence store, its files (the listed ones, then
@@ -10,17 +11,29 @@
  * file with its SHA-256: the receiver has a file when its chunks are all
  * there and the whole-file hash matches. Re-sent chunks are idempotent
  * (same file, same offset, same bytes). The store's bundle stays
- * undelivered (never pruned) until the hub confirms it, a later issue.
+ * undelivered (never pruned) until the hub's delivery receipt says it
+ * verified that very manifest (publish__on_receipt, below).
  * The incident's open record also notes whether evidence is due and which
  * file and chunk the transfer reached, so a transfer cut by a kill resumes
- * at the next start (recover()).
+ * at the next start (publish__recover()).
  */
 #include "publish_internal.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clock.h"
+#include "file.h"
+#include "fl.h"
+#include "manifest.h"
+#include "receipt.h"
+
 #define CHUNK_BYTES (64 * 1024)
 #define EVIDENCE_WAIT_S 900.0 /* after close, give up on a bundle */
-
-/* ---- evidence ------------------------------------------------------- */
 
 /* The largest file read whole here: a manifest or an evidence image. */
 #define READ_MAX (32 << 20)
@@ -201,7 +214,7 @@ out:
 	return res;
 }
 
-void evidence_poll(edge_publish *p)
+void publish__evidence_poll(edge_publish *p)
 {
 	static struct evid_list l; /* control thread only */
 
@@ -229,23 +242,23 @@ void evidence_poll(edge_publish *p)
 				in->evid = EVID_NONE;
 			} else if (r == EV_PAUSED) {
 				in->evid = EVID_SENDING;
-				save_record(p, in); /* resume here after a kill */
+				publish__save_record(p, in); /* resume here after a kill */
 			} else if (r == EV_SENT) {
 				in->seq++;
-				save_record(p, in);
+				publish__save_record(p, in);
 				m.type = "evidence";
 				m.wall_time = fl_wall_s();
 				m.video_time_s = m.rest_since_s = m.left_at_s = -1;
 				m.files = l.files;
 				m.nfiles = l.n;
-				spool_incident(p, in, &m);
+				publish__spool_incident(p, in, &m);
 				in->evid = EVID_DONE;
 				fl_log(FL_LOG_INFO, "evidence",
 				       "%s: %zu files queued for the hub",
 				       in->id, l.n);
 			}
 			if (in->closed)
-				incident_retire(p, in);
+				publish__incident_retire(p, in);
 		}
 		pthread_mutex_unlock(&p->mu);
 		if (r == EV_SENT)
@@ -262,7 +275,7 @@ void evidence_poll(edge_publish *p)
  * receipt, one for a bundle we do not have, one for another manifest, and
  * a failed verification (the bundle is kept). Repeats are harmless.
  */
-void on_receipt(edge_publish *p, const void *payload, size_t len)
+void publish__on_receipt(edge_publish *p, const void *payload, size_t len)
 {
 	char err[256], path[FL_PATH_MAX + 200], hex[65];
 	size_t dl = strlen(p->cfg->device_id), n;

@@ -1,19 +1,29 @@
 /*
- * publish_incidents.c - lane events to incident messages.
+ * publish_incidents.c - lane events to incident messages (docs/mqtt.md,
+ * "Incidents", "Camera events"), and the table of incidents not yet done.
  *
  * Incident identity. An incident message is (incident_id, seq): seq counts
  * 1, 2, ... per incident in the order the messages were spooled. The
  * incident id comes from the lane logic (<device>-<start>-<lane>-<n>) and
  * is unique across runs. A message sent twice (after a reconnect) is the
  * same bytes, so the hub deduplicates on (incident_id, seq).
+ *
+ * The table. An incident stays in it from its first event until nothing
+ * more will be sent for it: its close, or later, once its evidence has
+ * gone to the spool (publish_evidence.c). Each change of an entry is
+ * written to its open record first (publish_records.c).
  */
 #include "publish_internal.h"
 
-/* ---- spooling ------------------------------------------------------- */
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "fl.h"
 
 /* Spool one incident message of in (seq already advanced). Locked. */
-void spool_incident(edge_publish *p, struct incident *in,
-			   fl_incident_msg *m)
+void publish__spool_incident(edge_publish *p, struct incident *in,
+			     fl_incident_msg *m)
 {
 	const fl_camera_conf *cc = &p->cfg->cameras[in->cam];
 	char topic[FL_TOPIC_MAX], payload[16384];
@@ -33,7 +43,7 @@ void spool_incident(edge_publish *p, struct incident *in,
 		       in->id, in->seq);
 		return;
 	}
-	if (spool(p, FL_SPOOL_INCIDENT, topic, payload, n) < 0)
+	if (publish__spool(p, FL_SPOOL_INCIDENT, topic, payload, n) < 0)
 		fl_log(FL_LOG_ERROR, "publish",
 		       "incident %s seq %u (%s) NOT queued for the hub", in->id,
 		       in->seq, m->type);
@@ -58,8 +68,8 @@ static void lane_recount(edge_publish *p, int cam, int lane)
 	lp->blocked = blk;
 }
 
-struct incident *incident_get(edge_publish *p, const char *id,
-				     int cam, int lane)
+struct incident *publish__incident_get(edge_publish *p, const char *id,
+				       int cam, int lane)
 {
 	struct incident *free_slot = NULL;
 
@@ -77,7 +87,7 @@ struct incident *incident_get(edge_publish *p, const char *id,
 				       "%s: evidence no longer awaited "
 				       "(too many incidents)",
 				       p->inc[i].id);
-				remove_record(p, p->inc[i].id);
+				publish__remove_record(p, p->inc[i].id);
 				free_slot = &p->inc[i];
 				break;
 			}
@@ -93,18 +103,18 @@ struct incident *incident_get(edge_publish *p, const char *id,
 }
 
 /* Close in's record once nothing more will be sent for it. Locked. */
-void incident_retire(edge_publish *p, struct incident *in)
+void publish__incident_retire(edge_publish *p, struct incident *in)
 {
 	if (in->evid == EVID_WAIT || in->evid == EVID_SENDING)
 		return;
-	remove_record(p, in->id);
+	publish__remove_record(p, in->id);
 	in->used = 0;
 }
 
 void edge_publish_event(const fl_event *ev, void *user)
 {
 	edge_publish *p = user;
-	int cam = find_camera(p->cfg, ev->camera);
+	int cam = publish__find_camera(p->cfg, ev->camera);
 	fl_incident_msg m = { 0 };
 	struct incident *in;
 	char topic[FL_TOPIC_MAX], line[4096];
@@ -117,14 +127,14 @@ void edge_publish_event(const fl_event *ev, void *user)
 		fl_topic(topic, sizeof(topic), FL_TOPIC_CAMERA_EVENT,
 			 p->cfg->site, p->cfg->device_id, ev->camera, NULL);
 		if (n < sizeof(line))
-			spool(p, FL_SPOOL_INCIDENT, topic, line, n);
+			publish__spool(p, FL_SPOOL_INCIDENT, topic, line, n);
 		return;
 	}
-	lane = find_lane(p->cfg, cam, ev->lane);
+	lane = publish__find_lane(p->cfg, cam, ev->lane);
 	if (lane < 0 || !ev->incident_id[0])
 		return;
 	pthread_mutex_lock(&p->mu);
-	in = incident_get(p, ev->incident_id, cam, lane);
+	in = publish__incident_get(p, ev->incident_id, cam, lane);
 	if (!in) {
 		fl_log(FL_LOG_ERROR, "publish",
 		       "%s: too many open incidents; message NOT queued",
@@ -143,7 +153,7 @@ void edge_publish_event(const fl_event *ev, void *user)
 	}
 	/* The record first: a crash between the two leaves a gap in seq at
 	 * worst, never two different messages with one seq. */
-	save_record(p, in);
+	publish__save_record(p, in);
 	m.type = fl_event_type_name(ev->type);
 	m.wall_time = p->wall0[cam] + ev->t;
 	m.video_time_s = ev->t;
@@ -153,7 +163,7 @@ void edge_publish_event(const fl_event *ev, void *user)
 			      : -1;
 	m.bbox = ev->bbox;
 	m.cls = ev->cls ? fl_class_name(ev->cls) : NULL;
-	spool_incident(p, in, &m);
+	publish__spool_incident(p, in, &m);
 	switch (ev->type) {
 	case FL_EV_CLEARED:
 	case FL_EV_VACATED:
@@ -165,7 +175,7 @@ void edge_publish_event(const fl_event *ev, void *user)
 	}
 	lane_recount(p, cam, lane);
 	if (in->closed)
-		incident_retire(p, in);
+		publish__incident_retire(p, in);
 out:
 	pthread_mutex_unlock(&p->mu);
 }

@@ -1,33 +1,29 @@
 /*
- * publish_internal.h - what the files of the edge's MQTT sink share (not
- * part of its API: see publish.h).
+ * publish_internal.h - what the files of the edge's MQTT sink share; not
+ * part of its API (publish.h). publish__ names are internal to src/edge.
+ *
+ *   publish.c            the connection, the spool, commands in, life
+ *   publish_incidents.c  lane events to incident messages (the table)
+ *   publish_records.c    open-incident records: what a kill -9 leaves
+ *   publish_evidence.c   evidence bundles to the hub, delivery receipts
+ *   publish_retained.c   lane state and settings, Home Assistant discovery
+ *
+ * Locking: p->mu guards inc[] and lanes[] (the "Locked" functions below
+ * expect it held); everything else belongs to the control thread, or is
+ * set at create and read-only after.
  */
 #ifndef FL_EDGE_PUBLISH_INTERNAL_H
 #define FL_EDGE_PUBLISH_INTERNAL_H
 
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
 #include <pthread.h>
-#include <sodium.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <dirent.h>
-#include <unistd.h>
+#include <stddef.h>
 
 #include "client.h"
-#include "clock.h"
-#include "file.h"
-#include "fl.h"
-#include "manifest.h"
-#include "receipt.h"
-#include "spool.h"
-
+#include "config.h"
 #include "publish.h"
+#include "spool.h"
+#include "store.h"
+#include "topic.h"
 
 #define MAX_INCIDENTS 64
 
@@ -73,24 +69,67 @@ struct edge_publish {
 	double next_evidence_poll;
 };
 
-int find_camera(const fl_config *cfg, const char *id);
-int find_lane(const fl_config *cfg, int cam, const char *id);
-int spool(edge_publish *p, int prio, const char *topic,
-		 const void *payload, size_t len);
-int write_record(const char *dir, const char *name, const char *text);
-void remove_record(edge_publish *p, const char *id);
-void save_record(edge_publish *p, const struct incident *in);
-void recover(edge_publish *p);
-void spool_incident(edge_publish *p, struct incident *in,
-			   fl_incident_msg *m);
-struct incident *incident_get(edge_publish *p, const char *id,
-				     int cam, int lane);
-void incident_retire(edge_publish *p, struct incident *in);
-void evidence_poll(edge_publish *p);
-void on_receipt(edge_publish *p, const void *payload, size_t len);
-void publish_lane(edge_publish *p, int cam, int lane, int state,
-			 int settings);
-void publish_discovery(edge_publish *p);
-void on_connect(void *user);
+/* ---- publish.c ---------------------------------------------------------- */
+
+/* The index of camera id (or lane id of camera cam) in the configuration,
+ * or -1. */
+int publish__find_camera(const fl_config *cfg, const char *id);
+int publish__find_lane(const fl_config *cfg, int cam, const char *id);
+
+/* Append one message to the spool (logged when refused) and wake the
+ * client. 0 or the spool's error. Any thread. */
+int publish__spool(edge_publish *p, int prio, const char *topic,
+		   const void *payload, size_t len);
+
+/* ---- publish_incidents.c ------------------------------------------------- */
+
+/* Spool one incident message of in (in->seq already advanced). Locked. */
+void publish__spool_incident(edge_publish *p, struct incident *in,
+			     fl_incident_msg *m);
+
+/* The table's entry for incident id (made for camera cam, lane lane when
+ * new), or NULL when the table is full. Locked. */
+struct incident *publish__incident_get(edge_publish *p, const char *id,
+				       int cam, int lane);
+
+/* Free in's entry and its record once nothing more will be sent for it
+ * (no evidence due). Locked. */
+void publish__incident_retire(edge_publish *p, struct incident *in);
+
+/* ---- publish_records.c --------------------------------------------------- */
+
+/* Write in's record (before each of its messages is spooled), or remove
+ * incident id's. Locked. */
+void publish__save_record(edge_publish *p, const struct incident *in);
+void publish__remove_record(edge_publish *p, const char *id);
+
+/* At create: close what a killed predecessor left open and resume its
+ * evidence uploads. */
+void publish__recover(edge_publish *p);
+
+/* ---- publish_evidence.c -------------------------------------------------- */
+
+/* Control thread, at most once a second: spool what is ready of the
+ * evidence of incidents that wait for it. */
+void publish__evidence_poll(edge_publish *p);
+
+/* The hub's delivery receipt arrived (control thread). */
+void publish__on_receipt(edge_publish *p, const void *payload, size_t len);
+
+/* ---- publish_retained.c -------------------------------------------------- */
+
+/* Publish lane (cam, lane)'s state and/or its settings (retained). Locked. */
+void publish__lane(edge_publish *p, int cam, int lane, int state,
+		   int settings);
+
+/* Publish what changed in the lanes since the last turn. Control thread,
+ * connected. */
+void publish__dirty_lanes(edge_publish *p);
+
+/* Every Home Assistant discovery message (retained). */
+void publish__discovery(edge_publish *p);
+
+/* The client connected: status online, every lane, discovery. */
+void publish__on_connect(void *user);
 
 #endif /* FL_EDGE_PUBLISH_INTERNAL_H */

@@ -1,11 +1,12 @@
 /*
- * publish_records.c - the open-incident records a kill -9 leaves.
+ * publish_records.c - the open-incident records: what survives a kill -9.
  *
  * Kill -9 and power loss. An incident still open when the process dies
  * cannot be resumed by the next process (the lane logic starts afresh and
- * re-detects a vehicle still standing as a new incident from time zero,
- * SPEC 3). So every open incident has a small record in
- * <spool>/open/<incident_id> (camera, lane, last seq), written atomically
+ * re-detects a vehicle still standing as a new incident from time zero:
+ * an obstruction present at start-up is one). So every open incident has a
+ * small record in <spool>/open/<incident_id> (camera, lane, last seq, and
+ * where its evidence upload stands), written crash-safe (fl_file_write)
  * before each of its messages is spooled and removed when it closes. At
  * start, each record left over becomes one last spooled message of type
  * "interrupted" with the next seq: the hub sees the old incident closed
@@ -15,10 +16,20 @@
  */
 #include "publish_internal.h"
 
-/* ---- open-incident records ------------------------------------------ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "file.h"
+#include "fl.h"
 
 /* One record, crash-safe (fl_file_write). 0 or an fl_errno (logged). */
-int write_record(const char *dir, const char *name, const char *text)
+static int write_record(const char *dir, const char *name,
+			const char *text)
 {
 	char path[FL_PATH_MAX + 300], err[512];
 	int rc;
@@ -31,7 +42,7 @@ int write_record(const char *dir, const char *name, const char *text)
 	return rc;
 }
 
-void remove_record(edge_publish *p, const char *id)
+void publish__remove_record(edge_publish *p, const char *id)
 {
 	char path[FL_PATH_MAX + 300];
 
@@ -39,7 +50,7 @@ void remove_record(edge_publish *p, const char *id)
 	unlink(path);
 }
 
-void save_record(edge_publish *p, const struct incident *in)
+void publish__save_record(edge_publish *p, const struct incident *in)
 {
 	char text[512];
 
@@ -53,7 +64,7 @@ void save_record(edge_publish *p, const struct incident *in)
 }
 
 /* Close what a killed predecessor left open: one "interrupted" each. */
-void recover(edge_publish *p)
+void publish__recover(edge_publish *p)
 {
 	DIR *d = opendir(p->open_dir);
 	struct dirent *de;
@@ -109,7 +120,7 @@ void recover(edge_publish *p)
 				 lane);
 			n = fl_incident_json(&m, payload, sizeof(payload));
 			if (n >= sizeof(payload) ||
-			    spool(p, FL_SPOOL_INCIDENT, topic, payload, n) < 0)
+			    publish__spool(p, FL_SPOOL_INCIDENT, topic, payload, n) < 0)
 				continue; /* kept: tried again next start */
 			fl_log(FL_LOG_WARN, "publish",
 			       "incident %s was open when the edge stopped; "
@@ -119,13 +130,13 @@ void recover(edge_publish *p)
 		/* Evidence still due: resume it if the bundle was sealed
 		 * (a bundle the crash left half-written is gone: the store's
 		 * owner removed it when it opened). */
-		cam = find_camera(p->cfg, camera);
-		ln = find_lane(p->cfg, cam, lane);
+		cam = publish__find_camera(p->cfg, camera);
+		ln = publish__find_lane(p->cfg, cam, lane);
 		snprintf(path, sizeof(path), "%s/%s/manifest.sig",
 			 p->store ? fl_store_dir(p->store) : "", de->d_name);
 		if (due && p->store && cam >= 0 && ln >= 0 &&
 		    stat(path, &st) == 0 &&
-		    (in = incident_get(p, de->d_name, cam, ln))) {
+		    (in = publish__incident_get(p, de->d_name, cam, ln))) {
 			in->seq = seq;
 			in->alarmed = 1;
 			in->closed = 1;
@@ -133,7 +144,7 @@ void recover(edge_publish *p)
 			in->evid = EVID_SENDING;
 			in->file = file;
 			in->chunk = chunk;
-			save_record(p, in);
+			publish__save_record(p, in);
 			fl_log(FL_LOG_WARN, "evidence",
 			       "%s: sending the evidence resumes (file %zu, "
 			       "chunk %ld)", de->d_name, file, chunk);

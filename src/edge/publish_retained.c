@@ -1,18 +1,30 @@
 /*
- * publish_retained.c - retained lane state, settings and Home Assistant
- * discovery.
+ * publish_retained.c - what describes the present, retained on the broker:
+ * each lane's state (clear, occupied, blocked) and settings (enabled,
+ * dwell_s), and Home Assistant discovery (docs/mqtt.md, "Lane state and
+ * settings", "Home Assistant discovery").
+ *
+ * A note on retained state. None of this goes through the spool: a value
+ * lost while offline loses nothing, because every (re)connection publishes
+ * the current one (publish__on_connect), and Home Assistant's own restart
+ * ("online" on homeassistant/status) brings the discovery again. Between
+ * connections a lane is re-published only when its state or settings
+ * changed (the dirty flags, set under the lock by the incident table and by
+ * edge_publish_settings()).
  */
 #include "publish_internal.h"
 
-/* ---- the connection's view ------------------------------------------ */
+#include <string.h>
+
+#include "fl.h"
 
 static const char *lane_state(const struct lane_pub *lp)
 {
 	return lp->blocked ? "blocked" : lp->occupied ? "occupied" : "clear";
 }
 
-void publish_lane(edge_publish *p, int cam, int lane, int state,
-			 int settings)
+void publish__lane(edge_publish *p, int cam, int lane, int state,
+		   int settings)
 {
 	const fl_camera_conf *cc = &p->cfg->cameras[cam];
 	struct lane_pub *lp = &p->lanes[cam][lane];
@@ -38,7 +50,19 @@ void publish_lane(edge_publish *p, int cam, int lane, int state,
 	}
 }
 
-void publish_discovery(edge_publish *p)
+void publish__dirty_lanes(edge_publish *p)
+{
+	pthread_mutex_lock(&p->mu);
+	for (int c = 0; c < p->cfg->ncameras; c++)
+		for (int l = 0; l < p->cfg->cameras[c].nlanes; l++)
+			if (p->lanes[c][l].dirty ||
+			    p->lanes[c][l].settings_dirty)
+				publish__lane(p, c, l, p->lanes[c][l].dirty,
+					      p->lanes[c][l].settings_dirty);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void publish__discovery(edge_publish *p)
 {
 	char topic[FL_TOPIC_MAX], buf[4096];
 
@@ -58,7 +82,7 @@ void publish_discovery(edge_publish *p)
 	}
 }
 
-void on_connect(void *user)
+void publish__on_connect(void *user)
 {
 	edge_publish *p = user;
 
@@ -66,9 +90,9 @@ void on_connect(void *user)
 	pthread_mutex_lock(&p->mu);
 	for (int c = 0; c < p->cfg->ncameras; c++)
 		for (int l = 0; l < p->cfg->cameras[c].nlanes; l++)
-			publish_lane(p, c, l, 1, 1);
+			publish__lane(p, c, l, 1, 1);
 	pthread_mutex_unlock(&p->mu);
-	publish_discovery(p);
+	publish__discovery(p);
 }
 
 void edge_publish_settings(edge_publish *p, int cam, int lane, int disabled,
