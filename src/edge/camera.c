@@ -612,7 +612,8 @@ static void send_offline(edge_camera *c, double now)
 
 /*
  * A lost live stream: try to open it again when the backoff allows.
- * Returns 0 with a new frame in c->frame, or 1 when there is none yet.
+ * Returns 0 with a new frame in c->frame, or FL_EAGAIN when there is none
+ * yet.
  *
  * The first attempt is made at once (a glitch costs nothing and says
  * nothing); when it fails, camera_offline goes out with the reason the read
@@ -632,7 +633,7 @@ static int reconnect(edge_camera *c)
 
 	if (now < c->link.next_try) {
 		nap(c->link.next_try - now);
-		return 1;
+		return FL_EAGAIN;
 	}
 	rc = fl_source_reopen(c->src, why, sizeof(why));
 	if (rc == 0)
@@ -664,13 +665,13 @@ static int reconnect(edge_camera *c)
 	fl_log(FL_LOG_WARN, "camera",
 	       "%s: reconnect %d failed (%s); next in %.1f s", c->conf->id,
 	       c->link.attempts, why, delay);
-	return 1;
+	return FL_EAGAIN;
 }
 
 /*
  * capture: the next frame (open already decoded the first one). Returns 0
- * with a frame, 1 when a lost live stream has none yet, or the source's
- * status (FL_EEOF at the end of a file, an error).
+ * with a frame, FL_EAGAIN when a lost live stream has none yet, or the
+ * source's status (FL_EEOF at the end of a file, an error).
  */
 static int capture(edge_camera *c, char *err, size_t errlen)
 {
@@ -687,8 +688,8 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 		c->link.last_mono = fl_mono_s();
 		return 0;
 	}
-	if (rc == 1)
-		return 1;
+	if (rc == FL_EAGAIN)
+		return rc;
 	if (c->live && rc != FL_ENOMEM) {
 		/* A camera that stops sending (or says its stream ended) is
 		 * lost, not finished: reconnect. */
@@ -726,7 +727,7 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 
 	if (!c->pending) {
 		rc = capture(c, err, errlen);
-		if (rc == 1)
+		if (rc == FL_EAGAIN)
 			return 0; /* offline: nothing to analyse yet */
 		if (rc < 0)
 			return rc;

@@ -1,38 +1,6 @@
 /*
- * live.c - firelane-edge's live mode.
- */
-#include "live.h"
-
-#include <errno.h>
-#include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/statvfs.h>
-#include <sys/timex.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "camera.h"
-#include "clock.h"
-#include "config.h"
-#include "warning.h"
-#include "event.h"
-#include "fl.h"
-#include "publish.h"
-#include "sign.h"
-#include "store.h"
-#include "yaml.h"
-#include "systemd.h"
-
-/*
- * ---- Live mode ------------------------------------------------------------
+ * live.c - firelane-edge's live mode: the camera threads and the control
+ * loop (see live.h).
  *
  * A note on threads. Each camera runs in its own thread (cam_main): a live
  * source blocks in its decoder, paces a file at its frame rate, or waits to
@@ -65,7 +33,52 @@
  * device, detect, evidence, board or mqtt section, or a camera or lane
  * added, removed, moved or with another source, is logged as needing a
  * restart and not applied; an invalid file is logged and changes nothing.
+ *
+ * A note on the control loop. The process's main thread runs it, one turn
+ * at most every 100 ms, as named phases (live_turn):
+ *
+ *   pump     the MQTT turn: spool out, commands and receipts in (it also
+ *            paces the loop); without a broker, a 100 ms sleep
+ *   reload   a SIGHUP re-reads the configuration
+ *   answer   snapshots the camera threads have written
+ *   report   a heartbeat, when one is due
+ *   watch    systemd's watchdog, fed while every camera thread progresses
+ *
+ * It ends on SIGTERM or SIGINT, or once no camera thread runs any more;
+ * then the threads are joined and what the last frames spooled is given a
+ * few seconds to reach the broker (live_drain). Intervals (heartbeat,
+ * watchdog, uptime) are measured on the monotonic clock, so setting the
+ * date cannot starve the watchdog; the heartbeat carries the wall clock.
  */
+#include "live.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/timex.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "event_lines.h"
+#include "fl.h"
+#include "publish.h"
+#include "systemd.h"
+#include "yaml.h"
+
+#define TURN_MS 100 /* the control loop's pace */
+
+/* A camera's snapshot request, between the control thread (asks, answers)
+ * and the camera thread (writes). */
+enum snap_state {
+	SNAP_NONE,    /* nothing asked */
+	SNAP_ASKED,   /* the control thread asked; the camera thread writes */
+	SNAP_WRITTEN, /* written to snap_path: answer ok */
+	SNAP_FAILED   /* could not be written: answer snap_err */
+};
 
 struct cam_slot {
 	int index;
@@ -77,9 +90,9 @@ struct cam_slot {
 	pthread_mutex_t mu;     /* guards everything below */
 	int lane_posted[FL_MAX_LANES];
 	fl_lane_conf lane_new[FL_MAX_LANES];
-	char snap_path[FL_PATH_MAX + 64]; /* requested snapshot, "" none */
+	char snap_path[FL_PATH_MAX + 64]; /* requested snapshot */
 	char snap_req[FL_CMD_REQ_MAX];
-	int snap_state;         /* 0 none, 1 asked, 2 written, -1 failed */
+	enum snap_state snap_state;
 	char snap_err[256];
 	edge_stats stats;       /* copy of the camera's counters */
 	int online;
@@ -89,12 +102,26 @@ struct live {
 	fl_config *cfg;         /* live configuration (lane settings change) */
 	const char *config_path;
 	const edge_opts *opts;
+	volatile sig_atomic_t *stop;
 	edge_publish *pub;
 	struct cam_slot slots[FL_MAX_CAMERAS];
 	fl_lane_conf shadow[FL_MAX_CAMERAS][FL_MAX_LANES];
 	atomic_int quit;
-	pthread_mutex_t out_mu; /* stdout lines */
-	int reload_asked;       /* by command (control thread only) */
+	/* The on-site warning is one object for all cameras, driven by one
+	 * thread at a time: camera threads take warn_mu (recursive: a
+	 * tick's WARNED event comes back through live_event) around every
+	 * call into it. Order: warn_mu, then out_mu (stdout lines). */
+	edge_warning *warning;
+	pthread_mutex_t warn_mu;
+	pthread_mutex_t out_mu;
+	edge_lines lines;       /* stdout, through the warning */
+	/* control thread only */
+	double start;           /* monotonic */
+	double next_hb, last_hb;
+	edge_stats last[FL_MAX_CAMERAS]; /* figures at the last heartbeat */
+	double wd, next_wd;     /* watchdog interval (0: none), next feed */
+	long beats[FL_MAX_CAMERAS];
+	double moved[FL_MAX_CAMERAS]; /* when each thread last progressed */
 };
 
 static volatile sig_atomic_t reload_requested;
@@ -105,26 +132,22 @@ static void on_hup(int sig)
 	reload_requested = 1;
 }
 
-/* The on-site warning is one object for all cameras, driven by one thread
- * at a time: camera threads take this (recursive: a tick's WARNED event
- * comes back through live_event) around every call into it. Order:
- * warn_mu, then out_mu. */
-static pthread_mutex_t warn_mu;
-
-/* The live event sink: the warning and a JSON line on stdout (write_event),
- * and the MQTT publisher. */
+/* The live event sink: the warning and a JSON line on stdout, and the
+ * MQTT publisher. Any camera thread. */
 static void live_event(const fl_event *ev, void *user)
 {
 	struct live *L = user;
 
-	pthread_mutex_lock(&warn_mu);
+	pthread_mutex_lock(&L->warn_mu);
 	pthread_mutex_lock(&L->out_mu);
-	write_event(ev, stdout);
+	edge_lines_event(ev, &L->lines);
 	pthread_mutex_unlock(&L->out_mu);
-	pthread_mutex_unlock(&warn_mu);
+	pthread_mutex_unlock(&L->warn_mu);
 	if (L->pub)
 		edge_publish_event(ev, L->pub);
 }
+
+/* ---- the camera threads ------------------------------------------------- */
 
 /* Camera thread, between two frames: apply what the control thread posted. */
 static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
@@ -141,37 +164,34 @@ static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 		s->lane_posted[l] = 0;
 		changed = 1;
 	}
-	if (s->snap_state == 1) {
+	if (s->snap_state == SNAP_ASKED) {
 		memcpy(path, s->snap_path, sizeof(path));
 		snap = 1;
 	}
 	pthread_mutex_unlock(&s->mu);
 	if (changed) { /* new warn keys for the lanes' open incidents */
-		pthread_mutex_lock(&warn_mu);
-		edge_warning_reload(warning_out);
-		pthread_mutex_unlock(&warn_mu);
+		pthread_mutex_lock(&L->warn_mu);
+		edge_warning_reload(L->warning);
+		pthread_mutex_unlock(&L->warn_mu);
 	}
 	if (!snap)
 		return;
 	rc = edge_camera_write_frame(c, path, err, sizeof(err));
 	pthread_mutex_lock(&s->mu);
-	s->snap_state = rc < 0 ? -1 : 2;
+	s->snap_state = rc < 0 ? SNAP_FAILED : SNAP_WRITTEN;
 	snprintf(s->snap_err, sizeof(s->snap_err), "%s", rc < 0 ? err : "");
 	pthread_mutex_unlock(&s->mu);
 }
 
-static void *cam_main(void *arg)
+/* Open the slot's camera; a live source that is down at start is tried
+ * again (every 5 s), a file that cannot be opened ends the camera. NULL
+ * when it never opened (s->failed says whether that is a failure). */
+static edge_camera *cam_open(struct live *L, struct cam_slot *s)
 {
-	struct cam_slot *s = arg;
-	struct live *L = (struct live *)((char *)(s - s->index) -
-					 offsetof(struct live, slots));
-	const char *id = L->cfg->cameras[s->index].id;
-	edge_camera *c = NULL;
+	const fl_camera_conf *cc = &L->cfg->cameras[s->index];
+	edge_camera *c;
 	char err[1024];
-	int rc;
 
-	/* A live source that is down at start is tried again; a file that
-	 * cannot be opened ends the camera. */
 	while (!atomic_load(&L->quit)) {
 		c = edge_camera_open(L->cfg, s->index, L->opts, live_event, L,
 				     err, sizeof(err));
@@ -182,17 +202,30 @@ static void *cam_main(void *arg)
 				edge_publish_camera_base(
 					L->pub, s->index,
 					fl_wall_s() - edge_camera_time(c));
-			break;
+			return c;
 		}
-		fl_log(FL_LOG_ERROR, "camera", "%s: %s", id, err);
-		if (!strstr(L->cfg->cameras[s->index].source, "://") &&
-		    strncmp(L->cfg->cameras[s->index].source, "/dev/", 5)) {
+		fl_log(FL_LOG_ERROR, "camera", "%s: %s", cc->id, err);
+		if (!strstr(cc->source, "://") &&
+		    strncmp(cc->source, "/dev/", 5)) {
 			atomic_store(&s->failed, 1);
-			goto out;
+			return NULL;
 		}
 		for (int i = 0; i < 50 && !atomic_load(&L->quit); i++)
 			usleep(100000);
 	}
+	return NULL;
+}
+
+static void *cam_main(void *arg)
+{
+	struct cam_slot *s = arg;
+	struct live *L = (struct live *)((char *)(s - s->index) -
+					 offsetof(struct live, slots));
+	const char *id = L->cfg->cameras[s->index].id;
+	edge_camera *c = cam_open(L, s);
+	char err[1024];
+	int rc;
+
 	pthread_mutex_lock(&s->mu);
 	s->online = c != NULL;
 	pthread_mutex_unlock(&s->mu);
@@ -200,10 +233,10 @@ static void *cam_main(void *arg)
 		cam_mailbox(L, s, c);
 		rc = edge_camera_step(c, err, sizeof(err));
 		if (rc == 0) {
-			pthread_mutex_lock(&warn_mu);
-			edge_warning_tick(warning_out, id, edge_camera_time(c),
+			pthread_mutex_lock(&L->warn_mu);
+			edge_warning_tick(L->warning, id, edge_camera_time(c),
 					  live_event, L);
-			pthread_mutex_unlock(&warn_mu);
+			pthread_mutex_unlock(&L->warn_mu);
 		}
 		atomic_fetch_add(&s->beats, 1);
 		pthread_mutex_lock(&s->mu);
@@ -219,7 +252,6 @@ static void *cam_main(void *arg)
 			break;
 		}
 	}
-out:
 	edge_camera_close(c);
 	pthread_mutex_lock(&s->mu);
 	s->online = 0;
@@ -227,6 +259,8 @@ out:
 	atomic_store(&s->done, 1);
 	return NULL;
 }
+
+/* ---- settings: commands and reload --------------------------------------- */
 
 /* Post the shadow of lane (cam, lane) to its camera thread and publish it. */
 static void post_lane(struct live *L, int cam, int lane)
@@ -255,8 +289,8 @@ static int same_lane_shape(const fl_lane_conf *a, const fl_lane_conf *b)
 }
 
 /*
- * Re-read the configuration and apply the lane settings (see the note
- * above). Returns 0, or -1 with the reason in err (nothing applied).
+ * Re-read the configuration and apply the lane settings (see the note on
+ * reload above). Returns 0, or -1 with the reason in err (nothing applied).
  */
 static int reload(struct live *L, char *err, size_t errlen)
 {
@@ -312,7 +346,8 @@ out:
 	return rc;
 }
 
-/* A command that names an existing camera and lane (publish.c checked). */
+/* A command that names an existing camera and lane (publish.c checked);
+ * called inside edge_publish_run(), on the control thread. */
 static void on_command(const fl_command *cmd, void *user)
 {
 	struct live *L = user;
@@ -349,29 +384,30 @@ static void on_command(const fl_command *cmd, void *user)
 		int busy;
 
 		pthread_mutex_lock(&s->mu);
-		busy = s->snap_state == 1;
+		busy = s->snap_state == SNAP_ASKED;
 		if (!busy) {
 			snprintf(s->snap_path, sizeof(s->snap_path),
 				 "%s/snapshot-%s.jpg",
 				 edge_publish_spool_dir(L->pub), cmd->camera);
 			snprintf(s->snap_req, sizeof(s->snap_req), "%s",
 				 cmd->req);
-			s->snap_state = 1;
+			s->snap_state = SNAP_ASKED;
 		}
 		pthread_mutex_unlock(&s->mu);
 		if (busy)
 			edge_publish_answer(L->pub, cmd->req, name, 0,
 					    "a snapshot is already being taken",
 					    NULL);
-		return; /* answered by live_answers() once written */
+		return; /* answered by live_answer() once written */
 	}
 	case FL_CMD_WARN: {
 		int r;
 
 		/* Given at the camera's next tick (src/edge/warning.c). */
-		pthread_mutex_lock(&warn_mu);
-		r = edge_warning_trigger(warning_out, cmd->camera, cmd->lane, 0);
-		pthread_mutex_unlock(&warn_mu);
+		pthread_mutex_lock(&L->warn_mu);
+		r = edge_warning_trigger(L->warning, cmd->camera, cmd->lane,
+					 0);
+		pthread_mutex_unlock(&L->warn_mu);
 		if (r == 0)
 			edge_publish_answer(L->pub, cmd->req, name, 1, NULL,
 					    NULL);
@@ -395,36 +431,62 @@ static void on_command(const fl_command *cmd, void *user)
 	}
 }
 
-/* Answer snapshots the camera threads have written. */
-static void live_answers(struct live *L)
+/* ---- the control loop's phases ------------------------------------------- */
+
+/* pump: the MQTT turn, which paces the loop (at most TURN_MS). */
+static void live_pump(struct live *L)
 {
-	for (int c = 0; c < L->cfg->ncameras; c++) {
+	if (L->pub)
+		edge_publish_run(L->pub, TURN_MS);
+	else
+		usleep(TURN_MS * 1000);
+}
+
+/* reload: what SIGHUP asked for. */
+static void live_reload(struct live *L)
+{
+	char err[1024];
+
+	if (!reload_requested)
+		return;
+	reload_requested = 0;
+	edge_sd_notify("RELOADING=1");
+	if (reload(L, err, sizeof(err)) < 0)
+		fl_log(FL_LOG_ERROR, "reload",
+		       "%s; the running configuration is kept", err);
+	edge_sd_notify("READY=1");
+}
+
+/* answer: snapshots the camera threads have written (or could not). */
+static void live_answer(struct live *L)
+{
+	for (int c = 0; L->pub && c < L->cfg->ncameras; c++) {
 		struct cam_slot *s = &L->slots[c];
 		char detail[FL_PATH_MAX + 128], req[FL_CMD_REQ_MAX], err[256];
-		int st;
+		enum snap_state st;
+		int gone;
 
 		pthread_mutex_lock(&s->mu);
 		st = s->snap_state;
-		if (st == 2 || st == -1 ||
-		    (st == 1 && atomic_load(&s->done))) {
+		gone = st == SNAP_ASKED && atomic_load(&s->done);
+		if (st == SNAP_WRITTEN || st == SNAP_FAILED || gone) {
 			snprintf(detail, sizeof(detail), "{\"path\": \"%s\"}",
 				 s->snap_path);
 			memcpy(req, s->snap_req, sizeof(req));
 			snprintf(err, sizeof(err), "%s",
-				 st == 1 ? "the camera has stopped"
-					 : s->snap_err);
-			s->snap_state = 0;
+				 gone ? "the camera has stopped"
+				      : s->snap_err);
+			s->snap_state = SNAP_NONE;
 		}
 		pthread_mutex_unlock(&s->mu);
-		if (st == 2)
+		if (st == SNAP_WRITTEN)
 			edge_publish_answer(L->pub, req, "snapshot", 1, NULL,
 					    detail);
-		else if (st == -1 || (st == 1 && atomic_load(&s->done)))
+		else if (st == SNAP_FAILED || gone)
 			edge_publish_answer(L->pub, req, "snapshot", 0, err,
 					    NULL);
 	}
 }
-
 
 /* 1 = synced, 0 = not, -1 = unknown (adjtimex's view of the kernel clock). */
 static int clock_synced(void)
@@ -439,15 +501,17 @@ static int clock_synced(void)
 	return st == TIME_ERROR ? 0 : 1;
 }
 
-/* Build and spool one heartbeat from the slots' figures since the last. */
-static void heartbeat(struct live *L, double start, double *last_t,
-		      edge_stats *last)
+/* report: when one is due, build and spool a heartbeat from the slots'
+ * figures since the last. */
+static void live_report(struct live *L)
 {
 	fl_camera_health ch[FL_MAX_CAMERAS];
-	fl_health h = { 0 };
+	fl_health h = {0};
 	struct statvfs vfs;
-	double now = fl_wall_s(), dt = now - *last_t;
+	double now = fl_mono_s(), dt = now - L->last_hb;
 
+	if (!L->pub || now < L->next_hb)
+		return;
 	for (int c = 0; c < L->cfg->ncameras; c++) {
 		struct cam_slot *s = &L->slots[c];
 		edge_stats st;
@@ -458,16 +522,18 @@ static void heartbeat(struct live *L, double start, double *last_t,
 		online = s->online && !atomic_load(&s->done);
 		pthread_mutex_unlock(&s->mu);
 		ch[c].id = L->cfg->cameras[c].id;
-		ch[c].fps = dt > 0 ? (double)(st.frames - last[c].frames) / dt
+		ch[c].fps = dt > 0 ? (double)(st.frames - L->last[c].frames) /
+					     dt
 				   : 0;
-		ch[c].load = dt > 0 ? (st.analysis_s - last[c].analysis_s) / dt
+		ch[c].load = dt > 0 ? (st.analysis_s - L->last[c].analysis_s) /
+					      dt
 				    : 0;
 		ch[c].online = online;
-		last[c] = st;
+		L->last[c] = st;
 	}
-	*last_t = now;
-	h.wall_time = now;
-	h.uptime_s = now - start;
+	L->last_hb = now;
+	h.wall_time = fl_wall_s();
+	h.uptime_s = now - L->start;
 	h.cameras = ch;
 	h.ncameras = (size_t)L->cfg->ncameras;
 	h.disk_free_mb = statvfs(edge_publish_spool_dir(L->pub), &vfs) == 0
@@ -476,147 +542,185 @@ static void heartbeat(struct live *L, double start, double *last_t,
 				 : -1;
 	h.clock_synced = clock_synced();
 	edge_publish_heartbeat(L->pub, &h);
+	L->next_hb = fl_mono_s() + L->cfg->mqtt.heartbeat_s;
+}
+
+/* How many camera threads still run. */
+static int live_running(struct live *L)
+{
+	int running = 0;
+
+	for (int c = 0; c < L->cfg->ncameras; c++)
+		running += L->slots[c].started &&
+			   !atomic_load(&L->slots[c].done);
+	return running;
 }
 
 /*
- * Live: every camera in its own thread, events on stdout and (with
- * mqtt.host) to the broker through the spool. Returns the exit status.
+ * watch: feed systemd's watchdog only while every running camera thread
+ * makes progress (a step returns at least every few tens of ms, even while
+ * a stream is being reconnected): a thread stuck for 2 watchdog periods
+ * lets systemd restart us.
  */
-int run_live(fl_config *cfg, const char *config_path,
-		    const edge_opts *opts, fl_store *store)
+static void live_watch(struct live *L)
 {
-	static struct live L;
-	edge_stats last[FL_MAX_CAMERAS];
-	long beats[FL_MAX_CAMERAS] = { 0 };
-	double moved[FL_MAX_CAMERAS];
-	double start = fl_wall_s(), last_hb = start, next_hb, next_wd = 0;
-	double wd = watchdog_interval();
-	char err[1024];
-	int rc = 0, running;
-	pthread_mutexattr_t ma;
+	int stuck = 0;
 
-	memset(&L, 0, sizeof(L));
-	memset(last, 0, sizeof(last));
+	if (L->wd <= 0 || fl_mono_s() < L->next_wd)
+		return;
+	for (int c = 0; c < L->cfg->ncameras; c++) {
+		long b = atomic_load(&L->slots[c].beats);
+
+		if (b != L->beats[c] || atomic_load(&L->slots[c].done)) {
+			L->beats[c] = b;
+			L->moved[c] = fl_mono_s();
+		} else if (fl_mono_s() - L->moved[c] > 4 * L->wd) {
+			stuck++;
+		}
+	}
+	if (!stuck)
+		edge_sd_notify("WATCHDOG=1");
+	else
+		fl_log(FL_LOG_ERROR, "systemd",
+		       "%d camera thread(s) stuck: watchdog not fed", stuck);
+	L->next_wd = fl_mono_s() + L->wd;
+}
+
+/* One turn of the control loop. 0 to go on, FL_EEOF when the live mode
+ * ends (a stop signal, or no camera thread left). */
+static int live_turn(struct live *L)
+{
+	live_pump(L);
+	if (*L->stop || atomic_load(&L->quit))
+		return FL_EEOF;
+	live_reload(L);
+	live_answer(L);
+	live_report(L);
+	if (!live_running(L))
+		return FL_EEOF;
+	live_watch(L);
+	return 0;
+}
+
+/* ---- start and end -------------------------------------------------------- */
+
+/* Set L up from a: the publisher (started) and the locks. 0, or the exit
+ * status 1 (the reason on stderr). */
+static int live_init(struct live *L, const edge_live_args *a)
+{
+	pthread_mutexattr_t ma;
+	char err[1024];
+
+	memset(L, 0, sizeof(*L));
+	L->cfg = a->cfg;
+	L->config_path = a->config_path;
+	L->opts = a->opts;
+	L->stop = a->stop;
+	L->warning = a->warning;
+	L->lines = (edge_lines){stdout, a->warning};
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&warn_mu, &ma);
+	pthread_mutex_init(&L->warn_mu, &ma);
 	pthread_mutexattr_destroy(&ma);
-	L.cfg = cfg;
-	L.config_path = config_path;
-	L.opts = opts;
-	pthread_mutex_init(&L.out_mu, NULL);
-	for (int c = 0; c < cfg->ncameras; c++)
-		for (int l = 0; l < cfg->cameras[c].nlanes; l++)
-			L.shadow[c][l] = cfg->cameras[c].lanes[l];
-	if (cfg->mqtt.host[0]) {
-		L.pub = edge_publish_create(cfg, store, on_command, &L, err,
-					    sizeof(err));
-		if (!L.pub) {
+	pthread_mutex_init(&L->out_mu, NULL);
+	for (int c = 0; c < L->cfg->ncameras; c++)
+		for (int l = 0; l < L->cfg->cameras[c].nlanes; l++)
+			L->shadow[c][l] = L->cfg->cameras[c].lanes[l];
+	L->start = L->last_hb = fl_mono_s();
+	L->next_hb = L->start + L->cfg->mqtt.heartbeat_s;
+	L->wd = edge_sd_watchdog_s();
+	for (int c = 0; c < FL_MAX_CAMERAS; c++)
+		L->moved[c] = L->start;
+	if (L->cfg->mqtt.host[0]) {
+		L->pub = edge_publish_create(L->cfg, a->store, on_command, L,
+					     err, sizeof(err));
+		if (!L->pub) {
 			fprintf(stderr, "firelane-edge: %s\n", err);
 			return 1;
 		}
-		edge_publish_start(L.pub);
+		edge_publish_start(L->pub);
 	}
-	signal(SIGHUP, on_hup);
-	for (int c = 0; c < cfg->ncameras; c++) {
-		struct cam_slot *s = &L.slots[c];
+	return 0;
+}
+
+/* Start a thread per camera. 0, or 1 when one could not be started (the
+ * others stop again). */
+static int live_start_cameras(struct live *L)
+{
+	for (int c = 0; c < L->cfg->ncameras; c++) {
+		struct cam_slot *s = &L->slots[c];
+
 		s->index = c;
 		pthread_mutex_init(&s->mu, NULL);
 		if (pthread_create(&s->thread, NULL, cam_main, s) != 0) {
 			fprintf(stderr, "firelane-edge: cannot start a thread\n");
-			atomic_store(&L.quit, 1);
-			rc = 1;
-			break;
+			atomic_store(&L->quit, 1);
+			return 1;
 		}
 		s->started = 1;
 	}
-	for (int c = 0; c < FL_MAX_CAMERAS; c++)
-		moved[c] = start;
-	sd_notify_msg("READY=1\nSTATUS=running");
-	next_hb = start + cfg->mqtt.heartbeat_s;
-	for (;;) {
-		/* the MQTT turn doubles as the loop's pace (at most 100 ms) */
-		if (L.pub)
-			edge_publish_run(L.pub, 100);
-		else
-			usleep(100000);
-		if (stop_requested || atomic_load(&L.quit))
-			break;
-		if (reload_requested) {
-			reload_requested = 0;
-			sd_notify_msg("RELOADING=1");
-			if (reload(&L, err, sizeof(err)) < 0)
-				fl_log(FL_LOG_ERROR, "reload",
-				       "%s; the running configuration is kept",
-				       err);
-			sd_notify_msg("READY=1");
-		}
-		if (L.pub) {
-			live_answers(&L);
-			if (fl_wall_s() >= next_hb) {
-				heartbeat(&L, start, &last_hb, last);
-				next_hb = fl_wall_s() + cfg->mqtt.heartbeat_s;
-			}
-		}
-		running = 0;
-		for (int c = 0; c < cfg->ncameras; c++)
-			running += L.slots[c].started &&
-				   !atomic_load(&L.slots[c].done);
-		if (!running)
-			break;
-		/* The watchdog is fed only while every running camera thread
-		 * makes progress (a step returns at least every few tens of
-		 * ms, even while a stream is being reconnected): a thread
-		 * stuck for 2 watchdog periods lets systemd restart us. */
-		if (wd > 0 && fl_wall_s() >= next_wd) {
-			int stuck = 0;
+	return 0;
+}
 
-			for (int c = 0; c < cfg->ncameras; c++) {
-				long b = atomic_load(&L.slots[c].beats);
-				if (b != beats[c] ||
-				    atomic_load(&L.slots[c].done)) {
-					beats[c] = b;
-					moved[c] = fl_wall_s();
-				} else if (fl_wall_s() - moved[c] > 4 * wd) {
-					stuck++;
-				}
-			}
-			if (!stuck)
-				sd_notify_msg("WATCHDOG=1");
-			else
-				fl_log(FL_LOG_ERROR, "systemd",
-				       "%d camera thread(s) stuck: watchdog "
-				       "not fed", stuck);
-			next_wd = fl_wall_s() + wd;
-		}
-	}
-	sd_notify_msg("STOPPING=1");
-	atomic_store(&L.quit, 1);
-	for (int c = 0; c < cfg->ncameras; c++) {
-		if (L.slots[c].started)
-			pthread_join(L.slots[c].thread, NULL);
-		if (atomic_load(&L.slots[c].failed))
+/* Stop and join the camera threads. 1 when one of them failed, else 0. */
+static int live_join_cameras(struct live *L)
+{
+	int rc = 0;
+
+	atomic_store(&L->quit, 1);
+	for (int c = 0; c < L->cfg->ncameras; c++) {
+		if (L->slots[c].started)
+			pthread_join(L->slots[c].thread, NULL);
+		if (atomic_load(&L->slots[c].failed))
 			rc = 1;
 	}
-	if (L.pub) {
-		/* Deliver what the last frames spooled (up to 5 s while
-		 * connected; what is left stays on disk), then say stopped. */
-		for (int i = 0; i < 100; i++) {
-			long n, dropped, refused;
-			double bytes;
+	return rc;
+}
 
-			edge_publish_run(L.pub, 50);
-			edge_publish_spool_stats(L.pub, &n, &bytes, &dropped,
-						 &refused);
-			if (n == 0 || (!edge_publish_connected(L.pub) &&
-				       i >= 20))
-				break;
-		}
-		edge_publish_stop(L.pub, 3000);
-		edge_publish_destroy(L.pub);
+/* Deliver what the last frames spooled (up to 5 s while connected; what
+ * is left stays on disk), then say stopped and close the publisher. */
+static void live_drain(struct live *L)
+{
+	if (!L->pub)
+		return;
+	for (int i = 0; i < 100; i++) {
+		long n, dropped, refused;
+		double bytes;
+
+		edge_publish_run(L->pub, 50);
+		edge_publish_spool_stats(L->pub, &n, &bytes, &dropped,
+					 &refused);
+		if (n == 0 || (!edge_publish_connected(L->pub) && i >= 20))
+			break;
 	}
-	for (int c = 0; c < cfg->ncameras; c++)
-		pthread_mutex_destroy(&L.slots[c].mu);
-	pthread_mutex_destroy(&L.out_mu);
+	edge_publish_stop(L->pub, 3000);
+	edge_publish_destroy(L->pub);
+	L->pub = NULL;
+}
+
+static void live_free(struct live *L)
+{
+	for (int c = 0; c < L->cfg->ncameras; c++)
+		pthread_mutex_destroy(&L->slots[c].mu);
+	pthread_mutex_destroy(&L->out_mu);
+	pthread_mutex_destroy(&L->warn_mu);
+}
+
+int edge_live_run(const edge_live_args *a)
+{
+	static struct live L; /* large; its address is the threads' */
+	int rc;
+
+	if (live_init(&L, a))
+		return 1;
+	signal(SIGHUP, on_hup);
+	rc = live_start_cameras(&L);
+	edge_sd_notify("READY=1\nSTATUS=running");
+	while (live_turn(&L) == 0)
+		;
+	edge_sd_notify("STOPPING=1");
+	rc |= live_join_cameras(&L);
+	live_drain(&L);
+	live_free(&L);
 	return rc;
 }

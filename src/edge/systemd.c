@@ -1,42 +1,20 @@
 /*
- * systemd.c - telling systemd how the edge is doing (sd_notify), without
- * libsystemd.
+ * systemd.c - sd_notify without libsystemd (see systemd.h): one datagram to
+ * $NOTIFY_SOCKET, a path or an abstract socket when it starts with '@'.
  */
 #include "systemd.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/statvfs.h>
-#include <sys/timex.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "camera.h"
-#include "clock.h"
-#include "config.h"
-#include "warning.h"
-#include "event.h"
 #include "fl.h"
-#include "publish.h"
-#include "sign.h"
-#include "store.h"
-#include "yaml.h"
 
-/*
- * sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET (a path, or
- * an abstract socket when it starts with '@'). Silently nothing when not
- * run by systemd.
- */
-void sd_notify_msg(const char *msg)
+void edge_sd_notify(const char *msg)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa;
@@ -61,8 +39,7 @@ void sd_notify_msg(const char *msg)
 	close(fd);
 }
 
-/* The watchdog interval systemd asked for (half of WATCHDOG_USEC), or 0. */
-double watchdog_interval(void)
+double edge_sd_watchdog_s(void)
 {
 	const char *u = getenv("WATCHDOG_USEC");
 	const char *pid = getenv("WATCHDOG_PID");
