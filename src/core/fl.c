@@ -4,6 +4,7 @@
  */
 #include "fl.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 const char *fl_strerror(int err)
@@ -18,4 +19,15 @@ const char *fl_strerror(int err)
 #undef XX
 	}
 	return "unknown error";
+}
+
+void fl_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

@@ -67,6 +67,14 @@ void fl_log(int level, const char *tag, const char *fmt, ...)
 #endif
 	;
 
+/* A reason for a person, formatted into err (errlen bytes, always
+ * terminated); nothing when err is NULL or errlen 0. */
+void fl_seterr(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+
 #define FL_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define FL_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define FL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

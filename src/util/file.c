@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,24 +21,10 @@
 
 static atomic_uint temp_seq; /* unique temporary names within the process */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int fl_file_errno(int e, const char *what, const char *path, char *err,
 		  size_t errlen)
 {
-	seterr(err, errlen, "%s %s: %s", what, path, strerror(e));
+	fl_seterr(err, errlen, "%s %s: %s", what, path, strerror(e));
 	return e == ENOSPC || e == EDQUOT ? FL_EFULL : FL_EIO;
 }
 
@@ -64,7 +49,7 @@ int fl_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
 	size_t n = path ? strlen(path) : 0;
 
 	if (n == 0 || n >= sizeof(buf)) {
-		seterr(err, errlen, "%s: bad directory path",
+		fl_seterr(err, errlen, "%s: bad directory path",
 		       path ? path : "(null)");
 		return FL_EINVAL;
 	}
@@ -80,7 +65,7 @@ int fl_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
 			return fl_file_errno(errno, "cannot create directory",
 					     buf, err, errlen);
 		if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			seterr(err, errlen, "%s: not a directory", buf);
+			fl_seterr(err, errlen, "%s: not a directory", buf);
 			return FL_EIO;
 		}
 		*p = c;
@@ -131,7 +116,7 @@ int fl_file_write(const char *path, const void *data, size_t len, int mode,
 	int fd, rc, n;
 
 	if (!path || !*path || (!data && len)) {
-		seterr(err, errlen, "%s: bad path", path ? path : "(null)");
+		fl_seterr(err, errlen, "%s: bad path", path ? path : "(null)");
 		return FL_EINVAL;
 	}
 	base = strrchr(path, '/');
@@ -141,7 +126,7 @@ int fl_file_write(const char *path, const void *data, size_t len, int mode,
 		     (int)(base - path), path, base, (long)getpid(),
 		     atomic_fetch_add(&temp_seq, 1));
 	if (!*base || n < 0 || (size_t)n >= sizeof(tmp)) {
-		seterr(err, errlen, "%s: bad path", path);
+		fl_seterr(err, errlen, "%s: bad path", path);
 		return FL_EINVAL;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
@@ -176,7 +161,7 @@ int fl_file_write(const char *path, const void *data, size_t len, int mode,
 				     fl_file_errno(errno, "cannot create",
 						   path, err, errlen);
 			if (rc == FL_EEXIST)
-				seterr(err, errlen, "%s: exists", path);
+				fl_seterr(err, errlen, "%s: exists", path);
 			goto fail;
 		}
 		unlink(tmp);
@@ -204,11 +189,11 @@ static int open_regular(const char *path, struct stat *sb, char *err,
 	if (fd < 0) {
 		int e = errno;
 
-		seterr(err, errlen, "%s: %s", path, strerror(e));
+		fl_seterr(err, errlen, "%s: %s", path, strerror(e));
 		return e == ENOENT ? FL_ENOENT : FL_EIO;
 	}
 	if (fstat(fd, sb) != 0 || !S_ISREG(sb->st_mode)) {
-		seterr(err, errlen, "%s: not a regular file", path);
+		fl_seterr(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return FL_EFORMAT;
 	}
@@ -229,13 +214,13 @@ int fl_file_read(const char *path, size_t max, char **out, size_t *len,
 	if (fd < 0)
 		return fd;
 	if ((unsigned long long)sb.st_size > max) {
-		seterr(err, errlen, "%s: larger than %zu bytes", path, max);
+		fl_seterr(err, errlen, "%s: larger than %zu bytes", path, max);
 		rc = FL_ERANGE;
 		goto out;
 	}
 	buf = malloc((size_t)sb.st_size + 1);
 	if (!buf) {
-		seterr(err, errlen, "%s: out of memory", path);
+		fl_seterr(err, errlen, "%s: out of memory", path);
 		rc = FL_ENOMEM;
 		goto out;
 	}
@@ -245,7 +230,7 @@ int fl_file_read(const char *path, size_t max, char **out, size_t *len,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			seterr(err, errlen, "%s: %s", path,
+			fl_seterr(err, errlen, "%s: %s", path,
 			       n < 0 ? strerror(errno) : "short read");
 			rc = FL_EIO;
 			goto out;
@@ -275,7 +260,7 @@ int fl_file_sha256(const char *path, int do_sync, char hex[65],
 	if (size)
 		*size = 0;
 	if (sodium_init() < 0) {
-		seterr(err, errlen, "libsodium failed to initialise");
+		fl_seterr(err, errlen, "libsodium failed to initialise");
 		return FL_EIO;
 	}
 	fd = open_regular(path, &sb, err, errlen);
