@@ -1,22 +1,17 @@
 /*
- * api.c - the hub's web answers: JSON API, evidence, case packages, UI.
+ * api.c - the hub's web answers (docs/api.md): the router, the helpers
+ * every answer uses, and the web UI's files.
  *
- * A note on who sees what (docs/api.md, "Roles"). Every handler that
- * touches an incident first asks the store for its site
- * (fl_db_incident_site) and checks it against the session's role: admin
- * and enforcement see every site, a property manager only the sites given
- * at --add-user. Something on a site the user may not see answers 404,
- * exactly like something that does not exist, so a property manager cannot
- * learn that another site's incident exists. Lists are filtered in the
- * store (fl_db_filter.sites_csv_allowed), never after paging.
+ * hub_api_handle() routes a request: /api/... through the route table
+ * below, /evidence/<incident>/<file> to the evidence files, /static/...
+ * and the UI's own paths to the assets compiled into the binary. The
+ * handlers are in files of their own by concern (api_internal.h lists
+ * them); api.c knows nothing of libmicrohttpd (http.c does).
  *
  * Changes (POST, DELETE) need the session's CSRF token in X-CSRF-Token,
  * compared in constant time; login is the one exception (it has no
- * session yet) and is rate limited per address and per user name instead.
- * The address is the client's (q->addr: behind a trusted reverse proxy,
- * from its X-Forwarded-For; http.c), and the audit's login rows name it as
- * their object.
- * The session cookie is HttpOnly and SameSite=Strict.
+ * session yet, api_roles.c). The session cookie is HttpOnly and
+ * SameSite=Strict.
  *
  * Audit: login (ok or failed), incident_view, evidence_view (once per file
  * per session), export, user_add, user_delete, device_enrol; outcomes are
@@ -25,10 +20,18 @@
  */
 #include "api_internal.h"
 
-/* ---- answers ------------------------------------------------------------ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-void api__header(hub_resp *r, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+#include <sodium.h>
+
+#include "fl.h"
+#include "http.h"
+#include "httpparse.h"
+
+/* ---- answers ------------------------------------------------------------ */
 
 void api__header(hub_resp *r, const char *name, const char *fmt, ...)
 {

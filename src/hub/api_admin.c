@@ -1,7 +1,18 @@
 /*
- * api_admin.c - the fleet, users, the quarantine and the audit trail.
+ * api_admin.c - the fleet (devices and sites, as each role may see them;
+ * enrolment), users, the quarantine of refused messages and the audit
+ * trail (docs/api.md). Enrolment, users, the quarantine and the audit are
+ * the admin's only (the route table says so).
  */
 #include "api_internal.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "fl.h"
+#include "httpparse.h"
+#include "sign.h"
 
 /* ---- fleet ---------------------------------------------------------------- */
 

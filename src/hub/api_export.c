@@ -1,7 +1,27 @@
 /*
- * api_export.c - the case package of an incident (a ZIP).
+ * api_export.c - an incident's case package (docs/api.md, "Case
+ * package"): one ZIP with the evidence files as the hub holds them, the
+ * incident and its outcomes (outcome.json), and verification.txt, the
+ * hub's own check of the bundle at the time of the export against the key
+ * enrolled for the device. Written to an unlinked temporary file and sent
+ * from it, so a large clip never sits in memory.
  */
 #include "api_internal.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "fl.h"
+#include "httpparse.h"
+#include "manifest.h"
+#include "sign.h"
+#include "zip.h"
 
 /* ---- case package ------------------------------------------------------- */
 

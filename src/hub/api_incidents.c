@@ -1,8 +1,20 @@
 /*
- * api_incidents.c - incidents: the list, one incident, its outcome and
- * audit, its evidence files.
+ * api_incidents.c - incidents (docs/api.md): the list, one incident, its
+ * outcome and audit trail, and its evidence files (with Range, so the clip
+ * plays in a browser). Each checks the incident's site first
+ * (api__incident_visible, api_roles.c).
  */
 #include "api_internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fl.h"
+#include "httpparse.h"
 
 /* ---- incidents ----------------------------------------------------------- */
 

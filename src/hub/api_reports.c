@@ -1,7 +1,18 @@
 /*
- * api_reports.c - reports, as JSON and as CSV.
+ * api_reports.c - reports (docs/api.md, "Reports"): the store's report for
+ * a day, week or month in the hub's timezone, as JSON and as CSV (days,
+ * totals, then a summary of name,value rows). A property manager gets the
+ * report of their own site only.
  */
 #include "api_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl.h"
+#include "httpparse.h"
 
 /* ---- reports ------------------------------------------------------------- */
 

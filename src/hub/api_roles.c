@@ -1,7 +1,29 @@
 /*
- * api_roles.c - who may see what; login, logout, the session.
+ * api_roles.c - who may see what; login, logout and the session.
+ *
+ * A note on who sees what (docs/api.md, "Roles"). Every handler that
+ * touches an incident first asks the store for its site
+ * (fl_db_incident_site) and checks it against the session's role: admin
+ * and enforcement see every site, a property manager only the sites given
+ * at --add-user. Something on a site the user may not see answers 404,
+ * exactly like something that does not exist, so a property manager cannot
+ * learn that another site's incident exists. Lists are filtered in the
+ * store (fl_db_filter.sites_csv_allowed), never after paging.
+ *
+ * Login has no session yet, so no CSRF token: it is rate limited per
+ * address and per user name instead. The address is the client's (q->addr:
+ * behind a trusted reverse proxy, from its X-Forwarded-For; http.c), and
+ * the audit's login rows name it as their object.
  */
 #include "api_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "fl.h"
+#include "httpparse.h"
 
 /* ---- who may see what --------------------------------------------------- */
 
