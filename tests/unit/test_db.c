@@ -12,7 +12,9 @@
  * figures on a known dataset (median and p90 by hand), hostile strings and a
  * 1 MB payload stored and returned verbatim, durability across close/reopen,
  * the receipts re-sent to a device back online (verified bundles with a
- * manifest in the window, newest first, bounded).
+ * manifest in the window, newest first, bounded), and the backend's own
+ * contract (backend.h): an incident row read back as written, NULL times
+ * as NAN, a message stored twice refused as taken (FL_EEXIST).
  * The database is inspected beside the store with SQLite's own API.
  *
  *   test_db --bench N   (scripts/bench.sh) prints one JSON object: ingest
@@ -1214,6 +1216,53 @@ static void test_concurrent(void)
 	fl_db_close(r);
 }
 
+/* The SQLite backend alone, as the neutral files use it (backend.h). */
+static void test_backend(void)
+{
+	const fl__db_ops *ops = &fl__db_sqlite_ops;
+	fl__db_incident in = {0}, out;
+	char err[256];
+	void *be = fl__db_sqlite_open(":memory:", 0, err, sizeof(err));
+
+	CHECK_MSG(be, "%s", err);
+	if (!be)
+		return;
+	in.device = "edge-01";
+	in.site = "演示小区"; /* UTF-8 kept byte for byte */
+	in.lane = "lane-a";
+	in.status = "alarm";
+	in.status_seq = 2;
+	in.last_seq = 3;
+	in.start = in.rest_since = 100.5;
+	in.occupied = 101;
+	in.alarm = 160;
+	in.cleared = in.closed = NAN;
+	in.bbox = "[1,2,3,4]";
+	CHECK(ops->incident_get(be, "i-1", &out) == FL_ENOENT);
+	CHECK(ops->tx_begin(be) == 0);
+	CHECK(ops->incident_put(be, "i-1", &in) == 0);
+	CHECK(ops->event_add(be, "i-1", 1, "alarm", 160, 161, "{}") == 0);
+	/* the unique key is the arbiter between two writers of a message */
+	CHECK(ops->event_add(be, "i-1", 1, "alarm", 160, 162, "{}") ==
+	      FL_EEXIST);
+	CHECK(ops->event_exists(be, "i-1", 1) == 1);
+	CHECK(ops->event_exists(be, "i-1", 2) == 0);
+	CHECK(ops->tx_end(be, 1) == 0);
+	CHECK(ops->incident_get(be, "i-1", &out) == 0);
+	CHECK(out.device && !strcmp(out.device, "edge-01"));
+	CHECK(out.site && !strcmp(out.site, "演示小区"));
+	CHECK(!out.camera && !out.cls && !out.plate);
+	CHECK(out.status && !strcmp(out.status, "alarm"));
+	CHECK(out.status_seq == 2 && out.last_seq == 3);
+	CHECK(out.start == 100.5 && out.rest_since == 100.5 &&
+	      out.occupied == 101 && out.alarm == 160);
+	CHECK(isnan(out.cleared) && isnan(out.closed));
+	CHECK(out.bbox && !strcmp(out.bbox, "[1,2,3,4]"));
+	fl__db_incident_free(&out);
+	CHECK(!out.device); /* freed and cleared */
+	ops->close(be);
+}
+
 /* ---- bench --------------------------------------------------------------------------------- */
 
 static double mono(void)
@@ -1439,6 +1488,7 @@ int main(int argc, char **argv)
 		test_quarantine_trim();
 		test_receipts();
 		test_concurrent();
+		test_backend();
 		suite("t.db");
 		suite(NULL);
 		rc = -1;

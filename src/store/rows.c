@@ -1,0 +1,44 @@
+/*
+ * rows.c - the store's JSON helpers: how a value of a row becomes JSON,
+ * once for every backend (backend.h), and the neutral files' own
+ * (db_internal.h).
+ */
+#include <math.h>
+
+#include "backend.h"
+#include "fl.h"
+
+json_t *fl__db_text(const char *t, size_t n)
+{
+	json_t *v = json_stringn(t, n);
+
+	if (!v) {
+		fl_log(FL_LOG_WARN, "store", "a stored text is not UTF-8: null");
+		v = json_null();
+	}
+	return v;
+}
+
+json_t *fl__db_real(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+char *fl__db_finish(json_t *o, int ok)
+{
+	char *t = ok && o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return t;
+}
+
+json_t *fl__db_parse(json_t *text, size_t flags)
+{
+	json_t *v;
+
+	if (!json_is_string(text))
+		return text ? json_incref(text) : json_null();
+	v = json_loadb(json_string_value(text), json_string_length(text), flags,
+		       NULL);
+	return v ? v : json_incref(text);
+}
