@@ -2,10 +2,11 @@
  * event.h - what the incident logic tells the world, and its JSON line form.
  *
  * Detection is decoupled from consequences: src/core emits fl_event values
- * through a callback; sinks (the replay events file, stdout, later MQTT, the
- * evidence writer, the warning output) subscribe. The JSON form is the one of
- * SPEC 5.2: one object per line, "type", "lane", "incident_id",
- * "video_time_s", "bbox" and extra fields that scorers ignore.
+ * through a callback; sinks (the replay events file, stdout, MQTT, the
+ * evidence writer, the warning output) subscribe. The JSON form is the
+ * events file of replay mode (README, "Events"; docs/eval.md scores it):
+ * one object per line, "type", "lane", "incident_id", "video_time_s",
+ * "bbox" and extra fields that scorers ignore.
  *
  * Camera events (camera_offline, camera_online, health) belong to the camera,
  * not to a lane: their line has "type", "camera", "lane": "",
@@ -25,7 +26,8 @@ enum fl_event_type {
 	FL_EV_CLEARED,  /* an alarmed obstruction left; incident closed */
 	FL_EV_VACATED,  /* an object left before its alarm; nothing kept */
 	FL_EV_WARNED,   /* on-site warning given (src/core/warn.c) */
-	FL_EV_ESCALATED, /* handed to enforcement (later issue) */
+	FL_EV_ESCALATED, /* unanswered past the lane's escalate_s: for
+			    enforcement (docs/hub.md, alerts) */
 	/* Camera events: lane NULL or "", incident_id "", reason set. */
 	FL_EV_CAMERA_OFFLINE, /* the stream is lost; reason "stream lost: .." */
 	FL_EV_CAMERA_ONLINE,  /* frames flow again after an offline */

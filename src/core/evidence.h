@@ -28,7 +28,8 @@
 
 #include "event.h"
 
-/* At least this many scene images make a complete bundle (SPEC 4). */
+/* At least this many scene images make a complete bundle
+ * (docs/evidence.md). */
 #define FL_EVIDENCE_MIN_IMAGES 3
 /* The first and last scene images are at least max(this, dwell_s) apart. */
 #define FL_EVIDENCE_MIN_SPAN_S 10.0
@@ -134,8 +135,8 @@ void fl_evidence_plan_end(fl_evidence_plan *p, double t);
 void fl_evidence_plan_clip(const fl_evidence_plan *p, double *from,
 			   double *to);
 
-/* 1 when the bundle has what SPEC 4 asks: enough images, spaced, and the
- * clip window over at t. */
+/* 1 when the bundle has what docs/evidence.md asks: enough images, spaced,
+ * and the clip window over at t. */
 int fl_evidence_plan_complete(const fl_evidence_plan *p, double t);
 
 /*

@@ -1,10 +1,10 @@
 /*
  * topic.c - the MQTT contract's names and payloads, and the command parser.
  *
- * A note on the shape of the contract. SPEC 5.4 fixes three things: the
- * root "firelane/<site>/<device>/", a retained status with a last will, and
- * per lane a retained state and QoS 1 incident messages. Everything else is
- * ours, and follows two rules. First, plain strings where a consumer wants a
+ * A note on the shape of the contract. Three things are fixed by the
+ * product (docs/mqtt.md): the root "firelane/<site>/<device>/", a retained
+ * status with a last will, and per lane a retained state and QoS 1
+ * incident messages. Everything else follows two rules. First, plain strings where a consumer wants a
  * value (status, lane state: Home Assistant and dashboards read them as
  * is), JSON where a consumer wants a record (incidents, heartbeat,
  * settings, command answers). Second, every message the hub must not miss

@@ -3,7 +3,7 @@
  * the command parser (docs/mqtt.md is the reference; a unit test checks the
  * document's examples against these functions).
  *
- * Every topic lives under the root "firelane/<site>/<device>/" (SPEC 5.4).
+ * Every topic lives under the root "firelane/<site>/<device>/".
  * The site is UTF-8 text from the configuration and may hold characters that
  * MQTT gives a meaning to in a topic level ('/', '+', '#'); those are
  * replaced by '_' so a site is always exactly one level. Camera, lane and

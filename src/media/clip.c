@@ -2,9 +2,9 @@
  * clip.c - the pre-roll ring and evidence clips (see clip.h).
  *
  * A note on memory and cost. An evidence clip must begin *before* the object
- * came to rest (SPEC 4), but the edge only learns that an incident exists
- * when detection has confirmed the rest, seconds later. So every camera
- * keeps its recent past. Raw frames would cost 3 MB each at 1080p, 75 MB a
+ * came to rest (docs/evidence.md: pre_roll_s), but the edge only learns
+ * that an incident exists when detection has confirmed the rest, seconds
+ * later. So every camera keeps its recent past. Raw frames would cost 3 MB each at 1080p, 75 MB a
  * second; the compressed packets the demuxer already delivers cost what the
  * camera's bit rate is (0.2-1 MB a second), and keeping them costs one
  * reference count per packet (av_packet_ref), no copy. A packet is useless
