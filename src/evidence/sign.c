@@ -107,20 +107,16 @@ static int key_consistent(const unsigned char sk[64], unsigned char pk[32])
 static int key_create(const char *path, fl_key *k, char *err, size_t errlen)
 {
 	char dir[FL__PATH_MAX];
-	char *slash;
 	int rc;
 
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+	if (strlen(path) >= sizeof(dir)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return FL_EINVAL;
 	}
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		rc = fl_mkdir_p(dir, 0700, err, errlen);
-		if (rc)
-			return rc;
-	}
+	fl_path_dir(path, dir, sizeof(dir));
+	rc = fl_mkdir_p(dir, 0700, err, errlen);
+	if (rc)
+		return rc;
 	crypto_sign_keypair(k->pk, k->sk);
 	rc = fl_file_write(path, k->sk, sizeof(k->sk), 0600, FL_FILE_EXCL, err,
 			   errlen);

@@ -18,9 +18,7 @@ char *fl_db_users_json(fl_db *db)
 
 	if (!db)
 		return NULL;
-	o = json_object();
-	a = json_array();
-	json_object_set_new(o, "users", a);
+	o = fl__db_doc("users", &a);
 	pthread_mutex_lock(&db->mu);
 	ok = db->ops->users_rows(db->be, a) == 0;
 	pthread_mutex_unlock(&db->mu);
@@ -36,9 +34,7 @@ char *fl_db_audit_json(fl_db *db, const char *object, int limit, int offset)
 	if (!db)
 		return NULL;
 	fl__db_page(&limit, &offset);
-	o = json_object();
-	a = json_array();
-	json_object_set_new(o, "audit", a);
+	o = fl__db_doc("audit", &a);
 	pthread_mutex_lock(&db->mu);
 	ok = db->ops->audit_count(db->be, object, &n) == 0 &&
 	     db->ops->audit_rows(db->be, object, limit, offset, a) == 0;
@@ -94,9 +90,7 @@ char *fl_db_quarantine_json(fl_db *db, int limit, int offset)
 	if (!db)
 		return NULL;
 	fl__db_page(&limit, &offset);
-	o = json_object();
-	a = json_array();
-	json_object_set_new(o, "quarantine", a);
+	o = fl__db_doc("quarantine", &a);
 	pthread_mutex_lock(&db->mu);
 	ok = db->ops->quarantine_count(db->be, &n) == 0;
 	if (ok)

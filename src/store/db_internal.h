@@ -42,6 +42,9 @@ struct fl_db {
 /* A list's paging: limit 0 (or less) means 50, at most 1000; offset >= 0. */
 void fl__db_page(int *limit, int *offset);
 
+/* A new document {key: []}; *rows is its array (borrowed from it). */
+json_t *fl__db_doc(const char *key, json_t **rows);
+
 /* Dumps and frees o: the JSON text (malloc'd), or NULL when ok is 0 (an
  * earlier step failed) or o is NULL. */
 char *fl__db_finish(json_t *o, int ok);

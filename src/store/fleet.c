@@ -152,9 +152,7 @@ char *fl_db_devices_json(fl_db *db)
 
 	if (!db)
 		return NULL;
-	o = json_object();
-	a = json_array();
-	json_object_set_new(o, "devices", a);
+	o = fl__db_doc("devices", &a);
 	pthread_mutex_lock(&db->mu);
 	ok = db->ops->cameras_rows(db->be, cams) == 0 &&
 	     db->ops->devices_rows(db->be, a) == 0;

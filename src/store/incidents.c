@@ -341,9 +341,7 @@ char *fl_db_incidents_json(fl_db *db, const fl_db_filter *f)
 	limit = f->limit;
 	offset = f->offset;
 	fl__db_page(&limit, &offset);
-	o = json_object();
-	a = json_array();
-	json_object_set_new(o, "incidents", a);
+	o = fl__db_doc("incidents", &a);
 	pthread_mutex_lock(&db->mu);
 	ok = db->ops->incidents_rows(db->be, f, limit, offset, a) == 0 &&
 	     db->ops->incidents_count(db->be, f, &n) == 0;

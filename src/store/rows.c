@@ -24,6 +24,15 @@ json_t *fl__db_real(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
+json_t *fl__db_doc(const char *key, json_t **rows)
+{
+	json_t *o = json_object();
+
+	*rows = json_array();
+	json_object_set_new(o, key, *rows);
+	return o;
+}
+
 char *fl__db_finish(json_t *o, int ok)
 {
 	char *t = ok && o ? json_dumps(o, JSON_COMPACT) : NULL;

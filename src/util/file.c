@@ -75,17 +75,16 @@ int fl_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
 	return 0;
 }
 
-/* The folder of path ("." for a bare name, "/" for a name in the root). */
-static void dir_of(const char *path, char *dir, size_t len)
+void fl_path_dir(const char *path, char *out, size_t len)
 {
 	const char *slash = strrchr(path, '/');
 
 	if (!slash)
-		snprintf(dir, len, ".");
+		snprintf(out, len, ".");
 	else if (slash == path)
-		snprintf(dir, len, "/");
+		snprintf(out, len, "/");
 	else
-		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+		snprintf(out, len, "%.*s", (int)(slash - path), path);
 }
 
 int fl_file_is_temp(const char *name)
@@ -121,7 +120,7 @@ int fl_file_write(const char *path, const void *data, size_t len, int mode,
 	}
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	dir_of(path, dir, sizeof(dir));
+	fl_path_dir(path, dir, sizeof(dir));
 	n = snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp-%ld-%u",
 		     (int)(base - path), path, base, (long)getpid(),
 		     atomic_fetch_add(&temp_seq, 1));

@@ -72,6 +72,10 @@ int fl_file_sha256(const char *path, int do_sync, char hex[65],
 /* SHA-256 of len bytes of data as 64 lowercase hex digits and a NUL. */
 void fl_sha256_hex(const void *data, size_t len, char hex[65]);
 
+/* The folder of path into out (len bytes): "." for a bare name, "/" for a
+ * name in the root, else everything before the last '/'. */
+void fl_path_dir(const char *path, char *out, size_t len);
+
 /* mkdir -p: path and its missing parents, each created with mode.
  * FL_EIO when a part exists and is not a folder. */
 int fl_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen);
