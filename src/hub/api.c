@@ -27,8 +27,8 @@
 
 #include <sodium.h>
 
+#include "assets.h"
 #include "fl.h"
-#include "http.h"
 #include "httpparse.h"
 
 /* ---- answers ------------------------------------------------------------ */

@@ -83,21 +83,6 @@ static int keep_first(char **field, const char *v)
 	return *field || !v ? 0 : set_text(field, v);
 }
 
-void fl__db_incident_free(fl__db_incident *r)
-{
-	if (!r)
-		return;
-	free(r->device);
-	free(r->site);
-	free(r->camera);
-	free(r->lane);
-	free(r->status);
-	free(r->bbox);
-	free(r->cls);
-	free(r->plate);
-	memset(r, 0, sizeof(*r));
-}
-
 /* The new incident row of m's device, every time absent. */
 static int incident_new(fl__db_incident *r, const fl_db_msg *m)
 {

@@ -1,12 +1,29 @@
 /*
- * rows.c - the store's JSON helpers: how a value of a row becomes JSON,
- * once for every backend (backend.h), and the neutral files' own
- * (db_internal.h).
+ * rows.c - what every backend and the neutral files share about rows
+ * (backend.h): an incident row's strings freed, a row's values as JSON;
+ * and the neutral files' JSON helpers (db_internal.h).
  */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "backend.h"
 #include "fl.h"
+
+void fl__db_incident_free(fl__db_incident *r)
+{
+	if (!r)
+		return;
+	free(r->device);
+	free(r->site);
+	free(r->camera);
+	free(r->lane);
+	free(r->status);
+	free(r->bbox);
+	free(r->cls);
+	free(r->plate);
+	memset(r, 0, sizeof(*r));
+}
 
 json_t *fl__db_text(const char *t, size_t n)
 {
