@@ -20,6 +20,7 @@
 #include "manifest.h"
 #include "sign.h"
 #include "store.h"
+#include "tempfiles.h"
 #include "test.h"
 
 #include <dirent.h>
@@ -46,20 +47,6 @@ static int exists(const char *path)
 	struct stat st;
 
 	return lstat(path, &st) == 0;
-}
-
-/* How many temporaries of fl_file_write() the folder dir holds. */
-static int temps_in(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	while (d && (e = readdir(d)))
-		n += fl_file_is_temp(e->d_name);
-	if (d)
-		closedir(d);
-	return n;
 }
 
 static int write_file(const char *path, const void *data, size_t len)

@@ -11,6 +11,7 @@
 #include "file.h"
 #include "fl.h"
 #include "id.h"
+#include "tempfiles.h"
 #include "test.h"
 
 #include <dirent.h>
@@ -22,20 +23,6 @@
 #include <unistd.h>
 
 static char root[64];
-
-/* How many temporaries of fl_file_write() the folder dir holds. */
-static int temps_in(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	while (d && (e = readdir(d)))
-		n += fl_file_is_temp(e->d_name);
-	if (d)
-		closedir(d);
-	return n;
-}
 
 static void at(char *out, size_t len, const char *name)
 {
