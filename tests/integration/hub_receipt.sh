@@ -72,7 +72,9 @@ B=$WORK/evidence/$IID
 [ -f "$B/manifest.json" ] || fail "the edge holds no bundle $IID"
 for _ in $(seq 300); do [ -f "$B/.delivered" ] && break; sleep 0.1; done
 [ -f "$B/.delivered" ] || fail "the edge did not mark $IID delivered"
-grep -q "receipt: $IID: delivered and verified by the hub" "$WORK/edge.log" ||
+# the marker is in place a moment before the edge logs it (its folder's
+# fsync comes between): wait for the line rather than read the log once
+wait_for "$WORK/edge.log" "receipt: $IID: delivered and verified by the hub" 10 ||
 	fail "the edge's log does not say so"
 for _ in $(seq 1800); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
 kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
