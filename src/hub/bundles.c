@@ -91,7 +91,9 @@ static void rm_tree_flat(const char *dir)
 	rmdir(dir);
 }
 
-/* Concatenate the chunks into in/<file>.assembling, check, move into out. */
+/* Concatenate the chunks into in/<file>.assembling, check, move into out.
+ * Streamed chunk by chunk (a clip may be large), so not fl_file_write,
+ * which takes one buffer; the same steps: fsync, rename, folder fsync. */
 static int assemble(const char *in, const char *out, const hub_chunk *c,
 		    char *err, size_t errlen)
 {
