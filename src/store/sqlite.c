@@ -154,7 +154,8 @@ enum {
 	S_CAM_PUT,
 	S_EV_EXISTS,
 	S_INC_GET,
-	S_INC_PUT,
+	S_INC_SET,
+	S_INC_NEW,
 	S_EV_INSERT,
 	S_INC_EXISTS,
 	S_INC_SITE,
@@ -300,20 +301,20 @@ static const char *const SQL[S_COUNT] = {
 		"SELECT device, site, camera, lane, status, status_seq, start,"
 		" rest_since, occupied, alarm, cleared, closed, last_seq, bbox,"
 		" class, plate FROM incidents WHERE incident_id = ?1",
-	[S_INC_PUT] =
+	/* an existing incident is updated, a new one inserted (one
+	 * statement each: an upsert costs a failed insert every time) */
+	[S_INC_SET] =
+		"UPDATE incidents SET device = ?2, site = ?3, camera = ?4,"
+		" lane = ?5, status = ?6, status_seq = ?7, start = ?8,"
+		" rest_since = ?9, occupied = ?10, alarm = ?11, cleared = ?12,"
+		" closed = ?13, last_seq = ?14, bbox = ?15, class = ?16,"
+		" plate = ?17 WHERE incident_id = ?1",
+	[S_INC_NEW] =
 		"INSERT INTO incidents (incident_id, device, site, camera,"
 		" lane, status, status_seq, start, rest_since, occupied, alarm,"
 		" cleared, closed, last_seq, bbox, class, plate) VALUES (?1, ?2,"
 		" ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-		" ?17) ON CONFLICT (incident_id) DO UPDATE SET"
-		" device = excluded.device, site = excluded.site,"
-		" camera = excluded.camera, lane = excluded.lane,"
-		" status = excluded.status, status_seq = excluded.status_seq,"
-		" start = excluded.start, rest_since = excluded.rest_since,"
-		" occupied = excluded.occupied, alarm = excluded.alarm,"
-		" cleared = excluded.cleared, closed = excluded.closed,"
-		" last_seq = excluded.last_seq, bbox = excluded.bbox,"
-		" class = excluded.class, plate = excluded.plate",
+		" ?17)",
 	[S_EV_INSERT] =
 		"INSERT INTO incident_events (incident_id, seq, type, wall,"
 		" received, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1063,13 +1064,10 @@ static int be_incident_get(void *p, const char *id, fl__db_incident *r)
 	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "incident");
 }
 
-static int be_incident_put(void *p, const char *id, const fl__db_incident *r)
+/* Bind row r of incident id to statement s (?1 id, ?2.. the columns). */
+static void bind_incident(sqlite3_stmt *s, const char *id,
+			  const fl__db_incident *r)
 {
-	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_INC_PUT);
-
-	if (!s)
-		return FL_EIO;
 	bt(s, 1, id);
 	bt(s, 2, r->device);
 	bt(s, 3, r->site);
@@ -1087,7 +1085,24 @@ static int be_incident_put(void *p, const char *id, const fl__db_incident *r)
 	bt(s, 15, r->bbox);
 	bt(s, 16, r->cls);
 	bt(s, 17, r->plate);
-	return run(b, s, "incident update");
+}
+
+static int be_incident_put(void *p, const char *id, const fl__db_incident *r)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_INC_SET);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bind_incident(s, id, r);
+	rc = changed(b, run(b, s, "incident update"));
+	if (rc != FL_ENOENT)
+		return rc;
+	if (!(s = stmt(b, S_INC_NEW)))
+		return FL_EIO;
+	bind_incident(s, id, r);
+	return run(b, s, "incident insert");
 }
 
 static int be_event_add(void *p, const char *id, unsigned seq,
