@@ -65,6 +65,7 @@
 #include "clock.h"
 #include "event_lines.h"
 #include "fl.h"
+#include "ids.h"
 #include "publish.h"
 #include "systemd.h"
 #include "yaml.h"
@@ -352,16 +353,11 @@ static void on_command(const fl_command *cmd, void *user)
 {
 	struct live *L = user;
 	const char *name = fl_command_name(cmd->kind);
-	int cam = -1, lane = -1;
+	int cam = edge_camera_index(L->cfg, cmd->camera);
+	int lane = edge_lane_index(L->cfg, cam, cmd->lane);
 	char detail[512], err[512];
 	fl_lane_conf *sh;
 
-	for (int c = 0; c < L->cfg->ncameras; c++)
-		if (!strcmp(L->cfg->cameras[c].id, cmd->camera))
-			cam = c;
-	for (int l = 0; cam >= 0 && l < L->cfg->cameras[cam].nlanes; l++)
-		if (!strcmp(L->cfg->cameras[cam].lanes[l].id, cmd->lane))
-			lane = l;
 	switch (cmd->kind) {
 	case FL_CMD_ENABLE:
 	case FL_CMD_DISABLE:

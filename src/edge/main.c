@@ -41,6 +41,7 @@
 #include "clock.h"
 #include "config.h"
 #include "fl.h"
+#include "ids.h"
 #include "live.h"
 #include "replay.h"
 #include "sign.h"
@@ -75,16 +76,6 @@ static void usage(FILE *f)
 	      "  --sample-config         print a commented sample configuration\n"
 	      "  -v, --verbose           more log (repeat for debug)\n",
 	      f);
-}
-
-static int find_camera(const fl_config *cfg, const char *id)
-{
-	if (!id)
-		return 0;
-	for (int i = 0; i < cfg->ncameras; i++)
-		if (strcmp(cfg->cameras[i].id, id) == 0)
-			return i;
-	return -1;
 }
 
 /*
@@ -255,7 +246,7 @@ int main(int argc, char **argv)
 	}
 	if (o.print_key)
 		return print_public_key(&cfg);
-	cam = find_camera(&cfg, o.camera);
+	cam = o.camera ? edge_camera_index(&cfg, o.camera) : 0;
 	if (cam < 0) {
 		fprintf(stderr, "firelane-edge: %s: no camera '%s'\n", o.config,
 			o.camera);

@@ -39,22 +39,6 @@
 #include "fl.h"
 #include "receipt.h"
 
-int publish__find_camera(const fl_config *cfg, const char *id)
-{
-	for (int i = 0; id && i < cfg->ncameras; i++)
-		if (!strcmp(cfg->cameras[i].id, id))
-			return i;
-	return -1;
-}
-
-int publish__find_lane(const fl_config *cfg, int cam, const char *id)
-{
-	for (int i = 0; id && cam >= 0 && i < cfg->cameras[cam].nlanes; i++)
-		if (!strcmp(cfg->cameras[cam].lanes[i].id, id))
-			return i;
-	return -1;
-}
-
 /* ---- spooling ------------------------------------------------------- */
 
 int publish__spool(edge_publish *p, int prio, const char *topic,
@@ -111,11 +95,11 @@ static void on_message(const char *topic, const void *payload, size_t len,
 		edge_publish_answer(p, cmd.req, NULL, 0, err, NULL);
 		return;
 	}
-	cam = cmd.camera[0] ? publish__find_camera(p->cfg, cmd.camera) : 0;
+	cam = cmd.camera[0] ? edge_camera_index(p->cfg, cmd.camera) : 0;
 	if (cam < 0) {
 		snprintf(err, sizeof(err), "no camera '%s'", cmd.camera);
 	} else if (cmd.lane[0] &&
-		   publish__find_lane(p->cfg, cam, cmd.lane) < 0) {
+		   edge_lane_index(p->cfg, cam, cmd.lane) < 0) {
 		snprintf(err, sizeof(err), "no lane '%s' on camera '%s'",
 			 cmd.lane, cmd.camera);
 	} else {

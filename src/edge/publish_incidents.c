@@ -114,7 +114,7 @@ void publish__incident_retire(edge_publish *p, struct incident *in)
 void edge_publish_event(const fl_event *ev, void *user)
 {
 	edge_publish *p = user;
-	int cam = publish__find_camera(p->cfg, ev->camera);
+	int cam = edge_camera_index(p->cfg, ev->camera);
 	fl_incident_msg m = { 0 };
 	struct incident *in;
 	char topic[FL_TOPIC_MAX], line[4096];
@@ -130,7 +130,7 @@ void edge_publish_event(const fl_event *ev, void *user)
 			publish__spool(p, FL_SPOOL_INCIDENT, topic, line, n);
 		return;
 	}
-	lane = publish__find_lane(p->cfg, cam, ev->lane);
+	lane = edge_lane_index(p->cfg, cam, ev->lane);
 	if (lane < 0 || !ev->incident_id[0])
 		return;
 	pthread_mutex_lock(&p->mu);

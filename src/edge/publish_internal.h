@@ -20,6 +20,7 @@
 
 #include "client.h"
 #include "config.h"
+#include "ids.h"
 #include "publish.h"
 #include "spool.h"
 #include "store.h"
@@ -70,11 +71,6 @@ struct edge_publish {
 };
 
 /* ---- publish.c ---------------------------------------------------------- */
-
-/* The index of camera id (or lane id of camera cam) in the configuration,
- * or -1. */
-int publish__find_camera(const fl_config *cfg, const char *id);
-int publish__find_lane(const fl_config *cfg, int cam, const char *id);
 
 /* Append one message to the spool (logged when refused) and wake the
  * client. 0 or the spool's error. Any thread. */

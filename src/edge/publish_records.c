@@ -130,8 +130,8 @@ void publish__recover(edge_publish *p)
 		/* Evidence still due: resume it if the bundle was sealed
 		 * (a bundle the crash left half-written is gone: the store's
 		 * owner removed it when it opened). */
-		cam = publish__find_camera(p->cfg, camera);
-		ln = publish__find_lane(p->cfg, cam, lane);
+		cam = edge_camera_index(p->cfg, camera);
+		ln = edge_lane_index(p->cfg, cam, lane);
 		snprintf(path, sizeof(path), "%s/%s/manifest.sig",
 			 p->store ? fl_store_dir(p->store) : "", de->d_name);
 		if (due && p->store && cam >= 0 && ln >= 0 &&

@@ -47,7 +47,7 @@ static void write_stats(const char *path, const edge_stats *st,
 
 /* Write a frame a second into the stream (past any start-up artefacts)
  * to path. The exit status. */
-static int capture(edge_camera *c, const char *path)
+static int capture_reference(edge_camera *c, const char *path)
 {
 	char err[1024];
 	int rc;
@@ -88,7 +88,7 @@ int edge_replay_run(const edge_replay_args *a)
 		goto done;
 	}
 	if (a->capture) {
-		rc = capture(c, a->capture);
+		rc = capture_reference(c, a->capture);
 		goto done;
 	}
 	while (!*a->stop &&
