@@ -355,15 +355,15 @@ static int camera_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 	  dflt, lo, hi, NULL, &hours_type, help }
 
 static const fl_setting lane_keys[] = {
-	{ "id", T_ID, F_REQ, offsetof(fl_lane_conf, id), FL_ID_MAX, 0, 0,
-	  NULL, 1, FL_ID_MAX - 1, NULL, NULL,
+	{ "id", T_ID, F_REQ | F_RESTART, offsetof(fl_lane_conf, id),
+	  FL_ID_MAX, 0, 0, NULL, 1, FL_ID_MAX - 1, NULL, NULL,
 	  "lane id, unique within the camera; used in events and topics" },
 	STR(fl_lane_conf, name, T_TEXT, 0, "",
 	    "display name (UTF-8, e.g. \"消防通道 A\"); defaults to the id"),
-	CUSTOM(fl_lane_conf, "points", points, points_type, NULL, 3,
-	       FL_MAX_POINTS,
-	       "lane polygon in source-frame pixels, in order; 3..16 points, "
-	       "no crossing edges, area >= 1 px^2"),
+	{ "points", T_CUSTOM, F_RESTART, offsetof(fl_lane_conf, points), 0, 0,
+	  0, NULL, 3, FL_MAX_POINTS, NULL, &points_type,
+	  "lane polygon in source-frame pixels, in order; 3..16 points, "
+	  "no crossing edges, area >= 1 px^2" },
 	NUM(fl_lane_conf, dwell_s, T_NUM, 60, 1, 86400,
 	    "seconds an object may rest in the lane before the alarm"),
 	NUM(fl_lane_conf, clear_s, T_NUM, 3, 0.5, 3600,
@@ -404,7 +404,8 @@ static const fl_section lane_section = {
 	"belongs to the lane: its dwell clock follows the place, not a "
 	"tracked object.",
 	lane_keys, FL_ARRAY_SIZE(lane_keys), offsetof(fl_lane_conf, line),
-	offsetof(fl_lane_conf, id), lane_finish
+	offsetof(fl_lane_conf, id), lane_finish,
+	1 /* reload: the edge applies a lane's settings on SIGHUP */
 };
 
 static const fl_setting camera_keys[] = {
@@ -842,7 +843,10 @@ static const char doc_intro[] =
 	"checked once,\nat load: an unknown key, a value of the wrong "
 	"type or out of range, a\nmissing required key or a bad lane "
 	"polygon stops the daemon with\n`FILE:LINE: reason`. Nothing is "
-	"clamped or repaired later.\n\n"
+	"clamped or repaired later.\n"
+	"The keys marked yes under Reload (a lane's settings) take effect on\n"
+	"SIGHUP or the `reload` command (docs/mqtt.md); a change to any other\n"
+	"key is logged and waits for a restart.\n\n"
 	"Typing rules: numbers are plain (a quoted `\"5\"` is a string); "
 	"`true`,\n`false`, `yes`, `no` are booleans; `.nan` and `.inf` "
 	"are refused.\nAnchors, aliases, several documents and duplicate "

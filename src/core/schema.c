@@ -242,6 +242,9 @@ void fl_schema_defaults(const fl_section *sec, void *obj)
 		case FL_T_BOOL:
 			*(int *)f = (int)s->def;
 			break;
+		case FL_T_SIZE:
+			*(size_t *)f = (size_t)s->def;
+			break;
 		case FL_T_NUM:
 			*(double *)f = s->def;
 			break;
@@ -319,24 +322,50 @@ static int apply_number(fl_schema_ctx *c, const fl_setting *s, void *f,
 {
 	double v;
 
-	if (fl_schema_num(n, &v))
-		return fl_schema_fail(c, line, "%s: expected a number%s",
+	if (fl_schema_num(n, &v)) {
+		if (n->kind != FL_NODE_SCALAR || !n->scalar)
+			return fl_schema_fail(c, line, "%s: expected a number",
+					      s->name);
+		return fl_schema_fail(c, line, "%s: expected a number%s, got '%s'",
 				      s->name,
-				      n->kind == FL_NODE_SCALAR && n->quoted ?
-					      " (quoted values are strings)" :
-					      "");
-	if (s->type == FL_T_INT && v != floor(v))
+				      n->quoted ? " (quoted values are strings)" :
+						  "",
+				      n->scalar);
+	}
+	if (s->type != FL_T_NUM && v != floor(v))
 		return fl_schema_fail(c, line,
 				      "%s: expected a whole number, got %s",
 				      s->name, n->scalar);
+	/* %.15g: a bound like 2147483647 is named exactly, not as 2.1e+09 */
 	if (v < s->min || v > s->max)
-		return fl_schema_fail(c, line, "%s: %s is out of range %g..%g",
+		return fl_schema_fail(c, line,
+				      "%s: %s is out of range %.15g..%.15g",
 				      s->name, n->scalar, s->min, s->max);
 	if (s->type == FL_T_INT)
 		*(int *)f = (int)v;
+	else if (s->type == FL_T_SIZE)
+		*(size_t *)f = (size_t)v;
 	else
 		*(double *)f = v;
 	return FL_OK;
+}
+
+static int apply_bool(fl_schema_ctx *c, const fl_setting *s, int *f,
+		      const fl_node *n, int line)
+{
+	if (!scalar_bool(n, f))
+		return FL_OK;
+	if (n->kind != FL_NODE_SCALAR || !n->scalar)
+		return fl_schema_fail(c, line,
+				      "%s: expected a boolean (true, false, "
+				      "yes, no)",
+				      s->name);
+	return fl_schema_fail(c, line,
+			      "%s: expected a boolean (true, false, yes, no)%s, "
+			      "got '%s'",
+			      s->name,
+			      n->quoted ? " (quoted values are strings)" : "",
+			      n->scalar);
 }
 
 /*
@@ -386,7 +415,6 @@ static int apply_setting(fl_schema_ctx *c, const fl_setting *s, void *obj,
 			 const fl_node *n, int line)
 {
 	void *f = at(obj, s->off);
-	int b;
 
 	switch (s->type) {
 	case FL_T_ID:
@@ -394,17 +422,11 @@ static int apply_setting(fl_schema_ctx *c, const fl_setting *s, void *obj,
 	case FL_T_PATH:
 		return apply_string(c, s, f, n, line);
 	case FL_T_INT:
+	case FL_T_SIZE:
 	case FL_T_NUM:
 		return apply_number(c, s, f, n, line);
 	case FL_T_BOOL:
-		if (scalar_bool(n, &b))
-			return fl_schema_fail(
-				c, line,
-				"%s: expected a boolean (true, false, "
-				"yes, no)",
-				s->name);
-		*(int *)f = b;
-		return FL_OK;
+		return apply_bool(c, s, f, n, line);
 	case FL_T_MAP:
 		return apply_map(c, s->sub, f, n, line);
 	case FL_T_LIST:
@@ -499,6 +521,9 @@ static void dump_value(fl_schema_out *o, const fl_setting *s,
 	case FL_T_INT:
 		fl_schema_printf(o, "%d", *(const int *)f);
 		break;
+	case FL_T_SIZE:
+		fl_schema_printf(o, "%zu", *(const size_t *)f);
+		break;
 	case FL_T_NUM:
 		fl_schema_out_num(o, *(const double *)f);
 		break;
@@ -579,14 +604,22 @@ static void doc_default(fl_schema_out *o, const fl_setting *s)
 		fl_schema_printf(o, "`\"%s\"`", s->sdef ? s->sdef : "");
 		break;
 	case FL_T_INT:
+	case FL_T_SIZE:
 	case FL_T_NUM:
-		fl_schema_printf(o, "`%g`", s->def);
+		/* sdef: a default computed at load ("1883, 8883 with TLS") */
+		if (s->sdef)
+			fl_schema_printf(o, "%s", s->sdef);
+		else
+			fl_schema_printf(o, "`%.15g`", s->def);
 		break;
 	case FL_T_BOOL:
 		fl_schema_printf(o, "`%s`", s->def ? "true" : "false");
 		break;
 	case FL_T_CUSTOM:
-		fl_schema_printf(o, "`%s`", s->sdef ? s->sdef : "");
+		if (s->sdef)
+			fl_schema_printf(o, "`%s`", s->sdef);
+		else
+			fl_schema_printf(o, "-");
 		break;
 	case FL_T_MAP:
 		fl_schema_printf(o, "all defaults");
@@ -612,10 +645,11 @@ static void doc_type_range(fl_schema_out *o, const fl_setting *s)
 		fl_schema_printf(o, "path | up to %zu bytes", s->size - 1);
 		break;
 	case FL_T_INT:
-		fl_schema_printf(o, "integer | %g..%g", s->min, s->max);
+	case FL_T_SIZE:
+		fl_schema_printf(o, "integer | %.15g..%.15g", s->min, s->max);
 		break;
 	case FL_T_NUM:
-		fl_schema_printf(o, "number | %g..%g", s->min, s->max);
+		fl_schema_printf(o, "number | %.15g..%.15g", s->min, s->max);
 		break;
 	case FL_T_BOOL:
 		fl_schema_printf(o, "boolean | true/false/yes/no");
@@ -659,16 +693,20 @@ void fl_schema_doc(fl_schema_out *o, const fl_section *const *sections,
 {
 	for (size_t k = 0; k < n; k++) {
 		const fl_section *sec = sections[k];
+		/* the Reload column only where something is reloadable */
+		const char *rl = sec->reload ? " Reload |" : "";
 
 		/* Anchors for the sections that other rows link to. */
 		if (!strchr(sec->name, ' '))
 			fl_schema_printf(o, "\n<a id=\"%s\"></a>", sec->name);
 		fl_schema_printf(o, "\n## %s\n\n%s\n\n", sec->title,
 				 sec->intro);
-		fl_schema_printf(o, "| Key | Type | Range | Default | "
-				    "Description |\n"
-				    "|-----|------|-------|---------|"
-				    "-------------|\n");
+		fl_schema_printf(o,
+				 "| Key | Type | Range | Default |%s "
+				 "Description |\n"
+				 "|-----|------|-------|---------|%s"
+				 "-------------|\n",
+				 rl, *rl ? "--------|" : "");
 		for (size_t i = 0; i < sec->nkeys; i++) {
 			const fl_setting *s = &sec->keys[i];
 
@@ -676,6 +714,11 @@ void fl_schema_doc(fl_schema_out *o, const fl_section *const *sections,
 			doc_type_range(o, s);
 			fl_schema_printf(o, " | ");
 			doc_default(o, s);
+			if (sec->reload)
+				fl_schema_printf(o, " | %s",
+						 s->flags & FL_F_RESTART ?
+							 "restart" :
+							 "yes");
 			fl_schema_printf(o, " | %s |\n",
 					 s->help ? s->help : "");
 		}

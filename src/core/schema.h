@@ -55,6 +55,7 @@ enum fl_stype {
 	FL_T_TEXT,   /* UTF-8 text */
 	FL_T_PATH,   /* UTF-8 path, resolved against the config's directory */
 	FL_T_INT,
+	FL_T_SIZE,   /* size_t, a whole number */
 	FL_T_NUM,    /* finite double */
 	FL_T_BOOL,
 	FL_T_MAP,    /* nested section stored at off */
@@ -64,6 +65,7 @@ enum fl_stype {
 
 #define FL_F_REQ 1u    /* the key must be present */
 #define FL_F_SECRET 2u /* the dump writes "***" for a value set */
+#define FL_F_RESTART 4u /* in a reloadable section: still needs a restart */
 
 #define FL_NO_OFF ((size_t)-1)
 
@@ -103,7 +105,8 @@ typedef struct fl_setting {
 	size_t size;                  /* strings: buffer size; lists: elem size */
 	size_t count_off;             /* FL_T_LIST: offset of the int count */
 	double def;                   /* numeric and boolean default */
-	const char *sdef;             /* string default; docs text for others */
+	const char *sdef;             /* string default; docs text for others
+				       * (a number's default set at load) */
 	double min, max;              /* value range; list/string: item count */
 	const struct fl_section *sub; /* FL_T_MAP, FL_T_LIST */
 	const fl_custom *custom;      /* FL_T_CUSTOM */
@@ -119,6 +122,8 @@ typedef struct fl_section {
 	size_t line_off;   /* int line field, or FL_NO_OFF */
 	size_t id_off;     /* char id[] for duplicate checks, or FL_NO_OFF */
 	int (*finish)(fl_schema_ctx *c, void *obj, const fl_node *map);
+	int reload;        /* 1: its keys (but FL_F_RESTART ones) take effect
+			    * when the program reloads the file */
 } fl_section;
 
 /* Set every key of sec in obj to its default (lists empty). */
@@ -140,7 +145,8 @@ void fl_schema_write(fl_schema_out *o, const fl_section *root,
 		     const void *obj);
 
 /* Write the markdown reference of sections (n of them, in that order): a
- * heading, the intro and a table of every key per section. */
+ * heading, the intro and a table of every key per section (with a Reload
+ * column in a reloadable section). */
 void fl_schema_doc(fl_schema_out *o, const fl_section *const *sections,
 		   size_t n);
 
@@ -199,6 +205,7 @@ int fl_schema_resolve_path(char *dst, size_t size, const char *val,
 #define T_TEXT FL_T_TEXT
 #define T_PATH FL_T_PATH
 #define T_INT FL_T_INT
+#define T_SIZE FL_T_SIZE
 #define T_NUM FL_T_NUM
 #define T_BOOL FL_T_BOOL
 #define T_MAP FL_T_MAP
@@ -206,6 +213,7 @@ int fl_schema_resolve_path(char *dst, size_t size, const char *val,
 #define T_CUSTOM FL_T_CUSTOM
 #define F_REQ FL_F_REQ
 #define F_SECRET FL_F_SECRET
+#define F_RESTART FL_F_RESTART
 #define NO_OFF FL_NO_OFF
 
 /* A string (T_ID, T_TEXT, T_PATH) named like its field. */

@@ -364,6 +364,24 @@ static const struct yaml_case cases[] = {
 	  "test.yaml:9: unknown key 'broker' in mqtt" },
 	{ HEAD PTS "        disabled: yes\n", NULL },
 	{ HEAD PTS "        disabled: 2\n", "disabled" },
+	/* The engine's messages (src/core/schema.c, shared with the hub):
+	 * the value that was refused, bounds written out in full. */
+	{ HEAD PTS "        dwell_s: soon\n",
+	  "test.yaml:8: dwell_s: expected a number, got 'soon'" },
+	{ HEAD PTS "        dwell_s: \"5\"\n",
+	  "dwell_s: expected a number (quoted values are strings), got '5'" },
+	{ HEAD PTS "        dwell_s: 0x10\n",
+	  "dwell_s: expected a number, got '0x10'" },
+	{ HEAD PTS "        disabled: maybe\n",
+	  "test.yaml:8: disabled: expected a boolean (true, false, yes, no), "
+	  "got 'maybe'" },
+	{ HEAD PTS "        disabled: on\n", "disabled: expected a boolean" },
+	{ HEAD PTS "        disabled: \"yes\"\n",
+	  "disabled: expected a boolean (true, false, yes, no) (quoted values "
+	  "are strings), got 'yes'" },
+	{ HEAD PTS "        disabled: TRUE\n", NULL },
+	{ HEAD PTS "evidence: {max_mb: 2e7}\n",
+	  "test.yaml:8: max_mb: 2e7 is out of range 1..10000000" },
 };
 
 /* Parse and apply text; returns rc, message in err. */
@@ -755,6 +773,16 @@ static void test_docs(fl_config *cfg)
 		      strstr(doc, "`[vehicle, object]`") &&
 		      strstr(doc, "1..86400"),
 	      "doc rows");
+	/* Reload: a lane's settings apply on SIGHUP, its id and polygon do
+	 * not (src/edge's reload); other sections have no such column. */
+	CHECK(strstr(doc, "| `dwell_s` | number | 1..86400 | `60` | yes |") &&
+		      strstr(doc, "| `points` | list of [x, y] | 3..16 items "
+				  "| - | restart |") &&
+		      strstr(doc, "| `id` | id | 1..63 chars of `A-Z a-z 0-9 _ "
+				  ". -` | *required* | restart | lane id") &&
+		      strstr(doc, "| `rest_s` | number | 0.5..30 | `2` | "
+				  "seconds"),
+	      "reload column");
 	free(doc);
 	free(sample);
 }
