@@ -734,6 +734,11 @@ static const fl_section *const doc_sections[] = {
 	&board_section, &mqtt_section, &health_section, &camera_section,
 	&lane_section
 };
+const fl_section *fl_config_schema(void)
+{
+	return &root_section;
+}
+
 void fl_config_defaults(fl_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));

@@ -163,6 +163,9 @@ typedef struct fl_config {
 	int ncameras;
 } fl_config;
 
+/* The edge's schema (its root section) for the engine, schema.h. */
+const fl_section *fl_config_schema(void);
+
 /* Fill cfg with every default (a valid config with no cameras). */
 void fl_config_defaults(fl_config *cfg);
 

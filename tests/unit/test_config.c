@@ -8,8 +8,9 @@
  * unknown and missing keys, polygons, ids, lists, YAML features refused).
  * Further tests check the effective values (defaults, hours, classes),
  * fl_config_check_frame(), fl_config_load() on real files (missing file,
- * syntax error, relative paths), the dump round trip, and that the committed
- * docs/config.md and docs/firelane.sample.yaml equal what the table generates.
+ * syntax error, relative paths), fl_config_parse() on text, the dump round
+ * trip, and that the committed docs/config.md and docs/firelane.sample.yaml
+ * equal what the table generates.
  *
  * Regenerate the docs after changing the table:
  *     build/test_config --write-docs      (writes into FL_SOURCE_DIR)
@@ -952,6 +953,43 @@ static void test_warning_keys(fl_config *cfg)
 	free(dump);
 }
 
+/* fl_config_parse: a configuration from text (one sent for a device, not
+ * read from a file) goes through the same engine, named in its messages. */
+static void test_parse_text(fl_config *cfg)
+{
+	static const char bad[] = HEAD PTS "        dwell_s: 0\n";
+	static const char good[] = "device: {id: e, site: s}\n"
+				   "detect: {model: m.onnx}\ncameras:\n" CAM("c");
+	char err[512];
+	int rc;
+
+	rc = fl_config_parse(cfg, bad, strlen(bad), "edge-01 (sent)", err,
+			     sizeof(err));
+	CHECK(rc == FL_ECONFIG &&
+		      !strcmp(err, "edge-01 (sent):8: dwell_s: 0 is out of "
+				   "range 1..86400"),
+	      "%d %s", rc, err);
+	rc = fl_config_parse(cfg, "device: {id: e\n", 15, "edge-01 (sent)",
+			     err, sizeof(err));
+	CHECK(rc == FL_EFORMAT && !strncmp(err, "edge-01 (sent):", 15),
+	      "%d %s", rc, err);
+	/* A name without a directory leaves relative paths as written. */
+	rc = fl_config_parse(cfg, good, strlen(good), "edge-01", err,
+			     sizeof(err));
+	CHECK(rc == 0 && !strcmp(cfg->detect.model, "m.onnx") &&
+		      !strcmp(cfg->path, "edge-01") &&
+		      cfg->detect.analysis_width == 320,
+	      "%d %s %s", rc, err, cfg->detect.model);
+	rc = fl_config_parse(cfg, good, strlen(good), "/srv/fl/edge.yaml",
+			     err, sizeof(err));
+	CHECK(rc == 0 && !strcmp(cfg->detect.model, "/srv/fl/m.onnx"), "%s",
+	      cfg->detect.model);
+	/* Only len bytes are read. */
+	rc = fl_config_parse(cfg, bad, strlen(bad) - strlen("dwell_s: 0\n"),
+			     "t", err, sizeof(err));
+	CHECK(rc == 0, "%s", err);
+}
+
 static int write_docs(void)
 {
 	const char *dir = source_dir();
@@ -995,6 +1033,7 @@ int main(int argc, char **argv)
 	test_load(cfg);
 	test_evidence_keys(cfg);
 	test_warning_keys(cfg);
+	test_parse_text(cfg);
 	free(cfg);
 	free(cfg2);
 	printf("test_config: %zu table cases, %d checks, %d failed\n",
