@@ -852,10 +852,8 @@ static const char doc_intro[] =
 	"The keys marked yes under Reload (a lane's settings) take effect on\n"
 	"SIGHUP or the `reload` command (docs/mqtt.md); a change to any other\n"
 	"key is logged and waits for a restart.\n\n"
-	"Typing rules: numbers are plain (a quoted `\"5\"` is a string); "
-	"`true`,\n`false`, `yes`, `no` are booleans; `.nan` and `.inf` "
-	"are refused.\nAnchors, aliases, several documents and duplicate "
-	"keys are refused.\nRelative paths (`detect.model`, "
+	FL_SCHEMA_DOC_TYPING
+	"Relative paths (`detect.model`, "
 	"`source`, `reference`, `device.key_file`,\n`evidence.dir`, "
 	"`evidence.font`, `board.clip`, `board.watchdog`, `board.log`)\n"
 	"resolve against the directory of the configuration file; a "

@@ -317,6 +317,9 @@ static int apply_string(fl_schema_ctx *c, const fl_setting *s, char *f,
 	return FL_OK;
 }
 
+/* Why "5" is not a number: YAML's plain scalars carry the type. */
+#define QUOTED_NOTE " (quoted values are strings)"
+
 static int apply_number(fl_schema_ctx *c, const fl_setting *s, void *f,
 			const fl_node *n, int line)
 {
@@ -326,10 +329,9 @@ static int apply_number(fl_schema_ctx *c, const fl_setting *s, void *f,
 		if (n->kind != FL_NODE_SCALAR || !n->scalar)
 			return fl_schema_fail(c, line, "%s: expected a number",
 					      s->name);
-		return fl_schema_fail(c, line, "%s: expected a number%s, got '%s'",
-				      s->name,
-				      n->quoted ? " (quoted values are strings)" :
-						  "",
+		return fl_schema_fail(c, line,
+				      "%s: expected a number%s, got '%s'",
+				      s->name, n->quoted ? QUOTED_NOTE : "",
 				      n->scalar);
 	}
 	if (s->type != FL_T_NUM && v != floor(v))
@@ -361,11 +363,9 @@ static int apply_bool(fl_schema_ctx *c, const fl_setting *s, int *f,
 				      "yes, no)",
 				      s->name);
 	return fl_schema_fail(c, line,
-			      "%s: expected a boolean (true, false, yes, no)%s, "
-			      "got '%s'",
-			      s->name,
-			      n->quoted ? " (quoted values are strings)" : "",
-			      n->scalar);
+			      "%s: expected a boolean (true, false, yes, "
+			      "no)%s, got '%s'",
+			      s->name, n->quoted ? QUOTED_NOTE : "", n->scalar);
 }
 
 /*
@@ -663,8 +663,12 @@ static void doc_type_range(fl_schema_out *o, const fl_setting *s)
 				 s->sub->name, s->sub->name, s->min, s->max);
 		break;
 	case FL_T_CUSTOM:
-		fl_schema_printf(o, "%s | %g..%g items", s->custom->type_doc,
-				 s->min, s->max);
+		if (s->custom->range_doc)
+			fl_schema_printf(o, "%s | %s", s->custom->type_doc,
+					 s->custom->range_doc);
+		else
+			fl_schema_printf(o, "%s | %g..%g items",
+					 s->custom->type_doc, s->min, s->max);
 		break;
 	}
 }

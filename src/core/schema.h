@@ -94,7 +94,8 @@ typedef struct fl_custom {
 	void (*dump)(fl_schema_out *o, const struct fl_setting *s,
 		     const void *obj);
 	void (*defaults)(const struct fl_setting *s, void *obj);
-	const char *type_doc; /* the type column of the docs */
+	const char *type_doc;  /* the type column of the docs */
+	const char *range_doc; /* its range column; NULL: "lo..hi items" */
 } fl_custom;
 
 typedef struct fl_setting {
@@ -102,7 +103,7 @@ typedef struct fl_setting {
 	enum fl_stype type;
 	unsigned flags;
 	size_t off;                   /* field offset in the section's struct */
-	size_t size;                  /* strings: buffer size; lists: elem size */
+	size_t size;                  /* strings: buffer; lists: item size */
 	size_t count_off;             /* FL_T_LIST: offset of the int count */
 	double def;                   /* numeric and boolean default */
 	const char *sdef;             /* string default; docs text for others
@@ -125,6 +126,13 @@ typedef struct fl_section {
 	int reload;        /* 1: its keys (but FL_F_RESTART ones) take effect
 			    * when the program reloads the file */
 } fl_section;
+
+/* The typing rules of every configuration, for the docs' opening. */
+#define FL_SCHEMA_DOC_TYPING                                                 \
+	"Typing rules: numbers are plain (a quoted `\"5\"` is a string); "     \
+	"`true`,\n`false`, `yes`, `no` are booleans; `.nan` and `.inf` are "   \
+	"refused.\nAnchors, aliases, several documents and duplicate keys "    \
+	"are refused.\n"
 
 /* Set every key of sec in obj to its default (lists empty). */
 void fl_schema_defaults(const fl_section *sec, void *obj);
@@ -228,4 +236,12 @@ int fl_schema_resolve_path(char *dst, size_t size, const char *val,
 #define CUSTOM(st, name, field, type, dflt, lo, hi, help)                   \
 	{ name, T_CUSTOM, 0, offsetof(st, field), 0, 0, 0, dflt, lo, hi, NULL, \
 	  &type, help }
+/* A nested section (sub: a const fl_section) stored in field. */
+#define MAP(st, name, field, sub, help)                                \
+	{ name, T_MAP, 0, offsetof(st, field), 0, 0, 0, NULL, 0, 0, &sub, \
+	  NULL, help }
+/* A list of lo..hi sections in the array field, its int count in count. */
+#define LIST(st, name, field, count, sub, lo, hi, help)                 \
+	{ name, T_LIST, 0, offsetof(st, field), sizeof(((st *)0)->field[0]), \
+	  offsetof(st, count), 0, NULL, lo, hi, &sub, NULL, help }
 #endif
