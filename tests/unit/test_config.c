@@ -10,14 +10,21 @@
  * fl_config_check_frame(), fl_config_load() on real files (missing file,
  * syntax error, relative paths), fl_config_parse() on text, the dump round
  * trip, and that the committed docs/config.md and docs/firelane.sample.yaml
- * equal what the table generates.
+ * equal what the table generates, as docs/hub-config.md and
+ * docs/firelane-hub.sample.yaml equal what the hub's table generates (the
+ * hub's keys themselves are tested in test_hub.c).
  *
- * Regenerate the docs after changing the table:
+ * Regenerate the docs after changing a table:
  *     build/test_config --write-docs      (writes into FL_SOURCE_DIR)
  */
 #include "config.h"
 #include "fl.h"
 #include "yaml.h"
+
+/* The hub's schema (its reference is generated and checked here too). The
+ * hub's files are not a library: its source is included, as test_hub.c
+ * does. */
+#include "../../src/hub/hubconf.c"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -732,6 +739,17 @@ static const char *source_dir(void)
 	return dir;
 }
 
+/* The generated files: docs/NAME and what writes them. */
+static const struct {
+	const char *name;
+	size_t (*gen)(char *, size_t);
+} generated[] = {
+	{ "config.md", fl_config_doc },
+	{ "firelane.sample.yaml", fl_config_sample },
+	{ "hub-config.md", hub_conf_doc },
+	{ "firelane-hub.sample.yaml", hub_conf_sample },
+};
+
 static char *generate(size_t (*gen)(char *, size_t))
 {
 	size_t n = gen(NULL, 0);
@@ -750,21 +768,21 @@ static void test_docs(fl_config *cfg)
 	char path[1200], err[256];
 	char *doc = generate(fl_config_doc);
 	char *sample = generate(fl_config_sample);
-	char *disk;
+	char *disk, *want;
 	size_t len = 0;
 
-	snprintf(path, sizeof(path), "%s/docs/config.md", dir);
-	disk = slurp(path, &len);
-	CHECK(disk && !strcmp(disk, doc),
-	      "%s is missing or differs from fl_config_doc(); regenerate "
-	      "with test_config --write-docs",
-	      path);
-	free(disk);
-	snprintf(path, sizeof(path), "%s/docs/firelane.sample.yaml", dir);
-	disk = slurp(path, &len);
-	CHECK(disk && !strcmp(disk, sample),
-	      "%s is missing or differs from fl_config_sample()", path);
-	free(disk);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(generated); i++) {
+		snprintf(path, sizeof(path), "%s/docs/%s", dir,
+			 generated[i].name);
+		disk = slurp(path, &len);
+		want = generate(generated[i].gen);
+		CHECK(disk && !strcmp(disk, want),
+		      "%s is missing or differs from what the table "
+		      "generates; regenerate with test_config --write-docs",
+		      path);
+		free(disk);
+		free(want);
+	}
 
 	CHECK(load_text(cfg, sample, "sample.yaml", err, sizeof(err)) == 0,
 	      "sample loads: %s", err);
@@ -994,18 +1012,17 @@ static int write_docs(void)
 {
 	const char *dir = source_dir();
 	char path[1200];
-	char *doc = generate(fl_config_doc);
-	char *sample = generate(fl_config_sample);
 	int rc = 0;
 
-	snprintf(path, sizeof(path), "%s/docs/config.md", dir);
-	rc |= spit(path, doc);
-	printf("wrote %s\n", path);
-	snprintf(path, sizeof(path), "%s/docs/firelane.sample.yaml", dir);
-	rc |= spit(path, sample);
-	printf("wrote %s\n", path);
-	free(doc);
-	free(sample);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(generated); i++) {
+		char *text = generate(generated[i].gen);
+
+		snprintf(path, sizeof(path), "%s/docs/%s", dir,
+			 generated[i].name);
+		rc |= spit(path, text);
+		printf("wrote %s\n", path);
+		free(text);
+	}
 	return rc ? 1 : 0;
 }
 
