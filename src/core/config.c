@@ -792,18 +792,15 @@ int fl_lane_active(const fl_lane_conf *lane, int minute_of_day)
 
 size_t fl_config_dump(const fl_config *cfg, char *buf, size_t len)
 {
-	fl_schema_out o = { buf, len, 0, 0 };
-
-	fl_schema_write(&o, &root_section, cfg);
-	return fl_schema_end(&o);
+	return fl_schema_dump(&root_section, cfg, NULL, 0, buf, len);
 }
 
 size_t fl_config_sample(char *buf, size_t len)
 {
 	static const fl_point pts[] = { { 100, 400 }, { 540, 400 },
 					{ 600, 470 }, { 40, 470 } };
-	fl_schema_out o = { buf, len, 0, 1 };
 	fl_config *cfg;
+	size_t n;
 	fl_camera_conf *cam;
 	fl_lane_conf *lane;
 
@@ -829,13 +826,14 @@ size_t fl_config_sample(char *buf, size_t len)
 	memcpy(lane->points, pts, sizeof(pts));
 	lane->npoints = (int)FL_ARRAY_SIZE(pts);
 
-	fl_schema_printf(
-		&o, "# firelane-edge sample configuration, generated from the "
-		    "schema table\n# (src/core/config.c); see docs/config.md. "
-		    "Every key is shown with its default.\n");
-	fl_schema_write(&o, &root_section, cfg);
+	n = fl_schema_dump(&root_section, cfg,
+			   "# firelane-edge sample configuration, generated "
+			   "from the schema table\n# (src/core/config.c); see "
+			   "docs/config.md. Every key is shown with its "
+			   "default.\n",
+			   1, buf, len);
 	free(cfg);
-	return fl_schema_end(&o);
+	return n;
 }
 /* The reference's opening: what the tables below do not say. */
 static const char doc_intro[] =
@@ -883,10 +881,7 @@ static const char doc_intro[] =
 
 size_t fl_config_doc(char *buf, size_t len)
 {
-	fl_schema_out o = { buf, len, 0, 0 };
-
-	fl_schema_printf(&o, "%s", doc_intro);
-	fl_schema_doc(&o, doc_sections, FL_ARRAY_SIZE(doc_sections));
-	return fl_schema_end(&o);
+	return fl_schema_reference(doc_intro, doc_sections,
+				   FL_ARRAY_SIZE(doc_sections), buf, len);
 }
 

@@ -584,7 +584,7 @@ static void dump_section(fl_schema_out *o, const fl_section *sec,
 	}
 }
 
-size_t fl_schema_end(fl_schema_out *o)
+static size_t out_end(fl_schema_out *o)
 {
 	if (o->buf && o->len)
 		o->buf[FL_MIN(o->pos, o->len - 1)] = '\0';
@@ -686,15 +686,25 @@ int fl_schema_apply(const fl_section *root, void *obj, const fl_node *doc,
 	return apply_map(&c, root, obj, doc, doc->line);
 }
 
-void fl_schema_write(fl_schema_out *o, const fl_section *root,
-		     const void *obj)
+size_t fl_schema_dump(const fl_section *root, const void *obj,
+		      const char *header, int comments, char *buf,
+		      size_t len)
 {
-	dump_section(o, root, obj, 0, 0);
+	fl_schema_out o = { buf, len, 0, comments };
+
+	if (header)
+		fl_schema_printf(&o, "%s", header);
+	dump_section(&o, root, obj, 0, 0);
+	return out_end(&o);
 }
 
-void fl_schema_doc(fl_schema_out *o, const fl_section *const *sections,
-		   size_t n)
+size_t fl_schema_reference(const char *intro,
+			   const fl_section *const *sections, size_t n,
+			   char *buf, size_t len)
 {
+	fl_schema_out out = { buf, len, 0, 0 }, *o = &out;
+
+	fl_schema_printf(o, "%s", intro);
 	for (size_t k = 0; k < n; k++) {
 		const fl_section *sec = sections[k];
 		/* the Reload column only where something is reloadable */
@@ -727,4 +737,5 @@ void fl_schema_doc(fl_schema_out *o, const fl_section *const *sections,
 					 s->help ? s->help : "");
 		}
 	}
+	return out_end(o);
 }

@@ -147,20 +147,25 @@ void fl_schema_defaults(const fl_section *sec, void *obj);
 int fl_schema_apply(const fl_section *root, void *obj, const fl_node *doc,
 		    const char *file, char *err, size_t errlen);
 
-/* Write obj as block YAML, every key of root in table order; with
- * o->comments each key carries its help line as a comment. */
-void fl_schema_write(fl_schema_out *o, const fl_section *root,
-		     const void *obj);
+/*
+ * Write header (verbatim, may be NULL), then obj as block YAML: every key of
+ * root in table order, defaults included, FL_F_SECRET values as "***". With
+ * comments each key carries its help line as a YAML comment (the sample
+ * configuration). snprintf semantics: returns what would have been written.
+ */
+size_t fl_schema_dump(const fl_section *root, const void *obj,
+		      const char *header, int comments, char *buf,
+		      size_t len);
 
-/* Write the markdown reference of sections (n of them, in that order): a
- * heading, the intro and a table of every key per section (with a Reload
- * column in a reloadable section). */
-void fl_schema_doc(fl_schema_out *o, const fl_section *const *sections,
-		   size_t n);
-
-/* Terminate o's buffer; returns what would have been written in all
- * (snprintf semantics). */
-size_t fl_schema_end(fl_schema_out *o);
+/*
+ * Write the markdown reference: intro (verbatim), then per section of
+ * sections (n of them, in that order) a heading, its intro and a table of
+ * every key (with a Reload column in a reloadable section). snprintf
+ * semantics.
+ */
+size_t fl_schema_reference(const char *intro,
+			   const fl_section *const *sections, size_t n,
+			   char *buf, size_t len);
 
 /* Helpers for custom types and finish hooks. */
 

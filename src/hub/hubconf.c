@@ -451,11 +451,10 @@ int hub_conf_parse(hub_conf *hc, const char *text, size_t len,
 
 size_t hub_conf_dump(const hub_conf *c, char *buf, size_t len)
 {
-	fl_schema_out o = { buf, len, 0, 0 };
+	char head[sizeof(c->path) + 4];
 
-	fl_schema_printf(&o, "# %s\n", c->path);
-	fl_schema_write(&o, &root_section, c);
-	return fl_schema_end(&o);
+	snprintf(head, sizeof(head), "# %s\n", c->path);
+	return fl_schema_dump(&root_section, c, head, 0, buf, len);
 }
 
 /* The sample's own values; every other key shows its default. */
@@ -477,22 +476,23 @@ static const char sample_text[] =
 
 size_t hub_conf_sample(char *buf, size_t len)
 {
-	fl_schema_out o = { buf, len, 0, 1 };
 	hub_conf *c = malloc(sizeof(*c)); /* large: not on the stack */
 	char err[256];
+	size_t n;
 
 	if (!c)
 		return 0;
 	/* the sample text is this file's own: it loads */
 	hub_conf_parse(c, sample_text, sizeof(sample_text) - 1, "sample", err,
 		       sizeof(err));
-	fl_schema_printf(&o, "# firelane-hub sample configuration, generated "
-			     "from the schema table\n# (src/hub/hubconf.c); "
-			     "see docs/hub-config.md. Every key is shown with "
-			     "its default.\n");
-	fl_schema_write(&o, &root_section, c);
+	n = fl_schema_dump(&root_section, c,
+			   "# firelane-hub sample configuration, generated "
+			   "from the schema table\n# (src/hub/hubconf.c); see "
+			   "docs/hub-config.md. Every key is shown with its "
+			   "default.\n",
+			   1, buf, len);
 	free(c);
-	return fl_schema_end(&o);
+	return n;
 }
 
 /* The reference's opening: what the tables below do not say. */
@@ -531,11 +531,8 @@ static const char doc_intro[] =
 
 size_t hub_conf_doc(char *buf, size_t len)
 {
-	fl_schema_out o = { buf, len, 0, 0 };
-
-	fl_schema_printf(&o, "%s", doc_intro);
-	fl_schema_doc(&o, doc_sections, FL_ARRAY_SIZE(doc_sections));
-	return fl_schema_end(&o);
+	return fl_schema_reference(doc_intro, doc_sections,
+				   FL_ARRAY_SIZE(doc_sections), buf, len);
 }
 
 const hub_site_alerts *hub_conf_site(const hub_conf *c, const char *site)
