@@ -317,7 +317,8 @@ static const fl_section alerts_section = {
 static const fl_setting mqtt_keys[] = {
 	STR(hub_mqtt_conf, host, T_TEXT, 0, "", "broker host (required)"),
 	{ "port", T_INT, 0, offsetof(hub_mqtt_conf, port), 0, 0, 0,
-	  "1883, 8883 with `tls_ca`", 1, 65535, NULL, NULL, "broker port" },
+	  "1883, 8883 with `tls_ca`", 1, 65535, NULL, NULL,
+	  "broker port; when not given 1883, or 8883 with tls_ca" },
 	STR(hub_mqtt_conf, username, T_TEXT, 0, "", "broker user; \"\" = none"),
 	STR(hub_mqtt_conf, password, T_TEXT, F_SECRET, "",
 	    "broker password (shown as \"***\" by --check-config)"),
