@@ -5,6 +5,8 @@
  *   --config FILE                   run: subscribe to the fleet and ingest
  *   --config FILE --check-config    print the effective configuration or
  *                                   the first error (FILE:LINE: reason)
+ *   --sample-config                 print a commented sample configuration
+ *                                   (every key, its default and help)
  *   --add-user NAME --role R [--sites S1,S2]
  *                                   add a user; the password is read from
  *                                   standard input (one line)
@@ -57,10 +59,33 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: firelane-hub --config FILE [--check-config] [-v]\n"
+		"       firelane-hub --sample-config   (every key, commented; "
+		"docs/hub-config.md)\n"
 		"       firelane-hub --config FILE --add-user NAME --role "
 		"admin|enforcement|property [--sites S1,S2] < password\n"
 		"       firelane-hub --config FILE --enrol-device ID --site SITE "
 		"--public-key FILE\n");
+}
+
+/* Print the effective configuration of c, or with c NULL the commented
+ * sample (both written with snprintf semantics: measured first). 0, or 1
+ * out of memory. */
+static int print_conf(const hub_conf *c)
+{
+	size_t n = c ? hub_conf_dump(c, NULL, 0) : hub_conf_sample(NULL, 0);
+	char *text = malloc(n + 1);
+
+	if (!text) {
+		fprintf(stderr, "firelane-hub: out of memory\n");
+		return 1;
+	}
+	if (c)
+		hub_conf_dump(c, text, n + 1);
+	else
+		hub_conf_sample(text, n + 1);
+	fputs(text, stdout);
+	free(text);
+	return 0;
 }
 
 static fl_db *open_store(const hub_conf *c)
@@ -281,6 +306,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check-config", no_argument, NULL, 'k'},
+		{"sample-config", no_argument, NULL, 'P'},
 		{"add-user", required_argument, NULL, 'u'},
 		{"role", required_argument, NULL, 'r'},
 		{"sites", required_argument, NULL, 's'},
@@ -302,6 +328,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'k': check = 1; break;
+		case 'P': return print_conf(NULL);
 		case 'u': user = optarg; break;
 		case 'r': role = optarg; break;
 		case 's': sites = optarg; break;
@@ -329,10 +356,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "firelane-hub: %s\n", err);
 		return 1;
 	}
-	if (check) {
-		hub_conf_dump(&conf, stdout);
-		return 0;
-	}
+	if (check)
+		return print_conf(&conf);
 	if (user)
 		return add_user(&conf, user, role, sites);
 	if (device)
