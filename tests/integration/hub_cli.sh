@@ -6,14 +6,8 @@
 # (a bad key refused; re-enrolment replaces the site), usage errors.
 # Env: FL_BUILD_DIR; FL_SOURCE_DIR (the committed sample is compared).
 set -eu
-NAME=hub_cli
-BUILD=${FL_BUILD_DIR:-build}
-HUB=$BUILD/firelane-hub
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-fail() { echo "$NAME: FAIL: $*" >&2; exit 1; }
-[ -x "$HUB" ] || fail "$HUB not built"
-command -v sqlite3 >/dev/null || fail "sqlite3 not installed"
+. "$(dirname "$0")/lib/harness.sh"
+need "$HUB" sqlite3
 cd "$WORK"
 
 # bad: file contents, expected message

@@ -111,7 +111,7 @@ static void flip_byte(const char *path, size_t off)
 		return;
 	}
 	buf[off] ^= 0x01;
-	CHECK(write_file(path, buf, n) == 0);
+	CHECK_EQ_INT(write_file(path, buf, n), 0);
 	free(buf);
 }
 
@@ -130,7 +130,7 @@ static void resign(const char *dir, const fl_key *k)
 
 	pathf(path, sizeof(path), dir, "manifest.json");
 	text = slurp(path, &n);
-	CHECK(text != NULL);
+	CHECK_NOT_NULL(text);
 	if (!text)
 		return;
 	crypto_sign_detached(sig, NULL, (unsigned char *)text, n, k->sk);
@@ -138,7 +138,7 @@ static void resign(const char *dir, const fl_key *k)
 			  sodium_base64_VARIANT_ORIGINAL);
 	strcat(b64, "\n");
 	pathf(path, sizeof(path), dir, "manifest.sig");
-	CHECK(write_file(path, b64, strlen(b64)) == 0);
+	CHECK_EQ_INT(write_file(path, b64, strlen(b64)), 0);
 	free(text);
 }
 
@@ -234,7 +234,7 @@ static int make_bundle(fl_store *s, const fl_key *k, const char *id,
 		snprintf(t, sizeof(t), "2026-11-29 12:%02d:00", 30 + 5 * i);
 		rc = fl_evidence_code(k, DEVICE, id, LANE, i + 1, t, code, sig,
 				      sizeof(sig));
-		CHECK(rc == 0);
+		CHECK_EQ_INT(rc, 0);
 		snprintf(overlay, sizeof(overlay),
 			 "%s\nsite-7 lane-a\n" DEVICE " %s\n%s", t, id, code);
 		img = (fl_bundle_image){ .kind = "scene", .seq = i + 1,
@@ -278,48 +278,50 @@ static void test_key(void)
 	rc = fl_key_load_or_create(path, &k, &created, err, sizeof(err));
 	umask(old);
 	CHECK_MSG(rc == 0, "%s", err);
-	CHECK(created == 1);
-	CHECK(stat(path, &st) == 0);
+	CHECK_EQ_INT(created, 1);
+	CHECK_EQ_INT(stat(path, &st), 0);
 	CHECK_MSG((st.st_mode & 07777) == 0600, "mode %o", st.st_mode & 07777);
-	CHECK(st.st_size == 64);
+	CHECK_EQ_INT(st.st_size, 64);
 	*strrchr(path, '/') = '\0'; /* the key's folder */
-	CHECK(temps_in(path) == 0);
+	CHECK_EQ_INT(temps_in(path), 0);
 	strcat(path, "/device.key");
 
 	rc = fl_key_load_or_create(path, &k2, &created, err, sizeof(err));
 	CHECK_MSG(rc == 0, "%s", err);
-	CHECK(created == 0);
+	CHECK_EQ_INT(created, 0);
 	CHECK(memcmp(k.pk, k2.pk, 32) == 0 && memcmp(k.sk, k2.sk, 64) == 0);
 
 	fl_key_public_b64(&k, b64, sizeof(b64));
-	CHECK(strlen(b64) == 44);
-	CHECK(fl_key_public_from_b64(b64, k2.pk) == 0);
+	CHECK_EQ_INT(strlen(b64), 44);
+	CHECK_EQ_INT(fl_key_public_from_b64(b64, k2.pk), 0);
 	CHECK(memcmp(k.pk, k2.pk, 32) == 0);
 	CHECK(fl_key_public_from_b64("not a key", k2.pk) == FL_EFORMAT);
 
 	/* Looser permissions: refused, the path named. */
-	CHECK(chmod(path, 0644) == 0);
+	CHECK_EQ_INT(chmod(path, 0644), 0);
 	err[0] = '\0';
 	rc = fl_key_load_or_create(path, &k2, &created, err, sizeof(err));
-	CHECK(rc == FL_EFORMAT);
+	CHECK_EQ_INT(rc, FL_EFORMAT);
 	CHECK_MSG(strstr(err, path) && strstr(err, "0644"), "%s", err);
-	CHECK(chmod(path, 0640) == 0);
-	CHECK(fl_key_load_or_create(path, &k2, NULL, err, sizeof(err)) ==
-	      FL_EFORMAT);
-	CHECK(chmod(path, 0400) == 0); /* tighter is fine */
-	CHECK(fl_key_load_or_create(path, &k2, NULL, err, sizeof(err)) == 0);
-	CHECK(chmod(path, 0600) == 0);
+	CHECK_EQ_INT(chmod(path, 0640), 0);
+	CHECK_EQ_INT(fl_key_load_or_create(path, &k2, NULL, err, sizeof(err)),
+		     FL_EFORMAT);
+	CHECK_EQ_INT(chmod(path, 0400), 0); /* tighter is fine */
+	CHECK_EQ_INT(fl_key_load_or_create(path, &k2, NULL, err, sizeof(err)),
+		     0);
+	CHECK_EQ_INT(chmod(path, 0600), 0);
 
 	/* Truncated: refused, not replaced by a new key. */
-	CHECK(truncate(path, 63) == 0);
+	CHECK_EQ_INT(truncate(path, 63), 0);
 	err[0] = '\0';
 	rc = fl_key_load_or_create(path, &k2, &created, err, sizeof(err));
-	CHECK(rc == FL_EFORMAT);
+	CHECK_EQ_INT(rc, FL_EFORMAT);
 	CHECK_MSG(strstr(err, path) && strstr(err, "truncated"), "%s", err);
 	CHECK(stat(path, &st) == 0 && st.st_size == 63);
-	CHECK(truncate(path, 0) == 0);
-	CHECK(fl_key_load_or_create(path, &k2, &created, err, sizeof(err)) ==
-	      FL_EFORMAT);
+	CHECK_EQ_INT(truncate(path, 0), 0);
+	CHECK_EQ_INT(fl_key_load_or_create(path, &k2, &created, err,
+					   sizeof(err)),
+		     FL_EFORMAT);
 	CHECK_MSG(strstr(err, "truncated"), "%s", err);
 
 	/* Right size, wrong content (public half does not belong). */
@@ -328,10 +330,11 @@ static void test_key(void)
 
 		memcpy(bad, k.sk, 64);
 		bad[40] ^= 1;
-		CHECK(write_file(path, bad, 64) == 0);
-		CHECK(chmod(path, 0600) == 0);
-		CHECK(fl_key_load_or_create(path, &k2, NULL, err,
-					    sizeof(err)) == FL_EFORMAT);
+		CHECK_EQ_INT(write_file(path, bad, 64), 0);
+		CHECK_EQ_INT(chmod(path, 0600), 0);
+		CHECK_EQ_INT(fl_key_load_or_create(path, &k2, NULL, err,
+						   sizeof(err)),
+			     FL_EFORMAT);
 		CHECK_MSG(strstr(err, "corrupt") != NULL, "%s", err);
 	}
 	fl_key_wipe(&k);
@@ -381,13 +384,14 @@ static void test_key(void)
 			else
 				free(hex);
 		}
-		CHECK(fl_key_load_or_create(race, &k, NULL, err,
-					    sizeof(err)) == 0);
+		CHECK_EQ_INT(fl_key_load_or_create(race, &k, NULL, err,
+						   sizeof(err)),
+			     0);
 		if (first) {
 			char hex[65];
 
 			sodium_bin2hex(hex, 65, k.pk, 32);
-			CHECK(!strcmp(hex, first));
+			CHECK_STREQ(hex, first);
 		}
 		free(first);
 		fl_key_wipe(&k);
@@ -405,7 +409,7 @@ static void test_code(const fl_key *k)
 			       sizeof(sig)) == 0);
 	ref_code(k, "firelane-image/1\n" DEVICE "\ninc-1\n" LANE
 		    "\n2\n2026-11-29 12:34:56", ref);
-	CHECK_MSG(strcmp(code, ref) == 0, "code %s, want %s", code, ref);
+	CHECK_STREQ(code, ref);
 	CHECK(strlen(code) == 12 && strlen(sig) == 88);
 	CHECK(strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == 12);
 	CHECK(fl_evidence_code_check(k->pk, DEVICE, "inc-1", LANE, 2, t, code,
@@ -413,7 +417,7 @@ static void test_code(const fl_key *k)
 	/* Any other fact: another code, and the old one does not check. */
 	CHECK(fl_evidence_code(k, DEVICE, "inc-1", LANE, 3, t, code2, sig,
 			       sizeof(sig)) == 0);
-	CHECK(strcmp(code, code2) != 0);
+	CHECK_STRNE(code, code2);
 	CHECK(fl_evidence_code_check(k->pk, DEVICE, "inc-1", LANE, 3, t, code,
 				     sig, err, sizeof(err)) == FL_EFORMAT);
 	CHECK_MSG(strstr(err, "code does not match"), "%s", err);
@@ -443,9 +447,9 @@ static void test_seal_verify(fl_store *s, const fl_key *k, const char *dir)
 
 	rc = fl_bundle_verify_ex(dir, NULL, &info, err, sizeof(err));
 	CHECK_MSG(rc == 0, "verify: %s", err);
-	CHECK(info.nfiles == 4);
+	CHECK_EQ_INT(info.nfiles, 4);
 	fl_key_public_b64(k, b64, sizeof(b64));
-	CHECK(strcmp(info.public_key, b64) == 0);
+	CHECK_STREQ(info.public_key, b64);
 	CHECK(strcmp(info.incident_id, "inc-good") == 0);
 	rc = fl_bundle_verify(dir, k->pk, err, sizeof(err));
 	CHECK_MSG(rc == 0, "pinned verify: %s", err);
@@ -459,10 +463,14 @@ static void test_seal_verify(fl_store *s, const fl_key *k, const char *dir)
 	if (text && sigtxt) {
 		size_t got = 0;
 
-		CHECK(sodium_base642bin(sig, 64, sigtxt, 88, NULL, &got, NULL,
-					sodium_base64_VARIANT_ORIGINAL) == 0);
-		CHECK(crypto_sign_verify_detached(sig, (unsigned char *)text,
-						  n, k->pk) == 0);
+		CHECK_EQ_INT(sodium_base642bin(sig, 64, sigtxt, 88, NULL, &got,
+					       NULL,
+					       sodium_base64_VARIANT_ORIGINAL),
+			     0);
+		CHECK_EQ_INT(crypto_sign_verify_detached(sig,
+							 (unsigned char *)text,
+							 n, k->pk),
+			     0);
 		CHECK(strstr(text, "\"format\": \"firelane-evidence/1\""));
 		CHECK(strstr(text, "\"public_key\": \"") != NULL);
 		CHECK(strstr(text, "\"cleared_wall\": 1764420000"));
@@ -540,13 +548,13 @@ static void test_tamper(const char *good, const fl_key *k,
 			continue;
 		files++;
 		pathf(path, sizeof(path), good, e->d_name);
-		CHECK(stat(path, &st) == 0);
+		CHECK_EQ_INT(stat(path, &st), 0);
 		for (int w = 0; w < 3; w++) {
 			size_t off = w == 0 ? 0 :
 				     w == 1 ? (size_t)st.st_size / 2 :
 					      (size_t)st.st_size - 1;
 
-			CHECK(copy_dir(good, copy) == 0);
+			CHECK_EQ_INT(copy_dir(good, copy), 0);
 			pathf(path, sizeof(path), copy, e->d_name);
 			flip_byte(path, off);
 			snprintf(want, sizeof(want), "%s%s", e->d_name,
@@ -565,22 +573,22 @@ static void test_tamper(const char *good, const fl_key *k,
 	}
 	if (d)
 		closedir(d);
-	CHECK(files == 6);
+	CHECK_EQ_INT(files, 6);
 
 	/* A copy verifies (the copying itself is sound). */
-	CHECK(copy_dir(good, copy) == 0);
-	CHECK(fl_bundle_verify(copy, k->pk, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
+	CHECK_EQ_INT(fl_bundle_verify(copy, k->pk, err, sizeof(err)), 0);
 
 	/* A removed file, each in turn. */
 	for (int i = 0; i < 3; i++) {
-		CHECK(copy_dir(good, copy) == 0);
+		CHECK_EQ_INT(copy_dir(good, copy), 0);
 		pathf(path, sizeof(path), copy, image_names[i]);
-		CHECK(unlink(path) == 0);
+		CHECK_EQ_INT(unlink(path), 0);
 		snprintf(want, sizeof(want), "%s: missing", image_names[i]);
 		expect_fail("removed image", copy, NULL, want, 0);
 	}
 	/* A byte more: the size says so before the hash. */
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, "clip.mp4");
 	{
 		FILE *f = fopen(path, "ab");
@@ -590,37 +598,37 @@ static void test_tamper(const char *good, const fl_key *k,
 	expect_fail("appended byte", copy, NULL,
 		    "clip.mp4: size 29, manifest says 28", 0);
 
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, "manifest.sig");
-	CHECK(unlink(path) == 0);
+	CHECK_EQ_INT(unlink(path), 0);
 	expect_fail("removed signature", copy, NULL, "manifest.sig: missing",
 		    0);
 
 	/* A FIFO under a listed name is refused, not waited on. */
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, "scene-3.jpg");
 	CHECK(unlink(path) == 0 && mkfifo(path, 0640) == 0);
 	expect_fail("fifo", copy, NULL, "scene-3.jpg: unreadable", 0);
 	/* A symlink to the real file is refused too. */
-	CHECK(copy_dir(good, copy) == 0);
-	CHECK(unlink(path) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
+	CHECK_EQ_INT(unlink(path), 0);
 	{
 		char target[1024];
 
 		pathf(target, sizeof(target), good, "scene-3.jpg");
-		CHECK(symlink(target, path) == 0);
+		CHECK_EQ_INT(symlink(target, path), 0);
 	}
 	expect_fail("symlink", copy, NULL, "scene-3.jpg: unreadable", 0);
 
 	/* An added file; the delivery marker is the one allowed extra. */
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, ".delivered");
 	CHECK(write_file(path, "1\n", 2) == 0);
-	CHECK(fl_bundle_verify(copy, k->pk, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_bundle_verify(copy, k->pk, err, sizeof(err)), 0);
 	pathf(path, sizeof(path), copy, "extra.txt");
 	CHECK(write_file(path, "hello", 5) == 0);
 	expect_fail("added file", copy, NULL, "extra.txt: not in manifest", 0);
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, ".hidden");
 	CHECK(write_file(path, "x", 1) == 0);
 	expect_fail("added hidden file", copy, NULL,
@@ -632,7 +640,7 @@ static void test_tamper(const char *good, const fl_key *k,
 
 		CHECK(make_bundle(s2, other, "inc-other", dir2,
 				  sizeof(dir2)) == 0);
-		CHECK(fl_bundle_verify(dir2, NULL, err, sizeof(err)) == 0);
+		CHECK_EQ_INT(fl_bundle_verify(dir2, NULL, err, sizeof(err)), 0);
 		expect_fail("other key", dir2, k->pk,
 			    "manifest.json: signed by another key", 0);
 	}
@@ -643,11 +651,11 @@ static void test_tamper(const char *good, const fl_key *k,
 	{
 		char okb64[FL_KEY_B64_LEN], kb64[FL_KEY_B64_LEN];
 
-		CHECK(copy_dir(good, copy) == 0);
+		CHECK_EQ_INT(copy_dir(good, copy), 0);
 		fl_key_public_b64(k, kb64, sizeof(kb64));
 		fl_key_public_b64(other, okb64, sizeof(okb64));
 		pathf(path, sizeof(path), copy, "manifest.json");
-		CHECK(replace_in(path, kb64, okb64) == 0);
+		CHECK_EQ_INT(replace_in(path, kb64, okb64), 0);
 		resign(copy, other);
 		expect_fail("forged key, pinned", copy, k->pk,
 			    "manifest.json: signed by another key", 0);
@@ -667,22 +675,22 @@ static void test_tamper(const char *good, const fl_key *k,
 		snprintf(from, sizeof(from), "\"code\": \"%s\"", code);
 		code[5] = code[5] == 'A' ? 'B' : 'A';
 		snprintf(to, sizeof(to), "\"code\": \"%s\"", code);
-		CHECK(copy_dir(good, copy) == 0);
+		CHECK_EQ_INT(copy_dir(good, copy), 0);
 		pathf(path, sizeof(path), copy, "manifest.json");
-		CHECK(replace_in(path, from, to) == 0);
+		CHECK_EQ_INT(replace_in(path, from, to), 0);
 		resign(copy, k);
 		expect_fail("code mismatch", copy, k->pk,
 			    "scene-2.jpg: anti-forgery code does not match", 0);
 		/* Without re-signing, the signature catches it first. */
-		CHECK(copy_dir(good, copy) == 0);
-		CHECK(replace_in(path, from, to) == 0);
+		CHECK_EQ_INT(copy_dir(good, copy), 0);
+		CHECK_EQ_INT(replace_in(path, from, to), 0);
 		expect_fail("code changed", copy, k->pk,
 			    "manifest.sig: signature does not verify", 0);
 	}
 
 	/* A listed name that escapes the folder is refused by the parser even
 	 * when signed. */
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, "manifest.json");
 	CHECK(replace_in(path, "\"name\": \"clip.mp4\"",
 			 "\"name\": \"../clip.mp4\"") == 0);
@@ -710,14 +718,14 @@ static void test_tamper(const char *good, const fl_key *k,
 				i ? "," : "", i, 0);
 		len += (size_t)snprintf(big + len, cap - len, "]}");
 		rc = fl_manifest_parse(big, len, &m, err, sizeof(err));
-		CHECK(rc == FL_EFORMAT);
+		CHECK_EQ_INT(rc, FL_EFORMAT);
 		CHECK_MSG(strstr(err, "more than 10000 files"), "%s", err);
 		fl_manifest_free(&m);
 		free(big);
 	}
 
 	/* Malformed JSON, signed. */
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	CHECK(write_file(path, "{\"format\": ", 11) == 0);
 	resign(copy, k);
 	expect_fail("truncated manifest", copy, k->pk,
@@ -777,7 +785,8 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
 			       img.time_utc, code, sig, sizeof(sig)) == 0);
 	CHECK(fl_bundle_add(b, "scene-1.jpg", "jpg", 3, &img, err,
 			    sizeof(err)) == 0);
-	CHECK(fl_bundle_seal(b, k, NULL, 0, err, sizeof(err)) == FL_EINVAL);
+	CHECK_EQ_INT(fl_bundle_seal(b, k, NULL, 0, err, sizeof(err)),
+		     FL_EINVAL);
 	CHECK_MSG(starts_with(err, "scene-1.jpg: "), "%s", err);
 	CHECK(!exists(final));
 	fl_bundle_abort(b);
@@ -789,15 +798,17 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
 		return;
 	CHECK(fl_bundle_path(b, "clip.mp4", path, sizeof(path)) == 0);
 	CHECK(write_file(path, "clip", 4) == 0);
-	CHECK(fl_bundle_seal(b, k, NULL, 0, err, sizeof(err)) == FL_EINVAL);
+	CHECK_EQ_INT(fl_bundle_seal(b, k, NULL, 0, err, sizeof(err)),
+		     FL_EINVAL);
 	CHECK_MSG(starts_with(err, "clip.mp4: "), "%s", err);
 	CHECK(!exists(final));
 	/* Adding it makes the seal go through. */
 	CHECK(fl_bundle_add_existing(b, "clip.mp4", "clip", 0, 1, err,
 				     sizeof(err)) == 0);
-	CHECK(fl_bundle_seal(b, k, path, sizeof(path), err, sizeof(err)) == 0);
-	CHECK(strcmp(path, final) == 0);
-	CHECK(fl_bundle_verify(final, k->pk, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_bundle_seal(b, k, path, sizeof(path), err, sizeof(err)),
+		     0);
+	CHECK_STREQ(path, final);
+	CHECK_EQ_INT(fl_bundle_verify(final, k->pk, err, sizeof(err)), 0);
 	{
 		char *text;
 		size_t n;
@@ -807,7 +818,7 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
 		CHECK(text && strstr(text, "\"site_name\": \"Caf? Nord\""));
 		free(text);
 	}
-	CHECK(fl__rm_rf(final) == 0);
+	CHECK_EQ_INT(fl__rm_rf(final), 0);
 
 	/* A second open while s owns the store must not touch the bundle s is
 	 * writing; once the owner is gone, the next open clears the litter (as
@@ -830,7 +841,7 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
 		pathf(lit, sizeof(lit), partial, "a.bin");
 		CHECK(exists(lit));
 		pathf(lit, sizeof(lit), fl_store_dir(s), ".partial/inc-crash");
-		CHECK(mkdir(lit, 0750) == 0);
+		CHECK_EQ_INT(mkdir(lit, 0750), 0);
 		pathf(path, sizeof(path), lit, "scene-1.jpg.tmp");
 		CHECK(write_file(path, "half", 4) == 0);
 		/* The "crash": the bundle is never finished; the owner goes. */
@@ -872,7 +883,7 @@ static void set_age(fl_store *s, const char *id, double t)
 	struct timespec ts[2] = { { (time_t)t, 0 }, { (time_t)t, 0 } };
 
 	snprintf(path, sizeof(path), "%s/%s/manifest.sig", fl_store_dir(s), id);
-	CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0);
+	CHECK_EQ_INT(utimensat(AT_FDCWD, path, ts, 0), 0);
 }
 
 static int bundle_exists(fl_store *s, const char *id)
@@ -899,7 +910,7 @@ static void test_retention(const fl_key *k)
 	if (!s)
 		return;
 	for (int i = 0; i < 4; i++) {
-		CHECK(make_bundle(s, k, ids[i], out, sizeof(out)) == 0);
+		CHECK_EQ_INT(make_bundle(s, k, ids[i], out, sizeof(out)), 0);
 		set_age(s, ids[i], t0 + 10 * i);
 	}
 	CHECK(fl_store_mark_delivered(s, "r-1", err, sizeof(err)) == 0);
@@ -909,7 +920,7 @@ static void test_retention(const fl_key *k)
 	CHECK(fl_store_is_delivered(s, "r-1") == 1);
 	CHECK(fl_store_is_delivered(s, "r-2") == 0);
 	/* A delivered bundle still verifies (the marker is ignored). */
-	CHECK(fl_bundle_verify(out, NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_bundle_verify(out, NULL, err, sizeof(err)), 0);
 	snprintf(out, sizeof(out), "%s/r-1", dir);
 	CHECK_MSG(fl_bundle_verify(out, k->pk, err, sizeof(err)) == 0, "%s",
 		  err);
@@ -922,7 +933,7 @@ static void test_retention(const fl_key *k)
 	CHECK(bundle_exists(s, "r-2") && bundle_exists(s, "r-3") &&
 	      bundle_exists(s, "r-4"));
 	/* Nothing more at the same time: idempotent. */
-	CHECK(fl_store_prune(s, t0 + 1015, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_store_prune(s, t0 + 1015, err, sizeof(err)), 0);
 	fl_store_close(s);
 	/* A marker write a crash cut short leaves a temporary in a sealed
 	 * bundle (which would then fail to verify): the next owner sweeps
@@ -952,7 +963,8 @@ static void test_retention(const fl_key *k)
 	CHECK(bundle_exists(s, "r-2") && bundle_exists(s, "r-4"));
 	CHECK_MSG(strstr(last_warning, "undelivered"), "warning: %s",
 		  last_warning);
-	CHECK(fl_store_usage(s, &total, &undelivered, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_store_usage(s, &total, &undelivered, err, sizeof(err)),
+		     0);
 	CHECK(total > 1 && total == undelivered);
 	{
 		fl_bundle_info info = { .incident_id = "r-5", .device = DEVICE,
@@ -968,12 +980,13 @@ static void test_retention(const fl_key *k)
 	 * needed (budget big enough for one bundle). */
 	CHECK(fl_store_mark_delivered(s, "r-2", err, sizeof(err)) == 0);
 	CHECK(fl_store_mark_delivered(s, "r-4", err, sizeof(err)) == 0);
-	CHECK(fl_store_usage(s, &total, &undelivered, err, sizeof(err)) == 0);
-	CHECK(undelivered == 0);
+	CHECK_EQ_INT(fl_store_usage(s, &total, &undelivered, err, sizeof(err)),
+		     0);
+	CHECK_EQ_DBL(undelivered, 0, 0);
 	fl_store_close(s);
 	o.max_bytes = total * 0.75; /* room for one of the two */
 	s = fl_store_open(dir, &o, err, sizeof(err));
-	CHECK(s != NULL);
+	CHECK_NOT_NULL(s);
 	if (!s)
 		return;
 	rc = fl_store_prune(s, t0 + 1e9, err, sizeof(err));
@@ -1008,17 +1021,17 @@ static void test_write_atomic(void)
 	/* No such directory: FL_EIO naming the path, no temporary file. */
 	snprintf(dir, sizeof(dir), "%s/no/such/dir/f", root);
 	rc = fl_file_write(dir, "x", 1, 0640, 0, err, sizeof(err));
-	CHECK(rc == FL_EIO);
+	CHECK_EQ_INT(rc, FL_EIO);
 	CHECK_MSG(strstr(err, dir) && strstr(err, strerror(ENOENT)), "%s", err);
 
 	/* The rename fails (a directory is in the way) after the data went
 	 * into the temporary file: it must be gone. */
 	snprintf(dir, sizeof(dir), "%s/adir", root);
-	CHECK(mkdir(dir, 0750) == 0);
+	CHECK_EQ_INT(mkdir(dir, 0750), 0);
 	pathf(path, sizeof(path), dir, "inside");
 	CHECK(write_file(path, "keep", 4) == 0);
 	rc = fl_file_write(dir, "data", 4, 0640, 0, err, sizeof(err));
-	CHECK(rc == FL_EIO);
+	CHECK_EQ_INT(rc, FL_EIO);
 	CHECK_MSG(strstr(err, dir) != NULL, "%s", err);
 	CHECK_MSG(temps_in(root) == 0, "a temporary left behind in %s", root);
 	CHECK(exists(path));
@@ -1071,7 +1084,7 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--make-bundle"))
 		return make_bundle_mode(argv[2]);
-	CHECK(sodium_init() >= 0);
+	CHECK_GE_INT(sodium_init(), 0);
 	snprintf(root, sizeof(root), "/tmp/fl-test-bundle-XXXXXX");
 	if (!mkdtemp(root)) {
 		perror("mkdtemp");

@@ -93,9 +93,9 @@ static int make_h264(const char *file)
 				y[r * W + c] = (uint8_t)(((c + i * 3) ^ (r * 5)) & 0x3f) + 96;
 		for (int r = 0; r < 32; r++)
 			memset(y + r * W, level_of(i), 32);
-		CHECK(fl_encoder_write_yuv420p(e, planes, strides) == 0);
+		CHECK_EQ_INT(fl_encoder_write_yuv420p(e, planes, strides), 0);
 	}
-	CHECK(fl_encoder_close(e) == 0);
+	CHECK_EQ_INT(fl_encoder_close(e), 0);
 	free(y);
 	free(u);
 	free(v);
@@ -225,7 +225,7 @@ static void test_h264(void)
 	/* Time-bounded ring, 5 s: the clip's start is still held at 9 s. */
 	run(path("src.mp4"), path("clip.mp4"), 5, 64 << 20, 1.0, &cut,
 	    &t_from, &t_to, &rc);
-	CHECK(rc == 0);
+	CHECK_EQ_INT(rc, 0);
 	CHECK_MSG(t_from <= cut.from + 1e-6 && t_from >= cut.from - 1.0,
 		  "clip starts at %.3f for %.3f", t_from, cut.from);
 	CHECK_MSG(fabs(t_to - cut.to) <= 1.0 / FPS + 1e-6,
@@ -248,7 +248,7 @@ static void test_h264(void)
 	cut.to = 17.5;
 	run(path("src.mp4"), path("late.mp4"), 1, 64 << 20, 1.0, &cut, &t_from,
 	    &t_to, &rc);
-	CHECK(rc == 0);
+	CHECK_EQ_INT(rc, 0);
 	CHECK_MSG(t_from >= 13.9 && t_from <= 15.0 + 1e-6,
 		  "late clip starts at %.3f", t_from);
 }
@@ -272,13 +272,13 @@ static void test_mjpeg(void)
 	}
 	run(path("cam.avi"), path("mjpeg.mp4"), 3, 64 << 20, 0.1, &cut,
 	    &t_from, &t_to, &rc);
-	CHECK(rc == 0);
-	CHECK_NEAR(t_from, 2.5, 1e-6); /* every MJPEG frame is a keyframe */
-	CHECK_NEAR(t_to, 5.0, 0.1 + 1e-6);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_DBL(t_from, 2.5, 1e-6); /* every MJPEG frame is a keyframe */
+	CHECK_EQ_DBL(t_to, 5.0, 0.1 + 1e-6);
 	probe(path("mjpeg.mp4"), &frames, &t0, &t1, &level);
 	CHECK_MSG(frames == 26, "%ld frames in the re-encoded clip", frames);
-	CHECK_NEAR(t0, 0, 1e-6);
-	CHECK_NEAR(t1, 2.5, 0.1 + 1e-6);
+	CHECK_EQ_DBL(t0, 0, 1e-6);
+	CHECK_EQ_DBL(t1, 2.5, 0.1 + 1e-6);
 }
 
 static void test_errors(void)
@@ -294,19 +294,20 @@ static void test_errors(void)
 	if (!s)
 		return;
 	fl_source_stream_info(s, &si);
-	CHECK(!strcmp(si.codec, "h264"));
+	CHECK_STREQ(si.codec, "h264");
 	r = fl_preroll_create(&si, 2, 1 << 20, err, sizeof(err));
 	CHECK(r && fl_preroll_copies(r));
 	c = fl_clip_start(r, path("no/such/dir/c.mp4"), 0, err, sizeof(err));
 	CHECK(c == NULL && strstr(err, "no/such/dir/c.mp4"));
 	/* A clip that never got a packet reports it and leaves no file. */
 	c = fl_clip_start(r, path("empty.mp4"), 0, err, sizeof(err));
-	CHECK(c != NULL);
-	CHECK(fl_clip_finish(c, NULL, NULL, err, sizeof(err)) == FL_EAGAIN);
+	CHECK_NOT_NULL(c);
+	CHECK_EQ_INT(fl_clip_finish(c, NULL, NULL, err, sizeof(err)),
+		     FL_EAGAIN);
 	CHECK(access(path("empty.mp4"), F_OK) != 0);
 	/* Destroying a ring with an open clip removes the clip. */
 	c = fl_clip_start(r, path("open.mp4"), 0, err, sizeof(err));
-	CHECK(c != NULL);
+	CHECK_NOT_NULL(c);
 	fl_preroll_destroy(r);
 	CHECK(access(path("open.mp4"), F_OK) != 0);
 	fl_source_close(s);

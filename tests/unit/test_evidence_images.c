@@ -116,13 +116,13 @@ static void test_jpeg_roundtrip(void)
 	rc = fl_jpeg_encode(img, w, h, 90, &jpg, &len, err, sizeof(err));
 	CHECK_MSG(rc == 0, "%s", err);
 	CHECK(jpg != NULL && len > 100);
-	CHECK(len < (size_t)w * h * 3);	/* it did compress */
+	CHECK_LT_INT(len, (size_t)w * h * 3);           /* it did compress */
 	CHECK(jpg && jpg[0] == 0xFF && jpg[1] == 0xD8);	/* SOI marker */
 
 	fd = mkstemp(path);
-	CHECK(fd >= 0);
+	CHECK_GE_INT(fd, 0);
 	if (fd >= 0 && jpg) {
-		CHECK(write(fd, jpg, len) == (ssize_t)len);
+		CHECK_EQ_INT(write(fd, jpg, len), (ssize_t)len);
 		close(fd);
 		/* mkstemp gives no extension; imread sniffs the content */
 		rc = fl_image_load_bgr(path, &back, &dw, &dh, err, sizeof(err));
@@ -145,20 +145,25 @@ static void test_jpeg_roundtrip(void)
 	{
 		uint8_t *lo = NULL, *hi = NULL;
 		size_t llo = 0, lhi = 0;
-		CHECK(fl_jpeg_encode(img, w, h, 10, &lo, &llo, NULL, 0) == 0);
-		CHECK(fl_jpeg_encode(img, w, h, 95, &hi, &lhi, NULL, 0) == 0);
+		CHECK_EQ_INT(fl_jpeg_encode(img, w, h, 10, &lo, &llo, NULL, 0),
+			     0);
+		CHECK_EQ_INT(fl_jpeg_encode(img, w, h, 95, &hi, &lhi, NULL, 0),
+			     0);
 		CHECK_MSG(llo * 2 < lhi, "q10 %zu q95 %zu", llo, lhi);
 		free(lo);
 		free(hi);
 	}
 	/* bad arguments */
 	jpg = (uint8_t *)1;
-	CHECK(fl_jpeg_encode(img, w, h, 0, &jpg, &len, err, sizeof(err)) ==
-	      FL_EINVAL);
+	CHECK_EQ_INT(fl_jpeg_encode(img, w, h, 0, &jpg, &len, err, sizeof(err)),
+		     FL_EINVAL);
 	CHECK(jpg == NULL && len == 0);
-	CHECK(fl_jpeg_encode(img, w, h, 101, &jpg, &len, NULL, 0) == FL_EINVAL);
-	CHECK(fl_jpeg_encode(NULL, w, h, 90, &jpg, &len, NULL, 0) == FL_EINVAL);
-	CHECK(fl_jpeg_encode(img, 0, h, 90, &jpg, &len, NULL, 0) == FL_EINVAL);
+	CHECK_EQ_INT(fl_jpeg_encode(img, w, h, 101, &jpg, &len, NULL, 0),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_jpeg_encode(NULL, w, h, 90, &jpg, &len, NULL, 0),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_jpeg_encode(img, 0, h, 90, &jpg, &len, NULL, 0),
+		     FL_EINVAL);
 	free(img);
 
 	/* fl_image_free is NULL-safe and clears */
@@ -180,14 +185,14 @@ static void test_overlay(void)
 
 	/* a missing font fails at create, naming the path */
 	o = fl_overlay_create("/nonexistent/font.ttf", err, sizeof(err));
-	CHECK(o == NULL);
+	CHECK_NULL(o);
 	CHECK_MSG(strstr(err, "/nonexistent/font.ttf") != NULL &&
 		  strstr(err, "font") != NULL, "err '%s'", err);
 	/* a file that is not a font fails too */
 	err[0] = 0;
 	o = fl_overlay_create("/etc/hostname", err, sizeof(err));
 	if (access("/etc/hostname", R_OK) == 0) {
-		CHECK(o == NULL);
+		CHECK_NULL(o);
 		CHECK_MSG(strstr(err, "/etc/hostname") != NULL, "err '%s'", err);
 	}
 	fl_overlay_destroy(o);
@@ -219,8 +224,12 @@ static void test_overlay(void)
 		CHECK(bh > 0 && bh < h / 4);
 		memcpy(a, orig, sz);
 		memcpy(b, orig, sz);
-		CHECK(fl_overlay_draw(o, a, w, h, cjk, 2, err, sizeof(err)) == 0);
-		CHECK(fl_overlay_draw(o, b, w, h, qm, 2, err, sizeof(err)) == 0);
+		CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, cjk, 2, err,
+					     sizeof(err)),
+			     0);
+		CHECK_EQ_INT(fl_overlay_draw(o, b, w, h, qm, 2, err,
+					     sizeof(err)),
+			     0);
 		snprintf(name, sizeof(name), "overlay_cjk_%dx%d", w, h);
 		dump(name, a, w, h);
 
@@ -228,7 +237,7 @@ static void test_overlay(void)
 		CHECK_MSG(count_changed(orig, a, w, bh, h) == 0,
 			  "%dx%d: pixels changed below the %d px banner", w, h, bh);
 		/* the band was darkened: most bytes in it changed */
-		CHECK(count_changed(orig, a, w, 0, bh) > w * bh * 3 / 2);
+		CHECK_GT_INT(count_changed(orig, a, w, 0, bh), w * bh * 3 / 2);
 		/* white text is there: some near-white pixels in the band
 		 * (the scene is nowhere near white after darkening) */
 		{
@@ -257,8 +266,10 @@ static void test_overlay(void)
 			int bh1 = fl_overlay_banner_height(w, h, 1), lit = 0;
 			memcpy(c, orig, sz);
 			memcpy(d, orig, sz);
-			CHECK(fl_overlay_draw(o, c, w, h, l1, 1, NULL, 0) == 0);
-			CHECK(fl_overlay_draw(o, d, w, h, l2, 1, NULL, 0) == 0);
+			CHECK_EQ_INT(fl_overlay_draw(o, c, w, h, l1, 1, NULL, 0),
+				     0);
+			CHECK_EQ_INT(fl_overlay_draw(o, d, w, h, l2, 1, NULL, 0),
+				     0);
 			CHECK_MSG(count_changed(c, d, w, 0, bh1) > 300,
 				  "%dx%d: permuted ideographs draw the same", w, h);
 			for (int y = 0; y < bh1; y++)
@@ -273,23 +284,27 @@ static void test_overlay(void)
 		}
 		/* the text scales with the image */
 		if (k == 1)
-			CHECK(bh > fl_overlay_banner_height(1280, 720, 2));
+			CHECK_GT_INT(bh,
+				     fl_overlay_banner_height(1280, 720, 2));
 
 		/* errors: too many lines for the image, bad arguments */
 		memcpy(a, orig, sz);
-		CHECK(fl_overlay_draw(o, a, w, 20, cjk, 2, err, sizeof(err)) ==
-		      FL_EINVAL);
-		CHECK(fl_overlay_draw(o, NULL, w, h, cjk, 2, NULL, 0) ==
-		      FL_EINVAL);
-		CHECK(fl_overlay_draw(o, a, w, h, NULL, 2, NULL, 0) == FL_EINVAL);
+		CHECK_EQ_INT(fl_overlay_draw(o, a, w, 20, cjk, 2, err,
+					     sizeof(err)),
+			     FL_EINVAL);
+		CHECK_EQ_INT(fl_overlay_draw(o, NULL, w, h, cjk, 2, NULL, 0),
+			     FL_EINVAL);
+		CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, NULL, 2, NULL, 0),
+			     FL_EINVAL);
 		/* zero lines: nothing drawn */
-		CHECK(fl_overlay_draw(o, a, w, h, cjk, 0, NULL, 0) == 0);
-		CHECK(count_changed(orig, a, w, 0, h) == 0);
+		CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, cjk, 0, NULL, 0), 0);
+		CHECK_EQ_INT(count_changed(orig, a, w, 0, h), 0);
 		/* malformed UTF-8 does not crash and still draws */
 		{
 			const char *bad[] = {"bad \xE6\xB6 utf8 \xFF\xC0 end"};
-			CHECK(fl_overlay_draw(o, a, w, h, bad, 1, err,
-					      sizeof(err)) == 0);
+			CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, bad, 1, err,
+						     sizeof(err)),
+				     0);
 		}
 		free(orig);
 		free(a);
@@ -314,16 +329,18 @@ static void test_closeup(void)
 	fill_rect(img, w, 620, 410, 20, 20, 0, 0, 255);
 
 	/* big box: scaled down so the longer side is max_side */
-	CHECK(fl_evidence_closeup(img, w, h, big, NULL, 640, &out, err,
-				  sizeof(err)) == 0);
-	CHECK(out.bgr != NULL);
+	CHECK_EQ_INT(fl_evidence_closeup(img, w, h, big, NULL, 640, &out, err,
+					 sizeof(err)),
+		     0);
+	CHECK_NOT_NULL(out.bgr);
 	CHECK_MSG(out.w == 640 && abs(out.h - 400) <= 1, "%dx%d", out.w, out.h);
 	fl_image_free(&out);
 
 	/* small box: upscaled to 480 on the longer side (60x40 + 15% margins
 	 * = 78x52 -> 480x320), and the red object is in the middle */
-	CHECK(fl_evidence_closeup(img, w, h, small, NULL, 1024, &out, err,
-				  sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_evidence_closeup(img, w, h, small, NULL, 1024, &out,
+					 err, sizeof(err)),
+		     0);
 	CHECK_MSG(out.w == 480 && abs(out.h - 320) <= 1, "%dx%d", out.w, out.h);
 	if (out.bgr) {
 		/* red object at (620..640, 410..430); crop origin (591, 394),
@@ -337,8 +354,9 @@ static void test_closeup(void)
 	{
 		fl_image withp = {NULL, 0, 0};
 		int yellow = 0, yellow0 = 0;
-		CHECK(fl_evidence_closeup(img, w, h, small, &pl, 1024, &withp,
-					  err, sizeof(err)) == 0);
+		CHECK_EQ_INT(fl_evidence_closeup(img, w, h, small, &pl, 1024,
+						 &withp, err, sizeof(err)),
+			     0);
 		for (int i = 0; out.bgr && withp.bgr && i < out.w * out.h; i++) {
 			const uint8_t *a = withp.bgr + (size_t)i * 3;
 			const uint8_t *b = out.bgr + (size_t)i * 3;
@@ -353,15 +371,18 @@ static void test_closeup(void)
 	fl_image_free(&out);
 
 	/* upscaling never passes max_side */
-	CHECK(fl_evidence_closeup(img, w, h, small, NULL, 300, &out, NULL, 0) == 0);
-	CHECK_MSG(out.w == 300, "%d", out.w);
+	CHECK_EQ_INT(fl_evidence_closeup(img, w, h, small, NULL, 300, &out,
+					 NULL, 0),
+		     0);
+	CHECK_EQ_INT(out.w, 300);
 	fl_image_free(&out);
 
 	/* a box at the image edge is clipped, not rejected */
 	{
 		double edge[4] = {1200, 650, 200, 200};
-		CHECK(fl_evidence_closeup(img, w, h, edge, NULL, 1024, &out,
-					  NULL, 0) == 0);
+		CHECK_EQ_INT(fl_evidence_closeup(img, w, h, edge, NULL, 1024,
+						 &out, NULL, 0),
+			     0);
 		CHECK(out.w == 480 || out.h == 480);
 		fl_image_free(&out);
 	}
@@ -370,15 +391,19 @@ static void test_closeup(void)
 		double outside[4] = {5000, 5000, 10, 10};
 		double empty[4] = {10, 10, 0, 10};
 		out.bgr = (uint8_t *)1;
-		CHECK(fl_evidence_closeup(img, w, h, outside, NULL, 1024, &out,
-					  err, sizeof(err)) == FL_EINVAL);
-		CHECK(out.bgr == NULL);
-		CHECK(fl_evidence_closeup(img, w, h, empty, NULL, 1024, &out,
-					  NULL, 0) == FL_EINVAL);
-		CHECK(fl_evidence_closeup(img, w, h, small, NULL, 0, &out,
-					  NULL, 0) == FL_EINVAL);
-		CHECK(fl_evidence_closeup(NULL, w, h, small, NULL, 100, &out,
-					  NULL, 0) == FL_EINVAL);
+		CHECK_EQ_INT(fl_evidence_closeup(img, w, h, outside, NULL, 1024,
+						 &out, err, sizeof(err)),
+			     FL_EINVAL);
+		CHECK_NULL(out.bgr);
+		CHECK_EQ_INT(fl_evidence_closeup(img, w, h, empty, NULL, 1024,
+						 &out, NULL, 0),
+			     FL_EINVAL);
+		CHECK_EQ_INT(fl_evidence_closeup(img, w, h, small, NULL, 0,
+						 &out, NULL, 0),
+			     FL_EINVAL);
+		CHECK_EQ_INT(fl_evidence_closeup(NULL, w, h, small, NULL, 100,
+						 &out, NULL, 0),
+			     FL_EINVAL);
 	}
 	free(img);
 }
@@ -403,7 +428,9 @@ static void test_composite(void)
 
 	/* n = 1: 1280x720 + gap + close-up at 720 tall (480x320 * 2.25 is
 	 * capped at 2x -> 960x640, centred) */
-	CHECK(fl_evidence_composite(sc, 1, &cu, 0, &out, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 1, &cu, 0, &out, err,
+					   sizeof(err)),
+		     0);
 	CHECK_MSG(out.w == 1280 + 8 + 960 && out.h == 720, "%dx%d", out.w,
 		  out.h);
 	if (out.bgr && out.w == 2248) {
@@ -417,27 +444,34 @@ static void test_composite(void)
 	fl_image_free(&out);
 
 	/* n = 2 with different heights: common height 720 (the smaller) */
-	CHECK(fl_evidence_composite(sc, 2, &cu, 0, &out, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 2, &cu, 0, &out, err,
+					   sizeof(err)),
+		     0);
 	CHECK_MSG(out.h == 720 && out.w == 1280 + 8 + 1280 + 8 + 960,
 		  "%dx%d", out.w, out.h);
 	fl_image_free(&out);
 
 	/* n = 3: a 2x2 grid at height 720 -> block 2568 x 1448, close-up
 	 * 2x -> 960x640; total 3536 <= 3840 */
-	CHECK(fl_evidence_composite(sc, 3, &cu, 0, &out, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 3, &cu, 0, &out, err,
+					   sizeof(err)),
+		     0);
 	CHECK_MSG(out.h == 1448 && out.w == 2568 + 8 + 960, "%dx%d", out.w,
 		  out.h);
 	dump("composite3", out.bgr, out.w, out.h);
 	fl_image_free(&out);
 
 	/* n = 4 with a 640x480 scene: common height 480 */
-	CHECK(fl_evidence_composite(sc, 4, &cu, 0, &out, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 4, &cu, 0, &out, err,
+					   sizeof(err)),
+		     0);
 	CHECK_MSG(out.h == 968, "%dx%d", out.w, out.h);
 	fl_image_free(&out);
 
 	/* max_w scales the whole down, keeping the aspect */
-	CHECK(fl_evidence_composite(sc, 3, &cu, 1920, &out, err,
-				    sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 3, &cu, 1920, &out, err,
+					   sizeof(err)),
+		     0);
 	CHECK_MSG(out.w == 1920 && abs(out.h - (int)lround(1448.0 * 1920 /
 							   3536)) <= 1,
 		  "%dx%d", out.w, out.h);
@@ -445,17 +479,21 @@ static void test_composite(void)
 
 	/* errors */
 	out.bgr = (uint8_t *)1;
-	CHECK(fl_evidence_composite(sc, 0, &cu, 0, &out, err, sizeof(err)) ==
-	      FL_EINVAL);
-	CHECK(out.bgr == NULL);
-	CHECK(fl_evidence_composite(sc, 5, &cu, 0, &out, NULL, 0) == FL_EINVAL);
-	CHECK(fl_evidence_composite(sc, 2, NULL, 0, &out, NULL, 0) == FL_EINVAL);
-	CHECK(fl_evidence_composite(sc, 2, &cu, 100, &out, NULL, 0) ==
-	      FL_EINVAL);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 0, &cu, 0, &out, err,
+					   sizeof(err)),
+		     FL_EINVAL);
+	CHECK_NULL(out.bgr);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 5, &cu, 0, &out, NULL, 0),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 2, NULL, 0, &out, NULL, 0),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 2, &cu, 100, &out, NULL, 0),
+		     FL_EINVAL);
 	{
 		fl_image bad = {NULL, 10, 10};
-		CHECK(fl_evidence_composite(&bad, 1, &cu, 0, &out, NULL, 0) ==
-		      FL_EINVAL);
+		CHECK_EQ_INT(fl_evidence_composite(&bad, 1, &cu, 0, &out, NULL,
+						   0),
+			     FL_EINVAL);
 	}
 	for (int i = 0; i < 4; i++)
 		free(sc[i].bgr);
@@ -503,7 +541,7 @@ static void test_plates(void)
 	double truth[4] = {300, 330, 120, 40};
 
 	n = fl_plate_find(car, w, h, NULL, pl, 5);
-	CHECK_MSG(n >= 1, "n %d", n);
+	CHECK_GE_INT(n, 1);
 	if (n >= 1) {
 		double x0 = fmax(pl[0].x, truth[0]), y0 = fmax(pl[0].y, truth[1]);
 		double x1 = fmin(pl[0].x + pl[0].w, truth[0] + truth[2]);
@@ -532,7 +570,7 @@ static void test_plates(void)
 	{
 		double roi[4] = {0, 0, 250, 200};
 		n = fl_plate_find(car, w, h, roi, pl, 5);
-		CHECK(n >= 0);
+		CHECK_GE_INT(n, 0);
 		for (int i = 0; i < n; i++)
 			CHECK(pl[i].x + pl[i].w <= 250 + 1e-6);
 	}
@@ -546,15 +584,15 @@ static void test_plates(void)
 		  n > 0 ? pl[0].x : 0, n > 0 ? pl[0].y : 0,
 		  n > 0 ? pl[0].w : 0, n > 0 ? pl[0].h : 0);
 	fill_rect(car, w, 0, 0, w, h, 128, 128, 128);
-	CHECK(fl_plate_find(car, w, h, NULL, pl, 5) == 0);
+	CHECK_EQ_INT(fl_plate_find(car, w, h, NULL, pl, 5), 0);
 
 	/* errors */
-	CHECK(fl_plate_find(NULL, w, h, NULL, pl, 5) == FL_EINVAL);
-	CHECK(fl_plate_find(car, w, h, NULL, NULL, 5) == FL_EINVAL);
-	CHECK(fl_plate_find(car, w, h, NULL, pl, 0) == 0);
+	CHECK_EQ_INT(fl_plate_find(NULL, w, h, NULL, pl, 5), FL_EINVAL);
+	CHECK_EQ_INT(fl_plate_find(car, w, h, NULL, NULL, 5), FL_EINVAL);
+	CHECK_EQ_INT(fl_plate_find(car, w, h, NULL, pl, 0), 0);
 	{
 		double off[4] = {1000, 1000, 50, 50};
-		CHECK(fl_plate_find(car, w, h, off, pl, 5) == FL_EINVAL);
+		CHECK_EQ_INT(fl_plate_find(car, w, h, off, pl, 5), FL_EINVAL);
 	}
 	free(car);
 }

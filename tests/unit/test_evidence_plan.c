@@ -149,7 +149,7 @@ static void run_row(const struct row *r)
 			if (a == FL_EVP_NONE)
 				break;
 			if (a == FL_EVP_SHOOT) {
-				CHECK(n < 32);
+				CHECK_LT_INT(n, 32);
 				if (n < 32) {
 					times[n] = t;
 					kinds[n] = p.shot_kind;
@@ -219,13 +219,13 @@ static void test_interval(void)
 {
 	fl_evidence_params prm = PRM(15, 10, 10, 0, 6);
 
-	CHECK_NEAR(fl_evidence_interval(&prm), 5, 1e-9);
+	CHECK_EQ_DBL(fl_evidence_interval(&prm), 5, 1e-9);
 	prm.dwell_s = 60;
-	CHECK_NEAR(fl_evidence_interval(&prm), 10, 1e-9);
+	CHECK_EQ_DBL(fl_evidence_interval(&prm), 10, 1e-9);
 	prm.dwell_s = 1;
-	CHECK_NEAR(fl_evidence_interval(&prm), 10.0 / 3, 1e-9);
+	CHECK_EQ_DBL(fl_evidence_interval(&prm), 10.0 / 3, 1e-9);
 	prm.interval_s = 7;
-	CHECK_NEAR(fl_evidence_interval(&prm), 7, 1e-9);
+	CHECK_EQ_DBL(fl_evidence_interval(&prm), 7, 1e-9);
 }
 
 /* The clip window before the alarm is open-ended, and clamped at the start
@@ -245,7 +245,7 @@ static void test_clip_open(void)
 	snprintf(ev.incident_id, sizeof(ev.incident_id), "x");
 	fl_evidence_plan_event(&p, &ev);
 	fl_evidence_plan_clip(&p, &from, &to);
-	CHECK_NEAR(from, 0.5, 1e-9);
+	CHECK_EQ_DBL(from, 0.5, 1e-9);
 	CHECK(isinf(to));
 	CHECK(!fl_evidence_plan_complete(&p, 100));
 	fl_evidence_plan_deinit(&p);

@@ -79,18 +79,18 @@ static void test_mask(void)
 
 	/* 10x10 square into a 20x20 mask at scale 1: 100 pixels. */
 	n = fl_poly_mask(sq, 4, 1, 1, mask, 20, 20);
-	CHECK_MSG(n == 100, "%zu", n);
+	CHECK_EQ_INT(n, 100);
 	CHECK(mask[0] == 1 && mask[9] == 1 && mask[10] == 0);
 	CHECK(mask[9 * 20 + 9] == 1 && mask[10 * 20] == 0);
 	/* Scaled by 2: 400 pixels of a 40x40 mask. */
 	n = fl_poly_mask(sq, 4, 2, 2, mask, 40, 40);
-	CHECK_MSG(n == 400, "%zu", n);
+	CHECK_EQ_INT(n, 400);
 	/* Half scale: 25 pixels. */
 	n = fl_poly_mask(sq, 4, 0.5, 0.5, mask, 20, 20);
-	CHECK_MSG(n == 25, "%zu", n);
+	CHECK_EQ_INT(n, 25);
 	/* The L at scale 1: its area. */
 	n = fl_poly_mask(polys[3].p, 6, 1, 1, mask, 40, 40);
-	CHECK_MSG(n == 300, "%zu", n);
+	CHECK_EQ_INT(n, 300);
 }
 
 static void test_boxes(void)
@@ -108,12 +108,12 @@ static void test_boxes(void)
 	};
 
 	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
-		CHECK_NEAR(fl_box_overlap_min(boxes[i].a, boxes[i].b),
-			   boxes[i].overlap_min, 1e-12);
-		CHECK_NEAR(fl_box_overlap_min(boxes[i].b, boxes[i].a),
-			   boxes[i].overlap_min, 1e-12);
-		CHECK_NEAR(fl_box_iou(boxes[i].a, boxes[i].b), boxes[i].iou,
-			   1e-12);
+		CHECK_EQ_DBL(fl_box_overlap_min(boxes[i].a, boxes[i].b),
+			     boxes[i].overlap_min, 1e-12);
+		CHECK_EQ_DBL(fl_box_overlap_min(boxes[i].b, boxes[i].a),
+			     boxes[i].overlap_min, 1e-12);
+		CHECK_EQ_DBL(fl_box_iou(boxes[i].a, boxes[i].b), boxes[i].iou,
+			     1e-12);
 	}
 }
 

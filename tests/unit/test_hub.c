@@ -10,11 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "file.h"
 #include "fl.h"
 #include "hubconf.h"
 #include "msg.h"
 #include "test.h"
+#include "yaml.h"
 
 #define ROOT "firelane/demo-site/edge-01"
 

@@ -48,28 +48,28 @@ static void test_topics(void)
 	char t[FL_TOPIC_MAX];
 
 	fl_topic(t, sizeof(t), FL_TOPIC_STATUS, SITE, DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/demo-site/edge-01/status"));
+	CHECK_STREQ(t, "firelane/demo-site/edge-01/status");
 	fl_topic(t, sizeof(t), FL_TOPIC_LANE_STATE, SITE, DEV, "cam-1",
 		 "lane-a");
-	CHECK(!strcmp(t, "firelane/demo-site/edge-01/cam-1/lane-a/state"));
+	CHECK_STREQ(t, "firelane/demo-site/edge-01/cam-1/lane-a/state");
 	fl_topic(t, sizeof(t), FL_TOPIC_INCIDENT, SITE, DEV, "cam-1", "lane-a");
-	CHECK(!strcmp(t, "firelane/demo-site/edge-01/cam-1/lane-a/incident"));
+	CHECK_STREQ(t, "firelane/demo-site/edge-01/cam-1/lane-a/incident");
 	fl_topic(t, sizeof(t), FL_TOPIC_CAMERA_EVENT, SITE, DEV, "cam-1", NULL);
-	CHECK(!strcmp(t, "firelane/demo-site/edge-01/cam-1/event"));
+	CHECK_STREQ(t, "firelane/demo-site/edge-01/cam-1/event");
 	fl_topic(t, sizeof(t), FL_TOPIC_CMD_SET, SITE, DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/demo-site/edge-01/command/set"));
+	CHECK_STREQ(t, "firelane/demo-site/edge-01/command/set");
 	/* A site is one level whatever it holds; UTF-8 passes. */
 	fl_topic(t, sizeof(t), FL_TOPIC_STATUS, "a/b+c#d", DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/a_b_c_d/edge-01/status"));
+	CHECK_STREQ(t, "firelane/a_b_c_d/edge-01/status");
 	fl_topic(t, sizeof(t), FL_TOPIC_STATUS, "城东小区", DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/城东小区/edge-01/status"));
+	CHECK_STREQ(t, "firelane/城东小区/edge-01/status");
 	fl_topic(t, sizeof(t), FL_TOPIC_STATUS, "", DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/_/edge-01/status"));
+	CHECK_STREQ(t, "firelane/_/edge-01/status");
 	/* snprintf semantics */
 	CHECK(fl_topic(NULL, 0, FL_TOPIC_STATUS, SITE, DEV, NULL, NULL) ==
 	      strlen("firelane/demo-site/edge-01/status"));
 	fl_topic(t, 10, FL_TOPIC_STATUS, SITE, DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/"));
+	CHECK_STREQ(t, "firelane/");
 }
 
 static void test_payloads(void)
@@ -101,24 +101,24 @@ static void test_payloads(void)
 	m.files = files;
 	m.nfiles = 1;
 	n = fl_incident_json(&m, buf, sizeof(buf));
-	CHECK(n < sizeof(buf));
+	CHECK_LT_INT(n, sizeof(buf));
 	j = parse(buf);
 	if (j) {
-		CHECK(!strcmp(json_string_value(json_object_get(j, "incident_id")),
-			      m.incident_id));
+		CHECK_STREQ(json_string_value(json_object_get(j, "incident_id")),
+			    m.incident_id);
 		CHECK(json_integer_value(json_object_get(j, "seq")) == 2);
-		CHECK(!strcmp(json_string_value(json_object_get(j, "type")),
-			      "alarm"));
-		CHECK(!strcmp(json_string_value(json_object_get(j, "site")),
-			      m.site));
-		CHECK(!strcmp(json_string_value(json_object_get(j, "time")),
-			      "2026-11-29T12:35:48.418Z"));
+		CHECK_STREQ(json_string_value(json_object_get(j, "type")),
+			    "alarm");
+		CHECK_STREQ(json_string_value(json_object_get(j, "site")),
+			    m.site);
+		CHECK_STREQ(json_string_value(json_object_get(j, "time")),
+			    "2026-11-29T12:35:48.418Z");
 		CHECK(json_object_get(j, "left_at_s") == NULL);
 		CHECK(json_array_size(json_object_get(j, "evidence")) == 1);
 		json_decref(j);
 	}
 	/* snprintf semantics: a short buffer gets a cut prefix */
-	CHECK(fl_incident_json(&m, small, sizeof(small)) == n);
+	CHECK_EQ_INT(fl_incident_json(&m, small, sizeof(small)), n);
 	CHECK(!strncmp(small, buf, sizeof(small) - 1) &&
 	      strlen(small) == sizeof(small) - 1);
 	/* non-finite numbers are null, not "nan" */
@@ -141,8 +141,8 @@ static void test_payloads(void)
 		CHECK(c && !strcmp(json_string_value(json_object_get(c, "id")),
 				   "cam\"1\n"));
 		CHECK(json_is_null(json_object_get(j, "disk_free_mb")));
-		CHECK(!strcmp(json_string_value(json_object_get(j, "clock")),
-			      "unknown"));
+		CHECK_STREQ(json_string_value(json_object_get(j, "clock")),
+			    "unknown");
 		json_decref(j);
 	}
 	for (int w = 0; w < FL_DISCOVERY_ENTITIES; w++) {
@@ -239,11 +239,13 @@ static void test_commands(void)
 		fl_command c;
 		char err[128];
 		const char *p = "{\"id\": \"q-9\", \"cmd\": \"nope\"}";
-		CHECK(fl_command_parse(p, strlen(p), &c, err, sizeof(err)) < 0);
-		CHECK(!strcmp(c.req, "q-9"));
+		CHECK_LT_INT(fl_command_parse(p, strlen(p), &c, err,
+					      sizeof(err)),
+			     0);
+		CHECK_STREQ(c.req, "q-9");
 		/* not NUL-terminated input */
 		p = "{\"cmd\": \"reload\"}garbage";
-		CHECK(fl_command_parse(p, 17, &c, err, sizeof(err)) == 0);
+		CHECK_EQ_INT(fl_command_parse(p, 17, &c, err, sizeof(err)), 0);
 	}
 }
 
@@ -307,8 +309,8 @@ static void test_receipts(void)
 		err[sizeof(err) - 1] = 0;
 		if (receipts[i].ok) {
 			CHECK_MSG(rc == 0, "receipt %zu refused: %s", i, err);
-			CHECK(r.verified == receipts[i].verified);
-			CHECK(!strcmp(r.manifest_sha256, SHA_M));
+			CHECK_EQ_INT(r.verified, receipts[i].verified);
+			CHECK_STREQ(r.manifest_sha256, SHA_M);
 		} else {
 			CHECK_MSG(rc == FL_EINVAL, "receipt %zu accepted", i);
 			CHECK_MSG(strstr(err, receipts[i].why) != NULL,
@@ -319,18 +321,20 @@ static void test_receipts(void)
 	/* a NUL inside and bytes past len are never read as the payload */
 	CHECK(fl_receipt_parse("{\"incident_id\": \"e\0-1\"}", 23, &r, err,
 			       sizeof(err)) == FL_EINVAL);
-	CHECK(fl_receipt_parse(receipts[0].payload, 10, &r, err,
-			       sizeof(err)) == FL_EINVAL);
+	CHECK_EQ_INT(fl_receipt_parse(receipts[0].payload, 10, &r, err,
+				      sizeof(err)),
+		     FL_EINVAL);
 	/* what the hub writes, the edge reads back */
 	memset(&r, 0, sizeof(r));
 	snprintf(r.incident_id, sizeof(r.incident_id), "edge-01-1-lane-a-1");
 	snprintf(r.manifest_sha256, sizeof(r.manifest_sha256), "%s", SHA_M);
 	r.verified = 1;
-	CHECK(fl_receipt_json(&r, buf, sizeof(buf)) < sizeof(buf));
-	CHECK(fl_receipt_parse(buf, strlen(buf), &back, err, sizeof(err)) == 0);
+	CHECK_LT_INT(fl_receipt_json(&r, buf, sizeof(buf)), sizeof(buf));
+	CHECK_EQ_INT(fl_receipt_parse(buf, strlen(buf), &back, err, sizeof(err)),
+		     0);
 	CHECK(!memcmp(&r, &back, sizeof(r)));
 	fl_receipt_topic(buf, sizeof(buf), "a/b+c", DEV);
-	CHECK(!strcmp(buf, "firelane/a_b_c/edge-01/receipt"));
+	CHECK_STREQ(buf, "firelane/a_b_c/edge-01/receipt");
 }
 
 static struct example ex[64];
@@ -621,7 +625,7 @@ static void test_document(void)
 	for (int i = 0; i < nex; i++)
 		CHECK_MSG(seen[i], "docs/mqtt.md lacks the example '%s' "
 			  "(test_topic --print-examples)", ex[i].name);
-	CHECK(found >= nex);
+	CHECK_GE_INT(found, nex);
 	free(doc);
 }
 

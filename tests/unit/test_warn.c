@@ -96,7 +96,7 @@ static void on_event(const fl_event *ev, void *user)
 	struct rec *r = user;
 	char fmt[200];
 
-	CHECK(ev->type == FL_EV_WARNED);
+	CHECK_EQ_INT(ev->type, FL_EV_WARNED);
 	CHECK(!strcmp(ev->camera, "cam-1") && !strcmp(ev->lane, "lane-a"));
 	if (ev->manual)
 		snprintf(fmt, sizeof(fmt), " M[%s]@%%g", ev->incident_id);
@@ -235,7 +235,8 @@ static void run_case(const struct wcase *c)
 					   s->rest_since, "lane-a", &out);
 				break;
 			case TRIGGER:
-				CHECK(fl_warn_trigger(&w, s->t, &out) == 0);
+				CHECK_EQ_INT(fl_warn_trigger(&w, s->t, &out),
+					     0);
 				break;
 			case OTHER_LANE:
 				lane_event(&w, FL_EV_OCCUPIED, s->t, s->id,
@@ -265,14 +266,13 @@ static void test_stop(void)
 	p.strobe_s = 5;
 	fl_warn_init(&w, &p, "cam-1", "lane-a");
 	fl_warn_tick(&w, 1, 0, &out);
-	CHECK(r.len == 0);
+	CHECK_EQ_INT(r.len, 0);
 	fl_warn_trigger(&w, 2, &out);
 	fl_warn_stop(&w, 3, &out);
 	fl_warn_stop(&w, 4, &out);
 	fl_warn_tick(&w, 10, 0, &out);
-	CHECK_MSG(!strcmp(r.buf, " +S2/5 +L2/5 P2 M[]@2 -S3 -L3 H3"), "'%s'",
-		  r.buf);
-	CHECK(w.warnings == 1);
+	CHECK_STREQ(r.buf, " +S2/5 +L2/5 P2 M[]@2 -S3 -L3 H3");
+	CHECK_EQ_INT(w.warnings, 1);
 	/* NULL callbacks and NULL out are fine. */
 	fl_warn_trigger(&w, 11, NULL);
 	fl_warn_tick(&w, 30, 0, &(fl_warn_out){ NULL, NULL, NULL });
@@ -304,8 +304,7 @@ static void test_set_params(void)
 	p.repeat_s = 0; /* no more repeats */
 	fl_warn_set_params(&w, &p);
 	fl_warn_tick(&w, 30, 0, &out);
-	CHECK_MSG(!strcmp(r.buf, " W0[a]@3.5 W1[a]@13.5 W2[a]@15.5"), "'%s'",
-		  r.buf);
+	CHECK_STREQ(r.buf, " W0[a]@3.5 W1[a]@13.5 W2[a]@15.5");
 	fl_warn_deinit(&w);
 }
 
