@@ -28,7 +28,7 @@
 
 struct frame {
 	fl_node *node;
-	char *key;    /* MAP: key waiting for its value, owned */
+	char *key; /* MAP: key waiting for its value, owned */
 	int key_line;
 };
 
@@ -45,8 +45,8 @@ struct builder {
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static int bfail(struct builder *b, int rc, size_t line, const char *fmt,
-		 ...)
+static int
+bfail(struct builder *b, int rc, size_t line, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -177,8 +177,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev, int line)
 					     text, f->node->key_lines[i]);
 		f->key = strdup(text);
 		f->key_line = line;
-		return f->key ? FL_OK :
-				bfail(b, FL_ENOMEM, (size_t)line,
+		return f->key ? FL_OK
+			      : bfail(b, FL_ENOMEM, (size_t)line,
 				      "out of memory");
 	}
 	n = node_new(FL_NODE_SCALAR, line);
@@ -300,15 +300,15 @@ static int parse(const char *buf, size_t len, const char *name, char *err,
 				rc = bfail(&b, FL_EFORMAT,
 					   parser.problem_mark.line + 1,
 					   "%s (%s, line %zu)",
-					   parser.problem ? parser.problem :
-							    "syntax error",
+					   parser.problem ? parser.problem
+							  : "syntax error",
 					   parser.context,
 					   parser.context_mark.line + 1);
 			else
 				rc = bfail(&b, FL_EFORMAT,
 					   parser.problem_mark.line + 1, "%s",
-					   parser.problem ? parser.problem :
-							    "syntax error");
+					   parser.problem ? parser.problem
+							  : "syntax error");
 			break;
 		}
 		rc = on_event(&b, &ev);
@@ -327,8 +327,8 @@ static int parse(const char *buf, size_t len, const char *name, char *err,
 	return FL_OK;
 }
 
-fl_node *fl_yaml_parse(const char *buf, size_t len, const char *name,
-		       char *err, size_t errlen)
+fl_node *fl_yaml_parse(const char *buf, size_t len, const char *name, char *err,
+		       size_t errlen)
 {
 	fl_node *root;
 
@@ -442,8 +442,7 @@ int fl_config_parse(fl_config *cfg, const char *text, size_t len,
 			     errlen);
 }
 
-int fl_config_load(fl_config *cfg, const char *path, char *err,
-		   size_t errlen)
+int fl_config_load(fl_config *cfg, const char *path, char *err, size_t errlen)
 {
 	if (err && errlen)
 		err[0] = '\0';

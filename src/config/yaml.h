@@ -25,8 +25,8 @@
  * "name:line: reason" in err (errlen bytes, NUL-terminated); an empty
  * document is an error too.
  */
-fl_node *fl_yaml_parse(const char *buf, size_t len, const char *name,
-		       char *err, size_t errlen);
+fl_node *fl_yaml_parse(const char *buf, size_t len, const char *name, char *err,
+		       size_t errlen);
 
 /*
  * Parse len bytes of text (named name in messages and the base of relative
@@ -51,8 +51,7 @@ int fl_yaml_apply_file(const fl_section *root, void *obj, const char *path,
  * apply and validate (the edge's schema, config.h). Returns as
  * fl_yaml_apply_file(). cfg is unusable on error.
  */
-int fl_config_load(fl_config *cfg, const char *path, char *err,
-		   size_t errlen);
+int fl_config_load(fl_config *cfg, const char *path, char *err, size_t errlen);
 
 /*
  * The same from len bytes of text named name (a configuration that did not

@@ -89,8 +89,7 @@ static int points_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
 	return FL_OK;
 }
 
-static void points_dump(fl_schema_out *o, const fl_setting *s,
-			const void *obj)
+static void points_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
 {
 	const fl_lane_conf *lane = obj;
 
@@ -147,11 +146,10 @@ static int classes_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
 			if (!strcmp(e->scalar, class_names[k].name))
 				break;
 		if (k == FL_ARRAY_SIZE(class_names))
-			return fl_schema_fail(
-				c, e->line,
-				"%s: unknown class '%s' (expected "
-				"vehicle, object, person)",
-				s->name, e->scalar);
+			return fl_schema_fail(c, e->line,
+					      "%s: unknown class '%s' (expected "
+					      "vehicle, object, person)",
+					      s->name, e->scalar);
 		if (bits & class_names[k].bit)
 			return fl_schema_fail(c, e->line,
 					      "%s: '%s' listed twice", s->name,
@@ -162,8 +160,7 @@ static int classes_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
 	return FL_OK;
 }
 
-static void classes_dump(fl_schema_out *o, const fl_setting *s,
-			 const void *obj)
+static void classes_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
 {
 	const fl_lane_conf *lane = obj;
 	int first = 1;
@@ -246,8 +243,7 @@ static int hours_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
 	return FL_OK;
 }
 
-static void hours_dump(fl_schema_out *o, const fl_setting *s,
-		       const void *obj)
+static void hours_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
 {
 	const fl_hours *hours = cat(obj, s->off);
 	int n = *(const int *)cat(obj, s->count_off);
@@ -272,14 +268,12 @@ static void hours_defaults(const fl_setting *s, void *obj)
 }
 
 static const fl_custom points_type = { points_parse, points_dump,
-					   points_defaults,
-					   "list of [x, y]" };
+				       points_defaults, "list of [x, y]" };
 static const fl_custom classes_type = { classes_parse, classes_dump,
-					    classes_defaults,
-					    "list of vehicle/object/person" };
-static const fl_custom hours_type = { hours_parse, hours_dump,
-					  hours_defaults,
-					  "list of \"HH:MM-HH:MM\"" };
+					classes_defaults,
+					"list of vehicle/object/person" };
+static const fl_custom hours_type = { hours_parse, hours_dump, hours_defaults,
+				      "list of \"HH:MM-HH:MM\"" };
 
 /* ------------------------------------------------------------------ */
 /* Section checks that involve several keys.                            */
@@ -350,13 +344,16 @@ static int camera_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 /* The tables.                                                          */
 
 /* STR, NUM and CUSTOM rows: schema.h. */
-#define HOURS(st, name, field, count, dflt, lo, hi, help)                 \
-	{ name, T_CUSTOM, 0, offsetof(st, field), 0, offsetof(st, count), 0, \
-	  dflt, lo, hi, NULL, &hours_type, help }
+#define HOURS(st, name, field, count, dflt, lo, hi, help)                      \
+	{                                                                      \
+		name, T_CUSTOM, 0, offsetof(st, field), 0,                     \
+			offsetof(st, count), 0, dflt, lo, hi, NULL,            \
+			&hours_type, help                                      \
+	}
 
 static const fl_setting lane_keys[] = {
-	{ "id", T_ID, F_REQ | F_RESTART, offsetof(fl_lane_conf, id),
-	  FL_ID_MAX, 0, 0, NULL, 1, FL_ID_MAX - 1, NULL, NULL,
+	{ "id", T_ID, F_REQ | F_RESTART, offsetof(fl_lane_conf, id), FL_ID_MAX,
+	  0, 0, NULL, 1, FL_ID_MAX - 1, NULL, NULL,
 	  "lane id, unique within the camera; used in events and topics" },
 	STR(fl_lane_conf, name, T_TEXT, 0, "",
 	    "display name (UTF-8, e.g. \"消防通道 A\"); defaults to the id"),
@@ -375,10 +372,9 @@ static const fl_setting lane_keys[] = {
 	CUSTOM(fl_lane_conf, "obstructions", classes, classes_type,
 	       "[vehicle, object]", 1, 3,
 	       "what counts as an obstruction; not empty"),
-	HOURS(fl_lane_conf, "active", hours, nhours, "always", 1,
-	      FL_MAX_HOURS,
-	       "local times when alarms are raised; 1..4 ranges, end may be "
-	       "24:00, start > end wraps midnight"),
+	HOURS(fl_lane_conf, "active", hours, nhours, "always", 1, FL_MAX_HOURS,
+	      "local times when alarms are raised; 1..4 ranges, end may be "
+	      "24:00, start > end wraps midnight"),
 	NUM(fl_lane_conf, warn_s, T_NUM, 30, 0, 86400,
 	    "seconds at rest before the on-site warning (speaker, strobe; "
 	    "see board); 0 = no automatic warning"),
@@ -387,8 +383,7 @@ static const fl_setting lane_keys[] = {
 	    "stays (seconds); 0 = warn once"),
 	NUM(fl_lane_conf, warn_max_repeats, T_INT, 5, 0, 1000,
 	    "repeats of the on-site warning after the first, at most"),
-	HOURS(fl_lane_conf, "quiet_hours", quiet, nquiet, "[]", 0,
-	      FL_MAX_HOURS,
+	HOURS(fl_lane_conf, "quiet_hours", quiet, nquiet, "[]", 0, FL_MAX_HOURS,
 	      "local times with no automatic on-site warning (a warning due "
 	      "then is skipped, not saved up); 0..4 ranges like active"),
 	NUM(fl_lane_conf, disabled, T_BOOL, 0, 0, 1,
@@ -399,12 +394,16 @@ static const fl_setting lane_keys[] = {
 };
 
 static const fl_section lane_section = {
-	"lane", "Lanes (`cameras[].lanes[]`)",
+	"lane",
+	"Lanes (`cameras[].lanes[]`)",
 	"One entry per fire lane the camera watches (1..8). An incident "
 	"belongs to the lane: its dwell clock follows the place, not a "
 	"tracked object.",
-	lane_keys, FL_ARRAY_SIZE(lane_keys), offsetof(fl_lane_conf, line),
-	offsetof(fl_lane_conf, id), lane_finish,
+	lane_keys,
+	FL_ARRAY_SIZE(lane_keys),
+	offsetof(fl_lane_conf, line),
+	offsetof(fl_lane_conf, id),
+	lane_finish,
 	1 /* reload: the edge applies a lane's settings on SIGHUP */
 };
 
@@ -431,10 +430,13 @@ static const fl_setting camera_keys[] = {
 };
 
 static const fl_section camera_section = {
-	"camera", "Cameras (`cameras[]`)",
+	"camera",
+	"Cameras (`cameras[]`)",
 	"One entry per camera the device reads (1..4).",
-	camera_keys, FL_ARRAY_SIZE(camera_keys),
-	offsetof(fl_camera_conf, line), offsetof(fl_camera_conf, id),
+	camera_keys,
+	FL_ARRAY_SIZE(camera_keys),
+	offsetof(fl_camera_conf, line),
+	offsetof(fl_camera_conf, id),
 	camera_finish
 };
 
@@ -457,9 +459,14 @@ static const fl_setting detect_keys[] = {
 };
 
 static const fl_section detect_section = {
-	"detect", "Detection (`detect`)",
+	"detect",
+	"Detection (`detect`)",
 	"How frames are analysed. Every key is optional.",
-	detect_keys, FL_ARRAY_SIZE(detect_keys), NO_OFF, NO_OFF, NULL
+	detect_keys,
+	FL_ARRAY_SIZE(detect_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
 };
 
 static const fl_setting device_keys[] = {
@@ -502,10 +509,14 @@ static int device_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 }
 
 /* device keys live directly in fl_config: the section's base is the root. */
-static const fl_section device_section = {
-	"device", "Device (`device`)", "Who this capture device is.",
-	device_keys, FL_ARRAY_SIZE(device_keys), NO_OFF, NO_OFF, device_finish
-};
+static const fl_section device_section = { "device",
+					   "Device (`device`)",
+					   "Who this capture device is.",
+					   device_keys,
+					   FL_ARRAY_SIZE(device_keys),
+					   NO_OFF,
+					   NO_OFF,
+					   device_finish };
 
 static const fl_setting evidence_keys[] = {
 	STR(fl_evidence_conf, dir, T_PATH, 0, "",
@@ -539,12 +550,17 @@ static const fl_setting evidence_keys[] = {
 };
 
 static const fl_section evidence_section = {
-	"evidence", "Evidence (`evidence`)",
+	"evidence",
+	"Evidence (`evidence`)",
 	"Evidence bundles of alarmed incidents: timed scene images, a "
 	"close-up, a composite and a clip, with a manifest signed by the "
 	"device key (`device.key_file`). Every key is optional; evidence is "
 	"off while `dir` is empty and no `--evidence-dir` is given.",
-	evidence_keys, FL_ARRAY_SIZE(evidence_keys), NO_OFF, NO_OFF, NULL
+	evidence_keys,
+	FL_ARRAY_SIZE(evidence_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
 };
 
 static const fl_setting board_keys[] = {
@@ -603,13 +619,18 @@ static int board_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 }
 
 static const fl_section board_section = {
-	"board", "Board (`board`)",
+	"board",
+	"Board (`board`)",
 	"The capture device's own hardware for the on-site warning "
 	"(firmware/): a speaker relay and a strobe relay, an audio clip, the "
 	"hardware watchdog. Lanes say when to warn (`warn_s`, "
 	"`warn_repeat_s`, `warn_max_repeats`, `quiet_hours`); the board says "
 	"how. Every key is optional; with `type: none` nothing is warned.",
-	board_keys, FL_ARRAY_SIZE(board_keys), NO_OFF, NO_OFF, board_finish
+	board_keys,
+	FL_ARRAY_SIZE(board_keys),
+	NO_OFF,
+	NO_OFF,
+	board_finish
 };
 
 static const fl_setting mqtt_keys[] = {
@@ -661,11 +682,16 @@ static int mqtt_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 }
 
 static const fl_section mqtt_section = {
-	"mqtt", "MQTT (`mqtt`)",
+	"mqtt",
+	"MQTT (`mqtt`)",
 	"The connection to the hub's broker and the store-and-forward spool "
 	"(topics and payloads: docs/mqtt.md). Every key is optional; without "
 	"`host` the edge publishes nothing.",
-	mqtt_keys, FL_ARRAY_SIZE(mqtt_keys), NO_OFF, NO_OFF, mqtt_finish
+	mqtt_keys,
+	FL_ARRAY_SIZE(mqtt_keys),
+	NO_OFF,
+	NO_OFF,
+	mqtt_finish
 };
 
 static const fl_setting health_keys[] = {
@@ -693,7 +719,8 @@ static const fl_setting health_keys[] = {
 };
 
 static const fl_section health_section = {
-	"health", "Camera health (`health`)",
+	"health",
+	"Camera health (`health`)",
 	"Checks of each camera's picture on the analysis frames: frozen "
 	"image, covered lens, view moved from its reference (the camera's "
 	"`reference` image, else the view learnt over `learn_s`). Each "
@@ -701,12 +728,16 @@ static const fl_section health_section = {
 	"lost stream is reconnected and reported as `camera_offline` / "
 	"`camera_online` whatever these keys say (docs/health.md). Every key "
 	"is optional.",
-	health_keys, FL_ARRAY_SIZE(health_keys), NO_OFF, NO_OFF, NULL
+	health_keys,
+	FL_ARRAY_SIZE(health_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
 };
 
 static const fl_setting root_keys[] = {
-	{ "device", T_MAP, F_REQ, 0, 0, 0, 0, NULL, 0, 0, &device_section,
-	  NULL, "device identity" },
+	{ "device", T_MAP, F_REQ, 0, 0, 0, 0, NULL, 0, 0, &device_section, NULL,
+	  "device identity" },
 	{ "detect", T_MAP, 0, offsetof(fl_config, detect), 0, 0, 0, NULL, 0, 0,
 	  &detect_section, NULL, "detection settings" },
 	{ "evidence", T_MAP, 0, offsetof(fl_config, evidence), 0, 0, 0, NULL, 0,
@@ -723,16 +754,21 @@ static const fl_setting root_keys[] = {
 };
 
 static const fl_section root_section = {
-	"top level", "Top level",
+	"top level",
+	"Top level",
 	"The file is one YAML document: a map with `device`, `cameras` and "
 	"optionally `detect`, `evidence`, `board`, `mqtt` and `health`.",
-	root_keys, FL_ARRAY_SIZE(root_keys), NO_OFF, NO_OFF, NULL
+	root_keys,
+	FL_ARRAY_SIZE(root_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
 };
 
 static const fl_section *const doc_sections[] = {
-	&root_section, &device_section, &detect_section, &evidence_section,
-	&board_section, &mqtt_section, &health_section, &camera_section,
-	&lane_section
+	&root_section,     &device_section, &detect_section,
+	&evidence_section, &board_section,  &mqtt_section,
+	&health_section,   &camera_section, &lane_section
 };
 const fl_section *fl_config_schema(void)
 {
@@ -797,8 +833,9 @@ size_t fl_config_dump(const fl_config *cfg, char *buf, size_t len)
 
 size_t fl_config_sample(char *buf, size_t len)
 {
-	static const fl_point pts[] = { { 100, 400 }, { 540, 400 },
-					{ 600, 470 }, { 40, 470 } };
+	static const fl_point pts[] = {
+		{ 100, 400 }, { 540, 400 }, { 600, 470 }, { 40, 470 }
+	};
 	fl_config *cfg;
 	size_t n;
 	fl_camera_conf *cam;
@@ -849,8 +886,7 @@ static const char doc_intro[] =
 	"clamped or repaired later.\n"
 	"The keys marked yes under Reload (a lane's settings) take effect on\n"
 	"SIGHUP or the `reload` command (docs/mqtt.md); a change to any other\n"
-	"key is logged and waits for a restart.\n\n"
-	FL_SCHEMA_DOC_TYPING
+	"key is logged and waits for a restart.\n\n" FL_SCHEMA_DOC_TYPING
 	"Relative paths (`detect.model`, "
 	"`source`, `reference`, `device.key_file`,\n`evidence.dir`, "
 	"`evidence.font`, `board.clip`, `board.watchdog`, `board.log`)\n"
@@ -884,4 +920,3 @@ size_t fl_config_doc(char *buf, size_t len)
 	return fl_schema_reference(doc_intro, doc_sections,
 				   FL_ARRAY_SIZE(doc_sections), buf, len);
 }
-

@@ -19,8 +19,8 @@
 
 typedef struct fl_receipt {
 	char incident_id[FL_INCIDENT_ID_MAX];
-	int verified;                /* 1: the hub verified the bundle */
-	char manifest_sha256[65];    /* lowercase hex of manifest.json */
+	int verified;             /* 1: the hub verified the bundle */
+	char manifest_sha256[65]; /* lowercase hex of manifest.json */
 } fl_receipt;
 
 /* The receipt topic of a device: firelane/<site level>/<device>/receipt

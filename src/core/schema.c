@@ -128,8 +128,7 @@ static int scalar_bool(const fl_node *n, int *v)
 	static const struct {
 		const char *word;
 		int val;
-	} words[] = { { "true", 1 }, { "false", 0 }, { "yes", 1 },
-		      { "no", 0 } };
+	} words[] = { { "true", 1 }, { "false", 0 }, { "yes", 1 }, { "no", 0 } };
 
 	if (n->kind != FL_NODE_SCALAR || n->quoted || !n->scalar)
 		return -1;
@@ -276,8 +275,9 @@ static int apply_string(fl_schema_ctx *c, const fl_setting *s, char *f,
 	case FL_T_TEXT:
 	case FL_T_PATH:
 		if (!utf8_ok(v))
-			return fl_schema_fail(
-				c, line, "%s: not valid UTF-8 text", s->name);
+			return fl_schema_fail(c, line,
+					      "%s: not valid UTF-8 text",
+					      s->name);
 		if ((s->flags & FL_F_REQ) && len == 0)
 			return fl_schema_fail(c, line, "%s: must not be empty",
 					      s->name);
@@ -383,8 +383,8 @@ static int apply_list(fl_schema_ctx *c, const fl_setting *s, void *obj,
 		if (rc)
 			return rc;
 		for (size_t j = 0; sub->id_off != FL_NO_OFF && j < i; j++) {
-			const char *a = cat(obj, s->off + j * s->size +
-						     sub->id_off);
+			const char *a = cat(obj,
+					    s->off + j * s->size + sub->id_off);
 			if (!strcmp(a, (const char *)at(elem, sub->id_off)))
 				return fl_schema_fail(c, e->line,
 						      "duplicate %s id '%s'",
@@ -486,8 +486,8 @@ void fl_node_free(fl_node *n)
 static void dump_section(fl_schema_out *o, const fl_section *sec,
 			 const void *obj, int indent, int dash);
 
-static void dump_value(fl_schema_out *o, const fl_setting *s,
-		       const void *obj, int indent)
+static void dump_value(fl_schema_out *o, const fl_setting *s, const void *obj,
+		       int indent)
 {
 	const void *f = cat(obj, s->off);
 
@@ -657,7 +657,6 @@ static void doc_type_range(fl_schema_out *o, const fl_setting *s)
 	}
 }
 
-
 int fl_schema_apply(const fl_section *root, void *obj, const fl_node *doc,
 		    const char *file, char *err, size_t errlen)
 {
@@ -671,8 +670,7 @@ int fl_schema_apply(const fl_section *root, void *obj, const fl_node *doc,
 }
 
 size_t fl_schema_dump(const fl_section *root, const void *obj,
-		      const char *header, int comments, char *buf,
-		      size_t len)
+		      const char *header, int comments, char *buf, size_t len)
 {
 	fl_schema_out o = { buf, len, 0, comments };
 
@@ -682,9 +680,8 @@ size_t fl_schema_dump(const fl_section *root, const void *obj,
 	return out_end(&o);
 }
 
-size_t fl_schema_reference(const char *intro,
-			   const fl_section *const *sections, size_t n,
-			   char *buf, size_t len)
+size_t fl_schema_reference(const char *intro, const fl_section *const *sections,
+			   size_t n, char *buf, size_t len)
 {
 	fl_schema_out out = { buf, len, 0, 0 }, *o = &out;
 
@@ -714,9 +711,9 @@ size_t fl_schema_reference(const char *intro,
 			doc_default(o, s);
 			if (sec->reload)
 				fl_schema_printf(o, " | %s",
-						 s->flags & FL_F_RESTART ?
-							 "restart" :
-							 "yes");
+						 s->flags & FL_F_RESTART
+							 ? "restart"
+							 : "yes");
 			fl_schema_printf(o, " | %s |\n",
 					 s->help ? s->help : "");
 		}

@@ -40,31 +40,31 @@ enum fl_node_kind { FL_NODE_SCALAR, FL_NODE_MAP, FL_NODE_SEQ };
 typedef struct fl_node {
 	enum fl_node_kind kind;
 	int line;
-	char *scalar;          /* SCALAR: the text */
-	int quoted;            /* SCALAR: was quoted (never a number/bool) */
-	char **keys;           /* MAP: keys[i] -> items[i] */
+	char *scalar;           /* SCALAR: the text */
+	int quoted;             /* SCALAR: was quoted (never a number/bool) */
+	char **keys;            /* MAP: keys[i] -> items[i] */
 	struct fl_node **items; /* MAP values or SEQ elements */
 	size_t n;
-	int *key_lines;        /* MAP: line of keys[i]; NULL: use items[i] */
+	int *key_lines; /* MAP: line of keys[i]; NULL: use items[i] */
 } fl_node;
 
 void fl_node_free(fl_node *n);
 
 enum fl_stype {
-	FL_T_ID,     /* [A-Za-z0-9_.-], 1..size-1 chars */
-	FL_T_TEXT,   /* UTF-8 text */
-	FL_T_PATH,   /* UTF-8 path, resolved against the config's directory */
+	FL_T_ID,   /* [A-Za-z0-9_.-], 1..size-1 chars */
+	FL_T_TEXT, /* UTF-8 text */
+	FL_T_PATH, /* UTF-8 path, resolved against the config's directory */
 	FL_T_INT,
-	FL_T_SIZE,   /* size_t, a whole number */
-	FL_T_NUM,    /* finite double */
+	FL_T_SIZE, /* size_t, a whole number */
+	FL_T_NUM,  /* finite double */
 	FL_T_BOOL,
-	FL_T_MAP,    /* nested section stored at off */
-	FL_T_LIST,   /* array of a section at off, count at count_off */
-	FL_T_CUSTOM  /* handled by custom */
+	FL_T_MAP,   /* nested section stored at off */
+	FL_T_LIST,  /* array of a section at off, count at count_off */
+	FL_T_CUSTOM /* handled by custom */
 };
 
-#define FL_F_REQ 1u    /* the key must be present */
-#define FL_F_SECRET 2u /* the dump writes "***" for a value set */
+#define FL_F_REQ 1u     /* the key must be present */
+#define FL_F_SECRET 2u  /* the dump writes "***" for a value set */
 #define FL_F_RESTART 4u /* in a reloadable section: still needs a restart */
 
 #define FL_NO_OFF ((size_t)-1)
@@ -120,15 +120,15 @@ typedef struct fl_section {
 	const char *intro; /* docs paragraph */
 	const fl_setting *keys;
 	size_t nkeys;
-	size_t line_off;   /* int line field, or FL_NO_OFF */
-	size_t id_off;     /* char id[] for duplicate checks, or FL_NO_OFF */
+	size_t line_off; /* int line field, or FL_NO_OFF */
+	size_t id_off;   /* char id[] for duplicate checks, or FL_NO_OFF */
 	int (*finish)(fl_schema_ctx *c, void *obj, const fl_node *map);
-	int reload;        /* 1: its keys (but FL_F_RESTART ones) take effect
+	int reload; /* 1: its keys (but FL_F_RESTART ones) take effect
 			    * when the program reloads the file */
 } fl_section;
 
 /* The typing rules of every configuration, for the docs' opening. */
-#define FL_SCHEMA_DOC_TYPING                                                 \
+#define FL_SCHEMA_DOC_TYPING                                                   \
 	"Typing rules: numbers are plain (a quoted `\"5\"` is a string); "     \
 	"`true`,\n`false`, `yes`, `no` are booleans; `.nan` and `.inf` are "   \
 	"refused.\nAnchors, aliases, several documents and duplicate keys "    \
@@ -154,8 +154,7 @@ int fl_schema_apply(const fl_section *root, void *obj, const fl_node *doc,
  * configuration). snprintf semantics: returns what would have been written.
  */
 size_t fl_schema_dump(const fl_section *root, const void *obj,
-		      const char *header, int comments, char *buf,
-		      size_t len);
+		      const char *header, int comments, char *buf, size_t len);
 
 /*
  * Write the markdown reference: intro (verbatim), then per section of
@@ -163,9 +162,8 @@ size_t fl_schema_dump(const fl_section *root, const void *obj,
  * every key (with a Reload column in a reloadable section). snprintf
  * semantics.
  */
-size_t fl_schema_reference(const char *intro,
-			   const fl_section *const *sections, size_t n,
-			   char *buf, size_t len);
+size_t fl_schema_reference(const char *intro, const fl_section *const *sections,
+			   size_t n, char *buf, size_t len);
 
 /* Helpers for custom types and finish hooks. */
 
@@ -230,23 +228,34 @@ int fl_schema_resolve_path(char *dst, size_t size, const char *val,
 #define NO_OFF FL_NO_OFF
 
 /* A string (T_ID, T_TEXT, T_PATH) named like its field. */
-#define STR(st, field, ty, fl, dflt, help)                                 \
-	{ #field, ty, fl, offsetof(st, field), sizeof(((st *)0)->field), 0, \
-	  0, dflt, 0, 0, NULL, NULL, help }
+#define STR(st, field, ty, fl, dflt, help)                                     \
+	{                                                                      \
+#field, ty, fl, offsetof(st, field), sizeof(((st *)0)->field), \
+			0, 0, dflt, 0, 0, NULL, NULL, help                     \
+	}
 /* A number or boolean named like its field. */
-#define NUM(st, field, ty, dflt, lo, hi, help)                         \
-	{ #field, ty, 0, offsetof(st, field), 0, 0, dflt, NULL, lo, hi, \
-	  NULL, NULL, help }
+#define NUM(st, field, ty, dflt, lo, hi, help)                                 \
+	{                                                                      \
+#field, ty, 0, offsetof(st, field), 0, 0, dflt, NULL, lo, hi,  \
+			NULL, NULL, help                                       \
+	}
 /* A custom value (type: a const fl_custom) with lo..hi items. */
-#define CUSTOM(st, name, field, type, dflt, lo, hi, help)                   \
-	{ name, T_CUSTOM, 0, offsetof(st, field), 0, 0, 0, dflt, lo, hi, NULL, \
-	  &type, help }
+#define CUSTOM(st, name, field, type, dflt, lo, hi, help)                      \
+	{                                                                      \
+		name, T_CUSTOM, 0, offsetof(st, field), 0, 0, 0, dflt, lo, hi, \
+			NULL, &type, help                                      \
+	}
 /* A nested section (sub: a const fl_section) stored in field. */
-#define MAP(st, name, field, sub, help)                                \
-	{ name, T_MAP, 0, offsetof(st, field), 0, 0, 0, NULL, 0, 0, &sub, \
-	  NULL, help }
+#define MAP(st, name, field, sub, help)                                        \
+	{                                                                      \
+		name, T_MAP, 0, offsetof(st, field), 0, 0, 0, NULL, 0, 0,      \
+			&sub, NULL, help                                       \
+	}
 /* A list of lo..hi sections in the array field, its int count in count. */
-#define LIST(st, name, field, count, sub, lo, hi, help)                 \
-	{ name, T_LIST, 0, offsetof(st, field), sizeof(((st *)0)->field[0]), \
-	  offsetof(st, count), 0, NULL, lo, hi, &sub, NULL, help }
+#define LIST(st, name, field, count, sub, lo, hi, help)                        \
+	{                                                                      \
+		name, T_LIST, 0, offsetof(st, field),                          \
+			sizeof(((st *)0)->field[0]), offsetof(st, count), 0,   \
+			NULL, lo, hi, &sub, NULL, help                         \
+	}
 #endif

@@ -57,7 +57,7 @@ typedef struct class_memo {
 	double t;
 } class_memo;
 
-#define MEMO_SINCE_S 3.0 /* rest starts this close: the same object */
+#define MEMO_SINCE_S 3.0    /* rest starts this close: the same object */
 #define UNKNOWN_RETRY_S 1.0 /* ask again this soon when the class was unknown */
 
 struct edge_camera {
@@ -66,36 +66,36 @@ struct edge_camera {
 	edge_opts opts;
 	fl_source *src;
 	fl_frame frame;
-	int aw, ah;       /* analysis size */
-	double sx, sy;    /* source pixels per analysis pixel */
+	int aw, ah;    /* analysis size */
+	double sx, sy; /* source pixels per analysis pixel */
 	uint8_t *small;
 	uint8_t *lane_bits; /* bit i: pixel in lane i */
 	fl_still *still;
 	fl_lane lanes[FL_MAX_LANES];
 	fl_detector *det;
 	fl_people *people;
-	uint8_t *bgr;     /* full frame BGR, converted on demand */
+	uint8_t *bgr; /* full frame BGR, converted on demand */
 	int64_t bgr_index;
 	double step, next_t;
-	int pending;      /* a decoded frame not yet processed */
+	int pending; /* a decoded frame not yet processed */
 	class_memo memo[MAX_CACHE];
 	int nmemo;
 	fl_event_fn emit;
 	void *user;
 	fl_evidence_writer *evidence; /* NULL: no evidence */
-	int finished;     /* end of input seen: evidence closed */
-	fl_health *health; /* frozen / covered / moved, or NULL */
-	int live;         /* a live source in live mode: reconnects */
+	int finished;                 /* end of input seen: evidence closed */
+	fl_health *health;            /* frozen / covered / moved, or NULL */
+	int live; /* a live source in live mode: reconnects */
 	struct {
-		int lost;          /* no stream now: reconnecting */
-		int offline_sent;  /* camera_offline went out */
-		int attempts;      /* failed reconnects in a row */
-		double since;      /* monotonic time of the loss */
-		double next_try;   /* monotonic time of the next attempt */
-		double last_t;     /* video time of the last frame */
-		double last_mono;  /* ... and its monotonic time */
-		char why[512];     /* what the read said */
-		unsigned rng;      /* jitter */
+		int lost;         /* no stream now: reconnecting */
+		int offline_sent; /* camera_offline went out */
+		int attempts;     /* failed reconnects in a row */
+		double since;     /* monotonic time of the loss */
+		double next_try;  /* monotonic time of the next attempt */
+		double last_t;    /* video time of the last frame */
+		double last_mono; /* ... and its monotonic time */
+		char why[512];    /* what the read said */
+		unsigned rng;     /* jitter */
 	} link;
 	edge_stats stats;
 };
@@ -169,8 +169,8 @@ static void camera_event(const fl_event *ev, void *user)
 
 /* The camera's own events (offline, online, health): the program's sink
  * only; they belong to no incident, so the evidence writer never sees them. */
-static void camera_own_event(edge_camera *c, enum fl_event_type type,
-			     double t, const char *reason)
+static void camera_own_event(edge_camera *c, enum fl_event_type type, double t,
+			     const char *reason)
 {
 	fl_event ev;
 
@@ -217,8 +217,9 @@ static int run_detector(edge_camera *c, const double *roi, fl_detection *out,
  */
 static int classify(edge_camera *c, const fl_blob *b, double t)
 {
-	double box[4] = {b->x, b->y, b->w, b->h};
-	double roi[4] = {b->x * c->sx, b->y * c->sy, b->w * c->sx, b->h * c->sy};
+	double box[4] = { b->x, b->y, b->w, b->h };
+	double roi[4] = { b->x * c->sx, b->y * c->sy, b->w * c->sx,
+			  b->h * c->sy };
 	fl_detection d[MAX_DET];
 	class_memo *m = NULL;
 	int n, cls = 0;
@@ -231,9 +232,10 @@ static int classify(edge_camera *c, const fl_blob *b, double t)
 	/* A class sticks for model_interval_s; "unknown" only briefly and
 	 * for the same box: the first look often sees a part (a person's
 	 * legs) of what settles. */
-	if (m && t - m->t < (m->cls ? c->cfg->detect.model_interval_s
-				    : FL_MIN(c->cfg->detect.model_interval_s,
-					     UNKNOWN_RETRY_S)) &&
+	if (m &&
+	    t - m->t < (m->cls ? c->cfg->detect.model_interval_s
+			       : FL_MIN(c->cfg->detect.model_interval_s,
+					UNKNOWN_RETRY_S)) &&
 	    (m->cls || fl_box_iou(m->box, box) >= 0.7))
 		return m->cls;
 
@@ -252,7 +254,7 @@ static int classify(edge_camera *c, const fl_blob *b, double t)
 	 * larger that the blob is only a thing beside it (a bag next to its
 	 * seated owner). */
 	for (int i = 0; i < n; i++) {
-		double db[4] = {d[i].x, d[i].y, d[i].w, d[i].h};
+		double db[4] = { d[i].x, d[i].y, d[i].w, d[i].h };
 		double iou = fl_box_iou(db, roi);
 		if (fl_box_overlap_min(db, roi) >= 0.5 && iou >= 0.2 &&
 		    iou * d[i].conf > best) {
@@ -304,7 +306,8 @@ static void seed_from_model(edge_camera *c, double t)
 		if (!in)
 			continue;
 		int x = (int)(d[i].x / c->sx), y = (int)(d[i].y / c->sy);
-		int w = (int)ceil(d[i].w / c->sx), h = (int)ceil(d[i].h / c->sy);
+		int w = (int)ceil(d[i].w / c->sx),
+		    h = (int)ceil(d[i].h / c->sy);
 		fl_log(FL_LOG_INFO, "detect",
 		       "%s: %s in a lane at start (%.0f,%.0f %.0fx%.0f, %.2f)",
 		       c->conf->id, fl_vclass_name(d[i].vclass), d[i].x, d[i].y,
@@ -328,9 +331,9 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 			      void *user, char *err, size_t errlen)
 {
 	edge_camera *c = calloc(1, sizeof(*c));
-	fl_source_opts so = {0};
+	fl_source_opts so = { 0 };
 	const char *url, *model;
-	fl_still_params sp = {0};
+	fl_still_params sp = { 0 };
 	char why[512];
 	int rc;
 
@@ -354,9 +357,10 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	/* Evidence before the first read: its pre-roll needs the first
 	 * keyframe. */
 	if (opts->store && !opts->decode_only) {
-		c->evidence = fl_evidence_writer_create(
-			cfg, cam, opts->store, opts->key, c->src,
-			(double)opts->start_wall, err, errlen);
+		c->evidence = fl_evidence_writer_create(cfg, cam, opts->store,
+							opts->key, c->src,
+							(double)opts->start_wall,
+							err, errlen);
 		if (!c->evidence)
 			goto fail;
 	}
@@ -379,7 +383,7 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	sp.rest_s = cfg->detect.rest_s;
 	c->still = fl_still_create(&sp, c->aw, c->ah);
 	if (cfg->health.enabled && !opts->decode_only) {
-		fl_health_params hp = {0};
+		fl_health_params hp = { 0 };
 
 		hp.frozen_s = cfg->health.frozen_s;
 		hp.covered_s = cfg->health.covered_s;
@@ -442,7 +446,7 @@ fail:
 static void blob_lanes(edge_camera *c, const fl_blob *b, double *inside)
 {
 	const int *labels = fl_still_labels(c->still);
-	int counts[FL_MAX_LANES] = {0}, total = 0;
+	int counts[FL_MAX_LANES] = { 0 }, total = 0;
 
 	for (int y = b->y; y < b->y + b->h; y++)
 		for (int x = b->x; x < b->x + b->w; x++) {
@@ -512,7 +516,7 @@ static void assess(edge_camera *c, double t)
 	int nb;
 	const fl_blob *blobs = fl_still_blobs(c->still, &nb);
 	fl_sighting s[FL_MAX_LANES][64];
-	size_t ns[FL_MAX_LANES] = {0};
+	size_t ns[FL_MAX_LANES] = { 0 };
 	int minute = minute_of_day(c, t);
 
 	for (int i = 0; i < nb && i < 64; i++) {
@@ -560,7 +564,9 @@ static void write_debug(edge_camera *c)
 		fwrite(c->small + (size_t)y * c->aw, 1, (size_t)c->aw, f);
 		for (int x = 0; x < c->aw; x++)
 			fputc(st[(size_t)y * c->aw + x] * 80 +
-				      ((c->lane_bits[(size_t)y * c->aw + x]) ? 15 : 0),
+				      ((c->lane_bits[(size_t)y * c->aw + x])
+					       ? 15
+					       : 0),
 			      f);
 	}
 	fclose(f);
@@ -656,7 +662,8 @@ static int reconnect(edge_camera *c)
 		return 0;
 	}
 	send_offline(c, now);
-	delay = FL_MIN(RECONNECT_MAX_S, (double)(1u << FL_MIN(c->link.attempts, 5)));
+	delay = FL_MIN(RECONNECT_MAX_S,
+		       (double)(1u << FL_MIN(c->link.attempts, 5)));
 	c->link.rng = c->link.rng * 1103515245u + 12345u;
 	delay *= 1 + RECONNECT_JITTER *
 			     (((c->link.rng >> 16) & 0x7fff) / 16383.5 - 1);

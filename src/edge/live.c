@@ -85,22 +85,22 @@ struct cam_slot {
 	int index;
 	pthread_t thread;
 	int started;
-	atomic_int done;        /* the thread has ended */
-	atomic_int failed;      /* ... on an error (exit status 1) */
-	atomic_long beats;      /* frames processed: liveness for the watchdog */
-	pthread_mutex_t mu;     /* guards everything below */
+	atomic_int done;    /* the thread has ended */
+	atomic_int failed;  /* ... on an error (exit status 1) */
+	atomic_long beats;  /* frames processed: liveness for the watchdog */
+	pthread_mutex_t mu; /* guards everything below */
 	int lane_posted[FL_MAX_LANES];
 	fl_lane_conf lane_new[FL_MAX_LANES];
 	char snap_path[FL_PATH_MAX + 64]; /* requested snapshot */
 	char snap_req[FL_CMD_REQ_MAX];
 	enum snap_state snap_state;
 	char snap_err[256];
-	edge_stats stats;       /* copy of the camera's counters */
+	edge_stats stats; /* copy of the camera's counters */
 	int online;
 };
 
 struct live {
-	fl_config *cfg;         /* live configuration (lane settings change) */
+	fl_config *cfg; /* live configuration (lane settings change) */
 	const char *config_path;
 	const edge_opts *opts;
 	volatile sig_atomic_t *stop;
@@ -115,12 +115,12 @@ struct live {
 	edge_warning *warning;
 	pthread_mutex_t warn_mu;
 	pthread_mutex_t out_mu;
-	edge_lines lines;       /* stdout, through the warning */
+	edge_lines lines; /* stdout, through the warning */
 	/* control thread only */
-	double start;           /* monotonic */
+	double start; /* monotonic */
 	double next_hb, last_hb;
 	edge_stats last[FL_MAX_CAMERAS]; /* figures at the last heartbeat */
-	double wd, next_wd;     /* watchdog interval (0: none), next feed */
+	double wd, next_wd; /* watchdog interval (0: none), next feed */
 	long beats[FL_MAX_CAMERAS];
 	double moved[FL_MAX_CAMERAS]; /* when each thread last progressed */
 };
@@ -322,7 +322,8 @@ static int reload(struct live *L, char *err, size_t errlen)
 		    nc->nlanes != oc->nlanes) {
 			fl_log(FL_LOG_WARN, "reload",
 			       "camera %s: id, source or lanes changed: that "
-			       "needs a restart", oc->id);
+			       "needs a restart",
+			       oc->id);
 			continue;
 		}
 		for (int l = 0; l < nc->nlanes; l++) {
@@ -338,8 +339,10 @@ static int reload(struct live *L, char *err, size_t errlen)
 			applied++;
 		}
 	}
-	fl_log(FL_LOG_WARN, "reload", "%s: lane settings of %d lane(s) "
-	       "applied", L->config_path, applied);
+	fl_log(FL_LOG_WARN, "reload",
+	       "%s: lane settings of %d lane(s) "
+	       "applied",
+	       L->config_path, applied);
 	snprintf(err, errlen, "%d lane(s) applied", applied);
 	rc = 0;
 out:
@@ -401,8 +404,7 @@ static void on_command(const fl_command *cmd, void *user)
 
 		/* Given at the camera's next tick (src/edge/warning.c). */
 		pthread_mutex_lock(&L->warn_mu);
-		r = edge_warning_trigger(L->warning, cmd->camera, cmd->lane,
-					 0);
+		r = edge_warning_trigger(L->warning, cmd->camera, cmd->lane, 0);
 		pthread_mutex_unlock(&L->warn_mu);
 		if (r == 0)
 			edge_publish_answer(L->pub, cmd->req, name, 1, NULL,
@@ -470,8 +472,7 @@ static void live_answer(struct live *L)
 				 s->snap_path);
 			memcpy(req, s->snap_req, sizeof(req));
 			snprintf(err, sizeof(err), "%s",
-				 gone ? "the camera has stopped"
-				      : s->snap_err);
+				 gone ? "the camera has stopped" : s->snap_err);
 			s->snap_state = SNAP_NONE;
 		}
 		pthread_mutex_unlock(&s->mu);
@@ -502,7 +503,7 @@ static int clock_synced(void)
 static void live_report(struct live *L)
 {
 	fl_camera_health ch[FL_MAX_CAMERAS];
-	fl_health h = {0};
+	fl_health h = { 0 };
 	struct statvfs vfs;
 	double now = fl_mono_s(), dt = now - L->last_hb;
 
@@ -613,7 +614,7 @@ static int live_init(struct live *L, const edge_live_args *a)
 	L->opts = a->opts;
 	L->stop = a->stop;
 	L->warning = a->warning;
-	L->lines = (edge_lines){stdout, a->warning};
+	L->lines = (edge_lines){ stdout, a->warning };
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&L->warn_mu, &ma);
@@ -649,7 +650,8 @@ static int live_start_cameras(struct live *L)
 		s->index = c;
 		pthread_mutex_init(&s->mu, NULL);
 		if (pthread_create(&s->thread, NULL, cam_main, s) != 0) {
-			fprintf(stderr, "firelane-edge: cannot start a thread\n");
+			fprintf(stderr,
+				"firelane-edge: cannot start a thread\n");
 			atomic_store(&L->quit, 1);
 			return 1;
 		}

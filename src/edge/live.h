@@ -19,8 +19,8 @@ typedef struct edge_live_args {
 				    settings change (reload, commands) */
 	const char *config_path; /* re-read on reload */
 	const edge_opts *opts;
-	fl_store *store;         /* the evidence store, or NULL */
-	edge_warning *warning;   /* the on-site warning, or NULL */
+	fl_store *store;             /* the evidence store, or NULL */
+	edge_warning *warning;       /* the on-site warning, or NULL */
 	volatile sig_atomic_t *stop; /* set by the program's SIGTERM/SIGINT
 					handler */
 } edge_live_args;

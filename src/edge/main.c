@@ -88,7 +88,7 @@ static void open_evidence(const fl_config *cfg, const char *dir,
 			  fl_store **store, fl_key *key)
 {
 	const fl_evidence_conf *ec = &cfg->evidence;
-	fl_store_opts so = {0};
+	fl_store_opts so = { 0 };
 	char err[1024];
 	int created = 0;
 
@@ -105,7 +105,8 @@ static void open_evidence(const fl_config *cfg, const char *dir,
 	if (created)
 		fl_log(FL_LOG_WARN, "evidence",
 		       "created the device key %s (keep it; its public half "
-		       "is in every manifest)", cfg->key_file);
+		       "is in every manifest)",
+		       cfg->key_file);
 	so.max_bytes = ec->max_mb * 1024 * 1024;
 	so.max_age_s = ec->max_age_days * 86400;
 	/* The store reads 0 as "its default floor"; ours means none. */
@@ -115,7 +116,8 @@ static void open_evidence(const fl_config *cfg, const char *dir,
 	if (!*store) {
 		fl_log(FL_LOG_ERROR, "evidence",
 		       "cannot open the evidence store: %s; evidence is OFF, "
-		       "detection goes on", err);
+		       "detection goes on",
+		       err);
 		return;
 	}
 	if (fl_store_prune(*store, fl_wall_s(), err, sizeof(err)) < 0)
@@ -143,7 +145,6 @@ static int print_public_key(const fl_config *cfg)
 	return 0;
 }
 
-
 /* What the command line asked for. */
 struct cli {
 	const char *config, *events_out, *stats_out, *camera, *capture;
@@ -157,54 +158,91 @@ struct cli {
 static int parse_args(int argc, char **argv, struct cli *o)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 'k'},
-		{"replay", no_argument, NULL, 'r'},
-		{"source", required_argument, NULL, 's'},
-		{"events-out", required_argument, NULL, 'e'},
-		{"fps", required_argument, NULL, 'f'},
-		{"model", required_argument, NULL, 'm'},
-		{"camera", required_argument, NULL, 'C'},
-		{"capture-reference", required_argument, NULL, 'R'},
-		{"stats-out", required_argument, NULL, 'S'},
-		{"decode-only", no_argument, NULL, 'D'},
-		{"debug-dir", required_argument, NULL, 'd'},
-		{"sample-config", no_argument, NULL, 'P'},
-		{"evidence-dir", required_argument, NULL, 'E'},
-		{"print-public-key", no_argument, NULL, 'K'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "replay", no_argument, NULL, 'r' },
+		{ "source", required_argument, NULL, 's' },
+		{ "events-out", required_argument, NULL, 'e' },
+		{ "fps", required_argument, NULL, 'f' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "camera", required_argument, NULL, 'C' },
+		{ "capture-reference", required_argument, NULL, 'R' },
+		{ "stats-out", required_argument, NULL, 'S' },
+		{ "decode-only", no_argument, NULL, 'D' },
+		{ "debug-dir", required_argument, NULL, 'd' },
+		{ "sample-config", no_argument, NULL, 'P' },
+		{ "evidence-dir", required_argument, NULL, 'E' },
+		{ "print-public-key", no_argument, NULL, 'K' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	char *end;
 	int opt;
 
 	memset(o, 0, sizeof(*o));
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': o->config = optarg; break;
-		case 'k': o->check = 1; break;
-		case 'r': o->replay = 1; break;
-		case 's': o->opts.source = optarg; break;
-		case 'e': o->events_out = optarg; break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'k':
+			o->check = 1;
+			break;
+		case 'r':
+			o->replay = 1;
+			break;
+		case 's':
+			o->opts.source = optarg;
+			break;
+		case 'e':
+			o->events_out = optarg;
+			break;
 		case 'f':
 			o->opts.fps = strtod(optarg, &end);
 			if (*end || !(o->opts.fps > 0 && o->opts.fps <= 240)) {
-				fprintf(stderr, "firelane-edge: --fps %s: expected a number in (0, 240]\n", optarg);
+				fprintf(stderr,
+					"firelane-edge: --fps %s: expected a number in (0, 240]\n",
+					optarg);
 				return 2;
 			}
 			break;
-		case 'm': o->opts.model = optarg; break;
-		case 'C': o->camera = optarg; break;
-		case 'R': o->capture = optarg; break;
-		case 'S': o->stats_out = optarg; break;
-		case 'D': o->opts.decode_only = 1; break;
-		case 'd': o->opts.debug_dir = optarg; break;
-		case 'P': o->sample = 1; return -1; /* printed at once */
-		case 'E': o->evidence_dir = optarg; break;
-		case 'K': o->print_key = 1; break;
-		case 'v': o->verbose++; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'm':
+			o->opts.model = optarg;
+			break;
+		case 'C':
+			o->camera = optarg;
+			break;
+		case 'R':
+			o->capture = optarg;
+			break;
+		case 'S':
+			o->stats_out = optarg;
+			break;
+		case 'D':
+			o->opts.decode_only = 1;
+			break;
+		case 'd':
+			o->opts.debug_dir = optarg;
+			break;
+		case 'P':
+			o->sample = 1;
+			return -1; /* printed at once */
+		case 'E':
+			o->evidence_dir = optarg;
+			break;
+		case 'K':
+			o->print_key = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!o->config || optind < argc) {
@@ -261,29 +299,37 @@ int main(int argc, char **argv)
 	o.opts.id_prefix = prefix;
 	if (!o.capture && !o.opts.decode_only) {
 		open_evidence(&cfg,
-			      o.evidence_dir ? o.evidence_dir : cfg.evidence.dir,
+			      o.evidence_dir ? o.evidence_dir
+					     : cfg.evidence.dir,
 			      &store, &key);
 		o.opts.store = store;
 		o.opts.key = &key;
 		warning = edge_warning_create(&cfg, o.opts.start_wall, err,
 					      sizeof(err));
 		if (!warning)
-			fl_log(FL_LOG_ERROR, "warning", "board: %s; the on-site "
-			       "warning is OFF, detection goes on", err);
+			fl_log(FL_LOG_ERROR, "warning",
+			       "board: %s; the on-site "
+			       "warning is OFF, detection goes on",
+			       err);
 	}
 	if (o.replay || o.capture) {
-		edge_replay_args a = {
-			.cfg = &cfg, .camera = cam, .opts = &o.opts,
-			.events_out = o.events_out, .stats_out = o.stats_out,
-			.capture = o.capture, .warning = warning,
-			.stop = &stop_requested};
+		edge_replay_args a = { .cfg = &cfg,
+				       .camera = cam,
+				       .opts = &o.opts,
+				       .events_out = o.events_out,
+				       .stats_out = o.stats_out,
+				       .capture = o.capture,
+				       .warning = warning,
+				       .stop = &stop_requested };
 
 		rc = edge_replay_run(&a);
 	} else {
-		edge_live_args a = {
-			.cfg = &cfg, .config_path = o.config, .opts = &o.opts,
-			.store = store, .warning = warning,
-			.stop = &stop_requested};
+		edge_live_args a = { .cfg = &cfg,
+				     .config_path = o.config,
+				     .opts = &o.opts,
+				     .store = store,
+				     .warning = warning,
+				     .stop = &stop_requested };
 
 		o.opts.realtime = 1;
 		rc = edge_live_run(&a);

@@ -67,8 +67,10 @@ void edge_publish_answer(edge_publish *p, const char *req, const char *cmd,
 	fl_topic(topic, sizeof(topic), FL_TOPIC_CMD_STATE, p->cfg->site,
 		 p->cfg->device_id, NULL, NULL);
 	if (n < sizeof(buf) && fl_mqtt_publish(p->mqtt, topic, buf, n, 1, 0))
-		fl_log(FL_LOG_WARN, "command", "answer to '%s' not sent "
-		       "(offline)", req ? req : "");
+		fl_log(FL_LOG_WARN, "command",
+		       "answer to '%s' not sent "
+		       "(offline)",
+		       req ? req : "");
 }
 
 static void on_message(const char *topic, const void *payload, size_t len,
@@ -98,8 +100,7 @@ static void on_message(const char *topic, const void *payload, size_t len,
 	cam = cmd.camera[0] ? edge_camera_index(p->cfg, cmd.camera) : 0;
 	if (cam < 0) {
 		snprintf(err, sizeof(err), "no camera '%s'", cmd.camera);
-	} else if (cmd.lane[0] &&
-		   edge_lane_index(p->cfg, cam, cmd.lane) < 0) {
+	} else if (cmd.lane[0] && edge_lane_index(p->cfg, cam, cmd.lane) < 0) {
 		snprintf(err, sizeof(err), "no lane '%s' on camera '%s'",
 			 cmd.lane, cmd.camera);
 	} else {
@@ -138,8 +139,10 @@ edge_publish *edge_publish_create(const fl_config *cfg, fl_store *store,
 		p->wall0[c] = now;
 	for (int c = 0; c < cfg->ncameras; c++)
 		for (int l = 0; l < cfg->cameras[c].nlanes; l++) {
-			p->lanes[c][l].disabled = cfg->cameras[c].lanes[l].disabled;
-			p->lanes[c][l].dwell_s = cfg->cameras[c].lanes[l].dwell_s;
+			p->lanes[c][l].disabled =
+				cfg->cameras[c].lanes[l].disabled;
+			p->lanes[c][l].dwell_s =
+				cfg->cameras[c].lanes[l].dwell_s;
 		}
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium failed to initialise");
@@ -230,7 +233,6 @@ void edge_publish_heartbeat(edge_publish *p, fl_health *h)
 	if (n < sizeof(buf))
 		publish__spool(p, FL_SPOOL_HEARTBEAT, topic, buf, n);
 }
-
 
 void edge_publish_spool_stats(edge_publish *p, long *messages, double *bytes,
 			      long *dropped, long *refused)

@@ -160,7 +160,8 @@ static enum evid_result evidence_step(edge_publish *p, struct incident *in,
 		 in->id);
 	snprintf(path, sizeof(path), "%s/manifest.sig", l->dir);
 	if (stat(path, &st) < 0) { /* not sealed (yet) */
-		if (in->closed && fl_mono_s() - in->closed_at > EVIDENCE_WAIT_S) {
+		if (in->closed &&
+		    fl_mono_s() - in->closed_at > EVIDENCE_WAIT_S) {
 			fl_log(FL_LOG_WARN, "evidence",
 			       "%s: no sealed bundle %.0f s after the "
 			       "incident closed; not sent",
@@ -179,7 +180,8 @@ static enum evid_result evidence_step(edge_publish *p, struct incident *in,
 	/* the listed files, then manifest.json and manifest.sig */
 	while (in->file < nf + 2) {
 		const char *name = in->file < nf ? l->man.files[in->file].name
-			: in->file == nf ? "manifest.json" : "manifest.sig";
+				   : in->file == nf ? "manifest.json"
+						    : "manifest.sig";
 		int rc = spool_file(p, in, l->dir, name, &in->chunk);
 		if (rc == FL_EFULL || rc == FL_ENOMEM) {
 			res = EV_PAUSED; /* resume at the next poll */
@@ -242,13 +244,15 @@ void publish__evidence_poll(edge_publish *p)
 				in->evid = EVID_NONE;
 			} else if (r == EV_PAUSED) {
 				in->evid = EVID_SENDING;
-				publish__save_record(p, in); /* resume here after a kill */
+				publish__save_record(
+					p, in); /* resume here after a kill */
 			} else if (r == EV_SENT) {
 				in->seq++;
 				publish__save_record(p, in);
 				m.type = "evidence";
 				m.wall_time = fl_wall_s();
-				m.video_time_s = m.rest_since_s = m.left_at_s = -1;
+				m.video_time_s = m.rest_since_s = m.left_at_s =
+					-1;
 				m.files = l.files;
 				m.nfiles = l.n;
 				publish__spool_incident(p, in, &m);
@@ -289,15 +293,19 @@ void publish__on_receipt(edge_publish *p, const void *payload, size_t len)
 	}
 	if (strncmp(r.incident_id, p->cfg->device_id, dl) ||
 	    r.incident_id[dl] != '-') {
-		fl_log(FL_LOG_WARN, "receipt", "%s: not an incident of this "
-		       "device; ignored", r.incident_id);
+		fl_log(FL_LOG_WARN, "receipt",
+		       "%s: not an incident of this "
+		       "device; ignored",
+		       r.incident_id);
 		return;
 	}
-	d = p->store ? fl_store_is_delivered(p->store, r.incident_id) :
-		       FL_ENOENT;
+	d = p->store ? fl_store_is_delivered(p->store, r.incident_id)
+		     : FL_ENOENT;
 	if (d < 0) {
-		fl_log(FL_LOG_WARN, "receipt", "%s: no sealed bundle here; "
-		       "ignored", r.incident_id);
+		fl_log(FL_LOG_WARN, "receipt",
+		       "%s: no sealed bundle here; "
+		       "ignored",
+		       r.incident_id);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%s/manifest.json",
@@ -308,13 +316,16 @@ void publish__on_receipt(edge_publish *p, const void *payload, size_t len)
 		hex[0] = '\0';
 	free(buf);
 	if (strcmp(hex, r.manifest_sha256)) {
-		fl_log(FL_LOG_WARN, "receipt", "%s: names manifest %.12s..., "
-		       "ours is %.12s...; ignored", r.incident_id,
-		       r.manifest_sha256, hex[0] ? hex : "unreadable");
+		fl_log(FL_LOG_WARN, "receipt",
+		       "%s: names manifest %.12s..., "
+		       "ours is %.12s...; ignored",
+		       r.incident_id, r.manifest_sha256,
+		       hex[0] ? hex : "unreadable");
 		return;
 	}
 	if (!r.verified) {
-		fl_log(FL_LOG_WARN, "receipt", "%s: the hub could NOT verify "
+		fl_log(FL_LOG_WARN, "receipt",
+		       "%s: the hub could NOT verify "
 		       "the bundle; kept here, not marked delivered",
 		       r.incident_id);
 		return;
@@ -324,10 +335,12 @@ void publish__on_receipt(edge_publish *p, const void *payload, size_t len)
 		       r.incident_id);
 		return;
 	}
-	if (fl_store_mark_delivered(p->store, r.incident_id, err,
-				    sizeof(err)) < 0)
+	if (fl_store_mark_delivered(p->store, r.incident_id, err, sizeof(err)) <
+	    0)
 		fl_log(FL_LOG_ERROR, "receipt", "%s: %s", r.incident_id, err);
 	else
-		fl_log(FL_LOG_INFO, "receipt", "%s: delivered and verified "
-		       "by the hub", r.incident_id);
+		fl_log(FL_LOG_INFO, "receipt",
+		       "%s: delivered and verified "
+		       "by the hub",
+		       r.incident_id);
 }

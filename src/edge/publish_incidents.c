@@ -68,8 +68,8 @@ static void lane_recount(edge_publish *p, int cam, int lane)
 	lp->blocked = blk;
 }
 
-struct incident *publish__incident_get(edge_publish *p, const char *id,
-				       int cam, int lane)
+struct incident *publish__incident_get(edge_publish *p, const char *id, int cam,
+				       int lane)
 {
 	struct incident *free_slot = NULL;
 

@@ -36,16 +36,16 @@ struct incident {
 	int cam, lane;
 	unsigned seq;
 	int alarmed, closed;
-	double closed_at;     /* monotonic */
+	double closed_at; /* monotonic */
 	enum ev_state evid;
 	/* evidence in progress */
-	size_t file;          /* next file index (listed, then manifest) */
-	long chunk;           /* next chunk of that file */
+	size_t file; /* next file index (listed, then manifest) */
+	long chunk;  /* next chunk of that file */
 };
 
 struct lane_pub {
 	int occupied, blocked; /* open incidents, of which alarmed */
-	int dirty;            /* state to publish */
+	int dirty;             /* state to publish */
 	int disabled;
 	double dwell_s;
 	int settings_dirty;
@@ -85,8 +85,8 @@ void publish__spool_incident(edge_publish *p, struct incident *in,
 
 /* The table's entry for incident id (made for camera cam, lane lane when
  * new), or NULL when the table is full. Locked. */
-struct incident *publish__incident_get(edge_publish *p, const char *id,
-				       int cam, int lane);
+struct incident *publish__incident_get(edge_publish *p, const char *id, int cam,
+				       int lane);
 
 /* Free in's entry and its record once nothing more will be sent for it
  * (no evidence due). Locked. */
@@ -115,8 +115,7 @@ void publish__on_receipt(edge_publish *p, const void *payload, size_t len);
 /* ---- publish_retained.c -------------------------------------------------- */
 
 /* Publish lane (cam, lane)'s state and/or its settings (retained). Locked. */
-void publish__lane(edge_publish *p, int cam, int lane, int state,
-		   int settings);
+void publish__lane(edge_publish *p, int cam, int lane, int state, int settings);
 
 /* Publish what changed in the lanes since the last turn. Control thread,
  * connected. */

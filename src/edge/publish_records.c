@@ -28,15 +28,13 @@
 #include "fl.h"
 
 /* One record, crash-safe (fl_file_write). 0 or an fl_errno (logged). */
-static int write_record(const char *dir, const char *name,
-			const char *text)
+static int write_record(const char *dir, const char *name, const char *text)
 {
 	char path[FL_PATH_MAX + 300], err[512];
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	rc = fl_file_write(path, text, strlen(text), 0600, 0, err,
-			   sizeof(err));
+	rc = fl_file_write(path, text, strlen(text), 0600, 0, err, sizeof(err));
 	if (rc < 0)
 		fl_log(FL_LOG_ERROR, "publish", "%s", err);
 	return rc;
@@ -72,7 +70,8 @@ void publish__recover(edge_publish *p)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		char path[FL_PATH_MAX + 300], camera[FL_ID_MAX], lane[FL_ID_MAX];
+		char path[FL_PATH_MAX + 300], camera[FL_ID_MAX],
+			lane[FL_ID_MAX];
 		char topic[FL_TOPIC_MAX], payload[4096];
 		fl_incident_msg m = { 0 };
 		unsigned seq = 0;
@@ -93,11 +92,10 @@ void publish__recover(edge_publish *p)
 		}
 		snprintf(path, sizeof(path), "%s/%s", p->open_dir, de->d_name);
 		if (fl_file_read(path, 4096, &text, &len, NULL, 0) < 0 ||
-		    sscanf(text, "%63s %63s %u %d %d %zu %ld", camera,
-				    lane, &seq, &closed, &due, &file,
-				    &chunk) < 4) {
-			fl_log(FL_LOG_WARN, "publish", "%s: unreadable; removed",
-			       path);
+		    sscanf(text, "%63s %63s %u %d %d %zu %ld", camera, lane,
+			   &seq, &closed, &due, &file, &chunk) < 4) {
+			fl_log(FL_LOG_WARN, "publish",
+			       "%s: unreadable; removed", path);
 			free(text);
 			unlink(path);
 			continue;
@@ -116,11 +114,11 @@ void publish__recover(edge_publish *p)
 			m.reason = "the edge restarted; an obstruction still "
 				   "there is reported as a new incident";
 			fl_topic(topic, sizeof(topic), FL_TOPIC_INCIDENT,
-				 p->cfg->site, p->cfg->device_id, camera,
-				 lane);
+				 p->cfg->site, p->cfg->device_id, camera, lane);
 			n = fl_incident_json(&m, payload, sizeof(payload));
 			if (n >= sizeof(payload) ||
-			    publish__spool(p, FL_SPOOL_INCIDENT, topic, payload, n) < 0)
+			    publish__spool(p, FL_SPOOL_INCIDENT, topic, payload,
+					   n) < 0)
 				continue; /* kept: tried again next start */
 			fl_log(FL_LOG_WARN, "publish",
 			       "incident %s was open when the edge stopped; "
@@ -147,7 +145,8 @@ void publish__recover(edge_publish *p)
 			publish__save_record(p, in);
 			fl_log(FL_LOG_WARN, "evidence",
 			       "%s: sending the evidence resumes (file %zu, "
-			       "chunk %ld)", de->d_name, file, chunk);
+			       "chunk %ld)",
+			       de->d_name, file, chunk);
 			continue;
 		}
 		if (due)

@@ -23,8 +23,7 @@ static const char *lane_state(const struct lane_pub *lp)
 	return lp->blocked ? "blocked" : lp->occupied ? "occupied" : "clear";
 }
 
-void publish__lane(edge_publish *p, int cam, int lane, int state,
-		   int settings)
+void publish__lane(edge_publish *p, int cam, int lane, int state, int settings)
 {
 	const fl_camera_conf *cc = &p->cfg->cameras[cam];
 	struct lane_pub *lp = &p->lanes[cam][lane];
@@ -70,11 +69,12 @@ void publish__discovery(edge_publish *p)
 		const fl_camera_conf *cc = &p->cfg->cameras[c];
 		for (int l = 0; l < cc->nlanes; l++)
 			for (int w = 0; w < FL_DISCOVERY_ENTITIES; w++) {
-				size_t n = fl_discovery(
-					w, p->cfg->site, p->cfg->device_id,
-					cc->id, cc->lanes[l].id,
-					cc->lanes[l].name, topic, sizeof(topic),
-					buf, sizeof(buf));
+				size_t n = fl_discovery(w, p->cfg->site,
+							p->cfg->device_id,
+							cc->id, cc->lanes[l].id,
+							cc->lanes[l].name,
+							topic, sizeof(topic),
+							buf, sizeof(buf));
 				if (n < sizeof(buf))
 					fl_mqtt_publish(p->mqtt, topic, buf, n,
 							1, 1);

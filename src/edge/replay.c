@@ -66,7 +66,7 @@ static int capture_reference(edge_camera *c, const char *path)
 
 int edge_replay_run(const edge_replay_args *a)
 {
-	edge_lines lines = {stdout, a->warning};
+	edge_lines lines = { stdout, a->warning };
 	char err[1024];
 	edge_camera *c;
 	double t0 = fl_mono_s();
@@ -91,8 +91,7 @@ int edge_replay_run(const edge_replay_args *a)
 		rc = capture_reference(c, a->capture);
 		goto done;
 	}
-	while (!*a->stop &&
-	       (rc = edge_camera_step(c, err, sizeof(err))) == 0)
+	while (!*a->stop && (rc = edge_camera_step(c, err, sizeof(err))) == 0)
 		edge_warning_tick(a->warning, a->cfg->cameras[a->camera].id,
 				  edge_camera_time(c), edge_lines_event,
 				  &lines);

@@ -14,12 +14,12 @@
 
 typedef struct edge_replay_args {
 	const fl_config *cfg;
-	int camera;             /* index into cfg->cameras */
+	int camera; /* index into cfg->cameras */
 	const edge_opts *opts;
 	const char *events_out; /* file for the JSON lines; NULL or "-": stdout */
-	const char *stats_out;  /* throughput figures as JSON, or NULL */
-	const char *capture;    /* write a frame here instead (or NULL) */
-	edge_warning *warning;  /* the on-site warning, or NULL */
+	const char *stats_out;       /* throughput figures as JSON, or NULL */
+	const char *capture;         /* write a frame here instead (or NULL) */
+	edge_warning *warning;       /* the on-site warning, or NULL */
 	volatile sig_atomic_t *stop; /* set by the program's signal handler */
 } edge_replay_args;
 

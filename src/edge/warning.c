@@ -43,22 +43,22 @@ typedef struct lane_warn {
 	int cam, index;     /* where its configuration is in cfg */
 	const char *camera; /* borrowed from the config */
 	const char *lane;
-	int manual;         /* manual warnings requested, not yet given */
+	int manual; /* manual warnings requested, not yet given */
 } lane_warn;
 
 struct edge_warning {
 	const fl_config *cfg;
-	fl_board *board;    /* NULL: no board (type none) */
+	fl_board *board; /* NULL: no board (type none) */
 	time_t start_wall;
 	lane_warn lanes[FL_MAX_CAMERAS * FL_MAX_LANES];
 	int nlanes;
 	int hold[FL_WARN_RELAYS]; /* lanes holding each relay on */
 	int relay_failed[FL_WARN_RELAYS];
 	int play_failed;
-	double played_t;    /* time of the last clip asked for */
-	double kicked;      /* monotonic time of the last watchdog kick */
-	time_t minute_at;   /* the second minute was computed for */
-	int minute;         /* local minute of the day at minute_at */
+	double played_t;  /* time of the last clip asked for */
+	double kicked;    /* monotonic time of the last watchdog kick */
+	time_t minute_at; /* the second minute was computed for */
+	int minute;       /* local minute of the day at minute_at */
 	double last_t;
 	/* The tick's event sink, for the actions' callback. */
 	fl_event_fn emit;
@@ -277,8 +277,8 @@ void edge_warning_tick(edge_warning *w, const char *camera, double t,
 	}
 }
 
-int edge_warning_trigger(edge_warning *w, const char *camera,
-			 const char *lane, double t)
+int edge_warning_trigger(edge_warning *w, const char *camera, const char *lane,
+			 double t)
 {
 	int n = 0;
 
@@ -295,9 +295,10 @@ int edge_warning_trigger(edge_warning *w, const char *camera,
 	}
 	if (!n)
 		return FL_ENOENT;
-	fl_log(FL_LOG_INFO, "warning", "manual warning for %s/%s (%d lane(s), "
-	       "asked at %.1f s)", camera ? camera : "*", lane ? lane : "*", n,
-	       t);
+	fl_log(FL_LOG_INFO, "warning",
+	       "manual warning for %s/%s (%d lane(s), "
+	       "asked at %.1f s)",
+	       camera ? camera : "*", lane ? lane : "*", n, t);
 	return 0;
 }
 

@@ -57,8 +57,8 @@ fl_board *edge_warning_board(const edge_warning *w);
  * Returns 0, FL_ENOENT for an unknown camera or lane, FL_EUNSUPPORTED when
  * there is no board.
  */
-int edge_warning_trigger(edge_warning *w, const char *camera,
-			 const char *lane, double t);
+int edge_warning_trigger(edge_warning *w, const char *camera, const char *lane,
+			 double t);
 
 /*
  * The lanes' warning keys changed in the borrowed cfg (a reload that edits

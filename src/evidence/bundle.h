@@ -31,7 +31,7 @@ typedef struct fl_bundle_info {
 } fl_bundle_info;
 
 typedef struct fl_bundle_image { /* metadata of one image file */
-	const char *kind;     /* "scene", "closeup", "composite" */
+	const char *kind;        /* "scene", "closeup", "composite" */
 	int seq;              /* image sequence number in the incident, >= 1 */
 	double wall;          /* unix time the frame was taken */
 	double video_t;       /* video time of the frame */

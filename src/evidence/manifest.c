@@ -93,8 +93,10 @@ static int parse_file(json_t *f, size_t idx, fl_manifest_file *out, char *err,
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(f)) {
-		snprintf(err, errlen, "manifest.json: files[%zu] is not an "
-			 "object", idx);
+		snprintf(err, errlen,
+			 "manifest.json: files[%zu] is not an "
+			 "object",
+			 idx);
 		return FL_EFORMAT;
 	}
 	snprintf(where, sizeof(where), "manifest.json: files[%zu]", idx);
@@ -104,8 +106,10 @@ static int parse_file(json_t *f, size_t idx, fl_manifest_file *out, char *err,
 	if (!fl__plain_name(out->name) || out->name[0] == '.' ||
 	    !strcmp(out->name, "manifest.json") ||
 	    !strcmp(out->name, "manifest.sig")) {
-		snprintf(err, errlen, "manifest.json: files[%zu]: name is not "
-			 "a plain bundle file name", idx);
+		snprintf(err, errlen,
+			 "manifest.json: files[%zu]: name is not "
+			 "a plain bundle file name",
+			 idx);
 		return FL_EFORMAT;
 	}
 	snprintf(where, sizeof(where), "manifest.json: %.255s", out->name);
@@ -113,8 +117,10 @@ static int parse_file(json_t *f, size_t idx, fl_manifest_file *out, char *err,
 	    !(out->sha256 = need_str(f, "sha256", where, err, errlen)))
 		return FL_EFORMAT;
 	if (!is_hex64(out->sha256)) {
-		snprintf(err, errlen, "%s: sha256 is not 64 lowercase hex "
-			 "digits", where);
+		snprintf(err, errlen,
+			 "%s: sha256 is not 64 lowercase hex "
+			 "digits",
+			 where);
 		return FL_EFORMAT;
 	}
 	bytes = json_object_get(f, "bytes");
@@ -157,8 +163,10 @@ int fl_manifest_parse(const void *data, size_t len, fl_manifest *m, char *err,
 	}
 	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
-		snprintf(err, errlen, "manifest.json: malformed JSON: %s "
-			 "(line %d, column %d)", je.text, je.line, je.column);
+		snprintf(err, errlen,
+			 "manifest.json: malformed JSON: %s "
+			 "(line %d, column %d)",
+			 je.text, je.line, je.column);
 		return FL_EFORMAT;
 	}
 	m->priv = root;
@@ -174,7 +182,8 @@ int fl_manifest_parse(const void *data, size_t len, fl_manifest *m, char *err,
 	}
 	m->public_key = get_str(root, "public_key");
 	if (!m->public_key || fl_key_public_from_b64(m->public_key, m->pk)) {
-		snprintf(err, errlen, "manifest.json: public_key is not a "
+		snprintf(err, errlen,
+			 "manifest.json: public_key is not a "
 			 "base64 Ed25519 key");
 		goto fail;
 	}
@@ -182,8 +191,7 @@ int fl_manifest_parse(const void *data, size_t len, fl_manifest *m, char *err,
 					err, errlen)) ||
 	    !(m->device = need_str(root, "device", "manifest.json", err,
 				   errlen)) ||
-	    !(m->site = need_str(root, "site", "manifest.json", err,
-				 errlen)) ||
+	    !(m->site = need_str(root, "site", "manifest.json", err, errlen)) ||
 	    !(m->camera = need_str(root, "camera", "manifest.json", err,
 				   errlen)) ||
 	    !(m->lane = need_str(root, "lane", "manifest.json", err, errlen)))
@@ -213,8 +221,10 @@ int fl_manifest_parse(const void *data, size_t len, fl_manifest *m, char *err,
 			goto fail;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(m->files[j].name, m->files[i].name)) {
-				snprintf(err, errlen, "manifest.json: %.255s "
-					 "listed twice", m->files[i].name);
+				snprintf(err, errlen,
+					 "manifest.json: %.255s "
+					 "listed twice",
+					 m->files[i].name);
 				goto fail;
 			}
 	}
@@ -227,8 +237,8 @@ fail:
 
 /* ---- the verifier ------------------------------------------------------------ */
 
-static int read_part(const char *dir, const char *name, size_t max,
-		     char **buf, size_t *len, char *err, size_t errlen)
+static int read_part(const char *dir, const char *name, size_t max, char **buf,
+		     size_t *len, char *err, size_t errlen)
 {
 	char path[FL__PATH_MAX], why[200];
 	int rc;
@@ -256,7 +266,8 @@ static int decode_sig(const char *txt, size_t len, unsigned char sig[64])
 	if (len != 89 || txt[88] != '\n')
 		return FL_EFORMAT;
 	if (sodium_base642bin(sig, 64, txt, 88, NULL, &n, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || n != 64)
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    n != 64)
 		return FL_EFORMAT;
 	return 0;
 }
@@ -286,9 +297,10 @@ static int check_files(const char *dir, const fl_manifest *m, char *err,
 			return rc;
 		}
 		if (size != f->bytes) {
-			snprintf(err, errlen, "%s: size %lld, manifest says "
-				 "%lld (sha256 mismatch)", f->name, size,
-				 f->bytes);
+			snprintf(err, errlen,
+				 "%s: size %lld, manifest says "
+				 "%lld (sha256 mismatch)",
+				 f->name, size, f->bytes);
 			return FL_EFORMAT;
 		}
 		if (strcmp(hex, f->sha256) != 0) {
@@ -371,20 +383,24 @@ int fl_bundle_verify_ex(const char *dir, const unsigned char *pinned_pk,
 	if (rc)
 		goto out;
 	if (pinned_pk && sodium_memcmp(pinned_pk, m.pk, 32) != 0) {
-		snprintf(err, errlen, "manifest.json: signed by another key "
-			 "(%s, not the pinned one)", m.public_key);
+		snprintf(err, errlen,
+			 "manifest.json: signed by another key "
+			 "(%s, not the pinned one)",
+			 m.public_key);
 		rc = FL_EFORMAT;
 		goto out;
 	}
 	if (decode_sig(sigtxt, slen, sig) != 0) {
-		snprintf(err, errlen, "manifest.sig: not a base64 Ed25519 "
+		snprintf(err, errlen,
+			 "manifest.sig: not a base64 Ed25519 "
 			 "signature and a newline");
 		rc = FL_EFORMAT;
 		goto out;
 	}
 	if (crypto_sign_verify_detached(sig, (const unsigned char *)text, tlen,
 					m.pk) != 0) {
-		snprintf(err, errlen, "manifest.sig: signature does not verify "
+		snprintf(err, errlen,
+			 "manifest.sig: signature does not verify "
 			 "(manifest.json or manifest.sig altered)");
 		rc = FL_EFORMAT;
 		goto out;
@@ -409,8 +425,8 @@ out:
 	return rc;
 }
 
-int fl_bundle_verify(const char *dir, const unsigned char *pinned_pk,
-		     char *err, size_t errlen)
+int fl_bundle_verify(const char *dir, const unsigned char *pinned_pk, char *err,
+		     size_t errlen)
 {
 	return fl_bundle_verify_ex(dir, pinned_pk, NULL, err, errlen);
 }

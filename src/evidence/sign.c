@@ -75,7 +75,8 @@ int fl_key_public_from_b64(const char *b64, unsigned char pk[32])
 	while (*b64 == ' ' || *b64 == '\t' || *b64 == '\n' || *b64 == '\r')
 		b64++;
 	if (sodium_base642bin(pk, 32, b64, strlen(b64), NULL, &n, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || n != 32)
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    n != 32)
 		return FL_EFORMAT;
 	for (; *end; end++)
 		if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r')
@@ -145,7 +146,8 @@ int fl_key_load_or_create(const char *path, fl_key *k, int *created, char *err,
 		return FL_EINVAL;
 	}
 	if (fl__sodium_ready() != 0) {
-		snprintf(err, errlen, "%s: libsodium failed to initialise", path);
+		snprintf(err, errlen, "%s: libsodium failed to initialise",
+			 path);
 		return FL_EIO;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -193,7 +195,8 @@ int fl_key_load_or_create(const char *path, fl_key *k, int *created, char *err,
 	if (n != 64) {
 		snprintf(err, errlen,
 			 "key %s: %s bytes, a key has 64 (truncated or not a "
-			 "key)", path, n > 64 ? "more than 64" : "fewer than 64");
+			 "key)",
+			 path, n > 64 ? "more than 64" : "fewer than 64");
 		rc = FL_EFORMAT;
 		goto out;
 	}
@@ -309,12 +312,13 @@ int fl_evidence_code_check(const unsigned char pk[32], const char *device,
 			 "containing a newline)");
 		return FL_EINVAL;
 	}
-	if (sodium_base642bin(sig, sizeof(sig), sig_b64, strlen(sig_b64),
-			      NULL, &siglen, &end,
+	if (sodium_base642bin(sig, sizeof(sig), sig_b64, strlen(sig_b64), NULL,
+			      &siglen, &end,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    siglen != sizeof(sig) || *end) {
-		snprintf(err, errlen, "anti-forgery signature is not a "
-				      "base64 Ed25519 signature");
+		snprintf(err, errlen,
+			 "anti-forgery signature is not a "
+			 "base64 Ed25519 signature");
 		return FL_EFORMAT;
 	}
 	if (crypto_sign_verify_detached(sig, (const unsigned char *)msg,

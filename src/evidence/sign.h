@@ -19,8 +19,8 @@ typedef struct fl_key {
 	unsigned char sk[64];
 } fl_key;
 
-#define FL_KEY_B64_LEN 45  /* 44 base64 chars + NUL */
-#define FL_SIG_B64_LEN 89  /* 88 base64 chars + NUL */
+#define FL_KEY_B64_LEN 45 /* 44 base64 chars + NUL */
+#define FL_SIG_B64_LEN 89 /* 88 base64 chars + NUL */
 #define FL_CODE_LEN 12
 
 /*

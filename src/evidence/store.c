@@ -67,10 +67,9 @@ static int rm_rf_at(int at, const char *name)
 	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? 0 : FL_EIO;
 	if (!S_ISDIR(st.st_mode))
-		return unlinkat(at, name, 0) == 0 || errno == ENOENT ?
-			       0 : FL_EIO;
-	fd = openat(at, name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return unlinkat(at, name, 0) == 0 || errno == ENOENT ? 0
+								     : FL_EIO;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return FL_EIO;
 	d = fdopendir(fd);
@@ -196,7 +195,7 @@ fl_store *fl_store_open(const char *dir, const fl_store_opts *opts, char *err,
 	}
 	if (mkdir(partial, 0750) != 0 && !(errno == EEXIST && !owner)) {
 		fl_file_errno(errno, "cannot create directory", partial, err,
-			       errlen);
+			      errlen);
 		goto fail;
 	}
 	if (access(dir, W_OK) != 0) {
@@ -321,8 +320,7 @@ static int list_bundles(const fl_store *s, struct bundle_ent **pv, size_t *pn,
 	*pv = NULL;
 	*pn = 0;
 	if (!d)
-		return fl_file_errno(errno, "cannot list", s->dir, err,
-				      errlen);
+		return fl_file_errno(errno, "cannot list", s->dir, err, errlen);
 	while ((e = readdir(d))) {
 		char path[FL__PATH_MAX];
 		struct stat st;
@@ -334,8 +332,7 @@ static int list_bundles(const fl_store *s, struct bundle_ent **pv, size_t *pn,
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? 2 * cap : 16;
-			struct bundle_ent *nv =
-				realloc(v, ncap * sizeof(*v));
+			struct bundle_ent *nv = realloc(v, ncap * sizeof(*v));
 
 			if (!nv)
 				goto nomem;
@@ -390,8 +387,7 @@ int fl_store_usage(const fl_store *s, double *total, double *undelivered,
 
 /* Take bundle id out of sight (rename into .partial) and delete it. 0 when
  * removed, 1 when it was already gone, or a negative error. */
-static int remove_bundle(fl_store *s, const char *id, char *err,
-			 size_t errlen)
+static int remove_bundle(fl_store *s, const char *id, char *err, size_t errlen)
 {
 	char from[FL__PATH_MAX], to[FL__PATH_MAX], name[300];
 
@@ -403,8 +399,7 @@ static int remove_bundle(fl_store *s, const char *id, char *err,
 	if (rename(from, to) != 0) {
 		if (errno == ENOENT) /* another thread's prune was first */
 			return 1;
-		return fl_file_errno(errno, "cannot remove", from, err,
-				      errlen);
+		return fl_file_errno(errno, "cannot remove", from, err, errlen);
 	}
 	if (fl__rm_rf(to) != 0)
 		fl_log(FL_LOG_WARN, FL__TAG,
@@ -467,7 +462,7 @@ int fl__store_room(fl_store *s, char *err, size_t errlen)
 
 	if (statvfs(s->dir, &vfs) != 0)
 		return fl_file_errno(errno, "cannot stat file system of",
-				      s->dir, err, errlen);
+				     s->dir, err, errlen);
 	if (vfs.f_flag & ST_RDONLY) {
 		snprintf(err, errlen, "%s: read-only file system", s->dir);
 		return FL_EIO;

@@ -75,10 +75,9 @@
 #include "hubconf.h"
 #include "topic.h"
 
-
 struct hub_alerts {
-	const hub_conf *conf; /* borrowed */
-	char dir[HUB_PATHLEN];    /* <evidence_dir>/.alerts */
+	const hub_conf *conf;  /* borrowed */
+	char dir[HUB_PATHLEN]; /* <evidence_dir>/.alerts */
 	pthread_t thread;
 	int started;
 	atomic_int stop;
@@ -151,15 +150,15 @@ static char *body_for(const hub_alerts *a, const struct what *w, int format)
 
 	fmt_time(w->wall, when, sizeof(when));
 	hub_fmt(pic, sizeof(pic), "%s/evidence/%s/composite.jpg",
-		 a->conf->public_url, w->iid);
+		a->conf->public_url, w->iid);
 	hub_fmt(link, sizeof(link), "%s/incidents/%s", a->conf->public_url,
-		 w->iid);
+		w->iid);
 	hub_fmt(text, sizeof(text),
-		 "### %s\n"
-		 "- site: %s\n- lane: %s / %s (device %s)\n- time: %s\n"
-		 "- incident: %s\n\n![picture](%s)\n\n[open the incident](%s)",
-		 title_of(w->kind), w->site, w->camera, w->lane, w->device,
-		 when, w->iid, pic, link);
+		"### %s\n"
+		"- site: %s\n- lane: %s / %s (device %s)\n- time: %s\n"
+		"- incident: %s\n\n![picture](%s)\n\n[open the incident](%s)",
+		title_of(w->kind), w->site, w->camera, w->lane, w->device, when,
+		w->iid, pic, link);
 	switch (format) {
 	case HUB_HOOK_WECOM:
 		j = json_pack("{s:s,s:{s:s}}", "msgtype", "markdown",
@@ -190,7 +189,7 @@ static char *body_for(const hub_alerts *a, const struct what *w, int format)
 static void job_make(hub_alerts *a, const struct what *w, const char *target,
 		     const char *dest, int format)
 {
-	static const char *const boxes[] = {"outbox", "sent", "failed"};
+	static const char *const boxes[] = { "outbox", "sent", "failed" };
 	char name[512], path[HUB_PATHLEN];
 	char *body = NULL;
 	json_t *j = NULL;
@@ -198,17 +197,16 @@ static void job_make(hub_alerts *a, const struct what *w, const char *target,
 
 	hub_fmt(name, sizeof(name), "%s.%s.%s.json", w->iid, w->kind, target);
 	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
-		hub_fmt(path, sizeof(path), "%s/%s/%s", a->dir, boxes[i],
-			 name);
+		hub_fmt(path, sizeof(path), "%s/%s/%s", a->dir, boxes[i], name);
 		if (exists(path))
 			return; /* made before: never twice */
 	}
 	body = body_for(a, w, format < 0 ? HUB_HOOK_GENERIC : format);
 	if (!body)
 		goto out;
-	j = json_pack("{s:s,s:s,s:i,s:s,s:i,s:f,s:f}", "kind", w->kind,
-		      "dest", dest, "mqtt", format < 0, "body", body,
-		      "attempts", 0, "next", 0.0, "created", fl_wall_s());
+	j = json_pack("{s:s,s:s,s:i,s:s,s:i,s:f,s:f}", "kind", w->kind, "dest",
+		      dest, "mqtt", format < 0, "body", body, "attempts", 0,
+		      "next", 0.0, "created", fl_wall_s());
 	if (!j)
 		goto out;
 	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
@@ -238,11 +236,10 @@ static void jobs_for(hub_alerts *a, const struct what *w)
 	fl_topic_level(w->site, lvl, sizeof(lvl));
 	if (a->conf->alerts.mqtt) {
 		if (esc && s && s->escalate_topic[0])
-			hub_fmt(topic, sizeof(topic), "%s",
-				 s->escalate_topic);
+			hub_fmt(topic, sizeof(topic), "%s", s->escalate_topic);
 		else
 			hub_fmt(topic, sizeof(topic), "firelane/%s/%s", lvl,
-				 esc ? "enforcement" : "alerts");
+				esc ? "enforcement" : "alerts");
 		job_make(a, w, "mqtt", topic, -1);
 	}
 	if (!s)
@@ -251,7 +248,7 @@ static void jobs_for(hub_alerts *a, const struct what *w)
 		const hub_hook *h = esc ? &s->escalate[i] : &s->hooks[i];
 
 		hub_fmt(target, sizeof(target), "%s%d", esc ? "esc" : "hook",
-			 i);
+			i);
 		job_make(a, w, target, h->url, h->format);
 	}
 }
@@ -273,10 +270,9 @@ static int made(hub_alerts *a, const char *iid, const char *kind, int mark)
 
 void hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 			 const char *camera, const char *lane,
-			 const char *incident_id, const char *type,
-			 double wall)
+			 const char *incident_id, const char *type, double wall)
 {
-	struct what w = {site, device, camera, lane, incident_id, type, wall};
+	struct what w = { site, device, camera, lane, incident_id, type, wall };
 	char path[HUB_PATHLEN];
 
 	hub_fmt(path, sizeof(path), "%s/open/%s.json", a->dir, incident_id);
@@ -385,8 +381,8 @@ static void job_retry(hub_alerts *a, const char *name, json_t *j,
 		job_done(a, name, "failed");
 		return;
 	}
-	fl_log(FL_LOG_WARN, "alerts", "%s: attempt %d failed (%s); retry in %.1f s",
-	       name, n, why, d);
+	fl_log(FL_LOG_WARN, "alerts",
+	       "%s: attempt %d failed (%s); retry in %.1f s", name, n, why, d);
 	json_object_set_new(j, "attempts", json_integer(n));
 	json_object_set_new(j, "next", json_real(fl_wall_s() + d));
 	/* the new state goes back to the outbox, then the claim ends */
@@ -428,7 +424,8 @@ static int post(hub_alerts *a, const char *url, const char *body, char *why,
 		hub_fmt(why, whylen, "curl_easy_init failed");
 		return FL_ENOMEM;
 	}
-	h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8");
+	h = curl_slist_append(h,
+			      "Content-Type: application/json; charset=utf-8");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -448,8 +445,8 @@ static int post(hub_alerts *a, const char *url, const char *body, char *why,
 		   json_is_integer(json_object_get(resp, "errcode")) &&
 		   json_integer_value(json_object_get(resp, "errcode")) != 0) {
 		hub_fmt(why, whylen, "errcode %lld",
-			 (long long)json_integer_value(
-				 json_object_get(resp, "errcode")));
+			(long long)json_integer_value(
+				json_object_get(resp, "errcode")));
 	} else {
 		rc = FL_OK;
 	}
@@ -473,7 +470,8 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 		return;
 	while ((e = readdir(d)) && !atomic_load(&a->stop)) {
 		size_t n = strlen(e->d_name);
-		int is_mqtt = n > 10 && !strcmp(e->d_name + n - 10, ".mqtt.json");
+		int is_mqtt = n > 10 &&
+			      !strcmp(e->d_name + n - 10, ".mqtt.json");
 		json_t *j;
 		const char *dest, *body;
 
@@ -506,8 +504,8 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 			continue;
 		}
 		if (mqtt) {
-			int rc = fl_mqtt_publish(m, dest, body, strlen(body),
-						 1, 0);
+			int rc = fl_mqtt_publish(m, dest, body, strlen(body), 1,
+						 0);
 			if (rc == FL_OK)
 				job_done(a, e->d_name, "sent");
 			else if (rc == FL_EAGAIN) /* offline: wait, no attempt */
@@ -599,8 +597,8 @@ static void escalations(hub_alerts *a, fl_db *db, double now)
 		w.iid = iid;
 		w.kind = "escalated";
 		s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
-		after = s && s->escalate_s >= 0 ? s->escalate_s :
-						  a->conf->alerts.escalate_s;
+		after = s && s->escalate_s >= 0 ? s->escalate_s
+						: a->conf->alerts.escalate_s;
 		if (!w.site || !w.device || !w.camera || !w.lane) {
 			unlink(path);
 		} else if (json_is_true(json_object_get(j, "force")) ||
@@ -634,7 +632,7 @@ void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now)
  */
 static void recover_claims(hub_alerts *a)
 {
-	static const char *const where[] = {"claimed", "open"};
+	static const char *const where[] = { "claimed", "open" };
 	char dir[HUB_PATHLEN], from[HUB_PATHLEN], to[HUB_PATHLEN];
 	char suffix[HUB_STR + 2];
 	size_t sl;
@@ -658,7 +656,8 @@ static void recover_claims(hub_alerts *a)
 				w ? "open" : "outbox", (int)(n - sl),
 				e->d_name);
 			if (rename(from, to) == 0)
-				fl_log(FL_LOG_WARN, "alerts", "%.*s: claimed "
+				fl_log(FL_LOG_WARN, "alerts",
+				       "%.*s: claimed "
 				       "when this worker stopped; back in %s",
 				       (int)(n - sl), e->d_name,
 				       w ? "open/" : "the outbox");
@@ -669,8 +668,8 @@ static void recover_claims(hub_alerts *a)
 
 hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
 {
-	static const char *const boxes[] = {"outbox", "sent", "failed",
-					    "open", "made", "claimed"};
+	static const char *const boxes[] = { "outbox", "sent", "failed",
+					     "open",   "made", "claimed" };
 	hub_alerts *a = calloc(1, sizeof(*a));
 	char path[HUB_PATHLEN];
 	size_t k;

@@ -131,10 +131,10 @@ static void serve_asset(const struct hub_asset *x, const hub_req *q,
 
 static int ui_route(const char *p)
 {
-	static const char *const exact[] = {"/",         "/login",
-					    "/incidents", "/reports",
-					    "/reports/weekly", "/fleet",
-					    "/admin"};
+	static const char *const exact[] = {
+		"/",      "/login", "/incidents", "/reports", "/reports/weekly",
+		"/fleet", "/admin"
+	};
 
 	for (size_t i = 0; i < FL_ARRAY_SIZE(exact); i++)
 		if (!strcmp(p, exact[i]))
@@ -155,8 +155,8 @@ void to_login(const char *path, hub_resp *r)
 		    (c >= '0' && c <= '9') || strchr("-_.~/", c))
 			enc[n++] = (char)c;
 		else
-			n += (size_t)snprintf(enc + n, sizeof(enc) - n, "%%%02X",
-					      c);
+			n += (size_t)snprintf(enc + n, sizeof(enc) - n,
+					      "%%%02X", c);
 	}
 	enc[n] = 0;
 	api__header(r, "Location", "/login?next=%s", enc);
@@ -201,31 +201,31 @@ static int segments(const char *p, char seg[3][256])
  * handler's. POST /api/login is answered before this table: it is the one
  * route without a session or CSRF token.
  */
-typedef void (*route_fn)(hub_api *a, const hub_session_info *s,
-			 const char *id, const hub_req *q, hub_resp *r);
+typedef void (*route_fn)(hub_api *a, const hub_session_info *s, const char *id,
+			 const hub_req *q, hub_resp *r);
 
 static const struct route {
 	const char *method, *pattern;
 	int admin;
 	route_fn fn;
 } routes[] = {
-	{"POST", "logout", 0, api__logout},
-	{"GET", "session", 0, api__get_session},
-	{"GET", "incidents", 0, api__incidents},
-	{"GET", "incidents/*", 0, api__incident},
-	{"POST", "incidents/*/outcome", 0, api__outcome},
-	{"GET", "incidents/*/audit", 0, api__incident_audit},
-	{"GET", "incidents/*/export", 0, api__export_zip},
-	{"GET", "reports", 0, api__reports},
-	{"GET", "reports.csv", 0, api__reports_csv},
-	{"GET", "sites", 0, api__sites},
-	{"GET", "devices", 0, api__devices},
-	{"POST", "devices", 1, api__enrol},
-	{"GET", "users", 1, api__users},
-	{"POST", "users", 1, api__user_add},
-	{"DELETE", "users/*", 1, api__user_delete},
-	{"GET", "quarantine", 1, api__quarantine},
-	{"GET", "audit", 1, api__audit},
+	{ "POST", "logout", 0, api__logout },
+	{ "GET", "session", 0, api__get_session },
+	{ "GET", "incidents", 0, api__incidents },
+	{ "GET", "incidents/*", 0, api__incident },
+	{ "POST", "incidents/*/outcome", 0, api__outcome },
+	{ "GET", "incidents/*/audit", 0, api__incident_audit },
+	{ "GET", "incidents/*/export", 0, api__export_zip },
+	{ "GET", "reports", 0, api__reports },
+	{ "GET", "reports.csv", 0, api__reports_csv },
+	{ "GET", "sites", 0, api__sites },
+	{ "GET", "devices", 0, api__devices },
+	{ "POST", "devices", 1, api__enrol },
+	{ "GET", "users", 1, api__users },
+	{ "POST", "users", 1, api__user_add },
+	{ "DELETE", "users/*", 1, api__user_delete },
+	{ "GET", "quarantine", 1, api__quarantine },
+	{ "GET", "audit", 1, api__audit },
 };
 
 /* 1 when path (segments, no leading '/') matches pattern; *id gets the

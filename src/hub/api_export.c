@@ -100,13 +100,14 @@ static char *verification(hub_api *a, const char *id, const char *device,
 	if (json_is_number(pruned) && !files) {
 		secs = (time_t)json_number_value(pruned);
 		gmtime_r(&secs, &tm);
-		strftime(pruned_when, sizeof(pruned_when),
-			 "%Y-%m-%dT%H:%M:%SZ", &tm);
+		strftime(pruned_when, sizeof(pruned_when), "%Y-%m-%dT%H:%M:%SZ",
+			 &tm);
 	}
-	known = device && !fl_db_device_get(a->db, device, site, sizeof(site),
-					    pk_b64, sizeof(pk_b64)) &&
+	known = device &&
+		!fl_db_device_get(a->db, device, site, sizeof(site), pk_b64,
+				  sizeof(pk_b64)) &&
 		!fl_key_public_from_b64(pk_b64, pk);
-#define OUT(...) \
+#define OUT(...)                                                               \
 	len += (size_t)snprintf(t + len, len < cap ? cap - len : 0, __VA_ARGS__)
 	OUT("firelane case package: incident %s\n", id);
 	OUT("device: %s\nexported by %s at %s (hub clock, UTC)\n\n",
@@ -146,7 +147,8 @@ static char *verification(hub_api *a, const char *id, const char *device,
 	    known ? pk_b64 : "(none)");
 	if (pruned_when[0]) {
 		OUT("files as received (SHA-256, bytes, name; removed):\n");
-		json_array_foreach(rows, r, row) {
+		json_array_foreach(rows, r, row)
+		{
 			const char *h = json_string_value(
 				json_object_get(row, "sha256"));
 			const char *nm = json_string_value(
@@ -182,9 +184,10 @@ static char *verification(hub_api *a, const char *id, const char *device,
 }
 
 void api__export_zip(hub_api *a, const hub_session_info *s, const char *id,
-		       const hub_req *q, hub_resp *r)
+		     const hub_req *q, hub_resp *r)
 {
-	char site[256], dir[HUB_PATHLEN], tmpl[] = "/tmp/firelane-export-XXXXXX";
+	char site[256], dir[HUB_PATHLEN],
+		tmpl[] = "/tmp/firelane-export-XXXXXX";
 	char *inc = NULL, *ver = NULL, **files = NULL;
 	const char *device = NULL, *tmpdir = getenv("TMPDIR");
 	char tpath[HUB_PATHLEN];
@@ -207,8 +210,8 @@ void api__export_zip(hub_api *a, const hub_session_info *s, const char *id,
 	ver = verification(a, id, device, dir, files, nfiles, o, s->user,
 			   q->now);
 	if (tmpdir && *tmpdir &&
-	    hub_fmt(tpath, sizeof(tpath), "%s/firelane-export-XXXXXX",
-		    tmpdir) < (int)sizeof(tpath))
+	    hub_fmt(tpath, sizeof(tpath), "%s/firelane-export-XXXXXX", tmpdir) <
+		    (int)sizeof(tpath))
 		fd = mkstemp(tpath);
 	else
 		fd = mkstemp(tmpl);
@@ -243,16 +246,18 @@ void api__export_zip(hub_api *a, const hub_session_info *s, const char *id,
 	r->offset = 0;
 	r->flen = size;
 	r->no_store = 1;
-	api__header(r, "Content-Disposition", "attachment; filename=\"%s.zip\"", id);
+	api__header(r, "Content-Disposition", "attachment; filename=\"%s.zip\"",
+		    id);
 	fd = -1;
 	goto out;
 fail:
 	hub_zip_abort(z);
 	fl_log(FL_LOG_ERROR, TAG, "export of %s failed: %s", id,
 	       fl_strerror(rc));
-	api__error(r, 500, rc == FL_EFULL
-			      ? "the case package would pass 4 GiB (no ZIP64)"
-			      : "the case package could not be written");
+	api__error(r, 500,
+		   rc == FL_EFULL
+			   ? "the case package would pass 4 GiB (no ZIP64)"
+			   : "the case package could not be written");
 out:
 	if (fd >= 0)
 		close(fd);

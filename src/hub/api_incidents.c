@@ -28,8 +28,10 @@ static int query_time(const hub_req *q, const char *name, int tz, int end,
 	if (!v)
 		return 0;
 	if (hub_date_parse(v, tz, out, &is_date)) {
-		snprintf(why, sizeof(why), "%s: expected YYYY-MM-DD or unix "
-					   "seconds", name);
+		snprintf(why, sizeof(why),
+			 "%s: expected YYYY-MM-DD or unix "
+			 "seconds",
+			 name);
 		api__error(r, 400, why);
 		return -1;
 	}
@@ -39,7 +41,7 @@ static int query_time(const hub_req *q, const char *name, int tz, int end,
 }
 
 void api__incidents(hub_api *a, const hub_session_info *s, const char *id,
-		      const hub_req *q, hub_resp *r)
+		    const hub_req *q, hub_resp *r)
 {
 	fl_db_filter f;
 	int tz = a->conf->tz_offset_s;
@@ -63,7 +65,7 @@ void api__incidents(hub_api *a, const hub_session_info *s, const char *id,
 }
 
 void api__incident(hub_api *a, const hub_session_info *s, const char *id,
-		     const hub_req *q, hub_resp *r)
+		   const hub_req *q, hub_resp *r)
 {
 	char site[256];
 
@@ -74,9 +76,9 @@ void api__incident(hub_api *a, const hub_session_info *s, const char *id,
 }
 
 void api__outcome(hub_api *a, const hub_session_info *s, const char *id,
-		    const hub_req *q, hub_resp *r)
+		  const hub_req *q, hub_resp *r)
 {
-	static const char *const names[] = {"outcome", "note"};
+	static const char *const names[] = { "outcome", "note" };
 	char site[256], err[256], *f[2];
 	int rc;
 
@@ -87,10 +89,11 @@ void api__outcome(hub_api *a, const hub_session_info *s, const char *id,
 		api__error(r, 400, "expected {\"outcome\", \"note\"}");
 		return;
 	}
-	if (api__is_property(s) && (!strcmp(f[0], "fined") ||
-			       !strcmp(f[0], "towed"))) {
-		api__error(r, 403, "a property manager may record persuaded, "
-			      "false_alarm or other");
+	if (api__is_property(s) &&
+	    (!strcmp(f[0], "fined") || !strcmp(f[0], "towed"))) {
+		api__error(r, 403,
+			   "a property manager may record persuaded, "
+			   "false_alarm or other");
 		goto out;
 	}
 	rc = fl_db_outcome_set(a->db, id, f[0], f[1] ? f[1] : "", s->user,
@@ -107,8 +110,8 @@ out:
 	hub_fields_free(f, 2);
 }
 
-void api__incident_audit(hub_api *a, const hub_session_info *s,
-			   const char *id, const hub_req *q, hub_resp *r)
+void api__incident_audit(hub_api *a, const hub_session_info *s, const char *id,
+			 const hub_req *q, hub_resp *r)
 {
 	char site[256];
 	int limit, offset;
@@ -126,11 +129,13 @@ static const char *content_type(const char *name)
 	static const struct {
 		const char *ext, *type;
 	} t[] = {
-		{".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
-		{".png", "image/png"},  {".mp4", "video/mp4"},
-		{".json", "application/json"},
-		{".sig", "text/plain; charset=utf-8"},
-		{".txt", "text/plain; charset=utf-8"},
+		{ ".jpg", "image/jpeg" },
+		{ ".jpeg", "image/jpeg" },
+		{ ".png", "image/png" },
+		{ ".mp4", "video/mp4" },
+		{ ".json", "application/json" },
+		{ ".sig", "text/plain; charset=utf-8" },
+		{ ".txt", "text/plain; charset=utf-8" },
 	};
 	const char *dot = strrchr(name, '.');
 
@@ -141,7 +146,7 @@ static const char *content_type(const char *name)
 }
 
 void api__evidence(hub_api *a, const hub_session_info *s, const char *id,
-		     const char *name, const hub_req *q, hub_resp *r)
+		   const char *name, const hub_req *q, hub_resp *r)
 {
 	char site[256], path[HUB_PATHLEN], key[600];
 	long long first, last;
@@ -167,7 +172,7 @@ void api__evidence(hub_api *a, const hub_session_info *s, const char *id,
 	if (rg < 0) {
 		close(fd);
 		api__header(r, "Content-Range", "bytes */%lld",
-		       (long long)st.st_size);
+			    (long long)st.st_size);
 		api__error(r, 416, "range not satisfiable");
 		return;
 	}
@@ -181,8 +186,8 @@ void api__evidence(hub_api *a, const hub_session_info *s, const char *id,
 		r->status = 206;
 		r->offset = first;
 		r->flen = last - first + 1;
-		api__header(r, "Content-Range", "bytes %lld-%lld/%lld", first, last,
-		       (long long)st.st_size);
+		api__header(r, "Content-Range", "bytes %lld-%lld/%lld", first,
+			    last, (long long)st.st_size);
 	} else {
 		r->status = 200;
 		r->offset = 0;

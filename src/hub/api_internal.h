@@ -62,9 +62,8 @@ int api__may_see(const hub_session_info *s, const char *site);
 
 /* The incident's site into site when s may see it: 0, or -1 with 404
  * answered (the same as for an incident that does not exist). */
-int api__incident_visible(hub_api *a, const hub_session_info *s,
-			    const char *id, hub_resp *r, char *site,
-			    size_t sitelen);
+int api__incident_visible(hub_api *a, const hub_session_info *s, const char *id,
+			  hub_resp *r, char *site, size_t sitelen);
 
 /* The sites a list is limited to for s (NULL: all). */
 const char *api__allowed_sites(const hub_session_info *s);
@@ -77,8 +76,7 @@ int api__need_role(const hub_session_info *s, hub_resp *r, int enforcement);
 json_t *api__sites_array(const char *csv);
 
 /* The session's answer: csrf, user, role, sites, tz_offset_s. */
-void api__session_answer(hub_api *a, const hub_session_info *s,
-			   hub_resp *r);
+void api__session_answer(hub_api *a, const hub_session_info *s, hub_resp *r);
 
 /* POST /api/login: the one route without a session. */
 void api__login(hub_api *a, const hub_req *q, hub_resp *r);
@@ -86,42 +84,42 @@ void api__login(hub_api *a, const hub_req *q, hub_resp *r);
 /* Route handlers (api.c's table): id is the path's "*" segment (or
  * NULL); they answer into r, errors included. */
 void api__logout(hub_api *a, const hub_session_info *s, const char *id,
-		   const hub_req *q, hub_resp *r);
+		 const hub_req *q, hub_resp *r);
 void api__get_session(hub_api *a, const hub_session_info *s, const char *id,
-			const hub_req *q, hub_resp *r);
-void api__incidents(hub_api *a, const hub_session_info *s, const char *id,
 		      const hub_req *q, hub_resp *r);
+void api__incidents(hub_api *a, const hub_session_info *s, const char *id,
+		    const hub_req *q, hub_resp *r);
 void api__incident(hub_api *a, const hub_session_info *s, const char *id,
-		     const hub_req *q, hub_resp *r);
+		   const hub_req *q, hub_resp *r);
 void api__outcome(hub_api *a, const hub_session_info *s, const char *id,
-		    const hub_req *q, hub_resp *r);
-void api__incident_audit(hub_api *a, const hub_session_info *s,
-			   const char *id, const hub_req *q, hub_resp *r);
+		  const hub_req *q, hub_resp *r);
+void api__incident_audit(hub_api *a, const hub_session_info *s, const char *id,
+			 const hub_req *q, hub_resp *r);
 void api__export_zip(hub_api *a, const hub_session_info *s, const char *id,
-		       const hub_req *q, hub_resp *r);
-void api__reports(hub_api *a, const hub_session_info *s, const char *id,
-		    const hub_req *q, hub_resp *r);
-void api__reports_csv(hub_api *a, const hub_session_info *s, const char *id,
-			const hub_req *q, hub_resp *r);
-void api__devices(hub_api *a, const hub_session_info *s, const char *id,
-		    const hub_req *q, hub_resp *r);
-void api__sites(hub_api *a, const hub_session_info *s, const char *id,
-		  const hub_req *q, hub_resp *r);
-void api__enrol(hub_api *a, const hub_session_info *s, const char *id,
-		  const hub_req *q, hub_resp *r);
-void api__user_add(hub_api *a, const hub_session_info *s, const char *id,
 		     const hub_req *q, hub_resp *r);
-void api__user_delete(hub_api *a, const hub_session_info *s,
-			const char *name, const hub_req *q, hub_resp *r);
+void api__reports(hub_api *a, const hub_session_info *s, const char *id,
+		  const hub_req *q, hub_resp *r);
+void api__reports_csv(hub_api *a, const hub_session_info *s, const char *id,
+		      const hub_req *q, hub_resp *r);
+void api__devices(hub_api *a, const hub_session_info *s, const char *id,
+		  const hub_req *q, hub_resp *r);
+void api__sites(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r);
+void api__enrol(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r);
+void api__user_add(hub_api *a, const hub_session_info *s, const char *id,
+		   const hub_req *q, hub_resp *r);
+void api__user_delete(hub_api *a, const hub_session_info *s, const char *name,
+		      const hub_req *q, hub_resp *r);
 void api__users(hub_api *a, const hub_session_info *s, const char *id,
-		  const hub_req *q, hub_resp *r);
+		const hub_req *q, hub_resp *r);
 void api__quarantine(hub_api *a, const hub_session_info *s, const char *id,
-		       const hub_req *q, hub_resp *r);
+		     const hub_req *q, hub_resp *r);
 void api__audit(hub_api *a, const hub_session_info *s, const char *id,
-		  const hub_req *q, hub_resp *r);
+		const hub_req *q, hub_resp *r);
 
 /* GET /evidence/<id>/<name>: one evidence file, Range supported. */
 void api__evidence(hub_api *a, const hub_session_info *s, const char *id,
-		     const char *name, const hub_req *q, hub_resp *r);
+		   const char *name, const hub_req *q, hub_resp *r);
 
 #endif /* FL_HUB_API_INTERNAL_H */

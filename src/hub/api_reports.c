@@ -17,9 +17,8 @@
 /* ---- reports ------------------------------------------------------------- */
 
 /* The report's site for this user: 0 and *site (NULL = all), or answered. */
-static int report_site(const hub_session_info *s, const hub_req *q,
-		       hub_resp *r, const char **site, char *buf,
-		       size_t buflen)
+static int report_site(const hub_session_info *s, const hub_req *q, hub_resp *r,
+		       const char **site, char *buf, size_t buflen)
 {
 	const char *want = api__arg(q, "site");
 
@@ -82,7 +81,7 @@ static json_t *report(hub_api *a, const hub_session_info *s, const hub_req *q,
 }
 
 void api__reports(hub_api *a, const hub_session_info *s, const char *id,
-		    const hub_req *q, hub_resp *r)
+		  const hub_req *q, hub_resp *r)
 {
 	json_t *o = report(a, s, q, r);
 
@@ -123,11 +122,12 @@ out:
 }
 
 void api__reports_csv(hub_api *a, const hub_session_info *s, const char *id,
-			const hub_req *q, hub_resp *r)
+		      const hub_req *q, hub_resp *r)
 {
-	static const char *const cols[] = {"incidents", "alarms", "persuaded",
-					   "fined", "towed", "false_alarm",
-					   "other"};
+	static const char *const cols[] = { "incidents", "alarms",
+					    "persuaded", "fined",
+					    "towed",     "false_alarm",
+					    "other" };
 	json_t *o = report(a, s, q, r), *days, *d, *oc;
 	char v[7][32], m[3][32], name[64];
 	size_t cap = 4096, len = 0, i;
@@ -145,9 +145,11 @@ void api__reports_csv(hub_api *a, const hub_session_info *s, const char *id,
 	csv_row(&buf, &cap, &len, "day", "incidents", "alarms", "persuaded",
 		"fined", "towed", "false_alarm", "other", NULL);
 	days = json_object_get(o, "days");
-	json_array_foreach(days, i, d) {
+	json_array_foreach(days, i, d)
+	{
 		for (int k = 0; k < 7; k++)
-			snprintf(v[k], sizeof(v[k]), "%lld", api__num(d, cols[k]));
+			snprintf(v[k], sizeof(v[k]), "%lld",
+				 api__num(d, cols[k]));
 		csv_row(&buf, &cap, &len,
 			json_string_value(json_object_get(d, "day"))
 				? json_string_value(json_object_get(d, "day"))
@@ -205,5 +207,6 @@ void api__reports_csv(hub_api *a, const hub_session_info *s, const char *id,
 	r->ctype = "text/csv; charset=utf-8";
 	r->body = buf;
 	r->len = len;
-	api__header(r, "Content-Disposition", "attachment; filename=\"report.csv\"");
+	api__header(r, "Content-Disposition",
+		    "attachment; filename=\"report.csv\"");
 }

@@ -52,13 +52,13 @@ int api__site_listed(const char *csv, const char *site)
 
 int api__may_see(const hub_session_info *s, const char *site)
 {
-	return !api__is_property(s) || (site && api__site_listed(s->sites, site));
+	return !api__is_property(s) ||
+	       (site && api__site_listed(s->sites, site));
 }
 
 /* The incident's site if the user may see it: 0, or 404 answered. */
-int api__incident_visible(hub_api *a, const hub_session_info *s,
-			    const char *id, hub_resp *r, char *site,
-			    size_t sitelen)
+int api__incident_visible(hub_api *a, const hub_session_info *s, const char *id,
+			  hub_resp *r, char *site, size_t sitelen)
 {
 	if (!hub_plain_name(id) ||
 	    fl_db_incident_site(a->db, id, site, sitelen) ||
@@ -101,19 +101,18 @@ json_t *api__sites_array(const char *csv)
 	return a;
 }
 
-void api__session_answer(hub_api *a, const hub_session_info *s,
-			   hub_resp *r)
+void api__session_answer(hub_api *a, const hub_session_info *s, hub_resp *r)
 {
 	api__json_obj(r, 200,
-		 json_pack("{s:s,s:s,s:s,s:o,s:i}", "csrf", s->csrf, "user",
-			   s->user, "role", s->role, "sites",
-			   api__sites_array(s->sites), "tz_offset_s",
-			   a->conf->tz_offset_s));
+		      json_pack("{s:s,s:s,s:s,s:o,s:i}", "csrf", s->csrf,
+				"user", s->user, "role", s->role, "sites",
+				api__sites_array(s->sites), "tz_offset_s",
+				a->conf->tz_offset_s));
 }
 
 void api__login(hub_api *a, const hub_req *q, hub_resp *r)
 {
-	static const char *const names[] = {"user", "password"};
+	static const char *const names[] = { "user", "password" };
 	char *f[2], role[32], sites[HUB_SITES_LEN], akey[128], ukey[200];
 	hub_session_info s;
 	int wait;
@@ -153,8 +152,8 @@ void api__login(hub_api *a, const hub_req *q, hub_resp *r)
 	}
 	fl_db_audit(a->db, f[0], "login", akey + 2, "ok", q->now);
 	api__header(r, "Set-Cookie",
-	       "fl_session=%s; HttpOnly; SameSite=Strict; Path=/%s", s.id,
-	       a->secure_cookies ? "; Secure" : "");
+		    "fl_session=%s; HttpOnly; SameSite=Strict; Path=/%s", s.id,
+		    a->secure_cookies ? "; Secure" : "");
 	api__session_answer(a, &s, r);
 	sodium_memzero(&s, sizeof(s));
 out:
@@ -164,18 +163,19 @@ out:
 }
 
 void api__logout(hub_api *a, const hub_session_info *s, const char *id,
-		   const hub_req *q, hub_resp *r)
+		 const hub_req *q, hub_resp *r)
 {
 	hub_session_end(a->sessions, s->id);
-	api__header(r, "Set-Cookie",
-	       "fl_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0%s",
-	       a->secure_cookies ? "; Secure" : "");
+	api__header(
+		r, "Set-Cookie",
+		"fl_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0%s",
+		a->secure_cookies ? "; Secure" : "");
 	api__json_text(r, 200, strdup("{}"));
 }
 
 /* The answers that are one store call. */
 void api__get_session(hub_api *a, const hub_session_info *s, const char *id,
-			const hub_req *q, hub_resp *r)
+		      const hub_req *q, hub_resp *r)
 {
 	api__session_answer(a, s, r);
 }

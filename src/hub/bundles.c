@@ -47,7 +47,6 @@
 #include "hubconf.h"
 #include "manifest.h"
 
-
 /* 1 when dir/name exists with this hash. */
 static int have_file(const char *dir, const char *name, const char *sha,
 		     long long bytes)
@@ -132,8 +131,8 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 		goto out;
 	if (strcmp(hex, c->file_sha256) || bytes != c->size) {
 		hub_fmt(err, errlen,
-			 "%s: assembled file does not match file_sha256",
-			 c->file);
+			"%s: assembled file does not match file_sha256",
+			c->file);
 		drop_chunks(in, c->file, c->count);
 		rc = FL_EFORMAT;
 		goto out;
@@ -155,7 +154,7 @@ out:
 	free(buf);
 	if (rc == FL_EIO && !err[0])
 		hub_fmt(err, errlen, "%s: cannot assemble: %s", c->file,
-			 strerror(errno));
+			strerror(errno));
 	return rc;
 }
 
@@ -177,7 +176,7 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 	fl_sha256_hex(c->data, c->len, hex);
 	if (strcmp(hex, c->chunk_sha256)) {
 		hub_fmt(err, errlen, "%s chunk %ld: chunk_sha256 mismatch",
-			 c->file, c->index);
+			c->file, c->index);
 		return FL_EFORMAT;
 	}
 	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, c->incident_id);
@@ -237,7 +236,8 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 		goto out; /* no list yet: the evidence message comes later */
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *e = json_array_get(list, i);
-		if (!have_file(out, json_string_value(json_object_get(e, "name")),
+		if (!have_file(out,
+			       json_string_value(json_object_get(e, "name")),
 			       json_string_value(json_object_get(e, "sha256")),
 			       json_integer_value(json_object_get(e, "bytes"))))
 			goto out; /* still waiting for a file */
@@ -249,13 +249,13 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 		/* a genuine bundle replayed under another incident */
 		verified = 0;
 		hub_fmt(report, sizeof(report),
-		    "manifest.json: made for incident %s, not this one",
-		    info.incident_id);
+			"manifest.json: made for incident %s, not this one",
+			info.incident_id);
 	} else if (verified) {
 		hub_fmt(report, sizeof(report),
-			 "signature verified with the enrolled key; %zu files "
-			 "match their SHA-256",
-			 json_array_size(list));
+			"signature verified with the enrolled key; %zu files "
+			"match their SHA-256",
+			json_array_size(list));
 	}
 	/* the manifest's kinds for the store (best effort) */
 	hub_fmt(path, sizeof(path), "%s/manifest.json", out);
@@ -274,7 +274,7 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 			kind_of(man.nfiles ? &man : NULL, nm), verified);
 		if (rc) {
 			hub_fmt(err, errlen, "store: evidence %s: %s", nm,
-				 fl_strerror(rc));
+				fl_strerror(rc));
 			goto out;
 		}
 	}
@@ -291,8 +291,8 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *e = json_array_get(list, i);
 		const char *nm = json_string_value(json_object_get(e, "name"));
-		const char *sha =
-			json_string_value(json_object_get(e, "sha256"));
+		const char *sha = json_string_value(
+			json_object_get(e, "sha256"));
 
 		if (nm && sha && !strcmp(nm, "manifest.json"))
 			snprintf(done->manifest_sha256,
@@ -321,11 +321,11 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 	if (!list)
 		goto out;
 	for (size_t i = 0; i < nfiles; i++)
-		if (json_array_append_new(
-			    list, json_pack("{s:s,s:s,s:I}", "name",
-					    files[i].name, "sha256",
-					    files[i].sha256, "bytes",
-					    (json_int_t)files[i].bytes)))
+		if (json_array_append_new(list,
+					  json_pack("{s:s,s:s,s:I}", "name",
+						    files[i].name, "sha256",
+						    files[i].sha256, "bytes",
+						    (json_int_t)files[i].bytes)))
 			goto out;
 	text = json_dumps(list, JSON_COMPACT);
 	if (!text)
@@ -333,8 +333,7 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, incident_id);
 	hub_fmt(path, sizeof(path), "%s/list.json", in);
 	if ((rc = fl_mkdir_p(in, 0755, err, errlen)) ||
-	    (rc = fl_file_write(path, text, strlen(text), 0644, 0, err,
-				errlen)))
+	    (rc = fl_file_write(path, text, strlen(text), 0644, 0, err, errlen)))
 		goto out;
 	rc = try_complete(dir, db, incident_id, pk, done, err, errlen);
 out:
@@ -371,8 +370,7 @@ static double newest_mtime(const char *dir)
 
 /* What an incomplete bundle lacks, in words: the listed files not complete,
  * or (no list yet) the list and the files it had chunks of. */
-static void missing_of(const char *dir, const char *iid, char *buf,
-		       size_t len)
+static void missing_of(const char *dir, const char *iid, char *buf, size_t len)
 {
 	char in[HUB_PATHLEN], out[HUB_PATHLEN], path[HUB_PATHLEN];
 	json_t *list;
@@ -388,8 +386,8 @@ static void missing_of(const char *dir, const char *iid, char *buf,
 	if (json_is_array(list)) {
 		for (i = 0; i < json_array_size(list); i++) {
 			json_t *f = json_array_get(list, i);
-			const char *nm =
-				json_string_value(json_object_get(f, "name"));
+			const char *nm = json_string_value(
+				json_object_get(f, "name"));
 			struct stat sb;
 
 			hub_fmt(path, sizeof(path), "%s/%s", out, nm ? nm : "");
@@ -399,7 +397,8 @@ static void missing_of(const char *dir, const char *iid, char *buf,
 				n++ ? ", " : "", nm);
 		}
 		if (!n)
-			hub_fmt(buf, len, "nothing listed (verification "
+			hub_fmt(buf, len,
+				"nothing listed (verification "
 				"never completed)");
 		json_decref(list);
 		return;
@@ -414,7 +413,8 @@ static void missing_of(const char *dir, const char *iid, char *buf,
 		if (e->d_name[0] == '.' || !dot || dot == e->d_name ||
 		    strlen(buf) + 2 >= len)
 			continue;
-		hub_fmt(buf + strlen(buf), len - strlen(buf), "%s%.*s (chunk %s)",
+		hub_fmt(buf + strlen(buf), len - strlen(buf),
+			"%s%.*s (chunk %s)",
 			n++ ? ", " : "; partial: ", (int)(dot - e->d_name),
 			e->d_name, dot + 1);
 	}
@@ -467,8 +467,7 @@ static int closed_in_store(fl_db *db, const char *iid)
 	return closed;
 }
 
-int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
-		       double now)
+int hub_evidence_prune(const char *dir, fl_db *db, double keep_days, double now)
 {
 	char out[HUB_PATHLEN], why[128];
 	DIR *d;
@@ -480,11 +479,13 @@ int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
 	while ((e = readdir(d))) {
 		double age;
 
-		if (e->d_name[0] == '.' || !fl_id_valid(e->d_name, FL_INCIDENT_ID_MAX))
+		if (e->d_name[0] == '.' ||
+		    !fl_id_valid(e->d_name, FL_INCIDENT_ID_MAX))
 			continue;
 		hub_fmt(out, sizeof(out), "%s/%s", dir, e->d_name);
 		age = now - newest_mtime(out);
-		if (age <= keep_days * 86400.0 || !closed_in_store(db, e->d_name))
+		if (age <= keep_days * 86400.0 ||
+		    !closed_in_store(db, e->d_name))
 			continue;
 		hub_fmt(why, sizeof(why), "older than evidence_keep_days %g",
 			keep_days);
@@ -493,7 +494,8 @@ int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
 		if (fl_db_evidence_pruned(db, e->d_name, now))
 			fl_log(FL_LOG_WARN, "evidence",
 			       "%s: the removal could not be recorded in the "
-			       "store", e->d_name);
+			       "store",
+			       e->d_name);
 		fl_db_audit(db, "hub", "evidence_prune", e->d_name, why, now);
 		fl_log(FL_LOG_INFO, "evidence", "%s: bundle removed (%s)",
 		       e->d_name, why);

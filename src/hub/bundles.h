@@ -22,9 +22,9 @@
 
 /* A bundle completed by this call: what the delivery receipt says. */
 typedef struct hub_bundle_done {
-	int complete;               /* 1: verified (or failed) and stored now */
+	int complete; /* 1: verified (or failed) and stored now */
 	int verified;
-	char manifest_sha256[65];   /* of manifest.json, from the file list */
+	char manifest_sha256[65]; /* of manifest.json, from the file list */
 } hub_bundle_done;
 
 /*

@@ -68,12 +68,11 @@ static int format_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
 			      n->scalar);
 }
 
-static void format_dump(fl_schema_out *o, const fl_setting *s,
-			const void *obj)
+static void format_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
 {
-	fl_schema_printf(o, "%s",
-			 format_names[*(const int *)((const char *)obj +
-						     s->off)]);
+	fl_schema_printf(
+		o, "%s",
+		format_names[*(const int *)((const char *)obj + s->off)]);
 }
 
 static void format_defaults(const fl_setting *s, void *obj)
@@ -113,19 +112,18 @@ static int proxies_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
 				c, v->line,
 				"http.%s: '%s' is not an IPv4 or IPv6 address",
 				s->name,
-				v->kind == FL_NODE_SCALAR ? v->scalar :
-							    "(a list or map)");
+				v->kind == FL_NODE_SCALAR ? v->scalar
+							  : "(a list or map)");
 		strcpy(list[i], v->scalar);
 	}
 	*(int *)((char *)obj + s->count_off) = (int)n->n;
 	return FL_OK;
 }
 
-static void proxies_dump(fl_schema_out *o, const fl_setting *s,
-			 const void *obj)
+static void proxies_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
 {
-	const proxy_addr *list =
-		(const proxy_addr *)((const char *)obj + s->off);
+	const proxy_addr *list = (const proxy_addr *)((const char *)obj +
+						      s->off);
 	int n = *(const int *)((const char *)obj + s->count_off);
 
 	fl_schema_printf(o, "[");
@@ -202,11 +200,9 @@ static int hub_finish(fl_schema_ctx *c, void *obj, const fl_node *doc)
 	if (!hc->mqtt.host[0])
 		return fl_schema_fail(c, doc->line, "mqtt.host is required");
 	if (!hc->store.sqlite[0])
-		return fl_schema_fail(c, doc->line,
-				      "store.sqlite is required");
+		return fl_schema_fail(c, doc->line, "store.sqlite is required");
 	if (!hc->evidence_dir[0])
-		return fl_schema_fail(c, doc->line,
-				      "evidence_dir is required");
+		return fl_schema_fail(c, doc->line, "evidence_dir is required");
 	if (!hc->mqtt.client_id[0])
 		return fl_schema_fail(c, doc->line,
 				      "mqtt.client_id must not be empty");
@@ -215,8 +211,7 @@ static int hub_finish(fl_schema_ctx *c, void *obj, const fl_node *doc)
 			return fl_schema_fail(c, doc->line,
 					      "mqtt.shared_group: '/', '+' and "
 					      "'#' are not allowed");
-	if ((hc->mqtt.tls_cert[0] || hc->mqtt.tls_key[0]) &&
-	    !hc->mqtt.tls_ca[0])
+	if ((hc->mqtt.tls_cert[0] || hc->mqtt.tls_key[0]) && !hc->mqtt.tls_ca[0])
 		return fl_schema_fail(c, doc->line,
 				      "mqtt.tls_cert/tls_key need mqtt.tls_ca");
 	if (hc->http.listen[0] && !strchr(hc->http.listen, ':'))
@@ -258,11 +253,15 @@ static const fl_setting webhook_keys[] = {
 };
 
 static const fl_section webhook_section = {
-	"webhook", "Webhooks (`alerts.sites[].webhooks[]`, `escalate[]`)",
+	"webhook",
+	"Webhooks (`alerts.sites[].webhooks[]`, `escalate[]`)",
 	"One entry per receiver: `{url: \"https://...\", format: wecom}`. "
 	"Each alert goes to every webhook of its list, retried on failure "
 	"(`alerts.retry_*`).",
-	webhook_keys, FL_ARRAY_SIZE(webhook_keys), NO_OFF, NO_OFF,
+	webhook_keys,
+	FL_ARRAY_SIZE(webhook_keys),
+	NO_OFF,
+	NO_OFF,
 	webhook_finish
 };
 
@@ -271,8 +270,8 @@ static const fl_setting site_keys[] = {
 	    "site id, as the edge's device.site"),
 	LIST(hub_site_alerts, "webhooks", hooks, nhooks, webhook_section, 0,
 	     HUB_MAX_HOOKS, "property managers' webhooks: alarm, all-clear"),
-	LIST(hub_site_alerts, "escalate", escalate, nescalate,
-	     webhook_section, 0, HUB_MAX_HOOKS,
+	LIST(hub_site_alerts, "escalate", escalate, nescalate, webhook_section,
+	     0, HUB_MAX_HOOKS,
 	     "the enforcement contact's webhooks: escalations"),
 	STR(hub_site_alerts, escalate_topic, T_TEXT, 0, "",
 	    "MQTT topic of escalations; \"\" = firelane/<site>/enforcement"),
@@ -283,11 +282,15 @@ static const fl_setting site_keys[] = {
 };
 
 static const fl_section site_section = {
-	"site", "Sites (`alerts.sites[]`)",
+	"site",
+	"Sites (`alerts.sites[]`)",
 	"Where one site's alerts go (0..64 sites, each listed once). A site "
 	"not listed gets MQTT alerts only (`alerts.mqtt`).",
-	site_keys, FL_ARRAY_SIZE(site_keys), offsetof(hub_site_alerts, line),
-	offsetof(hub_site_alerts, site), NULL
+	site_keys,
+	FL_ARRAY_SIZE(site_keys),
+	offsetof(hub_site_alerts, line),
+	offsetof(hub_site_alerts, site),
+	NULL
 };
 
 static const fl_setting alerts_keys[] = {
@@ -308,10 +311,15 @@ static const fl_setting alerts_keys[] = {
 };
 
 static const fl_section alerts_section = {
-	"alerts", "Alerts (`alerts`)",
+	"alerts",
+	"Alerts (`alerts`)",
 	"Alarms, all-clears and escalations: on MQTT and to each site's "
 	"webhooks (docs/hub.md, Alerts). Every key is optional.",
-	alerts_keys, FL_ARRAY_SIZE(alerts_keys), NO_OFF, NO_OFF, alerts_finish
+	alerts_keys,
+	FL_ARRAY_SIZE(alerts_keys),
+	NO_OFF,
+	NO_OFF,
+	alerts_finish
 };
 
 static const fl_setting mqtt_keys[] = {
@@ -341,11 +349,16 @@ static const fl_setting mqtt_keys[] = {
 };
 
 static const fl_section mqtt_section = {
-	"mqtt", "MQTT (`mqtt`)",
+	"mqtt",
+	"MQTT (`mqtt`)",
 	"The connection to the fleet's broker (topics: docs/mqtt.md). `host` "
 	"is required. The hub's session is persistent: configure the broker "
 	"to keep its backlog (docs/hub.md, Ingest).",
-	mqtt_keys, FL_ARRAY_SIZE(mqtt_keys), NO_OFF, NO_OFF, NULL
+	mqtt_keys,
+	FL_ARRAY_SIZE(mqtt_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
 };
 
 static const fl_setting http_keys[] = {
@@ -370,10 +383,15 @@ static const fl_setting http_keys[] = {
 };
 
 static const fl_section http_section = {
-	"http", "Web UI and API (`http`)",
+	"http",
+	"Web UI and API (`http`)",
 	"The review web UI and its JSON API (docs/api.md). Off unless "
 	"`listen` is set.",
-	http_keys, FL_ARRAY_SIZE(http_keys), NO_OFF, NO_OFF, NULL
+	http_keys,
+	FL_ARRAY_SIZE(http_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
 };
 
 static const fl_setting store_keys[] = {
@@ -381,10 +399,14 @@ static const fl_setting store_keys[] = {
 	    "SQLite database file (required); created on first start"),
 };
 
-static const fl_section store_section = {
-	"store", "Store (`store`)", "The database (docs/store.md).",
-	store_keys, FL_ARRAY_SIZE(store_keys), NO_OFF, NO_OFF, NULL
-};
+static const fl_section store_section = { "store",
+					  "Store (`store`)",
+					  "The database (docs/store.md).",
+					  store_keys,
+					  FL_ARRAY_SIZE(store_keys),
+					  NO_OFF,
+					  NO_OFF,
+					  NULL };
 
 static const fl_setting root_keys[] = {
 	MAP(hub_conf, "mqtt", mqtt, mqtt_section, "broker connection"),
@@ -416,14 +438,19 @@ static const fl_setting root_keys[] = {
 };
 
 static const fl_section root_section = {
-	"top level", "Top level",
+	"top level",
+	"Top level",
 	"The file is one YAML document: a map with `mqtt`, `store` and "
 	"`evidence_dir`, and optionally every other key.",
-	root_keys, FL_ARRAY_SIZE(root_keys), NO_OFF, NO_OFF, hub_finish
+	root_keys,
+	FL_ARRAY_SIZE(root_keys),
+	NO_OFF,
+	NO_OFF,
+	hub_finish
 };
 
 static const fl_section *const doc_sections[] = {
-	&root_section, &mqtt_section, &http_section, &store_section,
+	&root_section,   &mqtt_section, &http_section,   &store_section,
 	&alerts_section, &site_section, &webhook_section
 };
 
@@ -442,8 +469,8 @@ int hub_conf_load(hub_conf *hc, const char *path, char *err, size_t errlen)
 	return fl_yaml_apply_file(&root_section, hc, path, err, errlen);
 }
 
-int hub_conf_parse(hub_conf *hc, const char *text, size_t len,
-		   const char *name, char *err, size_t errlen)
+int hub_conf_parse(hub_conf *hc, const char *text, size_t len, const char *name,
+		   char *err, size_t errlen)
 {
 	hub_conf_defaults(hc);
 	snprintf(hc->path, sizeof(hc->path), "%s", name);

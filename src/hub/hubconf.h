@@ -21,7 +21,7 @@
 #define HUB_PATH 1024
 #define HUB_URL 1024
 #define HUB_MAX_SITES 64
-#define HUB_MAX_HOOKS 4 /* webhooks per list */
+#define HUB_MAX_HOOKS 4    /* webhooks per list */
 #define HUB_MAX_PROXIES 16 /* http.trusted_proxies */
 
 enum hub_hook_format { HUB_HOOK_GENERIC, HUB_HOOK_WECOM, HUB_HOOK_DINGTALK };
@@ -34,9 +34,9 @@ typedef struct hub_hook {
 /* Where one site's alerts go. */
 typedef struct hub_site_alerts {
 	char site[HUB_STR];
-	hub_hook hooks[HUB_MAX_HOOKS];      /* property managers */
+	hub_hook hooks[HUB_MAX_HOOKS]; /* property managers */
 	int nhooks;
-	hub_hook escalate[HUB_MAX_HOOKS];   /* enforcement contact */
+	hub_hook escalate[HUB_MAX_HOOKS]; /* enforcement contact */
 	int nescalate;
 	char escalate_topic[HUB_STR]; /* "" = firelane/<site>/enforcement */
 	double escalate_s;            /* alerts.escalate_s unless given */
@@ -45,16 +45,16 @@ typedef struct hub_site_alerts {
 
 typedef struct hub_mqtt_conf {
 	char host[HUB_STR];
-	int port;                /* 1883, or 8883 with TLS, unless given */
+	int port; /* 1883, or 8883 with TLS, unless given */
 	char username[HUB_STR];
 	char password[HUB_STR];
 	char client_id[HUB_STR];
 	char shared_group[HUB_STR]; /* "" = plain subscription */
-	char tls_ca[HUB_PATH];   /* CA file: TLS on; "" = plain TCP */
-	char tls_cert[HUB_PATH]; /* client certificate (PEM), optional */
-	char tls_key[HUB_PATH];  /* its key (PEM) */
+	char tls_ca[HUB_PATH];      /* CA file: TLS on; "" = plain TCP */
+	char tls_cert[HUB_PATH];    /* client certificate (PEM), optional */
+	char tls_key[HUB_PATH];     /* its key (PEM) */
 	int keepalive_s;
-	int session_expiry_s;  /* MQTT 5 session expiry */
+	int session_expiry_s; /* MQTT 5 session expiry */
 } hub_mqtt_conf;
 
 typedef struct hub_http_conf {
@@ -75,12 +75,12 @@ typedef struct hub_store_conf {
 } hub_store_conf;
 
 typedef struct hub_alerts_conf {
-	int mqtt;             /* publish on firelane/<site>/alerts */
-	double escalate_s;    /* 0 = no escalation */
-	int retry_max;        /* attempts per alert before giving up */
-	double retry_base_s;  /* first retry after this, doubling */
-	double retry_cap_s;   /* at most this between attempts */
-	double timeout_s;     /* per HTTP attempt */
+	int mqtt;            /* publish on firelane/<site>/alerts */
+	double escalate_s;   /* 0 = no escalation */
+	int retry_max;       /* attempts per alert before giving up */
+	double retry_base_s; /* first retry after this, doubling */
+	double retry_cap_s;  /* at most this between attempts */
+	double timeout_s;    /* per HTTP attempt */
 	hub_site_alerts sites[HUB_MAX_SITES];
 	int nsites;
 } hub_alerts_conf;
@@ -95,10 +95,10 @@ typedef struct hub_conf {
 	char evidence_dir[HUB_PATH];
 	char public_url[HUB_URL];
 	hub_alerts_conf alerts;
-	size_t max_payload; /* bytes; larger messages are quarantined */
-	int quarantine_max;        /* rows kept in the quarantine table */
-	double incoming_max_age_s; /* an incomplete bundle is dropped after */
-	double evidence_keep_days; /* 0: evidence is kept forever */
+	size_t max_payload;         /* bytes; larger messages are quarantined */
+	int quarantine_max;         /* rows kept in the quarantine table */
+	double incoming_max_age_s;  /* an incomplete bundle is dropped after */
+	double evidence_keep_days;  /* 0: evidence is kept forever */
 	double receipt_resend_days; /* 0: no receipts re-sent on reconnect */
 } hub_conf;
 
@@ -113,8 +113,8 @@ void hub_conf_defaults(hub_conf *c);
 int hub_conf_load(hub_conf *c, const char *path, char *err, size_t errlen);
 
 /* The same from len bytes of text, named name in messages. */
-int hub_conf_parse(hub_conf *c, const char *text, size_t len,
-		   const char *name, char *err, size_t errlen);
+int hub_conf_parse(hub_conf *c, const char *text, size_t len, const char *name,
+		   char *err, size_t errlen);
 
 /* The site's alert routing, or NULL when the site has none. Borrowed. */
 const hub_site_alerts *hub_conf_site(const hub_conf *c, const char *site);

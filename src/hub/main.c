@@ -96,8 +96,8 @@ static fl_db *open_store(const hub_conf *c)
 	snprintf(url, sizeof(url), "sqlite:%s", c->store.sqlite);
 	db = fl_db_open(url, err, sizeof(err));
 	if (!db)
-		fprintf(stderr, "firelane-hub: store %s: %s\n",
-			c->store.sqlite, err);
+		fprintf(stderr, "firelane-hub: store %s: %s\n", c->store.sqlite,
+			err);
 	return db;
 }
 
@@ -125,7 +125,8 @@ static int add_user(const hub_conf *c, const char *name, const char *role,
 		fputc('\n', stderr);
 	}
 	if (!got) {
-		fprintf(stderr, "firelane-hub: no password on standard input\n");
+		fprintf(stderr,
+			"firelane-hub: no password on standard input\n");
 		return 1;
 	}
 	n = strlen(pw);
@@ -169,8 +170,8 @@ static int enrol(const hub_conf *c, const char *device, const char *site,
 	n = fread(b64, 1, sizeof(b64) - 1, f);
 	fclose(f);
 	b64[n] = 0;
-	while (n && (b64[n - 1] == '\n' || b64[n - 1] == '\r' ||
-		     b64[n - 1] == ' '))
+	while (n &&
+	       (b64[n - 1] == '\n' || b64[n - 1] == '\r' || b64[n - 1] == ' '))
 		b64[--n] = 0;
 	if (fl_key_public_from_b64(b64, pk)) {
 		fprintf(stderr,
@@ -222,7 +223,7 @@ static int run(const hub_conf *c)
 	hub_http *web = NULL;
 	char err[512], filter[HUB_STR + 32];
 	double last_tick = 0;
-	hub_budget budget = {0, 0};
+	hub_budget budget = { 0, 0 };
 	fl_mqtt_opts o;
 	int rc = 1;
 
@@ -243,7 +244,7 @@ static int run(const hub_conf *c)
 		fprintf(stderr, "firelane-hub: alerts: %s\n", err);
 		goto out;
 	}
-	h.ingest = (hub_ingest){.conf = c, .db = db, .alerts = al};
+	h.ingest = (hub_ingest){ .conf = c, .db = db, .alerts = al };
 	memset(&o, 0, sizeof(o));
 	o.host = c->mqtt.host;
 	o.port = c->mqtt.port;
@@ -304,18 +305,18 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 'k'},
-		{"sample-config", no_argument, NULL, 'P'},
-		{"add-user", required_argument, NULL, 'u'},
-		{"role", required_argument, NULL, 'r'},
-		{"sites", required_argument, NULL, 's'},
-		{"enrol-device", required_argument, NULL, 'e'},
-		{"site", required_argument, NULL, 'S'},
-		{"public-key", required_argument, NULL, 'p'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "sample-config", no_argument, NULL, 'P' },
+		{ "add-user", required_argument, NULL, 'u' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "sites", required_argument, NULL, 's' },
+		{ "enrol-device", required_argument, NULL, 'e' },
+		{ "site", required_argument, NULL, 'S' },
+		{ "public-key", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *user = NULL, *role = NULL, *sites = NULL;
 	const char *device = NULL, *site = NULL, *keyfile = NULL;
@@ -326,27 +327,51 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
-		case 'k': check = 1; break;
-		case 'P': return print_conf(NULL);
-		case 'u': user = optarg; break;
-		case 'r': role = optarg; break;
-		case 's': sites = optarg; break;
-		case 'e': device = optarg; break;
-		case 'S': site = optarg; break;
-		case 'p': keyfile = optarg; break;
-		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			check = 1;
+			break;
+		case 'P':
+			return print_conf(NULL);
+		case 'u':
+			user = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 's':
+			sites = optarg;
+			break;
+		case 'e':
+			device = optarg;
+			break;
+		case 'S':
+			site = optarg;
+			break;
+		case 'p':
+			keyfile = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
-	if (!config || optind != argc || (user && device) ||
-	    (user && !role) || (device && (!site || !keyfile)) ||
-	    (!user && (role || sites)) || (!device && (site || keyfile))) {
+	if (!config || optind != argc || (user && device) || (user && !role) ||
+	    (device && (!site || !keyfile)) || (!user && (role || sites)) ||
+	    (!device && (site || keyfile))) {
 		usage(stderr);
 		return 2;
 	}
-	fl_log_set(fl_log_stderr, FL_LOG_WARN + verbose, (void *)"firelane-hub");
+	fl_log_set(fl_log_stderr, FL_LOG_WARN + verbose,
+		   (void *)"firelane-hub");
 	if (sodium_init() < 0) {
 		fprintf(stderr, "firelane-hub: libsodium failed to start\n");
 		return 1;

@@ -35,7 +35,7 @@ enum hub_kind {
 	HUB_MSG_INCIDENT,  /* JSON incident message */
 	HUB_MSG_EVIDENCE,  /* header line + chunk bytes */
 	HUB_MSG_CAMERA_EVENT, /* JSON camera health event */
-	HUB_MSG_OWN        /* firelane/<site>/alerts etc.: the hub's own */
+	HUB_MSG_OWN           /* firelane/<site>/alerts etc.: the hub's own */
 };
 
 /* A classified topic: firelane/<site>/<device>/<rest...>. */

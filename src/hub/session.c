@@ -124,7 +124,8 @@ int hub_session_new(hub_sessions *s, const char *user, const char *role,
 	random_hex(x->info.csrf);
 	snprintf(x->info.user, sizeof(x->info.user), "%s", user);
 	snprintf(x->info.role, sizeof(x->info.role), "%s", role);
-	snprintf(x->info.sites, sizeof(x->info.sites), "%s", sites ? sites : "");
+	snprintf(x->info.sites, sizeof(x->info.sites), "%s",
+		 sites ? sites : "");
 	x->last = now;
 	pthread_mutex_lock(&s->mu);
 	expire(s, now);
@@ -334,7 +335,8 @@ void hub_ratelimit_fail(hub_ratelimit *r, const char *key, double now)
 		}
 		if (r->n == r->cap) {
 			int cap = r->cap ? r->cap * 2 : 32;
-			struct rate *v = realloc(r->v, (size_t)cap * sizeof(*v));
+			struct rate *v = realloc(r->v,
+						 (size_t)cap * sizeof(*v));
 
 			if (!v)
 				goto out;

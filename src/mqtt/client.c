@@ -73,8 +73,14 @@
 #include "clock.h"
 #include "fl.h"
 
-enum ev_kind { EV_CONNECTED, EV_LOST, EV_CONNECT_FAILED, EV_MSG, EV_ACK,
-	       EV_NACK };
+enum ev_kind {
+	EV_CONNECTED,
+	EV_LOST,
+	EV_CONNECT_FAILED,
+	EV_MSG,
+	EV_ACK,
+	EV_NACK
+};
 
 /* A waited-for message (persistent): where it is between the two threads. */
 enum ev_state { EVS_QUEUED, EVS_TAKEN, EVS_DONE };
@@ -87,12 +93,12 @@ struct ev {
 	enum ev_kind kind;
 	uint64_t seq;
 	unsigned gen;
-	int code;      /* EV_CONNECT_FAILED: Paho code or reason code */
-	char *why;     /* EV_CONNECT_FAILED: the reason in words, or NULL */
-	char *topic;   /* EV_MSG */
+	int code;    /* EV_CONNECT_FAILED: Paho code or reason code */
+	char *why;   /* EV_CONNECT_FAILED: the reason in words, or NULL */
+	char *topic; /* EV_MSG */
 	void *payload;
 	size_t len;
-	int waited;    /* EV_MSG: a callback waits for it and frees it */
+	int waited;          /* EV_MSG: a callback waits for it and frees it */
 	enum ev_state state; /* of a waited message, under m->mu */
 };
 
@@ -102,34 +108,34 @@ enum call_kind { CALL_SUB, CALL_PUB, CALL_DISC };
 struct call {
 	struct call *next;
 	enum call_kind kind;
-	char *topic;            /* CALL_SUB: the filter */
+	char *topic; /* CALL_SUB: the filter */
 	void *payload;
 	size_t len;
 	int qos, retain;
-	struct send_ctx *ctx;   /* CALL_PUB with callbacks, or NULL */
+	struct send_ctx *ctx; /* CALL_PUB with callbacks, or NULL */
 };
 
 /* Context of one spooled send, freed by its callback. */
 struct send_ctx {
 	fl_mqtt *m;
-	uint64_t seq;   /* 0: the stop message */
+	uint64_t seq; /* 0: the stop message */
 	unsigned gen;
 };
 
 struct fl_mqtt {
 	MQTTAsync cli;
-	int version;          /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
+	int version; /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
 	char uri[512];
-	fl_mqtt_opts o;       /* strings below are our copies */
+	fl_mqtt_opts o; /* strings below are our copies */
 	char *host, *username, *password, *tls_ca, *tls_cert, *tls_key;
 	char *client_id, *will_topic, *will_payload;
 	fl_spool *spool;
 
-	pthread_mutex_t mu;   /* guards head/tail/kicked/tls_err, ev states */
+	pthread_mutex_t mu; /* guards head/tail/kicked/tls_err, ev states */
 	pthread_cond_t cv;
 	pthread_cond_t done_cv; /* a waited message was handled, or closing */
-	int closing;          /* destroy: waiting callbacks give up */
-	int callbacks;        /* message callbacks running (under mu) */
+	int closing;            /* destroy: waiting callbacks give up */
+	int callbacks;          /* message callbacks running (under mu) */
 
 	/* the caller thread (persistent): guarded by cmu */
 	pthread_t caller;
@@ -141,16 +147,16 @@ struct fl_mqtt {
 	atomic_int disc_done; /* the caller made the disconnect */
 	struct ev *head, *tail;
 	int kicked;
-	char tls_err[200];    /* first TLS error of this connect attempt */
+	char tls_err[200]; /* first TLS error of this connect attempt */
 	atomic_int connected;
 	atomic_int stop_acked;
 
 	/* owner thread only */
-	int up;               /* connected as far as the owner knows */
+	int up; /* connected as far as the owner knows */
 	int connecting;
-	int stopping;         /* fl_mqtt_stop: no reconnect, no spool sends */
+	int stopping; /* fl_mqtt_stop: no reconnect, no spool sends */
 	unsigned gen;
-	uint64_t cursor;      /* last spooled seq sent this connection */
+	uint64_t cursor; /* last spooled seq sent this connection */
 	int inflight;
 	double retry_at, backoff;
 	char **subs;
@@ -258,15 +264,16 @@ static int wait_handled(fl_mqtt *m, struct ev *e)
 		}
 		if (expired) /* taken: the owner is on it */
 			pthread_cond_wait(&m->done_cv, &m->mu);
-		else if (pthread_cond_timedwait(&m->done_cv, &m->mu,
-						&until) == ETIMEDOUT)
+		else if (pthread_cond_timedwait(&m->done_cv, &m->mu, &until) ==
+			 ETIMEDOUT)
 			expired = 1;
 	}
 	pthread_mutex_unlock(&m->mu);
 	if (!handled)
 		fl_log(FL_LOG_WARN, "mqtt",
 		       "%s: not handled within %d s; acknowledged and kept in "
-		       "memory for another try", e->topic, ACK_WAIT_S);
+		       "memory for another try",
+		       e->topic, ACK_WAIT_S);
 	free_ev(e);
 	return handled;
 }
@@ -358,11 +365,12 @@ static int on_tls_error(const char *str, size_t len, void *u)
 /* MQTT 3.1.1 CONNACK return codes (1..5) in words. */
 static const char *connack3(int rc)
 {
-	static const char *const s[] = {
-		NULL, "unacceptable protocol version", "client id rejected",
-		"server unavailable", "bad user name or password",
-		"not authorized"
-	};
+	static const char *const s[] = { NULL,
+					 "unacceptable protocol version",
+					 "client id rejected",
+					 "server unavailable",
+					 "bad user name or password",
+					 "not authorized" };
 
 	return rc > 0 && rc < 6 ? s[rc] : NULL;
 }
@@ -482,8 +490,9 @@ static int make_client(fl_mqtt *m, char *err, size_t errlen)
 					 &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		m->cli = NULL;
-		snprintf(err, errlen, "mqtt: cannot create a client for %s (%d)",
-			 m->uri, rc);
+		snprintf(err, errlen,
+			 "mqtt: cannot create a client for %s (%d)", m->uri,
+			 rc);
 		return FL_EINVAL;
 	}
 	MQTTAsync_setCallbacks(m->cli, m, on_lost, on_arrived, NULL);
@@ -583,8 +592,8 @@ static void do_connect(fl_mqtt *m)
 
 			memset(&p, 0, sizeof(p));
 			p.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
-			p.value.integer4 = (unsigned)FL_MIN(
-				m->o.session_expiry_s, 0xfffffffeL);
+			p.value.integer4 = (unsigned)
+				FL_MIN(m->o.session_expiry_s, 0xfffffffeL);
 			MQTTProperties_add(&props, &p);
 			c->connectProperties = &props;
 		}
@@ -674,9 +683,9 @@ static void paho_disc(fl_mqtt *m, double until)
 {
 	MQTTAsync_disconnectOptions d5 =
 		MQTTAsync_disconnectOptions_initializer5;
-	MQTTAsync_disconnectOptions d3 =
-		MQTTAsync_disconnectOptions_initializer;
-	MQTTAsync_disconnectOptions *d = m->version == MQTTVERSION_5 ? &d5 : &d3;
+	MQTTAsync_disconnectOptions d3 = MQTTAsync_disconnectOptions_initializer;
+	MQTTAsync_disconnectOptions *d = m->version == MQTTVERSION_5 ? &d5
+								     : &d3;
 
 	if (!MQTTAsync_isConnected(m->cli))
 		return;
@@ -723,8 +732,9 @@ static void *call_thread(void *arg)
 			rc = paho_pub(m, c->topic, c->payload, c->len, c->qos,
 				      c->retain, c->ctx);
 			if (rc != MQTTASYNC_SUCCESS) {
-				fl_log(FL_LOG_WARN, "mqtt", "publish %s: %s (%d)",
-				       c->topic, MQTTAsync_strerror(rc), rc);
+				fl_log(FL_LOG_WARN, "mqtt",
+				       "publish %s: %s (%d)", c->topic,
+				       MQTTAsync_strerror(rc), rc);
 				if (c->ctx)
 					sent_fail(c->ctx); /* frees it */
 			}
@@ -832,8 +842,8 @@ static void handle(fl_mqtt *m, struct ev *e)
 		m->backoff = 0.5;
 		m->st.connects++;
 		m->st.mqtt_version = m->version == MQTTVERSION_5 ? 5 : 4;
-		fl_log(FL_LOG_INFO, "mqtt", "connected to %s (MQTT %s)",
-		       m->uri, m->version == MQTTVERSION_5 ? "5" : "3.1.1");
+		fl_log(FL_LOG_INFO, "mqtt", "connected to %s (MQTT %s)", m->uri,
+		       m->version == MQTTVERSION_5 ? "5" : "3.1.1");
 		for (size_t i = 0; i < m->nsubs; i++)
 			subscribe_one(m, m->subs[i]);
 		if (m->o.on_connect)
@@ -852,8 +862,9 @@ static void handle(fl_mqtt *m, struct ev *e)
 		break;
 	case EV_CONNECT_FAILED:
 		m->connecting = 0;
-		fl_log(FL_LOG_WARN, "mqtt", "cannot connect to %s: %s (code %d)",
-		       m->uri, e->why ? e->why : "?", e->code);
+		fl_log(FL_LOG_WARN, "mqtt",
+		       "cannot connect to %s: %s (code %d)", m->uri,
+		       e->why ? e->why : "?", e->code);
 		/* 0x84 unsupported protocol version (MQTT 5 CONNACK), 1 the
 		 * same refusal in 3.1.1's CONNACK: fall back once. */
 		if (m->version == MQTTVERSION_5 &&

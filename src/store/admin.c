@@ -53,13 +53,13 @@ static int quarantine_row(const fl__db_qrow *q, void *user)
 	const char *pl = q->payload;
 
 	json_object_set_new(r, "id", json_integer(q->id));
-	json_object_set_new(r, "topic", q->topic ? fl__db_text(q->topic,
-							       strlen(q->topic)) :
-						   json_null());
+	json_object_set_new(r, "topic",
+			    q->topic ? fl__db_text(q->topic, strlen(q->topic))
+				     : json_null());
 	json_object_set_new(r, "reason",
-			    q->reason ? fl__db_text(q->reason,
-						    strlen(q->reason)) :
-					json_null());
+			    q->reason
+				    ? fl__db_text(q->reason, strlen(q->reason))
+				    : json_null());
 	json_object_set_new(r, "wall", fl__db_real(q->wall));
 	json_object_set_new(r, "bytes", json_integer((json_int_t)q->len));
 	if ((!pl || !memchr(pl, 0, cut)) &&

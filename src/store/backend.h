@@ -140,7 +140,8 @@ typedef struct fl__db_ops {
 			     size_t sitelen); /* ENOENT */
 	/* set verified, verify_report and evidence_pruned (NAN: NULL) */
 	int (*incident_verified)(void *be, const char *id, int verified,
-				 const char *report, double pruned); /* ENOENT */
+				 const char *report,
+				 double pruned); /* ENOENT */
 	int (*incident_pruned)(void *be, const char *id,
 			       double wall); /* ENOENT */
 	int (*incident_outcome)(void *be, const char *id,
@@ -155,8 +156,7 @@ typedef struct fl__db_ops {
 	 * incident_id, site, lane, camera, device, status, start,
 	 * rest_since, occupied, alarm, cleared, closed, outcome, class,
 	 * plate, last_seq, verified; newest start first */
-	int (*incidents_count)(void *be, const fl_db_filter *f,
-			       long long *n);
+	int (*incidents_count)(void *be, const fl_db_filter *f, long long *n);
 	int (*incidents_rows)(void *be, const fl_db_filter *f, int limit,
 			      int offset, json_t *rows);
 	/* one incident: the list's columns and evidence_pruned, bbox (the
@@ -188,9 +188,9 @@ typedef struct fl__db_ops {
 			     const char *hash); /* ENOENT */
 	int (*user_get)(void *be, const char *name, char *hash, size_t hashlen,
 			char *role, size_t rolelen, char *sites,
-			size_t siteslen); /* ENOENT */
+			size_t siteslen);               /* ENOENT */
 	int (*user_delete)(void *be, const char *name); /* ENOENT */
-	int (*users_rows)(void *be, json_t *rows); /* name, role, sites,
+	int (*users_rows)(void *be, json_t *rows);      /* name, role, sites,
 						      created; by name */
 
 	/* ---- audit ---- */

@@ -156,13 +156,13 @@ int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
 		fl_seterr(err, errlen, "store: %s", db->ops->errmsg(db->be));
 	pthread_mutex_unlock(&db->mu);
 	if (r == 0)
-		fl_log(FL_LOG_INFO, FL__DB_TAG, "device %s enrolled for site %s",
-		       device, site);
+		fl_log(FL_LOG_INFO, FL__DB_TAG,
+		       "device %s enrolled for site %s", device, site);
 	return r;
 }
 
-int fl_db_device_get(fl_db *db, const char *device, char *site,
-		     size_t sitelen, char *pk_b64, size_t pklen)
+int fl_db_device_get(fl_db *db, const char *device, char *site, size_t sitelen,
+		     char *pk_b64, size_t pklen)
 {
 	if (!db || !device)
 		return FL_EINVAL;
@@ -184,8 +184,7 @@ int fl_db_device_status(fl_db *db, const char *device, char *status,
 {
 	if (!db || !device || !status || !statuslen)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->device_status(db->be, device, status,
-					   statuslen));
+	LOCKED(int, db->ops->device_status(db->be, device, status, statuslen));
 }
 
 int fl_db_device_receipts(fl_db *db, const char *device, double since_wall,
@@ -195,8 +194,7 @@ int fl_db_device_receipts(fl_db *db, const char *device, double since_wall,
 		*out = NULL;
 	if (n)
 		*n = 0;
-	if (!db || !device || !out || !n || max < 1 ||
-	    max > FL_DB_RECEIPTS_MAX)
+	if (!db || !device || !out || !n || max < 1 || max > FL_DB_RECEIPTS_MAX)
 		return FL_EINVAL;
 	LOCKED(int, db->ops->device_receipts(db->be, device, since_wall, max,
 					     out, n));
@@ -207,8 +205,8 @@ int fl_db_quarantine(fl_db *db, const char *topic, const char *payload,
 {
 	if (!db)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->quarantine_add(db->be, topic, payload, len,
-					    reason, wall));
+	LOCKED(int, db->ops->quarantine_add(db->be, topic, payload, len, reason,
+					    wall));
 }
 
 int fl_db_quarantine_trim(fl_db *db, long keep, long *removed)
@@ -351,8 +349,8 @@ int fl_db_user_add(fl_db *db, const char *name, const char *password,
 		fl_seterr(err, errlen, "cannot hash the password (memory)");
 		return FL_ENOMEM;
 	}
-	sites = sites_norm(strcmp(role, "property") || !sites_csv ? "" :
-								   sites_csv);
+	sites = sites_norm(strcmp(role, "property") || !sites_csv ? ""
+								  : sites_csv);
 	if (!sites) {
 		fl_seterr(err, errlen, "out of memory");
 		return FL_ENOMEM;

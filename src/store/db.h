@@ -63,8 +63,8 @@ int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
 		       const char *public_key_b64, char *err, size_t errlen);
 /* 0 and the device's site and key (truncated to the buffers, always
  * terminated; either buffer may be NULL), or FL_ENOENT. */
-int fl_db_device_get(fl_db *db, const char *device, char *site,
-		     size_t sitelen, char *pk_b64, size_t pklen);
+int fl_db_device_get(fl_db *db, const char *device, char *site, size_t sitelen,
+		     char *pk_b64, size_t pklen);
 /* Something was heard from the device at wall: status (online, offline,
  * stopped; NULL leaves it) and the heartbeat JSON (NULL leaves it).
  * FL_ENOENT for a device not enrolled. */

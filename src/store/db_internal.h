@@ -30,13 +30,13 @@ struct fl_db {
 };
 
 /* LOCKED(type, expr): returns expr, evaluated under the handle's mutex. */
-#define LOCKED(type, expr)                      \
-	do {                                    \
-		type r_;                        \
-		pthread_mutex_lock(&db->mu);    \
-		r_ = (expr);                    \
-		pthread_mutex_unlock(&db->mu);  \
-		return r_;                      \
+#define LOCKED(type, expr)                                                     \
+	do {                                                                   \
+		type r_;                                                       \
+		pthread_mutex_lock(&db->mu);                                   \
+		r_ = (expr);                                                   \
+		pthread_mutex_unlock(&db->mu);                                 \
+		return r_;                                                     \
 	} while (0)
 
 /* A list's paging: limit 0 (or less) means 50, at most 1000; offset >= 0. */

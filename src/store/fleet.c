@@ -21,8 +21,8 @@
 static int camera_next(fl__camera *c, const char *type, const char *reason,
 		       double wall)
 {
-	static const char *const order[] = {"covered", "moved", "frozen"};
-	int has[3] = {0, 0, 0}, offline = c->offline, on = 0, which = -1;
+	static const char *const order[] = { "covered", "moved", "frozen" };
+	int has[3] = { 0, 0, 0 }, offline = c->offline, on = 0, which = -1;
 	const char *h = reason ? reason : "";
 	char state[16];
 	size_t i;
@@ -83,7 +83,7 @@ static int camera_next(fl__camera *c, const char *type, const char *reason,
 int fl_db_camera_event(fl_db *db, const char *device, const char *camera,
 		       const char *type, const char *reason, double wall)
 {
-	fl__camera c = {0, "", "", -1};
+	fl__camera c = { 0, "", "", -1 };
 	int r;
 
 	if (!db || !device || !*device || !camera || !*camera ||
@@ -114,15 +114,18 @@ static json_t *cameras_by_device(json_t *rows)
 	json_t *by = json_object(), *r;
 	size_t i;
 
-	json_array_foreach(rows, i, r) {
-		const char *dev = json_string_value(json_object_get(r, "device"));
-		const char *pr = json_string_value(json_object_get(r,
-								   "problems"));
+	json_array_foreach(rows, i, r)
+	{
+		const char *dev = json_string_value(
+			json_object_get(r, "device"));
+		const char *pr = json_string_value(
+			json_object_get(r, "problems"));
 		json_t *c = json_object(), *probs = json_array(), *list;
 
 		json_object_set(c, "camera", json_object_get(r, "camera"));
 		json_object_set(c, "state", json_object_get(r, "state"));
-		while (pr && *pr) { /* "covered,frozen" -> ["covered", "frozen"] */
+		while (pr &&
+		       *pr) { /* "covered,frozen" -> ["covered", "frozen"] */
 			size_t l = strcspn(pr, ",");
 			json_array_append_new(probs, json_stringn(pr, l));
 			pr += l + (pr[l] == ',');
@@ -159,8 +162,10 @@ char *fl_db_devices_json(fl_db *db)
 	pthread_mutex_unlock(&db->mu);
 	by = cameras_by_device(cams);
 	json_decref(cams);
-	json_array_foreach(a, i, d) {
-		const char *dev = json_string_value(json_object_get(d, "device"));
+	json_array_foreach(a, i, d)
+	{
+		const char *dev = json_string_value(
+			json_object_get(d, "device"));
 		json_t *c = dev ? json_object_get(by, dev) : NULL;
 
 		json_object_set_new(d, "heartbeat",

@@ -104,8 +104,8 @@ static int apply_payload(fl__db_incident *r, const fl_db_msg *m)
 	{
 		json_t *vt = json_object_get(j, "video_time_s");
 		json_t *rs = json_object_get(j, "rest_since_s");
-		double rest = m->wall - (json_number_value(vt) -
-					 json_number_value(rs));
+		double rest = m->wall -
+			      (json_number_value(vt) - json_number_value(rs));
 
 		if (json_is_number(vt) && json_is_number(rs) && isfinite(rest))
 			earliest(&r->rest_since, rest);
@@ -185,7 +185,8 @@ static int ingest_tx(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 	if (rc < 0)
 		goto store;
 	if (!r.device || strcmp(r.device, m->device)) {
-		fl_seterr(err, errlen, "incident %s belongs to device %s, not %s",
+		fl_seterr(err, errlen,
+			  "incident %s belongs to device %s, not %s",
 			  m->incident_id, r.device ? r.device : "", m->device);
 		fl__db_incident_free(&r);
 		return FL_EINVAL;
@@ -223,8 +224,9 @@ int fl_db_ingest(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 	}
 	if (!m->incident_id || !*m->incident_id || !m->type || !*m->type ||
 	    !m->device || !*m->device || m->seq == 0 || !isfinite(m->wall)) {
-		fl_seterr(err, errlen, "message without incident_id, type, "
-				       "device, seq or a finite time");
+		fl_seterr(err, errlen,
+			  "message without incident_id, type, "
+			  "device, seq or a finite time");
 		return FL_EINVAL;
 	}
 	pthread_mutex_lock(&db->mu);
@@ -251,8 +253,8 @@ out:
 
 static int valid_outcome(const char *o)
 {
-	static const char *const ok[] = {"persuaded", "fined", "towed",
-					 "false_alarm", "other"};
+	static const char *const ok[] = { "persuaded", "fined", "towed",
+					  "false_alarm", "other" };
 
 	for (size_t i = 0; o && i < FL_ARRAY_SIZE(ok); i++)
 		if (!strcmp(o, ok[i]))
@@ -314,7 +316,7 @@ int fl_db_outcome_set(fl_db *db, const char *incident_id, const char *outcome,
 
 char *fl_db_incidents_json(fl_db *db, const fl_db_filter *f)
 {
-	fl_db_filter none = {0};
+	fl_db_filter none = { 0 };
 	json_t *o, *a;
 	long long n = 0;
 	int limit, offset, ok;
@@ -344,7 +346,8 @@ static void events_shape(json_t *rows)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(rows, i, e) {
+	json_array_foreach(rows, i, e)
+	{
 		json_t *text = json_incref(json_object_get(e, "json"));
 		json_t *msg = NULL;
 

@@ -115,7 +115,8 @@ static int counts_by(json_t *rows, const char *col, const char *none,
 
 	if (n && !v)
 		return FL_ENOMEM;
-	json_array_foreach(rows, i, r) {
+	json_array_foreach(rows, i, r)
+	{
 		const char *label = json_string_value(json_object_get(r, col));
 
 		v[i].label = label ? label : none;
@@ -143,12 +144,12 @@ static json_t *part_rows(fl_db *db, enum fl__db_report_rows part,
 }
 
 /* The report; the mutex held. *ok 0 when a step failed. */
-static void report_locked(fl_db *db, const fl__db_span *w, json_t *o,
-			  int *ok)
+static void report_locked(fl_db *db, const fl__db_span *w, json_t *o, int *ok)
 {
-	static const char *const outcomes[] = {"persuaded", "fined", "towed",
-					       "false_alarm", "other", "none"};
-	struct times t = {0};
+	static const char *const outcomes[] = {
+		"persuaded", "fined", "towed", "false_alarm", "other", "none"
+	};
+	struct times t = { 0 };
 	long long incidents = 0, alarms = 0;
 	json_t *x, *rows;
 
@@ -196,21 +197,26 @@ out:
 char *fl_db_report_json_tz(fl_db *db, const char *site, double from_wall,
 			   double to_wall, int tz_offset_s)
 {
-	fl__db_span w = {site && *site ? site : NULL, from_wall, to_wall,
-			 tz_offset_s, REPEAT_MIN, REPEAT_ROWS};
+	fl__db_span w = { site && *site ? site : NULL,
+			  from_wall,
+			  to_wall,
+			  tz_offset_s,
+			  REPEAT_MIN,
+			  REPEAT_ROWS };
 	json_t *o;
 	int ok;
 
 	if (!db)
 		return NULL;
 	o = json_object();
-	json_object_set_new(o, "site", w.site ? fl__db_text(w.site,
-							   strlen(w.site)) :
-						json_null());
-	json_object_set_new(o, "from", from_wall != 0 ? fl__db_real(from_wall) :
-							json_null());
-	json_object_set_new(o, "to", to_wall != 0 ? fl__db_real(to_wall) :
-						    json_null());
+	json_object_set_new(o, "site",
+			    w.site ? fl__db_text(w.site, strlen(w.site))
+				   : json_null());
+	json_object_set_new(o, "from",
+			    from_wall != 0 ? fl__db_real(from_wall)
+					   : json_null());
+	json_object_set_new(o, "to",
+			    to_wall != 0 ? fl__db_real(to_wall) : json_null());
 	json_object_set_new(o, "tz_offset_s", json_integer(tz_offset_s));
 	pthread_mutex_lock(&db->mu);
 	report_locked(db, &w, o, &ok);

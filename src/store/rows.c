@@ -30,7 +30,8 @@ json_t *fl__db_text(const char *t, size_t n)
 	json_t *v = json_stringn(t, n);
 
 	if (!v) {
-		fl_log(FL_LOG_WARN, "store", "a stored text is not UTF-8: null");
+		fl_log(FL_LOG_WARN, "store",
+		       "a stored text is not UTF-8: null");
 		v = json_null();
 	}
 	return v;

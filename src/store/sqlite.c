@@ -204,12 +204,12 @@ enum {
 
 /* The filter every incident list uses: ?1 site, ?2 lane, ?3 status,
  * ?4 outcome ('none': not recorded), ?5 from, ?6 to, ?7 allowed sites. */
-#define INC_AND                                                            \
-	" AND (?2 IS NULL OR lane = ?2)"                                   \
-	" AND (?3 IS NULL OR status = ?3)"                                 \
-	" AND (?4 IS NULL OR outcome = ?4"                                 \
-	"  OR (?4 = 'none' AND outcome IS NULL))"                          \
-	" AND (?5 IS NULL OR start >= ?5) AND (?6 IS NULL OR start < ?6)"  \
+#define INC_AND                                                                \
+	" AND (?2 IS NULL OR lane = ?2)"                                       \
+	" AND (?3 IS NULL OR status = ?3)"                                     \
+	" AND (?4 IS NULL OR outcome = ?4"                                     \
+	"  OR (?4 = 'none' AND outcome IS NULL))"                              \
+	" AND (?5 IS NULL OR start >= ?5) AND (?6 IS NULL OR start < ?6)"      \
 	" AND (?7 IS NULL OR instr(',' || ?7 || ',', ',' || site || ',') > 0)"
 /* "(?1 IS NULL OR site = ?1)" cannot use the (site, start) index, so a list
  * of one site has statements of its own (the count would scan every
@@ -217,8 +217,8 @@ enum {
 #define INC_WHERE " WHERE (?1 IS NULL OR site = ?1)" INC_AND
 #define INC_WHERE_S " WHERE site = ?1" INC_AND
 
-#define INC_COLS                                                            \
-	"incident_id, site, lane, camera, device, status, start, rest_since," \
+#define INC_COLS                                                               \
+	"incident_id, site, lane, camera, device, status, start, rest_since,"  \
 	" occupied, alarm, cleared, closed, outcome, class, plate, last_seq,"  \
 	" verified"
 
@@ -231,33 +231,33 @@ enum {
 #define REP_WHERE_S " WHERE site = ?1 AND start >= ?2 AND start < ?3"
 
 #define REP_COUNTS(W) "SELECT count(*), count(alarm) FROM incidents" W
-#define REP_TIMES(W)                                                    \
-	"SELECT start, alarm, cleared FROM incidents" W                 \
+#define REP_TIMES(W)                                                           \
+	"SELECT start, alarm, cleared FROM incidents" W                        \
 	" AND cleared IS NOT NULL"
-#define REP_STATUS(W)                                                   \
+#define REP_STATUS(W)                                                          \
 	"SELECT status, count(*) AS n FROM incidents" W " GROUP BY 1"
-#define REP_OUTCOMES(W)                                                 \
+#define REP_OUTCOMES(W)                                                        \
 	"SELECT outcome, count(*) AS n FROM incidents" W " GROUP BY 1"
-#define REP_SPOTS(W)                                                    \
-	"SELECT site, camera, lane, count(*) AS incidents"              \
-	" FROM incidents" W                                             \
-	" GROUP BY site, camera, lane HAVING count(*) >= ?4"            \
+#define REP_SPOTS(W)                                                           \
+	"SELECT site, camera, lane, count(*) AS incidents"                     \
+	" FROM incidents" W                                                    \
+	" GROUP BY site, camera, lane HAVING count(*) >= ?4"                   \
 	" ORDER BY 4 DESC, 1, 2, 3 LIMIT ?5"
-#define REP_PLATES(W)                                                   \
-	"SELECT plate, count(*) AS incidents,"                          \
-	" group_concat(DISTINCT site) AS sites FROM incidents"          \
-	W " AND plate IS NOT NULL AND plate <> ''"                      \
-	" GROUP BY plate HAVING count(*) >= ?4 ORDER BY 2 DESC, 1"      \
+#define REP_PLATES(W)                                                          \
+	"SELECT plate, count(*) AS incidents,"                                 \
+	" group_concat(DISTINCT site) AS sites FROM incidents" W               \
+	" AND plate IS NOT NULL AND plate <> ''"                               \
+	" GROUP BY plate HAVING count(*) >= ?4 ORDER BY 2 DESC, 1"             \
 	" LIMIT ?5"
-#define REP_DAYS(W)                                                     \
-	"SELECT strftime('%Y-%m-%d', start + ?4, 'unixepoch') AS day,"  \
-	" count(*) AS incidents, count(alarm) AS alarms,"               \
-	" sum(outcome = 'persuaded') AS persuaded,"                     \
-	" sum(outcome = 'fined') AS fined,"                             \
-	" sum(outcome = 'towed') AS towed,"                             \
-	" sum(outcome = 'false_alarm') AS false_alarm,"                 \
-	" sum(outcome = 'other') AS other"                              \
-	" FROM incidents" W " AND start IS NOT NULL"                    \
+#define REP_DAYS(W)                                                            \
+	"SELECT strftime('%Y-%m-%d', start + ?4, 'unixepoch') AS day,"         \
+	" count(*) AS incidents, count(alarm) AS alarms,"                      \
+	" sum(outcome = 'persuaded') AS persuaded,"                            \
+	" sum(outcome = 'fined') AS fined,"                                    \
+	" sum(outcome = 'towed') AS towed,"                                    \
+	" sum(outcome = 'false_alarm') AS false_alarm,"                        \
+	" sum(outcome = 'other') AS other"                                     \
+	" FROM incidents" W " AND start IS NOT NULL"                           \
 	" GROUP BY 1 ORDER BY 1"
 
 static const char *const SQL[S_COUNT] = {
@@ -268,10 +268,9 @@ static const char *const SQL[S_COUNT] = {
 		" site = excluded.site, public_key = excluded.public_key,"
 		" enrolled = excluded.enrolled",
 	[S_DEV_GET] = "SELECT site, public_key FROM devices WHERE device = ?1",
-	[S_DEV_SEEN] =
-		"UPDATE devices SET status = COALESCE(?2, status),"
-		" last_seen = ?3, heartbeat = COALESCE(?4, heartbeat)"
-		" WHERE device = ?1",
+	[S_DEV_SEEN] = "UPDATE devices SET status = COALESCE(?2, status),"
+		       " last_seen = ?3, heartbeat = COALESCE(?4, heartbeat)"
+		       " WHERE device = ?1",
 	[S_DEV_STATUS] = "SELECT status FROM devices WHERE device = ?1",
 	/* ?1 device, ?2 since, ?3 max: the (device, start) index bounds
 	 * the scan to the window */
@@ -506,8 +505,8 @@ static int be_tx_end(void *p, int ok)
 	be *b = p;
 
 	if (b->in_batch)
-		return ok ? exec(b, "RELEASE m") :
-			    (exec(b, "ROLLBACK TO m"), exec(b, "RELEASE m"));
+		return ok ? exec(b, "RELEASE m")
+			  : (exec(b, "ROLLBACK TO m"), exec(b, "RELEASE m"));
 	if (ok)
 		return exec(b, "COMMIT");
 	exec(b, "ROLLBACK");
@@ -594,7 +593,7 @@ static int migrate(be *b, int target, char *err, size_t errlen)
 
 	if ((r = exec(b, "BEGIN IMMEDIATE")) < 0) {
 		fl_seterr(err, errlen, "cannot lock the database: %s",
-		       sqlite3_errmsg(b->h));
+			  sqlite3_errmsg(b->h));
 		return r;
 	}
 	r = exec(b, "CREATE TABLE IF NOT EXISTS schema_version"
@@ -602,21 +601,22 @@ static int migrate(be *b, int target, char *err, size_t errlen)
 	v = r < 0 ? r : read_version(b);
 	if (v < 0) {
 		fl_seterr(err, errlen, "cannot read the schema version: %s",
-		       sqlite3_errmsg(b->h));
+			  sqlite3_errmsg(b->h));
 		exec(b, "ROLLBACK");
 		return v;
 	}
 	if (v > LATEST) {
 		fl_seterr(err, errlen,
-		       "the database is at schema version %d, newer than this "
-		       "build's %d: use a newer firelane-hub", v, LATEST);
+			  "the database is at schema version %d, newer than this "
+			  "build's %d: use a newer firelane-hub",
+			  v, LATEST);
 		exec(b, "ROLLBACK");
 		return FL_EUNSUPPORTED;
 	}
 	for (int n = v + 1; n <= target; n++) {
 		if ((r = exec(b, MIGRATIONS[n - 1])) < 0) {
 			fl_seterr(err, errlen, "migration to version %d: %s", n,
-			       sqlite3_errmsg(b->h));
+				  sqlite3_errmsg(b->h));
 			exec(b, "ROLLBACK");
 			return r;
 		}
@@ -629,7 +629,7 @@ static int migrate(be *b, int target, char *err, size_t errlen)
 	}
 	if ((r = exec(b, "COMMIT")) < 0) {
 		fl_seterr(err, errlen, "cannot commit the migration: %s",
-		       sqlite3_errmsg(b->h));
+			  sqlite3_errmsg(b->h));
 		exec(b, "ROLLBACK");
 	}
 	return r;
@@ -651,8 +651,8 @@ void *fl__db_sqlite_open(const char *path, int max_version, char *err,
 			 size_t errlen)
 {
 	be *b;
-	int target = max_version > 0 && max_version < LATEST ? max_version :
-							      LATEST;
+	int target = max_version > 0 && max_version < LATEST ? max_version
+							     : LATEST;
 
 	if (!path || !*path) {
 		fl_seterr(err, errlen, "sqlite: no database path");
@@ -669,7 +669,7 @@ void *fl__db_sqlite_open(const char *path, int max_version, char *err,
 				    SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		fl_seterr(err, errlen, "sqlite: cannot open %s: %s", path,
-		       b->h ? sqlite3_errmsg(b->h) : "out of memory");
+			  b->h ? sqlite3_errmsg(b->h) : "out of memory");
 		be_close(b);
 		return NULL;
 	}
@@ -684,7 +684,7 @@ void *fl__db_sqlite_open(const char *path, int max_version, char *err,
 	    exec(b, "PRAGMA cache_size = -32768") < 0 ||
 	    exec(b, "PRAGMA temp_store = MEMORY") < 0) {
 		fl_seterr(err, errlen, "sqlite: %s: %s", path,
-		       sqlite3_errmsg(b->h));
+			  sqlite3_errmsg(b->h));
 		be_close(b);
 		return NULL;
 	}
@@ -702,8 +702,8 @@ static int be_schema_version(void *p)
 
 static int be_set_durable(void *p, int full)
 {
-	return exec(p, full ? "PRAGMA synchronous = FULL" :
-			      "PRAGMA synchronous = NORMAL");
+	return exec(p, full ? "PRAGMA synchronous = FULL"
+			    : "PRAGMA synchronous = NORMAL");
 }
 
 static int be_batch_begin(void *p)
@@ -836,9 +836,9 @@ static char *col_dup(sqlite3_stmt *s, int i, int *oom)
 /* A real column, NAN for SQL NULL. */
 static double col_time(sqlite3_stmt *s, int i)
 {
-	return sqlite3_column_type(s, i) == SQLITE_NULL ?
-		       NAN :
-		       sqlite3_column_double(s, i);
+	return sqlite3_column_type(s, i) == SQLITE_NULL
+		       ? NAN
+		       : sqlite3_column_double(s, i);
 }
 
 static void bind_time(sqlite3_stmt *s, int i, double v)
@@ -866,7 +866,7 @@ static int be_device_put(void *p, const char *device, const char *site,
 static int be_device_get(void *p, const char *device, char *site,
 			 size_t sitelen, char *pk, size_t pklen)
 {
-	const struct text_out out[] = {{site, sitelen}, {pk, pklen}};
+	const struct text_out out[] = { { site, sitelen }, { pk, pklen } };
 
 	return row_text(p, S_DEV_GET, device, out, 2, "device_get");
 }
@@ -889,7 +889,7 @@ static int be_device_seen(void *p, const char *device, const char *status,
 static int be_device_status(void *p, const char *device, char *status,
 			    size_t statuslen)
 {
-	const struct text_out out[] = {{status, statuslen}};
+	const struct text_out out[] = { { status, statuslen } };
 
 	return row_text(p, S_DEV_STATUS, device, out, 1, "device_status");
 }
@@ -977,9 +977,9 @@ static int be_camera_get(void *p, const char *device, const char *camera,
 		c->offline = sqlite3_column_int(s, 0);
 		copy_col(s, 1, c->problems, sizeof(c->problems));
 		copy_col(s, 2, c->state, sizeof(c->state));
-		c->since = sqlite3_column_type(s, 3) == SQLITE_NULL ?
-				   -1 :
-				   sqlite3_column_double(s, 3);
+		c->since = sqlite3_column_type(s, 3) == SQLITE_NULL
+				   ? -1
+				   : sqlite3_column_double(s, 3);
 	}
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)
@@ -1105,9 +1105,8 @@ static int be_incident_put(void *p, const char *id, const fl__db_incident *r)
 	return run(b, s, "incident insert");
 }
 
-static int be_event_add(void *p, const char *id, unsigned seq,
-			const char *type, double wall, double received,
-			const char *json)
+static int be_event_add(void *p, const char *id, unsigned seq, const char *type,
+			double wall, double received, const char *json)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_EV_INSERT);
@@ -1151,10 +1150,9 @@ static int be_incident_exists(void *p, const char *id)
 	return rc == SQLITE_DONE ? 0 : dberr(b, "incident");
 }
 
-static int be_incident_site(void *p, const char *id, char *site,
-			    size_t sitelen)
+static int be_incident_site(void *p, const char *id, char *site, size_t sitelen)
 {
-	const struct text_out out[] = {{site, sitelen}};
+	const struct text_out out[] = { { site, sitelen } };
 
 	return row_text(p, S_INC_SITE, id, out, 1, "incident_site");
 }
@@ -1246,8 +1244,8 @@ static void bind_filter(sqlite3_stmt *s, const fl_db_filter *f)
 static int be_incidents_count(void *p, const fl_db_filter *f, long long *n)
 {
 	be *b = p;
-	sqlite3_stmt *s = stmt(b, f->site && *f->site ? S_INC_COUNT_S :
-						      S_INC_COUNT);
+	sqlite3_stmt *s = stmt(b, f->site && *f->site ? S_INC_COUNT_S
+						      : S_INC_COUNT);
 
 	if (!s)
 		return FL_EIO;
@@ -1259,8 +1257,8 @@ static int be_incidents_rows(void *p, const fl_db_filter *f, int limit,
 			     int offset, json_t *a)
 {
 	be *b = p;
-	sqlite3_stmt *s = stmt(b, f->site && *f->site ? S_INC_LIST_S :
-						      S_INC_LIST);
+	sqlite3_stmt *s = stmt(b,
+			       f->site && *f->site ? S_INC_LIST_S : S_INC_LIST);
 
 	if (!s)
 		return FL_EIO;
@@ -1406,11 +1404,11 @@ static int be_user_set_hash(void *p, const char *name, const char *hash)
 }
 
 static int be_user_get(void *p, const char *name, char *hash, size_t hashlen,
-		       char *role, size_t rolelen, char *sites,
-		       size_t siteslen)
+		       char *role, size_t rolelen, char *sites, size_t siteslen)
 {
-	const struct text_out out[] = {
-		{hash, hashlen}, {role, rolelen}, {sites, siteslen}};
+	const struct text_out out[] = { { hash, hashlen },
+					{ role, rolelen },
+					{ sites, siteslen } };
 
 	return row_text(p, S_USER_GET, name, out, 3, "user_get");
 }
@@ -1481,9 +1479,8 @@ static int be_audit_rows(void *p, const char *object, int limit, int offset,
 /* Statement id for all sites, or its per-site twin, bound to the span. */
 static sqlite3_stmt *rep_stmt(be *b, int id, const fl__db_span *w)
 {
-	sqlite3_stmt *s = stmt(b, id + (w->site ? S_REP_COUNTS_S -
-							  S_REP_COUNTS :
-						0));
+	sqlite3_stmt *s = stmt(b, id + (w->site ? S_REP_COUNTS_S - S_REP_COUNTS
+						: 0));
 
 	if (!s)
 		return NULL;
@@ -1493,8 +1490,8 @@ static sqlite3_stmt *rep_stmt(be *b, int id, const fl__db_span *w)
 	return s;
 }
 
-static int be_report_counts(void *p, const fl__db_span *w,
-			    long long *incidents, long long *alarms)
+static int be_report_counts(void *p, const fl__db_span *w, long long *incidents,
+			    long long *alarms)
 {
 	be *b = p;
 	sqlite3_stmt *s = rep_stmt(b, S_REP_COUNTS, w);
@@ -1512,8 +1509,8 @@ static int be_report_counts(void *p, const fl__db_span *w,
 }
 
 static int be_report_times(void *p, const fl__db_span *w,
-			   int (*fn)(double start, double alarm,
-				     double cleared, void *user),
+			   int (*fn)(double start, double alarm, double cleared,
+				     void *user),
 			   void *user)
 {
 	be *b = p;
@@ -1523,8 +1520,7 @@ static int be_report_times(void *p, const fl__db_span *w,
 	if (!s)
 		return FL_EIO;
 	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		stop = fn(col_time(s, 0), col_time(s, 1), col_time(s, 2),
-			  user);
+		stop = fn(col_time(s, 0), col_time(s, 1), col_time(s, 2), user);
 	sqlite3_reset(s);
 	if (stop)
 		return stop;

@@ -50,7 +50,7 @@ int fl_mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
 
 	if (n == 0 || n >= sizeof(buf)) {
 		fl_seterr(err, errlen, "%s: bad directory path",
-		       path ? path : "(null)");
+			  path ? path : "(null)");
 		return FL_EINVAL;
 	}
 	memcpy(buf, path, n + 1);
@@ -121,8 +121,8 @@ int fl_file_write(const char *path, const void *data, size_t len, int mode,
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	fl_path_dir(path, dir, sizeof(dir));
-	n = snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp-%ld-%u",
-		     (int)(base - path), path, base, (long)getpid(),
+	n = snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp-%ld-%u", (int)(base - path),
+		     path, base, (long)getpid(),
 		     atomic_fetch_add(&temp_seq, 1));
 	if (!*base || n < 0 || (size_t)n >= sizeof(tmp)) {
 		fl_seterr(err, errlen, "%s: bad path", path);
@@ -155,10 +155,10 @@ int fl_file_write(const char *path, const void *data, size_t len, int mode,
 	if (flags & FL_FILE_EXCL) {
 		/* link(2) fails when path exists: the first writer wins */
 		if (link(tmp, path) != 0) {
-			rc = errno == EEXIST ?
-				     FL_EEXIST :
-				     fl_file_errno(errno, "cannot create",
-						   path, err, errlen);
+			rc = errno == EEXIST
+				     ? FL_EEXIST
+				     : fl_file_errno(errno, "cannot create",
+						     path, err, errlen);
 			if (rc == FL_EEXIST)
 				fl_seterr(err, errlen, "%s: exists", path);
 			goto fail;
@@ -230,7 +230,7 @@ int fl_file_read(const char *path, size_t max, char **out, size_t *len,
 			continue;
 		if (n <= 0) {
 			fl_seterr(err, errlen, "%s: %s", path,
-			       n < 0 ? strerror(errno) : "short read");
+				  n < 0 ? strerror(errno) : "short read");
 			rc = FL_EIO;
 			goto out;
 		}
@@ -246,8 +246,8 @@ out:
 	return rc;
 }
 
-int fl_file_sha256(const char *path, int do_sync, char hex[65],
-		   long long *size, char *err, size_t errlen)
+int fl_file_sha256(const char *path, int do_sync, char hex[65], long long *size,
+		   char *err, size_t errlen)
 {
 	crypto_hash_sha256_state st;
 	unsigned char buf[65536], h[crypto_hash_sha256_BYTES];

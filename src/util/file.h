@@ -66,8 +66,8 @@ int fl_file_read(const char *path, size_t max, char **out, size_t *len,
  * fsync'ed first (the hash then describes what is on disk). Links are not
  * followed; FL_ENOENT when missing, FL_EFORMAT when not a regular file.
  */
-int fl_file_sha256(const char *path, int do_sync, char hex[65],
-		   long long *size, char *err, size_t errlen);
+int fl_file_sha256(const char *path, int do_sync, char hex[65], long long *size,
+		   char *err, size_t errlen);
 
 /* SHA-256 of len bytes of data as 64 lowercase hex digits and a NUL. */
 void fl_sha256_hex(const void *data, size_t len, char hex[65]);

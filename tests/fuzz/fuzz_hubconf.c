@@ -24,13 +24,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                   \
-	do {                                                          \
-		if (!(cond)) {                                        \
-			fprintf(stderr, "fuzz_hubconf: %s:%d: %s\n",  \
-				__FILE__, __LINE__, #cond);           \
-			abort();                                      \
-		}                                                     \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fuzz_hubconf: %s:%d: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -78,8 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the header names the file: the same name again */
 		rc = hub_conf_parse(&again, a, n, path, err, sizeof(err));
 		if (rc)
-			fprintf(stderr, "fuzz_hubconf: dump does not load: "
-					"%s\n%s", err, a);
+			fprintf(stderr,
+				"fuzz_hubconf: dump does not load: "
+				"%s\n%s",
+				err, a);
 		CHECK(rc == 0);
 		n2 = hub_conf_dump(&again, b, n + 1);
 		CHECK(n2 == n && !strcmp(a, b));

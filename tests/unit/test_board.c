@@ -84,7 +84,8 @@ static void test_sim(void)
 		     0);
 	CHECK_EQ_INT(fl_board_relay(b, FL_BOARD_STROBE, 1, 11, err, sizeof(err)),
 		     0);
-	CHECK(fl_board_play(b, "/x/move \"now\".wav", 11, err, sizeof(err)) == 0);
+	CHECK(fl_board_play(b, "/x/move \"now\".wav", 11, err, sizeof(err)) ==
+	      0);
 	CHECK_EQ_INT(fl_board_relay(b, FL_BOARD_SPEAKER, 0, 15, err,
 				    sizeof(err)),
 		     0);
@@ -110,23 +111,27 @@ static void test_sim(void)
 		CHECK(e[2].kind == FL_SIM_PLAY &&
 		      !strcmp(e[2].clip, "/x/move \"now\".wav"));
 		CHECK(e[3].kind == FL_SIM_RELAY && e[3].on == 0 && e[3].t == 15);
-		CHECK(e[4].kind == FL_SIM_WD_OPEN && e[5].kind == FL_SIM_WD_KICK &&
-		      e[6].kind == FL_SIM_HUSH && e[6].t == 18);
+		CHECK(e[4].kind == FL_SIM_WD_OPEN &&
+		      e[5].kind == FL_SIM_WD_KICK && e[6].kind == FL_SIM_HUSH &&
+		      e[6].t == 18);
 	}
 	/* Destroy: strobe off, hush, magic close, at the last time seen. */
 	fl_board_destroy(b);
 	text = slurp(path);
 	CHECK_NOT_NULL(text);
 	if (text) {
-		CHECK_MSG(strstr(text, "{\"t\":11.000,\"action\":\"relay\","
-				       "\"relay\":\"speaker\",\"on\":true}\n") &&
-				  strstr(text, "\"clip\":\"/x/move \\\"now\\\".wav\"") &&
-				  strstr(text, "{\"t\":19.000,\"action\":\"relay\","
-					       "\"relay\":\"strobe\",\"on\":false}\n"
-					       "{\"t\":19.000,\"action\":\"hush\"}\n"
-					       "{\"t\":19.000,\"action\":"
-					       "\"watchdog_close\"}\n"),
-			  "%s", text);
+		CHECK_MSG(
+			strstr(text, "{\"t\":11.000,\"action\":\"relay\","
+				     "\"relay\":\"speaker\",\"on\":true}\n") &&
+				strstr(text,
+				       "\"clip\":\"/x/move \\\"now\\\".wav\"") &&
+				strstr(text,
+				       "{\"t\":19.000,\"action\":\"relay\","
+				       "\"relay\":\"strobe\",\"on\":false}\n"
+				       "{\"t\":19.000,\"action\":\"hush\"}\n"
+				       "{\"t\":19.000,\"action\":"
+				       "\"watchdog_close\"}\n"),
+			"%s", text);
 		free(text);
 	}
 	unlink(path);
@@ -187,7 +192,8 @@ static void test_linux_player(void)
 		 "[ \"$1\" = slow ] && exec sleep 30\n"
 		 "printf '%%s|' \"$@\" >> %s\n"
 		 "[ \"$1\" = bad ] && exit 3\n"
-		 "exit 0\n", out);
+		 "exit 0\n",
+		 out);
 	spit(script, cmd, 0755);
 	snprintf(clip, sizeof(clip), "%s/warn me.wav", dir);
 

@@ -175,8 +175,8 @@ static void ref_code(const fl_key *k, const char *msg, char code[13])
 	unsigned char sig[64], h[32];
 	int bit = 0;
 
-	crypto_sign_detached(sig, NULL, (const unsigned char *)msg,
-			     strlen(msg), k->sk);
+	crypto_sign_detached(sig, NULL, (const unsigned char *)msg, strlen(msg),
+			     k->sk);
 	crypto_hash_sha256(h, sig, 64);
 	for (int i = 0; i < 12; i++, bit += 5) {
 		int v = 0;
@@ -201,17 +201,23 @@ static const char *const image_names[] = { "scene-1.jpg", "scene-2.jpg",
 
 /* Seal incident id into s with k: 3 JPEG-ish scene images and a clip the
  * "media layer" writes through fl_bundle_path. out gets the bundle path. */
-static int make_bundle(fl_store *s, const fl_key *k, const char *id,
-		       char *out, size_t outlen)
+static int make_bundle(fl_store *s, const fl_key *k, const char *id, char *out,
+		       size_t outlen)
 {
 	fl_bundle_info info = {
-		.incident_id = id, .device = DEVICE, .site = "site-7",
-		.camera = "cam-1", .lane = LANE,
+		.incident_id = id,
+		.device = DEVICE,
+		.site = "site-7",
+		.camera = "cam-1",
+		.lane = LANE,
 		.site_name = "Tower 7 \xe5\x8c\x97\xe9\x97\xa8",
 		.lane_name = "North fire lane",
-		.rest_since_wall = 1764419600.25, .alarm_wall = 1764419900.5,
-		.cleared_wall = -1, .bbox = { 10, 20, 300, 200 },
-		.cls = "vehicle", .dwell_s = 300,
+		.rest_since_wall = 1764419600.25,
+		.alarm_wall = 1764419900.5,
+		.cleared_wall = -1,
+		.bbox = { 10, 20, 300, 200 },
+		.cls = "vehicle",
+		.dwell_s = 300,
 	};
 	char err[512], path[1024];
 	fl_bundle *b;
@@ -237,11 +243,14 @@ static int make_bundle(fl_store *s, const fl_key *k, const char *id,
 		CHECK_EQ_INT(rc, 0);
 		snprintf(overlay, sizeof(overlay),
 			 "%s\nsite-7 lane-a\n" DEVICE " %s\n%s", t, id, code);
-		img = (fl_bundle_image){ .kind = "scene", .seq = i + 1,
+		img = (fl_bundle_image){ .kind = "scene",
+					 .seq = i + 1,
 					 .wall = 1764419800.0 + 150 * i,
 					 .video_t = 200.0 + 150 * i,
-					 .time_utc = t, .code = code,
-					 .code_sig = sig, .overlay = overlay,
+					 .time_utc = t,
+					 .code = code,
+					 .code_sig = sig,
+					 .overlay = overlay,
 					 .plate = i == 0 ? plate : NULL };
 		rc = fl_bundle_add(b, image_names[i], jpg, sizeof(jpg), &img,
 				   err, sizeof(err));
@@ -354,8 +363,7 @@ static void test_key(void)
 			if (pids[i] == 0) {
 				char hex[65];
 				int r = fl_key_load_or_create(race, &k, NULL,
-							      err,
-							      sizeof(err));
+							      err, sizeof(err));
 
 				if (r) {
 					fprintf(stderr, "key race: %s\n", err);
@@ -371,7 +379,8 @@ static void test_key(void)
 			size_t n;
 			char *hex;
 
-			CHECK(pids[i] > 0 && waitpid(pids[i], &ws, 0) == pids[i]);
+			CHECK(pids[i] > 0 &&
+			      waitpid(pids[i], &ws, 0) == pids[i]);
 			CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 			snprintf(out, sizeof(out), "%s.%d", race, i);
 			hex = slurp(out, &n);
@@ -407,8 +416,10 @@ static void test_code(const fl_key *k)
 
 	CHECK(fl_evidence_code(k, DEVICE, "inc-1", LANE, 2, t, code, sig,
 			       sizeof(sig)) == 0);
-	ref_code(k, "firelane-image/1\n" DEVICE "\ninc-1\n" LANE
-		    "\n2\n2026-11-29 12:34:56", ref);
+	ref_code(k,
+		 "firelane-image/1\n" DEVICE "\ninc-1\n" LANE
+		 "\n2\n2026-11-29 12:34:56",
+		 ref);
 	CHECK_STREQ(code, ref);
 	CHECK(strlen(code) == 12 && strlen(sig) == 88);
 	CHECK(strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == 12);
@@ -421,17 +432,16 @@ static void test_code(const fl_key *k)
 	CHECK(fl_evidence_code_check(k->pk, DEVICE, "inc-1", LANE, 3, t, code,
 				     sig, err, sizeof(err)) == FL_EFORMAT);
 	CHECK_MSG(strstr(err, "code does not match"), "%s", err);
-	CHECK(fl_evidence_code_check(k->pk, DEVICE, "inc-1", LANE, 2, t,
-				     code2, sig, err,
-				     sizeof(err)) == FL_EFORMAT);
+	CHECK(fl_evidence_code_check(k->pk, DEVICE, "inc-1", LANE, 2, t, code2,
+				     sig, err, sizeof(err)) == FL_EFORMAT);
 	CHECK_MSG(strstr(err, "signature does not verify"), "%s", err);
 	/* A newline would make the message ambiguous. */
 	CHECK(fl_evidence_code(k, "a\nb", "inc-1", LANE, 1, t, code, sig,
 			       sizeof(sig)) == FL_EINVAL);
 	CHECK(fl_evidence_code(k, DEVICE, "inc-1", LANE, 0, t, code, sig,
 			       sizeof(sig)) == FL_EINVAL);
-	CHECK(fl_evidence_code(k, DEVICE, "inc-1", LANE, 1, t, code, sig,
-			       10) == FL_EINVAL);
+	CHECK(fl_evidence_code(k, DEVICE, "inc-1", LANE, 1, t, code, sig, 10) ==
+	      FL_EINVAL);
 }
 
 /* ---- seal and verify ------------------------------------------------------------------ */
@@ -490,8 +500,10 @@ static void test_seal_verify(fl_store *s, const fl_key *k, const char *dir)
 	/* An incident is sealed once. */
 	{
 		fl_bundle_info info2 = { .incident_id = "inc-good",
-					 .device = DEVICE, .site = "s",
-					 .camera = "c", .lane = LANE };
+					 .device = DEVICE,
+					 .site = "s",
+					 .camera = "c",
+					 .lane = LANE };
 		fl_bundle *b = NULL;
 
 		rc = fl_bundle_start(s, &info2, &b, err, sizeof(err));
@@ -524,15 +536,15 @@ static void expect_fail(const char *what, const char *dir,
 {
 	char err[512] = "";
 	int rc = fl_bundle_verify(dir, pin, err, sizeof(err));
-	int named = contains ? strstr(err, want) != NULL :
-			       starts_with(err, want);
+	int named = contains ? strstr(err, want) != NULL
+			     : starts_with(err, want);
 
 	CHECK_MSG(rc < 0, "%s: verified, should fail", what);
 	CHECK_MSG(named, "%s: err \"%s\", want \"%s\"", what, err, want);
 }
 
-static void test_tamper(const char *good, const fl_key *k,
-			const fl_key *other, fl_store *s2)
+static void test_tamper(const char *good, const fl_key *k, const fl_key *other,
+			fl_store *s2)
 {
 	char copy[512], path[1024], err[512], want[300], what[400];
 	DIR *d = opendir(good);
@@ -550,16 +562,15 @@ static void test_tamper(const char *good, const fl_key *k,
 		pathf(path, sizeof(path), good, e->d_name);
 		CHECK_EQ_INT(stat(path, &st), 0);
 		for (int w = 0; w < 3; w++) {
-			size_t off = w == 0 ? 0 :
-				     w == 1 ? (size_t)st.st_size / 2 :
-					      (size_t)st.st_size - 1;
+			size_t off = w == 0   ? 0
+				     : w == 1 ? (size_t)st.st_size / 2
+					      : (size_t)st.st_size - 1;
 
 			CHECK_EQ_INT(copy_dir(good, copy), 0);
 			pathf(path, sizeof(path), copy, e->d_name);
 			flip_byte(path, off);
 			snprintf(want, sizeof(want), "%s%s", e->d_name,
-				 strcmp(e->d_name, "manifest.json") ? ":" :
-								      "");
+				 strcmp(e->d_name, "manifest.json") ? ":" : "");
 			snprintf(what, sizeof(what), "byte %zu of %s", off,
 				 e->d_name);
 			/* A changed manifest may still parse; then the
@@ -631,15 +642,15 @@ static void test_tamper(const char *good, const fl_key *k,
 	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, ".hidden");
 	CHECK(write_file(path, "x", 1) == 0);
-	expect_fail("added hidden file", copy, NULL,
-		    ".hidden: not in manifest", 0);
+	expect_fail("added hidden file", copy, NULL, ".hidden: not in manifest",
+		    0);
 
 	/* Signed by another key: fine alone, refused against the pinned key. */
 	{
 		char dir2[1024];
 
-		CHECK(make_bundle(s2, other, "inc-other", dir2,
-				  sizeof(dir2)) == 0);
+		CHECK(make_bundle(s2, other, "inc-other", dir2, sizeof(dir2)) ==
+		      0);
 		CHECK_EQ_INT(fl_bundle_verify(dir2, NULL, err, sizeof(err)), 0);
 		expect_fail("other key", dir2, k->pk,
 			    "manifest.json: signed by another key", 0);
@@ -661,7 +672,8 @@ static void test_tamper(const char *good, const fl_key *k,
 			    "manifest.json: signed by another key", 0);
 		expect_fail("forged key, unpinned", copy, NULL,
 			    "scene-1.jpg: anti-forgery signature does not "
-			    "verify", 0);
+			    "verify",
+			    0);
 	}
 
 	/* The manifest's code for scene-2 replaced and the manifest re-signed
@@ -710,9 +722,11 @@ static void test_tamper(const char *good, const fl_key *k,
 				       "\"public_key\": \"%s\", \"incident_id\": "
 				       "\"i\", \"device\": \"d\", \"site\": "
 				       "\"s\", \"camera\": \"c\", \"lane\": "
-				       "\"l\", \"files\": [", kb64);
+				       "\"l\", \"files\": [",
+				       kb64);
 		for (int i = 0; i < 10001; i++)
-			len += (size_t)snprintf(big + len, cap - len,
+			len += (size_t)snprintf(
+				big + len, cap - len,
 				"%s{\"name\": \"f%d\", \"kind\": \"x\", "
 				"\"sha256\": \"%064d\", \"bytes\": 0}",
 				i ? "," : "", i, 0);
@@ -741,14 +755,20 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
 		       fl_bundle **crashed)
 {
 	/* A display name in Latin-1, not UTF-8: must not stop the seal. */
-	fl_bundle_info info = { .incident_id = "inc-gone", .device = DEVICE,
-				.site = "s", .camera = "c", .lane = LANE,
-				.site_name = "Caf\xe9 Nord", .cleared_wall = -1 };
+	fl_bundle_info info = { .incident_id = "inc-gone",
+				.device = DEVICE,
+				.site = "s",
+				.camera = "c",
+				.lane = LANE,
+				.site_name = "Caf\xe9 Nord",
+				.cleared_wall = -1 };
 	char err[512], path[1024], partial[1024], final[1024];
 	char code[13], sig[FL_SIG_B64_LEN];
-	fl_bundle_image img = { .kind = "scene", .seq = 1,
+	fl_bundle_image img = { .kind = "scene",
+				.seq = 1,
 				.time_utc = "2026-11-29 00:00:00",
-				.code = code, .code_sig = sig };
+				.code = code,
+				.code_sig = sig };
 	fl_bundle *b;
 
 	pathf(partial, sizeof(partial), fl_store_dir(s), ".partial/inc-gone");
@@ -781,8 +801,8 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
 	CHECK_MSG(b, "%s", err);
 	if (!b)
 		return;
-	CHECK(fl_evidence_code(other, DEVICE, "inc-gone", LANE, 1,
-			       img.time_utc, code, sig, sizeof(sig)) == 0);
+	CHECK(fl_evidence_code(other, DEVICE, "inc-gone", LANE, 1, img.time_utc,
+			       code, sig, sizeof(sig)) == 0);
 	CHECK(fl_bundle_add(b, "scene-1.jpg", "jpg", 3, &img, err,
 			    sizeof(err)) == 0);
 	CHECK_EQ_INT(fl_bundle_seal(b, k, NULL, 0, err, sizeof(err)),
@@ -896,7 +916,8 @@ static int bundle_exists(fl_store *s, const char *id)
 
 static void test_retention(const fl_key *k)
 {
-	fl_store_opts o = { .max_bytes = 0, .max_age_s = 1000,
+	fl_store_opts o = { .max_bytes = 0,
+			    .max_age_s = 1000,
 			    .min_free_bytes = 1 };
 	char dir[512], err[512], out[1024];
 	const char *ids[] = { "r-1", "r-2", "r-3", "r-4" };
@@ -915,8 +936,7 @@ static void test_retention(const fl_key *k)
 	}
 	CHECK(fl_store_mark_delivered(s, "r-1", err, sizeof(err)) == 0);
 	CHECK(fl_store_mark_delivered(s, "r-3", err, sizeof(err)) == 0);
-	CHECK(fl_store_mark_delivered(s, "nope", err, sizeof(err)) ==
-	      FL_ENOENT);
+	CHECK(fl_store_mark_delivered(s, "nope", err, sizeof(err)) == FL_ENOENT);
 	CHECK(fl_store_is_delivered(s, "r-1") == 1);
 	CHECK(fl_store_is_delivered(s, "r-2") == 0);
 	/* A delivered bundle still verifies (the marker is ignored). */
@@ -938,8 +958,8 @@ static void test_retention(const fl_key *k)
 	/* A marker write a crash cut short leaves a temporary in a sealed
 	 * bundle (which would then fail to verify): the next owner sweeps
 	 * it. */
-	snprintf(out, sizeof(out), "%s/r-2/." FL_DELIVERED_MARKER
-		 ".tmp-1-1", dir);
+	snprintf(out, sizeof(out), "%s/r-2/." FL_DELIVERED_MARKER ".tmp-1-1",
+		 dir);
 	CHECK(write_file(out, "12", 2) == 0);
 
 	/* Budget: one byte. The delivered r-3 goes; the undelivered r-2 and
@@ -967,8 +987,10 @@ static void test_retention(const fl_key *k)
 		     0);
 	CHECK(total > 1 && total == undelivered);
 	{
-		fl_bundle_info info = { .incident_id = "r-5", .device = DEVICE,
-					.site = "s", .camera = "c",
+		fl_bundle_info info = { .incident_id = "r-5",
+					.device = DEVICE,
+					.site = "s",
+					.camera = "c",
 					.lane = LANE };
 		fl_bundle *b = NULL;
 

@@ -44,8 +44,7 @@ static void base_config(void)
 }
 
 static void send_event(edge_warning *w, enum fl_event_type type,
-		       const char *lane, const char *id, double t,
-		       double rest)
+		       const char *lane, const char *id, double t, double rest)
 {
 	fl_event ev;
 
@@ -103,8 +102,7 @@ static int count(const edge_warning *w, enum fl_sim_kind k)
 	return c;
 }
 
-static void run(edge_warning *w, double from, double to,
-		struct warned *r)
+static void run(edge_warning *w, double from, double to, struct warned *r)
 {
 	for (double t = from; t <= to + 1e-9; t += 0.5)
 		edge_warning_tick(w, "cam-1", t, on_warned_event, r);
@@ -274,9 +272,10 @@ static void test_destroy_file(void)
 		fclose(f);
 		CHECK_MSG(strstr(text, "{\"t\":5.000,\"action\":\"relay\","
 				       "\"relay\":\"speaker\",\"on\":true}") &&
-				  strstr(text, "{\"t\":6.000,\"action\":\"relay\","
-					       "\"relay\":\"speaker\","
-					       "\"on\":false}"),
+				  strstr(text,
+					 "{\"t\":6.000,\"action\":\"relay\","
+					 "\"relay\":\"speaker\","
+					 "\"on\":false}"),
 			  "%s", text);
 	}
 	unlink(path);

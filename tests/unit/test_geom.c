@@ -16,28 +16,44 @@ struct poly_case {
 	const char *what;
 	fl_point p[8];
 	int n;
-	double area;   /* signed, as fl_poly_area returns it */
-	int crosses;   /* fl_poly_self_intersects */
+	double area; /* signed, as fl_poly_area returns it */
+	int crosses; /* fl_poly_self_intersects */
 };
 
 static const struct poly_case polys[] = {
 	{ "unit-ish square, screen clockwise",
-	  { { 0, 0 }, { 10, 0 }, { 10, 10 }, { 0, 10 } }, 4, 100, 0 },
+	  { { 0, 0 }, { 10, 0 }, { 10, 10 }, { 0, 10 } },
+	  4,
+	  100,
+	  0 },
 	{ "same square, other winding",
-	  { { 0, 0 }, { 0, 10 }, { 10, 10 }, { 10, 0 } }, 4, -100, 0 },
+	  { { 0, 0 }, { 0, 10 }, { 10, 10 }, { 10, 0 } },
+	  4,
+	  -100,
+	  0 },
 	{ "triangle", { { 0, 0 }, { 4, 0 }, { 0, 3 } }, 3, 6, 0 },
 	{ "concave L",
-	  { { 0, 0 }, { 20, 0 }, { 20, 10 }, { 10, 10 }, { 10, 20 },
-	    { 0, 20 } },
-	  6, 300, 0 },
+	  { { 0, 0 }, { 20, 0 }, { 20, 10 }, { 10, 10 }, { 10, 20 }, { 0, 20 } },
+	  6,
+	  300,
+	  0 },
 	{ "bow tie", { { 0, 0 }, { 10, 10 }, { 10, 0 }, { 0, 10 } }, 4, 0, 1 },
 	{ "collinear triangle", { { 0, 0 }, { 5, 5 }, { 10, 10 } }, 3, 0, 0 },
-	{ "repeated point", { { 0, 0 }, { 10, 0 }, { 10, 0 }, { 0, 10 } }, 4,
-	  50, 1 },
+	{ "repeated point",
+	  { { 0, 0 }, { 10, 0 }, { 10, 0 }, { 0, 10 } },
+	  4,
+	  50,
+	  1 },
 	{ "vertex touches an edge",
-	  { { 0, 0 }, { 10, 0 }, { 10, 10 }, { 5, 0 }, { 0, 10 } }, 5, 50, 1 },
+	  { { 0, 0 }, { 10, 0 }, { 10, 10 }, { 5, 0 }, { 0, 10 } },
+	  5,
+	  50,
+	  1 },
 	{ "closing point repeats the first",
-	  { { 0, 0 }, { 10, 0 }, { 10, 10 }, { 0, 0 } }, 4, 50, 1 },
+	  { { 0, 0 }, { 10, 0 }, { 10, 10 }, { 0, 0 } },
+	  4,
+	  50,
+	  1 },
 };
 
 static void test_polys(void)
@@ -60,9 +76,8 @@ static void test_contains(void)
 	static const struct {
 		double x, y;
 		int in;
-	} pts[] = { { 5, 5, 1 },   { 15, 5, 1 },  { 5, 15, 1 },
-		    { 15, 15, 0 }, { -1, 5, 0 },  { 25, 5, 0 },
-		    { 5, 25, 0 },  { 19.9, 9.9, 1 } };
+	} pts[] = { { 5, 5, 1 },  { 15, 5, 1 }, { 5, 15, 1 }, { 15, 15, 0 },
+		    { -1, 5, 0 }, { 25, 5, 0 }, { 5, 25, 0 }, { 19.9, 9.9, 1 } };
 
 	for (size_t i = 0; i < FL_ARRAY_SIZE(pts); i++)
 		CHECK_MSG(fl_poly_contains(l, 6, pts[i].x, pts[i].y) ==

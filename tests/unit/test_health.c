@@ -65,7 +65,8 @@ static void draw_night(uint8_t *f)
 		for (int x = 0; x < W; x++) {
 			int v = scene_at(x, y) * 12 / 100;
 			for (int l = 0; l < 3; l++) {
-				int ddx = x - lamps[l][0], ddy = y - lamps[l][1];
+				int ddx = x - lamps[l][0],
+				    ddy = y - lamps[l][1];
 				if (ddx * ddx + ddy * ddy < 64)
 					v = 235;
 				else if (ddx * ddx + ddy * ddy < 900)
@@ -254,7 +255,8 @@ static void test_covered(void)
 			draw_scene(f, 0, 0, 2);
 			feed(hl, f, t, FL_HEALTH_COVERED, &s);
 		}
-		CHECK_MSG(s.clears == 1 && s.cleared >= 44.9 && s.cleared <= 45.5,
+		CHECK_MSG(s.clears == 1 && s.cleared >= 44.9 &&
+				  s.cleared <= 45.5,
 			  "%s: covered cleared %d times, at %.1f (want 45)",
 			  cases[k].what, s.clears, s.cleared);
 		CHECK_EQ_INT(fl_health_active(hl), 0);
@@ -307,7 +309,8 @@ static void test_moved(void)
 			draw_scene(f, noise(1), 0, 2);
 			feed(hl, f, t, FL_HEALTH_MOVED, &s);
 		}
-		CHECK_MSG(s.clears == 1 && s.cleared >= 64.9 && s.cleared <= 66.3,
+		CHECK_MSG(s.clears == 1 && s.cleared >= 64.9 &&
+				  s.cleared <= 66.3,
 			  "%s: moved cleared %d times, at %.1f (want 65..66)",
 			  use_ref ? "image" : "learnt", s.clears, s.cleared);
 		CHECK_EQ_INT(s.other, 0);

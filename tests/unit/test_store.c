@@ -106,8 +106,11 @@ static int enter_sandbox(void)
 
 static fl_bundle *begin(fl_store *s, const char *id, char *err, size_t n)
 {
-	fl_bundle_info info = { .incident_id = id, .device = "edge-01",
-				.site = "s", .camera = "c", .lane = "l",
+	fl_bundle_info info = { .incident_id = id,
+				.device = "edge-01",
+				.site = "s",
+				.camera = "c",
+				.lane = "l",
 				.cleared_wall = -1 };
 	fl_bundle *b = NULL;
 	int rc = fl_bundle_start(s, &info, &b, err, n);
@@ -119,8 +122,7 @@ static fl_bundle *begin(fl_store *s, const char *id, char *err, size_t n)
 static void test_full(const fl_key *k, unsigned char *big, size_t bign)
 {
 	fl_store_opts o = { .min_free_bytes = 1 };
-	char path[512], err[512], store[256], partial[512],
-	     out[1024];
+	char path[512], err[512], store[256], partial[512], out[1024];
 	fl_store *s;
 	fl_bundle *b;
 	int rc, fd;
@@ -146,8 +148,7 @@ static void test_full(const fl_key *k, unsigned char *big, size_t bign)
 		goto out;
 	CHECK(fl_bundle_add(b, "a.bin", big, 100 * 1024, NULL, err,
 			    sizeof(err)) == 0);
-	rc = fl_bundle_add(b, "b.bin", big, 200 * 1024, NULL, err,
-			   sizeof(err));
+	rc = fl_bundle_add(b, "b.bin", big, 200 * 1024, NULL, err, sizeof(err));
 	CHECK_MSG(rc == FL_EFULL, "rc %d: %s", rc, err);
 	CHECK_MSG(strstr(err, "b.bin") != NULL, "%s", err);
 	CHECK(count_entries(partial) == 1);
@@ -163,8 +164,7 @@ static void test_full(const fl_key *k, unsigned char *big, size_t bign)
 	b = begin(s, "inc-2", err, sizeof(err));
 	if (!b)
 		goto out;
-	rc = fl_bundle_add(b, "c.bin", big, 200 * 1024, NULL, err,
-			   sizeof(err));
+	rc = fl_bundle_add(b, "c.bin", big, 200 * 1024, NULL, err, sizeof(err));
 	CHECK(rc == FL_EFULL);
 	CHECK(count_entries(partial) == 0);
 	fl_bundle_abort(b);
@@ -176,8 +176,7 @@ static void test_full(const fl_key *k, unsigned char *big, size_t bign)
 	b = begin(s, "inc-3", err, sizeof(err));
 	if (!b)
 		goto out;
-	CHECK(fl_bundle_add(b, "d.bin", "data", 4, NULL, err, sizeof(err)) ==
-	      0);
+	CHECK(fl_bundle_add(b, "d.bin", "data", 4, NULL, err, sizeof(err)) == 0);
 	snprintf(path, sizeof(path), "%s/filler", mnt);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	CHECK(fd >= 0);
@@ -201,8 +200,10 @@ static void test_full(const fl_key *k, unsigned char *big, size_t bign)
 	s = fl_store_open(store, &o, err, sizeof(err));
 	CHECK_MSG(s, "%s", err);
 	if (s) {
-		fl_bundle_info info = { .incident_id = "inc-4", .device = "e",
-					.site = "s", .camera = "c",
+		fl_bundle_info info = { .incident_id = "inc-4",
+					.device = "e",
+					.site = "s",
+					.camera = "c",
 					.lane = "l" };
 
 		b = NULL;
@@ -238,14 +239,15 @@ static void test_read_only(const fl_key *k)
 	snprintf(path, sizeof(path), "%s/x.txt", mnt);
 	rc = fl_file_write(path, "x", 1, 0640, 0, err, sizeof(err));
 	CHECK_MSG(rc == FL_EIO, "rc %d: %s", rc, err);
-	CHECK_MSG(strstr(err, path) && strstr(err, strerror(EROFS)), "%s",
-		  err);
+	CHECK_MSG(strstr(err, path) && strstr(err, strerror(EROFS)), "%s", err);
 	CHECK(temps_in(mnt) == 0);
 
 	/* An open store: no new bundle, no marker. */
 	{
-		fl_bundle_info info = { .incident_id = "inc-9", .device = "e",
-					.site = "s", .camera = "c",
+		fl_bundle_info info = { .incident_id = "inc-9",
+					.device = "e",
+					.site = "s",
+					.camera = "c",
 					.lane = "l" };
 
 		rc = fl_bundle_start(s, &info, &b, err, sizeof(err));
@@ -268,8 +270,7 @@ static void test_read_only(const fl_key *k)
 	err[0] = '\0';
 	s2 = fl_store_open(path, &o, err, sizeof(err));
 	CHECK(!s2);
-	CHECK_MSG(strstr(err, path) && strstr(err, strerror(EROFS)), "%s",
-		  err);
+	CHECK_MSG(strstr(err, path) && strstr(err, strerror(EROFS)), "%s", err);
 	fl_store_close(s2);
 }
 

@@ -75,9 +75,11 @@ static void test_topics(void)
 static void test_payloads(void)
 {
 	double bbox[4] = { 228, 141, 40, 38 };
-	fl_evidence_file files[1] = { { "scene-1.jpg",
-		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-		123456 } };
+	fl_evidence_file files[1] = {
+		{ "scene-1.jpg",
+		  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		  123456 }
+	};
 	fl_incident_msg m = { 0 };
 	fl_camera_health ch = { "cam\"1\n", 25, 0.5, 1 };
 	fl_health h = { 0 };
@@ -147,8 +149,8 @@ static void test_payloads(void)
 	}
 	for (int w = 0; w < FL_DISCOVERY_ENTITIES; w++) {
 		char topic[FL_TOPIC_MAX];
-		fl_discovery(w, SITE, DEV, "cam-1", "lane-a", "消防\"通道", topic,
-			     sizeof(topic), buf, sizeof(buf));
+		fl_discovery(w, SITE, DEV, "cam-1", "lane-a", "消防\"通道",
+			     topic, sizeof(topic), buf, sizeof(buf));
 		CHECK(!strncmp(topic, "homeassistant/", 14));
 		j = parse(buf);
 		CHECK(j && json_object_get(j, "unique_id"));
@@ -172,7 +174,8 @@ static const struct {
 	{ " {\"id\":\"7\",\"cmd\":\"disable\",\"camera\":\"c\",\"lane\":\"l\"} ",
 	  NULL, FL_CMD_DISABLE },
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": 30.5}", NULL, FL_CMD_DWELL },
+	  "\"dwell_s\": 30.5}",
+	  NULL, FL_CMD_DWELL },
 	{ "{\"cmd\": \"snapshot\", \"camera\": \"c\"}", NULL, FL_CMD_SNAPSHOT },
 	{ "{\"cmd\": \"warn\", \"camera\": \"c\", \"lane\": \"l\"}", NULL,
 	  FL_CMD_WARN },
@@ -200,15 +203,20 @@ static const struct {
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\"}",
 	  "\"dwell_s\" missing", 0 },
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": 0}", "outside", 0 },
+	  "\"dwell_s\": 0}",
+	  "outside", 0 },
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": 1e999}", "out of range", 0 },
+	  "\"dwell_s\": 1e999}",
+	  "out of range", 0 },
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": \"30\"}", "expected a number", 0 },
+	  "\"dwell_s\": \"30\"}",
+	  "expected a number", 0 },
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": 01}", "',' or '}'", 0 },
+	  "\"dwell_s\": 01}",
+	  "',' or '}'", 0 },
 	{ "{\"cmd\": \"enable\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": 5}", "takes no \"dwell_s\"", 0 },
+	  "\"dwell_s\": 5}",
+	  "takes no \"dwell_s\"", 0 },
 	{ "{\"cmd\": \"reload\", \"id\": \"\\u0000\"}", "not allowed", 0 },
 	{ "{\"cmd\": \"reload\", \"id\": \"\xc3\x28\"}", "UTF-8", 0 },
 	{ "{\"cmd\": \"reload\", \"id\": \"\x01\"}", "control", 0 },
@@ -266,33 +274,44 @@ static const struct {
 	const char *why; /* part of the reason when refused */
 } receipts[] = {
 	{ "{\"incident_id\": \"edge-01-6b0c1c12-lane-a-1\", \"verified\": true, "
-	  "\"manifest_sha256\": \"" SHA_M "\"}", 1, 1, NULL },
+	  "\"manifest_sha256\": \"" SHA_M "\"}",
+	  1, 1, NULL },
 	{ " {\"manifest_sha256\":\"" SHA_M "\",\"verified\":false,"
-	  "\"incident_id\":\"e-1\"}\n", 1, 0, NULL },
+	  "\"incident_id\":\"e-1\"}\n",
+	  1, 0, NULL },
 	{ "", 0, 0, "'{' expected" },
 	{ "[]", 0, 0, "'{' expected" },
 	{ "{\"incident_id\": \"e-1\", \"verified\": true}", 0, 0,
 	  "missing manifest_sha256" },
-	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \""
-	  SHA_M "\", \"verified\": true}", 0, 0, "duplicate key" },
-	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \""
-	  SHA_M "\", \"extra\": 1}", 0, 0, "unknown key" },
-	{ "{\"incident_id\": \"../x\", \"verified\": true, \"manifest_sha256\": \""
-	  SHA_M "\"}", 0, 0, "not an id" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \"" SHA_M
+	  "\", \"verified\": true}",
+	  0, 0, "duplicate key" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \"" SHA_M
+	  "\", \"extra\": 1}",
+	  0, 0, "unknown key" },
+	{ "{\"incident_id\": \"../x\", \"verified\": true, \"manifest_sha256\": \"" SHA_M
+	  "\"}",
+	  0, 0, "not an id" },
 	{ "{\"incident_id\": \"x'); DROP TABLE t;--\", \"verified\": true, "
-	  "\"manifest_sha256\": \"" SHA_M "\"}", 0, 0, "not an id" },
+	  "\"manifest_sha256\": \"" SHA_M "\"}",
+	  0, 0, "not an id" },
 	{ "{\"incident_id\": \"e\\u002d1\", \"verified\": true, "
-	  "\"manifest_sha256\": \"" SHA_M "\"}", 0, 0, "escapes" },
-	{ "{\"incident_id\": \"e-1\", \"verified\": 1, \"manifest_sha256\": \""
-	  SHA_M "\"}", 0, 0, "true or false" },
+	  "\"manifest_sha256\": \"" SHA_M "\"}",
+	  0, 0, "escapes" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": 1, \"manifest_sha256\": \"" SHA_M
+	  "\"}",
+	  0, 0, "true or false" },
 	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": "
 	  "\"CA978112CA1BBDCAFAC231B39A23DC4DA786EFF8147C4E72B9807785AFEE48BB\"}",
 	  0, 0, "64 lowercase hex" },
 	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": "
-	  "\"abc\"}", 0, 0, "64 lowercase hex" },
-	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \""
-	  SHA_M "\"} x", 0, 0, "trailing bytes" },
-	{ "{\"incident_id\": \"e-1\", \"verified\": tru", 0, 0, "true or false" },
+	  "\"abc\"}",
+	  0, 0, "64 lowercase hex" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \"" SHA_M
+	  "\"} x",
+	  0, 0, "trailing bytes" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": tru", 0, 0,
+	  "true or false" },
 	{ "{\"incident_id\": \"e-1", 0, 0, "unterminated string" },
 };
 
@@ -353,16 +372,26 @@ static void lane_topic(struct example *e, enum fl_topic_kind k)
 	fl_topic(e->topic, sizeof(e->topic), k, SITE, DEV, "cam-1", "lane-a");
 }
 
-static void incident(const char *name, const char *type, unsigned seq,
-		     double t, double left, int files, const char *reason)
+static void incident(const char *name, const char *type, unsigned seq, double t,
+		     double left, int files, const char *reason)
 {
 	static const double bbox[4] = { 228, 141, 40, 38 };
 	static const fl_evidence_file f[] = {
-		{ "scene-1.jpg", "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b", 212480 },
-		{ "closeup.jpg", "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c", 61234 },
-		{ "clip.mp4", "7d865e959b2466918c9863afca942d0fb89d7c9ac0c99bafc3749504ded97730", 1843012 },
-		{ "manifest.json", "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb", 4120 },
-		{ "manifest.sig", "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d", 89 },
+		{ "scene-1.jpg",
+		  "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b",
+		  212480 },
+		{ "closeup.jpg",
+		  "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c",
+		  61234 },
+		{ "clip.mp4",
+		  "7d865e959b2466918c9863afca942d0fb89d7c9ac0c99bafc3749504ded97730",
+		  1843012 },
+		{ "manifest.json",
+		  "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+		  4120 },
+		{ "manifest.sig",
+		  "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d",
+		  89 },
 	};
 	struct example *e = add(name);
 	fl_incident_msg m = { 0 };
@@ -387,8 +416,8 @@ static void incident(const char *name, const char *type, unsigned seq,
 	fl_incident_json(&m, e->payload, sizeof(e->payload));
 }
 
-static void answer(const char *name, const char *req, const char *cmd,
-		   int ok, const char *error, const char *detail)
+static void answer(const char *name, const char *req, const char *cmd, int ok,
+		   const char *error, const char *detail)
 {
 	struct example *e = add(name);
 
@@ -586,7 +615,8 @@ static void test_document(void)
 			continue;
 		body++;
 		nl = memchr(body, '\n', (size_t)(end - body));
-		CHECK_MSG(nl != NULL, "example %s: topic line and payload", name);
+		CHECK_MSG(nl != NULL, "example %s: topic line and payload",
+			  name);
 		if (!nl)
 			continue;
 		nlen = (size_t)(nl - body);
@@ -595,8 +625,10 @@ static void test_document(void)
 		for (int i = 0; i < nex; i++)
 			if (!strcmp(ex[i].name, name))
 				k = i;
-		CHECK_MSG(k >= 0, "docs/mqtt.md example '%s' is not one the "
-			  "test knows", name);
+		CHECK_MSG(k >= 0,
+			  "docs/mqtt.md example '%s' is not one the "
+			  "test knows",
+			  name);
 		if (k < 0)
 			continue;
 		seen[k] = 1;
@@ -623,8 +655,10 @@ static void test_document(void)
 		*end = '\n';
 	}
 	for (int i = 0; i < nex; i++)
-		CHECK_MSG(seen[i], "docs/mqtt.md lacks the example '%s' "
-			  "(test_topic --print-examples)", ex[i].name);
+		CHECK_MSG(seen[i],
+			  "docs/mqtt.md lacks the example '%s' "
+			  "(test_topic --print-examples)",
+			  ex[i].name);
 	CHECK_GE_INT(found, nex);
 	free(doc);
 }

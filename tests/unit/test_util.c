@@ -55,8 +55,7 @@ static void test_write(void)
 	umask(old);
 	CHECK_MSG(rc == 0, "%s", err);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0644);
-	CHECK(fl_file_write(path, "second", 6, 0600, 0, err, sizeof(err)) ==
-	      0);
+	CHECK(fl_file_write(path, "second", 6, 0600, 0, err, sizeof(err)) == 0);
 	CHECK(content_is(path, "second"));
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
 	CHECK(fl_file_write(path, NULL, 0, 0600, 0, err, sizeof(err)) == 0);
@@ -146,8 +145,7 @@ static void test_read(void)
 	size_t n = 7;
 
 	at(path, sizeof(path), "missing");
-	CHECK(fl_file_read(path, 100, &buf, &n, err, sizeof(err)) ==
-	      FL_ENOENT);
+	CHECK(fl_file_read(path, 100, &buf, &n, err, sizeof(err)) == FL_ENOENT);
 	CHECK(buf == NULL && n == 0);
 
 	at(path, sizeof(path), "ten");
@@ -164,9 +162,8 @@ static void test_read(void)
 	CHECK(fl_file_read(link_path, 100, &buf, &n, NULL, 0) < 0);
 	at(path, sizeof(path), "fifo");
 	CHECK(mkfifo(path, 0600) == 0);
-	CHECK(fl_file_read(path, 100, &buf, &n, err, sizeof(err)) ==
-	      FL_EFORMAT);
-	CHECK(fl_file_sha256(path, 0, (char[65]){0}, NULL, NULL, 0) ==
+	CHECK(fl_file_read(path, 100, &buf, &n, err, sizeof(err)) == FL_EFORMAT);
+	CHECK(fl_file_sha256(path, 0, (char[65]){ 0 }, NULL, NULL, 0) ==
 	      FL_EFORMAT);
 }
 
@@ -216,8 +213,8 @@ static void test_errno_map(void)
 {
 	char err[256];
 
-	CHECK(fl_file_errno(ENOSPC, "cannot write", "/x/y", err,
-			    sizeof(err)) == FL_EFULL);
+	CHECK(fl_file_errno(ENOSPC, "cannot write", "/x/y", err, sizeof(err)) ==
+	      FL_EFULL);
 	CHECK_MSG(strstr(err, "/x/y") && strstr(err, strerror(ENOSPC)), "%s",
 		  err);
 	CHECK(fl_file_errno(EDQUOT, "w", "p", NULL, 0) == FL_EFULL);
@@ -254,17 +251,18 @@ static void test_ids(void)
 		size_t max;
 		int ok;
 	} cases[] = {
-		{"a", FL_ID_MAX, 1},
-		{"edge-01.north_gate", FL_ID_MAX, 1},
-		{"..", FL_ID_MAX, 1}, /* an id; names add "not starting with ." */
-		{"", FL_ID_MAX, 0},
-		{NULL, FL_ID_MAX, 0},
-		{"a/b", FL_ID_MAX, 0},
-		{"a b", FL_ID_MAX, 0},
-		{"a+b", FL_ID_MAX, 0},
-		{"a#", FL_ID_MAX, 0},
-		{"\xe6\xbc\x94", FL_ID_MAX, 0}, /* not ASCII */
-		{"a\n", FL_ID_MAX, 0},
+		{ "a", FL_ID_MAX, 1 },
+		{ "edge-01.north_gate", FL_ID_MAX, 1 },
+		{ "..", FL_ID_MAX,
+		  1 }, /* an id; names add "not starting with ." */
+		{ "", FL_ID_MAX, 0 },
+		{ NULL, FL_ID_MAX, 0 },
+		{ "a/b", FL_ID_MAX, 0 },
+		{ "a b", FL_ID_MAX, 0 },
+		{ "a+b", FL_ID_MAX, 0 },
+		{ "a#", FL_ID_MAX, 0 },
+		{ "\xe6\xbc\x94", FL_ID_MAX, 0 }, /* not ASCII */
+		{ "a\n", FL_ID_MAX, 0 },
 	};
 	char id[200];
 

@@ -179,9 +179,9 @@ static json_t *summary(series *s)
 	if (s->n == 0)
 		return json_null();
 	qsort(s->ms, (size_t)s->n, sizeof(double), cmpd);
-	return json_pack("{s:i,s:f,s:f,s:f,s:f}", "n", s->n, "p50",
-			 pct(s, 0.5), "p90", pct(s, 0.9), "p99", pct(s, 0.99),
-			 "max", s->ms[s->n - 1]);
+	return json_pack("{s:i,s:f,s:f,s:f,s:f}", "n", s->n, "p50", pct(s, 0.5),
+			 "p90", pct(s, 0.9), "p99", pct(s, 0.99), "max",
+			 s->ms[s->n - 1]);
 }
 
 /* The ids of a list answer, appended to ids (at most HB_IDS). */
@@ -240,7 +240,8 @@ static int timed(client *c, const hb_latency_opts *o, const char *name,
 		code = request(c, url, NULL);
 		t = (fl_mono_s() - t) * 1000.0;
 		if (code != 200 || c->body.n == 0) {
-			fprintf(stderr, "hubbench: %s: GET %s answered %ld: %.200s\n",
+			fprintf(stderr,
+				"hubbench: %s: GET %s answered %ld: %.200s\n",
 				name, url, code, c->body.p ? c->body.p : "");
 			return -1;
 		}
@@ -387,7 +388,8 @@ int hb_latency(const hb_latency_opts *o)
 		goto out;
 	}
 	/* ids for the detail, the total for the deep page, the asset */
-	snprintf(url, sizeof(url), "%s/api/incidents?limit=%d", o->url, HB_IDS / 2);
+	snprintf(url, sizeof(url), "%s/api/incidents?limit=%d", o->url,
+		 HB_IDS / 2);
 	if (request(&c, url, NULL) != 200) {
 		fprintf(stderr, "hubbench: GET /api/incidents failed\n");
 		goto out;
@@ -418,7 +420,8 @@ int hb_latency(const hb_latency_opts *o)
 	gmtime_r(&now, &tm);
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 	snprintf(filtered, sizeof(filtered),
-		 "/api/incidents?site=%s&status=cleared&outcome=towed", o->site);
+		 "/api/incidents?site=%s&status=cleared&outcome=towed",
+		 o->site);
 	snprintf(rws, sizeof(rws), "/api/reports?site=%s&period=week&date=%s",
 		 o->site, today);
 	snprintf(rms, sizeof(rms), "/api/reports?site=%s&period=month&date=%s",
@@ -462,7 +465,8 @@ int hb_latency(const hb_latency_opts *o)
 	lat = NULL;
 	json_object_set_new(out, "list_concurrent", conc);
 	{
-		char *t = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		char *t = json_dumps(out,
+				     JSON_COMPACT | JSON_REAL_PRECISION(6));
 
 		if (t)
 			printf("%s\n", t);

@@ -50,8 +50,9 @@ static int message(fl_db *db, const char *device, const char *site,
 		 "\"class\": \"vehicle\"%s}",
 		 iid, seq, type, site, device, lane, wall, video,
 		 video - (wall - rest_wall),
-		 strcmp(type, "cleared") && strcmp(type, "vacated") ?
-			 "" : ", \"left_at_s\": 0.0");
+		 strcmp(type, "cleared") && strcmp(type, "vacated")
+			 ? ""
+			 : ", \"left_at_s\": 0.0");
 	m.device = device;
 	m.site = site;
 	m.camera = "cam-1";
@@ -71,8 +72,8 @@ static int message(fl_db *db, const char *device, const char *site,
 }
 
 /* Incident i of n: its messages and (every tenth) its outcome. */
-static int incident(fl_db *db, const hb_populate_opts *o, long i,
-		    double t0, double step, long *msgs)
+static int incident(fl_db *db, const hb_populate_opts *o, long i, double t0,
+		    double step, long *msgs)
 {
 	static const char *outcomes[] = { "persuaded", "fined", "towed",
 					  "false_alarm", "other" };
@@ -164,8 +165,10 @@ int hb_populate(const hb_populate_opts *o)
 		return 1;
 	}
 	if (stored(db) != 0) {
-		fprintf(stderr, "hubbench: %s already holds incidents: populate "
-				"a new file\n", o->db_path);
+		fprintf(stderr,
+			"hubbench: %s already holds incidents: populate "
+			"a new file\n",
+			o->db_path);
 		goto out;
 	}
 	fl_db_set_durable(db, 0);
@@ -174,7 +177,8 @@ int hb_populate(const hb_populate_opts *o)
 		snprintf(site, sizeof(site), "site-%02d", s);
 		if (fl_db_device_enrol(db, device, site, HB_PUBKEY, err,
 				       sizeof(err)) < 0) {
-			fprintf(stderr, "hubbench: enrol %s: %s\n", device, err);
+			fprintf(stderr, "hubbench: enrol %s: %s\n", device,
+				err);
 			goto out;
 		}
 		fl_db_device_seen(db, device, "online", fl_wall_s(),
@@ -194,7 +198,8 @@ int hb_populate(const hb_populate_opts *o)
 	for (i = 0; i < o->incidents; i++) {
 		if (!in_batch) {
 			if (fl_db_batch_begin(db) < 0) {
-				fprintf(stderr, "hubbench: batch begin failed\n");
+				fprintf(stderr,
+					"hubbench: batch begin failed\n");
 				goto out;
 			}
 			in_batch = 1;
@@ -213,7 +218,8 @@ int hb_populate(const hb_populate_opts *o)
 	}
 	printf("{\"incidents\": %ld, \"messages\": %ld, \"sites\": %d, "
 	       "\"lanes\": %d, \"days\": %d, \"seconds\": %.1f}\n",
-	       o->incidents, msgs, o->sites, o->lanes, o->days, fl_mono_s() - m0);
+	       o->incidents, msgs, o->sites, o->lanes, o->days,
+	       fl_mono_s() - m0);
 	rc = 0;
 out:
 	if (in_batch)
