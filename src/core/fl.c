@@ -4,6 +4,7 @@
  */
 #include "fl.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 const char *fl_strerror(int err)
@@ -11,11 +12,22 @@ const char *fl_strerror(int err)
 	switch (err) {
 	case FL_OK:
 		return "success";
-#define XX(name, val, msg) \
-	case FL_E##name:   \
+#define XX(name, val, msg)                                                     \
+	case FL_E##name:                                                       \
 		return msg;
 		FL_ERRNO_MAP(XX)
 #undef XX
 	}
 	return "unknown error";
+}
+
+void fl_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

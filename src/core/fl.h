@@ -15,19 +15,20 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#define FL_ERRNO_MAP(XX)                                               \
-	XX(INVAL, -1, "invalid argument")                              \
-	XX(NOMEM, -2, "out of memory")                                 \
-	XX(IO, -3, "input/output error")                               \
-	XX(NOENT, -4, "no such file or stream")                        \
-	XX(CONFIG, -5, "configuration error")                          \
-	XX(FORMAT, -6, "malformed input")                              \
-	XX(DECODE, -7, "video decode error")                           \
-	XX(EOF, -8, "end of input")                                    \
-	XX(RANGE, -9, "value out of range")                            \
-	XX(UNSUPPORTED, -10, "not supported by this build")            \
-	XX(AGAIN, -11, "try again")                                    \
-	XX(FULL, -12, "no space left")
+#define FL_ERRNO_MAP(XX)                                                       \
+	XX(INVAL, -1, "invalid argument")                                      \
+	XX(NOMEM, -2, "out of memory")                                         \
+	XX(IO, -3, "input/output error")                                       \
+	XX(NOENT, -4, "no such file or stream")                                \
+	XX(CONFIG, -5, "configuration error")                                  \
+	XX(FORMAT, -6, "malformed input")                                      \
+	XX(DECODE, -7, "video decode error")                                   \
+	XX(EOF, -8, "end of input")                                            \
+	XX(RANGE, -9, "value out of range")                                    \
+	XX(UNSUPPORTED, -10, "not supported by this build")                    \
+	XX(AGAIN, -11, "try again")                                            \
+	XX(FULL, -12, "no space left")                                         \
+	XX(EXIST, -13, "already exists")
 
 enum fl_errno {
 	FL_OK = 0,
@@ -61,6 +62,14 @@ int fl_log_enabled(int level);
  * program's logging). */
 void fl_log_stderr(int level, const char *tag, const char *msg, void *user);
 void fl_log(int level, const char *tag, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+
+/* A reason for a person, formatted into err (errlen bytes, always
+ * terminated); nothing when err is NULL or errlen 0. */
+void fl_seterr(char *err, size_t errlen, const char *fmt, ...)
 #if defined(__GNUC__)
 	__attribute__((format(printf, 3, 4)))
 #endif

@@ -24,7 +24,7 @@ int fl_poly_contains(const fl_point *p, int n, double x, double y)
 	for (int i = 0, j = n - 1; i < n; j = i++) {
 		if ((p[i].y > y) != (p[j].y > y) &&
 		    x < (p[j].x - p[i].x) * (y - p[i].y) / (p[j].y - p[i].y) +
-				p[i].x)
+				    p[i].x)
 			in = !in;
 	}
 	return in;

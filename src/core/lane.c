@@ -85,7 +85,8 @@ static int counts(const fl_lane *lane, int cls)
 static int in_lane(const fl_lane *lane, const fl_sighting *s)
 {
 	const fl_lane_conf *c = lane->conf;
-	double foot_x = s->box[0] + s->box[2] / 2, foot_y = s->box[1] + s->box[3];
+	double foot_x = s->box[0] + s->box[2] / 2,
+	       foot_y = s->box[1] + s->box[3];
 
 	if (s->box[2] < c->min_size_px || s->box[3] < c->min_size_px)
 		return 0;
@@ -94,8 +95,9 @@ static int in_lane(const fl_lane *lane, const fl_sighting *s)
 		fl_poly_contains(c->points, c->npoints, foot_x, foot_y - 1));
 }
 
-static void emit_event(fl_lane *lane, const fl_spot *sp, enum fl_event_type type,
-		       double t, fl_event_fn emit, void *user)
+static void emit_event(fl_lane *lane, const fl_spot *sp,
+		       enum fl_event_type type, double t, fl_event_fn emit,
+		       void *user)
 {
 	fl_event ev;
 
@@ -164,8 +166,9 @@ static void box_union(double *a, const double *b)
  * GONE. -1 when nothing matched. */
 static int merge_seen(int a, enum fl_seen b)
 {
-	static const int rank[] = {[FL_SEEN_PRESENT] = 2, [FL_SEEN_HIDDEN] = 1,
-				   [FL_SEEN_GONE] = 0};
+	static const int rank[] = {
+		[FL_SEEN_PRESENT] = 2, [FL_SEEN_HIDDEN] = 1, [FL_SEEN_GONE] = 0
+	};
 	if (a < 0 || rank[b] > rank[a])
 		return (int)b;
 	return a;
@@ -185,8 +188,7 @@ static void merge_spots(fl_lane *lane, fl_event_fn emit, void *user)
 		for (int j = 0; j < FL_LANE_SPOTS; j++) {
 			fl_spot *b = &lane->spots[j];
 			double grown[4];
-			if (j == i || !b->used || b->alarmed ||
-			    b->seq < a->seq)
+			if (j == i || !b->used || b->alarmed || b->seq < a->seq)
 				continue;
 			/* Pieces side by side touch once grown by a fifth. */
 			grown[0] = b->box[0] - b->box[2] / 10;
@@ -203,8 +205,8 @@ static void merge_spots(fl_lane *lane, fl_event_fn emit, void *user)
 			box_union(a->box, b->box);
 			a->counted |= b->counted;
 			if (b->announced)
-				emit_event(lane, b, FL_EV_VACATED, b->last_present,
-					   emit, user);
+				emit_event(lane, b, FL_EV_VACATED,
+					   b->last_present, emit, user);
 			b->used = 0;
 		}
 	}
@@ -250,9 +252,11 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 				 * and becomes the union of what is seen now. */
 				if (seen[i] == FL_SEEN_PRESENT) {
 					box_union(box[i], s[k].box);
-					since[i] = FL_MIN(since[i], s[k].rest_since);
+					since[i] = FL_MIN(since[i],
+							  s[k].rest_since);
 				} else {
-					memcpy(box[i], s[k].box, sizeof(box[i]));
+					memcpy(box[i], s[k].box,
+					       sizeof(box[i]));
 					since[i] = s[k].rest_since;
 				}
 				if (s[k].cls)
@@ -282,7 +286,8 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 		/* half a dwell: renewed pixels mixed with held ones move the
 		 * estimate by less (a truck that stood in front a while) */
 		if (!sp->used || !sp->alarmed || seen[i] != FL_SEEN_PRESENT ||
-		    since[i] <= sp->rest_since + FL_MAX(c->clear_s, c->dwell_s / 2))
+		    since[i] <=
+			    sp->rest_since + FL_MAX(c->clear_s, c->dwell_s / 2))
 			continue;
 		sp->gone_since = since[i];
 		spot_close(lane, sp, t, emit, user);
@@ -321,7 +326,8 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 				sp->hidden_since = t;
 			/* Hidden too long: we can no longer vouch for it. */
 			sp->gone_since = t - sp->hidden_since >= c->occlusion_s
-						 ? sp->hidden_since + c->occlusion_s
+						 ? sp->hidden_since +
+							   c->occlusion_s
 						 : -1;
 			break;
 		default: /* GONE, or no longer reported */
@@ -349,8 +355,8 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 			sp->announced = 1;
 			emit_event(lane, sp, FL_EV_OCCUPIED, t, emit, user);
 		}
-		if (sp->counted && !sp->alarmed && active && sp->gone_since < 0 &&
-		    t - sp->rest_since >= c->dwell_s) {
+		if (sp->counted && !sp->alarmed && active &&
+		    sp->gone_since < 0 && t - sp->rest_since >= c->dwell_s) {
 			sp->alarmed = 1;
 			emit_event(lane, sp, FL_EV_ALARM, t, emit, user);
 		}

@@ -43,15 +43,15 @@ typedef struct fl_spot {
 	double gone_since;   /* start of the current clear view, -1 none */
 	int cls;
 	int alarmed;
-	int counted;         /* 0 while its class does not obstruct */
-	int announced;       /* its occupied event has been emitted */
-	unsigned seq;        /* order of opening: older spots have lower */
+	int counted;   /* 0 while its class does not obstruct */
+	int announced; /* its occupied event has been emitted */
+	unsigned seq;  /* order of opening: older spots have lower */
 } fl_spot;
 
 typedef struct fl_lane {
 	const fl_lane_conf *conf;
-	const char *camera;      /* borrowed */
-	char id_prefix[48];      /* incident ids: <prefix>-<lane>-<n> */
+	const char *camera; /* borrowed */
+	char id_prefix[48]; /* incident ids: <prefix>-<lane>-<n> */
 	unsigned next_seq;
 	fl_spot spots[FL_LANE_SPOTS];
 } fl_lane;

@@ -268,8 +268,8 @@ int fl_plate_vote(const fl_plate_text *reads, int n, double min_conf,
 {
 	uint32_t cp[FL_PLATE_VOTE_MAX][FL_PLATE_MAX_CHARS];
 	uint32_t voted[FL_PLATE_MAX_CHARS];
-	int from[FL_PLATE_VOTE_MAX];	/* decoded row -> index in reads */
-	double mass[FL_PLATE_MAX_CHARS + 1] = {0}, total = 0, conf;
+	int from[FL_PLATE_VOTE_MAX]; /* decoded row -> index in reads */
+	double mass[FL_PLATE_MAX_CHARS + 1] = { 0 }, total = 0, conf;
 	int used = 0, best_len = 0, rows2 = 0, nw = 0;
 
 	if (n < 0 || (n > 0 && !reads) || !out)
@@ -280,7 +280,7 @@ int fl_plate_vote(const fl_plate_text *reads, int n, double min_conf,
 		int k = fl_utf8_decode(reads[i].text, cp[used],
 				       FL_PLATE_MAX_CHARS);
 		if (k <= 0 || k != reads[i].nchars)
-			continue;	/* nothing read, or inconsistent */
+			continue; /* nothing read, or inconsistent */
 		mass[k] += clamp_p(reads[i].conf);
 		total += clamp_p(reads[i].conf);
 		from[used++] = i;

@@ -56,9 +56,9 @@ int fl_utf8_encode(const uint32_t *cp, int n, char *buf, size_t size);
 
 /* How a text looks as a plate. */
 enum fl_plate_shape {
-	FL_PLATE_SHAPE_NONE = 0,  /* empty, or no plate we know */
-	FL_PLATE_SHAPE_CN = 1,    /* a Chinese plate as GA 36 numbers them */
-	FL_PLATE_SHAPE_LATIN = 2  /* 4..8 Latin letters and digits */
+	FL_PLATE_SHAPE_NONE = 0, /* empty, or no plate we know */
+	FL_PLATE_SHAPE_CN = 1,   /* a Chinese plate as GA 36 numbers them */
+	FL_PLATE_SHAPE_LATIN = 2 /* 4..8 Latin letters and digits */
 };
 
 /*

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "fl.h"
 #include "geom.h"
 #include "health.h"
@@ -56,7 +57,7 @@ typedef struct class_memo {
 	double t;
 } class_memo;
 
-#define MEMO_SINCE_S 3.0 /* rest starts this close: the same object */
+#define MEMO_SINCE_S 3.0    /* rest starts this close: the same object */
 #define UNKNOWN_RETRY_S 1.0 /* ask again this soon when the class was unknown */
 
 struct edge_camera {
@@ -65,36 +66,36 @@ struct edge_camera {
 	edge_opts opts;
 	fl_source *src;
 	fl_frame frame;
-	int aw, ah;       /* analysis size */
-	double sx, sy;    /* source pixels per analysis pixel */
+	int aw, ah;    /* analysis size */
+	double sx, sy; /* source pixels per analysis pixel */
 	uint8_t *small;
 	uint8_t *lane_bits; /* bit i: pixel in lane i */
 	fl_still *still;
 	fl_lane lanes[FL_MAX_LANES];
 	fl_detector *det;
 	fl_people *people;
-	uint8_t *bgr;     /* full frame BGR, converted on demand */
+	uint8_t *bgr; /* full frame BGR, converted on demand */
 	int64_t bgr_index;
 	double step, next_t;
-	int pending;      /* a decoded frame not yet processed */
+	int pending; /* a decoded frame not yet processed */
 	class_memo memo[MAX_CACHE];
 	int nmemo;
 	fl_event_fn emit;
 	void *user;
 	fl_evidence_writer *evidence; /* NULL: no evidence */
-	int finished;     /* end of input seen: evidence closed */
-	fl_health *health; /* frozen / covered / moved, or NULL */
-	int live;         /* a live source in live mode: reconnects */
+	int finished;                 /* end of input seen: evidence closed */
+	fl_health *health;            /* frozen / covered / moved, or NULL */
+	int live; /* a live source in live mode: reconnects */
 	struct {
-		int lost;          /* no stream now: reconnecting */
-		int offline_sent;  /* camera_offline went out */
-		int attempts;      /* failed reconnects in a row */
-		double since;      /* monotonic time of the loss */
-		double next_try;   /* monotonic time of the next attempt */
-		double last_t;     /* video time of the last frame */
-		double last_mono;  /* ... and its monotonic time */
-		char why[512];     /* what the read said */
-		unsigned rng;      /* jitter */
+		int lost;         /* no stream now: reconnecting */
+		int offline_sent; /* camera_offline went out */
+		int attempts;     /* failed reconnects in a row */
+		double since;     /* monotonic time of the loss */
+		double next_try;  /* monotonic time of the next attempt */
+		double last_t;    /* video time of the last frame */
+		double last_mono; /* ... and its monotonic time */
+		char why[512];    /* what the read said */
+		unsigned rng;     /* jitter */
 	} link;
 	edge_stats stats;
 };
@@ -108,14 +109,6 @@ struct edge_camera {
 #define OFFLINE_NAP_S 0.01
 /* A loss after this long without a frame is reported before reconnecting. */
 #define STALL_S 5.0
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Analysis size: detect.analysis_width, never wider than the source. */
 static void analysis_size(edge_camera *c, int w, int h)
@@ -176,8 +169,8 @@ static void camera_event(const fl_event *ev, void *user)
 
 /* The camera's own events (offline, online, health): the program's sink
  * only; they belong to no incident, so the evidence writer never sees them. */
-static void camera_own_event(edge_camera *c, enum fl_event_type type,
-			     double t, const char *reason)
+static void camera_own_event(edge_camera *c, enum fl_event_type type, double t,
+			     const char *reason)
 {
 	fl_event ev;
 
@@ -206,12 +199,12 @@ static int class_of_vclass(int v)
 static int run_detector(edge_camera *c, const double *roi, fl_detection *out,
 			int max)
 {
-	double t0 = now_s();
+	double t0 = fl_mono_s();
 	int n = fl_detector_run(c->det, frame_bgr(c), c->frame.width,
 				c->frame.height, roi, out, max);
 
 	c->stats.detector_calls++;
-	c->stats.detector_s += now_s() - t0;
+	c->stats.detector_s += fl_mono_s() - t0;
 	if (n < 0)
 		fl_log(FL_LOG_WARN, "detect", "%s: detector failed: %s",
 		       c->conf->id, fl_strerror(n));
@@ -224,8 +217,9 @@ static int run_detector(edge_camera *c, const double *roi, fl_detection *out,
  */
 static int classify(edge_camera *c, const fl_blob *b, double t)
 {
-	double box[4] = {b->x, b->y, b->w, b->h};
-	double roi[4] = {b->x * c->sx, b->y * c->sy, b->w * c->sx, b->h * c->sy};
+	double box[4] = { b->x, b->y, b->w, b->h };
+	double roi[4] = { b->x * c->sx, b->y * c->sy, b->w * c->sx,
+			  b->h * c->sy };
 	fl_detection d[MAX_DET];
 	class_memo *m = NULL;
 	int n, cls = 0;
@@ -238,9 +232,10 @@ static int classify(edge_camera *c, const fl_blob *b, double t)
 	/* A class sticks for model_interval_s; "unknown" only briefly and
 	 * for the same box: the first look often sees a part (a person's
 	 * legs) of what settles. */
-	if (m && t - m->t < (m->cls ? c->cfg->detect.model_interval_s
-				    : FL_MIN(c->cfg->detect.model_interval_s,
-					     UNKNOWN_RETRY_S)) &&
+	if (m &&
+	    t - m->t < (m->cls ? c->cfg->detect.model_interval_s
+			       : FL_MIN(c->cfg->detect.model_interval_s,
+					UNKNOWN_RETRY_S)) &&
 	    (m->cls || fl_box_iou(m->box, box) >= 0.7))
 		return m->cls;
 
@@ -259,7 +254,7 @@ static int classify(edge_camera *c, const fl_blob *b, double t)
 	 * larger that the blob is only a thing beside it (a bag next to its
 	 * seated owner). */
 	for (int i = 0; i < n; i++) {
-		double db[4] = {d[i].x, d[i].y, d[i].w, d[i].h};
+		double db[4] = { d[i].x, d[i].y, d[i].w, d[i].h };
 		double iou = fl_box_iou(db, roi);
 		if (fl_box_overlap_min(db, roi) >= 0.5 && iou >= 0.2 &&
 		    iou * d[i].conf > best) {
@@ -311,7 +306,8 @@ static void seed_from_model(edge_camera *c, double t)
 		if (!in)
 			continue;
 		int x = (int)(d[i].x / c->sx), y = (int)(d[i].y / c->sy);
-		int w = (int)ceil(d[i].w / c->sx), h = (int)ceil(d[i].h / c->sy);
+		int w = (int)ceil(d[i].w / c->sx),
+		    h = (int)ceil(d[i].h / c->sy);
 		fl_log(FL_LOG_INFO, "detect",
 		       "%s: %s in a lane at start (%.0f,%.0f %.0fx%.0f, %.2f)",
 		       c->conf->id, fl_vclass_name(d[i].vclass), d[i].x, d[i].y,
@@ -335,9 +331,9 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 			      void *user, char *err, size_t errlen)
 {
 	edge_camera *c = calloc(1, sizeof(*c));
-	fl_source_opts so = {0};
+	fl_source_opts so = { 0 };
 	const char *url, *model;
-	fl_still_params sp = {0};
+	fl_still_params sp = { 0 };
 	char why[512];
 	int rc;
 
@@ -361,9 +357,10 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	/* Evidence before the first read: its pre-roll needs the first
 	 * keyframe. */
 	if (opts->store && !opts->decode_only) {
-		c->evidence = fl_evidence_writer_create(
-			cfg, cam, opts->store, opts->key, c->src,
-			(double)opts->start_wall, err, errlen);
+		c->evidence = fl_evidence_writer_create(cfg, cam, opts->store,
+							opts->key, c->src,
+							(double)opts->start_wall,
+							err, errlen);
 		if (!c->evidence)
 			goto fail;
 	}
@@ -386,7 +383,7 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	sp.rest_s = cfg->detect.rest_s;
 	c->still = fl_still_create(&sp, c->aw, c->ah);
 	if (cfg->health.enabled && !opts->decode_only) {
-		fl_health_params hp = {0};
+		fl_health_params hp = { 0 };
 
 		hp.frozen_s = cfg->health.frozen_s;
 		hp.covered_s = cfg->health.covered_s;
@@ -437,7 +434,7 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	 * source in replay mode, ends where its input ends. */
 	c->live = opts->realtime && fl_source_is_live(c->src);
 	c->link.last_t = c->frame.t;
-	c->link.last_mono = now_s();
+	c->link.last_mono = fl_mono_s();
 	c->link.rng = (unsigned)(c->link.last_mono * 1e6) ^ (unsigned)cam;
 	return c;
 fail:
@@ -449,7 +446,7 @@ fail:
 static void blob_lanes(edge_camera *c, const fl_blob *b, double *inside)
 {
 	const int *labels = fl_still_labels(c->still);
-	int counts[FL_MAX_LANES] = {0}, total = 0;
+	int counts[FL_MAX_LANES] = { 0 }, total = 0;
 
 	for (int y = b->y; y < b->y + b->h; y++)
 		for (int x = b->x; x < b->x + b->w; x++) {
@@ -519,7 +516,7 @@ static void assess(edge_camera *c, double t)
 	int nb;
 	const fl_blob *blobs = fl_still_blobs(c->still, &nb);
 	fl_sighting s[FL_MAX_LANES][64];
-	size_t ns[FL_MAX_LANES] = {0};
+	size_t ns[FL_MAX_LANES] = { 0 };
 	int minute = minute_of_day(c, t);
 
 	for (int i = 0; i < nb && i < 64; i++) {
@@ -567,7 +564,9 @@ static void write_debug(edge_camera *c)
 		fwrite(c->small + (size_t)y * c->aw, 1, (size_t)c->aw, f);
 		for (int x = 0; x < c->aw; x++)
 			fputc(st[(size_t)y * c->aw + x] * 80 +
-				      ((c->lane_bits[(size_t)y * c->aw + x]) ? 15 : 0),
+				      ((c->lane_bits[(size_t)y * c->aw + x])
+					       ? 15
+					       : 0),
 			      f);
 	}
 	fclose(f);
@@ -619,7 +618,8 @@ static void send_offline(edge_camera *c, double now)
 
 /*
  * A lost live stream: try to open it again when the backoff allows.
- * Returns 0 with a new frame in c->frame, or 1 when there is none yet.
+ * Returns 0 with a new frame in c->frame, or FL_EAGAIN when there is none
+ * yet.
  *
  * The first attempt is made at once (a glitch costs nothing and says
  * nothing); when it fails, camera_offline goes out with the reason the read
@@ -633,18 +633,18 @@ static void send_offline(edge_camera *c, double now)
  */
 static int reconnect(edge_camera *c)
 {
-	double now = now_s(), delay;
+	double now = fl_mono_s(), delay;
 	char why[512], reason[700];
 	int rc;
 
 	if (now < c->link.next_try) {
 		nap(c->link.next_try - now);
-		return 1;
+		return FL_EAGAIN;
 	}
 	rc = fl_source_reopen(c->src, why, sizeof(why));
 	if (rc == 0)
 		rc = fl_source_read(c->src, &c->frame, why, sizeof(why));
-	now = now_s();
+	now = fl_mono_s();
 	if (rc == 0) {
 		fl_log(FL_LOG_WARN, "camera", "%s: stream back after %.1f s",
 		       c->conf->id, now - c->link.since);
@@ -662,7 +662,8 @@ static int reconnect(edge_camera *c)
 		return 0;
 	}
 	send_offline(c, now);
-	delay = FL_MIN(RECONNECT_MAX_S, (double)(1u << FL_MIN(c->link.attempts, 5)));
+	delay = FL_MIN(RECONNECT_MAX_S,
+		       (double)(1u << FL_MIN(c->link.attempts, 5)));
 	c->link.rng = c->link.rng * 1103515245u + 12345u;
 	delay *= 1 + RECONNECT_JITTER *
 			     (((c->link.rng >> 16) & 0x7fff) / 16383.5 - 1);
@@ -671,31 +672,31 @@ static int reconnect(edge_camera *c)
 	fl_log(FL_LOG_WARN, "camera",
 	       "%s: reconnect %d failed (%s); next in %.1f s", c->conf->id,
 	       c->link.attempts, why, delay);
-	return 1;
+	return FL_EAGAIN;
 }
 
 /*
  * capture: the next frame (open already decoded the first one). Returns 0
- * with a frame, 1 when a lost live stream has none yet, or the source's
- * status (FL_EEOF at the end of a file, an error).
+ * with a frame, FL_EAGAIN when a lost live stream has none yet, or the
+ * source's status (FL_EEOF at the end of a file, an error).
  */
 static int capture(edge_camera *c, char *err, size_t errlen)
 {
-	double t0 = now_s();
+	double t0 = fl_mono_s();
 	int rc;
 
 	if (c->link.lost)
 		rc = reconnect(c);
 	else
 		rc = fl_source_read(c->src, &c->frame, err, errlen);
-	c->stats.decode_s += now_s() - t0;
+	c->stats.decode_s += fl_mono_s() - t0;
 	if (rc == 0) {
 		c->link.last_t = c->frame.t;
-		c->link.last_mono = now_s();
+		c->link.last_mono = fl_mono_s();
 		return 0;
 	}
-	if (rc == 1)
-		return 1;
+	if (rc == FL_EAGAIN)
+		return rc;
 	if (c->live && rc != FL_ENOMEM) {
 		/* A camera that stops sending (or says its stream ended) is
 		 * lost, not finished: reconnect. */
@@ -704,7 +705,7 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 		fl_log(FL_LOG_WARN, "camera", "%s: stream lost: %s",
 		       c->conf->id, c->link.why);
 		c->link.lost = 1;
-		c->link.since = now_s();
+		c->link.since = fl_mono_s();
 		c->link.next_try = 0;
 		/* Silent for a while already (a read timeout): say so now, not
 		 * after an attempt that may itself wait for its timeouts. That
@@ -716,9 +717,9 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 		rc = reconnect(c);
 		if (rc == 0) {
 			c->link.last_t = c->frame.t;
-			c->link.last_mono = now_s();
+			c->link.last_mono = fl_mono_s();
 		}
-		c->stats.decode_s += now_s() - t0;
+		c->stats.decode_s += fl_mono_s() - t0;
 		return rc;
 	}
 	if (rc == FL_EEOF)
@@ -733,7 +734,7 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 
 	if (!c->pending) {
 		rc = capture(c, err, errlen);
-		if (rc == 1)
+		if (rc == FL_EAGAIN)
 			return 0; /* offline: nothing to analyse yet */
 		if (rc < 0)
 			return rc;
@@ -745,11 +746,11 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 
 	/* analyse, assess (the lanes emit their events as they go) */
 	if (c->frame.t + 1e-6 >= c->next_t) {
-		t0 = now_s();
+		t0 = fl_mono_s();
 		c->next_t = FL_MAX(c->next_t + c->step, c->frame.t);
 		analyse(c, c->frame.t);
 		assess(c, c->frame.t);
-		c->stats.analysis_s += now_s() - t0;
+		c->stats.analysis_s += fl_mono_s() - t0;
 		c->stats.analysed++;
 		if (c->opts.debug_dir)
 			write_debug(c);

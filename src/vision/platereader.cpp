@@ -56,7 +56,8 @@ extern "C" {
 #include <string>
 #include <vector>
 
-namespace {
+namespace
+{
 
 /* The network's classes after the CTC blank, in order (UTF-8). The same
  * string as model/plates/render.py's ALPHABET; create checks the count. */
@@ -71,18 +72,19 @@ constexpr int kLatin = 36;
 
 /* Double-row split, fractions of the crop (x0, y0, x1, y1): render.py's
  * SPLIT_TOP and SPLIT_BOTTOM. */
-constexpr double kSplitTop[4] = {0.12, 0.0, 0.88, 0.42};
-constexpr double kSplitBottom[4] = {0.0, 0.34, 1.0, 1.0};
+constexpr double kSplitTop[4] = { 0.12, 0.0, 0.88, 0.42 };
+constexpr double kSplitBottom[4] = { 0.0, 0.34, 1.0, 1.0 };
 
-}  // namespace
+} // namespace
 
 struct fl_plate_reader {
 	cv::dnn::Net net;
-	std::vector<uint32_t> symbols;	/* class k + 1 -> code point */
-	std::vector<cv::String> outs;	/* "chars", "rows" */
+	std::vector<uint32_t> symbols; /* class k + 1 -> code point */
+	std::vector<cv::String> outs;  /* "chars", "rows" */
 };
 
-namespace {
+namespace
+{
 
 /* The network's input blob from a gray crop: stretched to 32x128, zero
  * mean, unit deviation (train.py: normalise). */
@@ -98,7 +100,7 @@ cv::Mat blob_of(const cv::Mat &gray)
 	double n = (double)kInW * kInH;
 	double s = std::max(1e-3, sd[0] * std::sqrt(n / (n - 1)));
 	f = (f - mean[0]) / s;
-	int shape[4] = {1, 1, kInH, kInW};
+	int shape[4] = { 1, 1, kInH, kInW };
 	return cv::Mat(4, shape, CV_32F, f.data).clone();
 }
 
@@ -106,7 +108,8 @@ cv::Mat blob_of(const cv::Mat &gray)
 cv::Mat split_rows(const cv::Mat &gray)
 {
 	auto part = [&](const double *fr) {
-		int x0 = (int)(fr[0] * gray.cols), y0 = (int)(fr[1] * gray.rows);
+		int x0 = (int)(fr[0] * gray.cols),
+		    y0 = (int)(fr[1] * gray.rows);
 		int x1 = std::max(x0 + 1, (int)(fr[2] * gray.cols));
 		int y1 = std::max(y0 + 1, (int)(fr[3] * gray.rows));
 		return gray(cv::Rect(x0, y0, x1 - x0, y1 - y0));
@@ -149,7 +152,8 @@ void decode(const fl_plate_reader *r, const cv::Mat &chars, bool latin_only,
 		float p = (float)(1.0 / z);
 		if (best != 0 && best == prev && n > 0) {
 			/* the same character over several steps */
-			out->char_conf[n - 1] = std::max(out->char_conf[n - 1], p);
+			out->char_conf[n - 1] = std::max(out->char_conf[n - 1],
+							 p);
 		} else if (best != 0) {
 			if (n == FL_PLATE_MAX_CHARS) {
 				/* longer than any plate: not a plate */
@@ -197,7 +201,7 @@ void run(fl_plate_reader *r, const cv::Mat &gray, fl_plate_text *out,
 	}
 }
 
-}  // namespace
+} // namespace
 
 fl_plate_reader *fl_plate_reader_create(const char *model_path, char *err,
 					size_t errlen)
@@ -228,13 +232,13 @@ fl_plate_reader *fl_plate_reader_create(const char *model_path, char *err,
 		}
 		r->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
 		r->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-		r->outs = {"chars", "rows"};
+		r->outs = { "chars", "rows" };
 		/* warm-up, and the shape check: a model for another alphabet
 		 * or input fails here, not on the first plate */
 		{
 			std::vector<cv::Mat> o;
-			r->net.setInput(blob_of(cv::Mat(kInH, kInW, CV_8U,
-							cv::Scalar(128))));
+			r->net.setInput(blob_of(
+				cv::Mat(kInH, kInW, CV_8U, cv::Scalar(128))));
 			r->net.forward(o, r->outs);
 			if (o.size() != 2 || o[0].dims != 4 ||
 			    o[0].size[1] != n + 1 || o[0].size[2] != 1 ||

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../src/tools/eval/score.c"
-#include "../../src/tools/eval/truth.c"
+#include "score.h"
+#include "truth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,8 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rt = eval_truth_parse(text, gt_len, "fuzz.json", &truth, err,
 			      sizeof(err));
-	re = eval_events_parse(text + ev_off, size - ev_off, "fuzz.jsonl",
-			       &ev, err, sizeof(err));
+	re = eval_events_parse(text + ev_off, size - ev_off, "fuzz.jsonl", &ev,
+			       err, sizeof(err));
 	if (rt == 0) {
 		eval_score(&truth, ev.v, ev.n, &f);
 		eval_figures_add(&f, &f);

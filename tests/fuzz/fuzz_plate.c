@@ -26,13 +26,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                   \
-	do {                                                          \
-		if (!(cond)) {                                        \
-			fprintf(stderr, "fuzz_plate: %s:%d: %s\n",    \
-				__FILE__, __LINE__, #cond);           \
-			abort();                                      \
-		}                                                     \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fuzz_plate: %s:%d: %s\n", __FILE__,   \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -73,7 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(k >= 4 && k <= 8);
 		/* mostly consistent nchars; sometimes not, which must be
 		 * ignored */
-		r->nchars = (k >= 0 && !(data[i < size ? i : 0] & 0x80)) ? k : 3;
+		r->nchars = (k >= 0 && !(data[i < size ? i : 0] & 0x80)) ? k
+									 : 3;
 		n++;
 		i = j + 1;
 	}

@@ -16,15 +16,14 @@
 # and the car-roi case (how the edge calls it) must stay under 50 ms per
 # image (it takes about 1 ms; the whole 1280x720..1920x1080 frame ~18 ms).
 set -eu
-B=${FL_BUILD_DIR:?}
-DATA=${FL_SHARED_DATA:-${FL_SOURCE_DIR:?}/../shared/data}
+. "$(dirname "$0")/lib/harness.sh"
+B=$BUILD
+DATA=${FL_SHARED_DATA:-$SRC/../shared/data}
 SET="$DATA/plates/openalpr-endtoend"
 if [ ! -d "$SET/us" ] || [ ! -d "$SET/eu" ]; then
-	echo "SKIP: $SET not found (research data is not shipped)"
-	exit 0
+	skip "$SET not found (research data is not shipped)"
 fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+T=$WORK
 
 "$B/firelane-plates" --top 3 --roi car "$SET/us" "$SET/eu" >"$T/car.json"
 "$B/firelane-plates" --top 3 --roi whole "$SET/us" "$SET/eu" >"$T/whole.json"

@@ -20,18 +20,10 @@
 #
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
+. "$(dirname "$0")/lib/harness.sh"
 
-BUILD=${FL_BUILD_DIR:?}
-SRC=${FL_SOURCE_DIR:?}
 PLATES="$BUILD/firelane-plates"
 RENDER="$SRC/model/plates/render.py"
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-
-fail() {
-	echo "plates_read: FAIL: $*" >&2
-	exit 1
-}
 
 [ -x "$PLATES" ] || fail "$PLATES not built"
 [ -f "$SRC/model/plates/plate-reader.onnx" ] || fail "the model is missing"

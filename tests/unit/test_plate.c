@@ -38,9 +38,10 @@ static void test_utf8(void)
 	CHECK(fl_utf8_encode(cp, 7, buf, 9) == FL_ERANGE); /* no room for NUL */
 	CHECK(fl_utf8_decode("", cp, 8) == 0);
 	CHECK(fl_utf8_decode("ABCDEFGHI", cp, 8) == FL_ERANGE);
-	CHECK(fl_utf8_decode("\xC0\x80", cp, 8) == FL_EFORMAT);	/* overlong */
-	CHECK(fl_utf8_decode("\xED\xA0\x80", cp, 8) == FL_EFORMAT); /* surrogate */
-	CHECK(fl_utf8_decode("\xE6\xB8", cp, 8) == FL_EFORMAT);	/* cut short */
+	CHECK(fl_utf8_decode("\xC0\x80", cp, 8) == FL_EFORMAT); /* overlong */
+	CHECK(fl_utf8_decode("\xED\xA0\x80", cp, 8) ==
+	      FL_EFORMAT);                                      /* surrogate */
+	CHECK(fl_utf8_decode("\xE6\xB8", cp, 8) == FL_EFORMAT); /* cut short */
 	CHECK(fl_utf8_decode("\xF4\x90\x80\x80", cp, 8) == FL_EFORMAT);
 	CHECK(fl_utf8_decode("\x80", cp, 8) == FL_EFORMAT);
 	uint32_t bad = 0xD800;
@@ -53,34 +54,34 @@ static void test_shapes(void)
 		const char *text;
 		enum fl_plate_shape shape;
 	} cases[] = {
-		{"渝A12345", FL_PLATE_SHAPE_CN},	/* blue */
-		{"京AD12345", FL_PLATE_SHAPE_CN},	/* small new energy */
-		{"京AFA2345", FL_PLATE_SHAPE_CN},
-		{"京AF1A345", FL_PLATE_SHAPE_NONE},
-		{"沪B12345D", FL_PLATE_SHAPE_CN},	/* large new energy */
-		{"粤B1234学", FL_PLATE_SHAPE_CN},
-		{"川A1234挂", FL_PLATE_SHAPE_CN},
-		{"苏A1234警", FL_PLATE_SHAPE_CN},
-		{"沪A1234领", FL_PLATE_SHAPE_CN},
-		{"粤Z1234港", FL_PLATE_SHAPE_CN},
-		{"粤ZAB12澳", FL_PLATE_SHAPE_CN},
-		{"使014578", FL_PLATE_SHAPE_CN},
-		{"渝I12345", FL_PLATE_SHAPE_NONE},	/* no I or O */
-		{"渝A1234", FL_PLATE_SHAPE_NONE},	/* short */
-		{"渝A123456", FL_PLATE_SHAPE_NONE},	/* 8 without D/F */
-		{"京AD1234X", FL_PLATE_SHAPE_NONE},
-		{"A渝12345", FL_PLATE_SHAPE_NONE},
-		{"港A12345", FL_PLATE_SHAPE_NONE},	/* not a province */
-		{"沪Z1234港", FL_PLATE_SHAPE_NONE},	/* 港 only after 粤Z */
-		{"渝A1234澳", FL_PLATE_SHAPE_NONE},
-		{"使01457", FL_PLATE_SHAPE_NONE},
-		{"7ABC123", FL_PLATE_SHAPE_LATIN},
-		{"RK867AD", FL_PLATE_SHAPE_LATIN},
-		{"ABC", FL_PLATE_SHAPE_NONE},
-		{"ABCDEFGHI", FL_PLATE_SHAPE_NONE},
-		{"abc123", FL_PLATE_SHAPE_NONE},
-		{"", FL_PLATE_SHAPE_NONE},
-		{"\xE6\xB8", FL_PLATE_SHAPE_NONE},
+		{ "渝A12345", FL_PLATE_SHAPE_CN },  /* blue */
+		{ "京AD12345", FL_PLATE_SHAPE_CN }, /* small new energy */
+		{ "京AFA2345", FL_PLATE_SHAPE_CN },
+		{ "京AF1A345", FL_PLATE_SHAPE_NONE },
+		{ "沪B12345D", FL_PLATE_SHAPE_CN }, /* large new energy */
+		{ "粤B1234学", FL_PLATE_SHAPE_CN },
+		{ "川A1234挂", FL_PLATE_SHAPE_CN },
+		{ "苏A1234警", FL_PLATE_SHAPE_CN },
+		{ "沪A1234领", FL_PLATE_SHAPE_CN },
+		{ "粤Z1234港", FL_PLATE_SHAPE_CN },
+		{ "粤ZAB12澳", FL_PLATE_SHAPE_CN },
+		{ "使014578", FL_PLATE_SHAPE_CN },
+		{ "渝I12345", FL_PLATE_SHAPE_NONE },  /* no I or O */
+		{ "渝A1234", FL_PLATE_SHAPE_NONE },   /* short */
+		{ "渝A123456", FL_PLATE_SHAPE_NONE }, /* 8 without D/F */
+		{ "京AD1234X", FL_PLATE_SHAPE_NONE },
+		{ "A渝12345", FL_PLATE_SHAPE_NONE },
+		{ "港A12345", FL_PLATE_SHAPE_NONE },  /* not a province */
+		{ "沪Z1234港", FL_PLATE_SHAPE_NONE }, /* 港 only after 粤Z */
+		{ "渝A1234澳", FL_PLATE_SHAPE_NONE },
+		{ "使01457", FL_PLATE_SHAPE_NONE },
+		{ "7ABC123", FL_PLATE_SHAPE_LATIN },
+		{ "RK867AD", FL_PLATE_SHAPE_LATIN },
+		{ "ABC", FL_PLATE_SHAPE_NONE },
+		{ "ABCDEFGHI", FL_PLATE_SHAPE_NONE },
+		{ "abc123", FL_PLATE_SHAPE_NONE },
+		{ "", FL_PLATE_SHAPE_NONE },
+		{ "\xE6\xB8", FL_PLATE_SHAPE_NONE },
 	};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++)
 		CHECK_MSG(fl_plate_shape(cases[i].text) == cases[i].shape,
@@ -134,7 +135,7 @@ static void test_vote(void)
 	r[2] = mk("沪B12345", 0.9, 0.6);
 	CHECK(fl_plate_vote(r, 3, 0.0, &out) == 1);
 	CHECK(strcmp(out.text, "沪B12345") == 0);
-	fl_plate_text two, pair[2] = {r[0], r[2]};
+	fl_plate_text two, pair[2] = { r[0], r[2] };
 	CHECK(fl_plate_vote(pair, 2, 0.0, &two) == 1);
 	CHECK_NEAR(out.conf, two.conf * 1.2 / 1.6, 1e-6);
 
@@ -149,7 +150,7 @@ static void test_vote(void)
 	r[0] = mk("", 0.9, 0.9);
 	r[1] = mk("\xE6\xB8", 0.9, 0.9);
 	r[2] = mk("ABC1234", 0.9, 0.9);
-	r[2].nchars = 5;	/* does not match its text */
+	r[2].nchars = 5; /* does not match its text */
 	CHECK(fl_plate_vote(r, 3, 0.0, &out) == 0);
 	CHECK(out.text[0] == '\0' && out.conf == 0);
 	CHECK(fl_plate_vote(NULL, 0, 0.0, &out) == 0);

@@ -53,9 +53,11 @@ static int first_label(const char *tag, char name[256], char text[64],
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	n = fgets(line, sizeof(line), f) ? sscanf(line,
-		"%255[^\t]\t%63[^\t]\t%15[^\t]\t%d\t%d\t%d\t%d", name, text,
-		kind, &b[0], &b[1], &b[2], &b[3]) : 0;
+	n = fgets(line, sizeof(line), f)
+		    ? sscanf(line,
+			     "%255[^\t]\t%63[^\t]\t%15[^\t]\t%d\t%d\t%d\t%d",
+			     name, text, kind, &b[0], &b[1], &b[2], &b[3])
+		    : 0;
 	fclose(f);
 	if (n != 7)
 		return -1;
@@ -117,8 +119,8 @@ static void read_set(fl_plate_reader *r, const char *tag, struct tally *t)
 			t->kept_exact += strcmp(out.text, text) == 0;
 		}
 		if (strcmp(out.text, text) != 0)
-			fprintf(stderr, "  %s: want %s, read %s (%.3f)\n",
-				name, text, out.text, out.conf);
+			fprintf(stderr, "  %s: want %s, read %s (%.3f)\n", name,
+				text, out.text, out.conf);
 	}
 	fclose(f);
 }
@@ -133,8 +135,8 @@ static void read_set(fl_plate_reader *r, const char *tag, struct tally *t)
  */
 static void test_clean(fl_plate_reader *r)
 {
-	static const char *kinds[] = {"blue", "green", "yellow", "yellow2",
-				      "white", "black"};
+	static const char *kinds[] = { "blue",    "green", "yellow",
+				       "yellow2", "white", "black" };
 	char tag[64];
 	struct tally t;
 	int exact = 0;
@@ -144,8 +146,8 @@ static void test_clean(fl_plate_reader *r)
 		CHECK(render(tag, kinds[i], 10, 7100 + (int)i, "--clean") == 0);
 		read_set(r, tag, &t);
 		printf("clean %-8s %d/%d exact, %d within one character, "
-		       "%d kept, %d as double-row\n", kinds[i], t.exact, t.n,
-		       t.near, t.kept, t.rows2);
+		       "%d kept, %d as double-row\n",
+		       kinds[i], t.exact, t.n, t.near, t.kept, t.rows2);
 		CHECK(t.n == 10);
 		exact += t.exact;
 		/* measured 7-10 of 10 per kind when committed (yellow
@@ -173,13 +175,12 @@ static void test_degraded(fl_plate_reader *r)
 	CHECK(render("photo", "all", 48, 7200, "") == 0);
 	read_set(r, "photo", &t);
 	printf("photographed: %d/%d exact, %d within one character, %d "
-	       "kept, %d of them exact\n", t.exact, t.n, t.near, t.kept,
-	       t.kept_exact);
+	       "kept, %d of them exact\n",
+	       t.exact, t.n, t.near, t.kept, t.kept_exact);
 	CHECK(t.n == 48);
 	/* measured 12 exact, 34 within one character when committed */
 	CHECK_MSG(t.exact >= 9, "%d/48 exact", t.exact);
-	CHECK_MSG(t.near >= 30, "%d/48 within one character",
-		  t.near);
+	CHECK_MSG(t.near >= 30, "%d/48 within one character", t.near);
 	/* the threshold keeps only good reads */
 	CHECK_MSG(t.kept == t.kept_exact, "%d wrong reads kept",
 		  t.kept - t.kept_exact);
@@ -190,7 +191,7 @@ static void test_no_plate(fl_plate_reader *r)
 	enum { W = 160, H = 50 };
 	static uint8_t img[W * H * 3];
 	fl_plate_text out;
-	double box[4] = {10, 5, 100, 30};
+	double box[4] = { 10, 5, 100, 30 };
 
 	/* flat grey and a smooth gradient: nothing to read */
 	memset(img, 128, sizeof(img));
@@ -203,8 +204,8 @@ static void test_no_plate(fl_plate_reader *r)
 	CHECK(out.conf < FL_PLATE_MIN_CONF);
 
 	/* arguments */
-	double tiny[4] = {10, 10, 5, 3}, outside[4] = {500, 500, 50, 20};
-	double nan_box[4] = {NAN, 0, 10, 10};
+	double tiny[4] = { 10, 10, 5, 3 }, outside[4] = { 500, 500, 50, 20 };
+	double nan_box[4] = { NAN, 0, 10, 10 };
 	CHECK(fl_plate_read(r, img, W, H, tiny, &out) == FL_EINVAL);
 	CHECK(fl_plate_read(r, img, W, H, outside, &out) == FL_EINVAL);
 	CHECK(fl_plate_read(r, img, W, H, nan_box, &out) == FL_EINVAL);
@@ -230,8 +231,8 @@ static void test_box(fl_plate_reader *r)
 	CHECK(fl_image_load_bgr(path, &bgr, &w, &h, NULL, 0) == 0);
 	if (!bgr)
 		return;
-	double box[4] = {b[0] - b[2] * 0.05, b[1] - b[3] * 0.1, b[2] * 1.1,
-			 b[3] * 1.2};
+	double box[4] = { b[0] - b[2] * 0.05, b[1] - b[3] * 0.1, b[2] * 1.1,
+			  b[3] * 1.2 };
 	CHECK(fl_plate_read(r, bgr, w, h, box, &out) == 0);
 	CHECK_MSG(near(out.text, text), "read %s, want %s", out.text, text);
 	/* the whole photo is not read as the plate */
@@ -256,8 +257,8 @@ static void test_vote(fl_plate_reader *r)
 	if (!bgr)
 		return;
 	for (int i = 0; i < 4; i++) {
-		double b[4] = {w * 0.01 * i, h * 0.02 * i, w * (1 - 0.02 * i),
-			       h * (1 - 0.03 * i)};
+		double b[4] = { w * 0.01 * i, h * 0.02 * i, w * (1 - 0.02 * i),
+				h * (1 - 0.03 * i) };
 		CHECK(fl_plate_read(r, bgr, w, h, b, &reads[i]) == 0);
 	}
 	free(bgr);
@@ -309,8 +310,7 @@ static void test_create_errors(void)
 	char err[256], path[2048];
 	fl_plate_reader *r;
 
-	r = fl_plate_reader_create("/nonexistent/plate.onnx", err,
-				   sizeof(err));
+	r = fl_plate_reader_create("/nonexistent/plate.onnx", err, sizeof(err));
 	CHECK(r == NULL);
 	CHECK(strstr(err, "/nonexistent/plate.onnx") != NULL);
 	CHECK(fl_plate_reader_create(NULL, err, sizeof(err)) == NULL);

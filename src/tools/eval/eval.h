@@ -15,13 +15,13 @@
 /* Process exit codes. */
 enum {
 	EVAL_EXIT_OK = 0,
-	EVAL_EXIT_FAIL = 1,   /* below a threshold, or an edge run failed */
-	EVAL_EXIT_ERROR = 2   /* bad usage or unreadable/malformed input */
+	EVAL_EXIT_FAIL = 1, /* below a threshold, or an edge run failed */
+	EVAL_EXIT_ERROR = 2 /* bad usage or unreadable/malformed input */
 };
 
 typedef struct eval_result {
-	char *name;           /* clip name shown in reports */
-	int failed;           /* 1: no figures; error says why */
+	char *name; /* clip name shown in reports */
+	int failed; /* 1: no figures; error says why */
 	char error[512];
 	eval_figures f;
 } eval_result;
@@ -56,7 +56,6 @@ typedef struct eval_suite_opts {
  * failed, or EVAL_EXIT_ERROR for bad ground truth, output or usage. Progress
  * and errors are written to stderr.
  */
-int eval_suite_run(const eval_suite_opts *o, eval_result **res,
-		   size_t *nres);
+int eval_suite_run(const eval_suite_opts *o, eval_result **res, size_t *nres);
 
 #endif /* FL_EVAL_EVAL_H */

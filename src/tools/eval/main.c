@@ -77,7 +77,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			continue;
 		}
 		if (!v) {
-			fprintf(stderr, "firelane-eval: %s: unknown option or missing value\n", k);
+			fprintf(stderr,
+				"firelane-eval: %s: unknown option or missing value\n",
+				k);
 			return -1;
 		}
 		i++;
@@ -97,30 +99,38 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->suite.out = v;
 		} else if (strcmp(k, "--min-f1") == 0) {
 			if (parse_double(v, &a->min_f1)) {
-				fprintf(stderr, "firelane-eval: --min-f1: not a number: %s\n", v);
+				fprintf(stderr,
+					"firelane-eval: --min-f1: not a number: %s\n",
+					v);
 				return -1;
 			}
 			a->have_min_f1 = 1;
 		} else if (strcmp(k, "--max-early") == 0) {
 			if (parse_long(v, &a->max_early) || a->max_early < 0) {
-				fprintf(stderr, "firelane-eval: --max-early: want a count >= 0: %s\n", v);
+				fprintf(stderr,
+					"firelane-eval: --max-early: want a count >= 0: %s\n",
+					v);
 				return -1;
 			}
 			a->have_max_early = 1;
 		} else if (strcmp(k, "--jobs") == 0) {
 			if (parse_long(v, &l) || l < 1 || l > 256) {
-				fprintf(stderr, "firelane-eval: --jobs: want 1..256: %s\n", v);
+				fprintf(stderr,
+					"firelane-eval: --jobs: want 1..256: %s\n",
+					v);
 				return -1;
 			}
 			a->suite.jobs = (int)l;
 		} else {
-			fprintf(stderr, "firelane-eval: unknown option %s\n", k);
+			fprintf(stderr, "firelane-eval: unknown option %s\n",
+				k);
 			return -1;
 		}
 	}
 	if (!a->suite.dir == !(a->truth && a->events) ||
 	    (a->suite.dir && (a->truth || a->events))) {
-		fprintf(stderr, "firelane-eval: give --truth and --events, or --suite\n");
+		fprintf(stderr,
+			"firelane-eval: give --truth and --events, or --suite\n");
 		return -1;
 	}
 	return 0;
@@ -197,7 +207,8 @@ int main(int argc, char **argv)
 		rc = FL_MAX(rc, EVAL_EXIT_FAIL);
 	}
 	if (a.have_max_early && total.early_clears > a.max_early) {
-		fprintf(stderr, "firelane-eval: %d early clears > --max-early %ld\n",
+		fprintf(stderr,
+			"firelane-eval: %d early clears > --max-early %ld\n",
 			total.early_clears, a.max_early);
 		rc = FL_MAX(rc, EVAL_EXIT_FAIL);
 	}

@@ -65,10 +65,11 @@ static void table_row(FILE *out, const char *name, const eval_figures *f)
 void eval_report_table(FILE *out, const eval_result *r, size_t n,
 		       const eval_figures *total)
 {
-	fprintf(out, "%-24s %3s %3s %3s %5s %5s %5s %6s %6s %6s  %5s %3s %6s %5s  %3s %3s %3s %3s %3s\n",
+	fprintf(out,
+		"%-24s %3s %3s %3s %5s %5s %5s %6s %6s %6s  %5s %3s %6s %5s  %3s %3s %3s %3s %3s\n",
 		"clip", "TP", "FP", "FN", "P", "R", "F1", "delay", "max",
-		"|dly|", "clr", "mis", "clrerr", "early", "mna", "sht",
-		"dup", "nth", "ign");
+		"|dly|", "clr", "mis", "clrerr", "early", "mna", "sht", "dup",
+		"nth", "ign");
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].failed)
 			fprintf(out, "%-24.24s FAILED: %s\n", r[i].name,
@@ -141,8 +142,8 @@ int eval_report_json(FILE *out, const eval_result *r, size_t n,
 		json_t *c;
 
 		if (r[i].failed) {
-			c = json_pack("{s:s, s:s}", "clip", r[i].name,
-				      "error", r[i].error);
+			c = json_pack("{s:s, s:s}", "clip", r[i].name, "error",
+				      r[i].error);
 		} else {
 			c = figures_json(r[i].name, &r[i].f);
 		}

@@ -22,6 +22,7 @@
 #include "eval.h"
 #include "truth.h"
 
+#include "file.h"
 #include "fl.h"
 
 #include <errno.h>
@@ -46,10 +47,10 @@ struct clip {
 	char config[SUITE_PATH_MAX];
 	char events[SUITE_PATH_MAX];
 	char log[SUITE_PATH_MAX];
-	char fps[32];         /* "" unless media is an image pattern */
+	char fps[32]; /* "" unless media is an image pattern */
 	eval_truth truth;
 	pid_t pid;
-	int status;           /* wait status once finished */
+	int status; /* wait status once finished */
 };
 
 static int path_join(char *out, const char *dir, const char *rel)
@@ -63,18 +64,6 @@ static int path_join(char *out, const char *dir, const char *rel)
 	return n < 0 || n >= SUITE_PATH_MAX ? FL_ERANGE : 0;
 }
 
-static void dir_of(const char *path, char *out)
-{
-	const char *s = strrchr(path, '/');
-
-	if (!s)
-		snprintf(out, SUITE_PATH_MAX, ".");
-	else if (s == path)
-		snprintf(out, SUITE_PATH_MAX, "/");
-	else
-		snprintf(out, SUITE_PATH_MAX, "%.*s", (int)(s - path), path);
-}
-
 /* The edge binary beside this program (/proc/self/exe), or "firelane-edge". */
 static void default_edge(char *out)
 {
@@ -86,7 +75,7 @@ static void default_edge(char *out)
 		return;
 	}
 	self[n] = '\0';
-	dir_of(self, dir);
+	fl_path_dir(self, dir, sizeof(dir));
 	if (path_join(out, dir, "firelane-edge"))
 		snprintf(out, SUITE_PATH_MAX, "firelane-edge");
 }
@@ -151,8 +140,8 @@ static int write_config(struct clip *c, char *err, size_t errlen)
 }
 
 /* Load the truth of c and work out its media, config and output paths. */
-static int prepare(struct clip *c, const eval_suite_opts *o,
-		   const char *outdir, char *err, size_t errlen)
+static int prepare(struct clip *c, const eval_suite_opts *o, const char *outdir,
+		   char *err, size_t errlen)
 {
 	char dir[SUITE_PATH_MAX], yaml[SUITE_PATH_MAX];
 	const char *base = strrchr(c->json, '/');
@@ -174,7 +163,7 @@ static int prepare(struct clip *c, const eval_suite_opts *o,
 			 c->json);
 		return FL_EFORMAT;
 	}
-	dir_of(c->json, dir);
+	fl_path_dir(c->json, dir, sizeof(dir));
 	if (path_join(c->media, o->data_root ? o->data_root : dir,
 		      c->truth.media))
 		goto too_long;
@@ -184,8 +173,8 @@ static int prepare(struct clip *c, const eval_suite_opts *o,
 
 	if (snprintf(yaml, sizeof(yaml), "%s/%s.yaml", dir, c->name) >=
 		    (int)sizeof(yaml) ||
-	    snprintf(c->events, sizeof(c->events), "%s/%s.events.jsonl",
-		     outdir, c->name) >= (int)sizeof(c->events) ||
+	    snprintf(c->events, sizeof(c->events), "%s/%s.events.jsonl", outdir,
+		     c->name) >= (int)sizeof(c->events) ||
 	    snprintf(c->log, sizeof(c->log), "%s/%s.edge.log", outdir,
 		     c->name) >= (int)sizeof(c->log))
 		goto too_long;
@@ -280,12 +269,13 @@ static int finish(struct clip *c, eval_result *r)
 	if (!WIFEXITED(c->status) || WEXITSTATUS(c->status) != 0) {
 		r->failed = 1;
 		if (WIFEXITED(c->status))
-			snprintf(r->error, sizeof(r->error),
-				 "edge exited %d", WEXITSTATUS(c->status));
+			snprintf(r->error, sizeof(r->error), "edge exited %d",
+				 WEXITSTATUS(c->status));
 		else
 			snprintf(r->error, sizeof(r->error),
 				 "edge killed by signal %d",
-				 WIFSIGNALED(c->status) ? WTERMSIG(c->status) : 0);
+				 WIFSIGNALED(c->status) ? WTERMSIG(c->status)
+							: 0);
 		fprintf(stderr, "firelane-eval: %s: %s\n", c->name, r->error);
 		log_tail(c->log, 20);
 		return EVAL_EXIT_FAIL;
@@ -318,7 +308,8 @@ static int make_outdir(const eval_suite_opts *o, char *out)
 	snprintf(out, SUITE_PATH_MAX, "%s/firelane-eval.XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(out)) {
-		fprintf(stderr, "firelane-eval: mkdtemp: %s\n", strerror(errno));
+		fprintf(stderr, "firelane-eval: mkdtemp: %s\n",
+			strerror(errno));
 		return FL_EIO;
 	}
 	fprintf(stderr, "firelane-eval: configs, events and logs in %s\n", out);
@@ -366,8 +357,7 @@ static int run_all(struct clip *c, size_t n, const char *edge,
 	return 0;
 }
 
-int eval_suite_run(const eval_suite_opts *o, eval_result **res,
-		   size_t *nres)
+int eval_suite_run(const eval_suite_opts *o, eval_result **res, size_t *nres)
 {
 	char pattern[SUITE_PATH_MAX], outdir[SUITE_PATH_MAX];
 	char edge[SUITE_PATH_MAX], err[1024];

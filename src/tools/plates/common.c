@@ -32,11 +32,13 @@ int plates_read_truth(const char *path, plates_truth *t, char *why,
 	fclose(f);
 	line[strcspn(line, "\r\n")] = '\0';
 	fields = sscanf(line, "%511[^\t]\t%lf\t%lf\t%lf\t%lf\t%40[^\t]",
-			t->file, &t->box[0], &t->box[1], &t->box[2],
-			&t->box[3], t->text);
+			t->file, &t->box[0], &t->box[1], &t->box[2], &t->box[3],
+			t->text);
 	if (fields < 5 || !(t->box[2] > 0) || !(t->box[3] > 0)) {
-		snprintf(why, whylen, "%s: bad annotation (want file, x, y, "
-			 "w, h and text, tab separated)", path);
+		snprintf(why, whylen,
+			 "%s: bad annotation (want file, x, y, "
+			 "w, h and text, tab separated)",
+			 path);
 		return -1;
 	}
 	return 0;
@@ -105,20 +107,4 @@ double plates_iou(const double *a, const double *b)
 	in = (x1 - x0) * (y1 - y0);
 	un = a[2] * a[3] + b[2] * b[3] - in;
 	return un > 0 ? in / un : 0.0;
-}
-
-double plates_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-double plates_cpu_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }

@@ -30,6 +30,7 @@
  *
  * --read and --ocr: see read.c.
  */
+#include "clock.h"
 #include "fl.h"
 #include "plates.h"
 #include "vision.h"
@@ -46,7 +47,7 @@
 struct opts {
 	int top;
 	int car;
-	double grow_w, grow_h;	/* car roi: plate box times these */
+	double grow_w, grow_h; /* car roi: plate box times these */
 	unsigned long long seed;
 	int verbose;
 };
@@ -123,9 +124,9 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 		roi[2] = x1 - x0;
 		roi[3] = y1 - y0;
 	}
-	t0 = plates_now_ms();
+	t0 = (fl_mono_s() * 1e3);
 	n = fl_plate_find(bgr, w, h, o->car ? roi : NULL, found, o->top);
-	t->ms += plates_now_ms() - t0;
+	t->ms += (fl_mono_s() * 1e3) - t0;
 	free(bgr);
 	if (n < 0) {
 		fprintf(stderr, "firelane-plates: %s: plate find: %s\n", path,
@@ -133,7 +134,8 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 		n = 0;
 	}
 	for (int i = 0; i < n; i++) {
-		double b[4] = {found[i].x, found[i].y, found[i].w, found[i].h};
+		double b[4] = { found[i].x, found[i].y, found[i].w,
+				found[i].h };
 		if (plates_iou(b, truth) >= 0.3)
 			hit = 1;
 		else
@@ -144,11 +146,12 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 	if (o->verbose) {
 		double best = 0;
 		for (int i = 0; i < n; i++) {
-			double b[4] = {found[i].x, found[i].y, found[i].w,
-				       found[i].h};
+			double b[4] = { found[i].x, found[i].y, found[i].w,
+					found[i].h };
 			best = fmax(best, plates_iou(b, truth));
 		}
-		fprintf(stderr, "%s %s n=%d best_iou=%.2f truth=%.0f,%.0f,%.0f,%.0f",
+		fprintf(stderr,
+			"%s %s n=%d best_iou=%.2f truth=%.0f,%.0f,%.0f,%.0f",
 			hit ? "HIT " : "MISS", file, n, best, truth[0],
 			truth[1], truth[2], truth[3]);
 		if (n > 0)
@@ -163,7 +166,7 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 /* All annotated images of a directory, in name order; one JSON line. */
 static int run_dir(const char *dir, const struct opts *o)
 {
-	struct tally t = {0, 0, 0, 0.0};
+	struct tally t = { 0, 0, 0, 0.0 };
 	unsigned long long rng = o->seed;
 	char **names = NULL;
 	size_t n = 0;
@@ -194,7 +197,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct opts o = {3, 0, 3.0, 4.0, 1, 0};
+	struct opts o = { 3, 0, 3.0, 4.0, 1, 0 };
 	int i, rc = 0, ndirs = 0;
 
 	fl_log_set(log_sink, FL_LOG_WARN, NULL);
@@ -205,8 +208,10 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--top") && i + 1 < argc) {
 			o.top = atoi(argv[++i]);
 			if (o.top < 1 || o.top > MAX_TOP) {
-				fprintf(stderr, "firelane-plates: --top wants "
-						"1..%d\n", MAX_TOP);
+				fprintf(stderr,
+					"firelane-plates: --top wants "
+					"1..%d\n",
+					MAX_TOP);
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--roi") && i + 1 < argc) {
@@ -220,10 +225,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--grow") && i + 1 < argc) {
-			if (sscanf(argv[++i], "%lf,%lf", &o.grow_w, &o.grow_h) != 2 ||
+			if (sscanf(argv[++i], "%lf,%lf", &o.grow_w,
+				   &o.grow_h) != 2 ||
 			    o.grow_w < 2.2 || o.grow_h < 3.0) {
-				fprintf(stderr, "firelane-plates: --grow wants "
-						"W,H (>= 2.2,3: the plate stays inside)\n");
+				fprintf(stderr,
+					"firelane-plates: --grow wants "
+					"W,H (>= 2.2,3: the plate stays inside)\n");
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {

@@ -31,10 +31,6 @@ void plates_free_names(char **names, size_t n);
 /* Intersection over union of two x, y, w, h boxes. */
 double plates_iou(const double *a, const double *b);
 
-/* Monotonic milliseconds, and this thread's CPU time in milliseconds. */
-double plates_now_ms(void);
-double plates_cpu_ms(void);
-
 /* The reading modes (read.c); argv-style arguments after the mode flag. */
 int plates_read_main(int argc, char **argv);
 

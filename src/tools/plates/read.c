@@ -43,6 +43,7 @@
  * goes through the localiser. -v prints one line per image on stderr.
  */
 #include "event.h"
+#include "clock.h"
 #include "fl.h"
 #include "plate.h"
 #include "plates.h"
@@ -133,10 +134,10 @@ static int read_image(fl_plate_reader *r, const uint8_t *bgr, int w, int h,
 	if (nc < 0)
 		return nc;
 	for (int i = 0; i < nc; i++) {
-		double b[4] = {cand[i].x, cand[i].y, cand[i].w, cand[i].h};
+		double b[4] = { cand[i].x, cand[i].y, cand[i].w, cand[i].h };
 		rc = fl_plate_read(r, bgr, w, h, b, &out[n].t);
 		if (rc == FL_EINVAL)
-			continue;	/* a box too small to read */
+			continue; /* a box too small to read */
 		if (rc < 0)
 			return rc;
 		if (out[n].t.nchars == 0)
@@ -185,7 +186,7 @@ static int read_file(fl_plate_reader *r, const char *path,
 	print_json_string(path);
 	rc = fl_image_load_bgr(path, &bgr, &w, &h, err, sizeof(err));
 	if (rc == 0) {
-		double whole[4] = {0, 0, w, h};
+		double whole[4] = { 0, 0, w, h };
 		rc = read_image(r, bgr, w, h, o->crop ? whole : NULL, f, &n,
 				NULL, NULL);
 		if (rc < 0)
@@ -287,12 +288,12 @@ static int ocr_image(fl_plate_reader *r, const char *dir, const char *txt,
 		fprintf(stderr, "firelane-plates: %s\n", err);
 		return -1;
 	}
-	t0 = plates_now_ms();
-	c0 = plates_cpu_ms();
+	t0 = (fl_mono_s() * 1e3);
+	c0 = (fl_thread_cpu_s() * 1e3);
 	rc = read_image(r, bgr, w, h, o->crop ? tr.box : NULL, f, &n, boxes,
 			&nb);
-	t->cpu_ms += plates_cpu_ms() - c0;
-	t->ms += plates_now_ms() - t0;
+	t->cpu_ms += (fl_thread_cpu_s() * 1e3) - c0;
+	t->ms += (fl_mono_s() * 1e3) - t0;
 	t->reads++;
 	free(bgr);
 	if (rc < 0) {
@@ -301,7 +302,8 @@ static int ocr_image(fl_plate_reader *r, const char *dir, const char *txt,
 		n = 0;
 	}
 	for (int i = 0; i < nb; i++) {
-		double b[4] = {boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h};
+		double b[4] = { boxes[i].x, boxes[i].y, boxes[i].w,
+				boxes[i].h };
 		located |= plates_iou(b, tr.box) >= 0.3;
 	}
 	got = n > 0 ? f[0].t.text : "";
@@ -346,9 +348,8 @@ static int ocr_dir(fl_plate_reader *r, const char *dir, const struct ropts *o,
 	print_json_string(dir);
 	printf(", \"mode\": \"%s\", \"images\": %d, \"exact\": %.4f, "
 	       "\"char_accuracy\": %.4f, \"read_rate\": %.4f, ",
-	       o->crop ? "crop" : "whole", t.images,
-	       (double)t.exact / t.images, t.chars / t.images,
-	       (double)t.read / t.images);
+	       o->crop ? "crop" : "whole", t.images, (double)t.exact / t.images,
+	       t.chars / t.images, (double)t.read / t.images);
 	if (t.read > 0)
 		printf("\"precision\": %.4f, ", (double)t.read_exact / t.read);
 	else
@@ -366,7 +367,7 @@ static int ocr_dir(fl_plate_reader *r, const char *dir, const struct ropts *o,
 
 int plates_read_main(int argc, char **argv)
 {
-	struct ropts o = {0, 0, 0, FL_PLATE_MIN_CONF, FL_PLATE_MODEL};
+	struct ropts o = { 0, 0, 0, FL_PLATE_MIN_CONF, FL_PLATE_MODEL };
 	fl_plate_reader *r;
 	char err[512];
 	struct stat st;

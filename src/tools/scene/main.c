@@ -29,6 +29,7 @@
  * The program is thin wiring: argv, the scenario table, the frame loop
  * (render -> encode) and the two small text writers.
  */
+#include "clock.h"
 #include "encode.h"
 #include "fl.h"
 #include "scene.h"
@@ -137,7 +138,8 @@ static int inside(const int (*p)[2], int n, double x, double y)
 	for (i = 0, j = n - 1; i < n; j = i++)
 		if ((p[i][1] > y) != (p[j][1] > y) &&
 		    x < (double)(p[j][0] - p[i][0]) * (y - p[i][1]) /
-				    (p[j][1] - p[i][1]) + p[i][0])
+					    (p[j][1] - p[i][1]) +
+				    p[i][0])
 			in = !in;
 	return in;
 }
@@ -156,7 +158,7 @@ static void add_run(const struct sc_scene *s, const struct sc_cam *cam,
 	for (k = 0; k < s->nzone; k++) {
 		struct obstruction *o;
 
-		if (!inside((const int (*)[2])g->zpts[k], 4, rx, ry))
+		if (!inside((const int(*)[2])g->zpts[k], 4, rx, ry))
 			continue;
 		if (g->nobs >= MAX_OBS)
 			return;
@@ -184,7 +186,8 @@ static void compute_truth(const struct sc_scene *s, const struct sc_cam *cam,
 	g->dur = g->frames / fps;
 	for (k = 0; k < s->nzone; k++) {
 		const struct sc_zone *zn = &s->zone[k];
-		const double q[4][2] = { { zn->x0, zn->z0 }, { zn->x1, zn->z0 },
+		const double q[4][2] = { { zn->x0, zn->z0 },
+					 { zn->x1, zn->z0 },
 					 { zn->x1, zn->z1 },
 					 { zn->x0, zn->z1 } };
 
@@ -212,8 +215,8 @@ static void compute_truth(const struct sc_scene *s, const struct sc_cam *cam,
 			if (f0 >= 0 && here && x == px && z == pz)
 				continue;
 			if (f0 >= 0)
-				add_run(s, cam, g, a, px, pz, f0, f, f ==
-					g->frames, fps);
+				add_run(s, cam, g, a, px, pz, f0, f,
+					f == g->frames, fps);
 			f0 = here ? f : -1;
 			px = x;
 			pz = z;
@@ -238,9 +241,10 @@ static int write_truth(const char *path, const char *name,
 
 	if (!f)
 		return FL_EIO;
-	fprintf(f, "{\"clip\": \"%s.mp4\", \"media\": \"%s.mp4\", "
-		"\"width\": %d, \"height\": %d, \"fps\": ", name, name,
-		cam->w, cam->h);
+	fprintf(f,
+		"{\"clip\": \"%s.mp4\", \"media\": \"%s.mp4\", "
+		"\"width\": %d, \"height\": %d, \"fps\": ",
+		name, name, cam->w, cam->h);
 	print_num(f, fps);
 	fprintf(f, ", \"frames\": %ld, \"duration_s\": %.2f, \"dwell_s\": ",
 		g->frames, g->dur);
@@ -261,7 +265,8 @@ static int write_truth(const char *path, const char *name,
 
 		if (!g->due[o->zone])
 			continue;
-		fprintf(f, "%s\n  {\"zone\": \"%s\", \"start_s\": %.2f, "
+		fprintf(f,
+			"%s\n  {\"zone\": \"%s\", \"start_s\": %.2f, "
 			"\"end_s\": %.2f, \"bbox\": [%d, %d, %d, %d], "
 			"\"what\": \"%s\", \"ends_because\": \"%s\"}",
 			first ? "" : ",", s->zone[o->zone].name, o->start,
@@ -283,10 +288,12 @@ static int write_config(const char *path, const char *name,
 
 	if (!f)
 		return FL_EIO;
-	fprintf(f, "device: {id: scene-edge, site: scene-site}\n"
+	fprintf(f,
+		"device: {id: scene-edge, site: scene-site}\n"
 		"cameras:\n"
 		"  - id: cam-1\n"
-		"    source: %s.mp4\n", name);
+		"    source: %s.mp4\n",
+		name);
 	if (reference)
 		fprintf(f, "    reference: %s_reference.ppm\n", name);
 	fprintf(f, "    lanes:\n");
@@ -336,14 +343,6 @@ out:
 	return rc;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /*
  * Generate one scenario into o->out. Returns 0 or a negative fl_errno with
  * the reason printed to stderr.
@@ -357,15 +356,15 @@ static int generate(const struct sc_scenario *sc, const struct opts *o)
 	fl_encoder_opts eo = { 0, NULL, o->threads, 0 };
 	fl_encoder *enc = NULL;
 	char path[4096], err[256] = "";
-	double t0 = now_s();
+	double t0 = fl_mono_s();
 	long fi;
 	int rc;
 
 	build_scene(&scene, sc, o->seed, o->quick);
 	sc_cam_init(&cam, o->w, o->h);
 	compute_truth(&scene, &cam, o->fps, &g);
-	rc = sc_render_init(&r, &scene, o->w, o->h, o->seed ^
-			    hash_name(sc->name));
+	rc = sc_render_init(&r, &scene, o->w, o->h,
+			    o->seed ^ hash_name(sc->name));
 	if (rc) {
 		fprintf(stderr, "firelane-scene: %s: %s\n", sc->name,
 			fl_strerror(rc));
@@ -419,9 +418,11 @@ static int generate(const struct sc_scenario *sc, const struct opts *o)
 
 		for (k = 0; k < scene.nzone; k++)
 			due += g.due[k];
-		fprintf(stderr, "%-20s %5.1f s  %4ld frames  dwell %2.0f  "
-			"due %d  (%.1f s)\n", sc->name, g.dur, g.frames,
-			scene.dwell, due, now_s() - t0);
+		fprintf(stderr,
+			"%-20s %5.1f s  %4ld frames  dwell %2.0f  "
+			"due %d  (%.1f s)\n",
+			sc->name, g.dur, g.frames, scene.dwell, due,
+			fl_mono_s() - t0);
 	}
 out:
 	fl_encoder_close(enc);
@@ -502,7 +503,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { NULL, NULL, 1, 0, 0, 25, 0, 0, 0, 0, 1, 1 };
 	const struct sc_scenario *todo[64];
-	double t0 = now_s();
+	double t0 = fl_mono_s();
 	size_t i, n = 0;
 	long v;
 	int c, rc = 0;
@@ -590,8 +591,10 @@ int main(int argc, char **argv)
 	if (o.scenario) {
 		todo[n] = find_scenario(o.scenario);
 		if (!todo[n]) {
-			fprintf(stderr, "firelane-scene: no scenario '%s' "
-				"(see --list)\n", o.scenario);
+			fprintf(stderr,
+				"firelane-scene: no scenario '%s' "
+				"(see --list)\n",
+				o.scenario);
 			return 2;
 		}
 		n++;
@@ -600,11 +603,18 @@ int main(int argc, char **argv)
 		todo[n++] = &sc_scenarios[i];
 	rc = run_children(todo, n, &o);
 	if (o.verbose && o.all)
-		fprintf(stderr, "%zu scenarios in %.1f s\n", n, now_s() - t0);
+		fprintf(stderr, "%zu scenarios in %.1f s\n", n,
+			fl_mono_s() - t0);
 	return rc;
 bad:
 	fprintf(stderr, "firelane-scene: bad value for --%s: '%s'\n",
-		lo[c == 'S' ? 4 : c == 'W' ? 5 : c == 'H' ? 6 : c == 'F' ? 7 :
-		   c == 'T' ? 8 : 9].name, optarg);
+		lo[c == 'S'   ? 4
+		   : c == 'W' ? 5
+		   : c == 'H' ? 6
+		   : c == 'F' ? 7
+		   : c == 'T' ? 8
+			      : 9]
+			.name,
+		optarg);
 	return 2;
 }

@@ -52,8 +52,8 @@ static struct sc_actor *park(struct sc_scene *s, enum sc_kind kind,
 
 /* A vehicle driving through the lane without stopping: dir +1 away from the
  * camera, -1 towards it. */
-static struct sc_actor *through(struct sc_scene *s, enum sc_kind kind,
-				double x, double t0, int dir, double v)
+static struct sc_actor *through(struct sc_scene *s, enum sc_kind kind, double x,
+				double t0, int dir, double v)
 {
 	struct sc_actor *a = sc_add(s, kind, "passing vehicle");
 
@@ -68,8 +68,8 @@ static struct sc_actor *through(struct sc_scene *s, enum sc_kind kind,
 }
 
 /* Cross-road traffic near the camera, long side across the lane. */
-static struct sc_actor *cross(struct sc_scene *s, enum sc_kind kind,
-			      double t0, int dir, double v)
+static struct sc_actor *cross(struct sc_scene *s, enum sc_kind kind, double t0,
+			      int dir, double v)
 {
 	struct sc_actor *a = sc_add(s, kind, "cross traffic");
 	double z = dir > 0 ? CROSS_Z_POS : CROSS_Z_NEG;
@@ -83,8 +83,7 @@ static struct sc_actor *cross(struct sc_scene *s, enum sc_kind kind,
 }
 
 /* A person starting at (x, z) at time t; extend with sc_walk_to(). */
-static struct sc_actor *person(struct sc_scene *s, double t, double x,
-			       double z)
+static struct sc_actor *person(struct sc_scene *s, double t, double x, double z)
 {
 	struct sc_actor *a = sc_add(s, SC_PERSON, "person");
 
@@ -132,8 +131,7 @@ static void park_leave(struct sc_scene *s, int quick)
 
 	s->dwell = D;
 	s->duration = tg + 12;
-	park(s, SC_CAR, "car parks", 0.3 + jit(s, 0.3), 25 + jit(s, 2), ts,
-	     tg);
+	park(s, SC_CAR, "car parks", 0.3 + jit(s, 0.3), 25 + jit(s, 2), ts, tg);
 	pavement_walker(s, 3, 1);
 	cross(s, SC_CAR, tg - 14, 1, 7);
 }
@@ -149,8 +147,8 @@ static void pass_through(struct sc_scene *s, int quick)
 		int dir = (i++ & 1) ? -1 : 1;
 		struct sc_actor *a;
 
-		a = through(s, i % 4 == 3 ? SC_VAN : SC_CAR, dir * 0.8, t,
-			    dir, sc_rng_range(&s->rng, 4, 8));
+		a = through(s, i % 4 == 3 ? SC_VAN : SC_CAR, dir * 0.8, t, dir,
+			    sc_rng_range(&s->rng, 4, 8));
 		if (a && i == 3)
 			sc_grey_body(a, &s->rng);
 	}
@@ -166,8 +164,8 @@ static void short_stop(struct sc_scene *s, int quick)
 
 	s->dwell = D;
 	s->duration = quick ? 40 : 55;
-	park(s, SC_CAR, "car stops briefly", 0.2 + jit(s, 0.3),
-	     30 + jit(s, 2), ts, tg);
+	park(s, SC_CAR, "car stops briefly", 0.2 + jit(s, 0.3), 30 + jit(s, 2),
+	     ts, tg);
 	through(s, SC_CAR, 0.8, tg + 5, 1, 6);
 	through(s, SC_VAN, -0.8, tg + 9, -1, 7);
 }
@@ -364,8 +362,8 @@ static void camera_shake(struct sc_scene *s, int quick)
 	s->dwell = D;
 	s->duration = tg + 12;
 	s->shake = 1;
-	park(s, SC_CAR, "car parks while the camera shakes",
-	     0.3 + jit(s, 0.3), 26 + jit(s, 2), ts, tg);
+	park(s, SC_CAR, "car parks while the camera shakes", 0.3 + jit(s, 0.3),
+	     26 + jit(s, 2), ts, tg);
 	pavement_walker(s, 5, 0);
 }
 
@@ -395,8 +393,8 @@ static void outside_lane(struct sc_scene *s, int quick)
 	/* in the bay, one wheel's width over the yellow line */
 	park(s, SC_CAR, "car parks in the bay over the line", 2.8, 28,
 	     6 + jit(s, 1), SC_FOREVER);
-	park(s, SC_CAR, "car parks in the far lane section",
-	     -0.2 + jit(s, 0.3), 50 + jit(s, 1), tb, tg);
+	park(s, SC_CAR, "car parks in the far lane section", -0.2 + jit(s, 0.3),
+	     50 + jit(s, 1), tb, tg);
 }
 
 static void crowd_then_car(struct sc_scene *s, int quick)
@@ -485,39 +483,63 @@ const struct sc_scenario sc_scenarios[] = {
 	  park_leave, 0 },
 	{ "pass_through", "cars drive through without stopping (no alarm)",
 	  pass_through, 0 },
-	{ "short_stop", "a car stops for about dwell/2, then traffic "
-	  "(no alarm)", short_stop, 0 },
-	{ "two_in_turn", "car A parks and leaves, car B parks at the same "
-	  "spot 6 s later and stays", two_in_turn, 0 },
-	{ "present_from_start", "a van stands in the lane from frame 0 to "
-	  "the end", present_from_start, 1 },
-	{ "ebike", "an e-bike is pushed in, parked, later taken away",
-	  ebike, 0 },
-	{ "boxes", "a person pushes in a pile of boxes and leaves it",
-	  boxes, 0 },
-	{ "pedestrian_linger", "people walk in, one stands well past dwell "
-	  "(no alarm)", pedestrian_linger, 0 },
-	{ "clouds", "a car parks while cloud shadows sweep and exposure "
-	  "drifts 30%", clouds, 0 },
-	{ "night_headlights", "night: a car parks, passing headlights sweep "
-	  "the lane", night_headlights, 0 },
-	{ "truck_occlusion", "a car parks, trucks pass in front hiding it "
-	  "3-7 s each", truck_occlusion, 0 },
-	{ "camera_shake", "a car parks and leaves while the camera jitters "
-	  "1-3 px", camera_shake, 0 },
-	{ "rain", "rain streaks and a wet road, a car parks and leaves",
-	  rain, 0 },
-	{ "outside_lane", "a car parks in the bay over the line (lane-a: no "
-	  "alarm), another in lane-b", outside_lane, 0 },
-	{ "crowd_then_car", "a crowd mills about in the lane, then a car "
-	  "parks", crowd_then_car, 0 },
+	{ "short_stop",
+	  "a car stops for about dwell/2, then traffic "
+	  "(no alarm)",
+	  short_stop, 0 },
+	{ "two_in_turn",
+	  "car A parks and leaves, car B parks at the same "
+	  "spot 6 s later and stays",
+	  two_in_turn, 0 },
+	{ "present_from_start",
+	  "a van stands in the lane from frame 0 to "
+	  "the end",
+	  present_from_start, 1 },
+	{ "ebike", "an e-bike is pushed in, parked, later taken away", ebike,
+	  0 },
+	{ "boxes", "a person pushes in a pile of boxes and leaves it", boxes,
+	  0 },
+	{ "pedestrian_linger",
+	  "people walk in, one stands well past dwell "
+	  "(no alarm)",
+	  pedestrian_linger, 0 },
+	{ "clouds",
+	  "a car parks while cloud shadows sweep and exposure "
+	  "drifts 30%",
+	  clouds, 0 },
+	{ "night_headlights",
+	  "night: a car parks, passing headlights sweep "
+	  "the lane",
+	  night_headlights, 0 },
+	{ "truck_occlusion",
+	  "a car parks, trucks pass in front hiding it "
+	  "3-7 s each",
+	  truck_occlusion, 0 },
+	{ "camera_shake",
+	  "a car parks and leaves while the camera jitters "
+	  "1-3 px",
+	  camera_shake, 0 },
+	{ "rain", "rain streaks and a wet road, a car parks and leaves", rain,
+	  0 },
+	{ "outside_lane",
+	  "a car parks in the bay over the line (lane-a: no "
+	  "alarm), another in lane-b",
+	  outside_lane, 0 },
+	{ "crowd_then_car",
+	  "a crowd mills about in the lane, then a car "
+	  "parks",
+	  crowd_then_car, 0 },
 	{ "slow_truck", "a truck crawls through at walking pace (no alarm)",
 	  slow_truck, 0 },
 	{ "dusk", "a car stays while the light falls by 60%", dusk, 0 },
-	{ "tricycle", "a cargo tricycle with goods is parked, later taken "
-	  "away", tricycle, 0 },
-	{ "grey_far", "an asphalt-grey car parks far down the lane, small "
-	  "and low contrast", grey_far, 0 },
+	{ "tricycle",
+	  "a cargo tricycle with goods is parked, later taken "
+	  "away",
+	  tricycle, 0 },
+	{ "grey_far",
+	  "an asphalt-grey car parks far down the lane, small "
+	  "and low contrast",
+	  grey_far, 0 },
 };
 
 const size_t sc_nscenarios = FL_ARRAY_SIZE(sc_scenarios);

@@ -105,9 +105,9 @@ struct sc_key {
 
 struct sc_actor {
 	enum sc_kind kind;
-	int obstructs;   /* counts as an obstruction when at rest in a zone */
-	int axis;        /* 0: long axis along Z (the lane), 1: along X */
-	int facing;      /* +1: front towards +Z / +X, -1: the other way */
+	int obstructs; /* counts as an obstruction when at rest in a zone */
+	int axis;      /* 0: long axis along Z (the lane), 1: along X */
+	int facing;    /* +1: front towards +Z / +X, -1: the other way */
 	double len, wid, hgt;
 	uint8_t rgb[3];  /* body / shirt colour */
 	uint8_t rgb2[3]; /* second colour: trousers, cargo */
@@ -155,9 +155,9 @@ struct sc_scene {
 	double duration; /* seconds of video */
 	double dwell;    /* dwell_s of every lane */
 	int night, rain, clouds, shake;
-	double noise;      /* sensor noise sigma, grey levels */
-	double drift;      /* amplitude of global illumination drift, 0..0.3 */
-	double dusk;       /* illumination lost by the end, 0..1 */
+	double noise; /* sensor noise sigma, grey levels */
+	double drift; /* amplitude of global illumination drift, 0..0.3 */
+	double dusk;  /* illumination lost by the end, 0..1 */
 	int nzone;
 	struct sc_zone zone[SC_MAX_ZONES];
 	int nactor;
@@ -194,22 +194,22 @@ struct sc_render {
 	struct sc_cam cam;
 	const struct sc_scene *scene;
 	uint64_t seed;
-	uint8_t *bg;     /* precomputed background, RGB */
-	uint8_t *cv;     /* the frame being drawn, RGB */
-	float *gx, *gz;  /* ground coordinates per pixel; gz 0 above horizon */
-	int8_t *noise;   /* Gaussian noise table */
+	uint8_t *bg;    /* precomputed background, RGB */
+	uint8_t *cv;    /* the frame being drawn, RGB */
+	float *gx, *gz; /* ground coordinates per pixel; gz 0 above horizon */
+	int8_t *noise;  /* Gaussian noise table */
 	size_t nnoise;
-	uint8_t *cloud;  /* 512 x 512 cloud shadow texture */
-	uint32_t *uv;    /* per-pixel cloud texture coordinates */
-	uint8_t *yuv;    /* output planes, w*h*3/2 */
-	uint8_t *bgyuv;  /* the background converted once */
-	uint8_t *clean;  /* this frame in YUV before gain, noise, shake */
+	uint8_t *cloud; /* 512 x 512 cloud shadow texture */
+	uint32_t *uv;   /* per-pixel cloud texture coordinates */
+	uint8_t *yuv;   /* output planes, w*h*3/2 */
+	uint8_t *bgyuv; /* the background converted once */
+	uint8_t *clean; /* this frame in YUV before gain, noise, shake */
 	int dirty[SC_MAX_DIRTY][4]; /* canvas rectangles drawn this frame */
 	int ndirty;
 };
 
-int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w,
-		   int h, uint64_t seed);
+int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w, int h,
+		   uint64_t seed);
 void sc_render_free(struct sc_render *r);
 /* Render frame index fi at time t into r->yuv (Y plane, then U, then V). */
 void sc_render_frame(struct sc_render *r, long fi, double t);
