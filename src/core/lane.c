@@ -40,6 +40,7 @@
  */
 #include "lane.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -115,6 +116,24 @@ static void emit_event(fl_lane *lane, const fl_spot *sp,
 		emit(&ev, user);
 }
 
+/*
+ * The incident id: <device>-<start>-<lane>-<n>. The hub takes an incident
+ * as the device's only when it starts with the whole device id, so that part
+ * is never cut; a lane id too long to fit beside a long device id is
+ * replaced by its FNV-1a hash, which keeps ids of different lanes apart.
+ */
+static void incident_id(const fl_lane *lane, unsigned seq, char *out, size_t n)
+{
+	const char *lid = lane->conf->id;
+	uint32_t h = 2166136261u;
+
+	if ((size_t)snprintf(out, n, "%s-%s-%u", lane->id_prefix, lid, seq) < n)
+		return;
+	for (const char *p = lid; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(out, n, "%s-%08x-%u", lane->id_prefix, (unsigned)h, seq);
+}
+
 static fl_spot *spot_open(fl_lane *lane, const fl_sighting *s, double t,
 			  fl_event_fn emit, void *user)
 {
@@ -128,8 +147,7 @@ static fl_spot *spot_open(fl_lane *lane, const fl_sighting *s, double t,
 	memset(sp, 0, sizeof(*sp));
 	sp->used = 1;
 	sp->seq = lane->next_seq++;
-	snprintf(sp->incident_id, sizeof(sp->incident_id), "%s-%s-%u",
-		 lane->id_prefix, lane->conf->id, sp->seq);
+	incident_id(lane, sp->seq, sp->incident_id, sizeof(sp->incident_id));
 	memcpy(sp->box, s->box, sizeof(sp->box));
 	sp->rest_since = s->rest_since;
 	sp->last_present = t;

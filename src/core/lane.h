@@ -51,7 +51,8 @@ typedef struct fl_spot {
 typedef struct fl_lane {
 	const fl_lane_conf *conf;
 	const char *camera; /* borrowed */
-	char id_prefix[48]; /* incident ids: <prefix>-<lane>-<n> */
+	/* incident ids: <prefix>-<lane>-<n>; the prefix is <device>-<start> */
+	char id_prefix[FL_ID_MAX + 24];
 	unsigned next_seq;
 	fl_spot spots[FL_LANE_SPOTS];
 } fl_lane;

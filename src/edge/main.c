@@ -260,7 +260,7 @@ int main(int argc, char **argv)
 	static char buf[1 << 16];
 	edge_warning *warning = NULL;
 	fl_store *store = NULL;
-	char err[1024], prefix[48];
+	char err[1024], prefix[FL_ID_MAX + 24];
 	int cam, rc;
 
 	rc = parse_args(argc, argv, &o);
@@ -294,7 +294,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	o.opts.start_wall = time(NULL);
-	snprintf(prefix, sizeof(prefix), "%.20s-%lx", cfg.device_id,
+	snprintf(prefix, sizeof(prefix), "%s-%lx", cfg.device_id,
 		 (unsigned long)o.opts.start_wall);
 	o.opts.id_prefix = prefix;
 	if (!o.capture && !o.opts.decode_only) {

@@ -438,11 +438,68 @@ static void test_state(void)
 	CHECK(strcmp(fl_lane_state(&lane), "clear") == 0);
 }
 
+/* The incident id of one sighting that stays past dwell_s in this lane. */
+static void first_incident_id(const char *lane_id, const char *prefix,
+			      char *out, size_t n)
+{
+	fl_lane_conf conf;
+	fl_lane lane;
+	fl_sighting s = PRESENT(SPOT_A, 0);
+	got g = { 0 };
+
+	memset(&conf, 0, sizeof(conf));
+	snprintf(conf.id, sizeof(conf.id), "%s", lane_id);
+	conf.points[0] = (fl_point){ 100, 150 };
+	conf.points[1] = (fl_point){ 500, 150 };
+	conf.points[2] = (fl_point){ 500, 300 };
+	conf.points[3] = (fl_point){ 100, 300 };
+	conf.npoints = 4;
+	conf.dwell_s = 5;
+	conf.clear_s = 1;
+	conf.occlusion_s = 10;
+	conf.classes = FL_CLASS_VEHICLE | FL_CLASS_OBJECT;
+	fl_lane_init(&lane, &conf, "cam-1", prefix);
+	for (int t = 1; t <= 7; t++)
+		fl_lane_update(&lane, t, 1, &s, 1, collect, &g);
+	CHECK_MSG(g.n > 0, "lane %s: no event", lane_id);
+	snprintf(out, n, "%s", g.n > 0 ? g.ev[0].incident_id : "");
+}
+
+/*
+ * The hub takes an incident as a device's only when its id starts with the
+ * whole device id and a '-': the longest device id must survive whole, and
+ * the longest lane ids must still give different incident ids.
+ */
+static void test_long_ids(void)
+{
+	char dev[FL_ID_MAX], prefix[FL_ID_MAX + 24], lane1[FL_ID_MAX],
+		lane2[FL_ID_MAX], a[FL_INCIDENT_ID_MAX], b[FL_INCIDENT_ID_MAX];
+
+	memset(dev, 'd', FL_ID_MAX - 1);
+	dev[FL_ID_MAX - 1] = '\0';
+	memset(lane1, 'l', FL_ID_MAX - 1);
+	lane1[FL_ID_MAX - 1] = '\0';
+	snprintf(lane2, sizeof(lane2), "%s", lane1);
+	lane2[FL_ID_MAX - 2] = 'm';
+	snprintf(prefix, sizeof(prefix), "%s-%lx", dev, 0xffffffffffUL);
+
+	first_incident_id(lane1, prefix, a, sizeof(a));
+	first_incident_id(lane2, prefix, b, sizeof(b));
+	CHECK_MSG(strncmp(a, dev, strlen(dev)) == 0 && a[strlen(dev)] == '-',
+		  "incident id %s lost its device id", a);
+	CHECK_MSG(strcmp(a, b) != 0, "two lanes share incident id %s", a);
+	CHECK_EQ_INT((int)(strlen(a) < FL_INCIDENT_ID_MAX - 1), 1);
+
+	first_incident_id("lane-a", "edge-01-t", a, sizeof(a));
+	CHECK_STREQ(a, "edge-01-t-lane-a-1");
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);
 	test_state();
+	test_long_ids();
 	printf("%zu lane cases\n", FL_ARRAY_SIZE(cases));
 	TEST_DONE();
 }
