@@ -272,6 +272,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	q.range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
 	q.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						      "If-None-Match");
+	q.ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					      MHD_HTTP_HEADER_CONTENT_TYPE);
+	q.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	q.referer = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						MHD_HTTP_HEADER_REFERER);
+	q.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					     MHD_HTTP_HEADER_HOST);
 	q.addr = addr;
 	q.body = rq->body ? rq->body : "";
 	q.body_len = rq->len;
@@ -365,8 +372,7 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 	snprintf(url, sizeof(url), "sqlite:%s", c->store.sqlite);
 	h->api.db = fl_db_open(url, dberr, sizeof(dberr));
 	h->api.sessions = hub_sessions_create(c->http.session_idle_s);
-	h->api.rate = hub_ratelimit_create();
-	if (!h->api.db || !h->api.sessions || !h->api.rate) {
+	if (!h->api.db || !h->api.sessions) {
 		snprintf(err, errlen, "store %s: %s", c->store.sqlite,
 			 h->api.db ? "out of memory" : dberr);
 		goto fail;
@@ -439,7 +445,6 @@ void hub_http_stop(hub_http *h)
 		return;
 	if (h->d)
 		MHD_stop_daemon(h->d);
-	hub_ratelimit_destroy(h->api.rate);
 	hub_sessions_destroy(h->api.sessions);
 	fl_db_close(h->api.db);
 	free(h->tls_cert);

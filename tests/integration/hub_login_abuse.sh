@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# hub_login_abuse.sh - the login under attack (docs/security.md, "5. The
+# web server under abuse") against a real hub and mosquitto, with curl from
+# several loopback addresses (127.0.0.2 the admin, 127.0.0.3 the attacker;
+# the hub sees each as its own client):
+#   - lock-out: five and then fifteen wrong passwords for root from the
+#     attacker make root wait there (429, the right password too, the wait
+#     doubling), while root logs in from 127.0.0.2 every time - the admin
+#     cannot be locked out; after the wait the attacker may try once more
+#     and waits twice as long; the counts are in the store, so a restarted
+#     hub keeps them; firelane-hub --unlock-user root forgets them (the
+#     attacker's next try is a 401 again), audited as cli/user_unlock, and
+#     an unknown name is refused;
+#   - login CSRF: the login a form on another site can send (text/plain or
+#     form-encoded, the JSON in the body) answers 415 and sets no cookie;
+#     JSON with another site's Origin, or only its Referer, answers 403;
+#     the hub's own Origin (its address, or public_url) and no Origin (a
+#     script) log in.
+# Env: FL_BUILD_DIR, FL_SOURCE_DIR.
+set -eu
+. "$(dirname "$0")/lib/harness.sh"
+need "$HUB" mosquitto curl sqlite3 python3
+PORT=$(free_port)
+WPORT=$(free_port)
+BASE=http://127.0.0.1:$WPORT
+ADMIN=127.0.0.2
+EVIL=127.0.0.3
+broker_start
+cat >"$WORK/hub.yaml" <<EOC
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+http: {listen: "127.0.0.1:$WPORT"}
+store: {sqlite: $WORK/hub.db}
+evidence_dir: $WORK/ev
+public_url: https://hub.example.org
+alerts: {mqtt: false}
+EOC
+admin() { "$HUB" --config "$WORK/hub.yaml" "$@" >>"$WORK/admin.log" 2>&1; }
+echo 'pw-root' | admin --add-user root --role admin || fail "--add-user"
+hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
+
+# login FROM USER PASSWORD [curl args]: a JSON login from address FROM;
+# prints the status, the answer in WORK/out, its headers in WORK/hdr
+login() {
+	local from=$1 user=$2 pw=$3
+	shift 3
+	curl -s --interface "$from" -o "$WORK/out" -D "$WORK/hdr" -w '%{http_code}' \
+		-X POST -H 'Content-Type: application/json' "$@" \
+		-d "{\"user\": \"$user\", \"password\": \"$pw\"}" "$BASE/api/login" || true
+}
+expect() { # STATUS FROM USER PASSWORD [curl args]
+	local want=$1 got
+	shift
+	got=$(login "$@")
+	[ "$got" = "$want" ] || fail "login $2 from $1 -> $got, expected $want: $(head -c 200 "$WORK/out")"
+}
+retry_after() {
+	grep -i '^Retry-After:' "$WORK/hdr" | cut -d' ' -f2 | tr -d '\r'
+}
+
+# ---- lock-out: the attacker cannot lock the admin out ------------------------
+for i in 1 2 3 4 5; do
+	expect 401 $EVIL root "guess$i"
+	expect 200 $ADMIN root pw-root
+done
+expect 429 $EVIL root guess6
+RA=$(retry_after)
+[ "$RA" -ge 10 ] && [ "$RA" -le 15 ] || fail "first wait '$RA', expected 15 s"
+expect 429 $EVIL root pw-root # the right password from there waits too
+expect 200 $ADMIN root pw-root
+# the wait is per (user, address): another address is not held up
+for i in $(seq 10); do
+	expect 429 $EVIL root "more$i"
+	expect 200 $ADMIN root pw-root
+done
+# after the wait: one more try, then twice as long
+sleep "$((RA + 1))"
+expect 401 $EVIL root guess7
+expect 429 $EVIL root guess8
+RA2=$(retry_after)
+[ "$RA2" -gt 15 ] && [ "$RA2" -le 30 ] || fail "second wait '$RA2', expected 30 s"
+[ "$(q "select failures from login_failures where user = 'root' and addr = '$EVIL'")" = 6 ] ||
+	fail "store: $(q "select * from login_failures")"
+
+# the counts outlive the hub
+hub_stop
+hub_start "$WORK/hub.yaml" "$WORK/hub2.log" -v
+expect 429 $EVIL root pw-root
+expect 200 $ADMIN root pw-root
+
+# --unlock-user forgets them, audited
+admin --unlock-user nobody && fail "--unlock-user of an unknown user succeeded"
+grep -q -- "--unlock-user nobody: no such user" "$WORK/admin.log" || fail "unknown user: $(tail -n 1 "$WORK/admin.log")"
+admin --unlock-user root || fail "--unlock-user root: $(tail -n 1 "$WORK/admin.log")"
+grep -q "user root unlocked (failed logins from 1 address forgotten)" "$WORK/admin.log" ||
+	fail "--unlock-user said: $(tail -n 1 "$WORK/admin.log")"
+expect 401 $EVIL root guess9
+expect 200 $EVIL root pw-root
+[ "$(q "select count(*) from audit where user = 'cli' and action = 'user_unlock' and object = 'root'")" = 1 ] ||
+	fail "no audit row for the unlock: $(q "select user, action, object, detail from audit where user = 'cli'")"
+
+# ---- login CSRF ----------------------------------------------------------------
+# what a form on another site sends: its body is ours to choose, but its
+# type is text/plain, form-encoded or multipart, and Origin is that site
+csrf() { # TYPE: a cross-site form's login as the attacker's own account
+	curl -s --interface $ADMIN -o "$WORK/out" -D "$WORK/hdr" -w '%{http_code}' -X POST \
+		-H "Content-Type: $1" -H 'Origin: http://evil.example' \
+		--data-binary '{"user": "root", "password": "pw-root", "x": "="}' "$BASE/api/login" || true
+}
+for t in text/plain application/x-www-form-urlencoded 'multipart/form-data; boundary=x'; do
+	got=$(csrf "$t")
+	[ "$got" = 415 ] || fail "a cross-site form ($t) -> $got: $(head -c 200 "$WORK/out")"
+	grep -qi '^Set-Cookie' "$WORK/hdr" && fail "a cross-site form ($t) got a cookie"
+done
+expect 403 $ADMIN root pw-root -H 'Origin: http://evil.example'
+grep -qi '^Set-Cookie' "$WORK/hdr" && fail "another origin got a cookie"
+expect 403 $ADMIN root pw-root -H 'Origin: null'
+expect 403 $ADMIN root pw-root -H 'Referer: http://evil.example/login'
+expect 403 $ADMIN root pw-root -H "Origin: http://127.0.0.1:$WPORT.evil.example"
+expect 200 $ADMIN root pw-root -H "Origin: http://127.0.0.1:$WPORT"
+expect 200 $ADMIN root pw-root -H "Referer: http://127.0.0.1:$WPORT/login?next=/incidents"
+expect 200 $ADMIN root pw-root -H 'Origin: https://hub.example.org' # public_url
+expect 200 $ADMIN root pw-root                                     # a script
+grep -qi '^Set-Cookie: fl_session=' "$WORK/hdr" || fail "no cookie for a good login"
+grep -q "login from another origin refused" "$WORK/hub2.log" || fail "the refusal is not logged"
+hub_stop
+echo "$NAME: ok"
