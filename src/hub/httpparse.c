@@ -491,3 +491,11 @@ int hub_client_addr(const char *peer, const char *xff,
 	ip_text(have ? &client : &first, out, outlen);
 	return 1;
 }
+
+int hub_addr_trusted(const char *addr, const char *const *trusted, int ntrusted)
+{
+	struct ip a;
+
+	return addr && !ip_parse(addr, strlen(addr), &a) &&
+	       ip_trusted(&a, trusted, ntrusted);
+}

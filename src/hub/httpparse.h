@@ -97,4 +97,8 @@ int hub_client_addr(const char *peer, const char *xff,
 		    const char *const *trusted, int ntrusted, char *out,
 		    size_t outlen);
 
+/* 1 when addr (numeric, as the TCP peer's) is one of trusted, else 0. */
+int hub_addr_trusted(const char *addr, const char *const *trusted,
+		     int ntrusted);
+
 #endif /* FL_HUB_HTTPPARSE_H */
