@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# hub_users.sh - user names and removing users, and the CSV report's
-# formulas (docs/security.md, "5. The web server under abuse"), against a
-# real hub and mosquitto with curl:
+# hub_users.sh - user names and removing users (docs/security.md, "5. The
+# web server under abuse"), against a real hub and mosquitto with curl:
 #   - the user name rule through the API and the CLI: '/', controls, a zero
 #     width space, a right-to-left override, 65 characters refused with the
 #     reason; Chinese and accented names taken; look-alikes of root (Root,
@@ -11,9 +10,7 @@
 #     /api/users?name= and another with --delete-user; a user removed with
 #     --delete-user while the hub runs loses their session at the next
 #     request, and one removed and added again does not get the old session
-#     back; each removal audited (user_delete, by the admin or cli);
-#   - reports.csv: a site named like a formula (-2-1) is written '-2-1,
-#     quoted, never as a bare formula.
+#     back; each removal audited (user_delete, by the admin or cli).
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
@@ -112,17 +109,5 @@ code=$(curl -s -b "$WORK/jar-José.García" -o "$WORK/out" -w '%{http_code}' "$B
 [ "$(q "select count(*) from audit where action = 'user_delete' and user = 'root'")" = 2 ] ||
 	fail "API removals not audited: $(q "select user, action, object from audit where action = 'user_delete'")"
 
-# ---- reports.csv: formulas neutralised -------------------------------------------
-printf 'MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=' >"$WORK/pk.txt"
-python3 - "$WORK/pk.txt" <<'EOP'
-import base64, sys
-# an Ed25519 public key: the last 32 bytes of that DER, base64
-raw = base64.b64decode(open(sys.argv[1]).read())[-32:]
-open(sys.argv[1], "w").write(base64.b64encode(raw).decode())
-EOP
-cli --enrol-device formula-edge --site=-2-1 --public-key "$WORK/pk.txt" || fail "enrol: $(cat "$WORK/cli.log")"
-[ "$(as_root GET '/api/reports.csv?site=-2-1&period=week')" = 200 ] || fail "reports.csv: $(cat "$WORK/out")"
-grep -q '^site,"'"'"'-2-1"' "$WORK/out" || fail "the site is not neutralised: $(grep '^site' "$WORK/out")"
-grep -qE '^site,-' "$WORK/out" && fail "a bare formula in the CSV"
 hub_stop
 echo "$NAME: ok"
