@@ -8,7 +8,8 @@ seconds, never the blank line that ends the headers; with --body, the
 headers are complete and the body (Content-Length 1000) comes one byte per
 --interval instead. Runs for --duration seconds (bounded: at most 600) and
 stops by itself; with --reconnect, a connection the server closed is opened
-again, as an attacker would.
+again, as an attacker would; --tls speaks HTTPS (the certificate is not
+checked: a test's own).
 
 Prints one JSON object: opened, failed (connects that did not succeed within
 2 s), answered (connections that got a response, which a slow request never
@@ -19,16 +20,22 @@ import argparse
 import json
 import select
 import socket
+import ssl
 import sys
 import time
 
 
-def connect(src, port):
+def connect(src, port, tls):
     s = socket.socket()
     s.settimeout(2)
     try:
         s.bind((src, 0))
         s.connect(("127.0.0.1", port))
+        if tls:  # a test server's own certificate: not checked
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(s)
     except OSError:
         s.close()
         return None
@@ -46,6 +53,7 @@ def main():
     ap.add_argument("--path", default="/api/session")
     ap.add_argument("--body", action="store_true")
     ap.add_argument("--reconnect", action="store_true")
+    ap.add_argument("--tls", action="store_true", help="HTTPS")
     ap.add_argument("--ready", help="a file written once all are opened")
     a = ap.parse_args()
     duration = min(a.duration, 600)
@@ -54,7 +62,7 @@ def main():
     out = {"opened": 0, "failed": 0, "answered": 0, "closed": []}
 
     def open_one(src, first):
-        s = connect(src, a.port)
+        s = connect(src, a.port, a.tls)
         if s is None:
             out["failed"] += 1
             return
@@ -86,6 +94,9 @@ def main():
             src, t0, first = conns.pop(s)
             try:
                 data = s.recv(4096)
+            except ssl.SSLWantReadError:
+                conns[s] = (src, t0, first)  # TLS bytes, no data yet
+                continue
             except OSError:
                 data = b""
             if data:
