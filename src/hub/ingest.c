@@ -58,8 +58,11 @@ void hub_ingest_filter(const hub_conf *c, char *buf, size_t len)
 static void quarantine(hub_ingest *h, const char *topic, const void *payload,
 		       size_t len, const char *reason, double now)
 {
+	/* payload NULL: too large, not even copied (hub_ingest_message) */
 	int rc = fl_db_quarantine(h->db, topic, payload,
-				  len > QUARANTINE_KEEP ? QUARANTINE_KEEP : len,
+				  !payload                ? 0
+				  : len > QUARANTINE_KEEP ? QUARANTINE_KEEP
+							  : len,
 				  reason, now);
 
 	char shown[256];

@@ -306,6 +306,9 @@ static int run(const hub_conf *c)
 	 * acknowledged only once ingest has stored it */
 	o.persistent = 1;
 	o.session_expiry_s = c->mqtt.session_expiry_s;
+	/* an oversized message is refused before it is copied, and the
+	 * broker is asked not to send one much larger (docs/hub.md) */
+	o.max_payload = c->max_payload;
 	o.on_connect = on_connect;
 	o.on_message = on_message;
 	o.user = &h;
