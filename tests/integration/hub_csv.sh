@@ -9,37 +9,14 @@
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
 need "$HUB" mosquitto curl sqlite3 python3 jq
-PORT=$(free_port)
-WPORT=$(free_port)
-BASE=http://127.0.0.1:$WPORT
 broker_start
-cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
-http: {listen: "127.0.0.1:$WPORT"}
-store: {sqlite: $WORK/hub.db}
-evidence_dir: $WORK/ev
-alerts: {mqtt: false}
-EOC
+web_hub_conf "$WORK/hub.yaml"
 cli() { "$HUB" --config "$WORK/hub.yaml" "$@" >"$WORK/cli.log" 2>&1; }
 echo 'pw-root' | cli --add-user root --role admin || fail "--add-user root: $(cat "$WORK/cli.log")"
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 
-# login NAME PASSWORD: the session in WORK/jar-NAME, its CSRF token printed
-login() {
-	local code
-	code=$(curl -s -c "$WORK/jar-$1" -o "$WORK/out" -w '%{http_code}' -X POST \
-		-H 'Content-Type: application/json' \
-		-d "$(jq -cn --arg u "$1" --arg p "$2" '{user: $u, password: $p}')" "$BASE/api/login") || true
-	[ "$code" = 200 ] || fail "login $1: $code $(head -c 200 "$WORK/out")"
-	jq -r .csrf "$WORK/out"
-}
-TOK=$(login root pw-root)
-# as_root METHOD PATH [BODY]: prints the status, the answer in WORK/out
-as_root() {
-	curl -s -b "$WORK/jar-root" -o "$WORK/out" -w '%{http_code}' -X "$1" \
-		-H "X-CSRF-Token: $TOK" -H 'Content-Type: application/json' \
-		${3:+--data-binary "$3"} "$BASE$2" || true
-}
+TOK=$(web_login root pw-root)
+as_root() { web_as root "$TOK" "$@"; } # METHOD PATH [BODY]
 
 # ---- reports.csv: formulas neutralised -------------------------------------------
 printf 'MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=' >"$WORK/pk.txt"

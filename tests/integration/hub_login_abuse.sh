@@ -14,62 +14,38 @@
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-need "$HUB" mosquitto curl sqlite3 python3
-PORT=$(free_port)
-WPORT=$(free_port)
-BASE=http://127.0.0.1:$WPORT
+need "$HUB" mosquitto curl sqlite3 python3 jq
 ADMIN=127.0.0.2
 EVIL=127.0.0.3
 broker_start
-cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
-http: {listen: "127.0.0.1:$WPORT"}
-store: {sqlite: $WORK/hub.db}
-evidence_dir: $WORK/ev
-alerts: {mqtt: false}
-EOC
+web_hub_conf "$WORK/hub.yaml"
 admin() { "$HUB" --config "$WORK/hub.yaml" "$@" >>"$WORK/admin.log" 2>&1; }
 echo 'pw-root' | admin --add-user root --role admin || fail "--add-user"
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 
-# login FROM USER PASSWORD [curl args]: a JSON login from address FROM;
-# prints the status, the answer in WORK/out, its headers in WORK/hdr
-login() {
-	local from=$1 user=$2 pw=$3
-	shift 3
-	curl -s --interface "$from" -o "$WORK/out" -D "$WORK/hdr" -w '%{http_code}' \
-		-X POST -H 'Content-Type: application/json' "$@" \
-		-d "{\"user\": \"$user\", \"password\": \"$pw\"}" "$BASE/api/login" || true
-}
-expect() { # STATUS FROM USER PASSWORD [curl args]
-	local want=$1 got
-	shift
-	got=$(login "$@")
-	[ "$got" = "$want" ] || fail "login $2 from $1 -> $got, expected $want: $(head -c 200 "$WORK/out")"
-}
 retry_after() {
 	grep -i '^Retry-After:' "$WORK/hdr" | cut -d' ' -f2 | tr -d '\r'
 }
 
 # ---- lock-out: the attacker cannot lock the admin out ------------------------
 for i in 1 2 3 4 5; do
-	expect 401 $EVIL root "guess$i"
+	web_login_expect 401 $EVIL root "guess$i"
 done
-expect 200 $ADMIN root pw-root # the right password from elsewhere
-expect 429 $EVIL root guess6
+web_login_expect 200 $ADMIN root pw-root # the right password from elsewhere
+web_login_expect 429 $EVIL root guess6
 RA=$(retry_after)
 [ "$RA" -ge 10 ] && [ "$RA" -le 15 ] || fail "first wait '$RA', expected 15 s"
-expect 429 $EVIL root pw-root # the right password from there waits too
-expect 200 $ADMIN root pw-root
+web_login_expect 429 $EVIL root pw-root # the right password from there waits too
+web_login_expect 200 $ADMIN root pw-root
 # the wait is per (user, address): another address is not held up
 for i in $(seq 10); do
-	expect 429 $EVIL root "more$i"
-	expect 200 $ADMIN root pw-root
+	web_login_expect 429 $EVIL root "more$i"
+	web_login_expect 200 $ADMIN root pw-root
 done
 # after the wait: one more try, then twice as long
 sleep "$((RA + 1))"
-expect 401 $EVIL root guess7
-expect 429 $EVIL root guess8
+web_login_expect 401 $EVIL root guess7
+web_login_expect 429 $EVIL root guess8
 RA2=$(retry_after)
 [ "$RA2" -gt 15 ] && [ "$RA2" -le 30 ] || fail "second wait '$RA2', expected 30 s"
 [ "$(q "select failures from login_failures where user = 'root' and addr = '$EVIL'")" = 6 ] ||
@@ -78,8 +54,8 @@ RA2=$(retry_after)
 # the counts outlive the hub
 hub_stop
 hub_start "$WORK/hub.yaml" "$WORK/hub2.log" -v
-expect 429 $EVIL root pw-root
-expect 200 $ADMIN root pw-root
+web_login_expect 429 $EVIL root pw-root
+web_login_expect 200 $ADMIN root pw-root
 
 # --unlock-user forgets them, audited
 admin --unlock-user nobody && fail "--unlock-user of an unknown user succeeded"
@@ -87,8 +63,8 @@ grep -q -- "--unlock-user nobody: no such user" "$WORK/admin.log" || fail "unkno
 admin --unlock-user root || fail "--unlock-user root: $(tail -n 1 "$WORK/admin.log")"
 grep -q "user root unlocked (failed logins from 1 address forgotten)" "$WORK/admin.log" ||
 	fail "--unlock-user said: $(tail -n 1 "$WORK/admin.log")"
-expect 401 $EVIL root guess9
-expect 200 $EVIL root pw-root
+web_login_expect 401 $EVIL root guess9
+web_login_expect 200 $EVIL root pw-root
 [ "$(q "select count(*) from audit where user = 'cli' and action = 'user_unlock' and object = 'root'")" = 1 ] ||
 	fail "no audit row for the unlock: $(q "select user, action, object, detail from audit where user = 'cli'")"
 hub_stop

@@ -12,39 +12,14 @@
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-need "$HUB" mosquitto curl
-PORT=$(free_port)
-WPORT=$(free_port)
-BASE=http://127.0.0.1:$WPORT
+need "$HUB" mosquitto curl jq
 ADMIN=127.0.0.2
 broker_start
-cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
-http: {listen: "127.0.0.1:$WPORT"}
-store: {sqlite: $WORK/hub.db}
-evidence_dir: $WORK/ev
-public_url: https://hub.example.org
-alerts: {mqtt: false}
-EOC
+web_hub_conf "$WORK/hub.yaml" "public_url: https://hub.example.org"
 admin() { "$HUB" --config "$WORK/hub.yaml" "$@" >>"$WORK/admin.log" 2>&1; }
 echo 'pw-root' | admin --add-user root --role admin || fail "--add-user"
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 
-# login FROM USER PASSWORD [curl args]: a JSON login from address FROM;
-# prints the status, the answer in WORK/out, its headers in WORK/hdr
-login() {
-	local from=$1 user=$2 pw=$3
-	shift 3
-	curl -s --interface "$from" -o "$WORK/out" -D "$WORK/hdr" -w '%{http_code}' \
-		-X POST -H 'Content-Type: application/json' "$@" \
-		-d "{\"user\": \"$user\", \"password\": \"$pw\"}" "$BASE/api/login" || true
-}
-expect() { # STATUS FROM USER PASSWORD [curl args]
-	local want=$1 got
-	shift
-	got=$(login "$@")
-	[ "$got" = "$want" ] || fail "login $2 from $1 -> $got, expected $want: $(head -c 200 "$WORK/out")"
-}
 # ---- login CSRF ----------------------------------------------------------------
 # what a form on another site sends: its body is ours to choose, but its
 # type is text/plain, form-encoded or multipart, and Origin is that site
@@ -58,15 +33,15 @@ for t in text/plain application/x-www-form-urlencoded 'multipart/form-data; boun
 	[ "$got" = 415 ] || fail "a cross-site form ($t) -> $got: $(head -c 200 "$WORK/out")"
 	grep -qi '^Set-Cookie' "$WORK/hdr" && fail "a cross-site form ($t) got a cookie"
 done
-expect 403 $ADMIN root pw-root -H 'Origin: http://evil.example'
+web_login_expect 403 $ADMIN root pw-root -H 'Origin: http://evil.example'
 grep -qi '^Set-Cookie' "$WORK/hdr" && fail "another origin got a cookie"
-expect 403 $ADMIN root pw-root -H 'Origin: null'
-expect 403 $ADMIN root pw-root -H 'Referer: http://evil.example/login'
-expect 403 $ADMIN root pw-root -H "Origin: http://127.0.0.1:$WPORT.evil.example"
-expect 200 $ADMIN root pw-root -H "Origin: http://127.0.0.1:$WPORT"
-expect 200 $ADMIN root pw-root -H "Referer: http://127.0.0.1:$WPORT/login?next=/incidents"
-expect 200 $ADMIN root pw-root -H 'Origin: https://hub.example.org' # public_url
-expect 200 $ADMIN root pw-root                                     # a script
+web_login_expect 403 $ADMIN root pw-root -H 'Origin: null'
+web_login_expect 403 $ADMIN root pw-root -H 'Referer: http://evil.example/login'
+web_login_expect 403 $ADMIN root pw-root -H "Origin: http://127.0.0.1:$WPORT.evil.example"
+web_login_expect 200 $ADMIN root pw-root -H "Origin: http://127.0.0.1:$WPORT"
+web_login_expect 200 $ADMIN root pw-root -H "Referer: http://127.0.0.1:$WPORT/login?next=/incidents"
+web_login_expect 200 $ADMIN root pw-root -H 'Origin: https://hub.example.org' # public_url
+web_login_expect 200 $ADMIN root pw-root                                     # a script
 grep -qi '^Set-Cookie: fl_session=' "$WORK/hdr" || fail "no cookie for a good login"
 grep -q "login from another origin refused" "$WORK/hub.log" || fail "the refusal is not logged"
 hub_stop

@@ -19,7 +19,7 @@
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-need "$HUB" mosquitto curl python3 sqlite3 openssl
+need "$HUB" mosquitto curl python3 sqlite3 openssl jq
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || skip "nginx is not installed (scripts/deps.sh)"
 PORT=$(free_port)
@@ -92,12 +92,7 @@ through() {
 	shift
 	curl -sk --interface "$from" -o "$WORK/out" -D "$WORK/hdr" -w '%{http_code}' --max-time 10 "$@" || true
 }
-login() { # FROM USER PASSWORD [curl args]
-	local from=$1 user=$2 pw=$3
-	shift 3
-	through "$from" -X POST -H 'Content-Type: application/json' -H "Origin: $BASE" "$@" \
-		-d "{\"user\": \"$user\", \"password\": \"$pw\"}" "$BASE/api/login"
-}
+login() { web_login_from "$@" -H "Origin: $BASE"; } # FROM USER PASSWORD [curl args]
 [ "$(through 127.0.0.2 "$BASE/api/session")" = 401 ] || fail "GET /api/session through nginx: $(cat "$WORK/out")"
 [ "$(through 127.0.0.2 "$BASE/login")" = 200 ] || fail "the UI through nginx"
 [ "$(login 127.0.0.2 root pw-root)" = 200 ] || fail "login through nginx: $(cat "$WORK/out")"

@@ -15,37 +15,14 @@
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
 need "$HUB" mosquitto curl sqlite3 python3 jq
-PORT=$(free_port)
-WPORT=$(free_port)
-BASE=http://127.0.0.1:$WPORT
 broker_start
-cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
-http: {listen: "127.0.0.1:$WPORT"}
-store: {sqlite: $WORK/hub.db}
-evidence_dir: $WORK/ev
-alerts: {mqtt: false}
-EOC
+web_hub_conf "$WORK/hub.yaml"
 cli() { "$HUB" --config "$WORK/hub.yaml" "$@" >"$WORK/cli.log" 2>&1; }
 echo 'pw-root' | cli --add-user root --role admin || fail "--add-user root: $(cat "$WORK/cli.log")"
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 
-# login NAME PASSWORD: the session in WORK/jar-NAME, its CSRF token printed
-login() {
-	local code
-	code=$(curl -s -c "$WORK/jar-$1" -o "$WORK/out" -w '%{http_code}' -X POST \
-		-H 'Content-Type: application/json' \
-		-d "$(jq -cn --arg u "$1" --arg p "$2" '{user: $u, password: $p}')" "$BASE/api/login") || true
-	[ "$code" = 200 ] || fail "login $1: $code $(head -c 200 "$WORK/out")"
-	jq -r .csrf "$WORK/out"
-}
-TOK=$(login root pw-root)
-# as_root METHOD PATH [BODY]: prints the status, the answer in WORK/out
-as_root() {
-	curl -s -b "$WORK/jar-root" -o "$WORK/out" -w '%{http_code}' -X "$1" \
-		-H "X-CSRF-Token: $TOK" -H 'Content-Type: application/json' \
-		${3:+--data-binary "$3"} "$BASE$2" || true
-}
+TOK=$(web_login root pw-root)
+as_root() { web_as root "$TOK" "$@"; } # METHOD PATH [BODY]
 add() { # NAME: POST /api/users as root; prints the status
 	as_root POST /api/users "$(jq -cn --arg n "$1" '{name: $n, password: "pw-x", role: "enforcement"}')"
 }
@@ -89,7 +66,7 @@ cli --delete-user nobody && fail "--delete-user of an unknown user succeeded"
 grep -q 'no such user' "$WORK/cli.log" || fail "unknown user: $(cat "$WORK/cli.log")"
 
 # a user removed by the CLI while the hub runs loses their session
-T2=$(login 张伟 pw-x)
+T2=$(web_login 张伟 pw-x)
 code=$(curl -s -b "$WORK/jar-张伟" -o "$WORK/out" -w '%{http_code}' "$BASE/api/session")
 [ "$code" = 200 ] || fail "张伟's session: $code"
 cli --delete-user 张伟 || fail "--delete-user 张伟: $(cat "$WORK/cli.log")"
@@ -99,7 +76,7 @@ code=$(curl -s -b "$WORK/jar-张伟" -o "$WORK/out" -w '%{http_code}' "$BASE/api
 code=$(curl -s -b "$WORK/jar-张伟" -o "$WORK/out" -w '%{http_code}' -X POST -H "X-CSRF-Token: $T2" "$BASE/api/logout")
 [ "$code" = 401 ] || fail "the deleted user's session still posts: $code"
 # removed and added again: a new person, the old session stays dead
-T3=$(login José.García pw-x)
+T3=$(web_login José.García pw-x)
 [ "$(as_root DELETE '/api/users/Jos%C3%A9.Garc%C3%ADa')" = 200 ] || fail "API delete: $(cat "$WORK/out")"
 [ "$(add José.García)" = 200 ] || fail "re-add: $(cat "$WORK/out")"
 code=$(curl -s -b "$WORK/jar-José.García" -o "$WORK/out" -w '%{http_code}' "$BASE/api/session")
