@@ -26,7 +26,6 @@ PORT=$(free_port)
 WPORT=$(free_port)
 NPORT=$(free_port)
 BASE=https://127.0.0.1:$NPORT
-LORIS=$SRC/tests/integration/lib/slowloris.py
 broker_start
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	-keyout "$WORK/hub.key" -out "$WORK/hub.crt" >"$WORK/openssl.log" 2>&1 ||
@@ -110,15 +109,7 @@ done
 	fail "the proxy's address reached the audit: $(q "select user, object, detail from audit where action = 'login'")"
 
 # ---- a slow-loris against nginx ---------------------------------------------------------
-python3 "$LORIS" --tls --port "$NPORT" --sources 127.0.0.4 --per-source 64 --interval 3 \
-	--duration 25 --ready "$WORK/ready" >"$WORK/loris.json" 2>"$WORK/loris.log" &
-LPID=$!
-track $LPID
-for i in $(seq 100); do
-	[ -s "$WORK/ready" ] && break
-	sleep 0.2
-done
-[ -s "$WORK/ready" ] || fail "the slow clients did not connect"
+loris_start --tls --port "$NPORT" --sources 127.0.0.4 --per-source 64 --interval 3 --duration 25
 for i in $(seq 6); do
 	[ "$(through 127.0.0.2 "$BASE/api/session")" = 401 ] || fail "request $i during the slow-loris: $(cat "$WORK/out")"
 	sleep 2

@@ -17,19 +17,10 @@
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-need "$HUB" mosquitto curl python3 sqlite3
-PORT=$(free_port)
-WPORT=$(free_port)
-BASE=http://127.0.0.1:$WPORT
+need "$HUB" mosquitto curl python3 sqlite3 jq
 LORIS=$SRC/tests/integration/lib/slowloris.py
 broker_start
-cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
-http: {listen: "127.0.0.1:$WPORT"}
-store: {sqlite: $WORK/hub.db}
-evidence_dir: $WORK/ev
-alerts: {mqtt: false}
-EOC
+web_hub_conf "$WORK/hub.yaml"
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 
 # answered: GET /api/session from 127.0.0.2 answers 401 within 5 s
@@ -42,15 +33,7 @@ answered || fail "the hub does not answer before the attack"
 
 # ---- 320 slow connections from 8 addresses --------------------------------------
 SOURCES=$(seq -s, -f '127.0.0.%g' 10 17)
-python3 "$LORIS" --port "$WPORT" --sources "$SOURCES" --per-source 40 --interval 8 \
-	--duration 40 --reconnect --ready "$WORK/ready" >"$WORK/loris.json" 2>"$WORK/loris.log" &
-LPID=$!
-track $LPID
-for i in $(seq 100); do
-	[ -s "$WORK/ready" ] && break
-	sleep 0.2
-done
-[ -s "$WORK/ready" ] || fail "the slow clients did not connect"
+loris_start --port "$WPORT" --sources "$SOURCES" --per-source 40 --interval 8 --duration 40 --reconnect
 ok=0
 for i in $(seq 8); do # about 30 s of the attack
 	answered || fail "request $i from 127.0.0.2 during the attack was not answered within 5 s ($(cat "$WORK/ready") slow connections)"
@@ -95,11 +78,9 @@ echo 'pw-root' | "$HUB" --config "$WORK/hub.yaml" --add-user root --role admin >
 q "insert into incidents (incident_id, device, site) values ('slow-1', 'edge-x', 'site-x')"
 mkdir -p "$WORK/ev/slow-1"
 head -c $((24 << 20)) /dev/urandom >"$WORK/ev/slow-1/clip.mp4"
-code=$(curl -s -c "$WORK/jar" -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-	-d '{"user": "root", "password": "pw-root"}' "$BASE/api/login" || true)
-[ "$code" = 200 ] || fail "login: $code"
+web_login root pw-root >/dev/null
 t0=$(date +%s)
-curl -s --interface 127.0.0.2 -b "$WORK/jar" --limit-rate 512k --max-time 300 \
+curl -s --interface 127.0.0.2 -b "$WORK/jar-root" --limit-rate 512k --max-time 300 \
 	-o "$WORK/case.zip" "$BASE/api/incidents/slow-1/export" || true
 t1=$(date +%s)
 python3 - "$WORK/case.zip" "$WORK/ev/slow-1/clip.mp4" <<'EOP' || fail "the slow reader's case package is cut short ($((t1 - t0)) s)"

@@ -348,6 +348,19 @@ web_as() {
 		${5:+--data-binary "$5"} "$BASE$4" || true
 }
 
+# loris_start ARGS...: tests/integration/lib/slowloris.py with ARGS (a
+# slow-loris: --port, --sources, --per-source, ...) in the background,
+# tracked (LPID), its JSON into WORK/loris.json; returns once all its
+# connections are open.
+loris_start() {
+	rm -f "$WORK/ready"
+	python3 "$SRC/tests/integration/lib/slowloris.py" "$@" --ready "$WORK/ready" \
+		>"$WORK/loris.json" 2>"$WORK/loris.log" &
+	LPID=$!
+	track $LPID
+	wait_for "$WORK/ready" . 20 || fail "the slow clients did not connect: $(tail -n 3 "$WORK/loris.log")"
+}
+
 # ---- the edge ----------------------------------------------------------------
 
 # scene NAME: the quick synthetic scene NAME into WORK/scene.
