@@ -59,11 +59,8 @@ static void quarantine(hub_ingest *h, const char *topic, const void *payload,
 		       size_t len, const char *reason, double now)
 {
 	/* payload NULL: too large, not even copied (hub_ingest_message) */
-	int rc = fl_db_quarantine(h->db, topic, payload,
-				  !payload                ? 0
-				  : len > QUARANTINE_KEEP ? QUARANTINE_KEEP
-							  : len,
-				  reason, now);
+	size_t keep = payload ? FL_MIN(len, (size_t)QUARANTINE_KEEP) : 0;
+	int rc = fl_db_quarantine(h->db, topic, payload, keep, reason, now);
 
 	char shown[256];
 	size_t i;
