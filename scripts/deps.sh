@@ -9,7 +9,7 @@ PKGS="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
 libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 ffmpeg fonts-noto-cjk python3
 libpaho-mqtt-dev mosquitto mosquitto-clients libgpiod-dev libcurl4-openssl-dev
-libmicrohttpd-dev zlib1g-dev chromium curl jq openssl procps"
+libmicrohttpd-dev zlib1g-dev libicu-dev nginx chromium curl jq openssl procps"
 # The plate reader's renderer (model/plates/render.py) draws test plates with
 # numpy, PIL and OpenCV's Python binding, in these Debian fonts.
 PKGS="$PKGS python3-numpy python3-pil python3-opencv fonts-opendin

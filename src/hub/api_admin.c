@@ -172,9 +172,17 @@ void api__user_add(hub_api *a, const hub_session_info *s, const char *id,
 	hub_fields_free(f, 4);
 }
 
+/* DELETE /api/users/NAME, or /api/users?name=NAME for any stored name (one
+ * from before the user name rule may hold a '/' no path can carry). */
 void api__user_delete(hub_api *a, const hub_session_info *s, const char *name,
 		      const hub_req *q, hub_resp *r)
 {
+	if (!name)
+		name = api__arg(q, "name");
+	if (!name) {
+		api__error(r, 400, "name the user (DELETE /api/users?name=)");
+		return;
+	}
 	if (fl_db_user_delete(a->db, name)) {
 		api__error(r, 404, "no such user");
 		return;

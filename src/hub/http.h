@@ -4,7 +4,7 @@
  *
  * hub_http_start() opens the server's own store handle on the same database
  * (SQLite's WAL lets its readers run beside the ingest writer), creates the
- * session and rate-limit tables and starts libmicrohttpd with a small
+ * session table and starts libmicrohttpd with a small
  * internal thread pool (http.threads). Requests are answered by api.c.
  * hub_http_stop() stops the server (in-flight requests finish), then closes
  * its store handle: call it before the program closes its own handle.

@@ -374,12 +374,20 @@ static const fl_setting http_keys[] = {
 	    "a session ends after this long without a request (s)"),
 	NUM(hub_http_conf, threads, T_INT, 2, 1, 16,
 	    "the web server's thread pool"),
+	NUM(hub_http_conf, request_timeout_s, T_NUM, 15, 1, 300,
+	    "a whole request (headers and body) must arrive within this, "
+	    "and an idle keep-alive connection is closed after it (s)"),
+	NUM(hub_http_conf, max_connections, T_INT, 1024, 16, 65536,
+	    "open connections at most, all clients together"),
+	NUM(hub_http_conf, max_per_address, T_INT, 32, 1, 65536,
+	    "open connections at most from one address (trusted_proxies "
+	    "are not limited: the proxy limits its clients)"),
 	{ "trusted_proxies", T_CUSTOM, 0,
 	  offsetof(hub_http_conf, trusted_proxies), 0,
 	  offsetof(hub_http_conf, ntrusted_proxies), 0, "[]", 0,
 	  HUB_MAX_PROXIES, NULL, &proxies_type,
 	  "reverse proxies whose X-Forwarded-For names the client for the "
-	  "login rate limit and the audit (quote IPv6: [\"::1\"])" },
+	  "login throttle and the audit (quote IPv6: [\"::1\"])" },
 };
 
 static const fl_section http_section = {

@@ -58,12 +58,15 @@ typedef struct hub_mqtt_conf {
 } hub_mqtt_conf;
 
 typedef struct hub_http_conf {
-	char listen[HUB_STR];    /* ADDR:PORT of the web UI; "" = none */
-	char tls_cert[HUB_PATH]; /* HTTPS certificate (PEM); "" = HTTP */
-	char tls_key[HUB_PATH];  /* its private key (PEM) */
-	char secure_cookies[8];  /* auto|on|off */
-	double session_idle_s;   /* a session ends after this idle */
-	int threads;             /* the server's thread pool */
+	char listen[HUB_STR];     /* ADDR:PORT of the web UI; "" = none */
+	char tls_cert[HUB_PATH];  /* HTTPS certificate (PEM); "" = HTTP */
+	char tls_key[HUB_PATH];   /* its private key (PEM) */
+	char secure_cookies[8];   /* auto|on|off */
+	double session_idle_s;    /* a session ends after this idle */
+	int threads;              /* the server's thread pool */
+	double request_timeout_s; /* a whole request must arrive within */
+	int max_connections;      /* open connections at most */
+	int max_per_address; /* from one address (trusted proxies exempt) */
 	/* reverse proxies whose X-Forwarded-For names the client
 	 * (numeric addresses as written) */
 	char trusted_proxies[HUB_MAX_PROXIES][48];

@@ -58,9 +58,9 @@ void hub_ingest_filter(const hub_conf *c, char *buf, size_t len)
 static void quarantine(hub_ingest *h, const char *topic, const void *payload,
 		       size_t len, const char *reason, double now)
 {
-	int rc = fl_db_quarantine(h->db, topic, payload,
-				  len > QUARANTINE_KEEP ? QUARANTINE_KEEP : len,
-				  reason, now);
+	/* payload NULL: too large, not even copied (hub_ingest_message) */
+	size_t keep = payload ? FL_MIN(len, (size_t)QUARANTINE_KEEP) : 0;
+	int rc = fl_db_quarantine(h->db, topic, payload, keep, reason, now);
 
 	char shown[256];
 	size_t i;

@@ -28,7 +28,9 @@ typedef struct hub_ingest {
 void hub_ingest_filter(const hub_conf *c, char *buf, size_t len);
 
 /* Handle one message; now is the hub's wall clock. Never fails: what it
- * cannot take is quarantined (fl_db_quarantine) and logged. */
+ * cannot take is quarantined (fl_db_quarantine) and logged. payload may be
+ * NULL when len is over max_payload (the MQTT client did not copy it):
+ * such a message is ignored or quarantined by its size alone. */
 void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 			size_t len, double now);
 

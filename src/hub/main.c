@@ -13,6 +13,9 @@
  *   --enrol-device ID --site SITE --public-key FILE
  *                                   enrol a device with the key printed by
  *                                   firelane-edge --print-public-key
+ *   --delete-user NAME              remove a user; their sessions end
+ *   --unlock-user NAME              forget the user's failed logins from
+ *                                   every address (the login throttle)
  *
  * The running hub is one thread doing MQTT and ingest (the MQTT client's
  * owner: fl_mqtt_run() hands messages to hub_ingest_message()) and the
@@ -64,7 +67,9 @@ static void usage(FILE *f)
 		"       firelane-hub --config FILE --add-user NAME --role "
 		"admin|enforcement|property [--sites S1,S2] < password\n"
 		"       firelane-hub --config FILE --enrol-device ID --site SITE "
-		"--public-key FILE\n");
+		"--public-key FILE\n"
+		"       firelane-hub --config FILE --delete-user NAME\n"
+		"       firelane-hub --config FILE --unlock-user NAME\n");
 }
 
 /* Print the effective configuration of c, or with c NULL the commented
@@ -195,6 +200,48 @@ out:
 	return rc;
 }
 
+/* --delete-user and --unlock-user: one store call each, audited as "cli".
+ * A running hub checks every session's user in the store, so the deleted
+ * user's sessions end there at their next request. */
+static int user_admin(const hub_conf *c, const char *name, int unlock)
+{
+	fl_db *db = open_store(c);
+	char detail[64];
+	long n = 0;
+	int rc = 1, r;
+
+	if (!db)
+		return 1;
+	if (unlock) {
+		r = fl_db_login_reset(db, name, NULL, &n);
+		if (!r && !n &&
+		    fl_db_user_info(db, name, NULL, 0, NULL, 0, NULL) ==
+			    FL_ENOENT)
+			r = FL_ENOENT;
+	} else {
+		r = fl_db_user_delete(db, name);
+	}
+	if (r) {
+		fprintf(stderr, "firelane-hub: --%s-user %s: %s\n",
+			unlock ? "unlock" : "delete", name,
+			r == FL_ENOENT ? "no such user" : fl_strerror(r));
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "%ld address%s", n,
+		 n == 1 ? "" : "es");
+	fl_db_audit(db, "cli", unlock ? "user_unlock" : "user_delete", name,
+		    unlock ? detail : NULL, fl_wall_s());
+	if (unlock)
+		printf("user %s unlocked (failed logins from %s forgotten)\n",
+		       name, detail);
+	else
+		printf("user %s deleted\n", name);
+	rc = 0;
+out:
+	fl_db_close(db);
+	return rc;
+}
+
 struct hub {
 	const hub_conf *conf;
 	hub_ingest ingest;
@@ -259,6 +306,9 @@ static int run(const hub_conf *c)
 	 * acknowledged only once ingest has stored it */
 	o.persistent = 1;
 	o.session_expiry_s = c->mqtt.session_expiry_s;
+	/* an oversized message is refused before it is copied, and the
+	 * broker is asked not to send one much larger (docs/hub.md) */
+	o.max_payload = c->max_payload;
 	o.on_connect = on_connect;
 	o.on_message = on_message;
 	o.user = &h;
@@ -314,12 +364,15 @@ int main(int argc, char **argv)
 		{ "enrol-device", required_argument, NULL, 'e' },
 		{ "site", required_argument, NULL, 'S' },
 		{ "public-key", required_argument, NULL, 'p' },
+		{ "delete-user", required_argument, NULL, 'D' },
+		{ "unlock-user", required_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *user = NULL, *role = NULL, *sites = NULL;
 	const char *device = NULL, *site = NULL, *keyfile = NULL;
+	const char *del = NULL, *unlock = NULL;
 	static hub_conf conf; /* large: not on the stack */
 	struct sigaction sa;
 	char err[1024];
@@ -353,6 +406,12 @@ int main(int argc, char **argv)
 		case 'p':
 			keyfile = optarg;
 			break;
+		case 'D':
+			del = optarg;
+			break;
+		case 'U':
+			unlock = optarg;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -364,9 +423,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!config || optind != argc || (user && device) || (user && !role) ||
-	    (device && (!site || !keyfile)) || (!user && (role || sites)) ||
-	    (!device && (site || keyfile))) {
+	if (!config || optind != argc ||
+	    (!!user + !!device + !!del + !!unlock + check) > 1 ||
+	    (user && !role) || (device && (!site || !keyfile)) ||
+	    (!user && (role || sites)) || (!device && (site || keyfile))) {
 		usage(stderr);
 		return 2;
 	}
@@ -387,6 +447,8 @@ int main(int argc, char **argv)
 		return add_user(&conf, user, role, sites);
 	if (device)
 		return enrol(&conf, device, site, keyfile);
+	if (del || unlock)
+		return user_admin(&conf, del ? del : unlock, !del);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

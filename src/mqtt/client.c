@@ -85,6 +85,11 @@ enum ev_kind {
 /* A waited-for message (persistent): where it is between the two threads. */
 enum ev_state { EVS_QUEUED, EVS_TAKEN, EVS_DONE };
 
+/* A PUBLISH packet beyond its payload: fixed header (5), the longest topic
+ * (2 + 65535), packet id (2) and properties (a publisher's own: some room).
+ * MQTT's largest packet: a remaining length of 268435455. */
+#define PACKET_HEADROOM (5 + 2 + 65535 + 2 + 1024)
+#define MQTT_PACKET_MAX 268435455
 /* How long the callback waits for the owner to pick a message up. */
 #define ACK_WAIT_S 60
 
@@ -278,6 +283,11 @@ static int wait_handled(fl_mqtt *m, struct ev *e)
 	return handled;
 }
 
+static int too_large(const fl_mqtt *m, const MQTTAsync_message *msg)
+{
+	return m->o.max_payload && (size_t)msg->payloadlen > m->o.max_payload;
+}
+
 static int on_arrived(void *context, char *topic, int topiclen,
 		      MQTTAsync_message *msg)
 {
@@ -290,13 +300,17 @@ static int on_arrived(void *context, char *topic, int topiclen,
 	if (e) {
 		e->kind = EV_MSG;
 		e->topic = malloc(tl + 1);
-		e->payload = malloc((size_t)msg->payloadlen + 1);
-		if (e->topic && e->payload) {
+		/* too large: the owner refuses it by its size, no copy */
+		if (!too_large(m, msg))
+			e->payload = malloc((size_t)msg->payloadlen + 1);
+		if (e->topic && (e->payload || too_large(m, msg))) {
 			memcpy(e->topic, topic, tl);
 			e->topic[tl] = '\0';
-			memcpy(e->payload, msg->payload,
-			       (size_t)msg->payloadlen);
-			((char *)e->payload)[msg->payloadlen] = '\0';
+			if (e->payload) {
+				memcpy(e->payload, msg->payload,
+				       (size_t)msg->payloadlen);
+				((char *)e->payload)[msg->payloadlen] = '\0';
+			}
 			e->len = (size_t)msg->payloadlen;
 			e->waited = waited;
 			e->state = EVS_QUEUED;
@@ -595,8 +609,24 @@ static void do_connect(fl_mqtt *m)
 			p.value.integer4 = (unsigned)
 				FL_MIN(m->o.session_expiry_s, 0xfffffffeL);
 			MQTTProperties_add(&props, &p);
-			c->connectProperties = &props;
 		}
+		if (m->o.max_payload) {
+			/* the broker drops a larger message instead of
+			 * sending it: it never reaches our memory. Room for
+			 * the longest topic, the header and properties, so a
+			 * message a little over the limit still arrives and
+			 * is refused by its size (and quarantined). */
+			MQTTProperty p;
+
+			memset(&p, 0, sizeof(p));
+			p.identifier = MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE;
+			p.value.integer4 = (unsigned)
+				FL_MIN(m->o.max_payload + PACKET_HEADROOM,
+				       (size_t)MQTT_PACKET_MAX);
+			MQTTProperties_add(&props, &p);
+		}
+		if (props.count)
+			c->connectProperties = &props;
 	} else {
 		c->cleansession = !m->o.persistent;
 		c->onFailure = on_connect_fail;

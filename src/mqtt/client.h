@@ -44,9 +44,16 @@ typedef struct fl_mqtt_opts {
 	 * client.c, "A note on acknowledgement"). */
 	int persistent;
 	long session_expiry_s;
+	/* 0: any size. Else the largest payload the owner takes: a larger
+	 * message is not copied, on_message gets it with payload NULL and
+	 * its size; over MQTT 5 the broker is also told not to send packets
+	 * larger than this and a topic's worth (Maximum Packet Size), so it
+	 * drops a much larger message before it reaches us. */
+	size_t max_payload;
 	/* Called inside fl_mqtt_run(): a (re)connection is up (publish the
 	 * current state here), and a message arrived on a subscription. The
-	 * strings live for the call only. */
+	 * strings live for the call only; payload is NULL for a message over
+	 * max_payload. */
 	void (*on_connect)(void *user);
 	void (*on_message)(const char *topic, const void *payload, size_t len,
 			   void *user);

@@ -188,10 +188,25 @@ typedef struct fl__db_ops {
 			     const char *hash); /* ENOENT */
 	int (*user_get)(void *be, const char *name, char *hash, size_t hashlen,
 			char *role, size_t rolelen, char *sites,
-			size_t siteslen);               /* ENOENT */
-	int (*user_delete)(void *be, const char *name); /* ENOENT */
-	int (*users_rows)(void *be, json_t *rows);      /* name, role, sites,
+			size_t siteslen, double *created); /* ENOENT */
+	int (*user_delete)(void *be, const char *name);    /* ENOENT */
+	int (*users_rows)(void *be, json_t *rows);         /* name, role, sites,
 						      created; by name */
+
+	/* ---- login throttle: failed logins per (user, addr); user "" is an
+	 * address's failures under any name ---- */
+	int (*login_get)(void *be, const char *user, const char *addr,
+			 int *failures, double *last); /* ENOENT */
+	/* one failure at wall: the count + 1, or 1 when the row was last
+	 * touched at restart_before or before (or is new) */
+	int (*login_fail)(void *be, const char *user, const char *addr,
+			  double wall, double restart_before);
+	/* removes the rows last touched before `before` and all but the
+	 * keep most recent */
+	int (*login_prune)(void *be, double before, long keep);
+	/* removes user's row for addr (NULL: every address); *removed rows */
+	int (*login_reset)(void *be, const char *user, const char *addr,
+			   long *removed);
 
 	/* ---- audit ---- */
 	int (*audit)(void *be, const char *user, const char *action,

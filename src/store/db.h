@@ -151,7 +151,9 @@ int fl_db_device_receipts(fl_db *db, const char *device, double since_wall,
  * manager sees ("s1,s2"; blanks around names and empty names dropped);
  * ignored for the other roles. The password is
  * hashed with argon2id (libsodium crypto_pwhash_str, interactive limits).
- * FL_EINVAL with a reason: bad name/role, empty password, name taken. */
+ * The name must pass the rule of username.h and not look like an existing
+ * user's (its look-alike key). FL_EINVAL with a reason: bad name/role,
+ * empty password, name taken or confusable with one. */
 int fl_db_user_add(fl_db *db, const char *name, const char *password,
 		   const char *role, const char *sites_csv, char *err,
 		   size_t errlen);
@@ -165,6 +167,36 @@ int fl_db_user_check(fl_db *db, const char *name, const char *password,
 /* Removes a user (their outcomes and audit rows keep the name). 0,
  * FL_ENOENT. */
 int fl_db_user_delete(fl_db *db, const char *name);
+/* A user's role, sites and creation time (buffers and created may be
+ * NULL): 0, or FL_ENOENT when there is no such user (any more). A session
+ * checks its user with it: a user deleted, or deleted and added again, by
+ * another process ends the session. */
+int fl_db_user_info(fl_db *db, const char *name, char *role, size_t rolelen,
+		    char *sites, size_t siteslen, double *created);
+
+/* ---- login throttle ----------------------------------------------------------- */
+
+/*
+ * Failed logins per (user, addr), kept in the store so that every process
+ * on it sees the same counts (the hub's workers, and --unlock-user from a
+ * shell). user "" counts an address's failures under any name. What the
+ * counts mean (how long to wait) is the caller's (src/hub/session.h).
+ */
+#define FL_DB_LOGIN_KEEP_S 86400.0 /* a row untouched this long is removed */
+
+/* The failures of (user, addr) and the time of the last: 0 (0 failures,
+ * last 0 when there is no row) or an error. */
+int fl_db_login_failures(fl_db *db, const char *user, const char *addr,
+			 int *failures, double *last);
+/* One more failure at wall; a count whose last failure is forget_s or more
+ * before wall starts again at 1. Rows untouched for FL_DB_LOGIN_KEEP_S are
+ * removed, and beyond 100,000 rows the stalest. */
+int fl_db_login_fail(fl_db *db, const char *user, const char *addr, double wall,
+		     double forget_s);
+/* Forgets the failures of user from addr (NULL: from every address);
+ * *removed (may be NULL) the rows removed. 0 or an error. */
+int fl_db_login_reset(fl_db *db, const char *user, const char *addr,
+		      long *removed);
 /* {"users":[{name,role,sites,created}]} (no hashes). */
 char *fl_db_users_json(fl_db *db);
 

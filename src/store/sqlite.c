@@ -130,6 +130,17 @@ static const char *const MIGRATIONS[] = {
 
 	/* 5: when evidence_keep_days removed the incident's bundle files */
 	"ALTER TABLE incidents ADD COLUMN evidence_pruned REAL;",
+
+	/* 6: failed logins per (user, address), user '' for an address's
+	 *    failures under any name: the login throttle, shared by every
+	 *    process on the store (the hub's workers, --unlock-user) */
+	"CREATE TABLE login_failures ("
+	" user TEXT NOT NULL,"
+	" addr TEXT NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" last REAL NOT NULL,"
+	" PRIMARY KEY (user, addr));"
+	"CREATE INDEX login_failures_last ON login_failures(last);",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -181,6 +192,10 @@ enum {
 	S_USER_GET,
 	S_USERS_LIST,
 	S_USER_DELETE,
+	S_LOGIN_GET,
+	S_LOGIN_FAIL,
+	S_LOGIN_PRUNE,
+	S_LOGIN_RESET,
 	S_AUDIT_ADD,
 	S_AUDIT_LIST,
 	S_AUDIT_COUNT,
@@ -363,10 +378,26 @@ static const char *const SQL[S_COUNT] = {
 	[S_USER_ADD] = "INSERT INTO users (name, hash, role, sites, created)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_USER_SETHASH] = "UPDATE users SET hash = ?2 WHERE name = ?1",
-	[S_USER_GET] = "SELECT hash, role, sites FROM users WHERE name = ?1",
+	[S_USER_GET] = "SELECT hash, role, sites, created FROM users"
+		       " WHERE name = ?1",
 	[S_USERS_LIST] = "SELECT name, role, sites, created FROM users"
 			 " ORDER BY name",
 	[S_USER_DELETE] = "DELETE FROM users WHERE name = ?1",
+	[S_LOGIN_GET] = "SELECT failures, last FROM login_failures"
+			" WHERE user = ?1 AND addr = ?2",
+	/* one more failure; a count last touched at ?4 or before starts again */
+	[S_LOGIN_FAIL] =
+		"INSERT INTO login_failures (user, addr, failures, last)"
+		" VALUES (?1, ?2, 1, ?3)"
+		" ON CONFLICT (user, addr) DO UPDATE SET"
+		" failures = CASE WHEN last <= ?4 THEN 1"
+		" ELSE failures + 1 END, last = ?3",
+	/* rows last touched before ?1, and beyond the ?2 newest */
+	[S_LOGIN_PRUNE] = "DELETE FROM login_failures WHERE last < ?1"
+			  " OR rowid IN (SELECT rowid FROM login_failures"
+			  " ORDER BY last DESC LIMIT -1 OFFSET ?2)",
+	[S_LOGIN_RESET] = "DELETE FROM login_failures WHERE user = ?1"
+			  " AND (?2 IS NULL OR addr = ?2)",
 	[S_AUDIT_ADD] = "INSERT INTO audit (user, action, object, detail, wall)"
 			" VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_AUDIT_LIST] =
@@ -1404,13 +1435,28 @@ static int be_user_set_hash(void *p, const char *name, const char *hash)
 }
 
 static int be_user_get(void *p, const char *name, char *hash, size_t hashlen,
-		       char *role, size_t rolelen, char *sites, size_t siteslen)
+		       char *role, size_t rolelen, char *sites, size_t siteslen,
+		       double *created)
 {
-	const struct text_out out[] = { { hash, hashlen },
-					{ role, rolelen },
-					{ sites, siteslen } };
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_USER_GET);
+	int rc;
 
-	return row_text(p, S_USER_GET, name, out, 3, "user_get");
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_col(s, 0, hash, hashlen);
+		copy_col(s, 1, role, rolelen);
+		copy_col(s, 2, sites, siteslen);
+		if (created)
+			*created = col_time(s, 3);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "user_get");
 }
 
 static int be_user_delete(void *p, const char *name)
@@ -1429,6 +1475,74 @@ static int be_users_rows(void *p, json_t *a)
 	be *b = p;
 
 	return rows(b, stmt(b, S_USERS_LIST), a);
+}
+
+/* ---- login throttle --------------------------------------------------------------- */
+
+static int be_login_get(void *p, const char *user, const char *addr,
+			int *failures, double *last)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_LOGIN_GET);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, user);
+	bt(s, 2, addr);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*failures = sqlite3_column_int(s, 0);
+		*last = sqlite3_column_double(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "login_get");
+}
+
+static int be_login_fail(void *p, const char *user, const char *addr,
+			 double wall, double restart_before)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_LOGIN_FAIL);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, user);
+	bt(s, 2, addr);
+	sqlite3_bind_double(s, 3, wall);
+	sqlite3_bind_double(s, 4, restart_before);
+	return run(b, s, "login_fail");
+}
+
+static int be_login_prune(void *p, double before, long keep)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_LOGIN_PRUNE);
+
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_double(s, 1, before);
+	sqlite3_bind_int64(s, 2, keep);
+	return run(b, s, "login_prune");
+}
+
+static int be_login_reset(void *p, const char *user, const char *addr,
+			  long *removed)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_LOGIN_RESET);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, user);
+	bt(s, 2, addr);
+	rc = run(b, s, "login_reset");
+	if (!rc && removed)
+		*removed = (long)sqlite3_changes(b->h);
+	return rc;
 }
 
 /* ---- audit ------------------------------------------------------------------------ */
@@ -1596,6 +1710,10 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.user_get = be_user_get,
 	.user_delete = be_user_delete,
 	.users_rows = be_users_rows,
+	.login_get = be_login_get,
+	.login_fail = be_login_fail,
+	.login_prune = be_login_prune,
+	.login_reset = be_login_reset,
 	.audit = be_audit,
 	.audit_count = be_audit_count,
 	.audit_rows = be_audit_rows,

@@ -123,7 +123,7 @@ done
 echo 'pw-root' | "$HUB" --config "$WORK/hub.yaml" --add-user root --role admin >>"$WORK/admin.log" 2>&1 ||
 	fail "--add-user"
 wait_for "$WORK/hub$RUN.log" "http: listening on 127.0.0.1:$WPORT" 10 || fail "no HTTP server"
-curl -s -c "$WORK/jar" -o "$WORK/login.json" -X POST -d '{"user": "root", "password": "pw-root"}' "$BASE/api/login" ||
+curl -s -c "$WORK/jar" -o "$WORK/login.json" -X POST -H 'Content-Type: application/json' -d '{"user": "root", "password": "pw-root"}' "$BASE/api/login" ||
 	fail "login"
 curl -s -b "$WORK/jar" -o "$WORK/old.json" "$BASE/api/incidents/edge-b-old-lane-a-1" || fail "GET old"
 PRUNED=$(jq -r .evidence_pruned "$WORK/old.json")

@@ -35,6 +35,7 @@
 #include "fl.h"
 #include "receipt.h"
 #include "test.h"
+#include "username.h"
 
 static char dir[256];
 
@@ -834,6 +835,187 @@ static void test_users(fl_db *db, const char *file)
 	CHECK(fl_db_user_check(db, "tmp", "x", NULL, 0, NULL, 0) == FL_EINVAL);
 }
 
+/* The user name rule and look-alikes (src/store/username.c). */
+static void test_user_names(fl_db *db)
+{
+	static const struct {
+		const char *name;
+		int ok;
+	} rule[] = {
+		{ "张伟", 1 },
+		{ "王 小明", 1 },
+		{ "José.García-López", 1 },
+		{ "约翰·史密斯", 1 },
+		{ "o'brien@site-1", 1 },
+		{ "x'); DROP TABLE users;--", 1 },
+		{ "a/b", 0 }, /* no path separators */
+		{ "a\\b", 0 },
+		{ "a\nb", 0 }, /* controls */
+		{ "a\x7f", 0 },
+		{ "a\xc2\x85"
+		  "b",
+		  0 },                     /* U+0085, a C1 control */
+		{ "ro\xe2\x80\x8bot", 0 }, /* U+200B zero width space */
+		{ "a\xe2\x80\xae"
+		  "b",
+		  0 }, /* U+202E right-to-left override */
+		{ "a\xe3\x80\x80"
+		  "b",
+		  0 },                 /* U+3000 ideographic space */
+		{ "\xee\x80\x80", 0 }, /* U+E000 private use */
+		{ "\xc3\x28", 0 },     /* not UTF-8 */
+		{ "\xc0\xaf", 0 },     /* overlong '/' */
+		{ "\xed\xa0\x80", 0 }, /* a surrogate */
+		{ " root", 0 },
+		{ "root ", 0 },
+		{ "ro  ot", 0 },
+		{ "-root", 0 }, /* letter or digit first */
+		{ ".root", 0 },
+		{ "=1+1", 0 },
+		{ "\xcc\x81"
+		  "a",
+		  0 }, /* a combining mark first */
+		{ "", 0 },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		  1 },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		  0 },
+	};
+	/* each refused while "root", "admin", "user1" and "张伟" exist */
+	static const char *const alike[] = {
+		"Root",
+		"ROOT",
+		"r00t",
+		"ro\xd0\xbet" /* Cyrillic o */,
+		"\xef\xbd\x92\xef\xbd\x8f\xef\xbd\x8f\xef\xbd\x94" /* full width */,
+		"adrnin" /* rn, m */,
+		"userl",
+		"USER1",
+		"\xe5\xbc\xa0\xe4\xbc\x9f" /* the same Han, as typed */,
+	};
+	char err[256], key[FL_USER_KEY_LEN], key2[FL_USER_KEY_LEN];
+
+	for (size_t i = 0; i < sizeof(rule) / sizeof(rule[0]); i++) {
+		err[0] = 0;
+		CHECK_MSG(fl_user_name_check(rule[i].name, err, sizeof(err)) ==
+				  (rule[i].ok ? 0 : FL_EINVAL),
+			  "case %zu: %s", i, err);
+		CHECK(rule[i].ok || !strncmp(err, "user name: ", 11));
+	}
+	CHECK(fl_user_name_check(NULL, err, sizeof(err)) == FL_EINVAL);
+	CHECK(fl_user_name_key("a/b", key, sizeof(key)) == FL_EINVAL);
+	CHECK(fl_user_name_key("Root", key, sizeof(key)) == 0);
+	CHECK(fl_user_name_key("r00t", key2, sizeof(key2)) == 0);
+	CHECK_STREQ(key, key2);
+	CHECK(fl_user_name_key("张伟", key2, sizeof(key2)) == 0);
+	CHECK_STRNE(key, key2);
+
+	for (size_t i = 0; i < 4; i++) {
+		const char *n[] = { "root", "admin", "user1", "张伟" };
+
+		CHECK_MSG(fl_db_user_add(db, n[i], "pw", "admin", NULL, err,
+					 sizeof(err)) == 0,
+			  "%s: %s", n[i], err);
+	}
+	for (size_t i = 0; i < sizeof(alike) / sizeof(alike[0]); i++) {
+		err[0] = 0;
+		CHECK_MSG(fl_db_user_add(db, alike[i], "pw", "admin", NULL, err,
+					 sizeof(err)) == FL_EINVAL,
+			  "%s was taken", alike[i]);
+		CHECK_MSG(strstr(err, "looks like the existing user") ||
+				  strstr(err, "exists"),
+			  "%s: %s", alike[i], err);
+	}
+	/* not look-alikes */
+	CHECK(fl_db_user_add(db, "rooter", "pw", "admin", NULL, err,
+			     sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, "张伟2", "pw", "admin", NULL, err,
+			     sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, "a/b", "pw", "admin", NULL, err,
+			     sizeof(err)) == FL_EINVAL);
+	CHECK(strstr(err, "'/'") != NULL);
+	{
+		double created = 0;
+		char role[16];
+
+		CHECK(fl_db_user_info(db, "root", role, sizeof(role), NULL, 0,
+				      &created) == 0);
+		CHECK_STREQ(role, "admin");
+		CHECK(created > 0);
+		CHECK(fl_db_user_info(db, "Root", NULL, 0, NULL, 0, NULL) ==
+		      FL_ENOENT);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		const char *n[] = { "root", "admin", "rooter", "张伟2" };
+
+		CHECK(fl_db_user_delete(db, n[i]) == 0);
+	}
+	/* a name freed by a deletion is free again */
+	CHECK(fl_db_user_add(db, "Root", "pw", "admin", NULL, err,
+			     sizeof(err)) == 0);
+	CHECK(fl_db_user_delete(db, "Root") == 0);
+	CHECK(fl_db_user_delete(db, "user1") == 0);
+	CHECK(fl_db_user_delete(db, "张伟") == 0);
+}
+
+/* The login throttle's counts (the rule is src/hub/session.c's). */
+static void test_login_failures(fl_db *db, const char *file)
+{
+	int n = -1;
+	double last = -1;
+	long removed = -1;
+	char addr[32];
+
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 0);
+	for (int i = 0; i < 3; i++)
+		CHECK(fl_db_login_fail(db, "root", "10.0.0.1", 1000 + i, 600) ==
+		      0);
+	CHECK(fl_db_login_fail(db, "root", "10.0.0.2", 1005, 600) == 0);
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_DBL(last, 1002, 0);
+	CHECK(fl_db_login_failures(db, "Root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 0); /* per name as typed */
+	/* a failure forget_s after the last starts again */
+	CHECK(fl_db_login_fail(db, "root", "10.0.0.1", 1602, 600) == 0);
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK(fl_db_login_fail(db, "root", "10.0.0.1", 1603, 600) == 0);
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 2);
+	/* one address's row */
+	CHECK(fl_db_login_reset(db, "root", "10.0.0.2", &removed) == 0);
+	CHECK_EQ_INT(removed, 1);
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 2);
+	/* every address (--unlock-user) */
+	CHECK(fl_db_login_fail(db, "root", "10.0.0.3", 1700, 600) == 0);
+	CHECK(fl_db_login_fail(db, "", "10.0.0.3", 1700, 600) == 0);
+	CHECK(fl_db_login_reset(db, "root", NULL, &removed) == 0);
+	CHECK_EQ_INT(removed, 2);
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK(fl_db_login_failures(db, "", "10.0.0.3", &n, &last) == 0);
+	CHECK_EQ_INT(n, 1); /* the address's own count stays */
+	/* rows a day old go with the next failure */
+	CHECK(fl_db_login_fail(db, "old", "10.0.0.4", 1800 + FL_DB_LOGIN_KEEP_S,
+			       600) == 0);
+	CHECK(fl_db_login_failures(db, "", "10.0.0.3", &n, &last) == 0);
+	CHECK_EQ_INT(n, 0);
+	for (int i = 0; i < 20; i++) {
+		snprintf(addr, sizeof(addr), "192.0.2.%d", i);
+		CHECK(fl_db_login_fail(db, "spray", addr, 90000 + i, 600) == 0);
+	}
+	if (file)
+		CHECK(peek(file, "SELECT count(*) FROM login_failures") == 21);
+	CHECK(fl_db_login_reset(db, "spray", NULL, &removed) == 0);
+	CHECK_EQ_INT(removed, 20);
+	CHECK(fl_db_login_fail(db, NULL, "x", 1, 600) == FL_EINVAL);
+	CHECK(fl_db_login_fail(db, "x", "x", 1, 0) == FL_EINVAL);
+	CHECK(fl_db_login_reset(db, "old", NULL, NULL) == 0);
+}
+
 static void test_outcomes(fl_db *db)
 {
 	char err[256];
@@ -1124,6 +1306,8 @@ static void suite(const char *file)
 	test_ingest(db, file);
 	test_filters(db);
 	test_users(db, file);
+	test_user_names(db);
+	test_login_failures(db, file);
 	test_outcomes(db);
 	test_report(db);
 	test_hostile(db, file);

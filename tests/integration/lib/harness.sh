@@ -291,6 +291,76 @@ q() {
 	sqlite3 -cmd ".timeout 5000" "${DB:-$WORK/hub.db}" "$1"
 }
 
+# ---- the hub's web API --------------------------------------------------------
+
+# web_hub_conf FILE [LINES]: a hub configuration with the web server on a
+# free loopback port (WPORT; BASE is its URL), the broker at PORT, the
+# store (WORK/hub.db) and evidence in WORK, MQTT alerts off, and LINES
+# (YAML) added.
+web_hub_conf() {
+	WPORT=${WPORT:-$(free_port)}
+	BASE=${BASE:-http://127.0.0.1:$WPORT}
+	cat >"$1" <<EOC
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+http: {listen: "127.0.0.1:$WPORT"}
+store: {sqlite: $WORK/hub.db}
+evidence_dir: $WORK/ev
+alerts: {mqtt: false}
+${2:-}
+EOC
+}
+
+# web_login_from FROM USER PASSWORD [CURL ARGS]: POST BASE/api/login with
+# a JSON body from loopback address FROM (each address a client of its
+# own); prints the status (000: no answer), the answer in WORK/out, its
+# headers in WORK/hdr, the cookie in WORK/jar-USER.
+web_login_from() {
+	local from=$1 user=$2 pw=$3
+	shift 3
+	curl -sk --interface "$from" -c "$WORK/jar-$user" -o "$WORK/out" -D "$WORK/hdr" \
+		-w '%{http_code}' --max-time 30 -X POST -H 'Content-Type: application/json' "$@" \
+		-d "$(jq -cn --arg u "$user" --arg p "$pw" '{user: $u, password: $p}')" \
+		"$BASE/api/login" || true
+}
+
+# web_login_expect STATUS FROM USER PASSWORD [CURL ARGS]: web_login_from
+# must answer STATUS.
+web_login_expect() {
+	local want=$1 got
+	shift
+	got=$(web_login_from "$@")
+	[ "$got" = "$want" ] || fail "login $2 from $1 -> $got, expected $want: $(head -c 200 "$WORK/out")"
+}
+
+# web_login USER PASSWORD: a login that must succeed; prints the session's
+# CSRF token (the session in WORK/jar-USER).
+web_login() {
+	web_login_expect 200 127.0.0.1 "$1" "$2"
+	jq -r .csrf "$WORK/out"
+}
+
+# web_as USER TOKEN METHOD PATH [BODY]: a request in USER's session with
+# its CSRF token (and a JSON BODY); prints the status, the answer in
+# WORK/out.
+web_as() {
+	curl -sk -b "$WORK/jar-$1" -o "$WORK/out" -w '%{http_code}' --max-time 30 -X "$3" \
+		-H "X-CSRF-Token: $2" -H 'Content-Type: application/json' \
+		${5:+--data-binary "$5"} "$BASE$4" || true
+}
+
+# loris_start ARGS...: tests/integration/lib/slowloris.py with ARGS (a
+# slow-loris: --port, --sources, --per-source, ...) in the background,
+# tracked (LPID), its JSON into WORK/loris.json; returns once all its
+# connections are open.
+loris_start() {
+	rm -f "$WORK/ready"
+	python3 "$SRC/tests/integration/lib/slowloris.py" "$@" --ready "$WORK/ready" \
+		>"$WORK/loris.json" 2>"$WORK/loris.log" &
+	LPID=$!
+	track $LPID
+	wait_for "$WORK/ready" . 20 || fail "the slow clients did not connect: $(tail -n 3 "$WORK/loris.log")"
+}
+
 # ---- the edge ----------------------------------------------------------------
 
 # scene NAME: the quick synthetic scene NAME into WORK/scene.
