@@ -13,6 +13,7 @@
 
 #include "db.h"
 #include "hubconf.h"
+#include "intact.h"
 #include "session.h"
 
 typedef struct hub_api {
@@ -20,6 +21,7 @@ typedef struct hub_api {
 	fl_db *db; /* the server's own handle */
 	hub_sessions *sessions;
 	hub_ratelimit *rate;
+	hub_intact *intact; /* which evidence file versions were checked */
 	int secure_cookies; /* add Secure to the session cookie */
 } hub_api;
 

@@ -366,7 +366,8 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 	h->api.db = fl_db_open(url, dberr, sizeof(dberr));
 	h->api.sessions = hub_sessions_create(c->http.session_idle_s);
 	h->api.rate = hub_ratelimit_create();
-	if (!h->api.db || !h->api.sessions || !h->api.rate) {
+	h->api.intact = hub_intact_create();
+	if (!h->api.db || !h->api.sessions || !h->api.rate || !h->api.intact) {
 		snprintf(err, errlen, "store %s: %s", c->store.sqlite,
 			 h->api.db ? "out of memory" : dberr);
 		goto fail;
@@ -440,6 +441,7 @@ void hub_http_stop(hub_http *h)
 	if (h->d)
 		MHD_stop_daemon(h->d);
 	hub_ratelimit_destroy(h->api.rate);
+	hub_intact_destroy(h->api.intact);
 	hub_sessions_destroy(h->api.sessions);
 	fl_db_close(h->api.db);
 	free(h->tls_cert);
