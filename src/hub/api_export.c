@@ -35,32 +35,44 @@ struct packed {
 	char why[512];          /* when not in the package */
 };
 
-/*
- * Pack every recorded file of the incident (rows: its "evidence") that is
- * still the recorded file (hub_intact_open), as evidence/<name>, into z;
- * p[i] says what became of row i. The bytes packed are hashed as they go
- * in: when they are not the recorded ones after all (written between the
- * check and the packing), the file is recorded as tampered and the package
- * is given up (FL_EAGAIN). 0 or an error.
- */
-static int pack(hub_api *a, hub_zip *z, const char *id, json_t *rows,
-		struct packed *p, const char *user, double now)
+/* p[i] from row i of the incident's "evidence" rows, none packed yet (its
+ * state HUB_EV_ABSENT). FL_EIO when a row lacks its name or SHA-256. */
+static int recorded(json_t *rows, struct packed *p)
 {
-	char how[128], zname[300], sha[65];
-	fl_db_evfile f;
 	json_t *row;
 	size_t i;
-	int fd, rc;
 
-	hub_fmt(how, sizeof(how), "while packing the case package for %s",
-		user);
 	json_array_foreach(rows, i, row)
 	{
 		p[i].name = json_string_value(json_object_get(row, "name"));
 		p[i].sha256 = json_string_value(json_object_get(row, "sha256"));
 		p[i].bytes = api__num(row, "bytes");
+		p[i].state = HUB_EV_ABSENT;
 		if (!p[i].name || !p[i].sha256)
 			return FL_EIO;
+	}
+	return 0;
+}
+
+/*
+ * Pack each of the n recorded files p (recorded()) that is still the
+ * recorded file (hub_intact_open), as evidence/<name>, into z; p[i].state
+ * and why say what became of it. The bytes packed are hashed as they go
+ * in: when they are not the recorded ones after all (written between the
+ * check and the packing), the file is recorded as tampered and the package
+ * is given up (FL_EAGAIN). 0 or an error.
+ */
+static int pack(hub_api *a, hub_zip *z, const char *id, struct packed *p,
+		size_t n, const char *user, double now)
+{
+	char how[128], zname[300], sha[65];
+	fl_db_evfile f;
+	size_t i;
+	int fd, rc;
+
+	hub_fmt(how, sizeof(how), "while packing the case package for %s",
+		user);
+	for (i = 0; i < n; i++) {
 		rc = hub_intact_open(a->intact, a->conf->evidence_dir, a->db,
 				     id, p[i].name, how, now, &fd, &f,
 				     &p[i].state, p[i].why, sizeof(p[i].why));
@@ -222,8 +234,9 @@ void api__export_zip(hub_api *a, const hub_session_info *s, const char *id,
 	if (!z)
 		goto fail;
 	/* evidence_pruned: the rows stay, the files are gone: none packed */
-	if (!json_is_number(json_object_get(o, "evidence_pruned")) &&
-	    (rc = pack(a, z, id, rows, packed, s->user, q->now)))
+	if ((rc = recorded(rows, packed)) ||
+	    (!json_is_number(json_object_get(o, "evidence_pruned")) &&
+	     (rc = pack(a, z, id, packed, n, s->user, q->now))))
 		goto fail;
 	/* again: packing may have found a file tampered */
 	free(inc);
