@@ -105,37 +105,39 @@ until_q() { # SQL WANT WHAT
 	miss "$3 (got: $(q "$1"))"
 }
 ROOT=firelane/scene-site/scene-edge
-# send.py: the chunks of a file (as the edge cuts them) or an incident
-# message, published with mosquitto_pub; the header's hashes are computed
-# as an attacker would, so only the hub's rules can refuse them.
-cat >"$WORK/send.py" <<'EOP'
-import hashlib, json, subprocess, sys, tempfile
-port, topic, iid, what = sys.argv[1:5]
-def pub(payload):
-    with tempfile.NamedTemporaryFile() as f:
-        f.write(payload)
-        f.flush()
-        subprocess.check_call(["mosquitto_pub", "-h", "127.0.0.1", "-p", port,
-                               "-q", "1", "-t", topic, "-f", f.name])
-if what == "chunks":  # FILE-NAME SOURCE-PATH [INDEX]: its chunks (or one)
-    name, src = sys.argv[5], sys.argv[6]
-    data = open(src, "rb").read()
-    count = max(1, (len(data) + 65535) // 65536)
-    only = int(sys.argv[7]) if len(sys.argv) > 7 else None
-    for i in range(count):
-        if only is not None and i != only:
-            continue
-        c = data[i * 65536:(i + 1) * 65536]
-        h = {"incident_id": iid, "file": name, "index": i, "count": count,
-             "offset": i * 65536, "size": len(data),
-             "chunk_sha256": hashlib.sha256(c).hexdigest(),
-             "file_sha256": hashlib.sha256(data).hexdigest()}
-        pub(json.dumps(h).encode() + b"\n" + c)
-else:  # message: a JSON file as is
-    pub(open(sys.argv[5], "rb").read())
+# chunks.py: the chunks of a file as the edge cuts them, each payload
+# written to a file of its own (their paths on stdout); the header's hashes
+# are computed as an attacker would, so only the hub's rules can refuse them.
+cat >"$WORK/chunks.py" <<'EOP'
+import hashlib, json, os, sys
+out, iid, name, src = sys.argv[1:5]
+only = int(sys.argv[5]) if len(sys.argv) > 5 else None
+data = open(src, "rb").read()
+count = max(1, (len(data) + 65535) // 65536)
+for i in range(count):
+    if only is not None and i != only:
+        continue
+    c = data[i * 65536:(i + 1) * 65536]
+    h = {"incident_id": iid, "file": name, "index": i, "count": count,
+         "offset": i * 65536, "size": len(data),
+         "chunk_sha256": hashlib.sha256(c).hexdigest(),
+         "file_sha256": hashlib.sha256(data).hexdigest()}
+    p = os.path.join(out, "%s.%d" % (name, i))
+    with open(p, "wb") as f:
+        f.write(json.dumps(h).encode() + b"\n" + c)
+    print(p)
 EOP
-chunks() { python3 "$WORK/send.py" "$PORT" "$ROOT/cam-1/lane-a/evidence" "$IID" chunks "$@"; }
-message() { python3 "$WORK/send.py" "$PORT" "$ROOT/cam-1/lane-a/incident" "$IID" message "$1"; }
+# pub TOPIC FILE: one message as the device's topic carries it, by a client
+# of the broker that is not the edge
+pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -f "$2" || fail "mosquitto_pub $1"; }
+chunks() { # FILE-NAME SOURCE-PATH [INDEX]: its chunks (or one)
+	local p
+	mkdir -p "$WORK/chunks"
+	for p in $(python3 "$WORK/chunks.py" "$WORK/chunks" "$IID" "$@"); do
+		pub "$ROOT/cam-1/lane-a/evidence" "$p"
+	done
+}
+message() { pub "$ROOT/cam-1/lane-a/incident" "$1"; } # JSON-FILE: as it is
 
 login root pw-root
 login enf pw-enf
