@@ -23,7 +23,8 @@
  *   what a check costs.
  *
  *   by the scrub - a thread that hashes every recorded file of every
- *   verified bundle again every evidence_scrub_s, ignoring the cache: it
+ *   verified bundle again, a minute after the start and then every
+ *   evidence_scrub_s after a pass ended, ignoring the cache: it
  *   finds what no metadata shows (a rotting disk, a raw write to the
  *   block device) and the files nobody asks for.
  *
@@ -61,6 +62,7 @@
 #define SLOTS 256  /* file versions remembered (a few bundles' worth) */
 #define RACY_S 2.0 /* a version younger than this is not cached */
 #define PAGE 64    /* rows per step of the scrub's walk */
+#define FIRST_S 60 /* the scrub's first pass after the start, at the latest */
 
 /* ---- the cache ----------------------------------------------------------------- */
 
@@ -379,14 +381,18 @@ static void scrub_pass(hub_scrub *s)
 	free(rows);
 }
 
+/* The first pass comes FIRST_S after the start (or the interval, when
+ * shorter): a hub restarted more often than evidence_scrub_s would never
+ * scrub otherwise, and a file changed while the hub was down is found. */
 static void *scrub_main(void *arg)
 {
 	hub_scrub *s = arg;
 	long ms = (long)(s->c->evidence_scrub_s * 1000.0);
+	long wait = ms < FIRST_S * 1000L ? ms : FIRST_S * 1000L;
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
-		struct timespec dl = fl_mono_deadline(ms);
+		struct timespec dl = fl_mono_deadline(wait);
 
 		while (!s->stop &&
 		       pthread_cond_timedwait(&s->cv, &s->mu, &dl) != ETIMEDOUT)
@@ -396,6 +402,7 @@ static void *scrub_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		scrub_pass(s);
 		pthread_mutex_lock(&s->mu);
+		wait = ms;
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;

@@ -62,8 +62,9 @@ void hub_intact_record(fl_db *db, const fl_db_evfile *f, const char *found,
 		       const char *how, double now);
 
 /*
- * The scrub: a thread that, every c->evidence_scrub_s seconds after its
- * last pass ended, hashes every recorded file of every verified bundle
+ * The scrub: a thread that, 60 s after its start (or evidence_scrub_s when
+ * shorter) and then every c->evidence_scrub_s seconds after its last pass
+ * ended, hashes every recorded file of every verified bundle
  * still on disk (fl_db_evidence_scan) and records what it finds
  * (hub_intact_record, how "by the scrub"), through its own store handle.
  * NULL with a reason in err when it cannot start (the store, a thread);
