@@ -118,6 +118,15 @@
 #   model_bytes, model_rss_kb: the ONNX file, and the resident memory the
 #     loaded reader adds.
 # FL_BENCH_SKIP_PLATES=1 leaves it out; FL_BENCH_ONLY=plates prints only it.
+# "evidence_check" is what the hub's check before it serves or packs a
+# verified file costs (docs/security.md, "2. Verified evidence is
+# immutable"): tests/test_intact --bench writes a 10 MB file into a folder of
+# BUILD_DIR/bench (fs: its file system; the file stays in the page cache, as
+# on a hub that just received or served it) and times, in ms: hash_ms, the
+# median of 9 checks without the cache (the whole file hashed; hash_mb_per_s
+# from it), cached_ms, the median of 200 checks answered by the cache (one
+# fstat and a look-up), and plain_open_ms, open + fstat alone, for
+# comparison. FL_BENCH_SKIP_EVIDENCE_CHECK=1 leaves it out.
 #
 # Progress goes to stderr; stdout carries only the JSON. No jq or python:
 # the edge's stats file is flat JSON, firelane-eval's --json is one line,
@@ -485,6 +494,20 @@ store() {
 	awk -v fs="$fs" '{ sub(/\}[ \t]*$/, ""); printf "\"store\": %s, \"sync\": \"FULL (WAL)\", \"fs\": \"%s\"}", $0, fs }' "$TMP/store.json"
 }
 
+# ---- evidence check ---------------------------------------------------------------
+
+# evidence_check: prints the "evidence_check" member.
+evidence_check() {
+	local fs
+	[ -x "$BUILD/tests/test_intact" ] || fail "evidence_check: $BUILD/tests/test_intact not built"
+	mkdir -p "$WORK/intact"
+	fs=$(stat -f -c %T "$WORK/intact" 2>/dev/null || echo unknown)
+	say "evidence_check: a 10 MB file checked ($fs)"
+	TMPDIR=$WORK/intact "$BUILD/tests/test_intact" --bench >"$TMP/intact.json" 2>"$TMP/intact.err" ||
+		fail "evidence_check: test_intact --bench failed: $(tail -n 5 "$TMP/intact.err")"
+	awk -v fs="$fs" '{ sub(/\}[ \t]*$/, ""); printf "\"evidence_check\": %s, \"fs\": \"%s\"}", $0, fs }' "$TMP/intact.json"
+}
+
 # ---- hub ----------------------------------------------------------------------------
 
 # hub_config DIR DB: DIR/hub.yaml for firelane-hub on DB (broker HUB_MQTT),
@@ -735,6 +758,10 @@ fi
 if [ "${FL_BENCH_SKIP_STORE:-0}" != 1 ]; then
 	store >"$TMP/m-store"
 	out="$out, $(cat "$TMP/m-store")"
+fi
+if [ "${FL_BENCH_SKIP_EVIDENCE_CHECK:-0}" != 1 ]; then
+	evidence_check >"$TMP/m-intact"
+	out="$out, $(cat "$TMP/m-intact")"
 fi
 if [ "${FL_BENCH_SKIP_HUB:-0}" != 1 ]; then
 	hub >"$TMP/m-hub"

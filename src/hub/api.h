@@ -13,12 +13,14 @@
 
 #include "db.h"
 #include "hubconf.h"
+#include "intact.h"
 #include "session.h"
 
 typedef struct hub_api {
 	const hub_conf *conf;
 	fl_db *db; /* the server's own handle */
 	hub_sessions *sessions;
+	hub_intact *intact; /* which evidence file versions were checked */
 	int secure_cookies; /* add Secure to the session cookie */
 } hub_api;
 

@@ -593,7 +593,8 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 	snprintf(url, sizeof(url), "sqlite:%s", c->store.sqlite);
 	h->api.db = fl_db_open(url, dberr, sizeof(dberr));
 	h->api.sessions = hub_sessions_create(c->http.session_idle_s);
-	if (!h->api.db || !h->api.sessions) {
+	h->api.intact = hub_intact_create();
+	if (!h->api.db || !h->api.sessions || !h->api.intact) {
 		snprintf(err, errlen, "store %s: %s", c->store.sqlite,
 			 h->api.db ? "out of memory" : dberr);
 		goto fail;
@@ -689,6 +690,7 @@ void hub_http_stop(hub_http *h)
 	}
 	pthread_cond_destroy(&h->conns.cv);
 	pthread_mutex_destroy(&h->conns.mu);
+	hub_intact_destroy(h->api.intact);
 	hub_sessions_destroy(h->api.sessions);
 	fl_db_close(h->api.db);
 	free(h->tls_cert);

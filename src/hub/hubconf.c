@@ -439,6 +439,10 @@ static const fl_setting root_keys[] = {
 	NUM(hub_conf, evidence_keep_days, T_NUM, 0, 0, 36500,
 	    "0: keep evidence forever (it is proof); N: remove bundles of "
 	    "closed incidents older than N days (audited)"),
+	NUM(hub_conf, evidence_scrub_s, T_NUM, 86400, 0, 31536000,
+	    "a minute after the start, then every N seconds after the last "
+	    "pass ended, every file of every verified bundle is hashed again; "
+	    "one that no longer matches is marked tampered (audited); 0: off"),
 	NUM(hub_conf, receipt_resend_days, T_NUM, 30, 0, 36500,
 	    "a device back online gets again the receipts of its verified "
 	    "bundles of the last N days; 0: off"),

@@ -102,6 +102,7 @@ typedef struct hub_conf {
 	int quarantine_max;         /* rows kept in the quarantine table */
 	double incoming_max_age_s;  /* an incomplete bundle is dropped after */
 	double evidence_keep_days;  /* 0: evidence is kept forever */
+	double evidence_scrub_s;    /* verified files hashed again; 0: off */
 	double receipt_resend_days; /* 0: no receipts re-sent on reconnect */
 } hub_conf;
 

@@ -19,7 +19,10 @@
  *   5. evidence chunks and the "evidence" list go to bundles.c, which
  *      verifies the bundle with the enrolled key; once the result is
  *      stored the device gets a delivery receipt (docs/mqtt.md) so it may
- *      let its copy go - only a verified one (the edge checks that);
+ *      let its copy go - only a verified one (the edge checks that). A
+ *      verified bundle never changes: a chunk or list that would change
+ *      it is refused there (audited) and quarantined here, a list before
+ *      it is stored as a message;
  *   6. a device coming back online (its status goes from anything else to
  *      "online") gets the receipts of its verified bundles again
  *      (resend_receipts): the edge connects with clean start, so a receipt
@@ -220,6 +223,16 @@ static void incident(hub_ingest *h, const hub_topic *t, const char *site,
 		quarantine(h, topic, payload, len, err, now);
 		return;
 	}
+	if (!strcmp(in.type, "evidence")) {
+		hub_bundle_done done;
+
+		if (hub_evidence_list_check(h->db, t->device, in.incident_id,
+					    files, nfiles, now, &done, err,
+					    sizeof(err)) < 0) {
+			quarantine(h, topic, payload, len, err, now);
+			return;
+		}
+	}
 	/* jansson accepted it, so it holds no NUL: it is text */
 	json = text_of(payload, len);
 	if (!json) {
@@ -253,9 +266,9 @@ static void incident(hub_ingest *h, const hub_topic *t, const char *site,
 	if (!strcmp(in.type, "evidence")) {
 		hub_bundle_done done;
 
-		if (hub_evidence_list(h->conf->evidence_dir, h->db,
-				      in.incident_id, files, nfiles, pk, &done,
-				      err, sizeof(err)))
+		if (hub_evidence_list(h->conf->evidence_dir, h->db, t->device,
+				      in.incident_id, files, nfiles, pk, now,
+				      &done, err, sizeof(err)))
 			fl_log(FL_LOG_ERROR, "ingest", "%s: evidence: %s",
 			       in.incident_id, err);
 		else
@@ -358,8 +371,8 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 		break;
 	case HUB_MSG_EVIDENCE:
 		if (hub_chunk_check(&t, payload, len, &ch, err, sizeof(err)) ||
-		    hub_evidence_chunk(h->conf->evidence_dir, h->db, &ch, pk,
-				       &done, err, sizeof(err))) {
+		    hub_evidence_chunk(h->conf->evidence_dir, h->db, t.device,
+				       &ch, pk, now, &done, err, sizeof(err))) {
 			const char *nl = memchr(payload, '\n', len);
 			/* keep the header only: the bytes are the fault */
 			quarantine(h, topic, payload,

@@ -18,8 +18,9 @@
  *                                   every address (the login throttle)
  *
  * The running hub is one thread doing MQTT and ingest (the MQTT client's
- * owner: fl_mqtt_run() hands messages to hub_ingest_message()) and the
- * alerts' webhook thread (alerts.c). The loop:
+ * owner: fl_mqtt_run() hands messages to hub_ingest_message()), the
+ * alerts' webhook thread (alerts.c) and the evidence scrub's (intact.c,
+ * unless evidence_scrub_s is 0). The loop:
  *
  *   pump MQTT (messages in, ingest) -> alerts tick (escalations, MQTT
  *   alerts) -> until SIGTERM/SIGINT
@@ -48,6 +49,7 @@
 #include "http.h"
 #include "hubconf.h"
 #include "ingest.h"
+#include "intact.h"
 #include "sign.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -268,6 +270,7 @@ static int run(const hub_conf *c)
 	fl_mqtt *m = NULL;
 	hub_alerts *al = NULL;
 	hub_http *web = NULL;
+	hub_scrub *scrub = NULL;
 	char err[512], filter[HUB_STR + 32];
 	double last_tick = 0;
 	hub_budget budget = { 0, 0 };
@@ -285,6 +288,11 @@ static int run(const hub_conf *c)
 			fprintf(stderr, "firelane-hub: http: %s\n", err);
 			goto out;
 		}
+	}
+	if (c->evidence_scrub_s > 0 &&
+	    !(scrub = hub_scrub_start(c, err, sizeof(err)))) {
+		fprintf(stderr, "firelane-hub: evidence scrub: %s\n", err);
+		goto out;
 	}
 	al = hub_alerts_create(c, err, sizeof(err));
 	if (!al) {
@@ -346,6 +354,7 @@ static int run(const hub_conf *c)
 	rc = 0;
 out:
 	hub_http_stop(web); /* before the store: requests finish first */
+	hub_scrub_stop(scrub);
 	fl_mqtt_destroy(m);
 	hub_alerts_destroy(al);
 	fl_db_close(db);

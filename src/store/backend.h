@@ -135,7 +135,6 @@ typedef struct fl__db_ops {
 	int (*event_add)(void *be, const char *id, unsigned seq,
 			 const char *type, double wall, double received,
 			 const char *json);
-	int (*incident_exists)(void *be, const char *id); /* 1, 0 */
 	int (*incident_site)(void *be, const char *id, char *site,
 			     size_t sitelen); /* ENOENT */
 	/* set verified, verify_report and evidence_pruned (NAN: NULL) */
@@ -148,14 +147,28 @@ typedef struct fl__db_ops {
 				const char *outcome); /* ENOENT */
 	int (*outcome_add)(void *be, const char *id, const char *outcome,
 			   const char *note, const char *user, double wall);
+	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT */
+	int (*incident_verdict)(void *be, const char *id, int *verified);
 	/* one evidence file (the same name's row replaced) */
 	int (*evidence_put)(void *be, const char *id, const char *name,
 			    const char *sha256, long long bytes,
 			    const char *kind, int verified);
+	/* one evidence file's row with its incident's verified (-1: NULL)
+	 * and evidence_pruned; ENOENT */
+	int (*evidence_file)(void *be, const char *id, const char *name,
+			     fl_db_evfile *out);
+	/* set the file's tampered (NAN: NULL); ENOENT */
+	int (*evidence_tampered)(void *be, const char *id, const char *name,
+				 double wall);
+	/* fl_db_evidence_scan's rows (db.c has checked the arguments) */
+	int (*evidence_scan)(void *be, const char *after_id,
+			     const char *after_name, fl_db_evfile *out,
+			     size_t max, size_t *n);
 	/* the list of fl_db_incidents_json: its count, and one page of
 	 * incident_id, site, lane, camera, device, status, start,
 	 * rest_since, occupied, alarm, cleared, closed, outcome, class,
-	 * plate, last_seq, verified; newest start first */
+	 * plate, last_seq, verified, tampered (the least of its evidence
+	 * rows'); newest start first */
 	int (*incidents_count)(void *be, const fl_db_filter *f, long long *n);
 	int (*incidents_rows)(void *be, const fl_db_filter *f, int limit,
 			      int offset, json_t *rows);
@@ -164,7 +177,8 @@ typedef struct fl__db_ops {
 	int (*incident_row)(void *be, const char *id, json_t **row);
 	/* seq, type, wall, received, json (the stored text); by seq */
 	int (*incident_events)(void *be, const char *id, json_t *rows);
-	/* name, sha256, bytes, kind, verified; in the order stored */
+	/* name, sha256, bytes, kind, verified, tampered; in the order
+	 * stored */
 	int (*incident_evidence)(void *be, const char *id, json_t *rows);
 	/* outcome, note, user, wall; oldest first */
 	int (*incident_outcomes)(void *be, const char *id, json_t *rows);

@@ -225,33 +225,82 @@ int fl_db_quarantine_trim(fl_db *db, long keep, long *removed)
 	return rc;
 }
 
+/* The verdict rule (db.h, "A note on the verdict"): rows of a verified
+ * bundle are never replaced. */
 int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
 		       const char *sha256, long long bytes, const char *kind,
 		       int verified)
 {
-	int r;
+	int r, v = -1;
 
 	if (!db || !incident_id || !name)
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
-	r = db->ops->incident_exists(db->be, incident_id);
-	if (r == 0)
-		r = FL_ENOENT;
-	else if (r > 0)
+	r = db->ops->incident_verdict(db->be, incident_id, &v);
+	if (r == 0 && v == 1)
+		r = FL_EEXIST;
+	else if (r == 0)
 		r = db->ops->evidence_put(db->be, incident_id, name, sha256,
 					  bytes, kind, verified);
 	pthread_mutex_unlock(&db->mu);
 	return r;
 }
 
+/* ... and a verdict is never lowered. */
 int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 				int verified, const char *report)
 {
+	int r, v = -1;
+
 	if (!db || !incident_id)
 		return FL_EINVAL;
-	/* verified (again): the bundle is on disk, so not pruned any more */
-	LOCKED(int, db->ops->incident_verified(db->be, incident_id, verified,
-					       report, NAN));
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->incident_verdict(db->be, incident_id, &v);
+	if (r == 0 && v == 1 && !verified)
+		r = FL_EEXIST;
+	else if (r == 0) /* verified (again): the bundle is on disk, so not
+			    pruned any more */
+		r = db->ops->incident_verified(db->be, incident_id, verified,
+					       report, NAN);
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int fl_db_evidence_verdict(fl_db *db, const char *incident_id, int *verified)
+{
+	if (!db || !incident_id || !verified)
+		return FL_EINVAL;
+	*verified = -1;
+	LOCKED(int, db->ops->incident_verdict(db->be, incident_id, verified));
+}
+
+int fl_db_evidence_file(fl_db *db, const char *incident_id, const char *name,
+			fl_db_evfile *out)
+{
+	if (!db || !incident_id || !name || !out)
+		return FL_EINVAL;
+	memset(out, 0, sizeof(*out));
+	LOCKED(int, db->ops->evidence_file(db->be, incident_id, name, out));
+}
+
+int fl_db_evidence_tampered(fl_db *db, const char *incident_id,
+			    const char *name, double wall)
+{
+	if (!db || !incident_id || !name || isinf(wall))
+		return FL_EINVAL;
+	LOCKED(int,
+	       db->ops->evidence_tampered(db->be, incident_id, name, wall));
+}
+
+int fl_db_evidence_scan(fl_db *db, const char *after_id, const char *after_name,
+			fl_db_evfile *out, size_t max, size_t *n)
+{
+	if (n)
+		*n = 0;
+	if (!db || !after_id || !after_name || !out || !max || !n)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->evidence_scan(db->be, after_id, after_name, out,
+					   max, n));
 }
 
 int fl_db_evidence_pruned(fl_db *db, const char *incident_id, double wall)

@@ -115,17 +115,61 @@ int fl_db_quarantine_trim(fl_db *db, long keep, long *removed);
 
 /* ---- evidence ---------------------------------------------------------------- */
 
+/*
+ * A note on the verdict. A bundle that verified is the proof a fine rests
+ * on, so the store keeps it as it was recorded (docs/security.md, "2.
+ * Verified evidence is immutable"): once an incident's verified is 1, its
+ * evidence rows are never replaced and the verdict is never lowered - both
+ * calls below answer FL_EEXIST and change nothing. A failed bundle (0) may
+ * still be completed again and verify (a genuine copy sent after a damaged
+ * one). What can still change is whether the files on disk match their
+ * rows: fl_db_evidence_tampered records that.
+ */
+
 /* One received file of an incident's bundle (replaces the same name's row).
  * kind: "scene", "closeup", "composite", "clip", "manifest", ... (free text).
- * FL_ENOENT for an unknown incident. */
+ * FL_ENOENT for an unknown incident, FL_EEXIST when its bundle verified. */
 int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
 		       const char *sha256, long long bytes, const char *kind,
 		       int verified);
 /* The bundle's verification result (1 verified, 0 failed) and the
  * verifier's report text; the bundle is on disk, so a pruned mark
- * (below) is cleared. FL_ENOENT for an unknown incident. */
+ * (below) is cleared. FL_ENOENT for an unknown incident, FL_EEXIST for 0
+ * when the bundle verified already (the verdict stays). */
 int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 				int verified, const char *report);
+/* The incident's verdict into *verified: 1 verified, 0 failed, -1 not
+ * checked yet (no complete bundle). 0, FL_ENOENT for an unknown incident. */
+int fl_db_evidence_verdict(fl_db *db, const char *incident_id, int *verified);
+
+/* One recorded evidence file and what the store knows of it. */
+typedef struct fl_db_evfile {
+	char incident_id[128]; /* FL_INCIDENT_ID_MAX */
+	char name[256];
+	char sha256[65]; /* as recorded when the bundle completed */
+	long long bytes;
+	double tampered; /* when the hub found the file not matching; NAN: no */
+	int verified;    /* the incident's verdict: 1, 0, -1 (above) */
+	double pruned;   /* when retention removed the bundle; NAN: on disk */
+} fl_db_evfile;
+
+/* The row of file name of the incident's bundle into *out. 0, FL_ENOENT
+ * when no such file is recorded. */
+int fl_db_evidence_file(fl_db *db, const char *incident_id, const char *name,
+			fl_db_evfile *out);
+/* The file no longer matches its recorded SHA-256 (or is missing), found
+ * at wall; NAN: it matches again (restored). The incident shows
+ * "tampered" (the earliest such time of its files) in the list and
+ * detail, and each file its own. FL_ENOENT when no such file is recorded,
+ * FL_EINVAL for an infinite wall. */
+int fl_db_evidence_tampered(fl_db *db, const char *incident_id,
+			    const char *name, double wall);
+/* The scrub's walk: the recorded files of verified bundles still on disk
+ * (not pruned), ordered by (incident_id, name), the first max after the
+ * cursor (after_id, after_name; "" and "" to start) into out (max
+ * entries, caller's); *n of them (fewer than max: the walk is over). */
+int fl_db_evidence_scan(fl_db *db, const char *after_id, const char *after_name,
+			fl_db_evfile *out, size_t max, size_t *n);
 /* The bundle's files were removed at wall by the retention budget
  * (evidence_keep_days): the evidence rows (names, SHA-256) stay, and
  * fl_db_incident_json shows "evidence_pruned": wall. FL_ENOENT for an
@@ -234,14 +278,17 @@ typedef struct fl_db_filter {
 
 /* {"incidents":[{incident_id,site,lane,camera,device,status,start,
  * rest_since,occupied,alarm,cleared,closed,outcome,class,plate,last_seq,
- * verified}], "total":N,"limit":L,"offset":O}, newest start first. Times
- * are unix seconds or null. NULL on error. */
+ * verified,tampered}], "total":N,"limit":L,"offset":O}, newest start first.
+ * Times are unix seconds or null (tampered: the earliest time one of its
+ * evidence files was found not matching, null when none is). NULL on
+ * error. */
 char *fl_db_incidents_json(fl_db *db, const fl_db_filter *f);
 /* One incident as in the list plus evidence_pruned (when the bundle's
  * files were removed by retention, or null), bbox, verify_report,
  * "events" (timeline by seq: {seq,type,wall,message} with the stored
  * message parsed, or "raw"
- * text when it is not JSON), "evidence" files and "outcomes" (history,
+ * text when it is not JSON), "evidence" files ({name,sha256,bytes,kind,
+ * verified,tampered}) and "outcomes" (history,
  * oldest first). NULL when there is no such incident. */
 char *fl_db_incident_json(fl_db *db, const char *incident_id);
 /* The site (NULL all) an incident belongs to: 0, FL_ENOENT. For the HTTP

@@ -141,6 +141,8 @@ static const char *const MIGRATIONS[] = {
 	" last REAL NOT NULL,"
 	" PRIMARY KEY (user, addr));"
 	"CREATE INDEX login_failures_last ON login_failures(last);",
+	/* 7: when a verified file was found not matching its SHA-256 */
+	"ALTER TABLE evidence ADD COLUMN tampered REAL;",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -168,13 +170,16 @@ enum {
 	S_INC_SET,
 	S_INC_NEW,
 	S_EV_INSERT,
-	S_INC_EXISTS,
 	S_INC_SITE,
 	S_INC_VERIFIED,
+	S_INC_VERDICT,
 	S_INC_PRUNED,
 	S_INC_OUTCOME,
 	S_OUTCOME_ADD,
 	S_EVIDENCE_PUT,
+	S_EVIDENCE_FILE,
+	S_EVIDENCE_TAMPERED,
+	S_EVIDENCE_SCAN,
 	S_INC_LIST,
 	S_INC_COUNT,
 	S_INC_LIST_S,
@@ -235,7 +240,8 @@ enum {
 #define INC_COLS                                                               \
 	"incident_id, site, lane, camera, device, status, start, rest_since,"  \
 	" occupied, alarm, cleared, closed, outcome, class, plate, last_seq,"  \
-	" verified"
+	" verified, (SELECT min(e.tampered) FROM evidence e"                   \
+	" WHERE e.incident_id = incidents.incident_id) AS tampered"
 
 /* Reports: ?1 site, ?2 from, ?3 to (always bound: unbounded is
  * -/+1e300), so the start index (and the (site, start) index in the
@@ -332,11 +338,12 @@ static const char *const SQL[S_COUNT] = {
 	[S_EV_INSERT] =
 		"INSERT INTO incident_events (incident_id, seq, type, wall,"
 		" received, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[S_INC_EXISTS] = "SELECT 1 FROM incidents WHERE incident_id = ?1",
 	[S_INC_SITE] = "SELECT site FROM incidents WHERE incident_id = ?1",
 	[S_INC_VERIFIED] =
 		"UPDATE incidents SET verified = ?2, verify_report = ?3,"
 		" evidence_pruned = ?4 WHERE incident_id = ?1",
+	[S_INC_VERDICT] = "SELECT verified FROM incidents"
+			  " WHERE incident_id = ?1",
 	[S_INC_PRUNED] = "UPDATE incidents SET evidence_pruned = ?2"
 			 " WHERE incident_id = ?1",
 	[S_INC_OUTCOME] = "UPDATE incidents SET outcome = ?2"
@@ -349,6 +356,22 @@ static const char *const SQL[S_COUNT] = {
 		" ON CONFLICT (incident_id, name) DO UPDATE SET"
 		" sha256 = excluded.sha256, bytes = excluded.bytes,"
 		" kind = excluded.kind, verified = excluded.verified",
+	/* the columns of fl_db_evfile, in its order */
+	[S_EVIDENCE_FILE] =
+		"SELECT e.incident_id, e.name, e.sha256, e.bytes, e.tampered,"
+		" i.verified, i.evidence_pruned FROM evidence e"
+		" JOIN incidents i ON i.incident_id = e.incident_id"
+		" WHERE e.incident_id = ?1 AND e.name = ?2",
+	[S_EVIDENCE_TAMPERED] = "UPDATE evidence SET tampered = ?3"
+				" WHERE incident_id = ?1 AND name = ?2",
+	/* the primary key (incident_id, name) orders and bounds the walk */
+	[S_EVIDENCE_SCAN] =
+		"SELECT e.incident_id, e.name, e.sha256, e.bytes, e.tampered,"
+		" i.verified, i.evidence_pruned FROM evidence e"
+		" JOIN incidents i ON i.incident_id = e.incident_id"
+		" WHERE (e.incident_id, e.name) > (?1, ?2) AND i.verified = 1"
+		" AND i.evidence_pruned IS NULL"
+		" ORDER BY e.incident_id, e.name LIMIT ?3",
 	[S_INC_LIST] = "SELECT " INC_COLS " FROM incidents" INC_WHERE
 		       " ORDER BY start DESC, incident_id DESC"
 		       " LIMIT ?8 OFFSET ?9",
@@ -362,7 +385,8 @@ static const char *const SQL[S_COUNT] = {
 	[S_INC_EVENTS] = "SELECT seq, type, wall, received, json"
 			 " FROM incident_events WHERE incident_id = ?1"
 			 " ORDER BY seq",
-	[S_INC_EVIDENCE] = "SELECT name, sha256, bytes, kind, verified"
+	[S_INC_EVIDENCE] = "SELECT name, sha256, bytes, kind, verified,"
+			   " tampered"
 			   " FROM evidence WHERE incident_id = ?1"
 			   " ORDER BY rowid",
 	[S_INC_OUTCOMES] = "SELECT outcome, note, user, wall FROM outcomes"
@@ -1165,22 +1189,6 @@ static int be_event_add(void *p, const char *id, unsigned seq, const char *type,
 	return rc;
 }
 
-static int be_incident_exists(void *p, const char *id)
-{
-	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_INC_EXISTS);
-	int rc;
-
-	if (!s)
-		return FL_EIO;
-	bt(s, 1, id);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : dberr(b, "incident");
-}
-
 static int be_incident_site(void *p, const char *id, char *site, size_t sitelen)
 {
 	const struct text_out out[] = { { site, sitelen } };
@@ -1259,6 +1267,103 @@ static int be_evidence_put(void *p, const char *id, const char *name,
 	bt(s, 5, kind);
 	sqlite3_bind_int(s, 6, verified ? 1 : 0);
 	return run(b, s, "evidence");
+}
+
+static int be_incident_verdict(void *p, const char *id, int *verified)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_INC_VERDICT);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*verified = sqlite3_column_type(s, 0) == SQLITE_NULL
+				    ? -1
+				    : sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "verdict");
+}
+
+/* A text column into a buffer (cut to fit; "" for NULL). */
+static void col_copy(sqlite3_stmt *s, int i, char *out, size_t len)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+
+	snprintf(out, len, "%s", t ? t : "");
+}
+
+/* The current row of S_EVIDENCE_FILE or S_EVIDENCE_SCAN. */
+static void evfile_of(sqlite3_stmt *s, fl_db_evfile *f)
+{
+	col_copy(s, 0, f->incident_id, sizeof(f->incident_id));
+	col_copy(s, 1, f->name, sizeof(f->name));
+	col_copy(s, 2, f->sha256, sizeof(f->sha256));
+	f->bytes = sqlite3_column_int64(s, 3);
+	f->tampered = col_time(s, 4);
+	f->verified = sqlite3_column_type(s, 5) == SQLITE_NULL
+			      ? -1
+			      : sqlite3_column_int(s, 5);
+	f->pruned = col_time(s, 6);
+}
+
+static int be_evidence_file(void *p, const char *id, const char *name,
+			    fl_db_evfile *out)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_EVIDENCE_FILE);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	bt(s, 2, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		evfile_of(s, out);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "evidence file");
+}
+
+static int be_evidence_tampered(void *p, const char *id, const char *name,
+				double wall)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_EVIDENCE_TAMPERED);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	bt(s, 2, name);
+	bind_time(s, 3, wall);
+	return changed(b, run(b, s, "tampered"));
+}
+
+static int be_evidence_scan(void *p, const char *after_id,
+			    const char *after_name, fl_db_evfile *out,
+			    size_t max, size_t *n)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_EVIDENCE_SCAN);
+	int rc = SQLITE_DONE;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, after_id);
+	bt(s, 2, after_name);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		evfile_of(s, &out[(*n)++]);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+		       ? 0
+		       : dberr(b, "evidence scan");
 }
 
 static void bind_filter(sqlite3_stmt *s, const fl_db_filter *f)
@@ -1688,13 +1793,16 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.incident_get = be_incident_get,
 	.incident_put = be_incident_put,
 	.event_add = be_event_add,
-	.incident_exists = be_incident_exists,
 	.incident_site = be_incident_site,
 	.incident_verified = be_incident_verified,
 	.incident_pruned = be_incident_pruned,
 	.incident_outcome = be_incident_outcome,
 	.outcome_add = be_outcome_add,
+	.incident_verdict = be_incident_verdict,
 	.evidence_put = be_evidence_put,
+	.evidence_file = be_evidence_file,
+	.evidence_tampered = be_evidence_tampered,
+	.evidence_scan = be_evidence_scan,
 	.incidents_count = be_incidents_count,
 	.incidents_rows = be_incidents_rows,
 	.incident_row = be_incident_row,

@@ -16,6 +16,9 @@
 # header) and saves screenshots of every page, and the weekly report as an A4
 # PDF, to $FL_BUILD_DIR/screenshots/. Finally the hub must stop cleanly on
 # SIGTERM (exit 0: under -DFL_SANITIZE=ON that includes LeakSanitizer).
+# Near its end ui.test.mjs flips a byte of the incident's composite.jpg on
+# disk (FL_TAMPER): the list and the incident page must show it tampered and
+# never request it, and the audit log must have its row.
 #
 # playwright-core is installed with `npm ci` from tests/browser's lock file
 # into $FL_BUILD_DIR/browser-node/ (outside the source tree; reused while the
@@ -147,7 +150,7 @@ rm -rf "$SHOTS"
 	FL_URL="http://127.0.0.1:$HTTP_PORT" FL_SHOTS="$SHOTS" FL_INCIDENT="$IID" \
 		FL_OTHER_INCIDENT=north-edge-7-lane-n-1 FL_SITE=scene-site FL_OTHER_SITE=north-site \
 		FL_DEVICE=scene-edge FL_ADMIN='ada:admin-pw-1' FL_OFFICER='olaf:officer pw 2' FL_PM='pia:pm-pw-3' \
-		timeout 600 node ui.test.mjs
+		FL_TAMPER="$EV/$IID/composite.jpg" timeout 600 node ui.test.mjs
 ) 2>&1 | tee "$WORK/ui.log"
 [ "${PIPESTATUS[0]}" = 0 ] || fail "ui.test.mjs failed (above)"
 grep -q '^ui.test: ok$' "$WORK/ui.log" || fail "ui.test.mjs did not finish"
@@ -156,6 +159,9 @@ kill -0 $HUB_PID 2>/dev/null || fail "the hub died during the browser test"
 	fail "the store does not hold the towed outcome"
 [ "$(q "select count(*) from outcomes where outcome = 'fined'")" = 0 ] ||
 	fail "a fined outcome was stored"
+
+[ "$(q "select count(*) from audit where action = 'evidence_tampered' and object = '$IID' and detail like 'composite.jpg:%'")" = 1 ] ||
+	fail "no audit row for the tampered composite.jpg"
 echo "$NAME: screenshots in $SHOTS: $(cd "$SHOTS" && ls | tr '\n' ' ')"
 
 hub_stop 30

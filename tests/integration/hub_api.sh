@@ -270,8 +270,15 @@ expect 416 alice -H "Range: bytes=$SIZE-" "$BASE/evidence/$IID/$FILE"
 expect 200 alice "$BASE/evidence/$IID/manifest.json"
 grep -qi '^Content-Type: application/json' "$WORK/hdr" || fail "manifest content type"
 mkdir -p "$EV/$OID" && echo secret >"$EV/$OID/x.jpg"
+# only a file the store recorded (its bundle arrived) is served: x.jpg
+# recorded as if its bundle had, then a file on disk nobody recorded
+q "insert into evidence (incident_id, name, sha256, bytes, kind, verified) values ('$OID', 'x.jpg', '$(sha256sum "$EV/$OID/x.jpg" | cut -d' ' -f1)', 7, 'scene', 0)"
 expect 404 alice "$BASE/evidence/$OID/x.jpg"
 expect 200 root "$BASE/evidence/$OID/x.jpg"
+q "delete from evidence where incident_id = '$OID'" # no evidence again, below
+echo planted >"$EV/$IID/planted.jpg"
+expect 404 root "$BASE/evidence/$IID/planted.jpg"
+rm -f "$EV/$IID/planted.jpg"
 echo secret >"$WORK/outside.txt"
 mkdir -p "$EV/.incoming/$IID" && echo partial >"$EV/.incoming/$IID/part.jpg"
 echo hidden >"$EV/$IID/.hidden"

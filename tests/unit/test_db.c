@@ -12,7 +12,10 @@
  * figures on a known dataset (median and p90 by hand), hostile strings and a
  * 1 MB payload stored and returned verbatim, durability across close/reopen,
  * the receipts re-sent to a device back online (verified bundles with a
- * manifest in the window, newest first, bounded), and the backend's own
+ * manifest in the window, newest first, bounded), the evidence verdict
+ * (a verified bundle's rows never replaced, its verdict never lowered; a
+ * file marked tampered and cleared, shown on the incident; the scrub's
+ * walk), and the backend's own
  * contract (backend.h): an incident row read back as written, NULL times
  * as NAN, a message stored twice refused as taken (FL_EEXIST).
  * The database is inspected beside the store with SQLite's own API.
@@ -509,6 +512,134 @@ static void test_receipts(void)
 	CHECK(fl_db_device_receipts(db, NULL, 0, 10, &r, &n) == FL_EINVAL);
 	CHECK(fl_db_device_receipts(NULL, "ed-a", 0, 10, &r, &n) == FL_EINVAL);
 	CHECK(r == NULL && n == 0);
+	fl_db_close(db);
+}
+
+/* ---- the evidence verdict, tampered files ---------------------------------------------- */
+
+/* A verified bundle's rows are never replaced and its verdict never
+ * lowered; a failed one may verify later; tampered marks a file and shows
+ * on the incident (list and detail) until cleared; the scrub's walk sees
+ * verified bundles still on disk, in order, page by page. */
+static void test_verdict(void)
+{
+	fl_db *db = open_db(":memory:");
+	fl_db_evfile f, rows[3];
+	fl_db_filter one = { .site = "s1" };
+	json_t *j, *e;
+	size_t n = 9;
+	int v = 7, dup;
+
+	if (!db)
+		return;
+	CHECK_EQ_INT(fl_db_evidence_verdict(db, "nobody-1", &v), FL_ENOENT);
+	CHECK_EQ_INT(fl_db_evidence_add(db, "nobody-1", "a.jpg", "aa", 1,
+					"scene", 1),
+		     FL_ENOENT);
+	bundle(db, "ed-a", "ed-a-1", 1000, '1', 1);  /* verified */
+	bundle(db, "ed-a", "ed-a-2", 2000, '2', 0);  /* failed */
+	bundle(db, "ed-a", "ed-a-3", 3000, '3', -1); /* not checked yet */
+	CHECK_EQ_INT(put(db, "ed-a", "s1", "lane-a", "ed-a-4", 1, "occupied",
+			 4000, NULL, &dup),
+		     0);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-1", &v) == 0 && v == 1);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-2", &v) == 0 && v == 0);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-3", &v) == 0 && v == -1);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-4", &v) == 0 && v == -1);
+
+	/* verified: rows stay, the verdict stays */
+	CHECK_EQ_INT(fl_db_evidence_add(db, "ed-a-1", "scene-1.jpg", "bb", 2,
+					"scene", 0),
+		     FL_EEXIST);
+	CHECK_EQ_INT(fl_db_evidence_add(db, "ed-a-1", "planted.jpg", "cc", 3,
+					"file", 0),
+		     FL_EEXIST);
+	CHECK_EQ_INT(fl_db_evidence_set_verified(db, "ed-a-1", 0, "worse"),
+		     FL_EEXIST);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-1", &v) == 0 && v == 1);
+	j = incident(db, "ed-a-1");
+	CHECK_STREQ(jstr(j, "verify_report"), "r");
+	CHECK_EQ_INT(json_array_size(json_object_get(j, "evidence")), 2);
+	json_decref(j);
+	CHECK_EQ_INT(fl_db_evidence_file(db, "ed-a-1", "scene-1.jpg", &f), 0);
+	CHECK_STREQ(f.sha256, "aa");
+	CHECK_EQ_INT(f.bytes, 1);
+	CHECK_EQ_INT(f.verified, 1);
+	CHECK(isnan(f.tampered) && isnan(f.pruned));
+	CHECK_EQ_INT(fl_db_evidence_file(db, "ed-a-1", "planted.jpg", &f),
+		     FL_ENOENT);
+	/* verified again changes nothing that matters */
+	CHECK_EQ_INT(fl_db_evidence_set_verified(db, "ed-a-1", 1, "r"), 0);
+
+	/* failed: a genuine copy may still replace it and verify */
+	CHECK_EQ_INT(fl_db_evidence_add(db, "ed-a-2", "scene-1.jpg", "dd", 4,
+					"scene", 1),
+		     0);
+	CHECK_EQ_INT(fl_db_evidence_set_verified(db, "ed-a-2", 0, "again"), 0);
+	CHECK_EQ_INT(fl_db_evidence_set_verified(db, "ed-a-2", 1, "ok"), 0);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-2", &v) == 0 && v == 1);
+	CHECK_EQ_INT(fl_db_evidence_add(db, "ed-a-2", "scene-1.jpg", "ee", 4,
+					"scene", 1),
+		     FL_EEXIST);
+
+	/* tampered: the file's row, the incident in the list and detail */
+	CHECK_EQ_INT(fl_db_evidence_tampered(db, "ed-a-1", "nope.jpg", 5.0),
+		     FL_ENOENT);
+	CHECK_EQ_INT(fl_db_evidence_tampered(db, "ed-a-1", "scene-1.jpg",
+					     INFINITY),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_db_evidence_tampered(db, "ed-a-1", "manifest.json",
+					     7000.0),
+		     0);
+	CHECK_EQ_INT(fl_db_evidence_tampered(db, "ed-a-1", "scene-1.jpg",
+					     6000.0),
+		     0);
+	CHECK(fl_db_evidence_file(db, "ed-a-1", "scene-1.jpg", &f) == 0 &&
+	      f.tampered == 6000.0);
+	j = incident(db, "ed-a-1");
+	CHECK_EQ_DBL(jnum(j, "tampered"), 6000.0, 0);
+	json_array_foreach(json_object_get(j, "evidence"), n, e)
+		CHECK_EQ_DBL(jnum(e, "tampered"),
+			     !strcmp(jstr(e, "name"), "scene-1.jpg") ? 6000.0
+								     : 7000.0,
+			     0);
+	json_decref(j);
+	j = list(db, &one);
+	json_array_foreach(json_object_get(j, "incidents"), n, e)
+		CHECK_EQ_DBL(jnum(e, "tampered"),
+			     !strcmp(jstr(e, "incident_id"), "ed-a-1") ? 6000.0
+								       : -1,
+			     0);
+	json_decref(j);
+	CHECK(fl_db_evidence_tampered(db, "ed-a-1", "scene-1.jpg", NAN) == 0);
+	j = incident(db, "ed-a-1");
+	CHECK_EQ_DBL(jnum(j, "tampered"), 7000.0, 0); /* the other one */
+	json_decref(j);
+	CHECK(fl_db_evidence_tampered(db, "ed-a-1", "manifest.json", NAN) == 0);
+	j = incident(db, "ed-a-1");
+	CHECK(json_is_null(json_object_get(j, "tampered")));
+	json_decref(j);
+
+	/* the scrub's walk: verified, not pruned, by (incident, name) */
+	CHECK_EQ_INT(fl_db_evidence_scan(db, "", "", rows, 3, &n), 0);
+	CHECK_EQ_INT(n, 3);
+	CHECK(!strcmp(rows[0].incident_id, "ed-a-1") &&
+	      !strcmp(rows[0].name, "manifest.json"));
+	CHECK(!strcmp(rows[1].incident_id, "ed-a-1") &&
+	      !strcmp(rows[1].name, "scene-1.jpg"));
+	CHECK(!strcmp(rows[2].incident_id, "ed-a-2") &&
+	      !strcmp(rows[2].name, "manifest.json") && rows[2].verified == 1);
+	CHECK_EQ_INT(fl_db_evidence_scan(db, rows[2].incident_id, rows[2].name,
+					 rows, 3, &n),
+		     0);
+	CHECK_EQ_INT(n, 1); /* ed-a-2's scene-1.jpg; ed-a-3 not verified */
+	CHECK_STREQ(rows[0].sha256, "dd");
+	CHECK_EQ_INT(fl_db_evidence_pruned(db, "ed-a-1", 8000.0), 0);
+	CHECK_EQ_INT(fl_db_evidence_scan(db, "", "", rows, 3, &n), 0);
+	CHECK(n == 2 && !strcmp(rows[0].incident_id, "ed-a-2"));
+	CHECK(fl_db_evidence_file(db, "ed-a-1", "scene-1.jpg", &f) == 0 &&
+	      f.pruned == 8000.0);
+	CHECK_EQ_INT(fl_db_evidence_scan(db, "", "", rows, 0, &n), FL_EINVAL);
 	fl_db_close(db);
 }
 
@@ -1668,6 +1799,7 @@ int main(int argc, char **argv)
 		test_migrations();
 		test_quarantine_trim();
 		test_receipts();
+		test_verdict();
 		test_concurrent();
 		test_backend();
 		suite("t.db");
