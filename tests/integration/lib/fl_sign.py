@@ -15,11 +15,14 @@ public key (a device's key_file, the hub's hub.key).
     fl_sign.py lines KEYFILE TOPIC [--hub] < lines > payloads
         (each line a message, signed alone: for mosquitto_pub -l)
     fl_sign.py unwrap < payload > body
+    fl_sign.py keygen KEYFILE > public key (base64)
+        (a new key file as firelane writes one, for --enrol-device)
 
 As a module (sys.path: tests/integration/lib): sign(), unwrap(), key_id().
 """
 import base64
 import hashlib
+import os
 import sys
 
 from cryptography.hazmat.primitives import serialization
@@ -60,21 +63,41 @@ def unwrap(payload):
     return payload
 
 
+def keygen(path):
+    """A new key file at path (0600); the public key in base64."""
+    key = Ed25519PrivateKey.generate()
+    seed = key.private_bytes(serialization.Encoding.Raw,
+                             serialization.PrivateFormat.Raw,
+                             serialization.NoEncryption())
+    pk = key.public_key().public_bytes(serialization.Encoding.Raw,
+                                       serialization.PublicFormat.Raw)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(seed + pk)
+    return base64.b64encode(pk).decode()
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "unwrap":
         sys.stdout.buffer.write(unwrap(sys.stdin.buffer.read()))
+        return 0
+    if len(argv) == 3 and argv[1] == "keygen":
+        print(keygen(argv[2]))
         return 0
     if len(argv) < 4 or argv[1] not in ("sign", "lines"):
         sys.stderr.write(__doc__)
         return 2
     key = load_key(argv[2])
     domain = HUB if "--hub" in argv[4:] else DEVICE
-    data = sys.stdin.buffer.read()
     if argv[1] == "sign":
+        data = sys.stdin.buffer.read()
         sys.stdout.buffer.write(sign(key, argv[3], data, domain))
-    else:
-        for line in data.splitlines():
-            sys.stdout.buffer.write(sign(key, argv[3], line, domain) + b"\n")
+        return 0
+    # line by line as they come: a slow stream stays one
+    for line in sys.stdin.buffer:
+        line = line.rstrip(b"\n")
+        sys.stdout.buffer.write(sign(key, argv[3], line, domain) + b"\n")
+        sys.stdout.buffer.flush()
     return 0
 
 

@@ -203,7 +203,8 @@ broker_device() {
 		mosquitto_passwd -b "$home/broker.passwd" "$d" "$(broker_pw "$d")" ||
 			fail "mosquitto_passwd $d"
 	done
-	[ -n "${BROKER_PID:-}" ] || return 0
+	# a broker of the test's own set-up (broker_start LISTENER) has its own
+	[ -n "${BROKER_PID:-}" ] && [ "${BROKER_ACL:-0}" = 1 ] || return 0
 	kill -HUP "$BROKER_PID"
 	for d in "$@"; do
 		for i in $(seq 100); do
@@ -218,9 +219,10 @@ broker_device() {
 # broker_start [LISTENER]: (re)start mosquitto on PORT (a free port when
 # unset) with its config, log and database in BROKER_HOME (default WORK).
 # The default listener is on 127.0.0.1 with the accounts and the ACL of the
-# note above (broker.passwd, broker.acl in BROKER_HOME). LISTENER replaces
-# the listener and authentication lines, e.g. a TLS listener; a test that
-# opens the broker to anonymous clients says why. BROKER_PERSIST=0: no
+# note above (broker.passwd, broker.acl in BROKER_HOME; BROKER_ACL=1).
+# LISTENER replaces the listener and authentication lines, e.g. a TLS
+# listener (BROKER_ACL=0: edge_config then adds no account, the test gives
+# its own); a test that opens the broker to anonymous clients says why. BROKER_PERSIST=0: no
 # database (default: a persistent one, so a subscriber's queued messages
 # survive a restart); BROKER_EXTRA: more mosquitto.conf lines. It logs each
 # subscription, which is how hub_start and subscribe know a client is
@@ -228,6 +230,8 @@ broker_device() {
 broker_start() {
 	local home=${BROKER_HOME:-$WORK}
 	PORT=${PORT:-$(free_port)}
+	BROKER_ACL=1
+	[ -z "${1:-}" ] || BROKER_ACL=0
 	local listen=${1:-"listener $PORT 127.0.0.1
 allow_anonymous false
 password_file $home/broker.passwd
@@ -351,6 +355,21 @@ device_pub() {
 		-t "$3" -f "$WORK/.device_pub"
 }
 
+# device_pub_lines KEYFILE DEVICE TOPIC: each line of stdin a message, signed
+# with KEYFILE and published at QoS 1 on TOPIC with DEVICE's account, as it
+# comes (mosquitto_pub -l).
+device_pub_lines() {
+	python3 "$FL_LIB/fl_sign.py" lines "$1" "$3" |
+		mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u "$2" -P "$(broker_pw "$2")" \
+			-t "$3" -l
+}
+
+# device_key KEYFILE: a new device key in KEYFILE; its public half (base64,
+# for --enrol-device --public-key) on stdout.
+device_key() {
+	python3 "$FL_LIB/fl_sign.py" keygen "$1" || fail "device_key $1"
+}
+
 # ---- the hub -----------------------------------------------------------------
 
 # hub_start CONFIG [LOG [ARGS...]]: firelane-hub with CONFIG and ARGS (e.g.
@@ -416,20 +435,21 @@ scene() {
 }
 
 # edge_config OUT [YAML]: the scene's config (SCENARIO) with an mqtt
-# section for the broker on PORT - the device's own broker account (made
-# here: broker_device) and, with HUB_KEY set, the hub's public key - then
-# YAML.
+# section for the broker on PORT - with the harness's broker (BROKER_ACL=1)
+# the device's own account (made here: broker_device), with HUB_KEY set the
+# hub's public key - then YAML.
 edge_config() {
 	local out=$1 dev
 	shift
 	dev=$(sed -n 's/^device: {id: \([^,}]*\).*/\1/p' "$WORK/scene/$SCENARIO.yaml")
 	[ -n "$dev" ] || fail "edge_config: no device id in $SCENARIO.yaml"
-	broker_device "$dev"
+	[ "${BROKER_ACL:-0}" = 0 ] || broker_device "$dev"
 	{
 		cat "$WORK/scene/$SCENARIO.yaml"
 		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  heartbeat_s: 2\n  spool_dir: %s\n  keepalive_s: 5\n' \
 			"$PORT" "$WORK/spool"
-		printf '  username: %s\n  password: %s\n' "$dev" "$(broker_pw "$dev")"
+		[ "${BROKER_ACL:-0}" = 0 ] ||
+			printf '  username: %s\n  password: %s\n' "$dev" "$(broker_pw "$dev")"
 		[ -z "${HUB_KEY:-}" ] || printf '  hub_key: "%s"\n' "$HUB_KEY"
 		printf '%s' "${1:-}"
 	} >"$out"
@@ -438,8 +458,10 @@ edge_config() {
 # hub_key CONFIG: the hub key's public half (firelane-hub
 # --print-public-key; the key is made on first use), for HUB_KEY.
 hub_key() {
-	"$HUB" --config "$1" --print-public-key 2>"$WORK/hub_key.log" ||
-		fail "--print-public-key: $(tail -n 3 "$WORK/hub_key.log")"
+	local log
+	log=$(dirname "$1")/hub_key.log
+	"$HUB" --config "$1" --print-public-key 2>"$log" ||
+		fail "--print-public-key: $(tail -n 3 "$log")"
 }
 
 # edge_start OUT ERR ARGS...: firelane-edge ARGS in the background, stdout
