@@ -32,7 +32,9 @@
 #
 # Files: everything of a run under FL_DEMO_DIR/run (default BUILD_DIR/demo/run,
 # made afresh at each start: hub.yaml, hub.db, evidence/, the edges' configs,
-# keys, spools and logs); the scenes are generated once into
+# keys, spools and logs, the broker's accounts and ACL - run as root,
+# mosquitto drops to its own user, which must be able to enter FL_DEMO_DIR
+# to read them); the scenes are generated once into
 # FL_DEMO_DIR/scenes (640x360; FL_DEMO_QUICK=1: 480x270 short variants into
 # scenes-quick, which the integration test uses).
 #

@@ -120,6 +120,18 @@ static void on_message(const char *topic, const void *payload, size_t len,
 	json_decref(j);
 }
 
+void hub_mqtt_opts(const hub_conf *c, fl_mqtt_opts *o)
+{
+	o->host = c->mqtt.host;
+	o->port = c->mqtt.port;
+	o->username = c->mqtt.username;
+	o->password = c->mqtt.password;
+	o->tls_ca = c->mqtt.tls_ca;
+	o->tls_cert = c->mqtt.tls_cert;
+	o->tls_key = c->mqtt.tls_key;
+	o->keepalive_s = c->mqtt.keepalive_s;
+}
+
 int hub_command_send(const hub_conf *c, fl_db *db, const fl_key *key,
 		     const char *device, const char *json, double timeout_s,
 		     FILE *out, char *err, size_t errlen)
@@ -156,14 +168,7 @@ int hub_command_send(const hub_conf *c, fl_db *db, const fl_key *key,
 	}
 	snprintf(client_id, sizeof(client_id), "%s-cmd-%ld", c->mqtt.client_id,
 		 (long)getpid());
-	o.host = c->mqtt.host;
-	o.port = c->mqtt.port;
-	o.username = c->mqtt.username;
-	o.password = c->mqtt.password;
-	o.tls_ca = c->mqtt.tls_ca;
-	o.tls_cert = c->mqtt.tls_cert;
-	o.tls_key = c->mqtt.tls_key;
-	o.keepalive_s = c->mqtt.keepalive_s;
+	hub_mqtt_opts(c, &o);
 	o.client_id = client_id;
 	o.on_connect = on_connect;
 	o.on_message = on_message;

@@ -14,9 +14,15 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "client.h"
 #include "db.h"
 #include "hubconf.h"
 #include "sign.h"
+
+/* The broker connection of c (host, account, TLS, keep-alive) into o,
+ * the rest of o untouched; the strings are c's. The hub's main loop and
+ * the command sender both connect so. */
+void hub_mqtt_opts(const hub_conf *c, fl_mqtt_opts *o);
 
 /*
  * The command text to send: json (one JSON object: "cmd" and its

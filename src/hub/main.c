@@ -330,14 +330,7 @@ static int run(const hub_conf *c)
 		       "taken (only while devices are upgraded; "
 		       "docs/security.md)");
 	memset(&o, 0, sizeof(o));
-	o.host = c->mqtt.host;
-	o.port = c->mqtt.port;
-	o.username = c->mqtt.username;
-	o.password = c->mqtt.password;
-	o.tls_ca = c->mqtt.tls_ca;
-	o.tls_cert = c->mqtt.tls_cert;
-	o.tls_key = c->mqtt.tls_key;
-	o.keepalive_s = c->mqtt.keepalive_s;
+	hub_mqtt_opts(c, &o);
 	o.client_id = c->mqtt.client_id;
 	/* the broker keeps what arrives while we are away; a message is
 	 * acknowledged only once ingest has stored it */

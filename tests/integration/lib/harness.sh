@@ -310,9 +310,9 @@ broker_wait_sub() {
 # subscribe FILE TOPIC...: a persistent-session QoS 1 subscriber (client id
 # sub-NAME-PID, the account "watch"; payloads as hex, so binary evidence
 # chunks survive) writing "topic hex" lines to FILE, with SUB_OPTS (an
-# array, e.g. TLS options) added; returns once the broker has its
-# subscriptions. Signed payloads are as on the wire: lib/fl_sign.py
-# unwraps them.
+# array, e.g. TLS options and another account, which wins) added; returns
+# once the broker has its subscriptions. Signed payloads are as on the
+# wire: lib/fl_sign.py unwraps them.
 subscribe() {
 	local out=$1 id="sub-$NAME-$$" args=() t n
 	shift
