@@ -133,8 +133,7 @@ static const char *const MIGRATIONS[] = {
 
 	/* 6: the connection epoch of a device's stored status (statuses are
 	 *    ordered by it: an old one sent again changes nothing) */
-	"ALTER TABLE devices ADD COLUMN status_epoch INTEGER NOT NULL"
-	" DEFAULT 0;",
+	"ALTER TABLE devices ADD status_epoch INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
