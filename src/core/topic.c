@@ -772,7 +772,7 @@ const char *fl_command_name(enum fl_cmd_kind kind)
 int fl_command_parse(const char *payload, size_t len, fl_command *out,
 		     char *err, size_t errlen)
 {
-	struct jr r = { payload, payload + len };
+	struct jr r;
 	struct jval v;
 	char key[32], cmd[32] = "";
 	const char *why = NULL;
@@ -783,6 +783,8 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 	out->time = NAN;
 	if (!payload || len == 0)
 		CMD_FAIL("empty command");
+	/* only now: NULL + 0 is undefined (an envelope without a body) */
+	r = (struct jr){ payload, payload + len };
 	if (len > 4096)
 		CMD_FAIL("command longer than 4096 bytes");
 	skip_ws(&r);
