@@ -33,7 +33,8 @@
 # harness (the documented set-up): an anonymous client is refused at
 # connect; north-edge's account can publish neither an alarm under
 # scene-edge's topic nor a command to it (the broker drops them: the hub
-# and an observer see nothing, while a message north-edge may send arrives).
+# and an observer see nothing, while a message north-edge may send arrives),
+# nor read scene-edge's commands and receipts (while it gets its own).
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
@@ -287,5 +288,19 @@ q "select topic from quarantine order by id desc limit 1" | grep -qx "$NORTH/sta
 wait_for "$WORK/acl.txt" "^$NORTH/status " 10 || fail "the observer did not see north-edge's message"
 grep -q "^$ROOT/" "$WORK/acl.txt" && fail "the broker let north-edge write under scene-edge's root: $(grep "^$ROOT/" "$WORK/acl.txt")"
 [ "$(q "select count(*) from incidents")" = 1 ] || fail "an incident was added"
+# ... and north-edge's account reads only its own commands and receipts: a
+# spy with it on scene-edge's command and receipt topics and on its own
+# command topic gets only its own when the hub's account sends to both
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -i "spy-$NAME" -F '%t %x' -u north-edge \
+	-P "$(broker_pw north-edge)" -t "$ROOT/command/set" -t "$ROOT/receipt" \
+	-t "$NORTH/command/set" >"$WORK/spy.txt" 2>>"$WORK/sub.log" &
+track $!
+broker_wait_sub "spy-$NAME" 0 20 $! || fail "the spy did not subscribe"
+hpub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u firelane-hub -P "$(broker_pw firelane-hub)" "$@"; }
+hpub -t "$ROOT/command/set" -f "$WORK/captured.bin" || fail "the hub's account cannot command"
+hpub -t "$ROOT/receipt" -m '{"incident_id": "x"}' || fail "the hub's account cannot send a receipt"
+hpub -t "$NORTH/command/set" -m '{"id": "spy-check"}' || fail "the hub's account cannot command"
+wait_for "$WORK/spy.txt" "^$NORTH/command/set " 10 || fail "north-edge did not get its own command"
+grep -q "^$ROOT/" "$WORK/spy.txt" && fail "north-edge read scene-edge's: $(grep "^$ROOT/" "$WORK/spy.txt")"
 hub_stop
 echo "$NAME: ok"
