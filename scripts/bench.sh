@@ -49,6 +49,13 @@
 # alarm (fn > 0 or fp > 0), clips whose run failed, and the scoring wall
 # time. FL_BENCH_SKIP_SUITE=1 leaves it out.
 #
+# "sign" is the cost of the signed messages (docs/mqtt.md, "Signed
+# messages"): tests/test_msgsign --bench N (N = $FL_BENCH_SIGN_N, default
+# 2000) times fl_msg_sign (the edge, per message it publishes) and
+# fl_msg_verify (the hub, per message it takes; the edge, per command) on
+# an incident message and on a 64 KiB evidence chunk, in microseconds per
+# message, the best of 3 rounds. FL_BENCH_SKIP_SIGN=1 leaves it out.
+#
 # "store" is the hub's store (issue 5): tests/test_db --bench N (N =
 # $FL_BENCH_STORE_N, default 100000) fills a SQLite file in a temporary
 # folder of BUILD_DIR with N incidents (occupied, alarm, cleared: 3 messages
@@ -85,7 +92,13 @@
 #     durable commit) on the same file system right after the hub's run, and
 #     ratio_to_store_direct_here = msgs_per_s / that: what validation, MQTT
 #     and alerts cost on top. $RUNS rounds of the three, the best of each
-#     kind kept (slower rounds measure the other load). ratio_to_store_direct
+#     kind kept (slower rounds measure the other load). The messages are
+#     signed by the device's key (signed before the clock starts) and
+#     verified by the hub; unsigned_no_alert_msgs_per_s: in the same rounds,
+#     N messages that alert nobody from a second device that does not sign
+#     (the hub runs with require_signed: false for it), and
+#     signed_to_unsigned = no_alert_msgs_per_s / that: what verifying costs
+#     ingest. ratio_to_store_direct
 #     is the same against the "store" member's figure of this run (taken
 #     minutes earlier; null when "store" was skipped).
 #   api: firelane-hubbench --populate makes a store of
@@ -352,16 +365,19 @@ mqtt() {
 			fail "mqtt: firelane-scene failed"
 	fi
 	PORT=$(free_port)
-	BROKER_HOME=$TMP BROKER_PERSIST=0 broker_start
+	BROKER_HOME=$TMP
+	BROKER_PERSIST=0 broker_start
+	broker_device scene-edge
 	sub=$TMP/mqtt-sub.txt
-	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -i bench-sub -t 'firelane/+/+/+/+/incident' \
-		-F '%U %p' >"$sub" 2>/dev/null &
+	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -i bench-sub -u watch -P "$(broker_pw watch)" \
+		-t 'firelane/+/+/+/+/incident' -F '%U %p' >"$sub" 2>/dev/null &
 	pid=$!
 	track $pid
 	broker_wait_sub bench-sub 0 20 $pid || fail "mqtt: the subscriber did not subscribe"
 	{
 		cat "$dir/park_leave.yaml"
 		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  spool_dir: %s\n' "$PORT" "$TMP/mqtt-spool"
+		printf '  username: scene-edge\n  password: %s\n' "$(broker_pw scene-edge)"
 	} >"$dir/bench.yaml"
 	say "mqtt: park_leave live (42 s) for the dwell-to-subscriber time"
 	"$EDGE" --config "$dir/bench.yaml" >/dev/null 2>"$TMP/mqtt-edge.err" ||
@@ -510,40 +526,50 @@ evidence_check() {
 
 # ---- hub ----------------------------------------------------------------------------
 
-# hub_config DIR DB: DIR/hub.yaml for firelane-hub on DB (broker HUB_MQTT),
-# its HTTP side on a free port (HUB_HTTP).
+# hub_config DIR DB [YAML]: DIR/hub.yaml for firelane-hub on DB (broker
+# HUB_MQTT, the hub's account), its HTTP side on a free port (HUB_HTTP),
+# then YAML.
 hub_config() {
 	HUB_HTTP=$(free_port)
 	cat >"$1/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $HUB_MQTT, client_id: firelane-bench-hub}
+mqtt: {host: 127.0.0.1, port: $HUB_MQTT, client_id: firelane-bench-hub, $HUB_AUTH}
 http: {listen: "127.0.0.1:$HUB_HTTP"}
 store: {sqlite: $2}
 evidence_dir: $1/evidence
+${3:-}
 EOC
 }
 
-# hub_publish DIR N TYPES TAG: N incident messages (N/3 incidents of the
-# three TYPES, ids with TAG, the edge's JSON) published at QoS 1 from one
-# file by mosquitto_pub -l; HUB_SECONDS: from the first publish until the
-# store in DIR holds them all (polled every 50 ms).
+# hub_publish DIR N TYPES TAG DEVICE: N incident messages (N/3 incidents of
+# the three TYPES, ids with TAG, the edge's JSON) of DEVICE - signed with
+# DIR/DEVICE.key when there is one (before the clock starts: the edge's
+# cost, not the hub's), else unsigned - published at QoS 1 from one file by
+# mosquitto_pub -l with DEVICE's account; HUB_SECONDS: from the first
+# publish until the store in DIR holds them all (polled every 50 ms).
 hub_publish() {
-	local dir=$1 n=$2 types=$3 tag=$4 q before got t0 t1
-	awk -v n=$((n / 3)) -v t0="$(date +%s)" -v types="$types" -v tag="$tag" 'BEGIN {
+	local dir=$1 n=$2 types=$3 tag=$4 dev=$5 q before got t0 t1
+	local topic=firelane/bench-site/$5/cam-1/lane-a/incident
+	awk -v n=$((n / 3)) -v t0="$(date +%s)" -v types="$types" -v tag="$tag" -v dev="$dev" 'BEGIN {
 		split(types, ty, " ")
 		for (i = 0; i < n; i++) {
-			id = sprintf("bench-edge-%08x-lane-a-%s%d", t0 - n + i, tag, i)
+			id = sprintf("%s-%08x-lane-a-%s%d", dev, t0 - n + i, tag, i)
 			for (k = 1; k <= 3; k++) {
 				w = t0 - 86400 + i * 10 + (k - 1) * 60
-				printf "{\"incident_id\": \"%s\", \"seq\": %d, \"type\": \"%s\", \"site\": \"bench-site\", \"device\": \"bench-edge\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"time\": \"2026-11-29T12:35:40.200Z\", \"unix_time\": %.3f, \"video_time_s\": %.3f, \"rest_since_s\": 7.600, \"bbox\": [228.0, 141.0, 40.0, 38.0], \"class\": \"vehicle\"}\n", id, k, ty[k], w, 10.2 + (k - 1) * 60
+				printf "{\"incident_id\": \"%s\", \"seq\": %d, \"type\": \"%s\", \"site\": \"bench-site\", \"device\": \"%s\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"time\": \"2026-11-29T12:35:40.200Z\", \"unix_time\": %.3f, \"video_time_s\": %.3f, \"rest_since_s\": 7.600, \"bbox\": [228.0, 141.0, 40.0, 38.0], \"class\": \"vehicle\"}\n", id, k, ty[k], dev, w, 10.2 + (k - 1) * 60
 			}
 		}
 	}' >"$dir/messages-$tag.jsonl"
+	if [ -f "$dir/$dev.key" ]; then
+		python3 "$FL_LIB/fl_sign.py" lines "$dir/$dev.key" "$topic" \
+			<"$dir/messages-$tag.jsonl" >"$dir/messages-$tag.signed" ||
+			fail "hub: signing the messages"
+		mv "$dir/messages-$tag.signed" "$dir/messages-$tag.jsonl"
+	fi
 	q="select count(*) from incident_events"
 	before=$(sqlite3 -cmd ".timeout 2000" "$dir/hub.db" "$q")
 	t0=$(date +%s.%N)
-	mosquitto_pub -h 127.0.0.1 -p "$HUB_MQTT" -q 1 -i bench-edge-pub \
-		-t firelane/bench-site/bench-edge/cam-1/lane-a/incident -l \
-		<"$dir/messages-$tag.jsonl" 2>"$dir/pub.log" ||
+	mosquitto_pub -h 127.0.0.1 -p "$HUB_MQTT" -q 1 -i "$dev-pub" -u "$dev" -P "$(broker_pw "$dev")" \
+		-t "$topic" -l <"$dir/messages-$tag.jsonl" 2>"$dir/pub.log" ||
 		fail "hub: mosquitto_pub failed: $(tail -n 3 "$dir/pub.log")"
 	got=0
 	for _ in $(seq 6000); do
@@ -572,29 +598,41 @@ hub() {
 	# The broker: the hub's queue unbounded (mosquitto's default of 1000
 	# queued messages would drop a burst meant to be stored).
 	HUB_MQTT=$(free_port)
-	PORT=$HUB_MQTT BROKER_HOME=$dir BROKER_PERSIST=0 \
-		BROKER_EXTRA="max_queued_messages 0" broker_start
+	PORT=$HUB_MQTT
+	BROKER_HOME=$dir
+	BROKER_PERSIST=0 BROKER_EXTRA="max_queued_messages 0" broker_start
+	broker_device bench-edge bench-old
 
 	# (a) ingest, end to end; the hub not verbose (a log line per message
 	# is not free)
 	say "hub: $n incident messages through mosquitto into firelane-hub ($fs, synchronous=FULL)"
-	hub_config "$dir/ingest" "$dir/ingest/hub.db"
-	echo "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=" >"$dir/ingest/pk.txt"
-	"$HUB" --config "$dir/ingest/hub.yaml" --enrol-device bench-edge \
-		--site bench-site --public-key "$dir/ingest/pk.txt" >"$dir/ingest/admin.log" 2>&1 ||
+	# require_signed off only so that bench-old (a device from before
+	# signing) can show the cost of the signatures beside bench-edge, whose
+	# messages are signed and verified as with the default
+	hub_config "$dir/ingest" "$dir/ingest/hub.db" "require_signed: false"
+	device_key "$dir/ingest/bench-edge.key" >"$dir/ingest/pk.txt"
+	echo "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=" >"$dir/ingest/pk-old.txt"
+	{
+		"$HUB" --config "$dir/ingest/hub.yaml" --enrol-device bench-edge \
+			--site bench-site --public-key "$dir/ingest/pk.txt" &&
+			"$HUB" --config "$dir/ingest/hub.yaml" --enrol-device bench-old \
+				--site bench-site --public-key "$dir/ingest/pk-old.txt"
+	} >"$dir/ingest/admin.log" 2>&1 ||
 		fail "hub: --enrol-device: $(tail -n 3 "$dir/ingest/admin.log")"
 	hub_start "$dir/ingest/hub.yaml" "$dir/ingest/hub.log"
 	# RUNS rounds, each: the messages with alerts, those without, then the
 	# store alone on the same file system (the disk's fsync rate drifts
 	# with the machine's other load: side by side, best of each kind, as
 	# for the edge's figures above).
-	t_al=0 t_no=0 here=0
+	t_al=0 t_no=0 t_un=0 here=0
 	for r in $(seq 1 "$RUNS"); do
-		hub_publish "$dir/ingest" "$n" "occupied alarm cleared" "a$r"
+		hub_publish "$dir/ingest" "$n" "occupied alarm cleared" "a$r" bench-edge
 		awk -v a="$HUB_SECONDS" -v b="$t_al" 'BEGIN { exit !(b == 0 || a < b) }' && t_al=$HUB_SECONDS
 		got=$HUB_SECONDS
-		hub_publish "$dir/ingest" "$n" "occupied occupied occupied" "o$r"
+		hub_publish "$dir/ingest" "$n" "occupied occupied occupied" "o$r" bench-edge
 		awk -v a="$HUB_SECONDS" -v b="$t_no" 'BEGIN { exit !(b == 0 || a < b) }' && t_no=$HUB_SECONDS
+		hub_publish "$dir/ingest" "$n" "occupied occupied occupied" "u$r" bench-old
+		awk -v a="$HUB_SECONDS" -v b="$t_un" 'BEGIN { exit !(b == 0 || a < b) }' && t_un=$HUB_SECONDS
 		if [ -x "$BUILD/tests/test_db" ]; then
 			mkdir -p "$dir/store-here"
 			TMPDIR=$dir/store-here "$BUILD/tests/test_db" --bench 1000 >"$TMP/hub-store.json" 2>"$TMP/hub-store.err" ||
@@ -602,7 +640,7 @@ hub() {
 			st=$(sed -n 's/.*"ingest_msgs_per_s_full": *\([0-9.]*\).*/\1/p' "$TMP/hub-store.json")
 			awk -v a="${st:-0}" -v b="$here" 'BEGIN { exit !(a > b) }' && here=$st
 		fi
-		say "hub: round $r: ${got} s with alerts, ${HUB_SECONDS} s without; the store alone ${st:-?} msgs/s"
+		say "hub: round $r: ${got} s with alerts, ${HUB_SECONDS} s unsigned without; the store alone ${st:-?} msgs/s"
 	done
 	[ "$here" != 0 ] || here=null
 	got=$(sqlite3 "$dir/ingest/hub.db" "select count(*) from quarantine")
@@ -612,7 +650,7 @@ hub() {
 		direct=$(sed -n 's/.*"ingest_msgs_per_s_full": *\([0-9.]*\).*/\1/p' "$TMP/m-store")
 		[ -n "$direct" ] || direct=null
 	fi
-	awk -v n="$n" -v rounds="$RUNS" -v s="$t_al" -v so="$t_no" -v d="$direct" -v h="$here" -v fs="$fs" 'BEGIN {
+	awk -v n="$n" -v rounds="$RUNS" -v s="$t_al" -v so="$t_no" -v su="$t_un" -v d="$direct" -v h="$here" -v fs="$fs" 'BEGIN {
 		r = n / s
 		printf "{\"messages\": %d, \"rounds\": %d, \"seconds\": %.2f, \"msgs_per_s\": %.0f, ", n, rounds, s, r
 		printf "\"store_direct_msgs_per_s\": %s, ", d
@@ -620,6 +658,8 @@ hub() {
 		printf "\"store_direct_here_msgs_per_s\": %s, ", h
 		printf "\"ratio_to_store_direct_here\": %s, ", (h == "null" ? "null" : sprintf("%.3f", r / h))
 		printf "\"no_alert_msgs_per_s\": %.0f, ", n / so
+		printf "\"unsigned_no_alert_msgs_per_s\": %.0f, ", n / su
+		printf "\"signed_to_unsigned\": %.3f, ", su / so
 		printf "\"sync\": \"FULL (WAL)\", \"fs\": \"%s\"}", fs
 	}' >"$TMP/hub-ingest.json"
 	say "hub: ingest $(cat "$TMP/hub-ingest.json")"
@@ -754,6 +794,13 @@ if [ "${FL_BENCH_SKIP_MQTT:-0}" != 1 ]; then
 	[ -x "$SCENE" ] || fail "mqtt needs $SCENE (make build), or FL_BENCH_SKIP_MQTT=1"
 	mqtt >"$TMP/m-mqtt"
 	out="$out, $(cat "$TMP/m-mqtt")"
+fi
+if [ "${FL_BENCH_SKIP_SIGN:-0}" != 1 ]; then
+	[ -x "$BUILD/tests/test_msgsign" ] || fail "sign: $BUILD/tests/test_msgsign not built"
+	say "sign: Ed25519 signing and verifying of messages"
+	"$BUILD/tests/test_msgsign" --bench "${FL_BENCH_SIGN_N:-2000}" >"$TMP/m-sign" ||
+		fail "sign: test_msgsign --bench failed"
+	out="$out, \"sign\": $(cat "$TMP/m-sign")"
 fi
 if [ "${FL_BENCH_SKIP_STORE:-0}" != 1 ]; then
 	store >"$TMP/m-store"

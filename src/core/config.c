@@ -31,6 +31,7 @@
 #define FL_SCHEMA_TABLE /* short names: T_NUM, F_REQ, NUM(), ... */
 #include "schema.h"
 
+#include "envelope.h"
 #include "fl.h"
 #include "geom.h"
 
@@ -654,6 +655,10 @@ static const fl_setting mqtt_keys[] = {
 	STR(fl_mqtt_conf, client_id, T_TEXT, 0, "",
 	    "MQTT client id, unique on the broker; \"\" = "
 	    "firelane-<device id>"),
+	STR(fl_mqtt_conf, hub_key, T_TEXT, 0, "",
+	    "the hub's public key (base64, from firelane-hub "
+	    "--print-public-key): commands and delivery receipts must be "
+	    "signed by it; \"\" = every command and receipt is refused"),
 	NUM(fl_mqtt_conf, heartbeat_s, T_NUM, 60, 1, 3600,
 	    "seconds between heartbeats (health figures)"),
 	STR(fl_mqtt_conf, spool_dir, T_PATH, 0, "spool",
@@ -667,6 +672,7 @@ static const fl_setting mqtt_keys[] = {
 static int mqtt_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 {
 	fl_mqtt_conf *m = obj;
+	unsigned char pk[32];
 
 	if ((m->tls_cert[0] != 0) != (m->tls_key[0] != 0))
 		return fl_schema_fail(
@@ -678,6 +684,13 @@ static int mqtt_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 	if (m->password[0] && !m->username[0])
 		return fl_schema_fail(c, map->line,
 				      "mqtt: a password needs a username");
+	if (m->hub_key[0] &&
+	    fl_b64_decode(m->hub_key, strlen(m->hub_key), pk, sizeof(pk)) < 0)
+		return fl_schema_fail(
+			c, fl_schema_key_line(map, "hub_key"),
+			"mqtt.hub_key: not a base64 Ed25519 public key (44 "
+			"characters, as firelane-hub --print-public-key "
+			"prints it)");
 	return FL_OK;
 }
 

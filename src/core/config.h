@@ -130,7 +130,9 @@ typedef struct fl_mqtt_conf {
 	char tls_key[FL_PATH_MAX];  /* its private key (PEM) */
 	int keepalive_s;
 	char client_id[FL_NAME_MAX]; /* "" = firelane-<device id> */
-	double heartbeat_s;          /* heartbeat period */
+	char hub_key[64];   /* the hub's public key (base64): commands and
+			     receipts are checked with it; "" = refused */
+	double heartbeat_s; /* heartbeat period */
 	char spool_dir[FL_PATH_MAX]; /* store-and-forward folder */
 	double spool_max_mb;         /* its budget */
 } fl_mqtt_conf;

@@ -82,16 +82,14 @@ static int spool_file(edge_publish *p, const struct incident *in,
 		if (hl >= 1024)
 			goto out;
 		memcpy(msg + hl, data, n);
-		rc = fl_spool_append(p->spool, FL_SPOOL_EVIDENCE, 1, 0, topic,
-				     msg, hl + n, NULL, err, sizeof(err));
+		rc = publish__append(p, FL_SPOOL_EVIDENCE, topic, msg, hl + n,
+				     err, sizeof(err));
 		if (rc < 0) {
 			fl_log(FL_LOG_WARN, "evidence",
 			       "%s %s chunk %ld: %s; retried later", in->id,
 			       name, *chunk, err);
 			goto out;
 		}
-		if (p->mqtt)
-			fl_mqtt_kick(p->mqtt);
 	}
 	rc = 0;
 out:

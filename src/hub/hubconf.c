@@ -446,6 +446,14 @@ static const fl_setting root_keys[] = {
 	NUM(hub_conf, receipt_resend_days, T_NUM, 30, 0, 36500,
 	    "a device back online gets again the receipts of its verified "
 	    "bundles of the last N days; 0: off"),
+	NUM(hub_conf, require_signed, T_BOOL, 1, 0, 1,
+	    "refuse (quarantine) device messages without a signature by the "
+	    "enrolled key; false only while devices from before signing are "
+	    "upgraded (docs/security.md)"),
+	STR(hub_conf, hub_key_file, T_TEXT, 0, "",
+	    "the hub's Ed25519 key (0600; created on first start): signs "
+	    "commands and delivery receipts; \"\" = hub.key beside "
+	    "store.sqlite"),
 	MAP(hub_conf, "alerts", alerts, alerts_section, "alert routing"),
 };
 
@@ -573,6 +581,21 @@ size_t hub_conf_doc(char *buf, size_t len)
 {
 	return fl_schema_reference(doc_intro, doc_sections,
 				   FL_ARRAY_SIZE(doc_sections), buf, len);
+}
+
+size_t hub_conf_key_path(const hub_conf *c, char *buf, size_t len)
+{
+	const char *slash = strrchr(c->store.sqlite, '/');
+	int n;
+
+	if (c->hub_key_file[0])
+		n = snprintf(buf, len, "%s", c->hub_key_file);
+	else if (slash)
+		n = snprintf(buf, len, "%.*s/hub.key",
+			     (int)(slash - c->store.sqlite), c->store.sqlite);
+	else
+		n = snprintf(buf, len, "hub.key");
+	return n < 0 ? 0 : (size_t)n;
 }
 
 const hub_site_alerts *hub_conf_site(const hub_conf *c, const char *site)

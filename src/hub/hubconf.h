@@ -104,6 +104,8 @@ typedef struct hub_conf {
 	double evidence_keep_days;  /* 0: evidence is kept forever */
 	double evidence_scrub_s;    /* verified files hashed again; 0: off */
 	double receipt_resend_days; /* 0: no receipts re-sent on reconnect */
+	int require_signed;         /* unsigned device messages: quarantine */
+	char hub_key_file[HUB_PATH]; /* "" = hub.key beside store.sqlite */
 } hub_conf;
 
 /* Defaults (a valid configuration once mqtt.host, store.sqlite and
@@ -137,6 +139,10 @@ size_t hub_conf_sample(char *buf, size_t len);
 /* Write the reference of every key (markdown, docs/hub-config.md).
  * snprintf semantics. */
 size_t hub_conf_doc(char *buf, size_t len);
+
+/* The hub key's file: hub_key_file, or hub.key in store.sqlite's folder.
+ * snprintf semantics. */
+size_t hub_conf_key_path(const hub_conf *c, char *buf, size_t len);
 
 /* Room for any path the hub builds: the evidence folder (< 1024 bytes)
  * plus ids (< 128 bytes each) and a file name. */

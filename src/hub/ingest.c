@@ -3,27 +3,39 @@
  *
  * A note on trust. The broker lets any client publish on any topic its ACL
  * allows, and the hub cannot see who published a message, only its topic.
- * So the topic is the claim and the store is the judge:
+ * So the topic is the claim, the device's signature its proof, and the
+ * store the judge (docs/security.md):
  *
  *   1. the topic's shape (msg.c; topics the hub does not read are dropped
  *      here), then the size, before any parsing of the payload;
  *   2. the device named by the topic must be enrolled (fl_db_device_get),
  *      and the topic's site must be the site it was enrolled for - a device
  *      publishing under another site's topic is refused;
- *   3. the payload must fit its schema, and the ids in it must be the
+ *   3. the payload must be signed by the enrolled key for this very topic
+ *      (fl_msg_verify, docs/mqtt.md "Signed messages"): a broker client
+ *      without the key cannot speak for a device, and a signed message
+ *      moved to another topic does not verify. Unsigned messages are
+ *      quarantined unless require_signed is off (devices from before
+ *      signing, while they are upgraded); a bad signature always is. From
+ *      here on only the body counts;
+ *   4. the body must fit its schema, and the ids in it must be the
  *      topic's (msg.c): an incident id must start with "<device>-", so a
  *      device cannot write into another device's incidents;
- *   4. incident messages are stored idempotently on (incident_id, seq)
+ *   5. incident messages are stored idempotently on (incident_id, seq)
  *      (fl_db_ingest); only a message stored for the first time drives the
- *      alerts, so a redelivery after a reconnect alerts nobody twice;
- *   5. evidence chunks and the "evidence" list go to bundles.c, which
+ *      alerts, so a redelivery after a reconnect alerts nobody twice. The
+ *      pair stored with other bytes is no redelivery: quarantined and
+ *      written to the audit log (the stored message stays); statuses and
+ *      heartbeats are ordered by the connection epoch they carry
+ *      (fl_db_device_status_at), so an old one replayed changes nothing;
+ *   6. evidence chunks and the "evidence" list go to bundles.c, which
  *      verifies the bundle with the enrolled key; once the result is
- *      stored the device gets a delivery receipt (docs/mqtt.md) so it may
- *      let its copy go - only a verified one (the edge checks that). A
- *      verified bundle never changes: a chunk or list that would change
- *      it is refused there (audited) and quarantined here, a list before
- *      it is stored as a message;
- *   6. a device coming back online (its status goes from anything else to
+ *      stored the device gets a delivery receipt (docs/mqtt.md), signed
+ *      with the hub key, so it may let its copy go - only a verified one
+ *      (the edge checks that). A verified bundle never changes: a chunk
+ *      or list that would change it is refused there (audited) and
+ *      quarantined here, a list before it is stored as a message;
+ *   7. a device coming back online (its status goes from anything else to
  *      "online") gets the receipts of its verified bundles again
  *      (resend_receipts): the edge connects with clean start, so a receipt
  *      sent while it was away is lost, and without this its bundle would
@@ -43,6 +55,7 @@
 #include "bundles.h"
 #include "fl.h"
 #include "msg.h"
+#include "msgsign.h"
 #include "receipt.h"
 #include "sign.h"
 #include "topic.h"
@@ -80,7 +93,21 @@ static void quarantine(hub_ingest *h, const char *topic, const void *payload,
 	       rc ? " (and the store refused it)" : "");
 }
 
-/* A NUL-terminated copy of a payload (JSON text for the store). */
+/* Publish body to a device on topic, signed with the hub key (QoS 1, not
+ * retained). 0, or an fl_errno when it was not sent. */
+static int publish_signed(hub_ingest *h, const char *topic, const char *body,
+			  size_t len)
+{
+	char buf[1024];
+	size_t n;
+
+	if (!h->mqtt || !h->key ||
+	    fl_msg_sign(h->key, FL_DOMAIN_HUB, topic, body, len, buf,
+			sizeof(buf), &n))
+		return FL_EINVAL;
+	return fl_mqtt_publish(h->mqtt, topic, buf, n, 1, 0);
+}
+
 /*
  * The delivery receipt for a bundle just stored (verified or not) to its
  * device, QoS 1. A receipt lost (the broker away) only leaves the bundle
@@ -103,7 +130,7 @@ static void receipt(hub_ingest *h, const char *site, const char *device,
 	       sizeof(r.manifest_sha256));
 	fl_receipt_topic(topic, sizeof(topic), site, device);
 	n = fl_receipt_json(&r, buf, sizeof(buf));
-	if (n >= sizeof(buf) || fl_mqtt_publish(h->mqtt, topic, buf, n, 1, 0))
+	if (n >= sizeof(buf) || publish_signed(h, topic, buf, n))
 		fl_log(FL_LOG_WARN, "evidence",
 		       "%s: receipt not sent "
 		       "(offline)",
@@ -159,8 +186,7 @@ static void resend_receipts(hub_ingest *h, const char *site, const char *device,
 	fl_receipt_topic(topic, sizeof(topic), site, device);
 	for (i = 0; i < n; i++) {
 		len = fl_receipt_json(&r[i], buf, sizeof(buf));
-		if (len >= sizeof(buf) ||
-		    fl_mqtt_publish(h->mqtt, topic, buf, len, 1, 0))
+		if (len >= sizeof(buf) || publish_signed(h, topic, buf, len))
 			break;
 	}
 	if (i < n)
@@ -177,20 +203,34 @@ static void resend_receipts(hub_ingest *h, const char *site, const char *device,
 }
 
 /*
- * The device was heard with status (a heartbeat says "online" too: the
- * first of the two to arrive after a reconnect makes the transition). An
- * unreadable stored status counts as a transition: a burst of repeats is
- * cheaper than a bundle never let go.
+ * The device was heard with status at its connection epoch (a heartbeat
+ * says "online" too: the first of the two to arrive after a reconnect
+ * makes the transition). A status older than the stored one (a replay, a
+ * late heartbeat of an earlier connection) changes nothing and is only
+ * counted (fl_db_device_status_at).
  */
 static void seen(hub_ingest *h, const char *site, const char *device,
-		 const char *status, double now, const char *heartbeat)
+		 const char *status, unsigned long long epoch, double now,
+		 const char *heartbeat)
 {
 	char was[16];
+	int applied = 0;
+	int rc = fl_db_device_status_at(h->db, device, status, epoch, now,
+					heartbeat, was, sizeof(was), &applied);
 
-	if (!strcmp(status, "online") &&
-	    fl_db_device_status(h->db, device, was, sizeof(was)))
-		was[0] = 0;
-	fl_db_device_seen(h->db, device, status, now, heartbeat);
+	if (rc) {
+		fl_log(FL_LOG_ERROR, "fleet", "%s: %s not stored: %s", device,
+		       heartbeat ? "heartbeat" : status, fl_strerror(rc));
+		return;
+	}
+	if (!applied) {
+		h->stale++;
+		fl_log(FL_LOG_INFO, "fleet",
+		       "%s: %s of epoch %llu is older than the stored status "
+		       "(%s); ignored",
+		       device, heartbeat ? "heartbeat" : status, epoch, was);
+		return;
+	}
 	if (!strcmp(status, "online") && strcmp(was, "online"))
 		resend_receipts(h, site, device, now);
 }
@@ -206,9 +246,12 @@ static char *text_of(const void *payload, size_t len)
 	return s;
 }
 
+/* An incident message: body (len bytes) is what its signature covered;
+ * raw (rawlen) the whole payload, for the quarantine. */
 static void incident(hub_ingest *h, const hub_topic *t, const char *site,
 		     const unsigned char pk[32], const char *topic,
-		     const void *payload, size_t len, double now)
+		     const void *raw, size_t rawlen, const void *payload,
+		     size_t len, double now)
 {
 	hub_incident in;
 	hub_file files[HUB_MAX_FILES];
@@ -220,7 +263,7 @@ static void incident(hub_ingest *h, const hub_topic *t, const char *site,
 
 	if (hub_incident_check(t, payload, len, &in, files, &nfiles, err,
 			       sizeof(err))) {
-		quarantine(h, topic, payload, len, err, now);
+		quarantine(h, topic, raw, rawlen, err, now);
 		return;
 	}
 	if (!strcmp(in.type, "evidence")) {
@@ -242,8 +285,11 @@ static void incident(hub_ingest *h, const hub_topic *t, const char *site,
 	m = (fl_db_msg){ t->device, site,   t->camera, t->lane, in.incident_id,
 			 in.type,   in.seq, in.wall,   json };
 	rc = fl_db_ingest(h->db, &m, &dup, err, sizeof(err));
+	if (rc == FL_EEXIST) /* the same (incident_id, seq), other bytes */
+		fl_db_audit(h->db, "hub", "duplicate_conflict", in.incident_id,
+			    err, now);
 	if (rc) {
-		quarantine(h, topic, payload, len, err, now);
+		quarantine(h, topic, raw, rawlen, err, now);
 		goto out;
 	}
 	if (dup) {
@@ -278,6 +324,47 @@ out:
 	free(json);
 }
 
+/*
+ * Step 3 of the note on trust: whether payload is the device's own word
+ * for this topic. 1 and the body (*body, *blen: what the signature
+ * covered, or the whole payload of an unsigned message taken while
+ * require_signed is off; *is_signed says which); 0 with the reason in err.
+ */
+static int signed_by(hub_ingest *h, const hub_topic *t,
+		     const unsigned char pk[32], const char *topic,
+		     const void *payload, size_t len, const void **body,
+		     size_t *blen, int *is_signed, char *err, size_t errlen)
+{
+	fl_envelope env;
+	char why[256];
+	int rc = fl_msg_verify(pk, FL_DOMAIN_DEVICE, topic, payload, len, &env,
+			       why, sizeof(why));
+
+	if (rc == FL_ENOENT && !h->conf->require_signed) {
+		h->unsigned_taken++;
+		fl_log(FL_LOG_DEBUG, "ingest",
+		       "%s: unsigned message taken (require_signed off)",
+		       t->device);
+	} else if (rc == FL_ENOENT) {
+		snprintf(err, errlen,
+			 "unsigned: device %s's messages must be signed by its "
+			 "enrolled key (require_signed)",
+			 t->device);
+		return 0;
+	} else if (rc) {
+		snprintf(err, errlen, "signature: %s", why);
+		return 0;
+	}
+	*body = env.body;
+	*blen = env.body_len;
+	*is_signed = rc == 0;
+	return 1;
+}
+
+/* A signed status or heartbeat must carry its connection epoch: without
+ * one it would always apply, and an old copy could rewrite the present. */
+#define EPOCH_MISSING "a signed status or heartbeat without an epoch"
+
 void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 			size_t len, double now)
 {
@@ -286,6 +373,10 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 	char err[1024], site[HUB_SITE_MAX], lvl[HUB_SITE_MAX];
 	char pkb64[128], status[16];
 	unsigned char pk[32];
+	unsigned long long epoch;
+	const void *body;
+	size_t blen;
+	int is_signed = 0;
 	char *json;
 	hub_chunk ch;
 
@@ -326,36 +417,49 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 		quarantine(h, topic, payload, len, err, now);
 		return;
 	}
+	if (!signed_by(h, &t, pk, topic, payload, len, &body, &blen, &is_signed,
+		       err, sizeof(err))) {
+		quarantine(h, topic, payload, len, err, now);
+		return;
+	}
 	switch (t.kind) {
 	case HUB_MSG_STATUS:
-		if (hub_status_check(payload, len, status, sizeof(status), err,
-				     sizeof(err))) {
+		if (hub_status_check(body, blen, status, sizeof(status), &epoch,
+				     err, sizeof(err))) {
 			quarantine(h, topic, payload, len, err, now);
 			break;
 		}
-		seen(h, site, t.device, status, now, NULL);
+		if (is_signed && !epoch) {
+			quarantine(h, topic, payload, len, EPOCH_MISSING, now);
+			break;
+		}
+		seen(h, site, t.device, status, epoch, now, NULL);
 		break;
 	case HUB_MSG_HEARTBEAT:
-		if (hub_json_object_check(payload, len, err, sizeof(err))) {
+		if (hub_heartbeat_check(body, blen, &epoch, err, sizeof(err))) {
 			quarantine(h, topic, payload, len, err, now);
 			break;
 		}
-		json = text_of(payload, len);
+		if (is_signed && !epoch) {
+			quarantine(h, topic, payload, len, EPOCH_MISSING, now);
+			break;
+		}
+		json = text_of(body, blen);
 		if (json)
-			seen(h, site, t.device, "online", now, json);
+			seen(h, site, t.device, "online", epoch, now, json);
 		free(json);
 		break;
 	case HUB_MSG_CAMERA_EVENT: {
 		char ty[32], why[256];
 		int rc;
 
-		if (hub_camera_event_check(&t, payload, len, ty, sizeof(ty),
-					   why, sizeof(why), err, sizeof(err))) {
+		if (hub_camera_event_check(&t, body, blen, ty, sizeof(ty), why,
+					   sizeof(why), err, sizeof(err))) {
 			quarantine(h, topic, payload, len, err, now);
 			break;
 		}
 		fl_log(FL_LOG_INFO, "fleet", "%s/%s: %.*s", t.device, t.camera,
-		       (int)(len > 300 ? 300 : len), (const char *)payload);
+		       (int)(blen > 300 ? 300 : blen), (const char *)body);
 		fl_db_device_seen(h->db, t.device, NULL, now, NULL);
 		rc = fl_db_camera_event(h->db, t.device, t.camera, ty, why,
 					now);
@@ -367,14 +471,15 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 		break;
 	}
 	case HUB_MSG_INCIDENT:
-		incident(h, &t, site, pk, topic, payload, len, now);
+		incident(h, &t, site, pk, topic, payload, len, body, blen, now);
 		break;
 	case HUB_MSG_EVIDENCE:
-		if (hub_chunk_check(&t, payload, len, &ch, err, sizeof(err)) ||
+		if (hub_chunk_check(&t, body, blen, &ch, err, sizeof(err)) ||
 		    hub_evidence_chunk(h->conf->evidence_dir, h->db, t.device,
 				       &ch, pk, now, &done, err, sizeof(err))) {
 			const char *nl = memchr(payload, '\n', len);
-			/* keep the header only: the bytes are the fault */
+			/* keep the envelope and the header only: the bytes
+			 * are the fault */
 			quarantine(h, topic, payload,
 				   nl ? (size_t)(nl - (const char *)payload)
 				      : len,

@@ -16,6 +16,15 @@
  *   --delete-user NAME              remove a user; their sessions end
  *   --unlock-user NAME              forget the user's failed logins from
  *                                   every address (the login throttle)
+ *   --print-public-key              the hub key's public half (created on
+ *                                   first use), for the edges' mqtt.hub_key
+ *   --command DEVICE JSON [--timeout S]
+ *                                   send a command, signed with the hub
+ *                                   key, and print the device's answer
+ *
+ * The hub key (hub_key_file, docs/security.md) signs what the hub says to
+ * devices: commands and delivery receipts. It is loaded (or created) at
+ * start; without it the hub does not run.
  *
  * The running hub is one thread doing MQTT and ingest (the MQTT client's
  * owner: fl_mqtt_run() hands messages to hub_ingest_message()), the
@@ -44,6 +53,7 @@
 #include "budget.h"
 #include "client.h"
 #include "clock.h"
+#include "command.h"
 #include "db.h"
 #include "fl.h"
 #include "http.h"
@@ -71,7 +81,10 @@ static void usage(FILE *f)
 		"       firelane-hub --config FILE --enrol-device ID --site SITE "
 		"--public-key FILE\n"
 		"       firelane-hub --config FILE --delete-user NAME\n"
-		"       firelane-hub --config FILE --unlock-user NAME\n");
+		"       firelane-hub --config FILE --unlock-user NAME\n"
+		"       firelane-hub --config FILE --print-public-key\n"
+		"       firelane-hub --config FILE --command DEVICE JSON "
+		"[--timeout S]\n");
 }
 
 /* Print the effective configuration of c, or with c NULL the commented
@@ -244,6 +257,68 @@ out:
 	return rc;
 }
 
+/* The hub key (hub_key_file, created on first use). 0, or 1 with the
+ * reason on stderr. */
+static int load_key(const hub_conf *c, fl_key *key)
+{
+	char path[HUB_PATH + 16], err[1024];
+	int created = 0;
+
+	hub_conf_key_path(c, path, sizeof(path));
+	if (fl_key_load_or_create(path, key, &created, err, sizeof(err)) < 0) {
+		fprintf(stderr, "firelane-hub: hub key: %s\n", err);
+		return 1;
+	}
+	if (created)
+		fl_log(FL_LOG_WARN, "hub",
+		       "created the hub key %s: give its public half "
+		       "(firelane-hub --print-public-key) to every edge as "
+		       "mqtt.hub_key",
+		       path);
+	return 0;
+}
+
+/* --print-public-key: the hub key's public half, base64, on stdout. */
+static int print_key(const hub_conf *c)
+{
+	fl_key key;
+	char b64[FL_KEY_B64_LEN];
+
+	if (load_key(c, &key))
+		return 1;
+	fl_key_public_b64(&key, b64, sizeof(b64));
+	fl_key_wipe(&key);
+	printf("%s\n", b64);
+	return 0;
+}
+
+/* --command DEVICE JSON: 0 done, 1 refused by the device, 2 not sent or
+ * not answered. */
+static int command(const hub_conf *c, const char *device, const char *json,
+		   double timeout_s)
+{
+	fl_key key;
+	char err[1024];
+	fl_db *db = NULL;
+	int rc = 2;
+
+	if (load_key(c, &key))
+		return 2;
+	db = open_store(c);
+	if (!db)
+		goto out;
+	rc = hub_command_send(c, db, &key, device, json, timeout_s, stdout, err,
+			      sizeof(err));
+	if (rc == 2)
+		fprintf(stderr, "firelane-hub: --command: %s\n", err);
+	else
+		fl_db_audit(db, "cli", "command", device, json, fl_wall_s());
+out:
+	fl_db_close(db);
+	fl_key_wipe(&key);
+	return rc;
+}
+
 struct hub {
 	const hub_conf *conf;
 	hub_ingest ingest;
@@ -265,6 +340,7 @@ static void on_connect(void *user)
 
 static int run(const hub_conf *c)
 {
+	static fl_key key; /* the hub key: wiped at the end */
 	struct hub h;
 	fl_db *db = NULL;
 	fl_mqtt *m = NULL;
@@ -279,6 +355,8 @@ static int run(const hub_conf *c)
 
 	memset(&h, 0, sizeof(h));
 	h.conf = c;
+	if (load_key(c, &key))
+		goto out;
 	db = open_store(c);
 	if (!db)
 		goto out;
@@ -299,16 +377,15 @@ static int run(const hub_conf *c)
 		fprintf(stderr, "firelane-hub: alerts: %s\n", err);
 		goto out;
 	}
-	h.ingest = (hub_ingest){ .conf = c, .db = db, .alerts = al };
+	h.ingest =
+		(hub_ingest){ .conf = c, .db = db, .alerts = al, .key = &key };
+	if (!c->require_signed)
+		fl_log(FL_LOG_WARN, "hub",
+		       "require_signed is off: unsigned device messages are "
+		       "taken (only while devices are upgraded; "
+		       "docs/security.md)");
 	memset(&o, 0, sizeof(o));
-	o.host = c->mqtt.host;
-	o.port = c->mqtt.port;
-	o.username = c->mqtt.username;
-	o.password = c->mqtt.password;
-	o.tls_ca = c->mqtt.tls_ca;
-	o.tls_cert = c->mqtt.tls_cert;
-	o.tls_key = c->mqtt.tls_key;
-	o.keepalive_s = c->mqtt.keepalive_s;
+	hub_mqtt_opts(c, &o);
 	o.client_id = c->mqtt.client_id;
 	/* the broker keeps what arrives while we are away; a message is
 	 * acknowledged only once ingest has stored it */
@@ -347,9 +424,9 @@ static int run(const hub_conf *c)
 	}
 	fl_log(FL_LOG_INFO, "hub",
 	       "stopping: %ld stored, %ld duplicates, %ld quarantined, "
-	       "%ld chunks",
+	       "%ld chunks, %ld unsigned taken, %ld stale statuses",
 	       h.ingest.stored, h.ingest.duplicates, h.ingest.quarantined,
-	       h.ingest.chunks);
+	       h.ingest.chunks, h.ingest.unsigned_taken, h.ingest.stale);
 	fl_mqtt_stop(m, NULL, NULL, 1000);
 	rc = 0;
 out:
@@ -358,6 +435,7 @@ out:
 	fl_mqtt_destroy(m);
 	hub_alerts_destroy(al);
 	fl_db_close(db);
+	fl_key_wipe(&key);
 	return rc;
 }
 
@@ -375,6 +453,9 @@ int main(int argc, char **argv)
 		{ "public-key", required_argument, NULL, 'p' },
 		{ "delete-user", required_argument, NULL, 'D' },
 		{ "unlock-user", required_argument, NULL, 'U' },
+		{ "print-public-key", no_argument, NULL, 'K' },
+		{ "command", required_argument, NULL, 'C' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -382,10 +463,12 @@ int main(int argc, char **argv)
 	const char *config = NULL, *user = NULL, *role = NULL, *sites = NULL;
 	const char *device = NULL, *site = NULL, *keyfile = NULL;
 	const char *del = NULL, *unlock = NULL;
+	const char *cmd_device = NULL;
 	static hub_conf conf; /* large: not on the stack */
 	struct sigaction sa;
-	char err[1024];
-	int check = 0, verbose = 0, c, rc;
+	char err[1024], *end;
+	double timeout_s = 10;
+	int check = 0, verbose = 0, print_pk = 0, c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -421,6 +504,19 @@ int main(int argc, char **argv)
 		case 'U':
 			unlock = optarg;
 			break;
+		case 'K':
+			print_pk = 1;
+			break;
+		case 'C':
+			cmd_device = optarg;
+			break;
+		case 't':
+			timeout_s = strtod(optarg, &end);
+			if (*end || !(timeout_s > 0 && timeout_s <= 3600)) {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -432,8 +528,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!config || optind != argc ||
-	    (!!user + !!device + !!del + !!unlock + check) > 1 ||
+	/* --command takes the JSON as its one operand; nothing else does */
+	if (!config || optind != argc - (cmd_device != NULL) ||
+	    (!!user + !!device + !!del + !!unlock + print_pk + !!cmd_device +
+	     check) > 1 ||
 	    (user && !role) || (device && (!site || !keyfile)) ||
 	    (!user && (role || sites)) || (!device && (site || keyfile))) {
 		usage(stderr);
@@ -458,6 +556,10 @@ int main(int argc, char **argv)
 		return enrol(&conf, device, site, keyfile);
 	if (del || unlock)
 		return user_admin(&conf, del ? del : unlock, !del);
+	if (print_pk)
+		return print_key(&conf);
+	if (cmd_device)
+		return command(&conf, cmd_device, argv[optind], timeout_s);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

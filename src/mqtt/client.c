@@ -633,6 +633,15 @@ static void do_connect(fl_mqtt *m)
 	}
 	c->username = m->username;
 	c->password = m->password;
+	if (m->will_topic && m->o.will) {
+		char buf[1024], *w;
+		size_t n = m->o.will(buf, sizeof(buf), m->o.user);
+
+		if (n < sizeof(buf) && (w = strdup(buf))) {
+			free(m->will_payload);
+			m->will_payload = w;
+		}
+	}
 	if (m->will_topic) {
 		will.topicName = m->will_topic;
 		will.message = m->will_payload ? m->will_payload : "";

@@ -34,6 +34,12 @@ typedef struct fl_mqtt_opts {
 	const char *client_id;  /* required, unique per broker */
 	const char *will_topic; /* retained QoS 1 last will, or NULL */
 	const char *will_payload;
+	/* The will's payload for the next connect attempt, written into buf
+	 * (text without NUL; returns its length, snprintf semantics: >= len
+	 * keeps the last one), called inside fl_mqtt_run() before each
+	 * attempt: the edge signs its will there, with a new connection
+	 * epoch. NULL: will_payload for every attempt. */
+	size_t (*will)(char *buf, size_t len, void *user);
 	int window; /* spooled messages in flight; 0: 8 */
 	/* Persistent session (the hub): clean start / clean session off, so
 	 * the broker keeps the subscriptions and queues QoS 1 messages while

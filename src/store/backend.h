@@ -101,11 +101,13 @@ typedef struct fl__db_ops {
 			  const char *pk_b64, double wall);
 	int (*device_get)(void *be, const char *device, char *site,
 			  size_t sitelen, char *pk, size_t pklen); /* ENOENT */
-	/* status, hb: NULL leaves the stored value; FL_ENOENT: not enrolled */
+	/* status, hb: NULL leaves the stored value, epoch < 0 the stored
+	 * status_epoch; FL_ENOENT: not enrolled */
 	int (*device_seen)(void *be, const char *device, const char *status,
-			   double wall, const char *hb);
+			   long long epoch, double wall, const char *hb);
+	/* the status ("" when none) and its epoch (0 when none) */
 	int (*device_status)(void *be, const char *device, char *status,
-			     size_t statuslen); /* ENOENT */
+			     size_t statuslen, long long *epoch); /* ENOENT */
 	/* the receipts of fl_db_device_receipts (db.c has checked the
 	 * arguments and set *out NULL, *n 0) */
 	int (*device_receipts)(void *be, const char *device, double since,
@@ -123,8 +125,10 @@ typedef struct fl__db_ops {
 			  double last_event);
 
 	/* ---- incidents ---- */
-	/* 1 when message seq of the incident is stored, else 0 */
-	int (*event_exists)(void *be, const char *id, unsigned seq);
+	/* 1 when message seq of the incident is stored (*json, when json is
+	 * not NULL, a malloc'd copy of its stored text), else 0 */
+	int (*event_exists)(void *be, const char *id, unsigned seq,
+			    char **json);
 	int (*incident_get)(void *be, const char *id,
 			    fl__db_incident *row); /* ENOENT */
 	/* insert or replace every column of fl__db_incident */

@@ -176,16 +176,19 @@ int fl_db_device_seen(fl_db *db, const char *device, const char *status,
 {
 	if (!db || !device)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->device_seen(db->be, device, status, wall,
+	LOCKED(int, db->ops->device_seen(db->be, device, status, -1, wall,
 					 heartbeat_json));
 }
 
 int fl_db_device_status(fl_db *db, const char *device, char *status,
 			size_t statuslen)
 {
+	long long epoch;
+
 	if (!db || !device || !status || !statuslen)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->device_status(db->be, device, status, statuslen));
+	LOCKED(int, db->ops->device_status(db->be, device, status, statuslen,
+					   &epoch));
 }
 
 int fl_db_device_receipts(fl_db *db, const char *device, double since_wall,

@@ -70,6 +70,25 @@ int fl_db_device_get(fl_db *db, const char *device, char *site, size_t sitelen,
  * FL_ENOENT for a device not enrolled. */
 int fl_db_device_seen(fl_db *db, const char *device, const char *status,
 		      double wall, const char *heartbeat_json);
+/*
+ * A status heard from the device (docs/mqtt.md, "Status"): online, offline
+ * or stopped, with the connection epoch it carries (0: a device from
+ * before epochs), at wall; heartbeat_json (may be NULL) a heartbeat's,
+ * which says "online" at its epoch. A device's statuses are ordered by
+ * (epoch, online before offline and stopped): the will of a connection
+ * comes after that connection's "online". One that is not newer than
+ * the stored one is stale and changes nothing - a status or heartbeat
+ * sent again cannot rewrite the fleet's present - except that a
+ * heartbeat of the stored connection, still online, updates the
+ * heartbeat and last_seen. Epoch 0 always applies (as before epochs).
+ * *applied (may be NULL): 1 stored, 0 stale. was (may be NULL) gets the
+ * stored status before ("" when none). FL_ENOENT: not enrolled; FL_EINVAL
+ * an unknown status.
+ */
+int fl_db_device_status_at(fl_db *db, const char *device, const char *status,
+			   unsigned long long epoch, double wall,
+			   const char *heartbeat_json, char *was, size_t waslen,
+			   int *applied);
 /* 0 and the device's stored status ("" when none was heard yet; truncated
  * to the buffer, always terminated), or FL_ENOENT. */
 int fl_db_device_status(fl_db *db, const char *device, char *status,
@@ -91,7 +110,10 @@ typedef struct fl_db_msg {
 } fl_db_msg;
 
 /* Idempotent on (incident_id, seq): *dup = 1 when that pair is already
- * stored (nothing changes), else 0. The first message of an incident creates
+ * stored with the same json (a redelivery: nothing changes), else 0; the
+ * pair stored with other bytes is FL_EEXIST (nothing changes: a message
+ * is never silently taken for another; the caller quarantines and audits
+ * it). The first message of an incident creates
  * it. The incident's status (occupied|alarm|cleared|vacated|interrupted)
  * follows the type of its highest-seq message that sets a status
  * (occupied, warned (only before anything else), alarm, escalated (alarm),

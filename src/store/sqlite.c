@@ -143,6 +143,9 @@ static const char *const MIGRATIONS[] = {
 	"CREATE INDEX login_failures_last ON login_failures(last);",
 	/* 7: when a verified file was found not matching its SHA-256 */
 	"ALTER TABLE evidence ADD COLUMN tampered REAL;",
+	/* 8: the connection epoch of a device's stored status (statuses are
+	 *    ordered by it: an old one sent again changes nothing) */
+	"ALTER TABLE devices ADD status_epoch INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -290,9 +293,11 @@ static const char *const SQL[S_COUNT] = {
 		" enrolled = excluded.enrolled",
 	[S_DEV_GET] = "SELECT site, public_key FROM devices WHERE device = ?1",
 	[S_DEV_SEEN] = "UPDATE devices SET status = COALESCE(?2, status),"
-		       " last_seen = ?3, heartbeat = COALESCE(?4, heartbeat)"
+		       " last_seen = ?3, heartbeat = COALESCE(?4, heartbeat),"
+		       " status_epoch = COALESCE(?5, status_epoch)"
 		       " WHERE device = ?1",
-	[S_DEV_STATUS] = "SELECT status FROM devices WHERE device = ?1",
+	[S_DEV_STATUS] = "SELECT status, status_epoch FROM devices"
+			 " WHERE device = ?1",
 	/* ?1 device, ?2 since, ?3 max: the (device, start) index bounds
 	 * the scan to the window */
 	[S_DEV_RECEIPTS] =
@@ -315,7 +320,7 @@ static const char *const SQL[S_COUNT] = {
 		      " problems = excluded.problems, reason = excluded.reason,"
 		      " since = excluded.since,"
 		      " last_event = excluded.last_event",
-	[S_EV_EXISTS] = "SELECT 1 FROM incident_events"
+	[S_EV_EXISTS] = "SELECT json FROM incident_events"
 			" WHERE incident_id = ?1 AND seq = ?2",
 	[S_INC_GET] =
 		"SELECT device, site, camera, lane, status, status_seq, start,"
@@ -927,7 +932,7 @@ static int be_device_get(void *p, const char *device, char *site,
 }
 
 static int be_device_seen(void *p, const char *device, const char *status,
-			  double wall, const char *hb)
+			  long long epoch, double wall, const char *hb)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_DEV_SEEN);
@@ -938,15 +943,32 @@ static int be_device_seen(void *p, const char *device, const char *status,
 	bt(s, 2, status);
 	sqlite3_bind_double(s, 3, wall);
 	bt(s, 4, hb);
+	if (epoch >= 0)
+		sqlite3_bind_int64(s, 5, epoch);
+	else
+		sqlite3_bind_null(s, 5);
 	return changed(b, run(b, s, "device_seen"));
 }
 
 static int be_device_status(void *p, const char *device, char *status,
-			    size_t statuslen)
+			    size_t statuslen, long long *epoch)
 {
-	const struct text_out out[] = { { status, statuslen } };
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_DEV_STATUS);
+	int rc;
 
-	return row_text(p, S_DEV_STATUS, device, out, 1, "device_status");
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, device);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_col(s, 0, status, statuslen);
+		*epoch = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "device_status");
 }
 
 /* Rows whose id or hash a receipt cannot carry (not possible from the
@@ -1064,18 +1086,22 @@ static int be_camera_put(void *p, const char *device, const char *camera,
 
 /* ---- incidents -------------------------------------------------------------------- */
 
-static int be_event_exists(void *p, const char *id, unsigned seq)
+static int be_event_exists(void *p, const char *id, unsigned seq, char **json)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_EV_EXISTS);
-	int rc;
+	int rc, oom = 0;
 
 	if (!s)
 		return FL_EIO;
 	bt(s, 1, id);
 	sqlite3_bind_int64(s, 2, seq);
 	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && json)
+		*json = col_dup(s, 0, &oom);
 	sqlite3_reset(s);
+	if (oom)
+		return FL_ENOMEM;
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : dberr(b, "ingest");

@@ -60,7 +60,7 @@ broker_start
 
 EV=$WORK/hub-evidence
 cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 http: {listen: "127.0.0.1:$HTTP_PORT"}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $EV
@@ -92,9 +92,13 @@ north() { # seq type unix_time
 	printf '{"incident_id": "north-edge-7-lane-n-1", "seq": %s, "type": "%s", "site": "north-site", "device": "north-edge", "camera": "cam-1", "lane": "lane-n", "unix_time": %s, "class": "vehicle"}' "$1" "$2" "$3"
 }
 NT=firelane/north-site/north-edge/cam-1/lane-n/incident
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$NT" -m "$(north 1 occupied $((NOW - 200)))"
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$NT" -m "$(north 2 alarm $((NOW - 140)))"
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t firelane/north-site/stranger/status -m online
+# north-edge's messages, signed with the key it shares with the edge here
+broker_device north-edge stranger
+north_pub() { device_pub "$WORK/device.key" north-edge "$NT"; }
+north 1 occupied $((NOW - 200)) | north_pub
+north 2 alarm $((NOW - 140)) | north_pub
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u stranger -P "$(broker_pw stranger)" \
+	-t firelane/north-site/stranger/status -m online
 # Recorded history, so that the list has pages and the reports have
 # something to chart: three earlier scene-site incidents at the same spot
 # (a repeat spot; two with the same plate), and 30 north-site incidents over
@@ -120,8 +124,9 @@ with open(sys.argv[3], "w") as f:
         f.write("\n".join(msgs("north-edge", "north-site", "cam-1", "lane-n", n, t0,
                                (("occupied", 0), ("vacated", 20 + n)), {})) + "\n")
 EOP
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t firelane/scene-site/scene-edge/cam-1/lane-a/incident -l <"$WORK/rec-scene.txt"
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$NT" -l <"$WORK/rec-north.txt"
+device_pub_lines "$WORK/device.key" scene-edge firelane/scene-site/scene-edge/cam-1/lane-a/incident \
+	<"$WORK/rec-scene.txt"
+device_pub_lines "$WORK/device.key" north-edge "$NT" <"$WORK/rec-north.txt"
 
 # The real edge, live on the scene: the incident with evidence.
 edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v

@@ -46,7 +46,7 @@ broker_start
 
 EV=$WORK/hub-evidence
 cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 http: {listen: "127.0.0.1:$WPORT", threads: 2}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $EV
@@ -116,7 +116,10 @@ post() { # NAME PATH JSON [extra curl args]: a POST with NAME's CSRF token
 	hc "$who" -X POST -H 'Content-Type: application/json' \
 		-H "X-CSRF-Token: $tok" -d "$body" "$@" "$BASE$path"
 }
-pubm() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -m "$2"; }
+# pubm TOPIC TEXT: said by the device TOPIC names (its account; signed with
+# the edge's key, which other-edge shares here)
+broker_device other-edge
+pubm() { printf '%s' "$2" | device_pub "$WORK/device.key" "$(echo "$1" | cut -d/ -f3)" "$1"; }
 
 # ---- no session ----------------------------------------------------------------
 expect 401 anon "$BASE/api/incidents"

@@ -26,7 +26,7 @@ BASE=http://127.0.0.1:$WPORT
 broker_start
 conf() { # conf FILE HTTP-EXTRA
 	cat >"$1" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 http: {listen: "127.0.0.1:$WPORT"$2}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $WORK/ev

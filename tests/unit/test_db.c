@@ -374,6 +374,56 @@ static void test_cameras(fl_db *db)
 	CHECK(fl_db_device_seen(db, "edge-01", "online", 2110, NULL) == 0);
 }
 
+/* A status of edge-01 at epoch e: 1 applied, 0 stale (was: before). */
+static int status_at(fl_db *db, const char *st, unsigned long long e,
+		     const char *hb, char *was)
+{
+	int applied = -1;
+
+	CHECK(fl_db_device_status_at(db, "edge-01", st, e, 3000, hb, was, 16,
+				     &applied) == 0);
+	return applied;
+}
+
+/* fl_db_device_status_at: statuses ordered by (epoch, online < offline =
+ * stopped), whatever order they arrive in; a heartbeat of the present
+ * connection is fresh, of an earlier one stale; epoch 0 always applies. */
+static void test_status_order(fl_db *db)
+{
+	char was[16], st[16];
+
+	CHECK(status_at(db, "online", 100, NULL, was) == 1); /* over epoch 0 */
+	CHECK_STREQ(was, "online");
+	CHECK(status_at(db, "offline", 100, NULL, was) == 1); /* its will */
+	CHECK_STREQ(was, "online");
+	/* the old online replayed after the will: changes nothing */
+	CHECK(status_at(db, "online", 100, NULL, was) == 0);
+	CHECK(fl_db_device_status(db, "edge-01", st, sizeof(st)) == 0);
+	CHECK_STREQ(st, "offline");
+	/* ... nor does a heartbeat of that connection */
+	CHECK(status_at(db, "online", 100, "{\"epoch\": 100}", was) == 0);
+	/* a new connection */
+	CHECK(status_at(db, "online", 200, NULL, was) == 1);
+	CHECK_STREQ(was, "offline");
+	CHECK(status_at(db, "online", 200, "{\"uptime_s\": 9}", was) == 1);
+	CHECK(status_at(db, "offline", 100, NULL, was) == 0); /* old will */
+	CHECK(status_at(db, "stopped", 99, NULL, was) == 0);
+	CHECK(fl_db_device_status(db, "edge-01", st, sizeof(st)) == 0);
+	CHECK_STREQ(st, "online");
+	CHECK(status_at(db, "stopped", 200, NULL, was) == 1);
+	CHECK(status_at(db, "offline", 200, NULL, was) == 0); /* same rank */
+	/* epoch 0: a device from before epochs, as it always was */
+	CHECK(status_at(db, "online", 0, NULL, was) == 1);
+	CHECK_STREQ(was, "stopped");
+	CHECK(status_at(db, "offline", 0, NULL, was) == 1);
+	CHECK(fl_db_device_status_at(db, "edge-01", "hacked", 5, 1, NULL, NULL,
+				     0, NULL) == FL_EINVAL);
+	CHECK(fl_db_device_status_at(db, "nobody", "online", 5, 1, NULL, NULL,
+				     0, NULL) == FL_ENOENT);
+	/* leave it as test_devices found it */
+	CHECK(status_at(db, "online", 0, "{\"uptime_s\": 5}", was) == 1);
+}
+
 static void test_devices(fl_db *db)
 {
 	char site[64], pk[64], err[256];
@@ -413,6 +463,7 @@ static void test_devices(fl_db *db)
 	}
 	json_decref(j);
 	free(t);
+	test_status_order(db);
 	test_cameras(db);
 }
 
@@ -661,6 +712,22 @@ static void test_ingest(fl_db *db, const char *file)
 	if (file)
 		CHECK(peek(file, "SELECT count(*) FROM incident_events"
 				 " WHERE incident_id = 'i-dup'") == 1);
+	/* the same (incident_id, seq) with other bytes is no redelivery:
+	 * refused with the reason, the stored message kept */
+	dup = -1;
+	CHECK(put(db, "edge-01", "s1", "lane-a", "i-dup", 1, "vacated", 100,
+		  NULL, &dup) == FL_EEXIST);
+	CHECK(dup == 0);
+	j = incident(db, "i-dup");
+	CHECK(j && !strcmp(jstr(j, "status"), "occupied"));
+	json_decref(j);
+	{
+		fl_db_msg m = { "edge-01",  "s1", "cam-1", "lane-a", "i-dup",
+				"occupied", 1,    100,     "{}" };
+
+		CHECK(fl_db_ingest(db, &m, &dup, err, sizeof(err)) == FL_EEXIST);
+		CHECK(strstr(err, "other bytes") != NULL);
+	}
 
 	/* out of order: 1, 3 (cleared), 2 (alarm) -> cleared, with both times */
 	CHECK(put(db, "edge-01", "s1", "lane-a", "i-ooo", 1, "occupied", 100,
@@ -1556,8 +1623,15 @@ static void test_backend(void)
 	/* the unique key is the arbiter between two writers of a message */
 	CHECK(ops->event_add(be, "i-1", 1, "alarm", 160, 162, "{}") ==
 	      FL_EEXIST);
-	CHECK(ops->event_exists(be, "i-1", 1) == 1);
-	CHECK(ops->event_exists(be, "i-1", 2) == 0);
+	{ /* the stored text comes back, for the duplicate-bytes rule */
+		char *json = NULL;
+
+		CHECK(ops->event_exists(be, "i-1", 1, &json) == 1);
+		CHECK_STREQ(json, "{}");
+		free(json);
+	}
+	CHECK(ops->event_exists(be, "i-1", 1, NULL) == 1);
+	CHECK(ops->event_exists(be, "i-1", 2, NULL) == 0);
 	CHECK(ops->tx_end(be, 1) == 0);
 	CHECK(ops->incident_get(be, "i-1", &out) == 0);
 	CHECK(out.device && !strcmp(out.device, "edge-01"));

@@ -66,6 +66,8 @@ need() {
 BUILD=$(cd "${BUILD:-${FL_BUILD_DIR:-build}}" 2>/dev/null && pwd) ||
 	fail "no build directory ${BUILD:-${FL_BUILD_DIR:-build}}"
 SRC=$(cd "${SRC:-${FL_SOURCE_DIR:-$(dirname "${BASH_SOURCE[0]}")/../../..}}" && pwd)
+# the tests' Python helpers (fl_sign.py, check_mqtt.py): sys.path for them
+export FL_LIB=$SRC/tests/integration/lib
 EDGE=$BUILD/firelane-edge
 HUB=$BUILD/firelane-hub
 SCENE=$BUILD/firelane-scene
@@ -141,19 +143,109 @@ EOP
 
 # ---- the broker --------------------------------------------------------------
 
+# A note on the broker's accounts (docs/security.md, "The broker"). The
+# broker the tests and the demo start is set up as the documented one:
+# no anonymous clients, a password per account (mosquitto_passwd) and an
+# ACL (broker.acl, below) - the hub's account reads the fleet and writes
+# commands, receipts and alerts; a device's account, named after its
+# device id, writes only under its own firelane/<site>/<device>/ and reads
+# only its own command and receipt topics (and Home Assistant's); the
+# account "watch" reads everything and writes nothing (the tests'
+# observer). Passwords here are "pw-<account>" (loopback only).
+# broker_device ID adds a device's account; edge_config does it for the
+# scene's device.
+
+# broker_pw ACCOUNT: its password.
+broker_pw() {
+	echo "pw-$1"
+}
+
+# The hub's broker account as a YAML flow-map fragment, for hub.yaml's
+# mqtt: {host: ..., $HUB_AUTH}.
+HUB_AUTH="username: firelane-hub, password: $(broker_pw firelane-hub)"
+
+# broker__acl FILE: the ACL every test broker runs with.
+broker__acl() {
+	cat >"$1" <<'EOA'
+# the hub: reads the fleet; writes commands, delivery receipts and alerts
+user firelane-hub
+topic read firelane/#
+topic write firelane/+/+/command/set
+topic write firelane/+/+/receipt
+topic write firelane/+/alerts
+topic write firelane/+/enforcement
+
+# the tests' observer: reads everything, writes nothing
+user watch
+topic read #
+
+# Home Assistant: reads the devices' state, says when it (re)starts
+user homeassistant
+topic read firelane/#
+topic read homeassistant/#
+topic write homeassistant/status
+
+# every device (its account is its device id): its own root only
+pattern write firelane/+/%u/#
+pattern read firelane/+/%u/command/set
+pattern read firelane/+/%u/receipt
+pattern write homeassistant/+/+/config
+pattern read homeassistant/status
+EOA
+}
+
+# broker_device ID...: broker accounts for devices (password broker_pw
+# ID). Before broker_start they are in its first password file; after it,
+# the broker reloads (SIGHUP) and this returns once the account is taken.
+broker_device() {
+	local home=${BROKER_HOME:-$WORK} d i
+	for d in "$@"; do
+		mosquitto_passwd -b "$home/broker.passwd" "$d" "$(broker_pw "$d")" ||
+			fail "mosquitto_passwd $d"
+	done
+	# a broker of the test's own set-up (broker_start LISTENER) has its own
+	[ -n "${BROKER_PID:-}" ] && [ "${BROKER_ACL:-0}" = 1 ] || return 0
+	kill -HUP "$BROKER_PID"
+	for d in "$@"; do
+		for i in $(seq 100); do
+			mosquitto_sub -h 127.0.0.1 -p "$PORT" -u "$d" -P "$(broker_pw "$d")" \
+				-t "firelane/x/$d/receipt" -E -W 2 >/dev/null 2>&1 && continue 2
+			sleep 0.1
+		done
+		fail "the broker does not take the account $d after a reload"
+	done
+}
+
 # broker_start [LISTENER]: (re)start mosquitto on PORT (a free port when
 # unset) with its config, log and database in BROKER_HOME (default WORK).
-# LISTENER replaces the default listener and authentication lines
-# ("listener PORT 127.0.0.1" and "allow_anonymous true"), e.g. a TLS
-# listener with a password file. BROKER_PERSIST=0: no database (default: a
-# persistent one, so a subscriber's queued messages survive a restart);
-# BROKER_EXTRA: more mosquitto.conf lines. It logs each subscription, which
-# is how hub_start and subscribe know a client is subscribed.
+# The default listener is on 127.0.0.1 with the accounts and the ACL of the
+# note above (broker.passwd, broker.acl in BROKER_HOME; BROKER_ACL=1).
+# LISTENER replaces the listener and authentication lines, e.g. a TLS
+# listener (BROKER_ACL=0: edge_config then adds no account, the test gives
+# its own); a test that opens the broker to anonymous clients says why. BROKER_PERSIST=0: no
+# database (default: a persistent one, so a subscriber's queued messages
+# survive a restart); BROKER_EXTRA: more mosquitto.conf lines. It logs each
+# subscription, which is how hub_start and subscribe know a client is
+# subscribed.
 broker_start() {
 	local home=${BROKER_HOME:-$WORK}
 	PORT=${PORT:-$(free_port)}
+	BROKER_ACL=1
+	[ -z "${1:-}" ] || BROKER_ACL=0
 	local listen=${1:-"listener $PORT 127.0.0.1
-allow_anonymous true"}
+allow_anonymous false
+password_file $home/broker.passwd
+acl_file $home/broker.acl"}
+	[ -f "$home/broker.passwd" ] || : >"$home/broker.passwd"
+	mosquitto_passwd -b "$home/broker.passwd" firelane-hub "$(broker_pw firelane-hub)" ||
+		fail "mosquitto_passwd"
+	mosquitto_passwd -b "$home/broker.passwd" watch "$(broker_pw watch)" ||
+		fail "mosquitto_passwd"
+	mosquitto_passwd -b "$home/broker.passwd" homeassistant "$(broker_pw homeassistant)" ||
+		fail "mosquitto_passwd"
+	broker__acl "$home/broker.acl"
+	# mosquitto started as root drops to its own user: let it read them
+	chmod 0644 "$home/broker.passwd" "$home/broker.acl"
 	local persist="persistence false"
 	if [ "${BROKER_PERSIST:-1}" = 1 ]; then
 		persist="persistence true
@@ -216,15 +308,18 @@ broker_wait_sub() {
 }
 
 # subscribe FILE TOPIC...: a persistent-session QoS 1 subscriber (client id
-# sub-NAME-PID; payloads as hex, so binary evidence chunks survive) writing
-# "topic hex" lines to FILE, with SUB_OPTS (an array, e.g. TLS options)
-# added; returns once the broker has its subscriptions.
+# sub-NAME-PID, the account "watch"; payloads as hex, so binary evidence
+# chunks survive) writing "topic hex" lines to FILE, with SUB_OPTS (an
+# array, e.g. TLS options and another account, which wins) added; returns
+# once the broker has its subscriptions. Signed payloads are as on the
+# wire: lib/fl_sign.py unwraps them.
 subscribe() {
 	local out=$1 id="sub-$NAME-$$" args=() t n
 	shift
 	for t in "$@"; do args+=(-t "$t"); done
 	n=$(broker_subs "$id")
 	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -c -i "$id" -F '%t %x' \
+		-u watch -P "$(broker_pw watch)" \
 		"${SUB_OPTS[@]}" "${args[@]}" >"$out" 2>>"$WORK/sub.log" &
 	track $!
 	broker_wait_sub "$id" "$n" 20 $! || fail "the subscriber did not subscribe: $(tail -n 5 "$WORK/sub.log")"
@@ -233,6 +328,46 @@ subscribe() {
 # hex TEXT: the text as mosquitto_sub's %x prints it.
 hex() {
 	printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'
+}
+
+# status_re WORD: a pattern (grep -E) for a subscriber line of a signed
+# status WORD (docs/mqtt.md, "Status": "fl-sig/1 KID SIG WORD EPOCH"),
+# after the topic.
+status_re() {
+	echo " $(hex 'fl-sig/1 ')[0-9a-f]*$(hex " $1 ")[0-9a-f]*\$"
+}
+
+# ---- signed messages ------------------------------------------------------------
+
+# signed KEYFILE TOPIC [hub]: stdin signed for TOPIC with the Ed25519 key in
+# KEYFILE (a device's key_file, or the hub's key with "hub"), on stdout
+# (lib/fl_sign.py: an independent implementation of docs/mqtt.md).
+signed() {
+	python3 "$FL_LIB/fl_sign.py" sign "$1" "$2" ${3:+--hub}
+}
+
+# device_pub KEYFILE DEVICE TOPIC [FILE]: FILE (default stdin) signed with
+# KEYFILE and published at QoS 1 on TOPIC with DEVICE's broker account: what
+# that device (or whoever holds its key) can say.
+device_pub() {
+	signed "$1" "$3" <"${4:-/dev/stdin}" >"$WORK/.device_pub" || fail "signing for $3"
+	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u "$2" -P "$(broker_pw "$2")" \
+		-t "$3" -f "$WORK/.device_pub"
+}
+
+# device_pub_lines KEYFILE DEVICE TOPIC: each line of stdin a message, signed
+# with KEYFILE and published at QoS 1 on TOPIC with DEVICE's account, as it
+# comes (mosquitto_pub -l).
+device_pub_lines() {
+	python3 "$FL_LIB/fl_sign.py" lines "$1" "$3" |
+		mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u "$2" -P "$(broker_pw "$2")" \
+			-t "$3" -l
+}
+
+# device_key KEYFILE: a new device key in KEYFILE; its public half (base64,
+# for --enrol-device --public-key) on stdout.
+device_key() {
+	python3 "$FL_LIB/fl_sign.py" keygen "$1" || fail "device_key $1"
 }
 
 # ---- the hub -----------------------------------------------------------------
@@ -370,16 +505,33 @@ scene() {
 }
 
 # edge_config OUT [YAML]: the scene's config (SCENARIO) with an mqtt
-# section for the broker on PORT, then YAML.
+# section for the broker on PORT - with the harness's broker (BROKER_ACL=1)
+# the device's own account (made here: broker_device), with HUB_KEY set the
+# hub's public key - then YAML.
 edge_config() {
-	local out=$1
+	local out=$1 dev
 	shift
+	dev=$(sed -n 's/^device: {id: \([^,}]*\).*/\1/p' "$WORK/scene/$SCENARIO.yaml")
+	[ -n "$dev" ] || fail "edge_config: no device id in $SCENARIO.yaml"
+	[ "${BROKER_ACL:-0}" = 0 ] || broker_device "$dev"
 	{
 		cat "$WORK/scene/$SCENARIO.yaml"
 		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  heartbeat_s: 2\n  spool_dir: %s\n  keepalive_s: 5\n' \
 			"$PORT" "$WORK/spool"
+		[ "${BROKER_ACL:-0}" = 0 ] ||
+			printf '  username: %s\n  password: %s\n' "$dev" "$(broker_pw "$dev")"
+		[ -z "${HUB_KEY:-}" ] || printf '  hub_key: "%s"\n' "$HUB_KEY"
 		printf '%s' "${1:-}"
 	} >"$out"
+}
+
+# hub_key CONFIG: the hub key's public half (firelane-hub
+# --print-public-key; the key is made on first use), for HUB_KEY.
+hub_key() {
+	local log
+	log=$(dirname "$1")/hub_key.log
+	"$HUB" --config "$1" --print-public-key 2>"$log" ||
+		fail "--print-public-key: $(tail -n 3 "$log")"
 }
 
 # edge_start OUT ERR ARGS...: firelane-edge ARGS in the background, stdout
