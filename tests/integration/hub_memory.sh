@@ -16,8 +16,9 @@ set -eu
 need "$HUB" mosquitto mosquitto_pub sqlite3
 MB=32
 broker_start
+broker_device cam-x
 cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $WORK/ev
 alerts: {mqtt: false}
@@ -26,7 +27,8 @@ hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 TOPIC=firelane/site-a/cam-x/cam-1/lane-a/incident
 hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$HUB_PID/status"; }
 pub() { # FILE
-	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$TOPIC" -f "$1" 2>>"$WORK/pub.log" ||
+	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u cam-x -P "$(broker_pw cam-x)" \
+		-t "$TOPIC" -f "$1" 2>>"$WORK/pub.log" ||
 		fail "mosquitto_pub: $(tail -n 3 "$WORK/pub.log")"
 }
 quarantined() { # REASON COUNT

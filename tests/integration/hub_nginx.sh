@@ -27,11 +27,12 @@ WPORT=$(free_port)
 NPORT=$(free_port)
 BASE=https://127.0.0.1:$NPORT
 broker_start
+mkdir -p "$WORK/tls" # the hub keeps its own key in WORK/hub.key
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
-	-keyout "$WORK/hub.key" -out "$WORK/hub.crt" >"$WORK/openssl.log" 2>&1 ||
+	-keyout "$WORK/tls/hub.key" -out "$WORK/tls/hub.crt" >"$WORK/openssl.log" 2>&1 ||
 	fail "openssl: $(cat "$WORK/openssl.log")"
 cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 http: {listen: "127.0.0.1:$WPORT", trusted_proxies: [127.0.0.1]}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $WORK/ev
@@ -50,7 +51,7 @@ assert len(blocks) == 1, blocks
 print(blocks[0])
 EOP
 sed -i -e "s|listen 443 ssl;|listen 127.0.0.1:$NPORT ssl;|" \
-	-e "s|/etc/ssl/firelane/|$WORK/|" \
+	-e "s|/etc/ssl/firelane/|$WORK/tls/|" \
 	-e "s|127.0.0.1:8080|127.0.0.1:$WPORT|" "$WORK/site.conf"
 grep -q "listen 127.0.0.1:$NPORT ssl;" "$WORK/site.conf" && grep -q "127.0.0.1:$WPORT;" "$WORK/site.conf" ||
 	fail "the documented site file changed shape: $(cat "$WORK/site.conf")"

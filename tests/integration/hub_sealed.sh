@@ -41,10 +41,11 @@ BASE=http://127.0.0.1:$WPORT
 scene $SCENARIO
 broker_start
 subscribe "$WORK/receipts.txt" 'firelane/scene-site/scene-edge/receipt'
+subscribe "$WORK/sent.txt" 'firelane/scene-site/scene-edge/cam-1/lane-a/incident'
 
 EV=$WORK/hub-evidence
 cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 http: {listen: "127.0.0.1:$WPORT"}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $EV
@@ -54,6 +55,7 @@ EOC
 "$HUB" --config "$WORK/hub.yaml" --check-config >"$WORK/check.log" 2>&1 ||
 	fail "--check-config: $(cat "$WORK/check.log")"
 grep -q '^evidence_scrub_s: 0$' "$WORK/check.log" || fail "evidence_scrub_s not in the dump: $(cat "$WORK/check.log")"
+HUB_KEY=$(hub_key "$WORK/hub.yaml") # the edge takes only receipts it signed
 
 edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
 sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" "$WORK/scene/edge.yaml"
@@ -127,9 +129,10 @@ for i in range(count):
         f.write(json.dumps(h).encode() + b"\n" + c)
     print(p)
 EOP
-# pub TOPIC FILE: one message as the device's topic carries it, by a client
-# of the broker that is not the edge
-pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -f "$2" || fail "mosquitto_pub $1"; }
+# pub TOPIC FILE: one message on the device's topic, signed with its key and
+# sent with its broker account by a client that is not the edge: what a
+# stolen key or a misbehaving device can say (the seal must hold even then)
+pub() { device_pub "$WORK/device.key" scene-edge "$1" "$2" || fail "device_pub $1"; }
 chunks() { # FILE-NAME SOURCE-PATH [INDEX]: its chunks (or one)
 	local p
 	mkdir -p "$WORK/chunks"
@@ -148,14 +151,28 @@ SCENE1=$(cd "$EV/$IID" && ls scene-*.jpg | sed -n 1p)
 REPORT=$(q "select verify_report from incidents where incident_id = '$IID'")
 NEVENTS=$(q "select count(*) from incident_events where incident_id = '$IID'")
 NROWS=$(q "select count(*) from evidence where incident_id = '$IID'")
-# the genuine evidence message as the edge sent it
+# the genuine evidence message: as the edge sent it (signed, byte for byte,
+# for the repeat) and as stored (the body, for the forged lists below)
 q "select json from incident_events where incident_id = '$IID' and type = 'evidence'" >"$WORK/list.json"
 [ -s "$WORK/list.json" ] || fail "no evidence message stored"
+python3 - "$FL_LIB" "$WORK/sent.txt" "$WORK/list.signed" <<'EOP' || fail "the edge's evidence message was not seen on the broker"
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from fl_sign import unwrap
+for line in open(sys.argv[2]):
+    raw = bytes.fromhex(line.split()[1])
+    if json.loads(unwrap(raw)).get("type") == "evidence":
+        open(sys.argv[3], "wb").write(raw)
+        break
+else:
+    sys.exit(1)
+EOP
 
 # ---- repeats: the genuine list and a genuine chunk again ----------------------------
 R0=$(wc -l <"$WORK/receipts.txt")
 Q0=$(quarantined)
-message "$WORK/list.json"
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u scene-edge -P "$(broker_pw scene-edge)" \
+	-t "$ROOT/cam-1/lane-a/incident" -f "$WORK/list.signed" || fail "mosquitto_pub the genuine list"
 chunks "$SCENE1" "$WORK/genuine/$SCENE1" 0
 for _ in $(seq 100); do [ "$(wc -l <"$WORK/receipts.txt")" -gt "$R0" ] && break; sleep 0.1; done
 [ "$(wc -l <"$WORK/receipts.txt")" -gt "$R0" ] || miss "the genuine list again: no receipt again"

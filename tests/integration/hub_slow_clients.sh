@@ -78,6 +78,8 @@ echo 'pw-root' | "$HUB" --config "$WORK/hub.yaml" --add-user root --role admin >
 q "insert into incidents (incident_id, device, site) values ('slow-1', 'edge-x', 'site-x')"
 mkdir -p "$WORK/ev/slow-1"
 head -c $((24 << 20)) /dev/urandom >"$WORK/ev/slow-1/clip.mp4"
+# only a file the store recorded (its bundle arrived) is packed
+q "insert into evidence (incident_id, name, sha256, bytes, kind, verified) values ('slow-1', 'clip.mp4', '$(sha256sum "$WORK/ev/slow-1/clip.mp4" | cut -d' ' -f1)', $((24 << 20)), 'clip', 0)"
 web_login root pw-root >/dev/null
 t0=$(date +%s)
 curl -s --interface 127.0.0.2 -b "$WORK/jar-root" --limit-rate 512k --max-time 300 \

@@ -308,14 +308,16 @@ broker_wait_sub() {
 }
 
 # subscribe FILE TOPIC...: a persistent-session QoS 1 subscriber (client id
-# sub-NAME-PID, the account "watch"; payloads as hex, so binary evidence
+# sub-NAME-PID-N for the script's Nth, the account "watch"; payloads as hex, so binary evidence
 # chunks survive) writing "topic hex" lines to FILE, with SUB_OPTS (an
 # array, e.g. TLS options and another account, which wins) added; returns
 # once the broker has its subscriptions. Signed payloads are as on the
 # wire: lib/fl_sign.py unwraps them.
 subscribe() {
-	local out=$1 id="sub-$NAME-$$" args=() t n
+	local out=$1 id args=() t n
 	shift
+	SUBSCRIBERS=$((${SUBSCRIBERS:-0} + 1))
+	id="sub-$NAME-$$-$SUBSCRIBERS"
 	for t in "$@"; do args+=(-t "$t"); done
 	n=$(broker_subs "$id")
 	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -c -i "$id" -F '%t %x' \
@@ -436,7 +438,7 @@ web_hub_conf() {
 	WPORT=${WPORT:-$(free_port)}
 	BASE=${BASE:-http://127.0.0.1:$WPORT}
 	cat >"$1" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 http: {listen: "127.0.0.1:$WPORT"}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $WORK/ev
