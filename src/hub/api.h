@@ -14,6 +14,7 @@
 #include "db.h"
 #include "hubconf.h"
 #include "session.h"
+#include "status.h"
 
 typedef struct hub_api {
 	const hub_conf *conf;
@@ -21,6 +22,7 @@ typedef struct hub_api {
 	hub_sessions *sessions;
 	hub_ratelimit *rate;
 	int secure_cookies; /* add Secure to the session cookie */
+	hub_status *status; /* the hub's own state, or NULL */
 } hub_api;
 
 /* One request. Strings are borrowed for the call. */

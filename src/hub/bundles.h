@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "db.h"
+#include "incoming.h"
 #include "msg.h"
 
 /* A bundle completed by this call: what the delivery receipt says. */
@@ -28,12 +29,17 @@ typedef struct hub_bundle_done {
 } hub_bundle_done;
 
 /*
- * One validated chunk header (msg.c) with its bytes. Checks the chunk's
- * SHA-256, stores it, and when the file is complete assembles it and checks
- * the file's SHA-256; then tries to complete the bundle (below). 0, or a
- * negative error with the reason (the caller quarantines the message).
+ * One validated chunk header (msg.c) with its bytes, from device. Checks
+ * the chunk's SHA-256 and what .incoming may take (q: the quotas and the
+ * reserve, incoming.h; NULL: no limits), stores it, and when the file is
+ * complete assembles it and checks the file's SHA-256; then tries to
+ * complete the bundle (below). 0, or a negative error with the reason:
+ * transient ones (fl_err_transient: a disk full, below the reserve or
+ * failing, the store) mean "offer it again later", the others (a hash
+ * mismatch FL_EFORMAT, a quota FL_ERANGE) that the message is refused.
  */
-int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
+int hub_evidence_chunk(const char *dir, fl_db *db, hub_incoming *q,
+		       const char *device, const hub_chunk *c,
 		       const unsigned char pk[32], hub_bundle_done *done,
 		       char *err, size_t errlen);
 

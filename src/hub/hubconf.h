@@ -95,11 +95,14 @@ typedef struct hub_conf {
 	char evidence_dir[HUB_PATH];
 	char public_url[HUB_URL];
 	hub_alerts_conf alerts;
-	size_t max_payload;         /* bytes; larger messages are quarantined */
-	int quarantine_max;         /* rows kept in the quarantine table */
-	double incoming_max_age_s;  /* an incomplete bundle is dropped after */
-	double evidence_keep_days;  /* 0: evidence is kept forever */
-	double receipt_resend_days; /* 0: no receipts re-sent on reconnect */
+	size_t max_payload;        /* bytes; larger messages are quarantined */
+	int quarantine_max;        /* rows kept in the quarantine table */
+	double incoming_max_age_s; /* an incomplete bundle is dropped after */
+	double incoming_device_max_mb; /* .incoming per device */
+	double incoming_max_mb;        /* .incoming in all */
+	double evidence_reserve_mb;    /* free space evidence never takes */
+	double evidence_keep_days;     /* 0: evidence is kept forever */
+	double receipt_resend_days;    /* 0: no receipts re-sent on reconnect */
 } hub_conf;
 
 /* Defaults (a valid configuration once mqtt.host, store.sqlite and
