@@ -43,6 +43,15 @@ struct incident {
 	long chunk;  /* next chunk of that file */
 };
 
+/* A message the spool refused, held until it takes it. */
+struct held_msg {
+	struct held_msg *next;
+	int prio;
+	char *topic;
+	void *payload;
+	size_t len;
+};
+
 struct lane_pub {
 	int occupied, blocked; /* open incidents, of which alarmed */
 	int dirty;             /* state to publish */
@@ -63,6 +72,16 @@ struct edge_publish {
 	char cmd_topic[FL_TOPIC_MAX];
 	char receipt_topic[FL_TOPIC_MAX];
 
+	/* Messages the spool refused (a disk read-only, failing or full),
+	 * held in order until it takes them (publish.c, "A note on a spool
+	 * that fails"); guarded by blog_mu. */
+	pthread_mutex_t blog_mu;
+	struct held_msg *blog_head, *blog_tail;
+	long blog_n;
+	double blog_bytes;
+	double blog_retry_at, blog_wait; /* monotonic; back-off */
+	char blog_why[512];              /* the spool's last refusal */
+
 	pthread_mutex_t mu;
 	struct incident inc[MAX_INCIDENTS];
 	struct lane_pub lanes[FL_MAX_CAMERAS][FL_MAX_LANES];
@@ -72,10 +91,17 @@ struct edge_publish {
 
 /* ---- publish.c ---------------------------------------------------------- */
 
-/* Append one message to the spool (logged when refused) and wake the
- * client. 0 or the spool's error. Any thread. */
+/* Append one message to the spool and wake the client. 0, also when the
+ * spool refused it and it is held in memory to be spooled later (an
+ * incident or camera message: never given up); a heartbeat the spool
+ * refused is dropped (logged; 0 too: the next one says the same).
+ * FL_EFULL only when the in-memory back-log is full as well (logged).
+ * Any thread. */
 int publish__spool(edge_publish *p, int prio, const char *topic,
 		   const void *payload, size_t len);
+
+/* Control thread: try to spool what is held, when the back-off allows. */
+void publish__drain(edge_publish *p);
 
 /* ---- publish_incidents.c ------------------------------------------------- */
 
