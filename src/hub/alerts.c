@@ -534,9 +534,12 @@ static int post(hub_alerts *a, const char *url, const char *body, char *why,
 }
 
 /* 1 while job `after` (a name) is still to be sent: in the outbox, or
- * claimed by any worker. */
-static int waiting_for(hub_alerts *a, const char *after)
+ * claimed by any worker. The cheap answers first: a cleared job waits on
+ * its alarm on every tick, and a flood has thousands of each. mqtt: called
+ * on the main thread, which owns the in-flight list. */
+static int waiting_for(hub_alerts *a, const char *after, int mqtt)
 {
+	static const char *const done[] = { "sent", "failed" };
 	char path[HUB_PATHLEN];
 	glob_t g;
 	int found;
@@ -544,6 +547,15 @@ static int waiting_for(hub_alerts *a, const char *after)
 	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, after);
 	if (exists(path))
 		return 1;
+	for (size_t i = 0; i < FL_ARRAY_SIZE(done); i++) {
+		hub_fmt(path, sizeof(path), "%s/%s/%s", a->dir, done[i], after);
+		if (exists(path))
+			return 0;
+	}
+	for (size_t i = 0; mqtt && i < a->nflight; i++)
+		if (!strcmp(a->flight[i].name, after))
+			return 1; /* published, its PUBACK to come */
+	/* claimed by another worker, or never made (a target added since) */
 	hub_fmt(path, sizeof(path), "%s/claimed/%s@*", a->dir, after);
 	found = glob(path, GLOB_NOSORT | GLOB_NOESCAPE, NULL, &g) == 0 &&
 		g.gl_pathc > 0;
@@ -632,7 +644,8 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 	d = opendir(box);
 	if (!d)
 		return;
-	while ((e = readdir(d)) && !atomic_load(&a->stop)) {
+	while ((e = readdir(d)) && !atomic_load(&a->stop) &&
+	       !(mqtt && fl_mqtt_unacked(m) >= HUB_ALERT_WINDOW)) {
 		size_t n = strlen(e->d_name);
 		int is_mqtt = n > 10 &&
 			      !strcmp(e->d_name + n - 10, ".mqtt.json");
@@ -650,8 +663,9 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 		}
 		if (json_number_value(json_object_get(j, "next")) > now ||
 		    (json_is_string(json_object_get(j, "after")) &&
-		     waiting_for(a, json_string_value(
-					    json_object_get(j, "after"))))) {
+		     waiting_for(a,
+				 json_string_value(json_object_get(j, "after")),
+				 mqtt))) {
 			json_decref(j);
 			continue; /* not due, or its alarm first: no claim */
 		}

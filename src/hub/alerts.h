@@ -38,6 +38,12 @@ int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
  * MQTT job is sent only once hub_alerts_published() says so. */
 void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now);
 
+/* MQTT jobs are published while fewer than this many direct publishes are
+ * unacknowledged: a burst of alarms must not overrun the client's
+ * in-flight limit (which refuses the excess), and receipts, paced at
+ * HUB_RECEIPT_WINDOW (receipts.h), never take the room alerts need. */
+#define HUB_ALERT_WINDOW 256
+
 /* Main thread: the MQTT client's on_published (a token of an alert or of
  * anything else; others are ignored). rc 0: the broker acknowledged it,
  * the job goes to sent/; FL_EAGAIN: back to the outbox unattempted; else

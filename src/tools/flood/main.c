@@ -4,7 +4,7 @@
  * (tests/integration/faults_*.sh; docs/hub.md, "Faults").
  *
  *   firelane-flood --config EDGE.yaml [--incidents N] [--tag T]
- *                  [--deliver-only] [--wait-s S]
+ *                  [--deliver-only] [--wait-s S] [--rate R]
  *
  * A note on what it is. The suite must count, after a fault, every message
  * a device sent against what the hub stored, with thousands of messages in
@@ -15,7 +15,9 @@
  * MQTT client with its reconnects and in-order resends. Only the lane
  * logic is replaced: N incidents, one after the other over the
  * configuration's cameras and lanes, each occupied, alarm and cleared
- * (3N messages; ids <device>-<tag>-<n>).
+ * (3N messages; ids <device>-<tag>-<n>), as fast as the spool takes them
+ * or at R messages a second (--rate: a fault can then strike while it
+ * spools).
  *
  * It spools everything (pumping the client as it goes), prints
  * "firelane-flood: spooled M messages", then waits until the spool is empty
@@ -54,7 +56,8 @@ static void no_command(const fl_command *cmd, void *user)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: firelane-flood --config EDGE.yaml [--incidents N] "
-		   "[--tag T] [--deliver-only] [--wait-s S] [-v]\n");
+		   "[--tag T] [--deliver-only] [--wait-s S] [--rate R] "
+		   "[-v]\n");
 }
 
 /* Messages not yet acknowledged by the broker: in the spool, or held in
@@ -104,6 +107,7 @@ int main(int argc, char **argv)
 		{ "tag", required_argument, NULL, 't' },
 		{ "deliver-only", no_argument, NULL, 'd' },
 		{ "wait-s", required_argument, NULL, 'w' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -111,13 +115,14 @@ int main(int argc, char **argv)
 	static fl_config cfg; /* large: not on the stack */
 	const char *config = NULL, *tag = "fl";
 	long n = 3334, lanes = 0, k;
-	double wait_s = 600, until;
+	double wait_s = 600, rate = 0, until, t0;
 	int deliver_only = 0, verbose = 0, c, rc = 1;
 	edge_publish *p = NULL;
 	struct sigaction sa;
 	char err[1024], *end;
 
-	while ((c = getopt_long(argc, argv, "c:n:t:dw:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:n:t:dw:r:vh", opts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
@@ -138,6 +143,13 @@ int main(int argc, char **argv)
 		case 'w':
 			wait_s = strtod(optarg, &end);
 			if (*end || wait_s <= 0) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'r':
+			rate = strtod(optarg, &end);
+			if (*end || rate <= 0) {
 				usage(stderr);
 				return 2;
 			}
@@ -185,6 +197,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < cfg.ncameras; i++)
 		edge_publish_camera_base(p, i, fl_wall_s() - 3600);
 	edge_publish_start(p);
+	t0 = fl_mono_s();
 	for (k = 0; !deliver_only && k < n && !stop_requested; k++) {
 		long slot = k % lanes;
 		int cam = 0;
@@ -194,6 +207,9 @@ int main(int argc, char **argv)
 		incident(p, &cfg, tag, k, cam, (int)slot, (double)k * 0.01);
 		if (k % 16 == 0)
 			edge_publish_run(p, 0);
+		while (rate > 0 && !stop_requested &&
+		       fl_mono_s() < t0 + 3.0 * (double)(k + 1) / rate)
+			edge_publish_run(p, 5);
 	}
 	fprintf(stderr, "firelane-flood: spooled %ld messages\n",
 		deliver_only ? 0 : 3 * k);
