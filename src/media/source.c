@@ -44,7 +44,7 @@
  * whose index sits at the front plays its first half and simply stops. So
  * a file whose last frame ends more than TRUNCATED_SLACK_S, or
  * TRUNCATED_SLACK of its declared duration (the larger), before that
- * duration is "truncated" (docs/edge.md, "Broken video").
+ * duration is "truncated" (docs/health.md, "Broken video").
  *
  * Reconnecting. A live source (network stream, V4L2 device) that failed or
  * ended can be opened again with fl_source_reopen(): the same fl_source,

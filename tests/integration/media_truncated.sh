@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # media_truncated.sh - a video file cut to half its length is broken input,
-# not a short clip: replay says so and exits non-zero (docs/edge.md,
+# not a short clip: replay says so and exits non-zero (docs/health.md,
 # "Broken video").
 #
 # The quick park_leave scene's MP4 (index at the front) cut to half its
