@@ -18,7 +18,7 @@ set -eu
 need "$HUB" mosquitto mosquitto_pub sqlite3 python3 curl chattr
 PORT=$(free_port)
 faults_broker
-faults_hub_config 256m "$WORK/ev"
+faults_hub_config disk "$WORK/ev"
 hub_start "$WORK/hub.yaml" "$WORK/hub.log"
 flood_lines "$WORK/flood.txt" ro
 flood_pub "$WORK/flood.txt"

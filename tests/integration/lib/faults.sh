@@ -38,10 +38,15 @@ faults_broker() {
 # STORE_SIZE (mount's size=; a commit is an fsync, and 10,000 of them on a
 # shared disk take minutes), evidence in EVIDENCE_DIR, HTTP on HTTP_PORT
 # (set here), and YAML (more root keys); enrols DEVICE for SITE. Needs
-# root (skips otherwise).
+# root (skips otherwise). STORE_SIZE "disk": the store in WORK itself (a
+# tmpfs ignores chattr +i on a file already open).
 faults_hub_config() {
-	tmpfs_mount "$WORK/store" "$1"
-	DB=$WORK/store/hub.db
+	if [ "$1" = disk ]; then
+		DB=$WORK/hub.db
+	else
+		tmpfs_mount "$WORK/store" "$1"
+		DB=$WORK/store/hub.db
+	fi
 	HTTP_PORT=$(free_port)
 	cat >"$WORK/hub.yaml" <<EOC
 mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-faults, keepalive_s: 5}
