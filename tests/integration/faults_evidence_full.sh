@@ -23,13 +23,7 @@ scene $SCENARIO
 faults_broker
 tmpfs_mount "$WORK/ev" 24m
 faults_hub_config 256m "$WORK/ev" "evidence_reserve_mb: 1"
-edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
-sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" "$WORK/scene/edge.yaml"
-grep -q "key_file: $WORK/device.key" "$WORK/scene/edge.yaml" || fail "the scene's device line changed"
-"$EDGE" --config "$WORK/scene/edge.yaml" --print-public-key >"$WORK/edge-pk.txt" 2>"$WORK/pk.log" ||
-	fail "--print-public-key"
-"$HUB" --config "$WORK/hub.yaml" --enrol-device scene-edge --site scene-site \
-	--public-key "$WORK/edge-pk.txt" >>"$WORK/enrol.log" 2>&1 || fail "--enrol-device scene-edge"
+edge_evidence_setup
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 FREE=$(df --output=avail -k "$WORK/ev" | tail -n 1)
 dd if=/dev/zero of="$WORK/ev/filler" bs=1k count=$((FREE - 512)) status=none 2>/dev/null || true

@@ -210,3 +210,17 @@ flood_wait() {
 	wait "$FLOOD_PID" || rc=$?
 	[ "$rc" = 0 ] || fail "firelane-flood exit status $rc: $(tail -n 3 "$WORK/flood.log")"
 }
+
+# edge_evidence_setup: the scene's edge (SCENARIO, in WORK/scene) with
+# evidence on (WORK/evidence) and a device key, its configuration
+# WORK/scene/edge.yaml for the broker on PORT, enrolled at the hub of
+# WORK/hub.yaml as scene-edge of scene-site.
+edge_evidence_setup() {
+	edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
+	sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" "$WORK/scene/edge.yaml"
+	grep -q "key_file: $WORK/device.key" "$WORK/scene/edge.yaml" || fail "the scene's device line changed"
+	"$EDGE" --config "$WORK/scene/edge.yaml" --print-public-key >"$WORK/edge-pk.txt" 2>"$WORK/pk.log" ||
+		fail "--print-public-key"
+	"$HUB" --config "$WORK/hub.yaml" --enrol-device scene-edge --site scene-site \
+		--public-key "$WORK/edge-pk.txt" >>"$WORK/enrol.log" 2>&1 || fail "--enrol-device scene-edge"
+}
