@@ -29,7 +29,8 @@ q "WITH RECURSIVE n(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM n WHERE k < 9999
    FROM incidents WHERE incident_id LIKE '$DEVICE-old-%';"
 subscribe "$WORK/sub.txt" "firelane/$SITE/alerts" "firelane/$SITE/$DEVICE/receipt"
 
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "firelane/$SITE/$DEVICE/status" -m online
+# the device comes online: its signed status, with its connection's epoch
+printf 'online %s' "$(date +%s%3N)" | device_pub "$FKEY" "$DEVICE" "firelane/$SITE/$DEVICE/status"
 FLOOD_N=10 flood_lines "$WORK/alarms.txt" now
 flood_pub "$WORK/alarms.txt"
 flood_pub_wait 60

@@ -23,7 +23,7 @@ subscribe "$WORK/sub.txt" "firelane/$SITE/alerts"
 FLOOD_N=1 flood_lines "$WORK/in.txt" order
 # occupied, cleared, alarm
 for l in 1 3 2; do sed -n "${l}p" "$WORK/in.txt"; done >"$WORK/out-of-order.txt"
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$FLOOD_TOPIC" -l <"$WORK/out-of-order.txt"
+device_pub_lines "$FKEY" "$DEVICE" "$FLOOD_TOPIC" <"$WORK/out-of-order.txt"
 IID=$DEVICE-order-00000
 # kinds: the "type" of each alert received, in order
 kinds() {

@@ -22,6 +22,7 @@ faults_hub_config 8m "$WORK/store/ev" "incoming_device_max_mb: 1
 evidence_reserve_mb: 1"
 "$HUB" --config "$WORK/hub.yaml" --enrol-device edge-h --site "$SITE" \
 	--public-key "$WORK/pk.txt" >>"$WORK/enrol.log" 2>&1 || fail "--enrol-device edge-h"
+broker_device edge-h # the hostile device: its own account, signing with FKEY
 hub_start "$WORK/hub.yaml" "$WORK/hub.log"
 mkdir "$WORK/junk"
 python3 - "$WORK/junk" <<'EOP'
@@ -36,7 +37,7 @@ for k in range(200):
         f.write(json.dumps(h).encode() + b"\n" + data)
 EOP
 for f in "$WORK"/junk/*; do
-	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "firelane/$SITE/edge-h/cam-1/lane-a/evidence" -f "$f"
+	device_pub "$FKEY" edge-h "firelane/$SITE/edge-h/cam-1/lane-a/evidence" "$f"
 done
 FLOOD_N=67 flood_lines "$WORK/legit.txt" legit
 flood_pub "$WORK/legit.txt"

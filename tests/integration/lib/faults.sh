@@ -18,6 +18,12 @@
 # is tested) or from firelane-flood, the edge's own publisher (edge-side
 # faults: its spool, its back-log, its resends).
 #
+# The broker is the harness's (accounts and ACL): DEVICE publishes with
+# its own account and signs every message with its key (FKEY, enrolled
+# at the hub), as a real edge does; the hub's configuration carries the
+# hub's account ($HUB_AUTH), and HUB_KEY (set by faults_hub_config) gives
+# an edge of edge_config the hub's public key, for its receipts.
+#
 # The broker keeps the hub's back-log without a count limit
 # (max_queued_messages 0): with mosquitto's default of 1000 a hub that
 # stops taking messages would lose them at the broker, not at the hub
@@ -27,6 +33,14 @@ FLOOD_N=${FLOOD_N:-3334} # incidents: 3 x 3334 = 10,002 messages
 DEVICE=edge-f
 SITE=site-f
 FLOOD=$BUILD/firelane-flood
+FKEY=$WORK/device-f.key # DEVICE's key; its public half in WORK/pk.txt
+
+# faults__key: DEVICE's key and broker account, made once.
+faults__key() {
+	[ -s "$FKEY" ] && return 0
+	device_key "$FKEY" >"$WORK/pk.txt"
+	broker_device "$DEVICE"
+}
 
 # faults_broker: a persistent mosquitto on PORT without a queue limit.
 faults_broker() {
@@ -34,10 +48,11 @@ faults_broker() {
 }
 
 # faults_hub_config STORE_SIZE EVIDENCE_DIR [YAML]: WORK/hub.yaml for the
-# broker on PORT with the store DB=WORK/store/hub.db on a tmpfs of
+# broker on PORT (the hub's account) with the store DB=WORK/store/hub.db on a tmpfs of
 # STORE_SIZE (mount's size=; a commit is an fsync, and 10,000 of them on a
 # shared disk take minutes), evidence in EVIDENCE_DIR, HTTP on HTTP_PORT
-# (set here), and YAML (more root keys); enrols DEVICE for SITE. Needs
+# (set here), and YAML (more root keys); enrols DEVICE (its key FKEY,
+# WORK/pk.txt) for SITE and sets HUB_KEY (the hub key's public half). Needs
 # root (skips otherwise). STORE_SIZE "disk": the store in WORK itself (a
 # tmpfs ignores chattr +i on a file already open).
 faults_hub_config() {
@@ -49,17 +64,18 @@ faults_hub_config() {
 	fi
 	HTTP_PORT=$(free_port)
 	cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-faults, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-faults, keepalive_s: 5, $HUB_AUTH}
 store: {sqlite: $DB}
 evidence_dir: $2
 http: {listen: "127.0.0.1:$HTTP_PORT"}
 alerts: {mqtt: ${FAULTS_ALERTS:-false}}
 ${3:-}
 EOC
-	echo 'O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=' >"$WORK/pk.txt"
+	faults__key
 	"$HUB" --config "$WORK/hub.yaml" --enrol-device "$DEVICE" --site "$SITE" \
 		--public-key "$WORK/pk.txt" >"$WORK/enrol.log" 2>&1 ||
 		fail "--enrol-device: $(tail -n 3 "$WORK/enrol.log")"
+	HUB_KEY=$(hub_key "$WORK/hub.yaml")
 }
 
 # flood_lines FILE TAG [N]: N (default FLOOD_N) incidents of DEVICE as
@@ -81,12 +97,18 @@ EOP
 
 FLOOD_TOPIC=firelane/$SITE/$DEVICE/cam-1/lane-a/incident
 
-# flood_pub FILE: publish FILE's lines at QoS 1 in the background (PUB_PID,
-# tracked; log WORK/pub.log). mosquitto_pub ends once the broker has
-# acknowledged every line.
+# flood_pub FILE [TOPIC]: publish FILE's lines at QoS 1 on TOPIC (default
+# FLOOD_TOPIC) in the background, each signed with FKEY and sent with
+# DEVICE's account (PUB_PID, tracked; log WORK/pub.log). mosquitto_pub
+# ends once the broker has acknowledged every line.
 flood_pub() {
+	local topic=${2:-$FLOOD_TOPIC}
+	faults__key
+	python3 "$FL_LIB/fl_sign.py" lines "$FKEY" "$topic" <"$1" >"$1.signed" ||
+		fail "signing $1"
 	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -i "pub-$NAME-$$" \
-		-t "$FLOOD_TOPIC" -l <"$1" >>"$WORK/pub.log" 2>&1 &
+		-u "$DEVICE" -P "$(broker_pw "$DEVICE")" \
+		-t "$topic" -l <"$1.signed" >>"$WORK/pub.log" 2>&1 &
 	PUB_PID=$!
 	track $PUB_PID
 }
@@ -171,23 +193,32 @@ count_check() {
 }
 
 # edge_flood_config OUT: an edge configuration for firelane-flood: DEVICE
-# at SITE, one camera with one lane, the broker on PORT, its spool in
+# at SITE (its key FKEY, its broker account), one camera with one lane, the broker on PORT, its spool in
 # WORK/spool (SPOOL) on a tmpfs of its own: 10,000 spooled messages are
 # 10,000 fsyncs, two minutes on a shared disk, and a process killed loses
 # nothing of the page cache anyway. Needs root (skips otherwise).
 edge_flood_config() {
 	SPOOL=$WORK/spool
+	faults__key
 	tmpfs_mount "$SPOOL" 256m
 	cat >"$1" <<EOC
-device: {id: $DEVICE, site: $SITE}
+device: {id: $DEVICE, site: $SITE, key_file: $FKEY}
 cameras:
   - id: cam-1
     source: none.mp4
     lanes:
       - id: lane-a
         points: [[10, 10], [100, 10], [100, 100], [10, 100]]
-mqtt: {host: 127.0.0.1, port: $PORT, spool_dir: $SPOOL, keepalive_s: 5, heartbeat_s: 2}
+mqtt:
+  host: 127.0.0.1
+  port: $PORT
+  spool_dir: $SPOOL
+  keepalive_s: 5
+  heartbeat_s: 2
+  username: $DEVICE
+  password: $(broker_pw "$DEVICE")
 EOC
+	[ -z "${HUB_KEY:-}" ] || printf '  hub_key: "%s"\n' "$HUB_KEY" >>"$1"
 }
 
 # flood_start TAG [ARGS...]: firelane-flood with WORK/edge.yaml, N incidents
