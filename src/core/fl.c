@@ -21,6 +21,12 @@ const char *fl_strerror(int err)
 	return "unknown error";
 }
 
+int fl_err_transient(int err)
+{
+	return err == FL_EIO || err == FL_EFULL || err == FL_EAGAIN ||
+	       err == FL_ENOMEM;
+}
+
 void fl_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

@@ -40,6 +40,14 @@ enum fl_errno {
 /* A static string naming err; never NULL, never to be freed. */
 const char *fl_strerror(int err);
 
+/* 1 when err is the environment's failure, not the input's: an I/O error
+ * (a read-only or failing disk included), no space left, busy, out of
+ * memory (FL_EIO, FL_EFULL, FL_EAGAIN, FL_ENOMEM). The same call may
+ * succeed later, so what it carried must not be given up: the hub does not
+ * acknowledge the message, the edge pauses the transfer. Anything else
+ * (FL_EINVAL, FL_EFORMAT, ...) says the input itself is wrong. */
+int fl_err_transient(int err);
+
 enum fl_log_level {
 	FL_LOG_ERROR = 0,
 	FL_LOG_WARN = 1,

@@ -697,6 +697,12 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 	}
 	if (rc == FL_EAGAIN)
 		return rc;
+	if (!c->live && rc == FL_EDECODE) {
+		/* a broken file (corrupt, truncated: source.c): a health event
+		 * for the hub and the events file, besides the error */
+		camera_own_event(c, FL_EV_HEALTH, c->frame.t, err);
+		return rc;
+	}
 	if (c->live && rc != FL_ENOMEM) {
 		/* A camera that stops sending (or says its stream ended) is
 		 * lost, not finished: reconnect. */

@@ -44,6 +44,26 @@
  * threads take it in edge_publish_event(), the control thread in run().
  * Evidence is cut and hashed on a copy of the incident, outside the lock,
  * so a camera's event sink never waits behind a clip being spooled.
+ *
+ * A note on a spool that fails. The spool's folder can stop taking
+ * writes: an SD card that turns read-only, an I/O error, a folder whose
+ * permissions were changed, a full disk. None of that is a reason to give
+ * up an incident message. A message the spool refuses is held in memory,
+ * in order - once one is held, every later incident or camera message
+ * queues behind it, so the hub still gets each incident's messages in
+ * the order of their seq - and spooled when the spool takes writes again,
+ * tried after 1 s, doubling to 30 s (publish__drain, in the control
+ * loop). The log says what really failed (the spool's own reason: "Read-
+ * only file system", "Permission denied", "No space left"), once when
+ * holding starts and when it ends. A heartbeat is not held (the next one
+ * says the same, newer). Evidence chunks are not held either: the
+ * transfer pauses where it is and resumes from that chunk
+ * (publish_evidence.c). What is held is lost if the process dies before
+ * the spool recovers - there is nowhere durable to put it - but the
+ * incident's open record makes the next start close it as interrupted,
+ * so the hub is not left with an incident open forever. The back-log is
+ * bounded (BACKLOG_MAX messages, BACKLOG_MAX_BYTES); beyond it a message
+ * is refused with an error in the log.
  */
 #include "publish_internal.h"
 
@@ -107,15 +127,151 @@ int publish__append(edge_publish *p, int prio, const char *topic,
 	return rc;
 }
 
+#define BACKLOG_MAX 10000
+#define BACKLOG_MAX_BYTES (16.0 * 1048576)
+#define BACKLOG_FIRST_S 1.0
+#define BACKLOG_MAX_S 30.0
+
+/* Hold one message at the back-log's tail. blog_mu held. 0 or FL_EFULL. */
+static int hold(edge_publish *p, int prio, const char *topic,
+		const void *payload, size_t len)
+{
+	struct held_msg *h;
+
+	if (p->blog_n >= BACKLOG_MAX ||
+	    p->blog_bytes + (double)len > BACKLOG_MAX_BYTES)
+		return FL_EFULL;
+	h = calloc(1, sizeof(*h));
+	if (!h || !(h->topic = strdup(topic)) || !(h->payload = malloc(len))) {
+		if (h)
+			free(h->topic);
+		free(h);
+		return FL_EFULL;
+	}
+	memcpy(h->payload, payload, len);
+	h->len = len;
+	h->prio = prio;
+	if (p->blog_tail)
+		p->blog_tail->next = h;
+	else
+		p->blog_head = h;
+	p->blog_tail = h;
+	p->blog_n++;
+	p->blog_bytes += (double)len;
+	return 0;
+}
+
+static void held_free(struct held_msg *h)
+{
+	free(h->topic);
+	free(h->payload);
+	free(h);
+}
+
 int publish__spool(edge_publish *p, int prio, const char *topic,
 		   const void *body, size_t len)
 {
-	char err[512];
-	int rc = publish__append(p, prio, topic, body, len, err, sizeof(err));
+	char err[512], *msg;
+	size_t n;
+	int rc = publish__sign(p, topic, body, len, &msg, &n);
 
 	if (rc < 0)
+		return rc; /* logged */
+	rc = FL_EAGAIN;
+	pthread_mutex_lock(&p->blog_mu);
+	if (!p->blog_head || prio == FL_SPOOL_HEARTBEAT)
+		rc = fl_spool_append(p->spool, prio, 1, 0, topic, msg, n, NULL,
+				     err, sizeof(err));
+	if (rc == 0) {
+		pthread_mutex_unlock(&p->blog_mu);
+		if (p->mqtt)
+			fl_mqtt_kick(p->mqtt);
+		goto out;
+	}
+	if (rc == FL_EINVAL) { /* not a message the spool can ever take */
+		pthread_mutex_unlock(&p->blog_mu);
 		fl_log(FL_LOG_ERROR, "spool", "%s", err);
+		goto out;
+	}
+	if (prio == FL_SPOOL_HEARTBEAT) {
+		pthread_mutex_unlock(&p->blog_mu);
+		fl_log(FL_LOG_WARN, "spool", "%s; heartbeat dropped", err);
+		rc = 0;
+		goto out;
+	}
+	if (rc != FL_EAGAIN && !p->blog_head) {
+		/* the first refusal: say what failed, once */
+		snprintf(p->blog_why, sizeof(p->blog_why), "%s", err);
+		p->blog_wait = BACKLOG_FIRST_S;
+		p->blog_retry_at = fl_mono_s() + p->blog_wait;
+		fl_log(FL_LOG_ERROR, "spool",
+		       "%s; messages held in memory and spooled when it "
+		       "takes them again",
+		       err);
+	}
+	/* held signed: the back-log spools the very bytes later */
+	rc = hold(p, prio, topic, msg, n);
+	pthread_mutex_unlock(&p->blog_mu);
+	if (rc)
+		fl_log(FL_LOG_ERROR, "spool",
+		       "message to %s NOT queued: the spool refuses (%s) and "
+		       "%d messages are held already",
+		       topic, p->blog_why, BACKLOG_MAX);
+out:
+	free(msg);
 	return rc;
+}
+
+void publish__drain(edge_publish *p)
+{
+	char err[512];
+	long n = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&p->blog_mu);
+	if (!p->blog_head || fl_mono_s() < p->blog_retry_at) {
+		pthread_mutex_unlock(&p->blog_mu);
+		return;
+	}
+	while (p->blog_head) {
+		struct held_msg *h = p->blog_head;
+
+		rc = fl_spool_append(p->spool, h->prio, 1, 0, h->topic,
+				     h->payload, h->len, NULL, err,
+				     sizeof(err));
+		if (rc)
+			break;
+		p->blog_head = h->next;
+		if (!p->blog_head)
+			p->blog_tail = NULL;
+		p->blog_n--;
+		p->blog_bytes -= (double)h->len;
+		held_free(h);
+		n++;
+	}
+	if (rc) {
+		snprintf(p->blog_why, sizeof(p->blog_why), "%s", err);
+		p->blog_wait = FL_MIN(p->blog_wait * 2, BACKLOG_MAX_S);
+		p->blog_retry_at = fl_mono_s() + p->blog_wait;
+	}
+	pthread_mutex_unlock(&p->blog_mu);
+	if (n && p->mqtt)
+		fl_mqtt_kick(p->mqtt);
+	if (!rc && n)
+		fl_log(FL_LOG_WARN, "spool",
+		       "the spool takes writes again: %ld held messages "
+		       "spooled",
+		       n);
+}
+
+long edge_publish_held(edge_publish *p)
+{
+	long n;
+
+	pthread_mutex_lock(&p->blog_mu);
+	n = p->blog_n;
+	pthread_mutex_unlock(&p->blog_mu);
+	return n;
 }
 
 int publish__direct(edge_publish *p, const char *topic, const void *body,
@@ -269,8 +425,10 @@ static void on_receipt(edge_publish *p, const char *topic, const void *payload,
 	publish__on_receipt(p, env.body, env.body_len);
 }
 
-static void on_message(const char *topic, const void *payload, size_t len,
-		       void *user)
+/* Commands, receipts, Home Assistant's birth. 0 always: the edge's
+ * session is clean, nothing is held (client.h). */
+static int on_message(const char *topic, const void *payload, size_t len,
+		      void *user)
 {
 	edge_publish *p = user;
 	fl_command cmd;
@@ -280,14 +438,14 @@ static void on_message(const char *topic, const void *payload, size_t len,
 	if (!strcmp(topic, "homeassistant/status")) {
 		if (len == 6 && !memcmp(payload, "online", 6))
 			publish__discovery(p);
-		return;
+		return 0;
 	}
 	if (!strcmp(topic, p->receipt_topic)) {
 		on_receipt(p, topic, payload, len);
-		return;
+		return 0;
 	}
 	if (strcmp(topic, p->cmd_topic))
-		return;
+		return 0;
 	rc = fl_command_verify(p->have_hub_key ? p->hub_pk : NULL, topic,
 			       payload, len, fl_wall_s(), FL_NONCE_WINDOW_S,
 			       p->nonces, &cmd, err, sizeof(err));
@@ -300,7 +458,7 @@ static void on_message(const char *topic, const void *payload, size_t len,
 		edge_publish_answer(p, cmd.req,
 				    named ? fl_command_name(cmd.kind) : NULL, 0,
 				    err, NULL);
-		return;
+		return 0;
 	}
 	save_nonces(p);
 	cam = cmd.camera[0] ? edge_camera_index(p->cfg, cmd.camera) : 0;
@@ -313,11 +471,12 @@ static void on_message(const char *topic, const void *payload, size_t len,
 		fl_log(FL_LOG_INFO, "command", "%s %s %s",
 		       fl_command_name(cmd.kind), cmd.camera, cmd.lane);
 		p->on_command(&cmd, p->user);
-		return;
+		return 0;
 	}
 	fl_log(FL_LOG_WARN, "command", "rejected: %s", err);
 	edge_publish_answer(p, cmd.req, fl_command_name(cmd.kind), 0, err,
 			    NULL);
+	return 0;
 }
 
 /* ---- life ------------------------------------------------------------ */
@@ -337,6 +496,7 @@ edge_publish *edge_publish_create(const fl_config *cfg, fl_store *store,
 		return NULL;
 	}
 	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->blog_mu, NULL);
 	p->cfg = cfg;
 	p->store = store;
 	p->on_command = on_command;
@@ -451,6 +611,7 @@ void edge_publish_camera_base(edge_publish *p, int cam, double wall0)
 void edge_publish_run(edge_publish *p, int timeout_ms)
 {
 	fl_mqtt_run(p->mqtt, timeout_ms);
+	publish__drain(p);
 	publish__evidence_poll(p);
 	if (fl_mqtt_connected(p->mqtt))
 		publish__dirty_lanes(p);
@@ -514,9 +675,22 @@ void edge_publish_destroy(edge_publish *p)
 	if (!p)
 		return;
 	fl_mqtt_destroy(p->mqtt);
+	if (p->blog_n)
+		fl_log(FL_LOG_ERROR, "spool",
+		       "stopping with %ld messages the spool refused (%s): "
+		       "lost; their incidents close as interrupted at the "
+		       "next start",
+		       p->blog_n, p->blog_why);
+	while (p->blog_head) {
+		struct held_msg *h = p->blog_head;
+
+		p->blog_head = h->next;
+		held_free(h);
+	}
 	fl_spool_close(p->spool);
 	fl_key_wipe(&p->key);
 	free(p->nonces);
+	pthread_mutex_destroy(&p->blog_mu);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }

@@ -44,6 +44,15 @@ struct incident {
 	long chunk;  /* next chunk of that file */
 };
 
+/* A message the spool refused, held until it takes it. */
+struct held_msg {
+	struct held_msg *next;
+	int prio;
+	char *topic;
+	void *payload;
+	size_t len;
+};
+
 struct lane_pub {
 	int occupied, blocked; /* open incidents, of which alarmed */
 	int dirty;             /* state to publish */
@@ -77,6 +86,15 @@ struct edge_publish {
 	unsigned long long ceiling; /* epochs below it are spoken for */
 	int epoch_used;             /* a will carried it already */
 	char epoch_path[FL_PATH_MAX + 32];
+	/* Messages the spool refused (a disk read-only, failing or full),
+	 * held in order until it takes them (publish.c, "A note on a spool
+	 * that fails"); guarded by blog_mu. */
+	pthread_mutex_t blog_mu;
+	struct held_msg *blog_head, *blog_tail;
+	long blog_n;
+	double blog_bytes;
+	double blog_retry_at, blog_wait; /* monotonic; back-off */
+	char blog_why[512];              /* the spool's last refusal */
 
 	pthread_mutex_t mu;
 	struct incident inc[MAX_INCIDENTS];
@@ -98,7 +116,12 @@ int publish__sign(edge_publish *p, const char *topic, const void *body,
 int publish__append(edge_publish *p, int prio, const char *topic,
 		    const void *body, size_t len, char *err, size_t errlen);
 
-/* The same, a refusal logged as an error. */
+/* The same, except that a refusal is not returned: 0 also when the spool
+ * refused the message and it is held in memory, signed, to be spooled
+ * later (an incident or camera message: never given up); a heartbeat the spool
+ * refused is dropped (logged; 0 too: the next one says the same).
+ * FL_EFULL only when the in-memory back-log is full as well (logged).
+ * Any thread. */
 int publish__spool(edge_publish *p, int prio, const char *topic,
 		   const void *body, size_t len);
 
@@ -106,6 +129,9 @@ int publish__spool(edge_publish *p, int prio, const char *topic,
  * offline. Control thread. */
 int publish__direct(edge_publish *p, const char *topic, const void *body,
 		    size_t len, int retain);
+
+/* Control thread: try to spool what is held, when the back-off allows. */
+void publish__drain(edge_publish *p);
 
 /* ---- publish_incidents.c ------------------------------------------------- */
 

@@ -223,6 +223,7 @@ static const struct route {
 	{ "GET", "reports.csv", 0, api__reports_csv },
 	{ "GET", "sites", 0, api__sites },
 	{ "GET", "devices", 0, api__devices },
+	{ "GET", "hub", 0, api__hub },
 	{ "POST", "devices", 1, api__enrol },
 	{ "GET", "users", 1, api__users },
 	{ "POST", "users", 1, api__user_add },
@@ -337,7 +338,16 @@ void hub_api_handle(hub_api *a, const hub_req *q, hub_resp *r)
 	if (!hub_cookie_get(q->cookie, "fl_session", cookie, sizeof(cookie)) &&
 	    !hub_session_get(a->sessions, cookie, q->now, &sess))
 		s = user_current(a, &sess) ? &sess : NULL;
-	if (!strncmp(p, "/api/", 5)) {
+	if (!strcmp(p, "/healthz")) {
+		/* for a monitor, no session: the state, not the reason */
+		int bad = a->status && hub_status_is_degraded(a->status);
+
+		r->no_store = 1;
+		r->status = bad ? 503 : 200;
+		r->ctype = "text/plain; charset=utf-8";
+		r->body = strdup(bad ? "degraded\n" : "ok\n");
+		r->len = r->body ? strlen(r->body) : 0;
+	} else if (!strncmp(p, "/api/", 5)) {
 		api(a, s, q, r);
 	} else if (!strncmp(p, "/evidence/", 10)) {
 		char seg[3][256];

@@ -15,6 +15,7 @@
 #include "hubconf.h"
 #include "intact.h"
 #include "session.h"
+#include "status.h"
 
 typedef struct hub_api {
 	const hub_conf *conf;
@@ -22,6 +23,7 @@ typedef struct hub_api {
 	hub_sessions *sessions;
 	hub_intact *intact; /* which evidence file versions were checked */
 	int secure_cookies; /* add Secure to the session cookie */
+	hub_status *status; /* the hub's own state, or NULL */
 } hub_api;
 
 /* One request. Strings are borrowed for the call. */

@@ -119,7 +119,9 @@ static void rm_tree_flat(const char *dir)
 
 /* Concatenate the chunks into in/<file>.assembling, check, move into out.
  * Streamed chunk by chunk (a clip may be large), so not fl_file_write,
- * which takes one buffer; the same steps: fsync, rename, folder fsync. */
+ * which takes one buffer; the same steps: fsync, rename, folder fsync.
+ * A disk that fails or fills up is FL_EIO / FL_EFULL (the chunks stay: the
+ * message is offered again and assembles them then). */
 static int assemble(const char *in, const char *out, const hub_chunk *c,
 		    char *err, size_t errlen)
 {
@@ -132,21 +134,22 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 	buf = malloc(HUB_CHUNK);
 	if (!buf)
 		return FL_ENOMEM;
+	err[0] = 0;
 	hub_fmt(tmp, sizeof(tmp), "%s/%s.assembling", in, c->file);
 	hub_fmt(dst, sizeof(dst), "%s/%s", out, c->file);
 	unlink(tmp); /* what a crash left: read-only, so not opened again */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  FILE_MODE);
-	/* exactly 0444 whatever the umask; writing through this descriptor
-	 * is allowed, it was opened before the mode applied */
-	if (fd >= 0 && fchmod(fd, FILE_MODE)) {
-		close(fd);
+	if (fd < 0) {
+		rc = fl_file_errno(errno, "cannot create", tmp, err, errlen);
 		goto out;
 	}
-	w = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	/* exactly 0444 whatever the umask; writing through this descriptor
+	 * is allowed, it was opened before the mode applied */
+	w = fchmod(fd, FILE_MODE) ? NULL : fdopen(fd, "wb");
 	if (!w) {
-		if (fd >= 0)
-			close(fd);
+		rc = fl_file_errno(errno, "cannot create", tmp, err, errlen);
+		close(fd);
 		goto out;
 	}
 	for (long i = 0; i < c->count; i++) {
@@ -155,15 +158,25 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 
 		hub_fmt(src, sizeof(src), "%s/%s.%ld", in, c->file, i);
 		r = fopen(src, "rb");
-		if (!r)
+		if (!r) {
+			/* gone since the count (swept): not the disk's fault */
+			rc = errno == ENOENT ? FL_ENOENT : FL_EIO;
+			hub_fmt(err, errlen, "%s: cannot assemble: %s: %s",
+				c->file, src, strerror(errno));
 			goto out;
+		}
 		n = fread(buf, 1, HUB_CHUNK, r);
 		fclose(r);
-		if (fwrite(buf, 1, n, w) != n)
+		if (fwrite(buf, 1, n, w) != n) {
+			rc = fl_file_errno(errno, "cannot write", tmp, err,
+					   errlen);
 			goto out;
+		}
 	}
-	if (fflush(w) || fsync(fileno(w)))
+	if (fflush(w) || fsync(fileno(w))) {
+		rc = fl_file_errno(errno, "cannot write", tmp, err, errlen);
 		goto out;
+	}
 	fclose(w);
 	w = NULL;
 	if (fl_file_sha256(tmp, 0, hex, &bytes, err, errlen))
@@ -179,7 +192,8 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 	if ((rc = fl_mkdir_p(out, 0755, err, errlen)))
 		goto out;
 	if (rename(tmp, dst)) {
-		rc = FL_EIO;
+		rc = fl_file_errno(errno, "cannot rename into", dst, err,
+				   errlen);
 		goto out;
 	}
 	fl_fsync_dir(out, NULL, 0);
@@ -330,13 +344,14 @@ static int list_repeats(fl_db *db, const char *iid, const hub_file *files,
 	return same;
 }
 
-int hub_evidence_chunk(const char *dir, fl_db *db, const char *device,
-		       const hub_chunk *c, const unsigned char pk[32],
-		       double now, hub_bundle_done *done, char *err,
-		       size_t errlen)
+int hub_evidence_chunk(const char *dir, fl_db *db, hub_incoming *q,
+		       const char *device, const hub_chunk *c,
+		       const unsigned char pk[32], double now,
+		       hub_bundle_done *done, char *err, size_t errlen)
 {
 	char in[HUB_PATHLEN], out[HUB_PATHLEN], hex[65], path[HUB_PATHLEN];
 	char what[256];
+	long long before = 0;
 	struct stat sb;
 	long i;
 	int rc;
@@ -364,11 +379,20 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const char *device,
 	}
 	if (have_file(out, c->file, c->file_sha256, c->size))
 		return FL_OK; /* a repeat of a file already complete */
+	hub_fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, c->index);
+	if (stat(path, &sb) == 0) /* a repeat replaces what it counted */
+		before = (long long)sb.st_size;
+	if (q &&
+	    (rc = hub_incoming_check(q, device, c->incident_id,
+				     (long long)c->len - before, err, errlen)))
+		return rc;
 	if ((rc = fl_mkdir_p(in, 0755, err, errlen)))
 		return rc;
-	hub_fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, c->index);
 	if ((rc = fl_file_write(path, c->data, c->len, 0644, 0, err, errlen)))
 		return rc;
+	if (q)
+		hub_incoming_add(q, device, c->incident_id,
+				 (long long)c->len - before);
 	for (i = 0; i < c->count; i++) {
 		hub_fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, i);
 		if (stat(path, &sb))
@@ -376,6 +400,8 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const char *device,
 	}
 	if ((rc = assemble(in, out, c, err, errlen)))
 		return rc;
+	if (q) /* its chunks are gone from .incoming */
+		hub_incoming_add(q, device, c->incident_id, -c->size);
 	fl_log(FL_LOG_INFO, "evidence", "%s: %s complete (%lld bytes)",
 	       c->incident_id, c->file, c->size);
 	return try_complete(dir, db, c->incident_id, pk, done, err, errlen);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "db.h"
+#include "incoming.h"
 #include "msg.h"
 
 /* A bundle completed by this call: what the delivery receipt says. */
@@ -30,18 +31,22 @@ typedef struct hub_bundle_done {
 
 /*
  * One validated chunk header (msg.c) with its bytes, from device (the
- * topic's), at now (wall seconds). Checks the chunk's SHA-256, stores it,
- * and when the file is complete assembles it (read-only, 0444) and checks
- * the file's SHA-256; then tries to complete the bundle (below). For a
- * bundle that verified, nothing is written: a byte-identical repeat of its
- * file is 0, anything else FL_EEXIST with an audit row ("hub",
- * "evidence_refused"; bundles.c, "A note on sealing"). 0, or a negative
- * error with the reason (the caller quarantines the message).
+ * topic's), at now (wall seconds). Checks the chunk's SHA-256 and what
+ * .incoming may take (q: the quotas and the reserve, incoming.h; NULL: no
+ * limits), stores it, and when the file is complete assembles it
+ * (read-only, 0444) and checks the file's SHA-256; then tries to complete
+ * the bundle (below). For a bundle that verified, nothing is written: a
+ * byte-identical repeat of its file is 0, anything else FL_EEXIST with an
+ * audit row ("hub", "evidence_refused"; bundles.c, "A note on sealing").
+ * 0, or a negative error with the reason: transient ones
+ * (fl_err_transient: a disk full, below the reserve or failing, the store)
+ * mean "offer it again later", the others (a hash mismatch FL_EFORMAT, a
+ * quota FL_ERANGE, a sealed bundle FL_EEXIST) that the message is refused.
  */
-int hub_evidence_chunk(const char *dir, fl_db *db, const char *device,
-		       const hub_chunk *c, const unsigned char pk[32],
-		       double now, hub_bundle_done *done, char *err,
-		       size_t errlen);
+int hub_evidence_chunk(const char *dir, fl_db *db, hub_incoming *q,
+		       const char *device, const hub_chunk *c,
+		       const unsigned char pk[32], double now,
+		       hub_bundle_done *done, char *err, size_t errlen);
 
 /*
  * Whether the "evidence" list may be taken for the incident: 0 when its

@@ -93,8 +93,9 @@ static void on_connect(void *user)
 					  0) == 0;
 }
 
-static void on_message(const char *topic, const void *payload, size_t len,
-		       void *user)
+/* The device's answer, or not ours: 0 either way (nothing to hold). */
+static int on_message(const char *topic, const void *payload, size_t len,
+		      void *user)
 {
 	struct wait *w = user;
 	fl_envelope env;
@@ -102,12 +103,12 @@ static void on_message(const char *topic, const void *payload, size_t len,
 	char why[256];
 
 	if (strcmp(topic, w->state_topic) || w->answered)
-		return;
+		return 0;
 	if (fl_msg_verify(w->pk, FL_DOMAIN_DEVICE, topic, payload, len, &env,
 			  why, sizeof(why))) {
 		fl_log(FL_LOG_WARN, "command",
 		       "an answer not signed by the device: %s; ignored", why);
-		return;
+		return 0;
 	}
 	j = json_loadb((const char *)env.body, env.body_len,
 		       JSON_REJECT_DUPLICATES, NULL);
@@ -118,6 +119,7 @@ static void on_message(const char *topic, const void *payload, size_t len,
 		w->answer = strndup((const char *)env.body, env.body_len);
 	}
 	json_decref(j);
+	return 0;
 }
 
 void hub_mqtt_opts(const hub_conf *c, fl_mqtt_opts *o)

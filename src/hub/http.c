@@ -562,7 +562,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss,
 	return FL_OK;
 }
 
-hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
+hub_http *hub_http_start(const hub_conf *c, hub_status *status, char *err,
+			 size_t errlen)
 {
 	struct sockaddr_storage ss;
 	char url[HUB_PATH + 16], dberr[256];
@@ -584,6 +585,7 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 		return NULL;
 	}
 	h->api.conf = c;
+	h->api.status = status;
 	for (int i = 0; i < c->http.ntrusted_proxies; i++)
 		h->trusted[h->ntrusted++] = c->http.trusted_proxies[i];
 	pthread_mutex_init(&h->conns.mu, NULL);

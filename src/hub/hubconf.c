@@ -436,6 +436,15 @@ static const fl_setting root_keys[] = {
 	NUM(hub_conf, incoming_max_age_s, T_NUM, 604800, 1, 31536000,
 	    "an evidence bundle still incomplete this long after its last "
 	    "chunk is removed from .incoming (logged)"),
+	NUM(hub_conf, incoming_device_max_mb, T_NUM, 256, 1, 1048576,
+	    "MiB of unfinished evidence one device may have in .incoming; "
+	    "a chunk beyond it is quarantined"),
+	NUM(hub_conf, incoming_max_mb, T_NUM, 2048, 1, 1048576,
+	    "MiB of unfinished evidence in .incoming in all; a chunk "
+	    "beyond it is quarantined"),
+	NUM(hub_conf, evidence_reserve_mb, T_NUM, 256, 0, 1048576,
+	    "MiB left free on the evidence folder's disk for the store: a "
+	    "chunk that would eat into it waits (the hub is degraded)"),
 	NUM(hub_conf, evidence_keep_days, T_NUM, 0, 0, 36500,
 	    "0: keep evidence forever (it is proof); N: remove bundles of "
 	    "closed incidents older than N days (audited)"),

@@ -98,13 +98,16 @@ typedef struct hub_conf {
 	char evidence_dir[HUB_PATH];
 	char public_url[HUB_URL];
 	hub_alerts_conf alerts;
-	size_t max_payload;         /* bytes; larger messages are quarantined */
-	int quarantine_max;         /* rows kept in the quarantine table */
-	double incoming_max_age_s;  /* an incomplete bundle is dropped after */
-	double evidence_keep_days;  /* 0: evidence is kept forever */
-	double evidence_scrub_s;    /* verified files hashed again; 0: off */
-	double receipt_resend_days; /* 0: no receipts re-sent on reconnect */
-	int require_signed;         /* unsigned device messages: quarantine */
+	size_t max_payload;        /* bytes; larger messages are quarantined */
+	int quarantine_max;        /* rows kept in the quarantine table */
+	double incoming_max_age_s; /* an incomplete bundle is dropped after */
+	double incoming_device_max_mb; /* .incoming per device */
+	double incoming_max_mb;        /* .incoming in all */
+	double evidence_reserve_mb;    /* free space evidence never takes */
+	double evidence_keep_days;     /* 0: evidence is kept forever */
+	double evidence_scrub_s;       /* verified files hashed again; 0: off */
+	double receipt_resend_days;    /* 0: no receipts re-sent on reconnect */
+	int require_signed;          /* unsigned device messages: quarantine */
 	char hub_key_file[HUB_PATH]; /* "" = hub.key beside store.sqlite */
 } hub_conf;
 

@@ -32,7 +32,16 @@
  * unless evidence_scrub_s is 0). The loop:
  *
  *   pump MQTT (messages in, ingest) -> alerts tick (escalations, MQTT
- *   alerts) -> until SIGTERM/SIGINT
+ *   alerts) -> receipts (paced) -> budgets -> until SIGTERM/SIGINT
+ *
+ * Degraded mode (docs/hub.md). A message ingest could not store through
+ * no fault of its own (fl_err_transient) is not acknowledged: on_message
+ * says so to the MQTT client, which holds it and offers it again with a
+ * back-off, while nothing else comes in. The hub is degraded from that
+ * refusal to the next message taken: logged when it starts, every 30 s
+ * while it lasts and when it ends, and shown by status.c (GET /healthz,
+ * GET /api/hub, the fleet page). The loop goes on meanwhile: alerts
+ * already made go out, the web answers.
  *
  * Signals only set a volatile sig_atomic_t flag; the loop notices it within
  * one turn (200 ms), disconnects cleanly and closes the store.
@@ -58,9 +67,12 @@
 #include "fl.h"
 #include "http.h"
 #include "hubconf.h"
+#include "incoming.h"
 #include "ingest.h"
 #include "intact.h"
+#include "receipts.h"
 #include "sign.h"
+#include "status.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -322,14 +334,50 @@ out:
 struct hub {
 	const hub_conf *conf;
 	hub_ingest ingest;
+	hub_alerts *alerts;
+	hub_status *status;
+	double last_warn; /* the last "still degraded" line */
 };
 
-static void on_message(const char *topic, const void *payload, size_t len,
-		       void *user)
+/* How often a degraded hub says so again in its log. */
+#define DEGRADED_LOG_S 30.0
+
+static int on_message(const char *topic, const void *payload, size_t len,
+		      void *user)
+{
+	struct hub *h = user;
+	double now = fl_wall_s(), was;
+	int rc = hub_ingest_message(&h->ingest, topic, payload, len, now);
+
+	if (rc < 0) {
+		if (hub_status_refused(h->status, h->ingest.why, now)) {
+			fl_log(FL_LOG_ERROR, "hub",
+			       "degraded: cannot store a message (%s): %s; not "
+			       "acknowledged, messages wait at the broker, "
+			       "retried",
+			       fl_strerror(rc), h->ingest.why);
+			h->last_warn = now;
+		} else if (now - h->last_warn >= DEGRADED_LOG_S) {
+			fl_log(FL_LOG_ERROR, "hub", "still degraded: %s",
+			       h->ingest.why);
+			h->last_warn = now;
+		}
+		return rc;
+	}
+	was = hub_status_taken(h->status, now, h->ingest.stored,
+			       h->ingest.duplicates, h->ingest.quarantined,
+			       h->ingest.chunks);
+	if (was > 0)
+		fl_log(FL_LOG_WARN, "hub",
+		       "ingesting again after %.1f s degraded", was);
+	return 0;
+}
+
+static void on_published(uint64_t token, int rc, void *user)
 {
 	struct hub *h = user;
 
-	hub_ingest_message(&h->ingest, topic, payload, len, fl_wall_s());
+	hub_alerts_published(h->alerts, token, rc);
 }
 
 static void on_connect(void *user)
@@ -347,6 +395,9 @@ static int run(const hub_conf *c)
 	hub_alerts *al = NULL;
 	hub_http *web = NULL;
 	hub_scrub *scrub = NULL;
+	hub_receipts *rq = NULL;
+	hub_incoming *inq = NULL;
+	static hub_status status; /* read by the web server's threads */
 	char err[512], filter[HUB_STR + 32];
 	double last_tick = 0;
 	hub_budget budget = { 0, 0 };
@@ -355,13 +406,15 @@ static int run(const hub_conf *c)
 
 	memset(&h, 0, sizeof(h));
 	h.conf = c;
+	hub_status_init(&status);
+	h.status = &status;
 	if (load_key(c, &key))
 		goto out;
 	db = open_store(c);
 	if (!db)
 		goto out;
 	if (c->http.listen[0]) { /* the web UI and API, own store handle */
-		web = hub_http_start(c, err, sizeof(err));
+		web = hub_http_start(c, &status, err, sizeof(err));
 		if (!web) {
 			fprintf(stderr, "firelane-hub: http: %s\n", err);
 			goto out;
@@ -377,8 +430,18 @@ static int run(const hub_conf *c)
 		fprintf(stderr, "firelane-hub: alerts: %s\n", err);
 		goto out;
 	}
-	h.ingest =
-		(hub_ingest){ .conf = c, .db = db, .alerts = al, .key = &key };
+	rq = hub_receipts_create(&key);
+	inq = hub_incoming_create(c);
+	if (!rq || !inq) {
+		fprintf(stderr, "firelane-hub: out of memory\n");
+		goto out;
+	}
+	h.alerts = al;
+	h.ingest = (hub_ingest){ .conf = c,
+				 .db = db,
+				 .alerts = al,
+				 .receipts = rq,
+				 .incoming = inq };
 	if (!c->require_signed)
 		fl_log(FL_LOG_WARN, "hub",
 		       "require_signed is off: unsigned device messages are "
@@ -396,13 +459,13 @@ static int run(const hub_conf *c)
 	o.max_payload = c->max_payload;
 	o.on_connect = on_connect;
 	o.on_message = on_message;
+	o.on_published = on_published;
 	o.user = &h;
 	m = fl_mqtt_create(&o, NULL, err, sizeof(err));
 	if (!m) {
 		fprintf(stderr, "firelane-hub: mqtt: %s\n", err);
 		goto out;
 	}
-	h.ingest.mqtt = m; /* delivery receipts */
 	hub_ingest_filter(c, filter, sizeof(filter));
 	fl_mqtt_subscribe(m, filter);
 	if (fl_mqtt_start(m)) {
@@ -416,11 +479,12 @@ static int run(const hub_conf *c)
 
 		fl_mqtt_run(m, 200);
 		now = fl_wall_s();
-		if (now - last_tick >= 0.5) {
+		if (now - last_tick >= 0.5) { /* alerts before receipts */
 			hub_alerts_tick(al, db, m, now);
-			hub_budget_tick(&budget, c, db, now);
+			hub_budget_tick(&budget, c, db, inq, now);
 			last_tick = now;
 		}
+		hub_receipts_pump(rq, m);
 	}
 	fl_log(FL_LOG_INFO, "hub",
 	       "stopping: %ld stored, %ld duplicates, %ld quarantined, "
@@ -434,8 +498,11 @@ out:
 	hub_scrub_stop(scrub);
 	fl_mqtt_destroy(m);
 	hub_alerts_destroy(al);
+	hub_receipts_destroy(rq);
+	hub_incoming_destroy(inq);
 	fl_db_close(db);
 	fl_key_wipe(&key);
+	hub_status_deinit(&status);
 	return rc;
 }
 

@@ -574,6 +574,38 @@ edge_stop() {
 	stop_ok "the edge" "$EDGE_PID" "${1:-10}"
 }
 
+# ---- file systems ------------------------------------------------------------
+
+MOUNTS=() # what the test mounted; unmounted at exit, after its processes
+
+# tmpfs_mount DIR SIZE: a tmpfs of SIZE (mount's size=, e.g. 4m) on DIR
+# (made), unmounted at exit. Needs root: skips (with a message) otherwise.
+# `mount -o remount,size=... DIR` grows or shrinks it while in use.
+tmpfs_mount() {
+	[ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
+	mkdir -p "$1"
+	mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" 2>"$WORK/.mount" ||
+		skip "cannot mount a tmpfs: $(cat "$WORK/.mount")"
+	MOUNTS+=("$1")
+}
+
+IMMUTABLE=() # what the test made immutable; made writable again at exit
+
+# immutable PATH...: chattr +i: no process, root's included, may write to
+# (or, for a folder, create or remove in) PATH any more - also through a file
+# already open (ext4 refuses the write with EPERM). Skips when the file
+# system has no such flag. Undone by writable, or at exit.
+immutable() {
+	chattr +i "$@" 2>"$WORK/.chattr" ||
+		skip "chattr +i: $(cat "$WORK/.chattr") (the file system has no immutable flag)"
+	IMMUTABLE+=("$@")
+}
+
+# writable PATH...: chattr -i.
+writable() {
+	chattr -i "$@"
+}
+
 # ---- a test's life -------------------------------------------------------------
 
 # kill_tracked: SIGKILL to what the test tracked and the broker, reaped.
@@ -611,13 +643,17 @@ leftovers() {
 }
 
 harness__exit() {
-	local rc=$? left
+	local rc=$? left f
 	set +e
 	trap - TERM INT HUP
 	[ -n "${HARNESS_WATCHDOG:-}" ] && kill -9 "$HARNESS_WATCHDOG" 2>/dev/null &&
 		wait "$HARNESS_WATCHDOG" 2>/dev/null
 	HARNESS_WATCHDOG=
 	kill_tracked
+	[ ${#IMMUTABLE[@]} = 0 ] || chattr -i "${IMMUTABLE[@]}" 2>/dev/null
+	for f in "${MOUNTS[@]}"; do
+		umount -l "$f" 2>/dev/null
+	done
 	left=$(leftovers)
 	if [ -n "$left" ]; then
 		echo "$NAME: FAIL: processes left behind (killed now):" >&2
