@@ -86,7 +86,7 @@
 #include "fl.h"
 #include "geom.h"
 
-enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
+enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2, PX_SEED = 3 };
 
 #define T_ABS 16.0          /* grey levels: below is noise */
 #define T_RATIO_LO 0.70     /* darker than this ratio: foreground */
@@ -116,6 +116,12 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 #define SHAKY_S 10.0        /* a shift undone: shaky for this long */
 #define BUSY_GROW 2         /* a moving thing's box grown by this */
 #define SNAP_S 1.0          /* interval of the slow-motion snapshots */
+#define MAX_SEEDS 16
+#define SEED_KEEP 0.6       /* of a seed's pixels unchanged: confirmed */
+#define GHOST_RATIO 0.3     /* edge contrast now / then below: a ghost */
+#define GHOST_MIN_EDGE 12   /* boundary pixels needed to judge a ghost */
+#define GHOST_AGE_S 1.0     /* an assumed lane trusted this long may hide a ghost */
+#define UNKNOWN_CLEAR_S 2.0 /* a seed's pixels changed this long: lane */
 
 /* A connected piece of resting pixels, before pieces are grouped. */
 typedef struct piece {
@@ -136,6 +142,14 @@ struct fl_still {
 	float *since, *seen, *clear_since, *still_since, *other_since;
 	float *bg_age;     /* how long the clear lane was seen still */
 	uint8_t *state, *bg_known, *seeded, *view;
+	uint8_t *bg_ok;    /* the clear lane here is known, not just assumed */
+	uint8_t *bg_first; /* ... assumed from the first frame: may be a car */
+	uint8_t *ready;    /* scratch: still long enough, lane or object? */
+	int any_ready;
+	uint8_t *changed_px; /* a seed's pixel that moved or changed */
+	/* Objects a detector found in the first frame, not yet confirmed
+	 * (fl_still_seed()): box, analysis time of the seed. */
+	struct { int x0, y0, x1, y1; double t; int used; } seeds[MAX_SEEDS];
 	/* scratch */
 	float *snap_old, *snap_new; /* frames 1-2 s and 0-1 s old */
 	/* 3x3 ranges (min, max) of the previous frame, of the snapshots and
@@ -200,7 +214,8 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 		*in[i] = calloc((size_t)(w + 1) * (size_t)(h + 1), sizeof(float));
 	uint8_t **by[] = {&s->state, &s->bg_known, &s->seeded, &s->view,
 			  &s->fg, &s->mask, &s->tmp, &s->thing_moves, &s->gap,
-			  &s->busy};
+			  &s->busy, &s->bg_ok, &s->ready, &s->changed_px,
+			  &s->bg_first};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
@@ -212,6 +227,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	    !s->prev_lo || !s->prev_hi || !s->old_lo || !s->old_hi || !s->bg_lo || !s->bg_hi || !s->obj_lo || !s->obj_hi || !s->rtmp_lo || !s->rtmp_hi ||
 	    !s->sum_i || !s->sum_b || !s->sum_ii || !s->sum_bb || !s->sum_ib ||
 	    !s->state || !s->bg_known || !s->seeded || !s->view || !s->fg ||
+	    !s->bg_ok || !s->ready || !s->changed_px || !s->bg_first ||
 	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->busy || !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
@@ -256,6 +272,10 @@ void fl_still_destroy(fl_still *s)
 	free(s->sum_ib);
 	free(s->state);
 	free(s->bg_known);
+	free(s->bg_ok);
+	free(s->bg_first);
+	free(s->ready);
+	free(s->changed_px);
 	free(s->seeded);
 	free(s->view);
 	free(s->fg);
@@ -276,6 +296,7 @@ void fl_still_set_reference(fl_still *s, const uint8_t *img)
 	for (size_t i = 0; i < s->n; i++) {
 		s->bg[i] = img[i];
 		s->bg_known[i] = 1;
+		s->bg_ok[i] = 1;
 		s->bg_age[i] = BG_TRUST_S;
 	}
 	s->have_ref = 1;
@@ -574,6 +595,7 @@ static void first_frame(fl_still *s, double t)
 		if (!s->have_ref) {
 			s->bg[i] = s->img[i];
 			s->bg_known[i] = 1;
+			s->bg_first[i] = 1;
 		}
 		s->still_since[i] = -1;
 		s->clear_since[i] = -1;
@@ -694,8 +716,25 @@ static int matches_obj(const fl_still *s, size_t k, float i, float g)
 	return fabsf(i - s->obj[k] * g) < T_MATCH;
 }
 
+/* A pixel's clear lane becomes what it shows now (or showed while still),
+ * judged to be the lane; still an assumption, which a ghost test may undo
+ * later (part of a car that parked over its own first-frame place, taken
+ * for lane, shows the real lane as a ghost when the car leaves). */
+static void learn_lane(fl_still *s, size_t k, float v)
+{
+	s->bg[k] = v;
+	s->bg_known[k] = 1;
+	s->bg_ok[k] = 0;
+	s->bg_first[k] = 0;
+	s->bg_age[k] = GHOST_AGE_S;
+	s->state[k] = PX_NONE;
+	s->seeded[k] = 0;
+}
+
 /* One pixel's step up or down the NONE / CAND / REST ladder. settled is 0
- * while the thing the pixel belongs to still moves somewhere. */
+ * while the thing the pixel belongs to still moves somewhere. A candidate
+ * whose clear lane is only assumed (bg_ok 0) is not promoted here: it is
+ * marked ready and judged with its neighbours (judge_ready()). */
 static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		       double t)
 {
@@ -733,15 +772,21 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			break;
 		}
 		s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
-		if (t - s->still_since[k] >= s->p.rest_s &&
-		    s->bg_age[k] < BG_TRUST_S) {
+		if (t - s->still_since[k] < s->p.rest_s)
+			break;
+		if (s->bg_age[k] < BG_TRUST_S) {
 			/* The "clear lane" here was never seen still: it was
 			 * something passing at start-up (a ghost if kept).
 			 * What is still now is the lane. */
-			s->bg[k] = s->obj[k];
-			s->bg_age[k] = (float)s->p.rest_s;
-			s->state[k] = PX_NONE;
-		} else if (t - s->still_since[k] >= s->p.rest_s && settled) {
+			learn_lane(s, k, s->obj[k]);
+		} else if (settled && s->bg_first[k] && s->bg_age[k] >= GHOST_AGE_S) {
+			/* Still on a lane that is only assumed, and was
+			 * assumed long enough to have been something parked
+			 * at start: the lane it uncovered, or an object?
+			 * Judged with its neighbours (judge_ready()). */
+			s->ready[k] = 1;
+			s->any_ready = 1;
+		} else if (settled) {
 			s->state[k] = PX_REST;
 			s->gap[k] = 0;
 			s->since[k] = s->still_since[k];
@@ -749,6 +794,15 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			s->clear_since[k] = -1;
 			s->other_since[k] = -1;
 		}
+		break;
+	case PX_SEED:
+		/* Seen at start by a detector: held as the object while it
+		 * stays as it was; a pixel that moves or changes says it may
+		 * have been traffic (settled per seed in judge_seeds()). */
+		if (moving || !matches_obj(s, k, i, g))
+			s->changed_px[k] = 1;
+		else
+			s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
 		break;
 	case PX_REST:
 		/* The clear lane first: where the object looks like the lane
@@ -763,8 +817,13 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			if (s->clear_since[k] < 0)
 				s->clear_since[k] = (float)t;
 			s->other_since[k] = -1;
-			if (t - s->clear_since[k] >= PIXEL_CLEAR_S)
+			if (t - s->clear_since[k] >= PIXEL_CLEAR_S) {
+				/* the lane came back after an object: it is
+				 * the lane, not an assumption any more */
 				s->state[k] = PX_NONE;
+				s->bg_ok[k] = 1;
+				s->bg_first[k] = 0;
+			}
 		} else if (match) {
 			/* Back after the lane showed: what rests here now came
 			 * after it, however alike (the same model of car). */
@@ -775,27 +834,25 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			s->clear_since[k] = -1;
 			s->other_since[k] = -1;
 			s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
-		} else if (!moving && fg) {
+		} else if (!moving && (fg || !s->bg_known[k])) {
 			/* Something else is still on it: after long enough
-			 * it is the new resting object (or, where the clear
-			 * lane was never seen, the lane itself). */
+			 * it is the new resting object; where the lane was
+			 * never seen (a seeded object), the lane it left. */
 			s->clear_since[k] = -1;
 			if (s->other_since[k] < 0 ||
 			    fabsf(i - s->prev[k]) > T_MATCH) {
 				s->other_since[k] = (float)t;
 				s->still_since[k] = (float)t;
 			}
+			if (!s->bg_known[k]) {
+				if (t - s->other_since[k] >= UNKNOWN_CLEAR_S)
+					learn_lane(s, k, i / g);
+				break;
+			}
 			if (t - s->other_since[k] >= REPLACE_S) {
-				if (!s->bg_known[k]) {
-					s->bg[k] = i / g;
-					s->bg_known[k] = 1;
-					s->bg_age[k] = REPLACE_S;
-					s->state[k] = PX_NONE;
-				} else {
-					s->obj[k] = i / g;
-					s->since[k] = s->still_since[k];
-					s->seen[k] = (float)t;
-				}
+				s->obj[k] = i / g;
+				s->since[k] = s->still_since[k];
+				s->seen[k] = (float)t;
 				s->seeded[k] = 0;
 				s->other_since[k] = -1;
 			}
@@ -804,6 +861,171 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			s->other_since[k] = -1;
 		}
 		break;
+	}
+}
+
+/*
+ * A ghost is the clear lane shown where something stood when the lane was
+ * first learnt (a car parked at start that drives off, a passer-by in the
+ * first frame): it differs from the assumed lane and stands still, like an
+ * object. It is told from one by its outline. Across the edge of the
+ * region, a real object differs from the lane around it now, and the
+ * assumed lane did not; a ghost is the other way round (the old object's
+ * outline is in the assumed lane; now asphalt meets asphalt). Pairs of
+ * pixels two apart across the boundary are compared in both, where the
+ * outside is not foreground nor near a moving thing (the rest of an
+ * object, a truck's side in the asphalt's grey). A ghost needs a real
+ * outline then (T_ABS on average), and less than a third of it now.
+ * Returns 1 ghost, 0 object, -1 no outline to judge.
+ */
+static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
+{
+	static const int dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
+	int w = s->w, h = s->h, edges = 0;
+	double now = 0, then = 0;
+
+	for (int j = 0; j < n; j++) {
+		int k = px[j], x = k % w, y = k / w;
+		for (int d = 0; d < 4; d++) {
+			int xo = x + dx[d], yo = y + dy[d];
+			int xi = x - dx[d], yi = y - dy[d];
+			int xf = x + 2 * dx[d], yf = y + 2 * dy[d];
+			size_t ko, ki, kf;
+			if (xo < 0 || yo < 0 || xo >= w || yo >= h)
+				continue;
+			ko = (size_t)yo * w + xo;
+			if (lab[ko] == id || (s->fg[ko] & FG_BIT) || s->busy[ko])
+				continue;
+			if (xf < 0 || yf < 0 || xf >= w || yf >= h)
+				kf = ko;
+			else
+				kf = (size_t)yf * w + xf;
+			if (xi < 0 || yi < 0 || xi >= w || yi >= h ||
+			    lab[(size_t)yi * w + xi] != id)
+				ki = (size_t)k;
+			else
+				ki = (size_t)yi * w + xi;
+			now += fabsf(s->img[ki] / s->gmap[ki] -
+				     s->img[kf] / s->gmap[kf]);
+			then += fabsf(s->bg[ki] - s->bg[kf]);
+			edges++;
+		}
+	}
+	if (edges < GHOST_MIN_EDGE)
+		return -1;
+	fl_log(FL_LOG_DEBUG, "still", "ghost test: %d px, %d edges, now %.1f "
+	       "then %.1f", n, edges, now / edges, then / edges);
+	return then >= T_ABS * edges && now < GHOST_RATIO * then;
+}
+
+/*
+ * The pixels marked ready this frame, each with the candidates around it
+ * that stand on the same kind of lane (assumed, for long): the lane the
+ * uncovered region shows comes to rest piece by piece, and is judged as a
+ * whole, at its first piece. The outline decides (is_ghost()): a ghost
+ * becomes the lane, all of it; otherwise the ready pixels come to rest.
+ */
+static int judged_with(const fl_still *s, size_t k)
+{
+	return s->ready[k] || (s->state[k] == PX_CAND && s->bg_first[k] &&
+			       s->bg_age[k] >= GHOST_AGE_S);
+}
+
+static void judge_ready(fl_still *s, double t)
+{
+	int w = s->w, h = s->h, id = 0;
+	int *lab = s->labels, *px = s->stack;
+
+	memset(lab, 0, s->n * sizeof(int));
+	for (size_t start = 0; start < s->n; start++) {
+		int n = 0, ghost;
+
+		if (!s->ready[start] || lab[start])
+			continue;
+		lab[start] = ++id;
+		px[n++] = (int)start;
+		for (int j = 0; j < n; j++) {
+			int k = px[j], x = k % w, y = k / w;
+			for (int d = 0; d < 4; d++) {
+				int xx = x + (d == 0) - (d == 1);
+				int yy = y + (d == 2) - (d == 3);
+				size_t kk = (size_t)yy * w + xx;
+				if (xx < 0 || yy < 0 || xx >= w || yy >= h ||
+				    lab[kk] || !judged_with(s, kk))
+					continue;
+				lab[kk] = id;
+				px[n++] = (int)kk;
+			}
+		}
+		ghost = is_ghost(s, px, n, lab, id) == 1;
+		for (int j = 0; j < n; j++) {
+			int k = px[j];
+			if (ghost) {
+				learn_lane(s, (size_t)k, s->obj[k]);
+			} else if (s->ready[k]) {
+				s->state[k] = PX_REST;
+				s->gap[k] = 0;
+				s->since[k] = s->still_since[k];
+				s->seen[k] = (float)t;
+				s->clear_since[k] = -1;
+				s->other_since[k] = -1;
+			}
+			s->ready[k] = 0;
+		}
+	}
+	s->any_ready = 0;
+}
+
+/*
+ * Seeds whose rest_s has passed: a seed most of whose pixels stayed as
+ * they were is an object at rest since its seed time; one that moved or
+ * changed was traffic, and its pixels go back to what they were.
+ */
+static void judge_seeds(fl_still *s, double t)
+{
+	for (int i = 0; i < MAX_SEEDS; i++) {
+		int n = 0, changed = 0, keep;
+
+		if (!s->seeds[i].used || t - s->seeds[i].t < s->p.rest_s)
+			continue;
+		for (int y = s->seeds[i].y0; y < s->seeds[i].y1; y++)
+			for (int x = s->seeds[i].x0; x < s->seeds[i].x1; x++) {
+				size_t k = (size_t)y * s->w + x;
+				if (s->state[k] != PX_SEED)
+					continue;
+				n++;
+				changed += s->changed_px[k];
+			}
+		keep = n > 0 && changed <= (1 - SEED_KEEP) * n;
+		fl_log(FL_LOG_DEBUG, "still",
+		       "t=%.1f seed %d,%d %dx%d: %d of %d px changed: %s", t,
+		       s->seeds[i].x0, s->seeds[i].y0,
+		       s->seeds[i].x1 - s->seeds[i].x0,
+		       s->seeds[i].y1 - s->seeds[i].y0, changed, n,
+		       keep ? "at rest" : "traffic");
+		for (int y = s->seeds[i].y0; y < s->seeds[i].y1; y++)
+			for (int x = s->seeds[i].x0; x < s->seeds[i].x1; x++) {
+				size_t k = (size_t)y * s->w + x;
+				if (s->state[k] != PX_SEED)
+					continue;
+				s->changed_px[k] = 0;
+				if (!keep) { /* the lane as it was before */
+					s->state[k] = PX_NONE;
+					s->seeded[k] = 0;
+					continue;
+				}
+				s->state[k] = PX_REST;
+				s->since[k] = (float)s->seeds[i].t;
+				s->seen[k] = (float)t;
+				s->gap[k] = 0;
+				s->clear_since[k] = -1;
+				s->other_since[k] = -1;
+				/* what was taken for lane here may have been this
+				 * very object: unknown until it leaves */
+				if (!s->bg_ok[k])
+					s->bg_known[k] = 0;
+			}
+		s->seeds[i].used = 0;
 	}
 }
 
@@ -1142,10 +1364,14 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 		int fg = s->fg[k] & FG_BIT, moving = (s->fg[k] & MOVING_BIT) != 0;
 		int settled = !fg || !s->thing_moves[s->labels[k]];
 		step_pixel(s, k, fg, moving, settled, t);
-		s->view[k] = s->state[k] == PX_REST   ? 3
-			     : s->state[k] == PX_CAND ? 2
-						      : (uint8_t)fg;
 	}
+	if (s->any_ready)
+		judge_ready(s, t);
+	judge_seeds(s, t);
+	for (size_t k = 0; k < s->n; k++)
+		s->view[k] = s->state[k] == PX_REST || s->state[k] == PX_SEED ? 3
+			     : s->state[k] == PX_CAND ? 2
+			     : (uint8_t)(s->fg[k] & FG_BIT);
 	memcpy(s->prev, s->img, s->n * sizeof(float));
 	if (t - s->snap_t >= SNAP_S) {
 		float *old = s->snap_old;
@@ -1162,20 +1388,28 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 
 void fl_still_seed(fl_still *s, int x, int y, int w, int h, double since)
 {
-	for (int yy = FL_MAX(0, y); yy < FL_MIN(s->h, y + h); yy++)
-		for (int xx = FL_MAX(0, x); xx < FL_MIN(s->w, x + w); xx++) {
+	int slot = -1;
+
+	for (int i = 0; i < MAX_SEEDS && slot < 0; i++)
+		if (!s->seeds[i].used)
+			slot = i;
+	if (slot < 0)
+		return; /* more objects than seeds: the rest waits for rest_s */
+	s->seeds[slot].x0 = FL_MAX(0, x);
+	s->seeds[slot].y0 = FL_MAX(0, y);
+	s->seeds[slot].x1 = FL_MIN(s->w, x + w);
+	s->seeds[slot].y1 = FL_MIN(s->h, y + h);
+	s->seeds[slot].t = since;
+	s->seeds[slot].used = 1;
+	for (int yy = s->seeds[slot].y0; yy < s->seeds[slot].y1; yy++)
+		for (int xx = s->seeds[slot].x0; xx < s->seeds[slot].x1; xx++) {
 			size_t k = (size_t)yy * s->w + xx;
-			if (s->state[k] == PX_REST)
+			if (s->state[k] == PX_REST || s->state[k] == PX_SEED)
 				continue;
-			s->state[k] = PX_REST;
+			s->state[k] = PX_SEED;
 			s->obj[k] = s->img[k] / s->gmap[k];
-			s->since[k] = (float)since;
-			s->seen[k] = (float)since;
-			s->clear_since[k] = -1;
-			s->other_since[k] = -1;
+			s->changed_px[k] = 0;
 			s->seeded[k] = 1;
-			s->gap[k] = 0;
-			s->bg_known[k] = 0;
 		}
 }
 

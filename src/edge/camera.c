@@ -57,6 +57,11 @@ typedef struct class_memo {
 } class_memo;
 
 #define MEMO_SINCE_S 3.0 /* rest starts this close: the same object */
+/* After the start, the model looks for objects already standing in the
+ * lanes every model_interval_s for this long: a car that was driving when
+ * analysis began and parks seconds later is as much "there at start" as
+ * one that stood already. */
+#define STARTUP_SEED_S 10.0
 #define UNKNOWN_RETRY_S 1.0 /* ask again this soon when the class was unknown */
 
 struct edge_camera {
@@ -81,6 +86,8 @@ struct edge_camera {
 	int nmemo;
 	fl_event_fn emit;
 	void *user;
+	double t0;        /* video time of the first analysed frame */
+	double next_seed; /* when the model looks for resting objects next */
 	fl_evidence_writer *evidence; /* NULL: no evidence */
 	int finished;     /* end of input seen: evidence closed */
 	fl_health *health; /* frozen / covered / moved, or NULL */
@@ -288,7 +295,11 @@ static int classify(edge_camera *c, const fl_blob *b, double t)
 	return cls;
 }
 
-/* Objects standing in a lane when monitoring starts, found by the model. */
+/*
+ * Objects standing in a lane when monitoring starts, found by the model:
+ * each is a seed (fl_still_seed()), at rest from now once it has stood
+ * still for rest_s; traffic the model sees is dropped again.
+ */
 static void seed_from_model(edge_camera *c, double t)
 {
 	fl_detection d[MAX_DET];
@@ -298,6 +309,9 @@ static void seed_from_model(edge_camera *c, double t)
 		double foot_x = d[i].x + d[i].w / 2, foot_y = d[i].y + d[i].h;
 		int in = 0;
 
+		fl_log(FL_LOG_DEBUG, "detect", "t=%.1f start: %s %.2f at %.0f,%.0f "
+		       "%.0fx%.0f", t, fl_vclass_name(d[i].vclass), d[i].conf,
+		       d[i].x, d[i].y, d[i].w, d[i].h);
 		if (d[i].vclass == FL_VCLASS_PERSON)
 			continue;
 		for (int l = 0; l < c->conf->nlanes && !in; l++) {
@@ -508,8 +522,13 @@ static void analyse(edge_camera *c, double t)
 	fl_downscale_gray(c->frame.luma, c->frame.width, c->frame.height,
 			  c->frame.stride, c->small, c->aw, c->ah);
 	fl_still_feed(c->still, c->small, t);
-	if (c->stats.analysed == 0 && c->det && !c->conf->reference[0])
+	if (c->stats.analysed == 0)
+		c->t0 = c->next_seed = t;
+	if (c->det && !c->conf->reference[0] && t >= c->next_seed &&
+	    t - c->t0 <= STARTUP_SEED_S) {
 		seed_from_model(c, t);
+		c->next_seed = t + c->cfg->detect.model_interval_s;
+	}
 	check_health(c, t);
 }
 
