@@ -36,7 +36,8 @@
  * (draw_world), so that the lane sits centred, left or right in the
  * picture, straight or at an angle, near or far; the pitch is chosen to put
  * the zones' middle a little below the picture's centre and the draw is
- * repeated until the zones are fully in view, as an installer would aim.
+ * repeated until the zones are fully in view and fill a third of the
+ * picture's height, as an installer would aim.
  * Zones are ground rectangles; their image polygons are clipped to the
  * frame (up to 8 points).
  *
@@ -141,11 +142,13 @@ static uint64_t hash_name(const char *s)
 }
 
 /* Do all four corners of every zone, and the lane far beyond them, land
- * inside the picture with a margin, and is the lane still a few pixels wide
- * where the zones end? */
+ * inside the picture with a margin, do the zones fill at least a third of
+ * its height (an installer frames the lane, not the sky), and is the lane
+ * still a few pixels wide where the zones end? */
 static int zones_in_view(const struct sc_scene *s, const struct sc_cam *c)
 {
 	double mx = 0.03 * c->w, my = 0.03 * c->h, zfar = 0, px, py, qx, qy;
+	double top = c->h, bottom = 0;
 	int k, i;
 
 	for (k = 0; k < s->nzone; k++) {
@@ -158,8 +161,12 @@ static int zones_in_view(const struct sc_scene *s, const struct sc_cam *c)
 			    px < mx || px > c->w - mx || py < my ||
 			    py > c->h - my)
 				return 0;
+			top = fmin(top, py);
+			bottom = fmax(bottom, py);
 		}
 	}
+	if (bottom - top < c->h / 3.0)
+		return 0;
 	/* the lane runs on into the picture, not out of its side */
 	for (i = 0; i < 2; i++)
 		if (!sc_project(c, i ? s->lay.hw : -s->lay.hw, 0, 120, &px,
@@ -178,7 +185,7 @@ static int zones_in_view(const struct sc_scene *s, const struct sc_cam *c)
  * turned so that the lane's middle lands in the middle third of the
  * picture (left, centre or right of it) and tilted down so the zones'
  * middle lies at 50-65 % of the height. Draws again
- * until zones_in_view(); after 200 tries (never seen) the default camera.
+ * until zones_in_view(); after 500 tries (never seen) the default camera.
  */
 static void draw_camera(struct sc_scene *s, struct sc_rng *g, int w, int h)
 {
@@ -191,7 +198,7 @@ static void draw_camera(struct sc_scene *s, struct sc_rng *g, int w, int h)
 		z1 = fmax(z1, s->zone[k].z1);
 	}
 	zm = 0.5 * (z0 + z1);
-	for (tries = 0; tries < 200; tries++) {
+	for (tries = 0; tries < 500; tries++) {
 		struct sc_geom *q = &s->geom;
 
 		mount = (int)(sc_rng_unit(g) * 3);
