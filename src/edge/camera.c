@@ -369,6 +369,8 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	so.fps = opts->fps > 0 ? opts->fps : c->conf->fps;
 	so.threads = 1;
 	so.realtime = opts->realtime;
+	so.start_s = opts->start_s;
+	so.until_s = opts->until_s;
 	c->src = fl_source_open(url, &so, err, errlen);
 	if (!c->src)
 		goto fail;
