@@ -646,8 +646,23 @@ static const struct setting lane_keys[] = {
 	    "seconds the lane must be seen clear before the incident closes"),
 	NUM(fl_lane_conf, occlusion_s, T_NUM, 120, 0, 86400,
 	    "seconds a hidden obstruction is still held as present"),
-	NUM(fl_lane_conf, min_size_px, T_NUM, 12, 0, 4096,
+	NUM(fl_lane_conf, min_size_px, T_NUM, 4, 0, 4096,
 	    "objects smaller than this on either side (pixels) are ignored"),
+	NUM(fl_lane_conf, min_size_m, T_NUM, 0.3, 0, 10,
+	    "objects smaller than this on either side (metres, at the lane's "
+	    "scale where they stand: the polygon's width at that row is "
+	    "width_m) are ignored"),
+	NUM(fl_lane_conf, width_m, T_NUM, 4, 1, 50,
+	    "the lane's real width (metres, 4 is the least a fire lane may "
+	    "have); with the polygon it gives the image's scale along the lane"),
+	NUM(fl_lane_conf, min_overlap, T_NUM, 0.3, 0.01, 1,
+	    "an object obstructs the lane when at least this fraction of its "
+	    "ground footprint (where it meets the ground, across the lane) is "
+	    "inside the polygon"),
+	NUM(fl_lane_conf, clear_width_m, T_NUM, 0, 0, 50,
+	    "also an obstruction: an object (any overlap) that leaves less "
+	    "than this much of the lane clear beside it (metres, at width_m); "
+	    "0 = off"),
 	CUSTOM(fl_lane_conf, "obstructions", classes, classes_type,
 	       "[vehicle, object]", 1, 3,
 	       "what counts as an obstruction; not empty"),

@@ -50,6 +50,10 @@ typedef struct fl_lane_conf {
 	double clear_s;      /* lane seen clear this long: incident closes */
 	double occlusion_s;  /* a hidden obstruction is held this long */
 	double min_size_px;  /* smaller objects (either side) are ignored */
+	double min_size_m;   /* ... and smaller than this, at the lane's scale */
+	double width_m;      /* the lane's real width: the scale of the image */
+	double min_overlap;  /* of an object's ground contact inside: counts */
+	double clear_width_m; /* less left clear beside an object: counts; 0 off */
 	int classes;         /* fl_class bits that count as obstruction */
 	fl_hours hours[FL_MAX_HOURS]; /* when alarms are raised */
 	int nhours;          /* 0: always */

@@ -29,6 +29,9 @@ typedef struct fl_sighting {
 	double box[4];     /* x, y, w, h, source pixels */
 	double rest_since; /* video time the object came to rest */
 	double inside;     /* fraction of the object inside the lane, 0..1 */
+	double foot;       /* fraction of where it meets the ground that lies
+			    * across the lane (fl_lane_span() at each point's
+			    * row), 0..1: the footprint policy, min_overlap */
 	int cls;           /* fl_class bit, 0 = unknown (counts as object) */
 	enum fl_seen seen;
 } fl_sighting;
@@ -51,6 +54,10 @@ typedef struct fl_spot {
 typedef struct fl_lane {
 	const fl_lane_conf *conf;
 	const char *camera;      /* borrowed */
+	/* The polygon's rows, and its left and right edges fitted as lines
+	 * x = a + b y (a straight lane in perspective): the lane's span at
+	 * rows beyond the polygon, and its scale (fl_lane_span()). */
+	double ymin, ymax, la, lb, ra, rb;
 	char id_prefix[48];      /* incident ids: <prefix>-<lane>-<n> */
 	unsigned next_seq;
 	fl_spot spots[FL_LANE_SPOTS];
@@ -69,6 +76,13 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 		    size_t n, fl_event_fn emit, void *user);
 
 /* End of input: nothing is emitted; open incidents simply stay open. */
+
+/*
+ * The lane's extent across row y (source pixels): the polygon's own within
+ * its rows, else its edges' lines extended. Its width is width_m metres at
+ * that row: the scale of whatever stands there. Returns x1 - x0 (>= 1).
+ */
+double fl_lane_span(const fl_lane *lane, double y, double *x0, double *x1);
 
 /* "clear", "occupied" or "blocked" (SPEC 5.4 lane state). */
 const char *fl_lane_state(const fl_lane *lane);

@@ -461,23 +461,43 @@ fail:
 	return NULL;
 }
 
-/* Where the blob's resting pixels lie: fraction inside each lane. */
-static void blob_lanes(edge_camera *c, const fl_blob *b, double *inside)
+/*
+ * Where the blob lies: the fraction of its resting pixels inside each lane,
+ * and of its footprint: for each column, its lowest pixel (where it meets
+ * the ground) against the lane's span at that row (the policy in
+ * src/core/lane.c).
+ */
+static void blob_lanes(edge_camera *c, const fl_blob *b, double *inside,
+		       double *foot)
 {
 	const int *labels = fl_still_labels(c->still);
-	int counts[FL_MAX_LANES] = {0}, total = 0;
+	int counts[FL_MAX_LANES] = {0}, feet[FL_MAX_LANES] = {0};
+	int total = 0, cols = 0;
 
-	for (int y = b->y; y < b->y + b->h; y++)
-		for (int x = b->x; x < b->x + b->w; x++) {
+	for (int x = b->x; x < b->x + b->w; x++) {
+		int low = -1;
+		for (int y = b->y; y < b->y + b->h; y++) {
 			size_t k = (size_t)y * c->aw + x;
 			if (labels[k] != b->label)
 				continue;
+			low = y;
 			total++;
 			for (int l = 0; l < c->conf->nlanes; l++)
 				counts[l] += (c->lane_bits[k] >> l) & 1;
 		}
-	for (int l = 0; l < c->conf->nlanes; l++)
+		if (low < 0)
+			continue;
+		cols++;
+		for (int l = 0; l < c->conf->nlanes; l++) {
+			double x0, x1, xs = (x + 0.5) * c->sx;
+			fl_lane_span(&c->lanes[l], (low + 1) * c->sy, &x0, &x1);
+			feet[l] += xs >= x0 && xs <= x1;
+		}
+	}
+	for (int l = 0; l < c->conf->nlanes; l++) {
 		inside[l] = total ? (double)counts[l] / total : 0;
+		foot[l] = cols ? (double)feet[l] / cols : 0;
+	}
 }
 
 static int minute_of_day(const edge_camera *c, double t)
@@ -545,10 +565,10 @@ static void assess(edge_camera *c, double t)
 
 	for (int i = 0; i < nb && i < 64; i++) {
 		const fl_blob *b = &blobs[i];
-		double inside[FL_MAX_LANES];
+		double inside[FL_MAX_LANES], foot[FL_MAX_LANES];
 		int cls = -1;
 
-		blob_lanes(c, b, inside);
+		blob_lanes(c, b, inside, foot);
 		for (int l = 0; l < c->conf->nlanes; l++) {
 			fl_sighting *si;
 			if (inside[l] <= 0)
@@ -562,6 +582,7 @@ static void assess(edge_camera *c, double t)
 			si->box[3] = b->h * c->sy;
 			si->rest_since = b->rest_since;
 			si->inside = inside[l];
+			si->foot = foot[l];
 			si->cls = cls;
 			si->seen = b->seen;
 		}

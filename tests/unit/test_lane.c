@@ -44,10 +44,10 @@ typedef struct lane_case {
 	int nev;
 } lane_case;
 
-#define PRESENT(box, since) {box, since, 1.0, 0, FL_SEEN_PRESENT}
-#define PRESENT_CLS(box, since, cls) {box, since, 1.0, cls, FL_SEEN_PRESENT}
-#define HIDDEN(box, since) {box, since, 1.0, 0, FL_SEEN_HIDDEN}
-#define GONE(box, since) {box, since, 1.0, 0, FL_SEEN_GONE}
+#define PRESENT(box, since) {box, since, 1.0, 1.0, 0, FL_SEEN_PRESENT}
+#define PRESENT_CLS(box, since, cls) {box, since, 1.0, 1.0, cls, FL_SEEN_PRESENT}
+#define HIDDEN(box, since) {box, since, 1.0, 1.0, 0, FL_SEEN_HIDDEN}
+#define GONE(box, since) {box, since, 1.0, 1.0, 0, FL_SEEN_GONE}
 
 static const lane_case cases[] = {
 	{"park then leave", 20, 3, 120, 0,
@@ -148,12 +148,29 @@ static const lane_case cases[] = {
 	 2},
 	{"mostly outside the lane is ignored", 20, 3, 120, 0,
 	 {{10, 50, 0, 1,
-	   {{{200, 330, 80, 50}, 10, 0.2, FL_CLASS_VEHICLE, FL_SEEN_PRESENT}}}},
+	   {{{200, 330, 80, 50}, 10, 0.2, 1.0, FL_CLASS_VEHICLE,
+	     FL_SEEN_PRESENT}}}},
 	 {{0}},
 	 0},
 	{"standing in the lane with little overlap still counts", 20, 3, 120, 0,
 	 {{10, 40, 0, 1,
-	   {{{200, 250, 80, 50}, 10, 0.3, FL_CLASS_VEHICLE, FL_SEEN_PRESENT}}}},
+	   {{{200, 250, 80, 50}, 10, 0.3, 1.0, FL_CLASS_VEHICLE,
+	     FL_SEEN_PRESENT}}}},
+	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}},
+	 2},
+	/* the footprint policy (min_overlap 0.3): a car with two wheels on
+	 * the footway, a tenth of its width in the lane, is no obstruction,
+	 * however many of its pixels cover the lane; a third of it is */
+	{"a tenth of its footprint in the lane is no obstruction", 20, 3, 120, 0,
+	 {{10, 50, 0, 1,
+	   {{{430, 200, 80, 50}, 10, 0.6, 0.1, FL_CLASS_VEHICLE,
+	     FL_SEEN_PRESENT}}}},
+	 {{0}},
+	 0},
+	{"a third of its footprint in the lane obstructs", 20, 3, 120, 0,
+	 {{10, 40, 0, 1,
+	   {{{440, 200, 80, 50}, 10, 0.2, 0.35, FL_CLASS_VEHICLE,
+	     FL_SEEN_PRESENT}}}},
 	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}},
 	 2},
 	{"smaller than min_size_px is ignored", 20, 3, 120, 0,
@@ -219,6 +236,9 @@ static void run_case(const lane_case *c)
 	conf.clear_s = c->clear_s;
 	conf.occlusion_s = c->occlusion_s;
 	conf.min_size_px = 12;
+	conf.min_size_m = 0.3; /* 400 px are 4 m: 30 px */
+	conf.width_m = 4;
+	conf.min_overlap = 0.3;
 	conf.classes = c->classes ? c->classes
 				  : FL_CLASS_VEHICLE | FL_CLASS_OBJECT;
 	fl_lane_init(&lane, &conf, "cam-1", "edge-01-t");
@@ -290,11 +310,57 @@ static void test_state(void)
 	CHECK(strcmp(fl_lane_state(&lane), "clear") == 0);
 }
 
+/*
+ * Size at the lane's scale: a lane 4 m wide seen in perspective, 400 px
+ * wide at its near end (y 400) and 40 px at its far end (y 100). A box of
+ * 24 px is 0.24 m near (below min_size_m 0.3: ignored) and 2.4 m far (a
+ * car: counts); a 6 px speck far away is 0.6 m: counts only as what it
+ * is, an object of that size.
+ */
+static void test_scale(void)
+{
+	fl_lane_conf conf;
+	fl_lane lane;
+	got g = {0};
+	fl_sighting near = PRESENT(BOX(288, 370, 24, 24), 1);
+	fl_sighting far = PRESENT(BOX(290, 80, 24, 24), 1);
+	double x0, x1;
+
+	memset(&conf, 0, sizeof(conf));
+	snprintf(conf.id, sizeof(conf.id), "lane-a");
+	conf.points[0] = (fl_point){100, 400};
+	conf.points[1] = (fl_point){500, 400};
+	conf.points[2] = (fl_point){320, 100};
+	conf.points[3] = (fl_point){280, 100};
+	conf.npoints = 4;
+	conf.dwell_s = 5;
+	conf.clear_s = 1;
+	conf.occlusion_s = 10;
+	conf.min_size_px = 4;
+	conf.min_size_m = 0.3;
+	conf.width_m = 4;
+	conf.min_overlap = 0.3;
+	conf.classes = FL_CLASS_VEHICLE | FL_CLASS_OBJECT;
+	fl_lane_init(&lane, &conf, "cam-1", "p");
+	CHECK_NEAR(fl_lane_span(&lane, 400, &x0, &x1), 400, 1);
+	CHECK_NEAR(fl_lane_span(&lane, 100, &x0, &x1), 40, 1);
+	/* beyond the polygon its edges go on, until they meet */
+	CHECK_NEAR(fl_lane_span(&lane, 430, &x0, &x1), 436, 1);
+	CHECK_NEAR(fl_lane_span(&lane, 50, &x0, &x1), 1, 1e-9);
+	for (int i = 0; i < 40; i++)
+		fl_lane_update(&lane, 1 + i * 0.2, 1, &near, 1, collect, &g);
+	CHECK_MSG(g.n == 0, "a 0.24 m object near the camera: %d events", g.n);
+	for (int i = 0; i < 40; i++)
+		fl_lane_update(&lane, 10 + i * 0.2, 1, &far, 1, collect, &g);
+	CHECK_MSG(g.n == 2, "a 2.4 m object far away: %d events", g.n);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);
 	test_state();
+	test_scale();
 	printf("%zu lane cases\n", FL_ARRAY_SIZE(cases));
 	TEST_DONE();
 }
