@@ -24,8 +24,8 @@
  * of range is an error naming the range.
  *
  * Paths (detect.model, camera.source, camera.reference, device.key_file,
- * evidence.dir, evidence.font, board.clip, board.watchdog, board.log) that
- * are relative
+ * device.state_dir, evidence.dir, evidence.font, board.clip, board.watchdog,
+ * board.log) that are relative
  * resolve against the directory of the configuration file, so a config and
  * its clip can travel together; a source containing "://" is a URL and is
  * kept as written. This is string work only: core does no I/O.
@@ -762,6 +762,11 @@ static const struct setting device_keys[] = {
 	STR(fl_config, site_name, T_TEXT, 0, "",
 	    "site name printed on evidence images (UTF-8, e.g. "
 	    "\"城东小区 3 号楼\"); defaults to site"),
+	STR(fl_config, state_dir, T_PATH, 0, "state",
+	    "folder of the cameras' memory across restarts (the clear lane "
+	    "learnt, open incidents: docs/memory.md), live mode; relative "
+	    "paths resolve against the config's directory; a replay uses "
+	    "memory only with --state-dir"),
 	STR(fl_config, key_file, T_PATH, 0, "device.key",
 	    "the device's Ed25519 signing key (raw, mode 0600), created on "
 	    "first start; relative paths resolve against the config's "
@@ -777,14 +782,18 @@ static int device_finish(struct ctx *c, void *obj, const fl_node *map)
 	if (!cfg->site_name[0])
 		snprintf(cfg->site_name, sizeof(cfg->site_name), "%s",
 			 cfg->site);
-	/* The default key path is relative too: beside the config, like an
-	 * explicit relative key_file. Idempotent for absolute paths. */
-	if (cfg->key_file[0] && cfg->key_file[0] != '/') {
-		if (resolve_path(tmp, sizeof(tmp), cfg->key_file, c->file))
+	/* The default key and state paths are relative too: beside the
+	 * config, like explicit relative ones. Idempotent for absolute. */
+	char *paths[] = {cfg->key_file, cfg->state_dir};
+	const char *names[] = {"key_file", "state_dir"};
+	for (size_t i = 0; i < FL_ARRAY_SIZE(paths); i++) {
+		if (!paths[i][0] || paths[i][0] == '/')
+			continue;
+		if (resolve_path(tmp, sizeof(tmp), paths[i], c->file))
 			return fail(c, map->line,
-				    "key_file: path too long (max %zu bytes)",
-				    sizeof(tmp) - 1);
-		memcpy(cfg->key_file, tmp, sizeof(tmp));
+				    "%s: path too long (max %zu bytes)",
+				    names[i], sizeof(tmp) - 1);
+		memcpy(paths[i], tmp, sizeof(tmp));
 	}
 	return FL_OK;
 }
@@ -1537,7 +1546,8 @@ size_t fl_config_doc(char *buf, size_t len)
 	     "`true`,\n`false`, `yes`, `no` are booleans; `.nan` and `.inf` "
 	     "are refused.\nAnchors, aliases, several documents and duplicate "
 	     "keys are refused.\nRelative paths (`detect.model`, "
-	     "`source`, `reference`, `device.key_file`,\n`evidence.dir`, "
+	     "`source`, `reference`, `device.key_file`,\n`device.state_dir`, "
+	     "`evidence.dir`, "
 	     "`evidence.font`, `board.clip`, `board.watchdog`, `board.log`)\n"
 	     "resolve against the directory of the configuration file; a "
 	     "source\ncontaining `://` is a URL.\n\n"

@@ -155,6 +155,7 @@ typedef struct fl_config {
 	char site[FL_NAME_MAX];
 	char site_name[FL_NAME_MAX]; /* display name; defaults to site */
 	char key_file[FL_PATH_MAX];  /* device Ed25519 key (0600) */
+	char state_dir[FL_PATH_MAX]; /* the cameras' memory across restarts */
 	fl_detect_conf detect;
 	fl_evidence_conf evidence;
 	fl_board_conf board;

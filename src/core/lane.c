@@ -302,6 +302,93 @@ static void merge_spots(fl_lane *lane, fl_event_fn emit, void *user)
 	}
 }
 
+int fl_lane_memos(const fl_lane *lane, fl_lane_memo *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < FL_LANE_SPOTS && n < max; i++) {
+		const fl_spot *sp = &lane->spots[i];
+		if (!sp->used || !sp->counted || !(sp->announced || sp->alarmed))
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		memcpy(out[n].incident_id, sp->incident_id,
+		       sizeof(out[n].incident_id));
+		memcpy(out[n].box, sp->box, sizeof(out[n].box));
+		out[n].rest_since = sp->rest_since;
+		out[n].cls = sp->cls;
+		out[n].alarmed = sp->alarmed;
+		out[n].announced = sp->announced;
+		n++;
+	}
+	/* still expected: kept as they were until seen or given up */
+	for (int i = 0; i < lane->nexpect && n < max; i++)
+		if (lane->expect[i].incident_id[0])
+			out[n++] = lane->expect[i];
+	return n;
+}
+
+void fl_lane_expect(fl_lane *lane, const fl_lane_memo *m, int n, double t,
+		    double grace_s)
+{
+	lane->nexpect = FL_MIN(n, FL_LANE_SPOTS);
+	memcpy(lane->expect, m, (size_t)lane->nexpect * sizeof(*m));
+	lane->expect_t = t;
+	lane->expect_until = t + grace_s;
+}
+
+/* An expected incident is back: its spot, as it was before the restart. */
+static void spot_resume(fl_lane *lane, int e, const fl_sighting *s, double t)
+{
+	const fl_lane_memo *m = &lane->expect[e];
+	fl_spot *sp = NULL;
+
+	for (int i = 0; i < FL_LANE_SPOTS && !sp; i++)
+		if (!lane->spots[i].used)
+			sp = &lane->spots[i];
+	if (sp) {
+		memset(sp, 0, sizeof(*sp));
+		sp->used = 1;
+		sp->seq = 0; /* older than anything opened in this run */
+		memcpy(sp->incident_id, m->incident_id, sizeof(sp->incident_id));
+		memcpy(sp->box, s->box, sizeof(sp->box));
+		sp->rest_since = m->rest_since;
+		sp->last_present = t;
+		sp->hidden_since = -1;
+		sp->gone_since = -1;
+		sp->cls = s->cls ? s->cls : m->cls;
+		sp->counted = counts(lane, sp->cls) || m->alarmed;
+		sp->alarmed = m->alarmed;
+		sp->announced = m->announced;
+		sp->hold_until = lane->expect_until;
+	}
+	lane->expect[e].incident_id[0] = '\0'; /* taken */
+}
+
+/* Expected incidents not seen in time went while the edge was down. */
+static void expect_expire(fl_lane *lane, double t, fl_event_fn emit,
+			  void *user)
+{
+	if (!lane->nexpect || t < lane->expect_until)
+		return;
+	for (int i = 0; i < lane->nexpect; i++) {
+		const fl_lane_memo *m = &lane->expect[i];
+		fl_spot sp;
+
+		if (!m->incident_id[0])
+			continue;
+		memset(&sp, 0, sizeof(sp));
+		memcpy(sp.incident_id, m->incident_id, sizeof(sp.incident_id));
+		memcpy(sp.box, m->box, sizeof(sp.box));
+		sp.rest_since = m->rest_since;
+		sp.gone_since = lane->expect_t;
+		sp.cls = m->cls;
+		sp.alarmed = m->alarmed;
+		sp.announced = m->announced;
+		spot_close(lane, &sp, t, emit, user);
+	}
+	lane->nexpect = 0;
+}
+
 void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 		    size_t n, fl_event_fn emit, void *user)
 {
@@ -319,6 +406,9 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 
 		if (!in_lane(lane, &s[k]))
 			continue;
+		if (s[k].memo > 0 && s[k].memo <= lane->nexpect &&
+		    lane->expect[s[k].memo - 1].incident_id[0])
+			spot_resume(lane, s[k].memo - 1, &s[k], t);
 		for (int i = 0; i < FL_LANE_SPOTS; i++) {
 			fl_spot *sp = &lane->spots[i];
 			if (!sp->used ||
@@ -364,6 +454,14 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 	}
 
 	merge_spots(lane, emit, user);
+	expect_expire(lane, t, emit, user);
+
+	/* A resumed incident's object is at rest since the restart, as far
+	 * as this run can tell: it keeps the rest start it had. */
+	for (int i = 0; i < FL_LANE_SPOTS; i++)
+		if (lane->spots[i].used && seen[i] == FL_SEEN_PRESENT &&
+		    since[i] <= lane->spots[i].hold_until)
+			since[i] = lane->spots[i].rest_since;
 
 	/* An alarmed obstruction whose rest start jumps ahead has gone, and
 	 * what rests in its place now is another (same spot, new car). */

@@ -120,7 +120,9 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2, PX_SEED = 3 };
 #define SEED_KEEP 0.6       /* of a seed's pixels unchanged: confirmed */
 #define GHOST_RATIO 0.3     /* edge contrast now / then below: a ghost */
 #define GHOST_MIN_EDGE 12   /* boundary pixels needed to judge a ghost */
-#define GHOST_AGE_S 1.0     /* an assumed lane trusted this long may hide a ghost */
+#define GHOST_AGE_S 20.0    /* an assumed lane seen unchanged this long may
+			     * be something parked at start (younger: more
+			     * likely lane paint under a passing truck) */
 #define UNKNOWN_CLEAR_S 2.0 /* a seed's pixels changed this long: lane */
 
 /* A connected piece of resting pixels, before pieces are grouped. */
@@ -289,6 +291,38 @@ void fl_still_destroy(fl_still *s)
 	free(s->pieces);
 	free(s->stack);
 	free(s);
+}
+
+void fl_still_lane(const fl_still *s, uint8_t *bg, uint8_t *q)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		bg[i] = (uint8_t)FL_MIN(255, FL_MAX(0, lroundf(s->bg[i])));
+		q[i] = !s->bg_known[i] ? 0 : s->bg_ok[i] ? 2 : 1;
+	}
+}
+
+void fl_still_set_lane(fl_still *s, const uint8_t *bg, const uint8_t *q)
+{
+	if (s->have_ref)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!q[i])
+			continue;
+		s->bg[i] = bg[i];
+		s->bg_known[i] = 1;
+		s->bg_ok[i] = q[i] == 2;
+		s->bg_first[i] = q[i] == 1;
+		s->bg_age[i] = GHOST_AGE_S; /* unchanged across the restart */
+	}
+}
+
+void fl_still_resting_view(const fl_still *s, uint8_t *out)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		float v = s->state[i] == PX_REST ? s->obj[i] * s->gmap[i]
+						 : s->img[i];
+		out[i] = (uint8_t)FL_MIN(255, FL_MAX(0, lroundf(v)));
+	}
 }
 
 void fl_still_set_reference(fl_still *s, const uint8_t *img)
@@ -592,7 +626,7 @@ static void first_frame(fl_still *s, double t)
 		s->prev[i] = s->img[i];
 		s->snap_old[i] = s->img[i];
 		s->snap_new[i] = s->img[i];
-		if (!s->have_ref) {
+		if (!s->bg_known[i]) { /* no reference, no memory here */
 			s->bg[i] = s->img[i];
 			s->bg_known[i] = 1;
 			s->bg_first[i] = 1;
@@ -725,8 +759,8 @@ static void learn_lane(fl_still *s, size_t k, float v)
 	s->bg[k] = v;
 	s->bg_known[k] = 1;
 	s->bg_ok[k] = 0;
-	s->bg_first[k] = 0;
-	s->bg_age[k] = GHOST_AGE_S;
+	s->bg_first[k] = 1;
+	s->bg_age[k] = GHOST_AGE_S; /* may be judged again at once */
 	s->state[k] = PX_NONE;
 	s->seeded[k] = 0;
 }
@@ -743,10 +777,13 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 
 	switch (s->state[k]) {
 	case PX_NONE:
-		/* Until the lane here has been trusted once, motion over it
-		 * undoes what stillness taught (a mover in view at start). */
-		if (moving && s->bg_age[k] < BG_TRUST_S)
-			s->bg_age[k] = FL_MAX(0.0f, s->bg_age[k] - (float)s->dt);
+		/* Until the lane here has been trusted once, it must look
+		 * the same for BG_TRUST_S on end: motion over it, or a slow
+		 * drift away from it (a crawling car's head-light pool in
+		 * the first frame), starts the count again. */
+		if (s->bg_age[k] < BG_TRUST_S &&
+		    (moving || fg || fabsf(i - s->bg[k] * g) >= T_MATCH))
+			s->bg_age[k] = 0;
 		if (fg && !moving && !(s->fg[k] & SHADE_BIT)) {
 			s->state[k] = PX_CAND;
 			s->still_since[k] = (float)t;
@@ -923,7 +960,8 @@ static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
  * that stand on the same kind of lane (assumed, for long): the lane the
  * uncovered region shows comes to rest piece by piece, and is judged as a
  * whole, at its first piece. The outline decides (is_ghost()): a ghost
- * becomes the lane, all of it; otherwise the ready pixels come to rest.
+ * becomes the lane, all of it; an object's ready pixels come to rest; too
+ * little outline to tell, they wait.
  */
 static int judged_with(const fl_still *s, size_t k)
 {
@@ -957,12 +995,14 @@ static void judge_ready(fl_still *s, double t)
 				px[n++] = (int)kk;
 			}
 		}
-		ghost = is_ghost(s, px, n, lab, id) == 1;
+		/* too little outline to judge (a crumb, or enclosed by
+		 * foreground): undecided, it waits as a candidate */
+		ghost = is_ghost(s, px, n, lab, id);
 		for (int j = 0; j < n; j++) {
 			int k = px[j];
-			if (ghost) {
+			if (ghost == 1) {
 				learn_lane(s, (size_t)k, s->obj[k]);
-			} else if (s->ready[k]) {
+			} else if (ghost == 0 && s->ready[k]) {
 				s->state[k] = PX_REST;
 				s->gap[k] = 0;
 				s->since[k] = s->still_since[k];

@@ -12,6 +12,9 @@
  *   assess   turn its blobs into sightings per lane (how much of each blob
  *            lies in the lane, what class it is) and run each lane's
  *            incident state machine (src/core/lane.c);
+ *   remember with a state folder, what must survive a restart (the clear
+ *            lane, open incidents) goes to the camera's memory
+ *            (src/edge/state.c, docs/memory.md);
  *   act      the lanes' events go to the sink the program installed and to
  *            the evidence writer (src/evidence/writer.c), which then, on
  *            every frame, takes the scene images that are due and seals
@@ -40,6 +43,7 @@
 #include "health.h"
 #include "scale.h"
 #include "source.h"
+#include "state.h"
 #include "still.h"
 #include "vision.h"
 
@@ -62,6 +66,16 @@ typedef struct class_memo {
  * analysis began and parks seconds later is as much "there at start" as
  * one that stood already. */
 #define STARTUP_SEED_S 10.0
+/* After a restart, an incident held in memory is expected back at rest
+ * within this long (plus twice rest_s): a truck passing at that moment may
+ * hide it for a few seconds. */
+#define STATE_GRACE_S 10.0
+/* Day or night (for which clear lane to remember) is looked at this often:
+ * a picture darker than NIGHT_LUMA or greyer than NIGHT_COLOUR (an IR
+ * camera at night) is night. */
+#define NIGHT_CHECK_S 30.0
+#define NIGHT_LUMA 50.0
+#define NIGHT_COLOUR 4.0
 #define UNKNOWN_RETRY_S 1.0 /* ask again this soon when the class was unknown */
 
 struct edge_camera {
@@ -89,6 +103,10 @@ struct edge_camera {
 	double t0;        /* video time of the first analysed frame */
 	double next_seed; /* when the model looks for resting objects next */
 	fl_evidence_writer *evidence; /* NULL: no evidence */
+	edge_state *state;  /* memory across restarts, or NULL */
+	uint8_t *resting;   /* analysis size: what rests, for the memory */
+	int night;          /* the picture is dark or grey now */
+	double night_t;     /* when that was last looked at */
 	int finished;     /* end of input seen: evidence closed */
 	fl_health *health; /* frozen / covered / moved, or NULL */
 	int live;         /* a live source in live mode: reconnects */
@@ -179,6 +197,7 @@ static void camera_event(const fl_event *ev, void *user)
 		c->emit(ev, c->user);
 	if (c->evidence)
 		fl_evidence_writer_event(ev, c->evidence);
+	edge_state_touch(c->state); /* remember it before the next frame */
 }
 
 /* The camera's own events (offline, online, health): the program's sink
@@ -344,6 +363,57 @@ static void seed_from_model(edge_camera *c, double t)
 	}
 }
 
+/* Is the picture night: dark, or grey (an IR illuminator's)? From the
+ * colour frame, sampled. */
+static int frame_night(edge_camera *c)
+{
+	const uint8_t *p = frame_bgr(c);
+	size_t n = (size_t)c->frame.width * (size_t)c->frame.height, k = 0;
+	double luma = 0, colour = 0;
+
+	for (size_t i = 0; i < n; i += 97, k++) {
+		int b = p[3 * i], g = p[3 * i + 1], r = p[3 * i + 2];
+		luma += 0.114 * b + 0.587 * g + 0.299 * r;
+		colour += (abs(r - g) + abs(g - b)) / 2.0;
+	}
+	luma /= (double)k;
+	colour /= (double)k;
+	fl_log(FL_LOG_DEBUG, "camera", "%s: luma %.1f, colour %.1f",
+	       c->conf->id, luma, colour);
+	return luma < NIGHT_LUMA || colour < NIGHT_COLOUR;
+}
+
+/*
+ * The camera's memory (src/edge/state.c), when opts->state_dir names a
+ * folder: the clear lane and the open incidents of before a restart are
+ * taken in before the first frame is analysed. Without it, or when the
+ * folder cannot be made, the camera runs without memory (logged).
+ */
+static void state_open(edge_camera *c, double wall_now)
+{
+	double base = c->opts.realtime ? wall_now - c->frame.t : 0;
+	char why[512];
+
+	c->state = edge_state_open(c->opts.state_dir, c->cfg,
+				   (int)(c->conf - c->cfg->cameras), c->aw,
+				   c->ah, base, why, sizeof(why));
+	c->resting = malloc((size_t)c->aw * (size_t)c->ah);
+	if (!c->state || !c->resting) {
+		fl_log(FL_LOG_WARN, "memory", "%s: %s; running without memory",
+		       c->conf->id, c->state ? "out of memory" : why);
+		edge_state_close(c->state, 0, NULL, NULL, 0, 0, NULL, 1, 1);
+		c->state = NULL;
+		return;
+	}
+	fl_downscale_gray(c->frame.luma, c->frame.width, c->frame.height,
+			  c->frame.stride, c->small, c->aw, c->ah);
+	c->night = frame_night(c);
+	c->night_t = c->frame.t;
+	edge_state_apply(c->state, c->still, c->lanes, c->conf->nlanes,
+			 c->small, c->night, c->conf->reference[0] != 0,
+			 c->frame.t, STATE_GRACE_S + 2 * c->cfg->detect.rest_s);
+}
+
 edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 			      const edge_opts *opts, fl_event_fn emit,
 			      void *user, char *err, size_t errlen)
@@ -431,6 +501,11 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 		}
 		fl_still_set_reference(c->still, c->small);
 		fl_health_set_reference(c->health, c->small);
+	}
+	if (opts->state_dir && !opts->decode_only) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		state_open(c, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 	}
 	model = opts->model ? opts->model : cfg->detect.model;
 	if (model && model[0] && !opts->decode_only) {
@@ -583,8 +658,11 @@ static void assess(edge_camera *c, double t)
 			si->rest_since = b->rest_since;
 			si->inside = inside[l];
 			si->foot = foot[l];
+			si->memo = 0;
 			si->cls = cls;
 			si->seen = b->seen;
+			si->memo = edge_state_which(c->state, &c->lanes[l], l,
+						    si, c->small, c->sx, c->sy);
 		}
 	}
 	for (int l = 0; l < c->conf->nlanes; l++)
@@ -613,6 +691,24 @@ static void write_debug(edge_camera *c)
 			      f);
 	}
 	fclose(f);
+}
+
+/* remember: what must survive a restart goes to the memory (state.c):
+ * at once when an incident changed, the clear lane every minute. */
+static void remember(edge_camera *c, double t)
+{
+	int moved = c->health &&
+		    (fl_health_active(c->health) & FL_HEALTH_MOVED);
+
+	if (!c->state)
+		return;
+	if (t - c->night_t >= NIGHT_CHECK_S) {
+		c->night = frame_night(c);
+		c->night_t = t;
+	}
+	fl_still_resting_view(c->still, c->resting);
+	edge_state_tick(c->state, t, c->still, c->lanes, c->conf->nlanes,
+			c->night, moved, c->resting, c->sx, c->sy);
 }
 
 /* act: the evidence writer takes the pictures due on this frame and seals
@@ -785,12 +881,13 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 	if (c->opts.decode_only)
 		return 0;
 
-	/* analyse, assess (the lanes emit their events as they go) */
+	/* analyse, assess (the lanes emit their events as they go), remember */
 	if (c->frame.t + 1e-6 >= c->next_t) {
 		t0 = now_s();
 		c->next_t = FL_MAX(c->next_t + c->step, c->frame.t);
 		analyse(c, c->frame.t);
 		assess(c, c->frame.t);
+		remember(c, c->frame.t);
 		c->stats.analysis_s += now_s() - t0;
 		c->stats.analysed++;
 		if (c->opts.debug_dir)
@@ -827,6 +924,13 @@ void edge_camera_close(edge_camera *c)
 	if (!c)
 		return;
 	finish_evidence(c);
+	if (c->state) {
+		fl_still_resting_view(c->still, c->resting);
+		edge_state_close(c->state, c->frame.t, c->still, c->lanes,
+				 c->conf->nlanes, c->night, c->resting, c->sx,
+				 c->sy);
+	}
+	free(c->resting);
 	fl_evidence_writer_destroy(c->evidence); /* before the source it taps */
 	fl_source_close(c->src);
 	fl_still_destroy(c->still);

@@ -27,6 +27,8 @@ typedef struct edge_opts {
 	time_t start_wall;      /* wall clock at video time 0 (active hours) */
 	const char *id_prefix;  /* makes incident ids unique per run */
 	const char *debug_dir;  /* write analysis masks here, or NULL */
+	const char *state_dir;  /* the cameras' memory across restarts
+				 * (src/edge/state.c), or NULL: none */
 	fl_store *store;        /* evidence store, or NULL: no evidence */
 	const fl_key *key;      /* device key (with store) */
 } edge_opts;

@@ -102,6 +102,8 @@ static void usage(FILE *f)
 	      "  --stats-out FILE        replay: write throughput figures as JSON\n"
 	      "  --decode-only           replay: decode frames, analyse nothing (benchmark)\n"
 	      "  --debug-dir DIR         write analysis masks (PGM) per analysed frame\n"
+	      "  --state-dir DIR         the cameras' memory across restarts (replay: only\n"
+	      "                          with this option; live: device.state_dir)\n"
 	      "  --evidence-dir DIR      write evidence bundles here (overrides evidence.dir)\n"
 	      "  --print-public-key      print the device's public key (base64; created if missing)\n"
 	      "  --sample-config         print a commented sample configuration\n"
@@ -944,6 +946,7 @@ int main(int argc, char **argv)
 		{"stats-out", required_argument, NULL, 'S'},
 		{"decode-only", no_argument, NULL, 'D'},
 		{"debug-dir", required_argument, NULL, 'd'},
+		{"state-dir", required_argument, NULL, 'M'},
 		{"sample-config", no_argument, NULL, 'P'},
 		{"evidence-dir", required_argument, NULL, 'E'},
 		{"print-public-key", no_argument, NULL, 'K'},
@@ -996,6 +999,7 @@ int main(int argc, char **argv)
 		case 'S': stats_out = optarg; break;
 		case 'D': opts.decode_only = 1; break;
 		case 'd': opts.debug_dir = optarg; break;
+		case 'M': opts.state_dir = optarg; break;
 		case 'P':
 			fl_config_sample(buf, sizeof(buf));
 			fputs(buf, stdout);
@@ -1059,6 +1063,8 @@ int main(int argc, char **argv)
 		rc = run_one(&cfg, cam, &opts, events_out, stats_out, capture);
 	} else {
 		opts.realtime = 1;
+		if (!opts.state_dir && cfg.state_dir[0])
+			opts.state_dir = cfg.state_dir;
 		rc = run_live(&cfg, config, &opts, store);
 	}
 	edge_warning_destroy(warning_out);

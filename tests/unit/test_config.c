@@ -859,12 +859,14 @@ static void test_evidence_keys(fl_config *cfg)
 	CHECK(!strcmp(cfg->site_name, "s"), "site_name '%s'", cfg->site_name);
 	CHECK(!strcmp(cfg->key_file, "/etc/firelane/device.key"), "key '%s'",
 	      cfg->key_file);
+	CHECK(!strcmp(cfg->state_dir, "/etc/firelane/state"), "state '%s'",
+	      cfg->state_dir);
 	CHECK(strstr(cfg->evidence.font, "NotoSansCJK"), "font '%s'",
 	      cfg->evidence.font);
 
 	rc = load_text(cfg,
 		       "device: {id: e, site: s, site_name: \"城东小区\", "
-		       "key_file: keys/k.key}\n"
+		       "key_file: keys/k.key, state_dir: /var/lib/fl}\n"
 		       "evidence: {dir: ev, pre_roll_s: 4}\ncameras:\n" CAM("c"),
 		       "/srv/fl/edge.yaml", err, sizeof(err));
 	CHECK(rc == 0, "%s", err);
@@ -872,6 +874,8 @@ static void test_evidence_keys(fl_config *cfg)
 	      cfg->site_name);
 	CHECK(!strcmp(cfg->key_file, "/srv/fl/keys/k.key"), "key '%s'",
 	      cfg->key_file);
+	CHECK(!strcmp(cfg->state_dir, "/var/lib/fl"), "state '%s'",
+	      cfg->state_dir);
 	CHECK(!strcmp(cfg->evidence.dir, "/srv/fl/ev"), "dir '%s'",
 	      cfg->evidence.dir);
 	CHECK(cfg->evidence.pre_roll_s == 4, "pre_roll_s");

@@ -355,12 +355,112 @@ static void test_scale(void)
 	CHECK_MSG(g.n == 2, "a 2.4 m object far away: %d events", g.n);
 }
 
+/* A lane as run_case() makes it, dwell 20 s, clear 3 s. */
+static void lane_for_resume(fl_lane *lane, fl_lane_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	snprintf(conf->id, sizeof(conf->id), "lane-a");
+	conf->points[0] = (fl_point){100, 150};
+	conf->points[1] = (fl_point){500, 150};
+	conf->points[2] = (fl_point){500, 300};
+	conf->points[3] = (fl_point){100, 300};
+	conf->npoints = 4;
+	conf->dwell_s = 20;
+	conf->clear_s = 3;
+	conf->occlusion_s = 120;
+	conf->min_size_px = 4;
+	conf->width_m = 4;
+	conf->min_overlap = 0.3;
+	conf->classes = FL_CLASS_VEHICLE | FL_CLASS_OBJECT;
+	fl_lane_init(lane, conf, "cam-1", "edge-01-new");
+}
+
+/* Ticks from t0 to t1 with one sighting (NULL: nothing seen). */
+static void ticks(fl_lane *lane, double t0, double t1, const fl_sighting *s,
+		  got *g)
+{
+	for (long i = lround(t0 / TICK); i < lround(t1 / TICK); i++)
+		fl_lane_update(lane, i * TICK, 1, s, s ? 1 : 0, collect, g);
+}
+
+/*
+ * A restart remembers: incidents open before it are expected back. One
+ * alarmed before and still there resumes (same id, no second occupied or
+ * alarm) and clears when it leaves; one not alarmed yet alarms on its own
+ * clock; one gone while the edge was down closes with left_at the
+ * restart; a different object in the same place (not marked as the
+ * expected one) is a new incident.
+ */
+static void test_resume(void)
+{
+	fl_lane_conf conf;
+	fl_lane lane;
+	fl_lane_memo m[2] = {{"edge-01-old-lane-a-3", SPOT_A, 50, 0, 1, 1},
+			     {"edge-01-old-lane-a-4", SPOT_B, 95, 0, 0, 1}};
+	fl_lane_memo out[4];
+	fl_sighting a = PRESENT(SPOT_A, 100), b = PRESENT(SPOT_B, 100);
+	fl_sighting both[2];
+	got g = {0};
+
+	/* both back: A resumes silently, B alarms at 95 + 20 */
+	lane_for_resume(&lane, &conf);
+	fl_lane_expect(&lane, m, 2, 100, 10);
+	CHECK(fl_lane_memos(&lane, out, 4) == 2);
+	a.memo = 1;
+	b.memo = 2;
+	both[0] = a;
+	both[1] = b;
+	ticks(&lane, 100, 102, NULL, &g);
+	for (long i = lround(102 / TICK); i < lround(130 / TICK); i++)
+		fl_lane_update(&lane, i * TICK, 1, both, 2, collect, &g);
+	CHECK_MSG(g.n == 1 && g.ev[0].type == FL_EV_ALARM &&
+			  fabs(g.ev[0].t - 115) < 0.11 &&
+			  !strcmp(g.ev[0].incident_id, m[1].incident_id),
+		  "%d events, first %s at %.1f", g.n,
+		  g.n ? fl_event_type_name(g.ev[0].type) : "-",
+		  g.n ? g.ev[0].t : 0);
+	CHECK(strcmp(fl_lane_state(&lane), "blocked") == 0);
+	CHECK(fl_lane_memos(&lane, out, 4) == 2 && out[0].alarmed &&
+	      out[1].alarmed);
+	g.n = 0;
+	ticks(&lane, 130, 140, NULL, &g);
+	CHECK_MSG(g.n == 2 && g.ev[0].type == FL_EV_CLEARED &&
+			  g.ev[1].type == FL_EV_CLEARED,
+		  "%d events after they left", g.n);
+	CHECK(g.n >= 1 && fabs(g.ev[0].rest_since - 50) < 1e-9);
+
+	/* neither back within the grace time: closed, left at the restart */
+	lane_for_resume(&lane, &conf);
+	fl_lane_expect(&lane, m, 2, 100, 10);
+	g.n = 0;
+	ticks(&lane, 100, 115, NULL, &g);
+	CHECK_MSG(g.n == 2 && g.ev[0].type == FL_EV_CLEARED &&
+			  fabs(g.ev[0].t - 110) < 0.11 &&
+			  fabs(g.ev[0].left_at - 100) < 1e-9 &&
+			  g.ev[1].type == FL_EV_VACATED,
+		  "%d events when gone", g.n);
+
+	/* another car in A's place (not A's look): A closes, a new one opens */
+	lane_for_resume(&lane, &conf);
+	fl_lane_expect(&lane, m, 1, 100, 10);
+	a.memo = 0;
+	g.n = 0;
+	ticks(&lane, 100, 125, &a, &g);
+	CHECK_MSG(g.n == 3 && g.ev[0].type == FL_EV_OCCUPIED &&
+			  strcmp(g.ev[0].incident_id, m[0].incident_id) &&
+			  g.ev[1].type == FL_EV_CLEARED &&
+			  !strcmp(g.ev[1].incident_id, m[0].incident_id) &&
+			  g.ev[2].type == FL_EV_ALARM && fabs(g.ev[2].t - 120) < 0.11,
+		  "%d events for another car", g.n);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);
 	test_state();
 	test_scale();
+	test_resume();
 	printf("%zu lane cases\n", FL_ARRAY_SIZE(cases));
 	TEST_DONE();
 }
