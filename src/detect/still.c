@@ -128,7 +128,7 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2, PX_SEED = 3 };
 /* A connected piece of resting pixels, before pieces are grouped. */
 typedef struct piece {
 	int x0, y0, x1, y1;
-	int rest, matched, clear, seeded;
+	int rest, matched, clear, seeded, amb;
 	double since; /* median rest start of its pixels */
 	int root;     /* union-find parent, an index into the pieces */
 } piece;
@@ -149,6 +149,7 @@ struct fl_still {
 	uint8_t *ready;    /* scratch: still long enough, lane or object? */
 	int any_ready;
 	uint8_t *changed_px; /* a seed's pixel that moved or changed */
+	uint8_t *amb;      /* at rest, showing both its object and the lane */
 	/* Objects a detector found in the first frame, not yet confirmed
 	 * (fl_still_seed()): box, analysis time of the seed. */
 	struct { int x0, y0, x1, y1; double t; int used; } seeds[MAX_SEEDS];
@@ -217,7 +218,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	uint8_t **by[] = {&s->state, &s->bg_known, &s->seeded, &s->view,
 			  &s->fg, &s->mask, &s->tmp, &s->thing_moves, &s->gap,
 			  &s->busy, &s->bg_ok, &s->ready, &s->changed_px,
-			  &s->bg_first};
+			  &s->bg_first, &s->amb};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
@@ -229,7 +230,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	    !s->prev_lo || !s->prev_hi || !s->old_lo || !s->old_hi || !s->bg_lo || !s->bg_hi || !s->obj_lo || !s->obj_hi || !s->rtmp_lo || !s->rtmp_hi ||
 	    !s->sum_i || !s->sum_b || !s->sum_ii || !s->sum_bb || !s->sum_ib ||
 	    !s->state || !s->bg_known || !s->seeded || !s->view || !s->fg ||
-	    !s->bg_ok || !s->ready || !s->changed_px || !s->bg_first ||
+	    !s->bg_ok || !s->ready || !s->changed_px || !s->bg_first || !s->amb ||
 	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->busy || !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
@@ -276,6 +277,7 @@ void fl_still_destroy(fl_still *s)
 	free(s->bg_known);
 	free(s->bg_ok);
 	free(s->bg_first);
+	free(s->amb);
 	free(s->ready);
 	free(s->changed_px);
 	free(s->seeded);
@@ -457,6 +459,20 @@ static int cmp_float(const void *a, const void *b)
 }
 
 /*
+ * May pixel k tell how the lane is lit now? Where it shows the lane, or a
+ * candidate that is no moving thing: a cloud's shade on a flat far lane
+ * darkens it past the foreground test, and were those pixels left out, no
+ * gain could ever explain it (they would come to rest as an object). Not
+ * what rests, nor what moves (a truck's grey side, a head-light's pool
+ * beside a car, which would lift the car's gain until it looks like lane).
+ */
+static int shows_light(const fl_still *s, size_t k)
+{
+	return s->bg_known[k] && s->bg[k] >= 8 &&
+	       (s->state[k] == PX_NONE || (s->state[k] == PX_CAND && !s->busy[k]));
+}
+
+/*
  * Local gain: cloud shadows and lamp pools light parts of the view, not all
  * of it. The view is cut into GAIN_GW x GAIN_GH cells; each takes the median
  * ratio frame/clear-lane of its clear pixels away from resting objects, then
@@ -481,8 +497,7 @@ static void local_gain(fl_still *s)
 			for (int y = y0 + 1; y < y1 && n < 512; y += 3)
 				for (int x = x0 + 1; x < x1 && n < 512; x += 3) {
 					size_t k = (size_t)y * w + x;
-					if (!s->bg_known[k] || s->state[k] != PX_NONE ||
-					    s->mask[k] || s->bg[k] < 8)
+					if (!shows_light(s, k) || s->mask[k])
 						continue;
 					buf[n++] = s->img[k] / s->bg[k];
 				}
@@ -537,7 +552,7 @@ static void estimate_gain(fl_still *s)
 
 	for (size_t i = 0; i < s->n; i += 7) {
 		float b = s->bg[i];
-		if (!s->bg_known[i] || s->state[i] != PX_NONE || b < 8)
+		if (!shows_light(s, i))
 			continue;
 		/* log2 ratio in [-2, 2] over 256 bins */
 		float r = log2f(s->img[i] / b);
@@ -846,8 +861,17 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		 * it cannot be told from it, and a remembered appearance that
 		 * drifted back to the lane's must not hold the pixel. */
 		match = matches_obj(s, k, i, g);
+		s->amb[k] = 0;
 		if (s->busy[k] && !match) {
 			/* behind something moving: hidden, whatever shows */
+			s->clear_since[k] = -1;
+			s->other_since[k] = -1;
+		} else if (!fg && !moving && s->bg_known[k] && match) {
+			/* Both the lane and the object, as the light is now
+			 * (a dark car in a head-light pool, whose gain the
+			 * pool also lifts): proves neither; its object says
+			 * whether it left (find_blobs()). */
+			s->amb[k] = 1;
 			s->clear_since[k] = -1;
 			s->other_since[k] = -1;
 		} else if (!fg && !moving && s->bg_known[k]) {
@@ -1223,7 +1247,7 @@ static void find_blobs(fl_still *s, double t)
 	memset(s->labels, 0, s->n * sizeof(int));
 	s->nblobs = 0;
 	for (size_t start = 0; start < s->n && np < MAX_PIECES; start++) {
-		int sp = 0, rest = 0, matched = 0, clear = 0, seeded = 0;
+		int sp = 0, rest = 0, matched = 0, clear = 0, seeded = 0, amb = 0;
 		int x0 = w, y0 = h, x1 = -1, y1 = -1;
 
 		if (!s->mask[start] || s->labels[start])
@@ -1243,6 +1267,8 @@ static void find_blobs(fl_still *s, double t)
 					matched++;
 				else if (s->clear_since[k] >= 0)
 					clear++;
+				else
+					amb += s->amb[k];
 				seeded += s->seeded[k];
 			}
 			for (int dy = -1; dy <= 1; dy++)
@@ -1261,7 +1287,7 @@ static void find_blobs(fl_still *s, double t)
 		 * pixels re-learnt later do not move it, but a slow mover
 		 * whose resting pixels keep being renewed does. */
 		pc[np] = (piece){x0, y0, x1, y1, rest, matched, clear, seeded,
-				 rest ? since_buf[rest / 2] : t, np};
+				 amb, rest ? since_buf[rest / 2] : t, np};
 		np++; /* piece np-1 has label np */
 	}
 
@@ -1288,6 +1314,7 @@ static void find_blobs(fl_still *s, double t)
 		pc[r].matched += pc[i].matched;
 		pc[r].clear += pc[i].clear;
 		pc[r].seeded += pc[i].seeded;
+		pc[r].amb += pc[i].amb;
 	}
 	if (np < label) /* ran out of pieces: the rest is left unlabelled */
 		for (size_t k = 0; k < s->n; k++)
@@ -1316,15 +1343,18 @@ static void find_blobs(fl_still *s, double t)
 		b->label = i + 1;
 		track_creep(s, b, t);
 		fl_log(FL_LOG_DEBUG, "still",
-		       "t=%.1f blob %d,%d %dx%d area %d since %.1f moved %.1f", t,
-		       b->x, b->y, b->w, b->h, b->area, b->rest_since,
-		       s->moved[s->nblobs - 1]);
-		/* Verdict: the object shows in a fair share of its pixels; or
-		 * the clear lane shows in most; else something stands in
+		       "t=%.1f blob %d,%d %dx%d area %d since %.1f moved %.1f "
+		       "matched %d clear %d", t, b->x, b->y, b->w, b->h, b->area,
+		       b->rest_since, s->moved[s->nblobs - 1], p->matched,
+		       p->clear);
+		/* Verdict, on the pixels that can tell (not those showing
+		 * object and lane alike): the object shows in a fair share;
+		 * or the clear lane in most; else something stands in
 		 * front. */
-		if (p->matched * 4 >= p->rest)
+		int tells = p->rest - p->amb;
+		if (p->matched > 0 && p->matched * 4 >= tells)
 			b->seen = FL_SEEN_PRESENT;
-		else if (p->clear * 2 >= p->rest)
+		else if (p->clear > 0 && p->clear * 2 >= tells)
 			b->seen = FL_SEEN_GONE;
 		else
 			b->seen = FL_SEEN_HIDDEN;
@@ -1336,10 +1366,14 @@ static void find_blobs(fl_still *s, double t)
 	 * (A pixel or two that a headlight or passer-by makes look like lane
 	 * proves nothing, hence the whole object.) */
 	if (any_gone)
-		for (size_t k = 0; k < s->n; k++)
-			if (gone[s->labels[k]] && s->state[k] == PX_REST &&
-			    s->clear_since[k] >= 0)
+		for (size_t k = 0; k < s->n; k++) {
+			if (!gone[s->labels[k]] || s->state[k] != PX_REST)
+				continue;
+			if (s->clear_since[k] >= 0)
 				s->gap[k] = 1;
+			else if (s->amb[k]) /* lane-like, and it left */
+				s->state[k] = PX_NONE;
+		}
 }
 
 static void remember_blobs(fl_still *s)
