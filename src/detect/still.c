@@ -107,6 +107,7 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2, PX_SEED = 3 };
 #define MOVING_BIT 2        /* s->fg: differs from the previous frame */
 #define DRIFT_BIT 4         /* s->fg: differs from 1-2 s ago */
 #define SHADE_BIT 8         /* s->fg: brighter or darker, same pattern */
+#define PATTERN_BIT 16      /* s->fg: the lane's pattern, or too flat to tell */
 #define SHAKE_R 3           /* largest shake undone, analysis pixels */
 #define MAX_PIECES 512
 #define GROUP_GAP 6         /* pieces this close may be one object */
@@ -150,6 +151,7 @@ struct fl_still {
 	int any_ready;
 	uint8_t *changed_px; /* a seed's pixel that moved or changed */
 	uint8_t *amb;      /* at rest, showing both its object and the lane */
+	uint8_t *lit;      /* may tell the light in the next frame */
 	/* Objects a detector found in the first frame, not yet confirmed
 	 * (fl_still_seed()): box, analysis time of the seed. */
 	struct { int x0, y0, x1, y1; double t; int used; } seeds[MAX_SEEDS];
@@ -178,7 +180,7 @@ struct fl_still {
 	 * last moved (creep); carried from frame to frame by overlap. */
 	double anchor[MAX_BLOBS][4], moved[MAX_BLOBS];
 	double prev_anchor[MAX_BLOBS][4], prev_moved[MAX_BLOBS];
-	double prev_box[MAX_BLOBS][4];
+	double prev_box[MAX_BLOBS][4], prev_since[MAX_BLOBS];
 	int nprev;
 	int have_ref;
 };
@@ -218,7 +220,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	uint8_t **by[] = {&s->state, &s->bg_known, &s->seeded, &s->view,
 			  &s->fg, &s->mask, &s->tmp, &s->thing_moves, &s->gap,
 			  &s->busy, &s->bg_ok, &s->ready, &s->changed_px,
-			  &s->bg_first, &s->amb};
+			  &s->bg_first, &s->amb, &s->lit};
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
@@ -230,7 +232,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	    !s->prev_lo || !s->prev_hi || !s->old_lo || !s->old_hi || !s->bg_lo || !s->bg_hi || !s->obj_lo || !s->obj_hi || !s->rtmp_lo || !s->rtmp_hi ||
 	    !s->sum_i || !s->sum_b || !s->sum_ii || !s->sum_bb || !s->sum_ib ||
 	    !s->state || !s->bg_known || !s->seeded || !s->view || !s->fg ||
-	    !s->bg_ok || !s->ready || !s->changed_px || !s->bg_first || !s->amb ||
+	    !s->bg_ok || !s->ready || !s->changed_px || !s->bg_first || !s->amb || !s->lit ||
 	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->busy || !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
@@ -278,6 +280,7 @@ void fl_still_destroy(fl_still *s)
 	free(s->bg_ok);
 	free(s->bg_first);
 	free(s->amb);
+	free(s->lit);
 	free(s->ready);
 	free(s->changed_px);
 	free(s->seeded);
@@ -459,17 +462,18 @@ static int cmp_float(const void *a, const void *b)
 }
 
 /*
- * May pixel k tell how the lane is lit now? Where it shows the lane, or a
- * candidate that is no moving thing: a cloud's shade on a flat far lane
- * darkens it past the foreground test, and were those pixels left out, no
- * gain could ever explain it (they would come to rest as an object). Not
- * what rests, nor what moves (a truck's grey side, a head-light's pool
- * beside a car, which would lift the car's gain until it looks like lane).
+ * May pixel k tell how the lane is lit now? Where it showed the lane in the
+ * last frame, or a candidate that kept the lane's pattern (or is too flat
+ * to tell) and is no moving thing: a cloud's shade on a far lane darkens it
+ * past the foreground test, and were those pixels left out, no gain could
+ * ever explain it (it would come to rest as an object). Not what rests, nor
+ * an object's own pattern (a car stopping), nor what moves (a truck's grey
+ * side, a head-light pool beside a car, which would lift the car's gain
+ * until it looks like lane). s->lit is set as pixels are stepped.
  */
 static int shows_light(const fl_still *s, size_t k)
 {
-	return s->bg_known[k] && s->bg[k] >= 8 &&
-	       (s->state[k] == PX_NONE || (s->state[k] == PX_CAND && !s->busy[k]));
+	return s->bg_known[k] && s->bg[k] >= 8 && s->lit[k];
 }
 
 /*
@@ -595,7 +599,9 @@ static int is_fg(const fl_still *s, size_t k, int x, int y)
 		/* foreground by brightness; but a painted line in a cloud's
 		 * shade keeps its pattern exactly: nothing new rests there */
 		if (r < T_RATIO_LO || r > T_RATIO_HI)
-			return st == 2 ? FG_BIT | SHADE_BIT : FG_BIT;
+			return st == 2   ? FG_BIT | SHADE_BIT | PATTERN_BIT
+			       : st != 0 ? FG_BIT | PATTERN_BIT
+					 : FG_BIT;
 	}
 	return st == 0;
 }
@@ -649,6 +655,7 @@ static void first_frame(fl_still *s, double t)
 		s->still_since[i] = -1;
 		s->clear_since[i] = -1;
 		s->other_since[i] = -1;
+		s->lit[i] = 1;
 	}
 }
 
@@ -1187,11 +1194,15 @@ static void track_creep(fl_still *s, fl_blob *b, double t)
 	memcpy(anchor, s->prev_anchor[from], sizeof(box));
 	*moved = s->prev_moved[from];
 	/* A box that changed size a lot merged with or split from another
-	 * blob (a shadow beside a car): a new anchor, no motion. A crawler
-	 * slides at about its own size. */
+	 * blob (a shadow beside a car): a new anchor, no motion; and the
+	 * motion of what it was merged with is not its own (a car coming out
+	 * of a cloud shade's blob keeps its rest start). A crawler slides at
+	 * about its own size. */
 	double ratio = (box[2] * box[3]) / FL_MAX(1.0, anchor[2] * anchor[3]);
 	if (ratio < 0.6 || ratio > 1.0 / 0.6) {
 		memcpy(anchor, box, sizeof(box));
+		if (fabs(s->prev_since[from] - b->rest_since) > GROUP_SINCE_S)
+			*moved = -1e9;
 		goto done;
 	}
 	/* Growing over its anchor (more pixels settling, something resting
@@ -1386,6 +1397,7 @@ static void remember_blobs(fl_still *s)
 		s->prev_box[i][3] = b->h;
 		memcpy(s->prev_anchor[i], s->anchor[i], sizeof(s->anchor[i]));
 		s->prev_moved[i] = s->moved[i];
+		s->prev_since[i] = b->rest_since;
 	}
 	s->nprev = s->nblobs;
 }
@@ -1438,6 +1450,9 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 		int fg = s->fg[k] & FG_BIT, moving = (s->fg[k] & MOVING_BIT) != 0;
 		int settled = !fg || !s->thing_moves[s->labels[k]];
 		step_pixel(s, k, fg, moving, settled, t);
+		s->lit[k] = s->state[k] == PX_NONE ||
+			    (s->state[k] == PX_CAND && !s->busy[k] &&
+			     (s->fg[k] & PATTERN_BIT));
 	}
 	if (s->any_ready)
 		judge_ready(s, t);
