@@ -123,6 +123,8 @@ set -euo pipefail
 
 die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
+# shellcheck source=scripts/scene_cache.sh
+. "$(dirname "$0")/scene_cache.sh"
 
 [ $# -ge 1 ] || die "usage: scripts/bench.sh BUILD_DIR"
 BUILD=$(cd "$1" && pwd) || die "no build directory $1"
@@ -639,25 +641,10 @@ SUITE_SCENES=$WORK/scenes-full
 SUITE_OUT=$WORK/suite-out
 SUITE_GEN_ARGS=(--all --seed 7 --jobs 2)
 
-# make_scenes: every scenario at full size into SUITE_SCENES, cached like the
-# clips: scenes-full.src records the generator's checksum and arguments, and
-# the set is made again when either changes. Generated into a temporary
-# folder first, so an interrupted run never leaves a partial set behind
-# (the ground truth names its media relative to its own folder).
+# make_scenes: every scenario at full size into SUITE_SCENES, generated
+# again only when the generator or its arguments change.
 make_scenes() {
-	local stamp=$WORK/scenes-full.src want
-	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) ${SUITE_GEN_ARGS[*]}"
-	if [ -d "$SUITE_SCENES" ] && [ -f "$stamp" ] &&
-		[ "$(cat "$stamp")" = "$want" ]; then
-		say "synthetic suite: scenes cached"
-		return
-	fi
-	rm -rf "$SUITE_SCENES" "$SUITE_SCENES.tmp" "$stamp"
-	say "synthetic suite: generating every scenario at full size"
-	"$SCENE" "${SUITE_GEN_ARGS[@]}" --out "$SUITE_SCENES.tmp" >&2 ||
-		die "synthetic suite: firelane-scene --all failed"
-	mv "$SUITE_SCENES.tmp" "$SUITE_SCENES"
-	echo "$want" >"$stamp"
+	scene_cache "$SUITE_SCENES" "synthetic suite" "${SUITE_GEN_ARGS[@]}"
 }
 
 # jval TEXT KEY: a number (or null) from flat JSON text.
@@ -719,19 +706,7 @@ LONG_GEN_ARGS=(--long --seed 1 --jobs 2)
 
 # make_long: the long negative scenes, cached like make_scenes.
 make_long() {
-	local stamp=$WORK/long-negatives.src want
-	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) ${LONG_GEN_ARGS[*]}"
-	if [ -d "$LONG_SCENES" ] && [ -f "$stamp" ] &&
-		[ "$(cat "$stamp")" = "$want" ]; then
-		say "long negatives: scenes cached"
-		return
-	fi
-	rm -rf "$LONG_SCENES" "$LONG_SCENES.tmp" "$stamp"
-	say "long negatives: generating 2 h of negative scenes (10 fps)"
-	"$SCENE" "${LONG_GEN_ARGS[@]}" --out "$LONG_SCENES.tmp" >&2 ||
-		die "long negatives: firelane-scene --long failed"
-	mv "$LONG_SCENES.tmp" "$LONG_SCENES"
-	echo "$want" >"$stamp"
+	scene_cache "$LONG_SCENES" "long negatives" "${LONG_GEN_ARGS[@]}"
 }
 
 # long_score [MODEL]: replay every long scene; prints the JSON body (no

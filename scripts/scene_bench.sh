@@ -33,6 +33,8 @@ set -euo pipefail
 
 die() { echo "scene_bench: $*" >&2; exit 2; }
 say() { echo "scene_bench: $*" >&2; }
+# shellcheck source=scripts/scene_cache.sh
+. "$(dirname "$0")/scene_cache.sh"
 
 [ $# -ge 1 ] || die "usage: scripts/scene_bench.sh BUILD_DIR"
 BUILD=$(cd "$1" && pwd) || die "no build directory $1"
@@ -54,21 +56,10 @@ done
 command -v python3 >/dev/null || die "python3 is needed for the summary"
 mkdir -p "$WORK"
 
-# scenes SEED: the full-size suite of that seed, cached by the generator's
-# checksum (a partial set is never left behind: made in a .tmp first).
+# scenes SEED: the full-size suite of that seed, made again only when the
+# generator changes.
 scenes() {
-	local dir=$WORK/seed$1 stamp=$WORK/seed$1.src want
-	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) --all --seed $1"
-	if [ -d "$dir" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-		say "seed $1: scenes cached"
-		return
-	fi
-	rm -rf "$dir" "$dir.tmp" "$stamp"
-	say "seed $1: generating the suite at full size"
-	"$SCENE" --all --seed "$1" --jobs "$JOBS" --out "$dir.tmp" >&2 ||
-		die "seed $1: firelane-scene failed"
-	mv "$dir.tmp" "$dir"
-	echo "$want" >"$stamp"
+	scene_cache "$WORK/seed$1" "seed $1" --all --seed "$1" --jobs "$JOBS"
 }
 
 restart_args=()
