@@ -170,7 +170,7 @@ make_clip() {
 		say "$name: generating with firelane-scene (park_leave ${w}x${h})"
 		local out=$TMP/scene-$name
 		mkdir -p "$out"
-		if "$SCENE" --scenario park_leave --width "$w" --height "$h" \
+		if "$SCENE" --scenario park_leave --classic --width "$w" --height "$h" \
 			--fps 25 --out "$out" >&2 &&
 			[ -s "$out/park_leave.mp4" ]; then
 			# Trim to the benchmark's length without re-encoding.
@@ -343,7 +343,7 @@ mqtt() {
 	"$BUILD/tests/test_mqtt" --bench "$n" >"$TMP/mqtt-loop.json" 2>"$TMP/mqtt-loop.err" ||
 		die "mqtt: test_mqtt --bench failed: $(tail -n 5 "$TMP/mqtt-loop.err")"
 	if [ ! -f "$dir/park_leave.yaml" ]; then
-		"$SCENE" --scenario park_leave --out "$dir" --quick >&2 ||
+		"$SCENE" --scenario park_leave --out "$dir" --quick --classic >&2 ||
 			die "mqtt: firelane-scene failed"
 	fi
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
@@ -388,12 +388,12 @@ mqtt() {
 # evidence: prints the "evidence" member (called like bench, stdout to a file).
 evidence() {
 	local dir=$WORK/evidence-720 stamp=$WORK/evidence-720.src want st
-	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) park_leave 1280x720"
+	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) park_leave 1280x720 classic"
 	if ! [ -s "$dir/park_leave.mp4" ] || ! [ -f "$stamp" ] ||
 		[ "$(cat "$stamp")" != "$want" ]; then
 		rm -rf "$dir" "$stamp"
 		say "evidence: generating park_leave 1280x720"
-		"$SCENE" --scenario park_leave --width 1280 --height 720 --fps 25 \
+		"$SCENE" --scenario park_leave --classic --width 1280 --height 720 --fps 25 \
 			--out "$dir" >&2 || die "evidence: firelane-scene failed"
 		echo "$want" >"$stamp"
 	fi
