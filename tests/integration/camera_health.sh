@@ -66,7 +66,7 @@ if ! command -v ffmpeg >/dev/null; then
 	exit 0
 fi
 
-"$SCENE" --scenario park_leave --quick --seed 1 --out "$WORK/sc" 2>"$WORK/scene.log" ||
+"$SCENE" --scenario park_leave --quick --classic --seed 1 --out "$WORK/sc" 2>"$WORK/scene.log" ||
 	fail "firelane-scene failed"
 SRC=$WORK/sc/park_leave.mp4
 CFG=$WORK/cfg.yaml

@@ -10,7 +10,8 @@
 # config) and the others with none, and that generation is deterministic: the
 # same seed gives a byte-identical video (and reference), a different seed a
 # different one, and a different camera and lane (the geometry is drawn per
-# seed: seeds must differ in more than where a car stops). The long negative
+# seed: seeds must differ in more than where a car stops), except with
+# --classic (the fixtures' fixed camera and lane). The long negative
 # scenes (--long) are listed apart, and one is generated (tiny frames) to
 # check its length, rate and that nothing in it is due.
 #
@@ -295,6 +296,19 @@ for f in present_from_start.mp4 present_from_start_reference.ppm \
 	cmp -s "$WORK/a/$f" "$WORK/b/$f" ||
 		fail "same seed gave a different $f"
 done
+
+# --classic (test fixtures): the first generator's camera and lane, any seed
+"$SCENE" --scenario short_stop --quick --classic --seed 2 --out "$WORK/k" ||
+	fail "--classic failed"
+python3 - "$WORK/k/short_stop.json" <<'EOF' || fail "--classic geometry"
+import json, sys
+g = json.load(open(sys.argv[1]))
+want = {"camera_x_m": 0, "camera_height_m": 6, "yaw_deg": 0,
+        "lane_width_m": 4, "right_side": "bays"}
+got = {k: g["geometry"][k] for k in want}
+assert got == want, got
+assert [z["name"] for z in g["zones"]] == ["lane-a"], g["zones"]
+EOF
 
 # the long negative scenes: listed apart, nothing due, the road zone kept
 "$SCENE" --long --list >"$WORK/long" || fail "--long --list failed"

@@ -360,6 +360,10 @@ static void check_case(const struct eval_case *c, eval_figures *total)
 	DBL(clear_err_mean, cerr);
 #undef INT
 #undef DBL
+	/* one hit: its |delay| is the largest; a hit 2.9 s early counts */
+	if (f.tp == 1)
+		CHECK_MSG(same(f.delay_abs_max, fabs(w->dmax)),
+			  "%s: delay_abs_max %g", c->name, f.delay_abs_max);
 	CHECK_MSG(f.fp == f.fp_must_not_alarm + f.fp_short_stop +
 				  f.fp_duplicate + f.fp_nothing,
 		  "%s: reasons do not add up to fp", c->name);
@@ -388,6 +392,7 @@ static void check_total(const eval_figures *total)
 	CHECK_NEAR(total->recall, r, 1e-9);
 	CHECK_NEAR(total->f1, 2 * p * r / (p + r), 1e-9);
 	CHECK_NEAR(total->delay_max, 10, 1e-6);
+	CHECK_NEAR(total->delay_abs_max, 10, 1e-6);
 }
 
 /* A cut copies what it keeps (the input is untouched) and drops, moves or

@@ -183,6 +183,7 @@ static json_t *figures_json(const char *name, const eval_figures *f,
 	D("alarm_delay_mean_s", f->delay_mean);
 	D("alarm_delay_max_s", f->delay_max);
 	D("alarm_delay_abs_mean_s", f->delay_abs_mean);
+	D("alarm_delay_abs_max_s", f->delay_abs_max);
 	I("clears_due", f->clears_due);
 	I("clears_on_time", f->clears_on_time);
 	I("clears_late", f->clears_late);

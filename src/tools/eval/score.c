@@ -434,6 +434,8 @@ int eval_score_restart(const eval_truth *t, const eval_event *ev,
 		d = ev[a].t - (t->obs[o].start_s + t->dwell_s);
 		if (out->tp == 0 || d > out->delay_max)
 			out->delay_max = d;
+		if (out->tp == 0 || fabs(d) > out->delay_abs_max)
+			out->delay_abs_max = fabs(d);
 		out->tp++;
 		out->delay_sum += d;
 		out->delay_abs_sum += fabs(d);
@@ -481,6 +483,8 @@ void eval_figures_add(eval_figures *a, const eval_figures *b)
 {
 	if (b->tp > 0 && (a->tp == 0 || b->delay_max > a->delay_max))
 		a->delay_max = b->delay_max;
+	if (b->tp > 0 && (a->tp == 0 || b->delay_abs_max > a->delay_abs_max))
+		a->delay_abs_max = b->delay_abs_max;
 	a->tp += b->tp;
 	a->fp += b->fp;
 	a->fn += b->fn;
@@ -518,8 +522,10 @@ void eval_figures_finish(eval_figures *f)
 	f->delay_abs_mean = f->tp ? f->delay_abs_sum / f->tp : NAN;
 	f->clear_err_mean =
 		f->clears_found ? f->clear_err_sum / f->clears_found : NAN;
-	if (!f->tp)
+	if (!f->tp) {
 		f->delay_max = NAN;
+		f->delay_abs_max = NAN;
+	}
 }
 
 void eval_truth_free(eval_truth *t)

@@ -78,6 +78,7 @@ typedef struct eval_figures {
 	int ignored;            /* alarms for in-between stops: no verdict */
 	int fp_must_not_alarm, fp_short_stop, fp_duplicate, fp_nothing;
 	double delay_sum, delay_abs_sum, delay_max; /* over tp */
+	double delay_abs_max;   /* largest |alarm - t*| over tp */
 	int clears_due, clears_on_time, clears_late, clears_missing;
 	int clears_found;       /* due clears that were found (any time) */
 	double clear_err_sum;   /* |clear - end_s| over clears_found */

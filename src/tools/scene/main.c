@@ -4,7 +4,7 @@
  *
  *   firelane-scene --list
  *   firelane-scene --scenario NAME --out DIR [--seed N] [--width W
- *                  --height H] [--fps F] [--quick] [-v]
+ *                  --height H] [--fps F] [--quick] [--classic] [-v]
  *   firelane-scene --all --out DIR [--seed N] [--quick] [--jobs N] [-v]
  *   firelane-scene --long --out DIR [--seed N] [--fps F] [--jobs N] [-v]
  *
@@ -39,7 +39,10 @@
  * repeated until the zones are fully in view and fill a third of the
  * picture's height, as an installer would aim.
  * Zones are ground rectangles; their image polygons are clipped to the
- * frame (up to 8 points).
+ * frame (up to 8 points). --classic keeps the first generator's world
+ * instead (a 4 m lane with bays, the camera 6 m over its centre line, no
+ * second zone): for tests that need a scene to exercise something else
+ * (evidence, warnings, health, MQTT, the demo), not a measurement.
  *
  * The program is thin wiring: argv, the scenario table, the frame loop
  * (render -> encode) and the two small text writers.
@@ -67,7 +70,7 @@ struct opts {
 	uint64_t seed;
 	int w, h;
 	double fps;
-	int all, list, quick, verbose, threads, jobs, long_set;
+	int all, list, quick, verbose, threads, jobs, long_set, classic;
 };
 
 /* The overlap policy: an object at rest is an obstruction of a zone when at
@@ -105,7 +108,7 @@ static void usage(FILE *f)
 		"usage: firelane-scene --list\n"
 		"       firelane-scene --scenario NAME --out DIR [--seed N]\n"
 		"                      [--width W --height H] [--fps F] "
-		"[--quick] [-v]\n"
+		"[--quick] [--classic] [-v]\n"
 		"       firelane-scene --all --out DIR [--seed N] [--quick] "
 		"[--jobs N] [-v]\n"
 		"       firelane-scene --long --out DIR [--seed N] [--fps F] "
@@ -119,7 +122,9 @@ static void usage(FILE *f)
 		"--all: the scored suite; --long: the long negative scenes "
 		"(default 10 fps).\n"
 		"--threads N: x264 threads (default 1); --jobs N: scenarios "
-		"generated at once (default 1).\n");
+		"generated at once (default 1).\n"
+		"--classic: the first generator's camera and lane, not drawn "
+		"per seed (test fixtures).\n");
 }
 
 static const struct sc_scenario *find_scenario(const char *name)
@@ -222,7 +227,7 @@ static void draw_camera(struct sc_scene *s, struct sc_rng *g, int w, int h)
 		if (zones_in_view(s, &cam))
 			return;
 	}
-	sc_geom_default(&s->geom);
+	sc_geom_classic(&s->geom, w, h);
 }
 
 /*
@@ -233,7 +238,7 @@ static void draw_camera(struct sc_scene *s, struct sc_rng *g, int w, int h)
  * nothing stands in), and the camera last (it aims at the zones).
  */
 static void build_scene(struct sc_scene *s, const struct sc_scenario *sc,
-			uint64_t seed, int quick, int w, int h)
+			uint64_t seed, int quick, int classic, int w, int h)
 {
 	struct sc_rng g;
 
@@ -244,9 +249,13 @@ static void build_scene(struct sc_scene *s, const struct sc_scenario *sc,
 	s->dwell = 15;
 	s->noise = 2;
 	s->drift = 0.04;
-	sc_geom_default(&s->geom);
-	sc_layout_set(&s->lay, sc_rng_range(&g, 1.75, 3.0),
-		      sc_rng_unit(&g) < 0.5 ? SC_RIGHT_BAYS : SC_RIGHT_ROAD);
+	sc_geom_classic(&s->geom, w, h);
+	if (classic)
+		sc_layout_set(&s->lay, 2.0, SC_RIGHT_BAYS);
+	else
+		sc_layout_set(&s->lay, sc_rng_range(&g, 1.75, 3.0),
+			      sc_rng_unit(&g) < 0.5 ? SC_RIGHT_BAYS :
+						      SC_RIGHT_ROAD);
 	sc->script(s, quick);
 	/* every clip 40-110 s (long scenes: up to half an hour), whatever the
 	 * script's arithmetic gave */
@@ -254,10 +263,11 @@ static void build_scene(struct sc_scene *s, const struct sc_scenario *sc,
 			   sc->set == SC_SET_LONG ? 1800 : 110);
 	if (s->nzone == 0) {
 		sc_zone_set(s, "lane-a", -s->lay.hw, s->lay.hw, 20, 46);
-		if (sc_rng_unit(&g) < 0.4)
+		if (!classic && sc_rng_unit(&g) < 0.4)
 			sc_zone_set(s, "lane-b", -s->lay.hw, s->lay.hw, 52, 75);
 	}
-	draw_camera(s, &g, w, h);
+	if (!classic)
+		draw_camera(s, &g, w, h);
 }
 
 /* Clip the polygon p[n] to the half-plane a x + b y + c >= 0 into out;
@@ -558,7 +568,7 @@ static int generate(const struct sc_scenario *sc, const struct opts *o)
 	long fi;
 	int rc;
 
-	build_scene(&scene, sc, o->seed, o->quick, o->w, o->h);
+	build_scene(&scene, sc, o->seed, o->quick, o->classic, o->w, o->h);
 	sc_cam_init(&cam, o->w, o->h, &scene.geom);
 	compute_truth(&scene, &cam, o->fps, &g);
 	if (g.hair) {
@@ -700,11 +710,12 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "classic", no_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { NULL, NULL, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0 };
+	struct opts o = { NULL, NULL, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0 };
 	const struct sc_scenario *todo[128];
 	double t0 = now_s();
 	size_t i, n = 0;
@@ -760,6 +771,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			o.quick = 1;
+			break;
+		case 'c':
+			o.classic = 1;
 			break;
 		case 'v':
 			o.verbose = 1;

@@ -914,13 +914,9 @@ static void long_life(struct sc_scene *s, double busy)
 
 		if (u < 0.12) {
 			/* a drop-off: stops a few seconds, drives on */
-			struct sc_actor *a = park(s, SC_CAR, "drop-off",
-						  0.2 + jit(s, 0.4),
-						  26 + jit(s, 6), t + 6,
-						  t + 6 + sc_rng_range(&s->rng,
-								       4, 9));
-
-			(void)a;
+			park(s, SC_CAR, "drop-off", 0.2 + jit(s, 0.4),
+			     26 + jit(s, 6), t + 6,
+			     t + 6 + sc_rng_range(&s->rng, 4, 9));
 		} else {
 			through(s, u < 0.8 ? SC_CAR : SC_VAN, dir * 0.7 +
 				jit(s, 0.2), t, dir,

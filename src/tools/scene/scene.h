@@ -93,8 +93,10 @@ struct sc_cam {
 
 #define SC_NEAR 0.1 /* metres: nearer than this to the lens is not drawn */
 
-/* A level camera 6 m over the lane's centre line, lens 0.9 w. */
-void sc_geom_default(struct sc_geom *g);
+/* The first generator's camera (before geometry was drawn): 6 m over the
+ * lane's centre line, looking along it, lens 0.9 w, tilted so the horizon
+ * is a quarter of the way down a w x h picture. */
+void sc_geom_classic(struct sc_geom *g, int w, int h);
 void sc_cam_init(struct sc_cam *c, int w, int h, const struct sc_geom *g);
 /* World (X, Y, Z) in camera coordinates: v[0] right, v[1] down, v[2] depth. */
 void sc_cam_coords(const struct sc_cam *c, double X, double Y, double Z,

@@ -23,14 +23,14 @@
 #include <stdio.h>
 #include <string.h>
 
-void sc_geom_default(struct sc_geom *g)
+void sc_geom_classic(struct sc_geom *g, int w, int h)
 {
 	g->x = 0;
 	g->z = 0;
 	g->height = 6.0;
 	g->yaw = 0;
-	g->pitch = 0;
 	g->focal = 0.9;
+	g->pitch = atan(0.25 * h / (g->focal * w));
 }
 
 void sc_cam_init(struct sc_cam *c, int w, int h, const struct sc_geom *g)

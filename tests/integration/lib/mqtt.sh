@@ -114,7 +114,7 @@ subscribe() {
 
 # scene NAME: generate the quick synthetic scene into $WORK/scene.
 scene() {
-	"$SCENE" --scenario "$1" --out "$WORK/scene" --quick \
+	"$SCENE" --scenario "$1" --out "$WORK/scene" --quick --classic \
 		>"$WORK/scene.log" 2>&1 || fail "firelane-scene $1"
 }
 
