@@ -1036,6 +1036,11 @@ int main(int argc, char **argv)
 	}
 	if (print_key)
 		return print_public_key(&cfg);
+	/* --state-dir overrides device.state_dir (the spool's start-up reads
+	 * it there too); a replay has memory only with the option */
+	if (opts.state_dir)
+		snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s",
+			 opts.state_dir);
 	cam = find_camera(&cfg, camera);
 	if (cam < 0) {
 		fprintf(stderr, "firelane-edge: %s: no camera '%s'\n", config, camera);
