@@ -30,10 +30,19 @@
  * reads as a new obstruction. The clear lane under a resting object is never
  * learnt from it, so a parked car never melts into the background.
  *
- * Start-up. Without a reference image the first frame is taken as the clear
- * lane, but a pixel trusts it only once it has seen it still and unchanged
- * for BG_TRUST_S; what comes to rest on an untrusted pixel was something
- * moving at start-up, and becomes the lane instead of a ghost obstruction.
+ * Start-up (docs/memory.md). Without a reference image or a remembered
+ * lane (fl_still_set_lane()) the first frame is taken as the clear lane,
+ * but a pixel trusts it only once it has looked the same for BG_TRUST_S on
+ * end; what comes to rest on an untrusted pixel was something moving at
+ * start-up, and becomes the lane instead of a ghost obstruction. Each
+ * pixel knows what its lane is worth: seen (bg_ok: a reference, memory,
+ * or the lane seen again after an object left), assumed from the first
+ * frame (bg_first), or unknown (under a seeded object). Where the assumed
+ * lane stayed unchanged for GHOST_AGE_S, or was itself judged at start,
+ * something coming to rest may be the lane a parked car uncovered: its
+ * outline decides (is_ghost()). Objects a detector finds at start are
+ * seeds, provisional until they have stood still for rest_s
+ * (judge_seeds()).
  *
  * Lighting. A gain map (auto-exposure, clouds, lamp pools) is estimated each
  * frame: the median ratio frame/bg of clear pixels, globally and per cell of

@@ -148,14 +148,6 @@ edge_state *edge_state_open(const char *dir, const fl_config *cfg, int cam,
 	return m;
 }
 
-/* Forget everything loaded (a view that moved, a lane repainted). */
-static void forget(edge_state *m)
-{
-	for (int i = 0; i < FL_MEM_SLOTS; i++)
-		m->mem->slot[i].used = 0;
-	m->mem->nlanes = 0;
-}
-
 void edge_state_apply(edge_state *m, fl_still *still, fl_lane *lanes,
 		       int nlanes, const uint8_t *first, int night,
 		       int with_reference, double t, double grace_s)
@@ -179,13 +171,16 @@ void edge_state_apply(edge_state *m, fl_still *still, fl_lane *lanes,
 		fits = corr >= FIT_CORR && hypot(dx, dy) <= FIT_SHIFT;
 	}
 	if (fits == 0) {
+		/* The incidents are still expected: in a view that moved they
+		 * are not found again and close as cleared after the grace
+		 * time (the spool left them to this camera). */
 		fl_log(FL_LOG_WARN, "memory",
 		       "%s: the remembered lane does not fit the view "
 		       "(correlation %.2f, shift %.1f,%.1f px): a moved camera "
 		       "or a repainted lane; forgotten",
 		       cc->id, corr, dx, dy);
-		forget(m);
-		return;
+		for (int i = 0; i < FL_MEM_SLOTS; i++)
+			m->mem->slot[i].used = 0;
 	}
 	if (fits == 1 && m->mem->slot[slot].used && !with_reference)
 		fl_still_set_lane(still, m->mem->slot[slot].bg,
