@@ -161,6 +161,7 @@ struct fl_still {
 	uint8_t *changed_px; /* a seed's pixel that moved or changed */
 	uint8_t *amb;      /* at rest, showing both its object and the lane */
 	uint8_t *lit;      /* may tell the light in the next frame */
+	const uint8_t *roi; /* where objects may rest (borrowed), or NULL */
 	/* Objects a detector found in the first frame, not yet confirmed
 	 * (fl_still_seed()): box, analysis time of the seed. */
 	struct { int x0, y0, x1, y1; double t; int used; } seeds[MAX_SEEDS];
@@ -305,6 +306,11 @@ void fl_still_destroy(fl_still *s)
 	free(s->pieces);
 	free(s->stack);
 	free(s);
+}
+
+void fl_still_set_roi(fl_still *s, const uint8_t *roi)
+{
+	s->roi = roi;
 }
 
 void fl_still_lane(const fl_still *s, uint8_t *bg, uint8_t *q)
@@ -608,7 +614,7 @@ static int is_fg(const fl_still *s, size_t k, int x, int y)
 		/* foreground by brightness; but a painted line in a cloud's
 		 * shade keeps its pattern exactly: nothing new rests there */
 		if (r < T_RATIO_LO || r > T_RATIO_HI)
-			return st == 2   ? FG_BIT | SHADE_BIT | PATTERN_BIT
+			return st >= 1   ? FG_BIT | SHADE_BIT | PATTERN_BIT
 			       : st != 0 ? FG_BIT | PATTERN_BIT
 					 : FG_BIT;
 	}
@@ -835,7 +841,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		break;
 	case PX_CAND:
 		match = matches_obj(s, k, i, g);
-		if (!fg || moving || !match) {
+		if (!fg || moving || !match || (s->roi && !s->roi[k])) {
 			s->state[k] = PX_NONE;
 			break;
 		}
@@ -1459,8 +1465,8 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 		int fg = s->fg[k] & FG_BIT, moving = (s->fg[k] & MOVING_BIT) != 0;
 		int settled = !fg || !s->thing_moves[s->labels[k]];
 		step_pixel(s, k, fg, moving, settled, t);
-		s->lit[k] = s->state[k] == PX_NONE ||
-			    (s->state[k] == PX_CAND && !s->busy[k] &&
+		s->lit[k] = (s->state[k] == PX_NONE && !fg) ||
+			    (s->state[k] <= PX_CAND && fg && !s->busy[k] &&
 			     (s->fg[k] & PATTERN_BIT));
 	}
 	if (s->any_ready)

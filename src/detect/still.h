@@ -44,6 +44,15 @@ void fl_still_destroy(fl_still *s);
 void fl_still_set_reference(fl_still *s, const uint8_t *img);
 
 /*
+ * Where objects may come to rest (w x h, non-zero: yes), borrowed for the
+ * fl_still's life; NULL (the default) everywhere. Pixels outside still
+ * tell motion, light and the lane; nothing rests there (a cloud's shade
+ * over a lawn far from any lane is nobody's obstruction, and would join
+ * one that is).
+ */
+void fl_still_set_roi(fl_still *s, const uint8_t *roi);
+
+/*
  * The clear lane as known now, to keep across a restart (the edge's
  * memory, docs/memory.md): bg gets the lane's grey levels (at the lighting
  * the model compares with), q per pixel 0 unknown, 1 assumed (the first

@@ -66,6 +66,8 @@ typedef struct class_memo {
  * analysis began and parks seconds later is as much "there at start" as
  * one that stood already. */
 #define STARTUP_SEED_S 10.0
+/* Objects may rest within this fraction of the analysis width of a lane. */
+#define ROI_GROW 0.08
 /* After a restart, an incident held in memory is expected back at rest
  * within this long (plus twice rest_s): a truck passing at that moment may
  * hide it for a few seconds. */
@@ -88,6 +90,7 @@ struct edge_camera {
 	double sx, sy;    /* source pixels per analysis pixel */
 	uint8_t *small;
 	uint8_t *lane_bits; /* bit i: pixel in lane i */
+	uint8_t *roi, *roi_tmp; /* where objects may rest (roi_init()) */
 	fl_still *still;
 	fl_lane lanes[FL_MAX_LANES];
 	fl_detector *det;
@@ -153,6 +156,36 @@ static void analysis_size(edge_camera *c, int w, int h)
 	c->sy = (double)h / c->ah;
 }
 
+/*
+ * Where objects may come to rest: the lanes, grown by ROI_GROW of the
+ * analysis width every way (a car standing in a lane rises above its far
+ * edge and spills over its sides), so that nothing far from any lane (a
+ * cloud's shade on a lawn, a bay across the road) becomes an object that
+ * could join one in a lane.
+ */
+static void roi_init(edge_camera *c)
+{
+	int r = FL_MAX(4, (int)lround(ROI_GROW * c->aw));
+	int w = c->aw, h = c->ah;
+
+	/* dilation by a square, separably: rows, then columns */
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int any = 0;
+			for (int xx = FL_MAX(0, x - r); xx <= FL_MIN(w - 1, x + r) && !any; xx++)
+				any = c->lane_bits[(size_t)y * w + xx] != 0;
+			c->roi_tmp[(size_t)y * w + x] = (uint8_t)any;
+		}
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int any = 0;
+			for (int yy = FL_MAX(0, y - r); yy <= FL_MIN(h - 1, y + r) && !any; yy++)
+				any = c->roi_tmp[(size_t)yy * w + x];
+			c->roi[(size_t)y * w + x] = (uint8_t)any;
+		}
+	fl_still_set_roi(c->still, c->roi);
+}
+
 static int lanes_init(edge_camera *c, char *err, size_t errlen)
 {
 	uint8_t *mask = malloc((size_t)c->aw * (size_t)c->ah);
@@ -171,6 +204,7 @@ static int lanes_init(edge_camera *c, char *err, size_t errlen)
 				c->lane_bits[k] |= (uint8_t)(1u << i);
 	}
 	free(mask);
+	roi_init(c);
 	return 0;
 }
 
@@ -468,6 +502,8 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	analysis_size(c, c->frame.width, c->frame.height);
 	c->small = malloc((size_t)c->aw * (size_t)c->ah);
 	c->lane_bits = calloc((size_t)c->aw * (size_t)c->ah, 1);
+	c->roi = calloc((size_t)c->aw * (size_t)c->ah, 1);
+	c->roi_tmp = calloc((size_t)c->aw * (size_t)c->ah, 1);
 	c->bgr = malloc((size_t)c->frame.width * (size_t)c->frame.height * 3);
 	sp.rest_s = cfg->detect.rest_s;
 	c->still = fl_still_create(&sp, c->aw, c->ah);
@@ -485,7 +521,8 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 		/* NULL for a frame too small to judge: no health checks. */
 		c->health = fl_health_create(&hp, c->aw, c->ah);
 	}
-	if (!c->small || !c->lane_bits || !c->bgr || !c->still) {
+	if (!c->small || !c->lane_bits || !c->roi || !c->roi_tmp || !c->bgr ||
+	    !c->still) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -939,6 +976,8 @@ void edge_camera_close(edge_camera *c)
 	fl_people_destroy(c->people);
 	free(c->small);
 	free(c->lane_bits);
+	free(c->roi);
+	free(c->roi_tmp);
 	free(c->bgr);
 	free(c);
 }
