@@ -719,7 +719,7 @@ static void find_moving_things(fl_still *s)
 
 	memset(s->labels, 0, s->n * sizeof(int));
 	for (size_t start = 0; start < s->n; start++) {
-		int sp = 0, moves = 0;
+		int sp = 0, moves = 0, lit = 0;
 		int x0 = w, y0 = h, x1 = -1, y1 = -1;
 
 		if (!(s->fg[start] & FG_BIT) || s->labels[start])
@@ -729,7 +729,10 @@ static void find_moving_things(fl_still *s)
 		s->stack[sp++] = (int)start;
 		while (sp) {
 			int k = s->stack[--sp], x = k % w, y = k / w;
-			moves |= s->fg[k] & (MOVING_BIT | DRIFT_BIT);
+			if (s->fg[k] & SHADE_BIT)
+				lit |= s->fg[k] & (MOVING_BIT | DRIFT_BIT);
+			else
+				moves |= s->fg[k] & (MOVING_BIT | DRIFT_BIT);
 			x0 = FL_MIN(x0, x);
 			x1 = FL_MAX(x1, x);
 			y0 = FL_MIN(y0, y);
@@ -745,8 +748,12 @@ static void find_moving_things(fl_still *s)
 				s->stack[sp++] = (int)kk;
 			}
 		}
+		/* Light moving over a thing (a cloud's shade drifting past a
+		 * parked car, joined to it) hides what is under it, but does
+		 * not keep the thing from being still: the car's alarm came
+		 * only when the cloud had gone, seconds late. */
 		s->thing_moves[label] = moves != 0;
-		if (!moves)
+		if (!moves && !lit)
 			continue;
 		if (!any)
 			memset(acc, 0, (size_t)W * (size_t)(h + 1) * sizeof(int));
