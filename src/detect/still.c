@@ -809,6 +809,18 @@ static void learn_lane(fl_still *s, size_t k, float v)
 	s->seeded[k] = 0;
 }
 
+/* A candidate still for rest_s comes to rest, back-dated to when it
+ * became still. */
+static void come_to_rest(fl_still *s, size_t k, double t)
+{
+	s->state[k] = PX_REST;
+	s->gap[k] = 0;
+	s->since[k] = s->still_since[k];
+	s->seen[k] = (float)t;
+	s->clear_since[k] = -1;
+	s->other_since[k] = -1;
+}
+
 /* One pixel's step up or down the NONE / CAND / REST ladder. settled is 0
  * while the thing the pixel belongs to still moves somewhere. A candidate
  * whose clear lane is only assumed (bg_ok 0) is not promoted here: it is
@@ -868,12 +880,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			s->ready[k] = 1;
 			s->any_ready = 1;
 		} else if (settled) {
-			s->state[k] = PX_REST;
-			s->gap[k] = 0;
-			s->since[k] = s->still_since[k];
-			s->seen[k] = (float)t;
-			s->clear_since[k] = -1;
-			s->other_since[k] = -1;
+			come_to_rest(s, k, t);
 		}
 		break;
 	case PX_SEED:
@@ -1056,12 +1063,7 @@ static void judge_ready(fl_still *s, double t)
 			if (ghost == 1) {
 				learn_lane(s, (size_t)k, s->obj[k]);
 			} else if (ghost == 0 && s->ready[k]) {
-				s->state[k] = PX_REST;
-				s->gap[k] = 0;
-				s->since[k] = s->still_since[k];
-				s->seen[k] = (float)t;
-				s->clear_since[k] = -1;
-				s->other_since[k] = -1;
+				come_to_rest(s, (size_t)k, t);
 			}
 			s->ready[k] = 0;
 		}
