@@ -454,6 +454,37 @@ static void test_resume(void)
 		  "%d events for another car", g.n);
 }
 
+/*
+ * The residual clear width: in a lane 4 m wide (400 px), with 3.5 m to be
+ * left clear, an object at the lane's edge with too little footprint
+ * inside to count by min_overlap still blocks it when it leaves less than
+ * 3.5 m beside it (0.8 m taken: 3.2 m left), and does not when it leaves
+ * more (0.4 m taken: 3.6 m left); with clear_width_m 0 neither counts.
+ */
+static void test_clear_width(void)
+{
+	fl_lane_conf conf;
+	fl_lane lane;
+	got g = {0};
+	fl_sighting wide = {{100, 200, 80, 50}, 1, 0.6, 0.2, 0, FL_SEEN_PRESENT, 0};
+	fl_sighting thin = {{100, 200, 40, 50}, 1, 0.6, 0.2, 0, FL_SEEN_PRESENT, 0};
+
+	for (int on = 0; on <= 1; on++) {
+		lane_for_resume(&lane, &conf);
+		conf.clear_width_m = on ? 3.5 : 0;
+		g.n = 0;
+		ticks(&lane, 1, 30, &wide, &g);
+		CHECK_MSG(g.n == (on ? 2 : 0), "0.8 m taken, clear_width_m %g: %d events",
+			  conf.clear_width_m, g.n);
+		lane_for_resume(&lane, &conf);
+		conf.clear_width_m = on ? 3.5 : 0;
+		g.n = 0;
+		ticks(&lane, 1, 30, &thin, &g);
+		CHECK_MSG(g.n == 0, "0.4 m taken, clear_width_m %g: %d events",
+			  conf.clear_width_m, g.n);
+	}
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++)
@@ -461,6 +492,7 @@ int main(void)
 	test_state();
 	test_scale();
 	test_resume();
+	test_clear_width();
 	printf("%zu lane cases\n", FL_ARRAY_SIZE(cases));
 	TEST_DONE();
 }
