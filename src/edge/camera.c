@@ -227,11 +227,20 @@ static void camera_event(const fl_event *ev, void *user)
 {
 	edge_camera *c = user;
 
+	/* remembered before it goes out: a power cut between the two must
+	 * not leave an alarm sent and forgotten (src/edge/state.c) */
+	if (c->state && (ev->type == FL_EV_OCCUPIED || ev->type == FL_EV_ALARM)) {
+		fl_still_resting_view(c->still, c->resting);
+		edge_state_save(c->state, ev->t, c->still, c->lanes,
+				c->conf->nlanes, c->night, c->resting, c->sx,
+				c->sy);
+	} else {
+		edge_state_touch(c->state);
+	}
 	if (c->emit)
 		c->emit(ev, c->user);
 	if (c->evidence)
 		fl_evidence_writer_event(ev, c->evidence);
-	edge_state_touch(c->state); /* remember it before the next frame */
 }
 
 /* The camera's own events (offline, online, health): the program's sink

@@ -25,9 +25,10 @@
  *     while the edge was down and closes (cleared after an alarm).
  *
  * When: the file is rewritten whole, crash-safely (a temporary, fsync,
- * rename, fsync of the folder), right after any frame whose events opened,
- * alarmed or closed an incident, so a power cut never forgets an alarm
- * that went out (no duplicate after it); and with the clear lane every
+ * rename, fsync of the folder), before an event that opens or alarms an
+ * incident goes out, so a power cut never forgets an alarm that went out
+ * (no duplicate after it); after a frame whose events closed one; and
+ * with the clear lane every
  * EDGE_STATE_LANE_S of video time, first EDGE_STATE_FIRST_S after start.
  * A lane changes slowly (light, seasons, paint), so losing up to a minute
  * of it to a power cut costs nothing, while writing a few hundred kB of
@@ -309,6 +310,14 @@ static void save(edge_state *m, double t, const fl_still *still,
 	else
 		m->dirty = 0;
 	free(buf);
+}
+
+void edge_state_save(edge_state *m, double t, const fl_still *still,
+		     const fl_lane *lanes, int nlanes, int night,
+		     const uint8_t *resting, double sx, double sy)
+{
+	if (m)
+		save(m, t, still, lanes, nlanes, night, 0, resting, sx, sy);
 }
 
 void edge_state_tick(edge_state *m, double t, const fl_still *still,

@@ -51,8 +51,17 @@ int edge_state_which(const edge_state *m, const fl_lane *lane, int l,
 		      const fl_sighting *s, const uint8_t *frame, double sx,
 		      double sy);
 
-/* An incident opened, alarmed or closed: save at the next tick. */
+/* An incident closed: save at the next tick. */
 void edge_state_touch(edge_state *m);
+
+/*
+ * An incident opened or alarmed: save now, before the event goes out, so
+ * that no power cut can leave an alarm sent and not remembered (the
+ * restarted edge would alarm it again). The lanes already hold the event.
+ */
+void edge_state_save(edge_state *m, double t, const fl_still *still,
+		     const fl_lane *lanes, int nlanes, int night,
+		     const uint8_t *resting, double sx, double sy);
 
 /*
  * After each analysed frame at video time t: save when an incident changed
