@@ -49,7 +49,7 @@
 # alarm (fn > 0 or fp > 0), clips whose run failed, and the scoring wall
 # time. FL_BENCH_SKIP_SUITE=1 leaves it out.
 #
-# "long_negatives" is false alarms per camera-hour (issue 10): firelane-scene
+# "long_negatives" is false alarms per camera-hour (docs/scenes.md): firelane-scene
 # --long (8 scenes of 15 min, 2 h in all, at 10 fps to keep the bench under
 # an hour: the edge analyses at detect.analysis_fps anyway; 640x360, seed 1,
 # generated once into BUILD_DIR/bench/long-negatives, again when the

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# scene_bench.sh BUILD_DIR - the synthetic suite against issue 10's bar, at
+# scene_bench.sh BUILD_DIR - the synthetic suite against the detection bar of
+# docs/eval.md, at
 # five seeds, full size, with and without the detector model.
 #
 # For each seed (FL_SCENE_SEEDS, default "1 2 3 4 5") every scenario of the
@@ -19,7 +20,7 @@
 # message when absent). FL_SCENE_EXTRA_OFFSETS (e.g. "15,45") adds cuts
 # that are measured and reported but not part of the bar.
 #
-# The bar (issue 10), per model setting, over all seeds together:
+# The bar, per model setting, over all seeds together:
 #   plain    F1 >= 0.98, no early clear, mean |alarm delay| <= 1 s, max <= 3 s
 #   cut      no false alarm, F1 >= 0.95          (the bar's offsets only)
 #   restart  F1 >= 0.98, no duplicate alarm across the restart
