@@ -43,15 +43,15 @@
 #include <string.h>
 
 enum stype {
-	T_ID,     /* [A-Za-z0-9_.-], 1..FL_ID_MAX-1 chars */
-	T_TEXT,   /* UTF-8 text */
-	T_PATH,   /* UTF-8 path, resolved against the config's directory */
+	T_ID,   /* [A-Za-z0-9_.-], 1..FL_ID_MAX-1 chars */
+	T_TEXT, /* UTF-8 text */
+	T_PATH, /* UTF-8 path, resolved against the config's directory */
 	T_INT,
-	T_NUM,    /* finite double */
+	T_NUM, /* finite double */
 	T_BOOL,
-	T_MAP,    /* nested section stored at off */
-	T_LIST,   /* array of a section at off, count at count_off */
-	T_CUSTOM  /* handled by custom */
+	T_MAP,   /* nested section stored at off */
+	T_LIST,  /* array of a section at off, count at count_off */
+	T_CUSTOM /* handled by custom */
 };
 
 #define F_REQ 1u    /* the key must be present */
@@ -76,13 +76,13 @@ struct setting {
 	const char *name;
 	enum stype type;
 	unsigned flags;
-	size_t off;                  /* field offset in the section's struct */
-	size_t size;                 /* strings: buffer size; lists: elem size */
-	size_t count_off;            /* T_LIST: offset of the int count */
-	double def;                  /* numeric and boolean default */
-	const char *sdef;            /* string default; docs text for others */
-	double min, max;             /* value range; list/string: item count */
-	const struct section *sub;   /* T_MAP, T_LIST */
+	size_t off;                /* field offset in the section's struct */
+	size_t size;               /* strings: buffer size; lists: elem size */
+	size_t count_off;          /* T_LIST: offset of the int count */
+	double def;                /* numeric and boolean default */
+	const char *sdef;          /* string default; docs text for others */
+	double min, max;           /* value range; list/string: item count */
+	const struct section *sub; /* T_MAP, T_LIST */
 	const struct custom *custom; /* T_CUSTOM */
 	const char *help;
 };
@@ -93,8 +93,8 @@ struct section {
 	const char *intro; /* docs paragraph */
 	const struct setting *keys;
 	size_t nkeys;
-	size_t line_off;   /* int line field, or NO_OFF */
-	size_t id_off;     /* char id[] for duplicate checks, or NO_OFF */
+	size_t line_off; /* int line field, or NO_OFF */
+	size_t id_off;   /* char id[] for duplicate checks, or NO_OFF */
 	int (*finish)(struct ctx *c, void *obj, const fl_node *map);
 };
 
@@ -122,7 +122,8 @@ struct out {
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static int fail(struct ctx *c, int line, const char *fmt, ...)
+static int
+fail(struct ctx *c, int line, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -141,7 +142,8 @@ static int fail(struct ctx *c, int line, const char *fmt, ...)
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static void outf(struct out *o, const char *fmt, ...)
+static void
+outf(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
 	char *dst = NULL;
@@ -229,8 +231,7 @@ static int scalar_bool(const fl_node *n, int *v)
 	static const struct {
 		const char *word;
 		int val;
-	} words[] = { { "true", 1 }, { "false", 0 }, { "yes", 1 },
-		      { "no", 0 } };
+	} words[] = { { "true", 1 }, { "false", 0 }, { "yes", 1 }, { "no", 0 } };
 
 	if (n->kind != FL_NODE_SCALAR || n->quoted || !n->scalar)
 		return -1;
@@ -366,8 +367,7 @@ static int points_parse(struct ctx *c, const struct setting *s, void *obj,
 	return FL_OK;
 }
 
-static void points_dump(struct out *o, const struct setting *s,
-			const void *obj)
+static void points_dump(struct out *o, const struct setting *s, const void *obj)
 {
 	const fl_lane_conf *lane = obj;
 
@@ -445,8 +445,7 @@ static void classes_dump(struct out *o, const struct setting *s,
 	outf(o, "[");
 	for (size_t k = 0; k < FL_ARRAY_SIZE(class_names); k++) {
 		if (lane->classes & class_names[k].bit) {
-			outf(o, "%s%s", first ? "" : ", ",
-			     class_names[k].name);
+			outf(o, "%s%s", first ? "" : ", ", class_names[k].name);
 			first = 0;
 		}
 	}
@@ -491,16 +490,16 @@ static int hours_parse(struct ctx *c, const struct setting *s, void *obj,
 			    "%s: expected a list of \"HH:MM-HH:MM\" ranges",
 			    s->name);
 	if (n->n < (size_t)s->min || n->n > (size_t)s->max)
-		return fail(c, line, "%s: %zu ranges, expected %g..%g",
-			    s->name, n->n, s->min, s->max);
+		return fail(c, line, "%s: %zu ranges, expected %g..%g", s->name,
+			    n->n, s->min, s->max);
 	for (size_t i = 0; i < n->n; i++) {
 		const fl_node *e = n->items[i];
 		fl_hours *hr = &hours[i];
 		const char *p;
 
 		if (e->kind != FL_NODE_SCALAR)
-			return fail(c, e->line,
-				    "%s: expected \"HH:MM-HH:MM\"", s->name);
+			return fail(c, e->line, "%s: expected \"HH:MM-HH:MM\"",
+				    s->name);
 		p = e->scalar;
 		if (parse_hhmm(p, 0, &hr->start_min) < 0 || p[5] != '-' ||
 		    parse_hhmm(p + 6, 1, &hr->end_min) < 0 || p[11] != '\0')
@@ -509,16 +508,14 @@ static int hours_parse(struct ctx *c, const struct setting *s, void *obj,
 				    "(00:00..23:59, end up to 24:00)",
 				    s->name, e->scalar);
 		if (hr->start_min == hr->end_min)
-			return fail(c, e->line,
-				    "%s: '%s' is an empty range", s->name,
-				    e->scalar);
+			return fail(c, e->line, "%s: '%s' is an empty range",
+				    s->name, e->scalar);
 	}
 	*(int *)at(obj, s->count_off) = (int)n->n;
 	return FL_OK;
 }
 
-static void hours_dump(struct out *o, const struct setting *s,
-		       const void *obj)
+static void hours_dump(struct out *o, const struct setting *s, const void *obj)
 {
 	const fl_hours *hours = cat(obj, s->off);
 	int n = *(const int *)cat(obj, s->count_off);
@@ -543,8 +540,7 @@ static void hours_defaults(const struct setting *s, void *obj)
 }
 
 static const struct custom points_type = { points_parse, points_dump,
-					   points_defaults,
-					   "list of [x, y]" };
+					   points_defaults, "list of [x, y]" };
 static const struct custom classes_type = { classes_parse, classes_dump,
 					    classes_defaults,
 					    "list of vehicle/object/person" };
@@ -582,8 +578,8 @@ static int lane_finish(struct ctx *c, void *obj, const fl_node *map)
 	return FL_OK;
 }
 
-static int check_camera_frame(struct ctx *c, const fl_camera_conf *cam,
-			      int w, int h)
+static int check_camera_frame(struct ctx *c, const fl_camera_conf *cam, int w,
+			      int h)
 {
 	for (int l = 0; l < cam->nlanes; l++) {
 		const fl_lane_conf *lane = &cam->lanes[l];
@@ -617,22 +613,31 @@ static int camera_finish(struct ctx *c, void *obj, const fl_node *map)
 /* ------------------------------------------------------------------ */
 /* The tables.                                                          */
 
-#define STR(st, field, ty, fl, dflt, help)                                 \
-	{ #field, ty, fl, offsetof(st, field), sizeof(((st *)0)->field), 0, \
-	  0, dflt, 0, 0, NULL, NULL, help }
-#define NUM(st, field, ty, dflt, lo, hi, help)                         \
-	{ #field, ty, 0, offsetof(st, field), 0, 0, dflt, NULL, lo, hi, \
-	  NULL, NULL, help }
-#define CUSTOM(st, name, field, type, dflt, lo, hi, help)                   \
-	{ name, T_CUSTOM, 0, offsetof(st, field), 0, 0, 0, dflt, lo, hi, NULL, \
-	  &type, help }
-#define HOURS(st, name, field, count, dflt, lo, hi, help)                 \
-	{ name, T_CUSTOM, 0, offsetof(st, field), 0, offsetof(st, count), 0, \
-	  dflt, lo, hi, NULL, &hours_type, help }
+#define STR(st, field, ty, fl, dflt, help)                                     \
+	{                                                                      \
+#field, ty, fl, offsetof(st, field), sizeof(((st *)0)->field), \
+			0, 0, dflt, 0, 0, NULL, NULL, help                     \
+	}
+#define NUM(st, field, ty, dflt, lo, hi, help)                                 \
+	{                                                                      \
+#field, ty, 0, offsetof(st, field), 0, 0, dflt, NULL, lo, hi,  \
+			NULL, NULL, help                                       \
+	}
+#define CUSTOM(st, name, field, type, dflt, lo, hi, help)                      \
+	{                                                                      \
+		name, T_CUSTOM, 0, offsetof(st, field), 0, 0, 0, dflt, lo, hi, \
+			NULL, &type, help                                      \
+	}
+#define HOURS(st, name, field, count, dflt, lo, hi, help)                      \
+	{                                                                      \
+		name, T_CUSTOM, 0, offsetof(st, field), 0,                     \
+			offsetof(st, count), 0, dflt, lo, hi, NULL,            \
+			&hours_type, help                                      \
+	}
 
 static const struct setting lane_keys[] = {
-	{ "id", T_ID, F_REQ, offsetof(fl_lane_conf, id), FL_ID_MAX, 0, 0,
-	  NULL, 1, FL_ID_MAX - 1, NULL, NULL,
+	{ "id", T_ID, F_REQ, offsetof(fl_lane_conf, id), FL_ID_MAX, 0, 0, NULL,
+	  1, FL_ID_MAX - 1, NULL, NULL,
 	  "lane id, unique within the camera; used in events and topics" },
 	STR(fl_lane_conf, name, T_TEXT, 0, "",
 	    "display name (UTF-8, e.g. \"消防通道 A\"); defaults to the id"),
@@ -666,10 +671,9 @@ static const struct setting lane_keys[] = {
 	CUSTOM(fl_lane_conf, "obstructions", classes, classes_type,
 	       "[vehicle, object]", 1, 3,
 	       "what counts as an obstruction; not empty"),
-	HOURS(fl_lane_conf, "active", hours, nhours, "always", 1,
-	      FL_MAX_HOURS,
-	       "local times when alarms are raised; 1..4 ranges, end may be "
-	       "24:00, start > end wraps midnight"),
+	HOURS(fl_lane_conf, "active", hours, nhours, "always", 1, FL_MAX_HOURS,
+	      "local times when alarms are raised; 1..4 ranges, end may be "
+	      "24:00, start > end wraps midnight"),
 	NUM(fl_lane_conf, warn_s, T_NUM, 30, 0, 86400,
 	    "seconds at rest before the on-site warning (speaker, strobe; "
 	    "see board); 0 = no automatic warning"),
@@ -678,8 +682,7 @@ static const struct setting lane_keys[] = {
 	    "stays (seconds); 0 = warn once"),
 	NUM(fl_lane_conf, warn_max_repeats, T_INT, 5, 0, 1000,
 	    "repeats of the on-site warning after the first, at most"),
-	HOURS(fl_lane_conf, "quiet_hours", quiet, nquiet, "[]", 0,
-	      FL_MAX_HOURS,
+	HOURS(fl_lane_conf, "quiet_hours", quiet, nquiet, "[]", 0, FL_MAX_HOURS,
 	      "local times with no automatic on-site warning (a warning due "
 	      "then is skipped, not saved up); 0..4 ranges like active"),
 	NUM(fl_lane_conf, disabled, T_BOOL, 0, 0, 1,
@@ -690,12 +693,16 @@ static const struct setting lane_keys[] = {
 };
 
 static const struct section lane_section = {
-	"lane", "Lanes (`cameras[].lanes[]`)",
+	"lane",
+	"Lanes (`cameras[].lanes[]`)",
 	"One entry per fire lane the camera watches (1..8). An incident "
 	"belongs to the lane: its dwell clock follows the place, not a "
 	"tracked object.",
-	lane_keys, FL_ARRAY_SIZE(lane_keys), offsetof(fl_lane_conf, line),
-	offsetof(fl_lane_conf, id), lane_finish
+	lane_keys,
+	FL_ARRAY_SIZE(lane_keys),
+	offsetof(fl_lane_conf, line),
+	offsetof(fl_lane_conf, id),
+	lane_finish
 };
 
 static const struct setting camera_keys[] = {
@@ -721,10 +728,13 @@ static const struct setting camera_keys[] = {
 };
 
 static const struct section camera_section = {
-	"camera", "Cameras (`cameras[]`)",
+	"camera",
+	"Cameras (`cameras[]`)",
 	"One entry per camera the device reads (1..4).",
-	camera_keys, FL_ARRAY_SIZE(camera_keys),
-	offsetof(fl_camera_conf, line), offsetof(fl_camera_conf, id),
+	camera_keys,
+	FL_ARRAY_SIZE(camera_keys),
+	offsetof(fl_camera_conf, line),
+	offsetof(fl_camera_conf, id),
 	camera_finish
 };
 
@@ -747,9 +757,14 @@ static const struct setting detect_keys[] = {
 };
 
 static const struct section detect_section = {
-	"detect", "Detection (`detect`)",
+	"detect",
+	"Detection (`detect`)",
 	"How frames are analysed. Every key is optional.",
-	detect_keys, FL_ARRAY_SIZE(detect_keys), NO_OFF, NO_OFF, NULL
+	detect_keys,
+	FL_ARRAY_SIZE(detect_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
 };
 
 static const struct setting device_keys[] = {
@@ -784,8 +799,8 @@ static int device_finish(struct ctx *c, void *obj, const fl_node *map)
 			 cfg->site);
 	/* The default key and state paths are relative too: beside the
 	 * config, like explicit relative ones. Idempotent for absolute. */
-	char *paths[] = {cfg->key_file, cfg->state_dir};
-	const char *names[] = {"key_file", "state_dir"};
+	char *paths[] = { cfg->key_file, cfg->state_dir };
+	const char *names[] = { "key_file", "state_dir" };
 	for (size_t i = 0; i < FL_ARRAY_SIZE(paths); i++) {
 		if (!paths[i][0] || paths[i][0] == '/')
 			continue;
@@ -799,10 +814,14 @@ static int device_finish(struct ctx *c, void *obj, const fl_node *map)
 }
 
 /* device keys live directly in fl_config: the section's base is the root. */
-static const struct section device_section = {
-	"device", "Device (`device`)", "Who this capture device is.",
-	device_keys, FL_ARRAY_SIZE(device_keys), NO_OFF, NO_OFF, device_finish
-};
+static const struct section device_section = { "device",
+					       "Device (`device`)",
+					       "Who this capture device is.",
+					       device_keys,
+					       FL_ARRAY_SIZE(device_keys),
+					       NO_OFF,
+					       NO_OFF,
+					       device_finish };
 
 static const struct setting evidence_keys[] = {
 	STR(fl_evidence_conf, dir, T_PATH, 0, "",
@@ -836,12 +855,17 @@ static const struct setting evidence_keys[] = {
 };
 
 static const struct section evidence_section = {
-	"evidence", "Evidence (`evidence`)",
+	"evidence",
+	"Evidence (`evidence`)",
 	"Evidence bundles of alarmed incidents: timed scene images, a "
 	"close-up, a composite and a clip, with a manifest signed by the "
 	"device key (`device.key_file`). Every key is optional; evidence is "
 	"off while `dir` is empty and no `--evidence-dir` is given.",
-	evidence_keys, FL_ARRAY_SIZE(evidence_keys), NO_OFF, NO_OFF, NULL
+	evidence_keys,
+	FL_ARRAY_SIZE(evidence_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
 };
 
 static const struct setting board_keys[] = {
@@ -898,13 +922,18 @@ static int board_finish(struct ctx *c, void *obj, const fl_node *map)
 }
 
 static const struct section board_section = {
-	"board", "Board (`board`)",
+	"board",
+	"Board (`board`)",
 	"The capture device's own hardware for the on-site warning "
 	"(firmware/): a speaker relay and a strobe relay, an audio clip, the "
 	"hardware watchdog. Lanes say when to warn (`warn_s`, "
 	"`warn_repeat_s`, `warn_max_repeats`, `quiet_hours`); the board says "
 	"how. Every key is optional; with `type: none` nothing is warned.",
-	board_keys, FL_ARRAY_SIZE(board_keys), NO_OFF, NO_OFF, board_finish
+	board_keys,
+	FL_ARRAY_SIZE(board_keys),
+	NO_OFF,
+	NO_OFF,
+	board_finish
 };
 
 static const struct setting mqtt_keys[] = {
@@ -949,17 +978,21 @@ static int mqtt_finish(struct ctx *c, void *obj, const fl_node *map)
 		return fail(c, map->line,
 			    "mqtt: tls_cert needs tls_ca (TLS on)");
 	if (m->password[0] && !m->username[0])
-		return fail(c, map->line,
-			    "mqtt: a password needs a username");
+		return fail(c, map->line, "mqtt: a password needs a username");
 	return FL_OK;
 }
 
 static const struct section mqtt_section = {
-	"mqtt", "MQTT (`mqtt`)",
+	"mqtt",
+	"MQTT (`mqtt`)",
 	"The connection to the hub's broker and the store-and-forward spool "
 	"(topics and payloads: docs/mqtt.md). Every key is optional; without "
 	"`host` the edge publishes nothing.",
-	mqtt_keys, FL_ARRAY_SIZE(mqtt_keys), NO_OFF, NO_OFF, mqtt_finish
+	mqtt_keys,
+	FL_ARRAY_SIZE(mqtt_keys),
+	NO_OFF,
+	NO_OFF,
+	mqtt_finish
 };
 
 static const struct setting health_keys[] = {
@@ -987,7 +1020,8 @@ static const struct setting health_keys[] = {
 };
 
 static const struct section health_section = {
-	"health", "Camera health (`health`)",
+	"health",
+	"Camera health (`health`)",
 	"Checks of each camera's picture on the analysis frames: frozen "
 	"image, covered lens, view moved from its reference (the camera's "
 	"`reference` image, else the view learnt over `learn_s`). Each "
@@ -995,12 +1029,16 @@ static const struct section health_section = {
 	"lost stream is reconnected and reported as `camera_offline` / "
 	"`camera_online` whatever these keys say (docs/health.md). Every key "
 	"is optional.",
-	health_keys, FL_ARRAY_SIZE(health_keys), NO_OFF, NO_OFF, NULL
+	health_keys,
+	FL_ARRAY_SIZE(health_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
 };
 
 static const struct setting root_keys[] = {
-	{ "device", T_MAP, F_REQ, 0, 0, 0, 0, NULL, 0, 0, &device_section,
-	  NULL, "device identity" },
+	{ "device", T_MAP, F_REQ, 0, 0, 0, 0, NULL, 0, 0, &device_section, NULL,
+	  "device identity" },
 	{ "detect", T_MAP, 0, offsetof(fl_config, detect), 0, 0, 0, NULL, 0, 0,
 	  &detect_section, NULL, "detection settings" },
 	{ "evidence", T_MAP, 0, offsetof(fl_config, evidence), 0, 0, 0, NULL, 0,
@@ -1017,16 +1055,21 @@ static const struct setting root_keys[] = {
 };
 
 static const struct section root_section = {
-	"top level", "Top level",
+	"top level",
+	"Top level",
 	"The file is one YAML document: a map with `device`, `cameras` and "
 	"optionally `detect`, `evidence`, `board`, `mqtt` and `health`.",
-	root_keys, FL_ARRAY_SIZE(root_keys), NO_OFF, NO_OFF, NULL
+	root_keys,
+	FL_ARRAY_SIZE(root_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
 };
 
 static const struct section *const doc_sections[] = {
-	&root_section, &device_section, &detect_section, &evidence_section,
-	&board_section, &mqtt_section, &health_section, &camera_section,
-	&lane_section
+	&root_section,     &device_section, &detect_section,
+	&evidence_section, &board_section,  &mqtt_section,
+	&health_section,   &camera_section, &lane_section
 };
 
 /* ------------------------------------------------------------------ */
@@ -1099,19 +1142,20 @@ static int apply_string(struct ctx *c, const struct setting *s, char *f,
 	case T_TEXT:
 	case T_PATH:
 		if (!utf8_ok(v))
-			return fail(c, line,
-				    "%s: not valid UTF-8 text", s->name);
-		if ((s->flags & F_REQ) && len == 0)
-			return fail(c, line, "%s: must not be empty",
+			return fail(c, line, "%s: not valid UTF-8 text",
 				    s->name);
+		if ((s->flags & F_REQ) && len == 0)
+			return fail(c, line, "%s: must not be empty", s->name);
 		break;
 	default:
 		break;
 	}
 	if (s->type == T_PATH) {
 		if (resolve_path(f, s->size, v, c->file))
-			return fail(c, line, "%s: path too long (max %zu "
-				    "bytes)", s->name, s->size - 1);
+			return fail(c, line,
+				    "%s: path too long (max %zu "
+				    "bytes)",
+				    s->name, s->size - 1);
 		return FL_OK;
 	}
 	if (len >= s->size)
@@ -1128,9 +1172,9 @@ static int apply_number(struct ctx *c, const struct setting *s, void *f,
 
 	if (scalar_num(n, &v))
 		return fail(c, line, "%s: expected a number%s", s->name,
-			    n->kind == FL_NODE_SCALAR && n->quoted ?
-				    " (quoted values are strings)" :
-				    "");
+			    n->kind == FL_NODE_SCALAR && n->quoted
+				    ? " (quoted values are strings)"
+				    : "");
 	if (s->type == T_INT && v != floor(v))
 		return fail(c, line, "%s: expected a whole number, got %s",
 			    s->name, n->scalar);
@@ -1173,12 +1217,11 @@ static int apply_list(struct ctx *c, const struct setting *s, void *obj,
 		if (rc)
 			return rc;
 		for (size_t j = 0; sub->id_off != NO_OFF && j < i; j++) {
-			const char *a = cat(obj, s->off + j * s->size +
-						     sub->id_off);
+			const char *a = cat(obj,
+					    s->off + j * s->size + sub->id_off);
 			if (!strcmp(a, (const char *)at(elem, sub->id_off)))
-				return fail(c, e->line,
-					    "duplicate %s id '%s'", sub->name,
-					    a);
+				return fail(c, e->line, "duplicate %s id '%s'",
+					    sub->name, a);
 		}
 		*count = (int)i + 1;
 	}
@@ -1328,8 +1371,8 @@ void fl_node_free(fl_node *n)
 static void dump_section(struct out *o, const struct section *sec,
 			 const void *obj, int indent, int dash);
 
-static void dump_value(struct out *o, const struct setting *s,
-		       const void *obj, int indent)
+static void dump_value(struct out *o, const struct setting *s, const void *obj,
+		       int indent)
 {
 	const void *f = cat(obj, s->off);
 
@@ -1424,8 +1467,9 @@ size_t fl_config_dump(const fl_config *cfg, char *buf, size_t len)
 
 size_t fl_config_sample(char *buf, size_t len)
 {
-	static const fl_point pts[] = { { 100, 400 }, { 540, 400 },
-					{ 600, 470 }, { 40, 470 } };
+	static const fl_point pts[] = {
+		{ 100, 400 }, { 540, 400 }, { 600, 470 }, { 40, 470 }
+	};
 	struct out o = { buf, len, 0, 1 };
 	fl_config *cfg;
 	fl_camera_conf *cam;

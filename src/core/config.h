@@ -17,13 +17,13 @@
 
 #include <stddef.h>
 
-#define FL_ID_MAX 64       /* ids: [A-Za-z0-9_.-], 1..63 chars */
-#define FL_NAME_MAX 128    /* display names, UTF-8 */
+#define FL_ID_MAX 64    /* ids: [A-Za-z0-9_.-], 1..63 chars */
+#define FL_NAME_MAX 128 /* display names, UTF-8 */
 #define FL_PATH_MAX 1024
 #define FL_MAX_CAMERAS 4
-#define FL_MAX_LANES 8     /* per camera */
-#define FL_MAX_POINTS 16   /* per lane polygon */
-#define FL_MAX_HOURS 4     /* active-hour ranges per lane */
+#define FL_MAX_LANES 8   /* per camera */
+#define FL_MAX_POINTS 16 /* per lane polygon */
+#define FL_MAX_HOURS 4   /* active-hour ranges per lane */
 
 /* What may count as an obstruction (bit set). */
 enum fl_class {
@@ -43,28 +43,28 @@ typedef struct fl_hours {
 
 typedef struct fl_lane_conf {
 	char id[FL_ID_MAX];
-	char name[FL_NAME_MAX];     /* display name; defaults to id */
+	char name[FL_NAME_MAX];         /* display name; defaults to id */
 	fl_point points[FL_MAX_POINTS]; /* source-frame pixels */
 	int npoints;
-	double dwell_s;      /* at rest this long in the lane: alarm */
-	double clear_s;      /* lane seen clear this long: incident closes */
-	double occlusion_s;  /* a hidden obstruction is held this long */
-	double min_size_px;  /* smaller objects (either side) are ignored */
-	double min_size_m;   /* ... and smaller than this, at the lane's scale */
-	double width_m;      /* the lane's real width: the scale of the image */
-	double min_overlap;  /* of an object's ground contact inside: counts */
+	double dwell_s;     /* at rest this long in the lane: alarm */
+	double clear_s;     /* lane seen clear this long: incident closes */
+	double occlusion_s; /* a hidden obstruction is held this long */
+	double min_size_px; /* smaller objects (either side) are ignored */
+	double min_size_m;  /* ... and smaller than this, at the lane's scale */
+	double width_m;     /* the lane's real width: the scale of the image */
+	double min_overlap; /* of an object's ground contact inside: counts */
 	double clear_width_m; /* less left clear beside an object: counts; 0 off */
-	int classes;         /* fl_class bits that count as obstruction */
+	int classes;          /* fl_class bits that count as obstruction */
 	fl_hours hours[FL_MAX_HOURS]; /* when alarms are raised */
-	int nhours;          /* 0: always */
+	int nhours;                   /* 0: always */
 	double warn_s;        /* on-site warning at rest this long; 0 = off */
 	double warn_repeat_s; /* then every warn_repeat_s; 0 = once */
 	int warn_max_repeats; /* repeats after the first, at most */
 	fl_hours quiet[FL_MAX_HOURS]; /* no automatic warning inside */
-	int nquiet;           /* 0: never quiet */
+	int nquiet;                   /* 0: never quiet */
 	double escalate_s;
-	int disabled;        /* 1: alarms off (like outside active hours) */
-	int line;            /* where the lane was defined, for messages */
+	int disabled; /* 1: alarms off (like outside active hours) */
+	int line;     /* where the lane was defined, for messages */
 } fl_lane_conf;
 
 typedef struct fl_camera_conf {
@@ -79,13 +79,13 @@ typedef struct fl_camera_conf {
 } fl_camera_conf;
 
 typedef struct fl_detect_conf {
-	int analysis_width;    /* analysis frame width, pixels */
-	double analysis_fps;   /* analysed frames per second of video */
-	double rest_s;         /* still this long: at rest */
+	int analysis_width;      /* analysis frame width, pixels */
+	double analysis_fps;     /* analysed frames per second of video */
+	double rest_s;           /* still this long: at rest */
 	char model[FL_PATH_MAX]; /* optional dnn (.cfg or .onnx); "" none */
 	double model_interval_s; /* classify a candidate at most this often */
-	double model_conf;     /* detector confidence threshold */
-	int people_detector;   /* HOG person check without a model */
+	double model_conf;       /* detector confidence threshold */
+	int people_detector;     /* HOG person check without a model */
 } fl_detect_conf;
 
 /* Evidence bundles (src/core/evidence.c plans them, src/evidence writes). */
@@ -96,11 +96,11 @@ typedef struct fl_evidence_conf {
 	double interval_s;     /* scene images after the alarm; 0 = auto */
 	int max_images;        /* scene images per incident at most */
 	int jpeg_quality;
-	int closeup_max_px;    /* close-up longer side at most */
-	double preroll_mb;     /* pre-roll ring per camera, MiB at most */
-	double max_mb;         /* store budget (delivered bundles pruned) */
-	double max_age_days;   /* delivered bundles kept this long; 0 = keep */
-	double min_free_mb;    /* no new bundle below this much free space */
+	int closeup_max_px;     /* close-up longer side at most */
+	double preroll_mb;      /* pre-roll ring per camera, MiB at most */
+	double max_mb;          /* store budget (delivered bundles pruned) */
+	double max_age_days;    /* delivered bundles kept this long; 0 = keep */
+	double min_free_mb;     /* no new bundle below this much free space */
 	char font[FL_PATH_MAX]; /* overlay font (CJK) */
 } fl_evidence_conf;
 
@@ -113,17 +113,17 @@ typedef struct fl_board_conf {
 	int strobe_line;        /* linux: GPIO line of the strobe relay, -1 */
 	int active_low;         /* linux: relays switch on a low level */
 	char clip[FL_PATH_MAX]; /* warning audio clip; "" = relays only */
-	char player[FL_PATH_MAX]; /* linux: player command, clip appended */
+	char player[FL_PATH_MAX];   /* linux: player command, clip appended */
 	char watchdog[FL_PATH_MAX]; /* linux: watchdog device; "" = none */
-	double speaker_s;       /* speaker relay on per warning */
-	double strobe_s;        /* strobe relay on per warning */
-	char log[FL_PATH_MAX];  /* sim: action log (JSON lines); "" = none */
+	double speaker_s;           /* speaker relay on per warning */
+	double strobe_s;            /* strobe relay on per warning */
+	char log[FL_PATH_MAX]; /* sim: action log (JSON lines); "" = none */
 } fl_board_conf;
 
 /* MQTT to the hub (src/mqtt, docs/mqtt.md); host "" = no broker. */
 typedef struct fl_mqtt_conf {
-	char host[256];          /* broker host; "" = MQTT off */
-	int port;                /* 0 = 1883 (8883 with TLS) */
+	char host[256]; /* broker host; "" = MQTT off */
+	int port;       /* 0 = 1883 (8883 with TLS) */
 	char username[128];
 	char password[256];
 	char tls_ca[FL_PATH_MAX];   /* CA file: TLS on; "" = plain TCP */
@@ -131,20 +131,20 @@ typedef struct fl_mqtt_conf {
 	char tls_key[FL_PATH_MAX];  /* its private key (PEM) */
 	int keepalive_s;
 	char client_id[FL_NAME_MAX]; /* "" = firelane-<device id> */
-	double heartbeat_s;      /* heartbeat period */
+	double heartbeat_s;          /* heartbeat period */
 	char spool_dir[FL_PATH_MAX]; /* store-and-forward folder */
-	double spool_max_mb;     /* its budget */
+	double spool_max_mb;         /* its budget */
 } fl_mqtt_conf;
 
 /* Camera health (src/detect/health.c, docs/health.md). */
 typedef struct fl_health_conf {
-	int enabled;           /* watch for frozen, covered, moved */
-	double frozen_s;       /* the same picture this long: frozen */
-	double covered_s;      /* no structure this long: covered */
-	double moved_s;        /* not matching the reference this long: moved */
-	double clear_s;        /* a raised condition gone this long: cleared */
-	double learn_s;        /* no reference image: learn the view this long */
-	double covered_std;    /* structure below this (grey levels): covered */
+	int enabled;        /* watch for frozen, covered, moved */
+	double frozen_s;    /* the same picture this long: frozen */
+	double covered_s;   /* no structure this long: covered */
+	double moved_s;     /* not matching the reference this long: moved */
+	double clear_s;     /* a raised condition gone this long: cleared */
+	double learn_s;     /* no reference image: learn the view this long */
+	double covered_std; /* structure below this (grey levels): covered */
 	double moved_shift_px; /* a shift beyond this (analysis px): moved */
 	double moved_corr;     /* a correlation below this: moved */
 } fl_health_conf;
@@ -175,12 +175,12 @@ enum fl_node_kind { FL_NODE_SCALAR, FL_NODE_MAP, FL_NODE_SEQ };
 typedef struct fl_node {
 	enum fl_node_kind kind;
 	int line;
-	char *scalar;          /* SCALAR: the text */
-	int quoted;            /* SCALAR: was quoted (never a number/bool) */
-	char **keys;           /* MAP: keys[i] -> items[i] */
+	char *scalar;           /* SCALAR: the text */
+	int quoted;             /* SCALAR: was quoted (never a number/bool) */
+	char **keys;            /* MAP: keys[i] -> items[i] */
 	struct fl_node **items; /* MAP values or SEQ elements */
 	size_t n;
-	int *key_lines;        /* MAP: line of keys[i]; NULL: use items[i] */
+	int *key_lines; /* MAP: line of keys[i]; NULL: use items[i] */
 } fl_node;
 
 void fl_node_free(fl_node *n);

@@ -11,8 +11,8 @@ const char *fl_strerror(int err)
 	switch (err) {
 	case FL_OK:
 		return "success";
-#define XX(name, val, msg) \
-	case FL_E##name:   \
+#define XX(name, val, msg)                                                     \
+	case FL_E##name:                                                       \
 		return msg;
 		FL_ERRNO_MAP(XX)
 #undef XX

@@ -16,18 +16,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FL_ERRNO_MAP(XX)                                               \
-	XX(INVAL, -1, "invalid argument")                              \
-	XX(NOMEM, -2, "out of memory")                                 \
-	XX(IO, -3, "input/output error")                               \
-	XX(NOENT, -4, "no such file or stream")                        \
-	XX(CONFIG, -5, "configuration error")                          \
-	XX(FORMAT, -6, "malformed input")                              \
-	XX(DECODE, -7, "video decode error")                           \
-	XX(EOF, -8, "end of input")                                    \
-	XX(RANGE, -9, "value out of range")                            \
-	XX(UNSUPPORTED, -10, "not supported by this build")            \
-	XX(AGAIN, -11, "try again")                                    \
+#define FL_ERRNO_MAP(XX)                                                       \
+	XX(INVAL, -1, "invalid argument")                                      \
+	XX(NOMEM, -2, "out of memory")                                         \
+	XX(IO, -3, "input/output error")                                       \
+	XX(NOENT, -4, "no such file or stream")                                \
+	XX(CONFIG, -5, "configuration error")                                  \
+	XX(FORMAT, -6, "malformed input")                                      \
+	XX(DECODE, -7, "video decode error")                                   \
+	XX(EOF, -8, "end of input")                                            \
+	XX(RANGE, -9, "value out of range")                                    \
+	XX(UNSUPPORTED, -10, "not supported by this build")                    \
+	XX(AGAIN, -11, "try again")                                            \
 	XX(FULL, -12, "no space left")
 
 enum fl_errno {

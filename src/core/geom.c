@@ -24,7 +24,7 @@ int fl_poly_contains(const fl_point *p, int n, double x, double y)
 	for (int i = 0, j = n - 1; i < n; j = i++) {
 		if ((p[i].y > y) != (p[j].y > y) &&
 		    x < (p[j].x - p[i].x) * (y - p[i].y) / (p[j].y - p[i].y) +
-				p[i].x)
+				    p[i].x)
 			in = !in;
 	}
 	return in;
@@ -38,7 +38,8 @@ int fl_poly_span(const fl_point *p, int n, double y, double *x0, double *x1)
 		double x;
 		if ((p[i].y > y) == (p[j].y > y))
 			continue;
-		x = (p[j].x - p[i].x) * (y - p[i].y) / (p[j].y - p[i].y) + p[i].x;
+		x = (p[j].x - p[i].x) * (y - p[i].y) / (p[j].y - p[i].y) +
+		    p[i].x;
 		if (!found || x < *x0)
 			*x0 = x;
 		if (!found || x > *x1)

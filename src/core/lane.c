@@ -80,7 +80,8 @@ static void fit_edges(fl_lane *lane)
 		lane->ymax = FL_MAX(lane->ymax, c->points[i].y);
 	}
 	for (int i = 0; i < 32; i++) {
-		double y = lane->ymin + (lane->ymax - lane->ymin) * (i + 0.5) / 32;
+		double y = lane->ymin +
+			   (lane->ymax - lane->ymin) * (i + 0.5) / 32;
 		if (fl_poly_span(c->points, c->npoints, y, &xl[n], &xr[n]))
 			ys[n++] = y;
 	}
@@ -160,7 +161,8 @@ static int counts(const fl_lane *lane, int cls)
 static int in_lane(const fl_lane *lane, const fl_sighting *s)
 {
 	const fl_lane_conf *c = lane->conf;
-	double foot_x = s->box[0] + s->box[2] / 2, foot_y = s->box[1] + s->box[3];
+	double foot_x = s->box[0] + s->box[2] / 2,
+	       foot_y = s->box[1] + s->box[3];
 	double x0, x1, m_per_px, free_m;
 
 	if (s->box[2] < c->min_size_px || s->box[3] < c->min_size_px)
@@ -182,12 +184,14 @@ static int in_lane(const fl_lane *lane, const fl_sighting *s)
 		return 0;
 	/* the widest strip left beside it, metres */
 	free_m = FL_MAX(FL_MAX(0, s->box[0] - x0),
-			FL_MAX(0, x1 - (s->box[0] + s->box[2]))) * m_per_px;
+			FL_MAX(0, x1 - (s->box[0] + s->box[2]))) *
+		 m_per_px;
 	return free_m < c->clear_width_m;
 }
 
-static void emit_event(fl_lane *lane, const fl_spot *sp, enum fl_event_type type,
-		       double t, fl_event_fn emit, void *user)
+static void emit_event(fl_lane *lane, const fl_spot *sp,
+		       enum fl_event_type type, double t, fl_event_fn emit,
+		       void *user)
 {
 	fl_event ev;
 
@@ -256,8 +260,9 @@ static void box_union(double *a, const double *b)
  * GONE. -1 when nothing matched. */
 static int merge_seen(int a, enum fl_seen b)
 {
-	static const int rank[] = {[FL_SEEN_PRESENT] = 2, [FL_SEEN_HIDDEN] = 1,
-				   [FL_SEEN_GONE] = 0};
+	static const int rank[] = {
+		[FL_SEEN_PRESENT] = 2, [FL_SEEN_HIDDEN] = 1, [FL_SEEN_GONE] = 0
+	};
 	if (a < 0 || rank[b] > rank[a])
 		return (int)b;
 	return a;
@@ -277,8 +282,7 @@ static void merge_spots(fl_lane *lane, fl_event_fn emit, void *user)
 		for (int j = 0; j < FL_LANE_SPOTS; j++) {
 			fl_spot *b = &lane->spots[j];
 			double grown[4];
-			if (j == i || !b->used || b->alarmed ||
-			    b->seq < a->seq)
+			if (j == i || !b->used || b->alarmed || b->seq < a->seq)
 				continue;
 			/* Pieces side by side touch once grown by a fifth. */
 			grown[0] = b->box[0] - b->box[2] / 10;
@@ -295,8 +299,8 @@ static void merge_spots(fl_lane *lane, fl_event_fn emit, void *user)
 			box_union(a->box, b->box);
 			a->counted |= b->counted;
 			if (b->announced)
-				emit_event(lane, b, FL_EV_VACATED, b->last_present,
-					   emit, user);
+				emit_event(lane, b, FL_EV_VACATED,
+					   b->last_present, emit, user);
 			b->used = 0;
 		}
 	}
@@ -308,7 +312,8 @@ int fl_lane_memos(const fl_lane *lane, fl_lane_memo *out, int max)
 
 	for (int i = 0; i < FL_LANE_SPOTS && n < max; i++) {
 		const fl_spot *sp = &lane->spots[i];
-		if (!sp->used || !sp->counted || !(sp->announced || sp->alarmed))
+		if (!sp->used || !sp->counted ||
+		    !(sp->announced || sp->alarmed))
 			continue;
 		memset(&out[n], 0, sizeof(out[n]));
 		memcpy(out[n].incident_id, sp->incident_id,
@@ -349,7 +354,8 @@ static void spot_resume(fl_lane *lane, int e, const fl_sighting *s, double t)
 		memset(sp, 0, sizeof(*sp));
 		sp->used = 1;
 		sp->seq = 0; /* older than anything opened in this run */
-		memcpy(sp->incident_id, m->incident_id, sizeof(sp->incident_id));
+		memcpy(sp->incident_id, m->incident_id,
+		       sizeof(sp->incident_id));
 		memcpy(sp->box, s->box, sizeof(sp->box));
 		sp->rest_since = m->rest_since;
 		sp->last_present = t;
@@ -365,8 +371,7 @@ static void spot_resume(fl_lane *lane, int e, const fl_sighting *s, double t)
 }
 
 /* Expected incidents not seen in time went while the edge was down. */
-static void expect_expire(fl_lane *lane, double t, fl_event_fn emit,
-			  void *user)
+static void expect_expire(fl_lane *lane, double t, fl_event_fn emit, void *user)
 {
 	if (!lane->nexpect || t < lane->expect_until)
 		return;
@@ -432,9 +437,11 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 				 * and becomes the union of what is seen now. */
 				if (seen[i] == FL_SEEN_PRESENT) {
 					box_union(box[i], s[k].box);
-					since[i] = FL_MIN(since[i], s[k].rest_since);
+					since[i] = FL_MIN(since[i],
+							  s[k].rest_since);
 				} else {
-					memcpy(box[i], s[k].box, sizeof(box[i]));
+					memcpy(box[i], s[k].box,
+					       sizeof(box[i]));
 					since[i] = s[k].rest_since;
 				}
 				if (s[k].cls)
@@ -472,7 +479,8 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 		/* half a dwell: renewed pixels mixed with held ones move the
 		 * estimate by less (a truck that stood in front a while) */
 		if (!sp->used || !sp->alarmed || seen[i] != FL_SEEN_PRESENT ||
-		    since[i] <= sp->rest_since + FL_MAX(c->clear_s, c->dwell_s / 2))
+		    since[i] <=
+			    sp->rest_since + FL_MAX(c->clear_s, c->dwell_s / 2))
 			continue;
 		sp->gone_since = since[i];
 		spot_close(lane, sp, t, emit, user);
@@ -511,7 +519,8 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 				sp->hidden_since = t;
 			/* Hidden too long: we can no longer vouch for it. */
 			sp->gone_since = t - sp->hidden_since >= c->occlusion_s
-						 ? sp->hidden_since + c->occlusion_s
+						 ? sp->hidden_since +
+							   c->occlusion_s
 						 : -1;
 			break;
 		default: /* GONE, or no longer reported */
@@ -539,8 +548,8 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 			sp->announced = 1;
 			emit_event(lane, sp, FL_EV_OCCUPIED, t, emit, user);
 		}
-		if (sp->counted && !sp->alarmed && active && sp->gone_since < 0 &&
-		    t - sp->rest_since >= c->dwell_s) {
+		if (sp->counted && !sp->alarmed && active &&
+		    sp->gone_since < 0 && t - sp->rest_since >= c->dwell_s) {
 			sp->alarmed = 1;
 			emit_event(lane, sp, FL_EV_ALARM, t, emit, user);
 		}

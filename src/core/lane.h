@@ -34,7 +34,7 @@ typedef struct fl_sighting {
 			    * row), 0..1: the footprint policy, min_overlap */
 	int cls;           /* fl_class bit, 0 = unknown (counts as object) */
 	enum fl_seen seen;
-	int memo;          /* after a restart: 1 + the index of the expected
+	int memo; /* after a restart: 1 + the index of the expected
 			    * incident (fl_lane_expect()) this is, by place
 			    * and appearance; 0 none */
 } fl_sighting;
@@ -47,7 +47,7 @@ typedef struct fl_lane_memo {
 	double rest_since; /* video time of the run it is given to */
 	int cls;
 	int alarmed;
-	int announced;     /* its occupied event went out */
+	int announced; /* its occupied event went out */
 } fl_lane_memo;
 
 typedef struct fl_spot {
@@ -60,21 +60,21 @@ typedef struct fl_spot {
 	double gone_since;   /* start of the current clear view, -1 none */
 	int cls;
 	int alarmed;
-	int counted;         /* 0 while its class does not obstruct */
-	int announced;       /* its occupied event has been emitted */
-	unsigned seq;        /* order of opening: older spots have lower */
-	double hold_until;   /* resumed: sightings at rest since no later
+	int counted;       /* 0 while its class does not obstruct */
+	int announced;     /* its occupied event has been emitted */
+	unsigned seq;      /* order of opening: older spots have lower */
+	double hold_until; /* resumed: sightings at rest since no later
 			      * than this are its object, on its own clock */
 } fl_spot;
 
 typedef struct fl_lane {
 	const fl_lane_conf *conf;
-	const char *camera;      /* borrowed */
+	const char *camera; /* borrowed */
 	/* The polygon's rows, and its left and right edges fitted as lines
 	 * x = a + b y (a straight lane in perspective): the lane's span at
 	 * rows beyond the polygon, and its scale (fl_lane_span()). */
 	double ymin, ymax, la, lb, ra, rb;
-	char id_prefix[48];      /* incident ids: <prefix>-<lane>-<n> */
+	char id_prefix[48]; /* incident ids: <prefix>-<lane>-<n> */
 	unsigned next_seq;
 	fl_spot spots[FL_LANE_SPOTS];
 	fl_lane_memo expect[FL_LANE_SPOTS]; /* incidents from before a

@@ -88,24 +88,24 @@ struct cond_state {
 struct fl_health {
 	fl_health_params p;
 	int w, h;
-	int cw, ch;          /* block grid */
-	uint8_t *prev;       /* previous frame */
+	int cw, ch;    /* block grid */
+	uint8_t *prev; /* previous frame */
 	int prev_valid;
-	float *blocks;       /* cw x ch block means */
-	float *gx, *gy;      /* current block gradients */
-	float *rgx, *rgy;    /* reference gradients (sums while learning) */
-	int16_t *qx, *qy;    /* the current ones, quantised for the search */
-	int16_t *qrx, *qry;  /* the reference's, quantised */
-	int64_t *ii;         /* integral image of the reference's energy */
-	int ref_ready;       /* the reference is usable */
-	int nlearn;          /* frames summed while learning */
-	double learn_t0;     /* first frame time, or -1 */
-	double next_check;   /* video time of the next reference check */
-	int moved_last;      /* the last check's verdict */
+	float *blocks;      /* cw x ch block means */
+	float *gx, *gy;     /* current block gradients */
+	float *rgx, *rgy;   /* reference gradients (sums while learning) */
+	int16_t *qx, *qy;   /* the current ones, quantised for the search */
+	int16_t *qrx, *qry; /* the reference's, quantised */
+	int64_t *ii;        /* integral image of the reference's energy */
+	int ref_ready;      /* the reference is usable */
+	int nlearn;         /* frames summed while learning */
+	double learn_t0;    /* first frame time, or -1 */
+	double next_check;  /* video time of the next reference check */
+	int moved_last;     /* the last check's verdict */
 
-	double run_t0;       /* frozen run: start, or -1 */
-	int last_changed;    /* the previous frame was a changed one */
-	int covered_now;     /* the last frame had no structure */
+	double run_t0;    /* frozen run: start, or -1 */
+	int last_changed; /* the previous frame was a changed one */
+	int covered_now;  /* the last frame had no structure */
 
 	struct cond_state cs[FL_HEALTH_NCOND];
 	fl_health_figures fig;
@@ -142,8 +142,8 @@ fl_health *fl_health_create(const fl_health_params *p, int w, int h)
 	hl->p = defaults;
 	if (p) {
 		hl->p.frozen_s = pick(p->frozen_s, defaults.frozen_s);
-		hl->p.frozen_change =
-			pick(p->frozen_change, defaults.frozen_change);
+		hl->p.frozen_change = pick(p->frozen_change,
+					   defaults.frozen_change);
 		hl->p.covered_s = pick(p->covered_s, defaults.covered_s);
 		hl->p.covered_std = pick(p->covered_std, defaults.covered_std);
 		hl->p.moved_s = pick(p->moved_s, defaults.moved_s);
@@ -174,8 +174,9 @@ fl_health *fl_health_create(const fl_health_params *p, int w, int h)
 	hl->qry = calloc(nb, sizeof(int16_t));
 	hl->ii = calloc((size_t)(hl->cw + 1) * (size_t)(hl->ch + 1),
 			sizeof(int64_t));
-	if (!hl->ii ||!hl->prev || !hl->blocks || !hl->gx || !hl->gy || !hl->rgx ||
-	    !hl->rgy || !hl->qx || !hl->qy || !hl->qrx || !hl->qry) {
+	if (!hl->ii || !hl->prev || !hl->blocks || !hl->gx || !hl->gy ||
+	    !hl->rgx || !hl->rgy || !hl->qx || !hl->qy || !hl->qrx ||
+	    !hl->qry) {
 		fl_health_destroy(hl);
 		return NULL;
 	}
@@ -237,8 +238,7 @@ static void block_means(fl_health *hl, const uint8_t *img)
 }
 
 /* Central-difference gradients of the block means (border blocks 0). */
-static void gradients(const fl_health *hl, const float *b, float *gx,
-		      float *gy)
+static void gradients(const fl_health *hl, const float *b, float *gx, float *gy)
 {
 	int cw = hl->cw, ch = hl->ch;
 
@@ -326,17 +326,19 @@ static void match_reference(const fl_health *hl, double *corr, double *dx,
 				const int16_t *ax = hl->qx + (size_t)y * cw;
 				const int16_t *ay = hl->qy + (size_t)y * cw;
 				const int16_t *rx = hl->qrx +
-					(size_t)(y + sy) * cw + sx;
+						    (size_t)(y + sy) * cw + sx;
 				const int16_t *ry = hl->qry +
-					(size_t)(y + sy) * cw + sx;
+						    (size_t)(y + sy) * cw + sx;
 				int32_t d = 0; /* a row: < 2^31 */
 				for (int x = x0; x < x1; x++)
 					d += ax[x] * rx[x] + ay[x] * ry[x];
 				dot += d;
 			}
 			eref = rect(hl, x0 + sx, y0 + sy, x1 + sx, y1 + sy);
-			c[j][i] = ecur > 0 && eref > 0 ?
-				(double)dot / sqrt(ecur * (double)eref) : 0;
+			c[j][i] = ecur > 0 && eref > 0
+					  ? (double)dot /
+						    sqrt(ecur * (double)eref)
+					  : 0;
 			if (c[j][i] > best) {
 				best = c[j][i];
 				bi = i;
@@ -484,8 +486,8 @@ static int moved_now(fl_health *hl, double t)
 	return hl->moved_last;
 }
 
-double fl_health_compare(const uint8_t *ref, const uint8_t *img, int w,
-			 int h, double *dx, double *dy)
+double fl_health_compare(const uint8_t *ref, const uint8_t *img, int w, int h,
+			 double *dx, double *dy)
 {
 	fl_health *hl = fl_health_create(NULL, w, h);
 	double corr;

@@ -51,21 +51,21 @@ typedef struct fl_health_params {
 
 /* One start or end of a condition. */
 typedef struct fl_health_change {
-	int cond;     /* one enum fl_health_cond bit */
-	int raised;   /* 1: it starts, 0: it ends */
-	double t;     /* video time of the frame that decided it */
+	int cond;   /* one enum fl_health_cond bit */
+	int raised; /* 1: it starts, 0: it ends */
+	double t;   /* video time of the frame that decided it */
 } fl_health_change;
 
 /* What the last frame measured, for logs, tests and tuning. */
 typedef struct fl_health_figures {
-	double changed;    /* fraction of pixels changed vs the previous
+	double changed;   /* fraction of pixels changed vs the previous
 			      frame (-1 on the first frame after a gap) */
-	double mean;       /* frame mean, grey levels */
-	double structure;  /* std of the 4x4-block means */
-	double corr;       /* last reference check: best correlation, or -1
+	double mean;      /* frame mean, grey levels */
+	double structure; /* std of the 4x4-block means */
+	double corr;      /* last reference check: best correlation, or -1
 			      while there is no reference yet */
-	double dx, dy;     /* its shift, analysis pixels */
-	int ref_ready;     /* a reference is known */
+	double dx, dy;    /* its shift, analysis pixels */
+	int ref_ready;    /* a reference is known */
 } fl_health_figures;
 
 /*
@@ -93,8 +93,8 @@ void fl_health_set_reference(fl_health *hl, const uint8_t *img);
  * against the first frame: a moved camera or a repainted lane does not
  * correlate, or only shifted.
  */
-double fl_health_compare(const uint8_t *ref, const uint8_t *img, int w,
-			 int h, double *dx, double *dy);
+double fl_health_compare(const uint8_t *ref, const uint8_t *img, int w, int h,
+			 double *dx, double *dy);
 
 /*
  * Analyse one frame (w x h, tightly packed, borrowed for the call) at video

@@ -81,7 +81,7 @@ uint64_t fl_memory_fingerprint(const char *device, const char *camera, int w,
 			       int h)
 {
 	uint64_t f = 0xcbf29ce484222325ull;
-	int32_t size[2] = {w, h};
+	int32_t size[2] = { w, h };
 
 	f = fnv(f, device, strlen(device) + 1);
 	f = fnv(f, camera, strlen(camera) + 1);
@@ -133,7 +133,7 @@ static void put_f64(wbuf *b, double v)
 
 static void put_str(wbuf *b, const char *s, size_t field)
 {
-	uint8_t z[INC_ID_BYTES] = {0};
+	uint8_t z[INC_ID_BYTES] = { 0 };
 	size_t n = strnlen(s, field - 1);
 
 	put(b, s, n);
@@ -142,7 +142,7 @@ static void put_str(wbuf *b, const char *s, size_t field)
 
 int fl_memory_encode(const fl_memory *m, uint8_t **out, size_t *len)
 {
-	wbuf b = {0};
+	wbuf b = { 0 };
 	size_t px = (size_t)m->w * (size_t)m->h;
 
 	put(&b, MAGIC, 8);
@@ -267,7 +267,7 @@ static int bad(fl_memory *m, char *err, size_t errlen, const char *why)
 int fl_memory_decode(fl_memory *m, const uint8_t *buf, size_t len,
 		     uint64_t expect, char *err, size_t errlen)
 {
-	rbuf b = {buf, len, 0, NULL};
+	rbuf b = { buf, len, 0, NULL };
 	size_t px = (size_t)m->w * (size_t)m->h;
 	uint64_t v;
 
@@ -276,7 +276,7 @@ int fl_memory_decode(fl_memory *m, const uint8_t *buf, size_t len,
 		m->slot[i].used = 0;
 	if (len < 12 || memcmp(buf, MAGIC, 8))
 		return bad(m, err, errlen, "not a firelane memory file");
-	if (get_u(&(rbuf){buf + len - 4, 4, 0, NULL}, 4, "") !=
+	if (get_u(&(rbuf){ buf + len - 4, 4, 0, NULL }, 4, "") !=
 	    fl_crc32(0, buf, len - 4))
 		return bad(m, err, errlen, "checksum mismatch (corrupt)");
 	b.len = len - 4;
@@ -294,7 +294,8 @@ int fl_memory_decode(fl_memory *m, const uint8_t *buf, size_t len,
 			   "another analysis size");
 	if (get_u(&b, 4, "width") != (uint64_t)m->w ||
 	    get_u(&b, 4, "height") != (uint64_t)m->h)
-		return bad(m, err, errlen, b.why ? b.why : "frame size differs");
+		return bad(m, err, errlen,
+			   b.why ? b.why : "frame size differs");
 	m->saved_at = get_f64(&b, "saved_at");
 	for (int i = 0; i < FL_MEM_SLOTS; i++) {
 		const uint8_t *p;
@@ -348,7 +349,8 @@ int fl_memory_decode(fl_memory *m, const uint8_t *buf, size_t len,
 			    in->m.alarmed > 1 || in->m.announced > 1 ||
 			    in->m.cls < 0 || in->m.cls > 7 ||
 			    !isfinite(in->m.rest_since) ||
-			    !isfinite(in->m.box[0]) || !isfinite(in->m.box[1]) ||
+			    !isfinite(in->m.box[0]) ||
+			    !isfinite(in->m.box[1]) ||
 			    !(in->m.box[2] > 0 && in->m.box[2] < 1e5) ||
 			    !(in->m.box[3] > 0 && in->m.box[3] < 1e5))
 				return bad(m, err, errlen, "bad incident");
@@ -372,8 +374,8 @@ int fl_memory_decode(fl_memory *m, const uint8_t *buf, size_t len,
 
 /* Box (analysis pixels) clipped to the frame, as integer bounds; 0 when
  * nothing is left. */
-static int clip_box(const double *box, int w, int h, int *x0, int *y0,
-		    int *x1, int *y1)
+static int clip_box(const double *box, int w, int h, int *x0, int *y0, int *x1,
+		    int *y1)
 {
 	*x0 = (int)FL_MAX(0, floor(box[0]));
 	*y0 = (int)FL_MAX(0, floor(box[1]));
@@ -400,8 +402,8 @@ static void sample(const uint8_t *img, int w, int x0, int y0, int x1, int y1,
 		}
 }
 
-void fl_memory_take_look(fl_mem_incident *inc, const uint8_t *img, int w,
-			 int h, const double *box)
+void fl_memory_take_look(fl_mem_incident *inc, const uint8_t *img, int w, int h,
+			 const double *box)
 {
 	double v[FL_MEM_PATCH * FL_MEM_PATCH];
 	int x0, y0, x1, y1;

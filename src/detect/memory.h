@@ -75,8 +75,8 @@ int fl_memory_decode(fl_memory *m, const uint8_t *buf, size_t len,
 
 /* The look of box (analysis pixels: x, y, w, h) in img (w x h), scaled
  * down to at most FL_MEM_PATCH a side, into inc's patch. */
-void fl_memory_take_look(fl_mem_incident *inc, const uint8_t *img, int w,
-			 int h, const double *box);
+void fl_memory_take_look(fl_mem_incident *inc, const uint8_t *img, int w, int h,
+			 const double *box);
 
 /* How well box in img looks like inc's patch: normalised cross-correlation
  * of the two, -1..1 (lighting changes its level and contrast, not its

@@ -97,40 +97,41 @@
 
 enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2, PX_SEED = 3 };
 
-#define T_ABS 16.0          /* grey levels: below is noise */
-#define T_RATIO_LO 0.70     /* darker than this ratio: foreground */
-#define T_RATIO_HI 1.40     /* brighter than this: foreground */
-#define T_MOVE 12.0         /* frame-to-frame change that is motion */
-#define T_MATCH 18.0        /* still the remembered object */
-#define NCC_WIN 3           /* half window of the structure test */
-#define NCC_MIN 0.45        /* below: the pattern changed */
-#define SHADE_NCC 0.9       /* at least, textured: the lane in shade */
-#define TEXTURE_VAR 40.0    /* variance that makes a window "textured" */
-#define BG_RATE 0.04        /* clear-lane learning rate per frame */
-#define OBJ_RATE 0.05       /* object appearance tracking rate */
-#define PIXEL_CLEAR_S 1.0   /* clear lane seen this long: pixel is free */
-#define REPLACE_S 8.0       /* another thing still this long replaces obj */
+#define T_ABS 16.0        /* grey levels: below is noise */
+#define T_RATIO_LO 0.70   /* darker than this ratio: foreground */
+#define T_RATIO_HI 1.40   /* brighter than this: foreground */
+#define T_MOVE 12.0       /* frame-to-frame change that is motion */
+#define T_MATCH 18.0      /* still the remembered object */
+#define NCC_WIN 3         /* half window of the structure test */
+#define NCC_MIN 0.45      /* below: the pattern changed */
+#define SHADE_NCC 0.9     /* at least, textured: the lane in shade */
+#define TEXTURE_VAR 40.0  /* variance that makes a window "textured" */
+#define BG_RATE 0.04      /* clear-lane learning rate per frame */
+#define OBJ_RATE 0.05     /* object appearance tracking rate */
+#define PIXEL_CLEAR_S 1.0 /* clear lane seen this long: pixel is free */
+#define REPLACE_S 8.0     /* another thing still this long replaces obj */
 #define BG_TRUST_S 1.0    /* clear lane seen still this long is trusted */
 #define MAX_BLOBS 64
-#define FG_BIT 1            /* s->fg: differs from the clear lane */
-#define MOVING_BIT 2        /* s->fg: differs from the previous frame */
-#define DRIFT_BIT 4         /* s->fg: differs from 1-2 s ago */
-#define SHADE_BIT 8         /* s->fg: brighter or darker, same pattern */
-#define PATTERN_BIT 16      /* s->fg: the lane's pattern, or too flat to tell */
-#define SHAKE_R 3           /* largest shake undone, analysis pixels */
+#define FG_BIT 1       /* s->fg: differs from the clear lane */
+#define MOVING_BIT 2   /* s->fg: differs from the previous frame */
+#define DRIFT_BIT 4    /* s->fg: differs from 1-2 s ago */
+#define SHADE_BIT 8    /* s->fg: brighter or darker, same pattern */
+#define PATTERN_BIT 16 /* s->fg: the lane's pattern, or too flat to tell */
+#define SHAKE_R 3      /* largest shake undone, analysis pixels */
 #define MAX_PIECES 512
-#define GROUP_GAP 6         /* pieces this close may be one object */
-#define GROUP_SINCE_S 2.0   /* ... if they came to rest this close in time */
-#define GAIN_GW 8           /* cells of the local gain map */
+#define GROUP_GAP 6       /* pieces this close may be one object */
+#define GROUP_SINCE_S 2.0 /* ... if they came to rest this close in time */
+#define GAIN_GW 8         /* cells of the local gain map */
 #define GAIN_GH 6
-#define SHAKY_S 10.0        /* a shift undone: shaky for this long */
-#define BUSY_GROW 2         /* a moving thing's box grown by this */
-#define SNAP_S 1.0          /* interval of the slow-motion snapshots */
+#define SHAKY_S 10.0 /* a shift undone: shaky for this long */
+#define BUSY_GROW 2  /* a moving thing's box grown by this */
+#define SNAP_S 1.0   /* interval of the slow-motion snapshots */
 #define MAX_SEEDS 16
-#define SEED_KEEP 0.6       /* of a seed's pixels unchanged: confirmed */
-#define GHOST_RATIO 0.3     /* edge contrast now / then below: a ghost */
-#define GHOST_MIN_EDGE 12   /* boundary pixels needed to judge a ghost */
-#define GHOST_AGE_S 20.0    /* an assumed lane seen unchanged this long may
+#define SEED_KEEP 0.6     /* of a seed's pixels unchanged: confirmed */
+#define GHOST_RATIO 0.3   /* edge contrast now / then below: a ghost */
+#define GHOST_MIN_EDGE 12 /* boundary pixels needed to judge a ghost */
+#define GHOST_AGE_S                                                            \
+	20.0                /* an assumed lane seen unchanged this long may
 			     * be something parked at start (younger: more
 			     * likely lane paint under a passing truck) */
 #define UNKNOWN_CLEAR_S 2.0 /* a seed's pixels changed this long: lane */
@@ -152,26 +153,30 @@ struct fl_still {
 	double last_t, dt; /* time of the previous frame, and since it */
 	float *bg, *obj, *prev;
 	float *since, *seen, *clear_since, *still_since, *other_since;
-	float *bg_age;     /* how long the clear lane was seen still */
+	float *bg_age; /* how long the clear lane was seen still */
 	uint8_t *state, *bg_known, *seeded, *view;
 	uint8_t *bg_ok;    /* the clear lane here is known, not just assumed */
 	uint8_t *bg_first; /* ... assumed from the first frame: may be a car */
 	uint8_t *ready;    /* scratch: still long enough, lane or object? */
 	int any_ready;
 	uint8_t *changed_px; /* a seed's pixel that moved or changed */
-	uint8_t *amb;      /* at rest, showing both its object and the lane */
-	uint8_t *lit;      /* may tell the light in the next frame */
-	const uint8_t *roi; /* where objects may rest (borrowed), or NULL */
+	uint8_t *amb;        /* at rest, showing both its object and the lane */
+	uint8_t *lit;        /* may tell the light in the next frame */
+	const uint8_t *roi;  /* where objects may rest (borrowed), or NULL */
 	/* Objects a detector found in the first frame, not yet confirmed
 	 * (fl_still_seed()): box, analysis time of the seed. */
-	struct { int x0, y0, x1, y1; double t; int used; } seeds[MAX_SEEDS];
+	struct {
+		int x0, y0, x1, y1;
+		double t;
+		int used;
+	} seeds[MAX_SEEDS];
 	/* scratch */
 	float *snap_old, *snap_new; /* frames 1-2 s and 0-1 s old */
 	/* 3x3 ranges (min, max) of the previous frame, of the snapshots and
 	 * of the clear lane: what a residual shift of a pixel can show */
 	float *prev_lo, *prev_hi, *old_lo, *old_hi;
 	float *bg_lo, *bg_hi, *obj_lo, *obj_hi, *rtmp_lo, *rtmp_hi;
-	float *gmap;       /* local gain, per pixel (local_gain()) */
+	float *gmap; /* local gain, per pixel (local_gain()) */
 	double snap_t;
 	int shift_x, shift_y; /* shake undone in the last frame */
 	double shake_t;       /* when a shift was last undone */
@@ -179,13 +184,13 @@ struct fl_still {
 	float *img, *sum_i, *sum_b, *sum_ii, *sum_bb, *sum_ib, *scratch;
 	uint8_t *fg, *mask, *tmp;
 	uint8_t *thing_moves; /* per label of find_moving_things() */
-	uint8_t *busy;     /* inside the box of a moving thing */
-	int *busy_acc;     /* (w+1) x (h+1) scratch of find_moving_things() */
-	uint8_t *gap;      /* the clear lane showed since the object did */
+	uint8_t *busy;        /* inside the box of a moving thing */
+	int *busy_acc; /* (w+1) x (h+1) scratch of find_moving_things() */
+	uint8_t *gap;  /* the clear lane showed since the object did */
 	int *labels, *stack;
 	fl_blob blobs[MAX_BLOBS];
 	int nblobs;
-	piece *pieces;     /* MAX_PIECES, scratch of find_blobs() */
+	piece *pieces; /* MAX_PIECES, scratch of find_blobs() */
 	/* Each blob's anchor: its box when it last stood still, and when it
 	 * last moved (creep); carried from frame to frame by overlap. */
 	double anchor[MAX_BLOBS][4], moved[MAX_BLOBS];
@@ -216,21 +221,27 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	s->n = n;
 	s->gain = 1.0;
 	s->shake_t = -1e9;
-	float **fl[] = {&s->bg, &s->obj, &s->prev, &s->since, &s->seen,
-			&s->clear_since, &s->still_since, &s->other_since,
-			&s->img, &s->scratch, &s->bg_age, &s->snap_old, &s->snap_new,
-			&s->gmap, &s->prev_lo, &s->prev_hi, &s->old_lo, &s->old_hi,
-			&s->bg_lo, &s->bg_hi, &s->obj_lo, &s->obj_hi, &s->rtmp_lo,
-			&s->rtmp_hi};
+	float **fl[] = { &s->bg,          &s->obj,         &s->prev,
+			 &s->since,       &s->seen,        &s->clear_since,
+			 &s->still_since, &s->other_since, &s->img,
+			 &s->scratch,     &s->bg_age,      &s->snap_old,
+			 &s->snap_new,    &s->gmap,        &s->prev_lo,
+			 &s->prev_hi,     &s->old_lo,      &s->old_hi,
+			 &s->bg_lo,       &s->bg_hi,       &s->obj_lo,
+			 &s->obj_hi,      &s->rtmp_lo,     &s->rtmp_hi };
 	for (size_t i = 0; i < FL_ARRAY_SIZE(fl); i++)
 		*fl[i] = calloc(n, sizeof(float));
-	float **in[] = {&s->sum_i, &s->sum_b, &s->sum_ii, &s->sum_bb, &s->sum_ib};
+	float **in[] = { &s->sum_i, &s->sum_b, &s->sum_ii, &s->sum_bb,
+			 &s->sum_ib };
 	for (size_t i = 0; i < FL_ARRAY_SIZE(in); i++)
-		*in[i] = calloc((size_t)(w + 1) * (size_t)(h + 1), sizeof(float));
-	uint8_t **by[] = {&s->state, &s->bg_known, &s->seeded, &s->view,
-			  &s->fg, &s->mask, &s->tmp, &s->thing_moves, &s->gap,
-			  &s->busy, &s->bg_ok, &s->ready, &s->changed_px,
-			  &s->bg_first, &s->amb, &s->lit};
+		*in[i] = calloc((size_t)(w + 1) * (size_t)(h + 1),
+				sizeof(float));
+	uint8_t **by[] = { &s->state,      &s->bg_known,    &s->seeded,
+			   &s->view,       &s->fg,          &s->mask,
+			   &s->tmp,        &s->thing_moves, &s->gap,
+			   &s->busy,       &s->bg_ok,       &s->ready,
+			   &s->changed_px, &s->bg_first,    &s->amb,
+			   &s->lit };
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
@@ -238,12 +249,16 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	s->pieces = calloc(MAX_PIECES, sizeof(*s->pieces));
 	s->stack = calloc(n, sizeof(int));
 	if (!s->bg || !s->obj || !s->prev || !s->since || !s->seen ||
-	    !s->clear_since || !s->still_since || !s->other_since || !s->img || !s->scratch || !s->bg_age || !s->snap_old || !s->snap_new || !s->gmap ||
-	    !s->prev_lo || !s->prev_hi || !s->old_lo || !s->old_hi || !s->bg_lo || !s->bg_hi || !s->obj_lo || !s->obj_hi || !s->rtmp_lo || !s->rtmp_hi ||
-	    !s->sum_i || !s->sum_b || !s->sum_ii || !s->sum_bb || !s->sum_ib ||
-	    !s->state || !s->bg_known || !s->seeded || !s->view || !s->fg ||
-	    !s->bg_ok || !s->ready || !s->changed_px || !s->bg_first || !s->amb || !s->lit ||
-	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->busy || !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
+	    !s->clear_since || !s->still_since || !s->other_since || !s->img ||
+	    !s->scratch || !s->bg_age || !s->snap_old || !s->snap_new ||
+	    !s->gmap || !s->prev_lo || !s->prev_hi || !s->old_lo ||
+	    !s->old_hi || !s->bg_lo || !s->bg_hi || !s->obj_lo || !s->obj_hi ||
+	    !s->rtmp_lo || !s->rtmp_hi || !s->sum_i || !s->sum_b ||
+	    !s->sum_ii || !s->sum_bb || !s->sum_ib || !s->state ||
+	    !s->bg_known || !s->seeded || !s->view || !s->fg || !s->bg_ok ||
+	    !s->ready || !s->changed_px || !s->bg_first || !s->amb || !s->lit ||
+	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->busy ||
+	    !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
 	}
@@ -396,13 +411,17 @@ static int same_structure(const fl_still *s, int x, int y)
 {
 	int W = s->w + 1;
 	int x0 = FL_MAX(0, x - NCC_WIN), y0 = FL_MAX(0, y - NCC_WIN);
-	int x1 = FL_MIN(s->w, x + NCC_WIN + 1), y1 = FL_MIN(s->h, y + NCC_WIN + 1);
+	int x1 = FL_MIN(s->w, x + NCC_WIN + 1),
+	    y1 = FL_MIN(s->h, y + NCC_WIN + 1);
 	float n = (float)((x1 - x0) * (y1 - y0));
 	float si = box_sum(s->sum_i, W, x0, y0, x1, y1);
 	float sb = box_sum(s->sum_b, W, x0, y0, x1, y1);
-	float vi = box_sum(s->sum_ii, W, x0, y0, x1, y1) / n - (si / n) * (si / n);
-	float vb = box_sum(s->sum_bb, W, x0, y0, x1, y1) / n - (sb / n) * (sb / n);
-	float cov = box_sum(s->sum_ib, W, x0, y0, x1, y1) / n - (si / n) * (sb / n);
+	float vi = box_sum(s->sum_ii, W, x0, y0, x1, y1) / n -
+		   (si / n) * (si / n);
+	float vb = box_sum(s->sum_bb, W, x0, y0, x1, y1) / n -
+		   (sb / n) * (sb / n);
+	float cov = box_sum(s->sum_ib, W, x0, y0, x1, y1) / n -
+		    (si / n) * (sb / n);
 
 	if (vi < TEXTURE_VAR && vb < TEXTURE_VAR)
 		return -1;
@@ -449,7 +468,8 @@ static void stabilise(fl_still *s)
 			/* truncated: whatever covers the lane costs every
 			 * shift alike */
 			for (int i = 0; i < n; i++)
-				sum += FL_MIN(30.0f, fabsf(img[at[i]] - g * s->bg[at[i]]));
+				sum += FL_MIN(30.0f, fabsf(img[at[i]] -
+							   g * s->bg[at[i]]));
 			sad[dy + R][dx + R] = sum;
 			if (sum < sad[by + R][bx + R])
 				bx = dx, by = dy;
@@ -462,7 +482,8 @@ static void stabilise(fl_still *s)
 		for (int x = 0; x < w; x++) {
 			int xx = FL_MIN(w - 1, FL_MAX(0, x + bx));
 			int yy = FL_MIN(h - 1, FL_MAX(0, y + by));
-			s->scratch[(size_t)y * w + x] = s->img[(size_t)yy * w + xx];
+			s->scratch[(size_t)y * w + x] =
+				s->img[(size_t)yy * w + xx];
 		}
 	memcpy(s->img, s->scratch, s->n * sizeof(float));
 	s->shift_x = bx;
@@ -514,7 +535,8 @@ static void local_gain(fl_still *s)
 			int y0 = cy * h / GAIN_GH, y1 = (cy + 1) * h / GAIN_GH;
 			int n = 0;
 			for (int y = y0 + 1; y < y1 && n < 512; y += 3)
-				for (int x = x0 + 1; x < x1 && n < 512; x += 3) {
+				for (int x = x0 + 1; x < x1 && n < 512;
+				     x += 3) {
 					size_t k = (size_t)y * w + x;
 					if (!shows_light(s, k) || s->mask[k])
 						continue;
@@ -533,7 +555,8 @@ static void local_gain(fl_still *s)
 			for (int dy = -1; dy <= 1; dy++)
 				for (int dx = -1; dx <= 1; dx++) {
 					int yy = cy + dy, xx = cx + dx;
-					if (yy >= 0 && xx >= 0 && yy < GAIN_GH && xx < GAIN_GW)
+					if (yy >= 0 && xx >= 0 &&
+					    yy < GAIN_GH && xx < GAIN_GW)
 						buf[n++] = cell[yy][xx];
 				}
 			qsort(buf, (size_t)n, sizeof(float), cmp_float);
@@ -556,9 +579,11 @@ static void local_gain(fl_still *s)
 		int yb = FL_MAX(0, FL_MIN(GAIN_GH - 1, y0 + 1));
 		float *row = s->gmap + (size_t)y * w;
 		for (int cx = 0; cx < GAIN_GW; cx++)
-			colv[cx] = smooth[ya][cx] * (1 - ay) + smooth[yb][cx] * ay;
+			colv[cx] = smooth[ya][cx] * (1 - ay) +
+				   smooth[yb][cx] * ay;
 		for (int x = 0; x < w; x++)
-			row[x] = colv[xa[x]] * (1 - ax[x]) + colv[xb[x]] * ax[x];
+			row[x] = colv[xa[x]] * (1 - ax[x]) +
+				 colv[xb[x]] * ax[x];
 	}
 }
 
@@ -566,7 +591,7 @@ static void local_gain(fl_still *s)
 static void estimate_gain(fl_still *s)
 {
 	enum { BINS = 256 };
-	int hist[BINS] = {0};
+	int hist[BINS] = { 0 };
 	int total = 0, acc = 0;
 
 	for (size_t i = 0; i < s->n; i += 7) {
@@ -649,8 +674,10 @@ static void range3(fl_still *s, const float *src, float *lo, float *hi)
 		size_t up = (size_t)FL_MAX(0, y - 1) * w, mid = (size_t)y * w;
 		size_t dn = (size_t)FL_MIN(h - 1, y + 1) * w;
 		for (int x = 0; x < w; x++) {
-			lo[mid + x] = FL_MIN(tl[up + x], FL_MIN(tl[mid + x], tl[dn + x]));
-			hi[mid + x] = FL_MAX(th[up + x], FL_MAX(th[mid + x], th[dn + x]));
+			lo[mid + x] = FL_MIN(tl[up + x],
+					     FL_MIN(tl[mid + x], tl[dn + x]));
+			hi[mid + x] = FL_MAX(th[up + x],
+					     FL_MAX(th[mid + x], th[dn + x]));
 		}
 	}
 }
@@ -694,7 +721,8 @@ static int changed(const fl_still *s, const float *then, const float *lo,
 		return i > hi[k] + T_MOVE || i < lo[k] - T_MOVE;
 	if (x > 0 && y > 0 && x < s->w - 1 && y < s->h - 1)
 		grad = FL_MAX(fabsf(then[k + 1] - then[k - 1]),
-			      fabsf(then[k + s->w] - then[k - s->w])) / 2;
+			      fabsf(then[k + s->w] - then[k - s->w])) /
+		       2;
 	return d > T_MOVE + 0.75f * grad;
 }
 
@@ -756,7 +784,8 @@ static void find_moving_things(fl_still *s)
 		if (!moves && !lit)
 			continue;
 		if (!any)
-			memset(acc, 0, (size_t)W * (size_t)(h + 1) * sizeof(int));
+			memset(acc, 0,
+			       (size_t)W * (size_t)(h + 1) * sizeof(int));
 		any = 1;
 		/* the grown box, as corners of a 2-D difference array */
 		x0 = FL_MAX(0, x0 - BUSY_GROW);
@@ -777,7 +806,8 @@ static void find_moving_things(fl_still *s)
 		int run = 0;
 		for (int x = 0; x < w; x++) {
 			if (y > 0)
-				acc[(size_t)y * W + x] += acc[(size_t)(y - 1) * W + x];
+				acc[(size_t)y * W + x] +=
+					acc[(size_t)(y - 1) * W + x];
 			run += acc[(size_t)y * W + x];
 			s->busy[(size_t)y * w + x] = run > 0;
 		}
@@ -854,7 +884,8 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			 * never beside an object at rest (last frame's mask):
 			 * a flat car body in the asphalt's grey would melt. */
 			if (!s->mask[k])
-				s->bg[k] += (float)(d < T_ABS ? BG_RATE : BG_RATE / 4) *
+				s->bg[k] += (float)(d < T_ABS ? BG_RATE
+							      : BG_RATE / 4) *
 					    (i / g - s->bg[k]);
 		}
 		break;
@@ -872,7 +903,8 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			 * something passing at start-up (a ghost if kept).
 			 * What is still now is the lane. */
 			learn_lane(s, k, s->obj[k]);
-		} else if (settled && s->bg_first[k] && s->bg_age[k] >= GHOST_AGE_S) {
+		} else if (settled && s->bg_first[k] &&
+			   s->bg_age[k] >= GHOST_AGE_S) {
 			/* Still on a lane that is only assumed, and was
 			 * assumed long enough to have been something parked
 			 * at start: the lane it uncovered, or an object?
@@ -977,7 +1009,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
  */
 static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 {
-	static const int dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
+	static const int dx[4] = { 1, -1, 0, 0 }, dy[4] = { 0, 0, 1, -1 };
 	int w = s->w, h = s->h, edges = 0;
 	double now = 0, then = 0;
 
@@ -991,7 +1023,8 @@ static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 			if (xo < 0 || yo < 0 || xo >= w || yo >= h)
 				continue;
 			ko = (size_t)yo * w + xo;
-			if (lab[ko] == id || (s->fg[ko] & FG_BIT) || s->busy[ko])
+			if (lab[ko] == id || (s->fg[ko] & FG_BIT) ||
+			    s->busy[ko])
 				continue;
 			if (xf < 0 || yf < 0 || xf >= w || yf >= h)
 				kf = ko;
@@ -1010,8 +1043,10 @@ static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 	}
 	if (edges < GHOST_MIN_EDGE)
 		return -1;
-	fl_log(FL_LOG_DEBUG, "still", "ghost test: %d px, %d edges, now %.1f "
-	       "then %.1f", n, edges, now / edges, then / edges);
+	fl_log(FL_LOG_DEBUG, "still",
+	       "ghost test: %d px, %d edges, now %.1f "
+	       "then %.1f",
+	       n, edges, now / edges, then / edges);
 	return then >= T_ABS * edges && now < GHOST_RATIO * then;
 }
 
@@ -1148,10 +1183,12 @@ static void morph3(const uint8_t *in, uint8_t *out, uint8_t *rowbuf, int w,
 		rowbuf[w + 1] = rowbuf[w];
 		if (dilate) {
 			for (int x = 0; x < w; x++)
-				o[x] = rowbuf[x] | rowbuf[x + 1] | rowbuf[x + 2];
+				o[x] = rowbuf[x] | rowbuf[x + 1] |
+				       rowbuf[x + 2];
 		} else {
 			for (int x = 0; x < w; x++)
-				o[x] = rowbuf[x] & rowbuf[x + 1] & rowbuf[x + 2];
+				o[x] = rowbuf[x] & rowbuf[x + 1] &
+				       rowbuf[x + 2];
 		}
 	}
 }
@@ -1188,7 +1225,6 @@ static void close_mask(fl_still *s)
 		s->mask[k] |= rest[k];
 }
 
-
 /*
  * A blob whose box keeps sliding is not at rest, however still its pixels
  * look: the uniform side of a truck crawling through matches itself from
@@ -1198,7 +1234,7 @@ static void close_mask(fl_still *s)
  */
 static void track_creep(fl_still *s, fl_blob *b, double t)
 {
-	double box[4] = {b->x, b->y, b->w, b->h};
+	double box[4] = { b->x, b->y, b->w, b->h };
 	double best = 0, *anchor = s->anchor[s->nblobs - 1];
 	double *moved = &s->moved[s->nblobs - 1];
 	int from = -1;
@@ -1266,7 +1302,8 @@ static int same_object(const piece *a, const piece *b)
 	int dx = FL_MAX(0, FL_MAX(a->x0 - b->x1, b->x0 - a->x1));
 	int dy = FL_MAX(0, FL_MAX(a->y0 - b->y1, b->y0 - a->y1));
 
-	return dx <= gap && dy <= gap && fabs(a->since - b->since) <= GROUP_SINCE_S;
+	return dx <= gap && dy <= gap &&
+	       fabs(a->since - b->since) <= GROUP_SINCE_S;
 }
 
 /* Connected components of s->mask, grouped into objects, with figures. */
@@ -1277,12 +1314,13 @@ static void find_blobs(fl_still *s, double t)
 	float *since_buf = s->scratch;
 	piece *pc = s->pieces;
 	int label = 0, np = 0, any_gone = 0;
-	uint8_t gone[MAX_PIECES + 1] = {0};
+	uint8_t gone[MAX_PIECES + 1] = { 0 };
 
 	memset(s->labels, 0, s->n * sizeof(int));
 	s->nblobs = 0;
 	for (size_t start = 0; start < s->n && np < MAX_PIECES; start++) {
-		int sp = 0, rest = 0, matched = 0, clear = 0, seeded = 0, amb = 0;
+		int sp = 0, rest = 0, matched = 0, clear = 0, seeded = 0,
+		    amb = 0;
 		int x0 = w, y0 = h, x1 = -1, y1 = -1;
 
 		if (!s->mask[start] || s->labels[start])
@@ -1310,8 +1348,9 @@ static void find_blobs(fl_still *s, double t)
 				for (int dx = -1; dx <= 1; dx++) {
 					int xx = x + dx, yy = y + dy;
 					size_t kk = (size_t)yy * w + xx;
-					if (xx < 0 || yy < 0 || xx >= w || yy >= h ||
-					    !s->mask[kk] || s->labels[kk])
+					if (xx < 0 || yy < 0 || xx >= w ||
+					    yy >= h || !s->mask[kk] ||
+					    s->labels[kk])
 						continue;
 					s->labels[kk] = label;
 					s->stack[sp++] = (int)kk;
@@ -1321,8 +1360,12 @@ static void find_blobs(fl_still *s, double t)
 		/* Half of the piece has rested at least this long: a few
 		 * pixels re-learnt later do not move it, but a slow mover
 		 * whose resting pixels keep being renewed does. */
-		pc[np] = (piece){x0, y0, x1, y1, rest, matched, clear, seeded,
-				 amb, rest ? since_buf[rest / 2] : t, np};
+		pc[np] = (piece){ x0,    y0,
+				  x1,    y1,
+				  rest,  matched,
+				  clear, seeded,
+				  amb,   rest ? since_buf[rest / 2] : t,
+				  np };
 		np++; /* piece np-1 has label np */
 	}
 
@@ -1379,9 +1422,9 @@ static void find_blobs(fl_still *s, double t)
 		track_creep(s, b, t);
 		fl_log(FL_LOG_DEBUG, "still",
 		       "t=%.1f blob %d,%d %dx%d area %d since %.1f moved %.1f "
-		       "matched %d clear %d", t, b->x, b->y, b->w, b->h, b->area,
-		       b->rest_since, s->moved[s->nblobs - 1], p->matched,
-		       p->clear);
+		       "matched %d clear %d",
+		       t, b->x, b->y, b->w, b->h, b->area, b->rest_since,
+		       s->moved[s->nblobs - 1], p->matched, p->clear);
 		/* Verdict, on the pixels that can tell (not those showing
 		 * object and lane alike): the object shows in a fair share;
 		 * or the clear lane in most; else something stands in
@@ -1456,22 +1499,32 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 			size_t k = (size_t)y * w + x;
 			int fgv = is_fg(s, k, x, y), fg = fgv & FG_BIT;
 			/* slow drift only matters for telling things apart */
-			s->fg[k] = (uint8_t)(fgv | changed(s, s->prev, s->prev_lo, s->prev_hi, k, x, y) << 1 |
-					     (fg && changed(s, s->snap_old, s->old_lo, s->old_hi, k, x, y)) << 2);
+			s->fg[k] = (uint8_t)(fgv |
+					     changed(s, s->prev, s->prev_lo,
+						     s->prev_hi, k, x, y)
+						     << 1 |
+					     (fg &&
+					      changed(s, s->snap_old, s->old_lo,
+						      s->old_hi, k, x, y))
+						     << 2);
 		}
 	}
 	find_moving_things(s);
 	if (fl_log_enabled(FL_LOG_DEBUG)) {
 		int mv = 0, dr = 0;
 		for (size_t k = 0; k < s->n; k++) {
-			mv += (s->fg[k] & (MOVING_BIT | FG_BIT)) == (MOVING_BIT | FG_BIT);
-			dr += (s->fg[k] & (DRIFT_BIT | FG_BIT)) == (DRIFT_BIT | FG_BIT);
+			mv += (s->fg[k] & (MOVING_BIT | FG_BIT)) ==
+			      (MOVING_BIT | FG_BIT);
+			dr += (s->fg[k] & (DRIFT_BIT | FG_BIT)) ==
+			      (DRIFT_BIT | FG_BIT);
 		}
-		fl_log(FL_LOG_DEBUG, "still", "t=%.1f shift %d,%d moving %d drift %d",
-		       t, s->shift_x, s->shift_y, mv, dr);
+		fl_log(FL_LOG_DEBUG, "still",
+		       "t=%.1f shift %d,%d moving %d drift %d", t, s->shift_x,
+		       s->shift_y, mv, dr);
 	}
 	for (size_t k = 0; k < s->n; k++) {
-		int fg = s->fg[k] & FG_BIT, moving = (s->fg[k] & MOVING_BIT) != 0;
+		int fg = s->fg[k] & FG_BIT,
+		    moving = (s->fg[k] & MOVING_BIT) != 0;
 		int settled = !fg || !s->thing_moves[s->labels[k]];
 		step_pixel(s, k, fg, moving, settled, t);
 		s->lit[k] = (s->state[k] == PX_NONE && !fg) ||
@@ -1482,9 +1535,11 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 		judge_ready(s, t);
 	judge_seeds(s, t);
 	for (size_t k = 0; k < s->n; k++)
-		s->view[k] = s->state[k] == PX_REST || s->state[k] == PX_SEED ? 3
-			     : s->state[k] == PX_CAND ? 2
-			     : (uint8_t)(s->fg[k] & FG_BIT);
+		s->view[k] = s->state[k] == PX_REST || s->state[k] == PX_SEED
+				     ? 3
+			     : s->state[k] == PX_CAND
+				     ? 2
+				     : (uint8_t)(s->fg[k] & FG_BIT);
 	memcpy(s->prev, s->img, s->n * sizeof(float));
 	if (t - s->snap_t >= SNAP_S) {
 		float *old = s->snap_old;

@@ -17,20 +17,20 @@
 typedef struct fl_still fl_still;
 
 typedef struct fl_still_params {
-	double rest_s;      /* still this long: at rest (default 2) */
-	double min_area;    /* smallest blob, fraction of frame area */
+	double rest_s;   /* still this long: at rest (default 2) */
+	double min_area; /* smallest blob, fraction of frame area */
 } fl_still_params;
 
 /* A blob of pixels at rest, in analysis pixels. */
 typedef struct fl_blob {
-	int x, y, w, h;     /* bounding box */
-	int area;           /* pixels at rest in it */
-	double rest_since;  /* half its pixels have rested since then */
-	int matched;        /* pixels showing the resting object now */
-	int clear;          /* pixels showing the clear lane again */
-	int seeded;         /* 1 if it came from fl_still_seed() */
-	enum fl_seen seen;  /* verdict from the three counts */
-	int label;          /* component label in fl_still_labels() */
+	int x, y, w, h;    /* bounding box */
+	int area;          /* pixels at rest in it */
+	double rest_since; /* half its pixels have rested since then */
+	int matched;       /* pixels showing the resting object now */
+	int clear;         /* pixels showing the clear lane again */
+	int seeded;        /* 1 if it came from fl_still_seed() */
+	enum fl_seen seen; /* verdict from the three counts */
+	int label;         /* component label in fl_still_labels() */
 } fl_blob;
 
 /* w x h analysis frames. Returns NULL on bad sizes or out of memory. */

@@ -86,19 +86,19 @@ struct edge_camera {
 	edge_opts opts;
 	fl_source *src;
 	fl_frame frame;
-	int aw, ah;       /* analysis size */
-	double sx, sy;    /* source pixels per analysis pixel */
+	int aw, ah;    /* analysis size */
+	double sx, sy; /* source pixels per analysis pixel */
 	uint8_t *small;
-	uint8_t *lane_bits; /* bit i: pixel in lane i */
+	uint8_t *lane_bits;     /* bit i: pixel in lane i */
 	uint8_t *roi, *roi_tmp; /* where objects may rest (roi_init()) */
 	fl_still *still;
 	fl_lane lanes[FL_MAX_LANES];
 	fl_detector *det;
 	fl_people *people;
-	uint8_t *bgr;     /* full frame BGR, converted on demand */
+	uint8_t *bgr; /* full frame BGR, converted on demand */
 	int64_t bgr_index;
 	double step, next_t;
-	int pending;      /* a decoded frame not yet processed */
+	int pending; /* a decoded frame not yet processed */
 	class_memo memo[MAX_CACHE];
 	int nmemo;
 	fl_event_fn emit;
@@ -106,23 +106,23 @@ struct edge_camera {
 	double t0;        /* video time of the first analysed frame */
 	double next_seed; /* when the model looks for resting objects next */
 	fl_evidence_writer *evidence; /* NULL: no evidence */
-	edge_state *state;  /* memory across restarts, or NULL */
-	uint8_t *resting;   /* analysis size: what rests, for the memory */
-	int night;          /* the picture is dark or grey now */
-	double night_t;     /* when that was last looked at */
-	int finished;     /* end of input seen: evidence closed */
+	edge_state *state;            /* memory across restarts, or NULL */
+	uint8_t *resting;  /* analysis size: what rests, for the memory */
+	int night;         /* the picture is dark or grey now */
+	double night_t;    /* when that was last looked at */
+	int finished;      /* end of input seen: evidence closed */
 	fl_health *health; /* frozen / covered / moved, or NULL */
-	int live;         /* a live source in live mode: reconnects */
+	int live;          /* a live source in live mode: reconnects */
 	struct {
-		int lost;          /* no stream now: reconnecting */
-		int offline_sent;  /* camera_offline went out */
-		int attempts;      /* failed reconnects in a row */
-		double since;      /* monotonic time of the loss */
-		double next_try;   /* monotonic time of the next attempt */
-		double last_t;     /* video time of the last frame */
-		double last_mono;  /* ... and its monotonic time */
-		char why[512];     /* what the read said */
-		unsigned rng;      /* jitter */
+		int lost;         /* no stream now: reconnecting */
+		int offline_sent; /* camera_offline went out */
+		int attempts;     /* failed reconnects in a row */
+		double since;     /* monotonic time of the loss */
+		double next_try;  /* monotonic time of the next attempt */
+		double last_t;    /* video time of the last frame */
+		double last_mono; /* ... and its monotonic time */
+		char why[512];    /* what the read said */
+		unsigned rng;     /* jitter */
 	} link;
 	edge_stats stats;
 };
@@ -172,14 +172,16 @@ static void roi_init(edge_camera *c)
 	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++) {
 			int any = 0;
-			for (int xx = FL_MAX(0, x - r); xx <= FL_MIN(w - 1, x + r) && !any; xx++)
+			for (int xx = FL_MAX(0, x - r);
+			     xx <= FL_MIN(w - 1, x + r) && !any; xx++)
 				any = c->lane_bits[(size_t)y * w + xx] != 0;
 			c->roi_tmp[(size_t)y * w + x] = (uint8_t)any;
 		}
 	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++) {
 			int any = 0;
-			for (int yy = FL_MAX(0, y - r); yy <= FL_MIN(h - 1, y + r) && !any; yy++)
+			for (int yy = FL_MAX(0, y - r);
+			     yy <= FL_MIN(h - 1, y + r) && !any; yy++)
 				any = c->roi_tmp[(size_t)yy * w + x];
 			c->roi[(size_t)y * w + x] = (uint8_t)any;
 		}
@@ -229,7 +231,8 @@ static void camera_event(const fl_event *ev, void *user)
 
 	/* remembered before it goes out: a power cut between the two must
 	 * not leave an alarm sent and forgotten (src/edge/state.c) */
-	if (c->state && (ev->type == FL_EV_OCCUPIED || ev->type == FL_EV_ALARM)) {
+	if (c->state &&
+	    (ev->type == FL_EV_OCCUPIED || ev->type == FL_EV_ALARM)) {
 		fl_still_resting_view(c->still, c->resting);
 		edge_state_save(c->state, ev->t, c->still, c->lanes,
 				c->conf->nlanes, c->night, c->resting, c->sx,
@@ -245,8 +248,8 @@ static void camera_event(const fl_event *ev, void *user)
 
 /* The camera's own events (offline, online, health): the program's sink
  * only; they belong to no incident, so the evidence writer never sees them. */
-static void camera_own_event(edge_camera *c, enum fl_event_type type,
-			     double t, const char *reason)
+static void camera_own_event(edge_camera *c, enum fl_event_type type, double t,
+			     const char *reason)
 {
 	fl_event ev;
 
@@ -293,8 +296,9 @@ static int run_detector(edge_camera *c, const double *roi, fl_detection *out,
  */
 static int classify(edge_camera *c, const fl_blob *b, double t)
 {
-	double box[4] = {b->x, b->y, b->w, b->h};
-	double roi[4] = {b->x * c->sx, b->y * c->sy, b->w * c->sx, b->h * c->sy};
+	double box[4] = { b->x, b->y, b->w, b->h };
+	double roi[4] = { b->x * c->sx, b->y * c->sy, b->w * c->sx,
+			  b->h * c->sy };
 	fl_detection d[MAX_DET];
 	class_memo *m = NULL;
 	int n, cls = 0;
@@ -307,9 +311,10 @@ static int classify(edge_camera *c, const fl_blob *b, double t)
 	/* A class sticks for model_interval_s; "unknown" only briefly and
 	 * for the same box: the first look often sees a part (a person's
 	 * legs) of what settles. */
-	if (m && t - m->t < (m->cls ? c->cfg->detect.model_interval_s
-				    : FL_MIN(c->cfg->detect.model_interval_s,
-					     UNKNOWN_RETRY_S)) &&
+	if (m &&
+	    t - m->t < (m->cls ? c->cfg->detect.model_interval_s
+			       : FL_MIN(c->cfg->detect.model_interval_s,
+					UNKNOWN_RETRY_S)) &&
 	    (m->cls || fl_box_iou(m->box, box) >= 0.7))
 		return m->cls;
 
@@ -328,7 +333,7 @@ static int classify(edge_camera *c, const fl_blob *b, double t)
 	 * larger that the blob is only a thing beside it (a bag next to its
 	 * seated owner). */
 	for (int i = 0; i < n; i++) {
-		double db[4] = {d[i].x, d[i].y, d[i].w, d[i].h};
+		double db[4] = { d[i].x, d[i].y, d[i].w, d[i].h };
 		double iou = fl_box_iou(db, roi);
 		if (fl_box_overlap_min(db, roi) >= 0.5 && iou >= 0.2 &&
 		    iou * d[i].conf > best) {
@@ -371,9 +376,11 @@ static void seed_from_model(edge_camera *c, double t)
 		double foot_x = d[i].x + d[i].w / 2, foot_y = d[i].y + d[i].h;
 		int in = 0;
 
-		fl_log(FL_LOG_DEBUG, "detect", "t=%.1f start: %s %.2f at %.0f,%.0f "
-		       "%.0fx%.0f", t, fl_vclass_name(d[i].vclass), d[i].conf,
-		       d[i].x, d[i].y, d[i].w, d[i].h);
+		fl_log(FL_LOG_DEBUG, "detect",
+		       "t=%.1f start: %s %.2f at %.0f,%.0f "
+		       "%.0fx%.0f",
+		       t, fl_vclass_name(d[i].vclass), d[i].conf, d[i].x,
+		       d[i].y, d[i].w, d[i].h);
 		if (d[i].vclass == FL_VCLASS_PERSON)
 			continue;
 		for (int l = 0; l < c->conf->nlanes && !in; l++) {
@@ -387,7 +394,8 @@ static void seed_from_model(edge_camera *c, double t)
 		if (!in)
 			continue;
 		int x = (int)(d[i].x / c->sx), y = (int)(d[i].y / c->sy);
-		int w = (int)ceil(d[i].w / c->sx), h = (int)ceil(d[i].h / c->sy);
+		int w = (int)ceil(d[i].w / c->sx),
+		    h = (int)ceil(d[i].h / c->sy);
 		fl_log(FL_LOG_INFO, "detect",
 		       "%s: %s in a lane at start (%.0f,%.0f %.0fx%.0f, %.2f)",
 		       c->conf->id, fl_vclass_name(d[i].vclass), d[i].x, d[i].y,
@@ -462,9 +470,9 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 			      void *user, char *err, size_t errlen)
 {
 	edge_camera *c = calloc(1, sizeof(*c));
-	fl_source_opts so = {0};
+	fl_source_opts so = { 0 };
 	const char *url, *model;
-	fl_still_params sp = {0};
+	fl_still_params sp = { 0 };
 	char why[512];
 	int rc;
 
@@ -490,9 +498,10 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	/* Evidence before the first read: its pre-roll needs the first
 	 * keyframe. */
 	if (opts->store && !opts->decode_only) {
-		c->evidence = fl_evidence_writer_create(
-			cfg, cam, opts->store, opts->key, c->src,
-			(double)opts->start_wall, err, errlen);
+		c->evidence = fl_evidence_writer_create(cfg, cam, opts->store,
+							opts->key, c->src,
+							(double)opts->start_wall,
+							err, errlen);
 		if (!c->evidence)
 			goto fail;
 	}
@@ -517,7 +526,7 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	sp.rest_s = cfg->detect.rest_s;
 	c->still = fl_still_create(&sp, c->aw, c->ah);
 	if (cfg->health.enabled && !opts->decode_only) {
-		fl_health_params hp = {0};
+		fl_health_params hp = { 0 };
 
 		hp.frozen_s = cfg->health.frozen_s;
 		hp.covered_s = cfg->health.covered_s;
@@ -592,7 +601,7 @@ static void blob_lanes(edge_camera *c, const fl_blob *b, double *inside,
 		       double *foot)
 {
 	const int *labels = fl_still_labels(c->still);
-	int counts[FL_MAX_LANES] = {0}, feet[FL_MAX_LANES] = {0};
+	int counts[FL_MAX_LANES] = { 0 }, feet[FL_MAX_LANES] = { 0 };
 	int total = 0, cols = 0;
 
 	for (int x = b->x; x < b->x + b->w; x++) {
@@ -681,7 +690,7 @@ static void assess(edge_camera *c, double t)
 	int nb;
 	const fl_blob *blobs = fl_still_blobs(c->still, &nb);
 	fl_sighting s[FL_MAX_LANES][64];
-	size_t ns[FL_MAX_LANES] = {0};
+	size_t ns[FL_MAX_LANES] = { 0 };
 	int minute = minute_of_day(c, t);
 
 	for (int i = 0; i < nb && i < 64; i++) {
@@ -733,7 +742,9 @@ static void write_debug(edge_camera *c)
 		fwrite(c->small + (size_t)y * c->aw, 1, (size_t)c->aw, f);
 		for (int x = 0; x < c->aw; x++)
 			fputc(st[(size_t)y * c->aw + x] * 80 +
-				      ((c->lane_bits[(size_t)y * c->aw + x]) ? 15 : 0),
+				      ((c->lane_bits[(size_t)y * c->aw + x])
+					       ? 15
+					       : 0),
 			      f);
 	}
 	fclose(f);
@@ -846,7 +857,8 @@ static int reconnect(edge_camera *c)
 		return 0;
 	}
 	send_offline(c, now);
-	delay = FL_MIN(RECONNECT_MAX_S, (double)(1u << FL_MIN(c->link.attempts, 5)));
+	delay = FL_MIN(RECONNECT_MAX_S,
+		       (double)(1u << FL_MIN(c->link.attempts, 5)));
 	c->link.rng = c->link.rng * 1103515245u + 12345u;
 	delay *= 1 + RECONNECT_JITTER *
 			     (((c->link.rng >> 16) & 0x7fff) / 16383.5 - 1);

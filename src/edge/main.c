@@ -156,7 +156,7 @@ static void open_evidence(const fl_config *cfg, const char *dir,
 			  fl_store **store, fl_key *key)
 {
 	const fl_evidence_conf *ec = &cfg->evidence;
-	fl_store_opts so = {0};
+	fl_store_opts so = { 0 };
 	char err[1024];
 	int created = 0;
 
@@ -173,7 +173,8 @@ static void open_evidence(const fl_config *cfg, const char *dir,
 	if (created)
 		fl_log(FL_LOG_WARN, "evidence",
 		       "created the device key %s (keep it; its public half "
-		       "is in every manifest)", cfg->key_file);
+		       "is in every manifest)",
+		       cfg->key_file);
 	so.max_bytes = ec->max_mb * 1024 * 1024;
 	so.max_age_s = ec->max_age_days * 86400;
 	/* The store reads 0 as "its default floor"; ours means none. */
@@ -183,7 +184,8 @@ static void open_evidence(const fl_config *cfg, const char *dir,
 	if (!*store) {
 		fl_log(FL_LOG_ERROR, "evidence",
 		       "cannot open the evidence store: %s; evidence is OFF, "
-		       "detection goes on", err);
+		       "detection goes on",
+		       err);
 		return;
 	}
 	if (fl_store_prune(*store, (double)time(NULL), err, sizeof(err)) < 0)
@@ -238,7 +240,8 @@ static int run_one(const fl_config *cfg, int cam, const edge_opts *opts,
 			return 1;
 		}
 	}
-	c = edge_camera_open(cfg, cam, opts, write_event, out, err, sizeof(err));
+	c = edge_camera_open(cfg, cam, opts, write_event, out, err,
+			     sizeof(err));
 	if (!c) {
 		fprintf(stderr, "firelane-edge: %s\n", err);
 		rc = 1;
@@ -246,14 +249,15 @@ static int run_one(const fl_config *cfg, int cam, const edge_opts *opts,
 	}
 	if (capture) {
 		/* A second into the stream, past any start-up artefacts. */
-		for (int i = 0; i < 25 && edge_camera_step(c, err, sizeof(err)) == 0;
-		     i++)
+		for (int i = 0;
+		     i < 25 && edge_camera_step(c, err, sizeof(err)) == 0; i++)
 			;
 		rc = edge_camera_write_frame(c, capture, err, sizeof(err));
 		if (rc < 0)
 			fprintf(stderr, "firelane-edge: %s\n", err);
 		else
-			fprintf(stderr, "firelane-edge: reference written to %s\n",
+			fprintf(stderr,
+				"firelane-edge: reference written to %s\n",
 				capture);
 		rc = rc < 0;
 		goto done;
@@ -265,9 +269,10 @@ static int run_one(const fl_config *cfg, int cam, const edge_opts *opts,
 	if (rc == FL_ERANGE && opts->until_s > 0) {
 		/* --until: a power cut. Every event line is already flushed;
 		 * nothing else may reach the disk, so no close of any kind. */
-		fprintf(stderr, "firelane-edge: --until %g: power cut (the next "
-			"frame is at %.3f s)\n", opts->until_s,
-			edge_camera_time(c));
+		fprintf(stderr,
+			"firelane-edge: --until %g: power cut (the next "
+			"frame is at %.3f s)\n",
+			opts->until_s, edge_camera_time(c));
 		_exit(0);
 	}
 	if (rc == FL_EEOF || stop_requested) {
@@ -331,22 +336,22 @@ struct cam_slot {
 	int index;
 	pthread_t thread;
 	int started;
-	atomic_int done;        /* the thread has ended */
-	atomic_int failed;      /* ... on an error (exit status 1) */
-	atomic_long beats;      /* frames processed: liveness for the watchdog */
-	pthread_mutex_t mu;     /* guards everything below */
+	atomic_int done;    /* the thread has ended */
+	atomic_int failed;  /* ... on an error (exit status 1) */
+	atomic_long beats;  /* frames processed: liveness for the watchdog */
+	pthread_mutex_t mu; /* guards everything below */
 	int lane_posted[FL_MAX_LANES];
 	fl_lane_conf lane_new[FL_MAX_LANES];
 	char snap_path[FL_PATH_MAX + 64]; /* requested snapshot, "" none */
 	char snap_req[FL_CMD_REQ_MAX];
-	int snap_state;         /* 0 none, 1 asked, 2 written, -1 failed */
+	int snap_state; /* 0 none, 1 asked, 2 written, -1 failed */
 	char snap_err[256];
-	edge_stats stats;       /* copy of the camera's counters */
+	edge_stats stats; /* copy of the camera's counters */
 	int online;
 };
 
 struct live {
-	fl_config *cfg;         /* live configuration (lane settings change) */
+	fl_config *cfg; /* live configuration (lane settings change) */
 	const char *config_path;
 	const edge_opts *opts;
 	edge_publish *pub;
@@ -555,7 +560,8 @@ static int reload(struct live *L, char *err, size_t errlen)
 		    nc->nlanes != oc->nlanes) {
 			fl_log(FL_LOG_WARN, "reload",
 			       "camera %s: id, source or lanes changed: that "
-			       "needs a restart", oc->id);
+			       "needs a restart",
+			       oc->id);
 			continue;
 		}
 		for (int l = 0; l < nc->nlanes; l++) {
@@ -571,8 +577,10 @@ static int reload(struct live *L, char *err, size_t errlen)
 			applied++;
 		}
 	}
-	fl_log(FL_LOG_WARN, "reload", "%s: lane settings of %d lane(s) "
-	       "applied", L->config_path, applied);
+	fl_log(FL_LOG_WARN, "reload",
+	       "%s: lane settings of %d lane(s) "
+	       "applied",
+	       L->config_path, applied);
 	snprintf(err, errlen, "%d lane(s) applied", applied);
 	rc = 0;
 out:
@@ -638,7 +646,8 @@ static void on_command(const fl_command *cmd, void *user)
 
 		/* Given at the camera's next tick (src/edge/warning.c). */
 		pthread_mutex_lock(&warn_mu);
-		r = edge_warning_trigger(warning_out, cmd->camera, cmd->lane, 0);
+		r = edge_warning_trigger(warning_out, cmd->camera, cmd->lane,
+					 0);
 		pthread_mutex_unlock(&warn_mu);
 		if (r == 0)
 			edge_publish_answer(L->pub, cmd->req, name, 1, NULL,
@@ -673,8 +682,7 @@ static void live_answers(struct live *L)
 
 		pthread_mutex_lock(&s->mu);
 		st = s->snap_state;
-		if (st == 2 || st == -1 ||
-		    (st == 1 && atomic_load(&s->done))) {
+		if (st == 2 || st == -1 || (st == 1 && atomic_load(&s->done))) {
 			snprintf(detail, sizeof(detail), "{\"path\": \"%s\"}",
 				 s->snap_path);
 			memcpy(req, s->snap_req, sizeof(req));
@@ -831,7 +839,8 @@ static int run_live(fl_config *cfg, const char *config_path,
 		s->index = c;
 		pthread_mutex_init(&s->mu, NULL);
 		if (pthread_create(&s->thread, NULL, cam_main, s) != 0) {
-			fprintf(stderr, "firelane-edge: cannot start a thread\n");
+			fprintf(stderr,
+				"firelane-edge: cannot start a thread\n");
 			atomic_store(&L.quit, 1);
 			rc = 1;
 			break;
@@ -894,7 +903,8 @@ static int run_live(fl_config *cfg, const char *config_path,
 			else
 				fl_log(FL_LOG_ERROR, "systemd",
 				       "%d camera thread(s) stuck: watchdog "
-				       "not fed", stuck);
+				       "not fed",
+				       stuck);
 			next_wd = wall_now() + wd;
 		}
 	}
@@ -916,8 +926,8 @@ static int run_live(fl_config *cfg, const char *config_path,
 			edge_publish_run(L.pub, 50);
 			edge_publish_spool_stats(L.pub, &n, &bytes, &dropped,
 						 &refused);
-			if (n == 0 || (!edge_publish_connected(L.pub) &&
-				       i >= 20))
+			if (n == 0 ||
+			    (!edge_publish_connected(L.pub) && i >= 20))
 				break;
 		}
 		edge_publish_stop(L.pub, 3000);
@@ -932,31 +942,32 @@ static int run_live(fl_config *cfg, const char *config_path,
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 'k'},
-		{"replay", no_argument, NULL, 'r'},
-		{"source", required_argument, NULL, 's'},
-		{"events-out", required_argument, NULL, 'e'},
-		{"fps", required_argument, NULL, 'f'},
-		{"start", required_argument, NULL, 'T'},
-		{"until", required_argument, NULL, 'U'},
-		{"model", required_argument, NULL, 'm'},
-		{"camera", required_argument, NULL, 'C'},
-		{"capture-reference", required_argument, NULL, 'R'},
-		{"stats-out", required_argument, NULL, 'S'},
-		{"decode-only", no_argument, NULL, 'D'},
-		{"debug-dir", required_argument, NULL, 'd'},
-		{"state-dir", required_argument, NULL, 'M'},
-		{"sample-config", no_argument, NULL, 'P'},
-		{"evidence-dir", required_argument, NULL, 'E'},
-		{"print-public-key", no_argument, NULL, 'K'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "replay", no_argument, NULL, 'r' },
+		{ "source", required_argument, NULL, 's' },
+		{ "events-out", required_argument, NULL, 'e' },
+		{ "fps", required_argument, NULL, 'f' },
+		{ "start", required_argument, NULL, 'T' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "camera", required_argument, NULL, 'C' },
+		{ "capture-reference", required_argument, NULL, 'R' },
+		{ "stats-out", required_argument, NULL, 'S' },
+		{ "decode-only", no_argument, NULL, 'D' },
+		{ "debug-dir", required_argument, NULL, 'd' },
+		{ "state-dir", required_argument, NULL, 'M' },
+		{ "sample-config", no_argument, NULL, 'P' },
+		{ "evidence-dir", required_argument, NULL, 'E' },
+		{ "print-public-key", no_argument, NULL, 'K' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *config = NULL, *events_out = NULL, *stats_out = NULL;
 	const char *camera = NULL, *capture = NULL, *evidence_dir = NULL;
 	int check = 0, replay = 0, verbose = 0, print_key = 0, opt, cam, rc;
-	edge_opts opts = {0};
+	edge_opts opts = { 0 };
 	static fl_config cfg;
 	static fl_key key;
 	fl_store *store = NULL;
@@ -966,15 +977,27 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': config = optarg; break;
-		case 'k': check = 1; break;
-		case 'r': replay = 1; break;
-		case 's': opts.source = optarg; break;
-		case 'e': events_out = optarg; break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			check = 1;
+			break;
+		case 'r':
+			replay = 1;
+			break;
+		case 's':
+			opts.source = optarg;
+			break;
+		case 'e':
+			events_out = optarg;
+			break;
 		case 'f':
 			opts.fps = strtod(optarg, &end);
 			if (*end || !(opts.fps > 0 && opts.fps <= 240)) {
-				fprintf(stderr, "firelane-edge: --fps %s: expected a number in (0, 240]\n", optarg);
+				fprintf(stderr,
+					"firelane-edge: --fps %s: expected a number in (0, 240]\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -983,7 +1006,8 @@ int main(int argc, char **argv)
 			double v = strtod(optarg, &end);
 
 			if (*end || end == optarg || !(v >= 0 && v < 1e7)) {
-				fprintf(stderr, "firelane-edge: --%s %s: expected seconds >= 0\n",
+				fprintf(stderr,
+					"firelane-edge: --%s %s: expected seconds >= 0\n",
 					opt == 'T' ? "start" : "until", optarg);
 				return 2;
 			}
@@ -993,22 +1017,46 @@ int main(int argc, char **argv)
 				opts.until_s = v;
 			break;
 		}
-		case 'm': opts.model = optarg; break;
-		case 'C': camera = optarg; break;
-		case 'R': capture = optarg; break;
-		case 'S': stats_out = optarg; break;
-		case 'D': opts.decode_only = 1; break;
-		case 'd': opts.debug_dir = optarg; break;
-		case 'M': opts.state_dir = optarg; break;
+		case 'm':
+			opts.model = optarg;
+			break;
+		case 'C':
+			camera = optarg;
+			break;
+		case 'R':
+			capture = optarg;
+			break;
+		case 'S':
+			stats_out = optarg;
+			break;
+		case 'D':
+			opts.decode_only = 1;
+			break;
+		case 'd':
+			opts.debug_dir = optarg;
+			break;
+		case 'M':
+			opts.state_dir = optarg;
+			break;
 		case 'P':
 			fl_config_sample(buf, sizeof(buf));
 			fputs(buf, stdout);
 			return 0;
-		case 'E': evidence_dir = optarg; break;
-		case 'K': print_key = 1; break;
-		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'E':
+			evidence_dir = optarg;
+			break;
+		case 'K':
+			print_key = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!config || optind < argc) {
@@ -1016,15 +1064,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if ((opts.start_s > 0 || opts.until_s > 0) && !replay) {
-		fprintf(stderr, "firelane-edge: --start and --until need --replay\n");
+		fprintf(stderr,
+			"firelane-edge: --start and --until need --replay\n");
 		return 2;
 	}
 	if (opts.until_s > 0 && opts.until_s <= opts.start_s) {
-		fprintf(stderr, "firelane-edge: --until %g must be after --start %g\n",
+		fprintf(stderr,
+			"firelane-edge: --until %g must be after --start %g\n",
 			opts.until_s, opts.start_s);
 		return 2;
 	}
-	fl_log_set(fl_log_stderr, FL_LOG_WARN + verbose, (void *)"firelane-edge");
+	fl_log_set(fl_log_stderr, FL_LOG_WARN + verbose,
+		   (void *)"firelane-edge");
 	if (fl_config_load(&cfg, config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "firelane-edge: %s\n", err);
 		return 2;
@@ -1043,7 +1094,8 @@ int main(int argc, char **argv)
 			 opts.state_dir);
 	cam = find_camera(&cfg, camera);
 	if (cam < 0) {
-		fprintf(stderr, "firelane-edge: %s: no camera '%s'\n", config, camera);
+		fprintf(stderr, "firelane-edge: %s: no camera '%s'\n", config,
+			camera);
 		return 2;
 	}
 
@@ -1054,15 +1106,18 @@ int main(int argc, char **argv)
 		 (unsigned long)opts.start_wall);
 	opts.id_prefix = prefix;
 	if (!capture && !opts.decode_only) {
-		open_evidence(&cfg, evidence_dir ? evidence_dir : cfg.evidence.dir,
+		open_evidence(&cfg,
+			      evidence_dir ? evidence_dir : cfg.evidence.dir,
 			      &store, &key);
 		opts.store = store;
 		opts.key = &key;
 		warning_out = edge_warning_create(&cfg, opts.start_wall, err,
 						  sizeof(err));
 		if (!warning_out)
-			fl_log(FL_LOG_ERROR, "warning", "board: %s; the on-site "
-			       "warning is OFF, detection goes on", err);
+			fl_log(FL_LOG_ERROR, "warning",
+			       "board: %s; the on-site "
+			       "warning is OFF, detection goes on",
+			       err);
 	}
 	if (replay || capture) {
 		rc = run_one(&cfg, cam, &opts, events_out, stats_out, capture);

@@ -89,16 +89,16 @@ struct incident {
 	int cam, lane;
 	unsigned seq;
 	int alarmed, closed;
-	double closed_at;     /* monotonic */
+	double closed_at; /* monotonic */
 	enum ev_state evid;
 	/* evidence in progress */
-	size_t file;          /* next file index (listed, then manifest) */
-	long chunk;           /* next chunk of that file */
+	size_t file; /* next file index (listed, then manifest) */
+	long chunk;  /* next chunk of that file */
 };
 
 struct lane_pub {
 	int occupied, blocked; /* open incidents, of which alarmed */
-	int dirty;            /* state to publish */
+	int dirty;             /* state to publish */
 	int disabled;
 	double dwell_s;
 	int settings_dirty;
@@ -281,8 +281,8 @@ static const char *lane_state(const struct lane_pub *lp)
 	return lp->blocked ? "blocked" : lp->occupied ? "occupied" : "clear";
 }
 
-static struct incident *incident_get(edge_publish *p, const char *id,
-				     int cam, int lane)
+static struct incident *incident_get(edge_publish *p, const char *id, int cam,
+				     int lane)
 {
 	struct incident *free_slot = NULL;
 
@@ -588,7 +588,8 @@ static enum evid_result evidence_step(edge_publish *p, struct incident *in,
 	/* the listed files, then manifest.json and manifest.sig */
 	while (in->file < nf + 2) {
 		const char *name = in->file < nf ? l->man.files[in->file].name
-			: in->file == nf ? "manifest.json" : "manifest.sig";
+				   : in->file == nf ? "manifest.json"
+						    : "manifest.sig";
 		int rc = spool_file(p, in, l->dir, name, &in->chunk);
 		if (rc == FL_EFULL || rc == FL_ENOMEM) {
 			res = EV_PAUSED; /* resume at the next poll */
@@ -648,13 +649,15 @@ static void evidence_poll(edge_publish *p)
 				in->evid = EVID_NONE;
 			} else if (r == EV_PAUSED) {
 				in->evid = EVID_SENDING;
-				save_record(p, in); /* resume here after a kill */
+				save_record(p,
+					    in); /* resume here after a kill */
 			} else if (r == EV_SENT) {
 				in->seq++;
 				save_record(p, in);
 				m.type = "evidence";
 				m.wall_time = wall();
-				m.video_time_s = m.rest_since_s = m.left_at_s = -1;
+				m.video_time_s = m.rest_since_s = m.left_at_s =
+					-1;
 				m.files = l.files;
 				m.nfiles = l.n;
 				spool_incident(p, in, &m);
@@ -710,11 +713,12 @@ static void publish_discovery(edge_publish *p)
 		const fl_camera_conf *cc = &p->cfg->cameras[c];
 		for (int l = 0; l < cc->nlanes; l++)
 			for (int w = 0; w < FL_DISCOVERY_ENTITIES; w++) {
-				size_t n = fl_discovery(
-					w, p->cfg->site, p->cfg->device_id,
-					cc->id, cc->lanes[l].id,
-					cc->lanes[l].name, topic, sizeof(topic),
-					buf, sizeof(buf));
+				size_t n = fl_discovery(w, p->cfg->site,
+							p->cfg->device_id,
+							cc->id, cc->lanes[l].id,
+							cc->lanes[l].name,
+							topic, sizeof(topic),
+							buf, sizeof(buf));
 				if (n < sizeof(buf))
 					fl_mqtt_publish(p->mqtt, topic, buf, n,
 							1, 1);
@@ -745,8 +749,10 @@ void edge_publish_answer(edge_publish *p, const char *req, const char *cmd,
 	fl_topic(topic, sizeof(topic), FL_TOPIC_CMD_STATE, p->cfg->site,
 		 p->cfg->device_id, NULL, NULL);
 	if (n < sizeof(buf) && fl_mqtt_publish(p->mqtt, topic, buf, n, 1, 0))
-		fl_log(FL_LOG_WARN, "command", "answer to '%s' not sent "
-		       "(offline)", req ? req : "");
+		fl_log(FL_LOG_WARN, "command",
+		       "answer to '%s' not sent "
+		       "(offline)",
+		       req ? req : "");
 }
 
 /*
@@ -773,15 +779,19 @@ static void on_receipt(edge_publish *p, const void *payload, size_t len)
 	}
 	if (strncmp(r.incident_id, p->cfg->device_id, dl) ||
 	    r.incident_id[dl] != '-') {
-		fl_log(FL_LOG_WARN, "receipt", "%s: not an incident of this "
-		       "device; ignored", r.incident_id);
+		fl_log(FL_LOG_WARN, "receipt",
+		       "%s: not an incident of this "
+		       "device; ignored",
+		       r.incident_id);
 		return;
 	}
-	d = p->store ? fl_store_is_delivered(p->store, r.incident_id) :
-		       FL_ENOENT;
+	d = p->store ? fl_store_is_delivered(p->store, r.incident_id)
+		     : FL_ENOENT;
 	if (d < 0) {
-		fl_log(FL_LOG_WARN, "receipt", "%s: no sealed bundle here; "
-		       "ignored", r.incident_id);
+		fl_log(FL_LOG_WARN, "receipt",
+		       "%s: no sealed bundle here; "
+		       "ignored",
+		       r.incident_id);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/%s/manifest.json",
@@ -799,13 +809,16 @@ static void on_receipt(edge_publish *p, const void *payload, size_t len)
 		fclose(f);
 	free(buf);
 	if (strcmp(hex, r.manifest_sha256)) {
-		fl_log(FL_LOG_WARN, "receipt", "%s: names manifest %.12s..., "
-		       "ours is %.12s...; ignored", r.incident_id,
-		       r.manifest_sha256, hex[0] ? hex : "unreadable");
+		fl_log(FL_LOG_WARN, "receipt",
+		       "%s: names manifest %.12s..., "
+		       "ours is %.12s...; ignored",
+		       r.incident_id, r.manifest_sha256,
+		       hex[0] ? hex : "unreadable");
 		return;
 	}
 	if (!r.verified) {
-		fl_log(FL_LOG_WARN, "receipt", "%s: the hub could NOT verify "
+		fl_log(FL_LOG_WARN, "receipt",
+		       "%s: the hub could NOT verify "
 		       "the bundle; kept here, not marked delivered",
 		       r.incident_id);
 		return;
@@ -815,12 +828,14 @@ static void on_receipt(edge_publish *p, const void *payload, size_t len)
 		       r.incident_id);
 		return;
 	}
-	if (fl_store_mark_delivered(p->store, r.incident_id, err,
-				    sizeof(err)) < 0)
+	if (fl_store_mark_delivered(p->store, r.incident_id, err, sizeof(err)) <
+	    0)
 		fl_log(FL_LOG_ERROR, "receipt", "%s: %s", r.incident_id, err);
 	else
-		fl_log(FL_LOG_INFO, "receipt", "%s: delivered and verified "
-		       "by the hub", r.incident_id);
+		fl_log(FL_LOG_INFO, "receipt",
+		       "%s: delivered and verified "
+		       "by the hub",
+		       r.incident_id);
 }
 
 static void on_message(const char *topic, const void *payload, size_t len,
@@ -889,7 +904,8 @@ static void recover(edge_publish *p)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		char path[FL_PATH_MAX + 300], camera[FL_ID_MAX], lane[FL_ID_MAX];
+		char path[FL_PATH_MAX + 300], camera[FL_ID_MAX],
+			lane[FL_ID_MAX];
 		char topic[FL_TOPIC_MAX], payload[4096];
 		fl_incident_msg m = { 0 };
 		unsigned seq = 0;
@@ -910,11 +926,11 @@ static void recover(edge_publish *p)
 		}
 		snprintf(path, sizeof(path), "%s/%s", p->open_dir, de->d_name);
 		text = slurp(path, &len);
-		if (!text || sscanf(text, "%63s %63s %u %d %d %zu %ld", camera,
-				    lane, &seq, &closed, &due, &file,
-				    &chunk) < 4) {
-			fl_log(FL_LOG_WARN, "publish", "%s: unreadable; removed",
-			       path);
+		if (!text ||
+		    sscanf(text, "%63s %63s %u %d %d %zu %ld", camera, lane,
+			   &seq, &closed, &due, &file, &chunk) < 4) {
+			fl_log(FL_LOG_WARN, "publish",
+			       "%s: unreadable; removed", path);
 			free(text);
 			unlink(path);
 			continue;
@@ -950,8 +966,7 @@ static void recover(edge_publish *p)
 			m.reason = "the edge restarted; an obstruction still "
 				   "there is reported as a new incident";
 			fl_topic(topic, sizeof(topic), FL_TOPIC_INCIDENT,
-				 p->cfg->site, p->cfg->device_id, camera,
-				 lane);
+				 p->cfg->site, p->cfg->device_id, camera, lane);
 			n = fl_incident_json(&m, payload, sizeof(payload));
 			if (n >= sizeof(payload) ||
 			    spool(p, FL_SPOOL_INCIDENT, topic, payload, n) < 0)
@@ -979,7 +994,8 @@ static void recover(edge_publish *p)
 			save_record(p, in);
 			fl_log(FL_LOG_WARN, "evidence",
 			       "%s: sending the evidence resumes (file %zu, "
-			       "chunk %ld)", de->d_name, file, chunk);
+			       "chunk %ld)",
+			       de->d_name, file, chunk);
 			continue;
 		}
 		if (due)
@@ -1016,8 +1032,10 @@ edge_publish *edge_publish_create(const fl_config *cfg, fl_store *store,
 		p->wall0[c] = now;
 	for (int c = 0; c < cfg->ncameras; c++)
 		for (int l = 0; l < cfg->cameras[c].nlanes; l++) {
-			p->lanes[c][l].disabled = cfg->cameras[c].lanes[l].disabled;
-			p->lanes[c][l].dwell_s = cfg->cameras[c].lanes[l].dwell_s;
+			p->lanes[c][l].disabled =
+				cfg->cameras[c].lanes[l].disabled;
+			p->lanes[c][l].dwell_s =
+				cfg->cameras[c].lanes[l].dwell_s;
 		}
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium failed to initialise");

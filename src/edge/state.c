@@ -52,14 +52,14 @@
 #include "geom.h"
 #include "health.h"
 #include "memory.h"
-#include "store.h"  /* fl_write_atomic */
+#include "store.h" /* fl_write_atomic */
 
-#define EDGE_STATE_LANE_S 60.0  /* the clear lane saved this often */
-#define EDGE_STATE_FIRST_S 5.0  /* ... first this long after start */
+#define EDGE_STATE_LANE_S 60.0     /* the clear lane saved this often */
+#define EDGE_STATE_FIRST_S 5.0     /* ... first this long after start */
 #define EDGE_STATE_MAX (64u << 20) /* a memory file larger is refused */
-#define FIT_CORR 0.6   /* the view test a remembered lane must pass */
-#define FIT_SHIFT 2.0  /* ... and at most this shift, analysis px */
-#define LOOK_LIKE 0.5  /* an object resumed looks at least this alike */
+#define FIT_CORR 0.6  /* the view test a remembered lane must pass */
+#define FIT_SHIFT 2.0 /* ... and at most this shift, analysis px */
+#define LOOK_LIKE 0.5 /* an object resumed looks at least this alike */
 
 struct edge_state {
 	const fl_config *cfg;
@@ -104,8 +104,8 @@ static uint8_t *slurp(const char *path, size_t *len)
 }
 
 edge_state *edge_state_open(const char *dir, const fl_config *cfg, int cam,
-			      int aw, int ah, double clock_base, char *err,
-			      size_t errlen)
+			    int aw, int ah, double clock_base, char *err,
+			    size_t errlen)
 {
 	edge_state *m = calloc(1, sizeof(*m));
 	char why[256];
@@ -134,24 +134,27 @@ edge_state *edge_state_open(const char *dir, const fl_config *cfg, int cam,
 	buf = slurp(m->path, &len);
 	if (!buf) {
 		if (errno != ENOENT)
-			fl_log(FL_LOG_WARN, "memory", "%s: cannot read (%s); "
-			       "starting without memory", m->path,
-			       strerror(errno));
+			fl_log(FL_LOG_WARN, "memory",
+			       "%s: cannot read (%s); "
+			       "starting without memory",
+			       m->path, strerror(errno));
 		else
 			fl_log(FL_LOG_INFO, "memory", "%s: none yet", m->path);
 		return m;
 	}
 	if (fl_memory_decode(m->mem, buf, len, m->mem->fingerprint, why,
 			     sizeof(why)) < 0)
-		fl_log(FL_LOG_WARN, "memory", "%s: refused (%s); starting "
-		       "without memory", m->path, why);
+		fl_log(FL_LOG_WARN, "memory",
+		       "%s: refused (%s); starting "
+		       "without memory",
+		       m->path, why);
 	free(buf);
 	return m;
 }
 
 void edge_state_apply(edge_state *m, fl_still *still, fl_lane *lanes,
-		       int nlanes, const uint8_t *first, int night,
-		       int with_reference, double t, double grace_s)
+		      int nlanes, const uint8_t *first, int night,
+		      int with_reference, double t, double grace_s)
 {
 	const fl_camera_conf *cc = &m->cfg->cameras[m->cam];
 	int slot = night ? FL_MEM_NIGHT : FL_MEM_DAY, fits = -1, expected = 0;
@@ -214,22 +217,24 @@ void edge_state_apply(edge_state *m, fl_still *still, fl_lane *lanes,
 	fl_log(FL_LOG_INFO, "memory",
 	       "%s: %s; %d open incident(s) expected back", cc->id,
 	       fits != 1 ? "no clear lane remembered"
-	       : !m->mem->slot[slot].used ? "no clear lane remembered for this light"
+	       : !m->mem->slot[slot].used
+		       ? "no clear lane remembered for this light"
 	       : with_reference ? "the reference image gives the clear lane"
 				: "the clear lane as remembered",
 	       expected);
 }
 
 int edge_state_which(const edge_state *m, const fl_lane *lane, int l,
-		      const fl_sighting *s, const uint8_t *frame, double sx,
-		      double sy)
+		     const fl_sighting *s, const uint8_t *frame, double sx,
+		     double sy)
 {
-	if (!m || s->seen != FL_SEEN_PRESENT || s->rest_since > lane->expect_until)
+	if (!m || s->seen != FL_SEEN_PRESENT ||
+	    s->rest_since > lane->expect_until)
 		return 0;
 	for (int e = 0; e < lane->nexpect; e++) {
 		const fl_lane_memo *x = &lane->expect[e];
-		double box[4] = {x->box[0] / sx, x->box[1] / sy, x->box[2] / sx,
-				 x->box[3] / sy};
+		double box[4] = { x->box[0] / sx, x->box[1] / sy,
+				  x->box[2] / sx, x->box[3] / sy };
 		double like;
 
 		if (!x->incident_id[0] ||
@@ -278,10 +283,10 @@ static void save(edge_state *m, double t, const fl_still *still,
 		ml->next_seq = lanes[l].next_seq;
 		ml->n = fl_lane_memos(&lanes[l], memo, FL_LANE_SPOTS);
 		for (int k = 0; k < ml->n; k++) {
-			double box[4] = {memo[k].box[0] / sx,
-					 memo[k].box[1] / sy,
-					 memo[k].box[2] / sx,
-					 memo[k].box[3] / sy};
+			double box[4] = { memo[k].box[0] / sx,
+					  memo[k].box[1] / sy,
+					  memo[k].box[2] / sx,
+					  memo[k].box[3] / sy };
 			int e;
 			ml->inc[k].m = memo[k];
 			ml->inc[k].m.rest_since += m->base;
@@ -321,19 +326,20 @@ void edge_state_save(edge_state *m, double t, const fl_still *still,
 }
 
 void edge_state_tick(edge_state *m, double t, const fl_still *still,
-		      const fl_lane *lanes, int nlanes, int night, int moved,
-		      const uint8_t *resting, double sx, double sy)
+		     const fl_lane *lanes, int nlanes, int night, int moved,
+		     const uint8_t *resting, double sx, double sy)
 {
 	int lane_due;
 
 	if (!m)
 		return;
-	lane_due = !moved && (m->lane_saved < 0
-				      ? t - m->t0 >= EDGE_STATE_FIRST_S
+	lane_due = !moved &&
+		   (m->lane_saved < 0 ? t - m->t0 >= EDGE_STATE_FIRST_S
 				      : t - m->lane_saved >= EDGE_STATE_LANE_S);
 	if (moved && m->mem->slot[0].used + m->mem->slot[1].used) {
 		/* what was learnt of this view is no use to another */
-		fl_log(FL_LOG_WARN, "memory", "%s: the view moved: the "
+		fl_log(FL_LOG_WARN, "memory",
+		       "%s: the view moved: the "
 		       "remembered clear lane is forgotten",
 		       m->cfg->cameras[m->cam].id);
 		m->mem->slot[0].used = m->mem->slot[1].used = 0;
@@ -345,8 +351,8 @@ void edge_state_tick(edge_state *m, double t, const fl_still *still,
 }
 
 void edge_state_close(edge_state *m, double t, const fl_still *still,
-		       const fl_lane *lanes, int nlanes, int night,
-		       const uint8_t *resting, double sx, double sy)
+		      const fl_lane *lanes, int nlanes, int night,
+		      const uint8_t *resting, double sx, double sy)
 {
 	if (!m)
 		return;
@@ -377,18 +383,23 @@ int edge_state_incidents(const char *dir, const fl_config *cfg,
 			continue;
 		/* the frame size, from the header: the decode checks it */
 		w = len >= 28 ? (int)(buf[20] | buf[21] << 8 | buf[22] << 16 |
-				      (uint32_t)(buf[23] & 0x7f) << 24) : 0;
+				      (uint32_t)(buf[23] & 0x7f) << 24)
+			      : 0;
 		h = len >= 28 ? (int)(buf[24] | buf[25] << 8 | buf[26] << 16 |
-				      (uint32_t)(buf[27] & 0x7f) << 24) : 0;
+				      (uint32_t)(buf[27] & 0x7f) << 24)
+			      : 0;
 		mem = fl_memory_create(w, h);
 		if (mem && fl_memory_decode(mem, buf, len,
 					    fingerprint_of(cfg, c, w, h), why,
 					    sizeof(why)) == 0)
 			for (int l = 0; l < mem->nlanes; l++)
-				for (int k = 0; k < mem->lane[l].n && n < max; k++)
+				for (int k = 0; k < mem->lane[l].n && n < max;
+				     k++)
 					snprintf(ids[n++], FL_INCIDENT_ID_MAX,
 						 "%s",
-						 mem->lane[l].inc[k].m.incident_id);
+						 mem->lane[l]
+							 .inc[k]
+							 .m.incident_id);
 		fl_memory_destroy(mem);
 		free(buf);
 	}

@@ -28,8 +28,8 @@ typedef struct edge_state edge_state;
  * folder cannot be made or memory runs out (reason in err).
  */
 edge_state *edge_state_open(const char *dir, const fl_config *cfg, int cam,
-			      int aw, int ah, double clock_base, char *err,
-			      size_t errlen);
+			    int aw, int ah, double clock_base, char *err,
+			    size_t errlen);
 
 /*
  * Before the first analysed frame (`first`, analysis size, at video time
@@ -39,8 +39,8 @@ edge_state *edge_state_open(const char *dir, const fl_config *cfg, int cam,
  * back (fl_lane_expect(), for grace_s).
  */
 void edge_state_apply(edge_state *m, fl_still *still, fl_lane *lanes,
-		       int nlanes, const uint8_t *first, int night,
-		       int with_reference, double t, double grace_s);
+		      int nlanes, const uint8_t *first, int night,
+		      int with_reference, double t, double grace_s);
 
 /*
  * Which expected incident of lane (if any) sighting s is: at rest since
@@ -48,8 +48,8 @@ void edge_state_apply(edge_state *m, fl_still *still, fl_lane *lanes,
  * it did (`frame`, the analysis frame). Returns 1 + its index, or 0.
  */
 int edge_state_which(const edge_state *m, const fl_lane *lane, int l,
-		      const fl_sighting *s, const uint8_t *frame, double sx,
-		      double sy);
+		     const fl_sighting *s, const uint8_t *frame, double sx,
+		     double sy);
 
 /* An incident closed: save at the next tick. */
 void edge_state_touch(edge_state *m);
@@ -71,13 +71,13 @@ void edge_state_save(edge_state *m, double t, const fl_still *still,
  * frame, for the objects' looks.
  */
 void edge_state_tick(edge_state *m, double t, const fl_still *still,
-		      const fl_lane *lanes, int nlanes, int night, int moved,
-		      const uint8_t *resting, double sx, double sy);
+		     const fl_lane *lanes, int nlanes, int night, int moved,
+		     const uint8_t *resting, double sx, double sy);
 
 /* Save what is known now (an orderly stop) and free. NULL-safe. */
 void edge_state_close(edge_state *m, double t, const fl_still *still,
-		       const fl_lane *lanes, int nlanes, int night,
-		       const uint8_t *resting, double sx, double sy);
+		      const fl_lane *lanes, int nlanes, int night,
+		      const uint8_t *resting, double sx, double sy);
 
 /*
  * The incident ids held in the memory files of dir (whatever camera they

@@ -88,33 +88,33 @@ struct fl_source {
 	AVCodecContext *dec;
 	AVPacket *pkt;
 	AVFrame *frame;
-	int stream;            /* index of our video stream in fmt */
-	AVRational tb;         /* its time base */
-	double fps;            /* stream rate, or opts->fps */
+	int stream;    /* index of our video stream in fmt */
+	AVRational tb; /* its time base */
+	double fps;    /* stream rate, or opts->fps */
 
-	int width, height;     /* fixed by the first frame; 0 before */
+	int width, height; /* fixed by the first frame; 0 before */
 	struct SwsContext *gray_sws;
-	uint8_t *gray;         /* GRAY8 frame for non-YUV formats */
+	uint8_t *gray; /* GRAY8 frame for non-YUV formats */
 	int gray_stride;
 	struct SwsContext *bgr_sws;
 
-	int64_t index;         /* frames handed out */
+	int64_t index; /* frames handed out */
 	int64_t first_ts, prev_ts;
-	int ts_fallback;       /* container time abandoned: count frames */
-	double fallback_off;   /* added to index/fps after the switch */
+	int ts_fallback;     /* container time abandoned: count frames */
+	double fallback_off; /* added to index/fps after the switch */
 	double last_t;
 
 	double start_s, until_s; /* the window handed out (0: open) */
-	int64_t packets, bad;  /* packets sent, packets/frames that failed */
-	int flushing;          /* NULL packet sent */
-	int end;               /* 0, or the status every later read returns */
+	int64_t packets, bad;    /* packets sent, packets/frames that failed */
+	int flushing;            /* NULL packet sent */
+	int end;                 /* 0, or the status every later read returns */
 	char end_msg[URL_MAX + 128];
 
-	fl_packet_fn tap;      /* packet tap (evidence pre-roll), or NULL */
+	fl_packet_fn tap; /* packet tap (evidence pre-roll), or NULL */
 	void *tap_user;
-	int64_t tap_origin;    /* first packet's timestamp, or NOPTS */
-	int64_t tap_count;     /* packets tapped */
-	int tap_no_ts;         /* timestamps missing: counting packets */
+	int64_t tap_origin; /* first packet's timestamp, or NOPTS */
+	int64_t tap_count;  /* packets tapped */
+	int tap_no_ts;      /* timestamps missing: counting packets */
 
 	double opt_fps;        /* opts->fps, for reopening */
 	int threads;           /* decoder threads, for reopening */
@@ -124,7 +124,7 @@ struct fl_source {
 	int64_t resume_ts;     /* ... the first one lands here (tb) */
 	int64_t shift;         /* ... moved by this much, or NOPTS */
 
-	int64_t deadline_ns;   /* interrupt callback: 0 = none */
+	int64_t deadline_ns; /* interrupt callback: 0 = none */
 	int timeout_ms;
 	int realtime;
 	int64_t pace_start_ns; /* monotonic time of video time 0 */
@@ -319,8 +319,9 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	else if (s->kind == KIND_DEVICE)
 		ifmt = av_find_input_format("video4linux2");
 	if ((s->kind == KIND_PATTERN || s->kind == KIND_DEVICE) && !ifmt) {
-		snprintf(err, errlen, "%s: %s input not available in this FFmpeg",
-			 s->url, kind_name(s->kind));
+		snprintf(err, errlen,
+			 "%s: %s input not available in this FFmpeg", s->url,
+			 kind_name(s->kind));
 		return -1;
 	}
 	s->fmt = avformat_alloc_context();
@@ -357,11 +358,12 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	ret = avformat_find_stream_info(s->fmt, NULL);
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen,
-			 "%s: not a video or corrupt header (%s)", s->url, why);
+		snprintf(err, errlen, "%s: not a video or corrupt header (%s)",
+			 s->url, why);
 		return -1;
 	}
-	ret = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+	ret = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec,
+				  0);
 	if (ret == AVERROR_STREAM_NOT_FOUND) {
 		snprintf(err, errlen, "%s: no video stream", s->url);
 		return -1;
@@ -411,13 +413,14 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	ret = avcodec_parameters_to_context(s->dec, st->codecpar);
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: bad codec parameters: %s", s->url, why);
+		snprintf(err, errlen, "%s: bad codec parameters: %s", s->url,
+			 why);
 		return -1;
 	}
 	s->dec->pkt_timebase = s->tb;
 	s->dec->thread_count = threads; /* 0 would mean "all cores" */
-	s->dec->thread_type = threads > 1 ?
-		FF_THREAD_FRAME | FF_THREAD_SLICE : 0;
+	s->dec->thread_type = threads > 1 ? FF_THREAD_FRAME | FF_THREAD_SLICE
+					  : 0;
 	ret = avcodec_open2(s->dec, codec, NULL);
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
@@ -429,8 +432,9 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	       "%s: %s via %s, codec %s %dx%d %s, %.3f fps, time base %d/%d, %d thread%s",
 	       s->url, kind_name(s->kind), s->fmt->iformat->name, codec->name,
 	       st->codecpar->width, st->codecpar->height,
-	       av_get_pix_fmt_name(st->codecpar->format) ?
-		       av_get_pix_fmt_name(st->codecpar->format) : "?",
+	       av_get_pix_fmt_name(st->codecpar->format)
+		       ? av_get_pix_fmt_name(st->codecpar->format)
+		       : "?",
 	       s->fps, s->in_tb.num, s->in_tb.den, threads,
 	       threads > 1 ? "s" : "");
 	return 0;
@@ -540,9 +544,10 @@ static double frame_time(fl_source *s, int64_t ts)
 		if (ts == AV_NOPTS_VALUE ||
 		    (s->prev_ts != AV_NOPTS_VALUE && ts <= s->prev_ts)) {
 			s->ts_fallback = 1;
-			s->fallback_off = s->index > 0 ?
-				s->last_t + 1.0 / s->fps - s->index / s->fps :
-				0;
+			s->fallback_off = s->index > 0
+						  ? s->last_t + 1.0 / s->fps -
+							    s->index / s->fps
+						  : 0;
 			fl_log(FL_LOG_DEBUG, TAG,
 			       "%s: frame %lld has %s timestamp; counting frames at %.3f fps",
 			       s->url, (long long)s->index,
@@ -590,7 +595,8 @@ static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
 	enum AVPixelFormat pf = fr->format;
 
 	if (fr->width <= 0 || fr->height <= 0) {
-		snprintf(err, errlen, "%s: decoder gave an empty frame", s->url);
+		snprintf(err, errlen, "%s: decoder gave an empty frame",
+			 s->url);
 		return FL_EDECODE;
 	}
 	if (s->width == 0) {
@@ -633,8 +639,10 @@ static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
 		if (!s->gray_sws) {
 			snprintf(err, errlen,
 				 "%s: cannot convert pixel format %s to gray",
-				 s->url, av_get_pix_fmt_name(pf) ?
-				 av_get_pix_fmt_name(pf) : "?");
+				 s->url,
+				 av_get_pix_fmt_name(pf)
+					 ? av_get_pix_fmt_name(pf)
+					 : "?");
 			return FL_EUNSUPPORTED;
 		}
 		dst[0] = s->gray;
@@ -789,8 +797,10 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 	if (!s)
 		return FL_EINVAL;
 	if (!fl_source_is_live(s)) {
-		snprintf(err, errlen, "%s: only network streams and devices "
-			 "reconnect", s->url);
+		snprintf(err, errlen,
+			 "%s: only network streams and devices "
+			 "reconnect",
+			 s->url);
 		return FL_EINVAL;
 	}
 	avcodec_free_context(&s->dec);
@@ -803,12 +813,14 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 	s->packets = s->bad = 0;
 	s->reopened = 1;
 	s->shift = AV_NOPTS_VALUE;
-	gap = s->index > 0 ?
-		FL_MAX((double)(mono_ns() - s->last_frame_ns) / 1e9,
-		       1.0 / s->fps) : 0;
+	gap = s->index > 0
+		      ? FL_MAX((double)(mono_ns() - s->last_frame_ns) / 1e9,
+			       1.0 / s->fps)
+		      : 0;
 	if (s->first_ts != AV_NOPTS_VALUE && !s->ts_fallback)
 		s->resume_ts = s->first_ts +
-			(int64_t)llround((s->last_t + gap) / av_q2d(s->tb));
+			       (int64_t)llround((s->last_t + gap) /
+						av_q2d(s->tb));
 	else
 		s->resume_ts = 0;
 	if (s->ts_fallback)
@@ -940,8 +952,8 @@ int fl_frame_bgr(const fl_frame *f, uint8_t *dst)
 		return FL_EINVAL;
 	s = f->priv;
 	fr = s->frame;
-	if (!fr->data[0] || f->index != s->index - 1 ||
-	    fr->width != f->width || fr->height != f->height)
+	if (!fr->data[0] || f->index != s->index - 1 || fr->width != f->width ||
+	    fr->height != f->height)
 		return FL_EINVAL; /* not the frame the source holds now */
 	s->bgr_sws = sws_getCachedContext(s->bgr_sws, fr->width, fr->height,
 					  fr->format, fr->width, fr->height,
@@ -952,8 +964,8 @@ int fl_frame_bgr(const fl_frame *f, uint8_t *dst)
 	if (!s->bgr_sws)
 		return FL_EUNSUPPORTED;
 	ds[0] = f->width * 3;
-	sws_scale(s->bgr_sws, (const uint8_t *const *)fr->data, fr->linesize,
-		  0, fr->height, d, ds);
+	sws_scale(s->bgr_sws, (const uint8_t *const *)fr->data, fr->linesize, 0,
+		  fr->height, d, ds);
 	return 0;
 }
 

@@ -21,13 +21,13 @@
 typedef struct fl_source fl_source;
 
 typedef struct fl_source_opts {
-	double fps;      /* rate of image sequences, and fallback; 0 = 25 */
-	int threads;     /* decoder threads; 0 = 1 */
-	int realtime;    /* 1: files paced at their frame rate (live mode) */
-	int timeout_ms;  /* network open/read timeout; 0 = 10000 */
-	double start_s;  /* > 0: frames before this video time are decoded
+	double fps;     /* rate of image sequences, and fallback; 0 = 25 */
+	int threads;    /* decoder threads; 0 = 1 */
+	int realtime;   /* 1: files paced at their frame rate (live mode) */
+	int timeout_ms; /* network open/read timeout; 0 = 10000 */
+	double start_s; /* > 0: frames before this video time are decoded
 			  * and dropped, never handed out */
-	double until_s;  /* > 0: the read that would hand out a frame at or
+	double until_s; /* > 0: the read that would hand out a frame at or
 			  * after this video time returns FL_ERANGE instead */
 } fl_source_opts;
 
@@ -37,9 +37,9 @@ typedef struct fl_frame {
 	const uint8_t *luma; /* width x height, 8-bit */
 	int stride;          /* bytes per luma row */
 	int width, height;
-	double t;            /* video time, seconds */
-	int64_t index;       /* 0-based frame number */
-	void *priv;          /* the source's decode state, for fl_frame_bgr() */
+	double t;      /* video time, seconds */
+	int64_t index; /* 0-based frame number */
+	void *priv;    /* the source's decode state, for fl_frame_bgr() */
 } fl_frame;
 
 /*
@@ -94,9 +94,9 @@ struct AVCodecParameters;
  * source: valid until fl_source_close(). */
 typedef struct fl_stream_info {
 	const struct AVCodecParameters *par; /* codec id, size, extradata */
-	int tb_num, tb_den;  /* time base of packet timestamps */
-	double fps;          /* as fl_source_fps() */
-	const char *codec;   /* "h264", "mjpeg", "png", ... */
+	int tb_num, tb_den; /* time base of packet timestamps */
+	double fps;         /* as fl_source_fps() */
+	const char *codec;  /* "h264", "mjpeg", "png", ... */
 } fl_stream_info;
 
 void fl_source_stream_info(const fl_source *s, fl_stream_info *out);
@@ -110,8 +110,7 @@ void fl_source_stream_info(const fl_source *s, fl_stream_info *out);
  * (av_packet_ref() to keep it). Install it before the first fl_source_read()
  * to see the first keyframe. fn NULL removes it.
  */
-typedef void (*fl_packet_fn)(const struct AVPacket *pkt, double t,
-			     void *user);
+typedef void (*fl_packet_fn)(const struct AVPacket *pkt, double t, void *user);
 void fl_source_set_packet_tap(fl_source *s, fl_packet_fn fn, void *user);
 
 /* NULL-safe. */

@@ -163,7 +163,8 @@ int fl__spool_parse(const void *data, size_t len, fl_spool_msg *m)
 		return FL_EFORMAT;
 	tl = get32(hdr + 8);
 	pl = get32(hdr + 12);
-	if (tl == 0 || tl > 65535 || (uint64_t)len != (uint64_t)HDR_LEN + tl + pl ||
+	if (tl == 0 || tl > 65535 ||
+	    (uint64_t)len != (uint64_t)HDR_LEN + tl + pl ||
 	    fl_crc32(0, hdr + HDR_LEN, (size_t)tl + pl) != get32(hdr + 16))
 		return FL_EFORMAT;
 	m->topic = malloc((size_t)tl + 1);

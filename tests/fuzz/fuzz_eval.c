@@ -40,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rt = eval_truth_parse(text, gt_len, "fuzz.json", &truth, err,
 			      sizeof(err));
-	re = eval_events_parse(text + ev_off, size - ev_off, "fuzz.jsonl",
-			       &ev, err, sizeof(err));
+	re = eval_events_parse(text + ev_off, size - ev_off, "fuzz.jsonl", &ev,
+			       err, sizeof(err));
 	if (rt == 0) {
 		eval_truth cut;
 		/* a cut and a restart somewhere inside the clip, picked by

@@ -26,32 +26,32 @@
 static int failures;
 static int checks;
 
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		checks++;                                                  \
-		if (!(cond)) {                                             \
-			failures++;                                        \
-			fprintf(stderr, "%s:%d: check failed: %s: ",       \
-				__FILE__, __LINE__, #cond);                \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fprintf(stderr, "\n");                             \
-		}                                                          \
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		checks++;                                                      \
+		if (!(cond)) {                                                 \
+			failures++;                                            \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, \
+				__LINE__, #cond);                              \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fprintf(stderr, "\n");                                 \
+		}                                                              \
 	} while (0)
 
 /* Lines: 1 device, 2 cameras, 3 - id, 4 source, 5 lanes, 6 - id, 7 points. */
-#define HEAD                                         \
-	"device: {id: edge-01, site: demo-site}\n"   \
-	"cameras:\n"                                 \
-	"  - id: cam-1\n"                            \
-	"    source: clip.mp4\n"                     \
-	"    lanes:\n"                               \
+#define HEAD                                                                   \
+	"device: {id: edge-01, site: demo-site}\n"                             \
+	"cameras:\n"                                                           \
+	"  - id: cam-1\n"                                                      \
+	"    source: clip.mp4\n"                                               \
+	"    lanes:\n"                                                         \
 	"      - id: lane-a\n"
 #define PTS "        points: [[0, 0], [100, 0], [100, 100], [0, 100]]\n"
-#define LANE2                                   \
-	"      - id: lane-b\n"                      \
+#define LANE2                                                                  \
+	"      - id: lane-b\n"                                                 \
 	"        points: [[0, 0], [9, 0], [9, 9]]\n"
-#define CAM(id)                                                         \
-	"  - id: " id "\n    source: x.mp4\n    lanes:\n      - id: l\n" \
+#define CAM(id)                                                                \
+	"  - id: " id "\n    source: x.mp4\n    lanes:\n      - id: l\n"       \
 	"        points: [[0, 0], [9, 0], [9, 9]]\n"
 
 struct yaml_case {
@@ -89,8 +89,10 @@ static const struct yaml_case cases[] = {
 	  "        escalate_s: 86400\n",
 	  NULL },
 	/* Unknown keys name the section and the key's line. */
-	{ HEAD PTS "        foo: 1\n", "test.yaml:8: unknown key 'foo' in lane" },
-	{ "bogus: 1\n" HEAD PTS, "test.yaml:1: unknown key 'bogus' in top level" },
+	{ HEAD PTS "        foo: 1\n",
+	  "test.yaml:8: unknown key 'foo' in lane" },
+	{ "bogus: 1\n" HEAD PTS,
+	  "test.yaml:1: unknown key 'bogus' in top level" },
 	{ HEAD PTS "detect:\n  analysis_width: 320\n  colour: red\n",
 	  "test.yaml:10: unknown key 'colour' in detect" },
 	{ HEAD "        source2: x\n" PTS,
@@ -110,15 +112,20 @@ static const struct yaml_case cases[] = {
 	{ HEAD PTS "        dwell_s: .inf\n", "dwell_s: expected a number" },
 	{ HEAD PTS "        dwell_s: 1e999\n", "dwell_s: expected a number" },
 	{ HEAD PTS "        dwell_s: [60]\n", "dwell_s: expected a number" },
-	{ HEAD PTS "        clear_s: 0.4\n", "clear_s: 0.4 is out of range 0.5..3600" },
-	{ HEAD PTS "        min_size_px: -1\n", "min_size_px: -1 is out of range 0..4096" },
+	{ HEAD PTS "        clear_s: 0.4\n",
+	  "clear_s: 0.4 is out of range 0.5..3600" },
+	{ HEAD PTS "        min_size_px: -1\n",
+	  "min_size_px: -1 is out of range 0..4096" },
 	{ HEAD PTS "        min_overlap: 0\n",
 	  "test.yaml:8: min_overlap: 0 is out of range 0.01..1" },
-	{ HEAD PTS "        width_m: 0.5\n", "width_m: 0.5 is out of range 1..50" },
-	{ HEAD PTS "        min_size_m: 11\n", "min_size_m: 11 is out of range 0..10" },
+	{ HEAD PTS "        width_m: 0.5\n",
+	  "width_m: 0.5 is out of range 1..50" },
+	{ HEAD PTS "        min_size_m: 11\n",
+	  "min_size_m: 11 is out of range 0..10" },
 	{ HEAD PTS "        clear_width_m: -1\n",
 	  "clear_width_m: -1 is out of range 0..50" },
-	{ HEAD PTS "        escalate_s: 90000\n", "escalate_s: 90000 is out of range 0..86400" },
+	{ HEAD PTS "        escalate_s: 90000\n",
+	  "escalate_s: 90000 is out of range 0..86400" },
 	{ HEAD PTS "detect: {analysis_width: 320.5}\n",
 	  "test.yaml:8: analysis_width: expected a whole number" },
 	{ HEAD PTS "detect: {analysis_width: 32}\n",
@@ -129,7 +136,8 @@ static const struct yaml_case cases[] = {
 	  "model_conf: 1.5 is out of range 0.01..1" },
 	{ HEAD PTS "detect: {model_interval_s: 0.05}\n",
 	  "out of range 0.1..3600" },
-	{ HEAD PTS "detect: {rest_s: 31}\n", "rest_s: 31 is out of range 0.5..30" },
+	{ HEAD PTS "detect: {rest_s: 31}\n",
+	  "rest_s: 31 is out of range 0.5..30" },
 	{ "device: {id: e, site: s}\ncameras:\n  - id: c\n    source: x\n"
 	  "    fps: 300\n",
 	  "test.yaml:5: fps: 300 is out of range 0..240" },
@@ -148,7 +156,8 @@ static const struct yaml_case cases[] = {
 	/* Polygons: with the lane's line. */
 	{ HEAD "        points: [[0, 0], [100, 0]]\n",
 	  "test.yaml:6: lane 'lane-a': polygon has 2 points" },
-	{ HEAD "        dwell_s: 5\n", "test.yaml:6: lane 'lane-a': polygon has 0 points" },
+	{ HEAD "        dwell_s: 5\n",
+	  "test.yaml:6: lane 'lane-a': polygon has 0 points" },
 	{ HEAD "        points: [[0, 0], [50, 50], [100, 100]]\n",
 	  "test.yaml:6: lane 'lane-a': polygon area 0" },
 	{ HEAD "        points: [[0, 0], [1, 0], [1, 0.5]]\n",
@@ -159,7 +168,8 @@ static const struct yaml_case cases[] = {
 	  "self-intersecting" },
 	{ HEAD "        points: [[0, 0, 1], [100, 0], [0, 100]]\n",
 	  "test.yaml:7: points: expected a list of [x, y] pairs" },
-	{ HEAD "        points: 5\n", "points: expected a list of [x, y] pairs" },
+	{ HEAD "        points: 5\n",
+	  "points: expected a list of [x, y] pairs" },
 	{ HEAD "        points: [[0, 0], [\"100\", 0], [0, 100]]\n",
 	  "points: expected a list of [x, y] pairs" },
 	{ HEAD "        points: [[0, 0], [100, -1], [0, 100]]\n",
@@ -186,13 +196,15 @@ static const struct yaml_case cases[] = {
 	{ HEAD PTS "      - points: [[0, 0], [9, 0], [9, 9]]\n",
 	  "test.yaml:8: missing required key 'id' in lane" },
 	/* Ids, strings, duplicates. */
-	{ "device: {id: edge 01, site: s}\n" "cameras:\n" CAM("c"),
+	{ "device: {id: edge 01, site: s}\n"
+	  "cameras:\n" CAM("c"),
 	  "test.yaml:1: id: 'edge 01' is not a valid id" },
 	{ "device: {id: "
 	  "a234567890123456789012345678901234567890123456789012345678901234"
 	  ", site: s}\ncameras:\n" CAM("c"),
 	  "is not a valid id" },
-	{ "device: {id: \"\", site: s}\ncameras:\n" CAM("c"), "is not a valid id" },
+	{ "device: {id: \"\", site: s}\ncameras:\n" CAM("c"),
+	  "is not a valid id" },
 	{ "device: {id: e, site: \"\"}\ncameras:\n" CAM("c"),
 	  "site: must not be empty" },
 	{ "device: {id: e, site: [a]}\ncameras:\n" CAM("c"),
@@ -201,23 +213,24 @@ static const struct yaml_case cases[] = {
 	  "test.yaml:13: duplicate camera id 'c'" },
 	{ HEAD PTS LANE2 LANE2, "test.yaml:10: duplicate lane id 'lane-b'" },
 	{ "device: {id: e, site: s}\ncameras:\n" CAM("a") CAM("b") CAM("c")
-	  CAM("d") CAM("e"),
+		  CAM("d") CAM("e"),
 	  "test.yaml:2: cameras: 5 entries, expected 1..4" },
 	{ "device: {id: e, site: s}\ncameras: []\n",
 	  "cameras: 0 entries, expected 1..4" },
 	{ "device: {id: e, site: s}\ncameras: {id: c}\n",
 	  "cameras: expected a list of camera entries" },
-	{ "device: edge-01\ncameras: []\n", "test.yaml:1: device: expected a map" },
+	{ "device: edge-01\ncameras: []\n",
+	  "test.yaml:1: device: expected a map" },
 	{ "device: {id: e, site: s}\ncameras:\n  - id: c\n    source: x\n"
 	  "    lanes: []\n",
 	  "test.yaml:5: lanes: 0 entries, expected 1..8" },
 	{ HEAD PTS LANE2 "      - {id: l3, points: [[0,0],[9,0],[9,9]]}\n"
-	  "      - {id: l4, points: [[0,0],[9,0],[9,9]]}\n"
-	  "      - {id: l5, points: [[0,0],[9,0],[9,9]]}\n"
-	  "      - {id: l6, points: [[0,0],[9,0],[9,9]]}\n"
-	  "      - {id: l7, points: [[0,0],[9,0],[9,9]]}\n"
-	  "      - {id: l8, points: [[0,0],[9,0],[9,9]]}\n"
-	  "      - {id: l9, points: [[0,0],[9,0],[9,9]]}\n",
+			 "      - {id: l4, points: [[0,0],[9,0],[9,9]]}\n"
+			 "      - {id: l5, points: [[0,0],[9,0],[9,9]]}\n"
+			 "      - {id: l6, points: [[0,0],[9,0],[9,9]]}\n"
+			 "      - {id: l7, points: [[0,0],[9,0],[9,9]]}\n"
+			 "      - {id: l8, points: [[0,0],[9,0],[9,9]]}\n"
+			 "      - {id: l9, points: [[0,0],[9,0],[9,9]]}\n",
 	  "lanes: 9 entries, expected 1..8" },
 	/* Obstruction classes. */
 	{ HEAD PTS "        obstructions: []\n",
@@ -231,21 +244,25 @@ static const struct yaml_case cases[] = {
 	/* Active hours. */
 	{ HEAD PTS "        active: [\"25:00-26:00\"]\n",
 	  "active: '25:00-26:00' is not \"HH:MM-HH:MM\"" },
-	{ HEAD PTS "        active: [\"24:00-06:00\"]\n", "is not \"HH:MM-HH:MM\"" },
-	{ HEAD PTS "        active: [\"8:00-18:00\"]\n", "is not \"HH:MM-HH:MM\"" },
-	{ HEAD PTS "        active: [\"08:00-18:00x\"]\n", "is not \"HH:MM-HH:MM\"" },
-	{ HEAD PTS "        active: [\"08:60-18:00\"]\n", "is not \"HH:MM-HH:MM\"" },
+	{ HEAD PTS "        active: [\"24:00-06:00\"]\n",
+	  "is not \"HH:MM-HH:MM\"" },
+	{ HEAD PTS "        active: [\"8:00-18:00\"]\n",
+	  "is not \"HH:MM-HH:MM\"" },
+	{ HEAD PTS "        active: [\"08:00-18:00x\"]\n",
+	  "is not \"HH:MM-HH:MM\"" },
+	{ HEAD PTS "        active: [\"08:60-18:00\"]\n",
+	  "is not \"HH:MM-HH:MM\"" },
 	{ HEAD PTS "        active: [08:00-18:00]\n", NULL },
 	{ HEAD PTS "        active: [\"08:00-08:00\"]\n", "is an empty range" },
 	{ HEAD PTS "        active: []\n", "active: 0 ranges, expected 1..4" },
 	{ HEAD PTS "        active: [\"00:00-01:00\", \"02:00-03:00\", "
-	  "\"04:00-05:00\", \"06:00-07:00\", \"08:00-09:00\"]\n",
+		   "\"04:00-05:00\", \"06:00-07:00\", \"08:00-09:00\"]\n",
 	  "active: 5 ranges, expected 1..4" },
 	{ HEAD PTS "        active: \"08:00-18:00\"\n",
 	  "active: expected a list of" },
 	/* Frame size given in the config: lanes checked at load. */
 	{ HEAD "        points: [[0, 0], [700, 0], [700, 100]]\n"
-	  "    width: 640\n    height: 480\n",
+	       "    width: 640\n    height: 480\n",
 	  "test.yaml:6: lane 'lane-a': point [700, 0] is outside the 640x480 "
 	  "frame" },
 	{ HEAD PTS "    width: 640\n", "give width and height together" },
@@ -258,7 +275,8 @@ static const struct yaml_case cases[] = {
 	{ HEAD PTS "---\n" HEAD PTS, "test.yaml:8: more than one document" },
 	{ HEAD PTS "        dwell_s: [1, 2\n", "test.yaml:9:" },
 	{ "device: {id: e\n  site: s\n", "test.yaml:" },
-	{ "device:\n  id: e\n   site: s\n", "test.yaml:3: mapping values are not "
+	{ "device:\n  id: e\n   site: s\n",
+	  "test.yaml:3: mapping values are not "
 	  "allowed" },
 	{ "", "test.yaml:1: empty document" },
 	{ "# only a comment\n", "empty document" },
@@ -271,10 +289,11 @@ static const struct yaml_case cases[] = {
 	{ "\t- x\n", "test.yaml:1:" },
 	/* Evidence (issue 3): every key, then each rule once. */
 	{ HEAD PTS "evidence:\n  dir: ev\n  pre_roll_s: 5\n"
-	  "  post_roll_s: 20\n  interval_s: 3\n  max_images: 10\n"
-	  "  jpeg_quality: 80\n  closeup_max_px: 640\n  preroll_mb: 8\n"
-	  "  max_mb: 100\n  max_age_days: 7\n  min_free_mb: 10\n"
-	  "  font: /x.ttf\n", NULL },
+		   "  post_roll_s: 20\n  interval_s: 3\n  max_images: 10\n"
+		   "  jpeg_quality: 80\n  closeup_max_px: 640\n  preroll_mb: 8\n"
+		   "  max_mb: 100\n  max_age_days: 7\n  min_free_mb: 10\n"
+		   "  font: /x.ttf\n",
+	  NULL },
 	{ HEAD PTS "evidence: {}\n", NULL },
 	{ HEAD PTS "evidence:\n  pre_roll: 5\n",
 	  "test.yaml:9: unknown key 'pre_roll' in evidence" },
@@ -292,10 +311,11 @@ static const struct yaml_case cases[] = {
 	  "interval_s: expected a number" },
 	{ HEAD PTS "evidence:\n  font: [a]\n", "font: expected a string" },
 	{ HEAD PTS "evidence: [1]\n", "test.yaml:8: evidence: expected a map" },
-	{ HEAD PTS "evidence:\n  dir: a\n  dir: b\n",
-	  "duplicate key 'dir'" },
+	{ HEAD PTS "evidence:\n  dir: a\n  dir: b\n", "duplicate key 'dir'" },
 	{ "device: {id: e, site: s, site_name: \"城东小区 3 号楼\", "
-	  "key_file: keys/dev.key}\n" "cameras:\n" CAM("c"), NULL },
+	  "key_file: keys/dev.key}\n"
+	  "cameras:\n" CAM("c"),
+	  NULL },
 	{ "device: {id: e, site: s, key: k}\ncameras:\n" CAM("c"),
 	  "test.yaml:1: unknown key 'key' in device" },
 	{ "device: {id: e, site: s, site_name: \"\xff\"}\ncameras:\n" CAM("c"),
@@ -304,7 +324,8 @@ static const struct yaml_case cases[] = {
 	  "key_file: expected a string" },
 	/* On-site warning: lane keys and the board (issue 4 point 6). */
 	{ HEAD PTS "        warn_s: 0\n        warn_repeat_s: 0\n"
-	  "        warn_max_repeats: 0\n        quiet_hours: []\n", NULL },
+		   "        warn_max_repeats: 0\n        quiet_hours: []\n",
+	  NULL },
 	{ HEAD PTS "        quiet_hours: [\"22:00-07:00\", \"12:00-13:30\"]\n",
 	  NULL },
 	{ HEAD PTS "        quiet_hours: [\"22:00-22:00\"]\n",
@@ -318,10 +339,12 @@ static const struct yaml_case cases[] = {
 	{ HEAD PTS "        warn_max_repeats: 1.5\n",
 	  "warn_max_repeats: expected a whole number" },
 	{ HEAD PTS "board:\n  type: sim\n  log: actions.jsonl\n"
-	  "  clip: warn.wav\n  speaker_s: 5\n  strobe_s: 0\n", NULL },
+		   "  clip: warn.wav\n  speaker_s: 5\n  strobe_s: 0\n",
+	  NULL },
 	{ HEAD PTS "board:\n  type: linux\n  chip: gpiochip1\n"
-	  "  speaker_line: 17\n  strobe_line: 27\n  active_low: yes\n"
-	  "  player: \"mpg123 -q\"\n  watchdog: /dev/watchdog\n", NULL },
+		   "  speaker_line: 17\n  strobe_line: 27\n  active_low: yes\n"
+		   "  player: \"mpg123 -q\"\n  watchdog: /dev/watchdog\n",
+	  NULL },
 	{ HEAD PTS "board:\n  type: arduino\n",
 	  "test.yaml:9: board: type 'arduino' is not one of none, sim, linux" },
 	{ HEAD PTS "board:\n  type: linux\n  clip: a.wav\n  player: \"\"\n",
@@ -336,9 +359,11 @@ static const struct yaml_case cases[] = {
 	  "test.yaml:9: unknown key 'speaker' in board" },
 	{ HEAD PTS "board: sim\n", "test.yaml:8: board: expected a map" },
 	/* Camera health (issue 4 point 5). */
-	{ HEAD PTS "health:\n  enabled: no\n  frozen_s: 30\n  covered_s: 5\n"
+	{ HEAD PTS
+	  "health:\n  enabled: no\n  frozen_s: 30\n  covered_s: 5\n"
 	  "  moved_s: 20\n  clear_s: 2\n  learn_s: 120\n  covered_std: 2\n"
-	  "  moved_shift_px: 6\n  moved_corr: 0.5\n", NULL },
+	  "  moved_shift_px: 6\n  moved_corr: 0.5\n",
+	  NULL },
 	{ HEAD PTS "health: {}\n", NULL },
 	{ HEAD PTS "health:\n  moved_corr: 1\n",
 	  "test.yaml:9: moved_corr: 1 is out of range 0.05..0.95" },
@@ -350,7 +375,8 @@ static const struct yaml_case cases[] = {
 	  "test.yaml:9: unknown key 'frozen' in health" },
 	{ HEAD PTS "health: on\n", "test.yaml:8: health: expected a map" },
 	/* mqtt (issue 4): the broker, TLS files in pairs, the spool. */
-	{ HEAD PTS "mqtt:\n  host: broker.example\n  port: 8883\n"
+	{ HEAD PTS
+	  "mqtt:\n  host: broker.example\n  port: 8883\n"
 	  "  username: u\n  password: p\n  tls_ca: ca.pem\n"
 	  "  tls_cert: c.pem\n  tls_key: k.pem\n  keepalive_s: 15\n"
 	  "  client_id: edge-01-a\n  heartbeat_s: 5\n  spool_dir: /var/x\n"
@@ -432,14 +458,14 @@ static void test_defaults(fl_config *cfg)
 	CHECK(cfg->detect.model_conf == 0.3, "%g", cfg->detect.model_conf);
 	/* Health: the defaults of src/detect/health.c's essay. */
 	CHECK(cfg->health.enabled == 1 && cfg->health.frozen_s == 15 &&
-		      cfg->health.covered_s == 10 && cfg->health.moved_s == 10 &&
-		      cfg->health.clear_s == 5 && cfg->health.learn_s == 60 &&
+		      cfg->health.covered_s == 10 &&
+		      cfg->health.moved_s == 10 && cfg->health.clear_s == 5 &&
+		      cfg->health.learn_s == 60 &&
 		      cfg->health.covered_std == 3 &&
 		      cfg->health.moved_shift_px == 8 &&
 		      cfg->health.moved_corr == 0.4,
 	      "health defaults %d %g %g %g", cfg->health.enabled,
-	      cfg->health.frozen_s, cfg->health.covered_s,
-	      cfg->health.moved_s);
+	      cfg->health.frozen_s, cfg->health.covered_s, cfg->health.moved_s);
 	CHECK(cfg->detect.people_detector == 1, "%d",
 	      cfg->detect.people_detector);
 	CHECK(cfg->ncameras == 1, "%d", cfg->ncameras);
@@ -451,14 +477,13 @@ static void test_defaults(fl_config *cfg)
 	l = &cfg->cameras[0].lanes[0];
 	CHECK(l->line == 6, "%d", l->line);
 	CHECK(!strcmp(l->name, "lane-a"), "name defaults to id: %s", l->name);
-	CHECK(l->npoints == 4 && l->points[2].x == 200 &&
-		      l->points[2].y == 300,
+	CHECK(l->npoints == 4 && l->points[2].x == 200 && l->points[2].y == 300,
 	      "points");
 	CHECK(l->dwell_s == 60 && l->clear_s == 3 && l->occlusion_s == 120 &&
 		      l->min_size_px == 4,
 	      "lane times");
-	CHECK(l->min_size_m == 0.3 && l->width_m == 4 && l->min_overlap == 0.3 &&
-		      l->clear_width_m == 0,
+	CHECK(l->min_size_m == 0.3 && l->width_m == 4 &&
+		      l->min_overlap == 0.3 && l->clear_width_m == 0,
 	      "lane footprint and scale");
 	CHECK(l->classes == (FL_CLASS_VEHICLE | FL_CLASS_OBJECT), "%d",
 	      l->classes);
@@ -486,7 +511,8 @@ static void test_defaults(fl_config *cfg)
 	CHECK(l->nhours == 2 && l->hours[0].start_min == 22 * 60 &&
 		      l->hours[0].end_min == 6 * 60,
 	      "hours");
-	CHECK(l->escalate_s == 86400 && l->occlusion_s == 0, "bounds inclusive");
+	CHECK(l->escalate_s == 86400 && l->occlusion_s == 0,
+	      "bounds inclusive");
 }
 
 static void test_active(void)
@@ -578,8 +604,7 @@ static void test_tree(void)
 	memset(deep, '[', 100);
 	memset(deep + 100, ']', 100);
 	t = fl_yaml_parse(deep, 200, "deep.yaml", err, sizeof(err));
-	CHECK(!t && strstr(err, "deep.yaml:1: nesting deeper than"), "%s",
-	      err);
+	CHECK(!t && strstr(err, "deep.yaml:1: nesting deeper than"), "%s", err);
 	fl_node_free(t);
 	/* Not NUL-terminated: only len bytes are read. */
 	t = fl_yaml_parse("a: 1xxxx", 4, "n.yaml", err, sizeof(err));
@@ -619,7 +644,8 @@ static void test_dump(fl_config *cfg, fl_config *cfg2)
 	      "dump reloads: %s\n%s", err, a);
 	n2 = fl_config_dump(cfg2, b, n + 1);
 	CHECK(n2 == n && !strcmp(a, b), "round trip:\n%s\n---\n%s", a, b);
-	CHECK(strstr(a, "escalate_s: 86400") && strstr(a, "people_detector: false") &&
+	CHECK(strstr(a, "escalate_s: 86400") &&
+		      strstr(a, "people_detector: false") &&
 		      strstr(a, "obstructions: [vehicle, person]") &&
 		      strstr(a, "active: [\"22:00-06:00\", \"12:00-13:00\"]") &&
 		      strstr(a, "reference: \"ref.png\"") &&
@@ -642,19 +668,21 @@ static void test_dump(fl_config *cfg, fl_config *cfg2)
 		      strstr(a, "dwell_s: 60") && strstr(a, "warn_s: 30") &&
 		      strstr(a, "analysis_width: 320"),
 	      "%s", a);
-	CHECK(load_text(cfg2, a, "dump.yaml", err, sizeof(err)) == 0, "%s", err);
+	CHECK(load_text(cfg2, a, "dump.yaml", err, sizeof(err)) == 0, "%s",
+	      err);
 	CHECK(fl_lane_active(&cfg2->cameras[0].lanes[0], 3 * 60), "all day");
 	CHECK(strstr(a, "  password: \"\"\n") != NULL, "no password: %s", a);
 	free(a);
 
 	/* The MQTT password is never dumped (--check-config): "***" when set,
 	 * and the dump still reloads. */
-	CHECK(load_text(cfg, "device: {id: e, site: s}\ncameras:\n"
-			     "  - id: c\n    source: x.mp4\n    lanes:\n"
-			     "      - id: l\n"
-			     "        points: [[0, 0], [9, 0], [9, 9]]\n"
-			     "mqtt:\n  host: h\n  username: u\n"
-			     "  password: \"pw-Zq81\"\n",
+	CHECK(load_text(cfg,
+			"device: {id: e, site: s}\ncameras:\n"
+			"  - id: c\n    source: x.mp4\n    lanes:\n"
+			"      - id: l\n"
+			"        points: [[0, 0], [9, 0], [9, 9]]\n"
+			"mqtt:\n  host: h\n  username: u\n"
+			"  password: \"pw-Zq81\"\n",
 			"test.yaml", err, sizeof(err)) == 0,
 	      "%s", err);
 	CHECK(!strcmp(cfg->mqtt.password, "pw-Zq81"), "password loaded");
@@ -667,7 +695,8 @@ static void test_dump(fl_config *cfg, fl_config *cfg2)
 	CHECK(strstr(a, "  password: \"***\"\n") &&
 		      strstr(a, "  username: \"u\"\n"),
 	      "%s", a);
-	CHECK(load_text(cfg2, a, "dump.yaml", err, sizeof(err)) == 0, "%s", err);
+	CHECK(load_text(cfg2, a, "dump.yaml", err, sizeof(err)) == 0, "%s",
+	      err);
 	free(a);
 }
 
@@ -790,19 +819,19 @@ static void test_load(fl_config *cfg)
 	CHECK(spit(path, "device: {id: e, site: s}\ncameras: [\n") == 0, "w");
 	rc = fl_config_load(cfg, path, err, sizeof(err));
 	snprintf(want, sizeof(want), "%s:3: ", path);
-	CHECK(rc == FL_EFORMAT && !strncmp(err, want, strlen(want)),
-	      "%d %s", rc, err);
+	CHECK(rc == FL_EFORMAT && !strncmp(err, want, strlen(want)), "%d %s",
+	      rc, err);
 
 	snprintf(path, sizeof(path), "%s/edge.yaml", dir);
-	CHECK(spit(path, "device: {id: e, site: s}\n"
-			 "detect: {model: models/m.onnx}\n"
-			 "cameras:\n"
-			 "  - id: c1\n    source: clips/a.mp4\n"
-			 "    reference: /abs/ref.png\n"
-			 "    lanes: [{id: l, points: [[0,0],[9,0],[9,9]]}]\n"
-			 "  - id: c2\n    source: rtsp://h/s\n"
-			 "    lanes: [{id: l, points: [[0,0],[9,0],[9,9]]}]\n") ==
-		      0,
+	CHECK(spit(path,
+		   "device: {id: e, site: s}\n"
+		   "detect: {model: models/m.onnx}\n"
+		   "cameras:\n"
+		   "  - id: c1\n    source: clips/a.mp4\n"
+		   "    reference: /abs/ref.png\n"
+		   "    lanes: [{id: l, points: [[0,0],[9,0],[9,9]]}]\n"
+		   "  - id: c2\n    source: rtsp://h/s\n"
+		   "    lanes: [{id: l, points: [[0,0],[9,0],[9,9]]}]\n") == 0,
 	      "w");
 	rc = fl_config_load(cfg, path, err, sizeof(err));
 	CHECK(rc == 0, "%s", err);
@@ -824,8 +853,8 @@ static void test_load(fl_config *cfg)
 			 "        dwell_s: 0\n") == 0,
 	      "w");
 	rc = fl_config_load(cfg, path, err, sizeof(err));
-	snprintf(want, sizeof(want), "%s:8: dwell_s: 0 is out of range 1..86400",
-		 path);
+	snprintf(want, sizeof(want),
+		 "%s:8: dwell_s: 0 is out of range 1..86400", path);
 	CHECK(rc == FL_ECONFIG && !strcmp(err, want), "%d %s", rc, err);
 
 	/* A directory is not a file. */
@@ -851,7 +880,8 @@ static void test_evidence_keys(fl_config *cfg)
 		       "/etc/firelane/edge.yaml", err, sizeof(err));
 	CHECK(rc == 0, "%s", err);
 	CHECK(cfg->evidence.dir[0] == '\0', "dir '%s'", cfg->evidence.dir);
-	CHECK(cfg->evidence.pre_roll_s == 10 && cfg->evidence.post_roll_s == 10 &&
+	CHECK(cfg->evidence.pre_roll_s == 10 &&
+		      cfg->evidence.post_roll_s == 10 &&
 		      cfg->evidence.interval_s == 0 &&
 		      cfg->evidence.max_images == 6 &&
 		      cfg->evidence.jpeg_quality == 90,

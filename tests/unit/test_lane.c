@@ -18,9 +18,18 @@
 #define MAX_EV 12
 
 /* Two places in a lane running from x=100 to x=500. */
-#define SPOT_A {200, 200, 80, 50}
-#define SPOT_B {380, 200, 80, 50}
-#define BOX(x, y, w, h) {x, y, w, h}
+#define SPOT_A                                                                 \
+	{                                                                      \
+		200, 200, 80, 50                                               \
+	}
+#define SPOT_B                                                                 \
+	{                                                                      \
+		380, 200, 80, 50                                               \
+	}
+#define BOX(x, y, w, h)                                                        \
+	{                                                                      \
+		x, y, w, h                                                     \
+	}
 
 typedef struct seg {
 	double t0, t1;
@@ -44,164 +53,324 @@ typedef struct lane_case {
 	int nev;
 } lane_case;
 
-#define PRESENT(box, since) {box, since, 1.0, 1.0, 0, FL_SEEN_PRESENT}
-#define PRESENT_CLS(box, since, cls) {box, since, 1.0, 1.0, cls, FL_SEEN_PRESENT}
-#define HIDDEN(box, since) {box, since, 1.0, 1.0, 0, FL_SEEN_HIDDEN}
-#define GONE(box, since) {box, since, 1.0, 1.0, 0, FL_SEEN_GONE}
+#define PRESENT(box, since)                                                    \
+	{                                                                      \
+		box, since, 1.0, 1.0, 0, FL_SEEN_PRESENT                       \
+	}
+#define PRESENT_CLS(box, since, cls)                                           \
+	{                                                                      \
+		box, since, 1.0, 1.0, cls, FL_SEEN_PRESENT                     \
+	}
+#define HIDDEN(box, since)                                                     \
+	{                                                                      \
+		box, since, 1.0, 1.0, 0, FL_SEEN_HIDDEN                        \
+	}
+#define GONE(box, since)                                                       \
+	{                                                                      \
+		box, since, 1.0, 1.0, 0, FL_SEEN_GONE                          \
+	}
 
 static const lane_case cases[] = {
-	{"park then leave", 20, 3, 120, 0,
-	 {{10, 50, 0, 1, {PRESENT(SPOT_A, 10)}}, {50, 70, 0, 1, {GONE(SPOT_A, 10)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}, {FL_EV_CLEARED, 53, 1}},
-	 3},
-	{"rest start is back-dated: confirmed late, alarm on time", 20, 3, 120, 0,
-	 {{12, 40, 0, 1, {PRESENT(SPOT_A, 10)}}},
-	 {{FL_EV_OCCUPIED, 12, 1}, {FL_EV_ALARM, 30, 1}},
-	 2},
-	{"short stop is vacated, no alarm", 20, 3, 120, 0,
-	 {{10, 20, 0, 1, {PRESENT(SPOT_A, 10)}}, {20, 40, 0, 0, {{{0}}}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_VACATED, 23, 1}},
-	 2},
-	{"occlusion by a passing truck keeps the clock", 20, 3, 120, 0,
-	 {{10, 25, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {25, 33, 0, 1, {HIDDEN(SPOT_A, 10)}},
-	  {33, 60, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {60, 70, 0, 1, {GONE(SPOT_A, 10)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}, {FL_EV_CLEARED, 63, 1}},
-	 3},
-	{"hidden longer than occlusion_s ends the incident", 20, 3, 15, 0,
-	 {{10, 40, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {40, 80, 0, 1, {HIDDEN(SPOT_A, 10)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}, {FL_EV_CLEARED, 58, 1}},
-	 3},
-	{"a gap shorter than clear_s is not a clear", 20, 3, 120, 0,
-	 {{10, 20, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {20, 22, 0, 1, {GONE(SPOT_A, 10)}},
-	  {22, 40, 0, 1, {PRESENT(SPOT_A, 10)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}},
-	 2},
-	{"flicker every other tick: one incident, alarm when seen", 20, 3, 120, 0,
-	 {{10, 10.2, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {10.2, 10.4, 0, 0, {{{0}}}},
-	  {10.4, 29.9, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {29.9, 30.3, 0, 0, {{{0}}}},
-	  {30.3, 40, 0, 1, {PRESENT(SPOT_A, 10)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30.3, 1}},
-	 2},
-	{"two vehicles in turn, clear in between: two incidents", 20, 3, 120, 0,
-	 {{10, 40, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {40, 45, 0, 1, {GONE(SPOT_A, 10)}},
-	  {45, 80, 0, 1, {PRESENT(SPOT_A, 45)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}, {FL_EV_CLEARED, 43, 1},
-	  {FL_EV_OCCUPIED, 45, 2}, {FL_EV_ALARM, 65, 2}},
-	 5},
-	{"second vehicle arrives within clear_s: still a new incident", 20, 3,
-	 120, 0,
-	 {{10, 40, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {40, 42, 0, 1, {HIDDEN(SPOT_A, 10)}},
-	  {42, 80, 0, 1, {PRESENT(SPOT_A, 41.6)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}, {FL_EV_CLEARED, 42, 1},
-	  {FL_EV_OCCUPIED, 42, 2}, {FL_EV_ALARM, 61.6, 2}},
-	 5},
-	{"an alarmed spot whose rest start jumps ahead: the old one left", 20,
-	 3, 120, 0,
-	 {{10, 40, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {40, 60, 0, 1, {PRESENT(SPOT_A, 25)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}, {FL_EV_CLEARED, 40, 1},
-	  {FL_EV_OCCUPIED, 40, 2}, {FL_EV_ALARM, 45, 2}},
-	 5},
-	{"an alarmed spot whose rest start creeps a little: same incident", 20,
-	 3, 120, 0,
-	 {{10, 40, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {40, 60, 0, 1, {PRESENT(SPOT_A, 16)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}},
-	 2},
-	{"present from the start alarms at dwell_s", 20, 3, 120, 0,
-	 {{0, 30, 0, 1, {PRESENT(SPOT_A, 0)}}},
-	 {{FL_EV_OCCUPIED, 0, 1}, {FL_EV_ALARM, 20, 1}},
-	 2},
-	{"a person at rest is not an obstruction", 20, 3, 120, 0,
-	 {{10, 60, 0, 1, {PRESENT_CLS(SPOT_A, 10, FL_CLASS_PERSON)}},
-	  {60, 70, 0, 0, {{{0}}}}},
-	 {{0}},
-	 0},
-	{"a person counts where configured", 20, 3, 120,
-	 FL_CLASS_PERSON | FL_CLASS_VEHICLE,
-	 {{10, 40, 0, 1, {PRESENT_CLS(SPOT_A, 10, FL_CLASS_PERSON)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}},
-	 2},
-	{"classified as a person before the alarm: vacated", 20, 3, 120, 0,
-	 {{10, 15, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {15, 40, 0, 1, {PRESENT_CLS(SPOT_A, 10, FL_CLASS_PERSON)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_VACATED, 15, 1}},
-	 2},
-	{"vehicles only: an unknown object waits for its class", 20, 3, 120,
-	 FL_CLASS_VEHICLE,
-	 {{10, 25, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {25, 40, 0, 1, {PRESENT_CLS(SPOT_A, 10, FL_CLASS_VEHICLE)}}},
-	 {{FL_EV_OCCUPIED, 25, 1}, {FL_EV_ALARM, 30, 1}},
-	 2},
-	{"outside active hours the alarm waits", 20, 3, 120, 0,
-	 {{10, 50, 1, 1, {PRESENT(SPOT_A, 10)}},
-	  {50, 60, 0, 1, {PRESENT(SPOT_A, 10)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 50, 1}},
-	 2},
-	{"mostly outside the lane is ignored", 20, 3, 120, 0,
-	 {{10, 50, 0, 1,
-	   {{{200, 330, 80, 50}, 10, 0.2, 1.0, FL_CLASS_VEHICLE,
-	     FL_SEEN_PRESENT}}}},
-	 {{0}},
-	 0},
-	{"standing in the lane with little overlap still counts", 20, 3, 120, 0,
-	 {{10, 40, 0, 1,
-	   {{{200, 250, 80, 50}, 10, 0.3, 1.0, FL_CLASS_VEHICLE,
-	     FL_SEEN_PRESENT}}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}},
-	 2},
+	{ "park then leave",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 50, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 50, 70, 0, 1, { GONE(SPOT_A, 10) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 },
+	    { FL_EV_ALARM, 30, 1 },
+	    { FL_EV_CLEARED, 53, 1 } },
+	  3 },
+	{ "rest start is back-dated: confirmed late, alarm on time",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 12, 40, 0, 1, { PRESENT(SPOT_A, 10) } } },
+	  { { FL_EV_OCCUPIED, 12, 1 }, { FL_EV_ALARM, 30, 1 } },
+	  2 },
+	{ "short stop is vacated, no alarm",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 20, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 20, 40, 0, 0, { { { 0 } } } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_VACATED, 23, 1 } },
+	  2 },
+	{ "occlusion by a passing truck keeps the clock",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 25, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 25, 33, 0, 1, { HIDDEN(SPOT_A, 10) } },
+	    { 33, 60, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 60, 70, 0, 1, { GONE(SPOT_A, 10) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 },
+	    { FL_EV_ALARM, 30, 1 },
+	    { FL_EV_CLEARED, 63, 1 } },
+	  3 },
+	{ "hidden longer than occlusion_s ends the incident",
+	  20,
+	  3,
+	  15,
+	  0,
+	  { { 10, 40, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 40, 80, 0, 1, { HIDDEN(SPOT_A, 10) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 },
+	    { FL_EV_ALARM, 30, 1 },
+	    { FL_EV_CLEARED, 58, 1 } },
+	  3 },
+	{ "a gap shorter than clear_s is not a clear",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 20, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 20, 22, 0, 1, { GONE(SPOT_A, 10) } },
+	    { 22, 40, 0, 1, { PRESENT(SPOT_A, 10) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_ALARM, 30, 1 } },
+	  2 },
+	{ "flicker every other tick: one incident, alarm when seen",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 10.2, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 10.2, 10.4, 0, 0, { { { 0 } } } },
+	    { 10.4, 29.9, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 29.9, 30.3, 0, 0, { { { 0 } } } },
+	    { 30.3, 40, 0, 1, { PRESENT(SPOT_A, 10) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_ALARM, 30.3, 1 } },
+	  2 },
+	{ "two vehicles in turn, clear in between: two incidents",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 40, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 40, 45, 0, 1, { GONE(SPOT_A, 10) } },
+	    { 45, 80, 0, 1, { PRESENT(SPOT_A, 45) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 },
+	    { FL_EV_ALARM, 30, 1 },
+	    { FL_EV_CLEARED, 43, 1 },
+	    { FL_EV_OCCUPIED, 45, 2 },
+	    { FL_EV_ALARM, 65, 2 } },
+	  5 },
+	{ "second vehicle arrives within clear_s: still a new incident",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 40, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 40, 42, 0, 1, { HIDDEN(SPOT_A, 10) } },
+	    { 42, 80, 0, 1, { PRESENT(SPOT_A, 41.6) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 },
+	    { FL_EV_ALARM, 30, 1 },
+	    { FL_EV_CLEARED, 42, 1 },
+	    { FL_EV_OCCUPIED, 42, 2 },
+	    { FL_EV_ALARM, 61.6, 2 } },
+	  5 },
+	{ "an alarmed spot whose rest start jumps ahead: the old one left",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 40, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 40, 60, 0, 1, { PRESENT(SPOT_A, 25) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 },
+	    { FL_EV_ALARM, 30, 1 },
+	    { FL_EV_CLEARED, 40, 1 },
+	    { FL_EV_OCCUPIED, 40, 2 },
+	    { FL_EV_ALARM, 45, 2 } },
+	  5 },
+	{ "an alarmed spot whose rest start creeps a little: same incident",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 40, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 40, 60, 0, 1, { PRESENT(SPOT_A, 16) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_ALARM, 30, 1 } },
+	  2 },
+	{ "present from the start alarms at dwell_s",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 0, 30, 0, 1, { PRESENT(SPOT_A, 0) } } },
+	  { { FL_EV_OCCUPIED, 0, 1 }, { FL_EV_ALARM, 20, 1 } },
+	  2 },
+	{ "a person at rest is not an obstruction",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 60, 0, 1, { PRESENT_CLS(SPOT_A, 10, FL_CLASS_PERSON) } },
+	    { 60, 70, 0, 0, { { { 0 } } } } },
+	  { { 0 } },
+	  0 },
+	{ "a person counts where configured",
+	  20,
+	  3,
+	  120,
+	  FL_CLASS_PERSON | FL_CLASS_VEHICLE,
+	  { { 10, 40, 0, 1, { PRESENT_CLS(SPOT_A, 10, FL_CLASS_PERSON) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_ALARM, 30, 1 } },
+	  2 },
+	{ "classified as a person before the alarm: vacated",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 15, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 15, 40, 0, 1, { PRESENT_CLS(SPOT_A, 10, FL_CLASS_PERSON) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_VACATED, 15, 1 } },
+	  2 },
+	{ "vehicles only: an unknown object waits for its class",
+	  20,
+	  3,
+	  120,
+	  FL_CLASS_VEHICLE,
+	  { { 10, 25, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 25, 40, 0, 1, { PRESENT_CLS(SPOT_A, 10, FL_CLASS_VEHICLE) } } },
+	  { { FL_EV_OCCUPIED, 25, 1 }, { FL_EV_ALARM, 30, 1 } },
+	  2 },
+	{ "outside active hours the alarm waits",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 50, 1, 1, { PRESENT(SPOT_A, 10) } },
+	    { 50, 60, 0, 1, { PRESENT(SPOT_A, 10) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_ALARM, 50, 1 } },
+	  2 },
+	{ "mostly outside the lane is ignored",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10,
+	      50,
+	      0,
+	      1,
+	      { { { 200, 330, 80, 50 },
+		  10,
+		  0.2,
+		  1.0,
+		  FL_CLASS_VEHICLE,
+		  FL_SEEN_PRESENT } } } },
+	  { { 0 } },
+	  0 },
+	{ "standing in the lane with little overlap still counts",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10,
+	      40,
+	      0,
+	      1,
+	      { { { 200, 250, 80, 50 },
+		  10,
+		  0.3,
+		  1.0,
+		  FL_CLASS_VEHICLE,
+		  FL_SEEN_PRESENT } } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_ALARM, 30, 1 } },
+	  2 },
 	/* the footprint policy (min_overlap 0.3): a car with two wheels on
 	 * the footway, a tenth of its width in the lane, is no obstruction,
 	 * however many of its pixels cover the lane; a third of it is */
-	{"a tenth of its footprint in the lane is no obstruction", 20, 3, 120, 0,
-	 {{10, 50, 0, 1,
-	   {{{430, 200, 80, 50}, 10, 0.6, 0.1, FL_CLASS_VEHICLE,
-	     FL_SEEN_PRESENT}}}},
-	 {{0}},
-	 0},
-	{"a third of its footprint in the lane obstructs", 20, 3, 120, 0,
-	 {{10, 40, 0, 1,
-	   {{{440, 200, 80, 50}, 10, 0.2, 0.35, FL_CLASS_VEHICLE,
-	     FL_SEEN_PRESENT}}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}},
-	 2},
-	{"smaller than min_size_px is ignored", 20, 3, 120, 0,
-	 {{10, 50, 0, 1, {PRESENT(BOX(200, 200, 8, 30), 10)}}},
-	 {{0}},
-	 0},
-	{"two objects in two places: two incidents", 20, 3, 120, 0,
-	 {{10, 20, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {20, 50, 0, 2, {PRESENT(SPOT_A, 10), PRESENT(SPOT_B, 20)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_OCCUPIED, 20, 2}, {FL_EV_ALARM, 30, 1},
-	  {FL_EV_ALARM, 40, 2}},
-	 4},
-	{"re-segmented into two pieces: still one incident", 20, 3, 120, 0,
-	 {{10, 20, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {20, 40, 0, 2,
-	   {PRESENT(BOX(200, 200, 45, 50), 10),
-	    PRESENT(BOX(245, 200, 35, 50), 10.4)}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_ALARM, 30, 1}},
-	 2},
-	{"a slow mover whose rest keeps being renewed never alarms", 20, 3,
-	 120, 0,
-	 {{10, 20, 0, 1, {PRESENT(SPOT_A, 10)}},
-	  {20, 30, 0, 1, {PRESENT(SPOT_A, 18)}},
-	  {30, 40, 0, 1, {PRESENT(SPOT_A, 27)}},
-	  {40, 50, 0, 0, {{{0}}}}},
-	 {{FL_EV_OCCUPIED, 10, 1}, {FL_EV_VACATED, 43, 1}},
-	 2},
-	{"hidden at once (no sighting first) opens nothing", 20, 3, 120, 0,
-	 {{10, 50, 0, 1, {HIDDEN(SPOT_A, 10)}}},
-	 {{0}},
-	 0},
+	{ "a tenth of its footprint in the lane is no obstruction",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10,
+	      50,
+	      0,
+	      1,
+	      { { { 430, 200, 80, 50 },
+		  10,
+		  0.6,
+		  0.1,
+		  FL_CLASS_VEHICLE,
+		  FL_SEEN_PRESENT } } } },
+	  { { 0 } },
+	  0 },
+	{ "a third of its footprint in the lane obstructs",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10,
+	      40,
+	      0,
+	      1,
+	      { { { 440, 200, 80, 50 },
+		  10,
+		  0.2,
+		  0.35,
+		  FL_CLASS_VEHICLE,
+		  FL_SEEN_PRESENT } } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_ALARM, 30, 1 } },
+	  2 },
+	{ "smaller than min_size_px is ignored",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 50, 0, 1, { PRESENT(BOX(200, 200, 8, 30), 10) } } },
+	  { { 0 } },
+	  0 },
+	{ "two objects in two places: two incidents",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 20, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 20, 50, 0, 2, { PRESENT(SPOT_A, 10), PRESENT(SPOT_B, 20) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 },
+	    { FL_EV_OCCUPIED, 20, 2 },
+	    { FL_EV_ALARM, 30, 1 },
+	    { FL_EV_ALARM, 40, 2 } },
+	  4 },
+	{ "re-segmented into two pieces: still one incident",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 20, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 20,
+	      40,
+	      0,
+	      2,
+	      { PRESENT(BOX(200, 200, 45, 50), 10),
+		PRESENT(BOX(245, 200, 35, 50), 10.4) } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_ALARM, 30, 1 } },
+	  2 },
+	{ "a slow mover whose rest keeps being renewed never alarms",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 20, 0, 1, { PRESENT(SPOT_A, 10) } },
+	    { 20, 30, 0, 1, { PRESENT(SPOT_A, 18) } },
+	    { 30, 40, 0, 1, { PRESENT(SPOT_A, 27) } },
+	    { 40, 50, 0, 0, { { { 0 } } } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_VACATED, 43, 1 } },
+	  2 },
+	{ "hidden at once (no sighting first) opens nothing",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10, 50, 0, 1, { HIDDEN(SPOT_A, 10) } } },
+	  { { 0 } },
+	  0 },
 };
 
 typedef struct got {
@@ -221,16 +390,16 @@ static void run_case(const lane_case *c)
 {
 	fl_lane_conf conf;
 	fl_lane lane;
-	got g = {0};
+	got g = { 0 };
 	char ids[MAX_EV][FL_INCIDENT_ID_MAX];
 	int nids = 0;
 
 	memset(&conf, 0, sizeof(conf));
 	snprintf(conf.id, sizeof(conf.id), "lane-a");
-	conf.points[0] = (fl_point){100, 150};
-	conf.points[1] = (fl_point){500, 150};
-	conf.points[2] = (fl_point){500, 300};
-	conf.points[3] = (fl_point){100, 300};
+	conf.points[0] = (fl_point){ 100, 150 };
+	conf.points[1] = (fl_point){ 500, 150 };
+	conf.points[2] = (fl_point){ 500, 300 };
+	conf.points[3] = (fl_point){ 100, 300 };
 	conf.npoints = 4;
 	conf.dwell_s = c->dwell_s;
 	conf.clear_s = c->clear_s;
@@ -265,19 +434,20 @@ static void run_case(const lane_case *c)
 			  fl_event_type_name(e->type), e->t, w->t);
 		/* Same incident number <=> same id. */
 		if (w->incident > nids) {
-			snprintf(ids[nids], sizeof(ids[0]), "%s", e->incident_id);
+			snprintf(ids[nids], sizeof(ids[0]), "%s",
+				 e->incident_id);
 			nids++;
 		}
-		CHECK_MSG(w->incident <= nids &&
-				  strcmp(ids[w->incident - 1], e->incident_id) == 0,
+		CHECK_MSG(w->incident <= nids && strcmp(ids[w->incident - 1],
+							e->incident_id) == 0,
 			  "%s: event %d has incident %s", c->name, i,
 			  e->incident_id);
 	}
 	for (int i = 0; i < nids; i++)
 		for (int j = i + 1; j < nids; j++)
 			CHECK_MSG(strcmp(ids[i], ids[j]) != 0,
-				  "%s: incidents %d and %d share id %s", c->name,
-				  i + 1, j + 1, ids[i]);
+				  "%s: incidents %d and %d share id %s",
+				  c->name, i + 1, j + 1, ids[i]);
 }
 
 /* The lane state follows its spots. */
@@ -289,11 +459,11 @@ static void test_state(void)
 
 	memset(&conf, 0, sizeof(conf));
 	snprintf(conf.id, sizeof(conf.id), "lane-a");
-	conf.points[0] = (fl_point){100, 150};
-	conf.points[1] = (fl_point){500, 150};
-	conf.points[2] = (fl_point){500, 300};
+	conf.points[0] = (fl_point){ 100, 150 };
+	conf.points[1] = (fl_point){ 500, 150 };
+	conf.points[2] = (fl_point){ 500, 300 };
 	conf.npoints = 3;
-	conf.points[2] = (fl_point){300, 400};
+	conf.points[2] = (fl_point){ 300, 400 };
 	conf.dwell_s = 5;
 	conf.clear_s = 1;
 	conf.occlusion_s = 10;
@@ -321,17 +491,17 @@ static void test_scale(void)
 {
 	fl_lane_conf conf;
 	fl_lane lane;
-	got g = {0};
+	got g = { 0 };
 	fl_sighting near = PRESENT(BOX(288, 370, 24, 24), 1);
 	fl_sighting far = PRESENT(BOX(290, 80, 24, 24), 1);
 	double x0, x1;
 
 	memset(&conf, 0, sizeof(conf));
 	snprintf(conf.id, sizeof(conf.id), "lane-a");
-	conf.points[0] = (fl_point){100, 400};
-	conf.points[1] = (fl_point){500, 400};
-	conf.points[2] = (fl_point){320, 100};
-	conf.points[3] = (fl_point){280, 100};
+	conf.points[0] = (fl_point){ 100, 400 };
+	conf.points[1] = (fl_point){ 500, 400 };
+	conf.points[2] = (fl_point){ 320, 100 };
+	conf.points[3] = (fl_point){ 280, 100 };
 	conf.npoints = 4;
 	conf.dwell_s = 5;
 	conf.clear_s = 1;
@@ -360,10 +530,10 @@ static void lane_for_resume(fl_lane *lane, fl_lane_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	snprintf(conf->id, sizeof(conf->id), "lane-a");
-	conf->points[0] = (fl_point){100, 150};
-	conf->points[1] = (fl_point){500, 150};
-	conf->points[2] = (fl_point){500, 300};
-	conf->points[3] = (fl_point){100, 300};
+	conf->points[0] = (fl_point){ 100, 150 };
+	conf->points[1] = (fl_point){ 500, 150 };
+	conf->points[2] = (fl_point){ 500, 300 };
+	conf->points[3] = (fl_point){ 100, 300 };
 	conf->npoints = 4;
 	conf->dwell_s = 20;
 	conf->clear_s = 3;
@@ -395,12 +565,12 @@ static void test_resume(void)
 {
 	fl_lane_conf conf;
 	fl_lane lane;
-	fl_lane_memo m[2] = {{"edge-01-old-lane-a-3", SPOT_A, 50, 0, 1, 1},
-			     {"edge-01-old-lane-a-4", SPOT_B, 95, 0, 0, 1}};
+	fl_lane_memo m[2] = { { "edge-01-old-lane-a-3", SPOT_A, 50, 0, 1, 1 },
+			      { "edge-01-old-lane-a-4", SPOT_B, 95, 0, 0, 1 } };
 	fl_lane_memo out[4];
 	fl_sighting a = PRESENT(SPOT_A, 100), b = PRESENT(SPOT_B, 100);
 	fl_sighting both[2];
-	got g = {0};
+	got g = { 0 };
 
 	/* both back: A resumes silently, B alarms at 95 + 20 */
 	lane_for_resume(&lane, &conf);
@@ -450,7 +620,8 @@ static void test_resume(void)
 			  strcmp(g.ev[0].incident_id, m[0].incident_id) &&
 			  g.ev[1].type == FL_EV_CLEARED &&
 			  !strcmp(g.ev[1].incident_id, m[0].incident_id) &&
-			  g.ev[2].type == FL_EV_ALARM && fabs(g.ev[2].t - 120) < 0.11,
+			  g.ev[2].type == FL_EV_ALARM &&
+			  fabs(g.ev[2].t - 120) < 0.11,
 		  "%d events for another car", g.n);
 }
 
@@ -465,16 +636,19 @@ static void test_clear_width(void)
 {
 	fl_lane_conf conf;
 	fl_lane lane;
-	got g = {0};
-	fl_sighting wide = {{100, 200, 80, 50}, 1, 0.6, 0.2, 0, FL_SEEN_PRESENT, 0};
-	fl_sighting thin = {{100, 200, 40, 50}, 1, 0.6, 0.2, 0, FL_SEEN_PRESENT, 0};
+	got g = { 0 };
+	fl_sighting wide = { { 100, 200, 80, 50 }, 1, 0.6, 0.2, 0,
+			     FL_SEEN_PRESENT,      0 };
+	fl_sighting thin = { { 100, 200, 40, 50 }, 1, 0.6, 0.2, 0,
+			     FL_SEEN_PRESENT,      0 };
 
 	for (int on = 0; on <= 1; on++) {
 		lane_for_resume(&lane, &conf);
 		conf.clear_width_m = on ? 3.5 : 0;
 		g.n = 0;
 		ticks(&lane, 1, 30, &wide, &g);
-		CHECK_MSG(g.n == (on ? 2 : 0), "0.8 m taken, clear_width_m %g: %d events",
+		CHECK_MSG(g.n == (on ? 2 : 0),
+			  "0.8 m taken, clear_width_m %g: %d events",
 			  conf.clear_width_m, g.n);
 		lane_for_resume(&lane, &conf);
 		conf.clear_width_m = on ? 3.5 : 0;

@@ -18,7 +18,7 @@ static fl_memory *sample_memory(void)
 {
 	fl_memory *m = fl_memory_create(W, H);
 	uint8_t img[W * H];
-	double box[4] = {5, 6, 12, 9};
+	double box[4] = { 5, 6, 12, 9 };
 
 	if (!m)
 		return NULL;
@@ -62,13 +62,14 @@ static void test_round_trip(void)
 	if (!m || !r)
 		return;
 	CHECK(fl_memory_encode(m, &buf, &len) == 0);
-	CHECK(fl_memory_decode(r, buf, len, m->fingerprint, err,
-			       sizeof(err)) == 0);
+	CHECK(fl_memory_decode(r, buf, len, m->fingerprint, err, sizeof(err)) ==
+	      0);
 	CHECK_MSG(err[0] == 0, "%s", err);
 	CHECK(r->saved_at == m->saved_at);
 	CHECK(!r->slot[FL_MEM_DAY].used && r->slot[FL_MEM_NIGHT].used);
 	CHECK(r->slot[FL_MEM_NIGHT].learnt_at == 1700000100.25);
-	CHECK(!memcmp(r->slot[FL_MEM_NIGHT].bg, m->slot[FL_MEM_NIGHT].bg, W * H));
+	CHECK(!memcmp(r->slot[FL_MEM_NIGHT].bg, m->slot[FL_MEM_NIGHT].bg,
+		      W * H));
 	CHECK(!memcmp(r->slot[FL_MEM_NIGHT].q, m->slot[FL_MEM_NIGHT].q, W * H));
 	CHECK(r->nlanes == 2 && !strcmp(r->lane[1].id, "lane-b") &&
 	      r->lane[1].n == 0 && r->lane[0].n == 1 &&
@@ -118,14 +119,15 @@ static void test_round_trip(void)
 static void test_looks(void)
 {
 	uint8_t a[W * H], lit[W * H], other[W * H];
-	double box[4] = {8, 4, 20, 16};
+	double box[4] = { 8, 4, 20, 16 };
 	fl_mem_incident inc;
 	unsigned r = 5;
 
 	for (int i = 0; i < W * H; i++) {
 		int x = i % W, y = i / W;
 		r = r * 1103515245u + 12345u;
-		a[i] = (uint8_t)(60 + 40 * ((x / 4 + y / 3) % 3) + (r >> 16) % 5);
+		a[i] = (uint8_t)(60 + 40 * ((x / 4 + y / 3) % 3) +
+				 (r >> 16) % 5);
 		lit[i] = (uint8_t)FL_MIN(255, a[i] * 1.6 + 10);
 		other[i] = (uint8_t)(60 + 40 * ((x / 5 + 2 * y / 3) % 3));
 	}

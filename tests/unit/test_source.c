@@ -82,12 +82,12 @@ static long truncate_copy(const char *src, const char *dst, long bytes,
 struct run {
 	int opened;
 	int frames;
-	int end;          /* the status that ended the loop */
+	int end; /* the status that ended the loop */
 	double first_t, last_t;
-	int t_ok;         /* every t == index / expect_fps (when checked) */
+	int t_ok; /* every t == index / expect_fps (when checked) */
 	int monotonic;
 	int width, height;
-	double mid_luma;  /* mean luma of the last frame */
+	double mid_luma; /* mean luma of the last frame */
 	char err[1024];
 };
 
@@ -593,7 +593,8 @@ static void test_http(void)
 		 "timeout 30 ffmpeg -nostdin -v error -f lavfi "
 		 "-i testsrc2=size=160x120:rate=25 -t 1 -c:v libx264 "
 		 "-pix_fmt yuv420p -f matroska -listen 1 %s "
-		 ">/dev/null 2>&1 &", url);
+		 ">/dev/null 2>&1 &",
+		 url);
 	if (system(args) != 0) {
 		CHECK(!"could not start the ffmpeg HTTP server");
 		return;
@@ -630,7 +631,8 @@ int main(void)
 		return 1;
 	}
 	if (system("ffmpeg -version >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "the ffmpeg CLI is needed to make test media\n");
+		fprintf(stderr,
+			"the ffmpeg CLI is needed to make test media\n");
 		return 1;
 	}
 

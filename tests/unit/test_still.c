@@ -65,8 +65,9 @@ static void draw_smooth(uint8_t *f, int bx, int by)
 	draw(f, 1.0, 0, 0, 0, 0, 0);
 	for (int y = by; y < by + 20 && y < H; y++)
 		for (int x = FL_MAX(0, bx); x < bx + 30 && x < W; x++)
-			f[y * W + x] = (uint8_t)(150 + texture((x - bx) / 6,
-							       (y - by) / 5) +
+			f[y * W + x] = (uint8_t)(150 +
+						 texture((x - bx) / 6,
+							 (y - by) / 5) +
 						 noise());
 }
 
@@ -84,7 +85,7 @@ static const fl_blob *main_blob(fl_still *s)
 
 static fl_still *fresh(void)
 {
-	fl_still_params p = {.rest_s = 2.0};
+	fl_still_params p = { .rest_s = 2.0 };
 
 	return fl_still_create(&p, W, H);
 }
@@ -103,7 +104,10 @@ static void test_arrive_and_rest(void)
 		fl_still_feed(s, f, t);
 		b = main_blob(s);
 		if (t < 10.8)
-			CHECK_MSG(b == NULL, "at rest too early at %.1f: %d,%d %dx%d", t, b ? b->x : 0, b ? b->y : 0, b ? b->w : 0, b ? b->h : 0);
+			CHECK_MSG(b == NULL,
+				  "at rest too early at %.1f: %d,%d %dx%d", t,
+				  b ? b->x : 0, b ? b->y : 0, b ? b->w : 0,
+				  b ? b->h : 0);
 	}
 	CHECK(b != NULL);
 	if (b) {
@@ -140,7 +144,8 @@ static void test_global_light(void)
 		double gain = 1.0 - 0.35 * (t < 30 ? t / 30 : (60 - t) / 30);
 		draw(f, gain, 0, 0, 0, 0, 0);
 		fl_still_feed(s, f, t);
-		CHECK_MSG(main_blob(s) == NULL, "light change at rest at %.1f", t);
+		CHECK_MSG(main_blob(s) == NULL, "light change at rest at %.1f",
+			  t);
 	}
 	fl_still_destroy(s);
 }
@@ -162,7 +167,9 @@ static void test_hidden_then_gone(void)
 			for (int y = 20; y < 60; y++)
 				for (int x0 = (int)((t - 20) * 10), x = x0;
 				     x < x0 + 80 && x < W; x++)
-					f[y * W + x] = (uint8_t)(40 + texture(x - x0, y));
+					f[y * W + x] = (uint8_t)(40 +
+								 texture(x - x0,
+									 y));
 		if (t >= 35) /* gone */
 			draw(f, 1.0, 0, 0, 0, 0, 0);
 		fl_still_feed(s, f, t);
@@ -241,7 +248,7 @@ static void test_seed(void)
 	}
 	CHECK(b != NULL && b->seeded && b->seen == FL_SEEN_PRESENT);
 	fl_still_destroy(s);
-	CHECK(fl_still_create(&(fl_still_params){0}, 4, 4) == NULL);
+	CHECK(fl_still_create(&(fl_still_params){ 0 }, 4, 4) == NULL);
 	fl_still_destroy(NULL);
 }
 
@@ -288,7 +295,8 @@ static void draw_shaken(uint8_t *f, int dx, int dy, int bx, int by)
 
 	for (int y = 0; y < H2; y++)
 		for (int x = 0; x < W2; x++) {
-			int sx = x + dx, sy = y + dy; /* scene point shown here */
+			int sx = x + dx,
+			    sy = y + dy; /* scene point shown here */
 			int v = lane[(FL_MAX(0, FL_MIN(H2 - 1, sy)) / 2) * W +
 				     FL_MAX(0, FL_MIN(W2 - 1, sx)) / 2];
 			if ((sx / 8) % 6 == 0) /* painted stripes */
@@ -297,13 +305,16 @@ static void draw_shaken(uint8_t *f, int dx, int dy, int bx, int by)
 			    sy < 2 * by + 40)
 				/* patches of 4 analysis pixels: a car's
 				 * windows and panels, not per-pixel grain */
-				v = 60 + texture((sx - 2 * bx) / 8, (sy - 2 * by) / 8);
-			big[(size_t)y * W2 + x] = (uint8_t)FL_MIN(255, FL_MAX(0, v));
+				v = 60 + texture((sx - 2 * bx) / 8,
+						 (sy - 2 * by) / 8);
+			big[(size_t)y * W2 + x] = (uint8_t)FL_MIN(255,
+								  FL_MAX(0, v));
 		}
 	for (int y = 0; y < H; y++)
 		for (int x = 0; x < W; x++) {
 			const uint8_t *p = big + (size_t)2 * y * W2 + 2 * x;
-			int v = (p[0] + p[1] + p[W2] + p[W2 + 1] + 2) / 4 + noise();
+			int v = (p[0] + p[1] + p[W2] + p[W2 + 1] + 2) / 4 +
+				noise();
 			f[y * W + x] = (uint8_t)FL_MIN(255, FL_MAX(0, v));
 		}
 }
@@ -313,7 +324,7 @@ static void test_shake(void)
 	/* Smallest object as a lane would count one (min_size_px): a one
 	 * pixel sliver along a stripe, where structure tests flicker under
 	 * shake, is not an object. */
-	fl_still_params p = {.rest_s = 2.0, .min_area = 0.002};
+	fl_still_params p = { .rest_s = 2.0, .min_area = 0.002 };
 	fl_still *s = fl_still_create(&p, W, H);
 	uint8_t f[W * H];
 	const fl_blob *b = NULL;
@@ -331,15 +342,17 @@ static void test_shake(void)
 		fl_still_feed(s, f, t);
 		b = main_blob(s);
 		if (t < 10.8)
-			CHECK_MSG(b == NULL, "shaking lane at rest at %.1f: %d,%d %dx%d",
-				  t, b ? b->x : 0, b ? b->y : 0, b ? b->w : 0, b ? b->h : 0);
+			CHECK_MSG(b == NULL,
+				  "shaking lane at rest at %.1f: %d,%d %dx%d",
+				  t, b ? b->x : 0, b ? b->y : 0, b ? b->w : 0,
+				  b ? b->h : 0);
 		if (b && found < 0) {
 			found = t;
 			CHECK_NEAR(b->rest_since, 10.0, 1.0);
 		}
 	}
-	CHECK_MSG(found > 0 && found < 14.0, "parked block at rest only at %.1f",
-		  found);
+	CHECK_MSG(found > 0 && found < 14.0,
+		  "parked block at rest only at %.1f", found);
 	CHECK(b != NULL && b->x >= 47 && b->x <= 53);
 	fl_still_destroy(s);
 }
@@ -366,17 +379,23 @@ static void test_flat_truck(void)
 			 * to 35 s; a dark textured cab in front */
 			int x0 = (int)((t - 15) * 6) - 40;
 			for (int y = 20; y < 60; y++)
-				for (int x = FL_MAX(0, x0); x < x0 + 100 && x < W; x++)
-					f[y * W + x] = (uint8_t)(x >= x0 + 85
-						? 40 + texture(x - x0, y) / 2
-						: 60 + noise());
+				for (int x = FL_MAX(0, x0);
+				     x < x0 + 100 && x < W; x++)
+					f[y * W +
+					  x] = (uint8_t)(x >= x0 + 85
+								 ? 40 + texture(x - x0,
+										y) /
+										   2
+								 : 60 + noise());
 		}
 		fl_still_feed(s, f, t);
 		b = main_blob(s);
 		if (t > 20 && t < 36) {
-			CHECK_MSG(b != NULL, "lost behind the truck at %.1f", t);
+			CHECK_MSG(b != NULL, "lost behind the truck at %.1f",
+				  t);
 			if (b) {
-				CHECK_MSG(b->seen != FL_SEEN_GONE, "gone at %.1f", t);
+				CHECK_MSG(b->seen != FL_SEEN_GONE,
+					  "gone at %.1f", t);
 				CHECK_NEAR(b->rest_since, 3.0, 0.41);
 				hidden += b->seen == FL_SEEN_HIDDEN;
 			}
@@ -431,7 +450,8 @@ static void test_seed_parked_leaves(void)
 			fl_still_seed(s, 60, 30, 30, 20, 0.0);
 		b = main_blob(s);
 		if (t < 1.9)
-			CHECK_MSG(b == NULL, "confirmed before rest_s at %.1f", t);
+			CHECK_MSG(b == NULL, "confirmed before rest_s at %.1f",
+				  t);
 		if (t >= 2.2 && t < 15) {
 			CHECK_MSG(b != NULL, "seed lost at %.1f", t);
 			if (b)
@@ -482,8 +502,9 @@ static void test_parks_after_start(void)
 		b = main_blob(s);
 		if (b) {
 			seen++;
-			CHECK_MSG(b->rest_since > 1.5, "at rest since %.1f at %.1f",
-				  b->rest_since, t);
+			CHECK_MSG(b->rest_since > 1.5,
+				  "at rest since %.1f at %.1f", b->rest_since,
+				  t);
 		}
 	}
 	CHECK(seen > 0);

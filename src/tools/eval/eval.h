@@ -15,8 +15,8 @@
 /* Process exit codes. */
 enum {
 	EVAL_EXIT_OK = 0,
-	EVAL_EXIT_FAIL = 1,   /* below a threshold, or an edge run failed */
-	EVAL_EXIT_ERROR = 2   /* bad usage or unreadable/malformed input */
+	EVAL_EXIT_FAIL = 1, /* below a threshold, or an edge run failed */
+	EVAL_EXIT_ERROR = 2 /* bad usage or unreadable/malformed input */
 };
 
 /* How a clip was run: from its start, cut at an offset with no memory,
@@ -26,11 +26,11 @@ enum eval_mode { EVAL_PLAIN, EVAL_CUT, EVAL_RESTART, EVAL_NMODES };
 const char *eval_mode_name(int mode);
 
 typedef struct eval_result {
-	char *name;           /* clip name shown in reports ("vtest@31") */
-	int mode;             /* enum eval_mode */
-	double offset_s;      /* the cut or restart time; 0 for plain */
-	char cls[48];         /* the clip's failure class, "" when unknown */
-	int failed;           /* 1: no figures; error says why */
+	char *name;      /* clip name shown in reports ("vtest@31") */
+	int mode;        /* enum eval_mode */
+	double offset_s; /* the cut or restart time; 0 for plain */
+	char cls[48];    /* the clip's failure class, "" when unknown */
+	int failed;      /* 1: no figures; error says why */
 	char error[512];
 	eval_figures f;
 } eval_result;
@@ -75,7 +75,6 @@ typedef struct eval_suite_opts {
  * failed, or EVAL_EXIT_ERROR for bad ground truth, output or usage. Progress
  * and errors are written to stderr.
  */
-int eval_suite_run(const eval_suite_opts *o, eval_result **res,
-		   size_t *nres);
+int eval_suite_run(const eval_suite_opts *o, eval_result **res, size_t *nres);
 
 #endif /* FL_EVAL_EVAL_H */

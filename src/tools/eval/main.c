@@ -109,7 +109,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			continue;
 		}
 		if (!v) {
-			fprintf(stderr, "firelane-eval: %s: unknown option or missing value\n", k);
+			fprintf(stderr,
+				"firelane-eval: %s: unknown option or missing value\n",
+				k);
 			return -1;
 		}
 		i++;
@@ -129,24 +131,29 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->suite.out = v;
 		} else if (strcmp(k, "--min-f1") == 0) {
 			if (parse_double(v, &a->min_f1)) {
-				fprintf(stderr, "firelane-eval: --min-f1: not a number: %s\n", v);
+				fprintf(stderr,
+					"firelane-eval: --min-f1: not a number: %s\n",
+					v);
 				return -1;
 			}
 			a->have_min_f1 = 1;
 		} else if (strcmp(k, "--max-early") == 0) {
 			if (parse_long(v, &a->max_early) || a->max_early < 0) {
-				fprintf(stderr, "firelane-eval: --max-early: want a count >= 0: %s\n", v);
+				fprintf(stderr,
+					"firelane-eval: --max-early: want a count >= 0: %s\n",
+					v);
 				return -1;
 			}
 			a->have_max_early = 1;
 		} else if (strcmp(k, "--offsets") == 0 ||
 			   strcmp(k, "--restart-at") == 0) {
 			int restart = k[2] == 'r';
-			int cnt = parse_times(v, restart ? a->restarts :
-							   a->offsets);
+			int cnt = parse_times(v, restart ? a->restarts
+							 : a->offsets);
 
 			if (cnt < 0) {
-				fprintf(stderr, "firelane-eval: %s: want seconds >= 0, comma-separated (at most %d): %s\n",
+				fprintf(stderr,
+					"firelane-eval: %s: want seconds >= 0, comma-separated (at most %d): %s\n",
 					k, MAX_TIMES, v);
 				return -1;
 			}
@@ -159,24 +166,29 @@ static int parse_args(int argc, char **argv, struct args *a)
 			}
 		} else if (strcmp(k, "--jobs") == 0) {
 			if (parse_long(v, &l) || l < 1 || l > 256) {
-				fprintf(stderr, "firelane-eval: --jobs: want 1..256: %s\n", v);
+				fprintf(stderr,
+					"firelane-eval: --jobs: want 1..256: %s\n",
+					v);
 				return -1;
 			}
 			a->suite.jobs = (int)l;
 		} else {
-			fprintf(stderr, "firelane-eval: unknown option %s\n", k);
+			fprintf(stderr, "firelane-eval: unknown option %s\n",
+				k);
 			return -1;
 		}
 	}
 	if (!a->suite.dir == !(a->truth && a->events) ||
 	    (a->suite.dir && (a->truth || a->events))) {
-		fprintf(stderr, "firelane-eval: give --truth and --events, or --suite\n");
+		fprintf(stderr,
+			"firelane-eval: give --truth and --events, or --suite\n");
 		return -1;
 	}
 	/* one events file is one run: at most one cut or restart time */
 	if (!a->suite.dir && (a->suite.noffsets > 1 || a->suite.nrestarts > 1 ||
 			      (a->suite.offsets && a->suite.restarts))) {
-		fprintf(stderr, "firelane-eval: with --events, give one --offsets T or one --restart-at T\n");
+		fprintf(stderr,
+			"firelane-eval: with --events, give one --offsets T or one --restart-at T\n");
 		return -1;
 	}
 	return 0;
@@ -210,8 +222,7 @@ static int score_one(const struct args *a, eval_result **res, size_t *nres)
 		t = a->offsets[0];
 	}
 	r->name = malloc(strlen(truth.clip) + 1);
-	if (!r->name ||
-	    (mode == EVAL_CUT && eval_truth_cut(&truth, t, &cut)) ||
+	if (!r->name || (mode == EVAL_CUT && eval_truth_cut(&truth, t, &cut)) ||
 	    eval_score_restart(mode == EVAL_CUT ? &cut : &truth, ev.v, ev.n,
 			       mode == EVAL_RESTART ? t : NAN, &r->f)) {
 		fprintf(stderr, "firelane-eval: out of memory\n");
@@ -268,7 +279,8 @@ int main(int argc, char **argv)
 		rc = FL_MAX(rc, EVAL_EXIT_FAIL);
 	}
 	if (a.have_max_early && total.early_clears > a.max_early) {
-		fprintf(stderr, "firelane-eval: %d early clears > --max-early %ld\n",
+		fprintf(stderr,
+			"firelane-eval: %d early clears > --max-early %ld\n",
 			total.early_clears, a.max_early);
 		rc = FL_MAX(rc, EVAL_EXIT_FAIL);
 	}

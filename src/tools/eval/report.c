@@ -114,10 +114,11 @@ void eval_report_table(FILE *out, const eval_result *r, size_t n,
 {
 	eval_figures mt;
 
-	fprintf(out, "%-24s %3s %3s %3s %5s %5s %5s %6s %6s %6s  %5s %3s %6s %5s  %3s %3s %3s %3s %3s %4s\n",
+	fprintf(out,
+		"%-24s %3s %3s %3s %5s %5s %5s %6s %6s %6s  %5s %3s %6s %5s  %3s %3s %3s %3s %3s %4s\n",
 		"clip", "TP", "FP", "FN", "P", "R", "F1", "delay", "max",
-		"|dly|", "clr", "mis", "clrerr", "early", "mna", "sht",
-		"dup", "nth", "ign", "rdup");
+		"|dly|", "clr", "mis", "clrerr", "early", "mna", "sht", "dup",
+		"nth", "ign", "rdup");
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].failed)
 			fprintf(out, "%-24.24s FAILED: %s\n", r[i].name,
@@ -147,8 +148,10 @@ void eval_report_table(FILE *out, const eval_result *r, size_t n,
 
 		total_of(r, n, -1, &mt, &bad);
 		if (bad)
-			fprintf(out, "(%zu of %zu runs FAILED: they are in no "
-				"total)\n", bad, n);
+			fprintf(out,
+				"(%zu of %zu runs FAILED: they are in no "
+				"total)\n",
+				bad, n);
 	}
 }
 
@@ -222,8 +225,8 @@ int eval_report_json(FILE *out, const eval_result *r, size_t n,
 		json_t *c;
 
 		if (r[i].failed) {
-			c = json_pack("{s:s, s:s}", "clip", r[i].name,
-				      "error", r[i].error);
+			c = json_pack("{s:s, s:s}", "clip", r[i].name, "error",
+				      r[i].error);
 		} else {
 			c = figures_json(r[i].name, &r[i].f, 0);
 		}
@@ -231,7 +234,8 @@ int eval_report_json(FILE *out, const eval_result *r, size_t n,
 			goto out;
 		/* what the row is: its mode, offset and the clip's class */
 		bad = json_object_set_new(c, "mode",
-					  json_string(eval_mode_name(r[i].mode)));
+					  json_string(
+						  eval_mode_name(r[i].mode)));
 		if (r[i].mode != EVAL_PLAIN)
 			bad |= json_object_set_new(c, "offset_s",
 						   jnum(r[i].offset_s));

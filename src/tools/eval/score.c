@@ -67,7 +67,7 @@ enum obs_class { OBS_DUE, OBS_SHORT, OBS_BETWEEN };
 /* A pair that may match: alarm a lies in the window of due obstruction o. */
 struct edge {
 	size_t o, a;
-	double cost;            /* |alarm - t*| */
+	double cost; /* |alarm - t*| */
 };
 
 /* Working state of one eval_score() call; arrays are indexed by event or
@@ -76,15 +76,15 @@ struct match {
 	const eval_truth *truth;
 	const eval_event *ev;
 	size_t nev;
-	long *zone_of;          /* event -> zone index, -1 when none */
-	long *alarm_obs;        /* alarm -> matched obstruction, -1 */
-	long *obs_alarm;        /* obstruction -> matched alarm, -1 */
-	struct edge *edges;     /* due obstruction x alarm in its window */
+	long *zone_of;      /* event -> zone index, -1 when none */
+	long *alarm_obs;    /* alarm -> matched obstruction, -1 */
+	long *obs_alarm;    /* obstruction -> matched alarm, -1 */
+	struct edge *edges; /* due obstruction x alarm in its window */
 	size_t nedges;
-	double *dist;           /* per node: obstructions, then events */
-	long *pred;             /* per node: edge that reached it, -1 */
-	char *clear_used;       /* per event: clear already claimed */
-	double restart_t;       /* NaN, or when the edge was restarted */
+	double *dist;     /* per node: obstructions, then events */
+	long *pred;       /* per node: edge that reached it, -1 */
+	char *clear_used; /* per event: clear already claimed */
+	double restart_t; /* NaN, or when the edge was restarted */
 };
 
 static enum obs_class obs_class(const eval_truth *t, const eval_obstruction *o)
@@ -211,7 +211,8 @@ static int build_edges(struct match *m)
 				cap = ncap;
 			}
 			m->edges[m->nedges++] = (struct edge){
-				.o = o, .a = a, .cost = fabs(m->ev[a].t - due) };
+				.o = o, .a = a, .cost = fabs(m->ev[a].t - due)
+			};
 		}
 	}
 	return 0;
@@ -385,11 +386,12 @@ int eval_score(const eval_truth *t, const eval_event *ev, size_t nev,
 	return eval_score_restart(t, ev, nev, NAN, out);
 }
 
-int eval_score_restart(const eval_truth *t, const eval_event *ev,
-		       size_t nev, double restart_t, eval_figures *out)
+int eval_score_restart(const eval_truth *t, const eval_event *ev, size_t nev,
+		       double restart_t, eval_figures *out)
 {
-	struct match m = { .truth = t, .ev = ev, .nev = nev,
-			   .restart_t = restart_t };
+	struct match m = {
+		.truth = t, .ev = ev, .nev = nev, .restart_t = restart_t
+	};
 	long *clear_of = NULL;
 	int rc = FL_ENOMEM;
 
@@ -520,8 +522,8 @@ void eval_figures_finish(eval_figures *f)
 	f->f1 = p + r > 0 ? 2 * p * r / (p + r) : 0.0;
 	f->delay_mean = f->tp ? f->delay_sum / f->tp : NAN;
 	f->delay_abs_mean = f->tp ? f->delay_abs_sum / f->tp : NAN;
-	f->clear_err_mean =
-		f->clears_found ? f->clear_err_sum / f->clears_found : NAN;
+	f->clear_err_mean = f->clears_found ? f->clear_err_sum / f->clears_found
+					    : NAN;
 	if (!f->tp) {
 		f->delay_max = NAN;
 		f->delay_abs_max = NAN;

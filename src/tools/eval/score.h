@@ -20,33 +20,33 @@
  * "exactly 10 s late" is on the inside of the window (t* + 10). */
 #define EVAL_EPS 1e-6
 
-#define EVAL_EARLY_S 3.0   /* an alarm may come this early... */
-#define EVAL_LATE_S 10.0   /* ...and this late relative to t* */
-#define EVAL_DUE_MARGIN_S 3.0  /* due: >= dwell + 3; short: < dwell - 3 */
-#define EVAL_CLEAR_S 10.0  /* a clear is on time within +-10 s of end_s */
-#define EVAL_CLIP_END_S 0.5 /* end_s this close to duration: "clip ends" */
+#define EVAL_EARLY_S 3.0      /* an alarm may come this early... */
+#define EVAL_LATE_S 10.0      /* ...and this late relative to t* */
+#define EVAL_DUE_MARGIN_S 3.0 /* due: >= dwell + 3; short: < dwell - 3 */
+#define EVAL_CLEAR_S 10.0     /* a clear is on time within +-10 s of end_s */
+#define EVAL_CLIP_END_S 0.5   /* end_s this close to duration: "clip ends" */
 
 typedef struct eval_zone {
 	char *name;
-	int must_not_alarm;     /* purpose "must not alarm" */
-	double *points;         /* x0, y0, x1, y1, ...; may be NULL */
-	size_t npoints;         /* number of (x, y) pairs */
+	int must_not_alarm; /* purpose "must not alarm" */
+	double *points;     /* x0, y0, x1, y1, ...; may be NULL */
+	size_t npoints;     /* number of (x, y) pairs */
 } eval_zone;
 
 typedef struct eval_obstruction {
-	size_t zone;            /* index into eval_truth.zones */
+	size_t zone; /* index into eval_truth.zones */
 	double start_s, end_s;
-	int clip_ends;          /* lasts to the end of the clip: no clear due */
+	int clip_ends; /* lasts to the end of the clip: no clear due */
 } eval_obstruction;
 
 typedef struct eval_truth {
-	char *clip;             /* display name ("clip" field or file name) */
-	char *media;            /* "media" field as written; may be NULL */
-	char *cls;              /* "class" field (scene's failure class); may
+	char *clip;  /* display name ("clip" field or file name) */
+	char *media; /* "media" field as written; may be NULL */
+	char *cls;   /* "class" field (scene's failure class); may
 				 * be NULL */
 	double duration_s;
 	double dwell_s;
-	double fps;             /* 0 when absent */
+	double fps; /* 0 when absent */
 	eval_zone *zones;
 	size_t nzones;
 	eval_obstruction *obs;
@@ -58,9 +58,9 @@ enum eval_event_type { EVAL_ALARM, EVAL_CLEARED };
 typedef struct eval_event {
 	enum eval_event_type type;
 	char *lane;
-	char *incident_id;      /* "" when the line had none */
-	double t;               /* video_time_s */
-	int line;               /* 1-based line in the events file */
+	char *incident_id; /* "" when the line had none */
+	double t;          /* video_time_s */
+	int line;          /* 1-based line in the events file */
 } eval_event;
 
 typedef struct eval_events {
@@ -75,15 +75,15 @@ typedef struct eval_events {
  */
 typedef struct eval_figures {
 	int tp, fp, fn;
-	int ignored;            /* alarms for in-between stops: no verdict */
+	int ignored; /* alarms for in-between stops: no verdict */
 	int fp_must_not_alarm, fp_short_stop, fp_duplicate, fp_nothing;
 	double delay_sum, delay_abs_sum, delay_max; /* over tp */
-	double delay_abs_max;   /* largest |alarm - t*| over tp */
+	double delay_abs_max; /* largest |alarm - t*| over tp */
 	int clears_due, clears_on_time, clears_late, clears_missing;
-	int clears_found;       /* due clears that were found (any time) */
-	double clear_err_sum;   /* |clear - end_s| over clears_found */
+	int clears_found;     /* due clears that were found (any time) */
+	double clear_err_sum; /* |clear - end_s| over clears_found */
 	int early_clears;
-	int restart_dup;        /* duplicates across a restart: one alarm
+	int restart_dup; /* duplicates across a restart: one alarm
 				 * for an obstruction before it, one after */
 
 	/* Derived by eval_figures_finish(). A mean is NaN when undefined. */

@@ -59,26 +59,26 @@ struct clip {
 	char name[256];
 	char media[SUITE_PATH_MAX];
 	char config[SUITE_PATH_MAX];
-	char fps[32];         /* "" unless media is an image pattern */
+	char fps[32]; /* "" unless media is an image pattern */
 	eval_truth truth;
 };
 
 /* One run of a clip: plain, cut or restarted (see the essay). */
 struct run {
 	struct clip *c;
-	int mode;             /* enum eval_mode */
-	double t;             /* cut or restart time */
-	char name[300];       /* NAME, NAME@T or NAME@rT */
+	int mode;                    /* enum eval_mode */
+	double t;                    /* cut or restart time */
+	char name[300];              /* NAME, NAME@T or NAME@rT */
 	char events[SUITE_PATH_MAX]; /* what is scored */
 	char log[SUITE_PATH_MAX];
 	char before[SUITE_PATH_MAX]; /* restart: events before the cut */
 	char before_log[SUITE_PATH_MAX];
-	char after[SUITE_PATH_MAX];  /* restart: events after it */
-	char state[SUITE_PATH_MAX];  /* restart: the --state-dir */
-	int stage;            /* restart: 1 before the cut, 2 after */
-	int state_;           /* 0 ready to start, 1 running, 2 finished */
+	char after[SUITE_PATH_MAX]; /* restart: events after it */
+	char state[SUITE_PATH_MAX]; /* restart: the --state-dir */
+	int stage;                  /* restart: 1 before the cut, 2 after */
+	int state_; /* 0 ready to start, 1 running, 2 finished */
 	pid_t pid;
-	int status;           /* wait status of the last child */
+	int status; /* wait status of the last child */
 };
 static int path_join(char *out, const char *dir, const char *rel)
 {
@@ -179,8 +179,8 @@ static int write_config(struct clip *c, char *err, size_t errlen)
 }
 
 /* Load the truth of c and work out its media and config. */
-static int prepare(struct clip *c, const eval_suite_opts *o,
-		   const char *outdir, char *err, size_t errlen)
+static int prepare(struct clip *c, const eval_suite_opts *o, const char *outdir,
+		   char *err, size_t errlen)
 {
 	char dir[SUITE_PATH_MAX], yaml[SUITE_PATH_MAX];
 	const char *base = strrchr(c->json, '/');
@@ -421,9 +421,10 @@ static int finish(struct run *r, eval_result *res)
 	int rc;
 
 	if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0) {
-		const char *half = r->mode != EVAL_RESTART ? "" :
-				   r->stage == 1 ? " (the run before the restart)"
-						 : " (the run after the restart)";
+		const char *half = r->mode != EVAL_RESTART ? ""
+				   : r->stage == 1
+					   ? " (the run before the restart)"
+					   : " (the run after the restart)";
 
 		res->failed = 1;
 		if (WIFEXITED(r->status))
@@ -434,14 +435,18 @@ static int finish(struct run *r, eval_result *res)
 			snprintf(res->error, sizeof(res->error),
 				 "edge killed by signal %d%s",
 				 WIFSIGNALED(r->status) ? WTERMSIG(r->status)
-							: 0, half);
+							: 0,
+				 half);
 		fprintf(stderr, "firelane-eval: %s: %s\n", r->name, res->error);
-		log_tail(r->mode == EVAL_RESTART && r->stage == 1 ?
-				 r->before_log : r->log, 20);
+		log_tail(r->mode == EVAL_RESTART && r->stage == 1
+				 ? r->before_log
+				 : r->log,
+			 20);
 		return EVAL_EXIT_FAIL;
 	}
-	rc = r->mode == EVAL_RESTART ?
-		join_restart(r, res->error, sizeof(res->error)) : 0;
+	rc = r->mode == EVAL_RESTART
+		     ? join_restart(r, res->error, sizeof(res->error))
+		     : 0;
 	if (!rc)
 		rc = eval_events_load(r->events, &ev, res->error,
 				      sizeof(res->error));
@@ -480,7 +485,8 @@ static int make_outdir(const eval_suite_opts *o, char *out)
 	snprintf(out, SUITE_PATH_MAX, "%s/firelane-eval.XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(out)) {
-		fprintf(stderr, "firelane-eval: mkdtemp: %s\n", strerror(errno));
+		fprintf(stderr, "firelane-eval: mkdtemp: %s\n",
+			strerror(errno));
 		return FL_EIO;
 	}
 	fprintf(stderr, "firelane-eval: configs, events and logs in %s\n", out);
@@ -502,9 +508,10 @@ static int run_all(struct run *r, size_t n, const char *edge,
 			if (r[i].state_ != 0)
 				continue;
 			fprintf(stderr, "firelane-eval: running %s%s\n",
-				r[i].name, r[i].mode != EVAL_RESTART ? "" :
-				r[i].stage == 1 ? " (before the restart)" :
-						  " (after the restart)");
+				r[i].name,
+				r[i].mode != EVAL_RESTART ? ""
+				: r[i].stage == 1 ? " (before the restart)"
+						  : " (after the restart)");
 			if (start(&r[i], edge, o) != 0) {
 				fprintf(stderr, "firelane-eval: fork: %s\n",
 					strerror(errno));
@@ -543,8 +550,7 @@ static int run_all(struct run *r, size_t n, const char *edge,
 	return 0;
 }
 
-int eval_suite_run(const eval_suite_opts *o, eval_result **res,
-		   size_t *nres)
+int eval_suite_run(const eval_suite_opts *o, eval_result **res, size_t *nres)
 {
 	static const double plain_only[1] = { 0 };
 	const double *offs = o->offsets ? o->offsets : plain_only;
@@ -586,15 +592,18 @@ int eval_suite_run(const eval_suite_opts *o, eval_result **res,
 		/* the name of a clip is its label file's, so reports line up
 		 * with the folder even when two labels share a video */
 		for (size_t k = 0; k < noffs + o->nrestarts; k++) {
-			int mode = k >= noffs ? EVAL_RESTART :
-				   offs[k] > 0 ? EVAL_CUT : EVAL_PLAIN;
-			double t = k >= noffs ? o->restarts[k - noffs] : offs[k];
+			int mode = k >= noffs    ? EVAL_RESTART
+				   : offs[k] > 0 ? EVAL_CUT
+						 : EVAL_PLAIN;
+			double t = k >= noffs ? o->restarts[k - noffs]
+					      : offs[k];
 
 			if (mode != EVAL_PLAIN &&
 			    t >= c[i].truth.duration_s - 1) {
-				fprintf(stderr, "firelane-eval: %s: %g s is past "
-					"its end (%g s): not run\n", c[i].name,
-					t, c[i].truth.duration_s);
+				fprintf(stderr,
+					"firelane-eval: %s: %g s is past "
+					"its end (%g s): not run\n",
+					c[i].name, t, c[i].truth.duration_s);
 				continue;
 			}
 			if (plan_run(&runs[nr], &c[i], mode, t, outdir, err,

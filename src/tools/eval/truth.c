@@ -83,9 +83,10 @@ static int parse_zone(const json_t *jz, size_t i, const char *file,
 		return fail(err, errlen, FL_EFORMAT,
 			    "%s: zones[%zu]: not an object", file, i);
 	if (!json_is_string(name) || !json_string_value(name)[0])
-		return fail(err, errlen, FL_EFORMAT,
-			    "%s: zones[%zu].name: missing or not a non-empty string",
-			    file, i);
+		return fail(
+			err, errlen, FL_EFORMAT,
+			"%s: zones[%zu].name: missing or not a non-empty string",
+			file, i);
 	z->name = strdup(json_string_value(name));
 	if (!z->name)
 		return fail(err, errlen, FL_ENOMEM, "%s: out of memory", file);
@@ -94,9 +95,10 @@ static int parse_zone(const json_t *jz, size_t i, const char *file,
 
 		if (!p || (strcmp(p, "must not alarm") != 0 &&
 			   strcmp(p, "alarm expected") != 0))
-			return fail(err, errlen, FL_EFORMAT,
-				    "%s: zones[%zu].purpose: want \"alarm expected\" or \"must not alarm\"",
-				    file, i);
+			return fail(
+				err, errlen, FL_EFORMAT,
+				"%s: zones[%zu].purpose: want \"alarm expected\" or \"must not alarm\"",
+				file, i);
 		z->must_not_alarm = strcmp(p, "must not alarm") == 0;
 	}
 	if (!pts)
@@ -109,7 +111,8 @@ static int parse_zone(const json_t *jz, size_t i, const char *file,
 		return fail(err, errlen, FL_ENOMEM, "%s: out of memory", file);
 	for (size_t k = 0; k < json_array_size(pts); k++) {
 		const json_t *p = json_array_get(pts, k);
-		const json_t *x = json_array_get(p, 0), *y = json_array_get(p, 1);
+		const json_t *x = json_array_get(p, 0),
+			     *y = json_array_get(p, 1);
 
 		if (!json_is_array(p) || json_array_size(p) != 2 ||
 		    !json_is_number(x) || !json_is_number(y))
@@ -136,22 +139,25 @@ static int parse_obstruction(const json_t *jo, size_t i, const char *file,
 		return fail(err, errlen, FL_EFORMAT,
 			    "%s: obstructions[%zu]: not an object", file, i);
 	if (!json_is_string(zone))
-		return fail(err, errlen, FL_EFORMAT,
-			    "%s: obstructions[%zu].zone: missing or not a string",
-			    file, i);
+		return fail(
+			err, errlen, FL_EFORMAT,
+			"%s: obstructions[%zu].zone: missing or not a string",
+			file, i);
 	for (z = 0; z < t->nzones; z++)
 		if (strcmp(t->zones[z].name, json_string_value(zone)) == 0)
 			break;
 	if (z == t->nzones)
-		return fail(err, errlen, FL_EFORMAT,
-			    "%s: obstructions[%zu].zone: \"%.64s\" names no zone",
-			    file, i, json_string_value(zone));
+		return fail(
+			err, errlen, FL_EFORMAT,
+			"%s: obstructions[%zu].zone: \"%.64s\" names no zone",
+			file, i, json_string_value(zone));
 	o->zone = z;
 	if (get_num(jo, "start_s", &o->start_s) != 0 ||
 	    get_num(jo, "end_s", &o->end_s) != 0)
-		return fail(err, errlen, FL_EFORMAT,
-			    "%s: obstructions[%zu]: start_s and end_s must be numbers",
-			    file, i);
+		return fail(
+			err, errlen, FL_EFORMAT,
+			"%s: obstructions[%zu]: start_s and end_s must be numbers",
+			file, i);
 	if (o->start_s < 0 || o->end_s < o->start_s)
 		return fail(err, errlen, FL_EFORMAT,
 			    "%s: obstructions[%zu]: want 0 <= start_s <= end_s",
@@ -162,7 +168,8 @@ static int parse_obstruction(const json_t *jo, size_t i, const char *file,
 			    file, i);
 	/* Either the labeller says so or the end is the clip's end: no clear
 	 * can be owed for an object still there when the video stops. */
-	o->clip_ends = (why && strcmp(json_string_value(why), "clip ends") == 0) ||
+	o->clip_ends = (why &&
+			strcmp(json_string_value(why), "clip ends") == 0) ||
 		       o->end_s >= t->duration_s - EVAL_CLIP_END_S;
 	return 0;
 }
@@ -180,7 +187,8 @@ static int truth_from_json(const json_t *root, const char *file,
 	if (get_num(root, "duration_s", &out->duration_s) != 0 ||
 	    out->duration_s < 0)
 		return fail(err, errlen, FL_EFORMAT,
-			    "%s: duration_s: missing or not a number >= 0", file);
+			    "%s: duration_s: missing or not a number >= 0",
+			    file);
 	if (get_num(root, "dwell_s", &out->dwell_s) != 0 || out->dwell_s < 0)
 		return fail(err, errlen, FL_EFORMAT,
 			    "%s: dwell_s: missing or not a number >= 0", file);
@@ -193,8 +201,7 @@ static int truth_from_json(const json_t *root, const char *file,
 	if (clip && !json_is_string(clip))
 		return fail(err, errlen, FL_EFORMAT, "%s: clip: not a string",
 			    file);
-	out->clip = strdup(clip ? json_string_value(clip) :
-				 base_name(file));
+	out->clip = strdup(clip ? json_string_value(clip) : base_name(file));
 	media = json_object_get(root, "media");
 	if (media && !json_is_string(media))
 		return fail(err, errlen, FL_EFORMAT, "%s: media: not a string",
@@ -225,9 +232,10 @@ static int truth_from_json(const json_t *root, const char *file,
 			return rc;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(out->zones[j].name, out->zones[i].name) == 0)
-				return fail(err, errlen, FL_EFORMAT,
-					    "%s: zones[%zu].name: \"%.64s\" used twice",
-					    file, i, out->zones[i].name);
+				return fail(
+					err, errlen, FL_EFORMAT,
+					"%s: zones[%zu].name: \"%.64s\" used twice",
+					file, i, out->zones[i].name);
 	}
 
 	obs = json_object_get(root, "obstructions");
@@ -306,8 +314,7 @@ out:
 	return rc;
 }
 
-int eval_truth_load(const char *path, eval_truth *out, char *err,
-		    size_t errlen)
+int eval_truth_load(const char *path, eval_truth *out, char *err, size_t errlen)
 {
 	char *text;
 	size_t len;
@@ -340,8 +347,8 @@ static int parse_event_line(const char *s, size_t len, const char *file,
 		return fail(err, errlen, FL_EFORMAT, "%s:%d: not JSON: %s",
 			    file, lineno, jerr.text);
 	if (!json_is_object(root)) {
-		rc = fail(err, errlen, FL_EFORMAT,
-			  "%s:%d: not a JSON object", file, lineno);
+		rc = fail(err, errlen, FL_EFORMAT, "%s:%d: not a JSON object",
+			  file, lineno);
 		goto out;
 	}
 	type = json_object_get(root, "type");

@@ -96,7 +96,7 @@ struct truth {
 	double dur;
 	int zpts[SC_MAX_ZONES][SC_ZONE_PTS][2];
 	int nzpts[SC_MAX_ZONES];
-	int hair;            /* a rest too close to the overlap bound */
+	int hair; /* a rest too close to the overlap bound */
 	int nobs;
 	struct obstruction obs[MAX_OBS];
 	int due[SC_MAX_ZONES];
@@ -175,7 +175,8 @@ static int zones_in_view(const struct sc_scene *s, const struct sc_cam *c)
 	/* the lane runs on into the picture, not out of its side */
 	for (i = 0; i < 2; i++)
 		if (!sc_project(c, i ? s->lay.hw : -s->lay.hw, 0, 120, &px,
-				&py) || px < 0 || px > c->w || py < 0)
+				&py) ||
+		    px < 0 || px > c->w || py < 0)
 			return 0;
 	/* at the zones' far end the lane is at least 2.5 % of the width */
 	sc_project(c, -s->lay.hw, 0, zfar, &px, &py);
@@ -208,13 +209,15 @@ static void draw_camera(struct sc_scene *s, struct sc_rng *g, int w, int h)
 
 		mount = (int)(sc_rng_unit(g) * 3);
 		q->height = sc_rng_range(g, 3.0, 9.0);
-		q->focal = 0.5 / tan(0.5 * sc_rng_range(g, 30, 70) * M_PI / 180);
+		q->focal = 0.5 /
+			   tan(0.5 * sc_rng_range(g, 30, 70) * M_PI / 180);
 		q->z = 0;
 		if (mount == 0) {
 			q->x = sc_rng_range(g, -0.5, 0.5);
 			ut = 0.5 + sc_rng_range(g, -0.06, 0.06);
 		} else {
-			q->x = mount == 1 ? s->lay.walk_l + sc_rng_range(g, -0.4, 0.4)
+			q->x = mount == 1 ? s->lay.walk_l +
+						    sc_rng_range(g, -0.4, 0.4)
 					  : s->lay.edge_r + 0.7;
 			ut = sc_rng_range(g, 0.33, 0.67);
 		}
@@ -254,8 +257,8 @@ static void build_scene(struct sc_scene *s, const struct sc_scenario *sc,
 		sc_layout_set(&s->lay, 2.0, SC_RIGHT_BAYS);
 	else
 		sc_layout_set(&s->lay, sc_rng_range(&g, 1.75, 3.0),
-			      sc_rng_unit(&g) < 0.5 ? SC_RIGHT_BAYS :
-						      SC_RIGHT_ROAD);
+			      sc_rng_unit(&g) < 0.5 ? SC_RIGHT_BAYS
+						    : SC_RIGHT_ROAD);
 	sc->script(s, quick);
 	/* every clip 40-110 s (long scenes: up to half an hour), whatever the
 	 * script's arithmetic gave */
@@ -272,14 +275,15 @@ static void build_scene(struct sc_scene *s, const struct sc_scenario *sc,
 
 /* Clip the polygon p[n] to the half-plane a x + b y + c >= 0 into out;
  * returns the new count (at most n + 1). */
-static int clip_half(const double (*p)[2], int n, double a, double b,
-		     double c, double (*out)[2])
+static int clip_half(const double (*p)[2], int n, double a, double b, double c,
+		     double (*out)[2])
 {
 	int i, m = 0;
 
 	for (i = 0; i < n; i++) {
 		const double *u = p[i], *v = p[(i + 1) % n];
-		double du = a * u[0] + b * u[1] + c, dv = a * v[0] + b * v[1] + c;
+		double du = a * u[0] + b * u[1] + c,
+		       dv = a * v[0] + b * v[1] + c;
 
 		if (du >= 0) {
 			out[m][0] = u[0];
@@ -309,10 +313,10 @@ static int zone_polygon(const struct sc_cam *cam, const struct sc_zone *zn,
 	for (i = 0; i < 4; i++)
 		sc_project(cam, i == 1 || i == 2 ? zn->x1 : zn->x0, 0,
 			   i >= 2 ? zn->z1 : zn->z0, &a[i][0], &a[i][1]);
-	n = clip_half((const double (*)[2])a, n, 1, 0, 0, b);
-	n = clip_half((const double (*)[2])b, n, -1, 0, cam->w - 1, a);
-	n = clip_half((const double (*)[2])a, n, 0, 1, 0, b);
-	n = clip_half((const double (*)[2])b, n, 0, -1, cam->h - 1, a);
+	n = clip_half((const double(*)[2])a, n, 1, 0, 0, b);
+	n = clip_half((const double(*)[2])b, n, -1, 0, cam->w - 1, a);
+	n = clip_half((const double(*)[2])a, n, 0, 1, 0, b);
+	n = clip_half((const double(*)[2])b, n, 0, -1, cam->h - 1, a);
 	for (i = 0; i < n && m < SC_ZONE_PTS; i++) {
 		int x = (int)lround(a[i][0]), y = (int)lround(a[i][1]);
 
@@ -354,7 +358,8 @@ static void add_run(const struct sc_scene *s, const struct sc_cam *cam,
 		struct obstruction *o;
 
 		if (frac > SC_HAIR_LO && frac < SC_HAIR_HI) {
-			fprintf(stderr, "firelane-scene: '%s' rests at "
+			fprintf(stderr,
+				"firelane-scene: '%s' rests at "
 				"(%.2f, %.2f) with %.2f of its footprint in "
 				"%s: too close to the overlap bound %.1f\n",
 				a->what, x, z, frac, s->zone[k].name,
@@ -402,8 +407,8 @@ static void compute_truth(const struct sc_scene *s, const struct sc_cam *cam,
 			if (f0 >= 0 && here && x == px && z == pz)
 				continue;
 			if (f0 >= 0)
-				add_run(s, cam, g, a, px, pz, f0, f, f ==
-					g->frames, fps);
+				add_run(s, cam, g, a, px, pz, f0, f,
+					f == g->frames, fps);
 			f0 = here ? f : -1;
 			px = x;
 			pz = z;
@@ -441,9 +446,10 @@ static int write_truth(const char *path, const struct sc_scenario *sc,
 
 	if (!f)
 		return FL_EIO;
-	fprintf(f, "{\"clip\": \"%s.mp4\", \"media\": \"%s.mp4\", "
-		"\"width\": %d, \"height\": %d, \"fps\": ", name, name,
-		cam->w, cam->h);
+	fprintf(f,
+		"{\"clip\": \"%s.mp4\", \"media\": \"%s.mp4\", "
+		"\"width\": %d, \"height\": %d, \"fps\": ",
+		name, name, cam->w, cam->h);
 	print_num(f, fps);
 	fprintf(f, ", \"frames\": %ld, \"duration_s\": %.2f, \"dwell_s\": ",
 		g->frames, g->dur);
@@ -462,7 +468,8 @@ static int write_truth(const char *path, const struct sc_scenario *sc,
 
 		if (!g->due[o->zone])
 			continue;
-		fprintf(f, "%s\n  {\"zone\": \"%s\", \"start_s\": %.2f, "
+		fprintf(f,
+			"%s\n  {\"zone\": \"%s\", \"start_s\": %.2f, "
 			"\"end_s\": %.2f, \"bbox\": [%d, %d, %d, %d], "
 			"\"what\": \"%s\", \"ends_because\": \"%s\"}",
 			first ? "" : ",", s->zone[o->zone].name, o->start,
@@ -470,7 +477,8 @@ static int write_truth(const char *path, const struct sc_scenario *sc,
 			o->what, o->clip_end ? "clip ends" : "leaves");
 		first = 0;
 	}
-	fprintf(f, "%s],\n \"scenario\": \"%s\", \"class\": \"%s\", "
+	fprintf(f,
+		"%s],\n \"scenario\": \"%s\", \"class\": \"%s\", "
 		"\"seed\": %llu,\n \"geometry\": {\"camera_x_m\": %.2f, "
 		"\"camera_height_m\": %.2f, \"yaw_deg\": %.1f, "
 		"\"pitch_deg\": %.1f, \"hfov_deg\": %.1f, "
@@ -492,16 +500,17 @@ static int write_config(const char *path, const char *name,
 
 	if (!f)
 		return FL_EIO;
-	fprintf(f, "device: {id: scene-edge, site: scene-site}\n"
+	fprintf(f,
+		"device: {id: scene-edge, site: scene-site}\n"
 		"cameras:\n"
 		"  - id: cam-1\n"
-		"    source: %s.mp4\n", name);
+		"    source: %s.mp4\n",
+		name);
 	if (reference)
 		fprintf(f, "    reference: %s_reference.ppm\n", name);
 	fprintf(f, "    lanes:\n");
 	for (k = 0; k < s->nzone; k++) {
-		fprintf(f, "      - id: %s\n        points: ",
-			s->zone[k].name);
+		fprintf(f, "      - id: %s\n        points: ", s->zone[k].name);
 		print_points(f, g, k);
 		fprintf(f, "\n        dwell_s: ");
 		print_num(f, s->dwell);
@@ -572,13 +581,15 @@ static int generate(const struct sc_scenario *sc, const struct opts *o)
 	sc_cam_init(&cam, o->w, o->h, &scene.geom);
 	compute_truth(&scene, &cam, o->fps, &g);
 	if (g.hair) {
-		fprintf(stderr, "firelane-scene: %s (seed %llu): a rest between "
-			"%.2f and %.2f of a zone: fix the script\n", sc->name,
-			(unsigned long long)o->seed, SC_HAIR_LO, SC_HAIR_HI);
+		fprintf(stderr,
+			"firelane-scene: %s (seed %llu): a rest between "
+			"%.2f and %.2f of a zone: fix the script\n",
+			sc->name, (unsigned long long)o->seed, SC_HAIR_LO,
+			SC_HAIR_HI);
 		return FL_EINVAL;
 	}
-	rc = sc_render_init(&r, &scene, o->w, o->h, o->seed ^
-			    hash_name(sc->name));
+	rc = sc_render_init(&r, &scene, o->w, o->h,
+			    o->seed ^ hash_name(sc->name));
 	if (rc) {
 		fprintf(stderr, "firelane-scene: %s: %s\n", sc->name,
 			fl_strerror(rc));
@@ -632,9 +643,11 @@ static int generate(const struct sc_scenario *sc, const struct opts *o)
 
 		for (k = 0; k < scene.nzone; k++)
 			due += g.due[k];
-		fprintf(stderr, "%-20s %5.1f s  %4ld frames  dwell %2.0f  "
-			"due %d  (%.1f s)\n", sc->name, g.dur, g.frames,
-			scene.dwell, due, now_s() - t0);
+		fprintf(stderr,
+			"%-20s %5.1f s  %4ld frames  dwell %2.0f  "
+			"due %d  (%.1f s)\n",
+			sc->name, g.dur, g.frames, scene.dwell, due,
+			now_s() - t0);
 	}
 out:
 	fl_encoder_close(enc);
@@ -816,14 +829,17 @@ int main(int argc, char **argv)
 	if (o.scenario) {
 		todo[n] = find_scenario(o.scenario);
 		if (!todo[n]) {
-			fprintf(stderr, "firelane-scene: no scenario '%s' "
-				"(see --list)\n", o.scenario);
+			fprintf(stderr,
+				"firelane-scene: no scenario '%s' "
+				"(see --list)\n",
+				o.scenario);
 			return 2;
 		}
 		n++;
 	}
 	for (i = 0; (o.all || o.long_set) && i < sc_nscenarios &&
-		    n < FL_ARRAY_SIZE(todo); i++)
+		    n < FL_ARRAY_SIZE(todo);
+	     i++)
 		if (sc_scenarios[i].set ==
 		    (o.long_set ? SC_SET_LONG : SC_SET_SUITE))
 			todo[n++] = &sc_scenarios[i];
@@ -836,7 +852,13 @@ int main(int argc, char **argv)
 	return rc;
 bad:
 	fprintf(stderr, "firelane-scene: bad value for --%s: '%s'\n",
-		lo[c == 'S' ? 5 : c == 'W' ? 6 : c == 'H' ? 7 : c == 'F' ? 8 :
-		   c == 'T' ? 9 : 10].name, optarg);
+		lo[c == 'S'   ? 5
+		   : c == 'W' ? 6
+		   : c == 'H' ? 7
+		   : c == 'F' ? 8
+		   : c == 'T' ? 9
+			      : 10]
+			.name,
+		optarg);
 	return 2;
 }

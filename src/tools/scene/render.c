@@ -86,7 +86,8 @@ static inline void put(uint8_t *px, const struct paint *p)
 	default:
 		for (i = 0; i < 3; i++)
 			px[i] = (uint8_t)((px[i] * (256 - p->a) +
-					   p->c[i] * p->a) >> 8);
+					   p->c[i] * p->a) >>
+					  8);
 		break;
 	}
 }
@@ -119,7 +120,8 @@ static void fill_poly(uint8_t *buf, int w, int h, const double *px,
 			if ((py[i] <= yc && py[j] > yc) ||
 			    (py[j] <= yc && py[i] > yc)) {
 				double xi = px[i] + (yc - py[i]) *
-					(px[j] - px[i]) / (py[j] - py[i]);
+							    (px[j] - px[i]) /
+							    (py[j] - py[i]);
 
 				xl = fmin(xl, xi);
 				xr = fmax(xr, xi);
@@ -160,7 +162,7 @@ static void fill_disc(uint8_t *buf, int w, int h, double cx, double cy,
 static double hash2(int ix, int iy, uint32_t seed)
 {
 	uint32_t hsh = (uint32_t)ix * 374761393u + (uint32_t)iy * 668265263u +
-		seed * 2246822519u;
+		       seed * 2246822519u;
 
 	hsh = (hsh ^ (hsh >> 13)) * 1274126177u;
 	hsh ^= hsh >> 16;
@@ -181,8 +183,8 @@ static double vnoise(double x, double y, uint32_t seed)
 
 static double fbm(double x, double y, uint32_t seed)
 {
-	return 0.55 * vnoise(x, y, seed) + 0.3 * vnoise(2.1 * x, 2.1 * y,
-							 seed + 1) +
+	return 0.55 * vnoise(x, y, seed) +
+	       0.3 * vnoise(2.1 * x, 2.1 * y, seed + 1) +
 	       0.15 * vnoise(4.3 * x, 4.3 * y, seed + 2);
 }
 
@@ -293,20 +295,26 @@ static void draw_box(struct sc_render *r, double x0, double x1, double y0,
 	double xs = c->X < x0 ? x0 : x1, zs = c->Z < z0 ? z0 : z1;
 
 	if (c->X < x0 || c->X > x1) {
-		const double f[4][3] = { { xs, y0, z0 }, { xs, y0, z1 },
-					 { xs, y1, z1 }, { xs, y1, z0 } };
+		const double f[4][3] = { { xs, y0, z0 },
+					 { xs, y0, z1 },
+					 { xs, y1, z1 },
+					 { xs, y1, z0 } };
 
 		poly3(r, f, 4, side);
 	}
 	if (y1 < c->hc) {
-		const double f[4][3] = { { x0, y1, z0 }, { x1, y1, z0 },
-					 { x1, y1, z1 }, { x0, y1, z1 } };
+		const double f[4][3] = { { x0, y1, z0 },
+					 { x1, y1, z0 },
+					 { x1, y1, z1 },
+					 { x0, y1, z1 } };
 
 		poly3(r, f, 4, top);
 	}
 	if (c->Z < z0 || c->Z > z1) {
-		const double f[4][3] = { { x0, y0, zs }, { x1, y0, zs },
-					 { x1, y1, zs }, { x0, y1, zs } };
+		const double f[4][3] = { { x0, y0, zs },
+					 { x1, y0, zs },
+					 { x1, y1, zs },
+					 { x0, y1, zs } };
 
 		poly3(r, f, 4, front);
 	}
@@ -326,8 +334,9 @@ static void shaded_box(struct sc_render *r, double x0, double x1, double y0,
 static void ground_quad(struct sc_render *r, double x0, double x1, double z0,
 			double z1, const struct paint *p)
 {
-	const double f[4][3] = { { x0, 0, z0 }, { x1, 0, z0 }, { x1, 0, z1 },
-				 { x0, 0, z1 } };
+	const double f[4][3] = {
+		{ x0, 0, z0 }, { x1, 0, z0 }, { x1, 0, z1 }, { x0, 0, z1 }
+	};
 
 	poly3(r, f, 4, p);
 }
@@ -337,14 +346,15 @@ static void vquad(struct sc_render *r, double xa, double ya, double xb,
 		  double yb, double xc, double yc, double xd, double yd,
 		  double z, const struct paint *p)
 {
-	const double f[4][3] = { { xa, ya, z }, { xb, yb, z }, { xc, yc, z },
-				 { xd, yd, z } };
+	const double f[4][3] = {
+		{ xa, ya, z }, { xb, yb, z }, { xc, yc, z }, { xd, yd, z }
+	};
 
 	poly3(r, f, 4, p);
 }
 
-static void disc3(struct sc_render *r, double x, double y, double z,
-		  double rad, const struct paint *p)
+static void disc3(struct sc_render *r, double x, double y, double z, double rad,
+		  const struct paint *p)
 {
 	const struct sc_cam *c = &r->cam;
 	double v[3];
@@ -383,9 +393,9 @@ static double ground_dist(const struct sc_cam *c, double x0, double x1,
 	return hypot(dx, dz);
 }
 
-static void add_part(struct part *p, int *n, const struct sc_cam *c,
-		     double x0, double x1, double y0, double y1, double z0,
-		     double z1, const uint8_t rgb[3], double l)
+static void add_part(struct part *p, int *n, const struct sc_cam *c, double x0,
+		     double x1, double y0, double y1, double z0, double z1,
+		     const uint8_t rgb[3], double l)
 {
 	struct part *q = &p[(*n)++];
 
@@ -543,11 +553,11 @@ static void draw_vehicle(struct sc_render *r, const struct sc_actor *a,
 	if (!a->axis) {
 		int front_seen = a->facing < 0;
 		int lit = s->night && moving;
-		struct paint lamp = front_seen ?
-			(lit ? solid3(255, 255, 235, 1) :
-			       solid3(200, 200, 190, l)) :
-			(lit ? solid3(255, 70, 50, 1) :
-			       solid3(150, 25, 22, l));
+		struct paint lamp = front_seen
+					    ? (lit ? solid3(255, 255, 235, 1)
+						   : solid3(200, 200, 190, l))
+					    : (lit ? solid3(255, 70, 50, 1)
+						   : solid3(150, 25, 22, l));
 		struct paint plate = solid3(200, 200, 185, l);
 		double ly = a->kind == SC_TRUCK ? 0.6 : 0.62;
 		double z0f = z0 - 0.005;
@@ -573,8 +583,8 @@ static void draw_vehicle(struct sc_render *r, const struct sc_actor *a,
  * direction while moving, torso, arms, head with hair. At rest they sway a
  * little (people do not stand pixel-still).
  */
-static void draw_person(struct sc_render *r, const struct sc_actor *a,
-			double x, double z, double t, int moving, double l)
+static void draw_person(struct sc_render *r, const struct sc_actor *a, double x,
+			double z, double t, int moving, double l)
 {
 	double h = a->hgt, dx, dz, sw = 0, ph = (a->style & 255) / 40.0;
 	double hip = 0.48 * h, sho = 0.8 * h, hx = 0.09 * h / 1.7;
@@ -599,7 +609,8 @@ static void draw_person(struct sc_render *r, const struct sc_actor *a,
 		const double leg[4][3] = {
 			{ x + k * hx - 0.065, hip, z },
 			{ x + k * hx + 0.065, hip, z },
-			{ fx + 0.05, 0, fz },           { fx - 0.05, 0, fz },
+			{ fx + 0.05, 0, fz },
+			{ fx - 0.05, 0, fz },
 		};
 
 		poly3(r, leg, 4, &legs);
@@ -610,8 +621,10 @@ static void draw_person(struct sc_render *r, const struct sc_actor *a,
 		double hxp = x + k * 0.25 - dx * 0.22 * sw * k;
 		double hzp = z - dz * 0.22 * sw * k;
 		const double am[4][3] = {
-			{ x + k * 0.2, sho, z },     { x + k * 0.27, sho, z },
-			{ hxp + 0.03, hip, hzp },    { hxp - 0.03, hip, hzp },
+			{ x + k * 0.2, sho, z },
+			{ x + k * 0.27, sho, z },
+			{ hxp + 0.03, hip, hzp },
+			{ hxp - 0.03, hip, hzp },
 		};
 
 		poly3(r, am, 4, &arm);
@@ -623,8 +636,8 @@ static void draw_person(struct sc_render *r, const struct sc_actor *a,
 
 /* An e-bike standing sideways: two wheels, a body shell, seat, handlebar,
  * rear top case. Along X when axis is 1; end-on (thin) otherwise. */
-static void draw_ebike(struct sc_render *r, const struct sc_actor *a,
-		       double x, double z, double l)
+static void draw_ebike(struct sc_render *r, const struct sc_actor *a, double x,
+		       double z, double l)
 {
 	struct paint ty = solid(tyre, l), hub = solid3(110, 110, 115, l);
 	struct paint body = solid(a->rgb, l), seat = solid3(25, 25, 28, l);
@@ -661,8 +674,8 @@ static void draw_ebike(struct sc_render *r, const struct sc_actor *a,
 }
 
 /* A pile of cardboard boxes: two rows and a top box, tape on each. */
-static void draw_boxes(struct sc_render *r, const struct sc_actor *a,
-		       double x, double z, double l)
+static void draw_boxes(struct sc_render *r, const struct sc_actor *a, double x,
+		       double z, double l)
 {
 	static const double b[5][6] = {
 		/* x0, x1, y0, y1, z0, z1 relative to the pile centre */
@@ -708,16 +721,16 @@ static void draw_tricycle(struct sc_render *r, const struct sc_actor *a,
 		ground_quad(r, x - 0.6, x + 0.6, z - 1.2, z + 1.2, &sh);
 		shaded_box(r, x - 0.55, x + 0.55, 0.45, 1.0, z - 1.2, z + 0.1,
 			   a->rgb2, l);
-		shaded_box(r, x - 0.45, x + 0.45, 1.0, 1.3, z - 1.1, z,
-			   tarp, l);
+		shaded_box(r, x - 0.45, x + 0.45, 1.0, 1.3, z - 1.1, z, tarp,
+			   l);
 		shaded_box(r, x - 0.06, x + 0.06, 0, 1.05, z + 0.1, z + 1.2,
 			   a->rgb, l);
 		return;
 	}
 	ground_quad(r, x - 1.25, x + 1.25, z - 0.6, z + 0.6, &sh);
 	disc3(r, x - 0.6 * f, 0.3, z + 0.5, 0.3, &ty);
-	shaded_box(r, x - 1.2, x + 0.1, 0.45, 1.0, z - 0.55, z + 0.55,
-		   a->rgb2, l);
+	shaded_box(r, x - 1.2, x + 0.1, 0.45, 1.0, z - 0.55, z + 0.55, a->rgb2,
+		   l);
 	shaded_box(r, x - 1.1, x, 1.0, 1.3, z - 0.45, z + 0.45,
 		   a->style & 1 ? tarp : goods, l);
 	if (f < 0) {
@@ -735,8 +748,8 @@ static void draw_tricycle(struct sc_render *r, const struct sc_actor *a,
 	      x + 0.92 * f, 1.15, z - 0.03, &seat);
 }
 
-static void draw_actor(struct sc_render *r, const struct sc_actor *a,
-		       double x, double z, double t, int moving)
+static void draw_actor(struct sc_render *r, const struct sc_actor *a, double x,
+		       double z, double t, int moving)
 {
 	double l = light_at(r->scene, x, z);
 
@@ -818,7 +831,8 @@ static void ground_rgb(const struct sc_scene *s, double X, double Z,
 			paint = 1;
 		if (Z > 52 && Z < 58 && ax < hw - 0.2) {
 			if ((ax > hw - 0.32 || Z < 52.12 || Z > 57.88 ||
-			     fmod(X - Z + 100, 1.1) < 0.16) && wear > 0.22)
+			     fmod(X - Z + 100, 1.1) < 0.16) &&
+			    wear > 0.22)
 				paint = 1;
 		}
 		if (L->right == SC_RIGHT_BAYS && X > L->bay0 &&
@@ -886,7 +900,8 @@ static void draw_buildings(struct sc_render *r, struct sc_rng *rng, int lit)
 			uint8_t c[3];
 			double v = sc_rng_range(rng, 150, 215), fz, fy;
 			struct paint p, win, dark;
-			const double q[4][3] = { { X, 0, z }, { X, 0, z + bl },
+			const double q[4][3] = { { X, 0, z },
+						 { X, 0, z + bl },
 						 { X, bh, z + bl },
 						 { X, bh, z } };
 
@@ -900,22 +915,25 @@ static void draw_buildings(struct sc_render *r, struct sc_rng *rng, int lit)
 			dark = solid3(60, 60, 62, s->night ? 0.15 : 0.8);
 			if (!lit) {
 				const double d[4][3] = {
-					{ X, 0, z + bl }, { X, bh, z + bl },
-					{ X, bh, z + bl + 2 }, { X, 0, z + bl + 2 },
+					{ X, 0, z + bl },
+					{ X, bh, z + bl },
+					{ X, bh, z + bl + 2 },
+					{ X, 0, z + bl + 2 },
 				};
 
 				poly3(r, d, 4, &dark);
 			}
 			for (fy = 3.5; fy + 1.6 < bh; fy += 3)
-				for (fz = z + 1.2; fz + 1.4 < z + bl; fz += 2.6) {
+				for (fz = z + 1.2; fz + 1.4 < z + bl;
+				     fz += 2.6) {
 					const double w[4][3] = {
 						{ X, fy, fz },
 						{ X, fy, fz + 1.3 },
 						{ X, fy + 1.5, fz + 1.3 },
 						{ X, fy + 1.5, fz },
 					};
-					struct paint on = solid3(
-						230, 200, 120, 1);
+					struct paint on = solid3(230, 200, 120,
+								 1);
 
 					if (!lit)
 						poly3(r, w, 4, &win);
@@ -950,8 +968,8 @@ static void draw_fixtures(struct sc_render *r, struct sc_rng *rng, int lit)
 	for (z = 110; z >= 24; z -= 17) {
 		struct paint leaf = solid3(45, 85, 40, l);
 		struct paint leaf2 = solid3(60, 105, 50, l);
-		double X = sc_rng_unit(rng) < 0.5 ? s->lay.lawn_l - 2.0 :
-						     s->lay.lawn_r + 1.4;
+		double X = sc_rng_unit(rng) < 0.5 ? s->lay.lawn_l - 2.0
+						  : s->lay.lawn_r + 1.4;
 
 		shaded_box(r, X - 0.15, X + 0.15, 0, 3.5, z, z + 0.3, trunk, l);
 		disc3(r, X, 4.6, z, 1.9, &leaf);
@@ -1019,8 +1037,9 @@ static void build_background(struct sc_render *r)
 				dist = hypot(X - c->X, Z - c->Z);
 			if (!ground || dist > 400) {
 				/* sky, brighter towards the horizon */
-				double v = c->yh > 0 ?
-					fmax(0, (c->yh - y) / c->yh) : 0;
+				double v = c->yh > 0 ? fmax(0,
+							    (c->yh - y) / c->yh)
+						     : 0;
 
 				if (s->night) {
 					acc[0] = 10 + 8 * (1 - v);
@@ -1043,13 +1062,14 @@ static void build_background(struct sc_render *r)
 			 * (beyond ~30 m), one sample nearer */
 			ns = dist > 30 ? 4 : 1;
 			for (k = 0; k < ns; k++) {
-				double sy = ns == 1 ? y + 0.5 :
-					    y + 0.25 + 0.5 * (k >> 1);
-				double sx = ns == 1 ? x + 0.5 :
-					    x + 0.25 + 0.5 * (k & 1);
+				double sy = ns == 1 ? y + 0.5
+						    : y + 0.25 + 0.5 * (k >> 1);
+				double sx = ns == 1 ? x + 0.5
+						    : x + 0.25 + 0.5 * (k & 1);
 				double sX = X, sZ = Z, g[3];
 
-				if (ns > 1 && !sc_unproject(c, sx, sy, &sX, &sZ)) {
+				if (ns > 1 &&
+				    !sc_unproject(c, sx, sy, &sX, &sZ)) {
 					sX = X;
 					sZ = Z;
 				}
@@ -1089,11 +1109,14 @@ static void build_background(struct sc_render *r)
 					continue;
 				lv = light_at(s, r->gx[i], r->gz[i]);
 				warm = fmax(0, lv - 0.13);
-				p[0] = (uint8_t)clampi((int)(p[0] * lv), 0, 255);
-				p[1] = (uint8_t)clampi((int)(p[1] * (lv -
-							0.1 * warm)), 0, 255);
-				p[2] = (uint8_t)clampi((int)(p[2] * (lv -
-							0.35 * warm)), 0, 255);
+				p[0] = (uint8_t)clampi((int)(p[0] * lv), 0,
+						       255);
+				p[1] = (uint8_t)clampi((int)(p[1] *
+							     (lv - 0.1 * warm)),
+						       0, 255);
+				p[2] = (uint8_t)
+					clampi((int)(p[2] * (lv - 0.35 * warm)),
+					       0, 255);
 			}
 		}
 		sc_rng_seed(&rng, r->seed, 0xB0B);
@@ -1252,17 +1275,29 @@ static void to_yuv(struct sc_render *r, const uint8_t *rgb, uint8_t *yuv,
 			int cb = p0[2] + p0[5] + p1[2] + p1[5];
 
 			*y0p++ = (uint8_t)(((66 * p0[0] + 129 * p0[1] +
-					     25 * p0[2] + 128) >> 8) + 16);
+					     25 * p0[2] + 128) >>
+					    8) +
+					   16);
 			*y0p++ = (uint8_t)(((66 * p0[3] + 129 * p0[4] +
-					     25 * p0[5] + 128) >> 8) + 16);
+					     25 * p0[5] + 128) >>
+					    8) +
+					   16);
 			*y1p++ = (uint8_t)(((66 * p1[0] + 129 * p1[1] +
-					     25 * p1[2] + 128) >> 8) + 16);
+					     25 * p1[2] + 128) >>
+					    8) +
+					   16);
 			*y1p++ = (uint8_t)(((66 * p1[3] + 129 * p1[4] +
-					     25 * p1[5] + 128) >> 8) + 16);
+					     25 * p1[5] + 128) >>
+					    8) +
+					   16);
 			U[ci] = (uint8_t)(((-38 * cr - 74 * cg + 112 * cb +
-					    512) >> 10) + 128);
+					    512) >>
+					   10) +
+					  128);
 			V[ci] = (uint8_t)(((112 * cr - 94 * cg - 18 * cb +
-					    512) >> 10) + 128);
+					    512) >>
+					   10) +
+					  128);
 		}
 	}
 }
@@ -1297,8 +1332,8 @@ static void dirty(struct sc_render *r, int x0, int y0, int x1, int y1)
 
 /* The screen rectangle an actor at (x, z) can paint: its box widened by
  * half a metre (shadow, swinging limbs, wheels) and a margin of pixels. */
-static void dirty_actor(struct sc_render *r, const struct sc_actor *a,
-			double x, double z)
+static void dirty_actor(struct sc_render *r, const struct sc_actor *a, double x,
+			double z)
 {
 	struct sc_actor big = *a;
 	int box[4], in;
@@ -1318,8 +1353,7 @@ static void dirty_actor(struct sc_render *r, const struct sc_actor *a,
 static void frame_shake(struct sc_rng *rng, double t, int *dx, int *dy)
 {
 	*dx = (int)lround(2.0 * sin(1.7 * t) + sc_rng_range(rng, -1.2, 1.2));
-	*dy = (int)lround(1.5 * sin(2.3 * t + 1) +
-			  sc_rng_range(rng, -1.2, 1.2));
+	*dy = (int)lround(1.5 * sin(2.3 * t + 1) + sc_rng_range(rng, -1.2, 1.2));
 	*dx = clampi(*dx, -3, 3);
 	*dy = clampi(*dy, -3, 3);
 	if (*dx == 0 && *dy == 0)
@@ -1383,9 +1417,10 @@ static void post_plane(const struct sc_render *r, const uint8_t *in,
 
 				if (ir)
 					g = g * ir[(size_t)y * pw + x] >> 8;
-				o[x] = (uint8_t)clampi(base + (((row[sx] -
-					base) * g) >> 8) + (n[x] >> sub), 0,
-					255);
+				o[x] = (uint8_t)clampi(
+					base + (((row[sx] - base) * g) >> 8) +
+						(n[x] >> sub),
+					0, 255);
 			}
 			continue;
 		}
@@ -1423,8 +1458,8 @@ static void post(struct sc_render *r, long fi, double t, uint64_t fx_seed)
 		ov = (int)(t * 0.9 * 6);
 	}
 	for (p = 0; p < 3; p++) {
-		const int8_t *nz = r->noise + sc_rng_u64(&rng) %
-			(r->nnoise - np);
+		const int8_t *nz = r->noise +
+				   sc_rng_u64(&rng) % (r->nnoise - np);
 
 		post_plane(r, r->clean + off[p], r->yuv + off[p], p ? 1 : 0,
 			   p ? dx / 2 : dx, p ? dy / 2 : dy, gain, nz,
@@ -1472,8 +1507,8 @@ static void render(struct sc_render *r, long fi, double t, int with_actors,
 		v[n].a = a;
 		v[n].x = x;
 		v[n].z = z;
-		v[n].moving = !sc_actor_pos(a, t - 0.04, &xp, &zp) ||
-			      xp != x || zp != z;
+		v[n].moving = !sc_actor_pos(a, t - 0.04, &xp, &zp) || xp != x ||
+			      zp != z;
 		/* the nearest point of the footprint decides the painter's
 		 * order */
 		{
@@ -1551,7 +1586,8 @@ void sc_render_rgb(const struct sc_render *r, uint8_t *rgb)
 			p[0] = (uint8_t)clampi((c + 1634 * e + 512) >> 10, 0,
 					       255);
 			p[1] = (uint8_t)clampi((c - 401 * d - 832 * e + 512) >>
-					       10, 0, 255);
+						       10,
+					       0, 255);
 			p[2] = (uint8_t)clampi((c + 2066 * d + 512) >> 10, 0,
 					       255);
 		}
@@ -1560,8 +1596,8 @@ void sc_render_rgb(const struct sc_render *r, uint8_t *rgb)
 
 /* ---- set-up ---- */
 
-int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w,
-		   int h, uint64_t seed)
+int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w, int h,
+		   uint64_t seed)
 {
 	size_t np = (size_t)w * h, i;
 	struct sc_rng rng;
@@ -1613,7 +1649,8 @@ int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w,
 		double g = ((double)(b & 0xffff) +
 			    (double)((b >> 16) & 0xffff) +
 			    (double)((b >> 32) & 0xffff) + (double)(b >> 48)) /
-				   65536.0 - 2.0;
+				   65536.0 -
+			   2.0;
 
 		r->noise[i] = (int8_t)clampi((int)lround(g * 1.732 * sigma),
 					     -127, 127);
@@ -1626,13 +1663,13 @@ int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w,
 
 			/* tileable: blend the four wrapped copies */
 			a = fbm(sx, sy, (uint32_t)seed + 300) *
-				(1 - u / 512.0) * (1 - v / 512.0) +
+				    (1 - u / 512.0) * (1 - v / 512.0) +
 			    fbm(sx - 6, sy, (uint32_t)seed + 300) *
-				(u / 512.0) * (1 - v / 512.0) +
+				    (u / 512.0) * (1 - v / 512.0) +
 			    fbm(sx, sy - 6, (uint32_t)seed + 300) *
-				(1 - u / 512.0) * (v / 512.0) +
+				    (1 - u / 512.0) * (v / 512.0) +
 			    fbm(sx - 6, sy - 6, (uint32_t)seed + 300) *
-				(u / 512.0) * (v / 512.0);
+				    (u / 512.0) * (v / 512.0);
 			r->cloud[v * 512 + u] =
 				(uint8_t)(256 * dark * smooth01(0.48, 0.62, a));
 		}

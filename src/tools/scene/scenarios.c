@@ -75,8 +75,8 @@ static struct sc_actor *park(struct sc_scene *s, enum sc_kind kind,
 /* A vehicle driving along the lane (or the road) at X = x without stopping:
  * dir +1 away from the camera, -1 towards it; it is at the near end of the
  * view (Z = 4 going away, Z = 160 coming) at t0. */
-static struct sc_actor *through(struct sc_scene *s, enum sc_kind kind,
-				double x, double t0, int dir, double v)
+static struct sc_actor *through(struct sc_scene *s, enum sc_kind kind, double x,
+				double t0, int dir, double v)
 {
 	struct sc_actor *a = sc_add(s, kind, "passing vehicle");
 
@@ -110,8 +110,8 @@ static struct sc_actor *moving_at_start(struct sc_scene *s, enum sc_kind kind,
 
 /* Cross-road traffic near the camera, long side across the lane; it is at
  * X = -24 dir at t0 (the story's clock), having come from out of view. */
-static struct sc_actor *cross(struct sc_scene *s, enum sc_kind kind,
-			      double t0, int dir, double v)
+static struct sc_actor *cross(struct sc_scene *s, enum sc_kind kind, double t0,
+			      int dir, double v)
 {
 	struct sc_actor *a = sc_add(s, kind, "cross traffic");
 	double z = dir > 0 ? CROSS_Z_POS : CROSS_Z_NEG;
@@ -126,8 +126,7 @@ static struct sc_actor *cross(struct sc_scene *s, enum sc_kind kind,
 }
 
 /* A person starting at (x, z) at time t; extend with sc_walk_to(). */
-static struct sc_actor *person(struct sc_scene *s, double t, double x,
-			       double z)
+static struct sc_actor *person(struct sc_scene *s, double t, double x, double z)
 {
 	struct sc_actor *a = sc_add(s, SC_PERSON, "person");
 
@@ -175,8 +174,8 @@ static double road_x(const struct sc_scene *s, int dir)
 
 /* Traffic on the driving road from t0 to t1: a vehicle every gap0-gap1 s
  * in each direction, mostly cars, some vans and trucks. */
-static void road_traffic(struct sc_scene *s, double t0, double t1,
-			 double gap0, double gap1)
+static void road_traffic(struct sc_scene *s, double t0, double t1, double gap0,
+			 double gap1)
 {
 	int dir;
 
@@ -185,8 +184,9 @@ static void road_traffic(struct sc_scene *s, double t0, double t1,
 
 		while (t < t1) {
 			double u = sc_rng_unit(&s->rng);
-			enum sc_kind k = u < 0.75 ? SC_CAR :
-					 u < 0.92 ? SC_VAN : SC_TRUCK;
+			enum sc_kind k = u < 0.75   ? SC_CAR
+					 : u < 0.92 ? SC_VAN
+						    : SC_TRUCK;
 
 			through(s, k, road_x(s, dir) + jit(s, 0.3), t, dir,
 				sc_rng_range(&s->rng, 7, 12));
@@ -199,8 +199,8 @@ static void road_traffic(struct sc_scene *s, double t0, double t1,
 static void road_zones(struct sc_scene *s)
 {
 	sc_zone_set(s, "lane-a", -s->lay.hw, s->lay.hw, 20, 46);
-	sc_zone_set(s, SC_ZONE_ROAD, s->lay.road0 + 0.3, s->lay.road1 - 0.3,
-		    20, 60);
+	sc_zone_set(s, SC_ZONE_ROAD, s->lay.road0 + 0.3, s->lay.road1 - 0.3, 20,
+		    60);
 }
 
 /* ---- the scripts ---- */
@@ -212,8 +212,7 @@ static void park_leave(struct sc_scene *s, int quick)
 
 	s->dwell = D;
 	s->duration = tg + 12;
-	park(s, SC_CAR, "car parks", 0.3 + jit(s, 0.3), 25 + jit(s, 2), ts,
-	     tg);
+	park(s, SC_CAR, "car parks", 0.3 + jit(s, 0.3), 25 + jit(s, 2), ts, tg);
 	pavement_walker(s, 3, 1);
 	cross(s, SC_CAR, tg - 14, 1, 7);
 }
@@ -229,8 +228,8 @@ static void pass_through(struct sc_scene *s, int quick)
 		int dir = (i++ & 1) ? -1 : 1;
 		struct sc_actor *a;
 
-		a = through(s, i % 4 == 3 ? SC_VAN : SC_CAR, dir * 0.8, t,
-			    dir, sc_rng_range(&s->rng, 4, 8));
+		a = through(s, i % 4 == 3 ? SC_VAN : SC_CAR, dir * 0.8, t, dir,
+			    sc_rng_range(&s->rng, 4, 8));
 		if (a && i == 3)
 			sc_grey_body(a, &s->rng);
 	}
@@ -246,8 +245,8 @@ static void short_stop(struct sc_scene *s, int quick)
 
 	s->dwell = D;
 	s->duration = quick ? 40 : 55;
-	park(s, SC_CAR, "car stops briefly", 0.2 + jit(s, 0.3),
-	     30 + jit(s, 2), ts, tg);
+	park(s, SC_CAR, "car stops briefly", 0.2 + jit(s, 0.3), 30 + jit(s, 2),
+	     ts, tg);
 	through(s, SC_CAR, 0.8, tg + 5, 1, 6);
 	through(s, SC_VAN, -0.8, tg + 9, -1, 7);
 }
@@ -445,8 +444,8 @@ static void camera_shake(struct sc_scene *s, int quick)
 	s->dwell = D;
 	s->duration = tg + 12;
 	s->shake = 1;
-	park(s, SC_CAR, "car parks while the camera shakes",
-	     0.3 + jit(s, 0.3), 26 + jit(s, 2), ts, tg);
+	park(s, SC_CAR, "car parks while the camera shakes", 0.3 + jit(s, 0.3),
+	     26 + jit(s, 2), ts, tg);
 	pavement_walker(s, 5, 0);
 }
 
@@ -476,10 +475,10 @@ static void outside_lane(struct sc_scene *s, int quick)
 	sc_zone_set(s, "lane-b", -s->lay.hw, s->lay.hw, 40, 62);
 	/* in the bay, one wheel's width over the yellow line: 0.1 m of its
 	 * width, about 0.05 of its footprint, inside the lane */
-	park(s, SC_CAR, "car parks in the bay over the line",
-	     s->lay.bay0 + 0.8, 28, 6 + jit(s, 1), SC_FOREVER);
-	park(s, SC_CAR, "car parks in the far lane section",
-	     -0.2 + jit(s, 0.3), 50 + jit(s, 1), tb, tg);
+	park(s, SC_CAR, "car parks in the bay over the line", s->lay.bay0 + 0.8,
+	     28, 6 + jit(s, 1), SC_FOREVER);
+	park(s, SC_CAR, "car parks in the far lane section", -0.2 + jit(s, 0.3),
+	     50 + jit(s, 1), tb, tg);
 }
 
 static void crowd_then_car(struct sc_scene *s, int quick)
@@ -492,8 +491,8 @@ static void crowd_then_car(struct sc_scene *s, int quick)
 	s->duration = tp + D + (quick ? 10 : 25);
 	for (i = 0; i < n; i++) {
 		struct sc_actor *p = person_at(s, sc_rng_range(&s->rng, 0, 4),
-					       i & 1 ? s->lay.walk_l - 0.5 :
-						       s->lay.walk_r,
+					       i & 1 ? s->lay.walk_l - 0.5
+						     : s->lay.walk_r,
 					       sc_rng_range(&s->rng, 22, 40));
 		double t;
 
@@ -651,7 +650,8 @@ static void startup_trucks(struct sc_scene *s, int quick)
 	a = moving_at_start(s, SC_TRUCK, 0.1 + jit(s, 0.2), 30 + jit(s, 3), 1,
 			    sc_rng_range(&s->rng, 2.5, 3.5));
 	if (a)
-		snprintf(a->what, sizeof(a->what), "truck in the lane at start");
+		snprintf(a->what, sizeof(a->what),
+			 "truck in the lane at start");
 	cross(s, SC_TRUCK, -6 + jit(s, 1), 1, sc_rng_range(&s->rng, 2, 3));
 	cross(s, SC_TRUCK, 6 + jit(s, 1), -1, sc_rng_range(&s->rng, 2, 3));
 	park(s, SC_CAR, "car parks after the trucks", 0.3 + jit(s, 0.3),
@@ -691,8 +691,8 @@ static void night_road(struct sc_scene *s, int quick)
 	need_road(s);
 	road_zones(s);
 	road_traffic(s, -8, s->duration, 2, 6);
-	park(s, SC_CAR, "car parks at night beside the road",
-	     -s->lay.hw + 1.1, 28 + jit(s, 2), ts, tg);
+	park(s, SC_CAR, "car parks at night beside the road", -s->lay.hw + 1.1,
+	     28 + jit(s, 2), ts, tg);
 	for (t = ts + 4; t < tg - 4; t += sc_rng_range(&s->rng, 7, 11))
 		through(s, SC_CAR, fmin(0.9, s->lay.hw - 0.95), t, -1,
 			sc_rng_range(&s->rng, 5, 8));
@@ -787,8 +787,8 @@ static void kerb_park(struct sc_scene *s, int quick, double in,
 	a = sc_add(s, SC_CAR, what);
 	if (a)
 		sc_drive_park(a, -s->lay.hw - (0.5 - in) * a->wid, NEAR_Z,
-			      -s->lay.hw - (0.5 - in) * a->wid,
-			      27 + jit(s, 2), 0, FAR_Z, ts, SC_FOREVER, 5.5);
+			      -s->lay.hw - (0.5 - in) * a->wid, 27 + jit(s, 2),
+			      0, FAR_Z, ts, SC_FOREVER, 5.5);
 	through(s, SC_CAR, fmin(0.8, s->lay.hw - 0.95), ts + 12, -1, 6);
 	pavement_walker(s, 20, 0);
 }
@@ -918,8 +918,8 @@ static void long_life(struct sc_scene *s, double busy)
 			     26 + jit(s, 6), t + 6,
 			     t + 6 + sc_rng_range(&s->rng, 4, 9));
 		} else {
-			through(s, u < 0.8 ? SC_CAR : SC_VAN, dir * 0.7 +
-				jit(s, 0.2), t, dir,
+			through(s, u < 0.8 ? SC_CAR : SC_VAN,
+				dir * 0.7 + jit(s, 0.2), t, dir,
 				sc_rng_range(&s->rng, 3, 8));
 		}
 	}
@@ -931,7 +931,8 @@ static void long_life(struct sc_scene *s, double busy)
 	for (t = 2; t < s->duration - 20;
 	     t += sc_rng_range(&s->rng, 20, 50) / busy)
 		pavement_walker(s, t, sc_rng_unit(&s->rng) < 0.5);
-	for (t = 30; t < s->duration - 60; t += sc_rng_range(&s->rng, 90, 200)) {
+	for (t = 30; t < s->duration - 60;
+	     t += sc_rng_range(&s->rng, 90, 200)) {
 		/* two neighbours stop in the lane to talk, 20-60 s */
 		struct sc_actor *p = person_at(s, t, jit(s, 1.0),
 					       26 + jit(s, 4));
@@ -953,8 +954,10 @@ static void long_life(struct sc_scene *s, double busy)
 			sc_walk_to(p, s->lay.walk_r, -4, 1.2);
 		}
 	}
-	for (t = 40; t < s->duration - 30; t += sc_rng_range(&s->rng, 60, 150)) {
-		struct sc_actor *a = sc_add(s, SC_EBIKE, "e-bike ridden through");
+	for (t = 40; t < s->duration - 30;
+	     t += sc_rng_range(&s->rng, 60, 150)) {
+		struct sc_actor *a = sc_add(s, SC_EBIKE,
+					    "e-bike ridden through");
 
 		if (a)
 			sc_drive_through(a, -0.9 + jit(s, 0.3), NEAR_Z, -0.9,
@@ -1038,97 +1041,152 @@ const struct sc_scenario sc_scenarios[] = {
 	  park_leave, 0, SC_SET_SUITE, "baseline" },
 	{ "pass_through", "cars drive through without stopping (no alarm)",
 	  pass_through, 0, SC_SET_SUITE, "traffic" },
-	{ "short_stop", "a car stops for about dwell/2, then traffic "
-	  "(no alarm)", short_stop, 0, SC_SET_SUITE, "short-stop" },
-	{ "two_in_turn", "car A parks and leaves, car B parks at the same "
-	  "spot 6 s later and stays", two_in_turn, 0, SC_SET_SUITE,
-	  "baseline" },
-	{ "present_from_start", "a van stands in the lane from frame 0 to "
-	  "the end", present_from_start, 1, SC_SET_SUITE, "at-rest-at-start" },
-	{ "ebike", "an e-bike is pushed in, parked, later taken away",
-	  ebike, 0, SC_SET_SUITE, "not-a-vehicle" },
-	{ "boxes", "a person pushes in a pile of boxes and leaves it",
-	  boxes, 0, SC_SET_SUITE, "not-a-vehicle" },
-	{ "pedestrian_linger", "people walk in, one stands well past dwell "
-	  "(no alarm)", pedestrian_linger, 0, SC_SET_SUITE, "people" },
-	{ "clouds", "a car parks while cloud shadows sweep and exposure "
-	  "drifts 30%", clouds, 0, SC_SET_SUITE, "light" },
-	{ "night_headlights", "night: a car parks, passing headlights sweep "
-	  "the lane", night_headlights, 0, SC_SET_SUITE, "night-headlights" },
-	{ "truck_occlusion", "a car parks, trucks pass in front hiding it "
-	  "3-7 s each", truck_occlusion, 0, SC_SET_SUITE, "occlusion" },
-	{ "camera_shake", "a car parks and leaves while the camera jitters "
-	  "1-3 px", camera_shake, 0, SC_SET_SUITE, "shake" },
-	{ "rain", "rain streaks and a wet road, a car parks and leaves",
-	  rain, 0, SC_SET_SUITE, "weather" },
-	{ "outside_lane", "a car parks in the bay over the line (lane-a: no "
-	  "alarm), another in lane-b", outside_lane, 0, SC_SET_SUITE,
-	  "lane-edge" },
-	{ "crowd_then_car", "a crowd mills about in the lane, then a car "
-	  "parks", crowd_then_car, 0, SC_SET_SUITE, "people" },
+	{ "short_stop",
+	  "a car stops for about dwell/2, then traffic "
+	  "(no alarm)",
+	  short_stop, 0, SC_SET_SUITE, "short-stop" },
+	{ "two_in_turn",
+	  "car A parks and leaves, car B parks at the same "
+	  "spot 6 s later and stays",
+	  two_in_turn, 0, SC_SET_SUITE, "baseline" },
+	{ "present_from_start",
+	  "a van stands in the lane from frame 0 to "
+	  "the end",
+	  present_from_start, 1, SC_SET_SUITE, "at-rest-at-start" },
+	{ "ebike", "an e-bike is pushed in, parked, later taken away", ebike, 0,
+	  SC_SET_SUITE, "not-a-vehicle" },
+	{ "boxes", "a person pushes in a pile of boxes and leaves it", boxes, 0,
+	  SC_SET_SUITE, "not-a-vehicle" },
+	{ "pedestrian_linger",
+	  "people walk in, one stands well past dwell "
+	  "(no alarm)",
+	  pedestrian_linger, 0, SC_SET_SUITE, "people" },
+	{ "clouds",
+	  "a car parks while cloud shadows sweep and exposure "
+	  "drifts 30%",
+	  clouds, 0, SC_SET_SUITE, "light" },
+	{ "night_headlights",
+	  "night: a car parks, passing headlights sweep "
+	  "the lane",
+	  night_headlights, 0, SC_SET_SUITE, "night-headlights" },
+	{ "truck_occlusion",
+	  "a car parks, trucks pass in front hiding it "
+	  "3-7 s each",
+	  truck_occlusion, 0, SC_SET_SUITE, "occlusion" },
+	{ "camera_shake",
+	  "a car parks and leaves while the camera jitters "
+	  "1-3 px",
+	  camera_shake, 0, SC_SET_SUITE, "shake" },
+	{ "rain", "rain streaks and a wet road, a car parks and leaves", rain,
+	  0, SC_SET_SUITE, "weather" },
+	{ "outside_lane",
+	  "a car parks in the bay over the line (lane-a: no "
+	  "alarm), another in lane-b",
+	  outside_lane, 0, SC_SET_SUITE, "lane-edge" },
+	{ "crowd_then_car",
+	  "a crowd mills about in the lane, then a car "
+	  "parks",
+	  crowd_then_car, 0, SC_SET_SUITE, "people" },
 	{ "slow_truck", "a truck crawls through at walking pace (no alarm)",
 	  slow_truck, 0, SC_SET_SUITE, "traffic" },
 	{ "dusk", "a car stays while the light falls by 60%", dusk, 0,
 	  SC_SET_SUITE, "light" },
-	{ "tricycle", "a cargo tricycle with goods is parked, later taken "
-	  "away", tricycle, 0, SC_SET_SUITE, "not-a-vehicle" },
-	{ "grey_far", "an asphalt-grey car parks far down the lane, small "
-	  "and low contrast", grey_far, 0, SC_SET_SUITE, "far" },
-	{ "startup_traffic", "a car and a van drive through the lane at frame "
-	  "0, then it stays empty (no alarm)", startup_traffic, 0,
-	  SC_SET_SUITE, "startup-traffic" },
-	{ "startup_rain", "rain: a van drives through the lane at frame 0 "
-	  "(no alarm)", startup_rain, 0, SC_SET_SUITE, "startup-traffic" },
-	{ "startup_night", "night: a car with head-lights crawls through the "
-	  "lane at frame 0 (no alarm)", startup_night, 0, SC_SET_SUITE,
-	  "startup-traffic" },
-	{ "startup_crowd", "a crowd in the lane and a car edging through it "
-	  "at frame 0 (no alarm)", startup_crowd, 0, SC_SET_SUITE,
-	  "startup-traffic" },
-	{ "startup_trucks", "trucks pass in and across the lane at frame 0, "
-	  "then a car parks", startup_trucks, 0, SC_SET_SUITE,
-	  "startup-traffic" },
-	{ "busy_road", "a car parks in the fire lane beside a busy road "
-	  "(road: no alarm)", busy_road, 0, SC_SET_SUITE, "busy-road" },
-	{ "night_road", "night: a car parks beside a road whose head-lights "
-	  "pool and sweep", night_road, 0, SC_SET_SUITE, "night-headlights" },
-	{ "ir_night", "IR night: grey, bright centre, dark edges; a car parks,"
-	  " people and cars pass", ir_night, 0, SC_SET_SUITE, "ir-night" },
-	{ "daynight_car", "the camera switches to IR and back while a car "
-	  "stands in the lane", daynight_car, 0, SC_SET_SUITE,
-	  "day-night-switch" },
-	{ "daynight_empty", "the camera switches to IR and back over an empty"
-	  " lane (no alarm)", daynight_empty, 0, SC_SET_SUITE,
-	  "day-night-switch" },
-	{ "kerb_tenth", "a car parks on the footway, a tenth of its width in "
-	  "the lane (no alarm)", kerb_tenth, 0, SC_SET_SUITE, "lane-edge" },
-	{ "kerb_half", "a car parks with two wheels up, 0.6 of its width in "
-	  "the lane", kerb_half, 0, SC_SET_SUITE, "lane-edge" },
-	{ "far_shade", "cloud shade moves over an empty far lane section "
-	  "(no alarm)", far_shade, 0, SC_SET_SUITE, "far-shade" },
-	{ "far_small", "cloud shade, and a pile of boxes set down far down "
-	  "the lane", far_small, 0, SC_SET_SUITE, "far-shade" },
-	{ "at_rest_ref", "boxes and an e-bike at rest from frame 0, with a "
-	  "clear-lane reference", at_rest, 1, SC_SET_SUITE,
-	  "at-rest-at-start" },
-	{ "at_rest_noref", "boxes and an e-bike at rest from frame 0, no "
-	  "reference", at_rest, 0, SC_SET_SUITE, "at-rest-at-start" },
+	{ "tricycle",
+	  "a cargo tricycle with goods is parked, later taken "
+	  "away",
+	  tricycle, 0, SC_SET_SUITE, "not-a-vehicle" },
+	{ "grey_far",
+	  "an asphalt-grey car parks far down the lane, small "
+	  "and low contrast",
+	  grey_far, 0, SC_SET_SUITE, "far" },
+	{ "startup_traffic",
+	  "a car and a van drive through the lane at frame "
+	  "0, then it stays empty (no alarm)",
+	  startup_traffic, 0, SC_SET_SUITE, "startup-traffic" },
+	{ "startup_rain",
+	  "rain: a van drives through the lane at frame 0 "
+	  "(no alarm)",
+	  startup_rain, 0, SC_SET_SUITE, "startup-traffic" },
+	{ "startup_night",
+	  "night: a car with head-lights crawls through the "
+	  "lane at frame 0 (no alarm)",
+	  startup_night, 0, SC_SET_SUITE, "startup-traffic" },
+	{ "startup_crowd",
+	  "a crowd in the lane and a car edging through it "
+	  "at frame 0 (no alarm)",
+	  startup_crowd, 0, SC_SET_SUITE, "startup-traffic" },
+	{ "startup_trucks",
+	  "trucks pass in and across the lane at frame 0, "
+	  "then a car parks",
+	  startup_trucks, 0, SC_SET_SUITE, "startup-traffic" },
+	{ "busy_road",
+	  "a car parks in the fire lane beside a busy road "
+	  "(road: no alarm)",
+	  busy_road, 0, SC_SET_SUITE, "busy-road" },
+	{ "night_road",
+	  "night: a car parks beside a road whose head-lights "
+	  "pool and sweep",
+	  night_road, 0, SC_SET_SUITE, "night-headlights" },
+	{ "ir_night",
+	  "IR night: grey, bright centre, dark edges; a car parks,"
+	  " people and cars pass",
+	  ir_night, 0, SC_SET_SUITE, "ir-night" },
+	{ "daynight_car",
+	  "the camera switches to IR and back while a car "
+	  "stands in the lane",
+	  daynight_car, 0, SC_SET_SUITE, "day-night-switch" },
+	{ "daynight_empty",
+	  "the camera switches to IR and back over an empty"
+	  " lane (no alarm)",
+	  daynight_empty, 0, SC_SET_SUITE, "day-night-switch" },
+	{ "kerb_tenth",
+	  "a car parks on the footway, a tenth of its width in "
+	  "the lane (no alarm)",
+	  kerb_tenth, 0, SC_SET_SUITE, "lane-edge" },
+	{ "kerb_half",
+	  "a car parks with two wheels up, 0.6 of its width in "
+	  "the lane",
+	  kerb_half, 0, SC_SET_SUITE, "lane-edge" },
+	{ "far_shade",
+	  "cloud shade moves over an empty far lane section "
+	  "(no alarm)",
+	  far_shade, 0, SC_SET_SUITE, "far-shade" },
+	{ "far_small",
+	  "cloud shade, and a pile of boxes set down far down "
+	  "the lane",
+	  far_small, 0, SC_SET_SUITE, "far-shade" },
+	{ "at_rest_ref",
+	  "boxes and an e-bike at rest from frame 0, with a "
+	  "clear-lane reference",
+	  at_rest, 1, SC_SET_SUITE, "at-rest-at-start" },
+	{ "at_rest_noref",
+	  "boxes and an e-bike at rest from frame 0, no "
+	  "reference",
+	  at_rest, 0, SC_SET_SUITE, "at-rest-at-start" },
 	{ "long_day", "15 min of a day's traffic and people, nothing parks",
 	  long_day, 0, SC_SET_LONG, "long-negative" },
-	{ "long_rain", "15 min of rain and traffic, nothing parks",
-	  long_rain, 0, SC_SET_LONG, "long-negative" },
-	{ "long_night", "15 min of night traffic with head-lights, nothing "
-	  "parks", long_night, 0, SC_SET_LONG, "long-negative" },
+	{ "long_rain", "15 min of rain and traffic, nothing parks", long_rain,
+	  0, SC_SET_LONG, "long-negative" },
+	{ "long_night",
+	  "15 min of night traffic with head-lights, nothing "
+	  "parks",
+	  long_night, 0, SC_SET_LONG, "long-negative" },
 	{ "long_ir", "15 min of IR night, nothing parks", long_ir, 0,
 	  SC_SET_LONG, "long-negative" },
-	{ "long_daynight", "15 min at dusk with the day/night switch twice, "
-	  "nothing parks", long_daynight, 0, SC_SET_LONG, "long-negative" },
-	{ "long_road", "15 min beside a busy road, nothing parks", long_road,
-	  0, SC_SET_LONG, "long-negative" },
-	{ "long_clouds", "15 min of cloud shade over near and far sections, "
-	  "nothing parks", long_clouds, 0, SC_SET_LONG, "long-negative" },
-	{ "long_night_road", "15 min of night beside a busy road, nothing "
-	  "parks", long_night_road, 0, SC_SET_LONG, "long-negative" },
+	{ "long_daynight",
+	  "15 min at dusk with the day/night switch twice, "
+	  "nothing parks",
+	  long_daynight, 0, SC_SET_LONG, "long-negative" },
+	{ "long_road", "15 min beside a busy road, nothing parks", long_road, 0,
+	  SC_SET_LONG, "long-negative" },
+	{ "long_clouds",
+	  "15 min of cloud shade over near and far sections, "
+	  "nothing parks",
+	  long_clouds, 0, SC_SET_LONG, "long-negative" },
+	{ "long_night_road",
+	  "15 min of night beside a busy road, nothing "
+	  "parks",
+	  long_night_road, 0, SC_SET_LONG, "long-negative" },
 };
 
 const size_t sc_nscenarios = FL_ARRAY_SIZE(sc_scenarios);

@@ -75,20 +75,20 @@ static inline double sc_rng_range(struct sc_rng *r, double a, double b)
  * towards the lane (yaw) and tilted down (pitch), with a lens.
  */
 struct sc_geom {
-	double x, z;     /* foot of the pole on the ground, metres */
-	double height;   /* lens above the ground, metres */
-	double yaw;      /* radians, positive turns towards +X */
-	double pitch;    /* radians, positive looks down */
-	double focal;    /* focal length as a fraction of the image width */
+	double x, z;   /* foot of the pole on the ground, metres */
+	double height; /* lens above the ground, metres */
+	double yaw;    /* radians, positive turns towards +X */
+	double pitch;  /* radians, positive looks down */
+	double focal;  /* focal length as a fraction of the image width */
 };
 
 struct sc_cam {
 	int w, h;
-	double f;         /* focal length, pixels */
-	double cx, cy;    /* principal point */
-	double X, Z, hc;  /* camera position: ground point and height */
+	double f;        /* focal length, pixels */
+	double cx, cy;   /* principal point */
+	double X, Z, hc; /* camera position: ground point and height */
 	double rt[3], dn[3], fw[3]; /* image right, image down, forward */
-	double yh;        /* horizon row (no roll: the same in every column) */
+	double yh; /* horizon row (no roll: the same in every column) */
 };
 
 #define SC_NEAR 0.1 /* metres: nearer than this to the lens is not drawn */
@@ -103,8 +103,8 @@ void sc_cam_coords(const struct sc_cam *c, double X, double Y, double Z,
 		   double v[3]);
 /* Project world (X, Y, Z) to pixel (px, py); a point nearer than SC_NEAR
  * is pushed out to SC_NEAR (returns 0 then, 1 when it was in front). */
-int sc_project(const struct sc_cam *c, double X, double Y, double Z,
-	       double *px, double *py);
+int sc_project(const struct sc_cam *c, double X, double Y, double Z, double *px,
+	       double *py);
 /* The ground point (X, Z) seen at pixel (px, py); 0 when that ray does not
  * meet the ground (sky). */
 int sc_unproject(const struct sc_cam *c, double px, double py, double *X,
@@ -136,9 +136,9 @@ struct sc_key {
 
 struct sc_actor {
 	enum sc_kind kind;
-	int obstructs;   /* counts as an obstruction when at rest in a zone */
-	int axis;        /* 0: long axis along Z (the lane), 1: along X */
-	int facing;      /* +1: front towards +Z / +X, -1: the other way */
+	int obstructs; /* counts as an obstruction when at rest in a zone */
+	int axis;      /* 0: long axis along Z (the lane), 1: along X */
+	int facing;    /* +1: front towards +Z / +X, -1: the other way */
 	double len, wid, hgt;
 	uint8_t rgb[3];  /* body / shirt colour */
 	uint8_t rgb2[3]; /* second colour: trousers, cargo */
@@ -189,17 +189,17 @@ double sc_walk_to(struct sc_actor *a, double x, double z, double v);
 enum sc_right { SC_RIGHT_BAYS, SC_RIGHT_ROAD };
 
 struct sc_layout {
-	double hw;            /* half the lane's width (yellow line to line) */
-	int right;            /* enum sc_right */
-	double kerb_l;        /* left edge of the asphalt (kerb face) */
-	double walk_l;        /* middle of the left footway */
-	double lawn_l;        /* the lawn begins left of this */
-	double bay0, bay1;    /* parking bays (SC_RIGHT_BAYS) */
-	double road0, road1;  /* the driving road's two lanes (SC_RIGHT_ROAD) */
-	double road_mid;      /* its dashed centre line */
-	double edge_r;        /* right edge of the asphalt (kerb face) */
+	double hw;           /* half the lane's width (yellow line to line) */
+	int right;           /* enum sc_right */
+	double kerb_l;       /* left edge of the asphalt (kerb face) */
+	double walk_l;       /* middle of the left footway */
+	double lawn_l;       /* the lawn begins left of this */
+	double bay0, bay1;   /* parking bays (SC_RIGHT_BAYS) */
+	double road0, road1; /* the driving road's two lanes (SC_RIGHT_ROAD) */
+	double road_mid;     /* its dashed centre line */
+	double edge_r;       /* right edge of the asphalt (kerb face) */
 	double walk_r, lawn_r;
-	double fac_l, fac_r;  /* facades */
+	double fac_l, fac_r; /* facades */
 };
 
 void sc_layout_set(struct sc_layout *l, double hw, int right);
@@ -217,10 +217,10 @@ struct sc_scene {
 	double duration; /* seconds of video */
 	double dwell;    /* dwell_s of every lane */
 	int night, rain, clouds, shake;
-	int ir;            /* IR night: grey picture, illuminator's hot spot */
+	int ir; /* IR night: grey picture, illuminator's hot spot */
 	double ir_on, ir_off; /* day/night switch: IR mode in [on, off) */
-	double ir_gain;    /* exposure jump while the switch is in IR mode */
-	double noise;      /* sensor noise sigma, grey levels */
+	double ir_gain;       /* exposure jump while the switch is in IR mode */
+	double noise;         /* sensor noise sigma, grey levels */
 	double drift;      /* amplitude of global illumination drift, 0..0.3 */
 	double dusk;       /* illumination lost by the end, 0..1 */
 	double cloud_dark; /* how dark a cloud shadow is, 0..1 (0: 0.45) */
@@ -259,8 +259,8 @@ struct sc_scenario {
 	/* the obstruction is there from frame 0: write NAME_reference.ppm
 	 * (the clear lane) and name it in the edge config */
 	int reference;
-	int set;           /* enum sc_set */
-	const char *cls;   /* failure class it measures ("class" in the json) */
+	int set;         /* enum sc_set */
+	const char *cls; /* failure class it measures ("class" in the json) */
 };
 
 extern const struct sc_scenario sc_scenarios[];
@@ -271,10 +271,10 @@ struct sc_render {
 	struct sc_cam cam;
 	const struct sc_scene *scene;
 	uint64_t seed;
-	uint8_t *bg;     /* precomputed background, RGB */
-	uint8_t *cv;     /* the frame being drawn, RGB */
-	float *gx, *gz;  /* ground coordinates per pixel; gz 0 above horizon */
-	int8_t *noise;   /* Gaussian noise table */
+	uint8_t *bg;    /* precomputed background, RGB */
+	uint8_t *cv;    /* the frame being drawn, RGB */
+	float *gx, *gz; /* ground coordinates per pixel; gz 0 above horizon */
+	int8_t *noise;  /* Gaussian noise table */
 	size_t nnoise;
 	uint8_t *cloud;  /* 512 x 512 cloud shadow texture */
 	uint32_t *uv;    /* per-pixel cloud texture coordinates */
@@ -287,8 +287,8 @@ struct sc_render {
 	int ndirty;
 };
 
-int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w,
-		   int h, uint64_t seed);
+int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w, int h,
+		   uint64_t seed);
 void sc_render_free(struct sc_render *r);
 /* Render frame index fi at time t into r->yuv (Y plane, then U, then V). */
 void sc_render_frame(struct sc_render *r, long fi, double t);

@@ -69,8 +69,8 @@ void sc_cam_coords(const struct sc_cam *c, double X, double Y, double Z,
 	v[2] = d[0] * c->fw[0] + d[1] * c->fw[1] + d[2] * c->fw[2];
 }
 
-int sc_project(const struct sc_cam *c, double X, double Y, double Z,
-	       double *px, double *py)
+int sc_project(const struct sc_cam *c, double X, double Y, double Z, double *px,
+	       double *py)
 {
 	double v[3];
 	int front;
@@ -128,8 +128,8 @@ void sc_layout_set(struct sc_layout *l, double hw, int right)
 
 int sc_ir_at(const struct sc_scene *s, double t)
 {
-	return s->ir || (s->ir_off > s->ir_on && t >= s->ir_on &&
-			 t < s->ir_off);
+	return s->ir ||
+	       (s->ir_off > s->ir_on && t >= s->ir_on && t < s->ir_off);
 }
 
 int sc_actor_pos(const struct sc_actor *a, double t, double *x, double *z)
@@ -177,13 +177,11 @@ int sc_actor_pos(const struct sc_actor *a, double t, double *x, double *z)
 	return 1;
 }
 
-void sc_actor_dir(const struct sc_actor *a, double t, double *dx,
-		  double *dz)
+void sc_actor_dir(const struct sc_actor *a, double t, double *dx, double *dz)
 {
 	double x0, z0, x1, z1, n;
 
-	if (sc_actor_pos(a, t, &x0, &z0) &&
-	    sc_actor_pos(a, t + 0.1, &x1, &z1)) {
+	if (sc_actor_pos(a, t, &x0, &z0) && sc_actor_pos(a, t + 0.1, &x1, &z1)) {
 		n = hypot(x1 - x0, z1 - z0);
 		if (n > 1e-6) {
 			*dx = (x1 - x0) / n;
@@ -280,10 +278,9 @@ void sc_drive_through(struct sc_actor *a, double x0, double z0, double x1,
 
 /* Body colours of real car parks: mostly white, black, silver and grey. */
 static const uint8_t car_palette[][3] = {
-	{ 214, 214, 210 }, { 222, 220, 214 }, { 32, 32, 35 },
-	{ 40, 42, 48 },    { 160, 163, 168 }, { 120, 122, 126 },
-	{ 150, 28, 26 },   { 32, 52, 112 },   { 70, 82, 60 },
-	{ 180, 150, 90 },  { 98, 100, 104 },
+	{ 214, 214, 210 }, { 222, 220, 214 }, { 32, 32, 35 },   { 40, 42, 48 },
+	{ 160, 163, 168 }, { 120, 122, 126 }, { 150, 28, 26 },  { 32, 52, 112 },
+	{ 70, 82, 60 },    { 180, 150, 90 },  { 98, 100, 104 },
 };
 
 static void pick_rgb(uint8_t out[3], const uint8_t (*pal)[3], size_t n,
@@ -306,16 +303,18 @@ void sc_grey_body(struct sc_actor *a, struct sc_rng *r)
 }
 
 static const uint8_t shirt_palette[][3] = {
-	{ 200, 40, 40 },  { 40, 90, 170 },  { 230, 230, 225 }, { 30, 30, 30 },
-	{ 220, 180, 40 }, { 60, 140, 80 },  { 140, 90, 150 },  { 240, 120, 40 },
+	{ 200, 40, 40 },  { 40, 90, 170 }, { 230, 230, 225 }, { 30, 30, 30 },
+	{ 220, 180, 40 }, { 60, 140, 80 }, { 140, 90, 150 },  { 240, 120, 40 },
 };
 
 static const uint8_t trouser_palette[][3] = {
-	{ 30, 35, 60 }, { 25, 25, 28 }, { 90, 80, 70 }, { 60, 70, 90 },
+	{ 30, 35, 60 },
+	{ 25, 25, 28 },
+	{ 90, 80, 70 },
+	{ 60, 70, 90 },
 };
 
-struct sc_actor *sc_add(struct sc_scene *s, enum sc_kind kind,
-			const char *what)
+struct sc_actor *sc_add(struct sc_scene *s, enum sc_kind kind, const char *what)
 {
 	struct sc_rng *r = &s->rng;
 	struct sc_actor *a;
