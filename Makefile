@@ -2,11 +2,12 @@
 #   make demo    build, run the whole chain (broker, hub, two edges) until Ctrl-C
 #   make test    install what is missing, build, run the whole suite (ctest)
 #   make bench   build, print throughput and memory figures as JSON
+#   make format  apply .clang-format to the C and C++ sources (make test checks)
 JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-sanitize bench demo fuzz clean
+.PHONY: all deps build test test-sanitize bench demo fuzz format clean
 
 all: build
 
@@ -47,6 +48,9 @@ fuzz: deps
 		build-fuzz/tests/$$t -max_total_time=$(FUZZ_SECONDS) \
 			build-fuzz/corpus-$$name tests/fuzz/corpus/$$name || exit 1; \
 	done
+
+format: deps
+	@scripts/format.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -106,8 +106,7 @@ void fl_board_watchdog_close(fl_board *b, double t)
 	b->watchdog_open = 0;
 }
 
-int fl_board_clock(fl_board *b, fl_clock_status *st, char *err,
-		   size_t errlen)
+int fl_board_clock(fl_board *b, fl_clock_status *st, char *err, size_t errlen)
 {
 	if (!b || !st)
 		return say(err, errlen, FL_EINVAL, "no board");

@@ -79,19 +79,19 @@ struct fl_board {
 	const fl_board_ops *ops;
 	int relay_on[FL_BOARD_RELAYS]; /* last state set successfully */
 	int watchdog_open;
-	int playing;                   /* clips still running (after poll) */
-	int last_exit;                 /* exit status of the last finished
+	int playing;   /* clips still running (after poll) */
+	int last_exit; /* exit status of the last finished
 					  clip, -1 none yet */
-	double last_t;                 /* time of the latest operation (the
+	double last_t; /* time of the latest operation (the
 					  time destroy's actions are given) */
-	void *impl;                    /* the implementation's state */
+	void *impl;    /* the implementation's state */
 };
 
 /* ---- The simulated board. ---- */
 
 enum fl_sim_kind {
-	FL_SIM_RELAY,     /* relay, on */
-	FL_SIM_PLAY,      /* clip */
+	FL_SIM_RELAY, /* relay, on */
+	FL_SIM_PLAY,  /* clip */
 	FL_SIM_HUSH,
 	FL_SIM_WD_OPEN,
 	FL_SIM_WD_KICK,
@@ -101,15 +101,15 @@ enum fl_sim_kind {
 typedef struct fl_sim_entry {
 	enum fl_sim_kind kind;
 	double t;
-	int relay;                /* FL_SIM_RELAY */
-	int on;                   /* FL_SIM_RELAY */
-	char clip[FL_PATH_MAX];   /* FL_SIM_PLAY */
+	int relay;              /* FL_SIM_RELAY */
+	int on;                 /* FL_SIM_RELAY */
+	char clip[FL_PATH_MAX]; /* FL_SIM_PLAY */
 } fl_sim_entry;
 
 typedef struct fl_sim_opts {
-	const char *log_path;  /* JSON lines of every action, or NULL */
-	int fail_relays;       /* test: relay() fails with FL_EIO */
-	int synced;            /* what clock() says */
+	const char *log_path; /* JSON lines of every action, or NULL */
+	int fail_relays;      /* test: relay() fails with FL_EIO */
+	int synced;           /* what clock() says */
 	double offset_s;
 } fl_sim_opts;
 
@@ -129,11 +129,11 @@ const char *fl_sim_kind_name(enum fl_sim_kind k);
 /* ---- The Linux board. ---- */
 
 typedef struct fl_linux_opts {
-	const char *chip;    /* GPIO chip name (gpiochip0) or /dev path */
-	int speaker_line;    /* -1: no speaker relay */
-	int strobe_line;     /* -1: no strobe relay */
+	const char *chip; /* GPIO chip name (gpiochip0) or /dev path */
+	int speaker_line; /* -1: no speaker relay */
+	int strobe_line;  /* -1: no strobe relay */
 	int active_low;
-	const char *player;  /* "aplay -q": split at spaces, clip appended;
+	const char *player;   /* "aplay -q": split at spaces, clip appended;
 				NULL or "": no audio */
 	const char *watchdog; /* "/dev/watchdog" or NULL / "" */
 } fl_linux_opts;
@@ -153,8 +153,7 @@ fl_board *fl_board_linux_create(const fl_linux_opts *opts, char *err,
  * The board of cfg->board: NULL with err "" for type none (no board),
  * NULL with the reason in err on failure. cfg is not kept.
  */
-fl_board *fl_board_create(const fl_board_conf *cfg, char *err,
-			  size_t errlen);
+fl_board *fl_board_create(const fl_board_conf *cfg, char *err, size_t errlen);
 
 int fl_board_relay(fl_board *b, int relay, int on, double t, char *err,
 		   size_t errlen);
@@ -172,8 +171,7 @@ int fl_board_watchdog_kick(fl_board *b, double t, char *err, size_t errlen);
 /* Magic close: the watchdog is disarmed (a clean stop, not a hang). */
 void fl_board_watchdog_close(fl_board *b, double t);
 
-int fl_board_clock(fl_board *b, fl_clock_status *st, char *err,
-		   size_t errlen);
+int fl_board_clock(fl_board *b, fl_clock_status *st, char *err, size_t errlen);
 
 /* Reap finished clips without blocking; returns the number still playing
  * (b->last_exit has the last one's exit status). */

@@ -121,26 +121,22 @@
 # and sed/awk read both.
 set -euo pipefail
 
-die() { echo "bench: $*" >&2; exit 1; }
+[ $# -ge 1 ] || { echo "usage: scripts/bench.sh BUILD_DIR" >&2; exit 2; }
+NAME=bench
+BUILD=$1
+# free_port, broker_start, hub_start, fail: the tests' harness
+. "$(dirname "$0")/../tests/integration/lib/harness.sh" lib
 say() { echo "bench: $*" >&2; }
 # shellcheck source=scripts/scene_cache.sh
 . "$(dirname "$0")/scene_cache.sh"
-
-[ $# -ge 1 ] || die "usage: scripts/bench.sh BUILD_DIR"
-BUILD=$(cd "$1" && pwd) || die "no build directory $1"
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-EDGE=$BUILD/firelane-edge
-SCENE=$BUILD/firelane-scene
-EVAL=$BUILD/firelane-eval
 WORK=$BUILD/bench
 RUNS=${FL_BENCH_RUNS:-3}
 SECONDS_LONG=${FL_BENCH_SECONDS:-20}
 
-[ -x "$EDGE" ] || die "$EDGE not found or not executable: build it first (make build)"
-command -v ffmpeg >/dev/null || die "the ffmpeg CLI is needed to make the clips (scripts/deps.sh)"
+need "$EDGE" ffmpeg
 mkdir -p "$WORK"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fl-bench.XXXXXX")
-trap 'hub_stop all 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill_tracked; rm -rf "$TMP"' EXIT
 
 # The machine's CPUs, before OMP_NUM_THREADS (which nproc obeys) is set.
 NPROC=$(nproc)
@@ -176,7 +172,7 @@ make_clip() {
 			# Trim to the benchmark's length without re-encoding.
 			ffmpeg -nostdin -y -v error -i "$out/park_leave.mp4" \
 				-frames:v $((SECONDS_LONG * 25)) -c copy "$clip" ||
-				die "$name: cannot trim the scene clip"
+				fail "$name: cannot trim the scene clip"
 		else
 			say "$name: firelane-scene failed, falling back to testsrc2"
 			want=testsrc2
@@ -187,7 +183,7 @@ make_clip() {
 		ffmpeg -nostdin -y -v error -f lavfi \
 			-i "testsrc2=size=${w}x${h}:rate=25" -t "$SECONDS_LONG" \
 			-c:v libx264 -preset veryfast -pix_fmt yuv420p "$clip" ||
-			die "$name: ffmpeg could not encode the clip"
+			fail "$name: ffmpeg could not encode the clip"
 	fi
 	echo "$want" >"$src"
 }
@@ -207,7 +203,7 @@ cameras:
         dwell_s: 10
 EOF
 	"$EDGE" --config "$WORK/$name.yaml" --check-config >/dev/null 2>"$TMP/check.err" ||
-		die "$name: firelane-edge rejects the bench config: $(tail -n 5 "$TMP/check.err")"
+		fail "$name: firelane-edge rejects the bench config: $(tail -n 5 "$TMP/check.err")"
 }
 
 # ---- one run -----------------------------------------------------------------
@@ -252,14 +248,14 @@ run() {
 	[ "$kind" = decode ] && args+=(--decode-only)
 	rm -f "$TMP/stats.json"
 	measure "${PIN[@]}" "$EDGE" "${args[@]}" "$@" 2>"$TMP/edge.err" ||
-		die "$name $kind: firelane-edge failed: $(tail -n 5 "$TMP/edge.err")"
+		fail "$name $kind: firelane-edge failed: $(tail -n 5 "$TMP/edge.err")"
 	[ -s "$TMP/stats.json" ] ||
-		die "$name $kind: firelane-edge wrote no --stats-out file"
+		fail "$name $kind: firelane-edge wrote no --stats-out file"
 	local frames wall
 	frames=$(field "$TMP/stats.json" frames)
 	wall=$(field "$TMP/stats.json" wall_s)
 	[ -n "$frames" ] && [ -n "$wall" ] && [ "$frames" != 0 ] ||
-		die "$name $kind: unexpected stats: $(cat "$TMP/stats.json")"
+		fail "$name $kind: unexpected stats: $(cat "$TMP/stats.json")"
 	say "$name $kind: $frames frames in ${wall}s, peak RSS ${RSS_KB} kB"
 }
 
@@ -270,7 +266,7 @@ fps_of() {
 }
 
 # bench NAME W H: prints the resolution's JSON member. Runs in the main
-# shell with stdout to a file (not in $(...)), so a die() inside it ends the
+# shell with stdout to a file (not in $(...)), so a fail() inside it ends the
 # script.
 bench() {
 	local name=$1 w=$2 h=$3 i best_dec=0 best_pipe=0 rss=0 fps
@@ -335,39 +331,35 @@ detector() {
 #     same for the occupied message.
 # FL_BENCH_SKIP_MQTT=1 leaves it out.
 mqtt() {
-	local dir=$WORK/mqtt-scene port conf sub pid bpid n
+	local dir=$WORK/mqtt-scene sub pid n
 	n=${FL_BENCH_MQTT_N:-500}
-	[ -x "$BUILD/tests/test_mqtt" ] || die "mqtt: $BUILD/tests/test_mqtt not built"
-	command -v mosquitto_sub >/dev/null || die "mqtt: mosquitto_sub missing (scripts/deps.sh)"
+	need "$BUILD/tests/test_mqtt" mosquitto mosquitto_sub
 	say "mqtt: $n messages through spool, client and mosquitto"
 	"$BUILD/tests/test_mqtt" --bench "$n" >"$TMP/mqtt-loop.json" 2>"$TMP/mqtt-loop.err" ||
-		die "mqtt: test_mqtt --bench failed: $(tail -n 5 "$TMP/mqtt-loop.err")"
+		fail "mqtt: test_mqtt --bench failed: $(tail -n 5 "$TMP/mqtt-loop.err")"
 	if [ ! -f "$dir/park_leave.yaml" ]; then
 		"$SCENE" --scenario park_leave --out "$dir" --quick --classic >&2 ||
-			die "mqtt: firelane-scene failed"
+			fail "mqtt: firelane-scene failed"
 	fi
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-		echo $((20000 + RANDOM % 20000)))
-	conf=$TMP/mosquitto.conf
-	printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$conf"
-	"$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$conf" >"$TMP/mosquitto.log" 2>&1 &
-	bpid=$!
-	sleep 0.5
+	PORT=$(free_port)
+	BROKER_HOME=$TMP BROKER_PERSIST=0 broker_start
 	sub=$TMP/mqtt-sub.txt
-	mosquitto_sub -h 127.0.0.1 -p "$port" -q 1 -t 'firelane/+/+/+/+/incident' \
+	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -i bench-sub -t 'firelane/+/+/+/+/incident' \
 		-F '%U %p' >"$sub" 2>/dev/null &
 	pid=$!
-	sleep 0.3
+	track $pid
+	broker_wait_sub bench-sub 0 20 $pid || fail "mqtt: the subscriber did not subscribe"
 	{
 		cat "$dir/park_leave.yaml"
-		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  spool_dir: %s\n' "$port" "$TMP/mqtt-spool"
+		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  spool_dir: %s\n' "$PORT" "$TMP/mqtt-spool"
 	} >"$dir/bench.yaml"
 	say "mqtt: park_leave live (42 s) for the dwell-to-subscriber time"
 	"$EDGE" --config "$dir/bench.yaml" >/dev/null 2>"$TMP/mqtt-edge.err" ||
-		{ kill "$pid" "$bpid" 2>/dev/null; die "mqtt: firelane-edge failed: $(tail -n 5 "$TMP/mqtt-edge.err")"; }
+		fail "mqtt: firelane-edge failed: $(tail -n 5 "$TMP/mqtt-edge.err")"
 	sleep 0.5
-	kill "$pid" "$bpid" 2>/dev/null || true
-	wait "$pid" "$bpid" 2>/dev/null || true
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	broker_stop
 	awk -v loop="$(cat "$TMP/mqtt-loop.json")" '
 	function lat(line,   r, u) {
 		r = $1
@@ -394,7 +386,7 @@ evidence() {
 		rm -rf "$dir" "$stamp"
 		say "evidence: generating park_leave 1280x720"
 		"$SCENE" --scenario park_leave --classic --width 1280 --height 720 --fps 25 \
-			--out "$dir" >&2 || die "evidence: firelane-scene failed"
+			--out "$dir" >&2 || fail "evidence: firelane-scene failed"
 		echo "$want" >"$stamp"
 	fi
 	# The config beside a temporary store: the device key goes there too.
@@ -405,9 +397,9 @@ evidence() {
 	"${PIN[@]}" "$EDGE" --config "$TMP/evidence.yaml" --replay \
 		--source "$dir/park_leave.mp4" --events-out /dev/null \
 		--evidence-dir "$TMP/ev" --stats-out "$st" 2>"$TMP/evidence.err" ||
-		die "evidence: firelane-edge failed: $(tail -n 5 "$TMP/evidence.err")"
+		fail "evidence: firelane-edge failed: $(tail -n 5 "$TMP/evidence.err")"
 	[ "$(field "$st" evidence_sealed)" -ge 1 ] 2>/dev/null ||
-		die "evidence: no bundle sealed: $(tail -n 5 "$TMP/evidence.err")"
+		fail "evidence: no bundle sealed: $(tail -n 5 "$TMP/evidence.err")"
 	say "evidence: $(field "$st" evidence_sealed) bundle(s), $(field "$st" evidence_bytes) bytes"
 	awk -v n="$(field "$st" evidence_sealed)" -v cpu="$(field "$st" evidence_cpu_s)" \
 		-v wall="$(field "$st" evidence_wall_s)" -v bytes="$(field "$st" evidence_bytes)" \
@@ -425,84 +417,27 @@ evidence() {
 # store: prints the "store" member (called like bench, stdout to a file).
 store() {
 	local n=${FL_BENCH_STORE_N:-100000} fs
-	[ -x "$BUILD/tests/test_db" ] || die "store: $BUILD/tests/test_db not built"
+	[ -x "$BUILD/tests/test_db" ] || fail "store: $BUILD/tests/test_db not built"
 	mkdir -p "$WORK/store"
 	fs=$(stat -f -c %T "$WORK/store" 2>/dev/null || echo unknown)
 	say "store: $n incidents into SQLite ($fs)"
 	TMPDIR=$WORK/store "$BUILD/tests/test_db" --bench "$n" >"$TMP/store.json" 2>"$TMP/store.err" ||
-		die "store: test_db --bench failed: $(tail -n 5 "$TMP/store.err")"
+		fail "store: test_db --bench failed: $(tail -n 5 "$TMP/store.err")"
 	awk -v fs="$fs" '{ sub(/\}[ \t]*$/, ""); printf "\"store\": %s, \"sync\": \"FULL (WAL)\", \"fs\": \"%s\"}", $0, fs }' "$TMP/store.json"
 }
 
 # ---- hub ----------------------------------------------------------------------------
 
-HUB_PIDS=()
-HUB_BROKER_PID=
-# hub_stop [all]: stops the hub (and with "all" the broker too).
-hub_stop() {
-	local p
-	for p in "${HUB_PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	HUB_PIDS=()
-	if [ "${1:-}" = all ] && [ -n "$HUB_BROKER_PID" ]; then
-		kill -TERM "$HUB_BROKER_PID" 2>/dev/null || true
-		wait "$HUB_BROKER_PID" 2>/dev/null || true
-		HUB_BROKER_PID=
-	fi
-}
-
-# hub_free_port: a free loopback port.
-hub_free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# hub_wait_port PORT PID: until something listens on PORT (PID must live).
-hub_wait_port() {
-	for _ in $(seq 300); do
-		kill -0 "$2" 2>/dev/null || return 1
-		python3 - "$1" <<'EOP' && return 0
-import socket, sys
-s = socket.socket()
-try:
-    s.connect(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-EOP
-		sleep 0.1
-	done
-	return 1
-}
-
-# hub_start DIR DB: firelane-hub on DB (broker HUB_MQTT), its HTTP side on a
-# free port (HUB_HTTP). Not verbose: a log line per message is not free.
-hub_start() {
-	local dir=$1 db=$2
-	HUB_HTTP=$(hub_free_port)
-	cat >"$dir/hub.yaml" <<EOC
+# hub_config DIR DB: DIR/hub.yaml for firelane-hub on DB (broker HUB_MQTT),
+# its HTTP side on a free port (HUB_HTTP).
+hub_config() {
+	HUB_HTTP=$(free_port)
+	cat >"$1/hub.yaml" <<EOC
 mqtt: {host: 127.0.0.1, port: $HUB_MQTT, client_id: firelane-bench-hub}
 http: {listen: "127.0.0.1:$HUB_HTTP"}
-store: {sqlite: $db}
-evidence_dir: $dir/evidence
+store: {sqlite: $2}
+evidence_dir: $1/evidence
 EOC
-	"$BUILD/firelane-hub" --config "$dir/hub.yaml" >"$dir/hub.log" 2>&1 &
-	HUB_PIDS+=($!)
-}
-
-# hub_subscribed DIR SITE DEVICE: until the hub stores the (enrolled)
-# device's "online" status, published again every 0.3 s: it is subscribed.
-hub_subscribed() {
-	local st
-	for _ in $(seq 200); do
-		kill -0 "${HUB_PIDS[-1]}" 2>/dev/null ||
-			die "hub: firelane-hub stopped: $(tail -n 5 "$1/hub.log")"
-		mosquitto_pub -h 127.0.0.1 -p "$HUB_MQTT" -q 1 -t "firelane/$2/$3/status" -m online
-		st=$(sqlite3 -cmd ".timeout 2000" "$1/hub.db" "select status from devices where device = '$3'" 2>/dev/null || true)
-		[ "$st" = online ] && return 0
-		sleep 0.3
-	done
-	die "hub: firelane-hub did not subscribe: $(tail -n 5 "$1/hub.log")"
 }
 
 # hub_publish DIR N TYPES TAG: N incident messages (N/3 incidents of the
@@ -527,16 +462,16 @@ hub_publish() {
 	mosquitto_pub -h 127.0.0.1 -p "$HUB_MQTT" -q 1 -i bench-edge-pub \
 		-t firelane/bench-site/bench-edge/cam-1/lane-a/incident -l \
 		<"$dir/messages-$tag.jsonl" 2>"$dir/pub.log" ||
-		die "hub: mosquitto_pub failed: $(tail -n 3 "$dir/pub.log")"
+		fail "hub: mosquitto_pub failed: $(tail -n 3 "$dir/pub.log")"
 	got=0
 	for _ in $(seq 6000); do
 		got=$(sqlite3 -cmd ".timeout 2000" "$dir/hub.db" "$q" 2>/dev/null || echo 0)
 		[ "$got" -ge $((before + n)) ] && break
-		kill -0 "${HUB_PIDS[-1]}" 2>/dev/null || die "hub: firelane-hub died: $(tail -n 5 "$dir/hub.log")"
+		kill -0 "$HUB_PID" 2>/dev/null || fail "hub: firelane-hub died: $(tail -n 5 "$dir/hub.log")"
 		sleep 0.05
 	done
 	t1=$(date +%s.%N)
-	[ "$got" -ge $((before + n)) ] || die "hub: only $((got - before)) of $n messages stored after 300 s"
+	[ "$got" -ge $((before + n)) ] || fail "hub: only $((got - before)) of $n messages stored after 300 s"
 	HUB_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 }
 
@@ -544,12 +479,8 @@ hub_publish() {
 hub() {
 	local dir=$WORK/hub-run n=${FL_BENCH_HUB_N:-3000} fs got t_al t_no here r st=
 	local ninc=${FL_BENCH_HUB_INCIDENTS:-100000} direct=null ratio=null
-	local broker p0 p1
-	for c in mosquitto_pub sqlite3 python3; do
-		command -v "$c" >/dev/null || die "hub: $c missing (scripts/deps.sh)"
-	done
-	[ -x "$BUILD/firelane-hub" ] || die "hub: $BUILD/firelane-hub not built"
-	[ -x "$BUILD/firelane-hubbench" ] || die "hub: $BUILD/firelane-hubbench not built"
+	local p0 p1
+	need "$HUB" "$HUBBENCH" mosquitto mosquitto_pub sqlite3 python3 curl
 	rm -rf "$dir"
 	mkdir -p "$dir/ingest" "$dir/api"
 	chmod 0755 "$dir"
@@ -558,22 +489,19 @@ hub() {
 
 	# The broker: the hub's queue unbounded (mosquitto's default of 1000
 	# queued messages would drop a burst meant to be stored).
-	HUB_MQTT=$(hub_free_port)
-	printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n' \
-		"$HUB_MQTT" >"$dir/mosquitto.conf"
-	broker=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-	"$broker" -c "$dir/mosquitto.conf" >"$dir/mosquitto.log" 2>&1 &
-	HUB_BROKER_PID=$!
-	hub_wait_port "$HUB_MQTT" "$HUB_BROKER_PID" || die "hub: mosquitto did not start: $(tail -n 3 "$dir/mosquitto.log")"
+	HUB_MQTT=$(free_port)
+	PORT=$HUB_MQTT BROKER_HOME=$dir BROKER_PERSIST=0 \
+		BROKER_EXTRA="max_queued_messages 0" broker_start
 
-	# (a) ingest, end to end
+	# (a) ingest, end to end; the hub not verbose (a log line per message
+	# is not free)
 	say "hub: $n incident messages through mosquitto into firelane-hub ($fs, synchronous=FULL)"
-	hub_start "$dir/ingest" "$dir/ingest/hub.db"
+	hub_config "$dir/ingest" "$dir/ingest/hub.db"
 	echo "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=" >"$dir/ingest/pk.txt"
-	"$BUILD/firelane-hub" --config "$dir/ingest/hub.yaml" --enrol-device bench-edge \
+	"$HUB" --config "$dir/ingest/hub.yaml" --enrol-device bench-edge \
 		--site bench-site --public-key "$dir/ingest/pk.txt" >"$dir/ingest/admin.log" 2>&1 ||
-		die "hub: --enrol-device: $(tail -n 3 "$dir/ingest/admin.log")"
-	hub_subscribed "$dir/ingest" bench-site bench-edge
+		fail "hub: --enrol-device: $(tail -n 3 "$dir/ingest/admin.log")"
+	hub_start "$dir/ingest/hub.yaml" "$dir/ingest/hub.log"
 	# RUNS rounds, each: the messages with alerts, those without, then the
 	# store alone on the same file system (the disk's fsync rate drifts
 	# with the machine's other load: side by side, best of each kind, as
@@ -588,7 +516,7 @@ hub() {
 		if [ -x "$BUILD/tests/test_db" ]; then
 			mkdir -p "$dir/store-here"
 			TMPDIR=$dir/store-here "$BUILD/tests/test_db" --bench 1000 >"$TMP/hub-store.json" 2>"$TMP/hub-store.err" ||
-				die "hub: test_db --bench failed: $(tail -n 3 "$TMP/hub-store.err")"
+				fail "hub: test_db --bench failed: $(tail -n 3 "$TMP/hub-store.err")"
 			st=$(sed -n 's/.*"ingest_msgs_per_s_full": *\([0-9.]*\).*/\1/p' "$TMP/hub-store.json")
 			awk -v a="${st:-0}" -v b="$here" 'BEGIN { exit !(a > b) }' && here=$st
 		fi
@@ -596,7 +524,7 @@ hub() {
 	done
 	[ "$here" != 0 ] || here=null
 	got=$(sqlite3 "$dir/ingest/hub.db" "select count(*) from quarantine")
-	[ "$got" = 0 ] || die "hub: $got messages quarantined: $(sqlite3 "$dir/ingest/hub.db" "select reason from quarantine limit 3")"
+	[ "$got" = 0 ] || fail "hub: $got messages quarantined: $(sqlite3 "$dir/ingest/hub.db" "select reason from quarantine limit 3")"
 	hub_stop
 	if [ -s "$TMP/m-store" ]; then
 		direct=$(sed -n 's/.*"ingest_msgs_per_s_full": *\([0-9.]*\).*/\1/p' "$TMP/m-store")
@@ -619,17 +547,17 @@ hub() {
 	p0=$(date +%s.%N)
 	"$BUILD/firelane-hubbench" --populate "$dir/api/hub.db" --incidents "$ninc" \
 		--user bench --password bench-password >"$dir/api/populate.json" 2>"$dir/api/populate.log" ||
-		die "hub: --populate failed: $(tail -n 3 "$dir/api/populate.log")"
+		fail "hub: --populate failed: $(tail -n 3 "$dir/api/populate.log")"
 	p1=$(date +%s.%N)
-	hub_start "$dir/api" "$dir/api/hub.db"
-	hub_wait_port "$HUB_HTTP" "${HUB_PIDS[-1]}" ||
-		die "hub: firelane-hub does not serve HTTP on $HUB_HTTP: $(tail -n 5 "$dir/api/hub.log")"
+	hub_config "$dir/api" "$dir/api/hub.db"
+	hub_start "$dir/api/hub.yaml" "$dir/api/hub.log"
 	say "hub: timing the API and the page (firelane-hubbench --url)"
 	"$BUILD/firelane-hubbench" --url "http://127.0.0.1:$HUB_HTTP" --user bench \
 		--password bench-password --requests "${FL_BENCH_HUB_REQUESTS:-200}" \
 		--budget-s 4 >"$TMP/hub-api.json" 2>"$dir/api/bench.log" ||
-		die "hub: firelane-hubbench failed: $(tail -n 5 "$dir/api/bench.log")"
-	hub_stop all
+		fail "hub: firelane-hubbench failed: $(tail -n 5 "$dir/api/bench.log")"
+	hub_stop
+	broker_stop
 	printf '"hub": {"ingest": %s, "api": %s, ' "$(cat "$TMP/hub-ingest.json")" "$(cat "$TMP/hub-api.json")"
 	awk -v a="$p0" -v b="$p1" -v fs="$fs" 'BEGIN { printf "\"populate_s\": %.1f, \"fs\": \"%s\"}", b - a, fs }'
 	rm -rf "$dir"
@@ -661,7 +589,7 @@ suite() {
 	local bad="" failed="" n
 	make_scenes
 	n=$(ls "$SUITE_SCENES"/*.json 2>/dev/null | wc -l)
-	[ "$n" -gt 0 ] || die "synthetic suite: no scenarios in $SUITE_SCENES"
+	[ "$n" -gt 0 ] || fail "synthetic suite: no scenarios in $SUITE_SCENES"
 	rm -rf "$SUITE_OUT"
 	say "synthetic suite: scoring $n scenarios (firelane-eval --suite, 2 jobs)"
 	t0=$(date +%s.%N)
@@ -670,7 +598,7 @@ suite() {
 	t1=$(date +%s.%N)
 	total=$(sed -n 's/.*"total": *{\([^}]*\)}.*/\1/p' "$score")
 	[ -n "$total" ] ||
-		die "synthetic suite: firelane-eval exited $rc without a report: $(tail -n 5 "$TMP/eval.err")"
+		fail "synthetic suite: firelane-eval exited $rc without a report: $(tail -n 5 "$TMP/eval.err")"
 	[ "$rc" = 0 ] || say "synthetic suite: firelane-eval exited $rc: $(tail -n 3 "$TMP/eval.err")"
 	# One clip object per line; a failed clip has "error" instead of figures.
 	clips=$(sed -n 's/.*"clips": *\[\(.*\)\], *"total".*/\1/p' "$score" |
@@ -711,7 +639,7 @@ make_long() {
 
 # long_score [MODEL]: replay every long scene; prints the JSON body (no
 # braces) of one setting: alarms, per-camera-hour, per scene, failed runs.
-# Called in the main shell (stdout to a file), so a die() ends the script.
+# Called in the main shell (stdout to a file), so a fail() ends the script.
 long_score() {
 	local score=$TMP/long.json out=$WORK/long-out rc=0 t0 t1 total clips
 	local line name fp per="" failed="" alarms hours margs=()
@@ -723,7 +651,7 @@ long_score() {
 	t1=$(date +%s.%N)
 	total=$(sed -n 's/.*"total": *{\([^}]*\)}.*/\1/p' "$score")
 	[ -n "$total" ] ||
-		die "long negatives: firelane-eval exited $rc without a report: $(tail -n 5 "$TMP/long.err")"
+		fail "long negatives: firelane-eval exited $rc without a report: $(tail -n 5 "$TMP/long.err")"
 	clips=$(sed -n 's/.*"clips": *\[\(.*\)\], *"total".*/\1/p' "$score" |
 		sed 's/}, *{/}\n{/g')
 	while IFS= read -r line; do
@@ -770,21 +698,21 @@ bench 720p25 1280 720 >"$TMP/m-720"
 out="{$(cat "$TMP/m-1080"), $(cat "$TMP/m-720")"
 model=${FL_BENCH_MODEL:-}
 if [ -z "$model" ] &&
-	[ -f "$ROOT/../shared/data/models/yolo-fastest-1.1/yolo-fastest-1.1-xl.cfg" ]; then
-	model=$ROOT/../shared/data/models/yolo-fastest-1.1/yolo-fastest-1.1-xl.cfg
+	[ -f "$SRC/../shared/data/models/yolo-fastest-1.1/yolo-fastest-1.1-xl.cfg" ]; then
+	model=$SRC/../shared/data/models/yolo-fastest-1.1/yolo-fastest-1.1-xl.cfg
 fi
 if [ -n "$model" ]; then
-	[ -f "$model" ] || die "model $model not found"
+	[ -f "$model" ] || fail "model $model not found"
 	detector "$model" >"$TMP/m-det"
 	out="$out, $(cat "$TMP/m-det")"
 fi
 if [ "${FL_BENCH_SKIP_EVIDENCE:-0}" != 1 ]; then
-	[ -x "$SCENE" ] || die "evidence needs $SCENE (make build), or FL_BENCH_SKIP_EVIDENCE=1"
+	[ -x "$SCENE" ] || fail "evidence needs $SCENE (make build), or FL_BENCH_SKIP_EVIDENCE=1"
 	evidence >"$TMP/m-evidence"
 	out="$out, $(cat "$TMP/m-evidence")"
 fi
 if [ "${FL_BENCH_SKIP_MQTT:-0}" != 1 ]; then
-	[ -x "$SCENE" ] || die "mqtt needs $SCENE (make build), or FL_BENCH_SKIP_MQTT=1"
+	[ -x "$SCENE" ] || fail "mqtt needs $SCENE (make build), or FL_BENCH_SKIP_MQTT=1"
 	mqtt >"$TMP/m-mqtt"
 	out="$out, $(cat "$TMP/m-mqtt")"
 fi
@@ -798,7 +726,7 @@ if [ "${FL_BENCH_SKIP_HUB:-0}" != 1 ]; then
 fi
 if [ "${FL_BENCH_SKIP_LONG:-0}" != 1 ]; then
 	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||
-		die "long negatives need $SCENE and $EVAL (make build), or FL_BENCH_SKIP_LONG=1"
+		fail "long negatives need $SCENE and $EVAL (make build), or FL_BENCH_SKIP_LONG=1"
 	if [ -n "$model" ] && [ "${FL_BENCH_LONG_MODEL:-1}" != 0 ]; then
 		long_negatives "$model" >"$TMP/m-long"
 	else
@@ -808,7 +736,7 @@ if [ "${FL_BENCH_SKIP_LONG:-0}" != 1 ]; then
 fi
 if [ "${FL_BENCH_SKIP_SUITE:-0}" != 1 ]; then
 	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||
-		die "the synthetic suite needs $SCENE and $EVAL (make build), or FL_BENCH_SKIP_SUITE=1"
+		fail "the synthetic suite needs $SCENE and $EVAL (make build), or FL_BENCH_SKIP_SUITE=1"
 	suite >"$TMP/m-suite"
 	out="$out, $(cat "$TMP/m-suite")"
 fi

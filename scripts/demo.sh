@@ -40,15 +40,13 @@
 # status becomes the demo's. FL_DEMO_HTTP_PORT chooses the web port.
 set -euo pipefail
 
-die() { echo "firelane demo: $*" >&2; exit 1; }
+[ $# -ge 1 ] || { echo "usage: scripts/demo.sh BUILD_DIR" >&2; exit 2; }
+NAME="firelane demo"
+BUILD=$1
+# free_port, port_open, broker_start, hub_start, fail: the tests' harness
+. "$(dirname "$0")/../tests/integration/lib/harness.sh" lib
 say() { echo "firelane demo: $*" >&2; }
-
-[ $# -ge 1 ] || die "usage: scripts/demo.sh BUILD_DIR"
-B=$(cd "$1" && pwd) || die "no build directory $1"
-EDGE=$B/firelane-edge
-HUB=$B/firelane-hub
-SCENE=$B/firelane-scene
-DIR=${FL_DEMO_DIR:-$B/demo}
+DIR=${FL_DEMO_DIR:-$BUILD/demo}
 RUN=$DIR/run
 EXIT_AFTER=${FL_DEMO_EXIT_AFTER:-}
 TIMEOUT_S=${FL_DEMO_TIMEOUT_S:-300}
@@ -57,20 +55,13 @@ ADMIN=demo
 PM=manager
 PM_SITE=north-gate
 
-for p in "$EDGE" "$HUB" "$SCENE"; do
-	[ -x "$p" ] || die "$p not built (make build)"
-done
-MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-[ -x "$MOSQUITTO" ] || die "mosquitto not installed (scripts/deps.sh)"
-for c in python3 curl setsid flock; do
-	command -v "$c" >/dev/null || die "$c not installed (scripts/deps.sh)"
-done
+need "$EDGE" "$HUB" "$SCENE" mosquitto python3 curl setsid flock
 case "$EXIT_AFTER" in
 "" | verified) ;;
-*) die "FL_DEMO_EXIT_AFTER: only 'verified' is known, not '$EXIT_AFTER'" ;;
+*) fail "FL_DEMO_EXIT_AFTER: only 'verified' is known, not '$EXIT_AFTER'" ;;
 esac
 if [ -n "$EXIT_AFTER" ]; then
-	command -v sqlite3 >/dev/null || die "sqlite3 not installed (scripts/deps.sh)"
+	need sqlite3
 fi
 
 # ---- scenes ------------------------------------------------------------------
@@ -85,7 +76,7 @@ declare -A SCENES_OF=([edge-north]="park_leave short_stop two_in_turn"
 mkdir -p "$DIR"
 # One demo per folder: a second would remove the first one's files.
 exec 9>"$DIR/demo.lock"
-flock -n 9 || die "another demo is running in $DIR (stop it, or set FL_DEMO_DIR)"
+flock -n 9 || fail "another demo is running in $DIR (stop it, or set FL_DEMO_DIR)"
 
 SCENES=$DIR/scenes
 # the first generator's camera and lane: the demo shows the chain, it does
@@ -105,66 +96,36 @@ for s in park_leave short_stop two_in_turn boxes; do
 	"$SCENE" --scenario "$s" --out "$SCENES" "${GEN[@]}" >"$SCENES/$s.log" 2>&1 &
 	pids+=($!)
 	if [ ${#pids[@]} -ge 2 ]; then
-		wait "${pids[0]}" || die "firelane-scene failed (see $SCENES/*.log)"
+		wait "${pids[0]}" || fail "firelane-scene failed (see $SCENES/*.log)"
 		pids=("${pids[@]:1}")
 	fi
 done
 for p in "${pids[@]}"; do
-	wait "$p" || die "firelane-scene failed (see $SCENES/*.log)"
+	wait "$p" || fail "firelane-scene failed (see $SCENES/*.log)"
 done
 
 # ---- the run's folder, ports ---------------------------------------------------
 
 rm -rf "$RUN"
 mkdir -p "$RUN"
-# mosquitto started as root drops to its own user: let it read its config
-chmod 0755 "$RUN"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-port_free() {
-	python3 - "$1" <<'EOP'
-import socket, sys
-s = socket.socket()
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-EOP
-}
-port_open() {
-	python3 - "$1" <<'EOP'
-import socket, sys
-s = socket.socket()
-try:
-    s.connect(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-EOP
-}
 MQTT_PORT=$(free_port)
 HTTP_PORT=${FL_DEMO_HTTP_PORT:-}
 if [ -z "$HTTP_PORT" ]; then
-	if port_free 8080; then HTTP_PORT=8080; else HTTP_PORT=$(free_port); fi
+	# 8080 when nothing answers there
+	if port_open 8080; then HTTP_PORT=$(free_port); else HTTP_PORT=8080; fi
 fi
 URL=http://127.0.0.1:$HTTP_PORT/
 
 # ---- stopping ---------------------------------------------------------------------
 
-BROKER_PID=
-HUB_PID=
 TAIL_PID=
 LOOP_PIDS=()
 
-# wait_gone PID SECONDS: until the process is gone (reaped when it is ours).
-wait_gone() {
-	local i
-	for i in $(seq $(($2 * 10))); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$1" 2>/dev/null; then
+# reap PID SECONDS: until the process is gone (SIGKILL after SECONDS); its
+# exit status when it is ours.
+reap() {
+	if ! wait_gone "$1" "$2"; then
 		say "process $1 did not stop in $2 s: killed"
 		kill -KILL "$1" 2>/dev/null
 	fi
@@ -184,14 +145,14 @@ cleanup() {
 	for f in "$RUN"/*.pid; do
 		[ -s "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null
 	done
-	for p in "${LOOP_PIDS[@]}"; do wait_gone "$p" 20; done
+	for p in "${LOOP_PIDS[@]}"; do reap "$p" 20; done
 	# An edge started just as the stop file appeared.
 	for f in "$RUN"/*.pid; do
 		[ -s "$f" ] || continue
 		p=$(cat "$f")
 		if kill -0 "$p" 2>/dev/null; then
 			kill -TERM "$p" 2>/dev/null
-			wait_gone "$p" 10
+			reap "$p" 10
 		fi
 	done
 	# Let the hub store the edges' "stopped" (at most 3 s).
@@ -204,11 +165,11 @@ cleanup() {
 	fi
 	if [ -n "$HUB_PID" ]; then
 		kill -TERM "$HUB_PID" 2>/dev/null
-		wait_gone "$HUB_PID" 15
+		reap "$HUB_PID" 15
 		p=$?
 		[ "$p" = 0 ] || say "the hub exited with status $p (see $RUN/hub.log)"
 	fi
-	if [ -n "$BROKER_PID" ]; then kill -TERM "$BROKER_PID" 2>/dev/null; wait_gone "$BROKER_PID" 10; fi
+	if [ -n "$BROKER_PID" ]; then kill -TERM "$BROKER_PID" 2>/dev/null; reap "$BROKER_PID" 10; fi
 	if [ -n "$TAIL_PID" ]; then kill -TERM "$TAIL_PID" 2>/dev/null; wait "$TAIL_PID" 2>/dev/null; fi
 	say "stopped (the run's files stay in $RUN)"
 }
@@ -218,24 +179,13 @@ trap 'exit 143' TERM
 
 # ---- broker, hub ---------------------------------------------------------------------
 
-# max_queued_messages 0: the broker holds the hub's backlog and must not
-# drop it (docs/hub.md, Ingest).
-cat >"$RUN/mosquitto.conf" <<EOC
-listener $MQTT_PORT 127.0.0.1
-allow_anonymous true
-persistence false
-max_queued_messages 0
-log_dest stdout
-log_type error
-log_type warning
-log_type notice
-EOC
 # setsid: the children are not in the terminal's process group, so Ctrl-C
 # reaches only this script, which stops them in order.
-setsid "$MOSQUITTO" -c "$RUN/mosquitto.conf" >"$RUN/mosquitto.log" 2>&1 9>&- &
-BROKER_PID=$!
-for _ in $(seq 100); do port_open "$MQTT_PORT" && break; sleep 0.1; done
-port_open "$MQTT_PORT" || die "mosquitto did not start: $(tail -n 5 "$RUN/mosquitto.log")"
+SPAWN=setsid
+# max_queued_messages 0: the broker holds the hub's backlog and must not
+# drop it (docs/hub.md, Ingest).
+PORT=$MQTT_PORT BROKER_HOME=$RUN BROKER_PERSIST=0 \
+	BROKER_EXTRA="max_queued_messages 0" broker_start
 
 cat >"$RUN/hub.yaml" <<EOC
 mqtt: {host: 127.0.0.1, port: $MQTT_PORT, client_id: firelane-demo-hub}
@@ -250,7 +200,7 @@ alerts:
       escalate_s: 15
 EOC
 "$HUB" --config "$RUN/hub.yaml" --check-config >"$RUN/check.log" 2>&1 ||
-	die "the hub refuses the demo's config: $(tail -n 5 "$RUN/check.log")"
+	fail "the hub refuses the demo's config: $(tail -n 5 "$RUN/check.log")"
 
 # The devices' configs (one per scene), keys and enrolment.
 for d in "${DEVICES[@]}"; do
@@ -273,42 +223,27 @@ evidence:
 EOC
 		} >"$RUN/$d-$s.yaml"
 		"$EDGE" --config "$RUN/$d-$s.yaml" --check-config >"$RUN/check.log" 2>&1 ||
-			die "the edge refuses $RUN/$d-$s.yaml: $(tail -n 5 "$RUN/check.log")"
+			fail "the edge refuses $RUN/$d-$s.yaml: $(tail -n 5 "$RUN/check.log")"
 	done
 	set -- ${SCENES_OF[$d]}
 	"$EDGE" --config "$RUN/$d-$1.yaml" --print-public-key >"$RUN/$d/public.key" 2>"$RUN/check.log" ||
-		die "$d: --print-public-key: $(tail -n 5 "$RUN/check.log")"
+		fail "$d: --print-public-key: $(tail -n 5 "$RUN/check.log")"
 	"$HUB" --config "$RUN/hub.yaml" --enrol-device "$d" --site "${SITE_OF[$d]}" \
 		--public-key "$RUN/$d/public.key" >>"$RUN/admin.log" 2>&1 ||
-		die "$d: --enrol-device: $(tail -n 5 "$RUN/admin.log")"
+		fail "$d: --enrol-device: $(tail -n 5 "$RUN/admin.log")"
 done
 printf '%s\n' "$PASSWORD" | "$HUB" --config "$RUN/hub.yaml" --add-user "$ADMIN" \
-	--role admin >>"$RUN/admin.log" 2>&1 || die "--add-user $ADMIN: $(tail -n 5 "$RUN/admin.log")"
+	--role admin >>"$RUN/admin.log" 2>&1 || fail "--add-user $ADMIN: $(tail -n 5 "$RUN/admin.log")"
 printf '%s\n' "$PASSWORD" | "$HUB" --config "$RUN/hub.yaml" --add-user "$PM" \
 	--role property --sites "$PM_SITE" >>"$RUN/admin.log" 2>&1 ||
-	die "--add-user $PM: $(tail -n 5 "$RUN/admin.log")"
+	fail "--add-user $PM: $(tail -n 5 "$RUN/admin.log")"
 
-setsid "$HUB" --config "$RUN/hub.yaml" -v >"$RUN/hub.log" 2>&1 9>&- &
-HUB_PID=$!
+# Ready: subscribed, and the web side answers.
+hub_start "$RUN/hub.yaml" "$RUN/hub.log" -v
 hub_alive() {
 	kill -0 "$HUB_PID" 2>/dev/null ||
-		die "the hub stopped: $(tail -n 5 "$RUN/hub.log")"
+		fail "the hub stopped: $(tail -n 5 "$RUN/hub.log")"
 }
-for _ in $(seq 300); do
-	hub_alive
-	grep -q "mqtt: connected" "$RUN/hub.log" && break
-	sleep 0.1
-done
-grep -q "mqtt: connected" "$RUN/hub.log" || die "the hub did not connect to the broker: $(tail -n 5 "$RUN/hub.log")"
-# The web side answers /api/session with 401 (no session) once it listens.
-code=000
-for _ in $(seq 300); do
-	hub_alive
-	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${URL}api/session" || true)
-	[ -n "$code" ] && [ "$code" != 000 ] && break
-	sleep 0.1
-done
-[ "$code" = 401 ] || die "the hub's web side does not answer on $URL (HTTP $code): $(tail -n 5 "$RUN/hub.log")"
 
 echo "firelane demo: running (mosquitto 127.0.0.1:$MQTT_PORT, store $RUN/hub.db)"
 echo "  URL:    $URL"
@@ -411,7 +346,7 @@ while :; do
 			exit "$rc"
 		fi
 		if [ $((SECONDS - t_start)) -ge "$TIMEOUT_S" ]; then
-			die "no incident's evidence verified within $TIMEOUT_S s (logs in $RUN: hub.log, */edge.log)"
+			fail "no incident's evidence verified within $TIMEOUT_S s (logs in $RUN: hub.log, */edge.log)"
 		fi
 	fi
 	sleep 1

@@ -4,11 +4,11 @@
 # Idempotent: it only asks for what is missing.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
+PKGS="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
 libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 ffmpeg fonts-noto-cjk python3
 libpaho-mqtt-dev mosquitto mosquitto-clients libgpiod-dev libcurl4-openssl-dev
-libmicrohttpd-dev zlib1g-dev chromium curl jq openssl"
+libmicrohttpd-dev zlib1g-dev chromium curl jq openssl procps"
 # The browser tests drive Debian's chromium with playwright-core from npm
 # (tests/browser); node and npm come from Debian where the machine has none.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"

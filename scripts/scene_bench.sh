@@ -27,22 +27,20 @@
 #
 # Prints a table per setting (mode totals, then per failure class: the
 # "class" each scenario carries) on stderr and one JSON object on stdout;
-# exits 0 when every setting meets the bar, 1 when one misses it, 2 on a
-# usage or tool error. Scoring runs FL_SCENE_JOBS (default 2) edges at
+# exits 0 when every setting meets the bar, 1 when one misses it or a tool
+# fails (the message says which), 2 on a usage error. Scoring runs FL_SCENE_JOBS (default 2) edges at
 # once; events and logs stay in BUILD_DIR/bench/scene-bench/out-*.
 set -euo pipefail
 
-die() { echo "scene_bench: $*" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: scripts/scene_bench.sh BUILD_DIR" >&2; exit 2; }
+NAME=scene_bench
+BUILD=$1
+# BUILD, SRC, EDGE, SCENE, EVAL, fail (exit 1): the tests' harness
+. "$(dirname "$0")/../tests/integration/lib/harness.sh" lib
 say() { echo "scene_bench: $*" >&2; }
 # shellcheck source=scripts/scene_cache.sh
 . "$(dirname "$0")/scene_cache.sh"
-
-[ $# -ge 1 ] || die "usage: scripts/scene_bench.sh BUILD_DIR"
-BUILD=$(cd "$1" && pwd) || die "no build directory $1"
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SCENE=$BUILD/firelane-scene
-EVAL=$BUILD/firelane-eval
-EDGE=$BUILD/firelane-edge
+ROOT=$SRC
 WORK=$BUILD/bench/scene-bench
 SEEDS=${FL_SCENE_SEEDS:-1 2 3 4 5}
 OFFSETS=${FL_SCENE_OFFSETS:-6,31}
@@ -52,9 +50,9 @@ JOBS=${FL_SCENE_JOBS:-2}
 MODEL=${FL_SCENE_MODEL-$ROOT/../shared/data/models/yolo-fastest-1.1/yolo-fastest-1.1-xl.cfg}
 
 for b in "$SCENE" "$EVAL" "$EDGE"; do
-	[ -x "$b" ] || die "$b not built (make build)"
+	[ -x "$b" ] || fail "$b not built (make build)"
 done
-command -v python3 >/dev/null || die "python3 is needed for the summary"
+command -v python3 >/dev/null || fail "python3 is needed for the summary"
 mkdir -p "$WORK"
 
 # scenes SEED: the full-size suite of that seed, made again only when the
@@ -91,7 +89,7 @@ for seed in $SEEDS; do
 			--json --offsets "0,$all_offsets" "${restart_args[@]}" \
 			"${margs[@]}" >"$out.json" 2>"$out.err" || true
 		[ -s "$out.json" ] ||
-			die "seed $seed, model $s: no report: $(tail -n 5 "$out.err")"
+			fail "seed $seed, model $s: no report: $(tail -n 5 "$out.err")"
 		reports+=("$s:$seed:$out.json")
 	done
 done

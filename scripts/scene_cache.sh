@@ -6,7 +6,7 @@
 # (DIR.src records the binary's sha256 and the arguments). The set is made
 # in DIR.tmp and moved into place, so an interrupted run never leaves a
 # partial set behind (the ground truth names its media relative to its own
-# folder). Needs SCENE, say and die from the caller.
+# folder). Needs SCENE, say and fail (the harness) from the caller.
 scene_cache() {
 	local dir=$1 label=$2 stamp=$1.src want
 	shift 2
@@ -17,7 +17,7 @@ scene_cache() {
 	fi
 	rm -rf "$dir" "$dir.tmp" "$stamp"
 	say "$label: generating (firelane-scene $*)"
-	"$SCENE" "$@" --out "$dir.tmp" >&2 || die "$label: firelane-scene failed"
+	"$SCENE" "$@" --out "$dir.tmp" >&2 || fail "$label: firelane-scene failed"
 	mv "$dir.tmp" "$dir"
 	echo "$want" >"$stamp"
 }

@@ -67,7 +67,7 @@ typedef struct lboard {
 	char player[FL_PATH_MAX]; /* words NUL-separated in place */
 	char *argv[MAX_ARGS + 2];
 	int argc;
-	pid_t pid;                /* running player, 0 none */
+	pid_t pid; /* running player, 0 none */
 	char watchdog_path[FL_PATH_MAX];
 	int wd_fd;
 } lboard;
@@ -109,8 +109,7 @@ static int l_relay(fl_board *b, int relay, int on, double t, char *err,
 			    relay == FL_BOARD_SPEAKER ? "speaker" : "strobe");
 	if (gpiod_line_set_value(l->line[relay], on) < 0)
 		return fail(err, errlen, FL_EIO, "GPIO line %u: %s",
-			    gpiod_line_offset(l->line[relay]),
-			    strerror(errno));
+			    gpiod_line_offset(l->line[relay]), strerror(errno));
 	return 0;
 #else
 	return fail(err, errlen, FL_EUNSUPPORTED,
@@ -155,18 +154,19 @@ static int open_relays(lboard *l, const fl_linux_opts *o, char *err,
 	l->chip = chip[0] == '/' ? gpiod_chip_open(chip)
 				 : gpiod_chip_open_by_name(chip);
 	if (!l->chip)
-		return fail(err, errlen, errno_rc(errno),
-			    "GPIO chip '%s': %s", chip, strerror(errno));
+		return fail(err, errlen, errno_rc(errno), "GPIO chip '%s': %s",
+			    chip, strerror(errno));
 	if (request_line(l, FL_BOARD_SPEAKER, o->speaker_line, o->active_low,
 			 err, errlen) < 0 ||
-	    request_line(l, FL_BOARD_STROBE, o->strobe_line, o->active_low,
-			 err, errlen) < 0)
+	    request_line(l, FL_BOARD_STROBE, o->strobe_line, o->active_low, err,
+			 errlen) < 0)
 		return FL_EIO;
 	return 0;
 #else
 	return fail(err, errlen, FL_EUNSUPPORTED,
 		    "GPIO relays on %s: this build has no libgpiod "
-		    "(install libgpiod-dev and rebuild)", chip);
+		    "(install libgpiod-dev and rebuild)",
+		    chip);
 #endif
 }
 
@@ -339,8 +339,7 @@ static void l_wd_close(fl_board *b, double t)
 
 /* ---- clock ---- */
 
-static int l_clock(fl_board *b, fl_clock_status *st, char *err,
-		   size_t errlen)
+static int l_clock(fl_board *b, fl_clock_status *st, char *err, size_t errlen)
 {
 	struct timex tx;
 	int state;
@@ -351,8 +350,7 @@ static int l_clock(fl_board *b, fl_clock_status *st, char *err,
 		return fail(err, errlen, FL_EIO, "adjtimex: %s",
 			    strerror(errno));
 	st->synced = state != TIME_ERROR && !(tx.status & STA_UNSYNC);
-	st->offset_s = (double)tx.offset /
-		       ((tx.status & STA_NANO) ? 1e9 : 1e6);
+	st->offset_s = (double)tx.offset / ((tx.status & STA_NANO) ? 1e9 : 1e6);
 	st->maxerror_s = (double)tx.maxerror / 1e6;
 	return 0;
 }
@@ -373,10 +371,10 @@ static void l_destroy(fl_board *b)
 	b->impl = NULL;
 }
 
-static const fl_board_ops linux_ops = {
-	"linux",   l_relay,   l_play,     l_hush,  l_wd_open,
-	l_wd_kick, l_wd_close, l_clock,   l_poll,  l_destroy
-};
+static const fl_board_ops linux_ops = { "linux",    l_relay,   l_play,
+					l_hush,     l_wd_open, l_wd_kick,
+					l_wd_close, l_clock,   l_poll,
+					l_destroy };
 
 fl_board *fl_board_linux_create(const fl_linux_opts *o, char *err,
 				size_t errlen)

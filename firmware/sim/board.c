@@ -107,8 +107,8 @@ static int sim_relay(fl_board *b, int relay, int on, double t, char *err,
 
 	if (s->opts.fail_relays) {
 		if (err && errlen)
-			snprintf(err, errlen, "sim: relay %d: simulated failure",
-				 relay);
+			snprintf(err, errlen,
+				 "sim: relay %d: simulated failure", relay);
 		return FL_EIO;
 	}
 	record(b, FL_SIM_RELAY, t, relay, on, NULL);
@@ -146,8 +146,7 @@ static void sim_wd_close(fl_board *b, double t)
 	record(b, FL_SIM_WD_CLOSE, t, 0, 0, NULL);
 }
 
-static int sim_clock(fl_board *b, fl_clock_status *st, char *err,
-		     size_t errlen)
+static int sim_clock(fl_board *b, fl_clock_status *st, char *err, size_t errlen)
 {
 	sim *s = b->impl;
 
@@ -175,14 +174,12 @@ static void sim_destroy(fl_board *b)
 	b->impl = NULL;
 }
 
-static const fl_board_ops sim_ops = {
-	"sim",        sim_relay,    sim_play,  sim_hush,
-	sim_wd_open,  sim_wd_kick,  sim_wd_close, sim_clock,
-	sim_poll,     sim_destroy
-};
+static const fl_board_ops sim_ops = { "sim",        sim_relay,   sim_play,
+				      sim_hush,     sim_wd_open, sim_wd_kick,
+				      sim_wd_close, sim_clock,   sim_poll,
+				      sim_destroy };
 
-fl_board *fl_board_sim_create(const fl_sim_opts *opts, char *err,
-			      size_t errlen)
+fl_board *fl_board_sim_create(const fl_sim_opts *opts, char *err, size_t errlen)
 {
 	sim *s = calloc(1, sizeof(*s));
 	fl_board *b = NULL;

@@ -28,7 +28,7 @@
 
 struct frame {
 	fl_node *node;
-	char *key;    /* MAP: key waiting for its value, owned */
+	char *key; /* MAP: key waiting for its value, owned */
 	int key_line;
 };
 
@@ -45,8 +45,8 @@ struct builder {
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static int bfail(struct builder *b, int rc, size_t line, const char *fmt,
-		 ...)
+static int
+bfail(struct builder *b, int rc, size_t line, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -177,8 +177,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev, int line)
 					     text, f->node->key_lines[i]);
 		f->key = strdup(text);
 		f->key_line = line;
-		return f->key ? FL_OK :
-				bfail(b, FL_ENOMEM, (size_t)line,
+		return f->key ? FL_OK
+			      : bfail(b, FL_ENOMEM, (size_t)line,
 				      "out of memory");
 	}
 	n = node_new(FL_NODE_SCALAR, line);
@@ -274,7 +274,7 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 	}
 }
 
-/* The parse with its error code kept (fl_config_load reports it). */
+/* The parse with its error code kept (fl_yaml_apply reports it). */
 static int parse(const char *buf, size_t len, const char *name, char *err,
 		 size_t errlen, fl_node **out)
 {
@@ -300,15 +300,15 @@ static int parse(const char *buf, size_t len, const char *name, char *err,
 				rc = bfail(&b, FL_EFORMAT,
 					   parser.problem_mark.line + 1,
 					   "%s (%s, line %zu)",
-					   parser.problem ? parser.problem :
-							    "syntax error",
+					   parser.problem ? parser.problem
+							  : "syntax error",
 					   parser.context,
 					   parser.context_mark.line + 1);
 			else
 				rc = bfail(&b, FL_EFORMAT,
 					   parser.problem_mark.line + 1, "%s",
-					   parser.problem ? parser.problem :
-							    "syntax error");
+					   parser.problem ? parser.problem
+							  : "syntax error");
 			break;
 		}
 		rc = on_event(&b, &ev);
@@ -327,8 +327,8 @@ static int parse(const char *buf, size_t len, const char *name, char *err,
 	return FL_OK;
 }
 
-fl_node *fl_yaml_parse(const char *buf, size_t len, const char *name,
-		       char *err, size_t errlen)
+fl_node *fl_yaml_parse(const char *buf, size_t len, const char *name, char *err,
+		       size_t errlen)
 {
 	fl_node *root;
 
@@ -390,13 +390,28 @@ out_free:
 	return rc;
 }
 
-int fl_config_load(fl_config *cfg, const char *path, char *err,
-		   size_t errlen)
+int fl_yaml_apply(const fl_section *root, void *obj, const char *text,
+		  size_t len, const char *name, char *err, size_t errlen)
+{
+	fl_node *doc;
+	int rc;
+
+	if (!name)
+		name = "<config>";
+	rc = parse(text, len, name, err, errlen, &doc);
+	if (rc)
+		return rc;
+	rc = fl_schema_apply(root, obj, doc, name, err, errlen);
+	fl_node_free(doc);
+	return rc;
+}
+
+int fl_yaml_apply_file(const fl_section *root, void *obj, const char *path,
+		       char *err, size_t errlen)
 {
 	char dummy[1];
 	char *buf = NULL;
 	size_t len = 0;
-	fl_node *root = NULL;
 	int rc;
 
 	if (!err || errlen == 0) {
@@ -404,20 +419,36 @@ int fl_config_load(fl_config *cfg, const char *path, char *err,
 		errlen = sizeof(dummy);
 	}
 	err[0] = '\0';
+	if (!path)
+		return FL_EINVAL;
+	rc = read_file(path, &buf, &len, err, errlen);
+	if (rc)
+		return rc;
+	rc = fl_yaml_apply(root, obj, buf, len, path, err, errlen);
+	free(buf);
+	return rc;
+}
+
+int fl_config_parse(fl_config *cfg, const char *text, size_t len,
+		    const char *name, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (!cfg || !text)
+		return FL_EINVAL;
+	fl_config_defaults(cfg);
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name ? name : "<config>");
+	return fl_yaml_apply(fl_config_schema(), cfg, text, len, name, err,
+			     errlen);
+}
+
+int fl_config_load(fl_config *cfg, const char *path, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
 	if (!cfg || !path)
 		return FL_EINVAL;
 	fl_config_defaults(cfg);
-	rc = read_file(path, &buf, &len, err, errlen);
-	if (rc)
-		goto out;
-	rc = parse(buf, len, path, err, errlen, &root);
-	if (rc)
-		goto out_buf;
-	rc = fl_config_apply(cfg, root, path, err, errlen);
-
-	fl_node_free(root);
-out_buf:
-	free(buf);
-out:
-	return rc;
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	return fl_yaml_apply_file(fl_config_schema(), cfg, path, err, errlen);
 }

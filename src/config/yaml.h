@@ -1,5 +1,6 @@
 /*
- * yaml.h - reading a YAML configuration file into the core's node tree.
+ * yaml.h - reading a YAML configuration file into the core's node tree, and
+ * loading a file or a text through a schema (src/core/schema.h).
  *
  * libyaml does the parsing; this module keeps only what the configuration
  * needs: maps, sequences and scalars with their 1-based line numbers, and
@@ -24,17 +25,41 @@
  * "name:line: reason" in err (errlen bytes, NUL-terminated); an empty
  * document is an error too.
  */
-fl_node *fl_yaml_parse(const char *buf, size_t len, const char *name,
+fl_node *fl_yaml_parse(const char *buf, size_t len, const char *name, char *err,
+		       size_t errlen);
+
+/*
+ * Parse len bytes of text (named name in messages and the base of relative
+ * paths) and apply them to obj against a schema's root section (schema.h),
+ * with its checks. obj must hold the schema's defaults. Returns 0, or
+ * FL_EFORMAT (YAML syntax, "name:line: problem"), FL_ENOMEM or FL_ECONFIG
+ * ("name:line: reason") with the message in err. obj is unusable on error.
+ */
+int fl_yaml_apply(const fl_section *root, void *obj, const char *text,
+		  size_t len, const char *name, char *err, size_t errlen);
+
+/*
+ * The same from the file at path (at most FL_YAML_MAX_SIZE bytes); reading
+ * adds FL_ENOENT/FL_EIO ("path: errno text") and FL_EFORMAT for a file too
+ * large.
+ */
+int fl_yaml_apply_file(const fl_section *root, void *obj, const char *path,
 		       char *err, size_t errlen);
 
 /*
- * Load the configuration at path into cfg: defaults, read, parse, apply and
- * validate (fl_config_apply). Returns 0, or FL_ENOENT/FL_EIO ("path: errno
- * text"), FL_EFORMAT (YAML syntax, "path:line: problem") or FL_ECONFIG
- * ("path:line: reason") with the message in err. cfg is unusable on error.
+ * Load the edge's configuration at path into cfg: defaults, read, parse,
+ * apply and validate (the edge's schema, config.h). Returns as
+ * fl_yaml_apply_file(). cfg is unusable on error.
  */
-int fl_config_load(fl_config *cfg, const char *path, char *err,
-		   size_t errlen);
+int fl_config_load(fl_config *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * The same from len bytes of text named name (a configuration that did not
+ * come from a file, e.g. one sent to the hub for a device): relative paths
+ * resolve against name's directory part, if it has one.
+ */
+int fl_config_parse(fl_config *cfg, const char *text, size_t len,
+		    const char *name, char *err, size_t errlen);
 
 #endif /* FL_YAML_H */
 

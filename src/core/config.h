@@ -6,10 +6,11 @@
  * every key has a type, a default, bounds and a help line, and the same table
  * generates the sample configuration and docs/config.md. Validation happens
  * once, at load, and names the file and line of the offending key; nothing
- * downstream clamps or repairs values.
+ * downstream clamps or repairs values. The table is data for the engine in
+ * schema.h, the same engine the hub's configuration uses.
  *
  * The YAML itself is read by src/config (libyaml) into a small node tree
- * (fl_node, below) that carries line numbers; this module only walks that
+ * (fl_node, schema.h) that carries line numbers; the engine only walks that
  * tree, so it stays free of I/O and can be fuzzed and unit-tested directly.
  */
 #ifndef FL_CONFIG_H
@@ -17,7 +18,9 @@
 
 #include <stddef.h>
 
-#define FL_ID_MAX 64    /* ids: [A-Za-z0-9_.-], 1..63 chars */
+#include "id.h"     /* FL_ID_MAX: ids are 1..63 of [A-Za-z0-9_.-] */
+#include "schema.h" /* fl_node */
+
 #define FL_NAME_MAX 128 /* display names, UTF-8 */
 #define FL_PATH_MAX 1024
 #define FL_MAX_CAMERAS 4
@@ -165,25 +168,8 @@ typedef struct fl_config {
 	int ncameras;
 } fl_config;
 
-/*
- * A parsed YAML document: a tree of maps, sequences and scalars, each with the
- * 1-based line it started on. Built by src/config/yaml.c; the tree owns all
- * its strings. fl_node_free() frees a whole tree and accepts NULL.
- */
-enum fl_node_kind { FL_NODE_SCALAR, FL_NODE_MAP, FL_NODE_SEQ };
-
-typedef struct fl_node {
-	enum fl_node_kind kind;
-	int line;
-	char *scalar;           /* SCALAR: the text */
-	int quoted;             /* SCALAR: was quoted (never a number/bool) */
-	char **keys;            /* MAP: keys[i] -> items[i] */
-	struct fl_node **items; /* MAP values or SEQ elements */
-	size_t n;
-	int *key_lines; /* MAP: line of keys[i]; NULL: use items[i] */
-} fl_node;
-
-void fl_node_free(fl_node *n);
+/* The edge's schema (its root section) for the engine, schema.h. */
+const fl_section *fl_config_schema(void);
 
 /* Fill cfg with every default (a valid config with no cameras). */
 void fl_config_defaults(fl_config *cfg);

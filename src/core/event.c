@@ -174,8 +174,8 @@ size_t fl_event_json(const fl_event *ev, char *buf, size_t len)
 	}
 	if (ev->type == FL_EV_WARNED) {
 		put_num(buf, len, &pos, ",\"repeat\":", 0, ev->repeat);
-		put_str(buf, len, &pos, ",\"trigger\":",
-			ev->manual ? "manual" : "auto");
+		put_str(buf, len, &pos,
+			",\"trigger\":", ev->manual ? "manual" : "auto");
 	}
 	put(buf, len, &pos, "}", 1);
 	return pos;

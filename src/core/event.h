@@ -2,10 +2,11 @@
  * event.h - what the incident logic tells the world, and its JSON line form.
  *
  * Detection is decoupled from consequences: src/core emits fl_event values
- * through a callback; sinks (the replay events file, stdout, later MQTT, the
- * evidence writer, the warning output) subscribe. The JSON form is the one of
- * SPEC 5.2: one object per line, "type", "lane", "incident_id",
- * "video_time_s", "bbox" and extra fields that scorers ignore.
+ * through a callback; sinks (the replay events file, stdout, MQTT, the
+ * evidence writer, the warning output) subscribe. The JSON form is the
+ * events file of replay mode (README, "Events"; docs/eval.md scores it):
+ * one object per line, "type", "lane", "incident_id", "video_time_s",
+ * "bbox" and extra fields that scorers ignore.
  *
  * Camera events (camera_offline, camera_online, health) belong to the camera,
  * not to a lane: their line has "type", "camera", "lane": "",
@@ -17,15 +18,16 @@
 
 #include <stddef.h>
 
-#define FL_INCIDENT_ID_MAX 128
+#include "id.h" /* FL_INCIDENT_ID_MAX */
 
 enum fl_event_type {
-	FL_EV_OCCUPIED, /* an object came to rest in the lane */
-	FL_EV_ALARM,    /* at rest for dwell_s: the lane is blocked */
-	FL_EV_CLEARED,  /* an alarmed obstruction left; incident closed */
-	FL_EV_VACATED,  /* an object left before its alarm; nothing kept */
-	FL_EV_WARNED,   /* on-site warning given (src/core/warn.c) */
-	FL_EV_ESCALATED, /* handed to enforcement (later issue) */
+	FL_EV_OCCUPIED,  /* an object came to rest in the lane */
+	FL_EV_ALARM,     /* at rest for dwell_s: the lane is blocked */
+	FL_EV_CLEARED,   /* an alarmed obstruction left; incident closed */
+	FL_EV_VACATED,   /* an object left before its alarm; nothing kept */
+	FL_EV_WARNED,    /* on-site warning given (src/core/warn.c) */
+	FL_EV_ESCALATED, /* unanswered past the lane's escalate_s: for
+			    enforcement (docs/hub.md, alerts) */
 	/* Camera events: lane NULL or "", incident_id "", reason set. */
 	FL_EV_CAMERA_OFFLINE, /* the stream is lost; reason "stream lost: .." */
 	FL_EV_CAMERA_ONLINE,  /* frames flow again after an offline */
@@ -36,20 +38,20 @@ enum fl_event_type {
 
 typedef struct fl_event {
 	enum fl_event_type type;
-	const char *camera;   /* borrowed, lives as long as the config */
+	const char *camera; /* borrowed, lives as long as the config */
 	const char *lane;
 	char incident_id[FL_INCIDENT_ID_MAX];
-	double t;             /* video time the event happened, seconds */
-	double rest_since;    /* when the object came to rest */
-	double left_at;       /* CLEARED/VACATED: when the lane was first
+	double t;           /* video time the event happened, seconds */
+	double rest_since;  /* when the object came to rest */
+	double left_at;     /* CLEARED/VACATED: when the lane was first
 				 seen clear again; else unused */
-	double bbox[4];       /* x, y, w, h in source pixels */
-	int cls;              /* fl_class bit or 0 when unknown */
-	const char *reason;   /* camera events: why (borrowed for the call,
+	double bbox[4];     /* x, y, w, h in source pixels */
+	int cls;            /* fl_class bit or 0 when unknown */
+	const char *reason; /* camera events: why (borrowed for the call,
 				 may be NULL); unused by lane events */
-	int repeat;           /* WARNED: 0 the first warning of the incident,
+	int repeat;         /* WARNED: 0 the first warning of the incident,
 				 n the n-th repeat; else unused */
-	int manual;           /* WARNED: 1 when asked for by a command */
+	int manual;         /* WARNED: 1 when asked for by a command */
 } fl_event;
 
 /* Sink: ev is borrowed for the duration of the call. */

@@ -145,16 +145,18 @@ int fl_evidence_plan_event(fl_evidence_plan *p, const fl_event *ev)
 			p->alarm_pending = 1;
 			break;
 		}
-		p->next_t = p->attempts ? FL_MAX(ev->t, p->last_t + MIN_GAP_S) :
-					  ev->t;
+		p->next_t = p->attempts ? FL_MAX(ev->t, p->last_t + MIN_GAP_S)
+					: ev->t;
 		p->next_kind = FL_SHOT_ALARM;
 		break;
 	case FL_EV_CLEARED:
 	case FL_EV_VACATED:
 		if (p->phase == FL_EVP_ALARMED)
-			close_plan(p, ev->t, ev->type == FL_EV_CLEARED ?
-						     "cleared" : "vacated");
-		else if (p->phase == FL_EVP_IDLE || p->phase == FL_EVP_RESTING) {
+			close_plan(p, ev->t,
+				   ev->type == FL_EV_CLEARED ? "cleared"
+							     : "vacated");
+		else if (p->phase == FL_EVP_IDLE ||
+			 p->phase == FL_EVP_RESTING) {
 			p->phase = FL_EVP_LEAVING;
 			p->end_t = ev->t;
 			p->end_why = "vacated";
@@ -170,10 +172,10 @@ int fl_evidence_plan_event(fl_evidence_plan *p, const fl_event *ev)
 	return 0;
 }
 
-void fl_evidence_plan_clip(const fl_evidence_plan *p, double *from,
-			   double *to)
+void fl_evidence_plan_clip(const fl_evidence_plan *p, double *from, double *to)
 {
-	double a = FL_MAX(p->prm.video_start, p->rest_since - p->prm.pre_roll_s);
+	double a = FL_MAX(p->prm.video_start,
+			  p->rest_since - p->prm.pre_roll_s);
 	double b = p->alarm_t < 0 ? INFINITY : p->alarm_t + p->prm.post_roll_s;
 
 	if (p->end_t >= 0 && p->end_t < b && p->phase != FL_EVP_LEAVING)
@@ -341,8 +343,7 @@ size_t fl_evidence_plan_note(const fl_evidence_plan *p, char *buf, size_t len)
 			    sep, p->last_t - p->first_t, p->span);
 		else
 			put(buf, len, &pos,
-			    "%sno two scene images %.1f s apart", sep,
-			    p->span);
+			    "%sno two scene images %.1f s apart", sep, p->span);
 		sep = "; ";
 	}
 	if (p->gaps & FL_EVG_CLIP_SHORT)

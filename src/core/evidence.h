@@ -28,7 +28,8 @@
 
 #include "event.h"
 
-/* At least this many scene images make a complete bundle (SPEC 4). */
+/* At least this many scene images make a complete bundle
+ * (docs/evidence.md). */
 #define FL_EVIDENCE_MIN_IMAGES 3
 /* The first and last scene images are at least max(this, dwell_s) apart. */
 #define FL_EVIDENCE_MIN_SPAN_S 10.0
@@ -38,24 +39,24 @@ typedef struct fl_evidence_params {
 	double pre_roll_s;  /* clip starts this long before rest_since */
 	double post_roll_s; /* clip ends this long after the alarm */
 	double interval_s;  /* between scene images after the alarm; 0 = auto */
-	int max_images;     /* scene images at most (>= FL_EVIDENCE_MIN_IMAGES) */
+	int max_images; /* scene images at most (>= FL_EVIDENCE_MIN_IMAGES) */
 	double video_start; /* earliest video time there is (clip clamp) */
 } fl_evidence_params;
 
 enum fl_evidence_action {
 	FL_EVP_NONE = 0,
-	FL_EVP_SHOOT,   /* take a scene image of the current frame now */
-	FL_EVP_SEAL,    /* the bundle is as complete as it will get: seal */
-	FL_EVP_DISCARD  /* the object left before its alarm: keep nothing */
+	FL_EVP_SHOOT,  /* take a scene image of the current frame now */
+	FL_EVP_SEAL,   /* the bundle is as complete as it will get: seal */
+	FL_EVP_DISCARD /* the object left before its alarm: keep nothing */
 };
 
 enum fl_evidence_phase {
-	FL_EVP_IDLE,     /* no event seen yet */
-	FL_EVP_RESTING,  /* occupied: before the alarm */
-	FL_EVP_ALARMED,  /* alarm raised; collecting until complete */
-	FL_EVP_CLOSING,  /* cleared or input ended before complete: seal */
-	FL_EVP_LEAVING,  /* vacated: discard */
-	FL_EVP_DONE      /* sealed or discarded; ignores everything */
+	FL_EVP_IDLE,    /* no event seen yet */
+	FL_EVP_RESTING, /* occupied: before the alarm */
+	FL_EVP_ALARMED, /* alarm raised; collecting until complete */
+	FL_EVP_CLOSING, /* cleared or input ended before complete: seal */
+	FL_EVP_LEAVING, /* vacated: discard */
+	FL_EVP_DONE     /* sealed or discarded; ignores everything */
 };
 
 /* Why a bundle was sealed incomplete (bits, see fl_evidence_plan_note). */
@@ -79,11 +80,11 @@ typedef struct fl_evidence_plan {
 	int nimages;         /* scene images taken (fl_evidence_plan_taken) */
 	int attempts;        /* scene images asked for (SHOOT returned) */
 	double first_t, last_t; /* times of the first and last image taken */
-	double next_t;       /* next SHOOT due at; -1: none pending */
-	int next_kind;       /* kind of the next SHOOT (enum fl_evidence_shot) */
-	int shot_kind;       /* kind of the last SHOOT returned */
-	int alarm_pending;   /* alarm image due right after the rest image */
-	unsigned gaps;       /* fl_evidence_gap bits, set when sealed */
+	double next_t;          /* next SHOOT due at; -1: none pending */
+	int next_kind;     /* kind of the next SHOOT (enum fl_evidence_shot) */
+	int shot_kind;     /* kind of the last SHOOT returned */
+	int alarm_pending; /* alarm image due right after the rest image */
+	unsigned gaps;     /* fl_evidence_gap bits, set when sealed */
 } fl_evidence_plan;
 
 /* Kinds of scene image, for the manifest. */
@@ -131,11 +132,10 @@ void fl_evidence_plan_end(fl_evidence_plan *p, double t);
  * closed earlier; +INFINITY while the alarm has not come. Either pointer may
  * be NULL.
  */
-void fl_evidence_plan_clip(const fl_evidence_plan *p, double *from,
-			   double *to);
+void fl_evidence_plan_clip(const fl_evidence_plan *p, double *from, double *to);
 
-/* 1 when the bundle has what SPEC 4 asks: enough images, spaced, and the
- * clip window over at t. */
+/* 1 when the bundle has what docs/evidence.md asks: enough images, spaced,
+ * and the clip window over at t. */
 int fl_evidence_plan_complete(const fl_evidence_plan *p, double t);
 
 /*
@@ -143,7 +143,6 @@ int fl_evidence_plan_complete(const fl_evidence_plan *p, double t);
  * else e.g. "incomplete (cleared at 41.2 s): 2 of 3 scene images; first and
  * last 6.0 s apart, 15.0 s required". snprintf semantics.
  */
-size_t fl_evidence_plan_note(const fl_evidence_plan *p, char *buf,
-			     size_t len);
+size_t fl_evidence_plan_note(const fl_evidence_plan *p, char *buf, size_t len);
 
 #endif /* FL_EVIDENCE_H */

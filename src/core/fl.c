@@ -4,6 +4,7 @@
  */
 #include "fl.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 const char *fl_strerror(int err)
@@ -31,4 +32,15 @@ uint32_t fl_crc32(uint32_t crc, const void *data, size_t len)
 			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
 	}
 	return ~crc;
+}
+
+void fl_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

@@ -28,7 +28,8 @@
 	XX(RANGE, -9, "value out of range")                                    \
 	XX(UNSUPPORTED, -10, "not supported by this build")                    \
 	XX(AGAIN, -11, "try again")                                            \
-	XX(FULL, -12, "no space left")
+	XX(FULL, -12, "no space left")                                         \
+	XX(EXIST, -13, "already exists")
 
 enum fl_errno {
 	FL_OK = 0,
@@ -70,6 +71,14 @@ void fl_log(int level, const char *tag, const char *fmt, ...)
 /* CRC-32 (IEEE 802.3, as zlib's crc32()) of len bytes, continuing crc (0
  * to start): the checksum of the spool's records and the edge's memory. */
 uint32_t fl_crc32(uint32_t crc, const void *data, size_t len);
+
+/* A reason for a person, formatted into err (errlen bytes, always
+ * terminated); nothing when err is NULL or errlen 0. */
+void fl_seterr(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
 
 #define FL_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define FL_MAX(a, b) ((a) > (b) ? (a) : (b))

@@ -104,18 +104,6 @@ static int literal(struct rd *r, const char *word)
 	return 0;
 }
 
-static int id_ok(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-		      *s == '-'))
-			return 0;
-	return 1;
-}
-
 static int hex64_ok(const char *s)
 {
 	size_t k;
@@ -153,7 +141,7 @@ int fl_receipt_parse(const void *payload, size_t len, fl_receipt *out,
 			if (string(&r, out->incident_id,
 				   sizeof(out->incident_id)))
 				return FL_EINVAL;
-			if (!id_ok(out->incident_id))
+			if (!fl_id_valid(out->incident_id, FL_INCIDENT_ID_MAX))
 				return bad(&r, "incident_id: not an id");
 		} else if (!strcmp(key, "verified")) {
 			if (have_v++)
@@ -195,9 +183,9 @@ int fl_receipt_parse(const void *payload, size_t len, fl_receipt *out,
 		return bad(&r, "trailing bytes");
 	if (!have_id || !have_v || !have_sha) {
 		snprintf(err, errlen, "missing %s",
-			 !have_id ? "incident_id" :
-			 !have_v  ? "verified" :
-				    "manifest_sha256");
+			 !have_id  ? "incident_id"
+			 : !have_v ? "verified"
+				   : "manifest_sha256");
 		return FL_EINVAL;
 	}
 	return 0;

@@ -15,12 +15,12 @@
 
 #include <stddef.h>
 
-#define FL_RECEIPT_ID_MAX 128 /* incident ids: [A-Za-z0-9_.-], 1..127 */
+#include "id.h"
 
 typedef struct fl_receipt {
-	char incident_id[FL_RECEIPT_ID_MAX];
-	int verified;                /* 1: the hub verified the bundle */
-	char manifest_sha256[65];    /* lowercase hex of manifest.json */
+	char incident_id[FL_INCIDENT_ID_MAX];
+	int verified;             /* 1: the hub verified the bundle */
+	char manifest_sha256[65]; /* lowercase hex of manifest.json */
 } fl_receipt;
 
 /* The receipt topic of a device: firelane/<site level>/<device>/receipt

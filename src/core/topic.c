@@ -1,10 +1,10 @@
 /*
  * topic.c - the MQTT contract's names and payloads, and the command parser.
  *
- * A note on the shape of the contract. SPEC 5.4 fixes three things: the
- * root "firelane/<site>/<device>/", a retained status with a last will, and
- * per lane a retained state and QoS 1 incident messages. Everything else is
- * ours, and follows two rules. First, plain strings where a consumer wants a
+ * A note on the shape of the contract. Three things are fixed by the
+ * product (docs/mqtt.md): the root "firelane/<site>/<device>/", a retained
+ * status with a last will, and per lane a retained state and QoS 1
+ * incident messages. Everything else follows two rules. First, plain strings where a consumer wants a
  * value (status, lane state: Home Assistant and dashboards read them as
  * is), JSON where a consumer wants a record (incidents, heartbeat,
  * settings, command answers). Second, every message the hub must not miss
@@ -54,7 +54,8 @@ static void jw_raw(struct jw *w, const char *s, size_t n)
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static void jw_f(struct jw *w, const char *fmt, ...)
+static void
+jw_f(struct jw *w, const char *fmt, ...)
 {
 	char tmp[256];
 	va_list ap;
@@ -135,8 +136,8 @@ size_t fl_topic_level(const char *s, char *buf, size_t len)
 	struct jw w;
 
 	jw_init(&w, buf, len);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : "");
-	     *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;
+	     p++) {
 		char ch = (char)*p;
 		if (ch == '/' || ch == '+' || ch == '#' || *p < 0x20 ||
 		    *p == 0x7f)
@@ -262,8 +263,7 @@ size_t fl_incident_json(const fl_incident_msg *m, char *buf, size_t len)
 size_t fl_evidence_chunk_header(const char *incident_id, const char *file,
 				long index, long count, double offset,
 				double size, const char *chunk_sha256,
-				const char *file_sha256, char *buf,
-				size_t len)
+				const char *file_sha256, char *buf, size_t len)
 {
 	struct jw w;
 
@@ -316,13 +316,13 @@ size_t fl_heartbeat_json(const fl_health *h, char *buf, size_t len)
 	else
 		jw_num(&w, "%.0f", h->disk_free_mb);
 	jw_f(&w, ", \"clock\": \"%s\"}",
-	     h->clock_synced > 0 ? "synced"
-	     : h->clock_synced == 0 ? "unsynced" : "unknown");
+	     h->clock_synced > 0    ? "synced"
+	     : h->clock_synced == 0 ? "unsynced"
+				    : "unknown");
 	return w.pos;
 }
 
-size_t fl_lane_settings_json(int enabled, double dwell_s, char *buf,
-			     size_t len)
+size_t fl_lane_settings_json(int enabled, double dwell_s, char *buf, size_t len)
 {
 	struct jw w;
 
@@ -346,8 +346,8 @@ size_t fl_discovery(int which, const char *site, const char *device,
 
 	if (which < 0 || which >= FL_DISCOVERY_ENTITIES)
 		which = 0;
-	snprintf(uid, sizeof(uid), "firelane_%s_%s_%s_%s", device, camera,
-		 lane, suffix[which]);
+	snprintf(uid, sizeof(uid), "firelane_%s_%s_%s_%s", device, camera, lane,
+		 suffix[which]);
 	jw_init(&t, topic, topiclen);
 	jw_f(&t, "homeassistant/%s/%s/config", comp[which], uid);
 	fl_topic(status, sizeof(status), FL_TOPIC_STATUS, site, device, NULL,
@@ -359,7 +359,9 @@ size_t fl_discovery(int which, const char *site, const char *device,
 		 site, device, camera, lane);
 	snprintf(name, sizeof(name), "%s %s",
 		 lane_name && lane_name[0] ? lane_name : lane,
-		 which == 0 ? "blocked" : which == 1 ? "dwell" : "evidence");
+		 which == 0   ? "blocked"
+		 : which == 1 ? "dwell"
+			      : "evidence");
 
 	jw_init(&w, buf, len);
 	JW_LIT(&w, "{\"name\": ");
@@ -382,9 +384,10 @@ size_t fl_discovery(int which, const char *site, const char *device,
 	case 1:
 		JW_LIT(&w, ", \"state_topic\": ");
 		jw_str(&w, src);
-		JW_LIT(&w, ", \"unit_of_measurement\": \"s\", \"device_class\": "
-			   "\"duration\", \"value_template\": "
-			   "\"{{ value_json.dwell_s }}\"");
+		JW_LIT(&w,
+		       ", \"unit_of_measurement\": \"s\", \"device_class\": "
+		       "\"duration\", \"value_template\": "
+		       "\"{{ value_json.dwell_s }}\"");
 		break;
 	default:
 		JW_LIT(&w, ", \"image_topic\": ");
@@ -411,7 +414,7 @@ enum jtype { J_STR, J_NUM, J_BOOL, J_NULL };
 
 struct jval {
 	enum jtype type;
-	char s[128];   /* J_STR, UTF-8, NUL-terminated */
+	char s[128]; /* J_STR, UTF-8, NUL-terminated */
 	double num;
 	int b;
 };
@@ -496,14 +499,30 @@ static int read_string(struct jr *r, char *out, size_t cap, const char **why)
 				break;
 			c = (unsigned char)*r->p++;
 			switch (c) {
-			case '"': cp = '"'; break;
-			case '\\': cp = '\\'; break;
-			case '/': cp = '/'; break;
-			case 'b': cp = '\b'; break;
-			case 'f': cp = '\f'; break;
-			case 'n': cp = '\n'; break;
-			case 'r': cp = '\r'; break;
-			case 't': cp = '\t'; break;
+			case '"':
+				cp = '"';
+				break;
+			case '\\':
+				cp = '\\';
+				break;
+			case '/':
+				cp = '/';
+				break;
+			case 'b':
+				cp = '\b';
+				break;
+			case 'f':
+				cp = '\f';
+				break;
+			case 'n':
+				cp = '\n';
+				break;
+			case 'r':
+				cp = '\r';
+				break;
+			case 't':
+				cp = '\t';
+				break;
 			case 'u':
 				cp = 0;
 				if (r->end - r->p < 4) {
@@ -667,20 +686,6 @@ static int read_value(struct jr *r, struct jval *v, const char **why)
 	return -1;
 }
 
-static int id_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n >= FL_ID_MAX)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-		      *s == '-'))
-			return 0;
-	return 1;
-}
-
 static const struct {
 	const char *name;
 	enum fl_cmd_kind kind;
@@ -702,11 +707,11 @@ const char *fl_command_name(enum fl_cmd_kind kind)
 	return "unknown";
 }
 
-#define CMD_FAIL(...)                                  \
-	do {                                           \
-		if (err && errlen)                     \
-			snprintf(err, errlen, __VA_ARGS__); \
-		return FL_EFORMAT;                     \
+#define CMD_FAIL(...)                                                          \
+	do {                                                                   \
+		if (err && errlen)                                             \
+			snprintf(err, errlen, __VA_ARGS__);                    \
+		return FL_EFORMAT;                                             \
 	} while (0)
 
 /* Bounds of dwell_s: the same as the configuration's lane dwell_s. */
@@ -785,7 +790,7 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 				CMD_FAIL("unknown command");
 			memcpy(cmd, v.s, strlen(v.s) + 1);
 		} else {
-			if (!id_valid(v.s))
+			if (!fl_id_valid(v.s, FL_ID_MAX))
 				CMD_FAIL("%s: not a valid id (1..%d of A-Z "
 					 "a-z 0-9 _ . -)",
 					 key, FL_ID_MAX - 1);

@@ -3,7 +3,7 @@
  * the command parser (docs/mqtt.md is the reference; a unit test checks the
  * document's examples against these functions).
  *
- * Every topic lives under the root "firelane/<site>/<device>/" (SPEC 5.4).
+ * Every topic lives under the root "firelane/<site>/<device>/".
  * The site is UTF-8 text from the configuration and may hold characters that
  * MQTT gives a meaning to in a topic level ('/', '+', '#'); those are
  * replaced by '_' so a site is always exactly one level. Camera, lane and
@@ -26,16 +26,16 @@
 
 /* Which message a topic names, below the root. */
 enum fl_topic_kind {
-	FL_TOPIC_STATUS,     /* root/status: online|offline|stopped, retained */
-	FL_TOPIC_HEARTBEAT,  /* root/heartbeat: JSON health, QoS 0 via spool */
-	FL_TOPIC_CMD_SET,    /* root/command/set: commands in */
-	FL_TOPIC_CMD_STATE,  /* root/command/state: answers out */
+	FL_TOPIC_STATUS,    /* root/status: online|offline|stopped, retained */
+	FL_TOPIC_HEARTBEAT, /* root/heartbeat: JSON health, QoS 0 via spool */
+	FL_TOPIC_CMD_SET,   /* root/command/set: commands in */
+	FL_TOPIC_CMD_STATE, /* root/command/state: answers out */
 	FL_TOPIC_CAMERA_EVENT, /* root/<cam>/event: camera health, QoS 1 */
 	FL_TOPIC_LANE_STATE, /* root/<cam>/<lane>/state: clear|occupied|blocked */
 	FL_TOPIC_LANE_SETTINGS, /* root/<cam>/<lane>/settings: JSON, retained */
-	FL_TOPIC_INCIDENT,   /* root/<cam>/<lane>/incident: JSON, QoS 1 */
-	FL_TOPIC_EVIDENCE,   /* root/<cam>/<lane>/evidence: chunks, QoS 1 */
-	FL_TOPIC_IMAGE       /* root/<cam>/<lane>/image: latest JPEG, retained */
+	FL_TOPIC_INCIDENT,      /* root/<cam>/<lane>/incident: JSON, QoS 1 */
+	FL_TOPIC_EVIDENCE,      /* root/<cam>/<lane>/evidence: chunks, QoS 1 */
+	FL_TOPIC_IMAGE /* root/<cam>/<lane>/image: latest JPEG, retained */
 };
 
 /*
@@ -66,17 +66,17 @@ typedef struct fl_evidence_file {
 typedef struct fl_incident_msg {
 	const char *incident_id;
 	const char *type;
-	unsigned seq;          /* 1, 2, ... per incident */
+	unsigned seq; /* 1, 2, ... per incident */
 	const char *site, *device, *camera, *lane;
-	double wall_time;      /* unix seconds the event happened */
-	double video_time_s;   /* < 0: not given */
-	double rest_since_s;   /* video time; < 0: not given */
-	double left_at_s;      /* cleared/vacated; < 0: not given */
-	const double *bbox;    /* x, y, w, h, or NULL */
-	const char *cls;       /* "vehicle", ... or NULL */
+	double wall_time;              /* unix seconds the event happened */
+	double video_time_s;           /* < 0: not given */
+	double rest_since_s;           /* video time; < 0: not given */
+	double left_at_s;              /* cleared/vacated; < 0: not given */
+	const double *bbox;            /* x, y, w, h, or NULL */
+	const char *cls;               /* "vehicle", ... or NULL */
 	const fl_evidence_file *files; /* evidence: the list, else NULL */
 	size_t nfiles;
-	const char *reason;    /* interrupted: why; else NULL */
+	const char *reason; /* interrupted: why; else NULL */
 } fl_incident_msg;
 
 size_t fl_incident_json(const fl_incident_msg *m, char *buf, size_t len);
@@ -88,15 +88,14 @@ size_t fl_incident_json(const fl_incident_msg *m, char *buf, size_t len);
 size_t fl_evidence_chunk_header(const char *incident_id, const char *file,
 				long index, long count, double offset,
 				double size, const char *chunk_sha256,
-				const char *file_sha256, char *buf,
-				size_t len);
+				const char *file_sha256, char *buf, size_t len);
 
 /* Per camera figures in a heartbeat. */
 typedef struct fl_camera_health {
 	const char *id;
-	double fps;          /* frames decoded per second, last interval */
-	double load;         /* analysis seconds per wall second, 0..n */
-	int online;          /* source delivering frames */
+	double fps;  /* frames decoded per second, last interval */
+	double load; /* analysis seconds per wall second, 0..n */
+	int online;  /* source delivering frames */
 } fl_camera_health;
 
 typedef struct fl_health {

@@ -95,8 +95,9 @@ void fl_warn_set_params(fl_warn *w, const fl_warn_params *p)
 		if (!in->used)
 			continue;
 		if (in->given == 0)
-			in->next_due = p->warn_s > 0 ? in->rest_since + p->warn_s
-						     : -1;
+			in->next_due = p->warn_s > 0
+					       ? in->rest_since + p->warn_s
+					       : -1;
 		else if (in->given > p->max_repeats || p->repeat_s <= 0)
 			in->next_due = -1;
 	}
@@ -302,10 +303,9 @@ void fl_warn_tick(fl_warn *w, double t, int minute_of_day,
 				warn_now(w, in, t, in->given, 0, out);
 			else
 				warn_now(w, in, t, in->given, 0,
-					 &(fl_warn_out){ NULL, out ? out->event
-								   : NULL,
-							 out ? out->user
-							     : NULL });
+					 &(fl_warn_out){
+						 NULL, out ? out->event : NULL,
+						 out ? out->user : NULL });
 			played = 1;
 			in->given++;
 		}
@@ -320,8 +320,7 @@ int fl_warn_trigger(fl_warn *w, double t, const fl_warn_out *out)
 	if (!w)
 		return FL_EINVAL;
 	for (int i = 0; i < FL_WARN_INCIDENTS; i++)
-		if (w->inc[i].used &&
-		    (!newest || w->inc[i].seq > newest->seq))
+		if (w->inc[i].used && (!newest || w->inc[i].seq > newest->seq))
 			newest = &w->inc[i];
 	warn_now(w, newest, t, newest ? newest->given : 0, 1, out);
 	return FL_OK;

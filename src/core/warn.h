@@ -50,9 +50,9 @@ enum fl_warn_action_type {
 
 typedef struct fl_warn_action {
 	enum fl_warn_action_type type;
-	int relay;         /* RELAY_ON/OFF: an fl_warn_relay */
-	double t;          /* video time the action happens */
-	double duration_s; /* RELAY_ON: how long it stays on */
+	int relay;          /* RELAY_ON/OFF: an fl_warn_relay */
+	double t;           /* video time the action happens */
+	double duration_s;  /* RELAY_ON: how long it stays on */
 	const char *camera; /* borrowed, as given to fl_warn_init */
 	const char *lane;
 } fl_warn_action;
@@ -67,11 +67,11 @@ typedef struct fl_warn_out {
 } fl_warn_out;
 
 typedef struct fl_warn_params {
-	double warn_s;      /* at rest this long: first warning; 0 = never */
-	double repeat_s;    /* then every repeat_s; 0 = no repeats */
-	int max_repeats;    /* repeats after the first, at most */
-	double speaker_s;   /* speaker relay on per warning; 0 = unused */
-	double strobe_s;    /* strobe relay on per warning; 0 = unused */
+	double warn_s;         /* at rest this long: first warning; 0 = never */
+	double repeat_s;       /* then every repeat_s; 0 = no repeats */
+	int max_repeats;       /* repeats after the first, at most */
+	double speaker_s;      /* speaker relay on per warning; 0 = unused */
+	double strobe_s;       /* strobe relay on per warning; 0 = unused */
 	const fl_hours *quiet; /* borrowed; no automatic warning inside */
 	int nquiet;
 } fl_warn_params;
@@ -84,7 +84,7 @@ typedef struct fl_warn_incident {
 	int given;       /* automatic warnings given */
 	double bbox[4];
 	int cls;
-	unsigned seq;    /* order of opening */
+	unsigned seq; /* order of opening */
 } fl_warn_incident;
 
 typedef struct fl_warn {
@@ -94,8 +94,8 @@ typedef struct fl_warn {
 	fl_warn_incident inc[FL_WARN_INCIDENTS];
 	unsigned next_seq;
 	double off_at[FL_WARN_RELAYS]; /* relay on until then; -1 off */
-	int warnings;       /* given in total (automatic and manual) */
-	int skipped;        /* automatic warnings skipped in quiet hours */
+	int warnings; /* given in total (automatic and manual) */
+	int skipped;  /* automatic warnings skipped in quiet hours */
 } fl_warn;
 
 /* Fill params from a lane's configuration and the board's durations. */

@@ -37,7 +37,8 @@ void fl_downscale_gray(const uint8_t *src, int sw, int sh, int sstride,
 			for (int x = 0; x < sw; x++)
 				acc[x] = a[x];
 		for (int x = 0; x < dw; x++) {
-			unsigned sum = 0, cnt = (unsigned)(xs[x + 1] - xs[x]) * rows;
+			unsigned sum = 0,
+				 cnt = (unsigned)(xs[x + 1] - xs[x]) * rows;
 			for (int xx = xs[x]; xx < xs[x + 1]; xx++)
 				sum += acc[xx];
 			dst[(size_t)y * dw + x] =

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "fl.h"
 #include "geom.h"
 #include "health.h"
@@ -136,14 +137,6 @@ struct edge_camera {
 #define OFFLINE_NAP_S 0.01
 /* A loss after this long without a frame is reported before reconnecting. */
 #define STALL_S 5.0
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Analysis size: detect.analysis_width, never wider than the source. */
 static void analysis_size(edge_camera *c, int w, int h)
@@ -278,12 +271,12 @@ static int class_of_vclass(int v)
 static int run_detector(edge_camera *c, const double *roi, fl_detection *out,
 			int max)
 {
-	double t0 = now_s();
+	double t0 = fl_mono_s();
 	int n = fl_detector_run(c->det, frame_bgr(c), c->frame.width,
 				c->frame.height, roi, out, max);
 
 	c->stats.detector_calls++;
-	c->stats.detector_s += now_s() - t0;
+	c->stats.detector_s += fl_mono_s() - t0;
 	if (n < 0)
 		fl_log(FL_LOG_WARN, "detect", "%s: detector failed: %s",
 		       c->conf->id, fl_strerror(n));
@@ -583,7 +576,7 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	 * source in replay mode, ends where its input ends. */
 	c->live = opts->realtime && fl_source_is_live(c->src);
 	c->link.last_t = c->frame.t;
-	c->link.last_mono = now_s();
+	c->link.last_mono = fl_mono_s();
 	c->link.rng = (unsigned)(c->link.last_mono * 1e6) ^ (unsigned)cam;
 	return c;
 fail:
@@ -814,7 +807,8 @@ static void send_offline(edge_camera *c, double now)
 
 /*
  * A lost live stream: try to open it again when the backoff allows.
- * Returns 0 with a new frame in c->frame, or 1 when there is none yet.
+ * Returns 0 with a new frame in c->frame, or FL_EAGAIN when there is none
+ * yet.
  *
  * The first attempt is made at once (a glitch costs nothing and says
  * nothing); when it fails, camera_offline goes out with the reason the read
@@ -828,18 +822,18 @@ static void send_offline(edge_camera *c, double now)
  */
 static int reconnect(edge_camera *c)
 {
-	double now = now_s(), delay;
+	double now = fl_mono_s(), delay;
 	char why[512], reason[700];
 	int rc;
 
 	if (now < c->link.next_try) {
 		nap(c->link.next_try - now);
-		return 1;
+		return FL_EAGAIN;
 	}
 	rc = fl_source_reopen(c->src, why, sizeof(why));
 	if (rc == 0)
 		rc = fl_source_read(c->src, &c->frame, why, sizeof(why));
-	now = now_s();
+	now = fl_mono_s();
 	if (rc == 0) {
 		fl_log(FL_LOG_WARN, "camera", "%s: stream back after %.1f s",
 		       c->conf->id, now - c->link.since);
@@ -867,31 +861,31 @@ static int reconnect(edge_camera *c)
 	fl_log(FL_LOG_WARN, "camera",
 	       "%s: reconnect %d failed (%s); next in %.1f s", c->conf->id,
 	       c->link.attempts, why, delay);
-	return 1;
+	return FL_EAGAIN;
 }
 
 /*
  * capture: the next frame (open already decoded the first one). Returns 0
- * with a frame, 1 when a lost live stream has none yet, or the source's
- * status (FL_EEOF at the end of a file, an error).
+ * with a frame, FL_EAGAIN when a lost live stream has none yet, or the
+ * source's status (FL_EEOF at the end of a file, an error).
  */
 static int capture(edge_camera *c, char *err, size_t errlen)
 {
-	double t0 = now_s();
+	double t0 = fl_mono_s();
 	int rc;
 
 	if (c->link.lost)
 		rc = reconnect(c);
 	else
 		rc = fl_source_read(c->src, &c->frame, err, errlen);
-	c->stats.decode_s += now_s() - t0;
+	c->stats.decode_s += fl_mono_s() - t0;
 	if (rc == 0) {
 		c->link.last_t = c->frame.t;
-		c->link.last_mono = now_s();
+		c->link.last_mono = fl_mono_s();
 		return 0;
 	}
-	if (rc == 1)
-		return 1;
+	if (rc == FL_EAGAIN)
+		return rc;
 	if (c->live && rc != FL_ENOMEM) {
 		/* A camera that stops sending (or says its stream ended) is
 		 * lost, not finished: reconnect. */
@@ -900,7 +894,7 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 		fl_log(FL_LOG_WARN, "camera", "%s: stream lost: %s",
 		       c->conf->id, c->link.why);
 		c->link.lost = 1;
-		c->link.since = now_s();
+		c->link.since = fl_mono_s();
 		c->link.next_try = 0;
 		/* Silent for a while already (a read timeout): say so now, not
 		 * after an attempt that may itself wait for its timeouts. That
@@ -912,9 +906,9 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 		rc = reconnect(c);
 		if (rc == 0) {
 			c->link.last_t = c->frame.t;
-			c->link.last_mono = now_s();
+			c->link.last_mono = fl_mono_s();
 		}
-		c->stats.decode_s += now_s() - t0;
+		c->stats.decode_s += fl_mono_s() - t0;
 		return rc;
 	}
 	if (rc == FL_EEOF)
@@ -929,7 +923,7 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 
 	if (!c->pending) {
 		rc = capture(c, err, errlen);
-		if (rc == 1)
+		if (rc == FL_EAGAIN)
 			return 0; /* offline: nothing to analyse yet */
 		if (rc < 0)
 			return rc;
@@ -941,12 +935,12 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 
 	/* analyse, assess (the lanes emit their events as they go), remember */
 	if (c->frame.t + 1e-6 >= c->next_t) {
-		t0 = now_s();
+		t0 = fl_mono_s();
 		c->next_t = FL_MAX(c->next_t + c->step, c->frame.t);
 		analyse(c, c->frame.t);
 		assess(c, c->frame.t);
 		remember(c, c->frame.t);
-		c->stats.analysis_s += now_s() - t0;
+		c->stats.analysis_s += fl_mono_s() - t0;
 		c->stats.analysed++;
 		if (c->opts.debug_dir)
 			write_debug(c);

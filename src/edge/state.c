@@ -40,19 +40,16 @@
  */
 #include "state.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fl.h"
 #include "geom.h"
 #include "health.h"
 #include "memory.h"
-#include "store.h" /* fl_write_atomic */
+#include "file.h"
 
 #define EDGE_STATE_LANE_S 60.0     /* the clear lane saved this often */
 #define EDGE_STATE_FIRST_S 5.0     /* ... first this long after start */
@@ -80,37 +77,15 @@ static uint64_t fingerprint_of(const fl_config *cfg, int cam, int w, int h)
 				     h);
 }
 
-/* The whole file, malloc'd; NULL with errno set (ENOENT: none yet). */
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    (size_t)n <= EDGE_STATE_MAX && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) &&
-	    fread(buf, 1, (size_t)n, f) == (size_t)n) {
-		*len = (size_t)n;
-	} else {
-		free(buf);
-		buf = NULL;
-		errno = errno ? errno : EFBIG;
-	}
-	fclose(f);
-	return buf;
-}
-
 edge_state *edge_state_open(const char *dir, const fl_config *cfg, int cam,
 			    int aw, int ah, double clock_base, char *err,
 			    size_t errlen)
 {
 	edge_state *m = calloc(1, sizeof(*m));
-	char why[256];
-	uint8_t *buf;
+	char why[256], ferr[FL_PATH_MAX + 128];
+	char *buf;
 	size_t len = 0;
+	int rc;
 
 	if (!m || !(m->mem = fl_memory_create(aw, ah))) {
 		free(m);
@@ -122,28 +97,27 @@ edge_state *edge_state_open(const char *dir, const fl_config *cfg, int cam,
 	m->base = clock_base;
 	m->lane_saved = -1;
 	m->mem->fingerprint = fingerprint_of(cfg, cam, aw, ah);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "state folder %s: %s", dir,
-			 strerror(errno));
+	if (fl_mkdir_p(dir, 0700, ferr, sizeof(ferr)) < 0) {
+		snprintf(err, errlen, "state folder: %s", ferr);
 		edge_state_close(m, 0, NULL, NULL, 0, 0, NULL, 1, 1);
 		return NULL;
 	}
 	snprintf(m->path, sizeof(m->path), "%s/%s.mem", dir,
 		 cfg->cameras[cam].id);
-	errno = 0;
-	buf = slurp(m->path, &len);
-	if (!buf) {
-		if (errno != ENOENT)
+	rc = fl_file_read(m->path, EDGE_STATE_MAX, &buf, &len, ferr,
+			  sizeof(ferr));
+	if (rc < 0) {
+		if (rc != FL_ENOENT)
 			fl_log(FL_LOG_WARN, "memory",
 			       "%s: cannot read (%s); "
 			       "starting without memory",
-			       m->path, strerror(errno));
+			       m->path, ferr);
 		else
 			fl_log(FL_LOG_INFO, "memory", "%s: none yet", m->path);
 		return m;
 	}
-	if (fl_memory_decode(m->mem, buf, len, m->mem->fingerprint, why,
-			     sizeof(why)) < 0)
+	if (fl_memory_decode(m->mem, (const uint8_t *)buf, len,
+			     m->mem->fingerprint, why, sizeof(why)) < 0)
 		fl_log(FL_LOG_WARN, "memory",
 		       "%s: refused (%s); starting "
 		       "without memory",
@@ -310,7 +284,7 @@ static void save(edge_state *m, double t, const fl_still *still,
 		fl_log(FL_LOG_WARN, "memory", "%s: out of memory", m->path);
 		return;
 	}
-	if (fl_write_atomic(m->path, buf, len, 0600, err, sizeof(err)) < 0)
+	if (fl_file_write(m->path, buf, len, 0600, 0, err, sizeof(err)) < 0)
 		fl_log(FL_LOG_WARN, "memory", "%s", err);
 	else
 		m->dirty = 0;
@@ -372,15 +346,16 @@ int edge_state_incidents(const char *dir, const fl_config *cfg,
 	for (int c = 0; c < cfg->ncameras && n < max; c++) {
 		char path[FL_PATH_MAX + FL_ID_MAX + 8], why[256];
 		uint8_t *buf;
+		char *text;
 		size_t len = 0;
 		fl_memory *mem;
 		int w, h;
 
 		snprintf(path, sizeof(path), "%s/%s.mem", dir,
 			 cfg->cameras[c].id);
-		buf = slurp(path, &len);
-		if (!buf)
+		if (fl_file_read(path, EDGE_STATE_MAX, &text, &len, NULL, 0) < 0)
 			continue;
+		buf = (uint8_t *)text;
 		/* the frame size, from the header: the decode checks it */
 		w = len >= 28 ? (int)(buf[20] | buf[21] << 8 | buf[22] << 16 |
 				      (uint32_t)(buf[23] & 0x7f) << 24)

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "fl.h"
 #include "hal.h"
 #include "warn.h"
@@ -42,22 +43,22 @@ typedef struct lane_warn {
 	int cam, index;     /* where its configuration is in cfg */
 	const char *camera; /* borrowed from the config */
 	const char *lane;
-	int manual;         /* manual warnings requested, not yet given */
+	int manual; /* manual warnings requested, not yet given */
 } lane_warn;
 
 struct edge_warning {
 	const fl_config *cfg;
-	fl_board *board;    /* NULL: no board (type none) */
+	fl_board *board; /* NULL: no board (type none) */
 	time_t start_wall;
 	lane_warn lanes[FL_MAX_CAMERAS * FL_MAX_LANES];
 	int nlanes;
 	int hold[FL_WARN_RELAYS]; /* lanes holding each relay on */
 	int relay_failed[FL_WARN_RELAYS];
 	int play_failed;
-	double played_t;    /* time of the last clip asked for */
-	double kicked;      /* monotonic time of the last watchdog kick */
-	time_t minute_at;   /* the second minute was computed for */
-	int minute;         /* local minute of the day at minute_at */
+	double played_t;  /* time of the last clip asked for */
+	double kicked;    /* monotonic time of the last watchdog kick */
+	time_t minute_at; /* the second minute was computed for */
+	int minute;       /* local minute of the day at minute_at */
 	double last_t;
 	/* The tick's event sink, for the actions' callback. */
 	fl_event_fn emit;
@@ -237,12 +238,9 @@ static int minute_of_day(edge_warning *w, double t)
 	return w->minute;
 }
 
-static double mono_s(void)
+fl_board *edge_warning_board(const edge_warning *w)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return w ? w->board : NULL;
 }
 
 void edge_warning_tick(edge_warning *w, const char *camera, double t,
@@ -272,15 +270,15 @@ void edge_warning_tick(edge_warning *w, const char *camera, double t,
 	if (t > w->last_t)
 		w->last_t = t;
 	fl_board_poll(w->board, t);
-	if (w->board->watchdog_open && mono_s() - w->kicked >= 1.0) {
+	if (w->board->watchdog_open && fl_mono_s() - w->kicked >= 1.0) {
 		if (fl_board_watchdog_kick(w->board, t, err, sizeof(err)) < 0)
 			fl_log(FL_LOG_ERROR, "warning", "watchdog: %s", err);
-		w->kicked = mono_s();
+		w->kicked = fl_mono_s();
 	}
 }
 
-int edge_warning_trigger(edge_warning *w, const char *camera,
-			 const char *lane, double t)
+int edge_warning_trigger(edge_warning *w, const char *camera, const char *lane,
+			 double t)
 {
 	int n = 0;
 
@@ -297,9 +295,10 @@ int edge_warning_trigger(edge_warning *w, const char *camera,
 	}
 	if (!n)
 		return FL_ENOENT;
-	fl_log(FL_LOG_INFO, "warning", "manual warning for %s/%s (%d lane(s), "
-	       "asked at %.1f s)", camera ? camera : "*", lane ? lane : "*", n,
-	       t);
+	fl_log(FL_LOG_INFO, "warning",
+	       "manual warning for %s/%s (%d lane(s), "
+	       "asked at %.1f s)",
+	       camera ? camera : "*", lane ? lane : "*", n, t);
 	return 0;
 }
 

@@ -46,6 +46,10 @@ void edge_warning_event(edge_warning *w, const fl_event *ev);
 void edge_warning_tick(edge_warning *w, const char *camera, double t,
 		       fl_event_fn emit, void *user);
 
+/* The board w built (owned by w, valid until edge_warning_destroy), or
+ * NULL (board type none): for the simulated board's log in tests. */
+fl_board *edge_warning_board(const edge_warning *w);
+
 /*
  * A manual warning (a remote command) for one lane, or every lane of the
  * camera when lane is NULL, or every lane when camera is NULL too. It is
@@ -53,8 +57,8 @@ void edge_warning_tick(edge_warning *w, const char *camera, double t,
  * Returns 0, FL_ENOENT for an unknown camera or lane, FL_EUNSUPPORTED when
  * there is no board.
  */
-int edge_warning_trigger(edge_warning *w, const char *camera,
-			 const char *lane, double t);
+int edge_warning_trigger(edge_warning *w, const char *camera, const char *lane,
+			 double t);
 
 /*
  * The lanes' warning keys changed in the borrowed cfg (a reload that edits

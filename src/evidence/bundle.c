@@ -24,6 +24,8 @@
 #include "bundle.h"
 
 #include "fl.h"
+#include "id.h"
+#include "file.h"
 #include "internal.h"
 
 #include <dirent.h>
@@ -113,8 +115,9 @@ static void bundle_free(fl_bundle *b)
 	free(b);
 }
 
-/* An id that becomes a folder name and part of the signed image message. */
-static int id_ok(const char *s)
+/* The site: free text (UTF-8, may be Chinese) that goes into the signed
+ * image message: a plain name, not starting with '.'. */
+static int site_ok(const char *s)
 {
 	return fl__plain_name(s) && s[0] != '.';
 }
@@ -153,13 +156,19 @@ int fl_bundle_start(fl_store *s, const fl_bundle_info *info, fl_bundle **out,
 		snprintf(err, errlen, "bundle: no store or info");
 		return FL_EINVAL;
 	}
-	if (!id_ok(info->incident_id) || !id_ok(info->device) ||
-	    !id_ok(info->site) || !id_ok(info->camera) || !id_ok(info->lane)) {
+	if (!fl_id_valid(info->incident_id, FL_INCIDENT_ID_MAX) ||
+	    !fl_id_valid(info->device, FL_ID_MAX) || !site_ok(info->site) ||
+	    !fl_id_valid(info->camera, FL_ID_MAX) ||
+	    !fl_id_valid(info->lane, FL_ID_MAX)) {
 		snprintf(err, errlen,
-			 "bundle %s: incident_id, device, site, camera and "
-			 "lane must be plain names",
+			 "bundle %s: incident_id, device, camera and lane "
+			 "must be ids, site a plain name",
 			 info->incident_id ? info->incident_id : "(null)");
 		return FL_EINVAL;
+	}
+	if (fl__sodium_ready() != 0) {
+		snprintf(err, errlen, "bundle: libsodium failed");
+		return FL_EIO;
 	}
 	rc = fl__store_room(s, err, errlen);
 	if (rc)
@@ -186,8 +195,8 @@ int fl_bundle_start(fl_store *s, const fl_bundle_info *info, fl_bundle **out,
 		goto fail;
 	}
 	if (snprintf(b->partial, sizeof(b->partial), "%s/.partial/%s",
-		     fl_store_dir(s), info->incident_id) >=
-		    (int)sizeof(b->partial) ||
+		     fl_store_dir(s),
+		     info->incident_id) >= (int)sizeof(b->partial) ||
 	    snprintf(b->final, sizeof(b->final), "%s/%s", fl_store_dir(s),
 		     info->incident_id) >= (int)sizeof(b->final)) {
 		snprintf(err, errlen, "bundle %s: path too long",
@@ -205,8 +214,8 @@ int fl_bundle_start(fl_store *s, const fl_bundle_info *info, fl_bundle **out,
 				 "bundle %s: already being written (%s)",
 				 info->incident_id, b->partial);
 		else
-			rc = fl__errno_fail(errno, "cannot create directory",
-					    b->partial, err, errlen);
+			rc = fl_file_errno(errno, "cannot create directory",
+					   b->partial, err, errlen);
 		goto fail;
 	}
 	*out = b;
@@ -230,8 +239,8 @@ int fl_bundle_path(const fl_bundle *b, const char *name, char *out,
 
 /* A new entry for name (checked: plain, not reserved, not a duplicate), or
  * NULL with err set. The entry is committed by the caller (b->ne++). */
-static struct entry *new_entry(fl_bundle *b, const char *name,
-			       const char *kind, char *err, size_t errlen)
+static struct entry *new_entry(fl_bundle *b, const char *name, const char *kind,
+			       char *err, size_t errlen)
 {
 	struct entry *e;
 
@@ -284,8 +293,8 @@ int fl_bundle_add(fl_bundle *b, const char *name, const void *data, size_t len,
 		snprintf(err, errlen, "bundle: NULL");
 		return FL_EINVAL;
 	}
-	if (img && (!is_image_kind(img->kind) || !img->time_utc ||
-		    !img->code || !img->code_sig || img->seq < 1)) {
+	if (img && (!is_image_kind(img->kind) || !img->time_utc || !img->code ||
+		    !img->code_sig || img->seq < 1)) {
 		snprintf(err, errlen,
 			 "%s: an image needs kind scene, closeup or composite, "
 			 "seq >= 1, time_utc, code and code_sig",
@@ -315,7 +324,7 @@ int fl_bundle_add(fl_bundle *b, const char *name, const void *data, size_t len,
 		}
 	}
 	fl_bundle_path(b, name, path, sizeof(path));
-	rc = fl_write_atomic(path, data, len, FILE_MODE, err, errlen);
+	rc = fl_file_write(path, data, len, FILE_MODE, 0, err, errlen);
 	if (rc)
 		goto fail;
 	fl_sha256_hex(data, len, e->sha256);
@@ -328,8 +337,7 @@ fail:
 }
 
 int fl_bundle_add_existing(fl_bundle *b, const char *name, const char *kind,
-			   double t_from, double t_to, char *err,
-			   size_t errlen)
+			   double t_from, double t_to, char *err, size_t errlen)
 {
 	char path[FL__PATH_MAX];
 	struct entry *e;
@@ -340,17 +348,19 @@ int fl_bundle_add_existing(fl_bundle *b, const char *name, const char *kind,
 		return FL_EINVAL;
 	}
 	if (is_image_kind(kind)) {
-		snprintf(err, errlen, "%s: images go through fl_bundle_add "
-			 "with their metadata", name ? name : "(null)");
+		snprintf(err, errlen,
+			 "%s: images go through fl_bundle_add "
+			 "with their metadata",
+			 name ? name : "(null)");
 		return FL_EINVAL;
 	}
 	e = new_entry(b, name, kind, err, errlen);
 	if (!e)
 		return FL_EINVAL;
 	fl_bundle_path(b, name, path, sizeof(path));
-	rc = fl__sha256_file(path, 1, e->sha256, &e->bytes, err, errlen);
+	rc = fl_file_sha256(path, 1, e->sha256, &e->bytes, err, errlen);
 	if (rc == 0)
-		rc = fl__fsync_dir(b->partial, err, errlen);
+		rc = fl_fsync_dir(b->partial, err, errlen);
 	if (rc) {
 		free_entry(e);
 		return rc;
@@ -378,8 +388,8 @@ void fl_bundle_note(fl_bundle *b, const char *note)
 	nv = d ? realloc(b->notes, (b->nnotes + 1) * sizeof(*nv)) : NULL;
 	if (!nv) {
 		free(d);
-		fl_log(FL_LOG_ERROR, FL__TAG, "bundle %s: note lost (no memory)",
-		       b->info.incident_id);
+		fl_log(FL_LOG_ERROR, FL__TAG,
+		       "bundle %s: note lost (no memory)", b->info.incident_id);
 		return;
 	}
 	b->notes = nv;
@@ -417,8 +427,7 @@ static json_t *text_json(const char *val)
 	for (char *p = copy; *p; p++)
 		if ((unsigned char)*p >= 0x80)
 			*p = '?';
-	fl_log(FL_LOG_WARN, FL__TAG, "text is not UTF-8, kept as \"%s\"",
-	       copy);
+	fl_log(FL_LOG_WARN, FL__TAG, "text is not UTF-8, kept as \"%s\"", copy);
 	v = json_string(copy);
 	free(copy);
 	return v;
@@ -447,8 +456,8 @@ static void put_box(json_t *o, const char *key, const double *box, int *bad)
 	json_t *a = json_array();
 
 	for (int i = 0; a && i < 4; i++)
-		if (json_array_append_new(a, isfinite(box[i]) ?
-					     json_real(box[i]) : json_null()))
+		if (json_array_append_new(a, isfinite(box[i]) ? json_real(box[i])
+							      : json_null()))
 			*bad = 1;
 	if (!a || json_object_set_new(o, key, a) != 0)
 		*bad = 1;
@@ -534,8 +543,10 @@ static char *manifest_text(const fl_bundle *b, const fl_key *k, char *err,
 		      json_object_set(root, "notes", notes);
 	}
 	if (bad) {
-		snprintf(err, errlen, "bundle %s: cannot build manifest (no "
-			 "memory)", i->incident_id);
+		snprintf(err, errlen,
+			 "bundle %s: cannot build manifest (no "
+			 "memory)",
+			 i->incident_id);
 		goto out;
 	}
 	/* 16 significant digits keep microseconds of a unix time. */
@@ -570,8 +581,8 @@ static int check_strays(const fl_bundle *b, char *err, size_t errlen)
 	int rc = 0;
 
 	if (!d)
-		return fl__errno_fail(errno, "cannot list", b->partial, err,
-				      errlen);
+		return fl_file_errno(errno, "cannot list", b->partial, err,
+				     errlen);
 	while (rc == 0 && (de = readdir(d))) {
 		int known = !strcmp(de->d_name, ".") ||
 			    !strcmp(de->d_name, "..") || reserved(de->d_name);
@@ -613,8 +624,10 @@ int fl_bundle_seal(fl_bundle *b, const fl_key *k, char *out_dir, size_t outlen,
 					    e->seq, e->time_utc, e->code,
 					    e->code_sig, why, sizeof(why));
 		if (rc) {
-			snprintf(err, errlen, "%s: %s (not this key's code "
-				 "for this image)", e->name, why);
+			snprintf(err, errlen,
+				 "%s: %s (not this key's code "
+				 "for this image)",
+				 e->name, why);
 			return FL_EINVAL;
 		}
 	}
@@ -631,12 +644,12 @@ int fl_bundle_seal(fl_bundle *b, const fl_key *k, char *out_dir, size_t outlen,
 	strcat(sig_b64, "\n");
 
 	snprintf(path, sizeof(path), "%s/manifest.json", b->partial);
-	rc = fl_write_atomic(path, text, n, FILE_MODE, err, errlen);
+	rc = fl_file_write(path, text, n, FILE_MODE, 0, err, errlen);
 	if (rc)
 		goto out;
 	snprintf(path, sizeof(path), "%s/manifest.sig", b->partial);
-	rc = fl_write_atomic(path, sig_b64, strlen(sig_b64), FILE_MODE, err,
-			     errlen);
+	rc = fl_file_write(path, sig_b64, strlen(sig_b64), FILE_MODE, 0, err,
+			   errlen);
 	if (rc)
 		goto out;
 	/* rename(2) would quietly replace an empty folder: look first. One
@@ -647,11 +660,11 @@ int fl_bundle_seal(fl_bundle *b, const fl_key *k, char *out_dir, size_t outlen,
 		goto out;
 	}
 	if (rename(b->partial, b->final) != 0) {
-		rc = fl__errno_fail(errno, "cannot move bundle to", b->final,
-				    err, errlen);
+		rc = fl_file_errno(errno, "cannot move bundle to", b->final,
+				   err, errlen);
 		goto out;
 	}
-	rc = fl__fsync_dir(fl_store_dir(b->s), err, errlen);
+	rc = fl_fsync_dir(fl_store_dir(b->s), err, errlen);
 	if (rc) /* visible now; say so, the caller cannot abort it any more */
 		fl_log(FL_LOG_WARN, FL__TAG, "%s sealed but %s", b->final, err);
 	rc = 0;

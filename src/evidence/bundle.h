@@ -31,7 +31,7 @@ typedef struct fl_bundle_info {
 } fl_bundle_info;
 
 typedef struct fl_bundle_image { /* metadata of one image file */
-	const char *kind;     /* "scene", "closeup", "composite" */
+	const char *kind;        /* "scene", "closeup", "composite" */
 	int seq;              /* image sequence number in the incident, >= 1 */
 	double wall;          /* unix time the frame was taken */
 	double video_t;       /* video time of the frame */
@@ -45,8 +45,8 @@ typedef struct fl_bundle_image { /* metadata of one image file */
 /*
  * Start a bundle in s's partial area (dir/.partial/<incident_id>/). Copies
  * info (strings included): the caller's may go away. incident_id, device,
- * site, camera and lane must be plain names (no '/', no newline, not starting
- * with '.'). Fails with FL_EFULL when the file system has less than
+ * camera and lane must be ids (fl_id_valid, src/core/id.h), the site a
+ * plain name (no '/', no newline, not starting with '.'). Fails with FL_EFULL when the file system has less than
  * min_free_bytes or undelivered bundles fill max_bytes, FL_EINVAL for bad
  * info or an incident that already has a sealed bundle, FL_EIO otherwise.
  * s must outlive the bundle. Returns NULL on failure.

@@ -31,6 +31,7 @@
 
 #include "bundle.h"
 #include "fl.h"
+#include "file.h"
 #include "internal.h"
 #include "sign.h"
 
@@ -92,8 +93,10 @@ static int parse_file(json_t *f, size_t idx, fl_manifest_file *out, char *err,
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(f)) {
-		snprintf(err, errlen, "manifest.json: files[%zu] is not an "
-			 "object", idx);
+		snprintf(err, errlen,
+			 "manifest.json: files[%zu] is not an "
+			 "object",
+			 idx);
 		return FL_EFORMAT;
 	}
 	snprintf(where, sizeof(where), "manifest.json: files[%zu]", idx);
@@ -103,8 +106,10 @@ static int parse_file(json_t *f, size_t idx, fl_manifest_file *out, char *err,
 	if (!fl__plain_name(out->name) || out->name[0] == '.' ||
 	    !strcmp(out->name, "manifest.json") ||
 	    !strcmp(out->name, "manifest.sig")) {
-		snprintf(err, errlen, "manifest.json: files[%zu]: name is not "
-			 "a plain bundle file name", idx);
+		snprintf(err, errlen,
+			 "manifest.json: files[%zu]: name is not "
+			 "a plain bundle file name",
+			 idx);
 		return FL_EFORMAT;
 	}
 	snprintf(where, sizeof(where), "manifest.json: %.255s", out->name);
@@ -112,8 +117,10 @@ static int parse_file(json_t *f, size_t idx, fl_manifest_file *out, char *err,
 	    !(out->sha256 = need_str(f, "sha256", where, err, errlen)))
 		return FL_EFORMAT;
 	if (!is_hex64(out->sha256)) {
-		snprintf(err, errlen, "%s: sha256 is not 64 lowercase hex "
-			 "digits", where);
+		snprintf(err, errlen,
+			 "%s: sha256 is not 64 lowercase hex "
+			 "digits",
+			 where);
 		return FL_EFORMAT;
 	}
 	bytes = json_object_get(f, "bytes");
@@ -156,8 +163,10 @@ int fl_manifest_parse(const void *data, size_t len, fl_manifest *m, char *err,
 	}
 	root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
-		snprintf(err, errlen, "manifest.json: malformed JSON: %s "
-			 "(line %d, column %d)", je.text, je.line, je.column);
+		snprintf(err, errlen,
+			 "manifest.json: malformed JSON: %s "
+			 "(line %d, column %d)",
+			 je.text, je.line, je.column);
 		return FL_EFORMAT;
 	}
 	m->priv = root;
@@ -173,7 +182,8 @@ int fl_manifest_parse(const void *data, size_t len, fl_manifest *m, char *err,
 	}
 	m->public_key = get_str(root, "public_key");
 	if (!m->public_key || fl_key_public_from_b64(m->public_key, m->pk)) {
-		snprintf(err, errlen, "manifest.json: public_key is not a "
+		snprintf(err, errlen,
+			 "manifest.json: public_key is not a "
 			 "base64 Ed25519 key");
 		goto fail;
 	}
@@ -181,8 +191,7 @@ int fl_manifest_parse(const void *data, size_t len, fl_manifest *m, char *err,
 					err, errlen)) ||
 	    !(m->device = need_str(root, "device", "manifest.json", err,
 				   errlen)) ||
-	    !(m->site = need_str(root, "site", "manifest.json", err,
-				 errlen)) ||
+	    !(m->site = need_str(root, "site", "manifest.json", err, errlen)) ||
 	    !(m->camera = need_str(root, "camera", "manifest.json", err,
 				   errlen)) ||
 	    !(m->lane = need_str(root, "lane", "manifest.json", err, errlen)))
@@ -212,8 +221,10 @@ int fl_manifest_parse(const void *data, size_t len, fl_manifest *m, char *err,
 			goto fail;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(m->files[j].name, m->files[i].name)) {
-				snprintf(err, errlen, "manifest.json: %.255s "
-					 "listed twice", m->files[i].name);
+				snprintf(err, errlen,
+					 "manifest.json: %.255s "
+					 "listed twice",
+					 m->files[i].name);
 				goto fail;
 			}
 	}
@@ -226,8 +237,8 @@ fail:
 
 /* ---- the verifier ------------------------------------------------------------ */
 
-static int read_part(const char *dir, const char *name, size_t max,
-		     char **buf, size_t *len, char *err, size_t errlen)
+static int read_part(const char *dir, const char *name, size_t max, char **buf,
+		     size_t *len, char *err, size_t errlen)
 {
 	char path[FL__PATH_MAX], why[200];
 	int rc;
@@ -237,7 +248,7 @@ static int read_part(const char *dir, const char *name, size_t max,
 		snprintf(err, errlen, "%s: path too long", name);
 		return FL_EINVAL;
 	}
-	rc = fl__read_file(path, max, buf, len, why, sizeof(why));
+	rc = fl_file_read(path, max, buf, len, why, sizeof(why));
 	if (rc == FL_ENOENT)
 		snprintf(err, errlen, "%s: missing", name);
 	else if (rc == FL_ERANGE)
@@ -255,7 +266,8 @@ static int decode_sig(const char *txt, size_t len, unsigned char sig[64])
 	if (len != 89 || txt[88] != '\n')
 		return FL_EFORMAT;
 	if (sodium_base642bin(sig, 64, txt, 88, NULL, &n, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || n != 64)
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    n != 64)
 		return FL_EFORMAT;
 	return 0;
 }
@@ -274,7 +286,7 @@ static int check_files(const char *dir, const fl_manifest *m, char *err,
 			snprintf(err, errlen, "%s: path too long", f->name);
 			return FL_EINVAL;
 		}
-		rc = fl__sha256_file(path, 0, hex, &size, why, sizeof(why));
+		rc = fl_file_sha256(path, 0, hex, &size, why, sizeof(why));
 		if (rc == FL_ENOENT) {
 			snprintf(err, errlen, "%s: missing", f->name);
 			return FL_ENOENT;
@@ -285,9 +297,10 @@ static int check_files(const char *dir, const fl_manifest *m, char *err,
 			return rc;
 		}
 		if (size != f->bytes) {
-			snprintf(err, errlen, "%s: size %lld, manifest says "
-				 "%lld (sha256 mismatch)", f->name, size,
-				 f->bytes);
+			snprintf(err, errlen,
+				 "%s: size %lld, manifest says "
+				 "%lld (sha256 mismatch)",
+				 f->name, size, f->bytes);
 			return FL_EFORMAT;
 		}
 		if (strcmp(hex, f->sha256) != 0) {
@@ -370,20 +383,24 @@ int fl_bundle_verify_ex(const char *dir, const unsigned char *pinned_pk,
 	if (rc)
 		goto out;
 	if (pinned_pk && sodium_memcmp(pinned_pk, m.pk, 32) != 0) {
-		snprintf(err, errlen, "manifest.json: signed by another key "
-			 "(%s, not the pinned one)", m.public_key);
+		snprintf(err, errlen,
+			 "manifest.json: signed by another key "
+			 "(%s, not the pinned one)",
+			 m.public_key);
 		rc = FL_EFORMAT;
 		goto out;
 	}
 	if (decode_sig(sigtxt, slen, sig) != 0) {
-		snprintf(err, errlen, "manifest.sig: not a base64 Ed25519 "
+		snprintf(err, errlen,
+			 "manifest.sig: not a base64 Ed25519 "
 			 "signature and a newline");
 		rc = FL_EFORMAT;
 		goto out;
 	}
 	if (crypto_sign_verify_detached(sig, (const unsigned char *)text, tlen,
 					m.pk) != 0) {
-		snprintf(err, errlen, "manifest.sig: signature does not verify "
+		snprintf(err, errlen,
+			 "manifest.sig: signature does not verify "
 			 "(manifest.json or manifest.sig altered)");
 		rc = FL_EFORMAT;
 		goto out;
@@ -408,8 +425,8 @@ out:
 	return rc;
 }
 
-int fl_bundle_verify(const char *dir, const unsigned char *pinned_pk,
-		     char *err, size_t errlen)
+int fl_bundle_verify(const char *dir, const unsigned char *pinned_pk, char *err,
+		     size_t errlen)
 {
 	return fl_bundle_verify_ex(dir, pinned_pk, NULL, err, errlen);
 }

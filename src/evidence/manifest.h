@@ -21,7 +21,7 @@ typedef struct fl_manifest_file {
  * fl_manifest_free() releases what it holds (all strings point into it).
  */
 typedef struct fl_manifest {
-	const char *format; /* FL_EVIDENCE_FORMAT */
+	const char *format;     /* FL_EVIDENCE_FORMAT */
 	const char *public_key; /* base64 as written */
 	unsigned char pk[32];
 	const char *incident_id, *device, *site, *camera, *lane;
@@ -47,8 +47,8 @@ void fl_manifest_free(fl_manifest *m);
 
 /* What a successful verification found. */
 typedef struct fl_verify_info {
-	size_t nfiles;          /* files listed (not counting the manifest) */
-	char public_key[45];    /* base64 of the key that signed */
+	size_t nfiles;       /* files listed (not counting the manifest) */
+	char public_key[45]; /* base64 of the key that signed */
 	char incident_id[128];
 } fl_verify_info;
 
@@ -70,7 +70,7 @@ int fl_bundle_verify_ex(const char *dir, const unsigned char *pinned_pk,
 			fl_verify_info *info, char *err, size_t errlen);
 
 /* fl_bundle_verify_ex() without the info. */
-int fl_bundle_verify(const char *dir, const unsigned char *pinned_pk,
-		     char *err, size_t errlen);
+int fl_bundle_verify(const char *dir, const unsigned char *pinned_pk, char *err,
+		     size_t errlen);
 
 #endif /* FL_EVIDENCE_MANIFEST_H */

@@ -29,6 +29,7 @@
 #include "sign.h"
 
 #include "fl.h"
+#include "file.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -39,35 +40,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Forward: the atomic writer lives in store.c (store.h). */
-int fl_write_atomic(const char *path, const void *data, size_t len, int mode,
-		    char *err, size_t errlen);
-
 #define IMAGE_DOMAIN "firelane-image/1"
 
 int fl__sodium_ready(void)
 {
 	/* sodium_init is thread-safe and idempotent: 1 means already done. */
 	return sodium_init() < 0 ? FL_EIO : 0;
-}
-
-void fl__hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-void fl_sha256_hex(const void *data, size_t len, char hex[65])
-{
-	unsigned char h[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(h, data, len);
-	fl__hex(h, sizeof(h), hex);
 }
 
 void fl_key_wipe(fl_key *k)
@@ -97,7 +75,8 @@ int fl_key_public_from_b64(const char *b64, unsigned char pk[32])
 	while (*b64 == ' ' || *b64 == '\t' || *b64 == '\n' || *b64 == '\r')
 		b64++;
 	if (sodium_base642bin(pk, 32, b64, strlen(b64), NULL, &n, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || n != 32)
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    n != 32)
 		return FL_EFORMAT;
 	for (; *end; end++)
 		if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r')
@@ -121,45 +100,33 @@ static int key_consistent(const unsigned char sk[64], unsigned char pk[32])
 }
 
 /*
- * Make a new key at path. Written under a private name and then link(2)ed to
- * path, which fails when path exists: two processes starting at once (edge
- * and a provisioning tool) cannot both believe their key is the device's.
+ * Make a new key at path, crash-safe and exclusive (FL_FILE_EXCL: link(2),
+ * which fails when path exists): two processes starting at once (edge and
+ * a provisioning tool) cannot both believe their key is the device's.
  * FL_EAGAIN tells the caller another key won the race: load that one.
  */
 static int key_create(const char *path, fl_key *k, char *err, size_t errlen)
 {
-	char dir[FL__PATH_MAX], tmp[FL__PATH_MAX];
-	char *slash;
+	char dir[FL__PATH_MAX];
 	int rc;
 
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
-	    snprintf(tmp, sizeof(tmp), "%s.new-%ld", path, (long)getpid()) >=
-		    (int)sizeof(tmp)) {
+	if (strlen(path) >= sizeof(dir)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return FL_EINVAL;
 	}
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		rc = fl__mkdir_p(dir, 0700, err, errlen);
-		if (rc)
-			return rc;
-	}
+	fl_path_dir(path, dir, sizeof(dir));
+	rc = fl_mkdir_p(dir, 0700, err, errlen);
+	if (rc)
+		return rc;
 	crypto_sign_keypair(k->pk, k->sk);
-	rc = fl_write_atomic(tmp, k->sk, sizeof(k->sk), 0600, err, errlen);
-	if (rc == 0 && link(tmp, path) != 0)
-		rc = errno == EEXIST ? FL_EAGAIN :
-				       fl__errno_fail(errno, "cannot create",
-						      path, err, errlen);
-	unlink(tmp);
+	rc = fl_file_write(path, k->sk, sizeof(k->sk), 0600, FL_FILE_EXCL, err,
+			   errlen);
+	if (rc == FL_EEXIST)
+		rc = FL_EAGAIN;
 	if (rc) {
 		fl_key_wipe(k);
 		return rc;
 	}
-	if (slash && slash != dir)
-		fl__fsync_dir(dir, err, errlen);
-	else
-		fl__fsync_dir(slash ? "/" : ".", err, errlen);
 	fl_log(FL_LOG_INFO, FL__TAG, "created device key %s", path);
 	return 0;
 }
@@ -179,7 +146,8 @@ int fl_key_load_or_create(const char *path, fl_key *k, int *created, char *err,
 		return FL_EINVAL;
 	}
 	if (fl__sodium_ready() != 0) {
-		snprintf(err, errlen, "%s: libsodium failed to initialise", path);
+		snprintf(err, errlen, "%s: libsodium failed to initialise",
+			 path);
 		return FL_EIO;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -227,7 +195,8 @@ int fl_key_load_or_create(const char *path, fl_key *k, int *created, char *err,
 	if (n != 64) {
 		snprintf(err, errlen,
 			 "key %s: %s bytes, a key has 64 (truncated or not a "
-			 "key)", path, n > 64 ? "more than 64" : "fewer than 64");
+			 "key)",
+			 path, n > 64 ? "more than 64" : "fewer than 64");
 		rc = FL_EFORMAT;
 		goto out;
 	}
@@ -343,12 +312,13 @@ int fl_evidence_code_check(const unsigned char pk[32], const char *device,
 			 "containing a newline)");
 		return FL_EINVAL;
 	}
-	if (sodium_base642bin(sig, sizeof(sig), sig_b64, strlen(sig_b64),
-			      NULL, &siglen, &end,
+	if (sodium_base642bin(sig, sizeof(sig), sig_b64, strlen(sig_b64), NULL,
+			      &siglen, &end,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    siglen != sizeof(sig) || *end) {
-		snprintf(err, errlen, "anti-forgery signature is not a "
-				      "base64 Ed25519 signature");
+		snprintf(err, errlen,
+			 "anti-forgery signature is not a "
+			 "base64 Ed25519 signature");
 		return FL_EFORMAT;
 	}
 	if (crypto_sign_verify_detached(sig, (const unsigned char *)msg,

@@ -1,5 +1,6 @@
 /*
- * sign.h - the device key, hashes and the anti-forgery code of evidence images.
+ * sign.h - the device key and the anti-forgery code of evidence images
+ * (SHA-256 of buffers and files: src/util/file.h).
  *
  * The device holds one Ed25519 key (libsodium). It signs each bundle's
  * manifest and derives the short code printed on every evidence image. The
@@ -18,8 +19,8 @@ typedef struct fl_key {
 	unsigned char sk[64];
 } fl_key;
 
-#define FL_KEY_B64_LEN 45  /* 44 base64 chars + NUL */
-#define FL_SIG_B64_LEN 89  /* 88 base64 chars + NUL */
+#define FL_KEY_B64_LEN 45 /* 44 base64 chars + NUL */
+#define FL_SIG_B64_LEN 89 /* 88 base64 chars + NUL */
 #define FL_CODE_LEN 12
 
 /*
@@ -44,9 +45,6 @@ void fl_key_public_b64(const fl_key *k, char *out, size_t outlen);
 /* Decode a standard base64 public key (44 chars, surrounding white space
  * allowed) into pk. Returns 0 or FL_EFORMAT. */
 int fl_key_public_from_b64(const char *b64, unsigned char pk[32]);
-
-/* SHA-256 of a buffer as 64 lowercase hex chars + NUL. */
-void fl_sha256_hex(const void *data, size_t len, char hex[65]);
 
 /*
  * The anti-forgery code printed on image seq of an incident.

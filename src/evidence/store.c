@@ -4,7 +4,8 @@
  * A note on crashes and full disks. A device is switched off without warning
  * and its SD card fills up; neither may leave something that looks like
  * evidence but is not. So every file is written the one safe way
- * (fl_write_atomic: a temporary name, fsync, rename, fsync of the directory),
+ * (fl_file_write, src/util/file.h: a temporary name, fsync, rename, fsync
+ * of the directory),
  * a bundle is assembled in dir/.partial/<id>/ and becomes visible only by one
  * rename when it is complete and signed, and the .partial area is emptied at
  * open. A bundle is in one of three states, told apart by the file system
@@ -32,12 +33,13 @@
 #include "store.h"
 
 #include "fl.h"
+#include "id.h"
+#include "file.h"
 #include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,59 +57,6 @@ struct fl_store {
 
 /* ---- file-system helpers (internal.h) ------------------------------------ */
 
-int fl__errno_fail(int e, const char *what, const char *path, char *err,
-		   size_t errlen)
-{
-	snprintf(err, errlen, "%s %s: %s", what, path, strerror(e));
-	return e == ENOSPC || e == EDQUOT ? FL_EFULL : FL_EIO;
-}
-
-int fl__fsync_dir(const char *path, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0)
-		return fl__errno_fail(errno, "cannot open directory", path,
-				      err, errlen);
-	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
-		rc = fl__errno_fail(errno, "cannot sync directory", path, err,
-				    errlen);
-	close(fd);
-	return rc;
-}
-
-int fl__mkdir_p(const char *path, mode_t mode, char *err, size_t errlen)
-{
-	char buf[FL__PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(buf)) {
-		snprintf(err, errlen, "%s: bad directory path", path);
-		return FL_EINVAL;
-	}
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		struct stat st;
-
-		*p = '\0';
-		if (mkdir(buf, mode) != 0 && errno != EEXIST)
-			return fl__errno_fail(errno, "cannot create directory",
-					      buf, err, errlen);
-		if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "%s: not a directory", buf);
-			return FL_EIO;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	return 0;
-}
-
 static int rm_rf_at(int at, const char *name)
 {
 	struct stat st;
@@ -118,10 +67,9 @@ static int rm_rf_at(int at, const char *name)
 	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? 0 : FL_EIO;
 	if (!S_ISDIR(st.st_mode))
-		return unlinkat(at, name, 0) == 0 || errno == ENOENT ?
-			       0 : FL_EIO;
-	fd = openat(at, name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return unlinkat(at, name, 0) == 0 || errno == ENOENT ? 0
+								     : FL_EIO;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return FL_EIO;
 	d = fdopendir(fd);
@@ -162,184 +110,6 @@ int fl__plain_name(const char *name)
 	return 1;
 }
 
-/* Both readers below open with O_NONBLOCK: a FIFO planted under a listed
- * name must not hang the verifier; it is then refused as not a regular
- * file. On regular files O_NONBLOCK changes nothing. */
-int fl__sha256_file(const char *path, int do_sync, char hex[65],
-		    long long *size, char *err, size_t errlen)
-{
-	crypto_hash_sha256_state st;
-	unsigned char buf[65536], h[crypto_hash_sha256_BYTES];
-	struct stat sb;
-	long long total = 0;
-	ssize_t n;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return errno == ENOENT ? FL_ENOENT : FL_EIO;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		rc = FL_EFORMAT;
-		goto out;
-	}
-	if (do_sync && fsync(fd) != 0) {
-		rc = fl__errno_fail(errno, "cannot sync", path, err, errlen);
-		goto out;
-	}
-	crypto_hash_sha256_init(&st);
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = fl__errno_fail(errno, "cannot read", path, err,
-					    errlen);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
-		total += n;
-	}
-	crypto_hash_sha256_final(&st, h);
-	fl__hex(h, sizeof(h), hex);
-	if (size)
-		*size = total;
-out:
-	close(fd);
-	return rc;
-}
-
-int fl__read_file(const char *path, size_t max, char **out, size_t *len,
-		  char *err, size_t errlen)
-{
-	struct stat sb;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd, rc = 0;
-
-	*out = NULL;
-	*len = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s", strerror(e));
-		return e == ENOENT ? FL_ENOENT : FL_EIO;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "not a regular file");
-		rc = FL_EFORMAT;
-		goto out;
-	}
-	if ((unsigned long long)sb.st_size > max) {
-		snprintf(err, errlen, "larger than %zu bytes", max);
-		rc = FL_ERANGE;
-		goto out;
-	}
-	buf = malloc((size_t)sb.st_size + 1);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
-		rc = FL_ENOMEM;
-		goto out;
-	}
-	while (got < (size_t)sb.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "%s",
-				 n < 0 ? strerror(errno) : "short read");
-			rc = FL_EIO;
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return rc;
-}
-
-/* ---- the atomic write -------------------------------------------------------- */
-
-int fl_write_atomic(const char *path, const void *data, size_t len, int mode,
-		    char *err, size_t errlen)
-{
-	char tmp[FL__PATH_MAX], dir[FL__PATH_MAX];
-	const char *p = data;
-	char *slash;
-	size_t done = 0;
-	int fd, rc;
-
-	if (!path || (!data && len) ||
-	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%s: bad path", path ? path : "(null)");
-		return FL_EINVAL;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  mode);
-	if (fd < 0)
-		return fl__errno_fail(errno, "cannot create", tmp, err, errlen);
-	/* Exactly mode, whatever the umask: a key must not end up 0644 and
-	 * evidence must stay readable by the uploader. */
-	if (fchmod(fd, (mode_t)mode) != 0) {
-		rc = fl__errno_fail(errno, "cannot chmod", tmp, err, errlen);
-		goto fail;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, p + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = fl__errno_fail(errno, "cannot write", path, err,
-					    errlen);
-			goto fail;
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0) {
-		rc = fl__errno_fail(errno, "cannot sync", path, err, errlen);
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = fl__errno_fail(errno, "cannot close", path, err, errlen);
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		rc = fl__errno_fail(errno, "cannot rename into", path, err,
-				    errlen);
-		goto fail;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	/* The file is in place; a failed directory sync is still reported, as
-	 * the rename may not survive a power cut. */
-	return fl__fsync_dir(dir, err, errlen);
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return rc;
-}
-
 /* ---- the store ------------------------------------------------------------------ */
 
 static int join(char *out, size_t outlen, const char *a, const char *b,
@@ -351,8 +121,26 @@ static int join(char *out, size_t outlen, const char *a, const char *b,
 	return n < 0 || (size_t)n >= outlen ? FL_EINVAL : 0;
 }
 
-/* Remove stray temporary files a crash left inside sealed bundles (an
- * interrupted .delivered marker); anything else is left for the verifier. */
+/* Remove the temporary files of fl_file_write() a crash left in the sealed
+ * bundle folder dir (an interrupted .delivered marker); anything else is
+ * left for the verifier. */
+static void sweep_bundle_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char path[FL__PATH_MAX];
+
+		if (fl_file_is_temp(e->d_name) &&
+		    join(path, sizeof(path), dir, e->d_name, NULL) == 0)
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* sweep_bundle_tmp() in every sealed bundle of the store dir. */
 static void sweep_tmp(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -361,11 +149,10 @@ static void sweep_tmp(const char *dir)
 	while (d && (e = readdir(d))) {
 		char path[FL__PATH_MAX];
 
-		if (e->d_name[0] == '.' || !fl__plain_name(e->d_name))
+		if (e->d_name[0] == '.' || !fl__plain_name(e->d_name) ||
+		    join(path, sizeof(path), dir, e->d_name, NULL))
 			continue;
-		if (join(path, sizeof(path), dir, e->d_name,
-			 FL_DELIVERED_MARKER ".tmp") == 0)
-			unlink(path);
+		sweep_bundle_tmp(path);
 	}
 	if (d)
 		closedir(d);
@@ -382,17 +169,13 @@ fl_store *fl_store_open(const char *dir, const fl_store_opts *opts, char *err,
 		snprintf(err, errlen, "evidence store: bad directory");
 		return NULL;
 	}
-	if (fl__sodium_ready() != 0) {
-		snprintf(err, errlen, "evidence store: libsodium failed");
-		return NULL;
-	}
-	rc = fl__mkdir_p(dir, 0750, err, errlen);
+	rc = fl_mkdir_p(dir, 0750, err, errlen);
 	if (rc)
 		return NULL;
 	join(lock, sizeof(lock), dir, ".lock", NULL);
 	fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0) {
-		fl__errno_fail(errno, "cannot write", lock, err, errlen);
+		fl_file_errno(errno, "cannot write", lock, err, errlen);
 		return NULL;
 	}
 	owner = flock(fd, LOCK_EX | LOCK_NB) == 0;
@@ -411,12 +194,12 @@ fl_store *fl_store_open(const char *dir, const fl_store_opts *opts, char *err,
 		       "%s is open elsewhere: partial bundles left alone", dir);
 	}
 	if (mkdir(partial, 0750) != 0 && !(errno == EEXIST && !owner)) {
-		fl__errno_fail(errno, "cannot create directory", partial, err,
-			       errlen);
+		fl_file_errno(errno, "cannot create directory", partial, err,
+			      errlen);
 		goto fail;
 	}
 	if (access(dir, W_OK) != 0) {
-		fl__errno_fail(errno, "cannot write", dir, err, errlen);
+		fl_file_errno(errno, "cannot write", dir, err, errlen);
 		goto fail;
 	}
 	s = calloc(1, sizeof(*s));
@@ -450,17 +233,12 @@ const char *fl_store_dir(const fl_store *s)
 	return s->dir;
 }
 
-static int valid_id(const char *id)
-{
-	return fl__plain_name(id) && id[0] != '.';
-}
-
 int fl_store_is_delivered(const fl_store *s, const char *incident_id)
 {
 	char path[FL__PATH_MAX];
 	struct stat st;
 
-	if (!valid_id(incident_id) ||
+	if (!fl_id_valid(incident_id, FL_INCIDENT_ID_MAX) ||
 	    join(path, sizeof(path), s->dir, incident_id, "manifest.sig") ||
 	    stat(path, &st) != 0)
 		return FL_ENOENT;
@@ -474,7 +252,7 @@ int fl_store_mark_delivered(fl_store *s, const char *incident_id, char *err,
 	char path[FL__PATH_MAX], body[64];
 	int n;
 
-	if (!s || !valid_id(incident_id)) {
+	if (!s || !fl_id_valid(incident_id, FL_INCIDENT_ID_MAX)) {
 		snprintf(err, errlen, "mark delivered: bad incident id");
 		return FL_EINVAL;
 	}
@@ -485,7 +263,7 @@ int fl_store_mark_delivered(fl_store *s, const char *incident_id, char *err,
 	}
 	join(path, sizeof(path), s->dir, incident_id, FL_DELIVERED_MARKER);
 	n = snprintf(body, sizeof(body), "%.3f\n", (double)time(NULL));
-	return fl_write_atomic(path, body, (size_t)n, 0640, err, errlen);
+	return fl_file_write(path, body, (size_t)n, 0640, 0, err, errlen);
 }
 
 struct bundle_ent {
@@ -542,21 +320,19 @@ static int list_bundles(const fl_store *s, struct bundle_ent **pv, size_t *pn,
 	*pv = NULL;
 	*pn = 0;
 	if (!d)
-		return fl__errno_fail(errno, "cannot list", s->dir, err,
-				      errlen);
+		return fl_file_errno(errno, "cannot list", s->dir, err, errlen);
 	while ((e = readdir(d))) {
 		char path[FL__PATH_MAX];
 		struct stat st;
 
-		if (!valid_id(e->d_name) ||
+		if (!fl_id_valid(e->d_name, FL_INCIDENT_ID_MAX) ||
 		    join(path, sizeof(path), s->dir, e->d_name,
 			 "manifest.sig") ||
 		    stat(path, &st) != 0)
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? 2 * cap : 16;
-			struct bundle_ent *nv =
-				realloc(v, ncap * sizeof(*v));
+			struct bundle_ent *nv = realloc(v, ncap * sizeof(*v));
 
 			if (!nv)
 				goto nomem;
@@ -611,8 +387,7 @@ int fl_store_usage(const fl_store *s, double *total, double *undelivered,
 
 /* Take bundle id out of sight (rename into .partial) and delete it. 0 when
  * removed, 1 when it was already gone, or a negative error. */
-static int remove_bundle(fl_store *s, const char *id, char *err,
-			 size_t errlen)
+static int remove_bundle(fl_store *s, const char *id, char *err, size_t errlen)
 {
 	char from[FL__PATH_MAX], to[FL__PATH_MAX], name[300];
 
@@ -624,8 +399,7 @@ static int remove_bundle(fl_store *s, const char *id, char *err,
 	if (rename(from, to) != 0) {
 		if (errno == ENOENT) /* another thread's prune was first */
 			return 1;
-		return fl__errno_fail(errno, "cannot remove", from, err,
-				      errlen);
+		return fl_file_errno(errno, "cannot remove", from, err, errlen);
 	}
 	if (fl__rm_rf(to) != 0)
 		fl_log(FL_LOG_WARN, FL__TAG,
@@ -687,8 +461,8 @@ int fl__store_room(fl_store *s, char *err, size_t errlen)
 	int rc;
 
 	if (statvfs(s->dir, &vfs) != 0)
-		return fl__errno_fail(errno, "cannot stat file system of",
-				      s->dir, err, errlen);
+		return fl_file_errno(errno, "cannot stat file system of",
+				     s->dir, err, errlen);
 	if (vfs.f_flag & ST_RDONLY) {
 		snprintf(err, errlen, "%s: read-only file system", s->dir);
 		return FL_EIO;

@@ -1,7 +1,6 @@
 /*
  * store.h - the local evidence store: sealed bundles on the device's disk,
- * their delivery markers, retention, and the atomic file write everything
- * in the evidence library uses.
+ * their delivery markers and retention.
  *
  * Layout (see docs/evidence.md):
  *   dir/<incident_id>/             a sealed bundle (manifest.json, .sig, files)
@@ -78,15 +77,6 @@ int fl_store_prune(fl_store *s, double now, char *err, size_t errlen);
 /* Bytes used by sealed bundles: all of them and the undelivered ones. */
 int fl_store_usage(const fl_store *s, double *total, double *undelivered,
 		   char *err, size_t errlen);
-
-/*
- * Atomic file write: path.tmp (created with exactly mode), write all, fsync,
- * rename over path, fsync the directory. ENOSPC/EDQUOT -> FL_EFULL, anything
- * else (EROFS, EACCES, EIO) -> FL_EIO, with path and strerror in err. Leaves
- * no temporary file behind on failure; path keeps its old content then.
- */
-int fl_write_atomic(const char *path, const void *data, size_t len, int mode,
-		    char *err, size_t errlen);
 
 /* Internal: free-space check used by fl_bundle_begin (FL_EFULL when the file
  * system has less than min_free or undelivered bundles fill max_bytes). */

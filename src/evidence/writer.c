@@ -48,6 +48,7 @@
 #include "writer.h"
 
 #include "clip.h"
+#include "clock.h"
 #include "evidence.h"
 #include "fl.h"
 #include "vision.h"
@@ -69,7 +70,7 @@
 #define MAX_INCIDENTS 16
 #define MAX_PENDING 4
 #define NLINES 4
-#define SMALL_W 960    /* the first scene, kept for the composite */
+#define SMALL_W 960 /* the first scene, kept for the composite */
 #define COMPOSITE_W 2560
 #define PATHLEN 2048
 /* A clip started at occupied waits this long past dwell_s for the alarm
@@ -135,16 +136,6 @@ struct fl_evidence_writer {
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static void clocks(double *cpu, double *wall)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	*cpu = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	*wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void time_utc(double wall, char *buf, size_t len)
 {
 	time_t t = (time_t)floor(wall);
@@ -157,8 +148,9 @@ static void time_utc(double wall, char *buf, size_t len)
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static void log_once(fl_evidence_writer *w, struct incident *in,
-		     unsigned kind, const char *fmt, ...)
+static void
+log_once(fl_evidence_writer *w, struct incident *in, unsigned kind,
+	 const char *fmt, ...)
 {
 	char msg[2048];
 	va_list ap;
@@ -170,8 +162,10 @@ static void log_once(fl_evidence_writer *w, struct incident *in,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fl_log(FL_LOG_ERROR, TAG, "%s: incident %s: %s (logged once; detection "
-	       "goes on)", w->cam->id, in ? in->id : "-", msg);
+	fl_log(FL_LOG_ERROR, TAG,
+	       "%s: incident %s: %s (logged once; detection "
+	       "goes on)",
+	       w->cam->id, in ? in->id : "-", msg);
 }
 
 /* Resize packed BGR24 (area averaging) into a new image. */
@@ -227,8 +221,7 @@ static int with_band(const fl_image *img, int nlines, fl_image *out, int *pad)
 	return 0;
 }
 
-static const struct incident *cfind(const fl_evidence_writer *w,
-				    const char *id)
+static const struct incident *cfind(const fl_evidence_writer *w, const char *id)
 {
 	for (int i = 0; i < MAX_INCIDENTS; i++)
 		if (w->inc[i].used && !strcmp(w->inc[i].id, id))
@@ -285,10 +278,9 @@ static double dir_bytes(const char *dir)
 
 /* ---- creation ----------------------------------------------------------- */
 
-fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg,
-					      int camera, fl_store *store,
-					      const fl_key *key,
-					      fl_source *src,
+fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg, int camera,
+					      fl_store *store,
+					      const fl_key *key, fl_source *src,
 					      double start_wall, char *err,
 					      size_t errlen)
 {
@@ -319,8 +311,8 @@ fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg,
 	fl_source_stream_info(src, &si);
 	ring_s = ec->pre_roll_s + FL_MAX(10.0, 3 * cfg->detect.rest_s);
 	w->ring = fl_preroll_create(&si, ring_s,
-				    (size_t)(ec->preroll_mb * 1024 * 1024),
-				    why, sizeof(why));
+				    (size_t)(ec->preroll_mb * 1024 * 1024), why,
+				    sizeof(why));
 	if (!w->ring) {
 		snprintf(err, errlen, "evidence: %s: %s", w->cam->id, why);
 		goto fail;
@@ -338,8 +330,9 @@ fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg,
 	       "%s: evidence into %s; pre-roll ring %.0f s / %.0f MiB of %s "
 	       "(%s)",
 	       w->cam->id, fl_store_dir(store), ring_s, ec->preroll_mb,
-	       si.codec, fl_preroll_copies(w->ring) ? "stream copy" :
-						       "re-encoded to H.264");
+	       si.codec,
+	       fl_preroll_copies(w->ring) ? "stream copy"
+					  : "re-encoded to H.264");
 	return w;
 fail:
 	fl_evidence_writer_destroy(w);
@@ -367,8 +360,7 @@ static void incident_free(struct incident *in)
 	memset(in, 0, sizeof(*in));
 }
 
-static struct incident *incident_open(fl_evidence_writer *w,
-				      const fl_event *ev)
+static struct incident *incident_open(fl_evidence_writer *w, const fl_event *ev)
 {
 	const fl_evidence_conf *ec = &w->cfg->evidence;
 	const fl_lane_conf *lane = lane_conf(w, ev->lane);
@@ -448,9 +440,10 @@ static void bundle_begin(fl_evidence_writer *w, struct incident *in)
 	if (rc < 0) {
 		in->bundle_failed = 1;
 		in->b = NULL;
-		log_once(w, in, LOG_BUNDLE, "cannot start the evidence bundle: "
-			 "%s%s", err, rc == FL_EFULL ?
-			 " (evidence store full)" : "");
+		log_once(w, in, LOG_BUNDLE,
+			 "cannot start the evidence bundle: "
+			 "%s%s",
+			 err, rc == FL_EFULL ? " (evidence store full)" : "");
 		pending_free(in);
 		return;
 	}
@@ -497,7 +490,8 @@ static int store_image(fl_evidence_writer *w, struct incident *in,
 		p->jpeg = jpeg;
 		p->len = len;
 		p->meta = *meta;
-		snprintf(p->time_utc, sizeof(p->time_utc), "%s", meta->time_utc);
+		snprintf(p->time_utc, sizeof(p->time_utc), "%s",
+			 meta->time_utc);
 		snprintf(p->code, sizeof(p->code), "%s", meta->code);
 		snprintf(p->sig, sizeof(p->sig), "%s", meta->code_sig);
 		snprintf(p->overlay, sizeof(p->overlay), "%s", meta->overlay);
@@ -537,8 +531,7 @@ static int stamp(fl_evidence_writer *w, struct incident *in, const char *kind,
 			      seq, s->time_utc, s->code, s->sig,
 			      sizeof(s->sig));
 	if (rc < 0) {
-		snprintf(err, errlen, "anti-forgery code: %s",
-			 fl_strerror(rc));
+		snprintf(err, errlen, "anti-forgery code: %s", fl_strerror(rc));
 		return rc;
 	}
 	/* Short lines, the time and the code first: a 480 px close-up must
@@ -547,8 +540,9 @@ static int stamp(fl_evidence_writer *w, struct incident *in, const char *kind,
 		 s->time_utc, seq, s->code);
 	snprintf(s->line[1], sizeof(s->line[1]), "%s (%s)", w->cfg->site_name,
 		 w->cfg->site);
-	snprintf(s->line[2], sizeof(s->line[2]), "%s (%s)  camera %s  device %s",
-		 in->lane->name, in->lane->id, w->cam->id, w->cfg->device_id);
+	snprintf(s->line[2], sizeof(s->line[2]),
+		 "%s (%s)  camera %s  device %s", in->lane->name, in->lane->id,
+		 w->cam->id, w->cfg->device_id);
 	snprintf(s->line[3], sizeof(s->line[3]), "incident %s", in->id);
 	for (int i = 0; i < NLINES; i++)
 		s->lines[i] = s->line[i];
@@ -574,8 +568,7 @@ static int finish_image(fl_evidence_writer *w, struct incident *in,
 	size_t len = 0;
 	int rc;
 
-	rc = fl_overlay_draw(w->ov, bgr, iw, ih, s->lines, NLINES, err,
-			     errlen);
+	rc = fl_overlay_draw(w->ov, bgr, iw, ih, s->lines, NLINES, err, errlen);
 	if (rc < 0)
 		return rc;
 	rc = fl_jpeg_encode(bgr, iw, ih, w->cfg->evidence.jpeg_quality, &jpeg,
@@ -668,8 +661,8 @@ done:
 }
 
 /* A scene image of the current frame; 0 when it was stored. */
-static int shoot(fl_evidence_writer *w, struct incident *in,
-		 const fl_frame *f, const uint8_t *raw)
+static int shoot(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
+		 const uint8_t *raw)
 {
 	int kind = in->plan.shot_kind;
 	size_t size = (size_t)f->width * (size_t)f->height * 3;
@@ -754,8 +747,7 @@ static void clip_into_bundle(fl_evidence_writer *w, struct incident *in)
 		} else {
 			in->clip_tmp[0] = '\0';
 			rc = fl_bundle_add_existing(in->b, "clip.mp4", "clip",
-						    from, to, err,
-						    sizeof(err));
+						    from, to, err, sizeof(err));
 			if (rc < 0)
 				unlink(path); /* unlisted files block the seal */
 		}
@@ -800,9 +792,11 @@ static void seal(fl_evidence_writer *w, struct incident *in)
 	w->st.sealed++;
 	w->st.bytes += dir_bytes(out);
 	fl_evidence_plan_clip(&in->plan, &pre, &post);
-	fl_log(FL_LOG_INFO, TAG, "%s: sealed %s: %d images, clip window "
-	       "%.1f-%.1f s%s%s", w->cam->id, out, in->images, pre, post,
-	       note[0] ? "; " : "", note);
+	fl_log(FL_LOG_INFO, TAG,
+	       "%s: sealed %s: %d images, clip window "
+	       "%.1f-%.1f s%s%s",
+	       w->cam->id, out, in->images, pre, post, note[0] ? "; " : "",
+	       note);
 	incident_free(in);
 	if (fl_store_prune(w->store, (double)time(NULL), err, sizeof(err)) < 0)
 		fl_log(FL_LOG_WARN, TAG, "retention: %s", err);
@@ -810,8 +804,10 @@ static void seal(fl_evidence_writer *w, struct incident *in)
 
 static void discard(fl_evidence_writer *w, struct incident *in)
 {
-	fl_log(FL_LOG_DEBUG, TAG, "%s: incident %s left before its alarm: "
-	       "evidence discarded", w->cam->id, in->id);
+	fl_log(FL_LOG_DEBUG, TAG,
+	       "%s: incident %s left before its alarm: "
+	       "evidence discarded",
+	       w->cam->id, in->id);
 	w->st.discarded++;
 	incident_free(in);
 }
@@ -824,7 +820,8 @@ static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 
 	if (in->clip && in->alarm_t < 0 &&
 	    t > in->rest_since + in->lane->dwell_s + CLIP_WAIT_S) {
-		fl_log(FL_LOG_INFO, TAG, "%s: incident %s: no alarm %.0f s "
+		fl_log(FL_LOG_INFO, TAG,
+		       "%s: incident %s: no alarm %.0f s "
 		       "after the rest; clip dropped until the alarm",
 		       w->cam->id, in->id, t - in->rest_since);
 		fl_clip_abort(in->clip);
@@ -832,8 +829,8 @@ static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 		in->clip_tmp[0] = '\0';
 	}
 
-	while (in->used && (a = fl_evidence_plan_tick(&in->plan, t)) !=
-				   FL_EVP_NONE) {
+	while (in->used &&
+	       (a = fl_evidence_plan_tick(&in->plan, t)) != FL_EVP_NONE) {
 		switch (a) {
 		case FL_EVP_SHOOT:
 			if (f && shoot(w, in, f, bgr ? bgr(user) : NULL) == 0)
@@ -861,7 +858,8 @@ void fl_evidence_writer_event(const fl_event *ev, void *writer)
 
 	if (!w)
 		return;
-	clocks(&c0, &w0);
+	c0 = fl_cpu_s();
+	w0 = fl_mono_s();
 	if (!in) {
 		if (ev->type != FL_EV_OCCUPIED && ev->type != FL_EV_ALARM)
 			goto out; /* sealed already, or never ours */
@@ -895,7 +893,8 @@ void fl_evidence_writer_event(const fl_event *ev, void *writer)
 	fl_evidence_plan_clip(&in->plan, NULL, &to);
 	fl_clip_set_end(in->clip, to);
 out:
-	clocks(&c1, &w1);
+	c1 = fl_cpu_s();
+	w1 = fl_mono_s();
 	w->st.cpu_s += c1 - c0;
 	w->st.wall_s += w1 - w0;
 }
@@ -912,11 +911,13 @@ void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
 		any = w->inc[i].used;
 	if (!any)
 		return;
-	clocks(&c0, &w0);
+	c0 = fl_cpu_s();
+	w0 = fl_mono_s();
 	for (int i = 0; i < MAX_INCIDENTS; i++)
 		if (w->inc[i].used)
 			act(w, &w->inc[i], f, f->t, bgr, user);
-	clocks(&c1, &w1);
+	c1 = fl_cpu_s();
+	w1 = fl_mono_s();
 	w->st.cpu_s += c1 - c0;
 	w->st.wall_s += w1 - w0;
 }

@@ -34,10 +34,9 @@ typedef struct fl_evidence_writer fl_evidence_writer;
  * video time 0 (the device clock in live mode; in replay, the edge's start
  * time), which is what the images print. Returns NULL with a reason in err.
  */
-fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg,
-					      int camera, fl_store *store,
-					      const fl_key *key,
-					      fl_source *src,
+fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg, int camera,
+					      fl_store *store,
+					      const fl_key *key, fl_source *src,
 					      double start_wall, char *err,
 					      size_t errlen);
 

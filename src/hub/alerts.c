@@ -22,9 +22,10 @@
  * property webhooks) or esc<N> (its enforcement webhooks). A job is made
  * only if no file of its name exists in outbox/, sent/ or failed/, so the
  * same incident message delivered twice, or replayed after a restart, makes
- * no second alert. Files are written atomically (temporary, rename) and
- * moved with rename(), so a crash leaves each job in exactly one place; the
- * worst case is one repeat of a job that was sent but not yet moved.
+ * no second alert. Files are written crash-safe (fl_file_write: temporary,
+ * fsync, rename) and moved with rename(), so a crash leaves each job in
+ * exactly one place; the worst case is one repeat of a job that was sent
+ * but not yet moved.
  *
  * Attempts back off exponentially: retry_base_s, doubling, at most
  * retry_cap_s between attempts, retry_max attempts. A webhook answers 2xx
@@ -68,14 +69,15 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "clock.h"
+#include "file.h"
 #include "fl.h"
 #include "hubconf.h"
 #include "topic.h"
 
-
 struct hub_alerts {
-	const hub_conf *conf; /* borrowed */
-	char dir[HUB_PATHLEN];    /* <evidence_dir>/.alerts */
+	const hub_conf *conf;  /* borrowed */
+	char dir[HUB_PATHLEN]; /* <evidence_dir>/.alerts */
 	pthread_t thread;
 	int started;
 	atomic_int stop;
@@ -84,44 +86,27 @@ struct hub_alerts {
 	char worker[HUB_STR]; /* this worker's name in claims */
 };
 
-static atomic_uint tmp_seq; /* unique temporary names within the process */
-
-static double now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int exists(const char *path)
 {
 	struct stat sb;
 	return stat(path, &sb) == 0;
 }
 
-/* Write a JSON object to path atomically (a temporary name of this process
- * and thread, then rename). With excl, link() instead of rename(): 1 (not
- * an error) when path exists (another worker made it first). */
+/* Write a JSON object to path, crash-safe (fl_file_write). With excl the
+ * file is only made when path does not exist: FL_EEXIST (not an error
+ * here) when another worker made it first. */
 static int save_ex(const char *path, json_t *j, int excl)
 {
-	char tmp[HUB_PATHLEN + 48];
-	int rc = FL_OK;
+	char *text = json_dumps(j, JSON_COMPACT), err[512];
+	int rc;
 
-	hub_fmt(tmp, sizeof(tmp), "%s.tmp.%ld.%u", path, (long)getpid(),
-		atomic_fetch_add(&tmp_seq, 1));
-	if (json_dump_file(j, tmp, JSON_COMPACT)) {
-		unlink(tmp);
-		return FL_EIO;
-	}
-	if (excl) {
-		if (link(tmp, path))
-			rc = errno == EEXIST ? 1 : FL_EIO;
-		unlink(tmp);
-	} else if (rename(tmp, path)) {
-		unlink(tmp);
-		rc = FL_EIO;
-	}
+	if (!text)
+		return FL_ENOMEM;
+	rc = fl_file_write(path, text, strlen(text), 0644,
+			   excl ? FL_FILE_EXCL : 0, err, sizeof(err));
+	if (rc && rc != FL_EEXIST)
+		fl_log(FL_LOG_ERROR, "alerts", "%s", err);
+	free(text);
 	return rc;
 }
 
@@ -165,15 +150,15 @@ static char *body_for(const hub_alerts *a, const struct what *w, int format)
 
 	fmt_time(w->wall, when, sizeof(when));
 	hub_fmt(pic, sizeof(pic), "%s/evidence/%s/composite.jpg",
-		 a->conf->public_url, w->iid);
+		a->conf->public_url, w->iid);
 	hub_fmt(link, sizeof(link), "%s/incidents/%s", a->conf->public_url,
-		 w->iid);
+		w->iid);
 	hub_fmt(text, sizeof(text),
-		 "### %s\n"
-		 "- site: %s\n- lane: %s / %s (device %s)\n- time: %s\n"
-		 "- incident: %s\n\n![picture](%s)\n\n[open the incident](%s)",
-		 title_of(w->kind), w->site, w->camera, w->lane, w->device,
-		 when, w->iid, pic, link);
+		"### %s\n"
+		"- site: %s\n- lane: %s / %s (device %s)\n- time: %s\n"
+		"- incident: %s\n\n![picture](%s)\n\n[open the incident](%s)",
+		title_of(w->kind), w->site, w->camera, w->lane, w->device, when,
+		w->iid, pic, link);
 	switch (format) {
 	case HUB_HOOK_WECOM:
 		j = json_pack("{s:s,s:{s:s}}", "msgtype", "markdown",
@@ -204,7 +189,7 @@ static char *body_for(const hub_alerts *a, const struct what *w, int format)
 static void job_make(hub_alerts *a, const struct what *w, const char *target,
 		     const char *dest, int format)
 {
-	static const char *const boxes[] = {"outbox", "sent", "failed"};
+	static const char *const boxes[] = { "outbox", "sent", "failed" };
 	char name[512], path[HUB_PATHLEN];
 	char *body = NULL;
 	json_t *j = NULL;
@@ -212,22 +197,21 @@ static void job_make(hub_alerts *a, const struct what *w, const char *target,
 
 	hub_fmt(name, sizeof(name), "%s.%s.%s.json", w->iid, w->kind, target);
 	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
-		hub_fmt(path, sizeof(path), "%s/%s/%s", a->dir, boxes[i],
-			 name);
+		hub_fmt(path, sizeof(path), "%s/%s/%s", a->dir, boxes[i], name);
 		if (exists(path))
 			return; /* made before: never twice */
 	}
 	body = body_for(a, w, format < 0 ? HUB_HOOK_GENERIC : format);
 	if (!body)
 		goto out;
-	j = json_pack("{s:s,s:s,s:i,s:s,s:i,s:f,s:f}", "kind", w->kind,
-		      "dest", dest, "mqtt", format < 0, "body", body,
-		      "attempts", 0, "next", 0.0, "created", now_wall());
+	j = json_pack("{s:s,s:s,s:i,s:s,s:i,s:f,s:f}", "kind", w->kind, "dest",
+		      dest, "mqtt", format < 0, "body", body, "attempts", 0,
+		      "next", 0.0, "created", fl_wall_s());
 	if (!j)
 		goto out;
 	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
 	rc = save_ex(path, j, 1);
-	if (rc == 1)
+	if (rc == FL_EEXIST)
 		; /* another worker made it a moment ago */
 	else if (rc)
 		fl_log(FL_LOG_ERROR, "alerts", "%s: cannot write", path);
@@ -252,11 +236,10 @@ static void jobs_for(hub_alerts *a, const struct what *w)
 	fl_topic_level(w->site, lvl, sizeof(lvl));
 	if (a->conf->alerts.mqtt) {
 		if (esc && s && s->escalate_topic[0])
-			hub_fmt(topic, sizeof(topic), "%s",
-				 s->escalate_topic);
+			hub_fmt(topic, sizeof(topic), "%s", s->escalate_topic);
 		else
 			hub_fmt(topic, sizeof(topic), "firelane/%s/%s", lvl,
-				 esc ? "enforcement" : "alerts");
+				esc ? "enforcement" : "alerts");
 		job_make(a, w, "mqtt", topic, -1);
 	}
 	if (!s)
@@ -265,7 +248,7 @@ static void jobs_for(hub_alerts *a, const struct what *w)
 		const hub_hook *h = esc ? &s->escalate[i] : &s->hooks[i];
 
 		hub_fmt(target, sizeof(target), "%s%d", esc ? "esc" : "hook",
-			 i);
+			i);
 		job_make(a, w, target, h->url, h->format);
 	}
 }
@@ -287,10 +270,9 @@ static int made(hub_alerts *a, const char *iid, const char *kind, int mark)
 
 void hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 			 const char *camera, const char *lane,
-			 const char *incident_id, const char *type,
-			 double wall)
+			 const char *incident_id, const char *type, double wall)
 {
-	struct what w = {site, device, camera, lane, incident_id, type, wall};
+	struct what w = { site, device, camera, lane, incident_id, type, wall };
 	char path[HUB_PATHLEN];
 
 	hub_fmt(path, sizeof(path), "%s/open/%s.json", a->dir, incident_id);
@@ -399,10 +381,10 @@ static void job_retry(hub_alerts *a, const char *name, json_t *j,
 		job_done(a, name, "failed");
 		return;
 	}
-	fl_log(FL_LOG_WARN, "alerts", "%s: attempt %d failed (%s); retry in %.1f s",
-	       name, n, why, d);
+	fl_log(FL_LOG_WARN, "alerts",
+	       "%s: attempt %d failed (%s); retry in %.1f s", name, n, why, d);
 	json_object_set_new(j, "attempts", json_integer(n));
-	json_object_set_new(j, "next", json_real(now_wall() + d));
+	json_object_set_new(j, "next", json_real(fl_wall_s() + d));
 	/* the new state goes back to the outbox, then the claim ends */
 	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
 	if (save(path, j) == FL_OK) {
@@ -442,7 +424,8 @@ static int post(hub_alerts *a, const char *url, const char *body, char *why,
 		hub_fmt(why, whylen, "curl_easy_init failed");
 		return FL_ENOMEM;
 	}
-	h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8");
+	h = curl_slist_append(h,
+			      "Content-Type: application/json; charset=utf-8");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -462,8 +445,8 @@ static int post(hub_alerts *a, const char *url, const char *body, char *why,
 		   json_is_integer(json_object_get(resp, "errcode")) &&
 		   json_integer_value(json_object_get(resp, "errcode")) != 0) {
 		hub_fmt(why, whylen, "errcode %lld",
-			 (long long)json_integer_value(
-				 json_object_get(resp, "errcode")));
+			(long long)json_integer_value(
+				json_object_get(resp, "errcode")));
 	} else {
 		rc = FL_OK;
 	}
@@ -479,7 +462,7 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 	char box[HUB_PATHLEN], path[HUB_PATHLEN], why[256];
 	DIR *d;
 	struct dirent *e;
-	double now = now_wall();
+	double now = fl_wall_s();
 
 	hub_fmt(box, sizeof(box), "%s/outbox", a->dir);
 	d = opendir(box);
@@ -487,7 +470,8 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 		return;
 	while ((e = readdir(d)) && !atomic_load(&a->stop)) {
 		size_t n = strlen(e->d_name);
-		int is_mqtt = n > 10 && !strcmp(e->d_name + n - 10, ".mqtt.json");
+		int is_mqtt = n > 10 &&
+			      !strcmp(e->d_name + n - 10, ".mqtt.json");
 		json_t *j;
 		const char *dest, *body;
 
@@ -520,8 +504,8 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 			continue;
 		}
 		if (mqtt) {
-			int rc = fl_mqtt_publish(m, dest, body, strlen(body),
-						 1, 0);
+			int rc = fl_mqtt_publish(m, dest, body, strlen(body), 1,
+						 0);
 			if (rc == FL_OK)
 				job_done(a, e->d_name, "sent");
 			else if (rc == FL_EAGAIN) /* offline: wait, no attempt */
@@ -548,12 +532,7 @@ static void *webhook_thread(void *arg)
 		struct timespec ts;
 
 		run_due(a, NULL, 0);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		ts = fl_wall_deadline(200); /* a->cv uses the default clock */
 		pthread_mutex_lock(&a->mu);
 		if (!atomic_load(&a->stop))
 			pthread_cond_timedwait(&a->cv, &a->mu, &ts);
@@ -618,8 +597,8 @@ static void escalations(hub_alerts *a, fl_db *db, double now)
 		w.iid = iid;
 		w.kind = "escalated";
 		s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
-		after = s && s->escalate_s >= 0 ? s->escalate_s :
-						  a->conf->alerts.escalate_s;
+		after = s && s->escalate_s >= 0 ? s->escalate_s
+						: a->conf->alerts.escalate_s;
 		if (!w.site || !w.device || !w.camera || !w.lane) {
 			unlink(path);
 		} else if (json_is_true(json_object_get(j, "force")) ||
@@ -653,7 +632,7 @@ void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now)
  */
 static void recover_claims(hub_alerts *a)
 {
-	static const char *const where[] = {"claimed", "open"};
+	static const char *const where[] = { "claimed", "open" };
 	char dir[HUB_PATHLEN], from[HUB_PATHLEN], to[HUB_PATHLEN];
 	char suffix[HUB_STR + 2];
 	size_t sl;
@@ -677,7 +656,8 @@ static void recover_claims(hub_alerts *a)
 				w ? "open" : "outbox", (int)(n - sl),
 				e->d_name);
 			if (rename(from, to) == 0)
-				fl_log(FL_LOG_WARN, "alerts", "%.*s: claimed "
+				fl_log(FL_LOG_WARN, "alerts",
+				       "%.*s: claimed "
 				       "when this worker stopped; back in %s",
 				       (int)(n - sl), e->d_name,
 				       w ? "open/" : "the outbox");
@@ -688,8 +668,8 @@ static void recover_claims(hub_alerts *a)
 
 hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
 {
-	static const char *const boxes[] = {"outbox", "sent", "failed",
-					    "open", "made", "claimed"};
+	static const char *const boxes[] = { "outbox", "sent", "failed",
+					     "open",   "made", "claimed" };
 	hub_alerts *a = calloc(1, sizeof(*a));
 	char path[HUB_PATHLEN];
 	size_t k;
@@ -711,10 +691,8 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
 			a->worker[k] = '_';
 	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
 		hub_fmt(path, sizeof(path), "%s/%s", a->dir, boxes[i]);
-		if (hub_mkdir_p(path)) {
-			hub_fmt(err, errlen, "%s: %s", path, strerror(errno));
+		if (fl_mkdir_p(path, 0755, err, errlen))
 			goto fail;
-		}
 	}
 	recover_claims(a);
 	pthread_mutex_init(&a->mu, NULL);

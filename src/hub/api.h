@@ -17,24 +17,24 @@
 
 typedef struct hub_api {
 	const hub_conf *conf;
-	fl_db *db;              /* the server's own handle */
+	fl_db *db; /* the server's own handle */
 	hub_sessions *sessions;
 	hub_ratelimit *rate;
-	int secure_cookies;     /* add Secure to the session cookie */
+	int secure_cookies; /* add Secure to the session cookie */
 } hub_api;
 
 /* One request. Strings are borrowed for the call. */
 typedef struct hub_req {
-	const char *method;     /* "GET", "POST", ... */
-	const char *path;       /* percent-decoded, without the query */
+	const char *method; /* "GET", "POST", ... */
+	const char *path;   /* percent-decoded, without the query */
 	/* a query parameter's value, or NULL */
 	const char *(*arg)(void *ctx, const char *name);
 	void *ctx;
 	const char *cookie, *csrf, *range, *if_none_match; /* headers or NULL */
-	const char *addr;       /* the client's address */
-	const char *body;       /* the request body (may hold NULs) */
+	const char *addr; /* the client's address */
+	const char *body; /* the request body (may hold NULs) */
 	size_t body_len;
-	int body_too_large;     /* more than 64 KiB were sent */
+	int body_too_large; /* more than 64 KiB were sent */
 	double now;
 } hub_req;
 
@@ -45,13 +45,13 @@ typedef struct hub_req {
  * bytes. */
 typedef struct hub_resp {
 	int status;
-	const char *ctype;     /* static string */
+	const char *ctype; /* static string */
 	char *body;
 	size_t len;
-	int body_static;       /* body is the binary's (an asset): not freed */
-	int fd;                /* -1: none */
+	int body_static; /* body is the binary's (an asset): not freed */
+	int fd;          /* -1: none */
 	long long offset, flen;
-	int no_store;          /* Cache-Control: no-store (API answers) */
+	int no_store; /* Cache-Control: no-store (API answers) */
 	struct {
 		char name[32];
 		char value[512];

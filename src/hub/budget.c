@@ -11,10 +11,10 @@
  */
 #include "budget.h"
 
-#include "evidence.h"
+#include "bundles.h"
 #include "fl.h"
 
-#define QUICK_S 5.0      /* quarantine and .incoming */
+#define QUICK_S 5.0       /* quarantine and .incoming */
 #define EVIDENCE_S 3600.0 /* evidence retention */
 
 void hub_budget_tick(hub_budget *b, const hub_conf *c, fl_db *db, double now)
@@ -23,11 +23,13 @@ void hub_budget_tick(hub_budget *b, const hub_conf *c, fl_db *db, double now)
 		long removed = 0;
 
 		b->next_quick = now + QUICK_S;
-		if (fl_db_quarantine_trim(db, c->quarantine_max, &removed) == 0 &&
+		if (fl_db_quarantine_trim(db, c->quarantine_max, &removed) ==
+			    0 &&
 		    removed > 0)
 			fl_log(FL_LOG_WARN, "ingest",
 			       "quarantine: %ld oldest messages removed "
-			       "(quarantine_max %d)", removed, c->quarantine_max);
+			       "(quarantine_max %d)",
+			       removed, c->quarantine_max);
 		hub_evidence_sweep_incoming(c->evidence_dir,
 					    c->incoming_max_age_s, now);
 	}

@@ -10,7 +10,7 @@
 #include "hubconf.h"
 
 typedef struct hub_budget {
-	double next_quick; /* quarantine and .incoming: every few seconds */
+	double next_quick;    /* quarantine and .incoming: every few seconds */
 	double next_evidence; /* evidence: at start, then hourly */
 } hub_budget;
 

@@ -37,7 +37,9 @@
 #include <microhttpd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "db.h"
+#include "file.h"
 #include "fl.h"
 #include "httpparse.h"
 #include "session.h"
@@ -62,14 +64,6 @@ struct request {
 	size_t len;
 	int too_large;
 };
-
-static double now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -151,7 +145,10 @@ static void request_addr(hub_http *h, struct MHD_Connection *c, char *out,
 	memset(&x, 0, sizeof(x));
 	MHD_get_connection_values(c, MHD_HEADER_KIND, xff_line, &x);
 	/* a header too long to keep is malformed: the peer's address */
-	rc = hub_client_addr(peer, x.too_long ? "(too long)" : x.n ? x.v : NULL,
+	rc = hub_client_addr(peer,
+			     x.too_long ? "(too long)"
+			     : x.n      ? x.v
+					: NULL,
 			     h->trusted, h->ntrusted, out, len);
 	if (rc == FL_EINVAL && !atomic_exchange(&h->xff_logged, 1))
 		fl_log(FL_LOG_DEBUG, TAG,
@@ -279,7 +276,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	q.body = rq->body ? rq->body : "";
 	q.body_len = rq->len;
 	q.body_too_large = rq->too_large;
-	q.now = now_wall();
+	q.now = fl_wall_s();
 	hub_api_handle(&h->api, &q, &r);
 	fl_log(FL_LOG_DEBUG, TAG, "%s %s %d", method, url, r.status);
 	ok = send_resp(c, &r);
@@ -304,24 +301,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 /* A whole small file (a PEM) as a string, or NULL. */
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	char *s = NULL;
-	long n;
+	char *s;
+	size_t n;
 
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && n < 1 << 20 &&
-	    !fseek(f, 0, SEEK_SET)) {
-		s = malloc((size_t)n + 1);
-		if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-			free(s);
-			s = NULL;
-		} else if (s) {
-			s[n] = 0;
-		}
-	}
-	fclose(f);
-	return s;
+	return fl_file_read(path, 1 << 20, &s, &n, NULL, 0) == 0 ? s : NULL;
 }
 
 /* "ADDR:PORT" ("[::1]:8080", "0.0.0.0:8080") into a socket address. */
@@ -347,8 +330,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res) ||
-	    !res)
+	if (getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res) || !res)
 		return FL_EINVAL;
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*v6 = res->ai_family == AF_INET6;
@@ -366,8 +348,9 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 	int v6 = 0, tls = c->http.tls_cert[0] != 0;
 
 	if (parse_listen(c->http.listen, &ss, &v6)) {
-		snprintf(err, errlen, "http.listen '%s': not ADDR:PORT with a "
-				      "numeric address",
+		snprintf(err, errlen,
+			 "http.listen '%s': not ADDR:PORT with a "
+			 "numeric address",
 			 c->http.listen);
 		return NULL;
 	}
@@ -391,19 +374,21 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 	if (!strcmp(c->http.secure_cookies, "on"))
 		h->api.secure_cookies = 1;
 	else if (!strcmp(c->http.secure_cookies, "auto"))
-		h->api.secure_cookies =
-			tls || !strncmp(c->public_url, "https://", 8);
+		h->api.secure_cookies = tls ||
+					!strncmp(c->public_url, "https://", 8);
 	if (tls) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			snprintf(err, errlen, "http.tls_cert: this "
-					      "libmicrohttpd has no TLS");
+			snprintf(err, errlen,
+				 "http.tls_cert: this "
+				 "libmicrohttpd has no TLS");
 			goto fail;
 		}
 		h->tls_cert = slurp(c->http.tls_cert);
 		h->tls_key = slurp(c->http.tls_key);
 		if (!h->tls_cert || !h->tls_key) {
-			snprintf(err, errlen, "http.tls_cert/tls_key: cannot "
-					      "read %s",
+			snprintf(err, errlen,
+				 "http.tls_cert/tls_key: cannot "
+				 "read %s",
 				 h->tls_cert ? c->http.tls_key
 					     : c->http.tls_cert);
 			goto fail;
@@ -415,8 +400,8 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
 		flags |= MHD_USE_EPOLL;
 	h->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, h,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, /* first, or MHD warns */
+		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, h, /* first, or MHD warns */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->http.threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
@@ -426,8 +411,9 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 		tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
 		MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(err, errlen, "cannot listen on %s (in use, or not an "
-				      "address of this machine)",
+		snprintf(err, errlen,
+			 "cannot listen on %s (in use, or not an "
+			 "address of this machine)",
 			 c->http.listen);
 		goto fail;
 	}

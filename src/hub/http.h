@@ -25,15 +25,4 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen);
 int hub_http_port(const hub_http *h);
 void hub_http_stop(hub_http *h); /* NULL-safe */
 
-/* The web UI's files, embedded at build time from web/ by
- * cmake/embed.cmake: path relative to web/ ("index.html"), content type,
- * ETag (quoted), bytes. The table ends with a row of NULLs. */
-struct hub_asset {
-	const char *path, *mime, *etag;
-	const unsigned char *data;
-	size_t len;
-};
-extern const struct hub_asset hub_assets[];
-extern const size_t hub_nassets;
-
 #endif /* FL_HUB_HTTP_H */

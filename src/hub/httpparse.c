@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "fl.h"
+#include "id.h"
 
 /* Digits at *p into *v (at most 18 of them); advances *p. 0 or -1. */
 static int digits(const char **p, long long *v)
@@ -109,7 +110,9 @@ void hub_civil_from_days(long long z, int *y, int *m, int *d)
 
 static int month_days(int y, int m)
 {
-	static const int n[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int n[] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 ? 28 + leap : n[m - 1];
@@ -156,8 +159,8 @@ int hub_date_parse(const char *s, int tz_offset_s, double *wall, int *is_date)
 	return FL_OK;
 }
 
-int hub_period(const char *period, double wall, int tz_offset_s,
-	       double *from, double *to)
+int hub_period(const char *period, double wall, int tz_offset_s, double *from,
+	       double *to)
 {
 	long long day = (long long)floor((wall + tz_offset_s) / 86400.0);
 	long long a, b;
@@ -187,18 +190,7 @@ int hub_period(const char *period, double wall, int tz_offset_s,
 
 int hub_plain_name(const char *s)
 {
-	size_t n = 0;
-
-	if (!s || !*s || *s == '.')
-		return 0;
-	for (; s[n]; n++) {
-		unsigned char c = (unsigned char)s[n];
-
-		if (n >= 128 ||
-		    !(isalnum(c) || c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return fl_id_valid(s, HUB_PLAIN_MAX) && s[0] != '.';
 }
 
 int hub_query_int(const char *s, int min, int max, int *out)
@@ -251,7 +243,8 @@ static char *join_strings(json_t *a)
 	json_t *v;
 	char *s;
 
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_string(v))
 			return NULL;
 		cap += json_string_length(v) + 1;
@@ -259,7 +252,8 @@ static char *join_strings(json_t *a)
 	s = calloc(1, cap);
 	if (!s)
 		return NULL;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (i)
 			strcat(s, ",");
 		strcat(s, json_string_value(v));
@@ -324,8 +318,8 @@ struct ip {
  * pass to inet_pton, so zone ids, ports and brackets are refused. */
 static int ip_parse(const char *s, size_t len, struct ip *ip)
 {
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0,
-						 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0,    0,
+						  0, 0, 0, 0, 0xff, 0xff };
 	char t[HUB_ADDR_LEN];
 
 	if (!len || len >= sizeof(t))
@@ -362,7 +356,8 @@ static int ip_trusted(const struct ip *a, const char *const *trusted, int n)
 	struct ip t;
 
 	for (int i = 0; i < n; i++)
-		if (trusted[i] && !ip_parse(trusted[i], strlen(trusted[i]), &t) &&
+		if (trusted[i] &&
+		    !ip_parse(trusted[i], strlen(trusted[i]), &t) &&
 		    ip_eq(a, &t))
 			return 1;
 	return 0;

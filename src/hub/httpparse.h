@@ -20,21 +20,21 @@ int hub_range_parse(const char *h, long long size, long long *first,
 /* "YYYY-MM-DD" (a real calendar day) as the unix time of its midnight in
  * the zone tz_offset_s east of UTC, or a plain number of unix seconds.
  * 0 or FL_EINVAL. *is_date says which it was (may be NULL). */
-int hub_date_parse(const char *s, int tz_offset_s, double *wall,
-		   int *is_date);
+int hub_date_parse(const char *s, int tz_offset_s, double *wall, int *is_date);
 
 /* The period ("day", "week" (Monday to Sunday) or "month") containing the
  * instant wall, as [*from, *to) unix times of local midnights in the zone
  * tz_offset_s. 0, or FL_EINVAL for an unknown period. */
-int hub_period(const char *period, double wall, int tz_offset_s,
-	       double *from, double *to);
+int hub_period(const char *period, double wall, int tz_offset_s, double *from,
+	       double *to);
 
 /* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
 long long hub_days_from_civil(int y, int m, int d);
 void hub_civil_from_days(long long z, int *y, int *m, int *d);
 
-/* 1 when s is a plain name: 1-128 of [A-Za-z0-9_.-], not starting with
- * '.', else 0. */
+/* 1 when s is a plain name: 1-128 of an id's characters ([A-Za-z0-9_.-],
+ * src/core/id.h), not starting with '.', else 0. */
+#define HUB_PLAIN_MAX 129 /* with the NUL */
 int hub_plain_name(const char *s);
 
 /* A query parameter as a whole number in [min, max]: 0 and *out, or

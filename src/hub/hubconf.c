@@ -1,476 +1,175 @@
 /*
- * hubconf.c - the hub's configuration schema as tables.
+ * hubconf.c - the hub's configuration schema: its tables, its two custom
+ * values (a webhook's format, the trusted proxies) and its cross-key checks.
  *
- * A note on the model. Each section is a table of keys (struct key): the
- * key's name, its type, where it lives in hub_conf (an offset), its bounds
- * and a help line. apply_map() walks a YAML map against one table: a key
- * not in the table is an error, a value of the wrong type or out of bounds
- * is an error, and every error names the file and the line of the key
- * (the fl_node tree from src/config/yaml.c carries them). Nested sections
- * (mqtt, http, store, alerts) are rows of type T_MAP pointing at their own
- * table; the two lists (alerts.sites and a site's webhooks) are rows with a
- * small parser of their own. Cross-field rules (mqtt.host and store.sqlite
- * required, a webhook URL must be http(s)) are checked once at the end.
+ * A note on the model. The hub's keys are rows of the engine the edge uses
+ * (src/core/schema.h): each section is a const table of rows (name, type,
+ * where the value lives in hub_conf, default, bounds, help), nested sections
+ * are T_MAP rows, alerts.sites and a site's two webhook lists are T_LIST
+ * rows of their own sections. This file has no walker of its own: defaults,
+ * validation with "FILE:LINE: reason", --check-config's dump, the sample
+ * (--sample-config) and docs/hub-config.md all come from the engine walking
+ * these rows, so the hub types, bounds and reports its keys exactly as the
+ * edge does (docs/config.md): plain numbers (a quoted "5" is a string),
+ * booleans true/false/yes/no, UTF-8 strings without control characters.
  *
- * This is the same shape as the edge's src/core/config.c, kept separate
- * because the hub's schema is its own; it needs no I/O beyond reading the
- * file and no globals.
+ * The checks that involve several keys (mqtt.host, store.sqlite and
+ * evidence_dir required, TLS files in pairs, the timezone, URLs) run once in
+ * the sections' finish hooks. Two defaults are settled there too, so that
+ * the dump shows the value in effect and loads again as is: mqtt.port
+ * (1883, or 8883 with tls_ca) and a site's escalate_s (alerts.escalate_s).
+ *
+ * Paths (store.sqlite, evidence_dir, the TLS files) are kept as written: the
+ * hub opens them from its working directory, unlike the edge's, which
+ * follow the configuration file.
  */
 #include "hubconf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
+#define FL_SCHEMA_TABLE /* short names: T_NUM, NUM(), MAP(), ... */
+#include "schema.h"
+
 #include "fl.h"
 #include "yaml.h"
 
-enum ktype { T_STR, T_INT, T_NUM, T_BOOL, T_MAP, T_CUSTOM };
+/* ---- custom values ----------------------------------------------------- */
 
-struct ctx {
-	const char *file;
-	char *err;
-	size_t errlen;
+static const char *const format_names[] = {
+	[HUB_HOOK_GENERIC] = "generic",
+	[HUB_HOOK_WECOM] = "wecom",
+	[HUB_HOOK_DINGTALK] = "dingtalk",
 };
 
-struct key;
-typedef int (*custom_fn)(struct ctx *c, const struct key *k, void *obj,
-			 const fl_node *n, int line);
-
-struct key {
-	const char *name;
-	enum ktype type;
-	size_t off;      /* into the object the table describes */
-	size_t size;     /* T_STR: buffer size */
-	double min, max; /* numbers */
-	const struct key *sub; /* T_MAP: the nested table (same object) */
-	custom_fn parse; /* T_CUSTOM */
-	const char *help;
-};
-
-static int fail(struct ctx *c, int line, const char *fmt, ...)
+/* A webhook's format: one of format_names, stored as its index. */
+static int format_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
+			const fl_node *n, int line)
 {
-	va_list ap;
-	int n = snprintf(c->err, c->errlen, "%s:%d: ", c->file, line);
+	int *f = (int *)((char *)obj + s->off);
 
-	if (n < 0 || (size_t)n >= c->errlen)
-		return FL_ECONFIG;
-	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return FL_ECONFIG;
-}
-
-static int key_line(const fl_node *map, size_t i)
-{
-	return map->key_lines ? map->key_lines[i] : map->items[i]->line;
-}
-
-static int apply_map(struct ctx *c, const struct key *tab, void *obj,
-		     const fl_node *map, int line, const char *what);
-
-static int apply_key(struct ctx *c, const struct key *k, void *obj,
-		     const fl_node *n, int line)
-{
-	char *f = (char *)obj + k->off;
-	char *end;
-	double v;
-
-	switch (k->type) {
-	case T_MAP:
-		return apply_map(c, k->sub, obj, n, line, k->name);
-	case T_CUSTOM:
-		return k->parse(c, k, obj, n, line);
-	default:
-		break;
-	}
 	if (n->kind != FL_NODE_SCALAR)
-		return fail(c, line, "%s: expected a single value", k->name);
-	if (k->type == T_STR) {
-		size_t len = strlen(n->scalar);
-
-		if (len >= k->size)
-			return fail(c, line, "%s: longer than %zu bytes",
-				    k->name, k->size - 1);
-		for (size_t i = 0; i < len; i++)
-			if ((unsigned char)n->scalar[i] < 0x20)
-				return fail(c, line,
-					    "%s: control character in value",
-					    k->name);
-		memcpy(f, n->scalar, len + 1);
-		return FL_OK;
+		return fl_schema_fail(c, line, "%s: expected a single value",
+				      s->name);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(format_names); i++) {
+		if (!strcmp(n->scalar, format_names[i])) {
+			*f = (int)i;
+			return FL_OK;
+		}
 	}
-	if (k->type == T_BOOL) {
-		const char *s = n->scalar;
-
-		if (n->quoted)
-			return fail(c, line, "%s: expected true or false",
-				    k->name);
-		if (!strcmp(s, "true") || !strcmp(s, "yes") ||
-		    !strcmp(s, "on"))
-			*(int *)f = 1;
-		else if (!strcmp(s, "false") || !strcmp(s, "no") ||
-			 !strcmp(s, "off"))
-			*(int *)f = 0;
-		else
-			return fail(c, line, "%s: expected true or false, got %s",
-				    k->name, s);
-		return FL_OK;
-	}
-	errno = 0;
-	v = strtod(n->scalar, &end);
-	if (n->quoted || end == n->scalar || *end || errno || !isfinite(v))
-		return fail(c, line, "%s: expected a number, got '%s'",
-			    k->name, n->scalar);
-	if (k->type == T_INT && v != floor(v))
-		return fail(c, line, "%s: expected a whole number, got %s",
-			    k->name, n->scalar);
-	if (v < k->min || v > k->max)
-		return fail(c, line, "%s: %s is out of range %.15g..%.15g", k->name,
-			    n->scalar, k->min, k->max);
-	if (k->type == T_INT)
-		*(int *)f = (int)v;
-	else
-		*(double *)f = v;
-	return FL_OK;
+	return fl_schema_fail(c, line,
+			      "webhook: format '%s' is not generic, wecom or "
+			      "dingtalk",
+			      n->scalar);
 }
 
-static int apply_map(struct ctx *c, const struct key *tab, void *obj,
-		     const fl_node *map, int line, const char *what)
+static void format_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
 {
-	if (map->kind != FL_NODE_MAP)
-		return fail(c, line, "%s: expected a map of settings", what);
-	for (size_t i = 0; i < map->n; i++) {
-		const struct key *k = tab;
-		int rc;
+	fl_schema_printf(
+		o, "%s",
+		format_names[*(const int *)((const char *)obj + s->off)]);
+}
 
-		while (k->name && strcmp(k->name, map->keys[i]))
-			k++;
-		if (!k->name)
-			return fail(c, key_line(map, i), "%s: unknown key '%s'",
-				    what, map->keys[i]);
-		rc = apply_key(c, k, obj, map->items[i], key_line(map, i));
-		if (rc)
-			return rc;
+static void format_defaults(const fl_setting *s, void *obj)
+{
+	*(int *)((char *)obj + s->off) = HUB_HOOK_GENERIC;
+}
+
+static const fl_custom format_type = { format_parse, format_dump,
+				       format_defaults, "word",
+				       "generic, wecom or dingtalk" };
+
+typedef char proxy_addr[sizeof(((hub_http_conf *)0)->trusted_proxies[0])];
+
+/* http.trusted_proxies: a list of numeric IPv4/IPv6 addresses, kept as
+ * written; the count at s->count_off. */
+static int proxies_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
+			 const fl_node *n, int line)
+{
+	proxy_addr *list = (proxy_addr *)((char *)obj + s->off);
+	unsigned char b[16];
+
+	if (n->kind != FL_NODE_SEQ)
+		return fl_schema_fail(c, line,
+				      "http.%s: expected a list of addresses",
+				      s->name);
+	if (n->n > (size_t)s->max)
+		return fl_schema_fail(c, line, "http.%s: at most %g addresses",
+				      s->name, s->max);
+	for (size_t i = 0; i < n->n; i++) {
+		const fl_node *v = n->items[i];
+
+		if (v->kind != FL_NODE_SCALAR ||
+		    strlen(v->scalar) >= sizeof(list[i]) ||
+		    (inet_pton(AF_INET, v->scalar, b) != 1 &&
+		     inet_pton(AF_INET6, v->scalar, b) != 1))
+			return fl_schema_fail(
+				c, v->line,
+				"http.%s: '%s' is not an IPv4 or IPv6 address",
+				s->name,
+				v->kind == FL_NODE_SCALAR ? v->scalar
+							  : "(a list or map)");
+		strcpy(list[i], v->scalar);
 	}
+	*(int *)((char *)obj + s->count_off) = (int)n->n;
 	return FL_OK;
 }
 
-/* ---- lists ------------------------------------------------------------- */
+static void proxies_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
+{
+	const proxy_addr *list = (const proxy_addr *)((const char *)obj +
+						      s->off);
+	int n = *(const int *)((const char *)obj + s->count_off);
 
-static const struct {
-	const char *name;
-	int format;
-} formats[] = {
-	{"generic", HUB_HOOK_GENERIC},
-	{"wecom", HUB_HOOK_WECOM},
-	{"dingtalk", HUB_HOOK_DINGTALK},
-};
+	fl_schema_printf(o, "[");
+	for (int i = 0; i < n; i++) {
+		fl_schema_printf(o, "%s", i ? ", " : "");
+		fl_schema_out_quoted(o, list[i]);
+	}
+	fl_schema_printf(o, "]");
+}
+
+static void proxies_defaults(const fl_setting *s, void *obj)
+{
+	*(int *)((char *)obj + s->count_off) = 0;
+}
+
+static const fl_custom proxies_type = { proxies_parse, proxies_dump,
+					proxies_defaults,
+					"list of IPv4/IPv6 addresses", NULL };
+
+/* ---- cross-key checks --------------------------------------------------- */
 
 static int url_ok(const char *u)
 {
 	return !strncmp(u, "http://", 7) || !strncmp(u, "https://", 8);
 }
 
-/* A webhook: {url: http(s)://..., format: generic|wecom|dingtalk}. */
-static int hook_parse(struct ctx *c, const fl_node *n, int line,
-		      hub_hook *h)
+static int webhook_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 {
-	char fmt[32] = "generic";
-	size_t i;
+	const hub_hook *h = obj;
 
-	if (n->kind != FL_NODE_MAP)
-		return fail(c, line, "webhook: expected {url: ..., format: ...}");
-	h->url[0] = 0;
-	for (i = 0; i < n->n; i++) {
-		const fl_node *v = n->items[i];
-		int kl = key_line(n, i);
-		char *dst;
-		size_t size;
-
-		if (!strcmp(n->keys[i], "url")) {
-			dst = h->url;
-			size = sizeof(h->url);
-		} else if (!strcmp(n->keys[i], "format")) {
-			dst = fmt;
-			size = sizeof(fmt);
-		} else {
-			return fail(c, kl, "webhook: unknown key '%s'",
-				    n->keys[i]);
-		}
-		if (v->kind != FL_NODE_SCALAR)
-			return fail(c, kl, "%s: expected a single value",
-				    n->keys[i]);
-		if (strlen(v->scalar) >= size)
-			return fail(c, kl, "%s: too long", n->keys[i]);
-		strcpy(dst, v->scalar);
-	}
 	if (!url_ok(h->url))
-		return fail(c, n->line,
-			    "webhook: url must start with http:// or https://");
-	for (i = 0; i < FL_ARRAY_SIZE(formats); i++)
-		if (!strcmp(formats[i].name, fmt))
-			break;
-	if (i == FL_ARRAY_SIZE(formats))
-		return fail(c, n->line,
-			    "webhook: format '%s' is not generic, wecom or "
-			    "dingtalk", fmt);
-	h->format = formats[i].format;
+		return fl_schema_fail(c, map->line,
+				      "webhook: url must start with http:// or "
+				      "https://");
 	return FL_OK;
 }
 
-static int hooks_parse(struct ctx *c, const char *what, const fl_node *n,
-		       int line, hub_hook *hooks, int *count)
+/* A site without its own escalate_s escalates after the alerts-wide one. */
+static int alerts_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 {
-	if (n->kind != FL_NODE_SEQ)
-		return fail(c, line, "%s: expected a list of webhooks", what);
-	if (n->n > HUB_MAX_HOOKS)
-		return fail(c, line, "%s: at most %d webhooks", what,
-			    HUB_MAX_HOOKS);
-	for (size_t i = 0; i < n->n; i++) {
-		int rc = hook_parse(c, n->items[i], n->items[i]->line,
-				    &hooks[i]);
-		if (rc)
-			return rc;
-	}
-	*count = (int)n->n;
+	hub_alerts_conf *a = obj;
+
+	for (int i = 0; i < a->nsites; i++)
+		if (a->sites[i].escalate_s < 0)
+			a->sites[i].escalate_s = a->escalate_s;
 	return FL_OK;
-}
-
-static int site_hooks(struct ctx *c, const struct key *k, void *obj,
-		      const fl_node *n, int line)
-{
-	hub_site_alerts *s = obj;
-
-	return hooks_parse(c, k->name, n, line, s->hooks, &s->nhooks);
-}
-
-static int site_escalate(struct ctx *c, const struct key *k, void *obj,
-			 const fl_node *n, int line)
-{
-	hub_site_alerts *s = obj;
-
-	return hooks_parse(c, k->name, n, line, s->escalate, &s->nescalate);
-}
-
-#define SOFF(f) offsetof(hub_site_alerts, f)
-static const struct key site_keys[] = {
-	{"site", T_STR, SOFF(site), sizeof(((hub_site_alerts *)0)->site), 0,
-	 0, NULL, NULL, "site id, as the edge's device.site"},
-	{"webhooks", T_CUSTOM, 0, 0, 0, 0, NULL, site_hooks,
-	 "property managers' webhooks: [{url, format}]"},
-	{"escalate", T_CUSTOM, 0, 0, 0, 0, NULL, site_escalate,
-	 "enforcement contact's webhooks: [{url, format}]"},
-	{"escalate_topic", T_STR, SOFF(escalate_topic),
-	 sizeof(((hub_site_alerts *)0)->escalate_topic), 0, 0, NULL, NULL,
-	 "MQTT topic of escalations; default firelane/<site>/enforcement"},
-	{"escalate_s", T_NUM, SOFF(escalate_s), 0, 0, 604800, NULL, NULL,
-	 "escalate an open alarmed incident without outcome after this"},
-	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
-};
-
-static int sites_parse(struct ctx *c, const struct key *k, void *obj,
-		       const fl_node *n, int line)
-{
-	hub_conf *hc = obj;
-
-	if (n->kind != FL_NODE_SEQ)
-		return fail(c, line, "sites: expected a list");
-	if (n->n > HUB_MAX_SITES)
-		return fail(c, line, "sites: at most %d", HUB_MAX_SITES);
-	for (size_t i = 0; i < n->n; i++) {
-		hub_site_alerts *s = &hc->alerts.sites[i];
-		int rc;
-
-		memset(s, 0, sizeof(*s));
-		s->escalate_s = -1;
-		s->line = n->items[i]->line;
-		rc = apply_map(c, site_keys, s, n->items[i], s->line, "site");
-		if (rc)
-			return rc;
-		if (!s->site[0])
-			return fail(c, s->line, "site: 'site' is required");
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(hc->alerts.sites[j].site, s->site))
-				return fail(c, s->line,
-					    "site '%s' listed twice", s->site);
-	}
-	hc->alerts.nsites = (int)n->n;
-	return FL_OK;
-}
-
-/* http.trusted_proxies: a list of numeric IPv4/IPv6 addresses. */
-static int proxies_parse(struct ctx *c, const struct key *k, void *obj,
-			 const fl_node *n, int line)
-{
-	hub_conf *hc = obj;
-	unsigned char b[16];
-
-	if (n->kind != FL_NODE_SEQ)
-		return fail(c, line, "http.%s: expected a list of addresses",
-			    k->name);
-	if (n->n > HUB_MAX_PROXIES)
-		return fail(c, line, "http.%s: at most %d addresses", k->name,
-			    HUB_MAX_PROXIES);
-	for (size_t i = 0; i < n->n; i++) {
-		const fl_node *v = n->items[i];
-		char *dst = hc->http.trusted_proxies[i];
-
-		if (v->kind != FL_NODE_SCALAR ||
-		    strlen(v->scalar) >= sizeof(hc->http.trusted_proxies[i]) ||
-		    (inet_pton(AF_INET, v->scalar, b) != 1 &&
-		     inet_pton(AF_INET6, v->scalar, b) != 1))
-			return fail(c, v->line,
-				    "http.%s: '%s' is not an IPv4 or IPv6 "
-				    "address",
-				    k->name,
-				    v->kind == FL_NODE_SCALAR ? v->scalar
-							      : "(a list or map)");
-		strcpy(dst, v->scalar);
-	}
-	hc->http.ntrusted_proxies = (int)n->n;
-	return FL_OK;
-}
-
-#define OFF(f) offsetof(hub_conf, f)
-#define SZ(f) sizeof(((hub_conf *)0)->f)
-static const struct key mqtt_keys[] = {
-	{"host", T_STR, OFF(mqtt.host), SZ(mqtt.host), 0, 0, NULL, NULL,
-	 "broker host (required)"},
-	{"port", T_INT, OFF(mqtt.port), 0, 1, 65535, NULL, NULL,
-	 "broker port; default 1883, 8883 with tls_ca"},
-	{"username", T_STR, OFF(mqtt.username), SZ(mqtt.username), 0, 0, NULL,
-	 NULL, "broker user"},
-	{"password", T_STR, OFF(mqtt.password), SZ(mqtt.password), 0, 0, NULL,
-	 NULL, "broker password"},
-	{"client_id", T_STR, OFF(mqtt.client_id), SZ(mqtt.client_id), 0, 0,
-	 NULL, NULL, "stable client id (persistent session)"},
-	{"shared_group", T_STR, OFF(mqtt.shared_group), SZ(mqtt.shared_group),
-	 0, 0, NULL, NULL,
-	 "MQTT 5 shared subscription group ($share/<group>/...); "
-	 "\"\" = plain"},
-	{"keepalive_s", T_INT, OFF(mqtt.keepalive_s), 0, 5, 3600, NULL, NULL,
-	 "keepalive"},
-	{"session_expiry_s", T_INT, OFF(mqtt.session_expiry_s), 0, 60,
-	 2147483647, NULL, NULL,
-	 "the broker keeps the session (and queues messages) this long "
-	 "while the hub is away"},
-	{"tls_ca", T_STR, OFF(mqtt.tls_ca), SZ(mqtt.tls_ca), 0, 0, NULL, NULL,
-	 "CA file: TLS on (ssl://); \"\" = plain TCP"},
-	{"tls_cert", T_STR, OFF(mqtt.tls_cert), SZ(mqtt.tls_cert), 0, 0, NULL,
-	 NULL, "client certificate (PEM), optional"},
-	{"tls_key", T_STR, OFF(mqtt.tls_key), SZ(mqtt.tls_key), 0, 0, NULL,
-	 NULL, "its private key (PEM)"},
-	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
-};
-
-static const struct key http_keys[] = {
-	{"listen", T_STR, OFF(http.listen), SZ(http.listen), 0, 0, NULL, NULL,
-	 "ADDR:PORT of the web UI; \"\" = no web server"},
-	{"tls_cert", T_STR, OFF(http.tls_cert), SZ(http.tls_cert), 0, 0, NULL,
-	 NULL, "HTTPS certificate (PEM); \"\" = plain HTTP"},
-	{"tls_key", T_STR, OFF(http.tls_key), SZ(http.tls_key), 0, 0, NULL,
-	 NULL, "its private key (PEM)"},
-	{"secure_cookies", T_STR, OFF(http.secure_cookies),
-	 SZ(http.secure_cookies), 0, 0, NULL, NULL,
-	 "auto|on|off; auto: on with HTTPS or an https public_url"},
-	{"session_idle_s", T_NUM, OFF(http.session_idle_s), 0, 60, 2592000,
-	 NULL, NULL, "a session ends after this long without a request"},
-	{"threads", T_INT, OFF(http.threads), 0, 1, 16, NULL, NULL,
-	 "the web server's thread pool"},
-	{"trusted_proxies", T_CUSTOM, 0, 0, 0, 0, NULL, proxies_parse,
-	 "reverse proxies (addresses) whose X-Forwarded-For names the client "
-	 "for the login rate limit and the audit"},
-	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
-};
-
-static const struct key store_keys[] = {
-	{"sqlite", T_STR, OFF(store.sqlite), SZ(store.sqlite), 0, 0, NULL,
-	 NULL, "SQLite database file (required)"},
-	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
-};
-
-static const struct key alerts_keys[] = {
-	{"mqtt", T_BOOL, OFF(alerts.mqtt), 0, 0, 0, NULL, NULL,
-	 "publish alerts on firelane/<site>/alerts"},
-	{"escalate_s", T_NUM, OFF(alerts.escalate_s), 0, 0, 604800, NULL,
-	 NULL, "default escalation delay after the alarm; 0 = never"},
-	{"retry_max", T_INT, OFF(alerts.retry_max), 0, 1, 100, NULL, NULL,
-	 "attempts per alert"},
-	{"retry_base_s", T_NUM, OFF(alerts.retry_base_s), 0, 0.05, 3600, NULL,
-	 NULL, "first retry delay, doubled each attempt"},
-	{"retry_cap_s", T_NUM, OFF(alerts.retry_cap_s), 0, 0.05, 86400, NULL,
-	 NULL, "longest retry delay"},
-	{"timeout_s", T_NUM, OFF(alerts.timeout_s), 0, 0.5, 120, NULL, NULL,
-	 "per HTTP attempt"},
-	{"sites", T_CUSTOM, 0, 0, 0, 0, NULL, sites_parse,
-	 "per site: {site, webhooks, escalate, escalate_topic, escalate_s}"},
-	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
-};
-
-static const struct key root_keys[] = {
-	{"mqtt", T_MAP, 0, 0, 0, 0, mqtt_keys, NULL, "broker connection"},
-	{"http", T_MAP, 0, 0, 0, 0, http_keys, NULL, "web UI"},
-	{"store", T_MAP, 0, 0, 0, 0, store_keys, NULL, "database"},
-	{"evidence_dir", T_STR, OFF(evidence_dir), SZ(evidence_dir), 0, 0,
-	 NULL, NULL, "where bundles are stored (required)"},
-	{"public_url", T_STR, OFF(public_url), SZ(public_url), 0, 0, NULL,
-	 NULL, "base URL of the hub for links in alerts"},
-	{"max_payload", T_NUM, OFF(max_payload_conf), 0, 1024, 16777216, NULL,
-	 NULL, "largest accepted message, bytes"},
-	{"alerts", T_MAP, 0, 0, 0, 0, alerts_keys, NULL, "alert routing"},
-	{"quarantine_max", T_INT, OFF(quarantine_max), 0, 100, 100000000, NULL,
-	 NULL, "quarantined messages kept; the oldest go first"},
-	{"incoming_max_age_s", T_NUM, OFF(incoming_max_age_s), 0, 1, 31536000,
-	 NULL, NULL,
-	 "an evidence bundle still incomplete this long after its last chunk "
-	 "is removed from .incoming (logged)"},
-	{"evidence_keep_days", T_NUM, OFF(evidence_keep_days), 0, 0, 36500,
-	 NULL, NULL,
-	 "0: keep evidence forever (it is proof); N: remove bundles older "
-	 "than N days of closed incidents (audited)"},
-	{"receipt_resend_days", T_NUM, OFF(receipt_resend_days), 0, 0, 36500,
-	 NULL, NULL,
-	 "a device back online gets again the receipts of its verified "
-	 "bundles of the last N days; 0: off"},
-	{"timezone", T_STR, OFF(timezone), SZ(timezone), 0, 0, NULL, NULL,
-	 "the hub's offset from UTC (+08:00): report days, query dates"},
-	{NULL, T_STR, 0, 0, 0, 0, NULL, NULL, NULL},
-};
-
-void hub_conf_defaults(hub_conf *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->mqtt.port = 0; /* 1883, or 8883 with TLS (the MQTT client's rule) */
-	c->mqtt.keepalive_s = 30;
-	c->mqtt.session_expiry_s = 7 * 24 * 3600;
-	snprintf(c->mqtt.client_id, sizeof(c->mqtt.client_id),
-		 "firelane-hub");
-	c->http.listen[0] = 0; /* the web server is opted into */
-	snprintf(c->public_url, sizeof(c->public_url),
-		 "http://127.0.0.1:8080");
-	snprintf(c->http.secure_cookies, sizeof(c->http.secure_cookies),
-		 "auto");
-	c->http.session_idle_s = 28800;
-	c->http.threads = 2;
-	snprintf(c->timezone, sizeof(c->timezone), "+00:00");
-	c->alerts.mqtt = 1;
-	c->alerts.escalate_s = 900;
-	c->alerts.retry_max = 8;
-	c->alerts.retry_base_s = 1;
-	c->alerts.retry_cap_s = 300;
-	c->alerts.timeout_s = 5;
-	c->max_payload = 256 * 1024;
-	c->quarantine_max = 10000;
-	c->incoming_max_age_s = 7 * 24 * 3600;
-	c->evidence_keep_days = 0;
-	c->receipt_resend_days = 30;
 }
 
 /* "+08:00", "-05:30", "Z" or "UTC" into seconds east of UTC. */
@@ -494,92 +193,374 @@ static int tz_parse(const char *s, int *out)
 	return FL_OK;
 }
 
-static int finish(struct ctx *c, hub_conf *hc, const fl_node *doc)
+static int hub_finish(fl_schema_ctx *c, void *obj, const fl_node *doc)
 {
+	hub_conf *hc = obj;
+
 	if (!hc->mqtt.host[0])
-		return fail(c, doc->line, "mqtt.host is required");
+		return fl_schema_fail(c, doc->line, "mqtt.host is required");
 	if (!hc->store.sqlite[0])
-		return fail(c, doc->line, "store.sqlite is required");
+		return fl_schema_fail(c, doc->line, "store.sqlite is required");
 	if (!hc->evidence_dir[0])
-		return fail(c, doc->line, "evidence_dir is required");
+		return fl_schema_fail(c, doc->line, "evidence_dir is required");
 	if (!hc->mqtt.client_id[0])
-		return fail(c, doc->line, "mqtt.client_id must not be empty");
+		return fl_schema_fail(c, doc->line,
+				      "mqtt.client_id must not be empty");
 	for (const char *p = hc->mqtt.shared_group; *p; p++)
 		if (*p == '/' || *p == '+' || *p == '#')
-			return fail(c, doc->line,
-				    "mqtt.shared_group: '/', '+' and '#' are "
-				    "not allowed");
+			return fl_schema_fail(c, doc->line,
+					      "mqtt.shared_group: '/', '+' and "
+					      "'#' are not allowed");
 	if ((hc->mqtt.tls_cert[0] || hc->mqtt.tls_key[0]) && !hc->mqtt.tls_ca[0])
-		return fail(c, doc->line,
-			    "mqtt.tls_cert/tls_key need mqtt.tls_ca");
+		return fl_schema_fail(c, doc->line,
+				      "mqtt.tls_cert/tls_key need mqtt.tls_ca");
 	if (hc->http.listen[0] && !strchr(hc->http.listen, ':'))
-		return fail(c, doc->line, "http.listen: expected ADDR:PORT");
+		return fl_schema_fail(c, doc->line,
+				      "http.listen: expected ADDR:PORT");
 	if (!!hc->http.tls_cert[0] != !!hc->http.tls_key[0])
-		return fail(c, doc->line,
-			    "http.tls_cert and http.tls_key go together");
+		return fl_schema_fail(c, doc->line,
+				      "http.tls_cert and http.tls_key go "
+				      "together");
 	if (strcmp(hc->http.secure_cookies, "auto") &&
 	    strcmp(hc->http.secure_cookies, "on") &&
 	    strcmp(hc->http.secure_cookies, "off"))
-		return fail(c, doc->line,
-			    "http.secure_cookies: expected auto, on or off");
+		return fl_schema_fail(c, doc->line,
+				      "http.secure_cookies: expected auto, on "
+				      "or off");
 	if (tz_parse(hc->timezone, &hc->tz_offset_s))
-		return fail(c, doc->line,
-			    "timezone: expected +HH:MM or -HH:MM, got '%s'",
-			    hc->timezone);
+		return fl_schema_fail(c, doc->line,
+				      "timezone: expected +HH:MM or -HH:MM, "
+				      "got '%s'",
+				      hc->timezone);
 	if (!url_ok(hc->public_url))
-		return fail(c, doc->line,
-			    "public_url must start with http:// or https://");
+		return fl_schema_fail(c, doc->line,
+				      "public_url must start with http:// or "
+				      "https://");
+	/* the MQTT client's rule, settled here so the dump shows it */
+	if (!hc->mqtt.port)
+		hc->mqtt.port = hc->mqtt.tls_ca[0] ? 8883 : 1883;
 	return FL_OK;
+}
+
+/* ---- the tables ---------------------------------------------------------- */
+
+static const fl_setting webhook_keys[] = {
+	STR(hub_hook, url, T_TEXT, 0, "",
+	    "where the alert is POSTed: http:// or https://"),
+	CUSTOM(hub_hook, "format", format, format_type, "generic", 0, 0,
+	       "the body: generic JSON, or the WeCom or DingTalk group "
+	       "robot's markdown (docs/hub.md, Alerts)"),
+};
+
+static const fl_section webhook_section = {
+	"webhook",
+	"Webhooks (`alerts.sites[].webhooks[]`, `escalate[]`)",
+	"One entry per receiver: `{url: \"https://...\", format: wecom}`. "
+	"Each alert goes to every webhook of its list, retried on failure "
+	"(`alerts.retry_*`).",
+	webhook_keys,
+	FL_ARRAY_SIZE(webhook_keys),
+	NO_OFF,
+	NO_OFF,
+	webhook_finish
+};
+
+static const fl_setting site_keys[] = {
+	STR(hub_site_alerts, site, T_TEXT, F_REQ, NULL,
+	    "site id, as the edge's device.site"),
+	LIST(hub_site_alerts, "webhooks", hooks, nhooks, webhook_section, 0,
+	     HUB_MAX_HOOKS, "property managers' webhooks: alarm, all-clear"),
+	LIST(hub_site_alerts, "escalate", escalate, nescalate, webhook_section,
+	     0, HUB_MAX_HOOKS,
+	     "the enforcement contact's webhooks: escalations"),
+	STR(hub_site_alerts, escalate_topic, T_TEXT, 0, "",
+	    "MQTT topic of escalations; \"\" = firelane/<site>/enforcement"),
+	{ "escalate_s", T_NUM, 0, offsetof(hub_site_alerts, escalate_s), 0, 0,
+	  -1, "`alerts.escalate_s`", 0, 604800, NULL, NULL,
+	  "escalate an open alarmed incident without outcome this long "
+	  "after the alarm (s); 0 = never" },
+};
+
+static const fl_section site_section = {
+	"site",
+	"Sites (`alerts.sites[]`)",
+	"Where one site's alerts go (0..64 sites, each listed once). A site "
+	"not listed gets MQTT alerts only (`alerts.mqtt`).",
+	site_keys,
+	FL_ARRAY_SIZE(site_keys),
+	offsetof(hub_site_alerts, line),
+	offsetof(hub_site_alerts, site),
+	NULL
+};
+
+static const fl_setting alerts_keys[] = {
+	NUM(hub_alerts_conf, mqtt, T_BOOL, 1, 0, 1,
+	    "publish alerts on firelane/<site>/alerts"),
+	NUM(hub_alerts_conf, escalate_s, T_NUM, 900, 0, 604800,
+	    "default escalation delay after the alarm (s); 0 = never"),
+	NUM(hub_alerts_conf, retry_max, T_INT, 8, 1, 100,
+	    "attempts per webhook alert before giving up"),
+	NUM(hub_alerts_conf, retry_base_s, T_NUM, 1, 0.05, 3600,
+	    "first retry after this long (s), doubled each attempt"),
+	NUM(hub_alerts_conf, retry_cap_s, T_NUM, 300, 0.05, 86400,
+	    "longest delay between two attempts (s)"),
+	NUM(hub_alerts_conf, timeout_s, T_NUM, 5, 0.5, 120,
+	    "per HTTP attempt (s)"),
+	LIST(hub_alerts_conf, "sites", sites, nsites, site_section, 0,
+	     HUB_MAX_SITES, "alert routing per site"),
+};
+
+static const fl_section alerts_section = {
+	"alerts",
+	"Alerts (`alerts`)",
+	"Alarms, all-clears and escalations: on MQTT and to each site's "
+	"webhooks (docs/hub.md, Alerts). Every key is optional.",
+	alerts_keys,
+	FL_ARRAY_SIZE(alerts_keys),
+	NO_OFF,
+	NO_OFF,
+	alerts_finish
+};
+
+static const fl_setting mqtt_keys[] = {
+	STR(hub_mqtt_conf, host, T_TEXT, 0, "", "broker host (required)"),
+	{ "port", T_INT, 0, offsetof(hub_mqtt_conf, port), 0, 0, 0,
+	  "1883, 8883 with `tls_ca`", 1, 65535, NULL, NULL,
+	  "broker port; when not given 1883, or 8883 with tls_ca" },
+	STR(hub_mqtt_conf, username, T_TEXT, 0, "", "broker user; \"\" = none"),
+	STR(hub_mqtt_conf, password, T_TEXT, F_SECRET, "",
+	    "broker password (shown as \"***\" by --check-config)"),
+	STR(hub_mqtt_conf, client_id, T_TEXT, 0, "firelane-hub",
+	    "stable client id: the broker keeps the hub's session by it; "
+	    "unique per hub worker"),
+	STR(hub_mqtt_conf, shared_group, T_TEXT, 0, "",
+	    "MQTT 5 shared subscription group: several hub workers split the "
+	    "fleet's messages ($share/<group>/firelane/+/+/#); \"\" = plain"),
+	NUM(hub_mqtt_conf, keepalive_s, T_INT, 30, 5, 3600,
+	    "MQTT keep-alive (s)"),
+	NUM(hub_mqtt_conf, session_expiry_s, T_INT, 604800, 60, 2147483647,
+	    "the broker keeps the session (and queues messages) this long "
+	    "while the hub is away (s)"),
+	STR(hub_mqtt_conf, tls_ca, T_TEXT, 0, "",
+	    "CA file: TLS on (ssl://); \"\" = plain TCP"),
+	STR(hub_mqtt_conf, tls_cert, T_TEXT, 0, "",
+	    "client certificate (PEM), optional; needs tls_ca"),
+	STR(hub_mqtt_conf, tls_key, T_TEXT, 0, "", "its private key (PEM)"),
+};
+
+static const fl_section mqtt_section = {
+	"mqtt",
+	"MQTT (`mqtt`)",
+	"The connection to the fleet's broker (topics: docs/mqtt.md). `host` "
+	"is required. The hub's session is persistent: configure the broker "
+	"to keep its backlog (docs/hub.md, Ingest).",
+	mqtt_keys,
+	FL_ARRAY_SIZE(mqtt_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
+};
+
+static const fl_setting http_keys[] = {
+	STR(hub_http_conf, listen, T_TEXT, 0, "",
+	    "ADDR:PORT of the web UI and API; \"\" = no web server"),
+	STR(hub_http_conf, tls_cert, T_TEXT, 0, "",
+	    "HTTPS certificate (PEM); \"\" = plain HTTP"),
+	STR(hub_http_conf, tls_key, T_TEXT, 0, "", "its private key (PEM)"),
+	STR(hub_http_conf, secure_cookies, T_TEXT, 0, "auto",
+	    "auto, on or off: the session cookie's Secure flag (auto: on with "
+	    "HTTPS or an https public_url)"),
+	NUM(hub_http_conf, session_idle_s, T_NUM, 28800, 60, 2592000,
+	    "a session ends after this long without a request (s)"),
+	NUM(hub_http_conf, threads, T_INT, 2, 1, 16,
+	    "the web server's thread pool"),
+	{ "trusted_proxies", T_CUSTOM, 0,
+	  offsetof(hub_http_conf, trusted_proxies), 0,
+	  offsetof(hub_http_conf, ntrusted_proxies), 0, "[]", 0,
+	  HUB_MAX_PROXIES, NULL, &proxies_type,
+	  "reverse proxies whose X-Forwarded-For names the client for the "
+	  "login rate limit and the audit (quote IPv6: [\"::1\"])" },
+};
+
+static const fl_section http_section = {
+	"http",
+	"Web UI and API (`http`)",
+	"The review web UI and its JSON API (docs/api.md). Off unless "
+	"`listen` is set.",
+	http_keys,
+	FL_ARRAY_SIZE(http_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
+};
+
+static const fl_setting store_keys[] = {
+	STR(hub_store_conf, sqlite, T_TEXT, 0, "",
+	    "SQLite database file (required); created on first start"),
+};
+
+static const fl_section store_section = { "store",
+					  "Store (`store`)",
+					  "The database (docs/store.md).",
+					  store_keys,
+					  FL_ARRAY_SIZE(store_keys),
+					  NO_OFF,
+					  NO_OFF,
+					  NULL };
+
+static const fl_setting root_keys[] = {
+	MAP(hub_conf, "mqtt", mqtt, mqtt_section, "broker connection"),
+	MAP(hub_conf, "http", http, http_section, "web UI and API"),
+	MAP(hub_conf, "store", store, store_section, "database"),
+	STR(hub_conf, evidence_dir, T_TEXT, 0, "",
+	    "where evidence bundles are stored (required)"),
+	STR(hub_conf, public_url, T_TEXT, 0, "http://127.0.0.1:8080",
+	    "base URL of the hub for links in alerts: "
+	    "<public_url>/incidents/<id>"),
+	STR(hub_conf, timezone, T_TEXT, 0, "+00:00",
+	    "the hub's offset from UTC (+08:00, -05:30, Z): report days, "
+	    "dates in queries"),
+	NUM(hub_conf, max_payload, T_SIZE, 262144, 1024, 16777216,
+	    "largest accepted message (bytes); a larger one is quarantined "
+	    "unparsed"),
+	NUM(hub_conf, quarantine_max, T_INT, 10000, 100, 100000000,
+	    "quarantined messages kept; the oldest go first"),
+	NUM(hub_conf, incoming_max_age_s, T_NUM, 604800, 1, 31536000,
+	    "an evidence bundle still incomplete this long after its last "
+	    "chunk is removed from .incoming (logged)"),
+	NUM(hub_conf, evidence_keep_days, T_NUM, 0, 0, 36500,
+	    "0: keep evidence forever (it is proof); N: remove bundles of "
+	    "closed incidents older than N days (audited)"),
+	NUM(hub_conf, receipt_resend_days, T_NUM, 30, 0, 36500,
+	    "a device back online gets again the receipts of its verified "
+	    "bundles of the last N days; 0: off"),
+	MAP(hub_conf, "alerts", alerts, alerts_section, "alert routing"),
+};
+
+static const fl_section root_section = {
+	"top level",
+	"Top level",
+	"The file is one YAML document: a map with `mqtt`, `store` and "
+	"`evidence_dir`, and optionally every other key.",
+	root_keys,
+	FL_ARRAY_SIZE(root_keys),
+	NO_OFF,
+	NO_OFF,
+	hub_finish
+};
+
+static const fl_section *const doc_sections[] = {
+	&root_section,   &mqtt_section, &http_section,   &store_section,
+	&alerts_section, &site_section, &webhook_section
+};
+
+/* ---- loading, dump, sample, docs ----------------------------------------- */
+
+void hub_conf_defaults(hub_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	fl_schema_defaults(&root_section, c);
 }
 
 int hub_conf_load(hub_conf *hc, const char *path, char *err, size_t errlen)
 {
-	struct ctx c = {path, err, errlen};
-	FILE *f = NULL;
-	char *buf = NULL;
-	fl_node *doc = NULL;
-	long size;
-	int rc = FL_EIO;
-
 	hub_conf_defaults(hc);
 	snprintf(hc->path, sizeof(hc->path), "%s", path);
-	f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = errno == ENOENT ? FL_ENOENT : FL_EIO;
-		goto out;
-	}
-	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 ||
-	    size > (long)FL_YAML_MAX_SIZE || fseek(f, 0, SEEK_SET)) {
-		snprintf(err, errlen, "%s: unreadable or too large", path);
-		goto out;
-	}
-	buf = malloc((size_t)size + 1);
-	if (!buf) {
-		rc = FL_ENOMEM;
-		goto out;
-	}
-	if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
-	doc = fl_yaml_parse(buf, (size_t)size, path, err, errlen);
-	if (!doc) {
-		rc = FL_EFORMAT;
-		goto out;
-	}
-	hc->max_payload_conf = (double)hc->max_payload;
-	rc = apply_map(&c, root_keys, hc, doc, doc->line, "hub");
-	if (rc)
-		goto out;
-	hc->max_payload = (size_t)hc->max_payload_conf;
-	rc = finish(&c, hc, doc);
-out:
-	fl_node_free(doc);
-	free(buf);
-	if (f)
-		fclose(f);
-	return rc;
+	return fl_yaml_apply_file(&root_section, hc, path, err, errlen);
+}
+
+int hub_conf_parse(hub_conf *hc, const char *text, size_t len, const char *name,
+		   char *err, size_t errlen)
+{
+	hub_conf_defaults(hc);
+	snprintf(hc->path, sizeof(hc->path), "%s", name);
+	return fl_yaml_apply(&root_section, hc, text, len, name, err, errlen);
+}
+
+size_t hub_conf_dump(const hub_conf *c, char *buf, size_t len)
+{
+	char head[sizeof(c->path) + 4];
+
+	snprintf(head, sizeof(head), "# %s\n", c->path);
+	return fl_schema_dump(&root_section, c, head, 0, buf, len);
+}
+
+/* The sample's own values; every other key shows its default. */
+static const char sample_text[] =
+	"mqtt: {host: 127.0.0.1}\n"
+	"store: {sqlite: /var/lib/firelane/hub.db}\n"
+	"evidence_dir: /var/lib/firelane/evidence\n"
+	"alerts:\n"
+	"  sites:\n"
+	"    - site: demo-site\n"
+	"      escalate_s: 600\n"
+	"      webhooks:\n"
+	"        - {url: \"https://qyapi.weixin.qq.com/cgi-bin/webhook/"
+	"send?key=KEY\", format: wecom}\n"
+	"        - {url: \"https://oapi.dingtalk.com/robot/send?"
+	"access_token=TOKEN\", format: dingtalk}\n"
+	"      escalate:\n"
+	"        - {url: \"https://enforcement.example.org/hook\"}\n";
+
+size_t hub_conf_sample(char *buf, size_t len)
+{
+	hub_conf *c = malloc(sizeof(*c)); /* large: not on the stack */
+	char err[256];
+	size_t n;
+
+	if (!c)
+		return 0;
+	/* the sample text is this file's own: it loads */
+	hub_conf_parse(c, sample_text, sizeof(sample_text) - 1, "sample", err,
+		       sizeof(err));
+	n = fl_schema_dump(&root_section, c,
+			   "# firelane-hub sample configuration, generated "
+			   "from the schema table\n# (src/hub/hubconf.c); see "
+			   "docs/hub-config.md. Every key is shown with its "
+			   "default.\n",
+			   1, buf, len);
+	free(c);
+	return n;
+}
+
+/* The reference's opening: what the tables below do not say. */
+static const char doc_intro[] =
+	"# firelane-hub configuration reference\n\n"
+	"<!-- Generated by hub_conf_doc() from the schema table in "
+	"src/hub/hubconf.c.\n     Do not edit: tests/unit/test_config.c "
+	"fails when this file drifts.\n     Regenerate with "
+	"`build/test_config --write-docs`. -->\n\n"
+	"The hub reads one YAML file (`--config FILE`) when it starts; a "
+	"change\ntakes effect at the next start. It is checked once, at load, "
+	"by the same\nengine as the edge's configuration (docs/config.md): an "
+	"unknown key, a\nvalue of the wrong type or out of range, or a "
+	"missing required key stops\nthe hub with `FILE:LINE: reason`. "
+	"Nothing is clamped or repaired later.\n\n" FL_SCHEMA_DOC_TYPING
+	"Paths (`store.sqlite`, `evidence_dir`, the TLS files) are used as "
+	"written:\nrelative ones resolve against the hub's working "
+	"directory.\n\n"
+	"The smallest valid file:\n\n"
+	"```yaml\n"
+	"mqtt: {host: 127.0.0.1}\n"
+	"store: {sqlite: /var/lib/firelane/hub.db}\n"
+	"evidence_dir: /var/lib/firelane/evidence\n"
+	"```\n\n"
+	"A full sample with every key is `docs/firelane-hub.sample.yaml`\n"
+	"(`firelane-hub --sample-config`). `firelane-hub --config FILE "
+	"--check-config`\nprints the effective configuration in the same "
+	"form: every key, defaults\nincluded, the password as `\"***\"`.\n\n"
+	"Errors look like this:\n\n"
+	"```\n"
+	"hub.yaml:5: retry_max: 0 is out of range 1..100\n"
+	"hub.yaml:1: unknown key 'bogus' in mqtt\n"
+	"hub.yaml:8: webhook: url must start with http:// or https://\n"
+	"hub.yaml:1: mqtt.host is required\n"
+	"```\n";
+
+size_t hub_conf_doc(char *buf, size_t len)
+{
+	return fl_schema_reference(doc_intro, doc_sections,
+				   FL_ARRAY_SIZE(doc_sections), buf, len);
 }
 
 const hub_site_alerts *hub_conf_site(const hub_conf *c, const char *site)
@@ -588,70 +569,6 @@ const hub_site_alerts *hub_conf_site(const hub_conf *c, const char *site)
 		if (!strcmp(c->alerts.sites[i].site, site))
 			return &c->alerts.sites[i];
 	return NULL;
-}
-
-void hub_conf_dump(const hub_conf *c, void *fp)
-{
-	FILE *f = fp;
-
-	fprintf(f, "# %s\nmqtt:\n  host: %s\n  port: %d\n", c->path,
-		c->mqtt.host,
-		c->mqtt.port ? c->mqtt.port : c->mqtt.tls_ca[0] ? 8883 : 1883);
-	if (c->mqtt.username[0])
-		fprintf(f, "  username: %s\n  password: '***'\n",
-			c->mqtt.username);
-	fprintf(f, "  client_id: %s\n  shared_group: \"%s\"\n"
-		   "  keepalive_s: %d\n  session_expiry_s: %d\n",
-		c->mqtt.client_id, c->mqtt.shared_group, c->mqtt.keepalive_s,
-		c->mqtt.session_expiry_s);
-	if (c->mqtt.tls_ca[0])
-		fprintf(f, "  tls_ca: %s\n", c->mqtt.tls_ca);
-	if (c->mqtt.tls_cert[0])
-		fprintf(f, "  tls_cert: %s\n  tls_key: %s\n", c->mqtt.tls_cert,
-			c->mqtt.tls_key);
-	fprintf(f, "http:\n  listen: \"%s\"\n", c->http.listen);
-	if (c->http.tls_cert[0])
-		fprintf(f, "  tls_cert: %s\n  tls_key: %s\n", c->http.tls_cert,
-			c->http.tls_key);
-	fprintf(f, "  secure_cookies: %s\n  session_idle_s: %g\n"
-		   "  threads: %d\n",
-		c->http.secure_cookies, c->http.session_idle_s,
-		c->http.threads);
-	fprintf(f, "  trusted_proxies: [");
-	for (int i = 0; i < c->http.ntrusted_proxies; i++)
-		fprintf(f, "%s\"%s\"", i ? ", " : "",
-			c->http.trusted_proxies[i]);
-	fprintf(f, "]\n");
-	fprintf(f, "store:\n  sqlite: %s\n"
-		   "evidence_dir: %s\npublic_url: %s\nmax_payload: %zu\n"
-		   "timezone: \"%s\"\n",
-		c->store.sqlite, c->evidence_dir, c->public_url,
-		c->max_payload, c->timezone);
-	fprintf(f, "quarantine_max: %d\nincoming_max_age_s: %g\n"
-		   "evidence_keep_days: %g\nreceipt_resend_days: %g\n",
-		c->quarantine_max, c->incoming_max_age_s,
-		c->evidence_keep_days, c->receipt_resend_days);
-	fprintf(f, "alerts:\n  mqtt: %s\n  escalate_s: %g\n  retry_max: %d\n"
-		   "  retry_base_s: %g\n  retry_cap_s: %g\n  timeout_s: %g\n",
-		c->alerts.mqtt ? "true" : "false", c->alerts.escalate_s,
-		c->alerts.retry_max, c->alerts.retry_base_s,
-		c->alerts.retry_cap_s, c->alerts.timeout_s);
-	if (c->alerts.nsites)
-		fprintf(f, "  sites:\n");
-	for (int i = 0; i < c->alerts.nsites; i++) {
-		const hub_site_alerts *s = &c->alerts.sites[i];
-
-		fprintf(f, "    - site: %s\n", s->site);
-		for (int j = 0; j < s->nhooks; j++)
-			fprintf(f, "      # webhook %s (%s)\n", s->hooks[j].url,
-				formats[s->hooks[j].format].name);
-		for (int j = 0; j < s->nescalate; j++)
-			fprintf(f, "      # escalate %s (%s)\n",
-				s->escalate[j].url,
-				formats[s->escalate[j].format].name);
-		if (s->escalate_s >= 0)
-			fprintf(f, "      escalate_s: %g\n", s->escalate_s);
-	}
 }
 
 int hub_fmt(char *buf, size_t len, const char *f, ...)
@@ -663,23 +580,4 @@ int hub_fmt(char *buf, size_t len, const char *f, ...)
 	n = vsnprintf(buf, len, f, ap);
 	va_end(ap);
 	return n;
-}
-
-int hub_mkdir_p(const char *path)
-{
-	char tmp[HUB_PATHLEN];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(tmp))
-		return FL_EINVAL;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return FL_EIO;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) && errno != EEXIST ? FL_EIO : FL_OK;
 }

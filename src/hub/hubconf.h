@@ -1,11 +1,14 @@
 /*
  * hubconf.h - the hub's configuration: schema, defaults and validation.
  *
- * The hub reads its own small YAML file (docs/hub.md) with the same reader as
- * the edge (src/config/yaml.c builds an fl_node tree with line numbers) and
- * the same table-driven idea: every key is one row of a table (name, type,
- * bounds, help), unknown keys and bad values are refused once at load with
- * "FILE:LINE: reason", and nothing downstream repairs a value.
+ * The hub reads its own small YAML file (docs/hub-config.md) with the same
+ * reader and the same engine as the edge (src/config/yaml.c builds an
+ * fl_node tree with line numbers; src/core/schema.c walks a table): every
+ * key is one row of a table (name, type, default, bounds, help), unknown
+ * keys and bad values are refused once at load with "FILE:LINE: reason",
+ * and nothing downstream repairs a value. The same rows write the
+ * effective configuration (--check-config), the sample (--sample-config)
+ * and the reference, docs/hub-config.md.
  *
  * The struct is plain data with fixed-size arrays: no heap, nothing to free.
  */
@@ -18,7 +21,7 @@
 #define HUB_PATH 1024
 #define HUB_URL 1024
 #define HUB_MAX_SITES 64
-#define HUB_MAX_HOOKS 4 /* webhooks per list */
+#define HUB_MAX_HOOKS 4    /* webhooks per list */
 #define HUB_MAX_PROXIES 16 /* http.trusted_proxies */
 
 enum hub_hook_format { HUB_HOOK_GENERIC, HUB_HOOK_WECOM, HUB_HOOK_DINGTALK };
@@ -31,64 +34,71 @@ typedef struct hub_hook {
 /* Where one site's alerts go. */
 typedef struct hub_site_alerts {
 	char site[HUB_STR];
-	hub_hook hooks[HUB_MAX_HOOKS];      /* property managers */
+	hub_hook hooks[HUB_MAX_HOOKS]; /* property managers */
 	int nhooks;
-	hub_hook escalate[HUB_MAX_HOOKS];   /* enforcement contact */
+	hub_hook escalate[HUB_MAX_HOOKS]; /* enforcement contact */
 	int nescalate;
 	char escalate_topic[HUB_STR]; /* "" = firelane/<site>/enforcement */
-	double escalate_s;            /* < 0: the alerts-wide default */
+	double escalate_s;            /* alerts.escalate_s unless given */
 	int line;
 } hub_site_alerts;
 
+typedef struct hub_mqtt_conf {
+	char host[HUB_STR];
+	int port; /* 1883, or 8883 with TLS, unless given */
+	char username[HUB_STR];
+	char password[HUB_STR];
+	char client_id[HUB_STR];
+	char shared_group[HUB_STR]; /* "" = plain subscription */
+	char tls_ca[HUB_PATH];      /* CA file: TLS on; "" = plain TCP */
+	char tls_cert[HUB_PATH];    /* client certificate (PEM), optional */
+	char tls_key[HUB_PATH];     /* its key (PEM) */
+	int keepalive_s;
+	int session_expiry_s; /* MQTT 5 session expiry */
+} hub_mqtt_conf;
+
+typedef struct hub_http_conf {
+	char listen[HUB_STR];    /* ADDR:PORT of the web UI; "" = none */
+	char tls_cert[HUB_PATH]; /* HTTPS certificate (PEM); "" = HTTP */
+	char tls_key[HUB_PATH];  /* its private key (PEM) */
+	char secure_cookies[8];  /* auto|on|off */
+	double session_idle_s;   /* a session ends after this idle */
+	int threads;             /* the server's thread pool */
+	/* reverse proxies whose X-Forwarded-For names the client
+	 * (numeric addresses as written) */
+	char trusted_proxies[HUB_MAX_PROXIES][48];
+	int ntrusted_proxies;
+} hub_http_conf;
+
+typedef struct hub_store_conf {
+	char sqlite[HUB_PATH];
+} hub_store_conf;
+
+typedef struct hub_alerts_conf {
+	int mqtt;            /* publish on firelane/<site>/alerts */
+	double escalate_s;   /* 0 = no escalation */
+	int retry_max;       /* attempts per alert before giving up */
+	double retry_base_s; /* first retry after this, doubling */
+	double retry_cap_s;  /* at most this between attempts */
+	double timeout_s;    /* per HTTP attempt */
+	hub_site_alerts sites[HUB_MAX_SITES];
+	int nsites;
+} hub_alerts_conf;
+
 typedef struct hub_conf {
 	char path[HUB_PATH];
-	struct {
-		char host[HUB_STR];
-		int port;                /* 0: 1883, or 8883 with TLS */
-		char username[HUB_STR];
-		char password[HUB_STR];
-		char client_id[HUB_STR];
-		char shared_group[HUB_STR]; /* "" = plain subscription */
-		char tls_ca[HUB_PATH];   /* CA file: TLS on; "" = plain TCP */
-		char tls_cert[HUB_PATH]; /* client certificate (PEM), optional */
-		char tls_key[HUB_PATH];  /* its key (PEM) */
-		int keepalive_s;
-		int session_expiry_s;  /* MQTT 5 session expiry */
-	} mqtt;
-	struct {
-		char listen[HUB_STR];    /* ADDR:PORT of the web UI; "" = none */
-		char tls_cert[HUB_PATH]; /* HTTPS certificate (PEM); "" = HTTP */
-		char tls_key[HUB_PATH];  /* its private key (PEM) */
-		char secure_cookies[8];  /* auto|on|off */
-		double session_idle_s;   /* a session ends after this idle */
-		int threads;             /* the server's thread pool */
-		/* reverse proxies whose X-Forwarded-For names the client
-		 * (numeric addresses as written) */
-		char trusted_proxies[HUB_MAX_PROXIES][48];
-		int ntrusted_proxies;
-	} http;
+	hub_mqtt_conf mqtt;
+	hub_http_conf http;
 	char timezone[16]; /* "+08:00": report days and query dates */
 	int tz_offset_s;   /* the same in seconds east of UTC */
-	struct {
-		char sqlite[HUB_PATH];
-	} store;
+	hub_store_conf store;
 	char evidence_dir[HUB_PATH];
 	char public_url[HUB_URL];
-	struct {
-		int mqtt;             /* publish on firelane/<site>/alerts */
-		double escalate_s;    /* 0 = no escalation */
-		int retry_max;        /* attempts per alert before giving up */
-		double retry_base_s;  /* first retry after this, doubling */
-		double retry_cap_s;   /* at most this between attempts */
-		double timeout_s;     /* per HTTP attempt */
-		hub_site_alerts sites[HUB_MAX_SITES];
-		int nsites;
-	} alerts;
-	size_t max_payload; /* bytes; larger messages are quarantined */
-	double max_payload_conf; /* as read (the table stores numbers as double) */
-	int quarantine_max;        /* rows kept in the quarantine table */
-	double incoming_max_age_s; /* an incomplete bundle is dropped after */
-	double evidence_keep_days; /* 0: evidence is kept forever */
+	hub_alerts_conf alerts;
+	size_t max_payload;         /* bytes; larger messages are quarantined */
+	int quarantine_max;         /* rows kept in the quarantine table */
+	double incoming_max_age_s;  /* an incomplete bundle is dropped after */
+	double evidence_keep_days;  /* 0: evidence is kept forever */
 	double receipt_resend_days; /* 0: no receipts re-sent on reconnect */
 } hub_conf;
 
@@ -102,11 +112,27 @@ void hub_conf_defaults(hub_conf *c);
  */
 int hub_conf_load(hub_conf *c, const char *path, char *err, size_t errlen);
 
+/* The same from len bytes of text, named name in messages. */
+int hub_conf_parse(hub_conf *c, const char *text, size_t len, const char *name,
+		   char *err, size_t errlen);
+
 /* The site's alert routing, or NULL when the site has none. Borrowed. */
 const hub_site_alerts *hub_conf_site(const hub_conf *c, const char *site);
 
-/* Print the effective configuration (secrets masked) to f (a FILE *). */
-void hub_conf_dump(const hub_conf *c, void *f);
+/*
+ * Write the effective configuration as YAML (every key, defaults included,
+ * the password as "***"): it loads again as the same configuration.
+ * snprintf semantics: returns what would have been written.
+ */
+size_t hub_conf_dump(const hub_conf *c, char *buf, size_t len);
+
+/* Write a commented sample configuration (every key with its default and
+ * help line, one site with webhooks); it loads as is. snprintf semantics. */
+size_t hub_conf_sample(char *buf, size_t len);
+
+/* Write the reference of every key (markdown, docs/hub-config.md).
+ * snprintf semantics. */
+size_t hub_conf_doc(char *buf, size_t len);
 
 /* Room for any path the hub builds: the evidence folder (< 1024 bytes)
  * plus ids (< 128 bytes each) and a file name. */
@@ -116,9 +142,5 @@ void hub_conf_dump(const hub_conf *c, void *f);
  * by the limits above. Returns what snprintf returns. */
 int hub_fmt(char *buf, size_t len, const char *f, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/* mkdir -p with mode 0755; an existing folder is fine. 0, FL_EINVAL (path
- * too long) or FL_EIO. */
-int hub_mkdir_p(const char *path);
 
 #endif /* FL_HUB_CONF_H */

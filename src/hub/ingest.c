@@ -16,7 +16,7 @@
  *   4. incident messages are stored idempotently on (incident_id, seq)
  *      (fl_db_ingest); only a message stored for the first time drives the
  *      alerts, so a redelivery after a reconnect alerts nobody twice;
- *   5. evidence chunks and the "evidence" list go to evidence.c, which
+ *   5. evidence chunks and the "evidence" list go to bundles.c, which
  *      verifies the bundle with the enrolled key; once the result is
  *      stored the device gets a delivery receipt (docs/mqtt.md) so it may
  *      let its copy go - only a verified one (the edge checks that);
@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evidence.h"
+#include "bundles.h"
 #include "fl.h"
 #include "msg.h"
 #include "receipt.h"
@@ -67,9 +67,9 @@ static void quarantine(hub_ingest *h, const char *topic, const void *payload,
 
 	/* the topic is the sender's text: no control bytes into the log */
 	for (i = 0; topic[i] && i + 1 < sizeof(shown); i++)
-		shown[i] = (unsigned char)topic[i] < 0x20 || topic[i] == 0x7f ?
-				   '?' :
-				   topic[i];
+		shown[i] = (unsigned char)topic[i] < 0x20 || topic[i] == 0x7f
+				   ? '?'
+				   : topic[i];
 	shown[i] = 0;
 	h->quarantined++;
 	fl_log(FL_LOG_WARN, "ingest", "quarantined %s%s (%zu bytes): %s%s",
@@ -101,8 +101,10 @@ static void receipt(hub_ingest *h, const char *site, const char *device,
 	fl_receipt_topic(topic, sizeof(topic), site, device);
 	n = fl_receipt_json(&r, buf, sizeof(buf));
 	if (n >= sizeof(buf) || fl_mqtt_publish(h->mqtt, topic, buf, n, 1, 0))
-		fl_log(FL_LOG_WARN, "evidence", "%s: receipt not sent "
-		       "(offline)", incident_id);
+		fl_log(FL_LOG_WARN, "evidence",
+		       "%s: receipt not sent "
+		       "(offline)",
+		       incident_id);
 	else
 		fl_log(FL_LOG_INFO, "evidence", "%s: receipt sent (%s)",
 		       incident_id, r.verified ? "verified" : "failed");
@@ -126,8 +128,8 @@ static void receipt(hub_ingest *h, const char *site, const char *device,
  * Failed verifications are not re-sent: the edge keeps such a bundle
  * whatever the receipt says.
  */
-static void resend_receipts(hub_ingest *h, const char *site,
-			    const char *device, double now)
+static void resend_receipts(hub_ingest *h, const char *site, const char *device,
+			    double now)
 {
 	char topic[FL_TOPIC_MAX], buf[512];
 	fl_receipt *r = NULL;
@@ -137,8 +139,10 @@ static void resend_receipts(hub_ingest *h, const char *site,
 	if (!h->mqtt)
 		return;
 	if (h->conf->receipt_resend_days <= 0) {
-		fl_log(FL_LOG_DEBUG, "evidence", "%s: back online; receipts "
-		       "are not re-sent (receipt_resend_days 0)", device);
+		fl_log(FL_LOG_DEBUG, "evidence",
+		       "%s: back online; receipts "
+		       "are not re-sent (receipt_resend_days 0)",
+		       device);
 		return;
 	}
 	rc = fl_db_device_receipts(h->db, device,
@@ -157,11 +161,15 @@ static void resend_receipts(hub_ingest *h, const char *site,
 			break;
 	}
 	if (i < n)
-		fl_log(FL_LOG_WARN, "evidence", "%s: back online: %zu of %zu "
-		       "receipts re-sent (offline)", device, i, n);
+		fl_log(FL_LOG_WARN, "evidence",
+		       "%s: back online: %zu of %zu "
+		       "receipts re-sent (offline)",
+		       device, i, n);
 	else if (n)
-		fl_log(FL_LOG_INFO, "evidence", "%s: back online: %zu receipts "
-		       "re-sent", device, n);
+		fl_log(FL_LOG_INFO, "evidence",
+		       "%s: back online: %zu receipts "
+		       "re-sent",
+		       device, n);
 	free(r);
 }
 
@@ -218,9 +226,8 @@ static void incident(hub_ingest *h, const hub_topic *t, const char *site,
 		fl_log(FL_LOG_ERROR, "ingest", "out of memory");
 		return;
 	}
-	m = (fl_db_msg){t->device, site,	    t->camera, t->lane,
-			in.incident_id, in.type, in.seq,   in.wall,
-			json};
+	m = (fl_db_msg){ t->device, site,   t->camera, t->lane, in.incident_id,
+			 in.type,   in.seq, in.wall,   json };
 	rc = fl_db_ingest(h->db, &m, &dup, err, sizeof(err));
 	if (rc) {
 		quarantine(h, topic, payload, len, err, now);
@@ -329,19 +336,21 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 		char ty[32], why[256];
 		int rc;
 
-		if (hub_camera_event_check(&t, payload, len, ty, sizeof(ty), why,
-					   sizeof(why), err, sizeof(err))) {
+		if (hub_camera_event_check(&t, payload, len, ty, sizeof(ty),
+					   why, sizeof(why), err, sizeof(err))) {
 			quarantine(h, topic, payload, len, err, now);
 			break;
 		}
 		fl_log(FL_LOG_INFO, "fleet", "%s/%s: %.*s", t.device, t.camera,
 		       (int)(len > 300 ? 300 : len), (const char *)payload);
 		fl_db_device_seen(h->db, t.device, NULL, now, NULL);
-		rc = fl_db_camera_event(h->db, t.device, t.camera, ty, why, now);
+		rc = fl_db_camera_event(h->db, t.device, t.camera, ty, why,
+					now);
 		if (rc)
-			fl_log(FL_LOG_ERROR, "fleet", "%s/%s: camera event not "
-			       "stored: %s", t.device, t.camera,
-			       fl_strerror(rc));
+			fl_log(FL_LOG_ERROR, "fleet",
+			       "%s/%s: camera event not "
+			       "stored: %s",
+			       t.device, t.camera, fl_strerror(rc));
 		break;
 	}
 	case HUB_MSG_INCIDENT:
@@ -354,8 +363,8 @@ void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 			const char *nl = memchr(payload, '\n', len);
 			/* keep the header only: the bytes are the fault */
 			quarantine(h, topic, payload,
-				   nl ? (size_t)(nl - (const char *)payload) :
-					len,
+				   nl ? (size_t)(nl - (const char *)payload)
+				      : len,
 				   err, now);
 			break;
 		}

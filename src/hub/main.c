@@ -5,6 +5,8 @@
  *   --config FILE                   run: subscribe to the fleet and ingest
  *   --config FILE --check-config    print the effective configuration or
  *                                   the first error (FILE:LINE: reason)
+ *   --sample-config                 print a commented sample configuration
+ *                                   (every key, its default and help)
  *   --add-user NAME --role R [--sites S1,S2]
  *                                   add a user; the password is read from
  *                                   standard input (one line)
@@ -37,6 +39,7 @@
 #include "alerts.h"
 #include "budget.h"
 #include "client.h"
+#include "clock.h"
 #include "db.h"
 #include "fl.h"
 #include "http.h"
@@ -52,22 +55,37 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static double now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: firelane-hub --config FILE [--check-config] [-v]\n"
+		"       firelane-hub --sample-config   (every key, commented; "
+		"docs/hub-config.md)\n"
 		"       firelane-hub --config FILE --add-user NAME --role "
 		"admin|enforcement|property [--sites S1,S2] < password\n"
 		"       firelane-hub --config FILE --enrol-device ID --site SITE "
 		"--public-key FILE\n");
+}
+
+/* Print the effective configuration of c, or with c NULL the commented
+ * sample (both written with snprintf semantics: measured first). 0, or 1
+ * out of memory. */
+static int print_conf(const hub_conf *c)
+{
+	size_t n = c ? hub_conf_dump(c, NULL, 0) : hub_conf_sample(NULL, 0);
+	char *text = malloc(n + 1);
+
+	if (!text) {
+		fprintf(stderr, "firelane-hub: out of memory\n");
+		return 1;
+	}
+	if (c)
+		hub_conf_dump(c, text, n + 1);
+	else
+		hub_conf_sample(text, n + 1);
+	fputs(text, stdout);
+	free(text);
+	return 0;
 }
 
 static fl_db *open_store(const hub_conf *c)
@@ -78,8 +96,8 @@ static fl_db *open_store(const hub_conf *c)
 	snprintf(url, sizeof(url), "sqlite:%s", c->store.sqlite);
 	db = fl_db_open(url, err, sizeof(err));
 	if (!db)
-		fprintf(stderr, "firelane-hub: store %s: %s\n",
-			c->store.sqlite, err);
+		fprintf(stderr, "firelane-hub: store %s: %s\n", c->store.sqlite,
+			err);
 	return db;
 }
 
@@ -107,7 +125,8 @@ static int add_user(const hub_conf *c, const char *name, const char *role,
 		fputc('\n', stderr);
 	}
 	if (!got) {
-		fprintf(stderr, "firelane-hub: no password on standard input\n");
+		fprintf(stderr,
+			"firelane-hub: no password on standard input\n");
 		return 1;
 	}
 	n = strlen(pw);
@@ -124,7 +143,7 @@ static int add_user(const hub_conf *c, const char *name, const char *role,
 		fprintf(stderr, "firelane-hub: --add-user %s: %s\n", name, err);
 		goto out;
 	}
-	fl_db_audit(db, "cli", "user_add", name, role, now_wall());
+	fl_db_audit(db, "cli", "user_add", name, role, fl_wall_s());
 	printf("user %s added (%s%s%s)\n", name, role, sites ? ", sites " : "",
 	       sites ? sites : "");
 	rc = 0;
@@ -151,8 +170,8 @@ static int enrol(const hub_conf *c, const char *device, const char *site,
 	n = fread(b64, 1, sizeof(b64) - 1, f);
 	fclose(f);
 	b64[n] = 0;
-	while (n && (b64[n - 1] == '\n' || b64[n - 1] == '\r' ||
-		     b64[n - 1] == ' '))
+	while (n &&
+	       (b64[n - 1] == '\n' || b64[n - 1] == '\r' || b64[n - 1] == ' '))
 		b64[--n] = 0;
 	if (fl_key_public_from_b64(b64, pk)) {
 		fprintf(stderr,
@@ -168,7 +187,7 @@ static int enrol(const hub_conf *c, const char *device, const char *site,
 			err);
 		goto out;
 	}
-	fl_db_audit(db, "cli", "device_enrol", device, site, now_wall());
+	fl_db_audit(db, "cli", "device_enrol", device, site, fl_wall_s());
 	printf("device %s enrolled for site %s\n", device, site);
 	rc = 0;
 out:
@@ -186,7 +205,7 @@ static void on_message(const char *topic, const void *payload, size_t len,
 {
 	struct hub *h = user;
 
-	hub_ingest_message(&h->ingest, topic, payload, len, now_wall());
+	hub_ingest_message(&h->ingest, topic, payload, len, fl_wall_s());
 }
 
 static void on_connect(void *user)
@@ -204,7 +223,7 @@ static int run(const hub_conf *c)
 	hub_http *web = NULL;
 	char err[512], filter[HUB_STR + 32];
 	double last_tick = 0;
-	hub_budget budget = {0, 0};
+	hub_budget budget = { 0, 0 };
 	fl_mqtt_opts o;
 	int rc = 1;
 
@@ -225,7 +244,7 @@ static int run(const hub_conf *c)
 		fprintf(stderr, "firelane-hub: alerts: %s\n", err);
 		goto out;
 	}
-	h.ingest = (hub_ingest){.conf = c, .db = db, .alerts = al};
+	h.ingest = (hub_ingest){ .conf = c, .db = db, .alerts = al };
 	memset(&o, 0, sizeof(o));
 	o.host = c->mqtt.host;
 	o.port = c->mqtt.port;
@@ -261,7 +280,7 @@ static int run(const hub_conf *c)
 		double now;
 
 		fl_mqtt_run(m, 200);
-		now = now_wall();
+		now = fl_wall_s();
 		if (now - last_tick >= 0.5) {
 			hub_alerts_tick(al, db, m, now);
 			hub_budget_tick(&budget, c, db, now);
@@ -286,17 +305,18 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 'k'},
-		{"add-user", required_argument, NULL, 'u'},
-		{"role", required_argument, NULL, 'r'},
-		{"sites", required_argument, NULL, 's'},
-		{"enrol-device", required_argument, NULL, 'e'},
-		{"site", required_argument, NULL, 'S'},
-		{"public-key", required_argument, NULL, 'p'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "sample-config", no_argument, NULL, 'P' },
+		{ "add-user", required_argument, NULL, 'u' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "sites", required_argument, NULL, 's' },
+		{ "enrol-device", required_argument, NULL, 'e' },
+		{ "site", required_argument, NULL, 'S' },
+		{ "public-key", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *user = NULL, *role = NULL, *sites = NULL;
 	const char *device = NULL, *site = NULL, *keyfile = NULL;
@@ -307,26 +327,51 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
-		case 'k': check = 1; break;
-		case 'u': user = optarg; break;
-		case 'r': role = optarg; break;
-		case 's': sites = optarg; break;
-		case 'e': device = optarg; break;
-		case 'S': site = optarg; break;
-		case 'p': keyfile = optarg; break;
-		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			check = 1;
+			break;
+		case 'P':
+			return print_conf(NULL);
+		case 'u':
+			user = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 's':
+			sites = optarg;
+			break;
+		case 'e':
+			device = optarg;
+			break;
+		case 'S':
+			site = optarg;
+			break;
+		case 'p':
+			keyfile = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
-	if (!config || optind != argc || (user && device) ||
-	    (user && !role) || (device && (!site || !keyfile)) ||
-	    (!user && (role || sites)) || (!device && (site || keyfile))) {
+	if (!config || optind != argc || (user && device) || (user && !role) ||
+	    (device && (!site || !keyfile)) || (!user && (role || sites)) ||
+	    (!device && (site || keyfile))) {
 		usage(stderr);
 		return 2;
 	}
-	fl_log_set(fl_log_stderr, FL_LOG_WARN + verbose, (void *)"firelane-hub");
+	fl_log_set(fl_log_stderr, FL_LOG_WARN + verbose,
+		   (void *)"firelane-hub");
 	if (sodium_init() < 0) {
 		fprintf(stderr, "firelane-hub: libsodium failed to start\n");
 		return 1;
@@ -336,10 +381,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "firelane-hub: %s\n", err);
 		return 1;
 	}
-	if (check) {
-		hub_conf_dump(&conf, stdout);
-		return 0;
-	}
+	if (check)
+		return print_conf(&conf);
 	if (user)
 		return add_user(&conf, user, role, sites);
 	if (device)

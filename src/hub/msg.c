@@ -30,27 +30,9 @@ static int bad(char *err, size_t errlen, const char *fmt, const char *a)
 	return FL_EFORMAT;
 }
 
-int hub_id_ok(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	if (!s)
-		return 0;
-	for (; s[n]; n++) {
-		char c = s[n];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		      c == '-'))
-			return 0;
-		if (n + 1 >= max)
-			return 0;
-	}
-	return n > 0;
-}
-
 int hub_name_ok(const char *s)
 {
-	return hub_id_ok(s, HUB_FILE_MAX) && s[0] != '.';
+	return fl_id_valid(s, HUB_FILE_MAX) && s[0] != '.';
 }
 
 int hub_hex64_ok(const char *s)
@@ -109,13 +91,13 @@ int hub_topic_parse(const char *topic, hub_topic *t, char *err, size_t errlen)
 		return FL_OK;
 	}
 	if (copy_level(t->device, sizeof(t->device), lv[2], ln[2]) ||
-	    !hub_id_ok(t->device, HUB_ID_MAX))
+	    !fl_id_valid(t->device, FL_ID_MAX))
 		return bad(err, errlen, "topic: bad device id", NULL);
 #define IS(i, s) (ln[i] == strlen(s) && !memcmp(lv[i], s, ln[i]))
 	if (n == 4) {
-		t->kind = IS(3, "status")      ? HUB_MSG_STATUS :
-			  IS(3, "heartbeat")   ? HUB_MSG_HEARTBEAT :
-						 HUB_MSG_IGNORED;
+		t->kind = IS(3, "status")      ? HUB_MSG_STATUS
+			  : IS(3, "heartbeat") ? HUB_MSG_HEARTBEAT
+					       : HUB_MSG_IGNORED;
 		return FL_OK;
 	}
 	if (n == 5 && IS(3, "command")) {
@@ -123,21 +105,21 @@ int hub_topic_parse(const char *topic, hub_topic *t, char *err, size_t errlen)
 		return FL_OK;
 	}
 	if (copy_level(t->camera, sizeof(t->camera), lv[3], ln[3]) ||
-	    !hub_id_ok(t->camera, HUB_ID_MAX))
+	    !fl_id_valid(t->camera, FL_ID_MAX))
 		return bad(err, errlen, "topic: bad camera id", NULL);
 	if (n == 5) {
-		t->kind = IS(4, "event") ? HUB_MSG_CAMERA_EVENT :
-					   HUB_MSG_IGNORED;
+		t->kind = IS(4, "event") ? HUB_MSG_CAMERA_EVENT
+					 : HUB_MSG_IGNORED;
 		return FL_OK;
 	}
 	if (n != 6)
 		return bad(err, errlen, "topic: unknown shape", NULL);
 	if (copy_level(t->lane, sizeof(t->lane), lv[4], ln[4]) ||
-	    !hub_id_ok(t->lane, HUB_ID_MAX))
+	    !fl_id_valid(t->lane, FL_ID_MAX))
 		return bad(err, errlen, "topic: bad lane id", NULL);
-	t->kind = IS(5, "incident") ? HUB_MSG_INCIDENT :
-		  IS(5, "evidence") ? HUB_MSG_EVIDENCE :
-				      HUB_MSG_IGNORED;
+	t->kind = IS(5, "incident")   ? HUB_MSG_INCIDENT
+		  : IS(5, "evidence") ? HUB_MSG_EVIDENCE
+				      : HUB_MSG_IGNORED;
 #undef IS
 	return FL_OK;
 }
@@ -187,8 +169,8 @@ static int same(json_t *o, const char *k, const char *want, char *err,
 }
 
 static const char *const types[] = {
-	"occupied", "warned", "alarm", "escalated", "cleared",
-	"vacated",  "evidence", "interrupted",
+	"occupied", "warned",  "alarm",    "escalated",
+	"cleared",  "vacated", "evidence", "interrupted",
 };
 
 int hub_incident_check(const hub_topic *t, const void *payload, size_t len,
@@ -208,7 +190,7 @@ int hub_incident_check(const hub_topic *t, const void *payload, size_t len,
 	if (!j)
 		return FL_EFORMAT;
 	s = str_field(j, "incident_id");
-	if (!s || !hub_id_ok(s, HUB_IID_MAX)) {
+	if (!s || !fl_id_valid(s, FL_INCIDENT_ID_MAX)) {
 		snprintf(err, errlen, "incident_id: missing or not an id");
 		goto out;
 	}
@@ -331,8 +313,8 @@ int hub_chunk_check(const hub_topic *t, const void *payload, size_t len,
 	}
 	s = str_field(j, "incident_id");
 	dl = strlen(t->device);
-	if (!s || !hub_id_ok(s, HUB_IID_MAX) || strncmp(s, t->device, dl) ||
-	    s[dl] != '-') {
+	if (!s || !fl_id_valid(s, FL_INCIDENT_ID_MAX) ||
+	    strncmp(s, t->device, dl) || s[dl] != '-') {
 		snprintf(err, errlen,
 			 "chunk: incident_id missing or not device %s's",
 			 t->device);
@@ -345,15 +327,15 @@ int hub_chunk_check(const hub_topic *t, const void *payload, size_t len,
 		goto out;
 	}
 	snprintf(out->file, sizeof(out->file), "%s", s);
-#define INT_IN(k, lo, hi, dst)                                              \
-	do {                                                                \
-		v = json_object_get(j, k);                                  \
-		if (!json_is_integer(v) || json_integer_value(v) < (lo) ||  \
-		    json_integer_value(v) > (hi)) {                         \
-			snprintf(err, errlen, "chunk: %s out of range", k); \
-			goto out;                                           \
-		}                                                           \
-		dst = json_integer_value(v);                                \
+#define INT_IN(k, lo, hi, dst)                                                 \
+	do {                                                                   \
+		v = json_object_get(j, k);                                     \
+		if (!json_is_integer(v) || json_integer_value(v) < (lo) ||     \
+		    json_integer_value(v) > (hi)) {                            \
+			snprintf(err, errlen, "chunk: %s out of range", k);    \
+			goto out;                                              \
+		}                                                              \
+		dst = json_integer_value(v);                                   \
 	} while (0)
 	INT_IN("size", 0, HUB_MAX_FILE_BYTES, out->size);
 	INT_IN("count", 1, HUB_MAX_FILE_BYTES / HUB_CHUNK + 1, out->count);
@@ -409,7 +391,7 @@ int hub_camera_event_check(const hub_topic *t, const void *payload, size_t len,
 			   char *type, size_t typelen, char *reason,
 			   size_t reasonlen, char *err, size_t errlen)
 {
-	static const char *const health[] = {"frozen", "covered", "moved"};
+	static const char *const health[] = { "frozen", "covered", "moved" };
 	json_t *j = parse_object(payload, len, err, errlen);
 	const char *ty, *cam, *why;
 	int rc = FL_EFORMAT, known = 0;
@@ -419,8 +401,8 @@ int hub_camera_event_check(const hub_topic *t, const void *payload, size_t len,
 	ty = str_field(j, "type");
 	cam = str_field(j, "camera");
 	why = str_field(j, "reason");
-	if (!ty || (strcmp(ty, "camera_offline") && strcmp(ty, "camera_online") &&
-		    strcmp(ty, "health"))) {
+	if (!ty || (strcmp(ty, "camera_offline") &&
+		    strcmp(ty, "camera_online") && strcmp(ty, "health"))) {
 		bad(err, errlen, "camera event: unknown type", NULL);
 		goto out;
 	}
@@ -434,13 +416,15 @@ int hub_camera_event_check(const hub_topic *t, const void *payload, size_t len,
 		goto out;
 	}
 	if (!strcmp(ty, "health")) {
-		const char *h = why && !strncmp(why, "cleared: ", 9) ? why + 9 :
-								       why;
+		const char *h = why && !strncmp(why, "cleared: ", 9) ? why + 9
+								     : why;
 		for (size_t i = 0; h && i < FL_ARRAY_SIZE(health); i++)
 			known |= !strcmp(h, health[i]);
 		if (!known) {
-			bad(err, errlen, "camera event: unknown health "
-				"condition", NULL);
+			bad(err, errlen,
+			    "camera event: unknown health "
+			    "condition",
+			    NULL);
 			goto out;
 		}
 	}
@@ -455,15 +439,14 @@ out:
 int hub_status_check(const void *payload, size_t len, char *status,
 		     size_t statuslen, char *err, size_t errlen)
 {
-	static const char *const ok[] = {"online", "offline", "stopped"};
+	static const char *const ok[] = { "online", "offline", "stopped" };
 
 	for (size_t i = 0; i < FL_ARRAY_SIZE(ok); i++)
 		if (len == strlen(ok[i]) && !memcmp(payload, ok[i], len)) {
 			snprintf(status, statuslen, "%s", ok[i]);
 			return FL_OK;
 		}
-	return bad(err, errlen, "status: not online, offline or stopped",
-		   NULL);
+	return bad(err, errlen, "status: not online, offline or stopped", NULL);
 }
 
 int hub_msg_check(const char *topic, const void *payload, size_t len,

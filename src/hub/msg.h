@@ -21,8 +21,8 @@
 
 #include <stddef.h>
 
-#define HUB_ID_MAX 64
-#define HUB_IID_MAX 128
+#include "id.h"
+
 #define HUB_SITE_MAX 256
 #define HUB_FILE_MAX 128
 #define HUB_CHUNK 65536
@@ -35,16 +35,16 @@ enum hub_kind {
 	HUB_MSG_INCIDENT,  /* JSON incident message */
 	HUB_MSG_EVIDENCE,  /* header line + chunk bytes */
 	HUB_MSG_CAMERA_EVENT, /* JSON camera health event */
-	HUB_MSG_OWN        /* firelane/<site>/alerts etc.: the hub's own */
+	HUB_MSG_OWN           /* firelane/<site>/alerts etc.: the hub's own */
 };
 
 /* A classified topic: firelane/<site>/<device>/<rest...>. */
 typedef struct hub_topic {
 	enum hub_kind kind;
 	char site[HUB_SITE_MAX];
-	char device[HUB_ID_MAX];
-	char camera[HUB_ID_MAX]; /* per-camera and per-lane kinds */
-	char lane[HUB_ID_MAX];   /* per-lane kinds */
+	char device[FL_ID_MAX];
+	char camera[FL_ID_MAX]; /* per-camera and per-lane kinds */
+	char lane[FL_ID_MAX];   /* per-lane kinds */
 } hub_topic;
 
 /* Split and classify. 0, or FL_EFORMAT with the reason in err (a topic
@@ -53,7 +53,7 @@ int hub_topic_parse(const char *topic, hub_topic *t, char *err, size_t errlen);
 
 /* A validated incident message (strings point into the caller's buffers). */
 typedef struct hub_incident {
-	char incident_id[HUB_IID_MAX];
+	char incident_id[FL_INCIDENT_ID_MAX];
 	char type[32];
 	unsigned seq;
 	double wall; /* unix_time */
@@ -61,7 +61,7 @@ typedef struct hub_incident {
 
 /* A validated evidence chunk header. */
 typedef struct hub_chunk {
-	char incident_id[HUB_IID_MAX];
+	char incident_id[FL_INCIDENT_ID_MAX];
 	char file[HUB_FILE_MAX];
 	long index, count;
 	long long offset, size;
@@ -78,9 +78,6 @@ typedef struct hub_file {
 } hub_file;
 
 #define HUB_MAX_FILES 64
-
-/* 1 when s is an id: [A-Za-z0-9_.-], 1..max-1 chars. */
-int hub_id_ok(const char *s, size_t max);
 
 /* 1 when s is a safe evidence file name: an id not starting with '.'. */
 int hub_name_ok(const char *s);

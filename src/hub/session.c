@@ -20,7 +20,6 @@
 #include "fl.h"
 
 #define HUB_VIEWS_MAX 512 /* files remembered per session */
-#define HUB_RATE_KEYS 4096
 
 struct sess {
 	hub_session_info info;
@@ -125,7 +124,8 @@ int hub_session_new(hub_sessions *s, const char *user, const char *role,
 	random_hex(x->info.csrf);
 	snprintf(x->info.user, sizeof(x->info.user), "%s", user);
 	snprintf(x->info.role, sizeof(x->info.role), "%s", role);
-	snprintf(x->info.sites, sizeof(x->info.sites), "%s", sites ? sites : "");
+	snprintf(x->info.sites, sizeof(x->info.sites), "%s",
+		 sites ? sites : "");
 	x->last = now;
 	pthread_mutex_lock(&s->mu);
 	expire(s, now);
@@ -335,7 +335,8 @@ void hub_ratelimit_fail(hub_ratelimit *r, const char *key, double now)
 		}
 		if (r->n == r->cap) {
 			int cap = r->cap ? r->cap * 2 : 32;
-			struct rate *v = realloc(r->v, (size_t)cap * sizeof(*v));
+			struct rate *v = realloc(r->v,
+						 (size_t)cap * sizeof(*v));
 
 			if (!v)
 				goto out;
@@ -364,6 +365,16 @@ void hub_ratelimit_reset(hub_ratelimit *r, const char *key)
 	if (x)
 		*x = r->v[--r->n];
 	pthread_mutex_unlock(&r->mu);
+}
+
+int hub_ratelimit_keys(hub_ratelimit *r)
+{
+	int n;
+
+	pthread_mutex_lock(&r->mu);
+	n = r->n;
+	pthread_mutex_unlock(&r->mu);
+	return n;
 }
 
 /* ---- cookies ---------------------------------------------------------- */

@@ -61,6 +61,7 @@ int hub_csrf_ok(const hub_session_info *info, const char *token);
  * address "a:<ip>" or a user name "u:<name>"). */
 #define HUB_RATE_MAX 5
 #define HUB_RATE_WINDOW_S 300
+#define HUB_RATE_KEYS 4096 /* keys remembered at most (the stalest go) */
 
 typedef struct hub_ratelimit hub_ratelimit;
 
@@ -72,6 +73,8 @@ int hub_ratelimit_check(hub_ratelimit *r, const char *key, double now);
 void hub_ratelimit_fail(hub_ratelimit *r, const char *key, double now);
 /* Forget key's failures (a successful login resets the user's count). */
 void hub_ratelimit_reset(hub_ratelimit *r, const char *key);
+/* How many keys r remembers now (at most HUB_RATE_KEYS). */
+int hub_ratelimit_keys(hub_ratelimit *r);
 
 /* ---- cookies ---------------------------------------------------------- */
 

@@ -169,8 +169,8 @@ static int finish(hub_zip *z, struct entry *e)
 		       : FL_EIO;
 }
 
-int hub_zip_add_mem(hub_zip *z, const char *name, const void *data,
-		    size_t len, double mtime)
+int hub_zip_add_mem(hub_zip *z, const char *name, const void *data, size_t len,
+		    double mtime)
 {
 	struct entry *e;
 	int rc;

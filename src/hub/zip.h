@@ -19,8 +19,8 @@ typedef struct hub_zip hub_zip;
  * caller's). NULL on allocation failure. */
 hub_zip *hub_zip_open(int fd);
 /* Adds name from memory. 0, FL_EIO, FL_EFULL, FL_EINVAL (name), FL_ENOMEM. */
-int hub_zip_add_mem(hub_zip *z, const char *name, const void *data,
-		    size_t len, double mtime);
+int hub_zip_add_mem(hub_zip *z, const char *name, const void *data, size_t len,
+		    double mtime);
 /* Adds name with the contents of the file at path (read with O_NOFOLLOW;
  * must be a regular file). */
 int hub_zip_add_file(hub_zip *z, const char *name, const char *path);

@@ -2,9 +2,9 @@
  * clip.c - the pre-roll ring and evidence clips (see clip.h).
  *
  * A note on memory and cost. An evidence clip must begin *before* the object
- * came to rest (SPEC 4), but the edge only learns that an incident exists
- * when detection has confirmed the rest, seconds later. So every camera
- * keeps its recent past. Raw frames would cost 3 MB each at 1080p, 75 MB a
+ * came to rest (docs/evidence.md: pre_roll_s), but the edge only learns
+ * that an incident exists when detection has confirmed the rest, seconds
+ * later. So every camera keeps its recent past. Raw frames would cost 3 MB each at 1080p, 75 MB a
  * second; the compressed packets the demuxer already delivers cost what the
  * camera's bit rate is (0.2-1 MB a second), and keeping them costs one
  * reference count per packet (av_packet_ref), no copy. A packet is useless
@@ -58,10 +58,10 @@ struct fl_preroll {
 	AVCodecParameters *par;
 	AVRational tb;
 	double fps;
-	int copy;            /* H.264: stream copy */
+	int copy; /* H.264: stream copy */
 	double max_s;
 	size_t max_bytes;
-	ring_item *items;    /* circular: head, count, cap */
+	ring_item *items; /* circular: head, count, cap */
 	int head, count, cap;
 	size_t bytes, peak;
 	fl_clip *clips[MAX_CLIPS];
@@ -71,12 +71,12 @@ struct fl_clip {
 	fl_preroll *r;
 	char path[1024];
 	double to;
-	int started;         /* first packet (a keyframe) written */
+	int started; /* first packet (a keyframe) written */
 	int ended;
-	int failed;          /* fl_errno of the first failure, or 0 */
+	int failed; /* fl_errno of the first failure, or 0 */
 	char err[1400];
 	double t_first, t_last;
-	int64_t ts_base;     /* subtracted from copied timestamps */
+	int64_t ts_base; /* subtracted from copied timestamps */
 	/* stream copy */
 	AVFormatContext *oc;
 	AVStream *ost;
@@ -375,8 +375,9 @@ static void transcode_frame(fl_clip *c, const AVFrame *f)
 		c->enc = fl_encoder_open(c->path, c->ew, c->eh, c->r->fps, why,
 					 sizeof(why));
 		if (!c->enc) {
-			clip_fail(c, strstr(why, "No space") ?
-					     AVERROR(ENOSPC) : AVERROR(EIO),
+			clip_fail(c,
+				  strstr(why, "No space") ? AVERROR(ENOSPC)
+							  : AVERROR(EIO),
 				  why);
 			return;
 		}
@@ -439,8 +440,8 @@ static void clip_take(fl_clip *c, const AVPacket *pkt, double t)
 	c->t_last = t;
 }
 
-fl_clip *fl_clip_start(fl_preroll *r, const char *path, double from,
-		       char *err, size_t errlen)
+fl_clip *fl_clip_start(fl_preroll *r, const char *path, double from, char *err,
+		       size_t errlen)
 {
 	fl_clip *c;
 	int slot = -1, start = 0;

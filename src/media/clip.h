@@ -67,8 +67,8 @@ int fl_preroll_copies(const fl_preroll *r);
  * are written at once, so the ring may forget them. The clip then takes new
  * packets until fl_clip_set_end(). Returns NULL with a reason in err.
  */
-fl_clip *fl_clip_start(fl_preroll *r, const char *path, double from,
-		       char *err, size_t errlen);
+fl_clip *fl_clip_start(fl_preroll *r, const char *path, double from, char *err,
+		       size_t errlen);
 
 /* Packets after video time `to` are not taken (INFINITY: no end yet). */
 void fl_clip_set_end(fl_clip *c, double to);

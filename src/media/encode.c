@@ -32,7 +32,7 @@ struct fl_encoder {
 	AVFrame *frame;
 	AVPacket *pkt;
 	struct SwsContext *sws;
-	int sws_fmt;    /* source pixel format sws was set up for */
+	int sws_fmt; /* source pixel format sws was set up for */
 	int w, h;
 	long frames;
 	int header_written;
@@ -113,8 +113,8 @@ static int open_codec(fl_encoder *e, double fps, const fl_encoder_opts *o,
 		e->ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 	if (x264) {
 		snprintf(crf, sizeof(crf), "%d", o && o->crf > 0 ? o->crf : 23);
-		av_dict_set(&d, "preset", o && o->preset ? o->preset :
-			    "veryfast", 0);
+		av_dict_set(&d, "preset",
+			    o && o->preset ? o->preset : "veryfast", 0);
 		av_dict_set(&d, "crf", crf, 0);
 		/* No B-frames: on noisy camera-like content they save nothing
 		 * and cost a third of the encoding time; decoders also start
@@ -142,8 +142,10 @@ fl_encoder *fl_encoder_open_opts(const char *path, int w, int h, double fps,
 	int r;
 
 	if (!path || w <= 0 || h <= 0 || (w & 1) || (h & 1) || !(fps > 0)) {
-		set_err(err, errlen, "encoder: bad size or rate (sizes must "
-			"be even)", 0);
+		set_err(err, errlen,
+			"encoder: bad size or rate (sizes must "
+			"be even)",
+			0);
 		return NULL;
 	}
 	e = av_mallocz(sizeof(*e));
@@ -297,8 +299,8 @@ int fl_encoder_write_yuv420p(fl_encoder *e, const uint8_t *const planes[3],
 	return r;
 }
 
-int fl_encoder_write_gray_or_bgr(fl_encoder *e, const uint8_t *data,
-				 int stride, int channels)
+int fl_encoder_write_gray_or_bgr(fl_encoder *e, const uint8_t *data, int stride,
+				 int channels)
 {
 	const uint8_t *src[4] = { data, NULL, NULL, NULL };
 	int srcstride[4] = { stride, 0, 0, 0 };
@@ -311,8 +313,8 @@ int fl_encoder_write_gray_or_bgr(fl_encoder *e, const uint8_t *data,
 		sws_freeContext(e->sws);
 		e->sws = sws_getContext(e->w, e->h, fmt, e->w, e->h,
 					AV_PIX_FMT_YUV420P,
-					SWS_BILINEAR | SWS_BITEXACT, NULL,
-					NULL, NULL);
+					SWS_BILINEAR | SWS_BITEXACT, NULL, NULL,
+					NULL);
 		e->sws_fmt = e->sws ? fmt : -1;
 		if (!e->sws)
 			return FL_ENOMEM;

@@ -61,8 +61,8 @@ int fl_encoder_write_yuv420p(fl_encoder *e, const uint8_t *const planes[3],
  * stride is bytes per row. Converted with libswscale. Returns 0 or a negative
  * fl_errno.
  */
-int fl_encoder_write_gray_or_bgr(fl_encoder *e, const uint8_t *data,
-				 int stride, int channels);
+int fl_encoder_write_gray_or_bgr(fl_encoder *e, const uint8_t *data, int stride,
+				 int channels);
 
 /* Name of the codec in use ("libx264" or "mpeg4"); never NULL. */
 const char *fl_encoder_codec(const fl_encoder *e);

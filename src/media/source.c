@@ -58,6 +58,7 @@
  */
 #include "source.h"
 
+#include "clock.h"
 #include "fl.h"
 
 #include <errno.h>
@@ -130,14 +131,6 @@ struct fl_source {
 	int64_t pace_start_ns; /* monotonic time of video time 0 */
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ---- process-wide set-up ------------------------------------------------ */
 
 /*
@@ -192,12 +185,12 @@ static int interrupt_cb(void *opaque)
 {
 	const fl_source *s = opaque;
 
-	return s->deadline_ns && mono_ns() > s->deadline_ns;
+	return s->deadline_ns && fl_mono_ns() > s->deadline_ns;
 }
 
 static void arm_deadline_ms(fl_source *s, int ms)
 {
-	s->deadline_ns = mono_ns() + (int64_t)ms * 1000000;
+	s->deadline_ns = fl_mono_ns() + (int64_t)ms * 1000000;
 }
 
 static void arm_deadline(fl_source *s)
@@ -567,7 +560,7 @@ static double frame_time(fl_source *s, int64_t ts)
 /* Sleep until video time t is due on the monotonic clock (live replay). */
 static void pace(fl_source *s, double t)
 {
-	int64_t due, now = mono_ns();
+	int64_t due, now = fl_mono_ns();
 	struct timespec ts;
 
 	if (s->index == 0)
@@ -660,7 +653,7 @@ static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
 	if (s->realtime && (s->kind == KIND_FILE || s->kind == KIND_PATTERN))
 		pace(s, f->t);
 	s->last_t = f->t;
-	s->last_frame_ns = mono_ns();
+	s->last_frame_ns = fl_mono_ns();
 	s->index++;
 	return 0;
 }
@@ -814,7 +807,7 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 	s->reopened = 1;
 	s->shift = AV_NOPTS_VALUE;
 	gap = s->index > 0
-		      ? FL_MAX((double)(mono_ns() - s->last_frame_ns) / 1e9,
+		      ? FL_MAX((double)(fl_mono_ns() - s->last_frame_ns) / 1e9,
 			       1.0 / s->fps)
 		      : 0;
 	if (s->first_ts != AV_NOPTS_VALUE && !s->ts_fallback)

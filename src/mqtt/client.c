@@ -70,10 +70,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "fl.h"
 
-enum ev_kind { EV_CONNECTED, EV_LOST, EV_CONNECT_FAILED, EV_MSG, EV_ACK,
-	       EV_NACK };
+enum ev_kind {
+	EV_CONNECTED,
+	EV_LOST,
+	EV_CONNECT_FAILED,
+	EV_MSG,
+	EV_ACK,
+	EV_NACK
+};
 
 /* A waited-for message (persistent): where it is between the two threads. */
 enum ev_state { EVS_QUEUED, EVS_TAKEN, EVS_DONE };
@@ -86,12 +93,12 @@ struct ev {
 	enum ev_kind kind;
 	uint64_t seq;
 	unsigned gen;
-	int code;      /* EV_CONNECT_FAILED: Paho code or reason code */
-	char *why;     /* EV_CONNECT_FAILED: the reason in words, or NULL */
-	char *topic;   /* EV_MSG */
+	int code;    /* EV_CONNECT_FAILED: Paho code or reason code */
+	char *why;   /* EV_CONNECT_FAILED: the reason in words, or NULL */
+	char *topic; /* EV_MSG */
 	void *payload;
 	size_t len;
-	int waited;    /* EV_MSG: a callback waits for it and frees it */
+	int waited;          /* EV_MSG: a callback waits for it and frees it */
 	enum ev_state state; /* of a waited message, under m->mu */
 };
 
@@ -101,34 +108,34 @@ enum call_kind { CALL_SUB, CALL_PUB, CALL_DISC };
 struct call {
 	struct call *next;
 	enum call_kind kind;
-	char *topic;            /* CALL_SUB: the filter */
+	char *topic; /* CALL_SUB: the filter */
 	void *payload;
 	size_t len;
 	int qos, retain;
-	struct send_ctx *ctx;   /* CALL_PUB with callbacks, or NULL */
+	struct send_ctx *ctx; /* CALL_PUB with callbacks, or NULL */
 };
 
 /* Context of one spooled send, freed by its callback. */
 struct send_ctx {
 	fl_mqtt *m;
-	uint64_t seq;   /* 0: the stop message */
+	uint64_t seq; /* 0: the stop message */
 	unsigned gen;
 };
 
 struct fl_mqtt {
 	MQTTAsync cli;
-	int version;          /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
+	int version; /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
 	char uri[512];
-	fl_mqtt_opts o;       /* strings below are our copies */
+	fl_mqtt_opts o; /* strings below are our copies */
 	char *host, *username, *password, *tls_ca, *tls_cert, *tls_key;
 	char *client_id, *will_topic, *will_payload;
 	fl_spool *spool;
 
-	pthread_mutex_t mu;   /* guards head/tail/kicked/tls_err, ev states */
+	pthread_mutex_t mu; /* guards head/tail/kicked/tls_err, ev states */
 	pthread_cond_t cv;
 	pthread_cond_t done_cv; /* a waited message was handled, or closing */
-	int closing;          /* destroy: waiting callbacks give up */
-	int callbacks;        /* message callbacks running (under mu) */
+	int closing;            /* destroy: waiting callbacks give up */
+	int callbacks;          /* message callbacks running (under mu) */
 
 	/* the caller thread (persistent): guarded by cmu */
 	pthread_t caller;
@@ -140,16 +147,16 @@ struct fl_mqtt {
 	atomic_int disc_done; /* the caller made the disconnect */
 	struct ev *head, *tail;
 	int kicked;
-	char tls_err[200];    /* first TLS error of this connect attempt */
+	char tls_err[200]; /* first TLS error of this connect attempt */
 	atomic_int connected;
 	atomic_int stop_acked;
 
 	/* owner thread only */
-	int up;               /* connected as far as the owner knows */
+	int up; /* connected as far as the owner knows */
 	int connecting;
-	int stopping;         /* fl_mqtt_stop: no reconnect, no spool sends */
+	int stopping; /* fl_mqtt_stop: no reconnect, no spool sends */
 	unsigned gen;
-	uint64_t cursor;      /* last spooled seq sent this connection */
+	uint64_t cursor; /* last spooled seq sent this connection */
 	int inflight;
 	double retry_at, backoff;
 	char **subs;
@@ -157,14 +164,6 @@ struct fl_mqtt {
 	fl_mqtt_stats st;
 	unsigned rnd;
 };
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -250,11 +249,9 @@ static void free_ev(struct ev *e)
  */
 static int wait_handled(fl_mqtt *m, struct ev *e)
 {
-	struct timespec until;
+	struct timespec until = fl_mono_deadline(ACK_WAIT_S * 1000L);
 	int handled = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ACK_WAIT_S;
 	pthread_mutex_lock(&m->mu);
 	for (int expired = 0;;) {
 		if (e->state == EVS_DONE) {
@@ -267,15 +264,16 @@ static int wait_handled(fl_mqtt *m, struct ev *e)
 		}
 		if (expired) /* taken: the owner is on it */
 			pthread_cond_wait(&m->done_cv, &m->mu);
-		else if (pthread_cond_timedwait(&m->done_cv, &m->mu,
-						&until) == ETIMEDOUT)
+		else if (pthread_cond_timedwait(&m->done_cv, &m->mu, &until) ==
+			 ETIMEDOUT)
 			expired = 1;
 	}
 	pthread_mutex_unlock(&m->mu);
 	if (!handled)
 		fl_log(FL_LOG_WARN, "mqtt",
 		       "%s: not handled within %d s; acknowledged and kept in "
-		       "memory for another try", e->topic, ACK_WAIT_S);
+		       "memory for another try",
+		       e->topic, ACK_WAIT_S);
 	free_ev(e);
 	return handled;
 }
@@ -367,11 +365,12 @@ static int on_tls_error(const char *str, size_t len, void *u)
 /* MQTT 3.1.1 CONNACK return codes (1..5) in words. */
 static const char *connack3(int rc)
 {
-	static const char *const s[] = {
-		NULL, "unacceptable protocol version", "client id rejected",
-		"server unavailable", "bad user name or password",
-		"not authorized"
-	};
+	static const char *const s[] = { NULL,
+					 "unacceptable protocol version",
+					 "client id rejected",
+					 "server unavailable",
+					 "bad user name or password",
+					 "not authorized" };
 
 	return rc > 0 && rc < 6 ? s[rc] : NULL;
 }
@@ -491,8 +490,9 @@ static int make_client(fl_mqtt *m, char *err, size_t errlen)
 					 &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		m->cli = NULL;
-		snprintf(err, errlen, "mqtt: cannot create a client for %s (%d)",
-			 m->uri, rc);
+		snprintf(err, errlen,
+			 "mqtt: cannot create a client for %s (%d)", m->uri,
+			 rc);
 		return FL_EINVAL;
 	}
 	MQTTAsync_setCallbacks(m->cli, m, on_lost, on_arrived, NULL);
@@ -592,8 +592,8 @@ static void do_connect(fl_mqtt *m)
 
 			memset(&p, 0, sizeof(p));
 			p.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
-			p.value.integer4 = (unsigned)FL_MIN(
-				m->o.session_expiry_s, 0xfffffffeL);
+			p.value.integer4 = (unsigned)
+				FL_MIN(m->o.session_expiry_s, 0xfffffffeL);
 			MQTTProperties_add(&props, &p);
 			c->connectProperties = &props;
 		}
@@ -630,7 +630,7 @@ static void do_connect(fl_mqtt *m)
 		fl_log(FL_LOG_WARN, "mqtt", "connect to %s: error %d", m->uri,
 		       rc);
 		m->connecting = 0;
-		m->retry_at = mono() + m->backoff;
+		m->retry_at = fl_mono_s() + m->backoff;
 	}
 }
 
@@ -683,15 +683,15 @@ static void paho_disc(fl_mqtt *m, double until)
 {
 	MQTTAsync_disconnectOptions d5 =
 		MQTTAsync_disconnectOptions_initializer5;
-	MQTTAsync_disconnectOptions d3 =
-		MQTTAsync_disconnectOptions_initializer;
-	MQTTAsync_disconnectOptions *d = m->version == MQTTVERSION_5 ? &d5 : &d3;
+	MQTTAsync_disconnectOptions d3 = MQTTAsync_disconnectOptions_initializer;
+	MQTTAsync_disconnectOptions *d = m->version == MQTTVERSION_5 ? &d5
+								     : &d3;
 
 	if (!MQTTAsync_isConnected(m->cli))
 		return;
 	d->timeout = 1000;
 	MQTTAsync_disconnect(m->cli, d);
-	while (MQTTAsync_isConnected(m->cli) && mono() < until) {
+	while (MQTTAsync_isConnected(m->cli) && fl_mono_s() < until) {
 		struct timespec ts = { 0, 10000000L };
 		nanosleep(&ts, NULL);
 	}
@@ -732,14 +732,15 @@ static void *call_thread(void *arg)
 			rc = paho_pub(m, c->topic, c->payload, c->len, c->qos,
 				      c->retain, c->ctx);
 			if (rc != MQTTASYNC_SUCCESS) {
-				fl_log(FL_LOG_WARN, "mqtt", "publish %s: %s (%d)",
-				       c->topic, MQTTAsync_strerror(rc), rc);
+				fl_log(FL_LOG_WARN, "mqtt",
+				       "publish %s: %s (%d)", c->topic,
+				       MQTTAsync_strerror(rc), rc);
 				if (c->ctx)
 					sent_fail(c->ctx); /* frees it */
 			}
 			break;
 		case CALL_DISC:
-			paho_disc(m, mono() + 2.0);
+			paho_disc(m, fl_mono_s() + 2.0);
 			atomic_store(&m->disc_done, 1);
 			push_simple(m, EV_ACK, 0, 0, 0); /* wake the owner */
 			break;
@@ -823,7 +824,7 @@ static void schedule_retry(fl_mqtt *m)
 
 	m->rnd = m->rnd * 1103515245u + 12345u;
 	jitter = 0.8 + 0.4 * (double)((m->rnd >> 8) & 0xffff) / 65535.0;
-	m->retry_at = mono() + m->backoff * jitter;
+	m->retry_at = fl_mono_s() + m->backoff * jitter;
 	m->backoff = FL_MIN(m->backoff * 2, 5.0);
 }
 
@@ -841,8 +842,8 @@ static void handle(fl_mqtt *m, struct ev *e)
 		m->backoff = 0.5;
 		m->st.connects++;
 		m->st.mqtt_version = m->version == MQTTVERSION_5 ? 5 : 4;
-		fl_log(FL_LOG_INFO, "mqtt", "connected to %s (MQTT %s)",
-		       m->uri, m->version == MQTTVERSION_5 ? "5" : "3.1.1");
+		fl_log(FL_LOG_INFO, "mqtt", "connected to %s (MQTT %s)", m->uri,
+		       m->version == MQTTVERSION_5 ? "5" : "3.1.1");
 		for (size_t i = 0; i < m->nsubs; i++)
 			subscribe_one(m, m->subs[i]);
 		if (m->o.on_connect)
@@ -861,8 +862,9 @@ static void handle(fl_mqtt *m, struct ev *e)
 		break;
 	case EV_CONNECT_FAILED:
 		m->connecting = 0;
-		fl_log(FL_LOG_WARN, "mqtt", "cannot connect to %s: %s (code %d)",
-		       m->uri, e->why ? e->why : "?", e->code);
+		fl_log(FL_LOG_WARN, "mqtt",
+		       "cannot connect to %s: %s (code %d)", m->uri,
+		       e->why ? e->why : "?", e->code);
 		/* 0x84 unsupported protocol version (MQTT 5 CONNACK), 1 the
 		 * same refusal in 3.1.1's CONNACK: fall back once. */
 		if (m->version == MQTTVERSION_5 &&
@@ -872,7 +874,7 @@ static void handle(fl_mqtt *m, struct ev *e)
 			m->version = MQTTVERSION_3_1_1;
 			if (make_client(m, err, sizeof(err)) < 0)
 				fl_log(FL_LOG_ERROR, "mqtt", "%s", err);
-			m->retry_at = mono();
+			m->retry_at = fl_mono_s();
 			break;
 		}
 		schedule_retry(m);
@@ -939,16 +941,9 @@ static void pump(fl_mqtt *m)
 
 int fl_mqtt_run(fl_mqtt *m, int timeout_ms)
 {
-	struct timespec until;
+	struct timespec until = fl_mono_deadline(timeout_ms);
 	struct ev *list;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&m->mu);
 	while (!m->head && !m->kicked &&
 	       pthread_cond_timedwait(&m->cv, &m->mu, &until) == 0)
@@ -976,7 +971,7 @@ int fl_mqtt_run(fl_mqtt *m, int timeout_ms)
 	}
 	if (m->stopping)
 		return 0;
-	if (!m->up && !m->connecting && m->cli && mono() >= m->retry_at)
+	if (!m->up && !m->connecting && m->cli && fl_mono_s() >= m->retry_at)
 		do_connect(m);
 	pump(m);
 	return 0;
@@ -1012,7 +1007,7 @@ int fl_mqtt_publish(fl_mqtt *m, const char *topic, const void *payload,
 int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
 		 int timeout_ms)
 {
-	double until = mono() + timeout_ms / 1000.0;
+	double until = fl_mono_s() + timeout_ms / 1000.0;
 	int acked = 0;
 
 	if (!m || !m->cli)
@@ -1028,7 +1023,7 @@ int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
 			/* Keep applying acks while we wait: a spooled
 			 * message acknowledged now is not sent again. */
 			while (!(acked = atomic_load(&m->stop_acked)) &&
-			       mono() < until)
+			       fl_mono_s() < until)
 				fl_mqtt_run(m, 10);
 		}
 	}
@@ -1038,7 +1033,7 @@ int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
 	} else if (call_push(m, CALL_DISC, NULL, NULL, 0, 0, 0, NULL) == 0) {
 		/* a message arriving meanwhile is still handed over (its
 		 * callback waits for us) */
-		while (!atomic_load(&m->disc_done) && mono() < until + 3.0)
+		while (!atomic_load(&m->disc_done) && fl_mono_s() < until + 3.0)
 			fl_mqtt_run(m, 10);
 	}
 	fl_mqtt_run(m, 0);

@@ -23,18 +23,18 @@
 typedef struct fl_mqtt fl_mqtt;
 
 typedef struct fl_mqtt_opts {
-	const char *host;        /* broker; required */
-	int port;                /* 0: 1883, or 8883 with TLS */
-	const char *username;    /* NULL or "": none */
+	const char *host;     /* broker; required */
+	int port;             /* 0: 1883, or 8883 with TLS */
+	const char *username; /* NULL or "": none */
 	const char *password;
-	const char *tls_ca;      /* CA file: TLS on ("ssl://"); NULL/"" off */
-	const char *tls_cert;    /* client certificate (PEM), optional */
-	const char *tls_key;     /* its key (PEM), optional */
-	int keepalive_s;         /* 0: 30 */
-	const char *client_id;   /* required, unique per broker */
-	const char *will_topic;  /* retained QoS 1 last will, or NULL */
+	const char *tls_ca;     /* CA file: TLS on ("ssl://"); NULL/"" off */
+	const char *tls_cert;   /* client certificate (PEM), optional */
+	const char *tls_key;    /* its key (PEM), optional */
+	int keepalive_s;        /* 0: 30 */
+	const char *client_id;  /* required, unique per broker */
+	const char *will_topic; /* retained QoS 1 last will, or NULL */
 	const char *will_payload;
-	int window;              /* spooled messages in flight; 0: 8 */
+	int window; /* spooled messages in flight; 0: 8 */
 	/* Persistent session (the hub): clean start / clean session off, so
 	 * the broker keeps the subscriptions and queues QoS 1 messages while
 	 * the client is away (MQTT 5: Session Expiry Interval
@@ -48,8 +48,8 @@ typedef struct fl_mqtt_opts {
 	 * current state here), and a message arrived on a subscription. The
 	 * strings live for the call only. */
 	void (*on_connect)(void *user);
-	void (*on_message)(const char *topic, const void *payload,
-			   size_t len, void *user);
+	void (*on_message)(const char *topic, const void *payload, size_t len,
+			   void *user);
 	void *user;
 } fl_mqtt_opts;
 

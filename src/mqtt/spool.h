@@ -24,20 +24,20 @@ enum fl_spool_prio {
 };
 
 typedef struct fl_spool_msg {
-	uint64_t seq;    /* spool order, strictly increasing, never reused */
+	uint64_t seq; /* spool order, strictly increasing, never reused */
 	int prio;
 	int qos;
 	int retain;
-	char *topic;     /* owned by the message */
-	void *payload;   /* owned by the message */
+	char *topic;   /* owned by the message */
+	void *payload; /* owned by the message */
 	size_t len;
 } fl_spool_msg;
 
 typedef struct fl_spool_stats {
 	long messages;
-	double bytes;    /* on disk, headers included */
-	long dropped;    /* since open: heartbeats dropped to make room */
-	long refused;    /* since open: appends refused (full) */
+	double bytes; /* on disk, headers included */
+	long dropped; /* since open: heartbeats dropped to make room */
+	long refused; /* since open: appends refused (full) */
 } fl_spool_stats;
 
 /*

@@ -1,92 +1,228 @@
 /*
  * backend.h - what a store backend implements (internal to src/store).
  *
+ * A note on where the line is. A backend is SQL and row mapping, nothing
+ * else: it stores and finds rows, and hands them up as they are. What the
+ * rows mean - an incident's status from its messages, which columns a
+ * later message may change, what a report's figures are, the JSON the
+ * HTTP layer gets, paging limits, what a failed verification clears - is
+ * decided above, in backend-neutral files (incidents.c, reports.c,
+ * fleet.c, admin.c, db.c), once for every backend. So a PostgreSQL
+ * backend is one more file with its SQL and this table, and copies no
+ * rule. (The filters of an incident list are the exception that proves
+ * it: they are the query's own semantics, written in db.h, and each
+ * backend's SQL implements them.)
+ *
+ * Rows for the HTTP layer are appended to a jansson array, one object per
+ * row keyed by column name; a column is an integer, a real (null when not
+ * finite), a string (null when it is not UTF-8) or null. The column names
+ * each query answers are part of this contract (listed below). A backend
+ * never nests, never parses a stored text, never renames a column.
+ *
  * db.c owns the public handle (the mutex, the dispatch); a backend owns its
- * connection in an opaque `be` and fills one fl__db_ops table. Each entry
- * has the public function's contract (db.h) with `be` in place of the handle;
- * the mutex is already held when it is called. A PostgreSQL backend is one
- * more file with one more table and one more scheme in db.c's fl_db_open.
+ * connection in an opaque `be` and fills one fl__db_ops table. The mutex
+ * is held whenever an entry is called. Entries return 0 or a negative
+ * fl_errno (FL_ENOENT where a row is missing, as noted); errmsg() gives the
+ * last failure's text for messages to a person.
  */
 #ifndef FL_DB_BACKEND_H
 #define FL_DB_BACKEND_H
 
+#include <jansson.h>
+
 #include "db.h"
 
-typedef struct fl__db_ops {
-	const char *name;
-	void (*close)(void *be);
-	int (*schema_version)(void *be);
-	int (*set_durable)(void *be, int full);
-	int (*batch_begin)(void *be);
-	int (*batch_end)(void *be, int commit);
-	int (*device_enrol)(void *be, const char *device, const char *site,
-			    const char *pk_b64, char *err, size_t errlen);
-	int (*device_get)(void *be, const char *device, char *site,
-			  size_t sitelen, char *pk, size_t pklen);
-	int (*device_seen)(void *be, const char *device, const char *status,
-			   double wall, const char *hb);
-	int (*device_status)(void *be, const char *device, char *status,
-			     size_t statuslen);
-	int (*ingest)(void *be, const fl_db_msg *m, int *dup, char *err,
-		      size_t errlen);
-	int (*quarantine)(void *be, const char *topic, const char *payload,
-			  size_t len, const char *reason, double wall);
-	char *(*quarantine_json)(void *be, int limit, int offset);
-	int (*quarantine_trim)(void *be, long keep, long *removed);
-	int (*evidence_add)(void *be, const char *incident_id,
-			    const char *name, const char *sha256,
-			    long long bytes, const char *kind, int verified);
-	int (*evidence_set_verified)(void *be, const char *incident_id,
-				     int verified, const char *report);
-	int (*evidence_pruned)(void *be, const char *incident_id, double wall);
-	/* db.c has checked the arguments and set *out NULL, *n 0 */
-	int (*device_receipts)(void *be, const char *device, double since,
-			       int max, struct fl_receipt **out, size_t *n);
-	/* hash: a crypto_pwhash_str string made by db.c (backends never see
-	 * passwords) */
-	int (*user_add)(void *be, const char *name, const char *hash,
-			const char *role, const char *sites, double wall,
-			char *err, size_t errlen);
-	int (*user_set_hash)(void *be, const char *name, const char *hash);
-	/* 0 and the user's hash, role, sites; FL_ENOENT */
-	int (*user_get)(void *be, const char *name, char *hash, size_t hashlen,
-			char *role, size_t rolelen, char *sites,
-			size_t siteslen);
-	int (*user_delete)(void *be, const char *name);
-	char *(*users_json)(void *be);
-	int (*outcome_set)(void *be, const char *incident_id,
-			   const char *outcome, const char *note,
-			   const char *user, double wall, char *err,
-			   size_t errlen);
-	int (*audit)(void *be, const char *user, const char *action,
-		     const char *object, const char *detail, double wall);
-	char *(*audit_json)(void *be, const char *object, int limit,
-			    int offset);
-	char *(*incidents_json)(void *be, const fl_db_filter *f);
-	char *(*incident_json)(void *be, const char *incident_id);
-	int (*incident_site)(void *be, const char *incident_id, char *site,
-			     size_t sitelen);
-	char *(*report_json)(void *be, const char *site, double from,
-			     double to, int tz_offset_s);
-	char *(*devices_json)(void *be);
-	/* db.c has checked type and reason (fl__db_camera_next) */
-	int (*camera_event)(void *be, const char *device, const char *camera,
-			    const char *type, const char *reason, double wall);
-} fl__db_ops;
+/* One incident's columns as ingest reads and writes them. Strings are
+ * malloc'd (NULL: SQL NULL) and owned by the row (fl__db_incident_free);
+ * times are unix seconds, NAN for NULL. */
+typedef struct fl__db_incident {
+	char *device, *site, *camera, *lane, *status;
+	long long status_seq, last_seq;
+	double start, rest_since, occupied, alarm, cleared, closed;
+	char *bbox, *cls, *plate; /* bbox: JSON text of the array */
+} fl__db_incident;
 
-/* A camera's health as stored, and the transition every backend applies
- * (db.c): problems is a comma list in the order covered, moved, frozen. */
+/* A camera's health as stored: problems is a comma list in the order
+ * covered, moved, frozen; since < 0: never. */
 typedef struct fl__camera {
 	int offline;
 	char problems[32];
 	char state[16];
-	double since; /* < 0: never */
+	double since;
 } fl__camera;
 
-/* Apply one event at wall to c (a new camera: zeroed with since -1).
- * 0, or FL_EINVAL for an unknown type or health condition (c unchanged). */
-int fl__db_camera_next(fl__camera *c, const char *type, const char *reason,
-		       double wall);
+/* One quarantined message, as handed to the caller's function (valid for
+ * the call): payload is the raw bytes, len of them. */
+typedef struct fl__db_qrow {
+	long long id;
+	const char *topic, *reason; /* may be NULL */
+	double wall;
+	const void *payload;
+	size_t len;
+} fl__db_qrow;
+
+/* The incidents a report counts: site (NULL all) and start in [from, to)
+ * (unbounded when 0); tz the offset from UTC of its days; repeat spots and
+ * plates are those with at least repeat_min incidents, at most repeat_max
+ * of them. */
+typedef struct fl__db_span {
+	const char *site;
+	double from, to;
+	int tz;
+	int repeat_min, repeat_max;
+} fl__db_span;
+
+/* The row lists of a report (fl__db_ops.report_rows), with their columns. */
+enum fl__db_report_rows {
+	FL__REP_BY_STATUS, /* status (NULL: none yet), n */
+	FL__REP_OUTCOMES,  /* outcome (NULL: none recorded), n */
+	FL__REP_SPOTS,     /* site, camera, lane, incidents; most first */
+	FL__REP_PLATES,    /* plate, incidents, sites (comma list); most
+			      first */
+	FL__REP_DAYS       /* day ("YYYY-MM-DD" at tz), incidents, alarms,
+			      persuaded, fined, towed, false_alarm, other */
+};
+
+typedef struct fl__db_ops {
+	const char *name;
+	void (*close)(void *be);
+	const char *(*errmsg)(void *be);
+	int (*schema_version)(void *be);
+	int (*set_durable)(void *be, int full);
+	int (*batch_begin)(void *be);
+	int (*batch_end)(void *be, int commit);
+	/* One transaction (or, inside a batch, a savepoint, so a failed step
+	 * rolls back only itself). tx_end(be, 0) rolls it back. */
+	int (*tx_begin)(void *be);
+	int (*tx_end)(void *be, int commit);
+
+	/* ---- devices: enrolled at wall (site and key replaced) ---- */
+	int (*device_put)(void *be, const char *device, const char *site,
+			  const char *pk_b64, double wall);
+	int (*device_get)(void *be, const char *device, char *site,
+			  size_t sitelen, char *pk, size_t pklen); /* ENOENT */
+	/* status, hb: NULL leaves the stored value; FL_ENOENT: not enrolled */
+	int (*device_seen)(void *be, const char *device, const char *status,
+			   double wall, const char *hb);
+	int (*device_status)(void *be, const char *device, char *status,
+			     size_t statuslen); /* ENOENT */
+	/* the receipts of fl_db_device_receipts (db.c has checked the
+	 * arguments and set *out NULL, *n 0) */
+	int (*device_receipts)(void *be, const char *device, double since,
+			       int max, struct fl_receipt **out, size_t *n);
+	/* device, site, status, last_seen, enrolled, heartbeat (the stored
+	 * text); by site, device */
+	int (*devices_rows)(void *be, json_t *rows);
+	/* device, camera, state, problems, reason, since, last_event; by
+	 * device, camera */
+	int (*cameras_rows)(void *be, json_t *rows);
+	int (*camera_get)(void *be, const char *device, const char *camera,
+			  fl__camera *c); /* ENOENT */
+	int (*camera_put)(void *be, const char *device, const char *camera,
+			  const fl__camera *c, const char *reason,
+			  double last_event);
+
+	/* ---- incidents ---- */
+	/* 1 when message seq of the incident is stored, else 0 */
+	int (*event_exists)(void *be, const char *id, unsigned seq);
+	int (*incident_get)(void *be, const char *id,
+			    fl__db_incident *row); /* ENOENT */
+	/* insert or replace every column of fl__db_incident */
+	int (*incident_put)(void *be, const char *id,
+			    const fl__db_incident *row);
+	/* FL_EEXIST when (id, seq) is taken: the unique key is the arbiter
+	 * between two writers of one message */
+	int (*event_add)(void *be, const char *id, unsigned seq,
+			 const char *type, double wall, double received,
+			 const char *json);
+	int (*incident_exists)(void *be, const char *id); /* 1, 0 */
+	int (*incident_site)(void *be, const char *id, char *site,
+			     size_t sitelen); /* ENOENT */
+	/* set verified, verify_report and evidence_pruned (NAN: NULL) */
+	int (*incident_verified)(void *be, const char *id, int verified,
+				 const char *report,
+				 double pruned); /* ENOENT */
+	int (*incident_pruned)(void *be, const char *id,
+			       double wall); /* ENOENT */
+	int (*incident_outcome)(void *be, const char *id,
+				const char *outcome); /* ENOENT */
+	int (*outcome_add)(void *be, const char *id, const char *outcome,
+			   const char *note, const char *user, double wall);
+	/* one evidence file (the same name's row replaced) */
+	int (*evidence_put)(void *be, const char *id, const char *name,
+			    const char *sha256, long long bytes,
+			    const char *kind, int verified);
+	/* the list of fl_db_incidents_json: its count, and one page of
+	 * incident_id, site, lane, camera, device, status, start,
+	 * rest_since, occupied, alarm, cleared, closed, outcome, class,
+	 * plate, last_seq, verified; newest start first */
+	int (*incidents_count)(void *be, const fl_db_filter *f, long long *n);
+	int (*incidents_rows)(void *be, const fl_db_filter *f, int limit,
+			      int offset, json_t *rows);
+	/* one incident: the list's columns and evidence_pruned, bbox (the
+	 * stored text), verify_report; ENOENT */
+	int (*incident_row)(void *be, const char *id, json_t **row);
+	/* seq, type, wall, received, json (the stored text); by seq */
+	int (*incident_events)(void *be, const char *id, json_t *rows);
+	/* name, sha256, bytes, kind, verified; in the order stored */
+	int (*incident_evidence)(void *be, const char *id, json_t *rows);
+	/* outcome, note, user, wall; oldest first */
+	int (*incident_outcomes)(void *be, const char *id, json_t *rows);
+
+	/* ---- quarantine ---- */
+	int (*quarantine_add)(void *be, const char *topic, const char *payload,
+			      size_t len, const char *reason, double wall);
+	int (*quarantine_trim)(void *be, long keep, long *removed);
+	int (*quarantine_count)(void *be, long long *n);
+	/* newest first; fn's nonzero return stops the walk (and is
+	 * returned) */
+	int (*quarantine_rows)(void *be, int limit, int offset,
+			       int (*fn)(const fl__db_qrow *row, void *user),
+			       void *user);
+
+	/* ---- users: hash is a crypto_pwhash_str string made by db.c
+	 * (backends never see passwords) ---- */
+	int (*user_add)(void *be, const char *name, const char *hash,
+			const char *role, const char *sites, double wall);
+	int (*user_set_hash)(void *be, const char *name,
+			     const char *hash); /* ENOENT */
+	int (*user_get)(void *be, const char *name, char *hash, size_t hashlen,
+			char *role, size_t rolelen, char *sites,
+			size_t siteslen);               /* ENOENT */
+	int (*user_delete)(void *be, const char *name); /* ENOENT */
+	int (*users_rows)(void *be, json_t *rows);      /* name, role, sites,
+						      created; by name */
+
+	/* ---- audit ---- */
+	int (*audit)(void *be, const char *user, const char *action,
+		     const char *object, const char *detail, double wall);
+	/* object NULL: all; id, user, action, object, detail, wall; newest
+	 * first */
+	int (*audit_count)(void *be, const char *object, long long *n);
+	int (*audit_rows)(void *be, const char *object, int limit, int offset,
+			  json_t *rows);
+
+	/* ---- reports, over the incidents of a span ---- */
+	int (*report_counts)(void *be, const fl__db_span *w,
+			     long long *incidents, long long *alarms);
+	/* start, alarm, cleared (NAN: NULL) of every incident of the span
+	 * that has cleared; fn's nonzero return stops the walk */
+	int (*report_times)(void *be, const fl__db_span *w,
+			    int (*fn)(double start, double alarm,
+				      double cleared, void *user),
+			    void *user);
+	int (*report_rows)(void *be, enum fl__db_report_rows part,
+			   const fl__db_span *w, json_t *rows);
+} fl__db_ops;
+
+/* Free the strings of a row (not the row); NULL-safe. */
+void fl__db_incident_free(fl__db_incident *row);
+
+/* Row mapping every backend shares (rows.c): a text as a JSON string, null
+ * when it is not UTF-8 (logged: jansson refuses it and a JSON document may
+ * not carry it); a number, null where JSON has none (NaN, infinities). */
+json_t *fl__db_text(const char *t, size_t n);
+json_t *fl__db_real(double v);
 
 /* SQLite: path is a file name or ":memory:". max_version caps the
  * migrations applied (0: all) - for tests of upgrades only. */

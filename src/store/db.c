@@ -1,7 +1,9 @@
 /*
  * db.c - the store's public handle: picks the backend from the URL, holds
- * the mutex, and does what is the same for every backend (argument checks,
- * password hashing with libsodium). Everything with SQL is in the backend.
+ * the mutex, and does what is the same for every backend: argument checks,
+ * what makes a device's enrolment valid, users and their passwords, the
+ * evidence rows and the quarantine. Everything with SQL is in the backend
+ * (backend.h); the other rules are in the files db_internal.h lists.
  *
  * Password hashing lives here, not in a backend, so no backend ever sees a
  * password: it stores and returns the crypto_pwhash_str string (argon2id,
@@ -16,20 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "clock.h"
+#include "db_internal.h"
 #include "fl.h"
-
-struct fl_db {
-	const fl__db_ops *ops;
-	void *be;
-	pthread_mutex_t mu; /* recursive: batch_begin holds it to batch_end */
-};
-
-static void seterr(char *err, size_t errlen, const char *msg)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s", msg);
-}
+#include "id.h"
 
 fl_db *fl__db_open_version(const char *url, int max_version, char *err,
 			   size_t errlen)
@@ -38,16 +30,16 @@ fl_db *fl__db_open_version(const char *url, int max_version, char *err,
 	fl_db *db;
 
 	if (!url) {
-		seterr(err, errlen, "no store URL");
+		fl_seterr(err, errlen, "no store URL");
 		return NULL;
 	}
 	if (sodium_init() < 0) {
-		seterr(err, errlen, "libsodium cannot initialise");
+		fl_seterr(err, errlen, "libsodium cannot initialise");
 		return NULL;
 	}
 	db = calloc(1, sizeof(*db));
 	if (!db) {
-		seterr(err, errlen, "out of memory");
+		fl_seterr(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (!strncmp(url, "sqlite:", 7)) {
@@ -55,13 +47,11 @@ fl_db *fl__db_open_version(const char *url, int max_version, char *err,
 		db->be = fl__db_sqlite_open(url + 7, max_version, err, errlen);
 	} else if (!strncmp(url, "postgresql:", 11) ||
 		   !strncmp(url, "postgres:", 9)) {
-		seterr(err, errlen,
-		       "PostgreSQL is not built in yet (docs/store.md)");
+		fl_seterr(err, errlen,
+			  "PostgreSQL is not built in yet (docs/store.md)");
 	} else {
-		if (err && errlen)
-			snprintf(err, errlen,
-				 "unknown store URL '%.64s' (want sqlite:PATH)",
-				 url);
+		fl_seterr(err, errlen,
+			  "unknown store URL '%.64s' (want sqlite:PATH)", url);
 	}
 	if (!db->be) {
 		free(db);
@@ -92,16 +82,6 @@ int fl_db_schema_latest(void)
 {
 	return fl__db_sqlite_latest();
 }
-
-/* LOCKED(type, expr): returns expr, evaluated under the handle's mutex. */
-#define LOCKED(type, expr)                      \
-	do {                                    \
-		type r_;                        \
-		pthread_mutex_lock(&db->mu);    \
-		r_ = (expr);                    \
-		pthread_mutex_unlock(&db->mu);  \
-		return r_;                      \
-	} while (0)
 
 int fl_db_schema_version(fl_db *db)
 {
@@ -145,14 +125,44 @@ int fl_db_batch_end(fl_db *db, int commit)
 int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
 		       const char *public_key_b64, char *err, size_t errlen)
 {
+	unsigned char pk[64];
+	size_t pklen = 0;
+	int r;
+
 	if (!db)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->device_enrol(db->be, device, site, public_key_b64,
-					  err, errlen));
+	if (!fl_id_valid(device, FL_ID_MAX)) {
+		fl_seterr(err, errlen,
+			  "device id: 1-63 characters of A-Z a-z 0-9 _ . -");
+		return FL_EINVAL;
+	}
+	if (!site || !*site || strlen(site) > 256) {
+		fl_seterr(err, errlen, "site: 1-256 bytes");
+		return FL_EINVAL;
+	}
+	if (!public_key_b64 ||
+	    sodium_base642bin(pk, sizeof(pk), public_key_b64,
+			      strlen(public_key_b64), " \n", &pklen, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    pklen != 32) {
+		fl_seterr(err, errlen,
+			  "public key: base64 of a 32-byte Ed25519 public key");
+		return FL_EINVAL;
+	}
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->device_put(db->be, device, site, public_key_b64,
+				fl_wall_s());
+	if (r < 0)
+		fl_seterr(err, errlen, "store: %s", db->ops->errmsg(db->be));
+	pthread_mutex_unlock(&db->mu);
+	if (r == 0)
+		fl_log(FL_LOG_INFO, FL__DB_TAG,
+		       "device %s enrolled for site %s", device, site);
+	return r;
 }
 
-int fl_db_device_get(fl_db *db, const char *device, char *site,
-		     size_t sitelen, char *pk_b64, size_t pklen)
+int fl_db_device_get(fl_db *db, const char *device, char *site, size_t sitelen,
+		     char *pk_b64, size_t pklen)
 {
 	if (!db || !device)
 		return FL_EINVAL;
@@ -174,8 +184,7 @@ int fl_db_device_status(fl_db *db, const char *device, char *status,
 {
 	if (!db || !device || !status || !statuslen)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->device_status(db->be, device, status,
-					   statuslen));
+	LOCKED(int, db->ops->device_status(db->be, device, status, statuslen));
 }
 
 int fl_db_device_receipts(fl_db *db, const char *device, double since_wall,
@@ -185,26 +194,10 @@ int fl_db_device_receipts(fl_db *db, const char *device, double since_wall,
 		*out = NULL;
 	if (n)
 		*n = 0;
-	if (!db || !device || !out || !n || max < 1 ||
-	    max > FL_DB_RECEIPTS_MAX)
+	if (!db || !device || !out || !n || max < 1 || max > FL_DB_RECEIPTS_MAX)
 		return FL_EINVAL;
 	LOCKED(int, db->ops->device_receipts(db->be, device, since_wall, max,
 					     out, n));
-}
-
-int fl_db_ingest(fl_db *db, const fl_db_msg *m, int *dup, char *err,
-		 size_t errlen)
-{
-	int d = 0;
-
-	if (!dup)
-		dup = &d;
-	*dup = 0;
-	if (!db || !m) {
-		seterr(err, errlen, "no store or no message");
-		return FL_EINVAL;
-	}
-	LOCKED(int, db->ops->ingest(db->be, m, dup, err, errlen));
 }
 
 int fl_db_quarantine(fl_db *db, const char *topic, const char *payload,
@@ -212,8 +205,8 @@ int fl_db_quarantine(fl_db *db, const char *topic, const char *payload,
 {
 	if (!db)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->quarantine(db->be, topic, payload, len, reason,
-					wall));
+	LOCKED(int, db->ops->quarantine_add(db->be, topic, payload, len, reason,
+					    wall));
 }
 
 int fl_db_quarantine_trim(fl_db *db, long keep, long *removed)
@@ -231,21 +224,23 @@ int fl_db_quarantine_trim(fl_db *db, long keep, long *removed)
 	return rc;
 }
 
-char *fl_db_quarantine_json(fl_db *db, int limit, int offset)
-{
-	if (!db)
-		return NULL;
-	LOCKED(char *, db->ops->quarantine_json(db->be, limit, offset));
-}
-
 int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
 		       const char *sha256, long long bytes, const char *kind,
 		       int verified)
 {
+	int r;
+
 	if (!db || !incident_id || !name)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->evidence_add(db->be, incident_id, name, sha256,
-					  bytes, kind, verified));
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->incident_exists(db->be, incident_id);
+	if (r == 0)
+		r = FL_ENOENT;
+	else if (r > 0)
+		r = db->ops->evidence_put(db->be, incident_id, name, sha256,
+					  bytes, kind, verified);
+	pthread_mutex_unlock(&db->mu);
+	return r;
 }
 
 int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
@@ -253,15 +248,16 @@ int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 {
 	if (!db || !incident_id)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->evidence_set_verified(db->be, incident_id,
-						   verified, report));
+	/* verified (again): the bundle is on disk, so not pruned any more */
+	LOCKED(int, db->ops->incident_verified(db->be, incident_id, verified,
+					       report, NAN));
 }
 
 int fl_db_evidence_pruned(fl_db *db, const char *incident_id, double wall)
 {
 	if (!db || !incident_id || !isfinite(wall))
 		return FL_EINVAL;
-	LOCKED(int, db->ops->evidence_pruned(db->be, incident_id, wall));
+	LOCKED(int, db->ops->incident_pruned(db->be, incident_id, wall));
 }
 
 /* ---- users ------------------------------------------------------------------ */
@@ -292,16 +288,6 @@ static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES])
 				  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return FL_ENOMEM; /* libsodium: out of memory */
 	return 0;
-}
-
-#include <time.h>
-
-static double now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* "s1, s2,,s3 " -> "s1,s2,s3": the store matches whole names between
@@ -345,33 +331,42 @@ int fl_db_user_add(fl_db *db, const char *name, const char *password,
 	if (!db)
 		return FL_EINVAL;
 	if (!valid_user_name(name)) {
-		seterr(err, errlen,
-		       "user name: 1-64 characters, no control characters");
+		fl_seterr(err, errlen,
+			  "user name: 1-64 characters, no control characters");
 		return FL_EINVAL;
 	}
 	if (!valid_role(role)) {
-		seterr(err, errlen,
-		       "role: one of admin, enforcement, property");
+		fl_seterr(err, errlen,
+			  "role: one of admin, enforcement, property");
 		return FL_EINVAL;
 	}
 	if (!password || !*password) {
-		seterr(err, errlen, "empty password");
+		fl_seterr(err, errlen, "empty password");
 		return FL_EINVAL;
 	}
 	/* hashing takes ~0.1 s and 64 MiB: outside the mutex */
 	if (hash_password(password, hash) < 0) {
-		seterr(err, errlen, "cannot hash the password (memory)");
+		fl_seterr(err, errlen, "cannot hash the password (memory)");
 		return FL_ENOMEM;
 	}
-	sites = sites_norm(strcmp(role, "property") || !sites_csv ? "" :
-								   sites_csv);
+	sites = sites_norm(strcmp(role, "property") || !sites_csv ? ""
+								  : sites_csv);
 	if (!sites) {
-		seterr(err, errlen, "out of memory");
+		fl_seterr(err, errlen, "out of memory");
 		return FL_ENOMEM;
 	}
 	pthread_mutex_lock(&db->mu);
-	r = db->ops->user_add(db->be, name, hash, role, sites, now_wall(), err,
-			      errlen);
+	r = db->ops->user_get(db->be, name, NULL, 0, NULL, 0, NULL, 0);
+	if (r == 0) {
+		fl_seterr(err, errlen, "user '%s' exists", name);
+		r = FL_EINVAL;
+	} else if (r == FL_ENOENT) {
+		r = db->ops->user_add(db->be, name, hash, role, sites,
+				      fl_wall_s());
+		if (r < 0)
+			fl_seterr(err, errlen, "store: %s",
+				  db->ops->errmsg(db->be));
+	}
 	pthread_mutex_unlock(&db->mu);
 	sodium_memzero(hash, sizeof(hash));
 	free(sites);
@@ -448,26 +443,7 @@ int fl_db_user_delete(fl_db *db, const char *name)
 	LOCKED(int, db->ops->user_delete(db->be, name));
 }
 
-char *fl_db_users_json(fl_db *db)
-{
-	if (!db)
-		return NULL;
-	LOCKED(char *, db->ops->users_json(db->be));
-}
-
-/* ---- outcomes, audit, queries ------------------------------------------------ */
-
-int fl_db_outcome_set(fl_db *db, const char *incident_id, const char *outcome,
-		      const char *note, const char *user, double wall,
-		      char *err, size_t errlen)
-{
-	if (!db || !incident_id) {
-		seterr(err, errlen, "no incident");
-		return FL_EINVAL;
-	}
-	LOCKED(int, db->ops->outcome_set(db->be, incident_id, outcome, note,
-					 user, wall, err, errlen));
-}
+/* ---- audit, incidents ------------------------------------------------------- */
 
 int fl_db_audit(fl_db *db, const char *user, const char *action,
 		const char *object, const char *detail, double wall)
@@ -475,29 +451,6 @@ int fl_db_audit(fl_db *db, const char *user, const char *action,
 	if (!db || !action)
 		return FL_EINVAL;
 	LOCKED(int, db->ops->audit(db->be, user, action, object, detail, wall));
-}
-
-char *fl_db_audit_json(fl_db *db, const char *object, int limit, int offset)
-{
-	if (!db)
-		return NULL;
-	LOCKED(char *, db->ops->audit_json(db->be, object, limit, offset));
-}
-
-char *fl_db_incidents_json(fl_db *db, const fl_db_filter *f)
-{
-	fl_db_filter none = { 0 };
-
-	if (!db)
-		return NULL;
-	LOCKED(char *, db->ops->incidents_json(db->be, f ? f : &none));
-}
-
-char *fl_db_incident_json(fl_db *db, const char *incident_id)
-{
-	if (!db || !incident_id)
-		return NULL;
-	LOCKED(char *, db->ops->incident_json(db->be, incident_id));
 }
 
 int fl_db_incident_site(fl_db *db, const char *incident_id, char *site,
@@ -508,98 +461,12 @@ int fl_db_incident_site(fl_db *db, const char *incident_id, char *site,
 	LOCKED(int, db->ops->incident_site(db->be, incident_id, site, sitelen));
 }
 
-char *fl_db_report_json_tz(fl_db *db, const char *site, double from_wall,
-			   double to_wall, int tz_offset_s)
+void fl__db_page(int *limit, int *offset)
 {
-	if (!db)
-		return NULL;
-	LOCKED(char *, db->ops->report_json(db->be, site, from_wall, to_wall,
-					    tz_offset_s));
-}
-
-char *fl_db_report_json(fl_db *db, const char *site, double from_wall,
-			double to_wall)
-{
-	return fl_db_report_json_tz(db, site, from_wall, to_wall, 0);
-}
-
-int fl__db_camera_next(fl__camera *c, const char *type, const char *reason,
-		       double wall)
-{
-	static const char *const order[] = {"covered", "moved", "frozen"};
-	int has[3] = {0, 0, 0}, offline = c->offline, on = 0, which = -1;
-	const char *h = reason ? reason : "";
-	char state[16];
-	size_t i;
-
-	for (i = 0; i < 3; i++) { /* the current set */
-		const char *p = c->problems;
-		size_t l = strlen(order[i]);
-		while ((p = strstr(p, order[i]))) {
-			if ((p == c->problems || p[-1] == ',') &&
-			    (p[l] == ',' || p[l] == '\0'))
-				has[i] = 1;
-			p += l;
-		}
-	}
-	if (!type)
-		return FL_EINVAL;
-	if (!strcmp(type, "camera_offline")) {
-		offline = 1;
-	} else if (!strcmp(type, "camera_online")) {
-		offline = 0;
-	} else if (!strcmp(type, "health")) {
-		on = strncmp(h, "cleared: ", 9) != 0;
-		if (!on)
-			h += 9;
-		for (i = 0; i < 3; i++)
-			if (!strcmp(h, order[i]))
-				which = (int)i;
-		if (which < 0)
-			return FL_EINVAL;
-		has[which] = on;
-	} else {
-		return FL_EINVAL;
-	}
-	c->offline = offline;
-	c->problems[0] = '\0';
-	for (i = 0; i < 3; i++)
-		if (has[i]) {
-			if (c->problems[0])
-				strcat(c->problems, ",");
-			strcat(c->problems, order[i]);
-		}
-	snprintf(state, sizeof(state), "%s", "ok");
-	if (offline)
-		snprintf(state, sizeof(state), "%s", "offline");
-	else
-		for (i = 0; i < 3; i++)
-			if (has[i]) {
-				snprintf(state, sizeof(state), "%s", order[i]);
-				break;
-			}
-	if (c->since < 0 || strcmp(state, c->state)) {
-		snprintf(c->state, sizeof(c->state), "%s", state);
-		c->since = wall;
-	}
-	return 0;
-}
-
-int fl_db_camera_event(fl_db *db, const char *device, const char *camera,
-		       const char *type, const char *reason, double wall)
-{
-	fl__camera probe = {0, "", "", -1};
-
-	if (!db || !device || !*device || !camera || !*camera ||
-	    fl__db_camera_next(&probe, type, reason, wall))
-		return FL_EINVAL;
-	LOCKED(int, db->ops->camera_event(db->be, device, camera, type,
-					  reason, wall));
-}
-
-char *fl_db_devices_json(fl_db *db)
-{
-	if (!db)
-		return NULL;
-	LOCKED(char *, db->ops->devices_json(db->be));
+	if (*limit <= 0)
+		*limit = 50;
+	if (*limit > 1000)
+		*limit = 1000;
+	if (*offset < 0)
+		*offset = 0;
 }

@@ -55,15 +55,16 @@ int fl_db_batch_end(fl_db *db, int commit);
 
 /* ---- devices (enrolment, fleet) ------------------------------------------- */
 
-/* Enrols a device (or re-enrols it: site and key replaced). device: 1-64
- * chars of [A-Za-z0-9_.-]; public_key_b64: standard base64 of a 32-byte
- * Ed25519 public key. FL_EINVAL with a reason on bad input. */
+/* Enrols a device (or re-enrols it: site and key replaced). device: an id
+ * (fl_id_valid, src/core/id.h: 1-63 of [A-Za-z0-9_.-]); public_key_b64:
+ * standard base64 of a 32-byte Ed25519 public key. FL_EINVAL with a reason
+ * on bad input. */
 int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
 		       const char *public_key_b64, char *err, size_t errlen);
 /* 0 and the device's site and key (truncated to the buffers, always
  * terminated; either buffer may be NULL), or FL_ENOENT. */
-int fl_db_device_get(fl_db *db, const char *device, char *site,
-		     size_t sitelen, char *pk_b64, size_t pklen);
+int fl_db_device_get(fl_db *db, const char *device, char *site, size_t sitelen,
+		     char *pk_b64, size_t pklen);
 /* Something was heard from the device at wall: status (online, offline,
  * stopped; NULL leaves it) and the heartbeat JSON (NULL leaves it).
  * FL_ENOENT for a device not enrolled. */

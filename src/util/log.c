@@ -39,8 +39,12 @@ void fl_log(int level, const char *tag, const char *fmt, ...)
 
 void fl_log_stderr(int level, const char *tag, const char *msg, void *user)
 {
-	static const char *names[] = {"error", "warn", "info", "debug"};
+	static const char *names[] = { "error", "warn", "info", "debug" };
 
-	fprintf(stderr, "%s: %s: %s: %s\n", user ? (const char *)user : "firelane",
-		names[level < 0 ? 0 : level > 3 ? 3 : level], tag, msg);
+	fprintf(stderr, "%s: %s: %s: %s\n",
+		user ? (const char *)user : "firelane",
+		names[level < 0   ? 0
+		      : level > 3 ? 3
+				  : level],
+		tag, msg);
 }

@@ -69,9 +69,9 @@ extern "C" {
 struct fl_detector {
 	cv::dnn::Net net;
 	std::vector<std::string> out_names;
-	cv::Size input;  /* network input size */
-	bool resizable;  /* Darknet: any multiple of 32 works (see roi note) */
-	float conf;      /* score threshold */
+	cv::Size input; /* network input size */
+	bool resizable; /* Darknet: any multiple of 32 works (see roi note) */
+	float conf;     /* score threshold */
 	std::string path;
 };
 
@@ -79,15 +79,15 @@ struct fl_people {
 	cv::HOGDescriptor hog;
 };
 
-namespace {
+namespace
+{
 
 constexpr float kNmsIou = 0.45f;
 constexpr int kCocoClasses = 80;
-constexpr double kRoiGrow = 0.25;      /* per side, fraction of roi size */
-constexpr double kHogMinRoiH = 160.0;  /* upscale roi crops to this height */
+constexpr double kRoiGrow = 0.25;     /* per side, fraction of roi size */
+constexpr double kHogMinRoiH = 160.0; /* upscale roi crops to this height */
 constexpr double kHogMaxUpscale = 4.0;
-constexpr int kRoiMinInput = 160;      /* smallest roi network input */
-
+constexpr int kRoiMinInput = 160; /* smallest roi network input */
 
 bool file_exists(const std::string &p)
 {
@@ -132,7 +132,7 @@ bool darknet_input_size(const std::string &cfg, cv::Size *size)
 			continue;
 		if (s[0] == '[') {
 			if (in_net)
-				break;  /* [net] is first; done */
+				break; /* [net] is first; done */
 			in_net = (s == "[net]" || s == "[network]");
 			continue;
 		}
@@ -220,10 +220,10 @@ int decode(const cv::Mat &m, cv::Size in, cv::Size crop, float thr,
 			if (s[c] < thr)
 				continue;
 			double bw = p[2] * crop.width, bh = p[3] * crop.height;
-			cands.push_back({cv::Rect2d(p[0] * crop.width - bw / 2,
-						    p[1] * crop.height - bh / 2,
-						    bw, bh),
-					 s[c], c});
+			cands.push_back({ cv::Rect2d(p[0] * crop.width - bw / 2,
+						     p[1] * crop.height - bh / 2,
+						     bw, bh),
+					  s[c], c });
 		}
 		return 0;
 	}
@@ -265,9 +265,9 @@ int decode(const cv::Mat &m, cv::Size in, cv::Size crop, float thr,
 			if (best < thr)
 				continue;
 			double bw = f[2] * sx, bh = f[3] * sy;
-			cands.push_back({cv::Rect2d(f[0] * sx - bw / 2,
-						    f[1] * sy - bh / 2, bw, bh),
-					 best, c});
+			cands.push_back({ cv::Rect2d(f[0] * sx - bw / 2,
+						     f[1] * sy - bh / 2, bw, bh),
+					  best, c });
 		}
 		return 0;
 	}
@@ -289,8 +289,8 @@ std::string shape_str(const cv::Mat &m)
 
 /* Forward crop through d's net and append mapped, NMS'd detections (in crop
  * pixels offset by off) to res. Returns 0 or a negative fl_errno. */
-int infer(fl_detector *d, const cv::Mat &crop, cv::Size input,
-	  cv::Point off, std::vector<fl_detection> &res)
+int infer(fl_detector *d, const cv::Mat &crop, cv::Size input, cv::Point off,
+	  std::vector<fl_detection> &res)
 {
 	cv::Mat blob = cv::dnn::blobFromImage(crop, 1.0 / 255.0, input,
 					      cv::Scalar(), true, false);
@@ -366,7 +366,7 @@ bool image_ok(const uint8_t *px, int w, int h, fl_detection *out, int max)
 	       (long long)w * h <= (1LL << 28);
 }
 
-}  // namespace
+} // namespace
 
 /* ---- classes ---------------------------------------------------------- */
 
@@ -416,8 +416,8 @@ fl_detector *fl_detector_create(const char *path, double conf, char *err,
 		return nullptr;
 	}
 	if (!(conf > 0.0 && conf <= 1.0)) {
-		fl__vision_err(err, errlen, "%s: confidence %g outside (0,1]", path,
-			conf);
+		fl__vision_err(err, errlen, "%s: confidence %g outside (0,1]",
+			       path, conf);
 		return nullptr;
 	}
 	try {
@@ -428,18 +428,21 @@ fl_detector *fl_detector_create(const char *path, double conf, char *err,
 		d->conf = (float)conf;
 		if (ends_with_ci(p, ".cfg") || ends_with_ci(p, ".weights")) {
 			bool is_cfg = ends_with_ci(p, ".cfg");
-			std::string stem =
-				p.substr(0, p.size() - (is_cfg ? 4 : 8));
+			std::string stem = p.substr(0, p.size() - (is_cfg ? 4
+									  : 8));
 			std::string cfg = stem + ".cfg";
 			std::string weights = stem + ".weights";
 			if (!file_exists(cfg)) {
-				fl__vision_err(err, errlen, "%s: no such file%s%s", path,
-					is_cfg ? "" : " (looked for ",
-					is_cfg ? "" : (cfg + ")").c_str());
+				fl__vision_err(err, errlen,
+					       "%s: no such file%s%s", path,
+					       is_cfg ? "" : " (looked for ",
+					       is_cfg ? ""
+						      : (cfg + ")").c_str());
 				goto fail;
 			}
 			if (!file_exists(weights)) {
-				fl__vision_err(err, errlen,
+				fl__vision_err(
+					err, errlen,
 					"%s: weights %s not found (a Darknet "
 					"cfg needs its .weights beside it)",
 					path, weights.c_str());
@@ -451,27 +454,29 @@ fl_detector *fl_detector_create(const char *path, double conf, char *err,
 			d->net = cv::dnn::readNetFromDarknet(cfg, weights);
 		} else if (ends_with_ci(p, ".onnx")) {
 			if (!file_exists(p)) {
-				fl__vision_err(err, errlen, "%s: no such file", path);
+				fl__vision_err(err, errlen, "%s: no such file",
+					       path);
 				goto fail;
 			}
 			d->input = cv::Size(640, 640);
 			d->net = cv::dnn::readNetFromONNX(p);
 		} else {
 			fl__vision_err(err, errlen,
-				"%s: unsupported model type (want .cfg, "
-				".weights or .onnx)",
-				path);
+				       "%s: unsupported model type (want .cfg, "
+				       ".weights or .onnx)",
+				       path);
 			goto fail;
 		}
 		if (d->net.empty()) {
-			fl__vision_err(err, errlen, "%s: OpenCV loaded an empty network",
-				path);
+			fl__vision_err(err, errlen,
+				       "%s: OpenCV loaded an empty network",
+				       path);
 			goto fail;
 		}
 		if (d->input.width < 32 || d->input.height < 32 ||
 		    d->input.width > 4096 || d->input.height > 4096) {
-			fl__vision_err(err, errlen, "%s: bad input size %dx%d", path,
-				d->input.width, d->input.height);
+			fl__vision_err(err, errlen, "%s: bad input size %dx%d",
+				       path, d->input.width, d->input.height);
 			goto fail;
 		}
 		d->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
@@ -481,11 +486,12 @@ fl_detector *fl_detector_create(const char *path, double conf, char *err,
 		/* Warm-up: allocates the net's buffers and proves we can
 		 * decode what it produces. */
 		{
-			cv::Mat gray(d->input, CV_8UC3, cv::Scalar(114, 114, 114));
+			cv::Mat gray(d->input, CV_8UC3,
+				     cv::Scalar(114, 114, 114));
 			std::vector<fl_detection> res;
-			if (infer(d, gray, d->input, cv::Point(0, 0), res) <
-			    0) {
-				fl__vision_err(err, errlen,
+			if (infer(d, gray, d->input, cv::Point(0, 0), res) < 0) {
+				fl__vision_err(
+					err, errlen,
 					"%s: unsupported output layout (%s)",
 					path, fl_strerror(FL_EUNSUPPORTED));
 				goto fail;
@@ -501,13 +507,14 @@ fl_detector *fl_detector_create(const char *path, double conf, char *err,
 		/* e.what() is long and multi-line; err_msg is the reason. */
 		std::string msg = e.err;
 		std::replace(msg.begin(), msg.end(), '\n', ' ');
-		fl__vision_err(err, errlen, "%s: OpenCV cannot load the model: %s",
-			path, msg.c_str());
+		fl__vision_err(err, errlen,
+			       "%s: OpenCV cannot load the model: %s", path,
+			       msg.c_str());
 	} catch (const std::bad_alloc &) {
 		fl__vision_err(err, errlen, "%s: out of memory", path);
 	} catch (...) {
-		fl__vision_err(err, errlen, "%s: unexpected error loading the model",
-			path);
+		fl__vision_err(err, errlen,
+			       "%s: unexpected error loading the model", path);
 	}
 fail:
 	delete d;
@@ -582,11 +589,14 @@ fl_people *fl_people_create(char *err, size_t errlen)
 		fl__vision_err(err, errlen, "ok");
 		return p;
 	} catch (const std::bad_alloc &) {
-		fl__vision_err(err, errlen, "HOG people detector: out of memory");
+		fl__vision_err(err, errlen,
+			       "HOG people detector: out of memory");
 	} catch (const cv::Exception &e) {
-		fl__vision_err(err, errlen, "HOG people detector: %s", e.err.c_str());
+		fl__vision_err(err, errlen, "HOG people detector: %s",
+			       e.err.c_str());
 	} catch (...) {
-		fl__vision_err(err, errlen, "HOG people detector: unexpected error");
+		fl__vision_err(err, errlen,
+			       "HOG people detector: unexpected error");
 	}
 	delete p;
 	return nullptr;
@@ -634,7 +644,8 @@ int fl_people_run(fl_people *p, const uint8_t *gray, int w, int h, int stride,
 				det.y = (f.y + 0.07 * f.height) / scale + r.y;
 				det.w = 0.8 * f.width / scale;
 				det.h = 0.8 * f.height / scale;
-				det.conf = i < weights.size() ? weights[i] : 0.0;
+				det.conf = i < weights.size() ? weights[i]
+							      : 0.0;
 				det.vclass = FL_VCLASS_PERSON;
 				det.coco_id = -1;
 				if (clip_box(&det, w, h))

@@ -36,7 +36,8 @@ extern "C" {
 #include <new>
 #include <vector>
 
-namespace {
+namespace
+{
 
 /* Largest image we build or accept: keeps w*h*3 well inside size_t/int. */
 constexpr long long kMaxPixels = 1LL << 28;
@@ -108,7 +109,7 @@ cv::Mat wrap(const fl_image *im)
 	return cv::Mat(im->h, im->w, CV_8UC3, im->bgr, (size_t)im->w * 3);
 }
 
-}  // namespace
+} // namespace
 
 void fl_image_free(fl_image *img)
 {
@@ -119,8 +120,8 @@ void fl_image_free(fl_image *img)
 	img->w = img->h = 0;
 }
 
-int fl_jpeg_encode(const uint8_t *bgr, int w, int h, int quality,
-		   uint8_t **out, size_t *len, char *err, size_t errlen)
+int fl_jpeg_encode(const uint8_t *bgr, int w, int h, int quality, uint8_t **out,
+		   size_t *len, char *err, size_t errlen)
 {
 	if (out)
 		*out = nullptr;
@@ -129,22 +130,24 @@ int fl_jpeg_encode(const uint8_t *bgr, int w, int h, int quality,
 	if (!out || !len || !image_ok(bgr, w, h) || quality < 1 ||
 	    quality > 100) {
 		fl__vision_err(err, errlen,
-			"jpeg encode: bad arguments (%dx%d, quality %d)", w, h,
-			quality);
+			       "jpeg encode: bad arguments (%dx%d, quality %d)",
+			       w, h, quality);
 		return FL_EINVAL;
 	}
 	try {
 		cv::Mat img(h, w, CV_8UC3, const_cast<uint8_t *>(bgr),
 			    (size_t)w * 3);
 		std::vector<uchar> buf;
-		std::vector<int> params = {cv::IMWRITE_JPEG_QUALITY, quality};
+		std::vector<int> params = { cv::IMWRITE_JPEG_QUALITY, quality };
 		if (!cv::imencode(".jpg", img, buf, params) || buf.empty()) {
-			fl__vision_err(err, errlen, "jpeg encode: encoder failed");
+			fl__vision_err(err, errlen,
+				       "jpeg encode: encoder failed");
 			return FL_EIO;
 		}
 		uint8_t *mem = (uint8_t *)malloc(buf.size());
 		if (!mem) {
-			fl__vision_err(err, errlen, "jpeg encode: out of memory");
+			fl__vision_err(err, errlen,
+				       "jpeg encode: out of memory");
 			return FL_ENOMEM;
 		}
 		memcpy(mem, buf.data(), buf.size());
@@ -160,9 +163,9 @@ int fl_jpeg_encode(const uint8_t *bgr, int w, int h, int quality,
  * Grow, clip, crop, scale, then draw the plate in the scaled crop's pixels
  * (drawing after scaling keeps the line width the same at every zoom).
  */
-int fl_evidence_closeup(const uint8_t *bgr, int w, int h,
-			const double box[4], const fl_plate *plate,
-			int max_side, fl_image *out, char *err, size_t errlen)
+int fl_evidence_closeup(const uint8_t *bgr, int w, int h, const double box[4],
+			const fl_plate *plate, int max_side, fl_image *out,
+			char *err, size_t errlen)
 {
 	if (out) {
 		out->bgr = nullptr;
@@ -170,8 +173,8 @@ int fl_evidence_closeup(const uint8_t *bgr, int w, int h,
 	}
 	if (!out || !image_ok(bgr, w, h) || !box || max_side <= 0 ||
 	    !std::isfinite(box[0]) || !std::isfinite(box[1]) ||
-	    !std::isfinite(box[2]) || !std::isfinite(box[3]) ||
-	    box[2] <= 0 || box[3] <= 0) {
+	    !std::isfinite(box[2]) || !std::isfinite(box[3]) || box[2] <= 0 ||
+	    box[3] <= 0) {
 		fl__vision_err(err, errlen, "close-up: bad arguments");
 		return FL_EINVAL;
 	}
@@ -184,10 +187,11 @@ int fl_evidence_closeup(const uint8_t *bgr, int w, int h,
 		double fx1 = std::min((double)w, box[0] + box[2] + mx);
 		double fy1 = std::min((double)h, box[1] + box[3] + my);
 		if (fx1 - fx0 < 1.0 || fy1 - fy0 < 1.0) {
-			fl__vision_err(err, errlen,
+			fl__vision_err(
+				err, errlen,
 				"close-up: box %.0f,%.0f %.0fx%.0f outside the "
-				"%dx%d image", box[0], box[1], box[2], box[3],
-				w, h);
+				"%dx%d image",
+				box[0], box[1], box[2], box[3], w, h);
 			return FL_EINVAL;
 		}
 		int x0 = (int)std::floor(fx0), y0 = (int)std::floor(fy0);
@@ -208,21 +212,24 @@ int fl_evidence_closeup(const uint8_t *bgr, int w, int h,
 		cv::Mat scaled(oh, ow, CV_8UC3);
 		scale_to(crop, scaled);
 
-		if (plate && std::isfinite(plate->x) && std::isfinite(plate->y) &&
-		    plate->w > 0 && plate->h > 0 && plate->w < 1e6 &&
-		    plate->h < 1e6 && std::fabs(plate->x) < 1e6 &&
-		    std::fabs(plate->y) < 1e6) {
-			int t = std::max(2, std::min(4, std::max(ow, oh) / 240));
+		if (plate && std::isfinite(plate->x) &&
+		    std::isfinite(plate->y) && plate->w > 0 && plate->h > 0 &&
+		    plate->w < 1e6 && plate->h < 1e6 &&
+		    std::fabs(plate->x) < 1e6 && std::fabs(plate->y) < 1e6) {
+			int t = std::max(2,
+					 std::min(4, std::max(ow, oh) / 240));
 			cv::Point p0((int)std::lround((plate->x - x0) * s),
 				     (int)std::lround((plate->y - y0) * s));
-			cv::Point p1((int)std::lround((plate->x + plate->w - x0) * s),
-				     (int)std::lround((plate->y + plate->h - y0) * s));
+			cv::Point p1((int)std::lround(
+					     (plate->x + plate->w - x0) * s),
+				     (int)std::lround(
+					     (plate->y + plate->h - y0) * s));
 			/* yellow: stands out on white, yellow-on-blue and
 			 * black plates alike with a dark outline */
-			cv::rectangle(scaled, p0, p1, cv::Scalar(0, 0, 0), t + 2,
-				      cv::LINE_AA);
-			cv::rectangle(scaled, p0, p1, cv::Scalar(0, 230, 255), t,
-				      cv::LINE_AA);
+			cv::rectangle(scaled, p0, p1, cv::Scalar(0, 0, 0),
+				      t + 2, cv::LINE_AA);
+			cv::rectangle(scaled, p0, p1, cv::Scalar(0, 230, 255),
+				      t, cv::LINE_AA);
 		}
 		return to_image(scaled, out, "close-up", err, errlen);
 	} catch (...) {
@@ -248,12 +255,14 @@ int fl_evidence_composite(const fl_image *scenes, int n,
 	if (!out || !scenes || n < 1 || n > 4 || !closeup ||
 	    !image_ok(closeup->bgr, closeup->w, closeup->h) || max_w < 320) {
 		fl__vision_err(err, errlen,
-			"composite: bad arguments (n %d, max_w %d)", n, max_w);
+			       "composite: bad arguments (n %d, max_w %d)", n,
+			       max_w);
 		return FL_EINVAL;
 	}
 	for (int i = 0; i < n; i++)
 		if (!image_ok(scenes[i].bgr, scenes[i].w, scenes[i].h)) {
-			fl__vision_err(err, errlen,
+			fl__vision_err(
+				err, errlen,
 				"composite: scene %d is empty or too large", i);
 			return FL_EINVAL;
 		}
@@ -264,14 +273,15 @@ int fl_evidence_composite(const fl_image *scenes, int n,
 		int cols = n <= 2 ? n : 2, rows = n <= 2 ? 1 : 2;
 		std::vector<int> sw(n);
 		for (int i = 0; i < n; i++)
-			sw[i] = std::max(1, (int)std::lround(
-				(double)scenes[i].w * H / scenes[i].h));
+			sw[i] = std::max(1,
+					 (int)std::lround((double)scenes[i].w *
+							  H / scenes[i].h));
 		/* column widths: widest cell in each column */
 		std::vector<int> colw(cols, 0);
 		for (int i = 0; i < n; i++)
 			colw[i % cols] = std::max(colw[i % cols], sw[i]);
-		int block_w = (cols - 1) * kGap, block_h = rows * H +
-			(rows - 1) * kGap;
+		int block_w = (cols - 1) * kGap,
+		    block_h = rows * H + (rows - 1) * kGap;
 		for (int c = 0; c < cols; c++)
 			block_w += colw[c];
 
@@ -282,8 +292,8 @@ int fl_evidence_composite(const fl_image *scenes, int n,
 
 		int W = block_w + kGap + cw, Hh = block_h;
 		if ((long long)W * Hh > kMaxPixels) {
-			fl__vision_err(err, errlen, "composite: too large (%dx%d)",
-				W, Hh);
+			fl__vision_err(err, errlen,
+				       "composite: too large (%dx%d)", W, Hh);
 			return FL_EINVAL;
 		}
 		cv::Mat canvas(Hh, W, CV_8UC3, cv::Scalar(0, 0, 0));
@@ -304,15 +314,17 @@ int fl_evidence_composite(const fl_image *scenes, int n,
 				x += colw[k] + kGap;
 			/* centre a narrower scene in its column */
 			x += (colw[c] - sw[i]) / 2;
-			cv::Mat cell = canvas(cv::Rect(x, r * (H + kGap), sw[i], H));
+			cv::Mat cell = canvas(
+				cv::Rect(x, r * (H + kGap), sw[i], H));
 			scale_to(wrap(&scenes[i]), cell);
 		}
-		cv::Mat cell = canvas(cv::Rect(block_w + kGap, (Hh - ch) / 2,
-					       cw, ch));
+		cv::Mat cell = canvas(
+			cv::Rect(block_w + kGap, (Hh - ch) / 2, cw, ch));
 		scale_to(wrap(closeup), cell);
 
 		if (W > max_w) {
-			int oh = std::max(1, (int)std::lround((double)Hh * max_w / W));
+			int oh = std::max(1, (int)std::lround((double)Hh *
+							      max_w / W));
 			cv::Mat small(oh, max_w, CV_8UC3);
 			cv::resize(canvas, small, small.size(), 0, 0,
 				   cv::INTER_AREA);

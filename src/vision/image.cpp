@@ -35,12 +35,12 @@ extern "C" {
 #include <string>
 #include <vector>
 
-namespace {
+namespace
+{
 
 /* Largest image we accept from a file: guards the w*h*3 arithmetic and the
  * caller's malloc against a hostile header. */
 constexpr long long kMaxPixels = 1LL << 28;
-
 
 /* Lower-cased extension after the last '.', or "" if none. */
 std::string extension(const char *path)
@@ -77,7 +77,7 @@ int read_image(const char *path, int flags, cv::Mat *img, char *err,
 	}
 	if ((long long)img->cols * img->rows > kMaxPixels) {
 		fl__vision_err(err, errlen, "%s: image too large (%dx%d)", path,
-			img->cols, img->rows);
+			       img->cols, img->rows);
 		return FL_EFORMAT;
 	}
 	return 0;
@@ -105,7 +105,7 @@ int read_failed(const char *path, char *err, size_t errlen)
 	}
 }
 
-}  // namespace
+} // namespace
 
 /* Decode as gray, then INTER_AREA straight into the caller's buffer. */
 int fl_image_load_gray(const char *path, int w, int h, uint8_t *dst,
@@ -117,7 +117,7 @@ int fl_image_load_gray(const char *path, int w, int h, uint8_t *dst,
 
 		if (dst && (w <= 0 || h <= 0)) {
 			fl__vision_err(err, errlen, "%s: bad target size %dx%d",
-				path ? path : "(null)", w, h);
+				       path ? path : "(null)", w, h);
 			return FL_EINVAL;
 		}
 		rc = read_image(path, cv::IMREAD_GRAYSCALE, &img, err, errlen);
@@ -138,7 +138,8 @@ int fl_image_load_gray(const char *path, int w, int h, uint8_t *dst,
 		 * match; check, since a reallocation would silently leave
 		 * dst unwritten */
 		if (out.data != dst) {
-			fl__vision_err(err, errlen, "%s: internal resize error", path);
+			fl__vision_err(err, errlen, "%s: internal resize error",
+				       path);
 			return FL_EIO;
 		}
 		return 0;
@@ -153,7 +154,7 @@ int fl_image_load_bgr(const char *path, uint8_t **bgr, int *w, int *h,
 {
 	if (!bgr || !w || !h) {
 		fl__vision_err(err, errlen, "%s: NULL output pointer",
-			path ? path : "(null)");
+			       path ? path : "(null)");
 		return FL_EINVAL;
 	}
 	*bgr = nullptr;
@@ -187,16 +188,17 @@ int fl_image_write_bgr(const char *path, const uint8_t *bgr, int w, int h,
 	if (!path || !*path || !bgr || w <= 0 || h <= 0 ||
 	    (long long)w * h > kMaxPixels) {
 		fl__vision_err(err, errlen, "%s: bad arguments to image write",
-			path ? path : "(null)");
+			       path ? path : "(null)");
 		return FL_EINVAL;
 	}
 	try {
 		std::string ext = extension(path);
 		std::vector<int> params;
 		if (ext == "jpg" || ext == "jpeg") {
-			params = {cv::IMWRITE_JPEG_QUALITY, 90};
+			params = { cv::IMWRITE_JPEG_QUALITY, 90 };
 		} else if (ext != "png") {
-			fl__vision_err(err, errlen,
+			fl__vision_err(
+				err, errlen,
 				"%s: unsupported image type '.%s' (want .png, "
 				".jpg or .jpeg)",
 				path, ext.c_str());
@@ -205,7 +207,8 @@ int fl_image_write_bgr(const char *path, const uint8_t *bgr, int w, int h,
 		cv::Mat img(h, w, CV_8UC3, const_cast<uint8_t *>(bgr),
 			    (size_t)w * 3);
 		if (!cv::imwrite(path, img, params)) {
-			fl__vision_err(err, errlen, "%s: cannot write image", path);
+			fl__vision_err(err, errlen, "%s: cannot write image",
+				       path);
 			return FL_EIO;
 		}
 		return 0;
@@ -214,7 +217,7 @@ int fl_image_write_bgr(const char *path, const uint8_t *bgr, int w, int h,
 		return FL_ENOMEM;
 	} catch (const cv::Exception &e) {
 		fl__vision_err(err, errlen, "%s: cannot write image: %s", path,
-			e.err.c_str());
+			       e.err.c_str());
 		return FL_EIO;
 	} catch (...) {
 		fl__vision_err(err, errlen, "%s: cannot write image", path);

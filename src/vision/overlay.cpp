@@ -40,7 +40,8 @@ extern "C" {
 #include <new>
 #include <string>
 
-namespace {
+namespace
+{
 
 constexpr int kMaxLines = 16;
 /* Darkening of the band: out = in * (1 - kBandAlpha). */
@@ -93,7 +94,7 @@ std::string clean_utf8(const char *s)
 			continue;
 		}
 		if (n == 1 && *p < 0x20)
-			out += ' ';	/* control characters: a space */
+			out += ' '; /* control characters: a space */
 		else
 			out.append((const char *)p, (size_t)n);
 		p += n;
@@ -107,7 +108,7 @@ bool has_suffix_ci(const char *s, const char *suf)
 	return a >= b && strcasecmp(s + a - b, suf) == 0;
 }
 
-}  // namespace
+} // namespace
 
 struct fl_overlay {
 	cv::Ptr<cv::freetype::FreeType2> ft;
@@ -119,9 +120,9 @@ fl_overlay *fl_overlay_create(const char *font_path, char *err, size_t errlen)
 	struct stat st;
 
 	if (!*path || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		fl__vision_err(err, errlen,
-			"%s: no such font file%s", *path ? path : "(empty)",
-			font_path ? "" : " (install fonts-noto-cjk)");
+		fl__vision_err(err, errlen, "%s: no such font file%s",
+			       *path ? path : "(empty)",
+			       font_path ? "" : " (install fonts-noto-cjk)");
 		fl_log(FL_LOG_ERROR, "vision", "overlay: %s: no such font file",
 		       path);
 		return nullptr;
@@ -146,8 +147,8 @@ fl_overlay *fl_overlay_create(const char *font_path, char *err, size_t errlen)
 	} catch (const std::bad_alloc &) {
 		fl__vision_err(err, errlen, "%s: out of memory", path);
 	} catch (const cv::Exception &e) {
-		fl__vision_err(err, errlen, "%s: not a loadable font (%s)", path,
-			e.err.c_str());
+		fl__vision_err(err, errlen, "%s: not a loadable font (%s)",
+			       path, e.err.c_str());
 	} catch (...) {
 		fl__vision_err(err, errlen, "%s: not a loadable font", path);
 	}
@@ -186,9 +187,11 @@ int fl_overlay_draw(fl_overlay *o, uint8_t *bgr, int w, int h,
 		return 0;
 	int bh = fl_overlay_banner_height(w, h, nlines);
 	if (bh > h) {
-		fl__vision_err(err, errlen,
+		fl__vision_err(
+			err, errlen,
 			"overlay: %d lines need a %d px banner, image is %d px "
-			"tall", nlines, bh, h);
+			"tall",
+			nlines, bh, h);
 		return FL_EINVAL;
 	}
 	try {

@@ -51,13 +51,14 @@ extern "C" {
 #include <new>
 #include <vector>
 
-namespace {
+namespace
+{
 
 /* Keep runners-up scoring at least this fraction of the best box. */
 constexpr double kRelScore = 0.5;
 
 struct cand {
-	cv::Rect2d r;	/* in roi pixels (full resolution) */
+	cv::Rect2d r; /* in roi pixels (full resolution) */
 	double score;
 };
 
@@ -151,7 +152,9 @@ double score_box(const cv::Mat &gray, const cv::Mat &edges, cv::Rect r)
 		s_tr = std::max(0.0, 1.0 - (t - 24) / 20.0);
 
 	int nc = char_count(g);
-	double s_ch = nc >= 4 && nc <= 10 ? 1.0 : nc >= 2 && nc <= 14 ? 0.6 : 0.25;
+	double s_ch = nc >= 4 && nc <= 10   ? 1.0
+		      : nc >= 2 && nc <= 14 ? 0.6
+					    : 0.25;
 
 	cv::Rect ring(r.x - r.width / 4, r.y - r.height / 2,
 		      r.width + r.width / 2, r.height * 2);
@@ -209,8 +212,8 @@ cv::Rect trim(const cv::Mat &edges, cv::Rect r, int kdiv, float frac)
 
 /* Filter one box by shape and size, score it, and keep it as a plate
  * box in roi pixels. */
-void consider(const cv::Mat &g, const cv::Mat &edges, cv::Rect r,
-	      double scale, std::vector<cand> &out)
+void consider(const cv::Mat &g, const cv::Mat &edges, cv::Rect r, double scale,
+	      std::vector<cand> &out)
 {
 	if (r.height < 8 || r.width < 24)
 		return;
@@ -225,8 +228,9 @@ void consider(const cv::Mat &g, const cv::Mat &edges, cv::Rect r,
 	/* characters' box -> plate box */
 	double gx0 = r.x - r.width * 0.08, gy0 = r.y - r.height * 0.25;
 	double gw = r.width * 1.16, gh = r.height * 1.5;
-	out.push_back({cv::Rect2d(gx0 / scale, gy0 / scale, gw / scale,
-				  gh / scale), s});
+	out.push_back(
+		{ cv::Rect2d(gx0 / scale, gy0 / scale, gw / scale, gh / scale),
+		  s });
 }
 
 /* Steps 1-4 at one scale: candidates in working pixels, times 1/scale. */
@@ -265,8 +269,8 @@ void find_at_scale(const cv::Mat &gray, double scale, std::vector<cand> &out)
 			continue;
 		/* two trims: a tight one (characters in one group) and a
 		 * looser one that bridges the gap between groups */
-		cv::Rect tr[2] = {trim(edges, r0, 2, 0.3f),
-				  trim(edges, r0, 1, 0.25f)};
+		cv::Rect tr[2] = { trim(edges, r0, 2, 0.3f),
+				   trim(edges, r0, 1, 0.25f) };
 		for (int i = 0; i < 2; i++) {
 			cv::Rect r = tr[i];
 			if (i == 1 && r == tr[0])
@@ -276,7 +280,7 @@ void find_at_scale(const cv::Mat &gray, double scale, std::vector<cand> &out)
 	}
 }
 
-}  // namespace
+} // namespace
 
 int fl_plate_find(const uint8_t *bgr, int w, int h, const double *roi,
 		  fl_plate *out, int max)
@@ -292,7 +296,8 @@ int fl_plate_find(const uint8_t *bgr, int w, int h, const double *roi,
 			if (!std::isfinite(roi[0]) || !std::isfinite(roi[1]) ||
 			    !std::isfinite(roi[2]) || !std::isfinite(roi[3]))
 				return FL_EINVAL;
-			want = cv::Rect2d(roi[0], roi[1], roi[2], roi[3]) & full;
+			want = cv::Rect2d(roi[0], roi[1], roi[2], roi[3]) &
+			       full;
 		}
 		int x0 = (int)std::floor(want.x), y0 = (int)std::floor(want.y);
 		int x1 = (int)std::ceil(want.x + want.width);
@@ -305,8 +310,8 @@ int fl_plate_find(const uint8_t *bgr, int w, int h, const double *roi,
 		cv::cvtColor(img(cv::Rect(x0, y0, x1 - x0, y1 - y0)), gray,
 			     cv::COLOR_BGR2GRAY);
 
-		double base = std::min(1.0, 1280.0 / std::max(gray.cols,
-							      gray.rows));
+		double base = std::min(1.0,
+				       1280.0 / std::max(gray.cols, gray.rows));
 		std::vector<cand> cands;
 		for (double s = base; s * std::max(gray.cols, gray.rows) >= 64;
 		     s *= 0.6)

@@ -185,8 +185,8 @@ void fl_image_free(fl_image *img);
  * 1..100. On success *out is a malloc'd buffer of *len bytes that the caller
  * frees with free(); on error *out is NULL and *len 0. Returns 0, FL_EINVAL
  * (bad arguments, quality out of range) or FL_EIO / FL_ENOMEM. */
-int fl_jpeg_encode(const uint8_t *bgr, int w, int h, int quality,
-		   uint8_t **out, size_t *len, char *err, size_t errlen);
+int fl_jpeg_encode(const uint8_t *bgr, int w, int h, int quality, uint8_t **out,
+		   size_t *len, char *err, size_t errlen);
 
 /* ---- text overlay ---- */
 
@@ -194,7 +194,7 @@ typedef struct fl_overlay fl_overlay;
 
 /* Default font: the Debian CJK font (package fonts-noto-cjk), so Chinese
  * site and lane names render as glyphs rather than '?'. */
-#define FL_OVERLAY_DEFAULT_FONT \
+#define FL_OVERLAY_DEFAULT_FONT                                                \
 	"/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 /* Load a TrueType/OpenType font (cv::freetype) for fl_overlay_draw().
@@ -202,8 +202,7 @@ typedef struct fl_overlay fl_overlay;
  * or unreadable font fails here (NULL, reason naming the path in err), never
  * later with a silent fallback. Returns an object freed with
  * fl_overlay_destroy(). Not thread-safe: use one per thread. */
-fl_overlay *fl_overlay_create(const char *font_path, char *err,
-			      size_t errlen);
+fl_overlay *fl_overlay_create(const char *font_path, char *err, size_t errlen);
 
 /* Free an overlay. NULL is a no-op. */
 void fl_overlay_destroy(fl_overlay *o);
@@ -260,10 +259,9 @@ int fl_plate_find(const uint8_t *bgr, int w, int h, const double *roi,
  * round it in the close-up. out gets a new image (release with
  * fl_image_free); on error out->bgr is NULL. Returns 0, FL_EINVAL (bad
  * arguments, box outside the image) or FL_ENOMEM / FL_EIO. */
-int fl_evidence_closeup(const uint8_t *bgr, int w, int h,
-			const double box[4], const fl_plate *plate,
-			int max_side, fl_image *out, char *err,
-			size_t errlen);
+int fl_evidence_closeup(const uint8_t *bgr, int w, int h, const double box[4],
+			const fl_plate *plate, int max_side, fl_image *out,
+			char *err, size_t errlen);
 
 /* Composite of n scene images (1..4, any sizes, borrowed) and one close-up
  * (borrowed) in one image. Scenes are scaled to a common height H (the

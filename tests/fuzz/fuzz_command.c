@@ -25,13 +25,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                   \
-	do {                                                          \
-		if (!(cond)) {                                        \
-			fprintf(stderr, "fuzz_command: %s:%d: %s\n",  \
-				__FILE__, __LINE__, #cond);           \
-			abort();                                      \
-		}                                                     \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fuzz_command: %s:%d: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 static int id_ok(const char *s)
@@ -97,8 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(a.kind == b.kind && !strcmp(a.camera, b.camera) &&
 		      !strcmp(a.lane, b.lane));
 		CHECK(fl_command_answer(a.req, fl_command_name(a.kind), 1, NULL,
-					NULL, answer, sizeof(answer)) <
-		      sizeof(answer));
+					NULL, answer,
+					sizeof(answer)) < sizeof(answer));
 	}
 	free(buf);
 	return 0;

@@ -26,13 +26,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "fuzz_db: %s:%d: %s\n", __FILE__,  \
-				__LINE__, #cond);                          \
-			abort();                                           \
-		}                                                          \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fuzz_db: %s:%d: %s\n", __FILE__,      \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 static fl_db *db;
@@ -53,8 +53,9 @@ static void parses(char *t)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const types[] = { "occupied", "warned",  "alarm",
-					     "escalated", "evidence", "cleared",
+	static const char *const types[] = { "occupied", "warned",
+					     "alarm",    "escalated",
+					     "evidence", "cleared",
 					     "vacated",  "interrupted" };
 	char *text, id[41], err[256];
 	fl_db_msg m = { 0 };
@@ -102,8 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(j != NULL);
 		ev = json_object_get(j, "events");
 		for (size_t i = 0; i < json_array_size(ev); i++)
-			seen |= json_integer_value(json_object_get(
-					json_array_get(ev, i), "seq")) ==
+			seen |= json_integer_value(
+					json_object_get(json_array_get(ev, i),
+							"seq")) ==
 				(json_int_t)m.seq;
 		CHECK(seen);
 		json_decref(j);
@@ -115,8 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.sites_csv_allowed = id;
 	parses(fl_db_incidents_json(db, &f));
 	parses(fl_db_report_json(db, id, 0, 0));
-	CHECK(fl_db_quarantine(db, id, (const char *)data, size, text, 1) ==
-	      0);
+	CHECK(fl_db_quarantine(db, id, (const char *)data, size, text, 1) == 0);
 	parses(fl_db_quarantine_json(db, 1, 0));
 	free(text);
 	return 0;

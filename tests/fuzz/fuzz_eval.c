@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../src/tools/eval/score.c"
-#include "../../src/tools/eval/truth.c"
+#include "score.h"
+#include "truth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -28,13 +28,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                         \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "fuzz_event: %s:%d: %s\n", __FILE__, \
-				__LINE__, #cond);                           \
-			abort();                                            \
-		}                                                           \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fuzz_event: %s:%d: %s\n", __FILE__,   \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 /* ---- a small JSON validator ---------------------------------------------- */
@@ -222,7 +222,8 @@ static int unescape(const char *s, size_t n, char *out)
 			else if (ch == 'u') {
 				unsigned v;
 
-				if (sscanf(s + i + 1, "%4x", &v) != 1 || v > 0x7f)
+				if (sscanf(s + i + 1, "%4x", &v) != 1 ||
+				    v > 0x7f)
 					return -1;
 				ch = (char)v;
 				i += 4;
@@ -334,8 +335,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out = write_all(w_event, &ev, head[HEAD - 1], &n);
 	CHECK(valid_json(out, n, '{'));
 	/* Only camera events say why; lane events' lines never changed. */
-	CHECK(!fl_event_is_camera(ev.type) ==
-	      !strstr(out, ",\"reason\":"));
+	CHECK(!fl_event_is_camera(ev.type) == !strstr(out, ",\"reason\":"));
 	free(out);
 
 	/* A NULL camera, lane or reason is written as "". */

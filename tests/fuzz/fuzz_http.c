@@ -20,23 +20,25 @@
  *     refused; from a peer that is not trusted the header is never read.
  */
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/hub/httpparse.c"
-#include "../../src/hub/session.c"
+#include "fl.h"
+#include "httpparse.h"
+#include "session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                   \
-	do {                                                          \
-		if (!(cond)) {                                        \
-			fprintf(stderr, "fuzz_http: %s:%d: %s\n",     \
-				__FILE__, __LINE__, #cond);           \
-			abort();                                      \
-		}                                                     \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fuzz_http: %s:%d: %s\n", __FILE__,    \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 /* Reads a CSV field back (the inverse of hub_csv_field for one field). */
@@ -61,9 +63,9 @@ static void csv_back(const char *f, char *out)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const names[] = {"user", "password", "sites"};
-	static const long long sizes[] = {0, 1, 100, 1LL << 40};
-	static const int tzs[] = {0, 8 * 3600, -12 * 3600, 14 * 3600};
+	static const char *const names[] = { "user", "password", "sites" };
+	static const long long sizes[] = { 0, 1, 100, 1LL << 40 };
+	static const int tzs[] = { 0, 8 * 3600, -12 * 3600, 14 * 3600 };
 	char *h, *body, cookie[70], *csv, *back, *f[3];
 	const char *nl;
 	size_t hl, bl, len = 0;
@@ -119,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hub_fields_free(f, 3);
 	}
 	{
-		static const char *const trusted[] = {"127.0.0.1", "::1"};
+		static const char *const trusted[] = { "127.0.0.1", "::1" };
 		char addr[HUB_ADDR_LEN], canon[HUB_ADDR_LEN];
 		unsigned char bin[16];
 		int rc = hub_client_addr("127.0.0.1", h, trusted, 2, addr,
@@ -130,7 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int v6 = strchr(addr, ':') != NULL;
 
 			/* canonical: parses and prints back the same */
-			CHECK(inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) == 1);
+			CHECK(inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) ==
+			      1);
 			CHECK(inet_ntop(v6 ? AF_INET6 : AF_INET, bin, canon,
 					sizeof(canon)));
 			CHECK(!strcmp(addr, canon));

@@ -19,17 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/hub/msg.c"
+#include "fl.h"
+#include "msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                   \
-	do {                                                          \
-		if (!(cond)) {                                        \
-			fprintf(stderr, "fuzz_hub_msg: %s:%d: %s\n",  \
-				__FILE__, __LINE__, #cond);           \
-			abort();                                      \
-		}                                                     \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "fuzz_hub_msg: %s:%d: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -71,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			CHECK(hub_incident_check(&t, payload, plen, &in, files,
 						 &n, err, sizeof(err)) == 0);
-			CHECK(hub_id_ok(in.incident_id, HUB_IID_MAX));
+			CHECK(fl_id_valid(in.incident_id, FL_INCIDENT_ID_MAX));
 			CHECK(!strncmp(in.incident_id, t.device,
 				       strlen(t.device)));
 			CHECK(in.incident_id[strlen(t.device)] == '-');

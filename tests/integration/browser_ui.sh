@@ -23,22 +23,14 @@
 # missing or the package cannot be installed (no network): said loudly.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=browser_ui
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
+. "$(dirname "$0")/lib/harness.sh"
 CHROMIUM=/usr/bin/chromium
 
-skip() {
-	echo "$NAME: SKIPPED: $*" >&2
-	OK=1
-	exit 77
-}
 [ -x "$HUB" ] || skip "$HUB not built"
 [ -x "$CHROMIUM" ] || skip "$CHROMIUM missing (scripts/deps.sh installs Debian's chromium)"
 command -v node >/dev/null || skip "node missing (scripts/deps.sh installs nodejs)"
 command -v npm >/dev/null || skip "npm missing (scripts/deps.sh installs npm)"
-need
-command -v sqlite3 >/dev/null || fail "sqlite3 not installed (scripts/deps.sh)"
+need "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3 sqlite3 curl
 
 # playwright-core, pinned by tests/browser/package-lock.json.
 NODE_DIR=$(cd "$BUILD" && pwd)/browser-node
@@ -88,14 +80,7 @@ sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, s
 	echo 'pm-pw-3' | "$HUB" --config "$WORK/hub.yaml" --add-user pia --role property --sites scene-site
 } >"$WORK/admin.log" 2>&1 || fail "enrolling devices and adding users: $(cat "$WORK/admin.log")"
 
-"$HUB" --config "$WORK/hub.yaml" -v >"$WORK/hub.log" 2>&1 &
-HUB_PID=$!
-PIDS+=($HUB_PID)
-wait_for "$WORK/hub.log" "mqtt: connected" 60 || fail "the hub did not connect to the broker"
-for _ in $(seq 300); do
-	curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/login" && break
-	sleep 0.1
-done
+hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/login" || fail "the hub does not answer HTTP on $HTTP_PORT"
 
 # The other site's incident (no evidence), and one message to quarantine.
@@ -136,14 +121,9 @@ mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t firelane/scene-site/scene-edge/cam
 mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$NT" -l <"$WORK/rec-north.txt"
 
 # The real edge, live on the scene: the incident with evidence.
-"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
-for _ in $(seq 1800); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
-wait $EDGE_PID || fail "edge exit status $?"
+edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v
+edge_wait 180
 
-q() { sqlite3 "$WORK/hub.db" "$1"; }
 for _ in $(seq 600); do
 	[ "$(q "select count(*) from incidents where site = 'scene-site' and verified = 1 and status = 'cleared'")" = 1 ] &&
 		[ "$(q "select status from devices where device = 'scene-edge'")" = stopped ] &&
@@ -178,11 +158,5 @@ kill -0 $HUB_PID 2>/dev/null || fail "the hub died during the browser test"
 	fail "a fined outcome was stored"
 echo "$NAME: screenshots in $SHOTS: $(cd "$SHOTS" && ls | tr '\n' ' ')"
 
-kill -TERM $HUB_PID
-for _ in $(seq 300); do kill -0 $HUB_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $HUB_PID 2>/dev/null && fail "the hub did not stop on SIGTERM"
-st=0
-wait $HUB_PID || st=$?
-[ "$st" = 0 ] || fail "hub exit status $st after SIGTERM"
-OK=1
+hub_stop 30
 echo "$NAME: ok"

@@ -27,48 +27,19 @@
 #     second camera_online. The edge must still be running (then stopped
 #     with SIGTERM, exit 0).
 #
-# Without ffmpeg the test says so and exits 0; without python3 (to pick a
-# free port) part (b) is skipped with a message. Clips use libx264 when
-# ffmpeg has it, else mpeg4.
+# Without ffmpeg the test is skipped (exit 77) with a message. Clips use
+# libx264 when ffmpeg has it, else mpeg4.
 #
 # Env: FL_BUILD_DIR (build tree with the programs).
 set -eu
-
-BUILD=$(cd "${FL_BUILD_DIR:-build}" && pwd)
-EDGE=$BUILD/firelane-edge
-SCENE=$BUILD/firelane-scene
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-camera-health.XXXXXX")
-SERVER_PID=
-EDGE_PID=
-
-cleanup() {
-	# Best effort: under set -e a kill of a process already gone, or the
-	# 137 that wait reports for a killed one, would fail a passing test.
-	set +e
-	[ -n "$SERVER_PID" ] && kill -KILL "$SERVER_PID" 2>/dev/null # maybe stopped
-	[ -n "$EDGE_PID" ] && kill "$EDGE_PID" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "camera_health: FAIL: $*" >&2
-	for f in "$WORK"/*.log "$WORK"/*.jsonl "$WORK"/*.out; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-	done
-	exit 1
-}
-
-[ -x "$EDGE" ] && [ -x "$SCENE" ] || fail "firelane-edge / firelane-scene not built"
-if ! command -v ffmpeg >/dev/null; then
-	echo "camera_health: SKIP: ffmpeg not found; no clip can be made"
-	exit 0
-fi
+. "$(dirname "$0")/lib/harness.sh"
+LOG_GLOBS="*.jsonl *.out"
+need "$EDGE" "$SCENE" python3
+command -v ffmpeg >/dev/null || skip "ffmpeg not found; no clip can be made"
 
 "$SCENE" --scenario park_leave --quick --classic --seed 1 --out "$WORK/sc" 2>"$WORK/scene.log" ||
 	fail "firelane-scene failed"
-SRC=$WORK/sc/park_leave.mp4
+CLIP=$WORK/sc/park_leave.mp4
 CFG=$WORK/cfg.yaml
 sed "s|source: |source: $WORK/sc/|" "$WORK/sc/park_leave.yaml" >"$CFG"
 
@@ -77,7 +48,7 @@ ffmpeg -v error -y -encoders 2>/dev/null | grep -q libx264 || ENC="-c:v mpeg4 -q
 
 splice() { # out filtergraph
 	# shellcheck disable=SC2086
-	ffmpeg -v error -y -i "$SRC" -filter_complex "$2" -map "[v]" $ENC \
+	ffmpeg -v error -y -i "$CLIP" -filter_complex "$2" -map "[v]" $ENC \
 		"$WORK/$1.mp4" 2>"$WORK/ffmpeg-$1.log" || fail "ffmpeg could not make $1.mp4"
 }
 splice frozen "[0:v]split[a][b];[a]trim=0:15,setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=30[a1];[b]trim=15:27,setpts=PTS-STARTPTS[b1];[a1][b1]concat=n=2:v=1[v]"
@@ -104,9 +75,8 @@ health() {
 # replay NAME CONFIG COND RAISE_FROM RAISE_TO CLEAR_FROM CLEAR_TO
 replay() {
 	local name=$1 cfg=$2 cond=$3 got n
-	"$EDGE" --config "$cfg" --replay --source "$WORK/$name.mp4" \
-		--events-out "$WORK/$name.jsonl" 2>"$WORK/$name.log" ||
-		fail "$name: replay exited $?"
+	edge_run /dev/null "$WORK/$name.log" --config "$cfg" --replay \
+		--source "$WORK/$name.mp4" --events-out "$WORK/$name.jsonl"
 	got=$(health "$WORK/$name.jsonl")
 	n=$(printf '%s\n' "$got" | grep -c . || true)
 	[ "$n" = 2 ] || fail "$name: want 2 health events, got $n: $got"
@@ -119,8 +89,8 @@ replay() {
 }
 
 # The untouched scene: no health event.
-"$EDGE" --config "$CFG" --replay --source "$SRC" --events-out "$WORK/plain.jsonl" \
-	2>"$WORK/plain.log" || fail "plain replay exited $?"
+edge_run /dev/null "$WORK/plain.log" --config "$CFG" --replay --source "$CLIP" \
+	--events-out "$WORK/plain.jsonl"
 grep -q '"type":"health"' "$WORK/plain.jsonl" && fail "the untouched scene raised: $(health "$WORK/plain.jsonl")"
 grep -q '"type":"alarm"' "$WORK/plain.jsonl" || fail "the untouched scene lost its alarm"
 
@@ -133,23 +103,19 @@ replay black "$CFG" covered 24.5 26.5 39.5 41.5
 replay shifted "$WORK/cfg-ref.yaml" moved 24.5 27 39.5 42
 
 # ---- (b) a live network source that dies and comes back -------------------
-if ! command -v python3 >/dev/null; then
-	echo "camera_health: SKIP (live part): python3 not found to pick a free port"
-	exit 0
-fi
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 URL="tcp://127.0.0.1:$PORT"
 serve() {
-	ffmpeg -v error -nostdin -re -stream_loop -1 -i "$SRC" -c copy -f mpegts \
+	ffmpeg -v error -nostdin -re -stream_loop -1 -i "$CLIP" -c copy -f mpegts \
 		"$URL?listen=1" 2>>"$WORK/server.log" &
 	SERVER_PID=$!
+	track $SERVER_PID
 }
 sed "s|^\(    source: \).*$|\1$URL|" "$CFG" >"$WORK/live.yaml"
 
 serve
 sleep 1
-"$EDGE" --config "$WORK/live.yaml" >"$WORK/live.out" 2>"$WORK/live.log" &
-EDGE_PID=$!
+edge_start "$WORK/live.out" "$WORK/live.log" --config "$WORK/live.yaml"
 
 # Frames flow: wait until the edge has been up 5 s and is still running.
 sleep 5
@@ -157,7 +123,6 @@ kill -0 "$EDGE_PID" 2>/dev/null || fail "the live edge exited early"
 
 kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
-SERVER_PID=
 lost=$(date +%s)
 until grep -q '"type":"camera_offline"' "$WORK/live.out"; do
 	[ $(($(date +%s) - lost)) -le 30 ] || fail "no camera_offline within 30 s of the loss"
@@ -209,9 +174,5 @@ echo "camera_health: live: camera_online $(($(date +%s) - back)) s after the ser
 # Frames flow again: the edge keeps running, then stops cleanly.
 sleep 3
 kill -0 "$EDGE_PID" 2>/dev/null || fail "the edge exited after the reconnect"
-kill -TERM "$EDGE_PID"
-rc=0
-wait "$EDGE_PID" || rc=$?
-EDGE_PID=
-[ "$rc" = 0 ] || fail "the live edge exited $rc on SIGTERM"
+edge_stop 30
 echo "camera_health: PASS"

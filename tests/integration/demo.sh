@@ -18,54 +18,25 @@
 # and through the store (sqlite3) that the bundle is on disk. Afterwards:
 # the demo exits 0, printed the URL and both logins, stopped in order (both
 # edges' "stopped" status is in the store, the hub exited 0, no sanitizer
-# report in the logs), and left no process running (nothing whose command
-# line names the test's folder).
+# report in the logs), and left no process running (nothing carrying the
+# test's mark, see lib/harness.sh).
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=demo
-BUILD=${FL_BUILD_DIR:-build}
-SRC=${FL_SOURCE_DIR:-.}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-OK=0
+. "$(dirname "$0")/lib/harness.sh"
+need "$HUB" mosquitto sqlite3 curl python3 setsid
 
-cleanup() {
-	set +e
-	local p
-	# Whatever the demo left behind (it should be nothing): by pid.
-	for p in $(pgrep -f -- "$WORK" 2>/dev/null); do
-		kill -9 "$p" 2>/dev/null
-	done
-	if [ "$OK" != 1 ]; then
-		for f in "$WORK"/*.log "$WORK"/run/*.log "$WORK"/run/*/edge.log; do
-			[ -f "$f" ] && { echo "--- $f" >&2; tail -n 40 "$f" >&2; }
-		done
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+HTTP_PORT=$(free_port)
 
-fail() {
-	echo "$NAME: FAIL: $*" >&2
-	exit 1
-}
-
-for c in mosquitto sqlite3 curl python3 setsid; do
-	command -v "$c" >/dev/null || [ -x "/usr/sbin/$c" ] ||
-		fail "$c not installed (scripts/deps.sh)"
-done
-[ -x "$BUILD/firelane-hub" ] || fail "$BUILD/firelane-hub not built"
-
-HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-
-# The checks against the live chain (run by the demo, FL_DEMO_THEN).
-cat >"$WORK/check.sh" <<'EOS'
+# The checks against the live chain (run by the demo, FL_DEMO_THEN), with
+# the harness's functions.
+{
+	printf 'NAME="demo check"\nDB=$FL_DEMO_DB\n. "%s/tests/integration/lib/harness.sh" lib\n' "$SRC"
+	cat <<'EOS'
 set -eu
-fail() { echo "demo check: FAIL: $*" >&2; exit 1; }
 U=${FL_DEMO_URL%/}
 IID=$FL_DEMO_INCIDENT
 C=$FL_DEMO_RUN/../check
 mkdir -p "$C"
-q() { sqlite3 -cmd ".timeout 5000" "$FL_DEMO_DB" "$1"; }
 
 # The store: the bundle is there and verified.
 [ "$(q "select verified from incidents where incident_id = '$IID'")" = 1 ] ||
@@ -143,6 +114,7 @@ code=$(get "$C/pm.jar" "/api/incidents/$SOUTH" "$C/pm-south.json")
 [ "$code" = 404 ] || fail "manager: another site's incident answered $code, not 404"
 echo "demo check: passed"
 EOS
+} >"$WORK/check.sh"
 
 set +e
 FL_DEMO_DIR=$WORK FL_DEMO_QUICK=1 FL_DEMO_EXIT_AFTER=verified FL_DEMO_TIMEOUT_S=400 \
@@ -163,9 +135,8 @@ grep -q "the hub exited with status" "$WORK/demo.log" && fail "$(grep "the hub e
 # Sanitizer builds: no report from the hub or an edge.
 bad=$(grep -l "Sanitizer" "$WORK"/run/*.log "$WORK"/run/*/edge.log 2>/dev/null || true)
 [ -z "$bad" ] || fail "sanitizer reports in $bad: $(grep -h -A5 Sanitizer $bad | head -20)"
-# Nothing left running: no process names the demo's folder.
+# Nothing left running: no process of the demo's.
 sleep 0.5
-left=$(pgrep -af -- "$WORK" 2>/dev/null || true)
+left=$(leftovers)
 [ -z "$left" ] || fail "processes left behind: $left"
-OK=1
 echo "$NAME: passed"

@@ -29,34 +29,15 @@
 #
 # Env: FL_BUILD_DIR (build tree with the programs).
 set -eu
-
-BUILD=${FL_BUILD_DIR:-build}
-EDGE=$BUILD/firelane-edge
-SCENE=$BUILD/firelane-scene
-VERIFY=$BUILD/firelane-verify
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-evidence-bundle.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-
-fail() {
-	echo "evidence_bundle: FAIL: $*" >&2
-	for f in "$WORK"/*.log; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
-	done
-	exit 1
-}
-
-for p in "$EDGE" "$SCENE" "$VERIFY"; do
-	[ -x "$p" ] || fail "$p not built"
-done
-command -v ffprobe >/dev/null || fail "ffprobe not installed"
-command -v python3 >/dev/null || fail "python3 not installed"
+. "$(dirname "$0")/lib/harness.sh"
+need "$EDGE" "$SCENE" "$VERIFY" ffprobe ffmpeg python3
 
 PRE=6
 POST=4
 
-# scene NAME: generate it and write NAME.yaml with display names, the key in
+# make_scene NAME: generate it and write NAME.yaml with display names, the key in
 # WORK/keys and short pre/post rolls (the quick scenes are 40-48 s).
-scene() {
+make_scene() {
 	local name=$1
 	"$SCENE" --scenario "$name" --quick --classic --seed 1 --out "$WORK/sc" \
 		2>"$WORK/scene-$name.log" || fail "firelane-scene $name failed"
@@ -74,13 +55,13 @@ open(dst, "w", encoding="utf-8").write(text)
 EOF
 }
 
-scene park_leave
-scene short_stop
+make_scene park_leave
+make_scene short_stop
 
 # ---- park_leave: one complete bundle ----------------------------------------
-"$EDGE" --config "$WORK/park_leave.yaml" --replay --source "$WORK/sc/park_leave.mp4" \
-	--events-out "$WORK/park.jsonl" --evidence-dir "$WORK/ev-park" -v \
-	2>"$WORK/edge-park.log" || fail "firelane-edge exited $? on park_leave"
+edge_run /dev/null "$WORK/edge-park.log" --config "$WORK/park_leave.yaml" --replay \
+	--source "$WORK/sc/park_leave.mp4" --events-out "$WORK/park.jsonl" \
+	--evidence-dir "$WORK/ev-park" -v
 grep -q '"type":"alarm"' "$WORK/park.jsonl" || fail "park_leave raised no alarm"
 
 IFS=, read -r W H < <(ffprobe -v error -select_streams v:0 -show_entries stream=width,height \
@@ -199,9 +180,9 @@ grep -q "$(basename "$IMG")" "$WORK/verify.log" ||
 mkdir "$WORK/frames"
 ffmpeg -nostdin -v error -i "$WORK/sc/park_leave.mp4" -q:v 4 "$WORK/frames/in%06d.jpg" ||
 	fail "cannot extract frames"
-"$EDGE" --config "$WORK/park_leave.yaml" --replay --source "$WORK/frames/in%06d.jpg" --fps 25 \
-	--events-out "$WORK/seq.jsonl" --evidence-dir "$WORK/ev-seq" -v \
-	2>"$WORK/edge-seq.log" || fail "firelane-edge exited $? on the image sequence"
+edge_run /dev/null "$WORK/edge-seq.log" --config "$WORK/park_leave.yaml" --replay \
+	--source "$WORK/frames/in%06d.jpg" --fps 25 --events-out "$WORK/seq.jsonl" \
+	--evidence-dir "$WORK/ev-seq" -v
 SEQ="$WORK/ev-seq/$(ls "$WORK/ev-seq" | head -n 1)"
 [ -f "$SEQ/clip.mp4" ] || fail "image sequence: no clip in $SEQ"
 codec=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$SEQ/clip.mp4") ||
@@ -211,9 +192,9 @@ codec=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of
 echo "evidence_bundle: image sequence: bundle verified, clip re-encoded ($codec)"
 
 # ---- short_stop: nothing kept -------------------------------------------------
-"$EDGE" --config "$WORK/short_stop.yaml" --replay --source "$WORK/sc/short_stop.mp4" \
-	--events-out "$WORK/short.jsonl" --evidence-dir "$WORK/ev-short" -v \
-	2>"$WORK/edge-short.log" || fail "firelane-edge exited $? on short_stop"
+edge_run /dev/null "$WORK/edge-short.log" --config "$WORK/short_stop.yaml" --replay \
+	--source "$WORK/sc/short_stop.mp4" --events-out "$WORK/short.jsonl" \
+	--evidence-dir "$WORK/ev-short" -v
 ! grep -q '"type":"alarm"' "$WORK/short.jsonl" || fail "short_stop raised an alarm"
 left=$(find "$WORK/ev-short" -mindepth 2 -not -type d | wc -l) # .lock aside
 bundles=$(find "$WORK/ev-short" -mindepth 1 -maxdepth 1 -type d -not -name '.*' | wc -l)

@@ -17,32 +17,17 @@
 # system") and that detection goes on.
 #
 # The tmpfs mounts need a user and mount namespace (unshare --user
-# --map-root-user --mount); where that is not allowed the test says so and
-# exits 0.
+# --map-root-user --mount); where that is not allowed the test is skipped
+# (exit 77) with a message.
 #
 # Env: FL_BUILD_DIR (build tree with the programs).
 set -eu
-
-BUILD=$(cd "${FL_BUILD_DIR:-build}" && pwd)
-EDGE=$BUILD/firelane-edge
-SCENE=$BUILD/firelane-scene
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-evidence-disk.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-
-fail() {
-	echo "evidence_disk: FAIL: $*" >&2
-	for f in "$WORK"/*.log; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-	done
-	exit 1
-}
-
-[ -x "$EDGE" ] && [ -x "$SCENE" ] || fail "firelane-edge / firelane-scene not built"
+. "$(dirname "$0")/lib/harness.sh"
+need "$EDGE" "$SCENE" unshare
 
 if ! unshare --user --map-root-user --mount sh -c \
 	"mount -t tmpfs -o size=300k tmpfs '$WORK'" 2>"$WORK/unshare.err"; then
-	echo "evidence_disk: SKIP: cannot mount a tmpfs in a user namespace here ($(head -n 1 "$WORK/unshare.err")); the full-disk and read-only checks did not run"
-	exit 0
+	skip "cannot mount a tmpfs in a user namespace here ($(head -n 1 "$WORK/unshare.err")); the full-disk and read-only checks did not run"
 fi
 
 "$SCENE" --scenario park_leave --quick --classic --seed 1 --out "$WORK/sc" 2>"$WORK/scene.log" ||
@@ -55,8 +40,8 @@ sed -i "s|source: |source: $WORK/sc/|" "$WORK/default.yaml" "$WORK/nofloor.yaml"
 # Incident ids carry the run's start time: compare events without it.
 norm() { sed -E 's/"incident_id":"([^"]*)-[0-9a-f]+-(lane-[^"]*)"/"incident_id":"\1-X-\2"/g' "$1"; }
 
-"$EDGE" --config "$WORK/default.yaml" --replay --source "$WORK/sc/park_leave.mp4" \
-	--events-out "$WORK/ref.jsonl" 2>"$WORK/ref.log" || fail "reference run exited $?"
+edge_run /dev/null "$WORK/ref.log" --config "$WORK/default.yaml" --replay \
+	--source "$WORK/sc/park_leave.mp4" --events-out "$WORK/ref.jsonl"
 grep -q '"type":"alarm"' "$WORK/ref.jsonl" || fail "the reference run has no alarm"
 
 # run NAME CONFIG SETUP: replay inside a namespace with a 300 KiB tmpfs at

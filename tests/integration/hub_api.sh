@@ -33,14 +33,8 @@
 #     start; HTTPS with a self-signed certificate sets a Secure cookie.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=hub_api
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need_hub
-need
-for c in curl jq sqlite3; do
-	command -v $c >/dev/null || fail "$c not installed (scripts/deps.sh)"
-done
+. "$(dirname "$0")/lib/harness.sh"
+need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3 curl jq sqlite3
 SCENARIO=park_leave
 PORT=$(free_port)
 WPORT=$(free_port)
@@ -87,15 +81,10 @@ echo 'pw-enf' | admin --add-user enf --role enforcement
 echo 'pw-alice' | admin --add-user alice --role property --sites scene-site
 echo 'pw-bob' | admin --add-user bob --role property --sites scene-site,other-site
 
-"$HUB" --config "$WORK/hub.yaml" -vv >>"$WORK/hub.log" 2>&1 &
-HUB_PID=$!
-PIDS+=($HUB_PID)
-wait_for "$WORK/hub.log" "mqtt: connected" 20 || fail "the hub did not connect"
-wait_for "$WORK/hub.log" "http: listening on 127.0.0.1:$WPORT" 5 || fail "no HTTP server"
+hub_start "$WORK/hub.yaml" "$WORK/hub.log" -vv
+grep -q "http: listening on 127.0.0.1:$WPORT" "$WORK/hub.log" || fail "no HTTP server"
 
-"$EDGE" --config "$WORK/scene/edge.yaml" >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
+edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml"
 
 # ---- helpers ---------------------------------------------------------------
 # hc NAME [curl args]: a request with NAME's cookie jar; body to $WORK/out,
@@ -125,7 +114,6 @@ post() { # NAME PATH JSON [extra curl args]: a POST with NAME's CSRF token
 	hc "$who" -X POST -H 'Content-Type: application/json' \
 		-H "X-CSRF-Token: $tok" -d "$body" "$@" "$BASE$path"
 }
-q() { sqlite3 "$WORK/hub.db" "$1"; }
 pubm() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -m "$2"; }
 
 # ---- no session ----------------------------------------------------------------
@@ -171,8 +159,7 @@ expect 200 root "$BASE/incidents"
 grep -q '<html' "$WORK/out" || fail "UI route with a session"
 
 # ---- incidents in: the edge's real one, and published ones ----------------------
-for _ in $(seq 900); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
+edge_wait 90
 for _ in $(seq 300); do
 	[ "$(q "select count(*) from incidents where verified = 1 and status = 'cleared'")" = 1 ] && break
 	sleep 0.1
@@ -450,20 +437,17 @@ RA=$(grep -i '^Retry-After:' "$WORK/hdr" | cut -d' ' -f2 | tr -d '\r')
 expect 429 anon -X POST -d '{"user": "root", "password": "pw-root"}' "$BASE/api/login"
 expect 200 root "$BASE/api/session" # existing sessions go on
 
-kill -TERM $HUB_PID
-for _ in $(seq 100); do kill -0 $HUB_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $HUB_PID 2>/dev/null && fail "the hub did not stop on SIGTERM"
-wait $HUB_PID || fail "hub exit status $?"
+hub_stop 10
 
 # ---- HTTPS (http.tls_cert/tls_key): a self-signed certificate --------------------------------------------------------
 # A second address is taken while the first hub is still running: an address
 # in use is an error at start-up.
 "$HUB" --config "$WORK/hub.yaml" >"$WORK/hub-twice.log" 2>&1 &
 P1=$!
-PIDS+=($P1)
+track $P1
 "$HUB" --config "$WORK/hub.yaml" >"$WORK/hub-second.log" 2>&1 &
 P2=$!
-PIDS+=($P2)
+track $P2
 wait_for "$WORK/hub-second.log" "cannot listen on 127.0.0.1:$WPORT" 20 ||
 	wait_for "$WORK/hub-twice.log" "cannot listen on 127.0.0.1:$WPORT" 5 ||
 	fail "two hubs on one address: no error"
@@ -474,19 +458,15 @@ if openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	TPORT=$(free_port)
 	sed -e "s|^http: .*|http: {listen: \"127.0.0.1:$TPORT\", tls_cert: $WORK/tls.crt, tls_key: $WORK/tls.key}|" \
 		-e "s|client_id: hub-$NAME|client_id: hub-$NAME-tls|" "$WORK/hub.yaml" >"$WORK/hub-tls.yaml"
-	"$HUB" --config "$WORK/hub-tls.yaml" -v >"$WORK/hub-tls.log" 2>&1 &
-	TLS_PID=$!
-	PIDS+=($TLS_PID)
-	wait_for "$WORK/hub-tls.log" "listening on 127.0.0.1:$TPORT .*https" 20 || fail "no HTTPS server"
+	hub_start "$WORK/hub-tls.yaml" "$WORK/hub-tls.log" -v
+	grep -qE "listening on 127.0.0.1:$TPORT .*https" "$WORK/hub-tls.log" || fail "no HTTPS server"
 	got=$(curl -s -k -o "$WORK/out" -D "$WORK/hdr" -w '%{http_code}' -X POST \
 		-d '{"user": "enf", "password": "pw-enf"}' "https://127.0.0.1:$TPORT/api/login") || true
 	[ "$got" = 200 ] || fail "HTTPS login: $got"
 	grep -i '^Set-Cookie: fl_session=' "$WORK/hdr" | grep -q '; Secure' || fail "no Secure cookie over HTTPS"
 	curl -s -o /dev/null "http://127.0.0.1:$TPORT/api/session" && fail "plain HTTP answered on the HTTPS port"
-	kill -TERM $TLS_PID
-	wait $TLS_PID || fail "HTTPS hub exit status $?"
+	hub_stop
 else
 	echo "$NAME: openssl could not make a certificate: HTTPS not checked" >&2
 fi
 echo "$NAME: ok"
-OK=1

@@ -19,13 +19,8 @@
 #     nothing is removed.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=hub_budget
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need_hub
-for c in mosquitto_pub sqlite3 python3 curl jq; do
-	command -v "$c" >/dev/null || fail "$c not installed (scripts/deps.sh)"
-done
+. "$(dirname "$0")/lib/harness.sh"
+need "$HUB" mosquitto mosquitto_pub sqlite3 python3 curl jq
 PORT=$(free_port)
 WPORT=$(free_port)
 BASE=http://127.0.0.1:$WPORT
@@ -53,18 +48,10 @@ echo 'O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=' >"$WORK/pk.txt"
 "$HUB" --config "$WORK/hub.yaml" --enrol-device edge-b --site site-b \
 	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
 RUN=0
-hub_start() { # hub_start CONFIG
+hub_run() { # hub_run CONFIG: a new hub process, until it is subscribed
 	RUN=$((RUN + 1))
-	"$HUB" --config "$1" -vv >"$WORK/hub$RUN.log" 2>&1 &
-	HUB_PID=$!
-	PIDS+=($HUB_PID)
-	wait_for "$WORK/hub$RUN.log" "mqtt: connected" 30 || fail "hub run $RUN did not connect"
+	hub_start "$1" "$WORK/hub$RUN.log" -vv
 }
-hub_stop() {
-	kill -TERM "$HUB_PID"
-	wait "$HUB_PID" || fail "hub exit status $?"
-}
-q() { sqlite3 "$WORK/hub.db" "$1"; }
 ROOT=firelane/site-b/edge-b/cam-1/lane-a
 msg() { # msg ID SEQ TYPE [EXTRA]
 	printf '{"incident_id": "%s", "seq": %s, "type": "%s", "site": "site-b", "device": "edge-b", "camera": "cam-1", "lane": "lane-a", "unix_time": %s%s}' \
@@ -73,7 +60,7 @@ msg() { # msg ID SEQ TYPE [EXTRA]
 pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -m "$2"; }
 
 # 1. evidence_keep_days: incidents in the store, bundles on disk
-hub_start "$WORK/keep.yaml"
+hub_run "$WORK/keep.yaml"
 pub "$ROOT/incident" "$(msg edge-b-old-lane-a-1 1 occupied)"
 pub "$ROOT/incident" "$(msg edge-b-old-lane-a-1 2 cleared)"
 pub "$ROOT/incident" "$(msg edge-b-open-lane-a-1 1 alarm)"
@@ -118,13 +105,13 @@ for i in old open young unknown; do
 done
 hub_stop
 # the default keeps everything
-hub_start "$WORK/keep.yaml"
+hub_run "$WORK/keep.yaml"
 sleep 1
 hub_stop
 for i in old open young unknown; do
 	[ -f "$EV/edge-b-$i-lane-a-1/manifest.json" ] || fail "evidence_keep_days 0 removed $i"
 done
-hub_start "$WORK/hub.yaml"
+hub_run "$WORK/hub.yaml"
 wait_for "$WORK/hub$RUN.log" "edge-b-old-lane-a-1: bundle removed" 20 || fail "the old closed bundle was not removed"
 [ -e "$EV/edge-b-old-lane-a-1" ] && fail "the old closed bundle is still there"
 for i in open young unknown; do
@@ -213,5 +200,4 @@ for i in 1 2 3 4 5 6; do
 	[ -d "$EV/.incoming/edge-b-part-lane-a-1" ] || fail "a bundle still receiving was removed"
 done
 hub_stop
-OK=1
 echo "$NAME: ok"

@@ -38,13 +38,8 @@
 #     alert again (the outbox on disk remembers).
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=hub_ingest
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-VERIFY=$BUILD/firelane-verify
-need_hub
-need
-command -v sqlite3 >/dev/null || fail "sqlite3 not installed (scripts/deps.sh)"
+. "$(dirname "$0")/lib/harness.sh"
+need "$HUB" "$EDGE" "$SCENE" "$VERIFY" mosquitto mosquitto_sub mosquitto_pub python3 sqlite3
 SCENARIO=park_leave
 PORT=$(free_port)
 HPORT=$(free_port)
@@ -79,7 +74,7 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 EOP
-PIDS+=($!)
+track $!
 
 EV=$WORK/hub-evidence
 cat >"$WORK/hub.yaml" <<EOC
@@ -118,23 +113,11 @@ echo 'x' | "$HUB" --config "$WORK/hub.yaml" --add-user bob --role king \
 "$HUB" --config "$WORK/hub.yaml" --enrol-device other-edge --site other-site \
 	--public-key "$WORK/pk.txt" >>"$WORK/admin.log" 2>&1 || fail "--enrol-device other"
 
-start_hub() {
-	"$HUB" --config "$WORK/hub.yaml" -vv >>"$WORK/hub.log" 2>&1 &
-	HUB_PID=$!
-	PIDS+=($HUB_PID)
-	wait_for "$WORK/hub.log" "mqtt: connected" 20 || fail "the hub did not connect"
-	sleep 0.5
-}
-start_hub
+hub_start "$WORK/hub.yaml" "$WORK/hub.log" -vv
 
-"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
-for _ in $(seq 900); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
-wait $EDGE_PID || fail "edge exit status $?"
+edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v
+edge_wait 90
 
-q() { sqlite3 "$WORK/hub.db" "$1"; }
 for _ in $(seq 300); do
 	[ "$(q "select count(*) from incidents where verified = 1 and status = 'cleared'")" = 1 ] &&
 		[ "$(q "select status from devices where device = 'scene-edge'")" = stopped ] && break
@@ -308,11 +291,8 @@ pubm "$ROOT/cam-1/lane-a/incident" "$(msg scene-edge scene-site scene-edge-esc-l
 wait_for "$WORK/hooks.jsonl" '"/esc", "code": 200.*scene-edge-esc-lane-a-1' 10 || fail "the edge's escalated step did not escalate"
 
 # SIGTERM: a clean exit; a restart replays nothing.
-kill -TERM $HUB_PID
-for _ in $(seq 50); do kill -0 $HUB_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $HUB_PID 2>/dev/null && fail "the hub did not stop on SIGTERM"
-wait $HUB_PID || fail "hub exit status $?"
-start_hub
+hub_stop 5
+hub_start "$WORK/hub.yaml" "$WORK/hub.log" -vv
 pubf "$ROOT/cam-1/lane-a/incident" "$WORK/dup-alarm.json"
 pubf "$ROOT/cam-1/lane-a/incident" "$WORK/dup-cleared.json"
 sleep 2
@@ -355,7 +335,5 @@ assert mq.get("firelane/scene-site/alerts") == ["alarm", "cleared"], mq
 assert mq.get("firelane/scene-site/enforcement") == ["escalated"], mq
 print("webhooks: %d requests, %d delivered; mqtt %s" % (len(hooks), len(ok), mq))
 EOP
-kill -TERM $HUB_PID
-wait $HUB_PID || fail "hub exit status after restart $?"
-OK=1
+hub_stop
 echo "$NAME: ok"

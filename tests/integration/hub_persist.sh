@@ -17,13 +17,8 @@
 # is dead is dropped by the broker.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=hub_persist
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need_hub
-for c in mosquitto_pub sqlite3 python3; do
-	command -v "$c" >/dev/null || fail "$c not installed (scripts/deps.sh)"
-done
+. "$(dirname "$0")/lib/harness.sh"
+need "$HUB" mosquitto mosquitto_pub sqlite3 python3
 PORT=$(free_port)
 broker_start
 cat >"$WORK/hub.yaml" <<EOC
@@ -37,17 +32,11 @@ echo 'O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=' >"$WORK/pk.txt"
 	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
 
 RUN=0
-HUB_PID=
-# hub_start: a new hub process; waits until it is subscribed.
-hub_start() {
+# hub_run: a new hub process, until it is subscribed.
+hub_run() {
 	RUN=$((RUN + 1))
-	"$HUB" --config "$WORK/hub.yaml" -vv >"$WORK/hub$RUN.log" 2>&1 &
-	HUB_PID=$!
-	PIDS+=($HUB_PID)
-	wait_for "$WORK/hub$RUN.log" "mqtt: connected" 30 ||
-		fail "hub run $RUN did not connect"
+	hub_start "$WORK/hub.yaml" "$WORK/hub$RUN.log" -vv
 }
-q() { sqlite3 "$WORK/hub.db" "$1"; }
 # count PREFIX: incident messages stored whose incident id starts so
 count() { q "select count(*) from incident_events where incident_id like '$1%'"; }
 # messages FILE PREFIX N: N incident messages (seq 1, occupied)
@@ -66,13 +55,12 @@ EOP
 TOPIC=firelane/site-p/edge-p/cam-1/lane-a/incident
 
 # (a) published while the hub is stopped
-hub_start
-kill -TERM "$HUB_PID"
-wait "$HUB_PID" || fail "hub exit status $? after SIGTERM"
+hub_run
+hub_stop
 messages "$WORK/a.txt" edge-p-a 20
 mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$TOPIC" -l <"$WORK/a.txt" ||
 	fail "mosquitto_pub"
-hub_start
+hub_run
 for _ in $(seq 300); do
 	[ "$(count edge-p-a)" = 20 ] && break
 	sleep 0.1
@@ -93,7 +81,7 @@ for line in open(sys.argv[1]):
     time.sleep(0.004)
 EOP
 PUB_PID=$!
-PIDS+=($PUB_PID)
+track $PUB_PID
 for _ in $(seq 600); do
 	[ "$(count edge-p-b)" -ge 50 ] && break
 	sleep 0.05
@@ -105,7 +93,7 @@ at_kill=$(count edge-p-b)
 	fail "(b) the kill did not fall inside the stream ($at_kill of 500 stored)"
 wait "$PUB_PID" || fail "mosquitto_pub exit status $?"
 after_pub=$(count edge-p-b)
-hub_start
+hub_run
 for _ in $(seq 600); do
 	[ "$(count edge-p-b)" = 500 ] && break
 	sleep 0.1
@@ -117,8 +105,6 @@ distinct=$(q "select count(distinct incident_id) from incident_events where inci
 inc=$(q "select count(*) from incidents where incident_id like 'edge-p-b%' and status = 'occupied'")
 [ "$inc" = 500 ] || fail "(b) $inc incidents of 500"
 dups=$(grep -c "duplicate, ignored" "$WORK/hub$RUN.log" || true)
-kill -TERM "$HUB_PID"
-wait "$HUB_PID" || fail "hub exit status $? after SIGTERM"
+hub_stop
 echo "$NAME: (b) killed at $at_kill of 500 stored ($after_pub when the publisher ended); after the restart 500 of 500 stored once, $dups redelivered duplicates recognised"
-OK=1
 echo "$NAME: ok"

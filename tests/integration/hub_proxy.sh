@@ -16,13 +16,8 @@
 #     failures count against 127.0.0.1 and lock out every forwarded client.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=hub_proxy
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need_hub
-for c in curl sqlite3 python3 mosquitto_pub; do
-	command -v $c >/dev/null || fail "$c not installed (scripts/deps.sh)"
-done
+. "$(dirname "$0")/lib/harness.sh"
+need "$HUB" mosquitto curl sqlite3 python3 mosquitto_pub
 PORT=$(free_port)
 WPORT=$(free_port)
 BASE=http://127.0.0.1:$WPORT
@@ -53,16 +48,10 @@ echo 'pw-root' | "$HUB" --config "$WORK/direct.yaml" --add-user root --role admi
 	fail "--add-user"
 
 RUN=0
-hub_start() { # hub_start CONFIG
+hub_run() { # hub_run CONFIG: a new hub process, until it serves
 	RUN=$((RUN + 1))
-	"$HUB" --config "$1" -vv >"$WORK/hub$RUN.log" 2>&1 &
-	HUB_PID=$!
-	PIDS+=($HUB_PID)
-	wait_for "$WORK/hub$RUN.log" "http: listening on 127.0.0.1:$WPORT" 30 || fail "hub run $RUN: no HTTP server"
-}
-hub_stop() {
-	kill -TERM "$HUB_PID"
-	wait "$HUB_PID" || fail "hub exit status $?"
+	hub_start "$1" "$WORK/hub$RUN.log" -vv
+	grep -q "http: listening on 127.0.0.1:$WPORT" "$WORK/hub$RUN.log" || fail "hub run $RUN: no HTTP server"
 }
 # try XFF USER PASSWORD: a login as the proxy forwarding for XFF ("" = no
 # header); prints the status
@@ -77,10 +66,9 @@ expect() { # STATUS XFF USER PASSWORD
 	got=$(try "$2" "$3" "$4")
 	[ "$got" = "$1" ] || fail "login $3 for '$2' -> $got, expected $1: $(head -c 200 "$WORK/out")"
 }
-q() { sqlite3 "$WORK/hub.db" "$1"; }
 
 # ---- 127.0.0.1 trusted -------------------------------------------------------
-hub_start "$WORK/proxy.yaml"
+hub_run "$WORK/proxy.yaml"
 A=203.0.113.7
 B=198.51.100.9
 for i in 1 2 3 4 5; do
@@ -114,7 +102,7 @@ hub_stop
 
 # ---- nothing trusted: the header is ignored ----------------------------------------
 q "delete from audit"
-hub_start "$WORK/direct.yaml"
+hub_run "$WORK/direct.yaml"
 for i in 1 2 3 4 5; do
 	expect 401 "$A" "c$i" wrong
 done
@@ -124,5 +112,4 @@ expect 429 "" root pw-root
 	fail "audit without a trusted proxy: $(q "select user, object, detail from audit where action = 'login'")"
 [ "$(q "select count(*) from audit where object = '$A'")" = 0 ] || fail "a forged address reached the audit"
 hub_stop
-OK=1
 echo "$NAME: ok"

@@ -28,12 +28,8 @@
 #     (30 days) the next reconnect marks it delivered.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=hub_receipt
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need_hub
-need
-command -v sqlite3 >/dev/null || fail "sqlite3 not installed (scripts/deps.sh)"
+. "$(dirname "$0")/lib/harness.sh"
+need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3 sqlite3
 SCENARIO=park_leave
 PORT=$(free_port)
 scene $SCENARIO
@@ -55,28 +51,22 @@ grep -q "key_file: $WORK/device.key" "$WORK/scene/edge.yaml" || fail "the scene'
 	fail "--print-public-key"
 "$HUB" --config "$WORK/hub.yaml" --enrol-device scene-edge --site scene-site \
 	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
-"$HUB" --config "$WORK/hub.yaml" -vv >"$WORK/hub.log" 2>&1 &
-HUB_PID=$!
-PIDS+=($HUB_PID)
-wait_for "$WORK/hub.log" "mqtt: connected" 30 || fail "the hub did not connect"
+hub_start "$WORK/hub.yaml" "$WORK/hub.log" -vv
 
 # 1. a real run: the edge gets the receipt and marks its bundle delivered
-"$EDGE" --config "$WORK/scene/edge.yaml" -vv >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
+edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -vv
 wait_for "$WORK/hub.log" "receipt sent \\(verified\\)" 300 || fail "the hub sent no receipt"
-q() { sqlite3 "$WORK/hub.db" "$1"; }
 IID=$(q "select incident_id from incidents where verified = 1")
 [ -n "$IID" ] || fail "no verified incident in the store"
 B=$WORK/evidence/$IID
 [ -f "$B/manifest.json" ] || fail "the edge holds no bundle $IID"
 for _ in $(seq 300); do [ -f "$B/.delivered" ] && break; sleep 0.1; done
 [ -f "$B/.delivered" ] || fail "the edge did not mark $IID delivered"
-grep -q "receipt: $IID: delivered and verified by the hub" "$WORK/edge.log" ||
+# the marker is in place a moment before the edge logs it (its folder's
+# fsync comes between): wait for the line rather than read the log once
+wait_for "$WORK/edge.log" "receipt: $IID: delivered and verified by the hub" 10 ||
 	fail "the edge's log does not say so"
-for _ in $(seq 1800); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
-wait $EDGE_PID || fail "edge exit status $?"
+edge_wait 180
 echo "$NAME: $IID delivered after a real run"
 
 # 2. hostile and failed receipts, then the good one twice, to an edge that
@@ -89,9 +79,7 @@ rm "$B/.delivered"
 SHA=$(sha256sum "$B/manifest.json" | cut -d' ' -f1)
 BAD=$(printf '%064d' 7)
 : >"$WORK/edge2.log"
-"$EDGE" --config "$WORK/scene/edge2.yaml" -vv >"$WORK/events2.jsonl" 2>"$WORK/edge2.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
+edge_start "$WORK/events2.jsonl" "$WORK/edge2.log" --config "$WORK/scene/edge2.yaml" -vv
 wait_for "$WORK/edge2.log" "mqtt: connected" 60 || fail "the edge did not connect again"
 # back online (stopped -> online): the hub sends the receipt again, which
 # marks the bundle whose .delivered was removed; removed again for the rest
@@ -146,34 +134,20 @@ echo "$NAME: the last will reached the hub"
 # 4. a receipt sent while the edge is away is lost (clean start); the hub
 # sends it again when the device comes back online (docs/mqtt.md)
 status() { q "select status from devices where device = 'scene-edge'"; }
-# hub_run CONFIG LOG: the hub again on the same store (its session kept)
-hub_run() {
-	"$HUB" --config "$1" -vv >"$2" 2>&1 &
-	HUB_PID=$!
-	PIDS+=($HUB_PID)
-	wait_for "$2" "mqtt: connected" 30 || fail "the hub did not connect again"
-}
-hub_stop() {
-	kill -TERM $HUB_PID
-	wait $HUB_PID 2>/dev/null || true
-}
 # edge_back LOG: the edge again on the long scene until it has connected
 edge_back() {
-	"$EDGE" --config "$WORK/scene/edge2.yaml" -vv >>"$WORK/events4.jsonl" 2>"$1" &
-	EDGE_PID=$!
-	PIDS+=($EDGE_PID)
+	edge_start "${1%.log}.jsonl" "$1" --config "$WORK/scene/edge2.yaml" -vv
 	wait_for "$1" "mqtt: connected" 60 || fail "the edge did not connect again"
 }
-edge_stop() {
-	kill -TERM $EDGE_PID
-	wait $EDGE_PID 2>/dev/null || true
+# edge_gone: the edge stopped (SIGTERM), and the hub knows it
+edge_gone() {
+	edge_stop 30
 	for _ in $(seq 300); do [ "$(status)" != online ] && break; sleep 0.1; done
 	[ "$(status)" != online ] || fail "the stopped edge is still online"
 }
 hub_stop
 ls "$WORK/evidence" >"$WORK/before.txt"
-"$EDGE" --config "$WORK/scene/edge.yaml" -vv >"$WORK/events3.jsonl" 2>"$WORK/edge3.log" ||
-	fail "edge exit status $? (the hub away)"
+edge_run "$WORK/events3.jsonl" "$WORK/edge3.log" --config "$WORK/scene/edge.yaml" -vv
 IID3=
 for d in "$WORK"/evidence/*/; do
 	d=$(basename "$d")
@@ -183,7 +157,7 @@ done
 	fail "the edge sealed no new bundle with the hub away"
 B3=$WORK/evidence/$IID3
 { cat "$WORK/hub.yaml"; echo "receipt_resend_days: 0"; } >"$WORK/hub0.yaml"
-hub_run "$WORK/hub0.yaml" "$WORK/hub2.log"
+hub_start "$WORK/hub0.yaml" "$WORK/hub2.log" -vv
 wait_for "$WORK/hub2.log" "$IID3: receipt sent \\(verified\\)" 300 ||
 	fail "the hub did not verify $IID3 from its session"
 for _ in $(seq 300); do [ "$(status)" != online ] && break; sleep 0.1; done
@@ -204,11 +178,11 @@ done
 sleep 3
 [ -f "$B3/.delivered" ] && fail "$IID3 delivered with receipt_resend_days: 0"
 grep -q "receipt: $IID3" "$WORK/edge4.log" && fail "a receipt for $IID3 with re-sending off"
-edge_stop
+edge_gone
 hub_stop
 echo "$NAME: with receipt_resend_days: 0, $IID3 stays undelivered"
 # the default: the next reconnect brings the receipt again
-hub_run "$WORK/hub.yaml" "$WORK/hub3.log"
+hub_start "$WORK/hub.yaml" "$WORK/hub3.log" -vv
 edge_back "$WORK/edge5.log"
 wait_for "$WORK/hub3.log" "scene-edge: back online: [0-9]* receipts re-sent" 60 ||
 	fail "the hub re-sent no receipts"
@@ -221,5 +195,4 @@ grep -q "receipt: $IID: already delivered" "$WORK/edge5.log" ||
 	fail "the first bundle's receipt was not re-sent as a repeat"
 kill -0 $EDGE_PID 2>/dev/null || fail "the edge died on the re-sent receipts"
 echo "$NAME: $IID3 delivered after one reconnect"
-OK=1
 echo "$NAME: ok"

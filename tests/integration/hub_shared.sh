@@ -17,13 +17,8 @@
 # workers claim each job (and each escalation clock) before sending it.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=hub_shared
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need_hub
-for c in mosquitto_pub sqlite3 python3; do
-	command -v "$c" >/dev/null || fail "$c not installed (scripts/deps.sh)"
-done
+. "$(dirname "$0")/lib/harness.sh"
+need "$HUB" mosquitto mosquitto_sub mosquitto_pub sqlite3 python3
 PORT=$(free_port)
 HPORT=$(free_port)
 broker_start
@@ -47,10 +42,11 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 EOP
-PIDS+=($!)
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -v -t firelane/site-s/alerts \
+track $!
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -v -i "alerts-$NAME" -t firelane/site-s/alerts \
 	-t firelane/site-s/enforcement >"$WORK/mqtt-alerts.txt" 2>>"$WORK/sub.log" &
-PIDS+=($!)
+track $!
+broker_wait_sub "alerts-$NAME" 0 20 $! || fail "the alerts subscriber did not subscribe"
 for w in 1 2; do
 	cat >"$WORK/hub$w.yaml" <<EOC
 mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-worker-$w, shared_group: hubs, keepalive_s: 5}
@@ -73,15 +69,10 @@ echo 'O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=' >"$WORK/pk.txt"
 	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
 PIDW=()
 for w in 1 2; do
-	"$HUB" --config "$WORK/hub$w.yaml" -vv >"$WORK/hub$w.log" 2>&1 &
-	PIDW+=($!)
-	PIDS+=($!)
+	hub_start "$WORK/hub$w.yaml" "$WORK/hub$w.log" -vv
+	PIDW+=($HUB_PID)
+	grep -qF 'subscribed to $share/hubs/firelane/+/+/#' "$WORK/hub$w.log" || fail "worker $w: no shared subscription"
 done
-for w in 1 2; do
-	wait_for "$WORK/hub$w.log" "subscribed to \\\$share/hubs/firelane/\\+/\\+/#" 10 || fail "worker $w: no shared subscription"
-	wait_for "$WORK/hub$w.log" "mqtt: connected" 20 || fail "worker $w did not connect"
-done
-sleep 0.5
 
 python3 - "$WORK/msgs.txt" <<'EOP'
 import json, sys, time
@@ -99,7 +90,6 @@ for round in 1 2; do
 	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$TOPIC" -l <"$WORK/msgs.txt" ||
 		fail "mosquitto_pub"
 done
-q() { sqlite3 "$WORK/hub.db" "$1"; }
 for _ in $(seq 100); do
 	d=$(cat "$WORK"/hub*.log | grep -c "duplicate, ignored" || true)
 	[ "$(q "select count(*) from incident_events")" = 60 ] && [ "$d" -ge 60 ] && break
@@ -179,8 +169,6 @@ set -- $r
 c1=$(grep -c "delivered to" "$WORK/hub1.log" || true)
 c2=$(grep -c "delivered to" "$WORK/hub2.log" || true)
 
-for p in "${PIDW[@]}"; do kill -TERM "$p"; done
-for p in "${PIDW[@]}"; do wait "$p" || fail "worker exit status $?"; done
+for p in "${PIDW[@]}"; do stop_ok "a worker" "$p"; done
 echo "$NAME: worker 1 stored $s1, worker 2 stored $s2, $d duplicates; alerts once each (webhooks posted by worker 1: $c1, worker 2: $c2)"
-OK=1
 echo "$NAME: ok"

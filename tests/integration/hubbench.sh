@@ -16,18 +16,11 @@
 #     bad options with status 2.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=hubbench
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-HB=$BUILD/firelane-hubbench
-for p in "$HUB" "$HB"; do
-	[ -x "$p" ] || fail "$p not built"
-done
-command -v sqlite3 >/dev/null || fail "sqlite3 not installed (scripts/deps.sh)"
+. "$(dirname "$0")/lib/harness.sh"
+need "$HUB" "$HUBBENCH" mosquitto sqlite3 python3 curl
 N=3000
-q() { sqlite3 "$WORK/hub.db" "$1"; }
 
-"$HB" --populate "$WORK/hub.db" --incidents $N --user admin --password 'pw of admin' \
+"$HUBBENCH" --populate "$WORK/hub.db" --incidents $N --user admin --password 'pw of admin' \
 	>"$WORK/populate.json" 2>"$WORK/populate.log" || fail "--populate"
 python3 - "$WORK/populate.json" $N <<'EOP' || fail "--populate's summary (above)"
 import json, sys
@@ -55,7 +48,7 @@ assert 59 * 86400 < hi - lo < 61 * 86400, hi - lo
 assert 0 < time.time() - hi < 2 * 3600, time.time() - hi
 EOP
 [ "$(q "select role from users where name = 'admin'")" = admin ] || fail "admin user"
-"$HB" --populate "$WORK/hub.db" --incidents 10 >"$WORK/again.out" 2>"$WORK/again.log" &&
+"$HUBBENCH" --populate "$WORK/hub.db" --incidents 10 >"$WORK/again.out" 2>"$WORK/again.log" &&
 	fail "a second --populate on the same store succeeded"
 [ "$(q "select count(*) from incidents")" = $N ] || fail "a refused --populate changed the store"
 
@@ -68,15 +61,9 @@ http: {listen: "127.0.0.1:$HPORT"}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $WORK/evidence
 EOC
-"$HUB" --config "$WORK/hub.yaml" -v >"$WORK/hub.log" 2>&1 &
-HUB_PID=$!
-PIDS+=($HUB_PID)
-for _ in $(seq 300); do
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HPORT/api/session" || true)" = 401 ] && break
-	sleep 0.1
-done
+hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 
-"$HB" --url "http://127.0.0.1:$HPORT" --user admin --password 'pw of admin' \
+"$HUBBENCH" --url "http://127.0.0.1:$HPORT" --user admin --password 'pw of admin' \
 	--requests 5 --warmup 1 --budget-s 2 >"$WORK/latency.json" 2>"$WORK/latency.log" ||
 	fail "--url: $(tail -n 5 "$WORK/latency.log")"
 python3 - "$WORK/latency.json" $N <<'EOP' || fail "--url's answer (above)"
@@ -100,21 +87,17 @@ print("hubbench: %d endpoints timed, list p50 %.2f ms" % (len(want), j["ms"]["li
 EOP
 
 rc=0
-"$HB" --url "http://127.0.0.1:$HPORT" --user admin --password wrong \
+"$HUBBENCH" --url "http://127.0.0.1:$HPORT" --user admin --password wrong \
 	--requests 1 >"$WORK/wrong.out" 2>"$WORK/wrong.log" || rc=$?
 [ "$rc" = 1 ] || fail "a wrong password: exit $rc"
 grep -q "answered 401" "$WORK/wrong.log" || fail "a wrong password: $(cat "$WORK/wrong.log")"
 [ ! -s "$WORK/wrong.out" ] || fail "a failed run printed JSON"
 rc=0
-"$HB" --url "http://127.0.0.1:$HPORT" --requests 0 --user a --password b \
+"$HUBBENCH" --url "http://127.0.0.1:$HPORT" --requests 0 --user a --password b \
 	>/dev/null 2>"$WORK/opt.log" || rc=$?
 [ "$rc" = 2 ] || fail "--requests 0: exit $rc"
 rc=0
-"$HB" >/dev/null 2>&1 || rc=$?
+"$HUBBENCH" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "no mode: exit $rc"
-kill -TERM "$HUB_PID"
-rc=0
-wait "$HUB_PID" || rc=$?
-[ "$rc" = 0 ] || fail "the hub exited $rc after SIGTERM"
-OK=1
+hub_stop
 echo "$NAME: passed"

@@ -12,10 +12,8 @@
 #   - SIGTERM: exit status 0 within a few seconds, status online -> stopped.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=mqtt_cameras
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need
+. "$(dirname "$0")/lib/harness.sh"
+need "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3
 SCENARIO=park_leave
 PORT=$(free_port)
 scene $SCENARIO
@@ -35,15 +33,10 @@ subscribe "$WORK/all.txt" 'firelane/#' 'homeassistant/#'
 	done
 	printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  heartbeat_s: 2\n  spool_dir: %s\n' "$PORT" "$WORK/spool"
 } >"$WORK/scene/multi.yaml"
-"$EDGE" --config "$WORK/scene/multi.yaml" -v >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
+edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/multi.yaml" -v
 sleep 8
 kill -0 $EDGE_PID 2>/dev/null || fail "the edge ended early"
-kill -TERM $EDGE_PID
-for _ in $(seq 100); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not stop within 10 s of SIGTERM"
-wait $EDGE_PID || fail "edge exit status $? after SIGTERM"
+edge_stop 10
 sleep 1
 python3 - "$WORK/all.txt" <<'EOP' || fail "messages (above)"
 import json, sys
@@ -70,5 +63,4 @@ assert status[0] == "online" and status[-1] == "stopped", status
 print("4 cameras: %d states, %d settings, %d discovery, fps %s"
       % (len(states), len(sets), len(disc), [c["fps"] for c in cams]))
 EOP
-OK=1
 echo "$NAME: ok"

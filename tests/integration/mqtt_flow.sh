@@ -33,11 +33,8 @@
 #     and the file list with the next seq (5), then stops cleanly on SIGTERM.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=mqtt_flow
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need
-VERIFY=$BUILD/firelane-verify
+. "$(dirname "$0")/lib/harness.sh"
+need "$EDGE" "$SCENE" "$VERIFY" mosquitto mosquitto_sub mosquitto_pub python3
 SCENARIO=park_leave
 PORT=$(free_port)
 scene $SCENARIO
@@ -56,13 +53,11 @@ with open(sys.argv[2], "a") as f:
         f.write(s.recv(4096).decode() + "\n")
         f.flush()
 EOP
-PIDS+=($!)
+track $!
 for _ in $(seq 50); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
 
 NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=2000000 \
-	"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
+	edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v
 ROOT=firelane/scene-site/scene-edge
 wait_for "$WORK/all.txt" "^$ROOT/status $(hex online)\$" 20 || fail "no status online"
 
@@ -86,9 +81,7 @@ sed -i 's/^        dwell_s: 10$/        dwell_s: 11/' "$WORK/scene/edge.yaml"
 grep -q 'dwell_s: 11' "$WORK/scene/edge.yaml" || fail "could not edit the config"
 kill -HUP $EDGE_PID
 
-for _ in $(seq 900); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
-wait $EDGE_PID || fail "edge exit status $?"
+edge_wait 90
 sleep 1
 
 # Evidence resumes after a restart: a record as a kill in the middle of the
@@ -99,12 +92,9 @@ IID=$(ls "$WORK/evidence" | grep -v '^\.' | head -n 1)
 [ -n "$IID" ] || fail "no bundle in the store"
 [ ! -e "$WORK/spool/open/$IID" ] || fail "a record was left for a finished incident"
 printf 'cam-1 lane-a 4 1 1 2 0\n' >"$WORK/spool/open/$IID"
-NOTIFY_SOCKET= "$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events2.jsonl" 2>"$WORK/edge2.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
+NOTIFY_SOCKET= edge_start "$WORK/events2.jsonl" "$WORK/edge2.log" --config "$WORK/scene/edge.yaml" -v
 wait_for "$WORK/all.txt" "$(hex '"seq": 5, "type": "evidence"')" 30 || fail "the evidence did not resume"
-kill -TERM $EDGE_PID
-wait $EDGE_PID || fail "edge exit status $? after SIGTERM"
+edge_stop 30
 grep -q "sending the evidence resumes (file 2" "$WORK/edge2.log" || fail "resume not logged"
 [ ! -e "$WORK/spool/open/$IID" ] || fail "the record stayed after the evidence went out"
 sleep 1
@@ -171,5 +161,4 @@ assert al[0]["video_time_s"] - al[0]["rest_since_s"] >= 10.9, al[0]
 print("alarm after %.1f s at rest (dwell 11 after SIGHUP)" %
       (al[0]["video_time_s"] - al[0]["rest_since_s"]))
 EOP
-OK=1
 echo "$NAME: ok"

@@ -19,10 +19,8 @@
 # config (same spool) is started again on the same clip and runs to its end.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=mqtt_kill
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need
+. "$(dirname "$0")/lib/harness.sh"
+need "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3
 SCENARIO=park_leave
 PORT=$(free_port)
 scene $SCENARIO
@@ -31,9 +29,7 @@ subscribe "$WORK/all.txt" 'firelane/#'
 edge_config "$WORK/scene/edge.yaml"
 sed -i 's/^device: {\(.*\)}$/device: {\1, state_dir: ""}/' "$WORK/scene/edge.yaml"
 grep -q 'state_dir: ""' "$WORK/scene/edge.yaml" || fail "no state_dir in the config"
-"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events1.jsonl" 2>"$WORK/edge1.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
+edge_start "$WORK/events1.jsonl" "$WORK/edge1.log" --config "$WORK/scene/edge.yaml" -v
 
 wait_for "$WORK/all.txt" "$(hex '"type": "occupied"')" 40 || fail "no occupied message"
 broker_stop
@@ -49,17 +45,12 @@ ls "$WORK"/spool/open/* >/dev/null 2>&1 || fail "no open-incident record at the 
 OLD=$(ls "$WORK"/spool/open/ | head -n 1)
 
 broker_start
-"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events2.jsonl" 2>"$WORK/edge2.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
-for _ in $(seq 900); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
-wait $EDGE_PID || fail "edge exit status $?"
+edge_start "$WORK/events2.jsonl" "$WORK/edge2.log" --config "$WORK/scene/edge.yaml" -v
+edge_wait 90
 sleep 1.5
 ls "$WORK"/spool/*.msg >/dev/null 2>&1 && fail "messages left in the spool"
 python3 "$(dirname "$0")/lib/check_mqtt.py" "$WORK/all.txt" --status stopped \
 	--incident occupied,alarm,interrupted \
 	--incident occupied,alarm,cleared || fail "messages (above)"
 grep -q "$(hex "\"incident_id\": \"$OLD\"")" "$WORK/all.txt" || fail "the killed incident's id changed"
-OK=1
 echo "$NAME: ok"

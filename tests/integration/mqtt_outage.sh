@@ -20,10 +20,8 @@
 #     with an empty spool.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR, FL_MQTT_OUTAGE_S.
 set -eu
-NAME=mqtt_outage
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need
+. "$(dirname "$0")/lib/harness.sh"
+need "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3
 OUTAGE=${FL_MQTT_OUTAGE_S:-60}
 SCENARIO=park_leave
 PORT=$(free_port)
@@ -38,9 +36,7 @@ fi
 broker_start
 subscribe "$WORK/all.txt" 'firelane/#'
 edge_config "$WORK/scene/edge.yaml"
-"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/events.jsonl" 2>"$WORK/edge.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
+edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v
 
 wait_for "$WORK/all.txt" "$(hex '"type": "occupied"')" 40 || fail "no occupied message"
 broker_stop
@@ -55,13 +51,10 @@ done
 grep -q '"type":"alarm"' "$WORK/events.jsonl" || fail "no alarm during the outage (scene timing)"
 broker_start
 
-for _ in $(seq 900); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
-wait $EDGE_PID || fail "edge exit status $?"
+edge_wait 90
 sleep 1.5
 grep -q "connection to .* lost\|cannot connect" "$WORK/edge.log" || fail "the outage was not noticed"
 ls "$WORK"/spool/*.msg >/dev/null 2>&1 && fail "messages left in the spool"
 python3 "$(dirname "$0")/lib/check_mqtt.py" "$WORK/all.txt" \
 	--status stopped --incident occupied,alarm,cleared || fail "messages (above)"
-OK=1
 echo "$NAME: ok"

@@ -20,19 +20,14 @@
 #       names the TLS failure ("certificate verify failed"), the edge keeps
 #       detecting.
 # Also: --check-config shows the password as "***", never in clear.
-# Skipped (exit 0 with a message) without openssl or mosquitto_passwd.
+# Skipped (exit 77 with a message) without openssl or mosquitto_passwd.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=mqtt_tls
+. "$(dirname "$0")/lib/harness.sh"
 for c in openssl mosquitto_passwd; do
-	if ! command -v "$c" >/dev/null; then
-		echo "$NAME: skipped: $c not installed"
-		exit 0
-	fi
+	command -v "$c" >/dev/null || skip "$c not installed"
 done
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need
+need "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3
 SCENARIO=park_leave
 PORT=$(free_port)
 USER_NAME=fl-edge
@@ -76,13 +71,9 @@ use_identity_as_username false
 allow_anonymous false
 password_file $WORK/passwd"
 
-mosquitto_sub -h 127.0.0.1 -p "$PORT" --cafile "$T/ca.pem" \
-	--cert "$T/client.pem" --key "$T/client.key" -u "$USER_NAME" -P "$PASS" \
-	-q 1 -c -i "sub-$NAME-$$" -F '%t %x' -t 'firelane/#' \
-	>"$WORK/all.txt" 2>>"$WORK/sub.log" &
-PIDS+=($!)
-sleep 0.5
-kill -0 "${PIDS[-1]}" 2>/dev/null || fail "the TLS subscriber could not connect (sub.log)"
+SUB_OPTS=(--cafile "$T/ca.pem" --cert "$T/client.pem" --key "$T/client.key"
+	-u "$USER_NAME" -P "$PASS")
+subscribe "$WORK/all.txt" 'firelane/#'
 
 scene $SCENARIO
 # config NAME PASSWORD CA: $WORK/scene/NAME.yaml (next to the clip), with
@@ -105,9 +96,8 @@ grep -q '^  password: "\*\*\*"$' "$WORK/check.txt" ||
 
 declare -A EP
 for r in good badpass badca; do
-	"$EDGE" --config "$WORK/scene/$r.yaml" -v >"$WORK/events-$r.jsonl" 2>"$WORK/edge-$r.log" &
-	EP[$r]=$!
-	PIDS+=($!)
+	edge_start "$WORK/events-$r.jsonl" "$WORK/edge-$r.log" --config "$WORK/scene/$r.yaml" -v
+	EP[$r]=$EDGE_PID
 done
 ROOT=firelane/scene-site/scene-edge
 
@@ -142,22 +132,19 @@ wait_for "$WORK/events-badca.jsonl" '"type":"alarm"' 40 ||
 kill -0 "${EP[badca]}" 2>/dev/null || fail "(c) the edge died"
 grep -q "connected to" "$WORK/edge-badca.log" && fail "(c) connected with the wrong CA"
 for r in badpass badca; do
-	kill -TERM "${EP[$r]}"
-	wait "${EP[$r]}" || fail "($r) exit status $? after SIGTERM"
+	stop_ok "($r) the edge" "${EP[$r]}"
 	grep -q "not connected at the exit: 'stopped' not sent" "$WORK/edge-$r.log" ||
 		fail "($r) the exit does not say 'stopped' was not sent"
 done
 grep -q "$PASS" "$WORK"/edge-*.log && fail "a log shows the password"
 
 # (a) runs to the end of its input and stops cleanly.
-for _ in $(seq 900); do kill -0 "${EP[good]}" 2>/dev/null || break; sleep 0.1; done
-kill -0 "${EP[good]}" 2>/dev/null && fail "(a) the edge did not end with its input"
-wait "${EP[good]}" || fail "(a) edge exit status $?"
+EDGE_PID=${EP[good]}
+edge_wait 90
 sleep 1
 python3 "$(dirname "$0")/lib/check_mqtt.py" "$WORK/all.txt" \
 	--status online,stopped \
 	--incident occupied,alarm,cleared \
 	--lane-states clear,occupied,blocked,clear || fail "(a) messages (above)"
 ls "$WORK"/spool-good/*.msg >/dev/null 2>&1 && fail "(a) messages left in the spool"
-OK=1
 echo "$NAME: ok"

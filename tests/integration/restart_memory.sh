@@ -19,10 +19,8 @@
 #    nothing else, and the edge says its camera resumed it.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
-NAME=restart_memory
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
-. "$(dirname "$0")/lib/mqtt.sh"
-need
+. "$(dirname "$0")/lib/harness.sh"
+need "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3
 
 count() { # FILE TYPE: how many events of that type
 	grep -c "\"type\":\"$2\"" "$1" || true
@@ -41,18 +39,18 @@ EOP
 SCENARIO=park_leave
 scene $SCENARIO
 CFG=$WORK/scene/$SCENARIO.yaml
-"$EDGE" --config "$CFG" --replay --events-out "$WORK/plain.jsonl" 2>"$WORK/plain.log" ||
-	fail "plain run"
+edge_run "$WORK/plain.log" "$WORK/plain.log" --config "$CFG" --replay \
+	--events-out "$WORK/plain.jsonl"
 [ "$(count "$WORK/plain.jsonl" alarm)" = 1 ] || fail "plain run: not one alarm"
 ALARM=$(field "$WORK/plain.jsonl" alarm video_time_s)
 CUT=$(python3 -c "print(round($ALARM + 3, 1))")
 mkdir "$WORK/state"
-"$EDGE" --config "$CFG" --replay --state-dir "$WORK/state" --until "$CUT" \
-	--events-out "$WORK/before.jsonl" 2>"$WORK/before.log" || fail "run before the cut"
+edge_run "$WORK/before.log" "$WORK/before.log" --config "$CFG" --replay \
+	--state-dir "$WORK/state" --until "$CUT" --events-out "$WORK/before.jsonl"
 [ -s "$WORK/state/cam-1.mem" ] || fail "no memory written before the power cut"
 ID=$(field "$WORK/before.jsonl" alarm incident_id)
-"$EDGE" --config "$CFG" --replay --state-dir "$WORK/state" --start "$CUT" -v \
-	--events-out "$WORK/after.jsonl" 2>"$WORK/after.log" || fail "run after the restart"
+edge_run "$WORK/after.log" "$WORK/after.log" --config "$CFG" --replay \
+	--state-dir "$WORK/state" --start "$CUT" -v --events-out "$WORK/after.jsonl"
 grep -q "1 open incident(s) expected back" "$WORK/after.log" || fail "memory not taken in"
 [ "$(count "$WORK/after.jsonl" alarm)" = 0 ] || fail "the car alarmed again after the restart"
 [ "$(count "$WORK/after.jsonl" occupied)" = 0 ] || fail "a new incident for the same car"
@@ -60,15 +58,15 @@ grep -q "1 open incident(s) expected back" "$WORK/after.log" || fail "memory not
 	fail "the car's clear is not its incident's ($ID)"
 # without memory the same restart takes the car for the lane: its leaving
 # clears nothing (memory is what makes the difference above)
-"$EDGE" --config "$CFG" --replay --start "$CUT" --events-out "$WORK/nomem.jsonl" \
-	2>"$WORK/nomem.log" || fail "restart without memory"
+edge_run "$WORK/nomem.log" "$WORK/nomem.log" --config "$CFG" --replay \
+	--start "$CUT" --events-out "$WORK/nomem.jsonl"
 [ "$(count "$WORK/nomem.jsonl" cleared)" = 0 ] || fail "without memory, a clear?"
 echo "$NAME: restart with memory: no second alarm, cleared as $ID"
 
 # ---- 2. bad memory is refused ---------------------------------------------
 bad_run() { # LABEL EXPECTED-LOG: a run with the file in $WORK/bad
-	"$EDGE" --config "$CFG" --replay --state-dir "$WORK/bad" -v \
-		--events-out "$WORK/bad.jsonl" 2>"$WORK/bad.log" || fail "$1: exit status $?"
+	edge_run "$WORK/bad.log" "$WORK/bad.log" --config "$CFG" --replay \
+		--state-dir "$WORK/bad" -v --events-out "$WORK/bad.jsonl"
 	grep -q "$2" "$WORK/bad.log" || fail "$1: no log line '$2'"
 	[ "$(count "$WORK/bad.jsonl" alarm)" = 1 ] || fail "$1: the run did not go on"
 }
@@ -83,8 +81,8 @@ EOP
 bad_run corrupt "refused (checksum mismatch (corrupt))"
 sed 's/id: scene-edge/id: other-edge/' "$CFG" >"$WORK/scene/other.yaml"
 rm -rf "$WORK/bad" && mkdir "$WORK/bad"
-"$EDGE" --config "$WORK/scene/other.yaml" --replay --state-dir "$WORK/bad" \
-	--until "$CUT" --events-out /dev/null 2>/dev/null || fail "other device's run"
+edge_run "$WORK/other.log" "$WORK/other.log" --config "$WORK/scene/other.yaml" \
+	--replay --state-dir "$WORK/bad" --until "$CUT" --events-out /dev/null
 bad_run foreign "refused (written by another device or camera"
 head -c 5000 /dev/urandom >"$WORK/bad/cam-1.mem"
 bad_run garbage "refused (not a firelane memory file)"
@@ -97,9 +95,7 @@ PORT=$(free_port)
 broker_start
 subscribe "$WORK/all.txt" 'firelane/#'
 edge_config "$WORK/scene/edge.yaml"
-"$EDGE" --config "$WORK/scene/edge.yaml" -v >"$WORK/live1.jsonl" 2>"$WORK/edge1.log" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
+edge_start "$WORK/live1.jsonl" "$WORK/edge1.log" --config "$WORK/scene/edge.yaml" -v
 wait_for "$WORK/live1.jsonl" '"type":"alarm"' 60 || fail "no alarm live"
 for _ in $(seq 50); do
 	ls "$WORK"/spool/open/* >/dev/null 2>&1 && break
@@ -108,12 +104,8 @@ done
 kill -9 $EDGE_PID
 wait $EDGE_PID 2>/dev/null || true
 [ -s "$WORK/scene/state/cam-1.mem" ] || fail "no memory in device.state_dir"
-"$EDGE" --config "$WORK/scene/edge.yaml" -vv >"$WORK/live2.jsonl" 2>"$WORK/edge2.all" &
-EDGE_PID=$!
-PIDS+=($EDGE_PID)
-for _ in $(seq 900); do kill -0 $EDGE_PID 2>/dev/null || break; sleep 0.1; done
-kill -0 $EDGE_PID 2>/dev/null && fail "the edge did not end with its input"
-wait $EDGE_PID || fail "edge exit status $?"
+edge_start "$WORK/live2.jsonl" "$WORK/edge2.all" --config "$WORK/scene/edge.yaml" -vv
+edge_wait 90
 grep -v "debug: \(still\|detect\|source\|camera\)" "$WORK/edge2.all" >"$WORK/edge2.log" || true
 sleep 1.5
 grep -q "its camera's memory resumes or closes it" "$WORK/edge2.log" ||
@@ -122,5 +114,4 @@ grep -q "1 open incident(s) expected back" "$WORK/edge2.log" || fail "memory not
 [ "$(count "$WORK/live2.jsonl" alarm)" = 0 ] || fail "the van alarmed again after the kill"
 python3 "$(dirname "$0")/lib/check_mqtt.py" "$WORK/all.txt" \
 	--incident occupied,alarm || fail "messages (above)"
-OK=1
 echo "$NAME: ok"

@@ -9,16 +9,13 @@
 #
 # Env: FL_BUILD_DIR (build dir holding firelane-verify and tests/test_bundle).
 set -u
-
-BUILD=${FL_BUILD_DIR:?set FL_BUILD_DIR}
-VERIFY=$BUILD/firelane-verify
+. "$(dirname "$0")/lib/harness.sh"
 MAKE=$BUILD/tests/test_bundle
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 fails=0
 
-fail() {
-	echo "FAIL: $*" >&2
+# wrong MESSAGE: a check failed; the others still run.
+wrong() {
+	echo "$NAME: FAIL: $*" >&2
 	fails=$((fails + 1))
 }
 
@@ -28,27 +25,26 @@ run() {
 	shift 2
 	out=$("$VERIFY" "$@" 2>&1)
 	rc=$?
-	[ "$rc" = "$want_rc" ] || fail "firelane-verify $*: exit $rc, want $want_rc ($out)"
+	[ "$rc" = "$want_rc" ] || wrong "firelane-verify $*: exit $rc, want $want_rc ($out)"
 	if ! printf '%s\n' "$out" | grep -qE -- "$want"; then
-		fail "firelane-verify $*: output '$out' does not match '$want'"
+		wrong "firelane-verify $*: output '$out' does not match '$want'"
 	fi
 }
 
-[ -x "$VERIFY" ] || { echo "no $VERIFY" >&2; exit 1; }
-[ -x "$MAKE" ] || { echo "no $MAKE" >&2; exit 1; }
+need "$VERIFY" "$MAKE" python3
 
-mkdir -p "$TMP/a" "$TMP/b"
-A=$("$MAKE" --make-bundle "$TMP/a") || { echo "cannot make bundle a" >&2; exit 1; }
-B=$("$MAKE" --make-bundle "$TMP/b") || { echo "cannot make bundle b" >&2; exit 1; }
-KEY_A=$(cat "$TMP/a/device.pub")
+mkdir -p "$WORK/a" "$WORK/b"
+A=$("$MAKE" --make-bundle "$WORK/a") || fail "cannot make bundle a"
+B=$("$MAKE" --make-bundle "$WORK/b") || fail "cannot make bundle b"
+KEY_A=$(cat "$WORK/a/device.pub")
 # the key as an extended regex ('+' and '/' occur in base64)
 KEY_A_RE=$(printf '%s' "$KEY_A" | sed 's/[][\\.*^$+?(){}|]/\\&/g')
-[ "$(stat -c %a "$TMP/a/device.key")" = 600 ] || fail "device.key is not 0600"
+[ "$(stat -c %a "$WORK/a/device.key")" = 600 ] || wrong "device.key is not 0600"
 
 # ---- intact -----------------------------------------------------------------
 run 0 "^$A: ok \(4 files, key $KEY_A_RE, not pinned\)$" "$A"
 run 0 "^$A: ok \(4 files, key $KEY_A_RE, pinned\)$" --public-key "$KEY_A" "$A"
-run 0 "^$A: ok " --public-key "$TMP/a/device.pub" "$A"
+run 0 "^$A: ok " --public-key "$WORK/a/device.pub" "$A"
 run 0 "^$A: ok " --public-key="$KEY_A" "$A"
 # the delivery marker is not part of the signed content
 echo 1 >"$A/.delivered"
@@ -58,10 +54,10 @@ rm "$A/.delivered"
 # ---- another device ---------------------------------------------------------
 run 0 "^$B: ok " "$B"
 run 1 "^$B: FAIL: manifest.json: signed by another key" --public-key "$KEY_A" "$B"
-run 1 "^$A: FAIL: manifest.json: signed by another key" --public-key "$TMP/b/device.pub" "$A"
+run 1 "^$A: FAIL: manifest.json: signed by another key" --public-key "$WORK/b/device.pub" "$A"
 
 # ---- tampered copies --------------------------------------------------------
-fresh() { rm -rf "$TMP/c"; cp -a "$A" "$TMP/c"; }
+fresh() { rm -rf "$WORK/c"; cp -a "$A" "$WORK/c"; }
 flip() { # flip FILE OFFSET: xor one byte with 0x01
 	python3 - "$1" "$2" <<'PY'
 import sys
@@ -71,7 +67,7 @@ b[off] ^= 1
 open(p, 'wb').write(bytes(b))
 PY
 }
-C=$TMP/c
+C=$WORK/c
 for f in scene-1.jpg scene-2.jpg scene-3.jpg clip.mp4; do
 	fresh
 	flip "$C/$f" 5
@@ -95,7 +91,7 @@ run 1 "^$C: FAIL: sub: not in manifest$" "$C"
 fresh
 printf '{"format": ' >"$C/manifest.json"
 run 1 "^$C: FAIL: manifest.json: malformed JSON" "$C"
-run 1 "^$TMP/nothing: FAIL: manifest.json: missing$" "$TMP/nothing"
+run 1 "^$WORK/nothing: FAIL: manifest.json: missing$" "$WORK/nothing"
 
 # ---- usage ------------------------------------------------------------------
 run 2 "usage: firelane-verify"
@@ -103,12 +99,9 @@ run 2 "unknown option --frobnicate" --frobnicate "$A"
 run 2 "one bundle at a time" "$A" "$B"
 run 2 "needs a value" --public-key
 run 2 "neither a base64 key nor a readable file" --public-key nokey "$A"
-echo "not a key" >"$TMP/bad.pub"
-run 2 "holds no public key" --public-key "$TMP/bad.pub" "$A"
+echo "not a key" >"$WORK/bad.pub"
+run 2 "holds no public key" --public-key "$WORK/bad.pub" "$A"
 run 0 "usage: firelane-verify" --help
 
-if [ "$fails" -gt 0 ]; then
-	echo "verify_cli: $fails failure(s)" >&2
-	exit 1
-fi
+[ "$fails" = 0 ] || fail "$fails check(s) failed (above)"
 echo "verify_cli: all checks passed"

@@ -29,26 +29,8 @@
 #
 # Env: FL_BUILD_DIR (firelane-edge, firelane-scene, firelane-eval).
 set -eu
-
-BUILD=${FL_BUILD_DIR:-build}
-EDGE=$BUILD/firelane-edge
-SCENE=$BUILD/firelane-scene
-EVAL=$BUILD/firelane-eval
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-
-fail() {
-	echo "warning: FAIL: $*" >&2
-	for f in "$WORK"/*.log; do
-		[ -s "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
-	done
-	exit 1
-}
-
-for b in "$EDGE" "$SCENE" "$EVAL"; do
-	[ -x "$b" ] || fail "$b not built"
-done
-command -v python3 >/dev/null || fail "python3 not installed"
+. "$(dirname "$0")/lib/harness.sh"
+need "$EDGE" "$SCENE" "$EVAL" python3
 
 for s in park_leave two_in_turn; do
 	"$SCENE" --scenario $s --quick --classic --seed 1 --out "$WORK" \
@@ -81,9 +63,8 @@ BOARD="board:
 # NAME.actions.
 replay() {
 	rm -f "$WORK/actions.jsonl"
-	"$EDGE" --config "$WORK/$1.yaml" --replay \
-		--source "$WORK/${2:-park_leave}.mp4" --events-out "$WORK/$1.jsonl" \
-		>"$WORK/$1.log" 2>&1 || fail "$1: firelane-edge exited non-zero"
+	edge_run "$WORK/$1.log" "$WORK/$1.log" --config "$WORK/$1.yaml" --replay \
+		--source "$WORK/${2:-park_leave}.mp4" --events-out "$WORK/$1.jsonl"
 	if [ -e "$WORK/actions.jsonl" ]; then
 		mv "$WORK/actions.jsonl" "$WORK/$1.actions"
 	fi

@@ -52,7 +52,7 @@ static void spit(const char *path, const char *text, int mode)
 {
 	FILE *f = fopen(path, "w");
 
-	CHECK(f != NULL);
+	CHECK_NOT_NULL(f);
 	if (!f)
 		return;
 	fputs(text, f);
@@ -78,25 +78,32 @@ static void test_sim(void)
 	CHECK_MSG(b != NULL, "%s", err);
 	if (!b)
 		return;
-	CHECK(!strcmp(fl_board_name(b), "sim"));
-	CHECK(fl_board_relay(b, FL_BOARD_SPEAKER, 1, 11, err, sizeof(err)) == 0);
-	CHECK(fl_board_relay(b, FL_BOARD_STROBE, 1, 11, err, sizeof(err)) == 0);
-	CHECK(fl_board_play(b, "/x/move \"now\".wav", 11, err, sizeof(err)) == 0);
-	CHECK(fl_board_relay(b, FL_BOARD_SPEAKER, 0, 15, err, sizeof(err)) == 0);
-	CHECK(fl_board_relay(b, 7, 1, 15, err, sizeof(err)) == FL_EINVAL);
+	CHECK_STREQ(fl_board_name(b), "sim");
+	CHECK_EQ_INT(fl_board_relay(b, FL_BOARD_SPEAKER, 1, 11, err,
+				    sizeof(err)),
+		     0);
+	CHECK_EQ_INT(fl_board_relay(b, FL_BOARD_STROBE, 1, 11, err, sizeof(err)),
+		     0);
+	CHECK(fl_board_play(b, "/x/move \"now\".wav", 11, err, sizeof(err)) ==
+	      0);
+	CHECK_EQ_INT(fl_board_relay(b, FL_BOARD_SPEAKER, 0, 15, err,
+				    sizeof(err)),
+		     0);
+	CHECK_EQ_INT(fl_board_relay(b, 7, 1, 15, err, sizeof(err)), FL_EINVAL);
 	CHECK(fl_board_play(b, "", 15, err, sizeof(err)) == FL_EINVAL);
-	CHECK(fl_board_watchdog_kick(b, 15, err, sizeof(err)) == FL_EINVAL);
-	CHECK(fl_board_watchdog_open(b, 16, err, sizeof(err)) == 0);
-	CHECK(fl_board_watchdog_kick(b, 17, err, sizeof(err)) == 0);
-	CHECK(fl_board_hush(b, 18) == 0);
-	CHECK(fl_board_clock(b, &st, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_board_watchdog_kick(b, 15, err, sizeof(err)),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_board_watchdog_open(b, 16, err, sizeof(err)), 0);
+	CHECK_EQ_INT(fl_board_watchdog_kick(b, 17, err, sizeof(err)), 0);
+	CHECK_EQ_INT(fl_board_hush(b, 18), 0);
+	CHECK_EQ_INT(fl_board_clock(b, &st, err, sizeof(err)), 0);
 	CHECK(st.synced == 1 && st.offset_s == 0.25);
 	CHECK(fl_board_poll(b, 19) == 0 && b->last_exit == 0);
 	CHECK(b->relay_on[FL_BOARD_STROBE] == 1 &&
 	      b->relay_on[FL_BOARD_SPEAKER] == 0);
 
 	e = fl_board_sim_log(b, &n);
-	CHECK_MSG(n == 7, "%zu entries", n);
+	CHECK_EQ_INT(n, 7);
 	if (n == 7) {
 		CHECK(e[0].kind == FL_SIM_RELAY && e[0].t == 11 &&
 		      e[0].relay == FL_BOARD_SPEAKER && e[0].on == 1);
@@ -104,23 +111,27 @@ static void test_sim(void)
 		CHECK(e[2].kind == FL_SIM_PLAY &&
 		      !strcmp(e[2].clip, "/x/move \"now\".wav"));
 		CHECK(e[3].kind == FL_SIM_RELAY && e[3].on == 0 && e[3].t == 15);
-		CHECK(e[4].kind == FL_SIM_WD_OPEN && e[5].kind == FL_SIM_WD_KICK &&
-		      e[6].kind == FL_SIM_HUSH && e[6].t == 18);
+		CHECK(e[4].kind == FL_SIM_WD_OPEN &&
+		      e[5].kind == FL_SIM_WD_KICK && e[6].kind == FL_SIM_HUSH &&
+		      e[6].t == 18);
 	}
 	/* Destroy: strobe off, hush, magic close, at the last time seen. */
 	fl_board_destroy(b);
 	text = slurp(path);
-	CHECK(text != NULL);
+	CHECK_NOT_NULL(text);
 	if (text) {
-		CHECK_MSG(strstr(text, "{\"t\":11.000,\"action\":\"relay\","
-				       "\"relay\":\"speaker\",\"on\":true}\n") &&
-				  strstr(text, "\"clip\":\"/x/move \\\"now\\\".wav\"") &&
-				  strstr(text, "{\"t\":19.000,\"action\":\"relay\","
-					       "\"relay\":\"strobe\",\"on\":false}\n"
-					       "{\"t\":19.000,\"action\":\"hush\"}\n"
-					       "{\"t\":19.000,\"action\":"
-					       "\"watchdog_close\"}\n"),
-			  "%s", text);
+		CHECK_MSG(
+			strstr(text, "{\"t\":11.000,\"action\":\"relay\","
+				     "\"relay\":\"speaker\",\"on\":true}\n") &&
+				strstr(text,
+				       "\"clip\":\"/x/move \\\"now\\\".wav\"") &&
+				strstr(text,
+				       "{\"t\":19.000,\"action\":\"relay\","
+				       "\"relay\":\"strobe\",\"on\":false}\n"
+				       "{\"t\":19.000,\"action\":\"hush\"}\n"
+				       "{\"t\":19.000,\"action\":"
+				       "\"watchdog_close\"}\n"),
+			"%s", text);
 		free(text);
 	}
 	unlink(path);
@@ -137,15 +148,15 @@ static void test_sim_errors(void)
 
 	so.fail_relays = 1;
 	b = fl_board_sim_create(&so, err, sizeof(err));
-	CHECK(b != NULL);
+	CHECK_NOT_NULL(b);
 	if (!b)
 		return;
-	CHECK(fl_board_relay(b, FL_BOARD_SPEAKER, 1, 1, err, sizeof(err)) ==
-	      FL_EIO);
+	CHECK_EQ_INT(fl_board_relay(b, FL_BOARD_SPEAKER, 1, 1, err, sizeof(err)),
+		     FL_EIO);
 	CHECK(strstr(err, "simulated failure") != NULL);
-	CHECK(b->relay_on[FL_BOARD_SPEAKER] == 0);
+	CHECK_EQ_INT(b->relay_on[FL_BOARD_SPEAKER], 0);
 	fl_board_sim_log(b, &n);
-	CHECK(n == 0);
+	CHECK_EQ_INT(n, 0);
 	fl_board_destroy(b);
 
 	so.fail_relays = 0;
@@ -181,7 +192,8 @@ static void test_linux_player(void)
 		 "[ \"$1\" = slow ] && exec sleep 30\n"
 		 "printf '%%s|' \"$@\" >> %s\n"
 		 "[ \"$1\" = bad ] && exit 3\n"
-		 "exit 0\n", out);
+		 "exit 0\n",
+		 out);
 	spit(script, cmd, 0755);
 	snprintf(clip, sizeof(clip), "%s/warn me.wav", dir);
 
@@ -192,51 +204,54 @@ static void test_linux_player(void)
 	CHECK_MSG(b != NULL, "%s", err);
 	if (!b)
 		return;
-	CHECK(!strcmp(fl_board_name(b), "linux"));
-	CHECK(fl_board_play(b, clip, 0, err, sizeof(err)) == 0);
-	CHECK(wait_player(b) == 0);
-	CHECK(b->last_exit == 0);
+	CHECK_STREQ(fl_board_name(b), "linux");
+	CHECK_EQ_INT(fl_board_play(b, clip, 0, err, sizeof(err)), 0);
+	CHECK_EQ_INT(wait_player(b), 0);
+	CHECK_EQ_INT(b->last_exit, 0);
 	text = slurp(out);
 	snprintf(cmd, sizeof(cmd), "-q|%s|", clip);
-	CHECK_MSG(text && !strcmp(text, cmd), "played '%s'", text ? text : "");
+	CHECK_STREQ(text, cmd);
 	free(text);
 	/* No relay lines configured: a clear refusal, not a silent no-op. */
-	CHECK(fl_board_relay(b, FL_BOARD_SPEAKER, 1, 0, err, sizeof(err)) ==
-	      FL_EUNSUPPORTED);
-	CHECK(fl_board_watchdog_open(b, 0, err, sizeof(err)) == FL_EUNSUPPORTED);
+	CHECK_EQ_INT(fl_board_relay(b, FL_BOARD_SPEAKER, 1, 0, err, sizeof(err)),
+		     FL_EUNSUPPORTED);
+	CHECK_EQ_INT(fl_board_watchdog_open(b, 0, err, sizeof(err)),
+		     FL_EUNSUPPORTED);
 	fl_board_destroy(b);
 
 	/* Exit status, busy, hush. */
 	snprintf(cmd, sizeof(cmd), "%s bad", script);
 	lo.player = cmd;
 	b = fl_board_linux_create(&lo, err, sizeof(err));
-	CHECK(b != NULL);
+	CHECK_NOT_NULL(b);
 	if (b) {
-		CHECK(fl_board_play(b, clip, 0, err, sizeof(err)) == 0);
+		CHECK_EQ_INT(fl_board_play(b, clip, 0, err, sizeof(err)), 0);
 		CHECK(wait_player(b) == 0 && b->last_exit == 3);
 		fl_board_destroy(b);
 	}
 	snprintf(cmd, sizeof(cmd), "%s slow", script);
 	lo.player = cmd;
 	b = fl_board_linux_create(&lo, err, sizeof(err));
-	CHECK(b != NULL);
+	CHECK_NOT_NULL(b);
 	if (b) {
-		CHECK(fl_board_play(b, clip, 0, err, sizeof(err)) == 0);
-		CHECK(fl_board_poll(b, 0) == 1);
-		CHECK(fl_board_play(b, clip, 0, err, sizeof(err)) == FL_EAGAIN);
-		CHECK(fl_board_hush(b, 0) == 0);
-		CHECK(wait_player(b) == 0);
-		CHECK_MSG(b->last_exit == 128 + 15, "exit %d", b->last_exit);
+		CHECK_EQ_INT(fl_board_play(b, clip, 0, err, sizeof(err)), 0);
+		CHECK_EQ_INT(fl_board_poll(b, 0), 1);
+		CHECK_EQ_INT(fl_board_play(b, clip, 0, err, sizeof(err)),
+			     FL_EAGAIN);
+		CHECK_EQ_INT(fl_board_hush(b, 0), 0);
+		CHECK_EQ_INT(wait_player(b), 0);
+		CHECK_EQ_INT(b->last_exit, 128 + 15);
 		/* Destroy while one plays: stopped and reaped, no zombie. */
-		CHECK(fl_board_play(b, clip, 0, err, sizeof(err)) == 0);
+		CHECK_EQ_INT(fl_board_play(b, clip, 0, err, sizeof(err)), 0);
 		fl_board_destroy(b);
 	}
 
 	lo.player = "/nonexistent/player -q";
 	b = fl_board_linux_create(&lo, err, sizeof(err));
-	CHECK(b != NULL);
+	CHECK_NOT_NULL(b);
 	if (b) {
-		CHECK(fl_board_play(b, clip, 0, err, sizeof(err)) == FL_ENOENT);
+		CHECK_EQ_INT(fl_board_play(b, clip, 0, err, sizeof(err)),
+			     FL_ENOENT);
 		CHECK_MSG(strstr(err, "/nonexistent/player"), "%s", err);
 		fl_board_destroy(b);
 	}
@@ -260,11 +275,11 @@ static void test_linux_watchdog_clock(void)
 	CHECK_MSG(b != NULL, "%s", err);
 	if (!b)
 		return;
-	CHECK(fl_board_watchdog_open(b, 0, err, sizeof(err)) == 0);
-	CHECK(fl_board_watchdog_kick(b, 1, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_board_watchdog_open(b, 0, err, sizeof(err)), 0);
+	CHECK_EQ_INT(fl_board_watchdog_kick(b, 1, err, sizeof(err)), 0);
 	fl_board_watchdog_close(b, 2);
 	text = slurp(wd);
-	CHECK_MSG(text && !strcmp(text, "kV"), "'%s'", text ? text : "");
+	CHECK_STREQ(text, "kV");
 	free(text);
 
 	/* The clock as the kernel sees it: a state, finite figures. */
@@ -279,10 +294,10 @@ static void test_linux_watchdog_clock(void)
 
 	lo.watchdog = "/nonexistent/watchdog";
 	b = fl_board_linux_create(&lo, err, sizeof(err));
-	CHECK(b != NULL);
+	CHECK_NOT_NULL(b);
 	if (b) {
-		CHECK(fl_board_watchdog_open(b, 0, err, sizeof(err)) ==
-		      FL_ENOENT);
+		CHECK_EQ_INT(fl_board_watchdog_open(b, 0, err, sizeof(err)),
+			     FL_ENOENT);
 		CHECK(strstr(err, "/nonexistent/watchdog") != NULL);
 		fl_board_destroy(b);
 	}
@@ -298,7 +313,7 @@ static void test_linux_gpio(void)
 	lo.speaker_line = 3;
 	lo.strobe_line = -1;
 	b = fl_board_linux_create(&lo, err, sizeof(err));
-	CHECK(b == NULL);
+	CHECK_NULL(b);
 	/* With libgpiod: the chip and the system's reason; without: the
 	 * build's. Either way it names the chip. */
 	CHECK_MSG(strstr(err, "fl-no-such-chip") &&
@@ -325,7 +340,7 @@ static void test_create(void)
 	b = fl_board_create(&c, err, sizeof(err));
 	CHECK(b && !strcmp(fl_board_name(b), "sim"));
 	fl_board_destroy(b);
-	CHECK(access(path, F_OK) == 0);
+	CHECK_EQ_INT(access(path, F_OK), 0);
 	unlink(path);
 
 	snprintf(c.type, sizeof(c.type), "linux");

@@ -14,11 +14,13 @@
  *                                   DIR/store/; prints the bundle path.
  */
 #include "bundle.h"
+#include "file.h"
 #include "fl.h"
 #include "internal.h"
 #include "manifest.h"
 #include "sign.h"
 #include "store.h"
+#include "tempfiles.h"
 #include "test.h"
 
 #include <dirent.h>
@@ -63,7 +65,7 @@ static char *slurp(const char *path, size_t *len)
 	char err[256];
 	char *buf;
 
-	if (fl__read_file(path, 1 << 26, &buf, len, err, sizeof(err)))
+	if (fl_file_read(path, 1 << 26, &buf, len, err, sizeof(err)))
 		return NULL;
 	return buf;
 }
@@ -109,7 +111,7 @@ static void flip_byte(const char *path, size_t off)
 		return;
 	}
 	buf[off] ^= 0x01;
-	CHECK(write_file(path, buf, n) == 0);
+	CHECK_EQ_INT(write_file(path, buf, n), 0);
 	free(buf);
 }
 
@@ -128,7 +130,7 @@ static void resign(const char *dir, const fl_key *k)
 
 	pathf(path, sizeof(path), dir, "manifest.json");
 	text = slurp(path, &n);
-	CHECK(text != NULL);
+	CHECK_NOT_NULL(text);
 	if (!text)
 		return;
 	crypto_sign_detached(sig, NULL, (unsigned char *)text, n, k->sk);
@@ -136,7 +138,7 @@ static void resign(const char *dir, const fl_key *k)
 			  sodium_base64_VARIANT_ORIGINAL);
 	strcat(b64, "\n");
 	pathf(path, sizeof(path), dir, "manifest.sig");
-	CHECK(write_file(path, b64, strlen(b64)) == 0);
+	CHECK_EQ_INT(write_file(path, b64, strlen(b64)), 0);
 	free(text);
 }
 
@@ -173,8 +175,8 @@ static void ref_code(const fl_key *k, const char *msg, char code[13])
 	unsigned char sig[64], h[32];
 	int bit = 0;
 
-	crypto_sign_detached(sig, NULL, (const unsigned char *)msg,
-			     strlen(msg), k->sk);
+	crypto_sign_detached(sig, NULL, (const unsigned char *)msg, strlen(msg),
+			     k->sk);
 	crypto_hash_sha256(h, sig, 64);
 	for (int i = 0; i < 12; i++, bit += 5) {
 		int v = 0;
@@ -199,17 +201,23 @@ static const char *const image_names[] = { "scene-1.jpg", "scene-2.jpg",
 
 /* Seal incident id into s with k: 3 JPEG-ish scene images and a clip the
  * "media layer" writes through fl_bundle_path. out gets the bundle path. */
-static int make_bundle(fl_store *s, const fl_key *k, const char *id,
-		       char *out, size_t outlen)
+static int make_bundle(fl_store *s, const fl_key *k, const char *id, char *out,
+		       size_t outlen)
 {
 	fl_bundle_info info = {
-		.incident_id = id, .device = DEVICE, .site = "site-7",
-		.camera = "cam-1", .lane = LANE,
+		.incident_id = id,
+		.device = DEVICE,
+		.site = "site-7",
+		.camera = "cam-1",
+		.lane = LANE,
 		.site_name = "Tower 7 \xe5\x8c\x97\xe9\x97\xa8",
 		.lane_name = "North fire lane",
-		.rest_since_wall = 1764419600.25, .alarm_wall = 1764419900.5,
-		.cleared_wall = -1, .bbox = { 10, 20, 300, 200 },
-		.cls = "vehicle", .dwell_s = 300,
+		.rest_since_wall = 1764419600.25,
+		.alarm_wall = 1764419900.5,
+		.cleared_wall = -1,
+		.bbox = { 10, 20, 300, 200 },
+		.cls = "vehicle",
+		.dwell_s = 300,
 	};
 	char err[512], path[1024];
 	fl_bundle *b;
@@ -232,14 +240,17 @@ static int make_bundle(fl_store *s, const fl_key *k, const char *id,
 		snprintf(t, sizeof(t), "2026-11-29 12:%02d:00", 30 + 5 * i);
 		rc = fl_evidence_code(k, DEVICE, id, LANE, i + 1, t, code, sig,
 				      sizeof(sig));
-		CHECK(rc == 0);
+		CHECK_EQ_INT(rc, 0);
 		snprintf(overlay, sizeof(overlay),
 			 "%s\nsite-7 lane-a\n" DEVICE " %s\n%s", t, id, code);
-		img = (fl_bundle_image){ .kind = "scene", .seq = i + 1,
+		img = (fl_bundle_image){ .kind = "scene",
+					 .seq = i + 1,
 					 .wall = 1764419800.0 + 150 * i,
 					 .video_t = 200.0 + 150 * i,
-					 .time_utc = t, .code = code,
-					 .code_sig = sig, .overlay = overlay,
+					 .time_utc = t,
+					 .code = code,
+					 .code_sig = sig,
+					 .overlay = overlay,
 					 .plate = i == 0 ? plate : NULL };
 		rc = fl_bundle_add(b, image_names[i], jpg, sizeof(jpg), &img,
 				   err, sizeof(err));
@@ -276,46 +287,50 @@ static void test_key(void)
 	rc = fl_key_load_or_create(path, &k, &created, err, sizeof(err));
 	umask(old);
 	CHECK_MSG(rc == 0, "%s", err);
-	CHECK(created == 1);
-	CHECK(stat(path, &st) == 0);
+	CHECK_EQ_INT(created, 1);
+	CHECK_EQ_INT(stat(path, &st), 0);
 	CHECK_MSG((st.st_mode & 07777) == 0600, "mode %o", st.st_mode & 07777);
-	CHECK(st.st_size == 64);
-	CHECK(!exists(strcat(strcpy((char[600]){ 0 }, path), ".tmp")));
+	CHECK_EQ_INT(st.st_size, 64);
+	*strrchr(path, '/') = '\0'; /* the key's folder */
+	CHECK_EQ_INT(temps_in(path), 0);
+	strcat(path, "/device.key");
 
 	rc = fl_key_load_or_create(path, &k2, &created, err, sizeof(err));
 	CHECK_MSG(rc == 0, "%s", err);
-	CHECK(created == 0);
+	CHECK_EQ_INT(created, 0);
 	CHECK(memcmp(k.pk, k2.pk, 32) == 0 && memcmp(k.sk, k2.sk, 64) == 0);
 
 	fl_key_public_b64(&k, b64, sizeof(b64));
-	CHECK(strlen(b64) == 44);
-	CHECK(fl_key_public_from_b64(b64, k2.pk) == 0);
+	CHECK_EQ_INT(strlen(b64), 44);
+	CHECK_EQ_INT(fl_key_public_from_b64(b64, k2.pk), 0);
 	CHECK(memcmp(k.pk, k2.pk, 32) == 0);
 	CHECK(fl_key_public_from_b64("not a key", k2.pk) == FL_EFORMAT);
 
 	/* Looser permissions: refused, the path named. */
-	CHECK(chmod(path, 0644) == 0);
+	CHECK_EQ_INT(chmod(path, 0644), 0);
 	err[0] = '\0';
 	rc = fl_key_load_or_create(path, &k2, &created, err, sizeof(err));
-	CHECK(rc == FL_EFORMAT);
+	CHECK_EQ_INT(rc, FL_EFORMAT);
 	CHECK_MSG(strstr(err, path) && strstr(err, "0644"), "%s", err);
-	CHECK(chmod(path, 0640) == 0);
-	CHECK(fl_key_load_or_create(path, &k2, NULL, err, sizeof(err)) ==
-	      FL_EFORMAT);
-	CHECK(chmod(path, 0400) == 0); /* tighter is fine */
-	CHECK(fl_key_load_or_create(path, &k2, NULL, err, sizeof(err)) == 0);
-	CHECK(chmod(path, 0600) == 0);
+	CHECK_EQ_INT(chmod(path, 0640), 0);
+	CHECK_EQ_INT(fl_key_load_or_create(path, &k2, NULL, err, sizeof(err)),
+		     FL_EFORMAT);
+	CHECK_EQ_INT(chmod(path, 0400), 0); /* tighter is fine */
+	CHECK_EQ_INT(fl_key_load_or_create(path, &k2, NULL, err, sizeof(err)),
+		     0);
+	CHECK_EQ_INT(chmod(path, 0600), 0);
 
 	/* Truncated: refused, not replaced by a new key. */
-	CHECK(truncate(path, 63) == 0);
+	CHECK_EQ_INT(truncate(path, 63), 0);
 	err[0] = '\0';
 	rc = fl_key_load_or_create(path, &k2, &created, err, sizeof(err));
-	CHECK(rc == FL_EFORMAT);
+	CHECK_EQ_INT(rc, FL_EFORMAT);
 	CHECK_MSG(strstr(err, path) && strstr(err, "truncated"), "%s", err);
 	CHECK(stat(path, &st) == 0 && st.st_size == 63);
-	CHECK(truncate(path, 0) == 0);
-	CHECK(fl_key_load_or_create(path, &k2, &created, err, sizeof(err)) ==
-	      FL_EFORMAT);
+	CHECK_EQ_INT(truncate(path, 0), 0);
+	CHECK_EQ_INT(fl_key_load_or_create(path, &k2, &created, err,
+					   sizeof(err)),
+		     FL_EFORMAT);
 	CHECK_MSG(strstr(err, "truncated"), "%s", err);
 
 	/* Right size, wrong content (public half does not belong). */
@@ -324,10 +339,11 @@ static void test_key(void)
 
 		memcpy(bad, k.sk, 64);
 		bad[40] ^= 1;
-		CHECK(write_file(path, bad, 64) == 0);
-		CHECK(chmod(path, 0600) == 0);
-		CHECK(fl_key_load_or_create(path, &k2, NULL, err,
-					    sizeof(err)) == FL_EFORMAT);
+		CHECK_EQ_INT(write_file(path, bad, 64), 0);
+		CHECK_EQ_INT(chmod(path, 0600), 0);
+		CHECK_EQ_INT(fl_key_load_or_create(path, &k2, NULL, err,
+						   sizeof(err)),
+			     FL_EFORMAT);
 		CHECK_MSG(strstr(err, "corrupt") != NULL, "%s", err);
 	}
 	fl_key_wipe(&k);
@@ -347,14 +363,13 @@ static void test_key(void)
 			if (pids[i] == 0) {
 				char hex[65];
 				int r = fl_key_load_or_create(race, &k, NULL,
-							      err,
-							      sizeof(err));
+							      err, sizeof(err));
 
 				if (r) {
 					fprintf(stderr, "key race: %s\n", err);
 					_exit(1);
 				}
-				fl__hex(k.pk, 32, hex);
+				sodium_bin2hex(hex, 65, k.pk, 32);
 				snprintf(out, sizeof(out), "%s.%d", race, i);
 				_exit(write_file(out, hex, 64) ? 1 : 0);
 			}
@@ -364,7 +379,8 @@ static void test_key(void)
 			size_t n;
 			char *hex;
 
-			CHECK(pids[i] > 0 && waitpid(pids[i], &ws, 0) == pids[i]);
+			CHECK(pids[i] > 0 &&
+			      waitpid(pids[i], &ws, 0) == pids[i]);
 			CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 			snprintf(out, sizeof(out), "%s.%d", race, i);
 			hex = slurp(out, &n);
@@ -377,13 +393,14 @@ static void test_key(void)
 			else
 				free(hex);
 		}
-		CHECK(fl_key_load_or_create(race, &k, NULL, err,
-					    sizeof(err)) == 0);
+		CHECK_EQ_INT(fl_key_load_or_create(race, &k, NULL, err,
+						   sizeof(err)),
+			     0);
 		if (first) {
 			char hex[65];
 
-			fl__hex(k.pk, 32, hex);
-			CHECK(!strcmp(hex, first));
+			sodium_bin2hex(hex, 65, k.pk, 32);
+			CHECK_STREQ(hex, first);
 		}
 		free(first);
 		fl_key_wipe(&k);
@@ -399,9 +416,11 @@ static void test_code(const fl_key *k)
 
 	CHECK(fl_evidence_code(k, DEVICE, "inc-1", LANE, 2, t, code, sig,
 			       sizeof(sig)) == 0);
-	ref_code(k, "firelane-image/1\n" DEVICE "\ninc-1\n" LANE
-		    "\n2\n2026-11-29 12:34:56", ref);
-	CHECK_MSG(strcmp(code, ref) == 0, "code %s, want %s", code, ref);
+	ref_code(k,
+		 "firelane-image/1\n" DEVICE "\ninc-1\n" LANE
+		 "\n2\n2026-11-29 12:34:56",
+		 ref);
+	CHECK_STREQ(code, ref);
 	CHECK(strlen(code) == 12 && strlen(sig) == 88);
 	CHECK(strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == 12);
 	CHECK(fl_evidence_code_check(k->pk, DEVICE, "inc-1", LANE, 2, t, code,
@@ -409,21 +428,20 @@ static void test_code(const fl_key *k)
 	/* Any other fact: another code, and the old one does not check. */
 	CHECK(fl_evidence_code(k, DEVICE, "inc-1", LANE, 3, t, code2, sig,
 			       sizeof(sig)) == 0);
-	CHECK(strcmp(code, code2) != 0);
+	CHECK_STRNE(code, code2);
 	CHECK(fl_evidence_code_check(k->pk, DEVICE, "inc-1", LANE, 3, t, code,
 				     sig, err, sizeof(err)) == FL_EFORMAT);
 	CHECK_MSG(strstr(err, "code does not match"), "%s", err);
-	CHECK(fl_evidence_code_check(k->pk, DEVICE, "inc-1", LANE, 2, t,
-				     code2, sig, err,
-				     sizeof(err)) == FL_EFORMAT);
+	CHECK(fl_evidence_code_check(k->pk, DEVICE, "inc-1", LANE, 2, t, code2,
+				     sig, err, sizeof(err)) == FL_EFORMAT);
 	CHECK_MSG(strstr(err, "signature does not verify"), "%s", err);
 	/* A newline would make the message ambiguous. */
 	CHECK(fl_evidence_code(k, "a\nb", "inc-1", LANE, 1, t, code, sig,
 			       sizeof(sig)) == FL_EINVAL);
 	CHECK(fl_evidence_code(k, DEVICE, "inc-1", LANE, 0, t, code, sig,
 			       sizeof(sig)) == FL_EINVAL);
-	CHECK(fl_evidence_code(k, DEVICE, "inc-1", LANE, 1, t, code, sig,
-			       10) == FL_EINVAL);
+	CHECK(fl_evidence_code(k, DEVICE, "inc-1", LANE, 1, t, code, sig, 10) ==
+	      FL_EINVAL);
 }
 
 /* ---- seal and verify ------------------------------------------------------------------ */
@@ -439,9 +457,9 @@ static void test_seal_verify(fl_store *s, const fl_key *k, const char *dir)
 
 	rc = fl_bundle_verify_ex(dir, NULL, &info, err, sizeof(err));
 	CHECK_MSG(rc == 0, "verify: %s", err);
-	CHECK(info.nfiles == 4);
+	CHECK_EQ_INT(info.nfiles, 4);
 	fl_key_public_b64(k, b64, sizeof(b64));
-	CHECK(strcmp(info.public_key, b64) == 0);
+	CHECK_STREQ(info.public_key, b64);
 	CHECK(strcmp(info.incident_id, "inc-good") == 0);
 	rc = fl_bundle_verify(dir, k->pk, err, sizeof(err));
 	CHECK_MSG(rc == 0, "pinned verify: %s", err);
@@ -455,10 +473,14 @@ static void test_seal_verify(fl_store *s, const fl_key *k, const char *dir)
 	if (text && sigtxt) {
 		size_t got = 0;
 
-		CHECK(sodium_base642bin(sig, 64, sigtxt, 88, NULL, &got, NULL,
-					sodium_base64_VARIANT_ORIGINAL) == 0);
-		CHECK(crypto_sign_verify_detached(sig, (unsigned char *)text,
-						  n, k->pk) == 0);
+		CHECK_EQ_INT(sodium_base642bin(sig, 64, sigtxt, 88, NULL, &got,
+					       NULL,
+					       sodium_base64_VARIANT_ORIGINAL),
+			     0);
+		CHECK_EQ_INT(crypto_sign_verify_detached(sig,
+							 (unsigned char *)text,
+							 n, k->pk),
+			     0);
 		CHECK(strstr(text, "\"format\": \"firelane-evidence/1\""));
 		CHECK(strstr(text, "\"public_key\": \"") != NULL);
 		CHECK(strstr(text, "\"cleared_wall\": 1764420000"));
@@ -478,8 +500,10 @@ static void test_seal_verify(fl_store *s, const fl_key *k, const char *dir)
 	/* An incident is sealed once. */
 	{
 		fl_bundle_info info2 = { .incident_id = "inc-good",
-					 .device = DEVICE, .site = "s",
-					 .camera = "c", .lane = LANE };
+					 .device = DEVICE,
+					 .site = "s",
+					 .camera = "c",
+					 .lane = LANE };
 		fl_bundle *b = NULL;
 
 		rc = fl_bundle_start(s, &info2, &b, err, sizeof(err));
@@ -512,15 +536,15 @@ static void expect_fail(const char *what, const char *dir,
 {
 	char err[512] = "";
 	int rc = fl_bundle_verify(dir, pin, err, sizeof(err));
-	int named = contains ? strstr(err, want) != NULL :
-			       starts_with(err, want);
+	int named = contains ? strstr(err, want) != NULL
+			     : starts_with(err, want);
 
 	CHECK_MSG(rc < 0, "%s: verified, should fail", what);
 	CHECK_MSG(named, "%s: err \"%s\", want \"%s\"", what, err, want);
 }
 
-static void test_tamper(const char *good, const fl_key *k,
-			const fl_key *other, fl_store *s2)
+static void test_tamper(const char *good, const fl_key *k, const fl_key *other,
+			fl_store *s2)
 {
 	char copy[512], path[1024], err[512], want[300], what[400];
 	DIR *d = opendir(good);
@@ -536,18 +560,17 @@ static void test_tamper(const char *good, const fl_key *k,
 			continue;
 		files++;
 		pathf(path, sizeof(path), good, e->d_name);
-		CHECK(stat(path, &st) == 0);
+		CHECK_EQ_INT(stat(path, &st), 0);
 		for (int w = 0; w < 3; w++) {
-			size_t off = w == 0 ? 0 :
-				     w == 1 ? (size_t)st.st_size / 2 :
-					      (size_t)st.st_size - 1;
+			size_t off = w == 0   ? 0
+				     : w == 1 ? (size_t)st.st_size / 2
+					      : (size_t)st.st_size - 1;
 
-			CHECK(copy_dir(good, copy) == 0);
+			CHECK_EQ_INT(copy_dir(good, copy), 0);
 			pathf(path, sizeof(path), copy, e->d_name);
 			flip_byte(path, off);
 			snprintf(want, sizeof(want), "%s%s", e->d_name,
-				 strcmp(e->d_name, "manifest.json") ? ":" :
-								      "");
+				 strcmp(e->d_name, "manifest.json") ? ":" : "");
 			snprintf(what, sizeof(what), "byte %zu of %s", off,
 				 e->d_name);
 			/* A changed manifest may still parse; then the
@@ -561,22 +584,22 @@ static void test_tamper(const char *good, const fl_key *k,
 	}
 	if (d)
 		closedir(d);
-	CHECK(files == 6);
+	CHECK_EQ_INT(files, 6);
 
 	/* A copy verifies (the copying itself is sound). */
-	CHECK(copy_dir(good, copy) == 0);
-	CHECK(fl_bundle_verify(copy, k->pk, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
+	CHECK_EQ_INT(fl_bundle_verify(copy, k->pk, err, sizeof(err)), 0);
 
 	/* A removed file, each in turn. */
 	for (int i = 0; i < 3; i++) {
-		CHECK(copy_dir(good, copy) == 0);
+		CHECK_EQ_INT(copy_dir(good, copy), 0);
 		pathf(path, sizeof(path), copy, image_names[i]);
-		CHECK(unlink(path) == 0);
+		CHECK_EQ_INT(unlink(path), 0);
 		snprintf(want, sizeof(want), "%s: missing", image_names[i]);
 		expect_fail("removed image", copy, NULL, want, 0);
 	}
 	/* A byte more: the size says so before the hash. */
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, "clip.mp4");
 	{
 		FILE *f = fopen(path, "ab");
@@ -586,49 +609,49 @@ static void test_tamper(const char *good, const fl_key *k,
 	expect_fail("appended byte", copy, NULL,
 		    "clip.mp4: size 29, manifest says 28", 0);
 
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, "manifest.sig");
-	CHECK(unlink(path) == 0);
+	CHECK_EQ_INT(unlink(path), 0);
 	expect_fail("removed signature", copy, NULL, "manifest.sig: missing",
 		    0);
 
 	/* A FIFO under a listed name is refused, not waited on. */
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, "scene-3.jpg");
 	CHECK(unlink(path) == 0 && mkfifo(path, 0640) == 0);
 	expect_fail("fifo", copy, NULL, "scene-3.jpg: unreadable", 0);
 	/* A symlink to the real file is refused too. */
-	CHECK(copy_dir(good, copy) == 0);
-	CHECK(unlink(path) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
+	CHECK_EQ_INT(unlink(path), 0);
 	{
 		char target[1024];
 
 		pathf(target, sizeof(target), good, "scene-3.jpg");
-		CHECK(symlink(target, path) == 0);
+		CHECK_EQ_INT(symlink(target, path), 0);
 	}
 	expect_fail("symlink", copy, NULL, "scene-3.jpg: unreadable", 0);
 
 	/* An added file; the delivery marker is the one allowed extra. */
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, ".delivered");
 	CHECK(write_file(path, "1\n", 2) == 0);
-	CHECK(fl_bundle_verify(copy, k->pk, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_bundle_verify(copy, k->pk, err, sizeof(err)), 0);
 	pathf(path, sizeof(path), copy, "extra.txt");
 	CHECK(write_file(path, "hello", 5) == 0);
 	expect_fail("added file", copy, NULL, "extra.txt: not in manifest", 0);
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, ".hidden");
 	CHECK(write_file(path, "x", 1) == 0);
-	expect_fail("added hidden file", copy, NULL,
-		    ".hidden: not in manifest", 0);
+	expect_fail("added hidden file", copy, NULL, ".hidden: not in manifest",
+		    0);
 
 	/* Signed by another key: fine alone, refused against the pinned key. */
 	{
 		char dir2[1024];
 
-		CHECK(make_bundle(s2, other, "inc-other", dir2,
-				  sizeof(dir2)) == 0);
-		CHECK(fl_bundle_verify(dir2, NULL, err, sizeof(err)) == 0);
+		CHECK(make_bundle(s2, other, "inc-other", dir2, sizeof(dir2)) ==
+		      0);
+		CHECK_EQ_INT(fl_bundle_verify(dir2, NULL, err, sizeof(err)), 0);
 		expect_fail("other key", dir2, k->pk,
 			    "manifest.json: signed by another key", 0);
 	}
@@ -639,17 +662,18 @@ static void test_tamper(const char *good, const fl_key *k,
 	{
 		char okb64[FL_KEY_B64_LEN], kb64[FL_KEY_B64_LEN];
 
-		CHECK(copy_dir(good, copy) == 0);
+		CHECK_EQ_INT(copy_dir(good, copy), 0);
 		fl_key_public_b64(k, kb64, sizeof(kb64));
 		fl_key_public_b64(other, okb64, sizeof(okb64));
 		pathf(path, sizeof(path), copy, "manifest.json");
-		CHECK(replace_in(path, kb64, okb64) == 0);
+		CHECK_EQ_INT(replace_in(path, kb64, okb64), 0);
 		resign(copy, other);
 		expect_fail("forged key, pinned", copy, k->pk,
 			    "manifest.json: signed by another key", 0);
 		expect_fail("forged key, unpinned", copy, NULL,
 			    "scene-1.jpg: anti-forgery signature does not "
-			    "verify", 0);
+			    "verify",
+			    0);
 	}
 
 	/* The manifest's code for scene-2 replaced and the manifest re-signed
@@ -663,22 +687,22 @@ static void test_tamper(const char *good, const fl_key *k,
 		snprintf(from, sizeof(from), "\"code\": \"%s\"", code);
 		code[5] = code[5] == 'A' ? 'B' : 'A';
 		snprintf(to, sizeof(to), "\"code\": \"%s\"", code);
-		CHECK(copy_dir(good, copy) == 0);
+		CHECK_EQ_INT(copy_dir(good, copy), 0);
 		pathf(path, sizeof(path), copy, "manifest.json");
-		CHECK(replace_in(path, from, to) == 0);
+		CHECK_EQ_INT(replace_in(path, from, to), 0);
 		resign(copy, k);
 		expect_fail("code mismatch", copy, k->pk,
 			    "scene-2.jpg: anti-forgery code does not match", 0);
 		/* Without re-signing, the signature catches it first. */
-		CHECK(copy_dir(good, copy) == 0);
-		CHECK(replace_in(path, from, to) == 0);
+		CHECK_EQ_INT(copy_dir(good, copy), 0);
+		CHECK_EQ_INT(replace_in(path, from, to), 0);
 		expect_fail("code changed", copy, k->pk,
 			    "manifest.sig: signature does not verify", 0);
 	}
 
 	/* A listed name that escapes the folder is refused by the parser even
 	 * when signed. */
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	pathf(path, sizeof(path), copy, "manifest.json");
 	CHECK(replace_in(path, "\"name\": \"clip.mp4\"",
 			 "\"name\": \"../clip.mp4\"") == 0);
@@ -698,22 +722,24 @@ static void test_tamper(const char *good, const fl_key *k,
 				       "\"public_key\": \"%s\", \"incident_id\": "
 				       "\"i\", \"device\": \"d\", \"site\": "
 				       "\"s\", \"camera\": \"c\", \"lane\": "
-				       "\"l\", \"files\": [", kb64);
+				       "\"l\", \"files\": [",
+				       kb64);
 		for (int i = 0; i < 10001; i++)
-			len += (size_t)snprintf(big + len, cap - len,
+			len += (size_t)snprintf(
+				big + len, cap - len,
 				"%s{\"name\": \"f%d\", \"kind\": \"x\", "
 				"\"sha256\": \"%064d\", \"bytes\": 0}",
 				i ? "," : "", i, 0);
 		len += (size_t)snprintf(big + len, cap - len, "]}");
 		rc = fl_manifest_parse(big, len, &m, err, sizeof(err));
-		CHECK(rc == FL_EFORMAT);
+		CHECK_EQ_INT(rc, FL_EFORMAT);
 		CHECK_MSG(strstr(err, "more than 10000 files"), "%s", err);
 		fl_manifest_free(&m);
 		free(big);
 	}
 
 	/* Malformed JSON, signed. */
-	CHECK(copy_dir(good, copy) == 0);
+	CHECK_EQ_INT(copy_dir(good, copy), 0);
 	CHECK(write_file(path, "{\"format\": ", 11) == 0);
 	resign(copy, k);
 	expect_fail("truncated manifest", copy, k->pk,
@@ -729,14 +755,20 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
 		       fl_bundle **crashed)
 {
 	/* A display name in Latin-1, not UTF-8: must not stop the seal. */
-	fl_bundle_info info = { .incident_id = "inc-gone", .device = DEVICE,
-				.site = "s", .camera = "c", .lane = LANE,
-				.site_name = "Caf\xe9 Nord", .cleared_wall = -1 };
+	fl_bundle_info info = { .incident_id = "inc-gone",
+				.device = DEVICE,
+				.site = "s",
+				.camera = "c",
+				.lane = LANE,
+				.site_name = "Caf\xe9 Nord",
+				.cleared_wall = -1 };
 	char err[512], path[1024], partial[1024], final[1024];
 	char code[13], sig[FL_SIG_B64_LEN];
-	fl_bundle_image img = { .kind = "scene", .seq = 1,
+	fl_bundle_image img = { .kind = "scene",
+				.seq = 1,
 				.time_utc = "2026-11-29 00:00:00",
-				.code = code, .code_sig = sig };
+				.code = code,
+				.code_sig = sig };
 	fl_bundle *b;
 
 	pathf(partial, sizeof(partial), fl_store_dir(s), ".partial/inc-gone");
@@ -769,11 +801,12 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
 	CHECK_MSG(b, "%s", err);
 	if (!b)
 		return;
-	CHECK(fl_evidence_code(other, DEVICE, "inc-gone", LANE, 1,
-			       img.time_utc, code, sig, sizeof(sig)) == 0);
+	CHECK(fl_evidence_code(other, DEVICE, "inc-gone", LANE, 1, img.time_utc,
+			       code, sig, sizeof(sig)) == 0);
 	CHECK(fl_bundle_add(b, "scene-1.jpg", "jpg", 3, &img, err,
 			    sizeof(err)) == 0);
-	CHECK(fl_bundle_seal(b, k, NULL, 0, err, sizeof(err)) == FL_EINVAL);
+	CHECK_EQ_INT(fl_bundle_seal(b, k, NULL, 0, err, sizeof(err)),
+		     FL_EINVAL);
 	CHECK_MSG(starts_with(err, "scene-1.jpg: "), "%s", err);
 	CHECK(!exists(final));
 	fl_bundle_abort(b);
@@ -785,15 +818,17 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
 		return;
 	CHECK(fl_bundle_path(b, "clip.mp4", path, sizeof(path)) == 0);
 	CHECK(write_file(path, "clip", 4) == 0);
-	CHECK(fl_bundle_seal(b, k, NULL, 0, err, sizeof(err)) == FL_EINVAL);
+	CHECK_EQ_INT(fl_bundle_seal(b, k, NULL, 0, err, sizeof(err)),
+		     FL_EINVAL);
 	CHECK_MSG(starts_with(err, "clip.mp4: "), "%s", err);
 	CHECK(!exists(final));
 	/* Adding it makes the seal go through. */
 	CHECK(fl_bundle_add_existing(b, "clip.mp4", "clip", 0, 1, err,
 				     sizeof(err)) == 0);
-	CHECK(fl_bundle_seal(b, k, path, sizeof(path), err, sizeof(err)) == 0);
-	CHECK(strcmp(path, final) == 0);
-	CHECK(fl_bundle_verify(final, k->pk, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_bundle_seal(b, k, path, sizeof(path), err, sizeof(err)),
+		     0);
+	CHECK_STREQ(path, final);
+	CHECK_EQ_INT(fl_bundle_verify(final, k->pk, err, sizeof(err)), 0);
 	{
 		char *text;
 		size_t n;
@@ -803,7 +838,7 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
 		CHECK(text && strstr(text, "\"site_name\": \"Caf? Nord\""));
 		free(text);
 	}
-	CHECK(fl__rm_rf(final) == 0);
+	CHECK_EQ_INT(fl__rm_rf(final), 0);
 
 	/* A second open while s owns the store must not touch the bundle s is
 	 * writing; once the owner is gone, the next open clears the litter (as
@@ -826,7 +861,7 @@ static void test_abort(fl_store *s, const fl_key *k, const fl_key *other,
 		pathf(lit, sizeof(lit), partial, "a.bin");
 		CHECK(exists(lit));
 		pathf(lit, sizeof(lit), fl_store_dir(s), ".partial/inc-crash");
-		CHECK(mkdir(lit, 0750) == 0);
+		CHECK_EQ_INT(mkdir(lit, 0750), 0);
 		pathf(path, sizeof(path), lit, "scene-1.jpg.tmp");
 		CHECK(write_file(path, "half", 4) == 0);
 		/* The "crash": the bundle is never finished; the owner goes. */
@@ -868,7 +903,7 @@ static void set_age(fl_store *s, const char *id, double t)
 	struct timespec ts[2] = { { (time_t)t, 0 }, { (time_t)t, 0 } };
 
 	snprintf(path, sizeof(path), "%s/%s/manifest.sig", fl_store_dir(s), id);
-	CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0);
+	CHECK_EQ_INT(utimensat(AT_FDCWD, path, ts, 0), 0);
 }
 
 static int bundle_exists(fl_store *s, const char *id)
@@ -881,7 +916,8 @@ static int bundle_exists(fl_store *s, const char *id)
 
 static void test_retention(const fl_key *k)
 {
-	fl_store_opts o = { .max_bytes = 0, .max_age_s = 1000,
+	fl_store_opts o = { .max_bytes = 0,
+			    .max_age_s = 1000,
 			    .min_free_bytes = 1 };
 	char dir[512], err[512], out[1024];
 	const char *ids[] = { "r-1", "r-2", "r-3", "r-4" };
@@ -895,17 +931,16 @@ static void test_retention(const fl_key *k)
 	if (!s)
 		return;
 	for (int i = 0; i < 4; i++) {
-		CHECK(make_bundle(s, k, ids[i], out, sizeof(out)) == 0);
+		CHECK_EQ_INT(make_bundle(s, k, ids[i], out, sizeof(out)), 0);
 		set_age(s, ids[i], t0 + 10 * i);
 	}
 	CHECK(fl_store_mark_delivered(s, "r-1", err, sizeof(err)) == 0);
 	CHECK(fl_store_mark_delivered(s, "r-3", err, sizeof(err)) == 0);
-	CHECK(fl_store_mark_delivered(s, "nope", err, sizeof(err)) ==
-	      FL_ENOENT);
+	CHECK(fl_store_mark_delivered(s, "nope", err, sizeof(err)) == FL_ENOENT);
 	CHECK(fl_store_is_delivered(s, "r-1") == 1);
 	CHECK(fl_store_is_delivered(s, "r-2") == 0);
 	/* A delivered bundle still verifies (the marker is ignored). */
-	CHECK(fl_bundle_verify(out, NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_bundle_verify(out, NULL, err, sizeof(err)), 0);
 	snprintf(out, sizeof(out), "%s/r-1", dir);
 	CHECK_MSG(fl_bundle_verify(out, k->pk, err, sizeof(err)) == 0, "%s",
 		  err);
@@ -918,8 +953,14 @@ static void test_retention(const fl_key *k)
 	CHECK(bundle_exists(s, "r-2") && bundle_exists(s, "r-3") &&
 	      bundle_exists(s, "r-4"));
 	/* Nothing more at the same time: idempotent. */
-	CHECK(fl_store_prune(s, t0 + 1015, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_store_prune(s, t0 + 1015, err, sizeof(err)), 0);
 	fl_store_close(s);
+	/* A marker write a crash cut short leaves a temporary in a sealed
+	 * bundle (which would then fail to verify): the next owner sweeps
+	 * it. */
+	snprintf(out, sizeof(out), "%s/r-2/." FL_DELIVERED_MARKER ".tmp-1-1",
+		 dir);
+	CHECK(write_file(out, "12", 2) == 0);
 
 	/* Budget: one byte. The delivered r-3 goes; the undelivered r-2 and
 	 * r-4 stay, with a warning; a new bundle is refused (FL_EFULL). */
@@ -929,6 +970,10 @@ static void test_retention(const fl_key *k)
 	CHECK_MSG(s, "%s", err);
 	if (!s)
 		return;
+	CHECK(!exists(out));
+	snprintf(out, sizeof(out), "%s/r-2", dir);
+	CHECK_MSG(fl_bundle_verify(out, k->pk, err, sizeof(err)) == 0, "%s",
+		  err);
 	last_warning[0] = '\0';
 	fl_log_set(log_hook, FL_LOG_WARN, NULL);
 	rc = fl_store_prune(s, t0 + 1e9, err, sizeof(err));
@@ -938,11 +983,14 @@ static void test_retention(const fl_key *k)
 	CHECK(bundle_exists(s, "r-2") && bundle_exists(s, "r-4"));
 	CHECK_MSG(strstr(last_warning, "undelivered"), "warning: %s",
 		  last_warning);
-	CHECK(fl_store_usage(s, &total, &undelivered, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_store_usage(s, &total, &undelivered, err, sizeof(err)),
+		     0);
 	CHECK(total > 1 && total == undelivered);
 	{
-		fl_bundle_info info = { .incident_id = "r-5", .device = DEVICE,
-					.site = "s", .camera = "c",
+		fl_bundle_info info = { .incident_id = "r-5",
+					.device = DEVICE,
+					.site = "s",
+					.camera = "c",
 					.lane = LANE };
 		fl_bundle *b = NULL;
 
@@ -954,12 +1002,13 @@ static void test_retention(const fl_key *k)
 	 * needed (budget big enough for one bundle). */
 	CHECK(fl_store_mark_delivered(s, "r-2", err, sizeof(err)) == 0);
 	CHECK(fl_store_mark_delivered(s, "r-4", err, sizeof(err)) == 0);
-	CHECK(fl_store_usage(s, &total, &undelivered, err, sizeof(err)) == 0);
-	CHECK(undelivered == 0);
+	CHECK_EQ_INT(fl_store_usage(s, &total, &undelivered, err, sizeof(err)),
+		     0);
+	CHECK_EQ_DBL(undelivered, 0, 0);
 	fl_store_close(s);
 	o.max_bytes = total * 0.75; /* room for one of the two */
 	s = fl_store_open(dir, &o, err, sizeof(err));
-	CHECK(s != NULL);
+	CHECK_NOT_NULL(s);
 	if (!s)
 		return;
 	rc = fl_store_prune(s, t0 + 1e9, err, sizeof(err));
@@ -972,7 +1021,7 @@ static void test_retention(const fl_key *k)
 
 static void test_write_atomic(void)
 {
-	char path[512], tmp[600], err[512], dir[512];
+	char path[512], err[512], dir[512];
 	struct stat st;
 	size_t n;
 	char *got;
@@ -980,35 +1029,33 @@ static void test_write_atomic(void)
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/atomic.txt", root);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	old = umask(077);
-	rc = fl_write_atomic(path, "one", 3, 0640, err, sizeof(err));
+	rc = fl_file_write(path, "one", 3, 0640, 0, err, sizeof(err));
 	umask(old);
 	CHECK_MSG(rc == 0, "%s", err);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640);
-	CHECK(fl_write_atomic(path, "second", 6, 0640, err, sizeof(err)) == 0);
+	CHECK(fl_file_write(path, "second", 6, 0640, 0, err, sizeof(err)) == 0);
 	got = slurp(path, &n);
 	CHECK(got && n == 6 && !memcmp(got, "second", 6));
 	free(got);
-	CHECK(!exists(tmp));
+	CHECK(temps_in(root) == 0);
 
 	/* No such directory: FL_EIO naming the path, no temporary file. */
 	snprintf(dir, sizeof(dir), "%s/no/such/dir/f", root);
-	rc = fl_write_atomic(dir, "x", 1, 0640, err, sizeof(err));
-	CHECK(rc == FL_EIO);
+	rc = fl_file_write(dir, "x", 1, 0640, 0, err, sizeof(err));
+	CHECK_EQ_INT(rc, FL_EIO);
 	CHECK_MSG(strstr(err, dir) && strstr(err, strerror(ENOENT)), "%s", err);
 
 	/* The rename fails (a directory is in the way) after the data went
-	 * into path.tmp: the temporary file must be gone. */
+	 * into the temporary file: it must be gone. */
 	snprintf(dir, sizeof(dir), "%s/adir", root);
-	CHECK(mkdir(dir, 0750) == 0);
+	CHECK_EQ_INT(mkdir(dir, 0750), 0);
 	pathf(path, sizeof(path), dir, "inside");
 	CHECK(write_file(path, "keep", 4) == 0);
-	rc = fl_write_atomic(dir, "data", 4, 0640, err, sizeof(err));
-	CHECK(rc == FL_EIO);
+	rc = fl_file_write(dir, "data", 4, 0640, 0, err, sizeof(err));
+	CHECK_EQ_INT(rc, FL_EIO);
 	CHECK_MSG(strstr(err, dir) != NULL, "%s", err);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", dir);
-	CHECK_MSG(!exists(tmp), "%s left behind", tmp);
+	CHECK_MSG(temps_in(root) == 0, "a temporary left behind in %s", root);
 	CHECK(exists(path));
 }
 
@@ -1059,7 +1106,7 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--make-bundle"))
 		return make_bundle_mode(argv[2]);
-	CHECK(sodium_init() >= 0);
+	CHECK_GE_INT(sodium_init(), 0);
 	snprintf(root, sizeof(root), "/tmp/fl-test-bundle-XXXXXX");
 	if (!mkdtemp(root)) {
 		perror("mkdtemp");

@@ -73,7 +73,8 @@ static int make_h264(const char *file)
 {
 	fl_encoder_opts o = { 0 };
 	fl_encoder *e;
-	uint8_t *y = malloc(W * H), *u = malloc(W * H / 4), *v = malloc(W * H / 4);
+	uint8_t *y = malloc(W * H), *u = malloc(W * H / 4),
+		*v = malloc(W * H / 4);
 	char err[256];
 
 	o.gop = FPS; /* a keyframe every second */
@@ -90,12 +91,15 @@ static int make_h264(const char *file)
 		/* A texture that moves (some bits per frame) and the block. */
 		for (int r = 0; r < H; r++)
 			for (int c = 0; c < W; c++)
-				y[r * W + c] = (uint8_t)(((c + i * 3) ^ (r * 5)) & 0x3f) + 96;
+				y[r * W + c] = (uint8_t)(((c + i * 3) ^
+							  (r * 5)) &
+							 0x3f) +
+					       96;
 		for (int r = 0; r < 32; r++)
 			memset(y + r * W, level_of(i), 32);
-		CHECK(fl_encoder_write_yuv420p(e, planes, strides) == 0);
+		CHECK_EQ_INT(fl_encoder_write_yuv420p(e, planes, strides), 0);
 	}
-	CHECK(fl_encoder_close(e) == 0);
+	CHECK_EQ_INT(fl_encoder_close(e), 0);
 	free(y);
 	free(u);
 	free(v);
@@ -156,8 +160,8 @@ static void run(const char *src, const char *clip_path, double max_s,
 		CHECK_MSG(st.bytes <= max_bytes, "%zu bytes held, max %zu",
 			  st.bytes, max_bytes);
 		CHECK_MSG(st.span_s <= max_s + gop_s + 1.0 / fps + 1e-6,
-			  "span %.3f s at t=%.2f, max %.2f + GOP %.2f", st.span_s,
-			  f.t, max_s, gop_s);
+			  "span %.3f s at t=%.2f, max %.2f + GOP %.2f",
+			  st.span_s, f.t, max_s, gop_s);
 		/* Enough is held once there was enough (bytes allowing). */
 		if (max_bytes > 1000000 && f.t > max_s + 1)
 			CHECK_MSG(st.span_s >= max_s - 1.0 / fps - 1e-6,
@@ -223,9 +227,9 @@ static void test_h264(void)
 	if (make_h264(path("src.mp4")) < 0)
 		return;
 	/* Time-bounded ring, 5 s: the clip's start is still held at 9 s. */
-	run(path("src.mp4"), path("clip.mp4"), 5, 64 << 20, 1.0, &cut,
-	    &t_from, &t_to, &rc);
-	CHECK(rc == 0);
+	run(path("src.mp4"), path("clip.mp4"), 5, 64 << 20, 1.0, &cut, &t_from,
+	    &t_to, &rc);
+	CHECK_EQ_INT(rc, 0);
 	CHECK_MSG(t_from <= cut.from + 1e-6 && t_from >= cut.from - 1.0,
 		  "clip starts at %.3f for %.3f", t_from, cut.from);
 	CHECK_MSG(fabs(t_to - cut.to) <= 1.0 / FPS + 1e-6,
@@ -233,7 +237,8 @@ static void test_h264(void)
 	probe(path("clip.mp4"), &frames, &t0, &t1, &level);
 	CHECK_MSG(fabs(t0) < 1e-6, "clip's first frame at %.3f", t0);
 	CHECK_MSG(fabs(t1 - (t_to - t_from)) <= 1.0 / FPS + 1e-6,
-		  "clip's last frame at %.3f, expected %.3f", t1, t_to - t_from);
+		  "clip's last frame at %.3f, expected %.3f", t1,
+		  t_to - t_from);
 	CHECK_MSG(frames == lround((t_to - t_from) * FPS) + 1,
 		  "%ld frames for [%.2f, %.2f]", frames, t_from, t_to);
 	CHECK_MSG(index_of(level, lround(t_from * FPS)) == lround(t_from * FPS),
@@ -248,7 +253,7 @@ static void test_h264(void)
 	cut.to = 17.5;
 	run(path("src.mp4"), path("late.mp4"), 1, 64 << 20, 1.0, &cut, &t_from,
 	    &t_to, &rc);
-	CHECK(rc == 0);
+	CHECK_EQ_INT(rc, 0);
 	CHECK_MSG(t_from >= 13.9 && t_from <= 15.0 + 1e-6,
 		  "late clip starts at %.3f", t_from);
 }
@@ -270,15 +275,15 @@ static void test_mjpeg(void)
 		test_failures++;
 		return;
 	}
-	run(path("cam.avi"), path("mjpeg.mp4"), 3, 64 << 20, 0.1, &cut,
-	    &t_from, &t_to, &rc);
-	CHECK(rc == 0);
-	CHECK_NEAR(t_from, 2.5, 1e-6); /* every MJPEG frame is a keyframe */
-	CHECK_NEAR(t_to, 5.0, 0.1 + 1e-6);
+	run(path("cam.avi"), path("mjpeg.mp4"), 3, 64 << 20, 0.1, &cut, &t_from,
+	    &t_to, &rc);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_DBL(t_from, 2.5, 1e-6); /* every MJPEG frame is a keyframe */
+	CHECK_EQ_DBL(t_to, 5.0, 0.1 + 1e-6);
 	probe(path("mjpeg.mp4"), &frames, &t0, &t1, &level);
 	CHECK_MSG(frames == 26, "%ld frames in the re-encoded clip", frames);
-	CHECK_NEAR(t0, 0, 1e-6);
-	CHECK_NEAR(t1, 2.5, 0.1 + 1e-6);
+	CHECK_EQ_DBL(t0, 0, 1e-6);
+	CHECK_EQ_DBL(t1, 2.5, 0.1 + 1e-6);
 }
 
 static void test_errors(void)
@@ -294,19 +299,20 @@ static void test_errors(void)
 	if (!s)
 		return;
 	fl_source_stream_info(s, &si);
-	CHECK(!strcmp(si.codec, "h264"));
+	CHECK_STREQ(si.codec, "h264");
 	r = fl_preroll_create(&si, 2, 1 << 20, err, sizeof(err));
 	CHECK(r && fl_preroll_copies(r));
 	c = fl_clip_start(r, path("no/such/dir/c.mp4"), 0, err, sizeof(err));
 	CHECK(c == NULL && strstr(err, "no/such/dir/c.mp4"));
 	/* A clip that never got a packet reports it and leaves no file. */
 	c = fl_clip_start(r, path("empty.mp4"), 0, err, sizeof(err));
-	CHECK(c != NULL);
-	CHECK(fl_clip_finish(c, NULL, NULL, err, sizeof(err)) == FL_EAGAIN);
+	CHECK_NOT_NULL(c);
+	CHECK_EQ_INT(fl_clip_finish(c, NULL, NULL, err, sizeof(err)),
+		     FL_EAGAIN);
 	CHECK(access(path("empty.mp4"), F_OK) != 0);
 	/* Destroying a ring with an open clip removes the clip. */
 	c = fl_clip_start(r, path("open.mp4"), 0, err, sizeof(err));
-	CHECK(c != NULL);
+	CHECK_NOT_NULL(c);
 	fl_preroll_destroy(r);
 	CHECK(access(path("open.mp4"), F_OK) != 0);
 	fl_source_close(s);

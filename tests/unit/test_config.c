@@ -8,15 +8,22 @@
  * unknown and missing keys, polygons, ids, lists, YAML features refused).
  * Further tests check the effective values (defaults, hours, classes),
  * fl_config_check_frame(), fl_config_load() on real files (missing file,
- * syntax error, relative paths), the dump round trip, and that the committed
- * docs/config.md and docs/firelane.sample.yaml equal what the table generates.
+ * syntax error, relative paths), fl_config_parse() on text, the dump round
+ * trip, and that the committed docs/config.md and docs/firelane.sample.yaml
+ * equal what the table generates, as docs/hub-config.md and
+ * docs/firelane-hub.sample.yaml equal what the hub's table generates (the
+ * hub's keys themselves are tested in test_hub.c).
  *
- * Regenerate the docs after changing the table:
+ * Regenerate the docs after changing a table:
  *     build/test_config --write-docs      (writes into FL_SOURCE_DIR)
  */
 #include "config.h"
 #include "fl.h"
 #include "yaml.h"
+
+/* The hub's schema (its reference is generated and checked here too),
+ * linked from the hub's library (fl_hub). */
+#include "hubconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,6 +405,24 @@ static const struct yaml_case cases[] = {
 	  "test.yaml:9: unknown key 'broker' in mqtt" },
 	{ HEAD PTS "        disabled: yes\n", NULL },
 	{ HEAD PTS "        disabled: 2\n", "disabled" },
+	/* The engine's messages (src/core/schema.c, shared with the hub):
+	 * the value that was refused, bounds written out in full. */
+	{ HEAD PTS "        dwell_s: soon\n",
+	  "test.yaml:8: dwell_s: expected a number, got 'soon'" },
+	{ HEAD PTS "        dwell_s: \"5\"\n",
+	  "dwell_s: expected a number (quoted values are strings), got '5'" },
+	{ HEAD PTS "        dwell_s: 0x10\n",
+	  "dwell_s: expected a number, got '0x10'" },
+	{ HEAD PTS "        disabled: maybe\n",
+	  "test.yaml:8: disabled: expected a boolean (true, false, yes, no), "
+	  "got 'maybe'" },
+	{ HEAD PTS "        disabled: on\n", "disabled: expected a boolean" },
+	{ HEAD PTS "        disabled: \"yes\"\n",
+	  "disabled: expected a boolean (true, false, yes, no) (quoted values "
+	  "are strings), got 'yes'" },
+	{ HEAD PTS "        disabled: TRUE\n", NULL },
+	{ HEAD PTS "evidence: {max_mb: 2e7}\n",
+	  "test.yaml:8: max_mb: 2e7 is out of range 1..10000000" },
 };
 
 /* Parse and apply text; returns rc, message in err. */
@@ -753,6 +778,17 @@ static const char *source_dir(void)
 	return dir;
 }
 
+/* The generated files: docs/NAME and what writes them. */
+static const struct {
+	const char *name;
+	size_t (*gen)(char *, size_t);
+} generated[] = {
+	{ "config.md", fl_config_doc },
+	{ "firelane.sample.yaml", fl_config_sample },
+	{ "hub-config.md", hub_conf_doc },
+	{ "firelane-hub.sample.yaml", hub_conf_sample },
+};
+
 static char *generate(size_t (*gen)(char *, size_t))
 {
 	size_t n = gen(NULL, 0);
@@ -771,21 +807,21 @@ static void test_docs(fl_config *cfg)
 	char path[1200], err[256];
 	char *doc = generate(fl_config_doc);
 	char *sample = generate(fl_config_sample);
-	char *disk;
+	char *disk, *want;
 	size_t len = 0;
 
-	snprintf(path, sizeof(path), "%s/docs/config.md", dir);
-	disk = slurp(path, &len);
-	CHECK(disk && !strcmp(disk, doc),
-	      "%s is missing or differs from fl_config_doc(); regenerate "
-	      "with test_config --write-docs",
-	      path);
-	free(disk);
-	snprintf(path, sizeof(path), "%s/docs/firelane.sample.yaml", dir);
-	disk = slurp(path, &len);
-	CHECK(disk && !strcmp(disk, sample),
-	      "%s is missing or differs from fl_config_sample()", path);
-	free(disk);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(generated); i++) {
+		snprintf(path, sizeof(path), "%s/docs/%s", dir,
+			 generated[i].name);
+		disk = slurp(path, &len);
+		want = generate(generated[i].gen);
+		CHECK(disk && !strcmp(disk, want),
+		      "%s is missing or differs from what the table "
+		      "generates; regenerate with test_config --write-docs",
+		      path);
+		free(disk);
+		free(want);
+	}
 
 	CHECK(load_text(cfg, sample, "sample.yaml", err, sizeof(err)) == 0,
 	      "sample loads: %s", err);
@@ -795,6 +831,16 @@ static void test_docs(fl_config *cfg)
 		      strstr(doc, "`[vehicle, object]`") &&
 		      strstr(doc, "1..86400"),
 	      "doc rows");
+	/* Reload: a lane's settings apply on SIGHUP, its id and polygon do
+	 * not (src/edge's reload); other sections have no such column. */
+	CHECK(strstr(doc, "| `dwell_s` | number | 1..86400 | `60` | yes |") &&
+		      strstr(doc, "| `points` | list of [x, y] | 3..16 items "
+				  "| - | restart |") &&
+		      strstr(doc, "| `id` | id | 1..63 chars of `A-Z a-z 0-9 _ "
+				  ". -` | *required* | restart | lane id") &&
+		      strstr(doc, "| `rest_s` | number | 0.5..30 | `2` | "
+				  "seconds"),
+	      "reload column");
 	free(doc);
 	free(sample);
 }
@@ -969,22 +1015,59 @@ static void test_warning_keys(fl_config *cfg)
 	free(dump);
 }
 
+/* fl_config_parse: a configuration from text (one sent for a device, not
+ * read from a file) goes through the same engine, named in its messages. */
+static void test_parse_text(fl_config *cfg)
+{
+	static const char bad[] = HEAD PTS "        dwell_s: 0\n";
+	static const char good[] =
+		"device: {id: e, site: s}\n"
+		"detect: {model: m.onnx}\ncameras:\n" CAM("c");
+	char err[512];
+	int rc;
+
+	rc = fl_config_parse(cfg, bad, strlen(bad), "edge-01 (sent)", err,
+			     sizeof(err));
+	CHECK(rc == FL_ECONFIG &&
+		      !strcmp(err, "edge-01 (sent):8: dwell_s: 0 is out of "
+				   "range 1..86400"),
+	      "%d %s", rc, err);
+	rc = fl_config_parse(cfg, "device: {id: e\n", 15, "edge-01 (sent)", err,
+			     sizeof(err));
+	CHECK(rc == FL_EFORMAT && !strncmp(err, "edge-01 (sent):", 15), "%d %s",
+	      rc, err);
+	/* A name without a directory leaves relative paths as written. */
+	rc = fl_config_parse(cfg, good, strlen(good), "edge-01", err,
+			     sizeof(err));
+	CHECK(rc == 0 && !strcmp(cfg->detect.model, "m.onnx") &&
+		      !strcmp(cfg->path, "edge-01") &&
+		      cfg->detect.analysis_width == 320,
+	      "%d %s %s", rc, err, cfg->detect.model);
+	rc = fl_config_parse(cfg, good, strlen(good), "/srv/fl/edge.yaml", err,
+			     sizeof(err));
+	CHECK(rc == 0 && !strcmp(cfg->detect.model, "/srv/fl/m.onnx"), "%s",
+	      cfg->detect.model);
+	/* Only len bytes are read. */
+	rc = fl_config_parse(cfg, bad, strlen(bad) - strlen("dwell_s: 0\n"),
+			     "t", err, sizeof(err));
+	CHECK(rc == 0, "%s", err);
+}
+
 static int write_docs(void)
 {
 	const char *dir = source_dir();
 	char path[1200];
-	char *doc = generate(fl_config_doc);
-	char *sample = generate(fl_config_sample);
 	int rc = 0;
 
-	snprintf(path, sizeof(path), "%s/docs/config.md", dir);
-	rc |= spit(path, doc);
-	printf("wrote %s\n", path);
-	snprintf(path, sizeof(path), "%s/docs/firelane.sample.yaml", dir);
-	rc |= spit(path, sample);
-	printf("wrote %s\n", path);
-	free(doc);
-	free(sample);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(generated); i++) {
+		char *text = generate(generated[i].gen);
+
+		snprintf(path, sizeof(path), "%s/docs/%s", dir,
+			 generated[i].name);
+		rc |= spit(path, text);
+		printf("wrote %s\n", path);
+		free(text);
+	}
 	return rc ? 1 : 0;
 }
 
@@ -1012,6 +1095,7 @@ int main(int argc, char **argv)
 	test_load(cfg);
 	test_evidence_keys(cfg);
 	test_warning_keys(cfg);
+	test_parse_text(cfg);
 	free(cfg);
 	free(cfg2);
 	printf("test_config: %zu table cases, %d checks, %d failed\n",

@@ -12,7 +12,9 @@
  * figures on a known dataset (median and p90 by hand), hostile strings and a
  * 1 MB payload stored and returned verbatim, durability across close/reopen,
  * the receipts re-sent to a device back online (verified bundles with a
- * manifest in the window, newest first, bounded).
+ * manifest in the window, newest first, bounded), and the backend's own
+ * contract (backend.h): an incident row read back as written, NULL times
+ * as NAN, a message stored twice refused as taken (FL_EEXIST).
  * The database is inspected beside the store with SQLite's own API.
  *
  *   test_db --bench N   (scripts/bench.sh) prints one JSON object: ingest
@@ -185,16 +187,19 @@ static void test_migrations(void)
 				 "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
 				 err, sizeof(err)) == 0);
 	fl_db_close(db);
-	CHECK(peek("old.db", "SELECT count(*) FROM pragma_table_info('incidents')"
-			     " WHERE name = 'plate'") == 0);
+	CHECK(peek("old.db",
+		   "SELECT count(*) FROM pragma_table_info('incidents')"
+		   " WHERE name = 'plate'") == 0);
 	db = open_db("old.db");
 	CHECK(fl_db_schema_version(db) == fl_db_schema_latest());
 	CHECK(fl_db_device_get(db, "edge-old", NULL, 0, NULL, 0) == 0);
 	fl_db_close(db);
-	CHECK(peek("old.db", "SELECT count(*) FROM pragma_table_info('incidents')"
-			     " WHERE name = 'plate'") == 1);
-	CHECK(peek("old.db", "SELECT count(*) FROM pragma_table_info('incidents')"
-			     " WHERE name = 'evidence_pruned'") == 1);
+	CHECK(peek("old.db",
+		   "SELECT count(*) FROM pragma_table_info('incidents')"
+		   " WHERE name = 'plate'") == 1);
+	CHECK(peek("old.db",
+		   "SELECT count(*) FROM pragma_table_info('incidents')"
+		   " WHERE name = 'evidence_pruned'") == 1);
 	CHECK(peek("old.db", "SELECT version FROM schema_version") ==
 	      fl_db_schema_latest());
 
@@ -219,15 +224,16 @@ static void test_migrations(void)
 			}
 		}
 		for (int i = 0; i < 4; i++)
-			if (kids[i] > 0 && waitpid(kids[i], &st, 0) == kids[i] &&
+			if (kids[i] > 0 &&
+			    waitpid(kids[i], &st, 0) == kids[i] &&
 			    WIFEXITED(st) && WEXITSTATUS(st) == 0)
 				ok++;
 		CHECK(ok == 4);
 		CHECK(peek("race.db", "SELECT count(*) FROM schema_version") ==
 		      1);
-		CHECK(peek("race.db", "SELECT count(*) FROM sqlite_master"
-				      " WHERE name = 'incidents_site_start'") ==
-		      1);
+		CHECK(peek("race.db",
+			   "SELECT count(*) FROM sqlite_master"
+			   " WHERE name = 'incidents_site_start'") == 1);
 	}
 
 	/* newer than this build: refused, with the reason */
@@ -267,9 +273,9 @@ static json_t *camera_of(fl_db *db, const char *camera, json_t **dev)
 
 	free(t);
 	d = json_array_get(json_object_get(j, "devices"), 0);
-	json_array_foreach(json_object_get(d, "cameras"), i, c)
-		if (!strcmp(jstr(c, "camera"), camera))
-			out = json_incref(c);
+	json_array_foreach(json_object_get(d, "cameras"), i,
+			   c) if (!strcmp(jstr(c, "camera"), camera))
+		out = json_incref(c);
 	if (dev)
 		*dev = json_incref(d);
 	json_decref(j);
@@ -292,9 +298,10 @@ static int cam_is(fl_db *db, const char *camera, const char *state,
 	ok = !strcmp(jstr(c, "state"), state) && !strcmp(got, problems) &&
 	     jnum(c, "since") == since && jnum(c, "last_event") == last;
 	if (!ok)
-		fprintf(stderr, "camera %s: state %s problems [%s] since %g "
-			"last %g; expected %s [%s] %g %g\n", camera,
-			jstr(c, "state"), got, jnum(c, "since"),
+		fprintf(stderr,
+			"camera %s: state %s problems [%s] since %g "
+			"last %g; expected %s [%s] %g %g\n",
+			camera, jstr(c, "state"), got, jnum(c, "since"),
 			jnum(c, "last_event"), state, problems, since, last);
 	json_decref(c);
 	return ok;
@@ -387,8 +394,7 @@ static void test_devices(fl_db *db)
 	CHECK(fl_db_device_seen(db, "edge-01", "online", 1000.0,
 				"{\"uptime_s\": 5}") == 0);
 	CHECK(fl_db_device_seen(db, "edge-01", NULL, 1010.0, NULL) == 0);
-	CHECK(fl_db_device_seen(db, "nobody", "online", 1.0, NULL) ==
-	      FL_ENOENT);
+	CHECK(fl_db_device_seen(db, "nobody", "online", 1.0, NULL) == FL_ENOENT);
 	t = fl_db_devices_json(db);
 	j = t ? json_loads(t, 0, NULL) : NULL;
 	CHECK(j != NULL);
@@ -443,10 +449,8 @@ static void test_receipts(void)
 
 	if (!db)
 		return;
-	CHECK(fl_db_device_enrol(db, "ed-a", "s1", pk, err, sizeof(err)) ==
-	      0);
-	CHECK(fl_db_device_enrol(db, "ed-b", "s1", pk, err, sizeof(err)) ==
-	      0);
+	CHECK(fl_db_device_enrol(db, "ed-a", "s1", pk, err, sizeof(err)) == 0);
+	CHECK(fl_db_device_enrol(db, "ed-b", "s1", pk, err, sizeof(err)) == 0);
 	CHECK(fl_db_device_status(db, "ed-a", st, sizeof(st)) == 0 && !st[0]);
 	CHECK(fl_db_device_seen(db, "ed-a", "offline", 5.0, NULL) == 0);
 	CHECK(fl_db_device_status(db, "ed-a", st, sizeof(st)) == 0 &&
@@ -502,8 +506,7 @@ static void test_receipts(void)
 	CHECK(fl_db_device_receipts(db, "ed-a", 0, FL_DB_RECEIPTS_MAX + 1, &r,
 				    &n) == FL_EINVAL);
 	CHECK(fl_db_device_receipts(db, NULL, 0, 10, &r, &n) == FL_EINVAL);
-	CHECK(fl_db_device_receipts(NULL, "ed-a", 0, 10, &r, &n) ==
-	      FL_EINVAL);
+	CHECK(fl_db_device_receipts(NULL, "ed-a", 0, 10, &r, &n) == FL_EINVAL);
 	CHECK(r == NULL && n == 0);
 	fl_db_close(db);
 }
@@ -532,8 +535,8 @@ static void test_ingest(fl_db *db, const char *file)
 		  NULL, &dup) == 0);
 	CHECK(put(db, "edge-01", "s1", "lane-a", "i-ooo", 3, "cleared", 300,
 		  NULL, &dup) == 0);
-	CHECK(put(db, "edge-01", "s1", "lane-a", "i-ooo", 2, "alarm", 200,
-		  NULL, &dup) == 0);
+	CHECK(put(db, "edge-01", "s1", "lane-a", "i-ooo", 2, "alarm", 200, NULL,
+		  &dup) == 0);
 	CHECK(dup == 0);
 	j = incident(db, "i-ooo");
 	CHECK(j != NULL);
@@ -550,8 +553,7 @@ static void test_ingest(fl_db *db, const char *file)
 	json_decref(j);
 
 	/* life cycle, in order */
-	CHECK(put(db, "edge-01", "s1", "lane-b", "i-life", 1, "occupied",
-		  1000.2,
+	CHECK(put(db, "edge-01", "s1", "lane-b", "i-life", 1, "occupied", 1000.2,
 		  "\"video_time_s\": 10.2, \"rest_since_s\": 7.6, "
 		  "\"bbox\": [1, 2, 3, 4], \"class\": \"vehicle\"",
 		  &dup) == 0);
@@ -562,8 +564,8 @@ static void test_ingest(fl_db *db, const char *file)
 	CHECK(json_is_null(json_object_get(j, "alarm")));
 	CHECK(!strcmp(jstr(j, "class"), "vehicle"));
 	CHECK(jnum(json_object_get(j, "bbox"), "x") == -1 &&
-	      json_integer_value(json_array_get(json_object_get(j, "bbox"),
-						3)) == 4);
+	      json_integer_value(
+		      json_array_get(json_object_get(j, "bbox"), 3)) == 4);
 	json_decref(j);
 	CHECK(put(db, "edge-01", "s1", "lane-b", "i-life", 2, "warned", 1027.6,
 		  NULL, &dup) == 0);
@@ -585,9 +587,10 @@ static void test_ingest(fl_db *db, const char *file)
 	CHECK(jnum(j, "closed") == 1086.6);
 	CHECK(jnum(j, "occupied") == 1000.2);
 	CHECK(json_array_size(json_object_get(j, "events")) == 6);
-	CHECK(!strcmp(jstr(json_object_get(json_array_get(
-					       json_object_get(j, "events"), 5),
-				       "message"),
+	CHECK(!strcmp(jstr(json_object_get(
+				   json_array_get(json_object_get(j, "events"),
+						  5),
+				   "message"),
 			   "type"),
 		      "cleared"));
 	json_decref(j);
@@ -644,24 +647,22 @@ static void test_ingest(fl_db *db, const char *file)
 		      FL_EINVAL); /* seq 0 */
 		m.seq = 1;
 		m.type = NULL;
-		CHECK(fl_db_ingest(db, &m, &dup, err, sizeof(err)) ==
-		      FL_EINVAL);
+		CHECK(fl_db_ingest(db, &m, &dup, err, sizeof(err)) == FL_EINVAL);
 		CHECK(fl_db_ingest(db, NULL, &dup, err, sizeof(err)) ==
 		      FL_EINVAL);
 	}
 	CHECK(fl_db_incident_json(db, "nothing-here") == NULL);
 
 	/* evidence */
-	CHECK(fl_db_evidence_add(db, "i-life", "scene-1.jpg", "ab", 10,
-				 "scene", 1) == 0);
+	CHECK(fl_db_evidence_add(db, "i-life", "scene-1.jpg", "ab", 10, "scene",
+				 1) == 0);
 	CHECK(fl_db_evidence_add(db, "i-life", "clip.mp4", "cd", 20, "clip",
 				 0) == 0);
 	CHECK(fl_db_evidence_add(db, "i-life", "clip.mp4", "cd", 20, "clip",
 				 1) == 0);
-	CHECK(fl_db_evidence_add(db, "nope", "clip.mp4", "cd", 20, "clip",
-				 1) == FL_ENOENT);
-	CHECK(fl_db_evidence_set_verified(db, "i-life", 1, "signature ok") ==
-	      0);
+	CHECK(fl_db_evidence_add(db, "nope", "clip.mp4", "cd", 20, "clip", 1) ==
+	      FL_ENOENT);
+	CHECK(fl_db_evidence_set_verified(db, "i-life", 1, "signature ok") == 0);
 	CHECK(fl_db_evidence_set_verified(db, "nope", 1, "x") == FL_ENOENT);
 	j = incident(db, "i-life");
 	CHECK(j && json_array_size(json_object_get(j, "evidence")) == 2);
@@ -680,12 +681,13 @@ static void test_ingest(fl_db *db, const char *file)
 	j = incident(db, "i-life");
 	CHECK(j && jnum(j, "evidence_pruned") == 1234567.5);
 	CHECK(j && json_array_size(json_object_get(j, "evidence")) == 2);
-	CHECK(j && !strcmp(jstr(json_array_get(json_object_get(j, "evidence"),
-					       0), "sha256"), "ab"));
+	CHECK(j &&
+	      !strcmp(jstr(json_array_get(json_object_get(j, "evidence"), 0),
+			   "sha256"),
+		      "ab"));
 	CHECK(j && jnum(j, "verified") == 1);
 	json_decref(j);
-	CHECK(fl_db_evidence_set_verified(db, "i-life", 1, "signature ok") ==
-	      0);
+	CHECK(fl_db_evidence_set_verified(db, "i-life", 1, "signature ok") == 0);
 	j = incident(db, "i-life");
 	CHECK(j && json_is_null(json_object_get(j, "evidence_pruned")));
 	json_decref(j);
@@ -730,8 +732,7 @@ static void test_filters(fl_db *db)
 	f.to_wall = 0;
 	f.from_wall = 10000;
 	CHECK(total(db, &f) == 10);
-	CHECK(fl_db_outcome_set(db, "f-03", "towed", "", "u", 1, NULL, 0) ==
-	      0);
+	CHECK(fl_db_outcome_set(db, "f-03", "towed", "", "u", 1, NULL, 0) == 0);
 	f.outcome = "towed";
 	CHECK(total(db, &f) == 1);
 	f.outcome = "none";
@@ -777,8 +778,7 @@ static void test_filters(fl_db *db)
 	{
 		char site[32];
 
-		CHECK(fl_db_incident_site(db, "f-07", site, sizeof(site)) ==
-		      0);
+		CHECK(fl_db_incident_site(db, "f-07", site, sizeof(site)) == 0);
 		CHECK(!strcmp(site, "fb"));
 		CHECK(fl_db_incident_site(db, "zz", site, sizeof(site)) ==
 		      FL_ENOENT);
@@ -792,17 +792,17 @@ static void test_users(fl_db *db, const char *file)
 	char role[32], sites[128], err[256];
 	char *t;
 
-	CHECK(fl_db_user_add(db, "ada", "s3cret pass", "enforcement", NULL,
-			     err, sizeof(err)) == 0);
-	CHECK(fl_db_user_add(db, "pm", "pm-pass", "property", " s1 ,, s2,",
-			     err, sizeof(err)) == 0);
-	CHECK(fl_db_user_add(db, "ada", "x", "admin", NULL, err,
-			     sizeof(err)) == FL_EINVAL);
+	CHECK(fl_db_user_add(db, "ada", "s3cret pass", "enforcement", NULL, err,
+			     sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, "pm", "pm-pass", "property", " s1 ,, s2,", err,
+			     sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, "ada", "x", "admin", NULL, err, sizeof(err)) ==
+	      FL_EINVAL);
 	CHECK(strstr(err, "exists") != NULL);
-	CHECK(fl_db_user_add(db, "bob", "x", "king", NULL, err,
-			     sizeof(err)) == FL_EINVAL);
-	CHECK(fl_db_user_add(db, "bob", "", "admin", NULL, err,
-			     sizeof(err)) == FL_EINVAL);
+	CHECK(fl_db_user_add(db, "bob", "x", "king", NULL, err, sizeof(err)) ==
+	      FL_EINVAL);
+	CHECK(fl_db_user_add(db, "bob", "", "admin", NULL, err, sizeof(err)) ==
+	      FL_EINVAL);
 	CHECK(fl_db_user_add(db, "", "x", "admin", NULL, err, sizeof(err)) ==
 	      FL_EINVAL);
 	if (file)
@@ -827,8 +827,8 @@ static void test_users(fl_db *db, const char *file)
 	t = fl_db_users_json(db);
 	CHECK(t && strstr(t, "\"pm\"") && !strstr(t, "argon2"));
 	free(t);
-	CHECK(fl_db_user_add(db, "tmp", "x", "admin", NULL, err,
-			     sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, "tmp", "x", "admin", NULL, err, sizeof(err)) ==
+	      0);
 	CHECK(fl_db_user_delete(db, "tmp") == 0);
 	CHECK(fl_db_user_delete(db, "tmp") == FL_ENOENT);
 	CHECK(fl_db_user_check(db, "tmp", "x", NULL, 0, NULL, 0) == FL_EINVAL);
@@ -980,8 +980,7 @@ static void test_report(fl_db *db)
 	CHECK(t && strstr(t, "\"1970-01-01\""));
 	free(t);
 	t = fl_db_report_json(db, "no-site", 0, 0);
-	CHECK(t && strstr(t, "\"incidents\":0") &&
-	      strstr(t, "\"median\":null"));
+	CHECK(t && strstr(t, "\"incidents\":0") && strstr(t, "\"median\":null"));
 	free(t);
 }
 
@@ -1037,8 +1036,8 @@ static void test_hostile(fl_db *db, const char *file)
 	CHECK(total(db, &f) == 0);
 	CHECK(fl_db_outcome_set(db, evil, "other", evil, evil, 8, err,
 				sizeof(err)) == 0);
-	CHECK(fl_db_user_add(db, evil, evil, "admin", NULL, err,
-			     sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, evil, evil, "admin", NULL, err, sizeof(err)) ==
+	      0);
 	CHECK(fl_db_user_check(db, evil, evil, NULL, 0, NULL, 0) == 0);
 	CHECK(fl_db_user_check(db, "ada' --", "x", NULL, 0, NULL, 0) ==
 	      FL_EINVAL);
@@ -1049,8 +1048,7 @@ static void test_hostile(fl_db *db, const char *file)
 	m.type = "alarm";
 	CHECK(fl_db_ingest(db, &m, &dup, err, sizeof(err)) == 0);
 	j = incident(db, evil);
-	CHECK(j && !strcmp(jstr(json_array_get(json_object_get(j, "events"),
-					       1),
+	CHECK(j && !strcmp(jstr(json_array_get(json_object_get(j, "events"), 1),
 				"raw"),
 			   evil));
 	json_decref(j);
@@ -1214,6 +1212,53 @@ static void test_concurrent(void)
 	fl_db_close(r);
 }
 
+/* The SQLite backend alone, as the neutral files use it (backend.h). */
+static void test_backend(void)
+{
+	const fl__db_ops *ops = &fl__db_sqlite_ops;
+	fl__db_incident in = { 0 }, out;
+	char err[256];
+	void *be = fl__db_sqlite_open(":memory:", 0, err, sizeof(err));
+
+	CHECK_MSG(be, "%s", err);
+	if (!be)
+		return;
+	in.device = "edge-01";
+	in.site = "演示小区"; /* UTF-8 kept byte for byte */
+	in.lane = "lane-a";
+	in.status = "alarm";
+	in.status_seq = 2;
+	in.last_seq = 3;
+	in.start = in.rest_since = 100.5;
+	in.occupied = 101;
+	in.alarm = 160;
+	in.cleared = in.closed = NAN;
+	in.bbox = "[1,2,3,4]";
+	CHECK(ops->incident_get(be, "i-1", &out) == FL_ENOENT);
+	CHECK(ops->tx_begin(be) == 0);
+	CHECK(ops->incident_put(be, "i-1", &in) == 0);
+	CHECK(ops->event_add(be, "i-1", 1, "alarm", 160, 161, "{}") == 0);
+	/* the unique key is the arbiter between two writers of a message */
+	CHECK(ops->event_add(be, "i-1", 1, "alarm", 160, 162, "{}") ==
+	      FL_EEXIST);
+	CHECK(ops->event_exists(be, "i-1", 1) == 1);
+	CHECK(ops->event_exists(be, "i-1", 2) == 0);
+	CHECK(ops->tx_end(be, 1) == 0);
+	CHECK(ops->incident_get(be, "i-1", &out) == 0);
+	CHECK(out.device && !strcmp(out.device, "edge-01"));
+	CHECK(out.site && !strcmp(out.site, "演示小区"));
+	CHECK(!out.camera && !out.cls && !out.plate);
+	CHECK(out.status && !strcmp(out.status, "alarm"));
+	CHECK(out.status_seq == 2 && out.last_seq == 3);
+	CHECK(out.start == 100.5 && out.rest_since == 100.5 &&
+	      out.occupied == 101 && out.alarm == 160);
+	CHECK(isnan(out.cleared) && isnan(out.closed));
+	CHECK(out.bbox && !strcmp(out.bbox, "[1,2,3,4]"));
+	fl__db_incident_free(&out);
+	CHECK(!out.device); /* freed and cleared */
+	ops->close(be);
+}
+
 /* ---- bench --------------------------------------------------------------------------------- */
 
 static double mono(void)
@@ -1234,8 +1279,8 @@ static int cmpd(const void *a, const void *b)
 /* median and max in ms of `runs` calls of a query */
 typedef char *(*query_fn)(fl_db *db, const void *arg, int i);
 
-static void timed(fl_db *db, query_fn q, const void *arg, int runs,
-		  double *med, double *p99)
+static void timed(fl_db *db, query_fn q, const void *arg, int runs, double *med,
+		  double *p99)
 {
 	double *v = calloc((size_t)runs, sizeof(double));
 
@@ -1311,10 +1356,10 @@ static int bench(long n)
 #define ONE(i, k)                                                              \
 	do {                                                                   \
 		fl_db_msg m_ = { 0 };                                          \
-		double w_ = 1795955740.0 + 30.0 * (double)(i) + 60.0 * (k);     \
-		snprintf(id, sizeof(id), "bench-%08ld", (long)(i));             \
-		snprintf(site, sizeof(site), "site-%02ld", (long)(i) % 50);     \
-		snprintf(lane, sizeof(lane), "lane-%ld", (long)(i) / 50 % 4);   \
+		double w_ = 1795955740.0 + 30.0 * (double)(i) + 60.0 * (k);    \
+		snprintf(id, sizeof(id), "bench-%08ld", (long)(i));            \
+		snprintf(site, sizeof(site), "site-%02ld", (long)(i) % 50);    \
+		snprintf(lane, sizeof(lane), "lane-%ld", (long)(i) / 50 % 4);  \
 		snprintf(json, sizeof(json),                                   \
 			 "{\"incident_id\": \"%s\", \"seq\": %d, \"type\": "   \
 			 "\"%s\", \"site\": \"%s\", \"device\": \"edge-b\", "  \
@@ -1414,7 +1459,8 @@ static int bench(long n)
 	       "\"db_mb\": %.1f}\n",
 	       n, msg, n_full / single_full, n_normal / single_normal,
 	       n_batched > 0 ? n_batched / batched : 0, l_med, l_p99, f_med,
-	       f_p99, d_med, d_p99, o_med, o_p99, r_med, r_p99, a_med, a_p99, w_med, w_p99,
+	       f_p99, d_med, d_p99, o_med, o_p99, r_med, r_p99, a_med, a_p99,
+	       w_med, w_p99,
 	       (double)(peek("bench.db", "PRAGMA page_count") *
 			peek("bench.db", "PRAGMA page_size")) /
 		       1048576.0);
@@ -1439,6 +1485,7 @@ int main(int argc, char **argv)
 		test_quarantine_trim();
 		test_receipts();
 		test_concurrent();
+		test_backend();
 		suite("t.db");
 		suite(NULL);
 		rc = -1;

@@ -5,16 +5,16 @@
  * clock at video time 0, board type none inert, a board that cannot be
  * built, and destroy leaving every relay off.
  *
- * src/edge is a program, not a library, so its source is compiled in here.
  * TZ is UTC so that start_wall 0 is 00:00 local.
  */
-#include "../../src/edge/warning.c"
+#include "warning.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fl.h"
 #include "test.h"
 
 static fl_config cfg;
@@ -44,8 +44,7 @@ static void base_config(void)
 }
 
 static void send_event(edge_warning *w, enum fl_event_type type,
-		       const char *lane, const char *id, double t,
-		       double rest)
+		       const char *lane, const char *id, double t, double rest)
 {
 	fl_event ev;
 
@@ -83,7 +82,7 @@ static void on_warned_event(const fl_event *ev, void *user)
 static void relay_log(const edge_warning *w, int r, char *buf, size_t len)
 {
 	size_t n, pos = 0;
-	const fl_sim_entry *e = fl_board_sim_log(w->board, &n);
+	const fl_sim_entry *e = fl_board_sim_log(edge_warning_board(w), &n);
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && pos < len; i++)
@@ -96,15 +95,14 @@ static int count(const edge_warning *w, enum fl_sim_kind k)
 {
 	size_t n;
 	int c = 0;
-	const fl_sim_entry *e = fl_board_sim_log(w->board, &n);
+	const fl_sim_entry *e = fl_board_sim_log(edge_warning_board(w), &n);
 
 	for (size_t i = 0; i < n; i++)
 		c += e[i].kind == k;
 	return c;
 }
 
-static void run(edge_warning *w, double from, double to,
-		struct warned *r)
+static void run(edge_warning *w, double from, double to, struct warned *r)
 {
 	for (double t = from; t <= to + 1e-9; t += 0.5)
 		edge_warning_tick(w, "cam-1", t, on_warned_event, r);
@@ -274,9 +272,10 @@ static void test_destroy_file(void)
 		fclose(f);
 		CHECK_MSG(strstr(text, "{\"t\":5.000,\"action\":\"relay\","
 				       "\"relay\":\"speaker\",\"on\":true}") &&
-				  strstr(text, "{\"t\":6.000,\"action\":\"relay\","
-					       "\"relay\":\"speaker\","
-					       "\"on\":false}"),
+				  strstr(text,
+					 "{\"t\":6.000,\"action\":\"relay\","
+					 "\"relay\":\"speaker\","
+					 "\"on\":false}"),
 			  "%s", text);
 	}
 	unlink(path);

@@ -6,13 +6,14 @@
  * events; the expected figures were worked out by hand from EVAL.md and the
  * rules essay in score.c. A case may be scored as after a cut at `cut` s
  * (the truth cut by eval_truth_cut: docs/eval.md, start offsets) or as the
- * events of an edge restarted at `restart` s (duplicates across it counted). The scorer is compiled into this test directly
- * (it has no dependency beyond libc/libm), so it needs no library of its own.
+ * events of an edge restarted at `restart` s (duplicates across it
+ * counted). The scorer is firelane-eval's library (fl_eval).
  */
 #include <math.h>
 #include <string.h>
 
-#include "../../src/tools/eval/score.c"
+#include "fl.h"
+#include "score.h"
 #include "test.h"
 
 #define MAX_OBS 4

@@ -65,8 +65,8 @@ static uint8_t *make_scene(int w, int h)
 	return p;
 }
 
-static void fill_rect(uint8_t *p, int w, int x0, int y0, int rw, int rh,
-		      int b, int g, int r)
+static void fill_rect(uint8_t *p, int w, int x0, int y0, int rw, int rh, int b,
+		      int g, int r)
 {
 	for (int y = y0; y < y0 + rh; y++)
 		for (int x = x0; x < x0 + rw; x++) {
@@ -98,7 +98,8 @@ static int count_changed(const uint8_t *a, const uint8_t *b, int w, int y0,
 
 	for (int y = y0; y < y1; y++)
 		for (int x = 0; x < w * 3; x++)
-			n += a[(size_t)y * w * 3 + x] != b[(size_t)y * w * 3 + x];
+			n += a[(size_t)y * w * 3 + x] !=
+			     b[(size_t)y * w * 3 + x];
 	return n;
 }
 
@@ -116,13 +117,13 @@ static void test_jpeg_roundtrip(void)
 	rc = fl_jpeg_encode(img, w, h, 90, &jpg, &len, err, sizeof(err));
 	CHECK_MSG(rc == 0, "%s", err);
 	CHECK(jpg != NULL && len > 100);
-	CHECK(len < (size_t)w * h * 3);	/* it did compress */
-	CHECK(jpg && jpg[0] == 0xFF && jpg[1] == 0xD8);	/* SOI marker */
+	CHECK_LT_INT(len, (size_t)w * h * 3);           /* it did compress */
+	CHECK(jpg && jpg[0] == 0xFF && jpg[1] == 0xD8); /* SOI marker */
 
 	fd = mkstemp(path);
-	CHECK(fd >= 0);
+	CHECK_GE_INT(fd, 0);
 	if (fd >= 0 && jpg) {
-		CHECK(write(fd, jpg, len) == (ssize_t)len);
+		CHECK_EQ_INT(write(fd, jpg, len), (ssize_t)len);
 		close(fd);
 		/* mkstemp gives no extension; imread sniffs the content */
 		rc = fl_image_load_bgr(path, &back, &dw, &dh, err, sizeof(err));
@@ -145,25 +146,30 @@ static void test_jpeg_roundtrip(void)
 	{
 		uint8_t *lo = NULL, *hi = NULL;
 		size_t llo = 0, lhi = 0;
-		CHECK(fl_jpeg_encode(img, w, h, 10, &lo, &llo, NULL, 0) == 0);
-		CHECK(fl_jpeg_encode(img, w, h, 95, &hi, &lhi, NULL, 0) == 0);
+		CHECK_EQ_INT(fl_jpeg_encode(img, w, h, 10, &lo, &llo, NULL, 0),
+			     0);
+		CHECK_EQ_INT(fl_jpeg_encode(img, w, h, 95, &hi, &lhi, NULL, 0),
+			     0);
 		CHECK_MSG(llo * 2 < lhi, "q10 %zu q95 %zu", llo, lhi);
 		free(lo);
 		free(hi);
 	}
 	/* bad arguments */
 	jpg = (uint8_t *)1;
-	CHECK(fl_jpeg_encode(img, w, h, 0, &jpg, &len, err, sizeof(err)) ==
-	      FL_EINVAL);
+	CHECK_EQ_INT(fl_jpeg_encode(img, w, h, 0, &jpg, &len, err, sizeof(err)),
+		     FL_EINVAL);
 	CHECK(jpg == NULL && len == 0);
-	CHECK(fl_jpeg_encode(img, w, h, 101, &jpg, &len, NULL, 0) == FL_EINVAL);
-	CHECK(fl_jpeg_encode(NULL, w, h, 90, &jpg, &len, NULL, 0) == FL_EINVAL);
-	CHECK(fl_jpeg_encode(img, 0, h, 90, &jpg, &len, NULL, 0) == FL_EINVAL);
+	CHECK_EQ_INT(fl_jpeg_encode(img, w, h, 101, &jpg, &len, NULL, 0),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_jpeg_encode(NULL, w, h, 90, &jpg, &len, NULL, 0),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_jpeg_encode(img, 0, h, 90, &jpg, &len, NULL, 0),
+		     FL_EINVAL);
 	free(img);
 
 	/* fl_image_free is NULL-safe and clears */
 	{
-		fl_image im = {malloc(3), 1, 1};
+		fl_image im = { malloc(3), 1, 1 };
 		fl_image_free(&im);
 		CHECK(im.bgr == NULL && im.w == 0 && im.h == 0);
 		fl_image_free(&im);
@@ -180,15 +186,17 @@ static void test_overlay(void)
 
 	/* a missing font fails at create, naming the path */
 	o = fl_overlay_create("/nonexistent/font.ttf", err, sizeof(err));
-	CHECK(o == NULL);
+	CHECK_NULL(o);
 	CHECK_MSG(strstr(err, "/nonexistent/font.ttf") != NULL &&
-		  strstr(err, "font") != NULL, "err '%s'", err);
+			  strstr(err, "font") != NULL,
+		  "err '%s'", err);
 	/* a file that is not a font fails too */
 	err[0] = 0;
 	o = fl_overlay_create("/etc/hostname", err, sizeof(err));
 	if (access("/etc/hostname", R_OK) == 0) {
-		CHECK(o == NULL);
-		CHECK_MSG(strstr(err, "/etc/hostname") != NULL, "err '%s'", err);
+		CHECK_NULL(o);
+		CHECK_MSG(strstr(err, "/etc/hostname") != NULL, "err '%s'",
+			  err);
 	}
 	fl_overlay_destroy(o);
 	fl_overlay_destroy(NULL);
@@ -203,40 +211,49 @@ static void test_overlay(void)
 	if (!o)
 		return;
 
-	static const int sizes[][2] = {{1280, 720}, {1920, 1080}, {480, 320}};
+	static const int sizes[][2] = { { 1280, 720 },
+					{ 1920, 1080 },
+					{ 480, 320 } };
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		int w = sizes[k][0], h = sizes[k][1];
 		size_t sz = (size_t)w * h * 3;
 		uint8_t *orig = make_scene(w, h);
 		uint8_t *a = malloc(sz), *b = malloc(sz);
-		const char *cjk[] = {"2026-11-29 12:34:56  消防通道 A",
-				     "设备 cam-01  事件 42  防伪 7F3A9C"};
-		const char *qm[] = {"2026-11-29 12:34:56  ???? A",
-				    "?? cam-01  ?? 42  ?? 7F3A9C"};
+		const char *cjk[] = { "2026-11-29 12:34:56  消防通道 A",
+				      "设备 cam-01  事件 42  防伪 7F3A9C" };
+		const char *qm[] = { "2026-11-29 12:34:56  ???? A",
+				     "?? cam-01  ?? 42  ?? 7F3A9C" };
 		int bh = fl_overlay_banner_height(w, h, 2);
 		char name[64];
 
 		CHECK(bh > 0 && bh < h / 4);
 		memcpy(a, orig, sz);
 		memcpy(b, orig, sz);
-		CHECK(fl_overlay_draw(o, a, w, h, cjk, 2, err, sizeof(err)) == 0);
-		CHECK(fl_overlay_draw(o, b, w, h, qm, 2, err, sizeof(err)) == 0);
+		CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, cjk, 2, err,
+					     sizeof(err)),
+			     0);
+		CHECK_EQ_INT(fl_overlay_draw(o, b, w, h, qm, 2, err,
+					     sizeof(err)),
+			     0);
 		snprintf(name, sizeof(name), "overlay_cjk_%dx%d", w, h);
 		dump(name, a, w, h);
 
 		/* nothing below the banner changed */
 		CHECK_MSG(count_changed(orig, a, w, bh, h) == 0,
-			  "%dx%d: pixels changed below the %d px banner", w, h, bh);
+			  "%dx%d: pixels changed below the %d px banner", w, h,
+			  bh);
 		/* the band was darkened: most bytes in it changed */
-		CHECK(count_changed(orig, a, w, 0, bh) > w * bh * 3 / 2);
+		CHECK_GT_INT(count_changed(orig, a, w, 0, bh), w * bh * 3 / 2);
 		/* white text is there: some near-white pixels in the band
 		 * (the scene is nowhere near white after darkening) */
 		{
 			int white = 0;
 			for (int y = 0; y < bh; y++)
 				for (int x = 0; x < w; x++) {
-					const uint8_t *q = a + ((size_t)y * w + x) * 3;
-					white += q[0] > 200 && q[1] > 200 && q[2] > 200;
+					const uint8_t *q = a + ((size_t)y * w +
+								x) * 3;
+					white += q[0] > 200 && q[1] > 200 &&
+						 q[2] > 200;
 				}
 			CHECK_MSG(white > 100, "%dx%d: %d white pixels", w, h,
 				  white);
@@ -245,51 +262,64 @@ static void test_overlay(void)
 		 * differ where the Chinese was drawn */
 		{
 			int diff = count_changed(a, b, w, 0, bh);
-			CHECK_MSG(diff > 300, "%dx%d: CJK vs '?' differ in %d "
-				  "bytes", w, h, diff);
+			CHECK_MSG(diff > 300,
+				  "%dx%d: CJK vs '?' differ in %d "
+				  "bytes",
+				  w, h, diff);
 		}
 		/* and they are real, distinct glyphs: a font without CJK
 		 * draws every ideograph as the same tofu box (or nothing),
 		 * so a permutation of the characters would look the same */
 		{
-			const char *l1[] = {"消防通道"}, *l2[] = {"道通防消"};
+			const char *l1[] = { "消防通道" },
+				   *l2[] = { "道通防消" };
 			uint8_t *c = malloc(sz), *d = malloc(sz);
 			int bh1 = fl_overlay_banner_height(w, h, 1), lit = 0;
 			memcpy(c, orig, sz);
 			memcpy(d, orig, sz);
-			CHECK(fl_overlay_draw(o, c, w, h, l1, 1, NULL, 0) == 0);
-			CHECK(fl_overlay_draw(o, d, w, h, l2, 1, NULL, 0) == 0);
+			CHECK_EQ_INT(fl_overlay_draw(o, c, w, h, l1, 1, NULL, 0),
+				     0);
+			CHECK_EQ_INT(fl_overlay_draw(o, d, w, h, l2, 1, NULL, 0),
+				     0);
 			CHECK_MSG(count_changed(c, d, w, 0, bh1) > 300,
-				  "%dx%d: permuted ideographs draw the same", w, h);
+				  "%dx%d: permuted ideographs draw the same", w,
+				  h);
 			for (int y = 0; y < bh1; y++)
 				for (int x = 0; x < w; x++) {
-					const uint8_t *q = c + ((size_t)y * w + x) * 3;
-					lit += q[0] > 200 && q[1] > 200 && q[2] > 200;
+					const uint8_t *q = c + ((size_t)y * w +
+								x) * 3;
+					lit += q[0] > 200 && q[1] > 200 &&
+					       q[2] > 200;
 				}
-			CHECK_MSG(lit > 40, "%dx%d: ideographs have %d lit pixels",
-				  w, h, lit);
+			CHECK_MSG(lit > 40,
+				  "%dx%d: ideographs have %d lit pixels", w, h,
+				  lit);
 			free(c);
 			free(d);
 		}
 		/* the text scales with the image */
 		if (k == 1)
-			CHECK(bh > fl_overlay_banner_height(1280, 720, 2));
+			CHECK_GT_INT(bh,
+				     fl_overlay_banner_height(1280, 720, 2));
 
 		/* errors: too many lines for the image, bad arguments */
 		memcpy(a, orig, sz);
-		CHECK(fl_overlay_draw(o, a, w, 20, cjk, 2, err, sizeof(err)) ==
-		      FL_EINVAL);
-		CHECK(fl_overlay_draw(o, NULL, w, h, cjk, 2, NULL, 0) ==
-		      FL_EINVAL);
-		CHECK(fl_overlay_draw(o, a, w, h, NULL, 2, NULL, 0) == FL_EINVAL);
+		CHECK_EQ_INT(fl_overlay_draw(o, a, w, 20, cjk, 2, err,
+					     sizeof(err)),
+			     FL_EINVAL);
+		CHECK_EQ_INT(fl_overlay_draw(o, NULL, w, h, cjk, 2, NULL, 0),
+			     FL_EINVAL);
+		CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, NULL, 2, NULL, 0),
+			     FL_EINVAL);
 		/* zero lines: nothing drawn */
-		CHECK(fl_overlay_draw(o, a, w, h, cjk, 0, NULL, 0) == 0);
-		CHECK(count_changed(orig, a, w, 0, h) == 0);
+		CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, cjk, 0, NULL, 0), 0);
+		CHECK_EQ_INT(count_changed(orig, a, w, 0, h), 0);
 		/* malformed UTF-8 does not crash and still draws */
 		{
-			const char *bad[] = {"bad \xE6\xB6 utf8 \xFF\xC0 end"};
-			CHECK(fl_overlay_draw(o, a, w, h, bad, 1, err,
-					      sizeof(err)) == 0);
+			const char *bad[] = { "bad \xE6\xB6 utf8 \xFF\xC0 end" };
+			CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, bad, 1, err,
+						     sizeof(err)),
+				     0);
 		}
 		free(orig);
 		free(a);
@@ -304,26 +334,28 @@ static void test_closeup(void)
 {
 	int w = 1280, h = 720;
 	uint8_t *img = make_scene(w, h);
-	fl_image out = {NULL, 0, 0};
+	fl_image out = { NULL, 0, 0 };
 	char err[256];
-	double big[4] = {200, 100, 800, 500};
-	double small[4] = {600, 400, 60, 40};
-	fl_plate pl = {620, 420, 20, 10, 1.0};
+	double big[4] = { 200, 100, 800, 500 };
+	double small[4] = { 600, 400, 60, 40 };
+	fl_plate pl = { 620, 420, 20, 10, 1.0 };
 
 	/* a red object in the box */
 	fill_rect(img, w, 620, 410, 20, 20, 0, 0, 255);
 
 	/* big box: scaled down so the longer side is max_side */
-	CHECK(fl_evidence_closeup(img, w, h, big, NULL, 640, &out, err,
-				  sizeof(err)) == 0);
-	CHECK(out.bgr != NULL);
+	CHECK_EQ_INT(fl_evidence_closeup(img, w, h, big, NULL, 640, &out, err,
+					 sizeof(err)),
+		     0);
+	CHECK_NOT_NULL(out.bgr);
 	CHECK_MSG(out.w == 640 && abs(out.h - 400) <= 1, "%dx%d", out.w, out.h);
 	fl_image_free(&out);
 
 	/* small box: upscaled to 480 on the longer side (60x40 + 15% margins
 	 * = 78x52 -> 480x320), and the red object is in the middle */
-	CHECK(fl_evidence_closeup(img, w, h, small, NULL, 1024, &out, err,
-				  sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_evidence_closeup(img, w, h, small, NULL, 1024, &out,
+					 err, sizeof(err)),
+		     0);
 	CHECK_MSG(out.w == 480 && abs(out.h - 320) <= 1, "%dx%d", out.w, out.h);
 	if (out.bgr) {
 		/* red object at (620..640, 410..430); crop origin (591, 394),
@@ -335,11 +367,13 @@ static void test_closeup(void)
 	}
 	/* with a plate: a yellow rectangle appears, the plain one has none */
 	{
-		fl_image withp = {NULL, 0, 0};
+		fl_image withp = { NULL, 0, 0 };
 		int yellow = 0, yellow0 = 0;
-		CHECK(fl_evidence_closeup(img, w, h, small, &pl, 1024, &withp,
-					  err, sizeof(err)) == 0);
-		for (int i = 0; out.bgr && withp.bgr && i < out.w * out.h; i++) {
+		CHECK_EQ_INT(fl_evidence_closeup(img, w, h, small, &pl, 1024,
+						 &withp, err, sizeof(err)),
+			     0);
+		for (int i = 0; out.bgr && withp.bgr && i < out.w * out.h;
+		     i++) {
 			const uint8_t *a = withp.bgr + (size_t)i * 3;
 			const uint8_t *b = out.bgr + (size_t)i * 3;
 			yellow += a[0] < 60 && a[1] > 180 && a[2] > 220;
@@ -353,32 +387,39 @@ static void test_closeup(void)
 	fl_image_free(&out);
 
 	/* upscaling never passes max_side */
-	CHECK(fl_evidence_closeup(img, w, h, small, NULL, 300, &out, NULL, 0) == 0);
-	CHECK_MSG(out.w == 300, "%d", out.w);
+	CHECK_EQ_INT(fl_evidence_closeup(img, w, h, small, NULL, 300, &out,
+					 NULL, 0),
+		     0);
+	CHECK_EQ_INT(out.w, 300);
 	fl_image_free(&out);
 
 	/* a box at the image edge is clipped, not rejected */
 	{
-		double edge[4] = {1200, 650, 200, 200};
-		CHECK(fl_evidence_closeup(img, w, h, edge, NULL, 1024, &out,
-					  NULL, 0) == 0);
+		double edge[4] = { 1200, 650, 200, 200 };
+		CHECK_EQ_INT(fl_evidence_closeup(img, w, h, edge, NULL, 1024,
+						 &out, NULL, 0),
+			     0);
 		CHECK(out.w == 480 || out.h == 480);
 		fl_image_free(&out);
 	}
 	/* errors */
 	{
-		double outside[4] = {5000, 5000, 10, 10};
-		double empty[4] = {10, 10, 0, 10};
+		double outside[4] = { 5000, 5000, 10, 10 };
+		double empty[4] = { 10, 10, 0, 10 };
 		out.bgr = (uint8_t *)1;
-		CHECK(fl_evidence_closeup(img, w, h, outside, NULL, 1024, &out,
-					  err, sizeof(err)) == FL_EINVAL);
-		CHECK(out.bgr == NULL);
-		CHECK(fl_evidence_closeup(img, w, h, empty, NULL, 1024, &out,
-					  NULL, 0) == FL_EINVAL);
-		CHECK(fl_evidence_closeup(img, w, h, small, NULL, 0, &out,
-					  NULL, 0) == FL_EINVAL);
-		CHECK(fl_evidence_closeup(NULL, w, h, small, NULL, 100, &out,
-					  NULL, 0) == FL_EINVAL);
+		CHECK_EQ_INT(fl_evidence_closeup(img, w, h, outside, NULL, 1024,
+						 &out, err, sizeof(err)),
+			     FL_EINVAL);
+		CHECK_NULL(out.bgr);
+		CHECK_EQ_INT(fl_evidence_closeup(img, w, h, empty, NULL, 1024,
+						 &out, NULL, 0),
+			     FL_EINVAL);
+		CHECK_EQ_INT(fl_evidence_closeup(img, w, h, small, NULL, 0,
+						 &out, NULL, 0),
+			     FL_EINVAL);
+		CHECK_EQ_INT(fl_evidence_closeup(NULL, w, h, small, NULL, 100,
+						 &out, NULL, 0),
+			     FL_EINVAL);
 	}
 	free(img);
 }
@@ -387,9 +428,11 @@ static void test_closeup(void)
 
 static void test_composite(void)
 {
-	fl_image sc[4], cu, out = {NULL, 0, 0};
+	fl_image sc[4], cu, out = { NULL, 0, 0 };
 	char err[256];
-	int sizes[4][2] = {{1280, 720}, {1920, 1080}, {1280, 720}, {640, 480}};
+	int sizes[4][2] = {
+		{ 1280, 720 }, { 1920, 1080 }, { 1280, 720 }, { 640, 480 }
+	};
 
 	for (int i = 0; i < 4; i++) {
 		sc[i].w = sizes[i][0];
@@ -399,16 +442,19 @@ static void test_composite(void)
 	cu.w = 480;
 	cu.h = 320;
 	cu.bgr = make_scene(cu.w, cu.h);
-	fill_rect(cu.bgr, cu.w, 0, 0, cu.w, cu.h, 0, 0, 255);	/* all red */
+	fill_rect(cu.bgr, cu.w, 0, 0, cu.w, cu.h, 0, 0, 255); /* all red */
 
 	/* n = 1: 1280x720 + gap + close-up at 720 tall (480x320 * 2.25 is
 	 * capped at 2x -> 960x640, centred) */
-	CHECK(fl_evidence_composite(sc, 1, &cu, 0, &out, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 1, &cu, 0, &out, err,
+					   sizeof(err)),
+		     0);
 	CHECK_MSG(out.w == 1280 + 8 + 960 && out.h == 720, "%dx%d", out.w,
 		  out.h);
 	if (out.bgr && out.w == 2248) {
 		/* the close-up is right of the scene: red at its centre */
-		const uint8_t *q = out.bgr + ((size_t)360 * out.w + 1288 + 480) * 3;
+		const uint8_t *q = out.bgr +
+				   ((size_t)360 * out.w + 1288 + 480) * 3;
 		CHECK(q[2] > 200 && q[0] < 50);
 		/* the scene is at the left: not red */
 		q = out.bgr + ((size_t)360 * out.w + 640) * 3;
@@ -417,45 +463,56 @@ static void test_composite(void)
 	fl_image_free(&out);
 
 	/* n = 2 with different heights: common height 720 (the smaller) */
-	CHECK(fl_evidence_composite(sc, 2, &cu, 0, &out, err, sizeof(err)) == 0);
-	CHECK_MSG(out.h == 720 && out.w == 1280 + 8 + 1280 + 8 + 960,
-		  "%dx%d", out.w, out.h);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 2, &cu, 0, &out, err,
+					   sizeof(err)),
+		     0);
+	CHECK_MSG(out.h == 720 && out.w == 1280 + 8 + 1280 + 8 + 960, "%dx%d",
+		  out.w, out.h);
 	fl_image_free(&out);
 
 	/* n = 3: a 2x2 grid at height 720 -> block 2568 x 1448, close-up
 	 * 2x -> 960x640; total 3536 <= 3840 */
-	CHECK(fl_evidence_composite(sc, 3, &cu, 0, &out, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 3, &cu, 0, &out, err,
+					   sizeof(err)),
+		     0);
 	CHECK_MSG(out.h == 1448 && out.w == 2568 + 8 + 960, "%dx%d", out.w,
 		  out.h);
 	dump("composite3", out.bgr, out.w, out.h);
 	fl_image_free(&out);
 
 	/* n = 4 with a 640x480 scene: common height 480 */
-	CHECK(fl_evidence_composite(sc, 4, &cu, 0, &out, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 4, &cu, 0, &out, err,
+					   sizeof(err)),
+		     0);
 	CHECK_MSG(out.h == 968, "%dx%d", out.w, out.h);
 	fl_image_free(&out);
 
 	/* max_w scales the whole down, keeping the aspect */
-	CHECK(fl_evidence_composite(sc, 3, &cu, 1920, &out, err,
-				    sizeof(err)) == 0);
-	CHECK_MSG(out.w == 1920 && abs(out.h - (int)lround(1448.0 * 1920 /
-							   3536)) <= 1,
+	CHECK_EQ_INT(fl_evidence_composite(sc, 3, &cu, 1920, &out, err,
+					   sizeof(err)),
+		     0);
+	CHECK_MSG(out.w == 1920 &&
+			  abs(out.h - (int)lround(1448.0 * 1920 / 3536)) <= 1,
 		  "%dx%d", out.w, out.h);
 	fl_image_free(&out);
 
 	/* errors */
 	out.bgr = (uint8_t *)1;
-	CHECK(fl_evidence_composite(sc, 0, &cu, 0, &out, err, sizeof(err)) ==
-	      FL_EINVAL);
-	CHECK(out.bgr == NULL);
-	CHECK(fl_evidence_composite(sc, 5, &cu, 0, &out, NULL, 0) == FL_EINVAL);
-	CHECK(fl_evidence_composite(sc, 2, NULL, 0, &out, NULL, 0) == FL_EINVAL);
-	CHECK(fl_evidence_composite(sc, 2, &cu, 100, &out, NULL, 0) ==
-	      FL_EINVAL);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 0, &cu, 0, &out, err,
+					   sizeof(err)),
+		     FL_EINVAL);
+	CHECK_NULL(out.bgr);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 5, &cu, 0, &out, NULL, 0),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 2, NULL, 0, &out, NULL, 0),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_evidence_composite(sc, 2, &cu, 100, &out, NULL, 0),
+		     FL_EINVAL);
 	{
-		fl_image bad = {NULL, 10, 10};
-		CHECK(fl_evidence_composite(&bad, 1, &cu, 0, &out, NULL, 0) ==
-		      FL_EINVAL);
+		fl_image bad = { NULL, 10, 10 };
+		CHECK_EQ_INT(fl_evidence_composite(&bad, 1, &cu, 0, &out, NULL,
+						   0),
+			     FL_EINVAL);
 	}
 	for (int i = 0; i < 4; i++)
 		free(sc[i].bgr);
@@ -476,7 +533,7 @@ static uint8_t *make_car(int w, int h, int px, int py)
 			uint8_t *q = p + ((size_t)y * w + x) * 3;
 			int v = 70 + (int)(next_rand() % 30);
 			if ((y / 6) % 15 == 0)
-				v += 50;	/* panel lines */
+				v += 50; /* panel lines */
 			q[0] = (uint8_t)(v + 10);
 			q[1] = (uint8_t)v;
 			q[2] = (uint8_t)(v - 10);
@@ -500,16 +557,18 @@ static void test_plates(void)
 	uint8_t *car = make_car(w, h, 300, 330);
 	fl_plate pl[5];
 	int n;
-	double truth[4] = {300, 330, 120, 40};
+	double truth[4] = { 300, 330, 120, 40 };
 
 	n = fl_plate_find(car, w, h, NULL, pl, 5);
-	CHECK_MSG(n >= 1, "n %d", n);
+	CHECK_GE_INT(n, 1);
 	if (n >= 1) {
-		double x0 = fmax(pl[0].x, truth[0]), y0 = fmax(pl[0].y, truth[1]);
+		double x0 = fmax(pl[0].x, truth[0]),
+		       y0 = fmax(pl[0].y, truth[1]);
 		double x1 = fmin(pl[0].x + pl[0].w, truth[0] + truth[2]);
 		double y1 = fmin(pl[0].y + pl[0].h, truth[1] + truth[3]);
 		double in = (x1 > x0 && y1 > y0) ? (x1 - x0) * (y1 - y0) : 0;
-		double iou = in / (pl[0].w * pl[0].h + truth[2] * truth[3] - in);
+		double iou = in /
+			     (pl[0].w * pl[0].h + truth[2] * truth[3] - in);
 		CHECK_MSG(iou >= 0.5, "best box %.0f,%.0f %.0fx%.0f iou %.2f",
 			  pl[0].x, pl[0].y, pl[0].w, pl[0].h, iou);
 		CHECK(pl[0].score > 0 && pl[0].score <= 1);
@@ -518,21 +577,23 @@ static void test_plates(void)
 	}
 	/* with a car roi: same plate, coordinates in the image frame */
 	{
-		double roi[4] = {200, 250, 330, 200};
+		double roi[4] = { 200, 250, 330, 200 };
 		n = fl_plate_find(car, w, h, roi, pl, 5);
 		CHECK_MSG(n >= 1 && fabs(pl[0].x - 300) < 20 &&
-			  fabs(pl[0].y - 330) < 15, "n %d x %.0f y %.0f", n,
-			  n > 0 ? pl[0].x : -1, n > 0 ? pl[0].y : -1);
+				  fabs(pl[0].y - 330) < 15,
+			  "n %d x %.0f y %.0f", n, n > 0 ? pl[0].x : -1,
+			  n > 0 ? pl[0].y : -1);
 		for (int i = 0; i < n; i++)
-			CHECK(pl[i].x >= roi[0] - 1e-6 && pl[i].y >= roi[1] - 1e-6 &&
+			CHECK(pl[i].x >= roi[0] - 1e-6 &&
+			      pl[i].y >= roi[1] - 1e-6 &&
 			      pl[i].x + pl[i].w <= roi[0] + roi[2] + 1e-6 &&
 			      pl[i].y + pl[i].h <= roi[1] + roi[3] + 1e-6);
 	}
 	/* a roi away from the plate does not find it */
 	{
-		double roi[4] = {0, 0, 250, 200};
+		double roi[4] = { 0, 0, 250, 200 };
 		n = fl_plate_find(car, w, h, roi, pl, 5);
-		CHECK(n >= 0);
+		CHECK_GE_INT(n, 0);
 		for (int i = 0; i < n; i++)
 			CHECK(pl[i].x + pl[i].w <= 250 + 1e-6);
 	}
@@ -543,18 +604,18 @@ static void test_plates(void)
 	car = make_car(w, h, -1, -1);
 	n = fl_plate_find(car, w, h, NULL, pl, 5);
 	CHECK_MSG(n == 0, "textured, no plate: n %d (%.0f,%.0f %.0fx%.0f)", n,
-		  n > 0 ? pl[0].x : 0, n > 0 ? pl[0].y : 0,
-		  n > 0 ? pl[0].w : 0, n > 0 ? pl[0].h : 0);
+		  n > 0 ? pl[0].x : 0, n > 0 ? pl[0].y : 0, n > 0 ? pl[0].w : 0,
+		  n > 0 ? pl[0].h : 0);
 	fill_rect(car, w, 0, 0, w, h, 128, 128, 128);
-	CHECK(fl_plate_find(car, w, h, NULL, pl, 5) == 0);
+	CHECK_EQ_INT(fl_plate_find(car, w, h, NULL, pl, 5), 0);
 
 	/* errors */
-	CHECK(fl_plate_find(NULL, w, h, NULL, pl, 5) == FL_EINVAL);
-	CHECK(fl_plate_find(car, w, h, NULL, NULL, 5) == FL_EINVAL);
-	CHECK(fl_plate_find(car, w, h, NULL, pl, 0) == 0);
+	CHECK_EQ_INT(fl_plate_find(NULL, w, h, NULL, pl, 5), FL_EINVAL);
+	CHECK_EQ_INT(fl_plate_find(car, w, h, NULL, NULL, 5), FL_EINVAL);
+	CHECK_EQ_INT(fl_plate_find(car, w, h, NULL, pl, 0), 0);
 	{
-		double off[4] = {1000, 1000, 50, 50};
-		CHECK(fl_plate_find(car, w, h, off, pl, 5) == FL_EINVAL);
+		double off[4] = { 1000, 1000, 50, 50 };
+		CHECK_EQ_INT(fl_plate_find(car, w, h, off, pl, 5), FL_EINVAL);
 	}
 	free(car);
 }

@@ -30,84 +30,203 @@ struct row {
 	fl_evidence_params prm;
 	struct ev ev[MAX_EV];
 	int nev;
-	double end_t;       /* input ends (fl_evidence_plan_end) */
-	int shots_fail;     /* no picture can be written */
+	double end_t;   /* input ends (fl_evidence_plan_end) */
+	int shots_fail; /* no picture can be written */
 	/* expected */
 	enum fl_evidence_action outcome; /* SEAL, DISCARD or NONE */
-	double outcome_t;   /* when it came (tolerance one tick) */
-	int images;         /* scene images taken */
+	double outcome_t;                /* when it came (tolerance one tick) */
+	int images;                      /* scene images taken */
 	unsigned gaps;
-	double clip_from, clip_to;  /* checked when outcome is SEAL */
-	const char *note;   /* substring of the note, or NULL for "" */
-	int kinds[8];       /* kinds of the first images, -1 ends */
+	double clip_from, clip_to; /* checked when outcome is SEAL */
+	const char *note;          /* substring of the note, or NULL for "" */
+	int kinds[8];              /* kinds of the first images, -1 ends */
 };
 
-#define PRM(dwell, pre, post, ival, maxi) \
-	{ dwell, pre, post, ival, maxi, 0 }
+#define PRM(dwell, pre, post, ival, maxi)                                      \
+	{                                                                      \
+		dwell, pre, post, ival, maxi, 0                                \
+	}
 
 static const struct row rows[] = {
 	{ "park and stay, dwell 15: sealed at alarm + post-roll",
 	  PRM(15, 10, 10, 0, 6),
-	  { { FL_EV_OCCUPIED, 12.4, 10 }, { FL_EV_ALARM, 25, 10 },
-	    { FL_EV_CLEARED, 60, 10 } }, 3, 80, 0,
-	  FL_EVP_SEAL, 35, 4, 0, 0, 35, NULL,
+	  { { FL_EV_OCCUPIED, 12.4, 10 },
+	    { FL_EV_ALARM, 25, 10 },
+	    { FL_EV_CLEARED, 60, 10 } },
+	  3,
+	  80,
+	  0,
+	  FL_EVP_SEAL,
+	  35,
+	  4,
+	  0,
+	  0,
+	  35,
+	  NULL,
 	  { FL_SHOT_REST, FL_SHOT_ALARM, FL_SHOT_PERIODIC, FL_SHOT_PERIODIC,
 	    -1 } },
 	{ "dwell 60: three images, the third just after the alarm",
 	  PRM(60, 10, 10, 0, 6),
-	  { { FL_EV_OCCUPIED, 62, 60 }, { FL_EV_ALARM, 120, 60 } }, 2, 200, 0,
-	  FL_EVP_SEAL, 130, 3, 0, 50, 130, NULL,
+	  { { FL_EV_OCCUPIED, 62, 60 }, { FL_EV_ALARM, 120, 60 } },
+	  2,
+	  200,
+	  0,
+	  FL_EVP_SEAL,
+	  130,
+	  3,
+	  0,
+	  50,
+	  130,
+	  NULL,
 	  { FL_SHOT_REST, FL_SHOT_ALARM, FL_SHOT_PERIODIC, -1 } },
 	{ "short stop: vacated before the alarm, nothing kept",
 	  PRM(15, 10, 10, 0, 6),
-	  { { FL_EV_OCCUPIED, 12.4, 10 }, { FL_EV_VACATED, 20, 10 } }, 2, 60,
-	  0, FL_EVP_DISCARD, 20, 1, 0, 0, 0, NULL, { FL_SHOT_REST, -1 } },
+	  { { FL_EV_OCCUPIED, 12.4, 10 }, { FL_EV_VACATED, 20, 10 } },
+	  2,
+	  60,
+	  0,
+	  FL_EVP_DISCARD,
+	  20,
+	  1,
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { FL_SHOT_REST, -1 } },
 	{ "cleared two seconds after the alarm: sealed with a note",
 	  PRM(15, 10, 10, 0, 6),
-	  { { FL_EV_OCCUPIED, 12.4, 10 }, { FL_EV_ALARM, 25, 10 },
-	    { FL_EV_CLEARED, 27, 10 } }, 3, 60, 0,
-	  FL_EVP_SEAL, 27, 2, FL_EVG_FEW_IMAGES | FL_EVG_SPAN |
-	  FL_EVG_CLIP_SHORT, 0, 27,
+	  { { FL_EV_OCCUPIED, 12.4, 10 },
+	    { FL_EV_ALARM, 25, 10 },
+	    { FL_EV_CLEARED, 27, 10 } },
+	  3,
+	  60,
+	  0,
+	  FL_EVP_SEAL,
+	  27,
+	  2,
+	  FL_EVG_FEW_IMAGES | FL_EVG_SPAN | FL_EVG_CLIP_SHORT,
+	  0,
+	  27,
 	  "incomplete (cleared at 27.0 s): 2 of 3 scene images; first and "
 	  "last scene images 12.6 s apart, 15.0 s required; clip ends at "
-	  "27.0 s instead of 35.0 s", { FL_SHOT_REST, FL_SHOT_ALARM, -1 } },
+	  "27.0 s instead of 35.0 s",
+	  { FL_SHOT_REST, FL_SHOT_ALARM, -1 } },
 	{ "budget of 3, interval 1 s: the last image waits for the span",
 	  PRM(30, 10, 10, 1, 3),
-	  { { FL_EV_OCCUPIED, 32, 30 }, { FL_EV_ALARM, 60, 30 } }, 2, 100, 0,
-	  FL_EVP_SEAL, 70, 3, 0, 20, 70, NULL,
+	  { { FL_EV_OCCUPIED, 32, 30 }, { FL_EV_ALARM, 60, 30 } },
+	  2,
+	  100,
+	  0,
+	  FL_EVP_SEAL,
+	  70,
+	  3,
+	  0,
+	  20,
+	  70,
+	  NULL,
 	  { FL_SHOT_REST, FL_SHOT_ALARM, FL_SHOT_PERIODIC, -1 } },
 	{ "present from start: occupied and alarmed in one tick",
 	  PRM(10, 10, 10, 0, 6),
-	  { { FL_EV_OCCUPIED, 0.2, 0 }, { FL_EV_ALARM, 0.2, 0 } }, 2, 60, 0,
-	  FL_EVP_SEAL, 11.2, 5, 0, 0, 10.2, NULL,
+	  { { FL_EV_OCCUPIED, 0.2, 0 }, { FL_EV_ALARM, 0.2, 0 } },
+	  2,
+	  60,
+	  0,
+	  FL_EVP_SEAL,
+	  11.2,
+	  5,
+	  0,
+	  0,
+	  10.2,
+	  NULL,
 	  { FL_SHOT_REST, FL_SHOT_ALARM, FL_SHOT_PERIODIC, -1 } },
 	{ "input ends after the alarm: sealed with a note",
 	  PRM(15, 10, 10, 0, 6),
-	  { { FL_EV_OCCUPIED, 12.4, 10 }, { FL_EV_ALARM, 25, 10 } }, 2, 28, 0,
-	  FL_EVP_SEAL, 28, 2, FL_EVG_FEW_IMAGES | FL_EVG_SPAN |
-	  FL_EVG_CLIP_SHORT, 0, 28, "input ended at 28.0 s", { -1 } },
+	  { { FL_EV_OCCUPIED, 12.4, 10 }, { FL_EV_ALARM, 25, 10 } },
+	  2,
+	  28,
+	  0,
+	  FL_EVP_SEAL,
+	  28,
+	  2,
+	  FL_EVG_FEW_IMAGES | FL_EVG_SPAN | FL_EVG_CLIP_SHORT,
+	  0,
+	  28,
+	  "input ended at 28.0 s",
+	  { -1 } },
 	{ "input ends before the alarm: discarded",
 	  PRM(15, 10, 10, 0, 6),
-	  { { FL_EV_OCCUPIED, 12.4, 10 } }, 1, 20, 0,
-	  FL_EVP_DISCARD, 20, 1, 0, 0, 0, NULL, { -1 } },
+	  { { FL_EV_OCCUPIED, 12.4, 10 } },
+	  1,
+	  20,
+	  0,
+	  FL_EVP_DISCARD,
+	  20,
+	  1,
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { -1 } },
 	{ "every picture fails (full disk): the plan still ends",
 	  PRM(15, 10, 10, 5, 6),
-	  { { FL_EV_OCCUPIED, 12.4, 10 }, { FL_EV_ALARM, 25, 10 } }, 2, 100, 1,
-	  FL_EVP_SEAL, 55, 0, FL_EVG_FEW_IMAGES | FL_EVG_SPAN, 0, 35,
-	  "0 of 3 scene images", { -1 } },
+	  { { FL_EV_OCCUPIED, 12.4, 10 }, { FL_EV_ALARM, 25, 10 } },
+	  2,
+	  100,
+	  1,
+	  FL_EVP_SEAL,
+	  55,
+	  0,
+	  FL_EVG_FEW_IMAGES | FL_EVG_SPAN,
+	  0,
+	  35,
+	  "0 of 3 scene images",
+	  { -1 } },
 	{ "another incident's events are ignored",
 	  PRM(15, 10, 10, 0, 6),
-	  { { FL_EV_OCCUPIED, 12.4, 10 }, { FL_EV_VACATED, 14, 12, "inc-2" },
-	    { FL_EV_ALARM, 25, 10 } }, 3, 80, 0,
-	  FL_EVP_SEAL, 35, 4, 0, 0, 35, NULL, { -1 } },
+	  { { FL_EV_OCCUPIED, 12.4, 10 },
+	    { FL_EV_VACATED, 14, 12, "inc-2" },
+	    { FL_EV_ALARM, 25, 10 } },
+	  3,
+	  80,
+	  0,
+	  FL_EVP_SEAL,
+	  35,
+	  4,
+	  0,
+	  0,
+	  35,
+	  NULL,
+	  { -1 } },
 	{ "vacated after the alarm counts as leaving: sealed",
 	  PRM(15, 2, 3, 0, 6),
-	  { { FL_EV_OCCUPIED, 40.4, 38 }, { FL_EV_ALARM, 53, 38 },
-	    { FL_EV_VACATED, 54, 38 } }, 3, 80, 0,
-	  FL_EVP_SEAL, 54, 2, FL_EVG_FEW_IMAGES | FL_EVG_SPAN |
-	  FL_EVG_CLIP_SHORT, 36, 54, "vacated at 54.0 s", { -1 } },
-	{ "no events: nothing to do", PRM(15, 10, 10, 0, 6), { { 0 } }, 0, 30,
-	  0, FL_EVP_NONE, 0, 0, 0, 0, 0, NULL, { -1 } },
+	  { { FL_EV_OCCUPIED, 40.4, 38 },
+	    { FL_EV_ALARM, 53, 38 },
+	    { FL_EV_VACATED, 54, 38 } },
+	  3,
+	  80,
+	  0,
+	  FL_EVP_SEAL,
+	  54,
+	  2,
+	  FL_EVG_FEW_IMAGES | FL_EVG_SPAN | FL_EVG_CLIP_SHORT,
+	  36,
+	  54,
+	  "vacated at 54.0 s",
+	  { -1 } },
+	{ "no events: nothing to do",
+	  PRM(15, 10, 10, 0, 6),
+	  { { 0 } },
+	  0,
+	  30,
+	  0,
+	  FL_EVP_NONE,
+	  0,
+	  0,
+	  0,
+	  0,
+	  0,
+	  NULL,
+	  { -1 } },
 };
 
 static void run_row(const struct row *r)
@@ -149,7 +268,7 @@ static void run_row(const struct row *r)
 			if (a == FL_EVP_NONE)
 				break;
 			if (a == FL_EVP_SHOOT) {
-				CHECK(n < 32);
+				CHECK_LT_INT(n, 32);
 				if (n < 32) {
 					times[n] = t;
 					kinds[n] = p.shot_kind;
@@ -166,8 +285,8 @@ static void run_row(const struct row *r)
 			break;
 		}
 	}
-	CHECK_MSG(outcome == r->outcome, "%s: outcome %d, expected %d",
-		  r->name, outcome, r->outcome);
+	CHECK_MSG(outcome == r->outcome, "%s: outcome %d, expected %d", r->name,
+		  outcome, r->outcome);
 	if (r->outcome != FL_EVP_NONE)
 		CHECK_MSG(fabs(outcome_t - r->outcome_t) <= TICK + 1e-9,
 			  "%s: outcome at %.2f, expected %.2f", r->name,
@@ -199,7 +318,8 @@ static void run_row(const struct row *r)
 		/* A complete bundle has the spacing SPEC 4 asks for. */
 		if (!r->gaps)
 			CHECK_MSG(p.last_t - p.first_t >=
-					  fmax(10, r->prm.dwell_s) - 1e-9 &&
+						  fmax(10, r->prm.dwell_s) -
+							  1e-9 &&
 					  p.nimages >= 3,
 				  "%s: %d images over %.2f s", r->name,
 				  p.nimages, p.last_t - p.first_t);
@@ -219,13 +339,13 @@ static void test_interval(void)
 {
 	fl_evidence_params prm = PRM(15, 10, 10, 0, 6);
 
-	CHECK_NEAR(fl_evidence_interval(&prm), 5, 1e-9);
+	CHECK_EQ_DBL(fl_evidence_interval(&prm), 5, 1e-9);
 	prm.dwell_s = 60;
-	CHECK_NEAR(fl_evidence_interval(&prm), 10, 1e-9);
+	CHECK_EQ_DBL(fl_evidence_interval(&prm), 10, 1e-9);
 	prm.dwell_s = 1;
-	CHECK_NEAR(fl_evidence_interval(&prm), 10.0 / 3, 1e-9);
+	CHECK_EQ_DBL(fl_evidence_interval(&prm), 10.0 / 3, 1e-9);
 	prm.interval_s = 7;
-	CHECK_NEAR(fl_evidence_interval(&prm), 7, 1e-9);
+	CHECK_EQ_DBL(fl_evidence_interval(&prm), 7, 1e-9);
 }
 
 /* The clip window before the alarm is open-ended, and clamped at the start
@@ -245,7 +365,7 @@ static void test_clip_open(void)
 	snprintf(ev.incident_id, sizeof(ev.incident_id), "x");
 	fl_evidence_plan_event(&p, &ev);
 	fl_evidence_plan_clip(&p, &from, &to);
-	CHECK_NEAR(from, 0.5, 1e-9);
+	CHECK_EQ_DBL(from, 0.5, 1e-9);
 	CHECK(isinf(to));
 	CHECK(!fl_evidence_plan_complete(&p, 100));
 	fl_evidence_plan_deinit(&p);

@@ -65,7 +65,8 @@ static void draw_night(uint8_t *f)
 		for (int x = 0; x < W; x++) {
 			int v = scene_at(x, y) * 12 / 100;
 			for (int l = 0; l < 3; l++) {
-				int ddx = x - lamps[l][0], ddy = y - lamps[l][1];
+				int ddx = x - lamps[l][0],
+				    ddy = y - lamps[l][1];
 				if (ddx * ddx + ddy * ddy < 64)
 					v = 235;
 				else if (ddx * ddx + ddy * ddy < 900)
@@ -147,8 +148,8 @@ static void test_frozen(void)
 	CHECK_MSG(s.raises == 1 && s.raised >= 74.9 && s.raised <= 76.1,
 		  "frozen raised %d times, first at %.1f (want ~75)", s.raises,
 		  s.raised);
-	CHECK(fl_health_active(hl) == FL_HEALTH_FROZEN);
-	CHECK(s.clears == 0);
+	CHECK_EQ_INT(fl_health_active(hl), FL_HEALTH_FROZEN);
+	CHECK_EQ_INT(s.clears, 0);
 	/* Live again: cleared after clear_s. */
 	for (; t < 100; t += 1 / FPS) {
 		draw_scene(f, 0, 0, 2);
@@ -157,8 +158,8 @@ static void test_frozen(void)
 	CHECK_MSG(s.clears == 1 && s.cleared >= 94.9 && s.cleared <= 96,
 		  "frozen cleared %d times, first at %.1f (want ~95)", s.clears,
 		  s.cleared);
-	CHECK(fl_health_active(hl) == 0);
-	CHECK(s.other == 0);
+	CHECK_EQ_INT(fl_health_active(hl), 0);
+	CHECK_EQ_INT(s.other, 0);
 	fl_health_destroy(hl);
 }
 
@@ -254,10 +255,11 @@ static void test_covered(void)
 			draw_scene(f, 0, 0, 2);
 			feed(hl, f, t, FL_HEALTH_COVERED, &s);
 		}
-		CHECK_MSG(s.clears == 1 && s.cleared >= 44.9 && s.cleared <= 45.5,
+		CHECK_MSG(s.clears == 1 && s.cleared >= 44.9 &&
+				  s.cleared <= 45.5,
 			  "%s: covered cleared %d times, at %.1f (want 45)",
 			  cases[k].what, s.clears, s.cleared);
-		CHECK(fl_health_active(hl) == 0);
+		CHECK_EQ_INT(fl_health_active(hl), 0);
 		fl_health_destroy(hl);
 	}
 }
@@ -307,11 +309,12 @@ static void test_moved(void)
 			draw_scene(f, noise(1), 0, 2);
 			feed(hl, f, t, FL_HEALTH_MOVED, &s);
 		}
-		CHECK_MSG(s.clears == 1 && s.cleared >= 64.9 && s.cleared <= 66.3,
+		CHECK_MSG(s.clears == 1 && s.cleared >= 64.9 &&
+				  s.cleared <= 66.3,
 			  "%s: moved cleared %d times, at %.1f (want 65..66)",
 			  use_ref ? "image" : "learnt", s.clears, s.cleared);
-		CHECK(s.other == 0);
-		CHECK(fl_health_active(hl) == 0);
+		CHECK_EQ_INT(s.other, 0);
+		CHECK_EQ_INT(fl_health_active(hl), 0);
 		fl_health_destroy(hl);
 	}
 }
@@ -321,12 +324,12 @@ static void test_api(void)
 {
 	fl_health_params p = { 0 };
 
-	CHECK(fl_health_create(NULL, 16, 16) == NULL);
+	CHECK_NULL(fl_health_create(NULL, 16, 16));
 	p.moved_corr = 1.5;
-	CHECK(fl_health_create(&p, W, H) == NULL);
+	CHECK_NULL(fl_health_create(&p, W, H));
 	fl_health_destroy(NULL);
-	CHECK(!strcmp(fl_health_cond_name(FL_HEALTH_MOVED), "moved"));
-	CHECK(!strcmp(fl_health_cond_name(0), "unknown"));
+	CHECK_STREQ(fl_health_cond_name(FL_HEALTH_MOVED), "moved");
+	CHECK_STREQ(fl_health_cond_name(0), "unknown");
 }
 
 /* Lane events' JSON is what it always was; camera events have a reason. */
@@ -349,12 +352,10 @@ static void test_event_json(void)
 	ev.cls = FL_CLASS_VEHICLE;
 	ev.reason = "ignored for lane events";
 	fl_event_json(&ev, line, sizeof(line));
-	CHECK_MSG(!strcmp(line,
-			  "{\"type\":\"alarm\",\"camera\":\"cam-1\",\"lane\":"
+	CHECK_STREQ(line, "{\"type\":\"alarm\",\"camera\":\"cam-1\",\"lane\":"
 			  "\"lane-a\",\"incident_id\":\"inc-1\","
 			  "\"video_time_s\":73.200,\"rest_since_s\":13.200,"
-			  "\"bbox\":[10,20,30,40],\"class\":\"vehicle\"}"),
-		  "%s", line);
+			  "\"bbox\":[10,20,30,40],\"class\":\"vehicle\"}");
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = FL_EV_CAMERA_OFFLINE;
@@ -362,12 +363,10 @@ static void test_event_json(void)
 	ev.t = 12.5;
 	ev.reason = "stream lost: read error: End of file";
 	fl_event_json(&ev, line, sizeof(line));
-	CHECK_MSG(!strcmp(line,
-			  "{\"type\":\"camera_offline\",\"camera\":\"cam-1\","
+	CHECK_STREQ(line, "{\"type\":\"camera_offline\",\"camera\":\"cam-1\","
 			  "\"lane\":\"\",\"incident_id\":\"\","
 			  "\"video_time_s\":12.500,\"reason\":"
-			  "\"stream lost: read error: End of file\"}"),
-		  "%s", line);
+			  "\"stream lost: read error: End of file\"}");
 	ev.type = FL_EV_HEALTH;
 	ev.lane = "";
 	ev.reason = "cleared: frozen";
@@ -377,8 +376,7 @@ static void test_event_json(void)
 		  "%s", line);
 	CHECK(fl_event_is_camera(FL_EV_CAMERA_ONLINE));
 	CHECK(!fl_event_is_camera(FL_EV_ESCALATED));
-	CHECK(!strcmp(fl_event_type_name(FL_EV_CAMERA_ONLINE),
-		      "camera_online"));
+	CHECK_STREQ(fl_event_type_name(FL_EV_CAMERA_ONLINE), "camera_online");
 }
 
 /* The cost of one analysed 320x180 frame, the reference check included at

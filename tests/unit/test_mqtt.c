@@ -55,7 +55,8 @@ static double mono(void)
 
 static void nap(double s)
 {
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+	struct timespec ts = { (time_t)s,
+			       (long)((s - (double)(time_t)s) * 1e9) };
 
 	nanosleep(&ts, NULL);
 }
@@ -93,7 +94,7 @@ static int broker_up(void)
 static int broker_start(void)
 {
 	const char *bin = getenv("FL_MOSQUITTO") ? getenv("FL_MOSQUITTO")
-						  : "/usr/sbin/mosquitto";
+						 : "/usr/sbin/mosquitto";
 	char conf[300], log[300];
 	FILE *f;
 
@@ -104,8 +105,9 @@ static int broker_start(void)
 		return -1;
 	/* persistence: the subscriber's session and queue survive the
 	 * broker's restart, as a hub's would */
-	fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\n"
-		   "persistence true\npersistence_location %s/\n",
+	fprintf(f,
+		"listener %d 127.0.0.1\nallow_anonymous true\n"
+		"persistence true\npersistence_location %s/\n",
 		port, work);
 	fclose(f);
 	broker = fork();
@@ -141,8 +143,8 @@ struct sub {
 	MQTTAsync cli;
 	atomic_int connected;
 	pthread_mutex_t mu;
-	long got[MAXN];     /* arrival order: message index */
-	double when[MAXN];  /* arrival time of index i */
+	long got[MAXN];    /* arrival order: message index */
+	double when[MAXN]; /* arrival time of index i */
 	int n;
 	int dups;
 	char status[32];
@@ -202,7 +204,8 @@ static int sub_start(void)
 
 	pthread_mutex_init(&S.mu, NULL);
 	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%d", port);
-	if (MQTTAsync_create(&S.cli, uri, "test-sub", MQTTCLIENT_PERSISTENCE_NONE,
+	if (MQTTAsync_create(&S.cli, uri, "test-sub",
+			     MQTTCLIENT_PERSISTENCE_NONE,
 			     NULL) != MQTTASYNC_SUCCESS)
 		return -1;
 	MQTTAsync_setCallbacks(S.cli, NULL, sub_lost, sub_arrived, NULL);
@@ -276,8 +279,8 @@ static int append_msg(fl_spool *sp, long idx, double *cost_us)
 	/* the size of a real incident message */
 	snprintf(payload, sizeof(payload), "#%ld %0512d", idx, 0);
 	t0 = mono();
-	rc = fl_spool_append(sp, FL_SPOOL_INCIDENT, 1, 0, "t/incident",
-			     payload, strlen(payload), NULL, err, sizeof(err));
+	rc = fl_spool_append(sp, FL_SPOOL_INCIDENT, 1, 0, "t/incident", payload,
+			     strlen(payload), NULL, err, sizeof(err));
 	if (cost_us)
 		*cost_us = (mono() - t0) * 1e6;
 	CHECK_MSG(rc == 0, "%s", err);
@@ -377,8 +380,10 @@ static void run(long nbench)
 			  S.got[i]);
 
 	/* 3. the will of the vanished child (see main) is retained */
-	CHECK_MSG(!strcmp(S.status, "offline"), "status '%s' after a client "
-		  "was killed", S.status);
+	CHECK_MSG(!strcmp(S.status, "offline"),
+		  "status '%s' after a client "
+		  "was killed",
+		  S.status);
 stop:
 	atomic_store(&pump_quit, 1);
 	pthread_join(th, NULL);
@@ -427,8 +432,8 @@ int main(int argc, char **argv)
 				o.will_payload = "offline";
 				M = fl_mqtt_create(&o, NULL, err, sizeof(err));
 				if (M && fl_mqtt_start(M) == 0)
-					for (int i = 0; i < 200 &&
-							!fl_mqtt_connected(M);
+					for (int i = 0;
+					     i < 200 && !fl_mqtt_connected(M);
 					     i++)
 						fl_mqtt_run(M, 20);
 				raise(SIGKILL);
@@ -437,8 +442,7 @@ int main(int argc, char **argv)
 			waitpid(child, NULL, 0);
 		}
 		run(nbench);
-	}
-	else
+	} else
 		CHECK(!"mosquitto started");
 	broker_stop();
 	if (test_failures) {

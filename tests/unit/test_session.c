@@ -11,8 +11,9 @@
 
 #include <sodium.h>
 
-#include "../../src/hub/httpparse.c"
-#include "../../src/hub/session.c"
+#include "fl.h"
+#include "httpparse.h"
+#include "session.h"
 #include "test.h"
 
 #define DAY 86400.0
@@ -100,7 +101,7 @@ static void test_ratelimit(void)
 		snprintf(key, sizeof(key), "u:n%d", i);
 		hub_ratelimit_fail(r, key, 1000);
 	}
-	CHECK(r->n <= HUB_RATE_KEYS);
+	CHECK(hub_ratelimit_keys(r) <= HUB_RATE_KEYS);
 	for (int i = 0; i < 5; i++)
 		hub_ratelimit_fail(r, "a:10.0.0.1", 1000);
 	CHECK(hub_ratelimit_check(r, "a:10.0.0.1", 1000) == 300);
@@ -120,7 +121,8 @@ static void test_cookies(void)
 	CHECK(hub_cookie_get("xfl_session=1; fl_session=2", "fl_session", v,
 			     sizeof(v)) == 0);
 	CHECK(!strcmp(v, "2"));
-	CHECK(hub_cookie_get("fl_session=\"q\"", "fl_session", v, sizeof(v)) == 0);
+	CHECK(hub_cookie_get("fl_session=\"q\"", "fl_session", v, sizeof(v)) ==
+	      0);
 	CHECK(!strcmp(v, "q"));
 	CHECK(hub_cookie_get("fl_session=", "fl_session", v, sizeof(v)) ==
 	      FL_ENOENT);
@@ -140,32 +142,33 @@ static void test_range(void)
 		int rc;
 		long long first, last;
 	} t[] = {
-		{NULL, 100, 0, 0, 0},
-		{"bytes=0-9", 100, 1, 0, 9},
-		{"bytes=10-", 100, 1, 10, 99},
-		{"bytes=-10", 100, 1, 90, 99},
-		{"bytes=-1000", 100, 1, 0, 99},
-		{"bytes=90-1000", 100, 1, 90, 99},
-		{"bytes=99-99", 100, 1, 99, 99},
-		{"bytes=100-", 100, -1, 0, 0},
-		{"bytes=100-200", 100, -1, 0, 0},
-		{"bytes=-0", 100, -1, 0, 0},
-		{"bytes=0-", 0, -1, 0, 0},
-		{"bytes=5-4", 100, 0, 0, 0},
-		{"bytes=0-1,5-6", 100, 0, 0, 0},
-		{"items=0-1", 100, 0, 0, 0},
-		{"bytes=a-b", 100, 0, 0, 0},
-		{"bytes=-", 100, 0, 0, 0},
-		{"bytes=1-2x", 100, 0, 0, 0},
-		{"bytes=99999999999999999999-", 100, 0, 0, 0},
-		{"BYTES=1-2", 100, 1, 1, 2},
+		{ NULL, 100, 0, 0, 0 },
+		{ "bytes=0-9", 100, 1, 0, 9 },
+		{ "bytes=10-", 100, 1, 10, 99 },
+		{ "bytes=-10", 100, 1, 90, 99 },
+		{ "bytes=-1000", 100, 1, 0, 99 },
+		{ "bytes=90-1000", 100, 1, 90, 99 },
+		{ "bytes=99-99", 100, 1, 99, 99 },
+		{ "bytes=100-", 100, -1, 0, 0 },
+		{ "bytes=100-200", 100, -1, 0, 0 },
+		{ "bytes=-0", 100, -1, 0, 0 },
+		{ "bytes=0-", 0, -1, 0, 0 },
+		{ "bytes=5-4", 100, 0, 0, 0 },
+		{ "bytes=0-1,5-6", 100, 0, 0, 0 },
+		{ "items=0-1", 100, 0, 0, 0 },
+		{ "bytes=a-b", 100, 0, 0, 0 },
+		{ "bytes=-", 100, 0, 0, 0 },
+		{ "bytes=1-2x", 100, 0, 0, 0 },
+		{ "bytes=99999999999999999999-", 100, 0, 0, 0 },
+		{ "BYTES=1-2", 100, 1, 1, 2 },
 	};
 
 	for (size_t i = 0; i < FL_ARRAY_SIZE(t); i++) {
 		long long a = -1, b = -1;
 		int rc = hub_range_parse(t[i].h, t[i].size, &a, &b);
 
-		CHECK_MSG(rc == t[i].rc, "%s: %d", t[i].h ? t[i].h : "NULL", rc);
+		CHECK_MSG(rc == t[i].rc, "%s: %d", t[i].h ? t[i].h : "NULL",
+			  rc);
 		if (rc == 1)
 			CHECK_MSG(a == t[i].first && b == t[i].last,
 				  "%s: %lld-%lld", t[i].h, a, b);
@@ -236,9 +239,9 @@ static void test_dates(void)
 			 &f, &t) == 0);
 	CHECK(t == hub_days_from_civil(2027, 1, 1) * DAY);
 	/* 31 Mar 20:00 UTC is 1 Apr 04:00 at +08:00: April */
-	CHECK(hub_period("month", hub_days_from_civil(2026, 3, 31) * DAY +
-					  20 * 3600,
-			 cn, &f, &t) == 0);
+	CHECK(hub_period("month",
+			 hub_days_from_civil(2026, 3, 31) * DAY + 20 * 3600, cn,
+			 &f, &t) == 0);
 	CHECK(f == hub_days_from_civil(2026, 4, 1) * DAY - cn);
 	CHECK(hub_period("year", MON, 0, &f, &t) == FL_EINVAL);
 }
@@ -247,7 +250,7 @@ static void test_dates(void)
 
 static void test_names_csv_json(void)
 {
-	static const char *const names[] = {"outcome", "note", "sites"};
+	static const char *const names[] = { "outcome", "note", "sites" };
 	char buf[64], *f[3];
 	size_t len = 0;
 	int v = 7;
@@ -273,75 +276,72 @@ static void test_names_csv_json(void)
 	len = 0;
 	CHECK(hub_csv_field(buf, 8, &len, "\"\"\"\"") == FL_EFULL);
 
-	CHECK(JF("{\"outcome\": \"fined\", \"note\": \"x\"}",
-			      names, 3, f) == 0);
+	CHECK(JF("{\"outcome\": \"fined\", \"note\": \"x\"}", names, 3, f) == 0);
 	CHECK(!strcmp(f[0], "fined") && !strcmp(f[1], "x") && !f[2]);
 	hub_fields_free(f, 3);
-	CHECK(JF("{\"sites\": [\"a\", \"b\"]}", names, 3, f) ==
-	      0);
+	CHECK(JF("{\"sites\": [\"a\", \"b\"]}", names, 3, f) == 0);
 	CHECK(!f[0] && !strcmp(f[2], "a,b"));
 	hub_fields_free(f, 3);
 	CHECK(JF("{\"outcome\": 5}", names, 3, f) == FL_EINVAL);
 	CHECK(!f[0]);
-	CHECK(JF("{\"outcome\": \"a\", \"outcome\": \"b\"}",
-			      names, 3, f) == FL_EINVAL);
+	CHECK(JF("{\"outcome\": \"a\", \"outcome\": \"b\"}", names, 3, f) ==
+	      FL_EINVAL);
 	CHECK(JF("[]", names, 3, f) == FL_EINVAL);
 	CHECK(JF("{\"outcome\": ", names, 3, f) == FL_EINVAL);
-	CHECK(JF("{\"note\": \"a\\u0000b\"}", names, 3, f) ==
-	      FL_EINVAL);
-	CHECK(JF("{\"sites\": [1]}", names, 3, f) ==
-	      FL_EINVAL);
+	CHECK(JF("{\"note\": \"a\\u0000b\"}", names, 3, f) == FL_EINVAL);
+	CHECK(JF("{\"sites\": [1]}", names, 3, f) == FL_EINVAL);
 	CHECK(JF("{\"outcome\": null}", names, 3, f) == 0);
 	CHECK(!f[0]);
 }
 
 static void test_client_addr(void)
 {
-	static const char *const trusted[] = {"127.0.0.1", "10.0.0.2",
-					      "::1"};
+	static const char *const trusted[] = { "127.0.0.1", "10.0.0.2", "::1" };
 	static const struct {
 		const char *peer, *xff;
 		int rc;
 		const char *addr;
 	} cases[] = {
 		/* a peer that is not trusted: the header is ignored */
-		{"198.51.100.1", "203.0.113.7", 0, "198.51.100.1"},
-		{"198.51.100.1", "garbage", 0, "198.51.100.1"},
+		{ "198.51.100.1", "203.0.113.7", 0, "198.51.100.1" },
+		{ "198.51.100.1", "garbage", 0, "198.51.100.1" },
 		/* trusted, no header: the proxy itself */
-		{"127.0.0.1", NULL, 0, "127.0.0.1"},
-		{"127.0.0.1", "203.0.113.7", 1, "203.0.113.7"},
-		{"127.0.0.1", " 203.0.113.7 ", 1, "203.0.113.7"},
+		{ "127.0.0.1", NULL, 0, "127.0.0.1" },
+		{ "127.0.0.1", "203.0.113.7", 1, "203.0.113.7" },
+		{ "127.0.0.1", " 203.0.113.7 ", 1, "203.0.113.7" },
 		/* the client wrote the left part: the right-most untrusted */
-		{"127.0.0.1", "1.1.1.1, 203.0.113.7", 1, "203.0.113.7"},
-		{"127.0.0.1", "1.1.1.1,203.0.113.7,10.0.0.2", 1, "203.0.113.7"},
-		{"127.0.0.1", "1.1.1.1 ,\t203.0.113.7 , 10.0.0.2,127.0.0.1", 1,
-		 "203.0.113.7"},
+		{ "127.0.0.1", "1.1.1.1, 203.0.113.7", 1, "203.0.113.7" },
+		{ "127.0.0.1", "1.1.1.1,203.0.113.7,10.0.0.2", 1,
+		  "203.0.113.7" },
+		{ "127.0.0.1", "1.1.1.1 ,\t203.0.113.7 , 10.0.0.2,127.0.0.1", 1,
+		  "203.0.113.7" },
 		/* all trusted: the left-most */
-		{"127.0.0.1", "10.0.0.2, 127.0.0.1", 1, "10.0.0.2"},
+		{ "127.0.0.1", "10.0.0.2, 127.0.0.1", 1, "10.0.0.2" },
 		/* IPv6, canonical; IPv4-mapped is IPv4; a trusted ::1 peer */
-		{"::1", "2001:DB8:0:0::7", 1, "2001:db8::7"},
-		{"::ffff:127.0.0.1", "::ffff:203.0.113.7", 1, "203.0.113.7"},
-		{"127.0.0.1", "2001:db8::7, ::ffff:10.0.0.2", 1, "2001:db8::7"},
+		{ "::1", "2001:DB8:0:0::7", 1, "2001:db8::7" },
+		{ "::ffff:127.0.0.1", "::ffff:203.0.113.7", 1, "203.0.113.7" },
+		{ "127.0.0.1", "2001:db8::7, ::ffff:10.0.0.2", 1,
+		  "2001:db8::7" },
 		/* malformed: the proxy's address */
-		{"127.0.0.1", "", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", " ", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", "unknown", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", "203.0.113.7:443", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", "[2001:db8::7]", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", "fe80::1%eth0", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", "203.0.113.7,", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", ",203.0.113.7", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", "1.1.1.1,,203.0.113.7", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", "1.1.1.1 203.0.113.7", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", "203.0.113.256", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", "203.0.113", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", "for=203.0.113.7", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1", "x, 203.0.113.7", FL_EINVAL, "127.0.0.1"},
-		{"127.0.0.1",
-		 "2001:0db8:0000:0000:0000:0000:0000:0007:0000:0000:0000:0001",
-		 FL_EINVAL, "127.0.0.1"},
+		{ "127.0.0.1", "", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", " ", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", "unknown", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", "203.0.113.7:443", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", "[2001:db8::7]", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", "fe80::1%eth0", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", "203.0.113.7,", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", ",203.0.113.7", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", "1.1.1.1,,203.0.113.7", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", "1.1.1.1 203.0.113.7", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", "203.0.113.256", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", "203.0.113", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", "for=203.0.113.7", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1", "x, 203.0.113.7", FL_EINVAL, "127.0.0.1" },
+		{ "127.0.0.1",
+		  "2001:0db8:0000:0000:0000:0000:0000:0007:0000:0000:0000:0001",
+		  FL_EINVAL, "127.0.0.1" },
 		/* a peer that is not an address at all */
-		{"?", "203.0.113.7", 0, "?"},
+		{ "?", "203.0.113.7", 0, "?" },
 	};
 	char out[HUB_ADDR_LEN];
 

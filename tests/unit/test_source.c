@@ -134,7 +134,7 @@ static struct run read_all(const char *url, const fl_source_opts *o,
 	r.end = ret;
 	/* A finished source keeps saying so. */
 	if (ret == FL_EEOF || ret == FL_EDECODE)
-		CHECK(fl_source_read(s, &f, NULL, 0) == ret);
+		CHECK_EQ_INT(fl_source_read(s, &f, NULL, 0), ret);
 	fl_source_close(s);
 	return r;
 }
@@ -149,9 +149,9 @@ static void test_h264_file(void)
 		return;
 	r = read_all(path("a.mp4"), &o, 0);
 	CHECK_MSG(r.opened, "%s", r.err);
-	CHECK_MSG(r.frames == 50, "%d frames", r.frames);
-	CHECK_NEAR(r.first_t, 0, 1e-9);
-	CHECK_NEAR(r.last_t, 1.96, 0.001);
+	CHECK_EQ_INT(r.frames, 50);
+	CHECK_EQ_DBL(r.first_t, 0, 1e-9);
+	CHECK_EQ_DBL(r.last_t, 1.96, 0.001);
 	CHECK(r.t_ok && r.monotonic);
 	CHECK(r.width == 320 && r.height == 240);
 	CHECK_MSG(r.end == FL_EEOF, "%d %s", r.end, r.err);
@@ -160,8 +160,8 @@ static void test_h264_file(void)
 	o.threads = 3;
 	r = read_all(path("a.mp4"), &o, 0);
 	CHECK_MSG(r.frames == 50, "threads=3: %d frames", r.frames);
-	CHECK_NEAR(r.last_t, 1.96, 0.001);
-	CHECK(r.end == FL_EEOF);
+	CHECK_EQ_DBL(r.last_t, 1.96, 0.001);
+	CHECK_EQ_INT(r.end, FL_EEOF);
 }
 
 /*
@@ -224,9 +224,9 @@ static void test_time_offset(void)
 	       "-pix_fmt yuv420p -output_ts_offset 3 off.mkv"))
 		return;
 	r = read_all(path("off.mkv"), &o, 0);
-	CHECK_MSG(r.frames == 25, "%d frames", r.frames);
-	CHECK_NEAR(r.first_t, 0, 1e-9);
-	CHECK_NEAR(r.last_t, 0.96, 0.001);
+	CHECK_EQ_INT(r.frames, 25);
+	CHECK_EQ_DBL(r.first_t, 0, 1e-9);
+	CHECK_EQ_DBL(r.last_t, 0.96, 0.001);
 }
 
 /* A raw H.264 stream has no timestamps: time is index / the SPS's 10 fps. */
@@ -239,9 +239,9 @@ static void test_no_timestamps(void)
 	       "-pix_fmt yuv420p raw.h264"))
 		return;
 	r = read_all(path("raw.h264"), &o, 10);
-	CHECK_MSG(r.frames == 20, "%d frames", r.frames);
+	CHECK_EQ_INT(r.frames, 20);
 	CHECK_MSG(r.t_ok, "t != index / 10");
-	CHECK_NEAR(r.last_t, 1.9, 1e-6);
+	CHECK_EQ_DBL(r.last_t, 1.9, 1e-6);
 }
 
 static void test_fps_and_gray(void)
@@ -257,11 +257,11 @@ static void test_fps_and_gray(void)
 	s = fl_source_open(path("gray.mp4"), &o, err, sizeof(err));
 	CHECK_MSG(s != NULL, "%s", err);
 	if (s)
-		CHECK_NEAR(fl_source_fps(s), 25, 0.01);
+		CHECK_EQ_DBL(fl_source_fps(s), 25, 0.01);
 	fl_source_close(s);
 	r = read_all(path("gray.mp4"), &o, 0);
-	CHECK(r.frames == 25);
-	CHECK_NEAR(r.mid_luma, 126, 4);
+	CHECK_EQ_INT(r.frames, 25);
+	CHECK_EQ_DBL(r.mid_luma, 126, 4);
 }
 
 static void test_bgr_red(void)
@@ -281,27 +281,27 @@ static void test_bgr_red(void)
 	CHECK_MSG(s != NULL, "%s", err);
 	if (!s)
 		return;
-	CHECK(fl_source_read(s, &f, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(fl_source_read(s, &f, err, sizeof(err)), 0);
 	bgr = malloc((size_t)f.width * f.height * 3);
-	CHECK(fl_frame_bgr(&f, bgr) == 0);
+	CHECK_EQ_INT(fl_frame_bgr(&f, bgr), 0);
 	n = f.width * f.height;
 	for (int i = 0; i < n; i++) {
 		b += bgr[i * 3];
 		g += bgr[i * 3 + 1];
 		rr += bgr[i * 3 + 2];
 	}
-	CHECK_NEAR(b / n, 0, 10);
-	CHECK_NEAR(g / n, 0, 10);
-	CHECK_NEAR(rr / n, 254, 10);
+	CHECK_EQ_DBL(b / n, 0, 10);
+	CHECK_EQ_DBL(g / n, 0, 10);
+	CHECK_EQ_DBL(rr / n, 254, 10);
 	/* Red's luma is about 81 in limited range: the luma plane is the Y. */
-	CHECK_NEAR(f.luma[f.stride * 10 + 10], 81, 6);
+	CHECK_EQ_DBL(f.luma[f.stride * 10 + 10], 81, 6);
 	/* A frame is borrowed until the next read: a stale one is refused. */
 	{
 		fl_frame old = f;
 
-		CHECK(fl_source_read(s, &f, err, sizeof(err)) == 0);
-		CHECK(fl_frame_bgr(&old, bgr) == FL_EINVAL);
-		CHECK(fl_frame_bgr(&f, bgr) == 0);
+		CHECK_EQ_INT(fl_source_read(s, &f, err, sizeof(err)), 0);
+		CHECK_EQ_INT(fl_frame_bgr(&old, bgr), FL_EINVAL);
+		CHECK_EQ_INT(fl_frame_bgr(&f, bgr), 0);
 	}
 	free(bgr);
 	fl_source_close(s);
@@ -319,12 +319,12 @@ static void test_png_sequence(void)
 	o.fps = 10;
 	r = read_all(path("seq%04d.png"), &o, 10);
 	CHECK_MSG(r.opened, "%s", r.err);
-	CHECK_MSG(r.frames == 12, "%d frames", r.frames);
+	CHECK_EQ_INT(r.frames, 12);
 	CHECK_MSG(r.t_ok, "t != index / 10");
-	CHECK_NEAR(r.last_t, 1.1, 1e-6);
+	CHECK_EQ_DBL(r.last_t, 1.1, 1e-6);
 	CHECK(r.width == 160 && r.height == 120);
 	CHECK(r.mid_luma > 20 && r.mid_luma < 235);
-	CHECK(r.end == FL_EEOF);
+	CHECK_EQ_INT(r.end, FL_EEOF);
 }
 
 static void test_jpeg_sequence_from_zero(void)
@@ -338,9 +338,9 @@ static void test_jpeg_sequence_from_zero(void)
 	CHECK(access(path("in000000.jpg"), F_OK) == 0);
 	r = read_all(path("in%06d.jpg"), &o, 25); /* default fps: 25 */
 	CHECK_MSG(r.opened, "%s", r.err);
-	CHECK_MSG(r.frames == 7, "%d frames", r.frames);
+	CHECK_EQ_INT(r.frames, 7);
 	CHECK(r.t_ok);
-	CHECK_NEAR(r.mid_luma, 128, 8); /* JPEG luma is full range */
+	CHECK_EQ_DBL(r.mid_luma, 128, 8); /* JPEG luma is full range */
 }
 
 static void test_mjpeg_avi(void)
@@ -353,10 +353,10 @@ static void test_mjpeg_avi(void)
 		return;
 	r = read_all(path("m.avi"), &o, 0);
 	CHECK_MSG(r.opened, "%s", r.err);
-	CHECK_MSG(r.frames == 25, "%d frames", r.frames);
-	CHECK_NEAR(r.last_t, 0.96, 0.001);
+	CHECK_EQ_INT(r.frames, 25);
+	CHECK_EQ_DBL(r.last_t, 0.96, 0.001);
 	CHECK(r.width == 320 && r.height == 240);
-	CHECK(r.end == FL_EEOF);
+	CHECK_EQ_INT(r.end, FL_EEOF);
 }
 
 static void test_missing_and_garbage(void)
@@ -369,7 +369,7 @@ static void test_missing_and_garbage(void)
 	FILE *fp;
 
 	s = fl_source_open(missing, &o, err, sizeof(err));
-	CHECK(s == NULL);
+	CHECK_NULL(s);
 	CHECK_MSG(strstr(err, missing) != NULL, "%s", err);
 	CHECK_MSG(strstr(err, "no such file") != NULL, "%s", err);
 	fl_source_close(s);
@@ -377,7 +377,7 @@ static void test_missing_and_garbage(void)
 	/* A pattern that matches nothing is missing too. */
 	err[0] = '\0';
 	s = fl_source_open(path("nothing%05d.png"), &o, err, sizeof(err));
-	CHECK(s == NULL);
+	CHECK_NULL(s);
 	CHECK_MSG(strstr(err, "nothing%05d.png") != NULL, "%s", err);
 	fl_source_close(s);
 
@@ -391,7 +391,7 @@ static void test_missing_and_garbage(void)
 	r = read_all(path("random.mp4"), &o, 0);
 	CHECK_MSG(!r.opened || r.end == FL_EDECODE, "opened, %d frames, %d",
 		  r.frames, r.end);
-	CHECK(r.frames == 0);
+	CHECK_EQ_INT(r.frames, 0);
 	CHECK_MSG(strstr(r.err, "random.mp4") != NULL, "%s", r.err);
 }
 
@@ -422,12 +422,12 @@ static void test_truncated(void)
 	/* Only the header's first 2 KB: nothing decodes, and we say so. */
 	CHECK(truncate_copy(path("a.mp4"), path("head.mp4"), 2048, 0) > 0);
 	r = read_all(path("head.mp4"), &o, 0);
-	CHECK(r.frames == 0);
+	CHECK_EQ_INT(r.frames, 0);
 	CHECK_MSG(!r.opened || r.end == FL_EDECODE, "end %d", r.end);
 	CHECK_MSG(strstr(r.err, "head.mp4") != NULL, "%s", r.err);
 	CHECK(truncate_copy(path("fs.mp4"), path("head2.mp4"), 2048, 0) > 0);
 	r = read_all(path("head2.mp4"), &o, 0);
-	CHECK(r.frames == 0);
+	CHECK_EQ_INT(r.frames, 0);
 	CHECK_MSG(!r.opened || r.end == FL_EDECODE, "end %d", r.end);
 	CHECK_MSG(strstr(r.err, "head2.mp4") != NULL, "%s", r.err);
 }
@@ -450,7 +450,7 @@ static void test_mostly_corrupt(void)
 		return;
 	fp = fopen(path("bad.avi"), "r+b");
 	if (!fp) {
-		CHECK(fp != NULL);
+		CHECK_NOT_NULL(fp);
 		return;
 	}
 	fseek(fp, 0, SEEK_END);
@@ -467,7 +467,7 @@ static void test_mostly_corrupt(void)
 				buf[k] = rand() & 0xff;
 		i += 400;
 	}
-	CHECK(n == 50);
+	CHECK_EQ_INT(n, 50);
 	fseek(fp, 0, SEEK_SET);
 	if (buf)
 		fwrite(buf, 1, size, fp);
@@ -492,7 +492,7 @@ static void test_size_change(void)
 		return;
 	r = read_all(path("sz%04d.png"), &o, 0);
 	CHECK_MSG(r.opened, "%s", r.err);
-	CHECK(r.frames == 1);
+	CHECK_EQ_INT(r.frames, 1);
 	CHECK_MSG(r.end == FL_EDECODE, "end %d", r.end);
 	CHECK_MSG(strstr(r.err, "size changed") != NULL, "%s", r.err);
 }
@@ -512,7 +512,7 @@ static void test_realtime(void)
 	r = read_all(path("rt.mp4"), &o, 0);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	wall = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-	CHECK(r.frames == 15);
+	CHECK_EQ_INT(r.frames, 15);
 	/* The last frame (t = 0.56) is not handed out before it is due. */
 	CHECK_MSG(wall >= 0.55 && wall < 3, "wall %.3f s", wall);
 }
@@ -558,7 +558,7 @@ static void test_network_timeout(void)
 	int fd, port;
 
 	fd = listen_any(&port);
-	CHECK(fd >= 0);
+	CHECK_GE_INT(fd, 0);
 	if (fd < 0)
 		return;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/clip.mp4", port);
@@ -566,7 +566,7 @@ static void test_network_timeout(void)
 	t0 = now_s();
 	s = fl_source_open(url, &o, err, sizeof(err));
 	dt = now_s() - t0;
-	CHECK(s == NULL);
+	CHECK_NULL(s);
 	CHECK_MSG(dt >= 0.5 && dt < 5, "gave up after %.2f s", dt);
 	CHECK_MSG(strstr(err, url) != NULL, "%s", err);
 	fl_source_close(s);
@@ -583,7 +583,7 @@ static void test_http(void)
 
 	fd = listen_any(&port); /* find a free port, then hand it over */
 	if (fd < 0) {
-		CHECK(fd >= 0);
+		CHECK_GE_INT(fd, 0);
 		return;
 	}
 	close(fd);
@@ -607,8 +607,8 @@ static void test_http(void)
 		usleep(100000);
 	}
 	CHECK_MSG(r.opened, "%s", r.err);
-	CHECK_MSG(r.frames == 25, "%d frames", r.frames);
-	CHECK_NEAR(r.last_t, 0.96, 0.001);
+	CHECK_EQ_INT(r.frames, 25);
+	CHECK_EQ_DBL(r.last_t, 0.96, 0.001);
 	CHECK_MSG(r.end == FL_EEOF, "end %d: %s", r.end, r.err);
 }
 

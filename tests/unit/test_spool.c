@@ -85,14 +85,14 @@ static void test_order_and_reopen(void)
 	CHECK(fl_spool_next(s, b, &m) == 0 && m.seq == c && m.len == 4 &&
 	      !memcmp(m.payload, "\0bin", 4) && m.qos == 0 && m.retain);
 	fl_spool_msg_free(&m);
-	CHECK(fl_spool_next(s, c, &m) == FL_EEOF);
-	CHECK(fl_spool_ack(s, b) == 0);
-	CHECK(fl_spool_ack(s, 999) == 0); /* unknown: ignored */
+	CHECK_EQ_INT(fl_spool_next(s, c, &m), FL_EEOF);
+	CHECK_EQ_INT(fl_spool_ack(s, b), 0);
+	CHECK_EQ_INT(fl_spool_ack(s, 999), 0); /* unknown: ignored */
 	fl_spool_close(s);
 
 	/* a restart: a and c are still there, in order; new after them */
 	s = fl_spool_open(dir, 0, err, sizeof(err));
-	CHECK(s != NULL);
+	CHECK_NOT_NULL(s);
 	if (!s)
 		return;
 	CHECK(fl_spool_next(s, 0, &m) == 0 && m.seq == a);
@@ -125,7 +125,7 @@ static void test_damage(void)
 	 * a stranger's file */
 	snprintf(name, sizeof(name), "%020llu.2.msg", (unsigned long long)b);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	CHECK(truncate(path, 22) == 0);
+	CHECK_EQ_INT(truncate(path, 22), 0);
 	snprintf(path, sizeof(path), "%s/%020llu.2.msg", dir,
 		 (unsigned long long)c);
 	f = fopen(path, "r+b");
@@ -144,15 +144,15 @@ static void test_damage(void)
 		fclose(f);
 	fl_log_set(NULL, 0, NULL);
 	s = fl_spool_open(dir, 0, err, sizeof(err));
-	CHECK(s != NULL);
+	CHECK_NOT_NULL(s);
 	if (!s)
 		return;
-	CHECK(access(path, F_OK) == 0); /* README left alone */
+	CHECK_EQ_INT(access(path, F_OK), 0); /* README left alone */
 	snprintf(path, sizeof(path), "%s/.tmp-77", dir);
-	CHECK(access(path, F_OK) != 0);
+	CHECK_NE_INT(access(path, F_OK), 0);
 	CHECK(fl_spool_next(s, 0, &m) == 0 && m.seq == a);
 	fl_spool_msg_free(&m);
-	CHECK(fl_spool_next(s, a, &m) == FL_EEOF); /* b and c removed */
+	CHECK_EQ_INT(fl_spool_next(s, a, &m), FL_EEOF); /* b and c removed */
 	CHECK(count_files(".msg") == 1);
 	fl_spool_ack(s, a);
 	fl_spool_close(s);
@@ -202,7 +202,7 @@ static void test_bad_dir(void)
 
 	CHECK(fl_spool_open("/proc/firelane-no/spool", 0, err, sizeof(err)) ==
 	      NULL);
-	CHECK(err[0] != '\0');
+	CHECK_NE_INT(err[0], '\0');
 }
 
 int main(void)

@@ -16,11 +16,13 @@
  */
 #define _GNU_SOURCE
 #include "bundle.h"
+#include "file.h"
 #include "fl.h"
 #include "internal.h"
 #include "manifest.h"
 #include "sign.h"
 #include "store.h"
+#include "tempfiles.h"
 #include "test.h"
 
 #include <dirent.h>
@@ -104,8 +106,11 @@ static int enter_sandbox(void)
 
 static fl_bundle *begin(fl_store *s, const char *id, char *err, size_t n)
 {
-	fl_bundle_info info = { .incident_id = id, .device = "edge-01",
-				.site = "s", .camera = "c", .lane = "l",
+	fl_bundle_info info = { .incident_id = id,
+				.device = "edge-01",
+				.site = "s",
+				.camera = "c",
+				.lane = "l",
 				.cleared_wall = -1 };
 	fl_bundle *b = NULL;
 	int rc = fl_bundle_start(s, &info, &b, err, n);
@@ -117,20 +122,18 @@ static fl_bundle *begin(fl_store *s, const char *id, char *err, size_t n)
 static void test_full(const fl_key *k, unsigned char *big, size_t bign)
 {
 	fl_store_opts o = { .min_free_bytes = 1 };
-	char path[512], tmp[1024], err[512], store[256], partial[512],
-	     out[1024];
+	char path[512], err[512], store[256], partial[512], out[1024];
 	fl_store *s;
 	fl_bundle *b;
 	int rc, fd;
 
 	/* A file larger than the disk. */
 	snprintf(path, sizeof(path), "%s/big.bin", mnt);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	rc = fl_write_atomic(path, big, bign, 0640, err, sizeof(err));
+	rc = fl_file_write(path, big, bign, 0640, 0, err, sizeof(err));
 	CHECK_MSG(rc == FL_EFULL, "rc %d: %s", rc, err);
 	CHECK_MSG(strstr(err, path) && strstr(err, strerror(ENOSPC)), "%s",
 		  err);
-	CHECK(!exists(tmp) && !exists(path));
+	CHECK(temps_in(mnt) == 0 && !exists(path));
 
 	/* A bundle whose second file does not fit: FL_EFULL, the first file
 	 * stays, no temporary; the bundle is still usable and seals. */
@@ -145,8 +148,7 @@ static void test_full(const fl_key *k, unsigned char *big, size_t bign)
 		goto out;
 	CHECK(fl_bundle_add(b, "a.bin", big, 100 * 1024, NULL, err,
 			    sizeof(err)) == 0);
-	rc = fl_bundle_add(b, "b.bin", big, 200 * 1024, NULL, err,
-			   sizeof(err));
+	rc = fl_bundle_add(b, "b.bin", big, 200 * 1024, NULL, err, sizeof(err));
 	CHECK_MSG(rc == FL_EFULL, "rc %d: %s", rc, err);
 	CHECK_MSG(strstr(err, "b.bin") != NULL, "%s", err);
 	CHECK(count_entries(partial) == 1);
@@ -162,8 +164,7 @@ static void test_full(const fl_key *k, unsigned char *big, size_t bign)
 	b = begin(s, "inc-2", err, sizeof(err));
 	if (!b)
 		goto out;
-	rc = fl_bundle_add(b, "c.bin", big, 200 * 1024, NULL, err,
-			   sizeof(err));
+	rc = fl_bundle_add(b, "c.bin", big, 200 * 1024, NULL, err, sizeof(err));
 	CHECK(rc == FL_EFULL);
 	CHECK(count_entries(partial) == 0);
 	fl_bundle_abort(b);
@@ -175,8 +176,7 @@ static void test_full(const fl_key *k, unsigned char *big, size_t bign)
 	b = begin(s, "inc-3", err, sizeof(err));
 	if (!b)
 		goto out;
-	CHECK(fl_bundle_add(b, "d.bin", "data", 4, NULL, err, sizeof(err)) ==
-	      0);
+	CHECK(fl_bundle_add(b, "d.bin", "data", 4, NULL, err, sizeof(err)) == 0);
 	snprintf(path, sizeof(path), "%s/filler", mnt);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	CHECK(fd >= 0);
@@ -190,8 +190,7 @@ static void test_full(const fl_key *k, unsigned char *big, size_t bign)
 	snprintf(out, sizeof(out), "%s/inc-3", store);
 	CHECK(!exists(out));
 	snprintf(partial, sizeof(partial), "%s/.partial/inc-3", store);
-	snprintf(tmp, sizeof(tmp), "%s/manifest.json.tmp", partial);
-	CHECK(!exists(tmp));
+	CHECK(temps_in(partial) == 0);
 	fl_bundle_abort(b);
 	CHECK(!exists(partial));
 
@@ -201,8 +200,10 @@ static void test_full(const fl_key *k, unsigned char *big, size_t bign)
 	s = fl_store_open(store, &o, err, sizeof(err));
 	CHECK_MSG(s, "%s", err);
 	if (s) {
-		fl_bundle_info info = { .incident_id = "inc-4", .device = "e",
-					.site = "s", .camera = "c",
+		fl_bundle_info info = { .incident_id = "inc-4",
+					.device = "e",
+					.site = "s",
+					.camera = "c",
 					.lane = "l" };
 
 		b = NULL;
@@ -218,7 +219,7 @@ out:
 static void test_read_only(const fl_key *k)
 {
 	fl_store_opts o = { .min_free_bytes = 1 };
-	char path[512], tmp[1024], err[512], store[256];
+	char path[512], err[512], store[256];
 	fl_store *s, *s2;
 	fl_bundle *b = NULL;
 	int rc;
@@ -236,17 +237,17 @@ static void test_read_only(const fl_key *k)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/x.txt", mnt);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	rc = fl_write_atomic(path, "x", 1, 0640, err, sizeof(err));
+	rc = fl_file_write(path, "x", 1, 0640, 0, err, sizeof(err));
 	CHECK_MSG(rc == FL_EIO, "rc %d: %s", rc, err);
-	CHECK_MSG(strstr(err, path) && strstr(err, strerror(EROFS)), "%s",
-		  err);
-	CHECK(!exists(tmp));
+	CHECK_MSG(strstr(err, path) && strstr(err, strerror(EROFS)), "%s", err);
+	CHECK(temps_in(mnt) == 0);
 
 	/* An open store: no new bundle, no marker. */
 	{
-		fl_bundle_info info = { .incident_id = "inc-9", .device = "e",
-					.site = "s", .camera = "c",
+		fl_bundle_info info = { .incident_id = "inc-9",
+					.device = "e",
+					.site = "s",
+					.camera = "c",
 					.lane = "l" };
 
 		rc = fl_bundle_start(s, &info, &b, err, sizeof(err));
@@ -269,8 +270,7 @@ static void test_read_only(const fl_key *k)
 	err[0] = '\0';
 	s2 = fl_store_open(path, &o, err, sizeof(err));
 	CHECK(!s2);
-	CHECK_MSG(strstr(err, path) && strstr(err, strerror(EROFS)), "%s",
-		  err);
+	CHECK_MSG(strstr(err, path) && strstr(err, strerror(EROFS)), "%s", err);
 	fl_store_close(s2);
 }
 

@@ -48,36 +48,38 @@ static void test_topics(void)
 	char t[FL_TOPIC_MAX];
 
 	fl_topic(t, sizeof(t), FL_TOPIC_STATUS, SITE, DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/demo-site/edge-01/status"));
+	CHECK_STREQ(t, "firelane/demo-site/edge-01/status");
 	fl_topic(t, sizeof(t), FL_TOPIC_LANE_STATE, SITE, DEV, "cam-1",
 		 "lane-a");
-	CHECK(!strcmp(t, "firelane/demo-site/edge-01/cam-1/lane-a/state"));
+	CHECK_STREQ(t, "firelane/demo-site/edge-01/cam-1/lane-a/state");
 	fl_topic(t, sizeof(t), FL_TOPIC_INCIDENT, SITE, DEV, "cam-1", "lane-a");
-	CHECK(!strcmp(t, "firelane/demo-site/edge-01/cam-1/lane-a/incident"));
+	CHECK_STREQ(t, "firelane/demo-site/edge-01/cam-1/lane-a/incident");
 	fl_topic(t, sizeof(t), FL_TOPIC_CAMERA_EVENT, SITE, DEV, "cam-1", NULL);
-	CHECK(!strcmp(t, "firelane/demo-site/edge-01/cam-1/event"));
+	CHECK_STREQ(t, "firelane/demo-site/edge-01/cam-1/event");
 	fl_topic(t, sizeof(t), FL_TOPIC_CMD_SET, SITE, DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/demo-site/edge-01/command/set"));
+	CHECK_STREQ(t, "firelane/demo-site/edge-01/command/set");
 	/* A site is one level whatever it holds; UTF-8 passes. */
 	fl_topic(t, sizeof(t), FL_TOPIC_STATUS, "a/b+c#d", DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/a_b_c_d/edge-01/status"));
+	CHECK_STREQ(t, "firelane/a_b_c_d/edge-01/status");
 	fl_topic(t, sizeof(t), FL_TOPIC_STATUS, "城东小区", DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/城东小区/edge-01/status"));
+	CHECK_STREQ(t, "firelane/城东小区/edge-01/status");
 	fl_topic(t, sizeof(t), FL_TOPIC_STATUS, "", DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/_/edge-01/status"));
+	CHECK_STREQ(t, "firelane/_/edge-01/status");
 	/* snprintf semantics */
 	CHECK(fl_topic(NULL, 0, FL_TOPIC_STATUS, SITE, DEV, NULL, NULL) ==
 	      strlen("firelane/demo-site/edge-01/status"));
 	fl_topic(t, 10, FL_TOPIC_STATUS, SITE, DEV, NULL, NULL);
-	CHECK(!strcmp(t, "firelane/"));
+	CHECK_STREQ(t, "firelane/");
 }
 
 static void test_payloads(void)
 {
 	double bbox[4] = { 228, 141, 40, 38 };
-	fl_evidence_file files[1] = { { "scene-1.jpg",
-		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-		123456 } };
+	fl_evidence_file files[1] = {
+		{ "scene-1.jpg",
+		  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		  123456 }
+	};
 	fl_incident_msg m = { 0 };
 	fl_camera_health ch = { "cam\"1\n", 25, 0.5, 1 };
 	fl_health h = { 0 };
@@ -101,24 +103,24 @@ static void test_payloads(void)
 	m.files = files;
 	m.nfiles = 1;
 	n = fl_incident_json(&m, buf, sizeof(buf));
-	CHECK(n < sizeof(buf));
+	CHECK_LT_INT(n, sizeof(buf));
 	j = parse(buf);
 	if (j) {
-		CHECK(!strcmp(json_string_value(json_object_get(j, "incident_id")),
-			      m.incident_id));
+		CHECK_STREQ(json_string_value(json_object_get(j, "incident_id")),
+			    m.incident_id);
 		CHECK(json_integer_value(json_object_get(j, "seq")) == 2);
-		CHECK(!strcmp(json_string_value(json_object_get(j, "type")),
-			      "alarm"));
-		CHECK(!strcmp(json_string_value(json_object_get(j, "site")),
-			      m.site));
-		CHECK(!strcmp(json_string_value(json_object_get(j, "time")),
-			      "2026-11-29T12:35:48.418Z"));
+		CHECK_STREQ(json_string_value(json_object_get(j, "type")),
+			    "alarm");
+		CHECK_STREQ(json_string_value(json_object_get(j, "site")),
+			    m.site);
+		CHECK_STREQ(json_string_value(json_object_get(j, "time")),
+			    "2026-11-29T12:35:48.418Z");
 		CHECK(json_object_get(j, "left_at_s") == NULL);
 		CHECK(json_array_size(json_object_get(j, "evidence")) == 1);
 		json_decref(j);
 	}
 	/* snprintf semantics: a short buffer gets a cut prefix */
-	CHECK(fl_incident_json(&m, small, sizeof(small)) == n);
+	CHECK_EQ_INT(fl_incident_json(&m, small, sizeof(small)), n);
 	CHECK(!strncmp(small, buf, sizeof(small) - 1) &&
 	      strlen(small) == sizeof(small) - 1);
 	/* non-finite numbers are null, not "nan" */
@@ -141,14 +143,14 @@ static void test_payloads(void)
 		CHECK(c && !strcmp(json_string_value(json_object_get(c, "id")),
 				   "cam\"1\n"));
 		CHECK(json_is_null(json_object_get(j, "disk_free_mb")));
-		CHECK(!strcmp(json_string_value(json_object_get(j, "clock")),
-			      "unknown"));
+		CHECK_STREQ(json_string_value(json_object_get(j, "clock")),
+			    "unknown");
 		json_decref(j);
 	}
 	for (int w = 0; w < FL_DISCOVERY_ENTITIES; w++) {
 		char topic[FL_TOPIC_MAX];
-		fl_discovery(w, SITE, DEV, "cam-1", "lane-a", "消防\"通道", topic,
-			     sizeof(topic), buf, sizeof(buf));
+		fl_discovery(w, SITE, DEV, "cam-1", "lane-a", "消防\"通道",
+			     topic, sizeof(topic), buf, sizeof(buf));
 		CHECK(!strncmp(topic, "homeassistant/", 14));
 		j = parse(buf);
 		CHECK(j && json_object_get(j, "unique_id"));
@@ -172,7 +174,8 @@ static const struct {
 	{ " {\"id\":\"7\",\"cmd\":\"disable\",\"camera\":\"c\",\"lane\":\"l\"} ",
 	  NULL, FL_CMD_DISABLE },
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": 30.5}", NULL, FL_CMD_DWELL },
+	  "\"dwell_s\": 30.5}",
+	  NULL, FL_CMD_DWELL },
 	{ "{\"cmd\": \"snapshot\", \"camera\": \"c\"}", NULL, FL_CMD_SNAPSHOT },
 	{ "{\"cmd\": \"warn\", \"camera\": \"c\", \"lane\": \"l\"}", NULL,
 	  FL_CMD_WARN },
@@ -200,15 +203,20 @@ static const struct {
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\"}",
 	  "\"dwell_s\" missing", 0 },
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": 0}", "outside", 0 },
+	  "\"dwell_s\": 0}",
+	  "outside", 0 },
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": 1e999}", "out of range", 0 },
+	  "\"dwell_s\": 1e999}",
+	  "out of range", 0 },
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": \"30\"}", "expected a number", 0 },
+	  "\"dwell_s\": \"30\"}",
+	  "expected a number", 0 },
 	{ "{\"cmd\": \"set_dwell\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": 01}", "',' or '}'", 0 },
+	  "\"dwell_s\": 01}",
+	  "',' or '}'", 0 },
 	{ "{\"cmd\": \"enable\", \"camera\": \"c\", \"lane\": \"l\", "
-	  "\"dwell_s\": 5}", "takes no \"dwell_s\"", 0 },
+	  "\"dwell_s\": 5}",
+	  "takes no \"dwell_s\"", 0 },
 	{ "{\"cmd\": \"reload\", \"id\": \"\\u0000\"}", "not allowed", 0 },
 	{ "{\"cmd\": \"reload\", \"id\": \"\xc3\x28\"}", "UTF-8", 0 },
 	{ "{\"cmd\": \"reload\", \"id\": \"\x01\"}", "control", 0 },
@@ -239,11 +247,13 @@ static void test_commands(void)
 		fl_command c;
 		char err[128];
 		const char *p = "{\"id\": \"q-9\", \"cmd\": \"nope\"}";
-		CHECK(fl_command_parse(p, strlen(p), &c, err, sizeof(err)) < 0);
-		CHECK(!strcmp(c.req, "q-9"));
+		CHECK_LT_INT(fl_command_parse(p, strlen(p), &c, err,
+					      sizeof(err)),
+			     0);
+		CHECK_STREQ(c.req, "q-9");
 		/* not NUL-terminated input */
 		p = "{\"cmd\": \"reload\"}garbage";
-		CHECK(fl_command_parse(p, 17, &c, err, sizeof(err)) == 0);
+		CHECK_EQ_INT(fl_command_parse(p, 17, &c, err, sizeof(err)), 0);
 	}
 }
 
@@ -264,33 +274,44 @@ static const struct {
 	const char *why; /* part of the reason when refused */
 } receipts[] = {
 	{ "{\"incident_id\": \"edge-01-6b0c1c12-lane-a-1\", \"verified\": true, "
-	  "\"manifest_sha256\": \"" SHA_M "\"}", 1, 1, NULL },
+	  "\"manifest_sha256\": \"" SHA_M "\"}",
+	  1, 1, NULL },
 	{ " {\"manifest_sha256\":\"" SHA_M "\",\"verified\":false,"
-	  "\"incident_id\":\"e-1\"}\n", 1, 0, NULL },
+	  "\"incident_id\":\"e-1\"}\n",
+	  1, 0, NULL },
 	{ "", 0, 0, "'{' expected" },
 	{ "[]", 0, 0, "'{' expected" },
 	{ "{\"incident_id\": \"e-1\", \"verified\": true}", 0, 0,
 	  "missing manifest_sha256" },
-	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \""
-	  SHA_M "\", \"verified\": true}", 0, 0, "duplicate key" },
-	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \""
-	  SHA_M "\", \"extra\": 1}", 0, 0, "unknown key" },
-	{ "{\"incident_id\": \"../x\", \"verified\": true, \"manifest_sha256\": \""
-	  SHA_M "\"}", 0, 0, "not an id" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \"" SHA_M
+	  "\", \"verified\": true}",
+	  0, 0, "duplicate key" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \"" SHA_M
+	  "\", \"extra\": 1}",
+	  0, 0, "unknown key" },
+	{ "{\"incident_id\": \"../x\", \"verified\": true, \"manifest_sha256\": \"" SHA_M
+	  "\"}",
+	  0, 0, "not an id" },
 	{ "{\"incident_id\": \"x'); DROP TABLE t;--\", \"verified\": true, "
-	  "\"manifest_sha256\": \"" SHA_M "\"}", 0, 0, "not an id" },
+	  "\"manifest_sha256\": \"" SHA_M "\"}",
+	  0, 0, "not an id" },
 	{ "{\"incident_id\": \"e\\u002d1\", \"verified\": true, "
-	  "\"manifest_sha256\": \"" SHA_M "\"}", 0, 0, "escapes" },
-	{ "{\"incident_id\": \"e-1\", \"verified\": 1, \"manifest_sha256\": \""
-	  SHA_M "\"}", 0, 0, "true or false" },
+	  "\"manifest_sha256\": \"" SHA_M "\"}",
+	  0, 0, "escapes" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": 1, \"manifest_sha256\": \"" SHA_M
+	  "\"}",
+	  0, 0, "true or false" },
 	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": "
 	  "\"CA978112CA1BBDCAFAC231B39A23DC4DA786EFF8147C4E72B9807785AFEE48BB\"}",
 	  0, 0, "64 lowercase hex" },
 	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": "
-	  "\"abc\"}", 0, 0, "64 lowercase hex" },
-	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \""
-	  SHA_M "\"} x", 0, 0, "trailing bytes" },
-	{ "{\"incident_id\": \"e-1\", \"verified\": tru", 0, 0, "true or false" },
+	  "\"abc\"}",
+	  0, 0, "64 lowercase hex" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": true, \"manifest_sha256\": \"" SHA_M
+	  "\"} x",
+	  0, 0, "trailing bytes" },
+	{ "{\"incident_id\": \"e-1\", \"verified\": tru", 0, 0,
+	  "true or false" },
 	{ "{\"incident_id\": \"e-1", 0, 0, "unterminated string" },
 };
 
@@ -307,8 +328,8 @@ static void test_receipts(void)
 		err[sizeof(err) - 1] = 0;
 		if (receipts[i].ok) {
 			CHECK_MSG(rc == 0, "receipt %zu refused: %s", i, err);
-			CHECK(r.verified == receipts[i].verified);
-			CHECK(!strcmp(r.manifest_sha256, SHA_M));
+			CHECK_EQ_INT(r.verified, receipts[i].verified);
+			CHECK_STREQ(r.manifest_sha256, SHA_M);
 		} else {
 			CHECK_MSG(rc == FL_EINVAL, "receipt %zu accepted", i);
 			CHECK_MSG(strstr(err, receipts[i].why) != NULL,
@@ -319,18 +340,20 @@ static void test_receipts(void)
 	/* a NUL inside and bytes past len are never read as the payload */
 	CHECK(fl_receipt_parse("{\"incident_id\": \"e\0-1\"}", 23, &r, err,
 			       sizeof(err)) == FL_EINVAL);
-	CHECK(fl_receipt_parse(receipts[0].payload, 10, &r, err,
-			       sizeof(err)) == FL_EINVAL);
+	CHECK_EQ_INT(fl_receipt_parse(receipts[0].payload, 10, &r, err,
+				      sizeof(err)),
+		     FL_EINVAL);
 	/* what the hub writes, the edge reads back */
 	memset(&r, 0, sizeof(r));
 	snprintf(r.incident_id, sizeof(r.incident_id), "edge-01-1-lane-a-1");
 	snprintf(r.manifest_sha256, sizeof(r.manifest_sha256), "%s", SHA_M);
 	r.verified = 1;
-	CHECK(fl_receipt_json(&r, buf, sizeof(buf)) < sizeof(buf));
-	CHECK(fl_receipt_parse(buf, strlen(buf), &back, err, sizeof(err)) == 0);
+	CHECK_LT_INT(fl_receipt_json(&r, buf, sizeof(buf)), sizeof(buf));
+	CHECK_EQ_INT(fl_receipt_parse(buf, strlen(buf), &back, err, sizeof(err)),
+		     0);
 	CHECK(!memcmp(&r, &back, sizeof(r)));
 	fl_receipt_topic(buf, sizeof(buf), "a/b+c", DEV);
-	CHECK(!strcmp(buf, "firelane/a_b_c/edge-01/receipt"));
+	CHECK_STREQ(buf, "firelane/a_b_c/edge-01/receipt");
 }
 
 static struct example ex[64];
@@ -349,16 +372,26 @@ static void lane_topic(struct example *e, enum fl_topic_kind k)
 	fl_topic(e->topic, sizeof(e->topic), k, SITE, DEV, "cam-1", "lane-a");
 }
 
-static void incident(const char *name, const char *type, unsigned seq,
-		     double t, double left, int files, const char *reason)
+static void incident(const char *name, const char *type, unsigned seq, double t,
+		     double left, int files, const char *reason)
 {
 	static const double bbox[4] = { 228, 141, 40, 38 };
 	static const fl_evidence_file f[] = {
-		{ "scene-1.jpg", "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b", 212480 },
-		{ "closeup.jpg", "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c", 61234 },
-		{ "clip.mp4", "7d865e959b2466918c9863afca942d0fb89d7c9ac0c99bafc3749504ded97730", 1843012 },
-		{ "manifest.json", "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb", 4120 },
-		{ "manifest.sig", "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d", 89 },
+		{ "scene-1.jpg",
+		  "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b",
+		  212480 },
+		{ "closeup.jpg",
+		  "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c",
+		  61234 },
+		{ "clip.mp4",
+		  "7d865e959b2466918c9863afca942d0fb89d7c9ac0c99bafc3749504ded97730",
+		  1843012 },
+		{ "manifest.json",
+		  "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+		  4120 },
+		{ "manifest.sig",
+		  "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d",
+		  89 },
 	};
 	struct example *e = add(name);
 	fl_incident_msg m = { 0 };
@@ -383,8 +416,8 @@ static void incident(const char *name, const char *type, unsigned seq,
 	fl_incident_json(&m, e->payload, sizeof(e->payload));
 }
 
-static void answer(const char *name, const char *req, const char *cmd,
-		   int ok, const char *error, const char *detail)
+static void answer(const char *name, const char *req, const char *cmd, int ok,
+		   const char *error, const char *detail)
 {
 	struct example *e = add(name);
 
@@ -582,7 +615,8 @@ static void test_document(void)
 			continue;
 		body++;
 		nl = memchr(body, '\n', (size_t)(end - body));
-		CHECK_MSG(nl != NULL, "example %s: topic line and payload", name);
+		CHECK_MSG(nl != NULL, "example %s: topic line and payload",
+			  name);
 		if (!nl)
 			continue;
 		nlen = (size_t)(nl - body);
@@ -591,8 +625,10 @@ static void test_document(void)
 		for (int i = 0; i < nex; i++)
 			if (!strcmp(ex[i].name, name))
 				k = i;
-		CHECK_MSG(k >= 0, "docs/mqtt.md example '%s' is not one the "
-			  "test knows", name);
+		CHECK_MSG(k >= 0,
+			  "docs/mqtt.md example '%s' is not one the "
+			  "test knows",
+			  name);
 		if (k < 0)
 			continue;
 		seen[k] = 1;
@@ -619,9 +655,11 @@ static void test_document(void)
 		*end = '\n';
 	}
 	for (int i = 0; i < nex; i++)
-		CHECK_MSG(seen[i], "docs/mqtt.md lacks the example '%s' "
-			  "(test_topic --print-examples)", ex[i].name);
-	CHECK(found >= nex);
+		CHECK_MSG(seen[i],
+			  "docs/mqtt.md lacks the example '%s' "
+			  "(test_topic --print-examples)",
+			  ex[i].name);
+	CHECK_GE_INT(found, nex);
 	free(doc);
 }
 

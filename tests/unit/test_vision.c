@@ -26,14 +26,14 @@
 static int failures;
 static int checks;
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		checks++;                                                  \
-		if (!(cond)) {                                             \
-			failures++;                                        \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n",       \
-				__FILE__, __LINE__, #cond);                \
-		}                                                          \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		checks++;                                                      \
+		if (!(cond)) {                                                 \
+			failures++;                                            \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+		}                                                              \
 	} while (0)
 
 /* Log sink: keep the library's log lines visible in ctest output. */
@@ -67,7 +67,7 @@ static double best_iou(const fl_detection *d, int n, int vclass,
 	double best = 0.0;
 
 	for (int i = 0; i < n; i++) {
-		double b[4] = {d[i].x, d[i].y, d[i].w, d[i].h};
+		double b[4] = { d[i].x, d[i].y, d[i].w, d[i].h };
 		if (vclass >= 0 && d[i].vclass != vclass)
 			continue;
 		best = fmax(best, iou(b, box));
@@ -79,7 +79,8 @@ static void dump(const char *what, const fl_detection *d, int n)
 {
 	fprintf(stderr, "  %s: %d box(es)\n", what, n);
 	for (int i = 0; i < n; i++)
-		fprintf(stderr, "    %-7s coco %2d conf %.2f [%.0f,%.0f,%.0f,%.0f]\n",
+		fprintf(stderr,
+			"    %-7s coco %2d conf %.2f [%.0f,%.0f,%.0f,%.0f]\n",
 			fl_vclass_name(d[i].vclass), d[i].coco_id, d[i].conf,
 			d[i].x, d[i].y, d[i].w, d[i].h);
 }
@@ -134,7 +135,8 @@ static uint8_t *to_gray(const uint8_t *bgr, int w, int h)
 		return NULL;
 	for (size_t i = 0; i < (size_t)w * h; i++)
 		g[i] = (uint8_t)((bgr[3 * i] * 29 + bgr[3 * i + 1] * 150 +
-				  bgr[3 * i + 2] * 77) >> 8);
+				  bgr[3 * i + 2] * 77) >>
+				 8);
 	return g;
 }
 
@@ -326,7 +328,7 @@ static void test_people_blank(void)
 	CHECK(fl_people_run(p, g, W, H, W, NULL, out, 8) == 0);
 	CHECK(fl_people_run(p, g, W, H, W - 1, NULL, out, 8) == FL_EINVAL);
 	{
-		double off[4] = {500, 500, 10, 10}; /* outside the image */
+		double off[4] = { 500, 500, 10, 10 }; /* outside the image */
 		CHECK(fl_people_run(p, g, W, H, W, off, out, 8) == FL_EINVAL);
 	}
 	fl_people_destroy(p);
@@ -369,8 +371,8 @@ static void test_real(const char *data)
 	bgr = grab_frame(clip, 0.0, "vtest0.png", &w, &h);
 	CHECK(bgr != NULL);
 	if (bgr) {
-		const double van[4] = {651, 43, 74, 58};
-		const double walker[4] = {640, 240, 45, 80};
+		const double van[4] = { 651, 43, 74, 58 };
+		const double walker[4] = { 640, 240, 45, 80 };
 		fl_people *p;
 
 		CHECK(w == 768 && h == 576);
@@ -397,7 +399,7 @@ static void test_real(const char *data)
 		p = fl_people_create(err, sizeof(err));
 		CHECK(gray && p);
 		if (gray && p) {
-			const double mid[4] = {500, 158, 30, 76};
+			const double mid[4] = { 500, 158, 30, 76 };
 			n = fl_people_run(p, gray, w, h, w, walker, out, 64);
 			dump("HOG, walker roi", out, n);
 			CHECK(best_iou(out, n, FL_VCLASS_PERSON, walker) >= 0.3);
@@ -422,7 +424,7 @@ static void test_real(const char *data)
 	bgr = grab_frame(clip, 5.0, "candela5.png", &w, &h);
 	CHECK(bgr != NULL);
 	if (bgr) {
-		const double man[4] = {172, 98, 50, 97};
+		const double man[4] = { 172, 98, 50, 97 };
 		CHECK(w == 352 && h == 288);
 		n = fl_detector_run(d, bgr, w, h, NULL, out, 64);
 		dump("candela t=5s", out, n);
@@ -438,9 +440,11 @@ static void test_real(const char *data)
 /* Remove the files this test put into tmpdir, then the dir. */
 static void cleanup(void)
 {
-	static const char *names[] = {"vtest0.png", "candela5.png", "ref.png",
-				      "ref.JPG", "garbage.png", "lonely.cfg",
-				      "junk.cfg", "junk.weights", "junk.onnx"};
+	static const char *names[] = { "vtest0.png",  "candela5.png",
+				       "ref.png",     "ref.JPG",
+				       "garbage.png", "lonely.cfg",
+				       "junk.cfg",    "junk.weights",
+				       "junk.onnx" };
 	char p[256];
 
 	for (size_t i = 0; i < FL_ARRAY_SIZE(names); i++) {

@@ -42,8 +42,8 @@ struct wcase {
 	double speaker_s, strobe_s;
 	fl_hours quiet[2];
 	int nquiet;
-	int base_min;      /* minute of the day at t = 0 */
-	double tick;       /* tick period; 0 = 0.5 s */
+	int base_min; /* minute of the day at t = 0 */
+	double tick;  /* tick period; 0 = 0.5 s */
 	struct step steps[8];
 	double end_t;
 	const char *expect;
@@ -96,7 +96,7 @@ static void on_event(const fl_event *ev, void *user)
 	struct rec *r = user;
 	char fmt[200];
 
-	CHECK(ev->type == FL_EV_WARNED);
+	CHECK_EQ_INT(ev->type, FL_EV_WARNED);
 	CHECK(!strcmp(ev->camera, "cam-1") && !strcmp(ev->lane, "lane-a"));
 	if (ev->manual)
 		snprintf(fmt, sizeof(fmt), " M[%s]@%%g", ev->incident_id);
@@ -126,72 +126,230 @@ static void lane_event(fl_warn *w, enum fl_event_type type, double t,
 /* Speaker 4 s, strobe off (0) unless a case says otherwise: short strings. */
 static const struct wcase cases[] = {
 	{ "first warning at rest + warn_s, relays off after their time",
-	  10, 0, 0, 4, 0, {{0}}, 0, 600, 0,
-	  { { OCC, 3, "a", 1 }, { END } }, 40,
+	  10,
+	  0,
+	  0,
+	  4,
+	  0,
+	  { { 0 } },
+	  0,
+	  600,
+	  0,
+	  { { OCC, 3, "a", 1 }, { END } },
+	  40,
 	  " +S11/4 P11 W0[a]@11 -S15" },
 	{ "repeats every warn_repeat_s up to max_repeats",
-	  10, 20, 2, 4, 0, {{0}}, 0, 600, 0,
-	  { { OCC, 3, "a", 1 }, { END } }, 120,
+	  10,
+	  20,
+	  2,
+	  4,
+	  0,
+	  { { 0 } },
+	  0,
+	  600,
+	  0,
+	  { { OCC, 3, "a", 1 }, { END } },
+	  120,
 	  " +S11/4 P11 W0[a]@11 -S15 +S31/4 P31 W1[a]@31 -S35"
 	  " +S51/4 P51 W2[a]@51 -S55" },
 	{ "speaker and strobe, overlapping warnings extend the relay",
-	  10, 5, 1, 4, 8, {{0}}, 0, 600, 0,
-	  { { OCC, 2, "a", 0 }, { END } }, 40,
+	  10,
+	  5,
+	  1,
+	  4,
+	  8,
+	  { { 0 } },
+	  0,
+	  600,
+	  0,
+	  { { OCC, 2, "a", 0 }, { END } },
+	  40,
 	  " +S10/4 +L10/8 P10 W0[a]@10 -S14 +S15/4 P15 W1[a]@15 -S19 -L23" },
 	{ "cleared: relays off and hush at once, nothing after",
-	  10, 20, 5, 8, 0, {{0}}, 0, 600, 0,
-	  { { OCC, 3, "a", 1 }, { ALARM, 12, "a", 1 }, { CLEAR, 13, "a", 0 },
-	    { END } }, 100,
+	  10,
+	  20,
+	  5,
+	  8,
+	  0,
+	  { { 0 } },
+	  0,
+	  600,
+	  0,
+	  { { OCC, 3, "a", 1 },
+	    { ALARM, 12, "a", 1 },
+	    { CLEAR, 13, "a", 0 },
+	    { END } },
+	  100,
 	  " +S11/8 P11 W0[a]@11 -S13 H13" },
 	{ "vacated before the warning: nothing at all",
-	  10, 20, 5, 4, 4, {{0}}, 0, 600, 0,
-	  { { OCC, 3, "a", 1 }, { VACATE, 8, "a", 0 }, { END } }, 100, "" },
+	  10,
+	  20,
+	  5,
+	  4,
+	  4,
+	  { { 0 } },
+	  0,
+	  600,
+	  0,
+	  { { OCC, 3, "a", 1 }, { VACATE, 8, "a", 0 }, { END } },
+	  100,
+	  "" },
 	{ "quiet hours 10:01-10:02 crossed: due warnings skipped, not queued",
-	  10, 20, 10, 4, 0, { { 601, 602 } }, 1, 600, 0,
-	  { { OCC, 3, "a", 1 }, { END } }, 150,
+	  10,
+	  20,
+	  10,
+	  4,
+	  0,
+	  { { 601, 602 } },
+	  1,
+	  600,
+	  0,
+	  { { OCC, 3, "a", 1 }, { END } },
+	  150,
 	  " +S11/4 P11 W0[a]@11 -S15 +S31/4 P31 W1[a]@31 -S35"
 	  " +S51/4 P51 W2[a]@51 -S55 +S131/4 P131 W3[a]@131 -S135" },
 	{ "incident starts inside quiet hours, first warning after them",
-	  10, 30, 10, 4, 0, { { 22 * 60, 601 } }, 1, 600, 0,
-	  { { OCC, 3, "a", 1 }, { END } }, 100,
+	  10,
+	  30,
+	  10,
+	  4,
+	  0,
+	  { { 22 * 60, 601 } },
+	  1,
+	  600,
+	  0,
+	  { { OCC, 3, "a", 1 }, { END } },
+	  100,
 	  " +S71/4 P71 W0[a]@71 -S75" },
 	{ "quiet all the time: never a warning",
-	  5, 5, 10, 4, 4, { { 0, 24 * 60 } }, 1, 600, 0,
-	  { { OCC, 1, "a", 0 }, { END } }, 200, "" },
+	  5,
+	  5,
+	  10,
+	  4,
+	  4,
+	  { { 0, 24 * 60 } },
+	  1,
+	  600,
+	  0,
+	  { { OCC, 1, "a", 0 }, { END } },
+	  200,
+	  "" },
 	{ "two incidents one after the other: the count starts again",
-	  5, 10, 5, 2, 0, {{0}}, 0, 600, 0,
-	  { { OCC, 2, "a", 0 }, { CLEAR, 12, "a", 0 }, { OCC, 30, "b", 28 },
-	    { CLEAR, 44, "b", 0 }, { END } }, 80,
+	  5,
+	  10,
+	  5,
+	  2,
+	  0,
+	  { { 0 } },
+	  0,
+	  600,
+	  0,
+	  { { OCC, 2, "a", 0 },
+	    { CLEAR, 12, "a", 0 },
+	    { OCC, 30, "b", 28 },
+	    { CLEAR, 44, "b", 0 },
+	    { END } },
+	  80,
 	  " +S5/2 P5 W0[a]@5 -S7 +S33/2 P33 W0[b]@33 -S35"
 	  " +S43/2 P43 W1[b]@43 -S44 H44" },
 	{ "two incidents at once: each its clock, relays until both left",
-	  5, 0, 0, 10, 0, {{0}}, 0, 600, 0,
-	  { { OCC, 2, "a", 0 }, { OCC, 4, "b", 3 }, { CLEAR, 6, "a", 0 },
-	    { CLEAR, 9, "b", 0 }, { END } }, 30,
+	  5,
+	  0,
+	  0,
+	  10,
+	  0,
+	  { { 0 } },
+	  0,
+	  600,
+	  0,
+	  { { OCC, 2, "a", 0 },
+	    { OCC, 4, "b", 3 },
+	    { CLEAR, 6, "a", 0 },
+	    { CLEAR, 9, "b", 0 },
+	    { END } },
+	  30,
 	  " +S5/10 P5 W0[a]@5 P8 W0[b]@8 -S9 H9" },
 	{ "manual trigger: no incident, then during one, schedule unmoved",
-	  10, 0, 0, 3, 0, {{0}}, 0, 600, 0,
-	  { { TRIGGER, 2, NULL, 0 }, { OCC, 5, "a", 4 }, { TRIGGER, 7, NULL, 0 },
-	    { END } }, 30,
+	  10,
+	  0,
+	  0,
+	  3,
+	  0,
+	  { { 0 } },
+	  0,
+	  600,
+	  0,
+	  { { TRIGGER, 2, NULL, 0 },
+	    { OCC, 5, "a", 4 },
+	    { TRIGGER, 7, NULL, 0 },
+	    { END } },
+	  30,
 	  " +S2/3 P2 M[]@2 -S5 +S7/3 P7 M[a]@7 -S10 +S14/3 P14 W0[a]@14 -S17" },
 	{ "manual trigger in quiet hours is given",
-	  10, 0, 0, 3, 0, { { 0, 24 * 60 } }, 1, 600, 0,
-	  { { OCC, 1, "a", 0 }, { TRIGGER, 20, NULL, 0 }, { END } }, 40,
+	  10,
+	  0,
+	  0,
+	  3,
+	  0,
+	  { { 0, 24 * 60 } },
+	  1,
+	  600,
+	  0,
+	  { { OCC, 1, "a", 0 }, { TRIGGER, 20, NULL, 0 }, { END } },
+	  40,
 	  " +S20/3 P20 M[a]@20 -S23" },
 	{ "warn_s = 0: no automatic warning",
-	  0, 10, 5, 4, 4, {{0}}, 0, 600, 0,
-	  { { OCC, 1, "a", 0 }, { ALARM, 30, "a", 0 }, { END } }, 100, "" },
+	  0,
+	  10,
+	  5,
+	  4,
+	  4,
+	  { { 0 } },
+	  0,
+	  600,
+	  0,
+	  { { OCC, 1, "a", 0 }, { ALARM, 30, "a", 0 }, { END } },
+	  100,
+	  "" },
 	{ "alarm as the first event opens the incident from rest_since",
-	  10, 0, 0, 4, 0, {{0}}, 0, 600, 0,
-	  { { ALARM, 62, "a", 2 }, { END } }, 80,
+	  10,
+	  0,
+	  0,
+	  4,
+	  0,
+	  { { 0 } },
+	  0,
+	  600,
+	  0,
+	  { { ALARM, 62, "a", 2 }, { END } },
+	  80,
 	  " +S62/4 P62 W0[a]@62 -S66" },
 	{ "a late tick warns once and resumes the schedule after it",
-	  10, 10, 10, 1, 0, {{0}}, 0, 600, 35,
-	  { { OCC, 3, "a", 0 }, { END } }, 80,
+	  10,
+	  10,
+	  10,
+	  1,
+	  0,
+	  { { 0 } },
+	  0,
+	  600,
+	  35,
+	  { { OCC, 3, "a", 0 }, { END } },
+	  80,
 	  " +S35/1 P35 W0[a]@35 -S70 +S70/1 P70 W1[a]@70" },
 	{ "other lanes' events are ignored",
-	  5, 0, 0, 4, 0, {{0}}, 0, 600, 0,
-	  { { OTHER_LANE, 1, "x", 0 }, { END } }, 30, "" },
+	  5,
+	  0,
+	  0,
+	  4,
+	  0,
+	  { { 0 } },
+	  0,
+	  600,
+	  0,
+	  { { OTHER_LANE, 1, "x", 0 }, { END } },
+	  30,
+	  "" },
 };
 
 static void run_case(const struct wcase *c)
@@ -235,7 +393,8 @@ static void run_case(const struct wcase *c)
 					   s->rest_since, "lane-a", &out);
 				break;
 			case TRIGGER:
-				CHECK(fl_warn_trigger(&w, s->t, &out) == 0);
+				CHECK_EQ_INT(fl_warn_trigger(&w, s->t, &out),
+					     0);
 				break;
 			case OTHER_LANE:
 				lane_event(&w, FL_EV_OCCUPIED, s->t, s->id,
@@ -245,11 +404,11 @@ static void run_case(const struct wcase *c)
 				break;
 			}
 		}
-		fl_warn_tick(&w, t, (c->base_min + (int)(t / 60)) % 1440,
-			     &out);
+		fl_warn_tick(&w, t, (c->base_min + (int)(t / 60)) % 1440, &out);
 	}
-	CHECK_MSG(!strcmp(r.buf, c->expect), "%s:\n  got    '%s'\n  wanted '%s'",
-		  c->name, r.buf, c->expect);
+	CHECK_MSG(!strcmp(r.buf, c->expect),
+		  "%s:\n  got    '%s'\n  wanted '%s'", c->name, r.buf,
+		  c->expect);
 	fl_warn_deinit(&w);
 }
 
@@ -265,14 +424,13 @@ static void test_stop(void)
 	p.strobe_s = 5;
 	fl_warn_init(&w, &p, "cam-1", "lane-a");
 	fl_warn_tick(&w, 1, 0, &out);
-	CHECK(r.len == 0);
+	CHECK_EQ_INT(r.len, 0);
 	fl_warn_trigger(&w, 2, &out);
 	fl_warn_stop(&w, 3, &out);
 	fl_warn_stop(&w, 4, &out);
 	fl_warn_tick(&w, 10, 0, &out);
-	CHECK_MSG(!strcmp(r.buf, " +S2/5 +L2/5 P2 M[]@2 -S3 -L3 H3"), "'%s'",
-		  r.buf);
-	CHECK(w.warnings == 1);
+	CHECK_STREQ(r.buf, " +S2/5 +L2/5 P2 M[]@2 -S3 -L3 H3");
+	CHECK_EQ_INT(w.warnings, 1);
 	/* NULL callbacks and NULL out are fine. */
 	fl_warn_trigger(&w, 11, NULL);
 	fl_warn_tick(&w, 30, 0, &(fl_warn_out){ NULL, NULL, NULL });
@@ -304,15 +462,15 @@ static void test_set_params(void)
 	p.repeat_s = 0; /* no more repeats */
 	fl_warn_set_params(&w, &p);
 	fl_warn_tick(&w, 30, 0, &out);
-	CHECK_MSG(!strcmp(r.buf, " W0[a]@3.5 W1[a]@13.5 W2[a]@15.5"), "'%s'",
-		  r.buf);
+	CHECK_STREQ(r.buf, " W0[a]@3.5 W1[a]@13.5 W2[a]@15.5");
 	fl_warn_deinit(&w);
 }
 
 static void test_hours(void)
 {
 	const fl_hours night[] = { { 22 * 60, 6 * 60 } };
-	const fl_hours day[] = { { 8 * 60, 18 * 60 }, { 19 * 60, 19 * 60 + 30 } };
+	const fl_hours day[] = { { 8 * 60, 18 * 60 },
+				 { 19 * 60, 19 * 60 + 30 } };
 
 	CHECK(fl_warn_in_hours(night, 1, 23 * 60));
 	CHECK(fl_warn_in_hours(night, 1, 0));

@@ -35,6 +35,7 @@
 #include "eval.h"
 #include "truth.h"
 
+#include "file.h"
 #include "fl.h"
 
 #include <errno.h>
@@ -91,18 +92,6 @@ static int path_join(char *out, const char *dir, const char *rel)
 	return n < 0 || n >= SUITE_PATH_MAX ? FL_ERANGE : 0;
 }
 
-static void dir_of(const char *path, char *out)
-{
-	const char *s = strrchr(path, '/');
-
-	if (!s)
-		snprintf(out, SUITE_PATH_MAX, ".");
-	else if (s == path)
-		snprintf(out, SUITE_PATH_MAX, "/");
-	else
-		snprintf(out, SUITE_PATH_MAX, "%.*s", (int)(s - path), path);
-}
-
 /* The edge binary beside this program (/proc/self/exe), or "firelane-edge". */
 static void default_edge(char *out)
 {
@@ -114,7 +103,7 @@ static void default_edge(char *out)
 		return;
 	}
 	self[n] = '\0';
-	dir_of(self, dir);
+	fl_path_dir(self, dir, sizeof(dir));
 	if (path_join(out, dir, "firelane-edge"))
 		snprintf(out, SUITE_PATH_MAX, "firelane-edge");
 }
@@ -202,7 +191,7 @@ static int prepare(struct clip *c, const eval_suite_opts *o, const char *outdir,
 			 c->json);
 		return FL_EFORMAT;
 	}
-	dir_of(c->json, dir);
+	fl_path_dir(c->json, dir, sizeof(dir));
 	if (path_join(c->media, o->data_root ? o->data_root : dir,
 		      c->truth.media))
 		goto too_long;

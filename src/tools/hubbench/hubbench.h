@@ -25,10 +25,10 @@ int hb_populate(const hb_populate_opts *o);
 typedef struct hb_latency_opts {
 	const char *url; /* http://127.0.0.1:PORT (no trailing slash needed) */
 	const char *user, *password;
-	int requests;    /* timed requests per endpoint (200) */
-	int warmup;      /* untimed requests first (10) */
-	double budget_s; /* at most this long per endpoint (stops early) */
-	int clients;     /* concurrent clients of the list variant (2) */
+	int requests;     /* timed requests per endpoint (200) */
+	int warmup;       /* untimed requests first (10) */
+	double budget_s;  /* at most this long per endpoint (stops early) */
+	int clients;      /* concurrent clients of the list variant (2) */
 	const char *site; /* the site of the filtered list and reports */
 } hb_latency_opts;
 

@@ -32,6 +32,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "fl.h"
 #include "hubbench.h"
 
@@ -53,14 +54,6 @@ typedef struct series {
 	double *ms;
 	int n, cap;
 } series;
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *user)
 {
@@ -186,9 +179,9 @@ static json_t *summary(series *s)
 	if (s->n == 0)
 		return json_null();
 	qsort(s->ms, (size_t)s->n, sizeof(double), cmpd);
-	return json_pack("{s:i,s:f,s:f,s:f,s:f}", "n", s->n, "p50",
-			 pct(s, 0.5), "p90", pct(s, 0.9), "p99", pct(s, 0.99),
-			 "max", s->ms[s->n - 1]);
+	return json_pack("{s:i,s:f,s:f,s:f,s:f}", "n", s->n, "p50", pct(s, 0.5),
+			 "p90", pct(s, 0.9), "p99", pct(s, 0.99), "max",
+			 s->ms[s->n - 1]);
 }
 
 /* The ids of a list answer, appended to ids (at most HB_IDS). */
@@ -238,26 +231,27 @@ static int timed(client *c, const hb_latency_opts *o, const char *name,
 		 double budget_s)
 {
 	char url[1024];
-	double t0 = mono(), t;
+	double t0 = fl_mono_s(), t;
 	long code;
 
 	for (int i = 0; i < o->warmup + requests; i++) {
 		fn(url, sizeof(url), o->url, i, arg);
-		t = mono();
+		t = fl_mono_s();
 		code = request(c, url, NULL);
-		t = (mono() - t) * 1000.0;
+		t = (fl_mono_s() - t) * 1000.0;
 		if (code != 200 || c->body.n == 0) {
-			fprintf(stderr, "hubbench: %s: GET %s answered %ld: %.200s\n",
+			fprintf(stderr,
+				"hubbench: %s: GET %s answered %ld: %.200s\n",
 				name, url, code, c->body.p ? c->body.p : "");
 			return -1;
 		}
 		if (i < o->warmup) {
-			t0 = mono();
+			t0 = fl_mono_s();
 			continue;
 		}
 		if (series_add(s, t))
 			return -1;
-		if (mono() - t0 > budget_s)
+		if (fl_mono_s() - t0 > budget_s)
 			break;
 	}
 	return 0;
@@ -300,13 +294,13 @@ static json_t *concurrent(const client *session, const hb_latency_opts *o)
 		if (client_init(&w[k].c, session))
 			goto out;
 	}
-	t0 = mono();
+	t0 = fl_mono_s();
 	for (; started < o->clients; started++)
 		if (pthread_create(&w[started].th, NULL, work, &w[started]))
 			break;
 	for (int k = 0; k < started; k++)
 		pthread_join(w[k].th, NULL);
-	wall = mono() - t0;
+	wall = fl_mono_s() - t0;
 	for (int k = 0; k < started; k++) {
 		failed |= w[k].failed;
 		for (int i = 0; i < w[k].s.n; i++)
@@ -394,7 +388,8 @@ int hb_latency(const hb_latency_opts *o)
 		goto out;
 	}
 	/* ids for the detail, the total for the deep page, the asset */
-	snprintf(url, sizeof(url), "%s/api/incidents?limit=%d", o->url, HB_IDS / 2);
+	snprintf(url, sizeof(url), "%s/api/incidents?limit=%d", o->url,
+		 HB_IDS / 2);
 	if (request(&c, url, NULL) != 200) {
 		fprintf(stderr, "hubbench: GET /api/incidents failed\n");
 		goto out;
@@ -425,7 +420,8 @@ int hb_latency(const hb_latency_opts *o)
 	gmtime_r(&now, &tm);
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 	snprintf(filtered, sizeof(filtered),
-		 "/api/incidents?site=%s&status=cleared&outcome=towed", o->site);
+		 "/api/incidents?site=%s&status=cleared&outcome=towed",
+		 o->site);
 	snprintf(rws, sizeof(rws), "/api/reports?site=%s&period=week&date=%s",
 		 o->site, today);
 	snprintf(rms, sizeof(rms), "/api/reports?site=%s&period=month&date=%s",
@@ -469,7 +465,8 @@ int hb_latency(const hb_latency_opts *o)
 	lat = NULL;
 	json_object_set_new(out, "list_concurrent", conc);
 	{
-		char *t = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		char *t = json_dumps(out,
+				     JSON_COMPACT | JSON_REAL_PRECISION(6));
 
 		if (t)
 			printf("%s\n", t);

@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "db.h"
 #include "fl.h"
 #include "hubbench.h"
@@ -30,22 +31,6 @@
 /* Any valid Ed25519 public key: the bench publishes nothing signed. */
 #define HB_PUBKEY "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 #define HB_BATCH 500 /* incidents per transaction */
-
-static double now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One incident message into the store. 0 or -1 (reason printed). */
 static int message(fl_db *db, const char *device, const char *site,
@@ -65,8 +50,9 @@ static int message(fl_db *db, const char *device, const char *site,
 		 "\"class\": \"vehicle\"%s}",
 		 iid, seq, type, site, device, lane, wall, video,
 		 video - (wall - rest_wall),
-		 strcmp(type, "cleared") && strcmp(type, "vacated") ?
-			 "" : ", \"left_at_s\": 0.0");
+		 strcmp(type, "cleared") && strcmp(type, "vacated")
+			 ? ""
+			 : ", \"left_at_s\": 0.0");
 	m.device = device;
 	m.site = site;
 	m.camera = "cam-1";
@@ -86,8 +72,8 @@ static int message(fl_db *db, const char *device, const char *site,
 }
 
 /* Incident i of n: its messages and (every tenth) its outcome. */
-static int incident(fl_db *db, const hb_populate_opts *o, long i,
-		    double t0, double step, long *msgs)
+static int incident(fl_db *db, const hb_populate_opts *o, long i, double t0,
+		    double step, long *msgs)
 {
 	static const char *outcomes[] = { "persuaded", "fined", "towed",
 					  "false_alarm", "other" };
@@ -179,8 +165,10 @@ int hb_populate(const hb_populate_opts *o)
 		return 1;
 	}
 	if (stored(db) != 0) {
-		fprintf(stderr, "hubbench: %s already holds incidents: populate "
-				"a new file\n", o->db_path);
+		fprintf(stderr,
+			"hubbench: %s already holds incidents: populate "
+			"a new file\n",
+			o->db_path);
 		goto out;
 	}
 	fl_db_set_durable(db, 0);
@@ -189,10 +177,11 @@ int hb_populate(const hb_populate_opts *o)
 		snprintf(site, sizeof(site), "site-%02d", s);
 		if (fl_db_device_enrol(db, device, site, HB_PUBKEY, err,
 				       sizeof(err)) < 0) {
-			fprintf(stderr, "hubbench: enrol %s: %s\n", device, err);
+			fprintf(stderr, "hubbench: enrol %s: %s\n", device,
+				err);
 			goto out;
 		}
-		fl_db_device_seen(db, device, "online", now_wall(),
+		fl_db_device_seen(db, device, "online", fl_wall_s(),
 				  "{\"uptime_s\": 3600, \"cameras\": [{\"id\": "
 				  "\"cam-1\", \"fps\": 25.0, \"load\": 0.02, "
 				  "\"online\": true}]}");
@@ -204,12 +193,13 @@ int hb_populate(const hb_populate_opts *o)
 	}
 	/* the newest incident starts an hour ago */
 	step = (double)o->days * 86400.0 / (double)o->incidents;
-	t0 = now_wall() - 3600.0 - step * (double)(o->incidents - 1);
-	m0 = mono();
+	t0 = fl_wall_s() - 3600.0 - step * (double)(o->incidents - 1);
+	m0 = fl_mono_s();
 	for (i = 0; i < o->incidents; i++) {
 		if (!in_batch) {
 			if (fl_db_batch_begin(db) < 0) {
-				fprintf(stderr, "hubbench: batch begin failed\n");
+				fprintf(stderr,
+					"hubbench: batch begin failed\n");
 				goto out;
 			}
 			in_batch = 1;
@@ -228,7 +218,8 @@ int hb_populate(const hb_populate_opts *o)
 	}
 	printf("{\"incidents\": %ld, \"messages\": %ld, \"sites\": %d, "
 	       "\"lanes\": %d, \"days\": %d, \"seconds\": %.1f}\n",
-	       o->incidents, msgs, o->sites, o->lanes, o->days, mono() - m0);
+	       o->incidents, msgs, o->sites, o->lanes, o->days,
+	       fl_mono_s() - m0);
 	rc = 0;
 out:
 	if (in_batch)

@@ -23,6 +23,7 @@
  * 1, so runs repeat exactly) and clipped to the image. -v prints one line
  * per image (hit or miss, best IoU, top box) on stderr.
  */
+#include "clock.h"
 #include "fl.h"
 #include "vision.h"
 
@@ -39,7 +40,7 @@
 struct opts {
 	int top;
 	int car;
-	double grow_w, grow_h;	/* car roi: plate box times these */
+	double grow_w, grow_h; /* car roi: plate box times these */
 	unsigned long long seed;
 	int verbose;
 };
@@ -86,14 +87,6 @@ static double box_iou(const double *a, const double *b)
 	in = (x1 - x0) * (y1 - y0);
 	un = a[2] * a[3] + b[2] * b[3] - in;
 	return un > 0 ? in / un : 0.0;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -158,9 +151,9 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 		roi[2] = x1 - x0;
 		roi[3] = y1 - y0;
 	}
-	t0 = now_ms();
+	t0 = fl_mono_s();
 	n = fl_plate_find(bgr, w, h, o->car ? roi : NULL, found, o->top);
-	t->ms += now_ms() - t0;
+	t->ms += (fl_mono_s() - t0) * 1e3;
 	free(bgr);
 	if (n < 0) {
 		fprintf(stderr, "firelane-plates: %s: plate find: %s\n", path,
@@ -168,7 +161,8 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 		n = 0;
 	}
 	for (int i = 0; i < n; i++) {
-		double b[4] = {found[i].x, found[i].y, found[i].w, found[i].h};
+		double b[4] = { found[i].x, found[i].y, found[i].w,
+				found[i].h };
 		if (box_iou(b, truth) >= 0.3)
 			hit = 1;
 		else
@@ -179,11 +173,12 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 	if (o->verbose) {
 		double best = 0;
 		for (int i = 0; i < n; i++) {
-			double b[4] = {found[i].x, found[i].y, found[i].w,
-				       found[i].h};
+			double b[4] = { found[i].x, found[i].y, found[i].w,
+					found[i].h };
 			best = fmax(best, box_iou(b, truth));
 		}
-		fprintf(stderr, "%s %s n=%d best_iou=%.2f truth=%.0f,%.0f,%.0f,%.0f",
+		fprintf(stderr,
+			"%s %s n=%d best_iou=%.2f truth=%.0f,%.0f,%.0f,%.0f",
 			hit ? "HIT " : "MISS", file, n, best, truth[0],
 			truth[1], truth[2], truth[3]);
 		if (n > 0)
@@ -198,7 +193,7 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 /* All annotated images of a directory, in name order; one JSON line. */
 static int run_dir(const char *dir, const struct opts *o)
 {
-	struct tally t = {0, 0, 0, 0.0};
+	struct tally t = { 0, 0, 0, 0.0 };
 	unsigned long long rng = o->seed;
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -255,7 +250,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct opts o = {3, 0, 3.0, 4.0, 1, 0};
+	struct opts o = { 3, 0, 3.0, 4.0, 1, 0 };
 	int i, rc = 0, ndirs = 0;
 
 	fl_log_set(log_sink, FL_LOG_WARN, NULL);
@@ -263,8 +258,10 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--top") && i + 1 < argc) {
 			o.top = atoi(argv[++i]);
 			if (o.top < 1 || o.top > MAX_TOP) {
-				fprintf(stderr, "firelane-plates: --top wants "
-						"1..%d\n", MAX_TOP);
+				fprintf(stderr,
+					"firelane-plates: --top wants "
+					"1..%d\n",
+					MAX_TOP);
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--roi") && i + 1 < argc) {
@@ -278,10 +275,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--grow") && i + 1 < argc) {
-			if (sscanf(argv[++i], "%lf,%lf", &o.grow_w, &o.grow_h) != 2 ||
+			if (sscanf(argv[++i], "%lf,%lf", &o.grow_w,
+				   &o.grow_h) != 2 ||
 			    o.grow_w < 2.2 || o.grow_h < 3.0) {
-				fprintf(stderr, "firelane-plates: --grow wants "
-						"W,H (>= 2.2,3: the plate stays inside)\n");
+				fprintf(stderr,
+					"firelane-plates: --grow wants "
+					"W,H (>= 2.2,3: the plate stays inside)\n");
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {

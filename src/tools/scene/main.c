@@ -47,6 +47,7 @@
  * The program is thin wiring: argv, the scenario table, the frame loop
  * (render -> encode) and the two small text writers.
  */
+#include "clock.h"
 #include "encode.h"
 #include "fl.h"
 #include "scene.h"
@@ -552,14 +553,6 @@ out:
 	return rc;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /*
  * Generate one scenario into o->out. Returns 0 or a negative fl_errno with
  * the reason printed to stderr.
@@ -573,7 +566,7 @@ static int generate(const struct sc_scenario *sc, const struct opts *o)
 	fl_encoder_opts eo = { 0, NULL, o->threads, 0 };
 	fl_encoder *enc = NULL;
 	char path[4096], err[256] = "";
-	double t0 = now_s();
+	double t0 = fl_mono_s();
 	long fi;
 	int rc;
 
@@ -647,7 +640,7 @@ static int generate(const struct sc_scenario *sc, const struct opts *o)
 			"%-20s %5.1f s  %4ld frames  dwell %2.0f  "
 			"due %d  (%.1f s)\n",
 			sc->name, g.dur, g.frames, scene.dwell, due,
-			now_s() - t0);
+			fl_mono_s() - t0);
 	}
 out:
 	fl_encoder_close(enc);
@@ -730,7 +723,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { NULL, NULL, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0 };
 	const struct sc_scenario *todo[128];
-	double t0 = now_s();
+	double t0 = fl_mono_s();
 	size_t i, n = 0;
 	long v;
 	int c, rc = 0;
@@ -848,7 +841,8 @@ int main(int argc, char **argv)
 		o.fps = n > 0 && todo[0]->set == SC_SET_LONG ? 10 : 25;
 	rc = run_children(todo, n, &o);
 	if (o.verbose && n > 1)
-		fprintf(stderr, "%zu scenarios in %.1f s\n", n, now_s() - t0);
+		fprintf(stderr, "%zu scenarios in %.1f s\n", n,
+			fl_mono_s() - t0);
 	return rc;
 bad:
 	fprintf(stderr, "firelane-scene: bad value for --%s: '%s'\n",

@@ -40,8 +40,10 @@ static int load_key(const char *arg, unsigned char pk[32])
 		return 0;
 	f = fopen(arg, "rb");
 	if (!f) {
-		fprintf(stderr, "firelane-verify: --public-key %s: neither a "
-				"base64 key nor a readable file\n", arg);
+		fprintf(stderr,
+			"firelane-verify: --public-key %s: neither a "
+			"base64 key nor a readable file\n",
+			arg);
 		return -1;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -51,11 +53,13 @@ static int load_key(const char *arg, unsigned char pk[32])
 		return 0;
 	}
 	buf[n] = '\0';
-	if (strlen((char *)buf) == n && fl_key_public_from_b64((char *)buf,
-							       pk) == 0)
+	if (strlen((char *)buf) == n &&
+	    fl_key_public_from_b64((char *)buf, pk) == 0)
 		return 0;
-	fprintf(stderr, "firelane-verify: --public-key %s: the file holds "
-			"no public key (base64 or 32 raw bytes)\n", arg);
+	fprintf(stderr,
+		"firelane-verify: --public-key %s: the file holds "
+		"no public key (base64 or 32 raw bytes)\n",
+		arg);
 	return -1;
 }
 
@@ -101,8 +105,7 @@ int main(int argc, char **argv)
 	}
 	if (key && load_key(key, pk) != 0)
 		return 2;
-	rc = fl_bundle_verify_ex(dir, key ? pk : NULL, &info, err,
-				 sizeof(err));
+	rc = fl_bundle_verify_ex(dir, key ? pk : NULL, &info, err, sizeof(err));
 	if (rc) {
 		printf("%s: FAIL: %s\n", dir, err);
 		return 1;

@@ -1,5 +1,5 @@
 /*
- * evidence.h - receiving evidence bundles in chunks (docs/mqtt.md,
+ * bundles.h - receiving evidence bundles in chunks (docs/mqtt.md,
  * "Evidence to the hub") and verifying them against the enrolled key.
  *
  * Layout under evidence_dir (docs/hub.md):
@@ -12,8 +12,8 @@
  *
  * All functions run on the hub's main thread; db is borrowed.
  */
-#ifndef FL_HUB_EVIDENCE_H
-#define FL_HUB_EVIDENCE_H
+#ifndef FL_HUB_BUNDLES_H
+#define FL_HUB_BUNDLES_H
 
 #include <stddef.h>
 
@@ -22,9 +22,9 @@
 
 /* A bundle completed by this call: what the delivery receipt says. */
 typedef struct hub_bundle_done {
-	int complete;               /* 1: verified (or failed) and stored now */
+	int complete; /* 1: verified (or failed) and stored now */
 	int verified;
-	char manifest_sha256[65];   /* of manifest.json, from the file list */
+	char manifest_sha256[65]; /* of manifest.json, from the file list */
 } hub_bundle_done;
 
 /*
@@ -70,4 +70,4 @@ int hub_evidence_sweep_incoming(const char *dir, double max_age_s, double now);
 int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
 		       double now);
 
-#endif /* FL_HUB_EVIDENCE_H */
+#endif /* FL_HUB_BUNDLES_H */

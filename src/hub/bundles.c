@@ -1,5 +1,5 @@
 /*
- * evidence.c - evidence chunks in, verified bundles out.
+ * bundles.c - evidence chunks in, verified bundles out.
  *
  * A note on the model. The edge sends every file of a sealed bundle as
  * 64 KiB chunks through its spool, then the "evidence" incident message
@@ -28,7 +28,7 @@
  * administrator enrolled (not the key the manifest names: a device
  * re-keyed or an impostor fails here).
  */
-#include "evidence.h"
+#include "bundles.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,92 +41,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <sodium.h>
 
+#include "file.h"
 #include "fl.h"
 #include "hubconf.h"
 #include "manifest.h"
-#include "sign.h"
-
-
-static void fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-/* Write len bytes to path atomically (path.tmp, fsync, rename, dir fsync). */
-static int write_atomic(const char *dir, const char *name, const void *data,
-			size_t len)
-{
-	char path[HUB_PATHLEN], tmp[HUB_PATHLEN + 8];
-	const char *p = data;
-	int fd, rc = FL_EIO;
-
-	if ((size_t)hub_fmt(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path))
-		return FL_EINVAL;
-	hub_fmt(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return FL_EIO;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto out;
-		p += w;
-		len -= (size_t)w;
-	}
-	if (fsync(fd))
-		goto out;
-	if (close(fd)) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path))
-		goto out;
-	fsync_dir(dir);
-	rc = FL_OK;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc)
-		unlink(tmp);
-	return rc;
-}
-
-/* SHA-256 of a file as hex, and its size. 0 or FL_ENOENT/FL_EIO. */
-static int file_sha256(const char *path, char hex[65], long long *bytes)
-{
-	crypto_hash_sha256_state st;
-	unsigned char buf[65536], h[32];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	*bytes = 0;
-	if (!f)
-		return errno == ENOENT ? FL_ENOENT : FL_EIO;
-	crypto_hash_sha256_init(&st);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		crypto_hash_sha256_update(&st, buf, n);
-		*bytes += (long long)n;
-	}
-	if (ferror(f)) {
-		fclose(f);
-		return FL_EIO;
-	}
-	fclose(f);
-	crypto_hash_sha256_final(&st, h);
-	sodium_bin2hex(hex, 65, h, sizeof(h));
-	return FL_OK;
-}
 
 /* 1 when dir/name exists with this hash. */
 static int have_file(const char *dir, const char *name, const char *sha,
@@ -139,7 +58,8 @@ static int have_file(const char *dir, const char *name, const char *sha,
 	hub_fmt(path, sizeof(path), "%s/%s", dir, name);
 	if (stat(path, &sb) || (bytes >= 0 && sb.st_size != bytes))
 		return 0;
-	return file_sha256(path, hex, &got) == FL_OK && !strcmp(hex, sha);
+	return fl_file_sha256(path, 0, hex, &got, NULL, 0) == FL_OK &&
+	       !strcmp(hex, sha);
 }
 
 static void drop_chunks(const char *in, const char *file, long count)
@@ -170,7 +90,9 @@ static void rm_tree_flat(const char *dir)
 	rmdir(dir);
 }
 
-/* Concatenate the chunks into in/<file>.assembling, check, move into out. */
+/* Concatenate the chunks into in/<file>.assembling, check, move into out.
+ * Streamed chunk by chunk (a clip may be large), so not fl_file_write,
+ * which takes one buffer; the same steps: fsync, rename, folder fsync. */
 static int assemble(const char *in, const char *out, const hub_chunk *c,
 		    char *err, size_t errlen)
 {
@@ -205,23 +127,23 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 		goto out;
 	fclose(w);
 	w = NULL;
-	if (file_sha256(tmp, hex, &bytes))
+	if (fl_file_sha256(tmp, 0, hex, &bytes, err, errlen))
 		goto out;
 	if (strcmp(hex, c->file_sha256) || bytes != c->size) {
 		hub_fmt(err, errlen,
-			 "%s: assembled file does not match file_sha256",
-			 c->file);
+			"%s: assembled file does not match file_sha256",
+			c->file);
 		drop_chunks(in, c->file, c->count);
 		rc = FL_EFORMAT;
 		goto out;
 	}
-	if ((rc = hub_mkdir_p(out)))
+	if ((rc = fl_mkdir_p(out, 0755, err, errlen)))
 		goto out;
 	if (rename(tmp, dst)) {
 		rc = FL_EIO;
 		goto out;
 	}
-	fsync_dir(out);
+	fl_fsync_dir(out, NULL, 0);
 	drop_chunks(in, c->file, c->count);
 	rc = FL_OK;
 out:
@@ -232,7 +154,7 @@ out:
 	free(buf);
 	if (rc == FL_EIO && !err[0])
 		hub_fmt(err, errlen, "%s: cannot assemble: %s", c->file,
-			 strerror(errno));
+			strerror(errno));
 	return rc;
 }
 
@@ -244,8 +166,7 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 		       const unsigned char pk[32], hub_bundle_done *done,
 		       char *err, size_t errlen)
 {
-	char in[HUB_PATHLEN], out[HUB_PATHLEN], name[HUB_FILE_MAX + 24], hex[65];
-	char path[HUB_PATHLEN];
+	char in[HUB_PATHLEN], out[HUB_PATHLEN], hex[65], path[HUB_PATHLEN];
 	struct stat sb;
 	long i;
 	int rc;
@@ -255,22 +176,18 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 	fl_sha256_hex(c->data, c->len, hex);
 	if (strcmp(hex, c->chunk_sha256)) {
 		hub_fmt(err, errlen, "%s chunk %ld: chunk_sha256 mismatch",
-			 c->file, c->index);
+			c->file, c->index);
 		return FL_EFORMAT;
 	}
 	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, c->incident_id);
 	hub_fmt(out, sizeof(out), "%s/%s", dir, c->incident_id);
 	if (have_file(out, c->file, c->file_sha256, c->size))
 		return FL_OK; /* a repeat of a file already complete */
-	if ((rc = hub_mkdir_p(in))) {
-		hub_fmt(err, errlen, "%s: %s", in, strerror(errno));
+	if ((rc = fl_mkdir_p(in, 0755, err, errlen)))
 		return rc;
-	}
-	hub_fmt(name, sizeof(name), "%s.%ld", c->file, c->index);
-	if ((rc = write_atomic(in, name, c->data, c->len))) {
-		hub_fmt(err, errlen, "%s/%s: %s", in, name, strerror(errno));
+	hub_fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, c->index);
+	if ((rc = fl_file_write(path, c->data, c->len, 0644, 0, err, errlen)))
 		return rc;
-	}
 	for (i = 0; i < c->count; i++) {
 		hub_fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, i);
 		if (stat(path, &sb))
@@ -305,7 +222,7 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 	fl_manifest man;
 	fl_verify_info info;
 	char *mbuf = NULL;
-	long long mlen = 0;
+	size_t mlen = 0;
 	int verified, rc = FL_OK;
 	size_t i;
 
@@ -319,7 +236,8 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 		goto out; /* no list yet: the evidence message comes later */
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *e = json_array_get(list, i);
-		if (!have_file(out, json_string_value(json_object_get(e, "name")),
+		if (!have_file(out,
+			       json_string_value(json_object_get(e, "name")),
 			       json_string_value(json_object_get(e, "sha256")),
 			       json_integer_value(json_object_get(e, "bytes"))))
 			goto out; /* still waiting for a file */
@@ -331,29 +249,20 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 		/* a genuine bundle replayed under another incident */
 		verified = 0;
 		hub_fmt(report, sizeof(report),
-		    "manifest.json: made for incident %s, not this one",
-		    info.incident_id);
+			"manifest.json: made for incident %s, not this one",
+			info.incident_id);
 	} else if (verified) {
 		hub_fmt(report, sizeof(report),
-			 "signature verified with the enrolled key; %zu files "
-			 "match their SHA-256",
-			 json_array_size(list));
+			"signature verified with the enrolled key; %zu files "
+			"match their SHA-256",
+			json_array_size(list));
 	}
 	/* the manifest's kinds for the store (best effort) */
 	hub_fmt(path, sizeof(path), "%s/manifest.json", out);
-	{
-		FILE *f = fopen(path, "rb");
-		if (f) {
-			mbuf = malloc(1 << 20);
-			if (mbuf)
-				mlen = (long long)fread(mbuf, 1, 1 << 20, f);
-			fclose(f);
-		}
-		if (mbuf && fl_manifest_parse(mbuf, (size_t)mlen, &man, err,
-					      errlen))
-			fl_manifest_free(&man);
-		err[0] = 0;
-	}
+	if (fl_file_read(path, 1 << 20, &mbuf, &mlen, NULL, 0) == 0 &&
+	    fl_manifest_parse(mbuf, mlen, &man, err, errlen))
+		fl_manifest_free(&man);
+	err[0] = 0;
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *e = json_array_get(list, i);
 		const char *nm = json_string_value(json_object_get(e, "name"));
@@ -365,7 +274,7 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 			kind_of(man.nfiles ? &man : NULL, nm), verified);
 		if (rc) {
 			hub_fmt(err, errlen, "store: evidence %s: %s", nm,
-				 fl_strerror(rc));
+				fl_strerror(rc));
 			goto out;
 		}
 	}
@@ -382,8 +291,8 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *e = json_array_get(list, i);
 		const char *nm = json_string_value(json_object_get(e, "name"));
-		const char *sha =
-			json_string_value(json_object_get(e, "sha256"));
+		const char *sha = json_string_value(
+			json_object_get(e, "sha256"));
 
 		if (nm && sha && !strcmp(nm, "manifest.json"))
 			snprintf(done->manifest_sha256,
@@ -402,7 +311,7 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 		      const unsigned char pk[32], hub_bundle_done *done,
 		      char *err, size_t errlen)
 {
-	char in[HUB_PATHLEN];
+	char in[HUB_PATHLEN], path[HUB_PATHLEN];
 	json_t *list = json_array();
 	char *text = NULL;
 	int rc = FL_ENOMEM;
@@ -412,21 +321,20 @@ int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
 	if (!list)
 		goto out;
 	for (size_t i = 0; i < nfiles; i++)
-		if (json_array_append_new(
-			    list, json_pack("{s:s,s:s,s:I}", "name",
-					    files[i].name, "sha256",
-					    files[i].sha256, "bytes",
-					    (json_int_t)files[i].bytes)))
+		if (json_array_append_new(list,
+					  json_pack("{s:s,s:s,s:I}", "name",
+						    files[i].name, "sha256",
+						    files[i].sha256, "bytes",
+						    (json_int_t)files[i].bytes)))
 			goto out;
 	text = json_dumps(list, JSON_COMPACT);
 	if (!text)
 		goto out;
 	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, incident_id);
-	if ((rc = hub_mkdir_p(in)) ||
-	    (rc = write_atomic(in, "list.json", text, strlen(text)))) {
-		hub_fmt(err, errlen, "%s: %s", in, strerror(errno));
+	hub_fmt(path, sizeof(path), "%s/list.json", in);
+	if ((rc = fl_mkdir_p(in, 0755, err, errlen)) ||
+	    (rc = fl_file_write(path, text, strlen(text), 0644, 0, err, errlen)))
 		goto out;
-	}
 	rc = try_complete(dir, db, incident_id, pk, done, err, errlen);
 out:
 	free(text);
@@ -462,8 +370,7 @@ static double newest_mtime(const char *dir)
 
 /* What an incomplete bundle lacks, in words: the listed files not complete,
  * or (no list yet) the list and the files it had chunks of. */
-static void missing_of(const char *dir, const char *iid, char *buf,
-		       size_t len)
+static void missing_of(const char *dir, const char *iid, char *buf, size_t len)
 {
 	char in[HUB_PATHLEN], out[HUB_PATHLEN], path[HUB_PATHLEN];
 	json_t *list;
@@ -479,8 +386,8 @@ static void missing_of(const char *dir, const char *iid, char *buf,
 	if (json_is_array(list)) {
 		for (i = 0; i < json_array_size(list); i++) {
 			json_t *f = json_array_get(list, i);
-			const char *nm =
-				json_string_value(json_object_get(f, "name"));
+			const char *nm = json_string_value(
+				json_object_get(f, "name"));
 			struct stat sb;
 
 			hub_fmt(path, sizeof(path), "%s/%s", out, nm ? nm : "");
@@ -490,7 +397,8 @@ static void missing_of(const char *dir, const char *iid, char *buf,
 				n++ ? ", " : "", nm);
 		}
 		if (!n)
-			hub_fmt(buf, len, "nothing listed (verification "
+			hub_fmt(buf, len,
+				"nothing listed (verification "
 				"never completed)");
 		json_decref(list);
 		return;
@@ -505,7 +413,8 @@ static void missing_of(const char *dir, const char *iid, char *buf,
 		if (e->d_name[0] == '.' || !dot || dot == e->d_name ||
 		    strlen(buf) + 2 >= len)
 			continue;
-		hub_fmt(buf + strlen(buf), len - strlen(buf), "%s%.*s (chunk %s)",
+		hub_fmt(buf + strlen(buf), len - strlen(buf),
+			"%s%.*s (chunk %s)",
 			n++ ? ", " : "; partial: ", (int)(dot - e->d_name),
 			e->d_name, dot + 1);
 	}
@@ -558,8 +467,7 @@ static int closed_in_store(fl_db *db, const char *iid)
 	return closed;
 }
 
-int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
-		       double now)
+int hub_evidence_prune(const char *dir, fl_db *db, double keep_days, double now)
 {
 	char out[HUB_PATHLEN], why[128];
 	DIR *d;
@@ -571,11 +479,13 @@ int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
 	while ((e = readdir(d))) {
 		double age;
 
-		if (e->d_name[0] == '.' || !hub_id_ok(e->d_name, HUB_IID_MAX))
+		if (e->d_name[0] == '.' ||
+		    !fl_id_valid(e->d_name, FL_INCIDENT_ID_MAX))
 			continue;
 		hub_fmt(out, sizeof(out), "%s/%s", dir, e->d_name);
 		age = now - newest_mtime(out);
-		if (age <= keep_days * 86400.0 || !closed_in_store(db, e->d_name))
+		if (age <= keep_days * 86400.0 ||
+		    !closed_in_store(db, e->d_name))
 			continue;
 		hub_fmt(why, sizeof(why), "older than evidence_keep_days %g",
 			keep_days);
@@ -584,7 +494,8 @@ int hub_evidence_prune(const char *dir, fl_db *db, double keep_days,
 		if (fl_db_evidence_pruned(db, e->d_name, now))
 			fl_log(FL_LOG_WARN, "evidence",
 			       "%s: the removal could not be recorded in the "
-			       "store", e->d_name);
+			       "store",
+			       e->d_name);
 		fl_db_audit(db, "hub", "evidence_prune", e->d_name, why, now);
 		fl_log(FL_LOG_INFO, "evidence", "%s: bundle removed (%s)",
 		       e->d_name, why);

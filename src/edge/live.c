@@ -1,0 +1,724 @@
+/*
+ * live.c - firelane-edge's live mode: the camera threads and the control
+ * loop (see live.h).
+ *
+ * A note on threads. Each camera runs in its own thread (cam_main): a live
+ * source blocks in its decoder, paces a file at its frame rate, or waits to
+ * reconnect, and one camera doing so must not hold up the others; on a 2-4
+ * core device the cameras also decode in parallel. The control thread (the
+ * process's main thread) owns everything else: signals (seen through
+ * volatile sig_atomic_t flags), the MQTT client and its spool pump
+ * (publish.c), heartbeats, commands, reloads, and sd_notify.
+ *
+ * Between them:
+ *   - events: camera threads call the sinks directly (stdout JSON lines,
+ *     edge_publish_event(), which is thread-safe and spools durably);
+ *   - settings: the control thread never writes a live lane setting. It
+ *     keeps a shadow fl_lane_conf per lane, changes the shadow (command or
+ *     reload) and posts it to the camera's mailbox; the camera thread copies
+ *     it into the configuration between two frames. The lane state machine
+ *     reads its settings through a pointer into that configuration, so its
+ *     open incidents (spots, dwell clocks) are kept: a reload or a dwell
+ *     change never restarts an incident;
+ *   - snapshots: posted the same way, written by the camera thread, answered
+ *     by the control thread when done;
+ *   - figures: each camera thread copies its counters into its slot under
+ *     the slot's mutex after every frame; the heartbeat reads them there;
+ *   - stop: an atomic flag the camera threads check before every frame.
+ *
+ * Reload (SIGHUP or the reload command) re-reads the file and applies what
+ * can change without a restart: every lane setting except its id and
+ * polygon (dwell_s, clear_s, occlusion_s, min_size_px, obstructions,
+ * active, disabled, warn_*, escalate_s, quiet_hours, name). A changed
+ * device, detect, evidence, board or mqtt section, or a camera or lane
+ * added, removed, moved or with another source, is logged as needing a
+ * restart and not applied; an invalid file is logged and changes nothing.
+ *
+ * A note on the control loop. The process's main thread runs it, one turn
+ * at most every 100 ms, as named phases (live_turn):
+ *
+ *   pump     the MQTT turn: spool out, commands and receipts in (it also
+ *            paces the loop); without a broker, a 100 ms sleep
+ *   reload   a SIGHUP re-reads the configuration
+ *   answer   snapshots the camera threads have written
+ *   report   a heartbeat, when one is due
+ *   watch    systemd's watchdog, fed while every camera thread progresses
+ *
+ * It ends on SIGTERM or SIGINT, or once no camera thread runs any more;
+ * then the threads are joined and what the last frames spooled is given a
+ * few seconds to reach the broker (live_drain). Intervals (heartbeat,
+ * watchdog, uptime) are measured on the monotonic clock, so setting the
+ * date cannot starve the watchdog; the heartbeat carries the wall clock.
+ */
+#include "live.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/timex.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "event_lines.h"
+#include "fl.h"
+#include "ids.h"
+#include "publish.h"
+#include "systemd.h"
+#include "yaml.h"
+
+#define TURN_MS 100 /* the control loop's pace */
+
+/* A camera's snapshot request, between the control thread (asks, answers)
+ * and the camera thread (writes). */
+enum snap_state {
+	SNAP_NONE,    /* nothing asked */
+	SNAP_ASKED,   /* the control thread asked; the camera thread writes */
+	SNAP_WRITTEN, /* written to snap_path: answer ok */
+	SNAP_FAILED   /* could not be written: answer snap_err */
+};
+
+struct cam_slot {
+	int index;
+	pthread_t thread;
+	int started;
+	atomic_int done;    /* the thread has ended */
+	atomic_int failed;  /* ... on an error (exit status 1) */
+	atomic_long beats;  /* frames processed: liveness for the watchdog */
+	pthread_mutex_t mu; /* guards everything below */
+	int lane_posted[FL_MAX_LANES];
+	fl_lane_conf lane_new[FL_MAX_LANES];
+	char snap_path[FL_PATH_MAX + 64]; /* requested snapshot */
+	char snap_req[FL_CMD_REQ_MAX];
+	enum snap_state snap_state;
+	char snap_err[256];
+	edge_stats stats; /* copy of the camera's counters */
+	int online;
+};
+
+struct live {
+	fl_config *cfg; /* live configuration (lane settings change) */
+	const char *config_path;
+	const edge_opts *opts;
+	volatile sig_atomic_t *stop;
+	edge_publish *pub;
+	struct cam_slot slots[FL_MAX_CAMERAS];
+	fl_lane_conf shadow[FL_MAX_CAMERAS][FL_MAX_LANES];
+	atomic_int quit;
+	/* The on-site warning is one object for all cameras, driven by one
+	 * thread at a time: camera threads take warn_mu (recursive: a
+	 * tick's WARNED event comes back through live_event) around every
+	 * call into it. Order: warn_mu, then out_mu (stdout lines). */
+	edge_warning *warning;
+	pthread_mutex_t warn_mu;
+	pthread_mutex_t out_mu;
+	edge_lines lines; /* stdout, through the warning */
+	/* control thread only */
+	double start; /* monotonic */
+	double next_hb, last_hb;
+	edge_stats last[FL_MAX_CAMERAS]; /* figures at the last heartbeat */
+	double wd, next_wd; /* watchdog interval (0: none), next feed */
+	long beats[FL_MAX_CAMERAS];
+	double moved[FL_MAX_CAMERAS]; /* when each thread last progressed */
+};
+
+static volatile sig_atomic_t reload_requested;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
+}
+
+/* The live event sink: the warning and a JSON line on stdout, and the
+ * MQTT publisher. Any camera thread. */
+static void live_event(const fl_event *ev, void *user)
+{
+	struct live *L = user;
+
+	pthread_mutex_lock(&L->warn_mu);
+	pthread_mutex_lock(&L->out_mu);
+	edge_lines_event(ev, &L->lines);
+	pthread_mutex_unlock(&L->out_mu);
+	pthread_mutex_unlock(&L->warn_mu);
+	if (L->pub)
+		edge_publish_event(ev, L->pub);
+}
+
+/* ---- the camera threads ------------------------------------------------- */
+
+/* Camera thread, between two frames: apply what the control thread posted. */
+static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
+{
+	fl_camera_conf *cc = &L->cfg->cameras[s->index];
+	char path[sizeof(s->snap_path)], err[256];
+	int snap = 0, changed = 0, rc;
+
+	pthread_mutex_lock(&s->mu);
+	for (int l = 0; l < cc->nlanes; l++) {
+		if (!s->lane_posted[l])
+			continue;
+		cc->lanes[l] = s->lane_new[l];
+		s->lane_posted[l] = 0;
+		changed = 1;
+	}
+	if (s->snap_state == SNAP_ASKED) {
+		memcpy(path, s->snap_path, sizeof(path));
+		snap = 1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (changed) { /* new warn keys for the lanes' open incidents */
+		pthread_mutex_lock(&L->warn_mu);
+		edge_warning_reload(L->warning);
+		pthread_mutex_unlock(&L->warn_mu);
+	}
+	if (!snap)
+		return;
+	rc = edge_camera_write_frame(c, path, err, sizeof(err));
+	pthread_mutex_lock(&s->mu);
+	s->snap_state = rc < 0 ? SNAP_FAILED : SNAP_WRITTEN;
+	snprintf(s->snap_err, sizeof(s->snap_err), "%s", rc < 0 ? err : "");
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Open the slot's camera; a live source that is down at start is tried
+ * again (every 5 s), a file that cannot be opened ends the camera. NULL
+ * when it never opened (s->failed says whether that is a failure). */
+static edge_camera *cam_open(struct live *L, struct cam_slot *s)
+{
+	const fl_camera_conf *cc = &L->cfg->cameras[s->index];
+	edge_camera *c;
+	char err[1024];
+
+	while (!atomic_load(&L->quit)) {
+		c = edge_camera_open(L->cfg, s->index, L->opts, live_event, L,
+				     err, sizeof(err));
+		if (c) {
+			/* The first frame was just read: its video time maps
+			 * to now (a file is paced from that frame on). */
+			if (L->pub)
+				edge_publish_camera_base(
+					L->pub, s->index,
+					fl_wall_s() - edge_camera_time(c));
+			return c;
+		}
+		fl_log(FL_LOG_ERROR, "camera", "%s: %s", cc->id, err);
+		if (!strstr(cc->source, "://") &&
+		    strncmp(cc->source, "/dev/", 5)) {
+			atomic_store(&s->failed, 1);
+			return NULL;
+		}
+		for (int i = 0; i < 50 && !atomic_load(&L->quit); i++)
+			usleep(100000);
+	}
+	return NULL;
+}
+
+static void *cam_main(void *arg)
+{
+	struct cam_slot *s = arg;
+	struct live *L = (struct live *)((char *)(s - s->index) -
+					 offsetof(struct live, slots));
+	const char *id = L->cfg->cameras[s->index].id;
+	edge_camera *c = cam_open(L, s);
+	char err[1024];
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	s->online = c != NULL;
+	pthread_mutex_unlock(&s->mu);
+	while (c && !atomic_load(&L->quit)) {
+		cam_mailbox(L, s, c);
+		rc = edge_camera_step(c, err, sizeof(err));
+		if (rc == 0) {
+			pthread_mutex_lock(&L->warn_mu);
+			edge_warning_tick(L->warning, id, edge_camera_time(c),
+					  live_event, L);
+			pthread_mutex_unlock(&L->warn_mu);
+		}
+		atomic_fetch_add(&s->beats, 1);
+		pthread_mutex_lock(&s->mu);
+		s->stats = *edge_camera_stats(c);
+		pthread_mutex_unlock(&s->mu);
+		if (rc == FL_EEOF) {
+			fl_log(FL_LOG_INFO, "camera", "%s: end of input", id);
+			break;
+		}
+		if (rc < 0) {
+			fl_log(FL_LOG_ERROR, "camera", "%s: %s", id, err);
+			atomic_store(&s->failed, 1);
+			break;
+		}
+	}
+	edge_camera_close(c);
+	pthread_mutex_lock(&s->mu);
+	s->online = 0;
+	pthread_mutex_unlock(&s->mu);
+	atomic_store(&s->done, 1);
+	return NULL;
+}
+
+/* ---- settings: commands and reload --------------------------------------- */
+
+/* Post the shadow of lane (cam, lane) to its camera thread and publish it. */
+static void post_lane(struct live *L, int cam, int lane)
+{
+	struct cam_slot *s = &L->slots[cam];
+
+	pthread_mutex_lock(&s->mu);
+	s->lane_new[lane] = L->shadow[cam][lane];
+	s->lane_posted[lane] = 1;
+	pthread_mutex_unlock(&s->mu);
+	if (L->pub)
+		edge_publish_settings(L->pub, cam, lane,
+				      L->shadow[cam][lane].disabled,
+				      L->shadow[cam][lane].dwell_s);
+}
+
+static int same_lane_shape(const fl_lane_conf *a, const fl_lane_conf *b)
+{
+	if (strcmp(a->id, b->id) || a->npoints != b->npoints)
+		return 0;
+	for (int i = 0; i < a->npoints; i++)
+		if (a->points[i].x != b->points[i].x ||
+		    a->points[i].y != b->points[i].y)
+			return 0;
+	return 1;
+}
+
+/*
+ * Re-read the configuration and apply the lane settings (see the note on
+ * reload above). Returns 0, or -1 with the reason in err (nothing applied).
+ */
+static int reload(struct live *L, char *err, size_t errlen)
+{
+	fl_config *n = malloc(sizeof(*n));
+	const fl_config *o = L->cfg;
+	int applied = 0, rc = -1;
+
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (fl_config_load(n, L->config_path, err, errlen) < 0)
+		goto out;
+	if (strcmp(n->device_id, o->device_id) || strcmp(n->site, o->site) ||
+	    memcmp(&n->mqtt, &o->mqtt, sizeof(n->mqtt)) ||
+	    memcmp(&n->detect, &o->detect, sizeof(n->detect)) ||
+	    memcmp(&n->evidence, &o->evidence, sizeof(n->evidence)) ||
+	    memcmp(&n->board, &o->board, sizeof(n->board)))
+		fl_log(FL_LOG_WARN, "reload",
+		       "device, detect, evidence, board or mqtt settings "
+		       "changed: they take effect at the next restart");
+	if (n->ncameras != o->ncameras)
+		fl_log(FL_LOG_WARN, "reload",
+		       "cameras added or removed: that needs a restart");
+	for (int c = 0; c < FL_MIN(n->ncameras, o->ncameras); c++) {
+		const fl_camera_conf *nc = &n->cameras[c], *oc = &o->cameras[c];
+		if (strcmp(nc->id, oc->id) || strcmp(nc->source, oc->source) ||
+		    nc->nlanes != oc->nlanes) {
+			fl_log(FL_LOG_WARN, "reload",
+			       "camera %s: id, source or lanes changed: that "
+			       "needs a restart",
+			       oc->id);
+			continue;
+		}
+		for (int l = 0; l < nc->nlanes; l++) {
+			if (!same_lane_shape(&nc->lanes[l], &oc->lanes[l])) {
+				fl_log(FL_LOG_WARN, "reload",
+				       "lane %s/%s: id or polygon changed: "
+				       "that needs a restart",
+				       oc->id, oc->lanes[l].id);
+				continue;
+			}
+			L->shadow[c][l] = nc->lanes[l];
+			post_lane(L, c, l);
+			applied++;
+		}
+	}
+	fl_log(FL_LOG_WARN, "reload",
+	       "%s: lane settings of %d lane(s) "
+	       "applied",
+	       L->config_path, applied);
+	snprintf(err, errlen, "%d lane(s) applied", applied);
+	rc = 0;
+out:
+	free(n);
+	return rc;
+}
+
+/* A command that names an existing camera and lane (publish.c checked);
+ * called inside edge_publish_run(), on the control thread. */
+static void on_command(const fl_command *cmd, void *user)
+{
+	struct live *L = user;
+	const char *name = fl_command_name(cmd->kind);
+	int cam = edge_camera_index(L->cfg, cmd->camera);
+	int lane = edge_lane_index(L->cfg, cam, cmd->lane);
+	char detail[512], err[512];
+	fl_lane_conf *sh;
+
+	switch (cmd->kind) {
+	case FL_CMD_ENABLE:
+	case FL_CMD_DISABLE:
+	case FL_CMD_DWELL:
+		sh = &L->shadow[cam][lane];
+		if (cmd->kind == FL_CMD_DWELL)
+			sh->dwell_s = cmd->value;
+		else
+			sh->disabled = cmd->kind == FL_CMD_DISABLE;
+		post_lane(L, cam, lane);
+		snprintf(detail, sizeof(detail),
+			 "{\"camera\": \"%s\", \"lane\": \"%s\", "
+			 "\"enabled\": %s, \"dwell_s\": %g}",
+			 cmd->camera, cmd->lane,
+			 sh->disabled ? "false" : "true", sh->dwell_s);
+		edge_publish_answer(L->pub, cmd->req, name, 1, NULL, detail);
+		return;
+	case FL_CMD_SNAPSHOT: {
+		struct cam_slot *s = &L->slots[cam];
+		int busy;
+
+		pthread_mutex_lock(&s->mu);
+		busy = s->snap_state == SNAP_ASKED;
+		if (!busy) {
+			snprintf(s->snap_path, sizeof(s->snap_path),
+				 "%s/snapshot-%s.jpg",
+				 edge_publish_spool_dir(L->pub), cmd->camera);
+			snprintf(s->snap_req, sizeof(s->snap_req), "%s",
+				 cmd->req);
+			s->snap_state = SNAP_ASKED;
+		}
+		pthread_mutex_unlock(&s->mu);
+		if (busy)
+			edge_publish_answer(L->pub, cmd->req, name, 0,
+					    "a snapshot is already being taken",
+					    NULL);
+		return; /* answered by live_answer() once written */
+	}
+	case FL_CMD_WARN: {
+		int r;
+
+		/* Given at the camera's next tick (src/edge/warning.c). */
+		pthread_mutex_lock(&L->warn_mu);
+		r = edge_warning_trigger(L->warning, cmd->camera, cmd->lane, 0);
+		pthread_mutex_unlock(&L->warn_mu);
+		if (r == 0)
+			edge_publish_answer(L->pub, cmd->req, name, 1, NULL,
+					    NULL);
+		else
+			edge_publish_answer(L->pub, cmd->req, name, 0,
+					    r == FL_EUNSUPPORTED
+						    ? "no on-site warning on "
+						      "this device (board: none)"
+						    : fl_strerror(r),
+					    NULL);
+		return;
+	}
+	case FL_CMD_RELOAD:
+		if (reload(L, err, sizeof(err)) < 0)
+			edge_publish_answer(L->pub, cmd->req, name, 0, err,
+					    NULL);
+		else
+			edge_publish_answer(L->pub, cmd->req, name, 1, NULL,
+					    NULL);
+		return;
+	}
+}
+
+/* ---- the control loop's phases ------------------------------------------- */
+
+/* pump: the MQTT turn, which paces the loop (at most TURN_MS). */
+static void live_pump(struct live *L)
+{
+	if (L->pub)
+		edge_publish_run(L->pub, TURN_MS);
+	else
+		usleep(TURN_MS * 1000);
+}
+
+/* reload: what SIGHUP asked for. */
+static void live_reload(struct live *L)
+{
+	char err[1024];
+
+	if (!reload_requested)
+		return;
+	reload_requested = 0;
+	edge_sd_notify("RELOADING=1");
+	if (reload(L, err, sizeof(err)) < 0)
+		fl_log(FL_LOG_ERROR, "reload",
+		       "%s; the running configuration is kept", err);
+	edge_sd_notify("READY=1");
+}
+
+/* answer: snapshots the camera threads have written (or could not). */
+static void live_answer(struct live *L)
+{
+	for (int c = 0; L->pub && c < L->cfg->ncameras; c++) {
+		struct cam_slot *s = &L->slots[c];
+		char detail[FL_PATH_MAX + 128], req[FL_CMD_REQ_MAX], err[256];
+		enum snap_state st;
+		int gone;
+
+		pthread_mutex_lock(&s->mu);
+		st = s->snap_state;
+		gone = st == SNAP_ASKED && atomic_load(&s->done);
+		if (st == SNAP_WRITTEN || st == SNAP_FAILED || gone) {
+			snprintf(detail, sizeof(detail), "{\"path\": \"%s\"}",
+				 s->snap_path);
+			memcpy(req, s->snap_req, sizeof(req));
+			snprintf(err, sizeof(err), "%s",
+				 gone ? "the camera has stopped" : s->snap_err);
+			s->snap_state = SNAP_NONE;
+		}
+		pthread_mutex_unlock(&s->mu);
+		if (st == SNAP_WRITTEN)
+			edge_publish_answer(L->pub, req, "snapshot", 1, NULL,
+					    detail);
+		else if (st == SNAP_FAILED || gone)
+			edge_publish_answer(L->pub, req, "snapshot", 0, err,
+					    NULL);
+	}
+}
+
+/* 1 = synced, 0 = not, -1 = unknown (adjtimex's view of the kernel clock). */
+static int clock_synced(void)
+{
+	struct timex tx;
+	int st;
+
+	memset(&tx, 0, sizeof(tx));
+	st = adjtimex(&tx);
+	if (st < 0)
+		return -1;
+	return st == TIME_ERROR ? 0 : 1;
+}
+
+/* report: when one is due, build and spool a heartbeat from the slots'
+ * figures since the last. */
+static void live_report(struct live *L)
+{
+	fl_camera_health ch[FL_MAX_CAMERAS];
+	fl_health h = { 0 };
+	struct statvfs vfs;
+	double now = fl_mono_s(), dt = now - L->last_hb;
+
+	if (!L->pub || now < L->next_hb)
+		return;
+	for (int c = 0; c < L->cfg->ncameras; c++) {
+		struct cam_slot *s = &L->slots[c];
+		edge_stats st;
+		int online;
+
+		pthread_mutex_lock(&s->mu);
+		st = s->stats;
+		online = s->online && !atomic_load(&s->done);
+		pthread_mutex_unlock(&s->mu);
+		ch[c].id = L->cfg->cameras[c].id;
+		ch[c].fps = dt > 0 ? (double)(st.frames - L->last[c].frames) /
+					     dt
+				   : 0;
+		ch[c].load = dt > 0 ? (st.analysis_s - L->last[c].analysis_s) /
+					      dt
+				    : 0;
+		ch[c].online = online;
+		L->last[c] = st;
+	}
+	L->last_hb = now;
+	h.wall_time = fl_wall_s();
+	h.uptime_s = now - L->start;
+	h.cameras = ch;
+	h.ncameras = (size_t)L->cfg->ncameras;
+	h.disk_free_mb = statvfs(edge_publish_spool_dir(L->pub), &vfs) == 0
+				 ? (double)vfs.f_bavail * (double)vfs.f_frsize /
+					   1048576.0
+				 : -1;
+	h.clock_synced = clock_synced();
+	edge_publish_heartbeat(L->pub, &h);
+	L->next_hb = fl_mono_s() + L->cfg->mqtt.heartbeat_s;
+}
+
+/* How many camera threads still run. */
+static int live_running(struct live *L)
+{
+	int running = 0;
+
+	for (int c = 0; c < L->cfg->ncameras; c++)
+		running += L->slots[c].started &&
+			   !atomic_load(&L->slots[c].done);
+	return running;
+}
+
+/*
+ * watch: feed systemd's watchdog only while every running camera thread
+ * makes progress (a step returns at least every few tens of ms, even while
+ * a stream is being reconnected): a thread stuck for 2 watchdog periods
+ * lets systemd restart us.
+ */
+static void live_watch(struct live *L)
+{
+	int stuck = 0;
+
+	if (L->wd <= 0 || fl_mono_s() < L->next_wd)
+		return;
+	for (int c = 0; c < L->cfg->ncameras; c++) {
+		long b = atomic_load(&L->slots[c].beats);
+
+		if (b != L->beats[c] || atomic_load(&L->slots[c].done)) {
+			L->beats[c] = b;
+			L->moved[c] = fl_mono_s();
+		} else if (fl_mono_s() - L->moved[c] > 4 * L->wd) {
+			stuck++;
+		}
+	}
+	if (!stuck)
+		edge_sd_notify("WATCHDOG=1");
+	else
+		fl_log(FL_LOG_ERROR, "systemd",
+		       "%d camera thread(s) stuck: watchdog not fed", stuck);
+	L->next_wd = fl_mono_s() + L->wd;
+}
+
+/* One turn of the control loop. 0 to go on, FL_EEOF when the live mode
+ * ends (a stop signal, or no camera thread left). */
+static int live_turn(struct live *L)
+{
+	live_pump(L);
+	if (*L->stop || atomic_load(&L->quit))
+		return FL_EEOF;
+	live_reload(L);
+	live_answer(L);
+	live_report(L);
+	if (!live_running(L))
+		return FL_EEOF;
+	live_watch(L);
+	return 0;
+}
+
+/* ---- start and end -------------------------------------------------------- */
+
+/* Set L up from a: the publisher (started) and the locks. 0, or the exit
+ * status 1 (the reason on stderr). */
+static int live_init(struct live *L, const edge_live_args *a)
+{
+	pthread_mutexattr_t ma;
+	char err[1024];
+
+	memset(L, 0, sizeof(*L));
+	L->cfg = a->cfg;
+	L->config_path = a->config_path;
+	L->opts = a->opts;
+	L->stop = a->stop;
+	L->warning = a->warning;
+	L->lines = (edge_lines){ stdout, a->warning };
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&L->warn_mu, &ma);
+	pthread_mutexattr_destroy(&ma);
+	pthread_mutex_init(&L->out_mu, NULL);
+	for (int c = 0; c < L->cfg->ncameras; c++)
+		for (int l = 0; l < L->cfg->cameras[c].nlanes; l++)
+			L->shadow[c][l] = L->cfg->cameras[c].lanes[l];
+	L->start = L->last_hb = fl_mono_s();
+	L->next_hb = L->start + L->cfg->mqtt.heartbeat_s;
+	L->wd = edge_sd_watchdog_s();
+	for (int c = 0; c < FL_MAX_CAMERAS; c++)
+		L->moved[c] = L->start;
+	if (L->cfg->mqtt.host[0]) {
+		L->pub = edge_publish_create(L->cfg, a->store, on_command, L,
+					     err, sizeof(err));
+		if (!L->pub) {
+			fprintf(stderr, "firelane-edge: %s\n", err);
+			return 1;
+		}
+		edge_publish_start(L->pub);
+	}
+	return 0;
+}
+
+/* Start a thread per camera. 0, or 1 when one could not be started (the
+ * others stop again). */
+static int live_start_cameras(struct live *L)
+{
+	for (int c = 0; c < L->cfg->ncameras; c++) {
+		struct cam_slot *s = &L->slots[c];
+
+		s->index = c;
+		pthread_mutex_init(&s->mu, NULL);
+		if (pthread_create(&s->thread, NULL, cam_main, s) != 0) {
+			fprintf(stderr,
+				"firelane-edge: cannot start a thread\n");
+			atomic_store(&L->quit, 1);
+			return 1;
+		}
+		s->started = 1;
+	}
+	return 0;
+}
+
+/* Stop and join the camera threads. 1 when one of them failed, else 0. */
+static int live_join_cameras(struct live *L)
+{
+	int rc = 0;
+
+	atomic_store(&L->quit, 1);
+	for (int c = 0; c < L->cfg->ncameras; c++) {
+		if (L->slots[c].started)
+			pthread_join(L->slots[c].thread, NULL);
+		if (atomic_load(&L->slots[c].failed))
+			rc = 1;
+	}
+	return rc;
+}
+
+/* Deliver what the last frames spooled (up to 5 s while connected; what
+ * is left stays on disk), then say stopped and close the publisher. */
+static void live_drain(struct live *L)
+{
+	if (!L->pub)
+		return;
+	for (int i = 0; i < 100; i++) {
+		long n, dropped, refused;
+		double bytes;
+
+		edge_publish_run(L->pub, 50);
+		edge_publish_spool_stats(L->pub, &n, &bytes, &dropped,
+					 &refused);
+		if (n == 0 || (!edge_publish_connected(L->pub) && i >= 20))
+			break;
+	}
+	edge_publish_stop(L->pub, 3000);
+	edge_publish_destroy(L->pub);
+	L->pub = NULL;
+}
+
+static void live_free(struct live *L)
+{
+	for (int c = 0; c < L->cfg->ncameras; c++)
+		pthread_mutex_destroy(&L->slots[c].mu);
+	pthread_mutex_destroy(&L->out_mu);
+	pthread_mutex_destroy(&L->warn_mu);
+}
+
+int edge_live_run(const edge_live_args *a)
+{
+	static struct live L; /* large; its address is the threads' */
+	int rc;
+
+	if (live_init(&L, a))
+		return 1;
+	signal(SIGHUP, on_hup);
+	rc = live_start_cameras(&L);
+	edge_sd_notify("READY=1\nSTATUS=running");
+	while (live_turn(&L) == 0)
+		;
+	edge_sd_notify("STOPPING=1");
+	rc |= live_join_cameras(&L);
+	live_drain(&L);
+	live_free(&L);
+	return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * live.h - firelane-edge's live mode: every camera of the configuration in
+ * its own thread, events as JSON lines on stdout and (with mqtt.host) to
+ * the hub, commands and reloads applied as it runs, until a signal stops
+ * it. See live.c.
+ */
+#ifndef FL_EDGE_LIVE_H
+#define FL_EDGE_LIVE_H
+
+#include <signal.h>
+
+#include "camera.h"
+#include "config.h"
+#include "store.h"
+#include "warning.h"
+
+typedef struct edge_live_args {
+	fl_config *cfg;          /* the running configuration: its lane
+				    settings change (reload, commands) */
+	const char *config_path; /* re-read on reload */
+	const edge_opts *opts;
+	fl_store *store;             /* the evidence store, or NULL */
+	edge_warning *warning;       /* the on-site warning, or NULL */
+	volatile sig_atomic_t *stop; /* set by the program's SIGTERM/SIGINT
+					handler */
+} edge_live_args;
+
+/*
+ * Run until *a->stop is set or every camera has ended (a file at its end,
+ * a file that cannot be opened). Installs the SIGHUP handler (reload).
+ * Everything in a is borrowed for the call. Once per process. Returns the
+ * exit status: 0, or 1 when a camera failed or the publisher could not be
+ * created.
+ */
+int edge_live_run(const edge_live_args *a);
+
+#endif /* FL_EDGE_LIVE_H */

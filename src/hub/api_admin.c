@@ -1,0 +1,213 @@
+/*
+ * api_admin.c - the fleet (devices and sites, as each role may see them;
+ * enrolment), users, the quarantine of refused messages and the audit
+ * trail (docs/api.md). Enrolment, users, the quarantine and the audit are
+ * the admin's only (the route table says so).
+ */
+#include "api_internal.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "fl.h"
+#include "httpparse.h"
+#include "sign.h"
+
+/* ---- fleet ---------------------------------------------------------------- */
+
+/* The store's devices, only those of visible sites. */
+static json_t *devices_visible(hub_api *a, const hub_session_info *s)
+{
+	char *text = fl_db_devices_json(a->db);
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+	json_t *all = json_object_get(o, "devices"), *out = json_array(), *d;
+	size_t i;
+
+	free(text);
+	if (!o) {
+		json_decref(out);
+		return NULL;
+	}
+	json_array_foreach(
+		all, i,
+		d) if (api__may_see(s,
+				    json_string_value(
+					    json_object_get(d, "site"))))
+		json_array_append(out, d);
+	json_decref(o);
+	return out;
+}
+
+void api__devices(hub_api *a, const hub_session_info *s, const char *id,
+		  const hub_req *q, hub_resp *r)
+{
+	json_t *d = devices_visible(a, s);
+
+	if (!d) {
+		api__error(r, 500, "the store failed");
+		return;
+	}
+	api__json_obj(r, 200, json_pack("{s:o}", "devices", d));
+}
+
+void api__sites(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r)
+{
+	json_t *d = devices_visible(a, s), *out, *x, *e;
+	size_t i, j;
+
+	if (!d) {
+		api__error(r, 500, "the store failed");
+		return;
+	}
+	out = json_array();
+	json_array_foreach(d, i, x)
+	{
+		const char *site = json_string_value(json_object_get(x, "site"));
+		const char *st = json_string_value(json_object_get(x, "status"));
+		json_t *found = NULL;
+
+		if (!site)
+			continue;
+		json_array_foreach(
+			out, j,
+			e) if (!strcmp(json_string_value(json_object_get(e,
+									 "site")),
+				       site)) found = e;
+		if (!found) {
+			found = json_pack("{s:s,s:i,s:i}", "site", site,
+					  "devices", 0, "online", 0);
+			json_array_append_new(out, found);
+		}
+		json_object_set_new(found, "devices",
+				    json_integer(api__num(found, "devices") +
+						 1));
+		if (st && !strcmp(st, "online"))
+			json_object_set_new(
+				found, "online",
+				json_integer(api__num(found, "online") + 1));
+	}
+	/* a property manager's sites without a device yet are still theirs */
+	if (api__is_property(s)) {
+		json_t *mine = api__sites_array(s->sites), *m;
+
+		json_array_foreach(mine, i, m)
+		{
+			int have = 0;
+
+			json_array_foreach(out, j, e) have |= !strcmp(
+				json_string_value(json_object_get(e, "site")),
+				json_string_value(m));
+			if (!have)
+				json_array_append_new(out,
+						      json_pack("{s:O,s:i,s:i}",
+								"site", m,
+								"devices", 0,
+								"online", 0));
+		}
+		json_decref(mine);
+	}
+	json_decref(d);
+	api__json_obj(r, 200, json_pack("{s:o}", "sites", out));
+}
+
+void api__enrol(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r)
+{
+	static const char *const names[] = { "device", "site", "public_key" };
+	char *f[3], err[256];
+	unsigned char pk[32];
+
+	if (hub_json_fields(q->body, q->body_len, names, 3, f) || !f[0] ||
+	    !f[1] || !f[2]) {
+		hub_fields_free(f, 3);
+		api__error(r, 400,
+			   "expected {\"device\", \"site\", \"public_key\"}");
+		return;
+	}
+	if (!hub_plain_name(f[1]))
+		api__error(r, 400, "site: 1-128 of [A-Za-z0-9_.-]");
+	else if (fl_key_public_from_b64(f[2], pk))
+		api__error(r, 400,
+			   "public_key: not a base64 Ed25519 public key");
+	else if (fl_db_device_enrol(a->db, f[0], f[1], f[2], err, sizeof(err)))
+		api__error(r, 400, err);
+	else {
+		fl_db_audit(a->db, s->user, "device_enrol", f[0], f[1], q->now);
+		api__json_obj(r, 200,
+			      json_pack("{s:s,s:s}", "device", f[0], "site",
+					f[1]));
+	}
+	hub_fields_free(f, 3);
+}
+
+/* ---- users ------------------------------------------------------------------ */
+
+void api__user_add(hub_api *a, const hub_session_info *s, const char *id,
+		   const hub_req *q, hub_resp *r)
+{
+	static const char *const names[] = { "name", "password", "role",
+					     "sites" };
+	char *f[4], err[256];
+
+	if (hub_json_fields(q->body, q->body_len, names, 4, f) || !f[0] ||
+	    !f[1] || !f[2]) {
+		hub_fields_free(f, 4);
+		api__error(r, 400,
+			   "expected {\"name\", \"password\", \"role\", "
+			   "\"sites\"}");
+		return;
+	}
+	if (fl_db_user_add(a->db, f[0], f[1], f[2], f[3] ? f[3] : "", err,
+			   sizeof(err)))
+		api__error(r, 400, err);
+	else {
+		fl_db_audit(a->db, s->user, "user_add", f[0], f[2], q->now);
+		api__json_obj(r, 200,
+			      json_pack("{s:s,s:s}", "name", f[0], "role",
+					f[2]));
+	}
+	sodium_memzero(f[1], strlen(f[1]));
+	hub_fields_free(f, 4);
+}
+
+void api__user_delete(hub_api *a, const hub_session_info *s, const char *name,
+		      const hub_req *q, hub_resp *r)
+{
+	if (fl_db_user_delete(a->db, name)) {
+		api__error(r, 404, "no such user");
+		return;
+	}
+	hub_session_end_user(a->sessions, name);
+	fl_db_audit(a->db, s->user, "user_delete", name, NULL, q->now);
+	api__json_text(r, 200, strdup("{}"));
+}
+
+void api__users(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r)
+{
+	api__json_text(r, 200, fl_db_users_json(a->db));
+}
+
+/* ---- quarantine, audit ---------------------------------------------------- */
+
+void api__quarantine(hub_api *a, const hub_session_info *s, const char *id,
+		     const hub_req *q, hub_resp *r)
+{
+	int limit, offset;
+
+	if (!api__paging(q, r, &limit, &offset))
+		api__json_text(r, 200,
+			       fl_db_quarantine_json(a->db, limit, offset));
+}
+
+void api__audit(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r)
+{
+	int limit, offset;
+
+	if (!api__paging(q, r, &limit, &offset))
+		api__json_text(r, 200,
+			       fl_db_audit_json(a->db, NULL, limit, offset));
+}

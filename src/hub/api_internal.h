@@ -1,0 +1,125 @@
+/*
+ * api_internal.h - what the files of the hub's web answers share; not part
+ * of the API (api.h). api__ names are internal to src/hub.
+ *
+ *   api.c            the router, the answers' helpers, the web UI's files
+ *   api_roles.c      who may see what; login, logout, the session
+ *   api_incidents.c  the incident list, one incident, its outcome and
+ *                    audit, its evidence files
+ *   api_export.c     an incident's case package (ZIP)
+ *   api_reports.c    reports, JSON and CSV
+ *   api_admin.c      the fleet, users, the quarantine, the audit trail
+ */
+#ifndef FL_HUB_API_INTERNAL_H
+#define FL_HUB_API_INTERNAL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "api.h"
+
+#define TAG "http"
+
+/* ---- api.c: answers -------------------------------------------------------- */
+
+/* A response header (at most HUB_RESP_HEADERS; more are dropped). */
+void api__header(hub_resp *r, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A JSON answer; takes text (malloc'd; NULL means the store failed). */
+void api__json_text(hub_resp *r, int status, char *text);
+
+/* A JSON answer from o (its reference is taken). */
+void api__json_obj(hub_resp *r, int status, json_t *o);
+
+/* {"error": why} with status. */
+void api__error(hub_resp *r, int status, const char *why);
+
+/* Whether q is method (HEAD counts as GET). */
+int api__is(const hub_req *q, const char *method);
+
+/* A query parameter's value, NULL when absent or empty. */
+const char *api__arg(const hub_req *q, const char *name);
+
+/* o's member k as a number (0 when absent). */
+long long api__num(json_t *o, const char *k);
+
+/* limit (1..1000, default 50) and offset (>= 0) from the query: 0, or
+ * -1 with 400 answered. */
+int api__paging(const hub_req *q, hub_resp *r, int *limit, int *offset);
+
+/* ---- api_roles.c: who may see what ----------------------------------------- */
+
+/* Whether the session is a property manager's (limited to its sites). */
+int api__is_property(const hub_session_info *s);
+
+/* Whether site is one of the comma list csv. */
+int api__site_listed(const char *csv, const char *site);
+
+/* Whether s may see something of site. */
+int api__may_see(const hub_session_info *s, const char *site);
+
+/* The incident's site into site when s may see it: 0, or -1 with 404
+ * answered (the same as for an incident that does not exist). */
+int api__incident_visible(hub_api *a, const hub_session_info *s, const char *id,
+			  hub_resp *r, char *site, size_t sitelen);
+
+/* The sites a list is limited to for s (NULL: all). */
+const char *api__allowed_sites(const hub_session_info *s);
+
+/* 0 when s is an admin (or, with enforcement, an enforcement officer),
+ * else -1 with 403 answered. */
+int api__need_role(const hub_session_info *s, hub_resp *r, int enforcement);
+
+/* A comma list as a JSON array of its non-empty names. */
+json_t *api__sites_array(const char *csv);
+
+/* The session's answer: csrf, user, role, sites, tz_offset_s. */
+void api__session_answer(hub_api *a, const hub_session_info *s, hub_resp *r);
+
+/* POST /api/login: the one route without a session. */
+void api__login(hub_api *a, const hub_req *q, hub_resp *r);
+
+/* Route handlers (api.c's table): id is the path's "*" segment (or
+ * NULL); they answer into r, errors included. */
+void api__logout(hub_api *a, const hub_session_info *s, const char *id,
+		 const hub_req *q, hub_resp *r);
+void api__get_session(hub_api *a, const hub_session_info *s, const char *id,
+		      const hub_req *q, hub_resp *r);
+void api__incidents(hub_api *a, const hub_session_info *s, const char *id,
+		    const hub_req *q, hub_resp *r);
+void api__incident(hub_api *a, const hub_session_info *s, const char *id,
+		   const hub_req *q, hub_resp *r);
+void api__outcome(hub_api *a, const hub_session_info *s, const char *id,
+		  const hub_req *q, hub_resp *r);
+void api__incident_audit(hub_api *a, const hub_session_info *s, const char *id,
+			 const hub_req *q, hub_resp *r);
+void api__export_zip(hub_api *a, const hub_session_info *s, const char *id,
+		     const hub_req *q, hub_resp *r);
+void api__reports(hub_api *a, const hub_session_info *s, const char *id,
+		  const hub_req *q, hub_resp *r);
+void api__reports_csv(hub_api *a, const hub_session_info *s, const char *id,
+		      const hub_req *q, hub_resp *r);
+void api__devices(hub_api *a, const hub_session_info *s, const char *id,
+		  const hub_req *q, hub_resp *r);
+void api__sites(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r);
+void api__enrol(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r);
+void api__user_add(hub_api *a, const hub_session_info *s, const char *id,
+		   const hub_req *q, hub_resp *r);
+void api__user_delete(hub_api *a, const hub_session_info *s, const char *name,
+		      const hub_req *q, hub_resp *r);
+void api__users(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r);
+void api__quarantine(hub_api *a, const hub_session_info *s, const char *id,
+		     const hub_req *q, hub_resp *r);
+void api__audit(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r);
+
+/* GET /evidence/<id>/<name>: one evidence file, Range supported. */
+void api__evidence(hub_api *a, const hub_session_info *s, const char *id,
+		   const char *name, const hub_req *q, hub_resp *r);
+
+#endif /* FL_HUB_API_INTERNAL_H */

@@ -1,0 +1,181 @@
+/*
+ * api_roles.c - who may see what; login, logout and the session.
+ *
+ * A note on who sees what (docs/api.md, "Roles"). Every handler that
+ * touches an incident first asks the store for its site
+ * (fl_db_incident_site) and checks it against the session's role: admin
+ * and enforcement see every site, a property manager only the sites given
+ * at --add-user. Something on a site the user may not see answers 404,
+ * exactly like something that does not exist, so a property manager cannot
+ * learn that another site's incident exists. Lists are filtered in the
+ * store (fl_db_filter.sites_csv_allowed), never after paging.
+ *
+ * Login has no session yet, so no CSRF token: it is rate limited per
+ * address and per user name instead. The address is the client's (q->addr:
+ * behind a trusted reverse proxy, from its X-Forwarded-For; http.c), and
+ * the audit's login rows name it as their object.
+ */
+#include "api_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "fl.h"
+#include "httpparse.h"
+
+/* ---- who may see what --------------------------------------------------- */
+
+int api__is_property(const hub_session_info *s)
+{
+	return !strcmp(s->role, "property");
+}
+
+int api__site_listed(const char *csv, const char *site)
+{
+	size_t n = strlen(site);
+
+	if (!n)
+		return 0;
+	for (const char *p = csv; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && !strncmp(p, site, n))
+			return 1;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+int api__may_see(const hub_session_info *s, const char *site)
+{
+	return !api__is_property(s) ||
+	       (site && api__site_listed(s->sites, site));
+}
+
+/* The incident's site if the user may see it: 0, or 404 answered. */
+int api__incident_visible(hub_api *a, const hub_session_info *s, const char *id,
+			  hub_resp *r, char *site, size_t sitelen)
+{
+	if (!hub_plain_name(id) ||
+	    fl_db_incident_site(a->db, id, site, sitelen) ||
+	    !api__may_see(s, site)) {
+		api__error(r, 404, "no such incident");
+		return -1;
+	}
+	return 0;
+}
+
+const char *api__allowed_sites(const hub_session_info *s)
+{
+	return api__is_property(s) ? s->sites : NULL;
+}
+
+int api__need_role(const hub_session_info *s, hub_resp *r, int enforcement)
+{
+	if (!strcmp(s->role, "admin") ||
+	    (enforcement && !strcmp(s->role, "enforcement")))
+		return 0;
+	api__error(r, 403, "not allowed for your role");
+	return -1;
+}
+
+/* ---- login, session ------------------------------------------------------ */
+
+json_t *api__sites_array(const char *csv)
+{
+	json_t *a = json_array();
+
+	for (const char *p = csv; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len)
+			json_array_append_new(a, json_stringn(p, len));
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return a;
+}
+
+void api__session_answer(hub_api *a, const hub_session_info *s, hub_resp *r)
+{
+	api__json_obj(r, 200,
+		      json_pack("{s:s,s:s,s:s,s:o,s:i}", "csrf", s->csrf,
+				"user", s->user, "role", s->role, "sites",
+				api__sites_array(s->sites), "tz_offset_s",
+				a->conf->tz_offset_s));
+}
+
+void api__login(hub_api *a, const hub_req *q, hub_resp *r)
+{
+	static const char *const names[] = { "user", "password" };
+	char *f[2], role[32], sites[HUB_SITES_LEN], akey[128], ukey[200];
+	hub_session_info s;
+	int wait;
+
+	if (q->body_too_large) {
+		api__error(r, 413, "body too large");
+		return;
+	}
+	if (hub_json_fields(q->body, q->body_len, names, 2, f) || !f[0] ||
+	    !f[1]) {
+		hub_fields_free(f, 2);
+		api__error(r, 400, "expected {\"user\", \"password\"}");
+		return;
+	}
+	snprintf(akey, sizeof(akey), "a:%s", q->addr ? q->addr : "?");
+	snprintf(ukey, sizeof(ukey), "u:%.190s", f[0]);
+	wait = FL_MAX(hub_ratelimit_check(a->rate, akey, q->now),
+		      hub_ratelimit_check(a->rate, ukey, q->now));
+	if (wait > 0) {
+		api__header(r, "Retry-After", "%d", wait);
+		api__error(r, 429, "too many login attempts; try again later");
+		goto out;
+	}
+	if (fl_db_user_check(a->db, f[0], f[1], role, sizeof(role), sites,
+			     sizeof(sites))) {
+		hub_ratelimit_fail(a->rate, akey, q->now);
+		hub_ratelimit_fail(a->rate, ukey, q->now);
+		fl_db_audit(a->db, f[0], "login", akey + 2, "failed", q->now);
+		fl_log(FL_LOG_INFO, TAG, "login failed from %s", akey + 2);
+		api__error(r, 401, "wrong user name or password");
+		goto out;
+	}
+	hub_ratelimit_reset(a->rate, ukey);
+	if (hub_session_new(a->sessions, f[0], role, sites, q->now, &s)) {
+		api__error(r, 500, "out of memory");
+		goto out;
+	}
+	fl_db_audit(a->db, f[0], "login", akey + 2, "ok", q->now);
+	api__header(r, "Set-Cookie",
+		    "fl_session=%s; HttpOnly; SameSite=Strict; Path=/%s", s.id,
+		    a->secure_cookies ? "; Secure" : "");
+	api__session_answer(a, &s, r);
+	sodium_memzero(&s, sizeof(s));
+out:
+	if (f[1])
+		sodium_memzero(f[1], strlen(f[1]));
+	hub_fields_free(f, 2);
+}
+
+void api__logout(hub_api *a, const hub_session_info *s, const char *id,
+		 const hub_req *q, hub_resp *r)
+{
+	hub_session_end(a->sessions, s->id);
+	api__header(
+		r, "Set-Cookie",
+		"fl_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0%s",
+		a->secure_cookies ? "; Secure" : "");
+	api__json_text(r, 200, strdup("{}"));
+}
+
+/* The answers that are one store call. */
+void api__get_session(hub_api *a, const hub_session_info *s, const char *id,
+		      const hub_req *q, hub_resp *r)
+{
+	api__session_answer(a, s, r);
+}

@@ -1,0 +1,50 @@
+/*
+ * clock.h - the process's clocks, each named for the clock it reads
+ * (redis's monotonic.h, mosquitto's time_mosq.c).
+ *
+ * A note on which clock. Two questions need two clocks:
+ *
+ *   - "how long?" (intervals, timeouts, pacing, rates, retry back-off): the
+ *     monotonic clock, fl_mono_s(). It never jumps, so an NTP step or an
+ *     operator setting the date cannot stretch a timeout or starve a
+ *     watchdog. Its zero is arbitrary: compare two readings, never show one.
+ *   - "when?" (message times, records on disk, audit rows, anything another
+ *     process or a person reads): the wall clock, fl_wall_s(), unix seconds.
+ *     It may jump; never subtract two readings to time something.
+ *
+ * fl_cpu_s() is the CPU time of the whole process (all threads), for
+ * figures such as the evidence writer's cost per bundle.
+ *
+ * src/core reads no clock: time is passed in. Everything else takes its
+ * time from here; there are no private clock wrappers.
+ *
+ * Thread-safe (clock_gettime); no state.
+ */
+#ifndef FL_UTIL_CLOCK_H
+#define FL_UTIL_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* CLOCK_MONOTONIC in seconds. */
+double fl_mono_s(void);
+
+/* CLOCK_MONOTONIC in nanoseconds (for arithmetic that wants integers). */
+int64_t fl_mono_ns(void);
+
+/* CLOCK_REALTIME: unix seconds with the fraction. */
+double fl_wall_s(void);
+
+/* CLOCK_PROCESS_CPUTIME_ID: CPU seconds used by this process so far. */
+double fl_cpu_s(void);
+
+/*
+ * The absolute time `ms` milliseconds from now on the monotonic clock
+ * (fl_mono_deadline: for a condition variable set to CLOCK_MONOTONIC, or
+ * clock_nanosleep) or on the wall clock (fl_wall_deadline: for a condition
+ * variable with the default clock). ms >= 0.
+ */
+struct timespec fl_mono_deadline(long ms);
+struct timespec fl_wall_deadline(long ms);
+
+#endif /* FL_UTIL_CLOCK_H */

@@ -1,0 +1,459 @@
+# lib/harness.sh - the integration tests' one harness (sourced, not a test);
+# scripts/demo.sh and scripts/bench.sh use its functions too.
+#
+# A test sources it first thing, before it starts anything:
+#
+#     set -eu
+#     . "$(dirname "$0")/lib/harness.sh"
+#
+# and gets NAME (the script's name, unless set before), WORK (a fresh
+# folder), BUILD and SRC (absolute), the programs EDGE, HUB, SCENE, VERIFY,
+# EVAL and HUBBENCH, and the functions below. Exit 0 passes, 77 is a skip
+# (skip), anything else fails (fail).
+#
+# A note on cleaning up. A test starts brokers, hubs, edges, subscribers and
+# HTTP receivers; whatever happens to it, none of them may outlive it (the
+# next test would find a port taken or a broker answering for another), and
+# a test that forgets one should fail rather than pass and leave it running.
+# So the harness runs the test in its own process group, and every process
+# it starts carries a mark (FL_TEST_WORK=$WORK in its environment, which
+# setsid does not shed). At exit the harness kills what the test tracked
+# (track, or the start functions below); anything else still in the group
+# or carrying the mark has been left behind: it is listed, killed, and the
+# test fails. The logs (every *.log under WORK, and LOG_GLOBS) are printed
+# only when the test fails, then WORK goes.
+#
+# ctest's TIMEOUT kills a hung test without a word. FL_TEST_DEADLINE_S
+# (ctest sets it a little under the TIMEOUT) is the harness's own deadline:
+# past it the test's processes get SIGTERM and the test fails with its logs.
+#
+# Sourced as `. harness.sh lib` (scripts/demo.sh, scripts/bench.sh): the
+# functions only; no folder, no process group, no traps. Their daemons go to
+# BROKER_HOME and the LOG given to hub_start, and SPAWN (e.g. setsid) is put
+# before each daemon's command line.
+
+# ---- failing, skipping, requirements --------------------------------------
+
+NAME=${NAME:-$(basename "$0" .sh)}
+
+# fail MESSAGE: the test fails (exit 1) with MESSAGE.
+fail() {
+	echo "$NAME: FAIL: $*" >&2
+	exit 1
+}
+
+# skip MESSAGE: the test cannot run here (exit 77, shown as skipped).
+skip() {
+	echo "$NAME: SKIPPED: $*" >&2
+	exit 77
+}
+
+# need PROGRAM...: each a path that must be built, or a command that must be
+# installed (on PATH or in /usr/sbin).
+need() {
+	local p
+	for p in "$@"; do
+		case $p in
+		*/*) [ -x "$p" ] || fail "$p not built" ;;
+		*)
+			command -v "$p" >/dev/null || [ -x "/usr/sbin/$p" ] ||
+				fail "$p not installed (scripts/deps.sh)"
+			;;
+		esac
+	done
+}
+
+BUILD=$(cd "${BUILD:-${FL_BUILD_DIR:-build}}" 2>/dev/null && pwd) ||
+	fail "no build directory ${BUILD:-${FL_BUILD_DIR:-build}}"
+SRC=$(cd "${SRC:-${FL_SOURCE_DIR:-$(dirname "${BASH_SOURCE[0]}")/../../..}}" && pwd)
+EDGE=$BUILD/firelane-edge
+HUB=$BUILD/firelane-hub
+SCENE=$BUILD/firelane-scene
+VERIFY=$BUILD/firelane-verify
+EVAL=$BUILD/firelane-eval
+HUBBENCH=$BUILD/firelane-hubbench
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+
+# ---- processes ---------------------------------------------------------------
+
+PIDS=()      # what the test started and the harness kills at exit
+BROKER_PID=
+HUB_PID=
+EDGE_PID=
+SPAWN=${SPAWN:-}
+
+# track PID...: processes the harness kills at exit (as the start functions
+# below do for theirs).
+track() {
+	PIDS+=("$@")
+}
+
+# wait_gone PID SECONDS: 0 once PID has ended, 1 if it still runs after
+# SECONDS.
+wait_gone() {
+	local i
+	for i in $(seq $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
+# stop_ok WHAT PID [SECONDS]: SIGTERM; WHAT must end within SECONDS
+# (default 30) with exit status 0.
+stop_ok() {
+	local rc=0
+	kill -TERM "$2" 2>/dev/null || true
+	wait_gone "$2" "${3:-30}" || fail "$1 did not stop within ${3:-30} s of SIGTERM"
+	wait "$2" || rc=$?
+	[ "$rc" = 0 ] || fail "$1 exit status $rc after SIGTERM"
+}
+
+# wait_for FILE PATTERN SECONDS: 0 once a line of FILE matches PATTERN
+# (grep -E), 1 after SECONDS.
+wait_for() {
+	local i
+	for i in $(seq $(($3 * 10))); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- ports -------------------------------------------------------------------
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# port_open PORT: 0 when something accepts connections on 127.0.0.1:PORT.
+port_open() {
+	python3 - "$1" <<'EOP'
+import socket, sys
+s = socket.socket()
+try:
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+EOP
+}
+
+# ---- the broker --------------------------------------------------------------
+
+# broker_start [LISTENER]: (re)start mosquitto on PORT (a free port when
+# unset) with its config, log and database in BROKER_HOME (default WORK).
+# LISTENER replaces the default listener and authentication lines
+# ("listener PORT 127.0.0.1" and "allow_anonymous true"), e.g. a TLS
+# listener with a password file. BROKER_PERSIST=0: no database (default: a
+# persistent one, so a subscriber's queued messages survive a restart);
+# BROKER_EXTRA: more mosquitto.conf lines. It logs each subscription, which
+# is how hub_start and subscribe know a client is subscribed.
+broker_start() {
+	local home=${BROKER_HOME:-$WORK}
+	PORT=${PORT:-$(free_port)}
+	local listen=${1:-"listener $PORT 127.0.0.1
+allow_anonymous true"}
+	local persist="persistence false"
+	if [ "${BROKER_PERSIST:-1}" = 1 ]; then
+		persist="persistence true
+persistence_location $home/broker/
+autosave_interval 1"
+		mkdir -p "$home/broker"
+		chmod 0777 "$home/broker"
+	fi
+	# mosquitto started as root drops to its own user: let it reach its
+	# files (and write its database)
+	chmod 0755 "$home"
+	BROKER_LOG=$home/mosquitto.log
+	# stderr: unbuffered, so a subscription is in the log when it is made
+	cat >"$home/mosquitto.conf" <<EOC
+$listen
+$persist
+${BROKER_EXTRA:-}
+log_dest stderr
+log_type error
+log_type warning
+log_type notice
+log_type subscribe
+EOC
+	$SPAWN "$MOSQUITTO" -c "$home/mosquitto.conf" >>"$BROKER_LOG" 2>&1 &
+	BROKER_PID=$!
+	local i
+	for i in $(seq 100); do
+		port_open "$PORT" && return 0
+		kill -0 "$BROKER_PID" 2>/dev/null ||
+			fail "mosquitto did not start: $(tail -n 5 "$BROKER_LOG")"
+		sleep 0.1
+	done
+	fail "mosquitto does not answer on $PORT: $(tail -n 5 "$BROKER_LOG")"
+}
+
+# broker_stop: SIGTERM, and wait until it has gone.
+broker_stop() {
+	kill -TERM "$BROKER_PID" 2>/dev/null || true
+	wait "$BROKER_PID" 2>/dev/null || true
+	BROKER_PID=
+}
+
+# broker_subs CLIENT_ID: how many subscriptions the broker has logged for
+# that client so far (mosquitto logs "<time>: <client id> <qos> <filter>").
+broker_subs() {
+	grep -cF ": $1 " "$BROKER_LOG" 2>/dev/null || true
+}
+
+# broker_wait_sub CLIENT_ID SINCE SECONDS PID: until the broker has logged
+# more than SINCE subscriptions for CLIENT_ID; fails when PID ends first or
+# after SECONDS.
+broker_wait_sub() {
+	local i
+	for i in $(seq $(($3 * 10))); do
+		[ "$(broker_subs "$1")" -gt "$2" ] && return 0
+		kill -0 "$4" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# subscribe FILE TOPIC...: a persistent-session QoS 1 subscriber (client id
+# sub-NAME-PID; payloads as hex, so binary evidence chunks survive) writing
+# "topic hex" lines to FILE, with SUB_OPTS (an array, e.g. TLS options)
+# added; returns once the broker has its subscriptions.
+subscribe() {
+	local out=$1 id="sub-$NAME-$$" args=() t n
+	shift
+	for t in "$@"; do args+=(-t "$t"); done
+	n=$(broker_subs "$id")
+	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -c -i "$id" -F '%t %x' \
+		"${SUB_OPTS[@]}" "${args[@]}" >"$out" 2>>"$WORK/sub.log" &
+	track $!
+	broker_wait_sub "$id" "$n" 20 $! || fail "the subscriber did not subscribe: $(tail -n 5 "$WORK/sub.log")"
+}
+
+# hex TEXT: the text as mosquitto_sub's %x prints it.
+hex() {
+	printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'
+}
+
+# ---- the hub -----------------------------------------------------------------
+
+# hub_start CONFIG [LOG [ARGS...]]: firelane-hub with CONFIG and ARGS (e.g.
+# -v), its output appended to LOG (default WORK/hub.log); HUB_PID. Returns
+# once the hub is ready: the broker has its subscription (by the client id
+# of the effective configuration) and, when it serves HTTP, GET /api/session
+# answers 401 (no session). Fails with the log when the hub stops first.
+hub_start() {
+	local conf=$1 log=${2:-$WORK/hub.log} id listen tls url n i code=000
+	shift $(($# < 2 ? $# : 2))
+	"$HUB" --config "$conf" --check-config >"$log.config" 2>&1 ||
+		fail "the hub refuses $conf: $(tail -n 5 "$log.config")"
+	# the effective configuration's mqtt.client_id and http.listen
+	id=$(hub__key mqtt client_id <"$log.config")
+	listen=$(hub__key http listen <"$log.config")
+	tls=$(hub__key http tls_cert <"$log.config")
+	url=http${tls:+s}://$listen/api/session
+	rm -f "$log.config"
+	[ -n "$id" ] || fail "no mqtt.client_id in the hub's --check-config"
+	[ -n "${BROKER_LOG:-}" ] || fail "hub_start: no broker (broker_start)"
+	n=$(broker_subs "$id")
+	$SPAWN "$HUB" --config "$conf" "$@" >>"$log" 2>&1 &
+	HUB_PID=$!
+	track $HUB_PID
+	broker_wait_sub "$id" "$n" "${HUB_START_S:-60}" $HUB_PID ||
+		fail "the hub did not subscribe: $(tail -n 5 "$log")"
+	[ -n "$listen" ] || return 0
+	for i in $(seq $((${HUB_START_S:-60} * 10))); do
+		code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
+		[ "$code" = 401 ] && return 0
+		kill -0 $HUB_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "the hub does not answer $url with 401 (HTTP $code): $(tail -n 5 "$log")"
+}
+
+# hub__key SECTION KEY: the value of SECTION.KEY in a --check-config dump
+# on stdin (quotes removed).
+hub__key() {
+	awk -v s="$1:" -v k="$2:" '
+		/^[^ ]/ { in_s = ($1 == s) }
+		in_s && $1 == k { v = $2; gsub(/"/, "", v); print v; exit }'
+}
+
+# hub_stop [SECONDS]: the hub (HUB_PID) must stop on SIGTERM within SECONDS
+# (default 30) with exit status 0.
+hub_stop() {
+	stop_ok "the hub" "$HUB_PID" "${1:-30}"
+	HUB_PID=
+}
+
+# q SQL: a query of the hub's store (DB, default WORK/hub.db).
+q() {
+	sqlite3 -cmd ".timeout 5000" "${DB:-$WORK/hub.db}" "$1"
+}
+
+# ---- the edge ----------------------------------------------------------------
+
+# scene NAME: the quick synthetic scene NAME into WORK/scene.
+scene() {
+	"$SCENE" --scenario "$1" --out "$WORK/scene" --quick --classic \
+		>"$WORK/scene.log" 2>&1 || fail "firelane-scene $1"
+}
+
+# edge_config OUT [YAML]: the scene's config (SCENARIO) with an mqtt
+# section for the broker on PORT, then YAML.
+edge_config() {
+	local out=$1
+	shift
+	{
+		cat "$WORK/scene/$SCENARIO.yaml"
+		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  heartbeat_s: 2\n  spool_dir: %s\n  keepalive_s: 5\n' \
+			"$PORT" "$WORK/spool"
+		printf '%s' "${1:-}"
+	} >"$out"
+}
+
+# edge_start OUT ERR ARGS...: firelane-edge ARGS in the background, stdout
+# to OUT (its events when live) and stderr to ERR; EDGE_PID.
+edge_start() {
+	local out=$1 err=$2
+	shift 2
+	"$EDGE" "$@" >"$out" 2>"$err" &
+	EDGE_PID=$!
+	track $EDGE_PID
+}
+
+# edge_run OUT ERR ARGS...: firelane-edge ARGS to its end (OUT may be ERR);
+# an exit status other than 0 fails the test.
+edge_run() {
+	local out=$1 err=$2 rc=0
+	shift 2
+	if [ "$out" = "$err" ]; then
+		"$EDGE" "$@" >"$out" 2>&1 || rc=$?
+	else
+		"$EDGE" "$@" >"$out" 2>"$err" || rc=$?
+	fi
+	[ "$rc" = 0 ] || fail "firelane-edge $* exited $rc: $(tail -n 5 "$err")"
+}
+
+# edge_wait [SECONDS]: the edge (EDGE_PID) must end by itself (at the end of
+# its input) within SECONDS (default 90), with exit status 0.
+edge_wait() {
+	local rc=0
+	wait_gone "$EDGE_PID" "${1:-90}" || fail "the edge did not end with its input"
+	wait "$EDGE_PID" || rc=$?
+	[ "$rc" = 0 ] || fail "edge exit status $rc"
+}
+
+# edge_stop [SECONDS]: the edge (EDGE_PID) must stop on SIGTERM within
+# SECONDS (default 10) with exit status 0.
+edge_stop() {
+	stop_ok "the edge" "$EDGE_PID" "${1:-10}"
+}
+
+# ---- a test's life -------------------------------------------------------------
+
+# kill_tracked: SIGKILL to what the test tracked and the broker, reaped.
+kill_tracked() {
+	local p
+	for p in "${PIDS[@]}" $BROKER_PID; do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}" $BROKER_PID; do
+		wait "$p" 2>/dev/null || true
+	done
+	PIDS=()
+	BROKER_PID=
+}
+
+# leftovers: the test's processes still running that it does not track, as
+# "PID COMMAND" lines: this process group's and any carrying the mark.
+leftovers() {
+	local p pids=() skip=" $$ $BASHPID ${HARNESS_WATCHDOG:-} ${PIDS[*]} $BROKER_PID "
+	pgrep -g $$ >"$WORK/.group" 2>/dev/null || true
+	# env -u: grep itself must not carry the mark
+	env -u FL_TEST_WORK grep -lsFxz "FL_TEST_WORK=$WORK" /proc/[0-9]*/environ \
+		>"$WORK/.marked" 2>/dev/null || true
+	for p in $(cat "$WORK/.group") $(sed 's|/proc/\([0-9]*\)/environ|\1|' "$WORK/.marked"); do
+		case $skip in *" $p "*) continue ;; esac
+		pids+=("$p")
+		skip="$skip$p "
+	done
+	[ ${#pids[@]} = 0 ] && return 0
+	# zombies have ended already
+	ps -o pid=,stat=,args= -p "$(
+		IFS=,
+		echo "${pids[*]}"
+	)" 2>/dev/null | awk '$2 !~ /^Z/ { $2 = ""; print }' || true
+}
+
+harness__exit() {
+	local rc=$? left
+	set +e
+	trap - TERM INT HUP
+	[ -n "${HARNESS_WATCHDOG:-}" ] && kill -9 "$HARNESS_WATCHDOG" 2>/dev/null &&
+		wait "$HARNESS_WATCHDOG" 2>/dev/null
+	HARNESS_WATCHDOG=
+	kill_tracked
+	left=$(leftovers)
+	if [ -n "$left" ]; then
+		echo "$NAME: FAIL: processes left behind (killed now):" >&2
+		echo "$left" >&2
+		left=$(echo "$left" | awk '{ print $1 }')
+		kill -9 $left 2>/dev/null
+		wait $left 2>/dev/null
+		[ "$rc" = 0 ] || [ "$rc" = 77 ] && rc=1
+	fi
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		local f
+		for f in $(find "$WORK" -name '*.log' | sort) \
+			$(cd "$WORK" && [ -n "${LOG_GLOBS:-}" ] && ls -d $LOG_GLOBS 2>/dev/null | sed "s|^|$WORK/|"); do
+			[ -f "$f" ] && { echo "--- $f" >&2; tail -n 40 "$f" >&2; }
+		done
+	fi
+	rm -rf "$WORK"
+	exit "$rc"
+}
+
+harness__signal() {
+	[ -e "$WORK/.deadline" ] && fail "timed out: FL_TEST_DEADLINE_S=$FL_TEST_DEADLINE_S passed"
+	fail "stopped by a signal"
+}
+
+if [ "${1:-}" != lib ]; then
+	# Our own process group: re-run this script as its leader (same pid,
+	# same arguments), unless it leads one already (started from a shell).
+	if [ "$(ps -o pgid= -p $$ | tr -d ' ')" != $$ ] && [ -z "${FL_HARNESS_REGROUPED:-}" ]; then
+		export FL_HARNESS_REGROUPED=1
+		case $- in *x*) set -- -x "$0" "$@" ;; *) set -- "$0" "$@" ;; esac
+		exec python3 -c 'import os, sys; os.setpgid(0, 0); os.execvp(sys.argv[1], sys.argv[1:])' \
+			bash "$@"
+	fi
+	unset FL_HARNESS_REGROUPED
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/fl-$NAME.XXXXXX")
+	export FL_TEST_WORK=$WORK
+	HARNESS_WATCHDOG=
+	trap harness__exit EXIT
+	trap harness__signal TERM INT HUP
+	if [ -n "${FL_TEST_DEADLINE_S:-}" ]; then
+		# After the deadline: a mark for harness__signal, SIGTERM to the
+		# group, and SIGKILL 10 s later to whatever ignored it but this
+		# shell (which then cleans up).
+		python3 - "$$" "$FL_TEST_DEADLINE_S" "$WORK/.deadline" <<'EOP' &
+import os, signal, sys, time
+pg, secs, mark = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+time.sleep(secs)
+open(mark, "w").close()
+os.killpg(pg, signal.SIGTERM)
+time.sleep(10)
+for p in os.listdir("/proc"):
+    if p.isdigit() and int(p) not in (pg, os.getpid()):
+        try:
+            if int(open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()[2]) == pg:
+                os.kill(int(p), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            pass
+EOP
+		HARNESS_WATCHDOG=$!
+	fi
+fi
