@@ -27,9 +27,10 @@
 #
 # Env: FL_BUILD_DIR (build tree).
 set -eu
-B=${FL_BUILD_DIR:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib/harness.sh"
+need "$EDGE" "$SCENE" "$EVAL" python3
+B=$BUILD
+T=$WORK
 
 # Measured with the engine as it was before the harder scenes (quick, seed
 # 7): plain F1 0.71, cut 18 false alarms and F1 0.49. Check names:
@@ -40,11 +41,6 @@ quick=--quick offsets=0,6,20 restart=20
 if [ "${FL_FULL:-0}" = 1 ]; then
 	quick= offsets=0,6,31 restart=31
 fi
-
-fail() {
-	echo "scene_suite: FAIL: $*" >&2
-	exit 1
-}
 
 "$B/firelane-scene" --all --out "$T/scenes" --seed 7 --jobs 2 $quick
 n=$(ls "$T"/scenes/*.json | wc -l)
