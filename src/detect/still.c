@@ -84,7 +84,10 @@
  * anchor at about its own size renews its rest start (a crawler; a box
  * that merged with or split from another is only re-anchored); where a
  * blob was seen GONE, its pixels that match again later renew theirs
- * (another car of the same colour in the same place).
+ * (another car of the same colour in the same place). GONE counts, with
+ * the pixels that show the lane now, those that showed it since their
+ * object last did and are hidden again: the next car that drives in right
+ * behind the one leaving never lets most of the lane show at once.
  */
 #include "still.h"
 
@@ -140,6 +143,7 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2, PX_SEED = 3 };
 typedef struct piece {
 	int x0, y0, x1, y1;
 	int rest, matched, clear, seeded, amb;
+	int left;     /* hidden now, but showed the lane after the object */
 	double since; /* median rest start of its pixels */
 	int root;     /* union-find parent, an index into the pieces */
 } piece;
@@ -187,6 +191,7 @@ struct fl_still {
 	uint8_t *busy;        /* inside the box of a moving thing */
 	int *busy_acc; /* (w+1) x (h+1) scratch of find_moving_things() */
 	uint8_t *gap;  /* the clear lane showed since the object did */
+	uint8_t *left; /* ... and may be hidden again since */
 	int *labels, *stack;
 	fl_blob blobs[MAX_BLOBS];
 	int nblobs;
@@ -241,7 +246,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 			   &s->tmp,        &s->thing_moves, &s->gap,
 			   &s->busy,       &s->bg_ok,       &s->ready,
 			   &s->changed_px, &s->bg_first,    &s->amb,
-			   &s->lit };
+			   &s->lit,        &s->left };
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
@@ -257,8 +262,8 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	    !s->sum_ii || !s->sum_bb || !s->sum_ib || !s->state ||
 	    !s->bg_known || !s->seeded || !s->view || !s->fg || !s->bg_ok ||
 	    !s->ready || !s->changed_px || !s->bg_first || !s->amb || !s->lit ||
-	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->busy ||
-	    !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
+	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->left ||
+	    !s->busy || !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
 	}
@@ -317,6 +322,7 @@ void fl_still_destroy(fl_still *s)
 	free(s->busy);
 	free(s->busy_acc);
 	free(s->gap);
+	free(s->left);
 	free(s->labels);
 	free(s->pieces);
 	free(s->stack);
@@ -845,6 +851,7 @@ static void come_to_rest(fl_still *s, size_t k, double t)
 {
 	s->state[k] = PX_REST;
 	s->gap[k] = 0;
+	s->left[k] = 0;
 	s->since[k] = s->still_since[k];
 	s->seen[k] = (float)t;
 	s->clear_since[k] = -1;
@@ -946,6 +953,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			if (s->clear_since[k] < 0)
 				s->clear_since[k] = (float)t;
 			s->other_since[k] = -1;
+			s->left[k] = 1;
 			if (t - s->clear_since[k] >= PIXEL_CLEAR_S) {
 				/* the lane came back after an object: it is
 				 * the lane, not an assumption any more */
@@ -959,6 +967,7 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			if (s->gap[k])
 				s->since[k] = (float)t;
 			s->gap[k] = 0;
+			s->left[k] = 0;
 			s->seen[k] = (float)t;
 			s->clear_since[k] = -1;
 			s->other_since[k] = -1;
@@ -1320,7 +1329,7 @@ static void find_blobs(fl_still *s, double t)
 	s->nblobs = 0;
 	for (size_t start = 0; start < s->n && np < MAX_PIECES; start++) {
 		int sp = 0, rest = 0, matched = 0, clear = 0, seeded = 0,
-		    amb = 0;
+		    amb = 0, left = 0;
 		int x0 = w, y0 = h, x1 = -1, y1 = -1;
 
 		if (!s->mask[start] || s->labels[start])
@@ -1340,6 +1349,8 @@ static void find_blobs(fl_still *s, double t)
 					matched++;
 				else if (s->clear_since[k] >= 0)
 					clear++;
+				else if (s->left[k])
+					left++;
 				else
 					amb += s->amb[k];
 				seeded += s->seeded[k];
@@ -1360,12 +1371,18 @@ static void find_blobs(fl_still *s, double t)
 		/* Half of the piece has rested at least this long: a few
 		 * pixels re-learnt later do not move it, but a slow mover
 		 * whose resting pixels keep being renewed does. */
-		pc[np] = (piece){ x0,    y0,
-				  x1,    y1,
-				  rest,  matched,
-				  clear, seeded,
-				  amb,   rest ? since_buf[rest / 2] : t,
-				  np };
+		pc[np] = (piece){ .x0 = x0,
+				  .y0 = y0,
+				  .x1 = x1,
+				  .y1 = y1,
+				  .rest = rest,
+				  .matched = matched,
+				  .clear = clear,
+				  .seeded = seeded,
+				  .amb = amb,
+				  .left = left,
+				  .since = rest ? since_buf[rest / 2] : t,
+				  .root = np };
 		np++; /* piece np-1 has label np */
 	}
 
@@ -1393,6 +1410,7 @@ static void find_blobs(fl_still *s, double t)
 		pc[r].clear += pc[i].clear;
 		pc[r].seeded += pc[i].seeded;
 		pc[r].amb += pc[i].amb;
+		pc[r].left += pc[i].left;
 	}
 	if (np < label) /* ran out of pieces: the rest is left unlabelled */
 		for (size_t k = 0; k < s->n; k++)
@@ -1427,12 +1445,14 @@ static void find_blobs(fl_still *s, double t)
 		       s->moved[s->nblobs - 1], p->matched, p->clear);
 		/* Verdict, on the pixels that can tell (not those showing
 		 * object and lane alike): the object shows in a fair share;
-		 * or the clear lane in most; else something stands in
+		 * or the clear lane in most, now or for a while since the
+		 * object last showed (an object that left while another
+		 * drove in over its place); else something stands in
 		 * front. */
 		int tells = p->rest - p->amb;
 		if (p->matched > 0 && p->matched * 4 >= tells)
 			b->seen = FL_SEEN_PRESENT;
-		else if (p->clear > 0 && p->clear * 2 >= tells)
+		else if (p->clear > 0 && (p->clear + p->left) * 2 >= tells)
 			b->seen = FL_SEEN_GONE;
 		else
 			b->seen = FL_SEEN_HIDDEN;
@@ -1447,7 +1467,7 @@ static void find_blobs(fl_still *s, double t)
 		for (size_t k = 0; k < s->n; k++) {
 			if (!gone[s->labels[k]] || s->state[k] != PX_REST)
 				continue;
-			if (s->clear_since[k] >= 0)
+			if (s->clear_since[k] >= 0 || s->left[k])
 				s->gap[k] = 1;
 			else if (s->amb[k]) /* lane-like, and it left */
 				s->state[k] = PX_NONE;

@@ -511,6 +511,49 @@ static void test_parks_after_start(void)
 	fl_still_destroy(s);
 }
 
+/* Two cars in turn at one spot: the first drives off at 20 s and the
+ * second, alike in every pixel once parked, drives in right behind it and
+ * parks at 22.9 s (while they move, motion blur: nothing of them matches
+ * what rested). No pixel shows the lane for as long as PIXEL_CLEAR_S, and
+ * never most of them at once, yet the lane showed everywhere in between:
+ * the second is a new object, at rest since it parked, not the first one
+ * still there (which would alarm at once, on the first one's clock). */
+static void test_same_spot_in_turn(void)
+{
+	fl_still *s = fresh();
+	uint8_t f[W * H];
+	const fl_blob *b = NULL;
+
+	for (int i = 0; i < 30 * FPS; i++) {
+		double t = i / FPS;
+		int a = t < 3 ? -100 : t < 20 ? 60 : 60 + (int)((t - 20) * 20);
+		int c = t < 22.9 ? 60 - (int)((22.9 - t) * 20) : 60;
+
+		draw(f, 1.0, a, 30, 40, 20, t < 20 ? 200 : 40);
+		for (int y = 30; y < 50 && t >= 19; y++) /* the second */
+			for (int x = FL_MAX(0, c); x < c + 40 && x < W; x++)
+				if (x < a || x >= a + 40)
+					f[y * W + x] = (uint8_t)FL_MAX(
+						0,
+						(t < 22.9 ? 40 : 200) +
+							texture(x - c, y - 30) +
+							noise());
+		fl_still_feed(s, f, t);
+		b = main_blob(s);
+		if (t > 10 && t < 19)
+			CHECK_MSG(b && b->rest_since < 4,
+				  "the first not at rest at %.1f", t);
+	}
+	CHECK(b != NULL);
+	if (b) {
+		CHECK_MSG(b->rest_since > 20,
+			  "the second taken for the first: at rest since %.1f",
+			  b->rest_since);
+		CHECK(b->seen == FL_SEEN_PRESENT);
+	}
+	fl_still_destroy(s);
+}
+
 int main(void)
 {
 	make_lane();
@@ -528,5 +571,6 @@ int main(void)
 	test_seed_parked_leaves();
 	test_ghost();
 	test_parks_after_start();
+	test_same_spot_in_turn();
 	TEST_DONE();
 }
