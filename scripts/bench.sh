@@ -581,6 +581,21 @@ jval() {
 		sed -n "s/.*\"$2\": *\(null\|[-0-9.eE+]*\).*/\1/p" | head -n 1
 }
 
+# eval_total FILE: the body of firelane-eval --json's "total" object.
+eval_total() {
+	sed -n 's/.*"total": *{\([^}]*\)}.*/\1/p' "$1"
+}
+
+# eval_clips FILE: its clip objects, one a line; clip_name LINE: the clip's
+# name. A clip whose run failed has "error" instead of figures.
+eval_clips() {
+	sed -n 's/.*"clips": *\[\(.*\)\], *"total".*/\1/p' "$1" |
+		sed 's/}, *{/}\n{/g'
+}
+clip_name() {
+	printf '%s\n' "$1" | sed -n 's/.*"clip": *"\([^"]*\)".*/\1/p'
+}
+
 # suite: prints the "synthetic_suite" member (called like bench, stdout to a
 # file). firelane-eval exits non-zero when a clip's run failed; that clip is
 # listed under failed_clips, and only a missing report is fatal.
@@ -596,16 +611,14 @@ suite() {
 	"$EVAL" --suite "$SUITE_SCENES" --out "$SUITE_OUT" --jobs 2 --json \
 		>"$score" 2>"$TMP/eval.err" || rc=$?
 	t1=$(date +%s.%N)
-	total=$(sed -n 's/.*"total": *{\([^}]*\)}.*/\1/p' "$score")
+	total=$(eval_total "$score")
 	[ -n "$total" ] ||
 		fail "synthetic suite: firelane-eval exited $rc without a report: $(tail -n 5 "$TMP/eval.err")"
 	[ "$rc" = 0 ] || say "synthetic suite: firelane-eval exited $rc: $(tail -n 3 "$TMP/eval.err")"
-	# One clip object per line; a failed clip has "error" instead of figures.
-	clips=$(sed -n 's/.*"clips": *\[\(.*\)\], *"total".*/\1/p' "$score" |
-		sed 's/}, *{/}\n{/g')
+	clips=$(eval_clips "$score")
 	while IFS= read -r line; do
 		[ -n "$line" ] || continue
-		name=$(printf '%s\n' "$line" | sed -n 's/.*"clip": *"\([^"]*\)".*/\1/p')
+		name=$(clip_name "$line")
 		if printf '%s\n' "$line" | grep -q '"error":'; then
 			failed="$failed${failed:+, }\"$name\""
 			continue
@@ -649,14 +662,13 @@ long_score() {
 	"$EVAL" --suite "$LONG_SCENES" --out "$out" --jobs 2 --json \
 		"${margs[@]}" >"$score" 2>"$TMP/long.err" || rc=$?
 	t1=$(date +%s.%N)
-	total=$(sed -n 's/.*"total": *{\([^}]*\)}.*/\1/p' "$score")
+	total=$(eval_total "$score")
 	[ -n "$total" ] ||
 		fail "long negatives: firelane-eval exited $rc without a report: $(tail -n 5 "$TMP/long.err")"
-	clips=$(sed -n 's/.*"clips": *\[\(.*\)\], *"total".*/\1/p' "$score" |
-		sed 's/}, *{/}\n{/g')
+	clips=$(eval_clips "$score")
 	while IFS= read -r line; do
 		[ -n "$line" ] || continue
-		name=$(printf '%s\n' "$line" | sed -n 's/.*"clip": *"\([^"]*\)".*/\1/p')
+		name=$(clip_name "$line")
 		if printf '%s\n' "$line" | grep -q '"error":'; then
 			failed="$failed${failed:+, }\"$name\""
 			continue
