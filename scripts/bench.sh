@@ -55,6 +55,20 @@
 # fl_msg_verify (the hub, per message it takes; the edge, per command) on
 # an incident message and on a 64 KiB evidence chunk, in microseconds per
 # message, the best of 3 rounds. FL_BENCH_SKIP_SIGN=1 leaves it out.
+# "long_negatives" is false alarms per camera-hour (docs/scenes.md): firelane-scene
+# --long (8 scenes of 15 min, 2 h in all, at 10 fps to keep the bench under
+# an hour: the edge analyses at detect.analysis_fps anyway; 640x360, seed 1,
+# generated once into BUILD_DIR/bench/long-negatives, again when the
+# generator changes) - day, rain, night with head-lights, IR night, the
+# day/night switch, a busy road beside the lane, cloud shade over a far
+# section, night beside the road; traffic through the lane (one vehicle in it
+# at frame 0), people who stop to talk in it, e-bikes, drop-offs of a few
+# seconds, and no obstruction. Each is replayed by firelane-eval --suite (two
+# at a time); every alarm is false. Reports hours, alarms, alarms per
+# camera-hour and the alarms per scene, once without a model and, when the
+# shared Yolo-Fastest model is there ($FL_BENCH_MODEL or the default), once
+# with it (FL_BENCH_LONG_MODEL=0 leaves that out). FL_BENCH_SKIP_LONG=1
+# leaves the member out.
 #
 # "store" is the hub's store (issue 5): tests/test_db --bench N (N =
 # $FL_BENCH_STORE_N, default 100000) fills a SQLite file in a temporary
@@ -152,6 +166,8 @@ BUILD=$1
 # free_port, broker_start, hub_start, fail: the tests' harness
 . "$(dirname "$0")/../tests/integration/lib/harness.sh" lib
 say() { echo "bench: $*" >&2; }
+# shellcheck source=scripts/scene_cache.sh
+. "$(dirname "$0")/scene_cache.sh"
 WORK=$BUILD/bench
 RUNS=${FL_BENCH_RUNS:-3}
 SECONDS_LONG=${FL_BENCH_SECONDS:-20}
@@ -189,7 +205,7 @@ make_clip() {
 		say "$name: generating with firelane-scene (park_leave ${w}x${h})"
 		local out=$TMP/scene-$name
 		mkdir -p "$out"
-		if "$SCENE" --scenario park_leave --width "$w" --height "$h" \
+		if "$SCENE" --scenario park_leave --classic --width "$w" --height "$h" \
 			--fps 25 --out "$out" >&2 &&
 			[ -s "$out/park_leave.mp4" ]; then
 			# Trim to the benchmark's length without re-encoding.
@@ -361,7 +377,7 @@ mqtt() {
 	"$BUILD/tests/test_mqtt" --bench "$n" >"$TMP/mqtt-loop.json" 2>"$TMP/mqtt-loop.err" ||
 		fail "mqtt: test_mqtt --bench failed: $(tail -n 5 "$TMP/mqtt-loop.err")"
 	if [ ! -f "$dir/park_leave.yaml" ]; then
-		"$SCENE" --scenario park_leave --out "$dir" --quick >&2 ||
+		"$SCENE" --scenario park_leave --out "$dir" --quick --classic >&2 ||
 			fail "mqtt: firelane-scene failed"
 	fi
 	PORT=$(free_port)
@@ -406,12 +422,12 @@ mqtt() {
 # evidence: prints the "evidence" member (called like bench, stdout to a file).
 evidence() {
 	local dir=$WORK/evidence-720 stamp=$WORK/evidence-720.src want st
-	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) park_leave 1280x720"
+	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) park_leave 1280x720 classic"
 	if ! [ -s "$dir/park_leave.mp4" ] || ! [ -f "$stamp" ] ||
 		[ "$(cat "$stamp")" != "$want" ]; then
 		rm -rf "$dir" "$stamp"
 		say "evidence: generating park_leave 1280x720"
-		"$SCENE" --scenario park_leave --width 1280 --height 720 --fps 25 \
+		"$SCENE" --scenario park_leave --classic --width 1280 --height 720 --fps 25 \
 			--out "$dir" >&2 || fail "evidence: firelane-scene failed"
 		echo "$want" >"$stamp"
 	fi
@@ -691,31 +707,31 @@ SUITE_SCENES=$WORK/scenes-full
 SUITE_OUT=$WORK/suite-out
 SUITE_GEN_ARGS=(--all --seed 7 --jobs 2)
 
-# make_scenes: every scenario at full size into SUITE_SCENES, cached like the
-# clips: scenes-full.src records the generator's checksum and arguments, and
-# the set is made again when either changes. Generated into a temporary
-# folder first, so an interrupted run never leaves a partial set behind
-# (the ground truth names its media relative to its own folder).
+# make_scenes: every scenario at full size into SUITE_SCENES, generated
+# again only when the generator or its arguments change.
 make_scenes() {
-	local stamp=$WORK/scenes-full.src want
-	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) ${SUITE_GEN_ARGS[*]}"
-	if [ -d "$SUITE_SCENES" ] && [ -f "$stamp" ] &&
-		[ "$(cat "$stamp")" = "$want" ]; then
-		say "synthetic suite: scenes cached"
-		return
-	fi
-	rm -rf "$SUITE_SCENES" "$SUITE_SCENES.tmp" "$stamp"
-	say "synthetic suite: generating every scenario at full size"
-	"$SCENE" "${SUITE_GEN_ARGS[@]}" --out "$SUITE_SCENES.tmp" >&2 ||
-		fail "synthetic suite: firelane-scene --all failed"
-	mv "$SUITE_SCENES.tmp" "$SUITE_SCENES"
-	echo "$want" >"$stamp"
+	scene_cache "$SUITE_SCENES" "synthetic suite" "${SUITE_GEN_ARGS[@]}"
 }
 
 # jval TEXT KEY: a number (or null) from flat JSON text.
 jval() {
 	printf '%s\n' "$1" |
 		sed -n "s/.*\"$2\": *\(null\|[-0-9.eE+]*\).*/\1/p" | head -n 1
+}
+
+# eval_total FILE: the body of firelane-eval --json's "total" object.
+eval_total() {
+	sed -n 's/.*"total": *{\([^}]*\)}.*/\1/p' "$1"
+}
+
+# eval_clips FILE: its clip objects, one a line; clip_name LINE: the clip's
+# name. A clip whose run failed has "error" instead of figures.
+eval_clips() {
+	sed -n 's/.*"clips": *\[\(.*\)\], *"total".*/\1/p' "$1" |
+		sed 's/}, *{/}\n{/g'
+}
+clip_name() {
+	printf '%s\n' "$1" | sed -n 's/.*"clip": *"\([^"]*\)".*/\1/p'
 }
 
 # suite: prints the "synthetic_suite" member (called like bench, stdout to a
@@ -733,16 +749,14 @@ suite() {
 	"$EVAL" --suite "$SUITE_SCENES" --out "$SUITE_OUT" --jobs 2 --json \
 		>"$score" 2>"$TMP/eval.err" || rc=$?
 	t1=$(date +%s.%N)
-	total=$(sed -n 's/.*"total": *{\([^}]*\)}.*/\1/p' "$score")
+	total=$(eval_total "$score")
 	[ -n "$total" ] ||
 		fail "synthetic suite: firelane-eval exited $rc without a report: $(tail -n 5 "$TMP/eval.err")"
 	[ "$rc" = 0 ] || say "synthetic suite: firelane-eval exited $rc: $(tail -n 3 "$TMP/eval.err")"
-	# One clip object per line; a failed clip has "error" instead of figures.
-	clips=$(sed -n 's/.*"clips": *\[\(.*\)\], *"total".*/\1/p' "$score" |
-		sed 's/}, *{/}\n{/g')
+	clips=$(eval_clips "$score")
 	while IFS= read -r line; do
 		[ -n "$line" ] || continue
-		name=$(printf '%s\n' "$line" | sed -n 's/.*"clip": *"\([^"]*\)".*/\1/p')
+		name=$(clip_name "$line")
 		if printf '%s\n' "$line" | grep -q '"error":'; then
 			failed="$failed${failed:+, }\"$name\""
 			continue
@@ -762,6 +776,68 @@ suite() {
 	done
 	printf ', "clips_fn_or_fp": [%s], "failed_clips": [%s]' "$bad" "$failed"
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf ", \"score_wall_s\": %.1f}", b - a }'
+}
+
+# ---- long negatives ------------------------------------------------------------
+
+LONG_SCENES=$WORK/long-negatives
+LONG_GEN_ARGS=(--long --seed 1 --jobs 2)
+
+# make_long: the long negative scenes, cached like make_scenes.
+make_long() {
+	scene_cache "$LONG_SCENES" "long negatives" "${LONG_GEN_ARGS[@]}"
+}
+
+# long_score [MODEL]: replay every long scene; prints the JSON body (no
+# braces) of one setting: alarms, per-camera-hour, per scene, failed runs.
+# Called in the main shell (stdout to a file), so a fail() ends the script.
+long_score() {
+	local score=$TMP/long.json out=$WORK/long-out rc=0 t0 t1 total clips
+	local line name fp per="" failed="" alarms hours margs=()
+	[ $# -ge 1 ] && margs=(--model "$1")
+	rm -rf "$out"
+	t0=$(date +%s.%N)
+	"$EVAL" --suite "$LONG_SCENES" --out "$out" --jobs 2 --json \
+		"${margs[@]}" >"$score" 2>"$TMP/long.err" || rc=$?
+	t1=$(date +%s.%N)
+	total=$(eval_total "$score")
+	[ -n "$total" ] ||
+		fail "long negatives: firelane-eval exited $rc without a report: $(tail -n 5 "$TMP/long.err")"
+	clips=$(eval_clips "$score")
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		name=$(clip_name "$line")
+		if printf '%s\n' "$line" | grep -q '"error":'; then
+			failed="$failed${failed:+, }\"$name\""
+			continue
+		fi
+		fp=$(jval "$line" fp)
+		per="$per${per:+, }\"$name\": ${fp:-0}"
+	done <<<"$clips"
+	# every alarm is false: nothing in these scenes is due one
+	alarms=$(( $(jval "$total" fp) + $(jval "$total" tp) ))
+	hours=$(cat "$LONG_SCENES"/*.json |
+		sed -n 's/.*"duration_s": *\([0-9.]*\).*/\1/p' |
+		awk '{ s += $1 } END { printf "%.3f", s / 3600 }')
+	printf '"hours": %s, "alarms": %d, ' "$hours" "$alarms"
+	awk -v a="$alarms" -v h="$hours" 'BEGIN { printf "\"false_alarms_per_camera_hour\": %.2f, ", (h > 0 ? a / h : 0) }'
+	printf '"alarms_per_scene": {%s}, "failed_scenes": [%s], ' "$per" "$failed"
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "\"wall_s\": %.1f", b - a }'
+}
+
+# long_negatives [MODEL]: prints the "long_negatives" member.
+long_negatives() {
+	make_long
+	say "long negatives: replaying $(ls "$LONG_SCENES"/*.json | wc -l) scenes"
+	printf '"long_negatives": {"fps": 10, '
+	long_score
+	if [ $# -ge 1 ]; then
+		say "long negatives: again with --model"
+		printf ', "with_model": {'
+		long_score "$1"
+		printf '}'
+	fi
+	printf '}'
 }
 
 # ---- main --------------------------------------------------------------------
@@ -817,6 +893,16 @@ fi
 if [ "${FL_BENCH_SKIP_PLATES:-0}" != 1 ]; then
 	plates >"$TMP/m-plates"
 	out="$out, $(cat "$TMP/m-plates")"
+fi
+if [ "${FL_BENCH_SKIP_LONG:-0}" != 1 ]; then
+	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||
+		fail "long negatives need $SCENE and $EVAL (make build), or FL_BENCH_SKIP_LONG=1"
+	if [ -n "$model" ] && [ "${FL_BENCH_LONG_MODEL:-1}" != 0 ]; then
+		long_negatives "$model" >"$TMP/m-long"
+	else
+		long_negatives >"$TMP/m-long"
+	fi
+	out="$out, $(cat "$TMP/m-long")"
 fi
 if [ "${FL_BENCH_SKIP_SUITE:-0}" != 1 ]; then
 	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||

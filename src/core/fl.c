@@ -27,6 +27,19 @@ int fl_err_transient(int err)
 	       err == FL_ENOMEM;
 }
 
+uint32_t fl_crc32(uint32_t crc, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	crc = ~crc;
+	while (len--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
 void fl_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define FL_ERRNO_MAP(XX)                                                       \
 	XX(INVAL, -1, "invalid argument")                                      \
@@ -74,6 +75,10 @@ void fl_log(int level, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)))
 #endif
 	;
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32()) of len bytes, continuing crc (0
+ * to start): the checksum of the spool's records and the edge's memory. */
+uint32_t fl_crc32(uint32_t crc, const void *data, size_t len);
 
 /* A reason for a person, formatted into err (errlen bytes, always
  * terminated); nothing when err is NULL or errlen 0. */

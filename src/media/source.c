@@ -32,7 +32,9 @@
  * first frame. The first time a timestamp is missing or fails to increase we
  * give up on container time for the rest of the stream and count frames at
  * the stream rate instead, continuing from where time had got to, so video
- * time never runs backwards.
+ * time never runs backwards. A window (opts start_s, until_s: replaying a
+ * clip as if the edge had started, or lost power, mid-way) only decides
+ * which frames are handed out; their times stay the input's own.
  *
  * Truncated and corrupt files. The demuxer's errors at the tail of a file are
  * treated as its end: we flush the decoder and return what it still holds.
@@ -109,9 +111,10 @@ struct fl_source {
 	double fallback_off; /* added to index/fps after the switch */
 	double last_t;
 
-	int64_t packets, bad; /* packets sent, packets/frames that failed */
-	int flushing;         /* NULL packet sent */
-	int end;              /* 0, or the status every later read returns */
+	double start_s, until_s; /* the window handed out (0: open) */
+	int64_t packets, bad;    /* packets sent, packets/frames that failed */
+	int flushing;            /* NULL packet sent */
+	int end;                 /* 0, or the status every later read returns */
 	char end_msg[URL_MAX + 128];
 
 	fl_packet_fn tap; /* packet tap (evidence pre-roll), or NULL */
@@ -470,6 +473,8 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 	s->kind = classify(url);
 	s->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 10000;
 	s->realtime = o.realtime;
+	s->start_s = o.start_s;
+	s->until_s = o.until_s;
 	s->stream = -1;
 
 	if (s->kind == KIND_FILE && stat(url, &sb) != 0) {
@@ -884,7 +889,20 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 		if (ret == 0) {
 			/* The frame stays referenced: f borrows its planes
 			 * until the next receive_frame unrefs it. */
-			return emit(s, f, err, errlen);
+			ret = emit(s, f, err, errlen);
+			if (ret == 0 && s->start_s > 0 &&
+			    f->t < s->start_s - 1e-6)
+				continue; /* before the window: dropped */
+			if (ret == 0 && s->until_s > 0 &&
+			    f->t >= s->until_s - 1e-6) {
+				s->end = FL_ERANGE;
+				snprintf(s->end_msg, sizeof(s->end_msg),
+					 "%s: stopped before %.3f s (until)",
+					 s->url, f->t);
+				snprintf(err, errlen, "%s", s->end_msg);
+				return FL_ERANGE;
+			}
+			return ret;
 		}
 		if (ret == AVERROR_EOF)
 			return finish(s, err, errlen);

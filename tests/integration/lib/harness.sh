@@ -502,7 +502,7 @@ loris_start() {
 
 # scene NAME: the quick synthetic scene NAME into WORK/scene.
 scene() {
-	"$SCENE" --scenario "$1" --out "$WORK/scene" --quick \
+	"$SCENE" --scenario "$1" --out "$WORK/scene" --quick --classic \
 		>"$WORK/scene.log" 2>&1 || fail "firelane-scene $1"
 }
 
