@@ -386,6 +386,10 @@ async function run(browser) {
 	const frow = await page.textContent(`#fleet tr[data-device="${DEVICE}"]`);
 	check(/online|offline|stopped/.test(frow), `fleet row has no status: ${frow}`);
 	check(/fps/.test(frow) && /ago/.test(frow), `fleet row has no heartbeat figures: ${frow}`);
+	// the hub's own state, from GET /api/hub: taking messages here
+	const hstate = await page.getAttribute('#hub-state', 'data-state');
+	const htext = await page.textContent('#hub-state');
+	check(hstate === 'ok' && /Hub taking messages \(\d+ stored/.test(htext), `hub state on the fleet page: ${hstate} ${htext}`);
 	await shot(page, '08-fleet', { fullPage: true });
 
 	step = 'admin is for admins';
