@@ -5,14 +5,11 @@
 # model or a clear-lane reference); with Yolo-Fastest-1.1-xl, all of them.
 # Skips cleanly when the research data folder is absent.
 set -eu
-B=${FL_BUILD_DIR:?}
-DATA=${FL_SHARED_DATA:-${FL_SOURCE_DIR:?}/../shared/data}
-if [ ! -d "$DATA/labels" ]; then
-	echo "SKIP: $DATA/labels not found (research footage is not shipped)"
-	exit 0
-fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib/harness.sh"
+B=$BUILD
+DATA=${FL_SHARED_DATA:-$SRC/../shared/data}
+[ -d "$DATA/labels" ] || skip "$DATA/labels not found (research footage is not shipped)"
+T=$WORK
 
 field() { # clip field file
 	python3 -c 'import json,sys
@@ -26,16 +23,16 @@ print(rows[0][sys.argv[2]])' "$@"
 echo "without a model:"; cat "$T/plain.json"
 for clip in candela cctv-truck; do
 	[ "$(field $clip f1 "$T/plain.json")" = 1.0 ] || [ "$(field $clip f1 "$T/plain.json")" = 1 ] ||
-		{ echo "FAIL: $clip F1 without a model"; exit 1; }
+		fail "$clip F1 without a model"
 done
-[ "$(field vtest fp "$T/plain.json")" = 0 ] || { echo "FAIL: vtest false alarm"; exit 1; }
-[ "$(field total early_clears "$T/plain.json")" = 0 ] || { echo "FAIL: early clear"; exit 1; }
+[ "$(field vtest fp "$T/plain.json")" = 0 ] || fail "vtest false alarm"
+[ "$(field total early_clears "$T/plain.json")" = 0 ] || fail "early clear"
 
 MODEL="$DATA/models/yolo-fastest-1.1/yolo-fastest-1.1-xl.cfg"
 if [ -f "$MODEL" ]; then
 	"$B/firelane-eval" --suite "$DATA/labels" --data-root "$DATA" --out "$T/model" \
 		--model "$MODEL" --json --jobs 2 --min-f1 1.0 --max-early 0 >"$T/model.json" ||
-		{ cat "$T/model.json"; echo "FAIL: F1 < 1 or early clears with the model"; exit 1; }
+		{ cat "$T/model.json"; fail "F1 < 1 or early clears with the model"; }
 	echo "with $MODEL:"; cat "$T/model.json"
 fi
 
@@ -49,6 +46,6 @@ if [ -f "$REF" ]; then
 	"$B/firelane-edge" --config "$T/ref.yaml" --replay --events-out "$T/ref.jsonl"
 	"$B/firelane-eval" --truth "$DATA/labels/candela-m1.10.json" --events "$T/ref.jsonl" --json >"$T/ref.json"
 	[ "$(field total tp "$T/ref.json")" = 1 ] && [ "$(field total fp "$T/ref.json")" = 0 ] ||
-		{ cat "$T/ref.json"; echo "FAIL: candela with its reference image"; exit 1; }
+		{ cat "$T/ref.json"; fail "candela with its reference image"; }
 fi
 echo "real clips: ok"

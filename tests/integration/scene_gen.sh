@@ -17,20 +17,8 @@
 #
 # Env: FL_BUILD_DIR (build tree with firelane-scene), FL_SOURCE_DIR.
 set -eu
-
-BUILD=${FL_BUILD_DIR:-build}
-SCENE="$BUILD/firelane-scene"
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-
-fail() {
-	echo "scene_gen: FAIL: $*" >&2
-	exit 1
-}
-
-[ -x "$SCENE" ] || fail "$SCENE not built"
-command -v ffprobe >/dev/null || fail "ffprobe not installed"
-command -v python3 >/dev/null || fail "python3 not installed"
+. "$(dirname "$0")/lib/harness.sh"
+need "$SCENE" ffprobe python3
 
 # Scenario -> alarms due per zone (zone:count ...); a zone not listed (a
 # seed's extra far section lane-b) must be due nothing. Every listed
