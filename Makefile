@@ -3,11 +3,16 @@
 #   make test    install what is missing, build, run the whole suite (ctest)
 #   make bench   build, print throughput and memory figures as JSON
 #   make format  apply .clang-format to the C and C++ sources (make test checks)
+#   make install install the daemons, configs, units and man pages (PREFIX)
+#   make deb     the Debian packages firelane-edge and firelane-hub (build-deb/)
+# docs/packaging.md says what is installed where, and why.
 JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
 
-.PHONY: all deps build test test-sanitize bench demo fuzz format clean
+.PHONY: all deps build test test-sanitize bench demo fuzz format clean \
+	install deb build-matrix test-packages
 
 all: build
 
@@ -18,6 +23,8 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
+# Warnings are errors where a build asks (FL_WERROR): the suites and CI.
+test: CMAKE_FLAGS += -DFL_WERROR=ON
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
@@ -25,7 +32,8 @@ test: build
 # and fuzz test, and the edge end to end on the real clips; the long synthetic
 # suite runs only in the optimised build (make test).
 test-sanitize: deps
-	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFL_SANITIZE=ON >/dev/null
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFL_SANITIZE=ON \
+		-DFL_WERROR=ON >/dev/null
 	@cmake --build build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j$(JOBS) -E scene_suite
 
@@ -52,5 +60,37 @@ fuzz: deps
 format: deps
 	@scripts/format.sh
 
+# From source: the programs, /etc/firelane/*.yaml (an existing one is kept,
+# the new one beside it as .new), the units, sysusers.d, man pages. Then, as
+# root: systemd-sysusers; systemctl daemon-reload (README.md, "Installing").
+install: CMAKE_FLAGS += -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+install: build
+	cmake --install $(BUILD)
+
+# What a packager builds: Release, installed under /usr, without the test
+# suite; CPack makes firelane-edge_*.deb and firelane-hub_*.deb.
+deb: deps
+	@cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_INSTALL_PREFIX=/usr -DBUILD_TESTING=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-deb -j$(JOBS)
+	@cd build-deb && cpack -G DEB >/dev/null
+	@ls build-deb/*.deb
+
+# The other compiler's view: clang, Release, warnings as errors, the
+# libraries and programs only. With make test (GCC RelWithDebInfo),
+# make test-sanitize (GCC Debug) and make deb (GCC Release) in CI, every
+# build type meets both compilers' warnings (docs/packaging.md).
+build-matrix: deps
+	@cmake -S . -B build-clang -DCMAKE_C_COMPILER=clang \
+		-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release \
+		-DFL_WERROR=ON -DBUILD_TESTING=OFF >/dev/null
+	@cmake --build build-clang -j$(JOBS)
+
+# The packages installed into a fresh Debian root (mmdebstrap), the units
+# verified, each daemon started there as its unit would start it
+# (tests/install/packages.sh; root, and Debian's archive, else skipped).
+test-packages: deb
+	@FL_BUILD_DIR=build-deb bash tests/install/packages.sh
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb build-clang

@@ -8,7 +8,10 @@ PKGS="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
 libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 ffmpeg fonts-noto-cjk python3
 libpaho-mqtt-dev mosquitto mosquitto-clients libgpiod-dev libcurl4-openssl-dev
-libmicrohttpd-dev zlib1g-dev chromium curl jq openssl procps"
+libmicrohttpd-dev zlib1g-dev chromium curl jq openssl procps
+systemd mmdebstrap groff-base"
+# make test-packages installs the packages into a fresh root (mmdebstrap)
+# and checks the units (systemd-analyze); groff checks the man pages.
 # The browser tests drive Debian's chromium with playwright-core from npm
 # (tests/browser); node and npm come from Debian where the machine has none.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
