@@ -13,14 +13,17 @@
 
 #include "db.h"
 #include "hubconf.h"
+#include "intact.h"
 #include "session.h"
+#include "status.h"
 
 typedef struct hub_api {
 	const hub_conf *conf;
 	fl_db *db; /* the server's own handle */
 	hub_sessions *sessions;
-	hub_ratelimit *rate;
+	hub_intact *intact; /* which evidence file versions were checked */
 	int secure_cookies; /* add Secure to the session cookie */
+	hub_status *status; /* the hub's own state, or NULL */
 } hub_api;
 
 /* One request. Strings are borrowed for the call. */
@@ -31,6 +34,7 @@ typedef struct hub_req {
 	const char *(*arg)(void *ctx, const char *name);
 	void *ctx;
 	const char *cookie, *csrf, *range, *if_none_match; /* headers or NULL */
+	const char *ctype, *origin, *referer, *host;       /* headers or NULL */
 	const char *addr; /* the client's address */
 	const char *body; /* the request body (may hold NULs) */
 	size_t body_len;

@@ -39,7 +39,7 @@ POST=4
 # WORK/keys and short pre/post rolls (the quick scenes are 40-48 s).
 make_scene() {
 	local name=$1
-	"$SCENE" --scenario "$name" --quick --seed 1 --out "$WORK/sc" \
+	"$SCENE" --scenario "$name" --quick --classic --seed 1 --out "$WORK/sc" \
 		2>"$WORK/scene-$name.log" || fail "firelane-scene $name failed"
 	python3 - "$WORK/sc/$name.yaml" "$WORK/$name.yaml" "$PRE" "$POST" <<'EOF' || fail "config for $name"
 import re, sys
