@@ -59,6 +59,16 @@ function(fl_installed_config sample out header)
     endif()
     string(REPLACE "${from}" "${to}" text "${text}")
   endforeach()
+  # A state path left relative would resolve against /etc/firelane, which
+  # the units keep read-only: every *dir and *file key set here must be
+  # absolute or empty (a key the tables gained since is named here).
+  string(REGEX MATCH "\n *[a-z_]*(dir|file): \"[^/\"][^\n]*" rel "${text}")
+  if(rel)
+    string(STRIP "${rel}" rel)
+    message(FATAL_ERROR "${sample}: '${rel}': a relative path in the "
+            "installed configuration; set it under ${FL_STATEDIR} in "
+            "cmake/install.cmake")
+  endif()
   file(WRITE ${out} "${header}${text}")
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
                ${PROJECT_SOURCE_DIR}/${sample})
@@ -71,6 +81,7 @@ fl_installed_config(docs/firelane.sample.yaml ${fl_gen}/edge.yaml
 # ${FL_STATEDIR}/edge. Every key and its help: docs/config.md.
 "
   "key_file: \"device.key\"" "key_file: \"${FL_STATEDIR}/edge/device.key\""
+  "state_dir: \"state\"" "state_dir: \"${FL_STATEDIR}/edge/state\""
   "  dir: \"\"  # evidence store folder"
   "  dir: \"${FL_STATEDIR}/edge/evidence\"  # evidence store folder"
   "spool_dir: \"spool\"" "spool_dir: \"${FL_STATEDIR}/edge/spool\"")
