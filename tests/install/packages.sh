@@ -194,7 +194,8 @@ ready() {
 	wait_for "$2" '^WATCHDOG=1' "$WDOG_S" || fail "$1: no WATCHDOG=1 within WatchdogSec=$WDOG_S s"
 }
 
-broker_start
+broker_start # with accounts and the ACL (docs/security.md, "The broker")
+broker_device edge-01
 HTTP=$(free_port)
 sed_conf() { # sed_conf FILE SED-EXPR PATTERN-THAT-MUST-THEN-MATCH
 	sed -i "$2" "$ROOT$1"
@@ -203,6 +204,8 @@ sed_conf() { # sed_conf FILE SED-EXPR PATTERN-THAT-MUST-THEN-MATCH
 # The administrator's edits: the broker, the web port; the edge's camera.
 sed_conf /etc/firelane/hub.yaml "s/^  port: 1883 /  port: $PORT /" "^  port: $PORT "
 sed_conf /etc/firelane/hub.yaml "s/127.0.0.1:8080\"  # ADDR/127.0.0.1:$HTTP\"  # ADDR/" "127.0.0.1:$HTTP"
+sed_conf /etc/firelane/hub.yaml "s/^  username: \"\"  # broker/  username: \"firelane-hub\"  # broker/" 'username: "firelane-hub"'
+sed_conf /etc/firelane/hub.yaml "s/^  password: \"\"  # broker/  password: \"$(broker_pw firelane-hub)\"  # broker/" "password: \"$(broker_pw firelane-hub)\""
 # the full scene (65 s, played in real time): the daemons are stopped long
 # before its end
 "$SCENE" --scenario park_leave --out "$WORK/scene" >"$WORK/scene.log" 2>&1 || fail "firelane-scene"
@@ -211,6 +214,8 @@ points=$(sed -n 's/^ *points: //p' "$WORK/scene/park_leave.yaml")
 dwell=$(sed -n 's/^ *dwell_s: //p' "$WORK/scene/park_leave.yaml")
 sed_conf /etc/firelane/edge.yaml "s|^  host: \"\"  # MQTT|  host: \"127.0.0.1\"  # MQTT|" 'host: "127.0.0.1"'
 sed_conf /etc/firelane/edge.yaml "s|^  port: 0  # broker|  port: $PORT  # broker|" "port: $PORT "
+sed_conf /etc/firelane/edge.yaml "s|^  username: \"\"  # user|  username: \"edge-01\"  # user|" 'username: "edge-01"'
+sed_conf /etc/firelane/edge.yaml "s|^  password: \"\"  # password|  password: \"$(broker_pw edge-01)\"  # password|" "password: \"$(broker_pw edge-01)\""
 sed_conf /etc/firelane/edge.yaml "s|^    source: \"rtsp://[^\"]*\"|    source: \"/var/lib/firelane/edge/scene.mp4\"|" 'scene.mp4"'
 sed_conf /etc/firelane/edge.yaml "s|^        points: \[\[[^#]*#|        points: $points  #|" "points: \\[\\[[0-9]+, [0-9]+\\], \\[[0-9]"
 sed_conf /etc/firelane/edge.yaml "s|^        dwell_s: 60 |        dwell_s: $dwell |" "dwell_s: $dwell "
@@ -222,6 +227,12 @@ cp "$WORK/edge.pub" "$ROOT/tmp/edge.pub"
 in_root runuser -u firelane -- firelane-hub --config /etc/firelane/hub.yaml \
 	--enrol-device edge-01 --site demo-site --public-key /tmp/edge.pub >>"$WORK/enrol.log" 2>&1 ||
 	fail "--enrol-device: $(cat "$WORK/enrol.log")"
+# and the hub's key, which signs commands and receipts, given to the edge
+in_root runuser -u firelane -- firelane-hub --config /etc/firelane/hub.yaml \
+	--print-public-key >"$WORK/hub.pub" 2>>"$WORK/enrol.log" || fail "hub --print-public-key: $(cat "$WORK/enrol.log")"
+sed_conf /etc/firelane/edge.yaml "s|^  hub_key: \"\"  # the hub|  hub_key: \"$(cat "$WORK/hub.pub")\"  # the hub|" 'hub_key: "[A-Za-z0-9+/=]{40,}"'
+[ "$(owner /var/lib/firelane/hub.key '%U %a')" = "firelane 600" ] ||
+	fail "hub.key: $(owner /var/lib/firelane/hub.key '%U %a') (firelane 600 expected)"
 [ "$(owner /var/lib/firelane/edge/device.key '%U %a')" = "firelane 600" ] ||
 	fail "device.key: $(owner /var/lib/firelane/edge/device.key '%U %a') (firelane 600 expected)"
 
@@ -236,7 +247,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$HT
 notify_listen "@fl-packages-edge-$$" "$WORK/edge.notify"
 unit_start firelane-edge.service "$WORK/edge.log" "@fl-packages-edge-$$"
 ready firelane-edge "$WORK/edge.notify" "$WORK/edge.log"
-wait_for "$WORK/mqtt.txt" "^firelane/demo-site/edge-01/status $(hex online)\$" 30 ||
+wait_for "$WORK/mqtt.txt" "^firelane/demo-site/edge-01/status$(status_re online)" 30 ||
 	fail "the edge's status online did not reach the broker"
 DB=$ROOT/var/lib/firelane/hub.db
 for _ in $(seq 600); do

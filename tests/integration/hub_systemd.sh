@@ -2,8 +2,9 @@
 # hub_systemd.sh - firelane-hub speaks sd_notify as its unit
 # (systemd/firelane-hub.service, Type=notify, WatchdogSec) needs, on a
 # NOTIFY_SOCKET the test listens on (an abstract socket, as systemd's):
-#   - READY=1 only once it serves: its web API answers and the broker has
-#     its subscription (hub_start returns then; READY=1 is there by then);
+#   - READY=1 once its store is open, its web server listens and its MQTT
+#     client runs: there by the time hub_start sees it serve (the web API
+#     answers, the broker has its subscription);
 #   - WATCHDOG=1 every WATCHDOG_USEC/2 (2 s here: three within 20 s);
 #   - none of it with WATCHDOG_PID naming another process;
 #   - STOPPING=1 on SIGTERM, then exit 0.
@@ -13,13 +14,7 @@ set -eu
 . "$(dirname "$0")/lib/harness.sh"
 need "$HUB" mosquitto curl python3
 broker_start
-HTTP=$(free_port)
-cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-systemd}
-http: {listen: "127.0.0.1:$HTTP"}
-store: {sqlite: $WORK/hub.db}
-evidence_dir: $WORK/evidence
-EOC
+web_hub_conf "$WORK/hub.yaml"
 SOCK=@fl-hub-systemd-$$
 notify_listen "$SOCK" "$WORK/notify.txt"
 
