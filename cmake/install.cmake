@@ -10,8 +10,8 @@
 #
 # The web UI is compiled into firelane-hub (cmake/embed.cmake): there are
 # no asset files to install. The other tools (firelane-scene, -eval,
-# -plates, -hubbench) are for developing and measuring firelane, and stay
-# in the build tree.
+# -plates, -hubbench, -flood) are for developing and measuring firelane,
+# and stay in the build tree.
 
 include(GNUInstallDirs)
 
@@ -185,9 +185,10 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 set(CPACK_DEBIAN_EDGE_PACKAGE_NAME firelane-edge)
 set(CPACK_DEBIAN_EDGE_PACKAGE_SECTION video)
-# Beyond the libraries (shlibdeps): the evidence banner's CJK font, and the
-# user's creator (systemd-sysusers, else adduser).
-set(CPACK_DEBIAN_EDGE_PACKAGE_DEPENDS "fonts-noto-cjk, systemd | adduser")
+# Beyond the libraries (shlibdeps): the evidence banner's CJK font, kill
+# for the unit's ExecReload (procps), and the user's creator
+# (systemd-sysusers, else adduser).
+set(CPACK_DEBIAN_EDGE_PACKAGE_DEPENDS "fonts-noto-cjk, procps, systemd | adduser")
 set(CPACK_DEBIAN_EDGE_PACKAGE_SUGGESTS "alsa-utils, mosquitto-clients")
 set(CPACK_DEBIAN_EDGE_DESCRIPTION
 "fire-lane obstruction monitor: the capture device's daemon
