@@ -127,26 +127,26 @@ function(fl_install_config file component)
          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)" COMPONENT ${component})
 endfunction()
 
+# fl_install_daemon(COMP): what each daemon has beside its programs: its
+# configuration, unit, sysusers.d entry (the same user for both) and man
+# page, in component COMP (edge, hub).
+function(fl_install_daemon comp)
+  fl_install_config(${comp}.yaml ${comp})
+  install(FILES ${fl_gen}/firelane-${comp}.service DESTINATION ${FL_UNITDIR}
+          COMPONENT ${comp})
+  install(FILES systemd/firelane.sysusers DESTINATION ${FL_SYSUSERSDIR}
+          RENAME firelane-${comp}.conf COMPONENT ${comp})
+  install(FILES ${fl_gen}/firelane-${comp}.8.gz
+          DESTINATION ${CMAKE_INSTALL_MANDIR}/man8 COMPONENT ${comp})
+endfunction()
+
 install(TARGETS firelane-edge RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         COMPONENT edge)
-fl_install_config(edge.yaml edge)
-install(FILES ${fl_gen}/firelane-edge.service DESTINATION ${FL_UNITDIR}
-        COMPONENT edge)
-install(FILES systemd/firelane.sysusers DESTINATION ${FL_SYSUSERSDIR}
-        RENAME firelane-edge.conf COMPONENT edge)
-install(FILES ${fl_gen}/firelane-edge.8.gz
-        DESTINATION ${CMAKE_INSTALL_MANDIR}/man8 COMPONENT edge)
-
+fl_install_daemon(edge)
 if(TARGET firelane-hub)
   install(TARGETS firelane-hub firelane-verify
           RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT hub)
-  fl_install_config(hub.yaml hub)
-  install(FILES ${fl_gen}/firelane-hub.service DESTINATION ${FL_UNITDIR}
-          COMPONENT hub)
-  install(FILES systemd/firelane.sysusers DESTINATION ${FL_SYSUSERSDIR}
-          RENAME firelane-hub.conf COMPONENT hub)
-  install(FILES ${fl_gen}/firelane-hub.8.gz
-          DESTINATION ${CMAKE_INSTALL_MANDIR}/man8 COMPONENT hub)
+  fl_install_daemon(hub)
 endif()
 
 # ---- Debian packages (make deb) -------------------------------------------
