@@ -70,9 +70,14 @@ format: deps
 
 # From source: the programs, /etc/firelane/*.yaml (an existing one is kept,
 # the new one beside it as .new), the units, sysusers.d, man pages. Then, as
-# root: systemd-sysusers; systemctl daemon-reload (README.md, "Installing").
-install: CMAKE_FLAGS += -DCMAKE_INSTALL_PREFIX=$(PREFIX)
-install: build
+# root: systemd-sysusers; chgrp firelane /etc/firelane/*.yaml; systemctl
+# daemon-reload (README.md, "Installing"). Not through deps: run as root on
+# a server it would install the test suite's tools too (chromium, nginx);
+# make build first says what is missing.
+install:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
 	cmake --install $(BUILD)
 
 # What a packager builds: Release, installed under /usr, without the test
