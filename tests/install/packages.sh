@@ -25,7 +25,9 @@
 #      The hub (on a broker on loopback) and the edge (on a generated
 #      scene, enrolled with the hub as firelane-edge(8) says) must each say
 #      READY=1, WATCHDOG=1 within WatchdogSec, carry an incident from the
-#      edge into the hub's store, and on SIGTERM say STOPPING=1 and exit 0;
+#      edge into the hub's store; the edge's ExecReload (systemctl reload)
+#      must bring RELOADING=1 and READY=1 again; on SIGTERM each must say
+#      STOPPING=1 and exit 0;
 #   5. a purge of firelane-edge removes its conffile and unit links and
 #      keeps /var/lib/firelane (the evidence is proof).
 #
@@ -255,6 +257,19 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 [ "$(q "SELECT count(*) FROM incidents")" -ge 1 ] || fail "no incident of the edge in the hub's store"
+# systemctl reload: the unit's ExecReload, run in the root (its kill) with
+# $MAINPID the daemon's; the edge re-reads its lanes and says so
+reload=$(unit_key firelane-edge.service ExecReload)
+case $reload in *'$MAINPID'*) ;; *) fail "firelane-edge.service: ExecReload=$reload (with \$MAINPID expected)" ;; esac
+# shellcheck disable=SC2086
+in_root ${reload//\$MAINPID/$DAEMON_PID} >"$WORK/reload.log" 2>&1 ||
+	fail "ExecReload=$reload: $(cat "$WORK/reload.log")"
+wait_for "$WORK/edge.notify" '^RELOADING=1' 10 || fail "firelane-edge: no RELOADING=1 after ExecReload"
+for _ in $(seq 100); do
+	[ "$(grep -c '^READY=1' "$WORK/edge.notify")" -ge 2 ] && break
+	sleep 0.1
+done
+[ "$(grep -c '^READY=1' "$WORK/edge.notify")" -ge 2 ] || fail "firelane-edge: no READY=1 after its reload"
 unit_stop firelane-edge.service "$WORK/edge.notify"
 UNIT_PID=$HUB_UNIT DAEMON_PID=$HUB_DAEMON
 unit_stop firelane-hub.service "$WORK/hub.notify"
