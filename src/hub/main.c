@@ -47,8 +47,8 @@
  * Signals only set a volatile sig_atomic_t flag; the loop notices it within
  * one turn (200 ms), disconnects cleanly and closes the store.
  *
- * Under systemd (systemd/firelane-hub.service, Type=notify) the hub says
- * READY=1 once the store is open, the web server listens and the MQTT
+ * Under systemd (systemd/firelane-hub.service.in, Type=notify) the hub
+ * says READY=1 once the store is open, the web server listens and the MQTT
  * client runs; WATCHDOG=1 from the loop every WatchdogSec/2 (a loop stuck
  * in ingest or the store stops feeding it and systemd restarts the hub);
  * STOPPING=1 when the loop ends (src/util/systemd.h).
@@ -493,11 +493,11 @@ static int run(const hub_conf *c)
 			hub_budget_tick(&budget, c, db, inq, now);
 			last_tick = now;
 		}
+		hub_receipts_pump(rq, m);
 		if (wd > 0 && fl_mono_s() - last_wd >= wd) {
 			fl_sd_notify("WATCHDOG=1");
 			last_wd = fl_mono_s();
 		}
-		hub_receipts_pump(rq, m);
 	}
 	fl_sd_notify("STOPPING=1");
 	fl_log(FL_LOG_INFO, "hub",
