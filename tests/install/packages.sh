@@ -28,8 +28,10 @@
 #      edge into the hub's store; the edge's ExecReload (systemctl reload)
 #      must bring RELOADING=1 and READY=1 again; on SIGTERM each must say
 #      STOPPING=1 and exit 0;
-#   5. a purge of firelane-edge removes its conffile and unit links and
-#      keeps /var/lib/firelane (the evidence is proof).
+#   5. the packages installed again (dpkg -i) keep the edited
+#      configurations, their modes and the keys; a purge of firelane-edge
+#      removes its conffile and unit links and keeps /var/lib/firelane (the
+#      evidence is proof).
 #
 # Needs root (chroot, mounts; all of them in private mount namespaces) and
 # mmdebstrap; skipped with a message without them, or when Debian's
@@ -276,7 +278,22 @@ unit_stop firelane-hub.service "$WORK/hub.notify"
 [ "$(owner /var/lib/firelane/hub.db %U)" = firelane ] || fail "hub.db is not the firelane user's"
 [ -d "$ROOT/var/lib/firelane/edge/spool" ] || fail "no spool in /var/lib/firelane/edge"
 
-# ---- 5. purge ----------------------------------------------------------------
+# ---- 5. reinstall, purge --------------------------------------------------------
+
+# The packages again (dpkg -i, as an upgrade runs the maintainer scripts):
+# the administrator's configurations, their modes and the state stay.
+mkdir -p "$ROOT/tmp/again"
+cp "$WORK"/debs/*.deb "$ROOT/tmp/again/"
+in_root sh -c 'dpkg -i /tmp/again/*.deb' </dev/null >"$WORK/again.log" 2>&1 ||
+	fail "dpkg -i of the packages again: $(tail -n 5 "$WORK/again.log")"
+grep -q "^  port: $PORT " "$ROOT/etc/firelane/hub.yaml" || fail "reinstalling replaced the edited hub.yaml"
+grep -q 'username: "edge-01"' "$ROOT/etc/firelane/edge.yaml" || fail "reinstalling replaced the edited edge.yaml"
+for f in edge hub; do
+	[ "$(owner /etc/firelane/$f.yaml)" = "root:firelane 640" ] ||
+		fail "/etc/firelane/$f.yaml after reinstalling: $(owner /etc/firelane/$f.yaml)"
+done
+[ "$(owner /var/lib/firelane/hub.key '%U %a')" = "firelane 600" ] || fail "reinstalling changed hub.key"
+
 
 in_root dpkg --purge firelane-edge >"$WORK/purge.log" 2>&1 || fail "dpkg --purge: $(tail -n 5 "$WORK/purge.log")"
 [ ! -e "$ROOT/etc/firelane/edge.yaml" ] || fail "purge left /etc/firelane/edge.yaml"
