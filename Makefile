@@ -4,11 +4,16 @@
 #   make bench   build, print throughput and memory figures as JSON
 #   make plate-model  train the plate reader again (docs/plate-model.md)
 #   make format  apply .clang-format to the C and C++ sources (make test checks)
+#   make install install the daemons, configs, units and man pages (PREFIX)
+#   make deb     the Debian packages firelane-edge and firelane-hub (build-deb/)
+# docs/packaging.md says what is installed where, and why.
 JOBS ?= 2
 BUILD ?= build
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
 
-.PHONY: all deps build test test-sanitize bench demo fuzz format clean plate-model
+.PHONY: all deps build test test-sanitize bench demo fuzz format clean \
+	plate-model install deb build-matrix test-packages
 
 all: build
 
@@ -63,5 +68,43 @@ fuzz: deps
 format: deps
 	@scripts/format.sh
 
+# From source: the programs, /etc/firelane/*.yaml (an existing one is kept,
+# the new one beside it as .new), the units, sysusers.d, man pages. Then, as
+# root: systemd-sysusers; chgrp firelane /etc/firelane/*.yaml; systemctl
+# daemon-reload (README.md, "Installing"). Not through deps: run as root on
+# a server it would install the test suite's tools too (chromium, nginx);
+# make build first says what is missing.
+install:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+	cmake --install $(BUILD)
+
+# What a packager builds: Release, installed under /usr, without the test
+# suite; CPack makes firelane-edge_*.deb and firelane-hub_*.deb.
+deb: deps
+	@cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_INSTALL_PREFIX=/usr -DBUILD_TESTING=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-deb -j$(JOBS)
+	@cd build-deb && cpack -G DEB >/dev/null
+	@ls build-deb/*.deb
+
+# The other compiler's view: clang, Release, warnings as errors, the
+# libraries and programs only. With make test (GCC RelWithDebInfo),
+# make test-sanitize (GCC Debug) and make deb (GCC Release) in CI, every
+# build type meets both compilers' warnings (docs/packaging.md).
+build-matrix: deps
+	@cmake -S . -B build-clang -DCMAKE_C_COMPILER=clang \
+		-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release \
+		-DFL_WERROR=ON -DBUILD_TESTING=OFF >/dev/null
+	@cmake --build build-clang -j$(JOBS)
+
+# The packages installed into a fresh Debian root (mmdebstrap), the units
+# verified, each daemon started there as its unit would start it
+# (tests/install/packages.sh; root, and Debian's archive, else skipped).
+test-packages: deb
+	@rc=0; FL_BUILD_DIR=build-deb bash tests/install/packages.sh || rc=$$?; \
+	if [ $$rc = 77 ]; then echo "test-packages: skipped"; else exit $$rc; fi
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb build-clang

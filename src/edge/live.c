@@ -448,11 +448,11 @@ static void live_reload(struct live *L)
 	if (!reload_requested)
 		return;
 	reload_requested = 0;
-	edge_sd_notify("RELOADING=1");
+	fl_sd_notify("RELOADING=1");
 	if (reload(L, err, sizeof(err)) < 0)
 		fl_log(FL_LOG_ERROR, "reload",
 		       "%s; the running configuration is kept", err);
-	edge_sd_notify("READY=1");
+	fl_sd_notify("READY=1");
 }
 
 /* answer: snapshots the camera threads have written (or could not). */
@@ -576,7 +576,7 @@ static void live_watch(struct live *L)
 		}
 	}
 	if (!stuck)
-		edge_sd_notify("WATCHDOG=1");
+		fl_sd_notify("WATCHDOG=1");
 	else
 		fl_log(FL_LOG_ERROR, "systemd",
 		       "%d camera thread(s) stuck: watchdog not fed", stuck);
@@ -625,7 +625,7 @@ static int live_init(struct live *L, const edge_live_args *a)
 			L->shadow[c][l] = L->cfg->cameras[c].lanes[l];
 	L->start = L->last_hb = fl_mono_s();
 	L->next_hb = L->start + L->cfg->mqtt.heartbeat_s;
-	L->wd = edge_sd_watchdog_s();
+	L->wd = fl_sd_watchdog_s();
 	for (int c = 0; c < FL_MAX_CAMERAS; c++)
 		L->moved[c] = L->start;
 	if (L->cfg->mqtt.host[0]) {
@@ -713,10 +713,10 @@ int edge_live_run(const edge_live_args *a)
 		return 1;
 	signal(SIGHUP, on_hup);
 	rc = live_start_cameras(&L);
-	edge_sd_notify("READY=1\nSTATUS=running");
+	fl_sd_notify("READY=1\nSTATUS=running");
 	while (live_turn(&L) == 0)
 		;
-	edge_sd_notify("STOPPING=1");
+	fl_sd_notify("STOPPING=1");
 	rc |= live_join_cameras(&L);
 	live_drain(&L);
 	live_free(&L);

@@ -18,7 +18,8 @@
  *                           mqtt.host, to the broker through the spool
  *                           (live.c, publish.c, docs/mqtt.md); SIGTERM and
  *                           SIGINT stop cleanly, SIGHUP reloads lane
- *                           settings, sd_notify for systemd (systemd.c)
+ *                           settings, sd_notify for systemd
+ *                           (src/util/systemd.c)
  *
  * Evidence: with evidence.dir or --evidence-dir, each camera gets an
  * evidence writer (src/evidence/writer.c) that writes one signed bundle

@@ -32,7 +32,8 @@
  * unless evidence_scrub_s is 0). The loop:
  *
  *   pump MQTT (messages in, ingest) -> alerts tick (escalations, MQTT
- *   alerts) -> receipts (paced) -> budgets -> until SIGTERM/SIGINT
+ *   alerts) -> receipts (paced) -> budgets -> feed systemd's
+ *   watchdog -> until SIGTERM/SIGINT
  *
  * Degraded mode (docs/hub.md). A message ingest could not store through
  * no fault of its own (fl_err_transient) is not acknowledged: on_message
@@ -45,6 +46,12 @@
  *
  * Signals only set a volatile sig_atomic_t flag; the loop notices it within
  * one turn (200 ms), disconnects cleanly and closes the store.
+ *
+ * Under systemd (systemd/firelane-hub.service.in, Type=notify) the hub
+ * says READY=1 once the store is open, the web server listens and the MQTT
+ * client runs; WATCHDOG=1 from the loop every WatchdogSec/2 (a loop stuck
+ * in ingest or the store stops feeding it and systemd restarts the hub);
+ * STOPPING=1 when the loop ends (src/util/systemd.h).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -73,6 +80,7 @@
 #include "receipts.h"
 #include "sign.h"
 #include "status.h"
+#include "systemd.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -399,7 +407,7 @@ static int run(const hub_conf *c)
 	hub_incoming *inq = NULL;
 	static hub_status status; /* read by the web server's threads */
 	char err[512], filter[HUB_STR + 32];
-	double last_tick = 0;
+	double last_tick = 0, last_wd = 0, wd = fl_sd_watchdog_s();
 	hub_budget budget = { 0, 0 };
 	fl_mqtt_opts o;
 	int rc = 1;
@@ -474,6 +482,7 @@ static int run(const hub_conf *c)
 	}
 	fl_log(FL_LOG_INFO, "hub", "running: %s:%d, subscribed to %s, store %s",
 	       c->mqtt.host, c->mqtt.port, filter, c->store.sqlite);
+	fl_sd_notify("READY=1\nSTATUS=running");
 	while (!stop_requested) {
 		double now;
 
@@ -485,7 +494,12 @@ static int run(const hub_conf *c)
 			last_tick = now;
 		}
 		hub_receipts_pump(rq, m);
+		if (wd > 0 && fl_mono_s() - last_wd >= wd) {
+			fl_sd_notify("WATCHDOG=1");
+			last_wd = fl_mono_s();
+		}
 	}
+	fl_sd_notify("STOPPING=1");
 	fl_log(FL_LOG_INFO, "hub",
 	       "stopping: %ld stored, %ld duplicates, %ld quarantined, "
 	       "%ld chunks, %ld unsigned taken, %ld stale statuses",

@@ -50,18 +50,7 @@ HUB_KEY=$(hub_key "$WORK/hub.yaml")
 edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
 sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" "$WORK/scene/edge.yaml"
 
-# systemd's side of sd_notify: a datagram socket that logs what it gets.
-python3 - "$WORK/notify.sock" "$WORK/notify.txt" <<'EOP' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        f.write(s.recv(4096).decode() + "\n")
-        f.flush()
-EOP
-track $!
-for _ in $(seq 50); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
+notify_listen "$WORK/notify.sock" "$WORK/notify.txt"
 
 NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=2000000 \
 	edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v

@@ -372,6 +372,33 @@ device_key() {
 	python3 "$FL_LIB/fl_sign.py" keygen "$1" || fail "device_key $1"
 }
 
+# ---- systemd -----------------------------------------------------------------
+
+# notify_listen SOCKET FILE: systemd's side of sd_notify, a datagram socket
+# at SOCKET (a path, or an abstract name after '@', as $NOTIFY_SOCKET has
+# it) that appends each message it gets to FILE; tracked. Returns once it
+# listens (FILE is created after the bind).
+notify_listen() {
+	rm -f "$2"
+	python3 - "$1" "$2" <<'EOP' &
+import socket, sys
+path, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0" + path[1:] if path.startswith("@") else path)
+with open(out, "a") as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")
+        f.flush()
+EOP
+	track $!
+	local i
+	for i in $(seq 100); do
+		[ -e "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "notify_listen: no socket $1"
+}
+
 # ---- the hub -----------------------------------------------------------------
 
 # hub_start CONFIG [LOG [ARGS...]]: firelane-hub with CONFIG and ARGS (e.g.

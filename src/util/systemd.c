@@ -14,7 +14,7 @@
 
 #include "fl.h"
 
-void edge_sd_notify(const char *msg)
+void fl_sd_notify(const char *msg)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa;
@@ -39,7 +39,7 @@ void edge_sd_notify(const char *msg)
 	close(fd);
 }
 
-double edge_sd_watchdog_s(void)
+double fl_sd_watchdog_s(void)
 {
 	const char *u = getenv("WATCHDOG_USEC");
 	const char *pid = getenv("WATCHDOG_PID");
