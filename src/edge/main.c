@@ -46,6 +46,7 @@
 #include "replay.h"
 #include "sign.h"
 #include "store.h"
+#include "tz.h"
 #include "warning.h"
 #include "yaml.h"
 
@@ -284,6 +285,13 @@ int main(int argc, char **argv)
 	}
 	if (o.print_key)
 		return print_public_key(&cfg);
+	/* the zone of the banner's time and of the lanes' hours, before any
+	 * thread starts */
+	if (fl_tz_set(cfg.time_zone, err, sizeof(err))) {
+		fprintf(stderr, "firelane-edge: %s:%d: time_zone: %s\n",
+			o.config, cfg.time_zone_line, err);
+		return 2;
+	}
 	cam = o.camera ? edge_camera_index(&cfg, o.camera) : 0;
 	if (cam < 0) {
 		fprintf(stderr, "firelane-edge: %s: no camera '%s'\n", o.config,

@@ -67,9 +67,37 @@ void api__json_obj(hub_resp *r, int status, json_t *o)
 	api__json_text(r, status, s);
 }
 
+/* The machine code of an error answer, by status: the web UI shows the
+ * words its catalogue has for it (docs/i18n.md), error the detail. */
+static const char *error_code(int status)
+{
+	switch (status) {
+	case 400:
+		return "bad_request";
+	case 401:
+		return "not_logged_in";
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not_found";
+	case 405:
+		return "method_not_allowed";
+	case 413:
+		return "too_large";
+	case 416:
+		return "range_not_satisfiable";
+	case 429:
+		return "rate_limited";
+	default:
+		return "server_error";
+	}
+}
+
 void api__error(hub_resp *r, int status, const char *why)
 {
-	api__json_obj(r, status, json_pack("{s:s}", "error", why));
+	api__json_obj(r, status,
+		      json_pack("{s:s,s:s}", "error", why, "code",
+				error_code(status)));
 }
 
 int api__is(const hub_req *q, const char *method)
@@ -268,6 +296,13 @@ static void api(hub_api *a, const hub_session_info *s, const hub_req *q,
 	int path_known = 0;
 
 	r->no_store = 1;
+	if (!strcmp(path, "locale")) { /* the login page needs it too */
+		if (!api__is(q, "GET"))
+			api__error(r, 405, "use GET");
+		else
+			api__locale(a, q, r);
+		return;
+	}
 	if (!strcmp(path, "login")) {
 		if (!api__is(q, "POST"))
 			api__error(r, 405, "use POST");

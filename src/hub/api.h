@@ -31,6 +31,7 @@ typedef struct hub_req {
 	const char *(*arg)(void *ctx, const char *name);
 	void *ctx;
 	const char *cookie, *csrf, *range, *if_none_match; /* headers or NULL */
+	const char *accept_language;                       /* header or NULL */
 	const char *addr; /* the client's address */
 	const char *body; /* the request body (may hold NULs) */
 	size_t body_len;

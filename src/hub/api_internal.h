@@ -9,6 +9,7 @@
  *   api_export.c     an incident's case package (ZIP)
  *   api_reports.c    reports, JSON and CSV
  *   api_admin.c      the fleet, users, the quarantine, the audit trail
+ *   api_locale.c     the web UI's language and time zone
  */
 #ifndef FL_HUB_API_INTERNAL_H
 #define FL_HUB_API_INTERNAL_H
@@ -33,7 +34,7 @@ void api__json_text(hub_resp *r, int status, char *text);
 /* A JSON answer from o (its reference is taken). */
 void api__json_obj(hub_resp *r, int status, json_t *o);
 
-/* {"error": why} with status. */
+/* {"error": why, "code": a machine code for status} with status. */
 void api__error(hub_resp *r, int status, const char *why);
 
 /* Whether q is method (HEAD counts as GET). */
@@ -75,8 +76,12 @@ int api__need_role(const hub_session_info *s, hub_resp *r, int enforcement);
 /* A comma list as a JSON array of its non-empty names. */
 json_t *api__sites_array(const char *csv);
 
-/* The session's answer: csrf, user, role, sites, tz_offset_s. */
+/* The session's answer: csrf, user, role, sites, tz_offset_s, time_zone. */
 void api__session_answer(hub_api *a, const hub_session_info *s, hub_resp *r);
+
+/* GET /api/locale (api_locale.c), without a session: the language the
+ * page speaks and the zone it shows times in. */
+void api__locale(hub_api *a, const hub_req *q, hub_resp *r);
 
 /* POST /api/login: the one route without a session. */
 void api__login(hub_api *a, const hub_req *q, hub_resp *r);

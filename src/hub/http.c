@@ -272,6 +272,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	q.range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
 	q.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						      "If-None-Match");
+	q.accept_language = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							"Accept-Language");
 	q.addr = addr;
 	q.body = rq->body ? rq->body : "";
 	q.body_len = rq->len;

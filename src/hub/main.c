@@ -274,8 +274,14 @@ static int run(const hub_conf *c)
 		fprintf(stderr, "firelane-hub: mqtt: cannot start\n");
 		goto out;
 	}
-	fl_log(FL_LOG_INFO, "hub", "running: %s:%d, subscribed to %s, store %s",
-	       c->mqtt.host, c->mqtt.port, filter, c->store.sqlite);
+	fl_log(FL_LOG_INFO, "hub",
+	       "running: %s:%d, subscribed to %s, store %s, time zone %s "
+	       "(UTC%+.2g h)",
+	       c->mqtt.host, c->mqtt.port, filter, c->store.sqlite,
+	       c->tz_name[0]    ? c->tz_name
+	       : c->timezone[0] ? c->timezone
+				: "of the machine",
+	       c->tz_offset_s / 3600.0);
 	while (!stop_requested) {
 		double now;
 
@@ -387,6 +393,12 @@ int main(int argc, char **argv)
 		return add_user(&conf, user, role, sites);
 	if (device)
 		return enrol(&conf, device, site, keyfile);
+	/* the zone people read times in, before any thread starts */
+	if (hub_conf_zone(&conf, err, sizeof(err))) {
+		fprintf(stderr, "firelane-hub: %s: timezone: %s\n", config,
+			err);
+		return 1;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -9,8 +9,11 @@
 # signed evidence bundle; more incidents are published with mosquitto_pub
 # (one of other-site). Checks:
 #   - login: the cookie's flags, the answer, wrong password 401, /api/session;
-#     no session: 401 on the API, 303 to /login?next= on UI routes and
-#     evidence; the security headers;
+#     no session: 401 on the API (with its machine code), 303 to
+#     /login?next= on UI routes and evidence; the security headers; the
+#     page's language from Accept-Language and the switch's cookie, and the
+#     hub's zone (/api/locale); a zone name that is no zone refused with
+#     FILE:LINE;
 #   - incidents: list with each filter (site, lane, status, outcome, from/to
 #     as dates and seconds), paging, SQL-looking values harmless; detail;
 #   - outcomes: no or wrong CSRF token 403; property manager of scene-site:
@@ -61,8 +64,9 @@ badconf() { # YAML-LINE EXPECTED-ERROR: the hub refuses the configuration
 		fail "accepted: $1"
 	grep -qF "$2" "$WORK/bad.log" || fail "$1: $(cat "$WORK/bad.log")"
 }
-badconf 'timezone: "+25:00"' "timezone: expected +HH:MM or -HH:MM, got '+25:00'"
-badconf 'timezone: "Asia/Shanghai"' 'timezone: expected +HH:MM'
+badconf 'timezone: "+25:00"' "bad.yaml:6: timezone: '+25:00' is not a time zone"
+badconf 'timezone: "Asia/Shangai"' "bad.yaml:6: timezone: no time zone 'Asia/Shangai' on this machine"
+badconf 'timezone: "../../etc/passwd"' "timezone: '../../etc/passwd' is not a time zone"
 badconf 'http: {secure_cookies: maybe}' 'http.secure_cookies: expected auto, on or off'
 badconf 'http: {tls_cert: /x.pem}' 'http.tls_cert and http.tls_key go together'
 badconf 'http: {threads: 0}' 'threads: 0 is out of range 1..16'
@@ -119,6 +123,23 @@ pubm() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -m "$2"; }
 # ---- no session ----------------------------------------------------------------
 expect 401 anon "$BASE/api/incidents"
 jqo .error | grep -q 'not logged in' || fail "401 body: $(cat "$WORK/out")"
+[ "$(jqo .code)" = not_logged_in ] || fail "401 code: $(cat "$WORK/out")"
+# The page's language and zone, before any login (docs/i18n.md): Chinese
+# whenever the browser accepts it, English when only that, the switch's
+# cookie over both, ui.language (zh-CN) for neither; the zone a fixed
+# offset here (no name for Intl, the offset in seconds).
+locale() { # ACCEPT-LANGUAGE COOKIE EXPECTED-LANG
+	expect 200 anon -H "Accept-Language: $1" ${2:+-b "fl_lang=$2"} "$BASE/api/locale"
+	[ "$(jqo .lang)" = "$3" ] || fail "locale for '$1' / cookie '$2': $(cat "$WORK/out")"
+}
+locale 'zh-CN,zh;q=0.9,en;q=0.8' '' zh-CN
+locale 'en-US,en;q=0.9' '' en
+locale 'en-US,en;q=0.9,zh;q=0.2' '' zh-CN
+locale 'zh-CN' en en
+locale 'de-DE' '' zh-CN
+[ "$(jqo .time_zone)" = null ] && [ "$(jqo .tz_offset_s)" = 28800 ] &&
+	[ "$(jqo '.languages | join(",")')" = zh-CN,en ] || fail "locale: $(cat "$WORK/out")"
+expect 405 anon -X POST "$BASE/api/locale"
 for h in "Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'" \
 	'X-Content-Type-Options: nosniff' 'Referrer-Policy: same-origin' 'Cache-Control: no-store'; do
 	grep -qiF "$h" "$WORK/hdr" || fail "missing header: $h"
@@ -147,8 +168,8 @@ for f in HttpOnly 'SameSite=Strict' 'Path=/'; do
 	grep -q "$f" "$WORK/cookie.txt" || fail "cookie lacks $f: $(cat "$WORK/cookie.txt")"
 done
 grep -q Secure "$WORK/cookie.txt" && fail "Secure cookie on plain http with an http public_url"
-[ "$(jqo .role)" = admin ] && [ "$(jqo .tz_offset_s)" = 28800 ] && [ ${#CSRF_root} = 64 ] ||
-	fail "login answer: $(cat "$WORK/out")"
+[ "$(jqo .role)" = admin ] && [ "$(jqo .tz_offset_s)" = 28800 ] && [ ${#CSRF_root} = 64 ] &&
+	[ "$(jqo .time_zone)" = null ] || fail "login answer: $(cat "$WORK/out")"
 login enf pw-enf
 login alice pw-alice
 [ "$(jqo '.sites | join(",")')" = scene-site ] || fail "alice's sites: $(cat "$WORK/out")"
