@@ -202,8 +202,9 @@ typedef struct fl_db_filter {
 
 /* {"incidents":[{incident_id,site,lane,camera,device,status,start,
  * rest_since,occupied,alarm,cleared,closed,outcome,class,plate,last_seq,
- * verified}], "total":N,"limit":L,"offset":O}, newest start first. Times
- * are unix seconds or null. NULL on error. */
+ * verified,site_name,lane_name}], "total":N,"limit":L,"offset":O}, newest
+ * start first. Times are unix seconds or null; the names null when the
+ * device sent none. NULL on error. */
 char *fl_db_incidents_json(fl_db *db, const fl_db_filter *f);
 /* One incident as in the list plus evidence_pruned (when the bundle's
  * files were removed by retention, or null), bbox, verify_report,

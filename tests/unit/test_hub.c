@@ -79,6 +79,21 @@ static void test_incidents(void)
 		{ MSG("edge-01-6b0c1c12-lane-a-1",
 		      ", \"class\": \"x'); DROP TABLE incidents;--\""),
 		  NULL },
+		{ MSG("edge-01-6b0c1c12-lane-a-1",
+		      ", \"site_name\": \"城东小区 3 号楼\", "
+		      "\"lane_name\": \"消防通道 A\""),
+		  NULL },
+		{ MSG("edge-01-6b0c1c12-lane-a-1", ", \"site_name\": \"\""),
+		  "site_name: expected a name" },
+		{ MSG("edge-01-6b0c1c12-lane-a-1", ", \"lane_name\": \"A\\nB\""),
+		  "lane_name: expected a name" },
+		{ MSG("edge-01-6b0c1c12-lane-a-1", ", \"lane_name\": 7"),
+		  "lane_name: expected a name" },
+		{ MSG("edge-01-6b0c1c12-lane-a-1",
+		      ", \"site_name\": \"0123456789012345678901234567890123"
+		      "45678901234567890123456789012345678901234567890123456789"
+		      "0123456789012345678901234567890123456789\""),
+		  "site_name: expected a name of 1..127 bytes" },
 		{ MSG("edge-02-6b0c1c12-lane-a-1", ""),
 		  "does not belong to device edge-01" },
 		{ MSG("edge-01-1'); DROP TABLE incidents;--", ""),
@@ -144,6 +159,25 @@ static void test_incidents(void)
 					 sizeof(err)) == 0);
 		CHECK(in.seq == 3 && !strcmp(in.type, "alarm"));
 		CHECK_NEAR(in.wall, 1795955797.6, 1e-6);
+		CHECK_STREQ(in.site_name, ""); /* none sent */
+		CHECK_EQ_DBL(in.rest_wall, -1, 0);
+	}
+	{
+		/* the names, and when the object came to rest and left, in
+		 * unix time from the message's video times */
+		const char *p = MSG("edge-01-6b0c1c12-lane-a-1",
+				    ", \"site_name\": \"城东小区\", "
+				    "\"lane_name\": \"消防通道 A\", "
+				    "\"video_time_s\": 67.6, "
+				    "\"rest_since_s\": 7.6, "
+				    "\"left_at_s\": 60.6");
+
+		CHECK(hub_incident_check(&t, p, strlen(p), &in, NULL, NULL, err,
+					 sizeof(err)) == 0);
+		CHECK_STREQ(in.site_name, "城东小区");
+		CHECK_STREQ(in.lane_name, "消防通道 A");
+		CHECK_EQ_DBL(in.rest_wall, 1795955737.6, 1e-6);
+		CHECK_EQ_DBL(in.left_wall, 1795955790.6, 1e-6);
 	}
 }
 
