@@ -3,7 +3,9 @@
  * every answer uses, and the web UI's files.
  *
  * hub_api_handle() routes a request: /api/... through the route table
- * below, /evidence/<incident>/<file> to the evidence files, /static/...
+ * below, /evidence/<incident>/<file> to the evidence files,
+ * /pictures/<incident>/<link> to an alert's picture (a signed link, no
+ * session), /static/...
  * and the UI's own paths to the assets compiled into the binary. The
  * handlers are in files of their own by concern (api_internal.h lists
  * them); api.c knows nothing of libmicrohttpd (http.c does).
@@ -244,6 +246,7 @@ static const struct route {
 	{ "POST", "incidents/*/outcome", 0, api__outcome },
 	{ "GET", "incidents/*/audit", 0, api__incident_audit },
 	{ "GET", "incidents/*/export", 0, api__export_zip },
+	{ "GET", "incidents/*/still", 0, api__still },
 	{ "GET", "reports", 0, api__reports },
 	{ "GET", "reports.csv", 0, api__reports_csv },
 	{ "GET", "sites", 0, api__sites },
@@ -367,6 +370,16 @@ void hub_api_handle(hub_api *a, const hub_req *q, hub_resp *r)
 			api__error(r, 404, "no such file");
 		else
 			api__evidence(a, s, seg[0], seg[1], q, r);
+	} else if (!strncmp(p, "/pictures/", 10)) {
+		char seg[3][256];
+
+		/* a signed link from an alert: no session (api_stills.c) */
+		if (!api__is(q, "GET"))
+			api__error(r, 405, "use GET");
+		else if (segments(p + 10, seg) != 2)
+			api__error(r, 404, "no such picture");
+		else
+			api__picture(a, seg[0], seg[1], q, r);
 	} else if (!strncmp(p, "/static/", 8)) {
 		const struct hub_asset *x = asset(p + 8);
 

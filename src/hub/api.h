@@ -21,6 +21,7 @@ typedef struct hub_api {
 	hub_sessions *sessions;
 	hub_ratelimit *rate;
 	int secure_cookies; /* add Secure to the session cookie */
+	unsigned char still_key[32]; /* the picture links' (stills.h) */
 } hub_api;
 
 /* One request. Strings are borrowed for the call. */

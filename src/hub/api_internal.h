@@ -10,6 +10,8 @@
  *   api_reports.c    reports, JSON and CSV
  *   api_admin.c      the fleet, users, the quarantine, the audit trail
  *   api_locale.c     the web UI's language and time zone
+ *   api_stills.c     the alarm still: the list's thumbnail, the alerts'
+ *                    picture behind a signed link
  */
 #ifndef FL_HUB_API_INTERNAL_H
 #define FL_HUB_API_INTERNAL_H
@@ -83,6 +85,11 @@ void api__session_answer(hub_api *a, const hub_session_info *s, hub_resp *r);
  * page speaks and the zone it shows times in. */
 void api__locale(hub_api *a, const hub_req *q, hub_resp *r);
 
+/* GET /pictures/<id>/<file>: an alert's picture by its signed link
+ * (api_stills.c), without a session. */
+void api__picture(hub_api *a, const char *id, const char *file,
+		  const hub_req *q, hub_resp *r);
+
 /* POST /api/login: the one route without a session. */
 void api__login(hub_api *a, const hub_req *q, hub_resp *r);
 
@@ -102,6 +109,8 @@ void api__incident_audit(hub_api *a, const hub_session_info *s, const char *id,
 			 const hub_req *q, hub_resp *r);
 void api__export_zip(hub_api *a, const hub_session_info *s, const char *id,
 		     const hub_req *q, hub_resp *r);
+void api__still(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r);
 void api__reports(hub_api *a, const hub_session_info *s, const char *id,
 		  const hub_req *q, hub_resp *r);
 void api__reports_csv(hub_api *a, const hub_session_info *s, const char *id,

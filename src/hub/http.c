@@ -41,6 +41,7 @@
 #include "db.h"
 #include "file.h"
 #include "fl.h"
+#include "stills.h"
 #include "httpparse.h"
 #include "session.h"
 
@@ -371,6 +372,12 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 	if (!h->api.db || !h->api.sessions || !h->api.rate) {
 		snprintf(err, errlen, "store %s: %s", c->store.sqlite,
 			 h->api.db ? "out of memory" : dberr);
+		goto fail;
+	}
+	/* the alerts' picture links (stills.h) */
+	if (hub_still_key(c->evidence_dir, h->api.still_key, dberr,
+			  sizeof(dberr))) {
+		snprintf(err, errlen, "picture links: %s", dberr);
 		goto fail;
 	}
 	if (!strcmp(c->http.secure_cookies, "on"))

@@ -1,0 +1,289 @@
+/*
+ * stills.c - an incident's alarm still, small, and its signed links (see
+ * stills.h).
+ *
+ * A note on trust. A still is a picture of evidence, so it is made only
+ * from what verified: the incident's bundle verified against the enrolled
+ * key (fl_db_evidence_set_verified), the file's row verified, and the file
+ * on disk still has the SHA-256 that verified (read once, hashed, then
+ * decoded from the same bytes). The manifest says how tall the banner band
+ * is (banner_px); it is checked against its verified hash the same way.
+ * Once made, a still is a file of the hub's own (.stills/ is not part of
+ * any bundle) and is served as it is; retention removes it with the bundle
+ * (hub_evidence_prune).
+ *
+ * The links. A chat platform (WeCom fetches a news card's picurl itself, a
+ * DingTalk client loads a markdown image) has no session, so the alerts'
+ * picture is a capability: /pictures/<incident>/<expires>-<sig>.jpg, sig the
+ * first 16 bytes of HMAC-SHA256(key, "firelane-picture/1\n" incident "\n"
+ * expires) in hex. Only the hub can make one (the key is in the evidence
+ * folder, 0600, shared by the workers of one folder); it opens the alarm
+ * still of that one incident and nothing else, until it expires
+ * (alerts.picture_days).
+ */
+#include "stills.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file.h"
+#include "fl.h"
+#include "hubconf.h"
+#include "manifest.h"
+#include "vision.h"
+
+#define MAX_IMAGE (64u << 20) /* an evidence picture, at most */
+#define MAX_MANIFEST (8u << 20)
+
+/* A verified file of the incident: its name, SHA-256. */
+struct src {
+	char name[256], sha256[65];
+};
+
+/* The picture a still is made of, from the incident's rows: 0, or
+ * FL_ENOENT with why. */
+static int pick(json_t *inc, struct src *pic, struct src *manifest, char *err,
+		size_t errlen)
+{
+	json_t *files = json_object_get(inc, "evidence"), *f;
+	const char *best = NULL, *best_sha = NULL;
+	int rank = 0; /* 3 alarm scene, 2 first scene, 1 composite */
+	size_t i;
+
+	manifest->name[0] = 0;
+	if (json_integer_value(json_object_get(inc, "verified")) != 1 ||
+	    !json_is_null(json_object_get(inc, "evidence_pruned"))) {
+		fl_seterr(err, errlen, "no verified evidence");
+		return FL_ENOENT;
+	}
+	json_array_foreach(files, i, f)
+	{
+		const char *name = json_string_value(json_object_get(f, "name"));
+		const char *kind = json_string_value(json_object_get(f, "kind"));
+		const char *sha = json_string_value(json_object_get(f, "sha256"));
+		int r = 0;
+
+		if (!name || !kind || !sha || strlen(name) >= sizeof(pic->name) ||
+		    strlen(sha) != 64 ||
+		    json_integer_value(json_object_get(f, "verified")) != 1)
+			continue;
+		if (!strcmp(name, "manifest.json")) {
+			snprintf(manifest->name, sizeof(manifest->name), "%s",
+				 name);
+			memcpy(manifest->sha256, sha, 65);
+			continue;
+		}
+		if (!strcmp(kind, "scene"))
+			r = strstr(name, "-alarm.") ? 3 : 2;
+		else if (!strcmp(kind, "composite"))
+			r = 1;
+		/* the first scene by name: the edge numbers them in order */
+		if (r > rank || (r == 2 && rank == 2 && strcmp(name, best) < 0)) {
+			rank = r;
+			best = name;
+			best_sha = sha;
+		}
+	}
+	if (!rank || !manifest->name[0]) {
+		fl_seterr(err, errlen, "no verified picture");
+		return FL_ENOENT;
+	}
+	snprintf(pic->name, sizeof(pic->name), "%s", best);
+	memcpy(pic->sha256, best_sha, 65);
+	return FL_OK;
+}
+
+/* A verified file's bytes: read once and checked against its hash, so
+ * what is decoded is what verified. */
+static int read_verified(const char *dir, const char *iid, const struct src *s,
+			 size_t max, char **data, size_t *len, char *err,
+			 size_t errlen)
+{
+	char path[HUB_PATHLEN], hex[65];
+	int rc;
+
+	hub_fmt(path, sizeof(path), "%s/%s/%s", dir, iid, s->name);
+	rc = fl_file_read(path, max, data, len, err, errlen);
+	if (rc)
+		return rc == FL_ENOENT ? FL_ENOENT : rc;
+	fl_sha256_hex(*data, *len, hex);
+	if (strcmp(hex, s->sha256)) {
+		free(*data);
+		*data = NULL;
+		fl_seterr(err, errlen,
+			  "%s/%s: not the file that verified (SHA-256 differs)",
+			  iid, s->name);
+		fl_log(FL_LOG_ERROR, "stills", "%s", err);
+		return FL_ENOENT;
+	}
+	return FL_OK;
+}
+
+/* The banner band of pic according to the verified manifest (0: none). */
+static int banner_of(const char *dir, const char *iid, const struct src *man,
+		     const char *pic, char *err, size_t errlen)
+{
+	fl_manifest m;
+	char *data = NULL;
+	size_t len = 0;
+	int px = -1;
+
+	if (read_verified(dir, iid, man, MAX_MANIFEST, &data, &len, err,
+			  errlen))
+		return -1;
+	if (fl_manifest_parse(data, len, &m, err, errlen) == 0) {
+		px = 0;
+		for (size_t i = 0; i < m.nfiles; i++)
+			if (!strcmp(m.files[i].name, pic))
+				px = m.files[i].banner_px;
+	}
+	fl_manifest_free(&m);
+	free(data);
+	return px;
+}
+
+int hub_still(const char *evidence_dir, fl_db *db, const char *iid, int width,
+	      char *path, size_t pathlen, char *err, size_t errlen)
+{
+	char folder[HUB_PATHLEN], *text = NULL, *jpeg = NULL;
+	uint8_t *small = NULL;
+	size_t len = 0, slen = 0;
+	struct src pic, man;
+	json_t *inc = NULL;
+	int rc, crop;
+
+	hub_fmt(folder, sizeof(folder), "%s/.stills", evidence_dir);
+	hub_fmt(path, pathlen, "%s/%s-%d.jpg", folder, iid, width);
+	if (access(path, R_OK) == 0)
+		return FL_OK; /* made before */
+	text = fl_db_incident_json(db, iid);
+	inc = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	if (!inc) {
+		fl_seterr(err, errlen, "no incident %s", iid);
+		return FL_ENOENT;
+	}
+	rc = pick(inc, &pic, &man, err, errlen);
+	if (rc)
+		goto out;
+	crop = banner_of(evidence_dir, iid, &man, pic.name, err, errlen);
+	if (crop < 0) {
+		rc = FL_ENOENT;
+		goto out;
+	}
+	rc = read_verified(evidence_dir, iid, &pic, MAX_IMAGE, &jpeg, &len, err,
+			   errlen);
+	if (rc)
+		goto out;
+	rc = fl_jpeg_thumb((const uint8_t *)jpeg, len, crop, width, 85, &small,
+			   &slen, err, errlen);
+	if (rc)
+		goto out;
+	rc = fl_mkdir_p(folder, 0750, err, errlen);
+	if (!rc)
+		rc = fl_file_write(path, small, slen, 0640, 0, err, errlen);
+	if (!rc)
+		fl_log(FL_LOG_INFO, "stills", "%s: %d px still made from %s",
+		       iid, width, pic.name);
+out:
+	json_decref(inc);
+	free(jpeg);
+	free(small);
+	return rc;
+}
+
+void hub_still_forget(const char *evidence_dir, const char *iid)
+{
+	static const int widths[] = { HUB_STILL_THUMB, HUB_STILL_ALERT };
+	char path[HUB_PATHLEN];
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(widths); i++) {
+		hub_fmt(path, sizeof(path), "%s/.stills/%s-%d.jpg",
+			evidence_dir, iid, widths[i]);
+		if (unlink(path) && errno != ENOENT)
+			fl_log(FL_LOG_WARN, "stills", "%s: %s", path,
+			       strerror(errno));
+	}
+}
+
+int hub_still_key(const char *evidence_dir, unsigned char key[HUB_STILL_KEY],
+		  char *err, size_t errlen)
+{
+	char folder[HUB_PATHLEN], path[HUB_PATHLEN], *data = NULL;
+	unsigned char fresh[HUB_STILL_KEY];
+	size_t len = 0;
+	int rc;
+
+	hub_fmt(folder, sizeof(folder), "%s/.stills", evidence_dir);
+	hub_fmt(path, sizeof(path), "%s/link.key", folder);
+	rc = fl_mkdir_p(folder, 0750, err, errlen);
+	if (rc)
+		return rc;
+	randombytes_buf(fresh, sizeof(fresh));
+	/* the first worker's key wins; the others read it */
+	rc = fl_file_write(path, fresh, sizeof(fresh), 0600, FL_FILE_EXCL, err,
+			   errlen);
+	sodium_memzero(fresh, sizeof(fresh));
+	if (rc && rc != FL_EEXIST)
+		return rc;
+	rc = fl_file_read(path, 4096, &data, &len, err, errlen);
+	if (rc)
+		return rc;
+	if (len != HUB_STILL_KEY) {
+		fl_seterr(err, errlen, "%s: %zu bytes, expected %d", path, len,
+			  HUB_STILL_KEY);
+		rc = FL_EIO;
+	} else {
+		memcpy(key, data, HUB_STILL_KEY);
+	}
+	sodium_memzero(data, len);
+	free(data);
+	return rc;
+}
+
+/* The link's signature: 32 hex digits. */
+static void link_sig(const unsigned char key[HUB_STILL_KEY], const char *iid,
+		     long long expires, char hex[33])
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	char msg[256];
+	int n = snprintf(msg, sizeof(msg), "firelane-picture/1\n%s\n%lld", iid,
+			 expires);
+
+	crypto_auth_hmacsha256(mac, (const unsigned char *)msg,
+			       (unsigned long long)n, key);
+	sodium_bin2hex(hex, 33, mac, 16);
+}
+
+int hub_still_link(const unsigned char key[HUB_STILL_KEY],
+		   const char *public_url, const char *iid, long long expires,
+		   char *buf, size_t len)
+{
+	char sig[33];
+
+	link_sig(key, iid, expires, sig);
+	return hub_fmt(buf, len, "%s/pictures/%s/%lld-%s.jpg", public_url, iid,
+		       expires, sig);
+}
+
+int hub_still_link_ok(const unsigned char key[HUB_STILL_KEY], const char *iid,
+		      const char *file, double now)
+{
+	char want[33], *end;
+	long long expires;
+
+	if (!file || file[0] < '0' || file[0] > '9')
+		return 0;
+	errno = 0;
+	expires = strtoll(file, &end, 10);
+	if (errno || *end != '-' || strlen(end + 1) != 32 + 4 ||
+	    strcmp(end + 33, ".jpg") || (double)expires < now)
+		return 0;
+	link_sig(key, iid, expires, want);
+	return sodium_memcmp(want, end + 1, 32) == 0;
+}
