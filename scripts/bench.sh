@@ -49,6 +49,27 @@
 # alarm (fn > 0 or fp > 0), clips whose run failed, and the scoring wall
 # time. FL_BENCH_SKIP_SUITE=1 leaves it out.
 #
+# "sign" is the cost of the signed messages (docs/mqtt.md, "Signed
+# messages"): tests/test_msgsign --bench N (N = $FL_BENCH_SIGN_N, default
+# 2000) times fl_msg_sign (the edge, per message it publishes) and
+# fl_msg_verify (the hub, per message it takes; the edge, per command) on
+# an incident message and on a 64 KiB evidence chunk, in microseconds per
+# message, the best of 3 rounds. FL_BENCH_SKIP_SIGN=1 leaves it out.
+# "long_negatives" is false alarms per camera-hour (docs/scenes.md): firelane-scene
+# --long (8 scenes of 15 min, 2 h in all, at 10 fps to keep the bench under
+# an hour: the edge analyses at detect.analysis_fps anyway; 640x360, seed 1,
+# generated once into BUILD_DIR/bench/long-negatives, again when the
+# generator changes) - day, rain, night with head-lights, IR night, the
+# day/night switch, a busy road beside the lane, cloud shade over a far
+# section, night beside the road; traffic through the lane (one vehicle in it
+# at frame 0), people who stop to talk in it, e-bikes, drop-offs of a few
+# seconds, and no obstruction. Each is replayed by firelane-eval --suite (two
+# at a time); every alarm is false. Reports hours, alarms, alarms per
+# camera-hour and the alarms per scene, once without a model and, when the
+# shared Yolo-Fastest model is there ($FL_BENCH_MODEL or the default), once
+# with it (FL_BENCH_LONG_MODEL=0 leaves that out). FL_BENCH_SKIP_LONG=1
+# leaves the member out.
+#
 # "store" is the hub's store (issue 5): tests/test_db --bench N (N =
 # $FL_BENCH_STORE_N, default 100000) fills a SQLite file in a temporary
 # folder of BUILD_DIR with N incidents (occupied, alarm, cleared: 3 messages
@@ -85,7 +106,13 @@
 #     durable commit) on the same file system right after the hub's run, and
 #     ratio_to_store_direct_here = msgs_per_s / that: what validation, MQTT
 #     and alerts cost on top. $RUNS rounds of the three, the best of each
-#     kind kept (slower rounds measure the other load). ratio_to_store_direct
+#     kind kept (slower rounds measure the other load). The messages are
+#     signed by the device's key (signed before the clock starts) and
+#     verified by the hub; unsigned_no_alert_msgs_per_s: in the same rounds,
+#     N messages that alert nobody from a second device that does not sign
+#     (the hub runs with require_signed: false for it), and
+#     signed_to_unsigned = no_alert_msgs_per_s / that: what verifying costs
+#     ingest. ratio_to_store_direct
 #     is the same against the "store" member's figure of this run (taken
 #     minutes earlier; null when "store" was skipped).
 #   api: firelane-hubbench --populate makes a store of
@@ -101,6 +128,33 @@
 #     clients at once (requests_per_s). populate_s: seconds to fill the store.
 # FL_BENCH_SKIP_HUB=1 leaves it out.
 #
+# "plates" is the plate reader (docs/plate-model.md), through
+# firelane-plates --ocr on one CPU (the reader calls cv::setNumThreads(1)):
+#   synthetic: per Chinese plate kind, the held-back test set (render.py
+#     --test-set, 500 crops each, seeds 900000.. as train.py's; generated
+#     once into BUILD_DIR/bench/plates-synth, again when render.py changes):
+#     exact-match rate, char accuracy, read rate and precision at the
+#     threshold;
+#   openalpr: the US and EU sets of ../shared/data/plates/openalpr-endtoend
+#     (real photographs, never trained on), crops cut at the labelled boxes
+#     ("crop") and whole images through the localiser ("whole"): the same
+#     figures (null when the data folder is absent);
+#   ms_per_read, cpu_ms_per_read: fl_plate_read on one core, wall and the
+#     thread's CPU time (robust to the machine's other load), mean over the
+#     synthetic crops;
+#   model_bytes, model_rss_kb: the ONNX file, and the resident memory the
+#     loaded reader adds.
+# FL_BENCH_SKIP_PLATES=1 leaves it out; FL_BENCH_ONLY=plates prints only it.
+# "evidence_check" is what the hub's check before it serves or packs a
+# verified file costs (docs/security.md, "2. Verified evidence is
+# immutable"): tests/test_intact --bench writes a 10 MB file into a folder of
+# BUILD_DIR/bench (fs: its file system; the file stays in the page cache, as
+# on a hub that just received or served it) and times, in ms: hash_ms, the
+# median of 9 checks without the cache (the whole file hashed; hash_mb_per_s
+# from it), cached_ms, the median of 200 checks answered by the cache (one
+# fstat and a look-up), and plain_open_ms, open + fstat alone, for
+# comparison. FL_BENCH_SKIP_EVIDENCE_CHECK=1 leaves it out.
+#
 # Progress goes to stderr; stdout carries only the JSON. No jq or python:
 # the edge's stats file is flat JSON, firelane-eval's --json is one line,
 # and sed/awk read both.
@@ -112,6 +166,8 @@ BUILD=$1
 # free_port, broker_start, hub_start, fail: the tests' harness
 . "$(dirname "$0")/../tests/integration/lib/harness.sh" lib
 say() { echo "bench: $*" >&2; }
+# shellcheck source=scripts/scene_cache.sh
+. "$(dirname "$0")/scene_cache.sh"
 WORK=$BUILD/bench
 RUNS=${FL_BENCH_RUNS:-3}
 SECONDS_LONG=${FL_BENCH_SECONDS:-20}
@@ -149,7 +205,7 @@ make_clip() {
 		say "$name: generating with firelane-scene (park_leave ${w}x${h})"
 		local out=$TMP/scene-$name
 		mkdir -p "$out"
-		if "$SCENE" --scenario park_leave --width "$w" --height "$h" \
+		if "$SCENE" --scenario park_leave --classic --width "$w" --height "$h" \
 			--fps 25 --out "$out" >&2 &&
 			[ -s "$out/park_leave.mp4" ]; then
 			# Trim to the benchmark's length without re-encoding.
@@ -321,20 +377,23 @@ mqtt() {
 	"$BUILD/tests/test_mqtt" --bench "$n" >"$TMP/mqtt-loop.json" 2>"$TMP/mqtt-loop.err" ||
 		fail "mqtt: test_mqtt --bench failed: $(tail -n 5 "$TMP/mqtt-loop.err")"
 	if [ ! -f "$dir/park_leave.yaml" ]; then
-		"$SCENE" --scenario park_leave --out "$dir" --quick >&2 ||
+		"$SCENE" --scenario park_leave --out "$dir" --quick --classic >&2 ||
 			fail "mqtt: firelane-scene failed"
 	fi
 	PORT=$(free_port)
-	BROKER_HOME=$TMP BROKER_PERSIST=0 broker_start
+	BROKER_HOME=$TMP
+	BROKER_PERSIST=0 broker_start
+	broker_device scene-edge
 	sub=$TMP/mqtt-sub.txt
-	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -i bench-sub -t 'firelane/+/+/+/+/incident' \
-		-F '%U %p' >"$sub" 2>/dev/null &
+	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -i bench-sub -u watch -P "$(broker_pw watch)" \
+		-t 'firelane/+/+/+/+/incident' -F '%U %p' >"$sub" 2>/dev/null &
 	pid=$!
 	track $pid
 	broker_wait_sub bench-sub 0 20 $pid || fail "mqtt: the subscriber did not subscribe"
 	{
 		cat "$dir/park_leave.yaml"
 		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  spool_dir: %s\n' "$PORT" "$TMP/mqtt-spool"
+		printf '  username: scene-edge\n  password: %s\n' "$(broker_pw scene-edge)"
 	} >"$dir/bench.yaml"
 	say "mqtt: park_leave live (42 s) for the dwell-to-subscriber time"
 	"$EDGE" --config "$dir/bench.yaml" >/dev/null 2>"$TMP/mqtt-edge.err" ||
@@ -363,12 +422,12 @@ mqtt() {
 # evidence: prints the "evidence" member (called like bench, stdout to a file).
 evidence() {
 	local dir=$WORK/evidence-720 stamp=$WORK/evidence-720.src want st
-	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) park_leave 1280x720"
+	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) park_leave 1280x720 classic"
 	if ! [ -s "$dir/park_leave.mp4" ] || ! [ -f "$stamp" ] ||
 		[ "$(cat "$stamp")" != "$want" ]; then
 		rm -rf "$dir" "$stamp"
 		say "evidence: generating park_leave 1280x720"
-		"$SCENE" --scenario park_leave --width 1280 --height 720 --fps 25 \
+		"$SCENE" --scenario park_leave --classic --width 1280 --height 720 --fps 25 \
 			--out "$dir" >&2 || fail "evidence: firelane-scene failed"
 		echo "$want" >"$stamp"
 	fi
@@ -395,6 +454,64 @@ evidence() {
 	}'
 }
 
+# ---- plates ---------------------------------------------------------------------
+
+# plates: prints the "plates" member (called like bench, stdout to a file).
+plates() {
+	local P=$BUILD/firelane-plates render=$ROOT/model/plates/render.py
+	local synth=$WORK/plates-synth stamp=$WORK/plates-synth.src want i=0 kind
+	local D=$ROOT/../shared/data/plates/openalpr-endtoend set mode line
+	[ -x "$P" ] || die "plates: $P not built"
+	[ -f "$ROOT/model/plates/plate-reader.onnx" ] || die "plates: the model is missing"
+	want="$(sha256sum <"$render" | cut -d ' ' -f 1) 500"
+	if ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+		rm -rf "$synth" "$stamp"
+		for kind in blue green yellow yellow2 white black; do
+			say "plates: rendering the held-back $kind test set"
+			/usr/bin/python3 "$render" --out "$synth.tmp/$kind" --kind "$kind" \
+				--count 500 --seed $((900000 + i)) --test-set ||
+				die "plates: render.py failed"
+			i=$((i + 1))
+		done
+		mv "$synth.tmp" "$synth"
+		echo "$want" >"$stamp"
+	fi
+	printf '"plates": {"synthetic": {'
+	i=0
+	for kind in blue green yellow yellow2 white black; do
+		line=$("${PIN[@]}" "$P" --ocr --crop "$synth/$kind" 2>"$TMP/plates.err") ||
+			die "plates: --ocr $kind failed: $(tail -n 3 "$TMP/plates.err")"
+		echo "$line" >>"$TMP/plates-synth.jsonl"
+		[ $i = 0 ] || printf ', '
+		printf '"%s": %s' "$kind" "$line"
+		i=$((i + 1))
+	done
+	printf '}, "openalpr": {'
+	i=0
+	for set in us eu; do
+		for mode in crop whole; do
+			[ $i = 0 ] || printf ', '
+			i=$((i + 1))
+			if ! [ -d "$D/$set" ]; then
+				printf '"%s_%s": null' "$set" "$mode"
+				continue
+			fi
+			say "plates: openalpr $set, $mode"
+			line=$("${PIN[@]}" "$P" --ocr $([ $mode = crop ] && echo --crop) "$D/$set" 2>"$TMP/plates.err") ||
+				die "plates: --ocr $set $mode failed: $(tail -n 3 "$TMP/plates.err")"
+			printf '"%s_%s": %s' "$set" "$mode" "$line"
+		done
+	done
+	printf '}, '
+	awk '{
+		match($0, /"ms_per_read": [0-9.]+/); ms += substr($0, RSTART + 15, RLENGTH - 15); n++
+		match($0, /"cpu_ms_per_read": [0-9.]+/); cpu += substr($0, RSTART + 19, RLENGTH - 19)
+		match($0, /"model_bytes": [0-9]+/); b = substr($0, RSTART + 15, RLENGTH - 15)
+		match($0, /"model_rss_kb": [-0-9]+/); r = substr($0, RSTART + 16, RLENGTH - 16)
+	} END { printf "\"ms_per_read\": %.3f, \"cpu_ms_per_read\": %.3f, \"model_bytes\": %d, \"model_rss_kb\": %d}", ms / n, cpu / n, b, r }' \
+		"$TMP/plates-synth.jsonl"
+}
+
 # ---- store ----------------------------------------------------------------------
 
 # store: prints the "store" member (called like bench, stdout to a file).
@@ -409,42 +526,66 @@ store() {
 	awk -v fs="$fs" '{ sub(/\}[ \t]*$/, ""); printf "\"store\": %s, \"sync\": \"FULL (WAL)\", \"fs\": \"%s\"}", $0, fs }' "$TMP/store.json"
 }
 
+# ---- evidence check ---------------------------------------------------------------
+
+# evidence_check: prints the "evidence_check" member.
+evidence_check() {
+	local fs
+	[ -x "$BUILD/tests/test_intact" ] || fail "evidence_check: $BUILD/tests/test_intact not built"
+	mkdir -p "$WORK/intact"
+	fs=$(stat -f -c %T "$WORK/intact" 2>/dev/null || echo unknown)
+	say "evidence_check: a 10 MB file checked ($fs)"
+	TMPDIR=$WORK/intact "$BUILD/tests/test_intact" --bench >"$TMP/intact.json" 2>"$TMP/intact.err" ||
+		fail "evidence_check: test_intact --bench failed: $(tail -n 5 "$TMP/intact.err")"
+	awk -v fs="$fs" '{ sub(/\}[ \t]*$/, ""); printf "\"evidence_check\": %s, \"fs\": \"%s\"}", $0, fs }' "$TMP/intact.json"
+}
+
 # ---- hub ----------------------------------------------------------------------------
 
-# hub_config DIR DB: DIR/hub.yaml for firelane-hub on DB (broker HUB_MQTT),
-# its HTTP side on a free port (HUB_HTTP).
+# hub_config DIR DB [YAML]: DIR/hub.yaml for firelane-hub on DB (broker
+# HUB_MQTT, the hub's account), its HTTP side on a free port (HUB_HTTP),
+# then YAML.
 hub_config() {
 	HUB_HTTP=$(free_port)
 	cat >"$1/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $HUB_MQTT, client_id: firelane-bench-hub}
+mqtt: {host: 127.0.0.1, port: $HUB_MQTT, client_id: firelane-bench-hub, $HUB_AUTH}
 http: {listen: "127.0.0.1:$HUB_HTTP"}
 store: {sqlite: $2}
 evidence_dir: $1/evidence
+${3:-}
 EOC
 }
 
-# hub_publish DIR N TYPES TAG: N incident messages (N/3 incidents of the
-# three TYPES, ids with TAG, the edge's JSON) published at QoS 1 from one
-# file by mosquitto_pub -l; HUB_SECONDS: from the first publish until the
-# store in DIR holds them all (polled every 50 ms).
+# hub_publish DIR N TYPES TAG DEVICE: N incident messages (N/3 incidents of
+# the three TYPES, ids with TAG, the edge's JSON) of DEVICE - signed with
+# DIR/DEVICE.key when there is one (before the clock starts: the edge's
+# cost, not the hub's), else unsigned - published at QoS 1 from one file by
+# mosquitto_pub -l with DEVICE's account; HUB_SECONDS: from the first
+# publish until the store in DIR holds them all (polled every 50 ms).
 hub_publish() {
-	local dir=$1 n=$2 types=$3 tag=$4 q before got t0 t1
-	awk -v n=$((n / 3)) -v t0="$(date +%s)" -v types="$types" -v tag="$tag" 'BEGIN {
+	local dir=$1 n=$2 types=$3 tag=$4 dev=$5 q before got t0 t1
+	local topic=firelane/bench-site/$5/cam-1/lane-a/incident
+	awk -v n=$((n / 3)) -v t0="$(date +%s)" -v types="$types" -v tag="$tag" -v dev="$dev" 'BEGIN {
 		split(types, ty, " ")
 		for (i = 0; i < n; i++) {
-			id = sprintf("bench-edge-%08x-lane-a-%s%d", t0 - n + i, tag, i)
+			id = sprintf("%s-%08x-lane-a-%s%d", dev, t0 - n + i, tag, i)
 			for (k = 1; k <= 3; k++) {
 				w = t0 - 86400 + i * 10 + (k - 1) * 60
-				printf "{\"incident_id\": \"%s\", \"seq\": %d, \"type\": \"%s\", \"site\": \"bench-site\", \"device\": \"bench-edge\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"time\": \"2026-11-29T12:35:40.200Z\", \"unix_time\": %.3f, \"video_time_s\": %.3f, \"rest_since_s\": 7.600, \"bbox\": [228.0, 141.0, 40.0, 38.0], \"class\": \"vehicle\"}\n", id, k, ty[k], w, 10.2 + (k - 1) * 60
+				printf "{\"incident_id\": \"%s\", \"seq\": %d, \"type\": \"%s\", \"site\": \"bench-site\", \"device\": \"%s\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"time\": \"2026-11-29T12:35:40.200Z\", \"unix_time\": %.3f, \"video_time_s\": %.3f, \"rest_since_s\": 7.600, \"bbox\": [228.0, 141.0, 40.0, 38.0], \"class\": \"vehicle\"}\n", id, k, ty[k], dev, w, 10.2 + (k - 1) * 60
 			}
 		}
 	}' >"$dir/messages-$tag.jsonl"
+	if [ -f "$dir/$dev.key" ]; then
+		python3 "$FL_LIB/fl_sign.py" lines "$dir/$dev.key" "$topic" \
+			<"$dir/messages-$tag.jsonl" >"$dir/messages-$tag.signed" ||
+			fail "hub: signing the messages"
+		mv "$dir/messages-$tag.signed" "$dir/messages-$tag.jsonl"
+	fi
 	q="select count(*) from incident_events"
 	before=$(sqlite3 -cmd ".timeout 2000" "$dir/hub.db" "$q")
 	t0=$(date +%s.%N)
-	mosquitto_pub -h 127.0.0.1 -p "$HUB_MQTT" -q 1 -i bench-edge-pub \
-		-t firelane/bench-site/bench-edge/cam-1/lane-a/incident -l \
-		<"$dir/messages-$tag.jsonl" 2>"$dir/pub.log" ||
+	mosquitto_pub -h 127.0.0.1 -p "$HUB_MQTT" -q 1 -i "$dev-pub" -u "$dev" -P "$(broker_pw "$dev")" \
+		-t "$topic" -l <"$dir/messages-$tag.jsonl" 2>"$dir/pub.log" ||
 		fail "hub: mosquitto_pub failed: $(tail -n 3 "$dir/pub.log")"
 	got=0
 	for _ in $(seq 6000); do
@@ -473,29 +614,41 @@ hub() {
 	# The broker: the hub's queue unbounded (mosquitto's default of 1000
 	# queued messages would drop a burst meant to be stored).
 	HUB_MQTT=$(free_port)
-	PORT=$HUB_MQTT BROKER_HOME=$dir BROKER_PERSIST=0 \
-		BROKER_EXTRA="max_queued_messages 0" broker_start
+	PORT=$HUB_MQTT
+	BROKER_HOME=$dir
+	BROKER_PERSIST=0 BROKER_EXTRA="max_queued_messages 0" broker_start
+	broker_device bench-edge bench-old
 
 	# (a) ingest, end to end; the hub not verbose (a log line per message
 	# is not free)
 	say "hub: $n incident messages through mosquitto into firelane-hub ($fs, synchronous=FULL)"
-	hub_config "$dir/ingest" "$dir/ingest/hub.db"
-	echo "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=" >"$dir/ingest/pk.txt"
-	"$HUB" --config "$dir/ingest/hub.yaml" --enrol-device bench-edge \
-		--site bench-site --public-key "$dir/ingest/pk.txt" >"$dir/ingest/admin.log" 2>&1 ||
+	# require_signed off only so that bench-old (a device from before
+	# signing) can show the cost of the signatures beside bench-edge, whose
+	# messages are signed and verified as with the default
+	hub_config "$dir/ingest" "$dir/ingest/hub.db" "require_signed: false"
+	device_key "$dir/ingest/bench-edge.key" >"$dir/ingest/pk.txt"
+	echo "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=" >"$dir/ingest/pk-old.txt"
+	{
+		"$HUB" --config "$dir/ingest/hub.yaml" --enrol-device bench-edge \
+			--site bench-site --public-key "$dir/ingest/pk.txt" &&
+			"$HUB" --config "$dir/ingest/hub.yaml" --enrol-device bench-old \
+				--site bench-site --public-key "$dir/ingest/pk-old.txt"
+	} >"$dir/ingest/admin.log" 2>&1 ||
 		fail "hub: --enrol-device: $(tail -n 3 "$dir/ingest/admin.log")"
 	hub_start "$dir/ingest/hub.yaml" "$dir/ingest/hub.log"
 	# RUNS rounds, each: the messages with alerts, those without, then the
 	# store alone on the same file system (the disk's fsync rate drifts
 	# with the machine's other load: side by side, best of each kind, as
 	# for the edge's figures above).
-	t_al=0 t_no=0 here=0
+	t_al=0 t_no=0 t_un=0 here=0
 	for r in $(seq 1 "$RUNS"); do
-		hub_publish "$dir/ingest" "$n" "occupied alarm cleared" "a$r"
+		hub_publish "$dir/ingest" "$n" "occupied alarm cleared" "a$r" bench-edge
 		awk -v a="$HUB_SECONDS" -v b="$t_al" 'BEGIN { exit !(b == 0 || a < b) }' && t_al=$HUB_SECONDS
 		got=$HUB_SECONDS
-		hub_publish "$dir/ingest" "$n" "occupied occupied occupied" "o$r"
+		hub_publish "$dir/ingest" "$n" "occupied occupied occupied" "o$r" bench-edge
 		awk -v a="$HUB_SECONDS" -v b="$t_no" 'BEGIN { exit !(b == 0 || a < b) }' && t_no=$HUB_SECONDS
+		hub_publish "$dir/ingest" "$n" "occupied occupied occupied" "u$r" bench-old
+		awk -v a="$HUB_SECONDS" -v b="$t_un" 'BEGIN { exit !(b == 0 || a < b) }' && t_un=$HUB_SECONDS
 		if [ -x "$BUILD/tests/test_db" ]; then
 			mkdir -p "$dir/store-here"
 			TMPDIR=$dir/store-here "$BUILD/tests/test_db" --bench 1000 >"$TMP/hub-store.json" 2>"$TMP/hub-store.err" ||
@@ -503,7 +656,7 @@ hub() {
 			st=$(sed -n 's/.*"ingest_msgs_per_s_full": *\([0-9.]*\).*/\1/p' "$TMP/hub-store.json")
 			awk -v a="${st:-0}" -v b="$here" 'BEGIN { exit !(a > b) }' && here=$st
 		fi
-		say "hub: round $r: ${got} s with alerts, ${HUB_SECONDS} s without; the store alone ${st:-?} msgs/s"
+		say "hub: round $r: ${got} s with alerts, ${HUB_SECONDS} s unsigned without; the store alone ${st:-?} msgs/s"
 	done
 	[ "$here" != 0 ] || here=null
 	got=$(sqlite3 "$dir/ingest/hub.db" "select count(*) from quarantine")
@@ -513,7 +666,7 @@ hub() {
 		direct=$(sed -n 's/.*"ingest_msgs_per_s_full": *\([0-9.]*\).*/\1/p' "$TMP/m-store")
 		[ -n "$direct" ] || direct=null
 	fi
-	awk -v n="$n" -v rounds="$RUNS" -v s="$t_al" -v so="$t_no" -v d="$direct" -v h="$here" -v fs="$fs" 'BEGIN {
+	awk -v n="$n" -v rounds="$RUNS" -v s="$t_al" -v so="$t_no" -v su="$t_un" -v d="$direct" -v h="$here" -v fs="$fs" 'BEGIN {
 		r = n / s
 		printf "{\"messages\": %d, \"rounds\": %d, \"seconds\": %.2f, \"msgs_per_s\": %.0f, ", n, rounds, s, r
 		printf "\"store_direct_msgs_per_s\": %s, ", d
@@ -521,6 +674,8 @@ hub() {
 		printf "\"store_direct_here_msgs_per_s\": %s, ", h
 		printf "\"ratio_to_store_direct_here\": %s, ", (h == "null" ? "null" : sprintf("%.3f", r / h))
 		printf "\"no_alert_msgs_per_s\": %.0f, ", n / so
+		printf "\"unsigned_no_alert_msgs_per_s\": %.0f, ", n / su
+		printf "\"signed_to_unsigned\": %.3f, ", su / so
 		printf "\"sync\": \"FULL (WAL)\", \"fs\": \"%s\"}", fs
 	}' >"$TMP/hub-ingest.json"
 	say "hub: ingest $(cat "$TMP/hub-ingest.json")"
@@ -552,31 +707,31 @@ SUITE_SCENES=$WORK/scenes-full
 SUITE_OUT=$WORK/suite-out
 SUITE_GEN_ARGS=(--all --seed 7 --jobs 2)
 
-# make_scenes: every scenario at full size into SUITE_SCENES, cached like the
-# clips: scenes-full.src records the generator's checksum and arguments, and
-# the set is made again when either changes. Generated into a temporary
-# folder first, so an interrupted run never leaves a partial set behind
-# (the ground truth names its media relative to its own folder).
+# make_scenes: every scenario at full size into SUITE_SCENES, generated
+# again only when the generator or its arguments change.
 make_scenes() {
-	local stamp=$WORK/scenes-full.src want
-	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) ${SUITE_GEN_ARGS[*]}"
-	if [ -d "$SUITE_SCENES" ] && [ -f "$stamp" ] &&
-		[ "$(cat "$stamp")" = "$want" ]; then
-		say "synthetic suite: scenes cached"
-		return
-	fi
-	rm -rf "$SUITE_SCENES" "$SUITE_SCENES.tmp" "$stamp"
-	say "synthetic suite: generating every scenario at full size"
-	"$SCENE" "${SUITE_GEN_ARGS[@]}" --out "$SUITE_SCENES.tmp" >&2 ||
-		fail "synthetic suite: firelane-scene --all failed"
-	mv "$SUITE_SCENES.tmp" "$SUITE_SCENES"
-	echo "$want" >"$stamp"
+	scene_cache "$SUITE_SCENES" "synthetic suite" "${SUITE_GEN_ARGS[@]}"
 }
 
 # jval TEXT KEY: a number (or null) from flat JSON text.
 jval() {
 	printf '%s\n' "$1" |
 		sed -n "s/.*\"$2\": *\(null\|[-0-9.eE+]*\).*/\1/p" | head -n 1
+}
+
+# eval_total FILE: the body of firelane-eval --json's "total" object.
+eval_total() {
+	sed -n 's/.*"total": *{\([^}]*\)}.*/\1/p' "$1"
+}
+
+# eval_clips FILE: its clip objects, one a line; clip_name LINE: the clip's
+# name. A clip whose run failed has "error" instead of figures.
+eval_clips() {
+	sed -n 's/.*"clips": *\[\(.*\)\], *"total".*/\1/p' "$1" |
+		sed 's/}, *{/}\n{/g'
+}
+clip_name() {
+	printf '%s\n' "$1" | sed -n 's/.*"clip": *"\([^"]*\)".*/\1/p'
 }
 
 # suite: prints the "synthetic_suite" member (called like bench, stdout to a
@@ -594,16 +749,14 @@ suite() {
 	"$EVAL" --suite "$SUITE_SCENES" --out "$SUITE_OUT" --jobs 2 --json \
 		>"$score" 2>"$TMP/eval.err" || rc=$?
 	t1=$(date +%s.%N)
-	total=$(sed -n 's/.*"total": *{\([^}]*\)}.*/\1/p' "$score")
+	total=$(eval_total "$score")
 	[ -n "$total" ] ||
 		fail "synthetic suite: firelane-eval exited $rc without a report: $(tail -n 5 "$TMP/eval.err")"
 	[ "$rc" = 0 ] || say "synthetic suite: firelane-eval exited $rc: $(tail -n 3 "$TMP/eval.err")"
-	# One clip object per line; a failed clip has "error" instead of figures.
-	clips=$(sed -n 's/.*"clips": *\[\(.*\)\], *"total".*/\1/p' "$score" |
-		sed 's/}, *{/}\n{/g')
+	clips=$(eval_clips "$score")
 	while IFS= read -r line; do
 		[ -n "$line" ] || continue
-		name=$(printf '%s\n' "$line" | sed -n 's/.*"clip": *"\([^"]*\)".*/\1/p')
+		name=$(clip_name "$line")
 		if printf '%s\n' "$line" | grep -q '"error":'; then
 			failed="$failed${failed:+, }\"$name\""
 			continue
@@ -625,8 +778,75 @@ suite() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf ", \"score_wall_s\": %.1f}", b - a }'
 }
 
+# ---- long negatives ------------------------------------------------------------
+
+LONG_SCENES=$WORK/long-negatives
+LONG_GEN_ARGS=(--long --seed 1 --jobs 2)
+
+# make_long: the long negative scenes, cached like make_scenes.
+make_long() {
+	scene_cache "$LONG_SCENES" "long negatives" "${LONG_GEN_ARGS[@]}"
+}
+
+# long_score [MODEL]: replay every long scene; prints the JSON body (no
+# braces) of one setting: alarms, per-camera-hour, per scene, failed runs.
+# Called in the main shell (stdout to a file), so a fail() ends the script.
+long_score() {
+	local score=$TMP/long.json out=$WORK/long-out rc=0 t0 t1 total clips
+	local line name fp per="" failed="" alarms hours margs=()
+	[ $# -ge 1 ] && margs=(--model "$1")
+	rm -rf "$out"
+	t0=$(date +%s.%N)
+	"$EVAL" --suite "$LONG_SCENES" --out "$out" --jobs 2 --json \
+		"${margs[@]}" >"$score" 2>"$TMP/long.err" || rc=$?
+	t1=$(date +%s.%N)
+	total=$(eval_total "$score")
+	[ -n "$total" ] ||
+		fail "long negatives: firelane-eval exited $rc without a report: $(tail -n 5 "$TMP/long.err")"
+	clips=$(eval_clips "$score")
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		name=$(clip_name "$line")
+		if printf '%s\n' "$line" | grep -q '"error":'; then
+			failed="$failed${failed:+, }\"$name\""
+			continue
+		fi
+		fp=$(jval "$line" fp)
+		per="$per${per:+, }\"$name\": ${fp:-0}"
+	done <<<"$clips"
+	# every alarm is false: nothing in these scenes is due one
+	alarms=$(( $(jval "$total" fp) + $(jval "$total" tp) ))
+	hours=$(cat "$LONG_SCENES"/*.json |
+		sed -n 's/.*"duration_s": *\([0-9.]*\).*/\1/p' |
+		awk '{ s += $1 } END { printf "%.3f", s / 3600 }')
+	printf '"hours": %s, "alarms": %d, ' "$hours" "$alarms"
+	awk -v a="$alarms" -v h="$hours" 'BEGIN { printf "\"false_alarms_per_camera_hour\": %.2f, ", (h > 0 ? a / h : 0) }'
+	printf '"alarms_per_scene": {%s}, "failed_scenes": [%s], ' "$per" "$failed"
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "\"wall_s\": %.1f", b - a }'
+}
+
+# long_negatives [MODEL]: prints the "long_negatives" member.
+long_negatives() {
+	make_long
+	say "long negatives: replaying $(ls "$LONG_SCENES"/*.json | wc -l) scenes"
+	printf '"long_negatives": {"fps": 10, '
+	long_score
+	if [ $# -ge 1 ]; then
+		say "long negatives: again with --model"
+		printf ', "with_model": {'
+		long_score "$1"
+		printf '}'
+	fi
+	printf '}'
+}
+
 # ---- main --------------------------------------------------------------------
 
+if [ "${FL_BENCH_ONLY:-}" = plates ]; then
+	plates >"$TMP/m-plates"
+	echo "{$(cat "$TMP/m-plates")}"
+	exit 0
+fi
 say "one CPU: ${PIN[*]:-(taskset unavailable)}; $RUNS alternating runs each"
 bench 1080p25 1920 1080 >"$TMP/m-1080"
 bench 720p25 1280 720 >"$TMP/m-720"
@@ -651,13 +871,38 @@ if [ "${FL_BENCH_SKIP_MQTT:-0}" != 1 ]; then
 	mqtt >"$TMP/m-mqtt"
 	out="$out, $(cat "$TMP/m-mqtt")"
 fi
+if [ "${FL_BENCH_SKIP_SIGN:-0}" != 1 ]; then
+	[ -x "$BUILD/tests/test_msgsign" ] || fail "sign: $BUILD/tests/test_msgsign not built"
+	say "sign: Ed25519 signing and verifying of messages"
+	"$BUILD/tests/test_msgsign" --bench "${FL_BENCH_SIGN_N:-2000}" >"$TMP/m-sign" ||
+		fail "sign: test_msgsign --bench failed"
+	out="$out, \"sign\": $(cat "$TMP/m-sign")"
+fi
 if [ "${FL_BENCH_SKIP_STORE:-0}" != 1 ]; then
 	store >"$TMP/m-store"
 	out="$out, $(cat "$TMP/m-store")"
 fi
+if [ "${FL_BENCH_SKIP_EVIDENCE_CHECK:-0}" != 1 ]; then
+	evidence_check >"$TMP/m-intact"
+	out="$out, $(cat "$TMP/m-intact")"
+fi
 if [ "${FL_BENCH_SKIP_HUB:-0}" != 1 ]; then
 	hub >"$TMP/m-hub"
 	out="$out, $(cat "$TMP/m-hub")"
+fi
+if [ "${FL_BENCH_SKIP_PLATES:-0}" != 1 ]; then
+	plates >"$TMP/m-plates"
+	out="$out, $(cat "$TMP/m-plates")"
+fi
+if [ "${FL_BENCH_SKIP_LONG:-0}" != 1 ]; then
+	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||
+		fail "long negatives need $SCENE and $EVAL (make build), or FL_BENCH_SKIP_LONG=1"
+	if [ -n "$model" ] && [ "${FL_BENCH_LONG_MODEL:-1}" != 0 ]; then
+		long_negatives "$model" >"$TMP/m-long"
+	else
+		long_negatives >"$TMP/m-long"
+	fi
+	out="$out, $(cat "$TMP/m-long")"
 fi
 if [ "${FL_BENCH_SKIP_SUITE:-0}" != 1 ]; then
 	[ -x "$SCENE" ] && [ -x "$EVAL" ] ||

@@ -2,11 +2,17 @@
 # demo.sh BUILD_DIR - make demo: the whole firelane chain on this machine.
 #
 # What runs (no root needed, nothing listens beyond 127.0.0.1):
-#   - a private mosquitto on a free loopback port, its own config file;
+#   - a private mosquitto on a free loopback port, its own config file, set
+#     up as docs/security.md says: no anonymous clients, an account per
+#     device and one for the hub (mosquitto_passwd; the demo's passwords
+#     are "pw-<account>", loopback only), an ACL that keeps each device to
+#     its own topics;
 #   - firelane-hub with a SQLite store and an evidence folder, its web UI and
 #     API on 127.0.0.1:8080 (or a free port when 8080 is taken);
 #   - two edge devices on two sites, each enrolled with its own key
-#     (firelane-edge --print-public-key, firelane-hub --enrol-device), each
+#     (firelane-edge --print-public-key, firelane-hub --enrol-device) and
+#     given the hub's public key (firelane-hub --print-public-key: the
+#     commands and receipts it takes must be signed by it), each
 #     playing generated scenes live, paced like a camera, one after another
 #     and round again:
 #       edge-north (site north-gate): park_leave (alarm, then cleared),
@@ -26,7 +32,9 @@
 #
 # Files: everything of a run under FL_DEMO_DIR/run (default BUILD_DIR/demo/run,
 # made afresh at each start: hub.yaml, hub.db, evidence/, the edges' configs,
-# keys, spools and logs); the scenes are generated once into
+# keys, spools and logs, the broker's accounts and ACL - run as root,
+# mosquitto drops to its own user, which must be able to enter FL_DEMO_DIR
+# to read them); the scenes are generated once into
 # FL_DEMO_DIR/scenes (640x360; FL_DEMO_QUICK=1: 480x270 short variants into
 # scenes-quick, which the integration test uses).
 #
@@ -79,10 +87,12 @@ exec 9>"$DIR/demo.lock"
 flock -n 9 || fail "another demo is running in $DIR (stop it, or set FL_DEMO_DIR)"
 
 SCENES=$DIR/scenes
-GEN=()
+# the first generator's camera and lane: the demo shows the chain, it does
+# not measure detection (docs/scenes.md)
+GEN=(--classic)
 if [ "${FL_DEMO_QUICK:-0}" = 1 ]; then
 	SCENES=$DIR/scenes-quick
-	GEN=(--quick)
+	GEN=(--quick --classic)
 fi
 mkdir -p "$SCENES"
 # Each scene once, two at a time; firelane-scene writes the yaml last, so
@@ -182,11 +192,12 @@ trap 'exit 143' TERM
 SPAWN=setsid
 # max_queued_messages 0: the broker holds the hub's backlog and must not
 # drop it (docs/hub.md, Ingest).
-PORT=$MQTT_PORT BROKER_HOME=$RUN BROKER_PERSIST=0 \
-	BROKER_EXTRA="max_queued_messages 0" broker_start
+BROKER_HOME=$RUN
+PORT=$MQTT_PORT
+BROKER_PERSIST=0 BROKER_EXTRA="max_queued_messages 0" broker_start
 
 cat >"$RUN/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $MQTT_PORT, client_id: firelane-demo-hub}
+mqtt: {host: 127.0.0.1, port: $MQTT_PORT, client_id: firelane-demo-hub, $HUB_AUTH}
 http: {listen: "127.0.0.1:$HTTP_PORT"}
 store: {sqlite: $RUN/hub.db}
 evidence_dir: $RUN/evidence
@@ -200,9 +211,11 @@ EOC
 "$HUB" --config "$RUN/hub.yaml" --check-config >"$RUN/check.log" 2>&1 ||
 	fail "the hub refuses the demo's config: $(tail -n 5 "$RUN/check.log")"
 
-# The devices' configs (one per scene), keys and enrolment.
+# The devices' configs (one per scene), keys, broker accounts and enrolment.
+HUB_KEY=$(hub_key "$RUN/hub.yaml")
 for d in "${DEVICES[@]}"; do
 	mkdir -p "$RUN/$d"
+	broker_device "$d"
 	for s in ${SCENES_OF[$d]}; do
 		{
 			sed -e "s|^device: .*|device: {id: $d, site: ${SITE_OF[$d]}, site_name: \"${SITE_NAME_OF[$d]}\", key_file: $RUN/$d/device.key}|" \
@@ -214,6 +227,9 @@ mqtt:
   port: $MQTT_PORT
   heartbeat_s: 10
   spool_dir: $RUN/$d/spool
+  username: $d
+  password: $(broker_pw "$d")
+  hub_key: "$HUB_KEY"
 evidence:
   dir: $RUN/$d/evidence
   pre_roll_s: 4

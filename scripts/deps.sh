@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install the Debian packages firelane needs to build and test.
+# Install the Debian packages firelane needs to build and test
+# (scripts/deps.sh plate-model: and to train the plate reader).
 # As root it runs apt-get; otherwise it prints the exact line to run.
 # Idempotent: it only asks for what is missing.
 set -eu
@@ -8,7 +9,14 @@ PKGS="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
 libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 ffmpeg fonts-noto-cjk python3
 libpaho-mqtt-dev mosquitto mosquitto-clients libgpiod-dev libcurl4-openssl-dev
-libmicrohttpd-dev zlib1g-dev chromium curl jq openssl procps"
+libmicrohttpd-dev zlib1g-dev libicu-dev nginx chromium curl jq openssl procps"
+# The plate reader's renderer (model/plates/render.py) draws test plates with
+# numpy, PIL and OpenCV's Python binding, in these Debian fonts.
+PKGS="$PKGS python3-numpy python3-pil python3-opencv fonts-opendin
+fonts-wqy-zenhei fonts-roboto-unhinted fonts-dejavu-extra fonts-liberation
+fonts-urw-base35"
+# Training the reader (make plate-model) also needs torch; make test does not.
+[ "${1:-}" = plate-model ] && PKGS="$PKGS python3-torch"
 # The browser tests drive Debian's chromium with playwright-core from npm
 # (tests/browser); node and npm come from Debian where the machine has none.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"

@@ -37,7 +37,7 @@ function usersSection(users) {
 				if (!confirm(`Delete user ${u.name}?`)) return;
 				ev.target.disabled = true;
 				try {
-					await api('DELETE', '/api/users/' + encodeURIComponent(u.name));
+					await api('DELETE', '/api/users?name=' + encodeURIComponent(u.name)); // any name, also one with a '/'
 					render();
 				} catch (e) {
 					ev.target.disabled = false;

@@ -3,7 +3,10 @@
 // it shut down cleanly), the age of its last message, the health figures of
 // its last heartbeat (fps and load per camera, spool, free disk, clock) and
 // the hub's camera health (offline, frozen, covered, moved) where the hub
-// has it. Refreshed every 15 s while the page is open.
+// has it. Above them, the hub's own state (GET /api/hub): taking messages,
+// or degraded - its storage refuses writes, nothing is acknowledged until it
+// takes them again (docs/hub.md, "Degraded mode"). Refreshed every 15 s while the
+// page is open.
 
 import { api, el, table, fmtAge, fmtTime, setTitle } from './ui.js';
 
@@ -51,10 +54,28 @@ function row(d) {
 		el('td', null, hb.uptime_s != null ? `${Math.round(hb.uptime_s / 60)} min` : '–'));
 }
 
-function draw(box, devices) {
+function hubState(h) {
+	if (!h) return el('p.hub-state#hub-state', null, 'Hub state unknown.');
+	if (h.status !== 'degraded')
+		return el('p.hub-state.hub-ok#hub-state', { dataset: { state: 'ok' } },
+			`✓ Hub taking messages (${h.stored} stored, ${h.quarantined} quarantined since start)`);
+	return el('p.hub-state.hub-degraded#hub-state', { dataset: { state: 'degraded' } },
+		`⚠ Hub degraded since ${fmtTime(h.since)}: ${h.reason}. Nothing is acknowledged until its storage takes writes again; devices keep their messages.`);
+}
+
+async function hubNow() {
+	try {
+		return await api('GET', '/api/hub');
+	} catch (e) {
+		return null; // an older hub, or none kept: say unknown
+	}
+}
+
+function draw(box, devices, hub) {
 	const counts = { online: 0, offline: 0, stopped: 0 };
 	for (const d of devices) if (d.status in counts) counts[d.status]++;
 	box.replaceChildren(
+		hubState(hub),
 		el('p.summary#fleet-summary', null,
 			`${devices.length} devices: `,
 			el('span.dev-online', null, `${counts.online} online`), ', ',
@@ -69,11 +90,11 @@ function draw(box, devices) {
 export async function fleetPage(page, ctx) {
 	setTitle('Fleet');
 	const box = el('div#fleet-box');
-	draw(box, (await api('GET', '/api/devices')).devices);
+	draw(box, (await api('GET', '/api/devices')).devices, await hubNow());
 	page.append(el('h1', null, 'Fleet'), box);
 	const timer = setInterval(async () => {
 		try {
-			draw(box, (await api('GET', '/api/devices')).devices);
+			draw(box, (await api('GET', '/api/devices')).devices, await hubNow());
 		} catch (e) {
 			// keep the last view; the next tick tries again
 		}

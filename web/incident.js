@@ -9,7 +9,10 @@
 // images, and so does one whose files the hub's retention removed
 // (evidence_pruned, evidence_keep_days): then only the file table with the
 // SHA-256 of each file as received remains. The signature check is the hub's verification of the signed
-// manifest against the device's enrolled key (verify_report). The outcome
+// manifest against the device's enrolled key (verify_report). A file the
+// hub found no longer matching what verified (tampered) is never requested:
+// the hub refuses it (410), so the page shows a marked placeholder, the
+// file table says tampered and the signature check says so first. The outcome
 // history is shown oldest first, as the API returns it, so amendments read
 // top to bottom.
 
@@ -43,7 +46,7 @@ function evidenceUrl(id, name) {
 // when it cannot be read: the page then falls back to file-name order.
 async function manifestImages(id, inc) {
 	const evidence = inc.evidence || [];
-	if (inc.evidence_pruned != null || !evidence.some((f) => f.name === 'manifest.json')) return {};
+	if (inc.evidence_pruned != null || !evidence.some((f) => f.name === 'manifest.json' && f.tampered == null)) return {};
 	try {
 		const r = await fetch(evidenceUrl(id, 'manifest.json'), { credentials: 'same-origin' });
 		if (!r.ok) return {};
@@ -96,16 +99,24 @@ function lightbox() {
 	};
 }
 
-// Every file of the bundle with its SHA-256; linked while the hub has them.
+// Every file of the bundle with its SHA-256; linked while the hub has them
+// (and serves them: not a tampered one).
 function filesTable(inc, files, linked) {
 	return table({ id: 'evidence-files' }, ['File', 'Kind', 'Bytes', 'SHA-256', 'Verified'],
-		files.map((f) => el('tr', null,
-			el('td', null, linked ?
+		files.map((f) => el('tr', { class: f.tampered != null ? 'tampered' : null, dataset: { file: f.name } },
+			el('td', null, linked && f.tampered == null ?
 				el('a', { href: evidenceUrl(inc.incident_id, f.name), target: '_blank' }, f.name) : f.name),
 			el('td', null, f.kind || ''),
 			el('td.num', null, String(f.bytes ?? '')),
 			el('td.hash', null, el('code', null, f.sha256 || '')),
-			el('td', null, f.verified ? '✓' : '✗'))));
+			el('td', null, f.tampered != null ? `⚠ tampered (found ${fmtTime(f.tampered)})` : f.verified ? '✓' : '✗'))));
+}
+
+// In place of a tampered image or clip: a marked box, never the file.
+function tamperedBox(f) {
+	return el('div.tampered-file', { role: 'note', dataset: { file: f.name } },
+		el('strong', null, `⚠ ${f.name}: tampered`),
+		el('span', null, ' - it no longer matches the SHA-256 recorded when the bundle verified; not shown.'));
 }
 
 function evidenceSection(inc, manifest, box) {
@@ -134,6 +145,7 @@ function evidenceSection(inc, manifest, box) {
 		return a.name.localeCompare(b.name, undefined, { numeric: true });
 	});
 	const figure = (f, cls, id) => {
+		if (f.tampered != null) return el('figure', null, tamperedBox(f), el('figcaption', null, el('span.name', null, f.name)));
 		const src = evidenceUrl(inc.incident_id, f.name);
 		const t = when(f);
 		const text = `${f.name}${t !== null ? ' · ' + fmtTime(t) : ''}`;
@@ -158,7 +170,9 @@ function evidenceSection(inc, manifest, box) {
 	if (byName['closeup.jpg']) pair.append(figure(byName['closeup.jpg'], 'closeup', 'closeup'));
 	if (pair.children.length) section.append(el('h3', null, 'Composite and close-up'), pair);
 	const clip = files.find((f) => f.kind === 'clip' || /\.mp4$/i.test(f.name));
-	if (clip) {
+	if (clip && clip.tampered != null) {
+		section.append(el('h3', null, 'Clip'), tamperedBox(clip));
+	} else if (clip) {
 		section.append(el('h3', null, 'Clip'),
 			el('video#clip', {
 				controls: true, preload: 'metadata', playsinline: true, muted: true,
@@ -173,7 +187,13 @@ function evidenceSection(inc, manifest, box) {
 
 function signatureSection(inc) {
 	let cls, head;
-	if (inc.verified === 1 || inc.verified === true) {
+	const tampered = (inc.evidence || []).filter((f) => f.tampered != null);
+	if (inc.tampered != null) {
+		cls = 'bad';
+		head = `⚠ Evidence TAMPERED: ${tampered.map((f) => f.name).join(', ') || 'a file'} no longer ` +
+			`match${tampered.length === 1 ? 'es' : ''} the SHA-256 recorded when the bundle verified ` +
+			`(found ${fmtTime(inc.tampered)}). Not shown and not exported; do not rely on this bundle.`;
+	} else if (inc.verified === 1 || inc.verified === true) {
 		cls = 'ok';
 		head = '✓ Evidence verified: every file matches the manifest signed by the enrolled device key.';
 	} else if (inc.verified === 0 || inc.verified === false) {

@@ -57,7 +57,7 @@ export async function incidentsPage(page, ctx) {
 			el('td.time', { 'data-label': 'Start' }, el('a', { href }, fmtTime(i.rest_since ?? i.start))),
 			el('td.num', { 'data-label': 'Blocked' }, fmtDuration(blockedSeconds(i))),
 			el('td', { 'data-label': 'Outcome' }, outcomeBadge(i.outcome)),
-			el('td', { 'data-label': 'Evidence' }, verifiedMark(i.verified)));
+			el('td', { 'data-label': 'Evidence' }, verifiedMark(i.verified, i.tampered)));
 	});
 	const pages = Math.max(1, Math.ceil(list.total / PAGE_SIZE));
 	const go = (n) => navigate('/incidents' + query({ ...f, page: n > 1 ? n : '' }));

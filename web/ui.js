@@ -167,7 +167,10 @@ export function statusBadge(s) {
 }
 
 // Verified mark: ✓ verified, ✗ failed, – nothing received yet.
-export function verifiedMark(v) {
+// tampered: when the hub found one of its evidence files no longer matching
+// what verified (docs/api.md), which outweighs the verdict.
+export function verifiedMark(v, tampered) {
+	if (tampered != null) return el('span.verified.bad.tampered', { title: 'an evidence file no longer matches what verified' }, '⚠ tampered');
 	if (v === 1 || v === true) return el('span.verified.ok', { title: 'evidence signature verified' }, '✓ verified');
 	if (v === 0 || v === false) return el('span.verified.bad', { title: 'evidence failed verification' }, '✗ failed');
 	return el('span.verified.none', { title: 'no evidence received yet' }, '–');

@@ -21,9 +21,9 @@
  * lane's line for a polygon that is wrong as a whole.
  *
  * Paths (detect.model, camera.source, camera.reference, device.key_file,
- * evidence.dir, evidence.font, board.clip, board.watchdog, board.log) that
- * are relative resolve against the directory of the configuration file, so a
- * config and its clip can travel together; a source containing "://" is a URL
+ * device.state_dir, evidence.dir, evidence.font, board.clip, board.watchdog,
+ * board.log) that are relative resolve against the directory of the
+ * configuration file, so a config and its clip can travel together; a source containing "://" is a URL
  * and is kept as written.
  */
 #include "config.h"
@@ -31,6 +31,7 @@
 #define FL_SCHEMA_TABLE /* short names: T_NUM, F_REQ, NUM(), ... */
 #include "schema.h"
 
+#include "envelope.h"
 #include "fl.h"
 #include "geom.h"
 #include "lang.h"
@@ -369,8 +370,23 @@ static const fl_setting lane_keys[] = {
 	    "seconds the lane must be seen clear before the incident closes"),
 	NUM(fl_lane_conf, occlusion_s, T_NUM, 120, 0, 86400,
 	    "seconds a hidden obstruction is still held as present"),
-	NUM(fl_lane_conf, min_size_px, T_NUM, 12, 0, 4096,
+	NUM(fl_lane_conf, min_size_px, T_NUM, 4, 0, 4096,
 	    "objects smaller than this on either side (pixels) are ignored"),
+	NUM(fl_lane_conf, min_size_m, T_NUM, 0.3, 0, 10,
+	    "objects smaller than this on either side (metres, at the lane's "
+	    "scale where they stand: the polygon's width at that row is "
+	    "width_m) are ignored"),
+	NUM(fl_lane_conf, width_m, T_NUM, 4, 1, 50,
+	    "the lane's real width (metres, 4 is the least a fire lane may "
+	    "have); with the polygon it gives the image's scale along the lane"),
+	NUM(fl_lane_conf, min_overlap, T_NUM, 0.3, 0.01, 1,
+	    "an object obstructs the lane when at least this fraction of its "
+	    "ground footprint (where it meets the ground, across the lane) is "
+	    "inside the polygon"),
+	NUM(fl_lane_conf, clear_width_m, T_NUM, 0, 0, 50,
+	    "also an obstruction: an object (any overlap) that leaves less "
+	    "than this much of the lane clear beside it (metres, at width_m); "
+	    "0 = off"),
 	CUSTOM(fl_lane_conf, "obstructions", classes, classes_type,
 	       "[vehicle, object]", 1, 3,
 	       "what counts as an obstruction; not empty"),
@@ -485,6 +501,11 @@ static const fl_setting device_keys[] = {
 	    "the device's time zone: a name (Asia/Shanghai), an offset "
 	    "(+08:00) or \"\" = the system's; the evidence banner's local "
 	    "time, active and quiet hours"),
+	STR(fl_config, state_dir, T_PATH, 0, "state",
+	    "folder of the cameras' memory across restarts (the clear lane "
+	    "learnt, open incidents: docs/memory.md), live mode; relative "
+	    "paths resolve against the config's directory; a replay uses "
+	    "memory only with --state-dir"),
 	STR(fl_config, key_file, T_PATH, 0, "device.key",
 	    "the device's Ed25519 signing key (raw, mode 0600), created on "
 	    "first start; relative paths resolve against the config's "
@@ -500,7 +521,7 @@ static int device_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 	if (!cfg->site_name[0])
 		snprintf(cfg->site_name, sizeof(cfg->site_name), "%s",
 			 cfg->site);
-	cfg->time_zone_line = fl_schema_line_of(map, "time_zone");
+	cfg->time_zone_line = fl_schema_key_line(map, "time_zone");
 	/* whether a named zone exists is the program's to check
 	 * (fl_tz_set, with this line) */
 	if (!fl_zone_valid(cfg->time_zone))
@@ -509,16 +530,19 @@ static int device_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 				      "name such as Asia/Shanghai, an offset "
 				      "such as +08:00, or \"\")",
 				      cfg->time_zone);
-	/* The default key path is relative too: beside the config, like an
-	 * explicit relative key_file. Idempotent for absolute paths. */
-	if (cfg->key_file[0] && cfg->key_file[0] != '/') {
-		if (fl_schema_resolve_path(tmp, sizeof(tmp), cfg->key_file,
-					   c->file))
+	/* The default key and state paths are relative too: beside the
+	 * config, like explicit relative ones. Idempotent for absolute. */
+	char *paths[] = { cfg->key_file, cfg->state_dir };
+	const char *names[] = { "key_file", "state_dir" };
+	for (size_t i = 0; i < FL_ARRAY_SIZE(paths); i++) {
+		if (!paths[i][0] || paths[i][0] == '/')
+			continue;
+		if (fl_schema_resolve_path(tmp, sizeof(tmp), paths[i], c->file))
 			return fl_schema_fail(
 				c, map->line,
-				"key_file: path too long (max %zu bytes)",
+				"%s: path too long (max %zu bytes)", names[i],
 				sizeof(tmp) - 1);
-		memcpy(cfg->key_file, tmp, sizeof(tmp));
+		memcpy(paths[i], tmp, sizeof(tmp));
 	}
 	return FL_OK;
 }
@@ -572,7 +596,7 @@ static int evidence_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 	const fl_evidence_conf *ec = obj;
 
 	if (fl_lang_of(ec->language) < 0)
-		return fl_schema_fail(c, fl_schema_line_of(map, "language"),
+		return fl_schema_fail(c, fl_schema_key_line(map, "language"),
 				      "language: '%s' is not zh-CN or en",
 				      ec->language);
 	return FL_OK;
@@ -683,6 +707,10 @@ static const fl_setting mqtt_keys[] = {
 	STR(fl_mqtt_conf, client_id, T_TEXT, 0, "",
 	    "MQTT client id, unique on the broker; \"\" = "
 	    "firelane-<device id>"),
+	STR(fl_mqtt_conf, hub_key, T_TEXT, 0, "",
+	    "the hub's public key (base64, from firelane-hub "
+	    "--print-public-key): commands and delivery receipts must be "
+	    "signed by it; \"\" = every command and receipt is refused"),
 	NUM(fl_mqtt_conf, heartbeat_s, T_NUM, 60, 1, 3600,
 	    "seconds between heartbeats (health figures)"),
 	STR(fl_mqtt_conf, spool_dir, T_PATH, 0, "spool",
@@ -696,6 +724,7 @@ static const fl_setting mqtt_keys[] = {
 static int mqtt_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 {
 	fl_mqtt_conf *m = obj;
+	unsigned char pk[32];
 
 	if ((m->tls_cert[0] != 0) != (m->tls_key[0] != 0))
 		return fl_schema_fail(
@@ -707,6 +736,13 @@ static int mqtt_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 	if (m->password[0] && !m->username[0])
 		return fl_schema_fail(c, map->line,
 				      "mqtt: a password needs a username");
+	if (m->hub_key[0] &&
+	    fl_b64_decode(m->hub_key, strlen(m->hub_key), pk, sizeof(pk)) < 0)
+		return fl_schema_fail(
+			c, fl_schema_key_line(map, "hub_key"),
+			"mqtt.hub_key: not a base64 Ed25519 public key (44 "
+			"characters, as firelane-hub --print-public-key "
+			"prints it)");
 	return FL_OK;
 }
 
@@ -917,7 +953,7 @@ static const char doc_intro[] =
 	"SIGHUP or the `reload` command (docs/mqtt.md); a change to any other\n"
 	"key is logged and waits for a restart.\n\n" FL_SCHEMA_DOC_TYPING
 	"Relative paths (`detect.model`, "
-	"`source`, `reference`, `device.key_file`,\n`evidence.dir`, "
+	"`source`, `reference`, `device.key_file`,\n`device.state_dir`, `evidence.dir`, "
 	"`evidence.font`, `board.clip`, `board.watchdog`, `board.log`)\n"
 	"resolve against the directory of the configuration file; a "
 	"source\ncontaining `://` is a URL.\n\n"

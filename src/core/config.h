@@ -53,7 +53,11 @@ typedef struct fl_lane_conf {
 	double clear_s;     /* lane seen clear this long: incident closes */
 	double occlusion_s; /* a hidden obstruction is held this long */
 	double min_size_px; /* smaller objects (either side) are ignored */
-	int classes;        /* fl_class bits that count as obstruction */
+	double min_size_m;  /* ... and smaller than this, at the lane's scale */
+	double width_m;     /* the lane's real width: the scale of the image */
+	double min_overlap; /* of an object's ground contact inside: counts */
+	double clear_width_m; /* less left clear beside an object: counts; 0 off */
+	int classes;          /* fl_class bits that count as obstruction */
 	fl_hours hours[FL_MAX_HOURS]; /* when alarms are raised */
 	int nhours;                   /* 0: always */
 	double warn_s;        /* on-site warning at rest this long; 0 = off */
@@ -131,7 +135,9 @@ typedef struct fl_mqtt_conf {
 	char tls_key[FL_PATH_MAX];  /* its private key (PEM) */
 	int keepalive_s;
 	char client_id[FL_NAME_MAX]; /* "" = firelane-<device id> */
-	double heartbeat_s;          /* heartbeat period */
+	char hub_key[64];   /* the hub's public key (base64): commands and
+			     receipts are checked with it; "" = refused */
+	double heartbeat_s; /* heartbeat period */
 	char spool_dir[FL_PATH_MAX]; /* store-and-forward folder */
 	double spool_max_mb;         /* its budget */
 } fl_mqtt_conf;
@@ -157,6 +163,7 @@ typedef struct fl_config {
 	char time_zone[64];          /* core/zone.h; "" = the system's */
 	int time_zone_line;          /* where it was set, for messages */
 	char key_file[FL_PATH_MAX];  /* device Ed25519 key (0600) */
+	char state_dir[FL_PATH_MAX]; /* the cameras' memory across restarts */
 	fl_detect_conf detect;
 	fl_evidence_conf evidence;
 	fl_board_conf board;

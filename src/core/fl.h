@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define FL_ERRNO_MAP(XX)                                                       \
 	XX(INVAL, -1, "invalid argument")                                      \
@@ -39,6 +40,14 @@ enum fl_errno {
 
 /* A static string naming err; never NULL, never to be freed. */
 const char *fl_strerror(int err);
+
+/* 1 when err is the environment's failure, not the input's: an I/O error
+ * (a read-only or failing disk included), no space left, busy, out of
+ * memory (FL_EIO, FL_EFULL, FL_EAGAIN, FL_ENOMEM). The same call may
+ * succeed later, so what it carried must not be given up: the hub does not
+ * acknowledge the message, the edge pauses the transfer. Anything else
+ * (FL_EINVAL, FL_EFORMAT, ...) says the input itself is wrong. */
+int fl_err_transient(int err);
 
 enum fl_log_level {
 	FL_LOG_ERROR = 0,
@@ -66,6 +75,10 @@ void fl_log(int level, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)))
 #endif
 	;
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32()) of len bytes, continuing crc (0
+ * to start): the checksum of the spool's records and the edge's memory. */
+uint32_t fl_crc32(uint32_t crc, const void *data, size_t len);
 
 /* A reason for a person, formatted into err (errlen bytes, always
  * terminated); nothing when err is NULL or errlen 0. */

@@ -30,6 +30,25 @@ int fl_poly_contains(const fl_point *p, int n, double x, double y)
 	return in;
 }
 
+int fl_poly_span(const fl_point *p, int n, double y, double *x0, double *x1)
+{
+	int found = 0;
+
+	for (int i = 0, j = n - 1; i < n; j = i++) {
+		double x;
+		if ((p[i].y > y) == (p[j].y > y))
+			continue;
+		x = (p[j].x - p[i].x) * (y - p[i].y) / (p[j].y - p[i].y) +
+		    p[i].x;
+		if (!found || x < *x0)
+			*x0 = x;
+		if (!found || x > *x1)
+			*x1 = x;
+		found = 1;
+	}
+	return found;
+}
+
 static double cross(fl_point o, fl_point a, fl_point b)
 {
 	return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);

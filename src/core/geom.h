@@ -18,6 +18,10 @@ double fl_poly_area(const fl_point *p, int n);
 /* 1 if (x, y) is inside the polygon (even-odd rule). */
 int fl_poly_contains(const fl_point *p, int n, double x, double y);
 
+/* The leftmost and rightmost points where the row y crosses the polygon's
+ * edges; 0 (x0, x1 untouched) when the row misses it. */
+int fl_poly_span(const fl_point *p, int n, double y, double *x0, double *x1);
+
 /* 1 if two non-adjacent edges cross or touch, or consecutive points repeat. */
 int fl_poly_self_intersects(const fl_point *p, int n);
 

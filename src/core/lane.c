@@ -40,6 +40,8 @@
  */
 #include "lane.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,6 +51,45 @@
 /* Sightings that overlap a spot this much (of the smaller box) are it. */
 #define SAME_PLACE 0.5
 
+/* Least-squares line x = a + b y through n points. */
+static void fit_line(const double *y, const double *x, int n, double *a,
+		     double *b)
+{
+	double sy = 0, sx = 0, syy = 0, sxy = 0, d;
+
+	for (int i = 0; i < n; i++) {
+		sy += y[i];
+		sx += x[i];
+		syy += y[i] * y[i];
+		sxy += x[i] * y[i];
+	}
+	d = n * syy - sy * sy;
+	*b = n > 1 && fabs(d) > 1e-9 ? (n * sxy - sx * sy) / d : 0;
+	*a = n ? (sx - *b * sy) / n : 0;
+}
+
+/* The lane's edges as lines, for its span and scale beyond its rows. */
+static void fit_edges(fl_lane *lane)
+{
+	const fl_lane_conf *c = lane->conf;
+	double ys[32], xl[32], xr[32];
+	int n = 0;
+
+	lane->ymin = lane->ymax = c->points[0].y;
+	for (int i = 1; i < c->npoints; i++) {
+		lane->ymin = FL_MIN(lane->ymin, c->points[i].y);
+		lane->ymax = FL_MAX(lane->ymax, c->points[i].y);
+	}
+	for (int i = 0; i < 32; i++) {
+		double y = lane->ymin +
+			   (lane->ymax - lane->ymin) * (i + 0.5) / 32;
+		if (fl_poly_span(c->points, c->npoints, y, &xl[n], &xr[n]))
+			ys[n++] = y;
+	}
+	fit_line(ys, xl, n, &lane->la, &lane->lb);
+	fit_line(ys, xr, n, &lane->ra, &lane->rb);
+}
+
 void fl_lane_init(fl_lane *lane, const fl_lane_conf *conf, const char *camera,
 		  const char *id_prefix)
 {
@@ -57,6 +98,24 @@ void fl_lane_init(fl_lane *lane, const fl_lane_conf *conf, const char *camera,
 	lane->camera = camera;
 	snprintf(lane->id_prefix, sizeof(lane->id_prefix), "%s", id_prefix);
 	lane->next_seq = 1;
+	fit_edges(lane);
+}
+
+double fl_lane_span(const fl_lane *lane, double y, double *x0, double *x1)
+{
+	const fl_lane_conf *c = lane->conf;
+
+	if (y < lane->ymin || y > lane->ymax ||
+	    !fl_poly_span(c->points, c->npoints, y, x0, x1)) {
+		*x0 = lane->la + lane->lb * y;
+		*x1 = lane->ra + lane->rb * y;
+	}
+	if (*x1 - *x0 < 1) { /* beyond where the edges meet: no lane */
+		double m = (*x0 + *x1) / 2;
+		*x0 = m - 0.5;
+		*x1 = m + 0.5;
+	}
+	return *x1 - *x0;
 }
 
 const char *fl_lane_state(const fl_lane *lane)
@@ -80,19 +139,55 @@ static int counts(const fl_lane *lane, int cls)
 	return (lane->conf->classes & (cls ? cls : FL_CLASS_OBJECT)) != 0;
 }
 
-/* Is the sighting in this lane: mostly inside, or standing in it (its
- * bottom-centre, where a vehicle meets the ground, inside the polygon)? */
+/*
+ * Does the sighting obstruct this lane? A note on the policy.
+ *
+ * What blocks a fire engine is what stands on the lane's ground, not what
+ * covers its pixels: a van in the bay beside it covers lane pixels with its
+ * body, a car with two wheels on the footway stands a little in it. So an
+ * object counts by its footprint: `foot`, the fraction of where it meets
+ * the ground (its lowest pixels, column by column) that lies across the
+ * lane at that row, must reach min_overlap (0.3 by default: a car a third
+ * of whose width is in the lane blocks it; one with a wheel over the line
+ * does not). Along the lane, the object must stand in it: its bottom
+ * inside the polygon, or most of it inside. With clear_width_m, an
+ * object with less overlap still counts when the lane left clear beside it
+ * is narrower than that (at width_m for the polygon's width at its row).
+ *
+ * Size is judged in metres where the object stands: the polygon's width at
+ * its bottom row is width_m, so a speck at the far end is as small as it
+ * really is, and a near object as large (min_size_m; min_size_px is a floor
+ * in pixels against noise).
+ */
 static int in_lane(const fl_lane *lane, const fl_sighting *s)
 {
 	const fl_lane_conf *c = lane->conf;
 	double foot_x = s->box[0] + s->box[2] / 2,
 	       foot_y = s->box[1] + s->box[3];
+	double x0, x1, m_per_px, free_m;
 
 	if (s->box[2] < c->min_size_px || s->box[3] < c->min_size_px)
 		return 0;
-	return s->inside >= 0.5 ||
-	       (s->inside > 0 &&
-		fl_poly_contains(c->points, c->npoints, foot_x, foot_y - 1));
+	m_per_px = c->width_m / fl_lane_span(lane, foot_y, &x0, &x1);
+	if (s->box[2] * m_per_px < c->min_size_m ||
+	    s->box[3] * m_per_px < c->min_size_m)
+		return 0;
+	/* along the lane: its bottom (moved across into the lane's span)
+	 * inside the polygon, or most of it inside */
+	foot_x = FL_MIN(x1 - 0.5, FL_MAX(x0 + 0.5, foot_x));
+	if (!(s->inside >= 0.5 ||
+	      (s->inside > 0 &&
+	       fl_poly_contains(c->points, c->npoints, foot_x, foot_y - 1))))
+		return 0;
+	if (s->foot >= c->min_overlap)
+		return 1;
+	if (c->clear_width_m <= 0 || s->foot <= 0)
+		return 0;
+	/* the widest strip left beside it, metres */
+	free_m = FL_MAX(FL_MAX(0, s->box[0] - x0),
+			FL_MAX(0, x1 - (s->box[0] + s->box[2]))) *
+		 m_per_px;
+	return free_m < c->clear_width_m;
 }
 
 static void emit_event(fl_lane *lane, const fl_spot *sp,
@@ -115,6 +210,24 @@ static void emit_event(fl_lane *lane, const fl_spot *sp,
 		emit(&ev, user);
 }
 
+/*
+ * The incident id: <device>-<start>-<lane>-<n>. The hub takes an incident
+ * as the device's only when it starts with the whole device id, so that part
+ * is never cut; a lane id too long to fit beside a long device id is
+ * replaced by its FNV-1a hash, which keeps ids of different lanes apart.
+ */
+static void incident_id(const fl_lane *lane, unsigned seq, char *out, size_t n)
+{
+	const char *lid = lane->conf->id;
+	uint32_t h = 2166136261u;
+
+	if ((size_t)snprintf(out, n, "%s-%s-%u", lane->id_prefix, lid, seq) < n)
+		return;
+	for (const char *p = lid; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(out, n, "%s-%08x-%u", lane->id_prefix, (unsigned)h, seq);
+}
+
 static fl_spot *spot_open(fl_lane *lane, const fl_sighting *s, double t,
 			  fl_event_fn emit, void *user)
 {
@@ -128,8 +241,7 @@ static fl_spot *spot_open(fl_lane *lane, const fl_sighting *s, double t,
 	memset(sp, 0, sizeof(*sp));
 	sp->used = 1;
 	sp->seq = lane->next_seq++;
-	snprintf(sp->incident_id, sizeof(sp->incident_id), "%s-%s-%u",
-		 lane->id_prefix, lane->conf->id, sp->seq);
+	incident_id(lane, sp->seq, sp->incident_id, sizeof(sp->incident_id));
 	memcpy(sp->box, s->box, sizeof(sp->box));
 	sp->rest_since = s->rest_since;
 	sp->last_present = t;
@@ -212,6 +324,94 @@ static void merge_spots(fl_lane *lane, fl_event_fn emit, void *user)
 	}
 }
 
+int fl_lane_memos(const fl_lane *lane, fl_lane_memo *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < FL_LANE_SPOTS && n < max; i++) {
+		const fl_spot *sp = &lane->spots[i];
+		if (!sp->used || !sp->counted ||
+		    !(sp->announced || sp->alarmed))
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		memcpy(out[n].incident_id, sp->incident_id,
+		       sizeof(out[n].incident_id));
+		memcpy(out[n].box, sp->box, sizeof(out[n].box));
+		out[n].rest_since = sp->rest_since;
+		out[n].cls = sp->cls;
+		out[n].alarmed = sp->alarmed;
+		out[n].announced = sp->announced;
+		n++;
+	}
+	/* still expected: kept as they were until seen or given up */
+	for (int i = 0; i < lane->nexpect && n < max; i++)
+		if (lane->expect[i].incident_id[0])
+			out[n++] = lane->expect[i];
+	return n;
+}
+
+void fl_lane_expect(fl_lane *lane, const fl_lane_memo *m, int n, double t,
+		    double grace_s)
+{
+	lane->nexpect = FL_MIN(n, FL_LANE_SPOTS);
+	memcpy(lane->expect, m, (size_t)lane->nexpect * sizeof(*m));
+	lane->expect_t = t;
+	lane->expect_until = t + grace_s;
+}
+
+/* An expected incident is back: its spot, as it was before the restart. */
+static void spot_resume(fl_lane *lane, int e, const fl_sighting *s, double t)
+{
+	const fl_lane_memo *m = &lane->expect[e];
+	fl_spot *sp = NULL;
+
+	for (int i = 0; i < FL_LANE_SPOTS && !sp; i++)
+		if (!lane->spots[i].used)
+			sp = &lane->spots[i];
+	if (sp) {
+		memset(sp, 0, sizeof(*sp));
+		sp->used = 1;
+		sp->seq = 0; /* older than anything opened in this run */
+		memcpy(sp->incident_id, m->incident_id,
+		       sizeof(sp->incident_id));
+		memcpy(sp->box, s->box, sizeof(sp->box));
+		sp->rest_since = m->rest_since;
+		sp->last_present = t;
+		sp->hidden_since = -1;
+		sp->gone_since = -1;
+		sp->cls = s->cls ? s->cls : m->cls;
+		sp->counted = counts(lane, sp->cls) || m->alarmed;
+		sp->alarmed = m->alarmed;
+		sp->announced = m->announced;
+		sp->hold_until = lane->expect_until;
+	}
+	lane->expect[e].incident_id[0] = '\0'; /* taken */
+}
+
+/* Expected incidents not seen in time went while the edge was down. */
+static void expect_expire(fl_lane *lane, double t, fl_event_fn emit, void *user)
+{
+	if (!lane->nexpect || t < lane->expect_until)
+		return;
+	for (int i = 0; i < lane->nexpect; i++) {
+		const fl_lane_memo *m = &lane->expect[i];
+		fl_spot sp;
+
+		if (!m->incident_id[0])
+			continue;
+		memset(&sp, 0, sizeof(sp));
+		memcpy(sp.incident_id, m->incident_id, sizeof(sp.incident_id));
+		memcpy(sp.box, m->box, sizeof(sp.box));
+		sp.rest_since = m->rest_since;
+		sp.gone_since = lane->expect_t;
+		sp.cls = m->cls;
+		sp.alarmed = m->alarmed;
+		sp.announced = m->announced;
+		spot_close(lane, &sp, t, emit, user);
+	}
+	lane->nexpect = 0;
+}
+
 void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 		    size_t n, fl_event_fn emit, void *user)
 {
@@ -229,6 +429,9 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 
 		if (!in_lane(lane, &s[k]))
 			continue;
+		if (s[k].memo > 0 && s[k].memo <= lane->nexpect &&
+		    lane->expect[s[k].memo - 1].incident_id[0])
+			spot_resume(lane, s[k].memo - 1, &s[k], t);
 		for (int i = 0; i < FL_LANE_SPOTS; i++) {
 			fl_spot *sp = &lane->spots[i];
 			if (!sp->used ||
@@ -276,6 +479,14 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 	}
 
 	merge_spots(lane, emit, user);
+	expect_expire(lane, t, emit, user);
+
+	/* A resumed incident's object is at rest since the restart, as far
+	 * as this run can tell: it keeps the rest start it had. */
+	for (int i = 0; i < FL_LANE_SPOTS; i++)
+		if (lane->spots[i].used && seen[i] == FL_SEEN_PRESENT &&
+		    since[i] <= lane->spots[i].hold_until)
+			since[i] = lane->spots[i].rest_since;
 
 	/* An alarmed obstruction whose rest start jumps ahead has gone, and
 	 * what rests in its place now is another (same spot, new car). */

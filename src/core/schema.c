@@ -95,7 +95,7 @@ static int key_line(const fl_node *map, size_t i)
 	return map->key_lines ? map->key_lines[i] : map->items[i]->line;
 }
 
-int fl_schema_line_of(const fl_node *map, const char *key)
+int fl_schema_key_line(const fl_node *map, const char *key)
 {
 	for (size_t i = 0; map && map->kind == FL_NODE_MAP && i < map->n; i++)
 		if (!strcmp(map->keys[i], key))

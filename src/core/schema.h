@@ -167,9 +167,9 @@ size_t fl_schema_reference(const char *intro, const fl_section *const *sections,
 
 /* Helpers for custom types and finish hooks. */
 
-/* The line of key in a map node (for a finish hook's message); the map's
- * own line when the key is absent, 0 for NULL. */
-int fl_schema_line_of(const fl_node *map, const char *key);
+/* The line of key in map (a finish hook's message about one key), or the
+ * map's own line when the key is absent. */
+int fl_schema_key_line(const fl_node *map, const char *key);
 
 /* Write "file:line: " and the message into c->err; returns FL_ECONFIG. */
 int fl_schema_fail(fl_schema_ctx *c, int line, const char *fmt, ...)

@@ -300,6 +300,8 @@ size_t fl_heartbeat_json(const fl_health *h, char *buf, size_t len)
 	jw_init(&w, buf, len);
 	JW_LIT(&w, "{\"time\": ");
 	jw_time(&w, h->wall_time);
+	if (h->epoch)
+		jw_f(&w, ", \"epoch\": %llu", h->epoch);
 	JW_LIT(&w, ", \"uptime_s\": ");
 	jw_num(&w, "%.0f", h->uptime_s);
 	JW_LIT(&w, ", \"cameras\": [");
@@ -328,6 +330,52 @@ size_t fl_heartbeat_json(const fl_health *h, char *buf, size_t len)
 	     : h->clock_synced == 0 ? "unsynced"
 				    : "unknown");
 	return w.pos;
+}
+
+static const char *const status_words[] = { "online", "offline", "stopped" };
+
+size_t fl_status_payload(const char *status, unsigned long long epoch,
+			 char *buf, size_t len)
+{
+	struct jw w;
+
+	jw_init(&w, buf, len);
+	jw_f(&w, "%s %llu", status ? status : "", epoch);
+	return w.pos;
+}
+
+int fl_status_parse(const void *payload, size_t len, char *status,
+		    size_t statuslen, unsigned long long *epoch)
+{
+	const char *p = payload;
+
+	*epoch = 0;
+	if (statuslen)
+		status[0] = '\0';
+	for (size_t i = 0; p && i < FL_ARRAY_SIZE(status_words); i++) {
+		size_t n = strlen(status_words[i]), k;
+		unsigned long long e = 0;
+
+		if (len < n || memcmp(p, status_words[i], n))
+			continue;
+		if (len > n) { /* " EPOCH": 1..19 digits, no leading zero */
+			if (p[n] != ' ' || len - n - 1 < 1 ||
+			    len - n - 1 > 19 || p[n + 1] == '0')
+				return FL_EFORMAT;
+			for (k = n + 1; k < len; k++) {
+				if (p[k] < '0' || p[k] > '9')
+					return FL_EFORMAT;
+				e = e * 10 + (unsigned)(p[k] - '0');
+			}
+		}
+		if (statuslen <= n)
+			return FL_EFORMAT;
+		memcpy(status, p, n);
+		status[n] = '\0';
+		*epoch = e;
+		return FL_OK;
+	}
+	return FL_EFORMAT;
 }
 
 size_t fl_lane_settings_json(int enabled, double dwell_s, char *buf, size_t len)
@@ -378,7 +426,10 @@ size_t fl_discovery(int which, const char *site, const char *device,
 	jw_str(&w, uid);
 	JW_LIT(&w, ", \"availability_topic\": ");
 	jw_str(&w, status);
-	JW_LIT(&w, ", \"payload_available\": \"online\", "
+	/* the status is signed: "fl-sig/1 KID SIG online EPOCH" */
+	JW_LIT(&w, ", \"availability_template\": \"{{ value.split(' ')[3] "
+		   "if value.startswith('fl-sig/') else value.split(' ')[0] "
+		   "}}\", \"payload_available\": \"online\", "
 		   "\"payload_not_available\": \"offline\"");
 	switch (which) {
 	case 0:
@@ -729,7 +780,7 @@ const char *fl_command_name(enum fl_cmd_kind kind)
 int fl_command_parse(const char *payload, size_t len, fl_command *out,
 		     char *err, size_t errlen)
 {
-	struct jr r = { payload, payload + len };
+	struct jr r;
 	struct jval v;
 	char key[32], cmd[32] = "";
 	const char *why = NULL;
@@ -737,8 +788,11 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 	int have_value = 0, ci = -1;
 
 	memset(out, 0, sizeof(*out));
+	out->time = NAN;
 	if (!payload || len == 0)
 		CMD_FAIL("empty command");
+	/* only now: NULL + 0 is undefined (an envelope without a body) */
+	r = (struct jr){ payload, payload + len };
 	if (len > 4096)
 		CMD_FAIL("command longer than 4096 bytes");
 	skip_ws(&r);
@@ -776,6 +830,10 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 			bit = 8;
 		else if (!strcmp(key, "dwell_s"))
 			bit = 16;
+		else if (!strcmp(key, "time"))
+			bit = 32;
+		else if (!strcmp(key, "nonce"))
+			bit = 64;
 		else
 			CMD_FAIL("unknown key \"%s\"", key);
 		if (seen & bit)
@@ -786,6 +844,10 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 				CMD_FAIL("dwell_s: expected a number");
 			out->value = v.num;
 			have_value = 1;
+		} else if (bit == 32) {
+			if (v.type != J_NUM || v.num < 0)
+				CMD_FAIL("time: expected unix seconds");
+			out->time = v.num;
 		} else if (v.type != J_STR) {
 			CMD_FAIL("\"%s\": expected a string", key);
 		} else if (bit == 1) {
@@ -797,6 +859,12 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 			if (strlen(v.s) >= sizeof(cmd))
 				CMD_FAIL("unknown command");
 			memcpy(cmd, v.s, strlen(v.s) + 1);
+		} else if (bit == 64) {
+			if (!fl_nonce_ok(v.s))
+				CMD_FAIL("nonce: expected %d to %d lowercase "
+					 "hex digits",
+					 FL_NONCE_MIN_LEN, FL_NONCE_MAX - 1);
+			memcpy(out->nonce, v.s, strlen(v.s) + 1);
 		} else {
 			if (!fl_id_valid(v.s, FL_ID_MAX))
 				CMD_FAIL("%s: not a valid id (1..%d of A-Z "

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "nonce.h"
 
 #define FL_TOPIC_MAX 512
 
@@ -103,6 +104,7 @@ typedef struct fl_camera_health {
 
 typedef struct fl_health {
 	double wall_time;
+	unsigned long long epoch; /* the connection epoch (status); 0: none */
 	double uptime_s;
 	const fl_camera_health *cameras;
 	size_t ncameras;
@@ -115,6 +117,26 @@ typedef struct fl_health {
 } fl_health;
 
 size_t fl_heartbeat_json(const fl_health *h, char *buf, size_t len);
+
+/*
+ * The status payload: "online", "offline" or "stopped", a space, and the
+ * connection epoch in decimal (docs/mqtt.md, "Status"): a number that
+ * grows with each of the device's connections to the broker (its start,
+ * in milliseconds since 1970, kept increasing across restarts), which
+ * orders its statuses, so an old one sent again cannot rewrite the
+ * present. snprintf semantics.
+ */
+size_t fl_status_payload(const char *status, unsigned long long epoch,
+			 char *buf, size_t len);
+
+/*
+ * The other side: a status payload (len bytes) into its word (copied to
+ * status, statuslen >= 8) and epoch. "WORD EPOCH" with EPOCH 1..19 digits,
+ * or a bare "WORD" as devices sent it before epochs (*epoch 0). 0, or
+ * FL_EFORMAT.
+ */
+int fl_status_parse(const void *payload, size_t len, char *status,
+		    size_t statuslen, unsigned long long *epoch);
 
 /* A lane's settings as published retained on .../settings. */
 size_t fl_lane_settings_json(int enabled, double dwell_s, char *buf,
@@ -152,14 +174,18 @@ typedef struct fl_command {
 	char camera[FL_ID_MAX];   /* "" for device commands */
 	char lane[FL_ID_MAX];     /* "" for device and camera commands */
 	double value;             /* FL_CMD_DWELL */
+	double time;              /* the hub's clock when sent; NAN: none */
+	char nonce[FL_NONCE_MAX]; /* 16..64 hex digits; "" if none */
 } fl_command;
 
 /*
  * Parse and validate a command payload (len bytes, need not be
  * NUL-terminated): a flat JSON object {"cmd": ..., "id": ..., "camera": ...,
- * "lane": ..., "dwell_s": ...}. Checks the shape, the names (ids), and the
- * ranges; whether the camera and lane exist is the caller's (it knows the
- * configuration). Returns 0, or FL_EFORMAT with a one-line reason in err;
+ * "lane": ..., "dwell_s": ..., "time": ..., "nonce": ...}. Checks the
+ * shape, the names (ids), and the ranges; whether the camera and lane
+ * exist is the caller's (it knows the configuration), and so is whether
+ * the time and nonce make it fresh (fl_command_verify, which also
+ * requires them). Returns 0, or FL_EFORMAT with a one-line reason in err;
  * on error out->req still holds the "id" when one could be read, so the
  * answer can carry it.
  */

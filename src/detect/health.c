@@ -486,6 +486,23 @@ static int moved_now(fl_health *hl, double t)
 	return hl->moved_last;
 }
 
+double fl_health_compare(const uint8_t *ref, const uint8_t *img, int w, int h,
+			 double *dx, double *dy)
+{
+	fl_health *hl = fl_health_create(NULL, w, h);
+	double corr;
+
+	*dx = *dy = 0;
+	if (!hl)
+		return -1;
+	fl_health_set_reference(hl, ref);
+	block_means(hl, img);
+	gradients(hl, hl->blocks, hl->gx, hl->gy);
+	match_reference(hl, &corr, dx, dy);
+	fl_health_destroy(hl);
+	return corr;
+}
+
 void fl_health_set_reference(fl_health *hl, const uint8_t *img)
 {
 	if (!hl || !img)

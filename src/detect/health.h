@@ -86,6 +86,17 @@ const fl_health_params *fl_health_params_of(const fl_health *hl);
 void fl_health_set_reference(fl_health *hl, const uint8_t *img);
 
 /*
+ * The view test on two pictures (w x h, borrowed for the call): the best
+ * correlation of img's gradient field with ref's over shifts (the moved
+ * check), with that shift in *dx, *dy (analysis pixels); -1 when the size
+ * is too small to judge or memory runs out. For a remembered clear lane
+ * against the first frame: a moved camera or a repainted lane does not
+ * correlate, or only shifted.
+ */
+double fl_health_compare(const uint8_t *ref, const uint8_t *img, int w, int h,
+			 double *dx, double *dy);
+
+/*
  * Analyse one frame (w x h, tightly packed, borrowed for the call) at video
  * time t, ascending. Writes the conditions that start or end on this frame
  * into out (room for FL_HEALTH_NCOND) and returns how many.

@@ -30,10 +30,19 @@
  * reads as a new obstruction. The clear lane under a resting object is never
  * learnt from it, so a parked car never melts into the background.
  *
- * Start-up. Without a reference image the first frame is taken as the clear
- * lane, but a pixel trusts it only once it has seen it still and unchanged
- * for BG_TRUST_S; what comes to rest on an untrusted pixel was something
- * moving at start-up, and becomes the lane instead of a ghost obstruction.
+ * Start-up (docs/memory.md). Without a reference image or a remembered
+ * lane (fl_still_set_lane()) the first frame is taken as the clear lane,
+ * but a pixel trusts it only once it has looked the same for BG_TRUST_S on
+ * end; what comes to rest on an untrusted pixel was something moving at
+ * start-up, and becomes the lane instead of a ghost obstruction. Each
+ * pixel knows what its lane is worth: seen (bg_ok: a reference, memory,
+ * or the lane seen again after an object left), assumed from the first
+ * frame (bg_first), or unknown (under a seeded object). Where the assumed
+ * lane stayed unchanged for GHOST_AGE_S, or was itself judged at start,
+ * something coming to rest may be the lane a parked car uncovered: its
+ * outline decides (is_ghost()). Objects a detector finds at start are
+ * seeds, provisional until they have stood still for rest_s
+ * (judge_seeds()).
  *
  * Lighting. A gain map (auto-exposure, clouds, lamp pools) is estimated each
  * frame: the median ratio frame/bg of clear pixels, globally and per cell of
@@ -75,7 +84,10 @@
  * anchor at about its own size renews its rest start (a crawler; a box
  * that merged with or split from another is only re-anchored); where a
  * blob was seen GONE, its pixels that match again later renew theirs
- * (another car of the same colour in the same place).
+ * (another car of the same colour in the same place). GONE counts, with
+ * the pixels that show the lane now, those that showed it since their
+ * object last did and are hidden again: the next car that drives in right
+ * behind the one leaving never lets most of the lane show at once.
  */
 #include "still.h"
 
@@ -86,7 +98,7 @@
 #include "fl.h"
 #include "geom.h"
 
-enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
+enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2, PX_SEED = 3 };
 
 #define T_ABS 16.0        /* grey levels: below is noise */
 #define T_RATIO_LO 0.70   /* darker than this ratio: foreground */
@@ -103,11 +115,12 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 #define REPLACE_S 8.0     /* another thing still this long replaces obj */
 #define BG_TRUST_S 1.0    /* clear lane seen still this long is trusted */
 #define MAX_BLOBS 64
-#define FG_BIT 1     /* s->fg: differs from the clear lane */
-#define MOVING_BIT 2 /* s->fg: differs from the previous frame */
-#define DRIFT_BIT 4  /* s->fg: differs from 1-2 s ago */
-#define SHADE_BIT 8  /* s->fg: brighter or darker, same pattern */
-#define SHAKE_R 3    /* largest shake undone, analysis pixels */
+#define FG_BIT 1       /* s->fg: differs from the clear lane */
+#define MOVING_BIT 2   /* s->fg: differs from the previous frame */
+#define DRIFT_BIT 4    /* s->fg: differs from 1-2 s ago */
+#define SHADE_BIT 8    /* s->fg: brighter or darker, same pattern */
+#define PATTERN_BIT 16 /* s->fg: the lane's pattern, or too flat to tell */
+#define SHAKE_R 3      /* largest shake undone, analysis pixels */
 #define MAX_PIECES 512
 #define GROUP_GAP 6       /* pieces this close may be one object */
 #define GROUP_SINCE_S 2.0 /* ... if they came to rest this close in time */
@@ -116,11 +129,21 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2 };
 #define SHAKY_S 10.0 /* a shift undone: shaky for this long */
 #define BUSY_GROW 2  /* a moving thing's box grown by this */
 #define SNAP_S 1.0   /* interval of the slow-motion snapshots */
+#define MAX_SEEDS 16
+#define SEED_KEEP 0.6     /* of a seed's pixels unchanged: confirmed */
+#define GHOST_RATIO 0.3   /* edge contrast now / then below: a ghost */
+#define GHOST_MIN_EDGE 12 /* boundary pixels needed to judge a ghost */
+#define GHOST_AGE_S                                                            \
+	20.0                /* an assumed lane seen unchanged this long may
+			     * be something parked at start (younger: more
+			     * likely lane paint under a passing truck) */
+#define UNKNOWN_CLEAR_S 2.0 /* a seed's pixels changed this long: lane */
 
 /* A connected piece of resting pixels, before pieces are grouped. */
 typedef struct piece {
 	int x0, y0, x1, y1;
-	int rest, matched, clear, seeded;
+	int rest, matched, clear, seeded, amb;
+	int left;     /* hidden now, but showed the lane after the object */
 	double since; /* median rest start of its pixels */
 	int root;     /* union-find parent, an index into the pieces */
 } piece;
@@ -136,6 +159,21 @@ struct fl_still {
 	float *since, *seen, *clear_since, *still_since, *other_since;
 	float *bg_age; /* how long the clear lane was seen still */
 	uint8_t *state, *bg_known, *seeded, *view;
+	uint8_t *bg_ok;    /* the clear lane here is known, not just assumed */
+	uint8_t *bg_first; /* ... assumed from the first frame: may be a car */
+	uint8_t *ready;    /* scratch: still long enough, lane or object? */
+	int any_ready;
+	uint8_t *changed_px; /* a seed's pixel that moved or changed */
+	uint8_t *amb;        /* at rest, showing both its object and the lane */
+	uint8_t *lit;        /* may tell the light in the next frame */
+	const uint8_t *roi;  /* where objects may rest (borrowed), or NULL */
+	/* Objects a detector found in the first frame, not yet confirmed
+	 * (fl_still_seed()): box, analysis time of the seed. */
+	struct {
+		int x0, y0, x1, y1;
+		double t;
+		int used;
+	} seeds[MAX_SEEDS];
 	/* scratch */
 	float *snap_old, *snap_new; /* frames 1-2 s and 0-1 s old */
 	/* 3x3 ranges (min, max) of the previous frame, of the snapshots and
@@ -153,6 +191,7 @@ struct fl_still {
 	uint8_t *busy;        /* inside the box of a moving thing */
 	int *busy_acc; /* (w+1) x (h+1) scratch of find_moving_things() */
 	uint8_t *gap;  /* the clear lane showed since the object did */
+	uint8_t *left; /* ... and may be hidden again since */
 	int *labels, *stack;
 	fl_blob blobs[MAX_BLOBS];
 	int nblobs;
@@ -161,7 +200,7 @@ struct fl_still {
 	 * last moved (creep); carried from frame to frame by overlap. */
 	double anchor[MAX_BLOBS][4], moved[MAX_BLOBS];
 	double prev_anchor[MAX_BLOBS][4], prev_moved[MAX_BLOBS];
-	double prev_box[MAX_BLOBS][4];
+	double prev_box[MAX_BLOBS][4], prev_since[MAX_BLOBS];
 	int nprev;
 	int have_ref;
 };
@@ -202,9 +241,12 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	for (size_t i = 0; i < FL_ARRAY_SIZE(in); i++)
 		*in[i] = calloc((size_t)(w + 1) * (size_t)(h + 1),
 				sizeof(float));
-	uint8_t **by[] = { &s->state, &s->bg_known, &s->seeded, &s->view,
-			   &s->fg,    &s->mask,     &s->tmp,    &s->thing_moves,
-			   &s->gap,   &s->busy };
+	uint8_t **by[] = { &s->state,      &s->bg_known,    &s->seeded,
+			   &s->view,       &s->fg,          &s->mask,
+			   &s->tmp,        &s->thing_moves, &s->gap,
+			   &s->busy,       &s->bg_ok,       &s->ready,
+			   &s->changed_px, &s->bg_first,    &s->amb,
+			   &s->lit,        &s->left };
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
@@ -218,9 +260,10 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	    !s->old_hi || !s->bg_lo || !s->bg_hi || !s->obj_lo || !s->obj_hi ||
 	    !s->rtmp_lo || !s->rtmp_hi || !s->sum_i || !s->sum_b ||
 	    !s->sum_ii || !s->sum_bb || !s->sum_ib || !s->state ||
-	    !s->bg_known || !s->seeded || !s->view || !s->fg || !s->mask ||
-	    !s->tmp || !s->thing_moves || !s->gap || !s->busy || !s->busy_acc ||
-	    !s->labels || !s->stack || !s->pieces) {
+	    !s->bg_known || !s->seeded || !s->view || !s->fg || !s->bg_ok ||
+	    !s->ready || !s->changed_px || !s->bg_first || !s->amb || !s->lit ||
+	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->left ||
+	    !s->busy || !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
 	}
@@ -264,6 +307,12 @@ void fl_still_destroy(fl_still *s)
 	free(s->sum_ib);
 	free(s->state);
 	free(s->bg_known);
+	free(s->bg_ok);
+	free(s->bg_first);
+	free(s->amb);
+	free(s->lit);
+	free(s->ready);
+	free(s->changed_px);
 	free(s->seeded);
 	free(s->view);
 	free(s->fg);
@@ -273,10 +322,48 @@ void fl_still_destroy(fl_still *s)
 	free(s->busy);
 	free(s->busy_acc);
 	free(s->gap);
+	free(s->left);
 	free(s->labels);
 	free(s->pieces);
 	free(s->stack);
 	free(s);
+}
+
+void fl_still_set_roi(fl_still *s, const uint8_t *roi)
+{
+	s->roi = roi;
+}
+
+void fl_still_lane(const fl_still *s, uint8_t *bg, uint8_t *q)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		bg[i] = (uint8_t)FL_MIN(255, FL_MAX(0, lroundf(s->bg[i])));
+		q[i] = !s->bg_known[i] ? 0 : s->bg_ok[i] ? 2 : 1;
+	}
+}
+
+void fl_still_set_lane(fl_still *s, const uint8_t *bg, const uint8_t *q)
+{
+	if (s->have_ref)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!q[i])
+			continue;
+		s->bg[i] = bg[i];
+		s->bg_known[i] = 1;
+		s->bg_ok[i] = q[i] == 2;
+		s->bg_first[i] = q[i] == 1;
+		s->bg_age[i] = GHOST_AGE_S; /* unchanged across the restart */
+	}
+}
+
+void fl_still_resting_view(const fl_still *s, uint8_t *out)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		float v = s->state[i] == PX_REST ? s->obj[i] * s->gmap[i]
+						 : s->img[i];
+		out[i] = (uint8_t)FL_MIN(255, FL_MAX(0, lroundf(v)));
+	}
 }
 
 void fl_still_set_reference(fl_still *s, const uint8_t *img)
@@ -284,6 +371,7 @@ void fl_still_set_reference(fl_still *s, const uint8_t *img)
 	for (size_t i = 0; i < s->n; i++) {
 		s->bg[i] = img[i];
 		s->bg_known[i] = 1;
+		s->bg_ok[i] = 1;
 		s->bg_age[i] = BG_TRUST_S;
 	}
 	s->have_ref = 1;
@@ -416,6 +504,21 @@ static int cmp_float(const void *a, const void *b)
 }
 
 /*
+ * May pixel k tell how the lane is lit now? Where it showed the lane in the
+ * last frame, or a candidate that kept the lane's pattern (or is too flat
+ * to tell) and is no moving thing: a cloud's shade on a far lane darkens it
+ * past the foreground test, and were those pixels left out, no gain could
+ * ever explain it (it would come to rest as an object). Not what rests, nor
+ * an object's own pattern (a car stopping), nor what moves (a truck's grey
+ * side, a head-light pool beside a car, which would lift the car's gain
+ * until it looks like lane). s->lit is set as pixels are stepped.
+ */
+static int shows_light(const fl_still *s, size_t k)
+{
+	return s->bg_known[k] && s->bg[k] >= 8 && s->lit[k];
+}
+
+/*
  * Local gain: cloud shadows and lamp pools light parts of the view, not all
  * of it. The view is cut into GAIN_GW x GAIN_GH cells; each takes the median
  * ratio frame/clear-lane of its clear pixels away from resting objects, then
@@ -441,9 +544,7 @@ static void local_gain(fl_still *s)
 				for (int x = x0 + 1; x < x1 && n < 512;
 				     x += 3) {
 					size_t k = (size_t)y * w + x;
-					if (!s->bg_known[k] ||
-					    s->state[k] != PX_NONE ||
-					    s->mask[k] || s->bg[k] < 8)
+					if (!shows_light(s, k) || s->mask[k])
 						continue;
 					buf[n++] = s->img[k] / s->bg[k];
 				}
@@ -501,7 +602,7 @@ static void estimate_gain(fl_still *s)
 
 	for (size_t i = 0; i < s->n; i += 7) {
 		float b = s->bg[i];
-		if (!s->bg_known[i] || s->state[i] != PX_NONE || b < 8)
+		if (!shows_light(s, i))
 			continue;
 		/* log2 ratio in [-2, 2] over 256 bins */
 		float r = log2f(s->img[i] / b);
@@ -544,7 +645,9 @@ static int is_fg(const fl_still *s, size_t k, int x, int y)
 		/* foreground by brightness; but a painted line in a cloud's
 		 * shade keeps its pattern exactly: nothing new rests there */
 		if (r < T_RATIO_LO || r > T_RATIO_HI)
-			return st == 2 ? FG_BIT | SHADE_BIT : FG_BIT;
+			return st >= 1   ? FG_BIT | SHADE_BIT | PATTERN_BIT
+			       : st != 0 ? FG_BIT | PATTERN_BIT
+					 : FG_BIT;
 	}
 	return st == 0;
 }
@@ -592,13 +695,15 @@ static void first_frame(fl_still *s, double t)
 		s->prev[i] = s->img[i];
 		s->snap_old[i] = s->img[i];
 		s->snap_new[i] = s->img[i];
-		if (!s->have_ref) {
+		if (!s->bg_known[i]) { /* no reference, no memory here */
 			s->bg[i] = s->img[i];
 			s->bg_known[i] = 1;
+			s->bg_first[i] = 1;
 		}
 		s->still_since[i] = -1;
 		s->clear_since[i] = -1;
 		s->other_since[i] = -1;
+		s->lit[i] = 1;
 	}
 }
 
@@ -648,7 +753,7 @@ static void find_moving_things(fl_still *s)
 
 	memset(s->labels, 0, s->n * sizeof(int));
 	for (size_t start = 0; start < s->n; start++) {
-		int sp = 0, moves = 0;
+		int sp = 0, moves = 0, lit = 0;
 		int x0 = w, y0 = h, x1 = -1, y1 = -1;
 
 		if (!(s->fg[start] & FG_BIT) || s->labels[start])
@@ -658,7 +763,10 @@ static void find_moving_things(fl_still *s)
 		s->stack[sp++] = (int)start;
 		while (sp) {
 			int k = s->stack[--sp], x = k % w, y = k / w;
-			moves |= s->fg[k] & (MOVING_BIT | DRIFT_BIT);
+			if (s->fg[k] & SHADE_BIT)
+				lit |= s->fg[k] & (MOVING_BIT | DRIFT_BIT);
+			else
+				moves |= s->fg[k] & (MOVING_BIT | DRIFT_BIT);
 			x0 = FL_MIN(x0, x);
 			x1 = FL_MAX(x1, x);
 			y0 = FL_MIN(y0, y);
@@ -674,8 +782,12 @@ static void find_moving_things(fl_still *s)
 				s->stack[sp++] = (int)kk;
 			}
 		}
+		/* Light moving over a thing (a cloud's shade drifting past a
+		 * parked car, joined to it) hides what is under it, but does
+		 * not keep the thing from being still: the car's alarm came
+		 * only when the cloud had gone, seconds late. */
 		s->thing_moves[label] = moves != 0;
-		if (!moves)
+		if (!moves && !lit)
 			continue;
 		if (!any)
 			memset(acc, 0,
@@ -718,8 +830,38 @@ static int matches_obj(const fl_still *s, size_t k, float i, float g)
 	return fabsf(i - s->obj[k] * g) < T_MATCH;
 }
 
+/* A pixel's clear lane becomes what it shows now (or showed while still),
+ * judged to be the lane; still an assumption, which a ghost test may undo
+ * later (part of a car that parked over its own first-frame place, taken
+ * for lane, shows the real lane as a ghost when the car leaves). */
+static void learn_lane(fl_still *s, size_t k, float v)
+{
+	s->bg[k] = v;
+	s->bg_known[k] = 1;
+	s->bg_ok[k] = 0;
+	s->bg_first[k] = 1;
+	s->bg_age[k] = GHOST_AGE_S; /* may be judged again at once */
+	s->state[k] = PX_NONE;
+	s->seeded[k] = 0;
+}
+
+/* A candidate still for rest_s comes to rest, back-dated to when it
+ * became still. */
+static void come_to_rest(fl_still *s, size_t k, double t)
+{
+	s->state[k] = PX_REST;
+	s->gap[k] = 0;
+	s->left[k] = 0;
+	s->since[k] = s->still_since[k];
+	s->seen[k] = (float)t;
+	s->clear_since[k] = -1;
+	s->other_since[k] = -1;
+}
+
 /* One pixel's step up or down the NONE / CAND / REST ladder. settled is 0
- * while the thing the pixel belongs to still moves somewhere. */
+ * while the thing the pixel belongs to still moves somewhere. A candidate
+ * whose clear lane is only assumed (bg_ok 0) is not promoted here: it is
+ * marked ready and judged with its neighbours (judge_ready()). */
 static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		       double t)
 {
@@ -728,11 +870,13 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 
 	switch (s->state[k]) {
 	case PX_NONE:
-		/* Until the lane here has been trusted once, motion over it
-		 * undoes what stillness taught (a mover in view at start). */
-		if (moving && s->bg_age[k] < BG_TRUST_S)
-			s->bg_age[k] = FL_MAX(0.0f,
-					      s->bg_age[k] - (float)s->dt);
+		/* Until the lane here has been trusted once, it must look
+		 * the same for BG_TRUST_S on end: motion over it, or a slow
+		 * drift away from it (a crawling car's head-light pool in
+		 * the first frame), starts the count again. */
+		if (s->bg_age[k] < BG_TRUST_S &&
+		    (moving || fg || fabsf(i - s->bg[k] * g) >= T_MATCH))
+			s->bg_age[k] = 0;
 		if (fg && !moving && !(s->fg[k] & SHADE_BIT)) {
 			s->state[k] = PX_CAND;
 			s->still_since[k] = (float)t;
@@ -754,74 +898,99 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		break;
 	case PX_CAND:
 		match = matches_obj(s, k, i, g);
-		if (!fg || moving || !match) {
+		if (!fg || moving || !match || (s->roi && !s->roi[k])) {
 			s->state[k] = PX_NONE;
 			break;
 		}
 		s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
-		if (t - s->still_since[k] >= s->p.rest_s &&
-		    s->bg_age[k] < BG_TRUST_S) {
+		if (t - s->still_since[k] < s->p.rest_s)
+			break;
+		if (s->bg_age[k] < BG_TRUST_S) {
 			/* The "clear lane" here was never seen still: it was
 			 * something passing at start-up (a ghost if kept).
 			 * What is still now is the lane. */
-			s->bg[k] = s->obj[k];
-			s->bg_age[k] = (float)s->p.rest_s;
-			s->state[k] = PX_NONE;
-		} else if (t - s->still_since[k] >= s->p.rest_s && settled) {
-			s->state[k] = PX_REST;
-			s->gap[k] = 0;
-			s->since[k] = s->still_since[k];
-			s->seen[k] = (float)t;
-			s->clear_since[k] = -1;
-			s->other_since[k] = -1;
+			learn_lane(s, k, s->obj[k]);
+		} else if (settled && s->bg_first[k] &&
+			   s->bg_age[k] >= GHOST_AGE_S) {
+			/* Still on a lane that is only assumed, and was
+			 * assumed long enough to have been something parked
+			 * at start: the lane it uncovered, or an object?
+			 * Judged with its neighbours (judge_ready()). */
+			s->ready[k] = 1;
+			s->any_ready = 1;
+		} else if (settled) {
+			come_to_rest(s, k, t);
 		}
+		break;
+	case PX_SEED:
+		/* Seen at start by a detector: held as the object while it
+		 * stays as it was; a pixel that moves or changes says it may
+		 * have been traffic (settled per seed in judge_seeds()). */
+		if (moving || !matches_obj(s, k, i, g))
+			s->changed_px[k] = 1;
+		else
+			s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
 		break;
 	case PX_REST:
 		/* The clear lane first: where the object looks like the lane
 		 * it cannot be told from it, and a remembered appearance that
 		 * drifted back to the lane's must not hold the pixel. */
 		match = matches_obj(s, k, i, g);
+		s->amb[k] = 0;
 		if (s->busy[k] && !match) {
 			/* behind something moving: hidden, whatever shows */
+			s->clear_since[k] = -1;
+			s->other_since[k] = -1;
+		} else if (!fg && !moving && s->bg_known[k] && match) {
+			/* Both the lane and the object, as the light is now
+			 * (a dark car in a head-light pool, whose gain the
+			 * pool also lifts): proves neither; its object says
+			 * whether it left (find_blobs()). */
+			s->amb[k] = 1;
 			s->clear_since[k] = -1;
 			s->other_since[k] = -1;
 		} else if (!fg && !moving && s->bg_known[k]) {
 			if (s->clear_since[k] < 0)
 				s->clear_since[k] = (float)t;
 			s->other_since[k] = -1;
-			if (t - s->clear_since[k] >= PIXEL_CLEAR_S)
+			s->left[k] = 1;
+			if (t - s->clear_since[k] >= PIXEL_CLEAR_S) {
+				/* the lane came back after an object: it is
+				 * the lane, not an assumption any more */
 				s->state[k] = PX_NONE;
+				s->bg_ok[k] = 1;
+				s->bg_first[k] = 0;
+			}
 		} else if (match) {
 			/* Back after the lane showed: what rests here now came
 			 * after it, however alike (the same model of car). */
 			if (s->gap[k])
 				s->since[k] = (float)t;
 			s->gap[k] = 0;
+			s->left[k] = 0;
 			s->seen[k] = (float)t;
 			s->clear_since[k] = -1;
 			s->other_since[k] = -1;
 			s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
-		} else if (!moving && fg) {
+		} else if (!moving && (fg || !s->bg_known[k])) {
 			/* Something else is still on it: after long enough
-			 * it is the new resting object (or, where the clear
-			 * lane was never seen, the lane itself). */
+			 * it is the new resting object; where the lane was
+			 * never seen (a seeded object), the lane it left. */
 			s->clear_since[k] = -1;
 			if (s->other_since[k] < 0 ||
 			    fabsf(i - s->prev[k]) > T_MATCH) {
 				s->other_since[k] = (float)t;
 				s->still_since[k] = (float)t;
 			}
+			if (!s->bg_known[k]) {
+				if (t - s->other_since[k] >= UNKNOWN_CLEAR_S)
+					learn_lane(s, k, i / g);
+				break;
+			}
 			if (t - s->other_since[k] >= REPLACE_S) {
-				if (!s->bg_known[k]) {
-					s->bg[k] = i / g;
-					s->bg_known[k] = 1;
-					s->bg_age[k] = REPLACE_S;
-					s->state[k] = PX_NONE;
-				} else {
-					s->obj[k] = i / g;
-					s->since[k] = s->still_since[k];
-					s->seen[k] = (float)t;
-				}
+				s->obj[k] = i / g;
+				s->since[k] = s->still_since[k];
+				s->seen[k] = (float)t;
 				s->seeded[k] = 0;
 				s->other_since[k] = -1;
 			}
@@ -830,6 +999,172 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			s->other_since[k] = -1;
 		}
 		break;
+	}
+}
+
+/*
+ * A ghost is the clear lane shown where something stood when the lane was
+ * first learnt (a car parked at start that drives off, a passer-by in the
+ * first frame): it differs from the assumed lane and stands still, like an
+ * object. It is told from one by its outline. Across the edge of the
+ * region, a real object differs from the lane around it now, and the
+ * assumed lane did not; a ghost is the other way round (the old object's
+ * outline is in the assumed lane; now asphalt meets asphalt). Pairs of
+ * pixels two apart across the boundary are compared in both, where the
+ * outside is not foreground nor near a moving thing (the rest of an
+ * object, a truck's side in the asphalt's grey). A ghost needs a real
+ * outline then (T_ABS on average), and less than a third of it now.
+ * Returns 1 ghost, 0 object, -1 no outline to judge.
+ */
+static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
+{
+	static const int dx[4] = { 1, -1, 0, 0 }, dy[4] = { 0, 0, 1, -1 };
+	int w = s->w, h = s->h, edges = 0;
+	double now = 0, then = 0;
+
+	for (int j = 0; j < n; j++) {
+		int k = px[j], x = k % w, y = k / w;
+		for (int d = 0; d < 4; d++) {
+			int xo = x + dx[d], yo = y + dy[d];
+			int xi = x - dx[d], yi = y - dy[d];
+			int xf = x + 2 * dx[d], yf = y + 2 * dy[d];
+			size_t ko, ki, kf;
+			if (xo < 0 || yo < 0 || xo >= w || yo >= h)
+				continue;
+			ko = (size_t)yo * w + xo;
+			if (lab[ko] == id || (s->fg[ko] & FG_BIT) ||
+			    s->busy[ko])
+				continue;
+			if (xf < 0 || yf < 0 || xf >= w || yf >= h)
+				kf = ko;
+			else
+				kf = (size_t)yf * w + xf;
+			if (xi < 0 || yi < 0 || xi >= w || yi >= h ||
+			    lab[(size_t)yi * w + xi] != id)
+				ki = (size_t)k;
+			else
+				ki = (size_t)yi * w + xi;
+			now += fabsf(s->img[ki] / s->gmap[ki] -
+				     s->img[kf] / s->gmap[kf]);
+			then += fabsf(s->bg[ki] - s->bg[kf]);
+			edges++;
+		}
+	}
+	if (edges < GHOST_MIN_EDGE)
+		return -1;
+	fl_log(FL_LOG_DEBUG, "still",
+	       "ghost test: %d px, %d edges, now %.1f "
+	       "then %.1f",
+	       n, edges, now / edges, then / edges);
+	return then >= T_ABS * edges && now < GHOST_RATIO * then;
+}
+
+/*
+ * The pixels marked ready this frame, each with the candidates around it
+ * that stand on the same kind of lane (assumed, for long): the lane the
+ * uncovered region shows comes to rest piece by piece, and is judged as a
+ * whole, at its first piece. The outline decides (is_ghost()): a ghost
+ * becomes the lane, all of it; an object's ready pixels come to rest; too
+ * little outline to tell, they wait.
+ */
+static int judged_with(const fl_still *s, size_t k)
+{
+	return s->ready[k] || (s->state[k] == PX_CAND && s->bg_first[k] &&
+			       s->bg_age[k] >= GHOST_AGE_S);
+}
+
+static void judge_ready(fl_still *s, double t)
+{
+	int w = s->w, h = s->h, id = 0;
+	int *lab = s->labels, *px = s->stack;
+
+	memset(lab, 0, s->n * sizeof(int));
+	for (size_t start = 0; start < s->n; start++) {
+		int n = 0, ghost;
+
+		if (!s->ready[start] || lab[start])
+			continue;
+		lab[start] = ++id;
+		px[n++] = (int)start;
+		for (int j = 0; j < n; j++) {
+			int k = px[j], x = k % w, y = k / w;
+			for (int d = 0; d < 4; d++) {
+				int xx = x + (d == 0) - (d == 1);
+				int yy = y + (d == 2) - (d == 3);
+				size_t kk = (size_t)yy * w + xx;
+				if (xx < 0 || yy < 0 || xx >= w || yy >= h ||
+				    lab[kk] || !judged_with(s, kk))
+					continue;
+				lab[kk] = id;
+				px[n++] = (int)kk;
+			}
+		}
+		/* too little outline to judge (a crumb, or enclosed by
+		 * foreground): undecided, it waits as a candidate */
+		ghost = is_ghost(s, px, n, lab, id);
+		for (int j = 0; j < n; j++) {
+			int k = px[j];
+			if (ghost == 1) {
+				learn_lane(s, (size_t)k, s->obj[k]);
+			} else if (ghost == 0 && s->ready[k]) {
+				come_to_rest(s, (size_t)k, t);
+			}
+			s->ready[k] = 0;
+		}
+	}
+	s->any_ready = 0;
+}
+
+/*
+ * Seeds whose rest_s has passed: a seed most of whose pixels stayed as
+ * they were is an object at rest since its seed time; one that moved or
+ * changed was traffic, and its pixels go back to what they were.
+ */
+static void judge_seeds(fl_still *s, double t)
+{
+	for (int i = 0; i < MAX_SEEDS; i++) {
+		int n = 0, changed = 0, keep;
+
+		if (!s->seeds[i].used || t - s->seeds[i].t < s->p.rest_s)
+			continue;
+		for (int y = s->seeds[i].y0; y < s->seeds[i].y1; y++)
+			for (int x = s->seeds[i].x0; x < s->seeds[i].x1; x++) {
+				size_t k = (size_t)y * s->w + x;
+				if (s->state[k] != PX_SEED)
+					continue;
+				n++;
+				changed += s->changed_px[k];
+			}
+		keep = n > 0 && changed <= (1 - SEED_KEEP) * n;
+		fl_log(FL_LOG_DEBUG, "still",
+		       "t=%.1f seed %d,%d %dx%d: %d of %d px changed: %s", t,
+		       s->seeds[i].x0, s->seeds[i].y0,
+		       s->seeds[i].x1 - s->seeds[i].x0,
+		       s->seeds[i].y1 - s->seeds[i].y0, changed, n,
+		       keep ? "at rest" : "traffic");
+		for (int y = s->seeds[i].y0; y < s->seeds[i].y1; y++)
+			for (int x = s->seeds[i].x0; x < s->seeds[i].x1; x++) {
+				size_t k = (size_t)y * s->w + x;
+				if (s->state[k] != PX_SEED)
+					continue;
+				s->changed_px[k] = 0;
+				if (!keep) { /* the lane as it was before */
+					s->state[k] = PX_NONE;
+					s->seeded[k] = 0;
+					continue;
+				}
+				s->state[k] = PX_REST;
+				s->since[k] = (float)s->seeds[i].t;
+				s->seen[k] = (float)t;
+				s->gap[k] = 0;
+				s->clear_since[k] = -1;
+				s->other_since[k] = -1;
+				/* what was taken for lane here may have been this
+				 * very object: unknown until it leaves */
+				if (!s->bg_ok[k])
+					s->bg_known[k] = 0;
+			}
+		s->seeds[i].used = 0;
 	}
 }
 
@@ -928,11 +1263,15 @@ static void track_creep(fl_still *s, fl_blob *b, double t)
 	memcpy(anchor, s->prev_anchor[from], sizeof(box));
 	*moved = s->prev_moved[from];
 	/* A box that changed size a lot merged with or split from another
-	 * blob (a shadow beside a car): a new anchor, no motion. A crawler
-	 * slides at about its own size. */
+	 * blob (a shadow beside a car): a new anchor, no motion; and the
+	 * motion of what it was merged with is not its own (a car coming out
+	 * of a cloud shade's blob keeps its rest start). A crawler slides at
+	 * about its own size. */
 	double ratio = (box[2] * box[3]) / FL_MAX(1.0, anchor[2] * anchor[3]);
 	if (ratio < 0.6 || ratio > 1.0 / 0.6) {
 		memcpy(anchor, box, sizeof(box));
+		if (fabs(s->prev_since[from] - b->rest_since) > GROUP_SINCE_S)
+			*moved = -1e9;
 		goto done;
 	}
 	/* Growing over its anchor (more pixels settling, something resting
@@ -989,7 +1328,8 @@ static void find_blobs(fl_still *s, double t)
 	memset(s->labels, 0, s->n * sizeof(int));
 	s->nblobs = 0;
 	for (size_t start = 0; start < s->n && np < MAX_PIECES; start++) {
-		int sp = 0, rest = 0, matched = 0, clear = 0, seeded = 0;
+		int sp = 0, rest = 0, matched = 0, clear = 0, seeded = 0,
+		    amb = 0, left = 0;
 		int x0 = w, y0 = h, x1 = -1, y1 = -1;
 
 		if (!s->mask[start] || s->labels[start])
@@ -1009,6 +1349,10 @@ static void find_blobs(fl_still *s, double t)
 					matched++;
 				else if (s->clear_since[k] >= 0)
 					clear++;
+				else if (s->left[k])
+					left++;
+				else
+					amb += s->amb[k];
 				seeded += s->seeded[k];
 			}
 			for (int dy = -1; dy <= 1; dy++)
@@ -1027,10 +1371,18 @@ static void find_blobs(fl_still *s, double t)
 		/* Half of the piece has rested at least this long: a few
 		 * pixels re-learnt later do not move it, but a slow mover
 		 * whose resting pixels keep being renewed does. */
-		pc[np] = (piece){ x0,    y0,     x1,
-				  y1,    rest,   matched,
-				  clear, seeded, rest ? since_buf[rest / 2] : t,
-				  np };
+		pc[np] = (piece){ .x0 = x0,
+				  .y0 = y0,
+				  .x1 = x1,
+				  .y1 = y1,
+				  .rest = rest,
+				  .matched = matched,
+				  .clear = clear,
+				  .seeded = seeded,
+				  .amb = amb,
+				  .left = left,
+				  .since = rest ? since_buf[rest / 2] : t,
+				  .root = np };
 		np++; /* piece np-1 has label np */
 	}
 
@@ -1057,6 +1409,8 @@ static void find_blobs(fl_still *s, double t)
 		pc[r].matched += pc[i].matched;
 		pc[r].clear += pc[i].clear;
 		pc[r].seeded += pc[i].seeded;
+		pc[r].amb += pc[i].amb;
+		pc[r].left += pc[i].left;
 	}
 	if (np < label) /* ran out of pieces: the rest is left unlabelled */
 		for (size_t k = 0; k < s->n; k++)
@@ -1085,15 +1439,20 @@ static void find_blobs(fl_still *s, double t)
 		b->label = i + 1;
 		track_creep(s, b, t);
 		fl_log(FL_LOG_DEBUG, "still",
-		       "t=%.1f blob %d,%d %dx%d area %d since %.1f moved %.1f",
+		       "t=%.1f blob %d,%d %dx%d area %d since %.1f moved %.1f "
+		       "matched %d clear %d",
 		       t, b->x, b->y, b->w, b->h, b->area, b->rest_since,
-		       s->moved[s->nblobs - 1]);
-		/* Verdict: the object shows in a fair share of its pixels; or
-		 * the clear lane shows in most; else something stands in
+		       s->moved[s->nblobs - 1], p->matched, p->clear);
+		/* Verdict, on the pixels that can tell (not those showing
+		 * object and lane alike): the object shows in a fair share;
+		 * or the clear lane in most, now or for a while since the
+		 * object last showed (an object that left while another
+		 * drove in over its place); else something stands in
 		 * front. */
-		if (p->matched * 4 >= p->rest)
+		int tells = p->rest - p->amb;
+		if (p->matched > 0 && p->matched * 4 >= tells)
 			b->seen = FL_SEEN_PRESENT;
-		else if (p->clear * 2 >= p->rest)
+		else if (p->clear > 0 && (p->clear + p->left) * 2 >= tells)
 			b->seen = FL_SEEN_GONE;
 		else
 			b->seen = FL_SEEN_HIDDEN;
@@ -1105,10 +1464,14 @@ static void find_blobs(fl_still *s, double t)
 	 * (A pixel or two that a headlight or passer-by makes look like lane
 	 * proves nothing, hence the whole object.) */
 	if (any_gone)
-		for (size_t k = 0; k < s->n; k++)
-			if (gone[s->labels[k]] && s->state[k] == PX_REST &&
-			    s->clear_since[k] >= 0)
+		for (size_t k = 0; k < s->n; k++) {
+			if (!gone[s->labels[k]] || s->state[k] != PX_REST)
+				continue;
+			if (s->clear_since[k] >= 0 || s->left[k])
 				s->gap[k] = 1;
+			else if (s->amb[k]) /* lane-like, and it left */
+				s->state[k] = PX_NONE;
+		}
 }
 
 static void remember_blobs(fl_still *s)
@@ -1121,6 +1484,7 @@ static void remember_blobs(fl_still *s)
 		s->prev_box[i][3] = b->h;
 		memcpy(s->prev_anchor[i], s->anchor[i], sizeof(s->anchor[i]));
 		s->prev_moved[i] = s->moved[i];
+		s->prev_since[i] = b->rest_since;
 	}
 	s->nprev = s->nblobs;
 }
@@ -1183,10 +1547,19 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 		    moving = (s->fg[k] & MOVING_BIT) != 0;
 		int settled = !fg || !s->thing_moves[s->labels[k]];
 		step_pixel(s, k, fg, moving, settled, t);
-		s->view[k] = s->state[k] == PX_REST   ? 3
-			     : s->state[k] == PX_CAND ? 2
-						      : (uint8_t)fg;
+		s->lit[k] = (s->state[k] == PX_NONE && !fg) ||
+			    (s->state[k] <= PX_CAND && fg && !s->busy[k] &&
+			     (s->fg[k] & PATTERN_BIT));
 	}
+	if (s->any_ready)
+		judge_ready(s, t);
+	judge_seeds(s, t);
+	for (size_t k = 0; k < s->n; k++)
+		s->view[k] = s->state[k] == PX_REST || s->state[k] == PX_SEED
+				     ? 3
+			     : s->state[k] == PX_CAND
+				     ? 2
+				     : (uint8_t)(s->fg[k] & FG_BIT);
 	memcpy(s->prev, s->img, s->n * sizeof(float));
 	if (t - s->snap_t >= SNAP_S) {
 		float *old = s->snap_old;
@@ -1203,20 +1576,28 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 
 void fl_still_seed(fl_still *s, int x, int y, int w, int h, double since)
 {
-	for (int yy = FL_MAX(0, y); yy < FL_MIN(s->h, y + h); yy++)
-		for (int xx = FL_MAX(0, x); xx < FL_MIN(s->w, x + w); xx++) {
+	int slot = -1;
+
+	for (int i = 0; i < MAX_SEEDS && slot < 0; i++)
+		if (!s->seeds[i].used)
+			slot = i;
+	if (slot < 0)
+		return; /* more objects than seeds: the rest waits for rest_s */
+	s->seeds[slot].x0 = FL_MAX(0, x);
+	s->seeds[slot].y0 = FL_MAX(0, y);
+	s->seeds[slot].x1 = FL_MIN(s->w, x + w);
+	s->seeds[slot].y1 = FL_MIN(s->h, y + h);
+	s->seeds[slot].t = since;
+	s->seeds[slot].used = 1;
+	for (int yy = s->seeds[slot].y0; yy < s->seeds[slot].y1; yy++)
+		for (int xx = s->seeds[slot].x0; xx < s->seeds[slot].x1; xx++) {
 			size_t k = (size_t)yy * s->w + xx;
-			if (s->state[k] == PX_REST)
+			if (s->state[k] == PX_REST || s->state[k] == PX_SEED)
 				continue;
-			s->state[k] = PX_REST;
+			s->state[k] = PX_SEED;
 			s->obj[k] = s->img[k] / s->gmap[k];
-			s->since[k] = (float)since;
-			s->seen[k] = (float)since;
-			s->clear_since[k] = -1;
-			s->other_since[k] = -1;
+			s->changed_px[k] = 0;
 			s->seeded[k] = 1;
-			s->gap[k] = 0;
-			s->bg_known[k] = 0;
 		}
 }
 

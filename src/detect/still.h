@@ -44,11 +44,47 @@ void fl_still_destroy(fl_still *s);
 void fl_still_set_reference(fl_still *s, const uint8_t *img);
 
 /*
- * Mark a box (analysis pixels) as an object at rest since time `since`, for
- * objects a detector finds standing in the lane when monitoring starts and
- * no reference shows the clear lane. The current frame's pixels there are
- * remembered as the object; the clear lane under it is unknown until it
- * leaves. Call after fl_still_feed() of that frame.
+ * Where objects may come to rest (w x h, non-zero: yes), borrowed for the
+ * fl_still's life; NULL (the default) everywhere. Pixels outside still
+ * tell motion, light and the lane; nothing rests there (a cloud's shade
+ * over a lawn far from any lane is nobody's obstruction, and would join
+ * one that is).
+ */
+void fl_still_set_roi(fl_still *s, const uint8_t *roi);
+
+/*
+ * The clear lane as known now, to keep across a restart (the edge's
+ * memory, docs/memory.md): bg gets the lane's grey levels (at the lighting
+ * the model compares with), q per pixel 0 unknown, 1 assumed (the first
+ * frame's view, never seen uncovered: it may hide something that stood
+ * there at start), 2 seen (the lane itself: seen again after something
+ * left, or a reference). Caller-allocated, w x h each.
+ */
+void fl_still_lane(const fl_still *s, uint8_t *bg, uint8_t *q);
+
+/*
+ * Start from a remembered clear lane (fl_still_lane() of an earlier run):
+ * q 2 pixels are the lane as with a reference image, q 1 are assumed as
+ * the first frame's would be, q 0 come from the first frame. Call before
+ * the first frame; a reference, if any, comes first and wins.
+ */
+void fl_still_set_lane(fl_still *s, const uint8_t *bg, const uint8_t *q);
+
+/*
+ * What rests at each pixel (the remembered object where a pixel is at
+ * rest, else the frame as it was analysed), w x h, into out: the look of
+ * an incident's object to keep across a restart.
+ */
+void fl_still_resting_view(const fl_still *s, uint8_t *out);
+
+/*
+ * A box (analysis pixels) a detector finds standing in a lane when
+ * monitoring starts: a seed. The current frame's pixels there are taken as
+ * an object, at rest since `since` once they have stayed as they are for
+ * rest_s; if most of them move or change in that time it was traffic, and
+ * they go back to what they were. The lane under a confirmed seed, unless
+ * already known, is learnt when it leaves. Call after fl_still_feed() of
+ * that frame.
  */
 void fl_still_seed(fl_still *s, int x, int y, int w, int h, double since);
 

@@ -12,6 +12,9 @@
  *   assess   turn its blobs into sightings per lane (how much of each blob
  *            lies in the lane, what class it is) and run each lane's
  *            incident state machine (src/core/lane.c);
+ *   remember with a state folder, what must survive a restart (the clear
+ *            lane, open incidents) goes to the camera's memory
+ *            (src/edge/state.c, docs/memory.md);
  *   act      the lanes' events go to the sink the program installed and to
  *            the evidence writer (src/evidence/writer.c), which then, on
  *            every frame, takes the scene images that are due and seals
@@ -41,6 +44,7 @@
 #include "health.h"
 #include "scale.h"
 #include "source.h"
+#include "state.h"
 #include "still.h"
 #include "vision.h"
 
@@ -57,7 +61,24 @@ typedef struct class_memo {
 	double t;
 } class_memo;
 
-#define MEMO_SINCE_S 3.0    /* rest starts this close: the same object */
+#define MEMO_SINCE_S 3.0 /* rest starts this close: the same object */
+/* After the start, the model looks for objects already standing in the
+ * lanes every model_interval_s for this long: a car that was driving when
+ * analysis began and parks seconds later is as much "there at start" as
+ * one that stood already. */
+#define STARTUP_SEED_S 10.0
+/* Objects may rest within this fraction of the analysis width of a lane. */
+#define ROI_GROW 0.08
+/* After a restart, an incident held in memory is expected back at rest
+ * within this long (plus twice rest_s): a truck passing at that moment may
+ * hide it for a few seconds. */
+#define STATE_GRACE_S 10.0
+/* Day or night (for which clear lane to remember) is looked at this often:
+ * a picture darker than NIGHT_LUMA or greyer than NIGHT_COLOUR (an IR
+ * camera at night) is night. */
+#define NIGHT_CHECK_S 30.0
+#define NIGHT_LUMA 50.0
+#define NIGHT_COLOUR 4.0
 #define UNKNOWN_RETRY_S 1.0 /* ask again this soon when the class was unknown */
 
 struct edge_camera {
@@ -69,7 +90,8 @@ struct edge_camera {
 	int aw, ah;    /* analysis size */
 	double sx, sy; /* source pixels per analysis pixel */
 	uint8_t *small;
-	uint8_t *lane_bits; /* bit i: pixel in lane i */
+	uint8_t *lane_bits;     /* bit i: pixel in lane i */
+	uint8_t *roi, *roi_tmp; /* where objects may rest (roi_init()) */
 	fl_still *still;
 	fl_lane lanes[FL_MAX_LANES];
 	fl_detector *det;
@@ -82,10 +104,16 @@ struct edge_camera {
 	int nmemo;
 	fl_event_fn emit;
 	void *user;
+	double t0;        /* video time of the first analysed frame */
+	double next_seed; /* when the model looks for resting objects next */
 	fl_evidence_writer *evidence; /* NULL: no evidence */
-	int finished;                 /* end of input seen: evidence closed */
-	fl_health *health;            /* frozen / covered / moved, or NULL */
-	int live; /* a live source in live mode: reconnects */
+	edge_state *state;            /* memory across restarts, or NULL */
+	uint8_t *resting;  /* analysis size: what rests, for the memory */
+	int night;         /* the picture is dark or grey now */
+	double night_t;    /* when that was last looked at */
+	int finished;      /* end of input seen: evidence closed */
+	fl_health *health; /* frozen / covered / moved, or NULL */
+	int live;          /* a live source in live mode: reconnects */
 	struct {
 		int lost;         /* no stream now: reconnecting */
 		int offline_sent; /* camera_offline went out */
@@ -121,6 +149,38 @@ static void analysis_size(edge_camera *c, int w, int h)
 	c->sy = (double)h / c->ah;
 }
 
+/*
+ * Where objects may come to rest: the lanes, grown by ROI_GROW of the
+ * analysis width every way (a car standing in a lane rises above its far
+ * edge and spills over its sides), so that nothing far from any lane (a
+ * cloud's shade on a lawn, a bay across the road) becomes an object that
+ * could join one in a lane.
+ */
+static void roi_init(edge_camera *c)
+{
+	int r = FL_MAX(4, (int)lround(ROI_GROW * c->aw));
+	int w = c->aw, h = c->ah;
+
+	/* dilation by a square, separably: rows, then columns */
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int any = 0;
+			for (int xx = FL_MAX(0, x - r);
+			     xx <= FL_MIN(w - 1, x + r) && !any; xx++)
+				any = c->lane_bits[(size_t)y * w + xx] != 0;
+			c->roi_tmp[(size_t)y * w + x] = (uint8_t)any;
+		}
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int any = 0;
+			for (int yy = FL_MAX(0, y - r);
+			     yy <= FL_MIN(h - 1, y + r) && !any; yy++)
+				any = c->roi_tmp[(size_t)yy * w + x];
+			c->roi[(size_t)y * w + x] = (uint8_t)any;
+		}
+	fl_still_set_roi(c->still, c->roi);
+}
+
 static int lanes_init(edge_camera *c, char *err, size_t errlen)
 {
 	uint8_t *mask = malloc((size_t)c->aw * (size_t)c->ah);
@@ -139,6 +199,7 @@ static int lanes_init(edge_camera *c, char *err, size_t errlen)
 				c->lane_bits[k] |= (uint8_t)(1u << i);
 	}
 	free(mask);
+	roi_init(c);
 	return 0;
 }
 
@@ -161,6 +222,17 @@ static void camera_event(const fl_event *ev, void *user)
 {
 	edge_camera *c = user;
 
+	/* remembered before it goes out: a power cut between the two must
+	 * not leave an alarm sent and forgotten (src/edge/state.c) */
+	if (c->state &&
+	    (ev->type == FL_EV_OCCUPIED || ev->type == FL_EV_ALARM)) {
+		fl_still_resting_view(c->still, c->resting);
+		edge_state_save(c->state, ev->t, c->still, c->lanes,
+				c->conf->nlanes, c->night, c->resting, c->sx,
+				c->sy);
+	} else {
+		edge_state_touch(c->state);
+	}
 	if (c->emit)
 		c->emit(ev, c->user);
 	if (c->evidence)
@@ -283,7 +355,11 @@ static int classify(edge_camera *c, const fl_blob *b, double t)
 	return cls;
 }
 
-/* Objects standing in a lane when monitoring starts, found by the model. */
+/*
+ * Objects standing in a lane when monitoring starts, found by the model:
+ * each is a seed (fl_still_seed()), at rest from now once it has stood
+ * still for rest_s; traffic the model sees is dropped again.
+ */
 static void seed_from_model(edge_camera *c, double t)
 {
 	fl_detection d[MAX_DET];
@@ -293,6 +369,11 @@ static void seed_from_model(edge_camera *c, double t)
 		double foot_x = d[i].x + d[i].w / 2, foot_y = d[i].y + d[i].h;
 		int in = 0;
 
+		fl_log(FL_LOG_DEBUG, "detect",
+		       "t=%.1f start: %s %.2f at %.0f,%.0f "
+		       "%.0fx%.0f",
+		       t, fl_vclass_name(d[i].vclass), d[i].conf, d[i].x,
+		       d[i].y, d[i].w, d[i].h);
 		if (d[i].vclass == FL_VCLASS_PERSON)
 			continue;
 		for (int l = 0; l < c->conf->nlanes && !in; l++) {
@@ -326,6 +407,57 @@ static void seed_from_model(edge_camera *c, double t)
 	}
 }
 
+/* Is the picture night: dark, or grey (an IR illuminator's)? From the
+ * colour frame, sampled. */
+static int frame_night(edge_camera *c)
+{
+	const uint8_t *p = frame_bgr(c);
+	size_t n = (size_t)c->frame.width * (size_t)c->frame.height, k = 0;
+	double luma = 0, colour = 0;
+
+	for (size_t i = 0; i < n; i += 97, k++) {
+		int b = p[3 * i], g = p[3 * i + 1], r = p[3 * i + 2];
+		luma += 0.114 * b + 0.587 * g + 0.299 * r;
+		colour += (abs(r - g) + abs(g - b)) / 2.0;
+	}
+	luma /= (double)k;
+	colour /= (double)k;
+	fl_log(FL_LOG_DEBUG, "camera", "%s: luma %.1f, colour %.1f",
+	       c->conf->id, luma, colour);
+	return luma < NIGHT_LUMA || colour < NIGHT_COLOUR;
+}
+
+/*
+ * The camera's memory (src/edge/state.c), when opts->state_dir names a
+ * folder: the clear lane and the open incidents of before a restart are
+ * taken in before the first frame is analysed. Without it, or when the
+ * folder cannot be made, the camera runs without memory (logged).
+ */
+static void state_open(edge_camera *c, double wall_now)
+{
+	double base = c->opts.realtime ? wall_now - c->frame.t : 0;
+	char why[512];
+
+	c->state = edge_state_open(c->opts.state_dir, c->cfg,
+				   (int)(c->conf - c->cfg->cameras), c->aw,
+				   c->ah, base, why, sizeof(why));
+	c->resting = malloc((size_t)c->aw * (size_t)c->ah);
+	if (!c->state || !c->resting) {
+		fl_log(FL_LOG_WARN, "memory", "%s: %s; running without memory",
+		       c->conf->id, c->state ? "out of memory" : why);
+		edge_state_close(c->state, 0, NULL, NULL, 0, 0, NULL, 1, 1);
+		c->state = NULL;
+		return;
+	}
+	fl_downscale_gray(c->frame.luma, c->frame.width, c->frame.height,
+			  c->frame.stride, c->small, c->aw, c->ah);
+	c->night = frame_night(c);
+	c->night_t = c->frame.t;
+	edge_state_apply(c->state, c->still, c->lanes, c->conf->nlanes,
+			 c->small, c->night, c->conf->reference[0] != 0,
+			 c->frame.t, STATE_GRACE_S + 2 * c->cfg->detect.rest_s);
+}
+
 edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 			      const edge_opts *opts, fl_event_fn emit,
 			      void *user, char *err, size_t errlen)
@@ -351,6 +483,8 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	so.fps = opts->fps > 0 ? opts->fps : c->conf->fps;
 	so.threads = 1;
 	so.realtime = opts->realtime;
+	so.start_s = opts->start_s;
+	so.until_s = opts->until_s;
 	c->src = fl_source_open(url, &so, err, errlen);
 	if (!c->src)
 		goto fail;
@@ -379,6 +513,8 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	analysis_size(c, c->frame.width, c->frame.height);
 	c->small = malloc((size_t)c->aw * (size_t)c->ah);
 	c->lane_bits = calloc((size_t)c->aw * (size_t)c->ah, 1);
+	c->roi = calloc((size_t)c->aw * (size_t)c->ah, 1);
+	c->roi_tmp = calloc((size_t)c->aw * (size_t)c->ah, 1);
 	c->bgr = malloc((size_t)c->frame.width * (size_t)c->frame.height * 3);
 	sp.rest_s = cfg->detect.rest_s;
 	c->still = fl_still_create(&sp, c->aw, c->ah);
@@ -396,7 +532,8 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 		/* NULL for a frame too small to judge: no health checks. */
 		c->health = fl_health_create(&hp, c->aw, c->ah);
 	}
-	if (!c->small || !c->lane_bits || !c->bgr || !c->still) {
+	if (!c->small || !c->lane_bits || !c->roi || !c->roi_tmp || !c->bgr ||
+	    !c->still) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -412,6 +549,11 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 		}
 		fl_still_set_reference(c->still, c->small);
 		fl_health_set_reference(c->health, c->small);
+	}
+	if (opts->state_dir && !opts->decode_only) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		state_open(c, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 	}
 	model = opts->model ? opts->model : cfg->detect.model;
 	if (model && model[0] && !opts->decode_only) {
@@ -442,23 +584,43 @@ fail:
 	return NULL;
 }
 
-/* Where the blob's resting pixels lie: fraction inside each lane. */
-static void blob_lanes(edge_camera *c, const fl_blob *b, double *inside)
+/*
+ * Where the blob lies: the fraction of its resting pixels inside each lane,
+ * and of its footprint: for each column, its lowest pixel (where it meets
+ * the ground) against the lane's span at that row (the policy in
+ * src/core/lane.c).
+ */
+static void blob_lanes(edge_camera *c, const fl_blob *b, double *inside,
+		       double *foot)
 {
 	const int *labels = fl_still_labels(c->still);
-	int counts[FL_MAX_LANES] = { 0 }, total = 0;
+	int counts[FL_MAX_LANES] = { 0 }, feet[FL_MAX_LANES] = { 0 };
+	int total = 0, cols = 0;
 
-	for (int y = b->y; y < b->y + b->h; y++)
-		for (int x = b->x; x < b->x + b->w; x++) {
+	for (int x = b->x; x < b->x + b->w; x++) {
+		int low = -1;
+		for (int y = b->y; y < b->y + b->h; y++) {
 			size_t k = (size_t)y * c->aw + x;
 			if (labels[k] != b->label)
 				continue;
+			low = y;
 			total++;
 			for (int l = 0; l < c->conf->nlanes; l++)
 				counts[l] += (c->lane_bits[k] >> l) & 1;
 		}
-	for (int l = 0; l < c->conf->nlanes; l++)
+		if (low < 0)
+			continue;
+		cols++;
+		for (int l = 0; l < c->conf->nlanes; l++) {
+			double x0, x1, xs = (x + 0.5) * c->sx;
+			fl_lane_span(&c->lanes[l], (low + 1) * c->sy, &x0, &x1);
+			feet[l] += xs >= x0 && xs <= x1;
+		}
+	}
+	for (int l = 0; l < c->conf->nlanes; l++) {
 		inside[l] = total ? (double)counts[l] / total : 0;
+		foot[l] = cols ? (double)feet[l] / cols : 0;
+	}
 }
 
 static int minute_of_day(const edge_camera *c, double t)
@@ -505,8 +667,13 @@ static void analyse(edge_camera *c, double t)
 	fl_downscale_gray(c->frame.luma, c->frame.width, c->frame.height,
 			  c->frame.stride, c->small, c->aw, c->ah);
 	fl_still_feed(c->still, c->small, t);
-	if (c->stats.analysed == 0 && c->det && !c->conf->reference[0])
+	if (c->stats.analysed == 0)
+		c->t0 = c->next_seed = t;
+	if (c->det && !c->conf->reference[0] && t >= c->next_seed &&
+	    t - c->t0 <= STARTUP_SEED_S) {
 		seed_from_model(c, t);
+		c->next_seed = t + c->cfg->detect.model_interval_s;
+	}
 	check_health(c, t);
 }
 
@@ -521,10 +688,10 @@ static void assess(edge_camera *c, double t)
 
 	for (int i = 0; i < nb && i < 64; i++) {
 		const fl_blob *b = &blobs[i];
-		double inside[FL_MAX_LANES];
+		double inside[FL_MAX_LANES], foot[FL_MAX_LANES];
 		int cls = -1;
 
-		blob_lanes(c, b, inside);
+		blob_lanes(c, b, inside, foot);
 		for (int l = 0; l < c->conf->nlanes; l++) {
 			fl_sighting *si;
 			if (inside[l] <= 0)
@@ -538,8 +705,12 @@ static void assess(edge_camera *c, double t)
 			si->box[3] = b->h * c->sy;
 			si->rest_since = b->rest_since;
 			si->inside = inside[l];
+			si->foot = foot[l];
+			si->memo = 0;
 			si->cls = cls;
 			si->seen = b->seen;
+			si->memo = edge_state_which(c->state, &c->lanes[l], l,
+						    si, c->small, c->sx, c->sy);
 		}
 	}
 	for (int l = 0; l < c->conf->nlanes; l++)
@@ -570,6 +741,24 @@ static void write_debug(edge_camera *c)
 			      f);
 	}
 	fclose(f);
+}
+
+/* remember: what must survive a restart goes to the memory (state.c):
+ * at once when an incident changed, the clear lane every minute. */
+static void remember(edge_camera *c, double t)
+{
+	int moved = c->health &&
+		    (fl_health_active(c->health) & FL_HEALTH_MOVED);
+
+	if (!c->state)
+		return;
+	if (t - c->night_t >= NIGHT_CHECK_S) {
+		c->night = frame_night(c);
+		c->night_t = t;
+	}
+	fl_still_resting_view(c->still, c->resting);
+	edge_state_tick(c->state, t, c->still, c->lanes, c->conf->nlanes,
+			c->night, moved, c->resting, c->sx, c->sy);
 }
 
 /* act: the evidence writer takes the pictures due on this frame and seals
@@ -697,6 +886,12 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 	}
 	if (rc == FL_EAGAIN)
 		return rc;
+	if (!c->live && rc == FL_EDECODE) {
+		/* a broken file (corrupt, truncated: source.c): a health event
+		 * for the hub and the events file, besides the error */
+		camera_own_event(c, FL_EV_HEALTH, c->frame.t, err);
+		return rc;
+	}
 	if (c->live && rc != FL_ENOMEM) {
 		/* A camera that stops sending (or says its stream ended) is
 		 * lost, not finished: reconnect. */
@@ -744,12 +939,13 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 	if (c->opts.decode_only)
 		return 0;
 
-	/* analyse, assess (the lanes emit their events as they go) */
+	/* analyse, assess (the lanes emit their events as they go), remember */
 	if (c->frame.t + 1e-6 >= c->next_t) {
 		t0 = fl_mono_s();
 		c->next_t = FL_MAX(c->next_t + c->step, c->frame.t);
 		analyse(c, c->frame.t);
 		assess(c, c->frame.t);
+		remember(c, c->frame.t);
 		c->stats.analysis_s += fl_mono_s() - t0;
 		c->stats.analysed++;
 		if (c->opts.debug_dir)
@@ -786,6 +982,13 @@ void edge_camera_close(edge_camera *c)
 	if (!c)
 		return;
 	finish_evidence(c);
+	if (c->state) {
+		fl_still_resting_view(c->still, c->resting);
+		edge_state_close(c->state, c->frame.t, c->still, c->lanes,
+				 c->conf->nlanes, c->night, c->resting, c->sx,
+				 c->sy);
+	}
+	free(c->resting);
 	fl_evidence_writer_destroy(c->evidence); /* before the source it taps */
 	fl_source_close(c->src);
 	fl_still_destroy(c->still);
@@ -794,6 +997,8 @@ void edge_camera_close(edge_camera *c)
 	fl_people_destroy(c->people);
 	free(c->small);
 	free(c->lane_bits);
+	free(c->roi);
+	free(c->roi_tmp);
 	free(c->bgr);
 	free(c);
 }

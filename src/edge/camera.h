@@ -19,11 +19,16 @@ typedef struct edge_opts {
 	const char *source;    /* overrides the config's source, or NULL */
 	const char *model;     /* overrides detect.model, or NULL */
 	double fps;            /* image sequences; 0 = config or 25 */
+	double start_s;        /* replay: analysis begins here (video time) */
+	double until_s;        /* replay: a step at or past this returns
+				 * FL_ERANGE and does nothing (0: none) */
 	int realtime;          /* pace files at their frame rate (live) */
 	int decode_only;       /* benchmark: decode, analyse nothing */
 	time_t start_wall;     /* wall clock at video time 0 (active hours) */
 	const char *id_prefix; /* makes incident ids unique per run */
 	const char *debug_dir; /* write analysis masks here, or NULL */
+	const char *state_dir; /* the cameras' memory across restarts
+				 * (src/edge/state.c), or NULL: none */
 	fl_store *store;       /* evidence store, or NULL: no evidence */
 	const fl_key *key;     /* device key (with store) */
 } edge_opts;

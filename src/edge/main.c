@@ -8,7 +8,9 @@
  *                           public half, base64
  *   --replay                run one camera on --source (or its configured
  *                           source) as fast as possible on video time,
- *                           writing events to --events-out (replay.c)
+ *                           writing events to --events-out (replay.c);
+ *                           --start and --until cut it as a restart and a
+ *                           power cut would
  *   --capture-reference F   write a frame of the camera as its clear-lane
  *                           reference image (replay.c)
  *   (default: live)         run every camera, each in its own thread,
@@ -26,6 +28,11 @@
  * folder) is logged as an error and the edge runs on without evidence:
  * detection never waits for the disk. The on-site warning (warning.c) is
  * set up here too, for both modes.
+ *
+ * Memory across restarts (docs/memory.md): --state-dir DIR, else in live
+ * mode device.state_dir, names the folder of the cameras' memory
+ * (state.c); a replay has memory only with the option, so that plain
+ * replays stay memoryless.
  *
  * Exit status: 0 success, 1 a runtime failure (input, model, output), 2 a
  * usage or configuration error.
@@ -66,12 +73,16 @@ static void usage(FILE *f)
 	      "  --source S              video file, image pattern (in%06d.jpg), URL or /dev/videoN\n"
 	      "  --events-out FILE       replay: where the JSON-lines events go (default stdout)\n"
 	      "  --fps N                 frame rate of an image sequence (default 25)\n"
+	      "  --start T               replay: begin analysis at T s of video time\n"
+	      "  --until T               replay: stop at T s as a power cut would\n"
 	      "  --model PATH            dnn detector (.cfg with .weights beside it, or .onnx)\n"
 	      "  --camera ID             camera to replay or capture (default the first)\n"
 	      "  --capture-reference F   write the camera's current view as its clear-lane image\n"
 	      "  --stats-out FILE        replay: write throughput figures as JSON\n"
 	      "  --decode-only           replay: decode frames, analyse nothing (benchmark)\n"
 	      "  --debug-dir DIR         write analysis masks (PGM) per analysed frame\n"
+	      "  --state-dir DIR         the cameras' memory across restarts (replay: only\n"
+	      "                          with this option; live: device.state_dir)\n"
 	      "  --evidence-dir DIR      write evidence bundles here (overrides evidence.dir)\n"
 	      "  --print-public-key      print the device's public key (base64; created if missing)\n"
 	      "  --sample-config         print a commented sample configuration\n"
@@ -165,12 +176,15 @@ static int parse_args(int argc, char **argv, struct cli *o)
 		{ "source", required_argument, NULL, 's' },
 		{ "events-out", required_argument, NULL, 'e' },
 		{ "fps", required_argument, NULL, 'f' },
+		{ "start", required_argument, NULL, 'T' },
+		{ "until", required_argument, NULL, 'U' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "camera", required_argument, NULL, 'C' },
 		{ "capture-reference", required_argument, NULL, 'R' },
 		{ "stats-out", required_argument, NULL, 'S' },
 		{ "decode-only", no_argument, NULL, 'D' },
 		{ "debug-dir", required_argument, NULL, 'd' },
+		{ "state-dir", required_argument, NULL, 'M' },
 		{ "sample-config", no_argument, NULL, 'P' },
 		{ "evidence-dir", required_argument, NULL, 'E' },
 		{ "print-public-key", no_argument, NULL, 'K' },
@@ -208,6 +222,19 @@ static int parse_args(int argc, char **argv, struct cli *o)
 				return 2;
 			}
 			break;
+		case 'T':
+		case 'U': {
+			double v = strtod(optarg, &end);
+
+			if (*end || end == optarg || !(v >= 0 && v < 1e7)) {
+				fprintf(stderr,
+					"firelane-edge: --%s %s: expected seconds >= 0\n",
+					opt == 'T' ? "start" : "until", optarg);
+				return 2;
+			}
+			*(opt == 'T' ? &o->opts.start_s : &o->opts.until_s) = v;
+			break;
+		}
 		case 'm':
 			o->opts.model = optarg;
 			break;
@@ -225,6 +252,9 @@ static int parse_args(int argc, char **argv, struct cli *o)
 			break;
 		case 'd':
 			o->opts.debug_dir = optarg;
+			break;
+		case 'M':
+			o->opts.state_dir = optarg;
 			break;
 		case 'P':
 			o->sample = 1;
@@ -250,6 +280,17 @@ static int parse_args(int argc, char **argv, struct cli *o)
 		usage(stderr);
 		return 2;
 	}
+	if ((o->opts.start_s > 0 || o->opts.until_s > 0) && !o->replay) {
+		fprintf(stderr,
+			"firelane-edge: --start and --until need --replay\n");
+		return 2;
+	}
+	if (o->opts.until_s > 0 && o->opts.until_s <= o->opts.start_s) {
+		fprintf(stderr,
+			"firelane-edge: --until %g must be after --start %g\n",
+			o->opts.until_s, o->opts.start_s);
+		return 2;
+	}
 	return -1;
 }
 
@@ -261,7 +302,7 @@ int main(int argc, char **argv)
 	static char buf[1 << 16];
 	edge_warning *warning = NULL;
 	fl_store *store = NULL;
-	char err[1024], prefix[48];
+	char err[1024], prefix[FL_ID_MAX + 24];
 	int cam, rc;
 
 	rc = parse_args(argc, argv, &o);
@@ -292,6 +333,13 @@ int main(int argc, char **argv)
 			o.config, cfg.time_zone_line, err);
 		return 2;
 	}
+	/* --state-dir overrides device.state_dir (the spool's start-up reads
+	 * it there too); a replay has memory only with the option */
+	if (o.opts.state_dir)
+		snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s",
+			 o.opts.state_dir);
+	else if (!o.replay && !o.capture && cfg.state_dir[0])
+		o.opts.state_dir = cfg.state_dir;
 	cam = o.camera ? edge_camera_index(&cfg, o.camera) : 0;
 	if (cam < 0) {
 		fprintf(stderr, "firelane-edge: %s: no camera '%s'\n", o.config,
@@ -302,7 +350,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	o.opts.start_wall = time(NULL);
-	snprintf(prefix, sizeof(prefix), "%.20s-%lx", cfg.device_id,
+	snprintf(prefix, sizeof(prefix), "%s-%lx", cfg.device_id,
 		 (unsigned long)o.opts.start_wall);
 	o.opts.id_prefix = prefix;
 	if (!o.capture && !o.opts.decode_only) {

@@ -66,6 +66,10 @@ void edge_publish_answer(edge_publish *p, const char *req, const char *cmd,
 void edge_publish_spool_stats(edge_publish *p, long *messages, double *bytes,
 			      long *dropped, long *refused);
 
+/* Messages the spool refused, held in memory until it takes them again
+ * (publish.c, "A note on a spool that fails"). Any thread. */
+long edge_publish_held(edge_publish *p);
+
 /* 1 while connected to the broker. */
 int edge_publish_connected(edge_publish *p);
 

@@ -40,8 +40,10 @@
 
 /*
  * Spool the chunks of file `name` of the bundle in dir from chunk *chunk on.
- * Returns 0 when the file is done, FL_EFULL when the spool refused (resume
- * later from *chunk), another error when the file cannot be read.
+ * Returns 0 when the file is done, FL_EAGAIN when the spool refused a chunk
+ * (full, read-only, failing: logged with the spool's own reason; resume
+ * later from *chunk), another error when the file cannot be read (logged
+ * with the reason).
  */
 static int spool_file(edge_publish *p, const struct incident *in,
 		      const char *dir, const char *name, long *chunk)
@@ -56,9 +58,13 @@ static int spool_file(edge_publish *p, const struct incident *in,
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	err[0] = '\0';
-	if (fl_file_sha256(path, 0, fsha, &size, err, sizeof(err)) < 0 ||
-	    !(f = fopen(path, "rb")))
-		goto out;
+	if ((rc = fl_file_sha256(path, 0, fsha, &size, err, sizeof(err))) < 0)
+		goto unreadable;
+	if (!(f = fopen(path, "rb"))) {
+		rc = FL_EIO;
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+		goto unreadable;
+	}
 	count = size > 0 ? (long)ceil((double)size / CHUNK_BYTES) : 1;
 	msg = malloc(CHUNK_BYTES + 1024);
 	if (!msg) {
@@ -72,32 +78,40 @@ static int spool_file(edge_publish *p, const struct incident *in,
 		char data[CHUNK_BYTES];
 		size_t n, hl;
 
-		if (fseek(f, off, SEEK_SET) != 0)
-			goto out;
+		if (fseek(f, off, SEEK_SET) != 0) {
+			rc = FL_EIO;
+			snprintf(err, sizeof(err), "%s", strerror(errno));
+			goto unreadable;
+		}
 		n = fread(data, 1, sizeof(data), f);
 		fl_sha256_hex(data, n, csha);
 		hl = fl_evidence_chunk_header(in->id, name, *chunk, count,
 					      (double)off, (double)size, csha,
 					      fsha, msg, 1024);
-		if (hl >= 1024)
-			goto out;
+		if (hl >= 1024) {
+			rc = FL_EINVAL;
+			snprintf(err, sizeof(err), "chunk header too long");
+			goto unreadable;
+		}
 		memcpy(msg + hl, data, n);
-		rc = fl_spool_append(p->spool, FL_SPOOL_EVIDENCE, 1, 0, topic,
-				     msg, hl + n, NULL, err, sizeof(err));
+		rc = publish__append(p, FL_SPOOL_EVIDENCE, topic, msg, hl + n,
+				     err, sizeof(err));
 		if (rc < 0) {
+			/* the spool's own reason: full, read-only, failing */
 			fl_log(FL_LOG_WARN, "evidence",
-			       "%s %s chunk %ld: %s; retried later", in->id,
-			       name, *chunk, err);
+			       "%s %s chunk %ld: %s; the transfer pauses and "
+			       "resumes from this chunk",
+			       in->id, name, *chunk, err);
+			rc = FL_EAGAIN;
 			goto out;
 		}
-		if (p->mqtt)
-			fl_mqtt_kick(p->mqtt);
 	}
 	rc = 0;
+	goto out;
+unreadable:
+	fl_log(FL_LOG_ERROR, "evidence", "%s %s: cannot read: %s", in->id, name,
+	       err);
 out:
-	if (rc == FL_EIO)
-		fl_log(FL_LOG_ERROR, "evidence", "%s: cannot read (%s)", path,
-		       err[0] ? err : strerror(errno));
 	if (f)
 		fclose(f);
 	free(msg);
@@ -183,7 +197,7 @@ static enum evid_result evidence_step(edge_publish *p, struct incident *in,
 				   : in->file == nf ? "manifest.json"
 						    : "manifest.sig";
 		int rc = spool_file(p, in, l->dir, name, &in->chunk);
-		if (rc == FL_EFULL || rc == FL_ENOMEM) {
+		if (rc == FL_EAGAIN || rc == FL_ENOMEM) {
 			res = EV_PAUSED; /* resume at the next poll */
 			goto out;
 		}

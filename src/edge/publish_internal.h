@@ -21,6 +21,7 @@
 #include "client.h"
 #include "config.h"
 #include "ids.h"
+#include "msgsign.h"
 #include "publish.h"
 #include "spool.h"
 #include "store.h"
@@ -43,6 +44,15 @@ struct incident {
 	long chunk;  /* next chunk of that file */
 };
 
+/* A message the spool refused, held until it takes it. */
+struct held_msg {
+	struct held_msg *next;
+	int prio;
+	char *topic;
+	void *payload;
+	size_t len;
+};
+
 struct lane_pub {
 	int occupied, blocked; /* open incidents, of which alarmed */
 	int dirty;             /* state to publish */
@@ -63,6 +73,29 @@ struct edge_publish {
 	char cmd_topic[FL_TOPIC_MAX];
 	char receipt_topic[FL_TOPIC_MAX];
 
+	/* Trust (docs/mqtt.md, "Signed messages"): everything for the hub
+	 * is signed with the device key; commands and receipts must be
+	 * signed by the hub's. Set at create; nonces, epoch: control
+	 * thread. */
+	fl_key key;
+	unsigned char hub_pk[32];
+	int have_hub_key;
+	fl_nonces *nonces; /* commands taken within the window */
+	char nonces_path[FL_PATH_MAX + 32];
+	unsigned long long epoch;   /* this connection's (status, heartbeat) */
+	unsigned long long ceiling; /* epochs below it are spoken for */
+	int epoch_used;             /* a will carried it already */
+	char epoch_path[FL_PATH_MAX + 32];
+	/* Messages the spool refused (a disk read-only, failing or full),
+	 * held in order until it takes them (publish.c, "A note on a spool
+	 * that fails"); guarded by blog_mu. */
+	pthread_mutex_t blog_mu;
+	struct held_msg *blog_head, *blog_tail;
+	long blog_n;
+	double blog_bytes;
+	double blog_retry_at, blog_wait; /* monotonic; back-off */
+	char blog_why[512];              /* the spool's last refusal */
+
 	pthread_mutex_t mu;
 	struct incident inc[MAX_INCIDENTS];
 	struct lane_pub lanes[FL_MAX_CAMERAS][FL_MAX_LANES];
@@ -72,10 +105,33 @@ struct edge_publish {
 
 /* ---- publish.c ---------------------------------------------------------- */
 
-/* Append one message to the spool (logged when refused) and wake the
- * client. 0 or the spool's error. Any thread. */
+/* Sign body for topic with the device key: *out (malloc'd, the caller
+ * frees) gets the signed payload, *n its length. 0 or an fl_errno
+ * (logged). Any thread. */
+int publish__sign(edge_publish *p, const char *topic, const void *body,
+		  size_t len, char **out, size_t *n);
+
+/* Sign and append one message to the spool and wake the client. 0 or the
+ * spool's error with the reason in err (not logged). Any thread. */
+int publish__append(edge_publish *p, int prio, const char *topic,
+		    const void *body, size_t len, char *err, size_t errlen);
+
+/* The same, except that a refusal is not returned: 0 also when the spool
+ * refused the message and it is held in memory, signed, to be spooled
+ * later (an incident or camera message: never given up); a heartbeat the spool
+ * refused is dropped (logged; 0 too: the next one says the same).
+ * FL_EFULL only when the in-memory back-log is full as well (logged).
+ * Any thread. */
 int publish__spool(edge_publish *p, int prio, const char *topic,
-		   const void *payload, size_t len);
+		   const void *body, size_t len);
+
+/* Sign and publish directly (QoS 1; not spooled): 0, or FL_EAGAIN when
+ * offline. Control thread. */
+int publish__direct(edge_publish *p, const char *topic, const void *body,
+		    size_t len, int retain);
+
+/* Control thread: try to spool what is held, when the back-off allows. */
+void publish__drain(edge_publish *p);
 
 /* ---- publish_incidents.c ------------------------------------------------- */
 
@@ -126,5 +182,10 @@ void publish__discovery(edge_publish *p);
 
 /* The client connected: status online, every lane, discovery. */
 void publish__on_connect(void *user);
+
+/* ---- publish.c (status) -------------------------------------------------- */
+
+/* Publish "online" with this connection's epoch, signed (retained). */
+void publish__status_online(edge_publish *p);
 
 #endif /* FL_EDGE_PUBLISH_INTERNAL_H */

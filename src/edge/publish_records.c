@@ -1,18 +1,21 @@
 /*
  * publish_records.c - the open-incident records: what survives a kill -9.
  *
- * Kill -9 and power loss. An incident still open when the process dies
- * cannot be resumed by the next process (the lane logic starts afresh and
- * re-detects a vehicle still standing as a new incident from time zero:
- * an obstruction present at start-up is one). So every open incident has a
- * small record in <spool>/open/<incident_id> (camera, lane, last seq, and
- * where its evidence upload stands), written crash-safe (fl_file_write)
- * before each of its messages is spooled and removed when it closes. At
- * start, each record left over becomes one last spooled message of type
- * "interrupted" with the next seq: the hub sees the old incident closed
- * (not cleared: its fate is unknown) and, if the obstruction is still
- * there, a new incident opened by the new process. Nothing spooled is
- * lost: the spool itself survives and is delivered after the restart.
+ * Kill -9 and power loss. Every open incident has a small record in
+ * <spool>/open/<incident_id> (camera, lane, last seq, and where its
+ * evidence upload stands), written crash-safe (fl_file_write) before each
+ * of its messages is spooled and removed when it closes. At start, a
+ * record whose incident the cameras' memory holds (device.state_dir,
+ * src/edge/state.c, docs/memory.md) stays open: its camera resumes it if
+ * the obstruction is still there (no message at all) or closes it as
+ * cleared, and those messages continue its seq. Without memory an incident
+ * cannot be resumed (the lane logic starts afresh and re-detects a vehicle
+ * still standing as a new incident from time zero), so every other record
+ * left over becomes one last spooled message of type "interrupted" with
+ * the next seq: the hub sees the old incident closed (not cleared: its
+ * fate is unknown) and, if the obstruction is still there, a new incident
+ * opened by the new process. Nothing spooled is lost: the spool itself
+ * survives and is delivered after the restart.
  */
 #include "publish_internal.h"
 
@@ -26,6 +29,7 @@
 #include "clock.h"
 #include "file.h"
 #include "fl.h"
+#include "state.h"
 
 /* One record, crash-safe (fl_file_write). 0 or an fl_errno (logged). */
 static int write_record(const char *dir, const char *name, const char *text)
@@ -61,9 +65,23 @@ void publish__save_record(edge_publish *p, const struct incident *in)
 	write_record(p->open_dir, in->id, text);
 }
 
-/* Close what a killed predecessor left open: one "interrupted" each. */
+/* Is incident id held by the cameras' memory (they resume or close it)? */
+static int held(char (*ids)[FL_INCIDENT_ID_MAX], int n, const char *id)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(ids[i], id))
+			return 1;
+	return 0;
+}
+
+/* Close what a killed predecessor left open: one "interrupted" each, but
+ * for what the cameras' memory holds. */
 void publish__recover(edge_publish *p)
 {
+	static char ids[FL_MAX_CAMERAS * FL_MAX_LANES * FL_LANE_SPOTS]
+		       [FL_INCIDENT_ID_MAX];
+	int nheld = edge_state_incidents(p->cfg->state_dir, p->cfg, ids,
+					 (int)FL_ARRAY_SIZE(ids));
 	DIR *d = opendir(p->open_dir);
 	struct dirent *de;
 
@@ -101,6 +119,23 @@ void publish__recover(edge_publish *p)
 			continue;
 		}
 		free(text);
+		cam = edge_camera_index(p->cfg, camera);
+		ln = edge_lane_index(p->cfg, cam, lane);
+		if (!closed && cam >= 0 && ln >= 0 &&
+		    held(ids, nheld, de->d_name) &&
+		    (in = publish__incident_get(p, de->d_name, cam, ln))) {
+			/* its camera decides, and its messages go on */
+			in->seq = seq;
+			if (due && p->store)
+				in->evid = EVID_WAIT;
+			in->file = file;
+			in->chunk = chunk;
+			fl_log(FL_LOG_INFO, "publish",
+			       "incident %s was open when the edge stopped; "
+			       "its camera's memory resumes or closes it",
+			       de->d_name);
+			continue;
+		}
 		if (!closed) {
 			m.incident_id = de->d_name;
 			m.type = "interrupted";
@@ -128,8 +163,6 @@ void publish__recover(edge_publish *p)
 		/* Evidence still due: resume it if the bundle was sealed
 		 * (a bundle the crash left half-written is gone: the store's
 		 * owner removed it when it opened). */
-		cam = edge_camera_index(p->cfg, camera);
-		ln = edge_lane_index(p->cfg, cam, lane);
 		snprintf(path, sizeof(path), "%s/%s/manifest.sig",
 			 p->store ? fl_store_dir(p->store) : "", de->d_name);
 		if (due && p->store && cam >= 0 && ln >= 0 &&

@@ -86,7 +86,7 @@ void publish__on_connect(void *user)
 {
 	edge_publish *p = user;
 
-	fl_mqtt_publish(p->mqtt, p->status_topic, "online", 6, 1, 1);
+	publish__status_online(p);
 	pthread_mutex_lock(&p->mu);
 	for (int c = 0; c < p->cfg->ncameras; c++)
 		for (int l = 0; l < p->cfg->cameras[c].nlanes; l++)

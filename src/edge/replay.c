@@ -5,6 +5,13 @@
  * evidence (when on) to the store. A missing, corrupt or truncated input
  * is an error (exit 1); the end of the input is success.
  *
+ * Replay windows: --start T begins analysis at T seconds of video time (the
+ * frames before are decoded and dropped, as if the edge had been switched
+ * on there; events keep the source's own times). --until T ends the replay
+ * at T as a power cut would: the process ends at the first frame at or past
+ * T with no orderly close (no final events, no evidence sealed, nothing
+ * saved beyond what was written while running) and exit status 0.
+ *
  * --capture-reference is the same start (open the camera, read) ending in
  * one frame written as the clear-lane reference image.
  */
@@ -13,6 +20,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "event_lines.h"
@@ -95,6 +103,15 @@ int edge_replay_run(const edge_replay_args *a)
 		edge_warning_tick(a->warning, a->cfg->cameras[a->camera].id,
 				  edge_camera_time(c), edge_lines_event,
 				  &lines);
+	if (rc == FL_ERANGE && a->opts->until_s > 0) {
+		/* --until: a power cut. Every event line is already flushed;
+		 * nothing else may reach the disk, so no close of any kind. */
+		fprintf(stderr,
+			"firelane-edge: --until %g: power cut (the next frame "
+			"is at %.3f s)\n",
+			a->opts->until_s, edge_camera_time(c));
+		_exit(0);
+	}
 	if (rc == FL_EEOF || *a->stop) {
 		rc = 0;
 	} else {

@@ -45,6 +45,28 @@
  * case stays one repeat of a job sent but not yet moved by a worker that
  * died in between.
  *
+ * Sent means delivered. A webhook job is sent when the receiver answered
+ * 2xx; an MQTT job when the broker acknowledged it (PUBACK), not when the
+ * client took it: it is published with fl_mqtt_publish_tracked() and
+ * stays claimed until hub_alerts_published() reports the outcome - sent/
+ * on the PUBACK, back to the outbox (no attempt counted) when the
+ * connection went before it, a failed attempt when the broker refused it.
+ *
+ * Order. An all-clear is only worth something after its alarm, so a
+ * cleared job names the alarm job of its target ("after") and waits while
+ * that one is still in the outbox or claimed. And messages may come out
+ * of order (a spool replayed after a restart, a shared subscription): a
+ * close that arrives before its incident's alarm leaves a record
+ * (made/<incident>.closed), and the alarm, when it comes, makes its alert
+ * and the all-clear behind it - a property manager never holds an alarm
+ * that nothing will clear. No escalation clock is started for it.
+ *
+ * Failing. A job, a record or a clock that cannot be written (the disk
+ * full or failing) makes hub_alerts_incident() fail, and ingest holds the
+ * message and offers it again; the message is then a duplicate in the
+ * store, and the alerts are asked again anyway: each step is made only
+ * once (made/), and a job only when its name is nowhere yet.
+ *
  * Threads: webhook jobs are posted by this module's thread (libcurl, one
  * attempt at a time with alerts.timeout_s), MQTT jobs by the main thread in
  * hub_alerts_tick() because the MQTT client belongs to it. The two never
@@ -55,6 +77,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <math.h>
 #include <pthread.h>
@@ -84,6 +107,12 @@ struct hub_alerts {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char worker[HUB_STR]; /* this worker's name in claims */
+	/* MQTT jobs published, waiting for their PUBACK (main thread) */
+	struct flight {
+		uint64_t token;
+		char name[512];
+	} * flight;
+	size_t nflight, flightcap;
 };
 
 static int exists(const char *path)
@@ -185,21 +214,23 @@ static char *body_for(const hub_alerts *a, const struct what *w, int format)
 }
 
 /* Make the job dir/outbox/<iid>.<kind>.<target>.json unless it exists
- * anywhere. dest is a URL (format >= 0) or an MQTT topic (format < 0). */
-static void job_make(hub_alerts *a, const struct what *w, const char *target,
-		     const char *dest, int format)
+ * anywhere. dest is a URL (format >= 0) or an MQTT topic (format < 0).
+ * A cleared job waits for the alarm job of its target (after). 0, or the
+ * error of a job that could not be written. */
+static int job_make(hub_alerts *a, const struct what *w, const char *target,
+		    const char *dest, int format)
 {
 	static const char *const boxes[] = { "outbox", "sent", "failed" };
-	char name[512], path[HUB_PATHLEN];
+	char name[512], path[HUB_PATHLEN], after[512];
 	char *body = NULL;
 	json_t *j = NULL;
-	int rc;
+	int rc = FL_ENOMEM;
 
 	hub_fmt(name, sizeof(name), "%s.%s.%s.json", w->iid, w->kind, target);
 	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
 		hub_fmt(path, sizeof(path), "%s/%s/%s", a->dir, boxes[i], name);
 		if (exists(path))
-			return; /* made before: never twice */
+			return 0; /* made before: never twice */
 	}
 	body = body_for(a, w, format < 0 ? HUB_HOOK_GENERIC : format);
 	if (!body)
@@ -209,28 +240,36 @@ static void job_make(hub_alerts *a, const struct what *w, const char *target,
 		      "next", 0.0, "created", fl_wall_s());
 	if (!j)
 		goto out;
+	if (!strcmp(w->kind, "cleared")) {
+		hub_fmt(after, sizeof(after), "%s.alarm.%s.json", w->iid,
+			target);
+		json_object_set_new(j, "after", json_string(after));
+	}
 	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
 	rc = save_ex(path, j, 1);
-	if (rc == FL_EEXIST)
-		; /* another worker made it a moment ago */
-	else if (rc)
+	if (rc == FL_EEXIST) {
+		rc = 0; /* another worker made it a moment ago */
+	} else if (rc) {
 		fl_log(FL_LOG_ERROR, "alerts", "%s: cannot write", path);
-	else
+	} else {
 		fl_log(FL_LOG_INFO, "alerts", "%s %s for %s -> %s", w->kind,
 		       target, w->iid, dest);
+	}
 	pthread_mutex_lock(&a->mu);
 	pthread_cond_signal(&a->cv);
 	pthread_mutex_unlock(&a->mu);
 out:
 	json_decref(j);
 	free(body);
+	return rc;
 }
 
-/* All jobs of one kind for a site: MQTT and the webhooks. */
-static void jobs_for(hub_alerts *a, const struct what *w)
+/* All jobs of one kind for a site: MQTT and the webhooks. 0 or the first
+ * error (every job is tried). */
+static int jobs_for(hub_alerts *a, const struct what *w)
 {
 	const hub_site_alerts *s = hub_conf_site(a->conf, w->site);
-	int esc = !strcmp(w->kind, "escalated");
+	int esc = !strcmp(w->kind, "escalated"), rc = 0, r;
 	char lvl[HUB_STR], topic[HUB_STR + 64], target[16];
 
 	fl_topic_level(w->site, lvl, sizeof(lvl));
@@ -240,57 +279,95 @@ static void jobs_for(hub_alerts *a, const struct what *w)
 		else
 			hub_fmt(topic, sizeof(topic), "firelane/%s/%s", lvl,
 				esc ? "enforcement" : "alerts");
-		job_make(a, w, "mqtt", topic, -1);
+		rc = job_make(a, w, "mqtt", topic, -1);
 	}
 	if (!s)
-		return;
+		return rc;
 	for (int i = 0; i < (esc ? s->nescalate : s->nhooks); i++) {
 		const hub_hook *h = esc ? &s->escalate[i] : &s->hooks[i];
 
 		hub_fmt(target, sizeof(target), "%s%d", esc ? "esc" : "hook",
 			i);
-		job_make(a, w, target, h->url, h->format);
+		if ((r = job_make(a, w, target, h->url, h->format)) && !rc)
+			rc = r;
 	}
+	return rc;
 }
 
-/* The record that an incident's step was handled: .alerts/made/<iid>.<kind> */
-static int made(hub_alerts *a, const char *iid, const char *kind, int mark)
+/* Whether an incident's step was handled: .alerts/made/<iid>.<kind> */
+static int is_made(hub_alerts *a, const char *iid, const char *kind)
+{
+	char path[HUB_PATHLEN];
+
+	hub_fmt(path, sizeof(path), "%s/made/%s.%s", a->dir, iid, kind);
+	return exists(path);
+}
+
+/* Record it (a plain file: losing one to a power cut can only repeat an
+ * alert). 0 or the error. */
+static int mark_made(hub_alerts *a, const char *iid, const char *kind)
 {
 	char path[HUB_PATHLEN];
 	FILE *f;
 
 	hub_fmt(path, sizeof(path), "%s/made/%s.%s", a->dir, iid, kind);
-	if (!mark)
-		return exists(path);
 	f = fopen(path, "w");
-	if (f)
-		fclose(f);
-	return 1;
+	if (!f || fclose(f)) {
+		int rc = fl_file_errno(errno, "cannot create", path, NULL, 0);
+
+		fl_log(FL_LOG_ERROR, "alerts", "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	return 0;
 }
 
-void hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
-			 const char *camera, const char *lane,
-			 const char *incident_id, const char *type, double wall)
+/* The all-clear of w's incident, once. */
+static int all_clear(hub_alerts *a, struct what w)
+{
+	int rc;
+
+	if (is_made(a, w.iid, "cleared"))
+		return 0;
+	w.kind = "cleared";
+	if ((rc = jobs_for(a, &w)))
+		return rc;
+	return mark_made(a, w.iid, "cleared");
+}
+
+int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
+			const char *camera, const char *lane,
+			const char *incident_id, const char *type, double wall)
 {
 	struct what w = { site, device, camera, lane, incident_id, type, wall };
 	char path[HUB_PATHLEN];
+	int rc = 0;
 
 	hub_fmt(path, sizeof(path), "%s/open/%s.json", a->dir, incident_id);
 	if (!strcmp(type, "alarm")) {
-		json_t *j;
+		int closed = is_made(a, incident_id, "closed");
 
-		if (made(a, incident_id, "alarm", 0))
-			return; /* handled before (a replay after a restart) */
-		/* the escalation clock */
-		j = json_pack("{s:s,s:s,s:s,s:s,s:f}", "site", site, "device",
-			      device, "camera", camera, "lane", lane, "alarm",
-			      wall);
-		if (j)
-			save(path, j);
-		json_decref(j);
-		jobs_for(a, &w);
-		made(a, incident_id, "alarm", 1);
-		return;
+		if (is_made(a, incident_id, "alarm"))
+			return 0; /* handled before (a replay after a restart) */
+		if (!closed) {    /* the escalation clock */
+			json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:f}", "site",
+					      site, "device", device, "camera",
+					      camera, "lane", lane, "alarm",
+					      wall);
+
+			rc = j ? save(path, j) : FL_ENOMEM;
+			json_decref(j);
+		}
+		if (rc || (rc = jobs_for(a, &w)) ||
+		    (rc = mark_made(a, incident_id, "alarm")))
+			return rc;
+		if (!closed)
+			return 0;
+		/* its close came first: the all-clear follows the alarm */
+		fl_log(FL_LOG_WARN, "alerts",
+		       "%s: alarm arrived after the incident closed; the "
+		       "all-clear follows it",
+		       incident_id);
+		return all_clear(a, w);
 	}
 	if (!strcmp(type, "escalated")) {
 		/* the edge's own escalate_s (per lane) came first: escalate at
@@ -299,21 +376,21 @@ void hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 
 		if (json_is_object(j)) {
 			json_object_set_new(j, "force", json_true());
-			save(path, j);
+			rc = save(path, j);
 		}
 		json_decref(j);
-		return;
+		return rc;
 	}
 	if (!strcmp(type, "cleared") || !strcmp(type, "vacated") ||
 	    !strcmp(type, "interrupted")) {
 		unlink(path);
-		if (!made(a, incident_id, "alarm", 0) ||
-		    made(a, incident_id, "cleared", 0))
-			return; /* no alarm alert: no all-clear either */
-		w.kind = "cleared";
-		jobs_for(a, &w);
-		made(a, incident_id, "cleared", 1);
+		if (!is_made(a, incident_id, "alarm")) /* an alarm may come */
+			return is_made(a, incident_id, "closed")
+				       ? 0
+				       : mark_made(a, incident_id, "closed");
+		return all_clear(a, w);
 	}
+	return 0;
 }
 
 /* ---- sending -------------------------------------------------------------- */
@@ -456,6 +533,105 @@ static int post(hub_alerts *a, const char *url, const char *body, char *why,
 	return rc;
 }
 
+/* 1 while job `after` (a name) is still to be sent: in the outbox, or
+ * claimed by any worker. The cheap answers first: a cleared job waits on
+ * its alarm on every tick, and a flood has thousands of each. mqtt: called
+ * on the main thread, which owns the in-flight list. */
+static int waiting_for(hub_alerts *a, const char *after, int mqtt)
+{
+	static const char *const done[] = { "sent", "failed" };
+	char path[HUB_PATHLEN];
+	glob_t g;
+	int found;
+
+	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, after);
+	if (exists(path))
+		return 1;
+	for (size_t i = 0; i < FL_ARRAY_SIZE(done); i++) {
+		hub_fmt(path, sizeof(path), "%s/%s/%s", a->dir, done[i], after);
+		if (exists(path))
+			return 0;
+	}
+	for (size_t i = 0; mqtt && i < a->nflight; i++)
+		if (!strcmp(a->flight[i].name, after))
+			return 1; /* published, its PUBACK to come */
+	/* claimed by another worker, or never made (a target added since) */
+	hub_fmt(path, sizeof(path), "%s/claimed/%s@*", a->dir, after);
+	found = glob(path, GLOB_NOSORT | GLOB_NOESCAPE, NULL, &g) == 0 &&
+		g.gl_pathc > 0;
+	globfree(&g);
+	return found;
+}
+
+/* Publish a claimed MQTT job; it stays claimed until its PUBACK
+ * (hub_alerts_published). */
+static void mqtt_send(hub_alerts *a, fl_mqtt *m, const char *name, json_t *j,
+		      const char *dest, const char *body)
+{
+	uint64_t token;
+	int rc;
+
+	if (a->nflight == a->flightcap) {
+		size_t cap = a->flightcap ? a->flightcap * 2 : 16;
+		struct flight *f = realloc(a->flight, cap * sizeof(*f));
+
+		if (!f) {
+			job_unclaim(a, name);
+			return;
+		}
+		a->flight = f;
+		a->flightcap = cap;
+	}
+	rc = fl_mqtt_publish_tracked(m, dest, body, strlen(body), 1, 0, &token);
+	if (rc == FL_EAGAIN) { /* offline: wait, no attempt */
+		job_unclaim(a, name);
+		return;
+	}
+	if (rc) {
+		job_retry(a, name, j, fl_strerror(rc));
+		return;
+	}
+	a->flight[a->nflight].token = token;
+	hub_fmt(a->flight[a->nflight].name, sizeof(a->flight[0].name), "%s",
+		name);
+	a->nflight++;
+}
+
+void hub_alerts_published(hub_alerts *a, uint64_t token, int rc)
+{
+	char path[HUB_PATHLEN], name[512];
+	json_t *j;
+	size_t i;
+
+	for (i = 0; i < a->nflight && a->flight[i].token != token; i++)
+		;
+	if (i == a->nflight)
+		return; /* not an alert's */
+	hub_fmt(name, sizeof(name), "%s", a->flight[i].name);
+	a->flight[i] = a->flight[--a->nflight];
+	if (rc == 0) {
+		fl_log(FL_LOG_INFO, "alerts", "%s: delivered to the broker",
+		       name);
+		job_done(a, name, "sent");
+		return;
+	}
+	if (rc == FL_EAGAIN) { /* the connection went first: not an attempt */
+		fl_log(FL_LOG_WARN, "alerts",
+		       "%s: not acknowledged before the connection was lost; "
+		       "sent again",
+		       name);
+		job_unclaim(a, name);
+		return;
+	}
+	claimed_path(a, name, path, sizeof(path));
+	j = json_load_file(path, 0, NULL);
+	if (json_is_object(j))
+		job_retry(a, name, j, "refused by the broker");
+	else
+		job_unclaim(a, name);
+	json_decref(j);
+}
+
 /* Run the due jobs of one kind (mqtt: m set, main thread; else webhooks). */
 static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 {
@@ -468,7 +644,8 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 	d = opendir(box);
 	if (!d)
 		return;
-	while ((e = readdir(d)) && !atomic_load(&a->stop)) {
+	while ((e = readdir(d)) && !atomic_load(&a->stop) &&
+	       !(mqtt && fl_mqtt_unacked(m) >= HUB_ALERT_WINDOW)) {
 		size_t n = strlen(e->d_name);
 		int is_mqtt = n > 10 &&
 			      !strcmp(e->d_name + n - 10, ".mqtt.json");
@@ -484,9 +661,13 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 			json_decref(j);
 			continue;
 		}
-		if (json_number_value(json_object_get(j, "next")) > now) {
+		if (json_number_value(json_object_get(j, "next")) > now ||
+		    (json_is_string(json_object_get(j, "after")) &&
+		     waiting_for(a,
+				 json_string_value(json_object_get(j, "after")),
+				 mqtt))) {
 			json_decref(j);
-			continue; /* not due: no claim */
+			continue; /* not due, or its alarm first: no claim */
 		}
 		json_decref(j);
 		if (!job_claim(a, e->d_name))
@@ -504,14 +685,7 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 			continue;
 		}
 		if (mqtt) {
-			int rc = fl_mqtt_publish(m, dest, body, strlen(body), 1,
-						 0);
-			if (rc == FL_OK)
-				job_done(a, e->d_name, "sent");
-			else if (rc == FL_EAGAIN) /* offline: wait, no attempt */
-				job_unclaim(a, e->d_name);
-			else
-				job_retry(a, e->d_name, j, fl_strerror(rc));
+			mqtt_send(a, m, e->d_name, j, dest, body);
 		} else if (post(a, dest, body, why, sizeof(why)) == FL_OK) {
 			fl_log(FL_LOG_INFO, "alerts", "%s: delivered to %s",
 			       e->d_name, dest);
@@ -608,9 +782,12 @@ static void escalations(hub_alerts *a, fl_db *db, double now)
 			/* claimed, so of several workers one escalates */
 			hub_fmt(mine, sizeof(mine), "%s@%s", path, a->worker);
 			if (rename(path, mine) == 0) {
-				if (still_open(db, iid))
-					jobs_for(a, &w);
-				unlink(mine); /* escalated once, or closed */
+				if (still_open(db, iid) && jobs_for(a, &w)) {
+					/* a job not written: escalate again */
+					rename(mine, path);
+				} else {
+					unlink(mine); /* escalated once, or closed */
+				}
 			}
 		}
 		json_decref(j);
@@ -723,5 +900,6 @@ void hub_alerts_destroy(hub_alerts *a)
 		pthread_cond_destroy(&a->cv);
 		pthread_mutex_destroy(&a->mu);
 	}
+	free(a->flight);
 	free(a);
 }

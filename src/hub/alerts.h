@@ -21,18 +21,34 @@ typedef struct hub_alerts hub_alerts;
  * for the object's life. NULL with the reason in err. */
 hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen);
 
-/* An incident message was stored for the first time (not a duplicate):
- * alarm -> the property alert; cleared/vacated/interrupted -> the all-clear
- * (only when an alarm alert was made). site is the enrolled site. */
-void hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
-			 const char *camera, const char *lane,
-			 const char *incident_id, const char *type,
-			 double wall);
+/* An incident message was stored, or was a duplicate (each step is made
+ * once, so a message handled again alerts nobody twice): alarm -> the
+ * property alert; cleared/vacated/interrupted -> the all-clear (only when
+ * an alarm alert was made; an alarm that comes after its close gets the
+ * all-clear behind it). site is the enrolled site. 0, or the error of a
+ * job or record that could not be written (FL_EFULL, FL_EIO): the caller
+ * holds the message and asks again. */
+int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
+			const char *camera, const char *lane,
+			const char *incident_id, const char *type, double wall);
 
 /* Main thread, about once a second: escalations that are due (the incident
  * still open in the store and without an outcome), and the MQTT jobs that
- * are due, published with m (QoS 1; offline: retried later). */
+ * are due, published with m (QoS 1, tracked; offline: retried later). An
+ * MQTT job is sent only once hub_alerts_published() says so. */
 void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now);
+
+/* MQTT jobs are published while fewer than this many direct publishes are
+ * unacknowledged: a burst of alarms must not overrun the client's
+ * in-flight limit (which refuses the excess), and receipts, paced at
+ * HUB_RECEIPT_WINDOW (receipts.h), never take the room alerts need. */
+#define HUB_ALERT_WINDOW 256
+
+/* Main thread: the MQTT client's on_published (a token of an alert or of
+ * anything else; others are ignored). rc 0: the broker acknowledged it,
+ * the job goes to sent/; FL_EAGAIN: back to the outbox unattempted; else
+ * a failed attempt. */
+void hub_alerts_published(hub_alerts *a, uint64_t token, int rc);
 
 /* Stop the thread and free. NULL-safe. Unsent jobs stay on disk. */
 void hub_alerts_destroy(hub_alerts *a);

@@ -15,6 +15,9 @@
  * session yet, api_roles.c). The session cookie is HttpOnly and
  * SameSite=Strict.
  *
+ * A session is checked against the store on every request: a user deleted
+ * elsewhere (another worker, --delete-user) loses it at once.
+ *
  * Audit: login (ok or failed), incident_view, evidence_view (once per file
  * per session), export, user_add, user_delete, device_enrol; outcomes are
  * audited by the store in the same transaction (fl_db_outcome_set).
@@ -251,9 +254,11 @@ static const struct route {
 	{ "GET", "reports.csv", 0, api__reports_csv },
 	{ "GET", "sites", 0, api__sites },
 	{ "GET", "devices", 0, api__devices },
+	{ "GET", "hub", 0, api__hub },
 	{ "POST", "devices", 1, api__enrol },
 	{ "GET", "users", 1, api__users },
 	{ "POST", "users", 1, api__user_add },
+	{ "DELETE", "users", 1, api__user_delete }, /* ?name=, any name */
 	{ "DELETE", "users/*", 1, api__user_delete },
 	{ "GET", "quarantine", 1, api__quarantine },
 	{ "GET", "audit", 1, api__audit },
@@ -344,6 +349,22 @@ static void api(hub_api *a, const hub_session_info *s, const hub_req *q,
 		api__error(r, 404, "no such endpoint");
 }
 
+/* Whether the session's user is still the one that logged in: a user
+ * deleted (through the API, or with --delete-user by another process), or
+ * deleted and added again, ends every session of theirs. A store that
+ * cannot answer now ends nothing. */
+static int user_current(hub_api *a, const hub_session_info *s)
+{
+	double created = 0;
+	int rc = fl_db_user_info(a->db, s->user, NULL, 0, NULL, 0, &created);
+
+	if (rc == FL_ENOENT || (rc == FL_OK && created != s->created)) {
+		hub_session_end_user(a->sessions, s->user);
+		return 0;
+	}
+	return 1;
+}
+
 void hub_api_handle(hub_api *a, const hub_req *q, hub_resp *r)
 {
 	char cookie[HUB_TOKEN_LEN + 8];
@@ -354,8 +375,17 @@ void hub_api_handle(hub_api *a, const hub_req *q, hub_resp *r)
 	r->fd = -1;
 	if (!hub_cookie_get(q->cookie, "fl_session", cookie, sizeof(cookie)) &&
 	    !hub_session_get(a->sessions, cookie, q->now, &sess))
-		s = &sess;
-	if (!strncmp(p, "/api/", 5)) {
+		s = user_current(a, &sess) ? &sess : NULL;
+	if (!strcmp(p, "/healthz")) {
+		/* for a monitor, no session: the state, not the reason */
+		int bad = a->status && hub_status_is_degraded(a->status);
+
+		r->no_store = 1;
+		r->status = bad ? 503 : 200;
+		r->ctype = "text/plain; charset=utf-8";
+		r->body = strdup(bad ? "degraded\n" : "ok\n");
+		r->len = r->body ? strlen(r->body) : 0;
+	} else if (!strncmp(p, "/api/", 5)) {
 		api(a, s, q, r);
 	} else if (!strncmp(p, "/evidence/", 10)) {
 		char seg[3][256];

@@ -13,15 +13,18 @@
 
 #include "db.h"
 #include "hubconf.h"
+#include "intact.h"
 #include "session.h"
+#include "status.h"
 
 typedef struct hub_api {
 	const hub_conf *conf;
 	fl_db *db; /* the server's own handle */
 	hub_sessions *sessions;
-	hub_ratelimit *rate;
+	hub_intact *intact; /* which evidence file versions were checked */
 	int secure_cookies; /* add Secure to the session cookie */
 	unsigned char still_key[32]; /* the picture links' (stills.h) */
+	hub_status *status; /* the hub's own state, or NULL */
 } hub_api;
 
 /* One request. Strings are borrowed for the call. */
@@ -33,6 +36,7 @@ typedef struct hub_req {
 	void *ctx;
 	const char *cookie, *csrf, *range, *if_none_match; /* headers or NULL */
 	const char *accept_language;                       /* header or NULL */
+	const char *ctype, *origin, *referer, *host;       /* headers or NULL */
 	const char *addr; /* the client's address */
 	const char *body; /* the request body (may hold NULs) */
 	size_t body_len;

@@ -1,7 +1,7 @@
 /*
  * api_admin.c - the fleet (devices and sites, as each role may see them;
- * enrolment), users, the quarantine of refused messages and the audit
- * trail (docs/api.md). Enrolment, users, the quarantine and the audit are
+ * enrolment; the hub's own state), users, the quarantine of refused
+ * messages and the audit trail (docs/api.md). Enrolment, users, the quarantine and the audit are
  * the admin's only (the route table says so).
  */
 #include "api_internal.h"
@@ -49,6 +49,20 @@ void api__devices(hub_api *a, const hub_session_info *s, const char *id,
 		return;
 	}
 	api__json_obj(r, 200, json_pack("{s:o}", "devices", d));
+}
+
+/* GET /api/hub: ingesting or degraded, why and since when (status.h). */
+void api__hub(hub_api *a, const hub_session_info *s, const char *id,
+	      const hub_req *q, hub_resp *r)
+{
+	(void)s;
+	(void)id;
+	(void)q;
+	if (!a->status) {
+		api__error(r, 404, "no state kept");
+		return;
+	}
+	api__json_obj(r, 200, hub_status_json(a->status));
 }
 
 void api__sites(hub_api *a, const hub_session_info *s, const char *id,
@@ -172,9 +186,17 @@ void api__user_add(hub_api *a, const hub_session_info *s, const char *id,
 	hub_fields_free(f, 4);
 }
 
+/* DELETE /api/users/NAME, or /api/users?name=NAME for any stored name (one
+ * from before the user name rule may hold a '/' no path can carry). */
 void api__user_delete(hub_api *a, const hub_session_info *s, const char *name,
 		      const hub_req *q, hub_resp *r)
 {
+	if (!name)
+		name = api__arg(q, "name");
+	if (!name) {
+		api__error(r, 400, "name the user (DELETE /api/users?name=)");
+		return;
+	}
 	if (fl_db_user_delete(a->db, name)) {
 		api__error(r, 404, "no such user");
 		return;

@@ -1,12 +1,12 @@
 /*
  * api_incidents.c - incidents (docs/api.md): the list, one incident, its
  * outcome and audit trail, and its evidence files (with Range, so the clip
- * plays in a browser). Each checks the incident's site first
+ * plays in a browser; each checked against its recorded SHA-256 first,
+ * intact.c). Each checks the incident's site first
  * (api__incident_visible, api_roles.c).
  */
 #include "api_internal.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -15,6 +15,7 @@
 
 #include "fl.h"
 #include "httpparse.h"
+#include "intact.h"
 
 /* ---- incidents ----------------------------------------------------------- */
 
@@ -145,24 +146,37 @@ static const char *content_type(const char *name)
 	return "application/octet-stream";
 }
 
+/* Served only while it is the file recorded when its bundle arrived
+ * (intact.c): a tampered one answers 410 to everyone, admins included -
+ * its bytes stay on disk for whoever investigates, but the hub never hands
+ * them out as evidence. */
 void api__evidence(hub_api *a, const hub_session_info *s, const char *id,
 		   const char *name, const hub_req *q, hub_resp *r)
 {
-	char site[256], path[HUB_PATHLEN], key[600];
+	char site[256], key[600], why[600], how[128];
+	enum hub_evstate state;
 	long long first, last;
 	struct stat st;
 	int fd, rg;
 
 	if (api__incident_visible(a, s, id, r, site, sizeof(site)))
 		return;
-	if (!hub_plain_name(name) ||
-	    hub_fmt(path, sizeof(path), "%s/%s/%s", a->conf->evidence_dir, id,
-		    name) >= (int)sizeof(path)) {
+	if (!hub_plain_name(name)) {
 		api__error(r, 404, "no such file");
 		return;
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+	hub_fmt(how, sizeof(how), "while serving it to %s", s->user);
+	if (hub_intact_open(a->intact, a->conf->evidence_dir, a->db, id, name,
+			    how, q->now, &fd, NULL, &state, why, sizeof(why))) {
+		fl_log(FL_LOG_ERROR, TAG, "evidence %s/%s: %s", id, name, why);
+		api__error(r, 500, "the evidence file cannot be checked");
+		return;
+	}
+	if (state == HUB_EV_TAMPERED) {
+		api__error(r, 410, why);
+		return;
+	}
+	if (state != HUB_EV_OK || fstat(fd, &st)) {
 		if (fd >= 0)
 			close(fd);
 		api__error(r, 404, "no such file");

@@ -8,7 +8,8 @@
  *                    audit, its evidence files
  *   api_export.c     an incident's case package (ZIP)
  *   api_reports.c    reports, JSON and CSV
- *   api_admin.c      the fleet, users, the quarantine, the audit trail
+ *   api_admin.c      the fleet, the hub's own state, users, the
+ *                    quarantine, the audit trail
  *   api_locale.c     the web UI's language and time zone
  *   api_stills.c     the alarm still: the list's thumbnail, the alerts'
  *                    picture behind a signed link
@@ -119,6 +120,8 @@ void api__devices(hub_api *a, const hub_session_info *s, const char *id,
 		  const hub_req *q, hub_resp *r);
 void api__sites(hub_api *a, const hub_session_info *s, const char *id,
 		const hub_req *q, hub_resp *r);
+void api__hub(hub_api *a, const hub_session_info *s, const char *id,
+	      const hub_req *q, hub_resp *r);
 void api__enrol(hub_api *a, const hub_session_info *s, const char *id,
 		const hub_req *q, hub_resp *r);
 void api__user_add(hub_api *a, const hub_session_info *s, const char *id,

@@ -10,10 +10,15 @@
  * learn that another site's incident exists. Lists are filtered in the
  * store (fl_db_filter.sites_csv_allowed), never after paging.
  *
- * Login has no session yet, so no CSRF token: it is rate limited per
- * address and per user name instead. The address is the client's (q->addr:
- * behind a trusted reverse proxy, from its X-Forwarded-For; http.c), and
- * the audit's login rows name it as their object.
+ * Login has no session yet, so no CSRF token. Instead it takes only JSON
+ * (a form on another site cannot send that) and refuses an Origin or
+ * Referer of another site, so no page can log a browser into an account
+ * of its choosing. It is throttled per (user name, address) and per
+ * address (session.h), with the counts in the store: a guesser slows down
+ * only itself, never the right password from elsewhere. The address is the
+ * client's (q->addr: behind a trusted reverse proxy, from its
+ * X-Forwarded-For; http.c), and the audit's login rows name it as their
+ * object.
  */
 #include "api_internal.h"
 
@@ -113,15 +118,49 @@ void api__session_answer(hub_api *a, const hub_session_info *s, hub_resp *r)
 				tz[0] ? json_string(tz) : json_null()));
 }
 
+/* The seconds user must wait before trying from addr (the longer of its
+ * (user, address) wait and the address's), or 0. A store that cannot say
+ * refuses nobody: the throttle is no reason to lock everyone out. */
+static int login_wait(hub_api *a, const char *user, const char *addr,
+		      double now)
+{
+	int n = 0, m = 0;
+	double last = 0, alast = 0;
+
+	if (fl_db_login_failures(a->db, user, addr, &n, &last) ||
+	    fl_db_login_failures(a->db, "", addr, &m, &alast))
+		return 0;
+	return FL_MAX(hub_login_wait(n, last, now, HUB_LOGIN_FREE,
+				     HUB_LOGIN_FORGET_S),
+		      hub_login_wait(m, alast, now, HUB_LOGIN_ADDR_FREE,
+				     HUB_LOGIN_ADDR_FORGET_S));
+}
+
 void api__login(hub_api *a, const hub_req *q, hub_resp *r)
 {
 	static const char *const names[] = { "user", "password" };
-	char *f[2], role[32], sites[HUB_SITES_LEN], akey[128], ukey[200];
+	char *f[2] = { NULL, NULL }, role[32], sites[HUB_SITES_LEN];
+	char user[4 * 64 + 1]; /* the name as counted and audited */
+	const char *addr = q->addr ? q->addr : "?";
+	const char *src = q->origin ? q->origin : q->referer;
 	hub_session_info s;
+	double created = 0;
 	int wait;
 
 	if (q->body_too_large) {
 		api__error(r, 413, "body too large");
+		return;
+	}
+	/* login CSRF: a form cannot send JSON, and a page of another origin
+	 * says so in Origin or Referer (docs/api.md, "Login") */
+	if (!hub_ctype_json(q->ctype)) {
+		api__error(r, 415,
+			   "login takes Content-Type: application/json");
+		return;
+	}
+	if (!hub_same_origin(src, q->host, a->conf->public_url)) {
+		fl_log(FL_LOG_INFO, TAG, "login from another origin refused");
+		api__error(r, 403, "login from another origin");
 		return;
 	}
 	if (hub_json_fields(q->body, q->body_len, names, 2, f) || !f[0] ||
@@ -130,30 +169,33 @@ void api__login(hub_api *a, const hub_req *q, hub_resp *r)
 		api__error(r, 400, "expected {\"user\", \"password\"}");
 		return;
 	}
-	snprintf(akey, sizeof(akey), "a:%s", q->addr ? q->addr : "?");
-	snprintf(ukey, sizeof(ukey), "u:%.190s", f[0]);
-	wait = FL_MAX(hub_ratelimit_check(a->rate, akey, q->now),
-		      hub_ratelimit_check(a->rate, ukey, q->now));
+	/* no user's name is longer (username.h): a longer one is cut so an
+	 * attacker's names fill no disk */
+	snprintf(user, sizeof(user), "%s", f[0]);
+	wait = login_wait(a, user, addr, q->now);
 	if (wait > 0) {
 		api__header(r, "Retry-After", "%d", wait);
 		api__error(r, 429, "too many login attempts; try again later");
 		goto out;
 	}
 	if (fl_db_user_check(a->db, f[0], f[1], role, sizeof(role), sites,
-			     sizeof(sites))) {
-		hub_ratelimit_fail(a->rate, akey, q->now);
-		hub_ratelimit_fail(a->rate, ukey, q->now);
-		fl_db_audit(a->db, f[0], "login", akey + 2, "failed", q->now);
-		fl_log(FL_LOG_INFO, TAG, "login failed from %s", akey + 2);
+			     sizeof(sites)) ||
+	    fl_db_user_info(a->db, f[0], NULL, 0, NULL, 0, &created)) {
+		fl_db_login_fail(a->db, user, addr, q->now, HUB_LOGIN_FORGET_S);
+		fl_db_login_fail(a->db, "", addr, q->now,
+				 HUB_LOGIN_ADDR_FORGET_S);
+		fl_db_audit(a->db, user, "login", addr, "failed", q->now);
+		fl_log(FL_LOG_INFO, TAG, "login failed from %s", addr);
 		api__error(r, 401, "wrong user name or password");
 		goto out;
 	}
-	hub_ratelimit_reset(a->rate, ukey);
-	if (hub_session_new(a->sessions, f[0], role, sites, q->now, &s)) {
+	fl_db_login_reset(a->db, user, addr, NULL);
+	if (hub_session_new(a->sessions, f[0], role, sites, created, q->now,
+			    &s)) {
 		api__error(r, 500, "out of memory");
 		goto out;
 	}
-	fl_db_audit(a->db, f[0], "login", akey + 2, "ok", q->now);
+	fl_db_audit(a->db, f[0], "login", addr, "ok", q->now);
 	api__header(r, "Set-Cookie",
 		    "fl_session=%s; HttpOnly; SameSite=Strict; Path=/%s", s.id,
 		    a->secure_cookies ? "; Secure" : "");

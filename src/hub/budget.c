@@ -17,7 +17,8 @@
 #define QUICK_S 5.0       /* quarantine and .incoming */
 #define EVIDENCE_S 3600.0 /* evidence retention */
 
-void hub_budget_tick(hub_budget *b, const hub_conf *c, fl_db *db, double now)
+void hub_budget_tick(hub_budget *b, const hub_conf *c, fl_db *db,
+		     hub_incoming *in, double now)
 {
 	if (now >= b->next_quick) {
 		long removed = 0;
@@ -32,6 +33,8 @@ void hub_budget_tick(hub_budget *b, const hub_conf *c, fl_db *db, double now)
 			       removed, c->quarantine_max);
 		hub_evidence_sweep_incoming(c->evidence_dir,
 					    c->incoming_max_age_s, now);
+		if (in) /* count .incoming again: what went is no more */
+			hub_incoming_scan(in);
 	}
 	if (now >= b->next_evidence) {
 		b->next_evidence = now + EVIDENCE_S;

@@ -27,6 +27,31 @@
  * bundle is trusted once the manifest's signature verifies with the key the
  * administrator enrolled (not the key the manifest names: a device
  * re-keyed or an impostor fails here).
+ *
+ * A note on sealing. Once the store holds a bundle as verified, its files
+ * are the evidence a fine rests on, and nothing that arrives later may
+ * change them (docs/security.md, "2. Verified evidence is immutable"). So
+ * before anything is written, a chunk or list for a verified bundle is
+ * compared with what was verified:
+ *
+ *   a chunk whose bytes are exactly those of the recorded file at its
+ *   offset, or a list naming exactly the recorded files with their
+ *   SHA-256 and sizes, is a repeat (the edge sends again until a receipt
+ *   reaches it): nothing is written, and a list gets its receipt again;
+ *
+ *   anything else - new content for a file name, a file the bundle does
+ *   not have, a list with a file more, less or different - is refused
+ *   (FL_EEXIST: the caller quarantines it) with an audit row naming the
+ *   device, the incident and what was attempted, and nothing on disk or
+ *   in the store changes.
+ *
+ * The store enforces the same (fl_db_evidence_add, _set_verified refuse
+ * to replace a verified bundle's rows or lower its verdict); this file
+ * refuses first because it is the one that writes the files. A bundle that
+ * failed verification is not sealed: a genuine copy sent later may
+ * replace its files and verify. Files are written read-only (0444) and
+ * never opened for writing again; whether they still hold what was
+ * verified is intact.c's question.
  */
 #include "bundles.h"
 
@@ -46,6 +71,8 @@
 #include "fl.h"
 #include "hubconf.h"
 #include "manifest.h"
+
+#define FILE_MODE 0444 /* a received file is never written again */
 
 /* 1 when dir/name exists with this hash. */
 static int have_file(const char *dir, const char *name, const char *sha,
@@ -92,7 +119,9 @@ static void rm_tree_flat(const char *dir)
 
 /* Concatenate the chunks into in/<file>.assembling, check, move into out.
  * Streamed chunk by chunk (a clip may be large), so not fl_file_write,
- * which takes one buffer; the same steps: fsync, rename, folder fsync. */
+ * which takes one buffer; the same steps: fsync, rename, folder fsync.
+ * A disk that fails or fills up is FL_EIO / FL_EFULL (the chunks stay: the
+ * message is offered again and assembles them then). */
 static int assemble(const char *in, const char *out, const hub_chunk *c,
 		    char *err, size_t errlen)
 {
@@ -100,31 +129,54 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 	unsigned char *buf = NULL;
 	FILE *w = NULL;
 	long long bytes;
-	int rc = FL_EIO;
+	int rc = FL_EIO, fd;
 
 	buf = malloc(HUB_CHUNK);
 	if (!buf)
 		return FL_ENOMEM;
+	err[0] = 0;
 	hub_fmt(tmp, sizeof(tmp), "%s/%s.assembling", in, c->file);
 	hub_fmt(dst, sizeof(dst), "%s/%s", out, c->file);
-	w = fopen(tmp, "wb");
-	if (!w)
+	unlink(tmp); /* what a crash left: read-only, so not opened again */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  FILE_MODE);
+	if (fd < 0) {
+		rc = fl_file_errno(errno, "cannot create", tmp, err, errlen);
 		goto out;
+	}
+	/* exactly 0444 whatever the umask; writing through this descriptor
+	 * is allowed, it was opened before the mode applied */
+	w = fchmod(fd, FILE_MODE) ? NULL : fdopen(fd, "wb");
+	if (!w) {
+		rc = fl_file_errno(errno, "cannot create", tmp, err, errlen);
+		close(fd);
+		goto out;
+	}
 	for (long i = 0; i < c->count; i++) {
 		FILE *r;
 		size_t n;
 
 		hub_fmt(src, sizeof(src), "%s/%s.%ld", in, c->file, i);
 		r = fopen(src, "rb");
-		if (!r)
+		if (!r) {
+			/* gone since the count (swept): not the disk's fault */
+			rc = errno == ENOENT ? FL_ENOENT : FL_EIO;
+			hub_fmt(err, errlen, "%s: cannot assemble: %s: %s",
+				c->file, src, strerror(errno));
 			goto out;
+		}
 		n = fread(buf, 1, HUB_CHUNK, r);
 		fclose(r);
-		if (fwrite(buf, 1, n, w) != n)
+		if (fwrite(buf, 1, n, w) != n) {
+			rc = fl_file_errno(errno, "cannot write", tmp, err,
+					   errlen);
 			goto out;
+		}
 	}
-	if (fflush(w) || fsync(fileno(w)))
+	if (fflush(w) || fsync(fileno(w))) {
+		rc = fl_file_errno(errno, "cannot write", tmp, err, errlen);
 		goto out;
+	}
 	fclose(w);
 	w = NULL;
 	if (fl_file_sha256(tmp, 0, hex, &bytes, err, errlen))
@@ -140,7 +192,8 @@ static int assemble(const char *in, const char *out, const hub_chunk *c,
 	if ((rc = fl_mkdir_p(out, 0755, err, errlen)))
 		goto out;
 	if (rename(tmp, dst)) {
-		rc = FL_EIO;
+		rc = fl_file_errno(errno, "cannot rename into", dst, err,
+				   errlen);
 		goto out;
 	}
 	fl_fsync_dir(out, NULL, 0);
@@ -162,11 +215,143 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 			const unsigned char pk[32], hub_bundle_done *done,
 			char *err, size_t errlen);
 
-int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
-		       const unsigned char pk[32], hub_bundle_done *done,
-		       char *err, size_t errlen)
+/* ---- sealed bundles --------------------------------------------------------- */
+
+/* 1 when the incident's bundle verified (sealed), 0 when not (or the store
+ * does not know the incident yet: chunks may come before its messages), a
+ * negative error when the store cannot say. */
+static int sealed(fl_db *db, const char *iid, char *err, size_t errlen)
+{
+	int v = -1, rc = fl_db_evidence_verdict(db, iid, &v);
+
+	if (rc == FL_ENOENT)
+		return 0;
+	if (rc) {
+		hub_fmt(err, errlen, "store: verdict of %s: %s", iid,
+			fl_strerror(rc));
+		return rc;
+	}
+	return v == 1;
+}
+
+/* An attempt on a sealed bundle: the audit row (device, incident, what),
+ * the log line and the reason for the quarantine. FL_EEXIST. */
+static int refuse(fl_db *db, const char *device, const char *iid,
+		  const char *what, double now, char *err, size_t errlen)
+{
+	char detail[768];
+
+	hub_fmt(detail, sizeof(detail),
+		"device %s sent %s: refused, the bundle verified and its "
+		"files never change",
+		device, what);
+	if (fl_db_audit(db, "hub", "evidence_refused", iid, detail, now))
+		fl_log(FL_LOG_ERROR, "evidence",
+		       "%s: the refusal could not be audited", iid);
+	fl_log(FL_LOG_WARN, "evidence", "%s: %s", iid, detail);
+	hub_fmt(err, errlen,
+		"%s: the bundle of %s verified; its files never "
+		"change",
+		what, iid);
+	return FL_EEXIST;
+}
+
+/* 1 when chunk c repeats the sealed bundle's file byte for byte: the file
+ * recorded with c's file_sha256 and size, and c's bytes those at its
+ * offset in the file on disk. */
+static int chunk_repeats(const char *out, fl_db *db, const hub_chunk *c)
+{
+	char path[HUB_PATHLEN];
+	unsigned char *buf;
+	fl_db_evfile f;
+	ssize_t n = -1;
+	int fd, same;
+
+	if (fl_db_evidence_file(db, c->incident_id, c->file, &f) ||
+	    strcmp(f.sha256, c->file_sha256) || f.bytes != c->size)
+		return 0;
+	hub_fmt(path, sizeof(path), "%s/%s", out, c->file);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	buf = malloc(c->len ? c->len : 1);
+	if (fd >= 0 && buf)
+		n = pread(fd, buf, c->len, (off_t)c->offset);
+	same = n == (ssize_t)c->len && !memcmp(buf, c->data, c->len);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return same;
+}
+
+/* o's member k as a string, "" when absent or not one. */
+static const char *text_at(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "";
+}
+
+/* Whether files is exactly the sealed bundle's recorded list (each name
+ * once with its SHA-256 and size, nothing more): 1 with the manifest's
+ * SHA-256 into manifest_sha (the receipt's), 0 with what differs in why,
+ * or a negative error when the store cannot say. */
+static int list_repeats(fl_db *db, const char *iid, const hub_file *files,
+			size_t nfiles, char manifest_sha[65], char *why,
+			size_t whylen)
+{
+	char *text = fl_db_incident_json(db, iid);
+	json_t *inc = text ? json_loads(text, 0, NULL) : NULL;
+	json_t *rows = json_object_get(inc, "evidence");
+	size_t i, k;
+	int same = 1;
+
+	free(text);
+	if (!json_is_array(rows)) {
+		json_decref(inc);
+		hub_fmt(why, whylen, "store: %s cannot be read", iid);
+		return FL_EIO;
+	}
+	manifest_sha[0] = 0;
+	for (i = 0; i < nfiles && same; i++) {
+		json_t *row = NULL;
+
+		json_array_foreach(rows, k, row)
+		{
+			if (!strcmp(text_at(row, "name"), files[i].name))
+				break;
+		}
+		if (k == json_array_size(rows)) {
+			hub_fmt(why, whylen,
+				"%s, which the bundle does not "
+				"have",
+				files[i].name);
+			same = 0;
+		} else if (strcmp(text_at(row, "sha256"), files[i].sha256) ||
+			   json_integer_value(json_object_get(row, "bytes")) !=
+				   files[i].bytes) {
+			hub_fmt(why, whylen, "%s with another SHA-256 or size",
+				files[i].name);
+			same = 0;
+		} else if (!strcmp(files[i].name, "manifest.json")) {
+			snprintf(manifest_sha, 65, "%s", files[i].sha256);
+		}
+	}
+	if (same && nfiles != json_array_size(rows)) {
+		hub_fmt(why, whylen, "%zu of the bundle's %zu files", nfiles,
+			json_array_size(rows));
+		same = 0;
+	}
+	json_decref(inc);
+	return same;
+}
+
+int hub_evidence_chunk(const char *dir, fl_db *db, hub_incoming *q,
+		       const char *device, const hub_chunk *c,
+		       const unsigned char pk[32], double now,
+		       hub_bundle_done *done, char *err, size_t errlen)
 {
 	char in[HUB_PATHLEN], out[HUB_PATHLEN], hex[65], path[HUB_PATHLEN];
+	char what[256];
+	long long before = 0;
 	struct stat sb;
 	long i;
 	int rc;
@@ -181,13 +366,33 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 	}
 	hub_fmt(in, sizeof(in), "%s/.incoming/%s", dir, c->incident_id);
 	hub_fmt(out, sizeof(out), "%s/%s", dir, c->incident_id);
+	if ((rc = sealed(db, c->incident_id, err, errlen)) < 0)
+		return rc;
+	if (rc) {
+		if (chunk_repeats(out, db, c))
+			return FL_OK;
+		hub_fmt(what, sizeof(what),
+			"chunk %ld of %s (file_sha256 %.16s...)", c->index,
+			c->file, c->file_sha256);
+		return refuse(db, device, c->incident_id, what, now, err,
+			      errlen);
+	}
 	if (have_file(out, c->file, c->file_sha256, c->size))
 		return FL_OK; /* a repeat of a file already complete */
+	hub_fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, c->index);
+	if (stat(path, &sb) == 0) /* a repeat replaces what it counted */
+		before = (long long)sb.st_size;
+	if (q &&
+	    (rc = hub_incoming_check(q, device, c->incident_id,
+				     (long long)c->len - before, err, errlen)))
+		return rc;
 	if ((rc = fl_mkdir_p(in, 0755, err, errlen)))
 		return rc;
-	hub_fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, c->index);
 	if ((rc = fl_file_write(path, c->data, c->len, 0644, 0, err, errlen)))
 		return rc;
+	if (q)
+		hub_incoming_add(q, device, c->incident_id,
+				 (long long)c->len - before);
 	for (i = 0; i < c->count; i++) {
 		hub_fmt(path, sizeof(path), "%s/%s.%ld", in, c->file, i);
 		if (stat(path, &sb))
@@ -195,9 +400,40 @@ int hub_evidence_chunk(const char *dir, fl_db *db, const hub_chunk *c,
 	}
 	if ((rc = assemble(in, out, c, err, errlen)))
 		return rc;
+	if (q) /* its chunks are gone from .incoming */
+		hub_incoming_add(q, device, c->incident_id, -c->size);
 	fl_log(FL_LOG_INFO, "evidence", "%s: %s complete (%lld bytes)",
 	       c->incident_id, c->file, c->size);
 	return try_complete(dir, db, c->incident_id, pk, done, err, errlen);
+}
+
+int hub_evidence_list_check(fl_db *db, const char *device,
+			    const char *incident_id, const hub_file *files,
+			    size_t nfiles, double now, hub_bundle_done *done,
+			    char *err, size_t errlen)
+{
+	char why[384], what[512], sha[65];
+	int rc;
+
+	err[0] = 0;
+	memset(done, 0, sizeof(*done));
+	if ((rc = sealed(db, incident_id, err, errlen)) <= 0)
+		return rc;
+	rc = list_repeats(db, incident_id, files, nfiles, sha, why,
+			  sizeof(why));
+	if (rc < 0) {
+		hub_fmt(err, errlen, "%s", why);
+		return rc;
+	}
+	if (!rc) {
+		hub_fmt(what, sizeof(what),
+			"an evidence list of %zu files (%s)", nfiles, why);
+		return refuse(db, device, incident_id, what, now, err, errlen);
+	}
+	done->complete = 1; /* as verified before: its receipt again */
+	done->verified = 1;
+	memcpy(done->manifest_sha256, sha, sizeof(sha));
+	return 1;
 }
 
 static const char *kind_of(const fl_manifest *m, const char *name)
@@ -306,18 +542,22 @@ out:
 	return rc;
 }
 
-int hub_evidence_list(const char *dir, fl_db *db, const char *incident_id,
-		      const hub_file *files, size_t nfiles,
-		      const unsigned char pk[32], hub_bundle_done *done,
-		      char *err, size_t errlen)
+int hub_evidence_list(const char *dir, fl_db *db, const char *device,
+		      const char *incident_id, const hub_file *files,
+		      size_t nfiles, const unsigned char pk[32], double now,
+		      hub_bundle_done *done, char *err, size_t errlen)
 {
 	char in[HUB_PATHLEN], path[HUB_PATHLEN];
-	json_t *list = json_array();
+	json_t *list = NULL;
 	char *text = NULL;
-	int rc = FL_ENOMEM;
+	int rc;
 
-	err[0] = 0;
-	memset(done, 0, sizeof(*done));
+	rc = hub_evidence_list_check(db, device, incident_id, files, nfiles,
+				     now, done, err, errlen);
+	if (rc)
+		return rc > 0 ? FL_OK : rc; /* a repeat, or refused */
+	rc = FL_ENOMEM;
+	list = json_array();
 	if (!list)
 		goto out;
 	for (size_t i = 0; i < nfiles; i++)
@@ -489,13 +729,16 @@ int hub_evidence_prune(const char *dir, fl_db *db, double keep_days, double now)
 			continue;
 		hub_fmt(why, sizeof(why), "older than evidence_keep_days %g",
 			keep_days);
-		rm_tree_flat(out);
-		/* the incident shows the files as removed, not as missing */
-		if (fl_db_evidence_pruned(db, e->d_name, now))
+		/* recorded first: the incident shows the files as removed,
+		 * and the scrub never takes a removed file for a missing one */
+		if (fl_db_evidence_pruned(db, e->d_name, now)) {
 			fl_log(FL_LOG_WARN, "evidence",
 			       "%s: the removal could not be recorded in the "
-			       "store",
+			       "store; bundle kept",
 			       e->d_name);
+			continue;
+		}
+		rm_tree_flat(out);
 		fl_db_audit(db, "hub", "evidence_prune", e->d_name, why, now);
 		fl_log(FL_LOG_INFO, "evidence", "%s: bundle removed (%s)",
 		       e->d_name, why);

@@ -6,10 +6,33 @@
  * the platform has it): a request is read, answered and written by one of
  * those threads, so a slow report never blocks ingest (the MQTT thread and
  * the HTTP threads use different store handles) and the HTTP threads share
- * one handle whose own mutex serialises them. Limits: 256 connections,
- * 32 per address, 30 s without traffic closes a connection, and a request
- * body is kept up to 64 KiB (more answers 413; a Content-Length above that
- * is refused before the body is read).
+ * one handle whose own mutex serialises them. A request body is kept up to
+ * 64 KiB (more answers 413; a Content-Length above that is refused before
+ * the body is read).
+ *
+ * A note on slow clients (docs/hub.md, "Slow clients"). libmicrohttpd's own
+ * timeout counts from the last byte, so a client sending one header line
+ * every few seconds kept its connection for ever, and 256 of them held
+ * every slot the server had. Three limits, none of which a handful of slow
+ * clients can exhaust:
+ *   - a deadline for a whole request: from the connection's start, or the
+ *     end of its previous answer, the request's headers and body must be in
+ *     within http.request_timeout_s. The connections table below knows
+ *     when each request began and whether it is in; a reaper thread shuts
+ *     down (shutdown(2)) the socket of one that is late, and libmicrohttpd,
+ *     reading end-of-file, closes it. A connection whose request is in and
+ *     being answered (a long clip going out) is not cut: libmicrohttpd's
+ *     30 s without progress covers a reader that stalls;
+ *   - at most http.max_per_address connections from one address, refused
+ *     at accept (our own count, not libmicrohttpd's, so a trusted reverse
+ *     proxy - every client's address - is exempt: the proxy limits its own
+ *     clients, docs/deploy-nginx.md);
+ *   - http.max_connections in all (file descriptors raised to match), so
+ *     the per-address limit times a handful of addresses is far from it.
+ * The table's entry is removed when libmicrohttpd says the connection
+ * closed, which it says before it closes the socket: while the reaper holds
+ * the table's mutex, every socket in it is still open, so it never shuts
+ * down a descriptor that was reused for another connection.
  *
  * This file only translates: headers and the body into a hub_req, the
  * hub_resp back into an MHD response, plus the headers every answer
@@ -24,12 +47,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +74,29 @@
 #define BODY_MAX 65536
 #define XFF_MAX 2048 /* X-Forwarded-For, all of its lines joined */
 
+/* One open connection: libmicrohttpd's socket context for it. */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	char addr[HUB_ADDR_LEN]; /* the TCP peer's */
+	int in;                  /* its request is in and being answered */
+	int cut;                 /* the deadline shut it down */
+	double since; /* fl_mono_s(): when the wait for its request began */
+};
+
+/* The open connections, for the per-address limit and the deadline. */
+struct conns {
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* wakes the reaper to stop */
+	struct conn *head;
+	int stop;
+	pthread_t reaper;
+	int reaper_on;
+	double deadline_s;
+	int per_address;
+	long refused, cut; /* counted for the log (under mu) */
+};
+
 struct hub_http {
 	struct MHD_Daemon *d;
 	hub_api api;
@@ -57,6 +105,7 @@ struct hub_http {
 	const char *trusted[HUB_MAX_PROXIES]; /* into the configuration */
 	int ntrusted;
 	atomic_int xff_logged; /* a malformed X-Forwarded-For was logged */
+	struct conns conns;
 };
 
 /* One request's state across the handler's calls. */
@@ -79,17 +128,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	fl_log(FL_LOG_WARN, TAG, "%s", msg);
 }
 
-static const char *query_arg(void *ctx, const char *name)
-{
-	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
-}
+/* ---- slow clients: the connections table ---------------------------------- */
 
-static void client_addr(struct MHD_Connection *c, char *out, size_t len)
+/* A socket address in text (numeric), "?" when it is neither family. */
+static void sockaddr_text(const struct sockaddr *sa, char *out, size_t len)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
 	snprintf(out, len, "?");
 	if (!sa)
 		return;
@@ -100,6 +143,178 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t len)
 		inet_ntop(AF_INET6,
 			  &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
 			  (socklen_t)len);
+}
+
+/* Whether a new connection from addr may be accepted: at most
+ * max_per_address open from it, unless it is a trusted proxy. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa,
+				 socklen_t salen)
+{
+	hub_http *h = cls;
+	struct conns *t = &h->conns;
+	char addr[HUB_ADDR_LEN];
+	int n = 0;
+	long refused = 0;
+
+	(void)salen;
+	sockaddr_text(sa, addr, sizeof(addr));
+	if (hub_addr_trusted(addr, h->trusted, h->ntrusted))
+		return MHD_YES;
+	pthread_mutex_lock(&t->mu);
+	for (struct conn *c = t->head; c; c = c->next)
+		n += !strcmp(c->addr, addr);
+	if (n >= t->per_address)
+		refused = ++t->refused;
+	pthread_mutex_unlock(&t->mu);
+	if (!refused)
+		return MHD_YES;
+	/* the first, then every 1000th: a flood must not flood the log */
+	if (refused % 1000 == 1)
+		fl_log(FL_LOG_WARN, TAG,
+		       "%s has %d connections open (http.max_per_address): "
+		       "refused (%ld refused so far)",
+		       addr, n, refused);
+	return MHD_NO;
+}
+
+/* libmicrohttpd opened or closed a connection: the table follows. */
+static void on_connection(void *cls, struct MHD_Connection *mc,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	hub_http *h = cls;
+	struct conns *t = &h->conns;
+	struct conn *c = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fi = MHD_get_connection_info(
+			mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *ai = MHD_get_connection_info(
+			mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		c = calloc(1, sizeof(*c));
+		if (!c || !fi) { /* not in the table: no deadline, logged */
+			fl_log(FL_LOG_WARN, TAG,
+			       "a connection is not tracked (out of memory)");
+			free(c);
+			return;
+		}
+		c->fd = fi->connect_fd;
+		sockaddr_text(ai ? ai->client_addr : NULL, c->addr,
+			      sizeof(c->addr));
+		c->since = fl_mono_s();
+		pthread_mutex_lock(&t->mu);
+		c->next = t->head;
+		if (t->head)
+			t->head->prev = c;
+		t->head = c;
+		pthread_mutex_unlock(&t->mu);
+		*socket_context = c;
+		return;
+	}
+	if (!c)
+		return;
+	pthread_mutex_lock(&t->mu);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		t->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&t->mu);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* Marks the connection's request in (being answered, in 1) or done (0: the
+ * wait for the next request begins). */
+static void conn_mark(hub_http *h, struct MHD_Connection *mc, int in)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn *c = ci ? ci->socket_context : NULL;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&h->conns.mu);
+	c->in = in;
+	if (!in)
+		c->since = fl_mono_s();
+	pthread_mutex_unlock(&h->conns.mu);
+}
+
+/* Once a second: shut down the connections whose request is late. */
+static void *reaper(void *arg)
+{
+	hub_http *h = arg;
+	struct conns *t = &h->conns;
+	struct timespec ts;
+
+	pthread_mutex_lock(&t->mu);
+	while (!t->stop) {
+		double now = fl_mono_s();
+		int cut = 0;
+
+		for (struct conn *c = t->head; c; c = c->next) {
+			if (c->in || c->cut || now - c->since < t->deadline_s)
+				continue;
+			/* the socket is open: c is in the table (see above) */
+			shutdown(c->fd, SHUT_RDWR);
+			c->cut = 1;
+			cut++;
+		}
+		t->cut += cut;
+		/* the first, then one line per 1000: no flood of the log */
+		if (cut &&
+		    (t->cut == cut || t->cut / 1000 != (t->cut - cut) / 1000))
+			fl_log(FL_LOG_WARN, TAG,
+			       "%d connection(s) closed: no whole request "
+			       "within %.0f s (http.request_timeout_s; %ld so "
+			       "far)",
+			       cut, t->deadline_s, t->cut);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* Raises the soft limit of open files to what max connections need (the
+ * hard limit permitting); returns the connections that fit. */
+static unsigned fit_fd_limit(unsigned want)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)want + 128; /* the store, MQTT, logs, ... */
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return want;
+	if (rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= need)
+		return want;
+	fl_log(FL_LOG_WARN, TAG,
+	       "http.max_connections %u: only %lu files may be open "
+	       "(ulimit -n); %lu connections at most",
+	       want, (unsigned long)rl.rlim_cur,
+	       (unsigned long)(rl.rlim_cur > 256 ? rl.rlim_cur - 128 : 128));
+	return rl.rlim_cur > 256 ? (unsigned)(rl.rlim_cur - 128) : 128;
+}
+
+static const char *query_arg(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	sockaddr_text(ci ? ci->client_addr : NULL, out, len);
 }
 
 /* Collects the X-Forwarded-For lines, joined with ','. */
@@ -235,10 +450,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		const char *cl = MHD_lookup_connection_value(
 			c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-		if (cl && strtoull(cl, NULL, 10) > BODY_MAX)
+		if (cl && strtoull(cl, NULL, 10) > BODY_MAX) {
+			conn_mark(h, c, 1);
 			return send_error(c, 413,
 					  "{\"error\": \"body too large (64 "
 					  "KiB at most)\"}");
+		}
 		rq = calloc(1, sizeof(*rq));
 		if (!rq)
 			return MHD_NO;
@@ -261,6 +478,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	conn_mark(h, c, 1); /* the whole request is in */
 	request_addr(h, c, addr, sizeof(addr));
 	memset(&q, 0, sizeof(q));
 	q.method = method;
@@ -275,6 +493,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 						      "If-None-Match");
 	q.accept_language = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							"Accept-Language");
+	q.ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					      MHD_HTTP_HEADER_CONTENT_TYPE);
+	q.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	q.referer = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						MHD_HTTP_HEADER_REFERER);
+	q.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					     MHD_HTTP_HEADER_HOST);
 	q.addr = addr;
 	q.body = rq->body ? rq->body : "";
 	q.body_len = rq->len;
@@ -291,9 +516,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 {
 	struct request *rq = *state;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	conn_mark(cls, c, 0); /* the wait for the next request begins */
 	if (rq) {
 		free(rq->body);
 		free(rq);
@@ -341,7 +565,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss,
 	return FL_OK;
 }
 
-hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
+hub_http *hub_http_start(const hub_conf *c, hub_status *status, char *err,
+			 size_t errlen)
 {
 	struct sockaddr_storage ss;
 	char url[HUB_PATH + 16], dberr[256];
@@ -363,13 +588,18 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 		return NULL;
 	}
 	h->api.conf = c;
+	h->api.status = status;
 	for (int i = 0; i < c->http.ntrusted_proxies; i++)
 		h->trusted[h->ntrusted++] = c->http.trusted_proxies[i];
+	pthread_mutex_init(&h->conns.mu, NULL);
+	pthread_cond_init(&h->conns.cv, NULL);
+	h->conns.deadline_s = c->http.request_timeout_s;
+	h->conns.per_address = c->http.max_per_address;
 	snprintf(url, sizeof(url), "sqlite:%s", c->store.sqlite);
 	h->api.db = fl_db_open(url, dberr, sizeof(dberr));
 	h->api.sessions = hub_sessions_create(c->http.session_idle_s);
-	h->api.rate = hub_ratelimit_create();
-	if (!h->api.db || !h->api.sessions || !h->api.rate) {
+	h->api.intact = hub_intact_create();
+	if (!h->api.db || !h->api.sessions || !h->api.intact) {
 		snprintf(err, errlen, "store %s: %s", c->store.sqlite,
 			 h->api.db ? "out of memory" : dberr);
 		goto fail;
@@ -408,17 +638,28 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 		flags |= MHD_USE_IPv6;
 	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
 		flags |= MHD_USE_EPOLL;
-	h->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-		mhd_log, h, /* first, or MHD warns */
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->http.threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-		tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
-		MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
+	if (pthread_create(&h->conns.reaper, NULL, reaper, h)) {
+		snprintf(err, errlen, "cannot start a thread");
+		goto fail;
+	}
+	h->conns.reaper_on = 1;
+	/* the per-address limit is ours (on_accept), not
+	 * MHD_OPTION_PER_IP_CONNECTION_LIMIT: a trusted proxy is exempt */
+	h->d = MHD_start_daemon(flags, 0, on_accept, h, on_request, h,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+				h, /* first, or MHD warns */
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_THREAD_POOL_SIZE,
+				(unsigned)c->http.threads,
+				MHD_OPTION_CONNECTION_LIMIT,
+				fit_fd_limit((unsigned)c->http.max_connections),
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				tls ? MHD_OPTION_HTTPS_MEM_CERT
+				    : MHD_OPTION_END,
+				h->tls_cert, MHD_OPTION_HTTPS_MEM_KEY,
+				h->tls_key, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen,
 			 "cannot listen on %s (in use, or not an "
@@ -428,9 +669,12 @@ hub_http *hub_http_start(const hub_conf *c, char *err, size_t errlen)
 	}
 	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : 0;
-	fl_log(FL_LOG_INFO, TAG, "listening on %s (port %d, %s, %d threads)",
-	       c->http.listen, h->port, tls ? "https" : "http",
-	       c->http.threads);
+	fl_log(FL_LOG_INFO, TAG,
+	       "listening on %s (port %d, %s, %d threads; a request within "
+	       "%.0f s, %d connections, %d per address)",
+	       c->http.listen, h->port, tls ? "https" : "http", c->http.threads,
+	       c->http.request_timeout_s, c->http.max_connections,
+	       c->http.max_per_address);
 	return h;
 fail:
 	hub_http_stop(h);
@@ -447,8 +691,17 @@ void hub_http_stop(hub_http *h)
 	if (!h)
 		return;
 	if (h->d)
-		MHD_stop_daemon(h->d);
-	hub_ratelimit_destroy(h->api.rate);
+		MHD_stop_daemon(h->d); /* every connection closed first */
+	if (h->conns.reaper_on) {
+		pthread_mutex_lock(&h->conns.mu);
+		h->conns.stop = 1;
+		pthread_cond_signal(&h->conns.cv);
+		pthread_mutex_unlock(&h->conns.mu);
+		pthread_join(h->conns.reaper, NULL);
+	}
+	pthread_cond_destroy(&h->conns.cv);
+	pthread_mutex_destroy(&h->conns.mu);
+	hub_intact_destroy(h->api.intact);
 	hub_sessions_destroy(h->api.sessions);
 	fl_db_close(h->api.db);
 	free(h->tls_cert);

@@ -207,10 +207,26 @@ int hub_query_int(const char *s, int min, int max, int *out)
 	return FL_OK;
 }
 
+/*
+ * A note on formula injection. A spreadsheet opening the CSV takes a cell
+ * that begins with '=', '+', '-' or '@' (and, in some, a tab or a CR
+ * before one of them) for a formula: a site or a note chosen by someone
+ * else could run one on the reviewer's machine (OWASP, "CSV Injection").
+ * Such a field is written with a leading apostrophe, which makes it text,
+ * and quoted; the apostrophe is visible, which is the price of the rule.
+ * Every CSV the hub writes goes through this one function, so a number
+ * never begins with '-' where it matters (counts and times are >= 0).
+ */
+static int csv_formula(const char *f)
+{
+	return *f && strchr("=+-@\t\r", *f);
+}
+
 int hub_csv_field(char *buf, size_t cap, size_t *len, const char *f)
 {
-	int quote = f[strcspn(f, ",\"\r\n")] != 0;
-	size_t need = strlen(f) + (quote ? 2 : 0);
+	int formula = csv_formula(f);
+	int quote = formula || f[strcspn(f, ",\"\r\n")] != 0;
+	size_t need = strlen(f) + (quote ? 2 : 0) + (formula ? 1 : 0);
 
 	for (const char *p = f; quote && *p; p++)
 		need += *p == '"';
@@ -218,6 +234,8 @@ int hub_csv_field(char *buf, size_t cap, size_t *len, const char *f)
 		return FL_EFULL;
 	if (quote)
 		buf[(*len)++] = '"';
+	if (formula)
+		buf[(*len)++] = '\'';
 	for (const char *p = f; *p; p++) {
 		if (*p == '"')
 			buf[(*len)++] = '"';
@@ -304,6 +322,64 @@ int hub_json_fields(const char *body, size_t len, const char *const *names,
 	if (rc)
 		hub_fields_free(out, n);
 	return rc;
+}
+
+/* ---- login CSRF ------------------------------------------------------------ */
+
+int hub_ctype_json(const char *ct)
+{
+	static const char json[] = "application/json";
+
+	if (!ct)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, json, sizeof(json) - 1))
+		return 0;
+	ct += sizeof(json) - 1;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return !*ct || *ct == ';';
+}
+
+/* s's "scheme://authority" (up to a '/', '?' or '#'): 0 and the lengths
+ * of both, or -1 when it is not an http(s) URL with an authority. */
+static int url_origin(const char *s, size_t *origin_len, const char **auth,
+		      size_t *auth_len)
+{
+	size_t skip;
+
+	if (!strncasecmp(s, "http://", 7))
+		skip = 7;
+	else if (!strncasecmp(s, "https://", 8))
+		skip = 8;
+	else
+		return -1;
+	*auth = s + skip;
+	*auth_len = strcspn(*auth, "/?#");
+	if (!*auth_len)
+		return -1;
+	for (size_t i = 0; i < *auth_len; i++)
+		if ((unsigned char)(*auth)[i] <= ' ' || (*auth)[i] == '@' ||
+		    (*auth)[i] == '\\')
+			return -1; /* no user info, blanks or controls */
+	*origin_len = skip + *auth_len;
+	return 0;
+}
+
+int hub_same_origin(const char *src, const char *host, const char *public_url)
+{
+	const char *auth, *pauth;
+	size_t olen, alen, polen, palen;
+
+	if (!src)
+		return 1;
+	if (url_origin(src, &olen, &auth, &alen))
+		return 0;
+	if (host && strlen(host) == alen && !strncasecmp(host, auth, alen))
+		return 1;
+	return public_url && !url_origin(public_url, &polen, &pauth, &palen) &&
+	       polen == olen && !strncasecmp(public_url, src, olen);
 }
 
 /* ---- the client behind a reverse proxy ----------------------------------- */
@@ -485,4 +561,12 @@ int hub_lang_pick(const char *cookie, const char *accept, int fallback)
 			accept++;
 	}
 	return zh ? FL_LANG_ZH : en ? FL_LANG_EN : fallback;
+}
+
+int hub_addr_trusted(const char *addr, const char *const *trusted, int ntrusted)
+{
+	struct ip a;
+
+	return addr && !ip_parse(addr, strlen(addr), &a) &&
+	       ip_trusted(&a, trusted, ntrusted);
 }

@@ -43,8 +43,9 @@ int hub_plain_name(const char *s);
 int hub_query_int(const char *s, int min, int max, int *out);
 
 /* Append field to buf (of cap bytes, at *len) as an RFC 4180 CSV field:
- * quoted when it holds a comma, quote, CR or LF (quotes doubled). 0 or
- * FL_EFULL. */
+ * quoted when it holds a comma, quote, CR or LF (quotes doubled); one that
+ * begins with '=', '+', '-', '@', a tab or a CR (a spreadsheet formula) is
+ * also neutralised with a leading apostrophe and quoted. 0 or FL_EFULL. */
 int hub_csv_field(char *buf, size_t cap, size_t *len, const char *field);
 
 /* The string members of a JSON object body (at most 64 KiB): for each
@@ -56,6 +57,21 @@ int hub_csv_field(char *buf, size_t cap, size_t *len, const char *field);
 int hub_json_fields(const char *body, size_t len, const char *const *names,
 		    int n, char **out);
 void hub_fields_free(char **out, int n);
+
+/* 1 when a Content-Type header is JSON: "application/json", any case,
+ * parameters (";charset=utf-8") allowed; else 0 (also for NULL). */
+int hub_ctype_json(const char *ctype);
+
+/*
+ * Whether a request's Origin (or, without one, its Referer) names the hub
+ * itself: src's scheme is http or https and its host[:port] equals the
+ * request's Host header (case-insensitive), or its scheme://host[:port]
+ * equals public_url's. 1 yes, 0 no (also for "null", another scheme, a
+ * malformed value, or no Host and no public_url to compare with). src NULL
+ * (neither header, as from curl or a script): 1, as a browser's form
+ * always sends one of them (docs/api.md, "Login").
+ */
+int hub_same_origin(const char *src, const char *host, const char *public_url);
 
 /* Room for an address in text (INET6_ADDRSTRLEN) and its NUL. */
 #define HUB_ADDR_LEN 48
@@ -93,5 +109,8 @@ int hub_client_addr(const char *peer, const char *xff,
  * accept may be NULL.
  */
 int hub_lang_pick(const char *cookie, const char *accept, int fallback);
+/* 1 when addr (numeric, as the TCP peer's) is one of trusted, else 0. */
+int hub_addr_trusted(const char *addr, const char *const *trusted,
+		     int ntrusted);
 
 #endif /* FL_HUB_HTTPPARSE_H */

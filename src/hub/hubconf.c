@@ -171,7 +171,7 @@ static int alerts_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 	hub_alerts_conf *a = obj;
 
 	if (fl_lang_of(a->language) < 0)
-		return fl_schema_fail(c, fl_schema_line_of(map, "language"),
+		return fl_schema_fail(c, fl_schema_key_line(map, "language"),
 				      "alerts.language: '%s' is not zh-CN or "
 				      "en",
 				      a->language);
@@ -218,14 +218,14 @@ static int hub_finish(fl_schema_ctx *c, void *obj, const fl_node *doc)
 				      "http.secure_cookies: expected auto, on "
 				      "or off");
 	if (fl_tz_check(hc->timezone, why, sizeof(why)))
-		return fl_schema_fail(c, fl_schema_line_of(doc, "timezone"),
+		return fl_schema_fail(c, fl_schema_key_line(doc, "timezone"),
 				      "timezone: %s", why);
 	/* a fixed offset is known now; a zone's is settled at start
 	 * (hub_conf_zone) */
 	if (fl_zone_fixed(hc->timezone, &hc->tz_offset_s) != FL_OK)
 		hc->tz_offset_s = 0;
 	if (fl_lang_of(hc->ui.language) < 0)
-		return fl_schema_fail(c, fl_schema_line_of(doc, "ui"),
+		return fl_schema_fail(c, fl_schema_key_line(doc, "ui"),
 				      "ui.language: '%s' is not zh-CN or en",
 				      hc->ui.language);
 	if (!url_ok(hc->public_url))
@@ -372,12 +372,20 @@ static const fl_setting http_keys[] = {
 	    "a session ends after this long without a request (s)"),
 	NUM(hub_http_conf, threads, T_INT, 2, 1, 16,
 	    "the web server's thread pool"),
+	NUM(hub_http_conf, request_timeout_s, T_NUM, 15, 1, 300,
+	    "a whole request (headers and body) must arrive within this, "
+	    "and an idle keep-alive connection is closed after it (s)"),
+	NUM(hub_http_conf, max_connections, T_INT, 1024, 16, 65536,
+	    "open connections at most, all clients together"),
+	NUM(hub_http_conf, max_per_address, T_INT, 32, 1, 65536,
+	    "open connections at most from one address (trusted_proxies "
+	    "are not limited: the proxy limits its clients)"),
 	{ "trusted_proxies", T_CUSTOM, 0,
 	  offsetof(hub_http_conf, trusted_proxies), 0,
 	  offsetof(hub_http_conf, ntrusted_proxies), 0, "[]", 0,
 	  HUB_MAX_PROXIES, NULL, &proxies_type,
 	  "reverse proxies whose X-Forwarded-For names the client for the "
-	  "login rate limit and the audit (quote IPv6: [\"::1\"])" },
+	  "login throttle and the audit (quote IPv6: [\"::1\"])" },
 };
 
 static const fl_section http_section = {
@@ -447,12 +455,33 @@ static const fl_setting root_keys[] = {
 	NUM(hub_conf, incoming_max_age_s, T_NUM, 604800, 1, 31536000,
 	    "an evidence bundle still incomplete this long after its last "
 	    "chunk is removed from .incoming (logged)"),
+	NUM(hub_conf, incoming_device_max_mb, T_NUM, 256, 1, 1048576,
+	    "MiB of unfinished evidence one device may have in .incoming; "
+	    "a chunk beyond it is quarantined"),
+	NUM(hub_conf, incoming_max_mb, T_NUM, 2048, 1, 1048576,
+	    "MiB of unfinished evidence in .incoming in all; a chunk "
+	    "beyond it is quarantined"),
+	NUM(hub_conf, evidence_reserve_mb, T_NUM, 256, 0, 1048576,
+	    "MiB left free on the evidence folder's disk for the store: a "
+	    "chunk that would eat into it waits (the hub is degraded)"),
 	NUM(hub_conf, evidence_keep_days, T_NUM, 0, 0, 36500,
 	    "0: keep evidence forever (it is proof); N: remove bundles of "
 	    "closed incidents older than N days (audited)"),
+	NUM(hub_conf, evidence_scrub_s, T_NUM, 86400, 0, 31536000,
+	    "a minute after the start, then every N seconds after the last "
+	    "pass ended, every file of every verified bundle is hashed again; "
+	    "one that no longer matches is marked tampered (audited); 0: off"),
 	NUM(hub_conf, receipt_resend_days, T_NUM, 30, 0, 36500,
 	    "a device back online gets again the receipts of its verified "
 	    "bundles of the last N days; 0: off"),
+	NUM(hub_conf, require_signed, T_BOOL, 1, 0, 1,
+	    "refuse (quarantine) device messages without a signature by the "
+	    "enrolled key; false only while devices from before signing are "
+	    "upgraded (docs/security.md)"),
+	STR(hub_conf, hub_key_file, T_TEXT, 0, "",
+	    "the hub's Ed25519 key (0600; created on first start): signs "
+	    "commands and delivery receipts; \"\" = hub.key beside "
+	    "store.sqlite"),
 	MAP(hub_conf, "alerts", alerts, alerts_section, "alert routing"),
 };
 
@@ -595,6 +624,21 @@ int hub_conf_zone(hub_conf *c, char *err, size_t errlen)
 	c->tz_offset_s = fl_tz_offset_at((double)time(NULL));
 	fl_tz_name(c->tz_name, sizeof(c->tz_name));
 	return FL_OK;
+}
+
+size_t hub_conf_key_path(const hub_conf *c, char *buf, size_t len)
+{
+	const char *slash = strrchr(c->store.sqlite, '/');
+	int n;
+
+	if (c->hub_key_file[0])
+		n = snprintf(buf, len, "%s", c->hub_key_file);
+	else if (slash)
+		n = snprintf(buf, len, "%.*s/hub.key",
+			     (int)(slash - c->store.sqlite), c->store.sqlite);
+	else
+		n = snprintf(buf, len, "hub.key");
+	return n < 0 ? 0 : (size_t)n;
 }
 
 const hub_site_alerts *hub_conf_site(const hub_conf *c, const char *site)

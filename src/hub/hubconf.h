@@ -58,12 +58,15 @@ typedef struct hub_mqtt_conf {
 } hub_mqtt_conf;
 
 typedef struct hub_http_conf {
-	char listen[HUB_STR];    /* ADDR:PORT of the web UI; "" = none */
-	char tls_cert[HUB_PATH]; /* HTTPS certificate (PEM); "" = HTTP */
-	char tls_key[HUB_PATH];  /* its private key (PEM) */
-	char secure_cookies[8];  /* auto|on|off */
-	double session_idle_s;   /* a session ends after this idle */
-	int threads;             /* the server's thread pool */
+	char listen[HUB_STR];     /* ADDR:PORT of the web UI; "" = none */
+	char tls_cert[HUB_PATH];  /* HTTPS certificate (PEM); "" = HTTP */
+	char tls_key[HUB_PATH];   /* its private key (PEM) */
+	char secure_cookies[8];   /* auto|on|off */
+	double session_idle_s;    /* a session ends after this idle */
+	int threads;              /* the server's thread pool */
+	double request_timeout_s; /* a whole request must arrive within */
+	int max_connections;      /* open connections at most */
+	int max_per_address; /* from one address (trusted proxies exempt) */
 	/* reverse proxies whose X-Forwarded-For names the client
 	 * (numeric addresses as written) */
 	char trusted_proxies[HUB_MAX_PROXIES][48];
@@ -104,11 +107,17 @@ typedef struct hub_conf {
 	char evidence_dir[HUB_PATH];
 	char public_url[HUB_URL];
 	hub_alerts_conf alerts;
-	size_t max_payload;         /* bytes; larger messages are quarantined */
-	int quarantine_max;         /* rows kept in the quarantine table */
-	double incoming_max_age_s;  /* an incomplete bundle is dropped after */
-	double evidence_keep_days;  /* 0: evidence is kept forever */
-	double receipt_resend_days; /* 0: no receipts re-sent on reconnect */
+	size_t max_payload;        /* bytes; larger messages are quarantined */
+	int quarantine_max;        /* rows kept in the quarantine table */
+	double incoming_max_age_s; /* an incomplete bundle is dropped after */
+	double incoming_device_max_mb; /* .incoming per device */
+	double incoming_max_mb;        /* .incoming in all */
+	double evidence_reserve_mb;    /* free space evidence never takes */
+	double evidence_keep_days;     /* 0: evidence is kept forever */
+	double evidence_scrub_s;       /* verified files hashed again; 0: off */
+	double receipt_resend_days;    /* 0: no receipts re-sent on reconnect */
+	int require_signed;          /* unsigned device messages: quarantine */
+	char hub_key_file[HUB_PATH]; /* "" = hub.key beside store.sqlite */
 } hub_conf;
 
 /* Defaults (a valid configuration once mqtt.host, store.sqlite and
@@ -149,6 +158,10 @@ size_t hub_conf_sample(char *buf, size_t len);
 /* Write the reference of every key (markdown, docs/hub-config.md).
  * snprintf semantics. */
 size_t hub_conf_doc(char *buf, size_t len);
+
+/* The hub key's file: hub_key_file, or hub.key in store.sqlite's folder.
+ * snprintf semantics. */
+size_t hub_conf_key_path(const hub_conf *c, char *buf, size_t len);
 
 /* Room for any path the hub builds: the evidence folder (< 1024 bytes)
  * plus ids (< 128 bytes each) and a file name. */

@@ -3,26 +3,42 @@
  *
  * A note on trust. The broker lets any client publish on any topic its ACL
  * allows, and the hub cannot see who published a message, only its topic.
- * So the topic is the claim and the store is the judge:
+ * So the topic is the claim, the device's signature its proof, and the
+ * store the judge (docs/security.md):
  *
  *   1. the topic's shape (msg.c; topics the hub does not read are dropped
  *      here), then the size, before any parsing of the payload;
  *   2. the device named by the topic must be enrolled (fl_db_device_get),
  *      and the topic's site must be the site it was enrolled for - a device
  *      publishing under another site's topic is refused;
- *   3. the payload must fit its schema, and the ids in it must be the
+ *   3. the payload must be signed by the enrolled key for this very topic
+ *      (fl_msg_verify, docs/mqtt.md "Signed messages"): a broker client
+ *      without the key cannot speak for a device, and a signed message
+ *      moved to another topic does not verify. Unsigned messages are
+ *      quarantined unless require_signed is off (devices from before
+ *      signing, while they are upgraded); a bad signature always is. From
+ *      here on only the body counts;
+ *   4. the body must fit its schema, and the ids in it must be the
  *      topic's (msg.c): an incident id must start with "<device>-", so a
  *      device cannot write into another device's incidents;
- *   4. incident messages are stored idempotently on (incident_id, seq)
+ *   5. incident messages are stored idempotently on (incident_id, seq)
  *      (fl_db_ingest); only a message stored for the first time drives the
- *      alerts, so a redelivery after a reconnect alerts nobody twice;
- *   5. evidence chunks and the "evidence" list go to bundles.c, which
+ *      alerts, so a redelivery after a reconnect alerts nobody twice. The
+ *      pair stored with other bytes is no redelivery: quarantined and
+ *      written to the audit log (the stored message stays); statuses and
+ *      heartbeats are ordered by the connection epoch they carry
+ *      (fl_db_device_status_at), so an old one replayed changes nothing;
+ *   6. evidence chunks and the "evidence" list go to bundles.c, which
  *      verifies the bundle with the enrolled key; once the result is
- *      stored the device gets a delivery receipt (docs/mqtt.md) so it may
- *      let its copy go - only a verified one (the edge checks that);
- *   6. a device coming back online (its status goes from anything else to
+ *      stored the device gets a delivery receipt (docs/mqtt.md), signed
+ *      with the hub key and paced (receipts.c), so it may let its copy
+ *      go - only a verified one (the edge checks that). A verified bundle
+ *      never changes: a chunk or list that would change it is refused
+ *      there (audited) and quarantined here, a list before it is stored
+ *      as a message;
+ *   7. a device coming back online (its status goes from anything else to
  *      "online") gets the receipts of its verified bundles again
- *      (resend_receipts): the edge connects with clean start, so a receipt
+ *      (receipts.c): the edge connects with clean start, so a receipt
  *      sent while it was away is lost, and without this its bundle would
  *      never be let go.
  *
@@ -30,6 +46,26 @@
  * (payloads cut to 64 KiB) and logged; it never becomes an incident. The
  * hub's own topics (firelane/<site>/alerts) and the edge's "direct" topics
  * the hub has no use for (state, settings, image, commands) are ignored.
+ *
+ * A note on failing. Two kinds of failure look alike here and must not be
+ * confused: the message is wrong (a bad schema, an unknown device, a bad
+ * signature, a chunk whose bytes do not match its hash, a device over its
+ * evidence quota, a change to a sealed bundle), or the hub could not
+ * store it (the database's disk full or read-only, the database busy, the
+ * evidence folder full or below its reserve: the errors fl_err_transient()
+ * names). The first kind is quarantined and the message is done with:
+ * acknowledged, never to come again. The second is
+ * returned to the caller without a quarantine row (that write would most
+ * likely fail too), and the message is not acknowledged: the MQTT client
+ * holds it and offers it again until it goes in (main.c; client.c, "A
+ * note on holding a message"). A quarantine that cannot be written is the
+ * second kind as well: acknowledging then would lose the message without
+ * a trace, which is what quarantine exists to prevent.
+ *   Every step is idempotent, so offering a message again is safe: the
+ * store's (incident_id, seq) rule makes an incident message that went in
+ * before a later step failed a duplicate, and that duplicate still runs
+ * the later steps (the alerts, whose made/ records keep each one to
+ * once; the evidence list, which completes to the same result).
  */
 #include "ingest.h"
 
@@ -40,7 +76,7 @@
 #include "bundles.h"
 #include "fl.h"
 #include "msg.h"
-#include "receipt.h"
+#include "msgsign.h"
 #include "sign.h"
 #include "topic.h"
 
@@ -55,12 +91,14 @@ void hub_ingest_filter(const hub_conf *c, char *buf, size_t len)
 		snprintf(buf, len, "firelane/+/+/#");
 }
 
-static void quarantine(hub_ingest *h, const char *topic, const void *payload,
-		       size_t len, const char *reason, double now)
+/* Keep a refused message with its reason. 0, or the store's error when
+ * the row could not be written (transient: the message is held). */
+static int quarantine(hub_ingest *h, const char *topic, const void *payload,
+		      size_t len, const char *reason, double now)
 {
-	int rc = fl_db_quarantine(h->db, topic, payload,
-				  len > QUARANTINE_KEEP ? QUARANTINE_KEEP : len,
-				  reason, now);
+	/* payload NULL: too large, not even copied (hub_ingest_message) */
+	size_t keep = payload ? FL_MIN(len, (size_t)QUARANTINE_KEEP) : 0;
+	int rc = fl_db_quarantine(h->db, topic, payload, keep, reason, now);
 
 	char shown[256];
 	size_t i;
@@ -71,43 +109,31 @@ static void quarantine(hub_ingest *h, const char *topic, const void *payload,
 				   ? '?'
 				   : topic[i];
 	shown[i] = 0;
+	if (rc) {
+		fl_seterr(h->why, sizeof(h->why),
+			  "store: cannot quarantine %s%s: %s", shown,
+			  topic[i] ? "..." : "", fl_strerror(rc));
+		return fl_err_transient(rc) ? rc : FL_EIO;
+	}
 	h->quarantined++;
-	fl_log(FL_LOG_WARN, "ingest", "quarantined %s%s (%zu bytes): %s%s",
-	       shown, topic[i] ? "..." : "", len, reason,
-	       rc ? " (and the store refused it)" : "");
+	fl_log(FL_LOG_WARN, "ingest", "quarantined %s%s (%zu bytes): %s", shown,
+	       topic[i] ? "..." : "", len, reason);
+	return 0;
 }
 
-/* A NUL-terminated copy of a payload (JSON text for the store). */
-/*
- * The delivery receipt for a bundle just stored (verified or not) to its
- * device, QoS 1. A receipt lost (the broker away) only leaves the bundle
- * undelivered on the edge, which is the safe side; the next copy of the
- * bundle's list brings another.
- */
-static void receipt(hub_ingest *h, const char *site, const char *device,
-		    const char *incident_id, const hub_bundle_done *done)
+/* A failure of step `what`: transient (returned, with the reason in
+ * h->why: the message is held), or the message's own (quarantined). */
+static int failed(hub_ingest *h, int rc, const char *what, const char *err,
+		  const char *topic, const void *payload, size_t len,
+		  double now)
 {
-	char topic[FL_TOPIC_MAX], buf[512];
-	fl_receipt r;
-	size_t n;
-
-	if (!done->complete || !h->mqtt)
-		return;
-	memset(&r, 0, sizeof(r));
-	snprintf(r.incident_id, sizeof(r.incident_id), "%s", incident_id);
-	r.verified = done->verified;
-	memcpy(r.manifest_sha256, done->manifest_sha256,
-	       sizeof(r.manifest_sha256));
-	fl_receipt_topic(topic, sizeof(topic), site, device);
-	n = fl_receipt_json(&r, buf, sizeof(buf));
-	if (n >= sizeof(buf) || fl_mqtt_publish(h->mqtt, topic, buf, n, 1, 0))
-		fl_log(FL_LOG_WARN, "evidence",
-		       "%s: receipt not sent "
-		       "(offline)",
-		       incident_id);
-	else
-		fl_log(FL_LOG_INFO, "evidence", "%s: receipt sent (%s)",
-		       incident_id, r.verified ? "verified" : "failed");
+	if (fl_err_transient(rc)) {
+		fl_seterr(h->why, sizeof(h->why), "%s: %s", what,
+			  err && err[0] ? err : fl_strerror(rc));
+		return rc;
+	}
+	return quarantine(h, topic, payload, len, err && err[0] ? err : what,
+			  now);
 }
 
 /*
@@ -116,80 +142,60 @@ static void receipt(hub_ingest *h, const char *site, const char *device,
  * and its bundle stays undelivered there - never pruned. So when a device's
  * status becomes "online" (its status message, or a heartbeat if that
  * comes first) and the stored status was not (offline by its last will,
- * stopped, never heard), the hub publishes the receipts of the device's
+ * stopped, never heard), the hub queues the receipts of the device's
  * verified bundles whose incidents started in the last
- * receipt_resend_days, newest first, at most FL_DB_RECEIPTS_MAX. The edge
- * takes a repeat as "already delivered" and changes nothing.
+ * receipt_resend_days, newest first, at most FL_DB_RECEIPTS_MAX, and
+ * publishes them at the broker's pace (receipts.c). The edge takes a
+ * repeat as "already delivered" and changes nothing.
  *
  * Only on that transition, not on every "online": the hub reconnecting
  * reads every device's retained "online" again, which is no transition
  * (the store already says online), so a hub restart sends nothing; a
- * device that flaps costs one burst per reconnect, bounded by the window.
- * Failed verifications are not re-sent: the edge keeps such a bundle
- * whatever the receipt says.
+ * device that flaps costs one batch, which replaces the one still
+ * queued. Failed verifications are not re-sent: the edge keeps such a
+ * bundle whatever the receipt says.
+ *
+ * The device was heard with status at its connection epoch (a heartbeat
+ * says "online" too: the first of the two to arrive after a reconnect
+ * makes the transition). A status older than the stored one (a replay, a
+ * late heartbeat of an earlier connection) changes nothing and is only
+ * counted (fl_db_device_status_at). An unreadable stored status counts as
+ * a transition: a burst of repeats is cheaper than a bundle never let go.
+ * The receipts are queued before the status is stored, so a store that
+ * fails in between leaves a transition to be made again when the message
+ * is offered again; an old "online" replayed while the device is away
+ * queues them too, which the edge takes as repeats.
  */
-static void resend_receipts(hub_ingest *h, const char *site, const char *device,
-			    double now)
-{
-	char topic[FL_TOPIC_MAX], buf[512];
-	fl_receipt *r = NULL;
-	size_t n = 0, i, len;
-	int rc;
-
-	if (!h->mqtt)
-		return;
-	if (h->conf->receipt_resend_days <= 0) {
-		fl_log(FL_LOG_DEBUG, "evidence",
-		       "%s: back online; receipts "
-		       "are not re-sent (receipt_resend_days 0)",
-		       device);
-		return;
-	}
-	rc = fl_db_device_receipts(h->db, device,
-				   now - h->conf->receipt_resend_days * 86400,
-				   FL_DB_RECEIPTS_MAX, &r, &n);
-	if (rc) {
-		fl_log(FL_LOG_ERROR, "evidence", "%s: receipts not re-sent: %s",
-		       device, fl_strerror(rc));
-		return;
-	}
-	fl_receipt_topic(topic, sizeof(topic), site, device);
-	for (i = 0; i < n; i++) {
-		len = fl_receipt_json(&r[i], buf, sizeof(buf));
-		if (len >= sizeof(buf) ||
-		    fl_mqtt_publish(h->mqtt, topic, buf, len, 1, 0))
-			break;
-	}
-	if (i < n)
-		fl_log(FL_LOG_WARN, "evidence",
-		       "%s: back online: %zu of %zu "
-		       "receipts re-sent (offline)",
-		       device, i, n);
-	else if (n)
-		fl_log(FL_LOG_INFO, "evidence",
-		       "%s: back online: %zu receipts "
-		       "re-sent",
-		       device, n);
-	free(r);
-}
-
-/*
- * The device was heard with status (a heartbeat says "online" too: the
- * first of the two to arrive after a reconnect makes the transition). An
- * unreadable stored status counts as a transition: a burst of repeats is
- * cheaper than a bundle never let go.
- */
-static void seen(hub_ingest *h, const char *site, const char *device,
-		 const char *status, double now, const char *heartbeat)
+static int seen(hub_ingest *h, const char *site, const char *device,
+		const char *status, unsigned long long epoch, double now,
+		const char *heartbeat)
 {
 	char was[16];
+	int applied = 0, rc = 0;
 
 	if (!strcmp(status, "online") &&
 	    fl_db_device_status(h->db, device, was, sizeof(was)))
 		was[0] = 0;
-	fl_db_device_seen(h->db, device, status, now, heartbeat);
-	if (!strcmp(status, "online") && strcmp(was, "online"))
-		resend_receipts(h, site, device, now);
+	if (!strcmp(status, "online") && strcmp(was, "online") && h->receipts)
+		rc = hub_receipts_resend(h->receipts, h->db, h->conf, site,
+					 device, now);
+	if (rc == 0)
+		rc = fl_db_device_status_at(h->db, device, status, epoch, now,
+					    heartbeat, was, sizeof(was),
+					    &applied);
+	if (rc) {
+		fl_seterr(h->why, sizeof(h->why), "store: %s %s: %s", device,
+			  heartbeat ? "heartbeat" : status, fl_strerror(rc));
+		return rc;
+	}
+	if (!applied) {
+		h->stale++;
+		fl_log(FL_LOG_INFO, "fleet",
+		       "%s: %s of epoch %llu is older than the stored status "
+		       "(%s); ignored",
+		       device, heartbeat ? "heartbeat" : status, epoch, was);
+	}
+	return 0;
 }
 
 static char *text_of(const void *payload, size_t len)
@@ -203,9 +209,12 @@ static char *text_of(const void *payload, size_t len)
 	return s;
 }
 
-static void incident(hub_ingest *h, const hub_topic *t, const char *site,
-		     const unsigned char pk[32], const char *topic,
-		     const void *payload, size_t len, double now)
+/* An incident message: body (len bytes) is what its signature covered;
+ * raw (rawlen) the whole payload, for the quarantine. */
+static int incident(hub_ingest *h, const hub_topic *t, const char *site,
+		    const unsigned char pk[32], const char *topic,
+		    const void *raw, size_t rawlen, const void *payload,
+		    size_t len, double now)
 {
 	hub_incident in;
 	hub_file files[HUB_MAX_FILES];
@@ -216,21 +225,34 @@ static void incident(hub_ingest *h, const hub_topic *t, const char *site,
 	fl_db_msg m;
 
 	if (hub_incident_check(t, payload, len, &in, files, &nfiles, err,
-			       sizeof(err))) {
-		quarantine(h, topic, payload, len, err, now);
-		return;
+			       sizeof(err)))
+		return quarantine(h, topic, raw, rawlen, err, now);
+	if (!strcmp(in.type, "evidence")) {
+		hub_bundle_done done;
+
+		err[0] = 0;
+		rc = hub_evidence_list_check(h->db, t->device, in.incident_id,
+					     files, nfiles, now, &done, err,
+					     sizeof(err));
+		if (rc < 0)
+			return failed(h, rc, "evidence", err, topic, raw,
+				      rawlen, now);
 	}
 	/* jansson accepted it, so it holds no NUL: it is text */
 	json = text_of(payload, len);
 	if (!json) {
-		fl_log(FL_LOG_ERROR, "ingest", "out of memory");
-		return;
+		fl_seterr(h->why, sizeof(h->why), "out of memory");
+		return FL_ENOMEM;
 	}
 	m = (fl_db_msg){ t->device, site,   t->camera, t->lane, in.incident_id,
 			 in.type,   in.seq, in.wall,   json };
+	err[0] = 0;
 	rc = fl_db_ingest(h->db, &m, &dup, err, sizeof(err));
+	if (rc == FL_EEXIST) /* the same (incident_id, seq), other bytes */
+		fl_db_audit(h->db, "hub", "duplicate_conflict", in.incident_id,
+			    err, now);
 	if (rc) {
-		quarantine(h, topic, payload, len, err, now);
+		rc = failed(h, rc, "store", err, topic, raw, rawlen, now);
 		goto out;
 	}
 	if (dup) {
@@ -241,10 +263,16 @@ static void incident(hub_ingest *h, const hub_topic *t, const char *site,
 		h->stored++;
 		fl_log(FL_LOG_INFO, "ingest", "%s seq %u: %s stored",
 		       in.incident_id, in.seq, in.type);
-		if (h->alerts)
-			hub_alerts_incident(h->alerts, site, t->device,
-					    t->camera, t->lane, in.incident_id,
-					    in.type, in.wall);
+	}
+	/* a duplicate too: the step may have failed after the store took
+	 * the message (the alerts' made/ records keep it to once) */
+	if (h->alerts &&
+	    (rc = hub_alerts_incident(h->alerts, site, t->device, t->camera,
+				      t->lane, in.incident_id, in.type,
+				      in.wall))) {
+		fl_seterr(h->why, sizeof(h->why), "alerts: %s: %s",
+			  in.incident_id, fl_strerror(rc));
+		goto out;
 	}
 	/* the list even when duplicate: completing a bundle is idempotent,
 	 * and a hub stopped between the two steps finishes it here (and
@@ -253,125 +281,189 @@ static void incident(hub_ingest *h, const hub_topic *t, const char *site,
 	if (!strcmp(in.type, "evidence")) {
 		hub_bundle_done done;
 
-		if (hub_evidence_list(h->conf->evidence_dir, h->db,
-				      in.incident_id, files, nfiles, pk, &done,
-				      err, sizeof(err)))
+		err[0] = 0;
+		rc = hub_evidence_list(h->conf->evidence_dir, h->db, t->device,
+				       in.incident_id, files, nfiles, pk, now,
+				       &done, err, sizeof(err));
+		if (rc && fl_err_transient(rc)) {
+			fl_seterr(h->why, sizeof(h->why), "evidence %s: %s",
+				  in.incident_id, err);
+			goto out;
+		}
+		if (rc) /* the message is stored: logged, not quarantined */
 			fl_log(FL_LOG_ERROR, "ingest", "%s: evidence: %s",
 			       in.incident_id, err);
-		else
-			receipt(h, site, t->device, in.incident_id, &done);
+		else if (h->receipts)
+			hub_receipts_bundle(h->receipts, site, t->device,
+					    in.incident_id, &done);
+		rc = 0;
 	}
 out:
 	free(json);
+	return rc;
 }
 
-void hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
-			size_t len, double now)
+/*
+ * Step 3 of the note on trust: whether payload is the device's own word
+ * for this topic. 1 and the body (*body, *blen: what the signature
+ * covered, or the whole payload of an unsigned message taken while
+ * require_signed is off; *is_signed says which); 0 with the reason in err.
+ */
+static int signed_by(hub_ingest *h, const hub_topic *t,
+		     const unsigned char pk[32], const char *topic,
+		     const void *payload, size_t len, const void **body,
+		     size_t *blen, int *is_signed, char *err, size_t errlen)
+{
+	fl_envelope env;
+	char why[256];
+	int rc = fl_msg_verify(pk, FL_DOMAIN_DEVICE, topic, payload, len, &env,
+			       why, sizeof(why));
+
+	if (rc == FL_ENOENT && !h->conf->require_signed) {
+		h->unsigned_taken++;
+		fl_log(FL_LOG_DEBUG, "ingest",
+		       "%s: unsigned message taken (require_signed off)",
+		       t->device);
+	} else if (rc == FL_ENOENT) {
+		snprintf(err, errlen,
+			 "unsigned: device %s's messages must be signed by its "
+			 "enrolled key (require_signed)",
+			 t->device);
+		return 0;
+	} else if (rc) {
+		snprintf(err, errlen, "signature: %s", why);
+		return 0;
+	}
+	*body = env.body;
+	*blen = env.body_len;
+	*is_signed = rc == 0;
+	return 1;
+}
+
+/* A signed status or heartbeat must carry its connection epoch: without
+ * one it would always apply, and an old copy could rewrite the present. */
+#define EPOCH_MISSING "a signed status or heartbeat without an epoch"
+
+int hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
+		       size_t len, double now)
 {
 	hub_bundle_done done;
 	hub_topic t;
 	char err[1024], site[HUB_SITE_MAX], lvl[HUB_SITE_MAX];
 	char pkb64[128], status[16];
 	unsigned char pk[32];
+	unsigned long long epoch;
+	const void *body;
+	size_t blen;
+	int is_signed = 0;
 	char *json;
 	hub_chunk ch;
+	int rc;
 
-	if (hub_topic_parse(topic, &t, err, sizeof(err))) {
-		quarantine(h, topic, payload, len, err, now);
-		return;
-	}
+	h->why[0] = 0;
+	if (hub_topic_parse(topic, &t, err, sizeof(err)))
+		return quarantine(h, topic, payload, len, err, now);
 	/* the retained JPEG on .../image may be large: not ours to judge */
 	if (t.kind == HUB_MSG_OWN || t.kind == HUB_MSG_IGNORED) {
 		h->ignored++;
-		return;
+		return 0;
 	}
 	if (len > h->conf->max_payload) {
 		snprintf(err, sizeof(err),
 			 "payload of %zu bytes exceeds max_payload %zu", len,
 			 h->conf->max_payload);
-		quarantine(h, topic, payload, len, err, now);
-		return;
+		return quarantine(h, topic, payload, len, err, now);
 	}
-	if (fl_db_device_get(h->db, t.device, site, sizeof(site), pkb64,
-			     sizeof(pkb64))) {
+	rc = fl_db_device_get(h->db, t.device, site, sizeof(site), pkb64,
+			      sizeof(pkb64));
+	if (rc == FL_ENOENT) {
 		snprintf(err, sizeof(err), "device %s is not enrolled",
 			 t.device);
-		quarantine(h, topic, payload, len, err, now);
-		return;
+		return quarantine(h, topic, payload, len, err, now);
 	}
+	if (rc)
+		return failed(h, rc, "store: devices", NULL, topic, payload,
+			      len, now);
 	fl_topic_level(site, lvl, sizeof(lvl));
 	if (strcmp(lvl, t.site)) {
 		snprintf(err, sizeof(err),
 			 "device %s is enrolled for site '%s', not '%s'",
 			 t.device, site, t.site);
-		quarantine(h, topic, payload, len, err, now);
-		return;
+		return quarantine(h, topic, payload, len, err, now);
 	}
 	if (fl_key_public_from_b64(pkb64, pk)) {
 		snprintf(err, sizeof(err), "device %s: enrolled key unreadable",
 			 t.device);
-		quarantine(h, topic, payload, len, err, now);
-		return;
+		return quarantine(h, topic, payload, len, err, now);
 	}
+	if (!signed_by(h, &t, pk, topic, payload, len, &body, &blen, &is_signed,
+		       err, sizeof(err)))
+		return quarantine(h, topic, payload, len, err, now);
 	switch (t.kind) {
 	case HUB_MSG_STATUS:
-		if (hub_status_check(payload, len, status, sizeof(status), err,
-				     sizeof(err))) {
-			quarantine(h, topic, payload, len, err, now);
-			break;
-		}
-		seen(h, site, t.device, status, now, NULL);
-		break;
+		if (hub_status_check(body, blen, status, sizeof(status), &epoch,
+				     err, sizeof(err)))
+			return quarantine(h, topic, payload, len, err, now);
+		if (is_signed && !epoch)
+			return quarantine(h, topic, payload, len, EPOCH_MISSING,
+					  now);
+		return seen(h, site, t.device, status, epoch, now, NULL);
 	case HUB_MSG_HEARTBEAT:
-		if (hub_json_object_check(payload, len, err, sizeof(err))) {
-			quarantine(h, topic, payload, len, err, now);
-			break;
+		if (hub_heartbeat_check(body, blen, &epoch, err, sizeof(err)))
+			return quarantine(h, topic, payload, len, err, now);
+		if (is_signed && !epoch)
+			return quarantine(h, topic, payload, len, EPOCH_MISSING,
+					  now);
+		json = text_of(body, blen);
+		if (!json) {
+			fl_seterr(h->why, sizeof(h->why), "out of memory");
+			return FL_ENOMEM;
 		}
-		json = text_of(payload, len);
-		if (json)
-			seen(h, site, t.device, "online", now, json);
+		rc = seen(h, site, t.device, "online", epoch, now, json);
 		free(json);
-		break;
+		return rc;
 	case HUB_MSG_CAMERA_EVENT: {
 		char ty[32], why[256];
-		int rc;
 
-		if (hub_camera_event_check(&t, payload, len, ty, sizeof(ty),
-					   why, sizeof(why), err, sizeof(err))) {
-			quarantine(h, topic, payload, len, err, now);
-			break;
-		}
+		if (hub_camera_event_check(&t, body, blen, ty, sizeof(ty), why,
+					   sizeof(why), err, sizeof(err)))
+			return quarantine(h, topic, payload, len, err, now);
 		fl_log(FL_LOG_INFO, "fleet", "%s/%s: %.*s", t.device, t.camera,
-		       (int)(len > 300 ? 300 : len), (const char *)payload);
-		fl_db_device_seen(h->db, t.device, NULL, now, NULL);
-		rc = fl_db_camera_event(h->db, t.device, t.camera, ty, why,
-					now);
+		       (int)(blen > 300 ? 300 : blen), (const char *)body);
+		rc = fl_db_device_seen(h->db, t.device, NULL, now, NULL);
+		if (rc == 0)
+			rc = fl_db_camera_event(h->db, t.device, t.camera, ty,
+						why, now);
 		if (rc)
-			fl_log(FL_LOG_ERROR, "fleet",
-			       "%s/%s: camera event not "
-			       "stored: %s",
-			       t.device, t.camera, fl_strerror(rc));
-		break;
+			return failed(h, rc, "store: camera event", NULL, topic,
+				      payload, len, now);
+		return 0;
 	}
 	case HUB_MSG_INCIDENT:
-		incident(h, &t, site, pk, topic, payload, len, now);
-		break;
-	case HUB_MSG_EVIDENCE:
-		if (hub_chunk_check(&t, payload, len, &ch, err, sizeof(err)) ||
-		    hub_evidence_chunk(h->conf->evidence_dir, h->db, &ch, pk,
-				       &done, err, sizeof(err))) {
-			const char *nl = memchr(payload, '\n', len);
-			/* keep the header only: the bytes are the fault */
-			quarantine(h, topic, payload,
-				   nl ? (size_t)(nl - (const char *)payload)
-				      : len,
-				   err, now);
-			break;
-		}
+		return incident(h, &t, site, pk, topic, payload, len, body,
+				blen, now);
+	case HUB_MSG_EVIDENCE: {
+		const char *nl = memchr(payload, '\n', len);
+		/* quarantined: the envelope and the header only, the bytes
+		 * are the fault */
+		size_t hl = nl ? (size_t)(nl - (const char *)payload) : len;
+
+		if (hub_chunk_check(&t, body, blen, &ch, err, sizeof(err)))
+			return quarantine(h, topic, payload, hl, err, now);
+		err[0] = 0;
+		rc = hub_evidence_chunk(h->conf->evidence_dir, h->db,
+					h->incoming, t.device, &ch, pk, now,
+					&done, err, sizeof(err));
+		if (rc)
+			return failed(h, rc, "evidence", err, topic, payload,
+				      hl, now);
 		h->chunks++;
-		receipt(h, site, t.device, ch.incident_id, &done);
-		break;
+		if (h->receipts)
+			hub_receipts_bundle(h->receipts, site, t.device,
+					    ch.incident_id, &done);
+		return 0;
+	}
 	default:
-		break;
+		return 0;
 	}
 }

@@ -13,13 +13,35 @@
  *   --enrol-device ID --site SITE --public-key FILE
  *                                   enrol a device with the key printed by
  *                                   firelane-edge --print-public-key
+ *   --delete-user NAME              remove a user; their sessions end
+ *   --unlock-user NAME              forget the user's failed logins from
+ *                                   every address (the login throttle)
+ *   --print-public-key              the hub key's public half (created on
+ *                                   first use), for the edges' mqtt.hub_key
+ *   --command DEVICE JSON [--timeout S]
+ *                                   send a command, signed with the hub
+ *                                   key, and print the device's answer
+ *
+ * The hub key (hub_key_file, docs/security.md) signs what the hub says to
+ * devices: commands and delivery receipts. It is loaded (or created) at
+ * start; without it the hub does not run.
  *
  * The running hub is one thread doing MQTT and ingest (the MQTT client's
- * owner: fl_mqtt_run() hands messages to hub_ingest_message()) and the
- * alerts' webhook thread (alerts.c). The loop:
+ * owner: fl_mqtt_run() hands messages to hub_ingest_message()), the
+ * alerts' webhook thread (alerts.c) and the evidence scrub's (intact.c,
+ * unless evidence_scrub_s is 0). The loop:
  *
  *   pump MQTT (messages in, ingest) -> alerts tick (escalations, MQTT
- *   alerts) -> until SIGTERM/SIGINT
+ *   alerts) -> receipts (paced) -> budgets -> until SIGTERM/SIGINT
+ *
+ * Degraded mode (docs/hub.md). A message ingest could not store through
+ * no fault of its own (fl_err_transient) is not acknowledged: on_message
+ * says so to the MQTT client, which holds it and offers it again with a
+ * back-off, while nothing else comes in. The hub is degraded from that
+ * refusal to the next message taken: logged when it starts, every 30 s
+ * while it lasts and when it ends, and shown by status.c (GET /healthz,
+ * GET /api/hub, the fleet page). The loop goes on meanwhile: alerts
+ * already made go out, the web answers.
  *
  * Signals only set a volatile sig_atomic_t flag; the loop notices it within
  * one turn (200 ms), disconnects cleanly and closes the store.
@@ -40,12 +62,17 @@
 #include "budget.h"
 #include "client.h"
 #include "clock.h"
+#include "command.h"
 #include "db.h"
 #include "fl.h"
 #include "http.h"
 #include "hubconf.h"
+#include "incoming.h"
 #include "ingest.h"
+#include "intact.h"
+#include "receipts.h"
 #include "sign.h"
+#include "status.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -64,7 +91,12 @@ static void usage(FILE *f)
 		"       firelane-hub --config FILE --add-user NAME --role "
 		"admin|enforcement|property [--sites S1,S2] < password\n"
 		"       firelane-hub --config FILE --enrol-device ID --site SITE "
-		"--public-key FILE\n");
+		"--public-key FILE\n"
+		"       firelane-hub --config FILE --delete-user NAME\n"
+		"       firelane-hub --config FILE --unlock-user NAME\n"
+		"       firelane-hub --config FILE --print-public-key\n"
+		"       firelane-hub --config FILE --command DEVICE JSON "
+		"[--timeout S]\n");
 }
 
 /* Print the effective configuration of c, or with c NULL the commented
@@ -195,17 +227,157 @@ out:
 	return rc;
 }
 
+/* --delete-user and --unlock-user: one store call each, audited as "cli".
+ * A running hub checks every session's user in the store, so the deleted
+ * user's sessions end there at their next request. */
+static int user_admin(const hub_conf *c, const char *name, int unlock)
+{
+	fl_db *db = open_store(c);
+	char detail[64];
+	long n = 0;
+	int rc = 1, r;
+
+	if (!db)
+		return 1;
+	if (unlock) {
+		r = fl_db_login_reset(db, name, NULL, &n);
+		if (!r && !n &&
+		    fl_db_user_info(db, name, NULL, 0, NULL, 0, NULL) ==
+			    FL_ENOENT)
+			r = FL_ENOENT;
+	} else {
+		r = fl_db_user_delete(db, name);
+	}
+	if (r) {
+		fprintf(stderr, "firelane-hub: --%s-user %s: %s\n",
+			unlock ? "unlock" : "delete", name,
+			r == FL_ENOENT ? "no such user" : fl_strerror(r));
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "%ld address%s", n,
+		 n == 1 ? "" : "es");
+	fl_db_audit(db, "cli", unlock ? "user_unlock" : "user_delete", name,
+		    unlock ? detail : NULL, fl_wall_s());
+	if (unlock)
+		printf("user %s unlocked (failed logins from %s forgotten)\n",
+		       name, detail);
+	else
+		printf("user %s deleted\n", name);
+	rc = 0;
+out:
+	fl_db_close(db);
+	return rc;
+}
+
+/* The hub key (hub_key_file, created on first use). 0, or 1 with the
+ * reason on stderr. */
+static int load_key(const hub_conf *c, fl_key *key)
+{
+	char path[HUB_PATH + 16], err[1024];
+	int created = 0;
+
+	hub_conf_key_path(c, path, sizeof(path));
+	if (fl_key_load_or_create(path, key, &created, err, sizeof(err)) < 0) {
+		fprintf(stderr, "firelane-hub: hub key: %s\n", err);
+		return 1;
+	}
+	if (created)
+		fl_log(FL_LOG_WARN, "hub",
+		       "created the hub key %s: give its public half "
+		       "(firelane-hub --print-public-key) to every edge as "
+		       "mqtt.hub_key",
+		       path);
+	return 0;
+}
+
+/* --print-public-key: the hub key's public half, base64, on stdout. */
+static int print_key(const hub_conf *c)
+{
+	fl_key key;
+	char b64[FL_KEY_B64_LEN];
+
+	if (load_key(c, &key))
+		return 1;
+	fl_key_public_b64(&key, b64, sizeof(b64));
+	fl_key_wipe(&key);
+	printf("%s\n", b64);
+	return 0;
+}
+
+/* --command DEVICE JSON: 0 done, 1 refused by the device, 2 not sent or
+ * not answered. */
+static int command(const hub_conf *c, const char *device, const char *json,
+		   double timeout_s)
+{
+	fl_key key;
+	char err[1024];
+	fl_db *db = NULL;
+	int rc = 2;
+
+	if (load_key(c, &key))
+		return 2;
+	db = open_store(c);
+	if (!db)
+		goto out;
+	rc = hub_command_send(c, db, &key, device, json, timeout_s, stdout, err,
+			      sizeof(err));
+	if (rc == 2)
+		fprintf(stderr, "firelane-hub: --command: %s\n", err);
+	else
+		fl_db_audit(db, "cli", "command", device, json, fl_wall_s());
+out:
+	fl_db_close(db);
+	fl_key_wipe(&key);
+	return rc;
+}
+
 struct hub {
 	const hub_conf *conf;
 	hub_ingest ingest;
+	hub_alerts *alerts;
+	hub_status *status;
+	double last_warn; /* the last "still degraded" line */
 };
 
-static void on_message(const char *topic, const void *payload, size_t len,
-		       void *user)
+/* How often a degraded hub says so again in its log. */
+#define DEGRADED_LOG_S 30.0
+
+static int on_message(const char *topic, const void *payload, size_t len,
+		      void *user)
+{
+	struct hub *h = user;
+	double now = fl_wall_s(), was;
+	int rc = hub_ingest_message(&h->ingest, topic, payload, len, now);
+
+	if (rc < 0) {
+		if (hub_status_refused(h->status, h->ingest.why, now)) {
+			fl_log(FL_LOG_ERROR, "hub",
+			       "degraded: cannot store a message (%s): %s; not "
+			       "acknowledged, messages wait at the broker, "
+			       "retried",
+			       fl_strerror(rc), h->ingest.why);
+			h->last_warn = now;
+		} else if (now - h->last_warn >= DEGRADED_LOG_S) {
+			fl_log(FL_LOG_ERROR, "hub", "still degraded: %s",
+			       h->ingest.why);
+			h->last_warn = now;
+		}
+		return rc;
+	}
+	was = hub_status_taken(h->status, now, h->ingest.stored,
+			       h->ingest.duplicates, h->ingest.quarantined,
+			       h->ingest.chunks);
+	if (was > 0)
+		fl_log(FL_LOG_WARN, "hub",
+		       "ingesting again after %.1f s degraded", was);
+	return 0;
+}
+
+static void on_published(uint64_t token, int rc, void *user)
 {
 	struct hub *h = user;
 
-	hub_ingest_message(&h->ingest, topic, payload, len, fl_wall_s());
+	hub_alerts_published(h->alerts, token, rc);
 }
 
 static void on_connect(void *user)
@@ -216,11 +388,16 @@ static void on_connect(void *user)
 
 static int run(const hub_conf *c)
 {
+	static fl_key key; /* the hub key: wiped at the end */
 	struct hub h;
 	fl_db *db = NULL;
 	fl_mqtt *m = NULL;
 	hub_alerts *al = NULL;
 	hub_http *web = NULL;
+	hub_scrub *scrub = NULL;
+	hub_receipts *rq = NULL;
+	hub_incoming *inq = NULL;
+	static hub_status status; /* read by the web server's threads */
 	char err[512], filter[HUB_STR + 32];
 	double last_tick = 0;
 	hub_budget budget = { 0, 0 };
@@ -229,45 +406,66 @@ static int run(const hub_conf *c)
 
 	memset(&h, 0, sizeof(h));
 	h.conf = c;
+	hub_status_init(&status);
+	h.status = &status;
+	if (load_key(c, &key))
+		goto out;
 	db = open_store(c);
 	if (!db)
 		goto out;
 	if (c->http.listen[0]) { /* the web UI and API, own store handle */
-		web = hub_http_start(c, err, sizeof(err));
+		web = hub_http_start(c, &status, err, sizeof(err));
 		if (!web) {
 			fprintf(stderr, "firelane-hub: http: %s\n", err);
 			goto out;
 		}
+	}
+	if (c->evidence_scrub_s > 0 &&
+	    !(scrub = hub_scrub_start(c, err, sizeof(err)))) {
+		fprintf(stderr, "firelane-hub: evidence scrub: %s\n", err);
+		goto out;
 	}
 	al = hub_alerts_create(c, err, sizeof(err));
 	if (!al) {
 		fprintf(stderr, "firelane-hub: alerts: %s\n", err);
 		goto out;
 	}
-	h.ingest = (hub_ingest){ .conf = c, .db = db, .alerts = al };
+	rq = hub_receipts_create(&key);
+	inq = hub_incoming_create(c);
+	if (!rq || !inq) {
+		fprintf(stderr, "firelane-hub: out of memory\n");
+		goto out;
+	}
+	h.alerts = al;
+	h.ingest = (hub_ingest){ .conf = c,
+				 .db = db,
+				 .alerts = al,
+				 .receipts = rq,
+				 .incoming = inq };
+	if (!c->require_signed)
+		fl_log(FL_LOG_WARN, "hub",
+		       "require_signed is off: unsigned device messages are "
+		       "taken (only while devices are upgraded; "
+		       "docs/security.md)");
 	memset(&o, 0, sizeof(o));
-	o.host = c->mqtt.host;
-	o.port = c->mqtt.port;
-	o.username = c->mqtt.username;
-	o.password = c->mqtt.password;
-	o.tls_ca = c->mqtt.tls_ca;
-	o.tls_cert = c->mqtt.tls_cert;
-	o.tls_key = c->mqtt.tls_key;
-	o.keepalive_s = c->mqtt.keepalive_s;
+	hub_mqtt_opts(c, &o);
 	o.client_id = c->mqtt.client_id;
 	/* the broker keeps what arrives while we are away; a message is
 	 * acknowledged only once ingest has stored it */
 	o.persistent = 1;
 	o.session_expiry_s = c->mqtt.session_expiry_s;
+	/* an oversized message is refused before it is copied, and the
+	 * broker is asked not to send one much larger (docs/hub.md) */
+	o.max_payload = c->max_payload;
 	o.on_connect = on_connect;
 	o.on_message = on_message;
+	o.on_published = on_published;
 	o.user = &h;
 	m = fl_mqtt_create(&o, NULL, err, sizeof(err));
 	if (!m) {
 		fprintf(stderr, "firelane-hub: mqtt: %s\n", err);
 		goto out;
 	}
-	h.ingest.mqtt = m; /* delivery receipts */
 	hub_ingest_filter(c, filter, sizeof(filter));
 	fl_mqtt_subscribe(m, filter);
 	if (fl_mqtt_start(m)) {
@@ -287,24 +485,30 @@ static int run(const hub_conf *c)
 
 		fl_mqtt_run(m, 200);
 		now = fl_wall_s();
-		if (now - last_tick >= 0.5) {
+		if (now - last_tick >= 0.5) { /* alerts before receipts */
 			hub_alerts_tick(al, db, m, now);
-			hub_budget_tick(&budget, c, db, now);
+			hub_budget_tick(&budget, c, db, inq, now);
 			last_tick = now;
 		}
+		hub_receipts_pump(rq, m);
 	}
 	fl_log(FL_LOG_INFO, "hub",
 	       "stopping: %ld stored, %ld duplicates, %ld quarantined, "
-	       "%ld chunks",
+	       "%ld chunks, %ld unsigned taken, %ld stale statuses",
 	       h.ingest.stored, h.ingest.duplicates, h.ingest.quarantined,
-	       h.ingest.chunks);
+	       h.ingest.chunks, h.ingest.unsigned_taken, h.ingest.stale);
 	fl_mqtt_stop(m, NULL, NULL, 1000);
 	rc = 0;
 out:
 	hub_http_stop(web); /* before the store: requests finish first */
+	hub_scrub_stop(scrub);
 	fl_mqtt_destroy(m);
 	hub_alerts_destroy(al);
+	hub_receipts_destroy(rq);
+	hub_incoming_destroy(inq);
 	fl_db_close(db);
+	fl_key_wipe(&key);
+	hub_status_deinit(&status);
 	return rc;
 }
 
@@ -320,16 +524,24 @@ int main(int argc, char **argv)
 		{ "enrol-device", required_argument, NULL, 'e' },
 		{ "site", required_argument, NULL, 'S' },
 		{ "public-key", required_argument, NULL, 'p' },
+		{ "delete-user", required_argument, NULL, 'D' },
+		{ "unlock-user", required_argument, NULL, 'U' },
+		{ "print-public-key", no_argument, NULL, 'K' },
+		{ "command", required_argument, NULL, 'C' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *user = NULL, *role = NULL, *sites = NULL;
 	const char *device = NULL, *site = NULL, *keyfile = NULL;
+	const char *del = NULL, *unlock = NULL;
+	const char *cmd_device = NULL;
 	static hub_conf conf; /* large: not on the stack */
 	struct sigaction sa;
-	char err[1024];
-	int check = 0, verbose = 0, c, rc;
+	char err[1024], *end;
+	double timeout_s = 10;
+	int check = 0, verbose = 0, print_pk = 0, c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -359,6 +571,25 @@ int main(int argc, char **argv)
 		case 'p':
 			keyfile = optarg;
 			break;
+		case 'D':
+			del = optarg;
+			break;
+		case 'U':
+			unlock = optarg;
+			break;
+		case 'K':
+			print_pk = 1;
+			break;
+		case 'C':
+			cmd_device = optarg;
+			break;
+		case 't':
+			timeout_s = strtod(optarg, &end);
+			if (*end || !(timeout_s > 0 && timeout_s <= 3600)) {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -370,9 +601,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!config || optind != argc || (user && device) || (user && !role) ||
-	    (device && (!site || !keyfile)) || (!user && (role || sites)) ||
-	    (!device && (site || keyfile))) {
+	/* --command takes the JSON as its one operand; nothing else does */
+	if (!config || optind != argc - (cmd_device != NULL) ||
+	    (!!user + !!device + !!del + !!unlock + print_pk + !!cmd_device +
+	     check) > 1 ||
+	    (user && !role) || (device && (!site || !keyfile)) ||
+	    (!user && (role || sites)) || (!device && (site || keyfile))) {
 		usage(stderr);
 		return 2;
 	}
@@ -393,6 +627,12 @@ int main(int argc, char **argv)
 		return add_user(&conf, user, role, sites);
 	if (device)
 		return enrol(&conf, device, site, keyfile);
+	if (del || unlock)
+		return user_admin(&conf, del ? del : unlock, !del);
+	if (print_pk)
+		return print_key(&conf);
+	if (cmd_device)
+		return command(&conf, cmd_device, argv[optind], timeout_s);
 	/* the zone people read times in, before any thread starts */
 	if (hub_conf_zone(&conf, err, sizeof(err))) {
 		fprintf(stderr, "firelane-hub: %s: timezone: %s\n", config,

@@ -433,6 +433,27 @@ int hub_json_object_check(const void *payload, size_t len, char *err,
 	return FL_OK;
 }
 
+int hub_heartbeat_check(const void *payload, size_t len,
+			unsigned long long *epoch, char *err, size_t errlen)
+{
+	json_t *j = parse_object(payload, len, err, errlen), *v;
+	int rc = FL_OK;
+
+	*epoch = 0;
+	if (!j)
+		return FL_EFORMAT;
+	v = json_object_get(j, "epoch");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1)) {
+		snprintf(err, errlen,
+			 "heartbeat: epoch is not an integer >= 1");
+		rc = FL_EFORMAT;
+	} else if (v) {
+		*epoch = (unsigned long long)json_integer_value(v);
+	}
+	json_decref(j);
+	return rc;
+}
+
 int hub_camera_event_check(const hub_topic *t, const void *payload, size_t len,
 			   char *type, size_t typelen, char *reason,
 			   size_t reasonlen, char *err, size_t errlen)
@@ -483,16 +504,14 @@ out:
 }
 
 int hub_status_check(const void *payload, size_t len, char *status,
-		     size_t statuslen, char *err, size_t errlen)
+		     size_t statuslen, unsigned long long *epoch, char *err,
+		     size_t errlen)
 {
-	static const char *const ok[] = { "online", "offline", "stopped" };
-
-	for (size_t i = 0; i < FL_ARRAY_SIZE(ok); i++)
-		if (len == strlen(ok[i]) && !memcmp(payload, ok[i], len)) {
-			snprintf(status, statuslen, "%s", ok[i]);
-			return FL_OK;
-		}
-	return bad(err, errlen, "status: not online, offline or stopped", NULL);
+	if (fl_status_parse(payload, len, status, statuslen, epoch) == FL_OK)
+		return FL_OK;
+	return bad(err, errlen,
+		   "status: not online, offline or stopped (and an epoch)",
+		   NULL);
 }
 
 int hub_msg_check(const char *topic, const void *payload, size_t len,
@@ -504,6 +523,7 @@ int hub_msg_check(const char *topic, const void *payload, size_t len,
 	hub_file files[HUB_MAX_FILES];
 	size_t nf;
 	char st[16];
+	unsigned long long epoch;
 	int rc;
 
 	rc = hub_topic_parse(topic, &t, err, errlen);
@@ -518,11 +538,11 @@ int hub_msg_check(const char *topic, const void *payload, size_t len,
 	}
 	switch (t.kind) {
 	case HUB_MSG_STATUS:
-		rc = hub_status_check(payload, len, st, sizeof(st), err,
+		rc = hub_status_check(payload, len, st, sizeof(st), &epoch, err,
 				      errlen);
 		break;
 	case HUB_MSG_HEARTBEAT:
-		rc = hub_json_object_check(payload, len, err, errlen);
+		rc = hub_heartbeat_check(payload, len, &epoch, err, errlen);
 		break;
 	case HUB_MSG_CAMERA_EVENT: {
 		char ty[32], why[256];

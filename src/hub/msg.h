@@ -107,9 +107,14 @@ int hub_incident_check(const hub_topic *t, const void *payload, size_t len,
 int hub_chunk_check(const hub_topic *t, const void *payload, size_t len,
 		    hub_chunk *out, char *err, size_t errlen);
 
-/* Heartbeat / camera event: one JSON object. */
+/* One JSON object. */
 int hub_json_object_check(const void *payload, size_t len, char *err,
 			  size_t errlen);
+
+/* Heartbeat: one JSON object; *epoch its "epoch" (docs/mqtt.md,
+ * "Heartbeat"), 0 when it has none (a device from before epochs). */
+int hub_heartbeat_check(const void *payload, size_t len,
+			unsigned long long *epoch, char *err, size_t errlen);
 
 /*
  * Camera event (topic t; docs/mqtt.md "Camera events"): one JSON object
@@ -122,9 +127,12 @@ int hub_camera_event_check(const hub_topic *t, const void *payload, size_t len,
 			   char *type, size_t typelen, char *reason,
 			   size_t reasonlen, char *err, size_t errlen);
 
-/* Status payload: online | offline | stopped. */
+/* Status payload: online | offline | stopped, then a space and the
+ * connection epoch (fl_status_parse; a bare word from a device that
+ * predates epochs gives *epoch 0). */
 int hub_status_check(const void *payload, size_t len, char *status,
-		     size_t statuslen, char *err, size_t errlen);
+		     size_t statuslen, unsigned long long *epoch, char *err,
+		     size_t errlen);
 
 /*
  * The whole check for one message (topic + payload), as the fuzzer runs

@@ -1,12 +1,13 @@
 /*
- * session.c - sessions, CSRF tokens, the login rate limit and cookies.
+ * session.c - sessions, CSRF tokens, the login throttle's rule and cookies.
  *
- * A note on the tables. Both are small arrays behind a mutex, searched
+ * A note on the table. Sessions are a small array behind a mutex, searched
  * linearly: a hub has tens of users, not thousands, and a linear scan of a
  * few hundred entries costs nothing next to the argon2id hash of a login.
- * Expired entries are dropped whenever the table is touched, so neither
- * grows without bound; the rate limit also caps its size (HUB_RATE_KEYS) and
- * drops the stalest key when an attacker sprays names.
+ * Expired entries are dropped whenever the table is touched, so it does
+ * not grow without bound. The login throttle's counts are not here but in
+ * the store (every worker and the --unlock-user command see them); only
+ * its rule, the wait a count earns, is.
  */
 #include "session.h"
 
@@ -112,7 +113,8 @@ static int find(hub_sessions *s, const char *id)
 }
 
 int hub_session_new(hub_sessions *s, const char *user, const char *role,
-		    const char *sites, double now, hub_session_info *out)
+		    const char *sites, double created, double now,
+		    hub_session_info *out)
 {
 	struct sess *x;
 	int rc = FL_OK;
@@ -126,6 +128,7 @@ int hub_session_new(hub_sessions *s, const char *user, const char *role,
 	snprintf(x->info.role, sizeof(x->info.role), "%s", role);
 	snprintf(x->info.sites, sizeof(x->info.sites), "%s",
 		 sites ? sites : "");
+	x->info.created = created;
 	x->last = now;
 	pthread_mutex_lock(&s->mu);
 	expire(s, now);
@@ -238,143 +241,22 @@ int hub_csrf_ok(const hub_session_info *info, const char *token)
 	return token && token_eq(info->csrf, token);
 }
 
-/* ---- login rate limit ------------------------------------------------- */
+/* ---- login throttle ----------------------------------------------------- */
 
-struct rate {
-	char key[200];
-	double t[HUB_RATE_MAX]; /* failure times, a ring */
-	int n;                  /* failures recorded (<= HUB_RATE_MAX) */
-	int next;               /* ring position of the next failure */
-	double newest;
-};
-
-struct hub_ratelimit {
-	pthread_mutex_t mu;
-	struct rate *v;
-	int n, cap;
-};
-
-hub_ratelimit *hub_ratelimit_create(void)
+int hub_login_wait(int failures, double last, double now, int free,
+		   double forget_s)
 {
-	hub_ratelimit *r = calloc(1, sizeof(*r));
+	double delay = HUB_LOGIN_DELAY_S, wait;
 
-	if (r)
-		pthread_mutex_init(&r->mu, NULL);
-	return r;
-}
-
-void hub_ratelimit_destroy(hub_ratelimit *r)
-{
-	if (!r)
-		return;
-	free(r->v);
-	pthread_mutex_destroy(&r->mu);
-	free(r);
-}
-
-static struct rate *rate_find(hub_ratelimit *r, const char *key)
-{
-	for (int i = 0; i < r->n; i++)
-		if (!strncmp(r->v[i].key, key, sizeof(r->v[i].key) - 1))
-			return &r->v[i];
-	return NULL;
-}
-
-/* Failures of x inside the window ending at now, and the oldest of them. */
-static int rate_recent(const struct rate *x, double now, double *oldest)
-{
-	int c = 0;
-
-	*oldest = now;
-	for (int i = 0; i < x->n; i++)
-		if (now - x->t[i] < HUB_RATE_WINDOW_S) {
-			c++;
-			if (x->t[i] < *oldest)
-				*oldest = x->t[i];
-		}
-	return c;
-}
-
-int hub_ratelimit_check(hub_ratelimit *r, const char *key, double now)
-{
-	struct rate *x;
-	double oldest;
-	int wait = 0;
-
-	pthread_mutex_lock(&r->mu);
-	x = rate_find(r, key);
-	if (x && rate_recent(x, now, &oldest) >= HUB_RATE_MAX) {
-		wait = (int)ceil(oldest + HUB_RATE_WINDOW_S - now);
-		if (wait < 1)
-			wait = 1;
-	}
-	pthread_mutex_unlock(&r->mu);
-	return wait;
-}
-
-void hub_ratelimit_fail(hub_ratelimit *r, const char *key, double now)
-{
-	struct rate *x;
-
-	pthread_mutex_lock(&r->mu);
-	x = rate_find(r, key);
-	if (!x) {
-		/* Drop keys with nothing in the window; then the stalest. */
-		for (int i = 0; i < r->n;)
-			if (now - r->v[i].newest >= HUB_RATE_WINDOW_S)
-				r->v[i] = r->v[--r->n];
-			else
-				i++;
-		if (r->n >= HUB_RATE_KEYS) {
-			int s = 0;
-
-			for (int i = 1; i < r->n; i++)
-				if (r->v[i].newest < r->v[s].newest)
-					s = i;
-			r->v[s] = r->v[--r->n];
-		}
-		if (r->n == r->cap) {
-			int cap = r->cap ? r->cap * 2 : 32;
-			struct rate *v = realloc(r->v,
-						 (size_t)cap * sizeof(*v));
-
-			if (!v)
-				goto out;
-			r->v = v;
-			r->cap = cap;
-		}
-		x = &r->v[r->n++];
-		memset(x, 0, sizeof(*x));
-		snprintf(x->key, sizeof(x->key), "%s", key);
-	}
-	x->t[x->next] = now;
-	x->next = (x->next + 1) % HUB_RATE_MAX;
-	if (x->n < HUB_RATE_MAX)
-		x->n++;
-	x->newest = now;
-out:
-	pthread_mutex_unlock(&r->mu);
-}
-
-void hub_ratelimit_reset(hub_ratelimit *r, const char *key)
-{
-	struct rate *x;
-
-	pthread_mutex_lock(&r->mu);
-	x = rate_find(r, key);
-	if (x)
-		*x = r->v[--r->n];
-	pthread_mutex_unlock(&r->mu);
-}
-
-int hub_ratelimit_keys(hub_ratelimit *r)
-{
-	int n;
-
-	pthread_mutex_lock(&r->mu);
-	n = r->n;
-	pthread_mutex_unlock(&r->mu);
-	return n;
+	if (failures < free || now - last >= forget_s)
+		return 0;
+	for (int i = free; i < failures && delay < HUB_LOGIN_DELAY_MAX_S; i++)
+		delay *= 2;
+	if (delay > HUB_LOGIN_DELAY_MAX_S)
+		delay = HUB_LOGIN_DELAY_MAX_S;
+	wait = ceil(last + delay - now);
+	/* a clock stepped back must not make the wait longer than the delay */
+	return wait <= 0 ? 0 : (int)(wait > delay ? delay : wait);
 }
 
 /* ---- cookies ---------------------------------------------------------- */

@@ -1,5 +1,6 @@
 /*
- * session.h - the web side's sessions, CSRF tokens and login rate limit.
+ * session.h - the web side's sessions, CSRF tokens and the login
+ * throttle's rule.
  *
  * Pure bookkeeping with the clock passed in (now, unix seconds), so the
  * unit tests drive it with a fake clock. Sessions live in memory only: a
@@ -27,6 +28,7 @@ typedef struct hub_session_info {
 	char user[128];
 	char role[16];             /* admin, enforcement, property */
 	char sites[HUB_SITES_LEN]; /* property: "s1,s2"; others "" */
+	double created;            /* the user's creation time in the store */
 } hub_session_info;
 
 /* idle_s: a session ends after this long without a request. NULL on
@@ -34,9 +36,12 @@ typedef struct hub_session_info {
 hub_sessions *hub_sessions_create(double idle_s);
 void hub_sessions_destroy(hub_sessions *s);
 
-/* A new session for user; out gets its id and CSRF token. 0, FL_ENOMEM. */
+/* A new session for user (created: the user's creation time, which tells
+ * the user from a later one of the same name); out gets its id and CSRF
+ * token. 0, FL_ENOMEM. */
 int hub_session_new(hub_sessions *s, const char *user, const char *role,
-		    const char *sites, double now, hub_session_info *out);
+		    const char *sites, double created, double now,
+		    hub_session_info *out);
 /* Looks up id (and refreshes its idle clock): 0 and a copy in out, or
  * FL_ENOENT (unknown or expired; an expired one is removed). */
 int hub_session_get(hub_sessions *s, const char *id, double now,
@@ -55,26 +60,28 @@ int hub_session_count(hub_sessions *s, double now);
 /* 1 when token equals the session's CSRF token (constant time), else 0. */
 int hub_csrf_ok(const hub_session_info *info, const char *token);
 
-/* ---- login rate limit ------------------------------------------------- */
+/* ---- login throttle ----------------------------------------------------- */
 
-/* At most HUB_RATE_MAX failures per HUB_RATE_WINDOW_S for one key (an
- * address "a:<ip>" or a user name "u:<name>"). */
-#define HUB_RATE_MAX 5
-#define HUB_RATE_WINDOW_S 300
-#define HUB_RATE_KEYS 4096 /* keys remembered at most (the stalest go) */
+/*
+ * Failed logins are counted per (user name, address) and per address under
+ * any name, in the store (fl_db_login_fail), so a guesser slows down only
+ * itself: the right password from another address is never refused
+ * (docs/hub.md, "Login throttle"). After `free` failures each further one
+ * makes the key wait, doubling: HUB_LOGIN_DELAY_S after the first, up to
+ * HUB_LOGIN_DELAY_MAX_S; failures forget_s old are forgotten, as are a
+ * pair's on a successful login and a user's on --unlock-user.
+ */
+#define HUB_LOGIN_FREE 5       /* failures of a (user, address) */
+#define HUB_LOGIN_ADDR_FREE 20 /* failures of an address, any name */
+#define HUB_LOGIN_DELAY_S 15   /* the first wait */
+#define HUB_LOGIN_DELAY_MAX_S 900
+#define HUB_LOGIN_FORGET_S 86400 /* a (user, address) pair's */
+#define HUB_LOGIN_ADDR_FORGET_S 3600
 
-typedef struct hub_ratelimit hub_ratelimit;
-
-hub_ratelimit *hub_ratelimit_create(void);
-void hub_ratelimit_destroy(hub_ratelimit *r); /* NULL-safe */
-/* 0 when key may try now, else the seconds (>= 1) until it may. */
-int hub_ratelimit_check(hub_ratelimit *r, const char *key, double now);
-/* One failure of key at now. */
-void hub_ratelimit_fail(hub_ratelimit *r, const char *key, double now);
-/* Forget key's failures (a successful login resets the user's count). */
-void hub_ratelimit_reset(hub_ratelimit *r, const char *key);
-/* How many keys r remembers now (at most HUB_RATE_KEYS). */
-int hub_ratelimit_keys(hub_ratelimit *r);
+/* The seconds (>= 1) a key with `failures` failures, the last at `last`,
+ * must wait at now before it may try again, or 0. Pure. */
+int hub_login_wait(int failures, double last, double now, int free,
+		   double forget_s);
 
 /* ---- cookies ---------------------------------------------------------- */
 

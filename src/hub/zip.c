@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <zlib.h>
 
 #include "fl.h"
@@ -188,56 +189,48 @@ int hub_zip_add_mem(hub_zip *z, const char *name, const void *data, size_t len,
 	return finish(z, e);
 }
 
-int hub_zip_add_file(hub_zip *z, const char *name, const char *path)
+int hub_zip_add_fd(hub_zip *z, const char *name, int fd, char sha256[65])
 {
-	unsigned char buf[65536];
+	unsigned char buf[65536], h[crypto_hash_sha256_BYTES];
 	unsigned long long total = 0;
+	crypto_hash_sha256_state st_sha;
 	struct entry *e;
 	struct stat st;
 	uLong crc = crc32(0, NULL, 0);
-	int fd, rc;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return FL_EIO;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		rc = FL_EINVAL;
-		goto out;
-	}
-	if ((unsigned long long)st.st_size > ZIP_MAX) {
-		rc = FL_EFULL;
-		goto out;
-	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return FL_EINVAL;
+	if ((unsigned long long)st.st_size > ZIP_MAX)
+		return FL_EFULL;
 	rc = begin(z, name, (double)st.st_mtime, &e);
 	if (rc)
-		goto out;
+		return rc;
+	crypto_hash_sha256_init(&st_sha);
 	for (;;) {
-		ssize_t r = read(fd, buf, sizeof(buf));
+		ssize_t r = pread(fd, buf, sizeof(buf), (off_t)total);
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			rc = FL_EIO;
-			goto out;
-		}
+		if (r < 0)
+			return FL_EIO;
 		if (r == 0)
 			break;
 		total += (size_t)r;
-		if (total > ZIP_MAX) {
-			rc = FL_EFULL;
-			goto out;
-		}
+		if (total > ZIP_MAX)
+			return FL_EFULL;
 		crc = crc32(crc, buf, (uInt)r);
+		crypto_hash_sha256_update(&st_sha, buf, (unsigned long long)r);
 		rc = write_all(z, buf, (size_t)r);
 		if (rc)
-			goto out;
+			return rc;
 	}
+	crypto_hash_sha256_final(&st_sha, h);
+	if (sha256)
+		sodium_bin2hex(sha256, 65, h, sizeof(h));
 	e->crc = (uint32_t)crc;
 	e->size = (uint32_t)total;
-	rc = finish(z, e);
-out:
-	close(fd);
-	return rc;
+	return finish(z, e);
 }
 
 int hub_zip_close(hub_zip *z, long long *size)

@@ -21,9 +21,11 @@ hub_zip *hub_zip_open(int fd);
 /* Adds name from memory. 0, FL_EIO, FL_EFULL, FL_EINVAL (name), FL_ENOMEM. */
 int hub_zip_add_mem(hub_zip *z, const char *name, const void *data, size_t len,
 		    double mtime);
-/* Adds name with the contents of the file at path (read with O_NOFOLLOW;
- * must be a regular file). */
-int hub_zip_add_file(hub_zip *z, const char *name, const char *path);
+/* Adds name with the contents of the regular file open as fd (borrowed;
+ * read from its start with pread, its offset unmoved), and the SHA-256 of
+ * exactly the bytes written into sha256 (may be NULL): the caller can
+ * compare what went into the archive with what it expected. */
+int hub_zip_add_fd(hub_zip *z, const char *name, int fd, char sha256[65]);
 /* Writes the central directory, frees z; *size gets the archive's size.
  * 0 or an error (z freed in every case). */
 int hub_zip_close(hub_zip *z, long long *size);

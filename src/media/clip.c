@@ -47,6 +47,11 @@
 
 #define TAG "clip"
 #define MAX_CLIPS 16
+/* A clip's error is "<path>: <what>: <FFmpeg's reason>", <what> at most a
+ * reason from the encoder (CLIP_WHY): sized so that it always fits. */
+#define CLIP_PATH 1024
+#define CLIP_WHY 512
+#define CLIP_ERR (CLIP_PATH + CLIP_WHY + AV_ERROR_MAX_STRING_SIZE + 4)
 
 typedef struct ring_item {
 	AVPacket *pkt;
@@ -69,12 +74,12 @@ struct fl_preroll {
 
 struct fl_clip {
 	fl_preroll *r;
-	char path[1024];
+	char path[CLIP_PATH];
 	double to;
 	int started; /* first packet (a keyframe) written */
 	int ended;
 	int failed; /* fl_errno of the first failure, or 0 */
-	char err[1400];
+	char err[CLIP_ERR];
 	double t_first, t_last;
 	int64_t ts_base; /* subtracted from copied timestamps */
 	/* stream copy */
@@ -362,7 +367,7 @@ static int transcode_open(fl_clip *c)
 /* One decoded frame into the encoder (opened on the first, even size). */
 static void transcode_frame(fl_clip *c, const AVFrame *f)
 {
-	char why[512];
+	char why[CLIP_WHY];
 	int r;
 
 	if (!c->enc) {

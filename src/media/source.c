@@ -32,13 +32,21 @@
  * first frame. The first time a timestamp is missing or fails to increase we
  * give up on container time for the rest of the stream and count frames at
  * the stream rate instead, continuing from where time had got to, so video
- * time never runs backwards.
+ * time never runs backwards. A window (opts start_s, until_s: replaying a
+ * clip as if the edge had started, or lost power, mid-way) only decides
+ * which frames are handed out; their times stay the input's own.
  *
  * Truncated and corrupt files. The demuxer's errors at the tail of a file are
  * treated as its end: we flush the decoder and return what it still holds.
- * The end is reported as FL_EEOF when at least one frame came out and at most
- * half of the packets failed to decode; otherwise as FL_EDECODE, because
- * "clean end of input" would be a lie.
+ * The end is reported as FL_EEOF when at least one frame came out, at most
+ * half of the packets failed to decode, and - for a file - the frames
+ * reached the length its container declares; otherwise as FL_EDECODE,
+ * because "clean end of input" would be a lie. A file cut short (a copy
+ * interrupted, a card pulled) often decodes without a single error: an MP4
+ * whose index sits at the front plays its first half and simply stops. So
+ * a file whose last frame ends more than TRUNCATED_SLACK_S, or
+ * TRUNCATED_SLACK of its declared duration (the larger), before that
+ * duration is "truncated" (docs/health.md, "Broken video").
  *
  * Reconnecting. A live source (network stream, V4L2 device) that failed or
  * ended can be opened again with fl_source_reopen(): the same fl_source,
@@ -103,9 +111,10 @@ struct fl_source {
 	double fallback_off; /* added to index/fps after the switch */
 	double last_t;
 
-	int64_t packets, bad; /* packets sent, packets/frames that failed */
-	int flushing;         /* NULL packet sent */
-	int end;              /* 0, or the status every later read returns */
+	double start_s, until_s; /* the window handed out (0: open) */
+	int64_t packets, bad;    /* packets sent, packets/frames that failed */
+	int flushing;            /* NULL packet sent */
+	int end;                 /* 0, or the status every later read returns */
 	char end_msg[URL_MAX + 128];
 
 	fl_packet_fn tap; /* packet tap (evidence pre-roll), or NULL */
@@ -464,6 +473,8 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 	s->kind = classify(url);
 	s->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 10000;
 	s->realtime = o.realtime;
+	s->start_s = o.start_s;
+	s->until_s = o.until_s;
 	s->stream = -1;
 
 	if (s->kind == KIND_FILE && stat(url, &sb) != 0) {
@@ -653,9 +664,30 @@ static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
 	return 0;
 }
 
+/* A file ending this much before its declared duration is truncated: the
+ * larger of an absolute and a relative slack (containers round, variable
+ * frame rates drift). */
+#define TRUNCATED_SLACK_S 1.0
+#define TRUNCATED_SLACK 0.05
+
+/* The duration a file's container declares for our stream (s), else 0. */
+static double declared_s(const fl_source *s)
+{
+	const AVStream *st = s->fmt->streams[s->stream];
+
+	if (st->duration > 0 && st->duration != AV_NOPTS_VALUE)
+		return (double)st->duration * av_q2d(st->time_base);
+	if (s->fmt->duration > 0 && s->fmt->duration != AV_NOPTS_VALUE)
+		return (double)s->fmt->duration / AV_TIME_BASE;
+	return 0;
+}
+
 /* The end of the stream: a clean FL_EEOF only if it earned one. */
 static int finish(fl_source *s, char *err, size_t errlen)
 {
+	double want = s->kind == KIND_FILE && !s->reopened ? declared_s(s) : 0;
+	double got = s->last_t + (s->fps > 0 ? 1.0 / s->fps : 0);
+
 	if (!s->end) {
 		if (s->index == 0) {
 			s->end = FL_EDECODE;
@@ -668,6 +700,15 @@ static int finish(fl_source *s, char *err, size_t errlen)
 				 "%s: corrupt: %lld of %lld packets failed to decode",
 				 s->url, (long long)s->bad,
 				 (long long)s->packets);
+		} else if (want > 0 &&
+			   got < want - FL_MAX(TRUNCATED_SLACK_S,
+					       TRUNCATED_SLACK * want)) {
+			s->end = FL_EDECODE;
+			snprintf(s->end_msg, sizeof(s->end_msg),
+				 "%s: truncated: the frames end at %.1f s of "
+				 "the %.1f s its container declares "
+				 "(%lld frames)",
+				 s->url, got, want, (long long)s->index);
 		} else {
 			s->end = FL_EEOF;
 			snprintf(s->end_msg, sizeof(s->end_msg),
@@ -848,7 +889,20 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 		if (ret == 0) {
 			/* The frame stays referenced: f borrows its planes
 			 * until the next receive_frame unrefs it. */
-			return emit(s, f, err, errlen);
+			ret = emit(s, f, err, errlen);
+			if (ret == 0 && s->start_s > 0 &&
+			    f->t < s->start_s - 1e-6)
+				continue; /* before the window: dropped */
+			if (ret == 0 && s->until_s > 0 &&
+			    f->t >= s->until_s - 1e-6) {
+				s->end = FL_ERANGE;
+				snprintf(s->end_msg, sizeof(s->end_msg),
+					 "%s: stopped before %.3f s (until)",
+					 s->url, f->t);
+				snprintf(err, errlen, "%s", s->end_msg);
+				return FL_ERANGE;
+			}
+			return ret;
 		}
 		if (ret == AVERROR_EOF)
 			return finish(s, err, errlen);

@@ -25,6 +25,10 @@ typedef struct fl_source_opts {
 	int threads;    /* decoder threads; 0 = 1 */
 	int realtime;   /* 1: files paced at their frame rate (live mode) */
 	int timeout_ms; /* network open/read timeout; 0 = 10000 */
+	double start_s; /* > 0: frames before this video time are decoded
+			  * and dropped, never handed out */
+	double until_s; /* > 0: the read that would hand out a frame at or
+			  * after this video time returns FL_ERANGE instead */
 } fl_source_opts;
 
 /* A decoded frame. Borrowed: valid until the next fl_source_read() or
@@ -47,8 +51,11 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 
 /*
  * Decode the next frame into *f. Returns 0, FL_EEOF at a clean end of input,
- * or FL_EDECODE / FL_EIO with the reason in err (a truncated or corrupt file
- * that yields no frames at all, a read error).
+ * FL_ERANGE when the next frame lies at or after opts->until_s (the source
+ * then stays spent), or FL_EDECODE / FL_EIO with the reason in err (a
+ * truncated or corrupt file that yields no frames at all, a read error).
+ * Frames before opts->start_s are skipped; times and indices stay those of
+ * the whole input (a frame at 31 s says 31 s).
  */
 int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen);
 

@@ -52,6 +52,38 @@
  * `persistent`: its only subscriptions are commands, which are meaningless
  * after a restart (the spool is its persistence), so it keeps clean start.
  *
+ * A note on holding a message (persistent). Acknowledging after the owner
+ * is only half the promise: the owner's work can fail through no fault of
+ * the message - the hub's disk is full, its database read-only or busy -
+ * and acknowledging then would lose the message as surely as acknowledging
+ * before. So on_message may answer "not now" (a negative fl_errno): the
+ * message is then held - left TAKEN, its callback still waiting, nothing
+ * sent to the broker - and offered to on_message again after a back-off
+ * (0.25 s, doubling to 5 s) until it is taken. While it is held Paho's
+ * receive thread is the one waiting, so no other message arrives: the
+ * client stops taking messages, which is right, for the broker delivers in
+ * order and the next one would most likely fail the same way. Nor does
+ * Paho send keep-alive pings meanwhile (the receive thread does that), so
+ * after 1.5 keep-alive intervals the broker drops the connection; the
+ * message, never acknowledged, stays in the persistent session and comes
+ * again after the reconnect - as a duplicate the owner recognises, if it
+ * was taken by then. A held message is never given back to Paho
+ * unacknowledged-but-returned (Paho would acknowledge it): at a stop with
+ * one still held the client is abandoned as it is (fl_mqtt_destroy) and
+ * the process ends without a word to the broker, like a kill -9.
+ *
+ * A note on publishing and back-pressure. fl_mqtt_publish() returns once
+ * the message is handed over, which says nothing of delivery: Paho refuses
+ * what exceeds its buffers (maxBufferedMessages, maxInflight) only later,
+ * on the caller thread. So every direct publish carries a context whose
+ * callback reports its end: fl_mqtt_unacked() counts what is still open on
+ * this connection, for a caller that must pace a burst (the hub's delivery
+ * receipts), and fl_mqtt_publish_tracked() reports each end through
+ * on_published (the hub's alerts: "sent" means acknowledged). A connection
+ * lost ends every tracked publish still open with FL_EAGAIN; Paho may yet
+ * deliver one after the reconnect (a persistent session resends what was
+ * in flight), so a caller that retries delivers at least once.
+ *
  * Reconnects are ours too (not Paho's automaticReconnect, which does not
  * cover a first connect that fails): after a failure the next attempt waits
  * 0.5 s, doubling to at most 5 s, with +-20% jitter so a fleet does not
@@ -79,14 +111,24 @@ enum ev_kind {
 	EV_CONNECT_FAILED,
 	EV_MSG,
 	EV_ACK,
-	EV_NACK
+	EV_NACK,
+	EV_PUBLISHED /* a direct publish ended: seq is its token, code rc */
 };
 
 /* A waited-for message (persistent): where it is between the two threads. */
 enum ev_state { EVS_QUEUED, EVS_TAKEN, EVS_DONE };
 
+/* A PUBLISH packet beyond its payload: fixed header (5), the longest topic
+ * (2 + 65535), packet id (2) and properties (a publisher's own: some room).
+ * MQTT's largest packet: a remaining length of 268435455. */
+#define PACKET_HEADROOM (5 + 2 + 65535 + 2 + 1024)
+#define MQTT_PACKET_MAX 268435455
 /* How long the callback waits for the owner to pick a message up. */
 #define ACK_WAIT_S 60
+
+/* Offering a held message again: first after this, doubling, at most. */
+#define HOLD_FIRST_S 0.25
+#define HOLD_MAX_S 5.0
 
 struct ev {
 	struct ev *next;
@@ -115,10 +157,24 @@ struct call {
 	struct send_ctx *ctx; /* CALL_PUB with callbacks, or NULL */
 };
 
-/* Context of one spooled send, freed by its callback. */
+/* What one send was, for its result callback. */
+enum send_kind {
+	SEND_SPOOL, /* a spooled message: id is its spool seq */
+	SEND_STOP,  /* fl_mqtt_stop's message */
+	SEND_DIRECT /* fl_mqtt_publish*: id is its token, 0 untracked */
+};
+
+/* Context of one send, freed by its callback. */
 struct send_ctx {
 	fl_mqtt *m;
-	uint64_t seq; /* 0: the stop message */
+	enum send_kind kind;
+	uint64_t id;
+	unsigned gen;
+};
+
+/* A tracked publish not yet reported (owner thread). */
+struct tracked {
+	uint64_t token;
 	unsigned gen;
 };
 
@@ -158,6 +214,12 @@ struct fl_mqtt {
 	unsigned gen;
 	uint64_t cursor; /* last spooled seq sent this connection */
 	int inflight;
+	int unacked; /* direct publishes of this generation still open */
+	uint64_t next_token;
+	struct tracked *trk; /* tracked publishes not yet reported */
+	size_t ntrk, trkcap;
+	struct ev *held;           /* a message on_message could not take */
+	double held_at, held_wait; /* next offer (monotonic), back-off */
 	double retry_at, backoff;
 	char **subs;
 	size_t nsubs;
@@ -278,6 +340,11 @@ static int wait_handled(fl_mqtt *m, struct ev *e)
 	return handled;
 }
 
+static int too_large(const fl_mqtt *m, const MQTTAsync_message *msg)
+{
+	return m->o.max_payload && (size_t)msg->payloadlen > m->o.max_payload;
+}
+
 static int on_arrived(void *context, char *topic, int topiclen,
 		      MQTTAsync_message *msg)
 {
@@ -290,13 +357,17 @@ static int on_arrived(void *context, char *topic, int topiclen,
 	if (e) {
 		e->kind = EV_MSG;
 		e->topic = malloc(tl + 1);
-		e->payload = malloc((size_t)msg->payloadlen + 1);
-		if (e->topic && e->payload) {
+		/* too large: the owner refuses it by its size, no copy */
+		if (!too_large(m, msg))
+			e->payload = malloc((size_t)msg->payloadlen + 1);
+		if (e->topic && (e->payload || too_large(m, msg))) {
 			memcpy(e->topic, topic, tl);
 			e->topic[tl] = '\0';
-			memcpy(e->payload, msg->payload,
-			       (size_t)msg->payloadlen);
-			((char *)e->payload)[msg->payloadlen] = '\0';
+			if (e->payload) {
+				memcpy(e->payload, msg->payload,
+				       (size_t)msg->payloadlen);
+				((char *)e->payload)[msg->payloadlen] = '\0';
+			}
 			e->len = (size_t)msg->payloadlen;
 			e->waited = waited;
 			e->state = EVS_QUEUED;
@@ -432,24 +503,37 @@ static void on_connect_fail(void *context, MQTTAsync_failureData *r)
 
 static void sent_ok(struct send_ctx *c)
 {
-	if (c->seq == 0)
+	switch (c->kind) {
+	case SEND_STOP:
 		atomic_store(&c->m->stop_acked, 1);
-	else
-		push_simple(c->m, EV_ACK, c->seq, c->gen, 0);
+		break;
+	case SEND_SPOOL:
+		push_simple(c->m, EV_ACK, c->id, c->gen, 0);
+		break;
+	case SEND_DIRECT:
+		push_simple(c->m, EV_PUBLISHED, c->id, c->gen, 0);
+		break;
+	}
 	free(c);
 }
 
 static void sent_fail(struct send_ctx *c)
 {
-	if (c->seq)
-		push_simple(c->m, EV_NACK, c->seq, c->gen, 0);
+	if (c->kind == SEND_SPOOL)
+		push_simple(c->m, EV_NACK, c->id, c->gen, 0);
+	else if (c->kind == SEND_DIRECT)
+		push_simple(c->m, EV_PUBLISHED, c->id, c->gen, FL_EIO);
 	free(c);
 }
 
 static void on_sent5(void *context, MQTTAsync_successData5 *r)
 {
-	(void)r;
-	sent_ok(context);
+	/* MQTT 5: a PUBACK with a reason code of 0x80 or more is a refusal
+	 * (Paho reports it to onFailure5; checked here too in case) */
+	if (r && r->reasonCode >= 0x80)
+		sent_fail(context);
+	else
+		sent_ok(context);
 }
 
 static void on_sent(void *context, MQTTAsync_successData *r)
@@ -595,14 +679,39 @@ static void do_connect(fl_mqtt *m)
 			p.value.integer4 = (unsigned)
 				FL_MIN(m->o.session_expiry_s, 0xfffffffeL);
 			MQTTProperties_add(&props, &p);
-			c->connectProperties = &props;
 		}
+		if (m->o.max_payload) {
+			/* the broker drops a larger message instead of
+			 * sending it: it never reaches our memory. Room for
+			 * the longest topic, the header and properties, so a
+			 * message a little over the limit still arrives and
+			 * is refused by its size (and quarantined). */
+			MQTTProperty p;
+
+			memset(&p, 0, sizeof(p));
+			p.identifier = MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE;
+			p.value.integer4 = (unsigned)
+				FL_MIN(m->o.max_payload + PACKET_HEADROOM,
+				       (size_t)MQTT_PACKET_MAX);
+			MQTTProperties_add(&props, &p);
+		}
+		if (props.count)
+			c->connectProperties = &props;
 	} else {
 		c->cleansession = !m->o.persistent;
 		c->onFailure = on_connect_fail;
 	}
 	c->username = m->username;
 	c->password = m->password;
+	if (m->will_topic && m->o.will) {
+		char buf[1024], *w;
+		size_t n = m->o.will(buf, sizeof(buf), m->o.user);
+
+		if (n < sizeof(buf) && (w = strdup(buf))) {
+			free(m->will_payload);
+			m->will_payload = w;
+		}
+	}
 	if (m->will_topic) {
 		will.topicName = m->will_topic;
 		will.message = m->will_payload ? m->will_payload : "";
@@ -828,6 +937,37 @@ static void schedule_retry(fl_mqtt *m)
 	m->backoff = FL_MIN(m->backoff * 2, 5.0);
 }
 
+/* Report tracked publish token's end (once: an unknown token, already
+ * reported, is ignored). */
+static void tracked_end(fl_mqtt *m, uint64_t token, int rc)
+{
+	for (size_t i = 0; i < m->ntrk; i++) {
+		if (m->trk[i].token != token)
+			continue;
+		m->trk[i] = m->trk[--m->ntrk];
+		if (m->o.on_published)
+			m->o.on_published(token, rc, m->o.user);
+		return;
+	}
+}
+
+/* The connection is gone: every tracked publish of an older connection
+ * ends unacknowledged (see "A note on publishing and back-pressure"). */
+static void tracked_lost(fl_mqtt *m)
+{
+	for (size_t i = 0; i < m->ntrk;) {
+		uint64_t token = m->trk[i].token;
+
+		if (m->trk[i].gen == m->gen) {
+			i++;
+			continue;
+		}
+		m->trk[i] = m->trk[--m->ntrk];
+		if (m->o.on_published)
+			m->o.on_published(token, FL_EAGAIN, m->o.user);
+	}
+}
+
 static void handle(fl_mqtt *m, struct ev *e)
 {
 	switch (e->kind) {
@@ -858,6 +998,8 @@ static void handle(fl_mqtt *m, struct ev *e)
 		m->gen++;
 		m->inflight = 0;
 		m->cursor = 0;
+		m->unacked = 0;
+		tracked_lost(m);
 		schedule_retry(m);
 		break;
 	case EV_CONNECT_FAILED:
@@ -880,9 +1022,21 @@ static void handle(fl_mqtt *m, struct ev *e)
 		schedule_retry(m);
 		break;
 	case EV_MSG:
-		if (m->o.on_message)
-			m->o.on_message(e->topic, e->payload, e->len,
-					m->o.user);
+		if (m->o.on_message &&
+		    m->o.on_message(e->topic, e->payload, e->len, m->o.user) <
+			    0 &&
+		    e->waited && !m->held) {
+			m->held = e; /* see "A note on holding a message" */
+			m->held_wait = HOLD_FIRST_S;
+			m->held_at = fl_mono_s() + m->held_wait;
+			m->st.held++;
+		}
+		break;
+	case EV_PUBLISHED:
+		if (e->gen == m->gen && m->unacked > 0)
+			m->unacked--;
+		if (e->seq)
+			tracked_end(m, e->seq, e->code);
 		break;
 	case EV_ACK:
 		if (e->seq == 0)
@@ -921,7 +1075,8 @@ static void pump(fl_mqtt *m)
 			break;
 		}
 		ctx->m = m;
-		ctx->seq = msg.seq;
+		ctx->kind = SEND_SPOOL;
+		ctx->id = msg.seq;
 		ctx->gen = m->gen;
 		seq = msg.seq;
 		rc = send_one(m, msg.topic, msg.payload, msg.len, msg.qos,
@@ -939,11 +1094,36 @@ static void pump(fl_mqtt *m)
 	}
 }
 
+/* Offer the held message again; 1 when on_message took it. */
+static int offer_held(fl_mqtt *m)
+{
+	struct ev *e = m->held;
+
+	m->st.offers++;
+	if (m->o.on_message(e->topic, e->payload, e->len, m->o.user) < 0) {
+		m->held_wait = FL_MIN(m->held_wait * 2, HOLD_MAX_S);
+		m->held_at = fl_mono_s() + m->held_wait;
+		return 0;
+	}
+	m->held = NULL;
+	/* its callback returns now, and Paho acknowledges it */
+	pthread_mutex_lock(&m->mu);
+	e->state = EVS_DONE;
+	pthread_cond_broadcast(&m->done_cv);
+	pthread_mutex_unlock(&m->mu);
+	return 1;
+}
+
 int fl_mqtt_run(fl_mqtt *m, int timeout_ms)
 {
-	struct timespec until = fl_mono_deadline(timeout_ms);
+	struct timespec until;
 	struct ev *list;
 
+	if (m->held) /* wake for its next offer */
+		timeout_ms = (int)FL_MIN((double)timeout_ms,
+					 FL_MAX(0.0, (m->held_at - fl_mono_s()) *
+							     1000.0));
+	until = fl_mono_deadline(timeout_ms);
 	pthread_mutex_lock(&m->mu);
 	while (!m->head && !m->kicked &&
 	       pthread_cond_timedwait(&m->cv, &m->mu, &until) == 0)
@@ -958,7 +1138,9 @@ int fl_mqtt_run(fl_mqtt *m, int timeout_ms)
 	while (list) {
 		struct ev *next = list->next;
 		handle(m, list);
-		if (list->waited) {
+		if (list == m->held) {
+			/* kept TAKEN: its callback waits, nothing goes out */
+		} else if (list->waited) {
 			/* its callback frees it: do not touch it after this */
 			pthread_mutex_lock(&m->mu);
 			list->state = EVS_DONE;
@@ -969,6 +1151,8 @@ int fl_mqtt_run(fl_mqtt *m, int timeout_ms)
 		}
 		list = next;
 	}
+	if (m->held && fl_mono_s() >= m->held_at)
+		offer_held(m);
 	if (m->stopping)
 		return 0;
 	if (!m->up && !m->connecting && m->cli && fl_mono_s() >= m->retry_at)
@@ -990,18 +1174,67 @@ int fl_mqtt_connected(fl_mqtt *m)
 	return m && atomic_load(&m->connected);
 }
 
-int fl_mqtt_publish(fl_mqtt *m, const char *topic, const void *payload,
-		    size_t len, int qos, int retain)
+/* A direct publish with its result context (token 0: untracked). */
+static int publish_direct(fl_mqtt *m, const char *topic, const void *payload,
+			  size_t len, int qos, int retain, uint64_t token)
 {
+	struct send_ctx *ctx;
 	int rc;
 
 	if (!m->up)
 		return FL_EAGAIN;
-	rc = send_one(m, topic, payload, len, qos, retain, NULL);
-	if (rc != MQTTASYNC_SUCCESS)
+	if (token && m->ntrk == m->trkcap) {
+		size_t cap = m->trkcap ? m->trkcap * 2 : 16;
+		struct tracked *t = realloc(m->trk, cap * sizeof(*t));
+
+		if (!t)
+			return FL_ENOMEM;
+		m->trk = t;
+		m->trkcap = cap;
+	}
+	ctx = malloc(sizeof(*ctx));
+	if (!ctx)
+		return FL_ENOMEM;
+	*ctx = (struct send_ctx){ m, SEND_DIRECT, token, m->gen };
+	rc = send_one(m, topic, payload, len, qos, retain, ctx);
+	if (rc != MQTTASYNC_SUCCESS) {
+		/* refused at once: no callback comes */
+		free(ctx);
 		fl_log(FL_LOG_WARN, "mqtt", "publish %s: %s (%d)", topic,
 		       MQTTAsync_strerror(rc), rc);
-	return rc == MQTTASYNC_SUCCESS ? 0 : FL_EAGAIN;
+		return FL_EAGAIN;
+	}
+	m->unacked++;
+	if (token)
+		m->trk[m->ntrk++] = (struct tracked){ token, m->gen };
+	return 0;
+}
+
+int fl_mqtt_publish(fl_mqtt *m, const char *topic, const void *payload,
+		    size_t len, int qos, int retain)
+{
+	return publish_direct(m, topic, payload, len, qos, retain, 0);
+}
+
+int fl_mqtt_publish_tracked(fl_mqtt *m, const char *topic, const void *payload,
+			    size_t len, int qos, int retain, uint64_t *token)
+{
+	uint64_t t = ++m->next_token;
+	int rc = publish_direct(m, topic, payload, len, qos, retain, t);
+
+	if (rc == 0)
+		*token = t;
+	return rc;
+}
+
+int fl_mqtt_unacked(fl_mqtt *m)
+{
+	return m->up ? m->unacked : 0;
+}
+
+int fl_mqtt_holding(fl_mqtt *m)
+{
+	return m && m->held;
 }
 
 int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
@@ -1017,6 +1250,7 @@ int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
 
 		if (ctx) {
 			ctx->m = m;
+			ctx->kind = SEND_STOP;
 			if (send_one(m, topic, payload, strlen(payload), 1, 1,
 				     ctx) != MQTTASYNC_SUCCESS)
 				free(ctx);
@@ -1042,12 +1276,27 @@ int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
 	return acked ? 0 : FL_EAGAIN;
 }
 
+/* A client left to the exit with a message held (fl_mqtt_destroy): kept
+ * reachable, so a leak checker does not take it for lost memory. */
+static fl_mqtt *abandoned;
+
 void fl_mqtt_destroy(fl_mqtt *m)
 {
 	struct ev *e;
 
 	if (!m)
 		return;
+	if (m->held) {
+		/* Its callback must not return (Paho would acknowledge it):
+		 * leave everything as it is for the exit. */
+		fl_log(FL_LOG_WARN, "mqtt",
+		       "%s: stopping with this message not stored; not "
+		       "acknowledged: the broker sends it again to the next "
+		       "session",
+		       m->held->topic);
+		abandoned = m;
+		return;
+	}
 	/* a callback still waiting takes its message back and returns */
 	pthread_mutex_lock(&m->mu);
 	m->closing = 1;
@@ -1078,6 +1327,7 @@ void fl_mqtt_destroy(fl_mqtt *m)
 	for (size_t i = 0; i < m->nsubs; i++)
 		free(m->subs[i]);
 	free(m->subs);
+	free(m->trk);
 	free(m->host);
 	free(m->username);
 	free(m->password);

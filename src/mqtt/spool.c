@@ -81,19 +81,6 @@ struct fl_spool {
 	long dropped, refused;
 };
 
-static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	crc = ~crc;
-	while (len--) {
-		crc ^= *p++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-	}
-	return ~crc;
-}
-
 static void put32(unsigned char *p, uint32_t v)
 {
 	p[0] = (unsigned char)v;
@@ -186,7 +173,7 @@ int fl__spool_parse(const void *data, size_t len, fl_spool_msg *m)
 	pl = get32(hdr + 12);
 	if (tl == 0 || tl > 65535 ||
 	    (uint64_t)len != (uint64_t)HDR_LEN + tl + pl ||
-	    crc32_update(0, hdr + HDR_LEN, (size_t)tl + pl) != get32(hdr + 16))
+	    fl_crc32(0, hdr + HDR_LEN, (size_t)tl + pl) != get32(hdr + 16))
 		return FL_EFORMAT;
 	m->topic = malloc((size_t)tl + 1);
 	m->payload = malloc((size_t)pl + 1);
@@ -364,8 +351,8 @@ int fl_spool_append(fl_spool *s, int prio, int qos, int retain,
 		snprintf(err, errlen, "spool: bad message");
 		return FL_EINVAL;
 	}
-	crc = crc32_update(0, topic, tl);
-	crc = crc32_update(crc, payload, len);
+	crc = fl_crc32(0, topic, tl);
+	crc = fl_crc32(crc, payload, len);
 	memcpy(hdr, "FLSP", 4);
 	hdr[4] = 1;
 	hdr[5] = (unsigned char)prio;

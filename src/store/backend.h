@@ -102,11 +102,13 @@ typedef struct fl__db_ops {
 			  const char *pk_b64, double wall);
 	int (*device_get)(void *be, const char *device, char *site,
 			  size_t sitelen, char *pk, size_t pklen); /* ENOENT */
-	/* status, hb: NULL leaves the stored value; FL_ENOENT: not enrolled */
+	/* status, hb: NULL leaves the stored value, epoch < 0 the stored
+	 * status_epoch; FL_ENOENT: not enrolled */
 	int (*device_seen)(void *be, const char *device, const char *status,
-			   double wall, const char *hb);
+			   long long epoch, double wall, const char *hb);
+	/* the status ("" when none) and its epoch (0 when none) */
 	int (*device_status)(void *be, const char *device, char *status,
-			     size_t statuslen); /* ENOENT */
+			     size_t statuslen, long long *epoch); /* ENOENT */
 	/* the receipts of fl_db_device_receipts (db.c has checked the
 	 * arguments and set *out NULL, *n 0) */
 	int (*device_receipts)(void *be, const char *device, double since,
@@ -124,8 +126,10 @@ typedef struct fl__db_ops {
 			  double last_event);
 
 	/* ---- incidents ---- */
-	/* 1 when message seq of the incident is stored, else 0 */
-	int (*event_exists)(void *be, const char *id, unsigned seq);
+	/* 1 when message seq of the incident is stored (*json, when json is
+	 * not NULL, a malloc'd copy of its stored text), else 0 */
+	int (*event_exists)(void *be, const char *id, unsigned seq,
+			    char **json);
 	int (*incident_get)(void *be, const char *id,
 			    fl__db_incident *row); /* ENOENT */
 	/* insert or replace every column of fl__db_incident */
@@ -136,7 +140,6 @@ typedef struct fl__db_ops {
 	int (*event_add)(void *be, const char *id, unsigned seq,
 			 const char *type, double wall, double received,
 			 const char *json);
-	int (*incident_exists)(void *be, const char *id); /* 1, 0 */
 	int (*incident_site)(void *be, const char *id, char *site,
 			     size_t sitelen); /* ENOENT */
 	/* set verified, verify_report and evidence_pruned (NAN: NULL) */
@@ -149,14 +152,28 @@ typedef struct fl__db_ops {
 				const char *outcome); /* ENOENT */
 	int (*outcome_add)(void *be, const char *id, const char *outcome,
 			   const char *note, const char *user, double wall);
+	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT */
+	int (*incident_verdict)(void *be, const char *id, int *verified);
 	/* one evidence file (the same name's row replaced) */
 	int (*evidence_put)(void *be, const char *id, const char *name,
 			    const char *sha256, long long bytes,
 			    const char *kind, int verified);
+	/* one evidence file's row with its incident's verified (-1: NULL)
+	 * and evidence_pruned; ENOENT */
+	int (*evidence_file)(void *be, const char *id, const char *name,
+			     fl_db_evfile *out);
+	/* set the file's tampered (NAN: NULL); ENOENT */
+	int (*evidence_tampered)(void *be, const char *id, const char *name,
+				 double wall);
+	/* fl_db_evidence_scan's rows (db.c has checked the arguments) */
+	int (*evidence_scan)(void *be, const char *after_id,
+			     const char *after_name, fl_db_evfile *out,
+			     size_t max, size_t *n);
 	/* the list of fl_db_incidents_json: its count, and one page of
 	 * incident_id, site, lane, camera, device, status, start,
 	 * rest_since, occupied, alarm, cleared, closed, outcome, class,
-	 * plate, last_seq, verified; newest start first */
+	 * plate, last_seq, verified, tampered (the least of its evidence
+	 * rows'); newest start first */
 	int (*incidents_count)(void *be, const fl_db_filter *f, long long *n);
 	int (*incidents_rows)(void *be, const fl_db_filter *f, int limit,
 			      int offset, json_t *rows);
@@ -165,7 +182,8 @@ typedef struct fl__db_ops {
 	int (*incident_row)(void *be, const char *id, json_t **row);
 	/* seq, type, wall, received, json (the stored text); by seq */
 	int (*incident_events)(void *be, const char *id, json_t *rows);
-	/* name, sha256, bytes, kind, verified; in the order stored */
+	/* name, sha256, bytes, kind, verified, tampered; in the order
+	 * stored */
 	int (*incident_evidence)(void *be, const char *id, json_t *rows);
 	/* outcome, note, user, wall; oldest first */
 	int (*incident_outcomes)(void *be, const char *id, json_t *rows);
@@ -189,10 +207,25 @@ typedef struct fl__db_ops {
 			     const char *hash); /* ENOENT */
 	int (*user_get)(void *be, const char *name, char *hash, size_t hashlen,
 			char *role, size_t rolelen, char *sites,
-			size_t siteslen);               /* ENOENT */
-	int (*user_delete)(void *be, const char *name); /* ENOENT */
-	int (*users_rows)(void *be, json_t *rows);      /* name, role, sites,
+			size_t siteslen, double *created); /* ENOENT */
+	int (*user_delete)(void *be, const char *name);    /* ENOENT */
+	int (*users_rows)(void *be, json_t *rows);         /* name, role, sites,
 						      created; by name */
+
+	/* ---- login throttle: failed logins per (user, addr); user "" is an
+	 * address's failures under any name ---- */
+	int (*login_get)(void *be, const char *user, const char *addr,
+			 int *failures, double *last); /* ENOENT */
+	/* one failure at wall: the count + 1, or 1 when the row was last
+	 * touched at restart_before or before (or is new) */
+	int (*login_fail)(void *be, const char *user, const char *addr,
+			  double wall, double restart_before);
+	/* removes the rows last touched before `before` and all but the
+	 * keep most recent */
+	int (*login_prune)(void *be, double before, long keep);
+	/* removes user's row for addr (NULL: every address); *removed rows */
+	int (*login_reset)(void *be, const char *user, const char *addr,
+			   long *removed);
 
 	/* ---- audit ---- */
 	int (*audit)(void *be, const char *user, const char *action,

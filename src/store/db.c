@@ -22,6 +22,7 @@
 #include "db_internal.h"
 #include "fl.h"
 #include "id.h"
+#include "username.h"
 
 fl_db *fl__db_open_version(const char *url, int max_version, char *err,
 			   size_t errlen)
@@ -175,16 +176,19 @@ int fl_db_device_seen(fl_db *db, const char *device, const char *status,
 {
 	if (!db || !device)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->device_seen(db->be, device, status, wall,
+	LOCKED(int, db->ops->device_seen(db->be, device, status, -1, wall,
 					 heartbeat_json));
 }
 
 int fl_db_device_status(fl_db *db, const char *device, char *status,
 			size_t statuslen)
 {
+	long long epoch;
+
 	if (!db || !device || !status || !statuslen)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->device_status(db->be, device, status, statuslen));
+	LOCKED(int, db->ops->device_status(db->be, device, status, statuslen,
+					   &epoch));
 }
 
 int fl_db_device_receipts(fl_db *db, const char *device, double since_wall,
@@ -224,33 +228,82 @@ int fl_db_quarantine_trim(fl_db *db, long keep, long *removed)
 	return rc;
 }
 
+/* The verdict rule (db.h, "A note on the verdict"): rows of a verified
+ * bundle are never replaced. */
 int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
 		       const char *sha256, long long bytes, const char *kind,
 		       int verified)
 {
-	int r;
+	int r, v = -1;
 
 	if (!db || !incident_id || !name)
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
-	r = db->ops->incident_exists(db->be, incident_id);
-	if (r == 0)
-		r = FL_ENOENT;
-	else if (r > 0)
+	r = db->ops->incident_verdict(db->be, incident_id, &v);
+	if (r == 0 && v == 1)
+		r = FL_EEXIST;
+	else if (r == 0)
 		r = db->ops->evidence_put(db->be, incident_id, name, sha256,
 					  bytes, kind, verified);
 	pthread_mutex_unlock(&db->mu);
 	return r;
 }
 
+/* ... and a verdict is never lowered. */
 int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 				int verified, const char *report)
 {
+	int r, v = -1;
+
 	if (!db || !incident_id)
 		return FL_EINVAL;
-	/* verified (again): the bundle is on disk, so not pruned any more */
-	LOCKED(int, db->ops->incident_verified(db->be, incident_id, verified,
-					       report, NAN));
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->incident_verdict(db->be, incident_id, &v);
+	if (r == 0 && v == 1 && !verified)
+		r = FL_EEXIST;
+	else if (r == 0) /* verified (again): the bundle is on disk, so not
+			    pruned any more */
+		r = db->ops->incident_verified(db->be, incident_id, verified,
+					       report, NAN);
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int fl_db_evidence_verdict(fl_db *db, const char *incident_id, int *verified)
+{
+	if (!db || !incident_id || !verified)
+		return FL_EINVAL;
+	*verified = -1;
+	LOCKED(int, db->ops->incident_verdict(db->be, incident_id, verified));
+}
+
+int fl_db_evidence_file(fl_db *db, const char *incident_id, const char *name,
+			fl_db_evfile *out)
+{
+	if (!db || !incident_id || !name || !out)
+		return FL_EINVAL;
+	memset(out, 0, sizeof(*out));
+	LOCKED(int, db->ops->evidence_file(db->be, incident_id, name, out));
+}
+
+int fl_db_evidence_tampered(fl_db *db, const char *incident_id,
+			    const char *name, double wall)
+{
+	if (!db || !incident_id || !name || isinf(wall))
+		return FL_EINVAL;
+	LOCKED(int,
+	       db->ops->evidence_tampered(db->be, incident_id, name, wall));
+}
+
+int fl_db_evidence_scan(fl_db *db, const char *after_id, const char *after_name,
+			fl_db_evfile *out, size_t max, size_t *n)
+{
+	if (n)
+		*n = 0;
+	if (!db || !after_id || !after_name || !out || !max || !n)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->evidence_scan(db->be, after_id, after_name, out,
+					   max, n));
 }
 
 int fl_db_evidence_pruned(fl_db *db, const char *incident_id, double wall)
@@ -262,16 +315,48 @@ int fl_db_evidence_pruned(fl_db *db, const char *incident_id, double wall)
 
 /* ---- users ------------------------------------------------------------------ */
 
-static int valid_user_name(const char *s)
+/* FL_ENOENT when no user's name looks like name (username.h), FL_EINVAL
+ * with the reason when one does. Called with the mutex held. */
+static int look_alike(fl_db *db, const char *name, char *err, size_t errlen)
 {
-	size_t n = s ? strlen(s) : 0;
+	char *key = malloc(FL_USER_KEY_LEN), *other = malloc(FL_USER_KEY_LEN);
+	json_t *rows = json_array(), *row;
+	size_t i;
+	int r;
 
-	if (n == 0 || n > 64)
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
+	if (!key || !other || !rows) {
+		r = FL_ENOMEM;
+		goto out;
+	}
+	r = fl_user_name_key(name, key, FL_USER_KEY_LEN);
+	if (!r)
+		r = db->ops->users_rows(db->be, rows);
+	if (r) {
+		fl_seterr(err, errlen, "user name: %s", fl_strerror(r));
+		goto out;
+	}
+	r = FL_ENOENT;
+	json_array_foreach(rows, i, row)
+	{
+		const char *have = json_string_value(
+			json_object_get(row, "name"));
+
+		/* a stored name from before the rule has no key: compared as is */
+		if (!have || (fl_user_name_key(have, other, FL_USER_KEY_LEN)
+				      ? strcmp(have, name)
+				      : strcmp(other, key)))
+			continue;
+		fl_seterr(err, errlen,
+			  "user name '%s' looks like the existing user '%s'",
+			  name, have);
+		r = FL_EINVAL;
+		break;
+	}
+out:
+	json_decref(rows);
+	free(key);
+	free(other);
+	return r;
 }
 
 static int valid_role(const char *r)
@@ -330,11 +415,8 @@ int fl_db_user_add(fl_db *db, const char *name, const char *password,
 
 	if (!db)
 		return FL_EINVAL;
-	if (!valid_user_name(name)) {
-		fl_seterr(err, errlen,
-			  "user name: 1-64 characters, no control characters");
+	if (fl_user_name_check(name, err, errlen))
 		return FL_EINVAL;
-	}
 	if (!valid_role(role)) {
 		fl_seterr(err, errlen,
 			  "role: one of admin, enforcement, property");
@@ -356,11 +438,14 @@ int fl_db_user_add(fl_db *db, const char *name, const char *password,
 		return FL_ENOMEM;
 	}
 	pthread_mutex_lock(&db->mu);
-	r = db->ops->user_get(db->be, name, NULL, 0, NULL, 0, NULL, 0);
+	r = db->ops->user_get(db->be, name, NULL, 0, NULL, 0, NULL, 0, NULL);
 	if (r == 0) {
 		fl_seterr(err, errlen, "user '%s' exists", name);
 		r = FL_EINVAL;
 	} else if (r == FL_ENOENT) {
+		r = look_alike(db, name, err, errlen);
+	}
+	if (r == FL_ENOENT) {
 		r = db->ops->user_add(db->be, name, hash, role, sites,
 				      fl_wall_s());
 		if (r < 0)
@@ -415,7 +500,7 @@ int fl_db_user_check(fl_db *db, const char *name, const char *password,
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
 	r = db->ops->user_get(db->be, name, hash, sizeof(hash), r_role,
-			      sizeof(r_role), r_sites, sizeof(r_sites));
+			      sizeof(r_role), r_sites, sizeof(r_sites), NULL);
 	pthread_mutex_unlock(&db->mu);
 	if (r == FL_ENOENT) {
 		pthread_once(&dummy_once, dummy_make);
@@ -441,6 +526,73 @@ int fl_db_user_delete(fl_db *db, const char *name)
 	if (!db || !name)
 		return FL_EINVAL;
 	LOCKED(int, db->ops->user_delete(db->be, name));
+}
+
+int fl_db_user_info(fl_db *db, const char *name, char *role, size_t rolelen,
+		    char *sites, size_t siteslen, double *created)
+{
+	if (!db || !name)
+		return FL_EINVAL;
+	LOCKED(int, db->ops->user_get(db->be, name, NULL, 0, role, rolelen,
+				      sites, siteslen, created));
+}
+
+/* ---- login throttle --------------------------------------------------------- */
+
+/* Rows kept at most: an attacker spraying names and addresses fills no
+ * disk (the stalest go first). */
+#define LOGIN_ROWS_MAX 100000
+
+int fl_db_login_failures(fl_db *db, const char *user, const char *addr,
+			 int *failures, double *last)
+{
+	int r;
+
+	if (!db || !user || !addr || !failures || !last)
+		return FL_EINVAL;
+	*failures = 0;
+	*last = 0;
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->login_get(db->be, user, addr, failures, last);
+	pthread_mutex_unlock(&db->mu);
+	return r == FL_ENOENT ? FL_OK : r;
+}
+
+int fl_db_login_fail(fl_db *db, const char *user, const char *addr, double wall,
+		     double forget_s)
+{
+	int r;
+
+	if (!db || !user || !addr || !isfinite(wall) || forget_s <= 0)
+		return FL_EINVAL;
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->tx_begin(db->be);
+	if (!r)
+		r = db->ops->login_fail(db->be, user, addr, wall,
+					wall - forget_s);
+	if (!r)
+		r = db->ops->login_prune(db->be, wall - FL_DB_LOGIN_KEEP_S,
+					 LOGIN_ROWS_MAX);
+	if (db->ops->tx_end(db->be, r == 0) && !r)
+		r = FL_EIO;
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int fl_db_login_reset(fl_db *db, const char *user, const char *addr,
+		      long *removed)
+{
+	long n = 0;
+	int r;
+
+	if (!db || !user)
+		return FL_EINVAL;
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->login_reset(db->be, user, addr, &n);
+	pthread_mutex_unlock(&db->mu);
+	if (removed)
+		*removed = n;
+	return r;
 }
 
 /* ---- audit, incidents ------------------------------------------------------- */

@@ -70,6 +70,25 @@ int fl_db_device_get(fl_db *db, const char *device, char *site, size_t sitelen,
  * FL_ENOENT for a device not enrolled. */
 int fl_db_device_seen(fl_db *db, const char *device, const char *status,
 		      double wall, const char *heartbeat_json);
+/*
+ * A status heard from the device (docs/mqtt.md, "Status"): online, offline
+ * or stopped, with the connection epoch it carries (0: a device from
+ * before epochs), at wall; heartbeat_json (may be NULL) a heartbeat's,
+ * which says "online" at its epoch. A device's statuses are ordered by
+ * (epoch, online before offline and stopped): the will of a connection
+ * comes after that connection's "online". One that is not newer than
+ * the stored one is stale and changes nothing - a status or heartbeat
+ * sent again cannot rewrite the fleet's present - except that a
+ * heartbeat of the stored connection, still online, updates the
+ * heartbeat and last_seen. Epoch 0 always applies (as before epochs).
+ * *applied (may be NULL): 1 stored, 0 stale. was (may be NULL) gets the
+ * stored status before ("" when none). FL_ENOENT: not enrolled; FL_EINVAL
+ * an unknown status.
+ */
+int fl_db_device_status_at(fl_db *db, const char *device, const char *status,
+			   unsigned long long epoch, double wall,
+			   const char *heartbeat_json, char *was, size_t waslen,
+			   int *applied);
 /* 0 and the device's stored status ("" when none was heard yet; truncated
  * to the buffer, always terminated), or FL_ENOENT. */
 int fl_db_device_status(fl_db *db, const char *device, char *status,
@@ -91,7 +110,10 @@ typedef struct fl_db_msg {
 } fl_db_msg;
 
 /* Idempotent on (incident_id, seq): *dup = 1 when that pair is already
- * stored (nothing changes), else 0. The first message of an incident creates
+ * stored with the same json (a redelivery: nothing changes), else 0; the
+ * pair stored with other bytes is FL_EEXIST (nothing changes: a message
+ * is never silently taken for another; the caller quarantines and audits
+ * it). The first message of an incident creates
  * it. The incident's status (occupied|alarm|cleared|vacated|interrupted)
  * follows the type of its highest-seq message that sets a status
  * (occupied, warned (only before anything else), alarm, escalated (alarm),
@@ -115,17 +137,61 @@ int fl_db_quarantine_trim(fl_db *db, long keep, long *removed);
 
 /* ---- evidence ---------------------------------------------------------------- */
 
+/*
+ * A note on the verdict. A bundle that verified is the proof a fine rests
+ * on, so the store keeps it as it was recorded (docs/security.md, "2.
+ * Verified evidence is immutable"): once an incident's verified is 1, its
+ * evidence rows are never replaced and the verdict is never lowered - both
+ * calls below answer FL_EEXIST and change nothing. A failed bundle (0) may
+ * still be completed again and verify (a genuine copy sent after a damaged
+ * one). What can still change is whether the files on disk match their
+ * rows: fl_db_evidence_tampered records that.
+ */
+
 /* One received file of an incident's bundle (replaces the same name's row).
  * kind: "scene", "closeup", "composite", "clip", "manifest", ... (free text).
- * FL_ENOENT for an unknown incident. */
+ * FL_ENOENT for an unknown incident, FL_EEXIST when its bundle verified. */
 int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
 		       const char *sha256, long long bytes, const char *kind,
 		       int verified);
 /* The bundle's verification result (1 verified, 0 failed) and the
  * verifier's report text; the bundle is on disk, so a pruned mark
- * (below) is cleared. FL_ENOENT for an unknown incident. */
+ * (below) is cleared. FL_ENOENT for an unknown incident, FL_EEXIST for 0
+ * when the bundle verified already (the verdict stays). */
 int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 				int verified, const char *report);
+/* The incident's verdict into *verified: 1 verified, 0 failed, -1 not
+ * checked yet (no complete bundle). 0, FL_ENOENT for an unknown incident. */
+int fl_db_evidence_verdict(fl_db *db, const char *incident_id, int *verified);
+
+/* One recorded evidence file and what the store knows of it. */
+typedef struct fl_db_evfile {
+	char incident_id[128]; /* FL_INCIDENT_ID_MAX */
+	char name[256];
+	char sha256[65]; /* as recorded when the bundle completed */
+	long long bytes;
+	double tampered; /* when the hub found the file not matching; NAN: no */
+	int verified;    /* the incident's verdict: 1, 0, -1 (above) */
+	double pruned;   /* when retention removed the bundle; NAN: on disk */
+} fl_db_evfile;
+
+/* The row of file name of the incident's bundle into *out. 0, FL_ENOENT
+ * when no such file is recorded. */
+int fl_db_evidence_file(fl_db *db, const char *incident_id, const char *name,
+			fl_db_evfile *out);
+/* The file no longer matches its recorded SHA-256 (or is missing), found
+ * at wall; NAN: it matches again (restored). The incident shows
+ * "tampered" (the earliest such time of its files) in the list and
+ * detail, and each file its own. FL_ENOENT when no such file is recorded,
+ * FL_EINVAL for an infinite wall. */
+int fl_db_evidence_tampered(fl_db *db, const char *incident_id,
+			    const char *name, double wall);
+/* The scrub's walk: the recorded files of verified bundles still on disk
+ * (not pruned), ordered by (incident_id, name), the first max after the
+ * cursor (after_id, after_name; "" and "" to start) into out (max
+ * entries, caller's); *n of them (fewer than max: the walk is over). */
+int fl_db_evidence_scan(fl_db *db, const char *after_id, const char *after_name,
+			fl_db_evfile *out, size_t max, size_t *n);
 /* The bundle's files were removed at wall by the retention budget
  * (evidence_keep_days): the evidence rows (names, SHA-256) stay, and
  * fl_db_incident_json shows "evidence_pruned": wall. FL_ENOENT for an
@@ -151,7 +217,9 @@ int fl_db_device_receipts(fl_db *db, const char *device, double since_wall,
  * manager sees ("s1,s2"; blanks around names and empty names dropped);
  * ignored for the other roles. The password is
  * hashed with argon2id (libsodium crypto_pwhash_str, interactive limits).
- * FL_EINVAL with a reason: bad name/role, empty password, name taken. */
+ * The name must pass the rule of username.h and not look like an existing
+ * user's (its look-alike key). FL_EINVAL with a reason: bad name/role,
+ * empty password, name taken or confusable with one. */
 int fl_db_user_add(fl_db *db, const char *name, const char *password,
 		   const char *role, const char *sites_csv, char *err,
 		   size_t errlen);
@@ -165,6 +233,36 @@ int fl_db_user_check(fl_db *db, const char *name, const char *password,
 /* Removes a user (their outcomes and audit rows keep the name). 0,
  * FL_ENOENT. */
 int fl_db_user_delete(fl_db *db, const char *name);
+/* A user's role, sites and creation time (buffers and created may be
+ * NULL): 0, or FL_ENOENT when there is no such user (any more). A session
+ * checks its user with it: a user deleted, or deleted and added again, by
+ * another process ends the session. */
+int fl_db_user_info(fl_db *db, const char *name, char *role, size_t rolelen,
+		    char *sites, size_t siteslen, double *created);
+
+/* ---- login throttle ----------------------------------------------------------- */
+
+/*
+ * Failed logins per (user, addr), kept in the store so that every process
+ * on it sees the same counts (the hub's workers, and --unlock-user from a
+ * shell). user "" counts an address's failures under any name. What the
+ * counts mean (how long to wait) is the caller's (src/hub/session.h).
+ */
+#define FL_DB_LOGIN_KEEP_S 86400.0 /* a row untouched this long is removed */
+
+/* The failures of (user, addr) and the time of the last: 0 (0 failures,
+ * last 0 when there is no row) or an error. */
+int fl_db_login_failures(fl_db *db, const char *user, const char *addr,
+			 int *failures, double *last);
+/* One more failure at wall; a count whose last failure is forget_s or more
+ * before wall starts again at 1. Rows untouched for FL_DB_LOGIN_KEEP_S are
+ * removed, and beyond 100,000 rows the stalest. */
+int fl_db_login_fail(fl_db *db, const char *user, const char *addr, double wall,
+		     double forget_s);
+/* Forgets the failures of user from addr (NULL: from every address);
+ * *removed (may be NULL) the rows removed. 0 or an error. */
+int fl_db_login_reset(fl_db *db, const char *user, const char *addr,
+		      long *removed);
 /* {"users":[{name,role,sites,created}]} (no hashes). */
 char *fl_db_users_json(fl_db *db);
 
@@ -202,15 +300,17 @@ typedef struct fl_db_filter {
 
 /* {"incidents":[{incident_id,site,lane,camera,device,status,start,
  * rest_since,occupied,alarm,cleared,closed,outcome,class,plate,last_seq,
- * verified,site_name,lane_name}], "total":N,"limit":L,"offset":O}, newest
- * start first. Times are unix seconds or null; the names null when the
- * device sent none. NULL on error. */
+ * verified,tampered,site_name,lane_name}], "total":N,"limit":L,"offset":O},
+ * newest start first. Times are unix seconds or null (tampered: the
+ * earliest time one of its evidence files was found not matching, null
+ * when none is); the names null when the device sent none. NULL on error. */
 char *fl_db_incidents_json(fl_db *db, const fl_db_filter *f);
 /* One incident as in the list plus evidence_pruned (when the bundle's
  * files were removed by retention, or null), bbox, verify_report,
  * "events" (timeline by seq: {seq,type,wall,message} with the stored
  * message parsed, or "raw"
- * text when it is not JSON), "evidence" files and "outcomes" (history,
+ * text when it is not JSON), "evidence" files ({name,sha256,bytes,kind,
+ * verified,tampered}) and "outcomes" (history,
  * oldest first). NULL when there is no such incident. */
 char *fl_db_incident_json(fl_db *db, const char *incident_id);
 /* The site (NULL all) an incident belongs to: 0, FL_ENOENT. For the HTTP

@@ -9,7 +9,18 @@
  * "offline", else its first problem in the order covered, moved, frozen,
  * else "ok"; `since` is when the state last changed, so a repeated event
  * changes nothing but last_event.
+ *
+ * A note on a device's status (docs/mqtt.md, "Status"). Statuses arrive
+ * from the device ("online", "stopped"), from the broker (the will,
+ * "offline"), again when the hub reconnects (the retained one), and from
+ * anyone who kept an old signed copy. Each carries its connection's epoch,
+ * which grows with every connection; within one connection "online"
+ * comes first and "offline" or "stopped" ends it. So the stored status is
+ * the greatest (epoch, rank) heard, rank 0 for online, 1 for the others:
+ * whatever order they come in and however often, the present is the last
+ * connection's last word.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -176,4 +187,58 @@ char *fl_db_devices_json(fl_db *db)
 	}
 	json_decref(by);
 	return fl__db_finish(o, ok);
+}
+
+/* online 0, offline and stopped 1, anything else -1. */
+static int status_rank(const char *s)
+{
+	if (!strcmp(s, "online"))
+		return 0;
+	if (!strcmp(s, "offline") || !strcmp(s, "stopped"))
+		return 1;
+	return -1;
+}
+
+int fl_db_device_status_at(fl_db *db, const char *device, const char *status,
+			   unsigned long long epoch, double wall,
+			   const char *heartbeat_json, char *was, size_t waslen,
+			   int *applied)
+{
+	char old[16] = "";
+	long long e = 0;
+	int rank = status ? status_rank(status) : -1, r, newer, same;
+
+	if (applied)
+		*applied = 0;
+	if (was && waslen)
+		was[0] = '\0';
+	if (!db || !device || rank < 0 || epoch > (unsigned long long)INT64_MAX)
+		return FL_EINVAL;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db->ops->tx_begin(db->be)) < 0)
+		goto out;
+	r = db->ops->device_status(db->be, device, old, sizeof(old), &e);
+	if (r == 0) {
+		int orank = old[0] ? status_rank(old) : -1;
+
+		newer = epoch == 0 || (long long)epoch > e ||
+			((long long)epoch == e && rank > orank);
+		same = (long long)epoch == e && rank == orank;
+		if (newer)
+			r = db->ops->device_seen(db->be, device, status,
+						 (long long)epoch, wall,
+						 heartbeat_json);
+		else if (same && heartbeat_json)
+			r = db->ops->device_seen(db->be, device, NULL, -1, wall,
+						 heartbeat_json);
+		if (r == 0 && applied)
+			*applied = newer || (same && heartbeat_json);
+	}
+	if (db->ops->tx_end(db->be, r == 0) < 0 && r == 0)
+		r = FL_EIO;
+	if (r == 0 && was && waslen)
+		snprintf(was, waslen, "%s", old);
+out:
+	pthread_mutex_unlock(&db->mu);
+	return r;
 }

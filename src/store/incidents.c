@@ -29,6 +29,15 @@
  * writer stored the same message meanwhile (two hub workers on a backend
  * that lets them run at once), the transaction is rolled back as a
  * duplicate.
+ *
+ * A note on a duplicate that is not one. The edge sends a message again
+ * byte for byte (docs/mqtt.md, "Store-and-forward"), so a second message
+ * with a stored (incident_id, seq) and other bytes is no redelivery: it is
+ * a fault or a forgery (a client that sent seq 2-12 of a new incident as
+ * "vacated" ahead of the real edge would otherwise have made the hub drop
+ * the real alarm as a duplicate). It changes nothing and is refused with
+ * FL_EEXIST, so the caller can quarantine it and write it to the audit
+ * log; the stored message stays what it was.
  */
 #include <math.h>
 #include <stdio.h>
@@ -181,11 +190,22 @@ static int ingest_tx(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 		     size_t errlen)
 {
 	fl__db_incident r;
-	int rc = db->ops->event_exists(db->be, m->incident_id, m->seq);
+	char *stored = NULL;
+	int rc = db->ops->event_exists(db->be, m->incident_id, m->seq, &stored);
 
 	if (rc == 1) {
-		*dup = 1;
-		return 0;
+		int same = stored && !strcmp(stored, m->json ? m->json : "");
+
+		free(stored);
+		if (same) {
+			*dup = 1;
+			return 0;
+		}
+		fl_seterr(err, errlen,
+			  "%s seq %u is stored already with other bytes: not a "
+			  "redelivery (refused; the stored message is kept)",
+			  m->incident_id, m->seq);
+		return FL_EEXIST;
 	}
 	if (rc < 0)
 		goto store;

@@ -131,7 +131,22 @@ static const char *const MIGRATIONS[] = {
 	/* 5: when evidence_keep_days removed the incident's bundle files */
 	"ALTER TABLE incidents ADD COLUMN evidence_pruned REAL;",
 
-	/* 6: the site's and the lane's names people read (the device's
+	/* 6: failed logins per (user, address), user '' for an address's
+	 *    failures under any name: the login throttle, shared by every
+	 *    process on the store (the hub's workers, --unlock-user) */
+	"CREATE TABLE login_failures ("
+	" user TEXT NOT NULL,"
+	" addr TEXT NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" last REAL NOT NULL,"
+	" PRIMARY KEY (user, addr));"
+	"CREATE INDEX login_failures_last ON login_failures(last);",
+	/* 7: when a verified file was found not matching its SHA-256 */
+	"ALTER TABLE evidence ADD COLUMN tampered REAL;",
+	/* 8: the connection epoch of a device's stored status (statuses are
+	 *    ordered by it: an old one sent again changes nothing) */
+	"ALTER TABLE devices ADD status_epoch INTEGER NOT NULL DEFAULT 0;",
+	/* 9: the site's and the lane's names people read (the device's
 	 *    device.site_name and lane name), beside their ids */
 	"ALTER TABLE incidents ADD COLUMN site_name TEXT;"
 	"ALTER TABLE incidents ADD COLUMN lane_name TEXT;",
@@ -162,13 +177,16 @@ enum {
 	S_INC_SET,
 	S_INC_NEW,
 	S_EV_INSERT,
-	S_INC_EXISTS,
 	S_INC_SITE,
 	S_INC_VERIFIED,
+	S_INC_VERDICT,
 	S_INC_PRUNED,
 	S_INC_OUTCOME,
 	S_OUTCOME_ADD,
 	S_EVIDENCE_PUT,
+	S_EVIDENCE_FILE,
+	S_EVIDENCE_TAMPERED,
+	S_EVIDENCE_SCAN,
 	S_INC_LIST,
 	S_INC_COUNT,
 	S_INC_LIST_S,
@@ -186,6 +204,10 @@ enum {
 	S_USER_GET,
 	S_USERS_LIST,
 	S_USER_DELETE,
+	S_LOGIN_GET,
+	S_LOGIN_FAIL,
+	S_LOGIN_PRUNE,
+	S_LOGIN_RESET,
 	S_AUDIT_ADD,
 	S_AUDIT_LIST,
 	S_AUDIT_COUNT,
@@ -225,7 +247,9 @@ enum {
 #define INC_COLS                                                               \
 	"incident_id, site, lane, camera, device, status, start, rest_since,"  \
 	" occupied, alarm, cleared, closed, outcome, class, plate, last_seq,"  \
-	" verified, site_name, lane_name"
+	" verified, (SELECT min(e.tampered) FROM evidence e"                   \
+	" WHERE e.incident_id = incidents.incident_id) AS tampered,"           \
+	" site_name, lane_name"
 
 /* Reports: ?1 site, ?2 from, ?3 to (always bound: unbounded is
  * -/+1e300), so the start index (and the (site, start) index in the
@@ -274,9 +298,11 @@ static const char *const SQL[S_COUNT] = {
 		" enrolled = excluded.enrolled",
 	[S_DEV_GET] = "SELECT site, public_key FROM devices WHERE device = ?1",
 	[S_DEV_SEEN] = "UPDATE devices SET status = COALESCE(?2, status),"
-		       " last_seen = ?3, heartbeat = COALESCE(?4, heartbeat)"
+		       " last_seen = ?3, heartbeat = COALESCE(?4, heartbeat),"
+		       " status_epoch = COALESCE(?5, status_epoch)"
 		       " WHERE device = ?1",
-	[S_DEV_STATUS] = "SELECT status FROM devices WHERE device = ?1",
+	[S_DEV_STATUS] = "SELECT status, status_epoch FROM devices"
+			 " WHERE device = ?1",
 	/* ?1 device, ?2 since, ?3 max: the (device, start) index bounds
 	 * the scan to the window */
 	[S_DEV_RECEIPTS] =
@@ -299,7 +325,7 @@ static const char *const SQL[S_COUNT] = {
 		      " problems = excluded.problems, reason = excluded.reason,"
 		      " since = excluded.since,"
 		      " last_event = excluded.last_event",
-	[S_EV_EXISTS] = "SELECT 1 FROM incident_events"
+	[S_EV_EXISTS] = "SELECT json FROM incident_events"
 			" WHERE incident_id = ?1 AND seq = ?2",
 	[S_INC_GET] =
 		"SELECT device, site, camera, lane, status, status_seq, start,"
@@ -324,11 +350,12 @@ static const char *const SQL[S_COUNT] = {
 	[S_EV_INSERT] =
 		"INSERT INTO incident_events (incident_id, seq, type, wall,"
 		" received, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[S_INC_EXISTS] = "SELECT 1 FROM incidents WHERE incident_id = ?1",
 	[S_INC_SITE] = "SELECT site FROM incidents WHERE incident_id = ?1",
 	[S_INC_VERIFIED] =
 		"UPDATE incidents SET verified = ?2, verify_report = ?3,"
 		" evidence_pruned = ?4 WHERE incident_id = ?1",
+	[S_INC_VERDICT] = "SELECT verified FROM incidents"
+			  " WHERE incident_id = ?1",
 	[S_INC_PRUNED] = "UPDATE incidents SET evidence_pruned = ?2"
 			 " WHERE incident_id = ?1",
 	[S_INC_OUTCOME] = "UPDATE incidents SET outcome = ?2"
@@ -341,6 +368,22 @@ static const char *const SQL[S_COUNT] = {
 		" ON CONFLICT (incident_id, name) DO UPDATE SET"
 		" sha256 = excluded.sha256, bytes = excluded.bytes,"
 		" kind = excluded.kind, verified = excluded.verified",
+	/* the columns of fl_db_evfile, in its order */
+	[S_EVIDENCE_FILE] =
+		"SELECT e.incident_id, e.name, e.sha256, e.bytes, e.tampered,"
+		" i.verified, i.evidence_pruned FROM evidence e"
+		" JOIN incidents i ON i.incident_id = e.incident_id"
+		" WHERE e.incident_id = ?1 AND e.name = ?2",
+	[S_EVIDENCE_TAMPERED] = "UPDATE evidence SET tampered = ?3"
+				" WHERE incident_id = ?1 AND name = ?2",
+	/* the primary key (incident_id, name) orders and bounds the walk */
+	[S_EVIDENCE_SCAN] =
+		"SELECT e.incident_id, e.name, e.sha256, e.bytes, e.tampered,"
+		" i.verified, i.evidence_pruned FROM evidence e"
+		" JOIN incidents i ON i.incident_id = e.incident_id"
+		" WHERE (e.incident_id, e.name) > (?1, ?2) AND i.verified = 1"
+		" AND i.evidence_pruned IS NULL"
+		" ORDER BY e.incident_id, e.name LIMIT ?3",
 	[S_INC_LIST] = "SELECT " INC_COLS " FROM incidents" INC_WHERE
 		       " ORDER BY start DESC, incident_id DESC"
 		       " LIMIT ?8 OFFSET ?9",
@@ -354,7 +397,8 @@ static const char *const SQL[S_COUNT] = {
 	[S_INC_EVENTS] = "SELECT seq, type, wall, received, json"
 			 " FROM incident_events WHERE incident_id = ?1"
 			 " ORDER BY seq",
-	[S_INC_EVIDENCE] = "SELECT name, sha256, bytes, kind, verified"
+	[S_INC_EVIDENCE] = "SELECT name, sha256, bytes, kind, verified,"
+			   " tampered"
 			   " FROM evidence WHERE incident_id = ?1"
 			   " ORDER BY rowid",
 	[S_INC_OUTCOMES] = "SELECT outcome, note, user, wall FROM outcomes"
@@ -370,10 +414,26 @@ static const char *const SQL[S_COUNT] = {
 	[S_USER_ADD] = "INSERT INTO users (name, hash, role, sites, created)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_USER_SETHASH] = "UPDATE users SET hash = ?2 WHERE name = ?1",
-	[S_USER_GET] = "SELECT hash, role, sites FROM users WHERE name = ?1",
+	[S_USER_GET] = "SELECT hash, role, sites, created FROM users"
+		       " WHERE name = ?1",
 	[S_USERS_LIST] = "SELECT name, role, sites, created FROM users"
 			 " ORDER BY name",
 	[S_USER_DELETE] = "DELETE FROM users WHERE name = ?1",
+	[S_LOGIN_GET] = "SELECT failures, last FROM login_failures"
+			" WHERE user = ?1 AND addr = ?2",
+	/* one more failure; a count last touched at ?4 or before starts again */
+	[S_LOGIN_FAIL] =
+		"INSERT INTO login_failures (user, addr, failures, last)"
+		" VALUES (?1, ?2, 1, ?3)"
+		" ON CONFLICT (user, addr) DO UPDATE SET"
+		" failures = CASE WHEN last <= ?4 THEN 1"
+		" ELSE failures + 1 END, last = ?3",
+	/* rows last touched before ?1, and beyond the ?2 newest */
+	[S_LOGIN_PRUNE] = "DELETE FROM login_failures WHERE last < ?1"
+			  " OR rowid IN (SELECT rowid FROM login_failures"
+			  " ORDER BY last DESC LIMIT -1 OFFSET ?2)",
+	[S_LOGIN_RESET] = "DELETE FROM login_failures WHERE user = ?1"
+			  " AND (?2 IS NULL OR addr = ?2)",
 	[S_AUDIT_ADD] = "INSERT INTO audit (user, action, object, detail, wall)"
 			" VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_AUDIT_LIST] =
@@ -879,7 +939,7 @@ static int be_device_get(void *p, const char *device, char *site,
 }
 
 static int be_device_seen(void *p, const char *device, const char *status,
-			  double wall, const char *hb)
+			  long long epoch, double wall, const char *hb)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_DEV_SEEN);
@@ -890,15 +950,32 @@ static int be_device_seen(void *p, const char *device, const char *status,
 	bt(s, 2, status);
 	sqlite3_bind_double(s, 3, wall);
 	bt(s, 4, hb);
+	if (epoch >= 0)
+		sqlite3_bind_int64(s, 5, epoch);
+	else
+		sqlite3_bind_null(s, 5);
 	return changed(b, run(b, s, "device_seen"));
 }
 
 static int be_device_status(void *p, const char *device, char *status,
-			    size_t statuslen)
+			    size_t statuslen, long long *epoch)
 {
-	const struct text_out out[] = { { status, statuslen } };
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_DEV_STATUS);
+	int rc;
 
-	return row_text(p, S_DEV_STATUS, device, out, 1, "device_status");
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, device);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_col(s, 0, status, statuslen);
+		*epoch = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "device_status");
 }
 
 /* Rows whose id or hash a receipt cannot carry (not possible from the
@@ -1016,18 +1093,22 @@ static int be_camera_put(void *p, const char *device, const char *camera,
 
 /* ---- incidents -------------------------------------------------------------------- */
 
-static int be_event_exists(void *p, const char *id, unsigned seq)
+static int be_event_exists(void *p, const char *id, unsigned seq, char **json)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_EV_EXISTS);
-	int rc;
+	int rc, oom = 0;
 
 	if (!s)
 		return FL_EIO;
 	bt(s, 1, id);
 	sqlite3_bind_int64(s, 2, seq);
 	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && json)
+		*json = col_dup(s, 0, &oom);
 	sqlite3_reset(s);
+	if (oom)
+		return FL_ENOMEM;
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : dberr(b, "ingest");
@@ -1145,22 +1226,6 @@ static int be_event_add(void *p, const char *id, unsigned seq, const char *type,
 	return rc;
 }
 
-static int be_incident_exists(void *p, const char *id)
-{
-	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_INC_EXISTS);
-	int rc;
-
-	if (!s)
-		return FL_EIO;
-	bt(s, 1, id);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : dberr(b, "incident");
-}
-
 static int be_incident_site(void *p, const char *id, char *site, size_t sitelen)
 {
 	const struct text_out out[] = { { site, sitelen } };
@@ -1239,6 +1304,103 @@ static int be_evidence_put(void *p, const char *id, const char *name,
 	bt(s, 5, kind);
 	sqlite3_bind_int(s, 6, verified ? 1 : 0);
 	return run(b, s, "evidence");
+}
+
+static int be_incident_verdict(void *p, const char *id, int *verified)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_INC_VERDICT);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*verified = sqlite3_column_type(s, 0) == SQLITE_NULL
+				    ? -1
+				    : sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "verdict");
+}
+
+/* A text column into a buffer (cut to fit; "" for NULL). */
+static void col_copy(sqlite3_stmt *s, int i, char *out, size_t len)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+
+	snprintf(out, len, "%s", t ? t : "");
+}
+
+/* The current row of S_EVIDENCE_FILE or S_EVIDENCE_SCAN. */
+static void evfile_of(sqlite3_stmt *s, fl_db_evfile *f)
+{
+	col_copy(s, 0, f->incident_id, sizeof(f->incident_id));
+	col_copy(s, 1, f->name, sizeof(f->name));
+	col_copy(s, 2, f->sha256, sizeof(f->sha256));
+	f->bytes = sqlite3_column_int64(s, 3);
+	f->tampered = col_time(s, 4);
+	f->verified = sqlite3_column_type(s, 5) == SQLITE_NULL
+			      ? -1
+			      : sqlite3_column_int(s, 5);
+	f->pruned = col_time(s, 6);
+}
+
+static int be_evidence_file(void *p, const char *id, const char *name,
+			    fl_db_evfile *out)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_EVIDENCE_FILE);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	bt(s, 2, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		evfile_of(s, out);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "evidence file");
+}
+
+static int be_evidence_tampered(void *p, const char *id, const char *name,
+				double wall)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_EVIDENCE_TAMPERED);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	bt(s, 2, name);
+	bind_time(s, 3, wall);
+	return changed(b, run(b, s, "tampered"));
+}
+
+static int be_evidence_scan(void *p, const char *after_id,
+			    const char *after_name, fl_db_evfile *out,
+			    size_t max, size_t *n)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_EVIDENCE_SCAN);
+	int rc = SQLITE_DONE;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, after_id);
+	bt(s, 2, after_name);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		evfile_of(s, &out[(*n)++]);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE
+		       ? 0
+		       : dberr(b, "evidence scan");
 }
 
 static void bind_filter(sqlite3_stmt *s, const fl_db_filter *f)
@@ -1415,13 +1577,28 @@ static int be_user_set_hash(void *p, const char *name, const char *hash)
 }
 
 static int be_user_get(void *p, const char *name, char *hash, size_t hashlen,
-		       char *role, size_t rolelen, char *sites, size_t siteslen)
+		       char *role, size_t rolelen, char *sites, size_t siteslen,
+		       double *created)
 {
-	const struct text_out out[] = { { hash, hashlen },
-					{ role, rolelen },
-					{ sites, siteslen } };
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_USER_GET);
+	int rc;
 
-	return row_text(p, S_USER_GET, name, out, 3, "user_get");
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_col(s, 0, hash, hashlen);
+		copy_col(s, 1, role, rolelen);
+		copy_col(s, 2, sites, siteslen);
+		if (created)
+			*created = col_time(s, 3);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "user_get");
 }
 
 static int be_user_delete(void *p, const char *name)
@@ -1440,6 +1617,74 @@ static int be_users_rows(void *p, json_t *a)
 	be *b = p;
 
 	return rows(b, stmt(b, S_USERS_LIST), a);
+}
+
+/* ---- login throttle --------------------------------------------------------------- */
+
+static int be_login_get(void *p, const char *user, const char *addr,
+			int *failures, double *last)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_LOGIN_GET);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, user);
+	bt(s, 2, addr);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*failures = sqlite3_column_int(s, 0);
+		*last = sqlite3_column_double(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "login_get");
+}
+
+static int be_login_fail(void *p, const char *user, const char *addr,
+			 double wall, double restart_before)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_LOGIN_FAIL);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, user);
+	bt(s, 2, addr);
+	sqlite3_bind_double(s, 3, wall);
+	sqlite3_bind_double(s, 4, restart_before);
+	return run(b, s, "login_fail");
+}
+
+static int be_login_prune(void *p, double before, long keep)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_LOGIN_PRUNE);
+
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_double(s, 1, before);
+	sqlite3_bind_int64(s, 2, keep);
+	return run(b, s, "login_prune");
+}
+
+static int be_login_reset(void *p, const char *user, const char *addr,
+			  long *removed)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_LOGIN_RESET);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, user);
+	bt(s, 2, addr);
+	rc = run(b, s, "login_reset");
+	if (!rc && removed)
+		*removed = (long)sqlite3_changes(b->h);
+	return rc;
 }
 
 /* ---- audit ------------------------------------------------------------------------ */
@@ -1585,13 +1830,16 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.incident_get = be_incident_get,
 	.incident_put = be_incident_put,
 	.event_add = be_event_add,
-	.incident_exists = be_incident_exists,
 	.incident_site = be_incident_site,
 	.incident_verified = be_incident_verified,
 	.incident_pruned = be_incident_pruned,
 	.incident_outcome = be_incident_outcome,
 	.outcome_add = be_outcome_add,
+	.incident_verdict = be_incident_verdict,
 	.evidence_put = be_evidence_put,
+	.evidence_file = be_evidence_file,
+	.evidence_tampered = be_evidence_tampered,
+	.evidence_scan = be_evidence_scan,
 	.incidents_count = be_incidents_count,
 	.incidents_rows = be_incidents_rows,
 	.incident_row = be_incident_row,
@@ -1607,6 +1855,10 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.user_get = be_user_get,
 	.user_delete = be_user_delete,
 	.users_rows = be_users_rows,
+	.login_get = be_login_get,
+	.login_fail = be_login_fail,
+	.login_prune = be_login_prune,
+	.login_reset = be_login_reset,
 	.audit = be_audit,
 	.audit_count = be_audit_count,
 	.audit_rows = be_audit_rows,

@@ -34,6 +34,11 @@ double fl_cpu_s(void)
 	return seconds(CLOCK_PROCESS_CPUTIME_ID);
 }
 
+double fl_thread_cpu_s(void)
+{
+	return seconds(CLOCK_THREAD_CPUTIME_ID);
+}
+
 static struct timespec deadline(clockid_t id, long ms)
 {
 	struct timespec ts;

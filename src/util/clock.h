@@ -13,7 +13,8 @@
  *     It may jump; never subtract two readings to time something.
  *
  * fl_cpu_s() is the CPU time of the whole process (all threads), for
- * figures such as the evidence writer's cost per bundle.
+ * figures such as the evidence writer's cost per bundle; fl_thread_cpu_s()
+ * that of the calling thread (a plate read's cost while others run).
  *
  * src/core reads no clock: time is passed in. Everything else takes its
  * time from here; there are no private clock wrappers.
@@ -37,6 +38,9 @@ double fl_wall_s(void);
 
 /* CLOCK_PROCESS_CPUTIME_ID: CPU seconds used by this process so far. */
 double fl_cpu_s(void);
+
+/* CLOCK_THREAD_CPUTIME_ID: CPU seconds used by the calling thread so far. */
+double fl_thread_cpu_s(void);
 
 /*
  * The absolute time `ms` milliseconds from now on the monotonic clock

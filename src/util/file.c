@@ -246,14 +246,12 @@ out:
 	return rc;
 }
 
-int fl_file_sha256(const char *path, int do_sync, char hex[65], long long *size,
-		   char *err, size_t errlen)
+int fl_fd_sha256(int fd, const char *name, char hex[65], long long *size,
+		 char *err, size_t errlen)
 {
 	crypto_hash_sha256_state st;
 	unsigned char buf[65536], h[crypto_hash_sha256_BYTES];
-	struct stat sb;
 	long long total = 0;
-	int fd, rc = 0;
 
 	hex[0] = '\0';
 	if (size)
@@ -262,24 +260,16 @@ int fl_file_sha256(const char *path, int do_sync, char hex[65], long long *size,
 		fl_seterr(err, errlen, "libsodium failed to initialise");
 		return FL_EIO;
 	}
-	fd = open_regular(path, &sb, err, errlen);
-	if (fd < 0)
-		return fd;
-	if (do_sync && fsync(fd) != 0) {
-		rc = fl_file_errno(errno, "cannot sync", path, err, errlen);
-		goto out;
-	}
 	crypto_hash_sha256_init(&st);
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		/* pread: the descriptor's offset stays where it was */
+		ssize_t n = pread(fd, buf, sizeof(buf), (off_t)total);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			rc = fl_file_errno(errno, "cannot read", path, err,
-					   errlen);
-			goto out;
-		}
+		if (n < 0)
+			return fl_file_errno(errno, "cannot read", name, err,
+					     errlen);
 		if (n == 0)
 			break;
 		crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
@@ -289,7 +279,25 @@ int fl_file_sha256(const char *path, int do_sync, char hex[65], long long *size,
 	sodium_bin2hex(hex, 65, h, sizeof(h));
 	if (size)
 		*size = total;
-out:
+	return 0;
+}
+
+int fl_file_sha256(const char *path, int do_sync, char hex[65], long long *size,
+		   char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd, rc;
+
+	hex[0] = '\0';
+	if (size)
+		*size = 0;
+	fd = open_regular(path, &sb, err, errlen);
+	if (fd < 0)
+		return fd;
+	if (do_sync && fsync(fd) != 0)
+		rc = fl_file_errno(errno, "cannot sync", path, err, errlen);
+	else
+		rc = fl_fd_sha256(fd, path, hex, size, err, errlen);
 	close(fd);
 	return rc;
 }

@@ -69,6 +69,14 @@ int fl_file_read(const char *path, size_t max, char **out, size_t *len,
 int fl_file_sha256(const char *path, int do_sync, char hex[65], long long *size,
 		   char *err, size_t errlen);
 
+/*
+ * The same of what the open descriptor fd holds, from its start to its end
+ * (read with pread: fd's offset does not move, so a caller may hash a file
+ * and then send it from the same descriptor). name is for messages only.
+ */
+int fl_fd_sha256(int fd, const char *name, char hex[65], long long *size,
+		 char *err, size_t errlen);
+
 /* SHA-256 of len bytes of data as 64 lowercase hex digits and a NUL. */
 void fl_sha256_hex(const void *data, size_t len, char hex[65]);
 

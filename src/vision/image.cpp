@@ -27,6 +27,7 @@ extern "C" {
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -249,6 +250,28 @@ int fl_resize_gray(const uint8_t *src, int sw, int sh, int sstride,
 }
 
 /* Shared with detect.cpp (internal.h). */
+int fl__vision_gray_crop(const uint8_t *bgr, int w, int h, const double *roi,
+			 int min_w, int min_h, cv::Mat &gray, cv::Point &origin)
+{
+	cv::Rect2d full(0, 0, w, h), want = full;
+	if (roi) {
+		for (int i = 0; i < 4; i++)
+			if (!std::isfinite(roi[i]))
+				return FL_EINVAL;
+		want = cv::Rect2d(roi[0], roi[1], roi[2], roi[3]) & full;
+	}
+	int x0 = (int)std::floor(want.x), y0 = (int)std::floor(want.y);
+	int x1 = (int)std::ceil(want.x + want.width);
+	int y1 = (int)std::ceil(want.y + want.height);
+	if (x1 - x0 < min_w || y1 - y0 < min_h)
+		return FL_EINVAL;
+	cv::Mat img(h, w, CV_8UC3, const_cast<uint8_t *>(bgr), (size_t)w * 3);
+	cv::cvtColor(img(cv::Rect(x0, y0, x1 - x0, y1 - y0)), gray,
+		     cv::COLOR_BGR2GRAY);
+	origin = cv::Point(x0, y0);
+	return 0;
+}
+
 void fl__vision_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

@@ -37,6 +37,7 @@
  *
  * Exceptions never leave: the entry point catches everything.
  */
+#include "internal.h"
 #include "vision.h"
 
 extern "C" {
@@ -291,24 +292,12 @@ int fl_plate_find(const uint8_t *bgr, int w, int h, const double *roi,
 	if (max == 0)
 		return 0;
 	try {
-		cv::Rect2d full(0, 0, w, h), want = full;
-		if (roi) {
-			if (!std::isfinite(roi[0]) || !std::isfinite(roi[1]) ||
-			    !std::isfinite(roi[2]) || !std::isfinite(roi[3]))
-				return FL_EINVAL;
-			want = cv::Rect2d(roi[0], roi[1], roi[2], roi[3]) &
-			       full;
-		}
-		int x0 = (int)std::floor(want.x), y0 = (int)std::floor(want.y);
-		int x1 = (int)std::ceil(want.x + want.width);
-		int y1 = (int)std::ceil(want.y + want.height);
-		if (x1 - x0 < 16 || y1 - y0 < 8)
-			return FL_EINVAL;
-		cv::Mat img(h, w, CV_8UC3, const_cast<uint8_t *>(bgr),
-			    (size_t)w * 3);
 		cv::Mat gray;
-		cv::cvtColor(img(cv::Rect(x0, y0, x1 - x0, y1 - y0)), gray,
-			     cv::COLOR_BGR2GRAY);
+		cv::Point o;
+		int rc = fl__vision_gray_crop(bgr, w, h, roi, 16, 8, gray, o);
+		if (rc < 0)
+			return rc;
+		int x0 = o.x, y0 = o.y;
 
 		double base = std::min(1.0,
 				       1280.0 / std::max(gray.cols, gray.rows));
@@ -338,7 +327,7 @@ int fl_plate_find(const uint8_t *bgr, int w, int h, const double *roi,
 			if ((int)keep.size() >= max)
 				break;
 		}
-		cv::Rect2d crop(0, 0, x1 - x0, y1 - y0);
+		cv::Rect2d crop(0, 0, gray.cols, gray.rows);
 		int n = 0;
 		for (const auto &k : keep) {
 			cv::Rect2d r = k.r & crop;

@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plate.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -260,6 +262,48 @@ typedef struct fl_plate {
  * (longer side <= 1280 px). Deterministic; thread-safe. */
 int fl_plate_find(const uint8_t *bgr, int w, int h, const double *roi,
 		  fl_plate *out, int max);
+
+/* ---- reading plates ---- */
+
+typedef struct fl_plate_reader fl_plate_reader;
+
+/* The reader's confidence threshold: a read (fl_plate_text.conf) at or above
+ * it is reported, one below is "unread". Chosen at training so that 99% of
+ * the reads it keeps on the synthetic validation set are exact; what it
+ * gives on real photographs is in docs/plate-model.md. */
+#define FL_PLATE_MIN_CONF 0.997
+
+/* Load firelane's plate reader (model/plates/plate-reader.onnx, trained by
+ * `make plate-model`; docs/plate-model.md). model_path is borrowed for the
+ * call. Runs one warm-up read and checks the model's outputs against the
+ * reader's alphabet, so a wrong file fails here. Calls cv::setNumThreads(1).
+ * err (errlen bytes, may be NULL/0) gets a reason naming the path on failure.
+ * Returns a reader freed with fl_plate_reader_destroy(), or NULL. A reader
+ * is not thread-safe (it owns one cv::dnn::Net): use one per thread. */
+fl_plate_reader *fl_plate_reader_create(const char *model_path, char *err,
+					size_t errlen);
+
+/*
+ * Read the plate in box (x, y, w, h in pixels of the packed BGR24 image
+ * w x h, borrowed; clipped to the image; NULL = the whole image is the
+ * plate crop). The box should be the plate with a small margin, as
+ * fl_plate_find() returns it. Chinese plates (GA 36: blue, green new
+ * energy, yellow single and double row, white police, black Hong Kong /
+ * Macau / embassy) and Latin plates (US, EU). A double-row plate is
+ * recognised by the model, split into one line and read as one text
+ * (out->rows = 2). out (caller-allocated) gets the text (UTF-8), the
+ * per-character probabilities and the calibrated confidence; a text that
+ * fits no plate shape (fl_plate_shape) gets confidence 0; nothing read
+ * gives text "" and conf 0. Compare conf with FL_PLATE_MIN_CONF (or vote
+ * several reads with fl_plate_vote) before showing a text as the plate.
+ * Returns 0, or FL_EINVAL (bad arguments, box smaller than 8x4 px after
+ * clipping), FL_ENOMEM or FL_EIO; out is zeroed on error.
+ */
+int fl_plate_read(fl_plate_reader *r, const uint8_t *bgr, int w, int h,
+		  const double *box, fl_plate_text *out);
+
+/* Free a reader. NULL is a no-op. */
+void fl_plate_reader_destroy(fl_plate_reader *r);
 
 /* ---- close-up and composite ---- */
 

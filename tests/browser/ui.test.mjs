@@ -10,6 +10,10 @@
 //   FL_DEVICE         FL_INCIDENT's device
 //   FL_ADMIN, FL_OFFICER, FL_PM   "user:password" of an admin, an
 //                     enforcement officer and a property manager of FL_SITE
+//   FL_TAMPER         the path on disk of FL_INCIDENT's composite.jpg: after
+//                     every other page that shows it, this script flips a
+//                     byte in it (its mtime put back) and checks the pages
+//                     showing it tampered (docs/security.md, section 2)
 // Every step checks what a person would see; the first failure stops the
 // run with a message naming the step, and exit status 1. The page's console
 // errors, failed requests and CSP violations are failures too.
@@ -35,6 +39,7 @@ const creds = (k) => {
 	return { user, password: rest.join(':') };
 };
 const ADMIN = creds('FL_ADMIN'), OFFICER = creds('FL_OFFICER'), PM = creds('FL_PM');
+const TAMPER = env('FL_TAMPER');
 const T = 30000; // generous: the hub may run under ASan on a busy machine
 
 fs.mkdirSync(SHOTS, { recursive: true });
@@ -381,6 +386,10 @@ async function run(browser) {
 	const frow = await page.textContent(`#fleet tr[data-device="${DEVICE}"]`);
 	check(/online|offline|stopped/.test(frow), `fleet row has no status: ${frow}`);
 	check(/fps/.test(frow) && /ago/.test(frow), `fleet row has no heartbeat figures: ${frow}`);
+	// the hub's own state, from GET /api/hub: taking messages here
+	const hstate = await page.getAttribute('#hub-state', 'data-state');
+	const htext = await page.textContent('#hub-state');
+	check(hstate === 'ok' && /Hub taking messages \(\d+ stored/.test(htext), `hub state on the fleet page: ${hstate} ${htext}`);
 	await shot(page, '08-fleet', { fullPage: true });
 
 	step = 'admin is for admins';
@@ -472,6 +481,8 @@ async function run(browser) {
 	await pp.waitForSelector(`#weekly-incidents tr[data-incident="${ID}"]`);
 	await pp.context().close();
 
+	await tampered(browser);
+
 	step = 'login rate limit';
 	const rp = await newPage(browser);
 	await rp.goto(URL0 + '/login');
@@ -491,6 +502,57 @@ async function run(browser) {
 	await rp.evaluate((m) => { document.querySelector('#login-error').textContent = m; }, msg);
 	await shot(rp, '12-login-rate-limited');
 	await rp.context().close();
+}
+
+// The incident with a tampered file (docs/security.md, "2. Verified evidence
+// is immutable"): one byte of composite.jpg flipped on disk, its mtime put
+// back; the hub finds it when the file is asked for (410). Then the list's
+// evidence column says tampered; the incident page leads its signature
+// check with it, shows a marked box instead of the file and never asks for
+// it (a 410 there is a failed request, which fails the run), and marks its
+// row in the file table, not linked.
+async function tampered(browser) {
+	const TAMPERED = path.basename(TAMPER);
+	const page = await newPage(browser);
+
+	step = 'tampered: found on request';
+	const st = fs.statSync(TAMPER);
+	fs.chmodSync(TAMPER, 0o644);
+	const fd = fs.openSync(TAMPER, 'r+');
+	const b = Buffer.alloc(1);
+	fs.readSync(fd, b, 0, 1, st.size >> 1);
+	b[0] ^= 0x20;
+	fs.writeSync(fd, b, 0, 1, st.size >> 1);
+	fs.closeSync(fd);
+	fs.chmodSync(TAMPER, 0o444);
+	fs.utimesSync(TAMPER, st.atime, st.mtime);
+	await login(page, OFFICER, `/incidents?site=${SITE}`);
+	const r = await page.request.get(`${URL0}/evidence/${ID}/${TAMPERED}`);
+	check(r.status() === 410 && /tampered/.test(await r.text()), `the tampered ${TAMPERED} answered ${r.status()}`);
+
+	step = 'tampered: the list';
+	await page.goto(`${URL0}/incidents?site=${SITE}`);
+	await page.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
+	const row = await page.textContent(`#incidents tr[data-incident="${ID}"]`);
+	check(row.includes('⚠ tampered') && !row.includes('✓ verified'), `the list row does not say tampered: ${row}`);
+	await shot(page, '13-incidents-tampered');
+
+	step = 'tampered: the incident';
+	await Promise.all([page.waitForURL(`**/incidents/${ID}`), page.click(`#incidents tr[data-incident="${ID}"] a >> nth=0`)]);
+	await page.waitForSelector(`#incident[data-incident="${ID}"]`);
+	const sig = await page.textContent('#signature');
+	check(await page.$eval('#signature', (x) => x.classList.contains('bad')) && /TAMPERED/.test(sig) && sig.includes(TAMPERED),
+		`#signature does not say ${TAMPERED} is tampered: ${sig}`);
+	await page.waitForSelector(`.tampered-file[data-file="${TAMPERED}"]`);
+	const srcs = await page.$$eval('#evidence img, #evidence video', (xs) => xs.map((x) => x.getAttribute('src') || ''));
+	check(!srcs.some((x) => x.endsWith('/' + TAMPERED)), `the page asks for the tampered ${TAMPERED}: ${srcs}`);
+	check(srcs.length > 0, 'the untouched files are not shown');
+	await imagesLoaded(page, 'img.scene');
+	const frow = await page.textContent(`#evidence-files tr.tampered[data-file="${TAMPERED}"]`);
+	check(/tampered/.test(frow), `the file table's row of ${TAMPERED}: ${frow}`);
+	check(await page.$(`#evidence-files tr[data-file="${TAMPERED}"] a`) === null, `${TAMPERED} is linked in the file table`);
+	await shot(page, '14-incident-tampered', { fullPage: true });
+	await page.context().close();
 }
 
 main().then(() => {

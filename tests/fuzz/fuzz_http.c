@@ -1,8 +1,9 @@
 /*
  * fuzz_http.c - every parser of the hub's web side (src/hub/httpparse.c,
- * src/hub/session.c) on arbitrary bytes: the Cookie header, the Range
- * header, query dates and numbers, report periods, plain names, CSV
- * quoting, JSON request bodies and Accept-Language. All of them read text a browser (or an
+ * src/hub/session.c, src/store/username.c) on arbitrary bytes: the Cookie
+ * header, the Range header, query dates and numbers, report periods, plain
+ * names, CSV quoting, JSON request bodies, the login's Content-Type and
+ * Origin, user names and Accept-Language. All of them read text a browser (or an
  * attacker) sends.
  *
  * Input: the first byte picks nothing; the bytes are split at the first
@@ -13,7 +14,12 @@
  *   - a parsed date is a finite time >= the epoch minus a day, and its
  *     period contains it with from < to;
  *   - a plain name has no '/' and does not start with '.';
- *   - a CSV field quoted or not reads back to the same text;
+ *   - a CSV field quoted or not reads back to the same text, behind an
+ *     apostrophe when it begins like a formula (= + - @ tab CR);
+ *   - an Origin/Referer taken for the hub's own is an http(s) URL whose
+ *     host is the Host header's or public_url's;
+ *   - a user name the rule takes (src/store/username.c) has no '/' and a
+ *     look-alike key; one it refuses has none.
  *   - JSON fields found are strings without NULs;
  *   - the client's address behind a trusted proxy (X-Forwarded-For) is an
  *     address in canonical text, or the proxy's own when the header is
@@ -27,11 +33,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fl.h"
 #include "httpparse.h"
 #include "lang.h"
 #include "session.h"
+#include "username.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -115,8 +123,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hub_plain_name(h))
 		CHECK(!strchr(h, '/') && h[0] != '.');
 	if (!hub_csv_field(csv, hl * 2 + 3, &len, h)) {
+		int formula = h[0] && strchr("=+-@\t\r", h[0]);
+
 		csv_back(csv, back);
-		CHECK(!strcmp(back, h));
+		CHECK(!formula || back[0] == '\'');
+		CHECK(!strcmp(back + formula, h));
+	}
+	if (hub_same_origin(h, "hub:8080", "https://hub.example.org"))
+		CHECK(!strncasecmp(h, "http://hub:8080", 15) ||
+		      !strncasecmp(h, "https://hub:8080", 16) ||
+		      !strncasecmp(h, "https://hub.example.org", 23));
+	if (hub_ctype_json(h))
+		CHECK(strlen(h) >= 16);
+	{
+		char *key = malloc(FL_USER_KEY_LEN);
+
+		if (key && !fl_user_name_check(h, NULL, 0)) {
+			CHECK(!strchr(h, '/') && h[0] != ' ');
+			CHECK(!fl_user_name_key(h, key, FL_USER_KEY_LEN));
+		} else if (key) {
+			CHECK(fl_user_name_key(h, key, FL_USER_KEY_LEN) ==
+			      FL_EINVAL);
+		}
+		free(key);
 	}
 	if (!hub_json_fields(body, bl, names, 3, f)) {
 		for (int i = 0; i < 3; i++)

@@ -16,6 +16,9 @@
 # header) and saves screenshots of every page, and the weekly report as an A4
 # PDF, to $FL_BUILD_DIR/screenshots/. Finally the hub must stop cleanly on
 # SIGTERM (exit 0: under -DFL_SANITIZE=ON that includes LeakSanitizer).
+# Near its end ui.test.mjs flips a byte of the incident's composite.jpg on
+# disk (FL_TAMPER): the list and the incident page must show it tampered and
+# never request it, and the audit log must have its row.
 #
 # playwright-core is installed with `npm ci` from tests/browser's lock file
 # into $FL_BUILD_DIR/browser-node/ (outside the source tree; reused while the
@@ -57,7 +60,7 @@ broker_start
 
 EV=$WORK/hub-evidence
 cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 http: {listen: "127.0.0.1:$HTTP_PORT"}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $EV
@@ -89,9 +92,13 @@ north() { # seq type unix_time
 	printf '{"incident_id": "north-edge-7-lane-n-1", "seq": %s, "type": "%s", "site": "north-site", "device": "north-edge", "camera": "cam-1", "lane": "lane-n", "unix_time": %s, "class": "vehicle"}' "$1" "$2" "$3"
 }
 NT=firelane/north-site/north-edge/cam-1/lane-n/incident
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$NT" -m "$(north 1 occupied $((NOW - 200)))"
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$NT" -m "$(north 2 alarm $((NOW - 140)))"
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t firelane/north-site/stranger/status -m online
+# north-edge's messages, signed with the key it shares with the edge here
+broker_device north-edge stranger
+north_pub() { device_pub "$WORK/device.key" north-edge "$NT"; }
+north 1 occupied $((NOW - 200)) | north_pub
+north 2 alarm $((NOW - 140)) | north_pub
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u stranger -P "$(broker_pw stranger)" \
+	-t firelane/north-site/stranger/status -m online
 # Recorded history, so that the list has pages and the reports have
 # something to chart: three earlier scene-site incidents at the same spot
 # (a repeat spot; two with the same plate), and 30 north-site incidents over
@@ -117,8 +124,9 @@ with open(sys.argv[3], "w") as f:
         f.write("\n".join(msgs("north-edge", "north-site", "cam-1", "lane-n", n, t0,
                                (("occupied", 0), ("vacated", 20 + n)), {})) + "\n")
 EOP
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t firelane/scene-site/scene-edge/cam-1/lane-a/incident -l <"$WORK/rec-scene.txt"
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$NT" -l <"$WORK/rec-north.txt"
+device_pub_lines "$WORK/device.key" scene-edge firelane/scene-site/scene-edge/cam-1/lane-a/incident \
+	<"$WORK/rec-scene.txt"
+device_pub_lines "$WORK/device.key" north-edge "$NT" <"$WORK/rec-north.txt"
 
 # The real edge, live on the scene: the incident with evidence.
 edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v
@@ -147,7 +155,7 @@ rm -rf "$SHOTS"
 	FL_URL="http://127.0.0.1:$HTTP_PORT" FL_SHOTS="$SHOTS" FL_INCIDENT="$IID" \
 		FL_OTHER_INCIDENT=north-edge-7-lane-n-1 FL_SITE=scene-site FL_OTHER_SITE=north-site \
 		FL_DEVICE=scene-edge FL_ADMIN='ada:admin-pw-1' FL_OFFICER='olaf:officer pw 2' FL_PM='pia:pm-pw-3' \
-		timeout 600 node ui.test.mjs
+		FL_TAMPER="$EV/$IID/composite.jpg" timeout 600 node ui.test.mjs
 ) 2>&1 | tee "$WORK/ui.log"
 [ "${PIPESTATUS[0]}" = 0 ] || fail "ui.test.mjs failed (above)"
 grep -q '^ui.test: ok$' "$WORK/ui.log" || fail "ui.test.mjs did not finish"
@@ -156,6 +164,9 @@ kill -0 $HUB_PID 2>/dev/null || fail "the hub died during the browser test"
 	fail "the store does not hold the towed outcome"
 [ "$(q "select count(*) from outcomes where outcome = 'fined'")" = 0 ] ||
 	fail "a fined outcome was stored"
+
+[ "$(q "select count(*) from audit where action = 'evidence_tampered' and object = '$IID' and detail like 'composite.jpg:%'")" = 1 ] ||
+	fail "no audit row for the tampered composite.jpg"
 echo "$NAME: screenshots in $SHOTS: $(cd "$SHOTS" && ls | tr '\n' ' ')"
 
 hub_stop 30

@@ -37,7 +37,7 @@ LOG_GLOBS="*.jsonl *.out"
 need "$EDGE" "$SCENE" python3
 command -v ffmpeg >/dev/null || skip "ffmpeg not found; no clip can be made"
 
-"$SCENE" --scenario park_leave --quick --seed 1 --out "$WORK/sc" 2>"$WORK/scene.log" ||
+"$SCENE" --scenario park_leave --quick --classic --seed 1 --out "$WORK/sc" 2>"$WORK/scene.log" ||
 	fail "firelane-scene failed"
 CLIP=$WORK/sc/park_leave.mp4
 CFG=$WORK/cfg.yaml

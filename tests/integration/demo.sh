@@ -117,6 +117,9 @@ EOS
 } >"$WORK/check.sh"
 
 set +e
+# mosquitto started as root drops to its own user, which must reach the
+# demo's broker accounts and ACL in $WORK/run (docs/security.md)
+chmod 0755 "$WORK"
 FL_DEMO_DIR=$WORK FL_DEMO_QUICK=1 FL_DEMO_EXIT_AFTER=verified FL_DEMO_TIMEOUT_S=400 \
 	FL_DEMO_HTTP_PORT=$HTTP_PORT FL_DEMO_THEN="bash $WORK/check.sh" \
 	"$SRC/scripts/demo.sh" "$BUILD" >"$WORK/demo.out" 2>"$WORK/demo.log"

@@ -1,7 +1,11 @@
 #!/bin/bash
 # eval_cli.sh - firelane-eval as a user runs it: one clip, thresholds, bad
 # input, and --suite with a fake edge (a bash script that writes a known
-# events file), so the suite plumbing is tested without the real detector.
+# events file), so the suite plumbing is tested without the real detector;
+# start offsets (--offsets: the truth cut, --start passed) and restarts
+# (--restart-at: --until then --start with one --state-dir, both events
+# files scored together, duplicates across the restart counted, and an edge
+# that refuses --state-dir reported as FAILED, not scored).
 #
 # Env: FL_BUILD_DIR (build dir holding firelane-eval), FL_SOURCE_DIR.
 set -u
@@ -93,6 +97,54 @@ rc=$?
 rc=$?
 [ $rc -eq 1 ] || fail "--max-early 0 with 1 early clear: exit $rc, want 1"
 
+# ---- one clip, cut or restarted ---------------------------------------------
+# Cut at 31: the car at rest since 20 is due at 41 (not 30), the one at 70
+# as usual; the clear at 61 is on time.
+cat >"$TMP/cut.jsonl" <<'EOF'
+{"type": "alarm", "lane": "lane-a", "incident_id": "c1", "video_time_s": 41.0}
+{"type": "cleared", "lane": "lane-a", "incident_id": "c1", "video_time_s": 61.0}
+{"type": "alarm", "lane": "lane-a", "incident_id": "c2", "video_time_s": 82.0}
+EOF
+"$EVAL" --truth "$TMP/gt.json" --events "$TMP/cut.jsonl" --offsets 31 --json \
+	>"$TMP/cut.json" 2>"$TMP/cut.err" || fail "cut exit $?: $(cat "$TMP/cut.err")"
+expect "$TMP/cut.json" \
+	'd["total"]["tp"]' 2 \
+	'd["total"]["fp"]' 0 \
+	'd["total"]["alarm_delay_mean_s"]' 1.0 \
+	'd["clips"][0]["mode"]' cut \
+	'd["clips"][0]["offset_s"]' 31.0 \
+	'd["by_mode"]["cut"]["tp"]' 2
+# The same events scored without the cut: the first alarm is 11 s late.
+"$EVAL" --truth "$TMP/gt.json" --events "$TMP/cut.jsonl" --json \
+	>"$TMP/uncut.json" 2>/dev/null
+expect "$TMP/uncut.json" 'd["total"]["tp"]' 1 'd["total"]["fn"]' 1
+# Restarted at 40: the car alarmed at 31 and again at 45 is a duplicate
+# across the restart.
+cat >"$TMP/restart.jsonl" <<'EOF'
+{"type": "alarm", "lane": "lane-a", "incident_id": "r1", "video_time_s": 31.0}
+{"type": "alarm", "lane": "lane-a", "incident_id": "r2", "video_time_s": 45.0}
+{"type": "cleared", "lane": "lane-a", "incident_id": "r2", "video_time_s": 61.0}
+{"type": "alarm", "lane": "lane-a", "incident_id": "r3", "video_time_s": 80.0}
+EOF
+"$EVAL" --truth "$TMP/gt.json" --events "$TMP/restart.jsonl" --restart-at 40 \
+	--json >"$TMP/restart.json" 2>/dev/null || fail "restart exit $?"
+expect "$TMP/restart.json" \
+	'd["total"]["tp"]' 2 \
+	'd["total"]["fp_duplicate"]' 1 \
+	'd["total"]["restart_duplicates"]' 1 \
+	'd["clips"][0]["mode"]' restart
+"$EVAL" --truth "$TMP/gt.json" --events "$TMP/restart.jsonl" --json \
+	>"$TMP/norestart.json" 2>/dev/null
+expect "$TMP/norestart.json" 'd["total"]["restart_duplicates"]' 0
+for bad in "--offsets x" "--offsets 6,-1" "--offsets 6,31" \
+	"--restart-at 6,31" "--offsets 6 --restart-at 31"; do
+	# shellcheck disable=SC2086
+	"$EVAL" --truth "$TMP/gt.json" --events "$TMP/cut.jsonl" $bad \
+		>/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 2 ] || fail "one clip with $bad: exit $rc, want 2"
+done
+
 # ---- bad input ------------------------------------------------------------
 { head -2 "$TMP/events.jsonl"; echo '{"type": "alarm", "lane": '; } \
 	>"$TMP/bad.jsonl"
@@ -150,13 +202,19 @@ EOF
 
 cat >"$TMP/fake-edge" <<'EOF'
 #!/bin/bash
-# Writes a known events file per --source; records its arguments.
+# Writes a known events file per --source, only the events inside its
+# --start/--until window; records its arguments. With --state-dir it leaves
+# a memory there before a cut (--until) and wants it back after one.
 args="$*"
+start=0 until=0 state=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--config) cfg=$2; shift 2 ;;
 	--source) src=$2; shift 2 ;;
 	--events-out) out=$2; shift 2 ;;
+	--start) start=$2; shift 2 ;;
+	--until) until=$2; shift 2 ;;
+	--state-dir) state=$2; shift 2 ;;
 	--replay) shift ;;
 	*) shift ;;
 	esac
@@ -165,17 +223,35 @@ echo "$args" >>"$(dirname "$out")/fake-edge.args"
 [ -f "$cfg" ] || { echo "no config $cfg" >&2; exit 4; }
 [ -n "${FAKE_EDGE_FAIL:-}" ] && case $src in *"$FAKE_EDGE_FAIL"*)
 	echo "fake edge: simulated crash on $src" >&2; exit 3 ;; esac
+if [ -n "$state" ]; then
+	[ -n "${FAKE_EDGE_NO_STATE:-}" ] &&
+		{ echo "fake edge: unrecognized option '--state-dir'" >&2; exit 2; }
+	[ -d "$state" ] || { echo "no state dir $state" >&2; exit 6; }
+	if [ "$until" != 0 ]; then
+		echo remembered >"$state/memory"
+	else
+		[ -f "$state/memory" ] || { echo "state dir forgotten" >&2; exit 7; }
+	fi
+fi
 case $src in
 *one.mp4)
-	cat >"$out" <<'EV'
-{"type": "alarm", "lane": "lane-a", "incident_id": "a1", "video_time_s": 16.0}
-{"type": "cleared", "lane": "lane-a", "incident_id": "a1", "video_time_s": 44.0}
-EV
-	;;
-*in%06d.jpg)
-	echo '{"type": "alarm", "lane": "aisle", "incident_id": "b1", "video_time_s": 9.0}' >"$out" ;;
+	# from the start: alarm at 16; started later: 10.5 s after the start
+	if [ "$start" = 0 ]; then
+		ev="alarm a1 16.0"
+	else
+		ev="alarm c$start $(awk -v s="$start" 'BEGIN { print s + 10.5 }')"
+	fi
+	ev="$ev
+cleared a1 44.0" ;;
+*in%06d.jpg) ev="alarm b1 9.0" lane=aisle ;;
 *) echo "unexpected source $src" >&2; exit 5 ;;
 esac
+: >"$out"
+while read -r type id t; do
+	awk -v t="$t" -v s="$start" -v u="$until" \
+		'BEGIN { exit !(t >= s && (u == 0 || t < u)) }' || continue
+	echo "{\"type\": \"$type\", \"lane\": \"${lane:-lane-a}\", \"incident_id\": \"$id\", \"video_time_s\": $t}" >>"$out"
+done <<<"$ev"
 EOF
 chmod +x "$TMP/fake-edge"
 
@@ -222,6 +298,56 @@ rc=$?
 grep -q 'simulated crash' "$TMP/crash.err" || fail "no stderr tail: $(cat "$TMP/crash.err")"
 grep -q '^one .*FAILED' "$TMP/crash.txt" || fail "no FAILED row: $(cat "$TMP/crash.txt")"
 grep -q '^two ' "$TMP/crash.txt" || fail "other clip not scored"
+
+# ---- suite: start offsets and restarts --------------------------------------
+rm -rf "$OUT"
+"$EVAL" --suite "$SUITE" --edge "$TMP/fake-edge" --data-root "$DATA" \
+	--out "$OUT" --offsets 0,20 --restart-at 25 --json \
+	>"$TMP/modes.json" 2>"$TMP/modes.err"
+rc=$?
+[ $rc -eq 0 ] || fail "suite with offsets exit $rc: $(cat "$TMP/modes.err")"
+expect "$TMP/modes.json" \
+	'[c["clip"] for c in d["clips"]]' "['one', 'one@20', 'one@r25', 'two', 'two@20', 'two@r25']" \
+	'[c["mode"] for c in d["clips"]]' "['plain', 'cut', 'restart', 'plain', 'cut', 'restart']" \
+	'd["clips"][1]["tp"]' 1 \
+	'd["clips"][1]["alarm_delay_mean_s"]' 0.5 \
+	'd["clips"][1]["clears_on_time"]' 1 \
+	'd["clips"][2]["tp"]' 1 \
+	'd["clips"][2]["restart_duplicates"]' 1 \
+	'd["clips"][2]["clears_on_time"]' 1 \
+	'd["clips"][4]["fp"]' 0 \
+	'd["clips"][5]["fp_must_not_alarm"]' 1 \
+	'd["by_mode"]["plain"]["tp"]' 1 \
+	'd["by_mode"]["cut"]["fp"]' 0 \
+	'd["by_mode"]["restart"]["restart_duplicates"]' 1 \
+	'd["by_mode"]["restart"]["failed_runs"]' 0
+grep -q -- "--source $DATA/clips/one.mp4 --start 20 --events-out $OUT/one@20.events.jsonl" \
+	"$OUT/fake-edge.args" || fail "cut run args: $(cat "$OUT/fake-edge.args")"
+grep -q -- "--until 25 --state-dir $OUT/one@r25.state.[A-Za-z0-9]* --events-out $OUT/one@r25.before.jsonl" \
+	"$OUT/fake-edge.args" || fail "restart run 1 args: $(cat "$OUT/fake-edge.args")"
+grep -q -- "--start 25 --state-dir $OUT/one@r25.state.[A-Za-z0-9]* --events-out $OUT/one@r25.after.jsonl" \
+	"$OUT/fake-edge.args" || fail "restart run 2 args: $(cat "$OUT/fake-edge.args")"
+[ "$(cat "$OUT/one@r25.events.jsonl" | wc -l)" = 3 ] ||
+	fail "restart events not joined: $(cat "$OUT/one@r25.events.jsonl")"
+
+# An edge without restart memory refuses --state-dir: the restart rows fail
+# (exit 1) and are in no total; the other rows are still scored.
+FAKE_EDGE_NO_STATE=1 "$EVAL" --suite "$SUITE" --edge "$TMP/fake-edge" \
+	--data-root "$DATA" --out "$OUT" --restart-at 25 --json \
+	>"$TMP/nostate.json" 2>"$TMP/nostate.err"
+rc=$?
+[ $rc -eq 1 ] || fail "restart without --state-dir: exit $rc, want 1"
+expect "$TMP/nostate.json" \
+	'd["clips"][1]["error"]' "edge exited 2 (the run before the restart)" \
+	'd["by_mode"]["restart"]["failed_runs"]' 2 \
+	'd["by_mode"]["plain"]["tp"]' 1 \
+	'd["total"]["failed_runs"]' 2
+grep -q "unrecognized option '--state-dir'" "$TMP/nostate.err" ||
+	fail "no stderr tail: $(cat "$TMP/nostate.err")"
+FAKE_EDGE_NO_STATE=1 "$EVAL" --suite "$SUITE" --edge "$TMP/fake-edge" \
+	--data-root "$DATA" --out "$OUT" --restart-at 25 >"$TMP/nostate.txt" 2>/dev/null
+grep -q '^TOTAL restart *FAILED: all 2 runs' "$TMP/nostate.txt" ||
+	fail "restart total not FAILED: $(cat "$TMP/nostate.txt")"
 
 if [ $fails -ne 0 ]; then
 	echo "eval_cli: $fails check(s) failed" >&2

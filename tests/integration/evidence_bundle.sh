@@ -49,7 +49,7 @@ POST=4
 make_scene() {
 	local name=$1 lang=${2:-zh-CN} conf=${3:-$WORK/$1.yaml}
 	[ -f "$WORK/sc/$name.yaml" ] ||
-		"$SCENE" --scenario "$name" --quick --seed 1 --out "$WORK/sc" \
+		"$SCENE" --scenario "$name" --quick --classic --seed 1 --out "$WORK/sc" \
 			2>"$WORK/scene-$name.log" || fail "firelane-scene $name failed"
 	python3 - "$WORK/sc/$name.yaml" "$conf" "$PRE" "$POST" "$lang" <<'EOF' || fail "config for $name"
 import re, sys

@@ -30,7 +30,7 @@ if ! unshare --user --map-root-user --mount sh -c \
 	skip "cannot mount a tmpfs in a user namespace here ($(head -n 1 "$WORK/unshare.err")); the full-disk and read-only checks did not run"
 fi
 
-"$SCENE" --scenario park_leave --quick --seed 1 --out "$WORK/sc" 2>"$WORK/scene.log" ||
+"$SCENE" --scenario park_leave --quick --classic --seed 1 --out "$WORK/sc" 2>"$WORK/scene.log" ||
 	fail "firelane-scene failed"
 CFG=$WORK/sc/park_leave.yaml
 { cat "$CFG"; printf 'evidence:\n  pre_roll_s: 6\n  post_roll_s: 4\n'; } >"$WORK/default.yaml"

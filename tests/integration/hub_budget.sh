@@ -28,7 +28,7 @@ broker_start
 EV=$WORK/ev
 conf() { # conf FILE EXTRA
 	cat >"$1" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 http: {listen: "127.0.0.1:$WPORT"}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $EV
@@ -44,7 +44,8 @@ evidence_keep_days: 1"
 	fail "evidence_keep_days does not default to 0"
 "$HUB" --config "$WORK/keep.yaml" --check-config | grep -q "^quarantine_max: 10000$" ||
 	fail "quarantine_max does not default to 10000"
-echo 'O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=' >"$WORK/pk.txt"
+device_key "$WORK/edge-b.key" >"$WORK/pk.txt"
+broker_device edge-b ghost
 "$HUB" --config "$WORK/hub.yaml" --enrol-device edge-b --site site-b \
 	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
 RUN=0
@@ -57,7 +58,9 @@ msg() { # msg ID SEQ TYPE [EXTRA]
 	printf '{"incident_id": "%s", "seq": %s, "type": "%s", "site": "site-b", "device": "edge-b", "camera": "cam-1", "lane": "lane-a", "unix_time": %s%s}' \
 		"$1" "$2" "$3" "$(date +%s)" "${4:-}"
 }
-pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -m "$2"; }
+# pub TOPIC MSG, pubf TOPIC FILE: edge-b says it (signed with its key)
+pub() { printf '%s' "$2" | device_pub "$WORK/edge-b.key" edge-b "$1"; }
+pubf() { device_pub "$WORK/edge-b.key" edge-b "$1" "$2"; }
 
 # 1. evidence_keep_days: incidents in the store, bundles on disk
 hub_run "$WORK/keep.yaml"
@@ -88,7 +91,7 @@ open(sys.argv[1] + "/old-list.json", "w").write(json.dumps(lst))
 EOP
 pub "$ROOT/incident" "$(msg edge-b-old-lane-a-1 3 evidence ", \"evidence\": $(cat "$WORK/old-list.json")")"
 for i in 0 1; do
-	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$ROOT/evidence" -f "$WORK/old-chunk-$i.bin" || fail "mosquitto_pub chunk"
+	pubf "$ROOT/evidence" "$WORK/old-chunk-$i.bin" || fail "mosquitto_pub chunk"
 done
 for _ in $(seq 300); do
 	[ "$(q "select count(*) from evidence where incident_id = 'edge-b-old-lane-a-1'")" = 2 ] &&
@@ -123,7 +126,7 @@ done
 echo 'pw-root' | "$HUB" --config "$WORK/hub.yaml" --add-user root --role admin >>"$WORK/admin.log" 2>&1 ||
 	fail "--add-user"
 wait_for "$WORK/hub$RUN.log" "http: listening on 127.0.0.1:$WPORT" 10 || fail "no HTTP server"
-curl -s -c "$WORK/jar" -o "$WORK/login.json" -X POST -d '{"user": "root", "password": "pw-root"}' "$BASE/api/login" ||
+curl -s -c "$WORK/jar" -o "$WORK/login.json" -X POST -H 'Content-Type: application/json' -d '{"user": "root", "password": "pw-root"}' "$BASE/api/login" ||
 	fail "login"
 curl -s -b "$WORK/jar" -o "$WORK/old.json" "$BASE/api/incidents/edge-b-old-lane-a-1" || fail "GET old"
 PRUNED=$(jq -r .evidence_pruned "$WORK/old.json")
@@ -156,7 +159,8 @@ EOP
 # 2. quarantine_max
 python3 -c '
 for i in range(130): print("{\"n\": %d}" % i)' >"$WORK/ghost.txt"
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t firelane/site-b/ghost/heartbeat -l <"$WORK/ghost.txt" ||
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u ghost -P "$(broker_pw ghost)" \
+	-t firelane/site-b/ghost/heartbeat -l <"$WORK/ghost.txt" ||
 	fail "mosquitto_pub"
 for _ in $(seq 300); do
 	[ "$(q "select count(*) from quarantine")" = 100 ] &&
@@ -181,7 +185,7 @@ hdr = {"incident_id": "edge-b-part-lane-a-1", "file": "scene-1.jpg", "index": 0,
        "file_sha256": hashlib.sha256(whole).hexdigest()}
 open(sys.argv[1] + "/chunk.bin", "wb").write(json.dumps(hdr).encode() + b"\n" + data)
 EOP
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$ROOT/evidence" -f "$WORK/chunk.bin" || fail "mosquitto_pub chunk"
+pubf "$ROOT/evidence" "$WORK/chunk.bin" || fail "mosquitto_pub chunk"
 Z=0000000000000000000000000000000000000000000000000000000000000000
 pub "$ROOT/incident" "$(msg edge-b-list-lane-a-1 1 evidence ", \"evidence\": [{\"name\": \"scene-1.jpg\", \"sha256\": \"$Z\", \"bytes\": 5}, {\"name\": \"manifest.json\", \"sha256\": \"$Z\", \"bytes\": 7}]")"
 wait_for "$WORK/hub$RUN.log" "edge-b-part-lane-a-1: incomplete bundle dropped" 30 ||
@@ -195,7 +199,7 @@ grep -q "edge-b-list-lane-a-1: incomplete bundle dropped .*missing: scene-1.jpg,
 [ -z "$(ls -A "$EV/.incoming")" ] || fail ".incoming not emptied: $(ls "$EV/.incoming")"
 # a bundle still receiving (a chunk every second) is not touched
 for i in 1 2 3 4 5 6; do
-	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$ROOT/evidence" -f "$WORK/chunk.bin"
+	pubf "$ROOT/evidence" "$WORK/chunk.bin"
 	sleep 1
 	[ -d "$EV/.incoming/edge-b-part-lane-a-1" ] || fail "a bundle still receiving was removed"
 done

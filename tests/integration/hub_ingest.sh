@@ -22,9 +22,12 @@
 #     and on firelane/<site>/enforcement; alarm and all-clear on
 #     firelane/<site>/alerts (MQTT);
 #   - duplicates: the alarm and cleared messages republished with
-#     mosquitto_pub are stored once and alert nobody again;
-#   - hostile input, each quarantined with its reason, nothing stored as an
-#     incident, the hub still running: bad JSON, an oversized payload, a
+#     mosquitto_pub (as on the wire, signed) are stored once and alert
+#     nobody again;
+#   - hostile input from a device gone wrong (signed with the enrolled key,
+#     published with the account of the device its topic names: what the
+#     signature cannot refuse, the checks after it must), each quarantined
+#     with its reason, nothing stored as an incident, the hub still running: bad JSON, an oversized payload, a
 #     device not enrolled, the enrolled device under another site's topic,
 #     an incident id of another device, an SQL-looking incident id, path
 #     traversal in an evidence chunk's file name and in the evidence list,
@@ -78,7 +81,7 @@ track $!
 
 EV=$WORK/hub-evidence
 cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 http: {listen: ""}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $EV
@@ -137,11 +140,13 @@ for _ in $(seq 50); do [ -z "$(ls -A "$EV/.incoming" 2>/dev/null)" ] && break; s
 # Every incident message on the wire is stored, once.
 python3 - "$WORK/all.txt" "$WORK/wire.txt" "$EV/$IID" <<'EOP' || fail "wire vs store (above)"
 import json, os, sys
+sys.path.insert(0, os.environ["FL_LIB"])
+from fl_sign import unwrap
 pairs, files = set(), None
 for line in open(sys.argv[1], "rb"):
     t, _, hx = line.rstrip(b"\n").partition(b" ")
     if t.endswith(b"/incident"):
-        j = json.loads(bytes.fromhex(hx.decode()))
+        j = json.loads(unwrap(bytes.fromhex(hx.decode())))
         pairs.add((j["incident_id"], j["seq"]))
         if j["type"] == "evidence":
             files = j["evidence"]
@@ -163,19 +168,29 @@ sleep 1
 # Duplicates: the alarm and cleared messages again.
 ROOT=firelane/scene-site/scene-edge
 python3 - "$WORK/all.txt" "$WORK" <<'EOP'
-import json, sys
+import json, os, sys
+sys.path.insert(0, os.environ["FL_LIB"])
+from fl_sign import unwrap
 for line in open(sys.argv[1], "rb"):
     t, _, hx = line.rstrip(b"\n").partition(b" ")
     if t.endswith(b"/incident"):
         p = bytes.fromhex(hx.decode())
-        j = json.loads(p)
+        j = json.loads(unwrap(p))
         if j["type"] in ("alarm", "cleared"):
             open("%s/dup-%s.json" % (sys.argv[2], j["type"]), "wb").write(p)
 EOP
-pubf() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -f "$2"; }
-pubm() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$1" -m "$2"; }
-pubf "$ROOT/cam-1/lane-a/incident" "$WORK/dup-alarm.json"
-pubf "$ROOT/cam-1/lane-a/incident" "$WORK/dup-cleared.json"
+# pubf TOPIC FILE, pubm TOPIC TEXT: signed with the edge's key, published
+# with the account of the device TOPIC names; pubraw TOPIC FILE: as it is
+broker_device intruder other-edge
+dev_of() { echo "$1" | cut -d/ -f3; }
+pubf() { device_pub "$WORK/device.key" "$(dev_of "$1")" "$1" "$2"; }
+pubm() { printf '%s' "$2" | device_pub "$WORK/device.key" "$(dev_of "$1")" "$1"; }
+pubraw() {
+	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u scene-edge -P "$(broker_pw scene-edge)" \
+		-t "$1" -f "$2"
+}
+pubraw "$ROOT/cam-1/lane-a/incident" "$WORK/dup-alarm.json"
+pubraw "$ROOT/cam-1/lane-a/incident" "$WORK/dup-cleared.json"
 
 # Hostile input.
 NOW=$(date +%s)
@@ -236,15 +251,20 @@ grep -q "quarantined" "$WORK/hub.log" || fail "quarantine not logged"
 # A bundle with one altered byte (chunk and file hashes recomputed, as an
 # attacker would) and the genuine bundle replayed under another incident:
 # both reassemble, neither verifies.
-python3 - "$PORT" "$ROOT" "$EV/$IID" "$NOW" <<'EOP2' || fail "could not send the forged bundles"
+python3 - "$PORT" "$ROOT" "$EV/$IID" "$NOW" "$WORK/device.key" "$(broker_pw scene-edge)" \
+	<<'EOP2' || fail "could not send the forged bundles"
 import hashlib, json, os, subprocess, sys, tempfile
-port, root, src, now = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+sys.path.insert(0, os.environ["FL_LIB"])
+from fl_sign import load_key, sign
+port, root, src, now, key, pw = sys.argv[1:7]
+key = load_key(key)
 def pub(topic, payload):
     with tempfile.NamedTemporaryFile() as f:
-        f.write(payload)
+        f.write(sign(key, topic, payload))
         f.flush()
         subprocess.check_call(["mosquitto_pub", "-h", "127.0.0.1", "-p", port,
-                               "-q", "1", "-t", topic, "-f", f.name])
+                               "-q", "1", "-u", "scene-edge", "-P", pw,
+                               "-t", topic, "-f", f.name])
 def msg(iid, seq, typ, extra=None):
     m = {"incident_id": iid, "seq": seq, "type": typ, "site": "scene-site",
          "device": "scene-edge", "camera": "cam-1", "lane": "lane-a",
@@ -293,8 +313,8 @@ wait_for "$WORK/hooks.jsonl" '"/esc", "code": 200.*scene-edge-esc-lane-a-1' 10 |
 # SIGTERM: a clean exit; a restart replays nothing.
 hub_stop 5
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -vv
-pubf "$ROOT/cam-1/lane-a/incident" "$WORK/dup-alarm.json"
-pubf "$ROOT/cam-1/lane-a/incident" "$WORK/dup-cleared.json"
+pubraw "$ROOT/cam-1/lane-a/incident" "$WORK/dup-alarm.json"
+pubraw "$ROOT/cam-1/lane-a/incident" "$WORK/dup-cleared.json"
 sleep 2
 
 python3 - "$WORK/hooks.jsonl" "$WORK/all.txt" "$IID" <<'EOP' || fail "alerts (above)"

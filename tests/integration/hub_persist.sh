@@ -5,7 +5,7 @@
 # acknowledgement").
 #
 # A real mosquitto, the real firelane-hub with SQLite, mosquitto_pub as an
-# enrolled device. Checks:
+# enrolled device (its account, its messages signed with its key). Checks:
 #   (a) messages published while the hub is stopped (SIGTERM) are all stored
 #       after it starts again (the broker queued them for its session);
 #   (b) 500 incident messages streamed at QoS 1 while the hub is killed with
@@ -22,12 +22,13 @@ need "$HUB" mosquitto mosquitto_pub sqlite3 python3
 PORT=$(free_port)
 broker_start
 cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-persist, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-persist, keepalive_s: 5, $HUB_AUTH}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $WORK/ev
 alerts: {mqtt: false}
 EOC
-echo 'O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=' >"$WORK/pk.txt"
+device_key "$WORK/edge-p.key" >"$WORK/pk.txt"
+broker_device edge-p
 "$HUB" --config "$WORK/hub.yaml" --enrol-device edge-p --site site-p \
 	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
 
@@ -58,7 +59,7 @@ TOPIC=firelane/site-p/edge-p/cam-1/lane-a/incident
 hub_run
 hub_stop
 messages "$WORK/a.txt" edge-p-a 20
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$TOPIC" -l <"$WORK/a.txt" ||
+device_pub_lines "$WORK/edge-p.key" edge-p "$TOPIC" <"$WORK/a.txt" ||
 	fail "mosquitto_pub"
 hub_run
 for _ in $(seq 300); do
@@ -72,8 +73,8 @@ echo "$NAME: (a) 20 of 20 published while stopped are stored"
 # (b) SIGKILL while 500 messages stream in
 messages "$WORK/b.txt" edge-p-b 500
 # a line every few ms: the stream outlasts the kill and the restart
-python3 - "$WORK/b.txt" <<'EOP' | mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 \
-	-t "$TOPIC" -l >"$WORK/pub.log" 2>&1 &
+python3 - "$WORK/b.txt" <<'EOP' | device_pub_lines "$WORK/edge-p.key" edge-p "$TOPIC" \
+	>"$WORK/pub.log" 2>&1 &
 import sys, time
 for line in open(sys.argv[1]):
     sys.stdout.write(line)

@@ -16,7 +16,8 @@
 #     SHA-256 that is not the bundle's, and a correct one that says
 #     verified: false - each is logged by the edge and none marks the
 #     bundle delivered; then the correct verified receipt marks it, and
-#     the same receipt again changes nothing (idempotent);
+#     the same receipt again changes nothing (idempotent) - each signed
+#     with the hub's key, as the hub would;
 #   - the edge killed with SIGKILL: its last will reaches the hub and the
 #     fleet shows the device offline;
 #   - a receipt missed while the edge was away is sent again when it comes
@@ -38,12 +39,13 @@ subscribe "$WORK/all.txt" 'firelane/+/+/receipt'
 
 EV=$WORK/hub-evidence
 cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 http: {listen: ""}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $EV
 alerts: {mqtt: false}
 EOC
+HUB_KEY=$(hub_key "$WORK/hub.yaml")
 edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
 sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" "$WORK/scene/edge.yaml"
 grep -q "key_file: $WORK/device.key" "$WORK/scene/edge.yaml" || fail "the scene's device line changed"
@@ -90,7 +92,13 @@ wait_for "$WORK/edge2.log" "receipt: $IID: delivered and verified by the hub" 20
 rm "$B/.delivered"
 sleep 0.5
 T=firelane/scene-site/scene-edge/receipt
-pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$T" -m "$1"; }
+# pub JSON: a receipt as the hub sends it (signed with its key, its account)
+pub() {
+	printf '%s' "$1" | signed "$WORK/hub.key" "$T" hub >"$WORK/receipt.bin" ||
+		fail "signing a receipt"
+	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u firelane-hub -P "$(broker_pw firelane-hub)" \
+		-t "$T" -f "$WORK/receipt.bin"
+}
 # expect PATTERN WHAT: the edge logged PATTERN and the bundle is still undelivered
 expect() {
 	wait_for "$WORK/edge2.log" "$1" 20 || fail "$2: the edge did not log '$1'"

@@ -43,13 +43,14 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 EOP
 track $!
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -v -i "alerts-$NAME" -t firelane/site-s/alerts \
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -v -i "alerts-$NAME" -u watch -P "$(broker_pw watch)" \
+	-t firelane/site-s/alerts \
 	-t firelane/site-s/enforcement >"$WORK/mqtt-alerts.txt" 2>>"$WORK/sub.log" &
 track $!
 broker_wait_sub "alerts-$NAME" 0 20 $! || fail "the alerts subscriber did not subscribe"
 for w in 1 2; do
 	cat >"$WORK/hub$w.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-worker-$w, shared_group: hubs, keepalive_s: 5}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-worker-$w, shared_group: hubs, keepalive_s: 5, $HUB_AUTH}
 http: {listen: ""}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $WORK/ev
@@ -64,7 +65,8 @@ alerts:
         - {url: "http://127.0.0.1:$HPORT/esc", format: generic}
 EOC
 done
-echo 'O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik=' >"$WORK/pk.txt"
+device_key "$WORK/edge-s.key" >"$WORK/pk.txt"
+broker_device edge-s
 "$HUB" --config "$WORK/hub1.yaml" --enrol-device edge-s --site site-s \
 	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
 PIDW=()
@@ -87,7 +89,7 @@ with open(sys.argv[1], "w") as f:
 EOP
 TOPIC=firelane/site-s/edge-s/cam-1/lane-a/incident
 for round in 1 2; do
-	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$TOPIC" -l <"$WORK/msgs.txt" ||
+	device_pub_lines "$WORK/edge-s.key" edge-s "$TOPIC" <"$WORK/msgs.txt" ||
 		fail "mosquitto_pub"
 done
 for _ in $(seq 100); do
@@ -122,13 +124,13 @@ with open(sys.argv[1], "w") as a, open(sys.argv[2], "w") as c:
                 "camera": "cam-1", "lane": "lane-a",
                 "unix_time": now + late + seq}) + "\n")
 EOP
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$TOPIC" -l <"$WORK/alarms.txt" ||
+device_pub_lines "$WORK/edge-s.key" edge-s "$TOPIC" <"$WORK/alarms.txt" ||
 	fail "mosquitto_pub"
 for _ in $(seq 300); do
 	[ "$(ls "$WORK/ev/.alerts/made" | grep -c '\.alarm$')" = 20 ] && break
 	sleep 0.1
 done
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$TOPIC" -l <"$WORK/clears.txt" ||
+device_pub_lines "$WORK/edge-s.key" edge-s "$TOPIC" <"$WORK/clears.txt" ||
 	fail "mosquitto_pub"
 # expected: 20 alarm + 10 cleared on /hook, 10 escalated on /esc; the same
 # on MQTT (alerts and enforcement topics)

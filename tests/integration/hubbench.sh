@@ -56,7 +56,7 @@ PORT=$(free_port)
 HPORT=$(free_port)
 broker_start
 cat >"$WORK/hub.yaml" <<EOC
-mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME}
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, $HUB_AUTH}
 http: {listen: "127.0.0.1:$HPORT"}
 store: {sqlite: $WORK/hub.db}
 evidence_dir: $WORK/evidence

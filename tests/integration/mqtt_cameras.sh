@@ -32,18 +32,22 @@ subscribe "$WORK/all.txt" 'firelane/#' 'homeassistant/#'
 		done
 	done
 	printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  heartbeat_s: 2\n  spool_dir: %s\n' "$PORT" "$WORK/spool"
+	printf '  username: multi\n  password: %s\n' "$(broker_pw multi)"
 } >"$WORK/scene/multi.yaml"
+broker_device multi
 edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/multi.yaml" -v
 sleep 8
 kill -0 $EDGE_PID 2>/dev/null || fail "the edge ended early"
 edge_stop 10
 sleep 1
 python3 - "$WORK/all.txt" <<'EOP' || fail "messages (above)"
-import json, sys
+import json, os, sys
+sys.path.insert(0, os.environ["FL_LIB"])
+from fl_sign import unwrap
 msgs = []
 for line in open(sys.argv[1], "rb"):
     t, _, hx = line.rstrip(b"\n").partition(b" ")
-    msgs.append((t.decode(), bytes.fromhex(hx.decode())))
+    msgs.append((t.decode(), unwrap(bytes.fromhex(hx.decode()))))
 root = "firelane/scene-site/multi/"
 states = {t for t, p in msgs if t.startswith(root) and t.endswith("/state")
           and "command" not in t}
@@ -58,7 +62,7 @@ cams = hbs[-1]["cameras"]
 assert [c["id"] for c in cams] == ["cam-%d" % i for i in range(1, 5)], cams
 for c in cams:
     assert c["online"] and 20 <= c["fps"] <= 30, c
-status = [p.decode() for t, p in msgs if t == root + "status"]
+status = [p.decode().split(" ")[0] for t, p in msgs if t == root + "status"]
 assert status[0] == "online" and status[-1] == "stopped", status
 print("4 cameras: %d states, %d settings, %d discovery, fps %s"
       % (len(states), len(sets), len(disc), [c["fps"] for c in cams]))

@@ -8,8 +8,11 @@
 # Home Assistant's birth message, and commands - five malformed or invalid
 # (bad JSON, unknown command, dwell_s 0, unknown lane, a nested value), a
 # valid set_dwell (to the same 10 s), a snapshot, a reload, and a warn (refused:
-# the config has no board). Checks:
+# the config has no board), each signed with a hub key (the edge's
+# mqtt.hub_key) and stamped with a time and a nonce as the hub does, and
+# published with the hub's broker account. Checks:
 #   - status online ... stopped (retained, clean exit, exit status 0);
+#     every message for the hub signed, statuses with rising epochs;
 #   - one incident: occupied, alarm, evidence, cleared with one stable
 #     incident_id and seq 1..4 (check_mqtt.py), lane states
 #     clear -> occupied -> blocked -> clear, heartbeats with every field;
@@ -40,6 +43,10 @@ PORT=$(free_port)
 scene $SCENARIO
 broker_start
 subscribe "$WORK/all.txt" 'firelane/#' 'homeassistant/#'
+# a hub key of our own: this test plays the hub's part for the commands
+printf 'mqtt: {host: 127.0.0.1}\nstore: {sqlite: %s/hub.db}\nevidence_dir: %s/hub-ev\n' \
+	"$WORK" "$WORK" >"$WORK/hub.yaml"
+HUB_KEY=$(hub_key "$WORK/hub.yaml")
 edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
 sed -i "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" "$WORK/scene/edge.yaml"
 
@@ -59,9 +66,20 @@ for _ in $(seq 50); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
 NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=2000000 \
 	edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v
 ROOT=firelane/scene-site/scene-edge
-wait_for "$WORK/all.txt" "^$ROOT/status $(hex online)\$" 20 || fail "no status online"
+wait_for "$WORK/all.txt" "^$ROOT/status$(status_re online)" 20 || fail "no status online"
 
-pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "$ROOT/command/set" -m "$1"; }
+# pub JSON: a command as the hub sends it (time and nonce in the JSON,
+# signed with the hub key); the malformed ones are signed as they are.
+pub() {
+	local body=$1
+	case $body in
+	*'"cmd": "'*'}') body="${body%\}}, \"time\": $(date +%s), \"nonce\": \"$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')\"}" ;;
+	esac
+	printf '%s' "$body" | signed "$WORK/hub.key" "$ROOT/command/set" hub >"$WORK/cmd.bin" ||
+		fail "signing a command"
+	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u firelane-hub -P "$(broker_pw firelane-hub)" \
+		-t "$ROOT/command/set" -f "$WORK/cmd.bin"
+}
 pub '{"id": "b1", "cmd": "reload"'
 pub '{"id": "b2", "cmd": "reboot"}'
 pub '{"id": "b3", "cmd": "set_dwell", "camera": "cam-1", "lane": "lane-a", "dwell_s": 0}'
@@ -71,7 +89,9 @@ pub '{"id": "g1", "cmd": "set_dwell", "camera": "cam-1", "lane": "lane-a", "dwel
 pub '{"id": "g2", "cmd": "snapshot", "camera": "cam-1"}'
 pub '{"id": "g3", "cmd": "reload"}'
 pub '{"id": "w1", "cmd": "warn", "camera": "cam-1", "lane": "lane-a"}'
-mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t homeassistant/status -m online
+# Home Assistant's birth message, with Home Assistant's broker account
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u homeassistant -P "$(broker_pw homeassistant)" \
+	-t homeassistant/status -m online
 kill -0 $EDGE_PID 2>/dev/null || fail "the edge died after the commands"
 
 # SIGHUP mid-incident with a longer dwell: the open incident keeps its id
@@ -110,11 +130,13 @@ bundle=$(ls -d "$WORK"/got/*/ | head -n 1)
 
 python3 - "$WORK/all.txt" "$ROOT" "$WORK/spool" <<'EOP' || fail "commands/discovery (above)"
 import json, os, sys
+sys.path.insert(0, os.environ["FL_LIB"])
+from fl_sign import unwrap
 path, root, spool = sys.argv[1:4]
 msgs = []
 for line in open(path, "rb"):
     t, _, hx = line.rstrip(b"\n").partition(b" ")
-    msgs.append((t.decode(), bytes.fromhex(hx.decode())))
+    msgs.append((t.decode(), unwrap(bytes.fromhex(hx.decode()))))
 ans = {}
 for t, p in msgs:
     if t == root + "/command/state":

@@ -3,9 +3,11 @@
 # the broker is away, and started again: what was spooled is delivered, and
 # the incident is closed correctly.
 #
-# What "closed correctly" means (docs/mqtt.md, "Kill -9, power loss"): a new
-# process cannot resume the lane logic of the dead one; an obstruction still
-# there is re-detected from time zero as a NEW incident (SPEC 3). The old
+# What "closed correctly" means (docs/mqtt.md, "Kill -9, power loss"), for
+# an edge without memory (device.state_dir ""; restart_memory.sh has the
+# edge with memory, which resumes instead): a new process cannot resume the
+# lane logic of the dead one; an obstruction still there is re-detected
+# from time zero as a NEW incident (SPEC 3). The old
 # incident gets one last message, type "interrupted", with the next seq, from
 # the record the dead process left in <spool>/open/. So the hub sees: old
 # incident occupied(1), alarm(2), interrupted(3); new incident occupied(1),
@@ -25,6 +27,8 @@ scene $SCENARIO
 broker_start
 subscribe "$WORK/all.txt" 'firelane/#'
 edge_config "$WORK/scene/edge.yaml"
+sed -i 's/^device: {\(.*\)}$/device: {\1, state_dir: ""}/' "$WORK/scene/edge.yaml"
+grep -q 'state_dir: ""' "$WORK/scene/edge.yaml" || fail "no state_dir in the config"
 edge_start "$WORK/events1.jsonl" "$WORK/edge1.log" --config "$WORK/scene/edge.yaml" -v
 
 wait_for "$WORK/all.txt" "$(hex '"type": "occupied"')" 40 || fail "no occupied message"

@@ -102,7 +102,7 @@ done
 ROOT=firelane/scene-site/scene-edge
 
 # (a) over TLS with a password: online first.
-wait_for "$WORK/all.txt" "^$ROOT/status $(hex online)\$" 20 ||
+wait_for "$WORK/all.txt" "^$ROOT/status$(status_re online)" 20 ||
 	fail "(a) no status online over TLS"
 grep -q "connected to ssl://127.0.0.1:$PORT" "$WORK/edge-good.log" ||
 	fail "(a) connection not logged as ssl://"

@@ -9,7 +9,11 @@
 # with a clear-lane reference image (a P6 PPM of the video's size, named by the
 # config) and the others with none, and that generation is deterministic: the
 # same seed gives a byte-identical video (and reference), a different seed a
-# different one.
+# different one, and a different camera and lane (the geometry is drawn per
+# seed: seeds must differ in more than where a car stops), except with
+# --classic (the fixtures' fixed camera and lane). The long negative
+# scenes (--long) are listed apart, and one is generated (tiny frames) to
+# check its length, rate and that nothing in it is due.
 #
 # Env: FL_BUILD_DIR (build tree with firelane-scene), FL_SOURCE_DIR.
 set -eu
@@ -28,8 +32,9 @@ fail() {
 command -v ffprobe >/dev/null || fail "ffprobe not installed"
 command -v python3 >/dev/null || fail "python3 not installed"
 
-# Scenario -> alarms due per zone (zone:count ...). Every listed scenario must
-# exist and every generated scenario must be listed.
+# Scenario -> alarms due per zone (zone:count ...); a zone not listed (a
+# seed's extra far section lane-b) must be due nothing. Every listed
+# scenario must exist and every generated scenario be listed.
 EXPECT='
 park_leave          lane-a:1
 pass_through        lane-a:0
@@ -50,6 +55,22 @@ slow_truck          lane-a:0
 dusk                lane-a:1
 tricycle            lane-a:1
 grey_far            lane-a:1
+startup_traffic     lane-a:0
+startup_rain        lane-a:0
+startup_night       lane-a:0
+startup_crowd       lane-a:0
+startup_trucks      lane-a:1
+busy_road           lane-a:1 road:0
+night_road          lane-a:1 road:0
+ir_night            lane-a:1
+daynight_car        lane-a:1
+daynight_empty      lane-a:0
+kerb_tenth          lane-a:0
+kerb_half           lane-a:1
+far_shade           lane-a:0 lane-b:0
+far_small           lane-a:0 lane-b:1
+at_rest_ref         lane-a:2
+at_rest_noref       lane-a:2
 '
 
 "$SCENE" --list >"$WORK/list" || fail "--list exited non-zero"
@@ -77,7 +98,7 @@ done <"$WORK/list"
 
 # Scenarios that must come with NAME_reference.ppm (obstruction from frame 0);
 # every other scenario must have none.
-REFERENCE='present_from_start'
+REFERENCE='present_from_start at_rest_ref'
 
 python3 - "$WORK/a" "$WORK/list" "$EXPECT" "$REFERENCE" <<'EOF' || fail "ground truth checks"
 import json, os, sys, re
@@ -196,8 +217,13 @@ for name in names:
             bad.append(f"{name}: must-not-alarm zone {z} has obstructions")
         if len(zn["points"]) < 3:
             bad.append(f"{name}: zone {z} has {len(zn['points'])} points")
-    if due != expect[name]:
-        bad.append(f"{name}: alarms due {due}, expected {expect[name]}")
+    want = dict(expect[name])
+    for z in zones:
+        want.setdefault(z, 0)
+    if due != want:
+        bad.append(f"{name}: alarms due {due}, expected {want}")
+    if "class" not in g or "geometry" not in g:
+        bad.append(f"{name}: no class or geometry")
     # the edge config: one lane per zone, same points and dwell
     y = open(os.path.join(root, name + ".yaml")).read()
     lanes = re.findall(r"- id: (\S+)\n\s+points: (.*)\n\s+dwell_s: (\S+)", y)
@@ -234,9 +260,9 @@ for name in names:
             bad.append(f"{name}: yaml names a reference")
 for n in with_ref - set(names):
     bad.append(f"REFERENCE lists unknown scenario {n}")
-total = sum(1 for n in names for c in expect.get(n, {}).values() if c)
-if total < 11:
-    bad.append(f"only {total} scenarios with an alarm due (want >= 11)")
+total = sum(1 for n in names if any(expect.get(n, {}).values()))
+if total < 20:
+    bad.append(f"only {total} scenarios with an alarm due (want >= 20)")
 for b in bad:
     print("scene_gen:", b, file=sys.stderr)
 sys.exit(1 if bad else 0)
@@ -254,6 +280,15 @@ c=$(md5sum <"$WORK/c/short_stop.mp4")
 [ "$a" != "$c" ] || fail "seeds 1 and 2 gave the same video"
 cmp -s "$WORK/a/short_stop.json" "$WORK/b/short_stop.json" ||
 	fail "same seed gave different ground truth"
+# another seed: another camera and lane, not just another stop
+python3 - "$WORK/a/short_stop.json" "$WORK/c/short_stop.json" <<'EOF' ||
+import json, sys
+a, c = (json.load(open(p))["geometry"] for p in sys.argv[1:])
+same = [k for k in ("camera_height_m", "pitch_deg", "hfov_deg", "lane_width_m")
+        if abs(a[k] - c[k]) < 0.05]
+sys.exit(1 if same else 0)
+EOF
+	fail "seeds 1 and 2 share camera height, pitch, lens or lane width"
 "$SCENE" --scenario present_from_start --quick --seed 1 --out "$WORK/b" ||
 	fail "present_from_start run failed"
 for f in present_from_start.mp4 present_from_start_reference.ppm \
@@ -261,5 +296,36 @@ for f in present_from_start.mp4 present_from_start_reference.ppm \
 	cmp -s "$WORK/a/$f" "$WORK/b/$f" ||
 		fail "same seed gave a different $f"
 done
+
+# --classic (test fixtures): the first generator's camera and lane, any seed
+"$SCENE" --scenario short_stop --quick --classic --seed 2 --out "$WORK/k" ||
+	fail "--classic failed"
+python3 - "$WORK/k/short_stop.json" <<'EOF' || fail "--classic geometry"
+import json, sys
+g = json.load(open(sys.argv[1]))
+want = {"camera_x_m": 0, "camera_height_m": 6, "yaw_deg": 0,
+        "lane_width_m": 4, "right_side": "bays"}
+got = {k: g["geometry"][k] for k in want}
+assert got == want, got
+assert [z["name"] for z in g["zones"]] == ["lane-a"], g["zones"]
+EOF
+
+# the long negative scenes: listed apart, nothing due, the road zone kept
+"$SCENE" --long --list >"$WORK/long" || fail "--long --list failed"
+[ "$(wc -l <"$WORK/long")" -ge 8 ] || fail "fewer than 8 long scenes"
+if grep -qxFf <(cut -d' ' -f1 "$WORK/long") <(cut -d' ' -f1 "$WORK/list"); then
+	fail "a long scene is in the suite's list"
+fi
+"$SCENE" --scenario long_road --out "$WORK/l" --width 160 --height 90 ||
+	fail "long_road failed"
+python3 - "$WORK/l/long_road.json" <<'EOF' || fail "long_road ground truth"
+import json, sys
+g = json.load(open(sys.argv[1]))
+assert g["duration_s"] >= 600, g["duration_s"]
+assert g["fps"] == 10, g["fps"]
+assert not g["obstructions"], g["obstructions"]
+assert {z["name"] for z in g["zones"]} == {"lane-a", "road"}, g["zones"]
+assert all(z["purpose"] == "must not alarm" for z in g["zones"])
+EOF
 
 echo "scene_gen: OK"

@@ -33,7 +33,7 @@ set -eu
 need "$EDGE" "$SCENE" "$EVAL" python3
 
 for s in park_leave two_in_turn; do
-	"$SCENE" --scenario $s --quick --seed 1 --out "$WORK" \
+	"$SCENE" --scenario $s --quick --classic --seed 1 --out "$WORK" \
 		>>"$WORK/scene.log" 2>&1 || fail "scene generation ($s) failed"
 done
 printf 'RIFF....WAVE' >"$WORK/move.wav"

@@ -88,7 +88,9 @@ static const struct yaml_case cases[] = {
 	  "        name: \"消防通道 A\"\n"
 	  "        points: [[0, 0], [640, 0], [640, 480], [0, 480]]\n"
 	  "        dwell_s: 30\n        clear_s: 0.5\n        occlusion_s: 0\n"
-	  "        min_size_px: 0\n        obstructions: [vehicle, person]\n"
+	  "        min_size_px: 0\n        min_size_m: 0\n        width_m: 6\n"
+	  "        min_overlap: 0.5\n        clear_width_m: 3.5\n"
+	  "        obstructions: [vehicle, person]\n"
 	  "        active: [\"22:00-06:00\", \"12:00-13:00\"]\n"
 	  "        warn_s: 10\n        warn_repeat_s: 20\n"
 	  "        escalate_s: 86400\n",
@@ -121,6 +123,14 @@ static const struct yaml_case cases[] = {
 	  "clear_s: 0.4 is out of range 0.5..3600" },
 	{ HEAD PTS "        min_size_px: -1\n",
 	  "min_size_px: -1 is out of range 0..4096" },
+	{ HEAD PTS "        min_overlap: 0\n",
+	  "test.yaml:8: min_overlap: 0 is out of range 0.01..1" },
+	{ HEAD PTS "        width_m: 0.5\n",
+	  "width_m: 0.5 is out of range 1..50" },
+	{ HEAD PTS "        min_size_m: 11\n",
+	  "min_size_m: 11 is out of range 0..10" },
+	{ HEAD PTS "        clear_width_m: -1\n",
+	  "clear_width_m: -1 is out of range 0..50" },
 	{ HEAD PTS "        escalate_s: 90000\n",
 	  "escalate_s: 90000 is out of range 0..86400" },
 	{ HEAD PTS "detect: {analysis_width: 320.5}\n",
@@ -495,8 +505,11 @@ static void test_defaults(fl_config *cfg)
 	CHECK(l->npoints == 4 && l->points[2].x == 200 && l->points[2].y == 300,
 	      "points");
 	CHECK(l->dwell_s == 60 && l->clear_s == 3 && l->occlusion_s == 120 &&
-		      l->min_size_px == 12,
+		      l->min_size_px == 4,
 	      "lane times");
+	CHECK(l->min_size_m == 0.3 && l->width_m == 4 &&
+		      l->min_overlap == 0.3 && l->clear_width_m == 0,
+	      "lane footprint and scale");
 	CHECK(l->classes == (FL_CLASS_VEHICLE | FL_CLASS_OBJECT), "%d",
 	      l->classes);
 	CHECK(l->nhours == 0, "%d", l->nhours);
@@ -922,12 +935,14 @@ static void test_evidence_keys(fl_config *cfg)
 	CHECK(!strcmp(cfg->site_name, "s"), "site_name '%s'", cfg->site_name);
 	CHECK(!strcmp(cfg->key_file, "/etc/firelane/device.key"), "key '%s'",
 	      cfg->key_file);
+	CHECK(!strcmp(cfg->state_dir, "/etc/firelane/state"), "state '%s'",
+	      cfg->state_dir);
 	CHECK(strstr(cfg->evidence.font, "NotoSansCJK"), "font '%s'",
 	      cfg->evidence.font);
 
 	rc = load_text(cfg,
 		       "device: {id: e, site: s, site_name: \"城东小区\", "
-		       "key_file: keys/k.key}\n"
+		       "key_file: keys/k.key, state_dir: /var/lib/fl}\n"
 		       "evidence: {dir: ev, pre_roll_s: 4}\ncameras:\n" CAM("c"),
 		       "/srv/fl/edge.yaml", err, sizeof(err));
 	CHECK(rc == 0, "%s", err);
@@ -935,6 +950,8 @@ static void test_evidence_keys(fl_config *cfg)
 	      cfg->site_name);
 	CHECK(!strcmp(cfg->key_file, "/srv/fl/keys/k.key"), "key '%s'",
 	      cfg->key_file);
+	CHECK(!strcmp(cfg->state_dir, "/var/lib/fl"), "state '%s'",
+	      cfg->state_dir);
 	CHECK(!strcmp(cfg->evidence.dir, "/srv/fl/ev"), "dir '%s'",
 	      cfg->evidence.dir);
 	CHECK(cfg->evidence.pre_roll_s == 4, "pre_roll_s");

@@ -12,7 +12,10 @@
  * figures on a known dataset (median and p90 by hand), hostile strings and a
  * 1 MB payload stored and returned verbatim, durability across close/reopen,
  * the receipts re-sent to a device back online (verified bundles with a
- * manifest in the window, newest first, bounded), and the backend's own
+ * manifest in the window, newest first, bounded), the evidence verdict
+ * (a verified bundle's rows never replaced, its verdict never lowered; a
+ * file marked tampered and cleared, shown on the incident; the scrub's
+ * walk), and the backend's own
  * contract (backend.h): an incident row read back as written, NULL times
  * as NAN, a message stored twice refused as taken (FL_EEXIST).
  * The database is inspected beside the store with SQLite's own API.
@@ -35,6 +38,7 @@
 #include "fl.h"
 #include "receipt.h"
 #include "test.h"
+#include "username.h"
 
 static char dir[256];
 
@@ -370,6 +374,56 @@ static void test_cameras(fl_db *db)
 	CHECK(fl_db_device_seen(db, "edge-01", "online", 2110, NULL) == 0);
 }
 
+/* A status of edge-01 at epoch e: 1 applied, 0 stale (was: before). */
+static int status_at(fl_db *db, const char *st, unsigned long long e,
+		     const char *hb, char *was)
+{
+	int applied = -1;
+
+	CHECK(fl_db_device_status_at(db, "edge-01", st, e, 3000, hb, was, 16,
+				     &applied) == 0);
+	return applied;
+}
+
+/* fl_db_device_status_at: statuses ordered by (epoch, online < offline =
+ * stopped), whatever order they arrive in; a heartbeat of the present
+ * connection is fresh, of an earlier one stale; epoch 0 always applies. */
+static void test_status_order(fl_db *db)
+{
+	char was[16], st[16];
+
+	CHECK(status_at(db, "online", 100, NULL, was) == 1); /* over epoch 0 */
+	CHECK_STREQ(was, "online");
+	CHECK(status_at(db, "offline", 100, NULL, was) == 1); /* its will */
+	CHECK_STREQ(was, "online");
+	/* the old online replayed after the will: changes nothing */
+	CHECK(status_at(db, "online", 100, NULL, was) == 0);
+	CHECK(fl_db_device_status(db, "edge-01", st, sizeof(st)) == 0);
+	CHECK_STREQ(st, "offline");
+	/* ... nor does a heartbeat of that connection */
+	CHECK(status_at(db, "online", 100, "{\"epoch\": 100}", was) == 0);
+	/* a new connection */
+	CHECK(status_at(db, "online", 200, NULL, was) == 1);
+	CHECK_STREQ(was, "offline");
+	CHECK(status_at(db, "online", 200, "{\"uptime_s\": 9}", was) == 1);
+	CHECK(status_at(db, "offline", 100, NULL, was) == 0); /* old will */
+	CHECK(status_at(db, "stopped", 99, NULL, was) == 0);
+	CHECK(fl_db_device_status(db, "edge-01", st, sizeof(st)) == 0);
+	CHECK_STREQ(st, "online");
+	CHECK(status_at(db, "stopped", 200, NULL, was) == 1);
+	CHECK(status_at(db, "offline", 200, NULL, was) == 0); /* same rank */
+	/* epoch 0: a device from before epochs, as it always was */
+	CHECK(status_at(db, "online", 0, NULL, was) == 1);
+	CHECK_STREQ(was, "stopped");
+	CHECK(status_at(db, "offline", 0, NULL, was) == 1);
+	CHECK(fl_db_device_status_at(db, "edge-01", "hacked", 5, 1, NULL, NULL,
+				     0, NULL) == FL_EINVAL);
+	CHECK(fl_db_device_status_at(db, "nobody", "online", 5, 1, NULL, NULL,
+				     0, NULL) == FL_ENOENT);
+	/* leave it as test_devices found it */
+	CHECK(status_at(db, "online", 0, "{\"uptime_s\": 5}", was) == 1);
+}
+
 static void test_devices(fl_db *db)
 {
 	char site[64], pk[64], err[256];
@@ -409,6 +463,7 @@ static void test_devices(fl_db *db)
 	}
 	json_decref(j);
 	free(t);
+	test_status_order(db);
 	test_cameras(db);
 }
 
@@ -511,6 +566,134 @@ static void test_receipts(void)
 	fl_db_close(db);
 }
 
+/* ---- the evidence verdict, tampered files ---------------------------------------------- */
+
+/* A verified bundle's rows are never replaced and its verdict never
+ * lowered; a failed one may verify later; tampered marks a file and shows
+ * on the incident (list and detail) until cleared; the scrub's walk sees
+ * verified bundles still on disk, in order, page by page. */
+static void test_verdict(void)
+{
+	fl_db *db = open_db(":memory:");
+	fl_db_evfile f, rows[3];
+	fl_db_filter one = { .site = "s1" };
+	json_t *j, *e;
+	size_t n = 9;
+	int v = 7, dup;
+
+	if (!db)
+		return;
+	CHECK_EQ_INT(fl_db_evidence_verdict(db, "nobody-1", &v), FL_ENOENT);
+	CHECK_EQ_INT(fl_db_evidence_add(db, "nobody-1", "a.jpg", "aa", 1,
+					"scene", 1),
+		     FL_ENOENT);
+	bundle(db, "ed-a", "ed-a-1", 1000, '1', 1);  /* verified */
+	bundle(db, "ed-a", "ed-a-2", 2000, '2', 0);  /* failed */
+	bundle(db, "ed-a", "ed-a-3", 3000, '3', -1); /* not checked yet */
+	CHECK_EQ_INT(put(db, "ed-a", "s1", "lane-a", "ed-a-4", 1, "occupied",
+			 4000, NULL, &dup),
+		     0);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-1", &v) == 0 && v == 1);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-2", &v) == 0 && v == 0);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-3", &v) == 0 && v == -1);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-4", &v) == 0 && v == -1);
+
+	/* verified: rows stay, the verdict stays */
+	CHECK_EQ_INT(fl_db_evidence_add(db, "ed-a-1", "scene-1.jpg", "bb", 2,
+					"scene", 0),
+		     FL_EEXIST);
+	CHECK_EQ_INT(fl_db_evidence_add(db, "ed-a-1", "planted.jpg", "cc", 3,
+					"file", 0),
+		     FL_EEXIST);
+	CHECK_EQ_INT(fl_db_evidence_set_verified(db, "ed-a-1", 0, "worse"),
+		     FL_EEXIST);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-1", &v) == 0 && v == 1);
+	j = incident(db, "ed-a-1");
+	CHECK_STREQ(jstr(j, "verify_report"), "r");
+	CHECK_EQ_INT(json_array_size(json_object_get(j, "evidence")), 2);
+	json_decref(j);
+	CHECK_EQ_INT(fl_db_evidence_file(db, "ed-a-1", "scene-1.jpg", &f), 0);
+	CHECK_STREQ(f.sha256, "aa");
+	CHECK_EQ_INT(f.bytes, 1);
+	CHECK_EQ_INT(f.verified, 1);
+	CHECK(isnan(f.tampered) && isnan(f.pruned));
+	CHECK_EQ_INT(fl_db_evidence_file(db, "ed-a-1", "planted.jpg", &f),
+		     FL_ENOENT);
+	/* verified again changes nothing that matters */
+	CHECK_EQ_INT(fl_db_evidence_set_verified(db, "ed-a-1", 1, "r"), 0);
+
+	/* failed: a genuine copy may still replace it and verify */
+	CHECK_EQ_INT(fl_db_evidence_add(db, "ed-a-2", "scene-1.jpg", "dd", 4,
+					"scene", 1),
+		     0);
+	CHECK_EQ_INT(fl_db_evidence_set_verified(db, "ed-a-2", 0, "again"), 0);
+	CHECK_EQ_INT(fl_db_evidence_set_verified(db, "ed-a-2", 1, "ok"), 0);
+	CHECK(fl_db_evidence_verdict(db, "ed-a-2", &v) == 0 && v == 1);
+	CHECK_EQ_INT(fl_db_evidence_add(db, "ed-a-2", "scene-1.jpg", "ee", 4,
+					"scene", 1),
+		     FL_EEXIST);
+
+	/* tampered: the file's row, the incident in the list and detail */
+	CHECK_EQ_INT(fl_db_evidence_tampered(db, "ed-a-1", "nope.jpg", 5.0),
+		     FL_ENOENT);
+	CHECK_EQ_INT(fl_db_evidence_tampered(db, "ed-a-1", "scene-1.jpg",
+					     INFINITY),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_db_evidence_tampered(db, "ed-a-1", "manifest.json",
+					     7000.0),
+		     0);
+	CHECK_EQ_INT(fl_db_evidence_tampered(db, "ed-a-1", "scene-1.jpg",
+					     6000.0),
+		     0);
+	CHECK(fl_db_evidence_file(db, "ed-a-1", "scene-1.jpg", &f) == 0 &&
+	      f.tampered == 6000.0);
+	j = incident(db, "ed-a-1");
+	CHECK_EQ_DBL(jnum(j, "tampered"), 6000.0, 0);
+	json_array_foreach(json_object_get(j, "evidence"), n, e)
+		CHECK_EQ_DBL(jnum(e, "tampered"),
+			     !strcmp(jstr(e, "name"), "scene-1.jpg") ? 6000.0
+								     : 7000.0,
+			     0);
+	json_decref(j);
+	j = list(db, &one);
+	json_array_foreach(json_object_get(j, "incidents"), n, e)
+		CHECK_EQ_DBL(jnum(e, "tampered"),
+			     !strcmp(jstr(e, "incident_id"), "ed-a-1") ? 6000.0
+								       : -1,
+			     0);
+	json_decref(j);
+	CHECK(fl_db_evidence_tampered(db, "ed-a-1", "scene-1.jpg", NAN) == 0);
+	j = incident(db, "ed-a-1");
+	CHECK_EQ_DBL(jnum(j, "tampered"), 7000.0, 0); /* the other one */
+	json_decref(j);
+	CHECK(fl_db_evidence_tampered(db, "ed-a-1", "manifest.json", NAN) == 0);
+	j = incident(db, "ed-a-1");
+	CHECK(json_is_null(json_object_get(j, "tampered")));
+	json_decref(j);
+
+	/* the scrub's walk: verified, not pruned, by (incident, name) */
+	CHECK_EQ_INT(fl_db_evidence_scan(db, "", "", rows, 3, &n), 0);
+	CHECK_EQ_INT(n, 3);
+	CHECK(!strcmp(rows[0].incident_id, "ed-a-1") &&
+	      !strcmp(rows[0].name, "manifest.json"));
+	CHECK(!strcmp(rows[1].incident_id, "ed-a-1") &&
+	      !strcmp(rows[1].name, "scene-1.jpg"));
+	CHECK(!strcmp(rows[2].incident_id, "ed-a-2") &&
+	      !strcmp(rows[2].name, "manifest.json") && rows[2].verified == 1);
+	CHECK_EQ_INT(fl_db_evidence_scan(db, rows[2].incident_id, rows[2].name,
+					 rows, 3, &n),
+		     0);
+	CHECK_EQ_INT(n, 1); /* ed-a-2's scene-1.jpg; ed-a-3 not verified */
+	CHECK_STREQ(rows[0].sha256, "dd");
+	CHECK_EQ_INT(fl_db_evidence_pruned(db, "ed-a-1", 8000.0), 0);
+	CHECK_EQ_INT(fl_db_evidence_scan(db, "", "", rows, 3, &n), 0);
+	CHECK(n == 2 && !strcmp(rows[0].incident_id, "ed-a-2"));
+	CHECK(fl_db_evidence_file(db, "ed-a-1", "scene-1.jpg", &f) == 0 &&
+	      f.pruned == 8000.0);
+	CHECK_EQ_INT(fl_db_evidence_scan(db, "", "", rows, 0, &n), FL_EINVAL);
+	fl_db_close(db);
+}
+
 /* ---- ingest ------------------------------------------------------------------------ */
 
 static void test_ingest(fl_db *db, const char *file)
@@ -529,6 +712,22 @@ static void test_ingest(fl_db *db, const char *file)
 	if (file)
 		CHECK(peek(file, "SELECT count(*) FROM incident_events"
 				 " WHERE incident_id = 'i-dup'") == 1);
+	/* the same (incident_id, seq) with other bytes is no redelivery:
+	 * refused with the reason, the stored message kept */
+	dup = -1;
+	CHECK(put(db, "edge-01", "s1", "lane-a", "i-dup", 1, "vacated", 100,
+		  NULL, &dup) == FL_EEXIST);
+	CHECK(dup == 0);
+	j = incident(db, "i-dup");
+	CHECK(j && !strcmp(jstr(j, "status"), "occupied"));
+	json_decref(j);
+	{
+		fl_db_msg m = { "edge-01",  "s1", "cam-1", "lane-a", "i-dup",
+				"occupied", 1,    100,     "{}" };
+
+		CHECK(fl_db_ingest(db, &m, &dup, err, sizeof(err)) == FL_EEXIST);
+		CHECK(strstr(err, "other bytes") != NULL);
+	}
 
 	/* out of order: 1, 3 (cleared), 2 (alarm) -> cleared, with both times */
 	CHECK(put(db, "edge-01", "s1", "lane-a", "i-ooo", 1, "occupied", 100,
@@ -839,6 +1038,187 @@ static void test_users(fl_db *db, const char *file)
 	CHECK(fl_db_user_check(db, "tmp", "x", NULL, 0, NULL, 0) == FL_EINVAL);
 }
 
+/* The user name rule and look-alikes (src/store/username.c). */
+static void test_user_names(fl_db *db)
+{
+	static const struct {
+		const char *name;
+		int ok;
+	} rule[] = {
+		{ "张伟", 1 },
+		{ "王 小明", 1 },
+		{ "José.García-López", 1 },
+		{ "约翰·史密斯", 1 },
+		{ "o'brien@site-1", 1 },
+		{ "x'); DROP TABLE users;--", 1 },
+		{ "a/b", 0 }, /* no path separators */
+		{ "a\\b", 0 },
+		{ "a\nb", 0 }, /* controls */
+		{ "a\x7f", 0 },
+		{ "a\xc2\x85"
+		  "b",
+		  0 },                     /* U+0085, a C1 control */
+		{ "ro\xe2\x80\x8bot", 0 }, /* U+200B zero width space */
+		{ "a\xe2\x80\xae"
+		  "b",
+		  0 }, /* U+202E right-to-left override */
+		{ "a\xe3\x80\x80"
+		  "b",
+		  0 },                 /* U+3000 ideographic space */
+		{ "\xee\x80\x80", 0 }, /* U+E000 private use */
+		{ "\xc3\x28", 0 },     /* not UTF-8 */
+		{ "\xc0\xaf", 0 },     /* overlong '/' */
+		{ "\xed\xa0\x80", 0 }, /* a surrogate */
+		{ " root", 0 },
+		{ "root ", 0 },
+		{ "ro  ot", 0 },
+		{ "-root", 0 }, /* letter or digit first */
+		{ ".root", 0 },
+		{ "=1+1", 0 },
+		{ "\xcc\x81"
+		  "a",
+		  0 }, /* a combining mark first */
+		{ "", 0 },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		  1 },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		  0 },
+	};
+	/* each refused while "root", "admin", "user1" and "张伟" exist */
+	static const char *const alike[] = {
+		"Root",
+		"ROOT",
+		"r00t",
+		"ro\xd0\xbet" /* Cyrillic o */,
+		"\xef\xbd\x92\xef\xbd\x8f\xef\xbd\x8f\xef\xbd\x94" /* full width */,
+		"adrnin" /* rn, m */,
+		"userl",
+		"USER1",
+		"\xe5\xbc\xa0\xe4\xbc\x9f" /* the same Han, as typed */,
+	};
+	char err[256], key[FL_USER_KEY_LEN], key2[FL_USER_KEY_LEN];
+
+	for (size_t i = 0; i < sizeof(rule) / sizeof(rule[0]); i++) {
+		err[0] = 0;
+		CHECK_MSG(fl_user_name_check(rule[i].name, err, sizeof(err)) ==
+				  (rule[i].ok ? 0 : FL_EINVAL),
+			  "case %zu: %s", i, err);
+		CHECK(rule[i].ok || !strncmp(err, "user name: ", 11));
+	}
+	CHECK(fl_user_name_check(NULL, err, sizeof(err)) == FL_EINVAL);
+	CHECK(fl_user_name_key("a/b", key, sizeof(key)) == FL_EINVAL);
+	CHECK(fl_user_name_key("Root", key, sizeof(key)) == 0);
+	CHECK(fl_user_name_key("r00t", key2, sizeof(key2)) == 0);
+	CHECK_STREQ(key, key2);
+	CHECK(fl_user_name_key("张伟", key2, sizeof(key2)) == 0);
+	CHECK_STRNE(key, key2);
+
+	for (size_t i = 0; i < 4; i++) {
+		const char *n[] = { "root", "admin", "user1", "张伟" };
+
+		CHECK_MSG(fl_db_user_add(db, n[i], "pw", "admin", NULL, err,
+					 sizeof(err)) == 0,
+			  "%s: %s", n[i], err);
+	}
+	for (size_t i = 0; i < sizeof(alike) / sizeof(alike[0]); i++) {
+		err[0] = 0;
+		CHECK_MSG(fl_db_user_add(db, alike[i], "pw", "admin", NULL, err,
+					 sizeof(err)) == FL_EINVAL,
+			  "%s was taken", alike[i]);
+		CHECK_MSG(strstr(err, "looks like the existing user") ||
+				  strstr(err, "exists"),
+			  "%s: %s", alike[i], err);
+	}
+	/* not look-alikes */
+	CHECK(fl_db_user_add(db, "rooter", "pw", "admin", NULL, err,
+			     sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, "张伟2", "pw", "admin", NULL, err,
+			     sizeof(err)) == 0);
+	CHECK(fl_db_user_add(db, "a/b", "pw", "admin", NULL, err,
+			     sizeof(err)) == FL_EINVAL);
+	CHECK(strstr(err, "'/'") != NULL);
+	{
+		double created = 0;
+		char role[16];
+
+		CHECK(fl_db_user_info(db, "root", role, sizeof(role), NULL, 0,
+				      &created) == 0);
+		CHECK_STREQ(role, "admin");
+		CHECK(created > 0);
+		CHECK(fl_db_user_info(db, "Root", NULL, 0, NULL, 0, NULL) ==
+		      FL_ENOENT);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		const char *n[] = { "root", "admin", "rooter", "张伟2" };
+
+		CHECK(fl_db_user_delete(db, n[i]) == 0);
+	}
+	/* a name freed by a deletion is free again */
+	CHECK(fl_db_user_add(db, "Root", "pw", "admin", NULL, err,
+			     sizeof(err)) == 0);
+	CHECK(fl_db_user_delete(db, "Root") == 0);
+	CHECK(fl_db_user_delete(db, "user1") == 0);
+	CHECK(fl_db_user_delete(db, "张伟") == 0);
+}
+
+/* The login throttle's counts (the rule is src/hub/session.c's). */
+static void test_login_failures(fl_db *db, const char *file)
+{
+	int n = -1;
+	double last = -1;
+	long removed = -1;
+	char addr[32];
+
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 0);
+	for (int i = 0; i < 3; i++)
+		CHECK(fl_db_login_fail(db, "root", "10.0.0.1", 1000 + i, 600) ==
+		      0);
+	CHECK(fl_db_login_fail(db, "root", "10.0.0.2", 1005, 600) == 0);
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_DBL(last, 1002, 0);
+	CHECK(fl_db_login_failures(db, "Root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 0); /* per name as typed */
+	/* a failure forget_s after the last starts again */
+	CHECK(fl_db_login_fail(db, "root", "10.0.0.1", 1602, 600) == 0);
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK(fl_db_login_fail(db, "root", "10.0.0.1", 1603, 600) == 0);
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 2);
+	/* one address's row */
+	CHECK(fl_db_login_reset(db, "root", "10.0.0.2", &removed) == 0);
+	CHECK_EQ_INT(removed, 1);
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 2);
+	/* every address (--unlock-user) */
+	CHECK(fl_db_login_fail(db, "root", "10.0.0.3", 1700, 600) == 0);
+	CHECK(fl_db_login_fail(db, "", "10.0.0.3", 1700, 600) == 0);
+	CHECK(fl_db_login_reset(db, "root", NULL, &removed) == 0);
+	CHECK_EQ_INT(removed, 2);
+	CHECK(fl_db_login_failures(db, "root", "10.0.0.1", &n, &last) == 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK(fl_db_login_failures(db, "", "10.0.0.3", &n, &last) == 0);
+	CHECK_EQ_INT(n, 1); /* the address's own count stays */
+	/* rows a day old go with the next failure */
+	CHECK(fl_db_login_fail(db, "old", "10.0.0.4", 1800 + FL_DB_LOGIN_KEEP_S,
+			       600) == 0);
+	CHECK(fl_db_login_failures(db, "", "10.0.0.3", &n, &last) == 0);
+	CHECK_EQ_INT(n, 0);
+	for (int i = 0; i < 20; i++) {
+		snprintf(addr, sizeof(addr), "192.0.2.%d", i);
+		CHECK(fl_db_login_fail(db, "spray", addr, 90000 + i, 600) == 0);
+	}
+	if (file)
+		CHECK(peek(file, "SELECT count(*) FROM login_failures") == 21);
+	CHECK(fl_db_login_reset(db, "spray", NULL, &removed) == 0);
+	CHECK_EQ_INT(removed, 20);
+	CHECK(fl_db_login_fail(db, NULL, "x", 1, 600) == FL_EINVAL);
+	CHECK(fl_db_login_fail(db, "x", "x", 1, 0) == FL_EINVAL);
+	CHECK(fl_db_login_reset(db, "old", NULL, NULL) == 0);
+}
+
 static void test_outcomes(fl_db *db)
 {
 	char err[256];
@@ -1129,6 +1509,8 @@ static void suite(const char *file)
 	test_ingest(db, file);
 	test_filters(db);
 	test_users(db, file);
+	test_user_names(db);
+	test_login_failures(db, file);
 	test_outcomes(db);
 	test_report(db);
 	test_hostile(db, file);
@@ -1246,8 +1628,15 @@ static void test_backend(void)
 	/* the unique key is the arbiter between two writers of a message */
 	CHECK(ops->event_add(be, "i-1", 1, "alarm", 160, 162, "{}") ==
 	      FL_EEXIST);
-	CHECK(ops->event_exists(be, "i-1", 1) == 1);
-	CHECK(ops->event_exists(be, "i-1", 2) == 0);
+	{ /* the stored text comes back, for the duplicate-bytes rule */
+		char *json = NULL;
+
+		CHECK(ops->event_exists(be, "i-1", 1, &json) == 1);
+		CHECK_STREQ(json, "{}");
+		free(json);
+	}
+	CHECK(ops->event_exists(be, "i-1", 1, NULL) == 1);
+	CHECK(ops->event_exists(be, "i-1", 2, NULL) == 0);
 	CHECK(ops->tx_end(be, 1) == 0);
 	CHECK(ops->incident_get(be, "i-1", &out) == 0);
 	CHECK(out.device && !strcmp(out.device, "edge-01"));
@@ -1489,6 +1878,7 @@ int main(int argc, char **argv)
 		test_migrations();
 		test_quarantine_trim();
 		test_receipts();
+		test_verdict();
 		test_concurrent();
 		test_backend();
 		suite("t.db");

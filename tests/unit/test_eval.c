@@ -4,7 +4,10 @@
  * Every case is a tiny clip: dwell 10 s, 100 s long, zone "lane-a" (alarm
  * expected) and zone "lane-b" (must not alarm), a few obstructions and a few
  * events; the expected figures were worked out by hand from EVAL.md and the
- * rules essay in score.c. The scorer is firelane-eval's library (fl_eval).
+ * rules essay in score.c. A case may be scored as after a cut at `cut` s
+ * (the truth cut by eval_truth_cut: docs/eval.md, start offsets) or as the
+ * events of an edge restarted at `restart` s (duplicates across it
+ * counted). The scorer is firelane-eval's library (fl_eval).
  */
 #include <math.h>
 #include <string.h>
@@ -33,6 +36,7 @@ struct want {
 	int tp, fp, fn, ign;
 	int mna, sht, dup, nth;
 	int due, on_time, late, missing, early;
+	int rdup; /* duplicates across the restart */
 	double p, r, f1;
 	double dmean, dmax, cerr; /* NAN: undefined */
 };
@@ -43,6 +47,8 @@ struct eval_case {
 	struct obs_row obs[MAX_OBS];
 	struct ev_row ev[MAX_EV];
 	struct want w;
+	double cut;     /* > 0: score against the truth cut here */
+	double restart; /* > 0: the events of a restart here */
 };
 
 #define A EVAL_ALARM
@@ -389,6 +395,153 @@ static const struct eval_case cases[] = {
 	  { TO_END(0, 20) },
 	  { { A, "lane-b", "i1", 30 } },
 	  { .fp = 1, .fn = 1, .mna = 1, .dmean = U, .dmax = U, .cerr = U } },
+
+	/* start offsets: the truth cut at T (no memory before it) */
+	{ "cut: at rest across the cut is due at cut + dwell",
+	  1,
+	  2,
+	  { { 0, 20, 80, 0 } },
+	  { { A, "lane-a", "i1", 41.5 }, { C, "lane-a", "i1", 82 } },
+	  { .tp = 1,
+	    .due = 1,
+	    .on_time = 1,
+	    .p = 1,
+	    .r = 1,
+	    .f1 = 1,
+	    .dmean = 0.5,
+	    .dmax = 0.5,
+	    .cerr = 2 },
+	  .cut = 31 },
+	{ "cut: an alarm at the uncut due time is too early",
+	  1,
+	  1,
+	  { { 0, 20, 80, 0 } },
+	  { { A, "lane-a", "i1", 30 } },
+	  { .fp = 1, .fn = 1, .nth = 1, .dmean = U, .dmax = U, .cerr = U },
+	  .cut = 25 },
+	{ "cut: an obstruction gone before the cut is owed nothing",
+	  1,
+	  1,
+	  { { 0, 10, 28, 0 } },
+	  { { A, "lane-a", "i1", 35 } },
+	  { .fp = 1, .nth = 1, .r = 1, .dmean = U, .dmax = U, .cerr = U },
+	  .cut = 31 },
+	{ "cut: leaving with the cut's frame is gone too",
+	  1,
+	  1,
+	  { { 0, 20, 31, 0 } },
+	  { { A, "lane-a", "i1", 40 } },
+	  { .fp = 1, .nth = 1, .r = 1, .dmean = U, .dmax = U, .cerr = U },
+	  .cut = 31 },
+	{ "cut: what is left of a long rest is a short stop",
+	  1,
+	  1,
+	  { { 0, 20, 45, 0 } },
+	  { { A, "lane-a", "i1", 44 } },
+	  { .fp = 1, .sht = 1, .r = 1, .dmean = U, .dmax = U, .cerr = U },
+	  .cut = 40 },
+	{ "cut: an in-between remainder is not judged",
+	  1,
+	  1,
+	  { { 0, 20, 51, 0 } },
+	  { { A, "lane-a", "i1", 50 } },
+	  { .ign = 1, .p = 1, .r = 1, .f1 = 1, .dmean = U, .dmax = U, .cerr = U },
+	  .cut = 40 },
+	{ "cut: coming to rest after the cut is as usual",
+	  1,
+	  2,
+	  { { 0, 40, 80, 0 } },
+	  { { A, "lane-a", "i1", 50 }, { C, "lane-a", "i1", 81 } },
+	  { .tp = 1,
+	    .due = 1,
+	    .on_time = 1,
+	    .p = 1,
+	    .r = 1,
+	    .f1 = 1,
+	    .dmean = 0,
+	    .dmax = 0,
+	    .cerr = 1 },
+	  .cut = 31 },
+
+	/* restarts with memory: both runs' events against the uncut truth */
+	{ "restart: alarmed before and again after is a restart duplicate",
+	  1,
+	  2,
+	  { TO_END(0, 20) },
+	  { { A, "lane-a", "i1", 30 }, { A, "lane-a", "i2", 60 } },
+	  { .tp = 1,
+	    .fp = 1,
+	    .dup = 1,
+	    .rdup = 1,
+	    .p = 0.5,
+	    .r = 1,
+	    .f1 = 2.0 / 3,
+	    .dmean = 0,
+	    .dmax = 0,
+	    .cerr = U },
+	  .restart = 50 },
+	{ "restart: the same incident id alarmed again after it",
+	  1,
+	  2,
+	  { TO_END(0, 20) },
+	  { { A, "lane-a", "i1", 30 }, { A, "lane-a", "i1", 70 } },
+	  { .tp = 1,
+	    .fp = 1,
+	    .dup = 1,
+	    .rdup = 1,
+	    .p = 0.5,
+	    .r = 1,
+	    .f1 = 2.0 / 3,
+	    .dmean = 0,
+	    .dmax = 0,
+	    .cerr = U },
+	  .restart = 50 },
+	{ "restart: the matched alarm after it, the duplicate before",
+	  1,
+	  2,
+	  { TO_END(0, 45) },
+	  { { A, "lane-a", "i1", 53 }, { A, "lane-a", "i2", 55.5 } },
+	  { .tp = 1,
+	    .fp = 1,
+	    .dup = 1,
+	    .rdup = 1,
+	    .p = 0.5,
+	    .r = 1,
+	    .f1 = 2.0 / 3,
+	    .dmean = 0.5,
+	    .dmax = 0.5,
+	    .cerr = U },
+	  .restart = 54 },
+	{ "restart: two alarms before it are a plain duplicate",
+	  1,
+	  2,
+	  { TO_END(0, 20) },
+	  { { A, "lane-a", "i1", 30 }, { A, "lane-a", "i2", 35 } },
+	  { .tp = 1,
+	    .fp = 1,
+	    .dup = 1,
+	    .p = 0.5,
+	    .r = 1,
+	    .f1 = 2.0 / 3,
+	    .dmean = 0,
+	    .dmax = 0,
+	    .cerr = U },
+	  .restart = 50 },
+	{ "restart: an incident resumed after it is one alarm",
+	  1,
+	  2,
+	  { { 0, 20, 70, 0 } },
+	  { { A, "lane-a", "i1", 30 }, { C, "lane-a", "i1", 72 } },
+	  { .tp = 1,
+	    .due = 1,
+	    .on_time = 1,
+	    .p = 1,
+	    .r = 1,
+	    .f1 = 1,
+	    .dmean = 0,
+	    .dmax = 0,
+	    .cerr = 2 },
+	  .restart = 50 },
 };
 
 /* Build the truth of case c: two zones, its obstructions. */
@@ -425,7 +578,7 @@ static void check_case(const struct eval_case *c, eval_figures *total)
 	eval_zone zones[2];
 	eval_obstruction obs[MAX_OBS];
 	eval_event ev[MAX_EV];
-	eval_truth t;
+	eval_truth t, cut = { 0 };
 	eval_figures f;
 	const struct want *w = &c->w;
 
@@ -436,7 +589,12 @@ static void check_case(const struct eval_case *c, eval_figures *total)
 				      .incident_id = (char *)c->ev[i].id,
 				      .t = c->ev[i].t,
 				      .line = i + 1 };
-	CHECK_MSG(eval_score(&t, ev, (size_t)c->nev, &f) == 0, "%s", c->name);
+	if (c->cut > 0)
+		CHECK_MSG(eval_truth_cut(&t, c->cut, &cut) == 0, "%s", c->name);
+	CHECK_MSG(eval_score_restart(c->cut > 0 ? &cut : &t, ev, (size_t)c->nev,
+				     c->restart > 0 ? c->restart : NAN, &f) == 0,
+		  "%s", c->name);
+	eval_truth_free(&cut);
 #define INT(field, wf)                                                         \
 	CHECK_MSG(f.field == w->wf, "%s: " #field " %d, want %d", c->name,     \
 		  f.field, w->wf)
@@ -456,6 +614,7 @@ static void check_case(const struct eval_case *c, eval_figures *total)
 	INT(clears_late, late);
 	INT(clears_missing, missing);
 	INT(early_clears, early);
+	INT(restart_dup, rdup);
 	DBL(precision, p);
 	DBL(recall, r);
 	DBL(f1, f1);
@@ -464,6 +623,10 @@ static void check_case(const struct eval_case *c, eval_figures *total)
 	DBL(clear_err_mean, cerr);
 #undef INT
 #undef DBL
+	/* one hit: its |delay| is the largest; a hit 2.9 s early counts */
+	if (f.tp == 1)
+		CHECK_MSG(same(f.delay_abs_max, fabs(w->dmax)),
+			  "%s: delay_abs_max %g", c->name, f.delay_abs_max);
 	CHECK_MSG(f.fp == f.fp_must_not_alarm + f.fp_short_stop +
 				  f.fp_duplicate + f.fp_nothing,
 		  "%s: reasons do not add up to fp", c->name);
@@ -492,6 +655,51 @@ static void check_total(const eval_figures *total)
 	CHECK_NEAR(total->recall, r, 1e-9);
 	CHECK_NEAR(total->f1, 2 * p * r / (p + r), 1e-9);
 	CHECK_NEAR(total->delay_max, 10, 1e-6);
+	CHECK_NEAR(total->delay_abs_max, 10, 1e-6);
+}
+
+/* A cut copies what it keeps (the input is untouched) and drops, moves or
+ * keeps each obstruction by the rule. */
+static void check_cut_copy(void)
+{
+	double pts[] = { 1, 2, 3, 4, 5, 6 };
+	eval_zone zones[1] = {
+		{ .name = "lane-a", .points = pts, .npoints = 3 }
+	};
+	eval_obstruction obs[3] = {
+		{ .zone = 0, .start_s = 0, .end_s = 10 },
+		{ .zone = 0, .start_s = 5, .end_s = 40, .clip_ends = 1 },
+		{ .zone = 0, .start_s = 30, .end_s = 35 },
+	};
+	eval_truth t = { .clip = "c.mp4",
+			 .media = "c.mp4",
+			 .cls = "x",
+			 .duration_s = 40,
+			 .dwell_s = 10,
+			 .fps = 25,
+			 .zones = zones,
+			 .nzones = 1,
+			 .obs = obs,
+			 .nobs = 3 };
+	eval_truth c;
+
+	CHECK(eval_truth_cut(&t, 20, &c) == 0);
+	CHECK(c.nzones == 1 && c.zones[0].npoints == 3 &&
+	      c.zones[0].points != pts && c.zones[0].points[5] == 6);
+	CHECK(strcmp(c.zones[0].name, "lane-a") == 0);
+	CHECK(c.clip != t.clip && strcmp(c.clip, "c.mp4") == 0);
+	CHECK(strcmp(c.cls, "x") == 0 && c.duration_s == 40 && c.fps == 25);
+	CHECK(c.nobs == 2);
+	CHECK(c.nobs == 2 && c.obs[0].start_s == 20 && c.obs[0].end_s == 40 &&
+	      c.obs[0].clip_ends);
+	CHECK(c.nobs == 2 && c.obs[1].start_s == 30 && c.obs[1].end_s == 35);
+	CHECK(obs[1].start_s == 5 && t.nobs == 3);
+	eval_truth_free(&c);
+	t.media = NULL;
+	t.cls = NULL;
+	CHECK(eval_truth_cut(&t, 0, &c) == 0);
+	CHECK(c.media == NULL && c.cls == NULL && c.nobs == 3);
+	eval_truth_free(&c);
 }
 
 /* The events list owns copies; free releases them and zeroes the list. */
@@ -521,6 +729,7 @@ int main(void)
 		check_case(&cases[i], &total);
 	eval_figures_finish(&total);
 	check_total(&total);
+	check_cut_copy();
 	check_events_push();
 	printf("%zu scoring cases\n", FL_ARRAY_SIZE(cases));
 	TEST_DONE();

@@ -55,19 +55,19 @@ typedef struct lane_case {
 
 #define PRESENT(box, since)                                                    \
 	{                                                                      \
-		box, since, 1.0, 0, FL_SEEN_PRESENT                            \
+		box, since, 1.0, 1.0, 0, FL_SEEN_PRESENT                       \
 	}
 #define PRESENT_CLS(box, since, cls)                                           \
 	{                                                                      \
-		box, since, 1.0, cls, FL_SEEN_PRESENT                          \
+		box, since, 1.0, 1.0, cls, FL_SEEN_PRESENT                     \
 	}
 #define HIDDEN(box, since)                                                     \
 	{                                                                      \
-		box, since, 1.0, 0, FL_SEEN_HIDDEN                             \
+		box, since, 1.0, 1.0, 0, FL_SEEN_HIDDEN                        \
 	}
 #define GONE(box, since)                                                       \
 	{                                                                      \
-		box, since, 1.0, 0, FL_SEEN_GONE                               \
+		box, since, 1.0, 1.0, 0, FL_SEEN_GONE                          \
 	}
 
 static const lane_case cases[] = {
@@ -259,6 +259,7 @@ static const lane_case cases[] = {
 	      { { { 200, 330, 80, 50 },
 		  10,
 		  0.2,
+		  1.0,
 		  FL_CLASS_VEHICLE,
 		  FL_SEEN_PRESENT } } } },
 	  { { 0 } },
@@ -275,6 +276,44 @@ static const lane_case cases[] = {
 	      { { { 200, 250, 80, 50 },
 		  10,
 		  0.3,
+		  1.0,
+		  FL_CLASS_VEHICLE,
+		  FL_SEEN_PRESENT } } } },
+	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_ALARM, 30, 1 } },
+	  2 },
+	/* the footprint policy (min_overlap 0.3): a car with two wheels on
+	 * the footway, a tenth of its width in the lane, is no obstruction,
+	 * however many of its pixels cover the lane; a third of it is */
+	{ "a tenth of its footprint in the lane is no obstruction",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10,
+	      50,
+	      0,
+	      1,
+	      { { { 430, 200, 80, 50 },
+		  10,
+		  0.6,
+		  0.1,
+		  FL_CLASS_VEHICLE,
+		  FL_SEEN_PRESENT } } } },
+	  { { 0 } },
+	  0 },
+	{ "a third of its footprint in the lane obstructs",
+	  20,
+	  3,
+	  120,
+	  0,
+	  { { 10,
+	      40,
+	      0,
+	      1,
+	      { { { 440, 200, 80, 50 },
+		  10,
+		  0.2,
+		  0.35,
 		  FL_CLASS_VEHICLE,
 		  FL_SEEN_PRESENT } } } },
 	  { { FL_EV_OCCUPIED, 10, 1 }, { FL_EV_ALARM, 30, 1 } },
@@ -366,6 +405,9 @@ static void run_case(const lane_case *c)
 	conf.clear_s = c->clear_s;
 	conf.occlusion_s = c->occlusion_s;
 	conf.min_size_px = 12;
+	conf.min_size_m = 0.3; /* 400 px are 4 m: 30 px */
+	conf.width_m = 4;
+	conf.min_overlap = 0.3;
 	conf.classes = c->classes ? c->classes
 				  : FL_CLASS_VEHICLE | FL_CLASS_OBJECT;
 	fl_lane_init(&lane, &conf, "cam-1", "edge-01-t");
@@ -438,11 +480,250 @@ static void test_state(void)
 	CHECK(strcmp(fl_lane_state(&lane), "clear") == 0);
 }
 
+/*
+ * Size at the lane's scale: a lane 4 m wide seen in perspective, 400 px
+ * wide at its near end (y 400) and 40 px at its far end (y 100). A box of
+ * 24 px is 0.24 m near (below min_size_m 0.3: ignored) and 2.4 m far (a
+ * car: counts); a 6 px speck far away is 0.6 m: counts only as what it
+ * is, an object of that size.
+ */
+static void test_scale(void)
+{
+	fl_lane_conf conf;
+	fl_lane lane;
+	got g = { 0 };
+	fl_sighting near = PRESENT(BOX(288, 370, 24, 24), 1);
+	fl_sighting far = PRESENT(BOX(290, 80, 24, 24), 1);
+	double x0, x1;
+
+	memset(&conf, 0, sizeof(conf));
+	snprintf(conf.id, sizeof(conf.id), "lane-a");
+	conf.points[0] = (fl_point){ 100, 400 };
+	conf.points[1] = (fl_point){ 500, 400 };
+	conf.points[2] = (fl_point){ 320, 100 };
+	conf.points[3] = (fl_point){ 280, 100 };
+	conf.npoints = 4;
+	conf.dwell_s = 5;
+	conf.clear_s = 1;
+	conf.occlusion_s = 10;
+	conf.min_size_px = 4;
+	conf.min_size_m = 0.3;
+	conf.width_m = 4;
+	conf.min_overlap = 0.3;
+	conf.classes = FL_CLASS_VEHICLE | FL_CLASS_OBJECT;
+	fl_lane_init(&lane, &conf, "cam-1", "p");
+	CHECK_NEAR(fl_lane_span(&lane, 400, &x0, &x1), 400, 1);
+	CHECK_NEAR(fl_lane_span(&lane, 100, &x0, &x1), 40, 1);
+	/* beyond the polygon its edges go on, until they meet */
+	CHECK_NEAR(fl_lane_span(&lane, 430, &x0, &x1), 436, 1);
+	CHECK_NEAR(fl_lane_span(&lane, 50, &x0, &x1), 1, 1e-9);
+	for (int i = 0; i < 40; i++)
+		fl_lane_update(&lane, 1 + i * 0.2, 1, &near, 1, collect, &g);
+	CHECK_MSG(g.n == 0, "a 0.24 m object near the camera: %d events", g.n);
+	for (int i = 0; i < 40; i++)
+		fl_lane_update(&lane, 10 + i * 0.2, 1, &far, 1, collect, &g);
+	CHECK_MSG(g.n == 2, "a 2.4 m object far away: %d events", g.n);
+}
+
+/* A lane as run_case() makes it, dwell 20 s, clear 3 s. */
+static void lane_for_resume(fl_lane *lane, fl_lane_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	snprintf(conf->id, sizeof(conf->id), "lane-a");
+	conf->points[0] = (fl_point){ 100, 150 };
+	conf->points[1] = (fl_point){ 500, 150 };
+	conf->points[2] = (fl_point){ 500, 300 };
+	conf->points[3] = (fl_point){ 100, 300 };
+	conf->npoints = 4;
+	conf->dwell_s = 20;
+	conf->clear_s = 3;
+	conf->occlusion_s = 120;
+	conf->min_size_px = 4;
+	conf->width_m = 4;
+	conf->min_overlap = 0.3;
+	conf->classes = FL_CLASS_VEHICLE | FL_CLASS_OBJECT;
+	fl_lane_init(lane, conf, "cam-1", "edge-01-new");
+}
+
+/* Ticks from t0 to t1 with one sighting (NULL: nothing seen). */
+static void ticks(fl_lane *lane, double t0, double t1, const fl_sighting *s,
+		  got *g)
+{
+	for (long i = lround(t0 / TICK); i < lround(t1 / TICK); i++)
+		fl_lane_update(lane, i * TICK, 1, s, s ? 1 : 0, collect, g);
+}
+
+/*
+ * A restart remembers: incidents open before it are expected back. One
+ * alarmed before and still there resumes (same id, no second occupied or
+ * alarm) and clears when it leaves; one not alarmed yet alarms on its own
+ * clock; one gone while the edge was down closes with left_at the
+ * restart; a different object in the same place (not marked as the
+ * expected one) is a new incident.
+ */
+static void test_resume(void)
+{
+	fl_lane_conf conf;
+	fl_lane lane;
+	fl_lane_memo m[2] = { { "edge-01-old-lane-a-3", SPOT_A, 50, 0, 1, 1 },
+			      { "edge-01-old-lane-a-4", SPOT_B, 95, 0, 0, 1 } };
+	fl_lane_memo out[4];
+	fl_sighting a = PRESENT(SPOT_A, 100), b = PRESENT(SPOT_B, 100);
+	fl_sighting both[2];
+	got g = { 0 };
+
+	/* both back: A resumes silently, B alarms at 95 + 20 */
+	lane_for_resume(&lane, &conf);
+	fl_lane_expect(&lane, m, 2, 100, 10);
+	CHECK(fl_lane_memos(&lane, out, 4) == 2);
+	a.memo = 1;
+	b.memo = 2;
+	both[0] = a;
+	both[1] = b;
+	ticks(&lane, 100, 102, NULL, &g);
+	for (long i = lround(102 / TICK); i < lround(130 / TICK); i++)
+		fl_lane_update(&lane, i * TICK, 1, both, 2, collect, &g);
+	CHECK_MSG(g.n == 1 && g.ev[0].type == FL_EV_ALARM &&
+			  fabs(g.ev[0].t - 115) < 0.11 &&
+			  !strcmp(g.ev[0].incident_id, m[1].incident_id),
+		  "%d events, first %s at %.1f", g.n,
+		  g.n ? fl_event_type_name(g.ev[0].type) : "-",
+		  g.n ? g.ev[0].t : 0);
+	CHECK(strcmp(fl_lane_state(&lane), "blocked") == 0);
+	CHECK(fl_lane_memos(&lane, out, 4) == 2 && out[0].alarmed &&
+	      out[1].alarmed);
+	g.n = 0;
+	ticks(&lane, 130, 140, NULL, &g);
+	CHECK_MSG(g.n == 2 && g.ev[0].type == FL_EV_CLEARED &&
+			  g.ev[1].type == FL_EV_CLEARED,
+		  "%d events after they left", g.n);
+	CHECK(g.n >= 1 && fabs(g.ev[0].rest_since - 50) < 1e-9);
+
+	/* neither back within the grace time: closed, left at the restart */
+	lane_for_resume(&lane, &conf);
+	fl_lane_expect(&lane, m, 2, 100, 10);
+	g.n = 0;
+	ticks(&lane, 100, 115, NULL, &g);
+	CHECK_MSG(g.n == 2 && g.ev[0].type == FL_EV_CLEARED &&
+			  fabs(g.ev[0].t - 110) < 0.11 &&
+			  fabs(g.ev[0].left_at - 100) < 1e-9 &&
+			  g.ev[1].type == FL_EV_VACATED,
+		  "%d events when gone", g.n);
+
+	/* another car in A's place (not A's look): A closes, a new one opens */
+	lane_for_resume(&lane, &conf);
+	fl_lane_expect(&lane, m, 1, 100, 10);
+	a.memo = 0;
+	g.n = 0;
+	ticks(&lane, 100, 125, &a, &g);
+	CHECK_MSG(g.n == 3 && g.ev[0].type == FL_EV_OCCUPIED &&
+			  strcmp(g.ev[0].incident_id, m[0].incident_id) &&
+			  g.ev[1].type == FL_EV_CLEARED &&
+			  !strcmp(g.ev[1].incident_id, m[0].incident_id) &&
+			  g.ev[2].type == FL_EV_ALARM &&
+			  fabs(g.ev[2].t - 120) < 0.11,
+		  "%d events for another car", g.n);
+}
+
+/*
+ * The residual clear width: in a lane 4 m wide (400 px), with 3.5 m to be
+ * left clear, an object at the lane's edge with too little footprint
+ * inside to count by min_overlap still blocks it when it leaves less than
+ * 3.5 m beside it (0.8 m taken: 3.2 m left), and does not when it leaves
+ * more (0.4 m taken: 3.6 m left); with clear_width_m 0 neither counts.
+ */
+static void test_clear_width(void)
+{
+	fl_lane_conf conf;
+	fl_lane lane;
+	got g = { 0 };
+	fl_sighting wide = { { 100, 200, 80, 50 }, 1, 0.6, 0.2, 0,
+			     FL_SEEN_PRESENT,      0 };
+	fl_sighting thin = { { 100, 200, 40, 50 }, 1, 0.6, 0.2, 0,
+			     FL_SEEN_PRESENT,      0 };
+
+	for (int on = 0; on <= 1; on++) {
+		lane_for_resume(&lane, &conf);
+		conf.clear_width_m = on ? 3.5 : 0;
+		g.n = 0;
+		ticks(&lane, 1, 30, &wide, &g);
+		CHECK_MSG(g.n == (on ? 2 : 0),
+			  "0.8 m taken, clear_width_m %g: %d events",
+			  conf.clear_width_m, g.n);
+		lane_for_resume(&lane, &conf);
+		conf.clear_width_m = on ? 3.5 : 0;
+		g.n = 0;
+		ticks(&lane, 1, 30, &thin, &g);
+		CHECK_MSG(g.n == 0, "0.4 m taken, clear_width_m %g: %d events",
+			  conf.clear_width_m, g.n);
+	}
+}
+
+/* The incident id of one sighting that stays past dwell_s in this lane. */
+static void first_incident_id(const char *lane_id, const char *prefix,
+			      char *out, size_t n)
+{
+	fl_lane_conf conf;
+	fl_lane lane;
+	fl_sighting s = PRESENT(SPOT_A, 0);
+	got g = { 0 };
+
+	memset(&conf, 0, sizeof(conf));
+	snprintf(conf.id, sizeof(conf.id), "%s", lane_id);
+	conf.points[0] = (fl_point){ 100, 150 };
+	conf.points[1] = (fl_point){ 500, 150 };
+	conf.points[2] = (fl_point){ 500, 300 };
+	conf.points[3] = (fl_point){ 100, 300 };
+	conf.npoints = 4;
+	conf.dwell_s = 5;
+	conf.clear_s = 1;
+	conf.occlusion_s = 10;
+	conf.classes = FL_CLASS_VEHICLE | FL_CLASS_OBJECT;
+	fl_lane_init(&lane, &conf, "cam-1", prefix);
+	for (int t = 1; t <= 7; t++)
+		fl_lane_update(&lane, t, 1, &s, 1, collect, &g);
+	CHECK_MSG(g.n > 0, "lane %s: no event", lane_id);
+	snprintf(out, n, "%s", g.n > 0 ? g.ev[0].incident_id : "");
+}
+
+/*
+ * The hub takes an incident as a device's only when its id starts with the
+ * whole device id and a '-': the longest device id must survive whole, and
+ * the longest lane ids must still give different incident ids.
+ */
+static void test_long_ids(void)
+{
+	char dev[FL_ID_MAX], prefix[FL_ID_MAX + 24], lane1[FL_ID_MAX],
+		lane2[FL_ID_MAX], a[FL_INCIDENT_ID_MAX], b[FL_INCIDENT_ID_MAX];
+
+	memset(dev, 'd', FL_ID_MAX - 1);
+	dev[FL_ID_MAX - 1] = '\0';
+	memset(lane1, 'l', FL_ID_MAX - 1);
+	lane1[FL_ID_MAX - 1] = '\0';
+	snprintf(lane2, sizeof(lane2), "%s", lane1);
+	lane2[FL_ID_MAX - 2] = 'm';
+	snprintf(prefix, sizeof(prefix), "%s-%lx", dev, 0xffffffffffUL);
+
+	first_incident_id(lane1, prefix, a, sizeof(a));
+	first_incident_id(lane2, prefix, b, sizeof(b));
+	CHECK_MSG(strncmp(a, dev, strlen(dev)) == 0 && a[strlen(dev)] == '-',
+		  "incident id %s lost its device id", a);
+	CHECK_MSG(strcmp(a, b) != 0, "two lanes share incident id %s", a);
+	CHECK_EQ_INT((int)(strlen(a) < FL_INCIDENT_ID_MAX - 1), 1);
+
+	first_incident_id("lane-a", "edge-01-t", a, sizeof(a));
+	CHECK_STREQ(a, "edge-01-t-lane-a-1");
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);
 	test_state();
+	test_scale();
+	test_resume();
+	test_clear_width();
+	test_long_ids();
 	printf("%zu lane cases\n", FL_ARRAY_SIZE(cases));
 	TEST_DONE();
 }

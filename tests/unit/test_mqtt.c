@@ -104,7 +104,9 @@ static int broker_start(void)
 	if (!f)
 		return -1;
 	/* persistence: the subscriber's session and queue survive the
-	 * broker's restart, as a hub's would */
+	 * broker's restart, as a hub's would. Anonymous on purpose: this is
+	 * the client's delivery mechanics on loopback; accounts and the ACL
+	 * (docs/security.md) are the integration tests' broker's */
 	fprintf(f,
 		"listener %d 127.0.0.1\nallow_anonymous true\n"
 		"persistence true\npersistence_location %s/\n",

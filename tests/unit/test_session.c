@@ -26,13 +26,15 @@ static void test_sessions(void)
 	hub_session_info a, b, got;
 
 	CHECK(s);
-	CHECK(hub_session_new(s, "alice", "property", "s1,s2", 1000, &a) == 0);
-	CHECK(hub_session_new(s, "root", "admin", "", 1000, &b) == 0);
+	CHECK(hub_session_new(s, "alice", "property", "s1,s2", 7, 1000, &a) ==
+	      0);
+	CHECK(hub_session_new(s, "root", "admin", "", 8, 1000, &b) == 0);
 	CHECK(strlen(a.id) == 64 && strlen(a.csrf) == 64);
 	CHECK(strcmp(a.id, b.id) != 0 && strcmp(a.id, a.csrf) != 0);
 	CHECK(hub_session_get(s, a.id, 1050, &got) == 0);
 	CHECK(!strcmp(got.user, "alice") && !strcmp(got.sites, "s1,s2"));
 	CHECK(!strcmp(got.role, "property"));
+	CHECK_EQ_DBL(got.created, 7, 0);
 	/* used at 1050: alive until 1150 even though created at 1000 */
 	CHECK(hub_session_get(s, a.id, 1149, &got) == 0);
 	/* b was last used at 1000: gone at 1100 */
@@ -42,7 +44,7 @@ static void test_sessions(void)
 	CHECK(hub_session_get(s, "", 1000, &got) == FL_ENOENT);
 	CHECK(hub_session_get(s, "zz", 1000, &got) == FL_ENOENT);
 	/* CSRF */
-	CHECK(hub_session_new(s, "enf", "enforcement", "", 2000, &a) == 0);
+	CHECK(hub_session_new(s, "enf", "enforcement", "", 9, 2000, &a) == 0);
 	CHECK(hub_csrf_ok(&a, a.csrf));
 	CHECK(!hub_csrf_ok(&a, NULL));
 	CHECK(!hub_csrf_ok(&a, ""));
@@ -62,7 +64,7 @@ static void test_sessions(void)
 	CHECK(hub_session_first_view(s, a.id, "i1/b.jpg") == 1);
 	CHECK(hub_session_first_view(s, "nope", "i1/c.jpg") == 0);
 	/* logout, delete a user's sessions */
-	CHECK(hub_session_new(s, "enf", "enforcement", "", 2000, &b) == 0);
+	CHECK(hub_session_new(s, "enf", "enforcement", "", 9, 2000, &b) == 0);
 	CHECK(hub_session_end(s, a.id) == 0);
 	CHECK(hub_session_end(s, a.id) == FL_ENOENT);
 	CHECK(hub_session_get(s, a.id, 2001, &got) == FL_ENOENT);
@@ -73,40 +75,90 @@ static void test_sessions(void)
 	hub_sessions_destroy(NULL);
 }
 
-static void test_ratelimit(void)
+static void test_login_wait(void)
 {
-	hub_ratelimit *r = hub_ratelimit_create();
-	char key[32];
+	/* failures, last, now, free -> wait (forget after 1000 s) */
+	static const struct {
+		int failures;
+		double last, now;
+		int free, wait;
+	} cases[] = {
+		{ 0, 0, 100, 5, 0 },
+		{ 4, 100, 100, 5, 0 },   /* free failures */
+		{ 5, 100, 100, 5, 15 },  /* the first delay */
+		{ 5, 100, 110.5, 5, 5 }, /* counts down, rounded up */
+		{ 5, 100, 115, 5, 0 },   /* over */
+		{ 6, 100, 100, 5, 30 },  /* doubling */
+		{ 7, 100, 100, 5, 60 },
+		{ 10, 100, 100, 5, 480 },
+		{ 11, 100, 100, 5, 900 },  /* the cap */
+		{ 500, 100, 100, 5, 900 }, /* no overflow */
+		{ 19, 100, 100, 20, 0 },   /* an address's allowance */
+		{ 20, 100, 100, 20, 15 },
+		{ 11, 100, 1099, 5, 0 }, /* over by then anyway */
+		{ 11, 100, 1100, 5, 0 }, /* forgotten */
+		{ 11, 100, 50, 5, 900 }, /* a clock stepped back */
+	};
 
-	CHECK(r);
-	CHECK(hub_ratelimit_check(r, "u:bob", 0) == 0);
-	for (int i = 0; i < 4; i++)
-		hub_ratelimit_fail(r, "u:bob", 100 + i * 10);
-	CHECK(hub_ratelimit_check(r, "u:bob", 140) == 0); /* 4 failures */
-	hub_ratelimit_fail(r, "u:bob", 140);
-	/* 5 in 5 minutes: wait until the first (100) leaves the window */
-	CHECK(hub_ratelimit_check(r, "u:bob", 140) == 260);
-	CHECK(hub_ratelimit_check(r, "u:bob", 399.5) == 1);
-	CHECK(hub_ratelimit_check(r, "u:bob", 400) == 0);
-	CHECK(hub_ratelimit_check(r, "u:alice", 140) == 0); /* per key */
-	CHECK(hub_ratelimit_check(r, "a:127.0.0.1", 140) == 0);
-	/* a failure at 400 makes 5 in the window again (110..140 and 400) */
-	hub_ratelimit_fail(r, "u:bob", 400);
-	CHECK(hub_ratelimit_check(r, "u:bob", 400) == 10);
-	/* a success resets */
-	hub_ratelimit_reset(r, "u:bob");
-	CHECK(hub_ratelimit_check(r, "u:bob", 400) == 0);
-	/* spraying names: the table stays bounded and keeps working */
-	for (int i = 0; i < HUB_RATE_KEYS + 100; i++) {
-		snprintf(key, sizeof(key), "u:n%d", i);
-		hub_ratelimit_fail(r, key, 1000);
-	}
-	CHECK(hub_ratelimit_keys(r) <= HUB_RATE_KEYS);
-	for (int i = 0; i < 5; i++)
-		hub_ratelimit_fail(r, "a:10.0.0.1", 1000);
-	CHECK(hub_ratelimit_check(r, "a:10.0.0.1", 1000) == 300);
-	hub_ratelimit_destroy(r);
-	hub_ratelimit_destroy(NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_MSG(hub_login_wait(cases[i].failures, cases[i].last,
+					 cases[i].now, cases[i].free,
+					 1000) == cases[i].wait,
+			  "case %zu: %d, expected %d", i,
+			  hub_login_wait(cases[i].failures, cases[i].last,
+					 cases[i].now, cases[i].free, 1000),
+			  cases[i].wait);
+}
+
+/* login CSRF: the Content-Type and the Origin/Referer checks */
+static void test_login_origin(void)
+{
+	static const struct {
+		const char *src, *host, *pub;
+		int ok;
+	} cases[] = {
+		{ NULL, "hub:8080", "", 1 }, /* curl, scripts */
+		{ "http://hub:8080", "hub:8080", "", 1 },
+		{ "http://HUB:8080", "hub:8080", "", 1 },
+		{ "https://hub:8080/login?next=/x", "hub:8080", "", 1 },
+		{ "http://hub:8080", "hub", "", 0 }, /* the port counts */
+		{ "http://evil.example", "hub:8080", "", 0 },
+		{ "http://hub:8080.evil.example", "hub:8080", "", 0 },
+		{ "http://evil.example/hub:8080", "hub:8080", "", 0 },
+		{ "http://hub:8080@evil.example", "hub:8080", "", 0 },
+		{ "null", "hub:8080", "", 0 },
+		{ "", "hub:8080", "", 0 },
+		{ "ftp://hub:8080", "hub:8080", "", 0 },
+		{ "http://", "", "", 0 },
+		{ "http://hub:8080", NULL, "", 0 },
+		/* behind a proxy that rewrites Host: public_url */
+		{ "https://hub.example.org", "127.0.0.1:8080",
+		  "https://hub.example.org", 1 },
+		{ "https://hub.example.org/a", "127.0.0.1:8080",
+		  "https://hub.example.org/", 1 },
+		{ "http://hub.example.org", "127.0.0.1:8080",
+		  "https://hub.example.org", 0 },
+		{ "https://hub.example.org.evil", "127.0.0.1:8080",
+		  "https://hub.example.org", 0 },
+		{ "https://evil", "127.0.0.1:8080", "not a url", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_MSG(hub_same_origin(cases[i].src, cases[i].host,
+					  cases[i].pub) == cases[i].ok,
+			  "case %zu: %s against %s / %s", i,
+			  cases[i].src ? cases[i].src : "(none)",
+			  cases[i].host ? cases[i].host : "(none)",
+			  cases[i].pub);
+	CHECK(hub_ctype_json("application/json"));
+	CHECK(hub_ctype_json("Application/JSON; charset=utf-8"));
+	CHECK(hub_ctype_json(" application/json ;charset=utf-8"));
+	CHECK(!hub_ctype_json(NULL));
+	CHECK(!hub_ctype_json("text/plain"));
+	CHECK(!hub_ctype_json("application/x-www-form-urlencoded"));
+	CHECK(!hub_ctype_json("multipart/form-data; boundary=x"));
+	CHECK(!hub_ctype_json("application/jsonp"));
+	CHECK(!hub_ctype_json("text/plain; application/json"));
 }
 
 static void test_cookies(void)
@@ -275,6 +327,34 @@ static void test_names_csv_json(void)
 	CHECK(!strcmp(buf, "\"a,\"\"b\"\"\n\""));
 	len = 0;
 	CHECK(hub_csv_field(buf, 8, &len, "\"\"\"\"") == FL_EFULL);
+	/* formulas (OWASP CSV injection): an apostrophe first, quoted */
+	{
+		static const struct {
+			const char *in, *out;
+		} cases[] = {
+			{ "=1+1", "\"'=1+1\"" },
+			{ "+cmd|' /C calc'!A0", "\"'+cmd|' /C calc'!A0\"" },
+			{ "-2-1", "\"'-2-1\"" },
+			{ "@SUM(A1)", "\"'@SUM(A1)\"" },
+			{ "\t=1", "\"'\t=1\"" },
+			{ "\r=1", "\"'\r=1\"" },
+			{ "=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\"" },
+			{ "a=1", "a=1" },
+			{ "2026-03-01", "2026-03-01" },
+			{ "", "" },
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			len = 0;
+			CHECK_EQ_INT(hub_csv_field(buf, sizeof(buf), &len,
+						   cases[i].in),
+				     0);
+			CHECK_STREQ(buf, cases[i].out);
+			CHECK_EQ_INT(len, strlen(cases[i].out));
+		}
+		len = 0;
+		CHECK_EQ_INT(hub_csv_field(buf, 6, &len, "=1+1"), FL_EFULL);
+	}
 
 	CHECK(JF("{\"outcome\": \"fined\", \"note\": \"x\"}", names, 3, f) == 0);
 	CHECK(!strcmp(f[0], "fined") && !strcmp(f[1], "x") && !f[2]);
@@ -363,7 +443,8 @@ int main(void)
 {
 	CHECK(sodium_init() >= 0);
 	test_sessions();
-	test_ratelimit();
+	test_login_wait();
+	test_login_origin();
 	test_cookies();
 	test_range();
 	test_dates();

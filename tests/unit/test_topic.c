@@ -33,6 +33,8 @@
 
 #define SITE "demo-site"
 #define DEV "edge-01"
+/* the connection epoch of the examples (ms since 1970, the edge's start) */
+#define EPOCH 1795955700000ULL
 
 static json_t *parse(const char *s)
 {
@@ -459,7 +461,7 @@ static void build_examples(void)
 		e = add(name);
 		fl_topic(e->topic, sizeof(e->topic), FL_TOPIC_STATUS, SITE, DEV,
 			 NULL, NULL);
-		snprintf(e->payload, sizeof(e->payload), "%s", st[i]);
+		fl_status_payload(st[i], EPOCH, e->payload, sizeof(e->payload));
 	}
 	e = add("heartbeat");
 	fl_topic(e->topic, sizeof(e->topic), FL_TOPIC_HEARTBEAT, SITE, DEV,
@@ -472,6 +474,7 @@ static void build_examples(void)
 	h.spool_bytes = 2841;
 	h.disk_free_mb = 5120;
 	h.clock_synced = 1;
+	h.epoch = EPOCH;
 	fl_heartbeat_json(&h, e->payload, sizeof(e->payload));
 	for (int i = 0; i < 3; i++) {
 		snprintf(name, sizeof(name), "state-%s", ls[i]);

@@ -35,6 +35,17 @@
  * Rule 6 stretches the duplicate window to the obstruction's end: a second
  * alarm while the same object still stands there is a repeat, not a new find.
  *
+ * Restarts. When the events come from an edge that was restarted at T (two
+ * runs, scored together against the uncut truth), a duplicate whose alarm
+ * and the alarm it duplicates lie on either side of T is also counted as a
+ * restart duplicate: the edge forgot an incident it had already reported.
+ *
+ * Cuts. An edge started at T with no memory cannot know how long what it
+ * sees has stood there, so eval_truth_cut() rewrites the truth the way such
+ * an edge owes it (docs/eval.md): what ended by T is gone, what rests
+ * across T rests from T, what comes later is unchanged; a vehicle moving at
+ * T was never an obstruction and needs no rule. The usual scoring follows.
+ *
  * Clears. A matched obstruction that ends inside the clip owes a clear at
  * end_s: the first "cleared" with the matched alarm's incident_id, or, when
  * no clear carries that id, the first unclaimed clear in the zone at or after
@@ -73,6 +84,7 @@ struct match {
 	double *dist;     /* per node: obstructions, then events */
 	long *pred;       /* per node: edge that reached it, -1 */
 	char *clear_used; /* per event: clear already claimed */
+	double restart_t; /* NaN, or when the edge was restarted */
 };
 
 static enum obs_class obs_class(const eval_truth *t, const eval_obstruction *o)
@@ -214,27 +226,38 @@ static long zone_index(const eval_truth *t, const char *name)
 	return -1;
 }
 
-/* Does unmatched alarm a share a non-empty incident_id with a matched alarm
- * of the same zone? */
-static int shares_incident(const struct match *m, size_t a)
+/* The matched alarm of the same zone that unmatched alarm a shares a
+ * non-empty incident_id with, or -1. */
+static long shared_incident(const struct match *m, size_t a)
 {
 	const char *id = m->ev[a].incident_id;
 
 	if (!id[0])
-		return 0;
+		return -1;
 	for (size_t b = 0; b < m->nev; b++)
 		if (b != a && m->alarm_obs[b] >= 0 &&
 		    m->zone_of[b] == m->zone_of[a] &&
 		    strcmp(m->ev[b].incident_id, id) == 0)
-			return 1;
-	return 0;
+			return (long)b;
+	return -1;
+}
+
+/* Book alarm a as a duplicate of matched alarm b. */
+static void book_duplicate(const struct match *m, size_t a, size_t b,
+			   eval_figures *f)
+{
+	double T = m->restart_t;
+
+	f->fp_duplicate++;
+	if (!isnan(T) && (m->ev[a].t < T) != (m->ev[b].t < T))
+		f->restart_dup++;
 }
 
 /* Judge an alarm that matched nothing (rules 1-7 of the essay). */
 static void judge_unmatched(const struct match *m, size_t a, eval_figures *f)
 {
 	const eval_truth *t = m->truth;
-	long z = m->zone_of[a];
+	long z = m->zone_of[a], dup;
 	double at = m->ev[a].t;
 
 	if (z < 0) {
@@ -247,8 +270,9 @@ static void judge_unmatched(const struct match *m, size_t a, eval_figures *f)
 		f->fp++;
 		return;
 	}
-	if (shares_incident(m, a)) {
-		f->fp_duplicate++;
+	dup = shared_incident(m, a);
+	if (dup >= 0) {
+		book_duplicate(m, a, (size_t)dup, f);
 		f->fp++;
 		return;
 	}
@@ -279,7 +303,7 @@ static void judge_unmatched(const struct match *m, size_t a, eval_figures *f)
 		if ((long)ob->zone == z && m->obs_alarm[o] >= 0 &&
 		    in_range(at, due - EVAL_EARLY_S,
 			     FL_MAX(due + EVAL_LATE_S, ob->end_s))) {
-			f->fp_duplicate++;
+			book_duplicate(m, a, (size_t)m->obs_alarm[o], f);
 			return;
 		}
 	}
@@ -359,7 +383,15 @@ static void judge_clear(const struct match *m, size_t o, long c,
 int eval_score(const eval_truth *t, const eval_event *ev, size_t nev,
 	       eval_figures *out)
 {
-	struct match m = { .truth = t, .ev = ev, .nev = nev };
+	return eval_score_restart(t, ev, nev, NAN, out);
+}
+
+int eval_score_restart(const eval_truth *t, const eval_event *ev, size_t nev,
+		       double restart_t, eval_figures *out)
+{
+	struct match m = {
+		.truth = t, .ev = ev, .nev = nev, .restart_t = restart_t
+	};
 	long *clear_of = NULL;
 	int rc = FL_ENOMEM;
 
@@ -404,6 +436,8 @@ int eval_score(const eval_truth *t, const eval_event *ev, size_t nev,
 		d = ev[a].t - (t->obs[o].start_s + t->dwell_s);
 		if (out->tp == 0 || d > out->delay_max)
 			out->delay_max = d;
+		if (out->tp == 0 || fabs(d) > out->delay_abs_max)
+			out->delay_abs_max = fabs(d);
 		out->tp++;
 		out->delay_sum += d;
 		out->delay_abs_sum += fabs(d);
@@ -451,6 +485,8 @@ void eval_figures_add(eval_figures *a, const eval_figures *b)
 {
 	if (b->tp > 0 && (a->tp == 0 || b->delay_max > a->delay_max))
 		a->delay_max = b->delay_max;
+	if (b->tp > 0 && (a->tp == 0 || b->delay_abs_max > a->delay_abs_max))
+		a->delay_abs_max = b->delay_abs_max;
 	a->tp += b->tp;
 	a->fp += b->fp;
 	a->fn += b->fn;
@@ -468,6 +504,7 @@ void eval_figures_add(eval_figures *a, const eval_figures *b)
 	a->clears_found += b->clears_found;
 	a->clear_err_sum += b->clear_err_sum;
 	a->early_clears += b->early_clears;
+	a->restart_dup += b->restart_dup;
 }
 
 /*
@@ -487,8 +524,10 @@ void eval_figures_finish(eval_figures *f)
 	f->delay_abs_mean = f->tp ? f->delay_abs_sum / f->tp : NAN;
 	f->clear_err_mean = f->clears_found ? f->clear_err_sum / f->clears_found
 					    : NAN;
-	if (!f->tp)
+	if (!f->tp) {
 		f->delay_max = NAN;
+		f->delay_abs_max = NAN;
+	}
 }
 
 void eval_truth_free(eval_truth *t)
@@ -503,7 +542,70 @@ void eval_truth_free(eval_truth *t)
 	free(t->obs);
 	free(t->clip);
 	free(t->media);
+	free(t->cls);
 	memset(t, 0, sizeof(*t));
+}
+
+/* strdup that keeps NULL; *ok is cleared when a copy fails. */
+static char *dup_or_null(const char *s, int *ok)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = malloc(strlen(s) + 1);
+	if (!d) {
+		*ok = 0;
+		return NULL;
+	}
+	return strcpy(d, s);
+}
+
+int eval_truth_cut(const eval_truth *t, double cut, eval_truth *out)
+{
+	int ok = 1;
+
+	memset(out, 0, sizeof(*out));
+	out->duration_s = t->duration_s;
+	out->dwell_s = t->dwell_s;
+	out->fps = t->fps;
+	out->clip = dup_or_null(t->clip, &ok);
+	out->media = dup_or_null(t->media, &ok);
+	out->cls = dup_or_null(t->cls, &ok);
+	out->zones = calloc(t->nzones + 1, sizeof(*out->zones));
+	out->obs = calloc(t->nobs + 1, sizeof(*out->obs));
+	if (!ok || !out->zones || !out->obs)
+		return FL_ENOMEM;
+	for (size_t z = 0; z < t->nzones; z++) {
+		eval_zone *d = &out->zones[z];
+		const eval_zone *s = &t->zones[z];
+
+		out->nzones = z + 1;
+		d->must_not_alarm = s->must_not_alarm;
+		d->name = dup_or_null(s->name, &ok);
+		if (s->points) {
+			d->points = malloc(s->npoints * 2 * sizeof(double) + 1);
+			if (!d->points)
+				return FL_ENOMEM;
+			memcpy(d->points, s->points,
+			       s->npoints * 2 * sizeof(double));
+			d->npoints = s->npoints;
+		}
+		if (!ok)
+			return FL_ENOMEM;
+	}
+	for (size_t o = 0; o < t->nobs; o++) {
+		eval_obstruction ob = t->obs[o];
+
+		/* gone before the edge came up (at rest until exactly the
+		 * cut: it left with the cut's frame) */
+		if (ob.end_s <= cut + EVAL_EPS)
+			continue;
+		if (ob.start_s < cut)
+			ob.start_s = cut;
+		out->obs[out->nobs++] = ob;
+	}
+	return 0;
 }
 
 void eval_events_free(eval_events *e)

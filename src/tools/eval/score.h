@@ -42,6 +42,8 @@ typedef struct eval_obstruction {
 typedef struct eval_truth {
 	char *clip;  /* display name ("clip" field or file name) */
 	char *media; /* "media" field as written; may be NULL */
+	char *cls;   /* "class" field (scene's failure class); may
+				 * be NULL */
 	double duration_s;
 	double dwell_s;
 	double fps; /* 0 when absent */
@@ -76,10 +78,13 @@ typedef struct eval_figures {
 	int ignored; /* alarms for in-between stops: no verdict */
 	int fp_must_not_alarm, fp_short_stop, fp_duplicate, fp_nothing;
 	double delay_sum, delay_abs_sum, delay_max; /* over tp */
+	double delay_abs_max; /* largest |alarm - t*| over tp */
 	int clears_due, clears_on_time, clears_late, clears_missing;
 	int clears_found;     /* due clears that were found (any time) */
 	double clear_err_sum; /* |clear - end_s| over clears_found */
 	int early_clears;
+	int restart_dup; /* duplicates across a restart: one alarm
+				 * for an obstruction before it, one after */
 
 	/* Derived by eval_figures_finish(). A mean is NaN when undefined. */
 	double precision, recall, f1;
@@ -93,6 +98,28 @@ typedef struct eval_figures {
  */
 int eval_score(const eval_truth *truth, const eval_event *ev, size_t nev,
 	       eval_figures *out);
+
+/*
+ * eval_score() for the events of an edge restarted at video time restart_t
+ * (the events of both runs together, scored against the uncut truth), which
+ * also counts out->restart_dup: duplicate alarms for an obstruction that
+ * has one alarm before restart_t and another after it. A restart_t that is
+ * NaN is eval_score().
+ */
+int eval_score_restart(const eval_truth *truth, const eval_event *ev,
+		       size_t nev, double restart_t, eval_figures *out);
+
+/*
+ * The truth as an edge started at video time cut (with no memory of what
+ * came before) owes it, into *out (caller frees with eval_truth_free(),
+ * also on failure): an obstruction that ended at or before the cut is
+ * dropped; one at rest across the cut rests from the cut (its alarm is due
+ * at cut + dwell_s and its class follows the cut length end_s - cut); one
+ * that comes to rest after the cut is kept as it is. Zones, times and the
+ * clip's length are unchanged (times stay the clip's own). Returns 0 or
+ * FL_ENOMEM.
+ */
+int eval_truth_cut(const eval_truth *truth, double cut, eval_truth *out);
 
 /* Add the counters and sums of b into a (a's derived fields go stale). */
 void eval_figures_add(eval_figures *a, const eval_figures *b);

@@ -15,9 +15,22 @@
  *                  [--model M] [--fps FPS]   (--fps for image patterns)
  *           with the edge's stdout and stderr in OUT/NAME.edge.log.
  *
- * Runs are plain fork/exec children, up to --jobs at once; a clip is scored
- * after its child exits 0. A failed run is a failed clip (the tail of its
- * log is shown), never a silent zero: the suite then exits 1.
+ * A clip is run once per offset (--offsets; 0 is the plain run, the only
+ * one by default) and once per restart time (--restart-at):
+ *
+ *   cut      NAME@T: the edge with --start T (no memory of before T),
+ *            scored against the truth cut at T (eval_truth_cut).
+ *   restart  NAME@rT: the edge with --until T --state-dir D (it ends at T
+ *            as a power cut would; OUT/NAME@rT.before.*), then again with
+ *            --start T --state-dir D (the same folder, made fresh for the
+ *            pair); both events files together, scored against the uncut
+ *            truth, with duplicates across T counted apart.
+ *
+ * Runs are plain fork/exec children, up to --jobs at once (the two halves
+ * of a restart one after the other); a run is scored after its child (the
+ * last of them) exits 0. A failed run is a failed row (the tail of its log
+ * is shown), never a silent zero: the suite then exits 1. That includes an
+ * edge that does not know --state-dir: a restart row then says FAILED.
  */
 #include "eval.h"
 #include "truth.h"
@@ -27,6 +40,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdio.h>
@@ -39,20 +54,33 @@
 
 #define SUITE_PATH_MAX 4096
 
-/* One clip of the suite while it is prepared, run and scored. */
+/* One clip of the suite: its truth and where its inputs are. */
 struct clip {
 	char json[SUITE_PATH_MAX];
 	char name[256];
 	char media[SUITE_PATH_MAX];
 	char config[SUITE_PATH_MAX];
-	char events[SUITE_PATH_MAX];
-	char log[SUITE_PATH_MAX];
 	char fps[32]; /* "" unless media is an image pattern */
 	eval_truth truth;
-	pid_t pid;
-	int status; /* wait status once finished */
 };
 
+/* One run of a clip: plain, cut or restarted (see the essay). */
+struct run {
+	struct clip *c;
+	int mode;                    /* enum eval_mode */
+	double t;                    /* cut or restart time */
+	char name[300];              /* NAME, NAME@T or NAME@rT */
+	char events[SUITE_PATH_MAX]; /* what is scored */
+	char log[SUITE_PATH_MAX];
+	char before[SUITE_PATH_MAX]; /* restart: events before the cut */
+	char before_log[SUITE_PATH_MAX];
+	char after[SUITE_PATH_MAX]; /* restart: events after it */
+	char state[SUITE_PATH_MAX]; /* restart: the --state-dir */
+	int stage;                  /* restart: 1 before the cut, 2 after */
+	int state_; /* 0 ready to start, 1 running, 2 finished */
+	pid_t pid;
+	int status; /* wait status of the last child */
+};
 static int path_join(char *out, const char *dir, const char *rel)
 {
 	int n;
@@ -139,7 +167,7 @@ static int write_config(struct clip *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Load the truth of c and work out its media, config and output paths. */
+/* Load the truth of c and work out its media and config. */
 static int prepare(struct clip *c, const eval_suite_opts *o, const char *outdir,
 		   char *err, size_t errlen)
 {
@@ -172,11 +200,7 @@ static int prepare(struct clip *c, const eval_suite_opts *o, const char *outdir,
 			 c->truth.fps > 0 ? c->truth.fps : 25.0);
 
 	if (snprintf(yaml, sizeof(yaml), "%s/%s.yaml", dir, c->name) >=
-		    (int)sizeof(yaml) ||
-	    snprintf(c->events, sizeof(c->events), "%s/%s.events.jsonl", outdir,
-		     c->name) >= (int)sizeof(c->events) ||
-	    snprintf(c->log, sizeof(c->log), "%s/%s.edge.log", outdir,
-		     c->name) >= (int)sizeof(c->log))
+	    (int)sizeof(yaml))
 		goto too_long;
 	if (stat(yaml, &st) == 0) {
 		snprintf(c->config, sizeof(c->config), "%s", yaml);
@@ -191,21 +215,102 @@ too_long:
 	return FL_ERANGE;
 }
 
-/* Start the edge for c; its output goes to c->log. Returns 0 or FL_EIO. */
-static int start(struct clip *c, const char *edge, const eval_suite_opts *o)
+/* snprintf into a SUITE_PATH_MAX buffer; 0, or FL_ERANGE when cut short. */
+static int fmt_path(char *out, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+static int fmt_path(char *out, const char *fmt, ...)
 {
-	const char *argv[16];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, SUITE_PATH_MAX, fmt, ap);
+	va_end(ap);
+	return n < 0 || n >= SUITE_PATH_MAX ? FL_ERANGE : 0;
+}
+
+/*
+ * Set up run r of clip c: its name and files in outdir, and for a restart
+ * a fresh state folder. Returns 0, or an error with a message in err.
+ */
+static int plan_run(struct run *r, struct clip *c, int mode, double t,
+		    const char *outdir, char *err, size_t errlen)
+{
+	int bad = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	r->mode = mode;
+	r->t = t;
+	r->stage = 1;
+	if (mode == EVAL_PLAIN)
+		snprintf(r->name, sizeof(r->name), "%s", c->name);
+	else
+		snprintf(r->name, sizeof(r->name), "%s@%s%g", c->name,
+			 mode == EVAL_RESTART ? "r" : "", t);
+	bad |= fmt_path(r->events, "%s/%s.events.jsonl", outdir, r->name);
+	bad |= fmt_path(r->log, "%s/%s.edge.log", outdir, r->name);
+	if (mode == EVAL_RESTART) {
+		bad |= fmt_path(r->before, "%s/%s.before.jsonl", outdir,
+				r->name);
+		bad |= fmt_path(r->before_log, "%s/%s.before.log", outdir,
+				r->name);
+		bad |= fmt_path(r->after, "%s/%s.after.jsonl", outdir, r->name);
+		bad |= fmt_path(r->state, "%s/%s.state.XXXXXX", outdir,
+				r->name);
+	}
+	if (bad) {
+		snprintf(err, errlen, "%s: path too long", c->json);
+		return FL_ERANGE;
+	}
+	/* the memory of this pair of runs and nothing else */
+	if (mode == EVAL_RESTART && !mkdtemp(r->state)) {
+		snprintf(err, errlen, "%s: cannot make its state folder: %s",
+			 r->name, strerror(errno));
+		return FL_EIO;
+	}
+	return 0;
+}
+
+/* Start the edge for the next stage of r; its output goes to the stage's
+ * log. Returns 0 or FL_EIO. */
+static int start(struct run *r, const char *edge, const eval_suite_opts *o)
+{
+	const struct clip *c = r->c;
+	const char *argv[24], *events = r->events, *log = r->log;
+	char t[32];
 	int n = 0;
 	pid_t pid;
 
+	snprintf(t, sizeof(t), "%.6g", r->t);
 	argv[n++] = edge;
 	argv[n++] = "--config";
 	argv[n++] = c->config;
 	argv[n++] = "--replay";
 	argv[n++] = "--source";
 	argv[n++] = c->media;
+	if (r->mode == EVAL_CUT || (r->mode == EVAL_RESTART && r->stage == 2)) {
+		argv[n++] = "--start";
+		argv[n++] = t;
+	}
+	if (r->mode == EVAL_RESTART) {
+		if (r->stage == 1) {
+			argv[n++] = "--until";
+			argv[n++] = t;
+			events = r->before;
+			log = r->before_log;
+		} else {
+			events = r->after;
+		}
+		argv[n++] = "--state-dir";
+		argv[n++] = r->state;
+	}
 	argv[n++] = "--events-out";
-	argv[n++] = c->events;
+	argv[n++] = events;
 	if (o->model) {
 		argv[n++] = "--model";
 		argv[n++] = o->model;
@@ -216,13 +321,16 @@ static int start(struct clip *c, const char *edge, const eval_suite_opts *o)
 	}
 	argv[n] = NULL;
 
-	unlink(c->events); /* never score a stale file */
+	/* never score a stale file */
+	unlink(events);
+	if (r->stage == 1)
+		unlink(r->events);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
 		return FL_EIO;
 	if (pid == 0) {
-		int fd = open(c->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -234,10 +342,9 @@ static int start(struct clip *c, const char *edge, const eval_suite_opts *o)
 			strerror(errno));
 		_exit(127);
 	}
-	c->pid = pid;
+	r->pid = pid;
 	return 0;
 }
-
 /* Print the last lines of path to stderr, indented. */
 static void log_tail(const char *path, int lines)
 {
@@ -260,35 +367,94 @@ static void log_tail(const char *path, int lines)
 	free(text);
 }
 
-/* Score a clip whose edge run has finished; fills r. Returns an exit code. */
-static int finish(struct clip *c, eval_result *r)
+/* Write the events of both halves of a restart into r->events. */
+static int join_restart(const struct run *r, char *err, size_t errlen)
 {
+	const char *parts[2] = { r->before, r->after };
+	FILE *f = fopen(r->events, "w");
+	int rc = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", r->events, strerror(errno));
+		return FL_EIO;
+	}
+	for (int i = 0; i < 2 && !rc; i++) {
+		char *text;
+		size_t len;
+
+		rc = eval_read_file(parts[i], &text, &len);
+		if (rc) {
+			snprintf(err, errlen, "%s: %s", parts[i],
+				 fl_strerror(rc));
+			break;
+		}
+		if (fwrite(text, 1, len, f) != len ||
+		    (len && text[len - 1] != '\n' && fputc('\n', f) == EOF))
+			rc = FL_EIO;
+		free(text);
+	}
+	if (fclose(f) && !rc)
+		rc = FL_EIO;
+	if (rc == FL_EIO)
+		snprintf(err, errlen, "%s: write failed", r->events);
+	return rc;
+}
+
+/* Score a run whose edge runs have finished; fills res. Returns an exit
+ * code. */
+static int finish(struct run *r, eval_result *res)
+{
+	const eval_truth *truth = &r->c->truth;
+	eval_truth cut = { 0 };
 	eval_events ev = { 0 };
 	int rc;
 
-	if (!WIFEXITED(c->status) || WEXITSTATUS(c->status) != 0) {
-		r->failed = 1;
-		if (WIFEXITED(c->status))
-			snprintf(r->error, sizeof(r->error), "edge exited %d",
-				 WEXITSTATUS(c->status));
+	if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0) {
+		const char *half = r->mode != EVAL_RESTART ? ""
+				   : r->stage == 1
+					   ? " (the run before the restart)"
+					   : " (the run after the restart)";
+
+		res->failed = 1;
+		if (WIFEXITED(r->status))
+			snprintf(res->error, sizeof(res->error),
+				 "edge exited %d%s", WEXITSTATUS(r->status),
+				 half);
 		else
-			snprintf(r->error, sizeof(r->error),
-				 "edge killed by signal %d",
-				 WIFSIGNALED(c->status) ? WTERMSIG(c->status)
-							: 0);
-		fprintf(stderr, "firelane-eval: %s: %s\n", c->name, r->error);
-		log_tail(c->log, 20);
+			snprintf(res->error, sizeof(res->error),
+				 "edge killed by signal %d%s",
+				 WIFSIGNALED(r->status) ? WTERMSIG(r->status)
+							: 0,
+				 half);
+		fprintf(stderr, "firelane-eval: %s: %s\n", r->name, res->error);
+		log_tail(r->mode == EVAL_RESTART && r->stage == 1
+				 ? r->before_log
+				 : r->log,
+			 20);
 		return EVAL_EXIT_FAIL;
 	}
-	rc = eval_events_load(c->events, &ev, r->error, sizeof(r->error));
+	rc = r->mode == EVAL_RESTART
+		     ? join_restart(r, res->error, sizeof(res->error))
+		     : 0;
 	if (!rc)
-		rc = eval_score(&c->truth, ev.v, ev.n, &r->f);
+		rc = eval_events_load(r->events, &ev, res->error,
+				      sizeof(res->error));
+	if (!rc && r->mode == EVAL_CUT) {
+		rc = eval_truth_cut(truth, r->t, &cut);
+		truth = &cut;
+	}
+	if (!rc)
+		rc = eval_score_restart(truth, ev.v, ev.n,
+					r->mode == EVAL_RESTART ? r->t : NAN,
+					&res->f);
+	eval_truth_free(&cut);
 	eval_events_free(&ev);
 	if (rc) {
 		if (rc == FL_ENOMEM)
-			snprintf(r->error, sizeof(r->error), "out of memory");
-		r->failed = 1;
-		fprintf(stderr, "firelane-eval: %s\n", r->error);
+			snprintf(res->error, sizeof(res->error),
+				 "out of memory");
+		res->failed = 1;
+		fprintf(stderr, "firelane-eval: %s\n", res->error);
 		return EVAL_EXIT_ERROR;
 	}
 	return EVAL_EXIT_OK;
@@ -316,28 +482,35 @@ static int make_outdir(const eval_suite_opts *o, char *out)
 	return 0;
 }
 
-/* Run every prepared clip, at most jobs at once; fills c[i].status. */
-static int run_all(struct clip *c, size_t n, const char *edge,
+/* Run every planned run, at most jobs children at once; the second half
+ * of a restart starts once the first has ended well. Fills r[i].status. */
+static int run_all(struct run *r, size_t n, const char *edge,
 		   const eval_suite_opts *o)
 {
-	size_t next = 0, running = 0;
+	size_t running = 0, left = n;
 
-	while (next < n || running > 0) {
+	while (left > 0) {
 		int status;
 		pid_t pid;
 
-		while (next < n && running < (size_t)o->jobs) {
-			fprintf(stderr, "firelane-eval: running %s\n",
-				c[next].name);
-			if (start(&c[next], edge, o) != 0) {
+		for (size_t i = 0; i < n && running < (size_t)o->jobs; i++) {
+			if (r[i].state_ != 0)
+				continue;
+			fprintf(stderr, "firelane-eval: running %s%s\n",
+				r[i].name,
+				r[i].mode != EVAL_RESTART ? ""
+				: r[i].stage == 1 ? " (before the restart)"
+						  : " (after the restart)");
+			if (start(&r[i], edge, o) != 0) {
 				fprintf(stderr, "firelane-eval: fork: %s\n",
 					strerror(errno));
-				c[next].status = 127 << 8;
-				c[next].pid = 0;
-			} else {
-				running++;
+				r[i].status = 127 << 8;
+				r[i].state_ = 2;
+				left--;
+				continue;
 			}
-			next++;
+			r[i].state_ = 1;
+			running++;
 		}
 		if (running == 0)
 			continue;
@@ -347,24 +520,37 @@ static int run_all(struct clip *c, size_t n, const char *edge,
 				continue;
 			return FL_EIO;
 		}
-		for (size_t i = 0; i < next; i++)
-			if (c[i].pid == pid) {
-				c[i].status = status;
-				c[i].pid = 0;
-				running--;
+		for (size_t i = 0; i < n; i++) {
+			if (r[i].state_ != 1 || r[i].pid != pid)
+				continue;
+			r[i].status = status;
+			r[i].pid = 0;
+			running--;
+			if (r[i].mode == EVAL_RESTART && r[i].stage == 1 &&
+			    WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+				r[i].stage = 2;
+				r[i].state_ = 0;
+			} else {
+				r[i].state_ = 2;
+				left--;
 			}
+		}
 	}
 	return 0;
 }
 
 int eval_suite_run(const eval_suite_opts *o, eval_result **res, size_t *nres)
 {
+	static const double plain_only[1] = { 0 };
+	const double *offs = o->offsets ? o->offsets : plain_only;
+	size_t noffs = o->offsets ? o->noffsets : 1;
 	char pattern[SUITE_PATH_MAX], outdir[SUITE_PATH_MAX];
 	char edge[SUITE_PATH_MAX], err[1024];
 	glob_t g = { 0 };
 	struct clip *c = NULL;
+	struct run *runs = NULL;
 	eval_result *r = NULL;
-	size_t n = 0;
+	size_t n = 0, nr = 0;
 	int rc = EVAL_EXIT_ERROR, grc;
 
 	*res = NULL;
@@ -379,15 +565,11 @@ int eval_suite_run(const eval_suite_opts *o, eval_result **res, size_t *nres)
 	}
 	n = g.gl_pathc;
 	c = calloc(n, sizeof(*c));
-	r = calloc(n, sizeof(*r));
-	if (!c || !r)
+	runs = calloc(n * (noffs + o->nrestarts), sizeof(*runs));
+	if (!c || !runs)
 		goto out_clips;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		snprintf(c[i].json, sizeof(c[i].json), "%s", g.gl_pathv[i]);
-		/* the name of a clip is its label file's, so reports line up
-		 * with the folder even when two labels share a video */
-		r[i].name = NULL;
-	}
 
 	if (make_outdir(o, outdir))
 		goto out_clips;
@@ -396,26 +578,57 @@ int eval_suite_run(const eval_suite_opts *o, eval_result **res, size_t *nres)
 			fprintf(stderr, "firelane-eval: %s\n", err);
 			goto out_clips;
 		}
+		/* the name of a clip is its label file's, so reports line up
+		 * with the folder even when two labels share a video */
+		for (size_t k = 0; k < noffs + o->nrestarts; k++) {
+			int mode = k >= noffs    ? EVAL_RESTART
+				   : offs[k] > 0 ? EVAL_CUT
+						 : EVAL_PLAIN;
+			double t = k >= noffs ? o->restarts[k - noffs]
+					      : offs[k];
+
+			if (mode != EVAL_PLAIN &&
+			    t >= c[i].truth.duration_s - 1) {
+				fprintf(stderr,
+					"firelane-eval: %s: %g s is past "
+					"its end (%g s): not run\n",
+					c[i].name, t, c[i].truth.duration_s);
+				continue;
+			}
+			if (plan_run(&runs[nr], &c[i], mode, t, outdir, err,
+				     sizeof(err))) {
+				fprintf(stderr, "firelane-eval: %s\n", err);
+				goto out_clips;
+			}
+			nr++;
+		}
 	}
+	r = calloc(nr + 1, sizeof(*r));
+	if (!r)
+		goto out_clips;
 	if (o->edge)
 		snprintf(edge, sizeof(edge), "%s", o->edge);
 	else
 		default_edge(edge);
 
-	if (run_all(c, n, edge, o))
+	if (run_all(runs, nr, edge, o))
 		goto out_clips;
 	rc = EVAL_EXIT_OK;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < nr; i++) {
 		int frc;
 
-		r[i].name = malloc(strlen(c[i].name) + 1);
+		r[i].name = malloc(strlen(runs[i].name) + 1);
 		if (!r[i].name) {
 			rc = EVAL_EXIT_ERROR;
 			break;
 		}
-		strcpy(r[i].name, c[i].name);
+		strcpy(r[i].name, runs[i].name);
+		r[i].mode = runs[i].mode;
+		r[i].offset_s = runs[i].mode == EVAL_PLAIN ? 0 : runs[i].t;
+		snprintf(r[i].cls, sizeof(r[i].cls), "%s",
+			 runs[i].c->truth.cls ? runs[i].c->truth.cls : "");
 		*nres = i + 1;
-		frc = finish(&c[i], &r[i]);
+		frc = finish(&runs[i], &r[i]);
 		if (frc > rc)
 			rc = frc;
 	}
@@ -425,6 +638,7 @@ out_clips:
 	for (size_t i = 0; c && i < n; i++)
 		eval_truth_free(&c[i].truth);
 	free(c);
+	free(runs);
 	eval_results_free(r, 0);
 out_glob:
 	globfree(&g);

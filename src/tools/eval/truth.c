@@ -10,7 +10,9 @@
  *
  * The ground truth is the format of EVAL.md. Fields the scorer needs are
  * required (duration_s, dwell_s, zones[].name, obstructions[].zone, start_s,
- * end_s); descriptive ones (what, bbox, notes, frames, ...) are ignored.
+ * end_s); descriptive ones (what, bbox, notes, frames, ...) are ignored;
+ * "class" (the failure class a generated scene measures) is kept for
+ * reports.
  *
  * Events are SPEC 5.2 JSON lines. Only "alarm" and "cleared" lines are kept,
  * and for them "lane" and "video_time_s" are required; "incident_id" may be
@@ -176,7 +178,7 @@ static int parse_obstruction(const json_t *jo, size_t i, const char *file,
 static int truth_from_json(const json_t *root, const char *file,
 			   eval_truth *out, char *err, size_t errlen)
 {
-	const json_t *zones, *obs, *clip, *media;
+	const json_t *zones, *obs, *clip, *media, *cls;
 	int rc;
 
 	if (!json_is_object(root))
@@ -206,7 +208,13 @@ static int truth_from_json(const json_t *root, const char *file,
 			    file);
 	if (media)
 		out->media = strdup(json_string_value(media));
-	if (!out->clip || (media && !out->media))
+	cls = json_object_get(root, "class");
+	if (cls && !json_is_string(cls))
+		return fail(err, errlen, FL_EFORMAT, "%s: class: not a string",
+			    file);
+	if (cls)
+		out->cls = strdup(json_string_value(cls));
+	if (!out->clip || (media && !out->media) || (cls && !out->cls))
 		return fail(err, errlen, FL_ENOMEM, "%s: out of memory", file);
 
 	zones = json_object_get(root, "zones");

@@ -1,12 +1,17 @@
 /*
- * firelane-plates - measure fl_plate_find() on annotated plate images.
+ * firelane-plates - licence plates in still images: measure the localiser
+ * fl_plate_find() on annotated images, and read plates with the reader
+ * fl_plate_read() (read.c).
  *
  *   firelane-plates [--top K] [--roi whole|car] [--grow W,H] [--seed N] [-v]
  *                   DIR...
+ *   firelane-plates --read [--crop] [--model M] [--min-conf C] FILE...
+ *   firelane-plates --ocr [--crop] [--model M] [--min-conf C] [-v] DIR...
  *
- * Each DIR holds images and one .txt per image (the openalpr end-to-end
- * benchmark format: "<file>\t<x>\t<y>\t<w>\t<h>\t<text>", one plate per
- * image). For every DIR one JSON line is printed:
+ * The first form measures the localiser. Each DIR holds images and one .txt
+ * per image (the openalpr end-to-end benchmark format: "<file>\t<x>\t<y>\t
+ * <w>\t<h>\t<text>", one plate per image). For every DIR one JSON line is
+ * printed:
  *
  *   {"dir":"...","images":N,"recall":R,"false_per_image":F,"ms_per_image":M}
  *
@@ -22,12 +27,14 @@
  * height, so the plate stays inside; a fixed-seed generator, --seed, default
  * 1, so runs repeat exactly) and clipped to the image. -v prints one line
  * per image (hit or miss, best IoU, top box) on stderr.
+ *
+ * --read and --ocr: see read.c.
  */
 #include "clock.h"
 #include "fl.h"
+#include "plates.h"
 #include "vision.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -55,7 +62,11 @@ struct tally {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: firelane-plates [--top K] [--roi whole|car] "
-		   "[--grow W,H] [--seed N] [-v] DIR...\n");
+		   "[--grow W,H] [--seed N] [-v] DIR...\n"
+		   "       firelane-plates --read [--crop] [--model M] "
+		   "[--min-conf C] FILE...\n"
+		   "       firelane-plates --ocr [--crop] [--model M] "
+		   "[--min-conf C] [-v] DIR...\n");
 }
 
 static void log_sink(int level, const char *tag, const char *msg, void *user)
@@ -75,60 +86,22 @@ static double rand_unit(unsigned long long *s)
 	return (double)(z >> 11) / 9007199254740992.0;
 }
 
-static double box_iou(const double *a, const double *b)
-{
-	double x0 = fmax(a[0], b[0]), y0 = fmax(a[1], b[1]);
-	double x1 = fmin(a[0] + a[2], b[0] + b[2]);
-	double y1 = fmin(a[1] + a[3], b[1] + b[3]);
-	double in, un;
-
-	if (x1 <= x0 || y1 <= y0)
-		return 0.0;
-	in = (x1 - x0) * (y1 - y0);
-	un = a[2] * a[3] + b[2] * b[3] - in;
-	return un > 0 ? in / un : 0.0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Read one annotation: image file name and plate box. 0 or -1. */
-static int read_truth(const char *path, char *file, size_t filelen,
-		      double box[4])
-{
-	char line[1024], name[512];
-	FILE *f = fopen(path, "r");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fgets(line, sizeof(line), f) != NULL &&
-	     sscanf(line, "%511[^\t]\t%lf\t%lf\t%lf\t%lf", name, &box[0],
-		    &box[1], &box[2], &box[3]) == 5 &&
-	     box[2] > 0 && box[3] > 0;
-	fclose(f);
-	if (!ok)
-		return -1;
-	snprintf(file, filelen, "%s", name);
-	return 0;
-}
-
 /* One image: run the finder, count hit and false boxes. 0 or -1 (skip). */
 static int one_image(const char *dir, const char *txt, const struct opts *o,
 		     unsigned long long *rng, struct tally *t)
 {
-	char path[2048], file[512], err[256];
-	double truth[4], roi[4];
+	char path[2048], err[256];
+	plates_truth tr;
+	double *truth = tr.box, roi[4];
+	const char *file = tr.file;
 	fl_plate found[MAX_TOP];
 	uint8_t *bgr = NULL;
 	int w, h, n, hit = 0, rc;
 	double t0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, txt);
-	if (read_truth(path, file, sizeof(file), truth) < 0) {
-		fprintf(stderr, "firelane-plates: %s: bad annotation\n", path);
+	if (plates_read_truth(path, &tr, err, sizeof(err)) < 0) {
+		fprintf(stderr, "firelane-plates: %s\n", err);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
@@ -151,9 +124,9 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 		roi[2] = x1 - x0;
 		roi[3] = y1 - y0;
 	}
-	t0 = fl_mono_s();
+	t0 = (fl_mono_s() * 1e3);
 	n = fl_plate_find(bgr, w, h, o->car ? roi : NULL, found, o->top);
-	t->ms += (fl_mono_s() - t0) * 1e3;
+	t->ms += (fl_mono_s() * 1e3) - t0;
 	free(bgr);
 	if (n < 0) {
 		fprintf(stderr, "firelane-plates: %s: plate find: %s\n", path,
@@ -163,7 +136,7 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 	for (int i = 0; i < n; i++) {
 		double b[4] = { found[i].x, found[i].y, found[i].w,
 				found[i].h };
-		if (box_iou(b, truth) >= 0.3)
+		if (plates_iou(b, truth) >= 0.3)
 			hit = 1;
 		else
 			t->false_boxes++;
@@ -175,7 +148,7 @@ static int one_image(const char *dir, const char *txt, const struct opts *o,
 		for (int i = 0; i < n; i++) {
 			double b[4] = { found[i].x, found[i].y, found[i].w,
 					found[i].h };
-			best = fmax(best, box_iou(b, truth));
+			best = fmax(best, plates_iou(b, truth));
 		}
 		fprintf(stderr,
 			"%s %s n=%d best_iou=%.2f truth=%.0f,%.0f,%.0f,%.0f",
@@ -196,37 +169,14 @@ static int run_dir(const char *dir, const struct opts *o)
 	struct tally t = { 0, 0, 0, 0.0 };
 	unsigned long long rng = o->seed;
 	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d = opendir(dir);
+	size_t n = 0;
 	int rc = 0;
 
-	if (!d) {
+	if (plates_list(dir, &names, &n) < 0) {
 		fprintf(stderr, "firelane-plates: %s: %s\n", dir,
 			strerror(errno));
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
-		size_t l = strlen(de->d_name);
-		if (l < 5 || strcmp(de->d_name + l - 4, ".txt") != 0)
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			char **nn = realloc(names, nc * sizeof(*nn));
-			if (!nn) {
-				rc = -1;
-				goto out;
-			}
-			names = nn;
-			cap = nc;
-		}
-		if (!(names[n] = strdup(de->d_name))) {
-			rc = -1;
-			goto out;
-		}
-		n++;
-	}
-	qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++)
 		one_image(dir, names[i], o, &rng, &t);
 	if (t.images == 0) {
@@ -241,10 +191,7 @@ static int run_dir(const char *dir, const struct opts *o)
 	       (double)t.false_boxes / t.images, t.ms / t.images);
 	fflush(stdout);
 out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
+	plates_free_names(names, n);
 	return rc;
 }
 
@@ -254,6 +201,9 @@ int main(int argc, char **argv)
 	int i, rc = 0, ndirs = 0;
 
 	fl_log_set(log_sink, FL_LOG_WARN, NULL);
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--read") || !strcmp(argv[i], "--ocr"))
+			return plates_read_main(argc, argv);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--top") && i + 1 < argc) {
 			o.top = atoi(argv[++i]);

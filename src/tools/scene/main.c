@@ -4,8 +4,9 @@
  *
  *   firelane-scene --list
  *   firelane-scene --scenario NAME --out DIR [--seed N] [--width W
- *                  --height H] [--fps F] [--quick] [-v]
+ *                  --height H] [--fps F] [--quick] [--classic] [-v]
  *   firelane-scene --all --out DIR [--seed N] [--quick] [--jobs N] [-v]
+ *   firelane-scene --long --out DIR [--seed N] [--fps F] [--jobs N] [-v]
  *
  * Per scenario it writes DIR/NAME.mp4 (H.264), DIR/NAME.json (ground truth in
  * the EVAL.md format plus "media", "scenario" and "seed") and DIR/NAME.yaml
@@ -19,12 +20,29 @@
  * placed the actors, the generator walks every frame of every obstructing
  * actor's trajectory, finds the runs of frames where its coordinates do not
  * change (the renderer draws those frames pixel-identically), and takes a run
- * as an obstruction of a zone when the bottom centre of the actor's box at
- * rest (the point a detector sees touching the ground) lies inside that
- * zone's polygon and the run lasts at least two seconds. start_s is the run's
+ * of at least two seconds as an obstruction of a zone when at least
+ * SC_MIN_OVERLAP (0.3) of the actor's ground footprint (the rectangle it
+ * covers on the ground) lies inside the zone: the overlap policy of
+ * docs/scenes.md, the one the engine's per-lane min_overlap defaults to.
+ * Scripts keep their overlaps well away from that bound (at most 0.15 or at
+ * least 0.5); a rest between the two is a broken script and the generator
+ * refuses it, so the truth never depends on a hair. start_s is the run's
  * first frame, end_s the first frame it moves again (or the clip's end). A
  * zone gets "alarm expected" when it has an obstruction due an alarm
  * (end - start >= dwell + 3), otherwise "must not alarm" and no obstructions.
+ *
+ * A note on geometry: per seed and scenario the camera's place, height,
+ * yaw, pitch and lens and the lane's width and right-hand side are drawn
+ * (draw_world), so that the lane sits centred, left or right in the
+ * picture, straight or at an angle, near or far; the pitch is chosen to put
+ * the zones' middle a little below the picture's centre and the draw is
+ * repeated until the zones are fully in view and fill a third of the
+ * picture's height, as an installer would aim.
+ * Zones are ground rectangles; their image polygons are clipped to the
+ * frame (up to 8 points). --classic keeps the first generator's world
+ * instead (a 4 m lane with bays, the camera 6 m over its centre line, no
+ * second zone): for tests that need a scene to exercise something else
+ * (evidence, warnings, health, MQTT, the demo), not a measurement.
  *
  * The program is thin wiring: argv, the scenario table, the frame loop
  * (render -> encode) and the two small text writers.
@@ -53,8 +71,16 @@ struct opts {
 	uint64_t seed;
 	int w, h;
 	double fps;
-	int all, list, quick, verbose, threads, jobs;
+	int all, list, quick, verbose, threads, jobs, long_set, classic;
 };
+
+/* The overlap policy: an object at rest is an obstruction of a zone when at
+ * least this fraction of its ground footprint lies inside it; scripts keep
+ * clear of (SC_HAIR_LO, SC_HAIR_HI). */
+#define SC_MIN_OVERLAP 0.3
+#define SC_HAIR_LO 0.15
+#define SC_HAIR_HI 0.5
+#define SC_ZONE_PTS 8
 
 struct obstruction {
 	int zone;
@@ -69,7 +95,9 @@ struct obstruction {
 struct truth {
 	long frames;
 	double dur;
-	int zpts[SC_MAX_ZONES][4][2];
+	int zpts[SC_MAX_ZONES][SC_ZONE_PTS][2];
+	int nzpts[SC_MAX_ZONES];
+	int hair; /* a rest too close to the overlap bound */
 	int nobs;
 	struct obstruction obs[MAX_OBS];
 	int due[SC_MAX_ZONES];
@@ -81,8 +109,10 @@ static void usage(FILE *f)
 		"usage: firelane-scene --list\n"
 		"       firelane-scene --scenario NAME --out DIR [--seed N]\n"
 		"                      [--width W --height H] [--fps F] "
-		"[--quick] [-v]\n"
+		"[--quick] [--classic] [-v]\n"
 		"       firelane-scene --all --out DIR [--seed N] [--quick] "
+		"[--jobs N] [-v]\n"
+		"       firelane-scene --long --out DIR [--seed N] [--fps F] "
 		"[--jobs N] [-v]\n"
 		"Writes DIR/NAME.mp4, DIR/NAME.json (ground truth) and "
 		"DIR/NAME.yaml (edge config);\n"
@@ -90,8 +120,12 @@ static void usage(FILE *f)
 		"DIR/NAME_reference.ppm (clear lane).\n"
 		"Defaults: 640x360 at 25 fps, seed 1; --quick: 480x270 and "
 		"short variants.\n"
+		"--all: the scored suite; --long: the long negative scenes "
+		"(default 10 fps).\n"
 		"--threads N: x264 threads (default 1); --jobs N: scenarios "
-		"generated at once (default 1).\n");
+		"generated at once (default 1).\n"
+		"--classic: the first generator's camera and lane, not drawn "
+		"per seed (test fixtures).\n");
 }
 
 static const struct sc_scenario *find_scenario(const char *name)
@@ -113,35 +147,203 @@ static uint64_t hash_name(const char *s)
 	return h;
 }
 
-/* Fill s from the scenario's script, with the defaults a script may keep. */
-static void build_scene(struct sc_scene *s, const struct sc_scenario *sc,
-			uint64_t seed, int quick)
+/* Do all four corners of every zone, and the lane far beyond them, land
+ * inside the picture with a margin, do the zones fill at least a third of
+ * its height (an installer frames the lane, not the sky), and is the lane
+ * still a few pixels wide where the zones end? */
+static int zones_in_view(const struct sc_scene *s, const struct sc_cam *c)
 {
+	double mx = 0.03 * c->w, my = 0.03 * c->h, zfar = 0, px, py, qx, qy;
+	double top = c->h, bottom = 0;
+	int k, i;
+
+	for (k = 0; k < s->nzone; k++) {
+		const struct sc_zone *zn = &s->zone[k];
+
+		zfar = fmax(zfar, zn->z1);
+		for (i = 0; i < 4; i++) {
+			if (!sc_project(c, i & 1 ? zn->x1 : zn->x0, 0,
+					i & 2 ? zn->z1 : zn->z0, &px, &py) ||
+			    px < mx || px > c->w - mx || py < my ||
+			    py > c->h - my)
+				return 0;
+			top = fmin(top, py);
+			bottom = fmax(bottom, py);
+		}
+	}
+	if (bottom - top < c->h / 3.0)
+		return 0;
+	/* the lane runs on into the picture, not out of its side */
+	for (i = 0; i < 2; i++)
+		if (!sc_project(c, i ? s->lay.hw : -s->lay.hw, 0, 120, &px,
+				&py) ||
+		    px < 0 || px > c->w || py < 0)
+			return 0;
+	/* at the zones' far end the lane is at least 2.5 % of the width */
+	sc_project(c, -s->lay.hw, 0, zfar, &px, &py);
+	sc_project(c, s->lay.hw, 0, zfar, &qx, &qy);
+	return hypot(qx - px, qy - py) >= 0.025 * c->w;
+}
+
+/*
+ * Draw the camera for s (see the note on geometry): a pole on the left
+ * footway, a bracket over the lane, or a pole on the right verge; 3-9 m up;
+ * a lens of 30-70 degrees across (the 4-12 mm lenses of capture devices);
+ * turned so that the lane's middle lands in the middle third of the
+ * picture (left, centre or right of it) and tilted down so the zones'
+ * middle lies at 50-65 % of the height. Draws again
+ * until zones_in_view(); after 500 tries (never seen) the default camera.
+ */
+static void draw_camera(struct sc_scene *s, struct sc_rng *g, int w, int h)
+{
+	double z0 = 1e9, z1 = 0, zm, ut, vt, d;
+	struct sc_cam cam;
+	int k, tries, mount;
+
+	for (k = 0; k < s->nzone; k++) {
+		z0 = fmin(z0, s->zone[k].z0);
+		z1 = fmax(z1, s->zone[k].z1);
+	}
+	zm = 0.5 * (z0 + z1);
+	for (tries = 0; tries < 500; tries++) {
+		struct sc_geom *q = &s->geom;
+
+		mount = (int)(sc_rng_unit(g) * 3);
+		q->height = sc_rng_range(g, 3.0, 9.0);
+		q->focal = 0.5 /
+			   tan(0.5 * sc_rng_range(g, 30, 70) * M_PI / 180);
+		q->z = 0;
+		if (mount == 0) {
+			q->x = sc_rng_range(g, -0.5, 0.5);
+			ut = 0.5 + sc_rng_range(g, -0.06, 0.06);
+		} else {
+			q->x = mount == 1 ? s->lay.walk_l +
+						    sc_rng_range(g, -0.4, 0.4)
+					  : s->lay.edge_r + 0.7;
+			ut = sc_rng_range(g, 0.33, 0.67);
+		}
+		vt = sc_rng_range(g, 0.5, 0.65);
+		d = hypot(q->x, zm - q->z);
+		q->yaw = atan2(-q->x, zm - q->z) - atan((ut - 0.5) / q->focal);
+		q->pitch = atan(q->height / d) -
+			   atan((vt - 0.5) * h / (q->focal * w));
+		sc_cam_init(&cam, w, h, q);
+		if (zones_in_view(s, &cam))
+			return;
+	}
+	sc_geom_classic(&s->geom, w, h);
+}
+
+/*
+ * Fill s from the scenario's script, with the defaults a script may keep:
+ * the lane's width and right-hand side are drawn before the script (which
+ * places its actors relative to them, and may ask for bays or a road), the
+ * zones after it (lane-a, and on some seeds a far section lane-b that
+ * nothing stands in), and the camera last (it aims at the zones).
+ */
+static void build_scene(struct sc_scene *s, const struct sc_scenario *sc,
+			uint64_t seed, int quick, int classic, int w, int h)
+{
+	struct sc_rng g;
+
 	memset(s, 0, sizeof(*s));
 	sc_rng_seed(&s->rng, seed, hash_name(sc->name));
+	sc_rng_seed(&g, seed ^ 0x6e0e7279ull, hash_name(sc->name));
 	s->duration = 60;
 	s->dwell = 15;
 	s->noise = 2;
 	s->drift = 0.04;
+	sc_geom_classic(&s->geom, w, h);
+	if (classic)
+		sc_layout_set(&s->lay, 2.0, SC_RIGHT_BAYS);
+	else
+		sc_layout_set(&s->lay, sc_rng_range(&g, 1.75, 3.0),
+			      sc_rng_unit(&g) < 0.5 ? SC_RIGHT_BAYS
+						    : SC_RIGHT_ROAD);
 	sc->script(s, quick);
-	/* every clip 40-110 s, whatever the script's arithmetic gave */
-	s->duration = fmin(fmax(s->duration, 40), 110);
-	if (s->nzone == 0)
-		sc_zone_set(s, "lane-a", -2.0, 2.0, 20, 46);
+	/* every clip 40-110 s (long scenes: up to half an hour), whatever the
+	 * script's arithmetic gave */
+	s->duration = fmin(fmax(s->duration, 40),
+			   sc->set == SC_SET_LONG ? 1800 : 110);
+	if (s->nzone == 0) {
+		sc_zone_set(s, "lane-a", -s->lay.hw, s->lay.hw, 20, 46);
+		if (!classic && sc_rng_unit(&g) < 0.4)
+			sc_zone_set(s, "lane-b", -s->lay.hw, s->lay.hw, 52, 75);
+	}
+	if (!classic)
+		draw_camera(s, &g, w, h);
 }
 
-/* Point-in-polygon (even-odd) for the zone's projected quad. */
-static int inside(const int (*p)[2], int n, double x, double y)
+/* Clip the polygon p[n] to the half-plane a x + b y + c >= 0 into out;
+ * returns the new count (at most n + 1). */
+static int clip_half(const double (*p)[2], int n, double a, double b, double c,
+		     double (*out)[2])
 {
-	int i, j, in = 0;
+	int i, m = 0;
 
-	for (i = 0, j = n - 1; i < n; j = i++)
-		if ((p[i][1] > y) != (p[j][1] > y) &&
-		    x < (double)(p[j][0] - p[i][0]) * (y - p[i][1]) /
-					    (p[j][1] - p[i][1]) +
-				    p[i][0])
-			in = !in;
-	return in;
+	for (i = 0; i < n; i++) {
+		const double *u = p[i], *v = p[(i + 1) % n];
+		double du = a * u[0] + b * u[1] + c,
+		       dv = a * v[0] + b * v[1] + c;
+
+		if (du >= 0) {
+			out[m][0] = u[0];
+			out[m++][1] = u[1];
+		}
+		if ((du >= 0) != (dv >= 0)) {
+			double t = du / (du - dv);
+
+			out[m][0] = u[0] + t * (v[0] - u[0]);
+			out[m++][1] = u[1] + t * (v[1] - u[1]);
+		}
+	}
+	return m;
+}
+
+/*
+ * The image polygon of ground rectangle zn: its corners projected (they
+ * are in front of the lens: zones_in_view) and the quad clipped to the
+ * frame, rounded to pixels, repeated points dropped. Returns the count.
+ */
+static int zone_polygon(const struct sc_cam *cam, const struct sc_zone *zn,
+			int (*pts)[2])
+{
+	double a[16][2], b[16][2];
+	int n = 4, i, m = 0;
+
+	for (i = 0; i < 4; i++)
+		sc_project(cam, i == 1 || i == 2 ? zn->x1 : zn->x0, 0,
+			   i >= 2 ? zn->z1 : zn->z0, &a[i][0], &a[i][1]);
+	n = clip_half((const double(*)[2])a, n, 1, 0, 0, b);
+	n = clip_half((const double(*)[2])b, n, -1, 0, cam->w - 1, a);
+	n = clip_half((const double(*)[2])a, n, 0, 1, 0, b);
+	n = clip_half((const double(*)[2])b, n, 0, -1, cam->h - 1, a);
+	for (i = 0; i < n && m < SC_ZONE_PTS; i++) {
+		int x = (int)lround(a[i][0]), y = (int)lround(a[i][1]);
+
+		if (m > 0 && pts[m - 1][0] == x && pts[m - 1][1] == y)
+			continue;
+		pts[m][0] = x;
+		pts[m][1] = y;
+		m++;
+	}
+	if (m > 1 && pts[m - 1][0] == pts[0][0] && pts[m - 1][1] == pts[0][1])
+		m--;
+	return m;
+}
+
+/* The fraction of a's ground footprint at (x, z) inside zone zn. */
+static double footprint_in(const struct sc_actor *a, double x, double z,
+			   const struct sc_zone *zn)
+{
+	double hx = (a->axis ? a->len : a->wid) / 2;
+	double hz = (a->axis ? a->wid : a->len) / 2;
+	double ox = fmin(x + hx, zn->x1) - fmax(x - hx, zn->x0);
+	double oz = fmin(z + hz, zn->z1) - fmax(z - hz, zn->z0);
+
+	if (ox <= 0 || oz <= 0)
+		return 0;
+	return ox * oz / (4 * hx * hz);
 }
 
 static void add_run(const struct sc_scene *s, const struct sc_cam *cam,
@@ -149,16 +351,23 @@ static void add_run(const struct sc_scene *s, const struct sc_cam *cam,
 		    double z, long f0, long f1, int clip_end, double fps)
 {
 	int box[4], k;
-	double rx, ry;
 
-	if ((f1 - f0) / fps < 2.0 || !sc_actor_bbox(cam, a, x, z, box))
+	if ((f1 - f0) / fps < 2.0 || sc_actor_bbox(cam, a, x, z, box) <= 0)
 		return;
-	rx = box[0] + box[2] / 2.0;
-	ry = box[1] + box[3] - 0.5;
 	for (k = 0; k < s->nzone; k++) {
+		double frac = footprint_in(a, x, z, &s->zone[k]);
 		struct obstruction *o;
 
-		if (!inside((const int(*)[2])g->zpts[k], 4, rx, ry))
+		if (frac > SC_HAIR_LO && frac < SC_HAIR_HI) {
+			fprintf(stderr,
+				"firelane-scene: '%s' rests at "
+				"(%.2f, %.2f) with %.2f of its footprint in "
+				"%s: too close to the overlap bound %.1f\n",
+				a->what, x, z, frac, s->zone[k].name,
+				SC_MIN_OVERLAP);
+			g->hair = 1;
+		}
+		if (frac < SC_MIN_OVERLAP)
 			continue;
 		if (g->nobs >= MAX_OBS)
 			return;
@@ -171,7 +380,6 @@ static void add_run(const struct sc_scene *s, const struct sc_cam *cam,
 		o->what = a->what;
 		if (o->end - o->start >= s->dwell + 3)
 			g->due[k]++;
-		return;
 	}
 }
 
@@ -179,28 +387,13 @@ static void add_run(const struct sc_scene *s, const struct sc_cam *cam,
 static void compute_truth(const struct sc_scene *s, const struct sc_cam *cam,
 			  double fps, struct truth *g)
 {
-	int i, k, c;
+	int i, k;
 
 	memset(g, 0, sizeof(*g));
 	g->frames = lround(s->duration * fps);
 	g->dur = g->frames / fps;
-	for (k = 0; k < s->nzone; k++) {
-		const struct sc_zone *zn = &s->zone[k];
-		const double q[4][2] = { { zn->x0, zn->z0 },
-					 { zn->x1, zn->z0 },
-					 { zn->x1, zn->z1 },
-					 { zn->x0, zn->z1 } };
-
-		for (c = 0; c < 4; c++) {
-			double px, py;
-
-			sc_project(cam, q[c][0], 0, q[c][1], &px, &py);
-			g->zpts[k][c][0] = (int)fmin(fmax(lround(px), 0),
-						     cam->w - 1);
-			g->zpts[k][c][1] = (int)fmin(fmax(lround(py), 0),
-						     cam->h - 1);
-		}
-	}
+	for (k = 0; k < s->nzone; k++)
+		g->nzpts[k] = zone_polygon(cam, &s->zone[k], g->zpts[k]);
 	for (i = 0; i < s->nactor; i++) {
 		const struct sc_actor *a = &s->actor[i];
 		double px = 0, pz = 0, x, z;
@@ -232,12 +425,25 @@ static void print_num(FILE *f, double v)
 		fprintf(f, "%.2f", v);
 }
 
-static int write_truth(const char *path, const char *name,
+/* Zone k's polygon as a JSON/YAML flow list: [[x, y], ...]. */
+static void print_points(FILE *f, const struct truth *g, int k)
+{
+	int c;
+
+	fputc('[', f);
+	for (c = 0; c < g->nzpts[k]; c++)
+		fprintf(f, "%s[%d, %d]", c ? ", " : "", g->zpts[k][c][0],
+			g->zpts[k][c][1]);
+	fputc(']', f);
+}
+
+static int write_truth(const char *path, const struct sc_scenario *sc,
 		       const struct sc_scene *s, const struct sc_cam *cam,
 		       double fps, uint64_t seed, const struct truth *g)
 {
+	const char *name = sc->name;
 	FILE *f = fopen(path, "w");
-	int k, c, i, first;
+	int k, i, first;
 
 	if (!f)
 		return FL_EIO;
@@ -251,12 +457,10 @@ static int write_truth(const char *path, const char *name,
 	print_num(f, s->dwell);
 	fprintf(f, ",\n \"zones\": [");
 	for (k = 0; k < s->nzone; k++) {
-		fprintf(f, "%s{\"name\": \"%s\", \"points\": [", k ? ", " : "",
+		fprintf(f, "%s{\"name\": \"%s\", \"points\": ", k ? ", " : "",
 			s->zone[k].name);
-		for (c = 0; c < 4; c++)
-			fprintf(f, "%s[%d, %d]", c ? ", " : "",
-				g->zpts[k][c][0], g->zpts[k][c][1]);
-		fprintf(f, "], \"purpose\": \"%s\"}",
+		print_points(f, g, k);
+		fprintf(f, ", \"purpose\": \"%s\"}",
 			g->due[k] ? "alarm expected" : "must not alarm");
 	}
 	fprintf(f, "],\n \"obstructions\": [");
@@ -274,8 +478,17 @@ static int write_truth(const char *path, const char *name,
 			o->what, o->clip_end ? "clip ends" : "leaves");
 		first = 0;
 	}
-	fprintf(f, "%s],\n \"scenario\": \"%s\", \"seed\": %llu}\n",
-		first ? "" : "\n ", name, (unsigned long long)seed);
+	fprintf(f,
+		"%s],\n \"scenario\": \"%s\", \"class\": \"%s\", "
+		"\"seed\": %llu,\n \"geometry\": {\"camera_x_m\": %.2f, "
+		"\"camera_height_m\": %.2f, \"yaw_deg\": %.1f, "
+		"\"pitch_deg\": %.1f, \"hfov_deg\": %.1f, "
+		"\"lane_width_m\": %.2f, \"right_side\": \"%s\"}}\n",
+		first ? "" : "\n ", name, sc->cls, (unsigned long long)seed,
+		s->geom.x, cam->hc, s->geom.yaw * 180 / M_PI,
+		s->geom.pitch * 180 / M_PI,
+		2 * atan(0.5 / s->geom.focal) * 180 / M_PI, 2 * s->lay.hw,
+		s->lay.right == SC_RIGHT_ROAD ? "road" : "bays");
 	return fclose(f) ? FL_EIO : 0;
 }
 
@@ -284,7 +497,7 @@ static int write_config(const char *path, const char *name,
 			int reference)
 {
 	FILE *f = fopen(path, "w");
-	int k, c;
+	int k;
 
 	if (!f)
 		return FL_EIO;
@@ -298,12 +511,9 @@ static int write_config(const char *path, const char *name,
 		fprintf(f, "    reference: %s_reference.ppm\n", name);
 	fprintf(f, "    lanes:\n");
 	for (k = 0; k < s->nzone; k++) {
-		fprintf(f, "      - id: %s\n        points: [",
-			s->zone[k].name);
-		for (c = 0; c < 4; c++)
-			fprintf(f, "%s[%d, %d]", c ? ", " : "",
-				g->zpts[k][c][0], g->zpts[k][c][1]);
-		fprintf(f, "]\n        dwell_s: ");
+		fprintf(f, "      - id: %s\n        points: ", s->zone[k].name);
+		print_points(f, g, k);
+		fprintf(f, "\n        dwell_s: ");
 		print_num(f, s->dwell);
 		fprintf(f, "\n");
 	}
@@ -360,9 +570,17 @@ static int generate(const struct sc_scenario *sc, const struct opts *o)
 	long fi;
 	int rc;
 
-	build_scene(&scene, sc, o->seed, o->quick);
-	sc_cam_init(&cam, o->w, o->h);
+	build_scene(&scene, sc, o->seed, o->quick, o->classic, o->w, o->h);
+	sc_cam_init(&cam, o->w, o->h, &scene.geom);
 	compute_truth(&scene, &cam, o->fps, &g);
+	if (g.hair) {
+		fprintf(stderr,
+			"firelane-scene: %s (seed %llu): a rest between "
+			"%.2f and %.2f of a zone: fix the script\n",
+			sc->name, (unsigned long long)o->seed, SC_HAIR_LO,
+			SC_HAIR_HI);
+		return FL_EINVAL;
+	}
 	rc = sc_render_init(&r, &scene, o->w, o->h,
 			    o->seed ^ hash_name(sc->name));
 	if (rc) {
@@ -401,7 +619,7 @@ static int generate(const struct sc_scenario *sc, const struct opts *o)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/%s.json", o->out, sc->name);
-	rc = write_truth(path, sc->name, &scene, &cam, o->fps, o->seed, &g);
+	rc = write_truth(path, sc, &scene, &cam, o->fps, o->seed, &g);
 	if (!rc && sc->reference) {
 		snprintf(path, sizeof(path), "%s/%s_reference.ppm", o->out,
 			 sc->name);
@@ -489,6 +707,7 @@ int main(int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "scenario", required_argument, NULL, 's' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "long", no_argument, NULL, 'L' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "width", required_argument, NULL, 'W' },
@@ -497,12 +716,13 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "classic", no_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { NULL, NULL, 1, 0, 0, 25, 0, 0, 0, 0, 1, 1 };
-	const struct sc_scenario *todo[64];
+	struct opts o = { NULL, NULL, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0 };
+	const struct sc_scenario *todo[128];
 	double t0 = fl_mono_s();
 	size_t i, n = 0;
 	long v;
@@ -518,6 +738,9 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			o.all = 1;
+			break;
+		case 'L':
+			o.long_set = 1;
 			break;
 		case 'o':
 			o.out = optarg;
@@ -555,6 +778,9 @@ int main(int argc, char **argv)
 		case 'q':
 			o.quick = 1;
 			break;
+		case 'c':
+			o.classic = 1;
+			break;
 		case 'v':
 			o.verbose = 1;
 			break;
@@ -567,12 +793,17 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.list) {
+		/* the suite's names only, one a line with what it shows;
+		 * --long --list names the long scenes */
 		for (i = 0; i < sc_nscenarios; i++)
-			printf("%-20s %s\n", sc_scenarios[i].name,
-			       sc_scenarios[i].desc);
+			if (sc_scenarios[i].set ==
+			    (o.long_set ? SC_SET_LONG : SC_SET_SUITE))
+				printf("%-20s %s\n", sc_scenarios[i].name,
+				       sc_scenarios[i].desc);
 		return 0;
 	}
-	if ((!o.all && !o.scenario) || (o.all && o.scenario) || !o.out ||
+	if ((!o.all && !o.scenario && !o.long_set) ||
+	    !!o.all + !!o.scenario + !!o.long_set > 1 || !o.out ||
 	    optind < argc) {
 		usage(stderr);
 		return 2;
@@ -599,21 +830,28 @@ int main(int argc, char **argv)
 		}
 		n++;
 	}
-	for (i = 0; o.all && i < sc_nscenarios && n < FL_ARRAY_SIZE(todo); i++)
-		todo[n++] = &sc_scenarios[i];
+	for (i = 0; (o.all || o.long_set) && i < sc_nscenarios &&
+		    n < FL_ARRAY_SIZE(todo);
+	     i++)
+		if (sc_scenarios[i].set ==
+		    (o.long_set ? SC_SET_LONG : SC_SET_SUITE))
+			todo[n++] = &sc_scenarios[i];
+	/* a long scene is hours of footage: 10 fps unless asked otherwise */
+	if (o.fps == 0)
+		o.fps = n > 0 && todo[0]->set == SC_SET_LONG ? 10 : 25;
 	rc = run_children(todo, n, &o);
-	if (o.verbose && o.all)
+	if (o.verbose && n > 1)
 		fprintf(stderr, "%zu scenarios in %.1f s\n", n,
 			fl_mono_s() - t0);
 	return rc;
 bad:
 	fprintf(stderr, "firelane-scene: bad value for --%s: '%s'\n",
-		lo[c == 'S'   ? 4
-		   : c == 'W' ? 5
-		   : c == 'H' ? 6
-		   : c == 'F' ? 7
-		   : c == 'T' ? 8
-			      : 9]
+		lo[c == 'S'   ? 5
+		   : c == 'W' ? 6
+		   : c == 'H' ? 7
+		   : c == 'F' ? 8
+		   : c == 'T' ? 9
+			      : 10]
 			.name,
 		optarg);
 	return 2;

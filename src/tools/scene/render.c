@@ -198,54 +198,103 @@ static double smooth01(double e0, double e1, double x)
 
 /* ---- lighting ---- */
 
-/* Street lamps: on the left pavement and the right verge. */
-static const double lamps[][2] = {
-	{ -3.1, 24 }, { -3.1, 46 }, { -3.1, 68 }, { -3.1, 90 },
-	{ 5.7, 35 },  { 5.7, 57 },  { 5.7, 79 },
+/* Street lamps: on the left footway (side 0) and the right verge (1). */
+static const struct {
+	int right;
+	double z;
+} lamps[] = {
+	{ 0, 24 }, { 0, 46 }, { 0, 68 }, { 0, 90 },
+	{ 1, 35 }, { 1, 57 }, { 1, 79 },
 };
 
-/* Brightness multiplier for something standing at ground point (X, Z). */
+static double lamp_x(const struct sc_scene *s, size_t i)
+{
+	return lamps[i].right ? s->lay.edge_r + 0.7 : s->lay.kerb_l - 0.5;
+}
+
+/*
+ * Brightness multiplier for something standing at ground point (X, Z). At
+ * night the street lamps light pools; in IR the camera's own illuminator
+ * lights what is near the pole and fades with distance (the street lamps,
+ * whose light has little infrared, count for less).
+ */
 static double light_at(const struct sc_scene *s, double X, double Z)
 {
-	double l;
+	double l, lamp_k = 0.85;
 	size_t i;
 
 	if (!s->night)
 		return s->rain ? 0.78 : 1.0;
 	l = 0.13;
-	for (i = 0; i < FL_ARRAY_SIZE(lamps); i++) {
-		double dx = X - lamps[i][0], dz = Z - lamps[i][1];
+	if (s->ir) {
+		double dx = X - s->geom.x, dz = Z - s->geom.z;
 
-		l += 0.85 * exp(-(dx * dx + dz * dz) / (4.5 * 4.5));
+		l = 0.1 + 0.95 * exp(-(dx * dx + dz * dz) / (2 * 32.0 * 32.0));
+		lamp_k = 0.35;
+	}
+	for (i = 0; i < FL_ARRAY_SIZE(lamps); i++) {
+		double dx = X - lamp_x(s, i), dz = Z - lamps[i].z;
+
+		l += lamp_k * exp(-(dx * dx + dz * dz) / (4.5 * 4.5));
 	}
 	return fmin(l, 1.1);
 }
 
 /* ---- primitives in world space ---- */
 
+/*
+ * Fill the world polygon p[n] (convex, n <= 8). It is clipped to what lies
+ * at least SC_NEAR in front of the lens before projecting, so a vehicle
+ * driving in under the camera is cut at the edge of the picture, not
+ * flung across it.
+ */
 static void poly3(struct sc_render *r, const double (*p)[3], int n,
 		  const struct paint *pt)
 {
-	double px[8], py[8];
-	int i;
+	const struct sc_cam *c = &r->cam;
+	double v[8][3], o[16][3], px[16], py[16];
+	int i, k, m = 0;
 
-	for (i = 0; i < n && i < 8; i++)
-		sc_project(&r->cam, p[i][0], p[i][1], p[i][2], &px[i], &py[i]);
-	fill_poly(r->cv, r->cam.w, r->cam.h, px, py, n, pt);
+	n = n < 8 ? n : 8;
+	for (i = 0; i < n; i++)
+		sc_cam_coords(c, p[i][0], p[i][1], p[i][2], v[i]);
+	for (i = 0; i < n; i++) {
+		const double *a = v[i], *b = v[(i + 1) % n];
+		int ain = a[2] >= SC_NEAR, bin = b[2] >= SC_NEAR;
+
+		if (ain)
+			memcpy(o[m++], a, sizeof(o[0]));
+		if (ain != bin) {
+			double t = (SC_NEAR - a[2]) / (b[2] - a[2]);
+
+			for (k = 0; k < 3; k++)
+				o[m][k] = a[k] + t * (b[k] - a[k]);
+			m++;
+		}
+	}
+	if (m < 3)
+		return;
+	for (i = 0; i < m; i++) {
+		px[i] = c->cx + c->f * o[i][0] / o[i][2];
+		py[i] = c->cy + c->f * o[i][1] / o[i][2];
+	}
+	fill_poly(r->cv, c->w, c->h, px, py, m, pt);
 }
 
 /*
  * An axis-aligned box. Only faces turned towards the camera are drawn (the
- * near Z face, the top, and the X face on the camera's side); for a convex
- * box they never overlap, so no depth test is needed within one box.
+ * Z face and the X face on the camera's side, and the top when the camera
+ * is above it); for a convex box they never overlap, so no depth test is
+ * needed within one box.
  */
 static void draw_box(struct sc_render *r, double x0, double x1, double y0,
 		     double y1, double z0, double z1, const struct paint *top,
 		     const struct paint *front, const struct paint *side)
 {
-	double xs = x0 > 0 ? x0 : x1;
+	const struct sc_cam *c = &r->cam;
+	double xs = c->X < x0 ? x0 : x1, zs = c->Z < z0 ? z0 : z1;
 
-	if (x0 > 0 || x1 < 0) {
+	if (c->X < x0 || c->X > x1) {
 		const double f[4][3] = { { xs, y0, z0 },
 					 { xs, y0, z1 },
 					 { xs, y1, z1 },
@@ -253,7 +302,7 @@ static void draw_box(struct sc_render *r, double x0, double x1, double y0,
 
 		poly3(r, f, 4, side);
 	}
-	if (y1 < r->cam.hc) {
+	if (y1 < c->hc) {
 		const double f[4][3] = { { x0, y1, z0 },
 					 { x1, y1, z0 },
 					 { x1, y1, z1 },
@@ -261,11 +310,11 @@ static void draw_box(struct sc_render *r, double x0, double x1, double y0,
 
 		poly3(r, f, 4, top);
 	}
-	{
-		const double f[4][3] = { { x0, y0, z0 },
-					 { x1, y0, z0 },
-					 { x1, y1, z0 },
-					 { x0, y1, z0 } };
+	if (c->Z < z0 || c->Z > z1) {
+		const double f[4][3] = { { x0, y0, zs },
+					 { x1, y0, zs },
+					 { x1, y1, zs },
+					 { x0, y1, zs } };
 
 		poly3(r, f, 4, front);
 	}
@@ -307,10 +356,14 @@ static void vquad(struct sc_render *r, double xa, double ya, double xb,
 static void disc3(struct sc_render *r, double x, double y, double z, double rad,
 		  const struct paint *p)
 {
-	double px, py;
+	const struct sc_cam *c = &r->cam;
+	double v[3];
 
-	sc_project(&r->cam, x, y, z, &px, &py);
-	fill_disc(r->cv, r->cam.w, r->cam.h, px, py, rad * r->cam.f / z, p);
+	sc_cam_coords(c, x, y, z, v);
+	if (v[2] < SC_NEAR)
+		return;
+	fill_disc(r->cv, c->w, c->h, c->cx + c->f * v[0] / v[2],
+		  c->cy + c->f * v[1] / v[2], rad * c->f / v[2], p);
 }
 
 /* ---- actors ---- */
@@ -329,15 +382,23 @@ static int part_cmp(const void *a, const void *b)
 	return ka < kb ? 1 : ka > kb ? -1 : 0;
 }
 
-static void add_part(struct part *p, int *n, double x0, double x1, double y0,
-		     double y1, double z0, double z1, const uint8_t rgb[3],
-		     double l)
+/* Distance on the ground from the camera's pole to the nearest point of
+ * [x0, x1] x [z0, z1]: the painter's key (far first). */
+static double ground_dist(const struct sc_cam *c, double x0, double x1,
+			  double z0, double z1)
+{
+	double dx = c->X < x0 ? x0 - c->X : c->X > x1 ? c->X - x1 : 0;
+	double dz = c->Z < z0 ? z0 - c->Z : c->Z > z1 ? c->Z - z1 : 0;
+
+	return hypot(dx, dz);
+}
+
+static void add_part(struct part *p, int *n, const struct sc_cam *c, double x0,
+		     double x1, double y0, double y1, double z0, double z1,
+		     const uint8_t rgb[3], double l)
 {
 	struct part *q = &p[(*n)++];
-	double cx = fabs(x0) < fabs(x1) ? x0 : x1;
 
-	if (x0 < 0 && x1 > 0)
-		cx = 0;
 	q->x0 = x0;
 	q->x1 = x1;
 	q->y0 = y0;
@@ -347,7 +408,7 @@ static void add_part(struct part *p, int *n, double x0, double x1, double y0,
 	q->top = solid(rgb, 1.05 * l);
 	q->front = solid(rgb, 0.82 * l);
 	q->side = solid(rgb, 0.66 * l);
-	q->key = hypot(cx, z0);
+	q->key = ground_dist(c, x0, x1, z0, z0);
 }
 
 static const uint8_t glass[3] = { 38, 46, 58 };
@@ -407,7 +468,8 @@ static void draw_vehicle(struct sc_render *r, const struct sc_actor *a,
 			bz0 -= 0.1;
 			bz1 += 0.1;
 		}
-		add_part(parts, &np, bx0, bx1, 0, 2 * wr, bz0, bz1, tyre, l);
+		add_part(parts, &np, &r->cam, bx0, bx1, 0, 2 * wr, bz0, bz1,
+			 tyre, l);
 		parts[np - 1].key += 1e6; /* wheels first, under the body */
 	}
 	/* body parts, expressed along the vehicle then mapped to the world */
@@ -472,8 +534,8 @@ static void draw_vehicle(struct sc_render *r, const struct sc_actor *a,
 				bx0 = x0 + in;
 				bx1 = x1 - in;
 			}
-			add_part(parts, &np, bx0, bx1, segs[i][2], segs[i][3],
-				 bz0, bz1, c, l);
+			add_part(parts, &np, &r->cam, bx0, bx1, segs[i][2],
+				 segs[i][3], bz0, bz1, c, l);
 			if (segs[i][4] == 1) {
 				/* glass cabin, roof in body colour */
 				parts[np - 1].front = solid(glass, l);
@@ -714,10 +776,12 @@ static void draw_actor(struct sc_render *r, const struct sc_actor *a, double x,
 
 /* ---- the background ---- */
 
-/* Colour of the ground at world point (X, Z): lane, paint, kerbs, verges. */
+/* Colour of the ground at world point (X, Z): lane, paint, kerbs, verges
+ * (where they are: s->lay). */
 static void ground_rgb(const struct sc_scene *s, double X, double Z,
 		       uint32_t seed, double *c)
 {
+	const struct sc_layout *L = &s->lay;
 	double n = fbm(X * 0.6, Z * 0.6, seed), g, wear;
 	double fine = vnoise(X * 7, Z * 7, seed + 5) - 0.5;
 
@@ -735,18 +799,18 @@ static void ground_rgb(const struct sc_scene *s, double X, double Z,
 		c[2] = g - 5;
 		if (fabs(Z - 16.5) < 0.08 && fmod(X + 100, 6) < 3)
 			c[0] = c[1] = c[2] = 190;
-		if (Z > 19.0 && X > -2.6 && X < 5.0 && wear > 0.2)
+		if (Z > 19.0 && X > L->kerb_l && X < L->edge_r && wear > 0.2)
 			c[0] = c[1] = c[2] = 200;
 		return;
 	}
-	if (X < -5.2 || X > 7.2) {
+	if (X < L->lawn_l || X > L->lawn_r) {
 		/* lawn */
 		double gr = fbm(X * 1.5, Z * 1.5, seed + 3);
 
 		c[0] = 60 + 35 * gr;
 		c[1] = 95 + 45 * gr;
 		c[2] = 45 + 20 * gr;
-	} else if (X < -2.85 || X > 5.25) {
+	} else if (X < L->kerb_l - 0.25 || X > L->edge_r + 0.25) {
 		/* paving slabs with joints */
 		double v = 148 + 14 * (n - 0.5);
 
@@ -755,24 +819,36 @@ static void ground_rgb(const struct sc_scene *s, double X, double Z,
 		c[0] = v;
 		c[1] = v - 4;
 		c[2] = v - 10;
-	} else if (X < -2.6 || X > 5.0) {
+	} else if (X < L->kerb_l || X > L->edge_r) {
 		c[0] = c[1] = c[2] = 172 + 10 * fine; /* kerb */
 	} else {
 		int paint = 0;
-		double ax = fabs(X);
+		double ax = fabs(X), hw = L->hw;
 
-		/* yellow lane edges, a hatched no-parking box, bay lines */
-		if (ax > 1.95 && ax < 2.1 && wear > 0.15)
+		/* yellow lane edges, a hatched no-parking box, bay lines, the
+		 * driving road's dashed centre and edge lines */
+		if (ax > hw - 0.05 && ax < hw + 0.1 && wear > 0.15)
 			paint = 1;
-		if (Z > 52 && Z < 58 && ax < 1.8) {
-			if ((ax > 1.68 || Z < 52.12 || Z > 57.88 ||
+		if (Z > 52 && Z < 58 && ax < hw - 0.2) {
+			if ((ax > hw - 0.32 || Z < 52.12 || Z > 57.88 ||
 			     fmod(X - Z + 100, 1.1) < 0.16) &&
 			    wear > 0.22)
 				paint = 1;
 		}
-		if (X > 2.6 && (fmod(Z - 20, 5.5) < 0.12 || X > 4.86) &&
+		if (L->right == SC_RIGHT_BAYS && X > L->bay0 &&
+		    (fmod(Z - 20, 5.5) < 0.12 || X > L->bay1 - 0.14) &&
 		    wear > 0.2)
 			paint = 2;
+		if (L->right == SC_RIGHT_ROAD && X > hw + 0.1) {
+			/* newer, darker asphalt on the public road */
+			c[0] = c[1] = g - 7;
+			c[2] = g - 4;
+			if (((fabs(X - L->road_mid) < 0.07 &&
+			      fmod(Z, 9.0) < 4.5) ||
+			     (X > L->road1 - 0.17 && X < L->road1 - 0.03)) &&
+			    wear > 0.1)
+				paint = 2;
+		}
 		if (paint == 1) {
 			c[0] = 196;
 			c[1] = 165;
@@ -795,7 +871,7 @@ static void ground_rgb(const struct sc_scene *s, double X, double Z,
 
 		for (k = 0; k < 3; k++)
 			c[k] *= 0.7;
-		if (wet > 0.6 && X > -2.6 && X < 5.0) {
+		if (wet > 0.6 && X > L->kerb_l && X < L->edge_r) {
 			/* puddles: flat, reflecting the grey sky */
 			double a = smooth01(0.6, 0.7, wet) * 0.7;
 
@@ -815,7 +891,8 @@ static void draw_buildings(struct sc_render *r, struct sc_rng *rng, int lit)
 	for (side = 0; side < 2; side++) {
 		/* the left side opens on a lawn with a passage up to 37 m:
 		 * that is where things are pushed in from */
-		double X = side ? 10.0 : -9.0, z = side ? 21 : 37;
+		double X = side ? s->lay.fac_r : s->lay.fac_l;
+		double z = side ? 21 : 37;
 
 		while (z < 300) {
 			double bl = sc_rng_range(rng, 14, 26);
@@ -876,22 +953,23 @@ static void draw_fixtures(struct sc_render *r, struct sc_rng *rng, int lit)
 	const uint8_t pole[3] = { 90, 95, 100 }, trunk[3] = { 80, 60, 45 };
 	struct sc_actor car;
 	size_t i;
-	double z;
+	double z, wb, bx;
 
 	if (lit) {
 		/* lamp heads glow at night */
 		struct paint glow = solid3(255, 240, 200, 1);
 
 		for (i = 0; i < FL_ARRAY_SIZE(lamps); i++)
-			disc3(r, lamps[i][0] + (lamps[i][0] < 0 ? 0.5 : -0.5),
-			      6.4, lamps[i][1], 0.25, &glow);
+			disc3(r, lamp_x(s, i) + (lamps[i].right ? -0.5 : 0.5),
+			      6.4, lamps[i].z, 0.25, &glow);
 		return;
 	}
 	/* trees on the lawns, far first */
 	for (z = 110; z >= 24; z -= 17) {
 		struct paint leaf = solid3(45, 85, 40, l);
 		struct paint leaf2 = solid3(60, 105, 50, l);
-		double X = sc_rng_unit(rng) < 0.5 ? -7.2 : 8.6;
+		double X = sc_rng_unit(rng) < 0.5 ? s->lay.lawn_l - 2.0
+						  : s->lay.lawn_r + 1.4;
 
 		shaded_box(r, X - 0.15, X + 0.15, 0, 3.5, z, z + 0.3, trunk, l);
 		disc3(r, X, 4.6, z, 1.9, &leaf);
@@ -899,14 +977,21 @@ static void draw_fixtures(struct sc_render *r, struct sc_rng *rng, int lit)
 	}
 	/* lamp posts */
 	for (i = 0; i < FL_ARRAY_SIZE(lamps); i++) {
-		double X = lamps[i][0], Z = lamps[i][1];
-		double d = X < 0 ? 0.5 : -0.5;
+		double X = lamp_x(s, i), Z = lamps[i].z;
+		double d = lamps[i].right ? -0.5 : 0.5;
 
 		shaded_box(r, X - 0.08, X + 0.08, 0, 6.5, Z, Z + 0.16, pole, l);
 		shaded_box(r, fmin(X, X + d), fmax(X, X + d) + 0.1, 6.35, 6.5,
 			   Z, Z + 0.3, pole, l);
 	}
-	/* a car parked in a bay, outside the lane, and wheelie bins */
+	/* cars parked in the bays (outside the lane), wheelie bins */
+	wb = s->lay.kerb_l - 1.3;
+	shaded_box(r, wb, wb + 0.6, 0, 1.05, 31.0, 31.6, bin1, l);
+	shaded_box(r, wb, wb + 0.6, 0, 1.05, 30.2, 30.8, bin2, l);
+	shaded_box(r, wb, wb + 0.6, 0, 1.05, 29.4, 30.0, bin1, l);
+	if (s->lay.right != SC_RIGHT_BAYS)
+		return;
+	bx = s->lay.bay0 + 1.2;
 	memset(&car, 0, sizeof(car));
 	car.kind = SC_CAR;
 	car.len = 4.5;
@@ -916,15 +1001,12 @@ static void draw_fixtures(struct sc_render *r, struct sc_rng *rng, int lit)
 	car.rgb[0] = 170;
 	car.rgb[1] = 172;
 	car.rgb[2] = 176;
-	draw_vehicle(r, &car, 3.85, 61.0, 0, light_at(s, 3.85, 61));
+	draw_vehicle(r, &car, bx + 0.05, 61.0, 0, light_at(s, bx, 61));
 	car.rgb[0] = 45;
 	car.rgb[1] = 48;
 	car.rgb[2] = 60;
 	car.hgt = 1.5;
-	draw_vehicle(r, &car, 3.8, 39.0, 0, light_at(s, 3.8, 39));
-	shaded_box(r, -3.9, -3.3, 0, 1.05, 31.0, 31.6, bin1, l);
-	shaded_box(r, -3.9, -3.3, 0, 1.05, 30.2, 30.8, bin2, l);
-	shaded_box(r, -3.9, -3.3, 0, 1.05, 29.4, 30.0, bin1, l);
+	draw_vehicle(r, &car, bx, 39.0, 0, light_at(s, bx, 39));
 }
 
 /*
@@ -944,15 +1026,20 @@ static void build_background(struct sc_render *r)
 		for (x = 0; x < w; x++) {
 			uint8_t *p = r->bg + ((size_t)y * w + x) * 3;
 			size_t i = (size_t)y * w + x;
-			double dy = y + 0.5 - c->yh, acc[3] = { 0, 0, 0 };
-			int k, ns;
+			double acc[3] = { 0, 0, 0 }, X = 0, Z = 0, dist = 0;
+			int k, ns, ground;
 
 			r->uv[i] = 0xffffffffu;
 			r->gx[i] = 0;
 			r->gz[i] = 0;
-			if (dy < c->f * c->hc / 400.0) {
+			ground = sc_unproject(c, x + 0.5, y + 0.5, &X, &Z);
+			if (ground)
+				dist = hypot(X - c->X, Z - c->Z);
+			if (!ground || dist > 400) {
 				/* sky, brighter towards the horizon */
-				double v = fmax(0, (c->yh - y) / c->yh);
+				double v = c->yh > 0 ? fmax(0,
+							    (c->yh - y) / c->yh)
+						     : 0;
 
 				if (s->night) {
 					acc[0] = 10 + 8 * (1 - v);
@@ -973,35 +1060,33 @@ static void build_background(struct sc_render *r)
 			}
 			/* 2x2 samples where paint gets thinner than a pixel
 			 * (beyond ~30 m), one sample nearer */
-			ns = dy < c->f * c->hc / 30.0 ? 4 : 1;
+			ns = dist > 30 ? 4 : 1;
 			for (k = 0; k < ns; k++) {
 				double sy = ns == 1 ? y + 0.5
 						    : y + 0.25 + 0.5 * (k >> 1);
 				double sx = ns == 1 ? x + 0.5
 						    : x + 0.25 + 0.5 * (k & 1);
-				double Z = c->f * c->hc / (sy - c->yh);
-				double X = (sx - c->cx) * Z / c->f, g[3];
+				double sX = X, sZ = Z, g[3];
 
-				ground_rgb(s, X, Z, seed, g);
+				if (ns > 1 &&
+				    !sc_unproject(c, sx, sy, &sX, &sZ)) {
+					sX = X;
+					sZ = Z;
+				}
+				ground_rgb(s, sX, sZ, seed, g);
 				acc[0] += g[0] / ns;
 				acc[1] += g[1] / ns;
 				acc[2] += g[2] / ns;
 			}
-			{
-				double Z = c->f * c->hc / dy;
-				double X = (x + 0.5 - c->cx) * Z / c->f;
-
-				r->gx[i] = (float)X;
-				r->gz[i] = (float)Z;
-				/* no cloud texture near the horizon: it aliases */
-				if (Z < 120)
-					r->uv[i] =
-						((uint32_t)((int)floor(X * 6) &
-							    511)
-						 << 16) |
-						((uint32_t)((int)floor(Z * 6)) &
-						 511);
-			}
+			/* gz 0 marks the sky: ground behind the pole is
+			 * pulled just in front of it */
+			r->gx[i] = (float)X;
+			r->gz[i] = (float)fmax(Z, 0.01);
+			/* no cloud texture near the horizon: it aliases */
+			if (dist < 120)
+				r->uv[i] = ((uint32_t)((int)floor(X * 6) & 511)
+					    << 16) |
+					   ((uint32_t)((int)floor(Z * 6)) & 511);
 			for (k = 0; k < 3; k++)
 				p[k] = (uint8_t)clampi((int)(acc[k] + 0.5), 0,
 						       255);
@@ -1063,15 +1148,30 @@ static int headlight(struct sc_render *r, double ax, double az, double dx,
 {
 	const struct sc_cam *c = &r->cam;
 	const double len = 26, spread = 0.3;
-	double zmin = fmin(az, az + dz * len) - 8,
-	       zmax = fmax(az, az + dz * len) + 8;
-	int y, y0, y1, w = c->w;
+	double reach = half_w + len * spread + 1, ex = ax + dx * len;
+	double ez = az + dz * len, px, py, ymin = 1e9, ymax = -1e9;
+	int y, y0, y1, w = c->w, q, behind = 0;
 
-	zmin = fmax(zmin, 1);
-	if (zmax <= zmin)
+	/* rows: the projected box around the cone on the ground; ground near
+	 * the lens lies below the picture, so a corner behind it means "to
+	 * the bottom row" */
+	for (q = 0; q < 4; q++) {
+		double X = q & 1 ? fmax(ax, ex) + reach : fmin(ax, ex) - reach;
+		double Z = q & 2 ? fmax(az, ez) + reach : fmin(az, ez) - reach;
+
+		if (sc_project(c, X, 0, Z, &px, &py)) {
+			ymin = fmin(ymin, py);
+			ymax = fmax(ymax, py);
+		} else {
+			behind = 1;
+		}
+	}
+	if (ymin > 1e8)
 		return 0;
-	y0 = (int)fmax(0, c->yh + c->f * c->hc / zmax);
-	y1 = (int)fmin(c->h - 1, c->yh + c->f * c->hc / zmin);
+	y0 = (int)fmax(0, ymin);
+	y1 = behind ? c->h - 1 : (int)fmin(c->h - 1, ymax + 1);
+	if (y1 < y0)
+		return 0;
 	*ry0 = y0;
 	*ry1 = y1;
 	for (y = y0; y <= y1; y++) {
@@ -1143,6 +1243,9 @@ static double frame_gain(const struct sc_scene *s, uint64_t seed, double t)
 	if (s->dusk > 0)
 		g *= 1 - s->dusk * smooth01(0.12 * s->duration,
 					    0.85 * s->duration, t);
+	/* the day/night switch changes exposure in one frame */
+	if (!s->ir && sc_ir_at(s, t) && s->ir_gain > 0)
+		g *= s->ir_gain;
 	return g;
 }
 
@@ -1233,14 +1336,17 @@ static void dirty_actor(struct sc_render *r, const struct sc_actor *a, double x,
 			double z)
 {
 	struct sc_actor big = *a;
-	int box[4];
+	int box[4], in;
 
 	big.len += 1.0;
 	big.wid += 1.0;
 	big.hgt += 0.2;
-	if (sc_actor_bbox(&r->cam, &big, x, z, box))
+	in = sc_actor_bbox(&r->cam, &big, x, z, box);
+	if (in > 0)
 		dirty(r, box[0] - 2, box[1] - 2, box[0] + box[2] + 2,
 		      box[1] + box[3] + 2);
+	else if (in < 0) /* partly behind the lens: anywhere */
+		dirty(r, 0, 0, r->cam.w, r->cam.h);
 }
 
 /* Camera shake for frame fi: a jittery 1-3 px offset, never (0, 0). */
@@ -1272,16 +1378,24 @@ static int cloud_gain(const struct sc_render *r, size_t gi, int gain, int ou,
  * One plane of the last pass: out = base + gain (in - base) + noise, read
  * from in shifted by (dx, dy) with edge replication. sub is 1 for the
  * half-size chroma planes (noise halved there too). With clouds the gain
- * varies per pixel.
+ * varies per pixel with the ground under it; with ir (luma only) it varies
+ * with the pixel's place in the picture (the illuminator is on the camera,
+ * so its hot spot does not shake with the view). grey (chroma only) writes
+ * the neutral 128 of a monochrome picture.
  */
 static void post_plane(const struct sc_render *r, const uint8_t *in,
 		       uint8_t *out, int sub, int dx, int dy, int gain,
-		       const int8_t *nz, int clouds, int ou, int ov)
+		       const int8_t *nz, int clouds, int ou, int ov,
+		       const uint16_t *ir, int grey)
 {
 	int pw = r->cam.w >> sub, ph = r->cam.h >> sub, base = sub ? 128 : 16;
 	int x, y, lut[256];
 	uint8_t clipbuf[1024], *clip = clipbuf + 384;
 
+	if (grey) {
+		memset(out, 128, (size_t)pw * ph);
+		return;
+	}
 	/* lut: the gain; clip: saturation of lut + noise (|noise| <= 127) */
 	for (x = 0; x < 256; x++)
 		lut[x] = base + (((x - base) * gain) >> 8);
@@ -1294,12 +1408,15 @@ static void post_plane(const struct sc_render *r, const uint8_t *in,
 		const int8_t *n = nz + (size_t)y * pw;
 		uint8_t *o = out + (size_t)y * pw;
 
-		if (clouds) {
+		if (clouds || ir) {
 			for (x = 0; x < pw; x++) {
 				int sx = clampi(x + dx, 0, pw - 1);
 				size_t gi = ((size_t)sy * r->cam.w + sx) << sub;
-				int g = cloud_gain(r, gi, gain, ou, ov);
+				int g = clouds ? cloud_gain(r, gi, gain, ou, ov)
+					       : gain;
 
+				if (ir)
+					g = g * ir[(size_t)y * pw + x] >> 8;
 				o[x] = (uint8_t)clampi(
 					base + (((row[sx] - base) * g) >> 8) +
 						(n[x] >> sub),
@@ -1319,7 +1436,8 @@ static void post_plane(const struct sc_render *r, const uint8_t *in,
 
 /*
  * The last pass, in YUV: camera shake (a whole-frame shift with edge
- * replication), global gain, cloud shadows, sensor noise. The gain acts on
+ * replication), global gain, cloud shadows, sensor noise, and in IR mode
+ * the illuminator's hot spot and a grey picture. The gain acts on
  * limited-range YUV as on RGB: Y' = 16 + g (Y - 16), C' = 128 + g (C - 128).
  * fx_seed picks the noise, the shake offset (r->seed for the video).
  */
@@ -1329,7 +1447,7 @@ static void post(struct sc_render *r, long fi, double t, uint64_t fx_seed)
 	size_t np = (size_t)r->cam.w * r->cam.h;
 	size_t off[3] = { 0, np, np + np / 4 };
 	int gain = (int)(256 * frame_gain(s, r->seed, t) + 0.5);
-	int dx = 0, dy = 0, ou = 0, ov = 0, p;
+	int dx = 0, dy = 0, ou = 0, ov = 0, p, ir = sc_ir_at(s, t);
 	struct sc_rng rng;
 
 	sc_rng_seed(&rng, fx_seed ^ 0x5eed, (uint64_t)fi);
@@ -1345,7 +1463,8 @@ static void post(struct sc_render *r, long fi, double t, uint64_t fx_seed)
 
 		post_plane(r, r->clean + off[p], r->yuv + off[p], p ? 1 : 0,
 			   p ? dx / 2 : dx, p ? dy / 2 : dy, gain, nz,
-			   s->clouds, ou, ov);
+			   s->clouds, ou, ov, ir && !p ? r->irmap : NULL,
+			   ir && p);
 	}
 }
 
@@ -1390,8 +1509,15 @@ static void render(struct sc_render *r, long fi, double t, int with_actors,
 		v[n].z = z;
 		v[n].moving = !sc_actor_pos(a, t - 0.04, &xp, &zp) || xp != x ||
 			      zp != z;
-		/* near face decides the painter's order */
-		v[n].key = z - (a->axis ? a->wid : a->len) / 2;
+		/* the nearest point of the footprint decides the painter's
+		 * order */
+		{
+			double hx = (a->axis ? a->len : a->wid) / 2;
+			double hz = (a->axis ? a->wid : a->len) / 2;
+
+			v[n].key = ground_dist(&r->cam, x - hx, x + hx, z - hz,
+					       z + hz);
+		}
 		n++;
 	}
 	qsort(v, (size_t)n, sizeof(v[0]), vis_cmp);
@@ -1476,12 +1602,13 @@ int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w, int h,
 	size_t np = (size_t)w * h, i;
 	struct sc_rng rng;
 	double sigma = s->noise > 0 ? s->noise : 2.0;
+	double dark = s->cloud_dark > 0 ? fmin(s->cloud_dark, 0.9) : 0.45;
 	int u, v;
 
 	memset(r, 0, sizeof(*r));
 	if (w < 64 || h < 64 || w > 4096 || h > 4096 || (w & 1) || (h & 1))
 		return FL_EINVAL;
-	sc_cam_init(&r->cam, w, h);
+	sc_cam_init(&r->cam, w, h, &s->geom);
 	r->scene = s;
 	r->seed = seed;
 	r->nnoise = np + 65536;
@@ -1495,11 +1622,26 @@ int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w, int h,
 	r->yuv = malloc(np * 3 / 2);
 	r->clean = malloc(np * 3 / 2);
 	r->bgyuv = malloc(np * 3 / 2);
+	if (s->ir || s->ir_off > s->ir_on)
+		r->irmap = malloc(np * sizeof(uint16_t));
 	if (!r->bg || !r->cv || !r->gx || !r->gz || !r->uv || !r->noise ||
-	    !r->cloud || !r->yuv || !r->clean || !r->bgyuv) {
+	    !r->cloud || !r->yuv || !r->clean || !r->bgyuv ||
+	    ((s->ir || s->ir_off > s->ir_on) && !r->irmap)) {
 		sc_render_free(r);
 		return FL_ENOMEM;
 	}
+	/* the IR illuminator: a hot spot a little below the picture's centre
+	 * (it points down the lane with the lens), falling to about half at
+	 * the corners */
+	for (v = 0; r->irmap && v < h; v++)
+		for (u = 0; u < w; u++) {
+			double ex = (u + 0.5 - 0.5 * w) / w;
+			double ey = (v + 0.5 - 0.56 * h) / w;
+			double k = 0.5 + 0.8 * exp(-(ex * ex + ey * ey) /
+						   (2 * 0.2 * 0.2));
+
+			r->irmap[(size_t)v * w + u] = (uint16_t)(256 * k);
+		}
 	/* Gaussian noise via the sum of four uniforms (Irwin-Hall), ~N(0,1) */
 	sc_rng_seed(&rng, seed, 0x4015e);
 	for (i = 0; i < r->nnoise; i++) {
@@ -1529,7 +1671,7 @@ int sc_render_init(struct sc_render *r, const struct sc_scene *s, int w, int h,
 			    fbm(sx - 6, sy - 6, (uint32_t)seed + 300) *
 				    (u / 512.0) * (v / 512.0);
 			r->cloud[v * 512 + u] =
-				(uint8_t)(115 * smooth01(0.48, 0.62, a));
+				(uint8_t)(256 * dark * smooth01(0.48, 0.62, a));
 		}
 	build_background(r);
 	to_yuv(r, r->bg, r->bgyuv, 0, 0, w, h);
@@ -1548,5 +1690,6 @@ void sc_render_free(struct sc_render *r)
 	free(r->yuv);
 	free(r->clean);
 	free(r->bgyuv);
+	free(r->irmap);
 	memset(r, 0, sizeof(*r));
 }

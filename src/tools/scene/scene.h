@@ -10,10 +10,12 @@
  * labels can never drift from the pixels.
  *
  * World coordinates are metres on the ground plane: X across the lane
- * (positive right), Z along it (away from the camera), Y up. The camera sits
- * at X = 0, Y = hc, Z = 0, looking along +Z with a level optical axis, so a
- * ground point projects to x = cx + f X / Z, y = yh + f hc / Z: size shrinks
- * towards the horizon line yh.
+ * (positive right, the lane's centre line at X = 0), Z along it (away from
+ * the camera's pole), Y up. The camera is a pinhole on a pole or bracket at
+ * (X, hc, Z), turned by a yaw and tilted down by a pitch, with no roll; its
+ * height, tilt, lens and place, and the lane's width and surroundings, are
+ * drawn per seed (main.c), so seeds differ in the picture's whole geometry,
+ * not only in where a car stops.
  *
  * Determinism: every random choice draws from sc_rng seeded from the command
  * line seed, the scenario and, for per-frame effects, the frame index, so the
@@ -28,9 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SC_MAX_ACTORS 64
+#define SC_MAX_ACTORS 640
 #define SC_MAX_KEYS 32
-#define SC_MAX_ZONES 2
+#define SC_MAX_ZONES 3
 #define SC_FOREVER 1e9
 #define SC_MAX_DIRTY 96
 
@@ -66,18 +68,47 @@ static inline double sc_rng_range(struct sc_rng *r, double a, double b)
 }
 
 /* ---- camera ---- */
-struct sc_cam {
-	int w, h;
-	double f;  /* focal length, pixels */
-	double cx; /* principal point x */
-	double yh; /* horizon row */
-	double hc; /* camera height, metres */
+
+/*
+ * Where the camera is and how it looks, drawn per seed and scenario
+ * (main.c): a pole by the lane or a bracket over it, at a height, turned
+ * towards the lane (yaw) and tilted down (pitch), with a lens.
+ */
+struct sc_geom {
+	double x, z;   /* foot of the pole on the ground, metres */
+	double height; /* lens above the ground, metres */
+	double yaw;    /* radians, positive turns towards +X */
+	double pitch;  /* radians, positive looks down */
+	double focal;  /* focal length as a fraction of the image width */
 };
 
-void sc_cam_init(struct sc_cam *c, int w, int h);
-/* Project world (X, Y, Z) to pixel (px, py); Z is clamped to >= 0.5 m. */
-void sc_project(const struct sc_cam *c, double X, double Y, double Z,
-		double *px, double *py);
+struct sc_cam {
+	int w, h;
+	double f;        /* focal length, pixels */
+	double cx, cy;   /* principal point */
+	double X, Z, hc; /* camera position: ground point and height */
+	double rt[3], dn[3], fw[3]; /* image right, image down, forward */
+	double yh; /* horizon row (no roll: the same in every column) */
+};
+
+#define SC_NEAR 0.1 /* metres: nearer than this to the lens is not drawn */
+
+/* The first generator's camera (before geometry was drawn): 6 m over the
+ * lane's centre line, looking along it, lens 0.9 w, tilted so the horizon
+ * is a quarter of the way down a w x h picture. */
+void sc_geom_classic(struct sc_geom *g, int w, int h);
+void sc_cam_init(struct sc_cam *c, int w, int h, const struct sc_geom *g);
+/* World (X, Y, Z) in camera coordinates: v[0] right, v[1] down, v[2] depth. */
+void sc_cam_coords(const struct sc_cam *c, double X, double Y, double Z,
+		   double v[3]);
+/* Project world (X, Y, Z) to pixel (px, py); a point nearer than SC_NEAR
+ * is pushed out to SC_NEAR (returns 0 then, 1 when it was in front). */
+int sc_project(const struct sc_cam *c, double X, double Y, double Z, double *px,
+	       double *py);
+/* The ground point (X, Z) seen at pixel (px, py); 0 when that ray does not
+ * meet the ground (sky). */
+int sc_unproject(const struct sc_cam *c, double px, double py, double *X,
+		 double *Z);
 
 /* ---- actors ---- */
 enum sc_kind {
@@ -146,18 +177,55 @@ void sc_drive_through(struct sc_actor *a, double x0, double z0, double x1,
 double sc_walk_to(struct sc_actor *a, double x, double z, double v);
 
 /* ---- the world of one scenario ---- */
+
+/*
+ * The street across X (the fire lane's centre line is X = 0, it runs along
+ * +Z). Left of the lane: a strip of asphalt, a kerb, a paved footway, a
+ * lawn, facades. Right of it either parking bays (outside the lane) or a
+ * two-way driving road, then a kerb, a footway, a lawn, facades. Everything
+ * is derived from the lane's half width and the right side's kind by
+ * sc_layout_set(), so scripts and the renderer agree on where things are.
+ */
+enum sc_right { SC_RIGHT_BAYS, SC_RIGHT_ROAD };
+
+struct sc_layout {
+	double hw;           /* half the lane's width (yellow line to line) */
+	int right;           /* enum sc_right */
+	double kerb_l;       /* left edge of the asphalt (kerb face) */
+	double walk_l;       /* middle of the left footway */
+	double lawn_l;       /* the lawn begins left of this */
+	double bay0, bay1;   /* parking bays (SC_RIGHT_BAYS) */
+	double road0, road1; /* the driving road's two lanes (SC_RIGHT_ROAD) */
+	double road_mid;     /* its dashed centre line */
+	double edge_r;       /* right edge of the asphalt (kerb face) */
+	double walk_r, lawn_r;
+	double fac_l, fac_r; /* facades */
+};
+
+void sc_layout_set(struct sc_layout *l, double hw, int right);
+
 struct sc_zone {
 	char name[16];
-	double x0, x1, z0, z1; /* a lane section on the ground */
+	double x0, x1, z0, z1; /* a rectangle on the ground */
 };
+
+/* A zone becomes "must not alarm" when nothing is due in it; a zone flagged
+ * here says so on purpose (a driving road beside the fire lane). */
+#define SC_ZONE_ROAD "road"
 
 struct sc_scene {
 	double duration; /* seconds of video */
 	double dwell;    /* dwell_s of every lane */
 	int night, rain, clouds, shake;
-	double noise; /* sensor noise sigma, grey levels */
-	double drift; /* amplitude of global illumination drift, 0..0.3 */
-	double dusk;  /* illumination lost by the end, 0..1 */
+	int ir; /* IR night: grey picture, illuminator's hot spot */
+	double ir_on, ir_off; /* day/night switch: IR mode in [on, off) */
+	double ir_gain;       /* exposure jump while the switch is in IR mode */
+	double noise;         /* sensor noise sigma, grey levels */
+	double drift;      /* amplitude of global illumination drift, 0..0.3 */
+	double dusk;       /* illumination lost by the end, 0..1 */
+	double cloud_dark; /* how dark a cloud shadow is, 0..1 (0: 0.45) */
+	struct sc_geom geom;
+	struct sc_layout lay;
 	int nzone;
 	struct sc_zone zone[SC_MAX_ZONES];
 	int nactor;
@@ -173,9 +241,16 @@ struct sc_actor *sc_add(struct sc_scene *s, enum sc_kind kind,
 void sc_grey_body(struct sc_actor *a, struct sc_rng *r);
 void sc_zone_set(struct sc_scene *s, const char *name, double x0, double x1,
 		 double z0, double z1);
+/* Is the picture grey (IR) at time t? */
+int sc_ir_at(const struct sc_scene *s, double t);
 
 /* ---- the scenario table ---- */
 typedef void (*sc_script_fn)(struct sc_scene *s, int quick);
+
+enum sc_set {
+	SC_SET_SUITE, /* the scored suite: --all */
+	SC_SET_LONG   /* long negative scenes for the bench: --long */
+};
 
 struct sc_scenario {
 	const char *name;
@@ -184,6 +259,8 @@ struct sc_scenario {
 	/* the obstruction is there from frame 0: write NAME_reference.ppm
 	 * (the clear lane) and name it in the edge config */
 	int reference;
+	int set;         /* enum sc_set */
+	const char *cls; /* failure class it measures ("class" in the json) */
 };
 
 extern const struct sc_scenario sc_scenarios[];
@@ -199,11 +276,13 @@ struct sc_render {
 	float *gx, *gz; /* ground coordinates per pixel; gz 0 above horizon */
 	int8_t *noise;  /* Gaussian noise table */
 	size_t nnoise;
-	uint8_t *cloud; /* 512 x 512 cloud shadow texture */
-	uint32_t *uv;   /* per-pixel cloud texture coordinates */
-	uint8_t *yuv;   /* output planes, w*h*3/2 */
-	uint8_t *bgyuv; /* the background converted once */
-	uint8_t *clean; /* this frame in YUV before gain, noise, shake */
+	uint8_t *cloud;  /* 512 x 512 cloud shadow texture */
+	uint32_t *uv;    /* per-pixel cloud texture coordinates */
+	uint8_t *yuv;    /* output planes, w*h*3/2 */
+	uint8_t *bgyuv;  /* the background converted once */
+	uint8_t *clean;  /* this frame in YUV before gain, noise, shake */
+	uint16_t *irmap; /* IR illuminator's gain per luma pixel (x256), or
+			  * NULL when the scene never goes IR */
 	int dirty[SC_MAX_DIRTY][4]; /* canvas rectangles drawn this frame */
 	int ndirty;
 };
@@ -221,7 +300,8 @@ void sc_render_empty(struct sc_render *r, double t, uint64_t noise_seed);
 void sc_render_rgb(const struct sc_render *r, uint8_t *rgb);
 
 /* Bounding box (pixels, clipped to the frame) of actor a standing at (x, z);
- * returns 0 when it is not visible. */
+ * returns 0 when it is not visible, -1 when part of it is behind the lens
+ * (no box then). */
 int sc_actor_bbox(const struct sc_cam *c, const struct sc_actor *a, double x,
 		  double z, int box[4]);
 

@@ -23,23 +23,113 @@
 #include <stdio.h>
 #include <string.h>
 
-void sc_cam_init(struct sc_cam *c, int w, int h)
+void sc_geom_classic(struct sc_geom *g, int w, int h)
 {
-	c->w = w;
-	c->h = h;
-	c->f = 0.9 * w;
-	c->cx = 0.5 * w;
-	c->yh = 0.25 * h;
-	c->hc = 6.0;
+	g->x = 0;
+	g->z = 0;
+	g->height = 6.0;
+	g->yaw = 0;
+	g->focal = 0.9;
+	g->pitch = atan(0.25 * h / (g->focal * w));
 }
 
-void sc_project(const struct sc_cam *c, double X, double Y, double Z,
-		double *px, double *py)
+void sc_cam_init(struct sc_cam *c, int w, int h, const struct sc_geom *g)
 {
-	if (Z < 0.5)
-		Z = 0.5;
-	*px = c->cx + c->f * X / Z;
-	*py = c->yh + c->f * (c->hc - Y) / Z;
+	double cy = cos(g->yaw), sy = sin(g->yaw);
+	double cp = cos(g->pitch), sp = sin(g->pitch);
+
+	c->w = w;
+	c->h = h;
+	c->f = g->focal * w;
+	c->cx = 0.5 * w;
+	c->cy = 0.5 * h;
+	c->X = g->x;
+	c->Z = g->z;
+	c->hc = g->height;
+	/* yaw about Y, then pitch about the image's x axis; no roll */
+	c->fw[0] = sy * cp;
+	c->fw[1] = -sp;
+	c->fw[2] = cy * cp;
+	c->rt[0] = cy;
+	c->rt[1] = 0;
+	c->rt[2] = -sy;
+	c->dn[0] = -sy * sp;
+	c->dn[1] = -cp;
+	c->dn[2] = -cy * sp;
+	c->yh = c->cy - c->f * tan(g->pitch);
+}
+
+void sc_cam_coords(const struct sc_cam *c, double X, double Y, double Z,
+		   double v[3])
+{
+	double d[3] = { X - c->X, Y - c->hc, Z - c->Z };
+
+	v[0] = d[0] * c->rt[0] + d[1] * c->rt[1] + d[2] * c->rt[2];
+	v[1] = d[0] * c->dn[0] + d[1] * c->dn[1] + d[2] * c->dn[2];
+	v[2] = d[0] * c->fw[0] + d[1] * c->fw[1] + d[2] * c->fw[2];
+}
+
+int sc_project(const struct sc_cam *c, double X, double Y, double Z, double *px,
+	       double *py)
+{
+	double v[3];
+	int front;
+
+	sc_cam_coords(c, X, Y, Z, v);
+	front = v[2] >= SC_NEAR;
+	if (!front)
+		v[2] = SC_NEAR;
+	*px = c->cx + c->f * v[0] / v[2];
+	*py = c->cy + c->f * v[1] / v[2];
+	return front;
+}
+
+int sc_unproject(const struct sc_cam *c, double px, double py, double *X,
+		 double *Z)
+{
+	double u = (px - c->cx) / c->f, v = (py - c->cy) / c->f, d[3], t;
+	int k;
+
+	for (k = 0; k < 3; k++)
+		d[k] = c->fw[k] + u * c->rt[k] + v * c->dn[k];
+	if (d[1] > -1e-9)
+		return 0;
+	t = c->hc / -d[1];
+	*X = c->X + t * d[0];
+	*Z = c->Z + t * d[2];
+	return 1;
+}
+
+void sc_layout_set(struct sc_layout *l, double hw, int right)
+{
+	l->hw = hw;
+	l->right = right;
+	l->kerb_l = -(hw + 0.6);
+	l->walk_l = l->kerb_l - 1.4;
+	l->lawn_l = l->kerb_l - 2.6;
+	if (right == SC_RIGHT_ROAD) {
+		/* two 3.3 m lanes right of the fire lane's yellow line */
+		l->road0 = hw + 0.15;
+		l->road1 = hw + 6.75;
+		l->road_mid = hw + 3.45;
+		l->bay0 = l->bay1 = 0;
+		l->edge_r = hw + 6.9;
+	} else {
+		l->bay0 = hw + 0.6;
+		l->bay1 = hw + 3.0;
+		l->road0 = l->road1 = l->road_mid = 0;
+		l->edge_r = l->bay1;
+	}
+	l->walk_r = l->edge_r + 1.2;
+	l->lawn_r = l->edge_r + 2.2;
+	l->fac_l = l->lawn_l - 3.8;
+	l->fac_r = l->lawn_r + 2.8;
+}
+
+int sc_ir_at(const struct sc_scene *s, double t)
+{
+	return s->ir ||
+	       (s->ir_off > s->ir_on && t >= s->ir_on && t < s->ir_off);
 }
 
 int sc_actor_pos(const struct sc_actor *a, double t, double *x, double *z)
@@ -319,8 +409,9 @@ int sc_actor_bbox(const struct sc_cam *c, const struct sc_actor *a, double x,
 	int i, x0, y0, x1, y1;
 
 	for (i = 0; i < 8; i++) {
-		sc_project(c, x + (i & 1 ? hx : -hx), i & 2 ? a->hgt : 0,
-			   z + (i & 4 ? hz : -hz), &px, &py);
+		if (!sc_project(c, x + (i & 1 ? hx : -hx), i & 2 ? a->hgt : 0,
+				z + (i & 4 ? hz : -hz), &px, &py))
+			return -1;
 		minx = fmin(minx, px);
 		maxx = fmax(maxx, px);
 		miny = fmin(miny, py);

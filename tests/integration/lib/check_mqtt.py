@@ -15,11 +15,25 @@ messages. --evidence DIR: evidence chunks are reassembled into DIR/<id>/,
 each chunk checked against its SHA-256, each file against its whole-file
 hash and the 'evidence' message's list; DIR/<id>/ is then a bundle for
 firelane-verify. Prints a one-line summary; exits 1 with the reason.
+
+Every message the device publishes for the hub (status, heartbeat,
+incident, evidence, camera event, command answer) must be signed
+(docs/mqtt.md, "Signed messages": checked by its form here; the hub checks
+the signature itself); the checks above read the bodies. Statuses are
+"WORD EPOCH": --status compares the words, and the epochs must not go
+down; every heartbeat carries one.
 """
 import hashlib
 import json
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fl_sign import MAGIC, unwrap  # noqa: E402
+
+# the device's topics (below firelane/<site>/<device>/) that are signed
+SIGNED = ("/status", "/heartbeat", "/incident", "/evidence", "/event",
+          "/command/state")
 
 
 def fail(msg):
@@ -39,7 +53,11 @@ def load(path):
                 payload = bytes.fromhex(hx.decode())
             except ValueError:
                 fail("bad hex line: %r" % line[:80])
-            msgs.append((topic.decode(), payload))
+            t = topic.decode()
+            if t.startswith("firelane/") and t.endswith(SIGNED) and \
+               payload and not payload.startswith(MAGIC):
+                fail("%s: an unsigned message: %r" % (t, payload[:60]))
+            msgs.append((t, unwrap(payload), payload))
     return msgs
 
 
@@ -76,21 +94,29 @@ def main(argv):
         i += 2
     msgs = load(path)
 
-    status = [p.decode() for t, p in msgs if t.endswith("/status")
-              and t.startswith("firelane/")]
-    lanes = [p.decode() for t, p in msgs if t.endswith("/state")
+    status, epochs = [], []
+    for t, p, _ in msgs:
+        if t.endswith("/status") and t.startswith("firelane/") and p:
+            word, _, epoch = p.decode().partition(" ")
+            if not epoch.isdigit():
+                fail("status without an epoch: %r" % p)
+            status.append(word)
+            epochs.append(int(epoch))
+    if epochs != sorted(epochs):
+        fail("status epochs went down: %s" % epochs)
+    lanes = [p.decode() for t, p, _ in msgs if t.endswith("/state")
              and not t.endswith("command/state")]
-    hbs = [p for t, p in msgs if t.endswith("/heartbeat")]
+    hbs = [p for t, p, _ in msgs if t.endswith("/heartbeat")]
     for h in hbs:
         j = json.loads(h)
-        for k in ("time", "uptime_s", "cameras", "spool", "disk_free_mb",
-                  "clock"):
+        for k in ("time", "epoch", "uptime_s", "cameras", "spool",
+                  "disk_free_mb", "clock"):
             if k not in j:
                 fail("heartbeat without %s: %s" % (k, h))
 
     incidents = {}
     order = []
-    for t, p in msgs:
+    for t, p, raw in msgs:
         if not t.endswith("/incident"):
             continue
         j = json.loads(p)
@@ -99,14 +125,14 @@ def main(argv):
         if iid not in order:
             order.append(iid)
         if seq in inc["seen"]:
-            if inc["seen"][seq] != p:
+            if inc["seen"][seq] != raw:
                 fail("%s seq %d: a duplicate with other bytes" % (iid, seq))
             continue
         expect = len(inc["seen"]) + 1
         if seq != expect:
             fail("%s: seq %d arrived where %d was due (types so far %s)"
                  % (iid, seq, expect, inc["types"]))
-        inc["seen"][seq] = p
+        inc["seen"][seq] = raw
         inc["types"].append(j["type"])
         inc.setdefault("msgs", {})[seq] = j
 
@@ -127,7 +153,7 @@ def main(argv):
     nfiles = 0
     if evid_dir:
         files = {}
-        for t, p in msgs:
+        for t, p, _ in msgs:
             if not t.endswith("/evidence"):
                 continue
             head, _, data = p.partition(b"\n")

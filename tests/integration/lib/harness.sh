@@ -66,6 +66,8 @@ need() {
 BUILD=$(cd "${BUILD:-${FL_BUILD_DIR:-build}}" 2>/dev/null && pwd) ||
 	fail "no build directory ${BUILD:-${FL_BUILD_DIR:-build}}"
 SRC=$(cd "${SRC:-${FL_SOURCE_DIR:-$(dirname "${BASH_SOURCE[0]}")/../../..}}" && pwd)
+# the tests' Python helpers (fl_sign.py, check_mqtt.py): sys.path for them
+export FL_LIB=$SRC/tests/integration/lib
 EDGE=$BUILD/firelane-edge
 HUB=$BUILD/firelane-hub
 SCENE=$BUILD/firelane-scene
@@ -141,19 +143,109 @@ EOP
 
 # ---- the broker --------------------------------------------------------------
 
+# A note on the broker's accounts (docs/security.md, "The broker"). The
+# broker the tests and the demo start is set up as the documented one:
+# no anonymous clients, a password per account (mosquitto_passwd) and an
+# ACL (broker.acl, below) - the hub's account reads the fleet and writes
+# commands, receipts and alerts; a device's account, named after its
+# device id, writes only under its own firelane/<site>/<device>/ and reads
+# only its own command and receipt topics (and Home Assistant's); the
+# account "watch" reads everything and writes nothing (the tests'
+# observer). Passwords here are "pw-<account>" (loopback only).
+# broker_device ID adds a device's account; edge_config does it for the
+# scene's device.
+
+# broker_pw ACCOUNT: its password.
+broker_pw() {
+	echo "pw-$1"
+}
+
+# The hub's broker account as a YAML flow-map fragment, for hub.yaml's
+# mqtt: {host: ..., $HUB_AUTH}.
+HUB_AUTH="username: firelane-hub, password: $(broker_pw firelane-hub)"
+
+# broker__acl FILE: the ACL every test broker runs with.
+broker__acl() {
+	cat >"$1" <<'EOA'
+# the hub: reads the fleet; writes commands, delivery receipts and alerts
+user firelane-hub
+topic read firelane/#
+topic write firelane/+/+/command/set
+topic write firelane/+/+/receipt
+topic write firelane/+/alerts
+topic write firelane/+/enforcement
+
+# the tests' observer: reads everything, writes nothing
+user watch
+topic read #
+
+# Home Assistant: reads the devices' state, says when it (re)starts
+user homeassistant
+topic read firelane/#
+topic read homeassistant/#
+topic write homeassistant/status
+
+# every device (its account is its device id): its own root only
+pattern write firelane/+/%u/#
+pattern read firelane/+/%u/command/set
+pattern read firelane/+/%u/receipt
+pattern write homeassistant/+/+/config
+pattern read homeassistant/status
+EOA
+}
+
+# broker_device ID...: broker accounts for devices (password broker_pw
+# ID). Before broker_start they are in its first password file; after it,
+# the broker reloads (SIGHUP) and this returns once the account is taken.
+broker_device() {
+	local home=${BROKER_HOME:-$WORK} d i
+	for d in "$@"; do
+		mosquitto_passwd -b "$home/broker.passwd" "$d" "$(broker_pw "$d")" ||
+			fail "mosquitto_passwd $d"
+	done
+	# a broker of the test's own set-up (broker_start LISTENER) has its own
+	[ -n "${BROKER_PID:-}" ] && [ "${BROKER_ACL:-0}" = 1 ] || return 0
+	kill -HUP "$BROKER_PID"
+	for d in "$@"; do
+		for i in $(seq 100); do
+			mosquitto_sub -h 127.0.0.1 -p "$PORT" -u "$d" -P "$(broker_pw "$d")" \
+				-t "firelane/x/$d/receipt" -E -W 2 >/dev/null 2>&1 && continue 2
+			sleep 0.1
+		done
+		fail "the broker does not take the account $d after a reload"
+	done
+}
+
 # broker_start [LISTENER]: (re)start mosquitto on PORT (a free port when
 # unset) with its config, log and database in BROKER_HOME (default WORK).
-# LISTENER replaces the default listener and authentication lines
-# ("listener PORT 127.0.0.1" and "allow_anonymous true"), e.g. a TLS
-# listener with a password file. BROKER_PERSIST=0: no database (default: a
-# persistent one, so a subscriber's queued messages survive a restart);
-# BROKER_EXTRA: more mosquitto.conf lines. It logs each subscription, which
-# is how hub_start and subscribe know a client is subscribed.
+# The default listener is on 127.0.0.1 with the accounts and the ACL of the
+# note above (broker.passwd, broker.acl in BROKER_HOME; BROKER_ACL=1).
+# LISTENER replaces the listener and authentication lines, e.g. a TLS
+# listener (BROKER_ACL=0: edge_config then adds no account, the test gives
+# its own); a test that opens the broker to anonymous clients says why. BROKER_PERSIST=0: no
+# database (default: a persistent one, so a subscriber's queued messages
+# survive a restart); BROKER_EXTRA: more mosquitto.conf lines. It logs each
+# subscription, which is how hub_start and subscribe know a client is
+# subscribed.
 broker_start() {
 	local home=${BROKER_HOME:-$WORK}
 	PORT=${PORT:-$(free_port)}
+	BROKER_ACL=1
+	[ -z "${1:-}" ] || BROKER_ACL=0
 	local listen=${1:-"listener $PORT 127.0.0.1
-allow_anonymous true"}
+allow_anonymous false
+password_file $home/broker.passwd
+acl_file $home/broker.acl"}
+	[ -f "$home/broker.passwd" ] || : >"$home/broker.passwd"
+	mosquitto_passwd -b "$home/broker.passwd" firelane-hub "$(broker_pw firelane-hub)" ||
+		fail "mosquitto_passwd"
+	mosquitto_passwd -b "$home/broker.passwd" watch "$(broker_pw watch)" ||
+		fail "mosquitto_passwd"
+	mosquitto_passwd -b "$home/broker.passwd" homeassistant "$(broker_pw homeassistant)" ||
+		fail "mosquitto_passwd"
+	broker__acl "$home/broker.acl"
+	# mosquitto started as root drops to its own user: let it read them
+	chmod 0644 "$home/broker.passwd" "$home/broker.acl"
 	local persist="persistence false"
 	if [ "${BROKER_PERSIST:-1}" = 1 ]; then
 		persist="persistence true
@@ -216,15 +308,20 @@ broker_wait_sub() {
 }
 
 # subscribe FILE TOPIC...: a persistent-session QoS 1 subscriber (client id
-# sub-NAME-PID; payloads as hex, so binary evidence chunks survive) writing
-# "topic hex" lines to FILE, with SUB_OPTS (an array, e.g. TLS options)
-# added; returns once the broker has its subscriptions.
+# sub-NAME-PID-N for the script's Nth, the account "watch"; payloads as hex, so binary evidence
+# chunks survive) writing "topic hex" lines to FILE, with SUB_OPTS (an
+# array, e.g. TLS options and another account, which wins) added; returns
+# once the broker has its subscriptions. Signed payloads are as on the
+# wire: lib/fl_sign.py unwraps them.
 subscribe() {
-	local out=$1 id="sub-$NAME-$$" args=() t n
+	local out=$1 id args=() t n
 	shift
+	SUBSCRIBERS=$((${SUBSCRIBERS:-0} + 1))
+	id="sub-$NAME-$$-$SUBSCRIBERS"
 	for t in "$@"; do args+=(-t "$t"); done
 	n=$(broker_subs "$id")
 	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -c -i "$id" -F '%t %x' \
+		-u watch -P "$(broker_pw watch)" \
 		"${SUB_OPTS[@]}" "${args[@]}" >"$out" 2>>"$WORK/sub.log" &
 	track $!
 	broker_wait_sub "$id" "$n" 20 $! || fail "the subscriber did not subscribe: $(tail -n 5 "$WORK/sub.log")"
@@ -233,6 +330,46 @@ subscribe() {
 # hex TEXT: the text as mosquitto_sub's %x prints it.
 hex() {
 	printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'
+}
+
+# status_re WORD: a pattern (grep -E) for a subscriber line of a signed
+# status WORD (docs/mqtt.md, "Status": "fl-sig/1 KID SIG WORD EPOCH"),
+# after the topic.
+status_re() {
+	echo " $(hex 'fl-sig/1 ')[0-9a-f]*$(hex " $1 ")[0-9a-f]*\$"
+}
+
+# ---- signed messages ------------------------------------------------------------
+
+# signed KEYFILE TOPIC [hub]: stdin signed for TOPIC with the Ed25519 key in
+# KEYFILE (a device's key_file, or the hub's key with "hub"), on stdout
+# (lib/fl_sign.py: an independent implementation of docs/mqtt.md).
+signed() {
+	python3 "$FL_LIB/fl_sign.py" sign "$1" "$2" ${3:+--hub}
+}
+
+# device_pub KEYFILE DEVICE TOPIC [FILE]: FILE (default stdin) signed with
+# KEYFILE and published at QoS 1 on TOPIC with DEVICE's broker account: what
+# that device (or whoever holds its key) can say.
+device_pub() {
+	signed "$1" "$3" <"${4:-/dev/stdin}" >"$WORK/.device_pub" || fail "signing for $3"
+	mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u "$2" -P "$(broker_pw "$2")" \
+		-t "$3" -f "$WORK/.device_pub"
+}
+
+# device_pub_lines KEYFILE DEVICE TOPIC: each line of stdin a message, signed
+# with KEYFILE and published at QoS 1 on TOPIC with DEVICE's account, as it
+# comes (mosquitto_pub -l).
+device_pub_lines() {
+	python3 "$FL_LIB/fl_sign.py" lines "$1" "$3" |
+		mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -u "$2" -P "$(broker_pw "$2")" \
+			-t "$3" -l
+}
+
+# device_key KEYFILE: a new device key in KEYFILE; its public half (base64,
+# for --enrol-device --public-key) on stdout.
+device_key() {
+	python3 "$FL_LIB/fl_sign.py" keygen "$1" || fail "device_key $1"
 }
 
 # ---- the hub -----------------------------------------------------------------
@@ -291,25 +428,112 @@ q() {
 	sqlite3 -cmd ".timeout 5000" "${DB:-$WORK/hub.db}" "$1"
 }
 
+# ---- the hub's web API --------------------------------------------------------
+
+# web_hub_conf FILE [LINES]: a hub configuration with the web server on a
+# free loopback port (WPORT; BASE is its URL), the broker at PORT, the
+# store (WORK/hub.db) and evidence in WORK, MQTT alerts off, and LINES
+# (YAML) added.
+web_hub_conf() {
+	WPORT=${WPORT:-$(free_port)}
+	BASE=${BASE:-http://127.0.0.1:$WPORT}
+	cat >"$1" <<EOC
+mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
+http: {listen: "127.0.0.1:$WPORT"}
+store: {sqlite: $WORK/hub.db}
+evidence_dir: $WORK/ev
+alerts: {mqtt: false}
+${2:-}
+EOC
+}
+
+# web_login_from FROM USER PASSWORD [CURL ARGS]: POST BASE/api/login with
+# a JSON body from loopback address FROM (each address a client of its
+# own); prints the status (000: no answer), the answer in WORK/out, its
+# headers in WORK/hdr, the cookie in WORK/jar-USER.
+web_login_from() {
+	local from=$1 user=$2 pw=$3
+	shift 3
+	curl -sk --interface "$from" -c "$WORK/jar-$user" -o "$WORK/out" -D "$WORK/hdr" \
+		-w '%{http_code}' --max-time 30 -X POST -H 'Content-Type: application/json' "$@" \
+		-d "$(jq -cn --arg u "$user" --arg p "$pw" '{user: $u, password: $p}')" \
+		"$BASE/api/login" || true
+}
+
+# web_login_expect STATUS FROM USER PASSWORD [CURL ARGS]: web_login_from
+# must answer STATUS.
+web_login_expect() {
+	local want=$1 got
+	shift
+	got=$(web_login_from "$@")
+	[ "$got" = "$want" ] || fail "login $2 from $1 -> $got, expected $want: $(head -c 200 "$WORK/out")"
+}
+
+# web_login USER PASSWORD: a login that must succeed; prints the session's
+# CSRF token (the session in WORK/jar-USER).
+web_login() {
+	web_login_expect 200 127.0.0.1 "$1" "$2"
+	jq -r .csrf "$WORK/out"
+}
+
+# web_as USER TOKEN METHOD PATH [BODY]: a request in USER's session with
+# its CSRF token (and a JSON BODY); prints the status, the answer in
+# WORK/out.
+web_as() {
+	curl -sk -b "$WORK/jar-$1" -o "$WORK/out" -w '%{http_code}' --max-time 30 -X "$3" \
+		-H "X-CSRF-Token: $2" -H 'Content-Type: application/json' \
+		${5:+--data-binary "$5"} "$BASE$4" || true
+}
+
+# loris_start ARGS...: tests/integration/lib/slowloris.py with ARGS (a
+# slow-loris: --port, --sources, --per-source, ...) in the background,
+# tracked (LPID), its JSON into WORK/loris.json; returns once all its
+# connections are open.
+loris_start() {
+	rm -f "$WORK/ready"
+	python3 "$SRC/tests/integration/lib/slowloris.py" "$@" --ready "$WORK/ready" \
+		>"$WORK/loris.json" 2>"$WORK/loris.log" &
+	LPID=$!
+	track $LPID
+	wait_for "$WORK/ready" . 20 || fail "the slow clients did not connect: $(tail -n 3 "$WORK/loris.log")"
+}
+
 # ---- the edge ----------------------------------------------------------------
 
 # scene NAME: the quick synthetic scene NAME into WORK/scene.
 scene() {
-	"$SCENE" --scenario "$1" --out "$WORK/scene" --quick \
+	"$SCENE" --scenario "$1" --out "$WORK/scene" --quick --classic \
 		>"$WORK/scene.log" 2>&1 || fail "firelane-scene $1"
 }
 
 # edge_config OUT [YAML]: the scene's config (SCENARIO) with an mqtt
-# section for the broker on PORT, then YAML.
+# section for the broker on PORT - with the harness's broker (BROKER_ACL=1)
+# the device's own account (made here: broker_device), with HUB_KEY set the
+# hub's public key - then YAML.
 edge_config() {
-	local out=$1
+	local out=$1 dev
 	shift
+	dev=$(sed -n 's/^device: {id: \([^,}]*\).*/\1/p' "$WORK/scene/$SCENARIO.yaml")
+	[ -n "$dev" ] || fail "edge_config: no device id in $SCENARIO.yaml"
+	[ "${BROKER_ACL:-0}" = 0 ] || broker_device "$dev"
 	{
 		cat "$WORK/scene/$SCENARIO.yaml"
 		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  heartbeat_s: 2\n  spool_dir: %s\n  keepalive_s: 5\n' \
 			"$PORT" "$WORK/spool"
+		[ "${BROKER_ACL:-0}" = 0 ] ||
+			printf '  username: %s\n  password: %s\n' "$dev" "$(broker_pw "$dev")"
+		[ -z "${HUB_KEY:-}" ] || printf '  hub_key: "%s"\n' "$HUB_KEY"
 		printf '%s' "${1:-}"
 	} >"$out"
+}
+
+# hub_key CONFIG: the hub key's public half (firelane-hub
+# --print-public-key; the key is made on first use), for HUB_KEY.
+hub_key() {
+	local log
+	log=$(dirname "$1")/hub_key.log
+	"$HUB" --config "$1" --print-public-key 2>"$log" ||
+		fail "--print-public-key: $(tail -n 3 "$log")"
 }
 
 # edge_start OUT ERR ARGS...: firelane-edge ARGS in the background, stdout
@@ -350,6 +574,38 @@ edge_stop() {
 	stop_ok "the edge" "$EDGE_PID" "${1:-10}"
 }
 
+# ---- file systems ------------------------------------------------------------
+
+MOUNTS=() # what the test mounted; unmounted at exit, after its processes
+
+# tmpfs_mount DIR SIZE: a tmpfs of SIZE (mount's size=, e.g. 4m) on DIR
+# (made), unmounted at exit. Needs root: skips (with a message) otherwise.
+# `mount -o remount,size=... DIR` grows or shrinks it while in use.
+tmpfs_mount() {
+	[ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
+	mkdir -p "$1"
+	mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" 2>"$WORK/.mount" ||
+		skip "cannot mount a tmpfs: $(cat "$WORK/.mount")"
+	MOUNTS+=("$1")
+}
+
+IMMUTABLE=() # what the test made immutable; made writable again at exit
+
+# immutable PATH...: chattr +i: no process, root's included, may write to
+# (or, for a folder, create or remove in) PATH any more - also through a file
+# already open (ext4 refuses the write with EPERM). Skips when the file
+# system has no such flag. Undone by writable, or at exit.
+immutable() {
+	chattr +i "$@" 2>"$WORK/.chattr" ||
+		skip "chattr +i: $(cat "$WORK/.chattr") (the file system has no immutable flag)"
+	IMMUTABLE+=("$@")
+}
+
+# writable PATH...: chattr -i.
+writable() {
+	chattr -i "$@"
+}
+
 # ---- a test's life -------------------------------------------------------------
 
 # kill_tracked: SIGKILL to what the test tracked and the broker, reaped.
@@ -387,13 +643,17 @@ leftovers() {
 }
 
 harness__exit() {
-	local rc=$? left
+	local rc=$? left f
 	set +e
 	trap - TERM INT HUP
 	[ -n "${HARNESS_WATCHDOG:-}" ] && kill -9 "$HARNESS_WATCHDOG" 2>/dev/null &&
 		wait "$HARNESS_WATCHDOG" 2>/dev/null
 	HARNESS_WATCHDOG=
 	kill_tracked
+	[ ${#IMMUTABLE[@]} = 0 ] || chattr -i "${IMMUTABLE[@]}" 2>/dev/null
+	for f in "${MOUNTS[@]}"; do
+		umount -l "$f" 2>/dev/null
+	done
 	left=$(leftovers)
 	if [ -n "$left" ]; then
 		echo "$NAME: FAIL: processes left behind (killed now):" >&2

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# faults_broker_restart.sh - the broker restarted twice in the middle of a
+# flood of 10,002 incident messages from the edge's publisher
+# (firelane-flood): every message sent is stored once (count_check).
+#
+# Both sides reconnect by themselves: the edge resends from its oldest
+# unacknowledged spooled message (src/mqtt/client.c, "A note on
+# delivery"), the broker keeps the hub's session and its queue in its
+# persistent database, and the hub recognises what comes twice. Needs root
+# (the tmpfs for the store and the spool). Env: FL_BUILD_DIR,
+# FL_SOURCE_DIR.
+set -eu
+. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/lib/faults.sh"
+need "$HUB" "$FLOOD" mosquitto sqlite3 python3 curl
+PORT=$(free_port)
+faults_broker
+faults_hub_config 256m "$WORK/ev"
+edge_flood_config "$WORK/edge.yaml"
+hub_start "$WORK/hub.yaml" "$WORK/hub.log"
+flood_start restart
+for at in 1000 4000; do
+	wait_stored restart $at || fail "the flood does not arrive: $(stored restart) stored"
+	broker_stop
+	echo "$NAME: broker stopped after $(stored restart) messages"
+	sleep 1
+	faults_broker
+done
+flood_wait
+wait_stored restart $((FLOOD_N * 3)) || true
+count_check restart "$FLOOD_N"
+hub_stop
+echo "$NAME: ok"

@@ -1,0 +1,362 @@
+/*
+ * test_platereader.c - the plate reader (src/vision/platereader.cpp) with
+ * the repository's model, on plates the project's own renderer draws at
+ * test time (model/plates/render.py with seeds the training never used):
+ *
+ *   - clean crops of every Chinese kind read within one character (the
+ *     shipped model's weak spot is the province), double-row plates as
+ *     rows = 2 and no others; photographed (degraded) crops of every kind;
+ *     no wrong read passes FL_PLATE_MIN_CONF; the floors are the committed
+ *     model's measured figures less a margin (see test_clean);
+ *   - a crop with no plate gives no confident read; the box argument and
+ *     bad arguments; a missing model and a file that is not one fail at
+ *     create with a reason;
+ *   - voting (fl_plate_vote) over several degraded reads of one plate.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fl.h"
+#include "plate.h"
+#include "test.h"
+#include "vision.h"
+
+static char src_dir[1024], tmp_dir[1024];
+
+/* Render count plates of kind with seed into tmp_dir/<tag>/ (labels.tsv);
+ * flags: "" (photographed crops), "--clean" (crops without the camera's
+ * degradations) or "--scene" (whole photos). 0 or -1. */
+static int render(const char *tag, const char *kind, int count, int seed,
+		  const char *flags)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 %s/model/plates/render.py --out %s/%s "
+		 "--kind %s --count %d --seed %d %s",
+		 src_dir, tmp_dir, tag, kind, count, seed, flags);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The first line of tmp_dir/<tag>/labels.tsv: file name, text and the
+ * plate's box (x, y, w, h; box may be NULL). 0 or -1. */
+static int first_label(const char *tag, char name[256], char text[64],
+		       int box[4])
+{
+	char path[2048], line[1024], kind[16];
+	int b[4], n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/labels.tsv", tmp_dir, tag);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fgets(line, sizeof(line), f)
+		    ? sscanf(line,
+			     "%255[^\t]\t%63[^\t]\t%15[^\t]\t%d\t%d\t%d\t%d",
+			     name, text, kind, &b[0], &b[1], &b[2], &b[3])
+		    : 0;
+	fclose(f);
+	if (n != 7)
+		return -1;
+	if (box)
+		memcpy(box, b, sizeof(b));
+	return 0;
+}
+
+/* a and b (UTF-8) differ in at most one character, substituted (the
+ * model's weak spot is the province character: docs/plate-model.md). */
+static int near(const char *a, const char *b)
+{
+	uint32_t ca[FL_PLATE_MAX_CHARS], cb[FL_PLATE_MAX_CHARS];
+	int na = fl_utf8_decode(a, ca, FL_PLATE_MAX_CHARS);
+	int nb = fl_utf8_decode(b, cb, FL_PLATE_MAX_CHARS), diff = 0;
+
+	if (na < 0 || na != nb)
+		return 0;
+	for (int i = 0; i < na; i++)
+		diff += ca[i] != cb[i];
+	return diff <= 1;
+}
+
+struct tally {
+	int n, exact, near, kept, kept_exact, rows2;
+};
+
+/* Read every crop of tmp_dir/<tag>/labels.tsv; tally against its text. */
+static void read_set(fl_plate_reader *r, const char *tag, struct tally *t)
+{
+	char path[2048], line[1024];
+	FILE *f;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(path, sizeof(path), "%s/%s/labels.tsv", tmp_dir, tag);
+	f = fopen(path, "r");
+	CHECK_MSG(f != NULL, "%s missing: the renderer failed", path);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char name[256], text[64], kind[16];
+		uint8_t *bgr;
+		int w, h;
+		fl_plate_text out;
+
+		if (sscanf(line, "%255[^\t]\t%63[^\t]\t%15[^\t]", name, text,
+			   kind) != 3)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s", tmp_dir, tag, name);
+		CHECK(fl_image_load_bgr(path, &bgr, &w, &h, NULL, 0) == 0);
+		CHECK(fl_plate_read(r, bgr, w, h, NULL, &out) == 0);
+		free(bgr);
+		t->n++;
+		t->exact += strcmp(out.text, text) == 0;
+		t->near += near(out.text, text);
+		t->rows2 += out.rows == 2;
+		if (out.conf >= FL_PLATE_MIN_CONF) {
+			t->kept++;
+			t->kept_exact += strcmp(out.text, text) == 0;
+		}
+		if (strcmp(out.text, text) != 0)
+			fprintf(stderr, "  %s: want %s, read %s (%.3f)\n", name,
+				text, out.text, out.conf);
+	}
+	fclose(f);
+}
+
+/*
+ * The floors below are what the shipped model does (docs/plate-model.md,
+ * measured when it was committed) with a small margin, not the goals: it
+ * reads letters and digits well and the province character badly, so a
+ * clean Chinese crop is nearly always right but for one character, and
+ * its confidence stays under FL_PLATE_MIN_CONF. A better model should
+ * raise these floors.
+ */
+static void test_clean(fl_plate_reader *r)
+{
+	static const char *kinds[] = { "blue",    "green", "yellow",
+				       "yellow2", "white", "black" };
+	char tag[64];
+	struct tally t;
+	int exact = 0;
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(kinds); i++) {
+		snprintf(tag, sizeof(tag), "clean-%s", kinds[i]);
+		CHECK(render(tag, kinds[i], 10, 7100 + (int)i, "--clean") == 0);
+		read_set(r, tag, &t);
+		printf("clean %-8s %d/%d exact, %d within one character, "
+		       "%d kept, %d as double-row\n",
+		       kinds[i], t.exact, t.n, t.near, t.kept, t.rows2);
+		CHECK(t.n == 10);
+		exact += t.exact;
+		/* measured 7-10 of 10 per kind when committed (yellow
+		 * double row and white 7) */
+		CHECK_MSG(t.near >= 6, "%s: %d/10 within one character",
+			  kinds[i], t.near);
+		/* nothing wrong is ever kept */
+		CHECK(t.kept == t.kept_exact);
+		if (!strcmp(kinds[i], "yellow2"))
+			CHECK_MSG(t.rows2 >= 9, "double-row read as %d/10",
+				  t.rows2);
+		else
+			CHECK_MSG(t.rows2 == 0, "%s: %d read as double-row",
+				  kinds[i], t.rows2);
+	}
+	/* measured 15 of 60 exact when committed */
+	CHECK_MSG(exact >= 10, "%d/60 clean crops exact", exact);
+}
+
+static void test_degraded(fl_plate_reader *r)
+{
+	struct tally t;
+
+	/* photographed: every kind, Chinese and Latin, 48 plates */
+	CHECK(render("photo", "all", 48, 7200, "") == 0);
+	read_set(r, "photo", &t);
+	printf("photographed: %d/%d exact, %d within one character, %d "
+	       "kept, %d of them exact\n",
+	       t.exact, t.n, t.near, t.kept, t.kept_exact);
+	CHECK(t.n == 48);
+	/* measured 12 exact, 34 within one character when committed */
+	CHECK_MSG(t.exact >= 9, "%d/48 exact", t.exact);
+	CHECK_MSG(t.near >= 30, "%d/48 within one character", t.near);
+	/* the threshold keeps only good reads */
+	CHECK_MSG(t.kept == t.kept_exact, "%d wrong reads kept",
+		  t.kept - t.kept_exact);
+}
+
+static void test_no_plate(fl_plate_reader *r)
+{
+	enum { W = 160, H = 50 };
+	static uint8_t img[W * H * 3];
+	fl_plate_text out;
+	double box[4] = { 10, 5, 100, 30 };
+
+	/* flat grey and a smooth gradient: nothing to read */
+	memset(img, 128, sizeof(img));
+	CHECK(fl_plate_read(r, img, W, H, NULL, &out) == 0);
+	CHECK(out.conf < FL_PLATE_MIN_CONF);
+	for (int y = 0; y < H; y++)
+		for (int x = 0; x < W * 3; x++)
+			img[y * W * 3 + x] = (uint8_t)(x / 3 + y);
+	CHECK(fl_plate_read(r, img, W, H, box, &out) == 0);
+	CHECK(out.conf < FL_PLATE_MIN_CONF);
+
+	/* arguments */
+	double tiny[4] = { 10, 10, 5, 3 }, outside[4] = { 500, 500, 50, 20 };
+	double nan_box[4] = { NAN, 0, 10, 10 };
+	CHECK(fl_plate_read(r, img, W, H, tiny, &out) == FL_EINVAL);
+	CHECK(fl_plate_read(r, img, W, H, outside, &out) == FL_EINVAL);
+	CHECK(fl_plate_read(r, img, W, H, nan_box, &out) == FL_EINVAL);
+	CHECK(fl_plate_read(NULL, img, W, H, NULL, &out) == FL_EINVAL);
+	CHECK(fl_plate_read(r, NULL, W, H, NULL, &out) == FL_EINVAL);
+	CHECK(fl_plate_read(r, img, 0, H, NULL, &out) == FL_EINVAL);
+	CHECK(fl_plate_read(r, img, W, H, NULL, NULL) == FL_EINVAL);
+}
+
+/* A plate in a bigger picture: the box picks it; the whole picture with
+ * the plate a small part of it does not read as that plate. */
+static void test_box(fl_plate_reader *r)
+{
+	char path[2048], name[256], text[64];
+	int b[4], w, h;
+	uint8_t *bgr;
+	fl_plate_text out;
+
+	/* a whole photo, labels.tsv giving the plate's box */
+	CHECK(render("scene", "blue", 1, 7300, "--scene") == 0);
+	CHECK(first_label("scene", name, text, b) == 0);
+	snprintf(path, sizeof(path), "%s/scene/%s", tmp_dir, name);
+	CHECK(fl_image_load_bgr(path, &bgr, &w, &h, NULL, 0) == 0);
+	if (!bgr)
+		return;
+	double box[4] = { b[0] - b[2] * 0.05, b[1] - b[3] * 0.1, b[2] * 1.1,
+			  b[3] * 1.2 };
+	CHECK(fl_plate_read(r, bgr, w, h, box, &out) == 0);
+	CHECK_MSG(near(out.text, text), "read %s, want %s", out.text, text);
+	/* the whole photo is not read as the plate */
+	CHECK(fl_plate_read(r, bgr, w, h, NULL, &out) == 0);
+	CHECK(!near(out.text, text));
+	free(bgr);
+}
+
+/* Several reads of one plate vote to its text: the same clean crop cut
+ * with four different margins (the renderer draws a new plate for every
+ * sample, so one plate's several looks come from boxes). */
+static void test_vote(fl_plate_reader *r)
+{
+	char path[2048], name[256], text[64];
+	fl_plate_text reads[4], voted;
+	uint8_t *bgr;
+	int w, h;
+
+	CHECK(first_label("clean-blue", name, text, NULL) == 0);
+	snprintf(path, sizeof(path), "%s/clean-blue/%s", tmp_dir, name);
+	CHECK(fl_image_load_bgr(path, &bgr, &w, &h, NULL, 0) == 0);
+	if (!bgr)
+		return;
+	for (int i = 0; i < 4; i++) {
+		double b[4] = { w * 0.01 * i, h * 0.02 * i, w * (1 - 0.02 * i),
+				h * (1 - 0.03 * i) };
+		CHECK(fl_plate_read(r, bgr, w, h, b, &reads[i]) == 0);
+	}
+	free(bgr);
+	CHECK(fl_plate_vote(reads, 4, 0.0, &voted) == 1);
+	CHECK_MSG(near(voted.text, text), "voted %s, want %s", voted.text,
+		  text);
+	/* four agreeing looks are surer than one */
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(reads[i].text, voted.text))
+			CHECK(voted.conf >= reads[i].conf);
+	/* and below the threshold it is unread, not a guess */
+	if (voted.conf < FL_PLATE_MIN_CONF)
+		CHECK(fl_plate_vote(reads, 4, FL_PLATE_MIN_CONF, &voted) == 0 &&
+		      voted.text[0] == '\0');
+}
+
+/* FL_PLATE_MIN_CONF is the threshold the training chose for the model it
+ * ships with (plate-reader.json: threshold_99, the lowest confidence at
+ * which the kept validation reads were 99% exact): a retrained model with a
+ * new threshold must not leave the old one in vision.h. */
+static void test_threshold_matches_model(void)
+{
+	char path[2048], buf[8192];
+	const char *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/model/plates/plate-reader.json",
+		 src_dir);
+	f = fopen(path, "r");
+	CHECK_MSG(f != NULL, "%s missing", path);
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strstr(buf, "\"threshold_99\":");
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	double thr = atof(p + strlen("\"threshold_99\":"));
+	CHECK_MSG(FL_PLATE_MIN_CONF >= thr && FL_PLATE_MIN_CONF <= thr + 0.05,
+		  "FL_PLATE_MIN_CONF %.3f, the model's threshold %.3f",
+		  FL_PLATE_MIN_CONF, thr);
+}
+
+static void test_create_errors(void)
+{
+	char err[256], path[2048];
+	fl_plate_reader *r;
+
+	r = fl_plate_reader_create("/nonexistent/plate.onnx", err, sizeof(err));
+	CHECK(r == NULL);
+	CHECK(strstr(err, "/nonexistent/plate.onnx") != NULL);
+	CHECK(fl_plate_reader_create(NULL, err, sizeof(err)) == NULL);
+	/* a file that is not a model */
+	snprintf(path, sizeof(path), "%s/not-a-model.onnx", tmp_dir);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("this is not an ONNX file\n", f);
+		fclose(f);
+	}
+	r = fl_plate_reader_create(path, err, sizeof(err));
+	CHECK(r == NULL);
+	CHECK_MSG(strstr(err, "not-a-model.onnx") != NULL, "%s", err);
+	fl_plate_reader_destroy(NULL);
+}
+
+int main(void)
+{
+	const char *s = getenv("FL_SOURCE_DIR");
+	char model[2048], err[512], cmd[2100];
+	fl_plate_reader *r;
+
+	snprintf(src_dir, sizeof(src_dir), "%s", s ? s : ".");
+	snprintf(tmp_dir, sizeof(tmp_dir), "%s/fl-platereader-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(tmp_dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(model, sizeof(model), "%s/model/plates/plate-reader.onnx",
+		 src_dir);
+	r = fl_plate_reader_create(model, err, sizeof(err));
+	CHECK_MSG(r != NULL, "%s", err);
+	if (r) {
+		test_clean(r);
+		test_degraded(r);
+		test_no_plate(r);
+		test_box(r);
+		test_vote(r);
+	}
+	test_threshold_matches_model();
+	test_create_errors();
+	fl_plate_reader_destroy(r);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmp_dir);
+	TEST_DONE();
+}
