@@ -10,6 +10,24 @@ import {
 import { navigate } from './app.js';
 
 const PAGE_SIZE = 25;
+
+// The incident's alarm still, small (GET /api/incidents/ID/still, made by
+// the hub once from the verified bundle): asked only for a verified,
+// untampered bundle; a 204 (no picture yet) or an error leaves the
+// placeholder.
+function still(i) {
+	const box = el('span.still');
+	if (i.verified === 1 && !i.tampered) {
+		const img = el('img', {
+			src: `/api/incidents/${encodeURIComponent(i.incident_id)}/still`,
+			alt: '', loading: 'lazy', decoding: 'async',
+		});
+		img.addEventListener('error', () => img.remove());
+		img.addEventListener('load', () => { if (!img.naturalWidth) img.remove(); });
+		box.append(img);
+	}
+	return box;
+}
 const FILTERS = ['site', 'lane', 'status', 'outcome', 'from', 'to'];
 
 export async function incidentsPage(page, ctx) {
@@ -50,8 +68,9 @@ export async function incidentsPage(page, ctx) {
 		// data-label: the column's name, shown beside the value when a
 		// phone shows each row as a card (app.css)
 		return el('tr', { dataset: { incident: i.incident_id }, class: `row-${i.status}` },
-			el('td.site', { 'data-label': 'Site' }, el('a', { href }, i.site)),
-			el('td', { 'data-label': 'Lane' }, i.lane),
+			el('td.thumb', { 'data-label': 'Picture' }, el('a', { href, tabindex: -1 }, still(i))),
+			el('td.site', { 'data-label': 'Site' }, el('a', { href, title: i.site }, i.site_name || i.site)),
+			el('td', { 'data-label': 'Lane', title: i.lane }, i.lane_name || i.lane),
 			el('td', { 'data-label': 'Camera' }, i.camera),
 			el('td', { 'data-label': 'Status' }, statusBadge(i.status)),
 			el('td.time', { 'data-label': 'Start' }, el('a', { href }, fmtTime(i.rest_since ?? i.start))),
@@ -74,8 +93,8 @@ export async function incidentsPage(page, ctx) {
 		el('details#filters-box', { open: !narrow || filtering },
 			el('summary', null, filtering ? 'Filters (in use)' : 'Filters'), form),
 		table({ id: 'incidents', class: 'list' },
-			['Site', 'Lane', 'Camera', 'Status', 'Start', 'Blocked', 'Outcome', 'Evidence'],
-			rows.length ? rows : [el('tr.empty', null, el('td', { colspan: 8 }, 'No incidents match.'))]),
+			['Picture', 'Site', 'Lane', 'Camera', 'Status', 'Start', 'Blocked', 'Outcome', 'Evidence'],
+			rows.length ? rows : [el('tr.empty', null, el('td', { colspan: 9 }, 'No incidents match.'))]),
 		el('nav.pager', { 'aria-label': 'Pages' }, prev,
 			el('span#page-info', { 'aria-live': 'polite' },
 				`${first}–${last} of ${list.total} · page ${pageNo} of ${pages}`),

@@ -24,7 +24,7 @@ typedef struct hub_api {
 	hub_intact *intact; /* which evidence file versions were checked */
 	int secure_cookies; /* add Secure to the session cookie */
 	unsigned char still_key[32]; /* the picture links' (stills.h) */
-	hub_status *status; /* the hub's own state, or NULL */
+	hub_status *status;          /* the hub's own state, or NULL */
 } hub_api;
 
 /* One request. Strings are borrowed for the call. */

@@ -28,14 +28,14 @@
 
 /* Serve the still of id at width as r's file; 0, or FL_ENOENT when there
  * is none (nothing answered yet), or -1 with a 500 answered. */
-static int serve(hub_api *a, const char *id, int width, hub_resp *r)
+static int serve(hub_api *a, const char *id, int width, double now, hub_resp *r)
 {
 	char path[HUB_PATHLEN], err[512];
 	struct stat st;
 	int fd, rc;
 
-	rc = hub_still(a->conf->evidence_dir, a->db, id, width, path,
-		       sizeof(path), err, sizeof(err));
+	rc = hub_still(a->conf->evidence_dir, a->intact, a->db, id, width, now,
+		       path, sizeof(path), err, sizeof(err));
 	if (rc == FL_ENOENT)
 		return FL_ENOENT;
 	if (rc) {
@@ -64,10 +64,9 @@ void api__still(hub_api *a, const hub_session_info *s, const char *id,
 {
 	char site[256];
 
-	(void)q;
 	if (api__incident_visible(a, s, id, r, site, sizeof(site)))
 		return;
-	if (serve(a, id, HUB_STILL_THUMB, r) == FL_ENOENT)
+	if (serve(a, id, HUB_STILL_THUMB, q->now, r) == FL_ENOENT)
 		r->status = 204; /* no picture (yet): the list's placeholder */
 }
 
@@ -80,7 +79,7 @@ void api__picture(hub_api *a, const char *id, const char *file,
 		api__error(r, 404, "no such picture");
 		return;
 	}
-	if (serve(a, id, HUB_STILL_ALERT, r) == FL_ENOENT) {
+	if (serve(a, id, HUB_STILL_ALERT, q->now, r) == FL_ENOENT) {
 		api__error(r, 404, "no picture (yet)");
 		return;
 	}

@@ -4,12 +4,14 @@
  *
  * A note on trust. A still is a picture of evidence, so it is made only
  * from what verified: the incident's bundle verified against the enrolled
- * key (fl_db_evidence_set_verified), the file's row verified, and the file
- * on disk still has the SHA-256 that verified (read once, hashed, then
- * decoded from the same bytes). The manifest says how tall the banner band
- * is (banner_px); it is checked against its verified hash the same way.
- * Once made, a still is a file of the hub's own (.stills/ is not part of
- * any bundle) and is served as it is; retention removes it with the bundle
+ * key, and the file read through hub_intact_open (intact.h), as
+ * /evidence/ serves it: only while it has the SHA-256 that verified. The
+ * manifest says how tall the banner band is (banner_px); it is read the
+ * same way. Once made, a still is a file of the hub's own (.stills/ is
+ * not part of any bundle: every walk of the evidence folder skips dot
+ * names) and is served as it is, but only while the incident's bundle is
+ * still verified, not removed by retention and not found tampered (asked
+ * of the store on every request); retention removes it with the bundle
  * (hub_evidence_prune).
  *
  * The links. A chat platform (WeCom fetches a news card's picurl itself, a
@@ -29,35 +31,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file.h"
 #include "fl.h"
 #include "hubconf.h"
+#include "intact.h"
 #include "manifest.h"
 #include "vision.h"
 
 #define MAX_IMAGE (64u << 20) /* an evidence picture, at most */
 #define MAX_MANIFEST (8u << 20)
 
-/* A verified file of the incident: its name, SHA-256. */
-struct src {
-	char name[256], sha256[65];
-};
-
-/* The picture a still is made of, from the incident's rows: 0, or
- * FL_ENOENT with why. */
-static int pick(json_t *inc, struct src *pic, struct src *manifest, char *err,
-		size_t errlen)
+/* The picture a still is made of, by the incident's rows (the alarm
+ * scene image, else the first scene image, else the composite), into pic:
+ * 0, or FL_ENOENT with why when its bundle did not verify, was removed,
+ * or a file of it was found tampered. */
+static int pick(json_t *inc, char *pic, size_t piclen, char *err, size_t errlen)
 {
 	json_t *files = json_object_get(inc, "evidence"), *f;
-	const char *best = NULL, *best_sha = NULL;
+	const char *best = NULL;
 	int rank = 0; /* 3 alarm scene, 2 first scene, 1 composite */
 	size_t i;
 
-	manifest->name[0] = 0;
 	if (json_integer_value(json_object_get(inc, "verified")) != 1 ||
-	    !json_is_null(json_object_get(inc, "evidence_pruned"))) {
+	    !json_is_null(json_object_get(inc, "evidence_pruned")) ||
+	    !json_is_null(json_object_get(inc, "tampered"))) {
 		fl_seterr(err, errlen, "no verified evidence");
 		return FL_ENOENT;
 	}
@@ -65,76 +65,104 @@ static int pick(json_t *inc, struct src *pic, struct src *manifest, char *err,
 	{
 		const char *name = json_string_value(json_object_get(f, "name"));
 		const char *kind = json_string_value(json_object_get(f, "kind"));
-		const char *sha = json_string_value(json_object_get(f, "sha256"));
 		int r = 0;
 
-		if (!name || !kind || !sha || strlen(name) >= sizeof(pic->name) ||
-		    strlen(sha) != 64 ||
-		    json_integer_value(json_object_get(f, "verified")) != 1)
+		if (!name || !kind || strlen(name) >= piclen)
 			continue;
-		if (!strcmp(name, "manifest.json")) {
-			snprintf(manifest->name, sizeof(manifest->name), "%s",
-				 name);
-			memcpy(manifest->sha256, sha, 65);
-			continue;
-		}
 		if (!strcmp(kind, "scene"))
 			r = strstr(name, "-alarm.") ? 3 : 2;
 		else if (!strcmp(kind, "composite"))
 			r = 1;
 		/* the first scene by name: the edge numbers them in order */
-		if (r > rank || (r == 2 && rank == 2 && strcmp(name, best) < 0)) {
+		if (r > rank ||
+		    (r == 2 && rank == 2 && strcmp(name, best) < 0)) {
 			rank = r;
 			best = name;
-			best_sha = sha;
 		}
 	}
-	if (!rank || !manifest->name[0]) {
-		fl_seterr(err, errlen, "no verified picture");
+	if (!rank) {
+		fl_seterr(err, errlen, "no picture in the bundle");
 		return FL_ENOENT;
 	}
-	snprintf(pic->name, sizeof(pic->name), "%s", best);
-	memcpy(pic->sha256, best_sha, 65);
+	snprintf(pic, piclen, "%s", best);
 	return FL_OK;
 }
 
-/* A verified file's bytes: read once and checked against its hash, so
- * what is decoded is what verified. */
-static int read_verified(const char *dir, const char *iid, const struct src *s,
-			 size_t max, char **data, size_t *len, char *err,
-			 size_t errlen)
+/* All the bytes behind fd (open on the file from its start, at most max):
+ * 0, or a negative error with why in err. */
+static int read_fd(int fd, const char *name, size_t max, char **data,
+		   size_t *len, char *err, size_t errlen)
 {
-	char path[HUB_PATHLEN], hex[65];
-	int rc;
+	struct stat st;
+	size_t got = 0;
 
-	hub_fmt(path, sizeof(path), "%s/%s/%s", dir, iid, s->name);
-	rc = fl_file_read(path, max, data, len, err, errlen);
-	if (rc)
-		return rc == FL_ENOENT ? FL_ENOENT : rc;
-	fl_sha256_hex(*data, *len, hex);
-	if (strcmp(hex, s->sha256)) {
-		free(*data);
-		*data = NULL;
-		fl_seterr(err, errlen,
-			  "%s/%s: not the file that verified (SHA-256 differs)",
-			  iid, s->name);
-		fl_log(FL_LOG_ERROR, "stills", "%s", err);
-		return FL_ENOENT;
+	*data = NULL;
+	if (fstat(fd, &st) || st.st_size < 0 || (size_t)st.st_size > max) {
+		fl_seterr(err, errlen, "%s: not a picture the hub reads", name);
+		return FL_EFORMAT;
 	}
+	*data = malloc((size_t)st.st_size + 1);
+	if (!*data)
+		return FL_ENOMEM;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, *data + got, (size_t)st.st_size - got,
+				  (off_t)got);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			free(*data);
+			*data = NULL;
+			return fl_file_errno(n < 0 ? errno : EIO, "read", name,
+					     err, errlen);
+		}
+		got += (size_t)n;
+	}
+	*len = got;
 	return FL_OK;
 }
 
-/* The banner band of pic according to the verified manifest (0: none). */
-static int banner_of(const char *dir, const char *iid, const struct src *man,
-		     const char *pic, char *err, size_t errlen)
+/* A recorded file of iid, read only while it is the file that verified
+ * (hub_intact_open: what /evidence/ serves): 0, FL_ENOENT (absent,
+ * removed, tampered: why in err) or another negative error. */
+static int read_intact(hub_intact *ic, const char *dir, fl_db *db,
+		       const char *iid, const char *name, size_t max,
+		       double now, char **data, size_t *len, char *err,
+		       size_t errlen)
+{
+	enum hub_evstate state;
+	int fd = -1, rc;
+
+	rc = hub_intact_open(ic, dir, db, iid, name, "while making its still",
+			     now, &fd, NULL, &state, err, errlen);
+	if (rc)
+		return rc;
+	if (state != HUB_EV_OK) {
+		if (fd >= 0)
+			close(fd);
+		if (state == HUB_EV_ABSENT)
+			fl_seterr(err, errlen, "%s/%s: no such file", iid,
+				  name);
+		return FL_ENOENT;
+	}
+	rc = read_fd(fd, name, max, data, len, err, errlen);
+	close(fd);
+	return rc;
+}
+
+/* The banner band of pic according to the verified manifest (0: none),
+ * or -1 (why in err). */
+static int banner_of(hub_intact *ic, const char *dir, fl_db *db,
+		     const char *iid, const char *pic, double now, char *err,
+		     size_t errlen)
 {
 	fl_manifest m;
 	char *data = NULL;
 	size_t len = 0;
 	int px = -1;
 
-	if (read_verified(dir, iid, man, MAX_MANIFEST, &data, &len, err,
-			  errlen))
+	if (read_intact(ic, dir, db, iid, "manifest.json", MAX_MANIFEST, now,
+			&data, &len, err, errlen))
 		return -1;
 	if (fl_manifest_parse(data, len, &m, err, errlen) == 0) {
 		px = 0;
@@ -147,20 +175,16 @@ static int banner_of(const char *dir, const char *iid, const struct src *man,
 	return px;
 }
 
-int hub_still(const char *evidence_dir, fl_db *db, const char *iid, int width,
-	      char *path, size_t pathlen, char *err, size_t errlen)
+int hub_still(const char *evidence_dir, hub_intact *ic, fl_db *db,
+	      const char *iid, int width, double now, char *path,
+	      size_t pathlen, char *err, size_t errlen)
 {
-	char folder[HUB_PATHLEN], *text = NULL, *jpeg = NULL;
+	char folder[HUB_PATHLEN], *text = NULL, *jpeg = NULL, pic[256];
 	uint8_t *small = NULL;
 	size_t len = 0, slen = 0;
-	struct src pic, man;
 	json_t *inc = NULL;
 	int rc, crop;
 
-	hub_fmt(folder, sizeof(folder), "%s/.stills", evidence_dir);
-	hub_fmt(path, pathlen, "%s/%s-%d.jpg", folder, iid, width);
-	if (access(path, R_OK) == 0)
-		return FL_OK; /* made before */
 	text = fl_db_incident_json(db, iid);
 	inc = text ? json_loads(text, 0, NULL) : NULL;
 	free(text);
@@ -168,30 +192,33 @@ int hub_still(const char *evidence_dir, fl_db *db, const char *iid, int width,
 		fl_seterr(err, errlen, "no incident %s", iid);
 		return FL_ENOENT;
 	}
-	rc = pick(inc, &pic, &man, err, errlen);
+	/* asked every time: a still made before its bundle was found
+	 * tampered, or removed, is not shown either */
+	rc = pick(inc, pic, sizeof(pic), err, errlen);
+	json_decref(inc);
 	if (rc)
-		goto out;
-	crop = banner_of(evidence_dir, iid, &man, pic.name, err, errlen);
-	if (crop < 0) {
-		rc = FL_ENOENT;
-		goto out;
-	}
-	rc = read_verified(evidence_dir, iid, &pic, MAX_IMAGE, &jpeg, &len, err,
-			   errlen);
-	if (rc)
-		goto out;
-	rc = fl_jpeg_thumb((const uint8_t *)jpeg, len, crop, width, 85, &small,
-			   &slen, err, errlen);
-	if (rc)
-		goto out;
-	rc = fl_mkdir_p(folder, 0750, err, errlen);
+		return rc;
+	hub_fmt(folder, sizeof(folder), "%s/.stills", evidence_dir);
+	hub_fmt(path, pathlen, "%s/%s-%d.jpg", folder, iid, width);
+	if (access(path, R_OK) == 0)
+		return FL_OK; /* made before */
+	crop = banner_of(ic, evidence_dir, db, iid, pic, now, err, errlen);
+	if (crop < 0)
+		return FL_ENOENT;
+	rc = read_intact(ic, evidence_dir, db, iid, pic, MAX_IMAGE, now, &jpeg,
+			 &len, err, errlen);
+	if (!rc)
+		rc = fl_jpeg_thumb((const uint8_t *)jpeg, len, crop, width, 85,
+				   &small, &slen, err, errlen);
+	if (!rc)
+		rc = fl_mkdir_p(folder, 0750, err, errlen);
+	/* two workers making the same still write the same bytes: the
+	 * rename of the one wins, the other's is identical */
 	if (!rc)
 		rc = fl_file_write(path, small, slen, 0640, 0, err, errlen);
 	if (!rc)
 		fl_log(FL_LOG_INFO, "stills", "%s: %d px still made from %s",
-		       iid, width, pic.name);
-out:
-	json_decref(inc);
+		       iid, width, pic);
 	free(jpeg);
 	free(small);
 	return rc;

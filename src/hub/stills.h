@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "db.h"
+#include "intact.h"
 
 #define HUB_STILL_THUMB 320 /* the incident list (160 CSS px, 2x screens) */
 #define HUB_STILL_ALERT 960 /* the alerts' picture */
@@ -23,14 +24,16 @@
 /*
  * The still of incident iid at width (HUB_STILL_*) into path (pathlen
  * bytes): made from the verified bundle on first use, else the cached file.
- * Only a bundle that verified, and was not removed by retention, gives a
- * still, and the source file must still have the SHA-256 that verified.
- * Returns 0, FL_ENOENT (no verified picture for it: none yet, none at all,
- * removed, or altered since it verified; why in err), or another negative
- * fl_errno with the reason in err.
+ * Only a bundle that verified, was not removed by retention and has no
+ * file found tampered gives a still; its files are read through
+ * hub_intact_open (ic, the web server's cache, may be NULL; now for its
+ * records). Returns 0, FL_ENOENT (no verified picture for it: none yet,
+ * none at all, removed, or altered since it verified; why in err), or
+ * another negative fl_errno with the reason in err.
  */
-int hub_still(const char *evidence_dir, fl_db *db, const char *iid, int width,
-	      char *path, size_t pathlen, char *err, size_t errlen);
+int hub_still(const char *evidence_dir, hub_intact *ic, fl_db *db,
+	      const char *iid, int width, double now, char *path,
+	      size_t pathlen, char *err, size_t errlen);
 
 /* Remove the cached stills of iid (its bundle is gone). */
 void hub_still_forget(const char *evidence_dir, const char *iid);

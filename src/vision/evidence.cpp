@@ -14,10 +14,8 @@
  * aliasing of fine text such as the overlay) and INTER_CUBIC when enlarging.
  *
  * The hub shows each incident's alarm still small (the incident list's
- * thumbnail, the alerts' picture): fl_jpeg_thumb() decodes the JPEG at a
- * reduced scale where libjpeg can (1/2, 1/4, 1/8 of the size: a fraction
- * of the work of a full decode), crops the banner band off and scales
- * the rest to the width asked for.
+ * thumbnail, the alerts' picture): fl_jpeg_thumb() decodes the JPEG,
+ * crops the banner band off and scales the rest to the width asked for.
  *
  * Every output is a fresh malloc'd fl_image the caller frees with
  * fl_image_free(); inputs are borrowed and wrapped in cv::Mat headers
@@ -165,44 +163,10 @@ int fl_jpeg_encode(const uint8_t *bgr, int w, int h, int quality, uint8_t **out,
 	}
 }
 
-namespace
-{
-
-/* The size a JPEG's frame header (SOF0..SOF2) says, or false. */
-bool jpeg_dims(const uint8_t *p, size_t n, int *w, int *h)
-{
-	size_t i = 2;
-
-	if (n < 4 || p[0] != 0xFF || p[1] != 0xD8)
-		return false;
-	while (i + 9 < n) {
-		if (p[i] != 0xFF) {
-			i++;
-			continue;
-		}
-		uint8_t m = p[i + 1];
-		if (m == 0xC0 || m == 0xC1 || m == 0xC2) {
-			*h = p[i + 5] << 8 | p[i + 6];
-			*w = p[i + 7] << 8 | p[i + 8];
-			return *w > 0 && *h > 0;
-		}
-		if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
-			i += 2;
-			continue;
-		}
-		i += 2 + (size_t)(p[i + 2] << 8 | p[i + 3]);
-	}
-	return false;
-}
-
-} // namespace
-
 int fl_jpeg_thumb(const uint8_t *jpeg, size_t len, int crop_top, int max_w,
 		  int quality, uint8_t **out, size_t *outlen, char *err,
 		  size_t errlen)
 {
-	int w = 0, h = 0;
-
 	if (out)
 		*out = nullptr;
 	if (outlen)
@@ -212,34 +176,26 @@ int fl_jpeg_thumb(const uint8_t *jpeg, size_t len, int crop_top, int max_w,
 		fl__vision_err(err, errlen, "thumbnail: bad arguments");
 		return FL_EINVAL;
 	}
-	if (!jpeg_dims(jpeg, len, &w, &h) || crop_top >= h) {
-		fl__vision_err(err, errlen, "thumbnail: not a JPEG picture");
-		return FL_EFORMAT;
-	}
 	try {
-		/* the largest reduction that still leaves max_w pixels */
-		int f = 1, flag = cv::IMREAD_COLOR;
-		static const int reduced[] = { cv::IMREAD_REDUCED_COLOR_2,
-					       cv::IMREAD_REDUCED_COLOR_4,
-					       cv::IMREAD_REDUCED_COLOR_8 };
-		for (int k = 0; k < 3 && w / (f * 2) >= max_w; k++) {
-			f *= 2;
-			flag = reduced[k];
-		}
+		/* decoded whole: a still is made once per incident and
+		 * cached, so a reduced decode is not worth a header parser */
 		cv::Mat raw(1, (int)len, CV_8UC1, const_cast<uint8_t *>(jpeg));
-		cv::Mat img = cv::imdecode(raw, flag);
-		if (img.empty() || img.type() != CV_8UC3) {
+		cv::Mat img = cv::imdecode(raw, cv::IMREAD_COLOR);
+		if (img.empty() || img.type() != CV_8UC3 ||
+		    crop_top >= img.rows) {
 			fl__vision_err(err, errlen,
-				       "thumbnail: the JPEG does not decode");
+				       "thumbnail: not a JPEG picture below "
+				       "a %d px band",
+				       crop_top);
 			return FL_EFORMAT;
 		}
-		int top = std::min(img.rows - 1, (crop_top + f - 1) / f);
-		cv::Mat pic = img(cv::Rect(0, top, img.cols, img.rows - top));
+		cv::Mat pic = img(
+			cv::Rect(0, crop_top, img.cols, img.rows - crop_top));
 		cv::Mat small = pic;
 		if (pic.cols > max_w) {
-			int th = std::max(
-				1, (int)std::lround((double)pic.rows * max_w /
-						    pic.cols));
+			int th = std::max(1,
+					  (int)std::lround((double)pic.rows *
+							   max_w / pic.cols));
 			cv::resize(pic, small, cv::Size(max_w, th), 0, 0,
 				   cv::INTER_AREA);
 		}

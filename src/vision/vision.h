@@ -193,8 +193,7 @@ int fl_jpeg_encode(const uint8_t *bgr, int w, int h, int quality, uint8_t **out,
 /* A small JPEG of a JPEG picture (len bytes, borrowed): the top crop_top
  * rows cut off (an evidence image's banner band, manifest banner_px), the
  * rest scaled to at most max_w (>= 16) pixels wide, keeping its shape
- * (never enlarged), encoded at quality 1..100. Decodes at 1/2, 1/4 or 1/8
- * scale where that still leaves max_w pixels. *out is malloc'd (free()),
+ * (never enlarged), encoded at quality 1..100. *out is malloc'd (free()),
  * *outlen its size. Returns 0, FL_EINVAL (bad arguments), FL_EFORMAT (not a
  * JPEG, or nothing left below crop_top), FL_ENOMEM or FL_EIO. Thread-safe. */
 int fl_jpeg_thumb(const uint8_t *jpeg, size_t len, int crop_top, int max_w,

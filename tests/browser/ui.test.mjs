@@ -177,6 +177,12 @@ async function run(browser) {
 	check(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(row), `list row has no YYYY-MM-DD HH:MM:SS time: ${row}`);
 	const options = await page.$$eval('#filters select[name=site] option', (os) => os.map((o) => o.value));
 	check(options.includes(SITE) && options.includes(OTHER_SITE), `site filter options ${options}`);
+	// the alarm still as the row's thumbnail: the verified incident's
+	// loads (320 px, made by the hub); one without evidence has none
+	const thumbs = await imagesLoaded(page, `#incidents tr[data-incident="${ID}"] td.thumb img`);
+	check(thumbs.length === 1 && thumbs[0].w === 320 && thumbs[0].h > 100 && thumbs[0].h < 320,
+		`the thumbnail of ${ID}: ${JSON.stringify(thumbs)}`);
+	check(await page.$(`#incidents tr[data-incident="${OTHER}"] td.thumb img`) === null, `${OTHER} has a thumbnail`);
 	await shot(page, '02-incidents');
 
 	step = 'paging';
@@ -210,7 +216,7 @@ async function run(browser) {
 	await page.waitForSelector(`#incidents tr[data-incident="${OTHER}"]`);
 	check(await page.inputValue('#filters select[name=site]') === OTHER_SITE, 'the site filter is lost on reload');
 	check(await page.inputValue('#filters select[name=outcome]') === 'none', 'the outcome filter is lost on reload');
-	const sitesShown = await page.$$eval('#incidents tbody tr td:first-child', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+	const sitesShown = await page.$$eval('#incidents tbody tr td.site a', (as) => [...new Set(as.map((a) => a.title))]);
 	check(sitesShown.join() === OTHER_SITE, `site filter ${OTHER_SITE} shows ${sitesShown}`);
 	await page.selectOption('#filters select[name=status]', 'cleared');
 	await Promise.all([page.waitForURL((u) => u.searchParams.get('status') === 'cleared'), page.click('#filters button[type=submit]')]);
@@ -469,7 +475,7 @@ async function run(browser) {
 	await pp.goto(URL0 + '/incidents');
 	await pp.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
 	check(await pp.$(`#incidents tr[data-incident="${OTHER}"]`) === null, `the property manager sees ${OTHER} of ${OTHER_SITE}`);
-	const pmRows = await pp.$$eval('#incidents tbody tr td:first-child', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+	const pmRows = await pp.$$eval('#incidents tbody tr td.site a', (as) => [...new Set(as.map((a) => a.title))]);
 	check(pmRows.join() === SITE, `the property manager's list shows sites ${pmRows}`);
 	const pmSites = await pp.$$eval('#filters select[name=site] option', (os) => os.map((o) => o.value));
 	check(!pmSites.includes(OTHER_SITE), `site filter offers ${OTHER_SITE} to the property manager`);
@@ -535,6 +541,9 @@ async function tampered(browser) {
 	await page.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
 	const row = await page.textContent(`#incidents tr[data-incident="${ID}"]`);
 	check(row.includes('⚠ tampered') && !row.includes('✓ verified'), `the list row does not say tampered: ${row}`);
+	check(await page.$(`#incidents tr[data-incident="${ID}"] td.thumb img`) === null, 'the tampered incident shows its thumbnail');
+	const st = await page.request.get(`${URL0}/api/incidents/${ID}/still`);
+	check(st.status() === 204, `the tampered incident's still answered ${st.status()}`);
 	await shot(page, '13-incidents-tampered');
 
 	step = 'tampered: the incident';

@@ -21,6 +21,9 @@
 #     report, fined/towed 403, persuaded 200; amended outcome keeps history;
 #   - evidence: a file whole and with Range (206 + Content-Range + the right
 #     bytes, 416), path traversal (.., %2e%2e, .incoming, a dot file) refused;
+#   - the alarm still: 401/404/204 as the incident, 200 a JPEG 320 px wide
+#     of the alarm picture without its banner band, cached, none while a
+#     file of the bundle is marked tampered;
 #   - bodies: 64 KiB+ 413, bad JSON 400;
 #   - the case package: read with python3 zipfile (CRCs checked by testzip),
 #     every evidence file byte-identical, outcome.json, verification.txt
@@ -39,7 +42,7 @@
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3 curl jq sqlite3
+need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3 curl jq sqlite3 ffprobe
 SCENARIO=park_leave
 PORT=$(free_port)
 WPORT=$(free_port)
@@ -317,6 +320,45 @@ for p in "/evidence/../hub.db" "/evidence/$IID/../../hub.db" "/evidence/%2e%2e/h
 done
 rm -f "$EV/$IID/.hidden" "$EV/$IID/link.jpg"
 rm -rf "$EV/.incoming/$IID"
+
+# ---- the alarm still (docs/hub.md, "Stills") ---------------------------------------------------
+# As the incident for who may see it; made once from the verified alarm
+# picture, its banner band cut off, 320 px wide, cached; none for an
+# incident without a verified picture or with a file found tampered.
+expect 401 anon "$BASE/api/incidents/$IID/still"
+expect 404 alice "$BASE/api/incidents/$OID/still"
+expect 204 root "$BASE/api/incidents/$OID/still"
+expect 200 alice "$BASE/api/incidents/$IID/still"
+grep -qi '^Content-Type: image/jpeg' "$WORK/hdr" || fail "still content type: $(cat "$WORK/hdr")"
+grep -qi '^Cache-Control: private' "$WORK/hdr" || fail "still caching: $(cat "$WORK/hdr")"
+cmp -s "$WORK/out" "$EV/.stills/$IID-320.jpg" || fail "the still is not the cached file"
+cp "$WORK/out" "$WORK/still1.jpg"
+dims() { ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x "$1"; }
+SRC=$(python3 - "$EV/$IID/manifest.json" <<'EOP'
+import json, sys
+files = json.load(open(sys.argv[1]))["files"]
+scenes = sorted(f["name"] for f in files if f.get("kind") == "scene")
+alarm = [n for n in scenes if "-alarm." in n]
+comp = [f["name"] for f in files if f.get("kind") == "composite"]
+pic = (alarm or scenes or comp)[0]
+band = [f.get("banner_px", 0) for f in files if f["name"] == pic][0]
+print(pic, band)
+EOP
+) || fail "manifest of $IID"
+set -- $SRC
+SW=$(dims "$EV/$IID/$1" | cut -dx -f1)
+SH=$(dims "$EV/$IID/$1" | cut -dx -f2)
+[ "$2" -gt 0 ] || fail "$1 has no banner band in the manifest"
+WANT="320x$(( ((SH - $2) * 320 + SW / 2) / SW ))"
+[ "$(dims "$WORK/still1.jpg")" = "$WANT" ] ||
+	fail "still of $1 (${SW}x$SH, band $2): $(dims "$WORK/still1.jpg"), expected $WANT"
+expect 200 root "$BASE/api/incidents/$IID/still"
+cmp -s "$WORK/out" "$WORK/still1.jpg" || fail "the still changed between requests"
+# a file of its bundle found tampered: no still, though one was made
+q "update evidence set tampered = 1 where incident_id = '$IID' and name = '$1'"
+expect 204 alice "$BASE/api/incidents/$IID/still"
+q "update evidence set tampered = NULL where incident_id = '$IID'"
+expect 200 alice "$BASE/api/incidents/$IID/still"
 
 # ---- case package ------------------------------------------------------------------------------
 expect 404 alice "$BASE/api/incidents/$OID/export"

@@ -177,6 +177,72 @@ static void test_jpeg_roundtrip(void)
 	}
 }
 
+/* fl_jpeg_thumb: the band above the picture cut off, the rest scaled to
+ * the width asked, its shape kept; never enlarged; errors. */
+static void test_jpeg_thumb(void)
+{
+	int w = 640, h = 400, band = 40, tw = 0, th = 0;
+	uint8_t *img = make_scene(w, h), *jpg = NULL, *small = NULL;
+	uint8_t *back = NULL;
+	size_t len = 0, slen = 0;
+	char err[256], path[] = "/tmp/fl-test-thumb-XXXXXX";
+	int fd;
+
+	fill_rect(img, w, 0, 0, w, band, 0, 0, 255); /* a red band */
+	CHECK_EQ_INT(fl_jpeg_encode(img, w, h, 90, &jpg, &len, err, sizeof(err)),
+		     0);
+	CHECK_MSG(fl_jpeg_thumb(jpg, len, band, 320, 85, &small, &slen, err,
+				sizeof(err)) == 0,
+		  "%s", err);
+	fd = mkstemp(path);
+	CHECK_GE_INT(fd, 0);
+	if (fd >= 0 && small) {
+		CHECK_EQ_INT(write(fd, small, slen), (ssize_t)slen);
+		close(fd);
+		CHECK_EQ_INT(fl_image_load_bgr(path, &back, &tw, &th, err,
+					       sizeof(err)),
+			     0);
+		CHECK_EQ_INT(tw, 320);
+		CHECK_EQ_INT(th, (h - band) / 2);
+		/* no red left: the first row is the scene's */
+		for (int x = 0; back && x < tw; x += 16) {
+			const uint8_t *p = back + (size_t)x * 3;
+			CHECK_MSG(!(p[2] > 200 && p[1] < 60 && p[0] < 60),
+				  "red at x %d of the first row", x);
+		}
+		unlink(path);
+	}
+	free(back);
+	free(small);
+	small = NULL;
+
+	/* smaller than asked: kept as it is, only the band cut */
+	CHECK_EQ_INT(fl_jpeg_thumb(jpg, len, 0, 1000, 85, &small, &slen, NULL,
+				   0),
+		     0);
+	CHECK(small && slen > 100);
+	free(small);
+
+	/* errors: bad arguments, not a JPEG, nothing below the band */
+	small = (uint8_t *)1;
+	CHECK_EQ_INT(fl_jpeg_thumb(jpg, len, 0, 8, 85, &small, &slen, NULL, 0),
+		     FL_EINVAL);
+	CHECK(small == NULL && slen == 0);
+	CHECK_EQ_INT(fl_jpeg_thumb(jpg, len, -1, 320, 85, &small, &slen, NULL,
+				   0),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_jpeg_thumb((const uint8_t *)"not a jpeg", 10, 0, 320,
+				   85, &small, &slen, err, sizeof(err)),
+		     FL_EFORMAT);
+	CHECK_EQ_INT(fl_jpeg_thumb(jpg, len / 3, h, 320, 85, &small, &slen,
+				   NULL, 0),
+		     FL_EFORMAT);
+	CHECK_EQ_INT(fl_jpeg_thumb(jpg, len, h, 320, 85, &small, &slen, NULL, 0),
+		     FL_EFORMAT);
+	free(jpg);
+	free(img);
+}
+
 /* ---- overlay ---- */
 
 static void test_overlay(void)
@@ -700,6 +766,7 @@ int main(void)
 {
 	fl_log_set(log_sink, FL_LOG_WARN, NULL);
 	test_jpeg_roundtrip();
+	test_jpeg_thumb();
 	test_overlay();
 	test_closeup();
 	test_composite();

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -15,6 +16,7 @@
 #include "fl.h"
 #include "hubconf.h"
 #include "msg.h"
+#include "stills.h"
 #include "test.h"
 #include "yaml.h"
 
@@ -651,6 +653,58 @@ static void test_edge_config_on_hub(void)
 	      cfg.cameras[0].lanes[0].dwell_s == 60);
 }
 
+/* The alert picture's links (stills.h): made and checked with one key,
+ * refused for another incident, another key, an altered or malformed
+ * signature and once expired; the key made once, 0600, read back. */
+static void test_still_links(void)
+{
+	unsigned char key[HUB_STILL_KEY], again[HUB_STILL_KEY];
+	unsigned char other[HUB_STILL_KEY];
+	char dir[] = "/tmp/fl-test-stills-XXXXXX", link[512], file[512];
+	char path[600], err[256];
+	const char *base = "https://hub.example/pictures/inc-1/";
+	struct stat st;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK_MSG(hub_still_key(dir, key, err, sizeof(err)) == 0, "%s", err);
+	CHECK_MSG(hub_still_key(dir, again, err, sizeof(err)) == 0, "%s", err);
+	CHECK(!memcmp(key, again, sizeof(key))); /* the first one's, kept */
+	snprintf(path, sizeof(path), "%s/.stills/link.key", dir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	memset(other, 7, sizeof(other));
+
+	CHECK(hub_still_link(key, "https://hub.example", "inc-1", 2000000000LL,
+			     link, sizeof(link)) > 0);
+	CHECK_MSG(!strncmp(link, base, strlen(base)), "%s", link);
+	snprintf(file, sizeof(file), "%s", link + strlen(base));
+	CHECK_EQ_INT(strlen(file), strlen("2000000000-") + 32 + 4);
+	CHECK_EQ_INT(hub_still_link_ok(key, "inc-1", file, 1.9e9), 1);
+	CHECK_EQ_INT(hub_still_link_ok(key, "inc-2", file, 1.9e9), 0);
+	CHECK_EQ_INT(hub_still_link_ok(other, "inc-1", file, 1.9e9), 0);
+	CHECK_EQ_INT(hub_still_link_ok(key, "inc-1", file, 2.0e9 + 1), 0);
+	file[20] ^= 1; /* one hex digit of the signature */
+	CHECK_EQ_INT(hub_still_link_ok(key, "inc-1", file, 1.9e9), 0);
+	file[20] ^= 1;
+	file[0] = '3'; /* a later expiry than signed */
+	CHECK_EQ_INT(hub_still_link_ok(key, "inc-1", file, 1.9e9), 0);
+	{
+		static const char *bad[] = { "",
+					     "x.jpg",
+					     "-1-00.jpg",
+					     "2000000000-abc.jpg",
+					     "2000000000.jpg",
+					     NULL };
+		for (int i = 0; bad[i]; i++)
+			CHECK_MSG(!hub_still_link_ok(key, "inc-1", bad[i], 0),
+				  "%s", bad[i]);
+		CHECK(!hub_still_link_ok(key, "inc-1", NULL, 0));
+	}
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/.stills", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_topics();
@@ -662,5 +716,6 @@ int main(void)
 	test_config_settled();
 	test_config_dump();
 	test_edge_config_on_hub();
+	test_still_links();
 	TEST_DONE();
 }
