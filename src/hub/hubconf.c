@@ -304,6 +304,9 @@ static const fl_setting alerts_keys[] = {
 	    "longest delay between two attempts (s)"),
 	NUM(hub_alerts_conf, timeout_s, T_NUM, 5, 0.5, 120,
 	    "per HTTP attempt (s)"),
+	NUM(hub_alerts_conf, picture_days, T_NUM, 30, 0.01, 3650,
+	    "how long an alert's picture link (<public_url>/pictures/...) "
+	    "opens the alarm still without a login (days)"),
 	LIST(hub_alerts_conf, "sites", sites, nsites, site_section, 0,
 	     HUB_MAX_SITES, "alert routing per site"),
 };

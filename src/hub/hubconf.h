@@ -89,6 +89,7 @@ typedef struct hub_alerts_conf {
 	double retry_base_s; /* first retry after this, doubling */
 	double retry_cap_s;  /* at most this between attempts */
 	double timeout_s;    /* per HTTP attempt */
+	double picture_days; /* an alert's picture link is valid this long */
 	hub_site_alerts sites[HUB_MAX_SITES];
 	int nsites;
 } hub_alerts_conf;
