@@ -23,7 +23,10 @@
 #     bytes, 416), path traversal (.., %2e%2e, .incoming, a dot file) refused;
 #   - the alarm still: 401/404/204 as the incident, 200 a JPEG 320 px wide
 #     of the alarm picture without its banner band, cached, none while a
-#     file of the bundle is marked tampered;
+#     file of the bundle is marked tampered; an alert's picture link
+#     (signed with the hub's link.key, 0600) opens the 960 px still without
+#     a session, audited; another incident's, an expired, a forged or a
+#     malformed link 404;
 #   - bodies: 64 KiB+ 413, bad JSON 400;
 #   - the case package: read with python3 zipfile (CRCs checked by testzip),
 #     every evidence file byte-identical, outcome.json, verification.txt
@@ -359,6 +362,36 @@ q "update evidence set tampered = 1 where incident_id = '$IID' and name = '$1'"
 expect 204 alice "$BASE/api/incidents/$IID/still"
 q "update evidence set tampered = NULL where incident_id = '$IID'"
 expect 200 alice "$BASE/api/incidents/$IID/still"
+# An alert's picture link: no session, the hub's key
+# (.stills/link.key, as the alerts sign it), 960 px at most; another
+# incident's, an altered or an expired link answer 404 as an unknown path.
+plink() { # INCIDENT EXPIRES [KEYFILE]: the link's path
+	python3 - "${3:-$EV/.stills/link.key}" "$1" "$2" <<'EOP'
+import hashlib, hmac, sys
+key = open(sys.argv[1], "rb").read()
+iid, exp = sys.argv[2], sys.argv[3]
+sig = hmac.new(key, ("firelane-picture/1\n%s\n%s" % (iid, exp)).encode(), hashlib.sha256).hexdigest()[:32]
+print("/pictures/%s/%s-%s.jpg" % (iid, exp, sig))
+EOP
+}
+[ "$(stat -c %a "$EV/.stills/link.key")" = 600 ] || fail "link.key mode $(stat -c %a "$EV/.stills/link.key")"
+LATER=$(($(date +%s) + 3600))
+expect 200 anon "$BASE$(plink "$IID" "$LATER")"
+grep -qi '^Content-Type: image/jpeg' "$WORK/hdr" || fail "picture content type: $(cat "$WORK/hdr")"
+cp "$WORK/out" "$WORK/picture.jpg"
+PW=$(dims "$WORK/picture.jpg" | cut -dx -f1)
+[ "$PW" = "$(( SW < 960 ? SW : 960 ))" ] || fail "alert picture $(dims "$WORK/picture.jpg") of a ${SW} px picture"
+cmp -s "$WORK/picture.jpg" "$EV/.stills/$IID-960.jpg" || fail "the picture is not the cached still"
+head -c 32 /dev/urandom >"$WORK/other.key"
+GOOD=$(plink "$IID" "$LATER")
+case ${GOOD%.jpg} in *0) FORGED=${GOOD%?.jpg}1.jpg ;; *) FORGED=${GOOD%?.jpg}0.jpg ;; esac
+for p in "$(plink "$OID" "$LATER")" "$(plink "$IID" $(($(date +%s) - 10)))" \
+	"$(plink "$IID" "$LATER" "$WORK/other.key")" "$FORGED" \
+	"/pictures/$IID/$LATER.jpg" "/pictures/$IID"; do
+	expect 404 anon "$BASE$p"
+done
+[ "$(q "select count(*) from audit where action = 'picture_view' and user = 'link' and object = '$IID'")" = 1 ] ||
+	fail "picture_view audit: $(q "select * from audit where action = 'picture_view'")"
 
 # ---- case package ------------------------------------------------------------------------------
 expect 404 alice "$BASE/api/incidents/$OID/export"
