@@ -542,8 +542,8 @@ async function tampered(browser) {
 	const row = await page.textContent(`#incidents tr[data-incident="${ID}"]`);
 	check(row.includes('⚠ tampered') && !row.includes('✓ verified'), `the list row does not say tampered: ${row}`);
 	check(await page.$(`#incidents tr[data-incident="${ID}"] td.thumb img`) === null, 'the tampered incident shows its thumbnail');
-	const st = await page.request.get(`${URL0}/api/incidents/${ID}/still`);
-	check(st.status() === 204, `the tampered incident's still answered ${st.status()}`);
+	const still = await page.request.get(`${URL0}/api/incidents/${ID}/still`);
+	check(still.status() === 204, `the tampered incident's still answered ${still.status()}`);
 	await shot(page, '13-incidents-tampered');
 
 	step = 'tampered: the incident';
