@@ -87,6 +87,10 @@ static const char *error_code(int status)
 		return "not_found";
 	case 405:
 		return "method_not_allowed";
+	case 409:
+		return "conflict";
+	case 410:
+		return "gone";
 	case 413:
 		return "too_large";
 	case 416:

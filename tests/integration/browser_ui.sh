@@ -148,6 +148,9 @@ IID=$(q "select incident_id from incidents where site = 'scene-site' and verifie
 [ "$(q "select count(*) from incidents")" = 35 ] || fail "expected 35 incidents: $(q 'select status, count(*) from incidents group by status')"
 echo "$NAME: incident $IID with $(ls "$EV/$IID" | wc -l) evidence files; north-edge-7-lane-n-1 without"
 
+# every string of the UI in both catalogues (docs/i18n.md)
+node "$SRC/tests/browser/i18n_keys.mjs" "$SRC" || fail "the UI's catalogues are incomplete (above)"
+
 SHOTS=$(cd "$BUILD" && pwd)/screenshots
 rm -rf "$SHOTS"
 (
