@@ -340,7 +340,7 @@ export async function incidentPage(page, ctx) {
 	// DOM append() would print a null as the text "null": drop them.
 	root.append(...[
 		el('p.crumbs', null, el('a', { href: '/incidents' }, t('← Incidents'))),
-		el('h1', null, `${inc.site} · ${inc.lane} `, statusBadge(inc.status)),
+		el('h1', null, `${inc.site_name || inc.site} · ${inc.lane_name || inc.lane} `, statusBadge(inc.status)),
 		el('p.id', null, el('code', null, inc.incident_id)),
 		el('div.top', null, summary(inc), signatureSection(inc)),
 		evidenceSection(inc, manifest, box),

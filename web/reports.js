@@ -213,8 +213,8 @@ export async function weeklyPage(page, ctx) {
 			table({ id: 'weekly-incidents' }, [t('Start'), t('Site'), t('Lane'), t('Status'), t('Blocked'), t('Outcome'), t('Incident')],
 				incidents.length ? incidents.map((i) => el('tr', { dataset: { incident: i.incident_id, outcome: i.outcome || 'none' } },
 					el('td.time', null, fmtTime(i.rest_since ?? i.start)),
-					el('td', null, i.site),
-					el('td', null, i.lane),
+					el('td', { title: i.site }, i.site_name || i.site),
+					el('td', { title: i.lane }, i.lane_name || i.lane),
 					el('td', null, statusBadge(i.status)),
 					el('td.num', null, fmtDuration(i.cleared != null && (i.rest_since ?? i.start) != null ?
 						i.cleared - (i.rest_since ?? i.start) : null)),

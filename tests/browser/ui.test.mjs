@@ -433,7 +433,7 @@ async function run(browser) {
 	await page.waitForSelector(`#weekly-incidents tr[data-incident="${ID}"]`);
 	const wrow = await page.textContent(`#weekly-incidents tr[data-incident="${ID}"]`);
 	check(wrow.includes('towed'), `weekly row of ${ID} does not say towed: ${wrow}`);
-	const wsites = await page.$$eval('#weekly-incidents tbody tr td:nth-child(2)', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+	const wsites = await page.$$eval('#weekly-incidents tbody tr td:nth-child(2)', (tds) => [...new Set(tds.map((t) => t.title))]);
 	check(wsites.join() === SITE, `the weekly report of ${SITE} lists sites ${wsites}`);
 	check(Number(await page.textContent('#weekly td[data-outcome=towed]')) >= 1, 'weekly towed tally');
 	check((await page.textContent('#weekly-site')) === SITE, 'weekly header site');
