@@ -154,6 +154,14 @@ async function chinese(browser) {
 	const local = new Date(((inc.rest_since ?? inc.start) + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
 	check(row.includes(local), `zh: the row does not show the start in +08:00 (${local}): ${row}`);
 	check((await zp.textContent('#whoami .role')) === '执法人员', 'zh: the role is not 执法人员');
+	// the names people read (the device's site_name and lane name), the ids as titles
+	await zp.goto(`${URL0}/incidents?site=${OTHER_SITE}`);
+	await zp.waitForSelector(`#incidents tr[data-incident="${OTHER}"]`);
+	const named = await zp.$eval(`#incidents tr[data-incident="${OTHER}"]`, (r) => [r.querySelector('td.site a').textContent,
+		r.querySelector('td.site a').title, r.children[2].textContent, r.children[2].title]);
+	check(named.join() === `北区 7 号楼,${OTHER_SITE},北侧消防通道,lane-n`, `zh: ${OTHER}'s names: ${named}`);
+	await zp.goto(`${URL0}/incidents?site=${SITE}`);
+	await zp.waitForSelector(`#incidents tr[data-incident="${ID}"] td.thumb img`);
 	await shot(zp, 'zh-02-incidents');
 
 	step = 'Chinese: the incident';

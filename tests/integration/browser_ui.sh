@@ -89,7 +89,7 @@ curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/login" || fail "the hub does n
 # The other site's incident (no evidence), and one message to quarantine.
 NOW=$(date +%s)
 north() { # seq type unix_time
-	printf '{"incident_id": "north-edge-7-lane-n-1", "seq": %s, "type": "%s", "site": "north-site", "device": "north-edge", "camera": "cam-1", "lane": "lane-n", "unix_time": %s, "class": "vehicle"}' "$1" "$2" "$3"
+	printf '{"incident_id": "north-edge-7-lane-n-1", "seq": %s, "type": "%s", "site": "north-site", "device": "north-edge", "camera": "cam-1", "lane": "lane-n", "site_name": "北区 7 号楼", "lane_name": "北侧消防通道", "unix_time": %s, "class": "vehicle"}' "$1" "$2" "$3"
 }
 NT=firelane/north-site/north-edge/cam-1/lane-n/incident
 # north-edge's messages, signed with the key it shares with the edge here
