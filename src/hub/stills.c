@@ -238,27 +238,14 @@ void hub_still_forget(const char *evidence_dir, const char *iid)
 	}
 }
 
-int hub_still_key(const char *evidence_dir, unsigned char key[HUB_STILL_KEY],
-		  char *err, size_t errlen)
+/* Read the key at path: 0, FL_ENOENT (none yet) or another error. */
+static int key_read(const char *path, unsigned char key[HUB_STILL_KEY],
+		    char *err, size_t errlen)
 {
-	char folder[HUB_PATHLEN], path[HUB_PATHLEN], *data = NULL;
-	unsigned char fresh[HUB_STILL_KEY];
+	char *data = NULL;
 	size_t len = 0;
-	int rc;
+	int rc = fl_file_read(path, 4096, &data, &len, err, errlen);
 
-	hub_fmt(folder, sizeof(folder), "%s/.stills", evidence_dir);
-	hub_fmt(path, sizeof(path), "%s/link.key", folder);
-	rc = fl_mkdir_p(folder, 0750, err, errlen);
-	if (rc)
-		return rc;
-	randombytes_buf(fresh, sizeof(fresh));
-	/* the first worker's key wins; the others read it */
-	rc = fl_file_write(path, fresh, sizeof(fresh), 0600, FL_FILE_EXCL, err,
-			   errlen);
-	sodium_memzero(fresh, sizeof(fresh));
-	if (rc && rc != FL_EEXIST)
-		return rc;
-	rc = fl_file_read(path, 4096, &data, &len, err, errlen);
 	if (rc)
 		return rc;
 	if (len != HUB_STILL_KEY) {
@@ -271,6 +258,33 @@ int hub_still_key(const char *evidence_dir, unsigned char key[HUB_STILL_KEY],
 	sodium_memzero(data, len);
 	free(data);
 	return rc;
+}
+
+int hub_still_key(const char *evidence_dir, unsigned char key[HUB_STILL_KEY],
+		  char *err, size_t errlen)
+{
+	char folder[HUB_PATHLEN], path[HUB_PATHLEN];
+	unsigned char fresh[HUB_STILL_KEY];
+	int rc;
+
+	hub_fmt(folder, sizeof(folder), "%s/.stills", evidence_dir);
+	hub_fmt(path, sizeof(path), "%s/link.key", folder);
+	/* read first: a hub whose evidence folder refuses writes (degraded,
+	 * docs/hub.md) still starts with the key it made before */
+	rc = key_read(path, key, err, errlen);
+	if (rc != FL_ENOENT)
+		return rc;
+	rc = fl_mkdir_p(folder, 0750, err, errlen);
+	if (rc)
+		return rc;
+	randombytes_buf(fresh, sizeof(fresh));
+	/* the first worker's key wins; the others read it */
+	rc = fl_file_write(path, fresh, sizeof(fresh), 0600, FL_FILE_EXCL, err,
+			   errlen);
+	sodium_memzero(fresh, sizeof(fresh));
+	if (rc && rc != FL_EEXIST)
+		return rc;
+	return key_read(path, key, err, errlen);
 }
 
 /* The link's signature: 32 hex digits. */
