@@ -25,6 +25,11 @@
 #     friendlier demo; the hub only listens on 127.0.0.1): "demo" (admin,
 #     every site) and "manager" (property manager of north-gate only).
 #
+# The sites and lanes have Chinese names (device.site_name, the lane's
+# name: on the evidence banner, in the alerts and the UI); the lines it
+# prints are Chinese when the user's locale is (LC_ALL, LC_MESSAGES or LANG
+# zh_*), else English; the UI picks its language from the browser.
+#
 # It prints the URL and the logins as soon as the hub answers, then a short
 # log of what the hub stores (incident steps, verified evidence, alerts),
 # and runs until Ctrl-C (or SIGTERM); then it stops the edges, the hub and
@@ -59,6 +64,12 @@ RUN=$DIR/run
 EXIT_AFTER=${FL_DEMO_EXIT_AFTER:-}
 TIMEOUT_S=${FL_DEMO_TIMEOUT_S:-300}
 PASSWORD=firelane-demo
+# The user's language (LC_ALL, else LC_MESSAGES, else LANG): Chinese lines
+# for zh_*, English otherwise.
+case "${LC_ALL:-${LC_MESSAGES:-${LANG:-}}}" in
+zh* | ZH*) ZH=1 ;;
+*) ZH=0 ;;
+esac
 ADMIN=demo
 PM=manager
 PM_SITE=north-gate
@@ -77,7 +88,10 @@ fi
 # The demo's devices: name, site, the scenes it plays in turn.
 DEVICES=(edge-north edge-south)
 declare -A SITE_OF=([edge-north]=north-gate [edge-south]=south-yard)
-declare -A SITE_NAME_OF=([edge-north]="North gate" [edge-south]="South yard")
+# the names people read (the evidence banner, the alerts, the UI), in
+# Chinese as a property company writes them
+declare -A SITE_NAME_OF=([edge-north]="北门小区" [edge-south]="南苑小区 3 号楼")
+declare -A LANE_NAME_OF=([edge-north]="北门消防通道" [edge-south]="3 号楼东侧消防通道")
 declare -A SCENES_OF=([edge-north]="park_leave short_stop two_in_turn"
 	[edge-south]="boxes park_leave")
 
@@ -219,6 +233,7 @@ for d in "${DEVICES[@]}"; do
 	for s in ${SCENES_OF[$d]}; do
 		{
 			sed -e "s|^device: .*|device: {id: $d, site: ${SITE_OF[$d]}, site_name: \"${SITE_NAME_OF[$d]}\", key_file: $RUN/$d/device.key}|" \
+				-e "s|^\(      - id: .*\)$|\1\n        name: \"${LANE_NAME_OF[$d]}\"|" \
 				-e "s|^\( *source: \)\(.*\)|\1$SCENES/\2|" \
 				-e "s|^\( *reference: \)\(.*\)|\1$SCENES/\2|" "$SCENES/$s.yaml"
 			cat <<EOC
@@ -259,17 +274,32 @@ hub_alive() {
 		fail "the hub stopped: $(tail -n 5 "$RUN/hub.log")"
 }
 
-echo "firelane demo: running (mosquitto 127.0.0.1:$MQTT_PORT, store $RUN/hub.db)"
-echo "  URL:    $URL"
-echo "  login:  $ADMIN / $PASSWORD (admin: every site)"
-echo "  login:  $PM / $PASSWORD (property manager: $PM_SITE only)"
-for d in "${DEVICES[@]}"; do
-	echo "  edge:   $d at ${SITE_OF[$d]}, playing in turn: ${SCENES_OF[$d]}"
-done
-if [ -n "$EXIT_AFTER" ]; then
-	echo "  bounded: stops once an incident's evidence is verified (at most ${TIMEOUT_S} s)"
+if [ "$ZH" = 1 ]; then
+	echo "firelane 演示：运行中（mosquitto 127.0.0.1:$MQTT_PORT，数据库 $RUN/hub.db）"
+	echo "  网址：  $URL"
+	echo "  登录：  $ADMIN / $PASSWORD（管理员：全部小区）"
+	echo "  登录：  $PM / $PASSWORD（物业管理员：仅 ${SITE_NAME_OF[edge-north]}，$PM_SITE）"
+	for d in "${DEVICES[@]}"; do
+		echo "  设备：  $d 在 ${SITE_NAME_OF[$d]}（${SITE_OF[$d]}）· ${LANE_NAME_OF[$d]}，依次播放：${SCENES_OF[$d]}"
+	done
+	if [ -n "$EXIT_AFTER" ]; then
+		echo "  限时：  任一事件的证据验证通过后停止（最多 ${TIMEOUT_S} 秒）"
+	else
+		echo "  按 Ctrl-C 停止全部。"
+	fi
 else
-	echo "  Ctrl-C stops everything."
+	echo "firelane demo: running (mosquitto 127.0.0.1:$MQTT_PORT, store $RUN/hub.db)"
+	echo "  URL:    $URL"
+	echo "  login:  $ADMIN / $PASSWORD (admin: every site)"
+	echo "  login:  $PM / $PASSWORD (property manager: $PM_SITE only)"
+	for d in "${DEVICES[@]}"; do
+		echo "  edge:   $d at ${SITE_NAME_OF[$d]} (${SITE_OF[$d]}) · ${LANE_NAME_OF[$d]}, playing in turn: ${SCENES_OF[$d]}"
+	done
+	if [ -n "$EXIT_AFTER" ]; then
+		echo "  bounded: stops once an incident's evidence is verified (at most ${TIMEOUT_S} s)"
+	else
+		echo "  Ctrl-C stops everything."
+	fi
 fi
 
 # ---- the log -------------------------------------------------------------------------
@@ -347,7 +377,8 @@ while :; do
 		iid=$(sqlite3 -cmd ".timeout 2000" "$RUN/hub.db" \
 			"select incident_id from incidents where verified = 1 order by start limit 1" 2>/dev/null || true)
 		if [ -n "$iid" ]; then
-			echo "firelane demo: evidence of $iid verified"
+			[ "$ZH" = 1 ] && echo "firelane 演示：事件 $iid 的证据已验证" ||
+				echo "firelane demo: evidence of $iid verified"
 			rc=0
 			if [ -n "${FL_DEMO_THEN:-}" ]; then
 				FL_DEMO_URL=$URL FL_DEMO_USER=$ADMIN FL_DEMO_PASSWORD=$PASSWORD \

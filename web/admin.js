@@ -4,7 +4,7 @@
 // hub refused, with the reason) and the audit log. The same as the command
 // line's --add-user and --enrol-device (docs/hub.md), through the API.
 
-import { api, el, field, select, table, query, fmtTime, setTitle } from './ui.js';
+import { api, el, field, select, table, query, fmtTime, setTitle, t, roleLabel } from './ui.js';
 import { render } from './app.js';
 
 const LIMIT = 50;
@@ -21,7 +21,7 @@ function form(id, title, fields, submitText, send) {
 			ok.textContent = await send(f.elements);
 			setTimeout(render, 600);
 		} catch (e) {
-			error.textContent = e.message;
+			error.textContent = e.code ? `${t(`error.${e.code}`)}: ${e.message}` : e.message;
 		}
 	});
 	return f;
@@ -29,78 +29,78 @@ function form(id, title, fields, submitText, send) {
 
 function usersSection(users) {
 	const rows = users.map((u) => el('tr', { dataset: { user: u.name } },
-		el('td', null, u.name), el('td', null, u.role), el('td', null, u.sites || (u.role === 'property' ? 'none' : 'all')),
+		el('td', null, u.name), el('td', { dataset: { role: u.role } }, roleLabel(u.role)), el('td', null, u.sites || (u.role === 'property' ? t('none') : t('all'))),
 		el('td.time', null, fmtTime(u.created)),
 		el('td', null, el('button.danger.small', {
-			type: 'button', 'aria-label': `Delete user ${u.name}`,
+			type: 'button', 'aria-label': t('Delete user {name}', { name: u.name }),
 			onclick: async (ev) => {
-				if (!confirm(`Delete user ${u.name}?`)) return;
+				if (!confirm(t('Delete user {name}?', { name: u.name }))) return;
 				ev.target.disabled = true;
 				try {
 					await api('DELETE', '/api/users?name=' + encodeURIComponent(u.name)); // any name, also one with a '/'
 					render();
 				} catch (e) {
 					ev.target.disabled = false;
-					alert(`Not deleted: ${e.message}`);
+					alert(t('Not deleted: {why}', { why: e.message }));
 				}
 			},
-		}, 'Delete'))));
-	const add = form('add-user', 'Add a user', [
-		field('Name', el('input', { name: 'name', required: true, autocomplete: 'off', maxlength: 64 })),
-		field('Password', el('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' })),
-		field('Role', select('role', [['enforcement', 'enforcement'], ['property', 'property manager'], ['admin', 'admin']], 'enforcement')),
-		field('Sites (property managers; comma separated)', el('input', { name: 'sites', placeholder: 'site-a,site-b' })),
-	], 'Add user', async (e) => {
+		}, t('Delete')))));
+	const add = form('add-user', t('Add a user'), [
+		field(t('Name'), el('input', { name: 'name', required: true, autocomplete: 'off', maxlength: 64 })),
+		field(t('Password'), el('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' })),
+		field(t('Role'), select('role', ['enforcement', 'property', 'admin'].map((r) => [r, roleLabel(r)]), 'enforcement')),
+		field(t('Sites (property managers; comma separated)'), el('input', { name: 'sites', placeholder: 'site-a,site-b' })),
+	], t('Add user'), async (e) => {
 		await api('POST', '/api/users', {
 			name: e.name.value.trim(), password: e.password.value, role: e.role.value,
 			sites: e.sites.value.split(',').map((s) => s.trim()).filter(Boolean),
 		});
-		return `User ${e.name.value.trim()} added.`;
+		return t('User {name} added.', { name: e.name.value.trim() });
 	});
-	return el('section.section#users-box', null, el('h2', null, 'Users'),
-		table({ id: 'users' }, ['Name', 'Role', 'Sites', 'Created', ''], rows), add);
+	return el('section.section#users-box', null, el('h2', null, t('Users')),
+		table({ id: 'users' }, [t('Name'), t('Role'), t('Sites'), t('Created'), ''], rows), add);
 }
 
 function enrolSection() {
-	return el('section.section#enrol-box', null, el('h2', null, 'Enrol a device'),
-		form('enrol', 'Enrol or re-enrol', [
-			field('Device id', el('input', { name: 'device', required: true, pattern: '[A-Za-z0-9_.\\-]+' })),
-			field('Site', el('input', { name: 'site', required: true, pattern: '[A-Za-z0-9_.\\-]+' })),
-			field('Public key (base64, from firelane-edge --print-public-key)', el('textarea', { name: 'public_key', rows: 2, required: true })),
-		], 'Enrol', async (e) => {
+	return el('section.section#enrol-box', null, el('h2', null, t('Enrol a device')),
+		form('enrol', t('Enrol or re-enrol'), [
+			field(t('Device id'), el('input', { name: 'device', required: true, pattern: '[A-Za-z0-9_.\\-]+' })),
+			field(t('Site'), el('input', { name: 'site', required: true, pattern: '[A-Za-z0-9_.\\-]+' })),
+			field(t('Public key (base64, from firelane-edge --print-public-key)'), el('textarea', { name: 'public_key', rows: 2, required: true })),
+		], t('Enrol'), async (e) => {
 			await api('POST', '/api/devices', { device: e.device.value.trim(), site: e.site.value.trim(), public_key: e.public_key.value.trim() });
-			return `Device ${e.device.value.trim()} enrolled for ${e.site.value.trim()}.`;
+			return t('Device {device} enrolled for {site}.', { device: e.device.value.trim(), site: e.site.value.trim() });
 		}));
 }
 
 function quarantineSection(q) {
-	return el('section.section#quarantine-box', null, el('h2', null, `Quarantine (${q.total ?? q.quarantine.length}; newest ${LIMIT})`),
-		table({ id: 'quarantine' }, ['When', 'Topic', 'Reason', 'Bytes', 'Payload'],
+	return el('section.section#quarantine-box', null, el('h2', null, t('Quarantine ({n}; newest {limit})', { n: q.total ?? q.quarantine.length, limit: LIMIT })),
+		table({ id: 'quarantine' }, [t('When'), t('Topic'), t('Reason'), t('Bytes'), t('Payload')],
 			q.quarantine.length ? q.quarantine.map((r) => el('tr', null,
 				el('td.time', null, fmtTime(r.wall)), el('td.topic', null, el('code', null, r.topic || '')),
 				el('td', null, r.reason || ''), el('td.num', null, String(r.bytes ?? '')),
 				el('td.payload', null, el('code', null, (r.payload ?? (r.payload_b64 ? 'base64: ' + r.payload_b64 : '')).slice(0, 160))))) :
-				[el('tr.empty', null, el('td', { colspan: 5 }, 'Nothing quarantined.'))]));
+				[el('tr.empty', null, el('td', { colspan: 5 }, t('Nothing quarantined.')))]));
 }
 
 function auditSection(a) {
-	return el('section.section#audit-box', null, el('h2', null, `Audit log (${a.total ?? a.audit.length}; newest ${LIMIT})`),
-		table({ id: 'audit' }, ['When', 'User', 'Action', 'Object', 'Detail'],
+	return el('section.section#audit-box', null, el('h2', null, t('Audit log ({n}; newest {limit})', { n: a.total ?? a.audit.length, limit: LIMIT })),
+		table({ id: 'audit' }, [t('When'), t('User'), t('Action'), t('Object'), t('Detail')],
 			a.audit.length ? a.audit.map((r) => el('tr', { dataset: { action: r.action } },
 				el('td.time', null, fmtTime(r.wall)), el('td', null, r.user || ''), el('td', null, r.action),
 				el('td', null, r.object ? el('code', null, r.object) : ''),
 				el('td', null, r.detail || ''))) :
-				[el('tr.empty', null, el('td', { colspan: 5 }, 'No entries.'))]));
+				[el('tr.empty', null, el('td', { colspan: 5 }, t('No entries.')))]));
 }
 
 export async function adminPage(page) {
-	setTitle('Admin');
+	setTitle(t('Admin'));
 	const [users, q, a] = await Promise.all([
 		api('GET', '/api/users'),
 		api('GET', '/api/quarantine' + query({ limit: LIMIT })),
 		api('GET', '/api/audit' + query({ limit: LIMIT })),
 	]);
-	page.append(el('h1', null, 'Administration'),
+	page.append(el('h1', null, t('Administration')),
 		el('div.two', null, usersSection(users.users), enrolSection()),
 		quarantineSection(q), auditSection(a));
 }

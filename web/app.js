@@ -7,7 +7,8 @@
 // forward work; every page keeps its state (filters, page, report period) in
 // the URL's query, so a reload or a shared link shows the same thing.
 
-import { session, api, el, setTitle } from './ui.js';
+import { session, api, el, setTitle, t, roleLabel } from './ui.js';
+import { initLocale, langSwitch } from './i18n.js';
 import { loginPage } from './login.js';
 import { incidentsPage } from './incidents.js';
 import { incidentPage } from './incident.js';
@@ -54,8 +55,8 @@ function drawNav(section) {
 	}
 	const who = document.getElementById('whoami');
 	who.replaceChildren(el('span.user', null, session.user), ' ',
-		el('span.role', null, session.role === 'property' ?
-			`property manager (${session.sites.join(', ')})` : session.role));
+		el('span.role', { dataset: { role: session.role } }, session.role === 'property' ?
+			`${roleLabel('property')} (${session.sites.join(', ')})` : roleLabel(session.role)));
 }
 
 // render(): draw the page of the current location. A render started later
@@ -88,31 +89,31 @@ export async function render() {
 		onLeave: (fn) => { pageCleanup = fn; },
 	};
 	if (!route) {
-		setTitle('Not found');
-		root.replaceChildren(el('section.notice#not-found', null, el('h1', null, 'Not found'),
-			el('p', null, 'There is no page at ', el('code', null, path), '.')));
+		setTitle(t('Not found'));
+		root.replaceChildren(el('section.notice#not-found', null, el('h1', null, t('Not found')),
+			el('p', null, t('There is no page at {path}.', { path }))));
 		document.body.dataset.shown = location.pathname + location.search;
 		return;
 	}
 	if (route[2] === 'admin' && session.role !== 'admin') {
-		setTitle('Not allowed');
-		root.replaceChildren(el('section.notice#not-allowed', null, el('h1', null, 'Not allowed'),
-			el('p', null, 'The admin pages are for administrators.')));
+		setTitle(t('Not allowed'));
+		root.replaceChildren(el('section.notice#not-allowed', null, el('h1', null, t('Not allowed')),
+			el('p', null, t('The admin pages are for administrators.'))));
 		document.body.dataset.shown = location.pathname + location.search;
 		return;
 	}
 	// The old page stays until the new one is ready; "Loading" only when
 	// the hub is slow to answer.
 	const slow = setTimeout(() => {
-		if (!ctx.stale()) root.replaceChildren(el('p.loading', null, 'Loading…'));
+		if (!ctx.stale()) root.replaceChildren(el('p.loading', null, t('Loading…')));
 	}, 400);
 	try {
 		await route[1](page, { ...ctx, match: route[0].exec(path) });
 	} catch (e) {
 		if (ctx.stale()) return;
 		page.replaceChildren(el('section.notice.error#page-error', { role: 'alert' },
-			el('h1', null, e.status === 404 ? 'Not found' : 'Something went wrong'),
-			el('p', null, e.message)));
+			el('h1', null, e.status === 404 ? t('Not found') : t('Something went wrong')),
+			el('p', { title: e.message }, apiMessage(e))));
 	}
 	clearTimeout(slow);
 	if (ctx.stale()) return;
@@ -145,7 +146,17 @@ function onClick(ev) {
 	navigate(url.pathname + url.search);
 }
 
+// An API error in the user's words: the hub's machine code when it sent
+// one (docs/api.md), else its English text.
+function apiMessage(e) {
+	return e.code ? t(`error.${e.code}`) : e.message;
+}
+
 document.addEventListener('click', onClick);
 window.addEventListener('popstate', render);
 document.getElementById('logout').addEventListener('click', logout);
-render();
+// the words and the zone first: nothing is drawn before them
+initLocale().then(() => {
+	document.getElementById('lang-box').replaceChildren(langSwitch());
+	render();
+});

@@ -8,14 +8,17 @@
 // takes them again (docs/hub.md, "Degraded mode"). Refreshed every 15 s while the
 // page is open.
 
-import { api, el, table, fmtAge, fmtTime, setTitle } from './ui.js';
+import { api, el, table, fmtAge, fmtTime, setTitle, t } from './ui.js';
 
 const REFRESH_MS = 15000;
 
+// The hub's camera health codes in the user's words.
+const camState = (s) => ({ offline: t('offline'), frozen: t('frozen'), covered: t('covered'), moved: t('moved') })[s] || s;
+
 function statusCell(d) {
 	const s = d.status || (d.last_seen == null ? 'never' : 'unknown');
-	const text = { online: '● online', offline: '✖ offline', stopped: '■ stopped', never: 'never seen' }[s] || `? ${s}`;
-	return el('td', null, el(`span.device-status.dev-${s}`, { title: `status ${s} since the last status message` }, text));
+	const text = { online: '● ' + t('online'), offline: '✖ ' + t('offline'), stopped: '■ ' + t('stopped'), never: t('never seen') }[s] || `? ${s}`;
+	return el('td', null, el(`span.device-status.dev-${s}`, { title: t('status {s} since the last status message', { s }) }, text));
 }
 
 function camerasCell(d) {
@@ -31,10 +34,10 @@ function camerasCell(d) {
 		const problems = h && h.problems && h.problems.length ? h.problems.join(', ') : '';
 		return el(`li.cam.cam-${state === 'ok' ? 'ok' : 'bad'}`, { dataset: { camera: c.id, state } },
 			el('strong', null, c.id), ' ',
-			el('span.cam-state', null, state === 'ok' ? '✓ ok' : `⚠ ${state}`),
+			el('span.cam-state', null, state === 'ok' ? '✓ ' + t('ok') : `⚠ ${camState(state)}`),
 			problems ? ` (${problems})` : '',
-			h && h.since ? el('span.since', null, ` since ${fmtTime(h.since)}`) : '',
-			c.hb ? el('span.fps', null, ` · ${Number(c.hb.fps).toFixed(1)} fps, load ${(100 * Number(c.hb.load)).toFixed(1)} %`) : '');
+			h && h.since ? el('span.since', null, ' ' + t('since {when}', { when: fmtTime(h.since, true) })) : '',
+			c.hb ? el('span.fps', null, ' · ' + t('{fps} fps, load {load} %', { fps: Number(c.hb.fps).toFixed(1), load: (100 * Number(c.hb.load)).toFixed(1) })) : '');
 	})));
 }
 
@@ -47,20 +50,20 @@ function row(d) {
 		statusCell(d),
 		el('td', { title: fmtTime(d.last_seen) }, fmtAge(d.last_seen)),
 		camerasCell(d),
-		el('td.num', null, d.heartbeat ? `${sp.messages ?? 0} msgs, ${Math.round((sp.bytes ?? 0) / 1024)} KiB` +
-			(sp.dropped || sp.refused ? ` (dropped ${sp.dropped || 0}, refused ${sp.refused || 0})` : '') : '–'),
+		el('td.num', null, d.heartbeat ? t('{n} msgs, {kib} KiB', { n: sp.messages ?? 0, kib: Math.round((sp.bytes ?? 0) / 1024) }) +
+			(sp.dropped || sp.refused ? ' ' + t('(dropped {d}, refused {r})', { d: sp.dropped || 0, r: sp.refused || 0 }) : '') : '–'),
 		el('td.num', null, hb.disk_free_mb != null ? `${(hb.disk_free_mb / 1024).toFixed(1)} GiB` : '–'),
 		el('td', null, hb.clock || '–'),
-		el('td', null, hb.uptime_s != null ? `${Math.round(hb.uptime_s / 60)} min` : '–'));
+		el('td', null, hb.uptime_s != null ? t('{n} min', { n: Math.round(hb.uptime_s / 60) }) : '–'));
 }
 
 function hubState(h) {
-	if (!h) return el('p.hub-state#hub-state', null, 'Hub state unknown.');
+	if (!h) return el('p.hub-state#hub-state', null, t('Hub state unknown.'));
 	if (h.status !== 'degraded')
 		return el('p.hub-state.hub-ok#hub-state', { dataset: { state: 'ok' } },
-			`✓ Hub taking messages (${h.stored} stored, ${h.quarantined} quarantined since start)`);
+			t('✓ Hub taking messages ({stored} stored, {quarantined} quarantined since start)', { stored: h.stored, quarantined: h.quarantined }));
 	return el('p.hub-state.hub-degraded#hub-state', { dataset: { state: 'degraded' } },
-		`⚠ Hub degraded since ${fmtTime(h.since)}: ${h.reason}. Nothing is acknowledged until its storage takes writes again; devices keep their messages.`);
+		t('⚠ Hub degraded since {when}: {reason}. Nothing is acknowledged until its storage takes writes again; devices keep their messages.', { when: fmtTime(h.since, true), reason: h.reason }));
 }
 
 async function hubNow() {
@@ -77,21 +80,21 @@ function draw(box, devices, hub) {
 	box.replaceChildren(
 		hubState(hub),
 		el('p.summary#fleet-summary', null,
-			`${devices.length} devices: `,
-			el('span.dev-online', null, `${counts.online} online`), ', ',
-			el('span.dev-offline', null, `${counts.offline} offline`), ', ',
-			el('span.dev-stopped', null, `${counts.stopped} stopped`),
-			` · updated ${fmtTime(Date.now() / 1000)}`),
+			t('{n} devices: ', { n: devices.length }),
+			el('span.dev-online', null, t('{n} online', { n: counts.online })), ', ',
+			el('span.dev-offline', null, t('{n} offline', { n: counts.offline })), ', ',
+			el('span.dev-stopped', null, t('{n} stopped', { n: counts.stopped })),
+			' · ' + t('updated {when}', { when: fmtTime(Date.now() / 1000) })),
 		table({ id: 'fleet' },
-			['Device', 'Site', 'Status', 'Last heard', 'Cameras (health, fps, load)', 'Spool', 'Disk free', 'Clock', 'Uptime'],
-			devices.length ? devices.map(row) : [el('tr.empty', null, el('td', { colspan: 9 }, 'No devices enrolled.'))]));
+			[t('Device'), t('Site'), t('Status'), t('Last heard'), t('Cameras (health, fps, load)'), t('Spool'), t('Disk free'), t('Clock'), t('Uptime')],
+			devices.length ? devices.map(row) : [el('tr.empty', null, el('td', { colspan: 9 }, t('No devices enrolled.')))]));
 }
 
 export async function fleetPage(page, ctx) {
-	setTitle('Fleet');
+	setTitle(t('Fleet'));
 	const box = el('div#fleet-box');
 	draw(box, (await api('GET', '/api/devices')).devices, await hubNow());
-	page.append(el('h1', null, 'Fleet'), box);
+	page.append(el('h1', null, t('Fleet')), box);
 	const timer = setInterval(async () => {
 		try {
 			draw(box, (await api('GET', '/api/devices')).devices, await hubNow());

@@ -18,19 +18,19 @@
 
 import {
 	session, api, el, field, select, table, fmtTime, fmtDuration, outcomeBadge,
-	statusBadge, blockedSeconds, setTitle, OUTCOMES, OUTCOME_LABEL,
+	statusBadge, blockedSeconds, setTitle, OUTCOMES, outcomeLabel, t,
 } from './ui.js';
 
-const EVENT_LABEL = {
-	occupied: 'Object came to rest (occupied)',
-	warned: 'On-site warning',
-	alarm: 'Alarm: property manager alerted',
-	escalated: 'Escalated to enforcement',
-	cleared: 'Lane clear again (cleared)',
-	vacated: 'Left before the alarm (vacated)',
-	interrupted: 'Interrupted',
-	evidence: 'Evidence bundle sent',
-};
+const eventLabel = (type) => ({
+	occupied: t('Object came to rest (occupied)'),
+	warned: t('On-site warning'),
+	alarm: t('Alarm: property manager alerted'),
+	escalated: t('Escalated to enforcement'),
+	cleared: t('Lane clear again (cleared)'),
+	vacated: t('Left before the alarm (vacated)'),
+	interrupted: t('Interrupted'),
+	evidence: t('Evidence bundle sent'),
+})[type] || type;
 
 // Outcomes a role may record (docs/api.md: property managers not fined or
 // towed; the hub refuses them with 403 anyway).
@@ -68,13 +68,13 @@ function eventDetail(inc, ev) {
 		return m.class ? `${m.class}` : '';
 	case 'cleared':
 	case 'vacated':
-		return from != null && ev.wall != null ? `after ${fmtDuration(ev.wall - from)} at rest` : '';
+		return from != null && ev.wall != null ? t('after {d} at rest', { d: fmtDuration(ev.wall - from) }) : '';
 	case 'interrupted':
 		return m.reason || '';
 	case 'evidence':
-		return Array.isArray(m.evidence) ? `${m.evidence.length} files` : '';
+		return Array.isArray(m.evidence) ? t('{n} files', { n: m.evidence.length }) : '';
 	default:
-		return ev.raw ? 'not JSON' : '';
+		return ev.raw ? t('not JSON') : '';
 	}
 }
 
@@ -82,8 +82,8 @@ function eventDetail(inc, ev) {
 function lightbox() {
 	const img = el('img.large', { alt: '' });
 	const caption = el('p.caption');
-	const dlg = el('dialog#lightbox', { 'aria-label': 'Enlarged image' },
-		el('form', { method: 'dialog' }, el('button.close', { type: 'submit', 'aria-label': 'Close' }, '✕ Close')),
+	const dlg = el('dialog#lightbox', { 'aria-label': t('Enlarged image') },
+		el('form', { method: 'dialog' }, el('button.close', { type: 'submit', 'aria-label': t('Close') }, t('✕ Close'))),
 		img, caption);
 	dlg.addEventListener('click', (ev) => {
 		if (ev.target === dlg || ev.target === img) dlg.close();
@@ -102,39 +102,37 @@ function lightbox() {
 // Every file of the bundle with its SHA-256; linked while the hub has them
 // (and serves them: not a tampered one).
 function filesTable(inc, files, linked) {
-	return table({ id: 'evidence-files' }, ['File', 'Kind', 'Bytes', 'SHA-256', 'Verified'],
+	return table({ id: 'evidence-files' }, [t('File'), t('Kind'), t('Bytes'), 'SHA-256', t('Verified')],
 		files.map((f) => el('tr', { class: f.tampered != null ? 'tampered' : null, dataset: { file: f.name } },
 			el('td', null, linked && f.tampered == null ?
 				el('a', { href: evidenceUrl(inc.incident_id, f.name), target: '_blank' }, f.name) : f.name),
 			el('td', null, f.kind || ''),
 			el('td.num', null, String(f.bytes ?? '')),
 			el('td.hash', null, el('code', null, f.sha256 || '')),
-			el('td', null, f.tampered != null ? `⚠ tampered (found ${fmtTime(f.tampered)})` : f.verified ? '✓' : '✗'))));
+			el('td', null, f.tampered != null ? t('⚠ tampered (found {when})', { when: fmtTime(f.tampered, true) }) : f.verified ? '✓' : '✗'))));
 }
 
 // In place of a tampered image or clip: a marked box, never the file.
 function tamperedBox(f) {
 	return el('div.tampered-file', { role: 'note', dataset: { file: f.name } },
-		el('strong', null, `⚠ ${f.name}: tampered`),
-		el('span', null, ' - it no longer matches the SHA-256 recorded when the bundle verified; not shown.'));
+		el('strong', null, t('⚠ {name}: tampered', { name: f.name })),
+		el('span', null, ' - ' + t('it no longer matches the SHA-256 recorded when the bundle verified; not shown.')));
 }
 
 function evidenceSection(inc, manifest, box) {
 	const files = inc.evidence || [];
 	const byName = Object.fromEntries(files.map((f) => [f.name, f]));
 	const section = el('section#evidence', { 'aria-labelledby': 'evidence-h' },
-		el('h2#evidence-h', null, 'Evidence'));
+		el('h2#evidence-h', null, t('Evidence')));
 	if (inc.evidence_pruned != null) {
 		section.append(el('p.notice#evidence-pruned', { role: 'note' },
-			`Evidence removed on ${fmtTime(inc.evidence_pruned)} by the retention setting ` +
-			'(evidence_keep_days); the hashes below remain.'));
+			t('Evidence removed on {when} by the retention setting (evidence_keep_days); the hashes below remain.', { when: fmtTime(inc.evidence_pruned, true) })));
 		if (files.length) section.append(filesTable(inc, files, false));
 		return section;
 	}
 	if (!files.length) {
 		section.append(el('p.notice#no-evidence', null,
-			'No evidence received (yet). The device sends its bundle after the alarm; ' +
-			'it appears here once the hub has it.'));
+			t('No evidence received (yet). The device sends its bundle after the alarm; it appears here once the hub has it.')));
 		return section;
 	}
 	const scenes = files.filter((f) => f.kind === 'scene' || /^scene-.*\.jpe?g$/i.test(f.name));
@@ -147,9 +145,9 @@ function evidenceSection(inc, manifest, box) {
 	const figure = (f, cls, id) => {
 		if (f.tampered != null) return el('figure', null, tamperedBox(f), el('figcaption', null, el('span.name', null, f.name)));
 		const src = evidenceUrl(inc.incident_id, f.name);
-		const t = when(f);
-		const text = `${f.name}${t !== null ? ' · ' + fmtTime(t) : ''}`;
-		const img = el(`img.${cls}`, { src, alt: `${cls} image ${f.name}`, id, loading: 'eager', tabindex: 0 });
+		const at = when(f);
+		const text = `${f.name}${at !== null ? ' · ' + fmtTime(at, true) : ''}`;
+		const img = el(`img.${cls}`, { src, alt: t('{kind} image {name}', { kind: cls, name: f.name }), id, loading: 'eager', tabindex: 0 });
 		const open = () => box.open(src, img.alt, text);
 		img.addEventListener('click', open);
 		img.addEventListener('keydown', (ev) => {
@@ -159,28 +157,28 @@ function evidenceSection(inc, manifest, box) {
 			}
 		});
 		return el('figure', null, img, el('figcaption', null, el('span.name', null, f.name),
-			t !== null ? el('time', null, fmtTime(t)) : null));
+			at !== null ? el('time', null, fmtTime(at, true)) : null));
 	};
 	if (scenes.length) {
-		section.append(el('h3', null, `Scene images (${scenes.length}, in time order; click to enlarge)`),
+		section.append(el('h3', null, t('Scene images ({n}, in time order; click to enlarge)', { n: scenes.length })),
 			el('div.scenes', null, scenes.map((f) => figure(f, 'scene'))));
 	}
 	const pair = el('div.pair');
 	if (byName['composite.jpg']) pair.append(figure(byName['composite.jpg'], 'composite', 'composite'));
 	if (byName['closeup.jpg']) pair.append(figure(byName['closeup.jpg'], 'closeup', 'closeup'));
-	if (pair.children.length) section.append(el('h3', null, 'Composite and close-up'), pair);
+	if (pair.children.length) section.append(el('h3', null, t('Composite and close-up')), pair);
 	const clip = files.find((f) => f.kind === 'clip' || /\.mp4$/i.test(f.name));
 	if (clip && clip.tampered != null) {
-		section.append(el('h3', null, 'Clip'), tamperedBox(clip));
+		section.append(el('h3', null, t('Clip')), tamperedBox(clip));
 	} else if (clip) {
-		section.append(el('h3', null, 'Clip'),
+		section.append(el('h3', null, t('Clip')),
 			el('video#clip', {
 				controls: true, preload: 'metadata', playsinline: true, muted: true,
 				src: evidenceUrl(inc.incident_id, clip.name),
-			}, 'Your browser cannot play this clip: ',
-			el('a', { href: evidenceUrl(inc.incident_id, clip.name) }, 'download it')));
+			}, t('Your browser cannot play this clip: '),
+			el('a', { href: evidenceUrl(inc.incident_id, clip.name) }, t('download it'))));
 	}
-	section.append(el('details.files', null, el('summary', null, `All ${files.length} files`),
+	section.append(el('details.files', null, el('summary', null, t('All {n} files', { n: files.length })),
 		filesTable(inc, files, true)));
 	return section;
 }
@@ -190,34 +188,33 @@ function signatureSection(inc) {
 	const tampered = (inc.evidence || []).filter((f) => f.tampered != null);
 	if (inc.tampered != null) {
 		cls = 'bad';
-		head = `⚠ Evidence TAMPERED: ${tampered.map((f) => f.name).join(', ') || 'a file'} no longer ` +
-			`match${tampered.length === 1 ? 'es' : ''} the SHA-256 recorded when the bundle verified ` +
-			`(found ${fmtTime(inc.tampered)}). Not shown and not exported; do not rely on this bundle.`;
+		head = t('⚠ Evidence TAMPERED: {files} no longer match the SHA-256 recorded when the bundle verified (found {when}). Not shown and not exported; do not rely on this bundle.',
+			{ files: tampered.map((f) => f.name).join(', ') || t('a file'), when: fmtTime(inc.tampered, true) });
 	} else if (inc.verified === 1 || inc.verified === true) {
 		cls = 'ok';
-		head = '✓ Evidence verified: every file matches the manifest signed by the enrolled device key.';
+		head = t('✓ Evidence verified: every file matches the manifest signed by the enrolled device key.');
 	} else if (inc.verified === 0 || inc.verified === false) {
 		cls = 'bad';
-		head = '✗ Evidence FAILED verification: do not rely on it.';
+		head = t('✗ Evidence FAILED verification: do not rely on it.');
 	} else {
 		cls = 'none';
-		head = 'Not checked: no evidence received (yet).';
+		head = t('Not checked: no evidence received (yet).');
 	}
 	return el(`section#signature.${cls}`, { 'aria-labelledby': 'signature-h' },
-		el('h2#signature-h', null, 'Signature check'),
+		el('h2#signature-h', null, t('Signature check')),
 		el('p.verdict', null, head),
 		inc.evidence_pruned != null ?
-			el('p.hint', null, 'Checked when the bundle was received; its files have since been removed.') : null,
+			el('p.hint', null, t('Checked when the bundle was received; its files have since been removed.')) : null,
 		inc.verify_report ? el('pre.report', null, inc.verify_report) : null);
 }
 
 function timelineSection(inc) {
 	return el('section#timeline-box', { 'aria-labelledby': 'timeline-h' },
-		el('h2#timeline-h', null, 'Timeline'),
+		el('h2#timeline-h', null, t('Timeline')),
 		el('ol#timeline', null, (inc.events || []).map((ev) =>
 			el('li', { dataset: { type: ev.type, seq: ev.seq } },
-				el('time', null, fmtTime(ev.wall)), ' ',
-				el('span.what', null, EVENT_LABEL[ev.type] || ev.type), ' ',
+				el('time', null, fmtTime(ev.wall, true)), ' ',
+				el('span.what', null, eventLabel(ev.type)), ' ',
 				el('span.detail', null, eventDetail(inc, ev))))));
 }
 
@@ -228,22 +225,22 @@ function historyTable(inc) {
 			el('td.note', null, o.note || ''),
 			el('td', null, o.user || ''),
 			el('td.time', null, fmtTime(o.wall))));
-	return table({ id: 'outcome-history' }, ['Outcome', 'Note', 'By', 'When'],
-		rows.length ? rows : [el('tr.empty', null, el('td', { colspan: 4 }, 'No outcome recorded yet.'))],
-		'History, oldest first; the last entry is the current outcome.');
+	return table({ id: 'outcome-history' }, [t('Outcome'), t('Note'), t('By'), t('When')],
+		rows.length ? rows : [el('tr.empty', null, el('td', { colspan: 4 }, t('No outcome recorded yet.')))],
+		t('History, oldest first; the last entry is the current outcome.'));
 }
 
 function outcomeSection(inc, redraw) {
 	const error = el('p.error#outcome-error', { role: 'alert', 'aria-live': 'assertive' });
 	const ok = el('p.ok#outcome-saved', { 'aria-live': 'polite' });
-	const button = el('button', { type: 'submit' }, inc.outcome ? 'Amend outcome' : 'Record outcome');
+	const button = el('button', { type: 'submit' }, inc.outcome ? t('Amend outcome') : t('Record outcome'));
 	const form = el('form#outcome-form', null,
-		field('Outcome', select('outcome', allowedOutcomes().map((o) => [o, OUTCOME_LABEL[o]]),
+		field(t('Outcome'), select('outcome', allowedOutcomes().map((o) => [o, outcomeLabel(o)]),
 			allowedOutcomes().includes(inc.outcome) ? inc.outcome : allowedOutcomes()[0])),
-		field('Note', el('textarea', { name: 'note', rows: 3, maxlength: 2000, placeholder: 'what happened, ticket number, ...' })),
+		field(t('Note'), el('textarea', { name: 'note', rows: 3, maxlength: 2000, placeholder: t('what happened, ticket number, ...') })),
 		el('div.buttons', null, button),
 		session.role === 'property' ?
-			el('p.hint', null, 'Fines and towing are recorded by enforcement.') : null,
+			el('p.hint', null, t('Fines and towing are recorded by enforcement.')) : null,
 		error, ok);
 	form.addEventListener('submit', async (ev) => {
 		ev.preventDefault();
@@ -256,41 +253,41 @@ function outcomeSection(inc, redraw) {
 			});
 			redraw(updated);
 			const saved = document.getElementById('outcome-saved');
-			if (saved) saved.textContent = `Recorded: ${OUTCOME_LABEL[updated.outcome] || updated.outcome}.`;
+			if (saved) saved.textContent = t('Recorded: {outcome}.', { outcome: outcomeLabel(updated.outcome) });
 		} catch (e) {
-			error.textContent = e.status === 403 ? `Not allowed: ${e.message}` : `Not recorded: ${e.message}`;
+			error.textContent = e.status === 403 ? t('Not allowed: {why}', { why: e.message }) : t('Not recorded: {why}', { why: e.message });
 		} finally {
 			button.disabled = false;
 		}
 	});
 	return el('section#outcome', { 'aria-labelledby': 'outcome-h' },
-		el('h2#outcome-h', null, 'Outcome'),
-		el('p.current', null, 'Current: ', outcomeBadge(inc.outcome)),
+		el('h2#outcome-h', null, t('Outcome')),
+		el('p.current', null, t('Current: '), outcomeBadge(inc.outcome)),
 		form,
 		historyTable(inc),
 		el('p', null, el('a#export.button', { href: `/api/incidents/${encodeURIComponent(inc.incident_id)}/export`, download: `${inc.incident_id}.zip` },
-			'Export case package (.zip)'),
-		' evidence bundle, outcome history and verification report'));
+			t('Export case package (.zip)')),
+		t(' evidence bundle, outcome history and verification report')));
 }
 
 // Who looked at or changed this incident (admin and enforcement): loaded
 // when opened, so reading the page is not itself a list of audit queries.
 function accessLog(inc) {
 	if (session.role !== 'admin' && session.role !== 'enforcement') return null;
-	const body = el('div.access-body', null, el('p.hint', null, 'Loading…'));
-	const box = el('details#access-log', null, el('summary', null, 'Access log (who viewed, exported or recorded)'), body);
+	const body = el('div.access-body', null, el('p.hint', null, t('Loading…')));
+	const box = el('details#access-log', null, el('summary', null, t('Access log (who viewed, exported or recorded)')), body);
 	box.addEventListener('toggle', async () => {
 		if (!box.open) return;
 		try {
 			const a = await api('GET', `/api/incidents/${encodeURIComponent(inc.incident_id)}/audit`);
-			body.replaceChildren(table({ id: 'incident-audit' }, ['When', 'User', 'Action', 'Detail'],
+			body.replaceChildren(table({ id: 'incident-audit' }, [t('When'), t('User'), t('Action'), t('Detail')],
 				a.audit.length ? a.audit.map((r) => el('tr', { dataset: { action: r.action } },
 					el('td.time', null, fmtTime(r.wall)), el('td', null, r.user || ''),
 					el('td', null, r.action), el('td', null, r.detail || ''))) :
-					[el('tr.empty', null, el('td', { colspan: 4 }, 'No entries.'))],
-				`${a.total ?? a.audit.length} entries, newest first`));
+					[el('tr.empty', null, el('td', { colspan: 4 }, t('No entries.')))],
+				t('{n} entries, newest first', { n: a.total ?? a.audit.length })));
 		} catch (e) {
-			body.replaceChildren(el('p.error', null, `Could not load the access log: ${e.message}`));
+			body.replaceChildren(el('p.error', null, t('Could not load the access log: {why}', { why: e.message })));
 		}
 	});
 	return box;
@@ -299,17 +296,17 @@ function accessLog(inc) {
 function summary(inc) {
 	const dl = el('dl.facts');
 	const add = (k, v) => dl.append(el('dt', null, k), el('dd', null, v));
-	add('Site', inc.site);
-	add('Lane', inc.lane);
-	add('Camera', inc.camera);
-	add('Device', inc.device);
-	add('Status', statusBadge(inc.status));
-	add('At rest since', fmtTime(inc.rest_since ?? inc.start));
-	add('Alarm', fmtTime(inc.alarm) || '–');
-	add('Cleared', fmtTime(inc.cleared ?? inc.closed) || '–');
-	add('Blocked', fmtDuration(blockedSeconds(inc)));
-	if (inc.class) add('Object', inc.class);
-	if (inc.plate) add('Plate', inc.plate);
+	add(t('Site'), inc.site_name ? `${inc.site_name} (${inc.site})` : inc.site);
+	add(t('Lane'), inc.lane_name ? `${inc.lane_name} (${inc.lane})` : inc.lane);
+	add(t('Camera'), inc.camera);
+	add(t('Device'), inc.device);
+	add(t('Status'), statusBadge(inc.status));
+	add(t('At rest since'), fmtTime(inc.rest_since ?? inc.start, true));
+	add(t('Alarm'), fmtTime(inc.alarm, true) || '–');
+	add(t('Cleared'), fmtTime(inc.cleared ?? inc.closed, true) || '–');
+	add(t('Blocked'), fmtDuration(blockedSeconds(inc)));
+	if (inc.class) add(t('Object'), inc.class);
+	if (inc.plate) add(t('Plate'), inc.plate);
 	return dl;
 }
 
@@ -322,9 +319,9 @@ export async function incidentPage(page, ctx) {
 	} catch (e) {
 		if (e.status !== 404) throw e;
 		page.append(el('section.notice#not-found', { role: 'alert' },
-			el('h1', null, 'Incident not found'),
-			el('p', null, 'There is no incident ', el('code', null, id), ' that you may see.'),
-			el('p', null, el('a', { href: '/incidents' }, '← Back to the incidents'))));
+			el('h1', null, t('Incident not found')),
+			el('p', null, t('There is no incident {id} that you may see.', { id })),
+			el('p', null, el('a', { href: '/incidents' }, t('← Back to the incidents')))));
 		return;
 	}
 	const manifest = await manifestImages(id, inc);
@@ -342,8 +339,8 @@ export async function incidentPage(page, ctx) {
 	drawOutcome(inc);
 	// DOM append() would print a null as the text "null": drop them.
 	root.append(...[
-		el('p.crumbs', null, el('a', { href: '/incidents' }, '← Incidents')),
-		el('h1', null, `${inc.site} · ${inc.lane} `, statusBadge(inc.status)),
+		el('p.crumbs', null, el('a', { href: '/incidents' }, t('← Incidents'))),
+		el('h1', null, `${inc.site_name || inc.site} · ${inc.lane_name || inc.lane} `, statusBadge(inc.status)),
 		el('p.id', null, el('code', null, inc.incident_id)),
 		el('div.top', null, summary(inc), signatureSection(inc)),
 		evidenceSection(inc, manifest, box),

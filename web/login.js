@@ -2,7 +2,8 @@
 // the user was going (?next=, a local path only: an alert link opened on a
 // phone comes here first and returns to its incident).
 
-import { session, api, el, field, setTitle } from './ui.js';
+import { session, api, el, field, setTitle, t } from './ui.js';
+import { langSwitch } from './i18n.js';
 
 // Only a path on this hub: "/incidents/x", not "//evil.example" or
 // "/\evil.example" (which browsers read as another host), nor "https:...".
@@ -13,15 +14,15 @@ export function safeNext(next) {
 }
 
 export function loginPage(root, params) {
-	setTitle('Log in');
+	setTitle(t('Log in'));
 	const error = el('p.error#login-error', { role: 'alert', 'aria-live': 'assertive' });
-	const button = el('button', { type: 'submit' }, 'Log in');
+	const button = el('button', { type: 'submit' }, t('Log in'));
 	const form = el('form#login', { method: 'post', action: '/login' },
 		el('h1', null, 'firelane'),
-		el('p.sub', null, 'Fire-lane obstruction review'),
-		field('User', el('input', { name: 'user', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' })),
-		field('Password', el('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
-		button, error);
+		el('p.sub', null, t('Fire-lane obstruction review')),
+		field(t('User'), el('input', { name: 'user', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' })),
+		field(t('Password'), el('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
+		button, error, el('p.lang', null, langSwitch('login-lang')));
 	form.addEventListener('submit', async (ev) => {
 		ev.preventDefault();
 		error.textContent = '';
@@ -33,9 +34,9 @@ export function loginPage(root, params) {
 			Object.assign(session, r);
 			location.assign(safeNext(params.get('next')));
 		} catch (e) {
-			if (e.status === 401) error.textContent = 'Wrong user name or password.';
-			else if (e.status === 429) error.textContent = `Too many failed attempts: try again in ${e.retryAfter || 'a few'} s.`;
-			else error.textContent = `Could not log in: ${e.message}`;
+			if (e.status === 401) error.textContent = t('Wrong user name or password.');
+			else if (e.status === 429) error.textContent = t('Too many failed attempts: try again in {s} s.', { s: e.retryAfter || '…' });
+			else error.textContent = t('Could not log in: {why}', { why: e.message });
 			form.elements.password.value = '';
 			form.elements.password.focus();
 		} finally {

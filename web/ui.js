@@ -7,17 +7,33 @@
 // come from classes in app.css only.
 //
 // The session (GET /api/session or the login answer) is kept in `session`:
-// the CSRF token every change carries, the user's role and sites, and the
-// hub's timezone offset, in which every time is shown.
+// the CSRF token every change carries, the user's role and sites. Words
+// and times come from i18n.js (the user's language, the hub's zone).
+
+import { t, fmtTime, fmtDuration } from './i18n.js';
+
+export { t, fmtTime, fmtDuration };
 
 export const session = { user: null, role: null, sites: [], csrf: null, tz_offset_s: 0 };
 
 export const OUTCOMES = ['persuaded', 'fined', 'towed', 'false_alarm', 'other'];
-export const OUTCOME_LABEL = {
-	persuaded: 'persuaded to leave', fined: 'fined', towed: 'towed',
-	false_alarm: 'false alarm', other: 'other', none: 'not recorded',
-};
+// The API's codes in the user's words (the API keeps its codes).
+export function outcomeLabel(o) {
+	return {
+		persuaded: t('persuaded to leave'), fined: t('fined'), towed: t('towed'),
+		false_alarm: t('false alarm'), other: t('other'), none: t('not recorded'),
+	}[o] || o;
+}
 export const STATUSES = ['occupied', 'alarm', 'cleared', 'vacated', 'interrupted'];
+export function statusLabel(s) {
+	return {
+		occupied: t('occupied'), alarm: t('alarm'), cleared: t('cleared'), vacated: t('vacated'),
+		interrupted: t('interrupted'), unknown: t('unknown'),
+	}[s] || s;
+}
+export function roleLabel(r) {
+	return { admin: t('admin'), enforcement: t('enforcement'), property: t('property manager') }[r] || r;
+}
 
 // el('tag.class#id', {attr: value, onclick: fn}, child...): an element.
 // Children are nodes or text; null/undefined/false are skipped.
@@ -57,17 +73,9 @@ function append(node, children) {
 	}
 }
 
-// A time (unix seconds) as YYYY-MM-DD HH:MM:SS in the hub's timezone; '' for
-// none.
-export function fmtTime(t) {
-	if (t === null || t === undefined || !isFinite(t)) return '';
-	const d = new Date((t + session.tz_offset_s) * 1000);
-	return d.toISOString().slice(0, 19).replace('T', ' ');
-}
-
 // The calendar day (YYYY-MM-DD) of a time in the hub's timezone.
-export function fmtDay(t) {
-	return fmtTime(t).slice(0, 10);
+export function fmtDay(when) {
+	return fmtTime(when).slice(0, 10);
 }
 
 // Today in the hub's timezone.
@@ -75,27 +83,20 @@ export function today() {
 	return fmtDay(Date.now() / 1000);
 }
 
-// A duration in seconds as "42 s", "3 min 05 s", "2 h 07 min".
-export function fmtDuration(s) {
-	if (s === null || s === undefined || !isFinite(s)) return '–';
-	s = Math.round(s);
-	if (s < 60) return `${s} s`;
-	if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-	const h = Math.floor(s / 3600);
-	return `${h} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
-}
-
 // An age ("12 s ago") of a time against now.
-export function fmtAge(t) {
-	if (t === null || t === undefined) return 'never';
-	return `${fmtDuration(Math.max(0, Date.now() / 1000 - t))} ago`;
+export function fmtAge(when) {
+	if (when === null || when === undefined) return t('never');
+	return t('{d} ago', { d: fmtDuration(Math.max(0, Date.now() / 1000 - when)) });
 }
 
+// An error answer: status, the hub's English detail (message) and its
+// machine code (code, docs/api.md), which the UI shows in the user's words.
 export class ApiError extends Error {
-	constructor(status, message, retryAfter) {
+	constructor(status, message, retryAfter, code) {
 		super(message);
 		this.status = status;
 		this.retryAfter = retryAfter;
+		this.code = code;
 	}
 }
 
@@ -119,11 +120,11 @@ export async function api(method, path, body) {
 	if (r.status === 401 && path !== '/api/login' && path !== '/api/session') {
 		const next = location.pathname + location.search;
 		location.assign('/login?next=' + encodeURIComponent(next));
-		throw new ApiError(401, 'not logged in');
+		throw new ApiError(401, 'not logged in', null, 'not_logged_in');
 	}
 	if (!r.ok) {
 		const msg = (data && data.error) || `${r.status} ${r.statusText}`;
-		throw new ApiError(r.status, msg, r.headers.get('Retry-After'));
+		throw new ApiError(r.status, msg, r.headers.get('Retry-After'), data && data.code);
 	}
 	return data;
 }
@@ -159,21 +160,21 @@ export function select(name, options, value) {
 }
 
 export function outcomeBadge(o) {
-	return el(`span.outcome.outcome-${o || 'none'}`, null, OUTCOME_LABEL[o || 'none'] || o);
+	return el(`span.outcome.outcome-${o || 'none'}`, null, outcomeLabel(o || 'none'));
 }
 
 export function statusBadge(s) {
-	return el(`span.status.status-${s || 'unknown'}`, null, s || 'unknown');
+	return el(`span.status.status-${s || 'unknown'}`, { dataset: { status: s || 'unknown' } }, statusLabel(s || 'unknown'));
 }
 
 // Verified mark: ✓ verified, ✗ failed, – nothing received yet.
 // tampered: when the hub found one of its evidence files no longer matching
 // what verified (docs/api.md), which outweighs the verdict.
 export function verifiedMark(v, tampered) {
-	if (tampered != null) return el('span.verified.bad.tampered', { title: 'an evidence file no longer matches what verified' }, '⚠ tampered');
-	if (v === 1 || v === true) return el('span.verified.ok', { title: 'evidence signature verified' }, '✓ verified');
-	if (v === 0 || v === false) return el('span.verified.bad', { title: 'evidence failed verification' }, '✗ failed');
-	return el('span.verified.none', { title: 'no evidence received yet' }, '–');
+	if (tampered != null) return el('span.verified.bad.tampered', { title: t('an evidence file no longer matches what verified') }, '⚠ ' + t('tampered'));
+	if (v === 1 || v === true) return el('span.verified.ok', { title: t('evidence signature verified') }, '✓ ' + t('verified'));
+	if (v === 0 || v === false) return el('span.verified.bad', { title: t('evidence failed verification') }, '✗ ' + t('failed'));
+	return el('span.verified.none', { title: t('no evidence received yet') }, '–');
 }
 
 // The time an incident has blocked the lane: from the object coming to rest
@@ -189,6 +190,6 @@ export function isOpen(inc) {
 	return inc.status === 'occupied' || inc.status === 'alarm';
 }
 
-export function setTitle(t) {
-	document.title = t ? `${t} – firelane` : 'firelane';
+export function setTitle(title) {
+	document.title = title ? `${title} – firelane` : 'firelane';
 }

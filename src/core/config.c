@@ -34,6 +34,8 @@
 #include "envelope.h"
 #include "fl.h"
 #include "geom.h"
+#include "lang.h"
+#include "zone.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -495,6 +497,10 @@ static const fl_setting device_keys[] = {
 	STR(fl_config, site_name, T_TEXT, 0, "",
 	    "site name printed on evidence images (UTF-8, e.g. "
 	    "\"城东小区 3 号楼\"); defaults to site"),
+	STR(fl_config, time_zone, T_TEXT, 0, "",
+	    "the device's time zone: a name (Asia/Shanghai), an offset "
+	    "(+08:00) or \"\" = the system's; the evidence banner's local "
+	    "time, active and quiet hours"),
 	STR(fl_config, state_dir, T_PATH, 0, "state",
 	    "folder of the cameras' memory across restarts (the clear lane "
 	    "learnt, open incidents: docs/memory.md), live mode; relative "
@@ -515,6 +521,15 @@ static int device_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 	if (!cfg->site_name[0])
 		snprintf(cfg->site_name, sizeof(cfg->site_name), "%s",
 			 cfg->site);
+	cfg->time_zone_line = fl_schema_key_line(map, "time_zone");
+	/* whether a named zone exists is the program's to check
+	 * (fl_tz_set, with this line) */
+	if (!fl_zone_valid(cfg->time_zone))
+		return fl_schema_fail(c, cfg->time_zone_line,
+				      "time_zone: '%s' is not a time zone (a "
+				      "name such as Asia/Shanghai, an offset "
+				      "such as +08:00, or \"\")",
+				      cfg->time_zone);
 	/* The default key and state paths are relative too: beside the
 	 * config, like explicit relative ones. Idempotent for absolute. */
 	char *paths[] = { cfg->key_file, cfg->state_dir };
@@ -571,7 +586,21 @@ static const fl_setting evidence_keys[] = {
 	STR(fl_evidence_conf, font, T_PATH, 0,
 	    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 	    "overlay font, must have CJK glyphs (Debian fonts-noto-cjk)"),
+	STR(fl_evidence_conf, language, T_TEXT, 0, "zh-CN",
+	    "language of the banner's labels: zh-CN (Simplified Chinese) or "
+	    "en"),
 };
+
+static int evidence_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
+{
+	const fl_evidence_conf *ec = obj;
+
+	if (fl_lang_of(ec->language) < 0)
+		return fl_schema_fail(c, fl_schema_key_line(map, "language"),
+				      "language: '%s' is not zh-CN or en",
+				      ec->language);
+	return FL_OK;
+}
 
 static const fl_section evidence_section = {
 	"evidence",
@@ -584,7 +613,7 @@ static const fl_section evidence_section = {
 	FL_ARRAY_SIZE(evidence_keys),
 	NO_OFF,
 	NO_OFF,
-	NULL
+	evidence_finish
 };
 
 static const fl_setting board_keys[] = {

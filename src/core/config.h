@@ -105,6 +105,7 @@ typedef struct fl_evidence_conf {
 	double max_age_days;    /* delivered bundles kept this long; 0 = keep */
 	double min_free_mb;     /* no new bundle below this much free space */
 	char font[FL_PATH_MAX]; /* overlay font (CJK) */
+	char language[8];       /* banner labels: zh-CN|en (core/lang.h) */
 } fl_evidence_conf;
 
 /* The board of the capture device: warning outputs, watchdog, clock
@@ -159,6 +160,8 @@ typedef struct fl_config {
 	char device_id[FL_ID_MAX];
 	char site[FL_NAME_MAX];
 	char site_name[FL_NAME_MAX]; /* display name; defaults to site */
+	char time_zone[64];          /* core/zone.h; "" = the system's */
+	int time_zone_line;          /* where it was set, for messages */
 	char key_file[FL_PATH_MAX];  /* device Ed25519 key (0600) */
 	char state_dir[FL_PATH_MAX]; /* the cameras' memory across restarts */
 	fl_detect_conf detect;

@@ -210,6 +210,14 @@ size_t fl_incident_json(const fl_incident_msg *m, char *buf, size_t len)
 	jw_str(&w, m->camera);
 	JW_LIT(&w, ", \"lane\": ");
 	jw_str(&w, m->lane);
+	if (m->site_name && *m->site_name) {
+		JW_LIT(&w, ", \"site_name\": ");
+		jw_str(&w, m->site_name);
+	}
+	if (m->lane_name && *m->lane_name) {
+		JW_LIT(&w, ", \"lane_name\": ");
+		jw_str(&w, m->lane_name);
+	}
 	JW_LIT(&w, ", \"time\": ");
 	jw_time(&w, m->wall_time);
 	JW_LIT(&w, ", \"unix_time\": ");

@@ -69,6 +69,9 @@ typedef struct fl_incident_msg {
 	const char *type;
 	unsigned seq; /* 1, 2, ... per incident */
 	const char *site, *device, *camera, *lane;
+	/* the names people read (device.site_name, the lane's name), UTF-8;
+	 * NULL or "": left out */
+	const char *site_name, *lane_name;
 	double wall_time;              /* unix seconds the event happened */
 	double video_time_s;           /* < 0: not given */
 	double rest_since_s;           /* video time; < 0: not given */

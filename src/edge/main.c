@@ -54,6 +54,7 @@
 #include "replay.h"
 #include "sign.h"
 #include "store.h"
+#include "tz.h"
 #include "warning.h"
 #include "yaml.h"
 
@@ -326,6 +327,13 @@ int main(int argc, char **argv)
 	}
 	if (o.print_key)
 		return print_public_key(&cfg);
+	/* the zone of the banner's time and of the lanes' hours, before any
+	 * thread starts */
+	if (fl_tz_set(cfg.time_zone, err, sizeof(err))) {
+		fprintf(stderr, "firelane-edge: %s:%d: time_zone: %s\n",
+			o.config, cfg.time_zone_line, err);
+		return 2;
+	}
 	/* --state-dir overrides device.state_dir (the spool's start-up reads
 	 * it there too); a replay has memory only with the option */
 	if (o.opts.state_dir)

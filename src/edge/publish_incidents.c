@@ -35,6 +35,9 @@ void publish__spool_incident(edge_publish *p, struct incident *in,
 	m->device = p->cfg->device_id;
 	m->camera = cc->id;
 	m->lane = cc->lanes[in->lane].id;
+	/* the names the hub's alerts and pages show */
+	m->site_name = p->cfg->site_name;
+	m->lane_name = cc->lanes[in->lane].name;
 	fl_topic(topic, sizeof(topic), FL_TOPIC_INCIDENT, p->cfg->site,
 		 p->cfg->device_id, m->camera, m->lane);
 	n = fl_incident_json(m, payload, sizeof(payload));

@@ -49,7 +49,8 @@ struct entry {
 	int is_image;
 	int seq;
 	double wall, video_t;
-	char *time_utc, *code, *code_sig, *overlay;
+	char *time_utc, *time_local, *code, *code_sig, *overlay;
+	int banner_px;
 	int has_plate;
 	double plate[4];
 	int has_span;
@@ -96,6 +97,7 @@ static void free_entry(struct entry *e)
 	free(e->name);
 	free(e->kind);
 	free(e->time_utc);
+	free(e->time_local);
 	free(e->code);
 	free(e->code_sig);
 	free(e->overlay);
@@ -310,6 +312,8 @@ int fl_bundle_add(fl_bundle *b, const char *name, const void *data, size_t len,
 		e->wall = img->wall;
 		e->video_t = img->video_t;
 		e->time_utc = dup_or_null(img->time_utc, &oom);
+		e->time_local = dup_or_null(img->time_local, &oom);
+		e->banner_px = img->banner_px;
 		e->code = dup_or_null(img->code, &oom);
 		e->code_sig = dup_or_null(img->code_sig, &oom);
 		e->overlay = dup_or_null(img->overlay, &oom);
@@ -482,6 +486,11 @@ static json_t *file_json(const struct entry *e, int *bad)
 		put_num(f, "wall", e->wall, bad);
 		put_num(f, "video_t", e->video_t, bad);
 		put_str(f, "time_utc", e->time_utc, bad);
+		if (e->time_local)
+			put_str(f, "time_local", e->time_local, bad);
+		if (json_object_set_new(f, "banner_px",
+					json_integer(e->banner_px)))
+			*bad = 1;
 		put_str(f, "code", e->code, bad);
 		put_str(f, "code_sig", e->code_sig, bad);
 		put_str(f, "overlay", e->overlay, bad);

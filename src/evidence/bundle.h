@@ -35,11 +35,14 @@ typedef struct fl_bundle_image { /* metadata of one image file */
 	int seq;              /* image sequence number in the incident, >= 1 */
 	double wall;          /* unix time the frame was taken */
 	double video_t;       /* video time of the frame */
-	const char *time_utc; /* the time text printed on the image */
-	const char *code;     /* the anti-forgery code printed on it */
-	const char *code_sig; /* its signature (base64) */
-	const char *overlay;  /* overlay lines as drawn, joined with '\n' */
-	const double *plate;  /* plate box x,y,w,h in image pixels, or NULL */
+	const char *time_utc; /* UTC, to the second: what the code signs */
+	const char *time_local; /* the same instant as printed on the image:
+				 * local time with its offset, or NULL */
+	int banner_px;          /* the banner band's height above the picture */
+	const char *code;       /* the anti-forgery code printed on it */
+	const char *code_sig;   /* its signature (base64) */
+	const char *overlay;    /* overlay lines as drawn, joined with '\n' */
+	const double *plate;    /* plate box x,y,w,h in image pixels, or NULL */
 } fl_bundle_image;
 
 /*

@@ -145,6 +145,14 @@ static int parse_file(json_t *f, size_t idx, fl_manifest_file *out, char *err,
 	    !(out->code = need_str(f, "code", where, err, errlen)) ||
 	    !(out->code_sig = need_str(f, "code_sig", where, err, errlen)))
 		return FL_EFORMAT;
+	seq = json_object_get(f, "banner_px"); /* optional */
+	if (seq && (!json_is_integer(seq) || json_integer_value(seq) < 0 ||
+		    json_integer_value(seq) > 65535)) {
+		snprintf(err, errlen, "%s: banner_px is not a pixel count",
+			 where);
+		return FL_EFORMAT;
+	}
+	out->banner_px = seq ? (int)json_integer_value(seq) : 0;
 	return 0;
 }
 

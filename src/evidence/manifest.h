@@ -14,6 +14,8 @@ typedef struct fl_manifest_file {
 	int is_image; /* kind is scene, closeup or composite */
 	int seq;      /* images: >= 1 */
 	const char *time_utc, *code, *code_sig; /* images; else NULL */
+	int banner_px; /* images: the banner band above the picture (0: none
+			* or drawn over it, bundles before the band) */
 } fl_manifest_file;
 
 /*

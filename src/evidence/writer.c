@@ -25,15 +25,19 @@
  *             signed manifest, one rename, visible in the store
  *   vacated   everything is dropped: the kept JPEG, the working clip
  *
- * Every image carries a banner: the time (UTC, to the second, from the
- * device clock: start_wall + video time), the site and lane display names
- * and ids, the device, the incident, the image's sequence number and its
- * anti-forgery code (fl_evidence_code, a signature by the device key over
- * exactly those fields). The banner text goes into the manifest too, so a
- * reviewer (and the tests) can match picture and record. Scene images keep
- * the source's full resolution, so their banner is drawn over the top rows;
- * the close-up and the composite get a band added above the picture instead,
- * so no pixel of the object is hidden.
+ * Every image carries a banner in a band added above the picture (no pixel
+ * of the scene is covered; fl_overlay_band): the local time with its
+ * offset (device clock, start_wall + video time, in device.time_zone), the
+ * image's sequence number and its anti-forgery code, the site and lane
+ * display names with their ids, the camera, the device and the incident,
+ * labelled in evidence.language (zh-CN or en). The code is
+ * fl_evidence_code, a signature by the device key over the device,
+ * incident, lane, sequence number and the same instant in UTC (time_utc),
+ * so the manifest stays UTC-exact and a printed image is checked by
+ * turning its printed local time back into UTC with the printed offset.
+ * The lines as drawn, the local time and the band's height go into the
+ * manifest too, so a reviewer (and the tests) can match picture and
+ * record, and the hub can crop the band off for a thumbnail.
  *
  * Memory stays small and bounded: an image is encoded and handed to the
  * store when it is taken; what outlives a frame is one JPEG per incident
@@ -51,6 +55,8 @@
 #include "clock.h"
 #include "evidence.h"
 #include "fl.h"
+#include "lang.h"
+#include "tz.h"
 #include "vision.h"
 
 #include <dirent.h>
@@ -69,7 +75,7 @@
 #define TAG "evidence"
 #define MAX_INCIDENTS 16
 #define MAX_PENDING 4
-#define NLINES 4
+#define NFIELDS 8
 #define SMALL_W 960 /* the first scene, kept for the composite */
 #define COMPOSITE_W 2560
 #define PATHLEN 2048
@@ -94,7 +100,8 @@ struct pending {
 	uint8_t *jpeg;
 	size_t len;
 	fl_bundle_image meta; /* strings point into the fields below */
-	char time_utc[32], code[16], sig[FL_SIG_B64_LEN], overlay[1024];
+	char time_utc[32], time_local[40], code[16], sig[FL_SIG_B64_LEN];
+	char overlay[1024];
 	double plate[4];
 };
 
@@ -192,32 +199,6 @@ static int bgr_resize(const uint8_t *src, int w, int h, int dw, int dh,
 	sws_freeContext(sws);
 	out->w = dw;
 	out->h = dh;
-	return 0;
-}
-
-/*
- * img with a band on top for the banner (the close-up and the composite: no
- * pixel of the picture is covered). *pad gets the band's height.
- */
-static int with_band(const fl_image *img, int nlines, fl_image *out, int *pad)
-{
-	int bh = fl_overlay_banner_height(img->w, img->h, nlines);
-
-	/* The banner grows with the image's smaller side: settle it. */
-	for (int i = 0; i < 4; i++) {
-		int nb = fl_overlay_banner_height(img->w, img->h + bh, nlines);
-		if (nb <= bh)
-			break;
-		bh = nb;
-	}
-	out->w = img->w;
-	out->h = img->h + bh;
-	out->bgr = calloc((size_t)out->w * (size_t)out->h * 3, 1);
-	if (!out->bgr)
-		return FL_ENOMEM;
-	memcpy(out->bgr + (size_t)bh * out->w * 3, img->bgr,
-	       (size_t)img->w * img->h * 3);
-	*pad = bh;
 	return 0;
 }
 
@@ -492,10 +473,13 @@ static int store_image(fl_evidence_writer *w, struct incident *in,
 		p->meta = *meta;
 		snprintf(p->time_utc, sizeof(p->time_utc), "%s",
 			 meta->time_utc);
+		snprintf(p->time_local, sizeof(p->time_local), "%s",
+			 meta->time_local ? meta->time_local : "");
 		snprintf(p->code, sizeof(p->code), "%s", meta->code);
 		snprintf(p->sig, sizeof(p->sig), "%s", meta->code_sig);
 		snprintf(p->overlay, sizeof(p->overlay), "%s", meta->overlay);
 		p->meta.time_utc = p->time_utc;
+		p->meta.time_local = p->time_local;
 		p->meta.code = p->code;
 		p->meta.code_sig = p->sig;
 		p->meta.overlay = p->overlay;
@@ -507,26 +491,55 @@ static int store_image(fl_evidence_writer *w, struct incident *in,
 	return 0;
 }
 
+/* The banner's words (evidence.language, src/core/lang.h). */
+static const struct labels {
+	const char *seq_before, *seq_after, *code, *lane, *camera, *device,
+		*incident;
+} LABELS[FL_LANG_COUNT] = {
+	[FL_LANG_ZH] = { "第", "张", "防伪码", "通道", "摄像机", "设备",
+			 "事件" },
+	[FL_LANG_EN] = { "No.", "", "code", "lane", "camera", "device",
+			 "incident" },
+};
+
 /*
- * Banner lines and metadata of image seq taken at video time t; code and
- * sig from the device key. Returns 0 or an error (logged by the caller).
+ * The banner's fields and the metadata of image seq taken at video time t;
+ * code and sig from the device key. Returns 0 or an error (logged by the
+ * caller).
  */
 struct stamp {
-	char time_utc[32], code[16], sig[FL_SIG_B64_LEN];
-	char line[NLINES][400];
-	const char *lines[NLINES];
-	char joined[1700];
+	char time_utc[32], time_local[40], code[16], sig[FL_SIG_B64_LEN];
+	char field[NFIELDS][300];
+	const char *fields[NFIELDS];
+	char drawn[1700]; /* the lines as drawn (the manifest's overlay) */
 	fl_bundle_image meta;
 };
+
+/* "name (id)", or the id alone when the name is the id (or none); label
+ * before it when given. */
+static void named(char *buf, size_t len, const char *label, const char *name,
+		  const char *id)
+{
+	if (!name || !*name || !strcmp(name, id))
+		snprintf(buf, len, "%s%s%s", label ? label : "",
+			 label ? " " : "", id);
+	else
+		snprintf(buf, len, "%s (%s)", name, id);
+}
 
 static int stamp(fl_evidence_writer *w, struct incident *in, const char *kind,
 		 double t, struct stamp *s, char *err, size_t errlen)
 {
+	const struct labels *l =
+		&LABELS[fl_lang_of(w->cfg->evidence.language) == FL_LANG_EN
+				? FL_LANG_EN
+				: FL_LANG_ZH];
 	double wall = w->start_wall + t;
 	int seq = ++in->seq, rc;
 
 	memset(s, 0, sizeof(*s));
 	time_utc(wall, s->time_utc, sizeof(s->time_utc));
+	fl_time_local(wall, s->time_local, sizeof(s->time_local));
 	rc = fl_evidence_code(w->key, w->cfg->device_id, in->id, in->lane->id,
 			      seq, s->time_utc, s->code, s->sig,
 			      sizeof(s->sig));
@@ -534,50 +547,76 @@ static int stamp(fl_evidence_writer *w, struct incident *in, const char *kind,
 		snprintf(err, errlen, "anti-forgery code: %s", fl_strerror(rc));
 		return rc;
 	}
-	/* Short lines, the time and the code first: a 480 px close-up must
-	 * not lose the code off its right edge. */
-	snprintf(s->line[0], sizeof(s->line[0]), "%s  No.%d  code %s",
-		 s->time_utc, seq, s->code);
-	snprintf(s->line[1], sizeof(s->line[1]), "%s (%s)", w->cfg->site_name,
-		 w->cfg->site);
-	snprintf(s->line[2], sizeof(s->line[2]),
-		 "%s (%s)  camera %s  device %s", in->lane->name, in->lane->id,
-		 w->cam->id, w->cfg->device_id);
-	snprintf(s->line[3], sizeof(s->line[3]), "incident %s", in->id);
-	for (int i = 0; i < NLINES; i++)
-		s->lines[i] = s->line[i];
-	snprintf(s->joined, sizeof(s->joined), "%s\n%s\n%s\n%s", s->line[0],
-		 s->line[1], s->line[2], s->line[3]);
+	/* In reading order, the time and the code first: what a reviewer
+	 * checks stays on the first line of a narrow close-up. */
+	snprintf(s->field[0], sizeof(s->field[0]), "%s", s->time_local);
+	snprintf(s->field[1], sizeof(s->field[1]), "%s%d%s", l->seq_before, seq,
+		 l->seq_after);
+	snprintf(s->field[2], sizeof(s->field[2]), "%s %s", l->code, s->code);
+	named(s->field[3], sizeof(s->field[3]), NULL, w->cfg->site_name,
+	      w->cfg->site);
+	named(s->field[4], sizeof(s->field[4]), l->lane, in->lane->name,
+	      in->lane->id);
+	snprintf(s->field[5], sizeof(s->field[5]), "%s %s", l->camera,
+		 w->cam->id);
+	snprintf(s->field[6], sizeof(s->field[6]), "%s %s", l->device,
+		 w->cfg->device_id);
+	snprintf(s->field[7], sizeof(s->field[7]), "%s %s", l->incident,
+		 in->id);
+	for (int i = 0; i < NFIELDS; i++)
+		s->fields[i] = s->field[i];
 	s->meta.kind = kind;
 	s->meta.seq = seq;
 	s->meta.wall = wall;
 	s->meta.video_t = t;
 	s->meta.time_utc = s->time_utc;
+	s->meta.time_local = s->time_local;
 	s->meta.code = s->code;
 	s->meta.code_sig = s->sig;
-	s->meta.overlay = s->joined;
+	s->meta.overlay = s->drawn;
 	return 0;
 }
 
-/* Draw the banner on img (in place), encode, store. */
+/*
+ * The picture with its banner band above (a new image), encoded and
+ * stored. plate: a box in pic's pixels or NULL (it moves down with the
+ * band). banded (may be NULL) gets the image with its band, for the
+ * composite; else it is freed here.
+ */
 static int finish_image(fl_evidence_writer *w, struct incident *in,
-			const char *name, uint8_t *bgr, int iw, int ih,
-			struct stamp *s, char *err, size_t errlen)
+			const char *name, const fl_image *pic,
+			const double *plate, struct stamp *s, fl_image *banded,
+			char *err, size_t errlen)
 {
+	fl_image out = { 0 };
 	uint8_t *jpeg = NULL;
+	double box[4];
 	size_t len = 0;
 	int rc;
 
-	rc = fl_overlay_draw(w->ov, bgr, iw, ih, s->lines, NLINES, err, errlen);
+	rc = fl_overlay_band(w->ov, pic, s->fields, NFIELDS, &out,
+			     &s->meta.banner_px, s->drawn, sizeof(s->drawn),
+			     err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = fl_jpeg_encode(bgr, iw, ih, w->cfg->evidence.jpeg_quality, &jpeg,
-			    &len, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = store_image(w, in, name, jpeg, len, &s->meta);
-	if (rc < 0)
-		snprintf(err, errlen, "%s: not stored", name);
+	if (plate) {
+		memcpy(box, plate, sizeof(box));
+		box[1] += s->meta.banner_px;
+		s->meta.plate = box;
+	}
+	rc = fl_jpeg_encode(out.bgr, out.w, out.h,
+			    w->cfg->evidence.jpeg_quality, &jpeg, &len, err,
+			    errlen);
+	if (rc == 0) {
+		rc = store_image(w, in, name, jpeg, len, &s->meta);
+		if (rc < 0)
+			snprintf(err, errlen, "%s: not stored", name);
+	}
+	s->meta.plate = NULL; /* box is this function's */
+	if (rc == 0 && banded)
+		*banded = out;
+	else
+		fl_image_free(&out);
 	return rc;
 }
 
@@ -592,12 +631,12 @@ static void closeup_and_composite(fl_evidence_writer *w, struct incident *in,
 				  const fl_image *scene)
 {
 	fl_plate plates[4];
-	fl_image cu = { 0 }, cub = { 0 }, comp = { 0 }, compb = { 0 };
+	fl_image cu = { 0 }, cub = { 0 }, comp = { 0 };
 	fl_image scenes[2];
 	struct stamp s;
 	char err[1024];
 	double plate_box[4], box[4];
-	int n, nscenes = 0, pad = 0, rc;
+	int n, nscenes = 0, rc;
 	const fl_plate *plate = NULL;
 
 	memcpy(box, in->bbox, sizeof(box));
@@ -607,9 +646,8 @@ static void closeup_and_composite(fl_evidence_writer *w, struct incident *in,
 	rc = fl_evidence_closeup(raw, f->width, f->height, box, plate,
 				 w->cfg->evidence.closeup_max_px, &cu, err,
 				 sizeof(err));
-	if (rc < 0 || with_band(&cu, NLINES, &cub, &pad) < 0) {
-		log_once(w, in, LOG_IMAGE, "close-up: %s",
-			 rc < 0 ? err : "out of memory");
+	if (rc < 0) {
+		log_once(w, in, LOG_IMAGE, "close-up: %s", err);
 		goto done;
 	}
 	if (stamp(w, in, "closeup", f->t, &s, err, sizeof(err)) < 0)
@@ -623,13 +661,12 @@ static void closeup_and_composite(fl_evidence_writer *w, struct incident *in,
 		double sc = gx1 > gx ? cu.w / (gx1 - gx) : 1;
 
 		plate_box[0] = (plate->x - gx) * sc;
-		plate_box[1] = (plate->y - gy) * sc + pad;
+		plate_box[1] = (plate->y - gy) * sc;
 		plate_box[2] = plate->w * sc;
 		plate_box[3] = plate->h * sc;
-		s.meta.plate = plate_box;
 	}
-	if (finish_image(w, in, "closeup.jpg", cub.bgr, cub.w, cub.h, &s, err,
-			 sizeof(err)) < 0)
+	if (finish_image(w, in, "closeup.jpg", &cu, plate ? plate_box : NULL,
+			 &s, &cub, err, sizeof(err)) < 0)
 		goto fail;
 	in->closeup = 1;
 
@@ -638,14 +675,13 @@ static void closeup_and_composite(fl_evidence_writer *w, struct incident *in,
 	scenes[nscenes++] = *scene;
 	rc = fl_evidence_composite(scenes, nscenes, &cub, COMPOSITE_W, &comp,
 				   err, sizeof(err));
-	if (rc < 0 || with_band(&comp, NLINES, &compb, &pad) < 0) {
-		log_once(w, in, LOG_IMAGE, "composite: %s",
-			 rc < 0 ? err : "out of memory");
+	if (rc < 0) {
+		log_once(w, in, LOG_IMAGE, "composite: %s", err);
 		goto done;
 	}
 	if (stamp(w, in, "composite", f->t, &s, err, sizeof(err)) < 0 ||
-	    finish_image(w, in, "composite.jpg", compb.bgr, compb.w, compb.h,
-			 &s, err, sizeof(err)) < 0)
+	    finish_image(w, in, "composite.jpg", &comp, NULL, &s, NULL, err,
+			 sizeof(err)) < 0)
 		goto fail;
 	in->composite = 1;
 	goto done;
@@ -655,7 +691,6 @@ done:
 	fl_image_free(&cu);
 	fl_image_free(&cub);
 	fl_image_free(&comp);
-	fl_image_free(&compb);
 	/* The first scene has served: free it now. */
 	fl_image_free(&in->first_small);
 }
@@ -665,7 +700,8 @@ static int shoot(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 		 const uint8_t *raw)
 {
 	int kind = in->plan.shot_kind;
-	size_t size = (size_t)f->width * (size_t)f->height * 3;
+	/* the frame is only read: the band goes into a new image */
+	fl_image pic = { (uint8_t *)raw, f->width, f->height };
 	fl_image scene = { 0 };
 	struct stamp s;
 	char err[1024], name[48];
@@ -676,23 +712,14 @@ static int shoot(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 			 (long long)f->index);
 		return FL_EIO;
 	}
-	scene.bgr = malloc(size);
-	if (!scene.bgr) {
-		log_once(w, in, LOG_IMAGE, "out of memory");
-		return FL_ENOMEM;
-	}
-	scene.w = f->width;
-	scene.h = f->height;
-	memcpy(scene.bgr, raw, size);
 	rc = stamp(w, in, "scene", f->t, &s, err, sizeof(err));
 	snprintf(name, sizeof(name), "scene-%02d-%s.jpg", s.meta.seq,
 		 fl_evidence_shot_name(kind));
 	if (rc == 0)
-		rc = finish_image(w, in, name, scene.bgr, scene.w, scene.h, &s,
-				  err, sizeof(err));
+		rc = finish_image(w, in, name, &pic, NULL, &s, &scene, err,
+				  sizeof(err));
 	if (rc < 0) {
 		log_once(w, in, LOG_IMAGE, "%s", err);
-		fl_image_free(&scene);
 		return rc;
 	}
 	if (!in->first_small.bgr && kind == FL_SHOT_REST) {

@@ -95,7 +95,9 @@
 #include "clock.h"
 #include "file.h"
 #include "fl.h"
+#include "alertmsg.h"
 #include "hubconf.h"
+#include "stills.h"
 #include "topic.h"
 
 struct hub_alerts {
@@ -107,6 +109,7 @@ struct hub_alerts {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char worker[HUB_STR]; /* this worker's name in claims */
+	unsigned char still_key[HUB_STILL_KEY]; /* the picture links' */
 	/* MQTT jobs published, waiting for their PUBACK (main thread) */
 	struct flight {
 		uint64_t token;
@@ -149,68 +152,43 @@ static int save(const char *path, json_t *j)
 struct what {
 	const char *site, *device, *camera, *lane, *iid, *kind;
 	double wall;
+	/* the names people read ("" none) and when the lane became
+	 * blocked (< 0 unknown) */
+	const char *site_name, *lane_name;
+	double since;
 };
 
-static void fmt_time(double wall, char *buf, size_t len)
-{
-	time_t t = (time_t)wall;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
-}
-
-static const char *title_of(const char *kind)
-{
-	if (!strcmp(kind, "alarm"))
-		return "消防通道占用 Fire lane blocked";
-	if (!strcmp(kind, "cleared"))
-		return "消防通道已恢复畅通 Fire lane clear";
-	return "消防通道占用未处理 Escalation: fire lane still blocked";
-}
-
-/* The body for one format; malloc'd JSON text. */
+/* The body for one format (alertmsg.h says what it contains); malloc'd
+ * JSON text. The picture is a signed link to the alarm still, valid for
+ * alerts.picture_days. */
 static char *body_for(const hub_alerts *a, const struct what *w, int format)
 {
-	char when[64], pic[HUB_URL + 256], link[HUB_URL + 256];
-	char text[4096];
-	json_t *j = NULL;
-	char *s;
+	char pic[HUB_URL + 256] = "", link[HUB_URL + 256];
+	double now = fl_wall_s();
+	int lang = fl_lang_of(a->conf->alerts.language);
+	hub_alert_msg m = {
+		.kind = w->kind,
+		.site = w->site,
+		.site_name = w->site_name,
+		.device = w->device,
+		.camera = w->camera,
+		.lane = w->lane,
+		.lane_name = w->lane_name,
+		.iid = w->iid,
+		.wall = w->wall,
+		.now = now,
+		.since = w->since,
+		.picture = pic,
+		.url = link,
+		.lang = lang < 0 ? FL_LANG_ZH : (enum fl_lang)lang,
+	};
 
-	fmt_time(w->wall, when, sizeof(when));
-	hub_fmt(pic, sizeof(pic), "%s/evidence/%s/composite.jpg",
-		a->conf->public_url, w->iid);
+	hub_still_link(a->still_key, a->conf->public_url, w->iid,
+		       (long long)(now + a->conf->alerts.picture_days * 86400.0),
+		       pic, sizeof(pic));
 	hub_fmt(link, sizeof(link), "%s/incidents/%s", a->conf->public_url,
 		w->iid);
-	hub_fmt(text, sizeof(text),
-		"### %s\n"
-		"- site: %s\n- lane: %s / %s (device %s)\n- time: %s\n"
-		"- incident: %s\n\n![picture](%s)\n\n[open the incident](%s)",
-		title_of(w->kind), w->site, w->camera, w->lane, w->device, when,
-		w->iid, pic, link);
-	switch (format) {
-	case HUB_HOOK_WECOM:
-		j = json_pack("{s:s,s:{s:s}}", "msgtype", "markdown",
-			      "markdown", "content", text);
-		break;
-	case HUB_HOOK_DINGTALK:
-		j = json_pack("{s:s,s:{s:s,s:s}}", "msgtype", "markdown",
-			      "markdown", "title", title_of(w->kind), "text",
-			      text);
-		break;
-	default:
-		j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:s,s:s,s:s,s:s}",
-			      "type", w->kind, "site", w->site, "device",
-			      w->device, "camera", w->camera, "lane", w->lane,
-			      "incident_id", w->iid, "unix_time", w->wall,
-			      "time", when, "title", title_of(w->kind),
-			      "picture", pic, "url", link);
-	}
-	if (!j)
-		return NULL;
-	s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	return s;
+	return hub_alert_body(&m, format);
 }
 
 /* Make the job dir/outbox/<iid>.<kind>.<target>.json unless it exists
@@ -336,9 +314,13 @@ static int all_clear(hub_alerts *a, struct what w)
 
 int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 			const char *camera, const char *lane,
-			const char *incident_id, const char *type, double wall)
+			const hub_incident *in)
 {
-	struct what w = { site, device, camera, lane, incident_id, type, wall };
+	const char *incident_id = in->incident_id, *type = in->type;
+	double wall = in->wall;
+	struct what w = { site,          device,       camera, lane,
+			  incident_id,   type,         wall,   in->site_name,
+			  in->lane_name, in->rest_wall };
 	char path[HUB_PATHLEN];
 	int rc = 0;
 
@@ -349,10 +331,12 @@ int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 		if (is_made(a, incident_id, "alarm"))
 			return 0; /* handled before (a replay after a restart) */
 		if (!closed) {    /* the escalation clock */
-			json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:f}", "site",
-					      site, "device", device, "camera",
-					      camera, "lane", lane, "alarm",
-					      wall);
+			json_t *j = json_pack(
+				"{s:s,s:s,s:s,s:s,s:f,s:s,s:s,s:f}", "site",
+				site, "device", device, "camera", camera,
+				"lane", lane, "alarm", wall, "site_name",
+				in->site_name, "lane_name", in->lane_name,
+				"since", in->rest_wall);
 
 			rc = j ? save(path, j) : FL_ENOMEM;
 			json_decref(j);
@@ -383,6 +367,14 @@ int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 	}
 	if (!strcmp(type, "cleared") || !strcmp(type, "vacated") ||
 	    !strcmp(type, "interrupted")) {
+		if (w.since < 0) { /* the alarm's, from its clock */
+			json_t *j = json_load_file(path, 0, NULL);
+			json_t *v = json_object_get(j, "since");
+
+			if (json_is_number(v))
+				w.since = json_number_value(v);
+			json_decref(j);
+		}
 		unlink(path);
 		if (!is_made(a, incident_id, "alarm")) /* an alarm may come */
 			return is_made(a, incident_id, "closed")
@@ -770,6 +762,12 @@ static void escalations(hub_alerts *a, fl_db *db, double now)
 		w.wall = json_number_value(json_object_get(j, "alarm"));
 		w.iid = iid;
 		w.kind = "escalated";
+		w.site_name = json_string_value(json_object_get(j, "site_name"));
+		w.lane_name = json_string_value(json_object_get(j, "lane_name"));
+		w.since = json_is_number(json_object_get(j, "since"))
+				  ? json_number_value(
+					    json_object_get(j, "since"))
+				  : -1;
 		s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
 		after = s && s->escalate_s >= 0 ? s->escalate_s
 						: a->conf->alerts.escalate_s;
@@ -871,6 +869,9 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
 		if (fl_mkdir_p(path, 0755, err, errlen))
 			goto fail;
 	}
+	/* the alerts' picture links (stills.h), the key the web side checks */
+	if (hub_still_key(conf->evidence_dir, a->still_key, err, errlen))
+		goto fail;
 	recover_claims(a);
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);

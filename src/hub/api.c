@@ -3,7 +3,9 @@
  * every answer uses, and the web UI's files.
  *
  * hub_api_handle() routes a request: /api/... through the route table
- * below, /evidence/<incident>/<file> to the evidence files, /static/...
+ * below, /evidence/<incident>/<file> to the evidence files,
+ * /pictures/<incident>/<link> to an alert's picture (a signed link, no
+ * session), /static/...
  * and the UI's own paths to the assets compiled into the binary. The
  * handlers are in files of their own by concern (api_internal.h lists
  * them); api.c knows nothing of libmicrohttpd (http.c does).
@@ -70,9 +72,41 @@ void api__json_obj(hub_resp *r, int status, json_t *o)
 	api__json_text(r, status, s);
 }
 
+/* The machine code of an error answer, by status: the web UI shows the
+ * words its catalogue has for it (docs/i18n.md), error the detail. */
+static const char *error_code(int status)
+{
+	switch (status) {
+	case 400:
+		return "bad_request";
+	case 401:
+		return "not_logged_in";
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not_found";
+	case 405:
+		return "method_not_allowed";
+	case 409:
+		return "conflict";
+	case 410:
+		return "gone";
+	case 413:
+		return "too_large";
+	case 416:
+		return "range_not_satisfiable";
+	case 429:
+		return "rate_limited";
+	default:
+		return "server_error";
+	}
+}
+
 void api__error(hub_resp *r, int status, const char *why)
 {
-	api__json_obj(r, status, json_pack("{s:s}", "error", why));
+	api__json_obj(r, status,
+		      json_pack("{s:s,s:s}", "error", why, "code",
+				error_code(status)));
 }
 
 int api__is(const hub_req *q, const char *method)
@@ -219,6 +253,7 @@ static const struct route {
 	{ "POST", "incidents/*/outcome", 0, api__outcome },
 	{ "GET", "incidents/*/audit", 0, api__incident_audit },
 	{ "GET", "incidents/*/export", 0, api__export_zip },
+	{ "GET", "incidents/*/still", 0, api__still },
 	{ "GET", "reports", 0, api__reports },
 	{ "GET", "reports.csv", 0, api__reports_csv },
 	{ "GET", "sites", 0, api__sites },
@@ -273,6 +308,13 @@ static void api(hub_api *a, const hub_session_info *s, const hub_req *q,
 	int path_known = 0;
 
 	r->no_store = 1;
+	if (!strcmp(path, "locale")) { /* the login page needs it too */
+		if (!api__is(q, "GET"))
+			api__error(r, 405, "use GET");
+		else
+			api__locale(a, q, r);
+		return;
+	}
 	if (!strcmp(path, "login")) {
 		if (!api__is(q, "POST"))
 			api__error(r, 405, "use POST");
@@ -362,6 +404,16 @@ void hub_api_handle(hub_api *a, const hub_req *q, hub_resp *r)
 			api__error(r, 404, "no such file");
 		else
 			api__evidence(a, s, seg[0], seg[1], q, r);
+	} else if (!strncmp(p, "/pictures/", 10)) {
+		char seg[3][256];
+
+		/* a signed link from an alert: no session (api_stills.c) */
+		if (!api__is(q, "GET"))
+			api__error(r, 405, "use GET");
+		else if (segments(p + 10, seg) != 2)
+			api__error(r, 404, "no such picture");
+		else
+			api__picture(a, seg[0], seg[1], q, r);
 	} else if (!strncmp(p, "/static/", 8)) {
 		const struct hub_asset *x = asset(p + 8);
 

@@ -23,7 +23,8 @@ typedef struct hub_api {
 	hub_sessions *sessions;
 	hub_intact *intact; /* which evidence file versions were checked */
 	int secure_cookies; /* add Secure to the session cookie */
-	hub_status *status; /* the hub's own state, or NULL */
+	unsigned char still_key[32]; /* the picture links' (stills.h) */
+	hub_status *status;          /* the hub's own state, or NULL */
 } hub_api;
 
 /* One request. Strings are borrowed for the call. */
@@ -34,6 +35,7 @@ typedef struct hub_req {
 	const char *(*arg)(void *ctx, const char *name);
 	void *ctx;
 	const char *cookie, *csrf, *range, *if_none_match; /* headers or NULL */
+	const char *accept_language;                       /* header or NULL */
 	const char *ctype, *origin, *referer, *host;       /* headers or NULL */
 	const char *addr; /* the client's address */
 	const char *body; /* the request body (may hold NULs) */

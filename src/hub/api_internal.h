@@ -10,6 +10,9 @@
  *   api_reports.c    reports, JSON and CSV
  *   api_admin.c      the fleet, the hub's own state, users, the
  *                    quarantine, the audit trail
+ *   api_locale.c     the web UI's language and time zone
+ *   api_stills.c     the alarm still: the list's thumbnail, the alerts'
+ *                    picture behind a signed link
  */
 #ifndef FL_HUB_API_INTERNAL_H
 #define FL_HUB_API_INTERNAL_H
@@ -34,7 +37,7 @@ void api__json_text(hub_resp *r, int status, char *text);
 /* A JSON answer from o (its reference is taken). */
 void api__json_obj(hub_resp *r, int status, json_t *o);
 
-/* {"error": why} with status. */
+/* {"error": why, "code": a machine code for status} with status. */
 void api__error(hub_resp *r, int status, const char *why);
 
 /* Whether q is method (HEAD counts as GET). */
@@ -76,8 +79,17 @@ int api__need_role(const hub_session_info *s, hub_resp *r, int enforcement);
 /* A comma list as a JSON array of its non-empty names. */
 json_t *api__sites_array(const char *csv);
 
-/* The session's answer: csrf, user, role, sites, tz_offset_s. */
+/* The session's answer: csrf, user, role, sites, tz_offset_s, time_zone. */
 void api__session_answer(hub_api *a, const hub_session_info *s, hub_resp *r);
+
+/* GET /api/locale (api_locale.c), without a session: the language the
+ * page speaks and the zone it shows times in. */
+void api__locale(hub_api *a, const hub_req *q, hub_resp *r);
+
+/* GET /pictures/<id>/<file>: an alert's picture by its signed link
+ * (api_stills.c), without a session. */
+void api__picture(hub_api *a, const char *id, const char *file,
+		  const hub_req *q, hub_resp *r);
 
 /* POST /api/login: the one route without a session. */
 void api__login(hub_api *a, const hub_req *q, hub_resp *r);
@@ -98,6 +110,8 @@ void api__incident_audit(hub_api *a, const hub_session_info *s, const char *id,
 			 const hub_req *q, hub_resp *r);
 void api__export_zip(hub_api *a, const hub_session_info *s, const char *id,
 		     const hub_req *q, hub_resp *r);
+void api__still(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r);
 void api__reports(hub_api *a, const hub_session_info *s, const char *id,
 		  const hub_req *q, hub_resp *r);
 void api__reports_csv(hub_api *a, const hub_session_info *s, const char *id,

@@ -108,11 +108,14 @@ json_t *api__sites_array(const char *csv)
 
 void api__session_answer(hub_api *a, const hub_session_info *s, hub_resp *r)
 {
+	const char *tz = a->conf->tz_name;
+
 	api__json_obj(r, 200,
-		      json_pack("{s:s,s:s,s:s,s:o,s:i}", "csrf", s->csrf,
+		      json_pack("{s:s,s:s,s:s,s:o,s:i,s:o}", "csrf", s->csrf,
 				"user", s->user, "role", s->role, "sites",
 				api__sites_array(s->sites), "tz_offset_s",
-				a->conf->tz_offset_s));
+				a->conf->tz_offset_s, "time_zone",
+				tz[0] ? json_string(tz) : json_null()));
 }
 
 /* The seconds user must wait before trying from addr (the longer of its

@@ -71,6 +71,7 @@
 #include "fl.h"
 #include "hubconf.h"
 #include "manifest.h"
+#include "stills.h"
 
 #define FILE_MODE 0444 /* a received file is never written again */
 
@@ -739,6 +740,7 @@ int hub_evidence_prune(const char *dir, fl_db *db, double keep_days, double now)
 			continue;
 		}
 		rm_tree_flat(out);
+		hub_still_forget(dir, e->d_name);
 		fl_db_audit(db, "hub", "evidence_prune", e->d_name, why, now);
 		fl_log(FL_LOG_INFO, "evidence", "%s: bundle removed (%s)",
 		       e->d_name, why);

@@ -66,6 +66,7 @@
 #include "db.h"
 #include "file.h"
 #include "fl.h"
+#include "stills.h"
 #include "httpparse.h"
 #include "session.h"
 
@@ -490,6 +491,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	q.range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
 	q.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						      "If-None-Match");
+	q.accept_language = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							"Accept-Language");
 	q.ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					      MHD_HTTP_HEADER_CONTENT_TYPE);
 	q.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
@@ -599,6 +602,12 @@ hub_http *hub_http_start(const hub_conf *c, hub_status *status, char *err,
 	if (!h->api.db || !h->api.sessions || !h->api.intact) {
 		snprintf(err, errlen, "store %s: %s", c->store.sqlite,
 			 h->api.db ? "out of memory" : dberr);
+		goto fail;
+	}
+	/* the alerts' picture links (stills.h) */
+	if (hub_still_key(c->evidence_dir, h->api.still_key, dberr,
+			  sizeof(dberr))) {
+		snprintf(err, errlen, "picture links: %s", dberr);
 		goto fail;
 	}
 	if (!strcmp(c->http.secure_cookies, "on"))

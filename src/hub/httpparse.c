@@ -25,6 +25,7 @@
 
 #include "fl.h"
 #include "id.h"
+#include "lang.h"
 
 /* Digits at *p into *v (at most 18 of them); advances *p. 0 or -1. */
 static int digits(const char **p, long long *v)
@@ -490,6 +491,76 @@ int hub_client_addr(const char *peer, const char *xff,
 	}
 	ip_text(have ? &client : &first, out, outlen);
 	return 1;
+}
+
+/* One Accept-Language item "range[;q=value]" of len bytes: its language
+ * (or -1: another, "*", malformed) and whether its q is above 0. */
+static int accept_item(const char *p, size_t len, int *wanted)
+{
+	size_t n = 0;
+	const char *semi = memchr(p, ';', len);
+	size_t rl = semi ? (size_t)(semi - p) : len;
+	int lang = -1;
+
+	*wanted = 1;
+	while (rl && (p[rl - 1] == ' ' || p[rl - 1] == '\t'))
+		rl--;
+	for (n = 0; n < rl; n++)
+		if (!((p[n] >= 'a' && p[n] <= 'z') ||
+		      (p[n] >= 'A' && p[n] <= 'Z') ||
+		      (p[n] >= '0' && p[n] <= '9') || p[n] == '-'))
+			return -1;
+	if (rl >= 2 && (rl == 2 || p[2] == '-')) {
+		if (!strncasecmp(p, "zh", 2))
+			lang = FL_LANG_ZH;
+		else if (!strncasecmp(p, "en", 2))
+			lang = FL_LANG_EN;
+	}
+	if (semi) { /* ;q=0, ;q=0.0, ;q=0.000: not acceptable */
+		const char *q = semi + 1, *end = p + len;
+
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		if (end - q < 3 || (q[0] != 'q' && q[0] != 'Q') || q[1] != '=')
+			return -1;
+		q += 2;
+		if (*q != '0' && *q != '1')
+			return -1;
+		*wanted = *q == '1';
+		for (q++; q < end && *q != ' ' && *q != '\t'; q++) {
+			if (*q == '.')
+				continue;
+			if (*q < '0' || *q > '9')
+				return -1;
+			if (*q != '0')
+				*wanted = 1;
+		}
+	}
+	return lang;
+}
+
+int hub_lang_pick(const char *cookie, const char *accept, int fallback)
+{
+	int zh = 0, en = 0;
+
+	if (cookie && fl_lang_of(cookie) >= 0)
+		return fl_lang_of(cookie);
+	while (accept && *accept) {
+		size_t len = strcspn(accept, ",");
+		int wanted, lang;
+
+		while (len && (*accept == ' ' || *accept == '\t')) {
+			accept++;
+			len--;
+		}
+		lang = accept_item(accept, len, &wanted);
+		zh |= lang == FL_LANG_ZH && wanted;
+		en |= lang == FL_LANG_EN && wanted;
+		accept += len;
+		if (*accept == ',')
+			accept++;
+	}
+	return zh ? FL_LANG_ZH : en ? FL_LANG_EN : fallback;
 }
 
 int hub_addr_trusted(const char *addr, const char *const *trusted, int ntrusted)

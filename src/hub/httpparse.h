@@ -1,7 +1,8 @@
 /*
  * httpparse.h - the web side's small parsers: Range headers, dates and
  * report periods in the hub's timezone, plain names, query numbers, JSON
- * bodies, CSV fields, the client's address behind a reverse proxy. Pure
+ * bodies, CSV fields, the client's address behind a reverse proxy, the
+ * language a browser asks for. Pure
  * functions (no I/O, no clock), each one fuzzed (tests/fuzz/fuzz_http.c)
  * and unit-tested (tests/unit/test_session.c).
  */
@@ -97,6 +98,17 @@ int hub_client_addr(const char *peer, const char *xff,
 		    const char *const *trusted, int ntrusted, char *out,
 		    size_t outlen);
 
+/*
+ * The web UI's language (enum fl_lang, src/core/lang.h) for a browser:
+ * its own choice first (the fl_lang cookie's value, cookie, when it is a
+ * tag of ours: the header's switch), else Chinese when Accept-Language
+ * (accept, RFC 9110 12.5.4) accepts any zh range with q > 0 (Chinese
+ * first, even ranked below English), else English when it accepts an en
+ * range, else fallback (ui.language). Items are "range[;q=value]" split
+ * by commas; a malformed item is skipped, "*" chooses nothing. cookie and
+ * accept may be NULL.
+ */
+int hub_lang_pick(const char *cookie, const char *accept, int fallback);
 /* 1 when addr (numeric, as the TCP peer's) is one of trusted, else 0. */
 int hub_addr_trusted(const char *addr, const char *const *trusted,
 		     int ntrusted);

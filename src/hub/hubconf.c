@@ -32,12 +32,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define FL_SCHEMA_TABLE /* short names: T_NUM, NUM(), MAP(), ... */
 #include "schema.h"
 
 #include "fl.h"
+#include "lang.h"
+#include "tz.h"
 #include "yaml.h"
+#include "zone.h"
 
 /* ---- custom values ----------------------------------------------------- */
 
@@ -166,36 +170,22 @@ static int alerts_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 {
 	hub_alerts_conf *a = obj;
 
+	if (fl_lang_of(a->language) < 0)
+		return fl_schema_fail(c, fl_schema_key_line(map, "language"),
+				      "alerts.language: '%s' is not zh-CN or "
+				      "en",
+				      a->language);
+
 	for (int i = 0; i < a->nsites; i++)
 		if (a->sites[i].escalate_s < 0)
 			a->sites[i].escalate_s = a->escalate_s;
 	return FL_OK;
 }
 
-/* "+08:00", "-05:30", "Z" or "UTC" into seconds east of UTC. */
-static int tz_parse(const char *s, int *out)
-{
-	int h, m;
-
-	if (!strcmp(s, "Z") || !strcmp(s, "UTC")) {
-		*out = 0;
-		return FL_OK;
-	}
-	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' ||
-	    s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9' ||
-	    s[4] < '0' || s[4] > '5' || s[5] < '0' || s[5] > '9')
-		return FL_EINVAL;
-	h = (s[1] - '0') * 10 + (s[2] - '0');
-	m = (s[4] - '0') * 10 + (s[5] - '0');
-	if (h > 14)
-		return FL_EINVAL;
-	*out = (s[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
-	return FL_OK;
-}
-
 static int hub_finish(fl_schema_ctx *c, void *obj, const fl_node *doc)
 {
 	hub_conf *hc = obj;
+	char why[1400];
 
 	if (!hc->mqtt.host[0])
 		return fl_schema_fail(c, doc->line, "mqtt.host is required");
@@ -227,11 +217,17 @@ static int hub_finish(fl_schema_ctx *c, void *obj, const fl_node *doc)
 		return fl_schema_fail(c, doc->line,
 				      "http.secure_cookies: expected auto, on "
 				      "or off");
-	if (tz_parse(hc->timezone, &hc->tz_offset_s))
-		return fl_schema_fail(c, doc->line,
-				      "timezone: expected +HH:MM or -HH:MM, "
-				      "got '%s'",
-				      hc->timezone);
+	if (fl_tz_check(hc->timezone, why, sizeof(why)))
+		return fl_schema_fail(c, fl_schema_key_line(doc, "timezone"),
+				      "timezone: %s", why);
+	/* a fixed offset is known now; a zone's is settled at start
+	 * (hub_conf_zone) */
+	if (fl_zone_fixed(hc->timezone, &hc->tz_offset_s) != FL_OK)
+		hc->tz_offset_s = 0;
+	if (fl_lang_of(hc->ui.language) < 0)
+		return fl_schema_fail(c, fl_schema_key_line(doc, "ui"),
+				      "ui.language: '%s' is not zh-CN or en",
+				      hc->ui.language);
 	if (!url_ok(hc->public_url))
 		return fl_schema_fail(c, doc->line,
 				      "public_url must start with http:// or "
@@ -296,6 +292,8 @@ static const fl_section site_section = {
 static const fl_setting alerts_keys[] = {
 	NUM(hub_alerts_conf, mqtt, T_BOOL, 1, 0, 1,
 	    "publish alerts on firelane/<site>/alerts"),
+	STR(hub_alerts_conf, language, T_TEXT, 0, "zh-CN",
+	    "the alerts' language: zh-CN (Simplified Chinese) or en"),
 	NUM(hub_alerts_conf, escalate_s, T_NUM, 900, 0, 604800,
 	    "default escalation delay after the alarm (s); 0 = never"),
 	NUM(hub_alerts_conf, retry_max, T_INT, 8, 1, 100,
@@ -306,6 +304,9 @@ static const fl_setting alerts_keys[] = {
 	    "longest delay between two attempts (s)"),
 	NUM(hub_alerts_conf, timeout_s, T_NUM, 5, 0.5, 120,
 	    "per HTTP attempt (s)"),
+	NUM(hub_alerts_conf, picture_days, T_NUM, 30, 0.01, 3650,
+	    "how long an alert's picture link (<public_url>/pictures/...) "
+	    "opens the alarm still without a login (days)"),
 	LIST(hub_alerts_conf, "sites", sites, nsites, site_section, 0,
 	     HUB_MAX_SITES, "alert routing per site"),
 };
@@ -402,6 +403,25 @@ static const fl_section http_section = {
 	NULL
 };
 
+static const fl_setting ui_keys[] = {
+	STR(hub_ui_conf, language, T_TEXT, 0, "zh-CN",
+	    "the web UI's language for a browser that asks for neither "
+	    "Chinese nor English: zh-CN or en"),
+};
+
+static const fl_section ui_section = {
+	"ui",
+	"Web UI (`ui`)",
+	"The review UI speaks Simplified Chinese and English: a browser "
+	"that accepts Chinese gets Chinese, one that accepts only English "
+	"gets English, the switch in the header sticks (docs/i18n.md).",
+	ui_keys,
+	FL_ARRAY_SIZE(ui_keys),
+	NO_OFF,
+	NO_OFF,
+	NULL
+};
+
 static const fl_setting store_keys[] = {
 	STR(hub_store_conf, sqlite, T_TEXT, 0, "",
 	    "SQLite database file (required); created on first start"),
@@ -425,9 +445,11 @@ static const fl_setting root_keys[] = {
 	STR(hub_conf, public_url, T_TEXT, 0, "http://127.0.0.1:8080",
 	    "base URL of the hub for links in alerts: "
 	    "<public_url>/incidents/<id>"),
-	STR(hub_conf, timezone, T_TEXT, 0, "+00:00",
-	    "the hub's offset from UTC (+08:00, -05:30, Z): report days, "
-	    "dates in queries"),
+	STR(hub_conf, timezone, T_TEXT, 0, "",
+	    "the hub's time zone: a name (Asia/Shanghai), an offset "
+	    "(+08:00, Z) or \"\" = the machine's; times in the web UI and "
+	    "alerts, report days, dates in queries"),
+	MAP(hub_conf, "ui", ui, ui_section, "web UI"),
 	NUM(hub_conf, max_payload, T_SIZE, 262144, 1024, 16777216,
 	    "largest accepted message (bytes); a larger one is quarantined "
 	    "unparsed"),
@@ -479,8 +501,8 @@ static const fl_section root_section = {
 };
 
 static const fl_section *const doc_sections[] = {
-	&root_section,   &mqtt_section, &http_section,   &store_section,
-	&alerts_section, &site_section, &webhook_section
+	&root_section,  &mqtt_section,   &http_section, &ui_section,
+	&store_section, &alerts_section, &site_section, &webhook_section
 };
 
 /* ---- loading, dump, sample, docs ----------------------------------------- */
@@ -590,6 +612,21 @@ size_t hub_conf_doc(char *buf, size_t len)
 {
 	return fl_schema_reference(doc_intro, doc_sections,
 				   FL_ARRAY_SIZE(doc_sections), buf, len);
+}
+
+int hub_conf_zone(hub_conf *c, char *err, size_t errlen)
+{
+	int rc = fl_tz_set(c->timezone, err, errlen);
+
+	if (rc)
+		return rc;
+	if (fl_zone_fixed(c->timezone, &c->tz_offset_s) == FL_OK) {
+		c->tz_name[0] = 0; /* browsers get the offset */
+		return FL_OK;
+	}
+	c->tz_offset_s = fl_tz_offset_at((double)time(NULL));
+	fl_tz_name(c->tz_name, sizeof(c->tz_name));
+	return FL_OK;
 }
 
 size_t hub_conf_key_path(const hub_conf *c, char *buf, size_t len)

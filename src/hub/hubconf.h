@@ -73,17 +73,23 @@ typedef struct hub_http_conf {
 	int ntrusted_proxies;
 } hub_http_conf;
 
+typedef struct hub_ui_conf {
+	char language[8]; /* zh-CN|en: for a browser that asks for neither */
+} hub_ui_conf;
+
 typedef struct hub_store_conf {
 	char sqlite[HUB_PATH];
 } hub_store_conf;
 
 typedef struct hub_alerts_conf {
 	int mqtt;            /* publish on firelane/<site>/alerts */
+	char language[8];    /* zh-CN|en */
 	double escalate_s;   /* 0 = no escalation */
 	int retry_max;       /* attempts per alert before giving up */
 	double retry_base_s; /* first retry after this, doubling */
 	double retry_cap_s;  /* at most this between attempts */
 	double timeout_s;    /* per HTTP attempt */
+	double picture_days; /* an alert's picture link is valid this long */
 	hub_site_alerts sites[HUB_MAX_SITES];
 	int nsites;
 } hub_alerts_conf;
@@ -92,8 +98,12 @@ typedef struct hub_conf {
 	char path[HUB_PATH];
 	hub_mqtt_conf mqtt;
 	hub_http_conf http;
-	char timezone[16]; /* "+08:00": report days and query dates */
-	int tz_offset_s;   /* the same in seconds east of UTC */
+	/* the hub's zone ("", "Asia/Shanghai", "+08:00"; core/zone.h):
+	 * times shown to people, report days, dates in queries */
+	char timezone[64];
+	int tz_offset_s;  /* its offset east of UTC (at start, for a zone) */
+	char tz_name[64]; /* its tz database name for browsers; "" = fixed */
+	hub_ui_conf ui;
 	hub_store_conf store;
 	char evidence_dir[HUB_PATH];
 	char public_url[HUB_URL];
@@ -124,6 +134,13 @@ int hub_conf_load(hub_conf *c, const char *path, char *err, size_t errlen);
 /* The same from len bytes of text, named name in messages. */
 int hub_conf_parse(hub_conf *c, const char *text, size_t len, const char *name,
 		   char *err, size_t errlen);
+
+/*
+ * Make the configured timezone the process's zone (fl_tz_set) and settle
+ * tz_offset_s (a zone's offset now) and tz_name. Call once at start,
+ * before any thread. 0, or a negative fl_errno with the reason in err.
+ */
+int hub_conf_zone(hub_conf *c, char *err, size_t errlen);
 
 /* The site's alert routing, or NULL when the site has none. Borrowed. */
 const hub_site_alerts *hub_conf_site(const hub_conf *c, const char *site);

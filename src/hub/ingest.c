@@ -266,10 +266,8 @@ static int incident(hub_ingest *h, const hub_topic *t, const char *site,
 	}
 	/* a duplicate too: the step may have failed after the store took
 	 * the message (the alerts' made/ records keep it to once) */
-	if (h->alerts &&
-	    (rc = hub_alerts_incident(h->alerts, site, t->device, t->camera,
-				      t->lane, in.incident_id, in.type,
-				      in.wall))) {
+	if (h->alerts && (rc = hub_alerts_incident(h->alerts, site, t->device,
+						   t->camera, t->lane, &in))) {
 		fl_seterr(h->why, sizeof(h->why), "alerts: %s: %s",
 			  in.incident_id, fl_strerror(rc));
 		goto out;

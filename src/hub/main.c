@@ -480,8 +480,14 @@ static int run(const hub_conf *c)
 		fprintf(stderr, "firelane-hub: mqtt: cannot start\n");
 		goto out;
 	}
-	fl_log(FL_LOG_INFO, "hub", "running: %s:%d, subscribed to %s, store %s",
-	       c->mqtt.host, c->mqtt.port, filter, c->store.sqlite);
+	fl_log(FL_LOG_INFO, "hub",
+	       "running: %s:%d, subscribed to %s, store %s, time zone %s "
+	       "(UTC%+.2g h)",
+	       c->mqtt.host, c->mqtt.port, filter, c->store.sqlite,
+	       c->tz_name[0]    ? c->tz_name
+	       : c->timezone[0] ? c->timezone
+				: "of the machine",
+	       c->tz_offset_s / 3600.0);
 	fl_sd_notify("READY=1\nSTATUS=running");
 	while (!stop_requested) {
 		double now;
@@ -641,6 +647,12 @@ int main(int argc, char **argv)
 		return print_key(&conf);
 	if (cmd_device)
 		return command(&conf, cmd_device, argv[optind], timeout_s);
+	/* the zone people read times in, before any thread starts */
+	if (hub_conf_zone(&conf, err, sizeof(err))) {
+		fprintf(stderr, "firelane-hub: %s: timezone: %s\n", config,
+			err);
+		return 1;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -168,6 +168,47 @@ static int same(json_t *o, const char *k, const char *want, char *err,
 	return FL_OK;
 }
 
+/* An optional display name k: absent (""), or 1..127 bytes of UTF-8
+ * (jansson checked it) without control characters into out. */
+static int name_field(json_t *o, const char *k, char *out, char *err,
+		      size_t errlen)
+{
+	json_t *v = json_object_get(o, k);
+	const char *s = json_string_value(v);
+	size_t n = s ? strlen(s) : 0;
+
+	out[0] = 0;
+	if (!v)
+		return FL_OK;
+	for (size_t i = 0; s && i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			n = 0;
+	if (!n || n >= HUB_NAME_MAX || strlen(s) != json_string_length(v)) {
+		snprintf(err, errlen,
+			 "%s: expected a name of 1..%d bytes without "
+			 "control characters",
+			 k, HUB_NAME_MAX - 1);
+		return FL_EFORMAT;
+	}
+	memcpy(out, s, n + 1);
+	return FL_OK;
+}
+
+/* The unix time of the video time in o's key k (rest_since_s,
+ * left_at_s), from the message's own video_time_s and unix_time; -1 when
+ * either is missing or not a finite number. */
+static double video_wall(json_t *o, double wall, const char *k)
+{
+	json_t *vt = json_object_get(o, "video_time_s");
+	json_t *at = json_object_get(o, k);
+	double t;
+
+	if (!json_is_number(vt) || !json_is_number(at))
+		return -1;
+	t = wall - (json_number_value(vt) - json_number_value(at));
+	return isfinite(t) && t >= 0 ? t : -1;
+}
+
 static const char *const types[] = {
 	"occupied", "warned",  "alarm",    "escalated",
 	"cleared",  "vacated", "evidence", "interrupted",
@@ -238,6 +279,11 @@ int hub_incident_check(const hub_topic *t, const void *payload, size_t len,
 		goto out;
 	}
 	out->wall = json_number_value(v);
+	if (name_field(j, "site_name", out->site_name, err, errlen) ||
+	    name_field(j, "lane_name", out->lane_name, err, errlen))
+		goto out;
+	out->rest_wall = video_wall(j, out->wall, "rest_since_s");
+	out->left_wall = video_wall(j, out->wall, "left_at_s");
 	if (!strcmp(out->type, "evidence")) {
 		json_t *list = json_object_get(j, "evidence");
 		size_t i, k;

@@ -51,12 +51,20 @@ typedef struct hub_topic {
  * outside the contract: wrong root, empty level, bad id). */
 int hub_topic_parse(const char *topic, hub_topic *t, char *err, size_t errlen);
 
+#define HUB_NAME_MAX 128 /* a display name, with its NUL */
+
 /* A validated incident message (strings point into the caller's buffers). */
 typedef struct hub_incident {
 	char incident_id[FL_INCIDENT_ID_MAX];
 	char type[32];
 	unsigned seq;
 	double wall; /* unix_time */
+	/* the names people read (device.site_name, the lane's name); ""
+	 * when the message has none */
+	char site_name[HUB_NAME_MAX], lane_name[HUB_NAME_MAX];
+	/* unix times the object came to rest and the lane was seen clear
+	 * (from video_time_s, rest_since_s, left_at_s); -1 when not given */
+	double rest_wall, left_wall;
 } hub_incident;
 
 /* A validated evidence chunk header. */

@@ -39,7 +39,8 @@ typedef struct fl__db_incident {
 	char *device, *site, *camera, *lane, *status;
 	long long status_seq, last_seq;
 	double start, rest_since, occupied, alarm, cleared, closed;
-	char *bbox, *cls, *plate; /* bbox: JSON text of the array */
+	char *bbox, *cls, *plate;    /* bbox: JSON text of the array */
+	char *site_name, *lane_name; /* what people read; NULL: the ids */
 } fl__db_incident;
 
 /* A camera's health as stored: problems is a comma list in the order

@@ -300,10 +300,10 @@ typedef struct fl_db_filter {
 
 /* {"incidents":[{incident_id,site,lane,camera,device,status,start,
  * rest_since,occupied,alarm,cleared,closed,outcome,class,plate,last_seq,
- * verified,tampered}], "total":N,"limit":L,"offset":O}, newest start first.
- * Times are unix seconds or null (tampered: the earliest time one of its
- * evidence files was found not matching, null when none is). NULL on
- * error. */
+ * verified,tampered,site_name,lane_name}], "total":N,"limit":L,"offset":O},
+ * newest start first. Times are unix seconds or null (tampered: the
+ * earliest time one of its evidence files was found not matching, null
+ * when none is); the names null when the device sent none. NULL on error. */
 char *fl_db_incidents_json(fl_db *db, const fl_db_filter *f);
 /* One incident as in the list plus evidence_pruned (when the bundle's
  * files were removed by retention, or null), bbox, verify_report,

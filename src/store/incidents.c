@@ -19,7 +19,8 @@
  *     cleared, closed (cleared, vacated or interrupted); start is
  *     rest_since, else occupied;
  *   - site, camera and lane are kept from the first message that names
- *     them; bbox and class follow the newest message that has them, the
+ *     them; bbox, class and the site's and lane's display names
+ *     (site_name, lane_name) follow the newest message that has them, the
  *     plate any message that names one.
  *
  * All of it happens in one transaction (or savepoint, in a batch) with the
@@ -102,7 +103,8 @@ static int incident_new(fl__db_incident *r, const fl_db_msg *m)
 }
 
 /* What the message says beyond the envelope (m->json, when it parses):
- * rest_since, bbox, class, plate into r (the rules of the note above). */
+ * rest_since, bbox, class, plate, the display names into r (the rules of
+ * the note above). */
 static int apply_payload(fl__db_incident *r, const fl_db_msg *m)
 {
 	json_t *j = m->json ? json_loads(m->json, 0, NULL) : NULL, *v;
@@ -131,6 +133,14 @@ static int apply_payload(fl__db_incident *r, const fl_db_msg *m)
 	}
 	if (json_is_string(v = json_object_get(j, "class")) && newest &&
 	    (rc = set_text(&r->cls, json_string_value(v))) < 0)
+		goto out;
+	if (json_is_string(v = json_object_get(j, "site_name")) && newest &&
+	    *json_string_value(v) &&
+	    (rc = set_text(&r->site_name, json_string_value(v))) < 0)
+		goto out;
+	if (json_is_string(v = json_object_get(j, "lane_name")) && newest &&
+	    *json_string_value(v) &&
+	    (rc = set_text(&r->lane_name, json_string_value(v))) < 0)
 		goto out;
 	if (json_is_string(v = json_object_get(j, "plate")) &&
 	    *json_string_value(v))

@@ -22,6 +22,8 @@ void fl__db_incident_free(fl__db_incident *r)
 	free(r->bbox);
 	free(r->cls);
 	free(r->plate);
+	free(r->site_name);
+	free(r->lane_name);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -146,6 +146,10 @@ static const char *const MIGRATIONS[] = {
 	/* 8: the connection epoch of a device's stored status (statuses are
 	 *    ordered by it: an old one sent again changes nothing) */
 	"ALTER TABLE devices ADD status_epoch INTEGER NOT NULL DEFAULT 0;",
+	/* 9: the site's and the lane's names people read (the device's
+	 *    device.site_name and lane name), beside their ids */
+	"ALTER TABLE incidents ADD COLUMN site_name TEXT;"
+	"ALTER TABLE incidents ADD COLUMN lane_name TEXT;",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -244,7 +248,8 @@ enum {
 	"incident_id, site, lane, camera, device, status, start, rest_since,"  \
 	" occupied, alarm, cleared, closed, outcome, class, plate, last_seq,"  \
 	" verified, (SELECT min(e.tampered) FROM evidence e"                   \
-	" WHERE e.incident_id = incidents.incident_id) AS tampered"
+	" WHERE e.incident_id = incidents.incident_id) AS tampered,"           \
+	" site_name, lane_name"
 
 /* Reports: ?1 site, ?2 from, ?3 to (always bound: unbounded is
  * -/+1e300), so the start index (and the (site, start) index in the
@@ -325,7 +330,8 @@ static const char *const SQL[S_COUNT] = {
 	[S_INC_GET] =
 		"SELECT device, site, camera, lane, status, status_seq, start,"
 		" rest_since, occupied, alarm, cleared, closed, last_seq, bbox,"
-		" class, plate FROM incidents WHERE incident_id = ?1",
+		" class, plate, site_name, lane_name FROM incidents"
+		" WHERE incident_id = ?1",
 	/* an existing incident is updated, a new one inserted (one
 	 * statement each: an upsert costs a failed insert every time) */
 	[S_INC_SET] =
@@ -333,13 +339,14 @@ static const char *const SQL[S_COUNT] = {
 		" lane = ?5, status = ?6, status_seq = ?7, start = ?8,"
 		" rest_since = ?9, occupied = ?10, alarm = ?11, cleared = ?12,"
 		" closed = ?13, last_seq = ?14, bbox = ?15, class = ?16,"
-		" plate = ?17 WHERE incident_id = ?1",
+		" plate = ?17, site_name = ?18, lane_name = ?19"
+		" WHERE incident_id = ?1",
 	[S_INC_NEW] =
 		"INSERT INTO incidents (incident_id, device, site, camera,"
 		" lane, status, status_seq, start, rest_since, occupied, alarm,"
-		" cleared, closed, last_seq, bbox, class, plate) VALUES (?1, ?2,"
-		" ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-		" ?17)",
+		" cleared, closed, last_seq, bbox, class, plate, site_name,"
+		" lane_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		" ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
 	[S_EV_INSERT] =
 		"INSERT INTO incident_events (incident_id, seq, type, wall,"
 		" received, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1135,6 +1142,8 @@ static int be_incident_get(void *p, const char *id, fl__db_incident *r)
 		r->bbox = col_dup(s, 13, &oom);
 		r->cls = col_dup(s, 14, &oom);
 		r->plate = col_dup(s, 15, &oom);
+		r->site_name = col_dup(s, 16, &oom);
+		r->lane_name = col_dup(s, 17, &oom);
 	}
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW && !oom)
@@ -1166,6 +1175,8 @@ static void bind_incident(sqlite3_stmt *s, const char *id,
 	bt(s, 15, r->bbox);
 	bt(s, 16, r->cls);
 	bt(s, 17, r->plate);
+	bt(s, 18, r->site_name);
+	bt(s, 19, r->lane_name);
 }
 
 static int be_incident_put(void *p, const char *id, const fl__db_incident *r)

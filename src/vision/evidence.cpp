@@ -13,6 +13,10 @@
  * viewable. Scaling uses INTER_AREA when shrinking (a true box average, no
  * aliasing of fine text such as the overlay) and INTER_CUBIC when enlarging.
  *
+ * The hub shows each incident's alarm still small (the incident list's
+ * thumbnail, the alerts' picture): fl_jpeg_thumb() decodes the JPEG,
+ * crops the banner band off and scales the rest to the width asked for.
+ *
  * Every output is a fresh malloc'd fl_image the caller frees with
  * fl_image_free(); inputs are borrowed and wrapped in cv::Mat headers
  * without copying. Exceptions never leave: every entry point catches
@@ -156,6 +160,51 @@ int fl_jpeg_encode(const uint8_t *bgr, int w, int h, int quality, uint8_t **out,
 		return 0;
 	} catch (...) {
 		return failed("jpeg encode", err, errlen);
+	}
+}
+
+int fl_jpeg_thumb(const uint8_t *jpeg, size_t len, int crop_top, int max_w,
+		  int quality, uint8_t **out, size_t *outlen, char *err,
+		  size_t errlen)
+{
+	if (out)
+		*out = nullptr;
+	if (outlen)
+		*outlen = 0;
+	if (!jpeg || !out || !outlen || max_w < 16 || crop_top < 0 ||
+	    quality < 1 || quality > 100 || len > ((size_t)1 << 30)) {
+		fl__vision_err(err, errlen, "thumbnail: bad arguments");
+		return FL_EINVAL;
+	}
+	try {
+		/* decoded whole: a still is made once per incident and
+		 * cached, so a reduced decode is not worth a header parser */
+		cv::Mat raw(1, (int)len, CV_8UC1, const_cast<uint8_t *>(jpeg));
+		cv::Mat img = cv::imdecode(raw, cv::IMREAD_COLOR);
+		if (img.empty() || img.type() != CV_8UC3 ||
+		    crop_top >= img.rows) {
+			fl__vision_err(err, errlen,
+				       "thumbnail: not a JPEG picture below "
+				       "a %d px band",
+				       crop_top);
+			return FL_EFORMAT;
+		}
+		cv::Mat pic = img(
+			cv::Rect(0, crop_top, img.cols, img.rows - crop_top));
+		cv::Mat small = pic;
+		if (pic.cols > max_w) {
+			int th = std::max(1,
+					  (int)std::lround((double)pic.rows *
+							   max_w / pic.cols));
+			cv::resize(pic, small, cv::Size(max_w, th), 0, 0,
+				   cv::INTER_AREA);
+		}
+		if (!small.isContinuous())
+			small = small.clone();
+		return fl_jpeg_encode(small.data, small.cols, small.rows,
+				      quality, out, outlen, err, errlen);
+	} catch (...) {
+		return failed("thumbnail", err, errlen);
 	}
 }
 

@@ -1,5 +1,5 @@
 /*
- * overlay.cpp - the text banner on every evidence image (SPEC 4: date and
+ * overlay.cpp - the text banner of every evidence image (SPEC 4: date and
  * time, site, lane, device id, incident id, anti-forgery code), behind
  * vision.h.
  *
@@ -12,12 +12,17 @@
  * loaded fails fl_overlay_create(): evidence without a readable banner must
  * not be produced silently.
  *
- * Geometry. The text height follows the image's shorter side
- * (min(w, h) / 28, at least 14 px): 25 px on 1280x720, 38 px on 1920x1080,
- * 14..17 px on a 480 px close-up - legible without covering the scene. The band
- * is darkened, not blacked out (65% dark over the picture), so what lies
- * under it still shows. All drawing happens inside a cv::Mat view of the
- * band, so no pixel below the banner can change.
+ * A note on the band. Enforcement pictures carry their text in a band of
+ * their own, above the scene, and so does this: the banner never covers a
+ * pixel of the picture (nor collides with the camera's own time stamp in a
+ * corner); the picture is copied unchanged below the band. The text height
+ * follows the picture's shorter side (min(w, h) / 36, at least 14 px: 20 px
+ * on 1280x720, 30 px on 1920x1080, 14 px on 640x360 or a 480 px close-up),
+ * and the fields (time, image number and code, site, lane, camera, device,
+ * incident) are laid out in reading order into as few lines as the width
+ * holds, so the band stays compact: two lines on a 1280 px scene, three or
+ * four on a narrow close-up. A field wider than a whole line is broken
+ * between two characters.
  *
  * Exceptions never leave: every entry point catches everything.
  */
@@ -36,25 +41,28 @@ extern "C" {
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 namespace
 {
 
 constexpr int kMaxLines = 16;
-/* Darkening of the band: out = in * (1 - kBandAlpha). */
-constexpr double kBandAlpha = 0.65;
+/* The band's grey: near black, so white text reads in print too. */
+constexpr int kBandGrey = 24;
 
 int text_height(int w, int h)
 {
-	return std::max(14, std::min(w, h) / 28);
+	return std::max(14, std::min(w, h) / 36);
 }
 
 int line_pitch(int th)
 {
-	return (th * 3 + 1) / 2;
+	return (th * 7 + 2) / 5; /* 1.4 text heights */
 }
 
 int margin(int th)
@@ -162,66 +170,143 @@ void fl_overlay_destroy(fl_overlay *o)
 	delete o;
 }
 
-int fl_overlay_banner_height(int w, int h, int nlines)
+namespace
 {
-	if (nlines <= 0 || w <= 0 || h <= 0)
-		return 0;
-	int th = text_height(w, h);
+
+int band_height(int th, int nlines)
+{
 	return nlines * line_pitch(th) + 2 * margin(th) - (line_pitch(th) - th);
 }
 
-/*
- * Darken the band, then draw each line with its top at
- * margin + i * pitch, clipped to the band by drawing into a view of it.
- */
-int fl_overlay_draw(fl_overlay *o, uint8_t *bgr, int w, int h,
-		    const char *const *lines, int nlines, char *err,
+/* The length of the longest prefix of s (whole UTF-8 characters, at least
+ * one) that fits in maxw pixels. */
+size_t fit_prefix(cv::freetype::FreeType2 &ft, const std::string &s, int th,
+		  int maxw)
+{
+	size_t best = 0, i = 0;
+	int base;
+
+	while (i < s.size()) {
+		size_t n = 1;
+		while (i + n < s.size() &&
+		       ((unsigned char)s[i + n] & 0xC0) == 0x80)
+			n++;
+		if (best &&
+		    ft.getTextSize(s.substr(0, i + n), th, -1, &base).width >
+			    maxw)
+			break;
+		i += n;
+		best = i;
+	}
+	return best;
+}
+
+/* The fields laid out into lines of at most maxw pixels, two spaces
+ * between fields on a line. */
+std::vector<std::string> layout(cv::freetype::FreeType2 &ft,
+				const char *const *fields, int n, int th,
+				int maxw)
+{
+	std::vector<std::string> lines;
+	std::string cur;
+	int base;
+
+	for (int i = 0; i < n; i++) {
+		if (!fields[i] || !*fields[i])
+			continue;
+		std::string f = clean_utf8(fields[i]);
+		std::string cand = cur.empty() ? f : cur + "  " + f;
+
+		if (ft.getTextSize(cand, th, -1, &base).width <= maxw) {
+			cur = cand;
+			continue;
+		}
+		if (!cur.empty())
+			lines.push_back(cur);
+		cur.clear();
+		while (ft.getTextSize(f, th, -1, &base).width > maxw) {
+			size_t k = fit_prefix(ft, f, th, maxw);
+			lines.push_back(f.substr(0, k));
+			f.erase(0, k);
+		}
+		cur = f;
+	}
+	if (!cur.empty())
+		lines.push_back(cur);
+	return lines;
+}
+
+} // namespace
+
+int fl_overlay_band(fl_overlay *o, const fl_image *pic,
+		    const char *const *fields, int nfields, fl_image *out,
+		    int *band_h, char *lines, size_t lineslen, char *err,
 		    size_t errlen)
 {
-	if (!o || !bgr || w <= 0 || h <= 0 || (long long)w * h > (1LL << 28) ||
-	    nlines < 0 || nlines > kMaxLines || (nlines > 0 && !lines)) {
+	if (out)
+		*out = fl_image{};
+	if (band_h)
+		*band_h = 0;
+	if (lines && lineslen)
+		lines[0] = 0;
+	if (!o || !pic || !pic->bgr || !out || pic->w <= 0 || pic->h <= 0 ||
+	    (long long)pic->w * pic->h > (1LL << 28) || nfields < 0 ||
+	    (nfields > 0 && !fields)) {
 		fl__vision_err(err, errlen, "overlay: bad arguments");
 		return FL_EINVAL;
 	}
-	if (nlines == 0)
-		return 0;
-	int bh = fl_overlay_banner_height(w, h, nlines);
-	if (bh > h) {
-		fl__vision_err(
-			err, errlen,
-			"overlay: %d lines need a %d px banner, image is %d px "
-			"tall",
-			nlines, bh, h);
-		return FL_EINVAL;
-	}
 	try {
-		cv::Mat img(h, w, CV_8UC3, bgr, (size_t)w * 3);
-		cv::Mat band = img(cv::Rect(0, 0, w, bh));
-		band.convertTo(band, -1, 1.0 - kBandAlpha, 0.0);
+		int w = pic->w, h = pic->h;
 		int th = text_height(w, h), m = margin(th);
-		for (int i = 0; i < nlines; i++) {
-			if (!lines[i] || !*lines[i])
-				continue;
-			std::string s = clean_utf8(lines[i]);
-			/* baseline at about 85% of the em below the line top:
-			 * descenders (g, y) stay inside the line */
-			int base = m + i * line_pitch(th) + (th * 85) / 100;
-			o->ft->putText(band, s, cv::Point(m, base), th,
+		std::vector<std::string> ls = layout(*o->ft, fields, nfields,
+						     th, w - 2 * m);
+		if ((int)ls.size() > kMaxLines) {
+			fl__vision_err(err, errlen,
+				       "overlay: %zu lines do not fit a %d px "
+				       "wide picture (%d at most)",
+				       ls.size(), w, kMaxLines);
+			return FL_EINVAL;
+		}
+		int bh = ls.empty() ? 0 : band_height(th, (int)ls.size());
+		size_t bytes = (size_t)w * (size_t)(h + bh) * 3;
+		uint8_t *buf = (uint8_t *)malloc(bytes);
+		if (!buf) {
+			fl__vision_err(err, errlen, "overlay: out of memory");
+			return FL_ENOMEM;
+		}
+		cv::Mat img(h + bh, w, CV_8UC3, buf, (size_t)w * 3);
+		cv::Mat band = img(cv::Rect(0, 0, w, bh));
+		band.setTo(cv::Scalar(kBandGrey, kBandGrey, kBandGrey));
+		memcpy(buf + (size_t)bh * w * 3, pic->bgr, (size_t)w * h * 3);
+		std::string joined;
+		for (size_t i = 0; i < ls.size(); i++) {
+			/* baseline at about 85% of the em below the line
+			 * top: descenders (g, y) stay inside the line */
+			int base = m + (int)i * line_pitch(th) +
+				   (th * 85) / 100;
+			o->ft->putText(band, ls[i], cv::Point(m, base), th,
 				       cv::Scalar(255, 255, 255), -1,
 				       cv::LINE_AA, true);
+			joined += (i ? "\n" : "") + ls[i];
 		}
-		if (band.data != bgr) {
-			fl__vision_err(err, errlen, "overlay: internal error");
-			return FL_EIO;
-		}
+		out->bgr = buf;
+		out->w = w;
+		out->h = h + bh;
+		if (band_h)
+			*band_h = bh;
+		if (lines && lineslen)
+			snprintf(lines, lineslen, "%s", joined.c_str());
 		return 0;
 	} catch (const std::bad_alloc &) {
+		fl_image_free(out);
 		fl__vision_err(err, errlen, "overlay: out of memory");
 		return FL_ENOMEM;
 	} catch (const cv::Exception &e) {
+		fl_image_free(out);
 		fl__vision_err(err, errlen, "overlay: %s", e.err.c_str());
 		return FL_EIO;
 	} catch (...) {
+		fl_image_free(out);
 		fl__vision_err(err, errlen, "overlay: unexpected error");
 		return FL_EIO;
 	}

@@ -190,6 +190,16 @@ void fl_image_free(fl_image *img);
 int fl_jpeg_encode(const uint8_t *bgr, int w, int h, int quality, uint8_t **out,
 		   size_t *len, char *err, size_t errlen);
 
+/* A small JPEG of a JPEG picture (len bytes, borrowed): the top crop_top
+ * rows cut off (an evidence image's banner band, manifest banner_px), the
+ * rest scaled to at most max_w (>= 16) pixels wide, keeping its shape
+ * (never enlarged), encoded at quality 1..100. *out is malloc'd (free()),
+ * *outlen its size. Returns 0, FL_EINVAL (bad arguments), FL_EFORMAT (not a
+ * JPEG, or nothing left below crop_top), FL_ENOMEM or FL_EIO. Thread-safe. */
+int fl_jpeg_thumb(const uint8_t *jpeg, size_t len, int crop_top, int max_w,
+		  int quality, uint8_t **out, size_t *outlen, char *err,
+		  size_t errlen);
+
 /* ---- text overlay ---- */
 
 typedef struct fl_overlay fl_overlay;
@@ -199,7 +209,7 @@ typedef struct fl_overlay fl_overlay;
 #define FL_OVERLAY_DEFAULT_FONT                                                \
 	"/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
-/* Load a TrueType/OpenType font (cv::freetype) for fl_overlay_draw().
+/* Load a TrueType/OpenType font (cv::freetype) for fl_overlay_band().
  * font_path NULL = FL_OVERLAY_DEFAULT_FONT; borrowed for the call. A missing
  * or unreadable font fails here (NULL, reason naming the path in err), never
  * later with a silent fallback. Returns an object freed with
@@ -209,23 +219,25 @@ fl_overlay *fl_overlay_create(const char *font_path, char *err, size_t errlen);
 /* Free an overlay. NULL is a no-op. */
 void fl_overlay_destroy(fl_overlay *o);
 
-/* Draw nlines lines of UTF-8 text (borrowed; a NULL line is drawn empty) in
- * place on the packed BGR24 image (w x h, stride w*3): a banner across the
- * top, white text on a dark band blended at 65% over the picture. Text
- * height is max(14, min(w, h) / 28) px (25 px at 1280x720, 38 px at
- * 1920x1080, 14..17 px on a 480 px close-up); lines are 1.5 text heights apart
- * with a margin of a third of the text height round them; the band's height
- * is fl_overlay_banner_height() and no pixel below it is touched. A line
- * too wide for the image is clipped at the right edge; malformed UTF-8 bytes
- * are drawn as '?'. Returns 0, FL_EINVAL (bad arguments, nlines < 0 or > 16,
- * or a banner taller than the image) or FL_EIO. */
-int fl_overlay_draw(fl_overlay *o, uint8_t *bgr, int w, int h,
-		    const char *const *lines, int nlines, char *err,
+/*
+ * The banner of an evidence image, in a band added above the picture
+ * (overlay.cpp, "A note on the band"): pic (borrowed) is copied unchanged
+ * below a near-black band in which the nfields fields (UTF-8, borrowed;
+ * NULL or "" skipped) are written in white, in order, two spaces apart,
+ * wrapped into as few lines as the width holds (a field wider than a line
+ * is broken between characters; malformed UTF-8 bytes are drawn as '?').
+ * Text height max(14, min(w, h) / 36) px, lines 1.4 text heights apart,
+ * a margin of a third of the text height round them. out gets a new image
+ * of pic->w x (pic->h + band) (fl_image_free); *band_h (may be NULL) the
+ * band's height, 0 when no field has text; lines (may be NULL) the lines
+ * as drawn, joined with '\n' (cut to lineslen). Returns 0, FL_EINVAL (bad
+ * arguments, or more than 16 lines), FL_ENOMEM or FL_EIO; out is empty on
+ * failure.
+ */
+int fl_overlay_band(fl_overlay *o, const fl_image *pic,
+		    const char *const *fields, int nfields, fl_image *out,
+		    int *band_h, char *lines, size_t lineslen, char *err,
 		    size_t errlen);
-
-/* Height in pixels of the banner fl_overlay_draw() paints for nlines lines
- * on a w x h image (0 when nlines <= 0). Pure. */
-int fl_overlay_banner_height(int w, int h, int nlines);
 
 /* ---- licence plates ---- */
 

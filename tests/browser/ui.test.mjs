@@ -127,6 +127,85 @@ async function imagesLoaded(page, selector) {
 	return page.$$eval(selector, (imgs) => imgs.map((i) => ({ src: i.getAttribute('src'), w: i.naturalWidth, h: i.naturalHeight })));
 }
 
+// The UI in Chinese (docs/i18n.md): chosen from Accept-Language, every
+// page in the catalogue's words, times in the hub's zone (+08:00) whatever
+// the browser's own (New York here), the header's switch to English and
+// back, which sticks across reloads and pages (the fl_lang cookie).
+// Screenshots zh-*.png beside the English ones.
+async function chinese(browser) {
+	step = 'Chinese from Accept-Language';
+	const zp = await newPage(browser, { locale: 'zh-CN', timezoneId: 'America/New_York' });
+	await zp.goto(URL0 + '/login');
+	await zp.waitForSelector('#login input[name=user]');
+	check(await zp.evaluate(() => document.documentElement.lang) === 'zh-CN', 'zh: <html lang> is not zh-CN');
+	check((await zp.textContent('#login button[type=submit]')) === '登录', 'zh: the login button is not 登录');
+	await shot(zp, 'zh-01-login');
+	await login(zp, OFFICER, `/incidents?site=${SITE}`);
+	await zp.waitForSelector(`#incidents tr[data-incident="${ID}"] td.thumb img`);
+	const nav = await zp.$$eval('#nav a[data-nav]', (as) => as.filter((a) => !a.hidden).map((a) => a.textContent));
+	check(nav.join() === '事件,报表,设备', `zh: the navigation says ${nav}`);
+	const heads = await zp.$$eval('#incidents thead th', (ths) => ths.map((x) => x.textContent));
+	check(heads.join() === '照片,小区,通道,摄像头,状态,开始时间,占用时长,处理结果,证据', `zh: the list's columns ${heads}`);
+	const row = await zp.textContent(`#incidents tr[data-incident="${ID}"]`);
+	for (const w of ['已恢复', '✓ 已验证']) check(row.includes(w), `zh: the list row lacks "${w}": ${row}`);
+	check(/\d+分\d\d秒|\d+秒|\d+小时\d\d分/.test(row), `zh: no Chinese duration in the row: ${row}`);
+	// the hub's zone, not the browser's: the start as the API has it, +8 h
+	const inc = await (await zp.request.get(`${URL0}/api/incidents/${ID}`)).json();
+	const local = new Date(((inc.rest_since ?? inc.start) + 8 * 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+	check(row.includes(local), `zh: the row does not show the start in +08:00 (${local}): ${row}`);
+	check((await zp.textContent('#whoami .role')) === '执法人员', 'zh: the role is not 执法人员');
+	// the names people read (the device's site_name and lane name), the ids as titles
+	await zp.goto(`${URL0}/incidents?site=${OTHER_SITE}`);
+	await zp.waitForSelector(`#incidents tr[data-incident="${OTHER}"]`);
+	const named = await zp.$eval(`#incidents tr[data-incident="${OTHER}"]`, (r) => [r.querySelector('td.site a').textContent,
+		r.querySelector('td.site a').title, r.children[2].textContent, r.children[2].title]);
+	check(named.join() === `北区 7 号楼,${OTHER_SITE},北侧消防通道,lane-n`, `zh: ${OTHER}'s names: ${named}`);
+	await zp.goto(`${URL0}/incidents?site=${SITE}`);
+	await zp.waitForSelector(`#incidents tr[data-incident="${ID}"] td.thumb img`);
+	await shot(zp, 'zh-02-incidents');
+
+	step = 'Chinese: the incident';
+	await Promise.all([zp.waitForURL(`**/incidents/${ID}`), zp.click(`#incidents tr[data-incident="${ID}"] a >> nth=0`)]);
+	await zp.waitForSelector(`#incident[data-incident="${ID}"]`);
+	await imagesLoaded(zp, 'img.scene');
+	const facts = await zp.textContent('dl.facts');
+	for (const w of ['小区', '通道', '停留开始', `${local} +08:00`]) check(facts.includes(w), `zh: the facts lack "${w}": ${facts}`);
+	check((await zp.textContent('#signature-h')) === '签名检查', 'zh: the signature heading');
+	check(/✓ 证据已验证/.test(await zp.textContent('#signature')), 'zh: the signature verdict');
+	check((await zp.textContent('#timeline')).includes('+08:00'), 'zh: the timeline has no offset');
+	await shot(zp, 'zh-03-incident', { fullPage: true });
+
+	step = 'Chinese: reports and fleet';
+	await zp.goto(`${URL0}/reports?site=${SITE}`);
+	await zp.waitForSelector('#report-totals');
+	check((await zp.textContent('main h1')) === '报表', 'zh: the reports heading');
+	check((await zp.textContent('#report-outcomes')).includes('拖车'), 'zh: the outcome tallies');
+	await shot(zp, 'zh-04-reports', { fullPage: true });
+	await zp.goto(`${URL0}/fleet`);
+	await zp.waitForSelector('#fleet');
+	check((await zp.textContent('main h1')) === '设备', 'zh: the fleet heading');
+	await shot(zp, 'zh-05-fleet');
+
+	step = 'the language switch sticks';
+	await zp.goto(`${URL0}/incidents?site=${SITE}`);
+	await zp.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
+	await Promise.all([zp.waitForNavigation(), zp.selectOption('#lang-switch', 'en')]);
+	await zp.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
+	check((await zp.textContent('#nav a[data-nav=incidents]')) === 'Incidents', 'the switch to English did not change the page');
+	const cookies = await zp.context().cookies();
+	check(cookies.some((c) => c.name === 'fl_lang' && c.value === 'en'), `no fl_lang=en cookie: ${JSON.stringify(cookies.map((c) => c.name))}`);
+	const other = await zp.context().newPage();
+	await other.goto(`${URL0}/reports?site=${SITE}`);
+	await other.waitForSelector('#report-totals');
+	check((await other.textContent('main h1')) === 'Reports', 'English does not stick on another page of a zh browser');
+	await other.close();
+	await shot(zp, 'zh-06-switched-to-en');
+	await Promise.all([zp.waitForNavigation(), zp.selectOption('#lang-switch', 'zh-CN')]);
+	await zp.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
+	check((await zp.textContent('#nav a[data-nav=incidents]')) === '事件', 'the switch back to Chinese');
+	await zp.context().close();
+}
+
 async function main() {
 	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 	try {
@@ -177,6 +256,12 @@ async function run(browser) {
 	check(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/.test(row), `list row has no YYYY-MM-DD HH:MM:SS time: ${row}`);
 	const options = await page.$$eval('#filters select[name=site] option', (os) => os.map((o) => o.value));
 	check(options.includes(SITE) && options.includes(OTHER_SITE), `site filter options ${options}`);
+	// the alarm still as the row's thumbnail: the verified incident's
+	// loads (320 px, made by the hub); one without evidence has none
+	const thumbs = await imagesLoaded(page, `#incidents tr[data-incident="${ID}"] td.thumb img`);
+	check(thumbs.length === 1 && thumbs[0].w === 320 && thumbs[0].h > 100 && thumbs[0].h < 320,
+		`the thumbnail of ${ID}: ${JSON.stringify(thumbs)}`);
+	check(await page.$(`#incidents tr[data-incident="${OTHER}"] td.thumb img`) === null, `${OTHER} has a thumbnail`);
 	await shot(page, '02-incidents');
 
 	step = 'paging';
@@ -210,7 +295,7 @@ async function run(browser) {
 	await page.waitForSelector(`#incidents tr[data-incident="${OTHER}"]`);
 	check(await page.inputValue('#filters select[name=site]') === OTHER_SITE, 'the site filter is lost on reload');
 	check(await page.inputValue('#filters select[name=outcome]') === 'none', 'the outcome filter is lost on reload');
-	const sitesShown = await page.$$eval('#incidents tbody tr td:first-child', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+	const sitesShown = await page.$$eval('#incidents tbody tr td.site a', (as) => [...new Set(as.map((a) => a.title))]);
 	check(sitesShown.join() === OTHER_SITE, `site filter ${OTHER_SITE} shows ${sitesShown}`);
 	await page.selectOption('#filters select[name=status]', 'cleared');
 	await Promise.all([page.waitForURL((u) => u.searchParams.get('status') === 'cleared'), page.click('#filters button[type=submit]')]);
@@ -230,7 +315,8 @@ async function run(browser) {
 	check(scenes.length >= 3, `${scenes.length} scene images, expected at least 3`);
 	for (const i of scenes) check(i.w > 0 && i.h > 0, `scene image ${i.src} did not load`);
 	const times = await page.$$eval('.scenes figcaption', (f) => f.map((x) => x.querySelector('time')?.textContent || ''));
-	check(times.every((t) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(t)), `scene captions lack times: ${times}`);
+	// evidence times carry the hub's offset (docs/i18n.md)
+	check(times.every((t) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00$/.test(t)), `scene captions lack times with offset: ${times}`);
 	check(times.join() === [...times].sort().join(), `scene images not in time order: ${times}`);
 	for (const sel of ['#composite', '#closeup']) {
 		const [im] = await imagesLoaded(page, sel);
@@ -247,7 +333,7 @@ async function run(browser) {
 	for (const t of ['occupied', 'alarm', 'evidence', 'cleared']) check(types.includes(t), `timeline lacks ${t}: ${types}`);
 	check(types.indexOf('occupied') < types.indexOf('alarm') && types.indexOf('alarm') < types.indexOf('cleared'), `timeline order ${types}`);
 	const ltimes = await page.$$eval('#timeline li time', (ts) => ts.map((t) => t.textContent));
-	check(ltimes.every((t) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(t)), `timeline times ${ltimes}`);
+	check(ltimes.every((t) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00$/.test(t)), `timeline times ${ltimes}`);
 	await shot(page, '03-incident-top');
 
 	step = 'enlarge an image';
@@ -355,7 +441,7 @@ async function run(browser) {
 	await page.waitForSelector(`#weekly-incidents tr[data-incident="${ID}"]`);
 	const wrow = await page.textContent(`#weekly-incidents tr[data-incident="${ID}"]`);
 	check(wrow.includes('towed'), `weekly row of ${ID} does not say towed: ${wrow}`);
-	const wsites = await page.$$eval('#weekly-incidents tbody tr td:nth-child(2)', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+	const wsites = await page.$$eval('#weekly-incidents tbody tr td:nth-child(2)', (tds) => [...new Set(tds.map((t) => t.title))]);
 	check(wsites.join() === SITE, `the weekly report of ${SITE} lists sites ${wsites}`);
 	check(Number(await page.textContent('#weekly td[data-outcome=towed]')) >= 1, 'weekly towed tally');
 	check((await page.textContent('#weekly-site')) === SITE, 'weekly header site');
@@ -469,7 +555,7 @@ async function run(browser) {
 	await pp.goto(URL0 + '/incidents');
 	await pp.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
 	check(await pp.$(`#incidents tr[data-incident="${OTHER}"]`) === null, `the property manager sees ${OTHER} of ${OTHER_SITE}`);
-	const pmRows = await pp.$$eval('#incidents tbody tr td:first-child', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+	const pmRows = await pp.$$eval('#incidents tbody tr td.site a', (as) => [...new Set(as.map((a) => a.title))]);
 	check(pmRows.join() === SITE, `the property manager's list shows sites ${pmRows}`);
 	const pmSites = await pp.$$eval('#filters select[name=site] option', (os) => os.map((o) => o.value));
 	check(!pmSites.includes(OTHER_SITE), `site filter offers ${OTHER_SITE} to the property manager`);
@@ -481,6 +567,7 @@ async function run(browser) {
 	await pp.waitForSelector(`#weekly-incidents tr[data-incident="${ID}"]`);
 	await pp.context().close();
 
+	await chinese(browser);
 	await tampered(browser);
 
 	step = 'login rate limit';
@@ -535,6 +622,9 @@ async function tampered(browser) {
 	await page.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
 	const row = await page.textContent(`#incidents tr[data-incident="${ID}"]`);
 	check(row.includes('⚠ tampered') && !row.includes('✓ verified'), `the list row does not say tampered: ${row}`);
+	check(await page.$(`#incidents tr[data-incident="${ID}"] td.thumb img`) === null, 'the tampered incident shows its thumbnail');
+	const still = await page.request.get(`${URL0}/api/incidents/${ID}/still`);
+	check(still.status() === 204, `the tampered incident's still answered ${still.status()}`);
 	await shot(page, '13-incidents-tampered');
 
 	step = 'tampered: the incident';

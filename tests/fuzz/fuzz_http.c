@@ -3,7 +3,7 @@
  * src/hub/session.c, src/store/username.c) on arbitrary bytes: the Cookie
  * header, the Range header, query dates and numbers, report periods, plain
  * names, CSV quoting, JSON request bodies, the login's Content-Type and
- * Origin, and user names. All of them read text a browser (or an
+ * Origin, user names and Accept-Language. All of them read text a browser (or an
  * attacker) sends.
  *
  * Input: the first byte picks nothing; the bytes are split at the first
@@ -23,7 +23,9 @@
  *   - JSON fields found are strings without NULs;
  *   - the client's address behind a trusted proxy (X-Forwarded-For) is an
  *     address in canonical text, or the proxy's own when the header is
- *     refused; from a peer that is not trusted the header is never read.
+ *     refused; from a peer that is not trusted the header is never read;
+ *   - the language an Accept-Language header or a cookie asks for is one
+ *     of ours, and the switch's cookie wins.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -35,6 +37,7 @@
 
 #include "fl.h"
 #include "httpparse.h"
+#include "lang.h"
 #include "session.h"
 #include "username.h"
 
@@ -172,6 +175,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(hub_client_addr("198.51.100.1", h, trusted, 2, addr,
 				      sizeof(addr)) == 0 &&
 		      !strcmp(addr, "198.51.100.1"));
+	}
+	{
+		/* one of our languages; Chinese whenever English is */
+		int zh = hub_lang_pick(NULL, h, FL_LANG_ZH);
+		int en = hub_lang_pick(NULL, h, FL_LANG_EN);
+
+		CHECK(zh == FL_LANG_ZH || zh == FL_LANG_EN);
+		CHECK(en == FL_LANG_ZH || en == FL_LANG_EN);
+		CHECK(!(zh == FL_LANG_EN && en == FL_LANG_ZH));
+		CHECK(hub_lang_pick("en", h, FL_LANG_ZH) == FL_LANG_EN);
+		v = hub_lang_pick(h, NULL, FL_LANG_ZH);
+		CHECK(v == FL_LANG_ZH || v == FL_LANG_EN);
 	}
 out:
 	free(h);

@@ -89,7 +89,7 @@ curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/login" || fail "the hub does n
 # The other site's incident (no evidence), and one message to quarantine.
 NOW=$(date +%s)
 north() { # seq type unix_time
-	printf '{"incident_id": "north-edge-7-lane-n-1", "seq": %s, "type": "%s", "site": "north-site", "device": "north-edge", "camera": "cam-1", "lane": "lane-n", "unix_time": %s, "class": "vehicle"}' "$1" "$2" "$3"
+	printf '{"incident_id": "north-edge-7-lane-n-1", "seq": %s, "type": "%s", "site": "north-site", "device": "north-edge", "camera": "cam-1", "lane": "lane-n", "site_name": "北区 7 号楼", "lane_name": "北侧消防通道", "unix_time": %s, "class": "vehicle"}' "$1" "$2" "$3"
 }
 NT=firelane/north-site/north-edge/cam-1/lane-n/incident
 # north-edge's messages, signed with the key it shares with the edge here
@@ -147,6 +147,9 @@ IID=$(q "select incident_id from incidents where site = 'scene-site' and verifie
 [ "$(q "select count(*) from quarantine")" -ge 1 ] || fail "nothing quarantined"
 [ "$(q "select count(*) from incidents")" = 35 ] || fail "expected 35 incidents: $(q 'select status, count(*) from incidents group by status')"
 echo "$NAME: incident $IID with $(ls "$EV/$IID" | wc -l) evidence files; north-edge-7-lane-n-1 without"
+
+# every string of the UI in both catalogues (docs/i18n.md)
+node "$SRC/tests/browser/i18n_keys.mjs" "$SRC" || fail "the UI's catalogues are incomplete (above)"
 
 SHOTS=$(cd "$BUILD" && pwd)/screenshots
 rm -rf "$SHOTS"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh - make demo's chain, end to end (issue 5, point 8).
 #
-# Runs scripts/demo.sh in its bounded mode (FL_DEMO_EXIT_AFTER=verified) with
+# Runs scripts/demo.sh as a Chinese user (LANG=zh_CN.UTF-8: its lines in
+# Chinese; the stored incidents carry the demo's Chinese site and lane
+# names) in its bounded mode (FL_DEMO_EXIT_AFTER=verified) with
 # a temporary folder (FL_DEMO_DIR), the quick scenes and a free web port, so
 # the real chain runs: a private mosquitto, firelane-hub with SQLite and its
 # HTTP API, two edges on two sites live on generated scenes. While the chain
@@ -120,7 +122,8 @@ set +e
 # mosquitto started as root drops to its own user, which must reach the
 # demo's broker accounts and ACL in $WORK/run (docs/security.md)
 chmod 0755 "$WORK"
-FL_DEMO_DIR=$WORK FL_DEMO_QUICK=1 FL_DEMO_EXIT_AFTER=verified FL_DEMO_TIMEOUT_S=400 \
+# as a Chinese user runs it (LANG zh_*: the lines it prints are Chinese)
+LANG=zh_CN.UTF-8 FL_DEMO_DIR=$WORK FL_DEMO_QUICK=1 FL_DEMO_EXIT_AFTER=verified FL_DEMO_TIMEOUT_S=400 \
 	FL_DEMO_HTTP_PORT=$HTTP_PORT FL_DEMO_THEN="bash $WORK/check.sh" \
 	"$SRC/scripts/demo.sh" "$BUILD" >"$WORK/demo.out" 2>"$WORK/demo.log"
 rc=$?
@@ -128,9 +131,13 @@ set -e
 cat "$WORK/demo.out"
 [ "$rc" = 0 ] || fail "scripts/demo.sh exited $rc: $(tail -n 5 "$WORK/demo.log")"
 grep -q "demo check: passed" "$WORK/demo.out" || fail "the checks did not run"
-grep -q "^  URL:    http://127.0.0.1:$HTTP_PORT/" "$WORK/demo.out" || fail "no URL printed"
-grep -q "^  login:  demo / firelane-demo " "$WORK/demo.out" || fail "no admin login printed"
-grep -q "^  login:  manager / firelane-demo " "$WORK/demo.out" || fail "no manager login printed"
+grep -q "^  网址：  http://127.0.0.1:$HTTP_PORT/" "$WORK/demo.out" || fail "no URL printed (in Chinese)"
+grep -q "^  登录：  demo / firelane-demo（管理员" "$WORK/demo.out" || fail "no admin login printed"
+grep -q "^  登录：  manager / firelane-demo（物业管理员" "$WORK/demo.out" || fail "no manager login printed"
+grep -q "^firelane 演示：事件 .* 的证据已验证" "$WORK/demo.out" || fail "no verified line in Chinese"
+# The sites and lanes have Chinese names, carried to the hub by the edges.
+names=$(sqlite3 "$WORK/run/hub.db" "select group_concat(distinct site_name || '/' || lane_name) from incidents where site = 'north-gate'")
+[ "$names" = "北门小区/北门消防通道" ] || fail "north-gate's names in the store: '$names'"
 # Stopped in order: the edges said "stopped" and the hub stored it.
 st=$(sqlite3 "$WORK/run/hub.db" "select group_concat(device || '=' || status) from (select * from devices order by device)")
 [ "$st" = "edge-north=stopped,edge-south=stopped" ] || fail "devices after the demo: $st"

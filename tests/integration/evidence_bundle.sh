@@ -4,16 +4,22 @@
 # Generates two synthetic scenes with firelane-scene (--quick): park_leave (a
 # car parks past its dwell time and leaves) and short_stop (a car stops for
 # half the dwell time and leaves). Replays each through firelane-edge with
-# --evidence-dir, with a Chinese site and lane name and the device key in the
-# test's own folder, and checks:
+# --evidence-dir, with a Chinese site and lane name, the device's time zone
+# Asia/Shanghai and the device key in the test's own folder, and checks:
 #   park_leave  exactly one bundle, named after the alarmed incident, with
 #               - at least 3 scene images, the first and last at least
 #                 max(10 s, dwell_s) apart (video times from the manifest);
-#               - the overlay text of every image (recorded in the manifest)
-#                 containing the manifest's incident id, device, lane, the
-#                 image's seq, time and anti-forgery code, and the display
-#                 names;
-#               - scene images at the source's full resolution;
+#               - the banner of every image (its lines as drawn, recorded in
+#                 the manifest) containing the manifest's incident id,
+#                 device, lane, the image's number with its Chinese label
+#                 (第N张), its local time with the offset (+08:00: the same
+#                 instant as the signed UTC time_utc) and anti-forgery code,
+#                 and the display names;
+#               - scene images at the source's full resolution below a
+#                 band of their own (banner_px high): the source's width,
+#                 its height plus the band; every band compact (three
+#                 lines at most, four on the close-up, at the documented
+#                 text height);
 #               - a close-up and a composite;
 #               - a clip that ffprobe decodes, whose span (manifest t_from /
 #                 t_to, and the decoded duration) covers [rest - pre_roll,
@@ -24,7 +30,8 @@
 #                 exits non-zero once a byte of an image is flipped;
 #   sequence    the same scene as a JPEG image sequence (--fps 25): a bundle
 #               that verifies, with a clip re-encoded to H.264 (the path for
-#               MJPEG webcams and image sequences);
+#               MJPEG webcams and image sequences), its banner in English
+#               (evidence.language: en, "No.N") at +08:00;
 #   short_stop  no alarm, no bundle, and no working file left behind.
 #
 # Env: FL_BUILD_DIR (build tree with the programs).
@@ -35,27 +42,31 @@ need "$EDGE" "$SCENE" "$VERIFY" ffprobe ffmpeg python3
 PRE=6
 POST=4
 
-# make_scene NAME: generate it and write NAME.yaml with display names, the key in
-# WORK/keys and short pre/post rolls (the quick scenes are 40-48 s).
+# make_scene NAME [LANGUAGE [CONFIG]]: generate it (once) and write CONFIG
+# (NAME.yaml) with display names, the time zone, the banner's language
+# (zh-CN), the key in WORK/keys and short pre/post rolls (the quick scenes
+# are 40-48 s).
 make_scene() {
-	local name=$1
-	"$SCENE" --scenario "$name" --quick --classic --seed 1 --out "$WORK/sc" \
-		2>"$WORK/scene-$name.log" || fail "firelane-scene $name failed"
-	python3 - "$WORK/sc/$name.yaml" "$WORK/$name.yaml" "$PRE" "$POST" <<'EOF' || fail "config for $name"
+	local name=$1 lang=${2:-zh-CN} conf=${3:-$WORK/$1.yaml}
+	[ -f "$WORK/sc/$name.yaml" ] ||
+		"$SCENE" --scenario "$name" --quick --classic --seed 1 --out "$WORK/sc" \
+			2>"$WORK/scene-$name.log" || fail "firelane-scene $name failed"
+	python3 - "$WORK/sc/$name.yaml" "$conf" "$PRE" "$POST" "$lang" <<'EOF' || fail "config for $name"
 import re, sys
-src, dst, pre, post = sys.argv[1:]
+src, dst, pre, post, lang = sys.argv[1:]
 text = open(src, encoding="utf-8").read()
 text = text.replace("source: ", "source: sc/", 1)
 text = re.sub(r"device: \{id: ([^,]+), site: ([^}]+)\}",
-              r'device: {id: \1, site: \2, site_name: "城东小区 3 号楼", key_file: keys/device.key}',
+              r'device: {id: \1, site: \2, site_name: "城东小区 3 号楼", time_zone: Asia/Shanghai, key_file: keys/device.key}',
               text)
 text = text.replace("      - id: lane-a\n", '      - id: lane-a\n        name: "消防通道 A"\n')
-text += "evidence:\n  pre_roll_s: %s\n  post_roll_s: %s\n" % (pre, post)
+text += "evidence:\n  pre_roll_s: %s\n  post_roll_s: %s\n  language: %s\n" % (pre, post, lang)
 open(dst, "w", encoding="utf-8").write(text)
 EOF
 }
 
 make_scene park_leave
+make_scene park_leave en "$WORK/park_leave-en.yaml"
 make_scene short_stop
 
 # ---- park_leave: one complete bundle ----------------------------------------
@@ -68,7 +79,7 @@ IFS=, read -r W H < <(ffprobe -v error -select_streams v:0 -show_entries stream=
 	-of csv=p=0 "$WORK/sc/park_leave.mp4") || fail "ffprobe of the source"
 
 python3 - "$WORK/park.jsonl" "$WORK/ev-park" "$WORK/park_leave.yaml" "$W" "$H" "$PRE" "$POST" <<'EOF' >"$WORK/check.log" 2>&1 || fail "bundle check: $(tail -n 5 "$WORK/check.log")"
-import json, os, re, struct, subprocess, sys
+import datetime, json, os, re, struct, subprocess, sys
 events_path, evdir, cfg, W, H, pre, post = sys.argv[1:]
 W, H, pre, post = int(W), int(H), float(pre), float(post)
 events = [json.loads(l) for l in open(events_path)]
@@ -115,16 +126,32 @@ for f in m["files"]:
         continue
     ov = f["overlay"]
     for what, val in (("incident id", m["incident_id"]), ("device", m["device"]),
-                      ("lane", m["lane"]), ("seq", "No.%d" % f["seq"]),
-                      ("time", f["time_utc"]), ("code", f["code"]),
+                      ("lane", m["lane"]), ("seq", "第%d张" % f["seq"]),
+                      ("time", f["time_local"]), ("code", f["code"]),
                       ("site name", m["site_name"]), ("lane name", m["lane_name"])):
         assert val and val in ov, "%s: overlay lacks the %s %r: %r" % (f["name"], what, val, ov)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", f["time_utc"]), f["time_utc"]
+    # the printed local time is the signed UTC instant, 8 h ahead
+    utc = datetime.datetime.strptime(f["time_utc"], "%Y-%m-%dT%H:%M:%SZ")
+    want = (utc + datetime.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S +08:00")
+    assert f["time_local"] == want, (f["time_local"], want)
+    assert ov.startswith(want), "the banner does not start with the time: %r" % ov
+    assert 0 < f["banner_px"], f
     assert f["seq"] not in seqs, "seq %d twice" % f["seq"]
     seqs.add(f["seq"])
+    size = jpeg_size(os.path.join(bdir, f["name"]))
+    # compact: the band is exactly its lines at the documented text height
+    # (max(14, min(w, h) / 36) px, 1.4 apart, a third of it as margin),
+    # and the fields fit in three lines (four on a narrow close-up)
+    pw, ph = size[0], size[1] - f["banner_px"]
+    th = max(14, min(pw, ph) // 36)
+    pitch, margin, lines = (th * 7 + 2) // 5, max(4, th // 3), ov.count("\n") + 1
+    assert lines <= (4 if f["kind"] == "closeup" else 3), "%s: %d lines: %r" % (f["name"], lines, ov)
+    assert f["banner_px"] == lines * pitch + 2 * margin - (pitch - th), \
+        "%s: a %d px band for %d lines of %d px" % (f["name"], f["banner_px"], lines, th)
     if f["kind"] == "scene":
-        size = jpeg_size(os.path.join(bdir, f["name"]))
-        assert size == (W, H), "%s is %dx%d, source %dx%d" % (f["name"], size[0], size[1], W, H)
+        assert size == (W, H + f["banner_px"]), "%s is %dx%d, source %dx%d below a %d px band" % (
+            f["name"], size[0], size[1], W, H, f["banner_px"])
 assert m["site_name"] == "城东小区 3 号楼" and m["lane_name"] == "消防通道 A", (m["site_name"], m["lane_name"])
 
 clip = next(f for f in m["files"] if f["kind"] == "clip")
@@ -180,7 +207,7 @@ grep -q "$(basename "$IMG")" "$WORK/verify.log" ||
 mkdir "$WORK/frames"
 ffmpeg -nostdin -v error -i "$WORK/sc/park_leave.mp4" -q:v 4 "$WORK/frames/in%06d.jpg" ||
 	fail "cannot extract frames"
-edge_run /dev/null "$WORK/edge-seq.log" --config "$WORK/park_leave.yaml" --replay \
+edge_run /dev/null "$WORK/edge-seq.log" --config "$WORK/park_leave-en.yaml" --replay \
 	--source "$WORK/frames/in%06d.jpg" --fps 25 --events-out "$WORK/seq.jsonl" \
 	--evidence-dir "$WORK/ev-seq" -v
 SEQ="$WORK/ev-seq/$(ls "$WORK/ev-seq" | head -n 1)"
@@ -189,7 +216,17 @@ codec=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of
 	fail "image sequence: the clip does not probe"
 [ "$codec" = h264 ] || [ "$codec" = mpeg4 ] || fail "image sequence: clip codec $codec"
 "$VERIFY" "$SEQ" >"$WORK/verify.log" 2>&1 || fail "image sequence bundle: $(cat "$WORK/verify.log")"
-echo "evidence_bundle: image sequence: bundle verified, clip re-encoded ($codec)"
+python3 - "$SEQ/manifest.json" <<'EOF' || fail "image sequence: the English banner"
+import json, re, sys
+m = json.load(open(sys.argv[1], encoding="utf-8"))
+for f in m["files"]:
+    if "overlay" not in f:
+        continue
+    ov = f["overlay"]
+    assert "No.%d" % f["seq"] in ov and "code " + f["code"] in ov and "第" not in ov, ov
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00", ov), ov
+EOF
+echo "evidence_bundle: image sequence: bundle verified, clip re-encoded ($codec), English banner"
 
 # ---- short_stop: nothing kept -------------------------------------------------
 edge_run /dev/null "$WORK/edge-short.log" --config "$WORK/short_stop.yaml" --replay \

@@ -10,7 +10,9 @@
 # (GET /healthz 503), and resume by itself when the files are writable
 # again; every message sent is then stored once (count_check). Before, the
 # hub acknowledged what it could neither store nor quarantine: all lost.
-# Skips where the file system has no immutable flag. Env: FL_BUILD_DIR,
+# Then a restart with the evidence folder's .stills immutable: the hub
+# starts with the key it made before. Skips where the file system has no
+# immutable flag. Env: FL_BUILD_DIR,
 # FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
@@ -37,4 +39,16 @@ count_check ro "$FLOOD_N"
 grep -q "degraded: cannot store" "$WORK/hub.log" || fail "no 'degraded' in the log"
 wait_health 200 30 || fail "GET /healthz: $(healthz) after the recovery, not 200"
 hub_stop
+
+# A restart while the evidence folder refuses writes: the hub starts with
+# the picture links' key it made before (docs/hub.md, "Stills"), read, not
+# made again.
+[ -s "$WORK/ev/.stills/link.key" ] || fail "no picture link key after the first start"
+KEY=$(sha256sum <"$WORK/ev/.stills/link.key")
+immutable "$WORK/ev/.stills"
+hub_start "$WORK/hub.yaml" "$WORK/hub2.log"
+wait_health 200 30 || fail "GET /healthz: $(healthz) after a restart with .stills read-only"
+hub_stop
+writable "$WORK/ev/.stills"
+[ "$(sha256sum <"$WORK/ev/.stills/link.key")" = "$KEY" ] || fail "the picture link key changed"
 echo "$NAME: ok"

@@ -9,8 +9,11 @@
 # signed evidence bundle; more incidents are published with mosquitto_pub
 # (one of other-site). Checks:
 #   - login: the cookie's flags, the answer, wrong password 401, /api/session;
-#     no session: 401 on the API, 303 to /login?next= on UI routes and
-#     evidence; the security headers;
+#     no session: 401 on the API (with its machine code), 303 to
+#     /login?next= on UI routes and evidence; the security headers; the
+#     page's language from Accept-Language and the switch's cookie, and the
+#     hub's zone (/api/locale); a zone name that is no zone refused with
+#     FILE:LINE;
 #   - incidents: list with each filter (site, lane, status, outcome, from/to
 #     as dates and seconds), paging, SQL-looking values harmless; detail;
 #   - outcomes: no or wrong CSRF token 403; property manager of scene-site:
@@ -18,6 +21,12 @@
 #     report, fined/towed 403, persuaded 200; amended outcome keeps history;
 #   - evidence: a file whole and with Range (206 + Content-Range + the right
 #     bytes, 416), path traversal (.., %2e%2e, .incoming, a dot file) refused;
+#   - the alarm still: 401/404/204 as the incident, 200 a JPEG 320 px wide
+#     of the alarm picture without its banner band, cached, none while a
+#     file of the bundle is marked tampered; an alert's picture link
+#     (signed with the hub's link.key, 0600) opens the 960 px still without
+#     a session, audited; another incident's, an expired, a forged or a
+#     malformed link 404;
 #   - bodies: 64 KiB+ 413, bad JSON 400;
 #   - the case package: read with python3 zipfile (CRCs checked by testzip),
 #     every evidence file byte-identical, outcome.json, verification.txt
@@ -36,7 +45,7 @@
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3 curl jq sqlite3
+need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3 curl jq sqlite3 ffprobe
 SCENARIO=park_leave
 PORT=$(free_port)
 WPORT=$(free_port)
@@ -63,8 +72,9 @@ badconf() { # YAML-LINE EXPECTED-ERROR: the hub refuses the configuration
 		fail "accepted: $1"
 	grep -qF "$2" "$WORK/bad.log" || fail "$1: $(cat "$WORK/bad.log")"
 }
-badconf 'timezone: "+25:00"' "timezone: expected +HH:MM or -HH:MM, got '+25:00'"
-badconf 'timezone: "Asia/Shanghai"' 'timezone: expected +HH:MM'
+badconf 'timezone: "+25:00"' "bad.yaml:6: timezone: '+25:00' is not a time zone"
+badconf 'timezone: "Asia/Shangai"' "bad.yaml:6: timezone: no time zone 'Asia/Shangai' on this machine"
+badconf 'timezone: "../../etc/passwd"' "timezone: '../../etc/passwd' is not a time zone"
 badconf 'http: {secure_cookies: maybe}' 'http.secure_cookies: expected auto, on or off'
 badconf 'http: {tls_cert: /x.pem}' 'http.tls_cert and http.tls_key go together'
 badconf 'http: {threads: 0}' 'threads: 0 is out of range 1..16'
@@ -124,6 +134,23 @@ pubm() { printf '%s' "$2" | device_pub "$WORK/device.key" "$(echo "$1" | cut -d/
 # ---- no session ----------------------------------------------------------------
 expect 401 anon "$BASE/api/incidents"
 jqo .error | grep -q 'not logged in' || fail "401 body: $(cat "$WORK/out")"
+[ "$(jqo .code)" = not_logged_in ] || fail "401 code: $(cat "$WORK/out")"
+# The page's language and zone, before any login (docs/i18n.md): Chinese
+# whenever the browser accepts it, English when only that, the switch's
+# cookie over both, ui.language (zh-CN) for neither; the zone a fixed
+# offset here (no name for Intl, the offset in seconds).
+locale() { # ACCEPT-LANGUAGE COOKIE EXPECTED-LANG
+	expect 200 anon -H "Accept-Language: $1" ${2:+-b "fl_lang=$2"} "$BASE/api/locale"
+	[ "$(jqo .lang)" = "$3" ] || fail "locale for '$1' / cookie '$2': $(cat "$WORK/out")"
+}
+locale 'zh-CN,zh;q=0.9,en;q=0.8' '' zh-CN
+locale 'en-US,en;q=0.9' '' en
+locale 'en-US,en;q=0.9,zh;q=0.2' '' zh-CN
+locale 'zh-CN' en en
+locale 'de-DE' '' zh-CN
+[ "$(jqo .time_zone)" = null ] && [ "$(jqo .tz_offset_s)" = 28800 ] &&
+	[ "$(jqo '.languages | join(",")')" = zh-CN,en ] || fail "locale: $(cat "$WORK/out")"
+expect 405 anon -X POST "$BASE/api/locale"
 for h in "Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'" \
 	'X-Content-Type-Options: nosniff' 'Referrer-Policy: same-origin' 'Cache-Control: no-store'; do
 	grep -qiF "$h" "$WORK/hdr" || fail "missing header: $h"
@@ -152,8 +179,8 @@ for f in HttpOnly 'SameSite=Strict' 'Path=/'; do
 	grep -q "$f" "$WORK/cookie.txt" || fail "cookie lacks $f: $(cat "$WORK/cookie.txt")"
 done
 grep -q Secure "$WORK/cookie.txt" && fail "Secure cookie on plain http with an http public_url"
-[ "$(jqo .role)" = admin ] && [ "$(jqo .tz_offset_s)" = 28800 ] && [ ${#CSRF_root} = 64 ] ||
-	fail "login answer: $(cat "$WORK/out")"
+[ "$(jqo .role)" = admin ] && [ "$(jqo .tz_offset_s)" = 28800 ] && [ ${#CSRF_root} = 64 ] &&
+	[ "$(jqo .time_zone)" = null ] || fail "login answer: $(cat "$WORK/out")"
 login enf pw-enf
 login alice pw-alice
 [ "$(jqo '.sites | join(",")')" = scene-site ] || fail "alice's sites: $(cat "$WORK/out")"
@@ -296,6 +323,75 @@ for p in "/evidence/../hub.db" "/evidence/$IID/../../hub.db" "/evidence/%2e%2e/h
 done
 rm -f "$EV/$IID/.hidden" "$EV/$IID/link.jpg"
 rm -rf "$EV/.incoming/$IID"
+
+# ---- the alarm still (docs/hub.md, "Stills") ---------------------------------------------------
+# As the incident for who may see it; made once from the verified alarm
+# picture, its banner band cut off, 320 px wide, cached; none for an
+# incident without a verified picture or with a file found tampered.
+expect 401 anon "$BASE/api/incidents/$IID/still"
+expect 404 alice "$BASE/api/incidents/$OID/still"
+expect 204 root "$BASE/api/incidents/$OID/still"
+expect 200 alice "$BASE/api/incidents/$IID/still"
+grep -qi '^Content-Type: image/jpeg' "$WORK/hdr" || fail "still content type: $(cat "$WORK/hdr")"
+grep -qi '^Cache-Control: private' "$WORK/hdr" || fail "still caching: $(cat "$WORK/hdr")"
+cmp -s "$WORK/out" "$EV/.stills/$IID-320.jpg" || fail "the still is not the cached file"
+cp "$WORK/out" "$WORK/still1.jpg"
+dims() { ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x "$1"; }
+SRC=$(python3 - "$EV/$IID/manifest.json" <<'EOP'
+import json, sys
+files = json.load(open(sys.argv[1]))["files"]
+scenes = sorted(f["name"] for f in files if f.get("kind") == "scene")
+alarm = [n for n in scenes if "-alarm." in n]
+comp = [f["name"] for f in files if f.get("kind") == "composite"]
+pic = (alarm or scenes or comp)[0]
+band = [f.get("banner_px", 0) for f in files if f["name"] == pic][0]
+print(pic, band)
+EOP
+) || fail "manifest of $IID"
+set -- $SRC
+SW=$(dims "$EV/$IID/$1" | cut -dx -f1)
+SH=$(dims "$EV/$IID/$1" | cut -dx -f2)
+[ "$2" -gt 0 ] || fail "$1 has no banner band in the manifest"
+WANT="320x$(( ((SH - $2) * 320 + SW / 2) / SW ))"
+[ "$(dims "$WORK/still1.jpg")" = "$WANT" ] ||
+	fail "still of $1 (${SW}x$SH, band $2): $(dims "$WORK/still1.jpg"), expected $WANT"
+expect 200 root "$BASE/api/incidents/$IID/still"
+cmp -s "$WORK/out" "$WORK/still1.jpg" || fail "the still changed between requests"
+# a file of its bundle found tampered: no still, though one was made
+q "update evidence set tampered = 1 where incident_id = '$IID' and name = '$1'"
+expect 204 alice "$BASE/api/incidents/$IID/still"
+q "update evidence set tampered = NULL where incident_id = '$IID'"
+expect 200 alice "$BASE/api/incidents/$IID/still"
+# An alert's picture link: no session, the hub's key
+# (.stills/link.key, as the alerts sign it), 960 px at most; another
+# incident's, an altered or an expired link answer 404 as an unknown path.
+plink() { # INCIDENT EXPIRES [KEYFILE]: the link's path
+	python3 - "${3:-$EV/.stills/link.key}" "$1" "$2" <<'EOP'
+import hashlib, hmac, sys
+key = open(sys.argv[1], "rb").read()
+iid, exp = sys.argv[2], sys.argv[3]
+sig = hmac.new(key, ("firelane-picture/1\n%s\n%s" % (iid, exp)).encode(), hashlib.sha256).hexdigest()[:32]
+print("/pictures/%s/%s-%s.jpg" % (iid, exp, sig))
+EOP
+}
+[ "$(stat -c %a "$EV/.stills/link.key")" = 600 ] || fail "link.key mode $(stat -c %a "$EV/.stills/link.key")"
+LATER=$(($(date +%s) + 3600))
+expect 200 anon "$BASE$(plink "$IID" "$LATER")"
+grep -qi '^Content-Type: image/jpeg' "$WORK/hdr" || fail "picture content type: $(cat "$WORK/hdr")"
+cp "$WORK/out" "$WORK/picture.jpg"
+PW=$(dims "$WORK/picture.jpg" | cut -dx -f1)
+[ "$PW" = "$(( SW < 960 ? SW : 960 ))" ] || fail "alert picture $(dims "$WORK/picture.jpg") of a ${SW} px picture"
+cmp -s "$WORK/picture.jpg" "$EV/.stills/$IID-960.jpg" || fail "the picture is not the cached still"
+head -c 32 /dev/urandom >"$WORK/other.key"
+GOOD=$(plink "$IID" "$LATER")
+case ${GOOD%.jpg} in *0) FORGED=${GOOD%?.jpg}1.jpg ;; *) FORGED=${GOOD%?.jpg}0.jpg ;; esac
+for p in "$(plink "$OID" "$LATER")" "$(plink "$IID" $(($(date +%s) - 10)))" \
+	"$(plink "$IID" "$LATER" "$WORK/other.key")" "$FORGED" \
+	"/pictures/$IID/$LATER.jpg" "/pictures/$IID"; do
+	expect 404 anon "$BASE$p"
+done
+[ "$(q "select count(*) from audit where action = 'picture_view' and user = 'link' and object = '$IID'")" = 1 ] ||
+	fail "picture_view audit: $(q "select * from audit where action = 'picture_view'")"
 
 # ---- case package ------------------------------------------------------------------------------
 expect 404 alice "$BASE/api/incidents/$OID/export"

@@ -740,6 +740,7 @@ static void test_ingest(fl_db *db, const char *file)
 	j = incident(db, "i-ooo");
 	CHECK(j != NULL);
 	if (j) {
+		CHECK(json_is_null(json_object_get(j, "site_name")));
 		CHECK(!strcmp(jstr(j, "status"), "cleared"));
 		CHECK(jnum(j, "alarm") == 200);
 		CHECK(jnum(j, "cleared") == 300);
@@ -754,10 +755,14 @@ static void test_ingest(fl_db *db, const char *file)
 	/* life cycle, in order */
 	CHECK(put(db, "edge-01", "s1", "lane-b", "i-life", 1, "occupied", 1000.2,
 		  "\"video_time_s\": 10.2, \"rest_since_s\": 7.6, "
-		  "\"bbox\": [1, 2, 3, 4], \"class\": \"vehicle\"",
+		  "\"bbox\": [1, 2, 3, 4], \"class\": \"vehicle\", "
+		  "\"site_name\": \"城东小区\", \"lane_name\": \"消防通道 B\"",
 		  &dup) == 0);
 	j = incident(db, "i-life");
 	CHECK(j && !strcmp(jstr(j, "status"), "occupied"));
+	/* the names people read, beside the ids */
+	CHECK_STREQ(jstr(j, "site_name"), "城东小区");
+	CHECK_STREQ(jstr(j, "lane_name"), "消防通道 B");
 	CHECK_NEAR(jnum(j, "rest_since"), 997.6, 1e-6);
 	CHECK_NEAR(jnum(j, "start"), 997.6, 1e-6);
 	CHECK(json_is_null(json_object_get(j, "alarm")));

@@ -177,6 +177,72 @@ static void test_jpeg_roundtrip(void)
 	}
 }
 
+/* fl_jpeg_thumb: the band above the picture cut off, the rest scaled to
+ * the width asked, its shape kept; never enlarged; errors. */
+static void test_jpeg_thumb(void)
+{
+	int w = 640, h = 400, band = 40, tw = 0, th = 0;
+	uint8_t *img = make_scene(w, h), *jpg = NULL, *small = NULL;
+	uint8_t *back = NULL;
+	size_t len = 0, slen = 0;
+	char err[256], path[] = "/tmp/fl-test-thumb-XXXXXX";
+	int fd;
+
+	fill_rect(img, w, 0, 0, w, band, 0, 0, 255); /* a red band */
+	CHECK_EQ_INT(fl_jpeg_encode(img, w, h, 90, &jpg, &len, err, sizeof(err)),
+		     0);
+	CHECK_MSG(fl_jpeg_thumb(jpg, len, band, 320, 85, &small, &slen, err,
+				sizeof(err)) == 0,
+		  "%s", err);
+	fd = mkstemp(path);
+	CHECK_GE_INT(fd, 0);
+	if (fd >= 0 && small) {
+		CHECK_EQ_INT(write(fd, small, slen), (ssize_t)slen);
+		close(fd);
+		CHECK_EQ_INT(fl_image_load_bgr(path, &back, &tw, &th, err,
+					       sizeof(err)),
+			     0);
+		CHECK_EQ_INT(tw, 320);
+		CHECK_EQ_INT(th, (h - band) / 2);
+		/* no red left: the first row is the scene's */
+		for (int x = 0; back && x < tw; x += 16) {
+			const uint8_t *p = back + (size_t)x * 3;
+			CHECK_MSG(!(p[2] > 200 && p[1] < 60 && p[0] < 60),
+				  "red at x %d of the first row", x);
+		}
+		unlink(path);
+	}
+	free(back);
+	free(small);
+	small = NULL;
+
+	/* smaller than asked: kept as it is, only the band cut */
+	CHECK_EQ_INT(fl_jpeg_thumb(jpg, len, 0, 1000, 85, &small, &slen, NULL,
+				   0),
+		     0);
+	CHECK(small && slen > 100);
+	free(small);
+
+	/* errors: bad arguments, not a JPEG, nothing below the band */
+	small = (uint8_t *)1;
+	CHECK_EQ_INT(fl_jpeg_thumb(jpg, len, 0, 8, 85, &small, &slen, NULL, 0),
+		     FL_EINVAL);
+	CHECK(small == NULL && slen == 0);
+	CHECK_EQ_INT(fl_jpeg_thumb(jpg, len, -1, 320, 85, &small, &slen, NULL,
+				   0),
+		     FL_EINVAL);
+	CHECK_EQ_INT(fl_jpeg_thumb((const uint8_t *)"not a jpeg", 10, 0, 320,
+				   85, &small, &slen, err, sizeof(err)),
+		     FL_EFORMAT);
+	CHECK_EQ_INT(fl_jpeg_thumb(jpg, len / 3, h, 320, 85, &small, &slen,
+				   NULL, 0),
+		     FL_EFORMAT);
+	CHECK_EQ_INT(fl_jpeg_thumb(jpg, len, h, 320, 85, &small, &slen, NULL, 0),
+		     FL_EFORMAT);
+	free(jpg);
+	free(img);
+}
+
 /* ---- overlay ---- */
 
 static void test_overlay(void)
@@ -214,57 +280,96 @@ static void test_overlay(void)
 	static const int sizes[][2] = { { 1280, 720 },
 					{ 1920, 1080 },
 					{ 480, 320 } };
+	/* the fields of a real banner, as the evidence writer makes them */
+	static const char *const cjk[] = { "2026-12-06 19:39:47 +08:00",
+					   "第3张",
+					   "防伪码 7F3A9CQ2XKLM",
+					   "城东小区 3 号楼 (east-gate)",
+					   "消防通道 A (lane-a)",
+					   "摄像机 cam-1",
+					   "设备 edge-01",
+					   "事件 edge-01-6b0c1c12-lane-a-1" };
+	static const char *const qm[] = { "2026-12-06 19:39:47 +08:00",
+					  "?3?",
+					  "??? 7F3A9CQ2XKLM",
+					  "???? 3 ??? (east-gate)",
+					  "???? A (lane-a)",
+					  "??? cam-1",
+					  "?? edge-01",
+					  "?? edge-01-6b0c1c12-lane-a-1" };
+	int prev_lines = 0, prev_th_band = 0;
+
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		int w = sizes[k][0], h = sizes[k][1];
-		size_t sz = (size_t)w * h * 3;
+		int w = sizes[k][0], h = sizes[k][1], bh = -1, bq = -1;
 		uint8_t *orig = make_scene(w, h);
-		uint8_t *a = malloc(sz), *b = malloc(sz);
-		const char *cjk[] = { "2026-11-29 12:34:56  消防通道 A",
-				      "设备 cam-01  事件 42  防伪 7F3A9C" };
-		const char *qm[] = { "2026-11-29 12:34:56  ???? A",
-				     "?? cam-01  ?? 42  ?? 7F3A9C" };
-		int bh = fl_overlay_banner_height(w, h, 2);
-		char name[64];
+		fl_image pic = { orig, w, h }, a = { 0 }, b = { 0 };
+		char lines[1024], name[64];
+		int nlines = 1;
 
-		CHECK(bh > 0 && bh < h / 4);
-		memcpy(a, orig, sz);
-		memcpy(b, orig, sz);
-		CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, cjk, 2, err,
-					     sizeof(err)),
+		CHECK_EQ_INT(fl_overlay_band(o, &pic, cjk, 8, &a, &bh, lines,
+					     sizeof(lines), err, sizeof(err)),
 			     0);
-		CHECK_EQ_INT(fl_overlay_draw(o, b, w, h, qm, 2, err,
-					     sizeof(err)),
+		CHECK_EQ_INT(fl_overlay_band(o, &pic, qm, 8, &b, &bq, NULL, 0,
+					     err, sizeof(err)),
 			     0);
-		snprintf(name, sizeof(name), "overlay_cjk_%dx%d", w, h);
-		dump(name, a, w, h);
+		if (!CHECK_NOT_NULL(a.bgr) || !CHECK_NOT_NULL(b.bgr))
+			continue;
+		snprintf(name, sizeof(name), "overlay_band_%dx%d", w, h);
+		dump(name, a.bgr, a.w, a.h);
 
-		/* nothing below the banner changed */
-		CHECK_MSG(count_changed(orig, a, w, bh, h) == 0,
-			  "%dx%d: pixels changed below the %d px banner", w, h,
+		/* a band added above: the picture is whole and unchanged
+		 * below it, no pixel of the scene covered */
+		CHECK_EQ_INT(a.w, w);
+		CHECK_EQ_INT(a.h, h + bh);
+		CHECK_MSG(memcmp(a.bgr + (size_t)bh * w * 3, orig,
+				 (size_t)w * h * 3) == 0,
+			  "%dx%d: the picture changed under the band", w, h);
+		/* compact: at most a fifth of the picture's height */
+		CHECK_MSG(bh > 0 && bh <= h / 5, "%dx%d: a %d px band", w, h,
 			  bh);
-		/* the band was darkened: most bytes in it changed */
-		CHECK_GT_INT(count_changed(orig, a, w, 0, bh), w * bh * 3 / 2);
-		/* white text is there: some near-white pixels in the band
-		 * (the scene is nowhere near white after darkening) */
+		/* every field is in the lines as drawn, in order */
+		for (const char *p = lines; (p = strchr(p, '\n')); p++)
+			nlines++;
 		{
-			int white = 0;
+			const char *at = lines;
+			for (int i = 0; i < 8; i++) {
+				const char *f = strstr(at, cjk[i]);
+				CHECK_MSG(f != NULL, "%dx%d: '%s' not in '%s'",
+					  w, h, cjk[i], lines);
+				if (f)
+					at = f + strlen(cjk[i]);
+			}
+		}
+		/* a wide picture holds the fields in fewer lines than a
+		 * narrow close-up */
+		if (k == 2)
+			CHECK_MSG(nlines > prev_lines,
+				  "480 px wide: %d lines, 1920 px: %d", nlines,
+				  prev_lines);
+		else
+			CHECK_MSG(nlines <= 2, "%dx%d: %d lines: %s", w, h,
+				  nlines, lines);
+		/* white text on the near-black band */
+		{
+			int white = 0, dark = 0;
 			for (int y = 0; y < bh; y++)
 				for (int x = 0; x < w; x++) {
-					const uint8_t *q = a + ((size_t)y * w +
-								x) * 3;
+					const uint8_t *q =
+						a.bgr + ((size_t)y * w + x) * 3;
 					white += q[0] > 200 && q[1] > 200 &&
 						 q[2] > 200;
+					dark += q[0] < 40 && q[1] < 40 &&
+						q[2] < 40;
 				}
-			CHECK_MSG(white > 100, "%dx%d: %d white pixels", w, h,
-				  white);
+			CHECK_MSG(white > 100 && dark > w * bh / 2,
+				  "%dx%d: %d white, %d dark pixels", w, h,
+				  white, dark);
 		}
-		/* CJK glyphs are not the '?' fallback: the two banners
+		/* CJK glyphs are not the '?' fallback: the two bands
 		 * differ where the Chinese was drawn */
-		{
-			int diff = count_changed(a, b, w, 0, bh);
-			CHECK_MSG(diff > 300,
-				  "%dx%d: CJK vs '?' differ in %d "
-				  "bytes",
+		if (bq == bh) {
+			int diff = count_changed(a.bgr, b.bgr, w, 0, bh);
+			CHECK_MSG(diff > 300, "%dx%d: CJK vs '?' differ in %d",
 				  w, h, diff);
 		}
 		/* and they are real, distinct glyphs: a font without CJK
@@ -273,57 +378,94 @@ static void test_overlay(void)
 		{
 			const char *l1[] = { "消防通道" },
 				   *l2[] = { "道通防消" };
-			uint8_t *c = malloc(sz), *d = malloc(sz);
-			int bh1 = fl_overlay_banner_height(w, h, 1), lit = 0;
-			memcpy(c, orig, sz);
-			memcpy(d, orig, sz);
-			CHECK_EQ_INT(fl_overlay_draw(o, c, w, h, l1, 1, NULL, 0),
-				     0);
-			CHECK_EQ_INT(fl_overlay_draw(o, d, w, h, l2, 1, NULL, 0),
-				     0);
-			CHECK_MSG(count_changed(c, d, w, 0, bh1) > 300,
-				  "%dx%d: permuted ideographs draw the same", w,
-				  h);
-			for (int y = 0; y < bh1; y++)
-				for (int x = 0; x < w; x++) {
-					const uint8_t *q = c + ((size_t)y * w +
-								x) * 3;
-					lit += q[0] > 200 && q[1] > 200 &&
-					       q[2] > 200;
-				}
-			CHECK_MSG(lit > 40,
-				  "%dx%d: ideographs have %d lit pixels", w, h,
-				  lit);
-			free(c);
-			free(d);
-		}
-		/* the text scales with the image */
-		if (k == 1)
-			CHECK_GT_INT(bh,
-				     fl_overlay_banner_height(1280, 720, 2));
+			fl_image c = { 0 }, d = { 0 };
+			int bc = 0, bd = 0;
 
-		/* errors: too many lines for the image, bad arguments */
-		memcpy(a, orig, sz);
-		CHECK_EQ_INT(fl_overlay_draw(o, a, w, 20, cjk, 2, err,
-					     sizeof(err)),
-			     FL_EINVAL);
-		CHECK_EQ_INT(fl_overlay_draw(o, NULL, w, h, cjk, 2, NULL, 0),
-			     FL_EINVAL);
-		CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, NULL, 2, NULL, 0),
-			     FL_EINVAL);
-		/* zero lines: nothing drawn */
-		CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, cjk, 0, NULL, 0), 0);
-		CHECK_EQ_INT(count_changed(orig, a, w, 0, h), 0);
+			CHECK_EQ_INT(fl_overlay_band(o, &pic, l1, 1, &c, &bc,
+						     NULL, 0, NULL, 0),
+				     0);
+			CHECK_EQ_INT(fl_overlay_band(o, &pic, l2, 1, &d, &bd,
+						     NULL, 0, NULL, 0),
+				     0);
+			CHECK_EQ_INT(bc, bd);
+			if (c.bgr && d.bgr && bc == bd)
+				CHECK_MSG(count_changed(c.bgr, d.bgr, w, 0,
+							bc) > 300,
+					  "%dx%d: permuted ideographs draw the "
+					  "same",
+					  w, h);
+			fl_image_free(&c);
+			fl_image_free(&d);
+		}
+		/* the text scales with the picture */
+		if (k == 1)
+			CHECK_GT_INT(bh, prev_th_band);
+		prev_th_band = bh;
+		prev_lines = nlines;
+		fl_image_free(&a);
+		fl_image_free(&b);
+
+		/* a field wider than the picture is broken, not lost */
+		{
+			const char *lng[] = { "事件 edge-01-6b0c1c12-lane-a-1-"
+					      "0123456789012345678901234567890"
+					      "1234567890123456789012345678901"
+					      "23456789012345678901234567890" };
+			fl_image c = { 0 };
+
+			CHECK_EQ_INT(fl_overlay_band(o, &pic, lng, 1, &c, &bh,
+						     lines, sizeof(lines), err,
+						     sizeof(err)),
+				     0);
+			if (w == 480)
+				CHECK_MSG(strchr(lines, '\n') != NULL,
+					  "not broken: %s", lines);
+			fl_image_free(&c);
+		}
+		/* errors: bad arguments, or more lines than a band holds */
+		{
+			const char *many[40];
+			fl_image tiny = { orig, 40, 40 }, c = { 0 };
+
+			for (int i = 0; i < 40; i++)
+				many[i] = "消防通道 A (lane-a)";
+			CHECK_EQ_INT(fl_overlay_band(o, &tiny, many, 40, &c,
+						     NULL, NULL, 0, err,
+						     sizeof(err)),
+				     FL_EINVAL);
+			CHECK_NULL(c.bgr);
+			CHECK_EQ_INT(fl_overlay_band(o, NULL, cjk, 8, &c, NULL,
+						     NULL, 0, NULL, 0),
+				     FL_EINVAL);
+			CHECK_EQ_INT(fl_overlay_band(o, &pic, NULL, 2, &c, NULL,
+						     NULL, 0, NULL, 0),
+				     FL_EINVAL);
+		}
+		/* no text: no band, the picture as it was */
+		{
+			fl_image c = { 0 };
+			const char *none[] = { "", NULL };
+
+			CHECK_EQ_INT(fl_overlay_band(o, &pic, none, 2, &c, &bh,
+						     NULL, 0, NULL, 0),
+				     0);
+			CHECK_EQ_INT(bh, 0);
+			CHECK(c.bgr && c.h == h &&
+			      !memcmp(c.bgr, orig, (size_t)w * h * 3));
+			fl_image_free(&c);
+		}
 		/* malformed UTF-8 does not crash and still draws */
 		{
 			const char *bad[] = { "bad \xE6\xB6 utf8 \xFF\xC0 end" };
-			CHECK_EQ_INT(fl_overlay_draw(o, a, w, h, bad, 1, err,
-						     sizeof(err)),
+			fl_image c = { 0 };
+
+			CHECK_EQ_INT(fl_overlay_band(o, &pic, bad, 1, &c, &bh,
+						     NULL, 0, err, sizeof(err)),
 				     0);
+			CHECK_GT_INT(bh, 0);
+			fl_image_free(&c);
 		}
 		free(orig);
-		free(a);
-		free(b);
 	}
 	fl_overlay_destroy(o);
 }
@@ -624,6 +766,7 @@ int main(void)
 {
 	fl_log_set(log_sink, FL_LOG_WARN, NULL);
 	test_jpeg_roundtrip();
+	test_jpeg_thumb();
 	test_overlay();
 	test_closeup();
 	test_composite();

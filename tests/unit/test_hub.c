@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -15,6 +16,7 @@
 #include "fl.h"
 #include "hubconf.h"
 #include "msg.h"
+#include "stills.h"
 #include "test.h"
 #include "yaml.h"
 
@@ -79,6 +81,21 @@ static void test_incidents(void)
 		{ MSG("edge-01-6b0c1c12-lane-a-1",
 		      ", \"class\": \"x'); DROP TABLE incidents;--\""),
 		  NULL },
+		{ MSG("edge-01-6b0c1c12-lane-a-1",
+		      ", \"site_name\": \"城东小区 3 号楼\", "
+		      "\"lane_name\": \"消防通道 A\""),
+		  NULL },
+		{ MSG("edge-01-6b0c1c12-lane-a-1", ", \"site_name\": \"\""),
+		  "site_name: expected a name" },
+		{ MSG("edge-01-6b0c1c12-lane-a-1", ", \"lane_name\": \"A\\nB\""),
+		  "lane_name: expected a name" },
+		{ MSG("edge-01-6b0c1c12-lane-a-1", ", \"lane_name\": 7"),
+		  "lane_name: expected a name" },
+		{ MSG("edge-01-6b0c1c12-lane-a-1",
+		      ", \"site_name\": \"0123456789012345678901234567890123"
+		      "45678901234567890123456789012345678901234567890123456789"
+		      "0123456789012345678901234567890123456789\""),
+		  "site_name: expected a name of 1..127 bytes" },
 		{ MSG("edge-02-6b0c1c12-lane-a-1", ""),
 		  "does not belong to device edge-01" },
 		{ MSG("edge-01-1'); DROP TABLE incidents;--", ""),
@@ -144,6 +161,25 @@ static void test_incidents(void)
 					 sizeof(err)) == 0);
 		CHECK(in.seq == 3 && !strcmp(in.type, "alarm"));
 		CHECK_NEAR(in.wall, 1795955797.6, 1e-6);
+		CHECK_STREQ(in.site_name, ""); /* none sent */
+		CHECK_EQ_DBL(in.rest_wall, -1, 0);
+	}
+	{
+		/* the names, and when the object came to rest and left, in
+		 * unix time from the message's video times */
+		const char *p = MSG("edge-01-6b0c1c12-lane-a-1",
+				    ", \"site_name\": \"城东小区\", "
+				    "\"lane_name\": \"消防通道 A\", "
+				    "\"video_time_s\": 67.6, "
+				    "\"rest_since_s\": 7.6, "
+				    "\"left_at_s\": 60.6");
+
+		CHECK(hub_incident_check(&t, p, strlen(p), &in, NULL, NULL, err,
+					 sizeof(err)) == 0);
+		CHECK_STREQ(in.site_name, "城东小区");
+		CHECK_STREQ(in.lane_name, "消防通道 A");
+		CHECK_EQ_DBL(in.rest_wall, 1795955737.6, 1e-6);
+		CHECK_EQ_DBL(in.left_wall, 1795955790.6, 1e-6);
 	}
 }
 
@@ -617,6 +653,58 @@ static void test_edge_config_on_hub(void)
 	      cfg.cameras[0].lanes[0].dwell_s == 60);
 }
 
+/* The alert picture's links (stills.h): made and checked with one key,
+ * refused for another incident, another key, an altered or malformed
+ * signature and once expired; the key made once, 0600, read back. */
+static void test_still_links(void)
+{
+	unsigned char key[HUB_STILL_KEY], again[HUB_STILL_KEY];
+	unsigned char other[HUB_STILL_KEY];
+	char dir[] = "/tmp/fl-test-stills-XXXXXX", link[512], file[512];
+	char path[600], err[256];
+	const char *base = "https://hub.example/pictures/inc-1/";
+	struct stat st;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK_MSG(hub_still_key(dir, key, err, sizeof(err)) == 0, "%s", err);
+	CHECK_MSG(hub_still_key(dir, again, err, sizeof(err)) == 0, "%s", err);
+	CHECK(!memcmp(key, again, sizeof(key))); /* the first one's, kept */
+	snprintf(path, sizeof(path), "%s/.stills/link.key", dir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	memset(other, 7, sizeof(other));
+
+	CHECK(hub_still_link(key, "https://hub.example", "inc-1", 2000000000LL,
+			     link, sizeof(link)) > 0);
+	CHECK_MSG(!strncmp(link, base, strlen(base)), "%s", link);
+	snprintf(file, sizeof(file), "%s", link + strlen(base));
+	CHECK_EQ_INT(strlen(file), strlen("2000000000-") + 32 + 4);
+	CHECK_EQ_INT(hub_still_link_ok(key, "inc-1", file, 1.9e9), 1);
+	CHECK_EQ_INT(hub_still_link_ok(key, "inc-2", file, 1.9e9), 0);
+	CHECK_EQ_INT(hub_still_link_ok(other, "inc-1", file, 1.9e9), 0);
+	CHECK_EQ_INT(hub_still_link_ok(key, "inc-1", file, 2.0e9 + 1), 0);
+	file[20] ^= 1; /* one hex digit of the signature */
+	CHECK_EQ_INT(hub_still_link_ok(key, "inc-1", file, 1.9e9), 0);
+	file[20] ^= 1;
+	file[0] = '3'; /* a later expiry than signed */
+	CHECK_EQ_INT(hub_still_link_ok(key, "inc-1", file, 1.9e9), 0);
+	{
+		static const char *bad[] = { "",
+					     "x.jpg",
+					     "-1-00.jpg",
+					     "2000000000-abc.jpg",
+					     "2000000000.jpg",
+					     NULL };
+		for (int i = 0; bad[i]; i++)
+			CHECK_MSG(!hub_still_link_ok(key, "inc-1", bad[i], 0),
+				  "%s", bad[i]);
+		CHECK(!hub_still_link_ok(key, "inc-1", NULL, 0));
+	}
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/.stills", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_topics();
@@ -628,5 +716,6 @@ int main(void)
 	test_config_settled();
 	test_config_dump();
 	test_edge_config_on_hub();
+	test_still_links();
 	TEST_DONE();
 }

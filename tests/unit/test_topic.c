@@ -96,6 +96,7 @@ static void test_payloads(void)
 	m.device = DEV;
 	m.camera = "cam-1";
 	m.lane = "lane-a";
+	m.site_name = "城东小区\n3 号楼"; /* escaped, not cut */
 	m.wall_time = 1795955748.418;
 	m.video_time_s = 17.6;
 	m.rest_since_s = 7.6;
@@ -118,6 +119,9 @@ static void test_payloads(void)
 		CHECK_STREQ(json_string_value(json_object_get(j, "time")),
 			    "2026-11-29T12:35:48.418Z");
 		CHECK(json_object_get(j, "left_at_s") == NULL);
+		CHECK_STREQ(json_string_value(json_object_get(j, "site_name")),
+			    m.site_name);
+		CHECK(json_object_get(j, "lane_name") == NULL); /* none */
 		CHECK(json_array_size(json_object_get(j, "evidence")) == 1);
 		json_decref(j);
 	}
@@ -406,6 +410,8 @@ static void incident(const char *name, const char *type, unsigned seq, double t,
 	m.device = DEV;
 	m.camera = "cam-1";
 	m.lane = "lane-a";
+	m.site_name = "示范小区 3 号楼";
+	m.lane_name = "消防通道 A";
 	m.wall_time = 1795955730.0 + t;
 	m.video_time_s = files || reason ? -1 : t;
 	m.rest_since_s = files || reason ? -1 : 7.6;
