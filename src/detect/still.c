@@ -1118,7 +1118,9 @@ static void judge_ready(fl_still *s, double t)
 		ghost = is_ghost(s, px, n, lab, id);
 		for (int j = 0; j < n; j++) {
 			int k = px[j];
-			if (ghost == 1) {
+			if (ghost == 1 && s->ready[k]) {
+				/* candidates in the group that are not still
+				 * yet may be something moving over it */
 				learn_lane(s, (size_t)k, s->obj[k]);
 			} else if (ghost == 0 && s->ready[k]) {
 				come_to_rest(s, (size_t)k, t);
