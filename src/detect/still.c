@@ -1076,11 +1076,11 @@ static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 
 /*
  * The pixels marked ready this frame, each with the candidates around it
- * that stand on the same kind of lane (assumed, for long): the lane the
- * uncovered region shows comes to rest piece by piece, and is judged as a
- * whole, at its first piece. The outline decides (is_ghost()): a ghost
- * becomes the lane, all of it; an object's ready pixels come to rest; too
- * little outline to tell, they wait.
+ * that stand on the same kind of lane (assumed): the lane the uncovered
+ * region shows comes to rest piece by piece, and is judged as a whole, at
+ * its first piece. The outline decides (is_ghost()): a ghost's ready
+ * pixels become the lane; an object's come to rest; too little outline to
+ * tell, they wait.
  */
 static int judged_with(const fl_still *s, size_t k)
 {
