@@ -132,7 +132,6 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2, PX_SEED = 3 };
 #define MAX_SEEDS 16
 #define SEED_KEEP 0.6       /* of a seed's pixels unchanged: confirmed */
 #define GHOST_RATIO 0.3     /* edge contrast now / then below: a ghost */
-#define GHOST_MIN_EDGE 12   /* boundary pixels needed to judge a ghost */
 #define UNKNOWN_CLEAR_S 2.0 /* a seed's pixels changed this long: lane */
 #define OUTLINE_MIN_EDGE 8  /* boundary pixels needed to judge an outline */
 #define OUTLINE_MIN 6.0     /* grey levels across its edge: less, no object */
@@ -1068,10 +1067,7 @@ static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 	       n, edges, now / edges, then / edges, lane / edges);
 	if (now < FL_MAX(OUTLINE_MIN * edges, OUTLINE_GRAIN * lane))
 		return 1;
-	/* an outline too short to say what stood there before is still an
-	 * outline: something stands there now */
-	return edges >= GHOST_MIN_EDGE && then >= T_ABS * edges &&
-	       now < GHOST_RATIO * then;
+	return then >= T_ABS * edges && now < GHOST_RATIO * then;
 }
 
 /*
