@@ -134,8 +134,10 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2, PX_SEED = 3 };
 #define GHOST_RATIO 0.3     /* edge contrast now / then below: a ghost */
 #define UNKNOWN_CLEAR_S 2.0 /* a seed's pixels changed this long: lane */
 #define OUTLINE_MIN_EDGE 8  /* boundary pixels needed to judge an outline */
-#define OUTLINE_MIN 6.0     /* grey levels across its edge: less, no object */
-#define OUTLINE_GRAIN 1.3   /* ... nor less than this times the lane's grain */
+#define OUTLINE_MIN                                                            \
+	0.06              /* of the lane's grey across its edge: less, no
+			     * object (6 levels by day, 2 on a dark lane) */
+#define OUTLINE_GRAIN 1.3 /* ... nor less than this times the lane's grain */
 
 /* A connected piece of resting pixels, before pieces are grouped. */
 typedef struct piece {
@@ -1018,15 +1020,17 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
  * has moved on, the lane shows brighter than assumed and stands still, and
  * across the edge of that region lane meets lane now, with no outline
  * either (the soft edge of a shade, not a thing's). What stands still with
- * less than OUTLINE_MIN across its edge on average, or hardly more than
- * the lane's own grain beside it (OUTLINE_GRAIN), is no object.
+ * less than OUTLINE_MIN of the lane's brightness across its edge on
+ * average (a contrast: a dark car at night shows a few grey levels), or
+ * hardly more than the lane's own grain beside it (OUTLINE_GRAIN), is no
+ * object.
  * Returns 1 ghost (or light gone), 0 object, -1 no outline to judge.
  */
 static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 {
 	static const int dx[4] = { 1, -1, 0, 0 }, dy[4] = { 0, 0, 1, -1 };
 	int w = s->w, h = s->h, edges = 0;
-	double now = 0, then = 0, lane = 0;
+	double now = 0, then = 0, lane = 0, level = 0;
 
 	for (int j = 0; j < n; j++) {
 		int k = px[j], x = k % w, y = k / w;
@@ -1056,6 +1060,7 @@ static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 			/* the lane's own grain, next to next outside */
 			lane += fabsf(s->img[ko] / s->gmap[ko] -
 				      s->img[kf] / s->gmap[kf]);
+			level += s->img[kf] / s->gmap[kf];
 			edges++;
 		}
 	}
@@ -1065,7 +1070,7 @@ static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 	       "ghost test: %d px, %d edges, now %.1f "
 	       "then %.1f lane %.1f",
 	       n, edges, now / edges, then / edges, lane / edges);
-	if (now < FL_MAX(OUTLINE_MIN * edges, OUTLINE_GRAIN * lane))
+	if (now < FL_MAX(OUTLINE_MIN * level, OUTLINE_GRAIN * lane))
 		return 1;
 	return then >= T_ABS * edges && now < GHOST_RATIO * then;
 }
