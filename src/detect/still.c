@@ -37,10 +37,10 @@
  * start-up, and becomes the lane instead of a ghost obstruction. Each
  * pixel knows what its lane is worth: seen (bg_ok: a reference, memory,
  * or the lane seen again after an object left), assumed from the first
- * frame (bg_first), or unknown (under a seeded object). Where the assumed
- * lane stayed unchanged for GHOST_AGE_S, or was itself judged at start,
- * something coming to rest may be the lane a parked car uncovered: its
- * outline decides (is_ghost()). Objects a detector finds at start are
+ * frame (bg_first), or unknown (under a seeded object). What comes to
+ * rest on an assumed lane may be the lane a parked car uncovered, or the
+ * lane out of the shade it lay in at start: its outline decides
+ * (is_ghost()). Objects a detector finds at start are
  * seeds, provisional until they have stood still for rest_s
  * (judge_seeds()).
  *
@@ -130,14 +130,14 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2, PX_SEED = 3 };
 #define BUSY_GROW 2  /* a moving thing's box grown by this */
 #define SNAP_S 1.0   /* interval of the slow-motion snapshots */
 #define MAX_SEEDS 16
-#define SEED_KEEP 0.6     /* of a seed's pixels unchanged: confirmed */
-#define GHOST_RATIO 0.3   /* edge contrast now / then below: a ghost */
-#define GHOST_MIN_EDGE 12 /* boundary pixels needed to judge a ghost */
-#define GHOST_AGE_S                                                            \
-	20.0                /* an assumed lane seen unchanged this long may
-			     * be something parked at start (younger: more
-			     * likely lane paint under a passing truck) */
+#define SEED_KEEP 0.6       /* of a seed's pixels unchanged: confirmed */
+#define GHOST_RATIO 0.3     /* edge contrast now / then below: a ghost */
 #define UNKNOWN_CLEAR_S 2.0 /* a seed's pixels changed this long: lane */
+#define OUTLINE_MIN_EDGE 8  /* boundary pixels needed to judge an outline */
+#define OUTLINE_MIN                                                            \
+	0.06              /* of the lane's grey across its edge: less, no
+			     * object (6 levels by day, 2 on a dark lane) */
+#define OUTLINE_GRAIN 1.3 /* ... nor less than this times the lane's grain */
 
 /* A connected piece of resting pixels, before pieces are grouped. */
 typedef struct piece {
@@ -353,7 +353,7 @@ void fl_still_set_lane(fl_still *s, const uint8_t *bg, const uint8_t *q)
 		s->bg_known[i] = 1;
 		s->bg_ok[i] = q[i] == 2;
 		s->bg_first[i] = q[i] == 1;
-		s->bg_age[i] = GHOST_AGE_S; /* unchanged across the restart */
+		s->bg_age[i] = BG_TRUST_S; /* unchanged across the restart */
 	}
 }
 
@@ -840,7 +840,7 @@ static void learn_lane(fl_still *s, size_t k, float v)
 	s->bg_known[k] = 1;
 	s->bg_ok[k] = 0;
 	s->bg_first[k] = 1;
-	s->bg_age[k] = GHOST_AGE_S; /* may be judged again at once */
+	s->bg_age[k] = BG_TRUST_S; /* may be judged again at once */
 	s->state[k] = PX_NONE;
 	s->seeded[k] = 0;
 }
@@ -910,11 +910,11 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			 * something passing at start-up (a ghost if kept).
 			 * What is still now is the lane. */
 			learn_lane(s, k, s->obj[k]);
-		} else if (settled && s->bg_first[k] &&
-			   s->bg_age[k] >= GHOST_AGE_S) {
-			/* Still on a lane that is only assumed, and was
-			 * assumed long enough to have been something parked
-			 * at start: the lane it uncovered, or an object?
+		} else if (settled && s->bg_first[k]) {
+			/* Still on a lane that is only assumed: the lane it
+			 * uncovered (assumed long enough to have been
+			 * something parked at start), the lane in other light
+			 * (the first frame's cloud shade gone), or an object?
 			 * Judged with its neighbours (judge_ready()). */
 			s->ready[k] = 1;
 			s->any_ready = 1;
@@ -1014,13 +1014,23 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
  * outside is not foreground nor near a moving thing (the rest of an
  * object, a truck's side in the asphalt's grey). A ghost needs a real
  * outline then (T_ABS on average), and less than a third of it now.
- * Returns 1 ghost, 0 object, -1 no outline to judge.
+ *
+ * Light that was in the first frame is the same story without an outline
+ * then: where a cloud's shade (or a lamp pool) lay on the assumed lane and
+ * has moved on, the lane shows brighter than assumed and stands still, and
+ * across the edge of that region lane meets lane now, with no outline
+ * either (the soft edge of a shade, not a thing's). What stands still with
+ * less than OUTLINE_MIN of the lane's brightness across its edge on
+ * average (a contrast: a dark car at night shows a few grey levels), or
+ * hardly more than the lane's own grain beside it (OUTLINE_GRAIN), is no
+ * object.
+ * Returns 1 ghost (or light gone), 0 object, -1 no outline to judge.
  */
 static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 {
 	static const int dx[4] = { 1, -1, 0, 0 }, dy[4] = { 0, 0, 1, -1 };
 	int w = s->w, h = s->h, edges = 0;
-	double now = 0, then = 0;
+	double now = 0, then = 0, lane = 0, level = 0;
 
 	for (int j = 0; j < n; j++) {
 		int k = px[j], x = k % w, y = k / w;
@@ -1047,30 +1057,35 @@ static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 			now += fabsf(s->img[ki] / s->gmap[ki] -
 				     s->img[kf] / s->gmap[kf]);
 			then += fabsf(s->bg[ki] - s->bg[kf]);
+			/* the lane's own grain, next to next outside */
+			lane += fabsf(s->img[ko] / s->gmap[ko] -
+				      s->img[kf] / s->gmap[kf]);
+			level += s->img[kf] / s->gmap[kf];
 			edges++;
 		}
 	}
-	if (edges < GHOST_MIN_EDGE)
+	if (edges < OUTLINE_MIN_EDGE)
 		return -1;
 	fl_log(FL_LOG_DEBUG, "still",
 	       "ghost test: %d px, %d edges, now %.1f "
-	       "then %.1f",
-	       n, edges, now / edges, then / edges);
+	       "then %.1f lane %.1f",
+	       n, edges, now / edges, then / edges, lane / edges);
+	if (now < FL_MAX(OUTLINE_MIN * level, OUTLINE_GRAIN * lane))
+		return 1;
 	return then >= T_ABS * edges && now < GHOST_RATIO * then;
 }
 
 /*
  * The pixels marked ready this frame, each with the candidates around it
- * that stand on the same kind of lane (assumed, for long): the lane the
- * uncovered region shows comes to rest piece by piece, and is judged as a
- * whole, at its first piece. The outline decides (is_ghost()): a ghost
- * becomes the lane, all of it; an object's ready pixels come to rest; too
- * little outline to tell, they wait.
+ * that stand on the same kind of lane (assumed): the lane the uncovered
+ * region shows comes to rest piece by piece, and is judged as a whole, at
+ * its first piece. The outline decides (is_ghost()): a ghost's ready
+ * pixels become the lane; an object's come to rest; too little outline to
+ * tell, they wait.
  */
 static int judged_with(const fl_still *s, size_t k)
 {
-	return s->ready[k] || (s->state[k] == PX_CAND && s->bg_first[k] &&
-			       s->bg_age[k] >= GHOST_AGE_S);
+	return s->ready[k] || (s->state[k] == PX_CAND && s->bg_first[k]);
 }
 
 static void judge_ready(fl_still *s, double t)
@@ -1104,7 +1119,9 @@ static void judge_ready(fl_still *s, double t)
 		ghost = is_ghost(s, px, n, lab, id);
 		for (int j = 0; j < n; j++) {
 			int k = px[j];
-			if (ghost == 1) {
+			if (ghost == 1 && s->ready[k]) {
+				/* candidates in the group that are not still
+				 * yet may be something moving over it */
 				learn_lane(s, (size_t)k, s->obj[k]);
 			} else if (ghost == 0 && s->ready[k]) {
 				come_to_rest(s, (size_t)k, t);
