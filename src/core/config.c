@@ -571,6 +571,13 @@ static const fl_setting evidence_keys[] = {
 	STR(fl_evidence_conf, font, T_PATH, 0,
 	    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 	    "overlay font, must have CJK glyphs (Debian fonts-noto-cjk)"),
+	NUM(fl_evidence_conf, plates, T_BOOL, 1, 0, 1,
+	    "read the plate of an alarmed vehicle on its evidence stills and "
+	    "while it rests; the voted text goes into the alarm message and "
+	    "the manifest (docs/plate-model.md)"),
+	STR(fl_evidence_conf, plate_model, T_PATH, 0, "",
+	    "the plate reader's ONNX model; empty = the one firelane was "
+	    "built with (model/plates/plate-reader.onnx)"),
 };
 
 static const fl_section evidence_section = {

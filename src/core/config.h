@@ -105,6 +105,8 @@ typedef struct fl_evidence_conf {
 	double max_age_days;    /* delivered bundles kept this long; 0 = keep */
 	double min_free_mb;     /* no new bundle below this much free space */
 	char font[FL_PATH_MAX]; /* overlay font (CJK) */
+	int plates;             /* read plates (docs/plate-model.md) */
+	char plate_model[FL_PATH_MAX]; /* "" = the one built in */
 } fl_evidence_conf;
 
 /* The board of the capture device: warning outputs, watchdog, clock

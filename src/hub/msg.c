@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "fl.h"
+#include "plate.h"
 #include "topic.h"
 
 #define HUB_JSON_MAX (256 * 1024) /* any JSON message at most */
@@ -238,6 +239,27 @@ int hub_incident_check(const hub_topic *t, const void *payload, size_t len,
 		goto out;
 	}
 	out->wall = json_number_value(v);
+	/* optional plate (docs/mqtt.md): a text the reader can give (a plate
+	 * shape) or null (unread), with its confidence */
+	v = json_object_get(j, "plate");
+	if (v || json_object_get(j, "plate_confidence")) {
+		json_t *c = json_object_get(j, "plate_confidence");
+
+		if (!(json_is_null(v) ||
+		      (json_is_string(v) &&
+		       json_string_length(v) < FL_PLATE_TEXT_MAX &&
+		       fl_plate_shape(json_string_value(v)) !=
+			       FL_PLATE_SHAPE_NONE)) ||
+		    !json_is_number(c) || !(json_number_value(c) >= 0) ||
+		    json_number_value(c) > 1) {
+			snprintf(err, errlen,
+				 "plate: expected a plate text or null and a "
+				 "plate_confidence in [0, 1]");
+			goto out;
+		}
+		snprintf(out->plate, sizeof(out->plate), "%s",
+			 json_is_string(v) ? json_string_value(v) : "");
+	}
 	if (!strcmp(out->type, "evidence")) {
 		json_t *list = json_object_get(j, "evidence");
 		size_t i, k;

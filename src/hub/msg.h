@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "id.h"
+#include "plate.h"
 
 #define HUB_SITE_MAX 256
 #define HUB_FILE_MAX 128
@@ -56,7 +57,8 @@ typedef struct hub_incident {
 	char incident_id[FL_INCIDENT_ID_MAX];
 	char type[32];
 	unsigned seq;
-	double wall; /* unix_time */
+	double wall;                   /* unix_time */
+	char plate[FL_PLATE_TEXT_MAX]; /* the device's read; "" none/unread */
 } hub_incident;
 
 /* A validated evidence chunk header. */

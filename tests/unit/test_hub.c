@@ -67,6 +67,9 @@ static void test_topics(void)
 	"\"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": "       \
 	"\"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1795955797.6" extra   \
 	"}"
+/* an alarm with a plate and its confidence (JSON texts) */
+#define PLATE_MSG(plate, conf)                                                 \
+	MSG("edge-01-1", ", \"plate\": " plate ", \"plate_confidence\": " conf)
 #define H64 "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"
 
 static void test_incidents(void)
@@ -115,6 +118,16 @@ static void test_incidents(void)
 		  "listed twice" },
 		{ "{\"incident_id\": \"edge-01-1\", \"seq\": 4, \"type\": \"evidence\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"evidence\": []}",
 		  "evidence" },
+		/* the plate (docs/mqtt.md, "Plate"): read, unread, malformed */
+		{ PLATE_MSG("\"粤B12345\"", "0.9981"), NULL },
+		{ PLATE_MSG("null", "0.31"), NULL },
+		{ PLATE_MSG("\"ABC123\"", "1"), NULL },
+		{ PLATE_MSG("\"粤粤粤\"", "0.9"), "plate" },
+		{ PLATE_MSG("\"粤B12345\"", "1.5"), "plate" },
+		{ PLATE_MSG("\"粤B12345\"", "\"high\""), "plate" },
+		{ PLATE_MSG("7", "0.5"), "plate" },
+		{ "{\"incident_id\": \"edge-01-1\", \"seq\": 3, \"type\": \"alarm\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"plate\": \"粤B12345\"}",
+		  "plate" },
 	};
 	hub_topic t;
 	hub_incident in;
