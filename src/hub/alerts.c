@@ -149,7 +149,17 @@ static int save(const char *path, json_t *j)
 struct what {
 	const char *site, *device, *camera, *lane, *iid, *kind;
 	double wall;
+	const char *plate; /* the device's read, or NULL */
 };
+
+/* The plate's line of an alert's text (appended; nothing without one). */
+static void plate_line(const struct what *w, char *text, size_t size)
+{
+	size_t n = strlen(text);
+
+	if (w->plate && *w->plate && n < size)
+		hub_fmt(text + n, size - n, "\n\n- 车牌 plate: %s", w->plate);
+}
 
 static void fmt_time(double wall, char *buf, size_t len)
 {
@@ -188,6 +198,7 @@ static char *body_for(const hub_alerts *a, const struct what *w, int format)
 		"- incident: %s\n\n![picture](%s)\n\n[open the incident](%s)",
 		title_of(w->kind), w->site, w->camera, w->lane, w->device, when,
 		w->iid, pic, link);
+	plate_line(w, text, sizeof(text));
 	switch (format) {
 	case HUB_HOOK_WECOM:
 		j = json_pack("{s:s,s:{s:s}}", "msgtype", "markdown",
@@ -206,6 +217,9 @@ static char *body_for(const hub_alerts *a, const struct what *w, int format)
 			      "time", when, "title", title_of(w->kind),
 			      "picture", pic, "url", link);
 	}
+	if (j && format != HUB_HOOK_WECOM && format != HUB_HOOK_DINGTALK &&
+	    w->plate && *w->plate)
+		json_object_set_new(j, "plate", json_string(w->plate));
 	if (!j)
 		return NULL;
 	s = json_dumps(j, JSON_COMPACT);
@@ -336,9 +350,11 @@ static int all_clear(hub_alerts *a, struct what w)
 
 int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 			const char *camera, const char *lane,
-			const char *incident_id, const char *type, double wall)
+			const char *incident_id, const char *type, double wall,
+			const char *plate)
 {
-	struct what w = { site, device, camera, lane, incident_id, type, wall };
+	struct what w = { site,        device, camera, lane,
+			  incident_id, type,   wall,   plate };
 	char path[HUB_PATHLEN];
 	int rc = 0;
 
@@ -349,10 +365,10 @@ int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 		if (is_made(a, incident_id, "alarm"))
 			return 0; /* handled before (a replay after a restart) */
 		if (!closed) {    /* the escalation clock */
-			json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:f}", "site",
-					      site, "device", device, "camera",
-					      camera, "lane", lane, "alarm",
-					      wall);
+			json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:f,s:s?}",
+					      "site", site, "device", device,
+					      "camera", camera, "lane", lane,
+					      "alarm", wall, "plate", plate);
 
 			rc = j ? save(path, j) : FL_ENOMEM;
 			json_decref(j);
@@ -770,6 +786,7 @@ static void escalations(hub_alerts *a, fl_db *db, double now)
 		w.wall = json_number_value(json_object_get(j, "alarm"));
 		w.iid = iid;
 		w.kind = "escalated";
+		w.plate = json_string_value(json_object_get(j, "plate"));
 		s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
 		after = s && s->escalate_s >= 0 ? s->escalate_s
 						: a->conf->alerts.escalate_s;

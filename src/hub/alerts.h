@@ -25,12 +25,14 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen);
  * once, so a message handled again alerts nobody twice): alarm -> the
  * property alert; cleared/vacated/interrupted -> the all-clear (only when
  * an alarm alert was made; an alarm that comes after its close gets the
- * all-clear behind it). site is the enrolled site. 0, or the error of a
+ * all-clear behind it). site is the enrolled site; plate the message's
+ * plate read (NULL or "": none), one line of the alert. 0, or the error of a
  * job or record that could not be written (FL_EFULL, FL_EIO): the caller
  * holds the message and asks again. */
 int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 			const char *camera, const char *lane,
-			const char *incident_id, const char *type, double wall);
+			const char *incident_id, const char *type, double wall,
+			const char *plate);
 
 /* Main thread, about once a second: escalations that are due (the incident
  * still open in the store and without an outcome), and the MQTT jobs that

@@ -217,6 +217,7 @@ static const struct route {
 	{ "GET", "incidents", 0, api__incidents },
 	{ "GET", "incidents/*", 0, api__incident },
 	{ "POST", "incidents/*/outcome", 0, api__outcome },
+	{ "POST", "incidents/*/plate", 0, api__plate },
 	{ "GET", "incidents/*/audit", 0, api__incident_audit },
 	{ "GET", "incidents/*/export", 0, api__export_zip },
 	{ "GET", "reports", 0, api__reports },

@@ -94,6 +94,8 @@ void api__incident(hub_api *a, const hub_session_info *s, const char *id,
 		   const hub_req *q, hub_resp *r);
 void api__outcome(hub_api *a, const hub_session_info *s, const char *id,
 		  const hub_req *q, hub_resp *r);
+void api__plate(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r);
 void api__incident_audit(hub_api *a, const hub_session_info *s, const char *id,
 			 const hub_req *q, hub_resp *r);
 void api__export_zip(hub_api *a, const hub_session_info *s, const char *id,

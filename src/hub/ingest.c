@@ -268,8 +268,8 @@ static int incident(hub_ingest *h, const hub_topic *t, const char *site,
 	 * the message (the alerts' made/ records keep it to once) */
 	if (h->alerts &&
 	    (rc = hub_alerts_incident(h->alerts, site, t->device, t->camera,
-				      t->lane, in.incident_id, in.type,
-				      in.wall))) {
+				      t->lane, in.incident_id, in.type, in.wall,
+				      in.plate))) {
 		fl_seterr(h->why, sizeof(h->why), "alerts: %s: %s",
 			  in.incident_id, fl_strerror(rc));
 		goto out;

@@ -149,6 +149,11 @@ typedef struct fl__db_ops {
 			       double wall); /* ENOENT */
 	int (*incident_outcome)(void *be, const char *id,
 				const char *outcome); /* ENOENT */
+	/* the plate ("" or NULL: none): user NULL = a device's read, which
+	 * changes nothing when a person set the plate; else set by user
+	 * (plate_by; NULL when cleared). A missing incident changes nothing */
+	int (*incident_plate)(void *be, const char *id, const char *plate,
+			      const char *user);
 	int (*outcome_add)(void *be, const char *id, const char *outcome,
 			   const char *note, const char *user, double wall);
 	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT */

@@ -268,6 +268,15 @@ char *fl_db_users_json(fl_db *db);
 
 /* ---- outcomes, audit --------------------------------------------------------- */
 
+/* The incident's plate as a person enters it (plate "" clears it): it is
+ * then the plate's word, and a device's read (a message naming a plate)
+ * no longer changes it (plate_by is user; docs/store.md). plate must be
+ * "" or a text of a plate shape (fl_plate_shape). Audited (action
+ * "plate", object incident_id, detail the plate or "(cleared)") in the
+ * same transaction. FL_ENOENT unknown incident, FL_EINVAL bad plate. */
+int fl_db_plate_set(fl_db *db, const char *incident_id, const char *plate,
+		    const char *user, double wall, char *err, size_t errlen);
+
 /* outcome: persuaded|fined|towed|false_alarm|other. Sets the incident's
  * current outcome and appends to its history (never overwritten), and writes
  * an audit row (action "outcome", object incident_id, detail outcome) in the
@@ -293,6 +302,7 @@ char *fl_db_audit_json(fl_db *db, const char *object, int limit, int offset);
  * only these sites ("s1,s2"; "" allows none); NULL all. */
 typedef struct fl_db_filter {
 	const char *site, *lane, *status, *outcome;
+	const char *plate; /* part of the plate (any case), or NULL */
 	double from_wall, to_wall;
 	int limit, offset;
 	const char *sites_csv_allowed;

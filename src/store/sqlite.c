@@ -146,6 +146,13 @@ static const char *const MIGRATIONS[] = {
 	/* 8: the connection epoch of a device's stored status (statuses are
 	 *    ordered by it: an old one sent again changes nothing) */
 	"ALTER TABLE devices ADD status_epoch INTEGER NOT NULL DEFAULT 0;",
+	/* 9: the site's and the lane's names people read (the device's
+	 *    device.site_name and lane name), beside their ids */
+	"ALTER TABLE incidents ADD COLUMN site_name TEXT;"
+	"ALTER TABLE incidents ADD COLUMN lane_name TEXT;",
+	/* 10: who set the plate: 'device' (a read) or the user who entered
+	 *     it; a read never overwrites a person's */
+	"ALTER TABLE incidents ADD COLUMN plate_by TEXT;",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -178,6 +185,8 @@ enum {
 	S_INC_VERDICT,
 	S_INC_PRUNED,
 	S_INC_OUTCOME,
+	S_INC_PLATE_READ,
+	S_INC_PLATE_SET,
 	S_OUTCOME_ADD,
 	S_EVIDENCE_PUT,
 	S_EVIDENCE_FILE,
@@ -233,7 +242,8 @@ enum {
 	" AND (?4 IS NULL OR outcome = ?4"                                     \
 	"  OR (?4 = 'none' AND outcome IS NULL))"                              \
 	" AND (?5 IS NULL OR start >= ?5) AND (?6 IS NULL OR start < ?6)"      \
-	" AND (?7 IS NULL OR instr(',' || ?7 || ',', ',' || site || ',') > 0)"
+	" AND (?7 IS NULL OR instr(',' || ?7 || ',', ',' || site || ',') > 0)" \
+	" AND (?10 IS NULL OR instr(upper(plate), upper(?10)) > 0)"
 /* "(?1 IS NULL OR site = ?1)" cannot use the (site, start) index, so a list
  * of one site has statements of its own (the count would scan every
  * incident otherwise). */
@@ -351,6 +361,12 @@ static const char *const SQL[S_COUNT] = {
 			  " WHERE incident_id = ?1",
 	[S_INC_PRUNED] = "UPDATE incidents SET evidence_pruned = ?2"
 			 " WHERE incident_id = ?1",
+	/* a device's read: only over another read, never over a person's */
+	[S_INC_PLATE_READ] = "UPDATE incidents SET plate = ?2,"
+			     " plate_by = 'device' WHERE incident_id = ?1"
+			     " AND (plate_by IS NULL OR plate_by = 'device')",
+	[S_INC_PLATE_SET] = "UPDATE incidents SET plate = ?2, plate_by = ?3"
+			    " WHERE incident_id = ?1",
 	[S_INC_OUTCOME] = "UPDATE incidents SET outcome = ?2"
 			  " WHERE incident_id = ?1",
 	[S_OUTCOME_ADD] = "INSERT INTO outcomes (incident_id, outcome, note,"
@@ -386,7 +402,8 @@ static const char *const SQL[S_COUNT] = {
 			 " LIMIT ?8 OFFSET ?9",
 	[S_INC_COUNT_S] = "SELECT count(*) FROM incidents" INC_WHERE_S,
 	[S_INC_ONE] = "SELECT " INC_COLS ", evidence_pruned, bbox,"
-		      " verify_report FROM incidents WHERE incident_id = ?1",
+		      " verify_report, plate_by FROM incidents"
+		      " WHERE incident_id = ?1",
 	[S_INC_EVENTS] = "SELECT seq, type, wall, received, json"
 			 " FROM incident_events WHERE incident_id = ?1"
 			 " ORDER BY seq",
@@ -1249,6 +1266,21 @@ static int be_incident_pruned(void *p, const char *id, double wall)
 	return changed(b, run(b, s, "pruned"));
 }
 
+static int be_incident_plate(void *p, const char *id, const char *plate,
+			     const char *user)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, user ? S_INC_PLATE_SET : S_INC_PLATE_READ);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	bt(s, 2, plate && *plate ? plate : NULL);
+	if (user)
+		bt(s, 3, plate && *plate ? user : NULL);
+	return run(b, s, "plate");
+}
+
 static int be_incident_outcome(void *p, const char *id, const char *outcome)
 {
 	be *b = p;
@@ -1401,6 +1433,7 @@ static void bind_filter(sqlite3_stmt *s, const fl_db_filter *f)
 	bd(s, 5, f->from_wall, f->from_wall != 0);
 	bd(s, 6, f->to_wall, f->to_wall != 0);
 	bt(s, 7, f->sites_csv_allowed);
+	bt(s, 10, f->plate && *f->plate ? f->plate : NULL);
 }
 
 static int be_incidents_count(void *p, const fl_db_filter *f, long long *n)
@@ -1823,6 +1856,7 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.incident_verified = be_incident_verified,
 	.incident_pruned = be_incident_pruned,
 	.incident_outcome = be_incident_outcome,
+	.incident_plate = be_incident_plate,
 	.outcome_add = be_outcome_add,
 	.incident_verdict = be_incident_verdict,
 	.evidence_put = be_evidence_put,
