@@ -74,7 +74,18 @@ void api__incident(hub_api *a, const hub_session_info *s, const char *id,
 	if (api__incident_visible(a, s, id, r, site, sizeof(site)))
 		return;
 	fl_db_audit(a->db, s->user, "incident_view", id, NULL, q->now);
-	api__json_text(r, 200, fl_db_incident_json(a->db, id));
+	{
+		char *t = fl_db_incident_json(a->db, id);
+		json_t *o = t ? json_loads(t, 0, NULL) : NULL;
+
+		free(t);
+		if (!o) {
+			api__error(r, 500, "the store failed");
+			return;
+		}
+		api__incident_owner(a, s, o);
+		api__json_obj(r, 200, o);
+	}
 }
 
 void api__outcome(hub_api *a, const hub_session_info *s, const char *id,

@@ -151,8 +151,19 @@ static const char *const MIGRATIONS[] = {
 	"ALTER TABLE incidents ADD COLUMN site_name TEXT;"
 	"ALTER TABLE incidents ADD COLUMN lane_name TEXT;",
 	/* 10: who set the plate: 'device' (a read) or the user who entered
-	 *     it; a read never overwrites a person's */
-	"ALTER TABLE incidents ADD COLUMN plate_by TEXT;",
+	 *     it; a read never overwrites a person's. The resident vehicle
+	 *     register, per site (docs/store.md) */
+	"ALTER TABLE incidents ADD COLUMN plate_by TEXT;"
+	"CREATE TABLE residents ("
+	" site TEXT NOT NULL,"
+	" plate TEXT NOT NULL,"
+	" owner TEXT NOT NULL,"
+	" unit TEXT NOT NULL,"
+	" phone TEXT NOT NULL,"
+	" imported REAL NOT NULL,"
+	" imported_by TEXT,"
+	" PRIMARY KEY (site, plate));"
+	"CREATE INDEX residents_imported ON residents(imported);",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -187,6 +198,11 @@ enum {
 	S_INC_OUTCOME,
 	S_INC_PLATE_READ,
 	S_INC_PLATE_SET,
+	S_REG_CLEAR,
+	S_REG_ADD,
+	S_REG_GET,
+	S_REG_ROWS,
+	S_REG_PRUNE,
 	S_OUTCOME_ADD,
 	S_EVIDENCE_PUT,
 	S_EVIDENCE_FILE,
@@ -367,6 +383,16 @@ static const char *const SQL[S_COUNT] = {
 			     " AND (plate_by IS NULL OR plate_by = 'device')",
 	[S_INC_PLATE_SET] = "UPDATE incidents SET plate = ?2, plate_by = ?3"
 			    " WHERE incident_id = ?1",
+	[S_REG_CLEAR] = "DELETE FROM residents WHERE site = ?1",
+	[S_REG_ADD] = "INSERT INTO residents (site, plate, owner, unit, phone,"
+		      " imported, imported_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+		      " ?7)",
+	[S_REG_GET] = "SELECT plate, owner, unit, phone FROM residents"
+		      " WHERE site = ?1 AND plate = ?2",
+	[S_REG_ROWS] = "SELECT plate, owner, unit, phone, imported,"
+		       " imported_by FROM residents WHERE site = ?1"
+		       " ORDER BY plate",
+	[S_REG_PRUNE] = "DELETE FROM residents WHERE imported < ?1",
 	[S_INC_OUTCOME] = "UPDATE incidents SET outcome = ?2"
 			  " WHERE incident_id = ?1",
 	[S_OUTCOME_ADD] = "INSERT INTO outcomes (incident_id, outcome, note,"
@@ -1281,6 +1307,76 @@ static int be_incident_plate(void *p, const char *id, const char *plate,
 	return run(b, s, "plate");
 }
 
+static int be_register_clear(void *p, const char *site)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_REG_CLEAR);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, site);
+	return run(b, s, "register");
+}
+
+static int be_register_add(void *p, const char *site, const fl_db_resident *r,
+			   const char *user, double wall)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_REG_ADD);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, site);
+	bt(s, 2, r->plate);
+	bt(s, 3, r->owner);
+	bt(s, 4, r->unit);
+	bt(s, 5, r->phone);
+	sqlite3_bind_double(s, 6, wall);
+	bt(s, 7, user);
+	return run(b, s, "register");
+}
+
+static int be_register_get(void *p, const char *site, const char *plate,
+			   json_t **row)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_REG_GET);
+	int rc;
+
+	*row = NULL;
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, site);
+	bt(s, 2, plate);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*row = row_obj(s, sqlite3_column_count(s));
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return *row ? 0 : FL_ENOMEM;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "register");
+}
+
+static int be_register_rows(void *p, const char *site, json_t *a)
+{
+	return rows_of(p, S_REG_ROWS, site, a);
+}
+
+static int be_register_prune(void *p, double before, long *n)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_REG_PRUNE);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_double(s, 1, before);
+	rc = run(b, s, "register prune");
+	if (rc == 0 && n)
+		*n = (long)sqlite3_changes(b->h);
+	return rc;
+}
+
 static int be_incident_outcome(void *p, const char *id, const char *outcome)
 {
 	be *b = p;
@@ -1857,6 +1953,11 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.incident_pruned = be_incident_pruned,
 	.incident_outcome = be_incident_outcome,
 	.incident_plate = be_incident_plate,
+	.register_clear = be_register_clear,
+	.register_add = be_register_add,
+	.register_get = be_register_get,
+	.register_rows = be_register_rows,
+	.register_prune = be_register_prune,
 	.outcome_add = be_outcome_add,
 	.incident_verdict = be_incident_verdict,
 	.evidence_put = be_evidence_put,

@@ -10,7 +10,14 @@
 #     "plate"; a later read does not overwrite it; a text that is no plate
 #     400, no CSRF token 403;
 #   - a message whose plate is no plate shape is refused (quarantined) and
-#     changes nothing.
+#     changes nothing;
+#   - the resident vehicle register (docs/api.md): a CSV with bad rows is
+#     refused naming each row and why, nothing imported; a good one
+#     replaces the site's register (audited); the list shows phones masked;
+#     the incident shows the owner (name, unit, 138****1234) to the site's
+#     property manager and an admin, not to enforcement; the phone's reveal
+#     answers it in full and is audited, enforcement 403; another site's
+#     manager can neither import nor read it (404).
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
@@ -26,6 +33,10 @@ echo 'pw-of-pm' | "$HUB" --config "$WORK/hub.yaml" --add-user pm --role property
 	>>"$WORK/admin.log" 2>&1 || fail "add pm"
 echo 'pw-of-other' | "$HUB" --config "$WORK/hub.yaml" --add-user other --role property --sites site-q \
 	>>"$WORK/admin.log" 2>&1 || fail "add other"
+echo 'pw-of-enf' | "$HUB" --config "$WORK/hub.yaml" --add-user enf --role enforcement \
+	>>"$WORK/admin.log" 2>&1 || fail "add enf"
+echo 'pw-of-root' | "$HUB" --config "$WORK/hub.yaml" --add-user root --role admin \
+	>>"$WORK/admin.log" 2>&1 || fail "add root"
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 
 TOPIC=firelane/site-p/edge-p/cam-1/lane-a/incident
@@ -81,4 +92,48 @@ until_q "select count(*) from incident_events where incident_id = '$IID'" 3 "the
 send 4 cleared ', "plate": "粤粤粤", "plate_confidence": 0.9'
 until_q "select count(*) from quarantine where reason like '%plate%'" 1 "a malformed plate was not refused"
 [ "$(q "select count(*) from incident_events where incident_id = '$IID'")" = 3 ] || fail "the refused message was stored"
+
+# ---- the resident vehicle register ------------------------------------------------
+ENF=$(web_login enf pw-of-enf)
+ROOT=$(web_login root pw-of-root)
+printf 'plate,owner,building/unit,phone\n粤B12346,王先生,3 栋 2 单元,138 1234 1234\nnot-a-plate,李女士,1 栋,13900001111\n粤C00001,,2 栋,13900002222\n粤C00002,赵先生,5 栋,12ab\n粤B12346,重复,1 栋,13900003333\n' >"$WORK/bad.csv"
+[ "$(web_as pm "$PM" POST /api/sites/site-p/register "@$WORK/bad.csv")" = 400 ] || fail "bad CSV: $(cat "$WORK/out")"
+for want in 'row 3: plate' 'row 4: owner' 'row 5: phone' 'row 6: plate: listed twice'; do
+	grep -q "$want" "$WORK/out" || fail "bad CSV answer lacks '$want': $(cat "$WORK/out")"
+done
+[ "$(q "select count(*) from residents")" = 0 ] || fail "a bad CSV imported rows"
+printf '\xef\xbb\xbfPlate,Owner,Unit,Phone\n粤B12346,王先生,3 栋 2 单元,138-1234-1234\n"京A 12345","Smith, J.",1 栋,+86 139 0000 1111\n' >"$WORK/good.csv"
+[ "$(web_as other "$OTHER" POST /api/sites/site-p/register "@$WORK/good.csv")" = 404 ] || fail "another site's manager imported"
+[ "$(web_as enf "$ENF" POST /api/sites/site-p/register "@$WORK/good.csv")" = 403 ] || fail "enforcement imported"
+[ "$(web_as pm "$PM" POST /api/sites/site-p/register "@$WORK/good.csv")" = 200 ] || fail "good CSV: $(cat "$WORK/out")"
+[ "$(jq -r .imported "$WORK/out")" = 2 ] || fail "imported: $(cat "$WORK/out")"
+[ "$(q "select count(*) from audit where action = 'register_import' and object = 'site-p' and user = 'pm'")" = 1 ] ||
+	fail "the import not audited"
+[ "$(web_as pm "$PM" GET /api/sites/site-p/register)" = 200 ] || fail "register list"
+[ "$(jq -r '[.residents[] | .plate + "=" + .phone] | join(" ")' "$WORK/out")" = "京A12345=+86*******1111 粤B12346=138****1234" ] ||
+	fail "the list: $(cat "$WORK/out")"
+grep -q 13812341234 "$WORK/out" && fail "the list shows a phone in full"
+[ "$(web_as other "$OTHER" GET /api/sites/site-p/register)" = 404 ] || fail "another site's manager read it"
+# the incident's plate (粤B12346, set by pm above) is registered
+[ "$(web_as pm "$PM" GET "/api/incidents/$IID")" = 200 ] || fail "incident"
+[ "$(jq -r '.owner.name + "|" + .owner.unit + "|" + .owner.phone_masked' "$WORK/out")" = "王先生|3 栋 2 单元|138****1234" ] ||
+	fail "owner for pm: $(jq -c .owner "$WORK/out")"
+grep -q 13812341234 "$WORK/out" && fail "the incident shows the phone in full"
+web_as root "$ROOT" GET "/api/incidents/$IID" >/dev/null
+[ "$(jq -r .owner.name "$WORK/out")" = 王先生 ] || fail "owner for the admin: $(jq -c .owner "$WORK/out")"
+web_as enf "$ENF" GET "/api/incidents/$IID" >/dev/null
+[ "$(jq -r '.owner // "none"' "$WORK/out")" = none ] || fail "enforcement sees the owner: $(jq -c .owner "$WORK/out")"
+# the reveal
+[ "$(web_as enf "$ENF" POST "/api/incidents/$IID/owner_phone")" = 403 ] || fail "enforcement revealed the phone"
+[ "$(web_as pm 00 POST "/api/incidents/$IID/owner_phone")" = 403 ] || fail "a reveal without CSRF"
+[ "$(q "select count(*) from audit where action = 'phone_reveal'")" = 0 ] || fail "a refused reveal was audited"
+[ "$(web_as pm "$PM" POST "/api/incidents/$IID/owner_phone")" = 200 ] || fail "reveal: $(cat "$WORK/out")"
+[ "$(jq -r .phone "$WORK/out")" = 13812341234 ] || fail "the revealed phone: $(cat "$WORK/out")"
+[ "$(q "select user || '|' || object || '|' || detail from audit where action = 'phone_reveal'")" = "pm|$IID|粤B12346" ] ||
+	fail "the reveal not audited: $(q "select * from audit where action = 'phone_reveal'")"
+# a new import replaces the register: the plate no longer in it, no owner
+printf 'plate,owner,unit,phone\n京A12345,Smith,1 栋,13900001111\n' >"$WORK/next.csv"
+[ "$(web_as pm "$PM" POST /api/sites/site-p/register "@$WORK/next.csv")" = 200 ] || fail "re-import"
+web_as pm "$PM" GET "/api/incidents/$IID" >/dev/null
+[ "$(jq -r '.owner // "none"' "$WORK/out")" = none ] || fail "owner after the re-import: $(jq -c .owner "$WORK/out")"
 echo "$NAME: ok"

@@ -15,6 +15,7 @@
 #include "fl.h"
 #include "hubconf.h"
 #include "msg.h"
+#include "register.h"
 #include "test.h"
 #include "yaml.h"
 
@@ -71,6 +72,53 @@ static void test_topics(void)
 #define PLATE_MSG(plate, conf)                                                 \
 	MSG("edge-01-1", ", \"plate\": " plate ", \"plate_confidence\": " conf)
 #define H64 "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"
+
+/* The resident register's CSV (src/hub/register.c): normalised rows, the
+ * bad rows named with their numbers, nothing from a bad file; the mask. */
+static void test_register_csv(void)
+{
+	static const char good[] =
+		"\xef\xbb\xbfPhone,Plate,Building/Unit,Owner,Note\r\n"
+		"138-1234-1234,粤b·12346,3 栋 2 单元,王先生,x\r\n"
+		"\r\n"
+		"+86 139 0000 1111,\"京A 12345\",1 栋,\"Smith, \"\"J\"\"\",\n";
+	static const char bad[] = "plate,owner,unit,phone\n"
+				  "粤B12346,王先生,3 栋,13812341234\n"
+				  "粤B1234,李,1 栋,13900001111\n"
+				  "粤C00001,李,1 栋,139\n"
+				  "粤B12346,李,1 栋,13900001111\n";
+	hub_register reg;
+	char err[512], m[HUB_PHONE_MAX];
+
+	CHECK_EQ_INT(hub_register_parse(good, strlen(good), &reg, err,
+					sizeof(err)),
+		     2);
+	if (reg.n == 2) {
+		CHECK_STREQ(reg.rows[0].plate, "粤B12346");
+		CHECK_STREQ(reg.rows[0].phone, "13812341234");
+		CHECK_STREQ(reg.rows[0].unit, "3 栋 2 单元");
+		CHECK_STREQ(reg.rows[1].plate, "京A12345");
+		CHECK_STREQ(reg.rows[1].owner, "Smith, \"J\"");
+		CHECK_STREQ(reg.rows[1].phone, "+8613900001111");
+	}
+	hub_register_free(&reg);
+	CHECK_EQ_INT(hub_register_parse(bad, strlen(bad), &reg, err,
+					sizeof(err)),
+		     FL_EFORMAT);
+	CHECK(reg.n == 0 && !reg.rows);
+	CHECK_MSG(strstr(err, "row 3: plate") && strstr(err, "row 4: phone") &&
+			  strstr(err, "row 5: plate: listed twice") &&
+			  !strstr(err, "row 2"),
+		  "%s", err);
+	CHECK_EQ_INT(hub_register_parse("plate,owner\n", 12, &reg, err,
+					sizeof(err)),
+		     FL_EFORMAT);
+	CHECK(strstr(err, "row 1") != NULL);
+	hub_phone_mask("13812341234", m, sizeof(m));
+	CHECK_STREQ(m, "138****1234");
+	hub_phone_mask("1234567", m, sizeof(m));
+	CHECK_STREQ(m, "*****67");
+}
 
 static void test_incidents(void)
 {
@@ -634,6 +682,7 @@ int main(void)
 {
 	test_topics();
 	test_incidents();
+	test_register_csv();
 	test_chunks();
 	test_camera_events();
 	test_config();
