@@ -17,14 +17,56 @@
 #     the incident shows the owner (name, unit, 138****1234) to the site's
 #     property manager and an admin, not to enforcement; the phone's reveal
 #     answers it in full and is audited, enforcement 403; another site's
-#     manager can neither import nor read it (404).
+#     manager can neither import nor read it (404);
+#   - the owner notification (alerts.sites[].owner_webhook): an incident
+#     whose plate is registered is sent once, notify_owner_s after its
+#     alarm, from the site's template, to a test receiver (its first answer
+#     500: retried), audited owner_notify; an incident whose plate was not
+#     in the register when it was due notifies nobody.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
 need "$HUB" mosquitto mosquitto_pub python3 curl jq sqlite3
 PORT=$(free_port)
 broker_start
+HPORT=$(free_port)
+# the SMS gateway stand-in: every POST as a JSON line; its first answers 500
+python3 - "$HPORT" "$WORK/hooks.jsonl" <<'EOP' >"$WORK/receiver.log" 2>&1 &
+import http.server, json, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+seen = set()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        code = 200 if self.path in seen else 500
+        seen.add(self.path)
+        with open(out, "a") as f:
+            f.write(json.dumps({"path": self.path, "code": code,
+                                "body": json.loads(body)}, ensure_ascii=False) + "\n")
+        self.send_response(code)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+EOP
+track $!
 web_hub_conf "$WORK/hub.yaml"
+# the owner notification: 2 s after the alarm (web_hub_conf's alerts line
+# replaced by this site's)
+sed -i '/^alerts:/d' "$WORK/hub.yaml"
+cat >>"$WORK/hub.yaml" <<EOC
+public_url: https://hub.example.org
+alerts:
+  mqtt: false
+  retry_base_s: 0.3
+  retry_cap_s: 2
+  sites:
+    - site: site-p
+      escalate_s: 0
+      owner_webhook: "http://127.0.0.1:$HPORT/sms"
+      owner_template: '{"to": "{phone}", "text": "{unit} {owner}: {plate} at {site} {lane}", "link": "{url}"}'
+      notify_owner_s: 2
+EOC
 device_key "$WORK/dev.key" >"$WORK/dev.pub"
 "$HUB" --config "$WORK/hub.yaml" --enrol-device edge-p --site site-p --public-key "$WORK/dev.pub" \
 	>"$WORK/admin.log" 2>&1 || fail "enrol: $(cat "$WORK/admin.log")"
@@ -136,4 +178,24 @@ printf 'plate,owner,unit,phone\n京A12345,Smith,1 栋,13900001111\n' >"$WORK/nex
 [ "$(web_as pm "$PM" POST /api/sites/site-p/register "@$WORK/next.csv")" = 200 ] || fail "re-import"
 web_as pm "$PM" GET "/api/incidents/$IID" >/dev/null
 [ "$(jq -r '.owner // "none"' "$WORK/out")" = none ] || fail "owner after the re-import: $(jq -c .owner "$WORK/out")"
+
+# ---- the owner notification ------------------------------------------------------
+IID=edge-p-2-lane-a-1
+NOW=$(date +%s)
+send 1 alarm ', "plate": "京A12345", "plate_confidence": 0.998'
+wait_for "$WORK/hooks.jsonl" '"code": 200' 20 || fail "no owner notification delivered: $(cat "$WORK/hooks.jsonl" 2>/dev/null)"
+sleep 3 # nothing more may come
+python3 - "$WORK/hooks.jsonl" "$IID" <<'PY' || fail "the owner notification"
+import json, sys
+hooks = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert [h["code"] for h in hooks] == [500, 200], hooks   # once, after a retry
+b = hooks[1]["body"]
+assert hooks[1]["path"] == "/sms", hooks
+assert b == {"to": "13900001111", "text": "1 栋 Smith: 京A12345 at site-p lane-a",
+             "link": "https://hub.example.org/incidents/" + sys.argv[2]}, b
+PY
+[ "$(q "select count(*) from audit where action = 'owner_notify' and object = '$IID' and detail = '京A12345'")" = 1 ] ||
+	fail "the notification not audited: $(q "select * from audit where action = 'owner_notify'")"
+[ "$(q "select count(*) from audit where action = 'owner_notify'")" = 1 ] || fail "the first incident's owner was notified"
+grep -q "owner not notified" "$WORK/hub.log" || fail "the first incident's skipped notification is not logged"
 echo "$NAME: ok"
