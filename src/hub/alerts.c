@@ -835,6 +835,22 @@ static int still_open(fl_db *db, const char *iid)
 	return open;
 }
 
+/* What a clock in open/ (j, borrowed: w's strings point into it) says
+ * about incident iid, for an alert of kind. */
+static void clock_what(json_t *j, const char *iid, const char *kind,
+		       struct what *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->site = json_string_value(json_object_get(j, "site"));
+	w->device = json_string_value(json_object_get(j, "device"));
+	w->camera = json_string_value(json_object_get(j, "camera"));
+	w->lane = json_string_value(json_object_get(j, "lane"));
+	w->wall = json_number_value(json_object_get(j, "alarm"));
+	w->plate = json_string_value(json_object_get(j, "plate"));
+	w->iid = iid;
+	w->kind = kind;
+}
+
 static void escalations(hub_alerts *a, fl_db *db, double now)
 {
 	char box[HUB_PATHLEN], path[HUB_PATHLEN], iid[256];
@@ -863,14 +879,7 @@ static void escalations(hub_alerts *a, fl_db *db, double now)
 			json_decref(j);
 			continue;
 		}
-		w.site = json_string_value(json_object_get(j, "site"));
-		w.device = json_string_value(json_object_get(j, "device"));
-		w.camera = json_string_value(json_object_get(j, "camera"));
-		w.lane = json_string_value(json_object_get(j, "lane"));
-		w.wall = json_number_value(json_object_get(j, "alarm"));
-		w.iid = iid;
-		w.kind = "escalated";
-		w.plate = json_string_value(json_object_get(j, "plate"));
+		clock_what(j, iid, "escalated", &w);
 		s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
 		after = s && s->escalate_s >= 0 ? s->escalate_s
 						: a->conf->alerts.escalate_s;
@@ -945,13 +954,7 @@ static void owners(hub_alerts *a, fl_db *db, double now)
 		iid[n - 6] = 0;
 		hub_fmt(path, sizeof(path), "%s/%s", box, e->d_name);
 		j = json_load_file(path, 0, NULL);
-		w.site = json_string_value(json_object_get(j, "site"));
-		w.device = json_string_value(json_object_get(j, "device"));
-		w.camera = json_string_value(json_object_get(j, "camera"));
-		w.lane = json_string_value(json_object_get(j, "lane"));
-		w.wall = json_number_value(json_object_get(j, "alarm"));
-		w.iid = iid;
-		w.kind = "owner";
+		clock_what(j, iid, "owner", &w);
 		s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
 		if (!s || !w.device || !w.camera || !w.lane ||
 		    !s->owner_webhook[0]) {

@@ -136,7 +136,7 @@ static int ui_route(const char *p)
 {
 	static const char *const exact[] = {
 		"/",      "/login", "/incidents", "/reports", "/reports/weekly",
-		"/fleet", "/admin"
+		"/fleet", "/admin", "/register"
 	};
 
 	for (size_t i = 0; i < FL_ARRAY_SIZE(exact); i++)

@@ -333,11 +333,7 @@ int fl_db_outcome_set(fl_db *db, const char *incident_id, const char *outcome,
 	if ((r = db->ops->tx_begin(db->be)) == 0) {
 		r = outcome_tx(db, incident_id, outcome, note, user, wall, err,
 			       errlen);
-		if (db->ops->tx_end(db->be, r == 0) < 0 && r == 0) {
-			fl_seterr(err, errlen, "commit: %s",
-				  db->ops->errmsg(db->be));
-			r = FL_EIO;
-		}
+		r = fl__db_tx_finish(db, r, err, errlen);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
@@ -378,11 +374,7 @@ int fl_db_plate_set(fl_db *db, const char *incident_id, const char *plate,
 		if (r < 0 && r != FL_ENOENT)
 			fl_seterr(err, errlen, "store: %s",
 				  db->ops->errmsg(db->be));
-		if (db->ops->tx_end(db->be, r == 0) < 0 && r == 0) {
-			fl_seterr(err, errlen, "commit: %s",
-				  db->ops->errmsg(db->be));
-			r = FL_EIO;
-		}
+		r = fl__db_tx_finish(db, r, err, errlen);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;

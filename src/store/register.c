@@ -38,11 +38,7 @@ int fl_db_register_replace(fl_db *db, const char *site,
 		if (r < 0)
 			fl_seterr(err, errlen, "store: %s",
 				  db->ops->errmsg(db->be));
-		if (db->ops->tx_end(db->be, r == 0) < 0 && r == 0) {
-			fl_seterr(err, errlen, "commit: %s",
-				  db->ops->errmsg(db->be));
-			r = FL_EIO;
-		}
+		r = fl__db_tx_finish(db, r, err, errlen);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
