@@ -245,13 +245,15 @@ int hub_incident_check(const hub_topic *t, const void *payload, size_t len,
 	if (v || json_object_get(j, "plate_confidence")) {
 		json_t *c = json_object_get(j, "plate_confidence");
 
-		if (!(json_is_null(v) ||
+		/* either may come alone: a plate from elsewhere (entered,
+		 * another reader) may have no confidence */
+		if (!(!v || json_is_null(v) ||
 		      (json_is_string(v) &&
 		       json_string_length(v) < FL_PLATE_TEXT_MAX &&
 		       fl_plate_shape(json_string_value(v)) !=
 			       FL_PLATE_SHAPE_NONE)) ||
-		    !json_is_number(c) || !(json_number_value(c) >= 0) ||
-		    json_number_value(c) > 1) {
+		    (c && (!json_is_number(c) || !(json_number_value(c) >= 0) ||
+			   json_number_value(c) > 1))) {
 			snprintf(err, errlen,
 				 "plate: expected a plate text or null and a "
 				 "plate_confidence in [0, 1]");

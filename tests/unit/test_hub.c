@@ -174,7 +174,9 @@ static void test_incidents(void)
 		{ PLATE_MSG("\"粤B12345\"", "1.5"), "plate" },
 		{ PLATE_MSG("\"粤B12345\"", "\"high\""), "plate" },
 		{ PLATE_MSG("7", "0.5"), "plate" },
-		{ "{\"incident_id\": \"edge-01-1\", \"seq\": 3, \"type\": \"alarm\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"plate\": \"粤B12345\"}",
+		{ "{\"incident_id\": \"edge-01-1\", \"seq\": 3, \"type\": \"alarm\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"plate\": \"A12345\"}",
+		  NULL }, /* a plate alone (the field was there before reads) */
+		{ "{\"incident_id\": \"edge-01-1\", \"seq\": 3, \"type\": \"alarm\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"plate\": \"京\"}",
 		  "plate" },
 	};
 	hub_topic t;
