@@ -810,7 +810,9 @@ static int shoot(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 			       &in->first_small) < 0)
 			memset(&in->first_small, 0, sizeof(in->first_small));
 	}
-	found = read_plate(w, in, f, raw, &plate);
+	/* without a reader, the plate is only looked for for the close-up */
+	found = (w->reader || kind == FL_SHOT_ALARM) &&
+		read_plate(w, in, f, raw, &plate);
 	if (kind == FL_SHOT_ALARM)
 		closeup_and_composite(w, in, f, raw, &scene,
 				      found ? &plate : NULL);
