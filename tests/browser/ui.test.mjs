@@ -488,13 +488,13 @@ async function run(browser) {
 	step = 'the resident register: a bad file';
 	await pp.goto(`${URL0}/register?site=${SITE}`);
 	await pp.waitForSelector('#register-import');
-	const csv = (text) => ({ name: 'residents.csv', mimeType: 'text/csv', buffer: Buffer.from(text, 'utf-8') });
-	await pp.setInputFiles('#register-file', csv('plate,owner,unit,phone\nA12345,王先生,3 栋 2 单元,12\n'));
+	const residentsCsv = (text) => ({ name: 'residents.csv', mimeType: 'text/csv', buffer: Buffer.from(text, 'utf-8') });
+	await pp.setInputFiles('#register-file', residentsCsv('plate,owner,unit,phone\nA12345,王先生,3 栋 2 单元,12\n'));
 	await pp.click('#register-import button[type=submit]');
 	await pp.waitForFunction(() => /row 2: phone/.test(document.querySelector('#register-error').textContent));
 	check(await pp.$('#register tbody tr[data-plate]') === null, 'a refused file left rows');
 	step = 'the resident register: import';
-	await pp.setInputFiles('#register-file', csv('plate,owner,building/unit,phone\nA12345,王先生,3 栋 2 单元,138-1234-1234\n粤B00001,李女士,1 栋,13900001111\n'));
+	await pp.setInputFiles('#register-file', residentsCsv('plate,owner,building/unit,phone\nA12345,王先生,3 栋 2 单元,138-1234-1234\n粤B00001,李女士,1 栋,13900001111\n'));
 	await pp.click('#register-import button[type=submit]');
 	await pp.waitForFunction(() => /2 vehicles imported/.test(document.querySelector('#register-ok').textContent));
 	await pp.waitForSelector('#register tr[data-plate="A12345"]');
@@ -510,9 +510,7 @@ async function run(browser) {
 	check(!(await pp.content()).includes('13812341234'), 'the page holds the phone in full before the reveal');
 	await pp.click('#owner-reveal');
 	await pp.waitForFunction(() => document.querySelector('#owner-phone').textContent === '13812341234');
-	const reveals = await pp.evaluate(async (id) =>
-		(await (await fetch(`/api/incidents/${id}/audit`)).json()).audit.filter((a) => a.action === 'phone_reveal'), REC);
-	check(reveals.length === 1 && reveals[0].detail === 'A12345', `the reveal's audit: ${JSON.stringify(reveals)}`);
+	// (the reveal's audit row is checked in the store by browser_ui.sh)
 	await shot(pp, '11c-phone-owner');
 	await pp.context().close();
 
