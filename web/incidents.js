@@ -1,7 +1,8 @@
 // incidents.js - the /incidents page: the queue of incidents, newest first,
-// with filters (site, lane, status, outcome, date range) and paging. The
-// filters and the page live in the URL's query (?site=&lane=&status=&outcome=
-// &from=&to=&page=), so reload, back and a copied link show the same list.
+// with filters (site, lane, status, outcome, a part of the plate, date range)
+// and paging. The filters and the page live in the URL's query (?site=&lane=
+// &status=&outcome=&plate=&from=&to=&page=), so reload, back and a copied
+// link show the same list.
 
 import {
 	api, el, field, select, table, query, fmtTime, fmtDuration, outcomeBadge,
@@ -10,7 +11,7 @@ import {
 import { navigate } from './app.js';
 
 const PAGE_SIZE = 25;
-const FILTERS = ['site', 'lane', 'status', 'outcome', 'from', 'to'];
+const FILTERS = ['site', 'lane', 'status', 'outcome', 'plate', 'from', 'to'];
 
 export async function incidentsPage(page, ctx) {
 	setTitle('Incidents');
@@ -30,6 +31,7 @@ export async function incidentsPage(page, ctx) {
 		field('Status', select('status', [['', 'any'], ...STATUSES.map((s) => [s, s])], f.status)),
 		field('Outcome', select('outcome', [['', 'any'], ['none', OUTCOME_LABEL.none],
 			...OUTCOMES.map((o) => [o, OUTCOME_LABEL[o]])], f.outcome)),
+		field('Plate', el('input', { name: 'plate', value: f.plate, placeholder: 'part of it', size: 10 })),
 		field('From', el('input', { name: 'from', type: 'date', value: f.from })),
 		field('To', el('input', { name: 'to', type: 'date', value: f.to })),
 		el('div.buttons', null,

@@ -485,6 +485,12 @@ async function run(browser) {
 	// naming its row, a good one imported; the owner of a recorded
 	// incident's plate (A12345) shown with the phone masked, revealed on
 	// request and the reveal audited.
+	step = 'the list by a part of the plate';
+	await pp.goto(`${URL0}/incidents?plate=a123`);
+	await pp.waitForSelector('#incidents tr[data-incident="scene-edge-rec00-lane-a-1"]');
+	const byPlate = await pp.$$eval('#incidents tbody tr[data-incident]', (rs) => rs.map((r) => r.dataset.incident).sort());
+	check(byPlate.join() === 'scene-edge-rec00-lane-a-1,scene-edge-rec01-lane-a-1', `plate=a123 lists ${byPlate}`);
+
 	step = 'the resident register: a bad file';
 	await pp.goto(`${URL0}/register?site=${SITE}`);
 	await pp.waitForSelector('#register-import');
