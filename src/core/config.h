@@ -106,6 +106,7 @@ typedef struct fl_evidence_conf {
 	double min_free_mb;     /* no new bundle below this much free space */
 	char font[FL_PATH_MAX]; /* overlay font (CJK) */
 	int plates;             /* read plates (docs/plate-model.md) */
+	int plates_cn_only;     /* reads of no Chinese plate shape: unread */
 	char plate_model[FL_PATH_MAX]; /* "" = the one built in */
 } fl_evidence_conf;
 

@@ -681,6 +681,11 @@ static int read_plate(fl_evidence_writer *w, struct incident *in,
 		log_once(w, in, LOG_PLATE, "plate read: %s", fl_strerror(rc));
 		return 1;
 	}
+	/* a Latin text on a camera of Chinese plates is a dropped province
+	 * (docs/plate-model.md, "What still fails"), not a plate */
+	if (t.nchars > 0 && w->cfg->evidence.plates_cn_only &&
+	    fl_plate_shape(t.text) != FL_PLATE_SHAPE_CN)
+		t.nchars = 0;
 	if (t.nchars > 0)
 		in->reads[in->nreads++] = t;
 	if ((!in->plate_crop.bgr || t.conf > in->plate_crop_conf) &&

@@ -10,7 +10,11 @@
 #   - the evidence message and the signed manifest carry the same plate;
 #     the bundle has plate.jpg (kind "plate", stamped like the other images)
 #     and firelane-verify accepts the bundle;
-#   - the hub's incident has the plate (and says the device set it).
+#   - the hub's incident has the plate;
+#   - the same scene with 京B12345, whose province the reader drops at this
+#     size (it reads B12345, a Latin shape; docs/plate-model.md), replayed
+#     with evidence.plates_cn_only: the manifest says unread (null), never
+#     the wrong B12345.
 # The true plate is asserted, never "whatever was read": if the reader
 # misreads the scene, this test fails.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
@@ -24,7 +28,8 @@ PORT=$(free_port)
 WPORT=$(free_port)
 
 # the plate: a clean blue plate from the project's renderer, as a P6 PPM
-/usr/bin/python3 - "$SRC/model/plates" "$TRUE_PLATE" "$WORK/plate.ppm" <<'PY' ||
+plate_ppm() { # TEXT FILE
+	/usr/bin/python3 - "$SRC/model/plates" "$1" "$2" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[1])
 import cv2, numpy as np, render
@@ -33,7 +38,8 @@ rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 with open(sys.argv[3], "wb") as f:
     f.write(b"P6 %d %d 255\n" % (rgb.shape[1], rgb.shape[0]) + rgb.tobytes())
 PY
-	fail "rendering the plate (model/plates/render.py)"
+}
+plate_ppm "$TRUE_PLATE" "$WORK/plate.ppm" || fail "rendering the plate (model/plates/render.py)"
 "$SCENE" --scenario $SCENARIO --out "$WORK/scene" --quick --classic \
 	--width 1920 --height 1080 --plate-image "$WORK/plate.ppm" \
 	>"$WORK/scene.log" 2>&1 || fail "firelane-scene: $(tail -n 3 "$WORK/scene.log")"
@@ -100,4 +106,24 @@ PY
 # the hub's incident
 [ "$(q "select plate from incidents where incident_id = '$IID'")" = "$TRUE_PLATE" ] ||
 	fail "hub incident plate: $(q "select plate from incidents where incident_id = '$IID'")"
+
+# a province the reader drops: unread with plates_cn_only, not B12345
+plate_ppm 京B12345 "$WORK/plate2.ppm" || fail "rendering 京B12345"
+"$SCENE" --scenario $SCENARIO --out "$WORK/scene2" --quick --classic \
+	--width 1920 --height 1080 --plate-image "$WORK/plate2.ppm" \
+	>"$WORK/scene2.log" 2>&1 || fail "firelane-scene 京B12345"
+{
+	sed "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device2.key}|" \
+		"$WORK/scene2/$SCENARIO.yaml"
+	printf 'evidence:\n  dir: %s\n  plates_cn_only: true\n' "$WORK/evidence2"
+} >"$WORK/scene2/cn.yaml" # beside the video its source names
+grep -q "key_file: $WORK/device2.key" "$WORK/scene2/cn.yaml" || fail "no key_file in cn.yaml"
+edge_run /dev/null "$WORK/edge2.log" --config "$WORK/scene2/cn.yaml" --replay --events-out "$WORK/ev2.jsonl"
+python3 - "$WORK"/evidence2/*/manifest.json <<'PY' || fail "京B12345 with plates_cn_only"
+import json, sys
+m = json.load(open(sys.argv[1], encoding="utf-8"))
+assert "plate_confidence" in m, "no read tried: %s" % list(m)
+assert m["plate"] in (None, "京B12345"), "a wrong plate: %r (%s)" % (m["plate"], m["plate_confidence"])
+print("京B12345 with plates_cn_only: plate %r, confidence %.4f" % (m["plate"], m["plate_confidence"]))
+PY
 echo "$NAME: the alarm, the manifest and the hub carry $TRUE_PLATE"
