@@ -14,6 +14,7 @@ import { incidentsPage } from './incidents.js';
 import { incidentPage } from './incident.js';
 import { reportsPage, weeklyPage } from './reports.js';
 import { fleetPage } from './fleet.js';
+import { registerPage } from './register.js';
 import { adminPage } from './admin.js';
 
 const routes = [
@@ -22,6 +23,7 @@ const routes = [
 	[/^\/reports\/?$/, reportsPage, 'reports'],
 	[/^\/reports\/weekly\/?$/, weeklyPage, 'reports'],
 	[/^\/fleet\/?$/, fleetPage, 'fleet'],
+	[/^\/register\/?$/, registerPage, 'register'],
 	[/^\/admin\/?$/, adminPage, 'admin'],
 ];
 
@@ -48,6 +50,7 @@ async function loadSession() {
 function drawNav(section) {
 	document.getElementById('top').hidden = false;
 	document.getElementById('nav-admin').hidden = session.role !== 'admin';
+	document.getElementById('nav-register').hidden = session.role === 'enforcement';
 	for (const a of document.querySelectorAll('#nav a[data-nav]')) {
 		a.classList.toggle('active', a.dataset.nav === section);
 		if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');

@@ -307,7 +307,28 @@ function summary(inc) {
 	add(t('Blocked'), fmtDuration(blockedSeconds(inc)));
 	if (inc.class) add(t('Object'), inc.class);
 	if (inc.plate) add(t('Plate'), inc.plate);
+	if (inc.owner) add(t('Owner'), ownerLine(inc));
 	return dl;
+}
+
+// The registered owner of the vehicle (docs/api.md): name, building/unit
+// and the phone masked; "Show phone" asks for it in full (audited).
+function ownerLine(inc) {
+	const o = inc.owner;
+	const phone = el('span.phone#owner-phone', null, o.phone_masked);
+	const show = el('button.small#owner-reveal', { type: 'button' }, t('Show phone'));
+	show.addEventListener('click', async () => {
+		show.disabled = true;
+		try {
+			const r = await api('POST', `/api/incidents/${encodeURIComponent(inc.incident_id)}/owner_phone`);
+			phone.textContent = r.phone;
+			show.remove();
+		} catch (e) {
+			show.disabled = false;
+			phone.textContent = `${o.phone_masked} (${e.message})`;
+		}
+	});
+	return el('span#owner', null, `${o.unit} ${o.name} `, phone, ' ', show);
 }
 
 export async function incidentPage(page, ctx) {

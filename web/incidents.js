@@ -1,7 +1,8 @@
 // incidents.js - the /incidents page: the queue of incidents, newest first,
-// with filters (site, lane, status, outcome, date range) and paging. The
-// filters and the page live in the URL's query (?site=&lane=&status=&outcome=
-// &from=&to=&page=), so reload, back and a copied link show the same list.
+// with filters (site, lane, status, outcome, a part of the plate, date range)
+// and paging. The filters and the page live in the URL's query (?site=&lane=
+// &status=&outcome=&plate=&from=&to=&page=), so reload, back and a copied
+// link show the same list.
 
 import {
 	api, el, field, select, table, query, fmtTime, fmtDuration, outcomeBadge,
@@ -28,7 +29,7 @@ function still(i) {
 	}
 	return box;
 }
-const FILTERS = ['site', 'lane', 'status', 'outcome', 'from', 'to'];
+const FILTERS = ['site', 'lane', 'status', 'outcome', 'plate', 'from', 'to'];
 
 export async function incidentsPage(page, ctx) {
 	setTitle(t('Incidents'));
@@ -48,6 +49,7 @@ export async function incidentsPage(page, ctx) {
 		field(t('Status'), select('status', [['', t('any')], ...STATUSES.map((s) => [s, statusLabel(s)])], f.status)),
 		field(t('Outcome'), select('outcome', [['', t('any')], ['none', outcomeLabel('none')],
 			...OUTCOMES.map((o) => [o, outcomeLabel(o)])], f.outcome)),
+		field(t('Plate'), el('input', { name: 'plate', value: f.plate, placeholder: t('part of it'), size: 10 })),
 		field(t('From'), el('input', { name: 'from', type: 'date', value: f.from })),
 		field(t('To'), el('input', { name: 'to', type: 'date', value: f.to })),
 		el('div.buttons', null,

@@ -589,6 +589,17 @@ static const fl_setting evidence_keys[] = {
 	STR(fl_evidence_conf, language, T_TEXT, 0, "zh-CN",
 	    "language of the banner's labels: zh-CN (Simplified Chinese) or "
 	    "en"),
+	NUM(fl_evidence_conf, plates, T_BOOL, 1, 0, 1,
+	    "read the plate of an alarmed vehicle on its evidence stills and "
+	    "while it rests; the voted text goes into the alarm message and "
+	    "the manifest (docs/plate-model.md)"),
+	NUM(fl_evidence_conf, plates_cn_only, T_BOOL, 0, 0, 1,
+	    "the camera sees Chinese plates only: a read of another shape "
+	    "(a Latin 4..8, as when the reader drops the province) counts as "
+	    "unread"),
+	STR(fl_evidence_conf, plate_model, T_PATH, 0, "",
+	    "the plate reader's ONNX model; empty = the one firelane was "
+	    "built with (model/plates/plate-reader.onnx)"),
 };
 
 static int evidence_finish(fl_schema_ctx *c, void *obj, const fl_node *map)

@@ -106,6 +106,9 @@ typedef struct fl_evidence_conf {
 	double min_free_mb;     /* no new bundle below this much free space */
 	char font[FL_PATH_MAX]; /* overlay font (CJK) */
 	char language[8];       /* banner labels: zh-CN|en (core/lang.h) */
+	int plates;             /* read plates (docs/plate-model.md) */
+	int plates_cn_only;     /* reads of no Chinese plate shape: unread */
+	char plate_model[FL_PATH_MAX]; /* "" = the one built in */
 } fl_evidence_conf;
 
 /* The board of the capture device: warning outputs, watchdog, clock

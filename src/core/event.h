@@ -52,6 +52,10 @@ typedef struct fl_event {
 	int repeat;         /* WARNED: 0 the first warning of the incident,
 				 n the n-th repeat; else unused */
 	int manual;         /* WARNED: 1 when asked for by a command */
+	/* ALARM: the plate read so far (the evidence writer's vote, filled
+	 * by the camera before the event goes out; text "" = unread), or
+	 * NULL when nothing reads plates; unused by other events */
+	const struct fl_plate_text *plate;
 } fl_event;
 
 /* Sink: ev is borrowed for the duration of the call. */

@@ -251,6 +251,15 @@ size_t fl_incident_json(const fl_incident_msg *m, char *buf, size_t len)
 		JW_LIT(&w, ", \"reason\": ");
 		jw_str(&w, m->reason);
 	}
+	if (m->plate) {
+		JW_LIT(&w, ", \"plate\": ");
+		if (m->plate->text[0])
+			jw_str(&w, m->plate->text);
+		else
+			JW_LIT(&w, "null");
+		JW_LIT(&w, ", \"plate_confidence\": ");
+		jw_num(&w, "%.4f", m->plate->conf);
+	}
 	if (m->files) {
 		JW_LIT(&w, ", \"evidence\": [");
 		for (size_t i = 0; i < m->nfiles; i++) {

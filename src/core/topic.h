@@ -22,6 +22,7 @@
 #include "config.h"
 #include "event.h"
 #include "nonce.h"
+#include "plate.h"
 
 #define FL_TOPIC_MAX 512
 
@@ -81,6 +82,11 @@ typedef struct fl_incident_msg {
 	const fl_evidence_file *files; /* evidence: the list, else NULL */
 	size_t nfiles;
 	const char *reason; /* interrupted: why; else NULL */
+	/* alarm and evidence: the plate voted over the reads so far
+	 * (docs/plate-model.md), NULL when the device reads none (no reader,
+	 * or no read tried); text "" = unread: "plate": null goes out with
+	 * the confidence, so the hub knows it was tried */
+	const fl_plate_text *plate;
 } fl_incident_msg;
 
 size_t fl_incident_json(const fl_incident_msg *m, char *buf, size_t len);

@@ -217,10 +217,21 @@ static const uint8_t *frame_bgr_fn(void *user)
 	return frame_bgr(user);
 }
 
-/* The camera's event fan-out: the program's sink, then the evidence. */
+/* The camera's event fan-out: the program's sink, then the evidence. An
+ * alarm carries the plate the evidence writer has read so far. */
 static void camera_event(const fl_event *ev, void *user)
 {
 	edge_camera *c = user;
+	fl_event alarm;
+	fl_plate_text plate;
+
+	if (ev->type == FL_EV_ALARM && c->evidence &&
+	    fl_evidence_writer_plate(c->evidence, ev->incident_id, &plate) >=
+		    0) {
+		alarm = *ev;
+		alarm.plate = &plate;
+		ev = &alarm;
+	}
 
 	/* remembered before it goes out: a power cut between the two must
 	 * not leave an alarm sent and forgotten (src/edge/state.c) */

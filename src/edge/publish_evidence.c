@@ -241,6 +241,7 @@ void publish__evidence_poll(edge_publish *p)
 		struct incident *in = &p->inc[i], work;
 		enum evid_result r;
 		fl_incident_msg m = { 0 };
+		fl_plate_text plate;
 
 		pthread_mutex_lock(&p->mu);
 		work = *in;
@@ -269,6 +270,17 @@ void publish__evidence_poll(edge_publish *p)
 					-1;
 				m.files = l.files;
 				m.nfiles = l.n;
+				/* the plate voted over all the stills, as
+				 * sealed in the manifest */
+				if (l.man.has_plate) {
+					memset(&plate, 0, sizeof(plate));
+					snprintf(plate.text, sizeof(plate.text),
+						 "%s",
+						 l.man.plate ? l.man.plate
+							     : "");
+					plate.conf = l.man.plate_confidence;
+					m.plate = &plate;
+				}
 				publish__spool_incident(p, in, &m);
 				in->evid = EVID_DONE;
 				fl_log(FL_LOG_INFO, "evidence",

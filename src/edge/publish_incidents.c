@@ -166,6 +166,7 @@ void edge_publish_event(const fl_event *ev, void *user)
 			      : -1;
 	m.bbox = ev->bbox;
 	m.cls = ev->cls ? fl_class_name(ev->cls) : NULL;
+	m.plate = ev->type == FL_EV_ALARM ? ev->plate : NULL;
 	publish__spool_incident(p, in, &m);
 	switch (ev->type) {
 	case FL_EV_CLEARED:

@@ -27,6 +27,7 @@
 #include "id.h"
 #include "file.h"
 #include "internal.h"
+#include "plate.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -66,6 +67,9 @@ struct fl_bundle {
 	size_t ne, cap;
 	char **notes;
 	size_t nnotes;
+	int has_plate; /* fl_bundle_set_plate() */
+	char plate[FL_PLATE_TEXT_MAX];
+	double plate_conf;
 };
 
 static char *dup_or_null(const char *s, int *oom)
@@ -134,7 +138,7 @@ static int reserved(const char *name)
 static int is_image_kind(const char *kind)
 {
 	return kind && (!strcmp(kind, "scene") || !strcmp(kind, "closeup") ||
-			!strcmp(kind, "composite"));
+			!strcmp(kind, "plate") || !strcmp(kind, "composite"));
 }
 
 fl_bundle *fl_bundle_begin(fl_store *s, const fl_bundle_info *info, char *err,
@@ -298,7 +302,8 @@ int fl_bundle_add(fl_bundle *b, const char *name, const void *data, size_t len,
 	if (img && (!is_image_kind(img->kind) || !img->time_utc || !img->code ||
 		    !img->code_sig || img->seq < 1)) {
 		snprintf(err, errlen,
-			 "%s: an image needs kind scene, closeup or composite, "
+			 "%s: an image needs kind scene, closeup, composite or "
+			 "plate, "
 			 "seq >= 1, time_utc, code and code_sig",
 			 name ? name : "(null)");
 		return FL_EINVAL;
@@ -374,6 +379,15 @@ int fl_bundle_add_existing(fl_bundle *b, const char *name, const char *kind,
 	e->t_to = t_to;
 	b->ne++;
 	return 0;
+}
+
+void fl_bundle_set_plate(fl_bundle *b, const char *text, double conf)
+{
+	if (!b)
+		return;
+	b->has_plate = 1;
+	snprintf(b->plate, sizeof(b->plate), "%s", text ? text : "");
+	b->plate_conf = conf;
 }
 
 void fl_bundle_set_cleared(fl_bundle *b, double cleared_wall)
@@ -534,6 +548,11 @@ static char *manifest_text(const fl_bundle *b, const fl_key *k, char *err,
 		put_num(root, "cleared_wall",
 			i->cleared_wall < 0 ? NAN : i->cleared_wall, &bad);
 		put_num(root, "sealed_wall", (double)time(NULL), &bad);
+		if (b->has_plate) {
+			put_str(root, "plate", b->plate[0] ? b->plate : NULL,
+				&bad);
+			put_num(root, "plate_confidence", b->plate_conf, &bad);
+		}
 	}
 	for (size_t j = 0; !bad && j < b->ne; j++) {
 		json_t *f = file_json(&b->e[j], &bad);

@@ -31,7 +31,7 @@ typedef struct fl_bundle_info {
 } fl_bundle_info;
 
 typedef struct fl_bundle_image { /* metadata of one image file */
-	const char *kind;        /* "scene", "closeup", "composite" */
+	const char *kind;        /* "scene", "closeup", "composite", "plate" */
 	int seq;              /* image sequence number in the incident, >= 1 */
 	double wall;          /* unix time the frame was taken */
 	double video_t;       /* video time of the frame */
@@ -85,6 +85,12 @@ int fl_bundle_add_existing(fl_bundle *b, const char *name, const char *kind,
 			   size_t errlen);
 
 /* Times known only later, and notes ("left before the third image"; copied). */
+/* The plate voted over the incident's reads, for the manifest: text (UTF-8,
+ * copied; "" = unread, written as null) and its confidence. Not called:
+ * the manifest has no plate fields (the device read none). NULL b is a
+ * no-op. */
+void fl_bundle_set_plate(fl_bundle *b, const char *text, double conf);
+
 void fl_bundle_set_cleared(fl_bundle *b, double cleared_wall);
 void fl_bundle_note(fl_bundle *b, const char *note);
 

@@ -131,7 +131,7 @@ static int parse_file(json_t *f, size_t idx, fl_manifest_file *out, char *err,
 	}
 	out->bytes = json_integer_value(bytes);
 	out->is_image = !strcmp(kind, "scene") || !strcmp(kind, "closeup") ||
-			!strcmp(kind, "composite");
+			!strcmp(kind, "composite") || !strcmp(kind, "plate");
 	if (!out->is_image)
 		return 0;
 	seq = json_object_get(f, "seq");
@@ -204,6 +204,26 @@ int fl_manifest_parse(const void *data, size_t len, fl_manifest *m, char *err,
 				   errlen)) ||
 	    !(m->lane = need_str(root, "lane", "manifest.json", err, errlen)))
 		goto fail;
+	{
+		/* optional: a device without a reader writes neither */
+		json_t *pc = json_object_get(root, "plate_confidence");
+		json_t *pt = json_object_get(root, "plate");
+
+		if (pc || pt) {
+			if (!json_is_number(pc) || json_number_value(pc) < 0 ||
+			    json_number_value(pc) > 1 ||
+			    !(json_is_null(pt) || json_is_string(pt))) {
+				snprintf(err, errlen,
+					 "manifest.json: plate is not a "
+					 "string or null with a "
+					 "plate_confidence in [0, 1]");
+				goto fail;
+			}
+			m->has_plate = 1;
+			m->plate = json_string_value(pt);
+			m->plate_confidence = json_number_value(pc);
+		}
+	}
 	files = json_object_get(root, "files");
 	if (!json_is_array(files)) {
 		snprintf(err, errlen, "manifest.json: files is not an array");

@@ -11,7 +11,7 @@
 typedef struct fl_manifest_file {
 	const char *name, *kind, *sha256; /* sha256: 64 lowercase hex */
 	long long bytes;
-	int is_image; /* kind is scene, closeup or composite */
+	int is_image; /* kind is scene, closeup, composite or plate */
 	int seq;      /* images: >= 1 */
 	const char *time_utc, *code, *code_sig; /* images; else NULL */
 	int banner_px; /* images: the banner band above the picture (0: none
@@ -27,6 +27,12 @@ typedef struct fl_manifest {
 	const char *public_key; /* base64 as written */
 	unsigned char pk[32];
 	const char *incident_id, *device, *site, *camera, *lane;
+	/* the plate voted over the incident's reads (docs/evidence.md):
+	 * has_plate 0 = no read tried; else plate (its text, or NULL =
+	 * unread) and plate_confidence */
+	int has_plate;
+	const char *plate;
+	double plate_confidence;
 	size_t nfiles;
 	fl_manifest_file *files;
 	void *priv; /* the JSON tree */

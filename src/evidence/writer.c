@@ -25,6 +25,18 @@
  *             signed manifest, one rename, visible in the store
  *   vacated   everything is dropped: the kept JPEG, the working clip
  *
+ * Plates (docs/plate-model.md). From occupied until cleared the writer reads
+ * the object's plate: the localiser (fl_plate_find) in the object's box, the
+ * reader on its best candidate, on every scene image and every PLATE_EVERY_S
+ * on the frames between (a parked car is read many times, at different
+ * light and noise). fl_plate_vote() turns the reads into one text or
+ * "unread". The camera asks for the vote so far when the alarm goes out
+ * (fl_evidence_writer_plate); at the seal the vote over all reads goes into
+ * the manifest, and the crop of the most confident read becomes plate.jpg,
+ * stamped and signed like every image. The reader is a guest: no model, a
+ * failed load or a failed read leave the plate unread, never the bundle
+ * unmade.
+ *
  * Every image carries a banner in a band added above the picture (no pixel
  * of the scene is covered; fl_overlay_band): the local time with its
  * offset (device clock, start_wall + video time, in device.time_zone), the
@@ -91,8 +103,16 @@ enum {
 	LOG_IMAGE = 1 << 1,
 	LOG_CLIP = 1 << 2,
 	LOG_SEAL = 1 << 3,
-	LOG_SLOTS = 1 << 4
+	LOG_SLOTS = 1 << 4,
+	LOG_PLATE = 1 << 5
 };
+
+/* Plate reads on the frames between scene images, this far apart: reads
+ * of one car far apart in time err less alike (fl_plate_vote). */
+#define PLATE_EVERY_S 2.0
+/* The plate crop: the localiser's box grown by this share of its size on
+ * each side (the reader wants a margin, a person the surroundings). */
+#define PLATE_MARGIN 0.15
 
 /* An image taken before the bundle exists (the rest shot): kept as JPEG. */
 struct pending {
@@ -125,6 +145,14 @@ struct incident {
 	unsigned logged;
 	int images;
 	int closeup, composite; /* stored */
+	/* plate reads (the note above): the reads with a text, how many
+	 * reads were tried, when the next frame is read, and the crop of
+	 * the most confident read with its video time */
+	fl_plate_text reads[FL_PLATE_VOTE_MAX];
+	int nreads, plate_tries;
+	double plate_next;
+	fl_image plate_crop;
+	double plate_crop_conf, plate_crop_t;
 };
 
 struct fl_evidence_writer {
@@ -136,6 +164,7 @@ struct fl_evidence_writer {
 	double start_wall;
 	fl_preroll *ring;
 	fl_overlay *ov;
+	fl_plate_reader *reader; /* NULL: plates are not read */
 	char clips_dir[1100];
 	struct incident inc[MAX_INCIDENTS];
 	fl_evidence_stats st;
@@ -299,6 +328,17 @@ fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg, int camera,
 		goto fail;
 	}
 	fl_source_set_packet_tap(src, fl_preroll_push, w->ring);
+	if (ec->plates) {
+		const char *model = ec->plate_model[0] ? ec->plate_model
+						       : FL_PLATE_MODEL;
+
+		/* Not fatal: evidence goes on, plates stay unread. */
+		w->reader = fl_plate_reader_create(model, why, sizeof(why));
+		if (!w->reader)
+			fl_log(FL_LOG_WARN, TAG,
+			       "%s: plates will not be read: %s", w->cam->id,
+			       why);
+	}
 	w->src = src;
 	snprintf(w->clips_dir, sizeof(w->clips_dir), "%s/.clips",
 		 fl_store_dir(store));
@@ -337,6 +377,7 @@ static void incident_free(struct incident *in)
 	fl_bundle_abort(in->b);
 	pending_free(in);
 	fl_image_free(&in->first_small);
+	fl_image_free(&in->plate_crop);
 	fl_evidence_plan_deinit(&in->plan);
 	memset(in, 0, sizeof(*in));
 }
@@ -620,29 +661,100 @@ static int finish_image(fl_evidence_writer *w, struct incident *in,
 	return rc;
 }
 
+/* out = a copy of box (x, y, w, h) of the packed BGR24 image w x h, grown by
+ * PLATE_MARGIN a side and clipped. 0, or FL_EINVAL / FL_ENOMEM. */
+static int crop_bgr(const uint8_t *bgr, int w, int h, const double *box,
+		    fl_image *out)
+{
+	int x0 = (int)FL_MAX(0, floor(box[0] - PLATE_MARGIN * box[2]));
+	int y0 = (int)FL_MAX(0, floor(box[1] - PLATE_MARGIN * box[3]));
+	int x1 = (int)FL_MIN(w, ceil(box[0] + (1 + PLATE_MARGIN) * box[2]));
+	int y1 = (int)FL_MIN(h, ceil(box[1] + (1 + PLATE_MARGIN) * box[3]));
+
+	memset(out, 0, sizeof(*out));
+	if (x1 - x0 < 2 || y1 - y0 < 2)
+		return FL_EINVAL;
+	out->bgr = malloc((size_t)(x1 - x0) * (size_t)(y1 - y0) * 3);
+	if (!out->bgr)
+		return FL_ENOMEM;
+	out->w = x1 - x0;
+	out->h = y1 - y0;
+	for (int y = y0; y < y1; y++)
+		memcpy(out->bgr + (size_t)(y - y0) * out->w * 3,
+		       bgr + ((size_t)y * w + x0) * 3, (size_t)out->w * 3);
+	return 0;
+}
+
+/*
+ * Look for the plate of in's object on frame f (raw: its BGR24) and read it
+ * (the note on plates above). found (may be NULL) gets the localiser's best
+ * box. Returns 1 when the localiser found a plate, else 0. A read with a
+ * text joins in->reads; the crop of the most confident read is kept. A
+ * failed read is logged once and counts as unread.
+ */
+static int read_plate(fl_evidence_writer *w, struct incident *in,
+		      const fl_frame *f, const uint8_t *raw, fl_plate *found)
+{
+	fl_plate p;
+	fl_plate_text t;
+	fl_image crop;
+	double box[4];
+	int rc;
+
+	in->plate_next = f->t + PLATE_EVERY_S;
+	if (w->reader && in->nreads < FL_PLATE_VOTE_MAX)
+		in->plate_tries++;
+	memcpy(box, in->bbox, sizeof(box));
+	if (fl_plate_find(raw, f->width, f->height, box, &p, 1) <= 0)
+		return 0;
+	if (found)
+		*found = p;
+	if (!w->reader || in->nreads == FL_PLATE_VOTE_MAX)
+		return 1;
+	box[0] = p.x;
+	box[1] = p.y;
+	box[2] = p.w;
+	box[3] = p.h;
+	rc = fl_plate_read(w->reader, raw, f->width, f->height, box, &t);
+	if (rc < 0) {
+		log_once(w, in, LOG_PLATE, "plate read: %s", fl_strerror(rc));
+		return 1;
+	}
+	/* a Latin text on a camera of Chinese plates is a dropped province
+	 * (docs/plate-model.md, "What still fails"), not a plate */
+	if (t.nchars > 0 && w->cfg->evidence.plates_cn_only &&
+	    fl_plate_shape(t.text) != FL_PLATE_SHAPE_CN)
+		t.nchars = 0;
+	if (t.nchars > 0)
+		in->reads[in->nreads++] = t;
+	if ((!in->plate_crop.bgr || t.conf > in->plate_crop_conf) &&
+	    crop_bgr(raw, f->width, f->height, box, &crop) == 0) {
+		fl_image_free(&in->plate_crop);
+		in->plate_crop = crop;
+		in->plate_crop_conf = t.conf;
+		in->plate_crop_t = f->t;
+	}
+	return 1;
+}
+
 /*
  * The alarm's extra images: a close-up of the object (plate boxed when
- * found) and the composite of the first scene, the alarm scene and the
- * close-up. raw: the frame without banner; scene: the alarm scene with its
- * banner.
+ * found: plate, or NULL) and the composite of the first scene, the alarm
+ * scene and the close-up. raw: the frame without banner; scene: the alarm
+ * scene with its banner.
  */
 static void closeup_and_composite(fl_evidence_writer *w, struct incident *in,
 				  const fl_frame *f, const uint8_t *raw,
-				  const fl_image *scene)
+				  const fl_image *scene, const fl_plate *plate)
 {
-	fl_plate plates[4];
 	fl_image cu = { 0 }, cub = { 0 }, comp = { 0 };
 	fl_image scenes[2];
 	struct stamp s;
 	char err[1024];
 	double plate_box[4], box[4];
-	int n, nscenes = 0, rc;
-	const fl_plate *plate = NULL;
+	int nscenes = 0, rc;
 
 	memcpy(box, in->bbox, sizeof(box));
-	n = fl_plate_find(raw, f->width, f->height, box, plates, 4);
-	if (n > 0)
-		plate = &plates[0];
 	rc = fl_evidence_closeup(raw, f->width, f->height, box, plate,
 				 w->cfg->evidence.closeup_max_px, &cu, err,
 				 sizeof(err));
@@ -703,9 +815,10 @@ static int shoot(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 	/* the frame is only read: the band goes into a new image */
 	fl_image pic = { (uint8_t *)raw, f->width, f->height };
 	fl_image scene = { 0 };
+	fl_plate plate;
 	struct stamp s;
 	char err[1024], name[48];
-	int rc;
+	int rc, found;
 
 	if (!raw) {
 		log_once(w, in, LOG_IMAGE, "no picture of frame %lld",
@@ -729,8 +842,12 @@ static int shoot(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 			       &in->first_small) < 0)
 			memset(&in->first_small, 0, sizeof(in->first_small));
 	}
+	/* without a reader, the plate is only looked for for the close-up */
+	found = (w->reader || kind == FL_SHOT_ALARM) &&
+		read_plate(w, in, f, raw, &plate);
 	if (kind == FL_SHOT_ALARM)
-		closeup_and_composite(w, in, f, raw, &scene);
+		closeup_and_composite(w, in, f, raw, &scene,
+				      found ? &plate : NULL);
 	fl_image_free(&scene);
 	return 0;
 }
@@ -786,6 +903,37 @@ static void clip_into_bundle(fl_evidence_writer *w, struct incident *in)
 	}
 }
 
+/*
+ * The plate for the manifest (the vote over all reads) and plate.jpg, the
+ * crop of the most confident read, scaled like a close-up and stamped.
+ */
+static void plate_into_bundle(fl_evidence_writer *w, struct incident *in)
+{
+	fl_plate_text vote;
+	fl_image up = { 0 };
+	struct stamp s;
+	char err[1024];
+	double whole[4] = { 0, 0, 0, 0 };
+
+	if (!w->reader || !in->plate_tries)
+		return;
+	if (fl_plate_vote(in->reads, in->nreads, FL_PLATE_MIN_CONF, &vote) >= 0)
+		fl_bundle_set_plate(in->b, vote.text, vote.conf);
+	if (!in->plate_crop.bgr)
+		return;
+	whole[2] = in->plate_crop.w;
+	whole[3] = in->plate_crop.h;
+	if (fl_evidence_closeup(in->plate_crop.bgr, in->plate_crop.w,
+				in->plate_crop.h, whole, NULL,
+				w->cfg->evidence.closeup_max_px, &up, err,
+				sizeof(err)) < 0 ||
+	    stamp(w, in, "plate", in->plate_crop_t, &s, err, sizeof(err)) < 0 ||
+	    finish_image(w, in, "plate.jpg", &up, NULL, &s, NULL, err,
+			 sizeof(err)) < 0)
+		log_once(w, in, LOG_PLATE, "plate image: %s", err);
+	fl_image_free(&up);
+}
+
 static void seal(fl_evidence_writer *w, struct incident *in)
 {
 	char note[1024], out[PATHLEN], err[1024];
@@ -800,6 +948,7 @@ static void seal(fl_evidence_writer *w, struct incident *in)
 		return;
 	}
 	clip_into_bundle(w, in);
+	plate_into_bundle(w, in);
 	if (fl_evidence_plan_note(&in->plan, note, sizeof(note)) > 0)
 		fl_bundle_note(in->b, note);
 	if (!in->closeup)
@@ -872,6 +1021,14 @@ static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 		case FL_EVP_NONE:
 			break;
 		}
+	}
+	/* the frames between scene images: the plate while the object rests */
+	if (in->used && f && bgr && w->reader && in->cleared_t < 0 &&
+	    t >= in->plate_next && in->nreads < FL_PLATE_VOTE_MAX) {
+		const uint8_t *raw = bgr(user);
+
+		if (raw)
+			read_plate(w, in, f, raw, NULL);
 	}
 }
 
@@ -961,6 +1118,16 @@ void fl_evidence_writer_finish(fl_evidence_writer *w, double t)
 	}
 }
 
+int fl_evidence_writer_plate(const fl_evidence_writer *w,
+			     const char *incident_id, fl_plate_text *out)
+{
+	const struct incident *in = w ? cfind(w, incident_id) : NULL;
+
+	if (!in || !w->reader || !in->plate_tries)
+		return FL_ENOENT;
+	return fl_plate_vote(in->reads, in->nreads, FL_PLATE_MIN_CONF, out);
+}
+
 void fl_evidence_writer_stats(const fl_evidence_writer *w,
 			      fl_evidence_stats *st)
 {
@@ -987,5 +1154,6 @@ void fl_evidence_writer_destroy(fl_evidence_writer *w)
 		fl_source_set_packet_tap(w->src, NULL, NULL);
 	fl_preroll_destroy(w->ring);
 	fl_overlay_destroy(w->ov);
+	fl_plate_reader_destroy(w->reader);
 	free(w);
 }

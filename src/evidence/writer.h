@@ -21,6 +21,7 @@
 #include "bundle.h"
 #include "config.h"
 #include "event.h"
+#include "plate.h"
 #include "sign.h"
 #include "source.h"
 #include "store.h"
@@ -59,6 +60,16 @@ void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
 /* End of input at video time t: alarmed incidents are sealed with what they
  * have (and a note), the others discarded. */
 void fl_evidence_writer_finish(fl_evidence_writer *w, double t);
+
+/*
+ * The plate of an open incident voted over the reads so far (fl_plate_vote
+ * with FL_PLATE_MIN_CONF; writer.c's note on plates): out (caller-allocated)
+ * gets the text ("" = unread) and its confidence. Returns 1 (read), 0
+ * (unread), or FL_ENOENT when no read was tried (no reader, plates off, an
+ * unknown incident, or not yet looked at).
+ */
+int fl_evidence_writer_plate(const fl_evidence_writer *w,
+			     const char *incident_id, fl_plate_text *out);
 
 typedef struct fl_evidence_stats {
 	int sealed, discarded, failed; /* bundles */

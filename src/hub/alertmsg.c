@@ -89,6 +89,10 @@ static int facts(const hub_alert_msg *m, struct fact *f)
 	else
 		hub_fmt(f[n++].value, sizeof(f->value), "%s/%s", m->camera,
 			m->lane);
+	if (m->plate && m->plate[0]) {
+		f[n].label = en ? "Plate" : "车牌";
+		hub_fmt(f[n++].value, sizeof(f->value), "%s", m->plate);
+	}
 	fl_time_local(m->wall, when, sizeof(when));
 	if (!strcmp(m->kind, "cleared"))
 		f[n].label = en ? "Clear since" : "恢复时间";
@@ -234,6 +238,9 @@ static json_t *generic(const hub_alert_msg *m, const struct fact *f, int n)
 			    m->lane_name && m->lane_name[0]
 				    ? json_string(m->lane_name)
 				    : json_null());
+	json_object_set_new(j, "plate",
+			    m->plate && m->plate[0] ? json_string(m->plate)
+						    : json_null());
 	json_object_set_new(j, "blocked_since",
 			    m->since >= 0 ? json_real(m->since) : json_null());
 	json_object_set_new(j, "picture",

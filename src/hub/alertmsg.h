@@ -25,6 +25,7 @@ typedef struct hub_alert_msg {
 	const char *site, *site_name;
 	const char *device, *camera, *lane, *lane_name;
 	const char *iid;
+	const char *plate;   /* the device's plate read, or NULL/"" */
 	double wall;         /* the step's time (unix seconds); an
 			      * escalation's is its alarm's */
 	double now;          /* when the alert is made (an escalation's

@@ -156,11 +156,72 @@ struct what {
 	 * blocked (< 0 unknown) */
 	const char *site_name, *lane_name;
 	double since;
+	const char *plate; /* the device's read, or NULL */
+	json_t *owner;     /* kind "owner": the register's row, else NULL */
 };
+
+/* The owner notification's body: the site's owner_template with {name}s
+ * replaced by JSON-escaped values (docs/hub.md); malloc'd, or NULL. */
+static char *owner_body(const hub_alerts *a, const struct what *w)
+{
+	const hub_site_alerts *s = hub_conf_site(a->conf, w->site);
+	const char *keys[] = { "phone", "owner", "unit",     "plate",
+			       "site",  "lane",  "incident", "url" };
+	char url[HUB_URL + 256], *out, *o;
+	const char *vals[8], *t;
+	size_t cap, n = 0;
+
+	if (!s)
+		return NULL;
+	hub_fmt(url, sizeof(url), "%s/incidents/%s", a->conf->public_url,
+		w->iid);
+	vals[0] = json_string_value(json_object_get(w->owner, "phone"));
+	vals[1] = json_string_value(json_object_get(w->owner, "owner"));
+	vals[2] = json_string_value(json_object_get(w->owner, "unit"));
+	vals[3] = json_string_value(json_object_get(w->owner, "plate"));
+	vals[4] = w->site;
+	vals[5] = w->lane;
+	vals[6] = w->iid;
+	vals[7] = url;
+	cap = strlen(s->owner_template) * 8 + 4096;
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	for (t = s->owner_template; *t && n + 1 < cap;) {
+		size_t k = 0;
+
+		for (; k < FL_ARRAY_SIZE(keys); k++) {
+			size_t kl = strlen(keys[k]);
+
+			if (t[0] == '{' && !strncmp(t + 1, keys[k], kl) &&
+			    t[kl + 1] == '}')
+				break;
+		}
+		if (k == FL_ARRAY_SIZE(keys)) {
+			out[n++] = *t++;
+			continue;
+		}
+		t += strlen(keys[k]) + 2;
+		/* the value as a JSON string without its quotes */
+		{
+			json_t *v = json_string(vals[k] ? vals[k] : "");
+
+			o = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+			json_decref(v);
+		}
+		if (o && n + strlen(o) < cap) {
+			memcpy(out + n, o + 1, strlen(o) - 2);
+			n += strlen(o) - 2;
+		}
+		free(o);
+	}
+	out[n] = '\0';
+	return out;
+}
 
 /* The body for one format (alertmsg.h says what it contains); malloc'd
  * JSON text. The picture is a signed link to the alarm still, valid for
- * alerts.picture_days. */
+ * alerts.picture_days. The owner notification is the site's template. */
 static char *body_for(const hub_alerts *a, const struct what *w, int format)
 {
 	char pic[HUB_URL + 256] = "", link[HUB_URL + 256];
@@ -175,6 +236,7 @@ static char *body_for(const hub_alerts *a, const struct what *w, int format)
 		.lane = w->lane,
 		.lane_name = w->lane_name,
 		.iid = w->iid,
+		.plate = w->plate,
 		.wall = w->wall,
 		.now = now,
 		.since = w->since,
@@ -183,6 +245,8 @@ static char *body_for(const hub_alerts *a, const struct what *w, int format)
 		.lang = lang < 0 ? FL_LANG_ZH : (enum fl_lang)lang,
 	};
 
+	if (w->owner)
+		return owner_body(a, w);
 	hub_still_link(a->still_key, a->conf->public_url, w->iid,
 		       (long long)(now + a->conf->alerts.picture_days * 86400.0),
 		       pic, sizeof(pic));
@@ -312,15 +376,35 @@ static int all_clear(hub_alerts *a, struct what w)
 	return mark_made(a, w.iid, "cleared");
 }
 
+/* The owner notification's clock, open/<iid>.owner, when the site has an
+ * owner_webhook and notify_owner_s (docs/hub.md): owners() sends it. */
+static int owner_clock(hub_alerts *a, const struct what *w)
+{
+	const hub_site_alerts *s = hub_conf_site(a->conf, w->site);
+	char path[HUB_PATHLEN];
+	json_t *j;
+	int rc;
+
+	if (!s || !s->owner_webhook[0] || s->notify_owner_s <= 0)
+		return 0;
+	hub_fmt(path, sizeof(path), "%s/open/%s.owner", a->dir, w->iid);
+	j = json_pack("{s:s,s:s,s:s,s:s,s:f}", "site", w->site, "device",
+		      w->device, "camera", w->camera, "lane", w->lane, "alarm",
+		      w->wall);
+	rc = j ? save_ex(path, j, 1) : FL_ENOMEM;
+	json_decref(j);
+	return rc == FL_EEXIST ? 0 : rc;
+}
+
 int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 			const char *camera, const char *lane,
 			const hub_incident *in)
 {
 	const char *incident_id = in->incident_id, *type = in->type;
 	double wall = in->wall;
-	struct what w = { site,          device,       camera, lane,
-			  incident_id,   type,         wall,   in->site_name,
-			  in->lane_name, in->rest_wall };
+	struct what w = { site,          device,        camera,   lane,
+			  incident_id,   type,          wall,     in->site_name,
+			  in->lane_name, in->rest_wall, in->plate };
 	char path[HUB_PATHLEN];
 	int rc = 0;
 
@@ -330,13 +414,16 @@ int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 
 		if (is_made(a, incident_id, "alarm"))
 			return 0; /* handled before (a replay after a restart) */
-		if (!closed) {    /* the escalation clock */
+		if (!closed && (rc = owner_clock(a, &w)) != 0)
+			return rc;
+		if (!closed) { /* the escalation clock */
 			json_t *j = json_pack(
-				"{s:s,s:s,s:s,s:s,s:f,s:s,s:s,s:f}", "site",
-				site, "device", device, "camera", camera,
-				"lane", lane, "alarm", wall, "site_name",
-				in->site_name, "lane_name", in->lane_name,
-				"since", in->rest_wall);
+				"{s:s,s:s,s:s,s:s,s:f,s:s,s:s,s:f,s:s?}",
+				"site", site, "device", device, "camera",
+				camera, "lane", lane, "alarm", wall,
+				"site_name", in->site_name, "lane_name",
+				in->lane_name, "since", in->rest_wall, "plate",
+				in->plate[0] ? in->plate : NULL);
 
 			rc = j ? save(path, j) : FL_ENOMEM;
 			json_decref(j);
@@ -727,6 +814,27 @@ static int still_open(fl_db *db, const char *iid)
 	return open;
 }
 
+/* What a clock in open/ (j, borrowed: w's strings point into it) says
+ * about incident iid, for an alert of kind. */
+static void clock_what(json_t *j, const char *iid, const char *kind,
+		       struct what *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->site = json_string_value(json_object_get(j, "site"));
+	w->device = json_string_value(json_object_get(j, "device"));
+	w->camera = json_string_value(json_object_get(j, "camera"));
+	w->lane = json_string_value(json_object_get(j, "lane"));
+	w->wall = json_number_value(json_object_get(j, "alarm"));
+	w->plate = json_string_value(json_object_get(j, "plate"));
+	w->site_name = json_string_value(json_object_get(j, "site_name"));
+	w->lane_name = json_string_value(json_object_get(j, "lane_name"));
+	w->since = json_is_number(json_object_get(j, "since"))
+			   ? json_number_value(json_object_get(j, "since"))
+			   : -1;
+	w->iid = iid;
+	w->kind = kind;
+}
+
 static void escalations(hub_alerts *a, fl_db *db, double now)
 {
 	char box[HUB_PATHLEN], path[HUB_PATHLEN], iid[256];
@@ -755,19 +863,7 @@ static void escalations(hub_alerts *a, fl_db *db, double now)
 			json_decref(j);
 			continue;
 		}
-		w.site = json_string_value(json_object_get(j, "site"));
-		w.device = json_string_value(json_object_get(j, "device"));
-		w.camera = json_string_value(json_object_get(j, "camera"));
-		w.lane = json_string_value(json_object_get(j, "lane"));
-		w.wall = json_number_value(json_object_get(j, "alarm"));
-		w.iid = iid;
-		w.kind = "escalated";
-		w.site_name = json_string_value(json_object_get(j, "site_name"));
-		w.lane_name = json_string_value(json_object_get(j, "lane_name"));
-		w.since = json_is_number(json_object_get(j, "since"))
-				  ? json_number_value(
-					    json_object_get(j, "since"))
-				  : -1;
+		clock_what(j, iid, "escalated", &w);
 		s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
 		after = s && s->escalate_s >= 0 ? s->escalate_s
 						: a->conf->alerts.escalate_s;
@@ -793,9 +889,100 @@ static void escalations(hub_alerts *a, fl_db *db, double now)
 	closedir(d);
 }
 
+/* The incident's plate into plate when it is still alarmed without an
+ * outcome: 1, else 0. */
+static int open_plate(fl_db *db, const char *iid, char *plate, size_t len)
+{
+	char *s = fl_db_incident_json(db, iid);
+	json_t *j = s ? json_loads(s, 0, NULL) : NULL;
+	const char *status, *p;
+	int open;
+
+	free(s);
+	if (!j)
+		return 0;
+	status = json_string_value(json_object_get(j, "status"));
+	p = json_string_value(json_object_get(j, "plate"));
+	open = status && !strcmp(status, "alarm") &&
+	       json_is_null(json_object_get(j, "outcome"));
+	hub_fmt(plate, len, "%s", p ? p : "");
+	json_decref(j);
+	return open;
+}
+
+/* Owner notifications that are due: once per incident, notify_owner_s after
+ * the alarm, while it is open without outcome and its plate (a read or a
+ * person's) is in the site's register; through the outbox like any alert
+ * (retries, holds, the delivery logged), audited "owner_notify". */
+static void owners(hub_alerts *a, fl_db *db, double now)
+{
+	char box[HUB_PATHLEN], path[HUB_PATHLEN], iid[256], plate[64];
+	DIR *d;
+	struct dirent *e;
+
+	hub_fmt(box, sizeof(box), "%s/open", a->dir);
+	d = opendir(box);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		const hub_site_alerts *s;
+		char mine[HUB_PATHLEN + HUB_STR + 2];
+		struct what w = { 0 };
+		json_t *j;
+
+		if (n < 7 || n - 6 >= sizeof(iid) ||
+		    strcmp(e->d_name + n - 6, ".owner"))
+			continue;
+		memcpy(iid, e->d_name, n - 6);
+		iid[n - 6] = 0;
+		hub_fmt(path, sizeof(path), "%s/%s", box, e->d_name);
+		j = json_load_file(path, 0, NULL);
+		clock_what(j, iid, "owner", &w);
+		s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
+		if (!s || !w.device || !w.camera || !w.lane ||
+		    !s->owner_webhook[0]) {
+			unlink(path);
+		} else if (now >= w.wall + s->notify_owner_s) {
+			hub_fmt(mine, sizeof(mine), "%s@%s", path, a->worker);
+			if (rename(path, mine) == 0) {
+				char *row = NULL;
+
+				if (open_plate(db, iid, plate, sizeof(plate)))
+					row = fl_db_register_find(db, w.site,
+								  plate);
+				w.owner = row ? json_loads(row, 0, NULL) : NULL;
+				w.plate = plate;
+				if (!w.owner) {
+					fl_log(FL_LOG_INFO, "alerts",
+					       "%s: owner not notified (closed, "
+					       "or plate %s not in the "
+					       "register)",
+					       iid,
+					       plate[0] ? plate : "unread");
+					unlink(mine);
+				} else if (job_make(a, &w, "owner",
+						    s->owner_webhook,
+						    HUB_HOOK_GENERIC)) {
+					rename(mine, path); /* again later */
+				} else {
+					fl_db_audit(db, "hub", "owner_notify",
+						    iid, plate, now);
+					unlink(mine);
+				}
+				json_decref(w.owner);
+				free(row);
+			}
+		}
+		json_decref(j);
+	}
+	closedir(d);
+}
+
 void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now)
 {
 	escalations(a, db, now);
+	owners(a, db, now);
 	if (m)
 		run_due(a, m, 1);
 }

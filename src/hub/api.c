@@ -170,7 +170,7 @@ static int ui_route(const char *p)
 {
 	static const char *const exact[] = {
 		"/",      "/login", "/incidents", "/reports", "/reports/weekly",
-		"/fleet", "/admin"
+		"/fleet", "/admin", "/register"
 	};
 
 	for (size_t i = 0; i < FL_ARRAY_SIZE(exact); i++)
@@ -251,6 +251,10 @@ static const struct route {
 	{ "GET", "incidents", 0, api__incidents },
 	{ "GET", "incidents/*", 0, api__incident },
 	{ "POST", "incidents/*/outcome", 0, api__outcome },
+	{ "POST", "incidents/*/plate", 0, api__plate },
+	{ "POST", "incidents/*/owner_phone", 0, api__owner_phone },
+	{ "GET", "sites/*/register", 0, api__register },
+	{ "POST", "sites/*/register", 0, api__register },
 	{ "GET", "incidents/*/audit", 0, api__incident_audit },
 	{ "GET", "incidents/*/export", 0, api__export_zip },
 	{ "GET", "incidents/*/still", 0, api__still },

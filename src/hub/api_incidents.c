@@ -52,6 +52,7 @@ void api__incidents(hub_api *a, const hub_session_info *s, const char *id,
 	f.lane = api__arg(q, "lane");
 	f.status = api__arg(q, "status");
 	f.outcome = api__arg(q, "outcome");
+	f.plate = api__arg(q, "plate");
 	f.limit = 50;
 	if (hub_query_int(api__arg(q, "limit"), 1, 1000, &f.limit) ||
 	    hub_query_int(api__arg(q, "offset"), 0, 100000000, &f.offset)) {
@@ -73,7 +74,18 @@ void api__incident(hub_api *a, const hub_session_info *s, const char *id,
 	if (api__incident_visible(a, s, id, r, site, sizeof(site)))
 		return;
 	fl_db_audit(a->db, s->user, "incident_view", id, NULL, q->now);
-	api__json_text(r, 200, fl_db_incident_json(a->db, id));
+	{
+		char *t = fl_db_incident_json(a->db, id);
+		json_t *o = t ? json_loads(t, 0, NULL) : NULL;
+
+		free(t);
+		if (!o) {
+			api__error(r, 500, "the store failed");
+			return;
+		}
+		api__incident_owner(a, s, o);
+		api__json_obj(r, 200, o);
+	}
 }
 
 void api__outcome(hub_api *a, const hub_session_info *s, const char *id,
@@ -109,6 +121,35 @@ void api__outcome(hub_api *a, const hub_session_info *s, const char *id,
 		api__json_text(r, 200, fl_db_incident_json(a->db, id));
 out:
 	hub_fields_free(f, 2);
+}
+
+/* The plate a person reads off the evidence (or clears with ""): every
+ * role that sees the incident may; a device's read never overwrites it. */
+void api__plate(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r)
+{
+	static const char *const names[] = { "plate" };
+	char site[256], err[256], *f[1];
+	int rc;
+
+	if (api__incident_visible(a, s, id, r, site, sizeof(site)))
+		return;
+	if (hub_json_fields(q->body, q->body_len, names, 1, f) || !f[0]) {
+		hub_fields_free(f, 1);
+		api__error(r, 400, "expected {\"plate\"}");
+		return;
+	}
+	rc = fl_db_plate_set(a->db, id, f[0], s->user, q->now, err,
+			     sizeof(err));
+	if (rc == FL_EINVAL)
+		api__error(r, 400, err);
+	else if (rc == FL_ENOENT)
+		api__error(r, 404, "no such incident");
+	else if (rc)
+		api__error(r, 500, "the store failed");
+	else
+		api__json_text(r, 200, fl_db_incident_json(a->db, id));
+	hub_fields_free(f, 1);
 }
 
 void api__incident_audit(hub_api *a, const hub_session_info *s, const char *id,

@@ -106,6 +106,23 @@ void api__incident(hub_api *a, const hub_session_info *s, const char *id,
 		   const hub_req *q, hub_resp *r);
 void api__outcome(hub_api *a, const hub_session_info *s, const char *id,
 		  const hub_req *q, hub_resp *r);
+void api__plate(hub_api *a, const hub_session_info *s, const char *id,
+		const hub_req *q, hub_resp *r);
+
+/* ---- api_register.c: the resident vehicle register ------------------------- */
+
+/* GET: the site's register, phones masked; POST: a CSV import replacing
+ * it (hub_register_parse; all or nothing). Admins and the site's property
+ * managers. */
+void api__register(hub_api *a, const hub_session_info *s, const char *site,
+		   const hub_req *q, hub_resp *r);
+/* The owner of incident o's vehicle ({name, unit, phone_masked}) into o
+ * as "owner", when s may see register data and the plate is registered
+ * at the incident's site; else o unchanged. */
+void api__incident_owner(hub_api *a, const hub_session_info *s, json_t *o);
+/* The owner's phone in full, audited "phone_reveal". */
+void api__owner_phone(hub_api *a, const hub_session_info *s, const char *id,
+		      const hub_req *q, hub_resp *r);
 void api__incident_audit(hub_api *a, const hub_session_info *s, const char *id,
 			 const hub_req *q, hub_resp *r);
 void api__export_zip(hub_api *a, const hub_session_info *s, const char *id,

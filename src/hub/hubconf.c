@@ -176,9 +176,15 @@ static int alerts_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 				      "en",
 				      a->language);
 
-	for (int i = 0; i < a->nsites; i++)
+	for (int i = 0; i < a->nsites; i++) {
 		if (a->sites[i].escalate_s < 0)
 			a->sites[i].escalate_s = a->escalate_s;
+		if (a->sites[i].owner_webhook[0] &&
+		    !url_ok(a->sites[i].owner_webhook))
+			return fl_schema_fail(c, a->sites[i].line,
+					      "owner_webhook must start with "
+					      "http:// or https://");
+	}
 	return FL_OK;
 }
 
@@ -275,6 +281,20 @@ static const fl_setting site_keys[] = {
 	  -1, "`alerts.escalate_s`", 0, 604800, NULL, NULL,
 	  "escalate an open alarmed incident without outcome this long "
 	  "after the alarm (s); 0 = never" },
+	STR(hub_site_alerts, owner_webhook, T_TEXT, 0, "",
+	    "the owner notification: the SMS/voice gateway's URL (http:// or "
+	    "https://), POSTed once per incident whose plate is in the "
+	    "site's resident register; \"\" = none"),
+	STR(hub_site_alerts, owner_template, T_TEXT, 0,
+	    "{\"to\": \"{phone}\", \"text\": \"{unit} {owner}: your car "
+	    "{plate} blocks the fire lane at {site} ({lane}). Please move "
+	    "it.\"}",
+	    "the owner notification's body (JSON after substitution): {phone} "
+	    "{owner} {unit} {plate} {site} {lane} {incident} {url} are "
+	    "replaced, JSON-escaped"),
+	NUM(hub_site_alerts, notify_owner_s, T_NUM, 300, 0, 604800,
+	    "notify the owner this long after the alarm (s), when the "
+	    "incident is still open without outcome; 0 = never"),
 };
 
 static const fl_section site_section = {

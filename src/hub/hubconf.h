@@ -40,6 +40,11 @@ typedef struct hub_site_alerts {
 	int nescalate;
 	char escalate_topic[HUB_STR]; /* "" = firelane/<site>/enforcement */
 	double escalate_s;            /* alerts.escalate_s unless given */
+	/* the vehicle's owner (the resident register, docs/hub.md): the
+	 * SMS/voice gateway's URL, the body template, and when */
+	char owner_webhook[HUB_URL];
+	char owner_template[1024];
+	double notify_owner_s; /* after the alarm; 0 = never */
 	int line;
 } hub_site_alerts;
 

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "fl.h"
+#include "plate.h"
 #include "topic.h"
 
 #define HUB_JSON_MAX (256 * 1024) /* any JSON message at most */
@@ -284,6 +285,29 @@ int hub_incident_check(const hub_topic *t, const void *payload, size_t len,
 		goto out;
 	out->rest_wall = video_wall(j, out->wall, "rest_since_s");
 	out->left_wall = video_wall(j, out->wall, "left_at_s");
+	/* optional plate (docs/mqtt.md): a text the reader can give (a plate
+	 * shape) or null (unread), with its confidence */
+	v = json_object_get(j, "plate");
+	if (v || json_object_get(j, "plate_confidence")) {
+		json_t *c = json_object_get(j, "plate_confidence");
+
+		/* either may come alone: a plate from elsewhere (entered,
+		 * another reader) may have no confidence */
+		if (!(!v || json_is_null(v) ||
+		      (json_is_string(v) &&
+		       json_string_length(v) < FL_PLATE_TEXT_MAX &&
+		       fl_plate_shape(json_string_value(v)) !=
+			       FL_PLATE_SHAPE_NONE)) ||
+		    (c && (!json_is_number(c) || !(json_number_value(c) >= 0) ||
+			   json_number_value(c) > 1))) {
+			snprintf(err, errlen,
+				 "plate: expected a plate text or null and a "
+				 "plate_confidence in [0, 1]");
+			goto out;
+		}
+		snprintf(out->plate, sizeof(out->plate), "%s",
+			 json_is_string(v) ? json_string_value(v) : "");
+	}
 	if (!strcmp(out->type, "evidence")) {
 		json_t *list = json_object_get(j, "evidence");
 		size_t i, k;

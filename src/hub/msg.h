@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "id.h"
+#include "plate.h"
 
 #define HUB_SITE_MAX 256
 #define HUB_FILE_MAX 128
@@ -65,6 +66,7 @@ typedef struct hub_incident {
 	/* unix times the object came to rest and the lane was seen clear
 	 * (from video_time_s, rest_since_s, left_at_s); -1 when not given */
 	double rest_wall, left_wall;
+	char plate[FL_PLATE_TEXT_MAX]; /* the device's read; "" none/unread */
 } hub_incident;
 
 /* A validated evidence chunk header. */

@@ -150,6 +150,22 @@ typedef struct fl__db_ops {
 			       double wall); /* ENOENT */
 	int (*incident_outcome)(void *be, const char *id,
 				const char *outcome); /* ENOENT */
+	/* the plate ("" or NULL: none): user NULL = a device's read, which
+	 * changes nothing when a person set the plate; else set by user
+	 * (plate_by; NULL when cleared). A missing incident changes nothing */
+	int (*incident_plate)(void *be, const char *id, const char *plate,
+			      const char *user);
+	/* the resident vehicle register: a site's rows removed; one row
+	 * added; one row {plate, owner, unit, phone} (ENOENT: none); a
+	 * site's rows {plate, owner, unit, phone, imported, imported_by} by
+	 * plate; rows imported before `before` removed (*n: how many) */
+	int (*register_clear)(void *be, const char *site);
+	int (*register_add)(void *be, const char *site, const fl_db_resident *r,
+			    const char *user, double wall);
+	int (*register_get)(void *be, const char *site, const char *plate,
+			    json_t **row);
+	int (*register_rows)(void *be, const char *site, json_t *rows);
+	int (*register_prune)(void *be, double before, long *n);
 	int (*outcome_add)(void *be, const char *id, const char *outcome,
 			   const char *note, const char *user, double wall);
 	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT */

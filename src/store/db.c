@@ -613,6 +613,15 @@ int fl_db_incident_site(fl_db *db, const char *incident_id, char *site,
 	LOCKED(int, db->ops->incident_site(db->be, incident_id, site, sitelen));
 }
 
+int fl__db_tx_finish(fl_db *db, int r, char *err, size_t errlen)
+{
+	if (db->ops->tx_end(db->be, r == 0) < 0 && r == 0) {
+		fl_seterr(err, errlen, "commit: %s", db->ops->errmsg(db->be));
+		r = FL_EIO;
+	}
+	return r;
+}
+
 void fl__db_page(int *limit, int *offset)
 {
 	if (*limit <= 0)

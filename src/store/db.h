@@ -268,6 +268,45 @@ char *fl_db_users_json(fl_db *db);
 
 /* ---- outcomes, audit --------------------------------------------------------- */
 
+/* ---- the resident vehicle register (docs/store.md) --------------------------- */
+
+/* One resident's vehicle: strings borrowed for the call (the hub checks
+ * them: hub_register_parse, src/hub/register.h). */
+typedef struct fl_db_resident {
+	const char *plate, *owner, *unit, *phone;
+} fl_db_resident;
+
+/* Replace site's register with rows[0..n) in one transaction (all or
+ * nothing), stamped wall and user, and audit it (action
+ * "register_import", object site, detail "N rows"). 0, or FL_EINVAL
+ * (no site or user) / FL_EEXIST (a plate twice) / FL_EIO with err. */
+int fl_db_register_replace(fl_db *db, const char *site,
+			   const fl_db_resident *rows, size_t n,
+			   const char *user, double wall, char *err,
+			   size_t errlen);
+
+/* The register's row of plate at site as JSON {plate, owner, unit, phone}
+ * (malloc'd; the phone in full: masking is the caller's), or NULL when the
+ * plate is not registered there (or on error). */
+char *fl_db_register_find(fl_db *db, const char *site, const char *plate);
+
+/* {"residents": [{plate, owner, unit, phone, imported, imported_by}]} of
+ * site by plate (phones in full: masking is the caller's), or NULL. */
+char *fl_db_register_json(fl_db *db, const char *site);
+
+/* Rows imported before `before` (unix seconds) removed: the register
+ * expires with the incidents' retention. Returns how many, or an error. */
+long fl_db_register_prune(fl_db *db, double before);
+
+/* The incident's plate as a person enters it (plate "" clears it): it is
+ * then the plate's word, and a device's read (a message naming a plate)
+ * no longer changes it (plate_by is user; docs/store.md). plate must be
+ * "" or a text of a plate shape (fl_plate_shape). Audited (action
+ * "plate", object incident_id, detail the plate or "(cleared)") in the
+ * same transaction. FL_ENOENT unknown incident, FL_EINVAL bad plate. */
+int fl_db_plate_set(fl_db *db, const char *incident_id, const char *plate,
+		    const char *user, double wall, char *err, size_t errlen);
+
 /* outcome: persuaded|fined|towed|false_alarm|other. Sets the incident's
  * current outcome and appends to its history (never overwritten), and writes
  * an audit row (action "outcome", object incident_id, detail outcome) in the
@@ -293,6 +332,7 @@ char *fl_db_audit_json(fl_db *db, const char *object, int limit, int offset);
  * only these sites ("s1,s2"; "" allows none); NULL all. */
 typedef struct fl_db_filter {
 	const char *site, *lane, *status, *outcome;
+	const char *plate; /* part of the plate (any case), or NULL */
 	double from_wall, to_wall;
 	int limit, offset;
 	const char *sites_csv_allowed;

@@ -39,6 +39,11 @@ struct fl_db {
 		return r_;                                                     \
 	} while (0)
 
+/* End the transaction begun for a change: committed when r is 0, else
+ * rolled back; a failed commit becomes FL_EIO with the reason in err.
+ * Returns the result. The caller holds db->mu. */
+int fl__db_tx_finish(fl_db *db, int r, char *err, size_t errlen);
+
 /* A list's paging: limit 0 (or less) means 50, at most 1000; offset >= 0. */
 void fl__db_page(int *limit, int *offset);
 

@@ -20,8 +20,13 @@
  *     rest_since, else occupied;
  *   - site, camera and lane are kept from the first message that names
  *     them; bbox, class and the site's and lane's display names
- *     (site_name, lane_name) follow the newest message that has them, the
- *     plate any message that names one.
+ *     (site_name, lane_name) follow the newest message that has them;
+ *   - the plate: a message that names one (a device's read, docs/mqtt.md
+ *     "Plate"; null = unread names none) sets it with plate_by 'device',
+ *     unless a person set the plate (fl_db_plate_set): a read never
+ *     overwrites a person's correction. Among reads the last one applied
+ *     wins (the evidence message's vote, over all the stills, normally
+ *     comes after the alarm's).
  *
  * All of it happens in one transaction (or savepoint, in a batch) with the
  * message row, so a crash stores both or neither. The message row's unique
@@ -47,6 +52,7 @@
 #include "clock.h"
 #include "db_internal.h"
 #include "fl.h"
+#include "plate.h"
 
 /* What a message type does to the incident's status: the status it sets,
  * and whether it only sets one when there is none yet (warned repeats after
@@ -103,9 +109,9 @@ static int incident_new(fl__db_incident *r, const fl_db_msg *m)
 }
 
 /* What the message says beyond the envelope (m->json, when it parses):
- * rest_since, bbox, class, plate, the display names into r (the rules of
- * the note above). */
-static int apply_payload(fl__db_incident *r, const fl_db_msg *m)
+ * rest_since, bbox, class and the display names into r, the plate it
+ * names into *plate (a copy, or NULL; the rules of the note above). */
+static int apply_payload(fl__db_incident *r, const fl_db_msg *m, char **plate)
 {
 	json_t *j = m->json ? json_loads(m->json, 0, NULL) : NULL, *v;
 	int newest = (long long)m->seq >= r->last_seq, rc = 0;
@@ -144,14 +150,14 @@ static int apply_payload(fl__db_incident *r, const fl_db_msg *m)
 		goto out;
 	if (json_is_string(v = json_object_get(j, "plate")) &&
 	    *json_string_value(v))
-		rc = set_text(&r->plate, json_string_value(v));
+		rc = set_text(plate, json_string_value(v));
 out:
 	json_decref(j);
 	return rc;
 }
 
 /* Message m applied to row r (the rules of the note above). */
-static int apply_message(fl__db_incident *r, const fl_db_msg *m)
+static int apply_message(fl__db_incident *r, const fl_db_msg *m, char **plate)
 {
 	const char *st;
 	int weak, rc;
@@ -159,7 +165,7 @@ static int apply_message(fl__db_incident *r, const fl_db_msg *m)
 	if ((rc = keep_first(&r->site, m->site)) < 0 ||
 	    (rc = keep_first(&r->camera, m->camera)) < 0 ||
 	    (rc = keep_first(&r->lane, m->lane)) < 0 ||
-	    (rc = apply_payload(r, m)) < 0)
+	    (rc = apply_payload(r, m, plate)) < 0)
 		return rc;
 	st = status_of(m->type, &weak);
 	if (st && weak && !r->status) {
@@ -190,7 +196,7 @@ static int ingest_tx(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 		     size_t errlen)
 {
 	fl__db_incident r;
-	char *stored = NULL;
+	char *stored = NULL, *plate = NULL;
 	int rc = db->ops->event_exists(db->be, m->incident_id, m->seq, &stored);
 
 	if (rc == 1) {
@@ -221,9 +227,13 @@ static int ingest_tx(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 		fl__db_incident_free(&r);
 		return FL_EINVAL;
 	}
-	rc = apply_message(&r, m);
+	rc = apply_message(&r, m, &plate);
 	if (rc == 0)
 		rc = db->ops->incident_put(db->be, m->incident_id, &r);
+	if (rc == 0 && plate)
+		rc = db->ops->incident_plate(db->be, m->incident_id, plate,
+					     NULL);
+	free(plate);
 	if (rc == 0)
 		rc = db->ops->event_add(db->be, m->incident_id, m->seq, m->type,
 					m->wall, fl_wall_s(),
@@ -332,11 +342,48 @@ int fl_db_outcome_set(fl_db *db, const char *incident_id, const char *outcome,
 	if ((r = db->ops->tx_begin(db->be)) == 0) {
 		r = outcome_tx(db, incident_id, outcome, note, user, wall, err,
 			       errlen);
-		if (db->ops->tx_end(db->be, r == 0) < 0 && r == 0) {
-			fl_seterr(err, errlen, "commit: %s",
+		r = fl__db_tx_finish(db, r, err, errlen);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+/* ---- the plate a person enters ------------------------------------------------ */
+
+int fl_db_plate_set(fl_db *db, const char *incident_id, const char *plate,
+		    const char *user, double wall, char *err, size_t errlen)
+{
+	int r;
+
+	if (!db || !incident_id || !plate || !user || !*user) {
+		fl_seterr(err, errlen, "no incident, plate or user");
+		return FL_EINVAL;
+	}
+	if (*plate && (strlen(plate) >= FL_PLATE_TEXT_MAX ||
+		       fl_plate_shape(plate) == FL_PLATE_SHAPE_NONE)) {
+		fl_seterr(err, errlen,
+			  "plate: not a plate (a Chinese plate as GA 36 "
+			  "numbers them, or 4..8 Latin letters and digits; "
+			  "docs/plate-model.md)");
+		return FL_EINVAL;
+	}
+	pthread_mutex_lock(&db->mu);
+	if ((r = db->ops->tx_begin(db->be)) == 0) {
+		int v;
+
+		r = db->ops->incident_verdict(db->be, incident_id, &v);
+		if (r == FL_ENOENT)
+			fl_seterr(err, errlen, "no incident %s", incident_id);
+		if (r == 0)
+			r = db->ops->incident_plate(db->be, incident_id, plate,
+						    user);
+		if (r == 0)
+			r = db->ops->audit(db->be, user, "plate", incident_id,
+					   *plate ? plate : "(cleared)", wall);
+		if (r < 0 && r != FL_ENOENT)
+			fl_seterr(err, errlen, "store: %s",
 				  db->ops->errmsg(db->be));
-			r = FL_EIO;
-		}
+		r = fl__db_tx_finish(db, r, err, errlen);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;

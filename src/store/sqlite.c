@@ -150,6 +150,20 @@ static const char *const MIGRATIONS[] = {
 	 *    device.site_name and lane name), beside their ids */
 	"ALTER TABLE incidents ADD COLUMN site_name TEXT;"
 	"ALTER TABLE incidents ADD COLUMN lane_name TEXT;",
+	/* 10: who set the plate: 'device' (a read) or the user who entered
+	 *     it; a read never overwrites a person's. The resident vehicle
+	 *     register, per site (docs/store.md) */
+	"ALTER TABLE incidents ADD COLUMN plate_by TEXT;"
+	"CREATE TABLE residents ("
+	" site TEXT NOT NULL,"
+	" plate TEXT NOT NULL,"
+	" owner TEXT NOT NULL,"
+	" unit TEXT NOT NULL,"
+	" phone TEXT NOT NULL,"
+	" imported REAL NOT NULL,"
+	" imported_by TEXT,"
+	" PRIMARY KEY (site, plate));"
+	"CREATE INDEX residents_imported ON residents(imported);",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -182,6 +196,13 @@ enum {
 	S_INC_VERDICT,
 	S_INC_PRUNED,
 	S_INC_OUTCOME,
+	S_INC_PLATE_READ,
+	S_INC_PLATE_SET,
+	S_REG_CLEAR,
+	S_REG_ADD,
+	S_REG_GET,
+	S_REG_ROWS,
+	S_REG_PRUNE,
 	S_OUTCOME_ADD,
 	S_EVIDENCE_PUT,
 	S_EVIDENCE_FILE,
@@ -237,7 +258,8 @@ enum {
 	" AND (?4 IS NULL OR outcome = ?4"                                     \
 	"  OR (?4 = 'none' AND outcome IS NULL))"                              \
 	" AND (?5 IS NULL OR start >= ?5) AND (?6 IS NULL OR start < ?6)"      \
-	" AND (?7 IS NULL OR instr(',' || ?7 || ',', ',' || site || ',') > 0)"
+	" AND (?7 IS NULL OR instr(',' || ?7 || ',', ',' || site || ',') > 0)" \
+	" AND (?10 IS NULL OR instr(upper(plate), upper(?10)) > 0)"
 /* "(?1 IS NULL OR site = ?1)" cannot use the (site, start) index, so a list
  * of one site has statements of its own (the count would scan every
  * incident otherwise). */
@@ -358,6 +380,22 @@ static const char *const SQL[S_COUNT] = {
 			  " WHERE incident_id = ?1",
 	[S_INC_PRUNED] = "UPDATE incidents SET evidence_pruned = ?2"
 			 " WHERE incident_id = ?1",
+	/* a device's read: only over another read, never over a person's */
+	[S_INC_PLATE_READ] = "UPDATE incidents SET plate = ?2,"
+			     " plate_by = 'device' WHERE incident_id = ?1"
+			     " AND (plate_by IS NULL OR plate_by = 'device')",
+	[S_INC_PLATE_SET] = "UPDATE incidents SET plate = ?2, plate_by = ?3"
+			    " WHERE incident_id = ?1",
+	[S_REG_CLEAR] = "DELETE FROM residents WHERE site = ?1",
+	[S_REG_ADD] = "INSERT INTO residents (site, plate, owner, unit, phone,"
+		      " imported, imported_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+		      " ?7)",
+	[S_REG_GET] = "SELECT plate, owner, unit, phone FROM residents"
+		      " WHERE site = ?1 AND plate = ?2",
+	[S_REG_ROWS] = "SELECT plate, owner, unit, phone, imported,"
+		       " imported_by FROM residents WHERE site = ?1"
+		       " ORDER BY plate",
+	[S_REG_PRUNE] = "DELETE FROM residents WHERE imported < ?1",
 	[S_INC_OUTCOME] = "UPDATE incidents SET outcome = ?2"
 			  " WHERE incident_id = ?1",
 	[S_OUTCOME_ADD] = "INSERT INTO outcomes (incident_id, outcome, note,"
@@ -393,7 +431,8 @@ static const char *const SQL[S_COUNT] = {
 			 " LIMIT ?8 OFFSET ?9",
 	[S_INC_COUNT_S] = "SELECT count(*) FROM incidents" INC_WHERE_S,
 	[S_INC_ONE] = "SELECT " INC_COLS ", evidence_pruned, bbox,"
-		      " verify_report FROM incidents WHERE incident_id = ?1",
+		      " verify_report, plate_by FROM incidents"
+		      " WHERE incident_id = ?1",
 	[S_INC_EVENTS] = "SELECT seq, type, wall, received, json"
 			 " FROM incident_events WHERE incident_id = ?1"
 			 " ORDER BY seq",
@@ -1260,6 +1299,91 @@ static int be_incident_pruned(void *p, const char *id, double wall)
 	return changed(b, run(b, s, "pruned"));
 }
 
+static int be_incident_plate(void *p, const char *id, const char *plate,
+			     const char *user)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, user ? S_INC_PLATE_SET : S_INC_PLATE_READ);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	bt(s, 2, plate && *plate ? plate : NULL);
+	if (user)
+		bt(s, 3, plate && *plate ? user : NULL);
+	return run(b, s, "plate");
+}
+
+static int be_register_clear(void *p, const char *site)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_REG_CLEAR);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, site);
+	return run(b, s, "register");
+}
+
+static int be_register_add(void *p, const char *site, const fl_db_resident *r,
+			   const char *user, double wall)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_REG_ADD);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, site);
+	bt(s, 2, r->plate);
+	bt(s, 3, r->owner);
+	bt(s, 4, r->unit);
+	bt(s, 5, r->phone);
+	sqlite3_bind_double(s, 6, wall);
+	bt(s, 7, user);
+	return run(b, s, "register");
+}
+
+static int be_register_get(void *p, const char *site, const char *plate,
+			   json_t **row)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_REG_GET);
+	int rc;
+
+	*row = NULL;
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, site);
+	bt(s, 2, plate);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*row = row_obj(s, sqlite3_column_count(s));
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return *row ? 0 : FL_ENOMEM;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "register");
+}
+
+static int be_register_rows(void *p, const char *site, json_t *a)
+{
+	return rows_of(p, S_REG_ROWS, site, a);
+}
+
+static int be_register_prune(void *p, double before, long *n)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_REG_PRUNE);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_double(s, 1, before);
+	rc = run(b, s, "register prune");
+	if (rc == 0 && n)
+		*n = (long)sqlite3_changes(b->h);
+	return rc;
+}
+
 static int be_incident_outcome(void *p, const char *id, const char *outcome)
 {
 	be *b = p;
@@ -1412,6 +1536,7 @@ static void bind_filter(sqlite3_stmt *s, const fl_db_filter *f)
 	bd(s, 5, f->from_wall, f->from_wall != 0);
 	bd(s, 6, f->to_wall, f->to_wall != 0);
 	bt(s, 7, f->sites_csv_allowed);
+	bt(s, 10, f->plate && *f->plate ? f->plate : NULL);
 }
 
 static int be_incidents_count(void *p, const fl_db_filter *f, long long *n)
@@ -1834,6 +1959,12 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.incident_verified = be_incident_verified,
 	.incident_pruned = be_incident_pruned,
 	.incident_outcome = be_incident_outcome,
+	.incident_plate = be_incident_plate,
+	.register_clear = be_register_clear,
+	.register_add = be_register_add,
+	.register_get = be_register_get,
+	.register_rows = be_register_rows,
+	.register_prune = be_register_prune,
 	.outcome_add = be_outcome_add,
 	.incident_verdict = be_incident_verdict,
 	.evidence_put = be_evidence_put,

@@ -170,6 +170,10 @@ kill -0 $HUB_PID 2>/dev/null || fail "the hub died during the browser test"
 
 [ "$(q "select count(*) from audit where action = 'evidence_tampered' and object = '$IID' and detail like 'composite.jpg:%'")" = 1 ] ||
 	fail "no audit row for the tampered composite.jpg"
+# the property manager's reveal of the owner's phone (ui.test.mjs)
+[ "$(q "select user || '|' || object || '|' || detail from audit where action = 'phone_reveal'")" = 'pia|scene-edge-rec00-lane-a-1|A12345' ] ||
+	fail "the phone's reveal is not audited: $(q "select * from audit where action = 'phone_reveal'")"
+[ "$(q "select count(*) from residents where site = 'scene-site'")" = 2 ] || fail "the register was not imported"
 echo "$NAME: screenshots in $SHOTS: $(cd "$SHOTS" && ls | tr '\n' ' ')"
 
 hub_stop 30

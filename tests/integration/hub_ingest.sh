@@ -289,7 +289,10 @@ q "select verify_report from incidents where incident_id = 'scene-edge-replay-la
 
 # The edge's own "escalated" step escalates at once (the alarm's time is
 # an hour ahead, so the hub's escalate_s timer cannot be the cause).
-pubm "$ROOT/cam-1/lane-a/incident" "$(msg scene-edge scene-site scene-edge-esc-lane-a-1 alarm | sed "s/\"unix_time\": $NOW/\"unix_time\": $((NOW + 3600))/")"
+# Its alarm carries a plate read (docs/mqtt.md, "Plate"): one line of the
+# alarm's alerts and of the escalation.
+pubm "$ROOT/cam-1/lane-a/incident" "$(msg scene-edge scene-site scene-edge-esc-lane-a-1 alarm ', "plate": "粤B12345", "plate_confidence": 0.999' |
+	sed "s/\"unix_time\": $NOW/\"unix_time\": $((NOW + 3600))/")"
 pubm "$ROOT/cam-1/lane-a/incident" "$(msg scene-edge scene-site scene-edge-esc-lane-a-1 escalated | sed 's/"seq": 1/"seq": 2/')"
 wait_for "$WORK/hooks.jsonl" '"/esc", "code": 200.*scene-edge-esc-lane-a-1' 10 || fail "the edge's escalated step did not escalate"
 
@@ -315,6 +318,13 @@ ok = [h for h in hooks if h["code"] == 200 and
 esc2 = [h for h in hooks if h["code"] == 200 and h["path"] == "/esc" and
         h["body"]["incident_id"] == "scene-edge-esc-lane-a-1"]
 assert len(esc2) == 1, esc2
+assert esc2[0]["body"].get("plate") == "粤B12345", esc2
+pl = [h["body"] for h in hooks if h["code"] == 200 and "scene-edge-esc-lane-a-1" in json.dumps(h["body"], ensure_ascii=False)]
+assert any(b.get("plate") == "粤B12345" for b in pl if "type" in b), pl
+# one line of every platform's text: DingTalk markdown, the WeCom card
+assert any("车牌：粤B12345" in b["markdown"]["text"] for b in pl if "markdown" in b), pl
+assert any("车牌：粤B12345" in b["news"]["articles"][0]["description"]
+           for b in pl if "news" in b), pl
 def kinds(path):
     return [h["body"] for h in ok if h["path"] == path]
 for path in ("/generic", "/wecom", "/dingtalk", "/esc"):

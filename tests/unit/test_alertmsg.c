@@ -218,6 +218,40 @@ static void test_generic_and_english(void)
 	json_decref(j);
 }
 
+/* A plate read is one line of every text, after the lane, and a field of
+ * the generic body; none without one. */
+static void test_plate(void)
+{
+	hub_alert_msg m = base();
+	json_t *j;
+	const char *t;
+
+	m.plate = "粤B12345";
+	j = body(&m, HUB_HOOK_DINGTALK);
+	t = str(j, "markdown.text");
+	CHECK_MSG(t && strstr(t, "- 通道：消防通道 B (cam-1/lane-b)\n- "
+				 "车牌：粤B12345\n"),
+		  "%s", OR(t));
+	json_decref(j);
+	j = body(&m, HUB_HOOK_WECOM);
+	t = str(j, "news.articles.description");
+	CHECK_MSG(t && strstr(t, "车牌：粤B12345"), "%s", OR(t));
+	json_decref(j);
+	m.lang = FL_LANG_EN;
+	j = body(&m, HUB_HOOK_GENERIC);
+	CHECK_STREQ(str(j, "plate"), "粤B12345");
+	t = str(j, "text");
+	CHECK_MSG(t && strstr(t, "Plate: 粤B12345\n"), "%s", OR(t));
+	json_decref(j);
+
+	m = base(); /* unread */
+	j = body(&m, HUB_HOOK_GENERIC);
+	CHECK(json_is_null(json_object_get(j, "plate")));
+	t = str(j, "text");
+	CHECK_MSG(t && !strstr(t, "车牌"), "%s", OR(t));
+	json_decref(j);
+}
+
 static void test_durations(void)
 {
 	static const struct {
@@ -248,6 +282,7 @@ int main(void)
 	CHECK_MSG(fl_tz_set("+08:00", err, sizeof(err)) == 0, "%s", err);
 	test_wecom();
 	test_wecom_limits();
+	test_plate();
 	test_dingtalk();
 	test_generic_and_english();
 	test_durations();

@@ -263,6 +263,7 @@ static int make_bundle(fl_store *s, const fl_key *k, const char *id, char *out,
 	CHECK_MSG(rc == 0, "add_existing: %s", err);
 	fl_bundle_note(b, "left before the third image? no: all three taken");
 	fl_bundle_set_cleared(b, 1764420000.0);
+	fl_bundle_set_plate(b, "粤B12345", 0.9985); /* the vote (writer.c) */
 	rc = fl_bundle_seal(b, k, out, outlen, err, sizeof(err));
 	CHECK_MSG(rc == 0, "seal: %s", err);
 	if (rc) {
@@ -520,6 +521,8 @@ static void test_seal_verify(fl_store *s, const fl_key *k, const char *dir)
 		rc = fl_manifest_parse(text, n, &m, err, sizeof(err));
 		CHECK_MSG(rc == 0, "%s", err);
 		CHECK(m.nfiles == 4 && !strcmp(m.lane, LANE));
+		CHECK(m.has_plate && m.plate && !strcmp(m.plate, "粤B12345") &&
+		      m.plate_confidence == 0.9985);
 		CHECK(m.files[1].is_image && m.files[1].seq == 2);
 		CHECK(!m.files[3].is_image && m.files[3].bytes == 28);
 		fl_manifest_free(&m);

@@ -1257,6 +1257,65 @@ static void test_outcomes(fl_db *db)
 	json_decref(j);
 }
 
+/* The plate: a device's read sets it (plate_by device), a person's entry
+ * wins over any later read, null (unread) names none, the list finds it
+ * by a part of it, and an entry is audited. */
+static void test_plates(fl_db *db)
+{
+	char err[256], *t;
+	fl_db_filter f;
+	json_t *j;
+	int dup;
+
+	put(db, "edge-01", "ps", "lane-a", "p-1", 1, "occupied", 20000, NULL,
+	    &dup);
+	put(db, "edge-01", NULL, NULL, "p-1", 2, "alarm", 20030,
+	    "\"plate\": null, \"plate_confidence\": 0.3", &dup);
+	j = incident(db, "p-1");
+	CHECK(j && json_is_null(json_object_get(j, "plate")) &&
+	      json_is_null(json_object_get(j, "plate_by")));
+	json_decref(j);
+	put(db, "edge-01", NULL, NULL, "p-1", 3, "evidence", 20040,
+	    "\"plate\": \"粤B12345\", \"plate_confidence\": 0.998", &dup);
+	j = incident(db, "p-1");
+	CHECK(j && jstr(j, "plate") && !strcmp(jstr(j, "plate"), "粤B12345"));
+	CHECK(j && jstr(j, "plate_by") &&
+	      !strcmp(jstr(j, "plate_by"), "device"));
+	json_decref(j);
+	/* a person corrects it; a later read changes nothing */
+	CHECK(fl_db_plate_set(db, "p-1", "粤B12346", "ada", 20050, err,
+			      sizeof(err)) == 0);
+	put(db, "edge-01", NULL, NULL, "p-1", 4, "cleared", 20060,
+	    "\"plate\": \"粤B12345\", \"plate_confidence\": 0.999", &dup);
+	j = incident(db, "p-1");
+	CHECK(j && jstr(j, "plate") && !strcmp(jstr(j, "plate"), "粤B12346"));
+	CHECK(j && jstr(j, "plate_by") && !strcmp(jstr(j, "plate_by"), "ada"));
+	json_decref(j);
+	CHECK(fl_db_plate_set(db, "p-1", "not a plate", "ada", 20070, err,
+			      sizeof(err)) == FL_EINVAL);
+	CHECK(fl_db_plate_set(db, "no-such", "粤B12346", "ada", 20070, err,
+			      sizeof(err)) == FL_ENOENT);
+	/* the list by a part of the plate, any case */
+	memset(&f, 0, sizeof(f));
+	f.plate = "b1234";
+	CHECK(total(db, &f) == 1);
+	f.plate = "粤B12346";
+	CHECK(total(db, &f) == 1);
+	f.plate = "B12345";
+	CHECK(total(db, &f) == 0);
+	t = fl_db_audit_json(db, "p-1", 0, 0);
+	CHECK(t && strstr(t, "\"plate\"") && strstr(t, "粤B12346"));
+	free(t);
+	/* cleared by the person: a read may set it again */
+	CHECK(fl_db_plate_set(db, "p-1", "", "ada", 20080, err, sizeof(err)) ==
+	      0);
+	put(db, "edge-01", NULL, NULL, "p-1", 5, "evidence", 20090,
+	    "\"plate\": \"粤B12345\", \"plate_confidence\": 0.999", &dup);
+	j = incident(db, "p-1");
+	CHECK(j && jstr(j, "plate") && !strcmp(jstr(j, "plate"), "粤B12345"));
+	json_decref(j);
+}
+
 /* ---- report ------------------------------------------------------------------------------ */
 
 static void test_report(fl_db *db)
@@ -1512,6 +1571,7 @@ static void suite(const char *file)
 	test_user_names(db);
 	test_login_failures(db, file);
 	test_outcomes(db);
+	test_plates(db);
 	test_report(db);
 	test_hostile(db, file);
 	fl_db_close(db);

@@ -17,6 +17,7 @@
 #include "hubconf.h"
 #include "msg.h"
 #include "stills.h"
+#include "register.h"
 #include "test.h"
 #include "yaml.h"
 
@@ -69,7 +70,57 @@ static void test_topics(void)
 	"\"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": "       \
 	"\"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1795955797.6" extra   \
 	"}"
+/* an alarm with a plate and its confidence (JSON texts) */
+#define PLATE_MSG(plate, conf)                                                 \
+	MSG("edge-01-1", ", \"plate\": " plate ", \"plate_confidence\": " conf)
 #define H64 "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"
+
+/* The resident register's CSV (src/hub/register.c): normalised rows, the
+ * bad rows named with their numbers, nothing from a bad file; the mask. */
+static void test_register_csv(void)
+{
+	static const char good[] =
+		"\xef\xbb\xbfPhone,Plate,Building/Unit,Owner,Note\r\n"
+		"138-1234-1234,粤b·12346,3 栋 2 单元,王先生,x\r\n"
+		"\r\n"
+		"+86 139 0000 1111,\"京A 12345\",1 栋,\"Smith, \"\"J\"\"\",\n";
+	static const char bad[] = "plate,owner,unit,phone\n"
+				  "粤B12346,王先生,3 栋,13812341234\n"
+				  "粤B1234,李,1 栋,13900001111\n"
+				  "粤C00001,李,1 栋,139\n"
+				  "粤B12346,李,1 栋,13900001111\n";
+	hub_register reg;
+	char err[512], m[HUB_PHONE_MAX];
+
+	CHECK_EQ_INT(hub_register_parse(good, strlen(good), &reg, err,
+					sizeof(err)),
+		     2);
+	if (reg.n == 2) {
+		CHECK_STREQ(reg.rows[0].plate, "粤B12346");
+		CHECK_STREQ(reg.rows[0].phone, "13812341234");
+		CHECK_STREQ(reg.rows[0].unit, "3 栋 2 单元");
+		CHECK_STREQ(reg.rows[1].plate, "京A12345");
+		CHECK_STREQ(reg.rows[1].owner, "Smith, \"J\"");
+		CHECK_STREQ(reg.rows[1].phone, "+8613900001111");
+	}
+	hub_register_free(&reg);
+	CHECK_EQ_INT(hub_register_parse(bad, strlen(bad), &reg, err,
+					sizeof(err)),
+		     FL_EFORMAT);
+	CHECK(reg.n == 0 && !reg.rows);
+	CHECK_MSG(strstr(err, "row 3: plate") && strstr(err, "row 4: phone") &&
+			  strstr(err, "row 5: plate: listed twice") &&
+			  !strstr(err, "row 2"),
+		  "%s", err);
+	CHECK_EQ_INT(hub_register_parse("plate,owner\n", 12, &reg, err,
+					sizeof(err)),
+		     FL_EFORMAT);
+	CHECK(strstr(err, "row 1") != NULL);
+	hub_phone_mask("13812341234", m, sizeof(m));
+	CHECK_STREQ(m, "138****1234");
+	hub_phone_mask("1234567", m, sizeof(m));
+	CHECK_STREQ(m, "*****67");
+}
 
 static void test_incidents(void)
 {
@@ -132,6 +183,18 @@ static void test_incidents(void)
 		  "listed twice" },
 		{ "{\"incident_id\": \"edge-01-1\", \"seq\": 4, \"type\": \"evidence\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"evidence\": []}",
 		  "evidence" },
+		/* the plate (docs/mqtt.md, "Plate"): read, unread, malformed */
+		{ PLATE_MSG("\"粤B12345\"", "0.9981"), NULL },
+		{ PLATE_MSG("null", "0.31"), NULL },
+		{ PLATE_MSG("\"ABC123\"", "1"), NULL },
+		{ PLATE_MSG("\"粤粤粤\"", "0.9"), "plate" },
+		{ PLATE_MSG("\"粤B12345\"", "1.5"), "plate" },
+		{ PLATE_MSG("\"粤B12345\"", "\"high\""), "plate" },
+		{ PLATE_MSG("7", "0.5"), "plate" },
+		{ "{\"incident_id\": \"edge-01-1\", \"seq\": 3, \"type\": \"alarm\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"plate\": \"A12345\"}",
+		  NULL }, /* a plate alone (the field was there before reads) */
+		{ "{\"incident_id\": \"edge-01-1\", \"seq\": 3, \"type\": \"alarm\", \"site\": \"demo-site\", \"device\": \"edge-01\", \"camera\": \"cam-1\", \"lane\": \"lane-a\", \"unix_time\": 1, \"plate\": \"京\"}",
+		  "plate" },
 	};
 	hub_topic t;
 	hub_incident in;
@@ -709,6 +772,7 @@ int main(void)
 {
 	test_topics();
 	test_incidents();
+	test_register_csv();
 	test_chunks();
 	test_camera_events();
 	test_config();

@@ -22,6 +22,7 @@
  *                                 into docs/mqtt.md when the code changes)
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,7 +135,37 @@ static void test_payloads(void)
 	fl_incident_json(&m, buf, sizeof(buf));
 	j = parse(buf);
 	CHECK(j && json_is_null(json_object_get(j, "video_time_s")));
+	/* no plate read tried: neither plate field (docs/mqtt.md, "Plate") */
+	CHECK(j && !json_object_get(j, "plate") &&
+	      !json_object_get(j, "plate_confidence"));
 	json_decref(j);
+	{
+		fl_plate_text pt = { .text = "粤B12345",
+				     .nchars = 7,
+				     .conf = 0.99812 };
+
+		m.plate = &pt; /* read */
+		fl_incident_json(&m, buf, sizeof(buf));
+		j = parse(buf);
+		CHECK(j &&
+		      !strcmp(json_string_value(json_object_get(j, "plate")),
+			      "粤B12345"));
+		CHECK(j && fabs(json_number_value(
+					json_object_get(j, "plate_confidence")) -
+				0.9981) < 1e-9);
+		json_decref(j);
+		pt.text[0] = '\0'; /* unread: null, the confidence kept */
+		pt.nchars = 0;
+		pt.conf = 0.31;
+		fl_incident_json(&m, buf, sizeof(buf));
+		j = parse(buf);
+		CHECK(j && json_is_null(json_object_get(j, "plate")));
+		CHECK(j && fabs(json_number_value(
+					json_object_get(j, "plate_confidence")) -
+				0.31) < 1e-9);
+		json_decref(j);
+		m.plate = NULL;
+	}
 
 	h.wall_time = 1795955748;
 	h.uptime_s = 30;

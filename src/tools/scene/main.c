@@ -72,6 +72,8 @@ struct opts {
 	int w, h;
 	double fps;
 	int all, list, quick, verbose, threads, jobs, long_set, classic;
+	uint8_t *plate_rgb; /* --plate-image, or NULL */
+	int plate_w, plate_h;
 };
 
 /* The overlap policy: an object at rest is an obstruction of a zone when at
@@ -109,7 +111,7 @@ static void usage(FILE *f)
 		"usage: firelane-scene --list\n"
 		"       firelane-scene --scenario NAME --out DIR [--seed N]\n"
 		"                      [--width W --height H] [--fps F] "
-		"[--quick] [--classic] [-v]\n"
+		"[--quick] [--classic] [--plate-image FILE.ppm] [-v]\n"
 		"       firelane-scene --all --out DIR [--seed N] [--quick] "
 		"[--jobs N] [-v]\n"
 		"       firelane-scene --long --out DIR [--seed N] [--fps F] "
@@ -571,6 +573,9 @@ static int generate(const struct sc_scenario *sc, const struct opts *o)
 	int rc;
 
 	build_scene(&scene, sc, o->seed, o->quick, o->classic, o->w, o->h);
+	scene.plate_rgb = o->plate_rgb;
+	scene.plate_w = o->plate_w;
+	scene.plate_h = o->plate_h;
 	sc_cam_init(&cam, o->w, o->h, &scene.geom);
 	compute_truth(&scene, &cam, o->fps, &g);
 	if (g.hair) {
@@ -701,6 +706,39 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+/* Read a binary PPM (P6, maxval 255, no comments) into *rgb (malloc'd).
+ * 0, or -1 with a reason on stderr. */
+static int read_ppm(const char *path, uint8_t **rgb, int *w, int *h)
+{
+	FILE *f = fopen(path, "rb");
+	int maxv = 0;
+	size_t n;
+
+	*rgb = NULL;
+	if (!f || fscanf(f, "P6 %d %d %d", w, h, &maxv) != 3 || maxv != 255 ||
+	    *w < 2 || *h < 2 || *w > 4096 || *h > 4096 || fgetc(f) == EOF) {
+		fprintf(stderr,
+			"firelane-scene: %s: not a binary PPM (P6, maxval "
+			"255, 2..4096 px a side)\n",
+			path);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	n = (size_t)*w * (size_t)*h * 3;
+	*rgb = malloc(n);
+	if (!*rgb || fread(*rgb, 1, n, f) != n) {
+		fprintf(stderr, "firelane-scene: %s: short or unreadable\n",
+			path);
+		free(*rgb);
+		*rgb = NULL;
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -717,11 +755,13 @@ int main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "classic", no_argument, NULL, 'c' },
+		{ "plate-image", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { NULL, NULL, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0 };
+	struct opts o = { NULL, NULL, 1, 0, 0, 0,    0, 0, 0,
+			  0,    1,    1, 0, 0, NULL, 0, 0 };
 	const struct sc_scenario *todo[128];
 	double t0 = fl_mono_s();
 	size_t i, n = 0;
@@ -780,6 +820,11 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			o.classic = 1;
+			break;
+		case 'P':
+			if (o.plate_rgb || read_ppm(optarg, &o.plate_rgb,
+						    &o.plate_w, &o.plate_h) < 0)
+				return 2;
 			break;
 		case 'v':
 			o.verbose = 1;

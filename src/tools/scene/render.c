@@ -415,6 +415,71 @@ static const uint8_t glass[3] = { 38, 46, 58 };
 static const uint8_t tyre[3] = { 22, 22, 24 };
 
 /*
+ * The scene's plate picture (--plate-image) on the vertical plane Z = z,
+ * from x0 to x1 across, its top edge at height ytop, the height following
+ * the picture's aspect: every pixel's ray is cut with the plane and the
+ * picture sampled there (bilinear), times the light l.
+ */
+static void plate_picture(struct sc_render *r, double x0, double x1,
+			  double ytop, double z, double l)
+{
+	const struct sc_scene *s = r->scene;
+	const struct sc_cam *c = &r->cam;
+	double ybot = ytop - (x1 - x0) * s->plate_h / s->plate_w;
+	double px[4], py[4], bx0 = 1e30, by0 = 1e30, bx1 = -1e30, by1 = -1e30;
+	const double cx[4] = { x0, x1, x1, x0 },
+		     cy[4] = { ytop, ytop, ybot, ybot };
+
+	for (int i = 0; i < 4; i++) {
+		if (!sc_project(c, cx[i], cy[i], z, &px[i], &py[i]))
+			return;
+		bx0 = fmin(bx0, px[i]);
+		bx1 = fmax(bx1, px[i]);
+		by0 = fmin(by0, py[i]);
+		by1 = fmax(by1, py[i]);
+	}
+	for (int y = clampi((int)floor(by0), 0, c->h - 1);
+	     y <= clampi((int)ceil(by1), 0, c->h - 1); y++)
+		for (int x = clampi((int)floor(bx0), 0, c->w - 1);
+		     x <= clampi((int)ceil(bx1), 0, c->w - 1); x++) {
+			double d0 = (x + 0.5 - c->cx) / c->f;
+			double d1 = (y + 0.5 - c->cy) / c->f, D[3], k, u, v;
+			uint8_t *o = r->cv + ((size_t)y * c->w + x) * 3;
+			int iu, iv;
+
+			for (int j = 0; j < 3; j++)
+				D[j] = d0 * c->rt[j] + d1 * c->dn[j] + c->fw[j];
+			if (fabs(D[2]) < 1e-9)
+				continue;
+			k = (z - c->Z) / D[2];
+			u = (c->X + k * D[0] - x0) / (x1 - x0) * s->plate_w -
+			    0.5;
+			v = (ytop - (c->hc + k * D[1])) / (ytop - ybot) *
+				    s->plate_h -
+			    0.5;
+			if (k <= 0 || u < 0 || v < 0 || u > s->plate_w - 1 ||
+			    v > s->plate_h - 1)
+				continue;
+			iu = FL_MIN((int)u, s->plate_w - 2);
+			iv = FL_MIN((int)v, s->plate_h - 2);
+			u -= iu;
+			v -= iv;
+			for (int j = 0; j < 3; j++) {
+				const uint8_t *t =
+					s->plate_rgb +
+					((size_t)iv * s->plate_w + iu) * 3 + j;
+				size_t st = (size_t)s->plate_w * 3;
+				double a = t[0] * (1 - u) + t[3] * u;
+				double b = t[st] * (1 - u) + t[st + 3] * u;
+
+				o[j] = (uint8_t)clampi(
+					(int)((a * (1 - v) + b * v) * l + 0.5),
+					0, 255);
+			}
+		}
+}
+
+/*
  * Cars, vans and trucks: wheels, a body box, a glass cabin with a roof, and
  * lamps on the face turned to the camera. The footprint is centred on (x, z);
  * axis 1 turns the long side across the lane (cross traffic).
@@ -566,8 +631,12 @@ static void draw_vehicle(struct sc_render *r, const struct sc_actor *a,
 		      x0 + 0.1, ly + 0.16, z0f, &lamp);
 		vquad(r, x1 - 0.38, ly, x1 - 0.1, ly, x1 - 0.1, ly + 0.16,
 		      x1 - 0.38, ly + 0.16, z0f, &lamp);
-		vquad(r, x - 0.22, 0.42, x + 0.22, 0.42, x + 0.22, 0.56,
-		      x - 0.22, 0.56, z0f, &plate);
+		if (r->scene->plate_rgb && a->obstructs)
+			plate_picture(r, x - 0.22, x + 0.22, 0.56, z0f - 0.001,
+				      l);
+		else
+			vquad(r, x - 0.22, 0.42, x + 0.22, 0.42, x + 0.22, 0.56,
+			      x - 0.22, 0.56, z0f, &plate);
 		if (a->kind == SC_VAN || (a->kind == SC_TRUCK && front_seen)) {
 			struct paint g = solid(glass, l);
 			double top = a->kind == SC_VAN ? a->hgt - 0.2 : 2.7;

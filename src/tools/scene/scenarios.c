@@ -890,6 +890,22 @@ static void at_rest(struct sc_scene *s, int quick)
 		sc_walk_to(p, 0.8, 200, 1.3);
 }
 
+/*
+ * A car parks at the lane's mouth, its back to the camera some 13 m away,
+ * so that its plate is large enough to read at 1920x1080 (the plate-reading
+ * test draws it with --plate-image and --classic); zone lane-a is that
+ * stretch (12.5-22 m).
+ */
+static void plate_near(struct sc_scene *s, int quick)
+{
+	double D = quick ? 10 : 15, ts = 6, tg = ts + D + (quick ? 16 : 30);
+
+	s->dwell = D;
+	s->duration = tg + 6;
+	sc_zone_set(s, "lane-a", -s->lay.hw, s->lay.hw, 12.5, 22);
+	park(s, SC_CAR, "car parks near the camera", 0, 15.5, ts, tg);
+}
+
 /* ---- long negatives for the bench: hours with no obstruction ---- */
 
 /*
@@ -1037,6 +1053,8 @@ static void long_night_road(struct sc_scene *s, int quick)
 
 /* name, description, script, reference (1: write a clear-lane picture) */
 const struct sc_scenario sc_scenarios[] = {
+	{ "plate_near", "a car parks near the camera, its plate readable",
+	  plate_near, 0, SC_SET_FIXTURE, "plate" },
 	{ "park_leave", "a car drives in, parks well past dwell, leaves",
 	  park_leave, 0, SC_SET_SUITE, "baseline" },
 	{ "pass_through", "cars drive through without stopping (no alarm)",

@@ -231,6 +231,11 @@ struct sc_scene {
 	int nactor;
 	struct sc_actor actor[SC_MAX_ACTORS];
 	struct sc_rng rng; /* for scripts */
+	/* --plate-image: the picture (RGB, w x h, borrowed) drawn as the
+	 * plate of every obstructing car or van, keeping its aspect at the
+	 * plate's width; NULL: plain plates */
+	const uint8_t *plate_rgb;
+	int plate_w, plate_h;
 };
 
 /* Add a zeroed actor of the given kind with sizes and colours drawn from
@@ -248,8 +253,9 @@ int sc_ir_at(const struct sc_scene *s, double t);
 typedef void (*sc_script_fn)(struct sc_scene *s, int quick);
 
 enum sc_set {
-	SC_SET_SUITE, /* the scored suite: --all */
-	SC_SET_LONG   /* long negative scenes for the bench: --long */
+	SC_SET_SUITE,  /* the scored suite: --all */
+	SC_SET_LONG,   /* long negative scenes for the bench: --long */
+	SC_SET_FIXTURE /* other tests' scenes: only by --scenario NAME */
 };
 
 struct sc_scenario {
