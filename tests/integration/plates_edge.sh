@@ -98,7 +98,7 @@ assert m.get("plate") == sys.argv[2], (m.get("plate"), m.get("plate_confidence")
 assert m["plate_confidence"] >= 0.997, m["plate_confidence"]
 f = [f for f in m["files"] if f["kind"] == "plate"]
 assert len(f) == 1 and f[0]["name"] == "plate.jpg", m["files"]
-assert f[0]["code"] and f[0]["seq"] >= 1 and "incident " in f[0]["overlay"], f[0]
+assert f[0]["code"] and f[0]["seq"] >= 1 and m["incident_id"] in f[0]["overlay"], f[0]
 PY
 "$VERIFY" "$B" >"$WORK/verify.log" 2>&1 || fail "firelane-verify: $(cat "$WORK/verify.log")"
 [ -s "$WORK/hub-evidence/$IID/plate.jpg" ] || fail "plate.jpg did not reach the hub"

@@ -113,7 +113,7 @@ GENERIC = {"type": str, "site": str, "device": str, "camera": str, "lane": str,
            "incident_id": str, "unix_time": (int, float), "time": str,
            "lang": str, "title": str, "text": str, "url": str}
 GENERIC_NULL = {"site_name": str, "lane_name": str, "blocked_since": (int, float),
-                "picture": str}
+                "picture": str, "plate": str}
 
 
 def check_generic(b):
