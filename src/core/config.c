@@ -593,10 +593,10 @@ static const fl_setting evidence_keys[] = {
 	    "read the plate of an alarmed vehicle on its evidence stills and "
 	    "while it rests; the voted text goes into the alarm message and "
 	    "the manifest (docs/plate-model.md)"),
-	NUM(fl_evidence_conf, plates_cn_only, T_BOOL, 0, 0, 1,
+	NUM(fl_evidence_conf, plates_cn_only, T_BOOL, 1, 0, 1,
 	    "the camera sees Chinese plates only: a read of another shape "
 	    "(a Latin 4..8, as when the reader drops the province) counts as "
-	    "unread"),
+	    "unread; set false where Latin plates occur"),
 	STR(fl_evidence_conf, plate_model, T_PATH, 0, "",
 	    "the plate reader's ONNX model; empty = the one firelane was "
 	    "built with (model/plates/plate-reader.onnx)"),
