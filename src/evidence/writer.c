@@ -42,7 +42,8 @@
  * offset (device clock, start_wall + video time, in device.time_zone), the
  * image's sequence number and its anti-forgery code, the site and lane
  * display names with their ids, the camera, the device and the incident,
- * labelled in evidence.language (zh-CN or en). The code is
+ * and the plate once it is read (the vote so far), labelled in
+ * evidence.language (zh-CN or en). The code is
  * fl_evidence_code, a signature by the device key over the device,
  * incident, lane, sequence number and the same instant in UTC (time_utc),
  * so the manifest stays UTC-exact and a printed image is checked by
@@ -87,7 +88,7 @@
 #define TAG "evidence"
 #define MAX_INCIDENTS 16
 #define MAX_PENDING 4
-#define NFIELDS 8
+#define NFIELDS 9   /* the last, the plate, only once it is read */
 #define SMALL_W 960 /* the first scene, kept for the composite */
 #define COMPOSITE_W 2560
 #define PATHLEN 2048
@@ -535,12 +536,12 @@ static int store_image(fl_evidence_writer *w, struct incident *in,
 /* The banner's words (evidence.language, src/core/lang.h). */
 static const struct labels {
 	const char *seq_before, *seq_after, *code, *lane, *camera, *device,
-		*incident;
+		*incident, *plate;
 } LABELS[FL_LANG_COUNT] = {
-	[FL_LANG_ZH] = { "第", "张", "防伪码", "通道", "摄像机", "设备",
-			 "事件" },
+	[FL_LANG_ZH] = { "第", "张", "防伪码", "通道", "摄像机", "设备", "事件",
+			 "车牌" },
 	[FL_LANG_EN] = { "No.", "", "code", "lane", "camera", "device",
-			 "incident" },
+			 "incident", "plate" },
 };
 
 /*
@@ -552,6 +553,7 @@ struct stamp {
 	char time_utc[32], time_local[40], code[16], sig[FL_SIG_B64_LEN];
 	char field[NFIELDS][300];
 	const char *fields[NFIELDS];
+	int nfields;
 	char drawn[1700]; /* the lines as drawn (the manifest's overlay) */
 	fl_bundle_image meta;
 };
@@ -577,6 +579,7 @@ static int stamp(fl_evidence_writer *w, struct incident *in, const char *kind,
 				: FL_LANG_ZH];
 	double wall = w->start_wall + t;
 	int seq = ++in->seq, rc;
+	fl_plate_text vote;
 
 	memset(s, 0, sizeof(*s));
 	time_utc(wall, s->time_utc, sizeof(s->time_utc));
@@ -604,7 +607,14 @@ static int stamp(fl_evidence_writer *w, struct incident *in, const char *kind,
 		 w->cfg->device_id);
 	snprintf(s->field[7], sizeof(s->field[7]), "%s %s", l->incident,
 		 in->id);
-	for (int i = 0; i < NFIELDS; i++)
+	s->nfields = 8;
+	/* the plate as voted so far, once it is read (an image taken before
+	 * has none; the manifest has the final vote) */
+	if (w->reader &&
+	    fl_plate_vote(in->reads, in->nreads, FL_PLATE_MIN_CONF, &vote) == 1)
+		snprintf(s->field[s->nfields++], sizeof(s->field[0]), "%s %s",
+			 l->plate, vote.text);
+	for (int i = 0; i < s->nfields; i++)
 		s->fields[i] = s->field[i];
 	s->meta.kind = kind;
 	s->meta.seq = seq;
@@ -635,7 +645,7 @@ static int finish_image(fl_evidence_writer *w, struct incident *in,
 	size_t len = 0;
 	int rc;
 
-	rc = fl_overlay_band(w->ov, pic, s->fields, NFIELDS, &out,
+	rc = fl_overlay_band(w->ov, pic, s->fields, s->nfields, &out,
 			     &s->meta.banner_px, s->drawn, sizeof(s->drawn),
 			     err, errlen);
 	if (rc < 0)

@@ -8,13 +8,14 @@
 #   - the alarm message carries "plate" = the true text and a
 #     plate_confidence at or above the reader's threshold (0.997);
 #   - the evidence message and the signed manifest carry the same plate;
-#     the bundle has plate.jpg (kind "plate", stamped like the other images)
-#     and firelane-verify accepts the bundle;
+#     the bundle has plate.jpg (kind "plate", stamped like the other images),
+#     the close-up's banner names the plate, and firelane-verify accepts the
+#     bundle;
 #   - the hub's incident has the plate;
 #   - the same scene with 京B12345, whose province the reader drops at this
 #     size (it reads B12345, a Latin shape; docs/plate-model.md), replayed
-#     with evidence.plates_cn_only: the manifest says unread (null), never
-#     the wrong B12345.
+#     with evidence.plates_cn_only at its default (on): the manifest says
+#     unread (null), never the wrong B12345.
 # The true plate is asserted, never "whatever was read": if the reader
 # misreads the scene, this test fails.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
@@ -99,6 +100,10 @@ assert m["plate_confidence"] >= 0.997, m["plate_confidence"]
 f = [f for f in m["files"] if f["kind"] == "plate"]
 assert len(f) == 1 and f[0]["name"] == "plate.jpg", m["files"]
 assert f[0]["code"] and f[0]["seq"] >= 1 and m["incident_id"] in f[0]["overlay"], f[0]
+# the banner names the plate once it is read: the close-up, made at the
+# alarm, says what the alarm message says (docs/evidence.md, "The banner")
+cu = [f for f in m["files"] if f["kind"] == "closeup"]
+assert len(cu) == 1 and "车牌 " + sys.argv[2] in cu[0]["overlay"], cu
 PY
 "$VERIFY" "$B" >"$WORK/verify.log" 2>&1 || fail "firelane-verify: $(cat "$WORK/verify.log")"
 [ -s "$WORK/hub-evidence/$IID/plate.jpg" ] || fail "plate.jpg did not reach the hub"
@@ -107,7 +112,7 @@ PY
 [ "$(q "select plate from incidents where incident_id = '$IID'")" = "$TRUE_PLATE" ] ||
 	fail "hub incident plate: $(q "select plate from incidents where incident_id = '$IID'")"
 
-# a province the reader drops: unread with plates_cn_only, not B12345
+# a province the reader drops: unread by default (plates_cn_only), not B12345
 plate_ppm 京B12345 "$WORK/plate2.ppm" || fail "rendering 京B12345"
 "$SCENE" --scenario $SCENARIO --out "$WORK/scene2" --quick --classic \
 	--width 1920 --height 1080 --plate-image "$WORK/plate2.ppm" \
@@ -115,7 +120,7 @@ plate_ppm 京B12345 "$WORK/plate2.ppm" || fail "rendering 京B12345"
 {
 	sed "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device2.key}|" \
 		"$WORK/scene2/$SCENARIO.yaml"
-	printf 'evidence:\n  dir: %s\n  plates_cn_only: true\n' "$WORK/evidence2"
+	printf 'evidence:\n  dir: %s\n' "$WORK/evidence2"
 } >"$WORK/scene2/cn.yaml" # beside the video its source names
 grep -q "key_file: $WORK/device2.key" "$WORK/scene2/cn.yaml" || fail "no key_file in cn.yaml"
 edge_run /dev/null "$WORK/edge2.log" --config "$WORK/scene2/cn.yaml" --replay --events-out "$WORK/ev2.jsonl"
