@@ -7,7 +7,9 @@ cites the pages).
 
 Serves HTTP on 127.0.0.1:PORT. Every POST is checked by its path's
 platform: /wecom* as a WeCom group robot message, /dingtalk* as a DingTalk
-group robot message, anything else as firelane's generic alert. Each
+group robot message, /sms* not at all (an owner notification: the body is
+the site's own owner_template, for the operator's SMS gateway), anything
+else as firelane's generic alert. Each
 request is appended to OUT as one JSON line: {"path", "code", "ctype",
 "body", "errors"} (errors: what breaks the schema, [] when nothing does).
 A message that breaks its schema is answered as the platform would: HTTP
@@ -140,6 +142,8 @@ def check(path, body):
         return check_wecom(body)
     if path.startswith("/dingtalk"):
         return check_dingtalk(body)
+    if path.startswith("/sms"):
+        return []  # the operator's template: any JSON object
     return check_generic(body)
 
 
