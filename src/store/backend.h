@@ -166,6 +166,10 @@ typedef struct fl__db_ops {
 			    json_t **row);
 	int (*register_rows)(void *be, const char *site, json_t *rows);
 	int (*register_prune)(void *be, double before, long *n);
+	/* the devices' plate reads of incidents closed before `before`:
+	 * taken out of their messages (plate, plate_confidence) and, where
+	 * no person set it, out of the incident (*n: incidents cleared) */
+	int (*plates_prune)(void *be, double before, long *n);
 	int (*outcome_add)(void *be, const char *id, const char *outcome,
 			   const char *note, const char *user, double wall);
 	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT */

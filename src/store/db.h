@@ -298,6 +298,14 @@ char *fl_db_register_json(fl_db *db, const char *site);
  * expires with the incidents' retention. Returns how many, or an error. */
 long fl_db_register_prune(fl_db *db, double before);
 
+/* The devices' plate reads of incidents closed before `before` forgotten,
+ * as the register is (personal data kept no longer than the evidence that
+ * needs it): the plate and its confidence taken out of the stored
+ * messages, and the incident's plate cleared unless a person set it (a
+ * plate entered for a fine is the case's record). One transaction.
+ * Returns how many incidents lost their plate, or an error. */
+long fl_db_plates_prune(fl_db *db, double before);
+
 /* The incident's plate as a person enters it (plate "" clears it): it is
  * then the plate's word, and a device's read (a message naming a plate)
  * no longer changes it (plate_by is user; docs/store.md). plate must be

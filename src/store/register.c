@@ -4,8 +4,11 @@
  * through backend.h. The register is personal data (a name, a flat, a
  * phone): the store keeps it per site, replaces a site's rows only as a
  * whole, audits every import, and drops rows older than the retention
- * (fl_db_register_prune); who may see a phone is the hub's rule.
+ * (fl_db_register_prune), and with them the devices' plate reads of the
+ * incidents closed before it (fl_db_plates_prune); who may see a phone is
+ * the hub's rule.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +74,22 @@ char *fl_db_register_json(fl_db *db, const char *site)
 	ok = db->ops->register_rows(db->be, site, rows) == 0;
 	pthread_mutex_unlock(&db->mu);
 	return fl__db_finish(o, ok);
+}
+
+long fl_db_plates_prune(fl_db *db, double before)
+{
+	long n = 0;
+	int r;
+
+	if (!db || !isfinite(before))
+		return FL_EINVAL;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db->ops->tx_begin(db->be)) == 0) {
+		r = db->ops->plates_prune(db->be, before, &n);
+		r = fl__db_tx_finish(db, r, NULL, 0);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r < 0 ? r : n;
 }
 
 long fl_db_register_prune(fl_db *db, double before)

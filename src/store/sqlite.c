@@ -203,6 +203,8 @@ enum {
 	S_REG_GET,
 	S_REG_ROWS,
 	S_REG_PRUNE,
+	S_PLATE_PRUNE_MSG,
+	S_PLATE_PRUNE_INC,
 	S_OUTCOME_ADD,
 	S_EVIDENCE_PUT,
 	S_EVIDENCE_FILE,
@@ -396,6 +398,19 @@ static const char *const SQL[S_COUNT] = {
 		       " imported_by FROM residents WHERE site = ?1"
 		       " ORDER BY plate",
 	[S_REG_PRUNE] = "DELETE FROM residents WHERE imported < ?1",
+	/* the reads in the messages of incidents closed before ?1 (json_type
+	 * is 'null' for an unread, SQL NULL when the key is absent) */
+	[S_PLATE_PRUNE_MSG] =
+		"UPDATE incident_events SET json = json_remove(json, '$.plate',"
+		" '$.plate_confidence') WHERE json_valid(json)"
+		" AND (json_type(json, '$.plate') IS NOT NULL"
+		" OR json_type(json, '$.plate_confidence') IS NOT NULL)"
+		" AND incident_id IN (SELECT incident_id FROM incidents"
+		" WHERE closed < ?1)",
+	[S_PLATE_PRUNE_INC] =
+		"UPDATE incidents SET plate = NULL, plate_by = NULL"
+		" WHERE closed < ?1 AND plate IS NOT NULL"
+		" AND (plate_by IS NULL OR plate_by = 'device')",
 	[S_INC_OUTCOME] = "UPDATE incidents SET outcome = ?2"
 			  " WHERE incident_id = ?1",
 	[S_OUTCOME_ADD] = "INSERT INTO outcomes (incident_id, outcome, note,"
@@ -1384,6 +1399,26 @@ static int be_register_prune(void *p, double before, long *n)
 	return rc;
 }
 
+static int be_plates_prune(void *p, double before, long *n)
+{
+	be *b = p;
+	sqlite3_stmt *m = stmt(b, S_PLATE_PRUNE_MSG);
+	sqlite3_stmt *s = stmt(b, S_PLATE_PRUNE_INC);
+	int rc;
+
+	if (!m || !s)
+		return FL_EIO;
+	sqlite3_bind_double(m, 1, before);
+	rc = run(b, m, "plate prune (messages)");
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_double(s, 1, before);
+	rc = run(b, s, "plate prune");
+	if (rc == 0 && n)
+		*n = (long)sqlite3_changes(b->h);
+	return rc;
+}
+
 static int be_incident_outcome(void *p, const char *id, const char *outcome)
 {
 	be *b = p;
@@ -1965,6 +2000,7 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.register_get = be_register_get,
 	.register_rows = be_register_rows,
 	.register_prune = be_register_prune,
+	.plates_prune = be_plates_prune,
 	.outcome_add = be_outcome_add,
 	.incident_verdict = be_incident_verdict,
 	.evidence_put = be_evidence_put,

@@ -1316,6 +1316,80 @@ static void test_plates(fl_db *db)
 	json_decref(j);
 }
 
+/* How many of the incident's stored messages still name a plate or its
+ * confidence (the timeline's parsed messages). */
+static int reads_in_messages(fl_db *db, const char *id)
+{
+	json_t *j = incident(db, id), *e;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(j, "events"), i, e)
+	{
+		json_t *m = json_object_get(e, "message");
+
+		n += json_object_get(m, "plate") ||
+		     json_object_get(m, "plate_confidence");
+	}
+	json_decref(j);
+	return n;
+}
+
+/* Plate reads expire with the retention (fl_db_plates_prune): out of the
+ * messages of incidents closed before the cut and out of the incident,
+ * unless a person set the plate; open incidents and later ones keep
+ * theirs. */
+static void test_plates_prune(fl_db *db)
+{
+	char err[256];
+	json_t *j;
+	int dup;
+
+	/* q-1: a read, closed at 30020; q-2: a person's plate, closed at
+	 * 30120; q-3: a read, still open; q-4: a read, closed after the cut */
+	put(db, "edge-01", "pq", "lane-a", "q-1", 1, "alarm", 30000,
+	    "\"plate\": \"粤C11111\", \"plate_confidence\": 0.999", &dup);
+	put(db, "edge-01", "pq", "lane-a", "q-1", 2, "cleared", 30020, NULL,
+	    &dup);
+	put(db, "edge-01", "pq", "lane-a", "q-2", 1, "alarm", 30100,
+	    "\"plate\": null, \"plate_confidence\": 0.2", &dup);
+	CHECK(fl_db_plate_set(db, "q-2", "粤C22222", "ada", 30110, err,
+			      sizeof(err)) == 0);
+	put(db, "edge-01", "pq", "lane-a", "q-2", 2, "cleared", 30120, NULL,
+	    &dup);
+	put(db, "edge-01", "pq", "lane-a", "q-3", 1, "alarm", 30200,
+	    "\"plate\": \"粤C33333\", \"plate_confidence\": 0.999", &dup);
+	put(db, "edge-01", "pq", "lane-a", "q-4", 1, "alarm", 40000,
+	    "\"plate\": \"粤C44444\", \"plate_confidence\": 0.999", &dup);
+	put(db, "edge-01", "pq", "lane-a", "q-4", 2, "cleared", 40010, NULL,
+	    &dup);
+	CHECK_EQ_INT(reads_in_messages(db, "q-1"), 1);
+
+	/* test_plates' p-1 (a read, closed at 20060) goes first, alone */
+	CHECK_EQ_INT(fl_db_plates_prune(db, 25000), 1);
+	CHECK_EQ_INT(reads_in_messages(db, "q-1"), 1);
+	CHECK_EQ_INT(fl_db_plates_prune(db, 35000), 1);
+	j = incident(db, "q-1");
+	CHECK(j && json_is_null(json_object_get(j, "plate")) &&
+	      json_is_null(json_object_get(j, "plate_by")));
+	json_decref(j);
+	CHECK_EQ_INT(reads_in_messages(db, "q-1"), 0);
+	j = incident(db, "q-2"); /* a person's entry is the case's record */
+	CHECK(j && jstr(j, "plate") && !strcmp(jstr(j, "plate"), "粤C22222"));
+	json_decref(j);
+	CHECK_EQ_INT(reads_in_messages(db, "q-2"), 0);
+	j = incident(db, "q-3"); /* still open */
+	CHECK(j && jstr(j, "plate") && !strcmp(jstr(j, "plate"), "粤C33333"));
+	json_decref(j);
+	CHECK_EQ_INT(reads_in_messages(db, "q-3"), 1);
+	j = incident(db, "q-4"); /* closed after the cut */
+	CHECK(j && jstr(j, "plate") && !strcmp(jstr(j, "plate"), "粤C44444"));
+	json_decref(j);
+	CHECK_EQ_INT(reads_in_messages(db, "q-4"), 1);
+	CHECK_EQ_INT(fl_db_plates_prune(db, 35000), 0); /* nothing left */
+	CHECK_EQ_INT(fl_db_plates_prune(db, NAN), FL_EINVAL);
+}
+
 /* ---- report ------------------------------------------------------------------------------ */
 
 static void test_report(fl_db *db)
@@ -1572,6 +1646,7 @@ static void suite(const char *file)
 	test_login_failures(db, file);
 	test_outcomes(db);
 	test_plates(db);
+	test_plates_prune(db);
 	test_report(db);
 	test_hostile(db, file);
 	fl_db_close(db);
