@@ -230,6 +230,34 @@ function historyTable(inc) {
 		t('History, oldest first; the last entry is the current outcome.'));
 }
 
+// The plate as a person reads it off the evidence (POST .../plate,
+// audited): it then stands over the device's reads; "" clears it, and the
+// device's next read counts again (docs/api.md).
+function plateForm(inc, redraw) {
+	const error = el('p.error#plate-error', { role: 'alert' });
+	const ok = el('p.ok#plate-saved', { 'aria-live': 'polite' });
+	const by = inc.plate_by === 'device' ? t('read by the device') :
+		inc.plate_by ? t('entered by {user}', { user: inc.plate_by }) : '';
+	const form = el('form#plate-form', null,
+		field(t('Plate'), el('input', { name: 'plate', value: inc.plate || '', size: 10, maxlength: 16 })),
+		el('div.buttons', null, el('button.secondary', { type: 'submit' }, t('Save plate'))),
+		by ? el('p.hint#plate-by', null, by) : null, error, ok);
+	form.addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		error.textContent = '';
+		try {
+			const updated = await api('POST', `/api/incidents/${encodeURIComponent(inc.incident_id)}/plate`,
+				{ plate: form.elements.plate.value.trim() });
+			redraw(updated);
+			const saved = document.getElementById('plate-saved');
+			if (saved) saved.textContent = updated.plate ? t('Plate saved: {plate}.', { plate: updated.plate }) : t('Plate cleared.');
+		} catch (e) {
+			error.textContent = t('Not saved: {why}', { why: e.message });
+		}
+	});
+	return form;
+}
+
 function outcomeSection(inc, redraw) {
 	const error = el('p.error#outcome-error', { role: 'alert', 'aria-live': 'assertive' });
 	const ok = el('p.ok#outcome-saved', { 'aria-live': 'polite' });
@@ -263,6 +291,7 @@ function outcomeSection(inc, redraw) {
 	return el('section#outcome', { 'aria-labelledby': 'outcome-h' },
 		el('h2#outcome-h', null, t('Outcome')),
 		el('p.current', null, t('Current: '), outcomeBadge(inc.outcome)),
+		plateForm(inc, redraw),
 		form,
 		historyTable(inc),
 		el('p', null, el('a#export.button', { href: `/api/incidents/${encodeURIComponent(inc.incident_id)}/export`, download: `${inc.incident_id}.zip` },

@@ -55,6 +55,7 @@ const EXPECTED = {
 	'property manager on a phone': [403],
 	'the property manager sees only their site': [404],
 	'the resident register: a bad file': [400],
+	'enter the plate': [400], // 'not a plate' refused
 	'login rate limit': [401, 429],
 };
 const problems = [];
@@ -364,6 +365,18 @@ async function run(browser) {
 	await page.$eval('#clip', (v) => v.pause());
 	log(`clip played to ${vstate.t.toFixed(2)} s of ${vstate.d.toFixed(1)} s, ${vstate.w} px wide, readyState ${vstate.rs}`);
 
+	step = 'enter the plate';
+	// read off the evidence by the officer: audited, and it stands over
+	// the device's reads (docs/api.md)
+	await page.fill('#plate-form input[name=plate]', '粤B99999');
+	await page.click('#plate-form button[type=submit]');
+	await page.waitForFunction(() => /粤B99999/.test(document.querySelector('#plate-saved')?.textContent || ''));
+	check(await page.textContent('#plate-error') === '', `plate error: ${await page.textContent('#plate-error')}`);
+	await page.fill('#plate-form input[name=plate]', 'not a plate');
+	await page.click('#plate-form button[type=submit]');
+	await page.waitForFunction(() => (document.querySelector('#plate-error')?.textContent || '') !== '');
+	check(await page.inputValue('#plate-form input[name=plate]') === 'not a plate', 'the refused plate was not left to correct');
+
 	step = 'record outcomes';
 	check(await page.textContent('#outcome-history'), 'no outcome history table');
 	const allOpts = await page.$$eval('#outcome-form select[name=outcome] option', (os) => os.map((o) => o.value));
@@ -388,6 +401,8 @@ async function run(browser) {
 	check(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(hist[1][3]), `recorded at "${hist[1][3]}"`);
 	check(await page.$('#outcome-history b') === null, 'a note was rendered as HTML');
 	check((await page.textContent('#outcome .current')).includes('towed'), 'the current outcome is not towed');
+	check(await page.inputValue('#plate-form input[name=plate]') === '粤B99999', 'the entered plate after reload');
+	check((await page.textContent('#plate-by')) === `entered by ${OFFICER.user}`, `the plate's source: ${await page.textContent('#plate-by')}`);
 	check(await page.getAttribute('#export', 'href') === `/api/incidents/${ID}/export`, 'export link');
 	const zip = await page.evaluate(async (u) => {
 		const r = await fetch(u);
@@ -398,7 +413,7 @@ async function run(browser) {
 	await page.click('#access-log summary');
 	await page.waitForSelector('#incident-audit tr[data-action="outcome"]');
 	const seen = await page.$$eval('#incident-audit tbody tr', (rs) => rs.map((r) => r.dataset.action));
-	for (const a of ['incident_view', 'evidence_view', 'outcome', 'export']) check(seen.includes(a), `the access log lacks ${a}: ${seen}`);
+	for (const a of ['incident_view', 'evidence_view', 'outcome', 'export', 'plate']) check(seen.includes(a), `the access log lacks ${a}: ${seen}`);
 	await page.$eval('#outcome', (e) => e.scrollIntoView());
 	await shot(page, '05-incident-outcome', { fullPage: false });
 	await shot(page, '05b-incident-full', { fullPage: true });
