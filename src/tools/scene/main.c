@@ -822,19 +822,23 @@ int main(int argc, char **argv)
 			o.classic = 1;
 			break;
 		case 'P':
-			if (o.plate_rgb || read_ppm(optarg, &o.plate_rgb,
-						    &o.plate_w, &o.plate_h) < 0)
-				return 2;
+			if (o.plate_rgb ||
+			    read_ppm(optarg, &o.plate_rgb, &o.plate_w,
+				     &o.plate_h) < 0) {
+				rc = 2;
+				goto out;
+			}
 			break;
 		case 'v':
 			o.verbose = 1;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			goto out;
 		default:
 			usage(stderr);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 	}
 	if (o.list) {
@@ -845,13 +849,14 @@ int main(int argc, char **argv)
 			    (o.long_set ? SC_SET_LONG : SC_SET_SUITE))
 				printf("%-20s %s\n", sc_scenarios[i].name,
 				       sc_scenarios[i].desc);
-		return 0;
+		goto out;
 	}
 	if ((!o.all && !o.scenario && !o.long_set) ||
 	    !!o.all + !!o.scenario + !!o.long_set > 1 || !o.out ||
 	    optind < argc) {
 		usage(stderr);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	/* FFmpeg's chatter (x264's statistics) is not ours to print */
 	av_log_set_level(AV_LOG_ERROR);
@@ -862,7 +867,8 @@ int main(int argc, char **argv)
 	if (mkdir(o.out, 0755) && errno != EEXIST) {
 		fprintf(stderr, "firelane-scene: cannot create %s: %s\n", o.out,
 			strerror(errno));
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	if (o.scenario) {
 		todo[n] = find_scenario(o.scenario);
@@ -871,7 +877,8 @@ int main(int argc, char **argv)
 				"firelane-scene: no scenario '%s' "
 				"(see --list)\n",
 				o.scenario);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 		n++;
 	}
@@ -888,7 +895,7 @@ int main(int argc, char **argv)
 	if (o.verbose && n > 1)
 		fprintf(stderr, "%zu scenarios in %.1f s\n", n,
 			fl_mono_s() - t0);
-	return rc;
+	goto out;
 bad:
 	fprintf(stderr, "firelane-scene: bad value for --%s: '%s'\n",
 		lo[c == 'S'   ? 5
@@ -899,5 +906,8 @@ bad:
 			      : 10]
 			.name,
 		optarg);
-	return 2;
+	rc = 2;
+out:
+	free(o.plate_rgb); /* --plate-image's picture */
+	return rc;
 }
