@@ -52,7 +52,9 @@
  */
 #include "live.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -62,15 +64,20 @@
 #include <sys/timex.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "clock.h"
 #include "event_lines.h"
+#include "file.h"
 #include "fl.h"
 #include "ids.h"
 #include "publish.h"
 #include "systemd.h"
+#include "vision.h"
 #include "yaml.h"
 
 #define TURN_MS 100 /* the control loop's pace */
+/* An answer with a picture in it stays under this (docs/mqtt.md). */
+#define ANSWER_MAX (512 * 1024)
 
 /* A camera's snapshot request, between the control thread (asks, answers)
  * and the camera thread (writes). */
@@ -92,10 +99,15 @@ struct cam_slot {
 	int lane_posted[FL_MAX_LANES];
 	fl_lane_conf lane_new[FL_MAX_LANES];
 	char snap_path[FL_PATH_MAX + 64]; /* requested snapshot */
+	char mask_path[FL_PATH_MAX + 64]; /* ... its mask, "" for none */
 	char snap_req[FL_CMD_REQ_MAX];
 	enum snap_state snap_state;
 	char snap_err[256];
-	edge_stats stats; /* copy of the camera's counters */
+	int snap_inline;  /* the picture goes into the answer */
+	double snap_time; /* wall clock when written */
+	int snap_w, snap_h;
+	char open_err[512]; /* why the camera did not open, "" */
+	edge_stats stats;   /* copy of the camera's counters */
 	int online;
 };
 
@@ -108,6 +120,11 @@ struct live {
 	struct cam_slot slots[FL_MAX_CAMERAS];
 	fl_lane_conf shadow[FL_MAX_CAMERAS][FL_MAX_LANES];
 	atomic_int quit;
+	/* remote configuration (apply.c); control thread only */
+	long version; /* applied remotely, 0: none */
+	int pending;  /* an apply across a restart: pend */
+	edge_pending pend;
+	int restart; /* end the loop and execute ourselves again */
 	/* The on-site warning is one object for all cameras, driven by one
 	 * thread at a time: camera threads take warn_mu (recursive: a
 	 * tick's WARNED event comes back through live_event) around every
@@ -154,8 +171,8 @@ static void live_event(const fl_event *ev, void *user)
 static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 {
 	fl_camera_conf *cc = &L->cfg->cameras[s->index];
-	char path[sizeof(s->snap_path)], err[256];
-	int snap = 0, changed = 0, rc;
+	char path[sizeof(s->snap_path)], mpath[sizeof(s->mask_path)], err[256];
+	int snap = 0, changed = 0, rc, w, h;
 
 	pthread_mutex_lock(&s->mu);
 	for (int l = 0; l < cc->nlanes; l++) {
@@ -167,6 +184,7 @@ static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 	}
 	if (s->snap_state == SNAP_ASKED) {
 		memcpy(path, s->snap_path, sizeof(path));
+		memcpy(mpath, s->mask_path, sizeof(mpath));
 		snap = 1;
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -178,7 +196,13 @@ static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 	if (!snap)
 		return;
 	rc = edge_camera_write_frame(c, path, err, sizeof(err));
+	if (rc == 0 && mpath[0])
+		rc = edge_camera_write_mask(c, mpath, err, sizeof(err));
+	edge_camera_frame_size(c, &w, &h);
 	pthread_mutex_lock(&s->mu);
+	s->snap_time = fl_wall_s();
+	s->snap_w = w;
+	s->snap_h = h;
 	s->snap_state = rc < 0 ? SNAP_FAILED : SNAP_WRITTEN;
 	snprintf(s->snap_err, sizeof(s->snap_err), "%s", rc < 0 ? err : "");
 	pthread_mutex_unlock(&s->mu);
@@ -206,6 +230,9 @@ static edge_camera *cam_open(struct live *L, struct cam_slot *s)
 			return c;
 		}
 		fl_log(FL_LOG_ERROR, "camera", "%s: %s", cc->id, err);
+		pthread_mutex_lock(&s->mu);
+		snprintf(s->open_err, sizeof(s->open_err), "%.500s", err);
+		pthread_mutex_unlock(&s->mu);
 		if (!strstr(cc->source, "://") &&
 		    strncmp(cc->source, "/dev/", 5)) {
 			atomic_store(&s->failed, 1);
@@ -290,21 +317,15 @@ static int same_lane_shape(const fl_lane_conf *a, const fl_lane_conf *b)
 }
 
 /*
- * Re-read the configuration and apply the lane settings (see the note on
- * reload above). Returns 0, or -1 with the reason in err (nothing applied).
+ * Apply the lane settings of n (a configuration read again, or sent by the
+ * hub) to the lanes whose id and polygon it keeps; what needs a restart is
+ * logged (see the note on reload above). Returns the lanes applied.
  */
-static int reload(struct live *L, char *err, size_t errlen)
+static int apply_lanes(struct live *L, const fl_config *n)
 {
-	fl_config *n = malloc(sizeof(*n));
 	const fl_config *o = L->cfg;
-	int applied = 0, rc = -1;
+	int applied = 0;
 
-	if (!n) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (fl_config_load(n, L->config_path, err, errlen) < 0)
-		goto out;
 	if (strcmp(n->device_id, o->device_id) || strcmp(n->site, o->site) ||
 	    memcmp(&n->mqtt, &o->mqtt, sizeof(n->mqtt)) ||
 	    memcmp(&n->detect, &o->detect, sizeof(n->detect)) ||
@@ -339,6 +360,25 @@ static int reload(struct live *L, char *err, size_t errlen)
 			applied++;
 		}
 	}
+	return applied;
+}
+
+/*
+ * Re-read the configuration and apply the lane settings (see the note on
+ * reload above). Returns 0, or -1 with the reason in err (nothing applied).
+ */
+static int reload(struct live *L, char *err, size_t errlen)
+{
+	fl_config *n = malloc(sizeof(*n));
+	int applied, rc = -1;
+
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (fl_config_load(n, L->config_path, err, errlen) < 0)
+		goto out;
+	applied = apply_lanes(L, n);
 	fl_log(FL_LOG_WARN, "reload",
 	       "%s: lane settings of %d lane(s) "
 	       "applied",
@@ -348,6 +388,155 @@ static int reload(struct live *L, char *err, size_t errlen)
 out:
 	free(n);
 	return rc;
+}
+
+/* ---- remote configuration (apply.c) -------------------------------------- */
+
+/* A JSON string of s (any length), malloc'd, or NULL. */
+static char *json_quoted(const char *s)
+{
+	size_t cap = strlen(s) * 6 + 3;
+	char *q = malloc(cap);
+
+	if (q && fl_json_string(s, q, cap) >= cap) {
+		free(q);
+		q = NULL;
+	}
+	return q;
+}
+
+/* config_get: the file as it is, and the version applied. */
+static void config_get(struct live *L, const fl_command *cmd)
+{
+	char *text = NULL, *q = NULL, *detail = NULL, err[512];
+	size_t len = 0, cap;
+
+	if (fl_file_read(L->config_path, FL_CMD_CONFIG_MAX * 4, &text, &len,
+			 err, sizeof(err)) < 0) {
+		edge_publish_answer(L->pub, cmd->req, "config_get", 0, err,
+				    NULL);
+		return;
+	}
+	q = json_quoted(text);
+	cap = (q ? strlen(q) : 0) + 64;
+	detail = q ? malloc(cap) : NULL;
+	if (detail) {
+		snprintf(detail, cap, "{\"version\": %ld, \"yaml\": %s}",
+			 L->version, q);
+		edge_publish_answer(L->pub, cmd->req, "config_get", 1, NULL,
+				    detail);
+	} else {
+		edge_publish_answer(L->pub, cmd->req, "config_get", 0,
+				    "out of memory", NULL);
+	}
+	free(detail);
+	free(q);
+	free(text);
+}
+
+/* Refuse a config command: "KEY: reason" (or "line N: reason"), and the
+ * parts in the detail. */
+static void config_refuse(struct live *L, const fl_command *cmd,
+			  const edge_refusal *why)
+{
+	char error[700], detail[1400];
+	char *k = json_quoted(why->key), *r = json_quoted(why->reason);
+
+	if (why->key[0])
+		snprintf(error, sizeof(error), "%s: %s", why->key, why->reason);
+	else if (why->line)
+		snprintf(error, sizeof(error), "line %d: %s", why->line,
+			 why->reason);
+	else
+		snprintf(error, sizeof(error), "%s", why->reason);
+	snprintf(detail, sizeof(detail),
+		 "{\"key\": %s, \"line\": %d, \"reason\": %s}", k ? k : "\"\"",
+		 why->line, r ? r : "\"\"");
+	fl_log(FL_LOG_WARN, "apply", "version %ld refused: %s", cmd->version,
+	       error);
+	edge_publish_answer(L->pub, cmd->req, "config", 0, error, detail);
+	free(k);
+	free(r);
+}
+
+/* The config command: check, write, then apply in place or restart
+ * (apply.c has the model). Answered here, or after the restart. */
+static void config_command(struct live *L, const fl_command *cmd)
+{
+	fl_config *n = malloc(sizeof(*n));
+	char *text = malloc(cmd->text_size + 1), err[1024], detail[128];
+	edge_refusal why;
+	edge_diff d;
+	size_t len;
+
+	if (!n || !text) {
+		edge_publish_answer(L->pub, cmd->req, "config", 0,
+				    "out of memory", NULL);
+		goto out;
+	}
+	if (L->pending) {
+		snprintf(err, sizeof(err),
+			 "version %ld is being applied; try again when it "
+			 "is answered",
+			 L->pend.version);
+		edge_publish_answer(L->pub, cmd->req, "config", 0, err, NULL);
+		goto out;
+	}
+	len = fl_command_text(cmd, text, cmd->text_size + 1);
+	if (len == (size_t)-1) {
+		edge_publish_answer(L->pub, cmd->req, "config", 0,
+				    "yaml: cannot be decoded", NULL);
+		goto out;
+	}
+	if (edge_apply_check(L->cfg, L->config_path, text, len, n, &why)) {
+		config_refuse(L, cmd, &why);
+		goto out;
+	}
+	edge_apply_diff(L->cfg, n, &d);
+	if (edge_apply_write(L->config_path, text, len, err, sizeof(err))) {
+		fl_log(FL_LOG_ERROR, "apply", "%s", err);
+		edge_publish_answer(L->pub, cmd->req, "config", 0, err, NULL);
+		goto out;
+	}
+	if (!d.restart) {
+		int applied = apply_lanes(L, n);
+
+		if (edge_apply_set_version(L->config_path, cmd->version, err,
+					   sizeof(err)))
+			fl_log(FL_LOG_ERROR, "apply", "%s", err);
+		L->version = cmd->version;
+		fl_log(FL_LOG_WARN, "apply",
+		       "version %ld applied in place (%d lane(s))",
+		       cmd->version, applied);
+		snprintf(detail, sizeof(detail),
+			 "{\"version\": %ld, \"applied\": \"in place\"}",
+			 cmd->version);
+		edge_publish_answer(L->pub, cmd->req, "config", 1, NULL,
+				    detail);
+		goto out;
+	}
+	memset(&L->pend, 0, sizeof(L->pend));
+	snprintf(L->pend.req, sizeof(L->pend.req), "%s", cmd->req);
+	L->pend.version = cmd->version;
+	L->pend.previous = L->version;
+	L->pend.ncams = d.ncams;
+	memcpy(L->pend.cams, d.cams, sizeof(d.cams));
+	if (edge_pending_write(L->config_path, &L->pend, err, sizeof(err))) {
+		/* no restart without the means to answer and roll back */
+		fl_log(FL_LOG_ERROR, "apply", "%s", err);
+		edge_publish_answer(L->pub, cmd->req, "config", 0, err, NULL);
+		if (edge_apply_restore(L->config_path, err, sizeof(err)))
+			fl_log(FL_LOG_ERROR, "apply", "%s", err);
+		goto out;
+	}
+	fl_log(FL_LOG_WARN, "apply",
+	       "version %ld changes more than lane settings: restarting",
+	       cmd->version);
+	L->pending = 1;
+	L->restart = 1;
+out:
+	free(text);
+	free(n);
 }
 
 /* A command that names an existing camera and lane (publish.c checked);
@@ -388,8 +577,15 @@ static void on_command(const fl_command *cmd, void *user)
 			snprintf(s->snap_path, sizeof(s->snap_path),
 				 "%s/snapshot-%s.jpg",
 				 edge_publish_spool_dir(L->pub), cmd->camera);
+			s->mask_path[0] = '\0';
+			if (cmd->mask)
+				snprintf(s->mask_path, sizeof(s->mask_path),
+					 "%s/snapshot-%s-mask.png",
+					 edge_publish_spool_dir(L->pub),
+					 cmd->camera);
 			snprintf(s->snap_req, sizeof(s->snap_req), "%s",
 				 cmd->req);
+			s->snap_inline = cmd->inline_pic;
 			s->snap_state = SNAP_ASKED;
 		}
 		pthread_mutex_unlock(&s->mu);
@@ -418,6 +614,12 @@ static void on_command(const fl_command *cmd, void *user)
 					    NULL);
 		return;
 	}
+	case FL_CMD_CONFIG:
+		config_command(L, cmd);
+		return;
+	case FL_CMD_CONFIG_GET:
+		config_get(L, cmd);
+		return;
 	case FL_CMD_RELOAD:
 		if (reload(L, err, sizeof(err)) < 0)
 			edge_publish_answer(L->pub, cmd->req, name, 0, err,
@@ -455,14 +657,124 @@ static void live_reload(struct live *L)
 	fl_sd_notify("READY=1");
 }
 
+/* Base64 of n bytes as a JSON string, appended to *out (malloc'd, grown). */
+static int put_b64(char **out, size_t *len, const char *key,
+		   const unsigned char *data, size_t n)
+{
+	size_t b = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	size_t need = *len + strlen(key) + b + 16;
+	char *p = realloc(*out, need);
+
+	if (!p)
+		return FL_ENOMEM;
+	*out = p;
+	*len += (size_t)sprintf(p + *len, ", \"%s\": \"", key);
+	sodium_bin2base64(p + *len, b, data, n, sodium_base64_VARIANT_ORIGINAL);
+	*len += strlen(p + *len);
+	*len += (size_t)sprintf(p + *len, "\"");
+	return 0;
+}
+
+/*
+ * The detail of an inline snapshot (docs/mqtt.md, "Commands"): the JPEG
+ * written, and the mask when asked, base64, with the frame's size and
+ * time. When the two would make the answer larger than ANSWER_MAX, the
+ * JPEG is encoded again smaller (quality, then half the size, then a
+ * quarter: "scale" says which; width and height stay the lanes'
+ * coordinate space). Malloc'd, or NULL with the reason in err.
+ */
+static char *snapshot_inline(const char *camera, const char *path,
+			     const char *mask_path, double t, int w, int h,
+			     char *err, size_t errlen)
+{
+	static const struct {
+		double scale;
+		int quality;
+	} steps[] = { { 1, 0 },    { 1, 70 },    { 1, 50 },
+		      { 0.5, 70 }, { 0.25, 70 }, { 0.25, 40 } };
+	char *jpeg = NULL, *mask = NULL, *out = NULL;
+	uint8_t *small = NULL;
+	size_t jlen = 0, mlen = 0, len, room;
+	const uint8_t *pic = NULL;
+	size_t plen = 0;
+	double scale = 1;
+	int rc;
+
+	if (fl_file_read(path, 64u << 20, &jpeg, &jlen, err, errlen) < 0)
+		goto fail;
+	if (mask_path[0] &&
+	    fl_file_read(mask_path, 64u << 20, &mask, &mlen, err, errlen) < 0)
+		goto fail;
+	/* base64 is 4/3; 2 kB for the rest of the answer and envelope */
+	room = (ANSWER_MAX - 2048) / 4 * 3;
+	if (mlen >= room) {
+		snprintf(err, errlen,
+			 "the mask is %zu bytes: too large for an answer",
+			 mlen);
+		goto fail;
+	}
+	room -= mlen;
+	for (size_t i = 0; i < FL_ARRAY_SIZE(steps); i++) {
+		free(small);
+		small = NULL;
+		if (!steps[i].quality) {
+			pic = (const uint8_t *)jpeg;
+			plen = jlen;
+		} else {
+			rc = fl_jpeg_thumb((const uint8_t *)jpeg, jlen, 0,
+					   FL_MAX(16, (int)(w * steps[i].scale)),
+					   steps[i].quality, &small, &plen, err,
+					   errlen);
+			if (rc < 0)
+				goto fail;
+			pic = small;
+		}
+		scale = steps[i].scale;
+		if (plen <= room)
+			break;
+		pic = NULL;
+	}
+	if (!pic) {
+		snprintf(err, errlen, "the picture does not fit in an answer");
+		goto fail;
+	}
+	out = malloc(256 + 2 * FL_ID_MAX);
+	if (!out)
+		goto oom;
+	len = (size_t)snprintf(out, 256 + 2 * FL_ID_MAX,
+			       "{\"camera\": \"%s\", \"width\": %d, "
+			       "\"height\": %d, \"time\": %.3f, \"scale\": %g",
+			       camera, w, h, t, scale);
+	if (put_b64(&out, &len, "jpeg", pic, plen) ||
+	    (mask && put_b64(&out, &len, "mask", (const uint8_t *)mask, mlen)))
+		goto oom;
+	out[len++] = '}';
+	out[len] = '\0';
+	free(small);
+	free(jpeg);
+	free(mask);
+	return out;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	free(out);
+	free(small);
+	free(jpeg);
+	free(mask);
+	return NULL;
+}
+
 /* answer: snapshots the camera threads have written (or could not). */
 static void live_answer(struct live *L)
 {
 	for (int c = 0; L->pub && c < L->cfg->ncameras; c++) {
 		struct cam_slot *s = &L->slots[c];
 		char detail[FL_PATH_MAX + 128], req[FL_CMD_REQ_MAX], err[256];
+		char path[sizeof(s->snap_path)], mpath[sizeof(s->mask_path)];
+		char *pic = NULL;
 		enum snap_state st;
-		int gone;
+		int gone, inl = 0, w = 0, h = 0;
+		double t = 0;
 
 		pthread_mutex_lock(&s->mu);
 		st = s->snap_state;
@@ -471,18 +783,130 @@ static void live_answer(struct live *L)
 			snprintf(detail, sizeof(detail), "{\"path\": \"%s\"}",
 				 s->snap_path);
 			memcpy(req, s->snap_req, sizeof(req));
+			memcpy(path, s->snap_path, sizeof(path));
+			memcpy(mpath, s->mask_path, sizeof(mpath));
 			snprintf(err, sizeof(err), "%s",
 				 gone ? "the camera has stopped" : s->snap_err);
+			inl = s->snap_inline;
+			t = s->snap_time;
+			w = s->snap_w;
+			h = s->snap_h;
 			s->snap_state = SNAP_NONE;
 		}
 		pthread_mutex_unlock(&s->mu);
+		if (st == SNAP_WRITTEN && inl) {
+			pic = snapshot_inline(L->cfg->cameras[c].id, path,
+					      mpath, t, w, h, err, sizeof(err));
+			if (!pic)
+				st = SNAP_FAILED;
+		}
 		if (st == SNAP_WRITTEN)
 			edge_publish_answer(L->pub, req, "snapshot", 1, NULL,
-					    detail);
+					    pic ? pic : detail);
 		else if (st == SNAP_FAILED || gone)
 			edge_publish_answer(L->pub, req, "snapshot", 0, err,
 					    NULL);
+		free(pic);
 	}
+}
+
+/* At start: an apply that spans this restart (apply.c), or none. */
+static void live_pending(struct live *L)
+{
+	char err[512];
+
+	if (edge_pending_read(L->config_path, &L->pend) < 0)
+		return;
+	L->pending = 1;
+	if (!L->pend.rollback && L->pend.deadline <= 0) {
+		/* the first start with it: the cameras' time begins */
+		L->pend.deadline = fl_wall_s() + L->cfg->apply_timeout_s;
+		if (edge_pending_write(L->config_path, &L->pend, err,
+				       sizeof(err)))
+			fl_log(FL_LOG_ERROR, "apply", "%s", err);
+	}
+}
+
+/* Put the previous file back and restart into it; the next process answers
+ * the hub with why. */
+static void roll_back(struct live *L, const char *cam, const char *why)
+{
+	char err[512];
+
+	snprintf(L->pend.error, sizeof(L->pend.error),
+		 "camera %s: %s within %.0f s; rolled back to version %ld", cam,
+		 why[0] ? why : "no frame", L->cfg->apply_timeout_s,
+		 L->pend.previous);
+	fl_log(FL_LOG_ERROR, "apply", "version %ld: %s", L->pend.version,
+	       L->pend.error);
+	L->pend.rollback = 1;
+	if (edge_apply_restore(L->config_path, err, sizeof(err)) ||
+	    edge_pending_write(L->config_path, &L->pend, err, sizeof(err))) {
+		fl_log(FL_LOG_ERROR, "apply", "cannot roll back: %s", err);
+		return; /* we stay as we are, the apply unanswered */
+	}
+	L->restart = 1;
+}
+
+/*
+ * apply: the end of an apply across a restart. Rolled back: answer the
+ * error. Else, once every camera named has delivered a frame, remember the
+ * version and answer ok; when one has not by the deadline (or has ended
+ * for good), roll back. Answers wait for the broker.
+ */
+static void live_apply(struct live *L)
+{
+	char detail[128], err[512], why[512] = "";
+	const char *late = NULL;
+
+	if (!L->pending || !L->pub)
+		return;
+	if (!L->pend.rollback) {
+		for (int i = 0; i < L->pend.ncams && !late; i++) {
+			int c = edge_camera_index(L->cfg, L->pend.cams[i]);
+			struct cam_slot *s = c < 0 ? NULL : &L->slots[c];
+			int up;
+
+			if (!s)
+				continue; /* not in this file: nothing to wait for */
+			pthread_mutex_lock(&s->mu);
+			up = s->online;
+			if (!up && (atomic_load(&s->done) ||
+				    fl_wall_s() > L->pend.deadline)) {
+				late = L->pend.cams[i];
+				snprintf(why, sizeof(why), "%s", s->open_err);
+			} else if (!up) {
+				late = "";
+			}
+			pthread_mutex_unlock(&s->mu);
+		}
+		if (late && late[0]) {
+			roll_back(L, late, why);
+			return;
+		}
+		if (late)
+			return; /* still waiting */
+	}
+	if (!edge_publish_connected(L->pub))
+		return;
+	if (L->pend.rollback) {
+		edge_publish_answer(L->pub, L->pend.req, "config", 0,
+				    L->pend.error, NULL);
+	} else {
+		if (edge_apply_set_version(L->config_path, L->pend.version, err,
+					   sizeof(err)))
+			fl_log(FL_LOG_ERROR, "apply", "%s", err);
+		L->version = L->pend.version;
+		fl_log(FL_LOG_WARN, "apply", "version %ld applied (restart)",
+		       L->version);
+		snprintf(detail, sizeof(detail),
+			 "{\"version\": %ld, \"applied\": \"restart\"}",
+			 L->version);
+		edge_publish_answer(L->pub, L->pend.req, "config", 1, NULL,
+				    detail);
+	}
+	edge_pending_clear(L->config_path);
+	L->pending = 0;
 }
 
 /* 1 = synced, 0 = not, -1 = unknown (adjtimex's view of the kernel clock). */
@@ -538,6 +962,7 @@ static void live_report(struct live *L)
 					   1048576.0
 				 : -1;
 	h.clock_synced = clock_synced();
+	h.config_version = L->version;
 	edge_publish_heartbeat(L->pub, &h);
 	L->next_hb = fl_mono_s() + L->cfg->mqtt.heartbeat_s;
 }
@@ -588,10 +1013,11 @@ static void live_watch(struct live *L)
 static int live_turn(struct live *L)
 {
 	live_pump(L);
-	if (*L->stop || atomic_load(&L->quit))
+	if (*L->stop || atomic_load(&L->quit) || L->restart)
 		return FL_EEOF;
 	live_reload(L);
 	live_answer(L);
+	live_apply(L);
 	live_report(L);
 	if (!live_running(L))
 		return FL_EEOF;
@@ -615,6 +1041,7 @@ static int live_init(struct live *L, const edge_live_args *a)
 	L->stop = a->stop;
 	L->warning = a->warning;
 	L->lines = (edge_lines){ stdout, a->warning };
+	L->version = edge_apply_version(L->config_path);
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&L->warn_mu, &ma);
@@ -637,6 +1064,7 @@ static int live_init(struct live *L, const edge_live_args *a)
 		}
 		edge_publish_start(L->pub);
 	}
+	live_pending(L);
 	return 0;
 }
 
@@ -716,9 +1144,20 @@ int edge_live_run(const edge_live_args *a)
 	fl_sd_notify("READY=1\nSTATUS=running");
 	while (live_turn(&L) == 0)
 		;
-	fl_sd_notify("STOPPING=1");
+	fl_sd_notify(L.restart ? "RELOADING=1" : "STOPPING=1");
 	rc |= live_join_cameras(&L);
 	live_drain(&L);
 	live_free(&L);
-	return rc;
+	return L.restart ? EDGE_LIVE_RESTART : rc;
+}
+
+int edge_live_restart(char **argv)
+{
+	fl_log(FL_LOG_WARN, "apply",
+	       "restarting for a configuration sent by the hub");
+	fflush(stdout);
+	fflush(stderr);
+	execv("/proc/self/exe", argv);
+	fl_log(FL_LOG_ERROR, "apply", "cannot restart: %s", strerror(errno));
+	return 1;
 }
