@@ -20,8 +20,10 @@
  *     reads its settings through a pointer into that configuration, so its
  *     open incidents (spots, dwell clocks) are kept: a reload or a dwell
  *     change never restarts an incident;
- *   - snapshots: posted the same way, written by the camera thread, answered
- *     by the control thread when done;
+ *   - snapshots: posted the same way, written by the camera thread (the
+ *     frame, and the analysis mask when asked), answered by the control
+ *     thread when done (with the pictures in the answer when asked
+ *     inline);
  *   - figures: each camera thread copies its counters into its slot under
  *     the slot's mutex after every frame; the heartbeat reads them there;
  *   - stop: an atomic flag the camera threads check before every frame.
@@ -34,6 +36,13 @@
  * added, removed, moved or with another source, is logged as needing a
  * restart and not applied; an invalid file is logged and changes nothing.
  *
+ * A configuration sent by the hub (the config command, apply.c) goes
+ * further: lane settings are applied as a reload applies them, anything
+ * else ends the loop as SIGTERM would and the program executes itself
+ * again (EDGE_LIVE_RESTART), the apply carried across in a file beside the
+ * configuration; the next process waits for the cameras it changed, then
+ * answers, or rolls back.
+ *
  * A note on the control loop. The process's main thread runs it, one turn
  * at most every 100 ms, as named phases (live_turn):
  *
@@ -41,10 +50,12 @@
  *            paces the loop); without a broker, a 100 ms sleep
  *   reload   a SIGHUP re-reads the configuration
  *   answer   snapshots the camera threads have written
+ *   apply    an apply across a restart: its cameras awaited, answered
  *   report   a heartbeat, when one is due
  *   watch    systemd's watchdog, fed while every camera thread progresses
  *
- * It ends on SIGTERM or SIGINT, or once no camera thread runs any more;
+ * It ends on SIGTERM or SIGINT, for a restart, or once no camera thread
+ * runs any more;
  * then the threads are joined and what the last frames spooled is given a
  * few seconds to reach the broker (live_drain). Intervals (heartbeat,
  * watchdog, uptime) are measured on the monotonic clock, so setting the
@@ -107,6 +118,7 @@ struct cam_slot {
 	double snap_time; /* wall clock when written */
 	int snap_w, snap_h;
 	char open_err[512]; /* why the camera did not open, "" */
+	int opened;         /* it did: a first frame came (stays set) */
 	edge_stats stats;   /* copy of the camera's counters */
 	int online;
 };
@@ -256,6 +268,7 @@ static void *cam_main(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	s->online = c != NULL;
+	s->opened = c != NULL;
 	pthread_mutex_unlock(&s->mu);
 	while (c && !atomic_load(&L->quit)) {
 		cam_mailbox(L, s, c);
@@ -831,20 +844,24 @@ static void live_pending(struct live *L)
  * the hub with why. */
 static void roll_back(struct live *L, const char *cam, const char *why)
 {
-	char err[512];
+	char err[512], head[sizeof(L->pend.error)];
 
-	snprintf(L->pend.error, sizeof(L->pend.error),
-		 "camera %s: %s within %.0f s; rolled back to version %ld", cam,
-		 why[0] ? why : "no frame", L->cfg->apply_timeout_s,
-		 L->pend.previous);
-	fl_log(FL_LOG_ERROR, "apply", "version %ld: %s", L->pend.version,
-	       L->pend.error);
+	snprintf(head, sizeof(head), "camera %s: %.300s within %.0f s", cam,
+		 why[0] ? why : "no frame", L->cfg->apply_timeout_s);
 	L->pend.rollback = 1;
+	snprintf(L->pend.error, sizeof(L->pend.error),
+		 "%.400s; rolled back to version %ld", head, L->pend.previous);
 	if (edge_apply_restore(L->config_path, err, sizeof(err)) ||
 	    edge_pending_write(L->config_path, &L->pend, err, sizeof(err))) {
-		fl_log(FL_LOG_ERROR, "apply", "cannot roll back: %s", err);
-		return; /* we stay as we are, the apply unanswered */
+		/* we stay as we are, and say so (live_apply answers) */
+		snprintf(L->pend.error, sizeof(L->pend.error),
+			 "%.300s; could not roll back: %.150s", head, err);
+		fl_log(FL_LOG_ERROR, "apply", "version %ld: %s",
+		       L->pend.version, L->pend.error);
+		return;
 	}
+	fl_log(FL_LOG_ERROR, "apply", "version %ld: %s", L->pend.version,
+	       L->pend.error);
 	L->restart = 1;
 }
 
@@ -870,7 +887,7 @@ static void live_apply(struct live *L)
 			if (!s)
 				continue; /* not in this file: nothing to wait for */
 			pthread_mutex_lock(&s->mu);
-			up = s->online;
+			up = s->opened;
 			if (!up && (atomic_load(&s->done) ||
 				    fl_wall_s() > L->pend.deadline)) {
 				late = L->pend.cams[i];
