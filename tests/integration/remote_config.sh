@@ -66,17 +66,17 @@ cmd() {
 }
 # jq_ NAME EXPR: a python expression on the answer j
 jq_() {
-	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1], encoding="utf-8")); print(eval(sys.argv[2]))' \
 		"$WORK/$1.json" "$2"
 }
 # jq_raw NAME EXPR: the same, written as it is (no line break added)
 jq_raw() {
-	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.stdout.write(eval(sys.argv[2]))' \
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1], encoding="utf-8")); sys.stdout.buffer.write(eval(sys.argv[2]).encode())' \
 		"$WORK/$1.json" "$2"
 }
 # yaml_cmd FILE VERSION: a config command carrying FILE
 yaml_cmd() {
-	python3 -c 'import json,sys; print(json.dumps({"cmd": "config", "version": int(sys.argv[2]), "yaml": open(sys.argv[1]).read()}))' "$1" "$2"
+	python3 -c 'import json,sys; print(json.dumps({"cmd": "config", "version": int(sys.argv[2]), "yaml": open(sys.argv[1], encoding="utf-8").read()}))' "$1" "$2"
 }
 # alarms LANE: how many alarm messages lane LANE of cam-1 sent so far
 alarms() {
@@ -216,8 +216,9 @@ jq_ other 'j["error"]' | grep -q "^device.id: 'other-edge' is another device" ||
 [ "$(sha)" = "$SHA0" ] || fail "a refused config changed the file"
 [ ! -e "$CONF.version" ] || fail "a refused config wrote a version"
 
-# --- in place: lane-a's dwell ------------------------------------------------
-sed 's/dwell_s: 10/dwell_s: 12/' "$CONF" >"$WORK/v2.yaml"
+# --- in place: lane-a's dwell and a Chinese name -------------------------------
+sed 's/dwell_s: 10/name: "东门消防通道"\n        dwell_s: 12/' "$CONF" >"$WORK/v2.yaml"
+grep -q '东门消防通道' "$WORK/v2.yaml" || fail "v2 lacks its name"
 cmd v2 "$(yaml_cmd "$WORK/v2.yaml" 2)"
 [ "$(cat "$WORK/v2.rc")" = 0 ] || fail "v2: $(cat "$WORK/v2.json" "$WORK/v2.err")"
 [ "$(jq_ v2 'j["result"]["applied"]')" = "in place" ] || fail "v2 not in place: $(cat "$WORK/v2.json")"
@@ -227,6 +228,10 @@ kill -0 "$PID0" || fail "the edge ended"
 wait_for "$WORK/all.txt" "^$ROOT/cam-1/lane-a/settings .*$(hex '{"enabled": true, "dwell_s": 12}')" 10 ||
 	fail "lane-a's settings do not say dwell_s 12"
 grep -q "version 2 applied in place" "$WORK/edge.log" || fail "v2: not in the log"
+cmd get2 '{"cmd": "config_get"}'
+[ "$(jq_ get2 'j["result"]["version"]')" = 2 ] || fail "config_get: version not 2"
+jq_raw get2 'j["result"]["yaml"]' >"$WORK/got2.yaml"
+cmp -s "$WORK/v2.yaml" "$WORK/got2.yaml" || fail "config_get: not v2"
 wait_heartbeat_version 2
 
 # --- restart: lane-b added ----------------------------------------------------
