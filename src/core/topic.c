@@ -546,6 +546,26 @@ static int put_cp(char *out, size_t cap, size_t *n, unsigned cp)
 	return 0;
 }
 
+/* Four hex digits of a \\u escape at r->p into *cp. 0 or -1 (*why). */
+static int read_u4(struct jr *r, unsigned *cp, const char **why)
+{
+	*cp = 0;
+	if (r->end - r->p < 4) {
+		*why = "short \\u escape";
+		return -1;
+	}
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(r->p[i]);
+		if (h < 0) {
+			*why = "bad \\u escape";
+			return -1;
+		}
+		*cp = *cp * 16 + (unsigned)h;
+	}
+	r->p += 4;
+	return 0;
+}
+
 /* A JSON string at r->p (on the quote) into out (NULL: only checked and
  * measured), its decoded length into *len. Raw bytes >= 0x80 must be
  * well-formed UTF-8. Returns 0 or -1 with *why set. */
@@ -599,20 +619,26 @@ static int read_string_n(struct jr *r, char *out, size_t cap, size_t *len,
 				cp = '\t';
 				break;
 			case 'u':
-				cp = 0;
-				if (r->end - r->p < 4) {
-					*why = "short \\u escape";
+				if (read_u4(r, &cp, why) < 0)
 					return -1;
-				}
-				for (int i = 0; i < 4; i++) {
-					int h = hexval(r->p[i]);
-					if (h < 0) {
-						*why = "bad \\u escape";
+				/* a character beyond the BMP as a pair of
+				 * surrogates (JSON writers that escape all
+				 * but ASCII write an emoji so) */
+				if (cp >= 0xd800 && cp <= 0xdbff &&
+				    r->end - r->p >= 6 && r->p[0] == '\\' &&
+				    r->p[1] == 'u') {
+					struct jr lo = { r->p + 2, r->end };
+					unsigned low;
+
+					if (read_u4(&lo, &low, why) < 0)
 						return -1;
+					if (low >= 0xdc00 && low <= 0xdfff) {
+						cp = 0x10000 +
+						     ((cp - 0xd800) << 10) +
+						     (low - 0xdc00);
+						r->p = lo.p;
 					}
-					cp = cp * 16 + (unsigned)h;
 				}
-				r->p += 4;
 				break;
 			default:
 				*why = "bad escape in a string";

@@ -114,7 +114,7 @@ int edge_apply_check(const fl_config *running, const char *path,
 	return 0;
 }
 
-static int same_shape(const fl_lane_conf *a, const fl_lane_conf *b)
+int edge_lane_same_shape(const fl_lane_conf *a, const fl_lane_conf *b)
 {
 	if (strcmp(a->id, b->id) || a->npoints != b->npoints)
 		return 0;
@@ -161,7 +161,7 @@ void edge_apply_diff(const fl_config *o, const fl_config *n, edge_diff *d)
 		const fl_camera_conf *oc = &o->cameras[c];
 
 		for (int l = 0; l < tc->nlanes && l < oc->nlanes; l++)
-			if (same_shape(&tc->lanes[l], &oc->lanes[l]))
+			if (edge_lane_same_shape(&tc->lanes[l], &oc->lanes[l]))
 				tc->lanes[l] = oc->lanes[l];
 	}
 	if (fl_config_dump(t, dt, DUMP_MAX) < DUMP_MAX &&
@@ -173,19 +173,28 @@ out:
 	free(du);
 }
 
+/* Copy the file from over to (crash-safe). 0 or a negative fl_errno. */
+static int copy_file(const char *from, const char *to, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = fl_file_read(from, FL_CMD_CONFIG_MAX * 4, &text, &len, err,
+			      errlen);
+
+	if (rc == 0)
+		rc = fl_file_write(to, text, len, 0600, 0, err, errlen);
+	free(text);
+	return rc;
+}
+
 int edge_apply_write(const char *path, const char *text, size_t len, char *err,
 		     size_t errlen)
 {
-	char good[SIDE_MAX], *old = NULL;
-	size_t olen = 0;
+	char good[SIDE_MAX];
 	int rc;
 
 	side(good, path, ".good");
-	rc = fl_file_read(path, FL_CMD_CONFIG_MAX * 4, &old, &olen, err,
-			  errlen);
-	if (rc == 0)
-		rc = fl_file_write(good, old, olen, 0600, 0, err, errlen);
-	free(old);
+	rc = copy_file(path, good, err, errlen);
 	if (rc < 0)
 		return rc;
 	return fl_file_write(path, text, len, 0600, 0, err, errlen);
@@ -193,17 +202,10 @@ int edge_apply_write(const char *path, const char *text, size_t len, char *err,
 
 int edge_apply_restore(const char *path, char *err, size_t errlen)
 {
-	char good[SIDE_MAX], *old = NULL;
-	size_t olen = 0;
-	int rc;
+	char good[SIDE_MAX];
 
 	side(good, path, ".good");
-	rc = fl_file_read(good, FL_CMD_CONFIG_MAX * 4, &old, &olen, err,
-			  errlen);
-	if (rc == 0)
-		rc = fl_file_write(path, old, olen, 0600, 0, err, errlen);
-	free(old);
-	return rc;
+	return copy_file(good, path, err, errlen);
 }
 
 long edge_apply_version(const char *path)

@@ -41,7 +41,11 @@ typedef struct edge_diff {
 	char cams[FL_MAX_CAMERAS][FL_ID_MAX];
 } edge_diff;
 
-/* Compare o (running) and n (new). Pure. */
+/* Whether two lanes have the same id and polygon (their settings may
+ * differ: those a reload applies). */
+int edge_lane_same_shape(const fl_lane_conf *a, const fl_lane_conf *b);
+
+/* Compare o (running) and n (new). No I/O. */
 void edge_apply_diff(const fl_config *o, const fl_config *n, edge_diff *d);
 
 /*

@@ -318,17 +318,6 @@ static void post_lane(struct live *L, int cam, int lane)
 				      L->shadow[cam][lane].dwell_s);
 }
 
-static int same_lane_shape(const fl_lane_conf *a, const fl_lane_conf *b)
-{
-	if (strcmp(a->id, b->id) || a->npoints != b->npoints)
-		return 0;
-	for (int i = 0; i < a->npoints; i++)
-		if (a->points[i].x != b->points[i].x ||
-		    a->points[i].y != b->points[i].y)
-			return 0;
-	return 1;
-}
-
 /*
  * Apply the lane settings of n (a configuration read again, or sent by the
  * hub) to the lanes whose id and polygon it keeps; what needs a restart is
@@ -361,7 +350,8 @@ static int apply_lanes(struct live *L, const fl_config *n)
 			continue;
 		}
 		for (int l = 0; l < nc->nlanes; l++) {
-			if (!same_lane_shape(&nc->lanes[l], &oc->lanes[l])) {
+			if (!edge_lane_same_shape(&nc->lanes[l],
+						  &oc->lanes[l])) {
 				fl_log(FL_LOG_WARN, "reload",
 				       "lane %s/%s: id or polygon changed: "
 				       "that needs a restart",

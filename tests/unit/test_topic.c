@@ -281,6 +281,12 @@ static const struct {
 	  "not allowed", 0 },
 	{ "{\"cmd\": \"reload\", \"version\": 1}", "takes no \"version\"", 0 },
 	{ "{\"cmd\": \"config_get\"}", NULL, FL_CMD_CONFIG_GET },
+	{ "{\"cmd\": \"reload\", \"id\": \"\\ud83d\\ude92\"}", NULL,
+	  FL_CMD_RELOAD },
+	{ "{\"cmd\": \"reload\", \"id\": \"\\ud83d\"}", "not allowed", 0 },
+	{ "{\"cmd\": \"reload\", \"id\": \"\\ud83d\\u0041\"}", "not allowed",
+	  0 },
+	{ "{\"cmd\": \"reload\", \"id\": \"\\ude92\"}", "not allowed", 0 },
 	{ "{\"cmd\": \"config_get\", \"camera\": \"c\"}", "takes no", 0 },
 };
 
@@ -301,6 +307,11 @@ static void test_command_config(void)
 	CHECK_STREQ(text, "site: \"\u4e1c\"\n\u00e9\t");
 	CHECK_EQ_INT((int)fl_command_text(&c, text, c.text_size),
 		     (int)(size_t)-1);
+	/* beyond the BMP as a surrogate pair: one 4-byte character */
+	p = "{\"cmd\": \"config\", \"version\": 1, \"yaml\": \"\\ud83d\\ude92x\"}";
+	CHECK_EQ_INT(fl_command_parse(p, strlen(p), &c, err, sizeof(err)), 0);
+	CHECK_EQ_INT((int)fl_command_text(&c, text, sizeof(text)), 5);
+	CHECK_STREQ(text, "\xf0\x9f\x9a\x92x");
 	/* 200 kB of YAML: a config may be that long, a reload may not */
 	n = (size_t)snprintf(big, sizeof(big),
 			     "{\"cmd\": \"config\", \"version\": 1, "
