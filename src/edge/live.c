@@ -65,7 +65,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -82,13 +81,11 @@
 #include "fl.h"
 #include "ids.h"
 #include "publish.h"
+#include "snapshot.h"
 #include "systemd.h"
-#include "vision.h"
 #include "yaml.h"
 
 #define TURN_MS 100 /* the control loop's pace */
-/* An answer with a picture in it stays under this (docs/mqtt.md). */
-#define ANSWER_MAX (512 * 1024)
 
 /* A camera's snapshot request, between the control thread (asks, answers)
  * and the camera thread (writes). */
@@ -660,113 +657,6 @@ static void live_reload(struct live *L)
 	fl_sd_notify("READY=1");
 }
 
-/* Base64 of n bytes as a JSON string, appended to *out (malloc'd, grown). */
-static int put_b64(char **out, size_t *len, const char *key,
-		   const unsigned char *data, size_t n)
-{
-	size_t b = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-	size_t need = *len + strlen(key) + b + 16;
-	char *p = realloc(*out, need);
-
-	if (!p)
-		return FL_ENOMEM;
-	*out = p;
-	*len += (size_t)sprintf(p + *len, ", \"%s\": \"", key);
-	sodium_bin2base64(p + *len, b, data, n, sodium_base64_VARIANT_ORIGINAL);
-	*len += strlen(p + *len);
-	*len += (size_t)sprintf(p + *len, "\"");
-	return 0;
-}
-
-/*
- * The detail of an inline snapshot (docs/mqtt.md, "Commands"): the JPEG
- * written, and the mask when asked, base64, with the frame's size and
- * time. When the two would make the answer larger than ANSWER_MAX, the
- * JPEG is encoded again smaller (quality, then half the size, then a
- * quarter: "scale" says which; width and height stay the lanes'
- * coordinate space). Malloc'd, or NULL with the reason in err.
- */
-static char *snapshot_inline(const char *camera, const char *path,
-			     const char *mask_path, double t, int w, int h,
-			     char *err, size_t errlen)
-{
-	static const struct {
-		double scale;
-		int quality;
-	} steps[] = { { 1, 0 },    { 1, 70 },    { 1, 50 },
-		      { 0.5, 70 }, { 0.25, 70 }, { 0.25, 40 } };
-	char *jpeg = NULL, *mask = NULL, *out = NULL;
-	uint8_t *small = NULL;
-	size_t jlen = 0, mlen = 0, len, room;
-	const uint8_t *pic = NULL;
-	size_t plen = 0;
-	double scale = 1;
-	int rc;
-
-	if (fl_file_read(path, 64u << 20, &jpeg, &jlen, err, errlen) < 0)
-		goto fail;
-	if (mask_path[0] &&
-	    fl_file_read(mask_path, 64u << 20, &mask, &mlen, err, errlen) < 0)
-		goto fail;
-	/* base64 is 4/3; 2 kB for the rest of the answer and envelope */
-	room = (ANSWER_MAX - 2048) / 4 * 3;
-	if (mlen >= room) {
-		snprintf(err, errlen,
-			 "the mask is %zu bytes: too large for an answer",
-			 mlen);
-		goto fail;
-	}
-	room -= mlen;
-	for (size_t i = 0; i < FL_ARRAY_SIZE(steps); i++) {
-		free(small);
-		small = NULL;
-		if (!steps[i].quality) {
-			pic = (const uint8_t *)jpeg;
-			plen = jlen;
-		} else {
-			rc = fl_jpeg_thumb((const uint8_t *)jpeg, jlen, 0,
-					   FL_MAX(16, (int)(w * steps[i].scale)),
-					   steps[i].quality, &small, &plen, err,
-					   errlen);
-			if (rc < 0)
-				goto fail;
-			pic = small;
-		}
-		scale = steps[i].scale;
-		if (plen <= room)
-			break;
-		pic = NULL;
-	}
-	if (!pic) {
-		snprintf(err, errlen, "the picture does not fit in an answer");
-		goto fail;
-	}
-	out = malloc(256 + 2 * FL_ID_MAX);
-	if (!out)
-		goto oom;
-	len = (size_t)snprintf(out, 256 + 2 * FL_ID_MAX,
-			       "{\"camera\": \"%s\", \"width\": %d, "
-			       "\"height\": %d, \"time\": %.3f, \"scale\": %g",
-			       camera, w, h, t, scale);
-	if (put_b64(&out, &len, "jpeg", pic, plen) ||
-	    (mask && put_b64(&out, &len, "mask", (const uint8_t *)mask, mlen)))
-		goto oom;
-	out[len++] = '}';
-	out[len] = '\0';
-	free(small);
-	free(jpeg);
-	free(mask);
-	return out;
-oom:
-	snprintf(err, errlen, "out of memory");
-fail:
-	free(out);
-	free(small);
-	free(jpeg);
-	free(mask);
-	return NULL;
-}
-
 /* answer: snapshots the camera threads have written (or could not). */
 static void live_answer(struct live *L)
 {
@@ -798,8 +688,9 @@ static void live_answer(struct live *L)
 		}
 		pthread_mutex_unlock(&s->mu);
 		if (st == SNAP_WRITTEN && inl) {
-			pic = snapshot_inline(L->cfg->cameras[c].id, path,
-					      mpath, t, w, h, err, sizeof(err));
+			pic = edge_snapshot_inline(L->cfg->cameras[c].id, path,
+						   mpath, t, w, h, err,
+						   sizeof(err));
 			if (!pic)
 				st = SNAP_FAILED;
 		}
