@@ -30,7 +30,9 @@
  * Across the restart the apply is carried by FILE.apply (edge_pending):
  * the command's id, the version, the one before, the cameras to wait for
  * and a deadline on the wall clock. The new process waits until each of
- * those cameras has delivered a frame; when one has not by the deadline,
+ * those cameras has delivered a frame (and, when the new configuration
+ * reaches the broker another way, until it is connected: else nothing
+ * could ever answer or fix it); when one has not by the deadline,
  * it puts FILE.good back, writes the roll-back with its reason into
  * FILE.apply and restarts again, and that process answers the hub. The
  * version applied is kept in FILE.version (0, or absent: never applied
@@ -152,6 +154,17 @@ void edge_apply_diff(const fl_config *o, const fl_config *n, edge_diff *d)
 			snprintf(d->cams[d->ncams++], FL_ID_MAX, "%s",
 				 n->cameras[c].id);
 	}
+	/* what a connection is made with (not the spool, the heartbeat) */
+	d->mqtt = strcmp(o->mqtt.host, n->mqtt.host) ||
+		  o->mqtt.port != n->mqtt.port ||
+		  strcmp(o->mqtt.username, n->mqtt.username) ||
+		  strcmp(o->mqtt.password, n->mqtt.password) ||
+		  strcmp(o->mqtt.tls_ca, n->mqtt.tls_ca) ||
+		  strcmp(o->mqtt.tls_cert, n->mqtt.tls_cert) ||
+		  strcmp(o->mqtt.tls_key, n->mqtt.tls_key) ||
+		  strcmp(o->mqtt.client_id, n->mqtt.client_id) ||
+		  strcmp(o->device_id, n->device_id) ||
+		  strcmp(o->site, n->site);
 	d->restart = 1;
 	if (!t || !dt || !du)
 		goto out;
@@ -270,6 +283,8 @@ int edge_pending_read(const char *path, edge_pending *p)
 			p->deadline = strtod(v, NULL);
 		else if (!strcmp(line, "rollback"))
 			p->rollback = atoi(v);
+		else if (!strcmp(line, "mqtt"))
+			p->mqtt = atoi(v);
 		else if (!strcmp(line, "error"))
 			snprintf(p->error, sizeof(p->error), "%s", v);
 		else if (!strcmp(line, "camera") && p->ncams < FL_MAX_CAMERAS)
@@ -306,9 +321,9 @@ int edge_pending_write(const char *path, const edge_pending *p, char *err,
 			*c = ' ';
 	n += (size_t)snprintf(text + n, sizeof(text) - n,
 			      "req %s\nversion %ld\nprevious %ld\n"
-			      "deadline %.3f\nrollback %d\n",
+			      "deadline %.3f\nrollback %d\nmqtt %d\n",
 			      req, p->version, p->previous, p->deadline,
-			      p->rollback);
+			      p->rollback, p->mqtt);
 	for (int c = 0; c < p->ncams && n < sizeof(text); c++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "camera %s\n",
 				      p->cams[c]);

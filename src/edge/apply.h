@@ -39,6 +39,7 @@ typedef struct edge_diff {
 	int restart; /* more than lane settings changed: restart */
 	int ncams;   /* the cameras whose source changed, or new ones */
 	char cams[FL_MAX_CAMERAS][FL_ID_MAX];
+	int mqtt; /* how the edge reaches the broker changed */
 } edge_diff;
 
 /* Whether two lanes have the same id and polygon (their settings may
@@ -80,6 +81,7 @@ typedef struct edge_pending {
 	char error[512];          /* rollback: the answer's error */
 	int ncams;
 	char cams[FL_MAX_CAMERAS][FL_ID_MAX];
+	int mqtt; /* the broker must be reached by the deadline too */
 } edge_pending;
 
 /* Read path.apply into *p: 0, FL_ENOENT (none) or FL_EFORMAT (garbled:

@@ -521,6 +521,7 @@ static void config_command(struct live *L, const fl_command *cmd)
 	L->pend.previous = L->version;
 	L->pend.ncams = d.ncams;
 	memcpy(L->pend.cams, d.cams, sizeof(d.cams));
+	L->pend.mqtt = d.mqtt;
 	if (edge_pending_write(L->config_path, &L->pend, err, sizeof(err))) {
 		/* no restart without the means to answer and roll back */
 		fl_log(FL_LOG_ERROR, "apply", "%s", err);
@@ -722,13 +723,11 @@ static void live_pending(struct live *L)
 }
 
 /* Put the previous file back and restart into it; the next process answers
- * the hub with why. */
-static void roll_back(struct live *L, const char *cam, const char *why)
+ * the hub with why (head: what failed, "camera CAM: ... within N s"). */
+static void roll_back(struct live *L, const char *head)
 {
-	char err[512], head[sizeof(L->pend.error)];
+	char err[512];
 
-	snprintf(head, sizeof(head), "camera %s: %.300s within %.0f s", cam,
-		 why[0] ? why : "no frame", L->cfg->apply_timeout_s);
 	L->pend.rollback = 1;
 	snprintf(L->pend.error, sizeof(L->pend.error),
 		 "%.400s; rolled back to version %ld", head, L->pend.previous);
@@ -746,43 +745,68 @@ static void roll_back(struct live *L, const char *cam, const char *why)
 	L->restart = 1;
 }
 
+/* 1 when every camera the apply waits for has delivered a frame, 0 while
+ * one may still, -1 when one has not by the deadline or has ended (what
+ * happened into head, for roll_back). */
+static int cameras_up(struct live *L, char *head, size_t headlen)
+{
+	int all = 1;
+
+	for (int i = 0; i < L->pend.ncams && all >= 0; i++) {
+		int c = edge_camera_index(L->cfg, L->pend.cams[i]);
+		struct cam_slot *s;
+
+		if (c < 0)
+			continue; /* not in this file: nothing to wait for */
+		s = &L->slots[c];
+		pthread_mutex_lock(&s->mu);
+		if (s->opened) {
+			/* up */
+		} else if (atomic_load(&s->done) ||
+			   fl_wall_s() > L->pend.deadline) {
+			snprintf(head, headlen,
+				 "camera %s: %.300s within %.0f s",
+				 L->pend.cams[i],
+				 s->open_err[0] ? s->open_err : "no frame",
+				 L->cfg->apply_timeout_s);
+			all = -1;
+		} else {
+			all = 0;
+		}
+		pthread_mutex_unlock(&s->mu);
+	}
+	return all;
+}
+
 /*
  * apply: the end of an apply across a restart. Rolled back: answer the
- * error. Else, once every camera named has delivered a frame, remember the
- * version and answer ok; when one has not by the deadline (or has ended
- * for good), roll back. Answers wait for the broker.
+ * error. Else, once every camera named has delivered a frame (and the
+ * broker is reached, when the way to it changed), remember the version
+ * and answer ok; when not by the deadline (or a camera has ended for
+ * good), roll back. Answers wait for the broker.
  */
 static void live_apply(struct live *L)
 {
-	char detail[128], err[512], why[512] = "";
-	const char *late = NULL;
+	char detail[128], err[512], head[512];
+	int up;
 
 	if (!L->pending || !L->pub)
 		return;
 	if (!L->pend.rollback) {
-		for (int i = 0; i < L->pend.ncams && !late; i++) {
-			int c = edge_camera_index(L->cfg, L->pend.cams[i]);
-			struct cam_slot *s = c < 0 ? NULL : &L->slots[c];
-			int up;
-
-			if (!s)
-				continue; /* not in this file: nothing to wait for */
-			pthread_mutex_lock(&s->mu);
-			up = s->opened;
-			if (!up && (atomic_load(&s->done) ||
-				    fl_wall_s() > L->pend.deadline)) {
-				late = L->pend.cams[i];
-				snprintf(why, sizeof(why), "%s", s->open_err);
-			} else if (!up) {
-				late = "";
-			}
-			pthread_mutex_unlock(&s->mu);
+		up = cameras_up(L, head, sizeof(head));
+		if (up > 0 && L->pend.mqtt && !edge_publish_connected(L->pub) &&
+		    fl_wall_s() > L->pend.deadline) {
+			snprintf(head, sizeof(head),
+				 "mqtt: no connection to the broker %s within "
+				 "%.0f s",
+				 L->cfg->mqtt.host, L->cfg->apply_timeout_s);
+			up = -1;
 		}
-		if (late && late[0]) {
-			roll_back(L, late, why);
+		if (up < 0) {
+			roll_back(L, head);
 			return;
 		}
-		if (late)
+		if (up == 0)
 			return; /* still waiting */
 	}
 	if (!edge_publish_connected(L->pub))

@@ -16,6 +16,8 @@
 #   - a config whose camera URL cannot open (apply_timeout_s 3): rolled
 #     back, the answer says why and to which version, the file on disk is
 #     version 3's again, lane-b alarms again, the heartbeat says 3;
+#   - a config whose broker port is closed: rolled back the same way (the
+#     old configuration's connection answers);
 #   - after a plain restart the applied configuration and version stay.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
@@ -273,6 +275,16 @@ cmp -s "$WORK/v3.yaml" "$CONF" || fail "after the roll-back the file is not v3"
 kill -0 "$PID0" || fail "the edge ended on a roll-back"
 wait_alarms lane-b $((B0 + 1)) 60
 wait_heartbeat_version 3
+
+# --- roll back: a broker that cannot be reached -----------------------------------
+sed "s|^  port: $PORT\$|  port: $DEAD|" "$WORK/v3.yaml" |
+	sed 's|^\(device: {.*\)}$|\1, apply_timeout_s: 3}|' >"$WORK/v5.yaml"
+grep -q "port: $DEAD" "$WORK/v5.yaml" || fail "v5 has no other port"
+cmd v5 "$(yaml_cmd "$WORK/v5.yaml" 5)" 90
+[ "$(cat "$WORK/v5.rc")" = 1 ] || fail "v5 was not refused: $(cat "$WORK/v5.json" "$WORK/v5.err")"
+jq_ v5 'j["error"]' | grep -q "^mqtt: no connection to the broker 127.0.0.1 within 3 s; rolled back to version 3$" ||
+	fail "v5's answer: $(cat "$WORK/v5.json")"
+cmp -s "$WORK/v3.yaml" "$CONF" || fail "after the roll-back the file is not v3"
 
 # --- a plain restart keeps what was applied --------------------------------------
 edge_stop 20

@@ -102,10 +102,12 @@ static void diff_of(const char *from, const char *to, edge_diff *d)
 
 static const struct {
 	const char *from, *to;
-	int restart, ncams;
+	int restart, ncams, mqtt;
 } diffs[] = {
-	{ NULL, NULL, 0, 0 },
-	{ "dwell_s: 60", "dwell_s: 90", 0, 0 },
+	{ NULL, NULL, 0, 0, 0 },
+	{ "dwell_s: 60", "dwell_s: 90", 0, 0, 0 },
+	{ "device:", "mqtt: {host: b, heartbeat_s: 9}\ndevice:", 1, 0, 1 },
+	{ "device:", "mqtt: {heartbeat_s: 9}\ndevice:", 1, 0, 0 },
 	{ "dwell_s: 60",
 	  "dwell_s: 60\n        name: \"\xe4\xb8\x9c\"\n"
 	  "        quiet_hours: [\"22:00-07:00\"]",
@@ -136,6 +138,8 @@ static void test_diff(void)
 			  i, d.restart);
 		CHECK_MSG(d.ncams == diffs[i].ncams, "case %zu: %d cameras", i,
 			  d.ncams);
+		CHECK_MSG(d.mqtt == diffs[i].mqtt, "case %zu: mqtt %d", i,
+			  d.mqtt);
 	}
 	{
 		edge_diff d;
@@ -187,6 +191,7 @@ static void test_files(void)
 	p.previous = 4;
 	p.deadline = 1795955761.5;
 	p.rollback = 1;
+	p.mqtt = 1;
 	p.ncams = 2;
 	snprintf(p.cams[0], FL_ID_MAX, "cam-1");
 	snprintf(p.cams[1], FL_ID_MAX, "cam-3");
@@ -198,6 +203,7 @@ static void test_files(void)
 	CHECK_EQ_INT(q.previous, 4);
 	CHECK_EQ_DBL(q.deadline, 1795955761.5, 1e-3);
 	CHECK_EQ_INT(q.rollback, 1);
+	CHECK_EQ_INT(q.mqtt, 1);
 	CHECK_EQ_INT(q.ncams, 2);
 	CHECK_STREQ(q.cams[1], "cam-3");
 	CHECK_STREQ(q.error, "camera cam-1: gone within 20 s");
