@@ -705,23 +705,6 @@ static void live_answer(struct live *L)
 	}
 }
 
-/* At start: an apply that spans this restart (apply.c), or none. */
-static void live_pending(struct live *L)
-{
-	char err[512];
-
-	if (edge_pending_read(L->config_path, &L->pend) < 0)
-		return;
-	L->pending = 1;
-	if (!L->pend.rollback && L->pend.deadline <= 0) {
-		/* the first start with it: the cameras' time begins */
-		L->pend.deadline = fl_wall_s() + L->cfg->apply_timeout_s;
-		if (edge_pending_write(L->config_path, &L->pend, err,
-				       sizeof(err)))
-			fl_log(FL_LOG_ERROR, "apply", "%s", err);
-	}
-}
-
 /* Put the previous file back and restart into it; the next process answers
  * the hub with why (head: what failed, "camera CAM: ... within N s"). */
 static void roll_back(struct live *L, const char *head)
@@ -743,6 +726,34 @@ static void roll_back(struct live *L, const char *head)
 	fl_log(FL_LOG_ERROR, "apply", "version %ld: %s", L->pend.version,
 	       L->pend.error);
 	L->restart = 1;
+}
+
+/*
+ * At start: an apply that spans this restart (apply.c), or none. Its first
+ * start sets the deadline. A start that finds the deadline passed and the
+ * apply not answered follows one that did not get that far (it crashed,
+ * or the power went): the apply is rolled back before any camera starts.
+ */
+static void live_pending(struct live *L)
+{
+	char err[512], head[256];
+
+	if (edge_pending_read(L->config_path, &L->pend) < 0)
+		return;
+	L->pending = 1;
+	if (L->pend.rollback)
+		return;
+	if (L->pend.deadline <= 0) {
+		L->pend.deadline = fl_wall_s() + L->cfg->apply_timeout_s;
+		if (edge_pending_write(L->config_path, &L->pend, err,
+				       sizeof(err)))
+			fl_log(FL_LOG_ERROR, "apply", "%s", err);
+	} else if (fl_wall_s() > L->pend.deadline) {
+		snprintf(head, sizeof(head),
+			 "the edge did not run with it for %.0f s",
+			 L->cfg->apply_timeout_s);
+		roll_back(L, head);
+	}
 }
 
 /* 1 when every camera the apply waits for has delivered a frame, 0 while
@@ -1062,7 +1073,7 @@ int edge_live_run(const edge_live_args *a)
 	if (live_init(&L, a))
 		return 1;
 	signal(SIGHUP, on_hup);
-	rc = live_start_cameras(&L);
+	rc = L.restart ? 0 : live_start_cameras(&L);
 	fl_sd_notify("READY=1\nSTATUS=running");
 	while (live_turn(&L) == 0)
 		;

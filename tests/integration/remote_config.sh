@@ -18,7 +18,10 @@
 #     version 3's again, lane-b alarms again, the heartbeat says 3;
 #   - a config whose broker port is closed: rolled back the same way (the
 #     old configuration's connection answers);
-#   - after a plain restart the applied configuration and version stay.
+#   - the edge killed while it waits for a camera of a new configuration,
+#     and started again after the deadline: that start rolls back and
+#     answers the hub, which was still waiting;
+#   - after these restarts the applied configuration and version stay.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
@@ -286,10 +289,38 @@ jq_ v5 'j["error"]' | grep -q "^mqtt: no connection to the broker 127.0.0.1 with
 	fail "v5's answer: $(cat "$WORK/v5.json")"
 cmp -s "$WORK/v3.yaml" "$CONF" || fail "after the roll-back the file is not v3"
 
-# --- a plain restart keeps what was applied --------------------------------------
-edge_stop 20
+# --- killed while it waits: the next start rolls back ------------------------------
+# v6's camera does not open; the edge is killed (-9) once it runs v6 and
+# waits for the camera, and started again after v6's deadline: that start
+# must roll back at once and answer the hub, which is still waiting.
+cp "$WORK/v4.yaml" "$WORK/v6.yaml"
+"$HUB" --config "$WORK/hub.yaml" --command scene-edge "$(yaml_cmd "$WORK/v6.yaml" 6)" \
+	--timeout 90 >"$WORK/v6.json" 2>"$WORK/v6.err" &
+HUB_CMD=$!
+track $HUB_CMD
+for i in $(seq 100); do
+	grep -q "^deadline [1-9]" "$CONF.apply" 2>/dev/null && break
+	sleep 0.1
+done
+DEADLINE=$(sed -n 's/^deadline //p' "$CONF.apply" 2>/dev/null)
+[ -n "$DEADLINE" ] || fail "v6: no deadline in $CONF.apply"
+kill -9 "$EDGE_PID"
+wait "$EDGE_PID" 2>/dev/null || true
+for i in $(seq 100); do
+	[ "$(echo "$(date +%s.%N) > $DEADLINE" | bc)" = 1 ] && break
+	sleep 0.1
+done
 N=$(grep -c "^$ROOT/heartbeat " "$WORK/all.txt")
 edge_start "$WORK/events2.jsonl" "$WORK/edge2.log" --config "$CONF" -v
+RC=0
+wait "$HUB_CMD" || RC=$?
+[ "$RC" = 1 ] || fail "v6: exit $RC: $(cat "$WORK/v6.json" "$WORK/v6.err")"
+grep -q '"error": "the edge did not run with it for 3 s; rolled back to version 3"' "$WORK/v6.json" ||
+	fail "v6's answer: $(cat "$WORK/v6.json")"
+cmp -s "$WORK/v3.yaml" "$CONF" || fail "after the roll-back the file is not v3"
+[ ! -e "$CONF.apply" ] || fail "$CONF.apply left behind"
+
+# --- and what was applied stays (the version in the heartbeat, lane-b) -------------
 for i in $(seq 40); do
 	[ "$(grep -c "^$ROOT/heartbeat " "$WORK/all.txt")" -gt "$N" ] && break
 	sleep 0.5
