@@ -988,16 +988,25 @@ static int live_init(struct live *L, const edge_live_args *a)
 	L->wd = fl_sd_watchdog_s();
 	for (int c = 0; c < FL_MAX_CAMERAS; c++)
 		L->moved[c] = L->start;
-	if (L->cfg->mqtt.host[0]) {
+	live_pending(L);
+	if (L->cfg->mqtt.host[0] && !L->restart) {
 		L->pub = edge_publish_create(L->cfg, a->store, on_command, L,
 					     err, sizeof(err));
-		if (!L->pub) {
+		if (!L->pub && L->pending && !L->pend.rollback) {
+			/* a configuration from the hub that cannot reach
+			 * it: back to the one that could */
+			char head[600];
+
+			snprintf(head, sizeof(head), "mqtt: %.500s", err);
+			roll_back(L, head);
+		}
+		if (!L->pub && !L->restart) {
 			fprintf(stderr, "firelane-edge: %s\n", err);
 			return 1;
 		}
-		edge_publish_start(L->pub);
+		if (L->pub)
+			edge_publish_start(L->pub);
 	}
-	live_pending(L);
 	return 0;
 }
 

@@ -16,8 +16,9 @@
 #   - a config whose camera URL cannot open (apply_timeout_s 3): rolled
 #     back, the answer says why and to which version, the file on disk is
 #     version 3's again, lane-b alarms again, the heartbeat says 3;
-#   - a config whose broker port is closed: rolled back the same way (the
-#     old configuration's connection answers);
+#   - a config whose broker port is closed, and one whose spool cannot be
+#     made: rolled back the same way (the old configuration's connection
+#     answers);
 #   - the edge killed while it waits for a camera of a new configuration,
 #     and started again after the deadline: that start rolls back and
 #     answers the hub, which was still waiting;
@@ -288,6 +289,16 @@ cmd v5 "$(yaml_cmd "$WORK/v5.yaml" 5)" 90
 jq_ v5 'j["error"]' | grep -q "^mqtt: no connection to the broker 127.0.0.1 within 3 s; rolled back to version 3$" ||
 	fail "v5's answer: $(cat "$WORK/v5.json")"
 cmp -s "$WORK/v3.yaml" "$CONF" || fail "after the roll-back the file is not v3"
+
+# --- roll back: a spool the edge cannot make (its publisher does not start) -------
+sed "s|^  spool_dir: .*|  spool_dir: /proc/firelane-no-spool|" "$WORK/v3.yaml" >"$WORK/v7.yaml"
+grep -q "spool_dir: /proc/" "$WORK/v7.yaml" || fail "v7 has no other spool"
+cmd v7 "$(yaml_cmd "$WORK/v7.yaml" 7)" 60
+[ "$(cat "$WORK/v7.rc")" = 1 ] || fail "v7 was not refused: $(cat "$WORK/v7.json" "$WORK/v7.err")"
+jq_ v7 'j["error"]' | grep -q "^mqtt: .*firelane-no-spool.*; rolled back to version 3$" ||
+	fail "v7's answer: $(cat "$WORK/v7.json")"
+cmp -s "$WORK/v3.yaml" "$CONF" || fail "after the roll-back the file is not v3"
+kill -0 "$PID0" || fail "the edge ended on a roll-back at start"
 
 # --- killed while it waits: the next start rolls back ------------------------------
 # v6's camera does not open; the edge is killed (-9) once it runs v6 and
