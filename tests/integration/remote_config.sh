@@ -225,6 +225,13 @@ jq_ other 'j["error"]' | grep -q "^device.id: 'other-edge' is another device" ||
 # --- in place: lane-a's dwell and a Chinese name -------------------------------
 sed 's/dwell_s: 10/name: "东门消防通道"\n        dwell_s: 12/' "$CONF" >"$WORK/v2.yaml"
 grep -q '东门消防通道' "$WORK/v2.yaml" || fail "v2 lacks its name"
+# and 85 kB of comments: a command far past the others' 4096 bytes, and
+# config_get's answer as large (firelane-hub --command takes the JSON as
+# one argument: Linux allows 128 kB)
+for i in $(seq 700); do
+	printf '# %04d: notes kept with the file, as an installer writes them (%s)\n' "$i" "$(printf '%060d' 0)"
+done >>"$WORK/v2.yaml"
+[ "$(stat -c %s "$WORK/v2.yaml")" -gt 85000 ] || fail "v2 is not large"
 cmd v2 "$(yaml_cmd "$WORK/v2.yaml" 2)"
 [ "$(cat "$WORK/v2.rc")" = 0 ] || fail "v2: $(cat "$WORK/v2.json" "$WORK/v2.err")"
 [ "$(jq_ v2 'j["result"]["applied"]')" = "in place" ] || fail "v2 not in place: $(cat "$WORK/v2.json")"
