@@ -131,7 +131,8 @@ wait_heartbeat_version() {
 	fail "no heartbeat with config_version $1 (last: $(heartbeat_version))"
 }
 
-edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$CONF" -v
+notify_listen "$WORK/notify.sock" "$WORK/notify.txt"
+NOTIFY_SOCKET=$WORK/notify.sock edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$CONF" -v
 PID0=$EDGE_PID
 wait_for "$WORK/all.txt" "^$ROOT/heartbeat " 30 || fail "no heartbeat"
 
@@ -264,6 +265,10 @@ echo "remote_config: a restart's apply answered in $(echo "$(date +%s.%N) - $T0"
 [ "$(jq_ v3 'j["result"]["applied"]')" = restart ] || fail "v3 not a restart: $(cat "$WORK/v3.json")"
 kill -0 "$PID0" || fail "the edge's process ended on a restart"
 grep -q "restarting for a configuration sent by the hub" "$WORK/edge.log" || fail "no restart in the log"
+# systemd saw a reload: RELOADING=1, then READY=1 again from the same pid
+grep -A 100 '^RELOADING=1$' "$WORK/notify.txt" | grep -q '^READY=1$' ||
+	fail "no RELOADING=1 then READY=1 around the restart: $(tr '\n' ' ' <"$WORK/notify.txt")"
+! grep -q '^STOPPING=1$' "$WORK/notify.txt" || fail "STOPPING=1 on a restart"
 wait_heartbeat_version 3
 wait_alarms lane-b 1 60
 [ "$(alarms lane-a)" = 0 ] || fail "lane-a alarmed"
