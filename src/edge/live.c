@@ -663,7 +663,8 @@ static void live_answer(struct live *L)
 {
 	for (int c = 0; L->pub && c < L->cfg->ncameras; c++) {
 		struct cam_slot *s = &L->slots[c];
-		char detail[FL_PATH_MAX + 128], req[FL_CMD_REQ_MAX], err[256];
+		char detail[2 * FL_PATH_MAX + 256], req[FL_CMD_REQ_MAX],
+			err[256];
 		char path[sizeof(s->snap_path)], mpath[sizeof(s->mask_path)];
 		char *pic = NULL;
 		enum snap_state st;
@@ -674,8 +675,11 @@ static void live_answer(struct live *L)
 		st = s->snap_state;
 		gone = st == SNAP_ASKED && atomic_load(&s->done);
 		if (st == SNAP_WRITTEN || st == SNAP_FAILED || gone) {
-			snprintf(detail, sizeof(detail), "{\"path\": \"%s\"}",
-				 s->snap_path);
+			/* the mask's path too when it was asked for */
+			snprintf(detail, sizeof(detail),
+				 "{\"path\": \"%s\"%s%s%s}", s->snap_path,
+				 s->mask_path[0] ? ", \"mask\": \"" : "",
+				 s->mask_path, s->mask_path[0] ? "\"" : "");
 			memcpy(req, s->snap_req, sizeof(req));
 			memcpy(path, s->snap_path, sizeof(path));
 			memcpy(mpath, s->mask_path, sizeof(mpath));

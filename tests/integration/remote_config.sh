@@ -197,6 +197,15 @@ assert len(green) > 50, len(green)
 assert all(190 <= x <= 290 and 131 <= y <= 202 for x, y in green), green[:5]
 EOP
 
+# without inline: paths on the device, as before, the mask's beside
+cmd snap2 '{"cmd": "snapshot", "camera": "cam-1", "mask": true}'
+[ "$(cat "$WORK/snap2.rc")" = 0 ] || fail "snapshot: $(cat "$WORK/snap2.json" "$WORK/snap2.err")"
+[ "$(jq_ snap2 'j["result"]["path"]')" = "$WORK/spool/snapshot-cam-1.jpg" ] &&
+	[ "$(jq_ snap2 'j["result"]["mask"]')" = "$WORK/spool/snapshot-cam-1-mask.png" ] ||
+	fail "snapshot paths: $(cat "$WORK/snap2.json")"
+[ "$(head -c 4 "$WORK/spool/snapshot-cam-1-mask.png" | od -An -tx1 | tr -d ' ')" = 89504e47 ] ||
+	fail "the mask on the device is no PNG"
+
 # --- config_get ------------------------------------------------------------
 cmd get '{"cmd": "config_get"}'
 [ "$(cat "$WORK/get.rc")" = 0 ] || fail "config_get: $(cat "$WORK/get.json" "$WORK/get.err")"
