@@ -9,7 +9,7 @@ PKGS="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
 libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 ffmpeg fonts-noto-cjk python3
 libpaho-mqtt-dev mosquitto mosquitto-clients libgpiod-dev libcurl4-openssl-dev
-libmicrohttpd-dev zlib1g-dev libicu-dev nginx chromium curl jq openssl procps
+libmicrohttpd-dev libqrencode-dev zlib1g-dev libicu-dev nginx chromium curl jq openssl procps
 systemd mmdebstrap groff-base file dpkg-dev"
 # make deb: CPack finds the programs with file and their libraries with
 # dpkg-shlibdeps (dpkg-dev); neither is in a minimal Debian. make
