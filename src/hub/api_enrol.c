@@ -8,7 +8,7 @@
  * order: takes the code (used, by that key) and enrols the key in one
  * store transaction (src/store/enrol.c), so a code enrols one key once
  * however many requests race; makes the device's broker account with a
- * fresh password (enrol.c); and answers what the device must know to
+ * fresh password (enrolcode.c); and answers what the device must know to
  * start: its id and site, the broker, its account and the hub's key. A
  * broker that does not take the account gives the code back (the
  * installer can try again) and answers 503 with the reason.
@@ -28,7 +28,7 @@
 
 #include <sodium.h>
 
-#include "enrol.h"
+#include "enrolcode.h"
 #include "fl.h"
 #include "httpparse.h"
 #include "sign.h"

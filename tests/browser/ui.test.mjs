@@ -541,6 +541,21 @@ async function run(browser) {
 	const actions = await ap.$$eval('#audit tbody tr', (rs) => rs.map((r) => r.dataset.action));
 	for (const a of ['outcome', 'export']) check(actions.includes(a), `audit log lacks ${a}: ${actions}`);
 	check(await ap.$$eval('#quarantine tbody tr:not(.empty)', (r) => r.length) > 0, 'no quarantine rows shown');
+	// a device by one-time code: the code, its QR code, the pending list, revoke
+	await ap.fill('#add-device input[name=device]', 'ui-gate');
+	await ap.fill('#add-device input[name=site]', SITE);
+	await ap.click('#add-device button[type=submit]');
+	await ap.waitForSelector('#enrol-code[data-device="ui-gate"]');
+	check(/^[234679ACDEFGHJKMNPQRTUVWXYZ]{8}$/.test(await ap.textContent('#enrol-code-text')), 'no code shown');
+	await imagesLoaded(ap, '#enrol-qr');
+	const qr = await ap.$eval('#enrol-qr', (i) => [i.naturalWidth, i.getBoundingClientRect().width]);
+	check(qr[0] > 0 && qr[1] >= 100, `the QR code is not shown: ${qr}`);
+	check((await ap.textContent('#enrol-code pre')).includes('--enrol ' + URL0), 'no command line with the hub URL');
+	await ap.waitForSelector('#enrol-codes tr[data-device="ui-gate"]');
+	await shot(ap, '09b-admin-enrol-code');
+	ap.once('dialog', (d) => d.accept());
+	await ap.click('#enrol-codes tr[data-device="ui-gate"] button');
+	await ap.waitForSelector('#enrol-codes tr[data-device="ui-gate"]', { state: 'detached' });
 	await shot(ap, '09-admin', { fullPage: true });
 	await ap.context().close();
 

@@ -1,13 +1,13 @@
 /*
- * enrol.h - enrolment by one-time code, the hub's side (docs/api.md,
+ * enrolcode.h - enrolment by one-time code, the hub's side (docs/api.md,
  * "Enrolment"; docs/security.md, "Enrolment by code"): the codes, the
  * device's broker account, the QR code an admin shows the installer.
  *
  * The web answers are in api_enrol.c; the codes' rows in the store
  * (src/store/enrol.c). Everything here is callable from any thread.
  */
-#ifndef FL_HUB_ENROL_H
-#define FL_HUB_ENROL_H
+#ifndef FL_HUB_ENROLCODE_H
+#define FL_HUB_ENROLCODE_H
 
 #include <stddef.h>
 
@@ -55,4 +55,4 @@ int hub_enrol_broker_account(const hub_conf *c, const char *user,
  */
 char *hub_qr_svg(const char *text);
 
-#endif /* FL_HUB_ENROL_H */
+#endif /* FL_HUB_ENROLCODE_H */

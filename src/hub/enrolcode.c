@@ -1,5 +1,6 @@
 /*
- * enrol.c - enrolment by one-time code, the hub's side (see enrol.h).
+ * enrolcode.c - enrolment by one-time code, the hub's side (see
+ * enrolcode.h).
  *
  * A note on the code. It is what an installer types on a device (or
  * scans), so it is short: 8 characters of 27 that cannot be mistaken for
@@ -23,7 +24,7 @@
  * (command.c): the HTTP thread waits for the plugin's answer, so the
  * device is told its password only once the broker takes it.
  */
-#include "enrol.h"
+#include "enrolcode.h"
 
 #include <jansson.h>
 #include <qrencode.h>
