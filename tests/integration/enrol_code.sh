@@ -5,7 +5,8 @@
 # with its password file, ACL and dynamic security plugin
 # (BROKER_DYNSEC=1), and the real edge on a generated scene:
 #   - an admin makes a code through the API: 8 characters, an expiry, a
-#     QR code (SVG) of firelane-enrol:<public_url>?code=<code>; the store
+#     QR code (SVG) that reads back (zbarimg) as
+#     firelane-enrol:<public_url>?code=<code>; the store
 #     keeps its SHA-256 only; the pending list shows it;
 #   - firelane-edge --enrol refuses plain http:// without --insecure, and
 #     the hub's self-signed certificate without --ca or with another CA
@@ -28,7 +29,7 @@
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_ctrl mosquitto_sub curl openssl jq sqlite3 python3
+need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_ctrl mosquitto_sub curl openssl jq sqlite3 python3 nginx zbarimg
 SCENARIO=park_leave
 PORT=$(free_port)
 WPORT=$(free_port)
@@ -56,6 +57,18 @@ CODE=$(code gate-7 enrol-site)
 echo "$CODE" | grep -qE '^[234679ACDEFGHJKMNPQRTUVWXYZ]{8}$' || fail "code $CODE"
 [ "$(jq -r .url "$WORK/code.json")" = "firelane-enrol:$BASE?code=$CODE" ] || fail "url: $(cat "$WORK/code.json")"
 jq -r .qr_svg "$WORK/code.json" | grep -q '^<svg .*<path fill="#000" d="M' || fail "no QR code: $(cat "$WORK/code.json")"
+# the QR code reads back as the URL: its modules drawn into a PGM, read by
+# zbarimg (zbar-tools)
+python3 - "$WORK/code.json" "$WORK/qr.pgm" <<'EOP' || fail "cannot draw the QR code (above)"
+import json, re, sys
+svg = json.load(open(sys.argv[1]))["qr_svg"]
+n, s = int(re.search(r'viewBox="0 0 (\d+) ', svg).group(1)), 8
+dark = {(int(x), int(y)) for x, y in re.findall(r"M(\d+) (\d+)h1v1h-1z", svg)}
+rows = (bytes(0 if (x // s, y // s) in dark else 255 for x in range(n * s)) for y in range(n * s))
+open(sys.argv[2], "wb").write(b"P5 %d %d 255\n" % (n * s, n * s) + b"".join(rows))
+EOP
+[ "$(zbarimg --raw -q "$WORK/qr.pgm" 2>/dev/null)" = "$(jq -r .url "$WORK/code.json")" ] ||
+	fail "the QR code reads as '$(zbarimg --raw -q "$WORK/qr.pgm" 2>&1)', not the URL"
 python3 - "$WORK/code.json" <<'EOP' || fail "expiry (above)"
 import json, sys, time
 j = json.load(open(sys.argv[1]))
