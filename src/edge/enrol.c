@@ -329,6 +329,29 @@ static int write_config(const char *path, const char *text, size_t len,
 	return 0;
 }
 
+/* A key made by root (the installer runs --enrol as root: the packaged
+ * configuration is root's) belongs to the owner of its folder, the
+ * service's user (/var/lib/firelane/edge), who must read it. */
+static void key_owner(const char *key_file)
+{
+	char dir[FL_PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (geteuid() != 0)
+		return;
+	snprintf(dir, sizeof(dir), "%s", key_file);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (stat(dir, &st) == 0 && (st.st_uid || st.st_gid))
+		(void)!chown(key_file, st.st_uid, st.st_gid);
+}
+
 /* ---- the enrolment ---------------------------------------------------------------------- */
 
 int edge_enrol(const edge_enrol_args *a, char *err, size_t errlen)
@@ -362,8 +385,10 @@ int edge_enrol(const edge_enrol_args *a, char *err, size_t errlen)
 	}
 	fl_key_public_b64(&key, b64, sizeof(b64));
 	fl_key_wipe(&key);
-	if (created)
+	if (created) {
+		key_owner(key_file);
 		fprintf(a->out, "created the device key %s\n", key_file);
+	}
 	j = json_pack("{s:s,s:s}", "code", a->code, "public_key", b64);
 	req = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
