@@ -12,13 +12,16 @@
 #     the hub's self-signed certificate without --ca or with another CA
 #     (the config file and the code untouched; the device key is made
 #     and kept); a wrong code is refused as unknown;
+#   - a broker that does not take the account (the plugin's manager
+#     disabled) makes the hub answer 503 and give the code back;
 #   - with --ca it enrols: the config (the scene's, with its device: in
 #     flow style and an operator's comment) gets the device id and site,
 #     the broker, a fresh account and the hub key; the comment and the
 #     cameras are kept; the file loads (--check-config) and is not
 #     world-readable; the store has the device with the edge's key, the
 #     code used by that key, the audit device_enrol;
-#   - the broker takes the new account (and not a wrong password), the
+#   - the broker takes the new account (and not a wrong password), which
+#     cannot make accounts itself (nor can the password file's); the
 #     edge started from the written config publishes with it, the hub
 #     verifies its signed messages: the scene's alarm is stored for the
 #     enrolled device and site, nothing quarantined;
@@ -38,7 +41,7 @@ BASE=https://127.0.0.1:$NPORT
 scene $SCENARIO
 BROKER_DYNSEC=1 broker_start
 web_hub_conf "$WORK/hub.yaml" "public_url: $BASE
-enrol: {$BROKER_ADMIN_AUTH, code_ttl_s: 600}"
+enrol: {$BROKER_ADMIN_AUTH, code_ttl_s: 600, broker_timeout_s: 3}"
 echo 'pw-root' | "$HUB" --config "$WORK/hub.yaml" --add-user root --role admin >"$WORK/cli.log" 2>&1 ||
 	fail "--add-user: $(cat "$WORK/cli.log")"
 HUB_PUB=$(hub_key "$WORK/hub.yaml")
@@ -123,6 +126,36 @@ grep -q "does not know this code" "$WORK/enrol.err" || fail "wrong code: $(cat "
 unchanged "a wrong code"
 [ "$(enrol --enrol 127.0.0.1:1 "$CODE")" = 2 ] || fail "no scheme accepted"
 
+# the broker does not take the account (its account manager disabled):
+# 503 with the reason, the code given back, the device's file untouched
+mosquitto_ctrl -h 127.0.0.1 -p "$PORT" -u "$BROKER_ADMIN" -P "$(broker_pw "$BROKER_ADMIN")" \
+	dynsec disableClient "$BROKER_ADMIN" >"$WORK/ctrl.log" 2>&1 || fail "disableClient: $(cat "$WORK/ctrl.log")"
+[ "$(enrol --enrol "$BASE" "$CODE" --ca "$WORK/tls/hub.crt")" = 1 ] || fail "enrolled without a broker account"
+grep -q "the hub refused the enrolment: the broker's dynamic security plugin did not answer" "$WORK/enrol.err" ||
+	fail "no broker: $(cat "$WORK/enrol.err")"
+unchanged "a broker that does not take the account"
+# another account cannot enable it again (mosquitto_ctrl says "Not
+# authorized", with exit status 0)
+mosquitto_ctrl -h 127.0.0.1 -p "$PORT" -u watch -P "$(broker_pw watch)" dynsec enableClient "$BROKER_ADMIN" \
+	>"$WORK/ctrl.log" 2>&1 || true
+grep -q "Not authorized" "$WORK/ctrl.log" || fail "an account of the password file changed the plugin: $(cat "$WORK/ctrl.log")"
+# the plugin's own file, as an operator who lost the manager's access would
+python3 - "$WORK/dynsec/dynsec.json" <<'EOP' || fail "cannot enable the manager again"
+import json, sys
+j = json.load(open(sys.argv[1]))
+for c in j["clients"]:
+    c.pop("disabled", None)
+json.dump(j, open(sys.argv[1], "w"))
+EOP
+n=$(grep -c "mqtt: connected$" "$WORK/hub.log" || true)
+broker_stop
+BROKER_DYNSEC=1 broker_start
+for _ in $(seq 300); do
+	[ "$(grep -c "mqtt: connected$" "$WORK/hub.log" || true)" -gt "$n" ] && break
+	sleep 0.1
+done
+[ "$(grep -c "mqtt: connected$" "$WORK/hub.log" || true)" -gt "$n" ] || fail "the hub did not reconnect"
+
 # ---- the enrolment -----------------------------------------------------------------------
 LOWER=$(echo "${CODE:0:4}-${CODE:4}" | tr 'A-Z' 'a-z') # as an installer may type it
 [ "$(enrol --enrol "$BASE/" "$LOWER" --ca "$WORK/tls/hub.crt")" = 0 ] ||
@@ -156,6 +189,12 @@ mosquitto_sub -h 127.0.0.1 -p "$PORT" -u gate-7 -P "$PW" -t firelane/enrol-site/
 	>/dev/null 2>"$WORK/sub-pw.log" || fail "the broker refuses the new account: $(cat "$WORK/sub-pw.log")"
 mosquitto_sub -h 127.0.0.1 -p "$PORT" -u gate-7 -P wrong -t firelane/enrol-site/gate-7/receipt -E -W 5 \
 	>/dev/null 2>&1 && fail "the broker takes gate-7 with a wrong password"
+
+# the device's account cannot make accounts
+mosquitto_ctrl -h 127.0.0.1 -p "$PORT" -u gate-7 -P "$PW" dynsec createClient evil -p evil \
+	>"$WORK/ctrl.log" 2>&1 || true
+grep -q "Not authorized" "$WORK/ctrl.log" || fail "a device's account changed the plugin: $(cat "$WORK/ctrl.log")"
+grep -q '"evil"' "$WORK/dynsec/dynsec.json" && fail "a device's account made an account"
 
 # the edge from the written config: its alarm reaches the hub, verified
 edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$CONF" -v
