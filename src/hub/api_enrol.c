@@ -158,6 +158,7 @@ void api__enrol_redeem(hub_api *a, const hub_req *q, hub_resp *r)
 	const char *addr = q->addr ? q->addr : "?";
 	char *f[2] = { NULL, NULL }, code[HUB_ENROL_CODE_LEN + 1], hash[65];
 	char device[128], site[300], err[512], pw[48], detail[512];
+	unsigned char pk[32];
 	json_t *ans;
 	int wait, rc;
 
@@ -182,6 +183,13 @@ void api__enrol_redeem(hub_api *a, const hub_req *q, hub_resp *r)
 	if (hub_json_fields(q->body, q->body_len, names, 2, f) || !f[0] ||
 	    !f[1]) {
 		api__error(r, 400, "expected {\"code\", \"public_key\"}");
+		goto out;
+	}
+	/* the key first: a request with a bad key learns nothing of the
+	 * code (no oracle outside the throttle) */
+	if (fl_key_public_from_b64(f[1], pk)) {
+		api__error(r, 400,
+			   "public_key: not a base64 Ed25519 public key");
 		goto out;
 	}
 	if (hub_enrol_code_norm(f[0], code)) {

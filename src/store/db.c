@@ -129,12 +129,12 @@ int fl__db_enrol_check(const char *device, const char *site,
 	unsigned char pk[64];
 	size_t pklen = 0;
 
-	if (!fl_id_valid(device, FL_ID_MAX)) {
+	if (device && !fl_id_valid(device, FL_ID_MAX)) {
 		fl_seterr(err, errlen,
 			  "device id: 1-63 characters of A-Z a-z 0-9 _ . -");
 		return FL_EINVAL;
 	}
-	if (!site || !*site || strlen(site) > 256) {
+	if (site && (!*site || strlen(site) > 256)) {
 		fl_seterr(err, errlen, "site: 1-256 bytes");
 		return FL_EINVAL;
 	}
@@ -155,7 +155,7 @@ int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
 {
 	int r;
 
-	if (!db || !public_key_b64)
+	if (!db || !device || !site || !public_key_b64)
 		return FL_EINVAL;
 	if ((r = fl__db_enrol_check(device, site, public_key_b64, err, errlen)))
 		return r;

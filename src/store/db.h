@@ -73,9 +73,10 @@ int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
  * fl_db_enrol_redeem: uses the code at now for public_key_b64: in one
  * transaction the code is marked used (by that key) and the device
  * enrolled as fl_db_device_enrol does; device and site get what the code
- * was for. FL_ENOENT: no such code; FL_EEXIST: used already; FL_ERANGE:
- * expired; FL_EINVAL: a bad key (reason in err). The code stays unused
- * on any error.
+ * was for. FL_EINVAL: a bad key (checked before the code, so it says
+ * nothing of the code); FL_ENOENT: no such code; FL_EEXIST: used already;
+ * FL_ERANGE: expired (reason in err). The code stays unused on any
+ * error.
  *
  * fl_db_enrol_release: a redeemed code unused again, for when what had to
  * follow the enrolment failed (the broker account): the installer may try

@@ -40,9 +40,9 @@ struct fl_db {
 		return r_;                                                     \
 	} while (0)
 
-/* A device's enrolment as fl_db_device_enrol checks it (public_key_b64
- * NULL: the device and site only): 0, or FL_EINVAL with the reason in
- * err. */
+/* A device's enrolment as fl_db_device_enrol checks it, each of device,
+ * site and public_key_b64 that is not NULL: 0, or FL_EINVAL with the
+ * reason in err. */
 int fl__db_enrol_check(const char *device, const char *site,
 		       const char *public_key_b64, char *err, size_t errlen);
 

@@ -23,7 +23,8 @@ int fl_db_enrol_code_add(fl_db *db, const char *code_hash, const char *device,
 {
 	int r;
 
-	if (!db || !code_hash || !isfinite(now) || !(expires > now))
+	if (!db || !code_hash || !device || !site || !isfinite(now) ||
+	    !(expires > now))
 		return FL_EINVAL;
 	if ((r = fl__db_enrol_check(device, site, NULL, err, errlen)))
 		return r;
@@ -47,6 +48,11 @@ int fl_db_enrol_redeem(fl_db *db, const char *code_hash,
 	if (!db || !code_hash || !devlen || !sitelen)
 		return FL_EINVAL;
 	device[0] = site[0] = '\0';
+	/* the key before the code: a bad key learns nothing of the code */
+	if (!public_key_b64)
+		return FL_EINVAL;
+	if ((r = fl__db_enrol_check(NULL, NULL, public_key_b64, err, errlen)))
+		return r;
 	pthread_mutex_lock(&db->mu);
 	r = db->ops->tx_begin(db->be);
 	if (!r)
@@ -61,11 +67,8 @@ int fl_db_enrol_redeem(fl_db *db, const char *code_hash,
 		fl_seterr(err, errlen, "the enrolment code has expired");
 		r = FL_ERANGE;
 	}
-	if (!r)
-		r = public_key_b64
-			    ? fl__db_enrol_check(device, site, public_key_b64,
-						 err, errlen)
-			    : FL_EINVAL;
+	if (!r) /* the stored device and site, as an enrolment checks them */
+		r = fl__db_enrol_check(device, site, NULL, err, errlen);
 	/* a second request with the same code between our read and this
 	 * write changes no row: used */
 	if (!r && (r = db->ops->enrol_use(db->be, code_hash, now,

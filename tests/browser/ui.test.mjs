@@ -206,6 +206,24 @@ async function chinese(browser) {
 	await zp.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
 	check((await zp.textContent('#nav a[data-nav=incidents]')) === '事件', 'the switch back to Chinese');
 	await zp.context().close();
+
+	step = 'Chinese: adding a device by code';
+	const za = await newPage(browser, { locale: 'zh-CN', timezoneId: 'America/New_York' });
+	await login(za, ADMIN, '/admin');
+	await za.waitForSelector('#add-device');
+	check((await za.textContent('#add-device h3')) === '添加设备（一次性登记码）', 'zh: the add-device heading');
+	await za.fill('#add-device input[name=device]', 'zh-gate');
+	await za.fill('#add-device input[name=site]', SITE);
+	await za.click('#add-device button[type=submit]');
+	await za.waitForSelector('#enrol-code[data-device="zh-gate"]');
+	await imagesLoaded(za, '#enrol-qr');
+	const said = await za.textContent('#enrol-code');
+	for (const w of ['zh-gate', '的登记码', '仅可使用一次']) check(said.includes(w), `zh: the code box lacks "${w}": ${said}`);
+	await shot(za, 'zh-07-admin-enrol-code');
+	za.once('dialog', (d) => d.accept());
+	await za.click('#enrol-codes tr[data-device="zh-gate"] button');
+	await za.waitForSelector('#enrol-codes tr[data-device="zh-gate"]', { state: 'detached' });
+	await za.context().close();
 }
 
 async function main() {

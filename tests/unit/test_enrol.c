@@ -198,6 +198,11 @@ static void test_store(void)
 	CHECK_EQ_INT(fl_db_enrol_redeem(db, "nope", pk, 1500, dev, sizeof(dev),
 					site, sizeof(site), err, sizeof(err)),
 		     FL_ENOENT);
+	/* a bad key says nothing of the code: the same for none */
+	CHECK_EQ_INT(fl_db_enrol_redeem(db, "nope", "bad key", 1500, dev,
+					sizeof(dev), site, sizeof(site), err,
+					sizeof(err)),
+		     FL_EINVAL);
 	CHECK_EQ_INT(fl_db_enrol_redeem(db, "h1", "bad key", 1500, dev,
 					sizeof(dev), site, sizeof(site), err,
 					sizeof(err)),
