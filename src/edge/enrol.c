@@ -354,8 +354,24 @@ static void key_owner(const char *key_file)
 
 /* ---- the enrolment ---------------------------------------------------------------------- */
 
-int edge_enrol(const edge_enrol_args *a, char *err, size_t errlen)
+int edge_enrol_uri(const char *uri, char *url, size_t urllen, char *code,
+		   size_t codelen)
 {
+	const char *p = uri + strlen(EDGE_ENROL_SCHEME), *q;
+
+	if (strncmp(uri, EDGE_ENROL_SCHEME, strlen(EDGE_ENROL_SCHEME)) ||
+	    !(q = strstr(p, "?code=")) || !q[6] || (size_t)(q - p) >= urllen ||
+	    strlen(q + 6) >= codelen)
+		return FL_EINVAL;
+	snprintf(url, urllen, "%.*s", (int)(q - p), p);
+	snprintf(code, codelen, "%s", q + 6);
+	return 0;
+}
+
+int edge_enrol(const edge_enrol_args *args, char *err, size_t errlen)
+{
+	edge_enrol_args uri_args = *args, *a = &uri_args;
+	char uri_url[1024], uri_code[64];
 	char key_file[FL_PATH_MAX], b64[FL_KEY_B64_LEN], url[2048];
 	char *text = NULL, *req = NULL, *out = NULL;
 	size_t len = 0, outlen = 0;
@@ -366,6 +382,24 @@ int edge_enrol(const edge_enrol_args *a, char *err, size_t errlen)
 	int created = 0, rc = 2;
 	json_t *j;
 
+	/* the QR code's text instead of HUB_URL CODE */
+	if (!strncmp(a->hub_url, EDGE_ENROL_SCHEME, strlen(EDGE_ENROL_SCHEME))) {
+		if (edge_enrol_uri(a->hub_url, uri_url, sizeof(uri_url),
+				   uri_code, sizeof(uri_code))) {
+			fl_seterr(err, errlen,
+				  "%s: expected " EDGE_ENROL_SCHEME
+				  "HUB_URL?code=CODE",
+				  a->hub_url);
+			return 2;
+		}
+		a->hub_url = uri_url;
+		if (!a->code)
+			a->code = uri_code;
+	}
+	if (!a->code) {
+		fl_seterr(err, errlen, "no code: --enrol HUB_URL CODE");
+		return 2;
+	}
 	if (strncmp(a->hub_url, "https://", 8) &&
 	    !(a->insecure && !strncmp(a->hub_url, "http://", 7))) {
 		fl_seterr(err, errlen,

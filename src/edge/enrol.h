@@ -28,17 +28,26 @@ typedef struct edge_enrol_answer {
 int edge_enrol_answer_parse(const char *json, size_t len, edge_enrol_answer *a,
 			    char *err, size_t errlen);
 
+/* The QR code's text: firelane-enrol:HUB_URL?code=CODE. */
+#define EDGE_ENROL_SCHEME "firelane-enrol:"
+
+/* Splits a QR code's text into the hub's URL and the code: 0, or
+ * FL_EINVAL when it is not one (or does not fit the buffers). */
+int edge_enrol_uri(const char *uri, char *url, size_t urllen, char *code,
+		   size_t codelen);
+
 typedef struct edge_enrol_args {
-	const char *config; /* the configuration file to complete */
-	const char *hub_url;
-	const char *code;
-	const char *ca; /* CA file for the hub's certificate, or NULL */
-	int insecure;   /* plain HTTP and unverified certificates allowed */
-	FILE *out;      /* what was done, for a person */
+	const char *config;  /* the configuration file to complete */
+	const char *hub_url; /* or the QR code's text (EDGE_ENROL_SCHEME) */
+	const char *code;    /* NULL: the one in hub_url's QR code text */
+	const char *ca;      /* CA file for the hub's certificate, or NULL */
+	int insecure; /* plain HTTP and unverified certificates allowed */
+	FILE *out;    /* what was done, for a person */
 } edge_enrol_args;
 
 /*
- * The whole enrolment: the device key (device.key_file, created if
+ * The whole enrolment (a->hub_url may be the QR code's text, which then
+ * gives the code too): the device key (device.key_file, created if
  * absent), POST HUB_URL/api/enrol with the code and the public key over
  * HTTPS (certificate verified against the system's CAs or a->ca), then
  * the answer written into the configuration file atomically (device.id,

@@ -90,6 +90,7 @@ static void usage(FILE *f)
 	      "  --evidence-dir DIR      write evidence bundles here (overrides evidence.dir)\n"
 	      "  --print-public-key      print the device's public key (base64; created if missing)\n"
 	      "  --enrol HUB_URL CODE    enrol at the hub with a one-time code; writes the config\n"
+	      "                          (or --enrol firelane-enrol:HUB_URL?code=CODE, the QR code)\n"
 	      "  --ca FILE               --enrol: the CA of the hub's certificate\n"
 	      "  --insecure              --enrol: allow http:// and an unverified certificate\n"
 	      "  --sample-config         print a commented sample configuration\n"
@@ -299,7 +300,9 @@ static int parse_args(int argc, char **argv, struct cli *o)
 	if (o->enrol.hub_url && optind < argc) /* the CODE */
 		o->enrol.code = argv[optind++];
 	if (!o->config || optind < argc ||
-	    (o->enrol.hub_url && !o->enrol.code)) {
+	    (o->enrol.hub_url && !o->enrol.code &&
+	     strncmp(o->enrol.hub_url, EDGE_ENROL_SCHEME,
+		     strlen(EDGE_ENROL_SCHEME)))) {
 		usage(stderr);
 		return 2;
 	}

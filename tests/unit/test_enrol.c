@@ -269,6 +269,32 @@ static void test_answer(void)
 	edge_enrol_answer a;
 	char err[256];
 
+	{
+		char url[64], code[16];
+
+		CHECK_EQ_INT(edge_enrol_uri("firelane-enrol:https://h.example/"
+					    "x?code=ACDEFGHJ",
+					    url, sizeof(url), code,
+					    sizeof(code)),
+			     0);
+		CHECK_STREQ(url, "https://h.example/x");
+		CHECK_STREQ(code, "ACDEFGHJ");
+		CHECK_EQ_INT(edge_enrol_uri("https://h?code=A", url,
+					    sizeof(url), code, sizeof(code)),
+			     FL_EINVAL);
+		CHECK_EQ_INT(edge_enrol_uri("firelane-enrol:https://h?code=",
+					    url, sizeof(url), code,
+					    sizeof(code)),
+			     FL_EINVAL);
+		CHECK_EQ_INT(edge_enrol_uri("firelane-enrol:https://h", url,
+					    sizeof(url), code, sizeof(code)),
+			     FL_EINVAL);
+		CHECK_EQ_INT(edge_enrol_uri("firelane-enrol:https://h?code="
+					    "0123456789abcdef0",
+					    url, sizeof(url), code,
+					    sizeof(code)),
+			     FL_EINVAL);
+	}
 	CHECK_EQ_INT(edge_enrol_answer_parse(good, strlen(good), &a, err,
 					     sizeof(err)),
 		     0);
