@@ -344,10 +344,71 @@ static int set_one(struct lines *l, const fl_yaml_kv *kv)
 			return FL_ENOMEM;
 		free(l->v[j]);
 		l->v[j] = nl;
+		/* the old value's continuation lines (a block or multi-line
+		 * scalar, a flow collection over lines) go with it */
+		while (j + 1 < l->n && j + 1 < end && l->v[j + 1][0] &&
+		       indent_of(l->v[j + 1]) > col) {
+			lines_remove(l, j + 1);
+			end--;
+		}
 		return 0;
 	}
 	return lines_insertf(l, last + 1, "%*s%s: %s", (int)col, "", kv->key,
 			     kv->value);
+}
+
+/* The scalar at section.key of a parsed document, or NULL. */
+static const fl_node *value_at(const fl_node *doc, const char *section,
+			       const char *key)
+{
+	for (size_t i = 0; doc->kind == FL_NODE_MAP && i < doc->n; i++) {
+		const fl_node *m = doc->items[i];
+
+		if (strcmp(doc->keys[i], section) || m->kind != FL_NODE_MAP)
+			continue;
+		for (size_t k = 0; k < m->n; k++)
+			if (!strcmp(m->keys[k], key))
+				return m->items[k];
+	}
+	return NULL;
+}
+
+/* Whether the edited text says what was set: every key once, with its
+ * value. What lines cannot see (a quoted value over lines, a key twice,
+ * tabs) shows here, and is refused rather than written. */
+static int check_result(const char *out, size_t outlen, const char *name,
+			const fl_yaml_kv *kv, size_t n, char *err,
+			size_t errlen)
+{
+	fl_node *doc = fl_yaml_parse(out, outlen, name, err, errlen);
+	int r = doc ? 0 : FL_EFORMAT;
+
+	for (size_t k = 0; k < n && !r; k++) {
+		char *one = NULL;
+		fl_node *want = NULL;
+		const fl_node *got = value_at(doc, kv[k].section, kv[k].key);
+
+		if (asprintf(&one, "v: %s\n", kv[k].value) < 0) {
+			r = FL_ENOMEM;
+			break;
+		}
+		want = fl_yaml_parse(one, strlen(one), "value", NULL, 0);
+		if (!want || want->kind != FL_NODE_MAP || want->n != 1 ||
+		    want->items[0]->kind != FL_NODE_SCALAR || !got ||
+		    got->kind != FL_NODE_SCALAR ||
+		    strcmp(got->scalar, want->items[0]->scalar)) {
+			fl_seterr(err, errlen,
+				  "%s: cannot set %s.%s in this file (a value "
+				  "over several lines? a key twice?): write it "
+				  "on one line",
+				  name, kv[k].section, kv[k].key);
+			r = FL_EFORMAT;
+		}
+		fl_node_free(want);
+		free(one);
+	}
+	fl_node_free(doc);
+	return r;
 }
 
 int fl_yaml_set(const char *text, size_t len, const char *name,
@@ -415,6 +476,10 @@ int fl_yaml_set(const char *text, size_t len, const char *name,
 		total += m + 1;
 	}
 	buf[total] = '\0';
+	if ((r = check_result(buf, total, name, kv, n, err, errlen))) {
+		free(buf);
+		goto out;
+	}
 	*out = buf;
 	*outlen = total;
 out:

@@ -6,8 +6,8 @@
  * (src/hub/enrolcode.c). What must hold besides never crashing or
  * tripping a sanitizer:
  *   - an edited text is YAML again and has the values set (parsing it
- *     gives device.id and mqtt.port as written), and its lines that are
- *     not in the edited sections are the input's;
+ *     gives device.id, mqtt.port and mqtt.password as written; a text
+ *     where lines cannot do that is refused, never written wrong);
  *   - an answer taken has a valid device id, a port in 1..65535 and no
  *     newline in any string (nothing it says can add a line to a file);
  *   - a code taken is 8 characters of the alphabet.
@@ -67,21 +67,15 @@ static void edit(const char *text, size_t len)
 	if (fl_yaml_set(text, len, "f", kv, 3, &out, &outlen, err, sizeof(err)))
 		return;
 	CHECK(out && strlen(out) == outlen);
+	/* taken: the text is YAML and says exactly what was set */
 	doc = fl_yaml_parse(out, outlen, "f", err, sizeof(err));
-	/* the input was YAML with these sections as maps: so is the output,
-	 * unless a duplicate key or the like was there already */
-	if (doc) {
-		const char *id = value(doc, "device", "id");
-		const char *port = value(doc, "mqtt", "port");
-		const char *pw = value(doc, "mqtt", "password");
-
-		if (id)
-			CHECK(!strcmp(id, "gate-#7"));
-		if (port)
-			CHECK(!strcmp(port, "8883"));
-		if (pw)
-			CHECK(!strcmp(pw, "p: w # x"));
-	}
+	CHECK(doc != NULL);
+	CHECK(value(doc, "device", "id") &&
+	      !strcmp(value(doc, "device", "id"), "gate-#7"));
+	CHECK(value(doc, "mqtt", "port") &&
+	      !strcmp(value(doc, "mqtt", "port"), "8883"));
+	CHECK(value(doc, "mqtt", "password") &&
+	      !strcmp(value(doc, "mqtt", "password"), "p: w # x"));
 	fl_node_free(doc);
 	free(out);
 }

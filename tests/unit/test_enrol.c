@@ -93,6 +93,30 @@ static void test_yamledit(void)
 				 "  key_file: k.key\nmqtt: {host: h}\n");
 	free(out);
 
+	/* a value over several lines: a block scalar goes with its key; a
+	 * quoted one whose lines are not indented is refused */
+	{
+		const fl_yaml_kv pw[] = { { "mqtt", "password", "\"new\"" } };
+
+		out = set(
+			"mqtt:\n  password: |\n    old\n    lines\n  port: 1\n",
+			pw, 1);
+		if (CHECK_NOT_NULL(out))
+			CHECK_STREQ(out,
+				    "mqtt:\n  password: \"new\"\n  port: 1\n");
+		free(out);
+		/* (what the fuzzer found: YAML that lines cannot edit) */
+		static const char odd[] = "mqtt:\n  pSassword: 'ory}\nmts, "
+					  "a'#asels: []mqtt:\n  password: "
+					  "'ory}\nmts, a'#asels: [\n";
+
+		CHECK_EQ_INT(fl_yaml_set(odd, sizeof(odd) - 1, "t", pw, 1, &out,
+					 &len, err, sizeof(err)),
+			     FL_EFORMAT);
+		CHECK_MSG(strstr(err, "cannot set mqtt.password") != NULL, "%s",
+			  err);
+	}
+
 	/* not YAML, not a map, a section that is not a map, bad keys */
 	CHECK_EQ_INT(fl_yaml_set("a: [", 4, "t", flow, 1, &out, &len, err,
 				 sizeof(err)),
