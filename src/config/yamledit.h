@@ -8,7 +8,8 @@
  * values and nothing else changes. Only top-level sections holding
  * scalars are edited (device:, mqtt:). A section in block style keeps its
  * lines and their comments, the value of a key present is replaced in
- * place, a key absent is added at the end of its section, a section
+ * place (with its indented continuation lines, if it had any), a key
+ * absent is added at the end of its section, a section
  * absent is added at the end of the file. A section in flow style
  * (`device: {id: a, site: b}`) is rewritten in block style first (a flow
  * map holds no comments to lose).
@@ -32,9 +33,12 @@ typedef struct fl_yaml_kv {
 /*
  * The text (len bytes, not necessarily NUL-terminated) with the n keys of
  * kv set, into *out (malloc'd, NUL-terminated, *outlen bytes; the caller
- * frees). 0, or FL_EFORMAT (the text is not YAML, or a section to edit is
- * not a map: "name:line: reason" in err), FL_EINVAL (a section or key that
- * is not a plain name), FL_ENOMEM.
+ * frees). The result is parsed again before it is handed out: every key
+ * set reads back as its value, or nothing is. 0, or FL_EFORMAT (the text
+ * is not YAML, a section to edit is not a map, or a key cannot be set by
+ * lines, e.g. a quoted value over lines that are not indented: the reason
+ * in err), FL_EINVAL (a section or key that is not a plain name, a value
+ * with a newline), FL_ENOMEM.
  */
 int fl_yaml_set(const char *text, size_t len, const char *name,
 		const fl_yaml_kv *kv, size_t n, char **out, size_t *outlen,
