@@ -297,12 +297,10 @@ static int parse_args(int argc, char **argv, struct cli *o)
 			return 2;
 		}
 	}
-	if (o->enrol.hub_url && optind < argc) /* the CODE */
+	/* --enrol's CODE (edge_enrol says when it is missing) */
+	if (o->enrol.hub_url && optind < argc)
 		o->enrol.code = argv[optind++];
-	if (!o->config || optind < argc ||
-	    (o->enrol.hub_url && !o->enrol.code &&
-	     strncmp(o->enrol.hub_url, EDGE_ENROL_SCHEME,
-		     strlen(EDGE_ENROL_SCHEME)))) {
+	if (!o->config || optind < argc) {
 		usage(stderr);
 		return 2;
 	}
