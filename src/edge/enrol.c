@@ -253,10 +253,9 @@ static int key_file_of(const char *path, const char *text, size_t len,
 	return rc;
 }
 
-/* The answer into the configuration text: the new text in *out. */
-static int complete(const edge_enrol_args *a, const edge_enrol_answer *ans,
-		    const char *text, size_t len, char **out, size_t *outlen,
-		    char *err, size_t errlen)
+int edge_enrol_config(const edge_enrol_args *a, const edge_enrol_answer *ans,
+		      const char *text, size_t len, char **out, size_t *outlen,
+		      char *err, size_t errlen)
 {
 	char dev[160], site[600], host[600], port[16], user[600], pw[600];
 	char key[160], ca[PATH_MAX + 8] = "\"\"", cap[PATH_MAX];
@@ -435,7 +434,7 @@ int edge_enrol(const edge_enrol_args *args, char *err, size_t errlen)
 	if (!req || post(a, url, req, &b, err, errlen) ||
 	    edge_enrol_answer_parse(b.p, b.n, &ans, err, errlen))
 		goto out;
-	if (complete(a, &ans, text, len, &out, &outlen, err, errlen) ||
+	if (edge_enrol_config(a, &ans, text, len, &out, &outlen, err, errlen) ||
 	    write_config(a->config, out, outlen, err, errlen))
 		goto out;
 	fprintf(a->out,

@@ -46,6 +46,18 @@ typedef struct edge_enrol_args {
 } edge_enrol_args;
 
 /*
+ * The answer written into the configuration text (len bytes of the file
+ * a->config; a->ca the --ca file or NULL): the new text in *out
+ * (malloc'd, *outlen bytes), which loads as a configuration. With TLS,
+ * mqtt.tls_ca is the text's own if it names one, else a->ca (absolute),
+ * else the system's CA bundle; without, "". 0, or 1 with the reason in
+ * err.
+ */
+int edge_enrol_config(const edge_enrol_args *a, const edge_enrol_answer *ans,
+		      const char *text, size_t len, char **out, size_t *outlen,
+		      char *err, size_t errlen);
+
+/*
  * The whole enrolment (a->hub_url may be the QR code's text, which then
  * gives the code too): the device key (device.key_file, created if
  * absent), POST HUB_URL/api/enrol with the code and the public key over

@@ -5,6 +5,7 @@
  * and the edge's reading of the hub's answer (src/edge/enrol.c).
  * enrol_code.sh runs the whole path with the real programs.
  */
+#include <limits.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "db.h"
 #include "enrol.h" /* the edge's */
 #include "enrolcode.h"
+#include "file.h"
 #include "fl.h"
 #include "sign.h"
 #include "test.h"
@@ -333,6 +335,86 @@ static void test_answer(void)
 			  "accepted: %s", bad[i]);
 }
 
+/* The packaged sample (docs/firelane.sample.yaml) completed by an answer,
+ * with and without TLS: it loads, says what the answer said, and keeps
+ * its comments. */
+static void test_config(void)
+{
+	static edge_enrol_answer ans = {
+		.device = "gate-7",
+		.site = "north",
+		.host = "b.example",
+		.port = 8883,
+		.tls = 1,
+		.username = "gate-7",
+		.password = "p\"w",
+		.hub_key = "11qYAYKxCrfVS/7TyWQHOg7hcvPapi"
+			   "MlrwIaaPcHURo="
+	};
+	const char *src = getenv("FL_SOURCE_DIR");
+	char path[1024], ca[1100], err[512], *text = NULL, *out = NULL;
+	edge_enrol_args a = { .config = "/etc/firelane/edge.yaml" };
+	fl_config *cfg = malloc(sizeof(*cfg));
+	size_t len = 0, outlen = 0;
+
+	if (!CHECK_NOT_NULL(src) || !CHECK_NOT_NULL(cfg))
+		goto out;
+	snprintf(path, sizeof(path), "%s/docs/firelane.sample.yaml", src);
+	if (!CHECK_MSG(fl_file_read(path, 1 << 20, &text, &len, err,
+				    sizeof(err)) == 0,
+		       "%s", err))
+		goto out;
+	/* TLS, no --ca: the system's CAs */
+	if (CHECK_EQ_INT(edge_enrol_config(&a, &ans, text, len, &out, &outlen,
+					   err, sizeof(err)),
+			 0) &&
+	    CHECK_MSG(fl_config_parse(cfg, out, outlen, a.config, err,
+				      sizeof(err)) == 0,
+		      "%s", err)) {
+		CHECK_STREQ(cfg->device_id, "gate-7");
+		CHECK_STREQ(cfg->site, "north");
+		CHECK_STREQ(cfg->mqtt.host, "b.example");
+		CHECK_EQ_INT(cfg->mqtt.port, 8883);
+		CHECK_STREQ(cfg->mqtt.username, "gate-7");
+		CHECK_STREQ(cfg->mqtt.password, "p\"w");
+		CHECK_STREQ(cfg->mqtt.hub_key, ans.hub_key);
+		CHECK_STREQ(cfg->mqtt.tls_ca,
+			    "/etc/ssl/certs/ca-certificates.crt");
+		CHECK(strstr(out, "  id: \"gate-7\"  # device id") != NULL);
+	}
+	free(out);
+	out = NULL;
+	/* TLS with --ca: that file, absolute */
+	snprintf(ca, sizeof(ca), "%s/docs/api.md", src);
+	a.ca = ca;
+	if (CHECK_EQ_INT(edge_enrol_config(&a, &ans, text, len, &out, &outlen,
+					   err, sizeof(err)),
+			 0) &&
+	    CHECK_EQ_INT(fl_config_parse(cfg, out, outlen, a.config, err,
+					 sizeof(err)),
+			 0)) {
+		char real[4096];
+
+		CHECK(realpath(ca, real) != NULL);
+		CHECK_STREQ(cfg->mqtt.tls_ca, real);
+	}
+	free(out);
+	out = NULL;
+	/* no TLS: none */
+	ans.tls = 0;
+	if (CHECK_EQ_INT(edge_enrol_config(&a, &ans, text, len, &out, &outlen,
+					   err, sizeof(err)),
+			 0) &&
+	    CHECK_EQ_INT(fl_config_parse(cfg, out, outlen, a.config, err,
+					 sizeof(err)),
+			 0))
+		CHECK_STREQ(cfg->mqtt.tls_ca, "");
+out:
+	free(out);
+	free(text);
+	free(cfg);
+}
+
 int main(void)
 {
 	CHECK(sodium_init() >= 0);
@@ -340,5 +422,6 @@ int main(void)
 	test_codes();
 	test_store();
 	test_answer();
+	test_config();
 	TEST_DONE();
 }
