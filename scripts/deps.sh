@@ -9,13 +9,16 @@ PKGS="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev
 libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 ffmpeg fonts-noto-cjk python3
 libpaho-mqtt-dev mosquitto mosquitto-clients libgpiod-dev libcurl4-openssl-dev
-libmicrohttpd-dev zlib1g-dev libicu-dev nginx chromium curl jq openssl procps
+libmicrohttpd-dev libqrencode-dev zlib1g-dev libicu-dev nginx chromium curl jq openssl procps
+zbar-tools
 systemd mmdebstrap groff-base file dpkg-dev"
 # make deb: CPack finds the programs with file and their libraries with
 # dpkg-shlibdeps (dpkg-dev); neither is in a minimal Debian. make
 # test-packages installs the packages into a fresh root (mmdebstrap) and
 # checks the units (systemd-analyze, in systemd); groff checks the man
 # pages (style.man). dpkg-deb, setpriv and unshare are essential.
+# libqrencode draws the enrolment code's QR code (the hub); zbarimg
+# (zbar-tools) reads it back in tests/integration/enrol_code.sh.
 # The plate reader's renderer (model/plates/render.py) draws test plates with
 # numpy, PIL and OpenCV's Python binding, in these Debian fonts.
 PKGS="$PKGS python3-numpy python3-pil python3-opencv fonts-opendin

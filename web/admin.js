@@ -2,10 +2,12 @@
 // device enrolment (id, site, the device's base64 Ed25519 public key, as
 // `firelane-edge --print-public-key` prints it), the quarantine (messages the
 // hub refused, with the reason) and the audit log. The same as the command
-// line's --add-user and --enrol-device (docs/hub.md), through the API.
+// line's --add-user and --enrol-device (docs/hub.md), through the API; and
+// adding a device by one-time code (enrol.js).
 
 import { api, el, field, select, table, query, fmtTime, setTitle, t, roleLabel } from './ui.js';
 import { render } from './app.js';
+import { enrolCodeSection } from './enrol.js';
 
 const LIMIT = 50;
 
@@ -95,12 +97,13 @@ function auditSection(a) {
 
 export async function adminPage(page) {
 	setTitle(t('Admin'));
-	const [users, q, a] = await Promise.all([
+	const [users, q, a, codes] = await Promise.all([
 		api('GET', '/api/users'),
 		api('GET', '/api/quarantine' + query({ limit: LIMIT })),
 		api('GET', '/api/audit' + query({ limit: LIMIT })),
+		api('GET', '/api/devices/enrol-codes'),
 	]);
 	page.append(el('h1', null, t('Administration')),
 		el('div.two', null, usersSection(users.users), enrolSection()),
-		quarantineSection(q), auditSection(a));
+		enrolCodeSection(codes.codes), quarantineSection(q), auditSection(a));
 }

@@ -6,6 +6,8 @@
  *   --sample-config         print a commented sample configuration
  *   --print-public-key      load (or create) the device key and print its
  *                           public half, base64
+ *   --enrol HUB_URL CODE    enrol at the hub with a one-time code and write
+ *                           what it answers into the configuration (enrol.c)
  *   --replay                run one camera on --source (or its configured
  *                           source) as fast as possible on video time,
  *                           writing events to --events-out (replay.c);
@@ -48,6 +50,7 @@
 #include "camera.h"
 #include "clock.h"
 #include "config.h"
+#include "enrol.h"
 #include "fl.h"
 #include "ids.h"
 #include "live.h"
@@ -86,6 +89,10 @@ static void usage(FILE *f)
 	      "                          with this option; live: device.state_dir)\n"
 	      "  --evidence-dir DIR      write evidence bundles here (overrides evidence.dir)\n"
 	      "  --print-public-key      print the device's public key (base64; created if missing)\n"
+	      "  --enrol HUB_URL CODE    enrol at the hub with a one-time code; writes the config\n"
+	      "                          (or --enrol firelane-enrol:HUB_URL?code=CODE, the QR code)\n"
+	      "  --ca FILE               --enrol: the CA of the hub's certificate\n"
+	      "  --insecure              --enrol: allow http:// and an unverified certificate\n"
 	      "  --sample-config         print a commented sample configuration\n"
 	      "  -v, --verbose           more log (repeat for debug)\n",
 	      f);
@@ -163,6 +170,7 @@ struct cli {
 	const char *config, *events_out, *stats_out, *camera, *capture;
 	const char *evidence_dir;
 	int check, replay, verbose, print_key, sample;
+	edge_enrol_args enrol; /* hub_url set: --enrol */
 	edge_opts opts;
 };
 
@@ -189,6 +197,9 @@ static int parse_args(int argc, char **argv, struct cli *o)
 		{ "sample-config", no_argument, NULL, 'P' },
 		{ "evidence-dir", required_argument, NULL, 'E' },
 		{ "print-public-key", no_argument, NULL, 'K' },
+		{ "enrol", required_argument, NULL, 'N' },
+		{ "ca", required_argument, NULL, 'A' },
+		{ "insecure", no_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -266,6 +277,15 @@ static int parse_args(int argc, char **argv, struct cli *o)
 		case 'K':
 			o->print_key = 1;
 			break;
+		case 'N':
+			o->enrol.hub_url = optarg;
+			break;
+		case 'A':
+			o->enrol.ca = optarg;
+			break;
+		case 'I':
+			o->enrol.insecure = 1;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -277,6 +297,9 @@ static int parse_args(int argc, char **argv, struct cli *o)
 			return 2;
 		}
 	}
+	/* --enrol's CODE (edge_enrol says when it is missing) */
+	if (o->enrol.hub_url && optind < argc)
+		o->enrol.code = argv[optind++];
 	if (!o->config || optind < argc) {
 		usage(stderr);
 		return 2;
@@ -316,6 +339,14 @@ int main(int argc, char **argv)
 	}
 	fl_log_set(fl_log_stderr, FL_LOG_WARN + o.verbose,
 		   (void *)"firelane-edge");
+	if (o.enrol.hub_url) { /* before the load: the file may lack an id */
+		o.enrol.config = o.config;
+		o.enrol.out = stdout;
+		rc = edge_enrol(&o.enrol, err, sizeof(err));
+		if (rc)
+			fprintf(stderr, "firelane-edge: --enrol: %s\n", err);
+		return rc;
+	}
 	if (fl_config_load(&cfg, o.config, err, sizeof(err)) < 0) {
 		fprintf(stderr, "firelane-edge: %s\n", err);
 		return 2;

@@ -11,15 +11,16 @@
  * them); api.c knows nothing of libmicrohttpd (http.c does).
  *
  * Changes (POST, DELETE) need the session's CSRF token in X-CSRF-Token,
- * compared in constant time; login is the one exception (it has no
- * session yet, api_roles.c). The session cookie is HttpOnly and
+ * compared in constant time; login and a device's enrolment are the
+ * exceptions (no session yet: api_roles.c, api_enrol.c). The session cookie is HttpOnly and
  * SameSite=Strict.
  *
  * A session is checked against the store on every request: a user deleted
  * elsewhere (another worker, --delete-user) loses it at once.
  *
  * Audit: login (ok or failed), incident_view, evidence_view (once per file
- * per session), export, user_add, user_delete, device_enrol; outcomes are
+ * per session), export, user_add, user_delete, device_enrol,
+ * enrol_code, enrol_code_revoke; outcomes are
  * audited by the store in the same transaction (fl_db_outcome_set).
  * Passwords and session ids never reach the log or the audit.
  */
@@ -235,8 +236,8 @@ static int segments(const char *p, char seg[3][256])
  * a user name: the handler checks it). admin: only admins (403 for the
  * others). A path that matches with another method answers 405. Checks
  * that depend on the thing (an incident's site: 404 before 403) are the
- * handler's. POST /api/login is answered before this table: it is the one
- * route without a session or CSRF token.
+ * handler's. POST /api/login and POST /api/enrol are answered before this
+ * table: they are the routes without a session or CSRF token.
  */
 typedef void (*route_fn)(hub_api *a, const hub_session_info *s, const char *id,
 			 const hub_req *q, hub_resp *r);
@@ -264,6 +265,9 @@ static const struct route {
 	{ "GET", "devices", 0, api__devices },
 	{ "GET", "hub", 0, api__hub },
 	{ "POST", "devices", 1, api__enrol },
+	{ "POST", "devices/enrol-codes", 1, api__enrol_code_add },
+	{ "GET", "devices/enrol-codes", 1, api__enrol_codes },
+	{ "DELETE", "devices/enrol-codes/*", 1, api__enrol_code_revoke },
 	{ "GET", "users", 1, api__users },
 	{ "POST", "users", 1, api__user_add },
 	{ "DELETE", "users", 1, api__user_delete }, /* ?name=, any name */
@@ -324,6 +328,13 @@ static void api(hub_api *a, const hub_session_info *s, const hub_req *q,
 			api__error(r, 405, "use POST");
 		else
 			api__login(a, q, r);
+		return;
+	}
+	if (!strcmp(path, "enrol")) { /* a device: the code is its credential */
+		if (!api__is(q, "POST"))
+			api__error(r, 405, "use POST");
+		else
+			api__enrol_redeem(a, q, r);
 		return;
 	}
 	if (!s) {

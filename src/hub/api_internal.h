@@ -13,6 +13,8 @@
  *   api_locale.c     the web UI's language and time zone
  *   api_stills.c     the alarm still: the list's thumbnail, the alerts'
  *                    picture behind a signed link
+ *   api_enrol.c      enrolment by one-time code: the admin's codes, the
+ *                    device's POST /api/enrol
  */
 #ifndef FL_HUB_API_INTERNAL_H
 #define FL_HUB_API_INTERNAL_H
@@ -91,6 +93,19 @@ void api__locale(hub_api *a, const hub_req *q, hub_resp *r);
 void api__picture(hub_api *a, const char *id, const char *file,
 		  const hub_req *q, hub_resp *r);
 
+/* The login throttle (api_roles.c, session.h), also the enrolment's:
+ * the seconds user (a name, or a pseudo-name of its own such as the
+ * enrolment's) must wait before trying again from addr, or 0; and one
+ * more failure of user and of addr. */
+int api__throttle_wait(hub_api *a, const char *user, const char *addr,
+		       double now);
+void api__throttle_fail(hub_api *a, const char *user, const char *addr,
+			double now);
+
+/* POST /api/enrol (api_enrol.c): a device enrols itself with a one-time
+ * code; no session (the code is the credential), throttled like login. */
+void api__enrol_redeem(hub_api *a, const hub_req *q, hub_resp *r);
+
 /* POST /api/login: the one route without a session. */
 void api__login(hub_api *a, const hub_req *q, hub_resp *r);
 
@@ -141,6 +156,15 @@ void api__hub(hub_api *a, const hub_session_info *s, const char *id,
 	      const hub_req *q, hub_resp *r);
 void api__enrol(hub_api *a, const hub_session_info *s, const char *id,
 		const hub_req *q, hub_resp *r);
+/* ---- api_enrol.c: the admin's enrolment codes ------------------------------ */
+/* POST: a new code {device, site} -> {code, expires, url, qr_svg, ...};
+ * GET: the pending codes; DELETE .../ID: one revoked. */
+void api__enrol_code_add(hub_api *a, const hub_session_info *s, const char *id,
+			 const hub_req *q, hub_resp *r);
+void api__enrol_codes(hub_api *a, const hub_session_info *s, const char *id,
+		      const hub_req *q, hub_resp *r);
+void api__enrol_code_revoke(hub_api *a, const hub_session_info *s,
+			    const char *id, const hub_req *q, hub_resp *r);
 void api__user_add(hub_api *a, const hub_session_info *s, const char *id,
 		   const hub_req *q, hub_resp *r);
 void api__user_delete(hub_api *a, const hub_session_info *s, const char *name,

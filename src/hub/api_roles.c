@@ -121,8 +121,8 @@ void api__session_answer(hub_api *a, const hub_session_info *s, hub_resp *r)
 /* The seconds user must wait before trying from addr (the longer of its
  * (user, address) wait and the address's), or 0. A store that cannot say
  * refuses nobody: the throttle is no reason to lock everyone out. */
-static int login_wait(hub_api *a, const char *user, const char *addr,
-		      double now)
+int api__throttle_wait(hub_api *a, const char *user, const char *addr,
+		       double now)
 {
 	int n = 0, m = 0;
 	double last = 0, alast = 0;
@@ -134,6 +134,13 @@ static int login_wait(hub_api *a, const char *user, const char *addr,
 				     HUB_LOGIN_FORGET_S),
 		      hub_login_wait(m, alast, now, HUB_LOGIN_ADDR_FREE,
 				     HUB_LOGIN_ADDR_FORGET_S));
+}
+
+void api__throttle_fail(hub_api *a, const char *user, const char *addr,
+			double now)
+{
+	fl_db_login_fail(a->db, user, addr, now, HUB_LOGIN_FORGET_S);
+	fl_db_login_fail(a->db, "", addr, now, HUB_LOGIN_ADDR_FORGET_S);
 }
 
 void api__login(hub_api *a, const hub_req *q, hub_resp *r)
@@ -172,7 +179,7 @@ void api__login(hub_api *a, const hub_req *q, hub_resp *r)
 	/* no user's name is longer (username.h): a longer one is cut so an
 	 * attacker's names fill no disk */
 	snprintf(user, sizeof(user), "%s", f[0]);
-	wait = login_wait(a, user, addr, q->now);
+	wait = api__throttle_wait(a, user, addr, q->now);
 	if (wait > 0) {
 		api__header(r, "Retry-After", "%d", wait);
 		api__error(r, 429, "too many login attempts; try again later");
@@ -181,9 +188,7 @@ void api__login(hub_api *a, const hub_req *q, hub_resp *r)
 	if (fl_db_user_check(a->db, f[0], f[1], role, sizeof(role), sites,
 			     sizeof(sites)) ||
 	    fl_db_user_info(a->db, f[0], NULL, 0, NULL, 0, &created)) {
-		fl_db_login_fail(a->db, user, addr, q->now, HUB_LOGIN_FORGET_S);
-		fl_db_login_fail(a->db, "", addr, q->now,
-				 HUB_LOGIN_ADDR_FORGET_S);
+		api__throttle_fail(a, user, addr, q->now);
 		fl_db_audit(a->db, user, "login", addr, "failed", q->now);
 		fl_log(FL_LOG_INFO, TAG, "login failed from %s", addr);
 		api__error(r, 401, "wrong user name or password");

@@ -343,6 +343,57 @@ static const fl_section alerts_section = {
 	alerts_finish
 };
 
+static int enrol_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
+{
+	hub_enrol_conf *e = obj;
+
+	if (strcmp(e->mqtt_tls, "auto") && strcmp(e->mqtt_tls, "on") &&
+	    strcmp(e->mqtt_tls, "off"))
+		return fl_schema_fail(c, fl_schema_key_line(map, "mqtt_tls"),
+				      "enrol.mqtt_tls: expected auto, on or "
+				      "off");
+	if (!!e->admin_username[0] != !!e->admin_password[0])
+		return fl_schema_fail(c, map->line,
+				      "enrol.admin_username and "
+				      "admin_password go together");
+	return FL_OK;
+}
+
+static const fl_setting enrol_keys[] = {
+	NUM(hub_enrol_conf, code_ttl_s, T_NUM, 86400, 60, 2592000,
+	    "an enrolment code is valid this long after it was made (s)"),
+	STR(hub_enrol_conf, admin_username, T_TEXT, 0, "",
+	    "the broker account allowed to manage accounts (mosquitto's "
+	    "dynamic security plugin, $CONTROL/dynamic-security/v1): the "
+	    "hub makes each enrolled device's account with it; \"\" = no "
+	    "enrolment by code"),
+	STR(hub_enrol_conf, admin_password, T_TEXT, F_SECRET, "",
+	    "its password (shown as \"***\" by --check-config)"),
+	NUM(hub_enrol_conf, broker_timeout_s, T_NUM, 10, 1, 120,
+	    "the broker must confirm a new account within this (s)"),
+	STR(hub_enrol_conf, mqtt_host, T_TEXT, 0, "",
+	    "the broker's host as the devices reach it; \"\" = mqtt.host"),
+	NUM(hub_enrol_conf, mqtt_port, T_INT, 0, 0, 65535,
+	    "its port for the devices; 0 = mqtt.port"),
+	STR(hub_enrol_conf, mqtt_tls, T_TEXT, 0, "auto",
+	    "whether devices use TLS to the broker: auto (as the hub, "
+	    "mqtt.tls_ca), on or off"),
+};
+
+static const fl_section enrol_section = {
+	"enrol",
+	"Enrolment (`enrol`)",
+	"Enrolment by one-time code: an admin makes a code for a device in "
+	"the web UI, the device runs `firelane-edge --enrol HUB_URL CODE` "
+	"and gets its broker account, site and the hub key "
+	"(docs/security.md, \"Enrolment by code\"). Every key is optional.",
+	enrol_keys,
+	FL_ARRAY_SIZE(enrol_keys),
+	NO_OFF,
+	NO_OFF,
+	enrol_finish
+};
+
 static const fl_setting mqtt_keys[] = {
 	STR(hub_mqtt_conf, host, T_TEXT, 0, "", "broker host (required)"),
 	{ "port", T_INT, 0, offsetof(hub_mqtt_conf, port), 0, 0, 0,
@@ -506,6 +557,7 @@ static const fl_setting root_keys[] = {
 	    "commands and delivery receipts; \"\" = hub.key beside "
 	    "store.sqlite"),
 	MAP(hub_conf, "alerts", alerts, alerts_section, "alert routing"),
+	MAP(hub_conf, "enrol", enrol, enrol_section, "enrolment by code"),
 };
 
 static const fl_section root_section = {
@@ -521,8 +573,9 @@ static const fl_section root_section = {
 };
 
 static const fl_section *const doc_sections[] = {
-	&root_section,  &mqtt_section,   &http_section, &ui_section,
-	&store_section, &alerts_section, &site_section, &webhook_section
+	&root_section, &mqtt_section,    &http_section,
+	&ui_section,   &store_section,   &alerts_section,
+	&site_section, &webhook_section, &enrol_section
 };
 
 /* ---- loading, dump, sample, docs ----------------------------------------- */

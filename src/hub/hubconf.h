@@ -99,6 +99,20 @@ typedef struct hub_alerts_conf {
 	int nsites;
 } hub_alerts_conf;
 
+/* Enrolment by one-time code (docs/api.md, "Enrolment"). */
+typedef struct hub_enrol_conf {
+	double code_ttl_s; /* a code is valid this long */
+	/* the broker account that makes the devices' accounts (mosquitto's
+	 * dynamic security plugin); "" = no enrolment by code */
+	char admin_username[HUB_STR];
+	char admin_password[HUB_STR];
+	double broker_timeout_s; /* the broker's answer must come within */
+	/* what an enrolled device is told to connect to */
+	char mqtt_host[HUB_STR]; /* "" = mqtt.host */
+	int mqtt_port;           /* 0 = mqtt.port */
+	char mqtt_tls[8];        /* auto (as the hub: mqtt.tls_ca), on, off */
+} hub_enrol_conf;
+
 typedef struct hub_conf {
 	char path[HUB_PATH];
 	hub_mqtt_conf mqtt;
@@ -113,6 +127,7 @@ typedef struct hub_conf {
 	char evidence_dir[HUB_PATH];
 	char public_url[HUB_URL];
 	hub_alerts_conf alerts;
+	hub_enrol_conf enrol;
 	size_t max_payload;        /* bytes; larger messages are quarantined */
 	int quarantine_max;        /* rows kept in the quarantine table */
 	double incoming_max_age_s; /* an incomplete bundle is dropped after */

@@ -232,6 +232,25 @@ typedef struct fl__db_ops {
 	int (*users_rows)(void *be, json_t *rows);         /* name, role, sites,
 						      created; by name */
 
+	/* ---- enrolment codes, by the code's hash (hex SHA-256) ---- */
+	int (*enrol_add)(void *be, const char *hash, const char *device,
+			 const char *site, double created, double expires,
+			 const char *by);
+	/* used: NAN when unused */
+	int (*enrol_get)(void *be, const char *hash, char *device,
+			 size_t devlen, char *site, size_t sitelen,
+			 double *expires, double *used); /* ENOENT */
+	/* marks an unused code used; FL_ENOENT when none (or used) */
+	int (*enrol_use)(void *be, const char *hash, double wall,
+			 const char *pk_b64);
+	/* a used code unused again; FL_ENOENT when none */
+	int (*enrol_release)(void *be, const char *hash);
+	/* id, device, site, created, expires, created_by of the codes
+	 * neither used nor expired at now; newest first */
+	int (*enrol_rows)(void *be, double now, json_t *rows);
+	/* an unused code by its id; FL_ENOENT when none */
+	int (*enrol_delete)(void *be, long long id);
+
 	/* ---- login throttle: failed logins per (user, addr); user "" is an
 	 * address's failures under any name ---- */
 	int (*login_get)(void *be, const char *user, const char *addr,

@@ -123,33 +123,42 @@ int fl_db_batch_end(fl_db *db, int commit)
 	return r;
 }
 
-int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
+int fl__db_enrol_check(const char *device, const char *site,
 		       const char *public_key_b64, char *err, size_t errlen)
 {
 	unsigned char pk[64];
 	size_t pklen = 0;
-	int r;
 
-	if (!db)
-		return FL_EINVAL;
-	if (!fl_id_valid(device, FL_ID_MAX)) {
+	if (device && !fl_id_valid(device, FL_ID_MAX)) {
 		fl_seterr(err, errlen,
 			  "device id: 1-63 characters of A-Z a-z 0-9 _ . -");
 		return FL_EINVAL;
 	}
-	if (!site || !*site || strlen(site) > 256) {
+	if (site && (!*site || strlen(site) > 256)) {
 		fl_seterr(err, errlen, "site: 1-256 bytes");
 		return FL_EINVAL;
 	}
-	if (!public_key_b64 ||
-	    sodium_base642bin(pk, sizeof(pk), public_key_b64,
-			      strlen(public_key_b64), " \n", &pklen, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    pklen != 32) {
+	if (public_key_b64 &&
+	    (sodium_base642bin(pk, sizeof(pk), public_key_b64,
+			       strlen(public_key_b64), " \n", &pklen, NULL,
+			       sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	     pklen != 32)) {
 		fl_seterr(err, errlen,
 			  "public key: base64 of a 32-byte Ed25519 public key");
 		return FL_EINVAL;
 	}
+	return 0;
+}
+
+int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
+		       const char *public_key_b64, char *err, size_t errlen)
+{
+	int r;
+
+	if (!db || !device || !site || !public_key_b64)
+		return FL_EINVAL;
+	if ((r = fl__db_enrol_check(device, site, public_key_b64, err, errlen)))
+		return r;
 	pthread_mutex_lock(&db->mu);
 	r = db->ops->device_put(db->be, device, site, public_key_b64,
 				fl_wall_s());

@@ -61,6 +61,45 @@ int fl_db_batch_end(fl_db *db, int commit);
  * on bad input. */
 int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
 		       const char *public_key_b64, char *err, size_t errlen);
+/*
+ * One-time enrolment codes (docs/api.md, "Enrolment"). A code is stored as
+ * its hash only (code_hash: hex SHA-256 of the code, hub_enrol_hash); it
+ * enrols one device for one site, once, until it expires.
+ *
+ * fl_db_enrol_code_add: a new code for device (fl_id_valid) and site,
+ * created at now by user `by`, valid until expires. FL_EINVAL with a
+ * reason on bad input, FL_EEXIST when the hash is taken.
+ *
+ * fl_db_enrol_redeem: uses the code at now for public_key_b64: in one
+ * transaction the code is marked used (by that key) and the device
+ * enrolled as fl_db_device_enrol does; device and site get what the code
+ * was for. FL_EINVAL: a bad key (checked before the code, so it says
+ * nothing of the code); FL_ENOENT: no such code; FL_EEXIST: used already;
+ * FL_ERANGE: expired (reason in err). The code stays unused on any
+ * error.
+ *
+ * fl_db_enrol_release: a redeemed code unused again, for when what had to
+ * follow the enrolment failed (the broker account): the installer may try
+ * again with the same code. The device stays enrolled with the key (a new
+ * enrolment replaces it). FL_ENOENT when there is no such code.
+ *
+ * fl_db_enrol_codes_json: {"codes": [{id, device, site, created, expires,
+ * created_by}]}, the codes neither used nor expired at now, newest first
+ * (malloc'd; NULL when the store fails).
+ *
+ * fl_db_enrol_code_revoke: removes an unused code by its id; FL_ENOENT
+ * when there is none.
+ */
+int fl_db_enrol_code_add(fl_db *db, const char *code_hash, const char *device,
+			 const char *site, double now, double expires,
+			 const char *by, char *err, size_t errlen);
+int fl_db_enrol_redeem(fl_db *db, const char *code_hash,
+		       const char *public_key_b64, double now, char *device,
+		       size_t devlen, char *site, size_t sitelen, char *err,
+		       size_t errlen);
+int fl_db_enrol_release(fl_db *db, const char *code_hash);
+char *fl_db_enrol_codes_json(fl_db *db, double now);
+int fl_db_enrol_code_revoke(fl_db *db, long long id);
 /* 0 and the device's site and key (truncated to the buffers, always
  * terminated; either buffer may be NULL), or FL_ENOENT. */
 int fl_db_device_get(fl_db *db, const char *device, char *site, size_t sitelen,

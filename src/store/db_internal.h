@@ -9,6 +9,7 @@
  *   reports.c     report figures (counts, medians, repeats) as JSON
  *   fleet.c       camera health from camera events; the fleet as JSON
  *   admin.c       users, the quarantine and the audit trail as JSON
+ *   enrol.c       one-time enrolment codes
  *   rows.c        a row's values as JSON (shared with the backends)
  *   sqlite.c      the SQLite backend: SQL and row mapping (backend.h)
  */
@@ -38,6 +39,12 @@ struct fl_db {
 		pthread_mutex_unlock(&db->mu);                                 \
 		return r_;                                                     \
 	} while (0)
+
+/* A device's enrolment as fl_db_device_enrol checks it, each of device,
+ * site and public_key_b64 that is not NULL: 0, or FL_EINVAL with the
+ * reason in err. */
+int fl__db_enrol_check(const char *device, const char *site,
+		       const char *public_key_b64, char *err, size_t errlen);
 
 /* End the transaction begun for a change: committed when r is 0, else
  * rolled back; a failed commit becomes FL_EIO with the reason in err.

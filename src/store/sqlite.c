@@ -164,6 +164,21 @@ static const char *const MIGRATIONS[] = {
 	" imported_by TEXT,"
 	" PRIMARY KEY (site, plate));"
 	"CREATE INDEX residents_imported ON residents(imported);",
+	/* 11: the devices' configurations, versioned (device_configs) */
+	"",
+	/* 12: one-time enrolment codes (docs/api.md, "Enrolment"): the
+	 *     code's SHA-256 only, the device and site it enrols, when it
+	 *     expires, when it was used and by which public key */
+	"CREATE TABLE enrol_codes ("
+	" code_hash TEXT PRIMARY KEY,"
+	" device TEXT NOT NULL,"
+	" site TEXT NOT NULL,"
+	" created REAL NOT NULL,"
+	" expires REAL NOT NULL,"
+	" used REAL,"
+	" used_by_key TEXT,"
+	" created_by TEXT);"
+	"CREATE INDEX enrol_codes_expires ON enrol_codes(expires);",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -231,6 +246,12 @@ enum {
 	S_LOGIN_FAIL,
 	S_LOGIN_PRUNE,
 	S_LOGIN_RESET,
+	S_ENROL_ADD,
+	S_ENROL_GET,
+	S_ENROL_USE,
+	S_ENROL_LIST,
+	S_ENROL_DELETE,
+	S_ENROL_RELEASE,
 	S_AUDIT_ADD,
 	S_AUDIT_LIST,
 	S_AUDIT_COUNT,
@@ -488,6 +509,24 @@ static const char *const SQL[S_COUNT] = {
 			  " ORDER BY last DESC LIMIT -1 OFFSET ?2)",
 	[S_LOGIN_RESET] = "DELETE FROM login_failures WHERE user = ?1"
 			  " AND (?2 IS NULL OR addr = ?2)",
+	[S_ENROL_ADD] = "INSERT INTO enrol_codes (code_hash, device, site,"
+			" created, expires, created_by)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_ENROL_GET] = "SELECT device, site, expires, used FROM enrol_codes"
+			" WHERE code_hash = ?1",
+	/* only an unused code: a second use changes no row */
+	[S_ENROL_USE] = "UPDATE enrol_codes SET used = ?2, used_by_key = ?3"
+			" WHERE code_hash = ?1 AND used IS NULL",
+	/* the pending codes (not used, not expired at ?1): what the admin
+	 * page lists; the rowid names one for revoking */
+	[S_ENROL_LIST] = "SELECT rowid AS id, device, site, created, expires,"
+			 " created_by FROM enrol_codes"
+			 " WHERE used IS NULL AND expires > ?1"
+			 " ORDER BY created DESC",
+	[S_ENROL_DELETE] = "DELETE FROM enrol_codes WHERE rowid = ?1"
+			   " AND used IS NULL",
+	[S_ENROL_RELEASE] = "UPDATE enrol_codes SET used = NULL,"
+			    " used_by_key = NULL WHERE code_hash = ?1",
 	[S_AUDIT_ADD] = "INSERT INTO audit (user, action, object, detail, wall)"
 			" VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_AUDIT_LIST] =
@@ -1779,6 +1818,97 @@ static int be_users_rows(void *p, json_t *a)
 	return rows(b, stmt(b, S_USERS_LIST), a);
 }
 
+/* ---- enrolment codes -------------------------------------------------------------- */
+
+static int be_enrol_add(void *p, const char *hash, const char *device,
+			const char *site, double created, double expires,
+			const char *by)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_ENROL_ADD);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, hash);
+	bt(s, 2, device);
+	bt(s, 3, site);
+	sqlite3_bind_double(s, 4, created);
+	sqlite3_bind_double(s, 5, expires);
+	bt(s, 6, by);
+	return run(b, s, "enrol_add");
+}
+
+static int be_enrol_get(void *p, const char *hash, char *device, size_t devlen,
+			char *site, size_t sitelen, double *expires,
+			double *used)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_ENROL_GET);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, hash);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_col(s, 0, device, devlen);
+		copy_col(s, 1, site, sitelen);
+		*expires = sqlite3_column_double(s, 2);
+		*used = col_time(s, 3);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "enrol_get");
+}
+
+static int be_enrol_use(void *p, const char *hash, double wall,
+			const char *pk_b64)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_ENROL_USE);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, hash);
+	sqlite3_bind_double(s, 2, wall);
+	bt(s, 3, pk_b64);
+	return changed(b, run(b, s, "enrol_use"));
+}
+
+static int be_enrol_release(void *p, const char *hash)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_ENROL_RELEASE);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, hash);
+	return changed(b, run(b, s, "enrol_release"));
+}
+
+static int be_enrol_rows(void *p, double now, json_t *a)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_ENROL_LIST);
+
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_double(s, 1, now);
+	return rows(b, s, a);
+}
+
+static int be_enrol_delete(void *p, long long id)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_ENROL_DELETE);
+
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_int64(s, 1, id);
+	return changed(b, run(b, s, "enrol_delete"));
+}
+
 /* ---- login throttle --------------------------------------------------------------- */
 
 static int be_login_get(void *p, const char *user, const char *addr,
@@ -2022,6 +2152,12 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.user_get = be_user_get,
 	.user_delete = be_user_delete,
 	.users_rows = be_users_rows,
+	.enrol_add = be_enrol_add,
+	.enrol_get = be_enrol_get,
+	.enrol_use = be_enrol_use,
+	.enrol_release = be_enrol_release,
+	.enrol_rows = be_enrol_rows,
+	.enrol_delete = be_enrol_delete,
 	.login_get = be_login_get,
 	.login_fail = be_login_fail,
 	.login_prune = be_login_prune,

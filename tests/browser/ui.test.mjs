@@ -206,6 +206,24 @@ async function chinese(browser) {
 	await zp.waitForSelector(`#incidents tr[data-incident="${ID}"]`);
 	check((await zp.textContent('#nav a[data-nav=incidents]')) === '事件', 'the switch back to Chinese');
 	await zp.context().close();
+
+	step = 'Chinese: adding a device by code';
+	const za = await newPage(browser, { locale: 'zh-CN', timezoneId: 'America/New_York' });
+	await login(za, ADMIN, '/admin');
+	await za.waitForSelector('#add-device');
+	check((await za.textContent('#add-device h3')) === '添加设备（一次性登记码）', 'zh: the add-device heading');
+	await za.fill('#add-device input[name=device]', 'zh-gate');
+	await za.fill('#add-device input[name=site]', SITE);
+	await za.click('#add-device button[type=submit]');
+	await za.waitForSelector('#enrol-code[data-device="zh-gate"]');
+	await imagesLoaded(za, '#enrol-qr');
+	const said = await za.textContent('#enrol-code');
+	for (const w of ['zh-gate', '的登记码', '仅可使用一次']) check(said.includes(w), `zh: the code box lacks "${w}": ${said}`);
+	await shot(za, 'zh-07-admin-enrol-code');
+	za.once('dialog', (d) => d.accept());
+	await za.click('#enrol-codes tr[data-device="zh-gate"] button');
+	await za.waitForSelector('#enrol-codes tr[data-device="zh-gate"]', { state: 'detached' });
+	await za.context().close();
 }
 
 async function main() {
@@ -541,6 +559,21 @@ async function run(browser) {
 	const actions = await ap.$$eval('#audit tbody tr', (rs) => rs.map((r) => r.dataset.action));
 	for (const a of ['outcome', 'export']) check(actions.includes(a), `audit log lacks ${a}: ${actions}`);
 	check(await ap.$$eval('#quarantine tbody tr:not(.empty)', (r) => r.length) > 0, 'no quarantine rows shown');
+	// a device by one-time code: the code, its QR code, the pending list, revoke
+	await ap.fill('#add-device input[name=device]', 'ui-gate');
+	await ap.fill('#add-device input[name=site]', SITE);
+	await ap.click('#add-device button[type=submit]');
+	await ap.waitForSelector('#enrol-code[data-device="ui-gate"]');
+	check(/^[234679ACDEFGHJKMNPQRTUVWXYZ]{8}$/.test(await ap.textContent('#enrol-code-text')), 'no code shown');
+	await imagesLoaded(ap, '#enrol-qr');
+	const qr = await ap.$eval('#enrol-qr', (i) => [i.naturalWidth, i.getBoundingClientRect().width]);
+	check(qr[0] > 0 && qr[1] >= 100, `the QR code is not shown: ${qr}`);
+	check((await ap.textContent('#enrol-code pre')).includes('--enrol ' + URL0), 'no command line with the hub URL');
+	await ap.waitForSelector('#enrol-codes tr[data-device="ui-gate"]');
+	await shot(ap, '09b-admin-enrol-code');
+	ap.once('dialog', (d) => d.accept());
+	await ap.click('#enrol-codes tr[data-device="ui-gate"] button');
+	await ap.waitForSelector('#enrol-codes tr[data-device="ui-gate"]', { state: 'detached' });
 	await shot(ap, '09-admin', { fullPage: true });
 	await ap.context().close();
 

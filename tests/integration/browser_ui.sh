@@ -74,6 +74,7 @@ store: {sqlite: $WORK/hub.db}
 evidence_dir: $EV
 public_url: http://127.0.0.1:$HTTP_PORT
 timezone: "+08:00"
+enrol: {$BROKER_ADMIN_AUTH}
 alerts:
   mqtt: true
   sites:

@@ -20,17 +20,11 @@
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
 need "$HUB" mosquitto curl python3 sqlite3 openssl jq
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || skip "nginx is not installed (scripts/deps.sh)"
 PORT=$(free_port)
 WPORT=$(free_port)
 NPORT=$(free_port)
 BASE=https://127.0.0.1:$NPORT
 broker_start
-mkdir -p "$WORK/tls" # the hub keeps its own key in WORK/hub.key
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
-	-keyout "$WORK/tls/hub.key" -out "$WORK/tls/hub.crt" >"$WORK/openssl.log" 2>&1 ||
-	fail "openssl: $(cat "$WORK/openssl.log")"
 cat >"$WORK/hub.yaml" <<EOC
 mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-$NAME, keepalive_s: 5, $HUB_AUTH}
 http: {listen: "127.0.0.1:$WPORT", trusted_proxies: [127.0.0.1]}
@@ -44,47 +38,7 @@ echo 'pw-root' | "$HUB" --config "$WORK/hub.yaml" --add-user root --role admin >
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 
 # ---- nginx with the site file of docs/deploy-nginx.md ------------------------------
-python3 - "$SRC/docs/deploy-nginx.md" >"$WORK/site.conf" <<'EOP' || fail "no nginx block in docs/deploy-nginx.md"
-import re, sys
-blocks = re.findall(r"```nginx\n(.*?)```", open(sys.argv[1]).read(), re.S)
-assert len(blocks) == 1, blocks
-print(blocks[0])
-EOP
-sed -i -e "s|listen 443 ssl;|listen 127.0.0.1:$NPORT ssl;|" \
-	-e "s|/etc/ssl/firelane/|$WORK/tls/|" \
-	-e "s|127.0.0.1:8080|127.0.0.1:$WPORT|" "$WORK/site.conf"
-grep -q "listen 127.0.0.1:$NPORT ssl;" "$WORK/site.conf" && grep -q "127.0.0.1:$WPORT;" "$WORK/site.conf" ||
-	fail "the documented site file changed shape: $(cat "$WORK/site.conf")"
-mkdir -p "$WORK/nginx"
-# as root nginx's workers would drop to nobody, who cannot enter WORK
-user=""
-[ "$(id -u)" = 0 ] && user="user root;"
-cat >"$WORK/nginx.conf" <<EOC
-$user
-daemon off;
-master_process off; # one process: the harness tracks it
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx-error.log info;
-events { worker_connections 1024; }
-http {
-    access_log $WORK/nginx-access.log;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
-    include $WORK/site.conf;
-}
-EOC
-"$NGINX" -t -c "$WORK/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx-t.log" 2>&1 || fail "nginx -t: $(cat "$WORK/nginx-t.log")"
-"$NGINX" -c "$WORK/nginx.conf" -p "$WORK/nginx" >>"$WORK/nginx-error.log" 2>&1 &
-track $!
-for i in $(seq 100); do
-	port_open "$NPORT" && break
-	sleep 0.1
-done
-port_open "$NPORT" || fail "nginx does not listen: $(tail -n 5 "$WORK/nginx-error.log")"
+nginx_start "$WPORT"
 
 # curl through nginx from address FROM; prints the status
 through() {

@@ -216,6 +216,28 @@ broker_device() {
 	done
 }
 
+# The account that manages the others through mosquitto's dynamic
+# security plugin (BROKER_DYNSEC=1), as a YAML flow-map fragment for
+# hub.yaml's enrol: {...} (docs/security.md, "Enrolment by code").
+BROKER_ADMIN=firelane-broker-admin
+BROKER_ADMIN_AUTH="admin_username: $BROKER_ADMIN, admin_password: $(broker_pw $BROKER_ADMIN)"
+DYNSEC_PLUGIN=${DYNSEC_PLUGIN:-/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so}
+
+# broker__dynsec HOME: the plugin's lines for mosquitto.conf, its state
+# (dynsec.json, with the admin account only) made on first use.
+broker__dynsec() {
+	[ -f "$DYNSEC_PLUGIN" ] || skip "no dynamic security plugin at $DYNSEC_PLUGIN"
+	mkdir -p "$1/dynsec"
+	# mosquitto started as root drops to its own user: it saves here
+	chmod 0777 "$1/dynsec"
+	[ -f "$1/dynsec/dynsec.json" ] ||
+		mosquitto_ctrl dynsec init "$1/dynsec/dynsec.json" "$BROKER_ADMIN" \
+			"$(broker_pw $BROKER_ADMIN)" >"$1/dynsec/init.log" 2>&1 ||
+		fail "mosquitto_ctrl dynsec init: $(cat "$1/dynsec/init.log")"
+	chmod 0666 "$1/dynsec/dynsec.json"
+	printf 'plugin %s\nplugin_opt_config_file %s\n' "$DYNSEC_PLUGIN" "$1/dynsec/dynsec.json"
+}
+
 # broker_start [LISTENER]: (re)start mosquitto on PORT (a free port when
 # unset) with its config, log and database in BROKER_HOME (default WORK).
 # The default listener is on 127.0.0.1 with the accounts and the ACL of the
@@ -226,7 +248,9 @@ broker_device() {
 # database (default: a persistent one, so a subscriber's queued messages
 # survive a restart); BROKER_EXTRA: more mosquitto.conf lines. It logs each
 # subscription, which is how hub_start and subscribe know a client is
-# subscribed.
+# subscribed. BROKER_DYNSEC=1: with the dynamic security plugin too, beside
+# the password file and the ACL (its admin account: BROKER_ADMIN_AUTH), as
+# a hub that enrols devices by code needs it.
 broker_start() {
 	local home=${BROKER_HOME:-$WORK}
 	PORT=${PORT:-$(free_port)}
@@ -259,9 +283,12 @@ autosave_interval 1"
 	chmod 0755 "$home"
 	BROKER_LOG=$home/mosquitto.log
 	# stderr: unbuffered, so a subscription is in the log when it is made
+	local dynsec=
+	[ "${BROKER_DYNSEC:-0}" = 0 ] || dynsec=$(broker__dynsec "$home") || exit $?
 	cat >"$home/mosquitto.conf" <<EOC
 $listen
 $persist
+$dynsec
 ${BROKER_EXTRA:-}
 log_dest stderr
 log_type error
@@ -523,6 +550,64 @@ loris_start() {
 	LPID=$!
 	track $LPID
 	wait_for "$WORK/ready" . 20 || fail "the slow clients did not connect: $(tail -n 3 "$WORK/loris.log")"
+}
+
+# ---- nginx in front of the hub ------------------------------------------------
+
+# nginx_start HUB_PORT: Debian's nginx on NPORT (a free port when unset)
+# with the site file of docs/deploy-nginx.md (ports, certificate and paths
+# replaced), HTTPS with a self-signed certificate for 127.0.0.1 made here
+# (WORK/tls/hub.crt: also its own CA, for clients that verify it), proxying
+# to the hub's HTTP port HUB_PORT; tracked. Returns once nginx listens.
+nginx_start() {
+	local hport=$1 nginx user="" i
+	nginx=$(command -v nginx || echo /usr/sbin/nginx)
+	[ -x "$nginx" ] || skip "nginx is not installed (scripts/deps.sh)"
+	NPORT=${NPORT:-$(free_port)}
+	mkdir -p "$WORK/tls" "$WORK/nginx"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$WORK/tls/hub.key" -out "$WORK/tls/hub.crt" >"$WORK/openssl.log" 2>&1 ||
+		fail "openssl: $(cat "$WORK/openssl.log")"
+	python3 - "$SRC/docs/deploy-nginx.md" >"$WORK/site.conf" <<'EOP' || fail "no nginx block in docs/deploy-nginx.md"
+import re, sys
+blocks = re.findall(r"```nginx\n(.*?)```", open(sys.argv[1]).read(), re.S)
+assert len(blocks) == 1, blocks
+print(blocks[0])
+EOP
+	sed -i -e "s|listen 443 ssl;|listen 127.0.0.1:$NPORT ssl;|" \
+		-e "s|/etc/ssl/firelane/|$WORK/tls/|" \
+		-e "s|127.0.0.1:8080|127.0.0.1:$hport|" "$WORK/site.conf"
+	grep -q "listen 127.0.0.1:$NPORT ssl;" "$WORK/site.conf" && grep -q "127.0.0.1:$hport;" "$WORK/site.conf" ||
+		fail "the documented site file changed shape: $(cat "$WORK/site.conf")"
+	# as root nginx's workers would drop to nobody, who cannot enter WORK
+	[ "$(id -u)" = 0 ] && user="user root;"
+	cat >"$WORK/nginx.conf" <<EOC
+$user
+daemon off;
+master_process off; # one process: the harness tracks it
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx-error.log info;
+events { worker_connections 1024; }
+http {
+    access_log $WORK/nginx-access.log;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    include $WORK/site.conf;
+}
+EOC
+	"$nginx" -t -c "$WORK/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx-t.log" 2>&1 || fail "nginx -t: $(cat "$WORK/nginx-t.log")"
+	"$nginx" -c "$WORK/nginx.conf" -p "$WORK/nginx" >>"$WORK/nginx-error.log" 2>&1 &
+	track $!
+	for i in $(seq 100); do
+		port_open "$NPORT" && return 0
+		sleep 0.1
+	done
+	fail "nginx does not listen: $(tail -n 5 "$WORK/nginx-error.log")"
 }
 
 # ---- the edge ----------------------------------------------------------------
