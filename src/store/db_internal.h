@@ -10,6 +10,7 @@
  *   fleet.c       camera health from camera events; the fleet as JSON
  *   admin.c       users, the quarantine and the audit trail as JSON
  *   rows.c        a row's values as JSON (shared with the backends)
+ *   configs.c     the devices' configurations, versioned
  *   sqlite.c      the SQLite backend: SQL and row mapping (backend.h)
  */
 #ifndef FL_DB_INTERNAL_H
