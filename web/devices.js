@@ -192,12 +192,7 @@ function cameraEditor(cam, state, saved) {
 		form, el('div.buttons', null, save), err, ok);
 	if (ed.width && ed.height) setSize(ed, ed.width, ed.height);
 	draw(ed);
-	// the stored snapshot, if there is one
-	const probe = new Image();
-	probe.onload = () => {
-		if (!ed.imgUrl) showPicture(ed, probe.src, probe.naturalWidth, probe.naturalHeight);
-	};
-	probe.src = `${state.base}/cameras/${encodeURIComponent(cam.id)}/snapshot.jpg`;
+	if (cam.snapshot) showSnapshot(ed, cam.snapshot); // the last one fetched
 	return section;
 }
 
@@ -215,20 +210,24 @@ function showPicture(ed, url, w, h) {
 	if (!ed.width || !ed.height) setSize(ed, w, h);
 }
 
+// A snapshot's answer ({time, width, height, url, mask_url}) on the stage.
+function showSnapshot(ed, s) {
+	setSize(ed, s.width, s.height);
+	showPicture(ed, s.url, s.width, s.height);
+	ed.maskUrl = s.mask_url || null;
+	if (ed.maskUrl) ed.mask.src = ed.maskUrl;
+	ed.mask.hidden = !(ed.showMask.checked && ed.maskUrl);
+	ed.stage.dataset.snapshot = String(s.time);
+	ed.status.textContent = t('Picture of {when}', { when: fmtTime(s.time) });
+	draw(ed);
+}
+
 async function snapshot(ed, btn) {
 	btn.disabled = true;
 	ed.err.textContent = '';
 	ed.status.textContent = '⏳ ' + t('asking the device for a picture…');
 	try {
-		const s = await api('POST', `${ed.state.base}/cameras/${encodeURIComponent(ed.cam.id)}/snapshot`, { mask: true });
-		setSize(ed, s.width, s.height);
-		showPicture(ed, s.url, s.width, s.height);
-		ed.maskUrl = s.mask_url || null;
-		if (ed.maskUrl) ed.mask.src = ed.maskUrl;
-		ed.mask.hidden = !(ed.showMask.checked && ed.maskUrl);
-		ed.stage.dataset.snapshot = String(s.time);
-		ed.status.textContent = t('Picture of {when}', { when: fmtTime(s.time) });
-		draw(ed);
+		showSnapshot(ed, await api('POST', `${ed.state.base}/cameras/${encodeURIComponent(ed.cam.id)}/snapshot`, { mask: true }));
 	} catch (e) {
 		ed.status.textContent = '';
 		ed.err.textContent = why(e);

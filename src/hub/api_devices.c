@@ -203,6 +203,31 @@ static int import(hub_api *a, const hub_session_info *s, const char *device,
 	return rc;
 }
 
+static void snap_path(hub_api *a, const char *device, const char *camera,
+		      const char *suffix, char *buf, size_t len);
+
+/* Each camera's last snapshot ({time, width, height, url, mask_url}, as
+ * its POST answered) into the camera as "snapshot", where there is one. */
+static void last_snapshots(hub_api *a, const char *device, json_t *cams)
+{
+	char path[HUB_PATHLEN];
+	json_t *c, *meta;
+	size_t i;
+
+	json_array_foreach(cams, i, c)
+	{
+		const char *id = json_string_value(json_object_get(c, "id"));
+
+		if (!id)
+			continue;
+		snap_path(a, device, id, ".json", path, sizeof(path));
+		meta = json_load_file(path, 0, NULL);
+		if (json_is_object(meta))
+			json_object_set(c, "snapshot", meta);
+		json_decref(meta);
+	}
+}
+
 static void config_get(hub_api *a, const hub_session_info *s,
 		       const char *device, const char *site, hub_resp *r)
 {
@@ -241,6 +266,7 @@ static void config_get(hub_api *a, const hub_session_info *s,
 		conf = json_pack("{s:[]}", "cameras");
 		json_object_set_new(conf, "invalid", why ? why : json_null());
 	}
+	last_snapshots(a, device, json_object_get(conf, "cameras"));
 	json_object_set_new(conf, "device", json_string(device));
 	json_object_set_new(conf, "site", json_string(site));
 	json_object_update(conf, o); /* version, yaml, author, created, ... */
@@ -572,6 +598,17 @@ void api__snapshot(hub_api *a, const hub_session_info *s, const char *id,
 				 id, cam, q->now * 1000);
 			json_object_set_new(meta, "mask_url", json_string(url));
 		}
+	}
+	snap_path(a, id, cam, ".json", path, sizeof(path));
+	{
+		char *m = json_dumps(meta, JSON_COMPACT);
+
+		/* the editor shows the last picture without asking again */
+		if (!m || fl_file_write(path, m, strlen(m), 0640, 0, err,
+					sizeof(err)))
+			fl_log(FL_LOG_WARN, TAG, "snapshot of %s/%s: %s", id,
+			       cam, m ? err : "out of memory");
+		free(m);
 	}
 	api__json_obj(r, 200, json_incref(meta));
 out:
