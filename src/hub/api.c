@@ -346,7 +346,10 @@ static void api(hub_api *a, const hub_session_info *s, const hub_req *q,
 		api__error(r, 401, "not logged in");
 		return;
 	}
-	if (write && !hub_csrf_ok(s, q->csrf)) {
+	/* POST and DELETE are checked before anything else; PUT (the
+	 * devices' configuration) once its route is known, so a PUT where
+	 * there is none stays a plain 405 */
+	if (write && strcmp(q->method, "PUT") && !hub_csrf_ok(s, q->csrf)) {
 		api__error(r, 403, "missing or wrong X-CSRF-Token");
 		return;
 	}
@@ -362,6 +365,10 @@ static void api(hub_api *a, const hub_session_info *s, const hub_req *q,
 		path_known = 1;
 		if (!api__is(q, rt->method))
 			continue;
+		if (write && !hub_csrf_ok(s, q->csrf)) {
+			api__error(r, 403, "missing or wrong X-CSRF-Token");
+			return;
+		}
 		if (rt->admin && api__need_role(s, r, 0))
 			return;
 		if (!api__installer_may(s, rt->pattern, r))
