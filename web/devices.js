@@ -38,18 +38,27 @@ function statusText(s) {
 
 // ---- the list --------------------------------------------------------------
 
+// The version the device says it runs (its heartbeat's config_version; 0:
+// its own file, never applied from the hub).
+function configRunning(hb) {
+	const v = hb && hb.config_version;
+	if (v === undefined || v === null) return '–';
+	return v ? t('version {v}', { v }) : t('its own file');
+}
+
 export async function devicesPage(page) {
 	setTitle(t('Devices'));
 	const devices = (await api('GET', '/api/devices')).devices;
 	page.append(el('h1', null, t('Devices')),
 		el('p.hint', null, t('Choose a device to see its cameras and draw its lanes.')),
-		table({ id: 'devices' }, [t('Device'), t('Site'), t('Status'), t('Last heard')],
+		table({ id: 'devices' }, [t('Device'), t('Site'), t('Status'), t('Last heard'), t('Configuration running')],
 			devices.length ? devices.map((d) => el('tr', { dataset: { device: d.device } },
 				el('td', null, el('a', { href: `/devices/${encodeURIComponent(d.device)}` }, d.device)),
 				el('td', null, d.site),
 				el('td', null, el(`span.device-status.dev-${d.status || 'never'}`, null, statusText(d.status))),
-				el('td', null, fmtAge(d.last_seen)))) :
-				[el('tr.empty', null, el('td', { colspan: 4 }, t('No devices enrolled.')))]));
+				el('td', null, fmtAge(d.last_seen)),
+				el('td', null, configRunning(d.heartbeat)))) :
+				[el('tr.empty', null, el('td', { colspan: 5 }, t('No devices enrolled.')))]));
 }
 
 // ---- one device --------------------------------------------------------------
