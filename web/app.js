@@ -91,6 +91,9 @@ export async function render() {
 	}
 	if (path === '/' || path === '') return navigate(session.role === 'installer' ? '/devices' : '/incidents', true);
 	const route = routes.find(([re]) => re.test(path));
+	// an installer's pages are the fleet and the devices (the login's
+	// default, /incidents, is not one of them)
+	if (session.role === 'installer' && route && !['fleet', 'devices'].includes(route[2])) return navigate('/devices', true);
 	drawNav(route ? route[2] : '');
 	const page = el('div.page');
 	const ctx = {

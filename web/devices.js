@@ -79,12 +79,13 @@ export async function devicePage(page, ctx) {
 function drawDevice(box, state) {
 	const c = state.conf;
 	const cams = c.cameras.map((cam) => cameraEditor(cam, state, () => reload(box, state)));
-	box.replaceChildren(
+	box.replaceChildren(...[
 		el('p.summary#config-summary', null, t('Site {site}, configuration version {v}', { site: c.site_name || c.site, v: c.version })),
 		c.invalid ? el('p.error#config-invalid', { role: 'alert' }, t('The stored configuration is not valid: {why}', { why: c.invalid.error })) : null,
-		cams,
+		...cams,
 		applySection(box, state),
-		versionsSection(c.versions));
+		versionsSection(c.versions),
+	].filter(Boolean));
 }
 
 async function reload(box, state) {
@@ -456,9 +457,9 @@ function settingInput(ed, lane, s) {
 			type: 'number', name, value: v, min: s.min, max: s.max, step: s.type === 'integer' ? 1 : 'any',
 			onchange: (e) => set(e.target.value === '' ? undefined : Number(e.target.value)),
 		});
-	if (s.type === 'list')
+	if (s.type === 'list') // unset: empty, the table's default as the hint
 		return el('input', {
-			name, value: Array.isArray(v) ? v.join(', ') : String(v ?? ''), placeholder: s.format,
+			name, value: Array.isArray(v) ? v.join(', ') : '', placeholder: String(s.default ?? s.format),
 			onchange: (e) => set(e.target.value.split(',').map((x) => x.trim()).filter(Boolean)),
 		});
 	return el('input', {
@@ -472,7 +473,8 @@ function settingInput(ed, lane, s) {
 function drawForm(ed) {
 	const lane = ed.lanes[ed.sel];
 	if (!lane || ed.drawing) {
-		ed.form.replaceChildren(ed.lanes.length ? el('p.hint', null, t('Select a lane on the picture to see its settings.')) : null);
+		ed.form.replaceChildren(...(ed.lanes.length ? [el('p.hint', null, t('Select a lane on the picture to see its settings.'))] : []));
+		delete ed.form.dataset.lane;
 		return;
 	}
 	if (ed.form.dataset.lane === String(ed.sel) && ed.form.dataset.id === lane.id && ed.form.childElementCount) return;
