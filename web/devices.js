@@ -95,8 +95,10 @@ async function reload(box, state) {
 
 // ---- apply and versions -------------------------------------------------------
 
+// A version's outcome: never sent (applied null), sent and waiting
+// (apply_ok null; applied: when), applied or refused (applied: when).
 function outcome(v) {
-	if (v.applied == null && v.apply_ok == null) return '';
+	if (v.applied == null) return '';
 	if (v.apply_ok == null) return '⏳ ' + t('sent, waiting for the device');
 	return v.apply_ok ? '✓ ' + t('applied {when}', { when: fmtTime(v.applied) }) : '✗ ' + t('refused: {why}', { why: v.apply_error || '' });
 }
@@ -126,7 +128,7 @@ function applySection(box, state) {
 }
 
 function stateOf(v) {
-	if (v.apply_ok == null) return v.applied == null ? 'pending' : 'none';
+	if (v.apply_ok == null) return v.applied == null ? 'none' : 'pending';
 	return v.apply_ok ? 'applied' : 'refused';
 }
 

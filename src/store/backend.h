@@ -170,8 +170,8 @@ typedef struct fl__db_ops {
 	 * version that exists is an error); the latest version (0: none);
 	 * one version {version, yaml, author, created, note, applied,
 	 * apply_ok, apply_error} (ENOENT); every version, newest first,
-	 * without yaml; the outcome of sending one (ok -1: pending, applied
-	 * and ok NULL) (ENOENT) */
+	 * without yaml; the outcome of sending one: applied = wall, and
+	 * apply_ok = ok, or NULL for -1 (sent, pending) (ENOENT) */
 	int (*config_add)(void *be, const char *device, int version,
 			  const char *yaml, const char *author,
 			  const char *note, double wall);

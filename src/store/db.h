@@ -296,8 +296,8 @@ int fl_db_config_get(fl_db *db, const char *device, int version, char **json);
 char *fl_db_config_versions_json(fl_db *db, const char *device);
 
 /* The outcome of sending version to device: ok 1 applied, 0 refused or
- * no answer (error says why), -1 pending (sent by user, outcome unknown:
- * applied, apply_ok and apply_error cleared). Audited (action
+ * no answer (error says why), -1 pending (sent by user at wall, outcome
+ * unknown: applied = wall, apply_ok and apply_error cleared). Audited (action
  * "config_apply", object device, detail "version N: sent", ": applied" or
  * ": <error>"). 0, FL_ENOENT (no such version) or an error. */
 int fl_db_config_applied(fl_db *db, const char *device, int version,

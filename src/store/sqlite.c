@@ -1820,7 +1820,7 @@ static int be_config_applied(void *p, const char *device, int version,
 		return FL_EIO;
 	bt(s, 1, device);
 	sqlite3_bind_int(s, 2, version);
-	bd(s, 3, wall, ok >= 0);
+	sqlite3_bind_double(s, 3, wall);
 	if (ok >= 0)
 		sqlite3_bind_int(s, 4, ok);
 	else

@@ -14,32 +14,15 @@
 # Screenshots (Chinese and English, a phone) go to
 # $FL_BUILD_DIR/screenshots/devices/.
 #
-# playwright-core comes from tests/browser's lock file as in browser_ui.sh
-# (the same install folder). Exit 77 (skip) when chromium, node, npm or
-# ffmpeg is missing or the package cannot be installed (offline).
+# playwright-core as the harness installs it (browser_setup). Exit 77
+# (skip) when chromium, node, npm or ffmpeg is missing or the package
+# cannot be installed (offline).
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-CHROMIUM=/usr/bin/chromium
-[ -x "$CHROMIUM" ] || skip "$CHROMIUM missing (scripts/deps.sh installs Debian's chromium)"
-command -v node >/dev/null || skip "node missing (scripts/deps.sh installs nodejs)"
-command -v npm >/dev/null || skip "npm missing (scripts/deps.sh installs npm)"
 command -v ffmpeg >/dev/null || skip "ffmpeg missing"
 need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_passwd python3 sqlite3 curl jq
-
-NODE_DIR=$(cd "$BUILD" && pwd)/browser-node
-if ! cmp -s "$SRC/tests/browser/package-lock.json" "$NODE_DIR/package-lock.json" ||
-	[ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
-	rm -rf "$NODE_DIR"
-	mkdir -p "$NODE_DIR"
-	cp "$SRC/tests/browser/package.json" "$SRC/tests/browser/package-lock.json" "$NODE_DIR/"
-	(cd "$NODE_DIR" && npm ci --no-audit --no-fund --ignore-scripts) >"$WORK/npm.log" 2>&1 || {
-		tail -n 20 "$WORK/npm.log" >&2
-		rm -rf "$NODE_DIR"
-		skip "npm ci of playwright-core failed (offline?)"
-	}
-fi
-cp "$SRC/tests/browser/devices.test.mjs" "$NODE_DIR/devices.test.mjs"
+browser_setup devices.test.mjs
 
 SCENARIO=present_from_start
 scene $SCENARIO

@@ -455,6 +455,37 @@ q() {
 	sqlite3 -cmd ".timeout 5000" "${DB:-$WORK/hub.db}" "$1"
 }
 
+# ---- a real browser -------------------------------------------------------------
+
+# browser_setup SCRIPT...: headless Debian chromium with playwright-core,
+# pinned by tests/browser/package-lock.json and installed with `npm ci`
+# into $BUILD/browser-node (NODE_DIR; reused while the lock file is
+# unchanged), and each tests/browser/SCRIPT copied there: a script runs
+# from that folder so that node resolves playwright-core (ES modules
+# ignore NODE_PATH). Skips when chromium, node or npm is missing or the
+# package cannot be installed (offline), saying so.
+browser_setup() {
+	local s
+	[ -x /usr/bin/chromium ] || skip "/usr/bin/chromium missing (scripts/deps.sh installs Debian's chromium)"
+	command -v node >/dev/null || skip "node missing (scripts/deps.sh installs nodejs)"
+	command -v npm >/dev/null || skip "npm missing (scripts/deps.sh installs npm)"
+	NODE_DIR=$(cd "$BUILD" && pwd)/browser-node
+	if ! cmp -s "$SRC/tests/browser/package-lock.json" "$NODE_DIR/package-lock.json" ||
+		[ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
+		rm -rf "$NODE_DIR"
+		mkdir -p "$NODE_DIR"
+		cp "$SRC/tests/browser/package.json" "$SRC/tests/browser/package-lock.json" "$NODE_DIR/"
+		(cd "$NODE_DIR" && npm ci --no-audit --no-fund --ignore-scripts) >"$WORK/npm.log" 2>&1 || {
+			tail -n 20 "$WORK/npm.log" >&2
+			rm -rf "$NODE_DIR"
+			skip "npm ci of playwright-core failed (offline?)"
+		}
+	fi
+	for s in "$@"; do
+		cp "$SRC/tests/browser/$s" "$NODE_DIR/$s"
+	done
+}
+
 # ---- the hub's web API --------------------------------------------------------
 
 # web_hub_conf FILE [LINES]: a hub configuration with the web server on a
