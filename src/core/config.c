@@ -510,6 +510,11 @@ static const fl_setting device_keys[] = {
 	    "the device's Ed25519 signing key (raw, mode 0600), created on "
 	    "first start; relative paths resolve against the config's "
 	    "directory"),
+	NUM(fl_config, apply_timeout_s, T_NUM, 20, 1, 60,
+	    "a configuration sent by the hub (the config command) is rolled "
+	    "back when a camera whose source it changed or added delivers no "
+	    "frame within this long (s; docs/mqtt.md); at most 60, as the "
+	    "hub waits 90 s for the answer"),
 };
 
 /* Defaults that depend on other keys or on where the file lives. */

@@ -167,6 +167,7 @@ typedef struct fl_config {
 	int time_zone_line;          /* where it was set, for messages */
 	char key_file[FL_PATH_MAX];  /* device Ed25519 key (0600) */
 	char state_dir[FL_PATH_MAX]; /* the cameras' memory across restarts */
+	double apply_timeout_s; /* remote apply: a changed camera's frame */
 	fl_detect_conf detect;
 	fl_evidence_conf evidence;
 	fl_board_conf board;

@@ -334,10 +334,11 @@ size_t fl_heartbeat_json(const fl_health *h, char *buf, size_t len)
 		JW_LIT(&w, "null");
 	else
 		jw_num(&w, "%.0f", h->disk_free_mb);
-	jw_f(&w, ", \"clock\": \"%s\"}",
+	jw_f(&w, ", \"clock\": \"%s\", \"config_version\": %ld}",
 	     h->clock_synced > 0    ? "synced"
 	     : h->clock_synced == 0 ? "unsynced"
-				    : "unknown");
+				    : "unknown",
+	     h->config_version);
 	return w.pos;
 }
 
@@ -509,7 +510,8 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Put one code point as UTF-8; 0 or -1 (does not fit / not allowed). */
+/* Put one code point as UTF-8 (out NULL: only count it); 0 or -1 (does
+ * not fit / not allowed). */
 static int put_cp(char *out, size_t cap, size_t *n, unsigned cp)
 {
 	char b[4];
@@ -538,14 +540,37 @@ static int put_cp(char *out, size_t cap, size_t *n, unsigned cp)
 	}
 	if (*n + k >= cap)
 		return -1;
-	memcpy(out + *n, b, k);
+	if (out)
+		memcpy(out + *n, b, k);
 	*n += k;
 	return 0;
 }
 
-/* A JSON string at r->p (on the quote) into out. Raw bytes >= 0x80 must be
+/* Four hex digits of a \\u escape at r->p into *cp. 0 or -1 (*why). */
+static int read_u4(struct jr *r, unsigned *cp, const char **why)
+{
+	*cp = 0;
+	if (r->end - r->p < 4) {
+		*why = "short \\u escape";
+		return -1;
+	}
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(r->p[i]);
+		if (h < 0) {
+			*why = "bad \\u escape";
+			return -1;
+		}
+		*cp = *cp * 16 + (unsigned)h;
+	}
+	r->p += 4;
+	return 0;
+}
+
+/* A JSON string at r->p (on the quote) into out (NULL: only checked and
+ * measured), its decoded length into *len. Raw bytes >= 0x80 must be
  * well-formed UTF-8. Returns 0 or -1 with *why set. */
-static int read_string(struct jr *r, char *out, size_t cap, const char **why)
+static int read_string_n(struct jr *r, char *out, size_t cap, size_t *len,
+			 const char **why)
 {
 	size_t n = 0;
 
@@ -555,7 +580,9 @@ static int read_string(struct jr *r, char *out, size_t cap, const char **why)
 		unsigned cp;
 
 		if (c == '"') {
-			out[n] = '\0';
+			if (out)
+				out[n] = '\0';
+			*len = n;
 			return 0;
 		}
 		if (c < 0x20) {
@@ -592,20 +619,26 @@ static int read_string(struct jr *r, char *out, size_t cap, const char **why)
 				cp = '\t';
 				break;
 			case 'u':
-				cp = 0;
-				if (r->end - r->p < 4) {
-					*why = "short \\u escape";
+				if (read_u4(r, &cp, why) < 0)
 					return -1;
-				}
-				for (int i = 0; i < 4; i++) {
-					int h = hexval(r->p[i]);
-					if (h < 0) {
-						*why = "bad \\u escape";
+				/* a character beyond the BMP as a pair of
+				 * surrogates (JSON writers that escape all
+				 * but ASCII write an emoji so) */
+				if (cp >= 0xd800 && cp <= 0xdbff &&
+				    r->end - r->p >= 6 && r->p[0] == '\\' &&
+				    r->p[1] == 'u') {
+					struct jr lo = { r->p + 2, r->end };
+					unsigned low;
+
+					if (read_u4(&lo, &low, why) < 0)
 						return -1;
+					if (low >= 0xdc00 && low <= 0xdfff) {
+						cp = 0x10000 +
+						     ((cp - 0xd800) << 10) +
+						     (low - 0xdc00);
+						r->p = lo.p;
 					}
-					cp = cp * 16 + (unsigned)h;
 				}
-				r->p += 4;
 				break;
 			default:
 				*why = "bad escape in a string";
@@ -653,10 +686,19 @@ static int read_string(struct jr *r, char *out, size_t cap, const char **why)
 			*why = "string too long";
 			return -1;
 		}
-		out[n++] = (char)c;
+		if (out)
+			out[n] = (char)c;
+		n++;
 	}
 	*why = "unterminated string";
 	return -1;
+}
+
+static int read_string(struct jr *r, char *out, size_t cap, const char **why)
+{
+	size_t n;
+
+	return read_string_n(r, out, cap, &n, why);
 }
 
 /* A number in JSON's grammar. */
@@ -754,18 +796,36 @@ static int read_value(struct jr *r, struct jval *v, const char **why)
 	return -1;
 }
 
+/* The keys a command may have beyond id, cmd, time and nonce (bits). */
+enum {
+	K_CAMERA = 1 << 0,
+	K_LANE = 1 << 1,
+	K_DWELL = 1 << 2,
+	K_INLINE = 1 << 3,
+	K_MASK = 1 << 4,
+	K_VERSION = 1 << 5,
+	K_YAML = 1 << 6
+};
+
 static const struct {
 	const char *name;
 	enum fl_cmd_kind kind;
-	int needs_camera, needs_lane, needs_value;
+	unsigned needs, may; /* keys required; keys allowed besides */
 } commands[] = {
-	{ "enable", FL_CMD_ENABLE, 1, 1, 0 },
-	{ "disable", FL_CMD_DISABLE, 1, 1, 0 },
-	{ "set_dwell", FL_CMD_DWELL, 1, 1, 1 },
-	{ "snapshot", FL_CMD_SNAPSHOT, 1, 0, 0 },
-	{ "warn", FL_CMD_WARN, 1, 1, 0 },
-	{ "reload", FL_CMD_RELOAD, 0, 0, 0 },
+	{ "enable", FL_CMD_ENABLE, K_CAMERA | K_LANE, 0 },
+	{ "disable", FL_CMD_DISABLE, K_CAMERA | K_LANE, 0 },
+	{ "set_dwell", FL_CMD_DWELL, K_CAMERA | K_LANE | K_DWELL, 0 },
+	{ "snapshot", FL_CMD_SNAPSHOT, K_CAMERA, K_INLINE | K_MASK },
+	{ "warn", FL_CMD_WARN, K_CAMERA | K_LANE, 0 },
+	{ "reload", FL_CMD_RELOAD, 0, 0 },
+	{ "config", FL_CMD_CONFIG, K_VERSION | K_YAML, 0 },
+	{ "config_get", FL_CMD_CONFIG_GET, 0, 0 },
 };
+
+/* The name of each K_ bit, for messages. */
+static const char *const key_names[] = { "camera", "lane", "dwell_s",
+					 "inline", "mask", "version",
+					 "yaml" };
 
 const char *fl_command_name(enum fl_cmd_kind kind)
 {
@@ -786,6 +846,9 @@ const char *fl_command_name(enum fl_cmd_kind kind)
 #define DWELL_MIN 1.0
 #define DWELL_MAX 86400.0
 
+/* Bounds of a config command's version. */
+#define VERSION_MAX 2147483647.0
+
 int fl_command_parse(const char *payload, size_t len, fl_command *out,
 		     char *err, size_t errlen)
 {
@@ -793,8 +856,8 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 	struct jval v;
 	char key[32], cmd[32] = "";
 	const char *why = NULL;
-	unsigned seen = 0;
-	int have_value = 0, ci = -1;
+	unsigned seen = 0, keys;
+	int ci = -1;
 
 	memset(out, 0, sizeof(*out));
 	out->time = NAN;
@@ -802,8 +865,8 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 		CMD_FAIL("empty command");
 	/* only now: NULL + 0 is undefined (an envelope without a body) */
 	r = (struct jr){ payload, payload + len };
-	if (len > 4096)
-		CMD_FAIL("command longer than 4096 bytes");
+	if (len > FL_CMD_CONFIG_MAX)
+		CMD_FAIL("command longer than %d bytes", FL_CMD_CONFIG_MAX);
 	skip_ws(&r);
 	if (r.p >= r.end || *r.p != '{')
 		CMD_FAIL("a command is a JSON object");
@@ -827,48 +890,67 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 			CMD_FAIL("':' expected after \"%s\"", key);
 		r.p++;
 		skip_ws(&r);
-		if (read_value(&r, &v, &why) < 0)
-			CMD_FAIL("\"%s\": %s", key, why);
+		bit = 0;
+		for (size_t k = 0; k < FL_ARRAY_SIZE(key_names); k++)
+			if (!strcmp(key, key_names[k]))
+				bit = 1u << k;
 		if (!strcmp(key, "id"))
-			bit = 1;
+			bit = 1u << 16;
 		else if (!strcmp(key, "cmd"))
-			bit = 2;
-		else if (!strcmp(key, "camera"))
-			bit = 4;
-		else if (!strcmp(key, "lane"))
-			bit = 8;
-		else if (!strcmp(key, "dwell_s"))
-			bit = 16;
+			bit = 1u << 17;
 		else if (!strcmp(key, "time"))
-			bit = 32;
+			bit = 1u << 18;
 		else if (!strcmp(key, "nonce"))
-			bit = 64;
-		else
+			bit = 1u << 19;
+		else if (!bit)
 			CMD_FAIL("unknown key \"%s\"", key);
 		if (seen & bit)
 			CMD_FAIL("duplicate key \"%s\"", key);
 		seen |= bit;
-		if (bit == 16) {
+		if (bit == K_YAML) {
+			/* measured and checked here, decoded by the caller
+			 * into memory of its own (fl_command_text) */
+			if (r.p >= r.end || *r.p != '"')
+				CMD_FAIL("yaml: expected a string");
+			out->text = r.p + 1;
+			if (read_string_n(&r, NULL, FL_CMD_CONFIG_MAX + 1,
+					  &out->text_size, &why) < 0)
+				CMD_FAIL("\"yaml\": %s", why);
+			out->text_len = (size_t)(r.p - 1 - out->text);
+		} else if (read_value(&r, &v, &why) < 0) {
+			CMD_FAIL("\"%s\": %s", key, why);
+		} else if (bit == K_DWELL) {
 			if (v.type != J_NUM)
 				CMD_FAIL("dwell_s: expected a number");
 			out->value = v.num;
-			have_value = 1;
-		} else if (bit == 32) {
+		} else if (bit == K_VERSION) {
+			if (v.type != J_NUM || v.num != floor(v.num) ||
+			    !(v.num >= 1 && v.num <= VERSION_MAX))
+				CMD_FAIL("version: expected a whole number in "
+					 "[1, %.0f]",
+					 VERSION_MAX);
+			out->version = (long)v.num;
+		} else if (bit == K_INLINE || bit == K_MASK) {
+			if (v.type != J_BOOL)
+				CMD_FAIL("%s: expected true or false", key);
+			*(bit == K_INLINE ? &out->inline_pic
+					  : &out->mask) = v.b;
+		} else if (bit == 1u << 18) {
 			if (v.type != J_NUM || v.num < 0)
 				CMD_FAIL("time: expected unix seconds");
 			out->time = v.num;
 		} else if (v.type != J_STR) {
 			CMD_FAIL("\"%s\": expected a string", key);
-		} else if (bit == 1) {
+		} else if (bit == 1u << 16) {
 			if (strlen(v.s) >= sizeof(out->req))
 				CMD_FAIL("id: longer than %zu bytes",
 					 sizeof(out->req) - 1);
 			memcpy(out->req, v.s, strlen(v.s) + 1);
-		} else if (bit == 2) {
+		} else if (bit == 1u << 17) {
 			if (strlen(v.s) >= sizeof(cmd))
 				CMD_FAIL("unknown command");
 			memcpy(cmd, v.s, strlen(v.s) + 1);
-		} else if (bit == 64) {
+		} else if (bit == 1u << 19) {
 			if (!fl_nonce_ok(v.s))
 				CMD_FAIL("nonce: expected %d to %d lowercase "
 					 "hex digits",
@@ -879,7 +961,7 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 				CMD_FAIL("%s: not a valid id (1..%d of A-Z "
 					 "a-z 0-9 _ . -)",
 					 key, FL_ID_MAX - 1);
-			memcpy(bit == 4 ? out->camera : out->lane, v.s,
+			memcpy(bit == K_CAMERA ? out->camera : out->lane, v.s,
 			       strlen(v.s) + 1);
 		}
 		skip_ws(&r);
@@ -906,22 +988,38 @@ closed:
 	if (ci < 0)
 		CMD_FAIL("unknown command \"%s\"", cmd);
 	out->kind = commands[ci].kind;
-	if (commands[ci].needs_camera && !out->camera[0])
-		CMD_FAIL("%s: \"camera\" missing", cmd);
-	if (!commands[ci].needs_camera && out->camera[0])
-		CMD_FAIL("%s: takes no \"camera\"", cmd);
-	if (commands[ci].needs_lane && !out->lane[0])
-		CMD_FAIL("%s: \"lane\" missing", cmd);
-	if (!commands[ci].needs_lane && out->lane[0])
-		CMD_FAIL("%s: takes no \"lane\"", cmd);
-	if (commands[ci].needs_value && !have_value)
-		CMD_FAIL("%s: \"dwell_s\" missing", cmd);
-	if (!commands[ci].needs_value && have_value)
-		CMD_FAIL("%s: takes no \"dwell_s\"", cmd);
-	if (have_value && !(out->value >= DWELL_MIN && out->value <= DWELL_MAX))
+	if (out->kind != FL_CMD_CONFIG && len > FL_CMD_MAX)
+		CMD_FAIL("command longer than %d bytes", FL_CMD_MAX);
+	keys = seen & 0xffffu;
+	for (size_t k = 0; k < FL_ARRAY_SIZE(key_names); k++) {
+		unsigned bit = 1u << k;
+
+		if ((commands[ci].needs & bit) && !(keys & bit))
+			CMD_FAIL("%s: \"%s\" missing", cmd, key_names[k]);
+		if (!((commands[ci].needs | commands[ci].may) & bit) &&
+		    (keys & bit))
+			CMD_FAIL("%s: takes no \"%s\"", cmd, key_names[k]);
+	}
+	if ((keys & K_DWELL) &&
+	    !(out->value >= DWELL_MIN && out->value <= DWELL_MAX))
 		CMD_FAIL("dwell_s: %g is outside [%g, %g]", out->value,
 			 DWELL_MIN, DWELL_MAX);
 	return 0;
+}
+
+size_t fl_command_text(const fl_command *cmd, char *out, size_t cap)
+{
+	struct jr r;
+	size_t n;
+	const char *why;
+
+	if (!cmd->text || cap < cmd->text_size + 1)
+		return (size_t)-1;
+	/* the quotes are part of the grammar: read from the opening one */
+	r = (struct jr){ cmd->text - 1, cmd->text + cmd->text_len + 1 };
+	if (read_string_n(&r, out, cap, &n, &why) < 0)
+		return (size_t)-1;
+	return n;
 }
 
 size_t fl_command_answer(const char *req, const char *cmd, int ok,

@@ -120,6 +120,7 @@ typedef struct fl_health {
 	long spool_refused;  /* messages refused: spool full (logged) */
 	double disk_free_mb; /* on the spool's file system; < 0 unknown */
 	int clock_synced;    /* 1 synced, 0 not, -1 unknown */
+	long config_version; /* applied remotely; 0: the local file */
 } fl_health;
 
 size_t fl_heartbeat_json(const fl_health *h, char *buf, size_t len);
@@ -164,15 +165,21 @@ size_t fl_discovery(int which, const char *site, const char *device,
 /* ---- commands ---------------------------------------------------------- */
 
 enum fl_cmd_kind {
-	FL_CMD_ENABLE,   /* lane: alarms on */
-	FL_CMD_DISABLE,  /* lane: alarms off (like outside active hours) */
-	FL_CMD_DWELL,    /* lane: dwell_s = value */
-	FL_CMD_SNAPSHOT, /* camera: write the current frame */
-	FL_CMD_WARN,     /* lane: run the on-site warning now */
-	FL_CMD_RELOAD    /* device: re-read the configuration file */
+	FL_CMD_ENABLE,    /* lane: alarms on */
+	FL_CMD_DISABLE,   /* lane: alarms off (like outside active hours) */
+	FL_CMD_DWELL,     /* lane: dwell_s = value */
+	FL_CMD_SNAPSHOT,  /* camera: write the current frame */
+	FL_CMD_WARN,      /* lane: run the on-site warning now */
+	FL_CMD_RELOAD,    /* device: re-read the configuration file */
+	FL_CMD_CONFIG,    /* device: apply the configuration in "yaml" */
+	FL_CMD_CONFIG_GET /* device: answer with the configuration file */
 };
 
 #define FL_CMD_REQ_MAX 65
+/* A command's payload at most; a config command (the whole configuration
+ * file in it) may be up to FL_CMD_CONFIG_MAX. */
+#define FL_CMD_MAX 4096
+#define FL_CMD_CONFIG_MAX (256 * 1024)
 
 typedef struct fl_command {
 	enum fl_cmd_kind kind;
@@ -182,12 +189,22 @@ typedef struct fl_command {
 	double value;             /* FL_CMD_DWELL */
 	double time;              /* the hub's clock when sent; NAN: none */
 	char nonce[FL_NONCE_MAX]; /* 16..64 hex digits; "" if none */
+	int inline_pic; /* FL_CMD_SNAPSHOT: the picture in the answer */
+	int mask;       /* FL_CMD_SNAPSHOT: ... and the analysis mask */
+	long version;   /* FL_CMD_CONFIG: 1..2^31-1 */
+	/* FL_CMD_CONFIG: "yaml" as it stands in the payload (JSON-escaped,
+	 * without its quotes), borrowed from the payload for as long as that
+	 * lives; text_size is its length once decoded (fl_command_text). */
+	const char *text;
+	size_t text_len, text_size;
 } fl_command;
 
 /*
  * Parse and validate a command payload (len bytes, need not be
  * NUL-terminated): a flat JSON object {"cmd": ..., "id": ..., "camera": ...,
- * "lane": ..., "dwell_s": ..., "time": ..., "nonce": ...}. Checks the
+ * "lane": ..., "dwell_s": ..., "time": ..., "nonce": ..., "inline": bool,
+ * "mask": bool, "version": N, "yaml": TEXT}. At most FL_CMD_MAX bytes
+ * (FL_CMD_CONFIG_MAX for a config command). Checks the
  * shape, the names (ids), and the ranges; whether the camera and lane
  * exist is the caller's (it knows the configuration), and so is whether
  * the time and nonce make it fresh (fl_command_verify, which also
@@ -199,6 +216,13 @@ int fl_command_parse(const char *payload, size_t len, fl_command *out,
 		     char *err, size_t errlen);
 
 const char *fl_command_name(enum fl_cmd_kind kind);
+
+/*
+ * Decode a config command's "yaml" (cmd->text, whose payload must still
+ * live) into out, NUL-terminated; cap must be at least cmd->text_size + 1.
+ * Returns the decoded length, or (size_t)-1 when it does not fit.
+ */
+size_t fl_command_text(const fl_command *cmd, char *out, size_t cap);
 
 /* The answer on .../command/state: {"id":..,"cmd":..,"ok":true,...}.
  * cmd may be NULL (unparseable); detail is a JSON object text or NULL (ok)

@@ -988,6 +988,62 @@ int edge_camera_write_frame(edge_camera *c, const char *path, char *err,
 				  c->frame.height, err, errlen);
 }
 
+/* The analysis mask's colours (BGR): what the per-pixel model of objects
+ * at rest sees (fl_still_state: 1 foreground, 2 candidate, 3 at rest), and
+ * the lanes' analysis regions' outline. */
+static const uint8_t mask_colour[4][3] = { { 0, 0, 0 },
+					   { 0, 140, 255 },
+					   { 0, 255, 255 },
+					   { 0, 0, 255 } };
+static const uint8_t mask_lane[3] = { 0, 255, 0 };
+
+int edge_camera_write_mask(edge_camera *c, const char *path, char *err,
+			   size_t errlen)
+{
+	int w = c->frame.width, h = c->frame.height, rc;
+	const uint8_t *st = fl_still_state(c->still);
+	uint8_t *img;
+
+	if (w <= 0 || h <= 0 || !st) {
+		snprintf(err, errlen, "no frame analysed yet");
+		return FL_EINVAL;
+	}
+	img = malloc((size_t)w * (size_t)h * 3);
+	if (!img) {
+		snprintf(err, errlen, "out of memory");
+		return FL_ENOMEM;
+	}
+	for (int y = 0; y < h; y++) {
+		int ay = FL_MIN(c->ah - 1, (int)(y / c->sy));
+
+		for (int x = 0; x < w; x++) {
+			int ax = FL_MIN(c->aw - 1, (int)(x / c->sx));
+			size_t k = (size_t)ay * c->aw + ax;
+			const uint8_t *col = mask_colour[st[k] & 3];
+			uint8_t b = c->lane_bits[k];
+
+			/* an analysis pixel of a lane beside one outside it
+			 * (or beside another lane): the region's edge */
+			if (b &&
+			    ((ax > 0 && c->lane_bits[k - 1] != b) ||
+			     (ax + 1 < c->aw && c->lane_bits[k + 1] != b) ||
+			     (ay > 0 && c->lane_bits[k - c->aw] != b) ||
+			     (ay + 1 < c->ah && c->lane_bits[k + c->aw] != b)))
+				col = mask_lane;
+			memcpy(img + ((size_t)y * w + x) * 3, col, 3);
+		}
+	}
+	rc = fl_image_write_bgr(path, img, w, h, err, errlen);
+	free(img);
+	return rc;
+}
+
+void edge_camera_frame_size(const edge_camera *c, int *w, int *h)
+{
+	*w = c->frame.width;
+	*h = c->frame.height;
+}
+
 void edge_camera_close(edge_camera *c)
 {
 	if (!c)

@@ -76,6 +76,19 @@ void edge_camera_evidence_stats(const edge_camera *c, fl_evidence_stats *st);
 int edge_camera_write_frame(edge_camera *c, const char *path, char *err,
 			    size_t errlen);
 
+/*
+ * Write the analysis mask of the current frame (docs/mqtt.md, "Commands",
+ * snapshot): an image of the frame's size, black where the per-pixel model
+ * sees nothing, orange where it sees foreground, yellow for a candidate at
+ * rest, red at rest, the lanes' analysis regions outlined in green. PNG or
+ * JPEG by path's extension. 0, or a negative fl_errno (reason in err).
+ */
+int edge_camera_write_mask(edge_camera *c, const char *path, char *err,
+			   size_t errlen);
+
+/* The current frame's size, pixels (the lanes' coordinate space). */
+void edge_camera_frame_size(const edge_camera *c, int *w, int *h);
+
 /* NULL-safe. Alarmed incidents' evidence is sealed with what it has. */
 void edge_camera_close(edge_camera *c);
 

@@ -20,8 +20,10 @@
  *     reads its settings through a pointer into that configuration, so its
  *     open incidents (spots, dwell clocks) are kept: a reload or a dwell
  *     change never restarts an incident;
- *   - snapshots: posted the same way, written by the camera thread, answered
- *     by the control thread when done;
+ *   - snapshots: posted the same way, written by the camera thread (the
+ *     frame, and the analysis mask when asked), answered by the control
+ *     thread when done (with the pictures in the answer when asked
+ *     inline);
  *   - figures: each camera thread copies its counters into its slot under
  *     the slot's mutex after every frame; the heartbeat reads them there;
  *   - stop: an atomic flag the camera threads check before every frame.
@@ -34,6 +36,13 @@
  * added, removed, moved or with another source, is logged as needing a
  * restart and not applied; an invalid file is logged and changes nothing.
  *
+ * A configuration sent by the hub (the config command, apply.c) goes
+ * further: lane settings are applied as a reload applies them, anything
+ * else ends the loop as SIGTERM would and the program executes itself
+ * again (EDGE_LIVE_RESTART), the apply carried across in a file beside the
+ * configuration; the next process waits for the cameras it changed, then
+ * answers, or rolls back.
+ *
  * A note on the control loop. The process's main thread runs it, one turn
  * at most every 100 ms, as named phases (live_turn):
  *
@@ -41,10 +50,12 @@
  *            paces the loop); without a broker, a 100 ms sleep
  *   reload   a SIGHUP re-reads the configuration
  *   answer   snapshots the camera threads have written
+ *   apply    an apply across a restart: its cameras awaited, answered
  *   report   a heartbeat, when one is due
  *   watch    systemd's watchdog, fed while every camera thread progresses
  *
- * It ends on SIGTERM or SIGINT, or once no camera thread runs any more;
+ * It ends on SIGTERM or SIGINT, for a restart, or once no camera thread
+ * runs any more;
  * then the threads are joined and what the last frames spooled is given a
  * few seconds to reach the broker (live_drain). Intervals (heartbeat,
  * watchdog, uptime) are measured on the monotonic clock, so setting the
@@ -52,6 +63,7 @@
  */
 #include "live.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -62,11 +74,14 @@
 #include <sys/timex.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "clock.h"
 #include "event_lines.h"
+#include "file.h"
 #include "fl.h"
 #include "ids.h"
 #include "publish.h"
+#include "snapshot.h"
 #include "systemd.h"
 #include "yaml.h"
 
@@ -92,10 +107,16 @@ struct cam_slot {
 	int lane_posted[FL_MAX_LANES];
 	fl_lane_conf lane_new[FL_MAX_LANES];
 	char snap_path[FL_PATH_MAX + 64]; /* requested snapshot */
+	char mask_path[FL_PATH_MAX + 64]; /* ... its mask, "" for none */
 	char snap_req[FL_CMD_REQ_MAX];
 	enum snap_state snap_state;
 	char snap_err[256];
-	edge_stats stats; /* copy of the camera's counters */
+	int snap_inline;  /* the picture goes into the answer */
+	double snap_time; /* wall clock when written */
+	int snap_w, snap_h;
+	char open_err[512]; /* why the camera did not open, "" */
+	int opened;         /* it did: a first frame came (stays set) */
+	edge_stats stats;   /* copy of the camera's counters */
 	int online;
 };
 
@@ -108,6 +129,11 @@ struct live {
 	struct cam_slot slots[FL_MAX_CAMERAS];
 	fl_lane_conf shadow[FL_MAX_CAMERAS][FL_MAX_LANES];
 	atomic_int quit;
+	/* remote configuration (apply.c); control thread only */
+	long version; /* applied remotely, 0: none */
+	int pending;  /* an apply across a restart: pend */
+	edge_pending pend;
+	int restart; /* end the loop and execute ourselves again */
 	/* The on-site warning is one object for all cameras, driven by one
 	 * thread at a time: camera threads take warn_mu (recursive: a
 	 * tick's WARNED event comes back through live_event) around every
@@ -154,8 +180,8 @@ static void live_event(const fl_event *ev, void *user)
 static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 {
 	fl_camera_conf *cc = &L->cfg->cameras[s->index];
-	char path[sizeof(s->snap_path)], err[256];
-	int snap = 0, changed = 0, rc;
+	char path[sizeof(s->snap_path)], mpath[sizeof(s->mask_path)], err[256];
+	int snap = 0, changed = 0, rc, w, h;
 
 	pthread_mutex_lock(&s->mu);
 	for (int l = 0; l < cc->nlanes; l++) {
@@ -167,6 +193,7 @@ static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 	}
 	if (s->snap_state == SNAP_ASKED) {
 		memcpy(path, s->snap_path, sizeof(path));
+		memcpy(mpath, s->mask_path, sizeof(mpath));
 		snap = 1;
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -178,7 +205,13 @@ static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 	if (!snap)
 		return;
 	rc = edge_camera_write_frame(c, path, err, sizeof(err));
+	if (rc == 0 && mpath[0])
+		rc = edge_camera_write_mask(c, mpath, err, sizeof(err));
+	edge_camera_frame_size(c, &w, &h);
 	pthread_mutex_lock(&s->mu);
+	s->snap_time = fl_wall_s();
+	s->snap_w = w;
+	s->snap_h = h;
 	s->snap_state = rc < 0 ? SNAP_FAILED : SNAP_WRITTEN;
 	snprintf(s->snap_err, sizeof(s->snap_err), "%s", rc < 0 ? err : "");
 	pthread_mutex_unlock(&s->mu);
@@ -206,6 +239,9 @@ static edge_camera *cam_open(struct live *L, struct cam_slot *s)
 			return c;
 		}
 		fl_log(FL_LOG_ERROR, "camera", "%s: %s", cc->id, err);
+		pthread_mutex_lock(&s->mu);
+		snprintf(s->open_err, sizeof(s->open_err), "%.500s", err);
+		pthread_mutex_unlock(&s->mu);
 		if (!strstr(cc->source, "://") &&
 		    strncmp(cc->source, "/dev/", 5)) {
 			atomic_store(&s->failed, 1);
@@ -229,6 +265,7 @@ static void *cam_main(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	s->online = c != NULL;
+	s->opened = c != NULL;
 	pthread_mutex_unlock(&s->mu);
 	while (c && !atomic_load(&L->quit)) {
 		cam_mailbox(L, s, c);
@@ -278,33 +315,16 @@ static void post_lane(struct live *L, int cam, int lane)
 				      L->shadow[cam][lane].dwell_s);
 }
 
-static int same_lane_shape(const fl_lane_conf *a, const fl_lane_conf *b)
-{
-	if (strcmp(a->id, b->id) || a->npoints != b->npoints)
-		return 0;
-	for (int i = 0; i < a->npoints; i++)
-		if (a->points[i].x != b->points[i].x ||
-		    a->points[i].y != b->points[i].y)
-			return 0;
-	return 1;
-}
-
 /*
- * Re-read the configuration and apply the lane settings (see the note on
- * reload above). Returns 0, or -1 with the reason in err (nothing applied).
+ * Apply the lane settings of n (a configuration read again, or sent by the
+ * hub) to the lanes whose id and polygon it keeps; what needs a restart is
+ * logged (see the note on reload above). Returns the lanes applied.
  */
-static int reload(struct live *L, char *err, size_t errlen)
+static int apply_lanes(struct live *L, const fl_config *n)
 {
-	fl_config *n = malloc(sizeof(*n));
 	const fl_config *o = L->cfg;
-	int applied = 0, rc = -1;
+	int applied = 0;
 
-	if (!n) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (fl_config_load(n, L->config_path, err, errlen) < 0)
-		goto out;
 	if (strcmp(n->device_id, o->device_id) || strcmp(n->site, o->site) ||
 	    memcmp(&n->mqtt, &o->mqtt, sizeof(n->mqtt)) ||
 	    memcmp(&n->detect, &o->detect, sizeof(n->detect)) ||
@@ -327,7 +347,8 @@ static int reload(struct live *L, char *err, size_t errlen)
 			continue;
 		}
 		for (int l = 0; l < nc->nlanes; l++) {
-			if (!same_lane_shape(&nc->lanes[l], &oc->lanes[l])) {
+			if (!edge_lane_same_shape(&nc->lanes[l],
+						  &oc->lanes[l])) {
 				fl_log(FL_LOG_WARN, "reload",
 				       "lane %s/%s: id or polygon changed: "
 				       "that needs a restart",
@@ -339,6 +360,25 @@ static int reload(struct live *L, char *err, size_t errlen)
 			applied++;
 		}
 	}
+	return applied;
+}
+
+/*
+ * Re-read the configuration and apply the lane settings (see the note on
+ * reload above). Returns 0, or -1 with the reason in err (nothing applied).
+ */
+static int reload(struct live *L, char *err, size_t errlen)
+{
+	fl_config *n = malloc(sizeof(*n));
+	int applied, rc = -1;
+
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (fl_config_load(n, L->config_path, err, errlen) < 0)
+		goto out;
+	applied = apply_lanes(L, n);
 	fl_log(FL_LOG_WARN, "reload",
 	       "%s: lane settings of %d lane(s) "
 	       "applied",
@@ -348,6 +388,156 @@ static int reload(struct live *L, char *err, size_t errlen)
 out:
 	free(n);
 	return rc;
+}
+
+/* ---- remote configuration (apply.c) -------------------------------------- */
+
+/* A JSON string of s (any length), malloc'd, or NULL. */
+static char *json_quoted(const char *s)
+{
+	size_t cap = strlen(s) * 6 + 3;
+	char *q = malloc(cap);
+
+	if (q && fl_json_string(s, q, cap) >= cap) {
+		free(q);
+		q = NULL;
+	}
+	return q;
+}
+
+/* config_get: the file as it is, and the version applied. */
+static void config_get(struct live *L, const fl_command *cmd)
+{
+	char *text = NULL, *q = NULL, *detail = NULL, err[512];
+	size_t len = 0, cap;
+
+	if (fl_file_read(L->config_path, FL_CMD_CONFIG_MAX * 4, &text, &len,
+			 err, sizeof(err)) < 0) {
+		edge_publish_answer(L->pub, cmd->req, "config_get", 0, err,
+				    NULL);
+		return;
+	}
+	q = json_quoted(text);
+	cap = (q ? strlen(q) : 0) + 64;
+	detail = q ? malloc(cap) : NULL;
+	if (detail) {
+		snprintf(detail, cap, "{\"version\": %ld, \"yaml\": %s}",
+			 L->version, q);
+		edge_publish_answer(L->pub, cmd->req, "config_get", 1, NULL,
+				    detail);
+	} else {
+		edge_publish_answer(L->pub, cmd->req, "config_get", 0,
+				    "out of memory", NULL);
+	}
+	free(detail);
+	free(q);
+	free(text);
+}
+
+/* Refuse a config command: "KEY: reason" (or "line N: reason"), and the
+ * parts in the detail. */
+static void config_refuse(struct live *L, const fl_command *cmd,
+			  const edge_refusal *why)
+{
+	char error[700], detail[1400];
+	char *k = json_quoted(why->key), *r = json_quoted(why->reason);
+
+	if (why->key[0])
+		snprintf(error, sizeof(error), "%s: %s", why->key, why->reason);
+	else if (why->line)
+		snprintf(error, sizeof(error), "line %d: %s", why->line,
+			 why->reason);
+	else
+		snprintf(error, sizeof(error), "%s", why->reason);
+	snprintf(detail, sizeof(detail),
+		 "{\"key\": %s, \"line\": %d, \"reason\": %s}", k ? k : "\"\"",
+		 why->line, r ? r : "\"\"");
+	fl_log(FL_LOG_WARN, "apply", "version %ld refused: %s", cmd->version,
+	       error);
+	edge_publish_answer(L->pub, cmd->req, "config", 0, error, detail);
+	free(k);
+	free(r);
+}
+
+/* The config command: check, write, then apply in place or restart
+ * (apply.c has the model). Answered here, or after the restart. */
+static void config_command(struct live *L, const fl_command *cmd)
+{
+	fl_config *n = malloc(sizeof(*n));
+	char *text = malloc(cmd->text_size + 1), err[1024], detail[128];
+	edge_refusal why;
+	edge_diff d;
+	size_t len;
+
+	if (!n || !text) {
+		edge_publish_answer(L->pub, cmd->req, "config", 0,
+				    "out of memory", NULL);
+		goto out;
+	}
+	if (L->pending) {
+		snprintf(err, sizeof(err),
+			 "version %ld is being applied; try again when it "
+			 "is answered",
+			 L->pend.version);
+		edge_publish_answer(L->pub, cmd->req, "config", 0, err, NULL);
+		goto out;
+	}
+	len = fl_command_text(cmd, text, cmd->text_size + 1);
+	if (len == (size_t)-1) {
+		edge_publish_answer(L->pub, cmd->req, "config", 0,
+				    "yaml: cannot be decoded", NULL);
+		goto out;
+	}
+	if (edge_apply_check(L->cfg, L->config_path, text, len, n, &why)) {
+		config_refuse(L, cmd, &why);
+		goto out;
+	}
+	edge_apply_diff(L->cfg, n, &d);
+	if (edge_apply_write(L->config_path, text, len, err, sizeof(err))) {
+		fl_log(FL_LOG_ERROR, "apply", "%s", err);
+		edge_publish_answer(L->pub, cmd->req, "config", 0, err, NULL);
+		goto out;
+	}
+	if (!d.restart) {
+		int applied = apply_lanes(L, n);
+
+		if (edge_apply_set_version(L->config_path, cmd->version, err,
+					   sizeof(err)))
+			fl_log(FL_LOG_ERROR, "apply", "%s", err);
+		L->version = cmd->version;
+		fl_log(FL_LOG_WARN, "apply",
+		       "version %ld applied in place (%d lane(s))",
+		       cmd->version, applied);
+		snprintf(detail, sizeof(detail),
+			 "{\"version\": %ld, \"applied\": \"in place\"}",
+			 cmd->version);
+		edge_publish_answer(L->pub, cmd->req, "config", 1, NULL,
+				    detail);
+		goto out;
+	}
+	memset(&L->pend, 0, sizeof(L->pend));
+	snprintf(L->pend.req, sizeof(L->pend.req), "%s", cmd->req);
+	L->pend.version = cmd->version;
+	L->pend.previous = L->version;
+	L->pend.ncams = d.ncams;
+	memcpy(L->pend.cams, d.cams, sizeof(d.cams));
+	L->pend.mqtt = d.mqtt;
+	if (edge_pending_write(L->config_path, &L->pend, err, sizeof(err))) {
+		/* no restart without the means to answer and roll back */
+		fl_log(FL_LOG_ERROR, "apply", "%s", err);
+		edge_publish_answer(L->pub, cmd->req, "config", 0, err, NULL);
+		if (edge_apply_restore(L->config_path, err, sizeof(err)))
+			fl_log(FL_LOG_ERROR, "apply", "%s", err);
+		goto out;
+	}
+	fl_log(FL_LOG_WARN, "apply",
+	       "version %ld changes more than lane settings: restarting",
+	       cmd->version);
+	L->pending = 1;
+	L->restart = 1;
+out:
+	free(text);
+	free(n);
 }
 
 /* A command that names an existing camera and lane (publish.c checked);
@@ -388,8 +578,15 @@ static void on_command(const fl_command *cmd, void *user)
 			snprintf(s->snap_path, sizeof(s->snap_path),
 				 "%s/snapshot-%s.jpg",
 				 edge_publish_spool_dir(L->pub), cmd->camera);
+			s->mask_path[0] = '\0';
+			if (cmd->mask)
+				snprintf(s->mask_path, sizeof(s->mask_path),
+					 "%s/snapshot-%s-mask.png",
+					 edge_publish_spool_dir(L->pub),
+					 cmd->camera);
 			snprintf(s->snap_req, sizeof(s->snap_req), "%s",
 				 cmd->req);
+			s->snap_inline = cmd->inline_pic;
 			s->snap_state = SNAP_ASKED;
 		}
 		pthread_mutex_unlock(&s->mu);
@@ -418,6 +615,12 @@ static void on_command(const fl_command *cmd, void *user)
 					    NULL);
 		return;
 	}
+	case FL_CMD_CONFIG:
+		config_command(L, cmd);
+		return;
+	case FL_CMD_CONFIG_GET:
+		config_get(L, cmd);
+		return;
 	case FL_CMD_RELOAD:
 		if (reload(L, err, sizeof(err)) < 0)
 			edge_publish_answer(L->pub, cmd->req, name, 0, err,
@@ -461,8 +664,11 @@ static void live_answer(struct live *L)
 	for (int c = 0; L->pub && c < L->cfg->ncameras; c++) {
 		struct cam_slot *s = &L->slots[c];
 		char detail[FL_PATH_MAX + 128], req[FL_CMD_REQ_MAX], err[256];
+		char path[sizeof(s->snap_path)], mpath[sizeof(s->mask_path)];
+		char *pic = NULL;
 		enum snap_state st;
-		int gone;
+		int gone, inl = 0, w = 0, h = 0;
+		double t = 0;
 
 		pthread_mutex_lock(&s->mu);
 		st = s->snap_state;
@@ -471,18 +677,169 @@ static void live_answer(struct live *L)
 			snprintf(detail, sizeof(detail), "{\"path\": \"%s\"}",
 				 s->snap_path);
 			memcpy(req, s->snap_req, sizeof(req));
+			memcpy(path, s->snap_path, sizeof(path));
+			memcpy(mpath, s->mask_path, sizeof(mpath));
 			snprintf(err, sizeof(err), "%s",
 				 gone ? "the camera has stopped" : s->snap_err);
+			inl = s->snap_inline;
+			t = s->snap_time;
+			w = s->snap_w;
+			h = s->snap_h;
 			s->snap_state = SNAP_NONE;
 		}
 		pthread_mutex_unlock(&s->mu);
+		if (st == SNAP_WRITTEN && inl) {
+			pic = edge_snapshot_inline(L->cfg->cameras[c].id, path,
+						   mpath, t, w, h, err,
+						   sizeof(err));
+			if (!pic)
+				st = SNAP_FAILED;
+		}
 		if (st == SNAP_WRITTEN)
 			edge_publish_answer(L->pub, req, "snapshot", 1, NULL,
-					    detail);
+					    pic ? pic : detail);
 		else if (st == SNAP_FAILED || gone)
 			edge_publish_answer(L->pub, req, "snapshot", 0, err,
 					    NULL);
+		free(pic);
 	}
+}
+
+/* Put the previous file back and restart into it; the next process answers
+ * the hub with why (head: what failed, "camera CAM: ... within N s"). */
+static void roll_back(struct live *L, const char *head)
+{
+	char err[512];
+
+	L->pend.rollback = 1;
+	snprintf(L->pend.error, sizeof(L->pend.error),
+		 "%.400s; rolled back to version %ld", head, L->pend.previous);
+	if (edge_apply_restore(L->config_path, err, sizeof(err)) ||
+	    edge_pending_write(L->config_path, &L->pend, err, sizeof(err))) {
+		/* we stay as we are, and say so (live_apply answers) */
+		snprintf(L->pend.error, sizeof(L->pend.error),
+			 "%.300s; could not roll back: %.150s", head, err);
+		fl_log(FL_LOG_ERROR, "apply", "version %ld: %s",
+		       L->pend.version, L->pend.error);
+		return;
+	}
+	fl_log(FL_LOG_ERROR, "apply", "version %ld: %s", L->pend.version,
+	       L->pend.error);
+	L->restart = 1;
+}
+
+/*
+ * At start: an apply that spans this restart (apply.c), or none. Its first
+ * start sets the deadline. A start that finds the deadline passed and the
+ * apply not answered follows one that did not get that far (it crashed,
+ * or the power went): the apply is rolled back before any camera starts.
+ */
+static void live_pending(struct live *L)
+{
+	char err[512], head[256];
+
+	if (edge_pending_read(L->config_path, &L->pend) < 0)
+		return;
+	L->pending = 1;
+	if (L->pend.rollback)
+		return;
+	if (L->pend.deadline <= 0) {
+		L->pend.deadline = fl_wall_s() + L->cfg->apply_timeout_s;
+		if (edge_pending_write(L->config_path, &L->pend, err,
+				       sizeof(err)))
+			fl_log(FL_LOG_ERROR, "apply", "%s", err);
+	} else if (fl_wall_s() > L->pend.deadline) {
+		snprintf(head, sizeof(head),
+			 "the edge did not run with it for %.0f s",
+			 L->cfg->apply_timeout_s);
+		roll_back(L, head);
+	}
+}
+
+/* 1 when every camera the apply waits for has delivered a frame, 0 while
+ * one may still, -1 when one has not by the deadline or has ended (what
+ * happened into head, for roll_back). */
+static int cameras_up(struct live *L, char *head, size_t headlen)
+{
+	int all = 1;
+
+	for (int i = 0; i < L->pend.ncams && all >= 0; i++) {
+		int c = edge_camera_index(L->cfg, L->pend.cams[i]);
+		struct cam_slot *s;
+
+		if (c < 0)
+			continue; /* not in this file: nothing to wait for */
+		s = &L->slots[c];
+		pthread_mutex_lock(&s->mu);
+		if (s->opened) {
+			/* up */
+		} else if (atomic_load(&s->done) ||
+			   fl_wall_s() > L->pend.deadline) {
+			snprintf(head, headlen,
+				 "camera %s: %.300s within %.0f s",
+				 L->pend.cams[i],
+				 s->open_err[0] ? s->open_err : "no frame",
+				 L->cfg->apply_timeout_s);
+			all = -1;
+		} else {
+			all = 0;
+		}
+		pthread_mutex_unlock(&s->mu);
+	}
+	return all;
+}
+
+/*
+ * apply: the end of an apply across a restart. Rolled back: answer the
+ * error. Else, once every camera named has delivered a frame (and the
+ * broker is reached, when the way to it changed), remember the version
+ * and answer ok; when not by the deadline (or a camera has ended for
+ * good), roll back. Answers wait for the broker.
+ */
+static void live_apply(struct live *L)
+{
+	char detail[128], err[512], head[512];
+	int up;
+
+	if (!L->pending || !L->pub)
+		return;
+	if (!L->pend.rollback) {
+		up = cameras_up(L, head, sizeof(head));
+		if (up > 0 && L->pend.mqtt && !edge_publish_connected(L->pub) &&
+		    fl_wall_s() > L->pend.deadline) {
+			snprintf(head, sizeof(head),
+				 "mqtt: no connection to the broker %s within "
+				 "%.0f s",
+				 L->cfg->mqtt.host, L->cfg->apply_timeout_s);
+			up = -1;
+		}
+		if (up < 0) {
+			roll_back(L, head);
+			return;
+		}
+		if (up == 0)
+			return; /* still waiting */
+	}
+	if (!edge_publish_connected(L->pub))
+		return;
+	if (L->pend.rollback) {
+		edge_publish_answer(L->pub, L->pend.req, "config", 0,
+				    L->pend.error, NULL);
+	} else {
+		if (edge_apply_set_version(L->config_path, L->pend.version, err,
+					   sizeof(err)))
+			fl_log(FL_LOG_ERROR, "apply", "%s", err);
+		L->version = L->pend.version;
+		fl_log(FL_LOG_WARN, "apply", "version %ld applied (restart)",
+		       L->version);
+		snprintf(detail, sizeof(detail),
+			 "{\"version\": %ld, \"applied\": \"restart\"}",
+			 L->version);
+		edge_publish_answer(L->pub, L->pend.req, "config", 1, NULL,
+				    detail);
+	}
+	edge_pending_clear(L->config_path);
+	L->pending = 0;
 }
 
 /* 1 = synced, 0 = not, -1 = unknown (adjtimex's view of the kernel clock). */
@@ -538,6 +895,7 @@ static void live_report(struct live *L)
 					   1048576.0
 				 : -1;
 	h.clock_synced = clock_synced();
+	h.config_version = L->version;
 	edge_publish_heartbeat(L->pub, &h);
 	L->next_hb = fl_mono_s() + L->cfg->mqtt.heartbeat_s;
 }
@@ -588,10 +946,11 @@ static void live_watch(struct live *L)
 static int live_turn(struct live *L)
 {
 	live_pump(L);
-	if (*L->stop || atomic_load(&L->quit))
+	if (*L->stop || atomic_load(&L->quit) || L->restart)
 		return FL_EEOF;
 	live_reload(L);
 	live_answer(L);
+	live_apply(L);
 	live_report(L);
 	if (!live_running(L))
 		return FL_EEOF;
@@ -615,6 +974,7 @@ static int live_init(struct live *L, const edge_live_args *a)
 	L->stop = a->stop;
 	L->warning = a->warning;
 	L->lines = (edge_lines){ stdout, a->warning };
+	L->version = edge_apply_version(L->config_path);
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&L->warn_mu, &ma);
@@ -637,6 +997,7 @@ static int live_init(struct live *L, const edge_live_args *a)
 		}
 		edge_publish_start(L->pub);
 	}
+	live_pending(L);
 	return 0;
 }
 
@@ -712,13 +1073,24 @@ int edge_live_run(const edge_live_args *a)
 	if (live_init(&L, a))
 		return 1;
 	signal(SIGHUP, on_hup);
-	rc = live_start_cameras(&L);
+	rc = L.restart ? 0 : live_start_cameras(&L);
 	fl_sd_notify("READY=1\nSTATUS=running");
 	while (live_turn(&L) == 0)
 		;
-	fl_sd_notify("STOPPING=1");
+	fl_sd_notify(L.restart ? "RELOADING=1" : "STOPPING=1");
 	rc |= live_join_cameras(&L);
 	live_drain(&L);
 	live_free(&L);
-	return rc;
+	return L.restart ? EDGE_LIVE_RESTART : rc;
+}
+
+int edge_live_restart(char **argv)
+{
+	fl_log(FL_LOG_WARN, "apply",
+	       "restarting for a configuration sent by the hub");
+	fflush(stdout);
+	fflush(stderr);
+	execv("/proc/self/exe", argv);
+	fl_log(FL_LOG_ERROR, "apply", "cannot restart: %s", strerror(errno));
+	return 1;
 }

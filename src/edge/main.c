@@ -394,5 +394,7 @@ int main(int argc, char **argv)
 	edge_warning_destroy(warning);
 	fl_store_close(store);
 	fl_key_wipe(&key);
+	if (rc == EDGE_LIVE_RESTART) /* a remote configuration (apply.c) */
+		rc = edge_live_restart(argv);
 	return rc;
 }

@@ -375,17 +375,26 @@ void publish__status_online(edge_publish *p)
 void edge_publish_answer(edge_publish *p, const char *req, const char *cmd,
 			 int ok, const char *error, const char *detail)
 {
-	char topic[FL_TOPIC_MAX], buf[2048];
-	size_t n = fl_command_answer(req, cmd, ok, error, detail, buf,
-				     sizeof(buf));
+	char topic[FL_TOPIC_MAX];
+	/* an answer may carry a picture or a configuration (docs/mqtt.md) */
+	size_t cap = 2048 + (detail ? strlen(detail) : 0), n;
+	char *buf = malloc(cap);
 
+	if (!buf) {
+		fl_log(FL_LOG_ERROR, "command",
+		       "answer to '%s' not sent: out of memory",
+		       req ? req : "");
+		return;
+	}
+	n = fl_command_answer(req, cmd, ok, error, detail, buf, cap);
 	fl_topic(topic, sizeof(topic), FL_TOPIC_CMD_STATE, p->cfg->site,
 		 p->cfg->device_id, NULL, NULL);
-	if (n < sizeof(buf) && publish__direct(p, topic, buf, n, 0))
+	if (n < cap && publish__direct(p, topic, buf, n, 0))
 		fl_log(FL_LOG_WARN, "command",
 		       "answer to '%s' not sent "
 		       "(offline)",
 		       req ? req : "");
+	free(buf);
 }
 
 /* Keep the nonces of the commands taken (crash-safe), so a command

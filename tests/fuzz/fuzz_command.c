@@ -9,7 +9,10 @@
  *     non-empty NUL-terminated string;
  *   - an accepted command is valid: a known kind, ids of [A-Za-z0-9_.-],
  *     camera and lane present exactly when the kind needs them, dwell_s in
- *     [1, 86400] for set_dwell; the request id is NUL-terminated;
+ *     [1, 86400] for set_dwell; the request id is NUL-terminated; a
+ *     config command has a version in [1, 2^31-1] and its "yaml" decodes
+ *     (fl_command_text) to exactly text_size bytes inside the payload,
+ *     with no NUL in them;
  *   - parsing is deterministic (twice the same result), and the answer
  *     written for it (fl_command_answer) fits the edge's buffer whenever
  *     the error message does.
@@ -86,14 +89,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			lane = 0;
 			break;
 		case FL_CMD_RELOAD:
+		case FL_CMD_CONFIG_GET:
 			cam = lane = 0;
 			break;
+		case FL_CMD_CONFIG: {
+			char *text = malloc(a.text_size + 1);
+
+			cam = lane = 0;
+			CHECK(text);
+			CHECK(a.version >= 1 && a.version <= 2147483647L);
+			CHECK(a.text >= buf &&
+			      a.text + a.text_len <= buf + size);
+			CHECK(fl_command_text(&a, text, a.text_size + 1) ==
+			      a.text_size);
+			CHECK(strlen(text) == a.text_size);
+			CHECK(a.text_size == 0 ||
+			      fl_command_text(&a, text, a.text_size) ==
+				      (size_t)-1);
+			free(text);
+			break;
+		}
 		default:
 			CHECK(0);
 		}
 		CHECK(cam ? id_ok(a.camera) : a.camera[0] == '\0');
 		CHECK(lane ? id_ok(a.lane) : a.lane[0] == '\0');
 		CHECK(!val || (a.value >= 1 && a.value <= 86400));
+		CHECK(a.kind == FL_CMD_SNAPSHOT || (!a.inline_pic && !a.mask));
+		CHECK(a.kind == FL_CMD_CONFIG || size <= FL_CMD_MAX);
 		CHECK(a.kind == b.kind && !strcmp(a.camera, b.camera) &&
 		      !strcmp(a.lane, b.lane));
 		CHECK(fl_command_answer(a.req, fl_command_name(a.kind), 1, NULL,

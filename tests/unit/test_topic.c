@@ -258,7 +258,80 @@ static const struct {
 	{ "{\"cmd\": \"reload\", \"id\": \"\xc3\x28\"}", "UTF-8", 0 },
 	{ "{\"cmd\": \"reload\", \"id\": \"\x01\"}", "control", 0 },
 	{ "{\"cmd\": \"reload\", \"id\": tru}", "bad literal", 0 },
+	{ "{\"cmd\": \"snapshot\", \"camera\": \"c\", \"inline\": true, "
+	  "\"mask\": false}",
+	  NULL, FL_CMD_SNAPSHOT },
+	{ "{\"cmd\": \"snapshot\", \"camera\": \"c\", \"inline\": 1}",
+	  "inline: expected true or false", 0 },
+	{ "{\"cmd\": \"enable\", \"camera\": \"c\", \"lane\": \"l\", "
+	  "\"inline\": true}",
+	  "takes no \"inline\"", 0 },
+	{ "{\"cmd\": \"config\", \"version\": 2, \"yaml\": \"a: 1\\n\"}", NULL,
+	  FL_CMD_CONFIG },
+	{ "{\"cmd\": \"config\", \"yaml\": \"a: 1\"}", "\"version\" missing",
+	  0 },
+	{ "{\"cmd\": \"config\", \"version\": 2}", "\"yaml\" missing", 0 },
+	{ "{\"cmd\": \"config\", \"version\": 0, \"yaml\": \"\"}",
+	  "version: expected a whole number", 0 },
+	{ "{\"cmd\": \"config\", \"version\": 1.5, \"yaml\": \"\"}",
+	  "version: expected a whole number", 0 },
+	{ "{\"cmd\": \"config\", \"version\": 1, \"yaml\": 5}",
+	  "yaml: expected a string", 0 },
+	{ "{\"cmd\": \"config\", \"version\": 1, \"yaml\": \"a\\u0000\"}",
+	  "not allowed", 0 },
+	{ "{\"cmd\": \"reload\", \"version\": 1}", "takes no \"version\"", 0 },
+	{ "{\"cmd\": \"config_get\"}", NULL, FL_CMD_CONFIG_GET },
+	{ "{\"cmd\": \"reload\", \"id\": \"\\ud83d\\ude92\"}", NULL,
+	  FL_CMD_RELOAD },
+	{ "{\"cmd\": \"reload\", \"id\": \"\\ud83d\"}", "not allowed", 0 },
+	{ "{\"cmd\": \"reload\", \"id\": \"\\ud83d\\u0041\"}", "not allowed",
+	  0 },
+	{ "{\"cmd\": \"reload\", \"id\": \"\\ude92\"}", "not allowed", 0 },
+	{ "{\"cmd\": \"config_get\", \"camera\": \"c\"}", "takes no", 0 },
 };
+
+/* A config command: its text decoded, the size limits per command. */
+static void test_command_config(void)
+{
+	static char big[FL_CMD_CONFIG_MAX + 64];
+	const char *p = "{\"cmd\": \"config\", \"version\": 7, \"yaml\": "
+			"\"site: \\\"\u4e1c\\\"\\n\\u00e9\\t\"}";
+	char text[64], err[256];
+	fl_command c;
+	size_t n;
+
+	CHECK_EQ_INT(fl_command_parse(p, strlen(p), &c, err, sizeof(err)), 0);
+	CHECK_EQ_INT((int)c.version, 7);
+	n = fl_command_text(&c, text, sizeof(text));
+	CHECK_EQ_INT((int)n, (int)c.text_size);
+	CHECK_STREQ(text, "site: \"\u4e1c\"\n\u00e9\t");
+	CHECK_EQ_INT((int)fl_command_text(&c, text, c.text_size),
+		     (int)(size_t)-1);
+	/* beyond the BMP as a surrogate pair: one 4-byte character */
+	p = "{\"cmd\": \"config\", \"version\": 1, \"yaml\": \"\\ud83d\\ude92x\"}";
+	CHECK_EQ_INT(fl_command_parse(p, strlen(p), &c, err, sizeof(err)), 0);
+	CHECK_EQ_INT((int)fl_command_text(&c, text, sizeof(text)), 5);
+	CHECK_STREQ(text, "\xf0\x9f\x9a\x92x");
+	/* 200 kB of YAML: a config may be that long, a reload may not */
+	n = (size_t)snprintf(big, sizeof(big),
+			     "{\"cmd\": \"config\", \"version\": 1, "
+			     "\"yaml\": \"");
+	memset(big + n, 'x', 200 * 1024);
+	n += 200 * 1024;
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "\"}");
+	CHECK_EQ_INT(fl_command_parse(big, n, &c, err, sizeof(err)), 0);
+	CHECK_EQ_INT((int)c.text_size, 200 * 1024);
+	n = (size_t)snprintf(big, sizeof(big), "{\"cmd\": \"reload\"}");
+	memset(big + n, ' ', FL_CMD_MAX);
+	CHECK_EQ_INT(fl_command_parse(big, n + FL_CMD_MAX, &c, err, sizeof(err)),
+		     FL_EFORMAT);
+	CHECK_MSG(strstr(err, "longer than 4096") != NULL, "%s", err);
+	memset(big, ' ', sizeof(big));
+	CHECK_EQ_INT(fl_command_parse(big, FL_CMD_CONFIG_MAX + 1, &c, err,
+				      sizeof(err)),
+		     FL_EFORMAT);
+	CHECK_MSG(strstr(err, "longer than 262144") != NULL, "%s", err);
+}
 
 static void test_commands(void)
 {
@@ -393,7 +466,7 @@ static void test_receipts(void)
 	CHECK_STREQ(buf, "firelane/a_b_c/edge-01/receipt");
 }
 
-static struct example ex[64];
+static struct example ex[96];
 static int nex;
 
 static struct example *add(const char *name)
@@ -505,6 +578,7 @@ static void build_examples(void)
 	h.spool_bytes = 2841;
 	h.disk_free_mb = 5120;
 	h.clock_synced = 1;
+	h.config_version = 3;
 	h.epoch = EPOCH;
 	fl_heartbeat_json(&h, e->payload, sizeof(e->payload));
 	for (int i = 0; i < 3; i++) {
@@ -583,6 +657,18 @@ static void build_examples(void)
 		"{\"id\": \"op-21\", \"cmd\": \"warn\", \"camera\": \"cam-1\", "
 		"\"lane\": \"lane-a\"}");
 	command("cmd-ok-reload", "{\"id\": \"op-22\", \"cmd\": \"reload\"}");
+	command("cmd-ok-snapshot-inline",
+		"{\"id\": \"op-25\", \"cmd\": \"snapshot\", \"camera\": "
+		"\"cam-1\", \"inline\": true, \"mask\": true}");
+	command("cmd-ok-config",
+		"{\"id\": \"op-26\", \"cmd\": \"config\", \"version\": 4, "
+		"\"yaml\": \"device:\\n  id: edge-01\\n  site: demo-site\\n"
+		"cameras:\\n  - id: cam-1\\n    source: rtsp://10.0.0.21/main"
+		"\\n    lanes:\\n      - id: lane-a\\n        name: \\\"\u4e1c\u95e8"
+		"\u6d88\u9632\u901a\u9053\\\"\\n        points: [[40, 700], "
+		"[620, 380], [900, 400], [700, 1000]]\\n        dwell_s: 90\\n\"}");
+	command("cmd-ok-config_get", "{\"id\": \"op-27\", \"cmd\": "
+				     "\"config_get\"}");
 	command("cmd-bad-dwell",
 		"{\"id\": \"op-23\", \"cmd\": \"set_dwell\", \"camera\": "
 		"\"cam-1\", \"lane\": \"lane-a\", \"dwell_s\": 0}");
@@ -593,6 +679,26 @@ static void build_examples(void)
 	answer("answer-snapshot", "op-20", "snapshot", 1, NULL,
 	       "{\"path\": \"/var/lib/firelane/spool/snapshot-cam-1.jpg\"}");
 	answer("answer-reload", "op-22", "reload", 1, NULL, NULL);
+	answer("answer-snapshot-inline", "op-25", "snapshot", 1, NULL,
+	       "{\"camera\": \"cam-1\", \"width\": 1920, \"height\": 1080, "
+	       "\"time\": 1795955761.240, \"scale\": 1, \"jpeg\": "
+	       "\"/9j/4AAQSkZJRgABAQAAAQABAAD...\", \"mask\": "
+	       "\"iVBORw0KGgoAAAANSUhEUgAAB4A...\"}");
+	answer("answer-config", "op-26", "config", 1, NULL,
+	       "{\"version\": 4, \"applied\": \"in place\"}");
+	answer("answer-config-restart", "op-26", "config", 1, NULL,
+	       "{\"version\": 4, \"applied\": \"restart\"}");
+	answer("answer-config-refused", "op-26", "config", 0,
+	       "dwell_s: 0 is out of range 1..86400",
+	       "{\"key\": \"dwell_s\", \"line\": 11, \"reason\": \"0 is out "
+	       "of range 1..86400\"}");
+	answer("answer-config-rollback", "op-26", "config", 0,
+	       "camera cam-1: rtsp://10.0.0.21/main: cannot open: Connection "
+	       "refused within 20 s; rolled back to version 3",
+	       NULL);
+	answer("answer-config_get", "op-27", "config_get", 1, NULL,
+	       "{\"version\": 3, \"yaml\": \"device:\\n  id: edge-01\\n  "
+	       "site: demo-site\\n...\"}");
 	/* the refusals carry the parser's own words */
 	for (int i = 0; i < nex; i++)
 		if (!strcmp(ex[i].name, "cmd-bad-dwell"))
@@ -720,6 +826,7 @@ int main(int argc, char **argv)
 	test_topics();
 	test_payloads();
 	test_commands();
+	test_command_config();
 	test_receipts();
 	test_document();
 	TEST_DONE();
