@@ -440,6 +440,8 @@ function deleteLane(ed) {
 	if (!lane || !confirm(t('Delete lane {name}?', { name: lane.name || lane.id }))) return;
 	ed.lanes.splice(ed.sel, 1);
 	ed.problems = {};
+	ed.status.textContent = '';
+	delete ed.status.dataset.state;
 	ed.sel = -1;
 	ed.selPoint = -1;
 	ed.drawing = false;

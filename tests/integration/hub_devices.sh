@@ -17,7 +17,8 @@
 #     MQTT, stored and served), and an apply of the new version: 202 at
 #     once, the outcome in GET .../config once the edge answered, audited
 #     (config_apply); the edge then runs the new lane: its alarm reaches
-#     the hub.
+#     the hub; a version whose camera cannot be opened is rolled back by
+#     the edge, and the hub shows its reason.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
@@ -160,6 +161,18 @@ for _ in $(seq 300); do
 done
 [ "$(q "select lane_name from incidents where lane = 'lane-new' and alarm is not null limit 1")" = 新车道 ] ||
 	fail "the new lane's alarm did not reach the hub: $(q "select lane, status, alarm from incidents")"
+# a camera that cannot be opened: the edge rolls back, the hub says why
+jq -r .yaml "$WORK/conf2.json" | sed 's|source: park_leave.mp4|source: /nonexistent/cam.mp4|' |
+	sed "s|^device:|device:\n  apply_timeout_s: 2|" | jq -Rsc '{base_version: 2, yaml: .}' >"$WORK/put3.json"
+[ "$(as_inst PUT /api/devices/scene-edge/config "$(cat "$WORK/put3.json")")" = 200 ] || fail "PUT a bad camera: $(cat "$WORK/out")"
+[ "$(as_inst POST /api/devices/scene-edge/config/apply '{"version": 3}')" = 202 ] || fail "apply 3: $(cat "$WORK/out")"
+for _ in $(seq 600); do
+	as_inst GET /api/devices/scene-edge/config >/dev/null
+	[ "$(jq '.versions[0].apply_ok' "$WORK/out")" != null ] && break
+	sleep 0.1
+done
+jq -e '.versions[0] | .version == 3 and .apply_ok == 0 and (.apply_error | test("^camera cam-1: .*rolled back to version 2$"))' \
+	"$WORK/out" >/dev/null || fail "the bad camera's outcome: $(jq -c '.versions[0]' "$WORK/out")"
 edge_stop 30
 hub_stop
 echo "hub_devices: ok"
