@@ -12,8 +12,9 @@
 // points, try a lane with crossing edges (refused with the reason shown,
 // then deleted), name the lane (Chinese) and set its dwell, save (a new
 // version), apply, and wait for the device's answer (applied). Then the
-// page in English and on a phone-sized touch screen (a lane drawn by
-// tapping). The page's console errors and failed requests are failures.
+// page in English: a version whose camera cannot be opened is applied, the
+// device rolls back and the page says why. Last, a phone-sized touch
+// screen (a lane drawn by tapping). The page's console errors and failed requests are failures.
 
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -202,6 +203,24 @@ async function run(browser) {
 	await en.waitForSelector(stageSel);
 	check((await en.textContent('#apply-state')).includes('applied'), 'English: not applied');
 	await shot(en, 'en-devices-01-device');
+
+	step = 'a camera that cannot be opened';
+	// a version with a source that does not exist, saved through the API
+	// (the editor edits lanes, not sources); applying it: the device rolls
+	// back and the page says why
+	const sess = await (await en.request.get(`${URL0}/api/session`)).json();
+	const conf = await (await en.request.get(`${URL0}/api/devices/${DEVICE}/config`)).json();
+	const yaml = conf.yaml.replace(/source: .*/, 'source: /nonexistent/cam.mp4').replace(/^device:\n/m, 'device:\n  apply_timeout_s: 2\n');
+	const put = await en.request.put(`${URL0}/api/devices/${DEVICE}/config`,
+		{ headers: { 'X-CSRF-Token': sess.csrf }, data: { base_version: conf.version, yaml } });
+	check(put.ok(), `PUT the bad camera: ${put.status()} ${await put.text()}`);
+	await en.reload();
+	await settled(en);
+	await en.click('#apply');
+	await en.waitForSelector('#apply-state[data-state="refused"]', { timeout: APPLY_T });
+	const refused = await en.textContent('#apply-state');
+	check(/rolled back to version 2/.test(refused), `the refusal does not say why: ${refused}`);
+	await shot(en, 'en-devices-02-rolled-back');
 
 	step = 'a phone, touch';
 	const ph = await newPage(browser, { locale: 'zh-CN', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
