@@ -289,6 +289,8 @@ static void config_put(hub_api *a, const hub_session_info *s,
 	const char *id;
 	int version, rc;
 
+	if (json_is_null(cams))
+		cams = NULL;
 	if (!json_is_integer(base) || (!text == !cams)) {
 		api__error(r, 400,
 			   "expected {\"base_version\": N, \"yaml\": TEXT} or "

@@ -52,9 +52,10 @@ int api__is_installer(const hub_session_info *s)
 int api__installer_may(const hub_session_info *s, const char *pattern,
 		       hub_resp *r)
 {
-	static const char *const open[] = { "logout",      "session",
-					    "sites",       "devices",
-					    "schema/lane", "lanes/check" };
+	static const char *const open[] = { "logout",     "session",
+					    "sites",      "devices",
+					    "hub",        "schema/lane",
+					    "lanes/check" };
 
 	if (!api__is_installer(s) || !strncmp(pattern, "devices/", 8))
 		return 1;

@@ -54,6 +54,7 @@ PM_T=$(web_login pm pw-pm)
 # ---- the installer's reach ----------------------------------------------------
 [ "$(as_inst GET /api/session)" = 200 ] && [ "$(jq -r .role "$WORK/out")" = installer ] ||
 	fail "installer session: $(cat "$WORK/out")"
+[ "$(as_inst GET /api/hub)" = 200 ] || fail "installer: the hub's state: $(cat "$WORK/out")"
 [ "$(as_inst GET /api/devices)" = 200 ] || fail "installer devices: $(cat "$WORK/out")"
 [ "$(jq -r '[.devices[].device] | join(",")' "$WORK/out")" = scene-edge ] ||
 	fail "the installer sees other sites' devices: $(cat "$WORK/out")"
