@@ -43,11 +43,7 @@ grep -q 'source: long.mp4' "$WORK/scene/edge.yaml" || fail "the scene's source l
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 subscribe "$WORK/all.txt" 'firelane/#'
 edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v
-for _ in $(seq 300); do
-	[ "$(q "select status from devices where device = 'scene-edge'")" = online ] && break
-	sleep 0.1
-done
-[ "$(q "select status from devices where device = 'scene-edge'")" = online ] || fail "the edge is not online: $(tail -n 5 "$WORK/edge.log")"
+device_online scene-edge 30
 
 SHOTS=$(cd "$BUILD" && pwd)/screenshots/devices
 rm -rf "$SHOTS"

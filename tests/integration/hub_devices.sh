@@ -131,10 +131,7 @@ jq -e '.ok == true' "$WORK/out" >/dev/null || fail "check good: $(cat "$WORK/out
 # ---- with the edge live: snapshot, apply, the new lane's alarm ----------------
 subscribe "$WORK/all.txt" 'firelane/#'
 edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v
-for _ in $(seq 100); do
-	[ "$(q "select status from devices where device = 'scene-edge'")" = online ] && break
-	sleep 0.1
-done
+device_online scene-edge 10
 [ "$(as_inst POST /api/devices/scene-edge/cameras/cam-1/snapshot '{"mask": true}')" = 200 ] ||
 	fail "snapshot: $(cat "$WORK/out") $(tail -n 5 "$WORK/edge.log")"
 jq -e '.width == 480 and .height == 270 and (.url | test("snapshot.jpg"))' "$WORK/out" >/dev/null || fail "snapshot: $(cat "$WORK/out")"
@@ -144,12 +141,18 @@ code=$(curl -s -b "$WORK/jar-inst" -o "$WORK/snap.jpg" -w '%{http_code}' "$BASE$
 code=$(curl -s -b "$WORK/jar-pm" -o /dev/null -w '%{http_code}' "$BASE$url")
 [ "$code" = 403 ] || fail "a property manager's snapshot: $code"
 
-[ "$(as_inst POST /api/devices/scene-edge/config/apply '{"version": 2}')" = 202 ] || fail "apply: $(cat "$WORK/out")"
-for _ in $(seq 600); do
-	as_inst GET /api/devices/scene-edge/config >/dev/null
-	[ "$(jq '.versions[0].apply_ok' "$WORK/out")" != null ] && break
-	sleep 0.1
-done
+# apply VERSION: 202 at once, then GET .../config (in WORK/out) until the
+# device's outcome is in
+apply() {
+	[ "$(as_inst POST /api/devices/scene-edge/config/apply "{\"version\": $1}")" = 202 ] ||
+		fail "apply $1: $(cat "$WORK/out")"
+	for _ in $(seq 600); do
+		as_inst GET /api/devices/scene-edge/config >/dev/null
+		[ "$(jq '.versions[0].apply_ok' "$WORK/out")" != null ] && break
+		sleep 0.1
+	done
+}
+apply 2
 jq -e '.versions[0] | .version == 2 and .apply_ok == 1 and .applied > 0' "$WORK/out" >/dev/null ||
 	fail "apply outcome: $(jq -c .versions "$WORK/out") $(tail -n 5 "$WORK/edge.log")"
 [ "$(q "select count(*) from audit where action = 'config_apply' and object = 'scene-edge'")" = 2 ] ||
@@ -166,12 +169,7 @@ done
 jq -r .yaml "$WORK/conf2.json" | sed 's|source: park_leave.mp4|source: /nonexistent/cam.mp4|' |
 	sed "s|^device:|device:\n  apply_timeout_s: 2|" | jq -Rsc '{base_version: 2, yaml: .}' >"$WORK/put3.json"
 [ "$(as_inst PUT /api/devices/scene-edge/config "$(cat "$WORK/put3.json")")" = 200 ] || fail "PUT a bad camera: $(cat "$WORK/out")"
-[ "$(as_inst POST /api/devices/scene-edge/config/apply '{"version": 3}')" = 202 ] || fail "apply 3: $(cat "$WORK/out")"
-for _ in $(seq 600); do
-	as_inst GET /api/devices/scene-edge/config >/dev/null
-	[ "$(jq '.versions[0].apply_ok' "$WORK/out")" != null ] && break
-	sleep 0.1
-done
+apply 3
 jq -e '.versions[0] | .version == 3 and .apply_ok == 0 and (.apply_error | test("^camera cam-1: .*rolled back to version 2$"))' \
 	"$WORK/out" >/dev/null || fail "the bad camera's outcome: $(jq -c '.versions[0]' "$WORK/out")"
 edge_stop 30

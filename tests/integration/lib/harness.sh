@@ -604,6 +604,18 @@ edge_start() {
 	track $EDGE_PID
 }
 
+# device_online DEVICE [SECONDS]: the hub's store must say DEVICE is online
+# within SECONDS (default 30; its status message arrived), else the test
+# fails with the edge's last log lines.
+device_online() {
+	local i
+	for i in $(seq $((${2:-30} * 10))); do
+		[ "$(q "select status from devices where device = '$1'")" = online ] && return 0
+		sleep 0.1
+	done
+	fail "$1 is not online at the hub: $(tail -n 5 "$WORK/edge.log" 2>/dev/null)"
+}
+
 # edge_run OUT ERR ARGS...: firelane-edge ARGS to its end (OUT may be ERR);
 # an exit status other than 0 fails the test.
 edge_run() {
