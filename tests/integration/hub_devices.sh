@@ -155,6 +155,13 @@ apply() {
 apply 2
 jq -e '.versions[0] | .version == 2 and .apply_ok == 1 and .applied > 0' "$WORK/out" >/dev/null ||
 	fail "apply outcome: $(jq -c .versions "$WORK/out") $(tail -n 5 "$WORK/edge.log")"
+# the device's heartbeat says which version it runs; the fleet shows it
+for _ in $(seq 100); do
+	as_inst GET /api/devices >/dev/null
+	[ "$(jq '.devices[0].heartbeat.config_version' "$WORK/out")" = 2 ] && break
+	sleep 0.1
+done
+[ "$(jq '.devices[0].heartbeat.config_version' "$WORK/out")" = 2 ] || fail "config_version in the heartbeat: $(cat "$WORK/out")"
 [ "$(q "select count(*) from audit where action = 'config_apply' and object = 'scene-edge'")" = 2 ] ||
 	fail "config_apply audit: $(q "select * from audit where action like 'config%'")"
 wait_for "$WORK/all.txt" "^firelane/scene-site/scene-edge/cam-1/lane-new/incident " 60 ||
