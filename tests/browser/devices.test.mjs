@@ -60,6 +60,7 @@ async function shot(page, name, opts) {
 	const bad = /\b(null|undefined|NaN)\b/.exec(text);
 	check(!bad, `${name}: the page shows "${bad && bad[1]}"`);
 	const file = path.join(SHOTS, `${name}.png`);
+	await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header on top
 	await page.screenshot({ path: file, fullPage: true, ...opts });
 	log(`screenshot ${file}`);
 }
@@ -180,6 +181,10 @@ async function run(browser) {
 
 	step = 'show what the detector sees';
 	await page.check(`${stageSel} input[name=mask]`);
+	await page.waitForFunction((sel) => {
+		const m = document.querySelector(`${sel} img.mask`);
+		return m && !m.hidden && m.complete && m.naturalWidth > 0;
+	}, stageSel);
 	await shot(page, 'zh-devices-03-lane');
 
 	step = 'save';
