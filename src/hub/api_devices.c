@@ -270,6 +270,16 @@ static void config_get(hub_api *a, const hub_session_info *s,
 	json_object_set_new(conf, "device", json_string(device));
 	json_object_set_new(conf, "site", json_string(site));
 	json_object_update(conf, o); /* version, yaml, author, created, ... */
+	{
+		/* never the broker password (docs/devices.md, "Secrets") */
+		char *masked = NULL;
+
+		hub_devconf_mask(yaml ? yaml : "", yaml ? strlen(yaml) : 0,
+				 &masked);
+		json_object_set_new(conf, "yaml",
+				    masked ? json_string(masked) : json_null());
+		free(masked);
+	}
 	json_object_set(conf, "versions", json_object_get(v, "versions"));
 	json_decref(o);
 	json_decref(v);
@@ -324,6 +334,18 @@ static void config_put(hub_api *a, const hub_session_info *s,
 			goto out;
 		}
 		text = yaml;
+	}
+	if (!cams && strstr(text, HUB_DEVCONF_MASK) &&
+	    fl_db_config_get(a->db, device, 0, &latest) == 0) {
+		/* a file as GET showed it: its "***" are the stored secrets */
+		json_t *row = json_loads(latest, 0, NULL);
+		const char *cur = json_string_value(
+			json_object_get(row, "yaml"));
+
+		if (cur && hub_devconf_unmask(text, strlen(text), cur,
+					      strlen(cur), &yaml) == 0)
+			text = yaml;
+		json_decref(row);
 	}
 	if (strlen(text) > HUB_DEVCONF_MAX) {
 		api__error(r, 413, "configuration too large (256 KiB at most)");

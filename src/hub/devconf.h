@@ -61,6 +61,26 @@ int hub_devconf_replace_lanes(const char *yaml, size_t len,
  */
 int hub_devconf_check_polygon(const json_t *polygon, char *err, size_t errlen);
 
+/* What a secret (the broker password) reads as outside the hub. */
+#define HUB_DEVCONF_MASK "***"
+
+/*
+ * The file with every secret value (a row marked FL_F_SECRET in the
+ * edge's table: mqtt.password) written as "***", into *out (malloc'd):
+ * what the web API shows, so an installer never reads a device's broker
+ * password. 0, FL_EFORMAT (yaml does not parse) or FL_ENOMEM.
+ */
+int hub_devconf_mask(const char *yaml, size_t len, char **out);
+
+/*
+ * The file with every secret that reads "***" given its value in old
+ * (the same key's), into *out (malloc'd): a file sent back after
+ * hub_devconf_mask keeps the password it had. A "***" old does not have
+ * stays. 0, FL_EFORMAT (either does not parse) or FL_ENOMEM.
+ */
+int hub_devconf_unmask(const char *yaml, size_t len, const char *old,
+		       size_t oldlen, char **out);
+
 /* The edge's lane settings as [{"key", "type", "default", "min", "max",
  * "unit", "help"}] in the table's order (GET /api/schema/lane). */
 json_t *hub_devconf_lane_schema(void);

@@ -8,7 +8,8 @@
 #   - configurations: the device's file stored as version 1 (PUT yaml),
 #     read back as lanes with every setting (GET), lanes replaced by the
 #     editor's JSON (PUT cameras) with every other key kept as written
-#     (the mqtt password), a stale base refused (409), a lane with
+#     (the mqtt password, which GET shows as "***" and a file sent back
+#     with "***" keeps), a stale base refused (409), a lane with
 #     crossing edges refused with the key, line and reason (422), another
 #     device's id refused; each save audited (config_save);
 #   - the lane table (GET /api/schema/lane) and a polygon's check (POST
@@ -102,9 +103,12 @@ jq -e '.version == 2 and (.cameras[0].lanes | length) == 2
 	and .cameras[0].lanes[0].name == "东门消防通道"
 	and .cameras[0].lanes[1].id == "lane-new" and .cameras[0].lanes[1].dwell_s == 3
 	and (.versions | map(.version)) == [2, 1]' "$WORK/conf2.json" >/dev/null || fail "GET config 2: $(cat "$WORK/conf2.json")"
-# every other key as written: the broker password is still there in full
-jq -r .yaml "$WORK/conf2.json" | grep -qF "password: $(broker_pw scene-edge)" ||
-	fail "the mqtt password was not kept: $(jq -r .yaml "$WORK/conf2.json")"
+# every other key as written: the broker password is still there in full,
+# and never shown (GET has "***"; a file sent back with it keeps it)
+q "select yaml from device_configs where device = 'scene-edge' and version = 2" |
+	grep -qF "password: $(broker_pw scene-edge)" || fail "the mqtt password was not kept"
+jq -r .yaml "$WORK/conf2.json" | grep -qF 'password: "***"' || fail "GET shows the password: $(jq -r .yaml "$WORK/conf2.json")"
+grep -qF "$(broker_pw scene-edge)" "$WORK/conf2.json" && fail "the password is in GET's answer"
 
 # a lane with crossing edges: refused with the key, the line and the reason
 jq -c '{base_version: 2, cameras: [.cameras[0] | .lanes[1].polygon = [[0, 0], [100, 100], [100, 0], [0, 100]]]}' \
@@ -176,6 +180,8 @@ done
 jq -r .yaml "$WORK/conf2.json" | sed 's|source: park_leave.mp4|source: /nonexistent/cam.mp4|' |
 	sed "s|^device:|device:\n  apply_timeout_s: 2|" | jq -Rsc '{base_version: 2, yaml: .}' >"$WORK/put3.json"
 [ "$(as_inst PUT /api/devices/scene-edge/config "$(cat "$WORK/put3.json")")" = 200 ] || fail "PUT a bad camera: $(cat "$WORK/out")"
+q "select yaml from device_configs where device = 'scene-edge' and version = 3" |
+	grep -qF "password: \"$(broker_pw scene-edge)\"" || fail "a file sent back with *** lost the password"
 apply 3
 jq -e '.versions[0] | .version == 3 and .apply_ok == 0 and (.apply_error | test("^camera cam-1: .*rolled back to version 2$"))' \
 	"$WORK/out" >/dev/null || fail "the bad camera's outcome: $(jq -c '.versions[0]' "$WORK/out")"

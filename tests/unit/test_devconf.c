@@ -217,6 +217,30 @@ static void test_schema(void)
 	json_decref(a);
 }
 
+static void test_secrets(void)
+{
+	char *masked = NULL, *back = NULL;
+
+	CHECK_EQ_INT(hub_devconf_mask(FILE1, strlen(FILE1), &masked), 0);
+	CHECK(masked != NULL && strstr(masked, "s3cret") == NULL);
+	CHECK(strstr(masked, "password: \"***\"") != NULL);
+	CHECK(strstr(masked, "username: scene-edge") != NULL);
+	CHECK_EQ_INT(hub_devconf_unmask(masked, strlen(masked), FILE1,
+					strlen(FILE1), &back),
+		     0);
+	CHECK(strstr(back, "password: \"s3cret: #1\"") != NULL);
+	free(back);
+	/* an old file without a password: "***" stays */
+	CHECK_EQ_INT(hub_devconf_unmask(masked, strlen(masked), "a: 1\n", 5,
+					&back),
+		     0);
+	CHECK(strstr(back, "password: \"***\"") != NULL);
+	free(back);
+	free(masked);
+	CHECK(hub_devconf_mask(": [", 3, &masked) != 0);
+	CHECK(masked == NULL);
+}
+
 int main(void)
 {
 	test_to_json();
@@ -224,5 +248,6 @@ int main(void)
 	test_refusals();
 	test_polygon();
 	test_schema();
+	test_secrets();
 	TEST_DONE();
 }
