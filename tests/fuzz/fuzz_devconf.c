@@ -11,7 +11,8 @@
  *     written back into the same file give a file the check accepts or
  *     refuses with a reason (never one that fails to parse as YAML with
  *     no word);
- *   - the editor's own cameras written back give a file that parses.
+ *   - the editor's own cameras written back give a file that parses;
+ *   - an accepted file with its secrets masked and put back is accepted.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -66,8 +67,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nul)
 		edit = json_loadb(nul + 1, size - ylen - 1, 0, NULL);
 	if (checked(yaml, ylen) == 0) {
+		char *masked = NULL, *back = NULL;
+
 		conf = hub_devconf_json(yaml, ylen);
 		CHECK(conf != NULL);
+		/* secrets hidden and put back: the same configuration */
+		if (hub_devconf_mask(yaml, ylen, &masked) == 0 &&
+		    hub_devconf_unmask(masked, strlen(masked), yaml, ylen,
+				       &back) == 0)
+			CHECK(checked(back, strlen(back)) == 0);
+		free(masked);
+		free(back);
 		/* the editor's JSON back into the file: still a file */
 		if (hub_devconf_replace_lanes(yaml, ylen,
 					      json_object_get(conf, "cameras"),
