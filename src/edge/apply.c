@@ -48,6 +48,7 @@
 
 #include "file.h"
 #include "fl.h"
+#include "tz.h"
 #include "yaml.h"
 
 #define SIDE_MAX (FL_PATH_MAX + 16)
@@ -97,6 +98,24 @@ int edge_apply_check(const fl_config *running, const char *path,
 	memset(why, 0, sizeof(*why));
 	if (fl_config_parse(out, text, len, path, err, sizeof(err)) < 0) {
 		refusal_of(err, path, why);
+		return FL_ECONFIG;
+	}
+	/* what the program checks after loading, and would stop on:
+	 * checked here, or a restart into it would never come up */
+	if (fl_tz_check(out->time_zone, err, sizeof(err)) < 0) {
+		snprintf(why->key, sizeof(why->key), "device.time_zone");
+		why->line = out->time_zone_line;
+		snprintf(why->reason, sizeof(why->reason), "%.500s", err);
+		return FL_ECONFIG;
+	}
+	/* the key is the device's identity at the hub: a new one would
+	 * make everything it says, the answer included, a stranger's */
+	if (strcmp(out->key_file, running->key_file)) {
+		snprintf(why->key, sizeof(why->key), "device.key_file");
+		snprintf(why->reason, sizeof(why->reason),
+			 "the device's key is not changed remotely (it is "
+			 "%.400s)",
+			 running->key_file);
 		return FL_ECONFIG;
 	}
 	if (strcmp(out->device_id, running->device_id)) {

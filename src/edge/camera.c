@@ -588,7 +588,10 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	c->live = opts->realtime && fl_source_is_live(c->src);
 	c->link.last_t = c->frame.t;
 	c->link.last_mono = fl_mono_s();
-	c->link.rng = (unsigned)(c->link.last_mono * 1e6) ^ (unsigned)cam;
+	/* through 64 bits: after 72 minutes of uptime the microseconds
+	 * no longer fit an unsigned (undefined behaviour, UBSan stops) */
+	c->link.rng = (unsigned)(uint64_t)(c->link.last_mono * 1e6) ^
+		      (unsigned)cam;
 	return c;
 fail:
 	edge_camera_close(c);

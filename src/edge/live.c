@@ -663,7 +663,8 @@ static void live_answer(struct live *L)
 {
 	for (int c = 0; L->pub && c < L->cfg->ncameras; c++) {
 		struct cam_slot *s = &L->slots[c];
-		char detail[FL_PATH_MAX + 128], req[FL_CMD_REQ_MAX], err[256];
+		char detail[2 * FL_PATH_MAX + 256], req[FL_CMD_REQ_MAX],
+			err[256];
 		char path[sizeof(s->snap_path)], mpath[sizeof(s->mask_path)];
 		char *pic = NULL;
 		enum snap_state st;
@@ -674,8 +675,11 @@ static void live_answer(struct live *L)
 		st = s->snap_state;
 		gone = st == SNAP_ASKED && atomic_load(&s->done);
 		if (st == SNAP_WRITTEN || st == SNAP_FAILED || gone) {
-			snprintf(detail, sizeof(detail), "{\"path\": \"%s\"}",
-				 s->snap_path);
+			/* the mask's path too when it was asked for */
+			snprintf(detail, sizeof(detail),
+				 "{\"path\": \"%s\"%s%s%s}", s->snap_path,
+				 s->mask_path[0] ? ", \"mask\": \"" : "",
+				 s->mask_path, s->mask_path[0] ? "\"" : "");
 			memcpy(req, s->snap_req, sizeof(req));
 			memcpy(path, s->snap_path, sizeof(path));
 			memcpy(mpath, s->mask_path, sizeof(mpath));
@@ -988,16 +992,25 @@ static int live_init(struct live *L, const edge_live_args *a)
 	L->wd = fl_sd_watchdog_s();
 	for (int c = 0; c < FL_MAX_CAMERAS; c++)
 		L->moved[c] = L->start;
-	if (L->cfg->mqtt.host[0]) {
+	live_pending(L);
+	if (L->cfg->mqtt.host[0] && !L->restart) {
 		L->pub = edge_publish_create(L->cfg, a->store, on_command, L,
 					     err, sizeof(err));
-		if (!L->pub) {
+		if (!L->pub && L->pending && !L->pend.rollback) {
+			/* a configuration from the hub that cannot reach
+			 * it: back to the one that could */
+			char head[600];
+
+			snprintf(head, sizeof(head), "mqtt: %.500s", err);
+			roll_back(L, head);
+		}
+		if (!L->pub && !L->restart) {
 			fprintf(stderr, "firelane-edge: %s\n", err);
 			return 1;
 		}
-		edge_publish_start(L->pub);
+		if (L->pub)
+			edge_publish_start(L->pub);
 	}
-	live_pending(L);
 	return 0;
 }
 

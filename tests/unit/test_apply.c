@@ -81,6 +81,22 @@ static void test_check(void)
 	CHECK_EQ_INT(edge_apply_check(&run, path, t, strlen(t), &n, &why),
 		     FL_ECONFIG);
 	CHECK_STREQ(why.key, "device.site");
+	/* what would stop the program at start: a zone not on this machine,
+	 * and a key of its own (another identity at the hub) */
+	t = variant("site: demo-site}",
+		    "site: demo-site, time_zone: Mars/Olympus}");
+	CHECK_EQ_INT(edge_apply_check(&run, path, t, strlen(t), &n, &why),
+		     FL_ECONFIG);
+	CHECK_STREQ(why.key, "device.time_zone");
+	CHECK_EQ_INT(why.line, 1);
+	t = variant("site: demo-site}",
+		    "site: demo-site, key_file: other.key}");
+	CHECK_EQ_INT(edge_apply_check(&run, path, t, strlen(t), &n, &why),
+		     FL_ECONFIG);
+	CHECK_STREQ(why.key, "device.key_file");
+	t = variant("site: demo-site}",
+		    "site: demo-site, time_zone: \"+08:00\"}");
+	CHECK_EQ_INT(edge_apply_check(&run, path, t, strlen(t), &n, &why), 0);
 }
 
 /* diff of base and base with one replacement */
