@@ -9,7 +9,7 @@
 // The steps, as an installer would do them: log in (the UI in Chinese from
 // Accept-Language), open the devices page and the device, fetch a fresh
 // snapshot, draw a lane with pointer clicks on the picture, drag one of its
-// points, try a lane with crossing edges (refused with the reason shown,
+// points, drag the whole lane, try a lane with crossing edges (refused with the reason shown,
 // then deleted), name the lane (Chinese) and set its dwell, save (a new
 // version), apply, and wait for the device's answer (applied). Then the
 // page in English: a version whose camera cannot be opened is applied, the
@@ -159,6 +159,17 @@ async function run(browser) {
 	await statusIs(page, 'ok');
 	const after = (await drawn(page))[n0];
 	check(before !== after && after.includes('296,204'), `the point did not move: ${before} -> ${after}`);
+
+	step = 'drag the whole lane';
+	const [ix, iy] = await screenAt(page, 240, 170);
+	await page.mouse.move(ix, iy);
+	await page.mouse.down();
+	const [jx, jy] = await screenAt(page, 243, 172);
+	await page.mouse.move(jx, jy, { steps: 5 });
+	await page.mouse.up();
+	await statusIs(page, 'ok');
+	const moved = (await drawn(page))[n0];
+	check(moved === '193,202 299,206 268,120 218,120', `the lane did not move as a whole: ${after} -> ${moved}`);
 
 	step = 'a lane with crossing edges';
 	await drawLane(page, [[20, 20], [120, 120], [120, 20], [20, 120]]);
