@@ -9,7 +9,7 @@
 // The steps, as an installer would do them: log in (the UI in Chinese from
 // Accept-Language), open the devices page and the device, fetch a fresh
 // snapshot, draw a lane with pointer clicks on the picture, drag one of its
-// points, drag the whole lane, try a lane with crossing edges (refused with the reason shown,
+// points, drag the whole lane, add and delete a point, try a lane with crossing edges (refused with the reason shown,
 // then deleted), name the lane (Chinese) and set its dwell, save (a new
 // version), apply, and wait for the device's answer (applied). Then the
 // page in English: a version whose camera cannot be opened is applied, the
@@ -170,6 +170,15 @@ async function run(browser) {
 	await statusIs(page, 'ok');
 	const moved = (await drawn(page))[n0];
 	check(moved === '193,202 299,206 268,120 218,120', `the lane did not move as a whole: ${after} -> ${moved}`);
+
+	step = 'add and delete a point';
+	const npts = async () => (await drawn(page))[n0].split(' ').length;
+	await page.click(`${stageSel} button.add-point`);
+	await statusIs(page, 'ok');
+	check(await npts() === 5, `add point: ${(await drawn(page))[n0]}`);
+	await page.click(`${stageSel} button.del-point`); // the point just added is selected
+	check(await npts() === 4, `delete point: ${(await drawn(page))[n0]}`);
+	check((await drawn(page))[n0] === moved, `not the same lane after add and delete: ${(await drawn(page))[n0]}`);
 
 	step = 'a lane with crossing edges';
 	await drawLane(page, [[20, 20], [120, 120], [120, 20], [20, 120]]);
