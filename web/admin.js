@@ -31,7 +31,7 @@ function form(id, title, fields, submitText, send) {
 
 function usersSection(users) {
 	const rows = users.map((u) => el('tr', { dataset: { user: u.name } },
-		el('td', null, u.name), el('td', { dataset: { role: u.role } }, roleLabel(u.role)), el('td', null, u.sites || (u.role === 'property' ? t('none') : t('all'))),
+		el('td', null, u.name), el('td', { dataset: { role: u.role } }, roleLabel(u.role)), el('td', null, u.sites || (u.role === 'property' || u.role === 'installer' ? t('none') : t('all'))),
 		el('td.time', null, fmtTime(u.created)),
 		el('td', null, el('button.danger.small', {
 			type: 'button', 'aria-label': t('Delete user {name}', { name: u.name }),
@@ -50,8 +50,8 @@ function usersSection(users) {
 	const add = form('add-user', t('Add a user'), [
 		field(t('Name'), el('input', { name: 'name', required: true, autocomplete: 'off', maxlength: 64 })),
 		field(t('Password'), el('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' })),
-		field(t('Role'), select('role', ['enforcement', 'property', 'admin'].map((r) => [r, roleLabel(r)]), 'enforcement')),
-		field(t('Sites (property managers; comma separated)'), el('input', { name: 'sites', placeholder: 'site-a,site-b' })),
+		field(t('Role'), select('role', ['enforcement', 'property', 'installer', 'admin'].map((r) => [r, roleLabel(r)]), 'enforcement')),
+		field(t('Sites (property managers, installers; comma separated)'), el('input', { name: 'sites', placeholder: 'site-a,site-b' })),
 	], t('Add user'), async (e) => {
 		await api('POST', '/api/users', {
 			name: e.name.value.trim(), password: e.password.value, role: e.role.value,

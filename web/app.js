@@ -16,6 +16,7 @@ import { reportsPage, weeklyPage } from './reports.js';
 import { fleetPage } from './fleet.js';
 import { registerPage } from './register.js';
 import { adminPage } from './admin.js';
+import { devicesPage, devicePage } from './devices.js';
 
 const routes = [
 	[/^\/incidents\/?$/, incidentsPage, 'incidents'],
@@ -25,6 +26,8 @@ const routes = [
 	[/^\/fleet\/?$/, fleetPage, 'fleet'],
 	[/^\/register\/?$/, registerPage, 'register'],
 	[/^\/admin\/?$/, adminPage, 'admin'],
+	[/^\/devices\/?$/, devicesPage, 'devices'],
+	[/^\/devices\/([A-Za-z0-9_.-]+)\/?$/, devicePage, 'devices'],
 ];
 
 const main = () => document.getElementById('main');
@@ -50,7 +53,11 @@ async function loadSession() {
 function drawNav(section) {
 	document.getElementById('top').hidden = false;
 	document.getElementById('nav-admin').hidden = session.role !== 'admin';
-	document.getElementById('nav-register').hidden = session.role === 'enforcement';
+	const installer = session.role === 'installer';
+	document.getElementById('nav-register').hidden = session.role === 'enforcement' || installer;
+	// an installer sets devices up and sees no incident (docs/api.md, "Roles")
+	document.getElementById('nav-devices').hidden = !(session.role === 'admin' || installer);
+	for (const id of ['nav-incidents', 'nav-reports']) document.getElementById(id).hidden = installer;
 	for (const a of document.querySelectorAll('#nav a[data-nav]')) {
 		a.classList.toggle('active', a.dataset.nav === section);
 		if (a.dataset.nav === section) a.setAttribute('aria-current', 'page');
@@ -58,8 +65,8 @@ function drawNav(section) {
 	}
 	const who = document.getElementById('whoami');
 	who.replaceChildren(el('span.user', null, session.user), ' ',
-		el('span.role', { dataset: { role: session.role } }, session.role === 'property' ?
-			`${roleLabel('property')} (${session.sites.join(', ')})` : roleLabel(session.role)));
+		el('span.role', { dataset: { role: session.role } }, session.role === 'property' || session.role === 'installer' ?
+			`${roleLabel(session.role)} (${session.sites.join(', ')})` : roleLabel(session.role)));
 }
 
 // render(): draw the page of the current location. A render started later
@@ -82,8 +89,11 @@ export async function render() {
 		location.replace('/login?next=' + encodeURIComponent(path + location.search));
 		return;
 	}
-	if (path === '/' || path === '') return navigate('/incidents', true);
+	if (path === '/' || path === '') return navigate(session.role === 'installer' ? '/devices' : '/incidents', true);
 	const route = routes.find(([re]) => re.test(path));
+	// an installer's pages are the fleet and the devices (the login's
+	// default, /incidents, is not one of them)
+	if (session.role === 'installer' && route && !['fleet', 'devices'].includes(route[2])) return navigate('/devices', true);
 	drawNav(route ? route[2] : '');
 	const page = el('div.page');
 	const ctx = {

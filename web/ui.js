@@ -32,7 +32,7 @@ export function statusLabel(s) {
 	}[s] || s;
 }
 export function roleLabel(r) {
-	return { admin: t('admin'), enforcement: t('enforcement'), property: t('property manager') }[r] || r;
+	return { admin: t('admin'), enforcement: t('enforcement'), property: t('property manager'), installer: t('installer') }[r] || r;
 }
 
 // el('tag.class#id', {attr: value, onclick: fn}, child...): an element.

@@ -688,6 +688,166 @@ size_t fl_schema_dump(const fl_section *root, const void *obj,
 	return out_end(&o);
 }
 
+/* ------------------------------------------------------------------ */
+/* A document as it is: the tree back to YAML, and where a line is.      */
+
+const fl_setting *fl_schema_key(const fl_section *sec, const char *name)
+{
+	for (size_t i = 0; sec && i < sec->nkeys; i++)
+		if (!strcmp(sec->keys[i].name, name))
+			return &sec->keys[i];
+	return NULL;
+}
+
+/* A key or a plain scalar that reads back as itself in any context. */
+static int plain_safe(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_.-+/", *s)))
+			return 0;
+	return 1;
+}
+
+static void node_scalar(fl_schema_out *o, const fl_node *n)
+{
+	/* a plain scalar keeps its type (a number, a boolean); one that
+	 * only block context allowed is quoted, which keeps it a string */
+	if (n->quoted || !plain_safe(n->scalar))
+		fl_schema_out_quoted(o, n->scalar);
+	else
+		fl_schema_printf(o, "%s", n->scalar);
+}
+
+/* A sequence of scalars (or of such sequences) goes on one line. */
+static int flow_ok(const fl_node *n)
+{
+	for (size_t i = 0; i < n->n; i++)
+		if (n->items[i]->kind == FL_NODE_MAP ||
+		    (n->items[i]->kind == FL_NODE_SEQ && !flow_ok(n->items[i])))
+			return 0;
+	return 1;
+}
+
+static void node_flow(fl_schema_out *o, const fl_node *n)
+{
+	if (n->kind == FL_NODE_SCALAR) {
+		node_scalar(o, n);
+		return;
+	}
+	fl_schema_printf(o, "[");
+	for (size_t i = 0; i < n->n; i++) {
+		if (i)
+			fl_schema_printf(o, ", ");
+		node_flow(o, n->items[i]);
+	}
+	fl_schema_printf(o, "]");
+}
+
+static void node_block(fl_schema_out *o, const fl_node *n, int indent,
+		       int inline_first);
+
+/* After "key:" or "- ": the value, and the line's end. */
+static void node_value(fl_schema_out *o, const fl_node *v, int indent)
+{
+	if (v->kind == FL_NODE_SCALAR ||
+	    (v->kind == FL_NODE_SEQ && flow_ok(v))) {
+		fl_schema_printf(o, " ");
+		node_flow(o, v);
+		fl_schema_printf(o, "\n");
+	} else if (!v->n) {
+		fl_schema_printf(o, " {}\n");
+	} else {
+		fl_schema_printf(o, "\n");
+		node_block(o, v, indent + 2, 0);
+	}
+}
+
+/* A map or a sequence in block style at indent; inline_first: the first
+ * line's indent is already written (after "- "). */
+static void node_block(fl_schema_out *o, const fl_node *n, int indent,
+		       int inline_first)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		if (i || !inline_first)
+			pad(o, indent);
+		if (n->kind == FL_NODE_MAP) {
+			if (plain_safe(n->keys[i]))
+				fl_schema_printf(o, "%s:", n->keys[i]);
+			else {
+				fl_schema_out_quoted(o, n->keys[i]);
+				fl_schema_printf(o, ":");
+			}
+			node_value(o, n->items[i], indent);
+		} else if (n->items[i]->kind == FL_NODE_MAP && n->items[i]->n) {
+			fl_schema_printf(o, "- ");
+			node_block(o, n->items[i], indent + 2, 1);
+		} else {
+			fl_schema_printf(o, "-");
+			node_value(o, n->items[i], indent);
+		}
+	}
+}
+
+size_t fl_node_dump(const fl_node *doc, char *buf, size_t len)
+{
+	fl_schema_out o = { buf, len, 0, 0 };
+
+	if (doc && doc->kind == FL_NODE_SCALAR) {
+		node_scalar(&o, doc);
+		fl_schema_printf(&o, "\n");
+	} else if (doc) {
+		node_block(&o, doc, 0, 0);
+	}
+	return out_end(&o);
+}
+
+/* The path of the deepest key on line below n into o; 1 when found. */
+static int key_path(fl_schema_out *o, const fl_node *n, int line)
+{
+	size_t mark = o->pos;
+
+	for (size_t i = 0; i < n->n; i++) {
+		const fl_node *v = n->items[i];
+
+		o->pos = mark;
+		if (n->kind == FL_NODE_MAP) {
+			fl_schema_printf(o, "%s%s", mark ? "." : "",
+					 n->keys[i]);
+			if (key_path(o, v, line) || key_line(n, i) == line)
+				return 1;
+		} else {
+			const fl_node *id = NULL;
+
+			/* an item of a list is named by its id, if it has one */
+			for (size_t k = 0; v->kind == FL_NODE_MAP && k < v->n;
+			     k++)
+				if (!strcmp(v->keys[k], "id") &&
+				    v->items[k]->kind == FL_NODE_SCALAR)
+					id = v->items[k];
+			if (id)
+				fl_schema_printf(o, "[%s]", id->scalar);
+			else
+				fl_schema_printf(o, "[%zu]", i);
+			if (key_path(o, v, line) || v->line == line)
+				return 1;
+		}
+	}
+	o->pos = mark;
+	return 0;
+}
+
+size_t fl_node_key_at(const fl_node *doc, int line, char *buf, size_t len)
+{
+	fl_schema_out o = { buf, len, 0, 0 };
+
+	if (doc)
+		key_path(&o, doc, line);
+	return out_end(&o);
+}
+
 size_t fl_schema_reference(const char *intro, const fl_section *const *sections,
 			   size_t n, char *buf, size_t len)
 {

@@ -165,6 +165,27 @@ size_t fl_schema_dump(const fl_section *root, const void *obj,
 size_t fl_schema_reference(const char *intro, const fl_section *const *sections,
 			   size_t n, char *buf, size_t len);
 
+/* The row named name of sec, or NULL. */
+const fl_setting *fl_schema_key(const fl_section *sec, const char *name);
+
+/*
+ * Write a parsed document back as block YAML, as it is: no schema, no
+ * defaults added, every value as written (a plain scalar stays plain, so a
+ * number stays a number; a quoted one stays a string). Maps are written in
+ * block style, sequences of scalars on one line; comments are not kept
+ * (the tree has none). What the hub writes when it changes part of a
+ * device's configuration. snprintf semantics.
+ */
+size_t fl_node_dump(const fl_node *doc, char *buf, size_t len);
+
+/*
+ * The path of the deepest key on line in doc, as "cameras[cam-1].lanes
+ * [lane-a].dwell_s" (a list item named by its "id", else its index), into
+ * buf: where a "file:line: reason" from fl_schema_apply points, for a
+ * person or a form. "" when no key is on that line. snprintf semantics.
+ */
+size_t fl_node_key_at(const fl_node *doc, int line, char *buf, size_t len);
+
 /* Helpers for custom types and finish hooks. */
 
 /* The line of key in map (a finish hook's message about one key), or the

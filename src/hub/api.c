@@ -96,6 +96,8 @@ static const char *error_code(int status)
 		return "too_large";
 	case 416:
 		return "range_not_satisfiable";
+	case 422:
+		return "invalid";
 	case 429:
 		return "rate_limited";
 	default:
@@ -171,13 +173,14 @@ static int ui_route(const char *p)
 {
 	static const char *const exact[] = {
 		"/",      "/login", "/incidents", "/reports", "/reports/weekly",
-		"/fleet", "/admin", "/register"
+		"/fleet", "/admin", "/register",  "/devices"
 	};
 
 	for (size_t i = 0; i < FL_ARRAY_SIZE(exact); i++)
 		if (!strcmp(p, exact[i]))
 			return 1;
-	return !strncmp(p, "/incidents/", 11) && hub_plain_name(p + 11);
+	return (!strncmp(p, "/incidents/", 11) && hub_plain_name(p + 11)) ||
+	       (!strncmp(p, "/devices/", 9) && hub_plain_name(p + 9));
 }
 
 /* 303 to the login page, which returns to path afterwards. */
@@ -274,10 +277,19 @@ static const struct route {
 	{ "DELETE", "users/*", 1, api__user_delete },
 	{ "GET", "quarantine", 1, api__quarantine },
 	{ "GET", "audit", 1, api__audit },
+	{ "GET", "devices/*/config", 0, api__device_config },
+	{ "PUT", "devices/*/config", 0, api__device_config },
+	{ "POST", "devices/*/config/apply", 0, api__device_config_apply },
+	{ "POST", "devices/*/cameras/*/snapshot", 0, api__snapshot },
+	{ "GET", "devices/*/cameras/*/snapshot.jpg", 0, api__snapshot_file },
+	{ "GET", "devices/*/cameras/*/mask.png", 0, api__snapshot_file },
+	{ "GET", "schema/lane", 0, api__schema_lane },
+	{ "POST", "lanes/check", 0, api__lanes_check },
 };
 
 /* 1 when path (segments, no leading '/') matches pattern; *id gets the
- * segment "*" matched (pointing into idbuf). */
+ * segment the first "*" matched (pointing into idbuf; a handler reads a
+ * later one from the path). */
 static int route_match(const char *pattern, const char *path, char *idbuf,
 		       size_t idlen, const char **id)
 {
@@ -285,7 +297,10 @@ static int route_match(const char *pattern, const char *path, char *idbuf,
 	while (*pattern && *path) {
 		size_t pl = strcspn(pattern, "/"), sl = strcspn(path, "/");
 
-		if (pl == 1 && *pattern == '*') {
+		if (pl == 1 && *pattern == '*' && *id) {
+			if (!sl)
+				return 0;
+		} else if (pl == 1 && *pattern == '*') {
 			if (!sl || sl >= idlen)
 				return 0;
 			memcpy(idbuf, path, sl);
@@ -310,7 +325,8 @@ static void api(hub_api *a, const hub_session_info *s, const hub_req *q,
 		hub_resp *r)
 {
 	const char *path = q->path + 5; /* after "/api/" */
-	int write = !strcmp(q->method, "POST") || !strcmp(q->method, "DELETE");
+	int write = !strcmp(q->method, "POST") ||
+		    !strcmp(q->method, "DELETE") || !strcmp(q->method, "PUT");
 	char idbuf[256];
 	const char *id;
 	int path_known = 0;
@@ -341,7 +357,10 @@ static void api(hub_api *a, const hub_session_info *s, const hub_req *q,
 		api__error(r, 401, "not logged in");
 		return;
 	}
-	if (write && !hub_csrf_ok(s, q->csrf)) {
+	/* POST and DELETE are checked before anything else; PUT (the
+	 * devices' configuration) once its route is known, so a PUT where
+	 * there is none stays a plain 405 */
+	if (write && strcmp(q->method, "PUT") && !hub_csrf_ok(s, q->csrf)) {
 		api__error(r, 403, "missing or wrong X-CSRF-Token");
 		return;
 	}
@@ -357,7 +376,13 @@ static void api(hub_api *a, const hub_session_info *s, const hub_req *q,
 		path_known = 1;
 		if (!api__is(q, rt->method))
 			continue;
+		if (write && !hub_csrf_ok(s, q->csrf)) {
+			api__error(r, 403, "missing or wrong X-CSRF-Token");
+			return;
+		}
 		if (rt->admin && api__need_role(s, r, 0))
+			return;
+		if (!api__installer_may(s, rt->pattern, r))
 			return;
 		rt->fn(a, s, id, q, r);
 		return;

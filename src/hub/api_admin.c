@@ -102,8 +102,9 @@ void api__sites(hub_api *a, const hub_session_info *s, const char *id,
 				found, "online",
 				json_integer(api__num(found, "online") + 1));
 	}
-	/* a property manager's sites without a device yet are still theirs */
-	if (api__is_property(s)) {
+	/* a property manager's (or installer's) sites without a device yet
+	 * are still theirs */
+	if (api__is_property(s) || api__is_installer(s)) {
 		json_t *mine = api__sites_array(s->sites), *m;
 
 		json_array_foreach(mine, i, m)

@@ -15,6 +15,8 @@
  *                    picture behind a signed link
  *   api_enrol.c      enrolment by one-time code: the admin's codes, the
  *                    device's POST /api/enrol
+ *   api_devices.c    a device's configuration (the lane editor), its
+ *                    cameras' snapshots, the lane table
  */
 #ifndef FL_HUB_API_INTERNAL_H
 #define FL_HUB_API_INTERNAL_H
@@ -56,6 +58,15 @@ long long api__num(json_t *o, const char *k);
 int api__paging(const hub_req *q, hub_resp *r, int *limit, int *offset);
 
 /* ---- api_roles.c: who may see what ----------------------------------------- */
+
+/* Whether the session is an installer's (limited to its sites, and to the
+ * fleet and the devices' pages). */
+int api__is_installer(const hub_session_info *s);
+
+/* 1 when s may use the route of pattern (an installer only the fleet's and
+ * the devices'), else 0 with 403 answered. */
+int api__installer_may(const hub_session_info *s, const char *pattern,
+		       hub_resp *r);
 
 /* Whether the session is a property manager's (limited to its sites). */
 int api__is_property(const hub_session_info *s);
@@ -175,6 +186,25 @@ void api__quarantine(hub_api *a, const hub_session_info *s, const char *id,
 		     const hub_req *q, hub_resp *r);
 void api__audit(hub_api *a, const hub_session_info *s, const char *id,
 		const hub_req *q, hub_resp *r);
+
+/* ---- api_devices.c: devices' configurations, snapshots -------------------- */
+
+/* The device's site into site when s may edit it (admin, or an installer
+ * of its site): 0; else -1 with 403 (another role) or 404 answered. */
+int api__device_visible(hub_api *a, const hub_session_info *s, const char *id,
+			hub_resp *r, char *site, size_t sitelen);
+void api__device_config(hub_api *a, const hub_session_info *s, const char *id,
+			const hub_req *q, hub_resp *r);
+void api__device_config_apply(hub_api *a, const hub_session_info *s,
+			      const char *id, const hub_req *q, hub_resp *r);
+void api__snapshot(hub_api *a, const hub_session_info *s, const char *id,
+		   const hub_req *q, hub_resp *r);
+void api__snapshot_file(hub_api *a, const hub_session_info *s, const char *id,
+			const hub_req *q, hub_resp *r);
+void api__schema_lane(hub_api *a, const hub_session_info *s, const char *id,
+		      const hub_req *q, hub_resp *r);
+void api__lanes_check(hub_api *a, const hub_session_info *s, const char *id,
+		      const hub_req *q, hub_resp *r);
 
 /* GET /evidence/<id>/<name>: one evidence file, Range supported. */
 void api__evidence(hub_api *a, const hub_session_info *s, const char *id,

@@ -10,6 +10,13 @@
  * learn that another site's incident exists. Lists are filtered in the
  * store (fl_db_filter.sites_csv_allowed), never after paging.
  *
+ * An installer (a contractor setting devices up) is scoped to its sites
+ * like a property manager, and sees only the fleet and the devices'
+ * pages: never an incident, its evidence, the register or a phone number
+ * (docs/api.md, "Roles"). The router refuses every other route to it
+ * (api__installer_may), and an incident's own check refuses it too, so
+ * the evidence files (served outside the route table) stay closed.
+ *
  * Login has no session yet, so no CSRF token. Instead it takes only JSON
  * (a form on another site cannot send that) and refuses an Origin or
  * Referer of another site, so no page can log a browser into an account
@@ -37,6 +44,28 @@ int api__is_property(const hub_session_info *s)
 	return !strcmp(s->role, "property");
 }
 
+int api__is_installer(const hub_session_info *s)
+{
+	return !strcmp(s->role, "installer");
+}
+
+int api__installer_may(const hub_session_info *s, const char *pattern,
+		       hub_resp *r)
+{
+	static const char *const open[] = { "logout",     "session",
+					    "sites",      "devices",
+					    "hub",        "schema/lane",
+					    "lanes/check" };
+
+	if (!api__is_installer(s) || !strncmp(pattern, "devices/", 8))
+		return 1;
+	for (size_t i = 0; i < FL_ARRAY_SIZE(open); i++)
+		if (!strcmp(pattern, open[i]))
+			return 1;
+	api__error(r, 403, "not allowed for your role");
+	return 0;
+}
+
 int api__site_listed(const char *csv, const char *site)
 {
 	size_t n = strlen(site);
@@ -57,7 +86,7 @@ int api__site_listed(const char *csv, const char *site)
 
 int api__may_see(const hub_session_info *s, const char *site)
 {
-	return !api__is_property(s) ||
+	return !(api__is_property(s) || api__is_installer(s)) ||
 	       (site && api__site_listed(s->sites, site));
 }
 
@@ -65,6 +94,10 @@ int api__may_see(const hub_session_info *s, const char *site)
 int api__incident_visible(hub_api *a, const hub_session_info *s, const char *id,
 			  hub_resp *r, char *site, size_t sitelen)
 {
+	if (api__is_installer(s)) {
+		api__error(r, 403, "not allowed for your role");
+		return -1;
+	}
 	if (!hub_plain_name(id) ||
 	    fl_db_incident_site(a->db, id, site, sitelen) ||
 	    !api__may_see(s, site)) {
@@ -76,7 +109,7 @@ int api__incident_visible(hub_api *a, const hub_session_info *s, const char *id,
 
 const char *api__allowed_sites(const hub_session_info *s)
 {
-	return api__is_property(s) ? s->sites : NULL;
+	return api__is_property(s) || api__is_installer(s) ? s->sites : NULL;
 }
 
 int api__need_role(const hub_session_info *s, hub_resp *r, int enforcement)

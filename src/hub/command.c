@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,8 @@ void hub_mqtt_opts(const hub_conf *c, fl_mqtt_opts *o)
 	o->keepalive_s = c->mqtt.keepalive_s;
 }
 
+static atomic_uint command_seq;
+
 int hub_command_send(const hub_conf *c, fl_db *db, const fl_key *key,
 		     const char *device, const char *json, double timeout_s,
 		     FILE *out, char *err, size_t errlen)
@@ -168,8 +171,11 @@ int hub_command_send(const hub_conf *c, fl_db *db, const fl_key *key,
 		fl_seterr(err, errlen, "cannot sign the command");
 		goto out;
 	}
-	snprintf(client_id, sizeof(client_id), "%s-cmd-%ld", c->mqtt.client_id,
-		 (long)getpid());
+	/* one connection per command: two at once (the web UI's snapshot
+	 * and an apply) must not take over each other's client id */
+	snprintf(client_id, sizeof(client_id), "%s-cmd-%ld-%u",
+		 c->mqtt.client_id, (long)getpid(),
+		 atomic_fetch_add(&command_seq, 1u));
 	hub_mqtt_opts(c, &o);
 	o.client_id = client_id;
 	o.on_connect = on_connect;

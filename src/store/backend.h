@@ -166,6 +166,21 @@ typedef struct fl__db_ops {
 			    json_t **row);
 	int (*register_rows)(void *be, const char *site, json_t *rows);
 	int (*register_prune)(void *be, double before, long *n);
+	/* a device's configurations (docs/store.md): one version added (a
+	 * version that exists is an error); the latest version (0: none);
+	 * one version {version, yaml, author, created, note, applied,
+	 * apply_ok, apply_error} (ENOENT); every version, newest first,
+	 * without yaml; the outcome of sending one: applied = wall, and
+	 * apply_ok = ok, or NULL for -1 (sent, pending) (ENOENT) */
+	int (*config_add)(void *be, const char *device, int version,
+			  const char *yaml, const char *author,
+			  const char *note, double wall);
+	int (*config_latest)(void *be, const char *device, int *version);
+	int (*config_get)(void *be, const char *device, int version,
+			  json_t **row);
+	int (*config_rows)(void *be, const char *device, json_t *rows);
+	int (*config_applied)(void *be, const char *device, int version,
+			      double wall, int ok, const char *error);
 	/* the devices' plate reads of incidents closed before `before`:
 	 * taken out of their messages (plate, plate_confidence) and, where
 	 * no person set it, out of the incident (*n: incidents cleared) */

@@ -371,7 +371,7 @@ out:
 static int valid_role(const char *r)
 {
 	return r && (!strcmp(r, "admin") || !strcmp(r, "enforcement") ||
-		     !strcmp(r, "property"));
+		     !strcmp(r, "property") || !strcmp(r, "installer"));
 }
 
 static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES])
@@ -428,7 +428,14 @@ int fl_db_user_add(fl_db *db, const char *name, const char *password,
 		return FL_EINVAL;
 	if (!valid_role(role)) {
 		fl_seterr(err, errlen,
-			  "role: one of admin, enforcement, property");
+			  "role: one of admin, enforcement, property, "
+			  "installer");
+		return FL_EINVAL;
+	}
+	/* an installer is a contractor for some sites, never for all */
+	if (!strcmp(role, "installer") &&
+	    (!sites_csv || !sites_csv[strspn(sites_csv, " \t,")])) {
+		fl_seterr(err, errlen, "an installer needs --sites");
 		return FL_EINVAL;
 	}
 	if (!password || !*password) {
@@ -440,8 +447,12 @@ int fl_db_user_add(fl_db *db, const char *name, const char *password,
 		fl_seterr(err, errlen, "cannot hash the password (memory)");
 		return FL_ENOMEM;
 	}
-	sites = sites_norm(strcmp(role, "property") || !sites_csv ? ""
-								  : sites_csv);
+	/* only the roles scoped to sites keep them */
+	sites = sites_norm(
+		(strcmp(role, "property") && strcmp(role, "installer")) ||
+				!sites_csv
+			? ""
+			: sites_csv);
 	if (!sites) {
 		fl_seterr(err, errlen, "out of memory");
 		return FL_ENOMEM;

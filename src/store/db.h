@@ -252,8 +252,9 @@ int fl_db_device_receipts(fl_db *db, const char *device, double since_wall,
 
 /* ---- users ------------------------------------------------------------------- */
 
-/* role: "admin", "enforcement", "property". sites_csv: the sites a property
- * manager sees ("s1,s2"; blanks around names and empty names dropped);
+/* role: "admin", "enforcement", "property", "installer". sites_csv: the
+ * sites a property manager or an installer sees ("s1,s2"; blanks around
+ * names and empty names dropped; an installer needs one at least);
  * ignored for the other roles. The password is
  * hashed with argon2id (libsodium crypto_pwhash_str, interactive limits).
  * The name must pass the rule of username.h and not look like an existing
@@ -304,6 +305,43 @@ int fl_db_login_reset(fl_db *db, const char *user, const char *addr,
 		      long *removed);
 /* {"users":[{name,role,sites,created}]} (no hashes). */
 char *fl_db_users_json(fl_db *db);
+
+/* ---- device configurations (docs/store.md) ----------------------------------- */
+
+/* Store yaml (the whole configuration file, already validated by the
+ * caller) as device's next version, written by author with note (may be
+ * NULL), and audit it (action "config_save", object device, detail
+ * "version N") in one transaction. base is the version the author started
+ * from: when it is not the latest (0: none yet), nothing is stored and
+ * FL_EEXIST is returned with err naming the latest (another change came
+ * first). *version gets the new version. 0, FL_EINVAL, FL_EEXIST or FL_EIO
+ * with err. */
+int fl_db_config_save(fl_db *db, const char *device, int base, const char *yaml,
+		      const char *author, const char *note, double wall,
+		      int *version, char *err, size_t errlen);
+
+/* The latest version of device's configuration into *version (0: none),
+ * or an error. */
+int fl_db_config_latest(fl_db *db, const char *device, int *version);
+
+/* Version of device's configuration (0: the latest) as JSON {version,
+ * yaml, author, created, note, applied, apply_ok, apply_error} into *json
+ * (malloc'd, the caller frees). 0, FL_ENOENT (no such version) or an
+ * error. */
+int fl_db_config_get(fl_db *db, const char *device, int version, char **json);
+
+/* {"versions": [{version, author, created, note, applied, apply_ok,
+ * apply_error}]} of device, newest first, or NULL on error. */
+char *fl_db_config_versions_json(fl_db *db, const char *device);
+
+/* The outcome of sending version to device: ok 1 applied, 0 refused or
+ * no answer (error says why), -1 pending (sent by user at wall, outcome
+ * unknown: applied = wall, apply_ok and apply_error cleared). Audited (action
+ * "config_apply", object device, detail "version N: sent", ": applied" or
+ * ": <error>"). 0, FL_ENOENT (no such version) or an error. */
+int fl_db_config_applied(fl_db *db, const char *device, int version,
+			 const char *user, int ok, const char *error,
+			 double wall);
 
 /* ---- outcomes, audit --------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
  *   admin.c       users, the quarantine and the audit trail as JSON
  *   enrol.c       one-time enrolment codes
  *   rows.c        a row's values as JSON (shared with the backends)
+ *   configs.c     the devices' configurations, versioned
  *   sqlite.c      the SQLite backend: SQL and row mapping (backend.h)
  */
 #ifndef FL_DB_INTERNAL_H

@@ -164,8 +164,32 @@ static const char *const MIGRATIONS[] = {
 	" imported_by TEXT,"
 	" PRIMARY KEY (site, plate));"
 	"CREATE INDEX residents_imported ON residents(imported);",
-	/* 11: the devices' configurations, versioned (device_configs) */
-	"",
+	/* 11: the installer role (users rebuilt: SQLite cannot change a
+	 *     CHECK); each device's configuration, versioned, with the
+	 *     outcome of sending it (docs/store.md, docs/devices.md) */
+	"CREATE TABLE users_new ("
+	" name TEXT PRIMARY KEY,"
+	" hash TEXT NOT NULL,"
+	" role TEXT NOT NULL"
+	"  CHECK (role IN ('admin', 'enforcement', 'property',"
+	"   'installer')),"
+	" sites TEXT NOT NULL DEFAULT '',"
+	" created REAL);"
+	"INSERT INTO users_new SELECT name, hash, role, sites, created"
+	" FROM users;"
+	"DROP TABLE users;"
+	"ALTER TABLE users_new RENAME TO users;"
+	"CREATE TABLE device_configs ("
+	" device TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" yaml TEXT NOT NULL,"
+	" author TEXT NOT NULL,"
+	" created REAL NOT NULL,"
+	" note TEXT,"
+	" applied REAL,"
+	" apply_ok INTEGER,"
+	" apply_error TEXT,"
+	" PRIMARY KEY (device, version));",
 	/* 12: one-time enrolment codes (docs/api.md, "Enrolment"): the
 	 *     code's SHA-256 only, the device and site it enrols, when it
 	 *     expires, when it was used and by which public key */
@@ -218,6 +242,11 @@ enum {
 	S_REG_GET,
 	S_REG_ROWS,
 	S_REG_PRUNE,
+	S_CONF_ADD,
+	S_CONF_GET,
+	S_CONF_LATEST,
+	S_CONF_ROWS,
+	S_CONF_APPLIED,
 	S_PLATE_PRUNE_MSG,
 	S_PLATE_PRUNE_INC,
 	S_OUTCOME_ADD,
@@ -419,6 +448,19 @@ static const char *const SQL[S_COUNT] = {
 		       " imported_by FROM residents WHERE site = ?1"
 		       " ORDER BY plate",
 	[S_REG_PRUNE] = "DELETE FROM residents WHERE imported < ?1",
+	[S_CONF_ADD] = "INSERT INTO device_configs (device, version, yaml,"
+		       " author, created, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_CONF_GET] = "SELECT version, yaml, author, created, note, applied,"
+		       " apply_ok, apply_error FROM device_configs"
+		       " WHERE device = ?1 AND version = ?2",
+	[S_CONF_LATEST] = "SELECT COALESCE(MAX(version), 0) FROM device_configs"
+			  " WHERE device = ?1",
+	[S_CONF_ROWS] = "SELECT version, author, created, note, applied,"
+			" apply_ok, apply_error FROM device_configs"
+			" WHERE device = ?1 ORDER BY version DESC",
+	[S_CONF_APPLIED] = "UPDATE device_configs SET applied = ?3,"
+			   " apply_ok = ?4, apply_error = ?5"
+			   " WHERE device = ?1 AND version = ?2",
 	/* the reads in the messages of incidents closed before ?1 (json_type
 	 * is 'null' for an unread, SQL NULL when the key is absent) */
 	[S_PLATE_PRUNE_MSG] =
@@ -1745,6 +1787,85 @@ static int be_quarantine_rows(void *p, int limit, int offset,
 	return rc == SQLITE_DONE ? 0 : dberr(b, "quarantine");
 }
 
+/* ---- device configurations ------------------------------------------------------- */
+
+static int be_config_add(void *p, const char *device, int version,
+			 const char *yaml, const char *author, const char *note,
+			 double wall)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_CONF_ADD);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, device);
+	sqlite3_bind_int(s, 2, version);
+	bt(s, 3, yaml);
+	bt(s, 4, author);
+	sqlite3_bind_double(s, 5, wall);
+	bt(s, 6, note);
+	return run(b, s, "config_add");
+}
+
+static int be_config_latest(void *p, const char *device, int *version)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_CONF_LATEST);
+	long long n = 0;
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, device);
+	rc = count_of(b, s, &n);
+	*version = (int)n;
+	return rc;
+}
+
+static int be_config_get(void *p, const char *device, int version, json_t **row)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_CONF_GET);
+	int rc;
+
+	*row = NULL;
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, device);
+	sqlite3_bind_int(s, 2, version);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*row = row_obj(s, sqlite3_column_count(s));
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return *row ? 0 : FL_ENOMEM;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "config_get");
+}
+
+static int be_config_rows(void *p, const char *device, json_t *a)
+{
+	return rows_of(p, S_CONF_ROWS, device, a);
+}
+
+static int be_config_applied(void *p, const char *device, int version,
+			     double wall, int ok, const char *error)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_CONF_APPLIED);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, device);
+	sqlite3_bind_int(s, 2, version);
+	sqlite3_bind_double(s, 3, wall);
+	if (ok >= 0)
+		sqlite3_bind_int(s, 4, ok);
+	else
+		sqlite3_bind_null(s, 4);
+	bt(s, 5, error);
+	return changed(b, run(b, s, "config_applied"));
+}
+
 /* ---- users ------------------------------------------------------------------------ */
 
 static int be_user_add(void *p, const char *name, const char *hash,
@@ -2130,6 +2251,11 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.register_get = be_register_get,
 	.register_rows = be_register_rows,
 	.register_prune = be_register_prune,
+	.config_add = be_config_add,
+	.config_latest = be_config_latest,
+	.config_get = be_config_get,
+	.config_rows = be_config_rows,
+	.config_applied = be_config_applied,
 	.plates_prune = be_plates_prune,
 	.outcome_add = be_outcome_add,
 	.incident_verdict = be_incident_verdict,

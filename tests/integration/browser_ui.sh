@@ -25,37 +25,16 @@
 # disk (FL_TAMPER): the list and the incident page must show it tampered and
 # never request it, and the audit log must have its row.
 #
-# playwright-core is installed with `npm ci` from tests/browser's lock file
-# into $FL_BUILD_DIR/browser-node/ (outside the source tree; reused while the
-# lock file is unchanged). Exit 77 (skip) when chromium, node or npm is
-# missing or the package cannot be installed (no network): said loudly.
+# playwright-core is installed by the harness (browser_setup: `npm ci` from
+# tests/browser's lock file into $FL_BUILD_DIR/browser-node/). Exit 77
+# (skip) when chromium, node or npm is missing or the package cannot be
+# installed (no network): said loudly.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-CHROMIUM=/usr/bin/chromium
-
 [ -x "$HUB" ] || skip "$HUB not built"
-[ -x "$CHROMIUM" ] || skip "$CHROMIUM missing (scripts/deps.sh installs Debian's chromium)"
-command -v node >/dev/null || skip "node missing (scripts/deps.sh installs nodejs)"
-command -v npm >/dev/null || skip "npm missing (scripts/deps.sh installs npm)"
 need "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_pub python3 sqlite3 curl
-
-# playwright-core, pinned by tests/browser/package-lock.json.
-NODE_DIR=$(cd "$BUILD" && pwd)/browser-node
-if ! cmp -s "$SRC/tests/browser/package-lock.json" "$NODE_DIR/package-lock.json" ||
-	[ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
-	rm -rf "$NODE_DIR"
-	mkdir -p "$NODE_DIR"
-	cp "$SRC/tests/browser/package.json" "$SRC/tests/browser/package-lock.json" "$NODE_DIR/"
-	(cd "$NODE_DIR" && npm ci --no-audit --no-fund --ignore-scripts) >"$WORK/npm.log" 2>&1 || {
-		tail -n 20 "$WORK/npm.log" >&2
-		rm -rf "$NODE_DIR"
-		skip "npm ci of playwright-core failed (offline?)"
-	}
-fi
-# The script runs from the install folder so that node resolves
-# playwright-core there (ES modules ignore NODE_PATH).
-cp "$SRC/tests/browser/ui.test.mjs" "$NODE_DIR/ui.test.mjs"
+browser_setup ui.test.mjs
 
 SCENARIO=park_leave
 PORT=$(free_port)

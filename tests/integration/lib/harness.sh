@@ -482,6 +482,37 @@ q() {
 	sqlite3 -cmd ".timeout 5000" "${DB:-$WORK/hub.db}" "$1"
 }
 
+# ---- a real browser -------------------------------------------------------------
+
+# browser_setup SCRIPT...: headless Debian chromium with playwright-core,
+# pinned by tests/browser/package-lock.json and installed with `npm ci`
+# into $BUILD/browser-node (NODE_DIR; reused while the lock file is
+# unchanged), and each tests/browser/SCRIPT copied there: a script runs
+# from that folder so that node resolves playwright-core (ES modules
+# ignore NODE_PATH). Skips when chromium, node or npm is missing or the
+# package cannot be installed (offline), saying so.
+browser_setup() {
+	local s
+	[ -x /usr/bin/chromium ] || skip "/usr/bin/chromium missing (scripts/deps.sh installs Debian's chromium)"
+	command -v node >/dev/null || skip "node missing (scripts/deps.sh installs nodejs)"
+	command -v npm >/dev/null || skip "npm missing (scripts/deps.sh installs npm)"
+	NODE_DIR=$(cd "$BUILD" && pwd)/browser-node
+	if ! cmp -s "$SRC/tests/browser/package-lock.json" "$NODE_DIR/package-lock.json" ||
+		[ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
+		rm -rf "$NODE_DIR"
+		mkdir -p "$NODE_DIR"
+		cp "$SRC/tests/browser/package.json" "$SRC/tests/browser/package-lock.json" "$NODE_DIR/"
+		(cd "$NODE_DIR" && npm ci --no-audit --no-fund --ignore-scripts) >"$WORK/npm.log" 2>&1 || {
+			tail -n 20 "$WORK/npm.log" >&2
+			rm -rf "$NODE_DIR"
+			skip "npm ci of playwright-core failed (offline?)"
+		}
+	fi
+	for s in "$@"; do
+		cp "$SRC/tests/browser/$s" "$NODE_DIR/$s"
+	done
+}
+
 # ---- the hub's web API --------------------------------------------------------
 
 # web_hub_conf FILE [LINES]: a hub configuration with the web server on a
@@ -656,6 +687,18 @@ edge_start() {
 	"$EDGE" "$@" >"$out" 2>"$err" &
 	EDGE_PID=$!
 	track $EDGE_PID
+}
+
+# device_online DEVICE [SECONDS]: the hub's store must say DEVICE is online
+# within SECONDS (default 30; its status message arrived), else the test
+# fails with the edge's last log lines.
+device_online() {
+	local i
+	for i in $(seq $((${2:-30} * 10))); do
+		[ "$(q "select status from devices where device = '$1'")" = online ] && return 0
+		sleep 0.1
+	done
+	fail "$1 is not online at the hub: $(tail -n 5 "$WORK/edge.log" 2>/dev/null)"
 }
 
 # edge_run OUT ERR ARGS...: firelane-edge ARGS to its end (OUT may be ERR);

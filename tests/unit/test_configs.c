@@ -1,0 +1,191 @@
+/*
+ * test_configs.c - the devices' configurations in the store
+ * (src/store/configs.c) and the installer role, on real SQLite files:
+ * versions numbered from 1, a save from a stale base refused and nothing
+ * stored, one version read back whole, the list newest first without the
+ * files, the outcome of sending (pending, applied, refused), every save
+ * and apply audited; an installer added only with sites; and a store at
+ * version 10 with users migrated to 11 (users kept, the installer role
+ * then taken).
+ */
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "db.h"
+#include "fl.h"
+#include "test.h"
+
+static char dir[] = "/tmp/fl-test-configs-XXXXXX";
+
+static long long count(const char *file, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	long long n = -1;
+
+	if (sqlite3_open(file, &h) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(h);
+	return n;
+}
+
+static json_t *get(fl_db *db, const char *dev, int version)
+{
+	char *text = NULL;
+	json_t *o;
+
+	if (fl_db_config_get(db, dev, version, &text))
+		return NULL;
+	o = json_loads(text, 0, NULL);
+	free(text);
+	return o;
+}
+
+static void test_versions(const char *file)
+{
+	char url[400], err[256];
+	fl_db *db;
+	json_t *o, *v;
+	int ver = -1;
+	char *text;
+
+	snprintf(url, sizeof(url), "sqlite:%s", file);
+	db = fl_db_open(url, err, sizeof(err));
+	CHECK(db != NULL);
+	CHECK_EQ_INT(fl_db_config_latest(db, "d1", &ver), 0);
+	CHECK_EQ_INT(ver, 0);
+	CHECK_EQ_INT(fl_db_config_get(db, "d1", 0, &text), FL_ENOENT);
+	CHECK_EQ_INT(fl_db_config_save(db, "d1", 0, "a: 1\n", "inst", "first",
+				       100, &ver, err, sizeof(err)),
+		     0);
+	CHECK_EQ_INT(ver, 1);
+	/* a stale base: refused, nothing stored */
+	CHECK_EQ_INT(fl_db_config_save(db, "d1", 0, "a: 2\n", "other", NULL,
+				       101, &ver, err, sizeof(err)),
+		     FL_EEXIST);
+	CHECK(strstr(err, "version 1 is the latest") != NULL);
+	CHECK_EQ_INT(fl_db_config_save(db, "d1", 1, "a: 3\n", "inst", NULL, 102,
+				       &ver, err, sizeof(err)),
+		     0);
+	CHECK_EQ_INT(ver, 2);
+	/* another device counts its own */
+	CHECK_EQ_INT(fl_db_config_save(db, "d2", 0, "b: 1\n", "root", NULL, 103,
+				       &ver, err, sizeof(err)),
+		     0);
+	CHECK_EQ_INT(ver, 1);
+	o = get(db, "d1", 0);
+	CHECK_EQ_INT((int)json_integer_value(json_object_get(o, "version")), 2);
+	CHECK_STREQ(json_string_value(json_object_get(o, "yaml")), "a: 3\n");
+	CHECK(json_is_null(json_object_get(o, "applied")));
+	json_decref(o);
+	o = get(db, "d1", 1);
+	CHECK_STREQ(json_string_value(json_object_get(o, "note")), "first");
+	json_decref(o);
+	CHECK(get(db, "d1", 3) == NULL);
+	/* sent, then refused; version 1 applied */
+	CHECK_EQ_INT(fl_db_config_applied(db, "d1", 2, "inst", -1, NULL, 110),
+		     0);
+	o = get(db, "d1", 2);
+	CHECK_EQ_DBL(json_real_value(json_object_get(o, "applied")), 110, 0);
+	CHECK(json_is_null(json_object_get(o, "apply_ok")));
+	json_decref(o);
+	CHECK_EQ_INT(fl_db_config_applied(db, "d1", 2, "inst", 0,
+					  "camera cam-1: no frame", 120),
+		     0);
+	CHECK_EQ_INT(fl_db_config_applied(db, "d1", 1, "inst", 1, NULL, 130),
+		     0);
+	CHECK_EQ_INT(fl_db_config_applied(db, "d1", 9, "inst", 1, NULL, 130),
+		     FL_ENOENT);
+	text = fl_db_config_versions_json(db, "d1");
+	o = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	v = json_object_get(o, "versions");
+	CHECK_EQ_INT((int)json_array_size(v), 2);
+	CHECK_EQ_INT((int)json_integer_value(
+			     json_object_get(json_array_get(v, 0), "version")),
+		     2);
+	CHECK(json_object_get(json_array_get(v, 0), "yaml") == NULL);
+	CHECK_EQ_INT((int)json_integer_value(
+			     json_object_get(json_array_get(v, 0), "apply_ok")),
+		     0);
+	CHECK_STREQ(json_string_value(json_object_get(json_array_get(v, 0),
+						      "apply_error")),
+		    "camera cam-1: no frame");
+	CHECK_EQ_INT((int)json_integer_value(
+			     json_object_get(json_array_get(v, 1), "apply_ok")),
+		     1);
+	json_decref(o);
+	fl_db_close(db);
+	CHECK_EQ_INT((int)count(file, "SELECT count(*) FROM audit WHERE action "
+				      "= 'config_save'"),
+		     3);
+	CHECK_EQ_INT((int)count(file, "SELECT count(*) FROM audit WHERE action "
+				      "= 'config_apply' AND object = 'd1'"),
+		     3);
+}
+
+static void test_installer(const char *file)
+{
+	char url[400], err[256], role[32], sites[256];
+	fl_db *db;
+
+	/* a store at version 10 with a user: migrated, the user kept */
+	snprintf(url, sizeof(url), "sqlite:%s", file);
+	db = fl__db_open_version(url, 10, err, sizeof(err));
+	CHECK(db != NULL);
+	CHECK_EQ_INT(fl_db_user_add(db, "pm", "pw", "property", "s1", err,
+				    sizeof(err)),
+		     0);
+	CHECK(fl_db_user_add(db, "inst0", "pw", "installer", "s1", err,
+			     sizeof(err)) != 0); /* version 10's CHECK */
+	fl_db_close(db);
+	db = fl_db_open(url, err, sizeof(err));
+	CHECK(db != NULL);
+	CHECK_EQ_INT(fl_db_user_check(db, "pm", "pw", role, sizeof(role), sites,
+				      sizeof(sites)),
+		     0);
+	CHECK_STREQ(sites, "s1");
+	CHECK_EQ_INT(fl_db_user_add(db, "inst", "pw", "installer", " s1, s2 ",
+				    err, sizeof(err)),
+		     0);
+	CHECK_EQ_INT(fl_db_user_check(db, "inst", "pw", role, sizeof(role),
+				      sites, sizeof(sites)),
+		     0);
+	CHECK_STREQ(role, "installer");
+	CHECK_STREQ(sites, "s1,s2");
+	CHECK_EQ_INT(fl_db_user_add(db, "inst2", "pw", "installer", " , ", err,
+				    sizeof(err)),
+		     FL_EINVAL);
+	CHECK(strstr(err, "needs --sites") != NULL);
+	CHECK_EQ_INT(fl_db_user_add(db, "inst3", "pw", "installer", NULL, err,
+				    sizeof(err)),
+		     FL_EINVAL);
+	fl_db_close(db);
+}
+
+int main(void)
+{
+	char a[300], b[300];
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(a, sizeof(a), "%s/a.db", dir);
+	snprintf(b, sizeof(b), "%s/b.db", dir);
+	test_versions(a);
+	test_installer(b);
+	{
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		CHECK_EQ_INT(system(cmd), 0);
+	}
+	TEST_DONE();
+}
