@@ -18,6 +18,7 @@
 // and polls until the device's outcome is in.
 
 import { api, el, svg, table, field, fmtTime, fmtAge, setTitle, t } from './ui.js';
+import { enrolCodeSection } from './enrol.js';
 
 const POLL_MS = 1000;
 const MAX_POINTS = 16;
@@ -48,7 +49,8 @@ function configRunning(hb) {
 
 export async function devicesPage(page) {
 	setTitle(t('Devices'));
-	const devices = (await api('GET', '/api/devices')).devices;
+	const [devices, codes] = await Promise.all([api('GET', '/api/devices').then((j) => j.devices),
+		api('GET', '/api/devices/enrol-codes').then((j) => j.codes)]);
 	page.append(el('h1', null, t('Devices')),
 		el('p.hint', null, t('Choose a device to see its cameras and draw its lanes.')),
 		table({ id: 'devices' }, [t('Device'), t('Site'), t('Status'), t('Last heard'), t('Configuration running')],
@@ -58,7 +60,8 @@ export async function devicesPage(page) {
 				el('td', null, el(`span.device-status.dev-${d.status || 'never'}`, null, statusText(d.status))),
 				el('td', null, fmtAge(d.last_seen)),
 				el('td', null, configRunning(d.heartbeat)))) :
-				[el('tr.empty', null, el('td', { colspan: 5 }, t('No devices enrolled.')))]));
+				[el('tr.empty', null, el('td', { colspan: 5 }, t('No devices enrolled.')))]),
+		enrolCodeSection(codes));
 }
 
 // ---- one device --------------------------------------------------------------

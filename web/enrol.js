@@ -1,5 +1,7 @@
-// enrol.js - the /admin page's "add a device" (enrolment by one-time code,
-// docs/api.md "Enrolment"): an admin names the device and its site and
+// enrol.js - "add a device" (enrolment by one-time code, docs/api.md
+// "Enrolment"), on the /admin page and the /devices page (admins, and
+// installers for their own sites: the site is chosen from theirs): the
+// user names the device and its site and
 // gets a code, its expiry and a QR code of firelane-enrol:<hub>?code=<code>
 // to give the installer, who runs `firelane-edge --enrol HUB_URL CODE` on
 // the device. The code is shown once (the hub keeps only its hash); the
@@ -8,7 +10,7 @@
 // The QR code is the hub's SVG (src/hub/enrol.c, numbers only) shown as an
 // image from a data: URL: never inserted as markup.
 
-import { api, el, field, table, fmtTime, t } from './ui.js';
+import { api, el, field, select, session, table, fmtTime, t } from './ui.js';
 import { render } from './app.js';
 
 const NAME = '[A-Za-z0-9_.\\-]+';
@@ -56,7 +58,8 @@ export function enrolCodeSection(codes) {
 	const out = el('div', { id: 'add-device-out', 'aria-live': 'polite' });
 	const f = el('form', { id: 'add-device' }, el('h3', null, t('Add a device (one-time code)')),
 		field(t('Device id'), el('input', { name: 'device', required: true, pattern: NAME, autocomplete: 'off' })),
-		field(t('Site'), el('input', { name: 'site', required: true, pattern: NAME })),
+		field(t('Site'), session.role === 'installer' ? select('site', session.sites.map((s) => [s, s]), session.sites[0]) :
+			el('input', { name: 'site', required: true, pattern: NAME })),
 		el('div.buttons', null, el('button', { type: 'submit' }, t('Make a code'))), error, out);
 	const list = el('div', { id: 'enrol-codes-box' }, el('h3', null, t('Pending codes')), pendingTable(codes));
 	f.addEventListener('submit', async (ev) => {

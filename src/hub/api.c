@@ -268,9 +268,10 @@ static const struct route {
 	{ "GET", "devices", 0, api__devices },
 	{ "GET", "hub", 0, api__hub },
 	{ "POST", "devices", 1, api__enrol },
-	{ "POST", "devices/enrol-codes", 1, api__enrol_code_add },
-	{ "GET", "devices/enrol-codes", 1, api__enrol_codes },
-	{ "DELETE", "devices/enrol-codes/*", 1, api__enrol_code_revoke },
+	/* admins and installers (of the code's site): api_enrol.c */
+	{ "POST", "devices/enrol-codes", 0, api__enrol_code_add },
+	{ "GET", "devices/enrol-codes", 0, api__enrol_codes },
+	{ "DELETE", "devices/enrol-codes/*", 0, api__enrol_code_revoke },
 	{ "GET", "users", 1, api__users },
 	{ "POST", "users", 1, api__user_add },
 	{ "DELETE", "users", 1, api__user_delete }, /* ?name=, any name */

@@ -2,8 +2,11 @@
  * api_enrol.c - enrolment by one-time code (docs/api.md, "Enrolment"):
  * the admin's codes and the device's POST /api/enrol.
  *
- * An admin names a device and its site and gets a code (and its QR code);
- * the installer runs `firelane-edge --enrol HUB_URL CODE` on the device,
+ * An admin or an installer names a device and its site and gets a code
+ * (and its QR code); an installer only for its own sites, and not for a
+ * device enrolled on a site it may not see (the code would move that
+ * device to its site). An installer lists and revokes the codes of its
+ * sites only; other roles make none (403). The installer then runs `firelane-edge --enrol HUB_URL CODE` on the device,
  * which posts the code and its public key here. The hub then, in this
  * order: takes the code (used, by that key) and enrols the key in one
  * store transaction (src/store/enrol.c), so a code enrols one key once
@@ -53,6 +56,36 @@ static int device_name_free(const hub_conf *c, const char *device)
 	       strcmp(device, c->enrol.admin_username);
 }
 
+/* Whether the session may handle enrolment codes at all: admins and
+ * installers (403 answered for the others). */
+static int codes_allowed(const hub_session_info *s, hub_resp *r)
+{
+	if (api__is_installer(s))
+		return 1;
+	return !api__need_role(s, r, 0);
+}
+
+/* Whether the session may make a code for device on site: an installer
+ * only on its sites, and only for a device that is new or already on one
+ * of them (403 answered otherwise). */
+static int code_allowed(hub_api *a, const hub_session_info *s,
+			const char *device, const char *site, hub_resp *r)
+{
+	char old[300];
+
+	if (!api__may_see(s, site)) {
+		api__error(r, 403, "site: not one of your sites");
+		return 0;
+	}
+	if (fl_db_device_get(a->db, device, old, sizeof(old), NULL, 0) == 0 &&
+	    !api__may_see(s, old)) {
+		api__error(r, 403,
+			   "device: enrolled on a site that is not yours");
+		return 0;
+	}
+	return 1;
+}
+
 void api__enrol_code_add(hub_api *a, const hub_session_info *s, const char *id,
 			 const hub_req *q, hub_resp *r)
 {
@@ -62,6 +95,8 @@ void api__enrol_code_add(hub_api *a, const hub_session_info *s, const char *id,
 	double expires = q->now + a->conf->enrol.code_ttl_s;
 
 	(void)id;
+	if (!codes_allowed(s, r))
+		return;
 	if (hub_json_fields(q->body, q->body_len, names, 2, f) || !f[0] ||
 	    !f[1]) {
 		hub_fields_free(f, 2);
@@ -84,6 +119,8 @@ void api__enrol_code_add(hub_api *a, const hub_session_info *s, const char *id,
 			   "own accounts");
 		goto out;
 	}
+	if (!code_allowed(a, s, f[0], f[1], r))
+		goto out;
 	hub_enrol_code_new(code);
 	hub_enrol_hash(code, hash);
 	if (fl_db_enrol_code_add(a->db, hash, f[0], f[1], q->now, expires,
@@ -107,9 +144,11 @@ out:
 void api__enrol_codes(hub_api *a, const hub_session_info *s, const char *id,
 		      const hub_req *q, hub_resp *r)
 {
-	(void)s;
 	(void)id;
-	api__json_text(r, 200, fl_db_enrol_codes_json(a->db, q->now));
+	if (codes_allowed(s, r))
+		api__json_text(r, 200,
+			       fl_db_enrol_codes_json(a->db, q->now,
+						      api__allowed_sites(s)));
 }
 
 void api__enrol_code_revoke(hub_api *a, const hub_session_info *s,
@@ -118,7 +157,11 @@ void api__enrol_code_revoke(hub_api *a, const hub_session_info *s,
 	char *end;
 	long long n = strtoll(id, &end, 10);
 
-	if (*end || n <= 0 || fl_db_enrol_code_revoke(a->db, n)) {
+	if (!codes_allowed(s, r))
+		return;
+	/* another site's code answers as one that does not exist */
+	if (*end || n <= 0 ||
+	    fl_db_enrol_code_revoke(a->db, n, api__allowed_sites(s))) {
 		api__error(r, 404, "no such pending code");
 		return;
 	}

@@ -262,9 +262,10 @@ typedef struct fl__db_ops {
 	int (*enrol_release)(void *be, const char *hash);
 	/* id, device, site, created, expires, created_by of the codes
 	 * neither used nor expired at now; newest first */
-	int (*enrol_rows)(void *be, double now, json_t *rows);
+	int (*enrol_rows)(void *be, double now, const char *sites_csv,
+			  json_t *rows);
 	/* an unused code by its id; FL_ENOENT when none */
-	int (*enrol_delete)(void *be, long long id);
+	int (*enrol_delete)(void *be, long long id, const char *sites_csv);
 
 	/* ---- login throttle: failed logins per (user, addr); user "" is an
 	 * address's failures under any name ---- */

@@ -85,10 +85,12 @@ int fl_db_device_enrol(fl_db *db, const char *device, const char *site,
  *
  * fl_db_enrol_codes_json: {"codes": [{id, device, site, created, expires,
  * created_by}]}, the codes neither used nor expired at now, newest first
- * (malloc'd; NULL when the store fails).
+ * (malloc'd; NULL when the store fails). sites_csv: only the codes of
+ * these sites (an installer's), NULL for every site.
  *
- * fl_db_enrol_code_revoke: removes an unused code by its id; FL_ENOENT
- * when there is none.
+ * fl_db_enrol_code_revoke: removes an unused code by its id, when its
+ * site is one of sites_csv (NULL: any site); FL_ENOENT when there is
+ * none.
  */
 int fl_db_enrol_code_add(fl_db *db, const char *code_hash, const char *device,
 			 const char *site, double now, double expires,
@@ -98,8 +100,8 @@ int fl_db_enrol_redeem(fl_db *db, const char *code_hash,
 		       size_t devlen, char *site, size_t sitelen, char *err,
 		       size_t errlen);
 int fl_db_enrol_release(fl_db *db, const char *code_hash);
-char *fl_db_enrol_codes_json(fl_db *db, double now);
-int fl_db_enrol_code_revoke(fl_db *db, long long id);
+char *fl_db_enrol_codes_json(fl_db *db, double now, const char *sites_csv);
+int fl_db_enrol_code_revoke(fl_db *db, long long id, const char *sites_csv);
 /* 0 and the device's site and key (truncated to the buffers, always
  * terminated; either buffer may be NULL), or FL_ENOENT. */
 int fl_db_device_get(fl_db *db, const char *device, char *site, size_t sitelen,

@@ -95,7 +95,7 @@ int fl_db_enrol_release(fl_db *db, const char *code_hash)
 	LOCKED(int, db->ops->enrol_release(db->be, code_hash));
 }
 
-char *fl_db_enrol_codes_json(fl_db *db, double now)
+char *fl_db_enrol_codes_json(fl_db *db, double now, const char *sites_csv)
 {
 	json_t *o, *a;
 	int ok;
@@ -104,14 +104,14 @@ char *fl_db_enrol_codes_json(fl_db *db, double now)
 		return NULL;
 	o = fl__db_doc("codes", &a);
 	pthread_mutex_lock(&db->mu);
-	ok = db->ops->enrol_rows(db->be, now, a) == 0;
+	ok = db->ops->enrol_rows(db->be, now, sites_csv, a) == 0;
 	pthread_mutex_unlock(&db->mu);
 	return fl__db_finish(o, ok);
 }
 
-int fl_db_enrol_code_revoke(fl_db *db, long long id)
+int fl_db_enrol_code_revoke(fl_db *db, long long id, const char *sites_csv)
 {
 	if (!db)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->enrol_delete(db->be, id));
+	LOCKED(int, db->ops->enrol_delete(db->be, id, sites_csv));
 }

@@ -564,9 +564,12 @@ static const char *const SQL[S_COUNT] = {
 	[S_ENROL_LIST] = "SELECT rowid AS id, device, site, created, expires,"
 			 " created_by FROM enrol_codes"
 			 " WHERE used IS NULL AND expires > ?1"
+			 " AND (?2 IS NULL OR instr(',' || ?2 || ',',"
+			 " ',' || site || ',') > 0)"
 			 " ORDER BY created DESC",
 	[S_ENROL_DELETE] = "DELETE FROM enrol_codes WHERE rowid = ?1"
-			   " AND used IS NULL",
+			   " AND used IS NULL AND (?2 IS NULL OR"
+			   " instr(',' || ?2 || ',', ',' || site || ',') > 0)",
 	[S_ENROL_RELEASE] = "UPDATE enrol_codes SET used = NULL,"
 			    " used_by_key = NULL WHERE code_hash = ?1",
 	[S_AUDIT_ADD] = "INSERT INTO audit (user, action, object, detail, wall)"
@@ -2008,7 +2011,7 @@ static int be_enrol_release(void *p, const char *hash)
 	return changed(b, run(b, s, "enrol_release"));
 }
 
-static int be_enrol_rows(void *p, double now, json_t *a)
+static int be_enrol_rows(void *p, double now, const char *sites_csv, json_t *a)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_ENROL_LIST);
@@ -2016,10 +2019,11 @@ static int be_enrol_rows(void *p, double now, json_t *a)
 	if (!s)
 		return FL_EIO;
 	sqlite3_bind_double(s, 1, now);
+	bt(s, 2, sites_csv);
 	return rows(b, s, a);
 }
 
-static int be_enrol_delete(void *p, long long id)
+static int be_enrol_delete(void *p, long long id, const char *sites_csv)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_ENROL_DELETE);
@@ -2027,6 +2031,7 @@ static int be_enrol_delete(void *p, long long id)
 	if (!s)
 		return FL_EIO;
 	sqlite3_bind_int64(s, 1, id);
+	bt(s, 2, sites_csv);
 	return changed(b, run(b, s, "enrol_delete"));
 }
 

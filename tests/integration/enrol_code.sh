@@ -28,7 +28,11 @@
 #   - the same code again, an expired code and a revoked code are refused
 #     (410 used / expired, 404 revoked), the code stays with the key that
 #     used it; two requests racing with one code enrol one key, once; after five failures from an address the enrolment answers
-#     429 there (the login's throttle).
+#     429 there (the login's throttle);
+#   - an installer makes codes for its own site (audited as its own), not
+#     for another site nor for a device enrolled on another site (403);
+#     it lists and revokes its site's codes only (another site's: 404,
+#     still pending); a property manager handles none (403).
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
@@ -42,8 +46,13 @@ scene $SCENARIO
 BROKER_DYNSEC=1 broker_start
 web_hub_conf "$WORK/hub.yaml" "public_url: $BASE
 enrol: {$BROKER_ADMIN_AUTH, code_ttl_s: 600, broker_timeout_s: 3}"
-echo 'pw-root' | "$HUB" --config "$WORK/hub.yaml" --add-user root --role admin >"$WORK/cli.log" 2>&1 ||
-	fail "--add-user: $(cat "$WORK/cli.log")"
+{
+	echo 'pw-root' | "$HUB" --config "$WORK/hub.yaml" --add-user root --role admin
+	echo 'pw-inst' | "$HUB" --config "$WORK/hub.yaml" --add-user inst --role installer --sites enrol-site
+	echo 'pw-pm' | "$HUB" --config "$WORK/hub.yaml" --add-user pm --role property --sites enrol-site
+	device_key "$WORK/north.key" >"$WORK/north.pub"
+	"$HUB" --config "$WORK/hub.yaml" --enrol-device north-1 --site north-site --public-key "$WORK/north.pub"
+} >"$WORK/cli.log" 2>&1 || fail "--add-user, --enrol-device: $(cat "$WORK/cli.log")"
 HUB_PUB=$(hub_key "$WORK/hub.yaml")
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
 nginx_start "$WPORT"
@@ -208,6 +217,40 @@ done
 [ "$(q "select count(*) from quarantine")" = 0 ] || fail "quarantined: $(q 'select reason from quarantine')"
 grep -q "u'gate-7'" "$BROKER_LOG" || fail "the edge did not connect as gate-7"
 
+# ---- an installer's codes: its own site only ---------------------------------------------------
+ITOKEN=$(web_login inst pw-inst)
+PTOKEN=$(web_login pm pw-pm)
+code north-2 north-site >/dev/null # the admin's, for another site
+[ "$(web_as inst "$ITOKEN" POST /api/devices/enrol-codes '{"device": "gate-20", "site": "enrol-site"}')" = 200 ] ||
+	fail "an installer's code for its site: $(cat "$WORK/out")"
+jq -r .code "$WORK/out" | grep -qE '^[234679ACDEFGHJKMNPQRTUVWXYZ]{8}$' || fail "installer's code: $(cat "$WORK/out")"
+[ "$(q "select created_by || '|' || site from enrol_codes where device = 'gate-20'")" = 'inst|enrol-site' ] ||
+	fail "the installer's code: $(q 'select device, site, created_by from enrol_codes')"
+[ "$(q "select count(*) from audit where action = 'enrol_code' and user = 'inst' and object = 'gate-20'")" = 1 ] ||
+	fail "the installer's code is not audited"
+[ "$(web_as inst "$ITOKEN" POST /api/devices/enrol-codes '{"device": "gate-21", "site": "north-site"}')" = 403 ] ||
+	fail "an installer made a code for another site: $(cat "$WORK/out")"
+[ "$(web_as inst "$ITOKEN" POST /api/devices/enrol-codes '{"device": "north-1", "site": "enrol-site"}')" = 403 ] ||
+	fail "an installer made a code taking another site's device: $(cat "$WORK/out")"
+[ "$(q "select count(*) from enrol_codes where device in ('gate-21', 'north-1')")" = 0 ] || fail "a refused code was stored"
+for m in POST GET; do
+	[ "$(web_as pm "$PTOKEN" $m /api/devices/enrol-codes '{"device": "gate-22", "site": "enrol-site"}')" = 403 ] ||
+		fail "a property manager: $m enrol-codes: $(cat "$WORK/out")"
+done
+[ "$(web_as inst "$ITOKEN" GET /api/devices/enrol-codes)" = 200 ] || fail "installer GET codes: $(cat "$WORK/out")"
+jq -e '.codes | length > 0 and all(.site == "enrol-site") and any(.device == "gate-20")' "$WORK/out" >/dev/null ||
+	fail "the installer's list: $(cat "$WORK/out")"
+[ "$(web_as root "$TOKEN" GET /api/devices/enrol-codes)" = 200 ] || fail "GET codes"
+NID=$(jq -r '.codes[] | select(.device == "north-2") | .id' "$WORK/out")
+IID=$(jq -r '.codes[] | select(.device == "gate-20") | .id' "$WORK/out")
+[ -n "$NID" ] && [ -n "$IID" ] || fail "the admin's list: $(cat "$WORK/out")"
+[ "$(web_as inst "$ITOKEN" DELETE "/api/devices/enrol-codes/$NID")" = 404 ] || fail "an installer revoked another site's code"
+[ "$(q "select count(*) from enrol_codes where device = 'north-2' and used is null")" = 1 ] || fail "north-2's code is gone"
+[ "$(web_as inst "$ITOKEN" DELETE "/api/devices/enrol-codes/$IID")" = 200 ] || fail "installer revoke: $(cat "$WORK/out")"
+[ "$(q "select count(*) from audit where action = 'enrol_code_revoke' and user = 'inst' and object = '$IID'")" = 1 ] ||
+	fail "the installer's revocation is not audited"
+[ "$(q "select count(*) from enrol_codes where device = 'gate-20'")" = 0 ] || fail "the installer's code was not revoked"
+
 # ---- codes that must not enrol ---------------------------------------------------------------
 [ "$(enrol --enrol "$BASE" "$CODE" --ca "$WORK/tls/hub.crt")" = 1 ] || fail "a used code accepted"
 grep -q "used already" "$WORK/enrol.err" || fail "reuse: $(cat "$WORK/enrol.err")"
@@ -221,7 +264,7 @@ REV=$(code gate-9 enrol-site)
 [ "$(web_as root "$TOKEN" GET /api/devices/enrol-codes)" = 200 ] || fail "GET codes"
 ID=$(jq -r '.codes[] | select(.device == "gate-9") | .id' "$WORK/out")
 [ "$(web_as root "$TOKEN" DELETE "/api/devices/enrol-codes/$ID")" = 200 ] || fail "revoke: $(cat "$WORK/out")"
-[ "$(q "select count(*) from audit where action = 'enrol_code_revoke'")" = 1 ] || fail "revoke not audited"
+[ "$(q "select count(*) from audit where action = 'enrol_code_revoke' and user = 'root'")" = 1 ] || fail "revoke not audited"
 [ "$(enrol --enrol "$BASE" "$REV" --ca "$WORK/tls/hub.crt")" = 1 ] || fail "a revoked code accepted"
 grep -q "does not know this code" "$WORK/enrol.err" || fail "revoked: $(cat "$WORK/enrol.err")"
 [ "$(q "select count(*) from devices where device in ('gate-8', 'gate-9')")" = 0 ] || fail "a refused code enrolled"
@@ -254,4 +297,5 @@ done
 GOOD=$(code gate-10 enrol-site)
 [ "$(enrol --enrol "$BASE" "$GOOD" --ca "$WORK/tls/hub.crt")" = 1 ] || fail "not throttled"
 grep -q "too many enrolment attempts" "$WORK/enrol.err" || fail "throttle: $(cat "$WORK/enrol.err")"
+
 echo "$NAME: ok"

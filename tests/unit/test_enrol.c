@@ -213,11 +213,18 @@ static void test_store(void)
 	CHECK_NE_INT(fl_db_enrol_code_add(db, "h1", "gate-9", "north", 1000,
 					  2000, "ada", err, sizeof(err)),
 		     0);
-	j = fl_db_enrol_codes_json(db, 1500);
+	j = fl_db_enrol_codes_json(db, 1500, NULL);
 	CHECK(j && strstr(j, "\"device\":\"gate-1\"") &&
 	      strstr(j, "\"created_by\":\"ada\""));
 	free(j);
-	j = fl_db_enrol_codes_json(db, 2000); /* expired: not pending */
+	/* an installer's sites: north's code, not for "nort" or others */
+	j = fl_db_enrol_codes_json(db, 1500, "south,north");
+	CHECK(j && strstr(j, "\"device\":\"gate-1\""));
+	free(j);
+	j = fl_db_enrol_codes_json(db, 1500, "south,nort");
+	CHECK_STREQ(j, "{\"codes\":[]}");
+	free(j);
+	j = fl_db_enrol_codes_json(db, 2000, NULL); /* expired: not pending */
 	CHECK_STREQ(j, "{\"codes\":[]}");
 	free(j);
 
@@ -255,14 +262,16 @@ static void test_store(void)
 	CHECK_EQ_INT(fl_db_enrol_redeem(db, "h1", pk, 1501, dev, sizeof(dev),
 					site, sizeof(site), err, sizeof(err)),
 		     FL_EEXIST);
-	j = fl_db_enrol_codes_json(db, 1500); /* used: not pending */
+	j = fl_db_enrol_codes_json(db, 1500, NULL); /* used: not pending */
 	CHECK_STREQ(j, "{\"codes\":[]}");
 	free(j);
 	/* given back (the broker failed): usable again, then revoked */
 	CHECK_EQ_INT(fl_db_enrol_release(db, "h1"), 0);
 	CHECK_EQ_INT(fl_db_enrol_release(db, "none"), FL_ENOENT);
-	CHECK_EQ_INT(fl_db_enrol_code_revoke(db, 1), 0);
-	CHECK_EQ_INT(fl_db_enrol_code_revoke(db, 1), FL_ENOENT);
+	/* not by an installer of another site */
+	CHECK_EQ_INT(fl_db_enrol_code_revoke(db, 1, "south"), FL_ENOENT);
+	CHECK_EQ_INT(fl_db_enrol_code_revoke(db, 1, "south,north"), 0);
+	CHECK_EQ_INT(fl_db_enrol_code_revoke(db, 1, NULL), FL_ENOENT);
 	CHECK_EQ_INT(fl_db_enrol_redeem(db, "h1", pk, 1500, dev, sizeof(dev),
 					site, sizeof(site), err, sizeof(err)),
 		     FL_ENOENT);
