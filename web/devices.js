@@ -1,5 +1,6 @@
 // devices.js - the /devices pages (admins and installers; docs/devices.md):
-// the devices of the user's sites with their status, and per device
+// the devices of the user's sites with their status and "add a device"
+// (enrol.js: a one-time code for one of the user's sites), and per device
 // (/devices/ID) its cameras, each with a fresh snapshot fetched from the
 // device and the lanes drawn over it - the lane editor.
 //

@@ -16,9 +16,8 @@
 // device rolls back and the page says why. Last, a phone-sized touch
 // screen (a lane drawn by tapping). The page's console errors and failed requests are failures.
 
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
-import path from 'node:path';
+import { browserTest, settled, screenAt as at, drawn as lanesIn, fetchSnapshot as snapIn } from './lib.mjs';
 
 const env = (k) => {
 	const v = process.env[k];
@@ -30,40 +29,12 @@ const SHOTS = env('FL_SHOTS');
 const DEVICE = env('FL_DEVICE');
 const CAMERA = env('FL_CAMERA');
 const [IUSER, ...ipw] = env('FL_INSTALLER').split(':');
-const T = 30000;
 const APPLY_T = 120000; // the edge answers once its cameras deliver frames
 
 fs.mkdirSync(SHOTS, { recursive: true });
-let step = 'start';
-let current = null;
-const problems = [];
-const check = (cond, msg) => {
-	if (!cond) throw new Error(`${step}: ${msg}`);
-};
-const log = (msg) => console.log(`devices.test: ${msg}`);
-
-async function newPage(browser, opts) {
-	const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...opts });
-	const page = await ctx.newPage();
-	page.setDefaultTimeout(T);
-	current = page;
-	page.on('console', (m) => {
-		if (m.type() === 'error') problems.push(`${step}: console: ${m.text()}`);
-	});
-	page.on('pageerror', (e) => problems.push(`${step}: page error: ${e.message}`));
-	page.on('requestfailed', (r) => problems.push(`${step}: request failed: ${r.url()}`));
-	return page;
-}
-
-async function shot(page, name, opts) {
-	const text = await page.evaluate(() => document.body.innerText);
-	const bad = /\b(null|undefined|NaN)\b/.exec(text);
-	check(!bad, `${name}: the page shows "${bad && bad[1]}"`);
-	const file = path.join(SHOTS, `${name}.png`);
-	await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header on top
-	await page.screenshot({ path: file, fullPage: true, ...opts });
-	log(`screenshot ${file}`);
-}
+const t = browserTest('devices.test', SHOTS);
+const { check, log, shot } = t;
+const newPage = t.newPage;
 
 async function login(page) {
 	await page.goto(URL0 + '/login');
@@ -76,26 +47,10 @@ async function login(page) {
 	await page.waitForSelector('#whoami .user');
 }
 
-async function settled(page) {
-	await page.waitForFunction(() => document.body.dataset.shown === location.pathname + location.search);
-}
-
 const stageSel = `section.camera[data-camera="${CAMERA}"]`;
-
-// The page's coordinates of the picture's point [x, y] (the lane space).
-async function screenAt(page, x, y) {
-	return page.evaluate(([sel, x, y]) => {
-		const s = document.querySelector(`${sel} svg.lanes`);
-		const b = s.getBoundingClientRect();
-		const [, , w, h] = s.getAttribute('viewBox').split(' ').map(Number);
-		return [b.left + (x * b.width) / w, b.top + (y * b.height) / h];
-	}, [stageSel, x, y]);
-}
-
-// The lanes as drawn: [[x, y], ...] per svg polygon.
-async function drawn(page) {
-	return page.$$eval(`${stageSel} svg.lanes .lane`, (ps) => ps.map((p) => p.getAttribute('points')));
-}
+const screenAt = (page, x, y) => at(page, stageSel, x, y);
+const drawn = (page) => lanesIn(page, stageSel);
+const fetchSnapshot = (page) => snapIn(page, stageSel);
 
 async function statusIs(page, state) {
 	await page.waitForFunction(([sel, st]) => document.querySelector(`${sel} .lane-status`)?.dataset.state === st,
@@ -113,16 +68,8 @@ async function drawLane(page, points, tap) {
 	await page.click(`${stageSel} button.finish`);
 }
 
-async function fetchSnapshot(page) {
-	await page.click(`${stageSel} button.snap`);
-	await page.waitForFunction((sel) => {
-		const i = document.querySelector(`${sel} img.snapshot`);
-		return i && !i.hidden && i.complete && i.naturalWidth > 0 && document.querySelector(sel + ' .stage').dataset.snapshot;
-	}, stageSel);
-}
-
 async function run(browser) {
-	step = 'log in as installer (Chinese)';
+	t.step = 'log in as installer (Chinese)';
 	const page = await newPage(browser, { locale: 'zh-CN' });
 	await login(page);
 	await settled(page);
@@ -132,23 +79,23 @@ async function run(browser) {
 	await page.waitForSelector(`#devices tr[data-device="${DEVICE}"]`);
 	await shot(page, 'zh-devices-01-list');
 
-	step = 'open the device';
+	t.step = 'open the device';
 	await page.click(`#devices tr[data-device="${DEVICE}"] a`);
 	await settled(page);
 	await page.waitForSelector(stageSel);
 
-	step = 'fresh snapshot';
+	t.step = 'fresh snapshot';
 	await fetchSnapshot(page);
 	const n0 = (await drawn(page)).length;
 	check(n0 >= 1, 'the device\'s lanes are not drawn over the picture');
 
-	step = 'draw a lane';
+	t.step = 'draw a lane';
 	await drawLane(page, [[190, 200], [290, 200], [265, 118], [215, 118]]);
 	const ok = await statusIs(page, 'ok');
 	check((await drawn(page)).length === n0 + 1, 'the new lane is not drawn');
 	log(`drawn: ${ok}`);
 
-	step = 'drag a point';
+	t.step = 'drag a point';
 	const before = (await drawn(page))[n0];
 	const [hx, hy] = await screenAt(page, 290, 200);
 	await page.mouse.move(hx, hy);
@@ -160,7 +107,7 @@ async function run(browser) {
 	const after = (await drawn(page))[n0];
 	check(before !== after && after.includes('296,204'), `the point did not move: ${before} -> ${after}`);
 
-	step = 'drag the whole lane';
+	t.step = 'drag the whole lane';
 	const [ix, iy] = await screenAt(page, 240, 170);
 	await page.mouse.move(ix, iy);
 	await page.mouse.down();
@@ -171,7 +118,7 @@ async function run(browser) {
 	const moved = (await drawn(page))[n0];
 	check(moved === '193,202 299,206 268,120 218,120', `the lane did not move as a whole: ${after} -> ${moved}`);
 
-	step = 'add and delete a point';
+	t.step = 'add and delete a point';
 	const npts = async () => (await drawn(page))[n0].split(' ').length;
 	await page.click(`${stageSel} button.add-point`);
 	await statusIs(page, 'ok');
@@ -180,7 +127,7 @@ async function run(browser) {
 	check(await npts() === 4, `delete point: ${(await drawn(page))[n0]}`);
 	check((await drawn(page))[n0] === moved, `not the same lane after add and delete: ${(await drawn(page))[n0]}`);
 
-	step = 'a lane with crossing edges';
+	t.step = 'a lane with crossing edges';
 	await drawLane(page, [[20, 20], [120, 120], [120, 20], [20, 120]]);
 	const bad = await statusIs(page, 'bad');
 	check(/自相交|self-intersecting/.test(bad), `the crossing lane's reason: ${bad}`);
@@ -190,7 +137,7 @@ async function run(browser) {
 	await page.click(`${stageSel} button.del-lane`);
 	await page.waitForFunction(([sel, n]) => document.querySelectorAll(`${sel} svg.lanes .lane`).length === n, [stageSel, n0 + 1]);
 
-	step = 'name the lane, set its dwell';
+	t.step = 'name the lane, set its dwell';
 	const [cx, cy] = await screenAt(page, 240, 170);
 	await page.mouse.click(cx, cy); // select the new lane (drawn last: on top)
 	await page.waitForSelector(`${stageSel} .lane-form input[name="lane-name"]`);
@@ -199,7 +146,7 @@ async function run(browser) {
 	await page.press(`${stageSel} .lane-form input[name="lane-dwell_s"]`, 'Tab');
 	check((await page.textContent(`${stageSel} .lane-form .setting[data-key="dwell_s"] .help`)).length > 10, 'no help text');
 
-	step = 'show what the detector sees';
+	t.step = 'show what the detector sees';
 	await page.check(`${stageSel} input[name=mask]`);
 	await page.waitForFunction((sel) => {
 		const m = document.querySelector(`${sel} img.mask`);
@@ -207,12 +154,12 @@ async function run(browser) {
 	}, stageSel);
 	await shot(page, 'zh-devices-03-lane');
 
-	step = 'save';
+	t.step = 'save';
 	await page.click(`${stageSel} button.save`);
 	await page.waitForSelector(`${stageSel} .ok:not(:empty)`);
 	await page.waitForFunction(() => document.querySelector('#versions tbody tr')?.dataset.version === '2');
 
-	step = 'apply';
+	t.step = 'apply';
 	await page.click('#apply');
 	await page.waitForFunction(() => ['applied', 'refused'].includes(document.querySelector('#apply-state')?.dataset.state),
 		null, { timeout: APPLY_T });
@@ -220,7 +167,7 @@ async function run(browser) {
 	check(await page.$('#apply-state[data-state="applied"]'), `the device did not apply: ${applied}`);
 	await shot(page, 'zh-devices-04-applied');
 
-	step = 'English';
+	t.step = 'English';
 	const en = await newPage(browser, { locale: 'en-US' });
 	await login(en);
 	await en.goto(`${URL0}/devices/${DEVICE}`);
@@ -229,7 +176,7 @@ async function run(browser) {
 	check((await en.textContent('#apply-state')).includes('applied'), 'English: not applied');
 	await shot(en, 'en-devices-01-device');
 
-	step = 'a camera that cannot be opened';
+	t.step = 'a camera that cannot be opened';
 	// a version with a source that does not exist, saved through the API
 	// (the editor edits lanes, not sources); applying it: the device rolls
 	// back and the page says why
@@ -247,7 +194,7 @@ async function run(browser) {
 	check(/rolled back to version 2/.test(refused), `the refusal does not say why: ${refused}`);
 	await shot(en, 'en-devices-02-rolled-back');
 
-	step = 'a phone, touch';
+	t.step = 'a phone, touch';
 	const ph = await newPage(browser, { locale: 'zh-CN', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
 	await login(ph);
 	await ph.goto(`${URL0}/devices/${DEVICE}`);
@@ -263,25 +210,4 @@ async function run(browser) {
 	await shot(ph, 'zh-devices-05-phone');
 }
 
-async function main() {
-	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-	try {
-		await run(browser);
-		if (problems.length) throw new Error(problems.join('\n'));
-	} catch (e) {
-		if (current && !current.isClosed()) {
-			const text = await current.evaluate(() => document.querySelector('main')?.innerText || '').catch(() => '');
-			console.error(`devices.test: the page at ${current.url()} shows:\n${text.slice(0, 1500)}`);
-			await current.screenshot({ path: path.join(SHOTS, 'FAILURE-devices.png'), fullPage: true }).catch(() => {});
-		}
-		throw e;
-	} finally {
-		await browser.close();
-	}
-	log('ok');
-}
-
-main().catch((e) => {
-	console.error(`devices.test: FAIL: ${e.message}`);
-	process.exit(1);
-});
+t.main(run, 'FAILURE-devices');

@@ -22,7 +22,7 @@ set -eu
 . "$(dirname "$0")/lib/harness.sh"
 command -v ffmpeg >/dev/null || skip "ffmpeg missing"
 need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_passwd python3 sqlite3 curl jq
-browser_setup devices.test.mjs
+browser_setup devices.test.mjs lib.mjs
 
 SCENARIO=present_from_start
 scene $SCENARIO
