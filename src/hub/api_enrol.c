@@ -1,20 +1,21 @@
 /*
  * api_enrol.c - enrolment by one-time code (docs/api.md, "Enrolment"):
- * the admin's codes and the device's POST /api/enrol.
+ * the codes (admins', installers') and the device's POST /api/enrol.
  *
  * An admin or an installer names a device and its site and gets a code
  * (and its QR code); an installer only for its own sites, and not for a
  * device enrolled on a site it may not see (the code would move that
  * device to its site). An installer lists and revokes the codes of its
- * sites only; other roles make none (403). The installer then runs `firelane-edge --enrol HUB_URL CODE` on the device,
- * which posts the code and its public key here. The hub then, in this
- * order: takes the code (used, by that key) and enrols the key in one
- * store transaction (src/store/enrol.c), so a code enrols one key once
- * however many requests race; makes the device's broker account with a
- * fresh password (enrolcode.c); and answers what the device must know to
- * start: its id and site, the broker, its account and the hub's key. A
- * broker that does not take the account gives the code back (the
- * installer can try again) and answers 503 with the reason.
+ * sites only; other roles make none (403). The installer then runs
+ * `firelane-edge --enrol HUB_URL CODE` on the device, which posts the
+ * code and its public key here. The hub then, in this order: takes the
+ * code (used, by that key) and enrols the key in one store transaction
+ * (src/store/enrol.c), so a code enrols one key once however many
+ * requests race; makes the device's broker account with a fresh password
+ * (enrolcode.c); and answers what the device must know to start: its id
+ * and site, the broker, its account and the hub's key. A broker that
+ * does not take the account gives the code back (the installer can try
+ * again) and answers 503 with the reason.
  *
  * POST /api/enrol has no session: the code is the credential. Like the
  * login it is throttled per address (and per the pseudo-name "#enrol" at

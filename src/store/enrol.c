@@ -2,12 +2,12 @@
  * enrol.c - one-time enrolment codes (db.h). Backend-neutral.
  *
  * A code is a credential for exactly one thing: enrolling the device and
- * site an admin named, once, before it expires. The store never sees the
- * code itself, only its SHA-256 (the hub hashes it), so a copy of the
- * database lists which devices are pending but hands out no code. Using a
- * code and enrolling the key are one transaction: a code is either unused
- * and the device not enrolled by it, or used by exactly the key that was
- * enrolled.
+ * site an admin (or an installer of that site) named, once, before it
+ * expires. The store never sees the code itself, only its SHA-256 (the
+ * hub hashes it), so a copy of the database lists which devices are
+ * pending but hands out no code. Using a code and enrolling the key are
+ * one transaction: a code is either unused and the device not enrolled by
+ * it, or used by exactly the key that was enrolled.
  */
 #include <math.h>
 #include <stdlib.h>
