@@ -735,6 +735,7 @@ static int read_plate(fl_evidence_writer *w, struct incident *in,
 	if (t.nchars > 0 && w->cfg->evidence.plates_cn_only &&
 	    fl_plate_shape(t.text) != FL_PLATE_SHAPE_CN)
 		t.nchars = 0;
+	t.t = f->t; /* reads close in time vote as one (fl_plate_vote) */
 	if (t.nchars > 0)
 		in->reads[in->nreads++] = t;
 	if ((!in->plate_crop.bgr || t.conf > in->plate_crop_conf) &&
