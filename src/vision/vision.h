@@ -270,7 +270,7 @@ typedef struct fl_plate_reader fl_plate_reader;
  * it is reported, one below is "unread". Chosen at training so that 99% of
  * the reads it keeps on the synthetic validation set are exact; what it
  * gives on real photographs is in docs/plate-model.md. */
-#define FL_PLATE_MIN_CONF 0.997
+#define FL_PLATE_MIN_CONF 0.949
 
 /* Load firelane's plate reader (model/plates/plate-reader.onnx, trained by
  * `make plate-model`; docs/plate-model.md). model_path is borrowed for the
