@@ -14,21 +14,23 @@
  * character shifts every later position, so mixing lengths position by
  * position would compare the wrong characters; the length holding the most
  * confidence wins and the other reads count only against it. Within the
- * winning length every witness (below: a moment) speaks per position: it is right with
- * its character's confidence p, else it says one of the other K - 1 symbols
- * alike (K = FL_PLATE_VOTE_SYMBOLS, about the letters and digits a position
- * can hold). The posterior of a symbol is then proportional to the product
- * of p for the reads that say it and (1 - p) / (K - 1) for those that do not,
- * and the K - m symbols no read says share the rest. One witness at 0.9
+ * winning length every witness (below: a moment) speaks per position: it
+ * is right with its character's confidence p, else it says one of the
+ * other K - 1 symbols alike (K = FL_PLATE_VOTE_SYMBOLS, about the letters
+ * and digits a position can hold). The posterior of a symbol is then
+ * proportional to the product of p for the witnesses that say it and
+ * (1 - p) / (K - 1) for those that do not,
+ * and the K - m symbols no witness says share the rest. One witness at 0.9
  * gives 0.9; two agreeing at 0.9 give 0.9988; two that disagree at 0.9 and
  * 0.6 give 0.86 to the first.
  *
  * But reads of a parked car are not independent witnesses. Frames a few
  * seconds apart show the same angle, the same light and the same dirt, and
  * a reader that takes a 京 for a 津 once takes it so in every one of them:
- * twenty agreeing reads of one moment are one opinion, not twenty (on a
- * still synthetic scene the old independent vote reported 0.99999999 for a
- * plate it read wrong). So reads less than FL_PLATE_VOTE_APART_S apart
+ * twenty agreeing reads of one moment are one opinion, not twenty
+ * (counted as independent, the reads of a still synthetic scene voted a
+ * wrong plate, B12345 for 京B12345, at confidence 1.0: docs/plate-model.md).
+ * So reads less than FL_PLATE_VOTE_APART_S apart
  * form one moment, and a moment is one witness: per position it says what
  * its reads support most, as sure as its surest read that says it and only
  * as far as its reads agree. Independent witnesses are moments far apart,
