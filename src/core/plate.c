@@ -229,6 +229,18 @@ enum fl_plate_shape fl_plate_shape(const char *text)
 	return cn_shape(cp, n) ? FL_PLATE_SHAPE_CN : FL_PLATE_SHAPE_NONE;
 }
 
+double fl_plate_min_conf(const char *text, int rows)
+{
+	switch (fl_plate_shape(text)) {
+	case FL_PLATE_SHAPE_CN:
+		return rows == 2 ? FL_PLATE_MIN_CONF_CN2 : FL_PLATE_MIN_CONF_CN;
+	case FL_PLATE_SHAPE_LATIN:
+		return FL_PLATE_MIN_CONF_LATIN;
+	default:
+		return 2.0;
+	}
+}
+
 /* ---- voting -------------------------------------------------------------- */
 
 /* Keep a probability away from 0 and 1: a reader's 1.0 is never certain,
@@ -412,8 +424,9 @@ int fl_plate_vote(const fl_plate_text *reads, int n, double min_conf,
 	conf *= fmin(prod, 1 - none_right);
 	out->rows = 2 * rows2 > nw ? 2 : 1;
 	out->conf = conf;
-	if (conf < min_conf ||
-	    fl_utf8_encode(voted, best_len, out->text, sizeof(out->text)) < 0) {
+	if (fl_utf8_encode(voted, best_len, out->text, sizeof(out->text)) < 0 ||
+	    conf < (min_conf < 0 ? fl_plate_min_conf(out->text, out->rows)
+				 : min_conf)) {
 		memset(out->char_conf, 0, sizeof(out->char_conf));
 		out->text[0] = '\0';
 		return 0;

@@ -81,6 +81,29 @@ enum fl_plate_shape {
 enum fl_plate_shape fl_plate_shape(const char *text);
 
 /*
+ * The reader's thresholds, one per script: a read (or a vote) whose conf is
+ * at or above the threshold of its text's script is reported, one below is
+ * "unread". Each is the lowest confidence that kept 99% of the kept reads
+ * exact on the synthetic validation reads of its own script (model/plates/
+ * train.py, "thresholds" in plate-reader.json; `train.py --calibrate-only`
+ * recomputes them from the committed model), rounded up to 0.001. Chinese
+ * double-row plates are apart: their reads are right less often at the
+ * same confidence. What they keep on real photographs is in
+ * docs/plate-model.md ("Thresholds").
+ */
+#define FL_PLATE_MIN_CONF_CN 0.828
+#define FL_PLATE_MIN_CONF_CN2 0.908 /* Chinese, read as two rows */
+#define FL_PLATE_MIN_CONF_LATIN 0.983
+/* fl_plate_vote's min_conf: the threshold of the voted text's script. */
+#define FL_PLATE_MIN_CONF_SCRIPT (-1.0)
+
+/* The threshold for a read of text (borrowed, UTF-8) read in rows rows:
+ * FL_PLATE_MIN_CONF_CN or _CN2 (rows 2) for a Chinese shape,
+ * FL_PLATE_MIN_CONF_LATIN for a Latin one, and 2 (above any confidence:
+ * never kept) for a text of no plate shape. Pure. */
+double fl_plate_min_conf(const char *text, int rows);
+
+/*
  * Vote over n reads of the same plate (borrowed; reads with nchars 0 or
  * malformed text count as "nothing read"). The model, stated so its limits
  * are plain (the essay in plate.c says why):
@@ -101,9 +124,10 @@ enum fl_plate_shape fl_plate_shape(const char *text);
  *     moment are no surer than their best read.
  *
  * out (caller-allocated) gets the voted read (rows: the most common among
- * the winners; t: the latest read's). If its conf is below min_conf, or
- * nothing was read, the plate is unread: out->text is "" and nchars 0,
- * out->conf keeps the voted confidence. Returns 1 (read), 0 (unread) or
+ * the winners; t: the latest read's). If its conf is below min_conf
+ * (FL_PLATE_MIN_CONF_SCRIPT: below fl_plate_min_conf of the voted text and
+ * rows), or nothing was read, the plate is unread: out->text is "" and
+ * nchars 0, out->conf keeps the voted confidence. Returns 1 (read), 0 (unread) or
  * FL_EINVAL (n < 0, reads NULL with n > 0, out NULL).
  */
 #define FL_PLATE_VOTE_SYMBOLS 36

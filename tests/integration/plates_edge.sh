@@ -6,8 +6,8 @@
 # render.py, of a known Chinese plate) through the real edge, a real
 # mosquitto and the real hub (SQLite):
 #   - the alarm message carries "plate" = the true text and a
-#     plate_confidence at or above the reader's threshold
-#     (FL_PLATE_MIN_CONF);
+#     plate_confidence at or above the reader's threshold for Chinese
+#     plates (FL_PLATE_MIN_CONF_CN, plate.h);
 #   - the evidence message and the signed manifest carry the same plate;
 #     the bundle has plate.jpg (kind "plate", stamped like the other images),
 #     the close-up's banner names the plate, and firelane-verify accepts the
@@ -24,8 +24,8 @@ set -eu
 . "$(dirname "$0")/lib/harness.sh"
 need "$HUB" "$EDGE" "$SCENE" "$VERIFY" mosquitto mosquitto_sub python3 sqlite3
 [ -f "$SRC/model/plates/plate-reader.onnx" ] || fail "the plate model is missing"
-MIN_CONF=$(sed -n 's/^#define FL_PLATE_MIN_CONF \([0-9.]*\).*/\1/p' "$SRC/src/vision/vision.h")
-[ -n "$MIN_CONF" ] || fail "FL_PLATE_MIN_CONF not found in vision.h"
+MIN_CONF=$(sed -n 's/^#define FL_PLATE_MIN_CONF_CN \([0-9.]*\).*/\1/p' "$SRC/src/core/plate.h")
+[ -n "$MIN_CONF" ] || fail "FL_PLATE_MIN_CONF_CN not found in plate.h"
 export MIN_CONF
 SCENARIO=plate_near
 TRUE_PLATE=粤B12345

@@ -5,7 +5,8 @@
 #   - --read --crop on clean crops of each Chinese kind: one JSON line per
 #     file, in order, each with the plate's text, the crop's whole area as
 #     box, double-row plates with rows 2; by default only reads at the
-#     threshold are listed (none wrong), with --min-conf 0 every read;
+#     threshold of their script are listed (none wrong), with --min-conf 0
+#     every read;
 #   - --read on whole photos (a car with a plate): the localiser finds the
 #     plate and the reader reads it (the box overlaps the true one);
 #   A read "matches" when it is the plate's text but for at most one
@@ -27,10 +28,13 @@ RENDER="$SRC/model/plates/render.py"
 
 [ -x "$PLATES" ] || fail "$PLATES not built"
 [ -f "$SRC/model/plates/plate-reader.onnx" ] || fail "the model is missing"
-# the reader's threshold, as the build has it (FL_PLATE_MIN_CONF, vision.h)
-MIN_CONF=$(sed -n 's/^#define FL_PLATE_MIN_CONF \([0-9.]*\).*/\1/p' "$SRC/src/vision/vision.h")
-[ -n "$MIN_CONF" ] || fail "FL_PLATE_MIN_CONF not found in vision.h"
-export MIN_CONF
+# the reader's thresholds per script, as the build has them
+# (FL_PLATE_MIN_CONF_CN, _CN2, _LATIN in plate.h: fl_plate_min_conf)
+thr() { sed -n "s/^#define FL_PLATE_MIN_CONF_$1 \([0-9.]*\).*/\1/p" "$SRC/src/core/plate.h"; }
+MIN_CONF_CN=$(thr CN) MIN_CONF_CN2=$(thr CN2) MIN_CONF_LATIN=$(thr LATIN)
+[ -n "$MIN_CONF_CN" ] && [ -n "$MIN_CONF_CN2" ] && [ -n "$MIN_CONF_LATIN" ] ||
+	fail "FL_PLATE_MIN_CONF_CN/_CN2/_LATIN not found in plate.h"
+export MIN_CONF_CN MIN_CONF_CN2 MIN_CONF_LATIN
 
 # 1. clean crops, each Chinese kind
 for kind in blue green yellow yellow2 white black; do
@@ -44,7 +48,10 @@ done
 python3 - "$WORK" <<'PY' || fail "clean crops"
 import json, os, sys
 work = sys.argv[1]
-min_conf = float(os.environ["MIN_CONF"])
+def min_conf(p):  # fl_plate_min_conf: by script, Chinese double-row apart
+    if any(ord(c) > 127 for c in p["text"]):
+        return float(os.environ["MIN_CONF_CN2" if p["rows"] == 2 else "MIN_CONF_CN"])
+    return float(os.environ["MIN_CONF_LATIN"])
 def near(a, b):
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) <= 1
 bad = 0
@@ -62,7 +69,7 @@ for kind in ["blue", "green", "yellow", "yellow2", "white", "black"]:
         assert k["file"] == row["file"]
         # the threshold lists nothing wrong, and nothing --min-conf 0 lacks
         for p in k["plates"]:
-            assert p["text"] == lab[1] and p["confidence"] >= min_conf, p
+            assert p["text"] == lab[1] and p["confidence"] >= min_conf(p), p
             assert p in row["plates"], (p, row["plates"])
         plates = row["plates"]
         if not plates or not near(plates[0]["text"], lab[1]):
@@ -157,8 +164,14 @@ print("ocr:", ocr)
 assert ocr["images"] == 24 and ocr["mode"] == "crop", ocr
 assert abs(ocr["exact"] - exact / 24) < 1e-3, (ocr["exact"], exact)
 assert abs(ocr["read_rate"] - read / 24) < 1e-3, (ocr["read_rate"], read)
-assert ocr["min_conf"] == float(os.environ["MIN_CONF"]), ocr
-assert all(0 <= p["confidence"] < ocr["min_conf"] for r in rows for p in r["plates"]
+assert ocr["min_conf"] == {"cn": float(os.environ["MIN_CONF_CN"]),
+                           "cn_double_row": float(os.environ["MIN_CONF_CN2"]),
+                           "latin": float(os.environ["MIN_CONF_LATIN"])}, ocr
+def min_conf(p):  # fl_plate_min_conf: by script, Chinese double-row apart
+    if any(ord(c) > 127 for c in p["text"]):
+        return ocr["min_conf"]["cn_double_row" if p["rows"] == 2 else "cn"]
+    return ocr["min_conf"]["latin"]
+assert all(0 <= p["confidence"] < min_conf(p) for r in rows for p in r["plates"]
            if not any(q["text"] == p["text"] for k in kept if k["file"] == r["file"]
                       for q in k["plates"])), "--min-conf 0 only adds poor reads"
 assert sum(len(r["plates"]) for r in rows) >= sum(len(r["plates"]) for r in kept)

@@ -236,11 +236,50 @@ static void test_vote(void)
 	CHECK(fl_plate_vote(r, 1, 0.0, NULL) == FL_EINVAL);
 }
 
+/* One threshold per script (plate.h): a Latin read, or a Chinese one read
+ * as two rows, must be surer than a Chinese single-row read to be kept. */
+static void test_thresholds(void)
+{
+	fl_plate_text r, out;
+
+	CHECK_NEAR(fl_plate_min_conf("渝A12345", 1), FL_PLATE_MIN_CONF_CN, 0);
+	CHECK_NEAR(fl_plate_min_conf("渝A12345", 2), FL_PLATE_MIN_CONF_CN2, 0);
+	CHECK_NEAR(fl_plate_min_conf("AB123CD", 1), FL_PLATE_MIN_CONF_LATIN, 0);
+	CHECK_NEAR(fl_plate_min_conf("AB123CD", 2), FL_PLATE_MIN_CONF_LATIN, 0);
+	CHECK(fl_plate_min_conf("渝", 1) > 1);
+	CHECK(fl_plate_min_conf("", 1) > 1);
+	CHECK(fl_plate_min_conf(NULL, 1) > 1);
+	CHECK(FL_PLATE_MIN_CONF_CN < FL_PLATE_MIN_CONF_CN2 &&
+	      FL_PLATE_MIN_CONF_CN2 < FL_PLATE_MIN_CONF_LATIN);
+
+	/* the vote applies the threshold of the voted text's script: one
+	 * read at a confidence between the Chinese and the Latin ones */
+	double mid = (FL_PLATE_MIN_CONF_CN2 + FL_PLATE_MIN_CONF_LATIN) / 2;
+	r = mk("渝A12345", 0.9999, mid);
+	CHECK(fl_plate_vote(&r, 1, FL_PLATE_MIN_CONF_SCRIPT, &out) == 1);
+	CHECK(strcmp(out.text, "渝A12345") == 0);
+	r = mk("AB12345", 0.9999, mid);
+	CHECK(fl_plate_vote(&r, 1, FL_PLATE_MIN_CONF_SCRIPT, &out) == 0);
+	CHECK(out.text[0] == '\0' && out.nchars == 0);
+	CHECK_NEAR(out.conf, mid, 1e-9);
+	CHECK(fl_plate_vote(&r, 1, mid - 0.01, &out) == 1); /* given: used */
+	/* a double-row read between the two Chinese thresholds */
+	mid = (FL_PLATE_MIN_CONF_CN + FL_PLATE_MIN_CONF_CN2) / 2;
+	r = mk("渝A12345", 0.9999, mid);
+	CHECK(fl_plate_vote(&r, 1, FL_PLATE_MIN_CONF_SCRIPT, &out) == 1);
+	r.rows = 2;
+	CHECK(fl_plate_vote(&r, 1, FL_PLATE_MIN_CONF_SCRIPT, &out) == 0);
+	/* no plate shape: never kept, however sure */
+	r = mk("AB1", 0.9999, 0.99);
+	CHECK(fl_plate_vote(&r, 1, FL_PLATE_MIN_CONF_SCRIPT, &out) == 0);
+}
+
 int main(void)
 {
 	test_utf8();
 	test_shapes();
 	test_vote();
 	test_vote_moments();
+	test_thresholds();
 	TEST_DONE();
 }
