@@ -293,7 +293,8 @@ def thresholds(reads, exact, conf, double):
     for key, sel in groups.items():
         thr[key] = threshold_99(conf[sel], exact[sel])
         keep = conf[sel] >= thr[key]
-        fig[key] = {"n": int(sel.sum()), "kept": float(keep.mean()),
+        fig[key] = {"n": int(sel.sum()),
+                    "kept": float(keep.mean()) if sel.any() else None,
                     "precision": float(exact[sel][keep].mean())
                     if keep.any() else None}
     return thr, fig
