@@ -127,8 +127,8 @@ double fl_plate_min_conf(const char *text, int rows);
  * the winners; t: the latest read's). If its conf is below min_conf
  * (FL_PLATE_MIN_CONF_SCRIPT: below fl_plate_min_conf of the voted text and
  * rows), or nothing was read, the plate is unread: out->text is "" and
- * nchars 0, out->conf keeps the voted confidence. Returns 1 (read), 0 (unread) or
- * FL_EINVAL (n < 0, reads NULL with n > 0, out NULL).
+ * nchars 0, out->conf keeps the voted confidence. Returns 1 (read), 0
+ * (unread) or FL_EINVAL (n < 0, reads NULL with n > 0, out NULL).
  */
 #define FL_PLATE_VOTE_SYMBOLS 36
 /* Reads that take part in one vote, at most (the first ones are used): a car

@@ -6,7 +6,8 @@
  *   - clean crops of every Chinese kind read exactly, most of them kept at
  *     the threshold of their script (fl_plate_min_conf), double-row plates
  *     as rows = 2 and no others; photographed (degraded) crops of every
- *     kind; no wrong read passes its threshold; the floors are the committed model's measured
+ *     kind, at most one wrong read passing its threshold (99% precision,
+ *     test_degraded); the floors are the committed model's measured
  *     figures less a margin (see test_clean);
  *   - a crop with no plate gives no confident read; the box argument and
  *     bad arguments; a missing model and a file that is not one fail at

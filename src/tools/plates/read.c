@@ -12,8 +12,9 @@
  * file is a whole scene photo: the localiser (fl_plate_find, whole frame,
  * top 3 boxes) finds candidates and each is read. Only reads with
  * confidence >= C (default: the threshold of the read's script,
- * fl_plate_min_conf; --min-conf 0 shows every read, however poor) are listed, most confident first. A file that cannot
- * be read gives {"file": ..., "error": "..."} and exit status 1 at the end.
+ * fl_plate_min_conf; --min-conf 0 shows every read, however poor) are
+ * listed, most confident first. A file that cannot be read gives
+ * {"file": ..., "error": "..."} and exit status 1 at the end.
  * --model: the ONNX model (default: the repository's
  * model/plates/plate-reader.onnx, compiled in as FL_PLATE_MODEL).
  *
@@ -28,6 +29,8 @@
  *                    is the annotated text exactly
  *   char_accuracy    mean over images of 1 - edit distance / length
  *                    (characters, at least 0)
+ *   min_conf         --min-conf, or by default the thresholds per script
+ *                    ({"cn": ..., "cn_double_row": ..., "latin": ...})
  *   read_rate        reads at or above the threshold
  *   precision        exact among those (null when none)
  *   ms_per_read      wall time of fl_plate_read alone (--crop), or of
