@@ -13,7 +13,8 @@ in millimetres after its standard and then made to look photographed:
      stickers and busy backgrounds);
   2. glyphs: each character is drawn with a Debian font (see FONTS), cut to
      its ink and stretched into its cell, the way plate lettering is narrow
-     and tall;
+     and tall (on Latin plates the font is narrowed as a whole, so that O
+     stays wider than 0 as on real plates; glyph());
   3. camera: the plate is pasted on a car-coloured surround, warped by a
      random perspective, lit (shade, glare, night), dirtied, partly
      occluded, blurred, resampled to a low resolution, noised and compressed
@@ -349,15 +350,23 @@ def ink(ch, font_rel, index):
     return GLYPHS[key]
 
 
-def glyph(rng, ch, font_rel, index, cell_w, cell_h, stretch):
+def glyph(rng, ch, font_rel, index, cell_w, cell_h, stretch, ref=None):
     """An 8-bit alpha mask of ch, cut to its ink, fit into cell_w x cell_h
     pixels: scaled to the cell's height, its width as the font has it (times
-    stretch) but never wider than the cell."""
+    stretch) but never wider than the cell. With ref (a character), the
+    whole font is first narrowed so that ref fits the cell, and every glyph
+    by the same factor: the characters keep their widths relative to each
+    other. Latin plates need that: the letter O is wider than the digit 0
+    in most fonts, and squeezing each glyph into the cell on its own drew
+    both as the same oval (the reader then read real O as 0)."""
     a = ink(ch, font_rel, index)
     if a is None:
         return np.zeros((max(1, int(cell_h)), max(1, int(cell_w))), np.uint8)
     h = max(2, int(round(cell_h)))
     w = a.shape[1] * h / a.shape[0] * stretch
+    r = ink(ref, font_rel, index) if ref else None
+    if r is not None:
+        w *= min(1.0, cell_w / (r.shape[1] * h / r.shape[0] * stretch))
     w = max(2, int(round(min(cell_w, w))))
     return cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA)
 
@@ -449,7 +458,8 @@ def render_plate(rng, kind, text):
     for (x, y, w, h, ch, col) in lay.cells:
         f = fc if ch in PROVINCES + SPECIAL else fa
         m = glyph(rng, ch, f[0], f[1], w * s, h * s,
-                  stretch * (1.6 if ch in PROVINCES + SPECIAL else 1.0))
+                  stretch * (1.6 if ch in PROVINCES + SPECIAL else 1.0),
+                  None if kind in KINDS_CN else "O")
         if bold:
             m = cv2.dilate(m, np.ones((2, 2), np.uint8))
         px = int(x * s + (w * s - m.shape[1]) / 2 + rng.normal(0, 0.3))

@@ -14,20 +14,38 @@
  * character shifts every later position, so mixing lengths position by
  * position would compare the wrong characters; the length holding the most
  * confidence wins and the other reads count only against it. Within the
- * winning length every read is a witness per position: it is right with
- * its character's confidence p, else it says one of the other K - 1 symbols
- * alike (K = FL_PLATE_VOTE_SYMBOLS, about the letters and digits a position
- * can hold). The posterior of a symbol is then proportional to the product
- * of p for the reads that say it and (1 - p) / (K - 1) for those that do not,
- * and the K - m symbols no read says share the rest. One read at 0.9 gives
- * 0.9; two agreeing at 0.9 give 0.9988; two that disagree at 0.9 and 0.6
- * give 0.86 to the first.
+ * winning length every witness (below: a moment) speaks per position: it
+ * is right with its character's confidence p, else it says one of the
+ * other K - 1 symbols alike (K = FL_PLATE_VOTE_SYMBOLS, about the letters
+ * and digits a position can hold). The posterior of a symbol is then
+ * proportional to the product of p for the witnesses that say it and
+ * (1 - p) / (K - 1) for those that do not,
+ * and the K - m symbols no witness says share the rest. One witness at 0.9
+ * gives 0.9; two agreeing at 0.9 give 0.9988; two that disagree at 0.9 and
+ * 0.6 give 0.86 to the first.
+ *
+ * But reads of a parked car are not independent witnesses. Frames a few
+ * seconds apart show the same angle, the same light and the same dirt, and
+ * a reader that takes a 京 for a 津 once takes it so in every one of them:
+ * twenty agreeing reads of one moment are one opinion, not twenty
+ * (counted as independent, the reads of a still synthetic scene voted a
+ * wrong plate, B12345 for 京B12345, at confidence 1.0: docs/plate-model.md).
+ * So reads less than FL_PLATE_VOTE_APART_S apart
+ * form one moment, and a moment is one witness: per position it says what
+ * its reads support most, as sure as its surest read that says it and only
+ * as far as its reads agree. Independent witnesses are moments far apart,
+ * when the light, the shade and the people in front have changed. The
+ * voted confidence is also never above 1 - prod(1 - b) over the moments (b
+ * the best single read of each): one moment is no surer than its best read,
+ * and only agreeing moments make the vote surer than any read.
  *
  * The voted text is "unread" below a confidence threshold chosen by the
  * caller: the reader's calibration (docs/plate-model.md) says what precision
- * a threshold buys for one read; for votes the witnesses are not fully
- * independent (the same dirt, the same angle), so the vote is optimistic
- * and the threshold should be set higher than for a single read.
+ * a threshold buys for one read, and with reads of one moment the vote is
+ * no more confident than its best read, so the same threshold holds.
+ * Moments far apart are still the same car at the same angle, so even
+ * their agreement is optimistic: see docs/plate-model.md for what the vote
+ * measured on rendered sequences.
  */
 #include "plate.h"
 
@@ -211,6 +229,18 @@ enum fl_plate_shape fl_plate_shape(const char *text)
 	return cn_shape(cp, n) ? FL_PLATE_SHAPE_CN : FL_PLATE_SHAPE_NONE;
 }
 
+double fl_plate_min_conf(const char *text, int rows)
+{
+	switch (fl_plate_shape(text)) {
+	case FL_PLATE_SHAPE_CN:
+		return rows == 2 ? FL_PLATE_MIN_CONF_CN2 : FL_PLATE_MIN_CONF_CN;
+	case FL_PLATE_SHAPE_LATIN:
+		return FL_PLATE_MIN_CONF_LATIN;
+	default:
+		return 2.0;
+	}
+}
+
 /* ---- voting -------------------------------------------------------------- */
 
 /* Keep a probability away from 0 and 1: a reader's 1.0 is never certain,
@@ -263,14 +293,71 @@ static double vote_position(const uint32_t *said, const double *p, int nw,
 	return exp(logp[best] - mx) / z;
 }
 
+/* A read's time for grouping: any finite t, else 0 (one moment). */
+static double read_t(const fl_plate_text *r)
+{
+	return isfinite(r->t) ? r->t : 0.0;
+}
+
+/* Sort the rows idx[0..n) by their read's time (insertion sort: n is at
+ * most FL_PLATE_VOTE_MAX; stable, so equal times keep the callers' order). */
+static void sort_by_time(const fl_plate_text *reads, int *idx, int n)
+{
+	for (int i = 1; i < n; i++) {
+		int v = idx[i], j = i;
+		while (j > 0 && read_t(&reads[idx[j - 1]]) > read_t(&reads[v])) {
+			idx[j] = idx[j - 1];
+			j--;
+		}
+		idx[j] = v;
+	}
+}
+
+/* One witness at one position from the reads rows[0..nr) of one moment:
+ * the symbol most of them support (by the sum of char_conf), with the
+ * highest char_conf among the reads that say it times their share. */
+static double moment_witness(const uint32_t (*cp)[FL_PLATE_MAX_CHARS],
+			     const fl_plate_text *reads, const int *from,
+			     const int *rows, int nr, int pos, uint32_t *symbol)
+{
+	double best_sum = -1, best_p = 0;
+
+	for (int a = 0; a < nr; a++) {
+		uint32_t c = cp[rows[a]][pos];
+		double sum = 0, mx = 0;
+		int said = 0, seen = 0;
+
+		for (int b = 0; b < a && !seen; b++)
+			seen = cp[rows[b]][pos] == c;
+		if (seen)
+			continue;
+		for (int b = 0; b < nr; b++)
+			if (cp[rows[b]][pos] == c) {
+				double q = clamp_p(
+					reads[from[rows[b]]].char_conf[pos]);
+				sum += q;
+				mx = fmax(mx, q);
+				said++;
+			}
+		if (sum > best_sum) {
+			best_sum = sum;
+			best_p = mx * said / nr;
+			*symbol = c;
+		}
+	}
+	return clamp_p(best_p);
+}
+
 int fl_plate_vote(const fl_plate_text *reads, int n, double min_conf,
 		  fl_plate_text *out)
 {
 	uint32_t cp[FL_PLATE_VOTE_MAX][FL_PLATE_MAX_CHARS];
 	uint32_t voted[FL_PLATE_MAX_CHARS];
 	int from[FL_PLATE_VOTE_MAX]; /* decoded row -> index in reads */
-	double mass[FL_PLATE_MAX_CHARS + 1] = { 0 }, total = 0, conf;
-	int used = 0, best_len = 0, rows2 = 0, nw = 0;
+	int order[FL_PLATE_VOTE_MAX], start[FL_PLATE_VOTE_MAX + 1];
+	double mass[FL_PLATE_MAX_CHARS + 1] = { 0 }, total = 0, conf, prod = 1;
+	double none_right = 1; /* prod over witnesses of 1 - best read */
+	int used = 0, best_len = 0, rows2 = 0, nw = 0, nmom = 0;
 
 	if (n < 0 || (n > 0 && !reads) || !out)
 		return FL_EINVAL;
@@ -298,24 +385,48 @@ int fl_plate_vote(const fl_plate_text *reads, int n, double min_conf,
 			from[nw] = from[u];
 			memcpy(cp[nw], cp[u], sizeof(cp[u]));
 			rows2 += reads[from[u]].rows == 2;
+			order[nw] = nw;
 			nw++;
 		}
+
+	/* moments: runs of reads less than FL_PLATE_VOTE_APART_S after the
+	 * run's first one; each is one witness */
+	sort_by_time(reads, order, nw);
+	for (int u = 0; u < nw; u++) {
+		double t = read_t(&reads[from[order[u]]]);
+		if (u == 0 ||
+		    t - read_t(&reads[from[order[start[nmom - 1]]]]) >=
+			    FL_PLATE_VOTE_APART_S)
+			start[nmom++] = u;
+		out->t = t; /* sorted: the last is the latest */
+	}
+	start[nmom] = nw;
+	for (int m = 0; m < nmom; m++) {
+		double b = 0;
+		for (int u = start[m]; u < start[m + 1]; u++)
+			b = fmax(b, clamp_p(reads[from[order[u]]].conf));
+		none_right *= 1 - b;
+	}
+
 	for (int pos = 0; pos < best_len; pos++) {
 		uint32_t said[FL_PLATE_VOTE_MAX];
 		double p[FL_PLATE_VOTE_MAX], post;
 
-		for (int u = 0; u < nw; u++) {
-			said[u] = cp[u][pos];
-			p[u] = clamp_p(reads[from[u]].char_conf[pos]);
-		}
-		post = vote_position(said, p, nw, &voted[pos]);
+		for (int m = 0; m < nmom; m++)
+			p[m] = moment_witness(
+				(const uint32_t(*)[FL_PLATE_MAX_CHARS])cp,
+				reads, from, order + start[m],
+				start[m + 1] - start[m], pos, &said[m]);
+		post = vote_position(said, p, nmom, &voted[pos]);
 		out->char_conf[pos] = (float)post;
-		conf *= post;
+		prod *= post;
 	}
+	conf *= fmin(prod, 1 - none_right);
 	out->rows = 2 * rows2 > nw ? 2 : 1;
 	out->conf = conf;
-	if (conf < min_conf ||
-	    fl_utf8_encode(voted, best_len, out->text, sizeof(out->text)) < 0) {
+	if (fl_utf8_encode(voted, best_len, out->text, sizeof(out->text)) < 0 ||
+	    conf < (min_conf < 0 ? fl_plate_min_conf(out->text, out->rows)
+				 : min_conf)) {
 		memset(out->char_conf, 0, sizeof(out->char_conf));
 		out->text[0] = '\0';
 		return 0;

@@ -34,6 +34,9 @@ extern "C" { /* src/vision's reader fills these from C++ */
  *   conf       the whole read: the estimated probability that text is the
  *              plate exactly (the reader's calibration, docs/plate-model.md).
  *   rows       1, or 2 when read as a double-row plate (rows split).
+ *   t          when the frame read was taken, seconds on any one clock
+ *              (only differences count: fl_plate_vote); the reader leaves
+ *              0, the caller that knows the frame's time sets it.
  */
 typedef struct fl_plate_text {
 	char text[FL_PLATE_TEXT_MAX];
@@ -41,6 +44,7 @@ typedef struct fl_plate_text {
 	float char_conf[FL_PLATE_MAX_CHARS];
 	double conf;
 	int rows;
+	double t;
 } fl_plate_text;
 
 /* Decode UTF-8 text (NUL-terminated, borrowed) into at most max code points
@@ -77,33 +81,63 @@ enum fl_plate_shape {
 enum fl_plate_shape fl_plate_shape(const char *text);
 
 /*
+ * The reader's thresholds, one per script: a read (or a vote) whose conf is
+ * at or above the threshold of its text's script is reported, one below is
+ * "unread". Each is the lowest confidence that kept 99% of the kept reads
+ * exact on the synthetic validation reads of its own script (model/plates/
+ * train.py, "thresholds" in plate-reader.json; `train.py --calibrate-only`
+ * recomputes them from the committed model), rounded up to 0.001. Chinese
+ * double-row plates are apart: their reads are right less often at the
+ * same confidence. What they keep on real photographs is in
+ * docs/plate-model.md ("Thresholds").
+ */
+#define FL_PLATE_MIN_CONF_CN 0.828
+#define FL_PLATE_MIN_CONF_CN2 0.908 /* Chinese, read as two rows */
+#define FL_PLATE_MIN_CONF_LATIN 0.983
+/* fl_plate_vote's min_conf: the threshold of the voted text's script. */
+#define FL_PLATE_MIN_CONF_SCRIPT (-1.0)
+
+/* The threshold for a read of text (borrowed, UTF-8) read in rows rows:
+ * FL_PLATE_MIN_CONF_CN or _CN2 (rows 2) for a Chinese shape,
+ * FL_PLATE_MIN_CONF_LATIN for a Latin one, and 2 (above any confidence:
+ * never kept) for a text of no plate shape. Pure. */
+double fl_plate_min_conf(const char *text, int rows);
+
+/*
  * Vote over n reads of the same plate (borrowed; reads with nchars 0 or
  * malformed text count as "nothing read"). The model, stated so its limits
- * are plain: the length (in characters) with the largest summed confidence
- * wins; per position, each read of that length is an independent witness
- * that is right with its char_conf and otherwise says any of the
- * FL_PLATE_VOTE_SYMBOLS - 1 other symbols alike, so the posterior of a
- * symbol c is proportional to the product over reads of char_conf (read says
- * c) or (1 - char_conf) / (FL_PLATE_VOTE_SYMBOLS - 1) (it says something
- * else); the winner's posterior is the character's confidence. The voted
- * text's conf is the product of its characters' confidences times the share
- * of the confidence mass that its length holds (reads of other lengths
- * disagree with it).
+ * are plain (the essay in plate.c says why):
+ *   - the length (in characters) with the largest summed confidence wins;
+ *     reads of other lengths only lower the result by their share;
+ *   - reads of that length taken less than FL_PLATE_VOTE_APART_S apart (by
+ *     t) are one witness, not several: the same angle, light and dirt give
+ *     the same mistake. Per position a witness says the symbol its reads
+ *     support most, with the highest char_conf among the reads that say it
+ *     times the share of its reads that do;
+ *   - witnesses are independent: each is right with its probability p and
+ *     otherwise says any of the FL_PLATE_VOTE_SYMBOLS - 1 other symbols
+ *     alike; the posterior of the winning symbol is the character's
+ *     confidence;
+ *   - the voted conf is the product of the characters' confidences times
+ *     the length's share, and never more than 1 - prod(1 - b) over the
+ *     witnesses, b the highest conf of a single read in each: reads of one
+ *     moment are no surer than their best read.
  *
  * out (caller-allocated) gets the voted read (rows: the most common among
- * the winners). If its conf is below min_conf, or nothing was read, the
- * plate is unread: out->text is "" and nchars 0, out->conf keeps the voted
- * confidence. Returns 1 (read), 0 (unread) or FL_EINVAL (n < 0, reads NULL
- * with n > 0, out NULL).
- *
- * Reads of one car are not truly independent (the same angle and dirt
- * give the same mistake), so the confidence of many agreeing reads is an
- * upper bound; the edge should read frames far apart in time.
+ * the winners; t: the latest read's). If its conf is below min_conf
+ * (FL_PLATE_MIN_CONF_SCRIPT: below fl_plate_min_conf of the voted text and
+ * rows), or nothing was read, the plate is unread: out->text is "" and
+ * nchars 0, out->conf keeps the voted confidence. Returns 1 (read), 0
+ * (unread) or FL_EINVAL (n < 0, reads NULL with n > 0, out NULL).
  */
 #define FL_PLATE_VOTE_SYMBOLS 36
 /* Reads that take part in one vote, at most (the first ones are used): a car
  * at rest is read a few dozen times at most, and later reads add little. */
 #define FL_PLATE_VOTE_MAX 64
+/* Reads closer in time than this are one witness in a vote: a parked car
+ * looks the same for a while (light, shade and the people around it change
+ * over minutes, not seconds). A choice, not a measurement of real scenes. */
+#define FL_PLATE_VOTE_APART_S 30.0
 int fl_plate_vote(const fl_plate_text *reads, int n, double min_conf,
 		  fl_plate_text *out);
 

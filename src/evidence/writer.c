@@ -610,8 +610,8 @@ static int stamp(fl_evidence_writer *w, struct incident *in, const char *kind,
 	s->nfields = 8;
 	/* the plate as voted so far, once it is read (an image taken before
 	 * has none; the manifest has the final vote) */
-	if (w->reader &&
-	    fl_plate_vote(in->reads, in->nreads, FL_PLATE_MIN_CONF, &vote) == 1)
+	if (w->reader && fl_plate_vote(in->reads, in->nreads,
+				       FL_PLATE_MIN_CONF_SCRIPT, &vote) == 1)
 		snprintf(s->field[s->nfields++], sizeof(s->field[0]), "%s %s",
 			 l->plate, vote.text);
 	for (int i = 0; i < s->nfields; i++)
@@ -735,6 +735,7 @@ static int read_plate(fl_evidence_writer *w, struct incident *in,
 	if (t.nchars > 0 && w->cfg->evidence.plates_cn_only &&
 	    fl_plate_shape(t.text) != FL_PLATE_SHAPE_CN)
 		t.nchars = 0;
+	t.t = f->t; /* reads close in time vote as one (fl_plate_vote) */
 	if (t.nchars > 0)
 		in->reads[in->nreads++] = t;
 	if ((!in->plate_crop.bgr || t.conf > in->plate_crop_conf) &&
@@ -927,7 +928,8 @@ static void plate_into_bundle(fl_evidence_writer *w, struct incident *in)
 
 	if (!w->reader || !in->plate_tries)
 		return;
-	if (fl_plate_vote(in->reads, in->nreads, FL_PLATE_MIN_CONF, &vote) >= 0)
+	if (fl_plate_vote(in->reads, in->nreads, FL_PLATE_MIN_CONF_SCRIPT,
+			  &vote) >= 0)
 		fl_bundle_set_plate(in->b, vote.text, vote.conf);
 	if (!in->plate_crop.bgr)
 		return;
@@ -1135,7 +1137,8 @@ int fl_evidence_writer_plate(const fl_evidence_writer *w,
 
 	if (!in || !w->reader || !in->plate_tries)
 		return FL_ENOENT;
-	return fl_plate_vote(in->reads, in->nreads, FL_PLATE_MIN_CONF, out);
+	return fl_plate_vote(in->reads, in->nreads, FL_PLATE_MIN_CONF_SCRIPT,
+			     out);
 }
 
 void fl_evidence_writer_stats(const fl_evidence_writer *w,

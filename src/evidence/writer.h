@@ -63,10 +63,10 @@ void fl_evidence_writer_finish(fl_evidence_writer *w, double t);
 
 /*
  * The plate of an open incident voted over the reads so far (fl_plate_vote
- * with FL_PLATE_MIN_CONF; writer.c's note on plates): out (caller-allocated)
- * gets the text ("" = unread) and its confidence. Returns 1 (read), 0
- * (unread), or FL_ENOENT when no read was tried (no reader, plates off, an
- * unknown incident, or not yet looked at).
+ * with FL_PLATE_MIN_CONF_SCRIPT; writer.c's note on plates): out
+ * (caller-allocated) gets the text ("" = unread) and its confidence.
+ * Returns 1 (read), 0 (unread), or FL_ENOENT when no read was tried (no
+ * reader, plates off, an unknown incident, or not yet looked at).
  */
 int fl_evidence_writer_plate(const fl_evidence_writer *w,
 			     const char *incident_id, fl_plate_text *out);

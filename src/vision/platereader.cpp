@@ -21,8 +21,10 @@
  * the read's confidence is the product of its characters' probabilities.
  * Training calibrated that product (a temperature folded into the last
  * layer) so that it estimates the chance that the whole text is exact;
- * FL_PLATE_MIN_CONF is the threshold that kept 99% precision on the
- * synthetic validation set. A text that cannot be a plate
+ * the thresholds that kept 99% precision on the synthetic validation reads
+ * are per script (fl_plate_min_conf, plate.h): Chinese reads, Chinese
+ * double-row reads and Latin reads are not equally sure at the same
+ * confidence (docs/plate-model.md, "Thresholds"). A text that cannot be a plate
  * (fl_plate_shape() NONE: a Chinese character where GA 36 puts none, or a
  * Latin text shorter than 4) is decoded once more without the Chinese
  * classes (see run: an EU plate's band reads as a province otherwise);

@@ -266,12 +266,6 @@ int fl_plate_find(const uint8_t *bgr, int w, int h, const double *roi,
 
 typedef struct fl_plate_reader fl_plate_reader;
 
-/* The reader's confidence threshold: a read (fl_plate_text.conf) at or above
- * it is reported, one below is "unread". Chosen at training so that 99% of
- * the reads it keeps on the synthetic validation set are exact; what it
- * gives on real photographs is in docs/plate-model.md. */
-#define FL_PLATE_MIN_CONF 0.997
-
 /* Load firelane's plate reader (model/plates/plate-reader.onnx, trained by
  * `make plate-model`; docs/plate-model.md). model_path is borrowed for the
  * call. Runs one warm-up read and checks the model's outputs against the
@@ -293,8 +287,9 @@ fl_plate_reader *fl_plate_reader_create(const char *model_path, char *err,
  * (out->rows = 2). out (caller-allocated) gets the text (UTF-8), the
  * per-character probabilities and the calibrated confidence; a text that
  * fits no plate shape (fl_plate_shape) gets confidence 0; nothing read
- * gives text "" and conf 0. Compare conf with FL_PLATE_MIN_CONF (or vote
- * several reads with fl_plate_vote) before showing a text as the plate.
+ * gives text "" and conf 0. Compare conf with the threshold of its script,
+ * fl_plate_min_conf(text, rows) (plate.h), or vote several reads with
+ * fl_plate_vote, before showing a text as the plate.
  * Returns 0, or FL_EINVAL (bad arguments, box smaller than 8x4 px after
  * clipping), FL_ENOMEM or FL_EIO; out is zeroed on error.
  */

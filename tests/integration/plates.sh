@@ -59,24 +59,34 @@ bounds "$T/whole.json" eu "recall>=0.924" "false_per_image<=0.85"
 # The reader (docs/plate-model.md) on the same images, never trained on:
 # crops cut at the labelled boxes, and whole images through the finder.
 # Deterministic for one OpenCV build; the floors are the figures measured
-# with the committed model (2026-12-06, docs/plate-model.md) minus 0.03:
+# with the committed model (the second, 2026-12-07, docs/plate-model.md)
+# minus 0.03:
 #
 #   set  mode   measured exact  floor   measured char acc.  floor
-#   us   crop   0.3829          0.35    0.8260              0.79
-#   eu   crop   0.5185          0.48    0.9028              0.87
-#   us   whole  0.3108          0.28    0.6744              0.64
-#   eu   whole  0.3148          0.28    0.7475              0.71
+#   us   crop   0.4189          0.38    0.8595              0.82
+#   eu   crop   0.4259          0.39    0.8807              0.85
+#   us   whole  0.3514          0.32    0.7052              0.67
+#   eu   whole  0.2315          0.20    0.7602              0.73
 #
-# and no read that passes the threshold may be wrong (precision 1.0 when
-# any pass; none did when measured). These are far below the goals (90%
-# crops, 85% whole): the floors only hold today's level.
+# The trade-off, taken on purpose: the second model reads Chinese plates
+# far better (held-back synthetic exact, blue 0.09 -> 0.61, +50 points and
+# more on every Chinese kind) and real US plates a little better, but real
+# EU plates worse (exact, crops 0.5185 -> 0.4259, whole 0.3148 -> 0.2315,
+# about -9 points): the EU floors were lowered with it; the others rose.
+# No read that passes its script's threshold may be wrong (precision 1.0
+# when any pass): with the thresholds calibrated on synthetic validation
+# reads (99% there) this FAILS today - kept precision US crops 0.90, EU
+# crops 0.85, US whole 0.96, EU whole 0.72 (docs/plate-model.md,
+# "Thresholds"); the thresholds are not tuned on these images. These are
+# far below the goals (90% crops, 85% whole): the floors only hold
+# today's level.
 "$B/firelane-plates" --ocr --crop "$SET/us" "$SET/eu" >"$T/ocr-crop.json"
 "$B/firelane-plates" --ocr "$SET/us" "$SET/eu" >"$T/ocr-whole.json"
 echo "reader, crops:"; cat "$T/ocr-crop.json"
 echo "reader, whole images:"; cat "$T/ocr-whole.json"
 
-bounds "$T/ocr-crop.json" us "exact>=0.35" "char_accuracy>=0.79" "precision>=1.0"
-bounds "$T/ocr-crop.json" eu "exact>=0.48" "char_accuracy>=0.87" "precision>=1.0"
-bounds "$T/ocr-whole.json" us "exact>=0.28" "char_accuracy>=0.64" "precision>=1.0"
-bounds "$T/ocr-whole.json" eu "exact>=0.28" "char_accuracy>=0.71" "precision>=1.0"
+bounds "$T/ocr-crop.json" us "exact>=0.38" "char_accuracy>=0.82" "precision>=1.0"
+bounds "$T/ocr-crop.json" eu "exact>=0.39" "char_accuracy>=0.85" "precision>=1.0"
+bounds "$T/ocr-whole.json" us "exact>=0.32" "char_accuracy>=0.67" "precision>=1.0"
+bounds "$T/ocr-whole.json" eu "exact>=0.20" "char_accuracy>=0.73" "precision>=1.0"
 echo "plates: all figures within bounds"

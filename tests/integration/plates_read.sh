@@ -5,13 +5,14 @@
 #   - --read --crop on clean crops of each Chinese kind: one JSON line per
 #     file, in order, each with the plate's text, the crop's whole area as
 #     box, double-row plates with rows 2; by default only reads at the
-#     threshold are listed (none wrong), with --min-conf 0 every read;
+#     threshold of their script are listed (none wrong), with --min-conf 0
+#     every read;
 #   - --read on whole photos (a car with a plate): the localiser finds the
 #     plate and the reader reads it (the box overlaps the true one);
-#   The shipped model reads letters and digits well and the province
-#   character badly (docs/plate-model.md), so a read "matches" when it is
-#   the plate's text but for at most one character; the floors are the
-#   committed model's figures less a margin.
+#   A read "matches" when it is the plate's text but for at most one
+#   character (the province is still the model's weakest character,
+#   docs/plate-model.md); the floors are the committed model's figures
+#   less a margin.
 #   - a file that is not an image: an "error" line for it, the others still
 #     read, exit status 1; a missing model: exit 1 with a reason;
 #   - --ocr on a photographed set: the JSON figures parse and agree with
@@ -27,6 +28,13 @@ RENDER="$SRC/model/plates/render.py"
 
 [ -x "$PLATES" ] || fail "$PLATES not built"
 [ -f "$SRC/model/plates/plate-reader.onnx" ] || fail "the model is missing"
+# the reader's thresholds per script, as the build has them
+# (FL_PLATE_MIN_CONF_CN, _CN2, _LATIN in plate.h: fl_plate_min_conf)
+thr() { sed -n "s/^#define FL_PLATE_MIN_CONF_$1 \([0-9.]*\).*/\1/p" "$SRC/src/core/plate.h"; }
+MIN_CONF_CN=$(thr CN) MIN_CONF_CN2=$(thr CN2) MIN_CONF_LATIN=$(thr LATIN)
+[ -n "$MIN_CONF_CN" ] && [ -n "$MIN_CONF_CN2" ] && [ -n "$MIN_CONF_LATIN" ] ||
+	fail "FL_PLATE_MIN_CONF_CN/_CN2/_LATIN not found in plate.h"
+export MIN_CONF_CN MIN_CONF_CN2 MIN_CONF_LATIN
 
 # 1. clean crops, each Chinese kind
 for kind in blue green yellow yellow2 white black; do
@@ -40,6 +48,10 @@ done
 python3 - "$WORK" <<'PY' || fail "clean crops"
 import json, os, sys
 work = sys.argv[1]
+def min_conf(p):  # fl_plate_min_conf: by script, Chinese double-row apart
+    if any(ord(c) > 127 for c in p["text"]):
+        return float(os.environ["MIN_CONF_CN2" if p["rows"] == 2 else "MIN_CONF_CN"])
+    return float(os.environ["MIN_CONF_LATIN"])
 def near(a, b):
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b)) <= 1
 bad = 0
@@ -57,7 +69,7 @@ for kind in ["blue", "green", "yellow", "yellow2", "white", "black"]:
         assert k["file"] == row["file"]
         # the threshold lists nothing wrong, and nothing --min-conf 0 lacks
         for p in k["plates"]:
-            assert p["text"] == lab[1] and p["confidence"] >= 0.997, p
+            assert p["text"] == lab[1] and p["confidence"] >= min_conf(p), p
             assert p in row["plates"], (p, row["plates"])
         plates = row["plates"]
         if not plates or not near(plates[0]["text"], lab[1]):
@@ -71,7 +83,7 @@ for kind in ["blue", "green", "yellow", "yellow2", "white", "black"]:
         assert len(p["char_confidence"]) == len(lab[1]), p
         assert p["rows"] == (2 if kind == "yellow2" else 1), p
     print("%-8s %d/6 within one character, %d exact" % (kind, 6 - miss, exact))
-    bad += miss > 2
+    bad += exact < 5  # measured 6 of 6 exact per kind when committed
 sys.exit(1 if bad else 0)
 PY
 
@@ -107,7 +119,7 @@ for lab in labels:
         print("  %s: want %s at %s, got %s" % (lab[0], lab[1], truth,
                                              row["plates"]))
 print("scenes: %d/12 read (within one character) at the right place" % ok)
-sys.exit(0 if ok >= 8 else 1)  # measured 9 of 12 when committed
+sys.exit(0 if ok >= 10 else 1)  # measured 11 of 12 when committed
 PY
 
 # 3. a broken file among good ones; a missing model
@@ -152,11 +164,18 @@ print("ocr:", ocr)
 assert ocr["images"] == 24 and ocr["mode"] == "crop", ocr
 assert abs(ocr["exact"] - exact / 24) < 1e-3, (ocr["exact"], exact)
 assert abs(ocr["read_rate"] - read / 24) < 1e-3, (ocr["read_rate"], read)
-assert all(0 <= p["confidence"] < 0.997 for r in rows for p in r["plates"]
+assert ocr["min_conf"] == {"cn": float(os.environ["MIN_CONF_CN"]),
+                           "cn_double_row": float(os.environ["MIN_CONF_CN2"]),
+                           "latin": float(os.environ["MIN_CONF_LATIN"])}, ocr
+def min_conf(p):  # fl_plate_min_conf: by script, Chinese double-row apart
+    if any(ord(c) > 127 for c in p["text"]):
+        return ocr["min_conf"]["cn_double_row" if p["rows"] == 2 else "cn"]
+    return ocr["min_conf"]["latin"]
+assert all(0 <= p["confidence"] < min_conf(p) for r in rows for p in r["plates"]
            if not any(q["text"] == p["text"] for k in kept if k["file"] == r["file"]
                       for q in k["plates"])), "--min-conf 0 only adds poor reads"
 assert sum(len(r["plates"]) for r in rows) >= sum(len(r["plates"]) for r in kept)
-assert ocr["exact"] >= 0.2, ocr  # measured 0.29 when committed
+assert ocr["exact"] >= 0.7, ocr  # measured 0.79 when committed
 assert ocr["ms_per_read"] > 0 and ocr["model_bytes"] > 0, ocr
 PY
 echo "plates_read: all checks passed"

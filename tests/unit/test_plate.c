@@ -2,6 +2,7 @@
  * test_plate.c - plate texts in core (src/core/plate.c): UTF-8, the shapes
  * of Chinese and Latin plate numbers, and voting over reads of one car.
  */
+#include <math.h>
 #include <string.h>
 
 #include "fl.h"
@@ -90,6 +91,57 @@ static void test_shapes(void)
 	CHECK(fl_plate_shape(NULL) == FL_PLATE_SHAPE_NONE);
 }
 
+/* Reads of one moment are one witness: a still car read again and again
+ * agrees with itself whether it is right or not. */
+static void test_vote_moments(void)
+{
+	fl_plate_text r[8], out, one;
+
+	/* eight agreeing reads within 14 s: no surer than the best of them */
+	for (int i = 0; i < 8; i++) {
+		r[i] = mk("京B12345", 0.9 - 0.01 * i, 0.6 - 0.02 * i);
+		r[i].t = 1000 + 2 * i;
+	}
+	CHECK(fl_plate_vote(r, 1, 0.0, &one) == 1);
+	CHECK(fl_plate_vote(r, 8, 0.0, &out) == 1);
+	CHECK(strcmp(out.text, "京B12345") == 0);
+	CHECK_NEAR(out.conf, one.conf, 1e-6);
+	CHECK(out.conf <= 0.6 + 1e-9);
+	CHECK_NEAR(out.char_conf[0], 0.9, 1e-6);
+	CHECK_NEAR(out.t, 1014, 1e-9);
+	/* the same reads, given in any order, vote alike */
+	fl_plate_text rev[8];
+	for (int i = 0; i < 8; i++)
+		rev[i] = r[7 - i];
+	fl_plate_text back;
+	CHECK(fl_plate_vote(rev, 8, 0.0, &back) == 1);
+	CHECK_NEAR(back.conf, out.conf, 1e-9);
+
+	/* a moment that disagrees with itself is less sure: 4 of 8 say 津 */
+	for (int i = 0; i < 4; i++)
+		strcpy(r[i].text, "津B12345");
+	CHECK(fl_plate_vote(r, 8, 0.0, &out) == 1);
+	CHECK(out.char_conf[0] < 0.5);
+	CHECK(out.char_conf[1] > 0.85);
+
+	/* the same eight reads in four moments a minute apart: surer than
+	 * any one read, each position agreeing across moments */
+	for (int i = 0; i < 8; i++) {
+		r[i] = mk("京B12345", 0.9, 0.6);
+		r[i].t = 60.0 * (i / 2);
+	}
+	CHECK(fl_plate_vote(r, 8, 0.0, &out) == 1);
+	CHECK(out.conf > 0.97 && out.conf <= 1 - pow(0.4, 4) + 1e-9);
+
+	/* times that are not numbers count as one moment */
+	for (int i = 0; i < 4; i++) {
+		r[i] = mk("京B12345", 0.9, 0.6);
+		r[i].t = i % 2 ? NAN : INFINITY;
+	}
+	CHECK(fl_plate_vote(r, 4, 0.0, &out) == 1);
+	CHECK_NEAR(out.conf, pow(0.9, 7), 1e-6);
+}
+
 static void test_vote(void)
 {
 	fl_plate_text r[4], out;
@@ -102,17 +154,22 @@ static void test_vote(void)
 	CHECK_NEAR(out.char_conf[0], 0.9, 1e-6);
 	CHECK_NEAR(out.conf, pow(0.9, 7), 1e-6);
 
-	/* two agreeing at 0.9: each character 1 - tiny */
+	/* two agreeing at 0.9 a minute apart: each character 1 - tiny, and
+	 * the read no surer than 1 - 0.4 * 0.4 (the best read of each) */
 	r[1] = mk("渝A12345", 0.9, 0.6);
+	r[1].t = 60;
 	CHECK(fl_plate_vote(r, 2, 0.5, &out) == 1);
 	CHECK(out.char_conf[3] > 0.998);
-	CHECK(out.conf > 0.98);
+	CHECK_NEAR(out.conf, 1 - 0.4 * 0.4, 1e-6);
+	CHECK_NEAR(out.t, 60, 1e-9);
 
 	/* a mistake in one of three reads is voted away, character by
 	 * character: 8 read as B once */
 	r[0] = mk("渝A12385", 0.8, 0.3);
 	r[1] = mk("渝A123B5", 0.7, 0.3);
 	r[2] = mk("渝A12385", 0.8, 0.3);
+	r[1].t = 40;
+	r[2].t = 80;
 	CHECK(fl_plate_vote(r, 3, 0.5, &out) == 1);
 	CHECK(strcmp(out.text, "渝A12385") == 0);
 	CHECK(out.char_conf[5] < out.char_conf[4]);
@@ -124,6 +181,7 @@ static void test_vote(void)
 	r[0] = mk("RK867AD", 0.9, 0.5);
 	r[1] = mk("RK867A0", 0.6, 0.4);
 	r[1].char_conf[6] = 0.6f;
+	r[1].t = 100;
 	CHECK(fl_plate_vote(r, 2, 0.0, &out) == 1);
 	CHECK(strcmp(out.text, "RK867AD") == 0);
 	CHECK(out.char_conf[6] < 0.9 && out.char_conf[6] > 0.5);
@@ -133,6 +191,7 @@ static void test_vote(void)
 	r[0] = mk("沪B12345", 0.9, 0.6);
 	r[1] = mk("沪B1245", 0.9, 0.4);
 	r[2] = mk("沪B12345", 0.9, 0.6);
+	r[2].t = 31;
 	CHECK(fl_plate_vote(r, 3, 0.0, &out) == 1);
 	CHECK(strcmp(out.text, "沪B12345") == 0);
 	fl_plate_text two, pair[2] = { r[0], r[2] };
@@ -159,6 +218,8 @@ static void test_vote(void)
 	r[0] = mk("ABC1234", 1.0, 1.0);
 	r[1] = mk("ABC1284", 0.9, 0.9);
 	r[2] = mk("ABC1284", 0.9, 0.9);
+	r[1].t = 50;
+	r[2].t = 100;
 	CHECK(fl_plate_vote(r, 3, 0.0, &out) == 1);
 	CHECK(strcmp(out.text, "ABC1284") == 0);
 
@@ -175,10 +236,50 @@ static void test_vote(void)
 	CHECK(fl_plate_vote(r, 1, 0.0, NULL) == FL_EINVAL);
 }
 
+/* One threshold per script (plate.h): a Latin read, or a Chinese one read
+ * as two rows, must be surer than a Chinese single-row read to be kept. */
+static void test_thresholds(void)
+{
+	fl_plate_text r, out;
+
+	CHECK_NEAR(fl_plate_min_conf("渝A12345", 1), FL_PLATE_MIN_CONF_CN, 0);
+	CHECK_NEAR(fl_plate_min_conf("渝A12345", 2), FL_PLATE_MIN_CONF_CN2, 0);
+	CHECK_NEAR(fl_plate_min_conf("AB123CD", 1), FL_PLATE_MIN_CONF_LATIN, 0);
+	CHECK_NEAR(fl_plate_min_conf("AB123CD", 2), FL_PLATE_MIN_CONF_LATIN, 0);
+	CHECK(fl_plate_min_conf("渝", 1) > 1);
+	CHECK(fl_plate_min_conf("", 1) > 1);
+	CHECK(fl_plate_min_conf(NULL, 1) > 1);
+	CHECK(FL_PLATE_MIN_CONF_CN < FL_PLATE_MIN_CONF_CN2 &&
+	      FL_PLATE_MIN_CONF_CN2 < FL_PLATE_MIN_CONF_LATIN);
+
+	/* the vote applies the threshold of the voted text's script: one
+	 * read at a confidence between the Chinese and the Latin ones */
+	double mid = (FL_PLATE_MIN_CONF_CN2 + FL_PLATE_MIN_CONF_LATIN) / 2;
+	r = mk("渝A12345", 0.9999, mid);
+	CHECK(fl_plate_vote(&r, 1, FL_PLATE_MIN_CONF_SCRIPT, &out) == 1);
+	CHECK(strcmp(out.text, "渝A12345") == 0);
+	r = mk("AB12345", 0.9999, mid);
+	CHECK(fl_plate_vote(&r, 1, FL_PLATE_MIN_CONF_SCRIPT, &out) == 0);
+	CHECK(out.text[0] == '\0' && out.nchars == 0);
+	CHECK_NEAR(out.conf, mid, 1e-9);
+	CHECK(fl_plate_vote(&r, 1, mid - 0.01, &out) == 1); /* given: used */
+	/* a double-row read between the two Chinese thresholds */
+	mid = (FL_PLATE_MIN_CONF_CN + FL_PLATE_MIN_CONF_CN2) / 2;
+	r = mk("渝A12345", 0.9999, mid);
+	CHECK(fl_plate_vote(&r, 1, FL_PLATE_MIN_CONF_SCRIPT, &out) == 1);
+	r.rows = 2;
+	CHECK(fl_plate_vote(&r, 1, FL_PLATE_MIN_CONF_SCRIPT, &out) == 0);
+	/* no plate shape: never kept, however sure */
+	r = mk("AB1", 0.9999, 0.99);
+	CHECK(fl_plate_vote(&r, 1, FL_PLATE_MIN_CONF_SCRIPT, &out) == 0);
+}
+
 int main(void)
 {
 	test_utf8();
 	test_shapes();
 	test_vote();
+	test_vote_moments();
+	test_thresholds();
 	TEST_DONE();
 }

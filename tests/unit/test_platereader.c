@@ -3,16 +3,20 @@
  * the repository's model, on plates the project's own renderer draws at
  * test time (model/plates/render.py with seeds the training never used):
  *
- *   - clean crops of every Chinese kind read within one character (the
- *     shipped model's weak spot is the province), double-row plates as
- *     rows = 2 and no others; photographed (degraded) crops of every kind;
- *     no wrong read passes FL_PLATE_MIN_CONF; the floors are the committed
- *     model's measured figures less a margin (see test_clean);
+ *   - clean crops of every Chinese kind read exactly, most of them kept at
+ *     the threshold of their script (fl_plate_min_conf), double-row plates
+ *     as rows = 2 and no others; photographed (degraded) crops of every
+ *     kind, at most one wrong read passing its threshold (99% precision,
+ *     test_degraded); the floors are the committed model's measured
+ *     figures less a margin (see test_clean);
  *   - a crop with no plate gives no confident read; the box argument and
  *     bad arguments; a missing model and a file that is not one fail at
  *     create with a reason;
- *   - voting (fl_plate_vote) over several degraded reads of one plate.
+ *   - voting (fl_plate_vote) over several reads of one plate, and over
+ *     rendered sequences of still cars (reads of one moment are one
+ *     witness).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,17 @@
 #include "plate.h"
 #include "test.h"
 #include "vision.h"
+
+/* Below every script's threshold: a read this unsure is never kept. */
+#define LOWEST_MIN_CONF                                                        \
+	fmin(FL_PLATE_MIN_CONF_CN,                                             \
+	     fmin(FL_PLATE_MIN_CONF_CN2, FL_PLATE_MIN_CONF_LATIN))
+
+/* Whether a read passes the threshold of its script, as the edge keeps it. */
+static int kept(const fl_plate_text *t)
+{
+	return t->conf >= fl_plate_min_conf(t->text, t->rows);
+}
 
 static char src_dir[1024], tmp_dir[1024];
 
@@ -114,7 +129,7 @@ static void read_set(fl_plate_reader *r, const char *tag, struct tally *t)
 		t->exact += strcmp(out.text, text) == 0;
 		t->near += near(out.text, text);
 		t->rows2 += out.rows == 2;
-		if (out.conf >= FL_PLATE_MIN_CONF) {
+		if (kept(&out)) {
 			t->kept++;
 			t->kept_exact += strcmp(out.text, text) == 0;
 		}
@@ -128,10 +143,9 @@ static void read_set(fl_plate_reader *r, const char *tag, struct tally *t)
 /*
  * The floors below are what the shipped model does (docs/plate-model.md,
  * measured when it was committed) with a small margin, not the goals: it
- * reads letters and digits well and the province character badly, so a
- * clean Chinese crop is nearly always right but for one character, and
- * its confidence stays under FL_PLATE_MIN_CONF. A better model should
- * raise these floors.
+ * reads every clean crop of these seeds exactly and keeps most of them at
+ * their thresholds; a worse model fails here. A better model should raise
+ * these floors.
  */
 static void test_clean(fl_plate_reader *r)
 {
@@ -150,10 +164,11 @@ static void test_clean(fl_plate_reader *r)
 		       kinds[i], t.exact, t.n, t.near, t.kept, t.rows2);
 		CHECK(t.n == 10);
 		exact += t.exact;
-		/* measured 7-10 of 10 per kind when committed (yellow
-		 * double row and white 7) */
-		CHECK_MSG(t.near >= 6, "%s: %d/10 within one character",
+		/* measured 10 of 10 exact per kind when committed, 8..10
+		 * kept */
+		CHECK_MSG(t.near >= 9, "%s: %d/10 within one character",
 			  kinds[i], t.near);
+		CHECK_MSG(t.kept >= 6, "%s: %d/10 kept", kinds[i], t.kept);
 		/* nothing wrong is ever kept */
 		CHECK(t.kept == t.kept_exact);
 		if (!strcmp(kinds[i], "yellow2"))
@@ -163,8 +178,8 @@ static void test_clean(fl_plate_reader *r)
 			CHECK_MSG(t.rows2 == 0, "%s: %d read as double-row",
 				  kinds[i], t.rows2);
 	}
-	/* measured 15 of 60 exact when committed */
-	CHECK_MSG(exact >= 10, "%d/60 clean crops exact", exact);
+	/* measured 60 of 60 exact when committed */
+	CHECK_MSG(exact >= 56, "%d/60 clean crops exact", exact);
 }
 
 static void test_degraded(fl_plate_reader *r)
@@ -178,11 +193,17 @@ static void test_degraded(fl_plate_reader *r)
 	       "kept, %d of them exact\n",
 	       t.exact, t.n, t.near, t.kept, t.kept_exact);
 	CHECK(t.n == 48);
-	/* measured 12 exact, 34 within one character when committed */
-	CHECK_MSG(t.exact >= 9, "%d/48 exact", t.exact);
-	CHECK_MSG(t.near >= 30, "%d/48 within one character", t.near);
-	/* the threshold keeps only good reads */
-	CHECK_MSG(t.kept == t.kept_exact, "%d wrong reads kept",
+	/* measured 39 exact, 43 within one character (45 before the Latin
+	 * glyphs were narrowed as a font, render.py glyph()), 28 kept with
+	 * the per-script thresholds (27 at the old single 0.949) */
+	CHECK_MSG(t.exact >= 35, "%d/48 exact", t.exact);
+	CHECK_MSG(t.near >= 41, "%d/48 within one character", t.near);
+	CHECK_MSG(t.kept >= 25, "%d/48 kept", t.kept);
+	/* the thresholds keep good reads: they are set for 99% precision,
+	 * so one wrong read in ~28 kept is within what they promise (measured:
+	 * 1, a black plate 粤ZXN18澳 read 粤ZXN16澳 at 0.844, over the Chinese
+	 * threshold 0.828); two would be a worse model */
+	CHECK_MSG(t.kept - t.kept_exact <= 1, "%d wrong reads kept",
 		  t.kept - t.kept_exact);
 }
 
@@ -196,12 +217,12 @@ static void test_no_plate(fl_plate_reader *r)
 	/* flat grey and a smooth gradient: nothing to read */
 	memset(img, 128, sizeof(img));
 	CHECK(fl_plate_read(r, img, W, H, NULL, &out) == 0);
-	CHECK(out.conf < FL_PLATE_MIN_CONF);
+	CHECK(out.conf < LOWEST_MIN_CONF);
 	for (int y = 0; y < H; y++)
 		for (int x = 0; x < W * 3; x++)
 			img[y * W * 3 + x] = (uint8_t)(x / 3 + y);
 	CHECK(fl_plate_read(r, img, W, H, box, &out) == 0);
-	CHECK(out.conf < FL_PLATE_MIN_CONF);
+	CHECK(out.conf < LOWEST_MIN_CONF);
 
 	/* arguments */
 	double tiny[4] = { 10, 10, 5, 3 }, outside[4] = { 500, 500, 50, 20 };
@@ -265,24 +286,162 @@ static void test_vote(fl_plate_reader *r)
 	CHECK(fl_plate_vote(reads, 4, 0.0, &voted) == 1);
 	CHECK_MSG(near(voted.text, text), "voted %s, want %s", voted.text,
 		  text);
-	/* four agreeing looks are surer than one */
+	/* four looks at one moment are one witness: no surer than the best
+	 * of them */
+	double best = 0;
 	for (int i = 0; i < 4; i++)
-		if (!strcmp(reads[i].text, voted.text))
-			CHECK(voted.conf >= reads[i].conf);
+		best = fmax(best, reads[i].conf);
+	CHECK(voted.conf <= best + 1e-9);
 	/* and below the threshold it is unread, not a guess */
-	if (voted.conf < FL_PLATE_MIN_CONF)
-		CHECK(fl_plate_vote(reads, 4, FL_PLATE_MIN_CONF, &voted) == 0 &&
+	if (!kept(&voted))
+		CHECK(fl_plate_vote(reads, 4, FL_PLATE_MIN_CONF_SCRIPT,
+				    &voted) == 0 &&
 		      voted.text[0] == '\0');
 }
 
-/* FL_PLATE_MIN_CONF is the threshold the training chose for the model it
- * ships with (plate-reader.json: threshold_99, the lowest confidence at
- * which the kept validation reads were 99% exact): a retrained model with a
- * new threshold must not leave the old one in vision.h. */
+/* Small noise on every pixel, from the state *x (xorshift32): one frame
+ * after another of a still picture. */
+static void frame_noise(uint8_t *img, size_t n, uint32_t *x, int amp)
+{
+	for (size_t i = 0; i < n; i++) {
+		*x ^= *x << 13;
+		*x ^= *x >> 17;
+		*x ^= *x << 5;
+		int v = img[i] + (int)(*x % (2 * amp + 1)) - amp;
+		img[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+	}
+}
+
+/*
+ * The vote on rendered sequences of a parked car: each photographed crop
+ * is one still car, read on NFRAMES frames 2 s apart (the crop with new
+ * sensor noise and a box a few pixels off each time, as the edge reads
+ * frames between scene images). Voted as one moment, as the edge does
+ * (fl_plate_text.t), against the same reads as if far apart in time
+ * (independent witnesses, the vote before moments). Prints both; checks
+ * that one moment is never surer than its best read, so it keeps no more
+ * plates, and no more wrong ones, at the thresholds.
+ */
+static void test_vote_sequences(fl_plate_reader *r)
+{
+	enum { NFRAMES = 6 };
+	char path[2048], line[1024];
+	int n = 0, ok_m = 0, ok_i = 0, kept_m = 0, kept_i = 0, wrong_m = 0;
+	int wrong_i = 0, wrong_best = 0, kept_best = 0, wrong_best_kept = 0;
+	double sum_m = 0, sum_i = 0, sum_best = 0;
+	uint32_t x = 12345;
+	FILE *f;
+
+	CHECK(render("seq", "all", 40, 7500, "") == 0);
+	snprintf(path, sizeof(path), "%s/seq/labels.tsv", tmp_dir);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char name[256], text[64], kind[16];
+		fl_plate_text reads[NFRAMES], apart[NFRAMES], vm, vi;
+		uint8_t *bgr, *frame;
+		double best = 0;
+		int w, h, ib = 0;
+
+		if (sscanf(line, "%255[^\t]\t%63[^\t]\t%15[^\t]", name, text,
+			   kind) != 3)
+			continue;
+		snprintf(path, sizeof(path), "%s/seq/%s", tmp_dir, name);
+		CHECK(fl_image_load_bgr(path, &bgr, &w, &h, NULL, 0) == 0);
+		if (!bgr)
+			continue;
+		frame = malloc((size_t)w * h * 3);
+		CHECK(frame != NULL);
+		for (int i = 0; frame && i < NFRAMES; i++) {
+			double b[4] = { (i % 3) * 0.01 * w, (i % 2) * 0.02 * h,
+					w * (1 - 0.02 * (i % 3)),
+					h * (1 - 0.03 * (i % 2)) };
+			memcpy(frame, bgr, (size_t)w * h * 3);
+			frame_noise(frame, (size_t)w * h * 3, &x, 4);
+			CHECK(fl_plate_read(r, frame, w, h, b, &reads[i]) == 0);
+			reads[i].t = 2.0 * i;
+			apart[i] = reads[i];
+			apart[i].t = 600.0 * i;
+			if (reads[i].conf > best) {
+				best = reads[i].conf;
+				ib = i;
+			}
+		}
+		free(frame);
+		free(bgr);
+		if (!frame)
+			continue;
+		fl_plate_vote(reads, NFRAMES, 0.0, &vm);
+		fl_plate_vote(apart, NFRAMES, 0.0, &vi);
+		CHECK_MSG(vm.conf <= best + 1e-9,
+			  "%s: one moment %.4f > best "
+			  "read %.4f",
+			  name, vm.conf, best);
+		n++;
+		ok_m += strcmp(vm.text, text) == 0;
+		ok_i += strcmp(vi.text, text) == 0;
+		sum_m += vm.conf;
+		sum_i += vi.conf;
+		sum_best += best;
+		wrong_best += strcmp(reads[ib].text, text) != 0;
+		if (kept(&reads[ib])) {
+			kept_best++;
+			wrong_best_kept += strcmp(reads[ib].text, text) != 0;
+		}
+		if (kept(&vm)) {
+			kept_m++;
+			wrong_m += strcmp(vm.text, text) != 0;
+		}
+		if (strcmp(vm.text, text) != 0 && kept(&vm))
+			fprintf(stderr, "  %s: want %s, voted %s (%.3f)\n",
+				name, text, vm.text, vm.conf);
+		if (kept(&vi)) {
+			kept_i++;
+			wrong_i += strcmp(vi.text, text) != 0;
+		}
+	}
+	fclose(f);
+	printf("vote over %d still cars x %d frames: one moment %d exact, "
+	       "mean conf %.3f, %d kept (%d wrong); as independent %d exact, "
+	       "mean conf %.3f, %d kept (%d wrong); best single read %d "
+	       "exact, mean conf %.3f, %d kept (%d wrong)\n",
+	       n, NFRAMES, ok_m, sum_m / (n ? n : 1), kept_m, wrong_m, ok_i,
+	       sum_i / (n ? n : 1), kept_i, wrong_i, n - wrong_best,
+	       sum_best / (n ? n : 1), kept_best, wrong_best_kept);
+	CHECK(n == 40);
+	/* one moment keeps no more, and no more wrong, than its best read */
+	CHECK_MSG(kept_m <= kept_best && wrong_m <= wrong_best_kept,
+		  "one moment kept %d (%d wrong), its best read %d (%d wrong)",
+		  kept_m, wrong_m, kept_best, wrong_best_kept);
+}
+
+/* The thresholds in plate.h are the ones the calibration chose for the
+ * model it ships with (plate-reader.json: "thresholds", per script, the
+ * lowest confidence at which the kept validation reads of that script were
+ * 99% exact): a recalibrated or retrained model must not leave old ones
+ * behind. */
+static double json_threshold(const char *buf, const char *key)
+{
+	char pat[64];
+	const char *p = strstr(buf, "\"thresholds\":");
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = p ? strstr(p, pat) : NULL;
+	CHECK_MSG(p != NULL, "plate-reader.json has no thresholds.%s", key);
+	return p ? atof(p + strlen(pat)) : -1;
+}
+
 static void test_threshold_matches_model(void)
 {
-	char path[2048], buf[8192];
-	const char *p;
+	static const struct {
+		const char *key;
+		double ours;
+	} t[] = { { "cn", FL_PLATE_MIN_CONF_CN },
+		  { "cn_double_row", FL_PLATE_MIN_CONF_CN2 },
+		  { "latin", FL_PLATE_MIN_CONF_LATIN } };
+	char path[2048], buf[16384];
 	size_t n;
 	FILE *f;
 
@@ -295,14 +454,13 @@ static void test_threshold_matches_model(void)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	p = strstr(buf, "\"threshold_99\":");
-	CHECK(p != NULL);
-	if (!p)
-		return;
-	double thr = atof(p + strlen("\"threshold_99\":"));
-	CHECK_MSG(FL_PLATE_MIN_CONF >= thr && FL_PLATE_MIN_CONF <= thr + 0.05,
-		  "FL_PLATE_MIN_CONF %.3f, the model's threshold %.3f",
-		  FL_PLATE_MIN_CONF, thr);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(t); i++) {
+		double thr = json_threshold(buf, t[i].key);
+		/* rounded up to 0.001, never below the calibrated one */
+		CHECK_MSG(t[i].ours >= thr && t[i].ours <= thr + 0.001 + 1e-9,
+			  "plate.h's %s threshold %.3f, the model's %.4f",
+			  t[i].key, t[i].ours, thr);
+	}
 }
 
 static void test_create_errors(void)
@@ -351,6 +509,7 @@ int main(void)
 		test_no_plate(r);
 		test_box(r);
 		test_vote(r);
+		test_vote_sequences(r);
 	}
 	test_threshold_matches_model();
 	test_create_errors();

@@ -11,9 +11,10 @@
  * With --crop the file is a plate crop and box its whole area. Otherwise the
  * file is a whole scene photo: the localiser (fl_plate_find, whole frame,
  * top 3 boxes) finds candidates and each is read. Only reads with
- * confidence >= C (default FL_PLATE_MIN_CONF; --min-conf 0 shows every
- * read, however poor) are listed, most confident first. A file that cannot
- * be read gives {"file": ..., "error": "..."} and exit status 1 at the end.
+ * confidence >= C (default: the threshold of the read's script,
+ * fl_plate_min_conf; --min-conf 0 shows every read, however poor) are
+ * listed, most confident first. A file that cannot be read gives
+ * {"file": ..., "error": "..."} and exit status 1 at the end.
  * --model: the ONNX model (default: the repository's
  * model/plates/plate-reader.onnx, compiled in as FL_PLATE_MODEL).
  *
@@ -28,6 +29,8 @@
  *                    is the annotated text exactly
  *   char_accuracy    mean over images of 1 - edit distance / length
  *                    (characters, at least 0)
+ *   min_conf         --min-conf, or by default the thresholds per script
+ *                    ({"cn": ..., "cn_double_row": ..., "latin": ...})
  *   read_rate        reads at or above the threshold
  *   precision        exact among those (null when none)
  *   ms_per_read      wall time of fl_plate_read alone (--crop), or of
@@ -77,6 +80,14 @@ struct found {
 	fl_plate_text t;
 	double box[4];
 };
+
+/* Whether a read is reported: conf at or above --min-conf, or by default
+ * the threshold of its script. */
+static int kept(const fl_plate_text *t, const struct ropts *o)
+{
+	return t->conf >= (o->min_conf < 0 ? fl_plate_min_conf(t->text, t->rows)
+					   : o->min_conf);
+}
 
 static void usage(FILE *f)
 {
@@ -202,7 +213,7 @@ static int read_file(fl_plate_reader *r, const char *path,
 	}
 	printf(", \"plates\": [");
 	for (int i = 0; i < n; i++) {
-		if (f[i].t.conf < o->min_conf)
+		if (!kept(&f[i].t, o))
 			continue;
 		printf("%s{\"text\": ", first ? "" : ", ");
 		first = 0;
@@ -311,7 +322,7 @@ static int ocr_image(fl_plate_reader *r, const char *dir, const char *txt,
 	t->located += located;
 	t->exact += strcmp(got, tr.text) == 0;
 	t->chars += char_accuracy(got, tr.text);
-	if (n > 0 && f[0].t.conf >= o->min_conf) {
+	if (n > 0 && kept(&f[0].t, o)) {
 		t->read++;
 		t->read_exact += strcmp(got, tr.text) == 0;
 	}
@@ -356,10 +367,17 @@ static int ocr_dir(fl_plate_reader *r, const char *dir, const struct ropts *o,
 		printf("\"precision\": null, ");
 	if (!o->crop)
 		printf("\"located\": %.4f, ", (double)t.located / t.images);
-	printf("\"min_conf\": %.3f, \"ms_per_read\": %.3f, "
+	if (o->min_conf < 0)
+		printf("\"min_conf\": {\"cn\": %.3f, \"cn_double_row\": %.3f, "
+		       "\"latin\": %.3f}, ",
+		       FL_PLATE_MIN_CONF_CN, FL_PLATE_MIN_CONF_CN2,
+		       FL_PLATE_MIN_CONF_LATIN);
+	else
+		printf("\"min_conf\": %.3f, ", o->min_conf);
+	printf("\"ms_per_read\": %.3f, "
 	       "\"cpu_ms_per_read\": %.3f, \"model_bytes\": %ld, "
 	       "\"model_rss_kb\": %ld}\n",
-	       o->min_conf, t.reads ? t.ms / t.reads : 0.0,
+	       t.reads ? t.ms / t.reads : 0.0,
 	       t.reads ? t.cpu_ms / t.reads : 0.0, model_bytes, model_rss);
 	fflush(stdout);
 	return 0;
@@ -367,7 +385,7 @@ static int ocr_dir(fl_plate_reader *r, const char *dir, const struct ropts *o,
 
 int plates_read_main(int argc, char **argv)
 {
-	struct ropts o = { 0, 0, 0, FL_PLATE_MIN_CONF, FL_PLATE_MODEL };
+	struct ropts o = { 0, 0, 0, FL_PLATE_MIN_CONF_SCRIPT, FL_PLATE_MODEL };
 	fl_plate_reader *r;
 	char err[512];
 	struct stat st;
