@@ -497,7 +497,7 @@ plates() {
 				continue
 			fi
 			say "plates: openalpr $set, $mode"
-			line=$("${PIN[@]}" "$P" --ocr $([ $mode = crop ] && echo --crop) "$D/$set" 2>"$TMP/plates.err") ||
+			line=$("${PIN[@]}" "$P" --ocr --latin $([ $mode = crop ] && echo --crop) "$D/$set" 2>"$TMP/plates.err") ||
 				die "plates: --ocr $set $mode failed: $(tail -n 3 "$TMP/plates.err")"
 			printf '"%s_%s": %s' "$set" "$mode" "$line"
 		done

@@ -73,17 +73,25 @@ bounds "$T/whole.json" eu "recall>=0.924" "false_per_image<=0.85"
 # more on every Chinese kind) and real US plates a little better, but real
 # EU plates worse (exact, crops 0.5185 -> 0.4259, whole 0.3148 -> 0.2315,
 # about -9 points): the EU floors were lowered with it; the others rose.
-# No read that passes its script's threshold may be wrong (precision 1.0
-# when any pass): with the thresholds calibrated on synthetic validation
-# reads (99% there) this FAILS today - kept precision US crops 0.90, EU
-# crops 0.85, US whole 0.96, EU whole 0.72 (docs/plate-model.md,
-# "Thresholds"); the thresholds are not tuned on these images. These are
-# far below the goals (90% crops, 85% whole): the floors only hold
-# today's level.
+# No read the reader reports may be wrong (precision 1.0 when any is
+# reported). By default it reports Chinese-shaped reads only (its Latin
+# threshold, calibrated on drawn plates, does not hold on real photographs:
+# the edge's evidence.plates_cn_only, and firelane-plates without --latin),
+# so on these foreign plates any reported read is a Chinese misread of a
+# foreign plate, and there must be none. With --latin the Latin reads at
+# their synthetic threshold are kept too: measured here and by `make bench`
+# (member plates), not bounded - kept precision US crops 0.90, EU crops
+# 0.85, US whole 0.96, EU whole 0.72 (docs/plate-model.md, "Thresholds"):
+# why Latin reads are off. The thresholds are not tuned on these images.
+# Exact and character accuracy do not depend on the threshold: far below
+# the goals (90% crops, 85% whole), the floors only hold today's level.
 "$B/firelane-plates" --ocr --crop "$SET/us" "$SET/eu" >"$T/ocr-crop.json"
 "$B/firelane-plates" --ocr "$SET/us" "$SET/eu" >"$T/ocr-whole.json"
 echo "reader, crops:"; cat "$T/ocr-crop.json"
 echo "reader, whole images:"; cat "$T/ocr-whole.json"
+echo "reader with --latin (the Latin reads kept at their threshold), for the record:"
+"$B/firelane-plates" --ocr --crop --latin "$SET/us" "$SET/eu"
+"$B/firelane-plates" --ocr --latin "$SET/us" "$SET/eu"
 
 bounds "$T/ocr-crop.json" us "exact>=0.38" "char_accuracy>=0.82" "precision>=1.0"
 bounds "$T/ocr-crop.json" eu "exact>=0.39" "char_accuracy>=0.85" "precision>=1.0"

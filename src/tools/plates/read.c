@@ -1,7 +1,8 @@
 /*
  * read.c - firelane-plates --read and --ocr: the plate reader on files.
  *
- *   firelane-plates --read [--crop] [--model M] [--min-conf C] FILE...
+ *   firelane-plates --read [--crop] [--latin] [--model M] [--min-conf C]
+ *                   FILE...
  *
  * One JSON line per file:
  *
@@ -13,12 +14,18 @@
  * top 3 boxes) finds candidates and each is read. Only reads with
  * confidence >= C (default: the threshold of the read's script,
  * fl_plate_min_conf; --min-conf 0 shows every read, however poor) are
- * listed, most confident first. A file that cannot be read gives
+ * listed, most confident first. Reads of a Latin shape are listed only
+ * with --latin: the reader is made for Chinese plates, and its Latin
+ * threshold, calibrated on drawn plates, does not hold its precision on
+ * real photographs (docs/plate-model.md, "Thresholds"); this is the
+ * edge's evidence.plates_cn_only, on by default there too. A file that
+ * cannot be read gives
  * {"file": ..., "error": "..."} and exit status 1 at the end.
  * --model: the ONNX model (default: the repository's
  * model/plates/plate-reader.onnx, compiled in as FL_PLATE_MODEL).
  *
- *   firelane-plates --ocr [--crop] [--model M] [--min-conf C] [-v] DIR...
+ *   firelane-plates --ocr [--crop] [--latin] [--model M] [--min-conf C]
+ *                   [-v] DIR...
  *
  * Measures the reader on annotated folders (the localiser's format; the
  * sixth field is the plate's text; model/plates/render.py writes the same
@@ -31,7 +38,8 @@
  *                    (characters, at least 0)
  *   min_conf         --min-conf, or by default the thresholds per script
  *                    ({"cn": ..., "cn_double_row": ..., "latin": ...})
- *   read_rate        reads at or above the threshold
+ *   read_rate        reads at or above the threshold (and of a Chinese
+ *                    shape, without --latin)
  *   precision        exact among those (null when none)
  *   ms_per_read      wall time of fl_plate_read alone (--crop), or of
  *                    fl_plate_find and the reads of its boxes (whole)
@@ -71,6 +79,7 @@ struct ropts {
 	int crop;
 	int ocr;
 	int verbose;
+	int latin; /* --latin: reads of a Latin shape are kept too */
 	double min_conf;
 	const char *model;
 };
@@ -81,20 +90,23 @@ struct found {
 	double box[4];
 };
 
-/* Whether a read is reported: conf at or above --min-conf, or by default
- * the threshold of its script. */
+/* Whether a read is reported: of a Chinese shape (any shape with
+ * --latin), and conf at or above --min-conf, or by default the threshold
+ * of its script. */
 static int kept(const fl_plate_text *t, const struct ropts *o)
 {
+	if (!o->latin && fl_plate_shape(t->text) == FL_PLATE_SHAPE_LATIN)
+		return 0;
 	return t->conf >= (o->min_conf < 0 ? fl_plate_min_conf(t->text, t->rows)
 					   : o->min_conf);
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: firelane-plates --read [--crop] [--model M] "
-		   "[--min-conf C] FILE...\n"
-		   "       firelane-plates --ocr [--crop] [--model M] "
-		   "[--min-conf C] [-v] DIR...\n");
+	fprintf(f, "usage: firelane-plates --read [--crop] [--latin] "
+		   "[--model M] [--min-conf C] FILE...\n"
+		   "       firelane-plates --ocr [--crop] [--latin] "
+		   "[--model M] [--min-conf C] [-v] DIR...\n");
 }
 
 /* Resident set size of this process in kB, or -1 (Linux /proc). */
@@ -385,7 +397,9 @@ static int ocr_dir(fl_plate_reader *r, const char *dir, const struct ropts *o,
 
 int plates_read_main(int argc, char **argv)
 {
-	struct ropts o = { 0, 0, 0, FL_PLATE_MIN_CONF_SCRIPT, FL_PLATE_MODEL };
+	struct ropts o = {
+		0, 0, 0, 0, FL_PLATE_MIN_CONF_SCRIPT, FL_PLATE_MODEL
+	};
 	fl_plate_reader *r;
 	char err[512];
 	struct stat st;
@@ -401,6 +415,8 @@ int plates_read_main(int argc, char **argv)
 			o.crop = 1;
 		} else if (!strcmp(argv[i], "-v")) {
 			o.verbose = 1;
+		} else if (!strcmp(argv[i], "--latin")) {
+			o.latin = 1;
 		} else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
 			o.model = argv[++i];
 		} else if (!strcmp(argv[i], "--min-conf") && i + 1 < argc) {
