@@ -48,6 +48,7 @@
 
 #include "file.h"
 #include "fl.h"
+#include "secrets.h"
 #include "tz.h"
 #include "yaml.h"
 
@@ -205,17 +206,54 @@ out:
 	free(du);
 }
 
+/* A configuration file (or its .good) into *text (malloc'd). */
+static int read_config(const char *path, char **text, size_t *len, char *err,
+		       size_t errlen)
+{
+	return fl_file_read(path, FL_CMD_CONFIG_MAX * 4, text, len, err,
+			    errlen);
+}
+
 /* Copy the file from over to (crash-safe). 0 or a negative fl_errno. */
 static int copy_file(const char *from, const char *to, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
-	int rc = fl_file_read(from, FL_CMD_CONFIG_MAX * 4, &text, &len, err,
-			      errlen);
+	int rc = read_config(from, &text, &len, err, errlen);
 
 	if (rc == 0)
 		rc = fl_file_write(to, text, len, 0600, 0, err, errlen);
 	free(text);
+	return rc;
+}
+
+int edge_apply_masked(const char *path, char **out, size_t *outlen, char *err,
+		      size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = read_config(path, &text, &len, err, errlen);
+
+	*out = NULL;
+	if (rc == 0)
+		rc = fl_secrets_mask(fl_config_schema(), text, len, path, out,
+				     outlen, err, errlen);
+	free(text);
+	return rc;
+}
+
+int edge_apply_unmask(const char *path, const char *text, size_t len,
+		      char **out, size_t *outlen, char *err, size_t errlen)
+{
+	char *old = NULL;
+	size_t oldlen = 0;
+	int rc = read_config(path, &old, &oldlen, err, errlen);
+
+	*out = NULL;
+	if (rc == 0)
+		rc = fl_secrets_keep(fl_config_schema(), text, len, old, oldlen,
+				     path, out, outlen, err, errlen);
+	free(old);
 	return rc;
 }
 

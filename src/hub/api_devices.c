@@ -40,6 +40,7 @@
 #include "fl.h"
 #include "httpparse.h"
 #include "id.h"
+#include "schema.h"
 
 #define SNAPSHOT_WAIT_S 20.0         /* an inline snapshot's answer */
 #define APPLY_WAIT_S 90.0            /* longer than any edge's apply timeout */
@@ -335,9 +336,9 @@ static void config_put(hub_api *a, const hub_session_info *s,
 		}
 		text = yaml;
 	}
-	if (!cams && strstr(text, HUB_DEVCONF_MASK) &&
+	if (!cams && strstr(text, FL_SECRET_MASK) &&
 	    fl_db_config_get(a->db, device, 0, &latest) == 0) {
-		/* a file as GET showed it: its "***" are the stored secrets */
+		/* a file as GET showed it: its masks are the stored secrets */
 		json_t *row = json_loads(latest, 0, NULL);
 		const char *cur = json_string_value(
 			json_object_get(row, "yaml"));

@@ -6,7 +6,9 @@
 # to 31 s; the device starts with lane-a only.
 #   - snapshot inline with mask: the answer's JPEG and PNG decode, both of
 #     the frame's size (480x270), the mask has the lane's outline;
-#   - config_get: the file as it is on disk, version 0;
+#   - config_get: the file as it is on disk but for its broker password
+#     (masked: a secret never leaves the device), version 0; a config
+#     sent back masked keeps the device's password;
 #   - an invalid config (dwell_s: 0) and one for another device id are
 #     refused with the key and reason; the file is unchanged;
 #   - a config changing lane-a's dwell only: applied in place (the edge's
@@ -220,7 +222,13 @@ cmd get '{"cmd": "config_get"}'
 [ "$(cat "$WORK/get.rc")" = 0 ] || fail "config_get: $(cat "$WORK/get.json" "$WORK/get.err")"
 [ "$(jq_ get 'j["result"]["version"]')" = 0 ] || fail "config_get: version not 0"
 jq_raw get 'j["result"]["yaml"]' >"$WORK/got.yaml"
-cmp -s "$CONF" "$WORK/got.yaml" || fail "config_get: not the file"
+# masked: the file with its password "***", nothing else changed
+PW=$(broker_pw scene-edge)
+grep -qF "password: $PW" "$CONF" || fail "the edge's file has no broker password to mask"
+# (the device writes its own back quoted)
+masked() { sed -E "s/^  password: \"?$PW\"?\$/  password: \"***\"/" "$1"; }
+masked "$CONF" | cmp -s - "$WORK/got.yaml" || fail "config_get: not the file masked: $(diff <(masked "$CONF") "$WORK/got.yaml")"
+grep -qF "$PW" "$WORK/get.json" && fail "config_get sent the broker password"
 cp "$CONF" "$WORK/v1.yaml"
 sha() { sha256sum "$CONF" | cut -d' ' -f1; }
 SHA0=$(sha)
@@ -242,7 +250,8 @@ jq_ other 'j["error"]' | grep -q "^device.id: 'other-edge' is another device" ||
 [ ! -e "$CONF.version" ] || fail "a refused config wrote a version"
 
 # --- in place: lane-a's dwell and a Chinese name -------------------------------
-sed 's/dwell_s: 10/name: "东门消防通道"\n        dwell_s: 12/' "$CONF" >"$WORK/v2.yaml"
+# from config_get's answer, as the hub sends it: the password masked
+sed 's/dwell_s: 10/name: "东门消防通道"\n        dwell_s: 12/' "$WORK/got.yaml" >"$WORK/v2.yaml"
 grep -q '东门消防通道' "$WORK/v2.yaml" || fail "v2 lacks its name"
 # and 85 kB of comments: a command far past the others' 4096 bytes, and
 # config_get's answer as large (firelane-hub --command takes the JSON as
@@ -254,7 +263,10 @@ done >>"$WORK/v2.yaml"
 cmd v2 "$(yaml_cmd "$WORK/v2.yaml" 2)"
 [ "$(cat "$WORK/v2.rc")" = 0 ] || fail "v2: $(cat "$WORK/v2.json" "$WORK/v2.err")"
 [ "$(jq_ v2 'j["result"]["applied"]')" = "in place" ] || fail "v2 not in place: $(cat "$WORK/v2.json")"
-cmp -s "$WORK/v2.yaml" "$CONF" || fail "v2 is not the file"
+# written with the device's own password (else: a restart, and an account
+# the broker refuses)
+masked "$CONF" | cmp -s - "$WORK/v2.yaml" || fail "v2 is not the file"
+grep -qE "password: \"?$PW\"?$" "$CONF" || fail "v2 sent masked lost the device's password"
 cmp -s "$WORK/v1.yaml" "$CONF.good" || fail "$CONF.good is not the previous file"
 kill -0 "$PID0" || fail "the edge ended"
 wait_for "$WORK/all.txt" "^$ROOT/cam-1/lane-a/settings .*$(hex '{"enabled": true, "dwell_s": 12}')" 10 ||
@@ -263,11 +275,11 @@ grep -q "version 2 applied in place" "$WORK/edge.log" || fail "v2: not in the lo
 cmd get2 '{"cmd": "config_get"}'
 [ "$(jq_ get2 'j["result"]["version"]')" = 2 ] || fail "config_get: version not 2"
 jq_raw get2 'j["result"]["yaml"]' >"$WORK/got2.yaml"
-cmp -s "$WORK/v2.yaml" "$WORK/got2.yaml" || fail "config_get: not v2"
+masked "$WORK/v2.yaml" | cmp -s - "$WORK/got2.yaml" || fail "config_get: not v2"
 wait_heartbeat_version 2
 
 # --- restart: lane-b added ----------------------------------------------------
-cp "$WORK/v2.yaml" "$WORK/v3.yaml"
+cp "$CONF" "$WORK/v3.yaml"
 python3 - "$WORK/v3.yaml" <<'EOP'
 import sys
 p = sys.argv[1]
