@@ -106,8 +106,9 @@ void api__picture(hub_api *a, const char *id, const char *file,
 
 /* The login throttle (api_roles.c, session.h), also the enrolment's:
  * the seconds user (a name, or a pseudo-name of its own such as the
- * enrolment's) must wait before trying again from addr, or 0; and one
- * more failure of user and of addr. */
+ * enrolment's "#enrol") must wait before trying again from addr, or 0;
+ * and one more failure of user and, for a name, of addr. A pseudo-name
+ * has its own count at an address, apart from the logins'. */
 int api__throttle_wait(hub_api *a, const char *user, const char *addr,
 		       double now);
 void api__throttle_fail(hub_api *a, const char *user, const char *addr,
