@@ -69,4 +69,13 @@ typedef struct hub_resp {
  * answers ({"error": ...} with their status). */
 void hub_api_handle(hub_api *a, const hub_req *req, hub_resp *resp);
 
+/*
+ * At start, before the web side serves: every configuration apply still
+ * marked sent (the hub stopped before the device answered) settled by the
+ * device's last heartbeat - applied when its config_version is that
+ * version, else "no answer (hub restarted)" - and audited as "hub"
+ * (api_devices.c). Without it such a version would show "sent" for ever.
+ */
+void hub_api_settle_applies(hub_api *a, double now);
+
 #endif /* FL_HUB_API_H */

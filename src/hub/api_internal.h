@@ -198,6 +198,10 @@ void api__device_config(hub_api *a, const hub_session_info *s, const char *id,
 			const hub_req *q, hub_resp *r);
 void api__device_config_apply(hub_api *a, const hub_session_info *s,
 			      const char *id, const hub_req *q, hub_resp *r);
+/* What an apply the hub sent and stopped waiting for (it stopped) ends
+ * as, unless the device's heartbeat says it runs that version. */
+#define HUB_APPLY_UNANSWERED "no answer (hub restarted)"
+
 void api__snapshot(hub_api *a, const hub_session_info *s, const char *id,
 		   const hub_req *q, hub_resp *r);
 void api__snapshot_file(hub_api *a, const hub_session_info *s, const char *id,

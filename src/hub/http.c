@@ -604,6 +604,8 @@ hub_http *hub_http_start(const hub_conf *c, hub_status *status, char *err,
 			 h->api.db ? "out of memory" : dberr);
 		goto fail;
 	}
+	/* applies sent before a stop wait for nothing now */
+	hub_api_settle_applies(&h->api, fl_wall_s());
 	/* the alerts' picture links (stills.h) */
 	if (hub_still_key(c->evidence_dir, h->api.still_key, dberr,
 			  sizeof(dberr))) {

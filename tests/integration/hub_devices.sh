@@ -19,7 +19,9 @@
 #     once, the outcome in GET .../config once the edge answered, audited
 #     (config_apply); the edge then runs the new lane: its alarm reaches
 #     the hub; a version whose camera cannot be opened is rolled back by
-#     the edge, and the hub shows its reason.
+#     the edge, and the hub shows its reason; applies still waiting when
+#     the hub stops are settled at its next start by the device's
+#     heartbeat (applied, or "no answer (hub restarted)").
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
@@ -185,6 +187,23 @@ q "select yaml from device_configs where device = 'scene-edge' and version = 3" 
 apply 3
 jq -e '.versions[0] | .version == 3 and .apply_ok == 0 and (.apply_error | test("^camera cam-1: .*rolled back to version 2$"))' \
 	"$WORK/out" >/dev/null || fail "the bad camera's outcome: $(jq -c '.versions[0]' "$WORK/out")"
+# applies the hub stops waiting for (the device is away): settled at the
+# hub's next start by the device's last heartbeat, which says version 2
+# (the roll-back's): 2 applied, 1 "no answer (hub restarted)"
 edge_stop 30
+for v in 1 2; do
+	[ "$(as_inst POST /api/devices/scene-edge/config/apply "{\"version\": $v}")" = 202 ] ||
+		fail "apply $v to a device away: $(cat "$WORK/out")"
+done
+[ "$(q "select count(*) from device_configs where device = 'scene-edge' and applied is not null and apply_ok is null")" = 2 ] ||
+	fail "the applies to a device away are not pending: $(q 'select version, apply_ok, apply_error from device_configs')"
+hub_stop
+hub_start "$WORK/hub.yaml" "$WORK/hub2.log" -v
+[ "$(q "select apply_ok, coalesce(apply_error, '') from device_configs where device = 'scene-edge' and version = 2")" = "1|" ] ||
+	fail "a pending apply of the version the device runs: $(q 'select version, apply_ok, apply_error from device_configs')"
+[ "$(q "select apply_ok, apply_error from device_configs where device = 'scene-edge' and version = 1")" = "0|no answer (hub restarted)" ] ||
+	fail "a pending apply left: $(q 'select version, apply_ok, apply_error from device_configs')"
+[ "$(q "select count(*) from audit where action = 'config_apply' and user = 'hub'")" = 2 ] ||
+	fail "the settled applies are not audited: $(q "select * from audit where action = 'config_apply'")"
 hub_stop
 echo "hub_devices: ok"
