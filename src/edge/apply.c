@@ -90,6 +90,26 @@ static void refusal_of(const char *msg, const char *name, edge_refusal *why)
 		 (int)sizeof(why->reason) - 1, p);
 }
 
+/* The refused key as its path in the text ("cameras[cam-1].lanes[lane-a]
+ * .dwell_s", as the hub names it: fl_node_key_at), where the key on its
+ * line is the one the message names: a form can point at the field. */
+static void key_path(const char *text, size_t len, const char *name,
+		     edge_refusal *why)
+{
+	char p[sizeof(why->key)];
+	fl_node *doc;
+	size_t n, kl = strlen(why->key);
+
+	if (!why->key[0] || why->line < 1)
+		return;
+	doc = fl_yaml_parse(text, len, name, NULL, 0);
+	n = doc ? fl_node_key_at(doc, why->line, p, sizeof(p)) : 0;
+	if (n > kl && n < sizeof(p) && !strcmp(p + n - kl, why->key) &&
+	    p[n - kl - 1] == '.')
+		memcpy(why->key, p, n + 1);
+	fl_node_free(doc);
+}
+
 int edge_apply_check(const fl_config *running, const char *path,
 		     const char *text, size_t len, fl_config *out,
 		     edge_refusal *why)
@@ -99,6 +119,7 @@ int edge_apply_check(const fl_config *running, const char *path,
 	memset(why, 0, sizeof(*why));
 	if (fl_config_parse(out, text, len, path, err, sizeof(err)) < 0) {
 		refusal_of(err, path, why);
+		key_path(text, len, path, why);
 		return FL_ECONFIG;
 	}
 	/* what the program checks after loading, and would stop on:

@@ -237,8 +237,9 @@ SHA0=$(sha)
 sed 's/dwell_s: 10/dwell_s: 0/' "$CONF" >"$WORK/bad.yaml"
 cmd bad "$(yaml_cmd "$WORK/bad.yaml" 2)"
 [ "$(cat "$WORK/bad.rc")" = 1 ] || fail "an invalid config was not refused: $(cat "$WORK/bad.json")"
-[ "$(jq_ bad 'j["result"]["key"]')" = dwell_s ] || fail "refusal without its key: $(cat "$WORK/bad.json")"
-jq_ bad 'j["error"]' | grep -q '^dwell_s: 0 is out of range' || fail "refusal: $(cat "$WORK/bad.json")"
+[ "$(jq_ bad 'j["result"]["key"]')" = "cameras[cam-1].lanes[lane-a].dwell_s" ] ||
+	fail "refusal without its key's path: $(cat "$WORK/bad.json")"
+jq_ bad 'j["error"]' | grep -qF 'cameras[cam-1].lanes[lane-a].dwell_s: 0 is out of range' || fail "refusal: $(cat "$WORK/bad.json")"
 LINE=$(grep -n 'dwell_s: 0' "$WORK/bad.yaml" | cut -d: -f1)
 [ "$(jq_ bad 'j["result"]["line"]')" = "$LINE" ] || fail "refusal: not line $LINE: $(cat "$WORK/bad.json")"
 sed 's/id: scene-edge/id: other-edge/' "$CONF" >"$WORK/other.yaml"

@@ -61,7 +61,7 @@ static void test_check(void)
 	t = variant("dwell_s: 60", "dwell_s: 0");
 	CHECK_EQ_INT(edge_apply_check(&run, path, t, strlen(t), &n, &why),
 		     FL_ECONFIG);
-	CHECK_STREQ(why.key, "dwell_s");
+	CHECK_STREQ(why.key, "cameras[cam-1].lanes[lane-a].dwell_s");
 	CHECK_EQ_INT(why.line, 8);
 	CHECK_STREQ(why.reason, "0 is out of range 1..86400");
 	/* YAML that does not parse: a line, no key */
