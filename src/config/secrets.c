@@ -18,10 +18,10 @@
 #include "yamledit.h"
 
 #define CHANGES_MAX 16
-#define PATH_MAX_ 512
+#define KEY_PATH_MAX 512
 
 struct change {
-	char path[PATH_MAX_];
+	char path[KEY_PATH_MAX];
 	fl_node *node;
 	const char *value; /* borrowed: the mask, or a scalar of old */
 };
@@ -43,7 +43,7 @@ typedef void (*secret_fn)(fl_node *n, const char *path, struct walk *w);
 static void secrets(const fl_section *sec, fl_node *n, const char *path,
 		    secret_fn fn, struct walk *w)
 {
-	char p[PATH_MAX_];
+	char p[KEY_PATH_MAX];
 
 	if (!sec || n->kind != FL_NODE_MAP)
 		return;
@@ -59,7 +59,7 @@ static void secrets(const fl_section *sec, fl_node *n, const char *path,
 			secrets(s->sub, v, p, fn, w);
 		else if (s->type == FL_T_LIST && v->kind == FL_NODE_SEQ)
 			for (size_t j = 0; j < v->n; j++) {
-				char q[PATH_MAX_ + 24];
+				char q[KEY_PATH_MAX + 24];
 
 				snprintf(q, sizeof(q), "%s[%zu]", p, j);
 				secrets(s->sub, v->items[j], q, fn, w);
@@ -94,7 +94,7 @@ static void change_one(fl_node *n, const char *path, struct walk *w)
 		w->overflow = 1;
 		return;
 	}
-	snprintf(w->ch[w->n].path, PATH_MAX_, "%s", path);
+	snprintf(w->ch[w->n].path, KEY_PATH_MAX, "%s", path);
 	w->ch[w->n].node = n;
 	w->ch[w->n].value = value;
 	w->n++;
