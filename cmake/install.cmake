@@ -157,8 +157,11 @@ foreach(comp edge hub)
   set(FL_CONFFILE ${FL_CONFDIR}/${comp}.yaml)
   if(comp STREQUAL "edge")
     set(FL_STATE_DIRS "${FL_STATEDIR} ${FL_STATEDIR}/edge")
+    # the edge writes what the hub applies over its configuration
+    set(FL_CONF_OWNER firelane)
   else()
     set(FL_STATE_DIRS "${FL_STATEDIR}")
+    set(FL_CONF_OWNER root)
   endif()
   foreach(script postinst prerm postrm)
     configure_file(packaging/deb/${script}.in

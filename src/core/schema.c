@@ -504,9 +504,9 @@ static void dump_value(fl_schema_out *o, const fl_setting *s, const void *obj,
 	case FL_T_TEXT:
 	case FL_T_PATH:
 		/* A secret is not shown (--check-config output ends up in
-		 * bug reports); "***" still reloads as a set value. */
+		 * bug reports); the mask still reloads as a set value. */
 		if ((s->flags & FL_F_SECRET) && *(const char *)f)
-			fl_schema_out_quoted(o, "***");
+			fl_schema_out_quoted(o, FL_SECRET_MASK);
 		else
 			fl_schema_out_quoted(o, f);
 		break;

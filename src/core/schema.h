@@ -63,8 +63,12 @@ enum fl_stype {
 	FL_T_CUSTOM /* handled by custom */
 };
 
-#define FL_F_REQ 1u     /* the key must be present */
-#define FL_F_SECRET 2u  /* the dump writes "***" for a value set */
+#define FL_F_REQ 1u    /* the key must be present */
+#define FL_F_SECRET 2u /* the dump writes FL_SECRET_MASK for a value set */
+
+/* What a secret value set (a row marked FL_F_SECRET) reads as wherever it
+ * is shown or sent away from its device: the dump, config_get, the hub. */
+#define FL_SECRET_MASK "***"
 #define FL_F_RESTART 4u /* in a reloadable section: still needs a restart */
 
 #define FL_NO_OFF ((size_t)-1)

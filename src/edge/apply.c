@@ -48,6 +48,7 @@
 
 #include "file.h"
 #include "fl.h"
+#include "secrets.h"
 #include "tz.h"
 #include "yaml.h"
 
@@ -89,6 +90,26 @@ static void refusal_of(const char *msg, const char *name, edge_refusal *why)
 		 (int)sizeof(why->reason) - 1, p);
 }
 
+/* The refused key as its path in the text ("cameras[cam-1].lanes[lane-a]
+ * .dwell_s", as the hub names it: fl_node_key_at), where the key on its
+ * line is the one the message names: a form can point at the field. */
+static void key_path(const char *text, size_t len, const char *name,
+		     edge_refusal *why)
+{
+	char p[sizeof(why->key)];
+	fl_node *doc;
+	size_t n, kl = strlen(why->key);
+
+	if (!why->key[0] || why->line < 1)
+		return;
+	doc = fl_yaml_parse(text, len, name, NULL, 0);
+	n = doc ? fl_node_key_at(doc, why->line, p, sizeof(p)) : 0;
+	if (n > kl && n < sizeof(p) && !strcmp(p + n - kl, why->key) &&
+	    p[n - kl - 1] == '.')
+		memcpy(why->key, p, n + 1);
+	fl_node_free(doc);
+}
+
 int edge_apply_check(const fl_config *running, const char *path,
 		     const char *text, size_t len, fl_config *out,
 		     edge_refusal *why)
@@ -98,6 +119,7 @@ int edge_apply_check(const fl_config *running, const char *path,
 	memset(why, 0, sizeof(*why));
 	if (fl_config_parse(out, text, len, path, err, sizeof(err)) < 0) {
 		refusal_of(err, path, why);
+		key_path(text, len, path, why);
 		return FL_ECONFIG;
 	}
 	/* what the program checks after loading, and would stop on:
@@ -205,17 +227,54 @@ out:
 	free(du);
 }
 
+/* A configuration file (or its .good) into *text (malloc'd). */
+static int read_config(const char *path, char **text, size_t *len, char *err,
+		       size_t errlen)
+{
+	return fl_file_read(path, FL_CMD_CONFIG_MAX * 4, text, len, err,
+			    errlen);
+}
+
 /* Copy the file from over to (crash-safe). 0 or a negative fl_errno. */
 static int copy_file(const char *from, const char *to, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
-	int rc = fl_file_read(from, FL_CMD_CONFIG_MAX * 4, &text, &len, err,
-			      errlen);
+	int rc = read_config(from, &text, &len, err, errlen);
 
 	if (rc == 0)
 		rc = fl_file_write(to, text, len, 0600, 0, err, errlen);
 	free(text);
+	return rc;
+}
+
+int edge_apply_masked(const char *path, char **out, size_t *outlen, char *err,
+		      size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = read_config(path, &text, &len, err, errlen);
+
+	*out = NULL;
+	if (rc == 0)
+		rc = fl_secrets_mask(fl_config_schema(), text, len, path, out,
+				     outlen, err, errlen);
+	free(text);
+	return rc;
+}
+
+int edge_apply_unmask(const char *path, const char *text, size_t len,
+		      char **out, size_t *outlen, char *err, size_t errlen)
+{
+	char *old = NULL;
+	size_t oldlen = 0;
+	int rc = read_config(path, &old, &oldlen, err, errlen);
+
+	*out = NULL;
+	if (rc == 0)
+		rc = fl_secrets_keep(fl_config_schema(), text, len, old, oldlen,
+				     path, out, outlen, err, errlen);
+	free(old);
 	return rc;
 }
 

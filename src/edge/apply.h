@@ -50,6 +50,24 @@ int edge_lane_same_shape(const fl_lane_conf *a, const fl_lane_conf *b);
 void edge_apply_diff(const fl_config *o, const fl_config *n, edge_diff *d);
 
 /*
+ * The file at path as config_get sends it: every secret (mqtt.password)
+ * masked, FL_SECRET_MASK, so it never leaves the device (secrets.h). Into
+ * *out (malloc'd, NUL-terminated, *outlen bytes; the caller frees). 0, or
+ * a negative fl_errno with the reason in err.
+ */
+int edge_apply_masked(const char *path, char **out, size_t *outlen, char *err,
+		      size_t errlen);
+
+/*
+ * text (a config command's) with every masked secret given the device's
+ * own value, from the file at path: a file the hub has only seen masked
+ * applies with the password the device has. Into *out as
+ * edge_apply_masked. 0, or a negative fl_errno with the reason in err.
+ */
+int edge_apply_unmask(const char *path, const char *text, size_t len,
+		      char **out, size_t *outlen, char *err, size_t errlen);
+
+/*
  * Write text as path crash-safely, the current file kept first as
  * path.good. 0, or a negative fl_errno with the reason in err (path then
  * still holds its old content).

@@ -405,14 +405,15 @@ static char *json_quoted(const char *s)
 	return q;
 }
 
-/* config_get: the file as it is, and the version applied. */
+/* config_get: the file as it is, its secrets masked, and the version
+ * applied. */
 static void config_get(struct live *L, const fl_command *cmd)
 {
 	char *text = NULL, *q = NULL, *detail = NULL, err[512];
 	size_t len = 0, cap;
 
-	if (fl_file_read(L->config_path, FL_CMD_CONFIG_MAX * 4, &text, &len,
-			 err, sizeof(err)) < 0) {
+	if (edge_apply_masked(L->config_path, &text, &len, err, sizeof(err)) <
+	    0) {
 		edge_publish_answer(L->pub, cmd->req, "config_get", 0, err,
 				    NULL);
 		return;
@@ -465,6 +466,7 @@ static void config_command(struct live *L, const fl_command *cmd)
 {
 	fl_config *n = malloc(sizeof(*n));
 	char *text = malloc(cmd->text_size + 1), err[1024], detail[128];
+	char *own = NULL;
 	edge_refusal why;
 	edge_diff d;
 	size_t len;
@@ -488,6 +490,16 @@ static void config_command(struct live *L, const fl_command *cmd)
 				    "yaml: cannot be decoded", NULL);
 		goto out;
 	}
+	/* the hub has the secrets masked: the device's own go back in */
+	if (edge_apply_unmask(L->config_path, text, len, &own, &len, err,
+			      sizeof(err))) {
+		memset(&why, 0, sizeof(why));
+		snprintf(why.reason, sizeof(why.reason), "%.500s", err);
+		config_refuse(L, cmd, &why);
+		goto out;
+	}
+	free(text);
+	text = own;
 	if (edge_apply_check(L->cfg, L->config_path, text, len, n, &why)) {
 		config_refuse(L, cmd, &why);
 		goto out;

@@ -249,6 +249,7 @@ static const struct route {
 	const char *method, *pattern;
 	int admin;
 	route_fn fn;
+	int waits; /* may wait for a device or the broker (hub_api_waits) */
 } routes[] = {
 	{ "POST", "logout", 0, api__logout },
 	{ "GET", "session", 0, api__get_session },
@@ -278,10 +279,10 @@ static const struct route {
 	{ "DELETE", "users/*", 1, api__user_delete },
 	{ "GET", "quarantine", 1, api__quarantine },
 	{ "GET", "audit", 1, api__audit },
-	{ "GET", "devices/*/config", 0, api__device_config },
+	{ "GET", "devices/*/config", 0, api__device_config, 1 }, /* import */
 	{ "PUT", "devices/*/config", 0, api__device_config },
 	{ "POST", "devices/*/config/apply", 0, api__device_config_apply },
-	{ "POST", "devices/*/cameras/*/snapshot", 0, api__snapshot },
+	{ "POST", "devices/*/cameras/*/snapshot", 0, api__snapshot, 1 },
 	{ "GET", "devices/*/cameras/*/snapshot.jpg", 0, api__snapshot_file },
 	{ "GET", "devices/*/cameras/*/mask.png", 0, api__snapshot_file },
 	{ "GET", "schema/lane", 0, api__schema_lane },
@@ -320,6 +321,24 @@ static int route_match(const char *pattern, const char *path, char *idbuf,
 		}
 	}
 	return !*pattern && !*path;
+}
+
+int hub_api_waits(const char *method, const char *path)
+{
+	char idbuf[256];
+	const char *id;
+
+	if (strncmp(path, "/api/", 5))
+		return 0;
+	path += 5;
+	if (!strcmp(path, "enrol")) /* the broker takes the new account */
+		return !strcmp(method, "POST");
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].waits && !strcmp(method, routes[i].method) &&
+		    route_match(routes[i].pattern, path, idbuf, sizeof(idbuf),
+				&id))
+			return 1;
+	return 0;
 }
 
 static void api(hub_api *a, const hub_session_info *s, const hub_req *q,

@@ -69,4 +69,22 @@ typedef struct hub_resp {
  * answers ({"error": ...} with their status). */
 void hub_api_handle(hub_api *a, const hub_req *req, hub_resp *resp);
 
+/*
+ * 1 when a request of method to path may wait for something outside the
+ * hub - a device's answer over MQTT (a snapshot, the import of its
+ * configuration: up to 20 s) or the broker (an enrolment's account) - so
+ * the server answers it off its threads (http.c, "A note on waiting").
+ * Pure; any thread.
+ */
+int hub_api_waits(const char *method, const char *path);
+
+/*
+ * At start, before the web side serves: every configuration apply still
+ * marked sent (the hub stopped before the device answered) settled by the
+ * device's last heartbeat - applied when its config_version is that
+ * version, else "no answer (hub restarted)" - and audited as "hub"
+ * (api_devices.c). Without it such a version would show "sent" for ever.
+ */
+void hub_api_settle_applies(hub_api *a, double now);
+
 #endif /* FL_HUB_API_H */

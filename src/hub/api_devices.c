@@ -40,6 +40,7 @@
 #include "fl.h"
 #include "httpparse.h"
 #include "id.h"
+#include "schema.h"
 
 #define SNAPSHOT_WAIT_S 20.0         /* an inline snapshot's answer */
 #define APPLY_WAIT_S 90.0            /* longer than any edge's apply timeout */
@@ -335,9 +336,9 @@ static void config_put(hub_api *a, const hub_session_info *s,
 		}
 		text = yaml;
 	}
-	if (!cams && strstr(text, HUB_DEVCONF_MASK) &&
+	if (!cams && strstr(text, FL_SECRET_MASK) &&
 	    fl_db_config_get(a->db, device, 0, &latest) == 0) {
-		/* a file as GET showed it: its "***" are the stored secrets */
+		/* a file as GET showed it: its masks are the stored secrets */
 		json_t *row = json_loads(latest, 0, NULL);
 		const char *cur = json_string_value(
 			json_object_get(row, "yaml"));
@@ -710,4 +711,59 @@ void api__lanes_check(hub_api *a, const hub_session_info *s, const char *id,
 		api__json_obj(r, 200, json_pack("{s:b}", "ok", 1));
 out:
 	json_decref(body);
+}
+
+/* ---- applies the hub stopped waiting for ------------------------------------ */
+
+/* device's versions sent and never answered, settled by its heartbeat's
+ * config_version (hb_version; -1: none). */
+static void settle_device(fl_db *db, const char *device, long hb_version,
+			  double now)
+{
+	char *text = fl_db_config_versions_json(db, device);
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL, *v;
+	size_t i;
+
+	free(text);
+	json_array_foreach(json_object_get(o, "versions"), i, v)
+	{
+		int version = (int)json_integer_value(
+			json_object_get(v, "version"));
+		int ok;
+
+		if (json_is_null(json_object_get(v, "applied")) ||
+		    !json_is_null(json_object_get(v, "apply_ok")))
+			continue;
+		ok = hb_version == version;
+		fl_log(FL_LOG_WARN, TAG, "configuration %d to %s: %s", version,
+		       device,
+		       ok ? "applied (the device's heartbeat says so)"
+			  : HUB_APPLY_UNANSWERED);
+		fl_db_config_applied(db, device, version, "hub", ok,
+				     ok ? NULL : HUB_APPLY_UNANSWERED, now);
+	}
+	json_decref(o);
+}
+
+void hub_api_settle_applies(hub_api *a, double now)
+{
+	char *text = fl_db_devices_json(a->db);
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL, *d;
+	size_t i;
+
+	free(text);
+	json_array_foreach(json_object_get(o, "devices"), i, d)
+	{
+		json_t *hb = json_object_get(json_object_get(d, "heartbeat"),
+					     "config_version");
+		const char *id = json_string_value(json_object_get(d, "device"));
+
+		if (id)
+			settle_device(a->db, id,
+				      json_is_integer(hb)
+					      ? (long)json_integer_value(hb)
+					      : -1,
+				      now);
+	}
+	json_decref(o);
 }

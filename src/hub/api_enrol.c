@@ -18,8 +18,9 @@
  * again) and answers 503 with the reason.
  *
  * POST /api/enrol has no session: the code is the credential. Like the
- * login it is throttled per address (and per the pseudo-name "#enrol" at
- * an address: api__throttle_wait), with the counts in the store, and a
+ * login it is throttled per address, under the pseudo-name "#enrol" (a
+ * count of its own, apart from the address's logins: api__throttle_wait),
+ * with the counts in the store, and a
  * wrong, used or expired code counts as a failure. A device is not a
  * browser: no Origin check is needed (no cookie is involved), but the
  * body must be JSON.

@@ -106,8 +106,9 @@ void api__picture(hub_api *a, const char *id, const char *file,
 
 /* The login throttle (api_roles.c, session.h), also the enrolment's:
  * the seconds user (a name, or a pseudo-name of its own such as the
- * enrolment's) must wait before trying again from addr, or 0; and one
- * more failure of user and of addr. */
+ * enrolment's "#enrol") must wait before trying again from addr, or 0;
+ * and one more failure of user and, for a name, of addr. A pseudo-name
+ * has its own count at an address, apart from the logins'. */
 int api__throttle_wait(hub_api *a, const char *user, const char *addr,
 		       double now);
 void api__throttle_fail(hub_api *a, const char *user, const char *addr,
@@ -197,6 +198,10 @@ void api__device_config(hub_api *a, const hub_session_info *s, const char *id,
 			const hub_req *q, hub_resp *r);
 void api__device_config_apply(hub_api *a, const hub_session_info *s,
 			      const char *id, const hub_req *q, hub_resp *r);
+/* What an apply the hub sent and stopped waiting for (it stopped) ends
+ * as, unless the device's heartbeat says it runs that version. */
+#define HUB_APPLY_UNANSWERED "no answer (hub restarted)"
+
 void api__snapshot(hub_api *a, const hub_session_info *s, const char *id,
 		   const hub_req *q, hub_resp *r);
 void api__snapshot_file(hub_api *a, const hub_session_info *s, const char *id,

@@ -154,6 +154,14 @@ void api__session_answer(hub_api *a, const hub_session_info *s, hub_resp *r)
 /* The seconds user must wait before trying from addr (the longer of its
  * (user, address) wait and the address's), or 0. A store that cannot say
  * refuses nobody: the throttle is no reason to lock everyone out. */
+/* A pseudo-name ("#enrol": no user name has a '#' first) is counted
+ * alone: its failures are not the address's logins', nor the other way
+ * round, so a mistyped enrolment code never holds a person's login. */
+static int pseudo_name(const char *user)
+{
+	return user[0] == '#';
+}
+
 int api__throttle_wait(hub_api *a, const char *user, const char *addr,
 		       double now)
 {
@@ -161,7 +169,8 @@ int api__throttle_wait(hub_api *a, const char *user, const char *addr,
 	double last = 0, alast = 0;
 
 	if (fl_db_login_failures(a->db, user, addr, &n, &last) ||
-	    fl_db_login_failures(a->db, "", addr, &m, &alast))
+	    (!pseudo_name(user) &&
+	     fl_db_login_failures(a->db, "", addr, &m, &alast)))
 		return 0;
 	return FL_MAX(hub_login_wait(n, last, now, HUB_LOGIN_FREE,
 				     HUB_LOGIN_FORGET_S),
@@ -173,7 +182,8 @@ void api__throttle_fail(hub_api *a, const char *user, const char *addr,
 			double now)
 {
 	fl_db_login_fail(a->db, user, addr, now, HUB_LOGIN_FORGET_S);
-	fl_db_login_fail(a->db, "", addr, now, HUB_LOGIN_ADDR_FORGET_S);
+	if (!pseudo_name(user))
+		fl_db_login_fail(a->db, "", addr, now, HUB_LOGIN_ADDR_FORGET_S);
 }
 
 void api__login(hub_api *a, const hub_req *q, hub_resp *r)

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "fl.h"
 #include "schema.h"
+#include "secrets.h"
 #include "yaml.h"
 
 #define FILE_NAME "edge.yaml" /* names the file in messages */
@@ -467,126 +468,21 @@ out:
 
 /* ---- secrets ------------------------------------------------------------ */
 
-typedef void (*secret_fn)(fl_node *n, const char *path, void *user);
-
-/* fn on every scalar of n whose row under sec is FL_F_SECRET (the broker
- * password), with its path ("mqtt.password"). */
-static void secrets(const fl_section *sec, fl_node *n, const char *path,
-		    secret_fn fn, void *user)
-{
-	char p[512];
-
-	if (!sec || n->kind != FL_NODE_MAP)
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const fl_setting *s = fl_schema_key(sec, n->keys[i]);
-		fl_node *v = n->items[i];
-
-		if (!s)
-			continue;
-		snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "",
-			 n->keys[i]);
-		if (s->type == FL_T_MAP)
-			secrets(s->sub, v, p, fn, user);
-		else if (s->type == FL_T_LIST && v->kind == FL_NODE_SEQ)
-			for (size_t j = 0; j < v->n; j++) {
-				char q[600];
-
-				snprintf(q, sizeof(q), "%s[%zu]", p, j);
-				secrets(s->sub, v->items[j], q, fn, user);
-			}
-		else if ((s->flags & FL_F_SECRET) && v->kind == FL_NODE_SCALAR)
-			fn(v, p, user);
-	}
-}
-
-static int set_scalar(fl_node *n, const char *text)
-{
-	char *c = strdup(text);
-
-	if (!c)
-		return FL_ENOMEM;
-	free(n->scalar);
-	n->scalar = c;
-	n->quoted = 1;
-	return 0;
-}
-
-static void mask_one(fl_node *n, const char *path, void *user)
-{
-	(void)path;
-	if (n->scalar[0] && set_scalar(n, HUB_DEVCONF_MASK))
-		*(int *)user = FL_ENOMEM;
-}
-
-/* An old file's secret put back where the new one says "***". */
-struct unmask {
-	fl_node *old;
-	const char *path;
-	fl_node *found;
-};
-
-static void find_one(fl_node *n, const char *path, void *user)
-{
-	struct unmask *u = user;
-
-	if (!strcmp(path, u->path))
-		u->found = n;
-}
-
-static void unmask_one(fl_node *n, const char *path, void *user)
-{
-	struct unmask u = { ((struct unmask *)user)->old, path, NULL };
-
-	if (strcmp(n->scalar, HUB_DEVCONF_MASK))
-		return;
-	secrets(fl_config_schema(), u.old, "", find_one, &u);
-	if (u.found)
-		set_scalar(n, u.found->scalar);
-}
-
-/* yaml parsed, fn on its secrets, written back into *out. */
-static int rewrite_secrets(const char *yaml, size_t len, secret_fn fn,
-			   void *user, int *failed, char **out)
-{
-	fl_node *doc = fl_yaml_parse(yaml, len, FILE_NAME, NULL, 0);
-	size_t need;
-	int rc = 0;
-
-	*out = NULL;
-	if (!doc)
-		return FL_EFORMAT;
-	secrets(fl_config_schema(), doc, "", fn, user);
-	need = fl_node_dump(doc, NULL, 0) + 1;
-	if (failed && *failed)
-		rc = *failed;
-	else if (!(*out = malloc(need)))
-		rc = FL_ENOMEM;
-	else
-		fl_node_dump(doc, *out, need);
-	fl_node_free(doc);
-	return rc;
-}
-
 int hub_devconf_mask(const char *yaml, size_t len, char **out)
 {
-	int failed = 0;
+	size_t n;
 
-	return rewrite_secrets(yaml, len, mask_one, &failed, &failed, out);
+	return fl_secrets_mask(fl_config_schema(), yaml, len, FILE_NAME, out,
+			       &n, NULL, 0);
 }
 
 int hub_devconf_unmask(const char *yaml, size_t len, const char *old,
 		       size_t oldlen, char **out)
 {
-	struct unmask u = { NULL, NULL, NULL };
-	int rc;
+	size_t n;
 
-	u.old = fl_yaml_parse(old, oldlen, FILE_NAME, NULL, 0);
-	if (!u.old)
-		return FL_EFORMAT;
-	rc = rewrite_secrets(yaml, len, unmask_one, &u, NULL, out);
-	fl_node_free(u.old);
-	return rc;
+	return fl_secrets_keep(fl_config_schema(), yaml, len, old, oldlen,
+			       FILE_NAME, out, &n, NULL, 0);
 }
 
 /* ---- the lane table for the editor ------------------------------------- */

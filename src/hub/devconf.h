@@ -61,19 +61,18 @@ int hub_devconf_replace_lanes(const char *yaml, size_t len,
  */
 int hub_devconf_check_polygon(const json_t *polygon, char *err, size_t errlen);
 
-/* What a secret (the broker password) reads as outside the hub. */
-#define HUB_DEVCONF_MASK "***"
-
 /*
  * The file with every secret value (a row marked FL_F_SECRET in the
- * edge's table: mqtt.password) written as "***", into *out (malloc'd):
- * what the web API shows, so an installer never reads a device's broker
- * password. 0, FL_EFORMAT (yaml does not parse) or FL_ENOMEM.
+ * edge's table: mqtt.password) written as FL_SECRET_MASK, into *out
+ * (malloc'd): what the web API shows. The device masks its own file
+ * before it sends it (config_get), so this is a defence: a file stored
+ * before the device did, or written by hand, still shows no password.
+ * 0, FL_EFORMAT (yaml does not parse) or FL_ENOMEM (secrets.h).
  */
 int hub_devconf_mask(const char *yaml, size_t len, char **out);
 
 /*
- * The file with every secret that reads "***" given its value in old
+ * The file with every secret that reads FL_SECRET_MASK given its value in old
  * (the same key's), into *out (malloc'd): a file sent back after
  * hub_devconf_mask keeps the password it had. A "***" old does not have
  * stays. 0, FL_EFORMAT (either does not parse) or FL_ENOMEM.

@@ -34,6 +34,18 @@
  * the table's mutex, every socket in it is still open, so it never shuts
  * down a descriptor that was reused for another connection.
  *
+ * A note on waiting. A few requests wait for something outside the hub: a
+ * snapshot and the import of a device's configuration for the device's
+ * answer over MQTT (up to 20 s), an enrolment for the broker (up to its
+ * broker_timeout_s). Answered on the pool's threads, two of them held the
+ * default two threads and every other user's page waited behind them
+ * (and a connection is tied to one pool thread, so more threads only make
+ * that less likely). hub_api_waits names them; such a request is
+ * suspended (MHD_suspend_connection), answered by a thread of its own, and
+ * resumed with its answer, so the pool's threads only ever do short work.
+ * The API and the answers are the same. hub_http_stop waits for those
+ * threads first: libmicrohttpd must not stop with a connection suspended.
+ *
  * This file only translates: headers and the body into a hub_req, the
  * hub_resp back into an MHD response, plus the headers every answer
  * carries (docs/api.md, "Conventions"). The one decision here is the
@@ -106,6 +118,11 @@ struct hub_http {
 	int ntrusted;
 	atomic_int xff_logged; /* a malformed X-Forwarded-For was logged */
 	struct conns conns;
+	/* requests answered off the pool (see "A note on waiting") */
+	pthread_mutex_t wait_mu;
+	pthread_cond_t wait_cv;
+	int waiting;  /* threads answering one (under wait_mu) */
+	int stopping; /* no new ones: hub_http_stop is waiting */
 };
 
 /* One request's state across the handler's calls. */
@@ -113,7 +130,63 @@ struct request {
 	char *body;
 	size_t len;
 	int too_large;
+	/* answered off the pool: the request as read, then its answer */
+	hub_http *h;
+	struct MHD_Connection *c;
+	hub_req q;
+	char addr[HUB_ADDR_LEN];
+	hub_resp r;
+	int answered;
 };
+
+/* The thread that answers one suspended request, then resumes it (the
+ * handler, called again, sends the answer). */
+static void *answer_off_pool(void *arg)
+{
+	struct request *rq = arg;
+	hub_http *h = rq->h;
+
+	hub_api_handle(&h->api, &rq->q, &rq->r);
+	pthread_mutex_lock(&h->wait_mu);
+	rq->answered = 1;
+	MHD_resume_connection(rq->c);
+	h->waiting--;
+	pthread_cond_broadcast(&h->wait_cv);
+	pthread_mutex_unlock(&h->wait_mu);
+	return NULL;
+}
+
+/* q (read by the handler, its strings the connection's, which live while
+ * it is suspended) answered by a thread of its own: 1 when that thread
+ * runs (the connection suspended), 0 to answer it here. */
+static int answer_later(hub_http *h, struct MHD_Connection *c,
+			struct request *rq, const hub_req *q)
+{
+	pthread_attr_t at;
+	pthread_t t;
+	int rc = -1;
+
+	rq->h = h;
+	rq->c = c;
+	rq->q = *q;
+	snprintf(rq->addr, sizeof(rq->addr), "%s", q->addr);
+	rq->q.addr = rq->addr;
+	pthread_mutex_lock(&h->wait_mu);
+	if (!h->stopping) {
+		/* suspended before the thread can resume it */
+		MHD_suspend_connection(c);
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		rc = pthread_create(&t, &at, answer_off_pool, rq);
+		pthread_attr_destroy(&at);
+		if (rc == 0)
+			h->waiting++;
+		else
+			MHD_resume_connection(c);
+	}
+	pthread_mutex_unlock(&h->wait_mu);
+	return rc == 0;
+}
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -462,6 +535,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		*state = rq;
 		return MHD_YES;
 	}
+	if (rq->answered) { /* resumed: the thread's answer */
+		fl_log(FL_LOG_DEBUG, TAG, "%s %s %d", method, url,
+		       rq->r.status);
+		rq->answered = 0;
+		return send_resp(c, &rq->r);
+	}
 	if (*upload_size) { /* a piece of the body */
 		if (!rq->too_large && rq->len + *upload_size <= BODY_MAX) {
 			char *b = realloc(rq->body, rq->len + *upload_size + 1);
@@ -505,6 +584,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	q.body_len = rq->len;
 	q.body_too_large = rq->too_large;
 	q.now = fl_wall_s();
+	if (hub_api_waits(method, url) && answer_later(h, c, rq, &q))
+		return MHD_YES;
 	hub_api_handle(&h->api, &q, &r);
 	fl_log(FL_LOG_DEBUG, TAG, "%s %s %d", method, url, r.status);
 	ok = send_resp(c, &r);
@@ -517,7 +598,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 	struct request *rq = *state;
 
 	(void)toe;
-	conn_mark(cls, c, 0); /* the wait for the next request begins */
+	conn_mark(cls, c, 0);     /* the wait for the next request begins */
+	if (rq && rq->answered) { /* an answer never sent (the client left) */
+		if (rq->r.fd >= 0)
+			close(rq->r.fd);
+		else if (!rq->r.body_static)
+			free(rq->r.body);
+	}
 	if (rq) {
 		free(rq->body);
 		free(rq);
@@ -570,7 +657,8 @@ hub_http *hub_http_start(const hub_conf *c, hub_status *status, char *err,
 {
 	struct sockaddr_storage ss;
 	char url[HUB_PATH + 16], dberr[256];
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *info;
 	hub_http *h;
 	int v6 = 0, tls = c->http.tls_cert[0] != 0;
@@ -593,6 +681,8 @@ hub_http *hub_http_start(const hub_conf *c, hub_status *status, char *err,
 		h->trusted[h->ntrusted++] = c->http.trusted_proxies[i];
 	pthread_mutex_init(&h->conns.mu, NULL);
 	pthread_cond_init(&h->conns.cv, NULL);
+	pthread_mutex_init(&h->wait_mu, NULL);
+	pthread_cond_init(&h->wait_cv, NULL);
 	h->conns.deadline_s = c->http.request_timeout_s;
 	h->conns.per_address = c->http.max_per_address;
 	snprintf(url, sizeof(url), "sqlite:%s", c->store.sqlite);
@@ -604,6 +694,8 @@ hub_http *hub_http_start(const hub_conf *c, hub_status *status, char *err,
 			 h->api.db ? "out of memory" : dberr);
 		goto fail;
 	}
+	/* applies sent before a stop wait for nothing now */
+	hub_api_settle_applies(&h->api, fl_wall_s());
 	/* the alerts' picture links (stills.h) */
 	if (hub_still_key(c->evidence_dir, h->api.still_key, dberr,
 			  sizeof(dberr))) {
@@ -690,6 +782,14 @@ void hub_http_stop(hub_http *h)
 {
 	if (!h)
 		return;
+	/* the requests answered off the pool first: each resumes its
+	 * connection, which MHD_stop_daemon takes back (it must find none
+	 * suspended) */
+	pthread_mutex_lock(&h->wait_mu);
+	h->stopping = 1;
+	while (h->waiting > 0)
+		pthread_cond_wait(&h->wait_cv, &h->wait_mu);
+	pthread_mutex_unlock(&h->wait_mu);
 	if (h->d)
 		MHD_stop_daemon(h->d); /* every connection closed first */
 	if (h->conns.reaper_on) {
@@ -701,6 +801,8 @@ void hub_http_stop(hub_http *h)
 	}
 	pthread_cond_destroy(&h->conns.cv);
 	pthread_mutex_destroy(&h->conns.mu);
+	pthread_cond_destroy(&h->wait_cv);
+	pthread_mutex_destroy(&h->wait_mu);
 	hub_intact_destroy(h->api.intact);
 	hub_sessions_destroy(h->api.sessions);
 	fl_db_close(h->api.db);

@@ -21,6 +21,7 @@
  *   --command DEVICE JSON [--timeout S]
  *                                   send a command, signed with the hub
  *                                   key, and print the device's answer
+ *                                   (JSON "-": read from standard input)
  *
  * The hub key (hub_key_file, docs/security.md) signs what the hub says to
  * devices: commands and delivery receipts. It is loaded (or created) at
@@ -53,6 +54,7 @@
  * in ingest or the store stops feeding it and systemd restarts the hub);
  * STOPPING=1 when the loop ends (src/util/systemd.h).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,6 +81,7 @@
 #include "intact.h"
 #include "receipts.h"
 #include "sign.h"
+#include "topic.h"
 #include "status.h"
 #include "systemd.h"
 
@@ -104,7 +107,7 @@ static void usage(FILE *f)
 		"       firelane-hub --config FILE --delete-user NAME\n"
 		"       firelane-hub --config FILE --unlock-user NAME\n"
 		"       firelane-hub --config FILE --print-public-key\n"
-		"       firelane-hub --config FILE --command DEVICE JSON "
+		"       firelane-hub --config FILE --command DEVICE JSON|- "
 		"[--timeout S]\n");
 }
 
@@ -313,18 +316,43 @@ static int print_key(const hub_conf *c)
 	return 0;
 }
 
-/* --command DEVICE JSON: 0 done, 1 refused by the device, 2 not sent or
- * not answered. */
+/* Standard input whole (JSON of a command: a config one may be far past
+ * what one argument may hold, 128 kB on Linux), malloc'd, or NULL. */
+static char *read_stdin(void)
+{
+	size_t cap = 2 * FL_CMD_CONFIG_MAX + 4096, len = 0, n;
+	char *buf = malloc(cap + 1);
+
+	if (!buf)
+		return NULL;
+	while ((n = fread(buf + len, 1, cap - len, stdin)) > 0)
+		len += n;
+	if (ferror(stdin) || len == cap) {
+		fprintf(stderr, "firelane-hub: --command: standard input: %s\n",
+			len == cap ? "too long" : strerror(errno));
+		free(buf);
+		return NULL;
+	}
+	buf[len] = 0;
+	return buf;
+}
+
+/* --command DEVICE JSON ("-": read from standard input): 0 done, 1 refused
+ * by the device, 2 not sent or not answered. */
 static int command(const hub_conf *c, const char *device, const char *json,
 		   double timeout_s)
 {
 	fl_key key;
-	char err[1024];
+	char err[1024], *in = NULL;
 	fl_db *db = NULL;
 	int rc = 2;
 
-	if (load_key(c, &key))
+	if (!strcmp(json, "-") && !(json = in = read_stdin()))
 		return 2;
+	if (load_key(c, &key)) {
+		free(in);
+		return 2;
+	}
 	db = open_store(c);
 	if (!db)
 		goto out;
@@ -337,6 +365,7 @@ static int command(const hub_conf *c, const char *device, const char *json,
 out:
 	fl_db_close(db);
 	fl_key_wipe(&key);
+	free(in);
 	return rc;
 }
 

@@ -10,13 +10,14 @@
 #      in Depends shows as a daemon that cannot start below);
 #   2. what the packages did: the firelane user (no login), the state
 #      folders owned by it, the configs as conffiles readable by the group
-#      only, both units enabled (their wants links) and the man pages;
+#      only (the edge's owned by the user, in a folder it may write), both
+#      units enabled (their wants links) and the man pages;
 #   3. systemd-analyze verify and security (exposure at most 2.5 for
 #      either) on the installed units;
 #   4. each daemon started as its unit would start it. There is no systemd
 #      as PID 1 here (nor in CI), so this script does its part: the unit's
 #      ExecStart, User, Group, SupplementaryGroups, WorkingDirectory,
-#      StateDirectory (created, owned, writable), WatchdogSec
+#      StateDirectory (created, owned, writable), ReadWritePaths, WatchdogSec
 #      (WATCHDOG_USEC), NoNewPrivileges and CapabilityBoundingSet= (setpriv),
 #      ProtectSystem=strict (the root read-only but for the state folders),
 #      PrivateTmp and ProtectHome (empty tmpfs), a clean environment and
@@ -26,7 +27,9 @@
 #      scene, enrolled with the hub as firelane-edge(8) says) must each say
 #      READY=1, WATCHDOG=1 within WatchdogSec, carry an incident from the
 #      edge into the hub's store; the edge's ExecReload (systemctl reload)
-#      must bring RELOADING=1 and READY=1 again; on SIGTERM each must say
+#      must bring RELOADING=1 and READY=1 again; a configuration the hub
+#      applies (firelane-hub --command) must be written by the sandboxed
+#      edge over /etc/firelane/edge.yaml; on SIGTERM each must say
 #      STOPPING=1 and exit 0;
 #   5. the packages installed again (dpkg -i) keep the edited
 #      configurations, their modes and the keys; a purge of firelane-edge
@@ -90,9 +93,19 @@ for d in /var/lib/firelane /var/lib/firelane/edge; do
 	[ "$(owner $d)" = "firelane:firelane 750" ] ||
 		fail "$d: $(owner $d) (firelane:firelane 750 expected)"
 done
+# conf_owners WHEN: the configurations' owners and modes: the edge's is the
+# firelane user's, in a folder it may write (docs/packaging.md, "Where the
+# edge writes its configuration")
+conf_owners() {
+	[ "$(owner /etc/firelane/edge.yaml)" = "firelane:firelane 640" ] ||
+		fail "/etc/firelane/edge.yaml$1: $(owner /etc/firelane/edge.yaml) (firelane:firelane 640 expected)"
+	[ "$(owner /etc/firelane/hub.yaml)" = "root:firelane 640" ] ||
+		fail "/etc/firelane/hub.yaml$1: $(owner /etc/firelane/hub.yaml) (root:firelane 640 expected)"
+	[ "$(owner /etc/firelane)" = "root:firelane 770" ] ||
+		fail "/etc/firelane$1: $(owner /etc/firelane) (root:firelane 770 expected)"
+}
+conf_owners ""
 for f in edge hub; do
-	[ "$(owner /etc/firelane/$f.yaml)" = "root:firelane 640" ] ||
-		fail "/etc/firelane/$f.yaml: $(owner /etc/firelane/$f.yaml) (root:firelane 640 expected)"
 	in_root dpkg-query -W -f='${Conffiles}\n' "firelane-$f" | grep -q "/etc/firelane/$f.yaml" ||
 		fail "/etc/firelane/$f.yaml is not a conffile of firelane-$f"
 	[ -L "$ROOT/etc/systemd/system/multi-user.target.wants/firelane-$f.service" ] ||
@@ -129,13 +142,14 @@ unit_key() {
 # stdout and stderr to LOG, sd_notify to SOCKET; UNIT_PID is unshare's,
 # whose only child is the daemon (DAEMON_PID).
 unit_start() {
-	local u=$1 exec user group groups wd states wdog d
+	local u=$1 exec user group groups wd states rw wdog d
 	exec=$(unit_key "$u" ExecStart)
 	user=$(unit_key "$u" User)
 	group=$(unit_key "$u" Group)
 	groups=$(unit_key "$u" SupplementaryGroups)
 	wd=$(unit_key "$u" WorkingDirectory)
 	states=$(unit_key "$u" StateDirectory)
+	rw=$(unit_key "$u" ReadWritePaths)
 	wdog=$(unit_key "$u" WatchdogSec)
 	case $exec in *[\"\'\$\\]* | [-@+!:]*) fail "$u: ExecStart=$exec: not a plain command line" ;; esac
 	case $wdog in '' | *[!0-9]*) fail "$u: WatchdogSec=$wdog: not whole seconds" ;; esac
@@ -150,13 +164,14 @@ unit_start() {
 	# shellcheck disable=SC2016,SC2086
 	unshare --mount --fork --kill-child -- sh -c '
 		set -e
-		R=$1 user=$2 group=$3 groups=$4 wd=$5 states=$6 sock=$7 wdusec=$8
-		shift 8
+		R=$1 user=$2 group=$3 groups=$4 wd=$5 states=$6 sock=$7 wdusec=$8 rw=$9
+		shift 9
 		mount --bind "$R" "$R"
 		mount -t proc proc "$R/proc"
 		for d in tmp var/tmp; do mount -t tmpfs -o mode=1777 tmpfs "$R/$d"; done
 		for d in home root; do mount -t tmpfs -o mode=000 tmpfs "$R/$d"; done
 		for d in $states; do mount --bind "$R/var/lib/$d" "$R/var/lib/$d"; done
+		for d in $rw; do mount --bind "$R$d" "$R$d"; done
 		mount -o remount,bind,ro "$R"
 		if [ -n "$groups" ]; then g="--groups=$(echo $groups | tr " " ,)"; else g=--clear-groups; fi
 		sd=""
@@ -168,7 +183,7 @@ unit_start() {
 			STATE_DIRECTORY="$sd" CONFIGURATION_DIRECTORY=/etc/firelane \
 			NOTIFY_SOCKET="$sock" WATCHDOG_USEC="$wdusec" "$@"
 	' sh "$ROOT" "$user" "$group" "$groups" "$wd" "$states" "$3" \
-		"$((wdog * 1000000))" $exec >"$2" 2>&1 &
+		"$((wdog * 1000000))" "$rw" $exec >"$2" 2>&1 &
 	UNIT_PID=$!
 	track $UNIT_PID
 	for d in $(seq 100); do
@@ -272,6 +287,31 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ "$(grep -c '^READY=1' "$WORK/edge.notify")" -ge 2 ] || fail "firelane-edge: no READY=1 after its reload"
+# A configuration the hub applies (docs/mqtt.md, "Remote configuration"):
+# the device's own file as config_get sends it (the password masked) with
+# another dwell, applied in place by the edge in its sandbox: written over
+# /etc/firelane/edge.yaml with .good and .version beside it, the
+# device's password kept.
+hub_cmd() { # hub_cmd NAME JSON: firelane-hub --command edge-01 as the user
+	printf '%s' "$2" >"$ROOT/tmp/$1.json"
+	in_root runuser -u firelane -- sh -c 'firelane-hub --config /etc/firelane/hub.yaml \
+		--command edge-01 "$(cat "$1")" --timeout 40' sh "/tmp/$1.json" \
+		>"$WORK/$1.out" 2>"$WORK/$1.err" || fail "$1: $(cat "$WORK/$1.out" "$WORK/$1.err")"
+}
+hub_cmd get '{"cmd": "config_get"}'
+python3 - "$WORK/get.out" "$WORK/apply.json" "$dwell" <<'EOP' || fail "config_get: $(cat "$WORK/get.out")"
+import json, sys
+y = json.load(open(sys.argv[1], encoding="utf-8"))["result"]["yaml"]
+assert 'password: "***"' in y, "the password is not masked"
+y = y.replace("dwell_s: %s " % sys.argv[3], "dwell_s: %d " % (int(sys.argv[3]) + 1), 1)
+json.dump({"cmd": "config", "version": 7, "yaml": y}, open(sys.argv[2], "w"))
+EOP
+hub_cmd apply "$(cat "$WORK/apply.json")"
+grep -q '"applied": "in place"' "$WORK/apply.out" || fail "the apply: $(cat "$WORK/apply.out")"
+grep -q "dwell_s: $((dwell + 1)) " "$ROOT/etc/firelane/edge.yaml" || fail "edge.yaml was not written"
+grep -q "dwell_s: $dwell " "$ROOT/etc/firelane/edge.yaml.good" || fail "no edge.yaml.good"
+[ "$(cat "$ROOT/etc/firelane/edge.yaml.version")" = 7 ] || fail "edge.yaml.version: $(cat "$ROOT/etc/firelane/edge.yaml.version")"
+grep -qF "$(broker_pw edge-01)" "$ROOT/etc/firelane/edge.yaml" || fail "the apply lost the device's password"
 unit_stop firelane-edge.service "$WORK/edge.notify"
 UNIT_PID=$HUB_UNIT DAEMON_PID=$HUB_DAEMON
 unit_stop firelane-hub.service "$WORK/hub.notify"
@@ -288,10 +328,7 @@ in_root sh -c 'dpkg -i /tmp/again/*.deb' </dev/null >"$WORK/again.log" 2>&1 ||
 	fail "dpkg -i of the packages again: $(tail -n 5 "$WORK/again.log")"
 grep -q "^  port: $PORT " "$ROOT/etc/firelane/hub.yaml" || fail "reinstalling replaced the edited hub.yaml"
 grep -q 'username: "edge-01"' "$ROOT/etc/firelane/edge.yaml" || fail "reinstalling replaced the edited edge.yaml"
-for f in edge hub; do
-	[ "$(owner /etc/firelane/$f.yaml)" = "root:firelane 640" ] ||
-		fail "/etc/firelane/$f.yaml after reinstalling: $(owner /etc/firelane/$f.yaml)"
-done
+conf_owners " after reinstalling"
 [ "$(owner /var/lib/firelane/hub.key '%U %a')" = "firelane 600" ] || fail "reinstalling changed hub.key"
 
 

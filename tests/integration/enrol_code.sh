@@ -27,8 +27,10 @@
 #     enrolled device and site, nothing quarantined;
 #   - the same code again, an expired code and a revoked code are refused
 #     (410 used / expired, 404 revoked), the code stays with the key that
-#     used it; two requests racing with one code enrol one key, once; after five failures from an address the enrolment answers
-#     429 there (the login's throttle);
+#     used it; two requests racing with one code enrol one key, once;
+#     after five failures from an address the enrolment answers 429 there
+#     (the login's throttle, with a count of its own: failed logins from
+#     that address do not hold an enrolment);
 #   - an installer makes codes for its own site (audited as its own), not
 #     for another site nor for a device enrolled on another site (403);
 #     it lists and revokes its site's codes only (another site's: 404,
@@ -286,6 +288,19 @@ WON=$(q "select used_by_key from enrol_codes where device = 'gate-11'")
 [ "$WON" = "$K1" ] || [ "$WON" = "$K2" ] || fail "the race's code names $WON"
 [ "$(q "select public_key from devices where device = 'gate-11'")" = "$WON" ] || fail "the race enrolled another key than the code says"
 [ "$(q "select count(*) from audit where action = 'device_enrol' and object = 'gate-11'")" = 1 ] || fail "the race enrolled twice"
+# enrolment has a count of its own: twenty failed logins from nginx's
+# address (under twenty names) hold that address's logins, not the
+# enrolment of a device there
+for i in $(seq 20); do
+	web_login_expect 401 127.0.0.1 "nobody-$i" wrong
+done
+web_login_expect 429 127.0.0.1 nobody-21 wrong # (root's jar is the session the test goes on with)
+K12=$(device_key "$WORK/k12.key")
+G12=$(code gate-12 enrol-site)
+got=$(curl -s --cacert "$WORK/tls/hub.crt" -o "$WORK/out" -w '%{http_code}' --max-time 30 \
+	-H 'Content-Type: application/json' -d "{\"code\": \"$G12\", \"public_key\": \"$K12\"}" \
+	"$BASE/api/enrol")
+[ "$got" = 200 ] || fail "failed logins held an enrolment: $got $(cat "$WORK/out")"
 # the race's success forgot the address's failures, perhaps before its
 # loser's was counted: after at most five wrong codes from nginx's
 # address it is held

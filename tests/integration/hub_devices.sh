@@ -19,11 +19,14 @@
 #     once, the outcome in GET .../config once the edge answered, audited
 #     (config_apply); the edge then runs the new lane: its alarm reaches
 #     the hub; a version whose camera cannot be opened is rolled back by
-#     the edge, and the hub shows its reason.
+#     the edge, and the hub shows its reason; applies still waiting when
+#     the hub stops are settled at its next start by the device's
+#     heartbeat (applied, or "no answer (hub restarted)"); two snapshots
+#     waiting for a device away do not hold another user's page.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_passwd curl sqlite3 python3 jq
+need "$HUB" "$EDGE" "$SCENE" mosquitto mosquitto_sub mosquitto_passwd curl sqlite3 python3 jq bc
 SCENARIO=park_leave
 scene $SCENARIO
 broker_start
@@ -186,5 +189,49 @@ apply 3
 jq -e '.versions[0] | .version == 3 and .apply_ok == 0 and (.apply_error | test("^camera cam-1: .*rolled back to version 2$"))' \
 	"$WORK/out" >/dev/null || fail "the bad camera's outcome: $(jq -c '.versions[0]' "$WORK/out")"
 edge_stop 30
+# two snapshots of a device away each wait for its answer (20 s, then
+# 504): they must not hold the web server's two threads (http.threads), so
+# another user's page answers while both still wait
+snaps() { grep -c "/command/set .*$(hex '"snapshot"')" "$WORK/all.txt" || true; }
+n0=$(snaps)
+slow=()
+for i in 1 2; do
+	curl -s -b "$WORK/jar-inst" -o "$WORK/slow$i.out" -w '%{http_code}' --max-time 60 -X POST \
+		-H "X-CSRF-Token: $INST_T" -H 'Content-Type: application/json' -d '{"mask": false}' \
+		"$BASE/api/devices/scene-edge/cameras/cam-1/snapshot" >"$WORK/slow$i.code" &
+	slow+=($!)
+done
+for _ in $(seq 200); do
+	[ "$(snaps)" -ge $((n0 + 2)) ] && break
+	sleep 0.1
+done
+[ "$(snaps)" -ge $((n0 + 2)) ] || fail "the two snapshots were not both sent within 20 s (the web server was held)"
+t0=$(date +%s.%N)
+[ "$(web_as pm "$PM_T" GET /api/session)" = 200 ] || fail "another user's page: $(cat "$WORK/out")"
+echo "hub_devices: another user's page answered in $(echo "$(date +%s.%N) - $t0" | bc) s while two snapshots waited"
+for p in "${slow[@]}"; do
+	kill -0 "$p" 2>/dev/null || fail "a snapshot ended before another user's page was answered (it was held)"
+done
+wait "${slow[@]}"
+[ "$(cat "$WORK/slow1.code") $(cat "$WORK/slow2.code")" = "504 504" ] ||
+	fail "snapshots of a device away: $(cat "$WORK/slow1.code" "$WORK/slow1.out" "$WORK/slow2.code")"
+
+# applies the hub stops waiting for (the device is away): settled at the
+# hub's next start by the device's last heartbeat, which says version 2
+# (the roll-back's): 2 applied, 1 "no answer (hub restarted)"
+for v in 1 2; do
+	[ "$(as_inst POST /api/devices/scene-edge/config/apply "{\"version\": $v}")" = 202 ] ||
+		fail "apply $v to a device away: $(cat "$WORK/out")"
+done
+[ "$(q "select count(*) from device_configs where device = 'scene-edge' and applied is not null and apply_ok is null")" = 2 ] ||
+	fail "the applies to a device away are not pending: $(q 'select version, apply_ok, apply_error from device_configs')"
+hub_stop
+hub_start "$WORK/hub.yaml" "$WORK/hub2.log" -v
+[ "$(q "select apply_ok, coalesce(apply_error, '') from device_configs where device = 'scene-edge' and version = 2")" = "1|" ] ||
+	fail "a pending apply of the version the device runs: $(q 'select version, apply_ok, apply_error from device_configs')"
+[ "$(q "select apply_ok, apply_error from device_configs where device = 'scene-edge' and version = 1")" = "0|no answer (hub restarted)" ] ||
+	fail "a pending apply left: $(q 'select version, apply_ok, apply_error from device_configs')"
+[ "$(q "select count(*) from audit where action = 'config_apply' and user = 'hub'")" = 2 ] ||
+	fail "the settled applies are not audited: $(q "select * from audit where action = 'config_apply'")"
 hub_stop
 echo "hub_devices: ok"

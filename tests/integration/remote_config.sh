@@ -6,7 +6,9 @@
 # to 31 s; the device starts with lane-a only.
 #   - snapshot inline with mask: the answer's JPEG and PNG decode, both of
 #     the frame's size (480x270), the mask has the lane's outline;
-#   - config_get: the file as it is on disk, version 0;
+#   - config_get: the file as it is on disk but for its broker password
+#     (masked: a secret never leaves the device), version 0; a config
+#     sent back masked keeps the device's password;
 #   - an invalid config (dwell_s: 0) and one for another device id are
 #     refused with the key and reason; the file is unchanged;
 #   - a config changing lane-a's dwell only: applied in place (the edge's
@@ -64,9 +66,9 @@ edge_config "$CONF"
 
 # cmd NAME JSON [TIMEOUT]: the hub's command, its answer in WORK/NAME.json,
 # the exit status in WORK/NAME.rc
-cmd() {
+cmd() { # (the JSON on standard input: "-")
 	local rc=0
-	"$HUB" --config "$WORK/hub.yaml" --command scene-edge "$2" --timeout "${3:-20}" \
+	printf '%s' "$2" | "$HUB" --config "$WORK/hub.yaml" --command scene-edge - --timeout "${3:-20}" \
 		>"$WORK/$1.json" 2>"$WORK/$1.err" || rc=$?
 	echo "$rc" >"$WORK/$1.rc"
 }
@@ -220,7 +222,13 @@ cmd get '{"cmd": "config_get"}'
 [ "$(cat "$WORK/get.rc")" = 0 ] || fail "config_get: $(cat "$WORK/get.json" "$WORK/get.err")"
 [ "$(jq_ get 'j["result"]["version"]')" = 0 ] || fail "config_get: version not 0"
 jq_raw get 'j["result"]["yaml"]' >"$WORK/got.yaml"
-cmp -s "$CONF" "$WORK/got.yaml" || fail "config_get: not the file"
+# masked: the file with its password "***", nothing else changed
+PW=$(broker_pw scene-edge)
+grep -qF "password: $PW" "$CONF" || fail "the edge's file has no broker password to mask"
+# (the device writes its own back quoted)
+masked() { sed -E "s/^  password: \"?$PW\"?\$/  password: \"***\"/" "$1"; }
+masked "$CONF" | cmp -s - "$WORK/got.yaml" || fail "config_get: not the file masked: $(diff <(masked "$CONF") "$WORK/got.yaml")"
+grep -qF "$PW" "$WORK/get.json" && fail "config_get sent the broker password"
 cp "$CONF" "$WORK/v1.yaml"
 sha() { sha256sum "$CONF" | cut -d' ' -f1; }
 SHA0=$(sha)
@@ -229,8 +237,9 @@ SHA0=$(sha)
 sed 's/dwell_s: 10/dwell_s: 0/' "$CONF" >"$WORK/bad.yaml"
 cmd bad "$(yaml_cmd "$WORK/bad.yaml" 2)"
 [ "$(cat "$WORK/bad.rc")" = 1 ] || fail "an invalid config was not refused: $(cat "$WORK/bad.json")"
-[ "$(jq_ bad 'j["result"]["key"]')" = dwell_s ] || fail "refusal without its key: $(cat "$WORK/bad.json")"
-jq_ bad 'j["error"]' | grep -q '^dwell_s: 0 is out of range' || fail "refusal: $(cat "$WORK/bad.json")"
+[ "$(jq_ bad 'j["result"]["key"]')" = "cameras[cam-1].lanes[lane-a].dwell_s" ] ||
+	fail "refusal without its key's path: $(cat "$WORK/bad.json")"
+jq_ bad 'j["error"]' | grep -qF 'cameras[cam-1].lanes[lane-a].dwell_s: 0 is out of range' || fail "refusal: $(cat "$WORK/bad.json")"
 LINE=$(grep -n 'dwell_s: 0' "$WORK/bad.yaml" | cut -d: -f1)
 [ "$(jq_ bad 'j["result"]["line"]')" = "$LINE" ] || fail "refusal: not line $LINE: $(cat "$WORK/bad.json")"
 sed 's/id: scene-edge/id: other-edge/' "$CONF" >"$WORK/other.yaml"
@@ -242,19 +251,23 @@ jq_ other 'j["error"]' | grep -q "^device.id: 'other-edge' is another device" ||
 [ ! -e "$CONF.version" ] || fail "a refused config wrote a version"
 
 # --- in place: lane-a's dwell and a Chinese name -------------------------------
-sed 's/dwell_s: 10/name: "东门消防通道"\n        dwell_s: 12/' "$CONF" >"$WORK/v2.yaml"
+# from config_get's answer, as the hub sends it: the password masked
+sed 's/dwell_s: 10/name: "东门消防通道"\n        dwell_s: 12/' "$WORK/got.yaml" >"$WORK/v2.yaml"
 grep -q '东门消防通道' "$WORK/v2.yaml" || fail "v2 lacks its name"
-# and 85 kB of comments: a command far past the others' 4096 bytes, and
-# config_get's answer as large (firelane-hub --command takes the JSON as
-# one argument: Linux allows 128 kB)
-for i in $(seq 700); do
+# and 150 kB of comments: a command far past the others' 4096 bytes, and
+# config_get's answer as large (more than Linux allows one argument, 128
+# kB: firelane-hub --command reads it from standard input)
+for i in $(seq 1250); do
 	printf '# %04d: notes kept with the file, as an installer writes them (%s)\n' "$i" "$(printf '%060d' 0)"
 done >>"$WORK/v2.yaml"
-[ "$(stat -c %s "$WORK/v2.yaml")" -gt 85000 ] || fail "v2 is not large"
+[ "$(stat -c %s "$WORK/v2.yaml")" -gt 140000 ] || fail "v2 is not large"
 cmd v2 "$(yaml_cmd "$WORK/v2.yaml" 2)"
 [ "$(cat "$WORK/v2.rc")" = 0 ] || fail "v2: $(cat "$WORK/v2.json" "$WORK/v2.err")"
 [ "$(jq_ v2 'j["result"]["applied"]')" = "in place" ] || fail "v2 not in place: $(cat "$WORK/v2.json")"
-cmp -s "$WORK/v2.yaml" "$CONF" || fail "v2 is not the file"
+# written with the device's own password (else: a restart, and an account
+# the broker refuses)
+masked "$CONF" | cmp -s - "$WORK/v2.yaml" || fail "v2 is not the file"
+grep -qE "password: \"?$PW\"?$" "$CONF" || fail "v2 sent masked lost the device's password"
 cmp -s "$WORK/v1.yaml" "$CONF.good" || fail "$CONF.good is not the previous file"
 kill -0 "$PID0" || fail "the edge ended"
 wait_for "$WORK/all.txt" "^$ROOT/cam-1/lane-a/settings .*$(hex '{"enabled": true, "dwell_s": 12}')" 10 ||
@@ -263,11 +276,11 @@ grep -q "version 2 applied in place" "$WORK/edge.log" || fail "v2: not in the lo
 cmd get2 '{"cmd": "config_get"}'
 [ "$(jq_ get2 'j["result"]["version"]')" = 2 ] || fail "config_get: version not 2"
 jq_raw get2 'j["result"]["yaml"]' >"$WORK/got2.yaml"
-cmp -s "$WORK/v2.yaml" "$WORK/got2.yaml" || fail "config_get: not v2"
+masked "$WORK/v2.yaml" | cmp -s - "$WORK/got2.yaml" || fail "config_get: not v2"
 wait_heartbeat_version 2
 
 # --- restart: lane-b added ----------------------------------------------------
-cp "$WORK/v2.yaml" "$WORK/v3.yaml"
+cp "$CONF" "$WORK/v3.yaml"
 python3 - "$WORK/v3.yaml" <<'EOP'
 import sys
 p = sys.argv[1]
@@ -321,7 +334,7 @@ rolled_back v7 7 "^mqtt: .*firelane-no-spool.*; rolled back to version 3$"
 # waits for the camera, and started again after v6's deadline: that start
 # must roll back at once and answer the hub, which is still waiting.
 cp "$WORK/v4.yaml" "$WORK/v6.yaml"
-"$HUB" --config "$WORK/hub.yaml" --command scene-edge "$(yaml_cmd "$WORK/v6.yaml" 6)" \
+yaml_cmd "$WORK/v6.yaml" 6 | "$HUB" --config "$WORK/hub.yaml" --command scene-edge - \
 	--timeout 90 >"$WORK/v6.json" 2>"$WORK/v6.err" &
 HUB_CMD=$!
 track $HUB_CMD

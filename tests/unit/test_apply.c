@@ -12,6 +12,7 @@
 #include "apply.h"
 #include "file.h"
 #include "fl.h"
+#include "schema.h"
 #include "tempfiles.h"
 #include "test.h"
 #include "yaml.h"
@@ -60,7 +61,7 @@ static void test_check(void)
 	t = variant("dwell_s: 60", "dwell_s: 0");
 	CHECK_EQ_INT(edge_apply_check(&run, path, t, strlen(t), &n, &why),
 		     FL_ECONFIG);
-	CHECK_STREQ(why.key, "dwell_s");
+	CHECK_STREQ(why.key, "cameras[cam-1].lanes[lane-a].dwell_s");
 	CHECK_EQ_INT(why.line, 8);
 	CHECK_STREQ(why.reason, "0 is out of range 1..86400");
 	/* YAML that does not parse: a line, no key */
@@ -234,6 +235,67 @@ static void test_files(void)
 	CHECK(access(side, F_OK) != 0);
 }
 
+/* config_get's text: the password masked, comments kept; a config sent
+ * back masked applies with the device's own password. */
+static void test_secrets(void)
+{
+	static const char own[] =
+		"# the device's own file\n"
+		"device: {id: edge-01, site: demo-site}\n"
+		"mqtt:\n"
+		"  host: 127.0.0.1  # the broker\n"
+		"  username: edge-01\n"
+		"  password: \"s3cret: #1\"  # edge-01's account\n"
+		"cameras:\n"
+		"  - id: cam-1\n"
+		"    source: a.mp4\n"
+		"    lanes:\n"
+		"      - id: lane-a\n"
+		"        points: [[0, 0], [100, 0], [100, 100], [0, 100]]\n";
+	static fl_config run, n;
+	char err[512], *masked = NULL, *back = NULL;
+	size_t len = 0, blen = 0;
+	edge_refusal why;
+
+	CHECK_EQ_INT(fl_file_write(path, own, strlen(own), 0600, 0, err,
+				   sizeof(err)),
+		     0);
+	CHECK_EQ_INT(edge_apply_masked(path, &masked, &len, err, sizeof(err)),
+		     0);
+	CHECK(masked && strstr(masked, "s3cret") == NULL);
+	CHECK(masked &&
+	      strstr(masked, "password: \"" FL_SECRET_MASK "\"") != NULL);
+	CHECK(masked && strstr(masked, "# edge-01's account") != NULL);
+	CHECK(masked && strstr(masked, "# the device's own file") != NULL);
+	CHECK_EQ_INT((int)len, masked ? (int)strlen(masked) : -1);
+	/* sent back as it was shown: the device's password again */
+	CHECK_EQ_INT(edge_apply_unmask(path, masked, len, &back, &blen, err,
+				       sizeof(err)),
+		     0);
+	CHECK(back && strstr(back, "password: \"s3cret: #1\"") != NULL);
+	CHECK_EQ_INT(fl_config_parse(&run, own, strlen(own), path, err,
+				     sizeof(err)),
+		     0);
+	CHECK_EQ_INT(edge_apply_check(&run, path, back, blen, &n, &why), 0);
+	CHECK_STREQ(n.mqtt.password, "s3cret: #1");
+	free(back);
+	/* a password the hub sets is the hub's */
+	CHECK_EQ_INT(edge_apply_unmask(path, "mqtt: {password: new}\n", 22,
+				       &back, &blen, err, sizeof(err)),
+		     0);
+	CHECK(back && strstr(back, "new") && !strstr(back, "s3cret"));
+	free(back);
+	/* no password set: nothing to mask, the text as it is */
+	free(masked);
+	CHECK_EQ_INT(fl_file_write(path, base, strlen(base), 0600, 0, err,
+				   sizeof(err)),
+		     0);
+	CHECK_EQ_INT(edge_apply_masked(path, &masked, &len, err, sizeof(err)),
+		     0);
+	CHECK(masked && !strcmp(masked, base));
+	free(masked);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -247,6 +309,7 @@ int main(void)
 	test_check();
 	test_diff();
 	test_files();
+	test_secrets();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "test_apply: could not remove %s\n", dir);

@@ -689,9 +689,10 @@ static void build_examples(void)
 	answer("answer-config-restart", "op-26", "config", 1, NULL,
 	       "{\"version\": 4, \"applied\": \"restart\"}");
 	answer("answer-config-refused", "op-26", "config", 0,
-	       "dwell_s: 0 is out of range 1..86400",
-	       "{\"key\": \"dwell_s\", \"line\": 11, \"reason\": \"0 is out "
-	       "of range 1..86400\"}");
+	       "cameras[cam-1].lanes[lane-a].dwell_s: 0 is out of range "
+	       "1..86400",
+	       "{\"key\": \"cameras[cam-1].lanes[lane-a].dwell_s\", "
+	       "\"line\": 11, \"reason\": \"0 is out of range 1..86400\"}");
 	answer("answer-config-rollback", "op-26", "config", 0,
 	       "camera cam-1: rtsp://10.0.0.21/main: cannot open: Connection "
 	       "refused within 20 s; rolled back to version 3",
