@@ -607,6 +607,46 @@ static void test_shade_at_start(void)
 	fl_still_destroy(s);
 }
 
+/*
+ * Cloud shade that arrives after the start (docs/scenes.md, far-shade; the
+ * long negative `long_clouds`): a coarsely textured lane is seen clear
+ * for 5 s, then a soft patch 60 % dark drifts over it and stays. The
+ * coarse gain map cannot follow its soft edge, so pixels there differ from
+ * the clear lane beyond the brightness test and stand still. What shows under them
+ * is the lane's own pattern, darker: light, no object.
+ */
+static void test_shade_arrives(void)
+{
+	fl_still *s = fresh();
+	uint8_t f[W * H], saved[W * H];
+	int bad = 0;
+	double first = -1;
+
+	memcpy(saved, lane, sizeof(lane));
+	/* coarse grain (a worn, patched surface), +-30 around 120 */
+	for (int i = 0; i < W * H; i++)
+		lane[i] = (uint8_t)(90 + (texture(i % W, i / W) + 40) * 60 / 80);
+	for (int i = 0; i < 60 * FPS; i++) {
+		double t = i / FPS;
+		/* off the view until 5 s, in from the left at 10 px/s, then
+		 * resting with its centre at x 70 */
+		double cx = FL_MIN(70.0, -60 + 10 * FL_MAX(0.0, t - 5));
+
+		draw_shade(f, cx, 45);
+		fl_still_feed(s, f, t);
+		if (main_blob(s)) {
+			bad++;
+			if (first < 0)
+				first = t;
+		}
+	}
+	memcpy(lane, saved, sizeof(lane));
+	CHECK_MSG(bad < 2 * FPS,
+		  "shade over the textured lane at rest in %d frames, from %.1f",
+		  bad, first);
+	fl_still_destroy(s);
+}
+
 int main(void)
 {
 	make_lane();
@@ -626,5 +666,6 @@ int main(void)
 	test_parks_after_start();
 	test_same_spot_in_turn();
 	test_shade_at_start();
+	test_shade_arrives();
 	TEST_DONE();
 }
