@@ -1040,49 +1040,65 @@ static int solve3(double a[3][3], const double r[3], double p[3])
  * Returns the left-over variance over the pattern's (scaled by the mean
  * gain): near 0 for the lane in light, about 1 or more for an object, which
  * hides the lane's pattern; -1 where the lane is too flat to tell (fewer
- * than LIGHT_MIN_PX pixels, or less variance than TEXTURE_VAR).
+ * than LIGHT_MIN_PX pixels, or less than TEXTURE_VAR of pattern once the
+ * lane's own smooth slope of light, a plane, is taken out).
  */
 static double light_residual(const fl_still *s, const int *px, int n)
 {
-	double a[3][3] = { { 0 } }, r[3] = { 0 }, p[3];
-	double sb = 0, sbb = 0, res = 0, gsum = 0, cx = 0, cy = 0, vb;
+	double a[3][3] = { { 0 } }, r[3] = { 0 }, rb[3] = { 0 }, p[3], q[3];
+	double res = 0, fine = 0, gsum = 0, cx = 0, cy = 0;
 	int w = s->w;
 
 	if (n < LIGHT_MIN_PX)
 		return -1;
 	for (int j = 0; j < n; j++) {
-		double b = s->bg[px[j]];
 		cx += px[j] % w;
 		cy += px[j] / w;
-		sb += b;
-		sbb += b * b;
 	}
 	cx /= n;
 	cy /= n;
-	vb = sbb / n - (sb / n) * (sb / n);
-	if (vb < TEXTURE_VAR)
-		return -1;
+	/* the lane's plane (its smooth slope of light), and the gain plane
+	 * times the lane: one design, two right-hand sides */
 	for (int j = 0; j < n; j++) {
 		int k = px[j];
 		double b = s->bg[k], i = s->img[k] / s->gmap[k];
 		double f[3] = { b, (k % w - cx) * b, (k / w - cy) * b };
+		double e[3] = { 1, k % w - cx, k / w - cy };
 		for (int u = 0; u < 3; u++) {
 			r[u] += f[u] * i;
+			rb[u] += e[u] * b;
 			for (int v = 0; v < 3; v++)
 				a[u][v] += f[u] * f[v];
 		}
 	}
-	if (!solve3(a, r, p))
-		return -1;
+	{
+		double m[3][3] = { { 0 } };
+		for (int j = 0; j < n; j++) {
+			double e[3] = { 1, px[j] % w - cx, px[j] / w - cy };
+			for (int u = 0; u < 3; u++)
+				for (int v = 0; v < 3; v++)
+					m[u][v] += e[u] * e[v];
+		}
+		if (!solve3(m, rb, q) || !solve3(a, r, p))
+			return -1;
+	}
 	for (int j = 0; j < n; j++) {
 		int k = px[j];
+		double dx = k % w - cx, dy = k / w - cy;
 		double b = s->bg[k], i = s->img[k] / s->gmap[k];
-		double gk = p[0] + p[1] * (k % w - cx) + p[2] * (k / w - cy);
+		double gk = p[0] + p[1] * dx + p[2] * dy;
+		double fb = b - (q[0] + q[1] * dx + q[2] * dy);
 		res += (i - gk * b) * (i - gk * b);
+		fine += fb * fb;
 		gsum += gk;
 	}
 	gsum /= n;
-	return res / n / FL_MAX(1e-6, gsum * gsum * vb);
+	fine /= n;
+	/* a smooth slope (a lamp pool, the lane's own fall of light) is no
+	 * pattern: a gain plane would explain anything over it */
+	if (fine < TEXTURE_VAR)
+		return -1;
+	return res / n / FL_MAX(1e-6, gsum * gsum * fine);
 }
 
 /*
@@ -1148,14 +1164,15 @@ static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 		}
 	}
 	light = light_residual(s, px, n);
+	fl_log(FL_LOG_DEBUG, "still",
+	       "ghost test at %d,%d: %d px, %d edges, now %.1f then %.1f "
+	       "lane %.1f light %.2f",
+	       px[0] % w, px[0] / w, n, edges, now / FL_MAX(1, edges),
+	       then / FL_MAX(1, edges), lane / FL_MAX(1, edges), light);
 	if (light >= 0 && light < LIGHT_RESIDUAL)
 		return 1;
 	if (edges < OUTLINE_MIN_EDGE)
 		return -1;
-	fl_log(FL_LOG_DEBUG, "still",
-	       "ghost test: %d px, %d edges, now %.1f "
-	       "then %.1f lane %.1f",
-	       n, edges, now / edges, then / edges, lane / edges);
 	if (now < FL_MAX(OUTLINE_MIN * level, OUTLINE_GRAIN * lane))
 		return 1;
 	return then >= T_ABS * edges && now < GHOST_RATIO * then;
