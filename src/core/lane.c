@@ -34,9 +34,10 @@
  * a new object.
  *
  * Classes: a sighting may carry a class (vehicle, object, person); unknown
- * counts as an object. A spot whose class the lane does not count (people, by
- * default) stays silent; if a counted spot turns out to be a person before its
- * alarm, it is vacated.
+ * counts as an object, unless it has a person's shape (judged_class()). A
+ * spot whose class the lane does not count (people, by default) stays
+ * silent; if a counted spot turns out to be a person before its alarm, it is
+ * vacated.
  */
 #include "lane.h"
 
