@@ -389,7 +389,8 @@ static const fl_setting lane_keys[] = {
 	    "0 = off"),
 	CUSTOM(fl_lane_conf, "obstructions", classes, classes_type,
 	       "[vehicle, object]", 1, 3,
-	       "what counts as an obstruction; not empty"),
+	       "what counts as an obstruction; not empty (person: people "
+	       "at rest, and what has a person's shape)"),
 	HOURS(fl_lane_conf, "active", hours, nhours, "always", 1, FL_MAX_HOURS,
 	      "local times when alarms are raised; 1..4 ranges, end may be "
 	      "24:00, start > end wraps midnight"),
@@ -416,7 +417,12 @@ static const fl_section lane_section = {
 	"Lanes (`cameras[].lanes[]`)",
 	"One entry per fire lane the camera watches (1..8). An incident "
 	"belongs to the lane: its dwell clock follows the place, not a "
-	"tracked object.",
+	"tracked object. People standing or sitting in the lane are not "
+	"obstructions by default: what a detector calls a person, and what "
+	"nothing names but has a person's shape where it stands (at most "
+	"0.8 m wide and at least twice as tall as wide, at the scale "
+	"`width_m` gives). A site that wants them alarmed lists `person` "
+	"in `obstructions`.",
 	lane_keys,
 	FL_ARRAY_SIZE(lane_keys),
 	offsetof(fl_lane_conf, line),

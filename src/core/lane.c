@@ -34,9 +34,10 @@
  * a new object.
  *
  * Classes: a sighting may carry a class (vehicle, object, person); unknown
- * counts as an object. A spot whose class the lane does not count (people, by
- * default) stays silent; if a counted spot turns out to be a person before its
- * alarm, it is vacated.
+ * counts as an object, unless it has a person's shape (judged_class()). A
+ * spot whose class the lane does not count (people, by default) stays
+ * silent; if a counted spot turns out to be a person before its alarm, it is
+ * vacated.
  */
 #include "lane.h"
 
@@ -137,6 +138,30 @@ const char *fl_lane_state(const fl_lane *lane)
 static int counts(const fl_lane *lane, int cls)
 {
 	return (lane->conf->classes & (cls ? cls : FL_CLASS_OBJECT)) != 0;
+}
+
+/*
+ * The class of a sighting or spot as the lane judges it: what a detector
+ * named it, or, for an unknown thing, its shape where it stands. A thing
+ * at most PERSON_W_M wide and at least PERSON_TALL times as tall as wide
+ * (metres at the lane's scale on its bottom row, width_m across the
+ * polygon) is a person's shape: someone standing or sitting in the lane,
+ * whom no property manager fines, not clutter (docs/config.md,
+ * `obstructions`; a site that wants people alarmed lists person). The
+ * shape follows the box as detection reports it, until the alarm.
+ */
+#define PERSON_W_M 0.8 /* wider: not one person */
+#define PERSON_TALL 2.0
+
+static int judged_class(const fl_lane *lane, const double box[4], int cls)
+{
+	double x0, x1, m_per_px;
+
+	if (cls || box[2] <= 0 || box[3] < PERSON_TALL * box[2])
+		return cls;
+	m_per_px = lane->conf->width_m /
+		   fl_lane_span(lane, box[1] + box[3], &x0, &x1);
+	return box[2] * m_per_px <= PERSON_W_M ? FL_CLASS_PERSON : cls;
 }
 
 /*
@@ -248,7 +273,7 @@ static fl_spot *spot_open(fl_lane *lane, const fl_sighting *s, double t,
 	sp->hidden_since = -1;
 	sp->gone_since = -1;
 	sp->cls = s->cls;
-	sp->counted = counts(lane, s->cls);
+	sp->counted = counts(lane, judged_class(lane, s->box, s->cls));
 	return sp;
 }
 
@@ -548,9 +573,11 @@ void fl_lane_update(fl_lane *lane, double t, int active, const fl_sighting *s,
 			break;
 		}
 
-		/* A class learnt late: people are not obstructions. */
+		/* A class learnt late, or a shape: people are not
+		 * obstructions. */
 		if (!sp->alarmed)
-			sp->counted = counts(lane, sp->cls);
+			sp->counted = counts(lane, judged_class(lane, sp->box,
+								sp->cls));
 		if (sp->announced && !sp->counted) {
 			emit_event(lane, sp, FL_EV_VACATED, t, emit, user);
 			sp->announced = 0;

@@ -55,6 +55,11 @@
  * Where the lane is strongly textured and its pattern shows unchanged but
  * darker or brighter (a cloud's hard shade over a painted line, which the
  * coarse gain map misses), the pixel is foreground yet starts no candidate.
+ * The same judgement is made again, over a whole group, before anything on
+ * an assumed lane comes to rest: where the frame is the lane's pattern
+ * times a gain that varies smoothly across the group (light_residual()),
+ * it is the lane under a cloud's soft edge, not an object. Where the lane
+ * there is too flat to tell, the outline decides, as below.
  *
  * Shake. The frame is first laid back over the clear lane by the whole-pixel
  * shift that fits best. On a steady camera the half pixel left is tolerated
@@ -135,9 +140,11 @@ enum px_state { PX_NONE = 0, PX_CAND = 1, PX_REST = 2, PX_SEED = 3 };
 #define UNKNOWN_CLEAR_S 2.0 /* a seed's pixels changed this long: lane */
 #define OUTLINE_MIN_EDGE 8  /* boundary pixels needed to judge an outline */
 #define OUTLINE_MIN                                                            \
-	0.06              /* of the lane's grey across its edge: less, no
+	0.06               /* of the lane's grey across its edge: less, no
 			     * object (6 levels by day, 2 on a dark lane) */
-#define OUTLINE_GRAIN 1.3 /* ... nor less than this times the lane's grain */
+#define OUTLINE_GRAIN 1.3  /* ... nor less than this times the lane's grain */
+#define LIGHT_MIN_PX 8     /* pixels needed to tell the lane in light */
+#define LIGHT_RESIDUAL 0.5 /* less of the lane's pattern left: light */
 
 /* A connected piece of resting pixels, before pieces are grouped. */
 typedef struct piece {
@@ -1002,6 +1009,98 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 	}
 }
 
+/* p solving a p = r for a 3x3 a (Cramer's rule); 0 when a is singular. */
+static int solve3(double a[3][3], const double r[3], double p[3])
+{
+	double d = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) -
+		   a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+		   a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+
+	if (fabs(d) < 1e-12)
+		return 0;
+	for (int c = 0; c < 3; c++) {
+		double m[3][3];
+		memcpy(m, a, sizeof(m));
+		for (int u = 0; u < 3; u++)
+			m[u][c] = r[u];
+		p[c] = (m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+			m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+			m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])) /
+		       d;
+	}
+	return 1;
+}
+
+/*
+ * Does a group of pixels show the clear lane under other light? Light
+ * (a cloud's shade, a lamp pool) multiplies the lane by a gain that varies
+ * slowly across the group, so the lane's own pattern stays: the frame is
+ * fitted as (p0 + p1 x + p2 y) times the clear lane (least squares), and
+ * what the fit leaves is compared with the pattern it had to explain.
+ * Returns the left-over variance over the pattern's (scaled by the mean
+ * gain): near 0 for the lane in light, about 1 or more for an object, which
+ * hides the lane's pattern; -1 where the lane is too flat to tell (fewer
+ * than LIGHT_MIN_PX pixels, or less than TEXTURE_VAR of pattern once the
+ * lane's own smooth slope of light, a plane, is taken out).
+ */
+static double light_residual(const fl_still *s, const int *px, int n)
+{
+	double a[3][3] = { { 0 } }, r[3] = { 0 }, rb[3] = { 0 }, p[3], q[3];
+	double res = 0, fine = 0, gsum = 0, cx = 0, cy = 0;
+	int w = s->w;
+
+	if (n < LIGHT_MIN_PX)
+		return -1;
+	for (int j = 0; j < n; j++) {
+		cx += px[j] % w;
+		cy += px[j] / w;
+	}
+	cx /= n;
+	cy /= n;
+	/* the lane's plane (its smooth slope of light), and the gain plane
+	 * times the lane: one design, two right-hand sides */
+	for (int j = 0; j < n; j++) {
+		int k = px[j];
+		double b = s->bg[k], i = s->img[k] / s->gmap[k];
+		double f[3] = { b, (k % w - cx) * b, (k / w - cy) * b };
+		double e[3] = { 1, k % w - cx, k / w - cy };
+		for (int u = 0; u < 3; u++) {
+			r[u] += f[u] * i;
+			rb[u] += e[u] * b;
+			for (int v = 0; v < 3; v++)
+				a[u][v] += f[u] * f[v];
+		}
+	}
+	{
+		double m[3][3] = { { 0 } };
+		for (int j = 0; j < n; j++) {
+			double e[3] = { 1, px[j] % w - cx, px[j] / w - cy };
+			for (int u = 0; u < 3; u++)
+				for (int v = 0; v < 3; v++)
+					m[u][v] += e[u] * e[v];
+		}
+		if (!solve3(m, rb, q) || !solve3(a, r, p))
+			return -1;
+	}
+	for (int j = 0; j < n; j++) {
+		int k = px[j];
+		double dx = k % w - cx, dy = k / w - cy;
+		double b = s->bg[k], i = s->img[k] / s->gmap[k];
+		double gk = p[0] + p[1] * dx + p[2] * dy;
+		double fb = b - (q[0] + q[1] * dx + q[2] * dy);
+		res += (i - gk * b) * (i - gk * b);
+		fine += fb * fb;
+		gsum += gk;
+	}
+	gsum /= n;
+	fine /= n;
+	/* a smooth slope (a lamp pool, the lane's own fall of light) is no
+	 * pattern: a gain plane would explain anything over it */
+	if (fine < TEXTURE_VAR)
+		return -1;
+	return res / n / FL_MAX(1e-6, gsum * gsum * fine);
+}
+
 /*
  * A ghost is the clear lane shown where something stood when the lane was
  * first learnt (a car parked at start that drives off, a passer-by in the
@@ -1030,7 +1129,7 @@ static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 {
 	static const int dx[4] = { 1, -1, 0, 0 }, dy[4] = { 0, 0, 1, -1 };
 	int w = s->w, h = s->h, edges = 0;
-	double now = 0, then = 0, lane = 0, level = 0;
+	double now = 0, then = 0, lane = 0, level = 0, light;
 
 	for (int j = 0; j < n; j++) {
 		int k = px[j], x = k % w, y = k / w;
@@ -1064,12 +1163,16 @@ static int is_ghost(fl_still *s, const int *px, int n, const int *lab, int id)
 			edges++;
 		}
 	}
+	light = light_residual(s, px, n);
+	fl_log(FL_LOG_DEBUG, "still",
+	       "ghost test at %d,%d: %d px, %d edges, now %.1f then %.1f "
+	       "lane %.1f light %.2f",
+	       px[0] % w, px[0] / w, n, edges, now / FL_MAX(1, edges),
+	       then / FL_MAX(1, edges), lane / FL_MAX(1, edges), light);
+	if (light >= 0 && light < LIGHT_RESIDUAL)
+		return 1;
 	if (edges < OUTLINE_MIN_EDGE)
 		return -1;
-	fl_log(FL_LOG_DEBUG, "still",
-	       "ghost test: %d px, %d edges, now %.1f "
-	       "then %.1f lane %.1f",
-	       n, edges, now / edges, then / edges, lane / edges);
 	if (now < FL_MAX(OUTLINE_MIN * level, OUTLINE_GRAIN * lane))
 		return 1;
 	return then >= T_ABS * edges && now < GHOST_RATIO * then;
