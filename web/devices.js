@@ -491,12 +491,13 @@ function drawForm(ed) {
 	const rows = ed.state.schema.filter((s) => s.type !== 'polygon').map((s) =>
 		el('div.setting', { dataset: { key: s.key } },
 			field(`${settingLabel(s.key)}${s.unit ? ` (${s.unit})` : ''}`, settingInput(ed, lane, s)),
-			el('small.help', null, s.help)));
+			el('small.help', null, t(s.help))));
 	ed.form.replaceChildren(el('h3', null, t('Lane {name}', { name: lane.name || lane.id })), el('div.settings', null, rows));
 }
 
-// The lane table's keys in the user's words (the table's help stays as the
-// edge has it).
+// The lane table's keys in the user's words; their help texts are the
+// table's own, translated by their English text in the catalogues
+// (tests/browser/i18n_keys.mjs reads them from docs/config.md).
 function settingLabel(k) {
 	return {
 		id: t('Lane id'), name: t('Lane name'), dwell_s: t('Dwell before the alarm'), clear_s: t('Clear time'),

@@ -4,7 +4,9 @@
 //
 // Every key the UI uses - t('...') in web/*.js, data-i18n="..." in
 // web/index.html, and error.<code> for every machine code the API answers
-// with (error_code() in src/hub/api.c) - must be in every catalogue
+// with (error_code() in src/hub/api.c), and the help text of every lane
+// setting (the edge's schema table, as docs/config.md's lane table has it:
+// the lane editor shows it through t(s.help)) - must be in every catalogue
 // web/i18n/<tag>.json, with a non-empty text naming the same {placeholders}
 // as the key; a catalogue key that nothing uses is an error too (a string
 // removed from the UI leaves no dead text behind). t() with anything but a
@@ -38,6 +40,7 @@ for (const f of fs.readdirSync(web).filter((n) => n.endsWith('.js')).sort()) {
 		const here = text.slice(m.index, m.index + 30);
 		const before = text.slice(Math.max(0, m.index - 9), m.index);
 		if (m[1] !== "'" && !here.startsWith('t(`error.${') && !here.startsWith('t(node.dataset.i18n)') &&
+			!here.startsWith('t(s.help)') &&
 			before !== 'function ')
 			problems.push(`${f}:${line}: t() with a key this check cannot read`);
 	}
@@ -48,6 +51,13 @@ const api = fs.readFileSync(path.join(src, 'src/hub/api.c'), 'utf8');
 const codes = /error_code\(int status\)\s*\{([\s\S]*?)\n\}/.exec(api);
 if (!codes) problems.push('src/hub/api.c: no error_code() to read the codes from');
 for (const m of (codes ? codes[1] : '').matchAll(/return "([a-z_]+)";/g)) used.set(`error.${m[1]}`, 'src/hub/api.c');
+
+// the lane table's help texts (docs/config.md is generated from the
+// schema table and drift-checked, so it says what GET /api/schema/lane does)
+const conf = fs.readFileSync(path.join(src, 'docs/config.md'), 'utf8');
+const lanes = /\n## Lanes \(`cameras\[\]\.lanes\[\]`\)\n([\s\S]*?)(?:\n## |$)/.exec(conf);
+if (!lanes) problems.push('docs/config.md: no lane table to read the help texts from');
+for (const m of (lanes ? lanes[1] : '').matchAll(/^\| `[a-z_]+` \|.* \| ([^|]+) \|$/gm)) used.set(m[1], 'docs/config.md');
 
 if (process.argv.includes('--list')) {
 	for (const [k, f] of used) console.log(`${f}\t${k}`);
