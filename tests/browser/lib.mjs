@@ -28,7 +28,12 @@ export function browserTest(name, shots) {
 			if (m.type() === 'error') t.problems.push(`${t.step}: console: ${m.text()}`);
 		});
 		page.on('pageerror', (e) => t.problems.push(`${t.step}: page error: ${e.message}`));
-		page.on('requestfailed', (r) => t.problems.push(`${t.step}: request failed: ${r.url()}`));
+		page.on('requestfailed', (r) => {
+			const f = r.failure();
+			// a request cut short by the page going away (the language
+			// switch reloads it) is normal; any other failure is not
+			if (f && !/ERR_ABORTED/.test(f.errorText)) t.problems.push(`${t.step}: request failed: ${r.url()} ${f.errorText}`);
+		});
 		return page;
 	};
 

@@ -486,28 +486,40 @@ q() {
 
 # browser_setup SCRIPT...: headless Debian chromium with playwright-core,
 # pinned by tests/browser/package-lock.json and installed with `npm ci`
-# into $BUILD/browser-node (NODE_DIR; reused while the lock file is
-# unchanged), and each tests/browser/SCRIPT copied there: a script runs
+# into $BUILD/browser-node (once, under a lock; reused while the lock file
+# is unchanged), and each tests/browser/SCRIPT copied into NODE_DIR
+# ($WORK/browser, with node_modules linked to the install): a script runs
 # from that folder so that node resolves playwright-core (ES modules
 # ignore NODE_PATH). Skips when chromium, node or npm is missing or the
 # package cannot be installed (offline), saying so.
 browser_setup() {
-	local s
+	local s shared
 	[ -x /usr/bin/chromium ] || skip "/usr/bin/chromium missing (scripts/deps.sh installs Debian's chromium)"
 	command -v node >/dev/null || skip "node missing (scripts/deps.sh installs nodejs)"
 	command -v npm >/dev/null || skip "npm missing (scripts/deps.sh installs npm)"
-	NODE_DIR=$(cd "$BUILD" && pwd)/browser-node
-	if ! cmp -s "$SRC/tests/browser/package-lock.json" "$NODE_DIR/package-lock.json" ||
-		[ ! -f "$NODE_DIR/node_modules/playwright-core/package.json" ]; then
-		rm -rf "$NODE_DIR"
-		mkdir -p "$NODE_DIR"
-		cp "$SRC/tests/browser/package.json" "$SRC/tests/browser/package-lock.json" "$NODE_DIR/"
-		(cd "$NODE_DIR" && npm ci --no-audit --no-fund --ignore-scripts) >"$WORK/npm.log" 2>&1 || {
-			tail -n 20 "$WORK/npm.log" >&2
-			rm -rf "$NODE_DIR"
-			skip "npm ci of playwright-core failed (offline?)"
-		}
-	fi
+	need flock
+	shared=$(cd "$BUILD" && pwd)/browser-node
+	# one install for every browser test, made by whichever comes first:
+	# make test runs them in parallel, and two `npm ci` into one folder
+	# break each other
+	(
+		flock 9
+		if ! cmp -s "$SRC/tests/browser/package-lock.json" "$shared/package-lock.json" ||
+			[ ! -f "$shared/node_modules/playwright-core/package.json" ]; then
+			rm -rf "$shared"
+			mkdir -p "$shared"
+			cp "$SRC/tests/browser/package.json" "$SRC/tests/browser/package-lock.json" "$shared/"
+			(cd "$shared" && npm ci --no-audit --no-fund --ignore-scripts) >"$WORK/npm.log" 2>&1 || {
+				tail -n 20 "$WORK/npm.log" >&2
+				rm -rf "$shared"
+				exit 1
+			}
+		fi
+	) 9>"$BUILD/browser-node.lock" || skip "npm ci of playwright-core failed (offline?)"
+	# the test's scripts in a folder of its own, beside the shared packages
+	NODE_DIR=$WORK/browser
+	mkdir -p "$NODE_DIR"
+	ln -sfn "$shared/node_modules" "$NODE_DIR/node_modules"
 	for s in "$@"; do
 		cp "$SRC/tests/browser/$s" "$NODE_DIR/$s"
 	done
