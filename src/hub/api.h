@@ -9,6 +9,7 @@
 #ifndef FL_HUB_API_H
 #define FL_HUB_API_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "db.h"
@@ -25,6 +26,7 @@ typedef struct hub_api {
 	int secure_cookies; /* add Secure to the session cookie */
 	unsigned char still_key[32]; /* the picture links' (stills.h) */
 	hub_status *status;          /* the hub's own state, or NULL */
+	atomic_int stopping; /* set by hub_http_stop: waits for devices end */
 } hub_api;
 
 /* One request. Strings are borrowed for the call. */

@@ -99,10 +99,11 @@ static int path_segment(const char *path, int n, char *buf, size_t len)
 /* ---- commands ------------------------------------------------------------- */
 
 /* Send json to device and parse its answer into *answer (a new object):
- * 0 ok, 1 refused, 2 not sent or no answer (err says why). */
+ * 0 ok, 1 refused, 2 not sent or no answer (err says why); the wait ends
+ * early once *cancel is set (NULL: never). */
 static int command(const hub_conf *c, fl_db *db, const char *device,
-		   const char *json, double timeout_s, json_t **answer,
-		   char *err, size_t errlen)
+		   const char *json, double timeout_s, const atomic_int *cancel,
+		   json_t **answer, char *err, size_t errlen)
 {
 	char path[HUB_PATH + 16], *text = NULL;
 	size_t tlen = 0;
@@ -120,8 +121,8 @@ static int command(const hub_conf *c, fl_db *db, const char *device,
 		fl_seterr(err, errlen, "out of memory");
 		return 2;
 	}
-	rc = hub_command_send(c, db, &key, device, json, timeout_s, out, err,
-			      errlen);
+	rc = hub_command_send(c, db, &key, device, json, timeout_s, cancel, out,
+			      err, errlen);
 	fl_key_wipe(&key);
 	fclose(out);
 	if (rc != 2) {
@@ -175,7 +176,7 @@ static int import(hub_api *a, const hub_session_info *s, const char *device,
 	int rc, version;
 
 	rc = command(a->conf, a->db, device, "{\"cmd\": \"config_get\"}",
-		     SNAPSHOT_WAIT_S, &ans, err, sizeof(err));
+		     SNAPSHOT_WAIT_S, &a->stopping, &ans, err, sizeof(err));
 	yaml = json_string_value(json_object_get(detail(ans), "yaml"));
 	if (rc == 2 || (rc == 0 && !yaml)) {
 		api__json_obj(r, 504,
@@ -424,8 +425,10 @@ static void *apply_run(void *p)
 		       err);
 		goto out;
 	}
-	rc = command(j->conf, db, j->device, j->cmd, APPLY_WAIT_S, &ans, err,
-		     sizeof(err));
+	/* not cancelled by a stop: the process's end ends it, and the next
+	 * start settles what it was waiting for */
+	rc = command(j->conf, db, j->device, j->cmd, APPLY_WAIT_S, NULL, &ans,
+		     err, sizeof(err));
 	fl_log(rc ? FL_LOG_WARN : FL_LOG_INFO, TAG,
 	       "configuration %d to %s: %s", j->version, j->device,
 	       rc == 0   ? "applied"
@@ -577,8 +580,8 @@ void api__snapshot(hub_api *a, const hub_session_info *s, const char *id,
 	cmd = json_pack("{s:s,s:s,s:b,s:b}", "cmd", "snapshot", "camera", cam,
 			"inline", 1, "mask", mask);
 	text = cmd ? json_dumps(cmd, JSON_COMPACT) : NULL;
-	rc = text ? command(a->conf, a->db, id, text, SNAPSHOT_WAIT_S, &ans,
-			    err, sizeof(err))
+	rc = text ? command(a->conf, a->db, id, text, SNAPSHOT_WAIT_S,
+			    &a->stopping, &ans, err, sizeof(err))
 		  : 2;
 	if (rc) {
 		api__json_obj(r, rc == 1 ? 502 : 504,

@@ -139,7 +139,8 @@ static atomic_uint command_seq;
 
 int hub_command_send(const hub_conf *c, fl_db *db, const fl_key *key,
 		     const char *device, const char *json, double timeout_s,
-		     FILE *out, char *err, size_t errlen)
+		     const atomic_int *cancel, FILE *out, char *err,
+		     size_t errlen)
 {
 	char site[256], pkb64[128], id[FL_CMD_REQ_MAX], client_id[HUB_STR + 32];
 	char cmd_topic[FL_TOPIC_MAX], state_topic[FL_TOPIC_MAX];
@@ -195,8 +196,14 @@ int hub_command_send(const hub_conf *c, fl_db *db, const fl_key *key,
 		goto out;
 	}
 	until = fl_mono_s() + timeout_s;
-	while (!w.answered && fl_mono_s() < until)
+	while (!w.answered && fl_mono_s() < until &&
+	       !(cancel && atomic_load(cancel)))
 		fl_mqtt_run(w.m, 100);
+	if (!w.answered && cancel && atomic_load(cancel)) {
+		fl_seterr(err, errlen, "%s: not awaited: the hub is stopping",
+			  device);
+		goto out;
+	}
 	if (!w.answered) {
 		fl_seterr(err, errlen, "%s: no answer within %.0f s%s", device,
 			  timeout_s,

@@ -11,6 +11,7 @@
 #ifndef FL_HUB_COMMAND_H
 #define FL_HUB_COMMAND_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -38,12 +39,14 @@ int hub_command_build(const char *json, double now, char **out, char *id,
 /*
  * Send json to device (enrolled in db: its site names the topic, its key
  * checks the answer) signed with key, and wait up to timeout_s for its
- * answer on command/state. The answer (its JSON) goes to out. 0 when the
- * device answered ok; 1 when it refused (the answer says why); 2 when
- * nothing could be sent or no answer came (err says why).
+ * answer on command/state, or until *cancel (NULL: never) is set. The
+ * answer (its JSON) goes to out. 0 when the device answered ok; 1 when it
+ * refused (the answer says why); 2 when nothing could be sent or no answer
+ * came (err says why).
  */
 int hub_command_send(const hub_conf *c, fl_db *db, const fl_key *key,
 		     const char *device, const char *json, double timeout_s,
-		     FILE *out, char *err, size_t errlen);
+		     const atomic_int *cancel, FILE *out, char *err,
+		     size_t errlen);
 
 #endif /* FL_HUB_COMMAND_H */

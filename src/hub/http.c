@@ -782,11 +782,13 @@ void hub_http_stop(hub_http *h)
 {
 	if (!h)
 		return;
-	/* the requests answered off the pool first: each resumes its
-	 * connection, which MHD_stop_daemon takes back (it must find none
-	 * suspended) */
+	/* the requests answered off the pool first: their waits for a
+	 * device end at once (api.stopping; a request that comes now waits
+	 * for nothing either), each resumes its connection, which
+	 * MHD_stop_daemon takes back (it must find none suspended) */
 	pthread_mutex_lock(&h->wait_mu);
 	h->stopping = 1;
+	atomic_store(&h->api.stopping, 1); /* their waits for devices end */
 	while (h->waiting > 0)
 		pthread_cond_wait(&h->wait_cv, &h->wait_mu);
 	pthread_mutex_unlock(&h->wait_mu);

@@ -356,8 +356,8 @@ static int command(const hub_conf *c, const char *device, const char *json,
 	db = open_store(c);
 	if (!db)
 		goto out;
-	rc = hub_command_send(c, db, &key, device, json, timeout_s, stdout, err,
-			      sizeof(err));
+	rc = hub_command_send(c, db, &key, device, json, timeout_s, NULL,
+			      stdout, err, sizeof(err));
 	if (rc == 2)
 		fprintf(stderr, "firelane-hub: --command: %s\n", err);
 	else

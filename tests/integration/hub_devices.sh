@@ -21,7 +21,8 @@
 #     the hub; a version whose camera cannot be opened is rolled back by
 #     the edge, and the hub shows its reason; applies still waiting when
 #     the hub stops are settled at its next start by the device's
-#     heartbeat (applied, or "no answer (hub restarted)"); two snapshots
+#     heartbeat (applied, or "no answer (hub restarted)"); a stop ends the
+#     wait of a snapshot of a device away at once; two snapshots
 #     waiting for a device away do not hold another user's page.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
@@ -233,5 +234,19 @@ hub_start "$WORK/hub.yaml" "$WORK/hub2.log" -v
 	fail "a pending apply left: $(q 'select version, apply_ok, apply_error from device_configs')"
 [ "$(q "select count(*) from audit where action = 'config_apply' and user = 'hub'")" = 2 ] ||
 	fail "the settled applies are not audited: $(q "select * from audit where action = 'config_apply'")"
-hub_stop
+# a stop does not wait out a snapshot of a device away (20 s): the wait
+# ends, the request is answered, and the hub is gone within a few seconds
+INST_T=$(web_login inst pw-inst)
+n0=$(snaps)
+curl -s -b "$WORK/jar-inst" -o /dev/null --max-time 60 -X POST \
+	-H "X-CSRF-Token: $INST_T" -H 'Content-Type: application/json' -d '{"mask": false}' \
+	"$BASE/api/devices/scene-edge/cameras/cam-1/snapshot" >/dev/null &
+slow=$!
+for _ in $(seq 200); do
+	[ "$(snaps)" -gt "$n0" ] && break
+	sleep 0.1
+done
+[ "$(snaps)" -gt "$n0" ] || fail "the snapshot before the stop was not sent"
+hub_stop 8
+wait "$slow" || true
 echo "hub_devices: ok"
