@@ -50,19 +50,23 @@ static void secrets(const fl_section *sec, fl_node *n, const char *path,
 	for (size_t i = 0; i < n->n; i++) {
 		const fl_setting *s = fl_schema_key(sec, n->keys[i]);
 		fl_node *v = n->items[i];
+		int len;
 
 		if (!s)
 			continue;
-		snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "",
-			 n->keys[i]);
+		len = snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "",
+			       n->keys[i]);
+		if (len < 0 || (size_t)len >= sizeof(p))
+			continue; /* no schema path is this long */
 		if (s->type == FL_T_MAP)
 			secrets(s->sub, v, p, fn, w);
 		else if (s->type == FL_T_LIST && v->kind == FL_NODE_SEQ)
 			for (size_t j = 0; j < v->n; j++) {
 				char q[KEY_PATH_MAX + 24];
+				int m = snprintf(q, sizeof(q), "%s[%zu]", p, j);
 
-				snprintf(q, sizeof(q), "%s[%zu]", p, j);
-				secrets(s->sub, v->items[j], q, fn, w);
+				if (m >= 0 && (size_t)m < sizeof(q))
+					secrets(s->sub, v->items[j], q, fn, w);
 			}
 		else if ((s->flags & FL_F_SECRET) && v->kind == FL_NODE_SCALAR)
 			fn(v, p, w);
