@@ -124,9 +124,31 @@ wait_for() {
 
 # ---- ports -------------------------------------------------------------------
 
-# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now and that no
+# test of this machine was handed lately. The kernel may give the same free
+# port to two binds in a row; before a daemon binds it, the next free_port of
+# this test (or of a test running beside it) could get it again, so ports
+# handed out are kept in a shared list, under a lock.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	python3 - "${TMPDIR:-/tmp}/firelane-test-ports.$(id -u)" <<'EOP'
+import fcntl, socket, sys
+with open(sys.argv[1], "a+") as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    f.seek(0)
+    recent = f.read().split()[-512:]
+    for _ in range(100):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+        s.close()
+        if port not in recent:
+            break
+    if len(recent) >= 512:
+        f.truncate(0)
+        f.write("".join(p + "\n" for p in recent[-256:]))
+    f.write(port + "\n")
+print(port)
+EOP
 }
 
 # port_open PORT: 0 when something accepts connections on 127.0.0.1:PORT.
