@@ -159,19 +159,21 @@ static void on_hup(int sig)
 	reload_requested = 1;
 }
 
-/* The live event sink: the warning and a JSON line on stdout, and the
- * MQTT publisher. Any camera thread. */
+/* The live event sink: the MQTT publisher, then the warning and a JSON line
+ * on stdout. Spooled first, so that an event anyone has seen (on stdout, or
+ * from the loudspeaker) survives a power cut that follows. Any camera
+ * thread. */
 static void live_event(const fl_event *ev, void *user)
 {
 	struct live *L = user;
 
+	if (L->pub)
+		edge_publish_event(ev, L->pub);
 	pthread_mutex_lock(&L->warn_mu);
 	pthread_mutex_lock(&L->out_mu);
 	edge_lines_event(ev, &L->lines);
 	pthread_mutex_unlock(&L->out_mu);
 	pthread_mutex_unlock(&L->warn_mu);
-	if (L->pub)
-		edge_publish_event(ev, L->pub);
 }
 
 /* ---- the camera threads ------------------------------------------------- */
