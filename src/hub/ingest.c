@@ -351,6 +351,7 @@ int hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 	char pkb64[128], status[16];
 	unsigned char pk[32];
 	unsigned long long epoch;
+	long version;
 	const void *body;
 	size_t blen;
 	int is_signed = 0;
@@ -407,7 +408,8 @@ int hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 					  now);
 		return seen(h, site, t.device, status, epoch, now, NULL);
 	case HUB_MSG_HEARTBEAT:
-		if (hub_heartbeat_check(body, blen, &epoch, err, sizeof(err)))
+		if (hub_heartbeat_check(body, blen, &epoch, &version, err,
+					sizeof(err)))
 			return quarantine(h, topic, payload, len, err, now);
 		if (is_signed && !epoch)
 			return quarantine(h, topic, payload, len, EPOCH_MISSING,
@@ -419,6 +421,13 @@ int hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 		}
 		rc = seen(h, site, t.device, "online", epoch, now, json);
 		free(json);
+		/* an apply whose answer never came, taken by what runs */
+		if (rc == 0 && version > 0 &&
+		    fl_db_config_heard(h->db, t.device, (int)version, now) == 0)
+			fl_log(FL_LOG_INFO, "fleet",
+			       "%s: configuration %ld applied (its heartbeat "
+			       "says so)",
+			       t.device, version);
 		return rc;
 	case HUB_MSG_CAMERA_EVENT: {
 		char ty[32], why[256];

@@ -13,6 +13,7 @@
  */
 #include "msg.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -458,14 +459,20 @@ int hub_json_object_check(const void *payload, size_t len, char *err,
 }
 
 int hub_heartbeat_check(const void *payload, size_t len,
-			unsigned long long *epoch, char *err, size_t errlen)
+			unsigned long long *epoch, long *config_version,
+			char *err, size_t errlen)
 {
 	json_t *j = parse_object(payload, len, err, errlen), *v;
 	int rc = FL_OK;
 
 	*epoch = 0;
+	*config_version = 0;
 	if (!j)
 		return FL_EFORMAT;
+	v = json_object_get(j, "config_version");
+	if (json_is_integer(v) && json_integer_value(v) > 0 &&
+	    json_integer_value(v) <= INT_MAX)
+		*config_version = (long)json_integer_value(v);
 	v = json_object_get(j, "epoch");
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 1)) {
 		snprintf(err, errlen,
@@ -565,9 +572,13 @@ int hub_msg_check(const char *topic, const void *payload, size_t len,
 		rc = hub_status_check(payload, len, st, sizeof(st), &epoch, err,
 				      errlen);
 		break;
-	case HUB_MSG_HEARTBEAT:
-		rc = hub_heartbeat_check(payload, len, &epoch, err, errlen);
+	case HUB_MSG_HEARTBEAT: {
+		long version;
+
+		rc = hub_heartbeat_check(payload, len, &epoch, &version, err,
+					 errlen);
 		break;
+	}
 	case HUB_MSG_CAMERA_EVENT: {
 		char ty[32], why[256];
 

@@ -114,9 +114,11 @@ int hub_json_object_check(const void *payload, size_t len, char *err,
 			  size_t errlen);
 
 /* Heartbeat: one JSON object; *epoch its "epoch" (docs/mqtt.md,
- * "Heartbeat"), 0 when it has none (a device from before epochs). */
+ * "Heartbeat"), 0 when it has none (a device from before epochs);
+ * *config_version its "config_version", 0 when it has none. */
 int hub_heartbeat_check(const void *payload, size_t len,
-			unsigned long long *epoch, char *err, size_t errlen);
+			unsigned long long *epoch, long *config_version,
+			char *err, size_t errlen);
 
 /*
  * Camera event (topic t; docs/mqtt.md "Camera events"): one JSON object

@@ -84,6 +84,41 @@ int fl_db_config_get(fl_db *db, const char *device, int version, char **json)
 	return r;
 }
 
+int fl_db_config_heard(fl_db *db, const char *device, int version, double wall)
+{
+	json_t *row = NULL, *ok;
+	int r;
+
+	if (!db || !device || version < 1)
+		return FL_EINVAL;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db->ops->tx_begin(db->be)) == 0) {
+		r = db->ops->config_get(db->be, device, version, &row);
+		ok = json_object_get(row, "apply_ok");
+		/* NULL: never sent, or an answer still awaited (its waiter
+		 * stores it) */
+		if (r == 0 && !(json_is_integer(ok) && !json_integer_value(ok)))
+			r = FL_ENOENT;
+		if (r == 0)
+			r = db->ops->config_applied(db->be, device, version,
+						    wall, 1, NULL);
+		if (r == 0) {
+			char detail[96];
+
+			snprintf(detail, sizeof(detail),
+				 "version %d: applied (the device's heartbeat "
+				 "says so)",
+				 version);
+			r = db->ops->audit(db->be, "hub", "config_apply",
+					   device, detail, wall);
+		}
+		r = fl__db_tx_finish(db, r, NULL, 0);
+	}
+	pthread_mutex_unlock(&db->mu);
+	json_decref(row);
+	return r;
+}
+
 char *fl_db_config_versions_json(fl_db *db, const char *device)
 {
 	json_t *rows, *o;

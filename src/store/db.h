@@ -345,6 +345,13 @@ int fl_db_config_applied(fl_db *db, const char *device, int version,
 			 const char *user, int ok, const char *error,
 			 double wall);
 
+/* The device's heartbeat says it runs `version`: a version stored as not
+ * applied (no answer, a wait the hub gave up, a hub that stopped while
+ * waiting) is marked applied at wall, audited as the hub ("version N:
+ * applied (the device's heartbeat says so)"). 0 when one was settled,
+ * FL_ENOENT when there was nothing to settle, or an error. */
+int fl_db_config_heard(fl_db *db, const char *device, int version, double wall);
+
 /* ---- outcomes, audit --------------------------------------------------------- */
 
 /* ---- the resident vehicle register (docs/store.md) --------------------------- */

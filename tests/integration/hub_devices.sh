@@ -21,7 +21,8 @@
 #     the hub; a version whose camera cannot be opened is rolled back by
 #     the edge, and the hub shows its reason; applies still waiting when
 #     the hub stops are settled at its next start by the device's
-#     heartbeat (applied, or "no answer (hub restarted)"); a stop ends the
+#     heartbeat (applied, or "no answer (hub restarted)", which a later
+#     heartbeat saying that version runs settles as applied); a stop ends the
 #     wait of a snapshot of a device away at once; two snapshots
 #     waiting for a device away do not hold another user's page.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
@@ -234,6 +235,17 @@ hub_start "$WORK/hub.yaml" "$WORK/hub2.log" -v
 	fail "a pending apply left: $(q 'select version, apply_ok, apply_error from device_configs')"
 [ "$(q "select count(*) from audit where action = 'config_apply' and user = 'hub'")" = 2 ] ||
 	fail "the settled applies are not audited: $(q "select * from audit where action = 'config_apply'")"
+# a heartbeat that comes later and says version 1 runs settles its "no answer"
+echo "{\"epoch\": $(date +%s%3N), \"uptime_s\": 1, \"config_version\": 1}" |
+	device_pub "$WORK/device.key" scene-edge firelane/scene-site/scene-edge/heartbeat
+for _ in $(seq 100); do
+	[ "$(q "select apply_ok from device_configs where device = 'scene-edge' and version = 1")" = 1 ] && break
+	sleep 0.1
+done
+[ "$(q "select apply_ok, coalesce(apply_error, '') from device_configs where device = 'scene-edge' and version = 1")" = "1|" ] ||
+	fail "a later heartbeat did not settle version 1: $(q 'select version, apply_ok, apply_error from device_configs')"
+[ "$(q "select count(*) from audit where action = 'config_apply' and user = 'hub' and detail like 'version 1: applied%'")" = 1 ] ||
+	fail "the heartbeat's settling is not audited: $(q "select * from audit where action = 'config_apply'")"
 # a stop does not wait out a snapshot of a device away (20 s): the wait
 # ends, the request is answered, and the hub is gone within a few seconds
 INST_T=$(web_login inst pw-inst)

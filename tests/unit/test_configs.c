@@ -4,7 +4,8 @@
  * versions numbered from 1, a save from a stale base refused and nothing
  * stored, one version read back whole, the list newest first without the
  * files, the outcome of sending (pending, applied, refused), every save
- * and apply audited; an installer added only with sites; and a store at
+ * and apply audited; an apply never answered settled by the device's
+ * heartbeat, and nothing else; an installer added only with sites; and a store at
  * version 10 with users migrated to 11 (users kept, the installer role
  * then taken).
  */
@@ -172,15 +173,62 @@ static void test_installer(const char *file)
 	fl_db_close(db);
 }
 
+/* fl_db_config_heard: only a version stored as not applied is settled */
+static void test_heard(const char *file)
+{
+	char url[400], err[256];
+	fl_db *db;
+	json_t *o;
+	int ver;
+
+	snprintf(url, sizeof(url), "sqlite:%s", file);
+	db = fl_db_open(url, err, sizeof(err));
+	CHECK(db != NULL);
+	CHECK_EQ_INT(fl_db_config_save(db, "d1", 0, "a: 1\n", "inst", NULL, 100,
+				       &ver, err, sizeof(err)),
+		     0);
+	CHECK_EQ_INT(fl_db_config_save(db, "d1", 1, "a: 2\n", "inst", NULL, 101,
+				       &ver, err, sizeof(err)),
+		     0);
+	/* never sent, then sent and awaited: the waiter answers, not this */
+	CHECK_EQ_INT(fl_db_config_heard(db, "d1", 1, 105), FL_ENOENT);
+	CHECK_EQ_INT(fl_db_config_applied(db, "d1", 1, "inst", -1, NULL, 110),
+		     0);
+	CHECK_EQ_INT(fl_db_config_heard(db, "d1", 1, 111), FL_ENOENT);
+	CHECK_EQ_INT(fl_db_config_applied(db, "d1", 1, "hub", 0,
+					  "no answer (hub restarted)", 120),
+		     0);
+	CHECK_EQ_INT(fl_db_config_heard(db, "d1", 1, 130), 0);
+	o = get(db, "d1", 1);
+	CHECK_EQ_INT((int)json_integer_value(json_object_get(o, "apply_ok")),
+		     1);
+	CHECK(json_is_null(json_object_get(o, "apply_error")));
+	CHECK_EQ_DBL(json_real_value(json_object_get(o, "applied")), 130, 0);
+	json_decref(o);
+	/* settled once; unknown versions and devices are nothing to settle */
+	CHECK_EQ_INT(fl_db_config_heard(db, "d1", 1, 140), FL_ENOENT);
+	CHECK_EQ_INT(fl_db_config_heard(db, "d1", 9, 140), FL_ENOENT);
+	CHECK_EQ_INT(fl_db_config_heard(db, "d9", 1, 140), FL_ENOENT);
+	CHECK_EQ_INT(fl_db_config_heard(db, "d1", 0, 140), FL_EINVAL);
+	fl_db_close(db);
+	CHECK_EQ_INT((int)count(file, "SELECT count(*) FROM audit WHERE "
+				      "user = 'hub' AND action = 'config_apply'"
+				      " AND detail = 'version 1: applied (the "
+				      "device''s heartbeat says so)'"),
+		     1);
+}
+
 int main(void)
 {
-	char a[300], b[300];
+	char a[300], b[300], c[300];
 
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(a, sizeof(a), "%s/a.db", dir);
 	snprintf(b, sizeof(b), "%s/b.db", dir);
+	snprintf(c, sizeof(c), "%s/c.db", dir);
 	test_versions(a);
 	test_installer(b);
+	test_heard(c);
 	{
 		char cmd[400];
 
