@@ -10,7 +10,9 @@
  * its keys are the lines at the indentation of its first key. A value is
  * replaced from after "key:" to where a comment (" #") or the line ends,
  * quoted values read to their closing quote, so a '#' inside one is not
- * a comment.
+ * a comment. A value at any depth (fl_yaml_set_block: the lanes of one
+ * camera) is found by the line the parser gives its key, and ends where
+ * the indentation comes back to the key's.
  */
 #define _GNU_SOURCE /* asprintf */
 #include "yamledit.h"
@@ -104,6 +106,30 @@ static int lines_split(struct lines *l, const char *text, size_t len)
 		i = e + 1;
 	}
 	return 0;
+}
+
+/* The lines as one text, each ended by '\n' (malloc'd; *len its length),
+ * or NULL. */
+static char *lines_join(const struct lines *l, size_t *len)
+{
+	size_t total = 0;
+	char *buf;
+
+	for (size_t i = 0; i < l->n; i++)
+		total += strlen(l->v[i]) + 1;
+	if (!(buf = malloc(total + 1)))
+		return NULL;
+	total = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		size_t m = strlen(l->v[i]);
+
+		memcpy(buf + total, l->v[i], m);
+		buf[total + m] = '\n';
+		total += m + 1;
+	}
+	buf[total] = '\0';
+	*len = total;
+	return buf;
 }
 
 static size_t indent_of(const char *s)
@@ -460,22 +486,10 @@ int fl_yaml_set(const char *text, size_t len, const char *name,
 		r = set_one(&l, &kv[k]);
 	if (r)
 		goto out;
-	for (size_t i = 0; i < l.n; i++)
-		total += strlen(l.v[i]) + 1;
-	buf = malloc(total + 1);
-	if (!buf) {
+	if (!(buf = lines_join(&l, &total))) {
 		r = FL_ENOMEM;
 		goto out;
 	}
-	total = 0;
-	for (size_t i = 0; i < l.n; i++) {
-		size_t m = strlen(l.v[i]);
-
-		memcpy(buf + total, l.v[i], m);
-		buf[total + m] = '\n';
-		total += m + 1;
-	}
-	buf[total] = '\0';
 	if ((r = check_result(buf, total, name, kv, n, err, errlen))) {
 		free(buf);
 		goto out;
@@ -487,5 +501,96 @@ out:
 		fl_seterr(err, errlen, "out of memory");
 	lines_free(&l);
 	fl_node_free(doc);
+	return r;
+}
+
+/* ---- a value at any depth ----------------------------------------------------- */
+
+/* The column of "key:" on line s: after its indentation and any "- " of
+ * the sequence items it opens; SIZE_MAX when the line is not that key. */
+static size_t key_column(const char *s, const char *key)
+{
+	size_t col = indent_of(s);
+
+	while (s[col] == '-' && s[col + 1] == ' ')
+		col += 2 + indent_of(s + col + 2);
+	return is_key(s + col, 0, key) ? col : SIZE_MAX;
+}
+
+int fl_yaml_set_block(const char *text, size_t len, int line, const char *key,
+		      const char *value, char **out, size_t *outlen, char *err,
+		      size_t errlen)
+{
+	struct lines l = { 0 };
+	size_t i, col, last, vlen = strlen(value);
+	const char *s, *ve, *nl = memchr(value, '\n', vlen);
+	int one = !nl || (size_t)(nl - value) + 1 == vlen, r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (!vlen) {
+		fl_seterr(err, errlen, "no value for %s", key);
+		return FL_EINVAL;
+	}
+	if ((r = lines_split(&l, text, len)))
+		goto out;
+	i = (size_t)line - 1;
+	if (line < 1 || i >= l.n ||
+	    (col = key_column(l.v[i], key)) == SIZE_MAX) {
+		fl_seterr(err, errlen, "line %d: no \"%s:\" in block style",
+			  line, key);
+		r = FL_EFORMAT;
+		goto out;
+	}
+	/* the old value's lines */
+	last = i;
+	for (size_t j = i + 1; j < l.n; j++) {
+		size_t ind = indent_of(l.v[j]);
+
+		if (is_filler(l.v[j]))
+			continue;
+		if (ind < col || (ind == col && !(l.v[j][col] == '-' &&
+						  (l.v[j][col + 1] == ' ' ||
+						   !l.v[j][col + 1]))))
+			break;
+		last = j;
+	}
+	while (last > i)
+		lines_remove(&l, last--);
+	/* the key's line: its value replaced, a comment after it kept */
+	s = l.v[i];
+	ve = s + col + strlen(key) + 1;
+	while (*ve == ' ')
+		ve++;
+	ve = *ve == '#' ? s + col + strlen(key) + 1
+			: value_end(s + col + strlen(key) + 1);
+	{
+		char *kl;
+
+		if (asprintf(&kl, "%.*s%s%.*s%s", (int)(col + strlen(key) + 1),
+			     s, one ? " " : "",
+			     one ? (int)(nl ? vlen - 1 : vlen) : 0, value,
+			     ve) < 0) {
+			r = FL_ENOMEM;
+			goto out;
+		}
+		free(l.v[i]);
+		l.v[i] = kl;
+	}
+	/* a block value under it, two spaces deeper */
+	for (const char *p = value; !one && *p && !r;) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		r = lines_insertf(&l, ++last, "%*s%.*s", (int)(col + 2), "",
+				  (int)n, p);
+		p += n + (e != NULL);
+	}
+	if (!r && !(*out = lines_join(&l, outlen)))
+		r = FL_ENOMEM;
+out:
+	if (r == FL_ENOMEM)
+		fl_seterr(err, errlen, "out of memory");
+	lines_free(&l);
 	return r;
 }

@@ -44,6 +44,28 @@ int fl_yaml_set(const char *text, size_t len, const char *name,
 		const fl_yaml_kv *kv, size_t n, char **out, size_t *outlen,
 		char *err, size_t errlen);
 
+/*
+ * The text with the value of `key` on line `line` (1-based, as the parser
+ * numbers lines: fl_node's key_lines) replaced by `value`, keeping every
+ * other line as it was. The key may be at any depth of maps written in
+ * block style ("    lanes:", or "  - lanes:" as an item's first key).
+ * value is YAML text written from column 0 (what fl_node_dump writes):
+ * one line goes after "key: ", more lines go under the key, indented by
+ * two more spaces than the key. The old value is the rest of the key's
+ * line up to a comment and the lines after it that are indented more than
+ * the key, or as much and start with "- " (a list written at its key's
+ * indentation); blank lines and comments at its end stay, they belong to
+ * what follows. Comments inside the old value go with it.
+ *
+ * Into *out (malloc'd, NUL-terminated, *outlen bytes). 0, FL_EFORMAT
+ * (no "key:" on that line: a map in flow style, a wrong line), FL_EINVAL
+ * (an empty value: write "[]" or "{}"), FL_ENOMEM.
+ * The caller checks the result (parses it) before using it.
+ */
+int fl_yaml_set_block(const char *text, size_t len, int line, const char *key,
+		      const char *value, char **out, size_t *outlen, char *err,
+		      size_t errlen);
+
 /* s as a YAML double-quoted scalar into buf (snprintf semantics: returns
  * the length it needs; control characters and non-ASCII bytes are kept
  * as UTF-8, '"', '\\' and control characters escaped). */

@@ -8,10 +8,14 @@
  * table (fl_schema_dump: every setting, defaults included) and that YAML
  * read back into JSON, typed by the table's rows. Back from the editor,
  * only the lanes of the cameras it names change, in the parsed tree of the
- * file as it was written (fl_node_dump): the mqtt password, relative
- * paths and every other key stay exactly as the device's owner wrote
- * them; only comments are lost. The new file is then checked as a whole,
- * by the same loader, before anything stores or sends it.
+ * file as it was written: the mqtt password, relative paths and every
+ * other key stay exactly as the device's owner wrote them. The text is
+ * then edited as lines (yamledit.h: each camera's lanes replaced by the
+ * tree's, written by fl_node_dump), so the owner's comments and layout
+ * stay too; only when that text does not read back to the same tree (a
+ * camera in flow style, a lanes key added) is the whole tree written out,
+ * without comments. The new file is then checked as a whole, by the same
+ * loader, before anything stores or sends it.
  *
  * The lane's polygon is "points" in the file and "polygon" in the API
  * (docs/api.md); that rename is the only one.
@@ -27,6 +31,7 @@
 #include "schema.h"
 #include "secrets.h"
 #include "yaml.h"
+#include "yamledit.h"
 
 #define FILE_NAME "edge.yaml" /* names the file in messages */
 
@@ -353,6 +358,66 @@ static fl_node *camera_node(const fl_node *doc, const char *id)
 	return NULL;
 }
 
+/* n as YAML text (malloc'd), or NULL. */
+static char *dump(const fl_node *n)
+{
+	size_t need = fl_node_dump(n, NULL, 0) + 1;
+	char *s = malloc(need);
+
+	if (s)
+		fl_node_dump(n, s, need);
+	return s;
+}
+
+/* The text of yaml with the lanes of the cameras named in `cameras` set
+ * to theirs in doc (the file's tree with those lanes replaced), line by
+ * line; NULL when that cannot be done or does not read back to doc. */
+static char *edit_lanes(const char *yaml, size_t len, const fl_node *doc,
+			const json_t *cameras)
+{
+	char *text = strndup(yaml, len), *want = dump(doc), *got = NULL;
+	json_t *cam;
+	size_t i, at;
+
+	json_array_foreach(cameras, i, cam)
+	{
+		const char *id = json_string_value(json_object_get(cam, "id"));
+		fl_node *now = text ? fl_yaml_parse(text, strlen(text),
+						    FILE_NAME, NULL, 0)
+				    : NULL;
+		const fl_node *c = now ? camera_node(now, id) : NULL;
+		const fl_node *lanes = map_get(camera_node(doc, id), "lanes",
+					       NULL);
+		char *block = lanes && lanes->n ? dump(lanes) : strdup("[]");
+		char *next = NULL;
+		size_t n;
+
+		if (c && map_get(c, "lanes", &at) && block)
+			fl_yaml_set_block(text, strlen(text),
+					  c->key_lines ? c->key_lines[at]
+						       : c->items[at]->line,
+					  "lanes", block, &next, &n, NULL, 0);
+		fl_node_free(now);
+		free(block);
+		free(text);
+		text = next;
+	}
+	if (text) {
+		fl_node *back = fl_yaml_parse(text, strlen(text), FILE_NAME,
+					      NULL, 0);
+
+		got = back ? dump(back) : NULL;
+		fl_node_free(back);
+	}
+	if (!got || !want || strcmp(got, want)) {
+		free(text);
+		text = NULL;
+	}
+	free(got);
+	free(want);
+	return text;
+}
+
 int hub_devconf_replace_lanes(const char *yaml, size_t len,
 			      const json_t *cameras, char **out, char *err,
 			      size_t errlen)
@@ -360,7 +425,7 @@ int hub_devconf_replace_lanes(const char *yaml, size_t len,
 	const fl_section *sec = lane_section();
 	fl_node *doc;
 	json_t *cam, *lane;
-	size_t i, j, at, need;
+	size_t i, j, at;
 	int rc = 0;
 
 	*out = NULL;
@@ -417,11 +482,8 @@ int hub_devconf_replace_lanes(const char *yaml, size_t len,
 			goto out;
 		}
 	}
-	need = fl_node_dump(doc, NULL, 0) + 1;
-	if (!(*out = malloc(need)))
+	if (!(*out = edit_lanes(yaml, len, doc, cameras)) && !(*out = dump(doc)))
 		rc = FL_ENOMEM;
-	else
-		fl_node_dump(doc, *out, need);
 out:
 	fl_node_free(doc);
 	return rc;

@@ -182,7 +182,8 @@ async function run(browser) {
 	// back and the page says why
 	const sess = await (await en.request.get(`${URL0}/api/session`)).json();
 	const conf = await (await en.request.get(`${URL0}/api/devices/${DEVICE}/config`)).json();
-	const yaml = conf.yaml.replace(/source: .*/, 'source: /nonexistent/cam.mp4').replace(/^device:\n/m, 'device:\n  apply_timeout_s: 2\n');
+	const yaml = conf.yaml.replace(/source: .*/, 'source: /nonexistent/cam.mp4').replace(/^device:\n/m, 'device:\n  apply_timeout_s: 2\n').replace(/^device: \{/m, 'device: {apply_timeout_s: 2, ');
+	check(yaml.includes('apply_timeout_s: 2'), `no apply_timeout_s set in: ${yaml}`);
 	const put = await en.request.put(`${URL0}/api/devices/${DEVICE}/config`,
 		{ headers: { 'X-CSRF-Token': sess.csrf }, data: { base_version: conf.version, yaml } });
 	check(put.ok(), `PUT the bad camera: ${put.status()} ${await put.text()}`);

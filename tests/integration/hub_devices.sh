@@ -183,7 +183,8 @@ done
 	fail "the new lane's alarm did not reach the hub: $(q "select lane, status, alarm from incidents")"
 # a camera that cannot be opened: the edge rolls back, the hub says why
 jq -r .yaml "$WORK/conf2.json" | sed 's|source: park_leave.mp4|source: /nonexistent/cam.mp4|' |
-	sed "s|^device:|device:\n  apply_timeout_s: 2|" | jq -Rsc '{base_version: 2, yaml: .}' >"$WORK/put3.json"
+	sed -e "s|^device: {|device: {apply_timeout_s: 2, |" -e "s|^device:\$|device:\n  apply_timeout_s: 2|" | jq -Rsc '{base_version: 2, yaml: .}' >"$WORK/put3.json"
+grep -q "apply_timeout_s: 2" "$WORK/put3.json" || fail "no apply_timeout_s set in: $(cat "$WORK/put3.json")"
 [ "$(as_inst PUT /api/devices/scene-edge/config "$(cat "$WORK/put3.json")")" = 200 ] || fail "PUT a bad camera: $(cat "$WORK/out")"
 q "select yaml from device_configs where device = 'scene-edge' and version = 3" |
 	grep -qF "password: \"$(broker_pw scene-edge)\"" || fail "a file sent back with *** lost the password"

@@ -2,7 +2,9 @@
  * test_devconf.c - a device's configuration as the hub edits it
  * (src/hub/devconf.c): the lanes as the editor gets them (every setting,
  * through the edge's table), lanes written back into the file with every
- * other key as written (the mqtt password, relative paths), the edge's
+ * other key as written (the mqtt password, relative paths) and the
+ * comments kept (the line editor, fl_yaml_set_block; a camera in flow
+ * style written as a tree), the edge's
  * own refusals with the key's path and line, a polygon's check, and the
  * node writer of the schema engine (fl_node_dump) reading back to the
  * same tree.
@@ -15,6 +17,7 @@
 #include "schema.h"
 #include "test.h"
 #include "yaml.h"
+#include "yamledit.h"
 
 static const char FILE1[] =
 	"# the scene's device\n"
@@ -109,16 +112,50 @@ static void test_replace(void)
 		    "lane-b");
 	CHECK_STREQ(json_string_value(json_object_get(lane_of(c, 1, 0), "id")),
 		    "gate");
-	/* the writer reads back to what it wrote */
+	/* only cam-1's lanes changed: the comment, the flow map and cam-2
+	 * are as written */
+	CHECK_STREQ(out, "# the scene's device\n"
+			 "device: {id: scene-edge, site: scene-site}\n"
+			 "mqtt:\n"
+			 "  host: 127.0.0.1\n"
+			 "  username: scene-edge\n"
+			 "  password: \"s3cret: #1\"\n"
+			 "cameras:\n"
+			 "  - id: cam-1\n"
+			 "    source: park_leave.mp4\n"
+			 "    lanes:\n"
+			 "      - id: \"lane-a\"\n"
+			 "        name: \"东门消防通道\"\n"
+			 "        points: [[198, 194], [282, 194], [259, 124], "
+			 "[221, 124]]\n"
+			 "        dwell_s: 5\n"
+			 "        obstructions: [\"vehicle\", \"object\"]\n"
+			 "        active: [\"00:00-24:00\"]\n"
+			 "        quiet_hours: []\n"
+			 "      - id: \"lane-b\"\n"
+			 "        points: [[1, 1], [50, 1], [25, 40]]\n"
+			 "  - id: cam-2\n"
+			 "    source: rtsp://10.0.0.2/stream\n"
+			 "    lanes:\n"
+			 "      - id: gate\n"
+			 "        points: [[0, 0], [10, 0], [10, 10]]\n");
+	/* the node writer reads back to what it wrote */
 	doc = fl_yaml_parse(out, strlen(out), "x", err, sizeof(err));
 	CHECK(doc != NULL);
 	{
 		size_t n = fl_node_dump(doc, NULL, 0);
-		char *again = malloc(n + 1);
+		char *once = malloc(n + 1), *again;
+		fl_node *back;
 
-		fl_node_dump(doc, again, n + 1);
-		CHECK_STREQ(again, out);
+		fl_node_dump(doc, once, n + 1);
+		back = fl_yaml_parse(once, n, "x", err, sizeof(err));
+		CHECK(back != NULL);
+		again = malloc(n + 1);
+		CHECK_EQ_INT((int)fl_node_dump(back, again, n + 1), (int)n);
+		CHECK_STREQ(again, once);
+		fl_node_free(back);
 		free(again);
+		free(once);
 	}
 	fl_node_free(doc);
 	free(out);
@@ -131,6 +168,90 @@ static void test_replace(void)
 	CHECK(strstr(err, "cam-9") != NULL);
 	json_decref(cams);
 	json_decref(c);
+}
+
+/* fl_yaml_set_block, the line editor under replace_lanes: a value at
+ * any depth replaced, the comments around it kept */
+static void test_set_block(void)
+{
+	static const char text[] =
+		"cameras:  # two\n"
+		"  - id: a\n"
+		"    lanes:   # drawn by hand\n"
+		"    - id: x   # a list at its key's indentation\n"
+		"      points: [[0, 0], [9, 0], [9, 9]]\n"
+		"\n"
+		"    # the next key's comment\n"
+		"    source: a.mp4\n"
+		"  - lanes: [{id: y}]\n"
+		"    id: b\n"
+		"top: 1\n";
+	char *out = NULL, err[200];
+	size_t n;
+
+	CHECK_EQ_INT(fl_yaml_set_block(text, strlen(text), 3, "lanes",
+				       "- id: z\n  points: []\n", &out, &n, err,
+				       sizeof(err)),
+		     0);
+	CHECK_STREQ(out, "cameras:  # two\n"
+			 "  - id: a\n"
+			 "    lanes:   # drawn by hand\n"
+			 "      - id: z\n"
+			 "        points: []\n"
+			 "\n"
+			 "    # the next key's comment\n"
+			 "    source: a.mp4\n"
+			 "  - lanes: [{id: y}]\n"
+			 "    id: b\n"
+			 "top: 1\n");
+	CHECK_EQ_INT((int)n, (int)strlen(out));
+	free(out);
+	/* an item's first key; one line goes on the key's line */
+	CHECK_EQ_INT(fl_yaml_set_block(text, strlen(text), 9, "lanes", "[]\n",
+				       &out, &n, err, sizeof(err)),
+		     0);
+	CHECK(strstr(out, "  - lanes: []\n    id: b\n") != NULL);
+	free(out);
+	/* not that key on that line, and an empty value */
+	CHECK_EQ_INT(fl_yaml_set_block(text, strlen(text), 2, "lanes", "[]",
+				       &out, &n, err, sizeof(err)),
+		     FL_EFORMAT);
+	CHECK(strstr(err, "line 2") != NULL);
+	CHECK_EQ_INT(fl_yaml_set_block(text, strlen(text), 99, "lanes", "[]",
+				       &out, &n, err, sizeof(err)),
+		     FL_EFORMAT);
+	CHECK_EQ_INT(fl_yaml_set_block(text, strlen(text), 3, "lanes", "", &out,
+				       &n, err, sizeof(err)),
+		     FL_EINVAL);
+	CHECK(out == NULL);
+}
+
+/* a camera in flow style cannot be edited as lines: the whole tree is
+ * written, right though without comments */
+static void test_flow_camera(void)
+{
+	static const char text[] =
+		"# mine\n"
+		"device: {id: d, site: s}\n"
+		"mqtt: {host: 127.0.0.1}\n"
+		"cameras: [{id: cam-1, source: a.mp4, lanes: [{id: l, points: "
+		"[[0, 0], [10, 0], [10, 10]]}]}]\n";
+	json_t *cams = json_pack("[{s:s,s:[{s:s,s:[[i,i],[i,i],[i,i]]}]}]",
+				 "id", "cam-1", "lanes", "id", "m", "polygon",
+				 0, 0, 20, 0, 20, 20);
+	char *out = NULL, err[200];
+	json_t *why = NULL;
+
+	CHECK_EQ_INT(hub_devconf_replace_lanes(text, strlen(text), cams, &out,
+					       err, sizeof(err)),
+		     0);
+	CHECK(strstr(out, "# mine") == NULL);
+	CHECK(strstr(out, "- id: \"m\"") != NULL);
+	CHECK(strstr(out, "id: l") == NULL);
+	CHECK_EQ_INT(hub_devconf_check(out, strlen(out), &why), 0);
+	json_decref(why);
+	free(out);
+	json_decref(cams);
 }
 
 static void test_refusals(void)
@@ -245,6 +366,8 @@ int main(void)
 {
 	test_to_json();
 	test_replace();
+	test_set_block();
+	test_flow_camera();
 	test_refusals();
 	test_polygon();
 	test_schema();
