@@ -34,7 +34,7 @@
  * restart or a district's network coming back. SIGTERM/SIGINT (or the end
  * of --duration) ends the run: no new incidents, up to --drain-s for every
  * queue to be acknowledged, then each device publishes `stopped` and
- * disconnects cleanly. The summary, one JSON object, goes to stdout; a line
+ * disconnects cleanly (a second signal cuts that short). The summary, one JSON object, goes to stdout; a line
  * "firelane-fleetsim: settled" goes to stderr each time every device is
  * connected with an empty queue after a start or a drop.
  *
@@ -135,7 +135,7 @@ static void on_signal(int sig)
 	if (sig == SIGUSR1)
 		drop_requested = 1;
 	else
-		stop_requested = 1;
+		stop_requested++; /* a second one cuts the drain short */
 }
 
 static double jitter(double s)
@@ -737,7 +737,7 @@ static void finish(fleet *f, double *budget, double *last)
 	char topic[FL_TOPIC_MAX], body[64];
 	unsigned char disc[2] = { MQTTW_DISCONNECT << 4, 0 };
 
-	while (fl_mono_s() < until && pending(f) > 0)
+	while (fl_mono_s() < until && pending(f) > 0 && stop_requested < 2)
 		loop_once(f, 0, budget, last);
 	for (int i = 0; i < f->n; i++) {
 		dev *d = &f->d[i];
@@ -752,7 +752,7 @@ static void finish(fleet *f, double *budget, double *last)
 		d->state = D_STOPPING;
 	}
 	until = fl_mono_s() + 10;
-	while (fl_mono_s() < until) {
+	while (fl_mono_s() < until && stop_requested < 2) {
 		int busy = 0;
 
 		loop_once(f, 0, budget, last);
