@@ -161,13 +161,15 @@
 # unbounded) with a password and the ACL per device, one firelane-hub on
 # SQLite (durable, as in service), and firelane-fleetsim with N devices
 # (signed status and will, heartbeats every $FL_BENCH_FLEET_HB_S s (60),
-# $FL_BENCH_FLEET_IPH incidents per device and hour (60), 2 lanes each).
+# $FL_BENCH_FLEET_IPH incidents per device and hour (6: the city rate of
+# one per lane and day is 1/12 of that, too few alarms to time), 2 lanes each).
 # The devices are enrolled from fleetsim's --enrol list: the first with
 # firelane-hub --enrol-device, the rest by the same INSERT in one sqlite3
 # transaction (--enrol-device is a durable commit and a process each: 0.2 s,
 # half an hour for 10,000). Per N:
 #   connect_s     fleetsim's start until the store has every device online
-#   steady        $FL_BENCH_FLEET_S s (30) of the rates above: offered_msgs_per_s
+#   steady        after $FL_BENCH_FLEET_WARM_S s (10) for the hub to work
+#                 off the connections, $FL_BENCH_FLEET_S s (30) of the rates above: offered_msgs_per_s
 #                 (what the fleet publishes: heartbeats, and per incident
 #                 3 messages and 3 lane states), stored_msgs_per_s (incident messages the store
 #                 took in the window), alarm_to_stored_ms {n, p50, p99}
@@ -886,7 +888,8 @@ fq() {
 # fleet_run N: prints one N's JSON object (the "fleet" member's runs).
 fleet_run() {
 	local n=$1 dir=$WORK/fleet-run sim=$BUILD/firelane-fleetsim
-	local hb=${FL_BENCH_FLEET_HB_S:-60} iph=${FL_BENCH_FLEET_IPH:-60}
+	local hb=${FL_BENCH_FLEET_HB_S:-60} iph=${FL_BENCH_FLEET_IPH:-6}
+	local warm=${FL_BENCH_FLEET_WARM_S:-10}
 	local win=${FL_BENCH_FLEET_S:-30} burst=${FL_BENCH_FLEET_BURST_S:-10}
 	local hz t0 t1 t2 t3 t4 t5 t6 c0 c1 s0 s1 e0 e1 rss before got lat sent stored i
 	hz=$(getconf CLK_TCK)
@@ -931,6 +934,8 @@ fleet_run() {
 	[ "$(fq "select count(*) from devices where status = 'online'")" = "$n" ] ||
 		fail "fleet: only $(fq "select count(*) from devices where status = 'online'") of $n online after 600 s"
 	t1=$(date +%s.%N)
+	# the hub works off the connections' statuses and lane states first
+	sleep "$warm"
 
 	say "fleet: $n devices, $win s steady"
 	c0=$(cpu_ticks "$HUB_PID")
@@ -969,6 +974,8 @@ fleet_run() {
 		sleep 0.1
 	done
 	t6=$(date +%s.%N)
+	[ "$(fq "select count(*) from quarantine")" = 0 ] ||
+		say "fleet: quarantined: $(fq "select reason, count(*) from quarantine group by 1 limit 5")"
 	hub_stop
 	broker_stop
 	awk -v n="$n" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" \

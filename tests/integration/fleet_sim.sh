@@ -51,8 +51,10 @@ echo 'pw-of-admin' | "$HUB" --config "$WORK/hub.yaml" --add-user admin --role ad
 	>>"$WORK/admin.log" 2>&1 || fail "--add-user"
 hub_start "$WORK/hub.yaml"
 
-# 4 incidents per device, about one every 2 s each; heartbeats every 5 s
-"$SIM" --port "$PORT" --devices "$N" --site fleet-site --heartbeat-s 5 \
+# 4 incidents per device, about one every 2 s each; heartbeats every 2 s;
+# 10 connections a second, so heartbeats fall due before a device first
+# connects (it must not send one without an epoch)
+"$SIM" --port "$PORT" --devices "$N" --site fleet-site --heartbeat-s 2 --connect-rate 10 \
 	--incidents-per-hour 1800 --incidents 4 --burst 3 --drain-s 120 \
 	>"$WORK/summary.json" 2>"$WORK/fleetsim.log" &
 SIM_PID=$!

@@ -689,7 +689,10 @@ static void tick(fleet *f, double now, int generate, double *budget)
 		if (!generate || d->state == D_STOPPING || d->state == D_DONE)
 			goto ping;
 		if (now >= d->next_hb) {
-			heartbeat(f, d, now);
+			/* a heartbeat names its connection's epoch: none before
+			 * the first (the hub refuses a signed one without) */
+			if (d->epoch)
+				heartbeat(f, d, now);
 			d->next_hb += f->hb_s;
 		}
 		if (f->inc_per_h > 0 && now >= d->next_incident &&
