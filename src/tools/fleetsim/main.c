@@ -653,8 +653,7 @@ static void drop_share(fleet *f)
 	for (int i = 0; i < f->n; i++) {
 		dev *d = &f->d[i];
 
-		if ((double)rand() / RAND_MAX >= f->kill_share ||
-		    d->state == D_DOWN)
+		if (rand() / ((double)RAND_MAX + 1) >= f->kill_share)
 			continue;
 		if (d->fd >= 0) {
 			struct linger lg = { 1, 0 }; /* RST: no goodbye */
@@ -684,6 +683,12 @@ static void tick(fleet *f, double now, int generate, double *budget)
 		    *budget >= 1) {
 			*budget -= 1;
 			dev_connect(f, d);
+			continue;
+		}
+		/* a broker that never answers the connection */
+		if ((d->state == D_TCP || d->state == D_CONNACK) &&
+		    now - d->last_out > FS_KEEPALIVE) {
+			dev_fail(f, d);
 			continue;
 		}
 		if (!generate || d->state == D_STOPPING || d->state == D_DONE)
