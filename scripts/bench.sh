@@ -168,8 +168,9 @@
 # transaction (--enrol-device is a durable commit and a process each: 0.2 s,
 # half an hour for 10,000). Per N:
 #   connect_s     fleetsim's start until the store has every device online
-#   steady        after $FL_BENCH_FLEET_WARM_S s (10) for the hub to work
-#                 off the connections, $FL_BENCH_FLEET_S s (30) of the rates above: offered_msgs_per_s
+#   steady        after $FL_BENCH_FLEET_WARM_S s (10 + N/100: at 10,000 the
+#                 hub needs over a minute to work off the connections'
+#                 statuses, and alarms timed earlier wait behind them), $FL_BENCH_FLEET_S s (30) of the rates above: offered_msgs_per_s
 #                 (what the fleet publishes: heartbeats, and per incident
 #                 3 messages and 3 lane states), stored_msgs_per_s (incident messages the store
 #                 took in the window), alarm_to_stored_ms {n, p50, p99}
@@ -889,7 +890,7 @@ fq() {
 fleet_run() {
 	local n=$1 dir=$WORK/fleet-run sim=$BUILD/firelane-fleetsim
 	local hb=${FL_BENCH_FLEET_HB_S:-60} iph=${FL_BENCH_FLEET_IPH:-6}
-	local warm=${FL_BENCH_FLEET_WARM_S:-10}
+	local warm=${FL_BENCH_FLEET_WARM_S:-$((10 + $1 / 100))}
 	local win=${FL_BENCH_FLEET_S:-30} burst=${FL_BENCH_FLEET_BURST_S:-10}
 	local hz t0 t1 t2 t3 t4 t5 t6 c0 c1 s0 s1 e0 e1 rss before got lat sent stored i
 	hz=$(getconf CLK_TCK)
