@@ -236,8 +236,8 @@ static int flush_out(fleet *f, dev *d)
 
 /* Queue a signed (sign) or plain message for topic; direct messages go
  * first (they describe the present and come before the backlog). */
-static void enqueue(fleet *f, dev *d, int kind, int direct, int retain,
-		    int sign, const char *topic, const char *body)
+static void enqueue(dev *d, int kind, int direct, int retain, int sign,
+		    const char *topic, const char *body)
 {
 	size_t bl = strlen(body), n, cap;
 	unsigned char *sbuf = NULL;
@@ -283,7 +283,6 @@ static void enqueue(fleet *f, dev *d, int kind, int direct, int retain,
 			d->head = m;
 		d->tail = m;
 	}
-	(void)f;
 }
 
 /* Write queued messages up to the in-flight limit. */
@@ -431,7 +430,7 @@ static void lane_state(fleet *f, dev *d, int lane, const char *word)
 	char topic[FL_TOPIC_MAX];
 
 	topic_of(f, d, FL_TOPIC_LANE_STATE, lane, topic, sizeof(topic));
-	enqueue(f, d, K_STATE, 1, 1, 0, topic, word);
+	enqueue(d, K_STATE, 1, 1, 0, topic, word);
 }
 
 /* CONNACK accepted: subscribe to receipts, say online and the lanes. */
@@ -451,7 +450,7 @@ static void dev_online(fleet *f, dev *d)
 	out_append(d, pkt, n);
 	topic_of(f, d, FL_TOPIC_STATUS, 0, topic, sizeof(topic));
 	fl_status_payload("online", d->epoch, body, sizeof(body));
-	enqueue(f, d, K_STATUS, 1, 1, 1, topic, body);
+	enqueue(d, K_STATUS, 1, 1, 1, topic, body);
 	for (int l = 0; l < f->lanes; l++)
 		lane_state(f, d, l, "clear");
 	pump(f, d);
@@ -480,7 +479,7 @@ static void heartbeat(fleet *f, dev *d, double now)
 	h.clock_synced = 1;
 	fl_heartbeat_json(&h, body, sizeof(body));
 	topic_of(f, d, FL_TOPIC_HEARTBEAT, 0, topic, sizeof(topic));
-	enqueue(f, d, K_HEARTBEAT, 0, 0, 1, topic, body);
+	enqueue(d, K_HEARTBEAT, 0, 0, 1, topic, body);
 }
 
 /* One incident on the device's next lane: occupied, alarm, cleared. */
@@ -514,7 +513,7 @@ static void incident(fleet *f, dev *d)
 		m.bbox = bbox;
 		m.cls = "vehicle";
 		fl_incident_json(&m, body, sizeof(body));
-		enqueue(f, d, K_INCIDENT, 0, 0, 1, topic, body);
+		enqueue(d, K_INCIDENT, 0, 0, 1, topic, body);
 		if (d->state == D_UP)
 			lane_state(f, d, lane, states[i]);
 	}
@@ -756,7 +755,7 @@ static void finish(fleet *f, double *budget, double *last)
 		}
 		topic_of(f, d, FL_TOPIC_STATUS, 0, topic, sizeof(topic));
 		fl_status_payload("stopped", d->epoch, body, sizeof(body));
-		enqueue(f, d, K_STOPPED, 0, 1, 1, topic, body);
+		enqueue(d, K_STOPPED, 0, 1, 1, topic, body);
 		d->state = D_STOPPING;
 	}
 	until = fl_mono_s() + 10;
