@@ -155,6 +155,40 @@
 # fstat and a look-up), and plain_open_ms, open + fstat alone, for
 # comparison. FL_BENCH_SKIP_EVIDENCE_CHECK=1 leaves it out.
 #
+# "fleet" is one hub under a simulated fleet (docs/fleetsim.md): for each N
+# in $FL_BENCH_FLEET_N (default "100 1000"; "100 1000 10000" for the
+# 10,000), a real mosquitto (its open-file limit raised, the hub's queue
+# unbounded) with a password and the ACL per device, one firelane-hub on
+# SQLite (durable, as in service), and firelane-fleetsim with N devices
+# (signed status and will, heartbeats every $FL_BENCH_FLEET_HB_S s (60),
+# $FL_BENCH_FLEET_IPH incidents per device and hour (6: the city rate of
+# one per lane and day is 1/12 of that, too few alarms to time), 2 lanes each).
+# The devices are enrolled from fleetsim's --enrol list: the first with
+# firelane-hub --enrol-device, the rest by the same INSERT in one sqlite3
+# transaction (--enrol-device is a durable commit and a process each: 0.2 s,
+# half an hour for 10,000). Per N:
+#   connect_s     fleetsim's start until the store has every device online
+#   steady        after $FL_BENCH_FLEET_WARM_S s (10 + N/100: at 10,000 the
+#                 hub needs over a minute to work off the connections'
+#                 statuses, and alarms timed earlier wait behind them), $FL_BENCH_FLEET_S s (30) of the rates above: offered_msgs_per_s
+#                 (what the fleet publishes: heartbeats, and per incident
+#                 3 messages and 3 lane states), stored_msgs_per_s (incident messages the store
+#                 took in the window), alarm_to_stored_ms {n, p50, p99}
+#                 (the store's received time minus the alarm's unix_time,
+#                 both this machine's wall clock), hub_cpu_pct (utime +
+#                 stime from /proc over the window, % of one core),
+#                 hub_rss_mb (VmRSS at the window's end), fleetsim_cpu_pct
+#   storm         every device dropped without DISCONNECT (SIGUSR1) and back
+#                 within $FL_BENCH_FLEET_BURST_S s (10): fleet_correct_s, until
+#                 the store has every device online with a newer epoch; then
+#                 fleetsim stops (its queues drained, "stopped"), and
+#                 stored_s, from the drop until the store holds every
+#                 incident message fleetsim had acknowledged; incidents,
+#                 messages (sent), stored, lost (sent - stored), extra
+#                 (stored - sent: duplicates), resent (sent again after the
+#                 drop), quarantined.
+# FL_BENCH_SKIP_FLEET=1 leaves it out; FL_BENCH_ONLY=fleet prints only it.
+#
 # Progress goes to stderr; stdout carries only the JSON. No jq or python:
 # the edge's stats file is flat JSON, firelane-eval's --json is one line,
 # and sed/awk read both.
@@ -840,8 +874,152 @@ long_negatives() {
 	printf '}'
 }
 
+# ---- fleet -------------------------------------------------------------------
+
+# cpu_ticks PID: utime + stime of PID, in clock ticks.
+cpu_ticks() {
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# fq SQL: a query of the fleet run's store (0 while it cannot answer).
+fq() {
+	sqlite3 -cmd ".timeout 5000" "$WORK/fleet-run/hub.db" "$1" 2>/dev/null || echo 0
+}
+
+# fleet_run N: prints one N's JSON object (the "fleet" member's runs).
+fleet_run() {
+	local n=$1 dir=$WORK/fleet-run sim=$BUILD/firelane-fleetsim
+	local hb=${FL_BENCH_FLEET_HB_S:-60} iph=${FL_BENCH_FLEET_IPH:-6}
+	local warm=${FL_BENCH_FLEET_WARM_S:-$((10 + $1 / 100))}
+	local win=${FL_BENCH_FLEET_S:-30} burst=${FL_BENCH_FLEET_BURST_S:-10}
+	local hz t0 t1 t2 t3 t4 t5 t6 c0 c1 s0 s1 e0 e1 rss before got lat sent stored i
+	hz=$(getconf CLK_TCK)
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	chmod 0755 "$dir"
+	"$sim" --enrol "$dir/fleet.txt" --devices "$n" --site fleet-site ||
+		fail "fleet: --enrol"
+	# the accounts in one go: plain "user:password" lines, hashed by -U
+	awk '{ printf "%s:pw-%s\n", $1, $1 }' "$dir/fleet.txt" >"$dir/broker.passwd"
+	mosquitto_passwd -U "$dir/broker.passwd" || fail "fleet: mosquitto_passwd -U"
+	HUB_MQTT=$(free_port)
+	PORT=$HUB_MQTT
+	BROKER_HOME=$dir
+	BROKER_PERSIST=0 BROKER_EXTRA="max_queued_messages 0" broker_start
+	hub_config "$dir" "$dir/hub.db"
+	head -n 1 "$dir/fleet.txt" | {
+		read -r dev site pk
+		echo "$pk" >"$dir/pk.txt"
+		"$HUB" --config "$dir/hub.yaml" --enrol-device "$dev" --site "$site" \
+			--public-key "$dir/pk.txt" >"$dir/admin.log" 2>&1
+	} || fail "fleet: --enrol-device: $(tail -n 3 "$dir/admin.log")"
+	{
+		echo "BEGIN;"
+		awk -v t="$(date +%s)" '{ printf "INSERT INTO devices (device, site, public_key, enrolled) VALUES (\x27%s\x27, \x27%s\x27, \x27%s\x27, %s) ON CONFLICT (device) DO NOTHING;\n", $1, $2, $3, t }' "$dir/fleet.txt"
+		echo "COMMIT;"
+	} | sqlite3 -cmd ".timeout 5000" "$dir/hub.db" || fail "fleet: enrolling $n devices"
+	hub_start "$dir/hub.yaml" "$dir/hub.log"
+
+	say "fleet: $n devices connecting"
+	t0=$(date +%s.%N)
+	"$sim" --port "$HUB_MQTT" --devices "$n" --site fleet-site --heartbeat-s "$hb" \
+		--incidents-per-hour "$iph" --burst "$burst" --drain-s 300 \
+		>"$dir/summary.json" 2>"$dir/fleetsim.log" &
+	SIM_PID=$!
+	track $SIM_PID
+	for i in $(seq 6000); do
+		[ "$(fq "select count(*) from devices where status = 'online'")" = "$n" ] && break
+		kill -0 $SIM_PID 2>/dev/null || fail "fleet: fleetsim died: $(tail -n 3 "$dir/fleetsim.log")"
+		sleep 0.1
+	done
+	[ "$(fq "select count(*) from devices where status = 'online'")" = "$n" ] ||
+		fail "fleet: only $(fq "select count(*) from devices where status = 'online'") of $n online after 600 s"
+	t1=$(date +%s.%N)
+	# the hub works off the connections' statuses and lane states first
+	sleep "$warm"
+
+	say "fleet: $n devices, $win s steady"
+	c0=$(cpu_ticks "$HUB_PID")
+	s0=$(cpu_ticks "$SIM_PID")
+	e0=$(fq "select count(*) from incident_events")
+	t2=$(date +%s.%N)
+	sleep "$win"
+	t3=$(date +%s.%N)
+	c1=$(cpu_ticks "$HUB_PID")
+	s1=$(cpu_ticks "$SIM_PID")
+	e1=$(fq "select count(*) from incident_events")
+	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$HUB_PID/status")
+	lat=$(fq "select (received - wall) * 1000 from incident_events where type = 'alarm' and received >= $t2 and received <= $t3 order by 1" |
+		awk '{ v[NR] = $1 } END {
+			if (!NR) { printf "{\"n\": 0, \"p50\": null, \"p99\": null}"; exit }
+			i50 = int(NR * 0.50 + 0.999999); i99 = int(NR * 0.99 + 0.999999)
+			printf "{\"n\": %d, \"p50\": %.1f, \"p99\": %.1f}", NR, v[i50], v[i99] }')
+
+	say "fleet: $n devices, reconnect storm within $burst s"
+	before=$(fq "select max(status_epoch) from devices")
+	t4=$(date +%s.%N)
+	kill -USR1 $SIM_PID
+	for i in $(seq 6000); do
+		[ "$(fq "select count(*) from devices where status = 'online' and status_epoch > $before")" = "$n" ] && break
+		sleep 0.1
+	done
+	t5=$(date +%s.%N)
+	got=$(fq "select count(*) from devices where status = 'online' and status_epoch > $before")
+	[ "$got" = "$n" ] || say "fleet: only $got of $n online again after 600 s"
+	kill -TERM $SIM_PID
+	wait $SIM_PID || say "fleet: fleetsim exited $?: $(tail -n 3 "$dir/fleetsim.log")"
+	sent=$(sed -n 's/.*"acked": {[^}]*"incident": \([0-9]*\).*/\1/p' "$dir/summary.json")
+	for i in $(seq 6000); do
+		stored=$(fq "select count(*) from incident_events")
+		[ "$stored" -ge "${sent:-0}" ] && break
+		sleep 0.1
+	done
+	t6=$(date +%s.%N)
+	[ "$(fq "select count(*) from quarantine")" = 0 ] ||
+		say "fleet: quarantined: $(fq "select reason, count(*) from quarantine group by 1 limit 5")"
+	hub_stop
+	broker_stop
+	awk -v n="$n" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" \
+		-v t4="$t4" -v t5="$t5" -v t6="$t6" -v c0="$c0" -v c1="$c1" -v s0="$s0" -v s1="$s1" \
+		-v e0="$e0" -v e1="$e1" -v rss="$rss" -v lat="$lat" -v hb="$hb" -v iph="$iph" \
+		-v got="$got" -v sent="${sent:-0}" -v stored="$stored" \
+		-v inc="$(sed -n 's/.*"incidents": \([0-9]*\).*/\1/p' "$dir/summary.json")" \
+		-v resent="$(sed -n 's/.*"resent": \([0-9]*\).*/\1/p' "$dir/summary.json")" \
+		-v quar="$(fq "select count(*) from quarantine")" -v burst="$burst" 'BEGIN {
+		w = t3 - t2
+		printf "{\"devices\": %d, \"connect_s\": %.1f, ", n, t1 - t0
+		printf "\"steady\": {\"seconds\": %.1f, \"offered_msgs_per_s\": %.1f, ", w, n * (1 / hb + iph * 6 / 3600)
+		printf "\"stored_msgs_per_s\": %.1f, \"alarm_to_stored_ms\": %s, ", (e1 - e0) / w, lat
+		printf "\"hub_cpu_pct\": %.1f, \"hub_rss_mb\": %.1f, \"fleetsim_cpu_pct\": %.1f}, ", 100 * (c1 - c0) / hz / w, rss / 1024, 100 * (s1 - s0) / hz / w
+		printf "\"storm\": {\"burst_s\": %s, \"fleet_correct_s\": %.1f, \"online_again\": %d, ", burst, t5 - t4, got
+		printf "\"stored_s\": %.1f, \"incidents\": %d, \"messages\": %d, \"stored\": %d, ", t6 - t4, inc, sent, stored
+		printf "\"lost\": %d, \"extra\": %d, \"resent\": %d, \"quarantined\": %d}}", (sent > stored ? sent - stored : 0), (stored > sent ? stored - sent : 0), resent, quar
+	}'
+	rm -rf "$dir"
+}
+
+# fleet: prints the "fleet" member (called like bench, stdout to a file).
+fleet() {
+	local n first=1
+	need "$HUB" "$BUILD/firelane-fleetsim" mosquitto mosquitto_passwd sqlite3
+	# one socket per device, at the broker and in fleetsim (the hard limit)
+	ulimit -n "$(ulimit -Hn)"
+	printf '"fleet": {"store": "sqlite", "hubs": 1, "runs": ['
+	for n in ${FL_BENCH_FLEET_N:-100 1000}; do
+		[ $first = 1 ] || printf ', '
+		first=0
+		fleet_run "$n"
+	done
+	printf ']}'
+}
+
 # ---- main --------------------------------------------------------------------
 
+if [ "${FL_BENCH_ONLY:-}" = fleet ]; then
+	fleet >"$TMP/m-fleet"
+	echo "{$(cat "$TMP/m-fleet")}"
+	exit 0
+fi
 if [ "${FL_BENCH_ONLY:-}" = plates ]; then
 	plates >"$TMP/m-plates"
 	echo "{$(cat "$TMP/m-plates")}"
@@ -889,6 +1067,10 @@ fi
 if [ "${FL_BENCH_SKIP_HUB:-0}" != 1 ]; then
 	hub >"$TMP/m-hub"
 	out="$out, $(cat "$TMP/m-hub")"
+fi
+if [ "${FL_BENCH_SKIP_FLEET:-0}" != 1 ]; then
+	fleet >"$TMP/m-fleet"
+	out="$out, $(cat "$TMP/m-fleet")"
 fi
 if [ "${FL_BENCH_SKIP_PLATES:-0}" != 1 ]; then
 	plates >"$TMP/m-plates"
