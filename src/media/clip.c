@@ -70,6 +70,10 @@ struct fl_preroll {
 	int head, count, cap;
 	size_t bytes, peak;
 	fl_clip *clips[MAX_CLIPS];
+	/* stills (fl_preroll_still): a decoder kept between calls */
+	AVCodecContext *still_dec;
+	AVFrame *still_frame;
+	struct SwsContext *still_sws;
 };
 
 struct fl_clip {
@@ -239,8 +243,151 @@ void fl_preroll_destroy(fl_preroll *r)
 		fl_clip_abort(r->clips[i]);
 	drop_front(r, r->count);
 	free(r->items);
+	avcodec_free_context(&r->still_dec);
+	av_frame_free(&r->still_frame);
+	sws_freeContext(r->still_sws);
 	avcodec_parameters_free(&r->par);
 	free(r);
+}
+
+/* ---- stills -------------------------------------------------------------- */
+
+/* The ring's still decoder, opened on first use and flushed before each. */
+static int still_decoder(fl_preroll *r, char *err, size_t errlen)
+{
+	const AVCodec *codec;
+	int ret;
+
+	if (r->still_dec) {
+		avcodec_flush_buffers(r->still_dec);
+		return 0;
+	}
+	codec = avcodec_find_decoder(r->par->codec_id);
+	if (!codec) {
+		snprintf(err, errlen, "still: no decoder for %s",
+			 avcodec_get_name(r->par->codec_id));
+		return FL_EUNSUPPORTED;
+	}
+	r->still_dec = avcodec_alloc_context3(codec);
+	r->still_frame = av_frame_alloc();
+	if (!r->still_dec || !r->still_frame ||
+	    avcodec_parameters_to_context(r->still_dec, r->par) < 0) {
+		snprintf(err, errlen, "still: out of memory");
+		return FL_ENOMEM;
+	}
+	r->still_dec->pkt_timebase = r->tb;
+	r->still_dec->thread_count = 1;
+	ret = avcodec_open2(r->still_dec, codec, NULL);
+	if (ret < 0) {
+		snprintf(err, errlen, "still: cannot open the %s decoder: %s",
+			 codec->name, av_err2str(ret));
+		avcodec_free_context(&r->still_dec);
+		return FL_EUNSUPPORTED;
+	}
+	return 0;
+}
+
+/* Receive what the still decoder has; keep the newest frame at or before t
+ * (a new reference into out). key_pts / key_t: the keyframe's timestamp and
+ * time, which frame timestamps are measured from. */
+static void still_drain(fl_preroll *r, double t, int64_t key_pts, double key_t,
+			int *nout, AVFrame *out, double *out_t)
+{
+	while (avcodec_receive_frame(r->still_dec, r->still_frame) == 0) {
+		int64_t ts = r->still_frame->best_effort_timestamp;
+		double ft = ts != AV_NOPTS_VALUE && key_pts != AV_NOPTS_VALUE
+				    ? key_t + (ts - key_pts) * av_q2d(r->tb)
+				    : key_t + *nout / r->fps;
+
+		(*nout)++;
+		if (ft <= t + 1e-6 && (!out->data[0] || ft >= *out_t)) {
+			av_frame_unref(out);
+			av_frame_move_ref(out, r->still_frame);
+			*out_t = ft;
+		} else {
+			av_frame_unref(r->still_frame);
+		}
+	}
+}
+
+/*
+ * A still (see clip.h): decode from the last keyframe at or before t. The
+ * packets sent are those up to t; a stream with B-frames also gets the
+ * next few (its reorder depth), whose pictures a frame at t may refer to.
+ */
+int fl_preroll_still(fl_preroll *r, double t, fl_still_image *out, char *err,
+		     size_t errlen)
+{
+	AVFrame *best = NULL;
+	double best_t = 0, extra;
+	int64_t key_pts;
+	int k = -1, nout = 0, rc;
+	uint8_t *d[4] = { NULL };
+	int ds[4] = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < r->count; i++)
+		if (item(r, i)->key && item(r, i)->t <= t + 1e-6)
+			k = i;
+	if (k < 0) {
+		snprintf(err, errlen,
+			 "still: the record ring holds no keyframe at or before "
+			 "%.2f s",
+			 t);
+		return FL_ENOENT;
+	}
+	rc = still_decoder(r, err, errlen);
+	if (rc < 0)
+		return rc;
+	best = av_frame_alloc();
+	if (!best) {
+		snprintf(err, errlen, "still: out of memory");
+		return FL_ENOMEM;
+	}
+	key_pts = item(r, k)->pkt->pts != AV_NOPTS_VALUE ? item(r, k)->pkt->pts
+							 : item(r, k)->pkt->dts;
+	extra = r->par->video_delay > 0 ? (r->par->video_delay + 1) / r->fps
+					: 0;
+	for (int i = k; i < r->count; i++) {
+		const ring_item *it = item(r, i);
+
+		if (it->t > t + extra + 1e-6)
+			break;
+		if (avcodec_send_packet(r->still_dec, it->pkt) == 0)
+			out->packets++;
+		still_drain(r, t, key_pts, item(r, k)->t, &nout, best, &best_t);
+	}
+	avcodec_send_packet(r->still_dec, NULL);
+	still_drain(r, t, key_pts, item(r, k)->t, &nout, best, &best_t);
+	if (!best->data[0]) {
+		av_frame_free(&best);
+		snprintf(err, errlen, "still: no picture decoded at %.2f s", t);
+		return FL_EDECODE;
+	}
+	out->w = best->width;
+	out->h = best->height;
+	out->t = best_t;
+	out->bgr = malloc((size_t)out->w * (size_t)out->h * 3);
+	r->still_sws = sws_getCachedContext(r->still_sws, best->width,
+					    best->height, best->format,
+					    best->width, best->height,
+					    AV_PIX_FMT_BGR24,
+					    SWS_BILINEAR | SWS_ACCURATE_RND |
+						    SWS_FULL_CHR_H_INT,
+					    NULL, NULL, NULL);
+	if (!out->bgr || !r->still_sws) {
+		free(out->bgr);
+		out->bgr = NULL;
+		av_frame_free(&best);
+		snprintf(err, errlen, "still: out of memory");
+		return FL_ENOMEM;
+	}
+	d[0] = out->bgr;
+	ds[0] = out->w * 3;
+	sws_scale(r->still_sws, (const uint8_t *const *)best->data,
+		  best->linesize, 0, best->height, d, ds);
+	av_frame_free(&best);
+	return 0;
 }
 
 /* ---- clips --------------------------------------------------------------- */
