@@ -551,8 +551,8 @@ static const fl_setting camera_keys[] = {
 	    "recorded (or use detect and record)"),
 	CUSTOM(fl_camera_conf, "detect", detect, stream_type, "\"\"", 0, 0,
 	       "the stream analysed (a camera's sub-stream, ~640x360), "
-	       "instead of source: a URL or file, or {url, transport: "
-	       "tcp|udp, timeout_s}"),
+	       "instead of source: a URL or file, or {url, transport (tcp or "
+	       "udp), timeout_s}"),
 	CUSTOM(fl_camera_conf, "record", record, stream_type, "\"\"", 0, 0,
 	       "the stream evidence comes from (the main stream), with "
 	       "detect: demuxed, not decoded; stills and the clip are at its "
