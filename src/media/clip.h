@@ -66,7 +66,7 @@ typedef struct fl_still_image {
 	uint8_t *bgr; /* packed BGR24, w*3 a row; the caller frees it */
 	int w, h;
 	double t;    /* the video time of the picture */
-	int packets; /* packets decoded to get it (its cost) */
+	int packets; /* packets decoded for it (its cost) */
 } fl_still_image;
 
 /*
@@ -74,7 +74,8 @@ typedef struct fl_still_image {
  * the ring's last keyframe at or before t up to t (one GOP at most), and the
  * newest picture at or before t kept. Returns 0, FL_ENOENT when the ring
  * holds no keyframe that early (reason in err), FL_EDECODE, FL_EUNSUPPORTED
- * (no decoder), FL_ENOMEM. The ring keeps one decoder for this.
+ * (no decoder), FL_ENOMEM. The ring keeps one decoder for this, and a later
+ * still of the same GOP goes on from the last one (clip.c, "Stills").
  */
 int fl_preroll_still(fl_preroll *r, double t, fl_still_image *out, char *err,
 		     size_t errlen);

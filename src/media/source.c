@@ -898,7 +898,7 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 	char why[256];
 	int ret;
 
-	if (!s || !f)
+	if (!s || !f || s->demux_only)
 		return FL_EINVAL;
 	if (s->end)
 		return finish(s, err, errlen);

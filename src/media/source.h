@@ -56,7 +56,8 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
  * Decode the next frame into *f. Returns 0, FL_EEOF at a clean end of input,
  * FL_ERANGE when the next frame lies at or after opts->until_s (the source
  * then stays spent), or FL_EDECODE / FL_EIO with the reason in err (a
- * truncated or corrupt file that yields no frames at all, a read error).
+ * truncated or corrupt file that yields no frames at all, a read error);
+ * FL_EINVAL on a source opened demux_only.
  * Frames before opts->start_s are skipped; times and indices stay those of
  * the whole input (a frame at 31 s says 31 s).
  */
