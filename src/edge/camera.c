@@ -19,7 +19,11 @@
  *            the evidence writer (src/evidence/writer.c), which then, on
  *            every frame, takes the scene images that are due and seals
  *            complete bundles; its pre-roll ring gets every compressed
- *            packet from the source's tap;
+ *            packet from the source's tap - or, for a camera with a record
+ *            stream (src/edge/record.c), from that stream, read up to the
+ *            frame's time here, and the images are decoded from it at full
+ *            resolution; the lanes, drawn in record pixels, are then a
+ *            scaled copy of the config's (lanes_scale);
  *   pace     files in live mode are paced at their frame rate by the source.
  *
  * Classes come from an optional dnn detector (config detect.model or

@@ -52,6 +52,13 @@
  * manifest too, so a reviewer (and the tests) can match picture and
  * record, and the hub can crop the band off for a thumbnail.
  *
+ * Two streams (docs/evidence.md, "Two streams"). For a camera with a
+ * record stream the ring taps that stream, and every picture is the record
+ * stream's picture at the detect frame's time, decoded from the ring once
+ * per frame (picture()); boxes from detection are scaled to its pixels.
+ * While the record stream is down the detect frame serves, and the
+ * manifest says so (record "lost", each image's stream).
+ *
  * Memory stays small and bounded: an image is encoded and handed to the
  * store when it is taken; what outlives a frame is one JPEG per incident
  * before its alarm and a copy of the first scene image downscaled to at
