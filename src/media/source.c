@@ -890,6 +890,51 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 }
 
 /*
+ * The next packet of our stream into s->pkt, on the source's clock
+ * (remapped after a reopen) and counted. Returns 0; 1 at the end of input,
+ * a file's broken tail included (its demuxer errors are its end); FL_EIO
+ * with the reason in err for a live source's read error or timeout.
+ */
+static int next_packet(fl_source *s, char *err, size_t errlen)
+{
+	char why[256];
+	int ret;
+
+	for (;;) {
+		arm_deadline(s);
+		ret = av_read_frame(s->fmt, s->pkt);
+		if (ret == AVERROR_EOF)
+			return 1;
+		if (ret < 0) {
+			av_reason(ret, why, sizeof(why));
+			if (fl_source_is_live(s)) {
+				if (ret == AVERROR_EXIT)
+					snprintf(err, errlen,
+						 "%s: read timed out after %d ms",
+						 s->url, s->timeout_ms);
+				else
+					snprintf(err, errlen,
+						 "%s: read error: %s", s->url,
+						 why);
+				return FL_EIO;
+			}
+			fl_log(FL_LOG_DEBUG, TAG,
+			       "%s: read error at packet %lld (%s), treating as end",
+			       s->url, (long long)s->packets, why);
+			return 1;
+		}
+		if (s->pkt->stream_index != s->stream) {
+			av_packet_unref(s->pkt);
+			continue;
+		}
+		if (s->reopened)
+			remap_packet(s, s->pkt);
+		s->packets++;
+		return 0;
+	}
+}
+
+/*
  * Decode the next frame (see source.h): receive until the decoder wants
  * input, then read and send one packet of our stream, and repeat.
  */
@@ -937,39 +982,13 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 		if (s->flushing) /* EAGAIN after the NULL packet: done */
 			return finish(s, err, errlen);
 
-		arm_deadline(s);
-		ret = av_read_frame(s->fmt, s->pkt);
-		if (ret < 0) {
-			if (ret == AVERROR_EOF) {
-				start_flush(s);
-				continue;
-			}
-			av_reason(ret, why, sizeof(why));
-			if (s->kind == KIND_NETWORK || s->kind == KIND_DEVICE) {
-				if (ret == AVERROR_EXIT)
-					snprintf(err, errlen,
-						 "%s: read timed out after %d ms",
-						 s->url, s->timeout_ms);
-				else
-					snprintf(err, errlen,
-						 "%s: read error: %s", s->url,
-						 why);
-				return FL_EIO;
-			}
-			/* A file: a broken tail ends the stream. */
-			fl_log(FL_LOG_DEBUG, TAG,
-			       "%s: read error at packet %lld (%s), treating as end",
-			       s->url, (long long)s->packets, why);
+		ret = next_packet(s, err, errlen);
+		if (ret == FL_EIO)
+			return FL_EIO;
+		if (ret == 1) {
 			start_flush(s);
 			continue;
 		}
-		if (s->pkt->stream_index != s->stream) {
-			av_packet_unref(s->pkt);
-			continue;
-		}
-		if (s->reopened)
-			remap_packet(s, s->pkt);
-		s->packets++;
 		if (s->tap)
 			tap_packet(s, s->pkt);
 		ret = avcodec_send_packet(s->dec, s->pkt);
@@ -991,7 +1010,6 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
  */
 int fl_source_pump(fl_source *s, double until, char *err, size_t errlen)
 {
-	char why[256];
 	double t;
 	int ret;
 
@@ -1000,34 +1018,16 @@ int fl_source_pump(fl_source *s, double until, char *err, size_t errlen)
 	if (s->end)
 		return finish(s, err, errlen);
 	for (;;) {
-		arm_deadline(s);
-		ret = av_read_frame(s->fmt, s->pkt);
-		if (ret == AVERROR_EOF || (ret < 0 && !fl_source_is_live(s))) {
-			/* a file's broken tail is its end (as when decoding) */
+		ret = next_packet(s, err, errlen);
+		if (ret == FL_EIO)
+			return FL_EIO;
+		if (ret == 1) {
 			s->end = FL_EEOF;
 			snprintf(s->end_msg, sizeof(s->end_msg),
 				 "%s: end of input after %lld packets", s->url,
 				 (long long)s->packets);
 			return finish(s, err, errlen);
 		}
-		if (ret < 0) {
-			av_reason(ret, why, sizeof(why));
-			if (ret == AVERROR_EXIT)
-				snprintf(err, errlen,
-					 "%s: read timed out after %d ms",
-					 s->url, s->timeout_ms);
-			else
-				snprintf(err, errlen, "%s: read error: %s",
-					 s->url, why);
-			return FL_EIO;
-		}
-		if (s->pkt->stream_index != s->stream) {
-			av_packet_unref(s->pkt);
-			continue;
-		}
-		if (s->reopened)
-			remap_packet(s, s->pkt);
-		s->packets++;
 		t = tap_packet(s, s->pkt);
 		av_packet_unref(s->pkt);
 		if (s->first_ts == AV_NOPTS_VALUE)
