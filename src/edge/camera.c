@@ -480,8 +480,7 @@ static void state_open(edge_camera *c, double wall_now)
 	double base = c->opts.realtime ? wall_now - c->frame.t : 0;
 	char why[512];
 
-	c->state = edge_state_open(c->opts.state_dir, c->cfg,
-				   (int)(c->conf - c->cfg->cameras), c->aw,
+	c->state = edge_state_open(c->opts.state_dir, c->cfg, c->cam, c->aw,
 				   c->ah, base, why, sizeof(why));
 	c->resting = malloc((size_t)c->aw * (size_t)c->ah);
 	if (!c->state || !c->resting) {
