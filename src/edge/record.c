@@ -30,7 +30,8 @@
  * most; meanwhile the state is "lost" and the evidence writer takes stills
  * from the detect frame and says so in the manifest. Detection never waits
  * for the record stream beyond one read timeout (cameras[].record's
- * timeout_s; the camera thread reads both streams, so keep it short).
+ * timeout_s, 4 s when not set: the camera thread reads both streams), or
+ * one open and probe of half that each when reconnecting.
  */
 #include "record.h"
 
@@ -44,6 +45,11 @@
 
 #define TAG "camera"
 #define BACKOFF_MAX_S 30.0
+/* The record stream's read timeout when cameras[].record sets none: short,
+ * because the camera thread waits for it (a stalled stream holds detection
+ * up this long per read, and half as long per open and probe when
+ * reconnecting). */
+#define DEFAULT_TIMEOUT_MS 4000
 #define BACKOFF_JITTER 0.2
 
 struct edge_record {
@@ -73,7 +79,9 @@ edge_record *edge_record_open(const fl_camera_conf *conf, int realtime,
 	so.threads = 1;
 	so.demux_only = 1;
 	so.udp = conf->record.udp;
-	so.timeout_ms = (int)lround(conf->record.timeout_s * 1000);
+	so.timeout_ms = conf->record.timeout_s > 0
+				? (int)lround(conf->record.timeout_s * 1000)
+				: DEFAULT_TIMEOUT_MS;
 	r->conf = conf;
 	r->state = "ok";
 	r->rng = (unsigned)(uint64_t)(fl_mono_s() * 1e6);
