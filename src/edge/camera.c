@@ -92,9 +92,10 @@ struct edge_camera {
 	fl_camera_conf *own; /* lanes in detect pixels (lanes_scale) or NULL */
 	int cam;             /* index in cfg */
 	double kx, ky;       /* detect pixels per record pixel */
-	edge_record *rec;    /* the record stream, or NULL */
-	double wall0;        /* the detect stream's wall clock at 0, or 0 */
-	double mono0;        /* monotonic time of detect video time 0 */
+	int rw, rh;       /* the record picture's size (lanes' space), or 0 */
+	edge_record *rec; /* the record stream, or NULL */
+	double wall0;     /* the detect stream's wall clock at 0, or 0 */
+	double mono0;     /* monotonic time of detect video time 0 */
 	edge_opts opts;
 	fl_source *src;
 	fl_frame frame;
@@ -525,6 +526,8 @@ static int record_geometry(edge_camera *c, char *err, size_t errlen)
 		fl_log(FL_LOG_ERROR, "camera", "%s", err);
 		return FL_ECONFIG;
 	}
+	c->rw = rw;
+	c->rh = rh;
 	c->own = malloc(sizeof(*c->own));
 	if (!c->own) {
 		snprintf(err, errlen, "out of memory");
@@ -1156,8 +1159,8 @@ int edge_camera_write_mask(edge_camera *c, const char *path, char *err,
 
 void edge_camera_frame_size(const edge_camera *c, int *w, int *h)
 {
-	*w = c->frame.width;
-	*h = c->frame.height;
+	*w = c->own ? c->rw : c->frame.width;
+	*h = c->own ? c->rh : c->frame.height;
 }
 
 void edge_camera_close(edge_camera *c)
