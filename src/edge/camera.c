@@ -616,8 +616,9 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	c->stats.frames = 1;
 	c->wall0 = fl_source_start_wall(c->src);
 	c->mono0 = fl_mono_s() - c->frame.t;
-	if (c->conf->record.url[0] && !opts->decode_only) {
-		if (record_geometry(c, err, errlen) < 0)
+	if (c->conf->record.url[0]) {
+		/* decode only (a benchmark) analyses nothing: no lanes */
+		if (!opts->decode_only && record_geometry(c, err, errlen) < 0)
 			goto fail;
 		if (!c->evidence) { /* it was needed for its size only */
 			edge_record_close(c->rec);
