@@ -756,7 +756,7 @@ static void picture_box(const struct picture *p, const double *box, double *out)
  * The picture of detect frame f for in's evidence (into *p, returned): the
  * record stream's picture at f's time when the camera has one that is up,
  * decoded from the ring once per frame however many incidents ask; else,
- * and when that decode fails (logged once per incident), the detect frame
+ * and when that decode fails (logged), the detect frame
  * (bgr(user), which may be NULL: p->bgr NULL then).
  */
 static const struct picture *picture(fl_evidence_writer *w, struct incident *in,
@@ -1225,8 +1225,16 @@ void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
 		return;
 	for (int i = 0; i < MAX_INCIDENTS && !any; i++)
 		any = w->inc[i].used;
-	if (!any)
+	if (!any) {
+		/* no incident: no full-resolution picture held (memory) */
+		if (w->still_index >= 0) {
+			free(w->still.bgr);
+			memset(&w->still, 0, sizeof(w->still));
+			w->still_index = -1;
+			fl_preroll_still_release(w->ring);
+		}
 		return;
+	}
 	c0 = fl_cpu_s();
 	w0 = fl_mono_s();
 	for (int i = 0; i < MAX_INCIDENTS; i++)

@@ -304,6 +304,16 @@ static int still_decoder(fl_preroll *r, char *err, size_t errlen)
 	return 0;
 }
 
+void fl_preroll_still_release(fl_preroll *r)
+{
+	if (!r)
+		return;
+	avcodec_free_context(&r->still_dec);
+	av_frame_free(&r->still_frame);
+	av_frame_free(&r->still_best);
+	r->still_key = AV_NOPTS_VALUE;
+}
+
 static int64_t pkt_ts(const AVPacket *p)
 {
 	return p->dts != AV_NOPTS_VALUE ? p->dts : p->pts;

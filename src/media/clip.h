@@ -80,6 +80,10 @@ typedef struct fl_still_image {
 int fl_preroll_still(fl_preroll *r, double t, fl_still_image *out, char *err,
 		     size_t errlen);
 
+/* Free the still decoder and its pictures until the next still (a camera
+ * with no open incident holds no full-resolution frames). */
+void fl_preroll_still_release(fl_preroll *r);
+
 /*
  * Start a clip into path (created; its folder must exist) from the ring's
  * keyframe at or before `from` (or the oldest packet held, if the ring

@@ -395,6 +395,14 @@ static void test_still(void)
 			free(im.bgr);
 		}
 	}
+	/* released (no incident open): the next still opens a decoder again */
+	fl_preroll_still_release(r);
+	rc = fl_preroll_still(r, 9.0, &im, err, sizeof(err));
+	CHECK_MSG(rc == 0 && im.packets == 1 && fabs(im.t - 9.0) < 1e-6,
+		  "after release: %d, %d packets, %.3f s: %s", rc, im.packets,
+		  im.t, err);
+	if (rc == 0)
+		free(im.bgr);
 	/* nothing held that early, nor a keyframe for it */
 	CHECK_EQ_INT(fl_preroll_still(r, -1, &im, err, sizeof(err)), FL_ENOENT);
 	CHECK(im.bgr == NULL);
