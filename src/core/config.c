@@ -557,8 +557,8 @@ static const fl_setting camera_keys[] = {
 	       "the stream evidence comes from (the main stream), with "
 	       "detect: demuxed, not decoded; stills and the clip are at its "
 	       "resolution, and lane points are in its pixels. Its aspect "
-	       "ratio must match detect's within 2 %. Its timeout_s defaults "
-	       "to 4 s (detection waits for it)"),
+	       "ratio must match detect's within 2 %. Detection waits for "
+	       "its reads: a shorter timeout_s bounds a stall"),
 	STR(fl_camera_conf, reference, T_PATH, 0, "",
 	    "optional image of the clear lane (path, resolved like source)"),
 	NUM(fl_camera_conf, fps, T_NUM, 0, 0, 240,

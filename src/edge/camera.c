@@ -94,7 +94,6 @@ struct edge_camera {
 	double kx, ky;       /* detect pixels per record pixel */
 	int rw, rh;       /* the record picture's size (lanes' space), or 0 */
 	edge_record *rec; /* the record stream, or NULL */
-	double wall0;     /* the detect stream's wall clock at 0, or 0 */
 	double mono0;     /* monotonic time of detect video time 0 */
 	edge_opts opts;
 	fl_source *src;
@@ -614,7 +613,6 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	if (rc < 0)
 		goto fail;
 	c->stats.frames = 1;
-	c->wall0 = fl_source_start_wall(c->src);
 	c->mono0 = fl_mono_s() - c->frame.t;
 	if (c->conf->record.url[0]) {
 		/* decode only (a benchmark) analyses nothing: no lanes */
@@ -889,8 +887,7 @@ static void act(edge_camera *c)
 	double off;
 
 	if (c->rec && c->evidence) {
-		const char *st = edge_record_pump(c->rec, c->frame.t, c->wall0,
-						  c->mono0);
+		const char *st = edge_record_pump(c->rec, c->frame.t, c->mono0);
 
 		off = edge_record_offset(c->rec, &aligned);
 		fl_evidence_writer_set_record(c->evidence, st, off, aligned);

@@ -19,18 +19,21 @@
  *
  * Clocks. Each stream's video time starts at its own first keyframe. Files
  * of one scene start together ("start": offset 0). A live camera's streams
- * start when each was joined; where FFmpeg gives both streams' wall clock
- * (RTSP's RTCP sender reports: start_time_realtime) the offset is the
- * difference of those ("rtcp"), otherwise the difference of the receive
+ * start when each was joined: the offset is the difference of the receive
  * times of their first packets ("receive"; off by the network and the
- * camera's encoder latency between the streams, typically tens of ms).
+ * camera's encoder latency between the streams: 18 ms against the RTSP
+ * test camera here, whose two streams share one clock). RTCP sender
+ * reports would do better, but FFmpeg gives only the wall time of a
+ * session's first report (start_time_realtime), not the RTP timestamp it
+ * belongs to, and the two streams are two sessions: no mapping of video
+ * time to wall time follows from it, so it is not used.
  *
  * Loss. A live record stream that fails is reconnected on its own with the
  * camera's backoff (1, 2, 4 ... 30 s, +-20 %), one attempt per call at
  * most; meanwhile the state is "lost" and the evidence writer takes stills
  * from the detect frame and says so in the manifest. Detection never waits
  * for the record stream beyond one read timeout (cameras[].record's
- * timeout_s, 4 s when not set: the camera thread reads both streams), or
+ * timeout_s, 10 s when not set: the camera thread reads both streams), or
  * one open and probe of half that each when reconnecting.
  */
 #include "record.h"
@@ -45,11 +48,13 @@
 
 #define TAG "camera"
 #define BACKOFF_MAX_S 30.0
-/* The record stream's read timeout when cameras[].record sets none: short,
- * because the camera thread waits for it (a stalled stream holds detection
- * up this long per read, and half as long per open and probe when
- * reconnecting). */
-#define DEFAULT_TIMEOUT_MS 4000
+/* The record stream's timeout when cameras[].record sets none: the
+ * detect stream's. The camera thread waits for it (a stalled stream holds
+ * detection up this long per read, and half as long per open and probe
+ * when reconnecting), but opening must outlast the probe, which waits for
+ * a keyframe when the camera sends its parameters only with it: 4 s failed
+ * on an RTSP camera with a 10 s GOP. */
+#define DEFAULT_TIMEOUT_MS 10000
 #define BACKOFF_JITTER 0.2
 
 struct edge_record {
@@ -107,17 +112,12 @@ void edge_record_size(const edge_record *r, int *w, int *h)
 }
 
 /* The clocks' offset, once, from the first packet (see the essay). */
-static void align(edge_record *r, double det_wall0, double det_mono0)
+static void align(edge_record *r, double det_mono0)
 {
-	double rec_wall0 = fl_source_start_wall(r->src);
-
 	r->aligned_set = 1;
 	if (!r->live) {
 		r->offset = 0;
 		r->aligned = "start";
-	} else if (det_wall0 > 0 && rec_wall0 > 0) {
-		r->offset = det_wall0 - rec_wall0;
-		r->aligned = "rtcp";
 	} else {
 		r->offset = det_mono0 - (fl_mono_s() - fl_source_time(r->src));
 		r->aligned = "receive";
@@ -151,8 +151,7 @@ static void lose(edge_record *r, const char *why)
 	r->next_try = now + delay;
 }
 
-const char *edge_record_pump(edge_record *r, double t, double det_wall0,
-			     double det_mono0)
+const char *edge_record_pump(edge_record *r, double t, double det_mono0)
 {
 	char err[1024];
 	int rc;
@@ -180,7 +179,7 @@ const char *edge_record_pump(edge_record *r, double t, double det_wall0,
 			lose(r, err);
 			return r->state;
 		}
-		align(r, det_wall0, det_mono0);
+		align(r, det_mono0);
 	}
 	rc = fl_source_pump(r->src, t + r->offset, err, sizeof(err));
 	if (rc < 0)

@@ -34,17 +34,15 @@ void edge_record_size(const edge_record *r, int *w, int *h);
 /*
  * Feed the ring up to detect video time t (record time t + offset) and
  * keep the stream: a lost live stream is reconnected with backoff (1, 2, 4
- * ... 30 s), never for longer than one open attempt per call. det_wall0:
- * the unix time the detect stream says its first frame has (0: unknown);
- * det_mono0: the monotonic time of detect video time 0; they align the
- * clocks on the first packet (record.c). Returns the state: "ok" or "lost"
+ * ... 30 s), never for longer than one open attempt per call. det_mono0:
+ * the monotonic time of detect video time 0, which aligns a live stream's
+ * clock on its first packet (record.c). Returns the state: "ok" or "lost"
  * (string constants, what the manifest says).
  */
-const char *edge_record_pump(edge_record *r, double t, double det_wall0,
-			     double det_mono0);
+const char *edge_record_pump(edge_record *r, double t, double det_mono0);
 
 /* record video time = detect video time + offset; how it was found
- * ("rtcp", "receive", "start"). */
+ * ("receive", "start"). */
 double edge_record_offset(const edge_record *r, const char **aligned);
 
 void edge_record_close(edge_record *r);

@@ -62,8 +62,8 @@ void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
  * docs/evidence.md, "Two streams"): state "ok" while it delivers, "lost"
  * while it is down (stills come from the detect frame then, and the
  * incident's manifest says record "lost"). offset_s: record video time =
- * detect video time + offset_s; aligned: how that was found ("rtcp",
- * "receive", "start"; a string constant). Never called: one stream.
+ * detect video time + offset_s; aligned: how that was found
+ * ("receive", "start"; a string constant). Never called: one stream.
  */
 void fl_evidence_writer_set_record(fl_evidence_writer *w, const char *state,
 				   double offset_s, const char *aligned);

@@ -1041,14 +1041,6 @@ int fl_source_pump(fl_source *s, double until, char *err, size_t errlen)
 	}
 }
 
-double fl_source_start_wall(const fl_source *s)
-{
-	if (!s || !s->fmt || s->fmt->start_time_realtime == AV_NOPTS_VALUE ||
-	    s->fmt->start_time_realtime <= 0)
-		return 0;
-	return (double)s->fmt->start_time_realtime / 1e6;
-}
-
 double fl_source_time(const fl_source *s)
 {
 	return s ? s->last_t : 0;

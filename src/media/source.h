@@ -128,11 +128,6 @@ void fl_source_set_packet_tap(fl_source *s, fl_packet_fn fn, void *user);
  */
 int fl_source_pump(fl_source *s, double until, char *err, size_t errlen);
 
-/* The unix time (seconds) of the stream's first frame where the input
- * says (an RTSP camera's RTCP sender report: FFmpeg's start_time_realtime),
- * else 0. */
-double fl_source_start_wall(const fl_source *s);
-
 /* Video time of the last frame handed out (or packet pumped). */
 double fl_source_time(const fl_source *s);
 
