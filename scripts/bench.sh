@@ -36,6 +36,23 @@
 #                      for detection's delay; it holds up to one GOP more)
 # FL_BENCH_SKIP_EVIDENCE=1 leaves it out.
 #
+# "streams" is a camera's two streams (docs/evidence.md, "Two streams"):
+# park_leave (--quick, seed 1) rendered at 640x360 and 1920x1080 (generated
+# once into BUILD_DIR/bench/streams). tests/test_clip --bench on the 1080p
+# render re-encoded with a keyframe every 1, 2 and 4 s (libx264, no
+# B-frames): "stills" is the cost of one full-resolution still from the
+# pre-roll ring, cold (from the GOP's keyframe), for the GOP's last frame
+# (the worst case) and its middle one, ms wall and CPU, best of 3;
+# "record_read" the CPU of reading the 2 s GOP file decoded against demuxed
+# only (decode_to_demux: what not decoding the record stream saves). "runs":
+# the edge on one CPU over the scene, the 1080p file alone (today's single
+# stream: every frame decoded) against detect 640x360 + record 1080p H.264,
+# and + record 1080p H.265 (libx265, when FFmpeg has it; its clip is
+# transcoded to H.264): wall_s, decode_s (the detect stream's decoding),
+# evidence_cpu_s (stills, images, plate reads, the clip) from --stats-out.
+# FL_BENCH_SKIP_STREAMS=1 leaves it out; FL_BENCH_ONLY=streams prints only
+# it.
+#
 # "mqtt" is the delivery path to the hub (issue 4): incident publish-to-
 # receive latency p50/p99 on loopback, the spool's cost per message (us,
 # bytes), and the wall time from the frame that completes the dwell to the
@@ -486,6 +503,62 @@ evidence() {
 		printf "\"bytes_per_bundle\": %d, \"images_per_bundle\": %.1f, ", bytes / n, img / n
 		printf "\"preroll_bytes\": %d, \"preroll_peak_bytes\": %d, \"preroll_seconds\": %.1f}", rb, rp, rs
 	}'
+}
+
+# ---- streams ---------------------------------------------------------------------
+
+# streams: prints the "streams" member (see the top).
+streams() {
+	local dir=$WORK/streams stamp=$WORK/streams.src want size g run st runs=""
+	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) park_leave quick 640x360 1920x1080 gop124 h265"
+	if ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+		rm -rf "$dir" "$stamp"
+		mkdir -p "$dir"
+		for size in 640x360 1920x1080; do
+			say "streams: generating park_leave $size"
+			"$SCENE" --scenario park_leave --quick --classic --seed 1 \
+				--width "${size%x*}" --height "${size#*x}" --out "$dir/$size" >&2 ||
+				fail "streams: firelane-scene failed"
+		done
+		for g in 1 2 4; do
+			ffmpeg -v error -y -i "$dir/1920x1080/park_leave.mp4" -c:v libx264 \
+				-preset veryfast -bf 0 -g $((25 * g)) -keyint_min $((25 * g)) \
+				-sc_threshold 0 -pix_fmt yuv420p "$dir/gop$g.mp4" ||
+				fail "streams: ffmpeg gop $g"
+		done
+		ffmpeg -v error -y -i "$dir/1920x1080/park_leave.mp4" -c:v libx265 \
+			-preset veryfast -x265-params log-level=error:bframes=0 \
+			-pix_fmt yuv420p "$dir/h265.mp4" 2>/dev/null || rm -f "$dir/h265.mp4"
+		echo "$want" >"$stamp"
+	fi
+	say "streams: stills by GOP length"
+	"${PIN[@]}" "$BUILD/tests/test_clip" --bench "$dir/gop1.mp4" 1 "$dir/gop2.mp4" 2 \
+		"$dir/gop4.mp4" 4 >"$TMP/streams-clip.json" || fail "streams: test_clip --bench failed"
+	for run in single two_h264 two_h265; do
+		case $run in
+		single)
+			sed "s|source: |source: $dir/1920x1080/|" "$dir/1920x1080/park_leave.yaml" ;;
+		two_*)
+			local rec=$dir/1920x1080/park_leave.mp4
+			[ "$run" = two_h264 ] || rec=$dir/h265.mp4
+			[ -s "$rec" ] || continue
+			printf 'device: {id: bench, site: bench}\ncameras:\n  - id: cam-1\n'
+			printf '    detect: %s\n    record: %s\n' "$dir/640x360/park_leave.mp4" "$rec"
+			sed -n '/^    lanes:/,$p' "$dir/1920x1080/park_leave.yaml" ;;
+		esac >"$TMP/streams.yaml"
+		printf 'evidence:\n  pre_roll_s: 6\n  post_roll_s: 4\n' >>"$TMP/streams.yaml"
+		rm -rf "$TMP/ev-streams"
+		st=$TMP/streams-$run.json
+		say "streams: edge, $run"
+		"${PIN[@]}" "$EDGE" --config "$TMP/streams.yaml" --replay --events-out /dev/null \
+			--evidence-dir "$TMP/ev-streams" --stats-out "$st" 2>"$TMP/streams.err" ||
+			fail "streams: firelane-edge $run failed: $(tail -n 5 "$TMP/streams.err")"
+		[ "$(field "$st" evidence_sealed)" -ge 1 ] 2>/dev/null ||
+			fail "streams: $run sealed no bundle: $(tail -n 5 "$TMP/streams.err")"
+		runs="$runs${runs:+, }\"$run\": {\"wall_s\": $(field "$st" wall_s), \"decode_s\": $(field "$st" decode_s), \"evidence_cpu_s\": $(field "$st" evidence_cpu_s)}"
+	done
+	printf '"streams": {"scene": "park_leave quick 640x360 + 1920x1080 25 fps", "clip_bench": %s, "runs": {%s}}' \
+		"$(cat "$TMP/streams-clip.json")" "$runs"
 }
 
 # ---- plates ---------------------------------------------------------------------
@@ -1025,6 +1098,11 @@ if [ "${FL_BENCH_ONLY:-}" = plates ]; then
 	echo "{$(cat "$TMP/m-plates")}"
 	exit 0
 fi
+if [ "${FL_BENCH_ONLY:-}" = streams ]; then
+	streams >"$TMP/m-streams"
+	echo "{$(cat "$TMP/m-streams")}"
+	exit 0
+fi
 say "one CPU: ${PIN[*]:-(taskset unavailable)}; $RUNS alternating runs each"
 bench 1080p25 1920 1080 >"$TMP/m-1080"
 bench 720p25 1280 720 >"$TMP/m-720"
@@ -1043,6 +1121,12 @@ if [ "${FL_BENCH_SKIP_EVIDENCE:-0}" != 1 ]; then
 	[ -x "$SCENE" ] || fail "evidence needs $SCENE (make build), or FL_BENCH_SKIP_EVIDENCE=1"
 	evidence >"$TMP/m-evidence"
 	out="$out, $(cat "$TMP/m-evidence")"
+fi
+if [ "${FL_BENCH_SKIP_STREAMS:-0}" != 1 ]; then
+	[ -x "$SCENE" ] && [ -x "$BUILD/tests/test_clip" ] ||
+		fail "streams needs $SCENE and tests/test_clip (make build), or FL_BENCH_SKIP_STREAMS=1"
+	streams >"$TMP/m-streams"
+	out="$out, $(cat "$TMP/m-streams")"
 fi
 if [ "${FL_BENCH_SKIP_MQTT:-0}" != 1 ]; then
 	[ -x "$SCENE" ] || fail "mqtt needs $SCENE (make build), or FL_BENCH_SKIP_MQTT=1"

@@ -270,6 +270,95 @@ static void hours_defaults(const fl_setting *s, void *obj)
 	*(int *)at(obj, s->count_off) = 0;
 }
 
+/*
+ * A camera's stream (detect, record): a plain string (the URL or file,
+ * resolved like source) or a map with it under `url` and the options
+ * (transport, timeout_s).
+ */
+static int stream_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
+			const fl_node *n, int line)
+{
+	fl_stream_conf *st = at(obj, s->off);
+	const fl_node *url = n;
+
+	memset(st, 0, sizeof(*st));
+	if (n->kind == FL_NODE_MAP) {
+		url = NULL;
+		for (size_t i = 0; i < n->n; i++) {
+			const fl_node *v = n->items[i];
+			const char *k = n->keys[i];
+			double num;
+
+			if (!strcmp(k, "url"))
+				url = v;
+			else if (!strcmp(k, "transport") &&
+				 v->kind == FL_NODE_SCALAR &&
+				 (!strcmp(v->scalar, "tcp") ||
+				  !strcmp(v->scalar, "udp")))
+				st->udp = !strcmp(v->scalar, "udp");
+			else if (!strcmp(k, "transport"))
+				return fl_schema_fail(
+					c, v->line,
+					"%s.transport: expected tcp or udp",
+					s->name);
+			else if (!strcmp(k, "timeout_s") &&
+				 !fl_schema_num(v, &num) && num >= 0.5 &&
+				 num <= 120)
+				st->timeout_s = num;
+			else if (!strcmp(k, "timeout_s"))
+				return fl_schema_fail(
+					c, v->line,
+					"%s.timeout_s: expected a number "
+					"0.5..120",
+					s->name);
+			else
+				return fl_schema_fail(
+					c, v->line,
+					"unknown key '%s' in %s (expected url, "
+					"transport, timeout_s)",
+					k, s->name);
+		}
+		if (!url)
+			return fl_schema_fail(c, line, "%s: missing url",
+					      s->name);
+	}
+	if (url->kind == FL_NODE_SCALAR && !url->scalar[0] && url == n)
+		return FL_OK; /* "": not given (what the dump writes) */
+	if (url->kind != FL_NODE_SCALAR || !url->scalar[0])
+		return fl_schema_fail(c, url->line,
+				      "%s: expected a URL or a file, or a map "
+				      "with url",
+				      s->name);
+	if (fl_schema_resolve_path(st->url, sizeof(st->url), url->scalar,
+				   c->file))
+		return fl_schema_fail(c, url->line, "%s: path too long",
+				      s->name);
+	return FL_OK;
+}
+
+static void stream_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
+{
+	const fl_stream_conf *st = cat(obj, s->off);
+
+	if (!st->udp && st->timeout_s == 0) {
+		fl_schema_out_quoted(o, st->url);
+		return;
+	}
+	fl_schema_printf(o, "{url: ");
+	fl_schema_out_quoted(o, st->url);
+	fl_schema_printf(o, ", transport: %s", st->udp ? "udp" : "tcp");
+	if (st->timeout_s > 0) {
+		fl_schema_printf(o, ", timeout_s: ");
+		fl_schema_out_num(o, st->timeout_s);
+	}
+	fl_schema_printf(o, "}");
+}
+
+static void stream_defaults(const fl_setting *s, void *obj)
+{
+	memset(at(obj, s->off), 0, sizeof(fl_stream_conf));
+}
+
 static const fl_custom points_type = { points_parse, points_dump,
 				       points_defaults, "list of [x, y]" };
 static const fl_custom classes_type = { classes_parse, classes_dump,
@@ -277,6 +366,11 @@ static const fl_custom classes_type = { classes_parse, classes_dump,
 					"list of vehicle/object/person" };
 static const fl_custom hours_type = { hours_parse, hours_dump, hours_defaults,
 				      "list of \"HH:MM-HH:MM\"" };
+static const fl_custom stream_type = { stream_parse, stream_dump,
+				       stream_defaults,
+				       "URL/file, or {url, transport, "
+				       "timeout_s}",
+				       "transport tcp/udp, timeout_s 0.5..120" };
 
 /* ------------------------------------------------------------------ */
 /* Section checks that involve several keys.                            */
@@ -334,6 +428,21 @@ static int camera_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 {
 	fl_camera_conf *cam = obj;
 
+	if (cam->source[0] && cam->detect.url[0])
+		return fl_schema_fail(
+			c, fl_schema_key_line(map, "detect"),
+			"camera '%s': give source or detect, not both (source "
+			"is the single stream; detect and record are two)",
+			cam->id);
+	if (!cam->source[0] && !cam->detect.url[0])
+		return fl_schema_fail(c, cam->line,
+				      "missing required key 'source' in "
+				      "camera (or detect, with record)");
+	if (cam->source[0] && cam->record.url[0])
+		return fl_schema_fail(
+			c, fl_schema_key_line(map, "record"),
+			"camera '%s': record goes with detect, not with source",
+			cam->id);
 	if ((cam->width > 0) != (cam->height > 0))
 		return fl_schema_fail(
 			c, cam->line,
@@ -435,17 +544,30 @@ static const fl_setting camera_keys[] = {
 	{ "id", T_ID, F_REQ, offsetof(fl_camera_conf, id), FL_ID_MAX, 0, 0,
 	  NULL, 1, FL_ID_MAX - 1, NULL, NULL,
 	  "camera id, unique on the device; used in events and topics" },
-	STR(fl_camera_conf, source, T_PATH, F_REQ, NULL,
+	STR(fl_camera_conf, source, T_PATH, 0, "",
 	    "video source: file, image pattern (frames/%06d.jpg), URL "
 	    "(rtsp://...) or /dev/videoN; relative files resolve against the "
-	    "config's directory"),
+	    "config's directory. The single stream: both analysed and "
+	    "recorded (or use detect and record)"),
+	CUSTOM(fl_camera_conf, "detect", detect, stream_type, "\"\"", 0, 0,
+	       "the stream analysed (a camera's sub-stream, ~640x360), "
+	       "instead of source: a URL or file, or {url, transport (tcp or "
+	       "udp), timeout_s}"),
+	CUSTOM(fl_camera_conf, "record", record, stream_type, "\"\"", 0, 0,
+	       "the stream evidence comes from (the main stream), with "
+	       "detect: demuxed, not decoded; stills and the clip are at its "
+	       "resolution, and lane points are in its pixels. Its aspect "
+	       "ratio must match detect's within 2 %. Detection waits for "
+	       "its reads: a shorter timeout_s bounds a stall"),
 	STR(fl_camera_conf, reference, T_PATH, 0, "",
 	    "optional image of the clear lane (path, resolved like source)"),
 	NUM(fl_camera_conf, fps, T_NUM, 0, 0, 240,
 	    "frame rate of an image sequence; 0 = from the stream"),
 	NUM(fl_camera_conf, width, T_INT, 0, 0, 8192,
-	    "expected frame width; with height, lanes are checked at load; "
-	    "0 = unchecked"),
+	    "expected frame width (of record when given, else of the one "
+	    "stream: the picture lanes are drawn on); with height, lanes are "
+	    "checked at load, and the lanes can be placed while record is "
+	    "down at start; 0 = unchecked"),
 	NUM(fl_camera_conf, height, T_INT, 0, 0, 8192,
 	    "expected frame height; 0 = unchecked"),
 	{ "lanes", T_LIST, F_REQ, offsetof(fl_camera_conf, lanes),
@@ -893,6 +1015,59 @@ int fl_config_check_frame(const fl_config *cfg, int camera, int w, int h,
 	return check_camera_frame(&c, &cfg->cameras[camera], w, h);
 }
 
+const fl_stream_conf *fl_camera_detect(const fl_camera_conf *cam,
+				       fl_stream_conf *buf)
+{
+	if (cam->detect.url[0])
+		return &cam->detect;
+	memset(buf, 0, sizeof(*buf));
+	snprintf(buf->url, sizeof(buf->url), "%s", cam->source);
+	return buf;
+}
+
+static int stream_same(const fl_stream_conf *a, const fl_stream_conf *b)
+{
+	return !strcmp(a->url, b->url) && a->udp == b->udp &&
+	       a->timeout_s == b->timeout_s;
+}
+
+int fl_camera_same_streams(const fl_camera_conf *a, const fl_camera_conf *b)
+{
+	return !strcmp(a->source, b->source) &&
+	       stream_same(&a->detect, &b->detect) &&
+	       stream_same(&a->record, &b->record);
+}
+
+int fl_camera_scale(const fl_camera_conf *cam, int dw, int dh, int rw, int rh,
+		    double *kx, double *ky, char *err, size_t errlen)
+{
+	double da, ra;
+
+	*kx = *ky = 1;
+	if (!cam->record.url[0])
+		return FL_OK;
+	if (dw <= 0 || dh <= 0 || rw <= 0 || rh <= 0) {
+		snprintf(err, errlen, "camera '%s': stream sizes unknown",
+			 cam->id);
+		return FL_EINVAL;
+	}
+	da = (double)dw / dh;
+	ra = (double)rw / rh;
+	if (fabs(da - ra) > FL_ASPECT_TOLERANCE * ra) {
+		snprintf(err, errlen,
+			 "camera '%s': cameras[].detect is %dx%d and "
+			 "cameras[].record %dx%d: aspect ratios %.3f and %.3f "
+			 "differ by more than %.0f %%, so lanes drawn on the "
+			 "record picture cannot be placed on the detect one",
+			 cam->id, dw, dh, rw, rh, da, ra,
+			 FL_ASPECT_TOLERANCE * 100);
+		return FL_ECONFIG;
+	}
+	*kx = (double)dw / rw;
+	*ky = (double)dh / rh;
+	return FL_OK;
+}
+
 int fl_lane_active(const fl_lane_conf *lane, int minute_of_day)
 {
 	int m = minute_of_day;
@@ -999,7 +1174,8 @@ static const char doc_intro[] =
 	"edge.yaml:9: unknown key 'dwel_s' in lane\n"
 	"edge.yaml:6: lane 'lane-a': polygon is self-intersecting "
 	"(edges cross or touch, or a point repeats)\n"
-	"edge.yaml:3: missing required key 'source' in camera\n"
+	"edge.yaml:3: missing required key 'source' in camera (or detect, "
+	"with record)\n"
 	"```\n";
 
 size_t fl_config_doc(char *buf, size_t len)

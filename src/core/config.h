@@ -70,9 +70,23 @@ typedef struct fl_lane_conf {
 	int line;     /* where the lane was defined, for messages */
 } fl_lane_conf;
 
+/* One stream of a camera (cameras[].detect, cameras[].record): a URL or
+ * file, and the options the source honours. */
+typedef struct fl_stream_conf {
+	char url[FL_PATH_MAX]; /* "" = not given */
+	int udp;               /* transport: udp (RTSP); 0 = tcp */
+	double timeout_s;      /* open/read timeout; 0 = the source's 10 s */
+} fl_stream_conf;
+
+/* Aspect ratios of a camera's detect and record streams may differ by this
+ * share at most (the lanes are scaled from one to the other). */
+#define FL_ASPECT_TOLERANCE 0.02
+
 typedef struct fl_camera_conf {
 	char id[FL_ID_MAX];
 	char source[FL_PATH_MAX];    /* URL, file, pattern, /dev/videoN */
+	fl_stream_conf detect;       /* the stream analysed (or source) */
+	fl_stream_conf record;       /* evidence stream; url "" = none */
 	char reference[FL_PATH_MAX]; /* clear-lane image; "" for none */
 	double fps;                  /* for image sequences; 0 = from stream */
 	int width, height;           /* expected frame size; 0 = unchecked */
@@ -205,6 +219,24 @@ size_t fl_config_dump(const fl_config *cfg, char *buf, size_t len);
 
 /* Write the reference of every key (markdown) from the schema table. */
 size_t fl_config_doc(char *buf, size_t len);
+
+/* The stream a camera analyses: detect, else source (never both). */
+const fl_stream_conf *fl_camera_detect(const fl_camera_conf *cam,
+				       fl_stream_conf *buf);
+
+/* 1 when a and b read the same streams (source, detect, record and their
+ * options): what a camera must be reopened for when it changes. */
+int fl_camera_same_streams(const fl_camera_conf *a, const fl_camera_conf *b);
+
+/*
+ * Lanes are drawn in the record stream's pixels when a camera has one
+ * (rw x rh), and analysed in the detect stream's (dw x dh). Writes the
+ * factors from record to detect pixels into *kx, *ky; returns FL_ECONFIG
+ * with "camera 'id': ..." in err when the aspect ratios differ by more than
+ * FL_ASPECT_TOLERANCE, naming the config keys.
+ */
+int fl_camera_scale(const fl_camera_conf *cam, int dw, int dh, int rw, int rh,
+		    double *kx, double *ky, char *err, size_t errlen);
 
 /* Write a commented sample configuration (one camera, one lane, every key
  * with its default and help line) from the schema table; it loads as is.

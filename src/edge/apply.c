@@ -191,7 +191,7 @@ void edge_apply_diff(const fl_config *o, const fl_config *n, edge_diff *d)
 	for (int c = 0; c < n->ncameras; c++) {
 		const fl_camera_conf *oc = camera_of(o, n->cameras[c].id);
 
-		if (!oc || strcmp(oc->source, n->cameras[c].source))
+		if (!oc || !fl_camera_same_streams(oc, &n->cameras[c]))
 			snprintf(d->cams[d->ncams++], FL_ID_MAX, "%s",
 				 n->cameras[c].id);
 	}

@@ -19,7 +19,11 @@
  *            the evidence writer (src/evidence/writer.c), which then, on
  *            every frame, takes the scene images that are due and seals
  *            complete bundles; its pre-roll ring gets every compressed
- *            packet from the source's tap;
+ *            packet from the source's tap - or, for a camera with a record
+ *            stream (src/edge/record.c), from that stream, read up to the
+ *            frame's time here, and the images are decoded from it at full
+ *            resolution; the lanes, drawn in record pixels, are then a
+ *            scaled copy of the config's (lanes_scale);
  *   pace     files in live mode are paced at their frame rate by the source.
  *
  * Classes come from an optional dnn detector (config detect.model or
@@ -42,6 +46,7 @@
 #include "fl.h"
 #include "geom.h"
 #include "health.h"
+#include "record.h"
 #include "scale.h"
 #include "source.h"
 #include "state.h"
@@ -83,7 +88,13 @@ typedef struct class_memo {
 
 struct edge_camera {
 	const fl_config *cfg;
-	const fl_camera_conf *conf;
+	const fl_camera_conf *conf; /* the config's, or own */
+	fl_camera_conf *own; /* lanes in detect pixels (lanes_scale) or NULL */
+	int cam;             /* index in cfg */
+	double kx, ky;       /* detect pixels per record pixel */
+	int rw, rh;       /* the record picture's size (lanes' space), or 0 */
+	edge_record *rec; /* the record stream, or NULL */
+	double mono0;     /* monotonic time of detect video time 0 */
 	edge_opts opts;
 	fl_source *src;
 	fl_frame frame;
@@ -147,6 +158,26 @@ static void analysis_size(edge_camera *c, int w, int h)
 	c->ah = (int)lround((double)h * aw / w);
 	c->sx = (double)w / c->aw;
 	c->sy = (double)h / c->ah;
+}
+
+/*
+ * Lanes drawn on the record picture, in detect pixels: the camera's own
+ * copy of its config with the points scaled, taken again before each
+ * analysis so that lane settings reloaded into the config (dwell_s,
+ * disabled, ...) reach it. Shapes never change at reload (live.c).
+ */
+static void lanes_scale(edge_camera *c)
+{
+	const fl_camera_conf *cc = &c->cfg->cameras[c->cam];
+
+	if (!c->own)
+		return;
+	memcpy(c->own->lanes, cc->lanes, sizeof(cc->lanes));
+	for (int l = 0; l < cc->nlanes; l++)
+		for (int i = 0; i < cc->lanes[l].npoints; i++) {
+			c->own->lanes[l].points[i].x *= c->kx;
+			c->own->lanes[l].points[i].y *= c->ky;
+		}
 }
 
 /*
@@ -449,8 +480,7 @@ static void state_open(edge_camera *c, double wall_now)
 	double base = c->opts.realtime ? wall_now - c->frame.t : 0;
 	char why[512];
 
-	c->state = edge_state_open(c->opts.state_dir, c->cfg,
-				   (int)(c->conf - c->cfg->cameras), c->aw,
+	c->state = edge_state_open(c->opts.state_dir, c->cfg, c->cam, c->aw,
 				   c->ah, base, why, sizeof(why));
 	c->resting = malloc((size_t)c->aw * (size_t)c->ah);
 	if (!c->state || !c->resting) {
@@ -469,12 +499,57 @@ static void state_open(edge_camera *c, double wall_now)
 			 c->frame.t, STATE_GRACE_S + 2 * c->cfg->detect.rest_s);
 }
 
+/*
+ * Lanes drawn on the record picture (its size from the stream, else from
+ * the camera's width/height keys) placed on the detect frame: checked
+ * against the record size, the aspect ratios compared
+ * (FL_ASPECT_TOLERANCE), the points scaled into the camera's own copy.
+ */
+static int record_geometry(edge_camera *c, char *err, size_t errlen)
+{
+	int rw = c->conf->width, rh = c->conf->height;
+
+	if (c->rec)
+		edge_record_size(c->rec, &rw, &rh);
+	if (rw <= 0 || rh <= 0) {
+		snprintf(err, errlen,
+			 "%s: the record stream is unavailable and "
+			 "cameras[].width/height are not set: the lanes (in "
+			 "record pixels) cannot be placed",
+			 c->conf->id);
+		return FL_EIO;
+	}
+	if (fl_config_check_frame(c->cfg, c->cam, rw, rh, err, errlen) < 0 ||
+	    fl_camera_scale(c->conf, c->frame.width, c->frame.height, rw, rh,
+			    &c->kx, &c->ky, err, errlen) < 0) {
+		fl_log(FL_LOG_ERROR, "camera", "%s", err);
+		return FL_ECONFIG;
+	}
+	c->rw = rw;
+	c->rh = rh;
+	c->own = malloc(sizeof(*c->own));
+	if (!c->own) {
+		snprintf(err, errlen, "out of memory");
+		return FL_ENOMEM;
+	}
+	*c->own = *c->conf;
+	c->conf = c->own;
+	lanes_scale(c);
+	fl_log(FL_LOG_INFO, "camera",
+	       "%s: detect %dx%d, record %dx%d: lanes scaled by %.4f x %.4f",
+	       c->conf->id, c->frame.width, c->frame.height, rw, rh, c->kx,
+	       c->ky);
+	return 0;
+}
+
 edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 			      const edge_opts *opts, fl_event_fn emit,
 			      void *user, char *err, size_t errlen)
 {
 	edge_camera *c = calloc(1, sizeof(*c));
 	fl_source_opts so = { 0 };
+	fl_stream_conf one;
+	const fl_stream_conf *det;
 	const char *url, *model;
 	fl_still_params sp = { 0 };
 	char why[512];
@@ -485,29 +560,49 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 		return NULL;
 	}
 	c->cfg = cfg;
+	c->cam = cam;
 	c->conf = &cfg->cameras[cam];
+	c->kx = c->ky = 1;
 	c->opts = *opts;
 	c->emit = emit;
 	c->user = user;
 	c->bgr_index = -1;
-	url = opts->source ? opts->source : c->conf->source;
+	det = fl_camera_detect(c->conf, &one);
+	url = opts->source ? opts->source : det->url;
 	so.fps = opts->fps > 0 ? opts->fps : c->conf->fps;
 	so.threads = 1;
 	so.realtime = opts->realtime;
 	so.start_s = opts->start_s;
 	so.until_s = opts->until_s;
+	so.udp = det->udp;
+	so.timeout_ms = (int)lround(det->timeout_s * 1000);
 	c->src = fl_source_open(url, &so, err, errlen);
 	if (!c->src)
 		goto fail;
+	/* The record stream (two streams): lost at start is no failure, the
+	 * evidence comes from the detect stream then (record.c). */
+	if (c->conf->record.url[0] && !opts->decode_only) {
+		c->rec = edge_record_open(c->conf, opts->realtime, why,
+					  sizeof(why));
+		if (!c->rec)
+			fl_log(FL_LOG_ERROR, "camera",
+			       "%s: record stream unavailable: %s; detection "
+			       "goes on, stills from the detect stream",
+			       c->conf->id, why);
+	}
 	/* Evidence before the first read: its pre-roll needs the first
 	 * keyframe. */
 	if (opts->store && !opts->decode_only) {
-		c->evidence = fl_evidence_writer_create(cfg, cam, opts->store,
-							opts->key, c->src,
-							(double)opts->start_wall,
-							err, errlen);
+		c->evidence = fl_evidence_writer_create(
+			cfg, cam, opts->store, opts->key,
+			c->rec ? edge_record_source(c->rec) : c->src,
+			(double)opts->start_wall, err, errlen);
 		if (!c->evidence)
 			goto fail;
+		if (c->conf->record.url[0])
+			fl_evidence_writer_set_record(c->evidence,
+						      c->rec ? "ok" : "lost", 0,
+						      "none");
 	}
 	/* The first frame fixes the geometry. */
 	rc = fl_source_read(c->src, &c->frame, err, errlen);
@@ -518,8 +613,17 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	if (rc < 0)
 		goto fail;
 	c->stats.frames = 1;
-	if (fl_config_check_frame(cfg, cam, c->frame.width, c->frame.height,
-				  err, errlen) < 0)
+	c->mono0 = fl_mono_s() - c->frame.t;
+	if (c->conf->record.url[0]) {
+		/* decode only (a benchmark) analyses nothing: no lanes */
+		if (!opts->decode_only && record_geometry(c, err, errlen) < 0)
+			goto fail;
+		if (!c->evidence) { /* it was needed for its size only */
+			edge_record_close(c->rec);
+			c->rec = NULL;
+		}
+	} else if (fl_config_check_frame(cfg, cam, c->frame.width,
+					 c->frame.height, err, errlen) < 0)
 		goto fail;
 	analysis_size(c, c->frame.width, c->frame.height);
 	c->small = malloc((size_t)c->aw * (size_t)c->ah);
@@ -779,6 +883,15 @@ static void remember(edge_camera *c, double t)
  * what is complete (the events themselves went out during assess). */
 static void act(edge_camera *c)
 {
+	const char *aligned;
+	double off;
+
+	if (c->rec && c->evidence) {
+		const char *st = edge_record_pump(c->rec, c->frame.t, c->mono0);
+
+		off = edge_record_offset(c->rec, &aligned);
+		fl_evidence_writer_set_record(c->evidence, st, off, aligned);
+	}
 	if (c->evidence)
 		fl_evidence_writer_frame(c->evidence, &c->frame, frame_bgr_fn,
 					 c);
@@ -957,6 +1070,7 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 	if (c->frame.t + 1e-6 >= c->next_t) {
 		t0 = fl_mono_s();
 		c->next_t = FL_MAX(c->next_t + c->step, c->frame.t);
+		lanes_scale(c); /* settings reloaded into the config */
 		analyse(c, c->frame.t);
 		assess(c, c->frame.t);
 		remember(c, c->frame.t);
@@ -1043,8 +1157,8 @@ int edge_camera_write_mask(edge_camera *c, const char *path, char *err,
 
 void edge_camera_frame_size(const edge_camera *c, int *w, int *h)
 {
-	*w = c->frame.width;
-	*h = c->frame.height;
+	*w = c->own ? c->rw : c->frame.width;
+	*h = c->own ? c->rh : c->frame.height;
 }
 
 void edge_camera_close(edge_camera *c)
@@ -1060,6 +1174,7 @@ void edge_camera_close(edge_camera *c)
 	}
 	free(c->resting);
 	fl_evidence_writer_destroy(c->evidence); /* before the source it taps */
+	edge_record_close(c->rec);
 	fl_source_close(c->src);
 	fl_still_destroy(c->still);
 	fl_health_destroy(c->health);
@@ -1070,5 +1185,6 @@ void edge_camera_close(edge_camera *c)
 	free(c->roi);
 	free(c->roi_tmp);
 	free(c->bgr);
+	free(c->own);
 	free(c);
 }

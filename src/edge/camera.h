@@ -86,7 +86,10 @@ int edge_camera_write_frame(edge_camera *c, const char *path, char *err,
 int edge_camera_write_mask(edge_camera *c, const char *path, char *err,
 			   size_t errlen);
 
-/* The current frame's size, pixels (the lanes' coordinate space). */
+/* The lanes' coordinate space, pixels: the current frame's size, or for a
+ * camera with a record stream the record picture's (the snapshot written
+ * by edge_camera_write_frame is still the detect frame, of the same aspect
+ * within 2 %: a client scales it to this size). */
 void edge_camera_frame_size(const edge_camera *c, int *w, int *h);
 
 /* NULL-safe. Alarmed incidents' evidence is sealed with what it has. */

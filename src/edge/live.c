@@ -225,6 +225,7 @@ static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 static edge_camera *cam_open(struct live *L, struct cam_slot *s)
 {
 	const fl_camera_conf *cc = &L->cfg->cameras[s->index];
+	fl_stream_conf one;
 	edge_camera *c;
 	char err[1024];
 
@@ -244,8 +245,8 @@ static edge_camera *cam_open(struct live *L, struct cam_slot *s)
 		pthread_mutex_lock(&s->mu);
 		snprintf(s->open_err, sizeof(s->open_err), "%.500s", err);
 		pthread_mutex_unlock(&s->mu);
-		if (!strstr(cc->source, "://") &&
-		    strncmp(cc->source, "/dev/", 5)) {
+		if (!strstr(fl_camera_detect(cc, &one)->url, "://") &&
+		    strncmp(fl_camera_detect(cc, &one)->url, "/dev/", 5)) {
 			atomic_store(&s->failed, 1);
 			return NULL;
 		}
@@ -340,7 +341,7 @@ static int apply_lanes(struct live *L, const fl_config *n)
 		       "cameras added or removed: that needs a restart");
 	for (int c = 0; c < FL_MIN(n->ncameras, o->ncameras); c++) {
 		const fl_camera_conf *nc = &n->cameras[c], *oc = &o->cameras[c];
-		if (strcmp(nc->id, oc->id) || strcmp(nc->source, oc->source) ||
+		if (strcmp(nc->id, oc->id) || !fl_camera_same_streams(nc, oc) ||
 		    nc->nlanes != oc->nlanes) {
 			fl_log(FL_LOG_WARN, "reload",
 			       "camera %s: id, source or lanes changed: that "

@@ -56,6 +56,8 @@ struct entry {
 	double plate[4];
 	int has_span;
 	double t_from, t_to;
+	const char *stream, *aligned; /* string constants, or NULL */
+	double stream_t;
 };
 
 struct fl_bundle {
@@ -67,7 +69,8 @@ struct fl_bundle {
 	size_t ne, cap;
 	char **notes;
 	size_t nnotes;
-	int has_plate; /* fl_bundle_set_plate() */
+	int has_plate;      /* fl_bundle_set_plate() */
+	const char *record; /* fl_bundle_set_record(), or NULL */
 	char plate[FL_PLATE_TEXT_MAX];
 	double plate_conf;
 };
@@ -322,6 +325,9 @@ int fl_bundle_add(fl_bundle *b, const char *name, const void *data, size_t len,
 		e->code = dup_or_null(img->code, &oom);
 		e->code_sig = dup_or_null(img->code_sig, &oom);
 		e->overlay = dup_or_null(img->overlay, &oom);
+		e->stream = img->stream;
+		e->stream_t = img->stream_t;
+		e->aligned = img->aligned;
 		if (img->plate) {
 			e->has_plate = 1;
 			memcpy(e->plate, img->plate, sizeof(e->plate));
@@ -394,6 +400,12 @@ void fl_bundle_set_cleared(fl_bundle *b, double cleared_wall)
 {
 	if (b)
 		b->info.cleared_wall = cleared_wall;
+}
+
+void fl_bundle_set_record(fl_bundle *b, const char *state)
+{
+	if (b)
+		b->record = state;
 }
 
 void fl_bundle_note(fl_bundle *b, const char *note)
@@ -510,6 +522,11 @@ static json_t *file_json(const struct entry *e, int *bad)
 		put_str(f, "overlay", e->overlay, bad);
 		if (e->has_plate)
 			put_box(f, "plate", e->plate, bad);
+		if (e->stream) {
+			put_str(f, "stream", e->stream, bad);
+			put_num(f, "stream_t", e->stream_t, bad);
+			put_str(f, "aligned", e->aligned, bad);
+		}
 	}
 	if (e->has_span) {
 		put_num(f, "t_from", e->t_from, bad);
@@ -553,6 +570,8 @@ static char *manifest_text(const fl_bundle *b, const fl_key *k, char *err,
 				&bad);
 			put_num(root, "plate_confidence", b->plate_conf, &bad);
 		}
+		if (b->record)
+			put_str(root, "record", b->record, &bad);
 	}
 	for (size_t j = 0; !bad && j < b->ne; j++) {
 		json_t *f = file_json(&b->e[j], &bad);

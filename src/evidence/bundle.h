@@ -43,6 +43,13 @@ typedef struct fl_bundle_image { /* metadata of one image file */
 	const char *code_sig;   /* its signature (base64) */
 	const char *overlay;    /* overlay lines as drawn, joined with '\n' */
 	const double *plate;    /* plate box x,y,w,h in image pixels, or NULL */
+	/* a camera with a record stream (docs/evidence.md, "Two streams"):
+	 * which stream the picture is from ("record", "detect"), its frame's
+	 * video time there and how the streams' clocks were aligned; NULL
+	 * stream: one stream, no keys */
+	const char *stream;
+	double stream_t;
+	const char *aligned;
 } fl_bundle_image;
 
 /*
@@ -93,6 +100,9 @@ void fl_bundle_set_plate(fl_bundle *b, const char *text, double conf);
 
 void fl_bundle_set_cleared(fl_bundle *b, double cleared_wall);
 void fl_bundle_note(fl_bundle *b, const char *note);
+/* The record stream's state for the manifest's "record" key ("ok", "lost":
+ * see docs/evidence.md); a string constant. Unset: no key (one stream). */
+void fl_bundle_set_record(fl_bundle *b, const char *state);
 
 /*
  * Write manifest.json and manifest.sig (detached Ed25519 signature of the

@@ -52,6 +52,13 @@
  * manifest too, so a reviewer (and the tests) can match picture and
  * record, and the hub can crop the band off for a thumbnail.
  *
+ * Two streams (docs/evidence.md, "Two streams"). For a camera with a
+ * record stream the ring taps that stream, and every picture is the record
+ * stream's picture at the detect frame's time, decoded from the ring once
+ * per frame (picture()); boxes from detection are scaled to its pixels.
+ * While the record stream is down the detect frame serves, and the
+ * manifest says so (record "lost", each image's stream).
+ *
  * Memory stays small and bounded: an image is encoded and handed to the
  * store when it is taken; what outlives a frame is one JPEG per incident
  * before its alarm and a copy of the first scene image downscaled to at
@@ -154,6 +161,23 @@ struct incident {
 	double plate_next;
 	fl_image plate_crop;
 	double plate_crop_conf, plate_crop_t;
+	int record_lost; /* the record stream was down during it */
+};
+
+/*
+ * The picture an evidence instant is taken from: the detect frame, or the
+ * record stream's picture at the same time (decoded from the ring). sx, sy:
+ * its pixels per detect pixel (boxes from detection are scaled by them).
+ */
+struct picture {
+	const uint8_t *bgr;
+	int w, h;
+	double t; /* the detect frame's video time: the evidence instant */
+	int64_t index;
+	double sx, sy;
+	const char *stream;  /* "record", "detect", or NULL: one stream */
+	double stream_t;     /* the picture's frame time on that stream */
+	const char *aligned; /* how the record clock was aligned */
 };
 
 struct fl_evidence_writer {
@@ -164,6 +188,15 @@ struct fl_evidence_writer {
 	fl_source *src;
 	double start_wall;
 	fl_preroll *ring;
+	/* a record stream (fl_evidence_writer_set_record): its state, the
+	 * offset of its clock (record time = detect time + offset), and the
+	 * still decoded for the current instant, kept for the frame */
+	const char *record; /* "ok", "lost", or NULL: one stream */
+	double rec_offset;
+	const char *rec_aligned;
+	fl_still_image still;
+	int64_t still_index; /* detect frame it was decoded for; -1 none */
+	int still_failed;    /* ... and the decode failed */
 	fl_overlay *ov;
 	fl_plate_reader *reader; /* NULL: plates are not read */
 	char clips_dir[1100];
@@ -341,6 +374,7 @@ fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg, int camera,
 			       why);
 	}
 	w->src = src;
+	w->still_index = -1;
 	snprintf(w->clips_dir, sizeof(w->clips_dir), "%s/.clips",
 		 fl_store_dir(store));
 	if (mkdir(w->clips_dir, 0750) != 0 && errno != EEXIST)
@@ -570,8 +604,9 @@ static void named(char *buf, size_t len, const char *label, const char *name,
 		snprintf(buf, len, "%s (%s)", name, id);
 }
 
-static int stamp(fl_evidence_writer *w, struct incident *in, const char *kind,
-		 double t, struct stamp *s, char *err, size_t errlen)
+static int stamp_at(fl_evidence_writer *w, struct incident *in,
+		    const char *kind, double t, struct stamp *s, char *err,
+		    size_t errlen)
 {
 	const struct labels *l =
 		&LABELS[fl_lang_of(w->cfg->evidence.language) == FL_LANG_EN
@@ -626,6 +661,19 @@ static int stamp(fl_evidence_writer *w, struct incident *in, const char *kind,
 	s->meta.code_sig = s->sig;
 	s->meta.overlay = s->drawn;
 	return 0;
+}
+
+/* stamp_at() for an image of picture p, which the manifest names. */
+static int stamp(fl_evidence_writer *w, struct incident *in, const char *kind,
+		 const struct picture *p, struct stamp *s, char *err,
+		 size_t errlen)
+{
+	int rc = stamp_at(w, in, kind, p->t, s, err, errlen);
+
+	s->meta.stream = p->stream;
+	s->meta.stream_t = p->stream_t;
+	s->meta.aligned = p->aligned;
+	return rc;
 }
 
 /*
@@ -695,6 +743,71 @@ static int crop_bgr(const uint8_t *bgr, int w, int h, const double *box,
 	return 0;
 }
 
+/* A box in detect pixels (x, y, w, h) in p's pixels. */
+static void picture_box(const struct picture *p, const double *box, double *out)
+{
+	out[0] = box[0] * p->sx;
+	out[1] = box[1] * p->sy;
+	out[2] = box[2] * p->sx;
+	out[3] = box[3] * p->sy;
+}
+
+/*
+ * The picture of detect frame f for in's evidence (into *p, returned): the
+ * record stream's picture at f's time when the camera has one that is up,
+ * decoded from the ring once per frame however many incidents ask; else,
+ * and when that decode fails (logged), the detect frame
+ * (bgr(user), which may be NULL: p->bgr NULL then).
+ */
+static const struct picture *picture(fl_evidence_writer *w, struct incident *in,
+				     const fl_frame *f, fl_bgr_fn bgr,
+				     void *user, struct picture *p)
+{
+	char err[512];
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->t = f->t;
+	p->index = f->index;
+	if (w->record && !strcmp(w->record, "ok")) {
+		if (w->still_index != f->index) {
+			free(w->still.bgr);
+			memset(&w->still, 0, sizeof(w->still));
+			w->still_index = f->index;
+			rc = fl_preroll_still(w->ring, f->t + w->rec_offset,
+					      &w->still, err, sizeof(err));
+			w->still_failed = rc < 0;
+			if (rc < 0)
+				fl_log(FL_LOG_WARN, TAG,
+				       "%s: no record still at %.2f s: %s; "
+				       "the detect frame is used",
+				       w->cam->id, f->t, err);
+		}
+		if (!w->still_failed) {
+			p->bgr = w->still.bgr;
+			p->w = w->still.w;
+			p->h = w->still.h;
+			p->sx = (double)p->w / f->width;
+			p->sy = (double)p->h / f->height;
+			p->stream = "record";
+			p->stream_t = w->still.t - w->rec_offset;
+			p->aligned = w->rec_aligned;
+			return p;
+		}
+		in->record_lost = 1;
+	}
+	p->bgr = bgr ? bgr(user) : NULL;
+	p->w = f->width;
+	p->h = f->height;
+	p->sx = p->sy = 1;
+	if (w->record) {
+		p->stream = "detect";
+		p->stream_t = f->t;
+		p->aligned = "none";
+	}
+	return p;
+}
+
 /*
  * Look for the plate of in's object on frame f (raw: its BGR24) and read it
  * (the note on plates above). found (may be NULL) gets the localiser's best
@@ -703,8 +816,9 @@ static int crop_bgr(const uint8_t *bgr, int w, int h, const double *box,
  * failed read is logged once and counts as unread.
  */
 static int read_plate(fl_evidence_writer *w, struct incident *in,
-		      const fl_frame *f, const uint8_t *raw, fl_plate *found)
+		      const struct picture *f, fl_plate *found)
 {
+	const uint8_t *raw = f->bgr;
 	fl_plate p;
 	fl_plate_text t;
 	fl_image crop;
@@ -714,8 +828,8 @@ static int read_plate(fl_evidence_writer *w, struct incident *in,
 	in->plate_next = f->t + PLATE_EVERY_S;
 	if (w->reader && in->nreads < FL_PLATE_VOTE_MAX)
 		in->plate_tries++;
-	memcpy(box, in->bbox, sizeof(box));
-	if (fl_plate_find(raw, f->width, f->height, box, &p, 1) <= 0)
+	picture_box(f, in->bbox, box);
+	if (fl_plate_find(raw, f->w, f->h, box, &p, 1) <= 0)
 		return 0;
 	if (found)
 		*found = p;
@@ -725,7 +839,7 @@ static int read_plate(fl_evidence_writer *w, struct incident *in,
 	box[1] = p.y;
 	box[2] = p.w;
 	box[3] = p.h;
-	rc = fl_plate_read(w->reader, raw, f->width, f->height, box, &t);
+	rc = fl_plate_read(w->reader, raw, f->w, f->h, box, &t);
 	if (rc < 0) {
 		log_once(w, in, LOG_PLATE, "plate read: %s", fl_strerror(rc));
 		return 1;
@@ -739,7 +853,7 @@ static int read_plate(fl_evidence_writer *w, struct incident *in,
 	if (t.nchars > 0)
 		in->reads[in->nreads++] = t;
 	if ((!in->plate_crop.bgr || t.conf > in->plate_crop_conf) &&
-	    crop_bgr(raw, f->width, f->height, box, &crop) == 0) {
+	    crop_bgr(raw, f->w, f->h, box, &crop) == 0) {
 		fl_image_free(&in->plate_crop);
 		in->plate_crop = crop;
 		in->plate_crop_conf = t.conf;
@@ -755,9 +869,10 @@ static int read_plate(fl_evidence_writer *w, struct incident *in,
  * scene with its banner.
  */
 static void closeup_and_composite(fl_evidence_writer *w, struct incident *in,
-				  const fl_frame *f, const uint8_t *raw,
+				  const struct picture *f,
 				  const fl_image *scene, const fl_plate *plate)
 {
+	const uint8_t *raw = f->bgr;
 	fl_image cu = { 0 }, cub = { 0 }, comp = { 0 };
 	fl_image scenes[2];
 	struct stamp s;
@@ -765,22 +880,22 @@ static void closeup_and_composite(fl_evidence_writer *w, struct incident *in,
 	double plate_box[4], box[4];
 	int nscenes = 0, rc;
 
-	memcpy(box, in->bbox, sizeof(box));
-	rc = fl_evidence_closeup(raw, f->width, f->height, box, plate,
+	picture_box(f, in->bbox, box);
+	rc = fl_evidence_closeup(raw, f->w, f->h, box, plate,
 				 w->cfg->evidence.closeup_max_px, &cu, err,
 				 sizeof(err));
 	if (rc < 0) {
 		log_once(w, in, LOG_IMAGE, "close-up: %s", err);
 		goto done;
 	}
-	if (stamp(w, in, "closeup", f->t, &s, err, sizeof(err)) < 0)
+	if (stamp(w, in, "closeup", f, &s, err, sizeof(err)) < 0)
 		goto fail;
 	if (plate) {
 		/* The plate in the close-up's pixels: the crop is the box
 		 * grown by 15% a side, clipped, then scaled. */
 		double gx = FL_MAX(0, box[0] - 0.15 * box[2]);
 		double gy = FL_MAX(0, box[1] - 0.15 * box[3]);
-		double gx1 = FL_MIN(f->width, box[0] + 1.15 * box[2]);
+		double gx1 = FL_MIN(f->w, box[0] + 1.15 * box[2]);
 		double sc = gx1 > gx ? cu.w / (gx1 - gx) : 1;
 
 		plate_box[0] = (plate->x - gx) * sc;
@@ -802,7 +917,7 @@ static void closeup_and_composite(fl_evidence_writer *w, struct incident *in,
 		log_once(w, in, LOG_IMAGE, "composite: %s", err);
 		goto done;
 	}
-	if (stamp(w, in, "composite", f->t, &s, err, sizeof(err)) < 0 ||
+	if (stamp(w, in, "composite", f, &s, err, sizeof(err)) < 0 ||
 	    finish_image(w, in, "composite.jpg", &comp, NULL, &s, NULL, err,
 			 sizeof(err)) < 0)
 		goto fail;
@@ -819,12 +934,13 @@ done:
 }
 
 /* A scene image of the current frame; 0 when it was stored. */
-static int shoot(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
-		 const uint8_t *raw)
+static int shoot(fl_evidence_writer *w, struct incident *in,
+		 const struct picture *f)
 {
+	const uint8_t *raw = f->bgr;
 	int kind = in->plan.shot_kind;
 	/* the frame is only read: the band goes into a new image */
-	fl_image pic = { (uint8_t *)raw, f->width, f->height };
+	fl_image pic = { (uint8_t *)raw, f->w, f->h };
 	fl_image scene = { 0 };
 	fl_plate plate;
 	struct stamp s;
@@ -836,7 +952,7 @@ static int shoot(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 			 (long long)f->index);
 		return FL_EIO;
 	}
-	rc = stamp(w, in, "scene", f->t, &s, err, sizeof(err));
+	rc = stamp(w, in, "scene", f, &s, err, sizeof(err));
 	snprintf(name, sizeof(name), "scene-%02d-%s.jpg", s.meta.seq,
 		 fl_evidence_shot_name(kind));
 	if (rc == 0)
@@ -855,10 +971,9 @@ static int shoot(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 	}
 	/* without a reader, the plate is only looked for for the close-up */
 	found = (w->reader || kind == FL_SHOT_ALARM) &&
-		read_plate(w, in, f, raw, &plate);
+		read_plate(w, in, f, &plate);
 	if (kind == FL_SHOT_ALARM)
-		closeup_and_composite(w, in, f, raw, &scene,
-				      found ? &plate : NULL);
+		closeup_and_composite(w, in, f, &scene, found ? &plate : NULL);
 	fl_image_free(&scene);
 	return 0;
 }
@@ -939,7 +1054,8 @@ static void plate_into_bundle(fl_evidence_writer *w, struct incident *in)
 				in->plate_crop.h, whole, NULL,
 				w->cfg->evidence.closeup_max_px, &up, err,
 				sizeof(err)) < 0 ||
-	    stamp(w, in, "plate", in->plate_crop_t, &s, err, sizeof(err)) < 0 ||
+	    stamp_at(w, in, "plate", in->plate_crop_t, &s, err, sizeof(err)) <
+		    0 ||
 	    finish_image(w, in, "plate.jpg", &up, NULL, &s, NULL, err,
 			 sizeof(err)) < 0)
 		log_once(w, in, LOG_PLATE, "plate image: %s", err);
@@ -969,6 +1085,8 @@ static void seal(fl_evidence_writer *w, struct incident *in)
 		fl_bundle_note(in->b, "no composite (see the device log)");
 	if (in->cleared_t >= 0)
 		fl_bundle_set_cleared(in->b, w->start_wall + in->cleared_t);
+	if (w->record)
+		fl_bundle_set_record(in->b, in->record_lost ? "lost" : "ok");
 	rc = fl_bundle_seal(in->b, w->key, out, sizeof(out), err, sizeof(err));
 	if (rc < 0) {
 		log_once(w, in, LOG_SEAL, "cannot seal the bundle: %s", err);
@@ -1005,7 +1123,10 @@ static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 		double t, fl_bgr_fn bgr, void *user)
 {
 	enum fl_evidence_action a;
+	struct picture pic;
 
+	if (w->record && strcmp(w->record, "ok"))
+		in->record_lost = 1;
 	if (in->clip && in->alarm_t < 0 &&
 	    t > in->rest_since + in->lane->dwell_s + CLIP_WAIT_S) {
 		fl_log(FL_LOG_INFO, TAG,
@@ -1021,7 +1142,8 @@ static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 	       (a = fl_evidence_plan_tick(&in->plan, t)) != FL_EVP_NONE) {
 		switch (a) {
 		case FL_EVP_SHOOT:
-			if (f && shoot(w, in, f, bgr ? bgr(user) : NULL) == 0)
+			if (f && shoot(w, in,
+				       picture(w, in, f, bgr, user, &pic)) == 0)
 				fl_evidence_plan_taken(&in->plan, t);
 			break;
 		case FL_EVP_SEAL:
@@ -1037,10 +1159,8 @@ static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 	/* the frames between scene images: the plate while the object rests */
 	if (in->used && f && bgr && w->reader && in->cleared_t < 0 &&
 	    t >= in->plate_next && in->nreads < FL_PLATE_VOTE_MAX) {
-		const uint8_t *raw = bgr(user);
-
-		if (raw)
-			read_plate(w, in, f, raw, NULL);
+		if (picture(w, in, f, bgr, user, &pic)->bgr)
+			read_plate(w, in, &pic, NULL);
 	}
 }
 
@@ -1105,8 +1225,16 @@ void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
 		return;
 	for (int i = 0; i < MAX_INCIDENTS && !any; i++)
 		any = w->inc[i].used;
-	if (!any)
+	if (!any) {
+		/* no incident: no full-resolution picture held (memory) */
+		if (w->still_index >= 0) {
+			free(w->still.bgr);
+			memset(&w->still, 0, sizeof(w->still));
+			w->still_index = -1;
+			fl_preroll_still_release(w->ring);
+		}
 		return;
+	}
 	c0 = fl_cpu_s();
 	w0 = fl_mono_s();
 	for (int i = 0; i < MAX_INCIDENTS; i++)
@@ -1116,6 +1244,21 @@ void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
 	w1 = fl_mono_s();
 	w->st.cpu_s += c1 - c0;
 	w->st.wall_s += w1 - w0;
+}
+
+void fl_evidence_writer_set_record(fl_evidence_writer *w, const char *state,
+				   double offset_s, const char *aligned)
+{
+	if (!w)
+		return;
+	if (w->record && state && strcmp(w->record, state))
+		fl_log(FL_LOG_INFO, TAG, "%s: record stream %s%s", w->cam->id,
+		       state,
+		       strcmp(state, "ok") ? ": stills from the detect stream"
+					   : "");
+	w->record = state;
+	w->rec_offset = offset_s;
+	w->rec_aligned = aligned;
 }
 
 void fl_evidence_writer_finish(fl_evidence_writer *w, double t)
@@ -1166,6 +1309,7 @@ void fl_evidence_writer_destroy(fl_evidence_writer *w)
 	if (w->src)
 		fl_source_set_packet_tap(w->src, NULL, NULL);
 	fl_preroll_destroy(w->ring);
+	free(w->still.bgr);
 	fl_overlay_destroy(w->ov);
 	fl_plate_reader_destroy(w->reader);
 	free(w);

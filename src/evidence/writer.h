@@ -57,6 +57,17 @@ typedef const uint8_t *(*fl_bgr_fn)(void *user);
 void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
 			      fl_bgr_fn bgr, void *user);
 
+/*
+ * A camera with a record stream (src is then that stream; see
+ * docs/evidence.md, "Two streams"): state "ok" while it delivers, "lost"
+ * while it is down (stills come from the detect frame then, and the
+ * incident's manifest says record "lost"). offset_s: record video time =
+ * detect video time + offset_s; aligned: how that was found
+ * ("receive", "start"; a string constant). Never called: one stream.
+ */
+void fl_evidence_writer_set_record(fl_evidence_writer *w, const char *state,
+				   double offset_s, const char *aligned);
+
 /* End of input at video time t: alarmed incidents are sealed with what they
  * have (and a note), the others discarded. */
 void fl_evidence_writer_finish(fl_evidence_writer *w, double t);

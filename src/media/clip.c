@@ -70,6 +70,15 @@ struct fl_preroll {
 	int head, count, cap;
 	size_t bytes, peak;
 	fl_clip *clips[MAX_CLIPS];
+	/* stills (fl_preroll_still): a decoder kept between calls, the
+	 * keyframe (its timestamp) it was started from and the last packet
+	 * sent (NOPTS: start afresh), the newest picture so far and its time */
+	AVCodecContext *still_dec;
+	AVFrame *still_frame, *still_best;
+	struct SwsContext *still_sws;
+	int64_t still_key, still_sent;
+	double still_best_t;
+	long still_nout;
 };
 
 struct fl_clip {
@@ -239,8 +248,184 @@ void fl_preroll_destroy(fl_preroll *r)
 		fl_clip_abort(r->clips[i]);
 	drop_front(r, r->count);
 	free(r->items);
+	avcodec_free_context(&r->still_dec);
+	av_frame_free(&r->still_frame);
+	av_frame_free(&r->still_best);
+	sws_freeContext(r->still_sws);
 	avcodec_parameters_free(&r->par);
 	free(r);
+}
+
+/* ---- stills -------------------------------------------------------------- */
+
+/*
+ * Stills (fl_preroll_still). The ring keeps one decoder for them. A still
+ * decodes from the last keyframe at or before its time; the next still of
+ * the same GOP at a later time (an incident's images and plate reads come
+ * in time order) goes on from where the last one stopped instead of from
+ * the keyframe again, so an incident's stills cost about one decode of the
+ * frames they span, not one GOP each. That needs a decoder that hands out
+ * each frame for its packet (no B-frames: video_delay 0, one thread); a
+ * stream with B-frames is decoded from the keyframe and drained every time.
+ */
+static int still_decoder(fl_preroll *r, char *err, size_t errlen)
+{
+	const AVCodec *codec;
+	int ret;
+
+	if (r->still_dec)
+		return 0;
+	codec = avcodec_find_decoder(r->par->codec_id);
+	if (!codec) {
+		snprintf(err, errlen, "still: no decoder for %s",
+			 avcodec_get_name(r->par->codec_id));
+		return FL_EUNSUPPORTED;
+	}
+	r->still_dec = avcodec_alloc_context3(codec);
+	if (!r->still_frame)
+		r->still_frame = av_frame_alloc();
+	if (!r->still_best)
+		r->still_best = av_frame_alloc();
+	if (!r->still_dec || !r->still_frame || !r->still_best ||
+	    avcodec_parameters_to_context(r->still_dec, r->par) < 0) {
+		snprintf(err, errlen, "still: out of memory");
+		return FL_ENOMEM;
+	}
+	r->still_dec->pkt_timebase = r->tb;
+	r->still_dec->thread_count = 1;
+	ret = avcodec_open2(r->still_dec, codec, NULL);
+	if (ret < 0) {
+		snprintf(err, errlen, "still: cannot open the %s decoder: %s",
+			 codec->name, av_err2str(ret));
+		avcodec_free_context(&r->still_dec);
+		return FL_EUNSUPPORTED;
+	}
+	r->still_key = AV_NOPTS_VALUE;
+	return 0;
+}
+
+void fl_preroll_still_release(fl_preroll *r)
+{
+	if (!r)
+		return;
+	avcodec_free_context(&r->still_dec);
+	av_frame_free(&r->still_frame);
+	av_frame_free(&r->still_best);
+	r->still_key = AV_NOPTS_VALUE;
+}
+
+static int64_t pkt_ts(const AVPacket *p)
+{
+	return p->dts != AV_NOPTS_VALUE ? p->dts : p->pts;
+}
+
+/* Receive what the still decoder has; keep the newest frame at or before t
+ * in r->still_best (its time in r->still_best_t). Frame times are measured
+ * from the keyframe's timestamp and time (key_pts, key_t). */
+static void still_drain(fl_preroll *r, double t, int64_t key_pts, double key_t)
+{
+	while (avcodec_receive_frame(r->still_dec, r->still_frame) == 0) {
+		int64_t ts = r->still_frame->best_effort_timestamp;
+		double ft = ts != AV_NOPTS_VALUE && key_pts != AV_NOPTS_VALUE
+				    ? key_t + (ts - key_pts) * av_q2d(r->tb)
+				    : key_t + r->still_nout / r->fps;
+
+		r->still_nout++;
+		if (ft <= t + 1e-6 &&
+		    (!r->still_best->data[0] || ft >= r->still_best_t)) {
+			av_frame_unref(r->still_best);
+			av_frame_move_ref(r->still_best, r->still_frame);
+			r->still_best_t = ft;
+		} else {
+			av_frame_unref(r->still_frame);
+		}
+	}
+}
+
+int fl_preroll_still(fl_preroll *r, double t, fl_still_image *out, char *err,
+		     size_t errlen)
+{
+	double extra;
+	int64_t key_pts;
+	int k = -1, from, rc, delayed = r->par->video_delay > 0;
+	uint8_t *d[4] = { NULL };
+	int ds[4] = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < r->count; i++)
+		if (item(r, i)->key && item(r, i)->t <= t + 1e-6)
+			k = i;
+	if (k < 0) {
+		snprintf(err, errlen,
+			 "still: the record ring holds no keyframe at or before "
+			 "%.2f s",
+			 t);
+		return FL_ENOENT;
+	}
+	rc = still_decoder(r, err, errlen);
+	if (rc < 0)
+		return rc;
+	key_pts = item(r, k)->pkt->pts != AV_NOPTS_VALUE ? item(r, k)->pkt->pts
+							 : item(r, k)->pkt->dts;
+	from = k;
+	if (!delayed && r->still_key == pkt_ts(item(r, k)->pkt) &&
+	    r->still_key != AV_NOPTS_VALUE && r->still_best->data[0] &&
+	    t >= r->still_best_t) {
+		/* the same GOP, later: go on after the last packet sent */
+		while (from < r->count &&
+		       pkt_ts(item(r, from)->pkt) <= r->still_sent)
+			from++;
+	} else {
+		avcodec_flush_buffers(r->still_dec);
+		av_frame_unref(r->still_best);
+		r->still_nout = 0;
+		r->still_key = pkt_ts(item(r, k)->pkt);
+	}
+	/* a stream with B-frames: the next few packets (its reorder depth),
+	 * whose pictures a frame at t may refer to */
+	extra = delayed ? (r->par->video_delay + 1) / r->fps : 0;
+	for (int i = from; i < r->count; i++) {
+		const ring_item *it = item(r, i);
+
+		if (it->t > t + extra + 1e-6)
+			break;
+		if (avcodec_send_packet(r->still_dec, it->pkt) == 0)
+			out->packets++;
+		r->still_sent = pkt_ts(it->pkt);
+		still_drain(r, t, key_pts, item(r, k)->t);
+	}
+	if (delayed) {
+		avcodec_send_packet(r->still_dec, NULL);
+		still_drain(r, t, key_pts, item(r, k)->t);
+		avcodec_flush_buffers(r->still_dec);
+		r->still_key = AV_NOPTS_VALUE; /* from the keyframe next time */
+	}
+	if (!r->still_best->data[0]) {
+		r->still_key = AV_NOPTS_VALUE;
+		snprintf(err, errlen, "still: no picture decoded at %.2f s", t);
+		return FL_EDECODE;
+	}
+	out->w = r->still_best->width;
+	out->h = r->still_best->height;
+	out->t = r->still_best_t;
+	out->bgr = malloc((size_t)out->w * (size_t)out->h * 3);
+	r->still_sws = sws_getCachedContext(r->still_sws, out->w, out->h,
+					    r->still_best->format, out->w,
+					    out->h, AV_PIX_FMT_BGR24,
+					    SWS_BILINEAR | SWS_ACCURATE_RND |
+						    SWS_FULL_CHR_H_INT,
+					    NULL, NULL, NULL);
+	if (!out->bgr || !r->still_sws) {
+		free(out->bgr);
+		out->bgr = NULL;
+		snprintf(err, errlen, "still: out of memory");
+		return FL_ENOMEM;
+	}
+	d[0] = out->bgr;
+	ds[0] = out->w * 3;
+	sws_scale(r->still_sws, (const uint8_t *const *)r->still_best->data,
+		  r->still_best->linesize, 0, out->h, d, ds);
+	return 0;
 }
 
 /* ---- clips --------------------------------------------------------------- */

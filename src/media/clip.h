@@ -19,6 +19,7 @@
 #define FL_CLIP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "source.h"
 
@@ -59,6 +60,29 @@ void fl_preroll_get_stats(const fl_preroll *r, fl_preroll_stats *st);
 
 /* 1 when the stream is stream-copied into clips (H.264), 0 re-encoded. */
 int fl_preroll_copies(const fl_preroll *r);
+
+/* A full-resolution picture decoded from the ring (fl_preroll_still). */
+typedef struct fl_still_image {
+	uint8_t *bgr; /* packed BGR24, w*3 a row; the caller frees it */
+	int w, h;
+	double t;    /* the video time of the picture */
+	int packets; /* packets decoded for it (its cost) */
+} fl_still_image;
+
+/*
+ * The picture at video time t at the stream's own resolution: decoded from
+ * the ring's last keyframe at or before t up to t (one GOP at most), and the
+ * newest picture at or before t kept. Returns 0, FL_ENOENT when the ring
+ * holds no keyframe that early (reason in err), FL_EDECODE, FL_EUNSUPPORTED
+ * (no decoder), FL_ENOMEM. The ring keeps one decoder for this, and a later
+ * still of the same GOP goes on from the last one (clip.c, "Stills").
+ */
+int fl_preroll_still(fl_preroll *r, double t, fl_still_image *out, char *err,
+		     size_t errlen);
+
+/* Free the still decoder and its pictures until the next still (a camera
+ * with no open incident holds no full-resolution frames). */
+void fl_preroll_still_release(fl_preroll *r);
 
 /*
  * Start a clip into path (created; its folder must exist) from the ring's

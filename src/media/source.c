@@ -133,6 +133,8 @@ struct fl_source {
 
 	int64_t deadline_ns; /* interrupt callback: 0 = none */
 	int timeout_ms;
+	int udp;        /* RTSP over UDP */
+	int demux_only; /* no decoder (fl_source_pump) */
 	int realtime;
 	int64_t pace_start_ns; /* monotonic time of video time 0 */
 };
@@ -273,7 +275,8 @@ static void input_options(const fl_source *s, double fps, AVDictionary **d)
 	case KIND_NETWORK:
 		snprintf(buf, sizeof(buf), "%lld", us);
 		if (strncmp(s->url, "rtsp", 4) == 0) {
-			av_dict_set(d, "rtsp_transport", "tcp", 0);
+			av_dict_set(d, "rtsp_transport", s->udp ? "udp" : "tcp",
+				    0);
 			av_dict_set(d, "stimeout", buf, 0);
 		}
 		av_dict_set(d, "timeout", buf, 0);
@@ -361,13 +364,16 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 			 s->url, why);
 		return -1;
 	}
-	ret = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec,
-				  0);
+	/* demux only: any codec will do, decoder or not (H.265 without
+	 * its decoder still goes into the ring) */
+	ret = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1,
+				  s->demux_only ? NULL : &codec, 0);
 	if (ret == AVERROR_STREAM_NOT_FOUND) {
 		snprintf(err, errlen, "%s: no video stream", s->url);
 		return -1;
 	}
-	if (ret == AVERROR_DECODER_NOT_FOUND || (ret >= 0 && !codec)) {
+	if (ret == AVERROR_DECODER_NOT_FOUND ||
+	    (ret >= 0 && !codec && !s->demux_only)) {
 		st = NULL;
 		for (unsigned i = 0; i < s->fmt->nb_streams; i++)
 			if (s->fmt->streams[i]->codecpar->codec_type ==
@@ -403,6 +409,13 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 		 !(s->fps = sane_rate(st->r_frame_rate)))
 		s->fps = fps;
 
+	if (s->demux_only) {
+		fl_log(FL_LOG_DEBUG, TAG, "%s: %s via %s, %s %dx%d, demux only",
+		       s->url, kind_name(s->kind), s->fmt->iformat->name,
+		       avcodec_get_name(st->codecpar->codec_id),
+		       st->codecpar->width, st->codecpar->height);
+		return 0;
+	}
 	/* Decoder. */
 	s->dec = avcodec_alloc_context3(codec);
 	if (!s->dec) {
@@ -475,6 +488,8 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 	s->realtime = o.realtime;
 	s->start_s = o.start_s;
 	s->until_s = o.until_s;
+	s->udp = o.udp;
+	s->demux_only = o.demux_only;
 	s->stream = -1;
 
 	if (s->kind == KIND_FILE && stat(url, &sb) != 0) {
@@ -737,7 +752,7 @@ static void start_flush(fl_source *s)
  * in pts (B-frames); that is left as it is. Once a timestamp is missing we
  * count packets at the stream rate, as frame_time() counts frames.
  */
-static void tap_packet(fl_source *s, const AVPacket *pkt)
+static double tap_packet(fl_source *s, const AVPacket *pkt)
 {
 	int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
 	double t;
@@ -748,8 +763,9 @@ static void tap_packet(fl_source *s, const AVPacket *pkt)
 			 * keyframe: that is the frames' time 0. What comes
 			 * before it is undecodable and gets time 0. */
 			if (!(pkt->flags & AV_PKT_FLAG_KEY)) {
-				s->tap(pkt, 0, s->tap_user);
-				return;
+				if (s->tap)
+					s->tap(pkt, 0, s->tap_user);
+				return 0;
 			}
 			s->tap_origin = ts;
 		}
@@ -761,7 +777,9 @@ static void tap_packet(fl_source *s, const AVPacket *pkt)
 		t = s->tap_count / s->fps;
 	}
 	s->tap_count++;
-	s->tap(pkt, t, s->tap_user);
+	if (s->tap)
+		s->tap(pkt, t, s->tap_user);
+	return t;
 }
 
 void fl_source_set_packet_tap(fl_source *s, fl_packet_fn fn, void *user)
@@ -872,6 +890,51 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 }
 
 /*
+ * The next packet of our stream into s->pkt, on the source's clock
+ * (remapped after a reopen) and counted. Returns 0; 1 at the end of input,
+ * a file's broken tail included (its demuxer errors are its end); FL_EIO
+ * with the reason in err for a live source's read error or timeout.
+ */
+static int next_packet(fl_source *s, char *err, size_t errlen)
+{
+	char why[256];
+	int ret;
+
+	for (;;) {
+		arm_deadline(s);
+		ret = av_read_frame(s->fmt, s->pkt);
+		if (ret == AVERROR_EOF)
+			return 1;
+		if (ret < 0) {
+			av_reason(ret, why, sizeof(why));
+			if (fl_source_is_live(s)) {
+				if (ret == AVERROR_EXIT)
+					snprintf(err, errlen,
+						 "%s: read timed out after %d ms",
+						 s->url, s->timeout_ms);
+				else
+					snprintf(err, errlen,
+						 "%s: read error: %s", s->url,
+						 why);
+				return FL_EIO;
+			}
+			fl_log(FL_LOG_DEBUG, TAG,
+			       "%s: read error at packet %lld (%s), treating as end",
+			       s->url, (long long)s->packets, why);
+			return 1;
+		}
+		if (s->pkt->stream_index != s->stream) {
+			av_packet_unref(s->pkt);
+			continue;
+		}
+		if (s->reopened)
+			remap_packet(s, s->pkt);
+		s->packets++;
+		return 0;
+	}
+}
+
+/*
  * Decode the next frame (see source.h): receive until the decoder wants
  * input, then read and send one packet of our stream, and repeat.
  */
@@ -880,7 +943,7 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 	char why[256];
 	int ret;
 
-	if (!s || !f)
+	if (!s || !f || s->demux_only)
 		return FL_EINVAL;
 	if (s->end)
 		return finish(s, err, errlen);
@@ -919,39 +982,13 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 		if (s->flushing) /* EAGAIN after the NULL packet: done */
 			return finish(s, err, errlen);
 
-		arm_deadline(s);
-		ret = av_read_frame(s->fmt, s->pkt);
-		if (ret < 0) {
-			if (ret == AVERROR_EOF) {
-				start_flush(s);
-				continue;
-			}
-			av_reason(ret, why, sizeof(why));
-			if (s->kind == KIND_NETWORK || s->kind == KIND_DEVICE) {
-				if (ret == AVERROR_EXIT)
-					snprintf(err, errlen,
-						 "%s: read timed out after %d ms",
-						 s->url, s->timeout_ms);
-				else
-					snprintf(err, errlen,
-						 "%s: read error: %s", s->url,
-						 why);
-				return FL_EIO;
-			}
-			/* A file: a broken tail ends the stream. */
-			fl_log(FL_LOG_DEBUG, TAG,
-			       "%s: read error at packet %lld (%s), treating as end",
-			       s->url, (long long)s->packets, why);
+		ret = next_packet(s, err, errlen);
+		if (ret == FL_EIO)
+			return FL_EIO;
+		if (ret == 1) {
 			start_flush(s);
 			continue;
 		}
-		if (s->pkt->stream_index != s->stream) {
-			av_packet_unref(s->pkt);
-			continue;
-		}
-		if (s->reopened)
-			remap_packet(s, s->pkt);
-		s->packets++;
 		if (s->tap)
 			tap_packet(s, s->pkt);
 		ret = avcodec_send_packet(s->dec, s->pkt);
@@ -964,6 +1001,59 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 			       (long long)s->packets, why);
 		}
 	}
+}
+
+/*
+ * Demux only (see source.h): the packet half of fl_source_read(). Packets
+ * stand in for frames in the bookkeeping fl_source_reopen() continues the
+ * clock from (index, last_t, last_frame_ns, first_ts = the tap's origin).
+ */
+int fl_source_pump(fl_source *s, double until, char *err, size_t errlen)
+{
+	double t;
+	int ret;
+
+	if (!s || !s->demux_only)
+		return FL_EINVAL;
+	if (s->end)
+		return finish(s, err, errlen);
+	for (;;) {
+		ret = next_packet(s, err, errlen);
+		if (ret == FL_EIO)
+			return FL_EIO;
+		if (ret == 1) {
+			s->end = FL_EEOF;
+			snprintf(s->end_msg, sizeof(s->end_msg),
+				 "%s: end of input after %lld packets", s->url,
+				 (long long)s->packets);
+			return finish(s, err, errlen);
+		}
+		t = tap_packet(s, s->pkt);
+		av_packet_unref(s->pkt);
+		if (s->first_ts == AV_NOPTS_VALUE)
+			s->first_ts = s->tap_origin;
+		s->ts_fallback = s->tap_no_ts;
+		s->index++;
+		s->last_t = t;
+		s->last_frame_ns = fl_mono_ns();
+		if (t > until)
+			return 0;
+	}
+}
+
+double fl_source_time(const fl_source *s)
+{
+	return s ? s->last_t : 0;
+}
+
+void fl_source_size(const fl_source *s, int *w, int *h)
+{
+	const AVStream *st = s && s->fmt && s->stream >= 0
+				     ? s->fmt->streams[s->stream]
+				     : NULL;
+
+	*w = st ? st->codecpar->width : 0;
+	*h = st ? st->codecpar->height : 0;
 }
 
 /*

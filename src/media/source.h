@@ -29,6 +29,9 @@ typedef struct fl_source_opts {
 			  * and dropped, never handed out */
 	double until_s; /* > 0: the read that would hand out a frame at or
 			  * after this video time returns FL_ERANGE instead */
+	int udp;        /* RTSP over UDP instead of TCP */
+	int demux_only; /* no decoder: only fl_source_pump() (a record
+			  * stream whose packets go to the pre-roll ring) */
 } fl_source_opts;
 
 /* A decoded frame. Borrowed: valid until the next fl_source_read() or
@@ -53,7 +56,8 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
  * Decode the next frame into *f. Returns 0, FL_EEOF at a clean end of input,
  * FL_ERANGE when the next frame lies at or after opts->until_s (the source
  * then stays spent), or FL_EDECODE / FL_EIO with the reason in err (a
- * truncated or corrupt file that yields no frames at all, a read error).
+ * truncated or corrupt file that yields no frames at all, a read error);
+ * FL_EINVAL on a source opened demux_only.
  * Frames before opts->start_s are skipped; times and indices stay those of
  * the whole input (a frame at 31 s says 31 s).
  */
@@ -112,6 +116,24 @@ void fl_source_stream_info(const fl_source *s, fl_stream_info *out);
  */
 typedef void (*fl_packet_fn)(const struct AVPacket *pkt, double t, void *user);
 void fl_source_set_packet_tap(fl_source *s, fl_packet_fn fn, void *user);
+
+/*
+ * Demux only (a source opened with demux_only): read packets of the video
+ * stream and hand each to the packet tap, without decoding, until one lies
+ * after video time `until` (it is tapped too). Returns 0 then, FL_EEOF at
+ * the end of input, FL_EIO with the reason in err for a read error or a
+ * timeout (a live source may then be reopened with fl_source_reopen()).
+ * Video time is the tap's (the first keyframe is 0), and a reopened source
+ * keeps it going as fl_source_reopen() says.
+ */
+int fl_source_pump(fl_source *s, double until, char *err, size_t errlen);
+
+/* Video time of the last frame handed out (or packet pumped). */
+double fl_source_time(const fl_source *s);
+
+/* The video stream's size as the container declares it (before any frame is
+ * decoded; what a demux-only source has). */
+void fl_source_size(const fl_source *s, int *w, int *h);
 
 /* NULL-safe. */
 void fl_source_close(fl_source *s);

@@ -14,12 +14,27 @@
  *     frame), decodes through fl_source from time 0 with the right number
  *     of frames, and its first frame is the source frame it claims to be;
  *   - the same for MJPEG, which goes through the re-encoding path;
- *   - a clip into a folder that does not exist fails with the path named.
+ *   - a clip into a folder that does not exist fails with the path named;
+ *   - a demux-only source feeds the ring (fl_source_pump) and stills decoded
+ *     from it (fl_preroll_still) show the frame asked for, at full size,
+ *     from at most one GOP of packets.
+ *
+ *   test_clip --bench [FILE GOP_S]...   (scripts/bench.sh, member "streams")
+ *   prints one JSON object: for H.264 files with a keyframe every GOP_S
+ *   seconds (default: 1920x1080 at 25 fps made here, with a keyframe every
+ *   1, 2 and 4 s, of a synthetic texture that compresses far better than a
+ *   camera's picture; bench.sh passes a rendered scene instead), the cost
+ *   of one full-resolution still from the ring (ms, wall and CPU, the best
+ *   of 3: the last frame of a GOP, the worst case, and the middle one), and
+ *   for the second file the CPU of reading it whole decoded
+ *   (fl_source_read) against demuxed only (fl_source_pump), the ratio
+ *   being what a record stream saves by not being decoded.
  */
 #include "clip.h"
 #include "encode.h"
 #include "source.h"
 
+#include "clock.h"
 #include "fl.h"
 #include "test.h"
 
@@ -69,34 +84,36 @@ static long index_of(int level, long near)
 	return best;
 }
 
-static int make_h264(const char *file)
+/* An H.264 file of w x h, a keyframe every gop frames, `seconds` long,
+ * each frame's index in its top-left block (level_of). */
+static int make_h264_sized(const char *file, int w, int h, int gop, int seconds)
 {
 	fl_encoder_opts o = { 0 };
 	fl_encoder *e;
-	uint8_t *y = malloc(W * H), *u = malloc(W * H / 4),
-		*v = malloc(W * H / 4);
+	uint8_t *y = malloc((size_t)w * h), *u = malloc((size_t)w * h / 4),
+		*v = malloc((size_t)w * h / 4);
 	char err[256];
 
-	o.gop = FPS; /* a keyframe every second */
+	o.gop = gop;
 	o.threads = 1;
-	e = fl_encoder_open_opts(file, W, H, FPS, &o, err, sizeof(err));
+	e = fl_encoder_open_opts(file, w, h, FPS, &o, err, sizeof(err));
 	CHECK_MSG(e != NULL, "%s", err);
 	if (!e || !y || !u || !v)
 		return -1;
-	memset(u, 128, W * H / 4);
-	memset(v, 128, W * H / 4);
-	for (long i = 0; i < SECONDS * FPS; i++) {
+	memset(u, 128, (size_t)w * h / 4);
+	memset(v, 128, (size_t)w * h / 4);
+	for (long i = 0; i < (long)seconds * FPS; i++) {
 		const uint8_t *planes[3] = { y, u, v };
-		const int strides[3] = { W, W / 2, W / 2 };
+		const int strides[3] = { w, w / 2, w / 2 };
 		/* A texture that moves (some bits per frame) and the block. */
-		for (int r = 0; r < H; r++)
-			for (int c = 0; c < W; c++)
-				y[r * W + c] = (uint8_t)(((c + i * 3) ^
+		for (int r = 0; r < h; r++)
+			for (int c = 0; c < w; c++)
+				y[r * w + c] = (uint8_t)(((c + i * 3) ^
 							  (r * 5)) &
 							 0x3f) +
 					       96;
 		for (int r = 0; r < 32; r++)
-			memset(y + r * W, level_of(i), 32);
+			memset(y + r * w, level_of(i), 32);
 		CHECK_EQ_INT(fl_encoder_write_yuv420p(e, planes, strides), 0);
 	}
 	CHECK_EQ_INT(fl_encoder_close(e), 0);
@@ -104,6 +121,11 @@ static int make_h264(const char *file)
 	free(u);
 	free(v);
 	return 0;
+}
+
+static int make_h264(const char *file)
+{
+	return make_h264_sized(file, W, H, FPS, SECONDS); /* GOP 1 s */
 }
 
 static int block_level(const fl_frame *f)
@@ -286,6 +308,110 @@ static void test_mjpeg(void)
 	CHECK_EQ_DBL(t1, 2.5, 0.1 + 1e-6);
 }
 
+/* The luma level of the block in a packed BGR24 picture (grey: B = G = R,
+ * in full range; the video's luma is limited range, 16..235). */
+static int bgr_block_level(const fl_still_image *im)
+{
+	long sum = 0;
+
+	for (int r = 8; r < 24; r++)
+		for (int c = 8; c < 24; c++)
+			sum += im->bgr[((size_t)r * im->w + c) * 3 + 1];
+	return (int)lround(16 + sum / 256.0 * 219 / 255);
+}
+
+/* A demux-only source feeds a ring (fl_source_pump) and stills are decoded
+ * from it (fl_preroll_still): the frame at or just before the time asked,
+ * at full size, from the last keyframe (one GOP of packets at most). */
+static void test_still(void)
+{
+	fl_source_opts so = { 0 };
+	fl_source *s;
+	fl_stream_info si;
+	fl_preroll *r;
+	fl_still_image im;
+	fl_frame f;
+	char err[512];
+	const double at[] = { 7.52, 8.0, 8.99, 0.0, 11.96 };
+	int rc, w, h;
+
+	so.demux_only = 1;
+	s = fl_source_open(path("src.mp4"), &so, err, sizeof(err));
+	if (!CHECK_NOT_NULL(s))
+		return;
+	fl_source_size(s, &w, &h);
+	CHECK_EQ_INT(w, W);
+	CHECK_EQ_INT(h, H);
+	/* demux only: no decoding */
+	CHECK_EQ_INT(fl_source_read(s, &f, err, sizeof(err)), FL_EINVAL);
+	fl_source_stream_info(s, &si);
+	r = fl_preroll_create(&si, 30, 64 << 20, err, sizeof(err));
+	if (!CHECK_NOT_NULL(r)) {
+		fl_source_close(s);
+		return;
+	}
+	fl_source_set_packet_tap(s, fl_preroll_push, r);
+	CHECK_EQ_INT(fl_source_pump(s, 12.0, err, sizeof(err)), 0);
+	CHECK_MSG(fl_source_time(s) > 12.0 && fl_source_time(s) < 12.1,
+		  "pumped to %.3f", fl_source_time(s));
+	for (size_t i = 0; i < FL_ARRAY_SIZE(at); i++) {
+		long want = lround(floor(at[i] * FPS + 1e-6));
+
+		rc = fl_preroll_still(r, at[i], &im, err, sizeof(err));
+		CHECK_MSG(rc == 0, "still at %.2f: %s", at[i], err);
+		if (rc)
+			continue;
+		CHECK_EQ_INT(im.w, W);
+		CHECK_EQ_INT(im.h, H);
+		CHECK_MSG(im.t <= at[i] + 1e-6 && im.t > at[i] - 1.0 / FPS,
+			  "still at %.2f is the frame at %.3f", at[i], im.t);
+		CHECK_MSG(index_of(bgr_block_level(&im), want) == want,
+			  "still at %.2f shows frame %ld, expected %ld", at[i],
+			  index_of(bgr_block_level(&im), want), want);
+		/* from the keyframe at or before: at most one GOP */
+		CHECK_MSG(im.packets >= 1 && im.packets <= FPS,
+			  "%d packets decoded", im.packets);
+		free(im.bgr);
+	}
+	/* later in the same GOP: on from the last still, not from the
+	 * keyframe; earlier again: from the keyframe */
+	{
+		const double seq[] = { 9.40, 9.80, 9.20 };
+		const int cost[] = { 11, 10, 6 };
+
+		for (size_t i = 0; i < FL_ARRAY_SIZE(seq); i++) {
+			long want = lround(seq[i] * FPS);
+
+			rc = fl_preroll_still(r, seq[i], &im, err, sizeof(err));
+			CHECK_MSG(rc == 0, "%s", err);
+			if (rc)
+				continue;
+			CHECK_MSG(index_of(bgr_block_level(&im), want) == want,
+				  "still at %.2f shows frame %ld", seq[i],
+				  index_of(bgr_block_level(&im), want));
+			CHECK_MSG(im.packets == cost[i],
+				  "still at %.2f: %d packets, expected %d",
+				  seq[i], im.packets, cost[i]);
+			free(im.bgr);
+		}
+	}
+	/* released (no incident open): the next still opens a decoder again */
+	fl_preroll_still_release(r);
+	rc = fl_preroll_still(r, 9.0, &im, err, sizeof(err));
+	CHECK_MSG(rc == 0 && im.packets == 1 && fabs(im.t - 9.0) < 1e-6,
+		  "after release: %d, %d packets, %.3f s: %s", rc, im.packets,
+		  im.t, err);
+	if (rc == 0)
+		free(im.bgr);
+	/* nothing held that early, nor a keyframe for it */
+	CHECK_EQ_INT(fl_preroll_still(r, -1, &im, err, sizeof(err)), FL_ENOENT);
+	CHECK(im.bgr == NULL);
+	/* to the end: the end of input */
+	CHECK_EQ_INT(fl_source_pump(s, INFINITY, err, sizeof(err)), FL_EEOF);
+	fl_preroll_destroy(r);
+	fl_source_close(s);
+}
+
 static void test_errors(void)
 {
 	fl_source *s;
@@ -318,9 +444,134 @@ static void test_errors(void)
 	fl_source_close(s);
 }
 
-int main(void)
+/* ---- --bench --------------------------------------------------------------- */
+
+#define BW 1920
+#define BH 1080
+
+/* Best of 3 of one still at t (t > one GOP), cold: a still of the first GOP
+ * comes before each, so that none goes on from the last. Wall and CPU ms. */
+static void bench_still(fl_preroll *r, double t, double *wall_ms,
+			double *cpu_ms, int *packets)
+{
+	fl_still_image im;
+	char err[256];
+
+	*wall_ms = *cpu_ms = INFINITY;
+	for (int k = 0; k < 3; k++) {
+		double w0, c0;
+
+		if (fl_preroll_still(r, 0, &im, err, sizeof(err)) == 0)
+			free(im.bgr);
+		w0 = fl_mono_s();
+		c0 = fl_cpu_s();
+		if (fl_preroll_still(r, t, &im, err, sizeof(err)) < 0) {
+			fprintf(stderr, "still: %s\n", err);
+			exit(1);
+		}
+		*wall_ms = FL_MIN(*wall_ms, (fl_mono_s() - w0) * 1e3);
+		*cpu_ms = FL_MIN(*cpu_ms, (fl_cpu_s() - c0) * 1e3);
+		*packets = im.packets;
+		free(im.bgr);
+	}
+}
+
+/* CPU seconds to read file whole: decoded, or demuxed only. */
+static double read_cpu(const char *file, int demux)
+{
+	fl_source_opts so = { 0 };
+	fl_source *s;
+	fl_frame f;
+	char err[256];
+	double c0 = fl_cpu_s();
+	int rc;
+
+	so.demux_only = demux;
+	s = fl_source_open(file, &so, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	if (demux)
+		rc = fl_source_pump(s, INFINITY, err, sizeof(err));
+	else
+		while ((rc = fl_source_read(s, &f, err, sizeof(err))) == 0)
+			;
+	fl_source_close(s);
+	if (rc != FL_EEOF) {
+		fprintf(stderr, "%s: %s\n", file, err);
+		exit(1);
+	}
+	return fl_cpu_s() - c0;
+}
+
+static int bench(int nargs, char **args)
+{
+	const int made[] = { 1, 2, 4 };
+	int n = nargs >= 2 ? nargs / 2 : (int)FL_ARRAY_SIZE(made);
+	double dec = 0, dmx = 0, secs = 0;
+
+	printf("{\"stills\": [");
+	for (int g = 0; g < n; g++) {
+		const char *file = nargs >= 2 ? args[2 * g] : path("bench.mp4");
+		int gop = nargs >= 2 ? atoi(args[2 * g + 1]) : made[g];
+		fl_source_opts so = { 0 };
+		fl_stream_info si;
+		fl_source *s;
+		fl_preroll *r;
+		char err[256];
+		double lw, lc, mw, mc, last;
+		int lp, mp, w, h;
+
+		if (gop < 1) {
+			fprintf(stderr, "bad GOP %s\n", args[2 * g + 1]);
+			return 1;
+		}
+		if (nargs < 2 &&
+		    make_h264_sized(file, BW, BH, gop * FPS, 2 * gop + 1) < 0)
+			return 1;
+		so.demux_only = 1;
+		s = fl_source_open(file, &so, err, sizeof(err));
+		if (!s) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		fl_source_stream_info(s, &si);
+		r = fl_preroll_create(&si, 60, 1 << 30, err, sizeof(err));
+		fl_source_set_packet_tap(s, fl_preroll_push, r);
+		fl_source_pump(s, INFINITY, err, sizeof(err));
+		fl_source_size(s, &w, &h);
+		/* the last frame of the second GOP: a whole GOP to decode */
+		last = 2.0 * gop - 1.0 / si.fps;
+		bench_still(r, last, &lw, &lc, &lp);
+		bench_still(r, gop * 1.5, &mw, &mc, &mp);
+		printf("%s{\"gop_s\": %d, \"width\": %d, \"height\": %d, "
+		       "\"last_of_gop_ms\": %.1f, \"last_of_gop_cpu_ms\": %.1f, "
+		       "\"last_of_gop_packets\": %d, \"mid_gop_ms\": %.1f, "
+		       "\"mid_gop_cpu_ms\": %.1f}",
+		       g ? ", " : "", gop, w, h, lw, lc, lp, mw, mc);
+		fflush(stdout);
+		if (g == 1 || n == 1) {
+			secs = fl_source_time(s);
+			dec = read_cpu(file, 0);
+			dmx = read_cpu(file, 1);
+		}
+		fl_preroll_destroy(r);
+		fl_source_close(s);
+		if (nargs < 2)
+			unlink(file);
+	}
+	printf("], \"record_read\": {\"seconds_of_video\": %.1f, "
+	       "\"decode_cpu_s\": %.3f, \"demux_cpu_s\": %.4f, "
+	       "\"decode_to_demux\": %.0f}}\n",
+	       secs, dec, dmx, dmx > 0 ? dec / dmx : 0);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	char cmd[512];
+	int rc;
 
 	snprintf(dir, sizeof(dir), "%s/fl-test-clip-XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -329,8 +580,16 @@ int main(void)
 		return 1;
 	}
 	fl_media_init(); /* FFmpeg's chatter into fl_log (silent here) */
+	if (argc > 1 && !strcmp(argv[1], "--bench")) {
+		rc = bench(argc - 2, argv + 2);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+		return rc;
+	}
 	test_h264();
 	test_mjpeg();
+	test_still();
 	test_errors();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (!test_failures && system(cmd) != 0)

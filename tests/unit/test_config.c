@@ -25,6 +25,7 @@
  * linked from the hub's library (fl_hub). */
 #include "hubconf.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,33 @@ static const struct yaml_case cases[] = {
 	  "test.yaml:3: missing required key 'source' in camera" },
 	{ HEAD PTS "      - points: [[0, 0], [9, 0], [9, 9]]\n",
 	  "test.yaml:8: missing required key 'id' in lane" },
+/* Two streams: detect and record instead of source. */
+#define TWO(detect, record)                                                    \
+	"device: {id: e, site: s}\ncameras:\n  - id: c\n"                      \
+	"    detect: " detect "\n    record: " record "\n    lanes:\n"         \
+	"      - id: l\n        points: [[0, 0], [9, 0], [9, 9]]\n"
+	{ TWO("sub.mp4", "main.mp4"), NULL },
+	{ TWO("{url: rtsp://cam/102, transport: udp, timeout_s: 3}",
+	      "{url: rtsp://cam/101}"),
+	  NULL },
+	{ TWO("sub.mp4", "\"\""), NULL },
+	{ "device: {id: e, site: s}\ncameras:\n  - id: c\n"
+	  "    source: x.mp4\n    detect: sub.mp4\n    lanes:\n"
+	  "      - id: l\n        points: [[0, 0], [9, 0], [9, 9]]\n",
+	  "test.yaml:5: camera 'c': give source or detect, not both" },
+	{ "device: {id: e, site: s}\ncameras:\n  - id: c\n"
+	  "    source: x.mp4\n    record: main.mp4\n    lanes:\n"
+	  "      - id: l\n        points: [[0, 0], [9, 0], [9, 9]]\n",
+	  "test.yaml:5: camera 'c': record goes with detect" },
+	{ TWO("{url: a.mp4, transport: quic}", "b.mp4"),
+	  "test.yaml:4: detect.transport: expected tcp or udp" },
+	{ TWO("a.mp4", "{url: b.mp4, timeout_s: 0.1}"),
+	  "test.yaml:5: record.timeout_s: expected a number 0.5..120" },
+	{ TWO("a.mp4", "{url: b.mp4, fps: 5}"),
+	  "test.yaml:5: unknown key 'fps' in record (expected url" },
+	{ TWO("{transport: tcp}", "b.mp4"), "test.yaml:4: detect: missing url" },
+	{ TWO("[a.mp4]", "b.mp4"),
+	  "test.yaml:4: detect: expected a URL or a file" },
 	/* Ids, strings, duplicates. */
 	{ "device: {id: edge 01, site: s}\n"
 	  "cameras:\n" CAM("c"),
@@ -563,6 +591,92 @@ static void test_active(void)
 	l.hours[1].start_min = 0;
 	l.hours[1].end_min = 60;
 	CHECK(fl_lane_active(&l, 30) && !fl_lane_active(&l, 90), "two ranges");
+}
+
+/* Two streams: values, paths, the detect stream of a source-only camera,
+ * the lanes' scale from record to detect pixels and the aspect check. */
+static void test_streams(fl_config *cfg)
+{
+	char err[512];
+	const fl_camera_conf *cam;
+	fl_stream_conf buf;
+	double kx, ky;
+	int rc;
+
+	rc = load_text(cfg,
+		       TWO("{url: sub.mp4, transport: udp, timeout_s: 3}",
+			   "rtsp://cam/101"),
+		       "site/edge.yaml", err, sizeof(err));
+	CHECK(rc == 0, "%s", err);
+	cam = &cfg->cameras[0];
+	CHECK(!strcmp(cam->detect.url, "site/sub.mp4"), "%s", cam->detect.url);
+	CHECK(cam->detect.udp == 1 && cam->detect.timeout_s == 3, "options");
+	CHECK(!strcmp(cam->record.url, "rtsp://cam/101") && !cam->record.udp,
+	      "%s", cam->record.url);
+	CHECK(fl_camera_detect(cam, &buf) == &cam->detect, "detect");
+
+	/* 640x360 analysed, lanes drawn on 1920x1080: a third. */
+	rc = fl_camera_scale(cam, 640, 360, 1920, 1080, &kx, &ky, err,
+			     sizeof(err));
+	CHECK(rc == 0 && fabs(kx - 1.0 / 3) < 1e-12 &&
+		      fabs(ky - 1.0 / 3) < 1e-12,
+	      "%d %g %g %s", rc, kx, ky, err);
+	/* 1 % apart: inside the tolerance (704x400 vs 1920x1080) */
+	rc = fl_camera_scale(cam, 704, 400, 1920, 1080, &kx, &ky, err,
+			     sizeof(err));
+	CHECK(rc == 0 && fabs(ky - 400.0 / 1080) < 1e-12, "%d %s", rc, err);
+	/* 4:3 analysed, 16:9 recorded: refused, naming the keys */
+	rc = fl_camera_scale(cam, 640, 480, 1920, 1080, &kx, &ky, err,
+			     sizeof(err));
+	CHECK(rc == FL_ECONFIG && strstr(err, "camera 'c'") &&
+		      strstr(err, "cameras[].detect is 640x480") &&
+		      strstr(err, "cameras[].record 1920x1080"),
+	      "%d %s", rc, err);
+	/* 3 % apart: refused */
+	rc = fl_camera_scale(cam, 640, 360, 1920, 1111, &kx, &ky, err,
+			     sizeof(err));
+	CHECK(rc == FL_ECONFIG, "3 %% apart: %d", rc);
+
+	/* the single stream: detect is source, no scaling */
+	rc = load_text(cfg, cases[0].yaml, "edge.yaml", err, sizeof(err));
+	CHECK(rc == 0, "%s", err);
+	cam = &cfg->cameras[0];
+	CHECK(!strcmp(fl_camera_detect(cam, &buf)->url,
+		      "rtsp://192.0.2.1/stream"),
+	      "%s", buf.url);
+	rc = fl_camera_scale(cam, 640, 480, 1920, 1080, &kx, &ky, err,
+			     sizeof(err));
+	CHECK(rc == 0 && kx == 1 && ky == 1, "no record: no scale");
+}
+
+/* A stream's options survive the dump; a changed option is a changed
+ * stream (what the edge reopens a camera for). */
+static void test_streams_dump(fl_config *cfg, fl_config *cfg2)
+{
+	char err[512], *a = malloc(1 << 16);
+
+	if (!a)
+		abort();
+	CHECK(load_text(cfg,
+			TWO("{url: rtsp://cam/102, transport: udp, timeout_s: "
+			    "2.5}",
+			    "rtsp://cam/101"),
+			"test.yaml", err, sizeof(err)) == 0,
+	      "%s", err);
+	fl_config_dump(cfg, a, 1 << 16);
+	CHECK(strstr(a, "detect: {url: \"rtsp://cam/102\", transport: udp, "
+			"timeout_s: 2.5}") &&
+		      strstr(a, "record: \"rtsp://cam/101\"") &&
+		      strstr(a, "source: \"\""),
+	      "%s", a);
+	CHECK(load_text(cfg2, a, "dump.yaml", err, sizeof(err)) == 0,
+	      "dump reloads: %s", err);
+	CHECK(fl_camera_same_streams(&cfg->cameras[0], &cfg2->cameras[0]),
+	      "same streams after the round trip");
+	cfg2->cameras[0].detect.udp = 0;
+	CHECK(!fl_camera_same_streams(&cfg->cameras[0], &cfg2->cameras[0]),
+	      "transport changed");
+	free(a);
 }
 
 static void test_check_frame(fl_config *cfg)
@@ -1088,6 +1202,8 @@ int main(int argc, char **argv)
 	test_defaults(cfg);
 	test_active();
 	test_check_frame(cfg);
+	test_streams(cfg);
+	test_streams_dump(cfg, cfg2);
 	test_tree();
 	test_small_err(cfg);
 	test_dump(cfg, cfg2);
