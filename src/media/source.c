@@ -130,6 +130,8 @@ struct fl_source {
 	AVRational in_tb;      /* ... in this time base (mapped to tb) */
 	int64_t resume_ts;     /* ... the first one lands here (tb) */
 	int64_t shift;         /* ... moved by this much, or NOPTS */
+	int64_t mapped_ts;     /* ... the last one's dts (else pts), mapped */
+	int64_t last_pkt_ts;   /* dts (else pts) of the last packet, or NOPTS */
 
 	int64_t deadline_ns; /* interrupt callback: 0 = none */
 	int timeout_ms;
@@ -498,6 +500,8 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 	s->prev_ts = AV_NOPTS_VALUE;
 	s->tap_origin = AV_NOPTS_VALUE;
 	s->shift = AV_NOPTS_VALUE;
+	s->mapped_ts = AV_NOPTS_VALUE;
+	s->last_pkt_ts = AV_NOPTS_VALUE;
 	return s;
 
 fail:
@@ -787,25 +791,37 @@ void fl_source_stream_info(const fl_source *s, fl_stream_info *out)
 /*
  * A packet of a reopened input onto the first input's clock: its time base
  * rescaled to s->tb, and shifted so that the first packet lands on
- * resume_ts (the last frame's time plus the outage). Frames, the packet tap
+ * resume_ts (the last packet's time plus the outage), each one after a
+ * packet without time a frame later. Frames, the packet tap
  * and evidence clips then see one timeline that keeps going forward.
  */
 static void remap_packet(fl_source *s, AVPacket *pkt)
 {
-	int64_t first;
+	int64_t first, next;
 
 	if (av_cmp_q(s->in_tb, s->tb) != 0)
 		av_packet_rescale_ts(pkt, s->in_tb, s->tb);
-	if (s->shift == AV_NOPTS_VALUE) {
-		first = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
-		if (first == AV_NOPTS_VALUE)
-			return; /* no timestamps yet: frames are counted */
-		s->shift = s->resume_ts - first;
+	/* where the next packet lands: resume_ts, then a frame after the
+	 * last one */
+	next = s->mapped_ts == AV_NOPTS_VALUE
+		       ? s->resume_ts
+		       : s->mapped_ts +
+				 FL_MAX(1, llround(1.0 /
+						   (s->fps * av_q2d(s->tb))));
+	first = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
+	if (first == AV_NOPTS_VALUE) {
+		/* No time (an RTSP session's first packet often has none):
+		 * the next slot, so that a clip stays monotonic. */
+		pkt->pts = pkt->dts = s->mapped_ts = next;
+		return;
 	}
+	if (s->shift == AV_NOPTS_VALUE)
+		s->shift = next - first;
 	if (pkt->pts != AV_NOPTS_VALUE)
 		pkt->pts += s->shift;
 	if (pkt->dts != AV_NOPTS_VALUE)
 		pkt->dts += s->shift;
+	s->mapped_ts = first + s->shift;
 }
 
 int fl_source_is_live(const fl_source *s)
@@ -842,11 +858,18 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 	s->packets = s->bad = 0;
 	s->reopened = 1;
 	s->shift = AV_NOPTS_VALUE;
+	s->mapped_ts = AV_NOPTS_VALUE;
 	gap = s->index > 0
 		      ? FL_MAX((double)(fl_mono_ns() - s->last_frame_ns) / 1e9,
 			       1.0 / s->fps)
 		      : 0;
-	if (s->first_ts != AV_NOPTS_VALUE && !s->ts_fallback)
+	/* From the last packet's time, not the last frame's: frames may be
+	 * counted (an RTSP session's first packet has no time) while the
+	 * packets that clips copy keep theirs. */
+	if (s->last_pkt_ts != AV_NOPTS_VALUE)
+		s->resume_ts = s->last_pkt_ts +
+			       (int64_t)llround(gap / av_q2d(s->tb));
+	else if (s->first_ts != AV_NOPTS_VALUE && !s->ts_fallback)
 		s->resume_ts = s->first_ts +
 			       (int64_t)llround((s->last_t + gap) /
 						av_q2d(s->tb));
@@ -951,6 +974,11 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 		}
 		if (s->reopened)
 			remap_packet(s, s->pkt);
+		if (s->pkt->dts != AV_NOPTS_VALUE ||
+		    s->pkt->pts != AV_NOPTS_VALUE)
+			s->last_pkt_ts = s->pkt->dts != AV_NOPTS_VALUE
+						 ? s->pkt->dts
+						 : s->pkt->pts;
 		s->packets++;
 		if (s->tap)
 			tap_packet(s, s->pkt);
