@@ -89,7 +89,8 @@
 enum src_kind { KIND_FILE, KIND_PATTERN, KIND_DEVICE, KIND_NETWORK };
 
 struct fl_source {
-	char url[URL_MAX];
+	char url[URL_MAX];  /* as given: what is opened */
+	char name[URL_MAX]; /* url without its password: what is said */
 	enum src_kind kind;
 	AVFormatContext *fmt;
 	AVCodecContext *dec;
@@ -204,6 +205,28 @@ static void arm_deadline_ms(fl_source *s, int ms)
 static void arm_deadline(fl_source *s)
 {
 	arm_deadline_ms(s, s->timeout_ms);
+}
+
+/*
+ * url for messages: a password in it ("rtsp://user:pass@host/...", the
+ * way cameras take credentials) becomes "***". Error messages go to the
+ * log, the camera's status and camera_offline events; none may carry it.
+ */
+static void redact(const char *url, char *out, size_t len)
+{
+	const char *scheme = strstr(url, "://");
+	const char *at, *colon, *slash;
+
+	snprintf(out, len, "%s", url);
+	if (!scheme)
+		return;
+	slash = strchr(scheme + 3, '/');
+	at = strchr(scheme + 3, '@');
+	if (!at || (slash && slash < at))
+		return;
+	colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+	if (colon)
+		snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
 }
 
 /* A printf-style frame number: %d or %0Nd (image2's syntax). */
@@ -321,13 +344,13 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 		ifmt = av_find_input_format("video4linux2");
 	if ((s->kind == KIND_PATTERN || s->kind == KIND_DEVICE) && !ifmt) {
 		snprintf(err, errlen,
-			 "%s: %s input not available in this FFmpeg", s->url,
+			 "%s: %s input not available in this FFmpeg", s->name,
 			 kind_name(s->kind));
 		return -1;
 	}
 	s->fmt = avformat_alloc_context();
 	if (!s->fmt) {
-		snprintf(err, errlen, "%s: out of memory", s->url);
+		snprintf(err, errlen, "%s: out of memory", s->name);
 		return -1;
 	}
 	s->fmt->interrupt_callback.callback = interrupt_cb;
@@ -339,16 +362,16 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	if (ret < 0) {
 		/* avformat_open_input freed s->fmt and set it to NULL. */
 		if (ret == AVERROR(ENOENT))
-			snprintf(err, errlen, "%s: no such file", s->url);
+			snprintf(err, errlen, "%s: no such file", s->name);
 		else if (ret == AVERROR_INVALIDDATA)
 			snprintf(err, errlen,
-				 "%s: not a video or corrupt header", s->url);
+				 "%s: not a video or corrupt header", s->name);
 		else if (ret == AVERROR_EXIT)
 			snprintf(err, errlen, "%s: timed out after %d ms",
-				 s->url, open_ms);
+				 s->name, open_ms);
 		else {
 			av_reason(ret, why, sizeof(why));
-			snprintf(err, errlen, "%s: cannot open %s: %s", s->url,
+			snprintf(err, errlen, "%s: cannot open %s: %s", s->name,
 				 kind_name(s->kind), why);
 		}
 		return -1;
@@ -357,16 +380,22 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	/* Streams. */
 	arm_deadline_ms(s, open_ms);
 	ret = avformat_find_stream_info(s->fmt, NULL);
+	if (ret < 0 && s->deadline_ns && fl_mono_ns() > s->deadline_ns) {
+		/* a camera that answers but sends nothing (stalled) */
+		snprintf(err, errlen, "%s: no video within %d ms", s->name,
+			 open_ms);
+		return -1;
+	}
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
 		snprintf(err, errlen, "%s: not a video or corrupt header (%s)",
-			 s->url, why);
+			 s->name, why);
 		return -1;
 	}
 	ret = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec,
 				  0);
 	if (ret == AVERROR_STREAM_NOT_FOUND) {
-		snprintf(err, errlen, "%s: no video stream", s->url);
+		snprintf(err, errlen, "%s: no video stream", s->name);
 		return -1;
 	}
 	if (ret == AVERROR_DECODER_NOT_FOUND || (ret >= 0 && !codec)) {
@@ -375,14 +404,14 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 			if (s->fmt->streams[i]->codecpar->codec_type ==
 			    AVMEDIA_TYPE_VIDEO)
 				st = s->fmt->streams[i];
-		snprintf(err, errlen, "%s: unsupported codec %s", s->url,
+		snprintf(err, errlen, "%s: unsupported codec %s", s->name,
 			 st ? avcodec_get_name(st->codecpar->codec_id) : "?");
 		return -1;
 	}
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: no usable video stream (%s)", s->url,
-			 why);
+		snprintf(err, errlen, "%s: no usable video stream (%s)",
+			 s->name, why);
 		return -1;
 	}
 	s->stream = ret;
@@ -408,13 +437,13 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	/* Decoder. */
 	s->dec = avcodec_alloc_context3(codec);
 	if (!s->dec) {
-		snprintf(err, errlen, "%s: out of memory", s->url);
+		snprintf(err, errlen, "%s: out of memory", s->name);
 		return -1;
 	}
 	ret = avcodec_parameters_to_context(s->dec, st->codecpar);
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: bad codec parameters: %s", s->url,
+		snprintf(err, errlen, "%s: bad codec parameters: %s", s->name,
 			 why);
 		return -1;
 	}
@@ -425,13 +454,13 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	ret = avcodec_open2(s->dec, codec, NULL);
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: unsupported codec %s: %s", s->url,
+		snprintf(err, errlen, "%s: unsupported codec %s: %s", s->name,
 			 codec->name, why);
 		return -1;
 	}
 	fl_log(FL_LOG_DEBUG, TAG,
 	       "%s: %s via %s, codec %s %dx%d %s, %.3f fps, time base %d/%d, %d thread%s",
-	       s->url, kind_name(s->kind), s->fmt->iformat->name, codec->name,
+	       s->name, kind_name(s->kind), s->fmt->iformat->name, codec->name,
 	       st->codecpar->width, st->codecpar->height,
 	       av_get_pix_fmt_name(st->codecpar->format)
 		       ? av_get_pix_fmt_name(st->codecpar->format)
@@ -468,10 +497,11 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		snprintf(err, errlen, "%s: out of memory", url);
+		snprintf(err, errlen, "source: out of memory");
 		return NULL;
 	}
 	snprintf(s->url, sizeof(s->url), "%s", url);
+	redact(url, s->name, sizeof(s->name));
 	s->kind = classify(url);
 	s->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 10000;
 	s->realtime = o.realtime;
@@ -553,7 +583,7 @@ static double frame_time(fl_source *s, int64_t ts)
 						  : 0;
 			fl_log(FL_LOG_DEBUG, TAG,
 			       "%s: frame %lld has %s timestamp; counting frames at %.3f fps",
-			       s->url, (long long)s->index,
+			       s->name, (long long)s->index,
 			       ts == AV_NOPTS_VALUE ? "no" : "a non-increasing",
 			       s->fps);
 		} else {
@@ -599,19 +629,19 @@ static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
 
 	if (fr->width <= 0 || fr->height <= 0) {
 		snprintf(err, errlen, "%s: decoder gave an empty frame",
-			 s->url);
+			 s->name);
 		return FL_EDECODE;
 	}
 	if (s->width == 0) {
 		s->width = fr->width;
 		s->height = fr->height;
-		fl_log(FL_LOG_DEBUG, TAG, "%s: first frame %dx%d %s", s->url,
+		fl_log(FL_LOG_DEBUG, TAG, "%s: first frame %dx%d %s", s->name,
 		       fr->width, fr->height,
 		       av_get_pix_fmt_name(pf) ? av_get_pix_fmt_name(pf) : "?");
 	} else if (fr->width != s->width || fr->height != s->height) {
 		snprintf(err, errlen,
 			 "%s: frame size changed from %dx%d to %dx%d at frame %lld; a source keeps one size",
-			 s->url, s->width, s->height, fr->width, fr->height,
+			 s->name, s->width, s->height, fr->width, fr->height,
 			 (long long)s->index);
 		s->end = FL_EDECODE;
 		snprintf(s->end_msg, sizeof(s->end_msg), "%s", err);
@@ -631,7 +661,7 @@ static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
 			s->gray = av_malloc((size_t)s->gray_stride * s->height);
 			if (!s->gray) {
 				snprintf(err, errlen, "%s: out of memory",
-					 s->url);
+					 s->name);
 				return FL_ENOMEM;
 			}
 		}
@@ -642,7 +672,7 @@ static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
 		if (!s->gray_sws) {
 			snprintf(err, errlen,
 				 "%s: cannot convert pixel format %s to gray",
-				 s->url,
+				 s->name,
 				 av_get_pix_fmt_name(pf)
 					 ? av_get_pix_fmt_name(pf)
 					 : "?");
@@ -697,12 +727,12 @@ static int finish(fl_source *s, char *err, size_t errlen)
 			s->end = FL_EDECODE;
 			snprintf(s->end_msg, sizeof(s->end_msg),
 				 "%s: truncated or corrupt: no frame decoded",
-				 s->url);
+				 s->name);
 		} else if (s->bad * 2 > s->packets) {
 			s->end = FL_EDECODE;
 			snprintf(s->end_msg, sizeof(s->end_msg),
 				 "%s: corrupt: %lld of %lld packets failed to decode",
-				 s->url, (long long)s->bad,
+				 s->name, (long long)s->bad,
 				 (long long)s->packets);
 		} else if (want > 0 &&
 			   got < want - FL_MAX(TRUNCATED_SLACK_S,
@@ -712,11 +742,11 @@ static int finish(fl_source *s, char *err, size_t errlen)
 				 "%s: truncated: the frames end at %.1f s of "
 				 "the %.1f s its container declares "
 				 "(%lld frames)",
-				 s->url, got, want, (long long)s->index);
+				 s->name, got, want, (long long)s->index);
 		} else {
 			s->end = FL_EEOF;
 			snprintf(s->end_msg, sizeof(s->end_msg),
-				 "%s: end of input after %lld frames", s->url,
+				 "%s: end of input after %lld frames", s->name,
 				 (long long)s->index);
 		}
 		fl_log(FL_LOG_DEBUG, TAG, "%s (%lld packets, %lld failed)",
@@ -845,7 +875,7 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "%s: only network streams and devices "
 			 "reconnect",
-			 s->url);
+			 s->name);
 		return FL_EINVAL;
 	}
 	avcodec_free_context(&s->dec);
@@ -890,7 +920,7 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 		snprintf(s->end_msg, sizeof(s->end_msg), "%s", err);
 		return FL_EIO;
 	}
-	fl_log(FL_LOG_DEBUG, TAG, "%s: reopened after %.1f s", s->url, gap);
+	fl_log(FL_LOG_DEBUG, TAG, "%s: reopened after %.1f s", s->name, gap);
 	return 0;
 }
 
@@ -921,7 +951,7 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 				s->end = FL_ERANGE;
 				snprintf(s->end_msg, sizeof(s->end_msg),
 					 "%s: stopped before %.3f s (until)",
-					 s->url, f->t);
+					 s->name, f->t);
 				snprintf(err, errlen, "%s", s->end_msg);
 				return FL_ERANGE;
 			}
@@ -934,7 +964,7 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 			s->bad++;
 			av_reason(ret, why, sizeof(why));
 			fl_log(FL_LOG_DEBUG, TAG, "%s: decode error: %s",
-			       s->url, why);
+			       s->name, why);
 			if (s->flushing && s->bad > s->packets + 16)
 				return finish(s, err, errlen);
 			continue;
@@ -944,6 +974,15 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 
 		arm_deadline(s);
 		ret = av_read_frame(s->fmt, s->pkt);
+		if (ret >= 0 && fl_source_is_live(s) &&
+		    fl_mono_ns() > s->deadline_ns) {
+			/* A packet only after the deadline: the stream was
+			 * silent all along (RTSP's demuxer, interrupted, hands
+			 * out what it still holds instead of failing, and the
+			 * next read would wait a whole timeout again). */
+			av_packet_unref(s->pkt);
+			ret = AVERROR_EXIT;
+		}
 		if (ret < 0) {
 			if (ret == AVERROR_EOF) {
 				start_flush(s);
@@ -954,17 +993,17 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 				if (ret == AVERROR_EXIT)
 					snprintf(err, errlen,
 						 "%s: read timed out after %d ms",
-						 s->url, s->timeout_ms);
+						 s->name, s->timeout_ms);
 				else
 					snprintf(err, errlen,
-						 "%s: read error: %s", s->url,
+						 "%s: read error: %s", s->name,
 						 why);
 				return FL_EIO;
 			}
 			/* A file: a broken tail ends the stream. */
 			fl_log(FL_LOG_DEBUG, TAG,
 			       "%s: read error at packet %lld (%s), treating as end",
-			       s->url, (long long)s->packets, why);
+			       s->name, (long long)s->packets, why);
 			start_flush(s);
 			continue;
 		}
@@ -988,7 +1027,7 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 			s->bad++;
 			av_reason(ret, why, sizeof(why));
 			fl_log(FL_LOG_DEBUG, TAG,
-			       "%s: packet %lld failed to decode: %s", s->url,
+			       "%s: packet %lld failed to decode: %s", s->name,
 			       (long long)s->packets, why);
 		}
 	}
