@@ -8,8 +8,9 @@
 # config) live, with evidence in WORK/ev. Then:
 #   whole     exactly one alarm and one cleared, of one incident; its bundle
 #             sealed, verified by firelane-verify, with scene images at the
-#             sub-stream's resolution (the band below each image aside)
-#             and a clip ffprobe decodes;
+#             sub-stream's resolution (the band below each image aside),
+#             a clip ffprobe decodes, and the device clock's state as this
+#             machine's kernel has it (docs/clock.md);
 #   restart   the camera is stopped (SIGTERM) after the alarm and started
 #             again where its clock is: the edge reports camera_offline and
 #             camera_online, and the incident survives - still one alarm,
@@ -73,6 +74,8 @@ check_bundle() {
 	[ -f "$WORK/ev-$run/$inc/manifest.sig" ] || fail "$run: no sealed bundle for $inc"
 	"$VERIFY" "$WORK/ev-$run/$inc" >"$WORK/verify-$run.log" 2>&1 ||
 		fail "$run: firelane-verify rejects the bundle: $(tail -n 3 "$WORK/verify-$run.log")"
+	grep -q ': device clock: ' "$WORK/verify-$run.log" ||
+		fail "$run: firelane-verify does not say how the device clock stood"
 	python3 - "$WORK/ev-$run/$inc" <<'EOF' || fail "$run: bundle check"
 import json, os, subprocess, sys
 b = sys.argv[1]
@@ -84,6 +87,21 @@ for f in scenes:
         ["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of",
          "csv=p=0", os.path.join(b, f["name"])], text=True).strip().split(",")
     assert int(w) == 640 and int(h) >= 360, "%s is %sx%s" % (f["name"], w, h)
+# the device clock as the kernel says (docs/clock.md), and the bundle's
+# record of it: this machine's state, the same way
+import ctypes
+class Timex(ctypes.Structure):
+    _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long), ("freq", ctypes.c_long),
+                ("maxerror", ctypes.c_long), ("esterror", ctypes.c_long), ("status", ctypes.c_int),
+                ("rest", ctypes.c_char * 256)]
+tx = Timex()
+state = ctypes.CDLL(None).adjtimex(ctypes.byref(tx))
+synced = state != 5 and not (tx.status & 0x40)  # TIME_ERROR, STA_UNSYNC
+assert m["clock_synced"] is synced, (m["clock_synced"], state, tx.status)
+assert isinstance(m["clock_maxerror_s"], (int, float)) and isinstance(m["clock_esterror_s"], (int, float))
+trusted = synced and m["clock_maxerror_s"] <= 1.0
+assert m["clock_trusted"] is trusted, m
+assert any(n.startswith("clock: ") for n in m["notes"]) == (not trusted), m["notes"]
 clips = [f for f in m["files"] if f["kind"] == "clip"]
 assert len(clips) == 1, clips
 n = subprocess.check_output(
