@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -325,6 +326,38 @@ static int has_note(json_t *m, const char *prefix)
 }
 
 /*
+ * Seal a bundle id under the fake clock and check its manifest's clock
+ * keys: synced, trusted, clock_maxerror_s (NAN: null) and the note (NULL:
+ * no "clock:" note, else its start).
+ */
+static void expect_clock(fl_store *s, const fl_key *k, const char *id,
+			 int synced, int trusted, double maxerror,
+			 const char *note)
+{
+	char out[1024];
+	json_t *m, *me;
+
+	CHECK_EQ_INT(make_bundle(s, k, id, out, sizeof(out)), 0);
+	m = manifest_json(out);
+	CHECK_MSG(m != NULL, "%s: no manifest", id);
+	if (!m)
+		return;
+	CHECK_EQ_INT(json_is_true(json_object_get(m, "clock_synced")), synced);
+	CHECK_EQ_INT(json_is_true(json_object_get(m, "clock_trusted")),
+		     trusted);
+	me = json_object_get(m, "clock_maxerror_s");
+	if (isnan(maxerror))
+		CHECK(json_is_null(me));
+	else
+		CHECK_NEAR(json_number_value(me), maxerror, 1e-9);
+	if (note)
+		CHECK_MSG(has_note(m, note), "%s: no note \"%s\"", id, note);
+	else
+		CHECK_MSG(!has_note(m, "clock:"), "%s: a clock note", id);
+	json_decref(m);
+}
+
+/*
  * Each manifest says how the device clock stood while its bundle was made
  * (clock_synced, clock_esterror_s, clock_maxerror_s, clock_trusted), and a
  * bundle made with an unsynchronised clock, or one whose error may be over
@@ -333,59 +366,26 @@ static int has_note(json_t *m, const char *prefix)
  */
 static void test_clock(fl_store *s, const fl_key *k)
 {
-	char out[1024];
-	json_t *m;
+	const struct fake_clock good = { TIME_OK, 0, 5000, 20000, 0 };
 
 	/* synchronised, 5 ms estimated, 20 ms at most (the default) */
-	fake_clock.calls = 0;
-	CHECK_EQ_INT(make_bundle(s, k, "inc-clock-ok", out, sizeof(out)), 0);
+	fake_clock = good;
+	expect_clock(s, k, "inc-clock-ok", 1, 1, 0.02, NULL);
 	CHECK_GE_INT(fake_clock.calls, 4); /* 3 images, the seal */
-	m = manifest_json(out);
-	CHECK(m != NULL);
-	CHECK(json_is_true(json_object_get(m, "clock_synced")));
-	CHECK(json_is_true(json_object_get(m, "clock_trusted")));
-	CHECK_NEAR(json_number_value(json_object_get(m, "clock_esterror_s")),
-		   0.005, 1e-9);
-	CHECK_NEAR(json_number_value(json_object_get(m, "clock_maxerror_s")),
-		   0.02, 1e-9);
-	CHECK(!has_note(m, "clock:"));
-	json_decref(m);
-
 	/* not synchronised: no daemon, the kernel's 16 s */
 	fake_clock = (struct fake_clock){ TIME_ERROR, STA_UNSYNC, 16000000,
 					  16000000, 0 };
-	CHECK_EQ_INT(make_bundle(s, k, "inc-clock-unsync", out, sizeof(out)),
-		     0);
-	m = manifest_json(out);
-	CHECK(m != NULL);
-	CHECK(json_is_false(json_object_get(m, "clock_synced")));
-	CHECK(json_is_false(json_object_get(m, "clock_trusted")));
-	CHECK_NEAR(json_number_value(json_object_get(m, "clock_maxerror_s")),
-		   16.0, 1e-9);
-	CHECK(has_note(m, "clock: the device clock was not synchronised"));
-	json_decref(m);
-
+	expect_clock(s, k, "inc-clock-unsync", 0, 0, 16.0,
+		     "clock: the device clock was not synchronised");
 	/* synchronised, but its error may be 1.5 s: not trusted */
 	fake_clock = (struct fake_clock){ TIME_OK, 0, 400000, 1500000, 0 };
-	CHECK_EQ_INT(make_bundle(s, k, "inc-clock-drift", out, sizeof(out)), 0);
-	m = manifest_json(out);
-	CHECK(m != NULL);
-	CHECK(json_is_true(json_object_get(m, "clock_synced")));
-	CHECK(json_is_false(json_object_get(m, "clock_trusted")));
-	CHECK(has_note(m, "clock: the device clock's error was over 1 s"));
-	json_decref(m);
-
+	expect_clock(s, k, "inc-clock-drift", 1, 0, 1.5,
+		     "clock: the device clock's error was over 1 s");
 	/* the kernel will not say: null figures, not trusted */
 	fake_clock = (struct fake_clock){ -1, 0, 0, 0, 0 };
-	CHECK_EQ_INT(make_bundle(s, k, "inc-clock-unknown", out, sizeof(out)),
-		     0);
-	m = manifest_json(out);
-	CHECK(m != NULL);
-	CHECK(json_is_null(json_object_get(m, "clock_maxerror_s")));
-	CHECK(json_is_false(json_object_get(m, "clock_trusted")));
-	json_decref(m);
-
-	fake_clock = (struct fake_clock){ TIME_OK, 0, 5000, 20000, 0 };
+	expect_clock(s, k, "inc-clock-unknown", 0, 0, NAN,
+		     "clock: the device clock was not synchronised");
+	fake_clock = good;
 }
 
 /* ---- the key --------------------------------------------------------------------- */
