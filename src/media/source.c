@@ -18,7 +18,12 @@
  *   any other path         a file; stat() first so "no such file" is clear
  * The interrupt callback carries a deadline that is re-armed before every
  * blocking call (open, stream probe, each packet read), so a dead camera or
- * a stalled HTTP server turns into FL_EIO instead of a hang.
+ * a stalled HTTP server turns into FL_EIO instead of a hang. A live packet
+ * that arrives only after the deadline passed counts as the timeout too:
+ * RTSP's demuxer, interrupted, hands out a packet it still held instead of
+ * failing, which would double the time a stalled camera goes unnoticed.
+ * Credentials ride in camera urls (rtsp://user:password@host/...): every
+ * message names the url with the password replaced by ***.
  *
  * Pixels. Analysis wants luma only, and every planar YUV format (and NV12)
  * already has it as plane 0 of the decoded AVFrame, so we hand that out
@@ -54,7 +59,9 @@
  * (frame times, the packet tap's times and raw packet timestamps that
  * evidence clips copy), so the new connection's packets are mapped onto the
  * first connection's time base and shifted so that its first packet lands
- * at the last frame's time plus the time the stream was away (monotonic).
+ * at the last packet's time plus the time the stream was away (monotonic);
+ * a packet without time (an RTSP session's first often has none) takes the
+ * next frame's slot.
  * Video time therefore keeps going forward across a gap, roughly in step
  * with the wall clock, and a clip that spans the gap stays monotonic.
  *
