@@ -13,6 +13,8 @@
 #             the right edge reports camera_offline within its read timeout
 #             (10 s) plus slack, the reason naming the timeout; when the
 #             camera sends again, camera_online.
+#   drop      the camera ends every session (SIGHUP) and goes on serving: the
+#             edge sees its stream end and reconnects (logs "stream back").
 # Conditions are waited for, with timeouts that only bound a failure. Skips
 # when GStreamer's RTSP server or ffmpeg is missing.
 #
@@ -78,6 +80,18 @@ wait_for "$WORK/right.out" '"type":"camera_online"' 60 ||
 	fail "no camera_online within 60 s of the stream's return"
 echo "$NAME: stall: camera_online $(($(date +%s) - resumed)) s after the stream resumed"
 kill -0 "$EDGE_PID" 2>/dev/null || fail "the edge exited after the stall"
+
+# ---- drop ----------------------------------------------------------------------
+backs=$(grep -c 'stream back after' "$WORK/right.log" || true)
+testcam_drop
+for _ in $(seq 300); do
+	[ "$(grep -c 'stream back after' "$WORK/right.log" || true)" -gt "$backs" ] && break
+	sleep 0.1
+done
+[ "$(grep -c 'stream back after' "$WORK/right.log" || true)" -gt "$backs" ] ||
+	fail "the edge did not reconnect within 30 s of the camera dropping it: $(tail -n 3 "$WORK/right.log")"
+kill -0 "$EDGE_PID" 2>/dev/null || fail "the edge exited after the drop"
+echo "$NAME: drop: the edge reconnected ($(grep 'stream lost' "$WORK/right.log" | tail -n 1 | sed 's/.*stream lost: //'))"
 edge_stop 30
 testcam_stop
 

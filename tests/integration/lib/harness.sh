@@ -832,6 +832,12 @@ testcam_stall() {
 	kill -USR1 "$TESTCAM_PID" || fail "no test camera to stall"
 }
 
+# testcam_drop: the camera ends every client's session and goes on serving
+# (SIGHUP): clients see their stream end and reconnect.
+testcam_drop() {
+	kill -HUP "$TESTCAM_PID" || fail "no test camera to drop its clients"
+}
+
 # ---- file systems ------------------------------------------------------------
 
 MOUNTS=() # what the test mounted; unmounted at exit, after its processes
