@@ -24,6 +24,11 @@ systemd mmdebstrap groff-base file dpkg-dev"
 PKGS="$PKGS python3-numpy python3-pil python3-opencv fonts-opendin
 fonts-wqy-zenhei fonts-roboto-unhinted fonts-dejavu-extra fonts-liberation
 fonts-urw-base35"
+# The RTSP test camera (src/tools/testcam, docs/testcam.md) is Python on
+# GStreamer's RTSP server: its bindings, the MP4 demuxer and RTP payloaders
+# (good), the H.264/H.265 parsers (bad).
+PKGS="$PKGS python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
+gstreamer1.0-plugins-good gstreamer1.0-plugins-bad"
 # Training the reader (make plate-model) also needs torch; make test does not.
 [ "${1:-}" = plate-model ] && PKGS="$PKGS python3-torch"
 # The browser tests drive Debian's chromium with playwright-core from npm

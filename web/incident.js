@@ -42,19 +42,34 @@ function evidenceUrl(id, name) {
 	return `/evidence/${encodeURIComponent(id)}/${encodeURIComponent(name)}`;
 }
 
-// The manifest's image entries by file name ({wall, seq, time_utc}), or {}
-// when it cannot be read: the page then falls back to file-name order.
-async function manifestImages(id, inc) {
+// The bundle's manifest, or null when it cannot be read.
+async function loadManifest(id, inc) {
 	const evidence = inc.evidence || [];
-	if (inc.evidence_pruned != null || !evidence.some((f) => f.name === 'manifest.json' && f.tampered == null)) return {};
+	if (inc.evidence_pruned != null || !evidence.some((f) => f.name === 'manifest.json' && f.tampered == null)) return null;
 	try {
 		const r = await fetch(evidenceUrl(id, 'manifest.json'), { credentials: 'same-origin' });
-		if (!r.ok) return {};
-		const m = await r.json();
-		return Object.fromEntries((m.files || []).map((f) => [f.name, f]));
+		return r.ok ? await r.json() : null;
 	} catch (e) {
-		return {};
+		return null;
 	}
+}
+
+// The manifest's image entries by file name ({wall, seq, time_utc}), or {}
+// without a manifest: the page then falls back to file-name order.
+function manifestImages(m) {
+	return Object.fromEntries(((m && m.files) || []).map((f) => [f.name, f]));
+}
+
+// How far the evidence's times can be trusted: the device clock as the
+// manifest recorded it (docs/clock.md), or null for a bundle without that.
+function clockLine(m) {
+	if (!m || typeof m.clock_synced !== 'boolean') return null;
+	const s = (v) => (typeof v === 'number' ? v.toFixed(3) : '?');
+	if (!m.clock_synced)
+		return el('p.clock.bad', null, t('⚠ The device clock was not synchronised (NTP) when this evidence was taken: its times may be off.'));
+	if (!m.clock_trusted)
+		return el('p.clock.bad', null, t('⚠ The device clock\'s error may have been up to {s} s (over 1 s) when this evidence was taken: its times may be off.', { s: s(m.clock_maxerror_s) }));
+	return el('p.clock.ok', null, t('✓ Device clock synchronised (error at most {s} s).', { s: s(m.clock_maxerror_s) }));
 }
 
 function eventDetail(inc, ev) {
@@ -183,7 +198,7 @@ function evidenceSection(inc, manifest, box) {
 	return section;
 }
 
-function signatureSection(inc) {
+function signatureSection(inc, m) {
 	let cls, head;
 	const tampered = (inc.evidence || []).filter((f) => f.tampered != null);
 	if (inc.tampered != null) {
@@ -205,6 +220,7 @@ function signatureSection(inc) {
 		el('p.verdict', null, head),
 		inc.evidence_pruned != null ?
 			el('p.hint', null, t('Checked when the bundle was received; its files have since been removed.')) : null,
+		clockLine(m),
 		inc.verify_report ? el('pre.report', null, inc.verify_report) : null);
 }
 
@@ -374,7 +390,8 @@ export async function incidentPage(page, ctx) {
 			el('p', null, el('a', { href: '/incidents' }, t('← Back to the incidents')))));
 		return;
 	}
-	const manifest = await manifestImages(id, inc);
+	const m = await loadManifest(id, inc);
+	const manifest = manifestImages(m);
 	if (ctx.stale()) return;
 	const box = lightbox();
 	const root = el('article#incident', { dataset: { incident: inc.incident_id } });
@@ -392,7 +409,7 @@ export async function incidentPage(page, ctx) {
 		el('p.crumbs', null, el('a', { href: '/incidents' }, t('← Incidents'))),
 		el('h1', null, `${inc.site_name || inc.site} · ${inc.lane_name || inc.lane} `, statusBadge(inc.status)),
 		el('p.id', null, el('code', null, inc.incident_id)),
-		el('div.top', null, summary(inc), signatureSection(inc)),
+		el('div.top', null, summary(inc), signatureSection(inc, m)),
 		evidenceSection(inc, manifest, box),
 		el('div.two', null, timelineSection(inc), outcomeNode),
 		accessLog(inc),

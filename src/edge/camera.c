@@ -607,7 +607,7 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	/* The first frame fixes the geometry. */
 	rc = fl_source_read(c->src, &c->frame, err, errlen);
 	if (rc == FL_EEOF) {
-		snprintf(err, errlen, "%s: no frame in input", url);
+		snprintf(err, errlen, "%s: no frame in input", c->conf->id);
 		goto fail;
 	}
 	if (rc < 0)

@@ -220,14 +220,18 @@ static void cam_mailbox(struct live *L, struct cam_slot *s, edge_camera *c)
 }
 
 /* Open the slot's camera; a live source that is down at start is tried
- * again (every 5 s), a file that cannot be opened ends the camera. NULL
- * when it never opened (s->failed says whether that is a failure). */
+ * again after 5, 10, 20, then every 30 s (a camera refusing a wrong
+ * password must not be knocked on every few seconds: many lock the
+ * account after a handful of failures), a file that cannot be opened ends
+ * the camera. NULL when it never opened (s->failed says whether that is a
+ * failure). */
 static edge_camera *cam_open(struct live *L, struct cam_slot *s)
 {
 	const fl_camera_conf *cc = &L->cfg->cameras[s->index];
 	fl_stream_conf one;
 	edge_camera *c;
 	char err[1024];
+	int wait_ds = 50; /* tenths of a second to the next attempt */
 
 	while (!atomic_load(&L->quit)) {
 		c = edge_camera_open(L->cfg, s->index, L->opts, live_event, L,
@@ -250,8 +254,9 @@ static edge_camera *cam_open(struct live *L, struct cam_slot *s)
 			atomic_store(&s->failed, 1);
 			return NULL;
 		}
-		for (int i = 0; i < 50 && !atomic_load(&L->quit); i++)
+		for (int i = 0; i < wait_ds && !atomic_load(&L->quit); i++)
 			usleep(100000);
+		wait_ds = wait_ds * 2 > 300 ? 300 : wait_ds * 2;
 	}
 	return NULL;
 }

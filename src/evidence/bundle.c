@@ -23,6 +23,7 @@
  */
 #include "bundle.h"
 
+#include "clock.h"
 #include "fl.h"
 #include "id.h"
 #include "file.h"
@@ -69,6 +70,8 @@ struct fl_bundle {
 	size_t ne, cap;
 	char **notes;
 	size_t nnotes;
+	fl_clock_sync clk;  /* the worst the clock was while the bundle grew */
+	int clk_n;          /* readings in clk */
 	int has_plate;      /* fl_bundle_set_plate() */
 	const char *record; /* fl_bundle_set_record(), or NULL */
 	char plate[FL_PLATE_TEXT_MAX];
@@ -97,6 +100,27 @@ static void free_info(fl_bundle_info *i)
 	free((void *)i->site_name);
 	free((void *)i->lane_name);
 	free((void *)i->cls);
+}
+
+/*
+ * Read the clock's discipline into b->clk, keeping the worst of all the
+ * readings (an image taken while the clock was adrift taints the bundle):
+ * taken at each file and at the seal (docs/clock.md).
+ */
+static void clock_sample(fl_bundle *b)
+{
+	fl_clock_sync now;
+
+	fl_clock_sync_read(&now);
+	if (b->clk_n++ == 0) {
+		b->clk = now;
+		return;
+	}
+	b->clk.known = b->clk.known && now.known;
+	b->clk.synced = b->clk.synced && now.synced;
+	b->clk.trusted = b->clk.trusted && now.trusted;
+	b->clk.esterror_s = FL_MAX(b->clk.esterror_s, now.esterror_s);
+	b->clk.maxerror_s = FL_MAX(b->clk.maxerror_s, now.maxerror_s);
 }
 
 static void free_entry(struct entry *e)
@@ -311,6 +335,7 @@ int fl_bundle_add(fl_bundle *b, const char *name, const void *data, size_t len,
 			 name ? name : "(null)");
 		return FL_EINVAL;
 	}
+	clock_sample(b);
 	e = new_entry(b, name, img ? img->kind : "file", err, errlen);
 	if (!e)
 		return FL_EINVAL;
@@ -481,6 +506,12 @@ static void put_num(json_t *o, const char *key, double val, int *bad)
 		*bad = 1;
 }
 
+static void put_bool(json_t *o, const char *key, int val, int *bad)
+{
+	if (json_object_set_new(o, key, json_boolean(val)) != 0)
+		*bad = 1;
+}
+
 static void put_box(json_t *o, const char *key, const double *box, int *bad)
 {
 	json_t *a = json_array();
@@ -565,6 +596,13 @@ static char *manifest_text(const fl_bundle *b, const fl_key *k, char *err,
 		put_num(root, "cleared_wall",
 			i->cleared_wall < 0 ? NAN : i->cleared_wall, &bad);
 		put_num(root, "sealed_wall", (double)time(NULL), &bad);
+		/* the clock, as the kernel saw it (docs/clock.md) */
+		put_bool(root, "clock_synced", b->clk.synced, &bad);
+		put_num(root, "clock_esterror_s",
+			b->clk.known ? b->clk.esterror_s : NAN, &bad);
+		put_num(root, "clock_maxerror_s",
+			b->clk.known ? b->clk.maxerror_s : NAN, &bad);
+		put_bool(root, "clock_trusted", b->clk.trusted, &bad);
 		if (b->has_plate) {
 			put_str(root, "plate", b->plate[0] ? b->plate : NULL,
 				&bad);
@@ -681,6 +719,14 @@ int fl_bundle_seal(fl_bundle *b, const fl_key *k, char *out_dir, size_t outlen,
 	rc = check_strays(b, err, errlen);
 	if (rc)
 		return rc;
+	clock_sample(b);
+	if (!b->clk.synced)
+		fl_bundle_note(b,
+			       "clock: the device clock was not synchronised "
+			       "(NTP): the times in this bundle may be off");
+	else if (!b->clk.trusted)
+		fl_bundle_note(b, "clock: the device clock's error was over "
+				  "1 s: the times in this bundle may be off");
 	text = manifest_text(b, k, err, errlen);
 	if (!text)
 		return FL_ENOMEM;

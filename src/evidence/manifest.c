@@ -38,6 +38,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,35 @@ int fl_manifest_parse(const void *data, size_t len, fl_manifest *m, char *err,
 			m->has_plate = 1;
 			m->plate = json_string_value(pt);
 			m->plate_confidence = json_number_value(pc);
+		}
+	}
+	{
+		/* optional: bundles before the clock keys have none */
+		json_t *sy = json_object_get(root, "clock_synced");
+		json_t *tr = json_object_get(root, "clock_trusted");
+		json_t *ee = json_object_get(root, "clock_esterror_s");
+		json_t *me = json_object_get(root, "clock_maxerror_s");
+
+		if (sy || tr || ee || me) {
+			if (!json_is_boolean(sy) || !json_is_boolean(tr) ||
+			    !(json_is_null(ee) || json_is_number(ee)) ||
+			    !(json_is_null(me) || json_is_number(me))) {
+				snprintf(err, errlen,
+					 "manifest.json: clock_synced and "
+					 "clock_trusted are not booleans with "
+					 "clock_esterror_s and "
+					 "clock_maxerror_s numbers or null");
+				goto fail;
+			}
+			m->clock.known = 1;
+			m->clock.synced = json_is_true(sy);
+			m->clock.trusted = json_is_true(tr);
+			m->clock.esterror_s = json_is_number(ee)
+						      ? json_number_value(ee)
+						      : NAN;
+			m->clock.maxerror_s = json_is_number(me)
+						      ? json_number_value(me)
+						      : NAN;
 		}
 	}
 	files = json_object_get(root, "files");
@@ -445,6 +475,7 @@ int fl_bundle_verify_ex(const char *dir, const unsigned char *pinned_pk,
 			 m.public_key);
 		snprintf(info->incident_id, sizeof(info->incident_id), "%s",
 			 m.incident_id);
+		info->clock = m.clock;
 	}
 out:
 	fl_manifest_free(&m);
@@ -457,4 +488,26 @@ int fl_bundle_verify(const char *dir, const unsigned char *pinned_pk, char *err,
 		     size_t errlen)
 {
 	return fl_bundle_verify_ex(dir, pinned_pk, NULL, err, errlen);
+}
+
+void fl_manifest_clock_text(const fl_manifest_clock *c, char *out, size_t len)
+{
+	if (!c->known)
+		snprintf(out, len,
+			 "device clock: not recorded (a bundle from before "
+			 "clock records)");
+	else if (!c->synced)
+		snprintf(out, len,
+			 "device clock: NOT synchronised (no NTP) while the "
+			 "bundle was made: its times may be off");
+	else if (!c->trusted)
+		snprintf(out, len,
+			 "device clock: synchronised, but its error may have "
+			 "been up to %.3f s (over 1 s): its times may be off",
+			 c->maxerror_s);
+	else
+		snprintf(out, len,
+			 "device clock: synchronised, error at most %.3f s "
+			 "(estimated %.3f s)",
+			 c->maxerror_s, c->esterror_s);
 }

@@ -18,6 +18,14 @@ typedef struct fl_manifest_file {
 			* or drawn over it, bundles before the band) */
 } fl_manifest_file;
 
+/* How the device clock stood while the bundle was made (docs/clock.md):
+ * known 0 for a bundle from before the clock keys. Errors NaN when the
+ * device could not tell. */
+typedef struct fl_manifest_clock {
+	int known, synced, trusted;
+	double esterror_s, maxerror_s;
+} fl_manifest_clock;
+
 /*
  * A parsed manifest. Caller-allocated; fl_manifest_parse() fills it and
  * fl_manifest_free() releases what it holds (all strings point into it).
@@ -33,6 +41,7 @@ typedef struct fl_manifest {
 	int has_plate;
 	const char *plate;
 	double plate_confidence;
+	fl_manifest_clock clock;
 	size_t nfiles;
 	fl_manifest_file *files;
 	void *priv; /* the JSON tree */
@@ -58,7 +67,16 @@ typedef struct fl_verify_info {
 	size_t nfiles;       /* files listed (not counting the manifest) */
 	char public_key[45]; /* base64 of the key that signed */
 	char incident_id[128];
+	fl_manifest_clock clock;
 } fl_verify_info;
+
+/*
+ * One line for a person on how far the bundle's times can be trusted
+ * ("device clock: synchronised, error at most 0.020 s", "device clock: NOT
+ * synchronised ..."), into out (no newline). For firelane-verify and the
+ * hub's case package.
+ */
+void fl_manifest_clock_text(const fl_manifest_clock *c, char *out, size_t len);
 
 /*
  * Verify the bundle in dir: manifest.sig is a valid signature of the exact

@@ -162,13 +162,15 @@ static char *verification(hub_api *a, const char *id, const char *device,
 	} else {
 		memset(&info, 0, sizeof(info));
 		rc = fl_bundle_verify_ex(dir, pk, &info, err, sizeof(err));
-		if (!rc)
+		if (!rc) {
 			OUT("result: VERIFIED: manifest.sig is a valid Ed25519 "
 			    "signature of manifest.json by the enrolled key, "
 			    "and every listed file (%zu) matches its size and "
 			    "SHA-256\n",
 			    info.nfiles);
-		else
+			fl_manifest_clock_text(&info.clock, err, sizeof(err));
+			OUT("%s\n", err);
+		} else
 			OUT("result: NOT VERIFIED: %s\n", err);
 	}
 	OUT("check: fl_bundle_verify with the key enrolled for the device "

@@ -18,7 +18,12 @@
  *   any other path         a file; stat() first so "no such file" is clear
  * The interrupt callback carries a deadline that is re-armed before every
  * blocking call (open, stream probe, each packet read), so a dead camera or
- * a stalled HTTP server turns into FL_EIO instead of a hang.
+ * a stalled HTTP server turns into FL_EIO instead of a hang. A live packet
+ * that arrives only after the deadline passed counts as the timeout too:
+ * RTSP's demuxer, interrupted, hands out a packet it still held instead of
+ * failing, which would double the time a stalled camera goes unnoticed.
+ * Credentials ride in camera urls (rtsp://user:password@host/...): every
+ * message names the url with the password replaced by ***.
  *
  * Pixels. Analysis wants luma only, and every planar YUV format (and NV12)
  * already has it as plane 0 of the decoded AVFrame, so we hand that out
@@ -54,7 +59,9 @@
  * (frame times, the packet tap's times and raw packet timestamps that
  * evidence clips copy), so the new connection's packets are mapped onto the
  * first connection's time base and shifted so that its first packet lands
- * at the last frame's time plus the time the stream was away (monotonic).
+ * at the last packet's time plus the time the stream was away (monotonic);
+ * a packet without time (an RTSP session's first often has none) takes the
+ * next frame's slot.
  * Video time therefore keeps going forward across a gap, roughly in step
  * with the wall clock, and a clip that spans the gap stays monotonic.
  *
@@ -89,7 +96,8 @@
 enum src_kind { KIND_FILE, KIND_PATTERN, KIND_DEVICE, KIND_NETWORK };
 
 struct fl_source {
-	char url[URL_MAX];
+	char url[URL_MAX];  /* as given: what is opened */
+	char name[URL_MAX]; /* url without its password: what is said */
 	enum src_kind kind;
 	AVFormatContext *fmt;
 	AVCodecContext *dec;
@@ -130,6 +138,8 @@ struct fl_source {
 	AVRational in_tb;      /* ... in this time base (mapped to tb) */
 	int64_t resume_ts;     /* ... the first one lands here (tb) */
 	int64_t shift;         /* ... moved by this much, or NOPTS */
+	int64_t mapped_ts;     /* ... the last one's dts (else pts), mapped */
+	int64_t last_pkt_ts;   /* dts (else pts) of the last packet, or NOPTS */
 
 	int64_t deadline_ns; /* interrupt callback: 0 = none */
 	int timeout_ms;
@@ -204,6 +214,28 @@ static void arm_deadline_ms(fl_source *s, int ms)
 static void arm_deadline(fl_source *s)
 {
 	arm_deadline_ms(s, s->timeout_ms);
+}
+
+/*
+ * url for messages: a password in it ("rtsp://user:pass@host/...", the
+ * way cameras take credentials) becomes "***". Error messages go to the
+ * log, the camera's status and camera_offline events; none may carry it.
+ */
+static void redact(const char *url, char *out, size_t len)
+{
+	const char *scheme = strstr(url, "://");
+	const char *at, *colon, *slash;
+
+	snprintf(out, len, "%s", url);
+	if (!scheme)
+		return;
+	slash = strchr(scheme + 3, '/');
+	at = strchr(scheme + 3, '@');
+	if (!at || (slash && slash < at))
+		return;
+	colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
+	if (colon)
+		snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
 }
 
 /* A printf-style frame number: %d or %0Nd (image2's syntax). */
@@ -322,13 +354,13 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 		ifmt = av_find_input_format("video4linux2");
 	if ((s->kind == KIND_PATTERN || s->kind == KIND_DEVICE) && !ifmt) {
 		snprintf(err, errlen,
-			 "%s: %s input not available in this FFmpeg", s->url,
+			 "%s: %s input not available in this FFmpeg", s->name,
 			 kind_name(s->kind));
 		return -1;
 	}
 	s->fmt = avformat_alloc_context();
 	if (!s->fmt) {
-		snprintf(err, errlen, "%s: out of memory", s->url);
+		snprintf(err, errlen, "%s: out of memory", s->name);
 		return -1;
 	}
 	s->fmt->interrupt_callback.callback = interrupt_cb;
@@ -340,16 +372,16 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	if (ret < 0) {
 		/* avformat_open_input freed s->fmt and set it to NULL. */
 		if (ret == AVERROR(ENOENT))
-			snprintf(err, errlen, "%s: no such file", s->url);
+			snprintf(err, errlen, "%s: no such file", s->name);
 		else if (ret == AVERROR_INVALIDDATA)
 			snprintf(err, errlen,
-				 "%s: not a video or corrupt header", s->url);
+				 "%s: not a video or corrupt header", s->name);
 		else if (ret == AVERROR_EXIT)
 			snprintf(err, errlen, "%s: timed out after %d ms",
-				 s->url, open_ms);
+				 s->name, open_ms);
 		else {
 			av_reason(ret, why, sizeof(why));
-			snprintf(err, errlen, "%s: cannot open %s: %s", s->url,
+			snprintf(err, errlen, "%s: cannot open %s: %s", s->name,
 				 kind_name(s->kind), why);
 		}
 		return -1;
@@ -358,10 +390,16 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	/* Streams. */
 	arm_deadline_ms(s, open_ms);
 	ret = avformat_find_stream_info(s->fmt, NULL);
+	if (ret < 0 && s->deadline_ns && fl_mono_ns() > s->deadline_ns) {
+		/* a camera that answers but sends nothing (stalled) */
+		snprintf(err, errlen, "%s: no video within %d ms", s->name,
+			 open_ms);
+		return -1;
+	}
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
 		snprintf(err, errlen, "%s: not a video or corrupt header (%s)",
-			 s->url, why);
+			 s->name, why);
 		return -1;
 	}
 	/* demux only: any codec will do, decoder or not (H.265 without
@@ -369,7 +407,7 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	ret = av_find_best_stream(s->fmt, AVMEDIA_TYPE_VIDEO, -1, -1,
 				  s->demux_only ? NULL : &codec, 0);
 	if (ret == AVERROR_STREAM_NOT_FOUND) {
-		snprintf(err, errlen, "%s: no video stream", s->url);
+		snprintf(err, errlen, "%s: no video stream", s->name);
 		return -1;
 	}
 	if (ret == AVERROR_DECODER_NOT_FOUND ||
@@ -379,14 +417,14 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 			if (s->fmt->streams[i]->codecpar->codec_type ==
 			    AVMEDIA_TYPE_VIDEO)
 				st = s->fmt->streams[i];
-		snprintf(err, errlen, "%s: unsupported codec %s", s->url,
+		snprintf(err, errlen, "%s: unsupported codec %s", s->name,
 			 st ? avcodec_get_name(st->codecpar->codec_id) : "?");
 		return -1;
 	}
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: no usable video stream (%s)", s->url,
-			 why);
+		snprintf(err, errlen, "%s: no usable video stream (%s)",
+			 s->name, why);
 		return -1;
 	}
 	s->stream = ret;
@@ -411,7 +449,7 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 
 	if (s->demux_only) {
 		fl_log(FL_LOG_DEBUG, TAG, "%s: %s via %s, %s %dx%d, demux only",
-		       s->url, kind_name(s->kind), s->fmt->iformat->name,
+		       s->name, kind_name(s->kind), s->fmt->iformat->name,
 		       avcodec_get_name(st->codecpar->codec_id),
 		       st->codecpar->width, st->codecpar->height);
 		return 0;
@@ -419,13 +457,13 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	/* Decoder. */
 	s->dec = avcodec_alloc_context3(codec);
 	if (!s->dec) {
-		snprintf(err, errlen, "%s: out of memory", s->url);
+		snprintf(err, errlen, "%s: out of memory", s->name);
 		return -1;
 	}
 	ret = avcodec_parameters_to_context(s->dec, st->codecpar);
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: bad codec parameters: %s", s->url,
+		snprintf(err, errlen, "%s: bad codec parameters: %s", s->name,
 			 why);
 		return -1;
 	}
@@ -436,13 +474,13 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 	ret = avcodec_open2(s->dec, codec, NULL);
 	if (ret < 0) {
 		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: unsupported codec %s: %s", s->url,
+		snprintf(err, errlen, "%s: unsupported codec %s: %s", s->name,
 			 codec->name, why);
 		return -1;
 	}
 	fl_log(FL_LOG_DEBUG, TAG,
 	       "%s: %s via %s, codec %s %dx%d %s, %.3f fps, time base %d/%d, %d thread%s",
-	       s->url, kind_name(s->kind), s->fmt->iformat->name, codec->name,
+	       s->name, kind_name(s->kind), s->fmt->iformat->name, codec->name,
 	       st->codecpar->width, st->codecpar->height,
 	       av_get_pix_fmt_name(st->codecpar->format)
 		       ? av_get_pix_fmt_name(st->codecpar->format)
@@ -479,10 +517,11 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		snprintf(err, errlen, "%s: out of memory", url);
+		snprintf(err, errlen, "source: out of memory");
 		return NULL;
 	}
 	snprintf(s->url, sizeof(s->url), "%s", url);
+	redact(url, s->name, sizeof(s->name));
 	s->kind = classify(url);
 	s->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 10000;
 	s->realtime = o.realtime;
@@ -513,6 +552,8 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 	s->prev_ts = AV_NOPTS_VALUE;
 	s->tap_origin = AV_NOPTS_VALUE;
 	s->shift = AV_NOPTS_VALUE;
+	s->mapped_ts = AV_NOPTS_VALUE;
+	s->last_pkt_ts = AV_NOPTS_VALUE;
 	return s;
 
 fail:
@@ -564,7 +605,7 @@ static double frame_time(fl_source *s, int64_t ts)
 						  : 0;
 			fl_log(FL_LOG_DEBUG, TAG,
 			       "%s: frame %lld has %s timestamp; counting frames at %.3f fps",
-			       s->url, (long long)s->index,
+			       s->name, (long long)s->index,
 			       ts == AV_NOPTS_VALUE ? "no" : "a non-increasing",
 			       s->fps);
 		} else {
@@ -610,19 +651,19 @@ static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
 
 	if (fr->width <= 0 || fr->height <= 0) {
 		snprintf(err, errlen, "%s: decoder gave an empty frame",
-			 s->url);
+			 s->name);
 		return FL_EDECODE;
 	}
 	if (s->width == 0) {
 		s->width = fr->width;
 		s->height = fr->height;
-		fl_log(FL_LOG_DEBUG, TAG, "%s: first frame %dx%d %s", s->url,
+		fl_log(FL_LOG_DEBUG, TAG, "%s: first frame %dx%d %s", s->name,
 		       fr->width, fr->height,
 		       av_get_pix_fmt_name(pf) ? av_get_pix_fmt_name(pf) : "?");
 	} else if (fr->width != s->width || fr->height != s->height) {
 		snprintf(err, errlen,
 			 "%s: frame size changed from %dx%d to %dx%d at frame %lld; a source keeps one size",
-			 s->url, s->width, s->height, fr->width, fr->height,
+			 s->name, s->width, s->height, fr->width, fr->height,
 			 (long long)s->index);
 		s->end = FL_EDECODE;
 		snprintf(s->end_msg, sizeof(s->end_msg), "%s", err);
@@ -642,7 +683,7 @@ static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
 			s->gray = av_malloc((size_t)s->gray_stride * s->height);
 			if (!s->gray) {
 				snprintf(err, errlen, "%s: out of memory",
-					 s->url);
+					 s->name);
 				return FL_ENOMEM;
 			}
 		}
@@ -653,7 +694,7 @@ static int emit(fl_source *s, fl_frame *f, char *err, size_t errlen)
 		if (!s->gray_sws) {
 			snprintf(err, errlen,
 				 "%s: cannot convert pixel format %s to gray",
-				 s->url,
+				 s->name,
 				 av_get_pix_fmt_name(pf)
 					 ? av_get_pix_fmt_name(pf)
 					 : "?");
@@ -708,12 +749,12 @@ static int finish(fl_source *s, char *err, size_t errlen)
 			s->end = FL_EDECODE;
 			snprintf(s->end_msg, sizeof(s->end_msg),
 				 "%s: truncated or corrupt: no frame decoded",
-				 s->url);
+				 s->name);
 		} else if (s->bad * 2 > s->packets) {
 			s->end = FL_EDECODE;
 			snprintf(s->end_msg, sizeof(s->end_msg),
 				 "%s: corrupt: %lld of %lld packets failed to decode",
-				 s->url, (long long)s->bad,
+				 s->name, (long long)s->bad,
 				 (long long)s->packets);
 		} else if (want > 0 &&
 			   got < want - FL_MAX(TRUNCATED_SLACK_S,
@@ -723,11 +764,11 @@ static int finish(fl_source *s, char *err, size_t errlen)
 				 "%s: truncated: the frames end at %.1f s of "
 				 "the %.1f s its container declares "
 				 "(%lld frames)",
-				 s->url, got, want, (long long)s->index);
+				 s->name, got, want, (long long)s->index);
 		} else {
 			s->end = FL_EEOF;
 			snprintf(s->end_msg, sizeof(s->end_msg),
-				 "%s: end of input after %lld frames", s->url,
+				 "%s: end of input after %lld frames", s->name,
 				 (long long)s->index);
 		}
 		fl_log(FL_LOG_DEBUG, TAG, "%s (%lld packets, %lld failed)",
@@ -805,25 +846,37 @@ void fl_source_stream_info(const fl_source *s, fl_stream_info *out)
 /*
  * A packet of a reopened input onto the first input's clock: its time base
  * rescaled to s->tb, and shifted so that the first packet lands on
- * resume_ts (the last frame's time plus the outage). Frames, the packet tap
+ * resume_ts (the last packet's time plus the outage), each one after a
+ * packet without time a frame later. Frames, the packet tap
  * and evidence clips then see one timeline that keeps going forward.
  */
 static void remap_packet(fl_source *s, AVPacket *pkt)
 {
-	int64_t first;
+	int64_t first, next;
 
 	if (av_cmp_q(s->in_tb, s->tb) != 0)
 		av_packet_rescale_ts(pkt, s->in_tb, s->tb);
-	if (s->shift == AV_NOPTS_VALUE) {
-		first = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
-		if (first == AV_NOPTS_VALUE)
-			return; /* no timestamps yet: frames are counted */
-		s->shift = s->resume_ts - first;
+	/* where the next packet lands: resume_ts, then a frame after the
+	 * last one */
+	next = s->mapped_ts == AV_NOPTS_VALUE
+		       ? s->resume_ts
+		       : s->mapped_ts +
+				 FL_MAX(1, llround(1.0 /
+						   (s->fps * av_q2d(s->tb))));
+	first = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
+	if (first == AV_NOPTS_VALUE) {
+		/* No time (an RTSP session's first packet often has none):
+		 * the next slot, so that a clip stays monotonic. */
+		pkt->pts = pkt->dts = s->mapped_ts = next;
+		return;
 	}
+	if (s->shift == AV_NOPTS_VALUE)
+		s->shift = next - first;
 	if (pkt->pts != AV_NOPTS_VALUE)
 		pkt->pts += s->shift;
 	if (pkt->dts != AV_NOPTS_VALUE)
 		pkt->dts += s->shift;
+	s->mapped_ts = first + s->shift;
 }
 
 int fl_source_is_live(const fl_source *s)
@@ -847,7 +900,7 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "%s: only network streams and devices "
 			 "reconnect",
-			 s->url);
+			 s->name);
 		return FL_EINVAL;
 	}
 	avcodec_free_context(&s->dec);
@@ -860,11 +913,18 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 	s->packets = s->bad = 0;
 	s->reopened = 1;
 	s->shift = AV_NOPTS_VALUE;
+	s->mapped_ts = AV_NOPTS_VALUE;
 	gap = s->index > 0
 		      ? FL_MAX((double)(fl_mono_ns() - s->last_frame_ns) / 1e9,
 			       1.0 / s->fps)
 		      : 0;
-	if (s->first_ts != AV_NOPTS_VALUE && !s->ts_fallback)
+	/* From the last packet's time, not the last frame's: frames may be
+	 * counted (an RTSP session's first packet has no time) while the
+	 * packets that clips copy keep theirs. */
+	if (s->last_pkt_ts != AV_NOPTS_VALUE)
+		s->resume_ts = s->last_pkt_ts +
+			       (int64_t)llround(gap / av_q2d(s->tb));
+	else if (s->first_ts != AV_NOPTS_VALUE && !s->ts_fallback)
 		s->resume_ts = s->first_ts +
 			       (int64_t)llround((s->last_t + gap) /
 						av_q2d(s->tb));
@@ -885,7 +945,7 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen)
 		snprintf(s->end_msg, sizeof(s->end_msg), "%s", err);
 		return FL_EIO;
 	}
-	fl_log(FL_LOG_DEBUG, TAG, "%s: reopened after %.1f s", s->url, gap);
+	fl_log(FL_LOG_DEBUG, TAG, "%s: reopened after %.1f s", s->name, gap);
 	return 0;
 }
 
@@ -903,6 +963,15 @@ static int next_packet(fl_source *s, char *err, size_t errlen)
 	for (;;) {
 		arm_deadline(s);
 		ret = av_read_frame(s->fmt, s->pkt);
+		if (ret >= 0 && fl_source_is_live(s) &&
+		    fl_mono_ns() > s->deadline_ns) {
+			/* A packet only after the deadline: the stream was
+			 * silent all along (RTSP's demuxer, interrupted, hands
+			 * out what it still holds instead of failing, and the
+			 * next read would wait a whole timeout again). */
+			av_packet_unref(s->pkt);
+			ret = AVERROR_EXIT;
+		}
 		if (ret == AVERROR_EOF)
 			return 1;
 		if (ret < 0) {
@@ -911,16 +980,16 @@ static int next_packet(fl_source *s, char *err, size_t errlen)
 				if (ret == AVERROR_EXIT)
 					snprintf(err, errlen,
 						 "%s: read timed out after %d ms",
-						 s->url, s->timeout_ms);
+						 s->name, s->timeout_ms);
 				else
 					snprintf(err, errlen,
-						 "%s: read error: %s", s->url,
+						 "%s: read error: %s", s->name,
 						 why);
 				return FL_EIO;
 			}
 			fl_log(FL_LOG_DEBUG, TAG,
 			       "%s: read error at packet %lld (%s), treating as end",
-			       s->url, (long long)s->packets, why);
+			       s->name, (long long)s->packets, why);
 			return 1;
 		}
 		if (s->pkt->stream_index != s->stream) {
@@ -929,6 +998,11 @@ static int next_packet(fl_source *s, char *err, size_t errlen)
 		}
 		if (s->reopened)
 			remap_packet(s, s->pkt);
+		if (s->pkt->dts != AV_NOPTS_VALUE ||
+		    s->pkt->pts != AV_NOPTS_VALUE)
+			s->last_pkt_ts = s->pkt->dts != AV_NOPTS_VALUE
+						 ? s->pkt->dts
+						 : s->pkt->pts;
 		s->packets++;
 		return 0;
 	}
@@ -961,7 +1035,7 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 				s->end = FL_ERANGE;
 				snprintf(s->end_msg, sizeof(s->end_msg),
 					 "%s: stopped before %.3f s (until)",
-					 s->url, f->t);
+					 s->name, f->t);
 				snprintf(err, errlen, "%s", s->end_msg);
 				return FL_ERANGE;
 			}
@@ -974,7 +1048,7 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 			s->bad++;
 			av_reason(ret, why, sizeof(why));
 			fl_log(FL_LOG_DEBUG, TAG, "%s: decode error: %s",
-			       s->url, why);
+			       s->name, why);
 			if (s->flushing && s->bad > s->packets + 16)
 				return finish(s, err, errlen);
 			continue;
@@ -997,7 +1071,7 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 			s->bad++;
 			av_reason(ret, why, sizeof(why));
 			fl_log(FL_LOG_DEBUG, TAG,
-			       "%s: packet %lld failed to decode: %s", s->url,
+			       "%s: packet %lld failed to decode: %s", s->name,
 			       (long long)s->packets, why);
 		}
 	}
@@ -1024,7 +1098,7 @@ int fl_source_pump(fl_source *s, double until, char *err, size_t errlen)
 		if (ret == 1) {
 			s->end = FL_EEOF;
 			snprintf(s->end_msg, sizeof(s->end_msg),
-				 "%s: end of input after %lld packets", s->url,
+				 "%s: end of input after %lld packets", s->name,
 				 (long long)s->packets);
 			return finish(s, err, errlen);
 		}

@@ -3,6 +3,9 @@
  */
 #include "clock.h"
 
+#include <string.h>
+#include <sys/timex.h>
+
 static double seconds(clockid_t id)
 {
 	struct timespec ts;
@@ -61,4 +64,23 @@ struct timespec fl_mono_deadline(long ms)
 struct timespec fl_wall_deadline(long ms)
 {
 	return deadline(CLOCK_REALTIME, ms);
+}
+
+/* adjtimex reports its errors in microseconds; TIME_ERROR (its result)
+ * and STA_UNSYNC (in status) both say no daemon keeps the clock. */
+void fl_clock_sync_read(fl_clock_sync *out)
+{
+	struct timex tx;
+	int state;
+
+	memset(out, 0, sizeof(*out));
+	memset(&tx, 0, sizeof(tx)); /* modes 0: read only */
+	state = fl__adjtimex(&tx);
+	if (state < 0)
+		return;
+	out->known = 1;
+	out->synced = state != TIME_ERROR && !(tx.status & STA_UNSYNC);
+	out->esterror_s = (double)tx.esterror / 1e6;
+	out->maxerror_s = (double)tx.maxerror / 1e6;
+	out->trusted = out->synced && out->maxerror_s <= FL_CLOCK_MAX_ERROR_S;
 }

@@ -51,4 +51,33 @@ double fl_thread_cpu_s(void);
 struct timespec fl_mono_deadline(long ms);
 struct timespec fl_wall_deadline(long ms);
 
+/*
+ * How far the wall clock can be trusted, as the kernel says (adjtimex(2),
+ * kept up to date by chrony, ntpd or systemd-timesyncd; docs/clock.md).
+ * Evidence records it: an enforcement picture's time must be within
+ * FL_CLOCK_MAX_ERROR_S of the true time.
+ */
+#define FL_CLOCK_MAX_ERROR_S 1.0
+
+typedef struct fl_clock_sync {
+	int known;         /* 0: the kernel would not say (figures 0) */
+	int synced;        /* an NTP daemon keeps the clock (no STA_UNSYNC,
+			    * not TIME_ERROR) */
+	double esterror_s; /* estimated error (esterror) */
+	double maxerror_s; /* maximum error (maxerror): the bound */
+	int trusted;       /* synced and maxerror_s <= FL_CLOCK_MAX_ERROR_S */
+} fl_clock_sync;
+
+/* Read the kernel's clock discipline into *out (never fails: an unknown
+ * state is known = 0, not trusted). Thread-safe. */
+void fl_clock_sync_read(fl_clock_sync *out);
+
+/*
+ * The adjtimex(2) call behind fl_clock_sync_read, alone in ntp.c: a test
+ * defines its own to play a synchronised or a drifting clock (a link-time
+ * seam; the library's is then not linked).
+ */
+struct timex;
+int fl__adjtimex(struct timex *tx);
+
 #endif /* FL_UTIL_CLOCK_H */

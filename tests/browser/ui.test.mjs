@@ -174,6 +174,9 @@ async function chinese(browser) {
 	for (const w of ['小区', '通道', '停留开始', `${local} +08:00`]) check(facts.includes(w), `zh: the facts lack "${w}": ${facts}`);
 	check((await zp.textContent('#signature-h')) === '签名检查', 'zh: the signature heading');
 	check(/✓ 证据已验证/.test(await zp.textContent('#signature')), 'zh: the signature verdict');
+	// the device clock as the manifest recorded it (docs/clock.md): this
+	// machine's, synchronised or not
+	check(/设备时钟(已同步|未同步|的误差)/.test(await zp.textContent('#signature .clock')), 'zh: the device clock line');
 	check((await zp.textContent('#timeline')).includes('+08:00'), 'zh: the timeline has no offset');
 	await shot(zp, 'zh-03-incident', { fullPage: true });
 
@@ -347,6 +350,7 @@ async function run(browser) {
 	step = 'signature check';
 	check(await page.$eval('#signature', (s) => s.classList.contains('ok')), `#signature is not ok: ${await page.textContent('#signature')}`);
 	check((await page.textContent('#signature .report')).length > 10, '#signature shows no verify report');
+	check(/device clock/i.test(await page.textContent('#signature .clock')), '#signature does not say how the device clock stood');
 
 	step = 'timeline';
 	const types = await page.$$eval('#timeline li', (ls) => ls.map((l) => l.dataset.type));

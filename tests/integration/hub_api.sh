@@ -415,6 +415,7 @@ assert [x["outcome"] for x in o["outcomes"]] == ["persuaded", "fined"]
 assert o["events"], "no timeline"
 v = z.read("verification.txt").decode()
 assert "result: VERIFIED" in v, v
+assert "\ndevice clock: " in v, v
 assert pk in v, "public key missing"
 import hashlib
 for n in os.listdir(dir):

@@ -14,6 +14,7 @@
  *                                   DIR/store/; prints the bundle path.
  */
 #include "bundle.h"
+#include "clock.h"
 #include "file.h"
 #include "fl.h"
 #include "internal.h"
@@ -26,13 +27,37 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/timex.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static char root[256]; /* this run's scratch directory */
+
+/*
+ * The clock seam (clock.h, fl__adjtimex): this test's kernel clock. By
+ * default synchronised within 20 ms; test_clock() plays the others.
+ */
+struct fake_clock {
+	int state; /* adjtimex's result: TIME_OK, TIME_ERROR, or -1 */
+	int status;
+	long esterror_us, maxerror_us;
+	int calls;
+};
+static struct fake_clock fake_clock = { TIME_OK, 0, 5000, 20000, 0 };
+
+int fl__adjtimex(struct timex *tx)
+{
+	fake_clock.calls++;
+	tx->status = fake_clock.status;
+	tx->esterror = fake_clock.esterror_us;
+	tx->maxerror = fake_clock.maxerror_us;
+	return fake_clock.state;
+}
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -271,6 +296,96 @@ static int make_bundle(fl_store *s, const fl_key *k, const char *id, char *out,
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- the clock ------------------------------------------------------------------- */
+
+/* The manifest of bundle dir, parsed as JSON (caller json_decref's). */
+static json_t *manifest_json(const char *dir)
+{
+	char path[1024];
+	json_error_t je;
+
+	pathf(path, sizeof(path), dir, "manifest.json");
+	return json_load_file(path, 0, &je);
+}
+
+/* 1 when a note of manifest m starts with prefix. */
+static int has_note(json_t *m, const char *prefix)
+{
+	json_t *n;
+	size_t i;
+
+	json_array_foreach(json_object_get(m, "notes"), i, n)
+	{
+		if (json_is_string(n) &&
+		    starts_with(json_string_value(n), prefix))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Seal a bundle id under the fake clock and check its manifest's clock
+ * keys: synced, trusted, clock_maxerror_s (NAN: null) and the note (NULL:
+ * no "clock:" note, else its start).
+ */
+static void expect_clock(fl_store *s, const fl_key *k, const char *id,
+			 int synced, int trusted, double maxerror,
+			 const char *note)
+{
+	char out[1024];
+	json_t *m, *me;
+
+	CHECK_EQ_INT(make_bundle(s, k, id, out, sizeof(out)), 0);
+	m = manifest_json(out);
+	CHECK_MSG(m != NULL, "%s: no manifest", id);
+	if (!m)
+		return;
+	CHECK_EQ_INT(json_is_true(json_object_get(m, "clock_synced")), synced);
+	CHECK_EQ_INT(json_is_true(json_object_get(m, "clock_trusted")),
+		     trusted);
+	me = json_object_get(m, "clock_maxerror_s");
+	if (isnan(maxerror))
+		CHECK(json_is_null(me));
+	else
+		CHECK_NEAR(json_number_value(me), maxerror, 1e-9);
+	if (note)
+		CHECK_MSG(has_note(m, note), "%s: no note \"%s\"", id, note);
+	else
+		CHECK_MSG(!has_note(m, "clock:"), "%s: a clock note", id);
+	json_decref(m);
+}
+
+/*
+ * Each manifest says how the device clock stood while its bundle was made
+ * (clock_synced, clock_esterror_s, clock_maxerror_s, clock_trusted), and a
+ * bundle made with an unsynchronised clock, or one whose error may be over
+ * 1 s, says so in a note. Readings are taken at each image and at the seal;
+ * the worst counts.
+ */
+static void test_clock(fl_store *s, const fl_key *k)
+{
+	const struct fake_clock good = { TIME_OK, 0, 5000, 20000, 0 };
+
+	/* synchronised, 5 ms estimated, 20 ms at most (the default) */
+	fake_clock = good;
+	expect_clock(s, k, "inc-clock-ok", 1, 1, 0.02, NULL);
+	CHECK_GE_INT(fake_clock.calls, 4); /* 3 images, the seal */
+	/* not synchronised: no daemon, the kernel's 16 s */
+	fake_clock = (struct fake_clock){ TIME_ERROR, STA_UNSYNC, 16000000,
+					  16000000, 0 };
+	expect_clock(s, k, "inc-clock-unsync", 0, 0, 16.0,
+		     "clock: the device clock was not synchronised");
+	/* synchronised, but its error may be 1.5 s: not trusted */
+	fake_clock = (struct fake_clock){ TIME_OK, 0, 400000, 1500000, 0 };
+	expect_clock(s, k, "inc-clock-drift", 1, 0, 1.5,
+		     "clock: the device clock's error was over 1 s");
+	/* the kernel will not say: null figures, not trusted */
+	fake_clock = (struct fake_clock){ -1, 0, 0, 0, 0 };
+	expect_clock(s, k, "inc-clock-unknown", 0, 0, NAN,
+		     "clock: the device clock was not synchronised");
+	fake_clock = good;
 }
 
 /* ---- the key --------------------------------------------------------------------- */
@@ -1132,6 +1247,8 @@ int main(int argc, char **argv)
 		test_seal_verify(s, &k, good);
 		test_tamper(good, &k, &other, s2);
 	}
+	if (s)
+		test_clock(s, &k);
 	if (s)
 		test_abort(s, &k, &other, &crashed);
 	snprintf(dir, sizeof(dir), "%s/store", root);

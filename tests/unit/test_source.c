@@ -576,6 +576,34 @@ static void test_network_timeout(void)
 	close(fd);
 }
 
+/*
+ * Cameras take their credentials in the url; the error names the url with
+ * the password hidden (it reaches logs and camera_offline events), the user
+ * and the rest kept.
+ */
+static void test_password_hidden(void)
+{
+	fl_source_opts o = { 0 };
+	char url[128], want[128], err[1024] = "";
+	fl_source *s;
+	int fd, port;
+
+	fd = listen_any(&port);
+	CHECK_GE_INT(fd, 0);
+	if (fd < 0)
+		return;
+	snprintf(url, sizeof(url), "rtsp://admin:Secret-1@127.0.0.1:%d/sub",
+		 port);
+	snprintf(want, sizeof(want), "rtsp://admin:***@127.0.0.1:%d/sub", port);
+	o.timeout_ms = 500;
+	s = fl_source_open(url, &o, err, sizeof(err));
+	CHECK_NULL(s);
+	CHECK_MSG(strstr(err, "Secret-1") == NULL, "%s", err);
+	CHECK_MSG(strstr(err, want) != NULL, "%s", err);
+	fl_source_close(s);
+	close(fd);
+}
+
 /* HTTP: ffmpeg itself serves one client (-listen 1) a Matroska stream. */
 static void test_http(void)
 {
@@ -654,6 +682,7 @@ int main(void)
 	test_size_change();
 	test_realtime();
 	test_network_timeout();
+	test_password_hidden();
 	test_http();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -112,5 +112,7 @@ int main(int argc, char **argv)
 	}
 	printf("%s: ok (%zu files, key %s%s)\n", dir, info.nfiles,
 	       info.public_key, key ? ", pinned" : ", not pinned");
+	fl_manifest_clock_text(&info.clock, err, sizeof(err));
+	printf("%s: %s\n", dir, err);
 	return 0;
 }

@@ -763,6 +763,81 @@ edge_stop() {
 	stop_ok "the edge" "$EDGE_PID" "${1:-10}"
 }
 
+# ---- the RTSP test camera -----------------------------------------------------
+
+# A note on the test camera (docs/testcam.md). firelane-testcam serves two
+# files as a live IP camera's two streams, TESTCAM_URL/main and
+# TESTCAM_URL/sub, on a loopback port that stays the camera's across
+# restarts. Its files are made from a rendered scene by testcam_media, as
+# cameras encode: one keyframe a second, no B-frames.
+TESTCAM=$SRC/src/tools/testcam/firelane-testcam
+TESTCAM_PID=
+TESTCAM_PORT=
+TESTCAM_URL=
+TESTCAM_EPOCH=
+
+# testcam_media CLIP [h264|h265]: WORK/testcam/sub.mp4 (640x360 H.264) and
+# WORK/testcam/main.mp4 (1920x1080, H.264 unless h265) from CLIP. Skips
+# when the test camera cannot run here (GStreamer's RTSP server missing).
+testcam_media() {
+	local codec=${2:-h264} enc=libx264
+	"$TESTCAM" --check 2>"$WORK/.testcam" ||
+		skip "no RTSP test camera: $(cat "$WORK/.testcam")"
+	[ "$codec" = h264 ] || enc=libx265
+	mkdir -p "$WORK/testcam"
+	ffmpeg -nostdin -v error -y -i "$1" -vf scale=640:360 -c:v libx264 -preset veryfast \
+		-g 25 -bf 0 -pix_fmt yuv420p "$WORK/testcam/sub.mp4" 2>"$WORK/testcam-media.log" ||
+		fail "testcam_media: the sub-stream: $(tail -n 3 "$WORK/testcam-media.log")"
+	ffmpeg -nostdin -v error -y -i "$1" -vf scale=1920:1080 -c:v $enc -preset ultrafast \
+		-g 25 -bf 0 -pix_fmt yuv420p "$WORK/testcam/main.mp4" 2>>"$WORK/testcam-media.log" ||
+		fail "testcam_media: the main stream: $(tail -n 3 "$WORK/testcam-media.log")"
+	TESTCAM_CODEC=$codec
+}
+
+# testcam_start [ARGS...]: the test camera on TESTCAM_PORT (a free port at
+# the first start, the same one after) serving WORK/testcam/{main,sub}.mp4,
+# with ARGS (--user U --password P, --loop); TESTCAM_PID, TESTCAM_URL
+# (rtsp://127.0.0.1:PORT). A camera started again goes on where its clock
+# is (--epoch of the first start). Fails unless it listens within 30 s.
+testcam_start() {
+	[ -n "$TESTCAM_PORT" ] || TESTCAM_PORT=$(free_port)
+	[ -n "$TESTCAM_EPOCH" ] || TESTCAM_EPOCH=$(date +%s.%N)
+	TESTCAM_URL=rtsp://127.0.0.1:$TESTCAM_PORT
+	: >"$WORK/testcam.out"
+	"$TESTCAM" --port "$TESTCAM_PORT" --main "$WORK/testcam/main.mp4" \
+		--main-codec "${TESTCAM_CODEC:-h264}" --sub "$WORK/testcam/sub.mp4" \
+		--epoch "$TESTCAM_EPOCH" "$@" >"$WORK/testcam.out" 2>>"$WORK/testcam.log" &
+	TESTCAM_PID=$!
+	track $TESTCAM_PID
+	local i
+	for i in $(seq 300); do
+		grep -q '^ready ' "$WORK/testcam.out" && return 0
+		kill -0 "$TESTCAM_PID" 2>/dev/null ||
+			fail "the test camera exited: $(tail -n 3 "$WORK/testcam.log")"
+		sleep 0.1
+	done
+	fail "the test camera does not listen on $TESTCAM_PORT within 30 s"
+}
+
+# testcam_stop: the camera ends (SIGTERM: its connections close), within
+# 10 s.
+testcam_stop() {
+	stop_ok "the test camera" "$TESTCAM_PID" 10
+	TESTCAM_PID=
+}
+
+# testcam_stall: the camera stops sending, its connections stay open; the
+# next call resumes (SIGUSR1).
+testcam_stall() {
+	kill -USR1 "$TESTCAM_PID" || fail "no test camera to stall"
+}
+
+# testcam_drop: the camera ends every client's session and goes on serving
+# (SIGHUP): clients see their stream end and reconnect.
+testcam_drop() {
+	kill -HUP "$TESTCAM_PID" || fail "no test camera to drop its clients"
+}
+
 # ---- file systems ------------------------------------------------------------
 
 MOUNTS=() # what the test mounted; unmounted at exit, after its processes
