@@ -870,6 +870,23 @@ static void come_to_rest(fl_still *s, size_t k, double t)
 	s->other_since[k] = -1;
 }
 
+/* Does anything in the foreground move (from the last frame, or from 1-2 s
+ * ago) within NCC_WIN pixels of pixel k? */
+static int moves_near(const fl_still *s, size_t k)
+{
+	int x = (int)(k % s->w), y = (int)(k / s->w);
+
+	for (int yy = FL_MAX(0, y - NCC_WIN);
+	     yy <= FL_MIN(s->h - 1, y + NCC_WIN); yy++)
+		for (int xx = FL_MAX(0, x - NCC_WIN);
+		     xx <= FL_MIN(s->w - 1, x + NCC_WIN); xx++)
+			if ((s->fg[(size_t)yy * s->w + xx] & FG_BIT) &&
+			    (s->fg[(size_t)yy * s->w + xx] &
+			     (MOVING_BIT | DRIFT_BIT)))
+				return 1;
+	return 0;
+}
+
 /* One pixel's step up or down the NONE / CAND / REST ladder. settled is 0
  * while the thing the pixel belongs to still moves somewhere. A candidate
  * whose clear lane is only assumed (bg_ok 0) is not promoted here: it is
@@ -915,12 +932,14 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			break;
 		}
 		s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
-		if (!settled && s->bg_age[k] < BG_TRUST_S) {
+		if (!settled && s->bg_age[k] < BG_TRUST_S && moves_near(s, k)) {
 			/* Something crossed this lane before it was ever
 			 * seen still (a car driving in at start-up), and the
-			 * thing is still moving: a uniform body is still
-			 * pixel by pixel while it glides, so its rest cannot
-			 * start before the whole of it stops. */
+			 * thing still moves right beside it: a uniform body
+			 * is still pixel by pixel while it glides, so its
+			 * rest cannot start before it stops. (Only beside:
+			 * a raindrop on the far side of a parked car keeps
+			 * the car a moving thing, not this pixel.) */
 			s->still_since[k] = (float)t;
 			break;
 		}
