@@ -168,7 +168,8 @@ struct fl_still {
 	double last_t, dt; /* time of the previous frame, and since it */
 	float *bg, *obj, *prev;
 	float *since, *seen, *clear_since, *still_since, *other_since;
-	float *bg_age; /* how long the clear lane was seen still */
+	float *bg_age;    /* how long the clear lane was seen still */
+	uint8_t *crossed; /* a thing moved over it while never seen still */
 	uint8_t *state, *bg_known, *seeded, *view;
 	uint8_t *bg_ok;    /* the clear lane here is known, not just assumed */
 	uint8_t *bg_first; /* ... assumed from the first frame: may be a car */
@@ -258,7 +259,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 			   &s->tmp,        &s->thing_moves, &s->gap,
 			   &s->busy,       &s->bg_ok,       &s->ready,
 			   &s->changed_px, &s->bg_first,    &s->amb,
-			   &s->lit,        &s->left };
+			   &s->lit,        &s->left,        &s->crossed };
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
@@ -275,7 +276,8 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	    !s->bg_known || !s->seeded || !s->view || !s->fg || !s->bg_ok ||
 	    !s->ready || !s->changed_px || !s->bg_first || !s->amb || !s->lit ||
 	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->left ||
-	    !s->busy || !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
+	    !s->crossed || !s->busy || !s->busy_acc || !s->labels ||
+	    !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
 	}
@@ -299,6 +301,7 @@ void fl_still_destroy(fl_still *s)
 	free(s->img);
 	free(s->scratch);
 	free(s->bg_age);
+	free(s->crossed);
 	free(s->snap_old);
 	free(s->snap_new);
 	free(s->gmap);
@@ -904,8 +907,12 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		 * drift away from it (a crawling car's head-light pool in
 		 * the first frame), starts the count again. */
 		if (s->bg_age[k] < BG_TRUST_S &&
-		    (moving || fg || fabsf(i - s->bg[k] * g) >= T_MATCH))
+		    (moving || fg || fabsf(i - s->bg[k] * g) >= T_MATCH)) {
 			s->bg_age[k] = 0;
+			/* a thing moved over it, not light drifting */
+			if (moving && fg)
+				s->crossed[k] = 1;
+		}
 		if (fg && !moving && !(s->fg[k] & SHADE_BIT)) {
 			s->state[k] = PX_CAND;
 			s->still_since[k] = (float)t;
@@ -932,6 +939,14 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			break;
 		}
 		s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
+		if (s->bg_age[k] < BG_TRUST_S && !s->crossed[k]) {
+			/* Never seen still, and nothing crossed it: light
+			 * moving at start-up (a cloud's shade). What is
+			 * still now is the lane. */
+			if (t - s->still_since[k] >= s->p.rest_s)
+				learn_lane(s, k, s->obj[k]);
+			break;
+		}
 		if (!settled && s->bg_age[k] < BG_TRUST_S && moves_near(s, k)) {
 			/* Something crossed this lane before it was ever
 			 * seen still (a car driving in at start-up), and the
