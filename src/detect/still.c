@@ -33,18 +33,14 @@
  * Start-up (docs/memory.md). Without a reference image or a remembered
  * lane (fl_still_set_lane()) the first frame is taken as the clear lane,
  * but a pixel trusts it only once it has looked the same for BG_TRUST_S on
- * end. Each pixel knows what its lane is worth: seen (bg_ok: a reference,
- * memory, or the lane seen again after an object left), assumed from the
- * first frame (bg_first), or unknown (under a seeded object, or under an
- * object that came to rest where the lane was never trusted). What comes
- * to rest on an assumed lane may be the lane a parked car uncovered, the
- * lane out of the shade it lay in at start, the lane a car passing at
- * start-up uncovered, or a car that drove in over lane never seen still
- * and parked (a restart while it arrives): its outline decides
- * (is_ghost()). On an untrusted pixel the rest cannot start before the
- * thing over it stops moving, and the lane under what comes to rest there
- * is unknown until it leaves; what it leaves behind on unknown lane is
- * judged again (judge_unknown()). Objects a detector finds at start are
+ * end; what comes to rest on an untrusted pixel was something moving at
+ * start-up, and becomes the lane instead of a ghost obstruction. Each
+ * pixel knows what its lane is worth: seen (bg_ok: a reference, memory,
+ * or the lane seen again after an object left), assumed from the first
+ * frame (bg_first), or unknown (under a seeded object). What comes to
+ * rest on an assumed lane may be the lane a parked car uncovered, or the
+ * lane out of the shade it lay in at start: its outline decides
+ * (is_ghost()). Objects a detector finds at start are
  * seeds, provisional until they have stood still for rest_s
  * (judge_seeds()).
  *
@@ -168,14 +164,12 @@ struct fl_still {
 	double last_t, dt; /* time of the previous frame, and since it */
 	float *bg, *obj, *prev;
 	float *since, *seen, *clear_since, *still_since, *other_since;
-	float *bg_age;    /* how long the clear lane was seen still */
-	uint8_t *crossed; /* a thing moved over it while never seen still */
+	float *bg_age; /* how long the clear lane was seen still */
 	uint8_t *state, *bg_known, *seeded, *view;
 	uint8_t *bg_ok;    /* the clear lane here is known, not just assumed */
 	uint8_t *bg_first; /* ... assumed from the first frame: may be a car */
 	uint8_t *ready;    /* scratch: still long enough, lane or object? */
 	int any_ready;
-	int unknown_left;    /* an object on an unknown lane left a piece */
 	uint8_t *changed_px; /* a seed's pixel that moved or changed */
 	uint8_t *amb;        /* at rest, showing both its object and the lane */
 	uint8_t *lit;        /* may tell the light in the next frame */
@@ -259,7 +253,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 			   &s->tmp,        &s->thing_moves, &s->gap,
 			   &s->busy,       &s->bg_ok,       &s->ready,
 			   &s->changed_px, &s->bg_first,    &s->amb,
-			   &s->lit,        &s->left,        &s->crossed };
+			   &s->lit,        &s->left };
 	for (size_t i = 0; i < FL_ARRAY_SIZE(by); i++)
 		*by[i] = calloc(n, 1);
 	s->labels = calloc(n, sizeof(int));
@@ -276,8 +270,7 @@ fl_still *fl_still_create(const fl_still_params *p, int w, int h)
 	    !s->bg_known || !s->seeded || !s->view || !s->fg || !s->bg_ok ||
 	    !s->ready || !s->changed_px || !s->bg_first || !s->amb || !s->lit ||
 	    !s->mask || !s->tmp || !s->thing_moves || !s->gap || !s->left ||
-	    !s->crossed || !s->busy || !s->busy_acc || !s->labels ||
-	    !s->stack || !s->pieces) {
+	    !s->busy || !s->busy_acc || !s->labels || !s->stack || !s->pieces) {
 		fl_still_destroy(s);
 		return NULL;
 	}
@@ -301,7 +294,6 @@ void fl_still_destroy(fl_still *s)
 	free(s->img);
 	free(s->scratch);
 	free(s->bg_age);
-	free(s->crossed);
 	free(s->snap_old);
 	free(s->snap_new);
 	free(s->gmap);
@@ -873,23 +865,6 @@ static void come_to_rest(fl_still *s, size_t k, double t)
 	s->other_since[k] = -1;
 }
 
-/* Does anything in the foreground move (from the last frame, or from 1-2 s
- * ago) within NCC_WIN pixels of pixel k? */
-static int moves_near(const fl_still *s, size_t k)
-{
-	int x = (int)(k % s->w), y = (int)(k / s->w);
-
-	for (int yy = FL_MAX(0, y - NCC_WIN);
-	     yy <= FL_MIN(s->h - 1, y + NCC_WIN); yy++)
-		for (int xx = FL_MAX(0, x - NCC_WIN);
-		     xx <= FL_MIN(s->w - 1, x + NCC_WIN); xx++)
-			if ((s->fg[(size_t)yy * s->w + xx] & FG_BIT) &&
-			    (s->fg[(size_t)yy * s->w + xx] &
-			     (MOVING_BIT | DRIFT_BIT)))
-				return 1;
-	return 0;
-}
-
 /* One pixel's step up or down the NONE / CAND / REST ladder. settled is 0
  * while the thing the pixel belongs to still moves somewhere. A candidate
  * whose clear lane is only assumed (bg_ok 0) is not promoted here: it is
@@ -907,12 +882,8 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 		 * drift away from it (a crawling car's head-light pool in
 		 * the first frame), starts the count again. */
 		if (s->bg_age[k] < BG_TRUST_S &&
-		    (moving || fg || fabsf(i - s->bg[k] * g) >= T_MATCH)) {
+		    (moving || fg || fabsf(i - s->bg[k] * g) >= T_MATCH))
 			s->bg_age[k] = 0;
-			/* a thing moved over it, not light drifting */
-			if (moving && fg)
-				s->crossed[k] = 1;
-		}
 		if (fg && !moving && !(s->fg[k] & SHADE_BIT)) {
 			s->state[k] = PX_CAND;
 			s->still_since[k] = (float)t;
@@ -939,28 +910,14 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 			break;
 		}
 		s->obj[k] += (float)OBJ_RATE * (i / g - s->obj[k]);
-		if (s->bg_age[k] < BG_TRUST_S && !s->crossed[k]) {
-			/* Never seen still, and nothing crossed it: light
-			 * moving at start-up (a cloud's shade). What is
-			 * still now is the lane. */
-			if (t - s->still_since[k] >= s->p.rest_s)
-				learn_lane(s, k, s->obj[k]);
-			break;
-		}
-		if (!settled && s->bg_age[k] < BG_TRUST_S && moves_near(s, k)) {
-			/* Something crossed this lane before it was ever
-			 * seen still (a car driving in at start-up), and the
-			 * thing still moves right beside it: a uniform body
-			 * is still pixel by pixel while it glides, so its
-			 * rest cannot start before it stops. (Only beside:
-			 * a raindrop on the far side of a parked car keeps
-			 * the car a moving thing, not this pixel.) */
-			s->still_since[k] = (float)t;
-			break;
-		}
 		if (t - s->still_since[k] < s->p.rest_s)
 			break;
-		if (settled && s->bg_first[k]) {
+		if (s->bg_age[k] < BG_TRUST_S) {
+			/* The "clear lane" here was never seen still: it was
+			 * something passing at start-up (a ghost if kept).
+			 * What is still now is the lane. */
+			learn_lane(s, k, s->obj[k]);
+		} else if (settled && s->bg_first[k]) {
 			/* Still on a lane that is only assumed: the lane it
 			 * uncovered (assumed long enough to have been
 			 * something parked at start), the lane in other light
@@ -1033,11 +990,8 @@ static void step_pixel(fl_still *s, size_t k, int fg, int moving, int settled,
 				s->still_since[k] = (float)t;
 			}
 			if (!s->bg_known[k]) {
-				if (t - s->other_since[k] < UNKNOWN_CLEAR_S)
-					break;
-				if (!s->seeded[k])
-					s->unknown_left = 1;
-				learn_lane(s, k, i / g);
+				if (t - s->other_since[k] >= UNKNOWN_CLEAR_S)
+					learn_lane(s, k, i / g);
 				break;
 			}
 			if (t - s->other_since[k] >= REPLACE_S) {
@@ -1237,45 +1191,32 @@ static int judged_with(const fl_still *s, size_t k)
 	return s->ready[k] || (s->state[k] == PX_CAND && s->bg_first[k]);
 }
 
-/* The 4-connected region of pixels `member` admits around start, labelled
- * id in s->labels (unlabelled pixels only), into s->stack; returns its
- * size. */
-static int flood(fl_still *s, size_t start, int id,
-		 int (*member)(const fl_still *, size_t))
-{
-	int w = s->w, h = s->h, n = 0;
-	int *lab = s->labels, *px = s->stack;
-
-	lab[start] = id;
-	px[n++] = (int)start;
-	for (int j = 0; j < n; j++) {
-		int k = px[j], x = k % w, y = k / w;
-		for (int d = 0; d < 4; d++) {
-			int xx = x + (d == 0) - (d == 1);
-			int yy = y + (d == 2) - (d == 3);
-			size_t kk = (size_t)yy * w + xx;
-			if (xx < 0 || yy < 0 || xx >= w || yy >= h || lab[kk] ||
-			    !member(s, kk))
-				continue;
-			lab[kk] = id;
-			px[n++] = (int)kk;
-		}
-	}
-	return n;
-}
-
 static void judge_ready(fl_still *s, double t)
 {
-	int id = 0;
+	int w = s->w, h = s->h, id = 0;
 	int *lab = s->labels, *px = s->stack;
 
 	memset(lab, 0, s->n * sizeof(int));
 	for (size_t start = 0; start < s->n; start++) {
-		int n, ghost;
+		int n = 0, ghost;
 
 		if (!s->ready[start] || lab[start])
 			continue;
-		n = flood(s, start, ++id, judged_with);
+		lab[start] = ++id;
+		px[n++] = (int)start;
+		for (int j = 0; j < n; j++) {
+			int k = px[j], x = k % w, y = k / w;
+			for (int d = 0; d < 4; d++) {
+				int xx = x + (d == 0) - (d == 1);
+				int yy = y + (d == 2) - (d == 3);
+				size_t kk = (size_t)yy * w + xx;
+				if (xx < 0 || yy < 0 || xx >= w || yy >= h ||
+				    lab[kk] || !judged_with(s, kk))
+					continue;
+				lab[kk] = id;
+				px[n++] = (int)kk;
+			}
+		}
 		/* too little outline to judge (a crumb, or enclosed by
 		 * foreground): undecided, it waits as a candidate */
 		ghost = is_ghost(s, px, n, lab, id);
@@ -1287,50 +1228,11 @@ static void judge_ready(fl_still *s, double t)
 				learn_lane(s, (size_t)k, s->obj[k]);
 			} else if (ghost == 0 && s->ready[k]) {
 				come_to_rest(s, (size_t)k, t);
-				/* never seen still before it came: what the
-				 * first frame showed here may have been this
-				 * very thing, so the lane is unknown until
-				 * it leaves (as under a seed) */
-				if (s->bg_age[k] < BG_TRUST_S)
-					s->bg_known[k] = 0;
 			}
 			s->ready[k] = 0;
 		}
 	}
 	s->any_ready = 0;
-}
-
-/*
- * An object that came to rest on lane never seen still (judge_ready()) may
- * have taken with it the lane a passing thing uncovered beside it at
- * start-up: that part shows its "object" (the lane) for ever. When part of
- * such an object leaves (its pixels learnt as lane), what is left of it on
- * unknown lane is judged again by its outline as it is now (is_ghost()):
- * the lane beside lane is no object.
- */
-static int rests_on_unknown(const fl_still *s, size_t k)
-{
-	return s->state[k] == PX_REST && !s->bg_known[k] && !s->seeded[k];
-}
-
-static void judge_unknown(fl_still *s)
-{
-	int id = 0;
-	int *lab = s->labels, *px = s->stack;
-
-	memset(lab, 0, s->n * sizeof(int));
-	for (size_t start = 0; start < s->n; start++) {
-		int n;
-
-		if (!rests_on_unknown(s, start) || lab[start])
-			continue;
-		n = flood(s, start, ++id, rests_on_unknown);
-		if (is_ghost(s, px, n, lab, id) == 1)
-			for (int j = 0; j < n; j++)
-				learn_lane(s, (size_t)px[j],
-					   s->img[px[j]] / s->gmap[px[j]]);
-	}
-	s->unknown_left = 0;
 }
 
 /*
@@ -1771,8 +1673,6 @@ int fl_still_feed(fl_still *s, const uint8_t *img, double t)
 	}
 	if (s->any_ready)
 		judge_ready(s, t);
-	if (s->unknown_left)
-		judge_unknown(s);
 	judge_seeds(s, t);
 	for (size_t k = 0; k < s->n; k++)
 		s->view[k] = s->state[k] == PX_REST || s->state[k] == PX_SEED

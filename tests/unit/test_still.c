@@ -512,45 +512,6 @@ static void test_parks_after_start(void)
 	fl_still_destroy(s);
 }
 
-/* Analysis starts (a restart) while a car drives slowly; it parks at
- * 2.5 s, 15 pixels on, where most of its place was either under it in the
- * first frame or crossed by it within the first second: lane never seen
- * still. It is an object at rest from its stop, not the lane, and when it
- * drives off at 25 s it is gone. */
-static void test_drives_in_at_start(void)
-{
-	fl_still *s = fresh();
-	uint8_t f[W * H];
-	const fl_blob *b;
-	double last = -1;
-
-	for (int i = 0; i < 35 * FPS; i++) {
-		double t = i / FPS;
-		int bx = t < 2.5  ? 55 + (int)(t * 6)
-			 : t < 25 ? 70
-				  : 70 + (int)((t - 25) * 40);
-		draw_smooth(f, bx, 30);
-		fl_still_feed(s, f, t);
-		b = main_blob(s);
-		if (t >= 8 && t < 25) {
-			CHECK_MSG(b != NULL && b->area >= 300,
-				  "the car is no object at %.1f (area %d)", t,
-				  b ? b->area : 0);
-			if (b)
-				CHECK_MSG(b->rest_since >= 2.0 &&
-						  b->rest_since <= 5.0,
-					  "at rest since %.1f at %.1f",
-					  b->rest_since, t);
-		}
-		/* crumbs of what was taken for lane may remain a moment
-		 * (test_parks_after_start); nothing of a twentieth of it */
-		if (b && b->seen != FL_SEEN_GONE && b->area >= 30)
-			last = t;
-	}
-	CHECK_MSG(last < 29.0, "held until %.1f after it left at 25", last);
-	fl_still_destroy(s);
-}
-
 /* Two cars in turn at one spot: the first drives off at 20 s and the
  * second, alike in every pixel once parked, drives in right behind it and
  * parks at 22.9 s (while they move, motion blur: nothing of them matches
@@ -705,6 +666,5 @@ int main(void)
 	test_same_spot_in_turn();
 	test_shade_at_start();
 	test_shade_arrives();
-	test_drives_in_at_start();
 	TEST_DONE();
 }
