@@ -54,7 +54,9 @@ async function run(browser) {
 	t.step = 'log in as installer (Chinese)';
 	const page = await t.newPage(browser, { locale: 'zh-CN', ignoreHTTPSErrors: true });
 	await page.goto(URL0 + '/login');
-	await settled(page); // the words come after the page's load
+	// the words come after the page's load: the header's language switch
+	// is drawn once they are there
+	await page.waitForSelector('#lang-switch', { state: 'attached' });
 	check(await page.evaluate(() => document.documentElement.lang) === 'zh-CN', 'the login page is not in Chinese');
 	await page.fill('#login input[name=user]', IUSER);
 	await page.fill('#login input[name=password]', ipw.join(':'));
