@@ -10,7 +10,8 @@
  * from container timestamps when present, else frame index / fps.
  *
  * Threads: decoding uses `threads` decoder threads (1 = single-threaded, what
- * the benchmarks measure). A source is used from one thread at a time.
+ * the benchmarks measure). A source is used from one thread at a time
+ * (fl_source_interrupt() excepted).
  */
 #ifndef FL_SOURCE_H
 #define FL_SOURCE_H
@@ -66,6 +67,17 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen);
 /* 1 for a network stream or a V4L2 device: what can be lost and
  * reconnected. Files and image sequences are not live. */
 int fl_source_is_live(const fl_source *s);
+
+/* The same for a url not opened (yet): what fl_source_is_live() would say. */
+int fl_source_url_is_live(const char *url);
+
+/*
+ * From another thread: make the read, pump, open or reopen that waits on s
+ * now (and every later one) fail at once (FL_EIO), so that the thread
+ * reading s can be joined before fl_source_close(). The only call on a
+ * source that may come from a thread other than its reader's.
+ */
+void fl_source_interrupt(fl_source *s);
 
 /*
  * Reconnect a live source after fl_source_read() failed or ended: close its
