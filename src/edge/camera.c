@@ -96,7 +96,7 @@ struct edge_camera {
 	edge_record *rec; /* the record stream, or NULL */
 	int rec_refused;  /* ... found late at a size the lanes do not fit */
 	double last_frame_mono; /* when the last frame came, 0: offline */
-	double mono0;           /* monotonic time of detect video time 0 */
+	double mono0; /* monotonic time of detect video time 0 (earliest) */
 	edge_opts opts;
 	fl_source *src;
 	fl_frame frame;
@@ -1090,12 +1090,15 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 	return rc;
 }
 
-/* The longest time between two frames in a row (edge_stats.gap_max_s):
- * what the camera thread held detection up by, or the stream was slow. */
-static void frame_gap(edge_camera *c)
+/* A frame came: the longest time between two in a row
+ * (edge_stats.gap_max_s: what the camera thread held detection up by, or
+ * the stream was slow), and the receive time of video time 0. */
+static void frame_came(edge_camera *c)
 {
 	double now = fl_mono_s();
 
+	/* the earliest receive time of video time 0 (record.c, "Clocks") */
+	c->mono0 = FL_MIN(c->mono0, now - c->frame.t);
 	if (c->last_frame_mono > 0 &&
 	    now - c->last_frame_mono > c->stats.gap_max_s)
 		c->stats.gap_max_s = now - c->last_frame_mono;
@@ -1116,7 +1119,7 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 		if (rc < 0)
 			return rc;
 		c->stats.frames++;
-		frame_gap(c);
+		frame_came(c);
 	}
 	c->pending = 0;
 	if (c->opts.decode_only)

@@ -36,15 +36,22 @@
  * Clocks. Each stream's video time starts at its own first keyframe. Files
  * of one scene start together ("start": offset 0). A live camera's streams
  * start when each was joined: the offset is the difference of the receive
- * times of their first packets ("receive"; off by the network and the
- * camera's encoder latency between the streams: 18 ms against the RTSP
- * test camera here, whose two streams share one clock). RTCP sender
+ * times of their video time 0 ("receive"; off by the network and the
+ * camera's encoder latency between the streams). Not the receive
+ * time of the first packet handed out: opening a stream probes it, and the
+ * packets read meanwhile come out late, by as much as the probe took
+ * (about 2 s more for the detect stream than for an H.265 record stream
+ * here, so that every still was 2 s late). Each side keeps the earliest
+ * receive time of video time 0 that any packet implies (receive time
+ * minus video time), which the packets handed out the moment they arrive
+ * set; both follow the camera's one clock, so the offset holds as it
+ * drifts. RTCP sender
  * reports would do better, but FFmpeg gives only the wall time of a
  * session's first report (start_time_realtime), not the RTP timestamp it
  * belongs to, and the two streams are two sessions: no mapping of video
  * time to wall time follows from it, so it is not used. The thread keeps
- * the monotonic time of record video time 0 (first_mono); the offset is
- * the camera's det_mono0 minus that. A reconnected source keeps its video
+ * the monotonic time of record video time 0 (first_mono, as above); the
+ * offset is the camera's det_mono0 (kept the same way) minus that. A reconnected source keeps its video
  * time going across the gap (fl_source_reopen), so the offset stays.
  *
  * Loss. A live record stream that fails is reconnected with the camera's
@@ -75,6 +82,9 @@
 /* The thread reads this much video a call, so that it sees a stop soon
  * while packets flow (a stalled stream is ended by fl_source_interrupt). */
 #define STEP_S 0.2
+/* A live offset that moved by more than this since it was logged is
+ * logged again. */
+#define OFFSET_LOG_S 0.5
 
 struct edge_record {
 	const fl_camera_conf *conf;
@@ -95,7 +105,7 @@ struct edge_record {
 	unsigned rng;
 	/* the camera's: the offset as last reported */
 	int aligned_set;
-	double offset;
+	double offset, logged_offset;
 	const char *aligned;
 };
 
@@ -150,13 +160,25 @@ edge_record *edge_record_open(const fl_camera_conf *conf, int realtime,
 
 fl_source *edge_record_source(edge_record *r)
 {
-	return r ? r->src : NULL;
+	fl_source *s;
+
+	if (!r)
+		return NULL;
+	pthread_mutex_lock(&r->mu); /* the thread sets it when found */
+	s = r->src;
+	pthread_mutex_unlock(&r->mu);
+	return s;
 }
 
 void edge_record_size(const edge_record *r, int *w, int *h)
 {
-	*w = r ? r->w : 0;
-	*h = r ? r->h : 0;
+	*w = *h = 0;
+	if (!r)
+		return;
+	pthread_mutex_lock((pthread_mutex_t *)&r->mu);
+	*w = r->w;
+	*h = r->h;
+	pthread_mutex_unlock((pthread_mutex_t *)&r->mu);
 }
 
 /* The next attempt after a failure (caller holds mu when live). */
@@ -211,14 +233,14 @@ static void try_open(edge_record *r)
 	pthread_mutex_unlock(&r->mu);
 	src = fl_source_open(r->conf->record.url, &r->so, err, sizeof(err));
 	pthread_mutex_lock(&r->mu);
+	if (r->stop) {
+		fl_source_close(src);
+		return;
+	}
 	if (!src) {
 		fl_log(FL_LOG_WARN, TAG, "%s: record stream, attempt %d: %s",
 		       r->conf->id, r->attempts, err);
 		lose(r, err);
-		return;
-	}
-	if (r->stop) {
-		fl_source_close(src);
 		return;
 	}
 	r->src = src;
@@ -237,11 +259,12 @@ static void try_reopen(edge_record *r)
 	pthread_mutex_unlock(&r->mu);
 	rc = fl_source_reopen(r->src, err, sizeof(err));
 	pthread_mutex_lock(&r->mu);
+	if (r->stop)
+		return;
 	if (rc < 0) {
-		if (!r->stop)
-			fl_log(FL_LOG_WARN, TAG,
-			       "%s: record stream reconnect %d failed: %s",
-			       r->conf->id, r->attempts, err);
+		fl_log(FL_LOG_WARN, TAG,
+		       "%s: record stream reconnect %d failed: %s", r->conf->id,
+		       r->attempts, err);
 		lose(r, err);
 		return;
 	}
@@ -255,23 +278,27 @@ static void read_some(edge_record *r)
 {
 	char err[1024];
 	double until = isnan(r->first_mono) ? -INFINITY
-					    : fl_source_time(r->src) + STEP_S;
+					    : fl_source_time(r->src) + STEP_S,
+	       m;
 	int rc;
 
 	pthread_mutex_unlock(&r->mu);
 	rc = fl_source_pump(r->src, until, err, sizeof(err));
 	pthread_mutex_lock(&r->mu);
+	if (r->stop)
+		return; /* interrupted (edge_record_stop): no loss */
 	if (rc < 0) {
 		lose(r, rc == FL_EEOF ? "the stream ended" : err);
 		return;
 	}
-	if (isnan(r->first_mono)) {
-		/* the receive time of the first packet (the essay) */
-		r->first_mono = fl_mono_s() - fl_source_time(r->src);
-		fl_log(FL_LOG_INFO, TAG,
-		       "%s: record stream %dx%d receiving, aligned by receive",
+	/* the earliest receive time of video time 0 any packet implies
+	 * (the essay) */
+	m = fl_mono_s() - fl_source_time(r->src);
+	if (isnan(r->first_mono))
+		fl_log(FL_LOG_INFO, TAG, "%s: record stream %dx%d receiving",
 		       r->conf->id, r->w, r->h);
-	}
+	if (isnan(r->first_mono) || m < r->first_mono)
+		r->first_mono = m;
 }
 
 static void *run(void *arg)
@@ -386,11 +413,15 @@ static const char *state_live(edge_record *r, double det_mono0)
 	st = r->tapped && !isnan(r->first_mono) ? r->state : "lost";
 	if (!isnan(r->first_mono)) {
 		r->offset = det_mono0 - r->first_mono;
-		if (!r->aligned_set)
+		/* logged at first and as it settles (the essay, "Clocks") */
+		if (!r->aligned_set ||
+		    fabs(r->offset - r->logged_offset) > OFFSET_LOG_S) {
 			fl_log(FL_LOG_INFO, TAG,
 			       "%s: record stream %dx%d aligned by receive, "
 			       "offset %+.3f s",
 			       r->conf->id, r->w, r->h, r->offset);
+			r->logged_offset = r->offset;
+		}
 		r->aligned_set = 1;
 		r->aligned = "receive";
 	}
