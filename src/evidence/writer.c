@@ -109,8 +109,9 @@
  * frames' worth of receive jitter and more; a second of a scene. */
 #define STILL_STALE_S 1.0
 /* A re-encoded clip's worker that lags (clip.c, "Threads") holds the seal
- * back, on later frames, at most this long; then the clip is dropped (a
- * note says so) rather than the camera thread waiting for it. */
+ * back, on later frames, at most this long (wall time: a replay runs faster
+ * than the video); then the clip is dropped (a note says so) rather than
+ * the camera thread waiting for it. */
 #define SEAL_WAIT_S 60.0
 
 /* Failures logged once per incident, by kind. */
@@ -170,7 +171,7 @@ struct incident {
 	fl_image plate_crop;
 	double plate_crop_conf, plate_crop_t;
 	int record_lost; /* the record stream was down during it */
-	double seal_due; /* the plan's seal waits for the clip since, or -1 */
+	double seal_due; /* the seal waits for the clip since (monotonic), -1 */
 };
 
 /*
@@ -1156,18 +1157,20 @@ static void discard(fl_evidence_writer *w, struct incident *in)
 
 /*
  * Seal, unless the clip is still being re-encoded (fl_clip_busy): then on a
- * later frame, so that the camera thread does not wait for the encoder.
- * now INFINITY: the end of input, seal (and wait) now.
+ * later frame, so that the camera thread does not wait for the encoder
+ * (in->seal_due: since when, monotonic). end: the end of input, seal (and
+ * wait) now.
  */
 static void seal_when_clip_done(fl_evidence_writer *w, struct incident *in,
-				double now)
+				int end)
 {
-	if (isfinite(now) && fl_clip_busy(in->clip)) {
-		if (now - in->seal_due <= SEAL_WAIT_S)
+	double late = fl_mono_s() - in->seal_due;
+
+	if (!end && fl_clip_busy(in->clip)) {
+		if (late <= SEAL_WAIT_S)
 			return;
 		snprintf(in->clip_err, sizeof(in->clip_err),
-			 "the re-encoding of the clip was %.0f s behind",
-			 now - in->seal_due);
+			 "the re-encoding of the clip was %.0f s behind", late);
 		log_once(w, in, LOG_CLIP, "no clip: %s", in->clip_err);
 		fl_clip_abort(in->clip);
 		in->clip = NULL;
@@ -1184,7 +1187,7 @@ static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 	struct picture pic;
 
 	if (in->seal_due >= 0) {
-		seal_when_clip_done(w, in, f ? t : INFINITY);
+		seal_when_clip_done(w, in, !f);
 		return;
 	}
 	if (w->record && strcmp(w->record, "ok"))
@@ -1209,8 +1212,13 @@ static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 				fl_evidence_plan_taken(&in->plan, t);
 			break;
 		case FL_EVP_SEAL:
-			in->seal_due = t;
-			seal_when_clip_done(w, in, f ? t : INFINITY);
+			in->seal_due = fl_mono_s();
+			if (f && fl_clip_busy(in->clip))
+				fl_log(FL_LOG_INFO, TAG,
+				       "%s: incident %s: the seal waits for "
+				       "the clip's re-encoding",
+				       w->cam->id, in->id);
+			seal_when_clip_done(w, in, !f);
 			break;
 		case FL_EVP_DISCARD:
 			discard(w, in);
