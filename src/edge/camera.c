@@ -20,10 +20,11 @@
  *            every frame, takes the scene images that are due and seals
  *            complete bundles; its pre-roll ring gets every compressed
  *            packet from the source's tap - or, for a camera with a record
- *            stream (src/edge/record.c), from that stream, read up to the
- *            frame's time here, and the images are decoded from it at full
- *            resolution; the lanes, drawn in record pixels, are then a
- *            scaled copy of the config's (lanes_scale);
+ *            stream (src/edge/record.c), from that stream (a live one read
+ *            by its own thread, never waited for here; a file read up to
+ *            the frame's time here), and the images are decoded from it at
+ *            full resolution; the lanes, drawn in record pixels, are then
+ *            a scaled copy of the config's (lanes_scale);
  *   pace     files in live mode are paced at their frame rate by the source.
  *
  * Classes come from an optional dnn detector (config detect.model or
