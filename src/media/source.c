@@ -817,8 +817,12 @@ static double tap_packet(fl_source *s, const AVPacket *pkt)
 		if (t < 0 && s->tap_count == 0)
 			t = 0;
 	} else {
+		/* counted; a demuxer's reopen adds the outage to
+		 * fallback_off (a reconnected record stream's time must go on
+		 * across the gap, as its packets' would) */
 		s->tap_no_ts = 1;
-		t = s->tap_count / s->fps;
+		t = s->tap_count / s->fps +
+		    (s->demux_only ? s->fallback_off : 0);
 	}
 	s->tap_count++;
 	if (s->tap)

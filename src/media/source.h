@@ -122,7 +122,7 @@ void fl_source_stream_info(const fl_source *s, fl_stream_info *out);
  * demuxer delivers it, before it is decoded, with its video time t on the
  * frames' clock (pts relative to the first keyframe, whose frame is time 0;
  * packets before it get 0; packet count / fps when the stream has no
- * timestamps). pkt is borrowed for the call
+ * timestamps, plus, demux only, the outages fl_source_reopen() bridged). pkt is borrowed for the call
  * (av_packet_ref() to keep it). Install it before the first fl_source_read()
  * to see the first keyframe. fn NULL removes it.
  */

@@ -18,7 +18,9 @@
 #          no camera_offline goes out, the next alarm comes, and its bundle
 #          says record "lost" with its alarm pictures from the detect
 #          stream;
-#   back   B resumes: "record stream back";
+#   back   B resumes: "record stream back", and one of the next two alarms
+#          (the first may belong to an incident the loss reached) has its
+#          bundle from the record stream again (record "ok");
 #   gap    at exit the camera's longest gap between two detect frames is
 #          under 5 s: far less than the stall (more than 40 s) and than
 #          the read timeout (10 s) for which a stalled record stream held
@@ -140,6 +142,19 @@ echo "$NAME: stall: alarm #$((n + 1)) during the stall, record \"lost\", no came
 testcam_stall "$TESTCAM2_PID"
 wait_for "$WORK/edge.log" "cam-1: record stream back" 90 ||
 	fail "the record stream did not come back: $(tail -n 3 "$WORK/edge.log")"
+n=$(count alarm)
+for k in 1 2; do
+	bundle_of_alarm $((n + k)) 120
+	python3 - "$BUNDLE" <<'EOF' && break
+import json, os, sys
+m = json.load(open(os.path.join(sys.argv[1], "manifest.json")))
+ok = m.get("record") == "ok" and all(
+    f["stream"] == "record" for f in m["files"] if f["kind"] == "scene")
+sys.exit(0 if ok else 1)
+EOF
+	[ "$k" = 1 ] || fail "back: neither alarm after the return has its bundle from the record stream"
+done
+echo "$NAME: back: $(basename "$BUNDLE") from the record stream again"
 edge_stop 30
 
 # ---- gap: detection was never held --------------------------------------------
