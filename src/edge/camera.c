@@ -20,10 +20,11 @@
  *            every frame, takes the scene images that are due and seals
  *            complete bundles; its pre-roll ring gets every compressed
  *            packet from the source's tap - or, for a camera with a record
- *            stream (src/edge/record.c), from that stream, read up to the
- *            frame's time here, and the images are decoded from it at full
- *            resolution; the lanes, drawn in record pixels, are then a
- *            scaled copy of the config's (lanes_scale);
+ *            stream (src/edge/record.c), from that stream (a live one read
+ *            by its own thread, never waited for here; a file read up to
+ *            the frame's time here), and the images are decoded from it at
+ *            full resolution; the lanes, drawn in record pixels, are then
+ *            a scaled copy of the config's (lanes_scale);
  *   pace     files in live mode are paced at their frame rate by the source.
  *
  * Classes come from an optional dnn detector (config detect.model or
@@ -94,7 +95,9 @@ struct edge_camera {
 	double kx, ky;       /* detect pixels per record pixel */
 	int rw, rh;       /* the record picture's size (lanes' space), or 0 */
 	edge_record *rec; /* the record stream, or NULL */
-	double mono0;     /* monotonic time of detect video time 0 */
+	int rec_refused;  /* ... found late at a size the lanes do not fit */
+	double last_frame_mono; /* when the last frame came, 0: offline */
+	double mono0; /* monotonic time of detect video time 0 (earliest) */
 	edge_opts opts;
 	fl_source *src;
 	fl_frame frame;
@@ -509,7 +512,7 @@ static int record_geometry(edge_camera *c, char *err, size_t errlen)
 {
 	int rw = c->conf->width, rh = c->conf->height;
 
-	if (c->rec)
+	if (edge_record_source(c->rec))
 		edge_record_size(c->rec, &rw, &rh);
 	if (rw <= 0 || rh <= 0) {
 		snprintf(err, errlen,
@@ -593,15 +596,16 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	/* Evidence before the first read: its pre-roll needs the first
 	 * keyframe. */
 	if (opts->store && !opts->decode_only) {
+		fl_source *rs = edge_record_source(c->rec);
+
 		c->evidence = fl_evidence_writer_create(
-			cfg, cam, opts->store, opts->key,
-			c->rec ? edge_record_source(c->rec) : c->src,
+			cfg, cam, opts->store, opts->key, rs ? rs : c->src,
 			(double)opts->start_wall, err, errlen);
-		if (!c->evidence)
+		if (!c->evidence || edge_record_start(c->rec, err, errlen) < 0)
 			goto fail;
 		if (c->conf->record.url[0])
 			fl_evidence_writer_set_record(c->evidence,
-						      c->rec ? "ok" : "lost", 0,
+						      rs ? "ok" : "lost", 0,
 						      "none");
 	}
 	/* The first frame fixes the geometry. */
@@ -879,6 +883,41 @@ static void remember(edge_camera *c, double t)
 			c->night, moved, c->resting, c->sx, c->sy);
 }
 
+/*
+ * A live record stream missing at start that has been found: the writer's
+ * ring moves onto it between incidents (fl_evidence_writer_set_source), if
+ * its picture is the size the lanes were placed for; it stays lost else.
+ */
+static void record_join(edge_camera *c)
+{
+	fl_source *late = edge_record_waiting(c->rec);
+	char err[1024];
+	int w, h, rc;
+
+	if (!late || c->rec_refused)
+		return;
+	edge_record_size(c->rec, &w, &h);
+	if (w != c->rw || h != c->rh) {
+		fl_log(FL_LOG_ERROR, "camera",
+		       "%s: the record stream is %dx%d, the lanes were placed "
+		       "for %dx%d (cameras[].width/height): not used until "
+		       "the edge restarts",
+		       c->conf->id, w, h, c->rw, c->rh);
+		c->rec_refused = 1;
+		return;
+	}
+	rc = fl_evidence_writer_set_source(c->evidence, late, err, sizeof(err));
+	if (rc == 0) {
+		edge_record_go(c->rec);
+	} else if (rc != FL_EAGAIN) { /* FL_EAGAIN: an incident is open */
+		fl_log(FL_LOG_ERROR, "camera",
+		       "%s: record stream: %s; not used until the edge "
+		       "restarts",
+		       c->conf->id, err);
+		c->rec_refused = 1;
+	}
+}
+
 /* act: the evidence writer takes the pictures due on this frame and seals
  * what is complete (the events themselves went out during assess). */
 static void act(edge_camera *c)
@@ -887,7 +926,10 @@ static void act(edge_camera *c)
 	double off;
 
 	if (c->rec && c->evidence) {
-		const char *st = edge_record_pump(c->rec, c->frame.t, c->mono0);
+		const char *st;
+
+		record_join(c);
+		st = edge_record_pump(c->rec, c->frame.t, c->mono0);
 
 		off = edge_record_offset(c->rec, &aligned);
 		fl_evidence_writer_set_record(c->evidence, st, off, aligned);
@@ -1049,6 +1091,21 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 	return rc;
 }
 
+/* A frame came: the longest time between two in a row
+ * (edge_stats.gap_max_s: what the camera thread held detection up by, or
+ * the stream was slow), and the receive time of video time 0. */
+static void frame_came(edge_camera *c)
+{
+	double now = fl_mono_s();
+
+	/* the earliest receive time of video time 0 (record.c, "Clocks") */
+	c->mono0 = FL_MIN(c->mono0, now - c->frame.t);
+	if (c->last_frame_mono > 0 &&
+	    now - c->last_frame_mono > c->stats.gap_max_s)
+		c->stats.gap_max_s = now - c->last_frame_mono;
+	c->last_frame_mono = now;
+}
+
 int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 {
 	double t0;
@@ -1056,11 +1113,14 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 
 	if (!c->pending) {
 		rc = capture(c, err, errlen);
-		if (rc == FL_EAGAIN)
+		if (rc == FL_EAGAIN) {
+			c->last_frame_mono = 0; /* a gap of the stream's */
 			return 0; /* offline: nothing to analyse yet */
+		}
 		if (rc < 0)
 			return rc;
 		c->stats.frames++;
+		frame_came(c);
 	}
 	c->pending = 0;
 	if (c->opts.decode_only)
@@ -1166,6 +1226,10 @@ void edge_camera_close(edge_camera *c)
 	if (!c)
 		return;
 	finish_evidence(c);
+	if (c->stats.frames > 1)
+		fl_log(FL_LOG_INFO, "camera",
+		       "%s: %ld frames, the longest gap between two %.3f s",
+		       c->conf->id, c->stats.frames, c->stats.gap_max_s);
 	if (c->state) {
 		fl_still_resting_view(c->still, c->resting);
 		edge_state_close(c->state, c->frame.t, c->still, c->lanes,
@@ -1173,6 +1237,7 @@ void edge_camera_close(edge_camera *c)
 				 c->sy);
 	}
 	free(c->resting);
+	edge_record_stop(c->rec); /* its thread feeds the writer's ring */
 	fl_evidence_writer_destroy(c->evidence); /* before the source it taps */
 	edge_record_close(c->rec);
 	fl_source_close(c->src);

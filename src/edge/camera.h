@@ -40,6 +40,7 @@ typedef struct edge_stats {
 	double analysis_s;
 	long detector_calls;
 	double detector_s;
+	double gap_max_s; /* longest wall time between two frames in a row */
 } edge_stats;
 
 /*

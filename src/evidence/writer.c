@@ -104,6 +104,15 @@
  * started again, from the pre-roll, when the alarm comes: a working file
  * must not grow without bound. */
 #define CLIP_WAIT_S 60.0
+/* A record picture further than this before the instant it stands for is
+ * not that instant's (a stalled stream): the detect frame serves. Two
+ * frames' worth of receive jitter and more; a second of a scene. */
+#define STILL_STALE_S 1.0
+/* A re-encoded clip's worker that lags (clip.c, "Threads") holds the seal
+ * back, on later frames, at most this long (wall time: a replay runs faster
+ * than the video); then the clip is dropped (a note says so) rather than
+ * the camera thread waiting for it. */
+#define SEAL_WAIT_S 60.0
 
 /* Failures logged once per incident, by kind. */
 enum {
@@ -162,6 +171,7 @@ struct incident {
 	fl_image plate_crop;
 	double plate_crop_conf, plate_crop_t;
 	int record_lost; /* the record stream was down during it */
+	double seal_due; /* the seal waits for the clip since (monotonic), -1 */
 };
 
 /*
@@ -322,6 +332,41 @@ static double dir_bytes(const char *dir)
 
 /* ---- creation ----------------------------------------------------------- */
 
+/*
+ * The pre-roll ring for src's stream, tapping src (w->src, w->ring). The
+ * ring must still hold rest_since - pre_roll when the occupied event
+ * comes: detection confirms rest after rest_s, and the lane may wait a few
+ * ticks more (class checks, merging).
+ */
+static int ring_open(fl_evidence_writer *w, fl_source *src, char *err,
+		     size_t errlen)
+{
+	const fl_evidence_conf *ec = &w->cfg->evidence;
+	fl_stream_info si;
+	char why[1024];
+	int pw, ph;
+	double ring_s = ec->pre_roll_s +
+			FL_MAX(10.0, 3 * w->cfg->detect.rest_s);
+
+	fl_source_stream_info(src, &si);
+	w->ring = fl_preroll_create(&si, ring_s,
+				    (size_t)(ec->preroll_mb * 1024 * 1024), why,
+				    sizeof(why));
+	if (!w->ring) {
+		snprintf(err, errlen, "evidence: %s: %s", w->cam->id, why);
+		return FL_ENOMEM;
+	}
+	w->src = src;
+	fl_source_set_packet_tap(src, fl_preroll_push, w->ring);
+	fl_source_size(src, &pw, &ph);
+	fl_log(FL_LOG_INFO, TAG,
+	       "%s: pre-roll ring %.0f s / %.0f MiB of %s %dx%d (%s)",
+	       w->cam->id, ring_s, ec->preroll_mb, si.codec, pw, ph,
+	       fl_preroll_copies(w->ring) ? "stream copy"
+					  : "re-encoded to H.264");
+	return 0;
+}
+
 fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg, int camera,
 					      fl_store *store,
 					      const fl_key *key, fl_source *src,
@@ -330,9 +375,7 @@ fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg, int camera,
 {
 	const fl_evidence_conf *ec = &cfg->evidence;
 	fl_evidence_writer *w = calloc(1, sizeof(*w));
-	fl_stream_info si;
 	char why[1024];
-	double ring_s;
 
 	if (!w) {
 		snprintf(err, errlen, "evidence: out of memory");
@@ -349,19 +392,8 @@ fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg, int camera,
 		snprintf(err, errlen, "evidence: overlay font: %s", why);
 		goto fail;
 	}
-	/* The ring must still hold rest_since - pre_roll when the occupied
-	 * event comes: detection confirms rest after rest_s, and the lane may
-	 * wait a few ticks more (class checks, merging). */
-	fl_source_stream_info(src, &si);
-	ring_s = ec->pre_roll_s + FL_MAX(10.0, 3 * cfg->detect.rest_s);
-	w->ring = fl_preroll_create(&si, ring_s,
-				    (size_t)(ec->preroll_mb * 1024 * 1024), why,
-				    sizeof(why));
-	if (!w->ring) {
-		snprintf(err, errlen, "evidence: %s: %s", w->cam->id, why);
+	if (ring_open(w, src, err, errlen) < 0)
 		goto fail;
-	}
-	fl_source_set_packet_tap(src, fl_preroll_push, w->ring);
 	if (ec->plates) {
 		const char *model = ec->plate_model[0] ? ec->plate_model
 						       : FL_PLATE_MODEL;
@@ -373,7 +405,6 @@ fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg, int camera,
 			       "%s: plates will not be read: %s", w->cam->id,
 			       why);
 	}
-	w->src = src;
 	w->still_index = -1;
 	snprintf(w->clips_dir, sizeof(w->clips_dir), "%s/.clips",
 		 fl_store_dir(store));
@@ -382,13 +413,8 @@ fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg, int camera,
 		fl_log(FL_LOG_ERROR, TAG, "%s: cannot create %s: %s",
 		       w->cam->id, w->clips_dir, strerror(errno));
 	clean_clips(w);
-	fl_log(FL_LOG_INFO, TAG,
-	       "%s: evidence into %s; pre-roll ring %.0f s / %.0f MiB of %s "
-	       "(%s)",
-	       w->cam->id, fl_store_dir(store), ring_s, ec->preroll_mb,
-	       si.codec,
-	       fl_preroll_copies(w->ring) ? "stream copy"
-					  : "re-encoded to H.264");
+	fl_log(FL_LOG_INFO, TAG, "%s: evidence into %s", w->cam->id,
+	       fl_store_dir(store));
 	return w;
 fail:
 	fl_evidence_writer_destroy(w);
@@ -440,6 +466,7 @@ static struct incident *incident_open(fl_evidence_writer *w, const fl_event *ev)
 	snprintf(in->id, sizeof(in->id), "%s", ev->incident_id);
 	in->alarm_t = -1;
 	in->cleared_t = -1;
+	in->seal_due = -1;
 	prm.dwell_s = lane->dwell_s;
 	prm.pre_roll_s = ec->pre_roll_s;
 	prm.post_roll_s = ec->post_roll_s;
@@ -776,6 +803,16 @@ static const struct picture *picture(fl_evidence_writer *w, struct incident *in,
 			w->still_index = f->index;
 			rc = fl_preroll_still(w->ring, f->t + w->rec_offset,
 					      &w->still, err, sizeof(err));
+			if (rc == 0 &&
+			    w->still.t < f->t + w->rec_offset - STILL_STALE_S) {
+				/* a stream that stalls is "ok" until its
+				 * read times out, its last picture old */
+				snprintf(err, sizeof(err),
+					 "the newest record picture is %.1f s "
+					 "old",
+					 f->t + w->rec_offset - w->still.t);
+				rc = FL_ENOENT;
+			}
 			w->still_failed = rc < 0;
 			if (rc < 0)
 				fl_log(FL_LOG_WARN, TAG,
@@ -1118,6 +1155,30 @@ static void discard(fl_evidence_writer *w, struct incident *in)
 	incident_free(in);
 }
 
+/*
+ * Seal, unless the clip is still being re-encoded (fl_clip_busy): then on a
+ * later frame, so that the camera thread does not wait for the encoder
+ * (in->seal_due: since when, monotonic). end: the end of input, seal (and
+ * wait) now.
+ */
+static void seal_when_clip_done(fl_evidence_writer *w, struct incident *in,
+				int end)
+{
+	double late = fl_mono_s() - in->seal_due;
+
+	if (!end && fl_clip_busy(in->clip)) {
+		if (late <= SEAL_WAIT_S)
+			return;
+		snprintf(in->clip_err, sizeof(in->clip_err),
+			 "the re-encoding of the clip was %.0f s behind", late);
+		log_once(w, in, LOG_CLIP, "no clip: %s", in->clip_err);
+		fl_clip_abort(in->clip);
+		in->clip = NULL;
+		in->clip_tmp[0] = '\0';
+	}
+	seal(w, in);
+}
+
 /* Do what the plan asks at t; f NULL at the end of input (no pictures). */
 static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 		double t, fl_bgr_fn bgr, void *user)
@@ -1125,6 +1186,10 @@ static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 	enum fl_evidence_action a;
 	struct picture pic;
 
+	if (in->seal_due >= 0) {
+		seal_when_clip_done(w, in, !f);
+		return;
+	}
 	if (w->record && strcmp(w->record, "ok"))
 		in->record_lost = 1;
 	if (in->clip && in->alarm_t < 0 &&
@@ -1147,7 +1212,13 @@ static void act(fl_evidence_writer *w, struct incident *in, const fl_frame *f,
 				fl_evidence_plan_taken(&in->plan, t);
 			break;
 		case FL_EVP_SEAL:
-			seal(w, in);
+			in->seal_due = fl_mono_s();
+			if (f && fl_clip_busy(in->clip))
+				fl_log(FL_LOG_INFO, TAG,
+				       "%s: incident %s: the seal waits for "
+				       "the clip's re-encoding",
+				       w->cam->id, in->id);
+			seal_when_clip_done(w, in, !f);
 			break;
 		case FL_EVP_DISCARD:
 			discard(w, in);
@@ -1259,6 +1330,30 @@ void fl_evidence_writer_set_record(fl_evidence_writer *w, const char *state,
 	w->record = state;
 	w->rec_offset = offset_s;
 	w->rec_aligned = aligned;
+}
+
+int fl_evidence_writer_set_source(fl_evidence_writer *w, fl_source *src,
+				  char *err, size_t errlen)
+{
+	fl_preroll *old = w->ring;
+	fl_source *old_src = w->src;
+
+	for (int i = 0; i < MAX_INCIDENTS; i++)
+		if (w->inc[i].used) {
+			snprintf(err, errlen, "an incident is open");
+			return FL_EAGAIN;
+		}
+	if (ring_open(w, src, err, errlen) < 0) {
+		w->ring = old;
+		w->src = old_src;
+		return FL_ENOMEM;
+	}
+	fl_source_set_packet_tap(old_src, NULL, NULL);
+	free(w->still.bgr);
+	memset(&w->still, 0, sizeof(w->still));
+	w->still_index = -1;
+	fl_preroll_destroy(old);
+	return 0;
 }
 
 void fl_evidence_writer_finish(fl_evidence_writer *w, double t)

@@ -68,6 +68,16 @@ void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
 void fl_evidence_writer_set_record(fl_evidence_writer *w, const char *state,
 				   double offset_s, const char *aligned);
 
+/*
+ * Move the pre-roll ring onto src (a record stream found after the start;
+ * the ring was on the detect stream): a new ring for src's codec, tapping
+ * src, the old one and its tap gone. Only between incidents: FL_EAGAIN
+ * while one is open (nothing changed; try again on a later frame).
+ * FL_ENOMEM with the reason in err. src is borrowed like the first.
+ */
+int fl_evidence_writer_set_source(fl_evidence_writer *w, fl_source *src,
+				  char *err, size_t errlen);
+
 /* End of input at video time t: alarmed incidents are sealed with what they
  * have (and a note), the others discarded. */
 void fl_evidence_writer_finish(fl_evidence_writer *w, double t);

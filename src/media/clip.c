@@ -27,6 +27,24 @@
  *
  * Errors (a full disk, a read-only folder) are kept in the clip, which stops
  * writing; fl_clip_finish() reports them once and removes the partial file.
+ *
+ * Threads. A live record stream pushes packets from a thread of its own
+ * (src/edge/record.c) while the camera thread takes stills and starts and
+ * finishes clips, so the ring has two locks. `lock` guards the packets
+ * held; a still takes references to the packets it needs under it and
+ * decodes them after (one GOP of decoding never holds the pusher up).
+ * `clip_lock` guards the open clips; a push gives every clip its packet
+ * under it, then holds the packet under `lock`. fl_clip_start() takes both
+ * (clip_lock first, always), references the held packets it needs as the
+ * clip's backlog and registers the clip: every packet is then either in
+ * the backlog or pushed to the clip later, none twice. The backlog is
+ * written by the next push (or by fl_clip_finish), not by the caller. A
+ * re-encoded clip has a worker thread of its own: a push only queues the
+ * packet, the worker decodes and encodes (seconds per clip at 1080p H.265,
+ * which held detection when the camera thread did it), fl_clip_busy() says
+ * whether it still lags, and fl_clip_finish() waits for it to drain. A
+ * clip's end time is an atomic, so that fl_clip_set_end() never waits.
+ * Without threads (files, one stream) the same code runs in one thread.
  */
 #include "clip.h"
 
@@ -35,6 +53,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +80,10 @@ typedef struct ring_item {
 } ring_item;
 
 struct fl_preroll {
+	/* lock: the packets held (items, head, count, bytes, peak);
+	 * clip_lock: clips[] and every open clip's writing. Taken in that
+	 * order: clip_lock, then lock (see "Threads" in the essay). */
+	pthread_mutex_t lock, clip_lock;
 	AVCodecParameters *par;
 	AVRational tb;
 	double fps;
@@ -81,13 +105,20 @@ struct fl_preroll {
 	long still_nout;
 };
 
+struct qnode {
+	AVPacket *pkt;
+	struct qnode *next;
+};
+
 struct fl_clip {
 	fl_preroll *r;
 	char path[CLIP_PATH];
-	double to;
+	_Atomic double to;  /* set by the caller, read by the pushing thread */
+	ring_item *backlog; /* the ring's packets at the start, not written */
+	int nbacklog;
 	int started; /* first packet (a keyframe) written */
-	int ended;
-	int failed; /* fl_errno of the first failure, or 0 */
+	atomic_int ended;
+	atomic_int failed; /* fl_errno of the first failure, or 0 */
 	char err[CLIP_ERR];
 	double t_first, t_last;
 	int64_t ts_base; /* subtracted from copied timestamps */
@@ -95,7 +126,16 @@ struct fl_clip {
 	AVFormatContext *oc;
 	AVStream *ost;
 	AVPacket *tmp;
-	/* re-encode */
+	/* re-encode: a worker thread takes the packets off a queue (see
+	 * "Threads"); q* under qmu */
+	pthread_t worker;
+	int has_worker;
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;
+	struct qnode *qhead, *qtail;
+	int qbusy;  /* the worker is on a packet */
+	int qclose; /* no more packets: drain, then end */
+	int qstop;  /* end now */
 	AVCodecContext *dec;
 	AVFrame *frame;
 	struct SwsContext *sws;
@@ -123,6 +163,10 @@ fl_preroll *fl_preroll_create(const fl_stream_info *si, double max_s,
 		return NULL;
 	}
 	r = calloc(1, sizeof(*r));
+	if (r) {
+		pthread_mutex_init(&r->lock, NULL);
+		pthread_mutex_init(&r->clip_lock, NULL);
+	}
 	if (!r || !(r->par = avcodec_parameters_alloc()) ||
 	    avcodec_parameters_copy(r->par, si->par) < 0) {
 		snprintf(err, errlen, "pre-roll: out of memory");
@@ -195,16 +239,14 @@ static int grow(fl_preroll *r)
 }
 
 static void clip_take(fl_clip *c, const AVPacket *pkt, double t);
+static void clip_backlog(fl_clip *c);
 
-void fl_preroll_push(const struct AVPacket *pkt, double t, void *ring)
+/* Keep pkt (caller holds r->lock). */
+static void hold(fl_preroll *r, const AVPacket *pkt, double t)
 {
-	fl_preroll *r = ring;
 	int key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
 	ring_item *it;
 
-	for (int i = 0; i < MAX_CLIPS; i++)
-		if (r->clips[i])
-			clip_take(r->clips[i], pkt, t);
 	if (r->count == 0 && !key)
 		return; /* useless until the next keyframe */
 	if (r->count == r->cap && grow(r) < 0)
@@ -222,15 +264,35 @@ void fl_preroll_push(const struct AVPacket *pkt, double t, void *ring)
 		r->peak = r->bytes;
 }
 
+void fl_preroll_push(const struct AVPacket *pkt, double t, void *ring)
+{
+	fl_preroll *r = ring;
+
+	/* clips first (their backlog, then this packet), outside the
+	 * packets' lock: a re-encoding clip takes long, stills go on */
+	pthread_mutex_lock(&r->clip_lock);
+	for (int i = 0; i < MAX_CLIPS; i++)
+		if (r->clips[i]) {
+			clip_backlog(r->clips[i]);
+			clip_take(r->clips[i], pkt, t);
+		}
+	pthread_mutex_lock(&r->lock);
+	hold(r, pkt, t);
+	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->clip_lock);
+}
+
 void fl_preroll_get_stats(const fl_preroll *r, fl_preroll_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	if (!r)
 		return;
+	pthread_mutex_lock((pthread_mutex_t *)&r->lock);
 	st->bytes = r->bytes;
 	st->peak_bytes = r->peak;
 	st->packets = r->count;
 	st->span_s = r->count ? item(r, r->count - 1)->t - item(r, 0)->t : 0;
+	pthread_mutex_unlock((pthread_mutex_t *)&r->lock);
 	st->max_s = r->max_s;
 	st->max_bytes = r->max_bytes;
 }
@@ -253,6 +315,8 @@ void fl_preroll_destroy(fl_preroll *r)
 	av_frame_free(&r->still_best);
 	sws_freeContext(r->still_sws);
 	avcodec_parameters_free(&r->par);
+	pthread_mutex_destroy(&r->lock);
+	pthread_mutex_destroy(&r->clip_lock);
 	free(r);
 }
 
@@ -342,31 +406,35 @@ static void still_drain(fl_preroll *r, double t, int64_t key_pts, double key_t)
 	}
 }
 
-int fl_preroll_still(fl_preroll *r, double t, fl_still_image *out, char *err,
-		     size_t errlen)
+/*
+ * The packets a still at t decodes (see above), referenced out of the ring
+ * under its lock so that the decoding itself holds nobody up: *pk (freed by
+ * the caller with free_items) gets n of them, *key_t the keyframe's time,
+ * *key_pts its timestamp. Returns 0, FL_ENOENT (no keyframe at or before
+ * t), FL_ENOMEM.
+ */
+static int still_packets(fl_preroll *r, double t, ring_item **pk, int *n,
+			 double *key_t, int64_t *key_pts)
 {
-	double extra;
-	int64_t key_pts;
-	int k = -1, from, rc, delayed = r->par->video_delay > 0;
-	uint8_t *d[4] = { NULL };
-	int ds[4] = { 0 };
+	int k = -1, from, rc = 0, delayed = r->par->video_delay > 0;
+	/* a stream with B-frames: the next few packets (its reorder depth),
+	 * whose pictures a frame at t may refer to */
+	double extra = delayed ? (r->par->video_delay + 1) / r->fps : 0;
 
-	memset(out, 0, sizeof(*out));
+	*pk = NULL;
+	*n = 0;
+	pthread_mutex_lock(&r->lock);
 	for (int i = 0; i < r->count; i++)
 		if (item(r, i)->key && item(r, i)->t <= t + 1e-6)
 			k = i;
 	if (k < 0) {
-		snprintf(err, errlen,
-			 "still: the record ring holds no keyframe at or before "
-			 "%.2f s",
-			 t);
-		return FL_ENOENT;
+		rc = FL_ENOENT;
+		goto out;
 	}
-	rc = still_decoder(r, err, errlen);
-	if (rc < 0)
-		return rc;
-	key_pts = item(r, k)->pkt->pts != AV_NOPTS_VALUE ? item(r, k)->pkt->pts
-							 : item(r, k)->pkt->dts;
+	*key_t = item(r, k)->t;
+	*key_pts = item(r, k)->pkt->pts != AV_NOPTS_VALUE
+			   ? item(r, k)->pkt->pts
+			   : item(r, k)->pkt->dts;
 	from = k;
 	if (!delayed && r->still_key == pkt_ts(item(r, k)->pkt) &&
 	    r->still_key != AV_NOPTS_VALUE && r->still_best->data[0] &&
@@ -381,22 +449,69 @@ int fl_preroll_still(fl_preroll *r, double t, fl_still_image *out, char *err,
 		r->still_nout = 0;
 		r->still_key = pkt_ts(item(r, k)->pkt);
 	}
-	/* a stream with B-frames: the next few packets (its reorder depth),
-	 * whose pictures a frame at t may refer to */
-	extra = delayed ? (r->par->video_delay + 1) / r->fps : 0;
-	for (int i = from; i < r->count; i++) {
-		const ring_item *it = item(r, i);
-
-		if (it->t > t + extra + 1e-6)
-			break;
-		if (avcodec_send_packet(r->still_dec, it->pkt) == 0)
-			out->packets++;
-		r->still_sent = pkt_ts(it->pkt);
-		still_drain(r, t, key_pts, item(r, k)->t);
+	*pk = malloc((size_t)(r->count - from + 1) * sizeof(**pk));
+	if (!*pk) {
+		rc = FL_ENOMEM;
+		goto out;
 	}
+	for (int i = from; i < r->count && item(r, i)->t <= t + extra + 1e-6;
+	     i++) {
+		(*pk)[*n] = *item(r, i);
+		(*pk)[*n].pkt = av_packet_clone(item(r, i)->pkt);
+		if (!(*pk)[*n].pkt) {
+			rc = FL_ENOMEM;
+			break;
+		}
+		++*n;
+	}
+out:
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+static void free_items(ring_item *it, int n)
+{
+	for (int i = 0; i < n; i++)
+		av_packet_free(&it[i].pkt);
+	free(it);
+}
+
+int fl_preroll_still(fl_preroll *r, double t, fl_still_image *out, char *err,
+		     size_t errlen)
+{
+	double key_t = 0;
+	int64_t key_pts = AV_NOPTS_VALUE;
+	int n, rc, delayed = r->par->video_delay > 0;
+	ring_item *pk;
+	uint8_t *d[4] = { NULL };
+	int ds[4] = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	rc = still_decoder(r, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = still_packets(r, t, &pk, &n, &key_t, &key_pts);
+	if (rc == FL_ENOENT)
+		snprintf(err, errlen,
+			 "still: the record ring holds no keyframe at or before "
+			 "%.2f s",
+			 t);
+	else if (rc < 0)
+		snprintf(err, errlen, "still: out of memory");
+	if (rc < 0) {
+		free_items(pk, n);
+		return rc;
+	}
+	for (int i = 0; i < n; i++) {
+		if (avcodec_send_packet(r->still_dec, pk[i].pkt) == 0)
+			out->packets++;
+		r->still_sent = pkt_ts(pk[i].pkt);
+		still_drain(r, t, key_pts, key_t);
+	}
+	free_items(pk, n);
 	if (delayed) {
 		avcodec_send_packet(r->still_dec, NULL);
-		still_drain(r, t, key_pts, item(r, k)->t);
+		still_drain(r, t, key_pts, key_t);
 		avcodec_flush_buffers(r->still_dec);
 		r->still_key = AV_NOPTS_VALUE; /* from the keyframe next time */
 	}
@@ -443,9 +558,12 @@ static void clip_fail(fl_clip *c, int averr, const char *what)
 {
 	char buf[AV_ERROR_MAX_STRING_SIZE] = "";
 
-	if (c->failed)
+	int none = 0;
+
+	/* the first failure wins (the pushing thread and a worker) */
+	if (!atomic_compare_exchange_strong(&c->failed, &none,
+					    averr_to_fl(averr)))
 		return;
-	c->failed = averr_to_fl(averr);
 	if (averr)
 		av_strerror(averr, buf, sizeof(buf));
 	snprintf(c->err, sizeof(c->err), "%s: %s%s%s", c->path, what,
@@ -605,13 +723,116 @@ static void transcode_packet(fl_clip *c, const AVPacket *pkt)
 	}
 }
 
+/* ---- the re-encoding worker ----------------------------------------------- */
+
+static void *transcode_run(void *arg)
+{
+	fl_clip *c = arg;
+	struct qnode *n;
+
+	pthread_mutex_lock(&c->qmu);
+	for (;;) {
+		while (!c->qhead && !c->qclose && !c->qstop)
+			pthread_cond_wait(&c->qcv, &c->qmu);
+		if (c->qstop || !c->qhead)
+			break;
+		n = c->qhead;
+		c->qhead = n->next;
+		if (!c->qhead)
+			c->qtail = NULL;
+		c->qbusy = 1;
+		pthread_mutex_unlock(&c->qmu);
+		if (!c->failed)
+			transcode_packet(c, n->pkt);
+		av_packet_free(&n->pkt);
+		free(n);
+		pthread_mutex_lock(&c->qmu);
+		c->qbusy = 0;
+	}
+	pthread_mutex_unlock(&c->qmu);
+	return NULL;
+}
+
+static int worker_start(fl_clip *c)
+{
+	pthread_mutex_init(&c->qmu, NULL);
+	pthread_cond_init(&c->qcv, NULL);
+	if (pthread_create(&c->worker, NULL, transcode_run, c) != 0) {
+		pthread_mutex_destroy(&c->qmu);
+		pthread_cond_destroy(&c->qcv);
+		clip_fail(c, AVERROR(ENOMEM), "cannot start the re-encoder");
+		return -1;
+	}
+	c->has_worker = 1;
+	return 0;
+}
+
+/* A packet for the worker (referenced). */
+static void enqueue(fl_clip *c, const AVPacket *pkt)
+{
+	struct qnode *n = malloc(sizeof(*n));
+
+	if (!n || !(n->pkt = av_packet_clone(pkt))) {
+		free(n);
+		clip_fail(c, AVERROR(ENOMEM), "out of memory");
+		return;
+	}
+	n->next = NULL;
+	pthread_mutex_lock(&c->qmu);
+	if (c->qtail)
+		c->qtail->next = n;
+	else
+		c->qhead = n;
+	c->qtail = n;
+	pthread_cond_signal(&c->qcv);
+	pthread_mutex_unlock(&c->qmu);
+}
+
+/* End the worker: once it has written what it has (drain), or at once. */
+static void worker_end(fl_clip *c, int drain)
+{
+	struct qnode *n;
+
+	if (!c->has_worker)
+		return;
+	pthread_mutex_lock(&c->qmu);
+	if (drain)
+		c->qclose = 1;
+	else
+		c->qstop = 1;
+	pthread_cond_signal(&c->qcv);
+	pthread_mutex_unlock(&c->qmu);
+	pthread_join(c->worker, NULL);
+	while ((n = c->qhead)) {
+		c->qhead = n->next;
+		av_packet_free(&n->pkt);
+		free(n);
+	}
+	c->qtail = NULL;
+	pthread_mutex_destroy(&c->qmu);
+	pthread_cond_destroy(&c->qcv);
+	c->has_worker = 0;
+}
+
+int fl_clip_busy(fl_clip *c)
+{
+	int busy;
+
+	if (!c || !c->has_worker)
+		return 0;
+	pthread_mutex_lock(&c->qmu);
+	busy = c->qhead != NULL || c->qbusy;
+	pthread_mutex_unlock(&c->qmu);
+	return busy;
+}
+
 /* The clip's share of a packet: the first must be a keyframe, none after
  * the end. */
 static void clip_take(fl_clip *c, const AVPacket *pkt, double t)
 {
 	if (c->ended || c->failed)
 		return;
-	if (t > c->to + 1e-9) {
+	if (t > atomic_load(&c->to) + 1e-9) {
 		c->ended = 1;
 		return;
 	}
@@ -623,11 +844,21 @@ static void clip_take(fl_clip *c, const AVPacket *pkt, double t)
 	if (c->r->copy)
 		copy_packet(c, pkt, t);
 	else
-		transcode_packet(c, pkt);
+		enqueue(c, pkt);
 	if (c->failed)
 		return;
 	c->started = 1;
 	c->t_last = t;
+}
+
+/* Write the packets the ring held at the start (caller holds clip_lock). */
+static void clip_backlog(fl_clip *c)
+{
+	for (int i = 0; i < c->nbacklog; i++) {
+		clip_take(c, c->backlog[i].pkt, c->backlog[i].t);
+		av_packet_free(&c->backlog[i].pkt);
+	}
+	c->nbacklog = 0;
 }
 
 fl_clip *fl_clip_start(fl_preroll *r, const char *path, double from, char *err,
@@ -636,13 +867,6 @@ fl_clip *fl_clip_start(fl_preroll *r, const char *path, double from, char *err,
 	fl_clip *c;
 	int slot = -1, start = 0;
 
-	for (int i = 0; i < MAX_CLIPS && slot < 0; i++)
-		if (!r->clips[i])
-			slot = i;
-	if (slot < 0) {
-		snprintf(err, errlen, "%s: too many clips open", path);
-		return NULL;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -651,50 +875,77 @@ fl_clip *fl_clip_start(fl_preroll *r, const char *path, double from, char *err,
 	c->r = r;
 	c->to = INFINITY;
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	if ((r->copy ? copy_open(c) : transcode_open(c)) < 0) {
+	if (r->copy ? copy_open(c) < 0
+		    : transcode_open(c) < 0 || worker_start(c) < 0) {
 		snprintf(err, errlen, "%s", c->err);
 		fl_clip_abort(c);
 		return NULL;
 	}
+	/* Both locks: every packet is either held now (the backlog) or
+	 * pushed to the clip later, none twice. */
+	pthread_mutex_lock(&r->clip_lock);
+	pthread_mutex_lock(&r->lock);
+	for (int i = 0; i < MAX_CLIPS && slot < 0; i++)
+		if (!r->clips[i])
+			slot = i;
 	/* The keyframe at or before from (the ring starts at one). */
 	for (int i = 0; i < r->count; i++)
 		if (item(r, i)->key && item(r, i)->t <= from + 1e-9)
 			start = i;
-	for (int i = start; i < r->count && !c->failed; i++)
-		clip_take(c, item(r, i)->pkt, item(r, i)->t);
-	if (c->failed) {
-		snprintf(err, errlen, "%s", c->err);
+	if (slot >= 0 && r->count > start) {
+		c->backlog = malloc((size_t)(r->count - start) *
+				    sizeof(*c->backlog));
+		for (int i = start; c->backlog && i < r->count; i++) {
+			c->backlog[c->nbacklog] = *item(r, i);
+			c->backlog[c->nbacklog].pkt = av_packet_clone(
+				item(r, i)->pkt);
+			if (!c->backlog[c->nbacklog].pkt)
+				break;
+			c->nbacklog++;
+		}
+		if (!c->backlog || c->nbacklog < r->count - start)
+			clip_fail(c, AVERROR(ENOMEM), "out of memory");
+	}
+	if (slot >= 0 && !c->failed)
+		r->clips[slot] = c;
+	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->clip_lock);
+	if (slot < 0 || c->failed) {
+		if (slot < 0)
+			snprintf(err, errlen, "%s: too many clips open", path);
+		else
+			snprintf(err, errlen, "%s", c->err);
 		fl_clip_abort(c);
 		return NULL;
 	}
-	r->clips[slot] = c;
 	return c;
 }
 
 void fl_clip_set_end(fl_clip *c, double to)
 {
-	if (c) {
-		c->to = to;
-		if (c->started && c->t_last > to)
-			c->ended = 1;
-	}
+	if (c)
+		atomic_store(&c->to, to);
 }
 
 int fl_clip_ended(const fl_clip *c)
 {
-	return !c || c->ended || c->failed;
+	return !c || atomic_load(&c->ended) || c->failed;
 }
 
+/* Off the ring: no packet reaches c after this. */
 static void detach(fl_clip *c)
 {
+	pthread_mutex_lock(&c->r->clip_lock);
 	for (int i = 0; i < MAX_CLIPS; i++)
 		if (c->r->clips[i] == c)
 			c->r->clips[i] = NULL;
+	pthread_mutex_unlock(&c->r->clip_lock);
 }
 
 /* Free everything; the file stays unless remove_file. */
 static void clip_free(fl_clip *c, int remove_file)
 {
+	worker_end(c, 0);
 	if (c->oc) {
 		if (c->oc->pb)
 			avio_closep(&c->oc->pb);
@@ -708,6 +959,9 @@ static void clip_free(fl_clip *c, int remove_file)
 		av_freep(&c->yuv[0]);
 	if (c->enc)
 		fl_encoder_close(c->enc);
+	for (int i = 0; i < c->nbacklog; i++)
+		av_packet_free(&c->backlog[i].pkt);
+	free(c->backlog);
 	if (remove_file)
 		unlink(c->path);
 	free(c);
@@ -721,6 +975,8 @@ int fl_clip_finish(fl_clip *c, double *t_from, double *t_to, char *err,
 	if (!c)
 		return FL_EINVAL;
 	detach(c);
+	clip_backlog(c);  /* no packet came after the start */
+	worker_end(c, 1); /* what it has, written */
 	if (!c->failed && !c->started) {
 		c->failed = FL_EAGAIN;
 		snprintf(c->err, sizeof(c->err),

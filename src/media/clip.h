@@ -13,7 +13,13 @@
  * Ownership: fl_preroll_create() returns a ring the caller frees with
  * fl_preroll_destroy(); clips are started on a ring and must be finished or
  * aborted before the ring is destroyed (destroy aborts any left). The stream
- * info's codec parameters are copied. One thread.
+ * info's codec parameters are copied.
+ *
+ * Threads: fl_preroll_push() may come from one thread (a record stream's)
+ * while another (the camera's) calls the rest; create and destroy are the
+ * owner's alone, and a clip is used by one caller thread (clip.c,
+ * "Threads"). A re-encoded clip runs a worker thread until it is finished
+ * or aborted.
  */
 #ifndef FL_CLIP_H
 #define FL_CLIP_H
@@ -88,8 +94,9 @@ void fl_preroll_still_release(fl_preroll *r);
  * Start a clip into path (created; its folder must exist) from the ring's
  * keyframe at or before `from` (or the oldest packet held, if the ring
  * starts later; or the next keyframe, if it holds nothing). The held packets
- * are written at once, so the ring may forget them. The clip then takes new
- * packets until fl_clip_set_end(). Returns NULL with a reason in err.
+ * are referenced at once, so the ring may forget them, and written with the
+ * next packet pushed (not by the caller). The clip then takes new packets
+ * until fl_clip_set_end(). Returns NULL with a reason in err.
  */
 fl_clip *fl_clip_start(fl_preroll *r, const char *path, double from, char *err,
 		       size_t errlen);
@@ -109,6 +116,12 @@ int fl_clip_ended(const fl_clip *c);
  */
 int fl_clip_finish(fl_clip *c, double *t_from, double *t_to, char *err,
 		   size_t errlen);
+
+/*
+ * 1 while a re-encoded clip's worker still has packets to write (its file
+ * lags the packets given; fl_clip_finish would wait for it), else 0.
+ */
+int fl_clip_busy(fl_clip *c);
 
 /* Close and remove the file; NULL-safe. */
 void fl_clip_abort(fl_clip *c);

@@ -76,6 +76,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +142,8 @@ struct fl_source {
 	int64_t mapped_ts;     /* ... the last one's dts (else pts), mapped */
 	int64_t last_pkt_ts;   /* dts (else pts) of the last packet, or NOPTS */
 
-	int64_t deadline_ns; /* interrupt callback: 0 = none */
+	int64_t deadline_ns;    /* interrupt callback: 0 = none */
+	atomic_int interrupted; /* fl_source_interrupt(): every wait ends */
 	int timeout_ms;
 	int udp;        /* RTSP over UDP */
 	int demux_only; /* no decoder (fl_source_pump) */
@@ -201,9 +203,10 @@ void fl_media_init(void)
 
 static int interrupt_cb(void *opaque)
 {
-	const fl_source *s = opaque;
+	fl_source *s = opaque;
 
-	return s->deadline_ns && fl_mono_ns() > s->deadline_ns;
+	return atomic_load(&s->interrupted) ||
+	       (s->deadline_ns && fl_mono_ns() > s->deadline_ns);
 }
 
 static void arm_deadline_ms(fl_source *s, int ms)
@@ -814,8 +817,12 @@ static double tap_packet(fl_source *s, const AVPacket *pkt)
 		if (t < 0 && s->tap_count == 0)
 			t = 0;
 	} else {
+		/* counted; a demuxer's reopen adds the outage to
+		 * fallback_off (a reconnected record stream's time must go on
+		 * across the gap, as its packets' would) */
 		s->tap_no_ts = 1;
-		t = s->tap_count / s->fps;
+		t = s->tap_count / s->fps +
+		    (s->demux_only ? s->fallback_off : 0);
 	}
 	s->tap_count++;
 	if (s->tap)
@@ -882,6 +889,19 @@ static void remap_packet(fl_source *s, AVPacket *pkt)
 int fl_source_is_live(const fl_source *s)
 {
 	return s && (s->kind == KIND_NETWORK || s->kind == KIND_DEVICE);
+}
+
+int fl_source_url_is_live(const char *url)
+{
+	enum src_kind k = url ? classify(url) : KIND_FILE;
+
+	return k == KIND_NETWORK || k == KIND_DEVICE;
+}
+
+void fl_source_interrupt(fl_source *s)
+{
+	if (s)
+		atomic_store(&s->interrupted, 1);
 }
 
 /*

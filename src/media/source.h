@@ -10,7 +10,8 @@
  * from container timestamps when present, else frame index / fps.
  *
  * Threads: decoding uses `threads` decoder threads (1 = single-threaded, what
- * the benchmarks measure). A source is used from one thread at a time.
+ * the benchmarks measure). A source is used from one thread at a time
+ * (fl_source_interrupt() excepted).
  */
 #ifndef FL_SOURCE_H
 #define FL_SOURCE_H
@@ -67,6 +68,17 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen);
  * reconnected. Files and image sequences are not live. */
 int fl_source_is_live(const fl_source *s);
 
+/* The same for a url not opened (yet): what fl_source_is_live() would say. */
+int fl_source_url_is_live(const char *url);
+
+/*
+ * From another thread: make the read, pump, open or reopen that waits on s
+ * now (and every later one) fail at once (FL_EIO), so that the thread
+ * reading s can be joined before fl_source_close(). The only call on a
+ * source that may come from a thread other than its reader's.
+ */
+void fl_source_interrupt(fl_source *s);
+
 /*
  * Reconnect a live source after fl_source_read() failed or ended: close its
  * input and open the same url again. The fl_source stays the same object
@@ -110,7 +122,7 @@ void fl_source_stream_info(const fl_source *s, fl_stream_info *out);
  * demuxer delivers it, before it is decoded, with its video time t on the
  * frames' clock (pts relative to the first keyframe, whose frame is time 0;
  * packets before it get 0; packet count / fps when the stream has no
- * timestamps). pkt is borrowed for the call
+ * timestamps, plus, demux only, the outages fl_source_reopen() bridged). pkt is borrowed for the call
  * (av_packet_ref() to keep it). Install it before the first fl_source_read()
  * to see the first keyframe. fn NULL removes it.
  */

@@ -17,7 +17,12 @@
  *   - a clip into a folder that does not exist fails with the path named;
  *   - a demux-only source feeds the ring (fl_source_pump) and stills decoded
  *     from it (fl_preroll_still) show the frame asked for, at full size,
- *     from at most one GOP of packets.
+ *     from at most one GOP of packets;
+ *   - the ring fed by a thread of its own (a live record stream's), paced,
+ *     while this thread takes stills and cuts a clip from it: every still
+ *     shows its frame, the clip holds every frame of its window once (none
+ *     lost or doubled where the ring's packets hand over to the pushed
+ *     ones), and a re-encoded clip (MJPEG) is the same through its worker.
  *
  *   test_clip --bench [FILE GOP_S]...   (scripts/bench.sh, member "streams")
  *   prints one JSON object: for H.264 files with a keyframe every GOP_S
@@ -39,6 +44,8 @@
 #include "test.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,6 +419,137 @@ static void test_still(void)
 	fl_source_close(s);
 }
 
+/* ---- a ring fed by another thread -------------------------------------- */
+
+struct pusher {
+	fl_source *s;
+	fl_preroll *r;
+	_Atomic double t; /* video time pushed so far */
+	atomic_int done;
+	int rc;
+	char err[512];
+};
+
+/* The tap of the pushing thread: into the ring, then a pause, so that
+ * this thread's calls fall between (and during) pushes. */
+static void paced_push(const struct AVPacket *pkt, double t, void *user)
+{
+	struct pusher *p = user;
+	const struct timespec ts = { 0, 2000000 };
+
+	fl_preroll_push(pkt, t, p->r);
+	atomic_store(&p->t, t);
+	nanosleep(&ts, NULL);
+}
+
+static void *push_run(void *arg)
+{
+	struct pusher *p = arg;
+
+	p->rc = fl_source_pump(p->s, INFINITY, p->err, sizeof(p->err));
+	atomic_store(&p->done, 1);
+	return NULL;
+}
+
+/* Wait until the pusher passed video time t (or ended). */
+static void until_pushed(struct pusher *p, double t)
+{
+	const struct timespec ts = { 0, 1000000 };
+
+	while (atomic_load(&p->t) < t && !atomic_load(&p->done))
+		nanosleep(&ts, NULL);
+}
+
+/* file (fps frames a second, indexed with level_of when `indexed`) pushed
+ * by a thread; a clip of [from, to] started at `at`, stills meanwhile. */
+static void threaded(const char *file, const char *clip_path, double fps,
+		     int indexed, double at, double from, double to)
+{
+	fl_source_opts so = { 0 };
+	struct pusher p = { 0 };
+	fl_stream_info si;
+	fl_still_image im;
+	fl_clip *c;
+	pthread_t th;
+	double t_from = -1, t_to = -1, t0, t1;
+	long frames;
+	int rc, level = -1, stills = 0;
+	char err[512];
+
+	so.demux_only = 1;
+	p.s = fl_source_open(file, &so, err, sizeof(err));
+	if (!CHECK_NOT_NULL(p.s))
+		return;
+	fl_source_stream_info(p.s, &si);
+	p.r = fl_preroll_create(&si, 8, 64 << 20, err, sizeof(err));
+	if (!CHECK_NOT_NULL(p.r)) {
+		fl_source_close(p.s);
+		return;
+	}
+	fl_source_set_packet_tap(p.s, paced_push, &p);
+	CHECK_EQ_INT(pthread_create(&th, NULL, push_run, &p), 0);
+	until_pushed(&p, at);
+	c = fl_clip_start(p.r, clip_path, from, err, sizeof(err));
+	CHECK_MSG(c != NULL, "%s", err);
+	fl_clip_set_end(c, to);
+	/* stills while the clip is written, each of the frame asked for */
+	while (!fl_clip_ended(c) && !atomic_load(&p.done)) {
+		double want_t = atomic_load(&p.t) - 0.2;
+		long want = lround(floor(want_t * fps + 1e-6));
+
+		rc = fl_preroll_still(p.r, want_t, &im, err, sizeof(err));
+		CHECK_MSG(rc == 0, "still at %.2f: %s", want_t, err);
+		if (rc == 0) {
+			CHECK_MSG(im.t <= want_t + 1e-6 &&
+					  im.t > want_t - 1.0 / fps - 1e-6,
+				  "still at %.2f is the frame at %.3f", want_t,
+				  im.t);
+			if (indexed)
+				CHECK_MSG(index_of(bgr_block_level(&im),
+						   want) == want,
+					  "still at %.2f shows frame %ld",
+					  want_t,
+					  index_of(bgr_block_level(&im), want));
+			free(im.bgr);
+			stills++;
+		}
+	}
+	CHECK_MSG(stills >= 3, "%d stills during the clip", stills);
+	/* a re-encoding worker catches up (a copied clip is never busy) */
+	for (int i = 0; i < 30000 && fl_clip_busy(c); i++) {
+		const struct timespec ts = { 0, 1000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	CHECK_EQ_INT(fl_clip_busy(c), 0);
+	rc = fl_clip_finish(c, &t_from, &t_to, err, sizeof(err));
+	CHECK_MSG(rc == 0, "%s", err);
+	pthread_join(th, NULL);
+	CHECK_MSG(p.rc == FL_EEOF, "pump: %s", p.err);
+	CHECK_MSG(t_from <= from + 1e-6 && t_from >= from - 1.0,
+		  "clip starts at %.3f for %.3f", t_from, from);
+	CHECK_MSG(fabs(t_to - to) <= 1.0 / fps + 1e-6,
+		  "clip ends at %.3f for %.3f", t_to, to);
+	probe(clip_path, &frames, &t0, &t1, &level);
+	CHECK_MSG(frames == lround((t_to - t_from) * fps) + 1,
+		  "%ld frames for [%.2f, %.2f]", frames, t_from, t_to);
+	if (indexed)
+		CHECK_MSG(index_of(level, lround(t_from * fps)) ==
+				  lround(t_from * fps),
+			  "first frame is frame %ld, expected %ld",
+			  index_of(level, lround(t_from * fps)),
+			  lround(t_from * fps));
+	fl_preroll_destroy(p.r);
+	fl_source_close(p.s);
+}
+
+static void test_threads(void)
+{
+	threaded(path("src.mp4"), path("thr.mp4"), FPS, 1, 7.0, 4.3, 11.5);
+	/* re-encoded through the clip's worker (cam.avi: test_mjpeg) */
+	threaded(path("cam.avi"), path("thr-mjpeg.mp4"), 10, 0, 3.0, 1.5, 4.5);
+}
+
 static void test_errors(void)
 {
 	fl_source *s;
@@ -590,6 +728,7 @@ int main(int argc, char **argv)
 	test_h264();
 	test_mjpeg();
 	test_still();
+	test_threads();
 	test_errors();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (!test_failures && system(cmd) != 0)

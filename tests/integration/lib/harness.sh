@@ -803,33 +803,57 @@ testcam_start() {
 	[ -n "$TESTCAM_PORT" ] || TESTCAM_PORT=$(free_port)
 	[ -n "$TESTCAM_EPOCH" ] || TESTCAM_EPOCH=$(date +%s.%N)
 	TESTCAM_URL=rtsp://127.0.0.1:$TESTCAM_PORT
-	: >"$WORK/testcam.out"
-	"$TESTCAM" --port "$TESTCAM_PORT" --main "$WORK/testcam/main.mp4" \
+	testcam_run "$TESTCAM_PORT" testcam "$@"
+	TESTCAM_PID=$TESTCAM_RAN
+}
+
+# testcam_start2 [ARGS...]: a second test camera (TESTCAM2_PID,
+# TESTCAM2_URL, its own port, kept across restarts) with the first one's
+# files and epoch, so that both play one scene on one clock: a test that
+# must stall or stop one stream of a camera and not the other serves each
+# from its own. Its output goes to WORK/testcam2.{out,log}.
+testcam_start2() {
+	[ -n "$TESTCAM2_PORT" ] || TESTCAM2_PORT=$(free_port)
+	[ -n "$TESTCAM_EPOCH" ] || TESTCAM_EPOCH=$(date +%s.%N)
+	TESTCAM2_URL=rtsp://127.0.0.1:$TESTCAM2_PORT
+	testcam_run "$TESTCAM2_PORT" testcam2 "$@"
+	TESTCAM2_PID=$TESTCAM_RAN
+}
+TESTCAM2_PID=
+TESTCAM2_PORT=
+TESTCAM2_URL=
+
+# testcam_run PORT NAME [ARGS...]: one test camera on PORT (output in
+# WORK/NAME.{out,log}), listening when it returns; its pid in TESTCAM_RAN.
+testcam_run() {
+	local port=$1 name=$2 i
+	shift 2
+	: >"$WORK/$name.out"
+	"$TESTCAM" --port "$port" --main "$WORK/testcam/main.mp4" \
 		--main-codec "${TESTCAM_CODEC:-h264}" --sub "$WORK/testcam/sub.mp4" \
-		--epoch "$TESTCAM_EPOCH" "$@" >"$WORK/testcam.out" 2>>"$WORK/testcam.log" &
-	TESTCAM_PID=$!
-	track $TESTCAM_PID
-	local i
+		--epoch "$TESTCAM_EPOCH" "$@" >"$WORK/$name.out" 2>>"$WORK/$name.log" &
+	TESTCAM_RAN=$!
+	track $TESTCAM_RAN
 	for i in $(seq 300); do
-		grep -q '^ready ' "$WORK/testcam.out" && return 0
-		kill -0 "$TESTCAM_PID" 2>/dev/null ||
-			fail "the test camera exited: $(tail -n 3 "$WORK/testcam.log")"
+		grep -q '^ready ' "$WORK/$name.out" && return 0
+		kill -0 "$TESTCAM_RAN" 2>/dev/null ||
+			fail "the test camera ($name) exited: $(tail -n 3 "$WORK/$name.log")"
 		sleep 0.1
 	done
-	fail "the test camera does not listen on $TESTCAM_PORT within 30 s"
+	fail "the test camera ($name) does not listen on $port within 30 s"
 }
 
-# testcam_stop: the camera ends (SIGTERM: its connections close), within
-# 10 s.
+# testcam_stop [PID]: the camera (default the first) ends (SIGTERM: its
+# connections close), within 10 s.
 testcam_stop() {
-	stop_ok "the test camera" "$TESTCAM_PID" 10
-	TESTCAM_PID=
+	stop_ok "the test camera" "${1:-$TESTCAM_PID}" 10
+	[ -n "${1:-}" ] || TESTCAM_PID=
 }
 
-# testcam_stall: the camera stops sending, its connections stay open; the
-# next call resumes (SIGUSR1).
+# testcam_stall [PID]: the camera (default the first) stops sending, its
+# connections stay open; the next call resumes (SIGUSR1).
 testcam_stall() {
-	kill -USR1 "$TESTCAM_PID" || fail "no test camera to stall"
+	kill -USR1 "${1:-$TESTCAM_PID}" || fail "no test camera to stall"
 }
 
 # testcam_drop: the camera ends every client's session and goes on serving
