@@ -528,10 +528,11 @@ static const fl_section lane_section = {
 	"belongs to the lane: its dwell clock follows the place, not a "
 	"tracked object. People standing or sitting in the lane are not "
 	"obstructions by default: what a detector calls a person, and what "
-	"nothing names but has a person's shape where it stands (at most "
-	"0.8 m wide and at least twice as tall as wide, at the scale "
-	"`width_m` gives). A site that wants them alarmed lists `person` "
-	"in `obstructions`.",
+	"has a person's shape where it stands (at most 0.8 m wide and at "
+	"least twice as tall as wide, at the scale `width_m` gives) unless a "
+	"detector calls it a vehicle (a small model's other names, such as "
+	"bench, do not outweigh the shape). A site that wants them alarmed "
+	"lists `person` in `obstructions`.",
 	lane_keys,
 	FL_ARRAY_SIZE(lane_keys),
 	offsetof(fl_lane_conf, line),

@@ -34,7 +34,8 @@
  * a new object.
  *
  * Classes: a sighting may carry a class (vehicle, object, person); unknown
- * counts as an object, unless it has a person's shape (judged_class()). A
+ * counts as an object, and so does an object, unless it has a person's
+ * shape (judged_class()). A
  * spot whose class the lane does not count (people, by default) stays
  * silent; if a counted spot turns out to be a person before its alarm, it is
  * vacated.
@@ -141,14 +142,22 @@ static int counts(const fl_lane *lane, int cls)
 }
 
 /*
- * The class of a sighting or spot as the lane judges it: what a detector
- * named it, or, for an unknown thing, its shape where it stands. A thing
- * at most PERSON_W_M wide and at least PERSON_TALL times as tall as wide
- * (metres at the lane's scale on its bottom row, width_m across the
+ * The class of a sighting or spot as the lane judges it: a vehicle or a
+ * person where a detector named one, else its shape where it stands. A
+ * thing at most PERSON_W_M wide and at least PERSON_TALL times as tall as
+ * wide (metres at the lane's scale on its bottom row, width_m across the
  * polygon) is a person's shape: someone standing or sitting in the lane,
  * whom no property manager fines, not clutter (docs/config.md,
  * `obstructions`; a site that wants people alarmed lists person). The
  * shape follows the box as detection reports it, until the alarm.
+ *
+ * An object (a detector's name that is neither a vehicle nor a person:
+ * the COCO rest) does not outweigh the shape. A small model names the
+ * things the lane sees at 20-60 pixels tall, and there it calls a person
+ * standing in the lane a bench or a television at a confidence of 0.3-0.7
+ * (docs/eval.md, the model setting); the shape is the better witness. So
+ * a tall narrow thing that is truly an object (an upright suitcase) is
+ * judged a person with a model as without one.
  */
 #define PERSON_W_M 0.8 /* wider: not one person */
 #define PERSON_TALL 2.0
@@ -157,7 +166,8 @@ static int judged_class(const fl_lane *lane, const double box[4], int cls)
 {
 	double x0, x1, m_per_px;
 
-	if (cls || box[2] <= 0 || box[3] < PERSON_TALL * box[2])
+	if ((cls && cls != FL_CLASS_OBJECT) || box[2] <= 0 ||
+	    box[3] < PERSON_TALL * box[2])
 		return cls;
 	m_per_px = lane->conf->width_m /
 		   fl_lane_span(lane, box[1] + box[3], &x0, &x1);
