@@ -63,9 +63,9 @@ typedef struct fl__db_qrow {
 } fl__db_qrow;
 
 /* The incidents a report counts: site (NULL all) and start in [from, to)
- * (unbounded when 0); tz the offset from UTC of its days; repeat spots and
- * plates are those with at least repeat_min incidents, at most repeat_max
- * of them. */
+ * (always finite: reports.c makes an unbounded side +-1e300); tz the
+ * offset from UTC of its days; repeat spots and plates are those with at
+ * least repeat_min incidents, at most repeat_max of them. */
 typedef struct fl__db_span {
 	const char *site;
 	double from, to;
@@ -75,13 +75,15 @@ typedef struct fl__db_span {
 
 /* The row lists of a report (fl__db_ops.report_rows), with their columns. */
 enum fl__db_report_rows {
-	FL__REP_BY_STATUS, /* status (NULL: none yet), n */
-	FL__REP_OUTCOMES,  /* outcome (NULL: none recorded), n */
-	FL__REP_SPOTS,     /* site, camera, lane, incidents; most first */
-	FL__REP_PLATES,    /* plate, incidents, sites (comma list); most
+	FL__REP_BY_STATUS,   /* status (NULL: none yet), n */
+	FL__REP_OUTCOMES,    /* outcome (NULL: none recorded), n */
+	FL__REP_SPOTS,       /* site, camera, lane, incidents; most first */
+	FL__REP_PLATES,      /* plate, incidents, sites (comma list); most
 			      first */
-	FL__REP_DAYS       /* day ("YYYY-MM-DD" at tz), incidents, alarms,
-			      persuaded, fined, towed, false_alarm, other */
+	FL__REP_DAYS,        /* day ("YYYY-MM-DD" at tz), incidents, alarms;
+			      by day */
+	FL__REP_DAY_OUTCOMES /* day, outcome, n of the incidents that have
+				one; by day */
 };
 
 typedef struct fl__db_ops {
@@ -109,10 +111,12 @@ typedef struct fl__db_ops {
 	/* the status ("" when none) and its epoch (0 when none) */
 	int (*device_status)(void *be, const char *device, char *status,
 			     size_t statuslen, long long *epoch); /* ENOENT */
-	/* the receipts of fl_db_device_receipts (db.c has checked the
-	 * arguments and set *out NULL, *n 0) */
-	int (*device_receipts)(void *be, const char *device, double since,
-			       int max, struct fl_receipt **out, size_t *n);
+	/* the rows of fl_db_device_receipts: incident_id, sha256 (of its
+	 * manifest.json evidence row) of the device's incidents with
+	 * start >= since and verified = 1; newest start first, at most max
+	 * (db.c has checked the arguments and makes the receipts) */
+	int (*receipt_rows)(void *be, const char *device, double since, int max,
+			    json_t *rows);
 	/* device, site, status, last_seen, enrolled, heartbeat (the stored
 	 * text); by site, device */
 	int (*devices_rows)(void *be, json_t *rows);
@@ -150,11 +154,13 @@ typedef struct fl__db_ops {
 			       double wall); /* ENOENT */
 	int (*incident_outcome)(void *be, const char *id,
 				const char *outcome); /* ENOENT */
-	/* the plate ("" or NULL: none): user NULL = a device's read, which
-	 * changes nothing when a person set the plate; else set by user
-	 * (plate_by; NULL when cleared). A missing incident changes nothing */
-	int (*incident_plate)(void *be, const char *id, const char *plate,
-			      const char *user);
+	/* a device's read of the plate (plate_by 'device'), which changes
+	 * nothing where a person set the plate (plate_by neither NULL nor
+	 * 'device'); a person's plate and plate_by as given (NULL: SQL
+	 * NULL). A missing incident changes nothing */
+	int (*plate_read)(void *be, const char *id, const char *plate);
+	int (*plate_set)(void *be, const char *id, const char *plate,
+			 const char *by);
 	/* the resident vehicle register: a site's rows removed; one row
 	 * added; one row {plate, owner, unit, phone} (ENOENT: none); a
 	 * site's rows {plate, owner, unit, phone, imported, imported_by} by
@@ -204,7 +210,9 @@ typedef struct fl__db_ops {
 	int (*evidence_scan)(void *be, const char *after_id,
 			     const char *after_name, fl_db_evfile *out,
 			     size_t max, size_t *n);
-	/* the list of fl_db_incidents_json: its count, and one page of
+	/* the list of fl_db_incidents_json (the filter as incidents.c
+	 * hands it: an unused text is NULL, never "", and an unbounded time
+	 * NAN): its count, and one page of
 	 * incident_id, site, lane, camera, device, status, start,
 	 * rest_since, occupied, alarm, cleared, closed, outcome, class,
 	 * plate, last_seq, verified, tampered (the least of its evidence

@@ -41,6 +41,11 @@ struct fl_db {
 		return r_;                                                     \
 	} while (0)
 
+/* The outcomes an incident may have (the outcomes table's CHECK), in the
+ * order reports list them (rows.c). */
+#define FL__DB_OUTCOMES 5
+extern const char *const fl__db_outcomes[FL__DB_OUTCOMES];
+
 /* A device's enrolment as fl_db_device_enrol checks it, each of device,
  * site and public_key_b64 that is not NULL: 0, or FL_EINVAL with the
  * reason in err. */

@@ -33,7 +33,6 @@
 
 #include "backend.h"
 #include "fl.h"
-#include "receipt.h"
 
 #define TAG "store"
 
@@ -291,6 +290,7 @@ enum {
 	S_REP_SPOTS,
 	S_REP_PLATES,
 	S_REP_DAYS,
+	S_REP_DAY_OUTCOMES,
 	/* the same with a site (site = ?1: the (site, start) index) */
 	S_REP_COUNTS_S,
 	S_REP_TIMES_S,
@@ -299,6 +299,7 @@ enum {
 	S_REP_SPOTS_S,
 	S_REP_PLATES_S,
 	S_REP_DAYS_S,
+	S_REP_DAY_OUTCOMES_S,
 	S_COUNT
 };
 
@@ -352,16 +353,15 @@ enum {
 	" AND plate IS NOT NULL AND plate <> ''"                               \
 	" GROUP BY plate HAVING count(*) >= ?4 ORDER BY 2 DESC, 1"             \
 	" LIMIT ?5"
+#define REP_DAY "strftime('%Y-%m-%d', start + ?4, 'unixepoch') AS day"
 #define REP_DAYS(W)                                                            \
-	"SELECT strftime('%Y-%m-%d', start + ?4, 'unixepoch') AS day,"         \
-	" count(*) AS incidents, count(alarm) AS alarms,"                      \
-	" sum(outcome = 'persuaded') AS persuaded,"                            \
-	" sum(outcome = 'fined') AS fined,"                                    \
-	" sum(outcome = 'towed') AS towed,"                                    \
-	" sum(outcome = 'false_alarm') AS false_alarm,"                        \
-	" sum(outcome = 'other') AS other"                                     \
+	"SELECT " REP_DAY ", count(*) AS incidents, count(alarm) AS alarms"    \
 	" FROM incidents" W " AND start IS NOT NULL"                           \
 	" GROUP BY 1 ORDER BY 1"
+#define REP_DAY_OUTCOMES(W)                                                    \
+	"SELECT " REP_DAY ", outcome, count(*) AS n"                           \
+	" FROM incidents" W " AND start IS NOT NULL"                           \
+	" AND outcome IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
 
 static const char *const SQL[S_COUNT] = {
 	[S_VERSION] = "SELECT version FROM schema_version",
@@ -587,6 +587,7 @@ static const char *const SQL[S_COUNT] = {
 	[S_REP_SPOTS] = REP_SPOTS(REP_WHERE),
 	[S_REP_PLATES] = REP_PLATES(REP_WHERE),
 	[S_REP_DAYS] = REP_DAYS(REP_WHERE),
+	[S_REP_DAY_OUTCOMES] = REP_DAY_OUTCOMES(REP_WHERE),
 	[S_REP_COUNTS_S] = REP_COUNTS(REP_WHERE_S),
 	[S_REP_TIMES_S] = REP_TIMES(REP_WHERE_S),
 	[S_REP_STATUS_S] = REP_STATUS(REP_WHERE_S),
@@ -594,6 +595,7 @@ static const char *const SQL[S_COUNT] = {
 	[S_REP_SPOTS_S] = REP_SPOTS(REP_WHERE_S),
 	[S_REP_PLATES_S] = REP_PLATES(REP_WHERE_S),
 	[S_REP_DAYS_S] = REP_DAYS(REP_WHERE_S),
+	[S_REP_DAY_OUTCOMES_S] = REP_DAY_OUTCOMES(REP_WHERE_S),
 };
 
 typedef struct be {
@@ -1116,57 +1118,18 @@ static int be_device_status(void *p, const char *device, char *status,
 	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "device_status");
 }
 
-/* Rows whose id or hash a receipt cannot carry (not possible from the
- * hub's own checks, but the store does not assume it) are skipped. */
-static int be_device_receipts(void *p, const char *device, double since,
-			      int max, fl_receipt **out, size_t *n)
+static int be_receipt_rows(void *p, const char *device, double since, int max,
+			   json_t *a)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_DEV_RECEIPTS);
-	fl_receipt *a = NULL;
-	size_t cap = 0;
-	int rc;
 
 	if (!s)
 		return FL_EIO;
 	bt(s, 1, device);
 	sqlite3_bind_double(s, 2, since);
 	sqlite3_bind_int(s, 3, max);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(s, 0);
-		const char *sha = (const char *)sqlite3_column_text(s, 1);
-		fl_receipt *r;
-
-		if (!id || !sha || strlen(id) >= sizeof(r->incident_id) ||
-		    strlen(sha) != 64)
-			continue;
-		if (*n == cap) {
-			size_t c = cap ? cap * 2 : 16;
-			fl_receipt *g = realloc(a, c * sizeof(*a));
-
-			if (!g) {
-				sqlite3_reset(s);
-				free(a);
-				*n = 0;
-				return FL_ENOMEM;
-			}
-			a = g;
-			cap = c;
-		}
-		r = &a[(*n)++];
-		memset(r, 0, sizeof(*r));
-		snprintf(r->incident_id, sizeof(r->incident_id), "%s", id);
-		r->verified = 1;
-		memcpy(r->manifest_sha256, sha, 64);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		free(a);
-		*n = 0;
-		return dberr(b, "device_receipts");
-	}
-	*out = a;
-	return 0;
+	return rows(b, s, a);
 }
 
 static int be_devices_rows(void *p, json_t *a)
@@ -1398,18 +1361,29 @@ static int be_incident_pruned(void *p, const char *id, double wall)
 	return changed(b, run(b, s, "pruned"));
 }
 
-static int be_incident_plate(void *p, const char *id, const char *plate,
-			     const char *user)
+static int be_plate_read(void *p, const char *id, const char *plate)
 {
 	be *b = p;
-	sqlite3_stmt *s = stmt(b, user ? S_INC_PLATE_SET : S_INC_PLATE_READ);
+	sqlite3_stmt *s = stmt(b, S_INC_PLATE_READ);
 
 	if (!s)
 		return FL_EIO;
 	bt(s, 1, id);
-	bt(s, 2, plate && *plate ? plate : NULL);
-	if (user)
-		bt(s, 3, plate && *plate ? user : NULL);
+	bt(s, 2, plate);
+	return run(b, s, "plate");
+}
+
+static int be_plate_set(void *p, const char *id, const char *plate,
+			const char *by)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_INC_PLATE_SET);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	bt(s, 2, plate);
+	bt(s, 3, by);
 	return run(b, s, "plate");
 }
 
@@ -1648,21 +1622,20 @@ static int be_evidence_scan(void *p, const char *after_id,
 
 static void bind_filter(sqlite3_stmt *s, const fl_db_filter *f)
 {
-	bt(s, 1, f->site && *f->site ? f->site : NULL);
-	bt(s, 2, f->lane && *f->lane ? f->lane : NULL);
-	bt(s, 3, f->status && *f->status ? f->status : NULL);
-	bt(s, 4, f->outcome && *f->outcome ? f->outcome : NULL);
-	bd(s, 5, f->from_wall, f->from_wall != 0);
-	bd(s, 6, f->to_wall, f->to_wall != 0);
+	bt(s, 1, f->site);
+	bt(s, 2, f->lane);
+	bt(s, 3, f->status);
+	bt(s, 4, f->outcome);
+	bind_time(s, 5, f->from_wall);
+	bind_time(s, 6, f->to_wall);
 	bt(s, 7, f->sites_csv_allowed);
-	bt(s, 10, f->plate && *f->plate ? f->plate : NULL);
+	bt(s, 10, f->plate);
 }
 
 static int be_incidents_count(void *p, const fl_db_filter *f, long long *n)
 {
 	be *b = p;
-	sqlite3_stmt *s = stmt(b, f->site && *f->site ? S_INC_COUNT_S
-						      : S_INC_COUNT);
+	sqlite3_stmt *s = stmt(b, f->site ? S_INC_COUNT_S : S_INC_COUNT);
 
 	if (!s)
 		return FL_EIO;
@@ -1674,8 +1647,7 @@ static int be_incidents_rows(void *p, const fl_db_filter *f, int limit,
 			     int offset, json_t *a)
 {
 	be *b = p;
-	sqlite3_stmt *s = stmt(b,
-			       f->site && *f->site ? S_INC_LIST_S : S_INC_LIST);
+	sqlite3_stmt *s = stmt(b, f->site ? S_INC_LIST_S : S_INC_LIST);
 
 	if (!s)
 		return FL_EIO;
@@ -2157,8 +2129,8 @@ static sqlite3_stmt *rep_stmt(be *b, int id, const fl__db_span *w)
 	if (!s)
 		return NULL;
 	bt(s, 1, w->site);
-	sqlite3_bind_double(s, 2, w->from != 0 ? w->from : -1e300);
-	sqlite3_bind_double(s, 3, w->to != 0 ? w->to : 1e300);
+	sqlite3_bind_double(s, 2, w->from);
+	sqlite3_bind_double(s, 3, w->to);
 	return s;
 }
 
@@ -2208,13 +2180,14 @@ static int be_report_rows(void *p, enum fl__db_report_rows part,
 		[FL__REP_SPOTS] = S_REP_SPOTS,
 		[FL__REP_PLATES] = S_REP_PLATES,
 		[FL__REP_DAYS] = S_REP_DAYS,
+		[FL__REP_DAY_OUTCOMES] = S_REP_DAY_OUTCOMES,
 	};
 	be *b = p;
 	sqlite3_stmt *s = rep_stmt(b, ids[part], w);
 
 	if (!s)
 		return FL_EIO;
-	if (part == FL__REP_DAYS) {
+	if (part == FL__REP_DAYS || part == FL__REP_DAY_OUTCOMES) {
 		sqlite3_bind_int(s, 4, w->tz);
 	} else if (part == FL__REP_SPOTS || part == FL__REP_PLATES) {
 		sqlite3_bind_int(s, 4, w->repeat_min);
@@ -2237,7 +2210,7 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.device_get = be_device_get,
 	.device_seen = be_device_seen,
 	.device_status = be_device_status,
-	.device_receipts = be_device_receipts,
+	.receipt_rows = be_receipt_rows,
 	.devices_rows = be_devices_rows,
 	.cameras_rows = be_cameras_rows,
 	.camera_get = be_camera_get,
@@ -2250,7 +2223,8 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.incident_verified = be_incident_verified,
 	.incident_pruned = be_incident_pruned,
 	.incident_outcome = be_incident_outcome,
-	.incident_plate = be_incident_plate,
+	.plate_read = be_plate_read,
+	.plate_set = be_plate_set,
 	.register_clear = be_register_clear,
 	.register_add = be_register_add,
 	.register_get = be_register_get,

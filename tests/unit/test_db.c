@@ -522,6 +522,12 @@ static void test_receipts(void)
 	bundle(db, "ed-a", "ed-a-5", 5000, '5', -1); /* not verified yet */
 	bundle(db, "ed-a", "ed-a-6", 6000, 'a', 1);  /* newest, verified */
 	bundle(db, "ed-b", "ed-b-1", 5500, 'b', 1);  /* another device */
+	/* verified, but its manifest's hash no receipt can carry:
+	 * skipped */
+	bundle(db, "ed-a", "ed-a-7", 500, 0, -1);
+	CHECK(fl_db_evidence_add(db, "ed-a-7", "manifest.json", "abc", 10,
+				 "manifest", 1) == 0);
+	CHECK(fl_db_evidence_set_verified(db, "ed-a-7", 1, "r") == 0);
 
 	CHECK(fl_db_device_receipts(db, "ed-a", 0, 100, &r, &n) == 0);
 	CHECK(n == 3);
@@ -1499,6 +1505,17 @@ static void test_report(fl_db *db)
 	free(t);
 	t = fl_db_report_json(db, "no-site", 0, 0);
 	CHECK(t && strstr(t, "\"incidents\":0") && strstr(t, "\"median\":null"));
+	free(t);
+
+	/* a day without outcomes counts 0 of each, not null */
+	put(db, "edge-01", "rep-none", "l1", "rn0", 1, "occupied", 86400, NULL,
+	    &dup);
+	t = fl_db_report_json(db, "rep-none", 0, 0);
+	CHECK_MSG(t && strstr(t, "\"days\":[{\"day\":\"1970-01-02\","
+				 "\"incidents\":1,\"alarms\":0,"
+				 "\"persuaded\":0,\"fined\":0,\"towed\":0,"
+				 "\"false_alarm\":0,\"other\":0}]"),
+		  "%s", t ? t : "(null)");
 	free(t);
 }
 
