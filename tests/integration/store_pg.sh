@@ -11,12 +11,15 @@
 #   (c) a commit is on disk: a row written, the server stopped (fast
 #       shutdown) and started again on the same folder, the row is there;
 #   (d) pg_stop ends the server and its backends (the harness fails the
-#       test for any process left).
+#       test for any process left);
+#   (e) the store's tests of the PostgreSQL backend (test_db with
+#       FL_TEST_STORE: migrations, the backend's contract, ingest, two
+#       writers racing on one incident) pass against this server.
 # Skipped when the server package is absent.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-need python3
+need python3 "$BUILD/tests/test_db"
 pg_start
 need psql
 
@@ -54,6 +57,14 @@ for i in $(seq 300); do
 	sleep 0.1
 done
 [ "$(pg_sql 'SELECT v FROM t')" = kept ] || fail "the committed row is gone after a restart"
+
+# (e) the store's tests on this server, through loopback TCP and through
+# the socket (the hub's two ways to name a server)
+FL_TEST_STORE=$PG_URL "$BUILD/tests/test_db" >"$WORK/test_db-tcp.log" 2>&1 ||
+	fail "test_db on $PG_URL: $(grep -E 'check failed|FAIL' "$WORK/test_db-tcp.log" | head -n 20)"
+grep -q 'all checks passed' "$WORK/test_db-tcp.log" || fail "test_db did not finish on $PG_URL"
+FL_TEST_STORE=$PG_SOCKET_URL "$BUILD/tests/test_db" >"$WORK/test_db-socket.log" 2>&1 ||
+	fail "test_db on $PG_SOCKET_URL: $(grep -E 'check failed|FAIL' "$WORK/test_db-socket.log" | head -n 20)"
 
 # (d) pg_stop, with a backend busy in a query
 pg__as psql -h "$PGHOST" -p "$PGPORT" -U fl -d firelane -Atqc 'SELECT pg_sleep(120)' \
