@@ -86,18 +86,27 @@ enum fl__db_report_rows {
 				one; by day */
 };
 
+/* The steps of transactions (fl__db_ops.tx). FL__TX_BEGIN starts a write
+ * transaction (its lock taken at once, where the database has one). */
+enum fl__db_tx {
+	FL__TX_BEGIN,
+	FL__TX_COMMIT,
+	FL__TX_ROLLBACK,
+	FL__TX_SAVEPOINT,
+	FL__TX_RELEASE,
+	FL__TX_ROLLBACK_TO
+};
+
 typedef struct fl__db_ops {
 	const char *name;
 	void (*close)(void *be);
 	const char *(*errmsg)(void *be);
 	int (*schema_version)(void *be);
 	int (*set_durable)(void *be, int full);
-	int (*batch_begin)(void *be);
-	int (*batch_end)(void *be, int commit);
-	/* One transaction (or, inside a batch, a savepoint, so a failed step
-	 * rolls back only itself). tx_end(be, 0) rolls it back. */
-	int (*tx_begin)(void *be);
-	int (*tx_end)(void *be, int commit);
+	/* One step of a transaction (db.c decides which: a change of its own
+	 * is a transaction, inside a caller's batch a savepoint named by the
+	 * backend, so a failed change rolls back only itself) */
+	int (*tx)(void *be, enum fl__db_tx step);
 
 	/* ---- devices: enrolled at wall (site and key replaced) ---- */
 	int (*device_put)(void *be, const char *device, const char *site,
@@ -136,9 +145,12 @@ typedef struct fl__db_ops {
 			    char **json);
 	int (*incident_get)(void *be, const char *id,
 			    fl__db_incident *row); /* ENOENT */
-	/* insert or replace every column of fl__db_incident */
+	/* every column of fl__db_incident written: a new row when fresh (the
+	 * incident_get of this transaction found none; FL_EAGAIN when
+	 * another writer created it meanwhile: not a duplicate, the change
+	 * is to be tried again), else the row incident_get read */
 	int (*incident_put)(void *be, const char *id,
-			    const fl__db_incident *row);
+			    const fl__db_incident *row, int fresh);
 	/* FL_EEXIST when (id, seq) is taken: the unique key is the arbiter
 	 * between two writers of one message */
 	int (*event_add)(void *be, const char *id, unsigned seq,

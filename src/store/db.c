@@ -124,10 +124,13 @@ int fl_db_batch_begin(fl_db *db)
 	if (!db)
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
-	r = db->ops->batch_begin(db->be);
-	if (r < 0)
+	r = db->in_batch ? FL_EINVAL : db->ops->tx(db->be, FL__TX_BEGIN);
+	if (r < 0) {
 		pthread_mutex_unlock(&db->mu);
-	return r;
+		return r;
+	}
+	db->in_batch = 1;
+	return 0;
 }
 
 int fl_db_batch_end(fl_db *db, int commit)
@@ -136,9 +139,21 @@ int fl_db_batch_end(fl_db *db, int commit)
 
 	if (!db)
 		return FL_EINVAL;
-	r = db->ops->batch_end(db->be, commit);
-	if (r != FL_EINVAL) /* FL_EINVAL: no batch open, mutex not ours */
+	pthread_mutex_lock(&db->mu);
+	if (!db->in_batch) {
 		pthread_mutex_unlock(&db->mu);
+		return FL_EINVAL;
+	}
+	db->in_batch = 0;
+	if (commit && db->ops->tx(db->be, FL__TX_COMMIT) == 0) {
+		r = 0;
+	} else {
+		db->ops->tx(db->be, FL__TX_ROLLBACK);
+		r = commit ? FL_EIO : 0;
+	}
+	/* once for this call, once for batch_begin's */
+	pthread_mutex_unlock(&db->mu);
+	pthread_mutex_unlock(&db->mu);
 	return r;
 }
 
@@ -650,14 +665,14 @@ int fl_db_login_fail(fl_db *db, const char *user, const char *addr, double wall,
 	if (!db || !user || !addr || !isfinite(wall) || forget_s <= 0)
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
-	r = db->ops->tx_begin(db->be);
+	r = fl__db_tx_begin(db);
 	if (!r)
 		r = db->ops->login_fail(db->be, user, addr, wall,
 					wall - forget_s);
 	if (!r)
 		r = db->ops->login_prune(db->be, wall - FL_DB_LOGIN_KEEP_S,
 					 LOGIN_ROWS_MAX);
-	if (db->ops->tx_end(db->be, r == 0) && !r)
+	if (fl__db_tx_end(db, r == 0) && !r)
 		r = FL_EIO;
 	pthread_mutex_unlock(&db->mu);
 	return r;
@@ -697,9 +712,29 @@ int fl_db_incident_site(fl_db *db, const char *incident_id, char *site,
 	LOCKED(int, db->ops->incident_site(db->be, incident_id, site, sitelen));
 }
 
+int fl__db_tx_begin(fl_db *db)
+{
+	return db->ops->tx(db->be,
+			   db->in_batch ? FL__TX_SAVEPOINT : FL__TX_BEGIN);
+}
+
+int fl__db_tx_end(fl_db *db, int commit)
+{
+	if (db->in_batch) {
+		if (commit)
+			return db->ops->tx(db->be, FL__TX_RELEASE);
+		db->ops->tx(db->be, FL__TX_ROLLBACK_TO);
+		return db->ops->tx(db->be, FL__TX_RELEASE);
+	}
+	if (commit)
+		return db->ops->tx(db->be, FL__TX_COMMIT);
+	db->ops->tx(db->be, FL__TX_ROLLBACK);
+	return 0;
+}
+
 int fl__db_tx_finish(fl_db *db, int r, char *err, size_t errlen)
 {
-	if (db->ops->tx_end(db->be, r == 0) < 0 && r == 0) {
+	if (fl__db_tx_end(db, r == 0) < 0 && r == 0) {
 		fl_seterr(err, errlen, "commit: %s", db->ops->errmsg(db->be));
 		r = FL_EIO;
 	}

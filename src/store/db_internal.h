@@ -30,6 +30,7 @@ struct fl_db {
 	const fl__db_ops *ops;
 	void *be;
 	pthread_mutex_t mu; /* recursive: batch_begin holds it to batch_end */
+	int in_batch;       /* a batch is open: changes are savepoints */
 };
 
 /* LOCKED(type, expr): returns expr, evaluated under the handle's mutex. */
@@ -52,6 +53,12 @@ extern const char *const fl__db_outcomes[FL__DB_OUTCOMES];
  * reason in err. */
 int fl__db_enrol_check(const char *device, const char *site,
 		       const char *public_key_b64, char *err, size_t errlen);
+
+/* A change's transaction: its own, or inside the open batch a savepoint
+ * (so a failed change rolls back alone). tx_end commits (commit 1) or
+ * rolls back; 0 or the failure of the commit. The caller holds db->mu. */
+int fl__db_tx_begin(fl_db *db);
+int fl__db_tx_end(fl_db *db, int commit);
 
 /* End the transaction begun for a change: committed when r is 0, else
  * rolled back; a failed commit becomes FL_EIO with the reason in err.

@@ -197,7 +197,8 @@ static int ingest_tx(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 {
 	fl__db_incident r;
 	char *stored = NULL, *plate = NULL;
-	int rc = db->ops->event_exists(db->be, m->incident_id, m->seq, &stored);
+	int fresh, rc = db->ops->event_exists(db->be, m->incident_id, m->seq,
+					      &stored);
 
 	if (rc == 1) {
 		int same = stored && !strcmp(stored, m->json ? m->json : "");
@@ -216,7 +217,8 @@ static int ingest_tx(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 	if (rc < 0)
 		goto store;
 	rc = db->ops->incident_get(db->be, m->incident_id, &r);
-	if (rc == FL_ENOENT)
+	fresh = rc == FL_ENOENT;
+	if (fresh)
 		rc = incident_new(&r, m);
 	if (rc < 0)
 		goto store;
@@ -229,7 +231,7 @@ static int ingest_tx(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 	}
 	rc = apply_message(&r, m, &plate);
 	if (rc == 0)
-		rc = db->ops->incident_put(db->be, m->incident_id, &r);
+		rc = db->ops->incident_put(db->be, m->incident_id, &r, fresh);
 	if (rc == 0 && plate)
 		rc = db->ops->plate_read(db->be, m->incident_id, plate);
 	free(plate);
@@ -269,7 +271,7 @@ int fl_db_ingest(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 		return FL_EINVAL;
 	}
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) < 0) {
+	if ((r = fl__db_tx_begin(db)) < 0) {
 		fl_seterr(err, errlen, "store busy: %s",
 			  db->ops->errmsg(db->be));
 		goto out;
@@ -277,7 +279,7 @@ int fl_db_ingest(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 	r = ingest_tx(db, m, dup, err, errlen);
 	/* a duplicate changes nothing: its transaction is rolled back */
 	commit = r == 0 && !*dup;
-	if (db->ops->tx_end(db->be, commit) < 0 && commit) {
+	if (fl__db_tx_end(db, commit) < 0 && commit) {
 		fl_seterr(err, errlen, "commit: %s", db->ops->errmsg(db->be));
 		r = FL_EIO;
 	}
@@ -335,7 +337,7 @@ int fl_db_outcome_set(fl_db *db, const char *incident_id, const char *outcome,
 		return FL_EINVAL;
 	}
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) == 0) {
+	if ((r = fl__db_tx_begin(db)) == 0) {
 		r = outcome_tx(db, incident_id, outcome, note, user, wall, err,
 			       errlen);
 		r = fl__db_tx_finish(db, r, err, errlen);
@@ -364,7 +366,7 @@ int fl_db_plate_set(fl_db *db, const char *incident_id, const char *plate,
 		return FL_EINVAL;
 	}
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) == 0) {
+	if ((r = fl__db_tx_begin(db)) == 0) {
 		int v;
 
 		r = db->ops->incident_verdict(db->be, incident_id, &v);

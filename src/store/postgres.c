@@ -10,8 +10,12 @@
  * migrations, transactions and batches, durability, and ingest with the
  * incident's detail read back (event_exists, incident_get, incident_put,
  * event_add, plate_read, plate_set, incident_site, incident_row,
- * incident_events, incident_evidence, incident_outcomes). Every other entry
- * is NULL. docs/store.md, "A PostgreSQL backend", has the plan.
+ * incident_events, incident_evidence, incident_outcomes); an incident's
+ * evidence rows and verdict (incident_verdict, incident_verified,
+ * incident_pruned, evidence_put); outcomes and the audit trail
+ * (incident_outcome, outcome_add, audit, audit_count, audit_rows). Every
+ * other entry is NULL. docs/store.md, "A PostgreSQL backend", has the
+ * plan.
  *
  * A note on the database. The schema is SQLite's, version for version, in
  * PostgreSQL's dialect (MIGRATIONS below: double precision for REAL, bytea
@@ -216,6 +220,15 @@ enum {
 	S_INC_EVENTS,
 	S_INC_EVIDENCE,
 	S_INC_OUTCOMES,
+	S_INC_VERDICT,
+	S_INC_VERIFIED,
+	S_INC_PRUNED,
+	S_EVIDENCE_PUT,
+	S_INC_OUTCOME,
+	S_OUTCOME_ADD,
+	S_AUDIT_ADD,
+	S_AUDIT_COUNT,
+	S_AUDIT_LIST,
 	S_COUNT
 };
 
@@ -274,12 +287,38 @@ static const char *const SQL[S_COUNT] = {
 			   " ORDER BY id",
 	[S_INC_OUTCOMES] = "SELECT outcome, note, \"user\", wall FROM outcomes"
 			   " WHERE incident_id = $1 ORDER BY id",
+	[S_INC_VERDICT] = "SELECT verified FROM incidents"
+			  " WHERE incident_id = $1",
+	[S_INC_VERIFIED] =
+		"UPDATE incidents SET verified = $2, verify_report = $3,"
+		" evidence_pruned = $4 WHERE incident_id = $1",
+	[S_INC_PRUNED] = "UPDATE incidents SET evidence_pruned = $2"
+			 " WHERE incident_id = $1",
+	[S_EVIDENCE_PUT] =
+		"INSERT INTO evidence (incident_id, name, sha256, bytes, kind,"
+		" verified) VALUES ($1, $2, $3, $4, $5, $6)"
+		" ON CONFLICT (incident_id, name) DO UPDATE SET"
+		" sha256 = excluded.sha256, bytes = excluded.bytes,"
+		" kind = excluded.kind, verified = excluded.verified",
+	[S_INC_OUTCOME] = "UPDATE incidents SET outcome = $2"
+			  " WHERE incident_id = $1",
+	[S_OUTCOME_ADD] = "INSERT INTO outcomes (incident_id, outcome, note,"
+			  " \"user\", wall) VALUES ($1, $2, $3, $4, $5)",
+	[S_AUDIT_ADD] = "INSERT INTO audit (\"user\", action, object, detail,"
+			" wall) VALUES ($1, $2, $3, $4, $5)",
+	/* $1::text: an unused filter is NULL, whose type the statement
+	 * cannot tell otherwise */
+	[S_AUDIT_COUNT] = "SELECT count(*) FROM audit"
+			  " WHERE ($1::text IS NULL OR object = $1)",
+	[S_AUDIT_LIST] =
+		"SELECT id, \"user\", action, object, detail, wall FROM audit"
+		" WHERE ($1::text IS NULL OR object = $1)"
+		" ORDER BY id DESC LIMIT $2 OFFSET $3",
 };
 
 typedef struct be {
 	PGconn *c;
 	char prepared[S_COUNT];
-	int in_batch;
 	char msg[256]; /* the last failure, for errmsg */
 } be;
 
@@ -625,52 +664,18 @@ static int be_set_durable(void *p, int full)
 			    : "SET synchronous_commit = off");
 }
 
-static int be_batch_begin(void *p)
+static int be_tx(void *p, enum fl__db_tx step)
 {
-	be *b = p;
-	int r;
+	static const char *const sql[] = {
+		[FL__TX_BEGIN] = "BEGIN",
+		[FL__TX_COMMIT] = "COMMIT",
+		[FL__TX_ROLLBACK] = "ROLLBACK",
+		[FL__TX_SAVEPOINT] = "SAVEPOINT m",
+		[FL__TX_RELEASE] = "RELEASE SAVEPOINT m",
+		[FL__TX_ROLLBACK_TO] = "ROLLBACK TO SAVEPOINT m",
+	};
 
-	if (b->in_batch)
-		return FL_EINVAL;
-	if ((r = exec(b, "BEGIN")) < 0)
-		return r;
-	b->in_batch = 1;
-	return 0;
-}
-
-static int be_batch_end(void *p, int commit)
-{
-	be *b = p;
-
-	if (!b->in_batch)
-		return FL_EINVAL;
-	b->in_batch = 0;
-	if (commit && exec(b, "COMMIT") == 0)
-		return 0;
-	exec(b, "ROLLBACK");
-	return commit ? FL_EIO : 0;
-}
-
-/* A transaction of its own, or a savepoint inside the caller's batch. */
-static int be_tx_begin(void *p)
-{
-	be *b = p;
-
-	return exec(b, b->in_batch ? "SAVEPOINT m" : "BEGIN");
-}
-
-static int be_tx_end(void *p, int ok)
-{
-	be *b = p;
-
-	if (b->in_batch)
-		return ok ? exec(b, "RELEASE SAVEPOINT m")
-			  : (exec(b, "ROLLBACK TO SAVEPOINT m"),
-			     exec(b, "RELEASE SAVEPOINT m"));
-	if (ok)
-		return exec(b, "COMMIT");
-	exec(b, "ROLLBACK");
-	return 0;
+	return exec(p, sql[step]);
 }
 
 static const char *be_errmsg(void *p)
@@ -765,20 +770,20 @@ static void incident_params(struct params *q, const char *id,
 	pt(q, r->lane_name);
 }
 
-static int be_incident_put(void *p, const char *id, const fl__db_incident *r)
+static int be_incident_put(void *p, const char *id, const fl__db_incident *r,
+			   int fresh)
 {
 	be *b = p;
 	struct params q = { 0 };
 	int rc;
 
 	incident_params(&q, id, r);
-	rc = run_cmd(b, S_INC_SET, &q, 1, "incident update");
-	if (rc != FL_ENOENT)
-		return rc;
+	if (!fresh)
+		return run_cmd(b, S_INC_SET, &q, 1, "incident update");
 	rc = run_cmd(b, S_INC_NEW, &q, 1, "incident insert");
 	/* no row: another worker created the incident since incident_get
-	 * found none. Not a duplicate message (that is event_add's
-	 * FL_EEXIST): the ingest fails and is tried again */
+	 * found none (its insert was not committed then; an UPDATE here
+	 * would overwrite its row with one that lacks its message) */
 	if (rc == FL_ENOENT) {
 		snprintf(b->msg, sizeof(b->msg),
 			 "incident %s created by another writer meanwhile", id);
@@ -876,6 +881,131 @@ static int be_incident_outcomes(void *p, const char *id, json_t *a)
 	return rows_of(p, S_INC_OUTCOMES, id, a);
 }
 
+/* ---- evidence rows, outcomes, audit --------------------------------------------------- */
+
+static int be_incident_verdict(void *p, const char *id, int *verified)
+{
+	be *b = p;
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, id);
+	if (!(r = run(b, S_INC_VERDICT, &q, &rc, "verdict")))
+		return rc;
+	rc = PQntuples(r) > 0 ? 0 : FL_ENOENT;
+	if (rc == 0)
+		*verified = PQgetisnull(r, 0, 0) ? -1
+						 : atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return rc;
+}
+
+static int be_incident_verified(void *p, const char *id, int verified,
+				const char *report, double pruned)
+{
+	struct params q = { 0 };
+
+	pt(&q, id);
+	pi(&q, verified ? 1 : 0);
+	pt(&q, report);
+	pd(&q, pruned);
+	return run_cmd(p, S_INC_VERIFIED, &q, 1, "verified");
+}
+
+static int be_incident_pruned(void *p, const char *id, double wall)
+{
+	struct params q = { 0 };
+
+	pt(&q, id);
+	pd(&q, wall);
+	return run_cmd(p, S_INC_PRUNED, &q, 1, "pruned");
+}
+
+static int be_evidence_put(void *p, const char *id, const char *name,
+			   const char *sha256, long long bytes,
+			   const char *kind, int verified)
+{
+	struct params q = { 0 };
+
+	pt(&q, id);
+	pt(&q, name);
+	pt(&q, sha256);
+	pi(&q, bytes);
+	pt(&q, kind);
+	pi(&q, verified ? 1 : 0);
+	return run_cmd(p, S_EVIDENCE_PUT, &q, 0, "evidence");
+}
+
+static int be_incident_outcome(void *p, const char *id, const char *outcome)
+{
+	struct params q = { 0 };
+
+	pt(&q, id);
+	pt(&q, outcome);
+	return run_cmd(p, S_INC_OUTCOME, &q, 1, "outcome");
+}
+
+static int be_outcome_add(void *p, const char *id, const char *outcome,
+			  const char *note, const char *user, double wall)
+{
+	struct params q = { 0 };
+
+	pt(&q, id);
+	pt(&q, outcome);
+	pt(&q, note);
+	pt(&q, user);
+	pd(&q, wall);
+	return run_cmd(p, S_OUTCOME_ADD, &q, 0, "outcome history");
+}
+
+static int be_audit(void *p, const char *user, const char *action,
+		    const char *object, const char *detail, double wall)
+{
+	struct params q = { 0 };
+
+	pt(&q, user);
+	pt(&q, action);
+	pt(&q, object);
+	pt(&q, detail);
+	pd(&q, wall);
+	return run_cmd(p, S_AUDIT_ADD, &q, 0, "audit");
+}
+
+static int be_audit_count(void *p, const char *object, long long *n)
+{
+	be *b = p;
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, object);
+	if (!(r = run(b, S_AUDIT_COUNT, &q, &rc, "audit")))
+		return rc;
+	*n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+static int be_audit_rows(void *p, const char *object, int limit, int offset,
+			 json_t *a)
+{
+	be *b = p;
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, object);
+	pi(&q, limit);
+	pi(&q, offset);
+	if (!(r = run(b, S_AUDIT_LIST, &q, &rc, "audit")))
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++)
+		json_array_append_new(a, row_obj(r, i));
+	PQclear(r);
+	return 0;
+}
+
 /* The entries not written yet are NULL: db.c opens this backend for the
  * tests only until there are none (the note at the top). */
 const fl__db_ops fl__db_pg_ops = {
@@ -884,10 +1014,7 @@ const fl__db_ops fl__db_pg_ops = {
 	.errmsg = be_errmsg,
 	.schema_version = be_schema_version,
 	.set_durable = be_set_durable,
-	.batch_begin = be_batch_begin,
-	.batch_end = be_batch_end,
-	.tx_begin = be_tx_begin,
-	.tx_end = be_tx_end,
+	.tx = be_tx,
 	.event_exists = be_event_exists,
 	.incident_get = be_incident_get,
 	.incident_put = be_incident_put,
@@ -899,4 +1026,13 @@ const fl__db_ops fl__db_pg_ops = {
 	.incident_events = be_incident_events,
 	.incident_evidence = be_incident_evidence,
 	.incident_outcomes = be_incident_outcomes,
+	.incident_verdict = be_incident_verdict,
+	.incident_verified = be_incident_verified,
+	.incident_pruned = be_incident_pruned,
+	.evidence_put = be_evidence_put,
+	.incident_outcome = be_incident_outcome,
+	.outcome_add = be_outcome_add,
+	.audit = be_audit,
+	.audit_count = be_audit_count,
+	.audit_rows = be_audit_rows,
 };

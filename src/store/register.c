@@ -29,7 +29,7 @@ int fl_db_register_replace(fl_db *db, const char *site,
 		return FL_EINVAL;
 	}
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) == 0) {
+	if ((r = fl__db_tx_begin(db)) == 0) {
 		r = db->ops->register_clear(db->be, site);
 		for (size_t i = 0; r == 0 && i < n; i++)
 			r = db->ops->register_add(db->be, site, &rows[i], user,
@@ -84,7 +84,7 @@ long fl_db_plates_prune(fl_db *db, double before)
 	if (!db || !isfinite(before))
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) == 0) {
+	if ((r = fl__db_tx_begin(db)) == 0) {
 		r = db->ops->plates_prune(db->be, before, &n);
 		r = fl__db_tx_finish(db, r, NULL, 0);
 	}

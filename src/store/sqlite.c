@@ -407,7 +407,7 @@ static const char *const SQL[S_COUNT] = {
 		" class, plate, site_name, lane_name FROM incidents"
 		" WHERE incident_id = ?1",
 	/* an existing incident is updated, a new one inserted (one
-	 * statement each: an upsert costs a failed insert every time) */
+	 * statement each: ingest knows which) */
 	[S_INC_SET] =
 		"UPDATE incidents SET device = ?2, site = ?3, camera = ?4,"
 		" lane = ?5, status = ?6, status_seq = ?7, start = ?8,"
@@ -601,7 +601,6 @@ static const char *const SQL[S_COUNT] = {
 typedef struct be {
 	sqlite3 *h;
 	sqlite3_stmt *st[S_COUNT];
-	int in_batch;
 	char path[1];
 } be;
 
@@ -698,26 +697,18 @@ static int exec(be *b, const char *sql)
 	return 0;
 }
 
-/* A transaction of its own, or a savepoint inside the caller's batch (so a
- * failed step rolls back only itself). */
-static int be_tx_begin(void *p)
+static int be_tx(void *p, enum fl__db_tx step)
 {
-	be *b = p;
+	static const char *const sql[] = {
+		[FL__TX_BEGIN] = "BEGIN IMMEDIATE",
+		[FL__TX_COMMIT] = "COMMIT",
+		[FL__TX_ROLLBACK] = "ROLLBACK",
+		[FL__TX_SAVEPOINT] = "SAVEPOINT m",
+		[FL__TX_RELEASE] = "RELEASE m",
+		[FL__TX_ROLLBACK_TO] = "ROLLBACK TO m",
+	};
 
-	return exec(b, b->in_batch ? "SAVEPOINT m" : "BEGIN IMMEDIATE");
-}
-
-static int be_tx_end(void *p, int ok)
-{
-	be *b = p;
-
-	if (b->in_batch)
-		return ok ? exec(b, "RELEASE m")
-			  : (exec(b, "ROLLBACK TO m"), exec(b, "RELEASE m"));
-	if (ok)
-		return exec(b, "COMMIT");
-	exec(b, "ROLLBACK");
-	return 0;
+	return exec(p, sql[step]);
 }
 
 static void copy_col(sqlite3_stmt *s, int col, char *out, size_t outlen)
@@ -911,33 +902,6 @@ static int be_set_durable(void *p, int full)
 {
 	return exec(p, full ? "PRAGMA synchronous = FULL"
 			    : "PRAGMA synchronous = NORMAL");
-}
-
-static int be_batch_begin(void *p)
-{
-	be *b = p;
-	int r;
-
-	if (b->in_batch)
-		return FL_EINVAL;
-	if ((r = exec(b, "BEGIN IMMEDIATE")) < 0)
-		return r;
-	b->in_batch = 1;
-	return 0;
-}
-
-static int be_batch_end(void *p, int commit)
-{
-	be *b = p;
-	int r;
-
-	if (!b->in_batch)
-		return FL_EINVAL;
-	b->in_batch = 0;
-	if (commit && (r = exec(b, "COMMIT")) == 0)
-		return 0;
-	exec(b, "ROLLBACK");
-	return commit ? FL_EIO : 0;
 }
 
 static const char *be_errmsg(void *p)
@@ -1280,22 +1244,19 @@ static void bind_incident(sqlite3_stmt *s, const char *id,
 	bt(s, 19, r->lane_name);
 }
 
-static int be_incident_put(void *p, const char *id, const fl__db_incident *r)
+static int be_incident_put(void *p, const char *id, const fl__db_incident *r,
+			   int fresh)
 {
 	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_INC_SET);
-	int rc;
+	sqlite3_stmt *s = stmt(b, fresh ? S_INC_NEW : S_INC_SET);
 
 	if (!s)
 		return FL_EIO;
 	bind_incident(s, id, r);
-	rc = changed(b, run(b, s, "incident update"));
-	if (rc != FL_ENOENT)
-		return rc;
-	if (!(s = stmt(b, S_INC_NEW)))
-		return FL_EIO;
-	bind_incident(s, id, r);
-	return run(b, s, "incident insert");
+	/* the write transaction (BEGIN IMMEDIATE) keeps other writers out
+	 * from incident_get to here: a fresh row cannot be taken */
+	return fresh ? run(b, s, "incident insert")
+		     : changed(b, run(b, s, "incident update"));
 }
 
 static int be_event_add(void *p, const char *id, unsigned seq, const char *type,
@@ -2202,10 +2163,7 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.errmsg = be_errmsg,
 	.schema_version = be_schema_version,
 	.set_durable = be_set_durable,
-	.batch_begin = be_batch_begin,
-	.batch_end = be_batch_end,
-	.tx_begin = be_tx_begin,
-	.tx_end = be_tx_end,
+	.tx = be_tx,
 	.device_put = be_device_put,
 	.device_get = be_device_get,
 	.device_seen = be_device_seen,
