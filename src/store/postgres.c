@@ -13,8 +13,10 @@
  * incident_events, incident_evidence, incident_outcomes); an incident's
  * evidence rows and verdict (incident_verdict, incident_verified,
  * incident_pruned, evidence_put); outcomes and the audit trail
- * (incident_outcome, outcome_add, audit, audit_count, audit_rows). Every
- * other entry is NULL. docs/store.md, "A PostgreSQL backend", has the
+ * (incident_outcome, outcome_add, audit, audit_count, audit_rows);
+ * devices, cameras and receipts (device_put, device_get, device_seen,
+ * device_status, receipt_rows, devices_rows, cameras_rows, camera_get,
+ * camera_put). Every other entry is NULL. docs/store.md, "A PostgreSQL backend", has the
  * plan.
  *
  * A note on the database. The schema is SQLite's, version for version, in
@@ -229,6 +231,15 @@ enum {
 	S_AUDIT_ADD,
 	S_AUDIT_COUNT,
 	S_AUDIT_LIST,
+	S_DEV_PUT,
+	S_DEV_GET,
+	S_DEV_SEEN,
+	S_DEV_STATUS,
+	S_DEV_RECEIPTS,
+	S_DEVICES,
+	S_CAMERAS,
+	S_CAM_GET,
+	S_CAM_PUT,
 	S_COUNT
 };
 
@@ -314,6 +325,40 @@ static const char *const SQL[S_COUNT] = {
 		"SELECT id, \"user\", action, object, detail, wall FROM audit"
 		" WHERE ($1::text IS NULL OR object = $1)"
 		" ORDER BY id DESC LIMIT $2 OFFSET $3",
+	[S_DEV_PUT] =
+		"INSERT INTO devices (device, site, public_key, enrolled)"
+		" VALUES ($1, $2, $3, $4) ON CONFLICT (device) DO UPDATE SET"
+		" site = excluded.site, public_key = excluded.public_key,"
+		" enrolled = excluded.enrolled",
+	[S_DEV_GET] = "SELECT site, public_key FROM devices WHERE device = $1",
+	/* $2, $4, $5 typed: NULL leaves the stored value */
+	[S_DEV_SEEN] =
+		"UPDATE devices SET status = COALESCE($2::text, status),"
+		" last_seen = $3, heartbeat = COALESCE($4::text, heartbeat),"
+		" status_epoch = COALESCE($5::bigint, status_epoch)"
+		" WHERE device = $1",
+	[S_DEV_STATUS] = "SELECT status, status_epoch FROM devices"
+			 " WHERE device = $1",
+	[S_DEV_RECEIPTS] =
+		"SELECT i.incident_id, e.sha256 FROM incidents i"
+		" JOIN evidence e ON e.incident_id = i.incident_id"
+		" AND e.name = 'manifest.json'"
+		" WHERE i.device = $1 AND i.start >= $2 AND i.verified = 1"
+		" ORDER BY i.start DESC, i.incident_id DESC LIMIT $3",
+	[S_DEVICES] = "SELECT device, site, status, last_seen, enrolled,"
+		      " heartbeat FROM devices ORDER BY site, device",
+	[S_CAMERAS] = "SELECT device, camera, state, problems, reason, since,"
+		      " last_event FROM cameras ORDER BY device, camera",
+	[S_CAM_GET] = "SELECT offline, problems, state, since FROM cameras"
+		      " WHERE device = $1 AND camera = $2",
+	[S_CAM_PUT] = "INSERT INTO cameras (device, camera, state, offline,"
+		      " problems, reason, since, last_event)"
+		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+		      " ON CONFLICT (device, camera) DO UPDATE SET"
+		      " state = excluded.state, offline = excluded.offline,"
+		      " problems = excluded.problems, reason = excluded.reason,"
+		      " since = excluded.since,"
+		      " last_event = excluded.last_event",
 };
 
 typedef struct be {
@@ -488,20 +533,27 @@ static json_t *row_obj(const PGresult *r, int row)
 	return o;
 }
 
-/* The rows of statement id bound to key, appended to a. */
-static int rows_of(be *b, int id, const char *key, json_t *a)
+/* The rows of statement id run with q, appended to a. */
+static int rows_q(be *b, int id, const struct params *q, json_t *a)
 {
-	struct params p = { 0 };
 	PGresult *r;
 	int rc;
 
-	pt(&p, key);
-	if (!(r = run(b, id, &p, &rc, "query")))
+	if (!(r = run(b, id, q, &rc, "query")))
 		return rc;
 	for (int i = 0; i < PQntuples(r); i++)
 		json_array_append_new(a, row_obj(r, i));
 	PQclear(r);
 	return 0;
+}
+
+/* The rows of statement id bound to key, appended to a. */
+static int rows_of(be *b, int id, const char *key, json_t *a)
+{
+	struct params p = { 0 };
+
+	pt(&p, key);
+	return rows_q(b, id, &p, a);
 }
 
 static char *col_dup(const PGresult *r, int col, int *oom)
@@ -990,20 +1042,156 @@ static int be_audit_count(void *p, const char *object, long long *n)
 static int be_audit_rows(void *p, const char *object, int limit, int offset,
 			 json_t *a)
 {
-	be *b = p;
 	struct params q = { 0 };
-	PGresult *r;
-	int rc;
 
 	pt(&q, object);
 	pi(&q, limit);
 	pi(&q, offset);
-	if (!(r = run(b, S_AUDIT_LIST, &q, &rc, "audit")))
+	return rows_q(p, S_AUDIT_LIST, &q, a);
+}
+
+/* ---- devices, cameras, receipts ------------------------------------------------------- */
+
+/* The first row of statement id run with q, or FL_ENOENT; *r to PQclear. */
+static int row_q(be *b, int id, const struct params *q, PGresult **r,
+		 const char *what)
+{
+	int rc;
+
+	if (!(*r = run(b, id, q, &rc, what)))
 		return rc;
-	for (int i = 0; i < PQntuples(r); i++)
-		json_array_append_new(a, row_obj(r, i));
+	if (PQntuples(*r) > 0)
+		return 0;
+	PQclear(*r);
+	*r = NULL;
+	return FL_ENOENT;
+}
+
+static void col_copy(const PGresult *r, int col, char *out, size_t len)
+{
+	if (out && len)
+		snprintf(out, len, "%s", PQgetvalue(r, 0, col));
+}
+
+static int be_device_put(void *p, const char *device, const char *site,
+			 const char *pk_b64, double wall)
+{
+	struct params q = { 0 };
+
+	pt(&q, device);
+	pt(&q, site);
+	pt(&q, pk_b64);
+	pd(&q, wall);
+	return run_cmd(p, S_DEV_PUT, &q, 0, "enrol");
+}
+
+static int be_device_get(void *p, const char *device, char *site,
+			 size_t sitelen, char *pk, size_t pklen)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, device);
+	if ((rc = row_q(p, S_DEV_GET, &q, &r, "device_get")) < 0)
+		return rc;
+	col_copy(r, 0, site, sitelen);
+	col_copy(r, 1, pk, pklen);
 	PQclear(r);
 	return 0;
+}
+
+static int be_device_seen(void *p, const char *device, const char *status,
+			  long long epoch, double wall, const char *hb)
+{
+	struct params q = { 0 };
+
+	pt(&q, device);
+	pt(&q, status);
+	pd(&q, wall);
+	pt(&q, hb);
+	if (epoch >= 0)
+		pi(&q, epoch);
+	else
+		pt(&q, NULL);
+	return run_cmd(p, S_DEV_SEEN, &q, 1, "device_seen");
+}
+
+static int be_device_status(void *p, const char *device, char *status,
+			    size_t statuslen, long long *epoch)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, device);
+	if ((rc = row_q(p, S_DEV_STATUS, &q, &r, "device_status")) < 0)
+		return rc;
+	col_copy(r, 0, status, statuslen);
+	*epoch = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+static int be_receipt_rows(void *p, const char *device, double since, int max,
+			   json_t *a)
+{
+	struct params q = { 0 };
+
+	pt(&q, device);
+	pd(&q, since);
+	pi(&q, max);
+	return rows_q(p, S_DEV_RECEIPTS, &q, a);
+}
+
+static int be_devices_rows(void *p, json_t *a)
+{
+	struct params q = { 0 };
+
+	return rows_q(p, S_DEVICES, &q, a);
+}
+
+static int be_cameras_rows(void *p, json_t *a)
+{
+	struct params q = { 0 };
+
+	return rows_q(p, S_CAMERAS, &q, a);
+}
+
+static int be_camera_get(void *p, const char *device, const char *camera,
+			 fl__camera *c)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, device);
+	pt(&q, camera);
+	if ((rc = row_q(p, S_CAM_GET, &q, &r, "camera_get")) < 0)
+		return rc;
+	c->offline = atoi(PQgetvalue(r, 0, 0));
+	col_copy(r, 1, c->problems, sizeof(c->problems));
+	col_copy(r, 2, c->state, sizeof(c->state));
+	c->since = PQgetisnull(r, 0, 3) ? -1 : col_time(r, 3);
+	PQclear(r);
+	return 0;
+}
+
+static int be_camera_put(void *p, const char *device, const char *camera,
+			 const fl__camera *c, const char *reason,
+			 double last_event)
+{
+	struct params q = { 0 };
+
+	pt(&q, device);
+	pt(&q, camera);
+	pt(&q, c->state);
+	pi(&q, c->offline);
+	pt(&q, c->problems);
+	pt(&q, reason);
+	pd(&q, c->since);
+	pd(&q, last_event);
+	return run_cmd(p, S_CAM_PUT, &q, 0, "camera_put");
 }
 
 /* The entries not written yet are NULL: db.c opens this backend for the
@@ -1035,4 +1223,13 @@ const fl__db_ops fl__db_pg_ops = {
 	.audit = be_audit,
 	.audit_count = be_audit_count,
 	.audit_rows = be_audit_rows,
+	.device_put = be_device_put,
+	.device_get = be_device_get,
+	.device_seen = be_device_seen,
+	.device_status = be_device_status,
+	.receipt_rows = be_receipt_rows,
+	.devices_rows = be_devices_rows,
+	.cameras_rows = be_cameras_rows,
+	.camera_get = be_camera_get,
+	.camera_put = be_camera_put,
 };

@@ -23,8 +23,9 @@
  * With FL_TEST_STORE=postgresql://... (tests/integration/store_pg.sh) the
  * tests of the PostgreSQL backend's operations that exist run against that
  * database instead (pg_suite; it empties the database): its migrations,
- * the backend's contract, ingest and batches, evidence rows, outcomes and
- * the audit trail, and two writers racing on one incident.
+ * the backend's contract, devices, cameras and receipts, ingest and
+ * batches, evidence rows, outcomes and the audit trail, and two writers
+ * racing on one incident.
  *
  *   test_db --bench N   (scripts/bench.sh) prints one JSON object: ingest
  *   rates and query latencies with N incidents stored (see bench()).
@@ -77,11 +78,27 @@ static long long peek(const char *name, const char *sql)
 	return v;
 }
 
+#ifdef FL_HAVE_LIBPQ
+static const char *pg_url; /* FL_TEST_STORE (pg_suite) */
+static int pg_reset(void);
+#endif
+
+/* A store: a file beside the test's, or ":memory:" a private one (on
+ * PostgreSQL, with FL_TEST_STORE: the test database emptied). */
 static fl_db *open_db(const char *name)
 {
 	char url[512], err[256] = "";
 	fl_db *db;
 
+#ifdef FL_HAVE_LIBPQ
+	if (pg_url && !strcmp(name, ":memory:")) {
+		if (pg_reset() < 0)
+			return NULL;
+		db = fl__db_open_version(pg_url, 0, err, sizeof(err));
+		CHECK_MSG(db != NULL, "%s: %s", pg_url, err);
+		return db;
+	}
+#endif
 	if (!strcmp(name, ":memory:"))
 		snprintf(url, sizeof(url), "sqlite::memory:");
 	else
@@ -1903,7 +1920,6 @@ static void test_backend(void)
  * (tests/integration/store_pg.sh starts a server for it). The PostgreSQL
  * backend is written in groups (src/store/postgres.c says which exist);
  * this runs the tests of those groups. */
-static const char *pg_url;
 
 /* Runs constant SQL on the test database (beside the store): 0 or -1. */
 static int pg_exec(const char *sql)
@@ -2067,13 +2083,15 @@ static void pg_suite(void)
 	CHECK_MSG(be != NULL, "%s", err);
 	if (be)
 		test_backend_ops(&fl__db_pg_ops, be);
-	if (pg_reset() < 0 || !(db = pg_open(0)))
+	if (!(db = open_db(":memory:")))
 		return;
+	test_devices(db);
 	test_ingest(db, NULL);
 	test_batch(db);
 	test_evidence(db);
 	test_outcomes(db);
 	fl_db_close(db);
+	test_receipts();
 	if (pg_reset() == 0)
 		test_pg_race();
 }
