@@ -16,7 +16,9 @@
  * (incident_outcome, outcome_add, audit, audit_count, audit_rows);
  * devices, cameras and receipts (device_put, device_get, device_seen,
  * device_status, receipt_rows, devices_rows, cameras_rows, camera_get,
- * camera_put). Every other entry is NULL. docs/store.md, "A PostgreSQL backend", has the
+ * camera_put); the incident list (incidents_count, incidents_rows) and
+ * evidence files (evidence_file, evidence_tampered, evidence_scan). Every
+ * other entry is NULL. docs/store.md, "A PostgreSQL backend", has the
  * plan.
  *
  * A note on the database. The schema is SQLite's, version for version, in
@@ -240,8 +242,32 @@ enum {
 	S_CAMERAS,
 	S_CAM_GET,
 	S_CAM_PUT,
+	S_INC_LIST,
+	S_INC_COUNT,
+	S_INC_LIST_S,
+	S_INC_COUNT_S,
+	S_EVIDENCE_FILE,
+	S_EVIDENCE_TAMPERED,
+	S_EVIDENCE_SCAN,
 	S_COUNT
 };
+
+/* The filter every incident list uses (sqlite.c's, in this dialect): $1
+ * site, $2 lane, $3 status, $4 outcome ('none': not recorded), $5 from,
+ * $6 to, $7 allowed sites, $8 part of the plate; the list's $9 limit,
+ * $10 offset. A parameter's type is written where it is first used: an
+ * unused filter is NULL, whose type the statement cannot tell. */
+#define INC_AND                                                                \
+	" AND ($2::text IS NULL OR lane = $2)"                                 \
+	" AND ($3::text IS NULL OR status = $3)"                               \
+	" AND ($4::text IS NULL OR outcome = $4"                               \
+	"  OR ($4 = 'none' AND outcome IS NULL))"                              \
+	" AND ($5::float8 IS NULL OR start >= $5)"                             \
+	" AND ($6::float8 IS NULL OR start < $6)"                              \
+	" AND ($7::text IS NULL OR site = ANY(string_to_array($7, ',')))"      \
+	" AND ($8::text IS NULL OR position(upper($8) in upper(plate)) > 0)"
+#define INC_WHERE " WHERE ($1::text IS NULL OR site = $1)" INC_AND
+#define INC_WHERE_S " WHERE site = $1::text" INC_AND
 
 /* the columns of the incident list (sqlite.c's INC_COLS) */
 #define INC_COLS                                                               \
@@ -359,6 +385,30 @@ static const char *const SQL[S_COUNT] = {
 		      " problems = excluded.problems, reason = excluded.reason,"
 		      " since = excluded.since,"
 		      " last_event = excluded.last_event",
+	[S_INC_LIST] = "SELECT " INC_COLS " FROM incidents" INC_WHERE
+		       " ORDER BY start DESC, incident_id DESC"
+		       " LIMIT $9 OFFSET $10",
+	[S_INC_COUNT] = "SELECT count(*) FROM incidents" INC_WHERE,
+	[S_INC_LIST_S] = "SELECT " INC_COLS " FROM incidents" INC_WHERE_S
+			 " ORDER BY start DESC, incident_id DESC"
+			 " LIMIT $9 OFFSET $10",
+	[S_INC_COUNT_S] = "SELECT count(*) FROM incidents" INC_WHERE_S,
+	[S_EVIDENCE_FILE] =
+		"SELECT e.incident_id, e.name, e.sha256, e.bytes, e.tampered,"
+		" i.verified, i.evidence_pruned FROM evidence e"
+		" JOIN incidents i ON i.incident_id = e.incident_id"
+		" WHERE e.incident_id = $1 AND e.name = $2",
+	[S_EVIDENCE_TAMPERED] = "UPDATE evidence SET tampered = $3"
+				" WHERE incident_id = $1 AND name = $2",
+	/* the primary key orders and bounds the walk (in the database's
+	 * collation: docs/store.md) */
+	[S_EVIDENCE_SCAN] =
+		"SELECT e.incident_id, e.name, e.sha256, e.bytes, e.tampered,"
+		" i.verified, i.evidence_pruned FROM evidence e"
+		" JOIN incidents i ON i.incident_id = e.incident_id"
+		" WHERE (e.incident_id, e.name) > ($1::text, $2::text)"
+		" AND i.verified = 1 AND i.evidence_pruned IS NULL"
+		" ORDER BY e.incident_id, e.name LIMIT $3",
 };
 
 typedef struct be {
@@ -1194,6 +1244,108 @@ static int be_camera_put(void *p, const char *device, const char *camera,
 	return run_cmd(p, S_CAM_PUT, &q, 0, "camera_put");
 }
 
+/* ---- the incident list, evidence files --------------------------------------------- */
+
+/* The filter's parameters $1..$8 (the list adds $9, $10). */
+static void filter_params(struct params *q, const fl_db_filter *f)
+{
+	pt(q, f->site);
+	pt(q, f->lane);
+	pt(q, f->status);
+	pt(q, f->outcome);
+	pd(q, f->from_wall);
+	pd(q, f->to_wall);
+	pt(q, f->sites_csv_allowed);
+	pt(q, f->plate);
+}
+
+static int be_incidents_count(void *p, const fl_db_filter *f, long long *n)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	filter_params(&q, f);
+	if ((rc = row_q(p, f->site ? S_INC_COUNT_S : S_INC_COUNT, &q, &r,
+			"count")) < 0)
+		return rc;
+	*n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+static int be_incidents_rows(void *p, const fl_db_filter *f, int limit,
+			     int offset, json_t *a)
+{
+	struct params q = { 0 };
+
+	filter_params(&q, f);
+	pi(&q, limit);
+	pi(&q, offset);
+	return rows_q(p, f->site ? S_INC_LIST_S : S_INC_LIST, &q, a);
+}
+
+/* Row i of S_EVIDENCE_FILE or S_EVIDENCE_SCAN. */
+static void evfile_of(const PGresult *r, int i, fl_db_evfile *f)
+{
+	snprintf(f->incident_id, sizeof(f->incident_id), "%s",
+		 PQgetvalue(r, i, 0));
+	snprintf(f->name, sizeof(f->name), "%s", PQgetvalue(r, i, 1));
+	snprintf(f->sha256, sizeof(f->sha256), "%s", PQgetvalue(r, i, 2));
+	f->bytes = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+	f->tampered = PQgetisnull(r, i, 4) ? NAN
+					   : strtod(PQgetvalue(r, i, 4), NULL);
+	f->verified = PQgetisnull(r, i, 5) ? -1 : atoi(PQgetvalue(r, i, 5));
+	f->pruned = PQgetisnull(r, i, 6) ? NAN
+					 : strtod(PQgetvalue(r, i, 6), NULL);
+}
+
+static int be_evidence_file(void *p, const char *id, const char *name,
+			    fl_db_evfile *out)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, id);
+	pt(&q, name);
+	if ((rc = row_q(p, S_EVIDENCE_FILE, &q, &r, "evidence file")) < 0)
+		return rc;
+	evfile_of(r, 0, out);
+	PQclear(r);
+	return 0;
+}
+
+static int be_evidence_tampered(void *p, const char *id, const char *name,
+				double wall)
+{
+	struct params q = { 0 };
+
+	pt(&q, id);
+	pt(&q, name);
+	pd(&q, wall);
+	return run_cmd(p, S_EVIDENCE_TAMPERED, &q, 1, "tampered");
+}
+
+static int be_evidence_scan(void *p, const char *after_id,
+			    const char *after_name, fl_db_evfile *out,
+			    size_t max, size_t *n)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, after_id);
+	pt(&q, after_name);
+	pi(&q, (long long)max);
+	if (!(r = run(p, S_EVIDENCE_SCAN, &q, &rc, "evidence scan")))
+		return rc;
+	for (int i = 0; *n < max && i < PQntuples(r); i++)
+		evfile_of(r, i, &out[(*n)++]);
+	PQclear(r);
+	return 0;
+}
+
 /* The entries not written yet are NULL: db.c opens this backend for the
  * tests only until there are none (the note at the top). */
 const fl__db_ops fl__db_pg_ops = {
@@ -1232,4 +1384,9 @@ const fl__db_ops fl__db_pg_ops = {
 	.cameras_rows = be_cameras_rows,
 	.camera_get = be_camera_get,
 	.camera_put = be_camera_put,
+	.incidents_count = be_incidents_count,
+	.incidents_rows = be_incidents_rows,
+	.evidence_file = be_evidence_file,
+	.evidence_tampered = be_evidence_tampered,
+	.evidence_scan = be_evidence_scan,
 };

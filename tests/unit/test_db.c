@@ -24,8 +24,9 @@
  * tests of the PostgreSQL backend's operations that exist run against that
  * database instead (pg_suite; it empties the database): its migrations,
  * the backend's contract, devices, cameras and receipts, ingest and
- * batches, evidence rows, outcomes and the audit trail, and two writers
- * racing on one incident.
+ * batches, evidence rows and files, the verdict, the incident list and its
+ * filters, outcomes and the audit trail, and two writers racing on one
+ * incident.
  *
  *   test_db --bench N   (scripts/bench.sh) prints one JSON object: ingest
  *   rates and query latencies with N incidents stored (see bench()).
@@ -2089,9 +2090,11 @@ static void pg_suite(void)
 	test_ingest(db, NULL);
 	test_batch(db);
 	test_evidence(db);
+	test_filters(db);
 	test_outcomes(db);
 	fl_db_close(db);
 	test_receipts();
+	test_verdict();
 	if (pg_reset() == 0)
 		test_pg_race();
 }
