@@ -17,8 +17,11 @@
  * devices, cameras and receipts (device_put, device_get, device_seen,
  * device_status, receipt_rows, devices_rows, cameras_rows, camera_get,
  * camera_put); the incident list (incidents_count, incidents_rows) and
- * evidence files (evidence_file, evidence_tampered, evidence_scan). Every
- * other entry is NULL. docs/store.md, "A PostgreSQL backend", has the
+ * evidence files (evidence_file, evidence_tampered, evidence_scan); the
+ * quarantine (quarantine_add, quarantine_trim, quarantine_count,
+ * quarantine_rows); users and the login throttle (user_add,
+ * user_set_hash, user_get, user_delete, users_rows, login_get, login_fail,
+ * login_prune, login_reset). Every other entry is NULL. docs/store.md, "A PostgreSQL backend", has the
  * plan.
  *
  * A note on the database. The schema is SQLite's, version for version, in
@@ -249,6 +252,19 @@ enum {
 	S_EVIDENCE_FILE,
 	S_EVIDENCE_TAMPERED,
 	S_EVIDENCE_SCAN,
+	S_QUARANTINE,
+	S_QUAR_LIST,
+	S_QUAR_COUNT,
+	S_QUAR_TRIM,
+	S_USER_ADD,
+	S_USER_SETHASH,
+	S_USER_GET,
+	S_USERS_LIST,
+	S_USER_DELETE,
+	S_LOGIN_GET,
+	S_LOGIN_FAIL,
+	S_LOGIN_PRUNE,
+	S_LOGIN_RESET,
 	S_COUNT
 };
 
@@ -409,6 +425,38 @@ static const char *const SQL[S_COUNT] = {
 		" WHERE (e.incident_id, e.name) > ($1::text, $2::text)"
 		" AND i.verified = 1 AND i.evidence_pruned IS NULL"
 		" ORDER BY e.incident_id, e.name LIMIT $3",
+	[S_QUARANTINE] = "INSERT INTO quarantine (topic, payload, reason, wall)"
+			 " VALUES ($1, $2, $3, $4)",
+	[S_QUAR_LIST] = "SELECT id, topic, reason, wall, payload"
+			" FROM quarantine ORDER BY id DESC LIMIT $1 OFFSET $2",
+	[S_QUAR_COUNT] = "SELECT count(*) FROM quarantine",
+	/* the rows older than the keep-th newest ($1 = keep) */
+	[S_QUAR_TRIM] = "DELETE FROM quarantine WHERE id <= (SELECT id FROM"
+			" quarantine ORDER BY id DESC LIMIT 1 OFFSET $1)",
+	[S_USER_ADD] = "INSERT INTO users (name, hash, role, sites, created)"
+		       " VALUES ($1, $2, $3, $4, $5)",
+	[S_USER_SETHASH] = "UPDATE users SET hash = $2 WHERE name = $1",
+	[S_USER_GET] = "SELECT hash, role, sites, created FROM users"
+		       " WHERE name = $1",
+	[S_USERS_LIST] = "SELECT name, role, sites, created FROM users"
+			 " ORDER BY name",
+	[S_USER_DELETE] = "DELETE FROM users WHERE name = $1",
+	[S_LOGIN_GET] = "SELECT failures, last FROM login_failures"
+			" WHERE \"user\" = $1 AND addr = $2",
+	/* one more failure; a count last touched at $4 or before starts
+	 * again */
+	[S_LOGIN_FAIL] =
+		"INSERT INTO login_failures (\"user\", addr, failures, last)"
+		" VALUES ($1, $2, 1, $3)"
+		" ON CONFLICT (\"user\", addr) DO UPDATE SET"
+		" failures = CASE WHEN login_failures.last <= $4 THEN 1"
+		" ELSE login_failures.failures + 1 END, last = $3",
+	/* rows last touched before $1, and beyond the $2 newest */
+	[S_LOGIN_PRUNE] = "DELETE FROM login_failures WHERE last < $1"
+			  " OR (\"user\", addr) IN (SELECT \"user\", addr"
+			  " FROM login_failures ORDER BY last DESC OFFSET $2)",
+	[S_LOGIN_RESET] = "DELETE FROM login_failures WHERE \"user\" = $1"
+			  " AND ($2::text IS NULL OR addr = $2)",
 };
 
 typedef struct be {
@@ -469,6 +517,7 @@ static int exec(be *b, const char *sql)
 struct params {
 	int n;
 	const char *v[MAXP];
+	int len[MAXP], fmt[MAXP]; /* fmt 1: v is len bytes (binary) */
 	char num[MAXP][32];
 };
 
@@ -482,6 +531,14 @@ static void pi(struct params *p, long long v)
 	snprintf(p->num[p->n], sizeof(p->num[0]), "%lld", v);
 	p->v[p->n] = p->num[p->n];
 	p->n++;
+}
+
+/* bytes as they are (a bytea), NULL when v is */
+static void pb(struct params *p, const void *v, size_t len)
+{
+	p->len[p->n] = (int)len;
+	p->fmt[p->n] = 1;
+	p->v[p->n++] = v;
 }
 
 /* a double, NULL when NAN */
@@ -516,7 +573,7 @@ static PGresult *run(be *b, int id, const struct params *p, int *rc,
 		PQclear(r);
 		b->prepared[id] = 1;
 	}
-	r = PQexecPrepared(b->c, name, p->n, p->v, NULL, NULL, 0);
+	r = PQexecPrepared(b->c, name, p->n, p->v, p->len, p->fmt, 0);
 	st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		*rc = pgerr(b, r, what);
@@ -1346,6 +1403,212 @@ static int be_evidence_scan(void *p, const char *after_id,
 	return 0;
 }
 
+/* ---- quarantine ------------------------------------------------------------------------ */
+
+static int be_quarantine_add(void *p, const char *topic, const char *payload,
+			     size_t len, const char *reason, double wall)
+{
+	struct params q = { 0 };
+
+	if (len > 0x7fffffff)
+		return FL_EINVAL;
+	pt(&q, topic);
+	pb(&q, payload, len);
+	pt(&q, reason);
+	pd(&q, wall);
+	return run_cmd(p, S_QUARANTINE, &q, 0, "quarantine");
+}
+
+static int be_quarantine_trim(void *p, long keep, long *removed)
+{
+	be *b = p;
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	*removed = 0;
+	pi(&q, keep);
+	if (!(r = run(b, S_QUAR_TRIM, &q, &rc, "quarantine_trim")))
+		return rc;
+	*removed = atol(PQcmdTuples(r));
+	PQclear(r);
+	return 0;
+}
+
+static int be_quarantine_count(void *p, long long *n)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	if ((rc = row_q(p, S_QUAR_COUNT, &q, &r, "quarantine")) < 0)
+		return rc;
+	*n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+static int be_quarantine_rows(void *p, int limit, int offset,
+			      int (*fn)(const fl__db_qrow *row, void *user),
+			      void *user)
+{
+	be *b = p;
+	struct params q = { 0 };
+	PGresult *r;
+	int rc, stop = 0;
+
+	pi(&q, limit);
+	pi(&q, offset);
+	if (!(r = run(b, S_QUAR_LIST, &q, &rc, "quarantine")))
+		return rc;
+	for (int i = 0; !stop && i < PQntuples(r); i++) {
+		size_t len = 0;
+		unsigned char *bytes = NULL;
+		fl__db_qrow row = {
+			.id = strtoll(PQgetvalue(r, i, 0), NULL, 10),
+			.topic = PQgetisnull(r, i, 1) ? NULL
+						      : PQgetvalue(r, i, 1),
+			.reason = PQgetisnull(r, i, 2) ? NULL
+						       : PQgetvalue(r, i, 2),
+			.wall = PQgetisnull(r, i, 3)
+					? NAN
+					: strtod(PQgetvalue(r, i, 3), NULL),
+		};
+
+		/* bytea comes as hex text: back to its bytes */
+		if (!PQgetisnull(r, i, 4)) {
+			bytes = PQunescapeBytea((const unsigned char *)
+							PQgetvalue(r, i, 4),
+						&len);
+			if (!bytes) {
+				stop = FL_ENOMEM;
+				break;
+			}
+		}
+		row.payload = bytes;
+		row.len = len;
+		stop = fn(&row, user);
+		PQfreemem(bytes);
+	}
+	PQclear(r);
+	return stop;
+}
+
+/* ---- users, the login throttle --------------------------------------------------------- */
+
+static int be_user_add(void *p, const char *name, const char *hash,
+		       const char *role, const char *sites, double wall)
+{
+	struct params q = { 0 };
+
+	pt(&q, name);
+	pt(&q, hash);
+	pt(&q, role);
+	pt(&q, sites);
+	pd(&q, wall);
+	return run_cmd(p, S_USER_ADD, &q, 0, "user_add");
+}
+
+static int be_user_set_hash(void *p, const char *name, const char *hash)
+{
+	struct params q = { 0 };
+
+	pt(&q, name);
+	pt(&q, hash);
+	return run_cmd(p, S_USER_SETHASH, &q, 1, "user_set_password");
+}
+
+static int be_user_get(void *p, const char *name, char *hash, size_t hashlen,
+		       char *role, size_t rolelen, char *sites, size_t siteslen,
+		       double *created)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, name);
+	if ((rc = row_q(p, S_USER_GET, &q, &r, "user_get")) < 0)
+		return rc;
+	col_copy(r, 0, hash, hashlen);
+	col_copy(r, 1, role, rolelen);
+	col_copy(r, 2, sites, siteslen);
+	if (created)
+		*created = col_time(r, 3);
+	PQclear(r);
+	return 0;
+}
+
+static int be_user_delete(void *p, const char *name)
+{
+	struct params q = { 0 };
+
+	pt(&q, name);
+	return run_cmd(p, S_USER_DELETE, &q, 1, "user_delete");
+}
+
+static int be_users_rows(void *p, json_t *a)
+{
+	struct params q = { 0 };
+
+	return rows_q(p, S_USERS_LIST, &q, a);
+}
+
+static int be_login_get(void *p, const char *user, const char *addr,
+			int *failures, double *last)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, user);
+	pt(&q, addr);
+	if ((rc = row_q(p, S_LOGIN_GET, &q, &r, "login_get")) < 0)
+		return rc;
+	*failures = atoi(PQgetvalue(r, 0, 0));
+	*last = strtod(PQgetvalue(r, 0, 1), NULL);
+	PQclear(r);
+	return 0;
+}
+
+static int be_login_fail(void *p, const char *user, const char *addr,
+			 double wall, double restart_before)
+{
+	struct params q = { 0 };
+
+	pt(&q, user);
+	pt(&q, addr);
+	pd(&q, wall);
+	pd(&q, restart_before);
+	return run_cmd(p, S_LOGIN_FAIL, &q, 0, "login_fail");
+}
+
+static int be_login_prune(void *p, double before, long keep)
+{
+	struct params q = { 0 };
+
+	pd(&q, before);
+	pi(&q, keep);
+	return run_cmd(p, S_LOGIN_PRUNE, &q, 0, "login_prune");
+}
+
+static int be_login_reset(void *p, const char *user, const char *addr,
+			  long *removed)
+{
+	be *b = p;
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, user);
+	pt(&q, addr);
+	if (!(r = run(b, S_LOGIN_RESET, &q, &rc, "login_reset")))
+		return rc;
+	if (removed)
+		*removed = atol(PQcmdTuples(r));
+	PQclear(r);
+	return 0;
+}
+
 /* The entries not written yet are NULL: db.c opens this backend for the
  * tests only until there are none (the note at the top). */
 const fl__db_ops fl__db_pg_ops = {
@@ -1389,4 +1652,17 @@ const fl__db_ops fl__db_pg_ops = {
 	.evidence_file = be_evidence_file,
 	.evidence_tampered = be_evidence_tampered,
 	.evidence_scan = be_evidence_scan,
+	.quarantine_add = be_quarantine_add,
+	.quarantine_trim = be_quarantine_trim,
+	.quarantine_count = be_quarantine_count,
+	.quarantine_rows = be_quarantine_rows,
+	.user_add = be_user_add,
+	.user_set_hash = be_user_set_hash,
+	.user_get = be_user_get,
+	.user_delete = be_user_delete,
+	.users_rows = be_users_rows,
+	.login_get = be_login_get,
+	.login_fail = be_login_fail,
+	.login_prune = be_login_prune,
+	.login_reset = be_login_reset,
 };

@@ -25,8 +25,9 @@
  * database instead (pg_suite; it empties the database): its migrations,
  * the backend's contract, devices, cameras and receipts, ingest and
  * batches, evidence rows and files, the verdict, the incident list and its
- * filters, outcomes and the audit trail, and two writers racing on one
- * incident.
+ * filters, users and the login throttle, outcomes and the audit trail,
+ * hostile input (quarantined bytes among it), and two writers racing on
+ * one incident.
  *
  *   test_db --bench N   (scripts/bench.sh) prints one JSON object: ingest
  *   rates and query latencies with N incidents stored (see bench()).
@@ -2091,7 +2092,11 @@ static void pg_suite(void)
 	test_batch(db);
 	test_evidence(db);
 	test_filters(db);
+	test_users(db, NULL);
+	test_user_names(db);
+	test_login_failures(db, NULL);
 	test_outcomes(db);
+	test_hostile(db, NULL);
 	fl_db_close(db);
 	test_receipts();
 	test_verdict();
