@@ -21,7 +21,8 @@
  * quarantine (quarantine_add, quarantine_trim, quarantine_count,
  * quarantine_rows); users and the login throttle (user_add,
  * user_set_hash, user_get, user_delete, users_rows, login_get, login_fail,
- * login_prune, login_reset). Every other entry is NULL. docs/store.md, "A PostgreSQL backend", has the
+ * login_prune, login_reset); reports (report_counts, report_times,
+ * report_rows). Every other entry is NULL. docs/store.md, "A PostgreSQL backend", has the
  * plan.
  *
  * A note on the database. The schema is SQLite's, version for version, in
@@ -265,8 +266,62 @@ enum {
 	S_LOGIN_FAIL,
 	S_LOGIN_PRUNE,
 	S_LOGIN_RESET,
+	S_REP_COUNTS,
+	S_REP_TIMES,
+	S_REP_STATUS,
+	S_REP_OUTCOMES,
+	S_REP_SPOTS,
+	S_REP_PLATES,
+	S_REP_DAYS,
+	S_REP_DAY_OUTCOMES,
+	/* the same with a site (site = $1: the (site, start) index) */
+	S_REP_COUNTS_S,
+	S_REP_TIMES_S,
+	S_REP_STATUS_S,
+	S_REP_OUTCOMES_S,
+	S_REP_SPOTS_S,
+	S_REP_PLATES_S,
+	S_REP_DAYS_S,
+	S_REP_DAY_OUTCOMES_S,
 	S_COUNT
 };
+
+/* Reports (sqlite.c's, in this dialect): $1 site, $2 from, $3 to (always
+ * bound), $4 the fewest incidents of a repeat or the days' offset from
+ * UTC, $5 the most rows. The all-sites twin is run with $1 NULL, which it
+ * names only to give it a type. */
+#define REP_WHERE " WHERE $1::text IS NULL AND start >= $2 AND start < $3"
+#define REP_WHERE_S " WHERE site = $1::text AND start >= $2 AND start < $3"
+#define REP_COUNTS(W) "SELECT count(*), count(alarm) FROM incidents" W
+#define REP_TIMES(W)                                                           \
+	"SELECT start, alarm, cleared FROM incidents" W                        \
+	" AND cleared IS NOT NULL"
+#define REP_STATUS(W)                                                          \
+	"SELECT status, count(*) AS n FROM incidents" W " GROUP BY 1"
+#define REP_OUTCOMES(W)                                                        \
+	"SELECT outcome, count(*) AS n FROM incidents" W " GROUP BY 1"
+#define REP_SPOTS(W)                                                           \
+	"SELECT site, camera, lane, count(*) AS incidents"                     \
+	" FROM incidents" W                                                    \
+	" GROUP BY site, camera, lane HAVING count(*) >= $4"                   \
+	" ORDER BY 4 DESC, 1, 2, 3 LIMIT $5"
+#define REP_PLATES(W)                                                          \
+	"SELECT plate, count(*) AS incidents,"                                 \
+	" string_agg(DISTINCT site, ',') AS sites FROM incidents" W            \
+	" AND plate IS NOT NULL AND plate <> ''"                               \
+	" GROUP BY plate HAVING count(*) >= $4 ORDER BY 2 DESC, 1"             \
+	" LIMIT $5"
+#define REP_DAY                                                                \
+	"to_char(to_timestamp(start + $4::integer) AT TIME ZONE 'UTC',"        \
+	" 'YYYY-MM-DD') AS day"
+#define REP_DAYS(W)                                                            \
+	"SELECT " REP_DAY ", count(*) AS incidents, count(alarm) AS alarms"    \
+	" FROM incidents" W " AND start IS NOT NULL"                           \
+	" GROUP BY 1 ORDER BY 1"
+#define REP_DAY_OUTCOMES(W)                                                    \
+	"SELECT " REP_DAY ", outcome, count(*) AS n"                           \
+	" FROM incidents" W " AND start IS NOT NULL"                           \
+	" AND outcome IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
 
 /* The filter every incident list uses (sqlite.c's, in this dialect): $1
  * site, $2 lane, $3 status, $4 outcome ('none': not recorded), $5 from,
@@ -457,6 +512,22 @@ static const char *const SQL[S_COUNT] = {
 			  " FROM login_failures ORDER BY last DESC OFFSET $2)",
 	[S_LOGIN_RESET] = "DELETE FROM login_failures WHERE \"user\" = $1"
 			  " AND ($2::text IS NULL OR addr = $2)",
+	[S_REP_COUNTS] = REP_COUNTS(REP_WHERE),
+	[S_REP_TIMES] = REP_TIMES(REP_WHERE),
+	[S_REP_STATUS] = REP_STATUS(REP_WHERE),
+	[S_REP_OUTCOMES] = REP_OUTCOMES(REP_WHERE),
+	[S_REP_SPOTS] = REP_SPOTS(REP_WHERE),
+	[S_REP_PLATES] = REP_PLATES(REP_WHERE),
+	[S_REP_DAYS] = REP_DAYS(REP_WHERE),
+	[S_REP_DAY_OUTCOMES] = REP_DAY_OUTCOMES(REP_WHERE),
+	[S_REP_COUNTS_S] = REP_COUNTS(REP_WHERE_S),
+	[S_REP_TIMES_S] = REP_TIMES(REP_WHERE_S),
+	[S_REP_STATUS_S] = REP_STATUS(REP_WHERE_S),
+	[S_REP_OUTCOMES_S] = REP_OUTCOMES(REP_WHERE_S),
+	[S_REP_SPOTS_S] = REP_SPOTS(REP_WHERE_S),
+	[S_REP_PLATES_S] = REP_PLATES(REP_WHERE_S),
+	[S_REP_DAYS_S] = REP_DAYS(REP_WHERE_S),
+	[S_REP_DAY_OUTCOMES_S] = REP_DAY_OUTCOMES(REP_WHERE_S),
 };
 
 typedef struct be {
@@ -1609,6 +1680,81 @@ static int be_login_reset(void *p, const char *user, const char *addr,
 	return 0;
 }
 
+/* ---- reports ------------------------------------------------------------------------- */
+
+/* The span's statement (id, or its per-site twin) and its first three
+ * parameters. */
+static int rep_params(const fl__db_span *w, int id, struct params *q)
+{
+	pt(q, w->site);
+	pd(q, w->from);
+	pd(q, w->to);
+	return id + (w->site ? S_REP_COUNTS_S - S_REP_COUNTS : 0);
+}
+
+static int be_report_counts(void *p, const fl__db_span *w, long long *incidents,
+			    long long *alarms)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	if ((rc = row_q(p, rep_params(w, S_REP_COUNTS, &q), &q, &r, "report")) <
+	    0)
+		return rc;
+	*incidents = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	*alarms = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+static int be_report_times(void *p, const fl__db_span *w,
+			   int (*fn)(double start, double alarm, double cleared,
+				     void *user),
+			   void *user)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc, stop = 0;
+
+	if (!(r = run(p, rep_params(w, S_REP_TIMES, &q), &q, &rc, "report")))
+		return rc;
+	for (int i = 0; !stop && i < PQntuples(r); i++) {
+		double v[3];
+
+		for (int c = 0; c < 3; c++)
+			v[c] = PQgetisnull(r, i, c)
+				       ? NAN
+				       : strtod(PQgetvalue(r, i, c), NULL);
+		stop = fn(v[0], v[1], v[2], user);
+	}
+	PQclear(r);
+	return stop;
+}
+
+static int be_report_rows(void *p, enum fl__db_report_rows part,
+			  const fl__db_span *w, json_t *a)
+{
+	static const int ids[] = {
+		[FL__REP_BY_STATUS] = S_REP_STATUS,
+		[FL__REP_OUTCOMES] = S_REP_OUTCOMES,
+		[FL__REP_SPOTS] = S_REP_SPOTS,
+		[FL__REP_PLATES] = S_REP_PLATES,
+		[FL__REP_DAYS] = S_REP_DAYS,
+		[FL__REP_DAY_OUTCOMES] = S_REP_DAY_OUTCOMES,
+	};
+	struct params q = { 0 };
+	int id = rep_params(w, ids[part], &q);
+
+	if (part == FL__REP_DAYS || part == FL__REP_DAY_OUTCOMES) {
+		pi(&q, w->tz);
+	} else if (part == FL__REP_SPOTS || part == FL__REP_PLATES) {
+		pi(&q, w->repeat_min);
+		pi(&q, w->repeat_max);
+	}
+	return rows_q(p, id, &q, a);
+}
+
 /* The entries not written yet are NULL: db.c opens this backend for the
  * tests only until there are none (the note at the top). */
 const fl__db_ops fl__db_pg_ops = {
@@ -1665,4 +1811,7 @@ const fl__db_ops fl__db_pg_ops = {
 	.login_fail = be_login_fail,
 	.login_prune = be_login_prune,
 	.login_reset = be_login_reset,
+	.report_counts = be_report_counts,
+	.report_times = be_report_times,
+	.report_rows = be_report_rows,
 };

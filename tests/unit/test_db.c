@@ -26,7 +26,7 @@
  * the backend's contract, devices, cameras and receipts, ingest and
  * batches, evidence rows and files, the verdict, the incident list and its
  * filters, users and the login throttle, outcomes and the audit trail,
- * hostile input (quarantined bytes among it), and two writers racing on
+ * plates a person enters, the report's figures, hostile input (quarantined bytes among it), and two writers racing on
  * one incident.
  *
  *   test_db --bench N   (scripts/bench.sh) prints one JSON object: ingest
@@ -2096,6 +2096,8 @@ static void pg_suite(void)
 	test_user_names(db);
 	test_login_failures(db, NULL);
 	test_outcomes(db);
+	test_plates(db);
+	test_report(db);
 	test_hostile(db, NULL);
 	fl_db_close(db);
 	test_receipts();
