@@ -6,24 +6,13 @@
  * A note on what exists. This backend is being written in groups of
  * operations; until every entry of fl__db_ops is filled, db.c opens it only
  * for the tests (fl__db_open_version) and fl_db_open refuses its URLs, so no
- * configuration reaches a half backend. Filled now: the connection and the
- * migrations, transactions and batches, durability, and ingest with the
- * incident's detail read back (event_exists, incident_get, incident_put,
- * event_add, plate_read, plate_set, incident_site, incident_row,
- * incident_events, incident_evidence, incident_outcomes); an incident's
- * evidence rows and verdict (incident_verdict, incident_verified,
- * incident_pruned, evidence_put); outcomes and the audit trail
- * (incident_outcome, outcome_add, audit, audit_count, audit_rows);
- * devices, cameras and receipts (device_put, device_get, device_seen,
- * device_status, receipt_rows, devices_rows, cameras_rows, camera_get,
- * camera_put); the incident list (incidents_count, incidents_rows) and
- * evidence files (evidence_file, evidence_tampered, evidence_scan); the
- * quarantine (quarantine_add, quarantine_trim, quarantine_count,
- * quarantine_rows); users and the login throttle (user_add,
- * user_set_hash, user_get, user_delete, users_rows, login_get, login_fail,
- * login_prune, login_reset); reports (report_counts, report_times,
- * report_rows). Every other entry is NULL. docs/store.md, "A PostgreSQL backend", has the
- * plan.
+ * configuration reaches a half backend. Written: the connection, the
+ * migrations, transactions, durability, and the entries of ingest and the
+ * incident's detail, evidence rows and files, outcomes and audit, devices,
+ * cameras and receipts, the incident list, the quarantine, users and the
+ * login throttle, reports. Not yet (NULL in the table below): enrolment
+ * codes (enrol_*), the register (register_*), configurations (config_*) and
+ * plates_prune. docs/store.md, "What exists", has the list and the tests.
  *
  * A note on the database. The schema is SQLite's, version for version, in
  * PostgreSQL's dialect (MIGRATIONS below: double precision for REAL, bytea
@@ -35,9 +24,10 @@
  * turns it off for the session).
  *
  * Every statement that carries a value is prepared once per connection
- * (PQprepare, named "sN" after its index) and given its values as text
- * parameters: no SQL text is ever built from data. Numbers go as "%.17g",
- * which reads back as the same double.
+ * (PQprepare, named "sN" after its index) and given its values as
+ * parameters - text, but bytes (a bytea) as binary: no SQL text is ever
+ * built from data. Numbers go as "%.17g", which reads back as the same
+ * double.
  */
 #include <jansson.h>
 #include <libpq-fe.h>
