@@ -199,10 +199,16 @@ typedef struct fl__db_ops {
 	int (*config_rows)(void *be, const char *device, json_t *rows);
 	int (*config_applied)(void *be, const char *device, int version,
 			      double wall, int ok, const char *error);
-	/* the devices' plate reads of incidents closed before `before`:
-	 * taken out of their messages (plate, plate_confidence) and, where
-	 * no person set it, out of the incident (*n: incidents cleared) */
-	int (*plates_prune)(void *be, double before, long *n);
+	/* plate retention (register.c decides what a read is): the messages
+	 * {incident_id, seq, json} of the incidents closed before `before`
+	 * whose text contains "plate" or a backslash-u escape (which may spell it);
+	 * one message's text replaced
+	 * (ENOENT); the devices' reads cleared from the incidents closed
+	 * before `before` where no person set the plate (*n: how many) */
+	int (*plate_msgs)(void *be, double before, json_t *rows);
+	int (*event_json_set)(void *be, const char *id, long long seq,
+			      const char *json);
+	int (*plates_clear)(void *be, double before, long *n);
 	int (*outcome_add)(void *be, const char *id, const char *outcome,
 			   const char *note, const char *user, double wall);
 	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT */

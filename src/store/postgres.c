@@ -10,9 +10,10 @@
  * migrations, transactions, durability, and the entries of ingest and the
  * incident's detail, evidence rows and files, outcomes and audit, devices,
  * cameras and receipts, the incident list, the quarantine, users and the
- * login throttle, reports. Not yet (NULL in the table below): enrolment
- * codes (enrol_*), the register (register_*), configurations (config_*) and
- * plates_prune. docs/store.md, "What exists", has the list and the tests.
+ * login throttle, reports, plate retention. Not yet (NULL in the table
+ * below): enrolment codes (enrol_*), the register (register_*) and
+ * configurations (config_*). docs/store.md, "What exists", has the list and
+ * the tests.
  *
  * A note on the database. The schema is SQLite's, version for version, in
  * PostgreSQL's dialect (MIGRATIONS below: double precision for REAL, bytea
@@ -256,6 +257,9 @@ enum {
 	S_LOGIN_FAIL,
 	S_LOGIN_PRUNE,
 	S_LOGIN_RESET,
+	S_PLATE_MSGS,
+	S_EV_JSON_SET,
+	S_PLATES_CLEAR,
 	S_REP_COUNTS,
 	S_REP_TIMES,
 	S_REP_STATUS,
@@ -502,6 +506,17 @@ static const char *const SQL[S_COUNT] = {
 			  " FROM login_failures ORDER BY last DESC OFFSET $2)",
 	[S_LOGIN_RESET] = "DELETE FROM login_failures WHERE \"user\" = $1"
 			  " AND ($2::text IS NULL OR addr = $2)",
+	/* the word, or an escape that may spell it (register.c decides) */
+	[S_PLATE_MSGS] =
+		"SELECT incident_id, seq, json FROM incident_events"
+		" WHERE (strpos(json, 'plate') > 0"
+		" OR strpos(json, '\\u') > 0) AND incident_id IN"
+		" (SELECT incident_id FROM incidents WHERE closed < $1)",
+	[S_EV_JSON_SET] = "UPDATE incident_events SET json = $3"
+			  " WHERE incident_id = $1 AND seq = $2",
+	[S_PLATES_CLEAR] = "UPDATE incidents SET plate = NULL, plate_by = NULL"
+			   " WHERE closed < $1 AND plate IS NOT NULL"
+			   " AND (plate_by IS NULL OR plate_by = 'device')",
 	[S_REP_COUNTS] = REP_COUNTS(REP_WHERE),
 	[S_REP_TIMES] = REP_TIMES(REP_WHERE),
 	[S_REP_STATUS] = REP_STATUS(REP_WHERE),
@@ -1745,6 +1760,43 @@ static int be_report_rows(void *p, enum fl__db_report_rows part,
 	return rows_q(p, id, &q, a);
 }
 
+/* ---- plate retention ------------------------------------------------------------------ */
+
+static int be_plate_msgs(void *p, double before, json_t *a)
+{
+	struct params q = { 0 };
+
+	pd(&q, before);
+	return rows_q(p, S_PLATE_MSGS, &q, a);
+}
+
+static int be_event_json_set(void *p, const char *id, long long seq,
+			     const char *json)
+{
+	struct params q = { 0 };
+
+	pt(&q, id);
+	pi(&q, seq);
+	pt(&q, json);
+	return run_cmd(p, S_EV_JSON_SET, &q, 1, "plate prune (message)");
+}
+
+static int be_plates_clear(void *p, double before, long *n)
+{
+	be *b = p;
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pd(&q, before);
+	if (!(r = run(b, S_PLATES_CLEAR, &q, &rc, "plate prune")))
+		return rc;
+	if (n)
+		*n = atol(PQcmdTuples(r));
+	PQclear(r);
+	return 0;
+}
+
 /* The entries not written yet are NULL: db.c opens this backend for the
  * tests only until there are none (the note at the top). */
 const fl__db_ops fl__db_pg_ops = {
@@ -1804,4 +1856,7 @@ const fl__db_ops fl__db_pg_ops = {
 	.report_counts = be_report_counts,
 	.report_times = be_report_times,
 	.report_rows = be_report_rows,
+	.plate_msgs = be_plate_msgs,
+	.event_json_set = be_event_json_set,
+	.plates_clear = be_plates_clear,
 };

@@ -247,6 +247,7 @@ enum {
 	S_CONF_ROWS,
 	S_CONF_APPLIED,
 	S_PLATE_PRUNE_MSG,
+	S_EV_JSON_SET,
 	S_PLATE_PRUNE_INC,
 	S_OUTCOME_ADD,
 	S_EVIDENCE_PUT,
@@ -461,15 +462,15 @@ static const char *const SQL[S_COUNT] = {
 	[S_CONF_APPLIED] = "UPDATE device_configs SET applied = ?3,"
 			   " apply_ok = ?4, apply_error = ?5"
 			   " WHERE device = ?1 AND version = ?2",
-	/* the reads in the messages of incidents closed before ?1 (json_type
-	 * is 'null' for an unread, SQL NULL when the key is absent) */
+	/* the messages of incidents closed before ?1 that may name a plate:
+	 * the word, or an escape that may spell it (register.c decides) */
 	[S_PLATE_PRUNE_MSG] =
-		"UPDATE incident_events SET json = json_remove(json, '$.plate',"
-		" '$.plate_confidence') WHERE json_valid(json)"
-		" AND (json_type(json, '$.plate') IS NOT NULL"
-		" OR json_type(json, '$.plate_confidence') IS NOT NULL)"
-		" AND incident_id IN (SELECT incident_id FROM incidents"
-		" WHERE closed < ?1)",
+		"SELECT incident_id, seq, json FROM incident_events"
+		" WHERE (instr(json, 'plate') > 0 OR instr(json, '\\u') > 0)"
+		" AND incident_id IN"
+		" (SELECT incident_id FROM incidents WHERE closed < ?1)",
+	[S_EV_JSON_SET] = "UPDATE incident_events SET json = ?3"
+			  " WHERE incident_id = ?1 AND seq = ?2",
 	[S_PLATE_PRUNE_INC] =
 		"UPDATE incidents SET plate = NULL, plate_by = NULL"
 		" WHERE closed < ?1 AND plate IS NOT NULL"
@@ -1418,19 +1419,39 @@ static int be_register_prune(void *p, double before, long *n)
 	return rc;
 }
 
-static int be_plates_prune(void *p, double before, long *n)
+static int be_plate_msgs(void *p, double before, json_t *a)
 {
 	be *b = p;
-	sqlite3_stmt *m = stmt(b, S_PLATE_PRUNE_MSG);
+	sqlite3_stmt *s = stmt(b, S_PLATE_PRUNE_MSG);
+
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_double(s, 1, before);
+	return rows(b, s, a);
+}
+
+static int be_event_json_set(void *p, const char *id, long long seq,
+			     const char *json)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_EV_JSON_SET);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	sqlite3_bind_int64(s, 2, seq);
+	bt(s, 3, json);
+	return changed(b, run(b, s, "plate prune (message)"));
+}
+
+static int be_plates_clear(void *p, double before, long *n)
+{
+	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_PLATE_PRUNE_INC);
 	int rc;
 
-	if (!m || !s)
+	if (!s)
 		return FL_EIO;
-	sqlite3_bind_double(m, 1, before);
-	rc = run(b, m, "plate prune (messages)");
-	if (rc < 0)
-		return rc;
 	sqlite3_bind_double(s, 1, before);
 	rc = run(b, s, "plate prune");
 	if (rc == 0 && n)
@@ -2193,7 +2214,9 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.config_get = be_config_get,
 	.config_rows = be_config_rows,
 	.config_applied = be_config_applied,
-	.plates_prune = be_plates_prune,
+	.plate_msgs = be_plate_msgs,
+	.event_json_set = be_event_json_set,
+	.plates_clear = be_plates_clear,
 	.outcome_add = be_outcome_add,
 	.incident_verdict = be_incident_verdict,
 	.evidence_put = be_evidence_put,

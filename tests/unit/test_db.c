@@ -26,7 +26,8 @@
  * the backend's contract, devices, cameras and receipts, ingest and
  * batches, evidence rows and files, the verdict, the incident list and its
  * filters, users and the login throttle, outcomes and the audit trail,
- * plates a person enters, the report's figures, hostile input (quarantined bytes among it), and two writers racing on
+ * plates a person enters and plate retention, the report's figures,
+ * hostile input (quarantined bytes among it), and two writers racing on
  * one incident.
  *
  *   test_db --bench N   (scripts/bench.sh) prints one JSON object: ingest
@@ -1453,6 +1454,12 @@ static void test_plates_prune(fl_db *db)
 	      json_is_null(json_object_get(j, "plate_by")));
 	json_decref(j);
 	CHECK_EQ_INT(reads_in_messages(db, "q-1"), 0);
+	/* the rest of the stored text byte for byte ("30000.000" too): the
+	 * message as sent without the read is a redelivery of it */
+	dup = 0;
+	CHECK(put(db, "edge-01", "pq", "lane-a", "q-1", 1, "alarm", 30000, NULL,
+		  &dup) == 0);
+	CHECK_EQ_INT(dup, 1);
 	j = incident(db, "q-2"); /* a person's entry is the case's record */
 	CHECK(j && jstr(j, "plate") && !strcmp(jstr(j, "plate"), "粤C22222"));
 	json_decref(j);
@@ -1466,6 +1473,12 @@ static void test_plates_prune(fl_db *db)
 	json_decref(j);
 	CHECK_EQ_INT(reads_in_messages(db, "q-4"), 1);
 	CHECK_EQ_INT(fl_db_plates_prune(db, 35000), 0); /* nothing left */
+	/* a key spelt with an escape is the same key */
+	put(db, "edge-01", "pq", "lane-a", "q-5", 1, "cleared", 30500,
+	    "\"pl\\u0061te\": \"粤C55555\"", &dup);
+	CHECK_EQ_INT(reads_in_messages(db, "q-5"), 1);
+	CHECK_EQ_INT(fl_db_plates_prune(db, 35000), 1);
+	CHECK_EQ_INT(reads_in_messages(db, "q-5"), 0);
 	CHECK_EQ_INT(fl_db_plates_prune(db, NAN), FL_EINVAL);
 }
 
@@ -2097,6 +2110,7 @@ static void pg_suite(void)
 	test_login_failures(db, NULL);
 	test_outcomes(db);
 	test_plates(db);
+	test_plates_prune(db);
 	test_report(db);
 	test_hostile(db, NULL);
 	fl_db_close(db);
