@@ -10,13 +10,17 @@ libopencv-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavd
 libyaml-dev libjansson-dev libsodium-dev libsqlite3-dev sqlite3 ffmpeg fonts-noto-cjk python3
 libpaho-mqtt-dev mosquitto mosquitto-clients libgpiod-dev libcurl4-openssl-dev
 libmicrohttpd-dev libqrencode-dev zlib1g-dev libicu-dev nginx chromium curl jq openssl procps
-zbar-tools
+zbar-tools postgresql libpq-dev
 systemd mmdebstrap groff-base file dpkg-dev"
 # make deb: CPack finds the programs with file and their libraries with
 # dpkg-shlibdeps (dpkg-dev); neither is in a minimal Debian. make
 # test-packages installs the packages into a fresh root (mmdebstrap) and
 # checks the units (systemd-analyze, in systemd); groff checks the man
 # pages (style.man). dpkg-deb, setpriv and unshare are essential.
+# postgresql: the store's tests start their own server (initdb, postgres
+# from /usr/lib/postgresql/N/bin; tests/integration/lib/harness.sh,
+# pg_start); libpq-dev: the PostgreSQL backend of the store (optional: the
+# hub builds without it).
 # libqrencode draws the enrolment code's QR code (the hub); zbarimg
 # (zbar-tools) reads it back in tests/integration/enrol_code.sh.
 # The plate reader's renderer (model/plates/render.py) draws test plates with

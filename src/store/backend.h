@@ -63,9 +63,9 @@ typedef struct fl__db_qrow {
 } fl__db_qrow;
 
 /* The incidents a report counts: site (NULL all) and start in [from, to)
- * (unbounded when 0); tz the offset from UTC of its days; repeat spots and
- * plates are those with at least repeat_min incidents, at most repeat_max
- * of them. */
+ * (always finite: reports.c makes an unbounded side +-1e300); tz the
+ * offset from UTC of its days; repeat spots and plates are those with at
+ * least repeat_min incidents, at most repeat_max of them. */
 typedef struct fl__db_span {
 	const char *site;
 	double from, to;
@@ -75,13 +75,26 @@ typedef struct fl__db_span {
 
 /* The row lists of a report (fl__db_ops.report_rows), with their columns. */
 enum fl__db_report_rows {
-	FL__REP_BY_STATUS, /* status (NULL: none yet), n */
-	FL__REP_OUTCOMES,  /* outcome (NULL: none recorded), n */
-	FL__REP_SPOTS,     /* site, camera, lane, incidents; most first */
-	FL__REP_PLATES,    /* plate, incidents, sites (comma list); most
+	FL__REP_BY_STATUS,   /* status (NULL: none yet), n */
+	FL__REP_OUTCOMES,    /* outcome (NULL: none recorded), n */
+	FL__REP_SPOTS,       /* site, camera, lane, incidents; most first */
+	FL__REP_PLATES,      /* plate, incidents, sites (comma list); most
 			      first */
-	FL__REP_DAYS       /* day ("YYYY-MM-DD" at tz), incidents, alarms,
-			      persuaded, fined, towed, false_alarm, other */
+	FL__REP_DAYS,        /* day ("YYYY-MM-DD" at tz), incidents, alarms;
+			      by day */
+	FL__REP_DAY_OUTCOMES /* day, outcome, n of the incidents that have
+				one; by day */
+};
+
+/* The steps of transactions (fl__db_ops.tx). FL__TX_BEGIN starts a write
+ * transaction (its lock taken at once, where the database has one). */
+enum fl__db_tx {
+	FL__TX_BEGIN,
+	FL__TX_COMMIT,
+	FL__TX_ROLLBACK,
+	FL__TX_SAVEPOINT,
+	FL__TX_RELEASE,
+	FL__TX_ROLLBACK_TO
 };
 
 typedef struct fl__db_ops {
@@ -90,12 +103,10 @@ typedef struct fl__db_ops {
 	const char *(*errmsg)(void *be);
 	int (*schema_version)(void *be);
 	int (*set_durable)(void *be, int full);
-	int (*batch_begin)(void *be);
-	int (*batch_end)(void *be, int commit);
-	/* One transaction (or, inside a batch, a savepoint, so a failed step
-	 * rolls back only itself). tx_end(be, 0) rolls it back. */
-	int (*tx_begin)(void *be);
-	int (*tx_end)(void *be, int commit);
+	/* One step of a transaction (db.c decides which: a change of its own
+	 * is a transaction, inside a caller's batch a savepoint named by the
+	 * backend, so a failed change rolls back only itself) */
+	int (*tx)(void *be, enum fl__db_tx step);
 
 	/* ---- devices: enrolled at wall (site and key replaced) ---- */
 	int (*device_put)(void *be, const char *device, const char *site,
@@ -109,10 +120,12 @@ typedef struct fl__db_ops {
 	/* the status ("" when none) and its epoch (0 when none) */
 	int (*device_status)(void *be, const char *device, char *status,
 			     size_t statuslen, long long *epoch); /* ENOENT */
-	/* the receipts of fl_db_device_receipts (db.c has checked the
-	 * arguments and set *out NULL, *n 0) */
-	int (*device_receipts)(void *be, const char *device, double since,
-			       int max, struct fl_receipt **out, size_t *n);
+	/* the rows of fl_db_device_receipts: incident_id, sha256 (of its
+	 * manifest.json evidence row) of the device's incidents with
+	 * start >= since and verified = 1; newest start first, at most max
+	 * (db.c has checked the arguments and makes the receipts) */
+	int (*receipt_rows)(void *be, const char *device, double since, int max,
+			    json_t *rows);
 	/* device, site, status, last_seen, enrolled, heartbeat (the stored
 	 * text); by site, device */
 	int (*devices_rows)(void *be, json_t *rows);
@@ -132,9 +145,12 @@ typedef struct fl__db_ops {
 			    char **json);
 	int (*incident_get)(void *be, const char *id,
 			    fl__db_incident *row); /* ENOENT */
-	/* insert or replace every column of fl__db_incident */
+	/* every column of fl__db_incident written: a new row when fresh (the
+	 * incident_get of this transaction found none; FL_EAGAIN when
+	 * another writer created it meanwhile: not a duplicate, the change
+	 * is to be tried again), else the row incident_get read */
 	int (*incident_put)(void *be, const char *id,
-			    const fl__db_incident *row);
+			    const fl__db_incident *row, int fresh);
 	/* FL_EEXIST when (id, seq) is taken: the unique key is the arbiter
 	 * between two writers of one message */
 	int (*event_add)(void *be, const char *id, unsigned seq,
@@ -150,11 +166,13 @@ typedef struct fl__db_ops {
 			       double wall); /* ENOENT */
 	int (*incident_outcome)(void *be, const char *id,
 				const char *outcome); /* ENOENT */
-	/* the plate ("" or NULL: none): user NULL = a device's read, which
-	 * changes nothing when a person set the plate; else set by user
-	 * (plate_by; NULL when cleared). A missing incident changes nothing */
-	int (*incident_plate)(void *be, const char *id, const char *plate,
-			      const char *user);
+	/* a device's read of the plate (plate_by 'device'), which changes
+	 * nothing where a person set the plate (plate_by neither NULL nor
+	 * 'device'); a person's plate and plate_by as given (NULL: SQL
+	 * NULL). A missing incident changes nothing */
+	int (*plate_read)(void *be, const char *id, const char *plate);
+	int (*plate_set)(void *be, const char *id, const char *plate,
+			 const char *by);
 	/* the resident vehicle register: a site's rows removed; one row
 	 * added; one row {plate, owner, unit, phone} (ENOENT: none); a
 	 * site's rows {plate, owner, unit, phone, imported, imported_by} by
@@ -181,10 +199,16 @@ typedef struct fl__db_ops {
 	int (*config_rows)(void *be, const char *device, json_t *rows);
 	int (*config_applied)(void *be, const char *device, int version,
 			      double wall, int ok, const char *error);
-	/* the devices' plate reads of incidents closed before `before`:
-	 * taken out of their messages (plate, plate_confidence) and, where
-	 * no person set it, out of the incident (*n: incidents cleared) */
-	int (*plates_prune)(void *be, double before, long *n);
+	/* plate retention (register.c decides what a read is): the messages
+	 * {incident_id, seq, json} of the incidents closed before `before`
+	 * whose text contains "plate" or a backslash-u escape (which may spell it);
+	 * one message's text replaced
+	 * (ENOENT); the devices' reads cleared from the incidents closed
+	 * before `before` where no person set the plate (*n: how many) */
+	int (*plate_msgs)(void *be, double before, json_t *rows);
+	int (*event_json_set)(void *be, const char *id, long long seq,
+			      const char *json);
+	int (*plates_clear)(void *be, double before, long *n);
 	int (*outcome_add)(void *be, const char *id, const char *outcome,
 			   const char *note, const char *user, double wall);
 	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT */
@@ -204,7 +228,9 @@ typedef struct fl__db_ops {
 	int (*evidence_scan)(void *be, const char *after_id,
 			     const char *after_name, fl_db_evfile *out,
 			     size_t max, size_t *n);
-	/* the list of fl_db_incidents_json: its count, and one page of
+	/* the list of fl_db_incidents_json (the filter as incidents.c
+	 * hands it: an unused text is NULL, never "", and an unbounded time
+	 * NAN): its count, and one page of
 	 * incident_id, site, lane, camera, device, status, start,
 	 * rest_since, occupied, alarm, cleared, closed, outcome, class,
 	 * plate, last_seq, verified, tampered (the least of its evidence
@@ -320,7 +346,17 @@ void *fl__db_sqlite_open(const char *path, int max_version, char *err,
 			 size_t errlen);
 int fl__db_sqlite_latest(void);
 
-/* For tests: open at an older schema version (the upgrade path). */
+/* PostgreSQL (postgres.c, where libpq is: FL_HAVE_LIBPQ): url is a libpq
+ * connection string or URI. Not every entry of its table is written yet
+ * (postgres.c says which are): fl__db_open_version opens it, fl_db_open
+ * refuses it. */
+extern const fl__db_ops fl__db_pg_ops;
+void *fl__db_pg_open(const char *url, int max_version, char *err,
+		     size_t errlen);
+int fl__db_pg_latest(void);
+
+/* For tests: open at an older schema version (the upgrade path); also the
+ * only way to a PostgreSQL store while its backend is incomplete. */
 fl_db *fl__db_open_version(const char *url, int max_version, char *err,
 			   size_t errlen);
 

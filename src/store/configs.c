@@ -29,7 +29,7 @@ int fl_db_config_save(fl_db *db, const char *device, int base, const char *yaml,
 		return FL_EINVAL;
 	}
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) == 0) {
+	if ((r = fl__db_tx_begin(db)) == 0) {
 		r = db->ops->config_latest(db->be, device, &latest);
 		if (r == 0 && latest != base) {
 			fl_seterr(err, errlen,
@@ -92,7 +92,7 @@ int fl_db_config_heard(fl_db *db, const char *device, int version, double wall)
 	if (!db || !device || version < 1)
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) == 0) {
+	if ((r = fl__db_tx_begin(db)) == 0) {
 		r = db->ops->config_get(db->be, device, version, &row);
 		ok = json_object_get(row, "apply_ok");
 		/* NULL: never sent, or an answer still awaited (its waiter
@@ -150,7 +150,7 @@ int fl_db_config_applied(fl_db *db, const char *device, int version,
 		 : error ? error
 			 : "refused");
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) == 0) {
+	if ((r = fl__db_tx_begin(db)) == 0) {
 		r = db->ops->config_applied(db->be, device, version, wall, ok,
 					    ok > 0 ? NULL : error);
 		if (r == 0)

@@ -5,8 +5,10 @@
  * A note on backends. fl_db is an opaque handle; every function below
  * dispatches through a table of backend functions (src/store/backend.h).
  * SQLite (src/store/sqlite.c) is the one backend today; a PostgreSQL backend
- * implements the same table and is chosen by the URL's scheme
- * ("postgresql://..."), nothing above this header changes (docs/store.md).
+ * (src/store/postgres.c, being written: fl_db_open refuses its URLs until
+ * it is complete) implements the same table and is chosen by the URL's
+ * scheme ("postgresql://..."), nothing above this header changes
+ * (docs/store.md).
  *
  * Threads. A handle serialises its calls with its own (recursive) mutex, so
  * several threads may share one. A long report blocks ingest on the same

@@ -13,6 +13,7 @@
  *   rows.c        a row's values as JSON (shared with the backends)
  *   configs.c     the devices' configurations, versioned
  *   sqlite.c      the SQLite backend: SQL and row mapping (backend.h)
+ *   postgres.c    the PostgreSQL backend, in progress (tests only yet)
  */
 #ifndef FL_DB_INTERNAL_H
 #define FL_DB_INTERNAL_H
@@ -29,6 +30,7 @@ struct fl_db {
 	const fl__db_ops *ops;
 	void *be;
 	pthread_mutex_t mu; /* recursive: batch_begin holds it to batch_end */
+	int in_batch;       /* a batch is open: changes are savepoints */
 };
 
 /* LOCKED(type, expr): returns expr, evaluated under the handle's mutex. */
@@ -41,11 +43,22 @@ struct fl_db {
 		return r_;                                                     \
 	} while (0)
 
+/* The outcomes an incident may have (the outcomes table's CHECK), in the
+ * order reports list them (rows.c). */
+#define FL__DB_OUTCOMES 5
+extern const char *const fl__db_outcomes[FL__DB_OUTCOMES];
+
 /* A device's enrolment as fl_db_device_enrol checks it, each of device,
  * site and public_key_b64 that is not NULL: 0, or FL_EINVAL with the
  * reason in err. */
 int fl__db_enrol_check(const char *device, const char *site,
 		       const char *public_key_b64, char *err, size_t errlen);
+
+/* A change's transaction: its own, or inside the open batch a savepoint
+ * (so a failed change rolls back alone). tx_end commits (commit 1) or
+ * rolls back; 0 or the failure of the commit. The caller holds db->mu. */
+int fl__db_tx_begin(fl_db *db);
+int fl__db_tx_end(fl_db *db, int commit);
 
 /* End the transaction begun for a change: committed when r is 0, else
  * rolled back; a failed commit becomes FL_EIO with the reason in err.

@@ -54,7 +54,7 @@ int fl_db_enrol_redeem(fl_db *db, const char *code_hash,
 	if ((r = fl__db_enrol_check(NULL, NULL, public_key_b64, err, errlen)))
 		return r;
 	pthread_mutex_lock(&db->mu);
-	r = db->ops->tx_begin(db->be);
+	r = fl__db_tx_begin(db);
 	if (!r)
 		r = db->ops->enrol_get(db->be, code_hash, device, devlen, site,
 				       sitelen, &expires, &used);

@@ -101,7 +101,7 @@ int fl_db_camera_event(fl_db *db, const char *device, const char *camera,
 	    camera_next(&c, type, reason, wall))
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) < 0)
+	if ((r = fl__db_tx_begin(db)) < 0)
 		goto out;
 	r = db->ops->camera_get(db->be, device, camera, &c);
 	if (r == FL_ENOENT) /* a camera heard of the first time */
@@ -111,7 +111,7 @@ int fl_db_camera_event(fl_db *db, const char *device, const char *camera,
 	if (r == 0)
 		r = db->ops->camera_put(db->be, device, camera, &c, reason,
 					wall);
-	if (db->ops->tx_end(db->be, r == 0) < 0 && r == 0)
+	if (fl__db_tx_end(db, r == 0) < 0 && r == 0)
 		r = FL_EIO;
 out:
 	pthread_mutex_unlock(&db->mu);
@@ -215,7 +215,7 @@ int fl_db_device_status_at(fl_db *db, const char *device, const char *status,
 	if (!db || !device || rank < 0 || epoch > (unsigned long long)INT64_MAX)
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) < 0)
+	if ((r = fl__db_tx_begin(db)) < 0)
 		goto out;
 	r = db->ops->device_status(db->be, device, old, sizeof(old), &e);
 	if (r == 0) {
@@ -234,7 +234,7 @@ int fl_db_device_status_at(fl_db *db, const char *device, const char *status,
 		if (r == 0 && applied)
 			*applied = newer || (same && heartbeat_json);
 	}
-	if (db->ops->tx_end(db->be, r == 0) < 0 && r == 0)
+	if (fl__db_tx_end(db, r == 0) < 0 && r == 0)
 		r = FL_EIO;
 	if (r == 0 && was && waslen)
 		snprintf(was, waslen, "%s", old);

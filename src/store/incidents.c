@@ -197,7 +197,8 @@ static int ingest_tx(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 {
 	fl__db_incident r;
 	char *stored = NULL, *plate = NULL;
-	int rc = db->ops->event_exists(db->be, m->incident_id, m->seq, &stored);
+	int fresh, rc = db->ops->event_exists(db->be, m->incident_id, m->seq,
+					      &stored);
 
 	if (rc == 1) {
 		int same = stored && !strcmp(stored, m->json ? m->json : "");
@@ -216,7 +217,8 @@ static int ingest_tx(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 	if (rc < 0)
 		goto store;
 	rc = db->ops->incident_get(db->be, m->incident_id, &r);
-	if (rc == FL_ENOENT)
+	fresh = rc == FL_ENOENT;
+	if (fresh)
 		rc = incident_new(&r, m);
 	if (rc < 0)
 		goto store;
@@ -229,10 +231,9 @@ static int ingest_tx(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 	}
 	rc = apply_message(&r, m, &plate);
 	if (rc == 0)
-		rc = db->ops->incident_put(db->be, m->incident_id, &r);
+		rc = db->ops->incident_put(db->be, m->incident_id, &r, fresh);
 	if (rc == 0 && plate)
-		rc = db->ops->incident_plate(db->be, m->incident_id, plate,
-					     NULL);
+		rc = db->ops->plate_read(db->be, m->incident_id, plate);
 	free(plate);
 	if (rc == 0)
 		rc = db->ops->event_add(db->be, m->incident_id, m->seq, m->type,
@@ -270,7 +271,7 @@ int fl_db_ingest(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 		return FL_EINVAL;
 	}
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) < 0) {
+	if ((r = fl__db_tx_begin(db)) < 0) {
 		fl_seterr(err, errlen, "store busy: %s",
 			  db->ops->errmsg(db->be));
 		goto out;
@@ -278,7 +279,7 @@ int fl_db_ingest(fl_db *db, const fl_db_msg *m, int *dup, char *err,
 	r = ingest_tx(db, m, dup, err, errlen);
 	/* a duplicate changes nothing: its transaction is rolled back */
 	commit = r == 0 && !*dup;
-	if (db->ops->tx_end(db->be, commit) < 0 && commit) {
+	if (fl__db_tx_end(db, commit) < 0 && commit) {
 		fl_seterr(err, errlen, "commit: %s", db->ops->errmsg(db->be));
 		r = FL_EIO;
 	}
@@ -293,11 +294,8 @@ out:
 
 static int valid_outcome(const char *o)
 {
-	static const char *const ok[] = { "persuaded", "fined", "towed",
-					  "false_alarm", "other" };
-
-	for (size_t i = 0; o && i < FL_ARRAY_SIZE(ok); i++)
-		if (!strcmp(o, ok[i]))
+	for (size_t i = 0; o && i < FL__DB_OUTCOMES; i++)
+		if (!strcmp(o, fl__db_outcomes[i]))
 			return 1;
 	return 0;
 }
@@ -339,7 +337,7 @@ int fl_db_outcome_set(fl_db *db, const char *incident_id, const char *outcome,
 		return FL_EINVAL;
 	}
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) == 0) {
+	if ((r = fl__db_tx_begin(db)) == 0) {
 		r = outcome_tx(db, incident_id, outcome, note, user, wall, err,
 			       errlen);
 		r = fl__db_tx_finish(db, r, err, errlen);
@@ -368,15 +366,17 @@ int fl_db_plate_set(fl_db *db, const char *incident_id, const char *plate,
 		return FL_EINVAL;
 	}
 	pthread_mutex_lock(&db->mu);
-	if ((r = db->ops->tx_begin(db->be)) == 0) {
+	if ((r = fl__db_tx_begin(db)) == 0) {
 		int v;
 
 		r = db->ops->incident_verdict(db->be, incident_id, &v);
 		if (r == FL_ENOENT)
 			fl_seterr(err, errlen, "no incident %s", incident_id);
 		if (r == 0)
-			r = db->ops->incident_plate(db->be, incident_id, plate,
-						    user);
+			/* "" clears the plate and who set it */
+			r = db->ops->plate_set(db->be, incident_id,
+					       *plate ? plate : NULL,
+					       *plate ? user : NULL);
 		if (r == 0)
 			r = db->ops->audit(db->be, user, "plate", incident_id,
 					   *plate ? plate : "(cleared)", wall);
@@ -391,24 +391,38 @@ int fl_db_plate_set(fl_db *db, const char *incident_id, const char *plate,
 
 /* ---- the list, one incident ------------------------------------------------- */
 
+/* A filter text as the backend gets it: "" does not filter (NULL). */
+static const char *used(const char *t)
+{
+	return t && *t ? t : NULL;
+}
+
 char *fl_db_incidents_json(fl_db *db, const fl_db_filter *f)
 {
-	fl_db_filter none = { 0 };
+	fl_db_filter g = { 0 };
 	json_t *o, *a;
 	long long n = 0;
 	int limit, offset, ok;
 
 	if (!db)
 		return NULL;
-	if (!f)
-		f = &none;
-	limit = f->limit;
-	offset = f->offset;
+	if (f)
+		g = *f;
+	/* the backend's filter (backend.h): no "", NAN for unbounded */
+	g.site = used(g.site);
+	g.lane = used(g.lane);
+	g.status = used(g.status);
+	g.outcome = used(g.outcome);
+	g.plate = used(g.plate);
+	g.from_wall = g.from_wall != 0 ? g.from_wall : NAN;
+	g.to_wall = g.to_wall != 0 ? g.to_wall : NAN;
+	limit = g.limit;
+	offset = g.offset;
 	fl__db_page(&limit, &offset);
 	o = fl__db_doc("incidents", &a);
 	pthread_mutex_lock(&db->mu);
-	ok = db->ops->incidents_rows(db->be, f, limit, offset, a) == 0 &&
-	     db->ops->incidents_count(db->be, f, &n) == 0;
+	ok = db->ops->incidents_rows(db->be, &g, limit, offset, a) == 0 &&
+	     db->ops->incidents_count(db->be, &g, &n) == 0;
 	pthread_mutex_unlock(&db->mu);
 	json_object_set_new(o, "total", json_integer(n));
 	json_object_set_new(o, "limit", json_integer(limit));

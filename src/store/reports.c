@@ -143,12 +143,40 @@ static json_t *part_rows(fl_db *db, enum fl__db_report_rows part,
 	return a;
 }
 
+/* The per-day series: each day's row of FL__REP_DAYS with a count of
+ * every outcome (0 when none) from the FL__REP_DAY_OUTCOMES rows (both by
+ * day). The rows of days are completed in place. */
+static void days_outcomes(json_t *days, json_t *rows)
+{
+	size_t i, k = 0, n = json_array_size(rows);
+	json_t *d;
+
+	json_array_foreach(days, i, d)
+	{
+		const char *day = json_string_value(json_object_get(d, "day"));
+
+		for (size_t j = 0; j < FL__DB_OUTCOMES; j++)
+			json_object_set_new(d, fl__db_outcomes[j],
+					    json_integer(0));
+		for (; k < n; k++) {
+			json_t *r = json_array_get(rows, k);
+			const char *rd = json_string_value(
+				json_object_get(r, "day"));
+			const char *oc = json_string_value(
+				json_object_get(r, "outcome"));
+
+			if (!day || !rd || strcmp(rd, day) > 0)
+				break;
+			/* only the outcomes a report knows */
+			if (!strcmp(rd, day) && oc && json_object_get(d, oc))
+				json_object_set(d, oc, json_object_get(r, "n"));
+		}
+	}
+}
+
 /* The report; the mutex held. *ok 0 when a step failed. */
 static void report_locked(fl_db *db, const fl__db_span *w, json_t *o, int *ok)
 {
-	static const char *const outcomes[] = {
-		"persuaded", "fined", "towed", "false_alarm", "other", "none"
-	};
 	struct times t = { 0 };
 	long long incidents = 0, alarms = 0;
 	json_t *x, *rows;
@@ -171,8 +199,9 @@ static void report_locked(fl_db *db, const fl__db_span *w, json_t *o, int *ok)
 	json_object_set_new(o, "blocked_s", spread(t.blocked, t.nblocked));
 	x = json_object();
 	json_object_set_new(o, "outcomes", x);
-	for (size_t i = 0; i < FL_ARRAY_SIZE(outcomes); i++)
-		json_object_set_new(x, outcomes[i], json_integer(0));
+	for (size_t i = 0; i < FL__DB_OUTCOMES; i++)
+		json_object_set_new(x, fl__db_outcomes[i], json_integer(0));
+	json_object_set_new(x, "none", json_integer(0));
 	rows = part_rows(db, FL__REP_OUTCOMES, w);
 	if (!rows || counts_by(rows, "outcome", "none", 0, x) < 0)
 		goto out;
@@ -186,7 +215,9 @@ static void report_locked(fl_db *db, const fl__db_span *w, json_t *o, int *ok)
 	if (!(rows = part_rows(db, FL__REP_DAYS, w)))
 		goto out;
 	json_object_set_new(o, "days", rows);
-	rows = NULL;
+	if (!(rows = part_rows(db, FL__REP_DAY_OUTCOMES, w)))
+		goto out;
+	days_outcomes(json_object_get(o, "days"), rows);
 	*ok = 1;
 out:
 	json_decref(rows);
@@ -197,9 +228,11 @@ out:
 char *fl_db_report_json_tz(fl_db *db, const char *site, double from_wall,
 			   double to_wall, int tz_offset_s)
 {
+	/* unbounded is +-1e300, so a backend always binds the window and
+	 * its start index bounds the scan */
 	fl__db_span w = { site && *site ? site : NULL,
-			  from_wall,
-			  to_wall,
+			  from_wall != 0 ? from_wall : -1e300,
+			  to_wall != 0 ? to_wall : 1e300,
 			  tz_offset_s,
 			  REPEAT_MIN,
 			  REPEAT_ROWS };

@@ -8,7 +8,12 @@
 #include <string.h>
 
 #include "backend.h"
+#include "db_internal.h"
 #include "fl.h"
+
+const char *const fl__db_outcomes[FL__DB_OUTCOMES] = { "persuaded", "fined",
+						       "towed", "false_alarm",
+						       "other" };
 
 void fl__db_incident_free(fl__db_incident *r)
 {

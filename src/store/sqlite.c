@@ -33,7 +33,6 @@
 
 #include "backend.h"
 #include "fl.h"
-#include "receipt.h"
 
 #define TAG "store"
 
@@ -248,6 +247,7 @@ enum {
 	S_CONF_ROWS,
 	S_CONF_APPLIED,
 	S_PLATE_PRUNE_MSG,
+	S_EV_JSON_SET,
 	S_PLATE_PRUNE_INC,
 	S_OUTCOME_ADD,
 	S_EVIDENCE_PUT,
@@ -291,6 +291,7 @@ enum {
 	S_REP_SPOTS,
 	S_REP_PLATES,
 	S_REP_DAYS,
+	S_REP_DAY_OUTCOMES,
 	/* the same with a site (site = ?1: the (site, start) index) */
 	S_REP_COUNTS_S,
 	S_REP_TIMES_S,
@@ -299,6 +300,7 @@ enum {
 	S_REP_SPOTS_S,
 	S_REP_PLATES_S,
 	S_REP_DAYS_S,
+	S_REP_DAY_OUTCOMES_S,
 	S_COUNT
 };
 
@@ -352,16 +354,15 @@ enum {
 	" AND plate IS NOT NULL AND plate <> ''"                               \
 	" GROUP BY plate HAVING count(*) >= ?4 ORDER BY 2 DESC, 1"             \
 	" LIMIT ?5"
+#define REP_DAY "strftime('%Y-%m-%d', start + ?4, 'unixepoch') AS day"
 #define REP_DAYS(W)                                                            \
-	"SELECT strftime('%Y-%m-%d', start + ?4, 'unixepoch') AS day,"         \
-	" count(*) AS incidents, count(alarm) AS alarms,"                      \
-	" sum(outcome = 'persuaded') AS persuaded,"                            \
-	" sum(outcome = 'fined') AS fined,"                                    \
-	" sum(outcome = 'towed') AS towed,"                                    \
-	" sum(outcome = 'false_alarm') AS false_alarm,"                        \
-	" sum(outcome = 'other') AS other"                                     \
+	"SELECT " REP_DAY ", count(*) AS incidents, count(alarm) AS alarms"    \
 	" FROM incidents" W " AND start IS NOT NULL"                           \
 	" GROUP BY 1 ORDER BY 1"
+#define REP_DAY_OUTCOMES(W)                                                    \
+	"SELECT " REP_DAY ", outcome, count(*) AS n"                           \
+	" FROM incidents" W " AND start IS NOT NULL"                           \
+	" AND outcome IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
 
 static const char *const SQL[S_COUNT] = {
 	[S_VERSION] = "SELECT version FROM schema_version",
@@ -407,7 +408,7 @@ static const char *const SQL[S_COUNT] = {
 		" class, plate, site_name, lane_name FROM incidents"
 		" WHERE incident_id = ?1",
 	/* an existing incident is updated, a new one inserted (one
-	 * statement each: an upsert costs a failed insert every time) */
+	 * statement each: ingest knows which) */
 	[S_INC_SET] =
 		"UPDATE incidents SET device = ?2, site = ?3, camera = ?4,"
 		" lane = ?5, status = ?6, status_seq = ?7, start = ?8,"
@@ -461,15 +462,15 @@ static const char *const SQL[S_COUNT] = {
 	[S_CONF_APPLIED] = "UPDATE device_configs SET applied = ?3,"
 			   " apply_ok = ?4, apply_error = ?5"
 			   " WHERE device = ?1 AND version = ?2",
-	/* the reads in the messages of incidents closed before ?1 (json_type
-	 * is 'null' for an unread, SQL NULL when the key is absent) */
+	/* the messages of incidents closed before ?1 that may name a plate:
+	 * the word, or an escape that may spell it (register.c decides) */
 	[S_PLATE_PRUNE_MSG] =
-		"UPDATE incident_events SET json = json_remove(json, '$.plate',"
-		" '$.plate_confidence') WHERE json_valid(json)"
-		" AND (json_type(json, '$.plate') IS NOT NULL"
-		" OR json_type(json, '$.plate_confidence') IS NOT NULL)"
-		" AND incident_id IN (SELECT incident_id FROM incidents"
-		" WHERE closed < ?1)",
+		"SELECT incident_id, seq, json FROM incident_events"
+		" WHERE (instr(json, 'plate') > 0 OR instr(json, '\\u') > 0)"
+		" AND incident_id IN"
+		" (SELECT incident_id FROM incidents WHERE closed < ?1)",
+	[S_EV_JSON_SET] = "UPDATE incident_events SET json = ?3"
+			  " WHERE incident_id = ?1 AND seq = ?2",
 	[S_PLATE_PRUNE_INC] =
 		"UPDATE incidents SET plate = NULL, plate_by = NULL"
 		" WHERE closed < ?1 AND plate IS NOT NULL"
@@ -587,6 +588,7 @@ static const char *const SQL[S_COUNT] = {
 	[S_REP_SPOTS] = REP_SPOTS(REP_WHERE),
 	[S_REP_PLATES] = REP_PLATES(REP_WHERE),
 	[S_REP_DAYS] = REP_DAYS(REP_WHERE),
+	[S_REP_DAY_OUTCOMES] = REP_DAY_OUTCOMES(REP_WHERE),
 	[S_REP_COUNTS_S] = REP_COUNTS(REP_WHERE_S),
 	[S_REP_TIMES_S] = REP_TIMES(REP_WHERE_S),
 	[S_REP_STATUS_S] = REP_STATUS(REP_WHERE_S),
@@ -594,12 +596,12 @@ static const char *const SQL[S_COUNT] = {
 	[S_REP_SPOTS_S] = REP_SPOTS(REP_WHERE_S),
 	[S_REP_PLATES_S] = REP_PLATES(REP_WHERE_S),
 	[S_REP_DAYS_S] = REP_DAYS(REP_WHERE_S),
+	[S_REP_DAY_OUTCOMES_S] = REP_DAY_OUTCOMES(REP_WHERE_S),
 };
 
 typedef struct be {
 	sqlite3 *h;
 	sqlite3_stmt *st[S_COUNT];
-	int in_batch;
 	char path[1];
 } be;
 
@@ -696,26 +698,18 @@ static int exec(be *b, const char *sql)
 	return 0;
 }
 
-/* A transaction of its own, or a savepoint inside the caller's batch (so a
- * failed step rolls back only itself). */
-static int be_tx_begin(void *p)
+static int be_tx(void *p, enum fl__db_tx step)
 {
-	be *b = p;
+	static const char *const sql[] = {
+		[FL__TX_BEGIN] = "BEGIN IMMEDIATE",
+		[FL__TX_COMMIT] = "COMMIT",
+		[FL__TX_ROLLBACK] = "ROLLBACK",
+		[FL__TX_SAVEPOINT] = "SAVEPOINT m",
+		[FL__TX_RELEASE] = "RELEASE m",
+		[FL__TX_ROLLBACK_TO] = "ROLLBACK TO m",
+	};
 
-	return exec(b, b->in_batch ? "SAVEPOINT m" : "BEGIN IMMEDIATE");
-}
-
-static int be_tx_end(void *p, int ok)
-{
-	be *b = p;
-
-	if (b->in_batch)
-		return ok ? exec(b, "RELEASE m")
-			  : (exec(b, "ROLLBACK TO m"), exec(b, "RELEASE m"));
-	if (ok)
-		return exec(b, "COMMIT");
-	exec(b, "ROLLBACK");
-	return 0;
+	return exec(p, sql[step]);
 }
 
 static void copy_col(sqlite3_stmt *s, int col, char *out, size_t outlen)
@@ -911,33 +905,6 @@ static int be_set_durable(void *p, int full)
 			    : "PRAGMA synchronous = NORMAL");
 }
 
-static int be_batch_begin(void *p)
-{
-	be *b = p;
-	int r;
-
-	if (b->in_batch)
-		return FL_EINVAL;
-	if ((r = exec(b, "BEGIN IMMEDIATE")) < 0)
-		return r;
-	b->in_batch = 1;
-	return 0;
-}
-
-static int be_batch_end(void *p, int commit)
-{
-	be *b = p;
-	int r;
-
-	if (!b->in_batch)
-		return FL_EINVAL;
-	b->in_batch = 0;
-	if (commit && (r = exec(b, "COMMIT")) == 0)
-		return 0;
-	exec(b, "ROLLBACK");
-	return commit ? FL_EIO : 0;
-}
-
 static const char *be_errmsg(void *p)
 {
 	be *b = p;
@@ -1116,57 +1083,18 @@ static int be_device_status(void *p, const char *device, char *status,
 	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "device_status");
 }
 
-/* Rows whose id or hash a receipt cannot carry (not possible from the
- * hub's own checks, but the store does not assume it) are skipped. */
-static int be_device_receipts(void *p, const char *device, double since,
-			      int max, fl_receipt **out, size_t *n)
+static int be_receipt_rows(void *p, const char *device, double since, int max,
+			   json_t *a)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_DEV_RECEIPTS);
-	fl_receipt *a = NULL;
-	size_t cap = 0;
-	int rc;
 
 	if (!s)
 		return FL_EIO;
 	bt(s, 1, device);
 	sqlite3_bind_double(s, 2, since);
 	sqlite3_bind_int(s, 3, max);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(s, 0);
-		const char *sha = (const char *)sqlite3_column_text(s, 1);
-		fl_receipt *r;
-
-		if (!id || !sha || strlen(id) >= sizeof(r->incident_id) ||
-		    strlen(sha) != 64)
-			continue;
-		if (*n == cap) {
-			size_t c = cap ? cap * 2 : 16;
-			fl_receipt *g = realloc(a, c * sizeof(*a));
-
-			if (!g) {
-				sqlite3_reset(s);
-				free(a);
-				*n = 0;
-				return FL_ENOMEM;
-			}
-			a = g;
-			cap = c;
-		}
-		r = &a[(*n)++];
-		memset(r, 0, sizeof(*r));
-		snprintf(r->incident_id, sizeof(r->incident_id), "%s", id);
-		r->verified = 1;
-		memcpy(r->manifest_sha256, sha, 64);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		free(a);
-		*n = 0;
-		return dberr(b, "device_receipts");
-	}
-	*out = a;
-	return 0;
+	return rows(b, s, a);
 }
 
 static int be_devices_rows(void *p, json_t *a)
@@ -1317,22 +1245,19 @@ static void bind_incident(sqlite3_stmt *s, const char *id,
 	bt(s, 19, r->lane_name);
 }
 
-static int be_incident_put(void *p, const char *id, const fl__db_incident *r)
+static int be_incident_put(void *p, const char *id, const fl__db_incident *r,
+			   int fresh)
 {
 	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_INC_SET);
-	int rc;
+	sqlite3_stmt *s = stmt(b, fresh ? S_INC_NEW : S_INC_SET);
 
 	if (!s)
 		return FL_EIO;
 	bind_incident(s, id, r);
-	rc = changed(b, run(b, s, "incident update"));
-	if (rc != FL_ENOENT)
-		return rc;
-	if (!(s = stmt(b, S_INC_NEW)))
-		return FL_EIO;
-	bind_incident(s, id, r);
-	return run(b, s, "incident insert");
+	/* the write transaction (BEGIN IMMEDIATE) keeps other writers out
+	 * from incident_get to here: a fresh row cannot be taken */
+	return fresh ? run(b, s, "incident insert")
+		     : changed(b, run(b, s, "incident update"));
 }
 
 static int be_event_add(void *p, const char *id, unsigned seq, const char *type,
@@ -1398,18 +1323,29 @@ static int be_incident_pruned(void *p, const char *id, double wall)
 	return changed(b, run(b, s, "pruned"));
 }
 
-static int be_incident_plate(void *p, const char *id, const char *plate,
-			     const char *user)
+static int be_plate_read(void *p, const char *id, const char *plate)
 {
 	be *b = p;
-	sqlite3_stmt *s = stmt(b, user ? S_INC_PLATE_SET : S_INC_PLATE_READ);
+	sqlite3_stmt *s = stmt(b, S_INC_PLATE_READ);
 
 	if (!s)
 		return FL_EIO;
 	bt(s, 1, id);
-	bt(s, 2, plate && *plate ? plate : NULL);
-	if (user)
-		bt(s, 3, plate && *plate ? user : NULL);
+	bt(s, 2, plate);
+	return run(b, s, "plate");
+}
+
+static int be_plate_set(void *p, const char *id, const char *plate,
+			const char *by)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_INC_PLATE_SET);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	bt(s, 2, plate);
+	bt(s, 3, by);
 	return run(b, s, "plate");
 }
 
@@ -1483,19 +1419,39 @@ static int be_register_prune(void *p, double before, long *n)
 	return rc;
 }
 
-static int be_plates_prune(void *p, double before, long *n)
+static int be_plate_msgs(void *p, double before, json_t *a)
 {
 	be *b = p;
-	sqlite3_stmt *m = stmt(b, S_PLATE_PRUNE_MSG);
+	sqlite3_stmt *s = stmt(b, S_PLATE_PRUNE_MSG);
+
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_double(s, 1, before);
+	return rows(b, s, a);
+}
+
+static int be_event_json_set(void *p, const char *id, long long seq,
+			     const char *json)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_EV_JSON_SET);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, id);
+	sqlite3_bind_int64(s, 2, seq);
+	bt(s, 3, json);
+	return changed(b, run(b, s, "plate prune (message)"));
+}
+
+static int be_plates_clear(void *p, double before, long *n)
+{
+	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_PLATE_PRUNE_INC);
 	int rc;
 
-	if (!m || !s)
+	if (!s)
 		return FL_EIO;
-	sqlite3_bind_double(m, 1, before);
-	rc = run(b, m, "plate prune (messages)");
-	if (rc < 0)
-		return rc;
 	sqlite3_bind_double(s, 1, before);
 	rc = run(b, s, "plate prune");
 	if (rc == 0 && n)
@@ -1648,21 +1604,20 @@ static int be_evidence_scan(void *p, const char *after_id,
 
 static void bind_filter(sqlite3_stmt *s, const fl_db_filter *f)
 {
-	bt(s, 1, f->site && *f->site ? f->site : NULL);
-	bt(s, 2, f->lane && *f->lane ? f->lane : NULL);
-	bt(s, 3, f->status && *f->status ? f->status : NULL);
-	bt(s, 4, f->outcome && *f->outcome ? f->outcome : NULL);
-	bd(s, 5, f->from_wall, f->from_wall != 0);
-	bd(s, 6, f->to_wall, f->to_wall != 0);
+	bt(s, 1, f->site);
+	bt(s, 2, f->lane);
+	bt(s, 3, f->status);
+	bt(s, 4, f->outcome);
+	bind_time(s, 5, f->from_wall);
+	bind_time(s, 6, f->to_wall);
 	bt(s, 7, f->sites_csv_allowed);
-	bt(s, 10, f->plate && *f->plate ? f->plate : NULL);
+	bt(s, 10, f->plate);
 }
 
 static int be_incidents_count(void *p, const fl_db_filter *f, long long *n)
 {
 	be *b = p;
-	sqlite3_stmt *s = stmt(b, f->site && *f->site ? S_INC_COUNT_S
-						      : S_INC_COUNT);
+	sqlite3_stmt *s = stmt(b, f->site ? S_INC_COUNT_S : S_INC_COUNT);
 
 	if (!s)
 		return FL_EIO;
@@ -1674,8 +1629,7 @@ static int be_incidents_rows(void *p, const fl_db_filter *f, int limit,
 			     int offset, json_t *a)
 {
 	be *b = p;
-	sqlite3_stmt *s = stmt(b,
-			       f->site && *f->site ? S_INC_LIST_S : S_INC_LIST);
+	sqlite3_stmt *s = stmt(b, f->site ? S_INC_LIST_S : S_INC_LIST);
 
 	if (!s)
 		return FL_EIO;
@@ -2157,8 +2111,8 @@ static sqlite3_stmt *rep_stmt(be *b, int id, const fl__db_span *w)
 	if (!s)
 		return NULL;
 	bt(s, 1, w->site);
-	sqlite3_bind_double(s, 2, w->from != 0 ? w->from : -1e300);
-	sqlite3_bind_double(s, 3, w->to != 0 ? w->to : 1e300);
+	sqlite3_bind_double(s, 2, w->from);
+	sqlite3_bind_double(s, 3, w->to);
 	return s;
 }
 
@@ -2208,13 +2162,14 @@ static int be_report_rows(void *p, enum fl__db_report_rows part,
 		[FL__REP_SPOTS] = S_REP_SPOTS,
 		[FL__REP_PLATES] = S_REP_PLATES,
 		[FL__REP_DAYS] = S_REP_DAYS,
+		[FL__REP_DAY_OUTCOMES] = S_REP_DAY_OUTCOMES,
 	};
 	be *b = p;
 	sqlite3_stmt *s = rep_stmt(b, ids[part], w);
 
 	if (!s)
 		return FL_EIO;
-	if (part == FL__REP_DAYS) {
+	if (part == FL__REP_DAYS || part == FL__REP_DAY_OUTCOMES) {
 		sqlite3_bind_int(s, 4, w->tz);
 	} else if (part == FL__REP_SPOTS || part == FL__REP_PLATES) {
 		sqlite3_bind_int(s, 4, w->repeat_min);
@@ -2229,15 +2184,12 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.errmsg = be_errmsg,
 	.schema_version = be_schema_version,
 	.set_durable = be_set_durable,
-	.batch_begin = be_batch_begin,
-	.batch_end = be_batch_end,
-	.tx_begin = be_tx_begin,
-	.tx_end = be_tx_end,
+	.tx = be_tx,
 	.device_put = be_device_put,
 	.device_get = be_device_get,
 	.device_seen = be_device_seen,
 	.device_status = be_device_status,
-	.device_receipts = be_device_receipts,
+	.receipt_rows = be_receipt_rows,
 	.devices_rows = be_devices_rows,
 	.cameras_rows = be_cameras_rows,
 	.camera_get = be_camera_get,
@@ -2250,7 +2202,8 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.incident_verified = be_incident_verified,
 	.incident_pruned = be_incident_pruned,
 	.incident_outcome = be_incident_outcome,
-	.incident_plate = be_incident_plate,
+	.plate_read = be_plate_read,
+	.plate_set = be_plate_set,
 	.register_clear = be_register_clear,
 	.register_add = be_register_add,
 	.register_get = be_register_get,
@@ -2261,7 +2214,9 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.config_get = be_config_get,
 	.config_rows = be_config_rows,
 	.config_applied = be_config_applied,
-	.plates_prune = be_plates_prune,
+	.plate_msgs = be_plate_msgs,
+	.event_json_set = be_event_json_set,
+	.plates_clear = be_plates_clear,
 	.outcome_add = be_outcome_add,
 	.incident_verdict = be_incident_verdict,
 	.evidence_put = be_evidence_put,

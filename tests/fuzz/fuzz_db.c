@@ -11,7 +11,9 @@
  *   - ingest answers 0 or FL_EINVAL, never a database error;
  *   - the same message again is a duplicate;
  *   - the incident (when stored) comes back as JSON that parses, with the
- *     message among its events; the list, the report and the quarantine
+ *     message among its events, and after plate retention (a closed
+ *     incident's stored messages cut, register.c) still parses with no
+ *     plate left in them; the list, the report and the quarantine
  *     (the same bytes quarantined) come back as JSON that parses.
  * A broken property aborts, which libFuzzer reports as a crash.
  */
@@ -108,6 +110,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							"seq")) ==
 				(json_int_t)m.seq;
 		CHECK(seen);
+		json_decref(j);
+		free(t);
+		/* plate retention cuts the read out of the stored text
+		 * (register.c): whatever it kept still parses as JSON, and no
+		 * stored message names a plate any more */
+		CHECK(fl_db_plates_prune(db, 1e300) >= 0);
+		t = fl_db_incident_json(db, m.incident_id);
+		CHECK(t != NULL);
+		j = json_loads(t, 0, NULL);
+		CHECK(j != NULL);
+		ev = json_object_get(j, "events");
+		for (size_t i = 0; i < json_array_size(ev); i++) {
+			json_t *e = json_array_get(ev, i);
+			json_t *msg = json_object_get(e, "message");
+
+			/* closed incidents only: "closed" is set */
+			if (json_is_null(json_object_get(j, "closed")))
+				break;
+			CHECK(!json_object_get(msg, "plate") &&
+			      !json_object_get(msg, "plate_confidence"));
+		}
 		json_decref(j);
 		free(t);
 	} else {

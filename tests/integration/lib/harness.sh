@@ -675,6 +675,94 @@ EOC
 	fail "nginx does not listen: $(tail -n 5 "$WORK/nginx-error.log")"
 }
 
+# ---- PostgreSQL ----------------------------------------------------------------
+
+# A note on the tests' PostgreSQL. The store's tests run against a server they
+# start themselves, like the broker: Debian's postgresql binaries
+# (/usr/lib/postgresql/N/bin, the newest N), a cluster made by initdb in
+# WORK/pg, the socket in that folder and TCP on 127.0.0.1 at a free port, a
+# trust login for the superuser "fl" on loopback only. initdb and postgres
+# refuse to run as root, so as root they run as an unprivileged user
+# (PG_USER, default nobody; CI runs as root, so this is the path CI takes),
+# with WORK opened for it to pass through (o+x, not readable) and WORK/pg its
+# own. The server keeps its data durable (fsync on): the store's tests check
+# what a commit promises. Where the server package is absent the test skips.
+
+PG_PID=
+
+# pg_bin PROGRAM: the path of a PostgreSQL server program, or nothing.
+pg_bin() {
+	ls -d /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -n 1
+}
+
+# pg__as CMD...: CMD as the server's user (itself when not root). A daemon
+# started in the background with "${PG_AS[@]}" CMD & is $! itself (setpriv
+# and env exec it).
+PG_AS=()
+pg__as() {
+	"${PG_AS[@]}" "$@"
+}
+
+# pg_start: a PostgreSQL server for this test, tracked (pg_stop or the end
+# of the test stops it), with a database "firelane". Sets PGPORT, PGHOST
+# (the socket's folder), PG_URL (postgresql://fl@127.0.0.1:PGPORT/firelane)
+# and PG_SOCKET_URL (the same through the socket). Skips when the server
+# package is not installed. Returns once the database accepts connections.
+pg_start() {
+	local initdb postgres i
+	initdb=$(pg_bin initdb)
+	postgres=$(pg_bin postgres)
+	[ -n "$initdb" ] && [ -n "$postgres" ] ||
+		skip "the PostgreSQL server is not installed (scripts/deps.sh: postgresql)"
+	command -v psql >/dev/null || skip "psql is not installed (scripts/deps.sh: postgresql)"
+	PGHOST=$WORK/pg
+	mkdir -p "$PGHOST"
+	if [ "$(id -u)" = 0 ]; then
+		id "${PG_USER:-nobody}" >/dev/null 2>&1 || fail "no user ${PG_USER:-nobody} to run PostgreSQL as"
+		chmod o+x "$WORK"
+		chown "${PG_USER:-nobody}:" "$PGHOST"
+		# in WORK/pg: the caller's folder may be closed to that user
+		PG_AS=(setpriv --reuid="${PG_USER:-nobody}" --regid="$(id -g "${PG_USER:-nobody}")"
+			--clear-groups -- env -C "$PGHOST")
+	fi
+	chmod 700 "$PGHOST"
+	pg__as "$initdb" -D "$PGHOST/data" -U fl --auth=trust -E UTF8 --locale=C.UTF-8 \
+		>"$WORK/pg-initdb.log" 2>&1 || fail "initdb: $(tail -n 5 "$WORK/pg-initdb.log")"
+	PGPORT=$(free_port)
+	"${PG_AS[@]}" "$postgres" -D "$PGHOST/data" -p "$PGPORT" -k "$PGHOST" \
+		-c listen_addresses=127.0.0.1 \
+		>"$WORK/postgres.log" 2>&1 &
+	PG_PID=$!
+	track "$PG_PID"
+	for i in $(seq 300); do
+		kill -0 "$PG_PID" 2>/dev/null || fail "postgres ended: $(tail -n 5 "$WORK/postgres.log")"
+		pg__as psql -h "$PGHOST" -p "$PGPORT" -U fl -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	[ "$i" != 300 ] || fail "postgres does not answer: $(tail -n 5 "$WORK/postgres.log")"
+	pg__as psql -h "$PGHOST" -p "$PGPORT" -U fl -d postgres -Atqc 'CREATE DATABASE firelane' \
+		>>"$WORK/postgres.log" 2>&1 || fail "CREATE DATABASE: $(tail -n 5 "$WORK/postgres.log")"
+	export PGHOST PGPORT
+	PG_URL=postgresql://fl@127.0.0.1:$PGPORT/firelane
+	PG_SOCKET_URL="postgresql://fl@/firelane?host=$PGHOST&port=$PGPORT"
+}
+
+# pg_sql SQL: runs SQL in the test's database (pg_start), prints the rows
+# unaligned ("|" between columns).
+pg_sql() {
+	pg__as psql -h "$PGHOST" -p "$PGPORT" -U fl -d firelane -v ON_ERROR_STOP=1 -Atqc "$1"
+}
+
+# pg_stop: a fast shutdown of the test's server (pg_start); it must end
+# within 30 s, its backends with it.
+pg_stop() {
+	[ -n "$PG_PID" ] || return 0
+	kill -INT "$PG_PID" 2>/dev/null || true
+	wait_gone "$PG_PID" 30 || fail "postgres did not stop within 30 s of SIGINT"
+	wait "$PG_PID" 2>/dev/null || true
+	PG_PID=
+}
+
 # ---- the edge ----------------------------------------------------------------
 
 # scene NAME: the quick synthetic scene NAME into WORK/scene.
@@ -937,6 +1025,8 @@ harness__exit() {
 	[ -n "${HARNESS_WATCHDOG:-}" ] && kill -9 "$HARNESS_WATCHDOG" 2>/dev/null &&
 		wait "$HARNESS_WATCHDOG" 2>/dev/null
 	HARNESS_WATCHDOG=
+	# a fast shutdown: SIGKILL would leave its backends behind a moment
+	[ -n "$PG_PID" ] && (pg_stop)
 	kill_tracked
 	[ ${#IMMUTABLE[@]} = 0 ] || chattr -i "${IMMUTABLE[@]}" 2>/dev/null
 	for f in "${MOUNTS[@]}"; do
