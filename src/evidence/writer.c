@@ -153,6 +153,7 @@ struct incident {
 	fl_bundle *b;
 	int bundle_failed;
 	fl_clip *clip;
+	double clip_off; /* the ring's clock - detect clock at clip_begin */
 	char clip_tmp[PATHLEN];
 	char clip_err[1400];
 	int seq;
@@ -486,7 +487,12 @@ static void clip_begin(fl_evidence_writer *w, struct incident *in)
 	snprintf(in->clip_tmp, sizeof(in->clip_tmp), "%s/%s-%s.mp4",
 		 w->clips_dir, w->cam->id, in->id);
 	fl_evidence_plan_clip(&in->plan, &from, NULL);
-	in->clip = fl_clip_start(w->ring, in->clip_tmp, from, err, sizeof(err));
+	/* The plan is on the detect clock, the ring on its stream's: a
+	 * record stream's pictures of a detect instant are offset seconds
+	 * away (0 for the detect stream and for files). */
+	in->clip_off = w->rec_offset;
+	in->clip = fl_clip_start(w->ring, in->clip_tmp, from + in->clip_off,
+				 err, sizeof(err));
 	if (!in->clip) {
 		snprintf(in->clip_err, sizeof(in->clip_err), "%s", err);
 		in->clip_tmp[0] = '\0';
@@ -1030,6 +1036,8 @@ static void clip_into_bundle(fl_evidence_writer *w, struct incident *in)
 	}
 	rc = fl_clip_finish(in->clip, &from, &to, err, sizeof(err));
 	in->clip = NULL;
+	from -= in->clip_off; /* the manifest's times are the detect clock's */
+	to -= in->clip_off;
 	if (rc == 0) {
 		double want;
 
@@ -1278,7 +1286,7 @@ void fl_evidence_writer_event(const fl_event *ev, void *writer)
 		break;
 	}
 	fl_evidence_plan_clip(&in->plan, NULL, &to);
-	fl_clip_set_end(in->clip, to);
+	fl_clip_set_end(in->clip, to + in->clip_off);
 out:
 	c1 = fl_cpu_s();
 	w1 = fl_mono_s();

@@ -13,6 +13,8 @@
 #          incident's bundle says record "ok", its scene images are
 #          1920x1080 from the record stream aligned by receive time, and
 #          its clip is 1920x1080;
+#   clip   a later bundle's clip is cut on the detect clock: the car stops
+#          moving in it when detection saw it come to rest;
 #   stall  B stalls (connections open, nothing sent) for longer than the
 #          next incident takes: the loss is logged after the read timeout,
 #          no camera_offline goes out, the next alarm comes, and its bundle
@@ -120,6 +122,53 @@ clips = [f for f in m["files"] if f["kind"] == "clip"]
 assert len(clips) == 1 and size(clips[0]["name"]) == (1920, 1080), clips
 EOF
 echo "$NAME: join: $(basename "$BUNDLE") from the record stream at 1920x1080"
+
+# ---- clip: on the detect clock ------------------------------------------------
+# One loop later the ring reaches back over the whole pre-roll. The clip's
+# t_from/t_to are detect times, and it is cut at those instants on the
+# record stream's clock (detect time + the offset, several seconds here):
+# the car, still driving in at its start, stops moving in the clip when
+# detection saw it come to rest (rest_since, which the still model dates
+# about a second before the car's last creep), and the clip's frame at a
+# still's stream_t is that still's picture.
+bundle_of_alarm $((n + 2)) 120
+python3 - "$BUNDLE" <<'EOF' || fail "clip: not cut on the detect clock"
+import json, os, subprocess, sys
+b = sys.argv[1]
+m = json.load(open(os.path.join(b, "manifest.json")))
+late = [n for n in m.get("notes", []) if n.startswith("clip starts at")]
+assert not late, late
+clip = [f for f in m["files"] if f["kind"] == "clip"][0]
+rest = [f for f in m["files"] if f["kind"] == "scene" and "rest" in f["name"]][0]
+rest_t = m["rest_since_wall"] - rest["wall"] + rest["video_t"]  # detect clock
+x, y, w, h = [round(3 * v) for v in m["bbox"]]  # record pixels
+crop = f"crop={w}:{h}:{x}:{y},scale=32:32,format=gray"
+def gray(path, pre="", t=None):
+    return subprocess.check_output(
+        ["ffmpeg", "-v", "error"] + (["-ss", "%.3f" % t] if t is not None else [])
+        + ["-i", path, "-frames:v", "1", "-vf", pre + crop, "-f", "rawvideo", "-"])
+def diff(a, c):
+    return sum(abs(p - q) for p, q in zip(a, c)) / len(a)
+path = os.path.join(b, clip["name"])
+still = gray(os.path.join(b, rest["name"]), f"crop=1920:1080:0:{rest['banner_px']},")
+start, same = gray(path), gray(path, t=rest["stream_t"] - clip["t_from"])
+# the car's motion in its box: the change over 0.4 s (ten frames; more than
+# a keyframe's new grain, less than a car's move), until a little after rest
+raw = subprocess.check_output(["ffmpeg", "-v", "error", "-i", path, "-vf", crop,
+                               "-f", "rawvideo", "-"])
+fr = [raw[i:i + 1024] for i in range(0, len(raw), 1024)]
+fps = len(fr) / (clip["t_to"] - clip["t_from"])
+moving = [clip["t_from"] + (i + 10) / fps for i in range(len(fr) - 10)
+          if diff(fr[i], fr[i + 10]) > 3]
+moving = [t for t in moving if t < rest_t + 4]
+print(f"t_from {clip['t_from']:.2f} rest {rest_t:.2f}; motion until "
+      f"{moving[-1] if moving else float('nan'):.2f}; the box at the clip's start "
+      f"{diff(start, still):.1f}, at the still's stream_t {diff(same, still):.1f} "
+      "(mean grey levels from the rest still)")
+assert moving and rest_t - 1 <= moving[-1] <= rest_t + 2.5, moving[-3:]
+assert diff(start, still) > 15 and diff(same, still) < 8
+EOF
+echo "$NAME: clip: $(basename "$BUNDLE") cut on the detect clock"
 
 # ---- stall: the record stream hangs, detection goes on ----------------------
 n=$(count alarm)
