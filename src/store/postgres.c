@@ -950,6 +950,43 @@ static void notice(void *arg, const char *message)
 	fl_log(FL_LOG_DEBUG, TAG, "postgresql: %s", message);
 }
 
+/* libpq's message about a URL it cannot take may quote a part of it (a
+ * bad percent escape, say): the URL's password, wherever it stands in msg
+ * (len bytes), becomes "***"; when the URL does not parse, so that its
+ * password is not known, the message stops before libpq's first quoted
+ * token. */
+static void hide_password(const char *url, char *msg, size_t len)
+{
+	PQconninfoOption *opts = PQconninfoParse(url, NULL);
+	const char *pw = NULL, *p, *hit;
+	char *copy;
+	size_t n = 0;
+
+	if (!len)
+		return;
+	if (!opts) {
+		if ((copy = strchr(msg, '"')))
+			snprintf(copy, len - (size_t)(copy - msg),
+				 "(the rest not shown)");
+		return;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			pw = o->val;
+	if (pw && strstr(msg, pw) && (copy = strdup(msg))) {
+		for (p = copy; n < len && (hit = strstr(p, pw));
+		     p = hit + strlen(pw))
+			n += (size_t)snprintf(msg + n, len - n, "%.*s***",
+					      (int)(hit - p), p);
+		if (n < len)
+			snprintf(msg + n, len - n, "%s", p);
+		free(copy);
+	} else if (pw && strstr(msg, pw)) {
+		snprintf(msg, len, "postgresql: cannot connect");
+	}
+	PQconninfoFree(opts);
+}
+
 void *fl__db_pg_open(const char *url, int max_version, char *err, size_t errlen)
 {
 	be *b;
@@ -968,6 +1005,7 @@ void *fl__db_pg_open(const char *url, int max_version, char *err, size_t errlen)
 	if (!b->c || PQstatus(b->c) != CONNECTION_OK) {
 		fl_seterr(err, errlen, "postgresql: cannot connect: %s",
 			  b->c ? PQerrorMessage(b->c) : "out of memory");
+		hide_password(url, err, errlen);
 		be_close(b);
 		return NULL;
 	}

@@ -1992,6 +1992,28 @@ static void test_ops_complete(const fl__db_ops *ops)
 	}
 }
 
+#ifdef FL_HAVE_LIBPQ
+/* A PostgreSQL URL's password is in no error (no server needed: port 1
+ * refuses): one libpq quotes back (the password is the host's text), and
+ * one in a URL libpq cannot parse (a bad escape it quotes). */
+static void test_pg_errors(void)
+{
+	char err[256] = "";
+
+	CHECK_NULL(fl_db_open("postgresql://fl:127.0.0.1@127.0.0.1:1/x", err,
+			      sizeof(err)));
+	CHECK_MSG(strstr(err, "cannot connect") && strstr(err, "***") &&
+			  !strstr(err, "127.0.0.1"),
+		  "%s", err);
+	CHECK_NULL(fl_db_open("postgresql://fl:pw%zzQ@127.0.0.1:1/x", err,
+			      sizeof(err)));
+	CHECK_MSG(strstr(err, "cannot connect") && !strstr(err, "zzQ"), "%s",
+		  err);
+	CHECK_NULL(fl_db_open("mysql://fl:pw@h/x", err, sizeof(err)));
+	CHECK_MSG(strstr(err, "'mysql'") && !strstr(err, "pw"), "%s", err);
+}
+#endif
+
 static void test_backend(void)
 {
 	char err[256];
@@ -2000,6 +2022,7 @@ static void test_backend(void)
 	test_ops_complete(&fl__db_sqlite_ops);
 #ifdef FL_HAVE_LIBPQ
 	test_ops_complete(&fl__db_pg_ops);
+	test_pg_errors();
 #endif
 	CHECK_MSG(be, "%s", err);
 	if (be)
