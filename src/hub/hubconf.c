@@ -515,7 +515,7 @@ static const fl_setting store_keys[] = {
 	STR(hub_store_conf, sqlite, T_TEXT, 0, "",
 	    "SQLite database file, created on first start (this or "
 	    "postgresql)"),
-	STR(hub_store_conf, postgresql, T_TEXT, F_SECRET, "",
+	STR(hub_store_conf, postgresql, T_TEXT, F_URL_SECRET, "",
 	    "PostgreSQL server instead: postgresql://USER:PASSWORD@HOST:PORT/"
 	    "DATABASE (libpq's URI; the database exists, its tables are "
 	    "made on first start; needs hub_key_file)"),

@@ -3,8 +3,8 @@
 # PostgreSQL backend"): a server of the test's own (pg_start), a real
 # mosquitto, firelane-hub with store: {postgresql: URL} and the real edge
 # on the synthetic park_leave scene. Checks:
-#   (a) the configuration: --check-config shows the URL as "***", never its
-#       password; store.sqlite beside store.postgresql is refused with
+#   (a) the configuration: --check-config shows the URL with its password
+#       as "***"; store.sqlite beside store.postgresql is refused with
 #       FILE:LINE;
 #   (b) the hub's commands on the server: --enrol-device and --add-user
 #       write their rows there (not into a SQLite file);
@@ -38,7 +38,8 @@ web_hub_conf "$WORK/hub.yaml" "hub_key_file: $WORK/hub.key"
 sed -i "s|^store: .*|store: {postgresql: \"$STORE\"}|" "$WORK/hub.yaml"
 "$HUB" --config "$WORK/hub.yaml" --check-config >"$WORK/check.log" 2>&1 ||
 	fail "--check-config: $(cat "$WORK/check.log")"
-grep -qF '  postgresql: "***"' "$WORK/check.log" || fail "the URL is not masked: $(grep -A2 '^store' "$WORK/check.log")"
+grep -qF "  postgresql: \"postgresql://fl:***@127.0.0.1:$PGPORT/firelane\"" "$WORK/check.log" ||
+	fail "the URL's password is not masked: $(grep -A2 '^store' "$WORK/check.log")"
 sed "s|^store: .*|store: {sqlite: $WORK/hub.db, postgresql: \"$STORE\"}|" "$WORK/hub.yaml" >"$WORK/both.yaml"
 "$HUB" --config "$WORK/both.yaml" --check-config >"$WORK/both.log" 2>&1 && fail "both stores accepted"
 grep -qF "both.yaml:3: store: set one of sqlite and postgresql, not both" "$WORK/both.log" ||
