@@ -156,7 +156,8 @@ int fl_schema_apply(const fl_section *root, void *obj, const fl_node *doc,
 
 /*
  * Write header (verbatim, may be NULL), then obj as block YAML: every key of
- * root in table order, defaults included, FL_F_SECRET values as "***". With
+ * root in table order, defaults included, FL_F_SECRET values as "***" (an
+ * FL_F_URL_SECRET URL with its password so). With
  * comments each key carries its help line as a YAML comment (the sample
  * configuration). snprintf semantics: returns what would have been written.
  */

@@ -15,13 +15,15 @@
 #   (e) the store's tests pass against this server (FL_TEST_STORE,
 #       tests/unit/teststore.h): test_db (migrations, the backend's
 #       contract, ingest, the register, two writers racing on one
-#       incident, ...), test_enrol (enrolment codes) and test_configs (the
-#       devices' configurations, the installer role's migration).
+#       incident, ...), test_enrol (enrolment codes), test_configs (the
+#       devices' configurations, the installer role's migration) and
+#       test_intact (the hub's check of evidence files and its scrub).
 # Skipped when the server package is absent.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-need python3 "$BUILD/tests/test_db" "$BUILD/tests/test_enrol" "$BUILD/tests/test_configs"
+need python3 "$BUILD/tests/test_db" "$BUILD/tests/test_enrol" "$BUILD/tests/test_configs" \
+	"$BUILD/tests/test_intact"
 pg_start
 need psql
 
@@ -77,6 +79,8 @@ pg_store_test() { # test, SQL counting what it leaves
 }
 pg_store_test test_enrol "SELECT count(*) FROM devices WHERE device = 'gate-1'"
 pg_store_test test_configs "SELECT count(*) FROM device_configs"
+# the hub's check of evidence files and its scrub thread (a second handle)
+pg_store_test test_intact "SELECT count(*) FROM evidence WHERE tampered IS NOT NULL"
 
 # (d) pg_stop, with a backend busy in a query
 pg__as psql -h "$PGHOST" -p "$PGPORT" -U fl -d firelane -Atqc 'SELECT pg_sleep(120)' \
