@@ -207,13 +207,16 @@ set(CPACK_DEBIAN_EDGE_PACKAGE_CONTROL_EXTRA
 set(CPACK_DEBIAN_HUB_PACKAGE_NAME firelane-hub)
 set(CPACK_DEBIAN_HUB_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_HUB_PACKAGE_DEPENDS "systemd | adduser")
-set(CPACK_DEBIAN_HUB_PACKAGE_SUGGESTS "mosquitto")
+# libpq5 (the PostgreSQL store) comes from SHLIBDEPS, as every library the
+# hub links; the server itself may be another machine's
+set(CPACK_DEBIAN_HUB_PACKAGE_SUGGESTS "mosquitto, postgresql")
 set(CPACK_DEBIAN_HUB_DESCRIPTION
 "fire-lane obstruction monitor: the fleet's hub and review web UI
 firelane-hub receives the incidents of every firelane-edge device over
-MQTT, verifies their signed evidence, stores them in SQLite, alerts
-property managers and enforcement (WeCom, DingTalk, webhooks, MQTT) and
-serves the review web UI and its JSON API. Includes firelane-verify, the
+MQTT, verifies their signed evidence, stores them in SQLite (or on a
+PostgreSQL server), alerts property managers and enforcement (WeCom,
+DingTalk, webhooks, MQTT) and serves the review web UI and its JSON API.
+Includes firelane-verify, the
 offline checker of evidence bundles. Runs as the systemd service
 firelane-hub: enabled at install, started by the administrator once
 /etc/firelane/hub.yaml is set (or at the next boot).")

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *fl_strerror(int err)
 {
@@ -49,4 +50,40 @@ void fl_seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+void fl_url_redact(const char *url, char *out, size_t len)
+{
+	const char *scheme = strstr(url, "://"), *host, *at, *colon, *end;
+	size_t n = 0;
+
+	if (!len)
+		return;
+	*out = 0;
+	host = scheme ? scheme + 3 : url;
+	end = host + strcspn(host, "/?#");
+	/* the last '@' before the path: a password may hold one */
+	at = NULL;
+	for (const char *p = host; p < end; p++)
+		if (*p == '@')
+			at = p;
+	colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+	/* the text up to the password, "***", then on from the '@' */
+	if (colon)
+		n = (size_t)snprintf(out, len, "%.*s:***", (int)(colon - url),
+				     url);
+	for (const char *p = colon ? at : url; *p && n + 1 < len;) {
+		int key = p > end && (p[-1] == '?' || p[-1] == '&') &&
+			  !strncmp(p, "password=", 9);
+
+		if (key) {
+			n += (size_t)snprintf(out + n, len - n, "password=***");
+			p += 9 + strcspn(p + 9, "&#");
+		} else {
+			out[n++] = *p++;
+			out[n] = 0;
+		}
+	}
+	if (n >= len)
+		out[len - 1] = 0;
 }

@@ -88,6 +88,13 @@ void fl_seterr(char *err, size_t errlen, const char *fmt, ...)
 #endif
 	;
 
+/* url for messages to a person or a log: a password in it - the user
+ * information's ("rtsp://user:pass@host/...", "postgresql://u:pw@h/db")
+ * or a query's password=... ("...?password=pw&...") - becomes "***"
+ * (FL_SECRET_MASK). Written into out (len bytes, always terminated, cut
+ * where it does not fit). */
+void fl_url_redact(const char *url, char *out, size_t len);
+
 #define FL_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define FL_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define FL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -505,10 +505,16 @@ static void dump_value(fl_schema_out *o, const fl_setting *s, const void *obj,
 	case FL_T_PATH:
 		/* A secret is not shown (--check-config output ends up in
 		 * bug reports); the mask still reloads as a set value. */
-		if ((s->flags & FL_F_SECRET) && *(const char *)f)
+		if ((s->flags & FL_F_SECRET) && *(const char *)f) {
 			fl_schema_out_quoted(o, FL_SECRET_MASK);
-		else
+		} else if (s->flags & FL_F_URL_SECRET) {
+			char url[2048];
+
+			fl_url_redact(f, url, sizeof(url));
+			fl_schema_out_quoted(o, url);
+		} else {
 			fl_schema_out_quoted(o, f);
+		}
 		break;
 	case FL_T_INT:
 		fl_schema_printf(o, "%d", *(const int *)f);

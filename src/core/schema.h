@@ -70,6 +70,9 @@ enum fl_stype {
  * is shown or sent away from its device: the dump, config_get, the hub. */
 #define FL_SECRET_MASK "***"
 #define FL_F_RESTART 4u /* in a reloadable section: still needs a restart */
+/* a URL: the dump writes its password (fl_url_redact) as FL_SECRET_MASK,
+ * the rest as set (a database server's address is no secret) */
+#define FL_F_URL_SECRET 8u
 
 #define FL_NO_OFF ((size_t)-1)
 
@@ -153,7 +156,8 @@ int fl_schema_apply(const fl_section *root, void *obj, const fl_node *doc,
 
 /*
  * Write header (verbatim, may be NULL), then obj as block YAML: every key of
- * root in table order, defaults included, FL_F_SECRET values as "***". With
+ * root in table order, defaults included, FL_F_SECRET values as "***" (an
+ * FL_F_URL_SECRET URL with its password so). With
  * comments each key carries its help line as a YAML comment (the sample
  * configuration). snprintf semantics: returns what would have been written.
  */
@@ -254,6 +258,7 @@ int fl_schema_resolve_path(char *dst, size_t size, const char *val,
 #define F_REQ FL_F_REQ
 #define F_SECRET FL_F_SECRET
 #define F_RESTART FL_F_RESTART
+#define F_URL_SECRET FL_F_URL_SECRET
 #define NO_OFF FL_NO_OFF
 
 /* A string (T_ID, T_TEXT, T_PATH) named like its field. */

@@ -418,7 +418,7 @@ static void *apply_run(void *p)
 	fl_db *db;
 	int rc;
 
-	snprintf(url, sizeof(url), "sqlite:%s", j->conf->store.sqlite);
+	hub_conf_store_url(j->conf, url, sizeof(url));
 	db = fl_db_open(url, err, sizeof(err));
 	if (!db) {
 		fl_log(FL_LOG_ERROR, TAG, "apply to %s: store: %s", j->device,

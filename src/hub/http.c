@@ -685,12 +685,13 @@ hub_http *hub_http_start(const hub_conf *c, hub_status *status, char *err,
 	pthread_cond_init(&h->wait_cv, NULL);
 	h->conns.deadline_s = c->http.request_timeout_s;
 	h->conns.per_address = c->http.max_per_address;
-	snprintf(url, sizeof(url), "sqlite:%s", c->store.sqlite);
+	hub_conf_store_url(c, url, sizeof(url));
 	h->api.db = fl_db_open(url, dberr, sizeof(dberr));
 	h->api.sessions = hub_sessions_create(c->http.session_idle_s);
 	h->api.intact = hub_intact_create();
 	if (!h->api.db || !h->api.sessions || !h->api.intact) {
-		snprintf(err, errlen, "store %s: %s", c->store.sqlite,
+		hub_conf_store_name(c, url, sizeof(url));
+		snprintf(err, errlen, "store %s: %s", url,
 			 h->api.db ? "out of memory" : dberr);
 		goto fail;
 	}

@@ -13,8 +13,8 @@
  * edge does (docs/config.md): plain numbers (a quoted "5" is a string),
  * booleans true/false/yes/no, UTF-8 strings without control characters.
  *
- * The checks that involve several keys (mqtt.host, store.sqlite and
- * evidence_dir required, TLS files in pairs, the timezone, URLs) run once in
+ * The checks that involve several keys (mqtt.host, one store - sqlite or
+ * postgresql - and evidence_dir required, TLS files in pairs, the timezone, URLs) run once in
  * the sections' finish hooks. Two defaults are settled there too, so that
  * the dump shows the value in effect and loads again as is: mqtt.port
  * (1883, or 8883 with tls_ca) and a site's escalate_s (alerts.escalate_s).
@@ -195,8 +195,26 @@ static int hub_finish(fl_schema_ctx *c, void *obj, const fl_node *doc)
 
 	if (!hc->mqtt.host[0])
 		return fl_schema_fail(c, doc->line, "mqtt.host is required");
-	if (!hc->store.sqlite[0])
-		return fl_schema_fail(c, doc->line, "store.sqlite is required");
+	if (!hc->store.sqlite[0] && !hc->store.postgresql[0])
+		return fl_schema_fail(c, doc->line,
+				      "store.sqlite or store.postgresql is "
+				      "required");
+	if (hc->store.sqlite[0] && hc->store.postgresql[0])
+		return fl_schema_fail(c, fl_schema_key_line(doc, "store"),
+				      "store: set one of sqlite and "
+				      "postgresql, not both");
+	if (hc->store.postgresql[0] &&
+	    strncmp(hc->store.postgresql, "postgresql://", 13) &&
+	    strncmp(hc->store.postgresql, "postgres://", 11))
+		return fl_schema_fail(c, fl_schema_key_line(doc, "store"),
+				      "store.postgresql must start with "
+				      "postgresql:// or postgres://");
+	/* hub.key's default is beside the SQLite file; a database server
+	 * has no folder here, and hubs that share it share one key */
+	if (hc->store.postgresql[0] && !hc->hub_key_file[0])
+		return fl_schema_fail(c, doc->line,
+				      "hub_key_file is required with "
+				      "store.postgresql");
 	if (!hc->evidence_dir[0])
 		return fl_schema_fail(c, doc->line, "evidence_dir is required");
 	if (!hc->mqtt.client_id[0])
@@ -495,7 +513,12 @@ static const fl_section ui_section = {
 
 static const fl_setting store_keys[] = {
 	STR(hub_store_conf, sqlite, T_TEXT, 0, "",
-	    "SQLite database file (required); created on first start"),
+	    "SQLite database file, created on first start (this or "
+	    "postgresql)"),
+	STR(hub_store_conf, postgresql, T_TEXT, F_URL_SECRET, "",
+	    "PostgreSQL server instead: postgresql://USER:PASSWORD@HOST:PORT/"
+	    "DATABASE (libpq's URI; the database exists, its tables are "
+	    "made on first start; needs hub_key_file)"),
 };
 
 static const fl_section store_section = { "store",
@@ -715,6 +738,23 @@ size_t hub_conf_key_path(const hub_conf *c, char *buf, size_t len)
 	else
 		n = snprintf(buf, len, "hub.key");
 	return n < 0 ? 0 : (size_t)n;
+}
+
+size_t hub_conf_store_url(const hub_conf *c, char *buf, size_t len)
+{
+	int n = c->store.postgresql[0]
+			? snprintf(buf, len, "%s", c->store.postgresql)
+			: snprintf(buf, len, "sqlite:%s", c->store.sqlite);
+
+	return n < 0 ? 0 : (size_t)n;
+}
+
+void hub_conf_store_name(const hub_conf *c, char *buf, size_t len)
+{
+	if (c->store.postgresql[0])
+		fl_url_redact(c->store.postgresql, buf, len);
+	else
+		snprintf(buf, len, "%s", c->store.sqlite);
 }
 
 const hub_site_alerts *hub_conf_site(const hub_conf *c, const char *site)

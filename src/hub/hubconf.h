@@ -82,8 +82,10 @@ typedef struct hub_ui_conf {
 	char language[8]; /* zh-CN|en: for a browser that asks for neither */
 } hub_ui_conf;
 
+/* Exactly one of the two is set (docs/store.md). */
 typedef struct hub_store_conf {
-	char sqlite[HUB_PATH];
+	char sqlite[HUB_PATH];     /* a file */
+	char postgresql[HUB_PATH]; /* postgresql://... (may hold a password) */
 } hub_store_conf;
 
 typedef struct hub_alerts_conf {
@@ -138,11 +140,12 @@ typedef struct hub_conf {
 	double evidence_scrub_s;       /* verified files hashed again; 0: off */
 	double receipt_resend_days;    /* 0: no receipts re-sent on reconnect */
 	int require_signed;          /* unsigned device messages: quarantine */
-	char hub_key_file[HUB_PATH]; /* "" = hub.key beside store.sqlite */
+	char hub_key_file[HUB_PATH]; /* "" = hub.key beside store.sqlite
+				      (required with store.postgresql) */
 } hub_conf;
 
-/* Defaults (a valid configuration once mqtt.host, store.sqlite and
- * evidence_dir are set). */
+/* Defaults (a valid configuration once mqtt.host, store.sqlite (or
+ * store.postgresql with hub_key_file) and evidence_dir are set). */
 void hub_conf_defaults(hub_conf *c);
 
 /*
@@ -183,6 +186,14 @@ size_t hub_conf_doc(char *buf, size_t len);
 /* The hub key's file: hub_key_file, or hub.key in store.sqlite's folder.
  * snprintf semantics. */
 size_t hub_conf_key_path(const hub_conf *c, char *buf, size_t len);
+
+/* The store's URL for fl_db_open: "sqlite:PATH" or store.postgresql as
+ * written (with its password: never for a message). snprintf semantics. */
+size_t hub_conf_store_url(const hub_conf *c, char *buf, size_t len);
+
+/* The store for a message or the log: store.sqlite's path, or
+ * store.postgresql with its password as "***" (fl_url_redact). */
+void hub_conf_store_name(const hub_conf *c, char *buf, size_t len);
 
 /* Room for any path the hub builds: the evidence folder (< 1024 bytes)
  * plus ids (< 128 bytes each) and a file name. */

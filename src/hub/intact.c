@@ -419,7 +419,7 @@ hub_scrub *hub_scrub_start(const hub_conf *c, char *err, size_t errlen)
 		return NULL;
 	}
 	s->c = c;
-	hub_fmt(url, sizeof(url), "sqlite:%s", c->store.sqlite);
+	hub_conf_store_url(c, url, sizeof(url));
 	s->db = fl_db_open(url, err, errlen);
 	if (!s->db)
 		goto fail;

@@ -134,14 +134,15 @@ static int print_conf(const hub_conf *c)
 
 static fl_db *open_store(const hub_conf *c)
 {
-	char url[HUB_PATH + 16], err[512];
+	char url[HUB_PATH + 16], name[HUB_PATH + 16], err[512];
 	fl_db *db;
 
-	snprintf(url, sizeof(url), "sqlite:%s", c->store.sqlite);
+	hub_conf_store_url(c, url, sizeof(url));
 	db = fl_db_open(url, err, sizeof(err));
-	if (!db)
-		fprintf(stderr, "firelane-hub: store %s: %s\n", c->store.sqlite,
-			err);
+	if (!db) {
+		hub_conf_store_name(c, name, sizeof(name));
+		fprintf(stderr, "firelane-hub: store %s: %s\n", name, err);
+	}
 	return db;
 }
 
@@ -436,7 +437,7 @@ static int run(const hub_conf *c)
 	hub_receipts *rq = NULL;
 	hub_incoming *inq = NULL;
 	static hub_status status; /* read by the web server's threads */
-	char err[512], filter[HUB_STR + 32];
+	char err[512], filter[HUB_STR + 32], store[HUB_PATH + 16];
 	double last_tick = 0, last_wd = 0, wd = fl_sd_watchdog_s();
 	hub_budget budget = { 0, 0 };
 	fl_mqtt_opts o;
@@ -510,10 +511,11 @@ static int run(const hub_conf *c)
 		fprintf(stderr, "firelane-hub: mqtt: cannot start\n");
 		goto out;
 	}
+	hub_conf_store_name(c, store, sizeof(store));
 	fl_log(FL_LOG_INFO, "hub",
 	       "running: %s:%d, subscribed to %s, store %s, time zone %s "
 	       "(UTC%+.2g h)",
-	       c->mqtt.host, c->mqtt.port, filter, c->store.sqlite,
+	       c->mqtt.host, c->mqtt.port, filter, store,
 	       c->tz_name[0]    ? c->tz_name
 	       : c->timezone[0] ? c->timezone
 				: "of the machine",

@@ -219,28 +219,6 @@ static void arm_deadline(fl_source *s)
 	arm_deadline_ms(s, s->timeout_ms);
 }
 
-/*
- * url for messages: a password in it ("rtsp://user:pass@host/...", the
- * way cameras take credentials) becomes "***". Error messages go to the
- * log, the camera's status and camera_offline events; none may carry it.
- */
-static void redact(const char *url, char *out, size_t len)
-{
-	const char *scheme = strstr(url, "://");
-	const char *at, *colon, *slash;
-
-	snprintf(out, len, "%s", url);
-	if (!scheme)
-		return;
-	slash = strchr(scheme + 3, '/');
-	at = strchr(scheme + 3, '@');
-	if (!at || (slash && slash < at))
-		return;
-	colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
-	if (colon)
-		snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
-}
-
 /* A printf-style frame number: %d or %0Nd (image2's syntax). */
 static int is_pattern(const char *url)
 {
@@ -524,7 +502,9 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 		return NULL;
 	}
 	snprintf(s->url, sizeof(s->url), "%s", url);
-	redact(url, s->name, sizeof(s->name));
+	/* the name goes to the log, the camera's status and its events:
+	 * never with its password */
+	fl_url_redact(url, s->name, sizeof(s->name));
 	s->kind = classify(url);
 	s->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 10000;
 	s->realtime = o.realtime;

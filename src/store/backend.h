@@ -347,16 +347,13 @@ void *fl__db_sqlite_open(const char *path, int max_version, char *err,
 int fl__db_sqlite_latest(void);
 
 /* PostgreSQL (postgres.c, where libpq is: FL_HAVE_LIBPQ): url is a libpq
- * connection string or URI. Not every entry of its table is written yet
- * (postgres.c says which are): fl__db_open_version opens it, fl_db_open
- * refuses it. */
+ * URI. */
 extern const fl__db_ops fl__db_pg_ops;
 void *fl__db_pg_open(const char *url, int max_version, char *err,
 		     size_t errlen);
 int fl__db_pg_latest(void);
 
-/* For tests: open at an older schema version (the upgrade path); also the
- * only way to a PostgreSQL store while its backend is incomplete. */
+/* For tests: open at an older schema version (the upgrade path). */
 fl_db *fl__db_open_version(const char *url, int max_version, char *err,
 			   size_t errlen);
 

@@ -63,7 +63,9 @@ fl_db *fl__db_open_version(const char *url, int max_version, char *err,
 #endif
 	} else {
 		fl_seterr(err, errlen,
-			  "unknown store URL '%.64s' (want sqlite:PATH)", url);
+			  "unknown store URL scheme '%.*s' (want sqlite:PATH or "
+			  "postgresql://...)",
+			  (int)FL_MIN(strcspn(url, ":"), 32), url);
 	}
 	if (!db->be) {
 		free(db);
@@ -78,14 +80,6 @@ fl_db *fl__db_open_version(const char *url, int max_version, char *err,
 
 fl_db *fl_db_open(const char *url, char *err, size_t errlen)
 {
-	/* not before every operation exists (postgres.c, the note at the
-	 * top): no configuration may reach a half backend */
-	if (url && is_postgres(url)) {
-		fl_seterr(err, errlen,
-			  "the PostgreSQL store is not complete yet "
-			  "(docs/store.md, 8): use sqlite:PATH");
-		return NULL;
-	}
 	return fl__db_open_version(url, 0, err, errlen);
 }
 

@@ -4,11 +4,10 @@
  *
  * A note on backends. fl_db is an opaque handle; every function below
  * dispatches through a table of backend functions (src/store/backend.h).
- * SQLite (src/store/sqlite.c) is the one backend today; a PostgreSQL backend
- * (src/store/postgres.c, being written: fl_db_open refuses its URLs until
- * it is complete) implements the same table and is chosen by the URL's
- * scheme ("postgresql://..."), nothing above this header changes
- * (docs/store.md).
+ * SQLite (src/store/sqlite.c) is the embedded default; PostgreSQL
+ * (src/store/postgres.c, where libpq is) implements the same table and is
+ * chosen by the URL's scheme ("postgresql://..."); nothing above this
+ * header changes (docs/store.md).
  *
  * Threads. A handle serialises its calls with its own (recursive) mutex, so
  * several threads may share one. A long report blocks ingest on the same
@@ -32,9 +31,11 @@ typedef struct fl_db fl_db;
 
 /* ---- open, close ---------------------------------------------------------- */
 
-/* url: "sqlite:PATH" (PATH ":memory:" for a private in-memory database).
- * Creates the database if missing and applies every pending migration in one
- * transaction. Returns NULL with a reason in err on failure. */
+/* url: "sqlite:PATH" (PATH ":memory:" for a private in-memory database), or
+ * "postgresql://..." / "postgres://..." (libpq's URI, of a database that
+ * exists). Creates the SQLite file if missing and applies every pending
+ * migration in one transaction. Returns NULL with a reason in err on
+ * failure (never the URL's password). */
 fl_db *fl_db_open(const char *url, char *err, size_t errlen);
 void fl_db_close(fl_db *db); /* NULL-safe */
 /* The schema version the database is at (> 0), or a negative fl_errno. */

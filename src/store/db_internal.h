@@ -13,7 +13,7 @@
  *   rows.c        a row's values as JSON (shared with the backends)
  *   configs.c     the devices' configurations, versioned
  *   sqlite.c      the SQLite backend: SQL and row mapping (backend.h)
- *   postgres.c    the PostgreSQL backend, in progress (tests only yet)
+ *   postgres.c    the PostgreSQL backend: SQL and row mapping
  */
 #ifndef FL_DB_INTERNAL_H
 #define FL_DB_INTERNAL_H

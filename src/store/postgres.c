@@ -3,17 +3,10 @@
  * nothing else (backend.h says where the line is). Built only where libpq
  * is (FL_HAVE_LIBPQ).
  *
- * A note on what exists. This backend is being written in groups of
- * operations; until every entry of fl__db_ops is filled, db.c opens it only
- * for the tests (fl__db_open_version) and fl_db_open refuses its URLs, so no
- * configuration reaches a half backend. Written: the connection, the
- * migrations, transactions, durability, and the entries of ingest and the
- * incident's detail, evidence rows and files, outcomes and audit, devices,
- * cameras and receipts, the incident list, the quarantine, users and the
- * login throttle, reports, plate retention. Not yet (NULL in the table
- * below): enrolment codes (enrol_*), the register (register_*) and
- * configurations (config_*). docs/store.md, "What exists", has the list and
- * the tests.
+ * A note on what exists. Every entry of fl__db_ops is filled (test_db
+ * checks that none is NULL), so fl_db_open takes its URLs and the hub's
+ * configuration chooses it (store: {postgresql: ...}); the store's tests
+ * run on both backends (docs/store.md, "What exists").
  *
  * A note on the database. The schema is SQLite's, version for version, in
  * PostgreSQL's dialect (MIGRATIONS below: double precision for REAL, bytea
@@ -257,6 +250,22 @@ enum {
 	S_LOGIN_FAIL,
 	S_LOGIN_PRUNE,
 	S_LOGIN_RESET,
+	S_REG_CLEAR,
+	S_REG_ADD,
+	S_REG_GET,
+	S_REG_ROWS,
+	S_REG_PRUNE,
+	S_CONF_ADD,
+	S_CONF_LATEST,
+	S_CONF_GET,
+	S_CONF_ROWS,
+	S_CONF_APPLIED,
+	S_ENROL_ADD,
+	S_ENROL_GET,
+	S_ENROL_USE,
+	S_ENROL_RELEASE,
+	S_ENROL_LIST,
+	S_ENROL_DELETE,
 	S_PLATE_MSGS,
 	S_EV_JSON_SET,
 	S_PLATES_CLEAR,
@@ -506,6 +515,50 @@ static const char *const SQL[S_COUNT] = {
 			  " FROM login_failures ORDER BY last DESC OFFSET $2)",
 	[S_LOGIN_RESET] = "DELETE FROM login_failures WHERE \"user\" = $1"
 			  " AND ($2::text IS NULL OR addr = $2)",
+	[S_REG_CLEAR] = "DELETE FROM residents WHERE site = $1",
+	[S_REG_ADD] = "INSERT INTO residents (site, plate, owner, unit, phone,"
+		      " imported, imported_by) VALUES ($1, $2, $3, $4, $5, $6,"
+		      " $7)",
+	[S_REG_GET] = "SELECT plate, owner, unit, phone FROM residents"
+		      " WHERE site = $1 AND plate = $2",
+	[S_REG_ROWS] = "SELECT plate, owner, unit, phone, imported,"
+		       " imported_by FROM residents WHERE site = $1"
+		       " ORDER BY plate",
+	[S_REG_PRUNE] = "DELETE FROM residents WHERE imported < $1",
+	[S_CONF_ADD] = "INSERT INTO device_configs (device, version, yaml,"
+		       " author, created, note) VALUES ($1, $2, $3, $4, $5, $6)",
+	[S_CONF_LATEST] = "SELECT COALESCE(max(version), 0) FROM device_configs"
+			  " WHERE device = $1",
+	[S_CONF_GET] = "SELECT version, yaml, author, created, note, applied,"
+		       " apply_ok, apply_error FROM device_configs"
+		       " WHERE device = $1 AND version = $2",
+	[S_CONF_ROWS] = "SELECT version, author, created, note, applied,"
+			" apply_ok, apply_error FROM device_configs"
+			" WHERE device = $1 ORDER BY version DESC",
+	/* $4 typed: NULL (sent, pending) has no type of its own */
+	[S_CONF_APPLIED] = "UPDATE device_configs SET applied = $3,"
+			   " apply_ok = $4::integer, apply_error = $5"
+			   " WHERE device = $1 AND version = $2",
+	[S_ENROL_ADD] = "INSERT INTO enrol_codes (code_hash, device, site,"
+			" created, expires, created_by)"
+			" VALUES ($1, $2, $3, $4, $5, $6)",
+	[S_ENROL_GET] = "SELECT device, site, expires, used FROM enrol_codes"
+			" WHERE code_hash = $1",
+	/* only an unused code: a second use changes no row */
+	[S_ENROL_USE] = "UPDATE enrol_codes SET used = $2, used_by_key = $3"
+			" WHERE code_hash = $1 AND used IS NULL",
+	[S_ENROL_RELEASE] = "UPDATE enrol_codes SET used = NULL,"
+			    " used_by_key = NULL WHERE code_hash = $1",
+	/* the pending codes (not used, not expired at $1), of the sites in
+	 * $2 (NULL: all); the id names one for revoking */
+	[S_ENROL_LIST] =
+		"SELECT id, device, site, created, expires, created_by"
+		" FROM enrol_codes WHERE used IS NULL AND expires > $1"
+		" AND ($2::text IS NULL OR site = ANY(string_to_array($2, ',')))"
+		" ORDER BY created DESC",
+	[S_ENROL_DELETE] =
+		"DELETE FROM enrol_codes WHERE id = $1 AND used IS NULL"
+		" AND ($2::text IS NULL OR site = ANY(string_to_array($2, ',')))",
 	/* the word, or an escape that may spell it (register.c decides) */
 	[S_PLATE_MSGS] =
 		"SELECT incident_id, seq, json FROM incident_events"
@@ -757,6 +810,52 @@ static double col_time(const PGresult *r, int col)
 				      : strtod(PQgetvalue(r, 0, col), NULL);
 }
 
+/* The first row of statement id run with q, or FL_ENOENT; *r to PQclear. */
+static int row_q(be *b, int id, const struct params *q, PGresult **r,
+		 const char *what)
+{
+	int rc;
+
+	if (!(*r = run(b, id, q, &rc, what)))
+		return rc;
+	if (PQntuples(*r) > 0)
+		return 0;
+	PQclear(*r);
+	*r = NULL;
+	return FL_ENOENT;
+}
+
+/* The first row of statement id run with q as an object in *row (NULL
+ * when none: FL_ENOENT). */
+static int obj_q(be *b, int id, const struct params *q, json_t **row,
+		 const char *what)
+{
+	PGresult *r;
+	int rc;
+
+	*row = NULL;
+	if ((rc = row_q(b, id, q, &r, what)) < 0)
+		return rc;
+	*row = row_obj(r, 0);
+	PQclear(r);
+	return *row ? 0 : FL_ENOMEM;
+}
+
+/* The number of rows statement id run with q changed, in *n. */
+static int changes_q(be *b, int id, const struct params *q, long *n,
+		     const char *what)
+{
+	PGresult *r;
+	int rc;
+
+	if (!(r = run(b, id, q, &rc, what)))
+		return rc;
+	if (n)
+		*n = atol(PQcmdTuples(r));
+	PQclear(r);
+	return 0;
+}
+
 /* ---- open, close, transactions ------------------------------------------------------- */
 
 static int read_version(be *b)
@@ -851,6 +950,43 @@ static void notice(void *arg, const char *message)
 	fl_log(FL_LOG_DEBUG, TAG, "postgresql: %s", message);
 }
 
+/* libpq's message about a URL it cannot take may quote a part of it (a
+ * bad percent escape, say): the URL's password, wherever it stands in msg
+ * (len bytes), becomes "***"; when the URL does not parse, so that its
+ * password is not known, the message stops before libpq's first quoted
+ * token. */
+static void hide_password(const char *url, char *msg, size_t len)
+{
+	PQconninfoOption *opts = PQconninfoParse(url, NULL);
+	const char *pw = NULL, *p, *hit;
+	char *copy;
+	size_t n = 0;
+
+	if (!len)
+		return;
+	if (!opts) {
+		if ((copy = strchr(msg, '"')))
+			snprintf(copy, len - (size_t)(copy - msg),
+				 "(the rest not shown)");
+		return;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			pw = o->val;
+	if (pw && strstr(msg, pw) && (copy = strdup(msg))) {
+		for (p = copy; n < len && (hit = strstr(p, pw));
+		     p = hit + strlen(pw))
+			n += (size_t)snprintf(msg + n, len - n, "%.*s***",
+					      (int)(hit - p), p);
+		if (n < len)
+			snprintf(msg + n, len - n, "%s", p);
+		free(copy);
+	} else if (pw && strstr(msg, pw)) {
+		snprintf(msg, len, "postgresql: cannot connect");
+	}
+	PQconninfoFree(opts);
+}
+
 void *fl__db_pg_open(const char *url, int max_version, char *err, size_t errlen)
 {
 	be *b;
@@ -869,6 +1005,7 @@ void *fl__db_pg_open(const char *url, int max_version, char *err, size_t errlen)
 	if (!b->c || PQstatus(b->c) != CONNECTION_OK) {
 		fl_seterr(err, errlen, "postgresql: cannot connect: %s",
 			  b->c ? PQerrorMessage(b->c) : "out of memory");
+		hide_password(url, err, errlen);
 		be_close(b);
 		return NULL;
 	}
@@ -1085,20 +1222,10 @@ static int be_incident_site(void *p, const char *id, char *site, size_t sitelen)
 
 static int be_incident_row(void *p, const char *id, json_t **row)
 {
-	be *b = p;
 	struct params q = { 0 };
-	PGresult *r;
-	int rc;
 
-	*row = NULL;
 	pt(&q, id);
-	if (!(r = run(b, S_INC_ONE, &q, &rc, "incident")))
-		return rc;
-	if (PQntuples(r) > 0)
-		*row = row_obj(r, 0);
-	rc = PQntuples(r) == 0 ? FL_ENOENT : *row ? 0 : FL_ENOMEM;
-	PQclear(r);
-	return rc;
+	return obj_q(p, S_INC_ONE, &q, row, "incident");
 }
 
 static int be_incident_events(void *p, const char *id, json_t *a)
@@ -1234,21 +1361,6 @@ static int be_audit_rows(void *p, const char *object, int limit, int offset,
 }
 
 /* ---- devices, cameras, receipts ------------------------------------------------------- */
-
-/* The first row of statement id run with q, or FL_ENOENT; *r to PQclear. */
-static int row_q(be *b, int id, const struct params *q, PGresult **r,
-		 const char *what)
-{
-	int rc;
-
-	if (!(*r = run(b, id, q, &rc, what)))
-		return rc;
-	if (PQntuples(*r) > 0)
-		return 0;
-	PQclear(*r);
-	*r = NULL;
-	return FL_ENOENT;
-}
 
 static void col_copy(const PGresult *r, int col, char *out, size_t len)
 {
@@ -1497,18 +1609,11 @@ static int be_quarantine_add(void *p, const char *topic, const char *payload,
 
 static int be_quarantine_trim(void *p, long keep, long *removed)
 {
-	be *b = p;
 	struct params q = { 0 };
-	PGresult *r;
-	int rc;
 
 	*removed = 0;
 	pi(&q, keep);
-	if (!(r = run(b, S_QUAR_TRIM, &q, &rc, "quarantine_trim")))
-		return rc;
-	*removed = atol(PQcmdTuples(r));
-	PQclear(r);
-	return 0;
+	return changes_q(p, S_QUAR_TRIM, &q, removed, "quarantine_trim");
 }
 
 static int be_quarantine_count(void *p, long long *n)
@@ -1670,19 +1775,11 @@ static int be_login_prune(void *p, double before, long keep)
 static int be_login_reset(void *p, const char *user, const char *addr,
 			  long *removed)
 {
-	be *b = p;
 	struct params q = { 0 };
-	PGresult *r;
-	int rc;
 
 	pt(&q, user);
 	pt(&q, addr);
-	if (!(r = run(b, S_LOGIN_RESET, &q, &rc, "login_reset")))
-		return rc;
-	if (removed)
-		*removed = atol(PQcmdTuples(r));
-	PQclear(r);
-	return 0;
+	return changes_q(p, S_LOGIN_RESET, &q, removed, "login_reset");
 }
 
 /* ---- reports ------------------------------------------------------------------------- */
@@ -1760,6 +1857,188 @@ static int be_report_rows(void *p, enum fl__db_report_rows part,
 	return rows_q(p, id, &q, a);
 }
 
+/* ---- the resident vehicle register ---------------------------------------------------- */
+
+static int be_register_clear(void *p, const char *site)
+{
+	struct params q = { 0 };
+
+	pt(&q, site);
+	return run_cmd(p, S_REG_CLEAR, &q, 0, "register");
+}
+
+static int be_register_add(void *p, const char *site, const fl_db_resident *r,
+			   const char *user, double wall)
+{
+	struct params q = { 0 };
+
+	pt(&q, site);
+	pt(&q, r->plate);
+	pt(&q, r->owner);
+	pt(&q, r->unit);
+	pt(&q, r->phone);
+	pd(&q, wall);
+	pt(&q, user);
+	return run_cmd(p, S_REG_ADD, &q, 0, "register");
+}
+
+static int be_register_get(void *p, const char *site, const char *plate,
+			   json_t **row)
+{
+	struct params q = { 0 };
+
+	pt(&q, site);
+	pt(&q, plate);
+	return obj_q(p, S_REG_GET, &q, row, "register");
+}
+
+static int be_register_rows(void *p, const char *site, json_t *a)
+{
+	return rows_of(p, S_REG_ROWS, site, a);
+}
+
+static int be_register_prune(void *p, double before, long *n)
+{
+	struct params q = { 0 };
+
+	pd(&q, before);
+	return changes_q(p, S_REG_PRUNE, &q, n, "register prune");
+}
+
+/* ---- device configurations --------------------------------------------------------- */
+
+static int be_config_add(void *p, const char *device, int version,
+			 const char *yaml, const char *author, const char *note,
+			 double wall)
+{
+	struct params q = { 0 };
+
+	pt(&q, device);
+	pi(&q, version);
+	pt(&q, yaml);
+	pt(&q, author);
+	pd(&q, wall);
+	pt(&q, note);
+	return run_cmd(p, S_CONF_ADD, &q, 0, "config_add");
+}
+
+static int be_config_latest(void *p, const char *device, int *version)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, device);
+	if ((rc = row_q(p, S_CONF_LATEST, &q, &r, "config_latest")) < 0)
+		return rc;
+	*version = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+static int be_config_get(void *p, const char *device, int version, json_t **row)
+{
+	struct params q = { 0 };
+
+	pt(&q, device);
+	pi(&q, version);
+	return obj_q(p, S_CONF_GET, &q, row, "config_get");
+}
+
+static int be_config_rows(void *p, const char *device, json_t *a)
+{
+	return rows_of(p, S_CONF_ROWS, device, a);
+}
+
+static int be_config_applied(void *p, const char *device, int version,
+			     double wall, int ok, const char *error)
+{
+	struct params q = { 0 };
+
+	pt(&q, device);
+	pi(&q, version);
+	pd(&q, wall);
+	if (ok >= 0)
+		pi(&q, ok);
+	else
+		pt(&q, NULL);
+	pt(&q, error);
+	return run_cmd(p, S_CONF_APPLIED, &q, 1, "config_applied");
+}
+
+/* ---- enrolment codes ----------------------------------------------------------------- */
+
+static int be_enrol_add(void *p, const char *hash, const char *device,
+			const char *site, double created, double expires,
+			const char *by)
+{
+	struct params q = { 0 };
+
+	pt(&q, hash);
+	pt(&q, device);
+	pt(&q, site);
+	pd(&q, created);
+	pd(&q, expires);
+	pt(&q, by);
+	return run_cmd(p, S_ENROL_ADD, &q, 0, "enrol_add");
+}
+
+static int be_enrol_get(void *p, const char *hash, char *device, size_t devlen,
+			char *site, size_t sitelen, double *expires,
+			double *used)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, hash);
+	if ((rc = row_q(p, S_ENROL_GET, &q, &r, "enrol_get")) < 0)
+		return rc;
+	col_copy(r, 0, device, devlen);
+	col_copy(r, 1, site, sitelen);
+	*expires = col_time(r, 2);
+	*used = col_time(r, 3);
+	PQclear(r);
+	return 0;
+}
+
+static int be_enrol_use(void *p, const char *hash, double wall,
+			const char *pk_b64)
+{
+	struct params q = { 0 };
+
+	pt(&q, hash);
+	pd(&q, wall);
+	pt(&q, pk_b64);
+	return run_cmd(p, S_ENROL_USE, &q, 1, "enrol_use");
+}
+
+static int be_enrol_release(void *p, const char *hash)
+{
+	struct params q = { 0 };
+
+	pt(&q, hash);
+	return run_cmd(p, S_ENROL_RELEASE, &q, 1, "enrol_release");
+}
+
+static int be_enrol_rows(void *p, double now, const char *sites_csv, json_t *a)
+{
+	struct params q = { 0 };
+
+	pd(&q, now);
+	pt(&q, sites_csv);
+	return rows_q(p, S_ENROL_LIST, &q, a);
+}
+
+static int be_enrol_delete(void *p, long long id, const char *sites_csv)
+{
+	struct params q = { 0 };
+
+	pi(&q, id);
+	pt(&q, sites_csv);
+	return run_cmd(p, S_ENROL_DELETE, &q, 1, "enrol_delete");
+}
+
 /* ---- plate retention ------------------------------------------------------------------ */
 
 static int be_plate_msgs(void *p, double before, json_t *a)
@@ -1783,22 +2062,13 @@ static int be_event_json_set(void *p, const char *id, long long seq,
 
 static int be_plates_clear(void *p, double before, long *n)
 {
-	be *b = p;
 	struct params q = { 0 };
-	PGresult *r;
-	int rc;
 
 	pd(&q, before);
-	if (!(r = run(b, S_PLATES_CLEAR, &q, &rc, "plate prune")))
-		return rc;
-	if (n)
-		*n = atol(PQcmdTuples(r));
-	PQclear(r);
-	return 0;
+	return changes_q(p, S_PLATES_CLEAR, &q, n, "plate prune");
 }
 
-/* The entries not written yet are NULL: db.c opens this backend for the
- * tests only until there are none (the note at the top). */
+/* Every entry is filled (test_db walks the table to check it). */
 const fl__db_ops fl__db_pg_ops = {
 	.name = "postgresql",
 	.close = be_close,
@@ -1859,4 +2129,20 @@ const fl__db_ops fl__db_pg_ops = {
 	.plate_msgs = be_plate_msgs,
 	.event_json_set = be_event_json_set,
 	.plates_clear = be_plates_clear,
+	.register_clear = be_register_clear,
+	.register_add = be_register_add,
+	.register_get = be_register_get,
+	.register_rows = be_register_rows,
+	.register_prune = be_register_prune,
+	.config_add = be_config_add,
+	.config_latest = be_config_latest,
+	.config_get = be_config_get,
+	.config_rows = be_config_rows,
+	.config_applied = be_config_applied,
+	.enrol_add = be_enrol_add,
+	.enrol_get = be_enrol_get,
+	.enrol_use = be_enrol_use,
+	.enrol_release = be_enrol_release,
+	.enrol_rows = be_enrol_rows,
+	.enrol_delete = be_enrol_delete,
 };

@@ -620,6 +620,12 @@ static int dberr(be *b, const char *what)
 	case SQLITE_NOMEM:
 		return FL_ENOMEM;
 	case SQLITE_CONSTRAINT:
+		/* a key taken, as PostgreSQL's unique_violation: the same
+		 * answer from both backends (a plate twice in a register) */
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+		    rc == SQLITE_CONSTRAINT_UNIQUE)
+			return FL_EEXIST;
+		return FL_EINVAL;
 	case SQLITE_TOOBIG:
 	case SQLITE_MISMATCH:
 		return FL_EINVAL;

@@ -8,7 +8,7 @@
  *   - a refusal is a negative error with a reason that names the file
  *     (FILE:LINE: reason or FILE: reason);
  *   - an accepted configuration has what the hub needs (mqtt.host,
- *     store.sqlite, evidence_dir, a client id), every number in its
+ *     one store - sqlite or postgresql -, evidence_dir, a client id), every number in its
  *     documented range, and its dump (--check-config) loads again
  *     (hub_conf_parse) and dumps the same.
  */
@@ -55,8 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(!strncmp(err, path, strlen(path)));
 		return 0;
 	}
-	CHECK(c.mqtt.host[0] && c.store.sqlite[0] && c.evidence_dir[0] &&
-	      c.mqtt.client_id[0]);
+	CHECK(c.mqtt.host[0] && !c.store.sqlite[0] != !c.store.postgresql[0] &&
+	      c.evidence_dir[0] && c.mqtt.client_id[0]);
 	CHECK(c.mqtt.port >= 0 && c.mqtt.port <= 65535);
 	CHECK(c.mqtt.keepalive_s >= 5 && c.mqtt.keepalive_s <= 3600);
 	CHECK(c.mqtt.session_expiry_s >= 60);

@@ -12,14 +12,18 @@
 #       shutdown) and started again on the same folder, the row is there;
 #   (d) pg_stop ends the server and its backends (the harness fails the
 #       test for any process left);
-#   (e) the store's tests of the PostgreSQL backend (test_db with
-#       FL_TEST_STORE: migrations, the backend's contract, ingest, two
-#       writers racing on one incident) pass against this server.
+#   (e) the store's tests pass against this server (FL_TEST_STORE,
+#       tests/unit/teststore.h): test_db (migrations, the backend's
+#       contract, ingest, the register, two writers racing on one
+#       incident, ...), test_enrol (enrolment codes), test_configs (the
+#       devices' configurations, the installer role's migration) and
+#       test_intact (the hub's check of evidence files and its scrub).
 # Skipped when the server package is absent.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
-need python3 "$BUILD/tests/test_db"
+need python3 "$BUILD/tests/test_db" "$BUILD/tests/test_enrol" "$BUILD/tests/test_configs" \
+	"$BUILD/tests/test_intact"
 pg_start
 need psql
 
@@ -65,6 +69,18 @@ FL_TEST_STORE=$PG_URL "$BUILD/tests/test_db" >"$WORK/test_db-tcp.log" 2>&1 ||
 grep -q 'all checks passed' "$WORK/test_db-tcp.log" || fail "test_db did not finish on $PG_URL"
 FL_TEST_STORE=$PG_SOCKET_URL "$BUILD/tests/test_db" >"$WORK/test_db-socket.log" 2>&1 ||
 	fail "test_db on $PG_SOCKET_URL: $(grep -E 'check failed|FAIL' "$WORK/test_db-socket.log" | head -n 20)"
+# the other store tests, each on the database emptied; what each leaves
+# there shows it ran on PostgreSQL, not on SQLite by mistake
+pg_store_test() { # test, SQL counting what it leaves
+	FL_TEST_STORE=$PG_URL "$BUILD/tests/$1" >"$WORK/$1.log" 2>&1 ||
+		fail "$1 on $PG_URL: $(grep -E 'check failed|FAIL' "$WORK/$1.log" | head -n 20)"
+	grep -q 'all checks passed' "$WORK/$1.log" || fail "$1 did not finish on $PG_URL"
+	[ "$(pg_sql "$2")" -gt 0 ] || fail "$1 left nothing on PostgreSQL ($2)"
+}
+pg_store_test test_enrol "SELECT count(*) FROM devices WHERE device = 'gate-1'"
+pg_store_test test_configs "SELECT count(*) FROM device_configs"
+# the hub's check of evidence files and its scrub thread (a second handle)
+pg_store_test test_intact "SELECT count(*) FROM evidence WHERE tampered IS NOT NULL"
 
 # (d) pg_stop, with a backend busy in a query
 pg__as psql -h "$PGHOST" -p "$PGPORT" -U fl -d firelane -Atqc 'SELECT pg_sleep(120)' \

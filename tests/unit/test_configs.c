@@ -7,10 +7,10 @@
  * and apply audited; an apply never answered settled by the device's
  * heartbeat, and nothing else; an installer added only with sites; and a store at
  * version 10 with users migrated to 11 (users kept, the installer role
- * then taken).
+ * then taken). With FL_TEST_STORE=postgresql://... the same on that
+ * database (teststore.h; tests/integration/store_pg.sh).
  */
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,23 +20,52 @@
 #include "db.h"
 #include "fl.h"
 #include "test.h"
+#include "teststore.h"
 
 static char dir[] = "/tmp/fl-test-configs-XXXXXX";
 
-static long long count(const char *file, const char *sql)
+/* The audit rows (of every object) with action, and user and detail
+ * where they are not NULL, read through the store. */
+static int audits(fl_db *db, const char *action, const char *user,
+		  const char *detail)
 {
-	sqlite3 *h;
-	sqlite3_stmt *s;
-	long long n = -1;
+	char *text = fl_db_audit_json(db, NULL, 1000, 0);
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL, *row;
+	size_t i;
+	int n = 0;
 
-	if (sqlite3_open(file, &h) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			n = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
+	free(text);
+	if (!CHECK_NOT_NULL(o))
+		return -1;
+	json_array_foreach(json_object_get(o, "audit"), i, row)
+	{
+		const char *a = json_string_value(
+			json_object_get(row, "action"));
+		const char *u = json_string_value(json_object_get(row, "user"));
+		const char *d = json_string_value(
+			json_object_get(row, "detail"));
+
+		n += a && !strcmp(a, action) &&
+		     (!user || (u && !strcmp(u, user))) &&
+		     (!detail || (d && !strcmp(d, detail)));
 	}
-	sqlite3_close(h);
+	json_decref(o);
 	return n;
+}
+
+/* A fresh store: file on SQLite, or FL_TEST_STORE's database emptied; its
+ * URL in url. */
+static int store_url(const char *file, char *url, size_t len)
+{
+	char sq[400];
+	const char *u;
+
+	snprintf(sq, sizeof(sq), "sqlite:%s", file);
+	u = test_store_url(sq);
+	if (!CHECK_NOT_NULL(u))
+		return -1;
+	snprintf(url, len, "%s", u);
+	return 0;
 }
 
 static json_t *get(fl_db *db, const char *dev, int version)
@@ -59,9 +88,11 @@ static void test_versions(const char *file)
 	int ver = -1;
 	char *text;
 
-	snprintf(url, sizeof(url), "sqlite:%s", file);
+	if (store_url(file, url, sizeof(url)))
+		return;
 	db = fl_db_open(url, err, sizeof(err));
-	CHECK(db != NULL);
+	if (!CHECK_MSG(db != NULL, "%s", err))
+		return;
 	CHECK_EQ_INT(fl_db_config_latest(db, "d1", &ver), 0);
 	CHECK_EQ_INT(ver, 0);
 	CHECK_EQ_INT(fl_db_config_get(db, "d1", 0, &text), FL_ENOENT);
@@ -125,13 +156,9 @@ static void test_versions(const char *file)
 			     json_object_get(json_array_get(v, 1), "apply_ok")),
 		     1);
 	json_decref(o);
+	CHECK_EQ_INT(audits(db, "config_save", NULL, NULL), 3);
+	CHECK_EQ_INT(audits(db, "config_apply", NULL, NULL), 3);
 	fl_db_close(db);
-	CHECK_EQ_INT((int)count(file, "SELECT count(*) FROM audit WHERE action "
-				      "= 'config_save'"),
-		     3);
-	CHECK_EQ_INT((int)count(file, "SELECT count(*) FROM audit WHERE action "
-				      "= 'config_apply' AND object = 'd1'"),
-		     3);
 }
 
 static void test_installer(const char *file)
@@ -140,9 +167,11 @@ static void test_installer(const char *file)
 	fl_db *db;
 
 	/* a store at version 10 with a user: migrated, the user kept */
-	snprintf(url, sizeof(url), "sqlite:%s", file);
+	if (store_url(file, url, sizeof(url)))
+		return;
 	db = fl__db_open_version(url, 10, err, sizeof(err));
-	CHECK(db != NULL);
+	if (!CHECK_MSG(db != NULL, "%s", err))
+		return;
 	CHECK_EQ_INT(fl_db_user_add(db, "pm", "pw", "property", "s1", err,
 				    sizeof(err)),
 		     0);
@@ -150,7 +179,9 @@ static void test_installer(const char *file)
 			     sizeof(err)) != 0); /* version 10's CHECK */
 	fl_db_close(db);
 	db = fl_db_open(url, err, sizeof(err));
-	CHECK(db != NULL);
+	if (!CHECK_MSG(db != NULL, "%s", err))
+		return;
+	CHECK_EQ_INT(fl_db_schema_version(db), fl_db_schema_latest());
 	CHECK_EQ_INT(fl_db_user_check(db, "pm", "pw", role, sizeof(role), sites,
 				      sizeof(sites)),
 		     0);
@@ -181,9 +212,11 @@ static void test_heard(const char *file)
 	json_t *o;
 	int ver;
 
-	snprintf(url, sizeof(url), "sqlite:%s", file);
+	if (store_url(file, url, sizeof(url)))
+		return;
 	db = fl_db_open(url, err, sizeof(err));
-	CHECK(db != NULL);
+	if (!CHECK_MSG(db != NULL, "%s", err))
+		return;
 	CHECK_EQ_INT(fl_db_config_save(db, "d1", 0, "a: 1\n", "inst", NULL, 100,
 				       &ver, err, sizeof(err)),
 		     0);
@@ -210,12 +243,11 @@ static void test_heard(const char *file)
 	CHECK_EQ_INT(fl_db_config_heard(db, "d1", 9, 140), FL_ENOENT);
 	CHECK_EQ_INT(fl_db_config_heard(db, "d9", 1, 140), FL_ENOENT);
 	CHECK_EQ_INT(fl_db_config_heard(db, "d1", 0, 140), FL_EINVAL);
-	fl_db_close(db);
-	CHECK_EQ_INT((int)count(file, "SELECT count(*) FROM audit WHERE "
-				      "user = 'hub' AND action = 'config_apply'"
-				      " AND detail = 'version 1: applied (the "
-				      "device''s heartbeat says so)'"),
+	CHECK_EQ_INT(audits(db, "config_apply", "hub",
+			    "version 1: applied (the device's heartbeat "
+			    "says so)"),
 		     1);
+	fl_db_close(db);
 }
 
 int main(void)

@@ -3,7 +3,9 @@
  * the configuration editor (src/config/yamledit.c), the hub's codes and
  * QR code (src/hub/enrol.c), the codes in the store (src/store/enrol.c)
  * and the edge's reading of the hub's answer (src/edge/enrol.c).
- * enrol_code.sh runs the whole path with the real programs.
+ * enrol_code.sh runs the whole path with the real programs. The codes in
+ * the store run on FL_TEST_STORE's PostgreSQL database where it is set
+ * (teststore.h; tests/integration/store_pg.sh).
  */
 #include <limits.h>
 #include <math.h>
@@ -19,6 +21,7 @@
 #include "fl.h"
 #include "sign.h"
 #include "test.h"
+#include "teststore.h"
 #include "yaml.h"
 #include "yamledit.h"
 
@@ -194,7 +197,8 @@ static void test_store(void)
 	char err[256] = "", dev[64], site[64], pk[FL_KEY_B64_LEN];
 	unsigned char pub[32], sec[64];
 	char *j;
-	fl_db *db = fl_db_open("sqlite::memory:", err, sizeof(err));
+	const char *url = test_store_url("sqlite::memory:");
+	fl_db *db = url ? fl_db_open(url, err, sizeof(err)) : NULL;
 
 	if (!CHECK_MSG(db != NULL, "%s", err))
 		return;

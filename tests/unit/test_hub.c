@@ -562,6 +562,69 @@ static void test_config_rules(void)
 	      !strcmp(c.evidence_dir, "ev") && !strcmp(c.store.sqlite, "db"));
 }
 
+/* The store: SQLite or PostgreSQL, exactly one; the server's URL opened
+ * as written, named with its password as "***" in messages and dumps. */
+static char *dump(const hub_conf *c);
+
+static void test_config_store(void)
+{
+	static hub_conf c;
+	char err[512], buf[HUB_PATH + 16], *d;
+
+	CHECK_MSG(parse("mqtt: {host: h}\nevidence_dir: ev\n"
+			"hub_key_file: /etc/firelane/hub.key\n"
+			"store: {postgresql: \"postgresql://fl:pw-Zq81@db:5432/"
+			"firelane\"}\n",
+			&c, err, sizeof(err)) == 0,
+		  "%s", err);
+	hub_conf_store_url(&c, buf, sizeof(buf));
+	CHECK_STREQ(buf, "postgresql://fl:pw-Zq81@db:5432/firelane");
+	hub_conf_store_name(&c, buf, sizeof(buf));
+	CHECK_STREQ(buf, "postgresql://fl:***@db:5432/firelane");
+	d = dump(&c);
+	/* the dump loads again: the password "***" is still a URL's */
+	CHECK_MSG(!strstr(d, "pw-Zq81") &&
+			  strstr(d,
+				 "  postgresql: \"postgresql://fl:***@db:5432/"
+				 "firelane\"\n"),
+		  "%s", d);
+	CHECK_MSG(parse(d, &c, err, sizeof(err)) == 0, "%s", err);
+	free(d);
+	CHECK(parse(BASE, &c, err, sizeof(err)) == 0);
+	hub_conf_store_url(&c, buf, sizeof(buf));
+	CHECK_STREQ(buf, "sqlite:db");
+	hub_conf_store_name(&c, buf, sizeof(buf));
+	CHECK_STREQ(buf, "db");
+	/* both, neither, another scheme, no key file: file:line and why */
+	CHECK_EQ_INT(parse("mqtt: {host: h}\nevidence_dir: ev\n"
+			   "hub_key_file: k\nstore:\n  sqlite: db\n"
+			   "  postgresql: postgresql://db/f\n",
+			   &c, err, sizeof(err)),
+		     FL_ECONFIG);
+	CHECK_MSG(strstr(err, "hub.yaml:4: store: set one of sqlite and "
+			      "postgresql, not both"),
+		  "%s", err);
+	CHECK_EQ_INT(parse("mqtt: {host: h}\nevidence_dir: ev\nstore: {}\n", &c,
+			   err, sizeof(err)),
+		     FL_ECONFIG);
+	CHECK_MSG(strstr(err, "store.sqlite or store.postgresql is required"),
+		  "%s", err);
+	CHECK_EQ_INT(parse("mqtt: {host: h}\nevidence_dir: ev\n"
+			   "hub_key_file: k\n"
+			   "store: {postgresql: \"host=db password=x\"}\n",
+			   &c, err, sizeof(err)),
+		     FL_ECONFIG);
+	CHECK_MSG(strstr(err, "hub.yaml:4: store.postgresql must start with "
+			      "postgresql://"),
+		  "%s", err);
+	CHECK_EQ_INT(parse("mqtt: {host: h}\nevidence_dir: ev\n"
+			   "store: {postgresql: \"postgres://db/f\"}\n",
+			   &c, err, sizeof(err)),
+		     FL_ECONFIG);
+	CHECK_MSG(strstr(err, "hub_key_file is required with store.postgresql"),
+		  "%s", err);
+}
+
 /* Two defaults are settled at load, so the dump shows what is in effect. */
 static void test_config_settled(void)
 {
@@ -777,6 +840,7 @@ int main(void)
 	test_camera_events();
 	test_config();
 	test_config_rules();
+	test_config_store();
 	test_config_settled();
 	test_config_dump();
 	test_edge_config_on_hub();

@@ -8,7 +8,8 @@
  * file or a symbolic link in its place is tampered; a file of a bundle that
  * did not verify is refused but not recorded; an unknown name and a bundle
  * retention removed are absent. Then the scrub (a thread, every second)
- * finds a file nobody asked for.
+ * finds a file nobody asked for. With FL_TEST_STORE=postgresql://... the
+ * store is that database, emptied first (teststore.h; store_pg.sh).
  *
  * --bench prints, as JSON, what the check costs on a 10 MB clip: the hash
  * (no cache; the file in the page cache, as on a hub that just served it),
@@ -34,6 +35,7 @@
 #include "hubconf.h"
 #include "intact.h"
 #include "test.h"
+#include "teststore.h"
 
 #define IID "ed-1-20261206-lane-a-1"
 #define IID2 "ed-1-20261206-lane-a-2"
@@ -151,7 +153,10 @@ static fl_db *open_store(void)
 	char url[700], err[256] = "";
 	fl_db *db;
 
-	snprintf(url, sizeof(url), "sqlite:%s", dbpath);
+	if (test_pg_url())
+		snprintf(url, sizeof(url), "%s", test_pg_url());
+	else
+		snprintf(url, sizeof(url), "sqlite:%s", dbpath);
 	db = fl_db_open(url, err, sizeof(err));
 	CHECK_MSG(db != NULL, "%s: %s", url, err);
 	return db;
@@ -299,7 +304,12 @@ static void test_scrub(void)
 		return;
 	memset(&conf, 0, sizeof(conf));
 	snprintf(conf.evidence_dir, sizeof(conf.evidence_dir), "%s", evdir);
-	snprintf(conf.store.sqlite, sizeof(conf.store.sqlite), "%s", dbpath);
+	if (test_pg_url())
+		snprintf(conf.store.postgresql, sizeof(conf.store.postgresql),
+			 "%s", test_pg_url());
+	else
+		snprintf(conf.store.sqlite, sizeof(conf.store.sqlite), "%s",
+			 dbpath);
 	conf.evidence_scrub_s = 1;
 	write_file(iid, "scene-1.jpg", a, sizeof(a), sha);
 	record(db, iid, names, shas, bytes, 1, 1);
@@ -418,6 +428,8 @@ int main(int argc, char **argv)
 
 	fl_log_set(NULL, 0, NULL); /* the warnings are the point */
 	setup();
+	if (test_pg_url() && test_pg_reset(test_pg_url()) < 0)
+		return 1;
 	if (argc > 1 && !strcmp(argv[1], "--bench")) {
 		rc = bench();
 		cleanup();

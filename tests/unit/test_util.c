@@ -285,6 +285,38 @@ static void test_ids(void)
 	CHECK(!fl_id_valid(id, FL_INCIDENT_ID_MAX));
 }
 
+/* A password in a URL never reaches a message: the user information's,
+ * a query's password=, both; the rest as written; cut, not overrun. */
+static void test_redact(void)
+{
+	static const char *const cases[][2] = {
+		{ "rtsp://admin:s3cret@10.0.0.2:554/sub",
+		  "rtsp://admin:***@10.0.0.2:554/sub" },
+		{ "postgresql://fl:pw@db.example:5432/firelane",
+		  "postgresql://fl:***@db.example:5432/firelane" },
+		{ "postgresql://fl@db/firelane?password=pw&sslmode=require",
+		  "postgresql://fl@db/firelane?password=***&sslmode=require" },
+		{ "postgresql://u:a@b@h/db?x=1&password=p",
+		  "postgresql://u:***@h/db?x=1&password=***" },
+		{ "postgresql://fl@127.0.0.1:5432/firelane",
+		  "postgresql://fl@127.0.0.1:5432/firelane" },
+		{ "rtsp://10.0.0.2/a:b@c", "rtsp://10.0.0.2/a:b@c" },
+		{ "/dev/video0", "/dev/video0" },
+		{ "file:clip.mp4?mypassword=x", "file:clip.mp4?mypassword=x" },
+		{ "", "" },
+	};
+	char out[128];
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++) {
+		fl_url_redact(cases[i][0], out, sizeof(out));
+		CHECK_STREQ(out, cases[i][1]);
+	}
+	fl_url_redact("postgresql://fl:pw@h/db", out, 20);
+	CHECK_STREQ(out, "postgresql://fl:***");
+	fl_url_redact("postgresql://fl:pw@h/db", out, 16);
+	CHECK_STREQ(out, "postgresql://fl");
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -303,6 +335,7 @@ int main(void)
 	test_errno_map();
 	test_clocks();
 	test_ids();
+	test_redact();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", root);
