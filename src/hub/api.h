@@ -15,6 +15,7 @@
 #include "db.h"
 #include "hubconf.h"
 #include "intact.h"
+#include "metrics.h"
 #include "session.h"
 #include "status.h"
 
@@ -26,6 +27,7 @@ typedef struct hub_api {
 	int secure_cookies; /* add Secure to the session cookie */
 	unsigned char still_key[32]; /* the picture links' (stills.h) */
 	hub_status *status;          /* the hub's own state, or NULL */
+	hub_metrics *metrics;        /* the counters of /metrics, or NULL */
 	atomic_int stopping; /* set by hub_http_stop: waits for devices end */
 } hub_api;
 
@@ -39,6 +41,7 @@ typedef struct hub_req {
 	const char *cookie, *csrf, *range, *if_none_match; /* headers or NULL */
 	const char *accept_language;                       /* header or NULL */
 	const char *ctype, *origin, *referer, *host;       /* headers or NULL */
+	const char *authorization;                         /* header or NULL */
 	const char *addr; /* the client's address */
 	const char *body; /* the request body (may hold NULs) */
 	size_t body_len;
