@@ -44,30 +44,13 @@ alerts:
 sed -i '/^alerts: {mqtt: false}$/d' "$WORK/hub.yaml"
 EV=$WORK/ev
 
-edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
-sed -i -e "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" \
-	"$WORK/scene/edge.yaml"
-"$EDGE" --config "$WORK/scene/edge.yaml" --print-public-key >"$WORK/pk.txt" 2>"$WORK/pk.log" ||
-	fail "--print-public-key"
-"$HUB" --config "$WORK/hub.yaml" --enrol-device scene-edge --site scene-site \
-	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
+scene_enrolled "$WORK/hub.yaml"
 echo 'pw-of-alice' | "$HUB" --config "$WORK/hub.yaml" --add-user alice \
 	--role property --sites scene-site >>"$WORK/admin.log" 2>&1 || fail "--add-user"
 PUB=$(hub_key "$WORK/hub.yaml")
 
 hub_start "$WORK/hub.yaml" "$WORK/hub.log" -v
-edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v
-edge_wait 90
-for _ in $(seq 600); do
-	[ "$(q "select count(*) from incidents where verified = 1 and status = 'cleared'")" = 1 ] &&
-		[ "$(grep -c '"/generic", "code": 200' "$WORK/hooks.jsonl" 2>/dev/null)" = 2 ] && break
-	sleep 0.1
-done
-[ "$(q "select count(*) from incidents where verified = 1 and status = 'cleared'")" = 1 ] ||
-	fail "no verified, cleared incident: $(q 'select incident_id, status, verified from incidents')"
-[ "$(grep -c '"/generic", "code": 200' "$WORK/hooks.jsonl")" = 2 ] ||
-	fail "the webhook did not get alarm and all-clear: $(cat "$WORK/hooks.jsonl" 2>/dev/null)"
-IID=$(q "select incident_id from incidents")
+scene_incident "$WORK/hooks.jsonl"
 CSRF=$(web_login alice pw-of-alice)
 code=$(web_as alice "$CSRF" POST "/api/incidents/$IID/outcome" '{"outcome": "persuaded"}')
 [ "$code" = 200 ] || fail "outcome: HTTP $code $(cat "$WORK/out")"

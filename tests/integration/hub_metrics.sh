@@ -56,13 +56,7 @@ EOC
 }
 hub_conf
 
-edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
-sed -i -e "s|^device: {id: scene-edge, site: scene-site}|device: {id: scene-edge, site: scene-site, key_file: $WORK/device.key}|" \
-	"$WORK/scene/edge.yaml"
-"$EDGE" --config "$WORK/scene/edge.yaml" --print-public-key >"$WORK/pk.txt" 2>"$WORK/pk.log" ||
-	fail "--print-public-key"
-"$HUB" --config "$WORK/hub.yaml" --enrol-device scene-edge --site scene-site \
-	--public-key "$WORK/pk.txt" >"$WORK/admin.log" 2>&1 || fail "--enrol-device"
+scene_enrolled "$WORK/hub.yaml"
 
 # scrape OUT [CURL ARGS...]: GET /metrics into OUT; prints the HTTP status
 scrape() {
@@ -148,22 +142,9 @@ done
 code=$(scrape "$WORK/m-far.txt" -H 'X-Forwarded-For: 203.0.113.9')
 [ "$code" = 403 ] || fail "a scrape from 203.0.113.9 (via the proxy) without a token: HTTP $code"
 
-edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v
-edge_wait 90
-
-# The store and the receiver settle: the incident cleared and verified,
-# the device stopped, the webhook's alarm and all-clear answered 200.
-for _ in $(seq 600); do
-	[ "$(q "select count(*) from incidents where verified = 1 and status = 'cleared'")" = 1 ] &&
-		[ "$(q "select status from devices where device = 'scene-edge'")" = stopped ] &&
-		[ "$(grep -c '"/generic", "code": 200' "$WORK/hooks.jsonl" 2>/dev/null)" = 2 ] && break
-	sleep 0.1
-done
-[ "$(q "select count(*) from incidents where verified = 1 and status = 'cleared'")" = 1 ] ||
-	fail "no verified, cleared incident: $(q 'select incident_id, status, verified from incidents')"
-[ "$(grep -c '"/generic", "code": 200' "$WORK/hooks.jsonl")" = 2 ] ||
-	fail "the webhook did not get alarm and all-clear: $(cat "$WORK/hooks.jsonl")"
-IID=$(q "select incident_id from incidents")
+# the incident, cleared and verified, the device stopped, the webhook's
+# alarm and all-clear answered 200
+scene_incident "$WORK/hooks.jsonl"
 # the MQTT alerts' PUBACKs may come a moment after the webhook's answers
 for _ in $(seq 300); do
 	scrape "$WORK/m1.txt" >/dev/null
