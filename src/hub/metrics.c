@@ -78,6 +78,8 @@ static void observe(hub_histogram *h, double s)
 
 	if (!(s > 0)) /* negative, or NaN */
 		s = 0;
+	if (s > 1e9) /* a device clock at 1970: the sum stays in range */
+		s = 1e9;
 	while (i < HUB_M_BUCKETS && s > hub_metrics_bounds[i])
 		i++;
 	add(&h->bucket[i], 1);

@@ -211,8 +211,30 @@ static void test_render(void)
 	free(text);
 }
 
+/* A device clock far behind (unix_time 0): +Inf, its sum kept in range. */
+static void test_far_behind(void)
+{
+	hub_metrics m;
+	hub_metrics_now x = { .alert_queue = -1,
+			      .devices_online = -1,
+			      .rss_bytes = -1,
+			      .cpu_s = -1 };
+	char text[8192];
+
+	hub_metrics_init(&m, 0);
+	hub_metrics_lag(&m, 1.8e15);
+	hub_metrics_lag(&m, 1.8e15);
+	CHECK_LT_INT(hub_metrics_render(&m, &x, text, sizeof(text)),
+		     sizeof(text));
+	CHECK(has_line(text,
+		       "firelane_hub_ingest_lag_seconds_bucket{le=\"+Inf\"} 2"));
+	CHECK(has_line(text, "firelane_hub_ingest_lag_seconds_sum "
+			     "2000000000.000000"));
+}
+
 int main(void)
 {
 	test_render();
+	test_far_behind();
 	TEST_DONE();
 }
