@@ -9,6 +9,7 @@
 #ifndef FL_HUB_API_H
 #define FL_HUB_API_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -28,6 +29,11 @@ typedef struct hub_api {
 	unsigned char still_key[32]; /* the picture links' (stills.h) */
 	hub_status *status;          /* the hub's own state, or NULL */
 	hub_metrics *metrics;        /* the counters of /metrics, or NULL */
+	/* the fleet by status for /metrics, read from the store at most
+	 * every HUB_FLEET_TTL_S (api_admin.c); under fleet_mu */
+	pthread_mutex_t fleet_mu;
+	double fleet_at;     /* fl_mono_s() of the reading, 0: none */
+	long long fleet[4];  /* online, offline, stopped, unknown */
 	atomic_int stopping; /* set by hub_http_stop: waits for devices end */
 } hub_api;
 

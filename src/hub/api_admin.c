@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "fl.h"
 #include "httpparse.h"
 #include "sign.h"
@@ -309,9 +310,16 @@ static long long json_files(const char *dir)
 	return n;
 }
 
-/* The fleet by status (fl_db_devices_json) into x; unknown on failure. */
-static void fleet_counts(hub_api *a, hub_metrics_now *x)
+/* How long a reading of the fleet by status serves /metrics (s): the
+ * store has no count by status, and the whole fleet's JSON costs about a
+ * quarter of a second for 10,000 devices (docs/api.md, "Metrics"). */
+#define HUB_FLEET_TTL_S 30.0
+
+/* The fleet by status (fl_db_devices_json) into n; 0, or -1 when the
+ * store failed. */
+static int fleet_read(hub_api *a, long long n[4])
 {
+	static const char *const names[3] = { "online", "offline", "stopped" };
 	char *text = fl_db_devices_json(a->db);
 	json_t *o = text ? json_loads(text, 0, NULL) : NULL, *d;
 	size_t i;
@@ -319,24 +327,40 @@ static void fleet_counts(hub_api *a, hub_metrics_now *x)
 	free(text);
 	if (!json_is_array(json_object_get(o, "devices"))) {
 		json_decref(o);
-		return; /* stays -1: not printed */
+		return -1;
 	}
-	x->devices_online = x->devices_offline = x->devices_stopped = 0;
-	x->devices_unknown = 0;
+	memset(n, 0, 4 * sizeof(n[0]));
 	json_array_foreach(json_object_get(o, "devices"), i, d)
 	{
 		const char *st = json_string_value(json_object_get(d, "status"));
+		int k = 0;
 
-		if (st && !strcmp(st, "online"))
-			x->devices_online++;
-		else if (st && !strcmp(st, "offline"))
-			x->devices_offline++;
-		else if (st && !strcmp(st, "stopped"))
-			x->devices_stopped++;
-		else
-			x->devices_unknown++;
+		while (k < 3 && !(st && !strcmp(st, names[k])))
+			k++;
+		n[k]++; /* 3: unknown */
 	}
 	json_decref(o);
+	return 0;
+}
+
+/* The fleet by status into x, read again when the last reading is older
+ * than HUB_FLEET_TTL_S; left unknown (-1: not printed) when the store
+ * fails. */
+static void fleet_counts(hub_api *a, hub_metrics_now *x)
+{
+	double now = fl_mono_s();
+
+	pthread_mutex_lock(&a->fleet_mu);
+	if ((!a->fleet_at || now - a->fleet_at >= HUB_FLEET_TTL_S) &&
+	    fleet_read(a, a->fleet) == 0)
+		a->fleet_at = now;
+	if (a->fleet_at) {
+		x->devices_online = a->fleet[0];
+		x->devices_offline = a->fleet[1];
+		x->devices_stopped = a->fleet[2];
+		x->devices_unknown = a->fleet[3];
+	}
+	pthread_mutex_unlock(&a->fleet_mu);
 }
 
 /* What only the scrape's moment knows (metrics.h). */

@@ -681,6 +681,7 @@ hub_http *hub_http_start(const hub_conf *c, hub_status *status,
 	h->api.conf = c;
 	h->api.status = status;
 	h->api.metrics = metrics;
+	pthread_mutex_init(&h->api.fleet_mu, NULL);
 	for (int i = 0; i < c->http.ntrusted_proxies; i++)
 		h->trusted[h->ntrusted++] = c->http.trusted_proxies[i];
 	pthread_mutex_init(&h->conns.mu, NULL);
@@ -809,6 +810,7 @@ void hub_http_stop(hub_http *h)
 	pthread_mutex_destroy(&h->conns.mu);
 	pthread_cond_destroy(&h->wait_cv);
 	pthread_mutex_destroy(&h->wait_mu);
+	pthread_mutex_destroy(&h->api.fleet_mu);
 	hub_intact_destroy(h->api.intact);
 	hub_sessions_destroy(h->api.sessions);
 	fl_db_close(h->api.db);

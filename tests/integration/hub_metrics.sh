@@ -145,11 +145,13 @@ code=$(scrape "$WORK/m-far.txt" -H 'X-Forwarded-For: 203.0.113.9')
 # the incident, cleared and verified, the device stopped, the webhook's
 # alarm and all-clear answered 200
 scene_incident "$WORK/hooks.jsonl"
-# the MQTT alerts' PUBACKs may come a moment after the webhook's answers
-for _ in $(seq 300); do
+# the MQTT alerts' PUBACKs may come a moment after the webhook's answers,
+# and the fleet by status is read from the store every 30 s at most
+for _ in $(seq 900); do
 	scrape "$WORK/m1.txt" >/dev/null
 	[ "$(m "$WORK/m1.txt" 'firelane_hub_alerts_sent_total{channel="mqtt"}')" = 2 ] &&
-		[ "$(m "$WORK/m1.txt" firelane_hub_alert_queue)" = 0 ] && break
+		[ "$(m "$WORK/m1.txt" firelane_hub_alert_queue)" = 0 ] &&
+		[ "$(m "$WORK/m1.txt" 'firelane_hub_devices{status="stopped"}')" = 1 ] && break
 	sleep 0.1
 done
 parse "$WORK/m1.txt"
