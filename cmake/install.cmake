@@ -146,6 +146,9 @@ fl_install_daemon(edge)
 if(TARGET firelane-hub)
   install(TARGETS firelane-hub firelane-verify
           RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT hub)
+  # backup and restore of the store and evidence (docs/deploy.md)
+  install(PROGRAMS scripts/firelane-backup
+          DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT hub)
   fl_install_daemon(hub)
 endif()
 
@@ -208,7 +211,9 @@ set(CPACK_DEBIAN_HUB_PACKAGE_NAME firelane-hub)
 set(CPACK_DEBIAN_HUB_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_HUB_PACKAGE_DEPENDS "systemd | adduser")
 # libpq5 (the PostgreSQL store) comes from SHLIBDEPS, as every library the
-# hub links; the server itself may be another machine's
+# hub links; the server itself may be another machine's. sqlite3:
+# firelane-backup's online backup of the store
+set(CPACK_DEBIAN_HUB_PACKAGE_RECOMMENDS "sqlite3")
 set(CPACK_DEBIAN_HUB_PACKAGE_SUGGESTS "mosquitto, postgresql")
 set(CPACK_DEBIAN_HUB_DESCRIPTION
 "fire-lane obstruction monitor: the fleet's hub and review web UI

@@ -102,6 +102,7 @@
 
 struct hub_alerts {
 	const hub_conf *conf;  /* borrowed */
+	hub_metrics *metrics;  /* borrowed; NULL: nothing counted */
 	char dir[HUB_PATHLEN]; /* <evidence_dir>/.alerts */
 	pthread_t thread;
 	int started;
@@ -114,6 +115,7 @@ struct hub_alerts {
 	struct flight {
 		uint64_t token;
 		char name[512];
+		double created; /* the job's: for the alert latency */
 	} * flight;
 	size_t nflight, flightcap;
 };
@@ -521,6 +523,23 @@ static void job_done(hub_alerts *a, const char *name, const char *box)
 		       strerror(errno));
 }
 
+/* A job's channel, by the target in its name. */
+static enum hub_metric_channel channel_of(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 10 && !strcmp(name + n - 10, ".mqtt.json") ? HUB_M_MQTT
+							      : HUB_M_WEBHOOK;
+}
+
+/* A job delivered (claimed, made at created): counted, then to sent/. */
+static void job_sent(hub_alerts *a, const char *name, double created)
+{
+	hub_metrics_alert(a->metrics, channel_of(name), HUB_M_SENT,
+			  created > 0 ? fl_wall_s() - created : -1);
+	job_done(a, name, "sent");
+}
+
 /* After a failed attempt: back off, or give up. */
 static void job_retry(hub_alerts *a, const char *name, json_t *j,
 		      const char *why)
@@ -529,9 +548,12 @@ static void job_retry(hub_alerts *a, const char *name, json_t *j,
 	int n = (int)json_integer_value(json_object_get(j, "attempts")) + 1;
 	double d = a->conf->alerts.retry_base_s * pow(2, n - 1);
 
+	hub_metrics_alert(a->metrics, channel_of(name), HUB_M_FAILED, -1);
 	if (d > a->conf->alerts.retry_cap_s)
 		d = a->conf->alerts.retry_cap_s;
 	if (n >= a->conf->alerts.retry_max) {
+		hub_metrics_alert(a->metrics, channel_of(name), HUB_M_GAVE_UP,
+				  -1);
 		fl_log(FL_LOG_ERROR, "alerts",
 		       "%s: giving up after %d attempts: %s", name, n, why);
 		job_done(a, name, "failed");
@@ -673,12 +695,15 @@ static void mqtt_send(hub_alerts *a, fl_mqtt *m, const char *name, json_t *j,
 	a->flight[a->nflight].token = token;
 	hub_fmt(a->flight[a->nflight].name, sizeof(a->flight[0].name), "%s",
 		name);
+	a->flight[a->nflight].created = json_number_value(
+		json_object_get(j, "created"));
 	a->nflight++;
 }
 
 void hub_alerts_published(hub_alerts *a, uint64_t token, int rc)
 {
 	char path[HUB_PATHLEN], name[512];
+	double created;
 	json_t *j;
 	size_t i;
 
@@ -687,11 +712,12 @@ void hub_alerts_published(hub_alerts *a, uint64_t token, int rc)
 	if (i == a->nflight)
 		return; /* not an alert's */
 	hub_fmt(name, sizeof(name), "%s", a->flight[i].name);
+	created = a->flight[i].created;
 	a->flight[i] = a->flight[--a->nflight];
 	if (rc == 0) {
 		fl_log(FL_LOG_INFO, "alerts", "%s: delivered to the broker",
 		       name);
-		job_done(a, name, "sent");
+		job_sent(a, name, created);
 		return;
 	}
 	if (rc == FL_EAGAIN) { /* the connection went first: not an attempt */
@@ -726,8 +752,7 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 	while ((e = readdir(d)) && !atomic_load(&a->stop) &&
 	       !(mqtt && fl_mqtt_unacked(m) >= HUB_ALERT_WINDOW)) {
 		size_t n = strlen(e->d_name);
-		int is_mqtt = n > 10 &&
-			      !strcmp(e->d_name + n - 10, ".mqtt.json");
+		int is_mqtt = channel_of(e->d_name) == HUB_M_MQTT;
 		json_t *j;
 		const char *dest, *body;
 
@@ -768,7 +793,9 @@ static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
 		} else if (post(a, dest, body, why, sizeof(why)) == FL_OK) {
 			fl_log(FL_LOG_INFO, "alerts", "%s: delivered to %s",
 			       e->d_name, dest);
-			job_done(a, e->d_name, "sent");
+			job_sent(a, e->d_name,
+				 json_number_value(
+					 json_object_get(j, "created")));
 		} else {
 			job_retry(a, e->d_name, j, why);
 		}
@@ -1028,7 +1055,8 @@ static void recover_claims(hub_alerts *a)
 	}
 }
 
-hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
+hub_alerts *hub_alerts_create(const hub_conf *conf, hub_metrics *metrics,
+			      char *err, size_t errlen)
 {
 	static const char *const boxes[] = { "outbox", "sent", "failed",
 					     "open",   "made", "claimed" };
@@ -1041,6 +1069,7 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen)
 		return NULL;
 	}
 	a->conf = conf;
+	a->metrics = metrics;
 	hub_fmt(a->dir, sizeof(a->dir), "%s/.alerts", conf->evidence_dir);
 	/* the worker's name in claims: its client id as a plain name */
 	hub_fmt(a->worker, sizeof(a->worker), "%s", conf->mqtt.client_id);

@@ -14,13 +14,16 @@
 #include "client.h"
 #include "db.h"
 #include "hubconf.h"
+#include "metrics.h"
 #include "msg.h"
 
 typedef struct hub_alerts hub_alerts;
 
-/* Create the outbox folders and start the webhook thread. conf is borrowed
- * for the object's life. NULL with the reason in err. */
-hub_alerts *hub_alerts_create(const hub_conf *conf, char *err, size_t errlen);
+/* Create the outbox folders and start the webhook thread. conf and metrics
+ * (NULL: nothing counted; every delivery attempt is counted there) are
+ * borrowed for the object's life. NULL with the reason in err. */
+hub_alerts *hub_alerts_create(const hub_conf *conf, hub_metrics *metrics,
+			      char *err, size_t errlen);
 
 /* An incident message was stored, or was a duplicate (each step is made
  * once, so a message handled again alerts nobody twice): alarm -> the

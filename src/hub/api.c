@@ -449,6 +449,8 @@ void hub_api_handle(hub_api *a, const hub_req *q, hub_resp *r)
 		r->ctype = "text/plain; charset=utf-8";
 		r->body = strdup(bad ? "degraded\n" : "ok\n");
 		r->len = r->body ? strlen(r->body) : 0;
+	} else if (!strcmp(p, "/metrics")) {
+		api__metrics(a, q, r);
 	} else if (!strncmp(p, "/api/", 5)) {
 		api(a, s, q, r);
 	} else if (!strncmp(p, "/evidence/", 10)) {

@@ -9,12 +9,14 @@
 #ifndef FL_HUB_API_H
 #define FL_HUB_API_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
 #include "db.h"
 #include "hubconf.h"
 #include "intact.h"
+#include "metrics.h"
 #include "session.h"
 #include "status.h"
 
@@ -26,6 +28,12 @@ typedef struct hub_api {
 	int secure_cookies; /* add Secure to the session cookie */
 	unsigned char still_key[32]; /* the picture links' (stills.h) */
 	hub_status *status;          /* the hub's own state, or NULL */
+	hub_metrics *metrics;        /* the counters of /metrics, or NULL */
+	/* the fleet by status for /metrics, read from the store at most
+	 * every HUB_FLEET_TTL_S (api_admin.c); under fleet_mu */
+	pthread_mutex_t fleet_mu;
+	double fleet_at;     /* fl_mono_s() of the reading, 0: none */
+	long long fleet[4];  /* online, offline, stopped, unknown */
 	atomic_int stopping; /* set by hub_http_stop: waits for devices end */
 } hub_api;
 
@@ -39,6 +47,7 @@ typedef struct hub_req {
 	const char *cookie, *csrf, *range, *if_none_match; /* headers or NULL */
 	const char *accept_language;                       /* header or NULL */
 	const char *ctype, *origin, *referer, *host;       /* headers or NULL */
+	const char *authorization;                         /* header or NULL */
 	const char *addr; /* the client's address */
 	const char *body; /* the request body (may hold NULs) */
 	size_t body_len;

@@ -166,6 +166,9 @@ void api__sites(hub_api *a, const hub_session_info *s, const char *id,
 		const hub_req *q, hub_resp *r);
 void api__hub(hub_api *a, const hub_session_info *s, const char *id,
 	      const hub_req *q, hub_resp *r);
+/* GET /metrics: the counters in the Prometheus text format, to a scraper
+ * with http.metrics_token (or, without one, on this machine); no session. */
+void api__metrics(hub_api *a, const hub_req *q, hub_resp *r);
 void api__enrol(hub_api *a, const hub_session_info *s, const char *id,
 		const hub_req *q, hub_resp *r);
 /* ---- api_enrol.c: the admin's enrolment codes ------------------------------ */

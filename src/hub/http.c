@@ -579,6 +579,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 						MHD_HTTP_HEADER_REFERER);
 	q.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					     MHD_HTTP_HEADER_HOST);
+	q.authorization =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					    MHD_HTTP_HEADER_AUTHORIZATION);
 	q.addr = addr;
 	q.body = rq->body ? rq->body : "";
 	q.body_len = rq->len;
@@ -652,8 +655,8 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss,
 	return FL_OK;
 }
 
-hub_http *hub_http_start(const hub_conf *c, hub_status *status, char *err,
-			 size_t errlen)
+hub_http *hub_http_start(const hub_conf *c, hub_status *status,
+			 hub_metrics *metrics, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	char url[HUB_PATH + 16], dberr[256];
@@ -677,6 +680,8 @@ hub_http *hub_http_start(const hub_conf *c, hub_status *status, char *err,
 	}
 	h->api.conf = c;
 	h->api.status = status;
+	h->api.metrics = metrics;
+	pthread_mutex_init(&h->api.fleet_mu, NULL);
 	for (int i = 0; i < c->http.ntrusted_proxies; i++)
 		h->trusted[h->ntrusted++] = c->http.trusted_proxies[i];
 	pthread_mutex_init(&h->conns.mu, NULL);
@@ -806,6 +811,7 @@ void hub_http_stop(hub_http *h)
 	pthread_mutex_destroy(&h->conns.mu);
 	pthread_cond_destroy(&h->wait_cv);
 	pthread_mutex_destroy(&h->wait_mu);
+	pthread_mutex_destroy(&h->api.fleet_mu);
 	hub_intact_destroy(h->api.intact);
 	hub_sessions_destroy(h->api.sessions);
 	fl_db_close(h->api.db);

@@ -15,15 +15,17 @@
 #include <stddef.h>
 
 #include "hubconf.h"
+#include "metrics.h"
 #include "status.h"
 
 typedef struct hub_http hub_http;
 
 /* NULL with a reason in err when the server cannot start (address in use,
- * TLS files unreadable, store). c and status (the hub's own state for
- * GET /healthz and /api/hub; may be NULL) must outlive the server. */
-hub_http *hub_http_start(const hub_conf *c, hub_status *status, char *err,
-			 size_t errlen);
+ * TLS files unreadable, store). c, status (the hub's own state for
+ * GET /healthz and /api/hub) and metrics (the counters of GET /metrics)
+ * must outlive the server; status and metrics may be NULL. */
+hub_http *hub_http_start(const hub_conf *c, hub_status *status,
+			 hub_metrics *metrics, char *err, size_t errlen);
 /* The port the server listens on (useful with port 0), or 0. */
 int hub_http_port(const hub_http *h);
 void hub_http_stop(hub_http *h); /* NULL-safe */

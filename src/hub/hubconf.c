@@ -241,6 +241,10 @@ static int hub_finish(fl_schema_ctx *c, void *obj, const fl_node *doc)
 		return fl_schema_fail(c, doc->line,
 				      "http.secure_cookies: expected auto, on "
 				      "or off");
+	if (hc->http.metrics_token[0] && strlen(hc->http.metrics_token) < 16)
+		return fl_schema_fail(c, fl_schema_key_line(doc, "http"),
+				      "http.metrics_token: 16 characters or "
+				      "more (a token a scraper cannot guess)");
 	if (fl_tz_check(hc->timezone, why, sizeof(why)))
 		return fl_schema_fail(c, fl_schema_key_line(doc, "timezone"),
 				      "timezone: %s", why);
@@ -478,6 +482,11 @@ static const fl_setting http_keys[] = {
 	  HUB_MAX_PROXIES, NULL, &proxies_type,
 	  "reverse proxies whose X-Forwarded-For names the client for the "
 	  "login throttle and the audit (quote IPv6: [\"::1\"])" },
+	STR(hub_http_conf, metrics_token, T_TEXT, F_SECRET, "",
+	    "GET /metrics answers a scrape that sends \"Authorization: Bearer "
+	    "<this>\" (16 characters or more; shown as \"***\" by "
+	    "--check-config); \"\" = only to clients on this machine "
+	    "(loopback, as trusted_proxies name the client)"),
 };
 
 static const fl_section http_section = {

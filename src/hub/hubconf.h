@@ -76,6 +76,9 @@ typedef struct hub_http_conf {
 	 * (numeric addresses as written) */
 	char trusted_proxies[HUB_MAX_PROXIES][48];
 	int ntrusted_proxies;
+	/* GET /metrics: "Authorization: Bearer <this>" from anywhere; "" =
+	 * loopback clients only (docs/api.md, "Metrics") */
+	char metrics_token[HUB_STR];
 } hub_http_conf;
 
 typedef struct hub_ui_conf {

@@ -74,6 +74,7 @@
 #include <string.h>
 
 #include "bundles.h"
+#include "clock.h"
 #include "fl.h"
 #include "msg.h"
 #include "msgsign.h"
@@ -116,6 +117,7 @@ static int quarantine(hub_ingest *h, const char *topic, const void *payload,
 		return fl_err_transient(rc) ? rc : FL_EIO;
 	}
 	h->quarantined++;
+	hub_metrics_add(h->metrics, HUB_M_QUARANTINED, 1);
 	fl_log(FL_LOG_WARN, "ingest", "quarantined %s%s (%zu bytes): %s", shown,
 	       topic[i] ? "..." : "", len, reason);
 	return 0;
@@ -188,7 +190,10 @@ static int seen(hub_ingest *h, const char *site, const char *device,
 			  heartbeat ? "heartbeat" : status, fl_strerror(rc));
 		return rc;
 	}
-	if (!applied) {
+	if (applied) {
+		hub_metrics_ingested(h->metrics, heartbeat ? HUB_M_HEARTBEAT
+							   : HUB_M_STATUS);
+	} else {
 		h->stale++;
 		fl_log(FL_LOG_INFO, "fleet",
 		       "%s: %s of epoch %llu is older than the stored status "
@@ -257,10 +262,14 @@ static int incident(hub_ingest *h, const hub_topic *t, const char *site,
 	}
 	if (dup) {
 		h->duplicates++;
+		hub_metrics_add(h->metrics, HUB_M_DUPLICATES, 1);
 		fl_log(FL_LOG_INFO, "ingest", "%s seq %u: duplicate, ignored",
 		       in.incident_id, in.seq);
 	} else {
 		h->stored++;
+		hub_metrics_ingested(h->metrics, HUB_M_INCIDENT);
+		/* committed now; its own time is the device's (metrics.c) */
+		hub_metrics_lag(h->metrics, fl_wall_s() - in.wall);
 		fl_log(FL_LOG_INFO, "ingest", "%s seq %u: %s stored",
 		       in.incident_id, in.seq, in.type);
 	}
@@ -365,6 +374,7 @@ int hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 	/* the retained JPEG on .../image may be large: not ours to judge */
 	if (t.kind == HUB_MSG_OWN || t.kind == HUB_MSG_IGNORED) {
 		h->ignored++;
+		hub_metrics_add(h->metrics, HUB_M_IGNORED, 1);
 		return 0;
 	}
 	if (len > h->conf->max_payload) {
@@ -444,6 +454,7 @@ int hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 		if (rc)
 			return failed(h, rc, "store: camera event", NULL, topic,
 				      payload, len, now);
+		hub_metrics_ingested(h->metrics, HUB_M_CAMERA);
 		return 0;
 	}
 	case HUB_MSG_INCIDENT:
@@ -465,6 +476,8 @@ int hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 			return failed(h, rc, "evidence", err, topic, payload,
 				      hl, now);
 		h->chunks++;
+		hub_metrics_ingested(h->metrics, HUB_M_EVIDENCE);
+		hub_metrics_add(h->metrics, HUB_M_EVIDENCE_BYTES, ch.len);
 		if (h->receipts)
 			hub_receipts_bundle(h->receipts, site, t.device,
 					    ch.incident_id, &done);

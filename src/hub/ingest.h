@@ -14,6 +14,7 @@
 #include "db.h"
 #include "hubconf.h"
 #include "incoming.h"
+#include "metrics.h"
 #include "receipts.h"
 
 typedef struct hub_ingest {
@@ -22,6 +23,7 @@ typedef struct hub_ingest {
 	hub_alerts *alerts;     /* borrowed; NULL: no alerts */
 	hub_receipts *receipts; /* borrowed; NULL: no delivery receipts */
 	hub_incoming *incoming; /* borrowed; NULL: no .incoming quotas */
+	hub_metrics *metrics;   /* borrowed; NULL: nothing counted */
 	long stored, duplicates, quarantined, chunks, ignored;
 	long unsigned_taken; /* unsigned messages taken (require_signed off) */
 	long stale;          /* statuses and heartbeats older than the stored */

@@ -79,6 +79,7 @@
 #include "incoming.h"
 #include "ingest.h"
 #include "intact.h"
+#include "metrics.h"
 #include "receipts.h"
 #include "sign.h"
 #include "topic.h"
@@ -389,6 +390,7 @@ static int on_message(const char *topic, const void *payload, size_t len,
 	int rc = hub_ingest_message(&h->ingest, topic, payload, len, now);
 
 	if (rc < 0) {
+		hub_metrics_add(h->ingest.metrics, HUB_M_HELD, 1);
 		if (hub_status_refused(h->status, h->ingest.why, now)) {
 			fl_log(FL_LOG_ERROR, "hub",
 			       "degraded: cannot store a message (%s): %s; not "
@@ -436,7 +438,8 @@ static int run(const hub_conf *c)
 	hub_scrub *scrub = NULL;
 	hub_receipts *rq = NULL;
 	hub_incoming *inq = NULL;
-	static hub_status status; /* read by the web server's threads */
+	static hub_status status;   /* read by the web server's threads */
+	static hub_metrics metrics; /* counted by all, read by the web */
 	char err[512], filter[HUB_STR + 32], store[HUB_PATH + 16];
 	double last_tick = 0, last_wd = 0, wd = fl_sd_watchdog_s();
 	hub_budget budget = { 0, 0 };
@@ -447,13 +450,14 @@ static int run(const hub_conf *c)
 	h.conf = c;
 	hub_status_init(&status);
 	h.status = &status;
+	hub_metrics_init(&metrics, fl_wall_s());
 	if (load_key(c, &key))
 		goto out;
 	db = open_store(c);
 	if (!db)
 		goto out;
 	if (c->http.listen[0]) { /* the web UI and API, own store handle */
-		web = hub_http_start(c, &status, err, sizeof(err));
+		web = hub_http_start(c, &status, &metrics, err, sizeof(err));
 		if (!web) {
 			fprintf(stderr, "firelane-hub: http: %s\n", err);
 			goto out;
@@ -464,7 +468,7 @@ static int run(const hub_conf *c)
 		fprintf(stderr, "firelane-hub: evidence scrub: %s\n", err);
 		goto out;
 	}
-	al = hub_alerts_create(c, err, sizeof(err));
+	al = hub_alerts_create(c, &metrics, err, sizeof(err));
 	if (!al) {
 		fprintf(stderr, "firelane-hub: alerts: %s\n", err);
 		goto out;
@@ -480,7 +484,8 @@ static int run(const hub_conf *c)
 				 .db = db,
 				 .alerts = al,
 				 .receipts = rq,
-				 .incoming = inq };
+				 .incoming = inq,
+				 .metrics = &metrics };
 	if (!c->require_signed)
 		fl_log(FL_LOG_WARN, "hub",
 		       "require_signed is off: unsigned device messages are "

@@ -5,7 +5,8 @@
 # The hub's database lives on a small tmpfs (6 MiB) that 10,002 incident
 # messages cannot fit in. While it is full the hub must not acknowledge a
 # message it could not commit: it is degraded (GET /healthz 503, the log),
-# the message stays unacknowledged and the rest wait at the broker. The
+# the message stays unacknowledged and the rest wait at the broker; GET
+# /metrics says firelane_hub_degraded 1 and counts the held offers. The
 # tmpfs is then grown (remount, size=256m) while the hub runs: it resumes
 # by itself, and every message sent is stored once (count_check).
 # Before the hub held such messages it quarantined or dropped them and
@@ -28,6 +29,12 @@ LAST=$(wait_still full)
 [ "$LAST" -lt $((FLOOD_N * 3)) ] || fail "the store never filled up"
 echo "$NAME: disk full after $LAST messages"
 DEGRADED=$(healthz)
+curl -s --max-time 10 -o "$WORK/metrics.txt" "http://127.0.0.1:$HTTP_PORT/metrics" ||
+	fail "GET /metrics while degraded"
+grep -qx 'firelane_hub_degraded 1' "$WORK/metrics.txt" ||
+	fail "/metrics while degraded: $(grep degraded "$WORK/metrics.txt")"
+HELD=$(awk '$1 == "firelane_hub_messages_held_total" { print $2 }' "$WORK/metrics.txt")
+[ "${HELD:-0}" -gt 0 ] || fail "/metrics while degraded: held ${HELD:-missing}"
 
 mount -o remount,size=256m "$WORK/store" || fail "cannot grow the tmpfs"
 wait_stored full $((FLOOD_N * 3)) || true
@@ -37,5 +44,7 @@ count_check full "$FLOOD_N"
 grep -q "degraded: cannot store" "$WORK/hub.log" || fail "no 'degraded' in the log"
 grep -q "ingesting again after" "$WORK/hub.log" || fail "no recovery in the log"
 wait_health 200 30 || fail "GET /healthz: $(healthz) after the recovery, not 200"
+curl -s --max-time 10 "http://127.0.0.1:$HTTP_PORT/metrics" | grep -qx 'firelane_hub_degraded 0' ||
+	fail "/metrics after the recovery: still degraded"
 hub_stop
 echo "$NAME: ok"

@@ -845,6 +845,47 @@ edge_wait() {
 	[ "$rc" = 0 ] || fail "edge exit status $rc"
 }
 
+# scene_enrolled HUBCONF: the scene's edge configuration (SCENARIO) in
+# WORK/scene/edge.yaml - its evidence in WORK/evidence, its key in
+# WORK/device.key, whose public half goes to WORK/pk.txt - and the device
+# enrolled with the hub of HUBCONF for its site.
+scene_enrolled() {
+	edge_config "$WORK/scene/edge.yaml" "$(printf 'evidence:\n  dir: %s\n  pre_roll_s: 4\n  post_roll_s: 3\n' "$WORK/evidence")"
+	sed -i -e "s|^device: {id: \([^,]*\), site: \([^}]*\)}|device: {id: \1, site: \2, key_file: $WORK/device.key}|" \
+		"$WORK/scene/edge.yaml"
+	grep -q "key_file: $WORK/device.key" "$WORK/scene/edge.yaml" || fail "scene_enrolled: no device line"
+	"$EDGE" --config "$WORK/scene/edge.yaml" --print-public-key >"$WORK/pk.txt" 2>"$WORK/pk.log" ||
+		fail "--print-public-key: $(cat "$WORK/pk.log")"
+	"$HUB" --config "$1" --enrol-device "$(sed -n 's/^device: {id: \([^,]*\),.*/\1/p' "$WORK/scene/edge.yaml")" \
+		--site "$(sed -n 's/^device: {id: [^,]*, site: \([^,}]*\).*/\1/p' "$WORK/scene/edge.yaml")" \
+		--public-key "$WORK/pk.txt" >>"$WORK/admin.log" 2>&1 || fail "--enrol-device: $(tail -n 3 "$WORK/admin.log")"
+}
+
+# scene_incident HOOKS: the enrolled scene's edge (scene_enrolled) run to
+# the end of its input; then, within 60 s, the hub's store must hold one
+# incident, verified and cleared, the device must be stopped and the
+# webhook receiver's HOOKS (lib/alert_receiver.py) must have answered 200
+# twice on /generic (alarm and all-clear). IID: the incident.
+scene_incident() {
+	local i dev
+	dev=$(sed -n 's/^device: {id: \([^,]*\),.*/\1/p' "$WORK/scene/edge.yaml")
+	edge_start "$WORK/events.jsonl" "$WORK/edge.log" --config "$WORK/scene/edge.yaml" -v
+	edge_wait 90
+	for i in $(seq 600); do
+		[ "$(q "select count(*) from incidents where verified = 1 and status = 'cleared'")" = 1 ] &&
+			[ "$(q "select status from devices where device = '$dev'")" = stopped ] &&
+			[ "$(grep -c '"/generic", "code": 200' "$1" 2>/dev/null)" = 2 ] && break
+		sleep 0.1
+	done
+	[ "$(q "select count(*) from incidents where verified = 1 and status = 'cleared'")" = 1 ] ||
+		fail "no verified, cleared incident: $(q 'select incident_id, status, verified from incidents')"
+	[ "$(q "select status from devices where device = '$dev'")" = stopped ] ||
+		fail "$dev: $(q "select status from devices where device = '$dev'"), not stopped"
+	[ "$(grep -c '"/generic", "code": 200' "$1" 2>/dev/null)" = 2 ] ||
+		fail "the webhook did not get alarm and all-clear: $(cat "$1" 2>/dev/null)"
+	IID=$(q "select incident_id from incidents")
+}
+
 # edge_stop [SECONDS]: the edge (EDGE_PID) must stop on SIGTERM within
 # SECONDS (default 10) with exit status 0.
 edge_stop() {
