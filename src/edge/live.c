@@ -907,6 +907,12 @@ static void live_report(struct live *L)
 					      dt
 				    : 0;
 		ch[c].online = online;
+		ch[c].cpu = dt > 0 ? (st.cpu_s - L->last[c].cpu_s) / dt : 0;
+		ch[c].decoded = st.frames;
+		ch[c].analysed = st.analysed;
+		ch[c].skipped = st.skipped;
+		ch[c].lag_s = st.lag_s;
+		ch[c].overloaded = st.overloaded;
 		L->last[c] = st;
 	}
 	L->last_hb = now;

@@ -84,7 +84,8 @@ static void test_payloads(void)
 		  123456 }
 	};
 	fl_incident_msg m = { 0 };
-	fl_camera_health ch = { "cam\"1\n", 25, 0.5, 1 };
+	fl_camera_health ch = { "cam\"1\n", 25,  0.5, 1,   0.25,
+				900,        170, 13,  1.5, 1 };
 	fl_health h = { 0 };
 	char buf[8192], small[16];
 	json_t *j;
@@ -179,6 +180,19 @@ static void test_payloads(void)
 		json_t *c = json_array_get(json_object_get(j, "cameras"), 0);
 		CHECK(c && !strcmp(json_string_value(json_object_get(c, "id")),
 				   "cam\"1\n"));
+		/* the per-camera figures, the old keys beside the new */
+		CHECK(c && json_number_value(json_object_get(c, "fps")) == 25);
+		CHECK(c && json_is_true(json_object_get(c, "online")));
+		CHECK(c && json_number_value(json_object_get(c, "cpu")) == 0.25);
+		CHECK_EQ_INT(json_integer_value(json_object_get(c, "decoded")),
+			     900);
+		CHECK_EQ_INT(json_integer_value(json_object_get(c, "analysed")),
+			     170);
+		CHECK_EQ_INT(json_integer_value(json_object_get(c, "skipped")),
+			     13);
+		CHECK(c &&
+		      json_number_value(json_object_get(c, "lag_s")) == 1.5);
+		CHECK(c && json_is_true(json_object_get(c, "overloaded")));
 		CHECK(json_is_null(json_object_get(j, "disk_free_mb")));
 		CHECK_STREQ(json_string_value(json_object_get(j, "clock")),
 			    "unknown");
@@ -552,8 +566,9 @@ static void build_examples(void)
 {
 	static const char *const st[] = { "online", "offline", "stopped" };
 	static const char *const ls[] = { "clear", "occupied", "blocked" };
-	fl_camera_health ch[2] = { { "cam-1", 25.0, 0.012, 1 },
-				   { "cam-2", 0, 0, 0 } };
+	fl_camera_health ch[2] = { { "cam-1", 25.0, 0.012, 1, 0.094, 90000,
+				     18000, 0, 0.04, 0 },
+				   { "cam-2", 0, 0, 0, 0, 0, 0, 0, 0, 0 } };
 	fl_health h = { 0 };
 	struct example *e;
 	char name[64], err[256];
