@@ -42,7 +42,8 @@
  * clears it (docs/health.md). A file paced in live mode is re-based by the
  * source once more than a second behind (src/media/source.c, pace()): the
  * camera's anchor follows it there, else the file's lag could never fall
- * again. Replay analyses every due frame.
+ * again; a reconnected stream is a new session and anchors afresh. Replay
+ * analyses every due frame.
  *
  * Classes come from an optional dnn detector (config detect.model or
  * --model) run on a blob's region at most every model_interval_s, or, with
@@ -162,6 +163,7 @@ struct edge_camera {
 		double since;   /* mono time lagging began, 0: keeping up */
 		double last;    /* mono time of the last late frame */
 		double lag_max; /* the largest lag since `since` */
+		int rebase;     /* a reconnect: the next frame anchors */
 		long skipped0;  /* skipped when `since` began */
 	} over;
 	edge_stats stats;
@@ -1051,6 +1053,7 @@ static int reconnect(edge_camera *c)
 					 reason);
 		}
 		fl_health_gap(c->health);
+		c->over.rebase = 1; /* a new session: its own pace */
 		c->link.lost = 0;
 		c->link.offline_sent = 0;
 		c->link.attempts = 0;
@@ -1136,6 +1139,9 @@ static void lag_measure(edge_camera *c, double now)
 
 	if (!c->opts.realtime)
 		return;
+	if (c->over.rebase)
+		c->over.anchor = now - c->frame.t;
+	c->over.rebase = 0;
 	c->over.anchor = FL_MIN(c->over.anchor, now - c->frame.t);
 	lag = now - c->frame.t - c->over.anchor;
 	c->stats.lag_s = lag;
