@@ -210,10 +210,12 @@
 # "Cameras per device"): park_leave (--quick, seed 1) rendered at 1920x1080
 # and made into a camera's two streams by the harness's testcam_media
 # (1080p25 H.264 main, 640x360 H.264 sub, a keyframe a second; generated
-# once into BUILD_DIR/bench/cameras), served looping by ONE firelane-testcam
-# process (each camera of the edge is its own RTSP session of each stream,
-# so the edge does the work of N cameras, and one process keeps the test
-# camera's own cost small and on one clock). For each N in
+# once into BUILD_DIR/bench/cameras), served looping by one firelane-testcam
+# process per camera, on one clock (--epoch): as on a site, where each
+# camera is its own device; one process for all could not set up 32
+# sessions at once within the edge's open and probe timeouts (5 s each:
+# every camera failed, "not a video or corrupt header", and waited out its
+# backoff). For each N in
 # $FL_BENCH_CAMERAS_N (default "1 4 8 16") one firelane-edge, live, with N
 # cameras of detect: /sub, record: /main (evidence on, in a temporary
 # folder), a private mosquitto, heartbeat_s 5; once every camera is online,
@@ -227,7 +229,7 @@
 # analysis an overloaded camera did not analyse), lag_max_s (the largest
 # camera lag in the last heartbeat), overloaded (cameras raising it),
 # thread_cpu_pct (the camera threads' own CPU from the last heartbeat, all
-# cameras), testcam_cpu_pct (the test camera's, for scale);
+# cameras), testcam_cpu_pct (the test cameras', all, for scale);
 # rss_mb_per_added_camera: (rss_mb - N = 1's) / (N - 1), what one more
 # camera costs beside the libraries and models all share; realtime: no
 # frame skipped, no camera overloaded and at least 97 % of the frames
@@ -1132,22 +1134,30 @@ cameras_hb() {
 # folder (MODE two: detect /sub + record /main; single: source /main);
 # prints its JSON object.
 cameras_run() {
-	local n=$1 mode=$2 dir=$WORK c hb first pid t0 t1 tc0 tc1
+	local n=$1 mode=$2 dir=$WORK c hb first pid t0 t1 tc0 tc1 url
 	local secs=${FL_BENCH_CAMERAS_S:-20} i cfg=$TMP/cameras.yaml rss
-	local hz
+	local hz cams=()
 	hz=$(getconf CLK_TCK)
+	say "cameras: $n test camera(s)"
 	{
 		echo "device: {id: bench-cams, site: bench}"
 		echo "cameras:"
 		for c in $(seq "$n"); do
+			# a test camera each (the top: why), lane ids unique on
+			# the device (an incident id names the lane, not the
+			# camera)
+			testcam_run "$(free_port)" "testcam-$c" --loop
+			cams+=("$TESTCAM_RAN")
+			url=$(sed -n 's|^ready \(rtsp://[^/]*\)/main .*|\1|p' "$dir/testcam-$c.out")
 			echo "  - id: cam-$c"
 			if [ "$mode" = two ]; then
-				echo "    detect: $TESTCAM_URL/sub"
-				echo "    record: $TESTCAM_URL/main"
+				echo "    detect: $url/sub"
+				echo "    record: $url/main"
 			else
-				echo "    source: $TESTCAM_URL/main"
+				echo "    source: $url/main"
 			fi
-			sed -n '/^    lanes:/,$p' "$dir/scene/park_leave.yaml"
+			sed -n '/^    lanes:/,$p' "$dir/scene/park_leave.yaml" |
+				sed "s/- id: /- id: c$c-/"
 		done
 		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  heartbeat_s: 5\n  spool_dir: %s\n' \
 			"$PORT" "$TMP/cameras-spool-$mode-$n"
@@ -1177,10 +1187,10 @@ cameras_run() {
 	done
 	[ -n "$first" ] || fail "cameras: $n x $mode: not every camera online in 90 s"
 	t0=$(cpu_ticks $pid)
-	tc0=$(cpu_ticks "$TESTCAM_PID")
+	tc0=$(for c in "${cams[@]}"; do cpu_ticks "$c"; done | awk '{ s += $1 } END { print s }')
 	sleep "$secs"
 	t1=$(cpu_ticks $pid)
-	tc1=$(cpu_ticks "$TESTCAM_PID")
+	tc1=$(for c in "${cams[@]}"; do cpu_ticks "$c"; done | awk '{ s += $1 } END { print s }')
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 	# the window's last heartbeat (one comes every 5 s)
 	sed -n "${first}p" "$hb" >"$TMP/cameras-hb0"
@@ -1189,6 +1199,7 @@ cameras_run() {
 	wait $pid || fail "cameras: the edge's exit status after SIGTERM: $(tail -n 5 "$TMP/cameras-edge.err")"
 	kill $sub 2>/dev/null || true
 	wait $sub 2>/dev/null || true
+	for c in "${cams[@]}"; do testcam_stop "$c"; done
 	awk -v n="$n" -v mode="$mode" -v hz="$hz" -v secs="$secs" \
 		-v ticks=$((t1 - t0)) -v tticks=$((tc1 - tc0)) -v rss="$rss" -v rss1="${CAMERAS_RSS1:-}" \
 		-v up0="$(field "$TMP/cameras-hb0" uptime_s)" -v up1="$(field "$TMP/cameras-hb1" uptime_s)" \
@@ -1235,7 +1246,7 @@ cameras() {
 	BROKER_HOME=$TMP
 	BROKER_PERSIST=0 broker_start
 	broker_device bench-cams
-	WORK=$dir testcam_start --loop
+	TESTCAM_EPOCH=$(date +%s.%N)
 	for n in ${FL_BENCH_CAMERAS_N:-1 4 8 16}; do
 		WORK=$dir cameras_run "$n" two >"$TMP/cameras-run"
 		r=$(cat "$TMP/cameras-run")
@@ -1250,7 +1261,6 @@ cameras() {
 	WORK=$dir cameras_run 1 single >"$TMP/cameras-run"
 	single=$(cat "$TMP/cameras-run")
 	say "cameras: $single"
-	testcam_stop
 	broker_stop
 	printf '"cameras": {"scene": "park_leave quick, main 1920x1080 H.264 + sub 640x360 H.264, 25 fps, RTSP", "runs": [%s], "largest_realtime_n": %s, "single": %s, "cpu_ratio_single_to_two": %s}' \
 		"$runs" "$largest" "$single" \
