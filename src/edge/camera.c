@@ -42,8 +42,9 @@
  * clears it (docs/health.md). A file paced in live mode is re-based by the
  * source once more than a second behind (src/media/source.c, pace()): the
  * camera's anchor follows it there, else the file's lag could never fall
- * again; a reconnected stream is a new session and anchors afresh. Replay
- * analyses every due frame.
+ * again; a reconnected stream is a new session and anchors afresh; and a
+ * camera whose clock runs slow against ours is allowed for (CLOCK_DRIFT).
+ * Replay analyses every due frame.
  *
  * Classes come from an optional dnn detector (config detect.model or
  * --model) run on a blob's region at most every model_interval_s, or, with
@@ -164,6 +165,7 @@ struct edge_camera {
 		double last;    /* mono time of the last late frame */
 		double lag_max; /* the largest lag since `since` */
 		int rebase;     /* a reconnect: the next frame anchors */
+		double at;      /* mono time of the last frame measured */
 		long skipped0;  /* skipped when `since` began */
 	} over;
 	edge_stats stats;
@@ -179,6 +181,12 @@ struct edge_camera {
 #define OVERLOAD_CLEAR_S 10.0
 /* A file paced in live mode this far behind is re-based by its source. */
 #define PACE_REBASE_S 1.0
+/* A camera's clock runs slow against ours by up to about 100 ppm (its
+ * crystal), which would add 0.36 s of lag an hour, for ever: while frames
+ * come on time (lag under LAG_ON_TIME_S) the anchor may rise by twice that
+ * rate; an earlier frame pulls it down again at once. */
+#define CLOCK_DRIFT 2e-4
+#define LAG_ON_TIME_S 0.1
 
 /* Reconnect backoff: 1, 2, 4 ... RECONNECT_MAX_S seconds, +-20 % jitter. */
 #define RECONNECT_MAX_S 30.0
@@ -1141,7 +1149,10 @@ static void lag_measure(edge_camera *c, double now)
 		return;
 	if (c->over.rebase)
 		c->over.anchor = now - c->frame.t;
+	else if (c->stats.lag_s < LAG_ON_TIME_S && c->over.at > 0)
+		c->over.anchor += (now - c->over.at) * CLOCK_DRIFT; /* below */
 	c->over.rebase = 0;
+	c->over.at = now;
 	c->over.anchor = FL_MIN(c->over.anchor, now - c->frame.t);
 	lag = now - c->frame.t - c->over.anchor;
 	c->stats.lag_s = lag;
