@@ -130,6 +130,10 @@ typedef struct fl_health {
 
 size_t fl_heartbeat_json(const fl_health *h, char *buf, size_t len);
 
+/* A buffer for any heartbeat: FL_MAX_CAMERAS cameras of the longest ids
+ * and figures (about 280 bytes each) and the device's part. */
+#define FL_HEARTBEAT_MAX (1024 + FL_MAX_CAMERAS * 384)
+
 /*
  * The status payload: "online", "offline" or "stopped", a space, and the
  * connection epoch in decimal (docs/mqtt.md, "Status"): a number that

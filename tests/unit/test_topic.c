@@ -22,6 +22,7 @@
  *                                 into docs/mqtt.md when the code changes)
  */
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,33 @@ static void test_payloads(void)
 		CHECK_STREQ(json_string_value(json_object_get(j, "clock")),
 			    "unknown");
 		json_decref(j);
+	}
+	{
+		/* the largest heartbeat fits FL_HEARTBEAT_MAX: every camera
+		 * with a 63-character id and the largest figures */
+		static fl_camera_health big[FL_MAX_CAMERAS];
+		static char hb[FL_HEARTBEAT_MAX];
+		static const char id[] =
+			"c23456789012345678901234567890123456789"
+			"012345678901234567890123";
+		fl_health hh = h;
+
+		CHECK_EQ_INT(strlen(id), FL_ID_MAX - 1);
+		for (int i = 0; i < FL_MAX_CAMERAS; i++)
+			big[i] = (fl_camera_health){
+				id,       1e3 - 0.1, 99.999,   1,   99.999,
+				LONG_MAX, LONG_MAX,  LONG_MAX, 1e6, 1
+			};
+		hh.cameras = big;
+		hh.ncameras = FL_MAX_CAMERAS;
+		hh.spool_messages = LONG_MAX;
+		hh.spool_bytes = 1e15;
+		hh.spool_dropped = hh.spool_refused = LONG_MAX;
+		hh.disk_free_mb = 1e12;
+		hh.config_version = LONG_MAX;
+		hh.epoch = ~0ULL;
+		CHECK_LT_INT(fl_heartbeat_json(&hh, hb, sizeof(hb)),
+			     sizeof(hb));
 	}
 	for (int w = 0; w < FL_DISCOVERY_ENTITIES; w++) {
 		char topic[FL_TOPIC_MAX];
