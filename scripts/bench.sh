@@ -206,6 +206,40 @@
 #                 drop), quarantined.
 # FL_BENCH_SKIP_FLEET=1 leaves it out; FL_BENCH_ONLY=fleet prints only it.
 #
+# "cameras" is how many cameras one edge carries live (docs/health.md,
+# "Cameras per device"): park_leave (--quick, seed 1) rendered at 1920x1080
+# and made into a camera's two streams by the harness's testcam_media
+# (1080p25 H.264 main, 640x360 H.264 sub, a keyframe a second; generated
+# once into BUILD_DIR/bench/cameras), served looping by one firelane-testcam
+# process per camera, on one clock (--epoch): as on a site, where each
+# camera is its own device; one process for all could not set up 32
+# sessions at once within the edge's open and probe timeouts (5 s each:
+# every camera failed, "not a video or corrupt header", and waited out its
+# backoff). For each N in
+# $FL_BENCH_CAMERAS_N (default "1 4 8 16") one firelane-edge, live, with N
+# cameras of detect: /sub, record: /main (evidence on, in a temporary
+# folder), a private mosquitto, heartbeat_s 5; once every camera is online,
+# $FL_BENCH_CAMERAS_S s (20) are measured (from the second heartbeat
+# with every camera online: the first interval holds the join bursts): cpu_pct_per_camera (the edge's
+# utime + stime from /proc over the window, % of one core, / N),
+# rss_mb_per_camera (VmRSS at the window's end / N; rss_mb the whole),
+# from the first and last heartbeat of the window decoded_fps_per_camera,
+# dropped (frames the window's 25 fps would have brought and were not
+# decoded, all cameras; negative: a burst) and skipped (frames due for
+# analysis an overloaded camera did not analyse), lag_max_s (the largest
+# camera lag in the last heartbeat), overloaded (cameras raising it),
+# thread_cpu_pct (the camera threads' own CPU from the last heartbeat, all
+# cameras), testcam_cpu_pct (the test cameras', all, for scale);
+# rss_mb_per_added_camera: (rss_mb - N = 1's) / (N - 1), what one more
+# camera costs beside the libraries and models all share; realtime: no
+# frame skipped, no camera overloaded and at least 97 % of the frames
+# decoded. largest_realtime_n: the largest such N. "single" is N = 1 with
+# today's single stream (source: /main, the 1080p stream decoded and
+# analysed), and cpu_ratio_single_to_two its CPU over the two-stream N = 1.
+# Without GStreamer's RTSP server (firelane-testcam --check) the member is
+# {"skipped": reason}. FL_BENCH_SKIP_CAMERAS=1 leaves it out;
+# FL_BENCH_ONLY=cameras prints only it.
+#
 # Progress goes to stderr; stdout carries only the JSON. No jq or python:
 # the edge's stats file is flat JSON, firelane-eval's --json is one line,
 # and sed/awk read both.
@@ -1086,6 +1120,154 @@ fleet() {
 	printf ']}'
 }
 
+# ---- cameras -------------------------------------------------------------------
+
+# cameras_hb FILE KEY: KEY's values in the heartbeat line FILE, summed over
+# its cameras ("max" as a third argument: the largest).
+cameras_hb() {
+	grep -o "\"$2\": [-0-9.]*" "$1" | awk -v how="${3:-sum}" '
+		{ v = $2 + 0; s += v; if (NR == 1 || v > m) m = v }
+		END { printf "%g", (how == "max" ? m : s) }'
+}
+
+# cameras_run N MODE: one run of the "cameras" member, WORK the media's
+# folder (MODE two: detect /sub + record /main; single: source /main);
+# prints its JSON object.
+cameras_run() {
+	local n=$1 mode=$2 dir=$WORK c hb first pid t0 t1 tc0 tc1 url
+	local secs=${FL_BENCH_CAMERAS_S:-20} i cfg=$TMP/cameras.yaml rss
+	local hz cams=()
+	hz=$(getconf CLK_TCK)
+	say "cameras: $n test camera(s)"
+	{
+		echo "device: {id: bench-cams, site: bench}"
+		echo "cameras:"
+		for c in $(seq "$n"); do
+			# a test camera each (the top: why), lane ids unique on
+			# the device (an incident id names the lane, not the
+			# camera)
+			testcam_run "$(free_port)" "testcam-$c" --loop
+			cams+=("$TESTCAM_RAN")
+			url=$(sed -n 's|^ready \(rtsp://[^/]*\)/main .*|\1|p' "$dir/testcam-$c.out")
+			echo "  - id: cam-$c"
+			if [ "$mode" = two ]; then
+				echo "    detect: $url/sub"
+				echo "    record: $url/main"
+			else
+				echo "    source: $url/main"
+			fi
+			sed -n '/^    lanes:/,$p' "$dir/scene/park_leave.yaml" |
+				sed "s/- id: /- id: c$c-/"
+		done
+		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  heartbeat_s: 5\n  spool_dir: %s\n' \
+			"$PORT" "$TMP/cameras-spool-$mode-$n"
+		printf '  username: bench-cams\n  password: %s\n' "$(broker_pw bench-cams)"
+	} >"$cfg"
+	hb=$TMP/cameras-hb-$mode-$n.txt
+	mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -i "bench-cams-$mode-$n" -u watch \
+		-P "$(broker_pw watch)" -t 'firelane/bench/bench-cams/heartbeat' -F '%p' >"$hb" 2>/dev/null &
+	local sub=$!
+	track $sub
+	broker_wait_sub "bench-cams-$mode-$n" 0 20 $sub || fail "cameras: the subscriber did not subscribe"
+	rm -rf "$TMP/cameras-ev"
+	say "cameras: $n x $mode, live from the test camera"
+	"$EDGE" --config "$cfg" --evidence-dir "$TMP/cameras-ev" >/dev/null 2>"$TMP/cameras-edge.err" &
+	pid=$!
+	track $pid
+	# the window opens with the second heartbeat that has every camera
+	# online (the first interval holds each stream's join burst); 90 s at
+	# most
+	first=
+	for i in $(seq 900); do
+		first=$(awk -v n="$n" '{ k = gsub(/"online": true/, "") }
+			k >= n && ++seen == 2 { print NR; exit }' "$hb" 2>/dev/null)
+		[ -n "$first" ] && break
+		kill -0 $pid 2>/dev/null || fail "cameras: the edge ended: $(tail -n 5 "$TMP/cameras-edge.err")"
+		sleep 0.1
+	done
+	[ -n "$first" ] || fail "cameras: $n x $mode: not every camera online in 90 s"
+	t0=$(cpu_ticks $pid)
+	tc0=$(for c in "${cams[@]}"; do cpu_ticks "$c"; done | awk '{ s += $1 } END { print s }')
+	sleep "$secs"
+	t1=$(cpu_ticks $pid)
+	tc1=$(for c in "${cams[@]}"; do cpu_ticks "$c"; done | awk '{ s += $1 } END { print s }')
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+	# the window's last heartbeat (one comes every 5 s)
+	sed -n "${first}p" "$hb" >"$TMP/cameras-hb0"
+	tail -n 1 "$hb" >"$TMP/cameras-hb1"
+	kill -TERM $pid
+	wait $pid || fail "cameras: the edge's exit status after SIGTERM: $(tail -n 5 "$TMP/cameras-edge.err")"
+	kill $sub 2>/dev/null || true
+	wait $sub 2>/dev/null || true
+	for c in "${cams[@]}"; do testcam_stop "$c"; done
+	awk -v n="$n" -v mode="$mode" -v hz="$hz" -v secs="$secs" \
+		-v ticks=$((t1 - t0)) -v tticks=$((tc1 - tc0)) -v rss="$rss" -v rss1="${CAMERAS_RSS1:-}" \
+		-v up0="$(field "$TMP/cameras-hb0" uptime_s)" -v up1="$(field "$TMP/cameras-hb1" uptime_s)" \
+		-v d0="$(cameras_hb "$TMP/cameras-hb0" decoded)" -v d1="$(cameras_hb "$TMP/cameras-hb1" decoded)" \
+		-v s0="$(cameras_hb "$TMP/cameras-hb0" skipped)" -v s1="$(cameras_hb "$TMP/cameras-hb1" skipped)" \
+		-v lag="$(cameras_hb "$TMP/cameras-hb1" lag_s max)" \
+		-v tcpu="$(cameras_hb "$TMP/cameras-hb1" cpu)" \
+		-v over="$(grep -o '"overloaded": true' "$TMP/cameras-hb1" | wc -l)" '
+	BEGIN {
+		win = up1 - up0
+		cpu = 100 * ticks / hz / secs
+		dec = d1 - d0
+		want = (win > 0 ? 25 * win * n : 0)
+		rt = (want > 0 && dec >= 0.97 * want && s1 - s0 == 0 && over == 0)
+		added = (n > 1 && rss1 != "" ? sprintf("%.1f", (rss / 1024 - rss1) / (n - 1)) : "null")
+		printf "{\"n\": %d, \"mode\": \"%s\", \"cpu_pct\": %.1f, \"cpu_pct_per_camera\": %.1f, \"rss_mb\": %.1f, \"rss_mb_per_camera\": %.1f, \"rss_mb_per_added_camera\": %s, \"window_s\": %g, \"decoded_fps_per_camera\": %s, \"dropped\": %s, \"skipped\": %d, \"lag_max_s\": %g, \"overloaded\": %d, \"thread_cpu_pct\": %.1f, \"testcam_cpu_pct\": %.1f, \"realtime\": %s}",
+			n, mode, cpu, cpu / n, rss / 1024, rss / 1024 / n, added, win,
+			(win > 0 ? sprintf("%.2f", dec / win / n) : "null"),
+			(win > 0 ? sprintf("%d", want - dec) : "null"), s1 - s0, lag,
+			over, 100 * tcpu, 100 * tticks / hz / secs, (rt ? "true" : "false")
+	}'
+}
+
+# cameras: prints the "cameras" member (see the top).
+cameras() {
+	local dir=$WORK/cameras stamp=$WORK/cameras.src want n runs="" single two1 largest=0 r
+	need mosquitto mosquitto_sub mosquitto_passwd "$SCENE"
+	if ! "$TESTCAM" --check 2>"$TMP/testcam-check"; then
+		printf '"cameras": {"skipped": "no RTSP test camera: %s"}' \
+			"$(tr -d '"\\\n' <"$TMP/testcam-check")"
+		return
+	fi
+	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) park_leave quick 1920x1080 seed 1"
+	if ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+		rm -rf "$dir" "$stamp"
+		mkdir -p "$dir"
+		say "cameras: generating park_leave 1920x1080 and the two streams"
+		"$SCENE" --scenario park_leave --quick --classic --seed 1 --width 1920 \
+			--height 1080 --out "$dir/scene" >&2 || fail "cameras: firelane-scene failed"
+		WORK=$dir testcam_media "$dir/scene/park_leave.mp4"
+		echo "$want" >"$stamp"
+	fi
+	PORT=$(free_port)
+	BROKER_HOME=$TMP
+	BROKER_PERSIST=0 broker_start
+	broker_device bench-cams
+	TESTCAM_EPOCH=$(date +%s.%N)
+	for n in ${FL_BENCH_CAMERAS_N:-1 4 8 16}; do
+		WORK=$dir cameras_run "$n" two >"$TMP/cameras-run"
+		r=$(cat "$TMP/cameras-run")
+		say "cameras: $r"
+		runs="$runs${runs:+, }$r"
+		if [ "$n" = 1 ]; then
+			two1=$r
+			CAMERAS_RSS1=$(field "$TMP/cameras-run" rss_mb)
+		fi
+		case $r in *'"realtime": true'*) [ "$n" -gt "$largest" ] && largest=$n ;; esac
+	done
+	WORK=$dir cameras_run 1 single >"$TMP/cameras-run"
+	single=$(cat "$TMP/cameras-run")
+	say "cameras: $single"
+	broker_stop
+	printf '"cameras": {"scene": "park_leave quick, main 1920x1080 H.264 + sub 640x360 H.264, 25 fps, RTSP", "runs": [%s], "largest_realtime_n": %s, "single": %s, "cpu_ratio_single_to_two": %s}' \
+		"$runs" "$largest" "$single" \
+		"$(awk -v a="$(field <(echo "$single") cpu_pct)" -v b="$(field <(echo "${two1:-}") cpu_pct)" \
+			'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "null" }')"
+}
+
 # ---- main --------------------------------------------------------------------
 
 if [ "${FL_BENCH_ONLY:-}" = fleet ]; then
@@ -1096,6 +1278,11 @@ fi
 if [ "${FL_BENCH_ONLY:-}" = plates ]; then
 	plates >"$TMP/m-plates"
 	echo "{$(cat "$TMP/m-plates")}"
+	exit 0
+fi
+if [ "${FL_BENCH_ONLY:-}" = cameras ]; then
+	cameras >"$TMP/m-cameras"
+	echo "{$(cat "$TMP/m-cameras")}"
 	exit 0
 fi
 if [ "${FL_BENCH_ONLY:-}" = streams ]; then
@@ -1155,6 +1342,10 @@ fi
 if [ "${FL_BENCH_SKIP_FLEET:-0}" != 1 ]; then
 	fleet >"$TMP/m-fleet"
 	out="$out, $(cat "$TMP/m-fleet")"
+fi
+if [ "${FL_BENCH_SKIP_CAMERAS:-0}" != 1 ]; then
+	cameras >"$TMP/m-cameras"
+	out="$out, $(cat "$TMP/m-cameras")"
 fi
 if [ "${FL_BENCH_SKIP_PLATES:-0}" != 1 ]; then
 	plates >"$TMP/m-plates"

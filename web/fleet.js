@@ -37,7 +37,9 @@ function camerasCell(d) {
 			el('span.cam-state', null, state === 'ok' ? '✓ ' + t('ok') : `⚠ ${camState(state)}`),
 			problems ? ` (${problems})` : '',
 			h && h.since ? el('span.since', null, ' ' + t('since {when}', { when: fmtTime(h.since, true) })) : '',
-			c.hb ? el('span.fps', null, ' · ' + t('{fps} fps, load {load} %', { fps: Number(c.hb.fps).toFixed(1), load: (100 * Number(c.hb.load)).toFixed(1) })) : '');
+			c.hb ? el('span.fps', null, ' · ' + t('{fps} fps, load {load} %', { fps: Number(c.hb.fps).toFixed(1), load: (100 * Number(c.hb.load)).toFixed(1) })) : '',
+			// a device from before these keys sends no "overloaded"
+			c.hb && c.hb.overloaded ? el('span.overloaded', null, ' · ⚠ ' + t('overloaded: {lag} s behind, {n} frames not analysed', { lag: Number(c.hb.lag_s).toFixed(1), n: c.hb.skipped })) : '');
 	})));
 }
 

@@ -579,7 +579,7 @@ static const fl_setting camera_keys[] = {
 static const fl_section camera_section = {
 	"camera",
 	"Cameras (`cameras[]`)",
-	"One entry per camera the device reads (1..4).",
+	"One entry per camera the device reads (1..16).",
 	camera_keys,
 	FL_ARRAY_SIZE(camera_keys),
 	offsetof(fl_camera_conf, line),
@@ -960,7 +960,7 @@ static const fl_setting root_keys[] = {
 	  &health_section, NULL, "camera health checks" },
 	{ "cameras", T_LIST, F_REQ, offsetof(fl_config, cameras),
 	  sizeof(fl_camera_conf), offsetof(fl_config, ncameras), 0, NULL, 1,
-	  FL_MAX_CAMERAS, &camera_section, NULL, "the cameras, 1..4" },
+	  FL_MAX_CAMERAS, &camera_section, NULL, "the cameras, 1..16" },
 };
 
 static const fl_section root_section = {

@@ -23,7 +23,7 @@
 
 #define FL_NAME_MAX 128 /* display names, UTF-8 */
 #define FL_PATH_MAX 1024
-#define FL_MAX_CAMERAS 4
+#define FL_MAX_CAMERAS 16
 #define FL_MAX_LANES 8   /* per camera */
 #define FL_MAX_POINTS 16 /* per lane polygon */
 #define FL_MAX_HOURS 4   /* active-hour ranges per lane */

@@ -322,7 +322,16 @@ size_t fl_heartbeat_json(const fl_health *h, char *buf, size_t len)
 		jw_num(&w, "%.1f", c->fps);
 		JW_LIT(&w, ", \"load\": ");
 		jw_num(&w, "%.3f", c->load);
-		jw_f(&w, ", \"online\": %s}", c->online ? "true" : "false");
+		jw_f(&w, ", \"online\": %s", c->online ? "true" : "false");
+		JW_LIT(&w, ", \"cpu\": ");
+		jw_num(&w, "%.3f", c->cpu);
+		jw_f(&w,
+		     ", \"decoded\": %ld, \"analysed\": %ld, "
+		     "\"skipped\": %ld, \"lag_s\": ",
+		     c->decoded, c->analysed, c->skipped);
+		jw_num(&w, "%.2f", c->lag_s);
+		jw_f(&w, ", \"overloaded\": %s}",
+		     c->overloaded ? "true" : "false");
 	}
 	jw_f(&w, "], \"spool\": {\"messages\": %ld, \"bytes\": ",
 	     h->spool_messages);

@@ -100,12 +100,17 @@ size_t fl_evidence_chunk_header(const char *incident_id, const char *file,
 				double size, const char *chunk_sha256,
 				const char *file_sha256, char *buf, size_t len);
 
-/* Per camera figures in a heartbeat. */
+/* Per camera figures in a heartbeat (docs/mqtt.md, "Heartbeat"). */
 typedef struct fl_camera_health {
 	const char *id;
 	double fps;  /* frames decoded per second, last interval */
 	double load; /* analysis seconds per wall second, 0..n */
 	int online;  /* source delivering frames */
+	double cpu;  /* the camera thread's CPU seconds per wall second,
+		      * last interval */
+	long decoded, analysed, skipped; /* frames since the start */
+	double lag_s;   /* how far the last frame came behind the stream */
+	int overloaded; /* the health condition is raised */
 } fl_camera_health;
 
 typedef struct fl_health {
@@ -124,6 +129,10 @@ typedef struct fl_health {
 } fl_health;
 
 size_t fl_heartbeat_json(const fl_health *h, char *buf, size_t len);
+
+/* A buffer for any heartbeat: FL_MAX_CAMERAS cameras of the longest ids
+ * and figures (about 280 bytes each) and the device's part. */
+#define FL_HEARTBEAT_MAX (1024 + FL_MAX_CAMERAS * 384)
 
 /*
  * The status payload: "online", "offline" or "stopped", a space, and the

@@ -27,6 +27,25 @@
  *            a scaled copy of the config's (lanes_scale);
  *   pace     files in live mode are paced at their frame rate by the source.
  *
+ * A note on overload. In live mode every frame is decoded (the decoder
+ * cannot skip without losing the stream), but a camera whose frames come
+ * late analyses fewer of them rather than falling further behind. Its lag
+ * is how far a frame comes behind the stream: the wall time of its
+ * arrival minus the earliest arrival time of video time 0 plus its video
+ * time (the earliest: the stream's own pace, whatever came in bursts). A
+ * frame due for analysis while the lag exceeds LAG_BOUND_S is skipped and
+ * counted (edge_stats.skipped), unless no frame has been analysed for
+ * ANALYSIS_FLOOR_S of video time: the lanes and their clocks go on at that
+ * rate at least, so an obstruction still alarms. Lagging again and again
+ * for OVERLOAD_RAISE_S raises the health condition "overloaded" (the
+ * largest lag in the log line), and OVERLOAD_CLEAR_S without lagging
+ * clears it (docs/health.md). A file paced in live mode is re-based by the
+ * source once more than a second behind (src/media/source.c, pace()): the
+ * camera's anchor follows it there, else the file's lag could never fall
+ * again; a reconnected stream is a new session and anchors afresh; and a
+ * camera whose clock runs slow against ours is allowed for (CLOCK_DRIFT).
+ * Replay analyses every due frame.
+ *
  * Classes come from an optional dnn detector (config detect.model or
  * --model) run on a blob's region at most every model_interval_s, or, with
  * no model, from OpenCV's HOG people detector, so that people standing still
@@ -139,8 +158,35 @@ struct edge_camera {
 		char why[512];    /* what the read said */
 		unsigned rng;     /* jitter */
 	} link;
+	struct {
+		double anchor;  /* earliest mono - video time: the stream */
+		double last_a;  /* video time of the last analysed frame */
+		double since;   /* mono time lagging began, 0: keeping up */
+		double last;    /* mono time of the last late frame */
+		double lag_max; /* the largest lag since `since` */
+		int rebase;     /* a reconnect: the next frame anchors */
+		double at;      /* mono time of the last frame measured */
+		long skipped0;  /* skipped when `since` began */
+	} over;
 	edge_stats stats;
 };
+
+/* Overload (the note at the top): a frame later than this is late, ... */
+#define LAG_BOUND_S 0.5
+/* ... its analysis is skipped unless none was this long (video time) ... */
+#define ANALYSIS_FLOOR_S 1.0
+/* ... late frames over this long (wall) raise "overloaded", ... */
+#define OVERLOAD_RAISE_S 3.0
+/* ... and this long without one clear it. */
+#define OVERLOAD_CLEAR_S 10.0
+/* A file paced in live mode this far behind is re-based by its source. */
+#define PACE_REBASE_S 1.0
+/* A camera's clock runs slow against ours by up to about 100 ppm (its
+ * crystal), which would add 0.36 s of lag an hour, for ever: while frames
+ * come on time (lag under LAG_ON_TIME_S) the anchor may rise by twice that
+ * rate; an earlier frame pulls it down again at once. */
+#define CLOCK_DRIFT 2e-4
+#define LAG_ON_TIME_S 0.1
 
 /* Reconnect backoff: 1, 2, 4 ... RECONNECT_MAX_S seconds, +-20 % jitter. */
 #define RECONNECT_MAX_S 30.0
@@ -618,6 +664,7 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 		goto fail;
 	c->stats.frames = 1;
 	c->mono0 = fl_mono_s() - c->frame.t;
+	c->over.anchor = c->mono0;
 	if (c->conf->record.url[0]) {
 		/* decode only (a benchmark) analyses nothing: no lanes */
 		if (!opts->decode_only && record_geometry(c, err, errlen) < 0)
@@ -1014,6 +1061,7 @@ static int reconnect(edge_camera *c)
 					 reason);
 		}
 		fl_health_gap(c->health);
+		c->over.rebase = 1; /* a new session: its own pace */
 		c->link.lost = 0;
 		c->link.offline_sent = 0;
 		c->link.attempts = 0;
@@ -1091,6 +1139,36 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 	return rc;
 }
 
+/* The lag of the frame just come, from its arrival at now (the note on
+ * overload); late frames mark the overload episode. Live mode only. */
+static void lag_measure(edge_camera *c, double now)
+{
+	double lag;
+
+	if (!c->opts.realtime)
+		return;
+	if (c->over.rebase)
+		c->over.anchor = now - c->frame.t;
+	else if (c->stats.lag_s < LAG_ON_TIME_S && c->over.at > 0)
+		c->over.anchor += (now - c->over.at) * CLOCK_DRIFT; /* below */
+	c->over.rebase = 0;
+	c->over.at = now;
+	c->over.anchor = FL_MIN(c->over.anchor, now - c->frame.t);
+	lag = now - c->frame.t - c->over.anchor;
+	c->stats.lag_s = lag;
+	if (lag > LAG_BOUND_S) {
+		if (c->over.since <= 0) {
+			c->over.since = now;
+			c->over.lag_max = 0;
+			c->over.skipped0 = c->stats.skipped;
+		}
+		c->over.last = now;
+		c->over.lag_max = FL_MAX(c->over.lag_max, lag);
+	}
+	if (!c->live && lag > PACE_REBASE_S)
+		c->over.anchor = now - c->frame.t; /* as the source did */
+}
+
 /* A frame came: the longest time between two in a row
  * (edge_stats.gap_max_s: what the camera thread held detection up by, or
  * the stream was slow), and the receive time of video time 0. */
@@ -1104,6 +1182,76 @@ static void frame_came(edge_camera *c)
 	    now - c->last_frame_mono > c->stats.gap_max_s)
 		c->stats.gap_max_s = now - c->last_frame_mono;
 	c->last_frame_mono = now;
+	lag_measure(c, now);
+}
+
+/* The CPU time of the calling thread, seconds (0 if unreadable). */
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Whether the due frame's analysis is skipped (the note on overload). */
+static int overload_skip(const edge_camera *c)
+{
+	return c->opts.realtime && c->stats.lag_s > LAG_BOUND_S &&
+	       c->stats.analysed > 0 &&
+	       c->frame.t - c->over.last_a < ANALYSIS_FLOOR_S;
+}
+
+/*
+ * After each frame: raise "overloaded" once frames have come late for
+ * OVERLOAD_RAISE_S, clear it (or forget a shorter episode) after
+ * OVERLOAD_CLEAR_S without a late frame. The events go out at the frame's
+ * video time, the figures behind them into the log.
+ */
+static void overload_tick(edge_camera *c, double now)
+{
+	long skipped = c->stats.skipped - c->over.skipped0;
+
+	if (c->over.since <= 0)
+		return;
+	if (!c->stats.overloaded &&
+	    c->over.last - c->over.since >= OVERLOAD_RAISE_S) {
+		fl_log(FL_LOG_WARN, "health",
+		       "%s: overloaded at %.1f s: frames up to %.2f s behind "
+		       "the stream for %.0f s, %ld analyses skipped",
+		       c->conf->id, c->frame.t, c->over.lag_max,
+		       c->over.last - c->over.since, skipped);
+		c->stats.overloaded = 1;
+		camera_own_event(c, FL_EV_HEALTH, c->frame.t, "overloaded");
+	} else if (now - c->over.last >= OVERLOAD_CLEAR_S) {
+		if (c->stats.overloaded) {
+			fl_log(FL_LOG_INFO, "health",
+			       "%s: cleared: overloaded at %.1f s (frames up "
+			       "to %.2f s behind, %ld analyses skipped)",
+			       c->conf->id, c->frame.t, c->over.lag_max,
+			       skipped);
+			c->stats.overloaded = 0;
+			camera_own_event(c, FL_EV_HEALTH, c->frame.t,
+					 "cleared: overloaded");
+		}
+		c->over.since = 0;
+	}
+}
+
+/* The test seam edge_opts.slow_ms: this analysis takes that much longer. */
+static void slow_seam(const edge_camera *c)
+{
+	struct timespec ts;
+	double s = c->opts.slow_ms / 1000.0;
+
+	if (s <= 0 ||
+	    (c->opts.slow_until_s > 0 && c->frame.t >= c->opts.slow_until_s))
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) == EINTR)
+		;
 }
 
 int edge_camera_step(edge_camera *c, char *err, size_t errlen)
@@ -1123,23 +1271,34 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 		frame_came(c);
 	}
 	c->pending = 0;
-	if (c->opts.decode_only)
+	if (c->opts.decode_only) {
+		c->stats.cpu_s = thread_cpu_s();
 		return 0;
-
-	/* analyse, assess (the lanes emit their events as they go), remember */
-	if (c->frame.t + 1e-6 >= c->next_t) {
-		t0 = fl_mono_s();
-		c->next_t = FL_MAX(c->next_t + c->step, c->frame.t);
-		lanes_scale(c); /* settings reloaded into the config */
-		analyse(c, c->frame.t);
-		assess(c, c->frame.t);
-		remember(c, c->frame.t);
-		c->stats.analysis_s += fl_mono_s() - t0;
-		c->stats.analysed++;
-		if (c->opts.debug_dir)
-			write_debug(c);
 	}
+
+	/* analyse, assess (the lanes emit their events as they go), remember;
+	 * or, overloaded, skip that and count it */
+	if (c->frame.t + 1e-6 >= c->next_t) {
+		c->next_t = FL_MAX(c->next_t + c->step, c->frame.t);
+		if (overload_skip(c)) {
+			c->stats.skipped++;
+		} else {
+			t0 = fl_mono_s();
+			lanes_scale(c); /* settings reloaded into the config */
+			analyse(c, c->frame.t);
+			assess(c, c->frame.t);
+			remember(c, c->frame.t);
+			slow_seam(c);
+			c->stats.analysis_s += fl_mono_s() - t0;
+			c->stats.analysed++;
+			c->over.last_a = c->frame.t;
+			if (c->opts.debug_dir)
+				write_debug(c);
+		}
+	}
+	overload_tick(c, fl_mono_s());
 	act(c);
+	c->stats.cpu_s = thread_cpu_s();
 	return 0;
 }
 

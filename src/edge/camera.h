@@ -31,16 +31,26 @@ typedef struct edge_opts {
 				 * (src/edge/state.c), or NULL: none */
 	fl_store *store;       /* evidence store, or NULL: no evidence */
 	const fl_key *key;     /* device key (with store) */
+	/* test seam (--test-slow-analysis): each analysed frame before video
+	 * time slow_until_s (0: always) takes slow_ms longer, asleep, so a
+	 * test can overload a camera whatever the machine's speed */
+	double slow_ms;
+	double slow_until_s;
 } edge_opts;
 
 typedef struct edge_stats {
-	long frames;
-	long analysed;
+	long frames;   /* decoded */
+	long analysed; /* ... of which analysed */
+	long skipped;  /* due for analysis, not analysed: overloaded */
 	double decode_s;
 	double analysis_s;
 	long detector_calls;
 	double detector_s;
 	double gap_max_s; /* longest wall time between two frames in a row */
+	double cpu_s;     /* CPU time of the thread that steps the camera */
+	double lag_s;     /* live: how far the last frame came behind the
+			   * stream (wall seconds); 0 in replay */
+	int overloaded;   /* the condition "overloaded" is raised */
 } edge_stats;
 
 /*
@@ -61,7 +71,10 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
  * when its stream is lost the step returns 0 without a frame (after a nap
  * of at most 10 ms) while it reconnects with backoff, and the events
  * camera_offline / camera_online go to emit (docs/health.md). Health events
- * (frozen, covered, moved) go to emit from the analysed frames.
+ * (frozen, covered, moved) go to emit from the analysed frames. In live
+ * mode (opts->realtime) a camera whose frames come late skips the
+ * analysis of some (counted in edge_stats.skipped) and raises and clears
+ * the health condition "overloaded" (camera.c, "overload").
  */
 int edge_camera_step(edge_camera *c, char *err, size_t errlen);
 

@@ -5,7 +5,16 @@
  * A note on threads. Each camera runs in its own thread (cam_main): a live
  * source blocks in its decoder, paces a file at its frame rate, or waits to
  * reconnect, and one camera doing so must not hold up the others; on a 2-4
- * core device the cameras also decode in parallel. The control thread (the
+ * core device the cameras also decode in parallel. Up to 16 cameras make
+ * 16 threads (and a record thread each with a record stream) on a box of
+ * 2-4 cores, and that is still right: a camera thread spends most of its
+ * time blocked on the network between two frames (a 25 fps sub-stream
+ * decodes in a millisecond or two), so few are runnable at once and the
+ * kernel's scheduler is the pool; a pool of our own would need a demuxer
+ * that does not block (FFmpeg's blocks) and would let one camera's stall
+ * hold up another's. When the cores do not suffice, each camera sheds
+ * analysis on its own and says so ("overloaded", camera.c), which a pool
+ * would have to do too. The control thread (the
  * process's main thread) owns everything else: signals (seen through
  * volatile sig_atomic_t flags), the MQTT client and its spool pump
  * (publish.c), heartbeats, commands, reloads, and sd_notify.
@@ -907,6 +916,12 @@ static void live_report(struct live *L)
 					      dt
 				    : 0;
 		ch[c].online = online;
+		ch[c].cpu = dt > 0 ? (st.cpu_s - L->last[c].cpu_s) / dt : 0;
+		ch[c].decoded = st.frames;
+		ch[c].analysed = st.analysed;
+		ch[c].skipped = st.skipped;
+		ch[c].lag_s = st.lag_s;
+		ch[c].overloaded = st.overloaded;
 		L->last[c] = st;
 	}
 	L->last_hb = now;

@@ -94,6 +94,8 @@ static void usage(FILE *f)
 	      "  --ca FILE               --enrol: the CA of the hub's certificate\n"
 	      "  --insecure              --enrol: allow http:// and an unverified certificate\n"
 	      "  --sample-config         print a commented sample configuration\n"
+	      "  --test-slow-analysis MS[:T]  tests: each analysis (before video time T)\n"
+	      "                          takes MS ms longer, to overload a camera\n"
 	      "  -v, --verbose           more log (repeat for debug)\n",
 	      f);
 }
@@ -200,6 +202,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
 		{ "enrol", required_argument, NULL, 'N' },
 		{ "ca", required_argument, NULL, 'A' },
 		{ "insecure", no_argument, NULL, 'I' },
+		{ "test-slow-analysis", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -285,6 +288,19 @@ static int parse_args(int argc, char **argv, struct cli *o)
 			break;
 		case 'I':
 			o->enrol.insecure = 1;
+			break;
+		case 'L': /* a test seam: edge_opts.slow_ms */
+			o->opts.slow_ms = strtod(optarg, &end);
+			if (*end == ':')
+				o->opts.slow_until_s = strtod(end + 1, &end);
+			if (*end || !(o->opts.slow_ms >= 0 &&
+				      o->opts.slow_ms <= 10000 &&
+				      o->opts.slow_until_s >= 0)) {
+				fprintf(stderr,
+					"firelane-edge: --test-slow-analysis %s: expected MS[:T], MS in [0, 10000]\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'v':
 			o->verbose++;

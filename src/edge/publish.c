@@ -628,7 +628,7 @@ void edge_publish_run(edge_publish *p, int timeout_ms)
 
 void edge_publish_heartbeat(edge_publish *p, fl_health *h)
 {
-	char topic[FL_TOPIC_MAX], buf[4096];
+	char topic[FL_TOPIC_MAX], buf[FL_HEARTBEAT_MAX];
 	size_t n;
 
 	edge_publish_spool_stats(p, &h->spool_messages, &h->spool_bytes,
@@ -639,6 +639,10 @@ void edge_publish_heartbeat(edge_publish *p, fl_health *h)
 		 p->cfg->device_id, NULL, NULL);
 	if (n < sizeof(buf))
 		publish__spool(p, FL_SPOOL_HEARTBEAT, topic, buf, n);
+	else /* FL_HEARTBEAT_MAX is sized for it: a defect */
+		fl_log(FL_LOG_ERROR, "mqtt",
+		       "heartbeat of %zu bytes does not fit %zu: not sent", n,
+		       sizeof(buf));
 }
 
 void edge_publish_spool_stats(edge_publish *p, long *messages, double *bytes,

@@ -247,11 +247,14 @@ static const struct yaml_case cases[] = {
 	{ "device: {id: e, site: s}\ncameras:\n" CAM("c") CAM("d") CAM("c"),
 	  "test.yaml:13: duplicate camera id 'c'" },
 	{ HEAD PTS LANE2 LANE2, "test.yaml:10: duplicate lane id 'lane-b'" },
+	/* 16 cameras a device; the 17th is refused at the list's line */
 	{ "device: {id: e, site: s}\ncameras:\n" CAM("a") CAM("b") CAM("c")
-		  CAM("d") CAM("e"),
-	  "test.yaml:2: cameras: 5 entries, expected 1..4" },
+		  CAM("d") CAM("e") CAM("f") CAM("g") CAM("h") CAM("i") CAM("j")
+			  CAM("k") CAM("l") CAM("m") CAM("n") CAM("o") CAM("p")
+				  CAM("q"),
+	  "test.yaml:2: cameras: 17 entries, expected 1..16" },
 	{ "device: {id: e, site: s}\ncameras: []\n",
-	  "cameras: 0 entries, expected 1..4" },
+	  "cameras: 0 entries, expected 1..16" },
 	{ "device: {id: e, site: s}\ncameras: {id: c}\n",
 	  "cameras: expected a list of camera entries" },
 	{ "device: edge-01\ncameras: []\n",

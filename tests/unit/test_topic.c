@@ -22,6 +22,7 @@
  *                                 into docs/mqtt.md when the code changes)
  */
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +85,8 @@ static void test_payloads(void)
 		  123456 }
 	};
 	fl_incident_msg m = { 0 };
-	fl_camera_health ch = { "cam\"1\n", 25, 0.5, 1 };
+	fl_camera_health ch = { "cam\"1\n", 25,  0.5, 1,   0.25,
+				900,        170, 13,  1.5, 1 };
 	fl_health h = { 0 };
 	char buf[8192], small[16];
 	json_t *j;
@@ -179,10 +181,50 @@ static void test_payloads(void)
 		json_t *c = json_array_get(json_object_get(j, "cameras"), 0);
 		CHECK(c && !strcmp(json_string_value(json_object_get(c, "id")),
 				   "cam\"1\n"));
+		/* the per-camera figures, the old keys beside the new */
+		CHECK(c && json_number_value(json_object_get(c, "fps")) == 25);
+		CHECK(c && json_is_true(json_object_get(c, "online")));
+		CHECK(c && json_number_value(json_object_get(c, "cpu")) == 0.25);
+		CHECK_EQ_INT(json_integer_value(json_object_get(c, "decoded")),
+			     900);
+		CHECK_EQ_INT(json_integer_value(json_object_get(c, "analysed")),
+			     170);
+		CHECK_EQ_INT(json_integer_value(json_object_get(c, "skipped")),
+			     13);
+		CHECK(c &&
+		      json_number_value(json_object_get(c, "lag_s")) == 1.5);
+		CHECK(c && json_is_true(json_object_get(c, "overloaded")));
 		CHECK(json_is_null(json_object_get(j, "disk_free_mb")));
 		CHECK_STREQ(json_string_value(json_object_get(j, "clock")),
 			    "unknown");
 		json_decref(j);
+	}
+	{
+		/* the largest heartbeat fits FL_HEARTBEAT_MAX: every camera
+		 * with a 63-character id and the largest figures */
+		static fl_camera_health big[FL_MAX_CAMERAS];
+		static char hb[FL_HEARTBEAT_MAX];
+		static const char id[] =
+			"c23456789012345678901234567890123456789"
+			"012345678901234567890123";
+		fl_health hh = h;
+
+		CHECK_EQ_INT(strlen(id), FL_ID_MAX - 1);
+		for (int i = 0; i < FL_MAX_CAMERAS; i++)
+			big[i] = (fl_camera_health){
+				id,       1e3 - 0.1, 99.999,   1,   99.999,
+				LONG_MAX, LONG_MAX,  LONG_MAX, 1e6, 1
+			};
+		hh.cameras = big;
+		hh.ncameras = FL_MAX_CAMERAS;
+		hh.spool_messages = LONG_MAX;
+		hh.spool_bytes = 1e15;
+		hh.spool_dropped = hh.spool_refused = LONG_MAX;
+		hh.disk_free_mb = 1e12;
+		hh.config_version = LONG_MAX;
+		hh.epoch = ~0ULL;
+		CHECK_LT_INT(fl_heartbeat_json(&hh, hb, sizeof(hb)),
+			     sizeof(hb));
 	}
 	for (int w = 0; w < FL_DISCOVERY_ENTITIES; w++) {
 		char topic[FL_TOPIC_MAX];
@@ -552,8 +594,9 @@ static void build_examples(void)
 {
 	static const char *const st[] = { "online", "offline", "stopped" };
 	static const char *const ls[] = { "clear", "occupied", "blocked" };
-	fl_camera_health ch[2] = { { "cam-1", 25.0, 0.012, 1 },
-				   { "cam-2", 0, 0, 0 } };
+	fl_camera_health ch[2] = { { "cam-1", 25.0, 0.012, 1, 0.094, 90000,
+				     18000, 0, 0.04, 0 },
+				   { "cam-2", 0, 0, 0, 0, 0, 0, 0, 0, 0 } };
 	fl_health h = { 0 };
 	struct example *e;
 	char name[64], err[256];
