@@ -2,7 +2,7 @@
 // status (online; offline = the broker published its last will; stopped =
 // it shut down cleanly), the age of its last message, the health figures of
 // its last heartbeat (fps and load per camera, spool, free disk, clock) and
-// the hub's camera health (offline, frozen, covered, moved) where the hub
+// the hub's camera health (offline, frozen, covered, moved, overloaded) where the hub
 // has it. Above them, the hub's own state (GET /api/hub): taking messages,
 // or degraded - its storage refuses writes, nothing is acknowledged until it
 // takes them again (docs/hub.md, "Degraded mode"). Refreshed every 15 s while the
@@ -13,7 +13,7 @@ import { api, el, table, fmtAge, fmtTime, setTitle, t } from './ui.js';
 const REFRESH_MS = 15000;
 
 // The hub's camera health codes in the user's words.
-const camState = (s) => ({ offline: t('offline'), frozen: t('frozen'), covered: t('covered'), moved: t('moved') })[s] || s;
+const camState = (s) => ({ offline: t('offline'), frozen: t('frozen'), covered: t('covered'), moved: t('moved'), overloaded: t('overloaded') })[s] || s;
 
 function statusCell(d) {
 	const s = d.status || (d.last_seen == null ? 'never' : 'unknown');

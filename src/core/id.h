@@ -5,7 +5,8 @@
  * [A-Za-z0-9_.-]. An id is an MQTT topic level, a file name and a database
  * key, so it has none of the characters that mean something there ('/',
  * '+', '#', white space, control characters, anything non-ASCII). Incident
- * ids (<device>-<start>-<lane>-<n>, made by the lane logic) are the same
+ * ids (<device>-<start>[-<camera>]-<lane>-<n>, made by the lane logic;
+ * the camera on a device with several) are the same
  * characters, up to 127 of them. The edge's configuration, the hub's
  * message checks, the store's enrolment, evidence bundles and the delivery
  * receipt all ask fl_id_valid(); nothing else decides what an id is.

@@ -246,7 +246,9 @@ static void emit_event(fl_lane *lane, const fl_spot *sp,
 }
 
 /*
- * The incident id: <device>-<start>-<lane>-<n>. The hub takes an incident
+ * The incident id: <device>-<start>-<lane>-<n>, or on a device with several
+ * cameras <device>-<start>-<camera>-<lane>-<n> (the prefix is the camera's:
+ * camera.c). The hub takes an incident
  * as the device's only when it starts with the whole device id, so that part
  * is never cut; a lane id too long to fit beside a long device id is
  * replaced by its FNV-1a hash, which keeps ids of different lanes apart.

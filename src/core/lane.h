@@ -74,7 +74,8 @@ typedef struct fl_lane {
 	 * x = a + b y (a straight lane in perspective): the lane's span at
 	 * rows beyond the polygon, and its scale (fl_lane_span()). */
 	double ymin, ymax, la, lb, ra, rb;
-	/* incident ids: <prefix>-<lane>-<n>; the prefix is <device>-<start> */
+	/* incident ids: <prefix>-<lane>-<n>; the prefix is <device>-<start>,
+	 * and -<camera> after it on a device with several cameras */
 	char id_prefix[FL_ID_MAX + 24];
 	unsigned next_seq;
 	fl_spot spots[FL_LANE_SPOTS];

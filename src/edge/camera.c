@@ -269,9 +269,21 @@ static int lanes_init(edge_camera *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return FL_ENOMEM;
 	}
+	/* Lane ids are unique within a camera only: on a device with several
+	 * cameras the camera goes into the incident ids (its index where
+	 * its id would not fit), or two cameras' lane-a would share them. */
+	char prefix[sizeof(c->lanes[0].id_prefix)];
+	const char *idp = c->opts.id_prefix;
+
+	if (c->cfg->ncameras > 1) {
+		if ((size_t)snprintf(prefix, sizeof(prefix), "%s-%s", idp,
+				     c->conf->id) >= sizeof(prefix))
+			snprintf(prefix, sizeof(prefix), "%s-c%d", idp, c->cam);
+		idp = prefix;
+	}
 	for (int i = 0; i < c->conf->nlanes; i++) {
 		const fl_lane_conf *l = &c->conf->lanes[i];
-		fl_lane_init(&c->lanes[i], l, c->conf->id, c->opts.id_prefix);
+		fl_lane_init(&c->lanes[i], l, c->conf->id, idp);
 		fl_poly_mask(l->points, l->npoints, 1.0 / c->sx, 1.0 / c->sy,
 			     mask, c->aw, c->ah);
 		for (size_t k = 0; k < (size_t)c->aw * (size_t)c->ah; k++)

@@ -4,7 +4,7 @@
  *
  * Incident identity. An incident message is (incident_id, seq): seq counts
  * 1, 2, ... per incident in the order the messages were spooled. The
- * incident id comes from the lane logic (<device>-<start>-<lane>-<n>) and
+ * incident id comes from the lane logic (<device>-<start>[-<camera>]-<lane>-<n>) and
  * is unique across runs. A message sent twice (after a reconnect) is the
  * same bytes, so the hub deduplicates on (incident_id, seq).
  *

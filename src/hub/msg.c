@@ -489,7 +489,8 @@ int hub_camera_event_check(const hub_topic *t, const void *payload, size_t len,
 			   char *type, size_t typelen, char *reason,
 			   size_t reasonlen, char *err, size_t errlen)
 {
-	static const char *const health[] = { "frozen", "covered", "moved" };
+	static const char *const health[] = { "frozen", "covered", "moved",
+					      "overloaded" };
 	json_t *j = parse_object(payload, len, err, errlen);
 	const char *ty, *cam, *why;
 	int rc = FL_EFORMAT, known = 0;

@@ -47,7 +47,7 @@ typedef struct fl__db_incident {
  * covered, moved, frozen; since < 0: never. */
 typedef struct fl__camera {
 	int offline;
-	char problems[32];
+	char problems[48];
 	char state[16];
 	double since;
 } fl__camera;

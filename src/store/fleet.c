@@ -32,13 +32,16 @@
 static int camera_next(fl__camera *c, const char *type, const char *reason,
 		       double wall)
 {
-	static const char *const order[] = { "covered", "moved", "frozen" };
-	int has[3] = { 0, 0, 0 }, offline = c->offline, on = 0, which = -1;
+	/* by precedence: the first present names the state */
+	static const char *const order[] = { "covered", "moved", "frozen",
+					     "overloaded" };
+	enum { NCOND = sizeof(order) / sizeof(order[0]) };
+	int has[NCOND] = { 0 }, offline = c->offline, on = 0, which = -1;
 	const char *h = reason ? reason : "";
 	char state[16];
 	size_t i;
 
-	for (i = 0; i < 3; i++) { /* the current set */
+	for (i = 0; i < NCOND; i++) { /* the current set */
 		const char *p = c->problems;
 		size_t l = strlen(order[i]);
 		while ((p = strstr(p, order[i]))) {
@@ -58,7 +61,7 @@ static int camera_next(fl__camera *c, const char *type, const char *reason,
 		on = strncmp(h, "cleared: ", 9) != 0;
 		if (!on)
 			h += 9;
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < NCOND; i++)
 			if (!strcmp(h, order[i]))
 				which = (int)i;
 		if (which < 0)
@@ -69,7 +72,7 @@ static int camera_next(fl__camera *c, const char *type, const char *reason,
 	}
 	c->offline = offline;
 	c->problems[0] = '\0';
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < NCOND; i++)
 		if (has[i]) {
 			if (c->problems[0])
 				strcat(c->problems, ",");
@@ -79,7 +82,7 @@ static int camera_next(fl__camera *c, const char *type, const char *reason,
 	if (offline)
 		snprintf(state, sizeof(state), "%s", "offline");
 	else
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < NCOND; i++)
 			if (has[i]) {
 				snprintf(state, sizeof(state), "%s", order[i]);
 				break;

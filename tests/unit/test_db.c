@@ -367,15 +367,37 @@ static void test_cameras(fl_db *db)
 	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health",
 				 "cleared: frozen", 2050) == 0);
 	CHECK(cam_is(db, "cam-1", "ok", "", 2050, 2050));
+	/* overloaded: the lowest precedence; all four fit the problems */
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health", "overloaded",
+				 2051) == 0);
+	CHECK(cam_is(db, "cam-1", "overloaded", "overloaded", 2051, 2051));
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health", "frozen",
+				 2052) == 0);
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health", "moved",
+				 2053) == 0);
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health", "covered",
+				 2054) == 0);
+	CHECK(cam_is(db, "cam-1", "covered", "covered,moved,frozen,overloaded",
+		     2054, 2054));
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health",
+				 "cleared: covered", 2055) == 0);
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health",
+				 "cleared: moved", 2055) == 0);
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health",
+				 "cleared: frozen", 2055) == 0);
+	CHECK(cam_is(db, "cam-1", "overloaded", "overloaded", 2055, 2055));
+	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health",
+				 "cleared: overloaded", 2056) == 0);
+	CHECK(cam_is(db, "cam-1", "ok", "", 2056, 2056));
 	/* a clear of what is not there is harmless */
 	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health",
 				 "cleared: moved", 2060) == 0);
-	CHECK(cam_is(db, "cam-1", "ok", "", 2050, 2060));
+	CHECK(cam_is(db, "cam-1", "ok", "", 2056, 2060));
 	/* a second camera, its own row; order by camera id */
 	CHECK(fl_db_camera_event(db, "edge-01", "cam-0", "health", "moved",
 				 2070) == 0);
 	CHECK(cam_is(db, "cam-0", "moved", "moved", 2070, 2070));
-	CHECK(cam_is(db, "cam-1", "ok", "", 2050, 2060));
+	CHECK(cam_is(db, "cam-1", "ok", "", 2056, 2060));
 	/* refused: unknown type or condition, no ids; nothing changes */
 	CHECK(fl_db_camera_event(db, "edge-01", "cam-1", "health", "melted",
 				 2080) == FL_EINVAL);
@@ -387,7 +409,7 @@ static void test_cameras(fl_db *db)
 	      FL_EINVAL);
 	CHECK(fl_db_camera_event(db, "edge-01", "", "health", "moved", 2080) ==
 	      FL_EINVAL);
-	CHECK(cam_is(db, "cam-1", "ok", "", 2050, 2060));
+	CHECK(cam_is(db, "cam-1", "ok", "", 2056, 2060));
 	/* SQL-looking ids are data */
 	CHECK(fl_db_camera_event(db, "edge-01", "x'); DROP TABLE cameras;--",
 				 "camera_offline", "", 2090) == 0);

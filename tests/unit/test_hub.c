@@ -319,6 +319,12 @@ static void test_camera_events(void)
 		{ "{\"type\":\"health\",\"camera\":\"cam-1\","
 		  "\"reason\":\"cleared: covered\"}",
 		  NULL },
+		{ "{\"type\":\"health\",\"camera\":\"cam-1\","
+		  "\"reason\":\"overloaded\"}",
+		  NULL },
+		{ "{\"type\":\"health\",\"camera\":\"cam-1\","
+		  "\"reason\":\"cleared: overloaded\"}",
+		  NULL },
 		{ "{\"type\":\"health\",\"camera\":\"cam-1\",\"reason\":\"melted\"}",
 		  "unknown health" },
 		{ "{\"type\":\"health\",\"camera\":\"cam-1\"}",
