@@ -8,7 +8,10 @@
 #       (on PostgreSQL), its bundle verified, nothing quarantined;
 #   (b) its alerts: each (incident, kind) posted to the webhook exactly
 #       once, alarm and all-clear both;
-#   (c) a user logs in through nginx; the session answers on every request
+#   (c) five wrong passwords from one client, which nginx spreads over
+#       both hubs, hold that client up (429) whichever hub answers: the
+#       login throttle's counts are the store's;
+#       a user logs in through nginx; the session answers on every request
 #       (nginx alternates between the hubs, so both hubs know it) and a
 #       change with its CSRF token is accepted; the store keeps the id's
 #       SHA-256, not the id;
@@ -130,6 +133,15 @@ through() { # METHOD PATH [BODY]: the status; the answer in WORK/out
 		-H "X-CSRF-Token: $TOK" -H 'Content-Type: application/json' \
 		${3:+--data-binary "$3"} "$BASE$2" || true
 }
+# the login throttle is the store's: five wrong passwords from one client,
+# spread over both hubs by nginx, hold that client up on either
+for i in 1 2 3 4 5; do
+	[ "$(web_login_from 127.0.0.3 root "guess$i" -H "Origin: $BASE")" = 401 ] || fail "guess $i: $(cat "$WORK/out")"
+done
+for h in a b; do
+	grep -q 'login failed from 127.0.0.3' "$WORK/hub-$h.log" || fail "nginx sent hub $h none of the guesses"
+done
+[ "$(web_login_from 127.0.0.3 root pw-root -H "Origin: $BASE")" = 429 ] || fail "the guesser is not held up: $(cat "$WORK/out")"
 [ "$(web_login_from 127.0.0.1 root pw-root -H "Origin: $BASE")" = 200 ] || fail "login through nginx: $(cat "$WORK/out")"
 TOK=$(jq -r .csrf "$WORK/out")
 COOKIE=$(awk '$6 == "fl_session" { print $7 }' "$WORK/jar-root")
