@@ -240,7 +240,7 @@ void api__login(hub_api *a, const hub_req *q, hub_resp *r)
 	fl_db_login_reset(a->db, user, addr, NULL);
 	if (hub_session_new(a->sessions, f[0], role, sites, created, q->now,
 			    &s)) {
-		api__error(r, 500, "out of memory");
+		api__error(r, 500, "the session could not be stored");
 		goto out;
 	}
 	fl_db_audit(a->db, f[0], "login", addr, "ok", q->now);

@@ -692,7 +692,8 @@ hub_http *hub_http_start(const hub_conf *c, hub_status *status,
 	h->conns.per_address = c->http.max_per_address;
 	hub_conf_store_url(c, url, sizeof(url));
 	h->api.db = fl_db_open(url, dberr, sizeof(dberr));
-	h->api.sessions = hub_sessions_create(c->http.session_idle_s);
+	h->api.sessions = hub_sessions_create(h->api.db,
+					      c->http.session_idle_s);
 	h->api.intact = hub_intact_create();
 	if (!h->api.db || !h->api.sessions || !h->api.intact) {
 		hub_conf_store_name(c, url, sizeof(url));

@@ -1,18 +1,18 @@
 /*
  * session.c - sessions, CSRF tokens, the login throttle's rule and cookies.
  *
- * A note on the table. Sessions are a small array behind a mutex, searched
- * linearly: a hub has tens of users, not thousands, and a linear scan of a
- * few hundred entries costs nothing next to the argon2id hash of a login.
- * Expired entries are dropped whenever the table is touched, so it does
- * not grow without bound. The login throttle's counts are not here but in
- * the store (every worker and the --unlock-user command see them); only
- * its rule, the wait a count earns, is.
+ * A note on where things are. The sessions are rows of the store (its
+ * sessions.c hashes the ids, expires the idle ones and writes the
+ * last-seen time sparingly), so this file only makes the random id and
+ * token and maps a row to what a request learns. The login throttle's
+ * counts are in the store too (every worker, every hub and the
+ * --unlock-user command see them); only its rule, the wait a count earns,
+ * is here.
  */
 #include "session.h"
 
 #include <math.h>
-#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,20 +20,9 @@
 
 #include "fl.h"
 
-#define HUB_VIEWS_MAX 512 /* files remembered per session */
-
-struct sess {
-	hub_session_info info;
-	double last;
-	char **views;
-	int nviews;
-};
-
 struct hub_sessions {
-	pthread_mutex_t mu;
-	double idle_s;
-	struct sess **v;
-	int n, cap;
+	fl_db *db;
+	double idle_s, touch_s;
 };
 
 static void random_hex(char out[HUB_TOKEN_LEN])
@@ -55,185 +44,93 @@ static int token_eq(const char *a, const char *b)
 	return sodium_memcmp(a, b, la) == 0;
 }
 
-static void sess_free(struct sess *x)
-{
-	if (!x)
-		return;
-	for (int i = 0; i < x->nviews; i++)
-		free(x->views[i]);
-	free(x->views);
-	sodium_memzero(x, sizeof(*x));
-	free(x);
-}
-
-hub_sessions *hub_sessions_create(double idle_s)
+hub_sessions *hub_sessions_create(fl_db *db, double idle_s)
 {
 	hub_sessions *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
-	pthread_mutex_init(&s->mu, NULL);
+	s->db = db;
 	s->idle_s = idle_s;
+	s->touch_s = FL_MIN(HUB_SESSION_TOUCH_S, idle_s / 10);
 	return s;
 }
 
 void hub_sessions_destroy(hub_sessions *s)
 {
-	if (!s)
-		return;
-	for (int i = 0; i < s->n; i++)
-		sess_free(s->v[i]);
-	free(s->v);
-	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
 
-static void remove_at(hub_sessions *s, int i)
+/* What a request learns from a stored row. */
+static void info_of(const char *id, const fl_db_session *row,
+		    hub_session_info *out)
 {
-	sess_free(s->v[i]);
-	s->v[i] = s->v[--s->n];
-}
-
-/* Drops expired sessions. Called with the mutex held. */
-static void expire(hub_sessions *s, double now)
-{
-	for (int i = 0; i < s->n;)
-		if (now - s->v[i]->last >= s->idle_s)
-			remove_at(s, i);
-		else
-			i++;
-}
-
-static int find(hub_sessions *s, const char *id)
-{
-	for (int i = 0; i < s->n; i++)
-		if (token_eq(s->v[i]->info.id, id))
-			return i;
-	return -1;
+	snprintf(out->id, sizeof(out->id), "%s", id);
+	snprintf(out->csrf, sizeof(out->csrf), "%s", row->csrf);
+	snprintf(out->user, sizeof(out->user), "%s", row->user);
+	snprintf(out->role, sizeof(out->role), "%s", row->role);
+	snprintf(out->sites, sizeof(out->sites), "%s", row->sites);
+	out->created = row->user_created;
 }
 
 int hub_session_new(hub_sessions *s, const char *user, const char *role,
 		    const char *sites, double created, double now,
 		    hub_session_info *out)
 {
-	struct sess *x;
-	int rc = FL_OK;
+	fl_db_session row = { .user_created = created };
+	char id[HUB_TOKEN_LEN];
+	int rc;
 
-	x = calloc(1, sizeof(*x));
-	if (!x)
-		return FL_ENOMEM;
-	random_hex(x->info.id);
-	random_hex(x->info.csrf);
-	snprintf(x->info.user, sizeof(x->info.user), "%s", user);
-	snprintf(x->info.role, sizeof(x->info.role), "%s", role);
-	snprintf(x->info.sites, sizeof(x->info.sites), "%s",
-		 sites ? sites : "");
-	x->info.created = created;
-	x->last = now;
-	pthread_mutex_lock(&s->mu);
-	expire(s, now);
-	if (s->n == s->cap) {
-		int cap = s->cap ? s->cap * 2 : 16;
-		struct sess **v = realloc(s->v, (size_t)cap * sizeof(*v));
-
-		if (!v) {
-			rc = FL_ENOMEM;
-			goto out;
-		}
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = x;
-	*out = x->info;
-	x = NULL;
-out:
-	pthread_mutex_unlock(&s->mu);
-	sess_free(x);
+	random_hex(id);
+	random_hex(row.csrf);
+	snprintf(row.user, sizeof(row.user), "%s", user);
+	snprintf(row.role, sizeof(row.role), "%s", role);
+	snprintf(row.sites, sizeof(row.sites), "%s", sites ? sites : "");
+	rc = fl_db_session_add(s->db, id, &row, now, s->idle_s);
+	if (!rc)
+		info_of(id, &row, out);
+	sodium_memzero(&row, sizeof(row));
+	sodium_memzero(id, sizeof(id));
 	return rc;
 }
 
 int hub_session_get(hub_sessions *s, const char *id, double now,
 		    hub_session_info *out)
 {
-	int i, rc = FL_ENOENT;
+	fl_db_session row;
+	int rc;
 
 	if (!id || !*id)
 		return FL_ENOENT;
-	pthread_mutex_lock(&s->mu);
-	expire(s, now);
-	i = find(s, id);
-	if (i >= 0) {
-		s->v[i]->last = now;
-		*out = s->v[i]->info;
-		rc = FL_OK;
-	}
-	pthread_mutex_unlock(&s->mu);
+	rc = fl_db_session_get(s->db, id, now, s->idle_s, s->touch_s, &row);
+	if (!rc)
+		info_of(id, &row, out);
+	sodium_memzero(&row, sizeof(row));
 	return rc;
 }
 
 int hub_session_end(hub_sessions *s, const char *id)
 {
-	int i, rc = FL_ENOENT;
-
-	pthread_mutex_lock(&s->mu);
-	i = find(s, id);
-	if (i >= 0) {
-		remove_at(s, i);
-		rc = FL_OK;
-	}
-	pthread_mutex_unlock(&s->mu);
-	return rc;
+	return fl_db_session_end(s->db, id);
 }
 
 void hub_session_end_user(hub_sessions *s, const char *user)
 {
-	pthread_mutex_lock(&s->mu);
-	for (int i = 0; i < s->n;)
-		if (!strcmp(s->v[i]->info.user, user))
-			remove_at(s, i);
-		else
-			i++;
-	pthread_mutex_unlock(&s->mu);
+	fl_db_session_end_user(s->db, user, NULL);
 }
 
 int hub_session_first_view(hub_sessions *s, const char *id, const char *key)
 {
-	struct sess *x;
-	char **v;
-	int i, first = 0;
-
-	pthread_mutex_lock(&s->mu);
-	i = find(s, id);
-	if (i < 0)
-		goto out;
-	x = s->v[i];
-	for (i = 0; i < x->nviews; i++)
-		if (!strcmp(x->views[i], key))
-			goto out;
-	first = 1;
-	if (x->nviews >= HUB_VIEWS_MAX)
-		goto out; /* not remembered: audited again, which is safe */
-	v = realloc(x->views, (size_t)(x->nviews + 1) * sizeof(*v));
-	if (!v)
-		goto out;
-	x->views = v;
-	v[x->nviews] = strdup(key);
-	if (v[x->nviews])
-		x->nviews++;
-out:
-	pthread_mutex_unlock(&s->mu);
-	return first;
+	return fl_db_session_first_view(s->db, id, key) != 0;
 }
 
 int hub_session_count(hub_sessions *s, double now)
 {
-	int n;
+	long long n = 0;
 
-	pthread_mutex_lock(&s->mu);
-	expire(s, now);
-	n = s->n;
-	pthread_mutex_unlock(&s->mu);
-	return n;
+	if (fl_db_session_count(s->db, now, s->idle_s, &n))
+		return 0;
+	return (int)n;
 }
 
 int hub_csrf_ok(const hub_session_info *info, const char *token)

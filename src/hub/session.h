@@ -2,19 +2,23 @@
  * session.h - the web side's sessions, CSRF tokens and the login
  * throttle's rule.
  *
- * Pure bookkeeping with the clock passed in (now, unix seconds), so the
- * unit tests drive it with a fake clock. Sessions live in memory only: a
- * hub restart logs everyone out (docs/api.md). Every function is
- * thread-safe (one mutex per table): the HTTP server's pool calls them
- * from several threads.
+ * Sessions live in the store (fl_db_session_*, docs/store.md, "Sessions"),
+ * so every hub on it knows them: a request routed to another hub finds its
+ * session there, and a hub restart logs nobody out (docs/api.md). The clock
+ * is passed in (now, unix seconds), so the unit tests drive it with a fake
+ * one. Every function is thread-safe (the store's handle is): the HTTP
+ * server's pool calls them from several threads.
  *
  * A session id and its CSRF token are 32 random bytes (libsodium) written
- * as 64 hex digits. Ids and tokens are compared in constant time.
+ * as 64 hex digits. The store keeps the id's SHA-256 only; the token is
+ * compared in constant time.
  */
 #ifndef FL_HUB_SESSION_H
 #define FL_HUB_SESSION_H
 
 #include <stddef.h>
+
+#include "db.h"
 
 #define HUB_TOKEN_LEN 65 /* 64 hex digits + NUL */
 #define HUB_SITES_LEN 1024
@@ -31,19 +35,27 @@ typedef struct hub_session_info {
 	double created;            /* the user's creation time in the store */
 } hub_session_info;
 
-/* idle_s: a session ends after this long without a request. NULL on
- * allocation failure. Destroy is NULL-safe. */
-hub_sessions *hub_sessions_create(double idle_s);
+/* The last-seen time of a session is written at most this often (or at a
+ * tenth of idle_s, when that is shorter): a request costs one indexed read
+ * of the store, and a session ends between idle_s - HUB_SESSION_TOUCH_S
+ * and idle_s after its last request. */
+#define HUB_SESSION_TOUCH_S 60.0
+
+/* Sessions in db (borrowed: it outlives the table). idle_s: a session
+ * ends after this long without a request. NULL on allocation failure.
+ * Destroy is NULL-safe and ends no session. */
+hub_sessions *hub_sessions_create(fl_db *db, double idle_s);
 void hub_sessions_destroy(hub_sessions *s);
 
 /* A new session for user (created: the user's creation time, which tells
  * the user from a later one of the same name); out gets its id and CSRF
- * token. 0, FL_ENOMEM. */
+ * token. 0, or the store's error. */
 int hub_session_new(hub_sessions *s, const char *user, const char *role,
 		    const char *sites, double created, double now,
 		    hub_session_info *out);
 /* Looks up id (and refreshes its idle clock): 0 and a copy in out, or
- * FL_ENOENT (unknown or expired; an expired one is removed). */
+ * FL_ENOENT (unknown or expired; an expired one is removed), or the
+ * store's error (the request then has no session). */
 int hub_session_get(hub_sessions *s, const char *id, double now,
 		    hub_session_info *out);
 /* Ends a session. 0, FL_ENOENT. */
@@ -52,7 +64,8 @@ int hub_session_end(hub_sessions *s, const char *id);
 void hub_session_end_user(hub_sessions *s, const char *user);
 /* 1 the first time key (an evidence file) is marked in the session, 0
  * after (or for an unknown session): evidence_view is audited once per file
- * per session. */
+ * per session, whichever hub serves it. A store that cannot say answers 1
+ * (audited again, which is safe). */
 int hub_session_first_view(hub_sessions *s, const char *id, const char *key);
 /* Sessions alive now (expired ones are dropped first). */
 int hub_session_count(hub_sessions *s, double now);

@@ -308,6 +308,24 @@ typedef struct fl__db_ops {
 	int (*login_reset)(void *be, const char *user, const char *addr,
 			   long *removed);
 
+	/* ---- web sessions, by the id's hash (hex SHA-256) ---- */
+	int (*session_add)(void *be, const char *hash, const fl_db_session *s,
+			   double started);
+	int (*session_get)(void *be, const char *hash,
+			   fl_db_session *out); /* ENOENT */
+	int (*session_touch)(void *be, const char *hash, double seen);
+	/* ENOENT when none; the session's views go with it */
+	int (*session_delete)(void *be, const char *hash);
+	int (*session_delete_user)(void *be, const char *user, long *removed);
+	/* removes the sessions last seen at `before` or earlier */
+	int (*session_prune)(void *be, double before);
+	/* the sessions last seen after `after` */
+	int (*session_count)(void *be, double after, long long *n);
+	/* marks key viewed in the session: *added 1 when it was not yet,
+	 * 0 when it was or the session is unknown */
+	int (*session_view)(void *be, const char *hash, const char *key,
+			    int *added);
+
 	/* ---- audit ---- */
 	int (*audit)(void *be, const char *user, const char *action,
 		     const char *object, const char *detail, double wall);

@@ -311,6 +311,47 @@ int fl_db_login_reset(fl_db *db, const char *user, const char *addr,
 /* {"users":[{name,role,sites,created}]} (no hashes). */
 char *fl_db_users_json(fl_db *db);
 
+/* ---- web sessions (docs/store.md, "Sessions") --------------------------------- */
+
+/*
+ * The web side's sessions, in the store so that every hub on it knows
+ * them: a request may reach any hub, and a hub's restart logs nobody out.
+ * A session is named by its id (the cookie's value, made by the caller);
+ * the store keeps only the id's SHA-256, so a copy of the database lets
+ * nobody in. Its CSRF token is kept as it is (a page must be shown it).
+ * What a session's idle time is, and how often its last-seen time is
+ * written, is the caller's (src/hub/session.h).
+ */
+typedef struct fl_db_session {
+	char csrf[65];
+	char user[128];
+	char role[16];
+	char sites[1024];
+	double user_created; /* the user's creation time when logged in */
+	double seen;         /* the last request, as last written */
+} fl_db_session;
+
+/* Stores the session id (s->seen is set to now) and removes the sessions
+ * without a request since now - idle_s. 0, FL_EINVAL (an empty id or a
+ * field that does not fit), or an error. */
+int fl_db_session_add(fl_db *db, const char *id, const fl_db_session *s,
+		      double now, double idle_s);
+/* The session id at now: 0 and its row in out, or FL_ENOENT (unknown, or
+ * without a request since now - idle_s: then removed). Its last-seen time
+ * is written when it is touch_s or more old, so a request costs one
+ * indexed read and, at most every touch_s, one write. */
+int fl_db_session_get(fl_db *db, const char *id, double now, double idle_s,
+		      double touch_s, fl_db_session *out);
+/* Ends session id: 0 or FL_ENOENT. */
+int fl_db_session_end(fl_db *db, const char *id);
+/* Ends every session of user; *removed (may be NULL) how many. */
+int fl_db_session_end_user(fl_db *db, const char *user, long *removed);
+/* 1 the first time key (an evidence file) is marked in session id, 0
+ * after, or for an unknown session; < 0 an error. */
+int fl_db_session_first_view(fl_db *db, const char *id, const char *key);
+/* The sessions with a request since now - idle_s, in *n. */
+int fl_db_session_count(fl_db *db, double now, double idle_s, long long *n);
+
 /* ---- device configurations (docs/store.md) ----------------------------------- */
 
 /* Store yaml (the whole configuration file, already validated by the

@@ -12,6 +12,7 @@
  *   enrol.c       one-time enrolment codes
  *   rows.c        a row's values as JSON (shared with the backends)
  *   configs.c     the devices' configurations, versioned
+ *   sessions.c    the web side's sessions (ids hashed, idle expiry)
  *   sqlite.c      the SQLite backend: SQL and row mapping (backend.h)
  *   postgres.c    the PostgreSQL backend: SQL and row mapping
  */

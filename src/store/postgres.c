@@ -188,6 +188,23 @@ static const char *const MIGRATIONS[] = {
 	" used_by_key text,"
 	" created_by text);"
 	"CREATE INDEX enrol_codes_expires ON enrol_codes(expires);",
+	/* 13: web sessions (the id's SHA-256 only) and their audited views */
+	"CREATE TABLE sessions ("
+	" id_hash text PRIMARY KEY,"
+	" csrf text NOT NULL,"
+	" \"user\" text NOT NULL,"
+	" role text NOT NULL,"
+	" sites text NOT NULL,"
+	" user_created double precision NOT NULL,"
+	" started double precision NOT NULL,"
+	" seen double precision NOT NULL);"
+	"CREATE INDEX sessions_seen ON sessions(seen);"
+	"CREATE INDEX sessions_user ON sessions(\"user\");"
+	"CREATE TABLE session_views ("
+	" id_hash text NOT NULL"
+	"  REFERENCES sessions(id_hash) ON DELETE CASCADE,"
+	" key text NOT NULL,"
+	" PRIMARY KEY (id_hash, key));",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -250,6 +267,14 @@ enum {
 	S_LOGIN_FAIL,
 	S_LOGIN_PRUNE,
 	S_LOGIN_RESET,
+	S_SESS_ADD,
+	S_SESS_GET,
+	S_SESS_TOUCH,
+	S_SESS_DELETE,
+	S_SESS_DELETE_USER,
+	S_SESS_PRUNE,
+	S_SESS_COUNT,
+	S_SESS_VIEW,
 	S_REG_CLEAR,
 	S_REG_ADD,
 	S_REG_GET,
@@ -515,6 +540,21 @@ static const char *const SQL[S_COUNT] = {
 			  " FROM login_failures ORDER BY last DESC OFFSET $2)",
 	[S_LOGIN_RESET] = "DELETE FROM login_failures WHERE \"user\" = $1"
 			  " AND ($2::text IS NULL OR addr = $2)",
+	[S_SESS_ADD] = "INSERT INTO sessions (id_hash, csrf, \"user\", role,"
+		       " sites, user_created, started, seen)"
+		       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	[S_SESS_GET] = "SELECT csrf, \"user\", role, sites, user_created, seen"
+		       " FROM sessions WHERE id_hash = $1",
+	[S_SESS_TOUCH] = "UPDATE sessions SET seen = $2 WHERE id_hash = $1",
+	/* the views go with a session (ON DELETE CASCADE) */
+	[S_SESS_DELETE] = "DELETE FROM sessions WHERE id_hash = $1",
+	[S_SESS_DELETE_USER] = "DELETE FROM sessions WHERE \"user\" = $1",
+	[S_SESS_PRUNE] = "DELETE FROM sessions WHERE seen <= $1",
+	[S_SESS_COUNT] = "SELECT count(*) FROM sessions WHERE seen > $1",
+	/* only for a session that exists; a second view adds nothing */
+	[S_SESS_VIEW] = "INSERT INTO session_views (id_hash, key)"
+			" SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM sessions"
+			" WHERE id_hash = $1) ON CONFLICT DO NOTHING",
 	[S_REG_CLEAR] = "DELETE FROM residents WHERE site = $1",
 	[S_REG_ADD] = "INSERT INTO residents (site, plate, owner, unit, phone,"
 		      " imported, imported_by) VALUES ($1, $2, $3, $4, $5, $6,"
@@ -1782,6 +1822,105 @@ static int be_login_reset(void *p, const char *user, const char *addr,
 	return changes_q(p, S_LOGIN_RESET, &q, removed, "login_reset");
 }
 
+/* ---- web sessions -------------------------------------------------------------------- */
+
+static int be_session_add(void *p, const char *hash, const fl_db_session *x,
+			  double started)
+{
+	struct params q = { 0 };
+
+	pt(&q, hash);
+	pt(&q, x->csrf);
+	pt(&q, x->user);
+	pt(&q, x->role);
+	pt(&q, x->sites);
+	pd(&q, x->user_created);
+	pd(&q, started);
+	pd(&q, x->seen);
+	return run_cmd(p, S_SESS_ADD, &q, 0, "session_add");
+}
+
+static int be_session_get(void *p, const char *hash, fl_db_session *out)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, hash);
+	if ((rc = row_q(p, S_SESS_GET, &q, &r, "session_get")) < 0)
+		return rc;
+	col_copy(r, 0, out->csrf, sizeof(out->csrf));
+	col_copy(r, 1, out->user, sizeof(out->user));
+	col_copy(r, 2, out->role, sizeof(out->role));
+	col_copy(r, 3, out->sites, sizeof(out->sites));
+	out->user_created = col_time(r, 4);
+	out->seen = col_time(r, 5);
+	PQclear(r);
+	return 0;
+}
+
+static int be_session_touch(void *p, const char *hash, double seen)
+{
+	struct params q = { 0 };
+
+	pt(&q, hash);
+	pd(&q, seen);
+	return run_cmd(p, S_SESS_TOUCH, &q, 0, "session_touch");
+}
+
+static int be_session_delete(void *p, const char *hash)
+{
+	struct params q = { 0 };
+
+	pt(&q, hash);
+	return run_cmd(p, S_SESS_DELETE, &q, 1, "session_delete");
+}
+
+static int be_session_delete_user(void *p, const char *user, long *removed)
+{
+	struct params q = { 0 };
+
+	pt(&q, user);
+	return changes_q(p, S_SESS_DELETE_USER, &q, removed,
+			 "session_delete_user");
+}
+
+static int be_session_prune(void *p, double before)
+{
+	struct params q = { 0 };
+
+	pd(&q, before);
+	return run_cmd(p, S_SESS_PRUNE, &q, 0, "session_prune");
+}
+
+static int be_session_count(void *p, double after, long long *n)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pd(&q, after);
+	if ((rc = row_q(p, S_SESS_COUNT, &q, &r, "session_count")) < 0)
+		return rc;
+	*n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+static int be_session_view(void *p, const char *hash, const char *key,
+			   int *added)
+{
+	struct params q = { 0 };
+	long n = 0;
+	int rc;
+
+	pt(&q, hash);
+	pt(&q, key);
+	rc = changes_q(p, S_SESS_VIEW, &q, &n, "session_view");
+	*added = !rc && n > 0;
+	return rc;
+}
+
 /* ---- reports ------------------------------------------------------------------------- */
 
 /* The span's statement (id, or its per-site twin) and its first three
@@ -2123,6 +2262,14 @@ const fl__db_ops fl__db_pg_ops = {
 	.login_fail = be_login_fail,
 	.login_prune = be_login_prune,
 	.login_reset = be_login_reset,
+	.session_add = be_session_add,
+	.session_get = be_session_get,
+	.session_touch = be_session_touch,
+	.session_delete = be_session_delete,
+	.session_delete_user = be_session_delete_user,
+	.session_prune = be_session_prune,
+	.session_count = be_session_count,
+	.session_view = be_session_view,
 	.report_counts = be_report_counts,
 	.report_times = be_report_times,
 	.report_rows = be_report_rows,

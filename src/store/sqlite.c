@@ -202,6 +202,25 @@ static const char *const MIGRATIONS[] = {
 	" used_by_key TEXT,"
 	" created_by TEXT);"
 	"CREATE INDEX enrol_codes_expires ON enrol_codes(expires);",
+	/* 13: web sessions, shared by every hub on the store (docs/store.md,
+	 *     "Sessions"): the id's SHA-256 only, never the id; the files
+	 *     whose view a session has audited go with it */
+	"CREATE TABLE sessions ("
+	" id_hash TEXT PRIMARY KEY,"
+	" csrf TEXT NOT NULL,"
+	" user TEXT NOT NULL,"
+	" role TEXT NOT NULL,"
+	" sites TEXT NOT NULL,"
+	" user_created REAL NOT NULL,"
+	" started REAL NOT NULL,"
+	" seen REAL NOT NULL);"
+	"CREATE INDEX sessions_seen ON sessions(seen);"
+	"CREATE INDEX sessions_user ON sessions(user);"
+	"CREATE TABLE session_views ("
+	" id_hash TEXT NOT NULL"
+	"  REFERENCES sessions(id_hash) ON DELETE CASCADE,"
+	" key TEXT NOT NULL,"
+	" PRIMARY KEY (id_hash, key));",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -275,6 +294,14 @@ enum {
 	S_LOGIN_FAIL,
 	S_LOGIN_PRUNE,
 	S_LOGIN_RESET,
+	S_SESS_ADD,
+	S_SESS_GET,
+	S_SESS_TOUCH,
+	S_SESS_DELETE,
+	S_SESS_DELETE_USER,
+	S_SESS_PRUNE,
+	S_SESS_COUNT,
+	S_SESS_VIEW,
 	S_ENROL_ADD,
 	S_ENROL_GET,
 	S_ENROL_USE,
@@ -552,6 +579,21 @@ static const char *const SQL[S_COUNT] = {
 			  " ORDER BY last DESC LIMIT -1 OFFSET ?2)",
 	[S_LOGIN_RESET] = "DELETE FROM login_failures WHERE user = ?1"
 			  " AND (?2 IS NULL OR addr = ?2)",
+	[S_SESS_ADD] = "INSERT INTO sessions (id_hash, csrf, user, role, sites,"
+		       " user_created, started, seen)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_SESS_GET] = "SELECT csrf, user, role, sites, user_created, seen"
+		       " FROM sessions WHERE id_hash = ?1",
+	[S_SESS_TOUCH] = "UPDATE sessions SET seen = ?2 WHERE id_hash = ?1",
+	/* the views go with a session (ON DELETE CASCADE) */
+	[S_SESS_DELETE] = "DELETE FROM sessions WHERE id_hash = ?1",
+	[S_SESS_DELETE_USER] = "DELETE FROM sessions WHERE user = ?1",
+	[S_SESS_PRUNE] = "DELETE FROM sessions WHERE seen <= ?1",
+	[S_SESS_COUNT] = "SELECT count(*) FROM sessions WHERE seen > ?1",
+	/* only for a session that exists; a second view adds nothing */
+	[S_SESS_VIEW] = "INSERT INTO session_views (id_hash, key)"
+			" SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM sessions"
+			" WHERE id_hash = ?1) ON CONFLICT DO NOTHING",
 	[S_ENROL_ADD] = "INSERT INTO enrol_codes (code_hash, device, site,"
 			" created, expires, created_by)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -2063,6 +2105,132 @@ static int be_login_reset(void *p, const char *user, const char *addr,
 	return rc;
 }
 
+/* ---- web sessions ----------------------------------------------------------------- */
+
+static int be_session_add(void *p, const char *hash, const fl_db_session *x,
+			  double started)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_SESS_ADD);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, hash);
+	bt(s, 2, x->csrf);
+	bt(s, 3, x->user);
+	bt(s, 4, x->role);
+	bt(s, 5, x->sites);
+	sqlite3_bind_double(s, 6, x->user_created);
+	sqlite3_bind_double(s, 7, started);
+	sqlite3_bind_double(s, 8, x->seen);
+	return run(b, s, "session_add");
+}
+
+static int be_session_get(void *p, const char *hash, fl_db_session *out)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_SESS_GET);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, hash);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		copy_col(s, 0, out->csrf, sizeof(out->csrf));
+		copy_col(s, 1, out->user, sizeof(out->user));
+		copy_col(s, 2, out->role, sizeof(out->role));
+		copy_col(s, 3, out->sites, sizeof(out->sites));
+		out->user_created = sqlite3_column_double(s, 4);
+		out->seen = sqlite3_column_double(s, 5);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? FL_ENOENT : dberr(b, "session_get");
+}
+
+static int be_session_touch(void *p, const char *hash, double seen)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_SESS_TOUCH);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, hash);
+	sqlite3_bind_double(s, 2, seen);
+	return run(b, s, "session_touch");
+}
+
+static int be_session_delete(void *p, const char *hash)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_SESS_DELETE);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, hash);
+	return changed(b, run(b, s, "session_delete"));
+}
+
+static int be_session_delete_user(void *p, const char *user, long *removed)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_SESS_DELETE_USER);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, user);
+	rc = run(b, s, "session_delete_user");
+	if (!rc && removed)
+		*removed = (long)sqlite3_changes(b->h);
+	return rc;
+}
+
+static int be_session_prune(void *p, double before)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_SESS_PRUNE);
+
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_double(s, 1, before);
+	return run(b, s, "session_prune");
+}
+
+static int be_session_count(void *p, double after, long long *n)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_SESS_COUNT);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_double(s, 1, after);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : dberr(b, "session_count");
+}
+
+static int be_session_view(void *p, const char *hash, const char *key,
+			   int *added)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_SESS_VIEW);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, hash);
+	bt(s, 2, key);
+	rc = run(b, s, "session_view");
+	*added = !rc && sqlite3_changes(b->h) > 0;
+	return rc;
+}
+
 /* ---- audit ------------------------------------------------------------------------ */
 
 static int be_audit(void *p, const char *user, const char *action,
@@ -2254,6 +2422,14 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.login_fail = be_login_fail,
 	.login_prune = be_login_prune,
 	.login_reset = be_login_reset,
+	.session_add = be_session_add,
+	.session_get = be_session_get,
+	.session_touch = be_session_touch,
+	.session_delete = be_session_delete,
+	.session_delete_user = be_session_delete_user,
+	.session_prune = be_session_prune,
+	.session_count = be_session_count,
+	.session_view = be_session_view,
 	.audit = be_audit,
 	.audit_count = be_audit_count,
 	.audit_rows = be_audit_rows,

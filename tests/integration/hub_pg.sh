@@ -74,18 +74,7 @@ done
 IID=$(pg_sql 'SELECT incident_id FROM incidents')
 [ "$(pg_sql 'SELECT count(*) FROM incidents')" = 1 ] || fail "incidents: $(pg_sql 'SELECT incident_id FROM incidents')"
 # every incident message on the wire, stored once
-python3 - "$WORK/all.txt" >"$WORK/wire.txt" <<'EOP' || fail "the wire (above)"
-import json, os, sys
-sys.path.insert(0, os.environ["FL_LIB"])
-from fl_sign import unwrap
-pairs = set()
-for line in open(sys.argv[1], "rb"):
-    t, _, hx = line.rstrip(b"\n").partition(b" ")
-    if t.endswith(b"/incident"):
-        j = json.loads(unwrap(bytes.fromhex(hx.decode())))
-        pairs.add((j["incident_id"], j["seq"]))
-print("".join("%s|%d\n" % p for p in sorted(pairs)), end="")
-EOP
+wire_incidents "$WORK/all.txt" >"$WORK/wire.txt" || fail "the wire (above)"
 pg_sql 'SELECT incident_id, seq FROM incident_events ORDER BY incident_id, seq' >"$WORK/stored.txt"
 sent=$(wc -l <"$WORK/wire.txt")
 [ "$sent" -ge 3 ] || fail "$sent incident messages on the wire"

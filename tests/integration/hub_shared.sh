@@ -22,27 +22,8 @@ need "$HUB" mosquitto mosquitto_sub mosquitto_pub sqlite3 python3
 PORT=$(free_port)
 HPORT=$(free_port)
 broker_start
-# the webhook receiver: every POST as a JSON line, answered after 0.15 s
-python3 - "$HPORT" "$WORK/hooks.jsonl" <<'EOP' >"$WORK/receiver.log" 2>&1 &
-import http.server, json, sys, threading, time
-port, out = int(sys.argv[1]), sys.argv[2]
-lock = threading.Lock()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        time.sleep(0.15)
-        with lock, open(out, "a") as f:
-            f.write(json.dumps({"path": self.path,
-                                "body": json.loads(body)}) + "\n")
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(b'{"errcode": 0}')
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
-EOP
-track $!
+# the webhook receiver, answering after 0.15 s
+webhook_receiver "$HPORT" "$WORK/hooks.jsonl" 0.15
 mosquitto_sub -h 127.0.0.1 -p "$PORT" -q 1 -v -i "alerts-$NAME" -u watch -P "$(broker_pw watch)" \
 	-t firelane/site-s/alerts \
 	-t firelane/site-s/enforcement >"$WORK/mqtt-alerts.txt" 2>>"$WORK/sub.log" &

@@ -34,6 +34,7 @@
  *   rates and query latencies with N incidents stored (see bench()).
  */
 #include <jansson.h>
+#include <sodium.h>
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -1320,6 +1321,116 @@ static void test_login_failures(fl_db *db, const char *file)
 	CHECK(fl_db_login_reset(db, "old", NULL, NULL) == 0);
 }
 
+/* A second handle on the store of file (or of FL_TEST_STORE): another
+ * hub's. NULL for a private in-memory store. */
+static fl_db *same_store(const char *file)
+{
+	char url[512], err[256] = "";
+
+#ifdef FL_HAVE_LIBPQ
+	if (pg_url)
+		return fl_db_open(pg_url, err, sizeof(err));
+#endif
+	if (!file)
+		return NULL;
+	path_of(url, sizeof(url), file, 1);
+	return fl_db_open(url, err, sizeof(err));
+}
+
+/* Web sessions: found by id from another handle (another hub), idle ones
+ * expire, the last-seen time written only every touch_s, logout and a
+ * user's removal end them, views marked once, the id stored hashed. */
+static void test_sessions(fl_db *db, const char *file)
+{
+	static const char id[] = "00112233445566778899aabbccddeeff"
+				 "00112233445566778899aabbccddeeff";
+	static const char id2[] = "ffeeddccbbaa99887766554433221100"
+				  "ffeeddccbbaa99887766554433221100";
+	fl_db_session s = { .user_created = 7.5 }, got;
+	fl_db *other = same_store(file);
+	long long n = -1;
+	long removed = -1;
+
+	snprintf(s.csrf, sizeof(s.csrf), "%064d", 1);
+	snprintf(s.user, sizeof(s.user), "alice");
+	snprintf(s.role, sizeof(s.role), "property");
+	snprintf(s.sites, sizeof(s.sites), "s1,演示小区");
+	CHECK(fl_db_session_add(db, id, &s, 1000, 100) == 0);
+	CHECK(fl_db_session_get(db, id, 1001, 100, 10, &got) == 0);
+	CHECK_STREQ(got.user, "alice");
+	CHECK_STREQ(got.role, "property");
+	CHECK_STREQ(got.sites, "s1,演示小区");
+	CHECK_STREQ(got.csrf, s.csrf);
+	CHECK_EQ_DBL(got.user_created, 7.5, 0);
+	CHECK_EQ_DBL(got.seen, 1000, 0); /* younger than touch_s: not written */
+	CHECK(fl_db_session_get(db, id, 1050, 100, 10, &got) == 0);
+	CHECK_EQ_DBL(got.seen, 1050, 0); /* written */
+	/* another hub finds it (where there is a second handle) */
+	CHECK(fl_db_session_get(other ? other : db, id, 1100, 100, 10, &got) ==
+	      0);
+	CHECK_EQ_DBL(got.seen, 1100, 0);
+	CHECK(fl_db_session_get(db, id2, 1100, 100, 10, &got) == FL_ENOENT);
+	CHECK(fl_db_session_get(db, "", 1100, 100, 10, &got) == FL_ENOENT);
+	CHECK(fl_db_session_get(db, NULL, 1100, 100, 10, &got) == FL_ENOENT);
+	/* the store holds the id's SHA-256, never the id */
+	if (file) {
+		char q[300], hex[65];
+		unsigned char h[32];
+
+		crypto_hash_sha256(h, (const unsigned char *)id, strlen(id));
+		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+		snprintf(q, sizeof(q),
+			 "SELECT count(*) FROM sessions WHERE id_hash = '%s'",
+			 hex);
+		CHECK(peek(file, q) == 1);
+		snprintf(q, sizeof(q),
+			 "SELECT count(*) FROM sessions WHERE id_hash = '%s'"
+			 " OR csrf = '%s'",
+			 id, id);
+		CHECK(peek(file, q) == 0);
+	}
+	/* evidence views: once per file per session, whichever handle */
+	CHECK(fl_db_session_first_view(db, id, "i1/a.jpg") == 1);
+	CHECK(fl_db_session_first_view(other ? other : db, id, "i1/a.jpg") == 0);
+	CHECK(fl_db_session_first_view(db, id, "i1/b.jpg") == 1);
+	CHECK(fl_db_session_first_view(db, id2, "i1/a.jpg") == 0);
+	/* idle: alive at seen + idle - 1, gone (and removed) at seen + idle */
+	CHECK(fl_db_session_count(db, 1150, 100, &n) == 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK(fl_db_session_get(db, id, 1199, 100, 1000, &got) == 0);
+	CHECK(fl_db_session_get(db, id, 1200, 100, 10, &got) == FL_ENOENT);
+	CHECK(fl_db_session_count(db, 0, 1e9, &n) == 0);
+	CHECK_EQ_INT(n, 0);
+	/* an idle session goes when another is added */
+	CHECK(fl_db_session_add(db, id, &s, 2000, 100) == 0);
+	CHECK(fl_db_session_first_view(db, id, "i1/a.jpg") == 1); /* anew */
+	snprintf(s.user, sizeof(s.user), "bob");
+	CHECK(fl_db_session_add(db, id2, &s, 2100, 100) == 0);
+	CHECK(fl_db_session_count(db, 0, 1e9, &n) == 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK(fl_db_session_add(db, id2, &s, 2101, 100) < 0); /* taken */
+	/* logout, a user's removal */
+	CHECK(fl_db_session_add(db, id, &s, 2100, 100) == 0);
+	CHECK(fl_db_session_end(db, id) == 0);
+	CHECK(fl_db_session_end(db, id) == FL_ENOENT);
+	CHECK(fl_db_session_get(db, id, 2101, 100, 10, &got) == FL_ENOENT);
+	CHECK(fl_db_session_add(db, id, &s, 2100, 100) == 0);
+	CHECK(fl_db_session_end_user(db, "bob", &removed) == 0);
+	CHECK_EQ_INT(removed, 2);
+	CHECK(fl_db_session_get(other ? other : db, id2, 2101, 100, 10, &got) ==
+	      FL_ENOENT);
+	CHECK(fl_db_session_end_user(db, "bob", &removed) == 0);
+	CHECK_EQ_INT(removed, 0);
+	/* refused */
+	CHECK(fl_db_session_add(db, "", &s, 1, 100) == FL_EINVAL);
+	CHECK(fl_db_session_add(db, id, &s, 1, 0) == FL_EINVAL);
+	s.user[0] = 0;
+	CHECK(fl_db_session_add(db, id, &s, 1, 100) == FL_EINVAL);
+	memset(s.role, 'x', sizeof(s.role));
+	CHECK(fl_db_session_add(db, id, &s, 1, 100) == FL_EINVAL);
+	fl_db_close(other);
+}
+
 static void test_outcomes(fl_db *db)
 {
 	char err[256];
@@ -1825,6 +1936,7 @@ static void suite(const char *file)
 	test_users(db, file);
 	test_user_names(db);
 	test_login_failures(db, file);
+	test_sessions(db, file);
 	test_outcomes(db);
 	test_plates(db);
 	test_register(db);
@@ -2221,6 +2333,7 @@ static void pg_suite(void)
 	test_users(db, NULL);
 	test_user_names(db);
 	test_login_failures(db, NULL);
+	test_sessions(db, NULL);
 	test_outcomes(db);
 	test_plates(db);
 	test_register(db);

@@ -1,6 +1,6 @@
 /*
  * test_session.c - the web side's pure logic with a fake clock: sessions
- * (expiry, ids, CSRF), the login rate limit's window, cookie parsing, Range
+ * (expiry, ids, CSRF; on an in-memory store), the login rate limit's window, cookie parsing, Range
  * headers, dates and report periods in the hub's timezone (week and month
  * boundaries, leap years), plain names, CSV quoting, JSON bodies and the
  * client's address behind a trusted reverse proxy (X-Forwarded-For).
@@ -22,9 +22,12 @@
 
 static void test_sessions(void)
 {
-	hub_sessions *s = hub_sessions_create(100);
+	char err[256] = "";
+	fl_db *db = fl_db_open("sqlite::memory:", err, sizeof(err));
+	hub_sessions *s = hub_sessions_create(db, 100);
 	hub_session_info a, b, got;
 
+	CHECK_MSG(db != NULL, "%s", err);
 	CHECK(s);
 	CHECK(hub_session_new(s, "alice", "property", "s1,s2", 7, 1000, &a) ==
 	      0);
@@ -73,6 +76,17 @@ static void test_sessions(void)
 	CHECK(hub_session_get(s, b.id, 2001, &got) == FL_ENOENT);
 	hub_sessions_destroy(s);
 	hub_sessions_destroy(NULL);
+	/* a hub started again on the store finds the sessions it had */
+	s = hub_sessions_create(db, 100);
+	CHECK(hub_session_new(s, "root", "admin", "", 8, 3000, &a) == 0);
+	hub_sessions_destroy(s);
+	s = hub_sessions_create(db, 100);
+	CHECK(hub_session_get(s, a.id, 3001, &got) == 0);
+	CHECK_STREQ(got.id, a.id);
+	CHECK_STREQ(got.csrf, a.csrf);
+	CHECK(hub_csrf_ok(&got, a.csrf));
+	hub_sessions_destroy(s);
+	fl_db_close(db);
 }
 
 static void test_login_wait(void)

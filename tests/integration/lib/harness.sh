@@ -423,6 +423,50 @@ device_key() {
 
 # ---- systemd -----------------------------------------------------------------
 
+# webhook_receiver PORT FILE [DELAY_S]: a local webhook receiver on
+# 127.0.0.1:PORT that appends every POST to FILE as a JSON line {path,
+# body} and answers 200 {"errcode": 0} after DELAY_S (0 when unset); tracked.
+webhook_receiver() {
+	python3 - "$1" "$2" "${3:-0}" <<'EOP' >"$WORK/receiver.log" 2>&1 &
+import http.server, json, sys, threading, time
+port, out, delay = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+lock = threading.Lock()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(delay)
+        with lock, open(out, "a") as f:
+            f.write(json.dumps({"path": self.path,
+                                "body": json.loads(body)}) + "\n")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"errcode": 0}')
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+EOP
+	track $!
+}
+
+# wire_incidents FILE: the distinct (incident_id, seq) of the incident
+# messages in FILE (subscribe's lines, signed envelopes unwrapped) as
+# "incident_id|seq" lines, sorted - as pg_sql or q print those columns.
+wire_incidents() {
+	python3 - "$1" <<'EOP'
+import json, os, sys
+sys.path.insert(0, os.environ["FL_LIB"])
+from fl_sign import unwrap
+pairs = set()
+for line in open(sys.argv[1], "rb"):
+    t, _, hx = line.rstrip(b"\n").partition(b" ")
+    if t.endswith(b"/incident"):
+        j = json.loads(unwrap(bytes.fromhex(hx.decode())))
+        pairs.add((j["incident_id"], j["seq"]))
+print("".join("%s|%d\n" % p for p in sorted(pairs)), end="")
+EOP
+}
+
 # notify_listen SOCKET FILE: systemd's side of sd_notify, a datagram socket
 # at SOCKET (a path, or an abstract name after '@', as $NOTIFY_SOCKET has
 # it) that appends each message it gets to FILE; tracked. Returns once it
@@ -619,13 +663,15 @@ loris_start() {
 
 # ---- nginx in front of the hub ------------------------------------------------
 
-# nginx_start HUB_PORT: Debian's nginx on NPORT (a free port when unset)
-# with the site file of docs/deploy-nginx.md (ports, certificate and paths
-# replaced), HTTPS with a self-signed certificate for 127.0.0.1 made here
-# (WORK/tls/hub.crt: also its own CA, for clients that verify it), proxying
-# to the hub's HTTP port HUB_PORT; tracked. Returns once nginx listens.
+# nginx_start HUB_PORT [HUB_PORT...]: Debian's nginx on NPORT (a free port
+# when unset) with the site file of docs/deploy-nginx.md (ports, certificate
+# and paths replaced), HTTPS with a self-signed certificate for 127.0.0.1
+# made here (WORK/tls/hub.crt: also its own CA, for clients that verify it),
+# proxying to the hub's HTTP port HUB_PORT; with several ports, to an
+# upstream of those hubs (round robin; a hub that refuses the connection is
+# passed over). Tracked. Returns once nginx listens.
 nginx_start() {
-	local hport=$1 nginx user="" i
+	local hport=$1 nginx user="" i p
 	nginx=$(command -v nginx || echo /usr/sbin/nginx)
 	[ -x "$nginx" ] || skip "nginx is not installed (scripts/deps.sh)"
 	NPORT=${NPORT:-$(free_port)}
@@ -645,6 +691,14 @@ EOP
 		-e "s|127.0.0.1:8080|127.0.0.1:$hport|" "$WORK/site.conf"
 	grep -q "listen 127.0.0.1:$NPORT ssl;" "$WORK/site.conf" && grep -q "127.0.0.1:$hport;" "$WORK/site.conf" ||
 		fail "the documented site file changed shape: $(cat "$WORK/site.conf")"
+	if [ $# -gt 1 ]; then
+		{
+			echo "upstream firelane_hubs {"
+			for p in "$@"; do echo "    server 127.0.0.1:$p max_fails=1 fail_timeout=5s;"; done
+			echo "}"
+		} >>"$WORK/site.conf"
+		sed -i "s|proxy_pass http://127.0.0.1:$hport;|proxy_pass http://firelane_hubs;|" "$WORK/site.conf"
+	fi
 	# as root nginx's workers would drop to nobody, who cannot enter WORK
 	[ "$(id -u)" = 0 ] && user="user root;"
 	cat >"$WORK/nginx.conf" <<EOC
