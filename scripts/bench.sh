@@ -1045,8 +1045,9 @@ fleet_run() {
 	for w in $(seq "$2"); do
 		hub_start "$dir/hub$w.yaml" "$dir/hub$w.log"
 		hubs+=("$HUB_PID")
-		[ "$2" = 1 ] || grep -qF 'subscribed to $share/fleet/' "$dir/hub$w.log" ||
-			fail "fleet: hub $w is not on the shared subscription: $(grep -m1 running "$dir/hub$w.log")"
+		# hub_start waited for the subscription in the broker's log
+		[ "$2" = 1 ] || grep -F ": firelane-bench-hub-$w " "$BROKER_LOG" | grep -qF ' $share/fleet/' ||
+			fail "fleet: hub $w is not on the shared subscription: $(grep -F ": firelane-bench-hub-$w " "$BROKER_LOG")"
 	done
 
 	say "fleet: $n devices on $FLEET_STORE, $2 hub(s), connecting"
