@@ -1142,29 +1142,33 @@ fleet_run() {
 	broker_stop
 	if [ "$FLEET_STORE" = postgresql ]; then
 		pg_stop
-		rm -rf "$WORK/pg"
+		rm -rf "$WORK/pg" "$WORK/pg-initdb.log" "$WORK/postgres.log"
 	fi
 	rm -rf "$dir"
 }
 
 # fleet: prints the "fleet" member (called like bench, stdout to a file).
 fleet() {
-	local n s w first=1 stores=${FL_BENCH_FLEET_STORES:-sqlite postgresql}
+	local n s w first=1 stores=
 	need "$HUB" "$BUILD/firelane-fleetsim" mosquitto mosquitto_passwd sqlite3
-	case " $stores " in
-	*" postgresql "*)
-		if [ -z "$(pg_bin postgres)" ] || ! command -v psql >/dev/null; then
-			say "fleet: no PostgreSQL server here (scripts/deps.sh: postgresql): SQLite only"
-			stores=sqlite
-		fi
-		;;
-	esac
+	for s in ${FL_BENCH_FLEET_STORES:-sqlite postgresql}; do
+		case $s in
+		sqlite) stores="$stores sqlite" ;;
+		postgresql)
+			if [ -n "$(pg_bin postgres)" ] && command -v psql >/dev/null; then
+				stores="$stores postgresql"
+			else
+				say "fleet: no PostgreSQL server here (scripts/deps.sh: postgresql): its runs left out"
+			fi
+			;;
+		*) fail "FL_BENCH_FLEET_STORES: $s is neither sqlite nor postgresql" ;;
+		esac
+	done
 	# one socket per device, at the broker and in fleetsim (the hard limit)
 	ulimit -n "$(ulimit -Hn)"
 	printf '"fleet": {"runs": ['
 	for n in ${FL_BENCH_FLEET_N:-100 1000}; do
 		for s in $stores; do
-			case $s in sqlite | postgresql) ;; *) fail "FL_BENCH_FLEET_STORES: $s is neither sqlite nor postgresql" ;; esac
 			for w in ${FL_BENCH_FLEET_WORKERS:-1 2}; do
 				[ $first = 1 ] || printf ', '
 				first=0
