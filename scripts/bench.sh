@@ -172,18 +172,27 @@
 # fstat and a look-up), and plain_open_ms, open + fstat alone, for
 # comparison. FL_BENCH_SKIP_EVIDENCE_CHECK=1 leaves it out.
 #
-# "fleet" is one hub under a simulated fleet (docs/fleetsim.md): for each N
-# in $FL_BENCH_FLEET_N (default "100 1000"; "100 1000 10000" for the
-# 10,000), a real mosquitto (its open-file limit raised, the hub's queue
-# unbounded) with a password and the ACL per device, one firelane-hub on
-# SQLite (durable, as in service), and firelane-fleetsim with N devices
-# (signed status and will, heartbeats every $FL_BENCH_FLEET_HB_S s (60),
-# $FL_BENCH_FLEET_IPH incidents per device and hour (6: the city rate of
-# one per lane and day is 1/12 of that, too few alarms to time), 2 lanes each).
-# The devices are enrolled from fleetsim's --enrol list: the first with
-# firelane-hub --enrol-device, the rest by the same INSERT in one sqlite3
-# transaction (--enrol-device is a durable commit and a process each: 0.2 s,
-# half an hour for 10,000). Per N:
+# "fleet" is the hub under a simulated fleet (docs/fleetsim.md): one run per
+# fleet size N in $FL_BENCH_FLEET_N (default "100 1000"; "100 1000 10000" for
+# the 10,000), store in $FL_BENCH_FLEET_STORES (default "sqlite postgresql")
+# and number of hub workers in $FL_BENCH_FLEET_WORKERS (default "1 2"): 8 runs
+# of about a minute each by default. Each run: a real mosquitto (its
+# open-file limit raised, the hubs' queues unbounded) with a password and the
+# ACL per device; the store, durable as in service: a SQLite file (WAL,
+# synchronous=FULL) or a PostgreSQL server of the run's own (the harness's
+# pg_start: a fresh cluster, fsync and synchronous_commit on; left out with a
+# message where the server is not installed); firelane-hub workers on it
+# (two or more: each its own client id on the shared subscription
+# mqtt.shared_group "fleet", one store, one evidence folder); and
+# firelane-fleetsim with N devices (signed status and will, heartbeats every
+# $FL_BENCH_FLEET_HB_S s (60), $FL_BENCH_FLEET_IPH incidents per device and
+# hour (6: the city rate of one per lane and day is 1/12 of that, too few
+# alarms to time), 2 lanes each). The devices are enrolled from fleetsim's
+# --enrol list: the first with firelane-hub --enrol-device, the rest by the
+# same INSERT in one transaction through sqlite3 or psql (the harness's
+# pg_sql) (--enrol-device is a durable commit and a process each: 0.2 s, half
+# an hour for 10,000). The counts below are the same queries on either store.
+# Each run is {devices, store, workers, connect_s, steady, storm}:
 #   connect_s     fleetsim's start until the store has every device online
 #   steady        after $FL_BENCH_FLEET_WARM_S s (10 + N/100: at 10,000 the
 #                 hub needs over a minute to work off the connections'
@@ -193,8 +202,11 @@
 #                 took in the window), alarm_to_stored_ms {n, p50, p99}
 #                 (the store's received time minus the alarm's unix_time,
 #                 both this machine's wall clock), hub_cpu_pct (utime +
-#                 stime from /proc over the window, % of one core),
-#                 hub_rss_mb (VmRSS at the window's end), fleetsim_cpu_pct
+#                 stime from /proc over the window, % of one core, summed
+#                 over the workers), hub_rss_mb (VmRSS at the window's end,
+#                 summed), db_cpu_pct (PostgreSQL: the server's processes,
+#                 the postmaster and its live backends, the same way; null
+#                 for SQLite, whose work is in hub_cpu_pct), fleetsim_cpu_pct
 #   storm         every device dropped without DISCONNECT (SIGUSR1) and back
 #                 within $FL_BENCH_FLEET_BURST_S s (10): fleet_correct_s, until
 #                 the store has every device online with a newer epoch; then
@@ -983,23 +995,43 @@ long_negatives() {
 
 # ---- fleet -------------------------------------------------------------------
 
-# cpu_ticks PID: utime + stime of PID, in clock ticks.
+# cpu_ticks PID: utime + stime of PID, in clock ticks (0 once it has gone).
 cpu_ticks() {
-	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# fq SQL: a query of the fleet run's store (0 while it cannot answer).
+# tree_ticks PID: cpu_ticks of PID and of its children (a PostgreSQL server:
+# the postmaster and a backend per connection).
+tree_ticks() {
+	local p t=0
+	for p in $1 $(pgrep -P "$1"); do
+		t=$((t + $(cpu_ticks "$p")))
+	done
+	echo $t
+}
+
+# fq SQL: a query of the fleet run's store, SQLite or PostgreSQL by
+# FLEET_STORE, rows as "a|b" lines (0 while it cannot answer).
 fq() {
-	sqlite3 -cmd ".timeout 5000" "$WORK/fleet-run/hub.db" "$1" 2>/dev/null || echo 0
+	if [ "$FLEET_STORE" = postgresql ]; then
+		pg_sql "$1" 2>/dev/null || echo 0
+	else
+		sqlite3 -cmd ".timeout 5000" "$WORK/fleet-run/hub.db" "$1" 2>/dev/null || echo 0
+	fi
 }
 
-# fleet_run N: prints one N's JSON object (the "fleet" member's runs).
+# fleet_run STORE WORKERS N: prints one run's JSON object (the "fleet"
+# member's runs): N devices, the store STORE (sqlite or postgresql), WORKERS
+# hubs (more than one: on the shared subscription, one store, one evidence
+# folder).
 fleet_run() {
-	local n=$1 dir=$WORK/fleet-run sim=$BUILD/firelane-fleetsim
+	local n=$3 dir=$WORK/fleet-run sim=$BUILD/firelane-fleetsim w
 	local hb=${FL_BENCH_FLEET_HB_S:-60} iph=${FL_BENCH_FLEET_IPH:-6}
-	local warm=${FL_BENCH_FLEET_WARM_S:-$((10 + $1 / 100))}
+	local warm=${FL_BENCH_FLEET_WARM_S:-$((10 + n / 100))}
 	local win=${FL_BENCH_FLEET_S:-30} burst=${FL_BENCH_FLEET_BURST_S:-10}
-	local hz t0 t1 t2 t3 t4 t5 t6 c0 c1 s0 s1 e0 e1 rss before got lat sent stored i
+	local hz t0 t1 t2 t3 t4 t5 t6 c0 c1 s0 s1 d0=0 d1=0 e0 e1 rss=0 before got lat sent stored i
+	local hubs=()
+	FLEET_STORE=$1
 	hz=$(getconf CLK_TCK)
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -1013,21 +1045,46 @@ fleet_run() {
 	PORT=$HUB_MQTT
 	BROKER_HOME=$dir
 	BROKER_PERSIST=0 BROKER_EXTRA="max_queued_messages 0" broker_start
-	hub_config "$dir" "$dir/hub.db"
+	if [ "$FLEET_STORE" = postgresql ]; then
+		# a fresh cluster per run, durable as in service (fsync and
+		# synchronous_commit on: pg_start's defaults)
+		rm -rf "$WORK/pg"
+		pg_start
+	fi
+	for w in $(seq "$2"); do
+		hub_config "$dir" "$dir/hub.db" "hub_key_file: $dir/hub.key"
+		[ "$FLEET_STORE" = sqlite ] ||
+			sed -i "s|^store: .*|store: {postgresql: \"$PG_URL\"}|" "$dir/hub.yaml"
+		[ "$2" = 1 ] ||
+			sed -i "s|client_id: firelane-bench-hub,|client_id: firelane-bench-hub-$w, shared_group: fleet,|" "$dir/hub.yaml"
+		mv "$dir/hub.yaml" "$dir/hub$w.yaml"
+	done
 	head -n 1 "$dir/fleet.txt" | {
 		read -r dev site pk
 		echo "$pk" >"$dir/pk.txt"
-		"$HUB" --config "$dir/hub.yaml" --enrol-device "$dev" --site "$site" \
+		"$HUB" --config "$dir/hub1.yaml" --enrol-device "$dev" --site "$site" \
 			--public-key "$dir/pk.txt" >"$dir/admin.log" 2>&1
 	} || fail "fleet: --enrol-device: $(tail -n 3 "$dir/admin.log")"
 	{
 		echo "BEGIN;"
 		awk -v t="$(date +%s)" '{ printf "INSERT INTO devices (device, site, public_key, enrolled) VALUES (\x27%s\x27, \x27%s\x27, \x27%s\x27, %s) ON CONFLICT (device) DO NOTHING;\n", $1, $2, $3, t }' "$dir/fleet.txt"
 		echo "COMMIT;"
-	} | sqlite3 -cmd ".timeout 5000" "$dir/hub.db" || fail "fleet: enrolling $n devices"
-	hub_start "$dir/hub.yaml" "$dir/hub.log"
+	} >"$dir/enrol.sql"
+	if [ "$FLEET_STORE" = postgresql ]; then
+		# from a file: N statements are over the kernel's limit for one argument
+		pg_sql "\\i $dir/enrol.sql" || fail "fleet: enrolling $n devices"
+	else
+		sqlite3 -cmd ".timeout 5000" "$dir/hub.db" <"$dir/enrol.sql" || fail "fleet: enrolling $n devices"
+	fi
+	for w in $(seq "$2"); do
+		hub_start "$dir/hub$w.yaml" "$dir/hub$w.log"
+		hubs+=("$HUB_PID")
+		# hub_start waited for the subscription in the broker's log
+		[ "$2" = 1 ] || grep -F ": firelane-bench-hub-$w " "$BROKER_LOG" | grep -qF ' $share/fleet/' ||
+			fail "fleet: hub $w is not on the shared subscription: $(grep -F ": firelane-bench-hub-$w " "$BROKER_LOG")"
+	done
 
-	say "fleet: $n devices connecting"
+	say "fleet: $n devices on $FLEET_STORE, $2 hub(s), connecting"
 	t0=$(date +%s.%N)
 	"$sim" --port "$HUB_MQTT" --devices "$n" --site fleet-site --heartbeat-s "$hb" \
 		--incidents-per-hour "$iph" --burst "$burst" --drain-s 300 \
@@ -1046,16 +1103,22 @@ fleet_run() {
 	sleep "$warm"
 
 	say "fleet: $n devices, $win s steady"
-	c0=$(cpu_ticks "$HUB_PID")
+	c0=0
+	for w in "${hubs[@]}"; do c0=$((c0 + $(cpu_ticks "$w"))); done
+	[ "$FLEET_STORE" = sqlite ] || d0=$(tree_ticks "$PG_PID")
 	s0=$(cpu_ticks "$SIM_PID")
 	e0=$(fq "select count(*) from incident_events")
 	t2=$(date +%s.%N)
 	sleep "$win"
 	t3=$(date +%s.%N)
-	c1=$(cpu_ticks "$HUB_PID")
+	c1=0
+	for w in "${hubs[@]}"; do
+		c1=$((c1 + $(cpu_ticks "$w")))
+		rss=$((rss + $(awk '/^VmRSS/ { print $2 }' "/proc/$w/status")))
+	done
+	[ "$FLEET_STORE" = sqlite ] || d1=$(tree_ticks "$PG_PID")
 	s1=$(cpu_ticks "$SIM_PID")
 	e1=$(fq "select count(*) from incident_events")
-	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$HUB_PID/status")
 	lat=$(fq "select (received - wall) * 1000 from incident_events where type = 'alarm' and received >= $t2 and received <= $t3 order by 1" |
 		awk '{ v[NR] = $1 } END {
 			if (!NR) { printf "{\"n\": 0, \"p50\": null, \"p99\": null}"; exit }
@@ -1084,38 +1147,68 @@ fleet_run() {
 	t6=$(date +%s.%N)
 	[ "$(fq "select count(*) from quarantine")" = 0 ] ||
 		say "fleet: quarantined: $(fq "select reason, count(*) from quarantine group by 1 limit 5")"
-	hub_stop
-	broker_stop
-	awk -v n="$n" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" \
-		-v t4="$t4" -v t5="$t5" -v t6="$t6" -v c0="$c0" -v c1="$c1" -v s0="$s0" -v s1="$s1" \
+	awk -v n="$n" -v store="$FLEET_STORE" -v workers="$2" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
+		-v t2="$t2" -v t3="$t3" -v t4="$t4" -v t5="$t5" -v t6="$t6" -v c0="$c0" -v c1="$c1" \
+		-v d0="$d0" -v d1="$d1" -v s0="$s0" -v s1="$s1" \
 		-v e0="$e0" -v e1="$e1" -v rss="$rss" -v lat="$lat" -v hb="$hb" -v iph="$iph" \
 		-v got="$got" -v sent="${sent:-0}" -v stored="$stored" \
 		-v inc="$(sed -n 's/.*"incidents": \([0-9]*\).*/\1/p' "$dir/summary.json")" \
 		-v resent="$(sed -n 's/.*"resent": \([0-9]*\).*/\1/p' "$dir/summary.json")" \
 		-v quar="$(fq "select count(*) from quarantine")" -v burst="$burst" 'BEGIN {
 		w = t3 - t2
-		printf "{\"devices\": %d, \"connect_s\": %.1f, ", n, t1 - t0
+		printf "{\"devices\": %d, \"store\": \"%s\", \"workers\": %d, \"connect_s\": %.1f, ", n, store, workers, t1 - t0
 		printf "\"steady\": {\"seconds\": %.1f, \"offered_msgs_per_s\": %.1f, ", w, n * (1 / hb + iph * 6 / 3600)
 		printf "\"stored_msgs_per_s\": %.1f, \"alarm_to_stored_ms\": %s, ", (e1 - e0) / w, lat
-		printf "\"hub_cpu_pct\": %.1f, \"hub_rss_mb\": %.1f, \"fleetsim_cpu_pct\": %.1f}, ", 100 * (c1 - c0) / hz / w, rss / 1024, 100 * (s1 - s0) / hz / w
+		printf "\"hub_cpu_pct\": %.1f, \"hub_rss_mb\": %.1f, ", 100 * (c1 - c0) / hz / w, rss / 1024
+		if (store == "postgresql")
+			printf "\"db_cpu_pct\": %.1f, ", 100 * (d1 - d0) / hz / w
+		else
+			printf "\"db_cpu_pct\": null, "
+		printf "\"fleetsim_cpu_pct\": %.1f}, ", 100 * (s1 - s0) / hz / w
 		printf "\"storm\": {\"burst_s\": %s, \"fleet_correct_s\": %.1f, \"online_again\": %d, ", burst, t5 - t4, got
 		printf "\"stored_s\": %.1f, \"incidents\": %d, \"messages\": %d, \"stored\": %d, ", t6 - t4, inc, sent, stored
 		printf "\"lost\": %d, \"extra\": %d, \"resent\": %d, \"quarantined\": %d}}", (sent > stored ? sent - stored : 0), (stored > sent ? stored - sent : 0), resent, quar
 	}'
+	for w in "${hubs[@]}"; do
+		HUB_PID=$w
+		hub_stop
+	done
+	broker_stop
+	if [ "$FLEET_STORE" = postgresql ]; then
+		pg_stop
+		rm -rf "$WORK/pg" "$WORK/pg-initdb.log" "$WORK/postgres.log"
+	fi
 	rm -rf "$dir"
 }
 
 # fleet: prints the "fleet" member (called like bench, stdout to a file).
 fleet() {
-	local n first=1
+	local n s w first=1 stores=
 	need "$HUB" "$BUILD/firelane-fleetsim" mosquitto mosquitto_passwd sqlite3
+	for s in ${FL_BENCH_FLEET_STORES:-sqlite postgresql}; do
+		case $s in
+		sqlite) stores="$stores sqlite" ;;
+		postgresql)
+			if [ -n "$(pg_bin postgres)" ] && command -v psql >/dev/null; then
+				stores="$stores postgresql"
+			else
+				say "fleet: no PostgreSQL server here (scripts/deps.sh: postgresql): its runs left out"
+			fi
+			;;
+		*) fail "FL_BENCH_FLEET_STORES: $s is neither sqlite nor postgresql" ;;
+		esac
+	done
 	# one socket per device, at the broker and in fleetsim (the hard limit)
 	ulimit -n "$(ulimit -Hn)"
-	printf '"fleet": {"store": "sqlite", "hubs": 1, "runs": ['
+	printf '"fleet": {"runs": ['
 	for n in ${FL_BENCH_FLEET_N:-100 1000}; do
-		[ $first = 1 ] || printf ', '
-		first=0
-		fleet_run "$n"
+		for s in $stores; do
+			for w in ${FL_BENCH_FLEET_WORKERS:-1 2}; do
+				[ $first = 1 ] || printf ', '
+				first=0
+				fleet_run "$s" "$w" "$n"
+			done
+		done
 	done
 	printf ']}'
 }
