@@ -79,9 +79,13 @@
  * driver, a build without it, a codec or profile the device lacks - falls
  * back to the software decoder: a camera must run. One line per open says
  * which decoder runs (INFO; WARN when a named one was refused), the first
- * open only, a reopen logs it at DEBUG. A device that opens but then fails
- * on the stream (get_format without its surface format) decodes in
- * software from there, said once at WARN.
+ * open only, a reopen logs it at DEBUG. Opening is not proof: Debian's
+ * h264_qsv opens without any device and then fails every packet, so qsv
+ * opens its device first, and a hardware decoder that fails before its
+ * first frame is replaced by the software one (hw_to_software; the packets
+ * it had are lost, software starts at the next keyframe). A device that
+ * cannot do the stream's profile (get_format without its surface format)
+ * decodes in software from there. Both are said once at WARN.
  *
  * Logging. FFmpeg's own av_log is routed once, process-wide, into fl_log
  * (tag "source"); its errors become DEBUG lines because the reason that
