@@ -15,7 +15,11 @@
 #               candidate tried, an INFO line (not a warning) that software
 #               runs, the same events;
 #   typo        hwaccel: nvdec - refused at load with file:line and the
-#               names allowed; so is hwaccel under record.
+#               names allowed; so is hwaccel under record;
+#   rtsp        live, from the RTSP test camera's two streams (docs/
+#               testcam.md), the sub-stream with hwaccel: vaapi: the WARN
+#               line names the stream, and the incident alarms (left out,
+#               with a message, where GStreamer's RTSP server is missing).
 # No hardware path runs on this machine; this checks the fall-back only.
 #
 # Env: FL_BUILD_DIR (build tree with the programs).
@@ -107,4 +111,34 @@ if "$EDGE" --config "$WORK/rec.yaml" --check-config >"$WORK/rec.out" 2>&1; then
 fi
 grep -qF "record.hwaccel: the record stream is not decoded" "$WORK/rec.out" ||
 	fail "record: $(cat "$WORK/rec.out")"
-echo "$NAME: ok: none, vaapi and auto decode in software with the same events; typos refused"
+echo "$NAME: none, vaapi and auto decode in software with the same events; typos refused"
+
+# ---- rtsp: live, two streams, vaapi asked for ------------------------------
+if ! "$TESTCAM" --check 2>"$WORK/testcam.check"; then
+	echo "$NAME: ok; the live leg left out: no RTSP test camera: $(cat "$WORK/testcam.check")"
+	exit 0
+fi
+testcam_media "$CLIP"
+testcam_start
+POINTS=$(sed -n 's/^ *points: //p' "$WORK/base.yaml" |
+	awk '{ s = $0; o = ""
+		while (match(s, /[0-9.]+/)) {
+			o = o substr(s, 1, RSTART - 1) substr(s, RSTART, RLENGTH) * 3
+			s = substr(s, RSTART + RLENGTH)
+		}
+		print o s }')
+sed -e "s|^    source: .*|    detect: {url: \"$TESTCAM_URL/sub\", hwaccel: vaapi}\n    record: \"$TESTCAM_URL/main\"\n    width: 1920\n    height: 1080|" \
+	-e "s|^        points: .*|        points: $POINTS|" \
+	-e "s|^device: {\(.*\)}|device: {\1, state_dir: $WORK/state}|" \
+	"$WORK/base.yaml" >"$WORK/rtsp.yaml"
+grep -q "hwaccel: vaapi" "$WORK/rtsp.yaml" || fail "rtsp: no detect stream in the config"
+edge_start "$WORK/rtsp.out" "$WORK/rtsp.log" --config "$WORK/rtsp.yaml"
+wait_for "$WORK/rtsp.out" '"type":"alarm"' 120 ||
+	fail "rtsp: no alarm within 120 s: $(cut -c1-100 "$WORK/rtsp.out" | tr '\n' ' ')"
+edge_stop 30
+testcam_stop
+lines=$(grep -F "$TESTCAM_URL/sub: decoding with " "$WORK/rtsp.log" || true)
+[ "$(printf '%s\n' "$lines" | grep -c .)" = 1 ] || fail "rtsp: not one decoder line: $lines"
+printf '%s\n' "$lines" | grep -qF ": warn: source: $TESTCAM_URL/sub: decoding with h264 (software): hwaccel vaapi did not open" ||
+	fail "rtsp: $lines"
+echo "$NAME: ok; live from the test camera with vaapi asked for: software, and the alarm"
