@@ -281,14 +281,14 @@ static const char *const hwaccel_names[] = { "none",        "auto", "vaapi",
 					     "videotoolbox" };
 #define HWACCEL_DOC "none, auto, vaapi, v4l2m2m, cuda, qsv, videotoolbox"
 
-/* Copy n's name into out (size 16) when it is a known one; else fail. */
+/* Copy n's name into out (FL_HWACCEL_MAX bytes) when it is a known one; else fail. */
 static int hwaccel_set(fl_schema_ctx *c, const char *key, const fl_node *n,
 		       char *out)
 {
 	for (size_t i = 0;
 	     n->kind == FL_NODE_SCALAR && i < FL_ARRAY_SIZE(hwaccel_names); i++)
 		if (!strcmp(n->scalar, hwaccel_names[i])) {
-			snprintf(out, 16, "%s", n->scalar);
+			snprintf(out, FL_HWACCEL_MAX, "%s", n->scalar);
 			return FL_OK;
 		}
 	return fl_schema_fail(c, n->line, "%s: unknown '%s' (expected %s)", key,
@@ -309,8 +309,8 @@ static void hwaccel_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
 
 static void hwaccel_defaults(const fl_setting *s, void *obj)
 {
-	memset(at(obj, s->off), 0, 16);
-	snprintf(at(obj, s->off), 16, "%s", s->sdef);
+	memset(at(obj, s->off), 0, FL_HWACCEL_MAX);
+	snprintf(at(obj, s->off), FL_HWACCEL_MAX, "%s", s->sdef);
 }
 
 /*
@@ -667,8 +667,9 @@ static const fl_setting detect_keys[] = {
 	    "check candidates for people (HOG) when no model is given"),
 	CUSTOM(fl_detect_conf, "hwaccel", hwaccel, hwaccel_type, "none", 0, 0,
 	       "hardware decoding of the cameras' detect streams: auto tries "
-	       "what the box has; what does not open falls back to software "
-	       "with a warning (docs/cameras.md, \"Hardware decoding\")"),
+	       "what the box has; what does not open falls back to software, "
+	       "and the log says which decoder runs (a warning when a named "
+	       "one did not open; docs/cameras.md, \"Hardware decoding\")"),
 };
 
 static const fl_section detect_section = {

@@ -72,11 +72,15 @@ typedef struct fl_lane_conf {
 
 /* One stream of a camera (cameras[].detect, cameras[].record): a URL or
  * file, and the options the source honours. */
+/* A hwaccel name with its NUL (detect.hwaccel: "videotoolbox" is the
+ * longest). */
+#define FL_HWACCEL_MAX 16
+
 typedef struct fl_stream_conf {
 	char url[FL_PATH_MAX]; /* "" = not given */
 	int udp;               /* transport: udp (RTSP); 0 = tcp */
 	double timeout_s;      /* open/read timeout; 0 = the source's 10 s */
-	char hwaccel[16];      /* detect only: "" = the device's
+	char hwaccel[FL_HWACCEL_MAX]; /* detect only: "" = the device's
 				* detect.hwaccel */
 } fl_stream_conf;
 
@@ -105,7 +109,7 @@ typedef struct fl_detect_conf {
 	double model_interval_s; /* classify a candidate at most this often */
 	double model_conf;       /* detector confidence threshold */
 	int people_detector;     /* HOG person check without a model */
-	char hwaccel[16];        /* decoding of detect streams: none, auto,
+	char hwaccel[FL_HWACCEL_MAX]; /* decoding of detect streams: none, auto,
 				  * vaapi, ... (docs/cameras.md) */
 } fl_detect_conf;
 
