@@ -66,6 +66,22 @@
 # alarm (fn > 0 or fp > 0), clips whose run failed, and the scoring wall
 # time. FL_BENCH_SKIP_SUITE=1 leaves it out.
 #
+# "suite_rtsp" is the same scoring with the clips read live from the RTSP
+# test camera (docs/testcam.md) as a camera's two streams: the sub-stream
+# 640 wide analysed, the main stream 1080 high recorded (640x360 and
+# 1920x1080 for the 16:9 scenes), H.264 with a keyframe a second. Each
+# clip - the scenes of FL_BENCH_RTSP_SCENES (names; default every
+# scenario, seed 7 as above, generated into BUILD_DIR/bench/scenes-rtsp),
+# then the real clips of ../shared/data/labels when present and
+# FL_BENCH_RTSP_REAL is not 0 - is scored
+# from the file (replay, firelane-eval --suite) and through the camera,
+# each alarm and clear at the time it reached the edge's stdout on the
+# media's clock (so the RTSP delays include the live path's latency). It
+# prints both totals, per clip both figures, and how many of the bundles'
+# scene images are at the main stream's resolution. It runs in real time
+# (a clip's length and some seconds; the whole suite takes about an hour),
+# so it runs only as FL_BENCH_ONLY=suite_rtsp, never in a plain make bench.
+#
 # "sign" is the cost of the signed messages (docs/mqtt.md, "Signed
 # messages"): tests/test_msgsign --bench N (N = $FL_BENCH_SIGN_N, default
 # 2000) times fl_msg_sign (the edge, per message it publishes) and
@@ -993,6 +1009,272 @@ long_negatives() {
 	printf '}'
 }
 
+# ---- the suite over RTSP -------------------------------------------------------
+
+RTSP_SCENES=$WORK/scenes-rtsp
+RTSP_OUT=$WORK/suite-rtsp
+RTSP_DATA=$SRC/../shared/data
+
+# stamp: stdin's lines, each prefixed with the wall time it arrived
+# (EPOCHREALTIME) and a space.
+stamp() {
+	local l
+	while IFS= read -r l; do
+		printf '%s %s\n' "$EPOCHREALTIME" "$l"
+	done
+}
+
+# rtsp_media CLIP: the test camera's two files from CLIP, as a camera
+# encodes them (H.264, one keyframe a second, no B-frames): the sub-stream
+# 640 wide and the main stream 1080 high, each keeping CLIP's aspect ratio
+# (640x360 and 1920x1080 for a 16:9 clip); RTSP_MW, RTSP_MH: the main size.
+rtsp_media() {
+	local w h
+	w=$(ffprobe -v error -select_streams v:0 -show_entries stream=width \
+		-of csv=p=0 "$1") && h=$(ffprobe -v error -select_streams v:0 \
+		-show_entries stream=height -of csv=p=0 "$1") || return 1
+	RTSP_MW=$(((1080 * w / h + 1) / 2 * 2)) RTSP_MH=1080
+	mkdir -p "$WORK/testcam"
+	ffmpeg -nostdin -v error -y -i "$1" -vf "scale=640:-2" -c:v libx264 \
+		-preset veryfast -force_key_frames 'expr:gte(t,n_forced)' -bf 0 \
+		-pix_fmt yuv420p "$WORK/testcam/sub.mp4" &&
+		ffmpeg -nostdin -v error -y -i "$1" -vf "scale=$RTSP_MW:$RTSP_MH" \
+			-c:v libx264 -preset ultrafast \
+			-force_key_frames 'expr:gte(t,n_forced)' -bf 0 \
+			-pix_fmt yuv420p "$WORK/testcam/main.mp4"
+}
+
+# rtsp_config IN OUT CLIPW URL STATE: IN (one camera reading a file) as
+# the test camera's two streams at URL: detect /sub, record /main (timeouts
+# of 3 s: the end of the file is a silent camera), the main stream's size,
+# lane points scaled from CLIPW wide to the main stream's pixels, a device
+# key, the memory in STATE (a clip's own: no clip starts from another's
+# clear lane), relative paths made absolute.
+rtsp_config() {
+	awk -v url="$4" -v kk="$(awk -v a="$RTSP_MW" -v b="$3" 'BEGIN { print a / b }')" \
+		-v w="$RTSP_MW" -v h="$RTSP_MH" -v dir="$(dirname "$1")" \
+		-v dev=", key_file: $WORK/rtsp-device.key, state_dir: $5}" '
+	/^device: \{/ { sub(/\}$/, dev); print; next }
+	/^    source: / {
+		print "    detect: {url: \"" url "/sub\", timeout_s: 3}"
+		print "    record: {url: \"" url "/main\", timeout_s: 3}"
+		print "    width: " w
+		print "    height: " h
+		next
+	}
+	/^    reference: / && $2 !~ /^\// { print "    reference: " dir "/" $2; next }
+	/^ *points: / {
+		out = ""; s = $0
+		while (match(s, /-?[0-9]+(\.[0-9]+)?/)) {
+			out = out substr(s, 1, RSTART - 1) \
+				sprintf("%.1f", substr(s, RSTART, RLENGTH) * kk)
+			s = substr(s, RSTART + RLENGTH)
+		}
+		print out s; next
+	}
+	{ print }' "$1" >"$2"
+	printf 'evidence:\n  pre_roll_s: 4\n  post_roll_s: 3\n' >>"$2"
+}
+
+# rtsp_clip NAME TRUTH MEDIA CONFIG: one clip through the test camera, live.
+# The camera plays MEDIA's two streams from the moment it is ready (its
+# wall time P: the media's time 0); the edge reads them live, its events
+# stamped with the wall time they arrive. Each alarm and cleared is put at
+# its arrival time on the media's clock (wall - P), so the delays scored
+# are what a person waiting for the alarm would see. The run ends when the
+# sub-stream has gone silent at the end of the file and the edge said
+# camera_offline. Writes RTSP_OUT/NAME.{events.jsonl,edge.log,eval.json};
+# 1 when the run failed (said on stderr).
+rtsp_clip() {
+	local name=$1 truth=$2 media=$3 cfg=$RTSP_OUT/$1.yaml raw=$RTSP_OUT/$1.raw
+	local cw p dur i pid spid
+	rtsp_media "$media" || { say "suite_rtsp: $name: cannot make the streams"; return 1; }
+	cw=$(ffprobe -v error -select_streams v:0 -show_entries stream=width -of csv=p=0 "$media")
+	[ -n "$TESTCAM_PORT" ] || TESTCAM_PORT=$(free_port)
+	TESTCAM_URL=rtsp://127.0.0.1:$TESTCAM_PORT
+	rm -rf "$RTSP_OUT/$name.state"
+	rtsp_config "$4" "$cfg" "$cw" "$TESTCAM_URL" "$RTSP_OUT/$name.state"
+	"$EDGE" --config "$cfg" --check-config >/dev/null 2>"$RTSP_OUT/$name.check" || {
+		say "suite_rtsp: $name: config refused: $(tail -n 2 "$RTSP_OUT/$name.check")"
+		return 1
+	}
+	rm -rf "$RTSP_OUT/$name.ev"
+	# no --epoch: the files play from their start when the camera is ready
+	TESTCAM_EPOCH=0
+	testcam_run "$TESTCAM_PORT" testcam
+	p=$EPOCHREALTIME
+	rm -f "$RTSP_OUT/$name.pid"
+	(
+		"$EDGE" -v --config "$cfg" --evidence-dir "$RTSP_OUT/$name.ev" \
+			2>"$RTSP_OUT/$name.edge.log" &
+		echo $! >"$RTSP_OUT/$name.pid"
+		wait $!
+	) | stamp >"$raw" &
+	spid=$!
+	track "$spid"
+	for i in $(seq 100); do
+		[ -s "$RTSP_OUT/$name.pid" ] && break
+		sleep 0.1
+	done
+	pid=$(cat "$RTSP_OUT/$name.pid")
+	track "$pid"
+	dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$media")
+	dur=${dur%.*}
+	for i in $(seq $(((dur + 90) * 10))); do
+		grep -q '"type":"camera_offline"' "$raw" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -TERM "$pid" 2>/dev/null || true
+	wait_gone "$pid" 60 || kill -9 "$pid" 2>/dev/null || true
+	wait_gone "$spid" 10 || true
+	stop_ok "the test camera" "$TESTCAM_RAN" 10
+	grep -q '"type":"camera_offline"' "$raw" || {
+		say "suite_rtsp: $name: the run did not reach the end of the file: $(tail -n 2 "$RTSP_OUT/$name.edge.log")"
+		return 1
+	}
+	awk -v p="$p" '{
+		w = $1; sub(/^[^ ]* /, "")
+		if ($0 ~ /"type":"(alarm|cleared)"/)
+			sub(/"video_time_s":[-0-9.]+/, sprintf("\"video_time_s\":%.3f", w - p))
+		print
+	}' "$raw" >"$RTSP_OUT/$name.events.jsonl"
+	"$EVAL" --truth "$truth" --events "$RTSP_OUT/$name.events.jsonl" --json \
+		>"$RTSP_OUT/$name.eval.json" 2>"$RTSP_OUT/$name.eval.err" || {
+		say "suite_rtsp: $name: firelane-eval: $(tail -n 2 "$RTSP_OUT/$name.eval.err")"
+		return 1
+	}
+}
+
+# rtsp_stills NAME: "total main": the bundles' scene images, and how many
+# are at the main stream's resolution (RTSP_MW wide, RTSP_MH plus the
+# banner high).
+rtsp_stills() {
+	local f w h total=0 main=0
+	for f in "$RTSP_OUT/$1.ev"/*/scene-*.jpg; do
+		[ -f "$f" ] || continue
+		IFS=, read -r w h < <(ffprobe -v error -show_entries stream=width,height \
+			-of csv=p=0 "$f")
+		total=$((total + 1))
+		if [ "$w" = "$RTSP_MW" ] && [ "$h" -ge "$RTSP_MH" ]; then
+			main=$((main + 1))
+		fi
+	done
+	echo "$total $main"
+}
+
+# rtsp_sum FILES...: the totals of several firelane-eval --json reports, as
+# the body of a JSON object: tp, fp, fn, precision, recall, f1, the mean
+# absolute alarm delay (over the alarms on time), its maximum, early clears.
+rtsp_sum() {
+	local f t tp=0 fp=0 fn=0 early=0 dsum=0 dmax=null v
+	for f in "$@"; do
+		t=$(eval_total "$f")
+		v=$(jval "$t" tp) && tp=$((tp + v))
+		fp=$((fp + $(jval "$t" fp))) fn=$((fn + $(jval "$t" fn)))
+		early=$((early + $(jval "$t" early_clears)))
+		v=$(jval "$t" alarm_delay_abs_mean_s)
+		[ "$v" = null ] || [ -z "$v" ] ||
+			dsum=$(awk -v s="$dsum" -v m="$v" -v n="$(jval "$t" tp)" 'BEGIN { print s + m * n }')
+		v=$(jval "$t" alarm_delay_abs_max_s)
+		[ "$v" = null ] || [ -z "$v" ] ||
+			dmax=$(awk -v a="$dmax" -v b="$v" 'BEGIN { print (a == "null" || b > a) ? b : a }')
+	done
+	awk -v tp="$tp" -v fp="$fp" -v fn="$fn" -v ds="$dsum" -v dm="$dmax" -v e="$early" 'BEGIN {
+		p = tp + fp > 0 ? tp / (tp + fp) : 1; r = tp + fn > 0 ? tp / (tp + fn) : 1
+		f = p + r > 0 ? 2 * p * r / (p + r) : 0
+		printf "\"tp\": %d, \"fp\": %d, \"fn\": %d, \"precision\": %.3f, \"recall\": %.3f, \"f1\": %.3f, ", tp, fp, fn, p, r, f
+		printf "\"alarm_delay_abs_mean_s\": %s, \"alarm_delay_abs_max_s\": %s, \"early_clears\": %d", (tp > 0 ? sprintf("%.3f", ds / tp) : "null"), dm, e
+	}'
+}
+
+# suite_rtsp: prints the "suite_rtsp" member. Every clip (the synthetic
+# scenes named in FL_BENCH_RTSP_SCENES, default all of them, seed 7 as the
+# synthetic suite; then the real clips of ../shared/data/labels when that
+# folder exists) is run twice and scored by the same rules: from the file
+# (firelane-eval --suite: replay) and through the RTSP test camera, live,
+# with two streams (rtsp_clip). Prints the totals of both, per clip the
+# figures that differ, and the bundles' scene images at the main stream's
+# resolution. Real time: a clip takes its own length and some seconds.
+suite_rtsp() {
+	local names name f sel one total main clips="" files=() rtsps=()
+	local cfg media
+	local st_total=0 st_main=0 failed="" t0 t1
+	"$TESTCAM" --check 2>"$TMP/testcam.check" || {
+		say "suite_rtsp: skipped: no RTSP test camera: $(cat "$TMP/testcam.check")"
+		printf '"suite_rtsp": {"skipped": "no RTSP test camera"}'
+		return 0
+	}
+	names=${FL_BENCH_RTSP_SCENES:-$("$SCENE" --list | awk '{ print $1 }')}
+	rm -rf "$RTSP_OUT"
+	mkdir -p "$RTSP_OUT" "$RTSP_SCENES"
+	t0=$(date +%s.%N)
+	sel=()
+	for name in $names; do
+		scene_cache "$RTSP_SCENES/$name" "suite_rtsp $name" --scenario "$name" --seed 7
+		sel+=("$RTSP_SCENES/$name/$name.json")
+	done
+	if [ "${FL_BENCH_RTSP_REAL:-1}" = 0 ]; then
+		say "suite_rtsp: FL_BENCH_RTSP_REAL=0: the real clips are left out"
+	elif [ -d "$RTSP_DATA/labels" ]; then
+		for f in "$RTSP_DATA"/labels/*.json; do
+			sel+=("$f")
+		done
+	else
+		say "suite_rtsp: $RTSP_DATA/labels absent: the real clips are skipped"
+	fi
+	for f in "${sel[@]}"; do
+		name=$(basename "$f" .json)
+		one=$RTSP_OUT/$name.file
+		mkdir -p "$one"
+		# the file run, as firelane-eval --suite runs the synthetic suite:
+		# a scene's folder holds it alone (its config, its reference); a
+		# real clip gets a folder with its label and a generated config
+		case $f in
+		"$RTSP_SCENES"/*)
+			"$EVAL" --suite "$(dirname "$f")" --out "$one" --json \
+				>"$RTSP_OUT/$name.file.json" 2>"$RTSP_OUT/$name.file.err" || true
+			cfg=$(dirname "$f")/$name.yaml
+			media=$(dirname "$f")/$name.mp4
+			;;
+		*)
+			mkdir -p "$one/label"
+			ln -sf "$f" "$one/label/$name.json"
+			"$EVAL" --suite "$one/label" --data-root "$RTSP_DATA" --out "$one" \
+				--json >"$RTSP_OUT/$name.file.json" 2>"$RTSP_OUT/$name.file.err" || true
+			cfg=$one/$name.yaml
+			media=$(sed -n 's/^    source: "\(.*\)"$/\1/p' "$cfg" 2>/dev/null | head -n 1)
+			;;
+		esac
+		if [ -z "$(eval_total "$RTSP_OUT/$name.file.json")" ] || [ ! -f "$media" ]; then
+			say "suite_rtsp: $name: the file run failed: $(tail -n 2 "$RTSP_OUT/$name.file.err")"
+			failed="$failed${failed:+, }\"$name\""
+			continue
+		fi
+		say "suite_rtsp: $name: through the test camera ($(ffprobe -v error -show_entries format=duration -of csv=p=0 "$media") s, real time)"
+		if ! rtsp_clip "$name" "$f" "$media" "$cfg"; then
+			failed="$failed${failed:+, }\"$name\""
+			continue
+		fi
+		files+=("$RTSP_OUT/$name.file.json")
+		rtsps+=("$RTSP_OUT/$name.eval.json")
+		read -r total main < <(rtsp_stills "$name")
+		st_total=$((st_total + total)) st_main=$((st_main + main))
+		clips="$clips${clips:+, }{\"clip\": \"$name\", \"main\": \"${RTSP_MW}x$RTSP_MH\""
+		clips="$clips, \"file\": {$(rtsp_sum "$RTSP_OUT/$name.file.json")}"
+		clips="$clips, \"rtsp\": {$(rtsp_sum "$RTSP_OUT/$name.eval.json")}"
+		clips="$clips, \"stills\": $total, \"stills_main_res\": $main}"
+	done
+	t1=$(date +%s.%N)
+	printf '"suite_rtsp": {"clips": %d, ' "${#rtsps[@]}"
+	if [ "${#rtsps[@]}" -gt 0 ]; then
+		printf '"file": {%s}, "rtsp": {%s}, ' "$(rtsp_sum "${files[@]}")" "$(rtsp_sum "${rtsps[@]}")"
+	fi
+	printf '"stills": %d, "stills_main_res": %d, "per_clip": [%s], "failed_clips": [%s], ' \
+		"$st_total" "$st_main" "$clips" "$failed"
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "\"wall_s\": %.1f}", b - a }'
+}
+
 # ---- fleet -------------------------------------------------------------------
 
 # cpu_ticks PID: utime + stime of PID, in clock ticks (0 once it has gone).
@@ -1376,6 +1658,12 @@ fi
 if [ "${FL_BENCH_ONLY:-}" = cameras ]; then
 	cameras >"$TMP/m-cameras"
 	echo "{$(cat "$TMP/m-cameras")}"
+	exit 0
+fi
+if [ "${FL_BENCH_ONLY:-}" = suite_rtsp ]; then
+	[ -x "$SCENE" ] && [ -x "$EVAL" ] || fail "suite_rtsp needs $SCENE and $EVAL (make build)"
+	suite_rtsp >"$TMP/m-suite-rtsp"
+	echo "{$(cat "$TMP/m-suite-rtsp")}"
 	exit 0
 fi
 if [ "${FL_BENCH_ONLY:-}" = streams ]; then

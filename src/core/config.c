@@ -271,6 +271,49 @@ static void hours_defaults(const fl_setting *s, void *obj)
 }
 
 /*
+ * Hardware decoding (detect.hwaccel, cameras[].detect.hwaccel): one of the
+ * names the media layer knows (src/media/source.c tries them; what does not
+ * open there falls back to software, so a name here is only a wish). A name
+ * not on the list is a typo and refused at load.
+ */
+static const char *const hwaccel_names[] = { "none",        "auto", "vaapi",
+					     "v4l2m2m",     "cuda", "qsv",
+					     "videotoolbox" };
+#define HWACCEL_DOC "none, auto, vaapi, v4l2m2m, cuda, qsv, videotoolbox"
+
+/* Copy n's name into out (FL_HWACCEL_MAX bytes) when it is a known one; else fail. */
+static int hwaccel_set(fl_schema_ctx *c, const char *key, const fl_node *n,
+		       char *out)
+{
+	for (size_t i = 0;
+	     n->kind == FL_NODE_SCALAR && i < FL_ARRAY_SIZE(hwaccel_names); i++)
+		if (!strcmp(n->scalar, hwaccel_names[i])) {
+			snprintf(out, FL_HWACCEL_MAX, "%s", n->scalar);
+			return FL_OK;
+		}
+	return fl_schema_fail(c, n->line, "%s: unknown '%s' (expected %s)", key,
+			      n->kind == FL_NODE_SCALAR ? n->scalar : "?",
+			      HWACCEL_DOC);
+}
+
+static int hwaccel_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
+			 const fl_node *n, int line)
+{
+	return hwaccel_set(c, "detect.hwaccel", n, at(obj, s->off));
+}
+
+static void hwaccel_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
+{
+	fl_schema_printf(o, "%s", (const char *)cat(obj, s->off));
+}
+
+static void hwaccel_defaults(const fl_setting *s, void *obj)
+{
+	memset(at(obj, s->off), 0, FL_HWACCEL_MAX);
+	snprintf(at(obj, s->off), FL_HWACCEL_MAX, "%s", s->sdef);
+}
+
+/*
  * A camera's stream (detect, record): a plain string (the URL or file,
  * resolved like source) or a map with it under `url` and the options
  * (transport, timeout_s).
@@ -311,12 +354,26 @@ static int stream_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
 					"%s.timeout_s: expected a number "
 					"0.5..120",
 					s->name);
+			else if (!strcmp(k, "hwaccel") &&
+				 !strcmp(s->name, "detect")) {
+				if (hwaccel_set(c, "detect.hwaccel", v,
+						st->hwaccel))
+					return FL_ECONFIG;
+			} else if (!strcmp(k, "hwaccel"))
+				return fl_schema_fail(
+					c, v->line,
+					"%s.hwaccel: the %s stream is not "
+					"decoded; hwaccel goes under detect",
+					s->name, s->name);
 			else
 				return fl_schema_fail(
 					c, v->line,
 					"unknown key '%s' in %s (expected url, "
-					"transport, timeout_s)",
-					k, s->name);
+					"transport, timeout_s%s)",
+					k, s->name,
+					strcmp(s->name, "detect")
+						? ""
+						: ", hwaccel");
 		}
 		if (!url)
 			return fl_schema_fail(c, line, "%s: missing url",
@@ -340,7 +397,7 @@ static void stream_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
 {
 	const fl_stream_conf *st = cat(obj, s->off);
 
-	if (!st->udp && st->timeout_s == 0) {
+	if (!st->udp && st->timeout_s == 0 && !st->hwaccel[0]) {
 		fl_schema_out_quoted(o, st->url);
 		return;
 	}
@@ -351,6 +408,8 @@ static void stream_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
 		fl_schema_printf(o, ", timeout_s: ");
 		fl_schema_out_num(o, st->timeout_s);
 	}
+	if (st->hwaccel[0])
+		fl_schema_printf(o, ", hwaccel: %s", st->hwaccel);
 	fl_schema_printf(o, "}");
 }
 
@@ -371,6 +430,8 @@ static const fl_custom stream_type = { stream_parse, stream_dump,
 				       "URL/file, or {url, transport, "
 				       "timeout_s}",
 				       "transport tcp/udp, timeout_s 0.5..120" };
+static const fl_custom hwaccel_type = { hwaccel_parse, hwaccel_dump,
+					hwaccel_defaults, "name", HWACCEL_DOC };
 
 /* ------------------------------------------------------------------ */
 /* Section checks that involve several keys.                            */
@@ -553,7 +614,8 @@ static const fl_setting camera_keys[] = {
 	CUSTOM(fl_camera_conf, "detect", detect, stream_type, "\"\"", 0, 0,
 	       "the stream analysed (a camera's sub-stream, ~640x360), "
 	       "instead of source: a URL or file, or {url, transport (tcp or "
-	       "udp), timeout_s}"),
+	       "udp), timeout_s, hwaccel (this camera's own, else "
+	       "detect.hwaccel)}"),
 	CUSTOM(fl_camera_conf, "record", record, stream_type, "\"\"", 0, 0,
 	       "the stream evidence comes from (the main stream), with "
 	       "detect: demuxed, not decoded; stills and the clip are at its "
@@ -603,6 +665,11 @@ static const fl_setting detect_keys[] = {
 	    "detector confidence threshold"),
 	NUM(fl_detect_conf, people_detector, T_BOOL, 1, 0, 1,
 	    "check candidates for people (HOG) when no model is given"),
+	CUSTOM(fl_detect_conf, "hwaccel", hwaccel, hwaccel_type, "none", 0, 0,
+	       "hardware decoding of the cameras' detect streams: auto tries "
+	       "what the box has; what does not open falls back to software, "
+	       "and the log says which decoder runs (a warning when a named "
+	       "one did not open; docs/cameras.md, \"Hardware decoding\")"),
 };
 
 static const fl_section detect_section = {
@@ -1026,10 +1093,16 @@ const fl_stream_conf *fl_camera_detect(const fl_camera_conf *cam,
 	return buf;
 }
 
+const char *fl_camera_hwaccel(const fl_config *cfg, const fl_camera_conf *cam)
+{
+	return cam->detect.hwaccel[0] ? cam->detect.hwaccel
+				      : cfg->detect.hwaccel;
+}
+
 static int stream_same(const fl_stream_conf *a, const fl_stream_conf *b)
 {
 	return !strcmp(a->url, b->url) && a->udp == b->udp &&
-	       a->timeout_s == b->timeout_s;
+	       a->timeout_s == b->timeout_s && !strcmp(a->hwaccel, b->hwaccel);
 }
 
 int fl_camera_same_streams(const fl_camera_conf *a, const fl_camera_conf *b)

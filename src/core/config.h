@@ -72,10 +72,16 @@ typedef struct fl_lane_conf {
 
 /* One stream of a camera (cameras[].detect, cameras[].record): a URL or
  * file, and the options the source honours. */
+/* A hwaccel name with its NUL (detect.hwaccel: "videotoolbox" is the
+ * longest). */
+#define FL_HWACCEL_MAX 16
+
 typedef struct fl_stream_conf {
 	char url[FL_PATH_MAX]; /* "" = not given */
 	int udp;               /* transport: udp (RTSP); 0 = tcp */
 	double timeout_s;      /* open/read timeout; 0 = the source's 10 s */
+	char hwaccel[FL_HWACCEL_MAX]; /* detect only: "" = the device's
+				* detect.hwaccel */
 } fl_stream_conf;
 
 /* Aspect ratios of a camera's detect and record streams may differ by this
@@ -103,6 +109,8 @@ typedef struct fl_detect_conf {
 	double model_interval_s; /* classify a candidate at most this often */
 	double model_conf;       /* detector confidence threshold */
 	int people_detector;     /* HOG person check without a model */
+	char hwaccel[FL_HWACCEL_MAX]; /* decoding of detect streams: none, auto,
+				  * vaapi, ... (docs/cameras.md) */
 } fl_detect_conf;
 
 /* Evidence bundles (src/core/evidence.c plans them, src/evidence writes). */
@@ -223,6 +231,11 @@ size_t fl_config_doc(char *buf, size_t len);
 /* The stream a camera analyses: detect, else source (never both). */
 const fl_stream_conf *fl_camera_detect(const fl_camera_conf *cam,
 				       fl_stream_conf *buf);
+
+/* The hardware decoding a camera's detect stream asks for: its own
+ * (cameras[].detect.hwaccel) when given, else the device's detect.hwaccel.
+ * Borrowed from cfg. */
+const char *fl_camera_hwaccel(const fl_config *cfg, const fl_camera_conf *cam);
 
 /* 1 when a and b read the same streams (source, detect, record and their
  * options): what a camera must be reopened for when it changes. */

@@ -637,6 +637,7 @@ edge_camera *edge_camera_open(const fl_config *cfg, int cam,
 	so.until_s = opts->until_s;
 	so.udp = det->udp;
 	so.timeout_ms = (int)lround(det->timeout_s * 1000);
+	so.hwaccel = fl_camera_hwaccel(cfg, c->conf);
 	c->src = fl_source_open(url, &so, err, errlen);
 	if (!c->src)
 		goto fail;

@@ -65,6 +65,28 @@
  * Video time therefore keeps going forward across a gap, roughly in step
  * with the wall clock, and a clip that spans the gap stays monotonic.
  *
+ * Hardware decoding (opts->hwaccel; docs/cameras.md, "Hardware decoding").
+ * Two shapes, both chosen when the decoder is opened (and again at each
+ * reopen): vaapi, cuda and videotoolbox are FFmpeg hwaccels of the ordinary
+ * decoder - a device context (av_hwdevice_ctx_create) on the decoder, and a
+ * get_format callback that picks the device's surface format - whose frames
+ * live in the device's memory and are brought back with
+ * av_hwframe_transfer_data (usually as NV12, whose plane 0 is the luma we
+ * hand out, so the hot path does not change); v4l2m2m and qsv are
+ * decoders of their own ("h264_v4l2m2m", "h264_qsv") that hand out frames
+ * in ordinary memory. "auto" tries them in the order of HWACCEL_AUTO and
+ * takes the first that opens. Whatever does not open - no such device, no
+ * driver, a build without it, a codec or profile the device lacks - falls
+ * back to the software decoder: a camera must run. One line per open says
+ * which decoder runs (INFO; WARN when a named one was refused), the first
+ * open only, a reopen logs it at DEBUG. Opening is not proof: Debian's
+ * h264_qsv opens without any device and then fails every packet, so qsv
+ * opens its device first, and a hardware decoder that fails before its
+ * first frame is replaced by the software one (hw_to_software; the packets
+ * it had are lost, software starts at the next keyframe). A device that
+ * cannot do the stream's profile (get_format without its surface format)
+ * decodes in software from there. Both are said once at WARN.
+ *
  * Logging. FFmpeg's own av_log is routed once, process-wide, into fl_log
  * (tag "source"); its errors become DEBUG lines because the reason that
  * matters reaches the caller through err.
@@ -86,6 +108,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavdevice/avdevice.h>
 #include <libavformat/avformat.h>
+#include <libavutil/hwcontext.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/log.h>
 #include <libavutil/pixdesc.h>
@@ -149,6 +172,12 @@ struct fl_source {
 	int demux_only; /* no decoder (fl_source_pump) */
 	int realtime;
 	int64_t pace_start_ns; /* monotonic time of video time 0 */
+
+	char hwaccel[16];          /* as asked: "" = none (software) */
+	enum AVPixelFormat hw_fmt; /* the device's surface format, or NONE */
+	int hw;                    /* frames decoded by hardware */
+	AVFrame *sw;               /* a surface brought back to memory */
+	char decoder[64];          /* fl_source_decoder() */
 };
 
 /* ---- process-wide set-up ------------------------------------------------ */
@@ -311,6 +340,233 @@ static double sane_rate(AVRational r)
 	return v > 0 && v <= 1000 ? v : 0;
 }
 
+/* ---- the decoder: software or hardware --------------------------------- */
+
+/* What "auto" tries, in this order: the hwaccels of Linux boxes first
+ * (Intel/AMD, then NVIDIA), then Intel's own decoder, macOS, and the
+ * stateful V4L2 decoders of ARM boards (Raspberry Pi, Rockchip). */
+static const char *const HWACCEL_AUTO[] = { "vaapi", "cuda", "qsv",
+					    "videotoolbox", "v4l2m2m" };
+
+/* The ones that are a decoder of their own, named codec_NAME. */
+static int hw_is_decoder(const char *name)
+{
+	return !strcmp(name, "v4l2m2m") || !strcmp(name, "qsv");
+}
+
+/*
+ * get_format: the device's surface format when the decoder offers it;
+ * else (a profile the device cannot do) the first software format, which
+ * makes this decoder a software one from here on - said once.
+ */
+static enum AVPixelFormat get_hw_format(AVCodecContext *ctx,
+					const enum AVPixelFormat *fmts)
+{
+	fl_source *s = ctx->opaque;
+	const enum AVPixelFormat *p;
+
+	for (p = fmts; *p != AV_PIX_FMT_NONE; p++)
+		if (*p == s->hw_fmt)
+			return *p;
+	for (p = fmts; *p != AV_PIX_FMT_NONE; p++) {
+		const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(*p);
+
+		if (d && !(d->flags & AV_PIX_FMT_FLAG_HWACCEL)) {
+			if (s->hw)
+				fl_log(FL_LOG_WARN, TAG,
+				       "%s: %s: the stream needs what the "
+				       "device lacks; decoding in software",
+				       s->name, s->decoder);
+			s->hw = 0;
+			snprintf(s->decoder, sizeof(s->decoder),
+				 "%s (software)", ctx->codec->name);
+			return *p;
+		}
+	}
+	return AV_PIX_FMT_NONE;
+}
+
+/*
+ * Open s->dec as codec for stream st, with the hwaccel device type (NONE:
+ * plain). Returns 0, or -1 with the reason in why and s->dec freed.
+ */
+static int open_codec(fl_source *s, const AVCodec *codec, const AVStream *st,
+		      enum AVHWDeviceType type, int threads, char *why,
+		      size_t len)
+{
+	const AVCodecHWConfig *hc;
+	int ret, i;
+
+	s->hw_fmt = AV_PIX_FMT_NONE;
+	s->dec = avcodec_alloc_context3(codec);
+	if (!s->dec) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	ret = avcodec_parameters_to_context(s->dec, st->codecpar);
+	if (ret < 0) {
+		av_reason(ret, why, len);
+		goto fail;
+	}
+	s->dec->pkt_timebase = s->tb;
+	s->dec->thread_count = threads; /* 0 would mean "all cores" */
+	s->dec->thread_type = threads > 1 ? FF_THREAD_FRAME | FF_THREAD_SLICE
+					  : 0;
+	if (type != AV_HWDEVICE_TYPE_NONE) {
+		for (i = 0; (hc = avcodec_get_hw_config(codec, i)); i++)
+			if ((hc->methods &
+			     AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) &&
+			    hc->device_type == type)
+				break;
+		if (!hc) {
+			snprintf(why, len,
+				 "no %s hwaccel for %s in this FFmpeg",
+				 av_hwdevice_get_type_name(type), codec->name);
+			goto fail;
+		}
+		ret = av_hwdevice_ctx_create(&s->dec->hw_device_ctx, type, NULL,
+					     NULL, 0);
+		if (ret < 0) {
+			av_reason(ret, why, len);
+			goto fail;
+		}
+		s->hw_fmt = hc->pix_fmt;
+		s->dec->opaque = s;
+		s->dec->get_format = get_hw_format;
+	}
+	ret = avcodec_open2(s->dec, codec, NULL);
+	if (ret < 0) {
+		av_reason(ret, why, len);
+		goto fail;
+	}
+	return 0;
+fail:
+	avcodec_free_context(&s->dec);
+	s->hw_fmt = AV_PIX_FMT_NONE;
+	return -1;
+}
+
+/* Try the hardware decoder called name for codec; 0 when it opened. */
+static int open_hw(fl_source *s, const AVCodec *codec, const AVStream *st,
+		   const char *name, char *why, size_t len)
+{
+	enum AVHWDeviceType type;
+	const AVCodec *own;
+	char dname[64];
+
+	if (hw_is_decoder(name)) {
+		snprintf(dname, sizeof(dname), "%s_%s", codec->name, name);
+		own = avcodec_find_decoder_by_name(dname);
+		if (!own) {
+			snprintf(why, len, "no %s decoder in this FFmpeg",
+				 dname);
+			return -1;
+		}
+		/* qsv's decoder opens without a device and then fails on
+		 * every packet: it gets one, which must open first. */
+		if (open_codec(s, own, st,
+			       strcmp(name, "qsv") ? AV_HWDEVICE_TYPE_NONE
+						   : AV_HWDEVICE_TYPE_QSV,
+			       1, why, len))
+			return -1;
+		snprintf(s->decoder, sizeof(s->decoder), "%s", dname);
+		return 0;
+	}
+	type = av_hwdevice_find_type_by_name(name);
+	if (type == AV_HWDEVICE_TYPE_NONE) {
+		snprintf(why, len, "not in this FFmpeg");
+		return -1;
+	}
+	if (open_codec(s, codec, st, type, 1, why, len))
+		return -1;
+	snprintf(s->decoder, sizeof(s->decoder), "%s on %s", codec->name, name);
+	return 0;
+}
+
+/*
+ * The decoder of st into s->dec: the hardware one s->hwaccel asks for when
+ * it opens, else software (see the essay), and the one line saying which.
+ * Returns 0, or -1 with the reason in err when not even software opens.
+ */
+static int open_decoder(fl_source *s, const AVCodec *codec, const AVStream *st,
+			int threads, char *err, size_t errlen)
+{
+	const int is_auto = !strcmp(s->hwaccel, "auto");
+	const size_t n = is_auto ? FL_ARRAY_SIZE(HWACCEL_AUTO) : 1;
+	const int level = s->reopened ? FL_LOG_DEBUG : FL_LOG_INFO;
+	char tried[512] = "", why[256];
+	size_t used = 0;
+
+	s->hw = 0;
+	for (size_t i = 0; s->hwaccel[0] && i < n; i++) {
+		const char *name = is_auto ? HWACCEL_AUTO[i] : s->hwaccel;
+
+		if (open_hw(s, codec, st, name, why, sizeof(why)) == 0) {
+			s->hw = 1;
+			fl_log(level, TAG, "%s: decoding with %s (hwaccel %s)",
+			       s->name, s->decoder, s->hwaccel);
+			return 0;
+		}
+		if (used < sizeof(tried))
+			used += (size_t)snprintf(tried + used,
+						 sizeof(tried) - used,
+						 "%s%s: %s", used ? "; " : "",
+						 name, why);
+	}
+	if (open_codec(s, codec, st, AV_HWDEVICE_TYPE_NONE, threads, why,
+		       sizeof(why))) {
+		snprintf(err, errlen, "%s: unsupported codec %s: %s", s->name,
+			 codec->name, why);
+		return -1;
+	}
+	snprintf(s->decoder, sizeof(s->decoder), "%s (software)", codec->name);
+	if (!s->hwaccel[0])
+		fl_log(level, TAG, "%s: decoding with %s", s->name, s->decoder);
+	else
+		fl_log(is_auto || s->reopened ? level : FL_LOG_WARN, TAG,
+		       "%s: decoding with %s: hwaccel %s did not open (%s)",
+		       s->name, s->decoder, s->hwaccel, tried);
+	return 0;
+}
+
+/*
+ * A hardware decoder that opened but fails on the stream before its first
+ * frame (a device that lacks the profile, a driver that says yes and
+ * cannot): the software decoder in its place, said at WARN. The packets
+ * it was given are lost; the software decoder starts at the next keyframe.
+ * Returns 0 when the switch was made, -1 when there was nothing to switch,
+ * FL_EDECODE (the source is then spent) when software does not open.
+ */
+static int hw_to_software(fl_source *s, const char *what)
+{
+	const AVStream *st = s->fmt->streams[s->stream];
+	const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
+	char was[64], why[256];
+
+	if (!s->hw || s->index > 0 || !codec)
+		return -1;
+	snprintf(was, sizeof(was), "%s", s->decoder);
+	avcodec_free_context(&s->dec);
+	s->hw = 0;
+	if (open_codec(s, codec, st, AV_HWDEVICE_TYPE_NONE, s->threads, why,
+		       sizeof(why))) {
+		fl_log(FL_LOG_ERROR, TAG,
+		       "%s: %s failed on the stream (%s), software does not "
+		       "open: %s",
+		       s->name, was, what, why);
+		s->end = FL_EDECODE;
+		snprintf(s->end_msg, sizeof(s->end_msg),
+			 "%s: no decoder runs (see the log)", s->name);
+		return FL_EDECODE;
+	}
+	snprintf(s->decoder, sizeof(s->decoder), "%s (software)", codec->name);
+	s->bad = 0;
+	fl_log(FL_LOG_WARN, TAG,
+	       "%s: decoding with %s: %s failed on the stream (%s)", s->name,
+	       s->decoder, was, what);
+	return 0;
+}
+
 /*
  * The demuxer and the decoder of s->url into s->fmt, s->dec, s->stream (the
  * stages of fl_source_open(), shared with fl_source_reopen()), waiting at
@@ -435,30 +691,8 @@ static int open_input(fl_source *s, double fps, int threads, int open_ms,
 		       st->codecpar->width, st->codecpar->height);
 		return 0;
 	}
-	/* Decoder. */
-	s->dec = avcodec_alloc_context3(codec);
-	if (!s->dec) {
-		snprintf(err, errlen, "%s: out of memory", s->name);
+	if (open_decoder(s, codec, st, threads, err, errlen) < 0)
 		return -1;
-	}
-	ret = avcodec_parameters_to_context(s->dec, st->codecpar);
-	if (ret < 0) {
-		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: bad codec parameters: %s", s->name,
-			 why);
-		return -1;
-	}
-	s->dec->pkt_timebase = s->tb;
-	s->dec->thread_count = threads; /* 0 would mean "all cores" */
-	s->dec->thread_type = threads > 1 ? FF_THREAD_FRAME | FF_THREAD_SLICE
-					  : 0;
-	ret = avcodec_open2(s->dec, codec, NULL);
-	if (ret < 0) {
-		av_reason(ret, why, sizeof(why));
-		snprintf(err, errlen, "%s: unsupported codec %s: %s", s->name,
-			 codec->name, why);
-		return -1;
-	}
 	fl_log(FL_LOG_DEBUG, TAG,
 	       "%s: %s via %s, codec %s %dx%d %s, %.3f fps, time base %d/%d, %d thread%s",
 	       s->name, kind_name(s->kind), s->fmt->iformat->name, codec->name,
@@ -513,6 +747,9 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 	s->udp = o.udp;
 	s->demux_only = o.demux_only;
 	s->stream = -1;
+	s->hw_fmt = AV_PIX_FMT_NONE;
+	if (o.hwaccel && strcmp(o.hwaccel, "none") != 0)
+		snprintf(s->hwaccel, sizeof(s->hwaccel), "%s", o.hwaccel);
 
 	if (s->kind == KIND_FILE && stat(url, &sb) != 0) {
 		snprintf(err, errlen, "%s: no such file (%s)", url,
@@ -527,7 +764,8 @@ fl_source *fl_source_open(const char *url, const fl_source_opts *opts,
 
 	s->pkt = av_packet_alloc();
 	s->frame = av_frame_alloc();
-	if (!s->pkt || !s->frame) {
+	s->sw = av_frame_alloc();
+	if (!s->pkt || !s->frame || !s->sw) {
 		snprintf(err, errlen, "%s: out of memory", url);
 		goto fail;
 	}
@@ -621,6 +859,34 @@ static void pace(fl_source *s, double t)
 		/* More than a second behind: resynchronise, don't burst. */
 		s->pace_start_ns = now - (int64_t)(t * 1e9);
 	}
+}
+
+/*
+ * A hardware surface in s->frame brought back into memory, in its place
+ * (usually NV12: the luma is plane 0), with the frame's times. Frames
+ * already in memory are left alone.
+ */
+static int to_memory(fl_source *s, char *err, size_t errlen)
+{
+	char why[256];
+	int ret;
+
+	if (s->hw_fmt == AV_PIX_FMT_NONE || s->frame->format != s->hw_fmt)
+		return 0;
+	av_frame_unref(s->sw);
+	ret = av_hwframe_transfer_data(s->sw, s->frame, 0);
+	if (ret >= 0)
+		ret = av_frame_copy_props(s->sw, s->frame);
+	if (ret < 0) {
+		av_reason(ret, why, sizeof(why));
+		snprintf(err, errlen, "%s: %s: cannot read the frame back: %s",
+			 s->name, s->decoder, why);
+		return FL_EDECODE;
+	}
+	s->sw->best_effort_timestamp = s->frame->best_effort_timestamp;
+	av_frame_unref(s->frame);
+	av_frame_move_ref(s->frame, s->sw);
+	return 0;
 }
 
 /*
@@ -1026,7 +1292,9 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 		if (ret == 0) {
 			/* The frame stays referenced: f borrows its planes
 			 * until the next receive_frame unrefs it. */
-			ret = emit(s, f, err, errlen);
+			ret = to_memory(s, err, errlen);
+			if (ret == 0)
+				ret = emit(s, f, err, errlen);
 			if (ret == 0 && s->start_s > 0 &&
 			    f->t < s->start_s - 1e-6)
 				continue; /* before the window: dropped */
@@ -1047,6 +1315,10 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 			/* A broken picture: count it, keep going. */
 			s->bad++;
 			av_reason(ret, why, sizeof(why));
+			if ((ret = hw_to_software(s, why)) == 0)
+				continue;
+			if (ret == FL_EDECODE)
+				return finish(s, err, errlen);
 			fl_log(FL_LOG_DEBUG, TAG, "%s: decode error: %s",
 			       s->name, why);
 			if (s->flushing && s->bad > s->packets + 16)
@@ -1070,6 +1342,10 @@ int fl_source_read(fl_source *s, fl_frame *f, char *err, size_t errlen)
 		if (ret < 0 && ret != AVERROR(EAGAIN)) {
 			s->bad++;
 			av_reason(ret, why, sizeof(why));
+			if ((ret = hw_to_software(s, why)) == 0)
+				continue;
+			if (ret == FL_EDECODE)
+				return finish(s, err, errlen);
 			fl_log(FL_LOG_DEBUG, TAG,
 			       "%s: packet %lld failed to decode: %s", s->name,
 			       (long long)s->packets, why);
@@ -1162,6 +1438,16 @@ int fl_frame_bgr(const fl_frame *f, uint8_t *dst)
 	return 0;
 }
 
+const char *fl_source_decoder(const fl_source *s)
+{
+	return s ? s->decoder : "";
+}
+
+int fl_source_hw(const fl_source *s)
+{
+	return s && s->hw;
+}
+
 double fl_source_fps(const fl_source *s)
 {
 	return s ? s->fps : 0;
@@ -1175,6 +1461,7 @@ void fl_source_close(fl_source *s)
 	sws_freeContext(s->bgr_sws);
 	av_free(s->gray);
 	av_frame_free(&s->frame);
+	av_frame_free(&s->sw);
 	av_packet_free(&s->pkt);
 	avcodec_free_context(&s->dec);
 	avformat_close_input(&s->fmt);

@@ -33,6 +33,12 @@ typedef struct fl_source_opts {
 	int udp;        /* RTSP over UDP instead of TCP */
 	int demux_only; /* no decoder: only fl_source_pump() (a record
 			  * stream whose packets go to the pre-roll ring) */
+	const char *hwaccel; /* hardware decoding: NULL, "" or "none" =
+			      * software; "auto", or one of vaapi, v4l2m2m,
+			      * cuda, qsv, videotoolbox; anything that does
+			      * not open falls back to software (see
+			      * docs/cameras.md, "Hardware decoding").
+			      * Copied at open. */
 } fl_source_opts;
 
 /* A decoded frame. Borrowed: valid until the next fl_source_read() or
@@ -95,6 +101,14 @@ int fl_source_reopen(fl_source *s, char *err, size_t errlen);
 
 /* Copy frame f as packed BGR24 (w*h*3 bytes at dst, row stride w*3). */
 int fl_frame_bgr(const fl_frame *f, uint8_t *dst);
+
+/* The decoder that runs, for people: "h264 (software)", "h264 on vaapi",
+ * "h264_v4l2m2m"; "" for a demux-only source. Borrowed: valid until the
+ * next fl_source_reopen() or fl_source_close(). */
+const char *fl_source_decoder(const fl_source *s);
+
+/* 1 when frames are decoded by hardware (opts->hwaccel took effect). */
+int fl_source_hw(const fl_source *s);
 
 /* Stream frame rate as reported (or opts->fps). */
 double fl_source_fps(const fl_source *s);

@@ -230,6 +230,20 @@ static const struct yaml_case cases[] = {
 	{ TWO("{transport: tcp}", "b.mp4"), "test.yaml:4: detect: missing url" },
 	{ TWO("[a.mp4]", "b.mp4"),
 	  "test.yaml:4: detect: expected a URL or a file" },
+	/* Hardware decoding: a known name, device-wide or per detect
+	 * stream; a typo is refused with its line; record is not decoded. */
+	{ TWO("{url: a.mp4, hwaccel: vaapi}", "b.mp4"), NULL },
+	{ HEAD PTS "detect: {hwaccel: auto}\n", NULL },
+	{ HEAD PTS "detect: {hwaccel: videotoolbox}\n", NULL },
+	{ HEAD PTS "detect:\n  hwaccel: nvenc\n",
+	  "test.yaml:9: detect.hwaccel: unknown 'nvenc' (expected none, auto, "
+	  "vaapi, v4l2m2m, cuda, qsv, videotoolbox)" },
+	{ HEAD PTS "detect: {hwaccel: [vaapi]}\n",
+	  "detect.hwaccel: unknown '?'" },
+	{ TWO("{url: a.mp4, hwaccel: VAAPI}", "b.mp4"),
+	  "test.yaml:4: detect.hwaccel: unknown 'VAAPI'" },
+	{ TWO("a.mp4", "{url: b.mp4, hwaccel: auto}"),
+	  "test.yaml:5: record.hwaccel: the record stream is not decoded" },
 	/* Ids, strings, duplicates. */
 	{ "device: {id: edge 01, site: s}\n"
 	  "cameras:\n" CAM("c"),
@@ -679,6 +693,34 @@ static void test_streams_dump(fl_config *cfg, fl_config *cfg2)
 	cfg2->cameras[0].detect.udp = 0;
 	CHECK(!fl_camera_same_streams(&cfg->cameras[0], &cfg2->cameras[0]),
 	      "transport changed");
+
+	/* hwaccel: the camera's own survives the dump and is a change of
+	 * stream; without it the device's detect.hwaccel applies. */
+	CHECK(load_text(cfg,
+			TWO("{url: rtsp://cam/102, hwaccel: cuda}",
+			    "rtsp://cam/101") "detect: {hwaccel: auto}\n",
+			"test.yaml", err, sizeof(err)) == 0,
+	      "%s", err);
+	CHECK(!strcmp(fl_camera_hwaccel(cfg, &cfg->cameras[0]), "cuda"), "%s",
+	      fl_camera_hwaccel(cfg, &cfg->cameras[0]));
+	fl_config_dump(cfg, a, 1 << 16);
+	CHECK(strstr(a, "hwaccel: cuda}") && strstr(a, "hwaccel: auto\n"), "%s",
+	      a);
+	CHECK(load_text(cfg2, a, "dump.yaml", err, sizeof(err)) == 0,
+	      "dump reloads: %s", err);
+	CHECK(fl_camera_same_streams(&cfg->cameras[0], &cfg2->cameras[0]),
+	      "same streams after the round trip");
+	CHECK(!strcmp(cfg2->detect.hwaccel, "auto"), "%s",
+	      cfg2->detect.hwaccel);
+	cfg2->cameras[0].detect.hwaccel[0] = '\0';
+	CHECK(!fl_camera_same_streams(&cfg->cameras[0], &cfg2->cameras[0]),
+	      "hwaccel changed");
+	CHECK(!strcmp(fl_camera_hwaccel(cfg2, &cfg2->cameras[0]), "auto"),
+	      "device-wide");
+	CHECK(load_text(cfg2, cases[0].yaml, "edge.yaml", err, sizeof(err)) == 0,
+	      "%s", err);
+	CHECK(!strcmp(fl_camera_hwaccel(cfg2, &cfg2->cameras[0]), "none"),
+	      "default");
 	free(a);
 }
 

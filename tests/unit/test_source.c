@@ -643,10 +643,77 @@ static void test_http(void)
 	CHECK_MSG(r.end == FL_EEOF, "end %d: %s", r.end, r.err);
 }
 
+/* The last "decoding with" line of the source, and its level. */
+static char decoding_line[1024];
+static int decoding_level;
+
 static void quiet(int level, const char *tag, const char *msg, void *user)
 {
 	if (getenv("FL_TEST_VERBOSE"))
 		fprintf(stderr, "[%s] %s\n", tag, msg);
+	if (!strcmp(tag, "source") && strstr(msg, ": decoding with ") &&
+	    level <= FL_LOG_INFO) {
+		snprintf(decoding_line, sizeof(decoding_line), "%s", msg);
+		decoding_level = level;
+	}
+}
+
+/*
+ * Hardware decoding asked for where there is no GPU (this machine): every
+ * request opens, falls back to software and says so in one line - INFO for
+ * none and auto, WARN for a named one that failed - and the frames are the
+ * software decoder's, every one of them. (No hardware path runs here; see
+ * docs/cameras.md, "Hardware decoding".)
+ */
+static void test_hwaccel_fallback(void)
+{
+	static const struct {
+		const char *hwaccel;
+		int level;
+		const char *says; /* in the log line */
+	} cases[] = {
+		{ NULL, FL_LOG_INFO, "decoding with h264 (software)" },
+		{ "none", FL_LOG_INFO, "decoding with h264 (software)" },
+		{ "auto", FL_LOG_INFO,
+		  "decoding with h264 (software): hwaccel auto did not open "
+		  "(vaapi: " },
+		{ "vaapi", FL_LOG_WARN,
+		  "decoding with h264 (software): hwaccel vaapi did not open "
+		  "(vaapi: " },
+		{ "v4l2m2m", FL_LOG_WARN, "hwaccel v4l2m2m did not open" },
+		{ "cuda", FL_LOG_WARN, "hwaccel cuda did not open" },
+		{ "no-such", FL_LOG_WARN,
+		  "hwaccel no-such did not open (no-such: not in this FFmpeg)" },
+	};
+	struct run soft, r;
+
+	if (ff("-f lavfi -i testsrc2=size=320x240:rate=25 -t 1 "
+	       "-c:v libx264 -pix_fmt yuv420p -g 10 hw.mp4"))
+		return;
+	soft = read_all(path("hw.mp4"), &(fl_source_opts){ 0 }, 0);
+	CHECK_EQ_INT(soft.frames, 25);
+	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++) {
+		fl_source_opts o = { .hwaccel = cases[i].hwaccel };
+		char err[512];
+		fl_source *s;
+
+		decoding_line[0] = '\0';
+		s = fl_source_open(path("hw.mp4"), &o, err, sizeof(err));
+		CHECK_MSG(s != NULL, "%s: %s", cases[i].hwaccel, err);
+		if (!s)
+			continue;
+		CHECK_STREQ(fl_source_decoder(s), "h264 (software)");
+		CHECK_EQ_INT(fl_source_hw(s), 0);
+		CHECK_MSG(strstr(decoding_line, cases[i].says) != NULL,
+			  "%s: %s", cases[i].hwaccel, decoding_line);
+		CHECK_EQ_INT(decoding_level, cases[i].level);
+		fl_source_close(s);
+
+		r = read_all(path("hw.mp4"), &o, 0);
+		CHECK_EQ_INT(r.frames, soft.frames);
+		CHECK_EQ_DBL(r.mid_luma, soft.mid_luma, 1e-9);
+		CHECK_EQ_INT(r.end, FL_EEOF);
+	}
 }
 
 int main(void)
@@ -684,6 +751,7 @@ int main(void)
 	test_network_timeout();
 	test_password_hidden();
 	test_http();
+	test_hwaccel_fallback();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
