@@ -393,16 +393,19 @@ static int stream_parse(fl_schema_ctx *c, const fl_setting *s, void *obj,
 	return FL_OK;
 }
 
+/* A camera's password is not shown (the dump ends up in bug reports). */
 static void stream_dump(fl_schema_out *o, const fl_setting *s, const void *obj)
 {
 	const fl_stream_conf *st = cat(obj, s->off);
+	char url[sizeof(st->url) + 32];
 
+	fl_url_redact(st->url, url, sizeof(url));
 	if (!st->udp && st->timeout_s == 0 && !st->hwaccel[0]) {
-		fl_schema_out_quoted(o, st->url);
+		fl_schema_out_quoted(o, url);
 		return;
 	}
 	fl_schema_printf(o, "{url: ");
-	fl_schema_out_quoted(o, st->url);
+	fl_schema_out_quoted(o, url);
 	fl_schema_printf(o, ", transport: %s", st->udp ? "udp" : "tcp");
 	if (st->timeout_s > 0) {
 		fl_schema_printf(o, ", timeout_s: ");
@@ -606,7 +609,7 @@ static const fl_setting camera_keys[] = {
 	{ "id", T_ID, F_REQ, offsetof(fl_camera_conf, id), FL_ID_MAX, 0, 0,
 	  NULL, 1, FL_ID_MAX - 1, NULL, NULL,
 	  "camera id, unique on the device; used in events and topics" },
-	STR(fl_camera_conf, source, T_PATH, 0, "",
+	STR(fl_camera_conf, source, T_PATH, F_URL_SECRET, "",
 	    "video source: file, image pattern (frames/%06d.jpg), URL "
 	    "(rtsp://...) or /dev/videoN; relative files resolve against the "
 	    "config's directory. The single stream: both analysed and "

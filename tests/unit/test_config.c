@@ -721,6 +721,30 @@ static void test_streams_dump(fl_config *cfg, fl_config *cfg2)
 	      "%s", err);
 	CHECK(!strcmp(fl_camera_hwaccel(cfg2, &cfg2->cameras[0]), "none"),
 	      "default");
+
+	/* a camera's password is not in the dump, whichever key holds it */
+	CHECK(load_text(cfg,
+			TWO("{url: \"rtsp://admin:s3cret@cam/102\", "
+			    "timeout_s: 3}",
+			    "\"rtsp://admin:s3cret@cam/101\""),
+			"test.yaml", err, sizeof(err)) == 0,
+	      "%s", err);
+	fl_config_dump(cfg, a, 1 << 16);
+	CHECK(!strstr(a, "s3cret") &&
+		      strstr(a, "record: \"rtsp://admin:***@cam/101\"") &&
+		      strstr(a, "{url: \"rtsp://admin:***@cam/102\""),
+	      "%s", a);
+	CHECK(load_text(
+		      cfg,
+		      "device: {id: e, site: s}\ncameras:\n  - id: c\n"
+		      "    source: \"rtsp://admin:s3cret@cam/1\"\n    lanes:\n"
+		      "      - id: l\n        points: [[0, 0], [9, 0], [9, 9]]\n",
+		      "test.yaml", err, sizeof(err)) == 0,
+	      "%s", err);
+	fl_config_dump(cfg, a, 1 << 16);
+	CHECK(!strstr(a, "s3cret") &&
+		      strstr(a, "source: \"rtsp://admin:***@cam/1\""),
+	      "%s", a);
 	free(a);
 }
 
