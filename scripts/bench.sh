@@ -261,7 +261,24 @@
 # rss_mb_per_added_camera: (rss_mb - N = 1's) / (N - 1), what one more
 # camera costs beside the libraries and models all share; realtime: no
 # frame skipped, no camera overloaded and at least 97 % of the frames
-# decoded. largest_realtime_n: the largest such N. "single" is N = 1 with
+# decoded. largest_realtime_n: the largest such N (of the 1080p runs).
+# Alarm latency: each run's cameras share one clock (--epoch), set so that
+# the scene loops back to its start about when the window opens; the window
+# is lengthened to 10 s past the alarm due in it (the obstruction's start_s
+# + dwell_s from the scene's JSON, in the loop of its duration_s whose rest
+# begins in the window), so window_s may exceed $FL_BENCH_CAMERAS_S.
+# alarmed: the cameras whose edge printed an alarm (stdout, stamped with
+# the wall time it came) from 10 s before that due time;
+# alarm_latency_p50_s / _max_s: that time minus the due time, over them.
+# Negative is possible: the engine counts the car's crawl into its place as
+# rest (replayed from the file it alarms at 17.6 s, 0.92 s before the
+# due 18.52 s); and the test camera's start seeks to a keyframe (one a
+# second) before its clock, so a camera may play up to about 1 s behind
+# it, which adds as much. "main" names each run's main stream:
+# $FL_BENCH_CAMERAS_1440_N (default "4 8") adds runs of the same scene
+# rendered at 2560x1440 with the main stream H.265 at that size (generated
+# once into BUILD_DIR/bench/cameras-1440; the sub-stream as before).
+# "single" is N = 1 with
 # today's single stream (source: /main, the 1080p stream decoded and
 # analysed), and cpu_ratio_single_to_two its CPU over the two-stream N = 1.
 # Without GStreamer's RTSP server (firelane-testcam --check) the member is
@@ -1505,15 +1522,55 @@ cameras_hb() {
 		END { printf "%g", (how == "max" ? m : s) }'
 }
 
+# cameras_stamp: each line of stdin, after the wall time it arrived (Unix
+# seconds).
+cameras_stamp() {
+	local l
+	while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done
+}
+
+# cameras_due T0: the Unix time the scene's alarm was due (its obstruction's
+# start_s + dwell_s, on the test cameras' clock TESTCAM_EPOCH, in the loop of
+# the scene's duration_s) whose rest began in the window (from T0, when
+# every camera has been online for a heartbeat).
+cameras_due() {
+	awk -v t0="$1" -v e="$TESTCAM_EPOCH" -v p="$(field "$WORK/scene/park_leave.json" duration_s)" \
+		-v s="$(field "$WORK/scene/park_leave.json" start_s)" \
+		-v d="$(field "$WORK/scene/park_leave.json" dwell_s)" 'BEGIN {
+		k = (t0 - e - s) / p
+		k = (k <= 0 ? 0 : (k == int(k) ? k : int(k) + 1))
+		printf "%.3f", e + k * p + s + d
+	}'
+}
+
+# cameras_latency EVENTS DUE: "p50 max alarmed" of the alarm latency (the
+# first alarm a camera printed after DUE - 10 s, stamped by cameras_stamp,
+# minus DUE) over the cameras that alarmed ("null null 0" if none did).
+cameras_latency() {
+	awk -v due="$2" '/"type": *"alarm"/ && $1 >= due - 10 &&
+		match($0, /"camera": *"[^"]*"/) {
+		c = substr($0, RSTART, RLENGTH)
+		if (!(c in seen)) { seen[c] = 1; printf "%.3f\n", $1 - due }
+	}' "$1" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR == 0) print "null null 0"
+			else printf "%.2f %.2f %d\n", v[int((NR + 1) / 2)], v[NR], NR }'
+}
+
 # cameras_run N MODE: one run of the "cameras" member, WORK the media's
-# folder (MODE two: detect /sub + record /main; single: source /main);
-# prints its JSON object.
+# folder (MODE two: detect /sub + record /main; single: source /main),
+# CAMERAS_MAIN the main stream's label; prints its JSON object.
 cameras_run() {
 	local n=$1 mode=$2 dir=$WORK c hb first pid t0 t1 tc0 tc1 url
 	local secs=${FL_BENCH_CAMERAS_S:-20} i cfg=$TMP/cameras.yaml rss
-	local hz cams=()
+	local hz cams=() w0 w1 due lat ev=$TMP/cameras-events
 	hz=$(getconf CLK_TCK)
 	say "cameras: $n test camera(s)"
+	# one clock for the run's cameras, the alarm latency's: the scene
+	# loops back to its time 0 6 + N s from now, about when the window
+	# opens (the cameras start one after the other)
+	TESTCAM_EPOCH=$(awk -v now="$EPOCHREALTIME" -v n="$n" \
+		-v p="$(field "$dir/scene/park_leave.json" duration_s)" \
+		'BEGIN { printf "%.3f", now - p + 6 + n }')
 	{
 		echo "device: {id: bench-cams, site: bench}"
 		echo "cameras:"
@@ -1546,7 +1603,8 @@ cameras_run() {
 	broker_wait_sub "bench-cams-$mode-$n" 0 20 $sub || fail "cameras: the subscriber did not subscribe"
 	rm -rf "$TMP/cameras-ev"
 	say "cameras: $n x $mode, live from the test camera"
-	"$EDGE" --config "$cfg" --evidence-dir "$TMP/cameras-ev" >/dev/null 2>"$TMP/cameras-edge.err" &
+	"$EDGE" --config "$cfg" --evidence-dir "$TMP/cameras-ev" > >(cameras_stamp >"$ev") \
+		2>"$TMP/cameras-edge.err" &
 	pid=$!
 	track $pid
 	# the window opens with the second heartbeat that has every camera
@@ -1563,8 +1621,14 @@ cameras_run() {
 	[ -n "$first" ] || fail "cameras: $n x $mode: not every camera online in 90 s"
 	t0=$(cpu_ticks $pid)
 	tc0=$(for c in "${cams[@]}"; do cpu_ticks "$c"; done | awk '{ s += $1 } END { print s }')
-	sleep "$secs"
+	w0=$EPOCHREALTIME
+	# the window lasts secs, or longer, until 10 s after the alarm due
+	due=$(cameras_due "$w0")
+	sleep "$(awk -v w0="$w0" -v s="$secs" -v due="$due" 'BEGIN { e = due + 10 - w0
+		printf "%.3f", (e > s ? e : s) }')"
 	t1=$(cpu_ticks $pid)
+	w1=$EPOCHREALTIME
+	secs=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.2f", b - a }')
 	tc1=$(for c in "${cams[@]}"; do cpu_ticks "$c"; done | awk '{ s += $1 } END { print s }')
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 	# the window's last heartbeat (one comes every 5 s)
@@ -1575,7 +1639,10 @@ cameras_run() {
 	kill $sub 2>/dev/null || true
 	wait $sub 2>/dev/null || true
 	for c in "${cams[@]}"; do testcam_stop "$c"; done
-	awk -v n="$n" -v mode="$mode" -v hz="$hz" -v secs="$secs" \
+	lat=$(cameras_latency "$ev" "$due")
+	say "cameras: window from $w0, alarm due at $due"
+	awk -v n="$n" -v mode="$mode" -v main="$CAMERAS_MAIN" -v hz="$hz" -v secs="$secs" \
+		-v lat50="${lat%% *}" -v latmax="$(echo "$lat" | cut -d ' ' -f 2)" -v alarmed="${lat##* }" \
 		-v ticks=$((t1 - t0)) -v tticks=$((tc1 - tc0)) -v rss="$rss" -v rss1="${CAMERAS_RSS1:-}" \
 		-v up0="$(field "$TMP/cameras-hb0" uptime_s)" -v up1="$(field "$TMP/cameras-hb1" uptime_s)" \
 		-v d0="$(cameras_hb "$TMP/cameras-hb0" decoded)" -v d1="$(cameras_hb "$TMP/cameras-hb1" decoded)" \
@@ -1590,11 +1657,12 @@ cameras_run() {
 		want = (win > 0 ? 25 * win * n : 0)
 		rt = (want > 0 && dec >= 0.97 * want && s1 - s0 == 0 && over == 0)
 		added = (n > 1 && rss1 != "" ? sprintf("%.1f", (rss / 1024 - rss1) / (n - 1)) : "null")
-		printf "{\"n\": %d, \"mode\": \"%s\", \"cpu_pct\": %.1f, \"cpu_pct_per_camera\": %.1f, \"rss_mb\": %.1f, \"rss_mb_per_camera\": %.1f, \"rss_mb_per_added_camera\": %s, \"window_s\": %g, \"decoded_fps_per_camera\": %s, \"dropped\": %s, \"skipped\": %d, \"lag_max_s\": %g, \"overloaded\": %d, \"thread_cpu_pct\": %.1f, \"testcam_cpu_pct\": %.1f, \"realtime\": %s}",
-			n, mode, cpu, cpu / n, rss / 1024, rss / 1024 / n, added, win,
+		printf "{\"n\": %d, \"mode\": \"%s\", \"main\": \"%s\", \"cpu_pct\": %.1f, \"cpu_pct_per_camera\": %.1f, \"rss_mb\": %.1f, \"rss_mb_per_camera\": %.1f, \"rss_mb_per_added_camera\": %s, \"window_s\": %g, \"decoded_fps_per_camera\": %s, \"dropped\": %s, \"skipped\": %d, \"lag_max_s\": %g, \"overloaded\": %d, \"thread_cpu_pct\": %.1f, \"testcam_cpu_pct\": %.1f, \"alarmed\": %d, \"alarm_latency_p50_s\": %s, \"alarm_latency_max_s\": %s, \"realtime\": %s}",
+			n, mode, main, cpu, cpu / n, rss / 1024, rss / 1024 / n, added, win,
 			(win > 0 ? sprintf("%.2f", dec / win / n) : "null"),
 			(win > 0 ? sprintf("%d", want - dec) : "null"), s1 - s0, lag,
-			over, 100 * tcpu, 100 * tticks / hz / secs, (rt ? "true" : "false")
+			over, 100 * tcpu, 100 * tticks / hz / secs, alarmed, lat50, latmax,
+			(rt ? "true" : "false")
 	}'
 }
 
@@ -1617,11 +1685,27 @@ cameras() {
 		WORK=$dir testcam_media "$dir/scene/park_leave.mp4"
 		echo "$want" >"$stamp"
 	fi
+	# the same scene at 2560x1440, its main stream H.265 at that size
+	# (testcam_media's main is 1080p: replaced)
+	want="$(sha256sum <"$SCENE" | cut -d ' ' -f 1) park_leave quick 2560x1440 h265 seed 1"
+	if ! [ -f "$stamp-1440" ] || [ "$(cat "$stamp-1440")" != "$want" ]; then
+		rm -rf "$dir-1440" "$stamp-1440"
+		mkdir -p "$dir-1440"
+		say "cameras: generating park_leave 2560x1440 and the two streams (main H.265)"
+		"$SCENE" --scenario park_leave --quick --classic --seed 1 --width 2560 \
+			--height 1440 --out "$dir-1440/scene" >&2 || fail "cameras: firelane-scene failed"
+		WORK=$dir-1440 testcam_media "$dir-1440/scene/park_leave.mp4" h265
+		ffmpeg -nostdin -v error -y -i "$dir-1440/scene/park_leave.mp4" -c:v libx265 \
+			-preset ultrafast -g 25 -bf 0 -pix_fmt yuv420p "$dir-1440/testcam/main.mp4" \
+			>/dev/null 2>"$TMP/cameras-1440.log" ||
+			fail "cameras: the 1440p main stream: $(tail -n 3 "$TMP/cameras-1440.log")"
+		echo "$want" >"$stamp-1440"
+	fi
 	PORT=$(free_port)
 	BROKER_HOME=$TMP
 	BROKER_PERSIST=0 broker_start
 	broker_device bench-cams
-	TESTCAM_EPOCH=$(date +%s.%N)
+	TESTCAM_CODEC=h264 CAMERAS_MAIN="1920x1080 h264"
 	for n in ${FL_BENCH_CAMERAS_N:-1 4 8 16}; do
 		WORK=$dir cameras_run "$n" two >"$TMP/cameras-run"
 		r=$(cat "$TMP/cameras-run")
@@ -1636,8 +1720,15 @@ cameras() {
 	WORK=$dir cameras_run 1 single >"$TMP/cameras-run"
 	single=$(cat "$TMP/cameras-run")
 	say "cameras: $single"
+	TESTCAM_CODEC=h265 CAMERAS_MAIN="2560x1440 h265" CAMERAS_RSS1=
+	for n in ${FL_BENCH_CAMERAS_1440_N:-4 8}; do
+		WORK=$dir-1440 cameras_run "$n" two >"$TMP/cameras-run"
+		r=$(cat "$TMP/cameras-run")
+		say "cameras: $r"
+		runs="$runs${runs:+, }$r"
+	done
 	broker_stop
-	printf '"cameras": {"scene": "park_leave quick, main 1920x1080 H.264 + sub 640x360 H.264, 25 fps, RTSP", "runs": [%s], "largest_realtime_n": %s, "single": %s, "cpu_ratio_single_to_two": %s}' \
+	printf '"cameras": {"scene": "park_leave quick, main 1920x1080 H.264 (2560x1440 H.265 where a run says so) + sub 640x360 H.264, 25 fps, RTSP", "runs": [%s], "largest_realtime_n": %s, "single": %s, "cpu_ratio_single_to_two": %s}' \
 		"$runs" "$largest" "$single" \
 		"$(awk -v a="$(field <(echo "$single") cpu_pct)" -v b="$(field <(echo "${two1:-}") cpu_pct)" \
 			'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "null" }')"
