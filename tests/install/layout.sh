@@ -24,6 +24,7 @@ D=$WORK/dest
 DESTDIR=$D cmake --install "$BUILD" >"$WORK/install.log" 2>&1 || fail "cmake --install: $(tail -n 5 "$WORK/install.log")"
 
 sort >"$WORK/want" <<EOL
+$P/bin/firelane-backup
 $P/bin/firelane-edge
 $P/bin/firelane-hub
 $P/bin/firelane-verify
@@ -39,6 +40,7 @@ EOL
 (cd "$D" && find . -type f -o -type l) | sed 's|^\.||' | sort >"$WORK/got"
 diff "$WORK/want" "$WORK/got" >"$WORK/diff.txt" || fail "installed files differ (- missing, + extra): $(cat "$WORK/diff.txt")"
 
+[ -x "$D$P/bin/firelane-backup" ] || fail "firelane-backup is not executable"
 for f in edge hub; do
 	grep -qx "ExecStart=$P/bin/firelane-$f --config /etc/firelane/$f.yaml" "$D$UNITS/firelane-$f.service" ||
 		fail "firelane-$f.service: $(grep ExecStart "$D$UNITS/firelane-$f.service") (the installed program expected)"
