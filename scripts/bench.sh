@@ -208,7 +208,10 @@
 #                 the postmaster and its live backends, the same way; null
 #                 for SQLite, whose work is in hub_cpu_pct), fleetsim_cpu_pct
 #   storm         every device dropped without DISCONNECT (SIGUSR1) and back
-#                 within $FL_BENCH_FLEET_BURST_S s (10): fleet_correct_s, until
+#                 within $FL_BENCH_FLEET_BURST_S s (10; fleetsim connects at most
+#                 $FL_BENCH_FLEET_CONNECT_RATE devices a second, 1000, here
+#                 and at the first connect, so
+#                 10,000 take 10 s whatever the burst): fleet_correct_s, until
 #                 the store has every device online with a newer epoch; then
 #                 fleetsim stops (its queues drained, "stopped"), and
 #                 stored_s, from the drop until the store holds every
@@ -1090,6 +1093,7 @@ fleet_run() {
 	t0=$(date +%s.%N)
 	"$sim" --port "$HUB_MQTT" --devices "$n" --site fleet-site --heartbeat-s "$hb" \
 		--incidents-per-hour "$iph" --burst "$burst" --drain-s 300 \
+		--connect-rate "${FL_BENCH_FLEET_CONNECT_RATE:-1000}" \
 		>"$dir/summary.json" 2>"$dir/fleetsim.log" &
 	SIM_PID=$!
 	track $SIM_PID
