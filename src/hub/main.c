@@ -36,9 +36,9 @@
  *   alerts) -> receipts (paced) -> budgets -> feed systemd's
  *   watchdog -> until SIGTERM/SIGINT
  *
- * One message, one commit. Ingest stores each message in a durable
- * transaction of its own, and the next message arrives only after that
- * commit: Paho sends a QoS 1 message's PUBACK when its message-arrived
+ * One message, one commit. Ingest commits each message's writes durably
+ * (a transaction each, not shared with other messages), and the next
+ * message arrives only after that: Paho sends a QoS 1 message's PUBACK when its message-arrived
  * callback returns, on one receive thread shared by every client in the
  * process, and cannot acknowledge later (client.c, "A note on
  * acknowledgement"). So the hub holds one unacknowledged message at a time
