@@ -224,14 +224,19 @@
 #                 the postmaster and its live backends, the same way; null
 #                 for SQLite, whose work is in hub_cpu_pct), fleetsim_cpu_pct
 #   storm         every device dropped without DISCONNECT (SIGUSR1) and back
-#                 within $FL_BENCH_FLEET_BURST_S s (10): fleet_correct_s, until
+#                 within $FL_BENCH_FLEET_BURST_S s (10; fleetsim connects at most
+#                 $FL_BENCH_FLEET_CONNECT_RATE devices a second, 1000, here
+#                 and at the first connect, so
+#                 10,000 take 10 s whatever the burst): fleet_correct_s, until
 #                 the store has every device online with a newer epoch; then
 #                 fleetsim stops (its queues drained, "stopped"), and
 #                 stored_s, from the drop until the store holds every
 #                 incident message fleetsim had acknowledged; incidents,
 #                 messages (sent), stored, lost (sent - stored), extra
 #                 (stored - sent: duplicates), resent (sent again after the
-#                 drop), quarantined.
+#                 drop), quarantined; and over fleet_correct_s, as in the
+#                 steady window: hub_cpu_pct, broker_cpu_pct (mosquitto),
+#                 fleetsim_cpu_pct, db_cpu_pct.
 # FL_BENCH_SKIP_FLEET=1 leaves it out; FL_BENCH_ONLY=fleet prints only it.
 #
 # "cameras" is how many cameras one edge carries live (docs/health.md,
@@ -1387,6 +1392,7 @@ fleet_run() {
 	t0=$(date +%s.%N)
 	"$sim" --port "$HUB_MQTT" --devices "$n" --site fleet-site --heartbeat-s "$hb" \
 		--incidents-per-hour "$iph" --burst "$burst" --drain-s 300 \
+		--connect-rate "${FL_BENCH_FLEET_CONNECT_RATE:-1000}" \
 		>"$dir/summary.json" 2>"$dir/fleetsim.log" &
 	SIM_PID=$!
 	track $SIM_PID
@@ -1426,6 +1432,12 @@ fleet_run() {
 
 	say "fleet: $n devices, reconnect storm within $burst s"
 	before=$(fq "select max(status_epoch) from devices")
+	# the storm's CPU too: whether the hub is busy or waits while it works
+	# the statuses off (hubs, broker, fleetsim, the PostgreSQL server)
+	c4=0
+	for w in "${hubs[@]}"; do c4=$((c4 + $(cpu_ticks "$w"))); done
+	b4=$(cpu_ticks "$BROKER_PID") s4=$(cpu_ticks "$SIM_PID") d4=0
+	[ "$FLEET_STORE" = sqlite ] || d4=$(tree_ticks "$PG_PID")
 	t4=$(date +%s.%N)
 	kill -USR1 $SIM_PID
 	for i in $(seq 6000); do
@@ -1433,6 +1445,10 @@ fleet_run() {
 		sleep 0.1
 	done
 	t5=$(date +%s.%N)
+	c5=0
+	for w in "${hubs[@]}"; do c5=$((c5 + $(cpu_ticks "$w"))); done
+	b5=$(cpu_ticks "$BROKER_PID") s5=$(cpu_ticks "$SIM_PID") d5=0
+	[ "$FLEET_STORE" = sqlite ] || d5=$(tree_ticks "$PG_PID")
 	got=$(fq "select count(*) from devices where status = 'online' and status_epoch > $before")
 	[ "$got" = "$n" ] || say "fleet: only $got of $n online again after 600 s"
 	kill -TERM $SIM_PID
@@ -1449,6 +1465,8 @@ fleet_run() {
 	awk -v n="$n" -v store="$FLEET_STORE" -v workers="$2" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
 		-v t2="$t2" -v t3="$t3" -v t4="$t4" -v t5="$t5" -v t6="$t6" -v c0="$c0" -v c1="$c1" \
 		-v d0="$d0" -v d1="$d1" -v s0="$s0" -v s1="$s1" \
+		-v c4="$c4" -v c5="$c5" -v b4="$b4" -v b5="$b5" -v s4="$s4" -v s5="$s5" \
+		-v d4="$d4" -v d5="$d5" \
 		-v e0="$e0" -v e1="$e1" -v rss="$rss" -v lat="$lat" -v hb="$hb" -v iph="$iph" \
 		-v got="$got" -v sent="${sent:-0}" -v stored="$stored" \
 		-v inc="$(sed -n 's/.*"incidents": \([0-9]*\).*/\1/p' "$dir/summary.json")" \
@@ -1465,6 +1483,14 @@ fleet_run() {
 			printf "\"db_cpu_pct\": null, "
 		printf "\"fleetsim_cpu_pct\": %.1f}, ", 100 * (s1 - s0) / hz / w
 		printf "\"storm\": {\"burst_s\": %s, \"fleet_correct_s\": %.1f, \"online_again\": %d, ", burst, t5 - t4, got
+		# CPU until the fleet is correct, in % of one core
+		ws = t5 - t4
+		printf "\"hub_cpu_pct\": %.1f, \"broker_cpu_pct\": %.1f, ", 100 * (c5 - c4) / hz / ws, 100 * (b5 - b4) / hz / ws
+		printf "\"fleetsim_cpu_pct\": %.1f, ", 100 * (s5 - s4) / hz / ws
+		if (store == "postgresql")
+			printf "\"db_cpu_pct\": %.1f, ", 100 * (d5 - d4) / hz / ws
+		else
+			printf "\"db_cpu_pct\": null, "
 		printf "\"stored_s\": %.1f, \"incidents\": %d, \"messages\": %d, \"stored\": %d, ", t6 - t4, inc, sent, stored
 		printf "\"lost\": %d, \"extra\": %d, \"resent\": %d, \"quarantined\": %d}}", (sent > stored ? sent - stored : 0), (stored > sent ? stored - sent : 0), resent, quar
 	}'

@@ -36,6 +36,18 @@
  *   alerts) -> receipts (paced) -> budgets -> feed systemd's
  *   watchdog -> until SIGTERM/SIGINT
  *
+ * One message, one commit. Ingest commits each message's writes durably
+ * (a transaction each, not shared with other messages), and the next
+ * message arrives only after that: Paho sends a QoS 1 message's PUBACK when its message-arrived
+ * callback returns, on one receive thread shared by every client in the
+ * process, and cannot acknowledge later (client.c, "A note on
+ * acknowledgement"). So the hub holds one unacknowledged message at a time
+ * and cannot put several into one transaction (the store's batches,
+ * docs/store.md section 2) without acknowledging some before their
+ * commit. More messages a second come from more hub processes on a shared
+ * subscription (docs/deploy.md); what the commit costs in a reconnect
+ * storm is measured in docs/fleetsim.md, "Group commits".
+ *
  * Degraded mode (docs/hub.md). A message ingest could not store through
  * no fault of its own (fl_err_transient) is not acknowledged: on_message
  * says so to the MQTT client, which holds it and offers it again with a
