@@ -38,9 +38,9 @@
  *
  * One message, one commit. Ingest commits each message's writes durably
  * (a transaction each, not shared with other messages), and the next
- * message arrives only after that: Paho sends a QoS 1 message's PUBACK when its message-arrived
- * callback returns, on one receive thread shared by every client in the
- * process, and cannot acknowledge later (client.c, "A note on
+ * message arrives only after that: Paho sends a QoS 1 message's PUBACK
+ * when its message-arrived callback returns, on one receive thread shared
+ * by every client in the process, and cannot acknowledge later (client.c, "A note on
  * acknowledgement"). So the hub holds one unacknowledged message at a time
  * and cannot put several into one transaction (the store's batches,
  * docs/store.md section 2) without acknowledging some before their
