@@ -1601,9 +1601,7 @@ cameras_run() {
 		echo "device: {id: bench-cams, site: bench}"
 		echo "cameras:"
 		for c in $(seq "$n"); do
-			# a test camera each (the top: why), lane ids unique on
-			# the device (an incident id names the lane, not the
-			# camera)
+			# a test camera each (the top: why)
 			testcam_run "$(free_port)" "testcam-$c" --loop
 			cams+=("$TESTCAM_RAN")
 			url=$(sed -n 's|^ready \(rtsp://[^/]*\)/main .*|\1|p' "$dir/testcam-$c.out")
@@ -1614,8 +1612,7 @@ cameras_run() {
 			else
 				echo "    source: $url/main"
 			fi
-			sed -n '/^    lanes:/,$p' "$dir/scene/park_leave.yaml" |
-				sed "s/- id: /- id: c$c-/"
+			sed -n '/^    lanes:/,$p' "$dir/scene/park_leave.yaml"
 		done
 		printf 'mqtt:\n  host: 127.0.0.1\n  port: %s\n  heartbeat_s: 5\n  spool_dir: %s\n' \
 			"$PORT" "$TMP/cameras-spool-$mode-$n"

@@ -807,6 +807,20 @@ pg_sql() {
 	pg__as psql -h "$PGHOST" -p "$PGPORT" -U fl -d firelane -v ON_ERROR_STOP=1 -Atqc "$1"
 }
 
+# pg_wire_stored FILE: every incident message in FILE (subscribe's lines)
+# is stored exactly once in the test's PostgreSQL store, no other is, and
+# nothing was quarantined; fails saying what differs. SENT: how many.
+pg_wire_stored() {
+	wire_incidents "$1" >"$WORK/wire.txt" || fail "the wire (above)"
+	pg_sql 'SELECT incident_id, seq FROM incident_events ORDER BY incident_id, seq' >"$WORK/stored.txt"
+	SENT=$(wc -l <"$WORK/wire.txt")
+	[ "$SENT" -ge 3 ] || fail "$SENT incident messages on the wire"
+	diff "$WORK/wire.txt" "$WORK/stored.txt" >/dev/null ||
+		fail "stored messages differ from the wire: $(diff "$WORK/wire.txt" "$WORK/stored.txt")"
+	[ "$(pg_sql 'SELECT count(*) FROM quarantine')" = 0 ] ||
+		fail "quarantined: $(pg_sql 'SELECT topic, reason FROM quarantine')"
+}
+
 # pg_stop: a fast shutdown of the test's server (pg_start); it must end
 # within 30 s, its backends with it.
 pg_stop() {
