@@ -254,8 +254,8 @@ out:
 }
 
 /* --delete-user and --unlock-user: one store call each, audited as "cli".
- * A running hub checks every session's user in the store, so the deleted
- * user's sessions end there at their next request. */
+ * The store removes a deleted user's sessions with the user, so a running
+ * hub finds none at their next request. */
 static int user_admin(const hub_conf *c, const char *name, int unlock)
 {
 	fl_db *db = open_store(c);

@@ -616,9 +616,23 @@ int fl_db_user_check(fl_db *db, const char *name, const char *password,
 
 int fl_db_user_delete(fl_db *db, const char *name)
 {
+	long n = 0;
+	int r;
+
 	if (!db || !name)
 		return FL_EINVAL;
-	LOCKED(int, db->ops->user_delete(db->be, name));
+	/* the user and their sessions in one transaction: no session row
+	 * outlives its user (--delete-user from another process included) */
+	pthread_mutex_lock(&db->mu);
+	r = fl__db_tx_begin(db);
+	if (!r)
+		r = db->ops->user_delete(db->be, name);
+	if (!r)
+		r = db->ops->session_delete_user(db->be, name, &n);
+	if (fl__db_tx_end(db, r == 0) && !r)
+		r = FL_EIO;
+	pthread_mutex_unlock(&db->mu);
+	return r;
 }
 
 int fl_db_user_info(fl_db *db, const char *name, char *role, size_t rolelen,

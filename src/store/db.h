@@ -275,8 +275,8 @@ int fl_db_user_set_password(fl_db *db, const char *name, const char *password);
  * hash, so timing does not tell them apart). Buffers may be NULL. */
 int fl_db_user_check(fl_db *db, const char *name, const char *password,
 		     char *role, size_t rolelen, char *sites, size_t siteslen);
-/* Removes a user (their outcomes and audit rows keep the name). 0,
- * FL_ENOENT. */
+/* Removes a user and their sessions, in one transaction (their outcomes
+ * and audit rows keep the name). 0, FL_ENOENT. */
 int fl_db_user_delete(fl_db *db, const char *name);
 /* A user's role, sites and creation time (buffers and created may be
  * NULL): 0, or FL_ENOENT when there is no such user (any more). A session

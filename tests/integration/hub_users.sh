@@ -8,8 +8,8 @@
 #   - every user can be removed: one stored before the rule with a '/' in
 #     its name (written into the store directly) through DELETE
 #     /api/users?name= and another with --delete-user; a user removed with
-#     --delete-user while the hub runs loses their session at the next
-#     request, and one removed and added again does not get the old session
+#     --delete-user while the hub runs has no session row left in the store
+#     and loses their session at the next request, and one removed and added again does not get the old session
 #     back; each removal audited (user_delete, by the admin or cli).
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
@@ -71,6 +71,9 @@ code=$(curl -s -b "$WORK/jar-张伟" -o "$WORK/out" -w '%{http_code}' "$BASE/api
 [ "$code" = 200 ] || fail "张伟's session: $code"
 cli --delete-user 张伟 || fail "--delete-user 张伟: $(cat "$WORK/cli.log")"
 grep -q 'user 张伟 deleted' "$WORK/cli.log" || fail "--delete-user said: $(cat "$WORK/cli.log")"
+# the session rows went with the user, before any request of theirs
+[ "$(q "select count(*) from sessions where user = '张伟'")" = 0 ] ||
+	fail "--delete-user left 张伟's sessions in the store: $(q "select count(*) from sessions where user = '张伟'")"
 code=$(curl -s -b "$WORK/jar-张伟" -o "$WORK/out" -w '%{http_code}' "$BASE/api/session")
 [ "$code" = 401 ] || fail "the deleted user's session still answers $code"
 code=$(curl -s -b "$WORK/jar-张伟" -o "$WORK/out" -w '%{http_code}' -X POST -H "X-CSRF-Token: $T2" "$BASE/api/logout")

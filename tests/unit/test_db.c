@@ -1339,7 +1339,8 @@ static fl_db *same_store(const char *file)
 
 /* Web sessions: found by id from another handle (another hub), idle ones
  * expire, the last-seen time written only every touch_s, logout and a
- * user's removal end them, views marked once, the id stored hashed. */
+ * user's removal (fl_db_user_delete too) end them, views marked once, the
+ * id stored hashed. */
 static void test_sessions(fl_db *db, const char *file)
 {
 	static const char id[] = "00112233445566778899aabbccddeeff"
@@ -1421,6 +1422,22 @@ static void test_sessions(fl_db *db, const char *file)
 	      FL_ENOENT);
 	CHECK(fl_db_session_end_user(db, "bob", &removed) == 0);
 	CHECK_EQ_INT(removed, 0);
+	/* a user deleted takes their sessions along (--delete-user from
+	 * another process: no row left for the next request to find) */
+	{
+		char err[256];
+
+		CHECK(fl_db_user_add(db, "carol", "pw-of-carol", "property",
+				     "s1", err, sizeof(err)) == 0);
+		snprintf(s.user, sizeof(s.user), "carol");
+		CHECK(fl_db_session_add(db, id, &s, 2100, 100) == 0);
+		CHECK(fl_db_user_delete(other ? other : db, "carol") == 0);
+		CHECK(fl_db_session_end_user(db, "carol", &removed) == 0);
+		CHECK_EQ_INT(removed, 0);
+		CHECK(fl_db_session_count(db, 0, 1e9, &n) == 0);
+		CHECK_EQ_INT(n, 0);
+		snprintf(s.user, sizeof(s.user), "bob");
+	}
 	/* refused */
 	CHECK(fl_db_session_add(db, "", &s, 1, 100) == FL_EINVAL);
 	CHECK(fl_db_session_add(db, id, &s, 1, 0) == FL_EINVAL);
