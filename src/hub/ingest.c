@@ -66,6 +66,17 @@
  * before a later step failed a duplicate, and that duplicate still runs
  * the later steps (the alerts, whose made/ records keep each one to
  * once; the evidence list, which completes to the same result).
+ *
+ * A note on counting (GET /metrics; docs/hub.md, "Degraded mode"). An
+ * incident message is counted once for what it is: ingested when the store
+ * takes it for the first time, a duplicate when the store had it from an
+ * earlier delivery that was done with. A message this hub stored and then
+ * held (a later step failed) comes again as a duplicate in the store's
+ * eyes, but it is the same delivery finishing, so it is counted as neither
+ * again: held_iid/held_seq remember it (one is enough: everything behind a
+ * held message waits) until it is done. The hub only knows its own: held
+ * here and offered to another hub after a disconnect (a shared
+ * subscription), or after a restart, it is that hub's duplicate.
  */
 #include "ingest.h"
 
@@ -226,8 +237,9 @@ static int incident(hub_ingest *h, const hub_topic *t, const char *site,
 	size_t nfiles = 0;
 	char err[512];
 	char *json = NULL;
-	int dup = 0, rc;
+	int dup = 0, stored = 0, rc;
 	fl_db_msg m;
+	int held;
 
 	if (hub_incident_check(t, payload, len, &in, files, &nfiles, err,
 			       sizeof(err)))
@@ -249,6 +261,8 @@ static int incident(hub_ingest *h, const hub_topic *t, const char *site,
 		fl_seterr(h->why, sizeof(h->why), "out of memory");
 		return FL_ENOMEM;
 	}
+	held = h->held_iid[0] && in.seq == h->held_seq &&
+	       !strcmp(in.incident_id, h->held_iid);
 	m = (fl_db_msg){ t->device, site,   t->camera, t->lane, in.incident_id,
 			 in.type,   in.seq, in.wall,   json };
 	err[0] = 0;
@@ -260,7 +274,13 @@ static int incident(hub_ingest *h, const hub_topic *t, const char *site,
 		rc = failed(h, rc, "store", err, topic, raw, rawlen, now);
 		goto out;
 	}
-	if (dup) {
+	stored = 1;
+	if (dup && held) {
+		fl_log(FL_LOG_INFO, "ingest",
+		       "%s seq %u: stored before its later steps failed; "
+		       "finishing them",
+		       in.incident_id, in.seq);
+	} else if (dup) {
 		h->duplicates++;
 		hub_metrics_add(h->metrics, HUB_M_DUPLICATES, 1);
 		fl_log(FL_LOG_INFO, "ingest", "%s seq %u: duplicate, ignored",
@@ -306,6 +326,14 @@ static int incident(hub_ingest *h, const hub_topic *t, const char *site,
 		rc = 0;
 	}
 out:
+	/* stored, then held: its next offer is this one finishing */
+	if (stored && rc < 0) {
+		snprintf(h->held_iid, sizeof(h->held_iid), "%s",
+			 in.incident_id);
+		h->held_seq = in.seq;
+	} else if (stored && held) {
+		h->held_iid[0] = 0;
+	}
 	free(json);
 	return rc;
 }

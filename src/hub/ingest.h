@@ -28,6 +28,11 @@ typedef struct hub_ingest {
 	long unsigned_taken; /* unsigned messages taken (require_signed off) */
 	long stale;          /* statuses and heartbeats older than the stored */
 	char why[1024];      /* the last transient failure, for a person */
+	/* the incident message this hub stored and then held because a later
+	 * step failed ("" when none): offered again, it is the same message
+	 * finishing, not a duplicate (ingest.c, "A note on counting") */
+	char held_iid[FL_INCIDENT_ID_MAX];
+	unsigned held_seq;
 } hub_ingest;
 
 /* The subscription filter: firelane/+/+/#, or $share/<group>/firelane/+/+/#

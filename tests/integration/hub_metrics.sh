@@ -16,6 +16,10 @@
 #   - the fleet: the device stopped; the hub not degraded;
 #   - a malformed payload moves the quarantine counter by exactly 1 and
 #     nothing else;
+#   - an alarm stored and then held (its alert step cannot write: the
+#     alerts' open/ folder immutable), offered again until the folder is
+#     writable: held counted per offer, the message once as ingested and
+#     never as a duplicate;
 #   - the text is Prometheus text format 0.0.4 (a small parser below:
 #     HELP and TYPE before each family's samples, counters end in _total,
 #     histogram buckets rise and end in +Inf, which equals _count);
@@ -213,6 +217,39 @@ for s in 'firelane_hub_messages_ingested_total{kind="incident"}' \
 	[ "$(m "$WORK/m2.txt" "$s")" = "$(m "$WORK/m1.txt" "$s")" ] ||
 		fail "$s moved on a malformed payload: $(m "$WORK/m1.txt" "$s") -> $(m "$WORK/m2.txt" "$s")"
 done
+
+# An alarm stored, then held because its alert step cannot write (the
+# alerts' open/ folder immutable): offered again until the folder is
+# writable. It counts once as ingested and never as a duplicate.
+HELD_IID=scene-edge-held-1
+immutable "$EV/.alerts/open"
+printf '{"incident_id": "%s", "seq": 1, "type": "alarm", "site": "scene-site", "device": "scene-edge", "camera": "cam-1", "lane": "lane-a", "unix_time": %s, "class": "vehicle"}' \
+	"$HELD_IID" "$(date +%s)" |
+	device_pub "$WORK/device.key" scene-edge firelane/scene-site/scene-edge/cam-1/lane-a/incident
+for _ in $(seq 300); do
+	scrape "$WORK/m4.txt" >/dev/null
+	[ "$(m "$WORK/m4.txt" firelane_hub_messages_held_total)" -ge 3 ] && break
+	sleep 0.1
+done
+[ "$(m "$WORK/m4.txt" firelane_hub_messages_held_total)" -ge 3 ] ||
+	fail "the alarm whose alert cannot be written was not held: $(grep -E 'held|duplicate' "$WORK/m4.txt")"
+[ "$(q "select count(*) from incident_events where incident_id = '$HELD_IID'")" = 1 ] ||
+	fail "the held alarm is not in the store"
+writable "$EV/.alerts/open"
+for _ in $(seq 300); do
+	[ -e "$EV/.alerts/made/$HELD_IID.alarm" ] && break
+	sleep 0.1
+done
+[ -e "$EV/.alerts/made/$HELD_IID.alarm" ] || fail "the held alarm made no alert once the folder was writable"
+scrape "$WORK/m5.txt" >/dev/null
+parse "$WORK/m5.txt"
+in1=$(m "$WORK/m2.txt" 'firelane_hub_messages_ingested_total{kind="incident"}')
+[ "$(m "$WORK/m5.txt" 'firelane_hub_messages_ingested_total{kind="incident"}')" = $((in1 + 1)) ] ||
+	fail "the held alarm counted $(($(m "$WORK/m5.txt" 'firelane_hub_messages_ingested_total{kind="incident"}') - in1)) times as ingested"
+[ "$(m "$WORK/m5.txt" firelane_hub_messages_duplicate_total)" = "$(m "$WORK/m2.txt" firelane_hub_messages_duplicate_total)" ] ||
+	fail "the held alarm offered again counted as a duplicate: $(m "$WORK/m5.txt" firelane_hub_messages_duplicate_total)"
+[ "$(m "$WORK/m5.txt" firelane_hub_ingest_lag_seconds_count)" = $((in1 + 1)) ] ||
+	fail "ingest lag observations: $(m "$WORK/m5.txt" firelane_hub_ingest_lag_seconds_count), expected $((in1 + 1))"
 
 # With a token: the token or nothing, from anywhere; never shown.
 hub_stop
