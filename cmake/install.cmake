@@ -212,9 +212,11 @@ set(CPACK_DEBIAN_HUB_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_HUB_PACKAGE_DEPENDS "systemd | adduser")
 # libpq5 (the PostgreSQL store) comes from SHLIBDEPS, as every library the
 # hub links; the server itself may be another machine's. sqlite3:
-# firelane-backup's online backup of the store
+# firelane-backup's online backup of the store (the default, SQLite);
+# postgresql-client: its pg_dump, pg_restore and psql for a store on a
+# PostgreSQL server elsewhere (the server package brings them too)
 set(CPACK_DEBIAN_HUB_PACKAGE_RECOMMENDS "sqlite3")
-set(CPACK_DEBIAN_HUB_PACKAGE_SUGGESTS "mosquitto, postgresql")
+set(CPACK_DEBIAN_HUB_PACKAGE_SUGGESTS "mosquitto, postgresql, postgresql-client")
 set(CPACK_DEBIAN_HUB_DESCRIPTION
 "fire-lane obstruction monitor: the fleet's hub and review web UI
 firelane-hub receives the incidents of every firelane-edge device over

@@ -18,6 +18,8 @@
  *                                   every address (the login throttle)
  *   --print-public-key              the hub key's public half (created on
  *                                   first use), for the edges' mqtt.hub_key
+ *   --print-store-url               the store's URL as fl_db_open takes it,
+ *                                   password included (firelane-backup)
  *   --command DEVICE JSON [--timeout S]
  *                                   send a command, signed with the hub
  *                                   key, and print the device's answer
@@ -120,6 +122,7 @@ static void usage(FILE *f)
 		"       firelane-hub --config FILE --delete-user NAME\n"
 		"       firelane-hub --config FILE --unlock-user NAME\n"
 		"       firelane-hub --config FILE --print-public-key\n"
+		"       firelane-hub --config FILE --print-store-url\n"
 		"       firelane-hub --config FILE --command DEVICE JSON|- "
 		"[--timeout S]\n");
 }
@@ -327,6 +330,18 @@ static int print_key(const hub_conf *c)
 	fl_key_public_b64(&key, b64, sizeof(b64));
 	fl_key_wipe(&key);
 	printf("%s\n", b64);
+	return 0;
+}
+
+/* --print-store-url: the store's URL as the hub opens it ("sqlite:PATH"
+ * or store.postgresql as written, its password included: the one mode
+ * that prints it, for firelane-backup, which reads the same file). */
+static int print_store_url(const hub_conf *c)
+{
+	char url[HUB_PATH + 16];
+
+	hub_conf_store_url(c, url, sizeof(url));
+	printf("%s\n", url);
 	return 0;
 }
 
@@ -590,6 +605,7 @@ int main(int argc, char **argv)
 		{ "delete-user", required_argument, NULL, 'D' },
 		{ "unlock-user", required_argument, NULL, 'U' },
 		{ "print-public-key", no_argument, NULL, 'K' },
+		{ "print-store-url", no_argument, NULL, 'Q' },
 		{ "command", required_argument, NULL, 'C' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -604,7 +620,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	char err[1024], *end;
 	double timeout_s = 10;
-	int check = 0, verbose = 0, print_pk = 0, c, rc;
+	int check = 0, verbose = 0, print_pk = 0, print_url = 0, c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -643,6 +659,9 @@ int main(int argc, char **argv)
 		case 'K':
 			print_pk = 1;
 			break;
+		case 'Q':
+			print_url = 1;
+			break;
 		case 'C':
 			cmd_device = optarg;
 			break;
@@ -666,8 +685,8 @@ int main(int argc, char **argv)
 	}
 	/* --command takes the JSON as its one operand; nothing else does */
 	if (!config || optind != argc - (cmd_device != NULL) ||
-	    (!!user + !!device + !!del + !!unlock + print_pk + !!cmd_device +
-	     check) > 1 ||
+	    (!!user + !!device + !!del + !!unlock + print_pk + print_url +
+	     !!cmd_device + check) > 1 ||
 	    (user && !role) || (device && (!site || !keyfile)) ||
 	    (!user && (role || sites)) || (!device && (site || keyfile))) {
 		usage(stderr);
@@ -694,6 +713,8 @@ int main(int argc, char **argv)
 		return user_admin(&conf, del ? del : unlock, !del);
 	if (print_pk)
 		return print_key(&conf);
+	if (print_url)
+		return print_store_url(&conf);
 	if (cmd_device)
 		return command(&conf, cmd_device, argv[optind], timeout_s);
 	/* the zone people read times in, before any thread starts */
