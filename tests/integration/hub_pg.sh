@@ -4,8 +4,8 @@
 # mosquitto, firelane-hub with store: {postgresql: URL} and the real edge
 # on the synthetic park_leave scene. Checks:
 #   (a) the configuration: --check-config shows the URL with its password
-#       as "***"; store.sqlite beside store.postgresql is refused with
-#       FILE:LINE;
+#       as "***", --print-store-url (for firelane-backup) whole;
+#       store.sqlite beside store.postgresql is refused with FILE:LINE;
 #   (b) the hub's commands on the server: --enrol-device and --add-user
 #       write their rows there (not into a SQLite file);
 #   (c) ingest: the edge's incident is stored once, cleared, with every
@@ -40,6 +40,12 @@ sed -i "s|^store: .*|store: {postgresql: \"$STORE\"}|" "$WORK/hub.yaml"
 	fail "--check-config: $(cat "$WORK/check.log")"
 grep -qF "  postgresql: \"postgresql://fl:***@127.0.0.1:$PGPORT/firelane\"" "$WORK/check.log" ||
 	fail "the URL's password is not masked: $(grep -A2 '^store' "$WORK/check.log")"
+# --print-store-url: the one mode that shows the URL whole (firelane-backup's)
+[ "$("$HUB" --config "$WORK/hub.yaml" --print-store-url 2>&1)" = "$STORE" ] ||
+	fail "--print-store-url: $("$HUB" --config "$WORK/hub.yaml" --print-store-url 2>&1)"
+rc=0
+"$HUB" --config "$WORK/hub.yaml" --print-store-url --check-config >"$WORK/url2.log" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "--print-store-url with --check-config: exit status $rc, not a usage error"
 sed "s|^store: .*|store: {sqlite: $WORK/hub.db, postgresql: \"$STORE\"}|" "$WORK/hub.yaml" >"$WORK/both.yaml"
 "$HUB" --config "$WORK/both.yaml" --check-config >"$WORK/both.log" 2>&1 && fail "both stores accepted"
 grep -qF "both.yaml:3: store: set one of sqlite and postgresql, not both" "$WORK/both.log" ||
