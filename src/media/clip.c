@@ -42,8 +42,9 @@
  * re-encoded clip has a worker thread of its own: a push only queues the
  * packet, the worker decodes and encodes (seconds per clip at 1080p H.265,
  * which held detection when the camera thread did it), fl_clip_busy() says
- * whether it still lags, and fl_clip_finish() waits for it to drain. A
- * clip's end time is an atomic, so that fl_clip_set_end() never waits.
+ * whether it still lags, and fl_clip_finish() waits for it to drain (or,
+ * within a bound, cuts it: "A stop" below). A clip's end time is an
+ * atomic, so that fl_clip_set_end() never waits.
  * Without threads (files, one stream) the same code runs in one thread.
  *
  * Cost. Re-encoding is what an H.265 main stream costs (docs/health.md):
