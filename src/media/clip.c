@@ -897,6 +897,8 @@ static void worker_end(fl_clip *c, int drain, double wait_s)
 		      FL_MAX(wait_s, 0);
 		until.tv_sec = (time_t)end;
 		until.tv_nsec = (long)((end - (double)until.tv_sec) * 1e9);
+		if (until.tv_nsec > 999999999L) /* rounding: EINVAL */
+			until.tv_nsec = 999999999L;
 		while (!c->qdone &&
 		       pthread_cond_timedwait(&c->qdone_cv, &c->qmu, &until) !=
 			       ETIMEDOUT)
