@@ -195,6 +195,11 @@ struct edge_camera {
  * device whose only camera is down does not spin, and the other cameras of
  * the loop are delayed by no more than this. */
 #define OFFLINE_NAP_S 0.01
+/* At a live stop (SIGTERM, a restart) a clip still being re-encoded is
+ * waited for this long, then cut (fl_evidence_writer_finish): systemd
+ * gives the whole stop TimeoutStopSec=15 s (systemd/firelane-edge.service.in),
+ * and the threads, the seal and the MQTT drain come after. */
+#define CLIP_STOP_WAIT_S 4.0
 /* A loss after this long without a frame is reported before reconnecting. */
 #define STALL_S 5.0
 
@@ -999,11 +1004,12 @@ static void act(edge_camera *c)
 					 c);
 }
 
-/* End of input (or close): alarmed incidents are sealed as they are. */
-static void finish_evidence(edge_camera *c)
+/* End of input (or close): alarmed incidents are sealed as they are; a
+ * lagging re-encoding is waited for at most wait_s (INFINITY: all). */
+static void finish_evidence(edge_camera *c, double wait_s)
 {
 	if (c->evidence && !c->finished)
-		fl_evidence_writer_finish(c->evidence, c->frame.t);
+		fl_evidence_writer_finish(c->evidence, c->frame.t, wait_s);
 	c->finished = 1;
 }
 
@@ -1148,7 +1154,7 @@ static int capture(edge_camera *c, char *err, size_t errlen)
 		return rc;
 	}
 	if (rc == FL_EEOF)
-		finish_evidence(c);
+		finish_evidence(c, INFINITY); /* a file: all of it */
 	return rc;
 }
 
@@ -1206,6 +1212,20 @@ static double thread_cpu_s(void)
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
 		return 0;
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The camera's CPU time into its figures: the camera thread (the caller),
+ * and what works for it in other threads, the record stream's reader and
+ * the clips' re-encoders (an H.265 main stream's real cost). */
+static void cpu_measure(edge_camera *c)
+{
+	fl_evidence_stats ev;
+
+	fl_evidence_writer_stats(c->evidence, &ev);
+	c->stats.record_cpu_s = edge_record_cpu_s(c->rec);
+	c->stats.clip_cpu_s = ev.clip_cpu_s;
+	c->stats.cpu_s = thread_cpu_s() + c->stats.record_cpu_s +
+			 c->stats.clip_cpu_s;
 }
 
 /* Whether the due frame's analysis is skipped (the note on overload). */
@@ -1285,7 +1305,7 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 	}
 	c->pending = 0;
 	if (c->opts.decode_only) {
-		c->stats.cpu_s = thread_cpu_s();
+		cpu_measure(c);
 		return 0;
 	}
 
@@ -1311,7 +1331,7 @@ int edge_camera_step(edge_camera *c, char *err, size_t errlen)
 	}
 	overload_tick(c, fl_mono_s());
 	act(c);
-	c->stats.cpu_s = thread_cpu_s();
+	cpu_measure(c);
 	return 0;
 }
 
@@ -1397,11 +1417,18 @@ void edge_camera_close(edge_camera *c)
 {
 	if (!c)
 		return;
-	finish_evidence(c);
-	if (c->stats.frames > 1)
+	/* live, a stop: in time for the service manager (CLIP_STOP_WAIT_S) */
+	finish_evidence(c, c->opts.realtime ? CLIP_STOP_WAIT_S : INFINITY);
+	if (c->stats.frames > 1) {
+		cpu_measure(c);
 		fl_log(FL_LOG_INFO, "camera",
-		       "%s: %ld frames, the longest gap between two %.3f s",
-		       c->conf->id, c->stats.frames, c->stats.gap_max_s);
+		       "%s: %ld frames, the longest gap between two %.3f s; "
+		       "CPU %.2f s, of which the record stream %.2f s and the "
+		       "clips' re-encoding %.2f s",
+		       c->conf->id, c->stats.frames, c->stats.gap_max_s,
+		       c->stats.cpu_s, c->stats.record_cpu_s,
+		       c->stats.clip_cpu_s);
+	}
 	if (c->state) {
 		fl_still_resting_view(c->still, c->resting);
 		edge_state_close(c->state, c->frame.t, c->still, c->lanes,

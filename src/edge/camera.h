@@ -47,10 +47,15 @@ typedef struct edge_stats {
 	long detector_calls;
 	double detector_s;
 	double gap_max_s; /* longest wall time between two frames in a row */
-	double cpu_s;     /* CPU time of the thread that steps the camera */
-	double lag_s;     /* live: how far the last frame came behind the
-			   * stream (wall seconds); 0 in replay */
-	int overloaded;   /* the condition "overloaded" is raised */
+	/* CPU time of the camera: the thread that steps it, its record
+	 * stream's thread and its clips' re-encoding workers (docs/health.md);
+	 * of which the record stream's thread and the workers */
+	double cpu_s;
+	double record_cpu_s;
+	double clip_cpu_s;
+	double lag_s;   /* live: how far the last frame came behind the
+			 * stream (wall seconds); 0 in replay */
+	int overloaded; /* the condition "overloaded" is raised */
 } edge_stats;
 
 /*

@@ -48,6 +48,7 @@
 #include <time.h>
 
 #include "camera.h"
+#include "clip.h"
 #include "clock.h"
 #include "config.h"
 #include "enrol.h"
@@ -96,6 +97,8 @@ static void usage(FILE *f)
 	      "  --sample-config         print a commented sample configuration\n"
 	      "  --test-slow-analysis MS[:T]  tests: each analysis (before video time T)\n"
 	      "                          takes MS ms longer, to overload a camera\n"
+	      "  --test-slow-clip MS     tests: each packet a clip re-encodes takes MS ms\n"
+	      "                          longer, so that the re-encoding lags\n"
 	      "  -v, --verbose           more log (repeat for debug)\n",
 	      f);
 }
@@ -203,11 +206,13 @@ static int parse_args(int argc, char **argv, struct cli *o)
 		{ "ca", required_argument, NULL, 'A' },
 		{ "insecure", no_argument, NULL, 'I' },
 		{ "test-slow-analysis", required_argument, NULL, 'L' },
+		{ "test-slow-clip", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char *end;
+	double ms;
 	int opt;
 
 	memset(o, 0, sizeof(*o));
@@ -301,6 +306,16 @@ static int parse_args(int argc, char **argv, struct cli *o)
 					optarg);
 				return 2;
 			}
+			break;
+		case 'W': /* a test seam: fl_clip_test_slow */
+			ms = strtod(optarg, &end);
+			if (*end || !(ms >= 0 && ms <= 10000)) {
+				fprintf(stderr,
+					"firelane-edge: --test-slow-clip %s: expected MS in [0, 10000]\n",
+					optarg);
+				return 2;
+			}
+			fl_clip_test_slow(ms);
 			break;
 		case 'v':
 			o->verbose++;

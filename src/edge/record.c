@@ -63,6 +63,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,9 @@ struct edge_record {
 	int aligned_set;
 	double offset, logged_offset;
 	const char *aligned;
+	/* the thread's CPU time so far, ns, kept by the thread itself (the
+	 * camera's cost: edge_record_cpu_s) */
+	atomic_llong cpu_ns;
 };
 
 static void record_init(edge_record *r, const fl_camera_conf *conf)
@@ -301,12 +305,26 @@ static void read_some(edge_record *r)
 		r->first_mono = m;
 }
 
+/* The calling thread's CPU time, ns (0 if unreadable). */
+static long long thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void *run(void *arg)
 {
 	edge_record *r = arg;
+	long long cpu0 = thread_cpu_ns(), cpu;
 
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
+		cpu = thread_cpu_ns();
+		atomic_fetch_add(&r->cpu_ns, cpu - cpu0);
+		cpu0 = cpu;
 		if (strcmp(r->state, "ok") && fl_mono_s() < r->next_try)
 			wait_until(r, r->next_try);
 		else if (!r->src)
@@ -441,6 +459,11 @@ double edge_record_offset(const edge_record *r, const char **aligned)
 	if (aligned)
 		*aligned = r && r->aligned ? r->aligned : "start";
 	return r ? r->offset : 0;
+}
+
+double edge_record_cpu_s(const edge_record *r)
+{
+	return r ? (double)atomic_load(&((edge_record *)r)->cpu_ns) / 1e9 : 0;
 }
 
 void edge_record_stop(edge_record *r)

@@ -66,6 +66,10 @@ const char *edge_record_pump(edge_record *r, double t, double det_mono0);
  * ("receive", "start"). */
 double edge_record_offset(const edge_record *r, const char **aligned);
 
+/* The CPU time the live stream's thread has used, seconds (0 without
+ * one: a file's record stream is read by the camera thread). Any thread. */
+double edge_record_cpu_s(const edge_record *r);
+
 /* Stop a live stream's thread (NULL-safe, idempotent): nothing is read
  * into the tap after it returns; the source stays until close. */
 void edge_record_stop(edge_record *r);

@@ -110,8 +110,8 @@
 #define STILL_STALE_S 1.0
 /* A re-encoded clip's worker that lags (clip.c, "Threads") holds the seal
  * back, on later frames, at most this long (wall time: a replay runs faster
- * than the video); then the clip is dropped (a note says so) rather than
- * the camera thread waiting for it. */
+ * than the video); then the clip is cut where the re-encoding got to (a
+ * note says so) rather than the camera thread waiting for it. */
 #define SEAL_WAIT_S 60.0
 
 /* Failures logged once per incident, by kind. */
@@ -156,6 +156,11 @@ struct incident {
 	double clip_off; /* the ring's clock - detect clock at clip_begin */
 	char clip_tmp[PATHLEN];
 	char clip_err[1400];
+	/* how long the seal may still wait for a lagging re-encoding
+	 * (INFINITY, or a stop's budget: fl_evidence_writer_finish), and
+	 * why the clip is cut when it runs out */
+	double clip_wait;
+	const char *cut_why;
 	int seq;
 	fl_image first_small;
 	struct pending pend[MAX_PENDING];
@@ -213,6 +218,7 @@ struct fl_evidence_writer {
 	char clips_dir[1100];
 	struct incident inc[MAX_INCIDENTS];
 	fl_evidence_stats st;
+	double clip_cpu_old; /* the re-encoding CPU of rings replaced */
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -468,6 +474,7 @@ static struct incident *incident_open(fl_evidence_writer *w, const fl_event *ev)
 	in->alarm_t = -1;
 	in->cleared_t = -1;
 	in->seal_due = -1;
+	in->clip_wait = INFINITY;
 	prm.dwell_s = lane->dwell_s;
 	prm.pre_roll_s = ec->pre_roll_s;
 	prm.post_roll_s = ec->post_roll_s;
@@ -1021,11 +1028,18 @@ static int shoot(fl_evidence_writer *w, struct incident *in,
 	return 0;
 }
 
-/* Move the finished clip into the bundle; anything wrong becomes a note. */
+/*
+ * Move the finished clip into the bundle; anything wrong becomes a note.
+ * A re-encoding that lags is given in->clip_wait seconds, then cut: the
+ * clip holds what was re-encoded, its t_to says where it ends, and a note
+ * says how much earlier than the video it was given, and why
+ * (docs/evidence.md, "Clip").
+ */
 static void clip_into_bundle(fl_evidence_writer *w, struct incident *in)
 {
 	char err[5200], path[PATHLEN], note[5300];
 	double from = 0, to = 0;
+	fl_clip_span sp;
 	int rc;
 
 	if (!in->clip) {
@@ -1034,10 +1048,24 @@ static void clip_into_bundle(fl_evidence_writer *w, struct incident *in)
 		fl_bundle_note(in->b, note);
 		return;
 	}
-	rc = fl_clip_finish(in->clip, &from, &to, err, sizeof(err));
+	rc = fl_clip_finish_within(in->clip, in->clip_wait, &sp, err,
+				   sizeof(err));
 	in->clip = NULL;
-	from -= in->clip_off; /* the manifest's times are the detect clock's */
-	to -= in->clip_off;
+	/* the manifest's times are the detect clock's */
+	from = sp.t_from - in->clip_off;
+	to = sp.t_to - in->clip_off;
+	if (rc == 0 && sp.left > 0) {
+		snprintf(note, sizeof(note),
+			 "clip ends early, at %.1f s instead of %.1f s: %s, and "
+			 "the re-encoding of the clip (to H.264) lagged; it was "
+			 "stopped with %d packets (%.1f s of video) not "
+			 "re-encoded",
+			 to, sp.t_given - in->clip_off,
+			 in->cut_why ? in->cut_why : "the seal could not wait",
+			 sp.left, sp.t_given - sp.t_to);
+		fl_bundle_note(in->b, note);
+		log_once(w, in, LOG_CLIP, "%s", note);
+	}
 	if (rc == 0) {
 		double want;
 
@@ -1177,12 +1205,9 @@ static void seal_when_clip_done(fl_evidence_writer *w, struct incident *in,
 	if (!end && fl_clip_busy(in->clip)) {
 		if (late <= SEAL_WAIT_S)
 			return;
-		snprintf(in->clip_err, sizeof(in->clip_err),
-			 "the re-encoding of the clip was %.0f s behind", late);
-		log_once(w, in, LOG_CLIP, "no clip: %s", in->clip_err);
-		fl_clip_abort(in->clip);
-		in->clip = NULL;
-		in->clip_tmp[0] = '\0';
+		/* cut: what is re-encoded goes in, a note says the rest */
+		in->clip_wait = 0;
+		in->cut_why = "the seal had waited the longest it may";
 	}
 	seal(w, in);
 }
@@ -1357,6 +1382,7 @@ int fl_evidence_writer_set_source(fl_evidence_writer *w, fl_source *src,
 		return FL_ENOMEM;
 	}
 	fl_source_set_packet_tap(old_src, NULL, NULL);
+	w->clip_cpu_old += fl_preroll_clip_cpu_s(old);
 	free(w->still.bgr);
 	memset(&w->still, 0, sizeof(w->still));
 	w->still_index = -1;
@@ -1364,13 +1390,20 @@ int fl_evidence_writer_set_source(fl_evidence_writer *w, fl_source *src,
 	return 0;
 }
 
-void fl_evidence_writer_finish(fl_evidence_writer *w, double t)
+void fl_evidence_writer_finish(fl_evidence_writer *w, double t, double wait_s)
 {
+	double until = fl_mono_s() + wait_s;
+
 	if (!w)
 		return;
 	for (int i = 0; i < MAX_INCIDENTS; i++) {
 		if (!w->inc[i].used)
 			continue;
+		/* one budget for all: the incidents are sealed one by one */
+		if (isfinite(wait_s)) {
+			w->inc[i].clip_wait = FL_MAX(0, until - fl_mono_s());
+			w->inc[i].cut_why = "the edge was stopping";
+		}
 		fl_evidence_plan_end(&w->inc[i].plan, t);
 		act(w, &w->inc[i], NULL, t, NULL, NULL);
 	}
@@ -1400,6 +1433,7 @@ void fl_evidence_writer_stats(const fl_evidence_writer *w,
 	st->preroll_bytes = ps.bytes;
 	st->preroll_peak = ps.peak_bytes;
 	st->preroll_max_s = ps.max_s;
+	st->clip_cpu_s = w->clip_cpu_old + fl_preroll_clip_cpu_s(w->ring);
 }
 
 void fl_evidence_writer_destroy(fl_evidence_writer *w)

@@ -78,9 +78,15 @@ void fl_evidence_writer_set_record(fl_evidence_writer *w, const char *state,
 int fl_evidence_writer_set_source(fl_evidence_writer *w, fl_source *src,
 				  char *err, size_t errlen);
 
-/* End of input at video time t: alarmed incidents are sealed with what they
- * have (and a note), the others discarded. */
-void fl_evidence_writer_finish(fl_evidence_writer *w, double t);
+/*
+ * End of input at video time t: alarmed incidents are sealed with what they
+ * have (and a note), the others discarded. A clip still being re-encoded
+ * is waited for at most wait_s seconds, all incidents together (INFINITY:
+ * as long as it takes, the end of a file); then it is cut where the
+ * re-encoding got to, and a note says so (a stop must end in time:
+ * docs/evidence.md, "Clip").
+ */
+void fl_evidence_writer_finish(fl_evidence_writer *w, double t, double wait_s);
 
 /*
  * The plate of an open incident voted over the reads so far (fl_plate_vote
@@ -100,6 +106,7 @@ typedef struct fl_evidence_stats {
 	size_t preroll_bytes;          /* held by the pre-roll ring now */
 	size_t preroll_peak;           /* and at most */
 	double preroll_max_s;          /* the seconds it is sized for */
+	double clip_cpu_s; /* CPU time of the clips' re-encoding workers */
 } fl_evidence_stats;
 
 void fl_evidence_writer_stats(const fl_evidence_writer *w,

@@ -42,9 +42,26 @@
  * re-encoded clip has a worker thread of its own: a push only queues the
  * packet, the worker decodes and encodes (seconds per clip at 1080p H.265,
  * which held detection when the camera thread did it), fl_clip_busy() says
- * whether it still lags, and fl_clip_finish() waits for it to drain. A
- * clip's end time is an atomic, so that fl_clip_set_end() never waits.
+ * whether it still lags, and fl_clip_finish() waits for it to drain (or,
+ * within a bound, cuts it: "A stop" below). A clip's end time is an
+ * atomic, so that fl_clip_set_end() never waits.
  * Without threads (files, one stream) the same code runs in one thread.
+ *
+ * Cost. Re-encoding is what an H.265 main stream costs (docs/health.md):
+ * at 1440p most of a core per open clip. The rendition is therefore at
+ * most CLIP_MAX_H lines (the stills, which carry the plate, keep the
+ * stream's own resolution), x264 at CLIP_PRESET with one thread (a device
+ * with several open clips runs them side by side; frame threads would only
+ * add memory). The figures behind the choice are in docs/evidence.md,
+ * "Clip". Each worker adds its CPU time to the ring's count as it goes
+ * (fl_preroll_clip_cpu_s), so the camera's figures show it.
+ *
+ * A stop. A worker that lags must not hold a stop up (systemd gives the
+ * edge 15 s): fl_clip_finish_within() waits a bounded time, then stops the
+ * worker after the packet it is on, drains the decoder and encoder of
+ * what they were given and closes the MP4; the clip then ends at the last
+ * packet re-encoded, and the caller is told how much was left (its
+ * manifest says so: src/evidence/writer.c).
  */
 #include "clip.h"
 
@@ -58,6 +75,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libavcodec/avcodec.h>
@@ -72,6 +90,11 @@
 #define CLIP_PATH 1024
 #define CLIP_WHY 512
 #define CLIP_ERR (CLIP_PATH + CLIP_WHY + AV_ERROR_MAX_STRING_SIZE + 4)
+/* A re-encoded clip (see "Cost" in the essay): at most this many lines
+ * (the stills keep the stream's own), this x264 preset, one thread. */
+#define CLIP_MAX_H 1080
+#define CLIP_PRESET "veryfast"
+#define CLIP_THREADS 1
 
 typedef struct ring_item {
 	AVPacket *pkt;
@@ -94,6 +117,9 @@ struct fl_preroll {
 	int head, count, cap;
 	size_t bytes, peak;
 	fl_clip *clips[MAX_CLIPS];
+	/* CPU time of every re-encoding worker so far, ns: each adds its
+	 * own as it goes (fl_preroll_clip_cpu_s) */
+	atomic_llong clip_cpu_ns;
 	/* stills (fl_preroll_still): a decoder kept between calls, the
 	 * keyframe (its timestamp) it was started from and the last packet
 	 * sent (NOPTS: start afresh), the newest picture so far and its time */
@@ -107,6 +133,7 @@ struct fl_preroll {
 
 struct qnode {
 	AVPacket *pkt;
+	double t;
 	struct qnode *next;
 };
 
@@ -136,6 +163,12 @@ struct fl_clip {
 	int qbusy;  /* the worker is on a packet */
 	int qclose; /* no more packets: drain, then end */
 	int qstop;  /* end now */
+	int qdone;  /* the worker has returned (qdone_cv) */
+	pthread_cond_t qdone_cv;
+	double t_done; /* the worker's: last packet sent to the decoder */
+	int done_any;  /* ... there was one */
+	int nleft;     /* packets given but not written (a cut) */
+	double t_left; /* ... the last of them */
 	AVCodecContext *dec;
 	AVFrame *frame;
 	struct SwsContext *sws;
@@ -674,14 +707,25 @@ static void transcode_frame(fl_clip *c, const AVFrame *f)
 	int r;
 
 	if (!c->enc) {
+		fl_encoder_opts eo = { 0 };
+
 		c->ew = f->width & ~1;
 		c->eh = f->height & ~1;
+		if (c->eh > CLIP_MAX_H) {
+			/* the rendition (see "Cost"), the aspect kept */
+			c->ew = (int)lround((double)f->width * CLIP_MAX_H /
+					    f->height) &
+				~1;
+			c->eh = CLIP_MAX_H;
+		}
 		if (c->ew < 2 || c->eh < 2) {
 			clip_fail(c, AVERROR_INVALIDDATA, "frame too small");
 			return;
 		}
-		c->enc = fl_encoder_open(c->path, c->ew, c->eh, c->r->fps, why,
-					 sizeof(why));
+		eo.preset = CLIP_PRESET;
+		eo.threads = CLIP_THREADS;
+		c->enc = fl_encoder_open_opts(c->path, c->ew, c->eh, c->r->fps,
+					      &eo, why, sizeof(why));
 		if (!c->enc) {
 			clip_fail(c,
 				  strstr(why, "No space") ? AVERROR(ENOSPC)
@@ -725,10 +769,29 @@ static void transcode_packet(fl_clip *c, const AVPacket *pkt)
 
 /* ---- the re-encoding worker ----------------------------------------------- */
 
+/* fl_clip_test_slow: microseconds added to each packet re-encoded */
+static atomic_long test_slow_us;
+
+void fl_clip_test_slow(double ms)
+{
+	atomic_store(&test_slow_us, (long)(ms * 1000));
+}
+
+/* The calling thread's CPU time, ns (0 if unreadable). */
+static long long thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void *transcode_run(void *arg)
 {
 	fl_clip *c = arg;
 	struct qnode *n;
+	long long cpu0 = thread_cpu_ns(), cpu;
 
 	pthread_mutex_lock(&c->qmu);
 	for (;;) {
@@ -744,22 +807,39 @@ static void *transcode_run(void *arg)
 		pthread_mutex_unlock(&c->qmu);
 		if (!c->failed)
 			transcode_packet(c, n->pkt);
+		if (atomic_load(&test_slow_us) > 0)
+			usleep((useconds_t)atomic_load(&test_slow_us));
+		c->t_done = n->t;
+		c->done_any = 1;
 		av_packet_free(&n->pkt);
 		free(n);
+		/* the camera's cost, as it goes (docs/health.md) */
+		cpu = thread_cpu_ns();
+		atomic_fetch_add(&c->r->clip_cpu_ns, cpu - cpu0);
+		cpu0 = cpu;
 		pthread_mutex_lock(&c->qmu);
 		c->qbusy = 0;
 	}
+	c->qdone = 1;
+	pthread_cond_broadcast(&c->qdone_cv);
 	pthread_mutex_unlock(&c->qmu);
 	return NULL;
 }
 
 static int worker_start(fl_clip *c)
 {
+	pthread_condattr_t ca;
+
 	pthread_mutex_init(&c->qmu, NULL);
 	pthread_cond_init(&c->qcv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->qdone_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&c->worker, NULL, transcode_run, c) != 0) {
 		pthread_mutex_destroy(&c->qmu);
 		pthread_cond_destroy(&c->qcv);
+		pthread_cond_destroy(&c->qdone_cv);
 		clip_fail(c, AVERROR(ENOMEM), "cannot start the re-encoder");
 		return -1;
 	}
@@ -767,8 +847,8 @@ static int worker_start(fl_clip *c)
 	return 0;
 }
 
-/* A packet for the worker (referenced). */
-static void enqueue(fl_clip *c, const AVPacket *pkt)
+/* A packet at video time t for the worker (referenced). */
+static void enqueue(fl_clip *c, const AVPacket *pkt, double t)
 {
 	struct qnode *n = malloc(sizeof(*n));
 
@@ -777,6 +857,7 @@ static void enqueue(fl_clip *c, const AVPacket *pkt)
 		clip_fail(c, AVERROR(ENOMEM), "out of memory");
 		return;
 	}
+	n->t = t;
 	n->next = NULL;
 	pthread_mutex_lock(&c->qmu);
 	if (c->qtail)
@@ -788,8 +869,14 @@ static void enqueue(fl_clip *c, const AVPacket *pkt)
 	pthread_mutex_unlock(&c->qmu);
 }
 
-/* End the worker: once it has written what it has (drain), or at once. */
-static void worker_end(fl_clip *c, int drain)
+/*
+ * End the worker: once it has written what it has (drain), or at once.
+ * A drain waits at most wait_s seconds (INFINITY: as long as it takes);
+ * then the worker stops after the packet it is on, and the packets it
+ * had not reached are counted (nleft, t_left) and dropped: the clip is
+ * cut there.
+ */
+static void worker_end(fl_clip *c, int drain, double wait_s)
 {
 	struct qnode *n;
 
@@ -801,16 +888,37 @@ static void worker_end(fl_clip *c, int drain)
 	else
 		c->qstop = 1;
 	pthread_cond_signal(&c->qcv);
+	if (drain && isfinite(wait_s)) {
+		struct timespec now, until;
+		double end;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		end = (double)now.tv_sec + now.tv_nsec / 1e9 +
+		      FL_MAX(wait_s, 0);
+		until.tv_sec = (time_t)end;
+		until.tv_nsec = (long)((end - (double)until.tv_sec) * 1e9);
+		if (until.tv_nsec > 999999999L) /* rounding: EINVAL */
+			until.tv_nsec = 999999999L;
+		while (!c->qdone &&
+		       pthread_cond_timedwait(&c->qdone_cv, &c->qmu, &until) !=
+			       ETIMEDOUT)
+			;
+		if (!c->qdone)
+			c->qstop = 1; /* after the packet it is on */
+	}
 	pthread_mutex_unlock(&c->qmu);
 	pthread_join(c->worker, NULL);
 	while ((n = c->qhead)) {
 		c->qhead = n->next;
+		c->nleft++;
+		c->t_left = n->t;
 		av_packet_free(&n->pkt);
 		free(n);
 	}
 	c->qtail = NULL;
 	pthread_mutex_destroy(&c->qmu);
 	pthread_cond_destroy(&c->qcv);
+	pthread_cond_destroy(&c->qdone_cv);
 	c->has_worker = 0;
 }
 
@@ -844,7 +952,7 @@ static void clip_take(fl_clip *c, const AVPacket *pkt, double t)
 	if (c->r->copy)
 		copy_packet(c, pkt, t);
 	else
-		enqueue(c, pkt);
+		enqueue(c, pkt, t);
 	if (c->failed)
 		return;
 	c->started = 1;
@@ -945,7 +1053,7 @@ static void detach(fl_clip *c)
 /* Free everything; the file stays unless remove_file. */
 static void clip_free(fl_clip *c, int remove_file)
 {
-	worker_end(c, 0);
+	worker_end(c, 0, 0);
 	if (c->oc) {
 		if (c->oc->pb)
 			avio_closep(&c->oc->pb);
@@ -967,21 +1075,31 @@ static void clip_free(fl_clip *c, int remove_file)
 	free(c);
 }
 
-int fl_clip_finish(fl_clip *c, double *t_from, double *t_to, char *err,
-		   size_t errlen)
+int fl_clip_finish_within(fl_clip *c, double wait_s, fl_clip_span *sp,
+			  char *err, size_t errlen)
 {
 	int ret, rc = 0;
 
+	if (sp)
+		memset(sp, 0, sizeof(*sp));
 	if (!c)
 		return FL_EINVAL;
 	detach(c);
-	clip_backlog(c);  /* no packet came after the start */
-	worker_end(c, 1); /* what it has, written */
+	clip_backlog(c);          /* no packet came after the start */
+	worker_end(c, 1, wait_s); /* what it has, written (or cut) */
 	if (!c->failed && !c->started) {
 		c->failed = FL_EAGAIN;
 		snprintf(c->err, sizeof(c->err),
 			 "%s: no video reached the clip (no keyframe yet)",
 			 c->path);
+	}
+	if (!c->failed && c->nleft && !c->enc) {
+		c->failed = FL_EAGAIN;
+		snprintf(c->err, sizeof(c->err),
+			 "%s: the re-encoding had written no picture when it "
+			 "was stopped after %.1f s (%d packets, %.1f s of "
+			 "video, not re-encoded)",
+			 c->path, wait_s, c->nleft, c->t_left - c->t_first);
 	}
 	if (!c->failed && c->r->copy) {
 		ret = av_write_trailer(c->oc);
@@ -1005,12 +1123,35 @@ int fl_clip_finish(fl_clip *c, double *t_from, double *t_to, char *err,
 		rc = c->failed;
 		snprintf(err, errlen, "%s", c->err);
 	}
-	if (t_from)
-		*t_from = c->t_first;
-	if (t_to)
-		*t_to = c->t_last;
+	if (sp) {
+		sp->t_from = c->t_first;
+		/* cut: the last packet the decoder was given (the drain above
+		 * wrote every picture of it) */
+		sp->t_to = c->nleft && c->done_any ? c->t_done : c->t_last;
+		sp->t_given = c->t_last;
+		sp->left = c->nleft;
+	}
 	clip_free(c, rc != 0);
 	return rc;
+}
+
+int fl_clip_finish(fl_clip *c, double *t_from, double *t_to, char *err,
+		   size_t errlen)
+{
+	fl_clip_span sp;
+	int rc = fl_clip_finish_within(c, INFINITY, &sp, err, errlen);
+
+	if (t_from)
+		*t_from = sp.t_from;
+	if (t_to)
+		*t_to = sp.t_to;
+	return rc;
+}
+
+double fl_preroll_clip_cpu_s(const fl_preroll *r)
+{
+	return r ? (double)atomic_load(&((fl_preroll *)r)->clip_cpu_ns) / 1e9
+		 : 0;
 }
 
 void fl_clip_abort(fl_clip *c)

@@ -117,11 +117,40 @@ int fl_clip_ended(const fl_clip *c);
 int fl_clip_finish(fl_clip *c, double *t_from, double *t_to, char *err,
 		   size_t errlen);
 
+/* What a finished clip covers (fl_clip_finish_within). */
+typedef struct fl_clip_span {
+	double t_from, t_to; /* video times of the first and last packet
+			      * written (clip time 0 is t_from) */
+	double t_given;      /* the last packet the clip was given: after
+			      * t_to when the clip was cut */
+	int left;            /* packets given but not written (a cut) */
+} fl_clip_span;
+
+/*
+ * fl_clip_finish, bounded: a re-encoded clip whose worker still lags is
+ * given at most wait_s seconds (INFINITY: as long as it takes) to catch
+ * up; then it is cut after the packet it is on, and what was re-encoded
+ * is closed into the MP4 (sp->left > 0, sp->t_to the last packet in it).
+ * A stream-copied clip never lags. A clip cut before its first picture
+ * was written fails with FL_EAGAIN (and the reason). sp may be NULL.
+ */
+int fl_clip_finish_within(fl_clip *c, double wait_s, fl_clip_span *sp,
+			  char *err, size_t errlen);
+
+/* The CPU time the ring's re-encoding workers have used so far, seconds
+ * (every clip since the ring was created; any thread may call). */
+double fl_preroll_clip_cpu_s(const fl_preroll *r);
+
 /*
  * 1 while a re-encoded clip's worker still has packets to write (its file
  * lags the packets given; fl_clip_finish would wait for it), else 0.
  */
 int fl_clip_busy(fl_clip *c);
+
+/* A test seam (firelane-edge --test-slow-clip): every packet a re-encoding
+ * worker takes costs ms milliseconds more, asleep, so that a test can make
+ * a clip lag. Process-wide; 0 (the default) is off. */
+void fl_clip_test_slow(double ms);
 
 /* Close and remove the file; NULL-safe. */
 void fl_clip_abort(fl_clip *c);

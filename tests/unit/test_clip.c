@@ -23,6 +23,12 @@
  *     shows its frame, the clip holds every frame of its window once (none
  *     lost or doubled where the ring's packets hand over to the pushed
  *     ones), and a re-encoded clip (MJPEG) is the same through its worker.
+ *   - a re-encoded clip that lags, finished with no time to wait
+ *     (fl_clip_finish_within, a stop): cut where its worker got to, the
+ *     span saying so (packets left, t_to before the last packet given),
+ *     the file holding exactly the frames of [t_from, t_to]; its picture
+ *     capped at 1080 lines (a 1440p main stream's rendition: clip.c,
+ *     "Cost"; MJPEG here, re-encoded as H.265 is).
  *
  *   test_clip --bench [FILE GOP_S]...   (scripts/bench.sh, member "streams")
  *   prints one JSON object: for H.264 files with a keyframe every GOP_S
@@ -550,6 +556,91 @@ static void test_threads(void)
 	threaded(path("cam.avi"), path("thr-mjpeg.mp4"), 10, 0, 3.0, 1.5, 4.5);
 }
 
+/* wait until path exists (at most 60 s); 1 if it does */
+static int wait_file(const char *file)
+{
+	struct stat sb;
+
+	for (int i = 0; i < 6000; i++) {
+		if (stat(file, &sb) == 0)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+static void test_cut(void)
+{
+	fl_source_opts so = { 0 };
+	fl_source *s;
+	fl_stream_info si;
+	fl_preroll *r;
+	fl_clip *c;
+	fl_clip_span sp;
+	char cmd[1024], err[1024];
+	double t0, t1;
+	long frames;
+	int rc, w = 0, h = 0, level;
+
+	/* 1440 lines, 2 s at 25 fps, re-encoded like an H.265 main stream
+	 * (MJPEG: cheap to make here) */
+	snprintf(cmd, sizeof(cmd),
+		 "ffmpeg -nostdin -y -v error -f lavfi -i "
+		 "testsrc=size=1920x1440:rate=25 -t 2 -c:v mjpeg -q:v 10 '%s'",
+		 path("main.avi"));
+	if (system(cmd) != 0) {
+		fprintf(stderr, "ffmpeg CLI failed: %s\n", cmd);
+		test_failures++;
+		return;
+	}
+	so.demux_only = 1;
+	s = fl_source_open(path("main.avi"), &so, err, sizeof(err));
+	if (!CHECK_NOT_NULL(s))
+		return;
+	fl_source_stream_info(s, &si);
+	r = fl_preroll_create(&si, 30, 256 << 20, err, sizeof(err));
+	if (!CHECK_NOT_NULL(r)) {
+		fl_source_close(s);
+		return;
+	}
+	CHECK_EQ_INT(fl_preroll_copies(r), 0);
+	fl_source_set_packet_tap(s, fl_preroll_push, r);
+	c = fl_clip_start(r, path("cut.mp4"), 0, err, sizeof(err));
+	if (!CHECK_NOT_NULL(c)) {
+		fl_preroll_destroy(r);
+		fl_source_close(s);
+		return;
+	}
+	/* all of it at once, far faster than it re-encodes: the worker lags
+	 * by seconds of work; once it has opened the file (a first picture
+	 * encoded), stop it */
+	CHECK_EQ_INT(fl_source_pump(s, 20.0, err, sizeof(err)), FL_EEOF);
+	CHECK_MSG(wait_file(path("cut.mp4")), "no clip file after 60 s");
+	rc = fl_clip_finish_within(c, 0, &sp, err, sizeof(err));
+	CHECK_MSG(rc == 0, "%s", err);
+	CHECK_MSG(sp.left > 0, "%d packets left: not cut", sp.left);
+	CHECK_EQ_DBL(sp.t_from, 0, 1e-6);
+	CHECK_EQ_DBL(sp.t_given, 1.96, 1e-3);
+	CHECK_MSG(sp.t_to < sp.t_given - 1.0 / FPS * (sp.left - 1) + 1e-6 &&
+			  sp.t_to > sp.t_given - 1.0 / FPS * (sp.left + 1),
+		  "cut at %.3f with %d of the packets to %.3f left", sp.t_to,
+		  sp.left, sp.t_given);
+	CHECK_MSG(fl_preroll_clip_cpu_s(r) > 0, "re-encoding CPU %.3f s",
+		  fl_preroll_clip_cpu_s(r));
+	/* the file: the frames of [t_from, t_to], every one, and no more */
+	probe(path("cut.mp4"), &frames, &t0, &t1, &level);
+	CHECK_MSG(frames == lround((sp.t_to - sp.t_from) * FPS) + 1,
+		  "%ld frames for [%.2f, %.2f]", frames, sp.t_from, sp.t_to);
+	fl_source_close(s);
+	s = fl_source_open(path("cut.mp4"), NULL, err, sizeof(err));
+	if (CHECK_NOT_NULL(s)) {
+		fl_source_size(s, &w, &h);
+		CHECK_MSG(w == 1440 && h == 1080, "rendition %dx%d", w, h);
+	}
+	fl_source_close(s);
+	fl_preroll_destroy(r);
+}
+
 static void test_errors(void)
 {
 	fl_source *s;
@@ -729,6 +820,7 @@ int main(int argc, char **argv)
 	test_mjpeg();
 	test_still();
 	test_threads();
+	test_cut();
 	test_errors();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (!test_failures && system(cmd) != 0)
