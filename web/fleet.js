@@ -53,7 +53,9 @@ function row(d) {
 		el('td', { title: fmtTime(d.last_seen) }, fmtAge(d.last_seen)),
 		camerasCell(d),
 		el('td.num', null, d.heartbeat ? t('{n} msgs, {kib} KiB', { n: sp.messages ?? 0, kib: Math.round((sp.bytes ?? 0) / 1024) }) +
-			(sp.dropped || sp.refused ? ' ' + t('(dropped {d}, refused {r})', { d: sp.dropped || 0, r: sp.refused || 0 }) : '') : '–'),
+			(sp.dropped || sp.refused ? ' ' + t('(dropped {d}, refused {r})', { d: sp.dropped || 0, r: sp.refused || 0 }) : '') +
+			// evidence still without the hub's receipt (docs/mqtt.md, "Heartbeat")
+			(hb.undelivered && hb.undelivered.bundles > 0 ? ' · ' + t('{n} bundles without receipt', { n: hb.undelivered.bundles }) : '') : '–'),
 		el('td.num', null, hb.disk_free_mb != null ? `${(hb.disk_free_mb / 1024).toFixed(1)} GiB` : '–'),
 		el('td', null, hb.clock || '–'),
 		el('td', null, hb.uptime_s != null ? t('{n} min', { n: Math.round(hb.uptime_s / 60) }) : '–'));

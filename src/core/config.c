@@ -928,6 +928,11 @@ static const fl_setting mqtt_keys[] = {
 	    "signed by it; \"\" = every command and receipt is refused"),
 	NUM(fl_mqtt_conf, heartbeat_s, T_NUM, 60, 1, 3600,
 	    "seconds between heartbeats (health figures)"),
+	NUM(fl_mqtt_conf, receipt_ask_s, T_NUM, 600, 0, 86400,
+	    "a sealed evidence bundle still without the hub's delivery "
+	    "receipt this many seconds after it was sealed is named in the "
+	    "next heartbeat, and the hub sends its receipt again; asked at "
+	    "most this often; 0 = never ask"),
 	STR(fl_mqtt_conf, spool_dir, T_PATH, 0, "spool",
 	    "store-and-forward folder: what the hub must get waits here "
 	    "while the broker is away; relative to the config's directory"),

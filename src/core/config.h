@@ -160,9 +160,10 @@ typedef struct fl_mqtt_conf {
 	char tls_key[FL_PATH_MAX];  /* its private key (PEM) */
 	int keepalive_s;
 	char client_id[FL_NAME_MAX]; /* "" = firelane-<device id> */
-	char hub_key[64];   /* the hub's public key (base64): commands and
+	char hub_key[64];     /* the hub's public key (base64): commands and
 			     receipts are checked with it; "" = refused */
-	double heartbeat_s; /* heartbeat period */
+	double heartbeat_s;   /* heartbeat period */
+	double receipt_ask_s; /* ask again for receipts this late; 0 never */
 	char spool_dir[FL_PATH_MAX]; /* store-and-forward folder */
 	double spool_max_mb;         /* its budget */
 } fl_mqtt_conf;

@@ -343,11 +343,22 @@ size_t fl_heartbeat_json(const fl_health *h, char *buf, size_t len)
 		JW_LIT(&w, "null");
 	else
 		jw_num(&w, "%.0f", h->disk_free_mb);
-	jw_f(&w, ", \"clock\": \"%s\", \"config_version\": %ld}",
+	jw_f(&w, ", \"clock\": \"%s\", \"config_version\": %ld",
 	     h->clock_synced > 0    ? "synced"
 	     : h->clock_synced == 0 ? "unsynced"
 				    : "unknown",
 	     h->config_version);
+	jw_f(&w, ", \"undelivered\": {\"bundles\": %ld", h->undelivered);
+	if (h->nask) {
+		JW_LIT(&w, ", \"ask\": [");
+		for (size_t i = 0; i < h->nask; i++) {
+			if (i)
+				JW_LIT(&w, ", ");
+			jw_str(&w, h->ask[i]);
+		}
+		JW_LIT(&w, "]");
+	}
+	JW_LIT(&w, "}}");
 	return w.pos;
 }
 

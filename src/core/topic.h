@@ -126,13 +126,24 @@ typedef struct fl_health {
 	double disk_free_mb; /* on the spool's file system; < 0 unknown */
 	int clock_synced;    /* 1 synced, 0 not, -1 unknown */
 	long config_version; /* applied remotely; 0: the local file */
+	/* Sealed bundles without a delivery receipt (0 without an evidence
+	 * store), and the oldest of them whose receipts the edge asks for
+	 * again (docs/mqtt.md, "Delivery receipt"). */
+	long undelivered;
+	const char (*ask)[FL_INCIDENT_ID_MAX];
+	size_t nask; /* 0..FL_HEARTBEAT_ASK_MAX */
 } fl_health;
+
+/* At most this many bundles' receipts asked for in one heartbeat. */
+#define FL_HEARTBEAT_ASK_MAX 8
 
 size_t fl_heartbeat_json(const fl_health *h, char *buf, size_t len);
 
 /* A buffer for any heartbeat: FL_MAX_CAMERAS cameras of the longest ids
  * and figures (about 280 bytes each) and the device's part. */
-#define FL_HEARTBEAT_MAX (1024 + FL_MAX_CAMERAS * 384)
+#define FL_HEARTBEAT_MAX                                                       \
+	(1024 + FL_MAX_CAMERAS * 384 +                                         \
+	 FL_HEARTBEAT_ASK_MAX * (FL_INCIDENT_ID_MAX + 4))
 
 /*
  * The status payload: "online", "offline" or "stopped", a space, and the

@@ -626,13 +626,56 @@ void edge_publish_run(edge_publish *p, int timeout_ms)
 		publish__dirty_lanes(p);
 }
 
+/*
+ * A note on asking for receipts. The hub sends a bundle's receipt when it
+ * completes the bundle, and again when the device comes back online
+ * (docs/mqtt.md, "Delivery receipt"). A receipt lost in between - queued
+ * in a hub that died, refused by the broker - would leave the bundle
+ * undelivered here, never pruned, until the next reconnect, which on a
+ * steady link may be weeks away. So every heartbeat says how many sealed
+ * bundles wait for their receipt, and at most every receipt_ask_s it names
+ * the oldest of those sealed at least receipt_ask_s ago: whichever hub
+ * takes the heartbeat sends the receipts it can (what it holds verified).
+ * A bundle the hub never got, or could not verify, is asked for again and
+ * again at that pace and stays undelivered (kept), as before.
+ */
+static void heartbeat_undelivered(edge_publish *p, fl_health *h,
+				  char (*ask)[FL_INCIDENT_ID_MAX])
+{
+	double every = p->cfg->mqtt.receipt_ask_s, now = fl_mono_s();
+	int asking = every > 0 && now >= p->next_ask;
+	size_t total = 0, nask = 0;
+	char err[512];
+
+	if (!p->store)
+		return;
+	if (fl_store_undelivered(p->store, fl_wall_s(), every, ask,
+				 asking ? FL_HEARTBEAT_ASK_MAX : 0, &nask,
+				 &total, err, sizeof(err))) {
+		fl_log(FL_LOG_WARN, "evidence", "%s", err);
+		return;
+	}
+	h->undelivered = (long)total;
+	h->ask = (const char(*)[FL_INCIDENT_ID_MAX])ask;
+	h->nask = nask;
+	if (nask) {
+		fl_log(FL_LOG_INFO, "evidence",
+		       "%zu bundles without a receipt; asking for %zu "
+		       "(the oldest: %s)",
+		       total, nask, ask[0]);
+		p->next_ask = now + every;
+	}
+}
+
 void edge_publish_heartbeat(edge_publish *p, fl_health *h)
 {
 	char topic[FL_TOPIC_MAX], buf[FL_HEARTBEAT_MAX];
+	char ask[FL_HEARTBEAT_ASK_MAX][FL_INCIDENT_ID_MAX];
 	size_t n;
 
 	edge_publish_spool_stats(p, &h->spool_messages, &h->spool_bytes,
 				 &h->spool_dropped, &h->spool_refused);
+	heartbeat_undelivered(p, h, ask);
 	h->epoch = p->epoch;
 	n = fl_heartbeat_json(h, buf, sizeof(buf));
 	fl_topic(topic, sizeof(topic), FL_TOPIC_HEARTBEAT, p->cfg->site,

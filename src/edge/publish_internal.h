@@ -101,6 +101,7 @@ struct edge_publish {
 	struct lane_pub lanes[FL_MAX_CAMERAS][FL_MAX_LANES];
 	double wall0[FL_MAX_CAMERAS];
 	double next_evidence_poll;
+	double next_ask; /* monotonic: receipts asked for again (heartbeat) */
 };
 
 /* ---- publish.c ---------------------------------------------------------- */

@@ -385,6 +385,31 @@ int fl_store_usage(const fl_store *s, double *total, double *undelivered,
 	return 0;
 }
 
+int fl_store_undelivered(const fl_store *s, double now, double min_age_s,
+			 char (*ids)[FL_INCIDENT_ID_MAX], size_t max,
+			 size_t *nids, size_t *total, char *err, size_t errlen)
+{
+	struct bundle_ent *v;
+	size_t n, k = 0, t = 0;
+	int rc = list_bundles(s, &v, &n, err, errlen);
+
+	*nids = 0;
+	*total = 0;
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) { /* oldest first */
+		if (v[i].delivered)
+			continue;
+		t++;
+		if (k < max && now - v[i].mtime >= min_age_s)
+			snprintf(ids[k++], FL_INCIDENT_ID_MAX, "%s", v[i].id);
+	}
+	free_ents(v, n);
+	*nids = k;
+	*total = t;
+	return 0;
+}
+
 /* Take bundle id out of sight (rename into .partial) and delete it. 0 when
  * removed, 1 when it was already gone, or a negative error. */
 static int remove_bundle(fl_store *s, const char *id, char *err, size_t errlen)

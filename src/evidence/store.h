@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "id.h" /* FL_INCIDENT_ID_MAX */
+
 typedef struct fl_store fl_store;
 
 typedef struct fl_store_opts {
@@ -73,6 +75,18 @@ int fl_store_is_delivered(const fl_store *s, const char *incident_id);
  * number removed or a negative error.
  */
 int fl_store_prune(fl_store *s, double now, char *err, size_t errlen);
+
+/*
+ * The undelivered bundles, for asking the hub for their receipts again
+ * (docs/mqtt.md, "Delivery receipt"): *total gets the number of sealed
+ * bundles without a delivery marker; ids[0..*nids) the ids of the oldest
+ * of them sealed at least min_age_s before now (unix seconds), oldest
+ * first, at most max. ids may be NULL when max is 0. 0, or the error of
+ * listing the folder (the reason in err).
+ */
+int fl_store_undelivered(const fl_store *s, double now, double min_age_s,
+			 char (*ids)[FL_INCIDENT_ID_MAX], size_t max,
+			 size_t *nids, size_t *total, char *err, size_t errlen);
 
 /* Bytes used by sealed bundles: all of them and the undelivered ones. */
 int fl_store_usage(const fl_store *s, double *total, double *undelivered,

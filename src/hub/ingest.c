@@ -388,7 +388,7 @@ int hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 	char pkb64[128], status[16];
 	unsigned char pk[32];
 	unsigned long long epoch;
-	long version;
+	hub_heartbeat hb;
 	const void *body;
 	size_t blen;
 	int is_signed = 0;
@@ -446,10 +446,9 @@ int hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 					  now);
 		return seen(h, site, t.device, status, epoch, now, NULL);
 	case HUB_MSG_HEARTBEAT:
-		if (hub_heartbeat_check(body, blen, &epoch, &version, err,
-					sizeof(err)))
+		if (hub_heartbeat_check(body, blen, &hb, err, sizeof(err)))
 			return quarantine(h, topic, payload, len, err, now);
-		if (is_signed && !epoch)
+		if (is_signed && !hb.epoch)
 			return quarantine(h, topic, payload, len, EPOCH_MISSING,
 					  now);
 		json = text_of(body, blen);
@@ -457,15 +456,22 @@ int hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 			fl_seterr(h->why, sizeof(h->why), "out of memory");
 			return FL_ENOMEM;
 		}
-		rc = seen(h, site, t.device, "online", epoch, now, json);
+		rc = seen(h, site, t.device, "online", hb.epoch, now, json);
 		free(json);
 		/* an apply whose answer never came, taken by what runs */
-		if (rc == 0 && version > 0 &&
-		    fl_db_config_heard(h->db, t.device, (int)version, now) == 0)
+		if (rc == 0 && hb.config_version > 0 &&
+		    fl_db_config_heard(h->db, t.device, (int)hb.config_version,
+				       now) == 0)
 			fl_log(FL_LOG_INFO, "fleet",
 			       "%s: configuration %ld applied (its heartbeat "
 			       "says so)",
-			       t.device, version);
+			       t.device, hb.config_version);
+		/* receipts the device still waits for (publish.c on the
+		 * edge, "A note on asking for receipts"); a store error here
+		 * loses nothing: the device asks again */
+		if (rc == 0 && hb.nask && h->receipts)
+			hub_receipts_asked(h->receipts, h->db, h->conf, site,
+					   t.device, hb.ask, hb.nask, now);
 		return rc;
 	case HUB_MSG_CAMERA_EVENT: {
 		char ty[32], why[256];

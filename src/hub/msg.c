@@ -458,29 +458,68 @@ int hub_json_object_check(const void *payload, size_t len, char *err,
 	return FL_OK;
 }
 
-int hub_heartbeat_check(const void *payload, size_t len,
-			unsigned long long *epoch, long *config_version,
+/* A heartbeat's "undelivered" (absent: nothing asked). 0 or FL_EFORMAT. */
+static int heartbeat_ask(json_t *j, hub_heartbeat *out, char *err,
+			 size_t errlen)
+{
+	json_t *u = json_object_get(j, "undelivered"), *a, *v;
+	size_t i;
+
+	if (!u)
+		return FL_OK;
+	a = json_object_get(u, "ask");
+	v = json_object_get(u, "bundles");
+	if (!json_is_object(u) ||
+	    (v && (!json_is_integer(v) || json_integer_value(v) < 0)))
+		return bad(err, errlen,
+			   "heartbeat: undelivered is not {\"bundles\": n, "
+			   "\"ask\": [...]}",
+			   NULL);
+	if (a &&
+	    (!json_is_array(a) || json_array_size(a) > FL_HEARTBEAT_ASK_MAX)) {
+		snprintf(err, errlen,
+			 "heartbeat: undelivered.ask is not an array of at "
+			 "most %d incident ids",
+			 FL_HEARTBEAT_ASK_MAX);
+		return FL_EFORMAT;
+	}
+	json_array_foreach(a, i, v)
+	{
+		const char *id = json_string_value(v);
+
+		if (!id || !fl_id_valid(id, FL_INCIDENT_ID_MAX))
+			return bad(err, errlen,
+				   "heartbeat: undelivered.ask holds something "
+				   "that is not an incident id",
+				   NULL);
+		snprintf(out->ask[out->nask++], FL_INCIDENT_ID_MAX, "%s", id);
+	}
+	return FL_OK;
+}
+
+int hub_heartbeat_check(const void *payload, size_t len, hub_heartbeat *out,
 			char *err, size_t errlen)
 {
 	json_t *j = parse_object(payload, len, err, errlen), *v;
 	int rc = FL_OK;
 
-	*epoch = 0;
-	*config_version = 0;
+	memset(out, 0, sizeof(*out));
 	if (!j)
 		return FL_EFORMAT;
 	v = json_object_get(j, "config_version");
 	if (json_is_integer(v) && json_integer_value(v) > 0 &&
 	    json_integer_value(v) <= INT_MAX)
-		*config_version = (long)json_integer_value(v);
+		out->config_version = (long)json_integer_value(v);
 	v = json_object_get(j, "epoch");
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 1)) {
 		snprintf(err, errlen,
 			 "heartbeat: epoch is not an integer >= 1");
 		rc = FL_EFORMAT;
 	} else if (v) {
-		*epoch = (unsigned long long)json_integer_value(v);
+		out->epoch = (unsigned long long)json_integer_value(v);
 	}
+	if (rc == FL_OK)
+		rc = heartbeat_ask(j, out, err, errlen);
 	json_decref(j);
 	return rc;
 }
@@ -574,10 +613,9 @@ int hub_msg_check(const char *topic, const void *payload, size_t len,
 				      errlen);
 		break;
 	case HUB_MSG_HEARTBEAT: {
-		long version;
+		hub_heartbeat hb;
 
-		rc = hub_heartbeat_check(payload, len, &epoch, &version, err,
-					 errlen);
+		rc = hub_heartbeat_check(payload, len, &hb, err, errlen);
 		break;
 	}
 	case HUB_MSG_CAMERA_EVENT: {

@@ -23,6 +23,7 @@
 
 #include "id.h"
 #include "plate.h"
+#include "topic.h" /* FL_HEARTBEAT_ASK_MAX */
 
 #define HUB_SITE_MAX 256
 #define HUB_FILE_MAX 128
@@ -113,11 +114,20 @@ int hub_chunk_check(const hub_topic *t, const void *payload, size_t len,
 int hub_json_object_check(const void *payload, size_t len, char *err,
 			  size_t errlen);
 
-/* Heartbeat: one JSON object; *epoch its "epoch" (docs/mqtt.md,
- * "Heartbeat"), 0 when it has none (a device from before epochs);
- * *config_version its "config_version", 0 when it has none. */
-int hub_heartbeat_check(const void *payload, size_t len,
-			unsigned long long *epoch, long *config_version,
+/* What the hub reads of a heartbeat (docs/mqtt.md, "Heartbeat"). */
+typedef struct hub_heartbeat {
+	unsigned long long epoch; /* 0: none (a device from before epochs) */
+	long config_version;      /* 0: none */
+	/* undelivered.ask: bundles whose receipts the device asks for */
+	char ask[FL_HEARTBEAT_ASK_MAX][FL_INCIDENT_ID_MAX];
+	size_t nask;
+} hub_heartbeat;
+
+/* Heartbeat: one JSON object; "epoch" an integer >= 1 when present;
+ * "undelivered", when present, an object whose "ask" (optional) is an
+ * array of at most FL_HEARTBEAT_ASK_MAX incident ids. 0 with *out filled,
+ * or FL_EFORMAT with the reason. */
+int hub_heartbeat_check(const void *payload, size_t len, hub_heartbeat *out,
 			char *err, size_t errlen);
 
 /*

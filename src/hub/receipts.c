@@ -40,6 +40,8 @@
 #include "receipt.h"
 #include "topic.h"
 
+enum { SINGLE, BACK_ONLINE, ASKED };
+
 /* The queued receipts of one device, published from next on. */
 struct batch {
 	struct batch *next;
@@ -47,7 +49,7 @@ struct batch {
 	char device[FL_ID_MAX];
 	fl_receipt *r;
 	size_t n, at;
-	int resend; /* a device back online (logged as one) */
+	int resend; /* BACK_ONLINE or ASKED: logged as one, not each */
 };
 
 struct hub_receipts {
@@ -152,7 +154,7 @@ void hub_receipts_bundle(hub_receipts *q, const char *site, const char *device,
 	r->verified = done->verified;
 	memcpy(r->manifest_sha256, done->manifest_sha256,
 	       sizeof(r->manifest_sha256));
-	append(q, site, device, r, 1, 0);
+	append(q, site, device, r, 1, SINGLE);
 }
 
 int hub_receipts_resend(hub_receipts *q, fl_db *db, const hub_conf *c,
@@ -190,10 +192,53 @@ int hub_receipts_resend(hub_receipts *q, fl_db *db, const hub_conf *c,
 		fl_log(FL_LOG_INFO, "evidence",
 		       "%s: back online: %zu receipts to re-send", device, n);
 	if (n && room)
-		append(q, site, device, r, FL_MIN(n, room), 1);
+		append(q, site, device, r, FL_MIN(n, room), BACK_ONLINE);
 	else
 		free(r);
 	return 0;
+}
+
+void hub_receipts_asked(hub_receipts *q, fl_db *db, const hub_conf *c,
+			const char *site, const char *device,
+			const char (*ask)[FL_INCIDENT_ID_MAX], size_t n,
+			double now)
+{
+	fl_receipt *r = NULL;
+	size_t nr = 0, k = 0;
+	int rc;
+
+	if (c->receipt_resend_days <= 0)
+		return;
+	for (struct batch *b = q->head; b; b = b->next)
+		if (!strcmp(b->device, device))
+			return; /* on their way */
+	rc = fl_db_device_receipts(db, device,
+				   now - c->receipt_resend_days * 86400,
+				   FL_DB_RECEIPTS_MAX, &r, &nr);
+	if (rc) {
+		fl_log(FL_LOG_ERROR, "evidence",
+		       "%s: asked-for receipts not sent: %s", device,
+		       fl_strerror(rc));
+		return;
+	}
+	/* keep those asked for, in the device's order (oldest first) */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = k; j < nr; j++)
+			if (!strcmp(r[j].incident_id, ask[i])) {
+				fl_receipt t = r[k];
+
+				r[k++] = r[j];
+				r[j] = t;
+				break;
+			}
+	fl_log(FL_LOG_INFO, "evidence",
+	       "%s: asks for %zu receipts; %zu of them held verified, sent "
+	       "again",
+	       device, n, k);
+	if (k && q->queued < HUB_RECEIPT_QUEUE_MAX)
+		append(q, site, device, r, k, ASKED);
+	else
+		free(r);
 }
 
 /* The receipt r as the device gets it: its JSON signed with the hub key
@@ -236,8 +281,11 @@ void hub_receipts_pump(hub_receipts *q, fl_mqtt *m)
 			continue;
 		if (b->resend)
 			fl_log(FL_LOG_INFO, "evidence",
-			       "%s: back online: %zu receipts re-sent",
-			       b->device, b->n);
+			       "%s: %s: %zu receipts "
+			       "re-sent",
+			       b->device,
+			       b->resend == ASKED ? "asked for" : "back online",
+			       b->n);
 		q->head = b->next;
 		if (!q->head)
 			q->tail = NULL;

@@ -15,6 +15,7 @@
 #include "client.h"
 #include "db.h"
 #include "hubconf.h"
+#include "id.h"
 #include "sign.h"
 
 typedef struct hub_receipts hub_receipts;
@@ -45,6 +46,20 @@ void hub_receipts_bundle(hub_receipts *q, const char *site, const char *device,
  */
 int hub_receipts_resend(hub_receipts *q, fl_db *db, const hub_conf *c,
 			const char *site, const char *device, double now);
+
+/*
+ * The device asks for the receipts of the bundles ask[0..n) again (its
+ * heartbeat's undelivered.ask; docs/mqtt.md, "Delivery receipt"): queue
+ * those of them the store holds verified among the device's bundles of
+ * the last c->receipt_resend_days, unless receipts of this device are
+ * queued already (they go first; the device asks again if it still
+ * lacks one). Nothing with receipt_resend_days 0. A store error is
+ * logged (the device asks again at its next ask).
+ */
+void hub_receipts_asked(hub_receipts *q, fl_db *db, const hub_conf *c,
+			const char *site, const char *device,
+			const char (*ask)[FL_INCIDENT_ID_MAX], size_t n,
+			double now);
 
 /* Publish queued receipts (QoS 1, oldest batch first) while fewer than
  * HUB_RECEIPT_WINDOW direct publishes are unacknowledged; nothing while

@@ -26,7 +26,10 @@
 #     started again, verifies the bundle and sends the receipt to nobody.
 #     With receipt_resend_days: 0 the edge coming back leaves the bundle
 #     undelivered (the check that the test can fail); with the default
-#     (30 days) the next reconnect marks it delivered.
+#     (30 days) the next reconnect marks it delivered;
+#   - a receipt lost while the edge stays online (its marker removed) is
+#     asked for in the edge's heartbeat (undelivered.ask) and sent again,
+#     without a reconnect.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
@@ -142,9 +145,10 @@ echo "$NAME: the last will reached the hub"
 # 4. a receipt sent while the edge is away is lost (clean start); the hub
 # sends it again when the device comes back online (docs/mqtt.md)
 status() { q "select status from devices where device = 'scene-edge'"; }
-# edge_back LOG: the edge again on the long scene until it has connected
+# edge_back LOG [CONFIG]: the edge again on the long scene (edge2.yaml)
+# until it has connected
 edge_back() {
-	edge_start "${1%.log}.jsonl" "$1" --config "$WORK/scene/edge2.yaml" -vv
+	edge_start "${1%.log}.jsonl" "$1" --config "${2:-$WORK/scene/edge2.yaml}" -vv
 	wait_for "$1" "mqtt: connected" 60 || fail "the edge did not connect again"
 }
 # edge_gone: the edge stopped (SIGTERM), and the hub knows it
@@ -189,9 +193,12 @@ grep -q "receipt: $IID3" "$WORK/edge4.log" && fail "a receipt for $IID3 with re-
 edge_gone
 hub_stop
 echo "$NAME: with receipt_resend_days: 0, $IID3 stays undelivered"
-# the default: the next reconnect brings the receipt again
+# the default: the next reconnect brings the receipt again (the edge
+# asking for receipts every 2 s, for part 5)
+sed 's/^  heartbeat_s: 2$/&\n  receipt_ask_s: 2/' "$WORK/scene/edge2.yaml" >"$WORK/scene/edge3.yaml"
+grep -q "receipt_ask_s: 2" "$WORK/scene/edge3.yaml" || fail "the edge's heartbeat_s line changed"
 hub_start "$WORK/hub.yaml" "$WORK/hub3.log" -vv
-edge_back "$WORK/edge5.log"
+edge_back "$WORK/edge5.log" "$WORK/scene/edge3.yaml"
 wait_for "$WORK/hub3.log" "scene-edge: back online: [0-9]* receipts re-sent" 60 ||
 	fail "the hub re-sent no receipts"
 for _ in $(seq 300); do [ -f "$B3/.delivered" ] && break; sleep 0.1; done
@@ -203,4 +210,25 @@ grep -q "receipt: $IID: already delivered" "$WORK/edge5.log" ||
 	fail "the first bundle's receipt was not re-sent as a repeat"
 kill -0 $EDGE_PID 2>/dev/null || fail "the edge died on the re-sent receipts"
 echo "$NAME: $IID3 delivered after one reconnect"
+
+# 5. a receipt lost while the edge stays online (queued in a hub that died,
+# refused by the broker: here the edge's marker removed) is not waiting for
+# the next reconnect: the edge names the bundle in its heartbeat
+# (undelivered.ask, every mqtt.receipt_ask_s) and the hub sends it again
+DONE="receipt: $IID3: delivered and verified by the hub"
+back=$(grep -c "back online" "$WORK/hub3.log" || true)
+done0=$(grep -c "$DONE" "$WORK/edge5.log" || true)
+rm "$B3/.delivered"
+for _ in $(seq 300); do [ -f "$B3/.delivered" ] && break; sleep 0.1; done
+[ -f "$B3/.delivered" ] || fail "$IID3: its receipt was not asked for and sent again"
+wait_for "$WORK/hub3.log" "scene-edge: asks for [0-9]* receipts; [1-9][0-9]* of them held verified" 10 ||
+	fail "the hub's log does not say the device asked"
+grep -q "bundles without a receipt; asking for" "$WORK/edge5.log" ||
+	fail "the edge's log does not say it asked"
+wait_for "$WORK/edge5.log" "$DONE" 10 || fail "the edge's log does not say $IID3 was delivered"
+[ "$(grep -c "$DONE" "$WORK/edge5.log")" -gt "$done0" ] || fail "no new delivery of $IID3 logged"
+[ "$(grep -c "back online" "$WORK/hub3.log" || true)" = "$back" ] ||
+	fail "the edge reconnected: the receipt came back online, not asked for"
+kill -0 $EDGE_PID 2>/dev/null || fail "the edge died asking for receipts"
+echo "$NAME: $IID3's lost receipt asked for and sent again, no reconnect"
 echo "$NAME: ok"

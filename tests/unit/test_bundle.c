@@ -1057,6 +1057,35 @@ static void test_retention(const fl_key *k)
 	CHECK(fl_store_mark_delivered(s, "nope", err, sizeof(err)) == FL_ENOENT);
 	CHECK(fl_store_is_delivered(s, "r-1") == 1);
 	CHECK(fl_store_is_delivered(s, "r-2") == 0);
+	/* Undelivered: r-2 (sealed at t0 + 10) and r-4 (t0 + 30), oldest
+	 * first, those sealed long enough before now only, at most max. */
+	{
+		char asked[3][FL_INCIDENT_ID_MAX];
+		size_t na = 9, nt = 9;
+
+		CHECK_EQ_INT(fl_store_undelivered(s, t0 + 40, 5, asked, 3, &na,
+						  &nt, err, sizeof(err)),
+			     0);
+		CHECK_EQ_INT((int)nt, 2);
+		CHECK_EQ_INT((int)na, 2);
+		CHECK_STREQ(asked[0], "r-2");
+		CHECK_STREQ(asked[1], "r-4");
+		CHECK_EQ_INT(fl_store_undelivered(s, t0 + 40, 20, asked, 3, &na,
+						  &nt, err, sizeof(err)),
+			     0);
+		CHECK_EQ_INT((int)nt, 2);
+		CHECK_EQ_INT((int)na, 1); /* r-4 is 10 s old */
+		CHECK_STREQ(asked[0], "r-2");
+		CHECK_EQ_INT(fl_store_undelivered(s, t0 + 40, 0, asked, 1, &na,
+						  &nt, err, sizeof(err)),
+			     0);
+		CHECK_EQ_INT((int)na, 1);
+		CHECK_EQ_INT(fl_store_undelivered(s, t0 + 40, 0, NULL, 0, &na,
+						  &nt, err, sizeof(err)),
+			     0);
+		CHECK_EQ_INT((int)na, 0);
+		CHECK_EQ_INT((int)nt, 2);
+	}
 	/* A delivered bundle still verifies (the marker is ignored). */
 	CHECK_EQ_INT(fl_bundle_verify(out, NULL, err, sizeof(err)), 0);
 	snprintf(out, sizeof(out), "%s/r-1", dir);

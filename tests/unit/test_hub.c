@@ -303,6 +303,61 @@ static void test_chunks(void)
 			    sizeof(err)) == HUB_MSG_IGNORED);
 }
 
+/* Heartbeats: epoch, config_version and the receipts the device asks for
+ * (undelivered.ask), or refused with why. */
+static void test_heartbeats(void)
+{
+	static const struct {
+		const char *payload, *why; /* why NULL: accepted */
+		size_t nask;
+	} cases[] = {
+		{ "{}", NULL, 0 },
+		{ "{\"epoch\": 7, \"undelivered\": {\"bundles\": 0}}", NULL, 0 },
+		{ "{\"undelivered\": {\"bundles\": 2, \"ask\": [\"e-1-a-1\", "
+		  "\"e-1-a-2\"]}}",
+		  NULL, 2 },
+		{ "{\"undelivered\": {\"ask\": []}}", NULL, 0 },
+		{ "{\"epoch\": 0}", "epoch", 0 },
+		{ "{\"undelivered\": 3}", "undelivered is not", 0 },
+		{ "{\"undelivered\": {\"bundles\": -1}}", "undelivered is not",
+		  0 },
+		{ "{\"undelivered\": {\"ask\": \"e-1-a-1\"}}", "an array", 0 },
+		{ "{\"undelivered\": {\"ask\": [\"a\",\"b\",\"c\",\"d\",\"e\","
+		  "\"f\",\"g\",\"h\",\"i\"]}}",
+		  "at most 8", 0 },
+		{ "{\"undelivered\": {\"ask\": [\"../x\"]}}",
+		  "not an incident id", 0 },
+		{ "{\"undelivered\": {\"ask\": [7]}}", "not an incident id", 0 },
+	};
+	hub_heartbeat hb;
+	char err[256];
+
+	for (size_t i = 0; i < FL_ARRAY_SIZE(cases); i++) {
+		int rc = hub_heartbeat_check(cases[i].payload,
+					     strlen(cases[i].payload), &hb, err,
+					     sizeof(err));
+
+		if (!cases[i].why) {
+			CHECK_MSG(rc == FL_OK, "case %zu: %s", i, err);
+			CHECK_EQ_INT((int)hb.nask, (int)cases[i].nask);
+		} else {
+			CHECK_MSG(rc == FL_EFORMAT && strstr(err, cases[i].why),
+				  "case %zu: %d %s", i, rc, err);
+		}
+	}
+	{
+		const char *p = "{\"epoch\": 9, \"config_version\": 4, "
+				"\"undelivered\": {\"ask\": [\"e-1-a-2\"]}}";
+
+		CHECK_EQ_INT(hub_heartbeat_check(p, strlen(p), &hb, err,
+						 sizeof(err)),
+			     FL_OK);
+	}
+	CHECK_EQ_INT((int)hb.epoch, 9);
+	CHECK_EQ_INT((int)hb.config_version, 4);
+	CHECK_STREQ(hb.ask[0], "e-1-a-2");
+}
+
 /* Camera events: accepted with type and reason, or refused with why. */
 static void test_camera_events(void)
 {
@@ -843,6 +898,7 @@ int main(void)
 	test_incidents();
 	test_register_csv();
 	test_chunks();
+	test_heartbeats();
 	test_camera_events();
 	test_config();
 	test_config_rules();

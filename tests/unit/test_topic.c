@@ -177,6 +177,34 @@ static void test_payloads(void)
 	h.clock_synced = -1;
 	fl_heartbeat_json(&h, buf, sizeof(buf));
 	j = parse(buf);
+	if (j) { /* nothing undelivered: the count only, no "ask" */
+		json_t *u = json_object_get(j, "undelivered");
+		CHECK_EQ_INT(json_integer_value(json_object_get(u, "bundles")),
+			     0);
+		CHECK(u && !json_object_get(u, "ask"));
+		json_decref(j);
+	}
+	{
+		static const char asked[2][FL_INCIDENT_ID_MAX] = {
+			"edge-01-6b0c1c12-lane-a-1", "edge-01-6b0c1c12-lane-a-2"
+		};
+		h.undelivered = 5;
+		h.ask = asked;
+		h.nask = 2;
+	}
+	fl_heartbeat_json(&h, buf, sizeof(buf));
+	j = parse(buf);
+	if (j) {
+		json_t *u = json_object_get(j, "undelivered");
+		json_t *a = json_object_get(u, "ask");
+		CHECK_EQ_INT(json_integer_value(json_object_get(u, "bundles")),
+			     5);
+		CHECK_EQ_INT((int)json_array_size(a), 2);
+		CHECK_STREQ(json_string_value(json_array_get(a, 1)),
+			    "edge-01-6b0c1c12-lane-a-2");
+		json_decref(j);
+	}
+	j = parse(buf);
 	if (j) {
 		json_t *c = json_array_get(json_object_get(j, "cameras"), 0);
 		CHECK(c && !strcmp(json_string_value(json_object_get(c, "id")),
@@ -223,6 +251,15 @@ static void test_payloads(void)
 		hh.disk_free_mb = 1e12;
 		hh.config_version = LONG_MAX;
 		hh.epoch = ~0ULL;
+		{ /* and the receipts of as many bundles of the longest ids */
+			static char asked[FL_HEARTBEAT_ASK_MAX]
+					 [FL_INCIDENT_ID_MAX];
+			for (int i = 0; i < FL_HEARTBEAT_ASK_MAX; i++)
+				memset(asked[i], 'i', FL_INCIDENT_ID_MAX - 1);
+			hh.undelivered = LONG_MAX;
+			hh.ask = (const char(*)[FL_INCIDENT_ID_MAX])asked;
+			hh.nask = FL_HEARTBEAT_ASK_MAX;
+		}
 		CHECK_LT_INT(fl_heartbeat_json(&hh, hb, sizeof(hb)),
 			     sizeof(hb));
 	}
@@ -623,6 +660,7 @@ static void build_examples(void)
 	h.clock_synced = 1;
 	h.config_version = 3;
 	h.epoch = EPOCH;
+	h.undelivered = 1;
 	fl_heartbeat_json(&h, e->payload, sizeof(e->payload));
 	for (int i = 0; i < 3; i++) {
 		snprintf(name, sizeof(name), "state-%s", ls[i]);
