@@ -117,7 +117,9 @@ typedef struct fl__db_ops {
 	 * status_epoch; FL_ENOENT: not enrolled */
 	int (*device_seen)(void *be, const char *device, const char *status,
 			   long long epoch, double wall, const char *hb);
-	/* the status ("" when none) and its epoch (0 when none) */
+	/* the status ("" when none) and its epoch (0 when none); inside a
+	 * transaction the row stays locked to its end, so another writer's
+	 * device_status waits (docs/store.md, "Concurrency") */
 	int (*device_status)(void *be, const char *device, char *status,
 			     size_t statuslen, long long *epoch); /* ENOENT */
 	/* the rows of fl_db_device_receipts: incident_id, sha256 (of its
@@ -132,11 +134,15 @@ typedef struct fl__db_ops {
 	/* device, camera, state, problems, reason, since, last_event; by
 	 * device, camera */
 	int (*cameras_rows)(void *be, json_t *rows);
+	/* a camera's health, its row locked as device_status's; put writes
+	 * a new row when fresh (the camera_get of this transaction found
+	 * none; FL_EAGAIN when another writer stored it meanwhile: the
+	 * change is to be tried again), else the row camera_get read */
 	int (*camera_get)(void *be, const char *device, const char *camera,
 			  fl__camera *c); /* ENOENT */
 	int (*camera_put)(void *be, const char *device, const char *camera,
 			  const fl__camera *c, const char *reason,
-			  double last_event);
+			  double last_event, int fresh);
 
 	/* ---- incidents ---- */
 	/* 1 when message seq of the incident is stored (*json, when json is
@@ -211,7 +217,9 @@ typedef struct fl__db_ops {
 	int (*plates_clear)(void *be, double before, long *n);
 	int (*outcome_add)(void *be, const char *id, const char *outcome,
 			   const char *note, const char *user, double wall);
-	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT */
+	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT. Inside a
+	 * transaction the incident's row stays locked to its end (the
+	 * verdict rule reads, then writes: device_status) */
 	int (*incident_verdict)(void *be, const char *id, int *verified);
 	/* one evidence file (the same name's row replaced) */
 	int (*evidence_put)(void *be, const char *id, const char *name,

@@ -247,6 +247,7 @@ enum {
 	S_CAMERAS,
 	S_CAM_GET,
 	S_CAM_PUT,
+	S_CAM_NEW,
 	S_INC_LIST,
 	S_INC_COUNT,
 	S_INC_LIST_S,
@@ -423,8 +424,11 @@ static const char *const SQL[S_COUNT] = {
 			   " ORDER BY id",
 	[S_INC_OUTCOMES] = "SELECT outcome, note, \"user\", wall FROM outcomes"
 			   " WHERE incident_id = $1 ORDER BY id",
+	/* FOR UPDATE: the verdict rule (db.h) reads it, then writes the
+	 * evidence rows or the verdict; a verdict set meanwhile by another
+	 * hub waits for, or is seen by, that read */
 	[S_INC_VERDICT] = "SELECT verified FROM incidents"
-			  " WHERE incident_id = $1",
+			  " WHERE incident_id = $1 FOR UPDATE",
 	[S_INC_VERIFIED] =
 		"UPDATE incidents SET verified = $2, verify_report = $3,"
 		" evidence_pruned = $4 WHERE incident_id = $1",
@@ -462,8 +466,11 @@ static const char *const SQL[S_COUNT] = {
 		" last_seen = $3, heartbeat = COALESCE($4::text, heartbeat),"
 		" status_epoch = COALESCE($5::bigint, status_epoch)"
 		" WHERE device = $1",
+	/* FOR UPDATE: two hubs applying statuses of one device take turns,
+	 * so neither writes the greater (epoch, rank) of a row the other has
+	 * changed meanwhile (docs/store.md, "Concurrency") */
 	[S_DEV_STATUS] = "SELECT status, status_epoch FROM devices"
-			 " WHERE device = $1",
+			 " WHERE device = $1 FOR UPDATE",
 	[S_DEV_RECEIPTS] =
 		"SELECT i.incident_id, e.sha256 FROM incidents i"
 		" JOIN evidence e ON e.incident_id = i.incident_id"
@@ -474,8 +481,10 @@ static const char *const SQL[S_COUNT] = {
 		      " heartbeat FROM devices ORDER BY site, device",
 	[S_CAMERAS] = "SELECT device, camera, state, problems, reason, since,"
 		      " last_event FROM cameras ORDER BY device, camera",
+	/* FOR UPDATE: as S_DEV_STATUS, for a camera's health; a camera
+	 * not yet stored has no row to lock, so S_CAM_NEW arbitrates */
 	[S_CAM_GET] = "SELECT offline, problems, state, since FROM cameras"
-		      " WHERE device = $1 AND camera = $2",
+		      " WHERE device = $1 AND camera = $2 FOR UPDATE",
 	[S_CAM_PUT] = "INSERT INTO cameras (device, camera, state, offline,"
 		      " problems, reason, since, last_event)"
 		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -484,6 +493,12 @@ static const char *const SQL[S_COUNT] = {
 		      " problems = excluded.problems, reason = excluded.reason,"
 		      " since = excluded.since,"
 		      " last_event = excluded.last_event",
+	/* a camera heard of the first time: nothing inserted when another
+	 * writer stored it since camera_get found none (be_camera_put) */
+	[S_CAM_NEW] = "INSERT INTO cameras (device, camera, state, offline,"
+		      " problems, reason, since, last_event)"
+		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+		      " ON CONFLICT (device, camera) DO NOTHING",
 	[S_INC_LIST] = "SELECT " INC_COLS " FROM incidents" INC_WHERE
 		       " ORDER BY start DESC, incident_id DESC"
 		       " LIMIT $9 OFFSET $10",
@@ -1514,9 +1529,11 @@ static int be_camera_get(void *p, const char *device, const char *camera,
 
 static int be_camera_put(void *p, const char *device, const char *camera,
 			 const fl__camera *c, const char *reason,
-			 double last_event)
+			 double last_event, int fresh)
 {
+	be *b = p;
 	struct params q = { 0 };
+	int rc;
 
 	pt(&q, device);
 	pt(&q, camera);
@@ -1526,7 +1543,19 @@ static int be_camera_put(void *p, const char *device, const char *camera,
 	pt(&q, reason);
 	pd(&q, c->since);
 	pd(&q, last_event);
-	return run_cmd(p, S_CAM_PUT, &q, 0, "camera_put");
+	if (!fresh)
+		return run_cmd(b, S_CAM_PUT, &q, 0, "camera_put");
+	rc = run_cmd(b, S_CAM_NEW, &q, 1, "camera insert");
+	/* no row: another hub stored the camera since camera_get found none
+	 * (an upsert here would overwrite its event with one computed
+	 * without it) */
+	if (rc == FL_ENOENT) {
+		snprintf(b->msg, sizeof(b->msg),
+			 "camera %s/%s stored by another writer meanwhile",
+			 device, camera);
+		return FL_EAGAIN;
+	}
+	return rc;
 }
 
 /* ---- the incident list, evidence files --------------------------------------------- */

@@ -1187,7 +1187,7 @@ static int be_camera_get(void *p, const char *device, const char *camera,
 
 static int be_camera_put(void *p, const char *device, const char *camera,
 			 const fl__camera *c, const char *reason,
-			 double last_event)
+			 double last_event, int fresh)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_CAM_PUT);
@@ -1202,6 +1202,9 @@ static int be_camera_put(void *p, const char *device, const char *camera,
 	bt(s, 6, reason);
 	sqlite3_bind_double(s, 7, c->since);
 	sqlite3_bind_double(s, 8, last_event);
+	/* the write transaction (BEGIN IMMEDIATE) keeps other writers out
+	 * from camera_get to here: a fresh row cannot be taken meanwhile */
+	(void)fresh;
 	return run(b, s, "camera_put");
 }
 

@@ -15,8 +15,9 @@
  * manifest in the window, newest first, bounded), the evidence verdict
  * (a verified bundle's rows never replaced, its verdict never lowered; a
  * file marked tampered and cleared, shown on the incident; the scrub's
- * walk), and the backend's own
- * contract (backend.h): an incident row read back as written, NULL times
+ * walk), two hubs handling one device's statuses, camera events and
+ * verdicts at once (each answer the rule's, as if one after the other),
+ * and the backend's own contract (backend.h): an incident row read back as written, NULL times
  * as NAN, a message stored twice refused as taken (FL_EEXIST).
  * The database is inspected beside the store with SQLite's own API.
  *
@@ -27,8 +28,9 @@
  * batches, evidence rows and files, the verdict, the incident list and its
  * filters, users and the login throttle, outcomes and the audit trail,
  * plates a person enters and plate retention, the report's figures,
- * hostile input (quarantined bytes among it), and two writers racing on
- * one incident.
+ * hostile input (quarantined bytes among it), two writers racing on
+ * one incident, and two hubs racing on one device (where READ COMMITTED
+ * lets a read-then-write lose an update unless the row is locked).
  *
  *   test_db --bench N   (scripts/bench.sh) prints one JSON object: ingest
  *   rates and query latencies with N incidents stored (see bench()).
@@ -2028,6 +2030,168 @@ static void test_concurrent(void)
 	fl_db_close(r);
 }
 
+/* ---- two hubs, one device: read-then-write under concurrency ----------------------- */
+
+/* Two handles (two hubs on one store) handle one device's messages at
+ * once, a round at a time, each round released by a barrier so that both
+ * calls are in flight together (docs/store.md, "Concurrency"):
+ *   1. statuses: the device online at epoch a; one hub hears the new
+ *      connection's "online" (epoch a + 1), the other the old
+ *      connection's will, "offline" at a. The rule's answer is online
+ *      (the greatest (epoch, rank)): a hub that read the old row and
+ *      wrote last would leave it offline;
+ *   2. a camera heard of the first time (no row to lock yet): one hub
+ *      hears "covered", the other "camera_offline"; both count;
+ *   3. a camera that exists: one hub switches "moved", the other "frozen",
+ *      on in even rounds and off in odd ones; both count;
+ *   4. a new incident's evidence verdict: one hub sets it verified, the
+ *      other failed (refused once it is verified: a verdict is never
+ *      lowered); it ends verified.
+ * The main thread sets each round up and checks it; every wrong round is
+ * counted, and there must be none. */
+#define RACE_ROUNDS 300
+struct race {
+	fl_db *db;
+	int rounds;
+	int side; /* 0 or 1: which message of each pair */
+	pthread_barrier_t *bar;
+	int failed;
+};
+
+static void *race_side(void *arg)
+{
+	struct race *r = arg;
+	char cam[32];
+	int rc;
+
+	for (int k = 0; k < r->rounds; k++) {
+		unsigned long long a = 2 * (unsigned long long)k + 1;
+		int even = k % 2 == 0;
+
+		snprintf(cam, sizeof(cam), "new-%03d", k);
+		pthread_barrier_wait(r->bar); /* set up */
+		r->failed +=
+			fl_db_device_status_at(r->db, "race-dev",
+					       r->side ? "offline" : "online",
+					       r->side ? a : a + 1, 3000 + k,
+					       NULL, NULL, 0, NULL) != 0;
+		pthread_barrier_wait(r->bar);
+		r->failed += fl_db_camera_event(r->db, "race-dev", cam,
+						r->side ? "camera_offline"
+							: "health",
+						r->side ? "stream lost"
+							: "covered",
+						3000 + k) != 0;
+		pthread_barrier_wait(r->bar);
+		r->failed +=
+			fl_db_camera_event(
+				r->db, "race-dev", "fixed", "health",
+				r->side ? (even ? "frozen" : "cleared: frozen")
+					: (even ? "moved" : "cleared: moved"),
+				3000 + k) != 0;
+		pthread_barrier_wait(r->bar);
+		snprintf(cam, sizeof(cam), "rv-%03d", k);
+		rc = fl_db_evidence_set_verified(r->db, cam, !r->side,
+						 r->side ? "bad" : "ok");
+		r->failed += rc != 0 && !(r->side && rc == FL_EEXIST);
+		pthread_barrier_wait(r->bar); /* checked */
+	}
+	return NULL;
+}
+
+/* 1 when camera's state and problems (a comma list) are as given. */
+static int cam_has(fl_db *db, const char *camera, const char *state,
+		   const char *problems)
+{
+	json_t *c = camera_of(db, camera, NULL), *v;
+	char got[64] = "";
+	size_t i;
+	int ok;
+
+	if (!c)
+		return 0;
+	json_array_foreach(json_object_get(c, "problems"), i, v)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+			 i ? "," : "", json_string_value(v));
+	ok = !strcmp(jstr(c, "state"), state) && !strcmp(got, problems);
+	json_decref(c);
+	return ok;
+}
+
+/* file: the SQLite file both handles open; NULL on PostgreSQL (the test
+ * database emptied). SQLite's write lock (BEGIN IMMEDIATE) takes the
+ * writers in turns whatever the code does above it, and its lock waits are
+ * slow sleeps: a third of the rounds there. */
+static void test_status_race(const char *file)
+{
+	fl_db *db = open_db(file ? file : ":memory:"), *other;
+	struct race s[2] = { { 0 } };
+	pthread_barrier_t bar;
+	pthread_t t[2];
+	int wrong_status = 0, wrong_new = 0, wrong_fixed = 0, wrong_verdict = 0;
+	int rounds = file ? RACE_ROUNDS / 3 : RACE_ROUNDS;
+	char err[256] = "", st[16], cam[32];
+
+	if (!db)
+		return;
+	other = same_store(file);
+	CHECK(other != NULL);
+	CHECK(fl_db_device_enrol(db, "race-dev", "s1",
+				 "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+				 err, sizeof(err)) == 0);
+	if (!other)
+		goto out;
+	/* the race is in the locks, not on the disk: commits unsynced, so
+	 * that the rounds are quick */
+	CHECK(fl_db_set_durable(db, 0) == 0 && fl_db_set_durable(other, 0) == 0);
+	pthread_barrier_init(&bar, NULL, 3);
+	for (int i = 0; i < 2; i++) {
+		s[i] = (struct race){ i ? other : db, rounds, i, &bar, 0 };
+		CHECK(pthread_create(&t[i], NULL, race_side, &s[i]) == 0);
+	}
+	for (int k = 0; k < rounds; k++) {
+		int even = k % 2 == 0, dup, v = -2;
+
+		snprintf(cam, sizeof(cam), "rv-%03d", k);
+		CHECK(put(db, "race-dev", "s1", "lane-a", cam, 1, "occupied",
+			  3000 + k, NULL, &dup) == 0);
+		CHECK(fl_db_device_status_at(db, "race-dev", "online",
+					     2 * (unsigned long long)k + 1,
+					     3000 + k, NULL, NULL, 0,
+					     NULL) == 0);
+		pthread_barrier_wait(&bar); /* go */
+		pthread_barrier_wait(&bar); /* statuses done */
+		pthread_barrier_wait(&bar); /* the new camera done */
+		pthread_barrier_wait(&bar); /* the existing camera done */
+		pthread_barrier_wait(&bar); /* the verdicts done */
+		CHECK(fl_db_evidence_verdict(db, cam, &v) == 0);
+		wrong_verdict += v != 1;
+		CHECK(fl_db_device_status(db, "race-dev", st, sizeof(st)) == 0);
+		wrong_status += strcmp(st, "online") != 0;
+		snprintf(cam, sizeof(cam), "new-%03d", k);
+		wrong_new += !cam_has(db, cam, "offline", "covered");
+		wrong_fixed += !cam_has(db, "fixed", even ? "moved" : "ok",
+					even ? "moved,frozen" : "");
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&bar);
+	CHECK_EQ_INT(s[0].failed + s[1].failed, 0);
+	CHECK_MSG(wrong_status == 0,
+		  "%s: %d of %d rounds end offline, not online",
+		  file ? "SQLite" : "PostgreSQL", wrong_status, rounds);
+	CHECK_MSG(wrong_new == 0, "%s: %d of %d new cameras lost an event",
+		  file ? "SQLite" : "PostgreSQL", wrong_new, rounds);
+	CHECK_MSG(wrong_fixed == 0,
+		  "%s: %d of %d rounds lost an event of a camera",
+		  file ? "SQLite" : "PostgreSQL", wrong_fixed, rounds);
+	CHECK_MSG(wrong_verdict == 0, "%s: %d of %d verdicts lowered",
+		  file ? "SQLite" : "PostgreSQL", wrong_verdict, rounds);
+out:
+	fl_db_close(other);
+	fl_db_close(db);
+}
+
 /* A backend alone, as the neutral files use it (backend.h), on a fresh
  * database; closes it. */
 static void test_backend_ops(const fl__db_ops *ops, void *be)
@@ -2345,6 +2509,7 @@ static void pg_suite(void)
 	test_verdict();
 	if (pg_reset() == 0)
 		test_pg_race();
+	test_status_race(NULL);
 }
 #endif
 
@@ -2585,6 +2750,7 @@ int main(int argc, char **argv)
 		test_receipts();
 		test_verdict();
 		test_concurrent();
+		test_status_race("race2.db");
 		test_backend();
 		suite("t.db");
 		suite(NULL);
