@@ -179,7 +179,8 @@ typedef struct fl__db_ops {
 	int (*plate_read)(void *be, const char *id, const char *plate);
 	int (*plate_set)(void *be, const char *id, const char *plate,
 			 const char *by);
-	/* the resident vehicle register: a site's rows removed; one row
+	/* the resident vehicle register: a site's rows removed (and, inside
+	 * a transaction, the site's other imports kept out to its end); one row
 	 * added; one row {plate, owner, unit, phone} (ENOENT: none); a
 	 * site's rows {plate, owner, unit, phone, imported, imported_by} by
 	 * plate; rows imported before `before` removed (*n: how many) */

@@ -276,6 +276,7 @@ enum {
 	S_SESS_PRUNE,
 	S_SESS_COUNT,
 	S_SESS_VIEW,
+	S_REG_LOCK,
 	S_REG_CLEAR,
 	S_REG_ADD,
 	S_REG_GET,
@@ -570,6 +571,10 @@ static const char *const SQL[S_COUNT] = {
 	[S_SESS_VIEW] = "INSERT INTO session_views (id_hash, key)"
 			" SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM sessions"
 			" WHERE id_hash = $1) ON CONFLICT DO NOTHING",
+	/* a site's imports take turns: a DELETE sees only the rows committed
+	 * when it starts, so two imports at once would leave both lists */
+	[S_REG_LOCK] = "SELECT pg_advisory_xact_lock(hashtext('residents'),"
+		       " hashtext($1))",
 	[S_REG_CLEAR] = "DELETE FROM residents WHERE site = $1",
 	[S_REG_ADD] = "INSERT INTO residents (site, plate, owner, unit, phone,"
 		      " imported, imported_by) VALUES ($1, $2, $3, $4, $5, $6,"
@@ -2030,8 +2035,11 @@ static int be_report_rows(void *p, enum fl__db_report_rows part,
 static int be_register_clear(void *p, const char *site)
 {
 	struct params q = { 0 };
+	int rc;
 
 	pt(&q, site);
+	if ((rc = run_cmd(p, S_REG_LOCK, &q, 0, "register lock")) < 0)
+		return rc;
 	return run_cmd(p, S_REG_CLEAR, &q, 0, "register");
 }
 

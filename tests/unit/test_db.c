@@ -2046,7 +2046,9 @@ static void test_concurrent(void)
  *      on in even rounds and off in odd ones; both count;
  *   4. a new incident's evidence verdict: one hub sets it verified, the
  *      other failed (refused once it is verified: a verdict is never
- *      lowered); it ends verified.
+ *      lowered); it ends verified;
+ *   5. a site's resident register: each hub imports its own list; the
+ *      register is one of the two lists, never both.
  * The main thread sets each round up and checks it; every wrong round is
  * counted, and there must be none. */
 #define RACE_ROUNDS 300
@@ -2057,6 +2059,28 @@ struct race {
 	pthread_barrier_t *bar;
 	int failed;
 };
+
+/* the lists the two hubs import (phase 5) */
+static const fl_db_resident lists[2][2] = {
+	{ { "渝A1", "a", "1", "1" }, { "渝A2", "a", "2", "2" } },
+	{ { "渝B1", "b", "1", "1" }, { "渝B2", "b", "2", "2" } },
+};
+
+/* The plates of site's register, a comma list (by plate) in out. */
+static void register_plates(fl_db *db, const char *site, char *out, size_t n)
+{
+	char *t = fl_db_register_json(db, site);
+	json_t *o = t ? json_loads(t, 0, NULL) : NULL, *row;
+	size_t i, len = 0;
+
+	free(t);
+	out[0] = '\0';
+	json_array_foreach(json_object_get(o, "residents"), i, row)
+		len += (size_t)snprintf(out + len, len < n ? n - len : 0,
+					"%s%s", i ? "," : "",
+					jstr(row, "plate"));
+	json_decref(o);
+}
 
 static void *race_side(void *arg)
 {
@@ -2094,6 +2118,10 @@ static void *race_side(void *arg)
 		rc = fl_db_evidence_set_verified(r->db, cam, !r->side,
 						 r->side ? "bad" : "ok");
 		r->failed += rc != 0 && !(r->side && rc == FL_EEXIST);
+		pthread_barrier_wait(r->bar);
+		r->failed += fl_db_register_replace(r->db, "rs", lists[r->side],
+						    2, "pm", 3000 + k, NULL,
+						    0) != 0;
 		pthread_barrier_wait(r->bar); /* checked */
 	}
 	return NULL;
@@ -2129,8 +2157,9 @@ static void test_status_race(const char *file)
 	pthread_barrier_t bar;
 	pthread_t t[2];
 	int wrong_status = 0, wrong_new = 0, wrong_fixed = 0, wrong_verdict = 0;
+	int wrong_register = 0;
 	int rounds = file ? RACE_ROUNDS / 3 : RACE_ROUNDS;
-	char err[256] = "", st[16], cam[32];
+	char err[256] = "", st[16], cam[32], plates[128];
 
 	if (!db)
 		return;
@@ -2166,6 +2195,10 @@ static void test_status_race(const char *file)
 		pthread_barrier_wait(&bar); /* the verdicts done */
 		CHECK(fl_db_evidence_verdict(db, cam, &v) == 0);
 		wrong_verdict += v != 1;
+		pthread_barrier_wait(&bar); /* the imports done */
+		register_plates(db, "rs", plates, sizeof(plates));
+		wrong_register += strcmp(plates, "渝A1,渝A2") &&
+				  strcmp(plates, "渝B1,渝B2");
 		CHECK(fl_db_device_status(db, "race-dev", st, sizeof(st)) == 0);
 		wrong_status += strcmp(st, "online") != 0;
 		snprintf(cam, sizeof(cam), "new-%03d", k);
@@ -2187,6 +2220,8 @@ static void test_status_race(const char *file)
 		  file ? "SQLite" : "PostgreSQL", wrong_fixed, rounds);
 	CHECK_MSG(wrong_verdict == 0, "%s: %d of %d verdicts lowered",
 		  file ? "SQLite" : "PostgreSQL", wrong_verdict, rounds);
+	CHECK_MSG(wrong_register == 0, "%s: %d of %d registers mix two imports",
+		  file ? "SQLite" : "PostgreSQL", wrong_register, rounds);
 out:
 	fl_db_close(other);
 	fl_db_close(db);
