@@ -2048,7 +2048,9 @@ static void test_concurrent(void)
  *      other failed (refused once it is verified: a verdict is never
  *      lowered); it ends verified;
  *   5. a site's resident register: each hub imports its own list; the
- *      register is one of the two lists, never both.
+ *      register is one of the two lists, never both;
+ *   6. a device's configuration: both hubs save on the latest version;
+ *      one saves the next, the other is refused with a reason.
  * The main thread sets each round up and checks it; every wrong round is
  * counted, and there must be none. */
 #define RACE_ROUNDS 300
@@ -2057,7 +2059,7 @@ struct race {
 	int rounds;
 	int side; /* 0 or 1: which message of each pair */
 	pthread_barrier_t *bar;
-	int failed;
+	int failed, saved;
 };
 
 /* the lists the two hubs import (phase 5) */
@@ -2085,8 +2087,8 @@ static void register_plates(fl_db *db, const char *site, char *out, size_t n)
 static void *race_side(void *arg)
 {
 	struct race *r = arg;
-	char cam[32];
-	int rc;
+	char cam[32], err[256];
+	int rc, version;
 
 	for (int k = 0; k < r->rounds; k++) {
 		unsigned long long a = 2 * (unsigned long long)k + 1;
@@ -2122,6 +2124,13 @@ static void *race_side(void *arg)
 		r->failed += fl_db_register_replace(r->db, "rs", lists[r->side],
 						    2, "pm", 3000 + k, NULL,
 						    0) != 0;
+		pthread_barrier_wait(r->bar);
+		err[0] = '\0';
+		rc = fl_db_config_save(r->db, "race-dev", k, "a: 1\n", "pm",
+				       NULL, 3000 + k, &version, err,
+				       sizeof(err));
+		r->saved += rc == 0;
+		r->failed += rc != 0 && !(rc == FL_EEXIST && err[0]);
 		pthread_barrier_wait(r->bar); /* checked */
 	}
 	return NULL;
@@ -2175,7 +2184,7 @@ static void test_status_race(const char *file)
 	CHECK(fl_db_set_durable(db, 0) == 0 && fl_db_set_durable(other, 0) == 0);
 	pthread_barrier_init(&bar, NULL, 3);
 	for (int i = 0; i < 2; i++) {
-		s[i] = (struct race){ i ? other : db, rounds, i, &bar, 0 };
+		s[i] = (struct race){ i ? other : db, rounds, i, &bar, 0, 0 };
 		CHECK(pthread_create(&t[i], NULL, race_side, &s[i]) == 0);
 	}
 	for (int k = 0; k < rounds; k++) {
@@ -2199,6 +2208,7 @@ static void test_status_race(const char *file)
 		register_plates(db, "rs", plates, sizeof(plates));
 		wrong_register += strcmp(plates, "渝A1,渝A2") &&
 				  strcmp(plates, "渝B1,渝B2");
+		pthread_barrier_wait(&bar); /* the configurations saved */
 		CHECK(fl_db_device_status(db, "race-dev", st, sizeof(st)) == 0);
 		wrong_status += strcmp(st, "online") != 0;
 		snprintf(cam, sizeof(cam), "new-%03d", k);
@@ -2210,6 +2220,7 @@ static void test_status_race(const char *file)
 		pthread_join(t[i], NULL);
 	pthread_barrier_destroy(&bar);
 	CHECK_EQ_INT(s[0].failed + s[1].failed, 0);
+	CHECK_EQ_INT(s[0].saved + s[1].saved, rounds);
 	CHECK_MSG(wrong_status == 0,
 		  "%s: %d of %d rounds end offline, not online",
 		  file ? "SQLite" : "PostgreSQL", wrong_status, rounds);
