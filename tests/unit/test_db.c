@@ -2050,16 +2050,26 @@ static void test_concurrent(void)
  *   5. a site's resident register: each hub imports its own list; the
  *      register is one of the two lists, never both;
  *   6. a device's configuration: both hubs save on the latest version;
- *      one saves the next, the other is refused with a reason.
+ *      one saves the next, the other is refused with a reason;
+ *   7. a one-time enrolment code: both hubs redeem it, with keys of
+ *      their own; one enrols the device, with its key, the other is
+ *      refused (used already).
  * The main thread sets each round up and checks it; every wrong round is
  * counted, and there must be none. */
-#define RACE_ROUNDS 300
+#define RACE_ROUNDS 200
 struct race {
 	fl_db *db;
 	int rounds;
 	int side; /* 0 or 1: which message of each pair */
 	pthread_barrier_t *bar;
 	int failed, saved;
+	unsigned char won[RACE_ROUNDS]; /* phase 7: the code was ours */
+};
+
+/* the keys the two hubs enrol with (phase 7) */
+static const char *const race_keys[2] = {
+	"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+	"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
 };
 
 /* the lists the two hubs import (phase 5) */
@@ -2087,7 +2097,7 @@ static void register_plates(fl_db *db, const char *site, char *out, size_t n)
 static void *race_side(void *arg)
 {
 	struct race *r = arg;
-	char cam[32], err[256];
+	char cam[32], err[256], dev[32], site[32];
 	int rc, version;
 
 	for (int k = 0; k < r->rounds; k++) {
@@ -2131,6 +2141,13 @@ static void *race_side(void *arg)
 				       sizeof(err));
 		r->saved += rc == 0;
 		r->failed += rc != 0 && !(rc == FL_EEXIST && err[0]);
+		pthread_barrier_wait(r->bar);
+		snprintf(cam, sizeof(cam), "code-%03d", k);
+		rc = fl_db_enrol_redeem(r->db, cam, race_keys[r->side],
+					3000 + k, dev, sizeof(dev), site,
+					sizeof(site), err, sizeof(err));
+		r->won[k] = rc == 0;
+		r->failed += rc != 0 && rc != FL_EEXIST;
 		pthread_barrier_wait(r->bar); /* checked */
 	}
 	return NULL;
@@ -2166,9 +2183,9 @@ static void test_status_race(const char *file)
 	pthread_barrier_t bar;
 	pthread_t t[2];
 	int wrong_status = 0, wrong_new = 0, wrong_fixed = 0, wrong_verdict = 0;
-	int wrong_register = 0;
+	int wrong_register = 0, wrong_enrol = 0;
 	int rounds = file ? RACE_ROUNDS / 3 : RACE_ROUNDS;
-	char err[256] = "", st[16], cam[32], plates[128];
+	char err[256] = "", st[16], cam[32], plates[128], pk[64];
 
 	if (!db)
 		return;
@@ -2190,6 +2207,10 @@ static void test_status_race(const char *file)
 	for (int k = 0; k < rounds; k++) {
 		int even = k % 2 == 0, dup, v = -2;
 
+		snprintf(cam, sizeof(cam), "code-%03d", k);
+		snprintf(st, sizeof(st), "rc-%03d", k);
+		CHECK(fl_db_enrol_code_add(db, cam, st, "s1", 3000 + k, 9000,
+					   "pm", err, sizeof(err)) == 0);
 		snprintf(cam, sizeof(cam), "rv-%03d", k);
 		CHECK(put(db, "race-dev", "s1", "lane-a", cam, 1, "occupied",
 			  3000 + k, NULL, &dup) == 0);
@@ -2209,6 +2230,12 @@ static void test_status_race(const char *file)
 		wrong_register += strcmp(plates, "渝A1,渝A2") &&
 				  strcmp(plates, "渝B1,渝B2");
 		pthread_barrier_wait(&bar); /* the configurations saved */
+		pthread_barrier_wait(&bar); /* the codes redeemed */
+		snprintf(cam, sizeof(cam), "rc-%03d", k);
+		pk[0] = '\0';
+		CHECK(fl_db_device_get(db, cam, NULL, 0, pk, sizeof(pk)) == 0);
+		wrong_enrol += s[0].won[k] + s[1].won[k] != 1 ||
+			       strcmp(pk, race_keys[s[1].won[k]]);
 		CHECK(fl_db_device_status(db, "race-dev", st, sizeof(st)) == 0);
 		wrong_status += strcmp(st, "online") != 0;
 		snprintf(cam, sizeof(cam), "new-%03d", k);
@@ -2233,6 +2260,9 @@ static void test_status_race(const char *file)
 		  file ? "SQLite" : "PostgreSQL", wrong_verdict, rounds);
 	CHECK_MSG(wrong_register == 0, "%s: %d of %d registers mix two imports",
 		  file ? "SQLite" : "PostgreSQL", wrong_register, rounds);
+	CHECK_MSG(wrong_enrol == 0,
+		  "%s: %d of %d codes not used once, by the key stored",
+		  file ? "SQLite" : "PostgreSQL", wrong_enrol, rounds);
 out:
 	fl_db_close(other);
 	fl_db_close(db);
