@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -2032,7 +2033,7 @@ static void test_concurrent(void)
 
 /* ---- two hubs, one device: read-then-write under concurrency ----------------------- */
 
-/* Two handles (two hubs on one store) handle one device's messages at
+/* Two hubs on one store handle one device's messages at
  * once, a round at a time, each round released by a barrier so that both
  * calls are in flight together (docs/store.md, "Concurrency"):
  *   1. statuses: the device online at epoch a; one hub hears the new
@@ -2054,8 +2055,10 @@ static void test_concurrent(void)
  *   7. a one-time enrolment code: both hubs redeem it, with keys of
  *      their own; one enrols the device, with its key, the other is
  *      refused (used already).
- * The main thread sets each round up and checks it; every wrong round is
- * counted, and there must be none. */
+ * One hub is this process (a thread on the handle the main thread sets
+ * each round up and checks it with), the other a child process with its
+ * own connection: two processes on one SQLite file, or two connections to
+ * PostgreSQL. Every wrong round is counted, and there must be none. */
 #define RACE_ROUNDS 200
 struct race {
 	fl_db *db;
@@ -2178,10 +2181,17 @@ static int cam_has(fl_db *db, const char *camera, const char *state,
  * slow sleeps: a third of the rounds there. */
 static void test_status_race(const char *file)
 {
-	fl_db *db = open_db(file ? file : ":memory:"), *other;
-	struct race s[2] = { { 0 } };
-	pthread_barrier_t bar;
-	pthread_t t[2];
+	fl_db *db = open_db(file ? file : ":memory:");
+	/* shared with the other hub's process: the barrier and both sides */
+	struct shared {
+		pthread_barrier_t bar;
+		struct race s[2];
+	} *sh = MAP_FAILED;
+	struct race *s;
+	pthread_barrierattr_t ba;
+	pthread_t t;
+	pid_t pid = -1;
+	int wstatus = -1;
 	int wrong_status = 0, wrong_new = 0, wrong_fixed = 0, wrong_verdict = 0;
 	int wrong_register = 0, wrong_enrol = 0;
 	int rounds = file ? RACE_ROUNDS / 3 : RACE_ROUNDS;
@@ -2189,21 +2199,41 @@ static void test_status_race(const char *file)
 
 	if (!db)
 		return;
-	other = same_store(file);
-	CHECK(other != NULL);
 	CHECK(fl_db_device_enrol(db, "race-dev", "s1",
 				 "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
 				 err, sizeof(err)) == 0);
-	if (!other)
-		goto out;
 	/* the race is in the locks, not on the disk: commits unsynced, so
 	 * that the rounds are quick */
-	CHECK(fl_db_set_durable(db, 0) == 0 && fl_db_set_durable(other, 0) == 0);
-	pthread_barrier_init(&bar, NULL, 3);
-	for (int i = 0; i < 2; i++) {
-		s[i] = (struct race){ i ? other : db, rounds, i, &bar, 0, 0 };
-		CHECK(pthread_create(&t[i], NULL, race_side, &s[i]) == 0);
+	CHECK(fl_db_set_durable(db, 0) == 0);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(sh != MAP_FAILED);
+	if (sh == MAP_FAILED)
+		goto out;
+	s = sh->s;
+	pthread_barrierattr_init(&ba);
+	pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED);
+	pthread_barrier_init(&sh->bar, &ba, 3);
+	pthread_barrierattr_destroy(&ba);
+	for (int i = 0; i < 2; i++)
+		s[i] = (struct race){ NULL, rounds, i, &sh->bar, 0, 0, { 0 } };
+	/* side 1 is another hub: a process of its own with its own
+	 * connection (a failed open still meets every barrier: its calls
+	 * fail and are counted) */
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		s[1].db = same_store(file);
+		if (!s[1].db || fl_db_set_durable(s[1].db, 0) < 0)
+			s[1].failed++;
+		race_side(&s[1]);
+		fl_db_close(s[1].db);
+		_exit(0);
 	}
+	CHECK(pid > 0);
+	if (pid < 0)
+		goto out;
+	s[0].db = db;
+	CHECK(pthread_create(&t, NULL, race_side, &s[0]) == 0);
 	for (int k = 0; k < rounds; k++) {
 		int even = k % 2 == 0, dup, v = -2;
 
@@ -2218,19 +2248,19 @@ static void test_status_race(const char *file)
 					     2 * (unsigned long long)k + 1,
 					     3000 + k, NULL, NULL, 0,
 					     NULL) == 0);
-		pthread_barrier_wait(&bar); /* go */
-		pthread_barrier_wait(&bar); /* statuses done */
-		pthread_barrier_wait(&bar); /* the new camera done */
-		pthread_barrier_wait(&bar); /* the existing camera done */
-		pthread_barrier_wait(&bar); /* the verdicts done */
+		pthread_barrier_wait(&sh->bar); /* go */
+		pthread_barrier_wait(&sh->bar); /* statuses done */
+		pthread_barrier_wait(&sh->bar); /* the new camera done */
+		pthread_barrier_wait(&sh->bar); /* the existing camera done */
+		pthread_barrier_wait(&sh->bar); /* the verdicts done */
 		CHECK(fl_db_evidence_verdict(db, cam, &v) == 0);
 		wrong_verdict += v != 1;
-		pthread_barrier_wait(&bar); /* the imports done */
+		pthread_barrier_wait(&sh->bar); /* the imports done */
 		register_plates(db, "rs", plates, sizeof(plates));
 		wrong_register += strcmp(plates, "渝A1,渝A2") &&
 				  strcmp(plates, "渝B1,渝B2");
-		pthread_barrier_wait(&bar); /* the configurations saved */
-		pthread_barrier_wait(&bar); /* the codes redeemed */
+		pthread_barrier_wait(&sh->bar); /* the configurations saved */
+		pthread_barrier_wait(&sh->bar); /* the codes redeemed */
 		snprintf(cam, sizeof(cam), "rc-%03d", k);
 		pk[0] = '\0';
 		CHECK(fl_db_device_get(db, cam, NULL, 0, pk, sizeof(pk)) == 0);
@@ -2243,9 +2273,10 @@ static void test_status_race(const char *file)
 		wrong_fixed += !cam_has(db, "fixed", even ? "moved" : "ok",
 					even ? "moved,frozen" : "");
 	}
-	for (int i = 0; i < 2; i++)
-		pthread_join(t[i], NULL);
-	pthread_barrier_destroy(&bar);
+	pthread_join(t, NULL);
+	CHECK(waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus) &&
+	      WEXITSTATUS(wstatus) == 0);
+	pthread_barrier_destroy(&sh->bar);
 	CHECK_EQ_INT(s[0].failed + s[1].failed, 0);
 	CHECK_EQ_INT(s[0].saved + s[1].saved, rounds);
 	CHECK_MSG(wrong_status == 0,
@@ -2264,7 +2295,8 @@ static void test_status_race(const char *file)
 		  "%s: %d of %d codes not used once, by the key stored",
 		  file ? "SQLite" : "PostgreSQL", wrong_enrol, rounds);
 out:
-	fl_db_close(other);
+	if (sh != MAP_FAILED)
+		munmap(sh, sizeof(*sh));
 	fl_db_close(db);
 }
 
