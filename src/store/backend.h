@@ -117,11 +117,13 @@ typedef struct fl__db_ops {
 	 * status_epoch; FL_ENOENT: not enrolled */
 	int (*device_seen)(void *be, const char *device, const char *status,
 			   long long epoch, double wall, const char *hb);
-	/* the status ("" when none) and its epoch (0 when none); inside a
-	 * transaction the row stays locked to its end, so another writer's
-	 * device_status waits (docs/store.md, "Concurrency") */
+	/* the status ("" when none) and its epoch (0 when none); lock (in a
+	 * transaction that writes the row): the row locked to its end, so
+	 * another writer's locking read waits (docs/store.md,
+	 * "Concurrency") */
 	int (*device_status)(void *be, const char *device, char *status,
-			     size_t statuslen, long long *epoch); /* ENOENT */
+			     size_t statuslen, long long *epoch,
+			     int lock); /* ENOENT */
 	/* the rows of fl_db_device_receipts: incident_id, sha256 (of its
 	 * manifest.json evidence row) of the device's incidents with
 	 * start >= since and verified = 1; newest start first, at most max
@@ -218,10 +220,11 @@ typedef struct fl__db_ops {
 	int (*plates_clear)(void *be, double before, long *n);
 	int (*outcome_add)(void *be, const char *id, const char *outcome,
 			   const char *note, const char *user, double wall);
-	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT. Inside a
-	 * transaction the incident's row stays locked to its end (the
-	 * verdict rule reads, then writes: device_status) */
-	int (*incident_verdict)(void *be, const char *id, int *verified);
+	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT. lock: the
+	 * incident's row locked as device_status's (the verdict rule reads,
+	 * then writes) */
+	int (*incident_verdict)(void *be, const char *id, int *verified,
+				int lock);
 	/* one evidence file (the same name's row replaced) */
 	int (*evidence_put)(void *be, const char *id, const char *name,
 			    const char *sha256, long long bytes,

@@ -225,7 +225,7 @@ int fl_db_device_status(fl_db *db, const char *device, char *status,
 	if (!db || !device || !status || !statuslen)
 		return FL_EINVAL;
 	LOCKED(int, db->ops->device_status(db->be, device, status, statuslen,
-					   &epoch));
+					   &epoch, 0));
 }
 
 /* The receipts of the backend's rows. A row whose id or hash a receipt
@@ -324,7 +324,7 @@ int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
 	if ((r = fl__db_tx_begin(db)) == 0) {
-		r = db->ops->incident_verdict(db->be, incident_id, &v);
+		r = db->ops->incident_verdict(db->be, incident_id, &v, 1);
 		if (r == 0 && v == 1)
 			r = FL_EEXIST;
 		else if (r == 0)
@@ -347,7 +347,7 @@ int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
 	if ((r = fl__db_tx_begin(db)) == 0) {
-		r = db->ops->incident_verdict(db->be, incident_id, &v);
+		r = db->ops->incident_verdict(db->be, incident_id, &v, 1);
 		if (r == 0 && v == 1 && !verified)
 			r = FL_EEXIST;
 		else if (r == 0) /* verified (again): the bundle is on disk,
@@ -365,7 +365,8 @@ int fl_db_evidence_verdict(fl_db *db, const char *incident_id, int *verified)
 	if (!db || !incident_id || !verified)
 		return FL_EINVAL;
 	*verified = -1;
-	LOCKED(int, db->ops->incident_verdict(db->be, incident_id, verified));
+	LOCKED(int,
+	       db->ops->incident_verdict(db->be, incident_id, verified, 0));
 }
 
 int fl_db_evidence_file(fl_db *db, const char *incident_id, const char *name,

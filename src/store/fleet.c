@@ -238,7 +238,7 @@ int fl_db_device_status_at(fl_db *db, const char *device, const char *status,
 	pthread_mutex_lock(&db->mu);
 	if ((r = fl__db_tx_begin(db)) < 0)
 		goto out;
-	r = db->ops->device_status(db->be, device, old, sizeof(old), &e);
+	r = db->ops->device_status(db->be, device, old, sizeof(old), &e, 1);
 	if (r == 0) {
 		int orank = old[0] ? status_rank(old) : -1;
 

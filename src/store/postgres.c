@@ -248,6 +248,8 @@ enum {
 	S_CAM_GET,
 	S_CAM_PUT,
 	S_CAM_NEW,
+	S_DEV_STATUS_LOCK,
+	S_INC_VERDICT_LOCK,
 	S_INC_LIST,
 	S_INC_COUNT,
 	S_INC_LIST_S,
@@ -425,11 +427,13 @@ static const char *const SQL[S_COUNT] = {
 			   " ORDER BY id",
 	[S_INC_OUTCOMES] = "SELECT outcome, note, \"user\", wall FROM outcomes"
 			   " WHERE incident_id = $1 ORDER BY id",
+	[S_INC_VERDICT] = "SELECT verified FROM incidents"
+			  " WHERE incident_id = $1",
 	/* FOR UPDATE: the verdict rule (db.h) reads it, then writes the
 	 * evidence rows or the verdict; a verdict set meanwhile by another
 	 * hub waits for, or is seen by, that read */
-	[S_INC_VERDICT] = "SELECT verified FROM incidents"
-			  " WHERE incident_id = $1 FOR UPDATE",
+	[S_INC_VERDICT_LOCK] = "SELECT verified FROM incidents"
+			       " WHERE incident_id = $1 FOR UPDATE",
 	[S_INC_VERIFIED] =
 		"UPDATE incidents SET verified = $2, verify_report = $3,"
 		" evidence_pruned = $4 WHERE incident_id = $1",
@@ -470,8 +474,10 @@ static const char *const SQL[S_COUNT] = {
 	/* FOR UPDATE: two hubs applying statuses of one device take turns,
 	 * so neither writes the greater (epoch, rank) of a row the other has
 	 * changed meanwhile (docs/store.md, "Concurrency") */
+	[S_DEV_STATUS_LOCK] = "SELECT status, status_epoch FROM devices"
+			      " WHERE device = $1 FOR UPDATE",
 	[S_DEV_STATUS] = "SELECT status, status_epoch FROM devices"
-			 " WHERE device = $1 FOR UPDATE",
+			 " WHERE device = $1",
 	[S_DEV_RECEIPTS] =
 		"SELECT i.incident_id, e.sha256 FROM incidents i"
 		" JOIN evidence e ON e.incident_id = i.incident_id"
@@ -1305,7 +1311,7 @@ static int be_incident_outcomes(void *p, const char *id, json_t *a)
 
 /* ---- evidence rows, outcomes, audit --------------------------------------------------- */
 
-static int be_incident_verdict(void *p, const char *id, int *verified)
+static int be_incident_verdict(void *p, const char *id, int *verified, int lock)
 {
 	be *b = p;
 	struct params q = { 0 };
@@ -1313,7 +1319,8 @@ static int be_incident_verdict(void *p, const char *id, int *verified)
 	int rc;
 
 	pt(&q, id);
-	if (!(r = run(b, S_INC_VERDICT, &q, &rc, "verdict")))
+	if (!(r = run(b, lock ? S_INC_VERDICT_LOCK : S_INC_VERDICT, &q, &rc,
+		      "verdict")))
 		return rc;
 	rc = PQntuples(r) > 0 ? 0 : FL_ENOENT;
 	if (rc == 0)
@@ -1473,14 +1480,15 @@ static int be_device_seen(void *p, const char *device, const char *status,
 }
 
 static int be_device_status(void *p, const char *device, char *status,
-			    size_t statuslen, long long *epoch)
+			    size_t statuslen, long long *epoch, int lock)
 {
 	struct params q = { 0 };
 	PGresult *r;
 	int rc;
 
 	pt(&q, device);
-	if ((rc = row_q(p, S_DEV_STATUS, &q, &r, "device_status")) < 0)
+	if ((rc = row_q(p, lock ? S_DEV_STATUS_LOCK : S_DEV_STATUS, &q, &r,
+			"device_status")) < 0)
 		return rc;
 	col_copy(r, 0, status, statuslen);
 	*epoch = strtoll(PQgetvalue(r, 0, 1), NULL, 10);

@@ -1110,13 +1110,16 @@ static int be_device_seen(void *p, const char *device, const char *status,
 	return changed(b, run(b, s, "device_seen"));
 }
 
+/* lock: nothing to do, the write transaction (BEGIN IMMEDIATE) keeps
+ * other writers out already (also for be_incident_verdict) */
 static int be_device_status(void *p, const char *device, char *status,
-			    size_t statuslen, long long *epoch)
+			    size_t statuslen, long long *epoch, int lock)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_DEV_STATUS);
 	int rc;
 
+	(void)lock;
 	if (!s)
 		return FL_EIO;
 	bt(s, 1, device);
@@ -1556,12 +1559,13 @@ static int be_evidence_put(void *p, const char *id, const char *name,
 	return run(b, s, "evidence");
 }
 
-static int be_incident_verdict(void *p, const char *id, int *verified)
+static int be_incident_verdict(void *p, const char *id, int *verified, int lock)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_INC_VERDICT);
 	int rc;
 
+	(void)lock;
 	if (!s)
 		return FL_EIO;
 	bt(s, 1, id);
