@@ -117,9 +117,13 @@ typedef struct fl__db_ops {
 	 * status_epoch; FL_ENOENT: not enrolled */
 	int (*device_seen)(void *be, const char *device, const char *status,
 			   long long epoch, double wall, const char *hb);
-	/* the status ("" when none) and its epoch (0 when none) */
+	/* the status ("" when none) and its epoch (0 when none); lock (in a
+	 * transaction that writes the row): the row locked to its end, so
+	 * another writer's locking read waits (docs/store.md,
+	 * "Concurrency") */
 	int (*device_status)(void *be, const char *device, char *status,
-			     size_t statuslen, long long *epoch); /* ENOENT */
+			     size_t statuslen, long long *epoch,
+			     int lock); /* ENOENT */
 	/* the rows of fl_db_device_receipts: incident_id, sha256 (of its
 	 * manifest.json evidence row) of the device's incidents with
 	 * start >= since and verified = 1; newest start first, at most max
@@ -132,11 +136,15 @@ typedef struct fl__db_ops {
 	/* device, camera, state, problems, reason, since, last_event; by
 	 * device, camera */
 	int (*cameras_rows)(void *be, json_t *rows);
+	/* a camera's health, its row locked as device_status's; put writes
+	 * a new row when fresh (the camera_get of this transaction found
+	 * none; FL_EAGAIN when another writer stored it meanwhile: the
+	 * change is to be tried again), else the row camera_get read */
 	int (*camera_get)(void *be, const char *device, const char *camera,
 			  fl__camera *c); /* ENOENT */
 	int (*camera_put)(void *be, const char *device, const char *camera,
 			  const fl__camera *c, const char *reason,
-			  double last_event);
+			  double last_event, int fresh);
 
 	/* ---- incidents ---- */
 	/* 1 when message seq of the incident is stored (*json, when json is
@@ -173,7 +181,8 @@ typedef struct fl__db_ops {
 	int (*plate_read)(void *be, const char *id, const char *plate);
 	int (*plate_set)(void *be, const char *id, const char *plate,
 			 const char *by);
-	/* the resident vehicle register: a site's rows removed; one row
+	/* the resident vehicle register: a site's rows removed (and, inside
+	 * a transaction, the site's other imports kept out to its end); one row
 	 * added; one row {plate, owner, unit, phone} (ENOENT: none); a
 	 * site's rows {plate, owner, unit, phone, imported, imported_by} by
 	 * plate; rows imported before `before` removed (*n: how many) */
@@ -211,8 +220,11 @@ typedef struct fl__db_ops {
 	int (*plates_clear)(void *be, double before, long *n);
 	int (*outcome_add)(void *be, const char *id, const char *outcome,
 			   const char *note, const char *user, double wall);
-	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT */
-	int (*incident_verdict)(void *be, const char *id, int *verified);
+	/* the incident's verified: 1, 0, or -1 for NULL; ENOENT. lock: the
+	 * incident's row locked as device_status's (the verdict rule reads,
+	 * then writes) */
+	int (*incident_verdict)(void *be, const char *id, int *verified,
+				int lock);
 	/* one evidence file (the same name's row replaced) */
 	int (*evidence_put)(void *be, const char *id, const char *name,
 			    const char *sha256, long long bytes,

@@ -41,6 +41,13 @@ int fl_db_config_save(fl_db *db, const char *device, int base, const char *yaml,
 		if (r == 0)
 			r = db->ops->config_add(db->be, device, latest + 1,
 						yaml, author, note, wall);
+		/* another hub saved that version since config_latest read
+		 * (PostgreSQL: the key, not a lock, decides between them) */
+		if (r == FL_EEXIST && latest == base)
+			fl_seterr(err, errlen,
+				  "version %d was saved meanwhile by another "
+				  "writer: reload",
+				  latest + 1);
 		snprintf(detail, sizeof(detail), "version %d", latest + 1);
 		if (r == 0)
 			r = db->ops->audit(db->be, author, "config_save",

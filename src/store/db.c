@@ -225,7 +225,7 @@ int fl_db_device_status(fl_db *db, const char *device, char *status,
 	if (!db || !device || !status || !statuslen)
 		return FL_EINVAL;
 	LOCKED(int, db->ops->device_status(db->be, device, status, statuslen,
-					   &epoch));
+					   &epoch, 0));
 }
 
 /* The receipts of the backend's rows. A row whose id or hash a receipt
@@ -311,7 +311,9 @@ int fl_db_quarantine_trim(fl_db *db, long keep, long *removed)
 }
 
 /* The verdict rule (db.h, "A note on the verdict"): rows of a verified
- * bundle are never replaced. */
+ * bundle are never replaced. The verdict is read and the row written in one
+ * transaction, the incident's row locked (incident_verdict), so a verdict
+ * another hub sets meanwhile is not written past. */
 int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
 		       const char *sha256, long long bytes, const char *kind,
 		       int verified)
@@ -321,17 +323,21 @@ int fl_db_evidence_add(fl_db *db, const char *incident_id, const char *name,
 	if (!db || !incident_id || !name)
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
-	r = db->ops->incident_verdict(db->be, incident_id, &v);
-	if (r == 0 && v == 1)
-		r = FL_EEXIST;
-	else if (r == 0)
-		r = db->ops->evidence_put(db->be, incident_id, name, sha256,
-					  bytes, kind, verified);
+	if ((r = fl__db_tx_begin(db)) == 0) {
+		r = db->ops->incident_verdict(db->be, incident_id, &v, 1);
+		if (r == 0 && v == 1)
+			r = FL_EEXIST;
+		else if (r == 0)
+			r = db->ops->evidence_put(db->be, incident_id, name,
+						  sha256, bytes, kind,
+						  verified);
+		r = fl__db_tx_finish(db, r, NULL, 0);
+	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
 }
 
-/* ... and a verdict is never lowered. */
+/* ... and a verdict is never lowered (in one transaction, as above). */
 int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 				int verified, const char *report)
 {
@@ -340,13 +346,16 @@ int fl_db_evidence_set_verified(fl_db *db, const char *incident_id,
 	if (!db || !incident_id)
 		return FL_EINVAL;
 	pthread_mutex_lock(&db->mu);
-	r = db->ops->incident_verdict(db->be, incident_id, &v);
-	if (r == 0 && v == 1 && !verified)
-		r = FL_EEXIST;
-	else if (r == 0) /* verified (again): the bundle is on disk, so not
-			    pruned any more */
-		r = db->ops->incident_verified(db->be, incident_id, verified,
-					       report, NAN);
+	if ((r = fl__db_tx_begin(db)) == 0) {
+		r = db->ops->incident_verdict(db->be, incident_id, &v, 1);
+		if (r == 0 && v == 1 && !verified)
+			r = FL_EEXIST;
+		else if (r == 0) /* verified (again): the bundle is on disk,
+				    so not pruned any more */
+			r = db->ops->incident_verified(db->be, incident_id,
+						       verified, report, NAN);
+		r = fl__db_tx_finish(db, r, NULL, 0);
+	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
 }
@@ -356,7 +365,8 @@ int fl_db_evidence_verdict(fl_db *db, const char *incident_id, int *verified)
 	if (!db || !incident_id || !verified)
 		return FL_EINVAL;
 	*verified = -1;
-	LOCKED(int, db->ops->incident_verdict(db->be, incident_id, verified));
+	LOCKED(int,
+	       db->ops->incident_verdict(db->be, incident_id, verified, 0));
 }
 
 int fl_db_evidence_file(fl_db *db, const char *incident_id, const char *name,

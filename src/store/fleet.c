@@ -94,29 +94,47 @@ static int camera_next(fl__camera *c, const char *type, const char *reason,
 	return 0;
 }
 
-int fl_db_camera_event(fl_db *db, const char *device, const char *camera,
-		       const char *type, const char *reason, double wall)
+/* The tries of a change that found its new row taken by another writer
+ * (FL_EAGAIN): the next try finds the row and locks it, so a second is
+ * enough; a third covers a deadlock the server broke. */
+#define TRIES 3
+
+/* The event in one transaction: 0, or FL_EAGAIN when the camera was
+ * stored by another writer meanwhile (nothing changed: try again). */
+static int camera_event_tx(fl_db *db, const char *device, const char *camera,
+			   const char *type, const char *reason, double wall)
 {
 	fl__camera c = { 0, "", "", -1 };
-	int r;
+	int r, fresh;
 
-	if (!db || !device || !*device || !camera || !*camera ||
-	    camera_next(&c, type, reason, wall))
-		return FL_EINVAL;
-	pthread_mutex_lock(&db->mu);
 	if ((r = fl__db_tx_begin(db)) < 0)
-		goto out;
+		return r;
 	r = db->ops->camera_get(db->be, device, camera, &c);
-	if (r == FL_ENOENT) /* a camera heard of the first time */
+	fresh = r == FL_ENOENT; /* a camera heard of the first time */
+	if (fresh)
 		r = 0;
 	if (r == 0)
 		r = camera_next(&c, type, reason, wall);
 	if (r == 0)
 		r = db->ops->camera_put(db->be, device, camera, &c, reason,
-					wall);
+					wall, fresh);
 	if (fl__db_tx_end(db, r == 0) < 0 && r == 0)
 		r = FL_EIO;
-out:
+	return r;
+}
+
+int fl_db_camera_event(fl_db *db, const char *device, const char *camera,
+		       const char *type, const char *reason, double wall)
+{
+	fl__camera c = { 0, "", "", -1 };
+	int r = FL_EAGAIN;
+
+	if (!db || !device || !*device || !camera || !*camera ||
+	    camera_next(&c, type, reason, wall)) /* the event checked */
+		return FL_EINVAL;
+	pthread_mutex_lock(&db->mu);
+	for (int i = 0; i < TRIES && r == FL_EAGAIN; i++)
+		r = camera_event_tx(db, device, camera, type, reason, wall);
 	pthread_mutex_unlock(&db->mu);
 	return r;
 }
@@ -220,7 +238,7 @@ int fl_db_device_status_at(fl_db *db, const char *device, const char *status,
 	pthread_mutex_lock(&db->mu);
 	if ((r = fl__db_tx_begin(db)) < 0)
 		goto out;
-	r = db->ops->device_status(db->be, device, old, sizeof(old), &e);
+	r = db->ops->device_status(db->be, device, old, sizeof(old), &e, 1);
 	if (r == 0) {
 		int orank = old[0] ? status_rank(old) : -1;
 

@@ -369,7 +369,7 @@ int fl_db_plate_set(fl_db *db, const char *incident_id, const char *plate,
 	if ((r = fl__db_tx_begin(db)) == 0) {
 		int v;
 
-		r = db->ops->incident_verdict(db->be, incident_id, &v);
+		r = db->ops->incident_verdict(db->be, incident_id, &v, 1);
 		if (r == FL_ENOENT)
 			fl_seterr(err, errlen, "no incident %s", incident_id);
 		if (r == 0)

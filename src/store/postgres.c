@@ -247,6 +247,9 @@ enum {
 	S_CAMERAS,
 	S_CAM_GET,
 	S_CAM_PUT,
+	S_CAM_NEW,
+	S_DEV_STATUS_LOCK,
+	S_INC_VERDICT_LOCK,
 	S_INC_LIST,
 	S_INC_COUNT,
 	S_INC_LIST_S,
@@ -275,6 +278,7 @@ enum {
 	S_SESS_PRUNE,
 	S_SESS_COUNT,
 	S_SESS_VIEW,
+	S_REG_LOCK,
 	S_REG_CLEAR,
 	S_REG_ADD,
 	S_REG_GET,
@@ -425,6 +429,11 @@ static const char *const SQL[S_COUNT] = {
 			   " WHERE incident_id = $1 ORDER BY id",
 	[S_INC_VERDICT] = "SELECT verified FROM incidents"
 			  " WHERE incident_id = $1",
+	/* FOR UPDATE: the verdict rule (db.h) reads it, then writes the
+	 * evidence rows or the verdict; a verdict set meanwhile by another
+	 * hub waits for, or is seen by, that read */
+	[S_INC_VERDICT_LOCK] = "SELECT verified FROM incidents"
+			       " WHERE incident_id = $1 FOR UPDATE",
 	[S_INC_VERIFIED] =
 		"UPDATE incidents SET verified = $2, verify_report = $3,"
 		" evidence_pruned = $4 WHERE incident_id = $1",
@@ -462,6 +471,11 @@ static const char *const SQL[S_COUNT] = {
 		" last_seen = $3, heartbeat = COALESCE($4::text, heartbeat),"
 		" status_epoch = COALESCE($5::bigint, status_epoch)"
 		" WHERE device = $1",
+	/* FOR UPDATE: two hubs applying statuses of one device take turns,
+	 * so neither writes the greater (epoch, rank) of a row the other has
+	 * changed meanwhile (docs/store.md, "Concurrency") */
+	[S_DEV_STATUS_LOCK] = "SELECT status, status_epoch FROM devices"
+			      " WHERE device = $1 FOR UPDATE",
 	[S_DEV_STATUS] = "SELECT status, status_epoch FROM devices"
 			 " WHERE device = $1",
 	[S_DEV_RECEIPTS] =
@@ -474,8 +488,10 @@ static const char *const SQL[S_COUNT] = {
 		      " heartbeat FROM devices ORDER BY site, device",
 	[S_CAMERAS] = "SELECT device, camera, state, problems, reason, since,"
 		      " last_event FROM cameras ORDER BY device, camera",
+	/* FOR UPDATE: as S_DEV_STATUS, for a camera's health; a camera
+	 * not yet stored has no row to lock, so S_CAM_NEW arbitrates */
 	[S_CAM_GET] = "SELECT offline, problems, state, since FROM cameras"
-		      " WHERE device = $1 AND camera = $2",
+		      " WHERE device = $1 AND camera = $2 FOR UPDATE",
 	[S_CAM_PUT] = "INSERT INTO cameras (device, camera, state, offline,"
 		      " problems, reason, since, last_event)"
 		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -484,6 +500,12 @@ static const char *const SQL[S_COUNT] = {
 		      " problems = excluded.problems, reason = excluded.reason,"
 		      " since = excluded.since,"
 		      " last_event = excluded.last_event",
+	/* a camera heard of the first time: nothing inserted when another
+	 * writer stored it since camera_get found none (be_camera_put) */
+	[S_CAM_NEW] = "INSERT INTO cameras (device, camera, state, offline,"
+		      " problems, reason, since, last_event)"
+		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+		      " ON CONFLICT (device, camera) DO NOTHING",
 	[S_INC_LIST] = "SELECT " INC_COLS " FROM incidents" INC_WHERE
 		       " ORDER BY start DESC, incident_id DESC"
 		       " LIMIT $9 OFFSET $10",
@@ -555,6 +577,10 @@ static const char *const SQL[S_COUNT] = {
 	[S_SESS_VIEW] = "INSERT INTO session_views (id_hash, key)"
 			" SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM sessions"
 			" WHERE id_hash = $1) ON CONFLICT DO NOTHING",
+	/* a site's imports take turns: a DELETE sees only the rows committed
+	 * when it starts, so two imports at once would leave both lists */
+	[S_REG_LOCK] = "SELECT pg_advisory_xact_lock(hashtext('residents'),"
+		       " hashtext($1))",
 	[S_REG_CLEAR] = "DELETE FROM residents WHERE site = $1",
 	[S_REG_ADD] = "INSERT INTO residents (site, plate, owner, unit, phone,"
 		      " imported, imported_by) VALUES ($1, $2, $3, $4, $5, $6,"
@@ -1285,7 +1311,7 @@ static int be_incident_outcomes(void *p, const char *id, json_t *a)
 
 /* ---- evidence rows, outcomes, audit --------------------------------------------------- */
 
-static int be_incident_verdict(void *p, const char *id, int *verified)
+static int be_incident_verdict(void *p, const char *id, int *verified, int lock)
 {
 	be *b = p;
 	struct params q = { 0 };
@@ -1293,7 +1319,8 @@ static int be_incident_verdict(void *p, const char *id, int *verified)
 	int rc;
 
 	pt(&q, id);
-	if (!(r = run(b, S_INC_VERDICT, &q, &rc, "verdict")))
+	if (!(r = run(b, lock ? S_INC_VERDICT_LOCK : S_INC_VERDICT, &q, &rc,
+		      "verdict")))
 		return rc;
 	rc = PQntuples(r) > 0 ? 0 : FL_ENOENT;
 	if (rc == 0)
@@ -1453,14 +1480,15 @@ static int be_device_seen(void *p, const char *device, const char *status,
 }
 
 static int be_device_status(void *p, const char *device, char *status,
-			    size_t statuslen, long long *epoch)
+			    size_t statuslen, long long *epoch, int lock)
 {
 	struct params q = { 0 };
 	PGresult *r;
 	int rc;
 
 	pt(&q, device);
-	if ((rc = row_q(p, S_DEV_STATUS, &q, &r, "device_status")) < 0)
+	if ((rc = row_q(p, lock ? S_DEV_STATUS_LOCK : S_DEV_STATUS, &q, &r,
+			"device_status")) < 0)
 		return rc;
 	col_copy(r, 0, status, statuslen);
 	*epoch = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
@@ -1514,9 +1542,11 @@ static int be_camera_get(void *p, const char *device, const char *camera,
 
 static int be_camera_put(void *p, const char *device, const char *camera,
 			 const fl__camera *c, const char *reason,
-			 double last_event)
+			 double last_event, int fresh)
 {
+	be *b = p;
 	struct params q = { 0 };
+	int rc;
 
 	pt(&q, device);
 	pt(&q, camera);
@@ -1526,7 +1556,19 @@ static int be_camera_put(void *p, const char *device, const char *camera,
 	pt(&q, reason);
 	pd(&q, c->since);
 	pd(&q, last_event);
-	return run_cmd(p, S_CAM_PUT, &q, 0, "camera_put");
+	if (!fresh)
+		return run_cmd(b, S_CAM_PUT, &q, 0, "camera_put");
+	rc = run_cmd(b, S_CAM_NEW, &q, 1, "camera insert");
+	/* no row: another hub stored the camera since camera_get found none
+	 * (an upsert here would overwrite its event with one computed
+	 * without it) */
+	if (rc == FL_ENOENT) {
+		snprintf(b->msg, sizeof(b->msg),
+			 "camera %s/%s stored by another writer meanwhile",
+			 device, camera);
+		return FL_EAGAIN;
+	}
+	return rc;
 }
 
 /* ---- the incident list, evidence files --------------------------------------------- */
@@ -2001,8 +2043,11 @@ static int be_report_rows(void *p, enum fl__db_report_rows part,
 static int be_register_clear(void *p, const char *site)
 {
 	struct params q = { 0 };
+	int rc;
 
 	pt(&q, site);
+	if ((rc = run_cmd(p, S_REG_LOCK, &q, 0, "register lock")) < 0)
+		return rc;
 	return run_cmd(p, S_REG_CLEAR, &q, 0, "register");
 }
 

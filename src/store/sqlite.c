@@ -1110,13 +1110,16 @@ static int be_device_seen(void *p, const char *device, const char *status,
 	return changed(b, run(b, s, "device_seen"));
 }
 
+/* lock: nothing to do, the write transaction (BEGIN IMMEDIATE) keeps
+ * other writers out already (also for be_incident_verdict) */
 static int be_device_status(void *p, const char *device, char *status,
-			    size_t statuslen, long long *epoch)
+			    size_t statuslen, long long *epoch, int lock)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_DEV_STATUS);
 	int rc;
 
+	(void)lock;
 	if (!s)
 		return FL_EIO;
 	bt(s, 1, device);
@@ -1187,7 +1190,7 @@ static int be_camera_get(void *p, const char *device, const char *camera,
 
 static int be_camera_put(void *p, const char *device, const char *camera,
 			 const fl__camera *c, const char *reason,
-			 double last_event)
+			 double last_event, int fresh)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_CAM_PUT);
@@ -1202,6 +1205,9 @@ static int be_camera_put(void *p, const char *device, const char *camera,
 	bt(s, 6, reason);
 	sqlite3_bind_double(s, 7, c->since);
 	sqlite3_bind_double(s, 8, last_event);
+	/* the write transaction (BEGIN IMMEDIATE) keeps other writers out
+	 * from camera_get to here: a fresh row cannot be taken meanwhile */
+	(void)fresh;
 	return run(b, s, "camera_put");
 }
 
@@ -1553,12 +1559,13 @@ static int be_evidence_put(void *p, const char *id, const char *name,
 	return run(b, s, "evidence");
 }
 
-static int be_incident_verdict(void *p, const char *id, int *verified)
+static int be_incident_verdict(void *p, const char *id, int *verified, int lock)
 {
 	be *b = p;
 	sqlite3_stmt *s = stmt(b, S_INC_VERDICT);
 	int rc;
 
+	(void)lock;
 	if (!s)
 		return FL_EIO;
 	bt(s, 1, id);

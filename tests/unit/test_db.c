@@ -15,8 +15,9 @@
  * manifest in the window, newest first, bounded), the evidence verdict
  * (a verified bundle's rows never replaced, its verdict never lowered; a
  * file marked tampered and cleared, shown on the incident; the scrub's
- * walk), and the backend's own
- * contract (backend.h): an incident row read back as written, NULL times
+ * walk), two hubs handling one device's statuses, camera events and
+ * verdicts at once (each answer the rule's, as if one after the other),
+ * and the backend's own contract (backend.h): an incident row read back as written, NULL times
  * as NAN, a message stored twice refused as taken (FL_EEXIST).
  * The database is inspected beside the store with SQLite's own API.
  *
@@ -27,8 +28,9 @@
  * batches, evidence rows and files, the verdict, the incident list and its
  * filters, users and the login throttle, outcomes and the audit trail,
  * plates a person enters and plate retention, the report's figures,
- * hostile input (quarantined bytes among it), and two writers racing on
- * one incident.
+ * hostile input (quarantined bytes among it), two writers racing on
+ * one incident, and two hubs racing on one device (where READ COMMITTED
+ * lets a read-then-write lose an update unless the row is locked).
  *
  *   test_db --bench N   (scripts/bench.sh) prints one JSON object: ingest
  *   rates and query latencies with N incidents stored (see bench()).
@@ -42,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -316,21 +319,31 @@ static json_t *camera_of(fl_db *db, const char *camera, json_t **dev)
 	return out;
 }
 
+/* A camera's problems as a comma list, in got. */
+static void problems_of(json_t *c, char *got, size_t n)
+{
+	json_t *v;
+	size_t i;
+
+	got[0] = '\0';
+	json_array_foreach(json_object_get(c, "problems"), i, v)
+		snprintf(got + strlen(got), n - strlen(got), "%s%s",
+			 i ? "," : "", json_string_value(v));
+}
+
 static int cam_is(fl_db *db, const char *camera, const char *state,
 		  const char *problems, double since, double last)
 {
-	json_t *c = camera_of(db, camera, NULL), *v;
-	char got[64] = "";
-	size_t i;
+	json_t *c = camera_of(db, camera, NULL);
+	char got[64];
 	int ok;
 
 	if (!c)
 		return 0;
-	json_array_foreach(json_object_get(c, "problems"), i, v)
-		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
-			 i ? "," : "", json_string_value(v));
+	problems_of(c, got, sizeof(got));
 	ok = !strcmp(jstr(c, "state"), state) && !strcmp(got, problems) &&
-	     jnum(c, "since") == since && jnum(c, "last_event") == last;
+	     (isnan(since) || jnum(c, "since") == since) &&
+	     (isnan(last) || jnum(c, "last_event") == last);
 	if (!ok)
 		fprintf(stderr,
 			"camera %s: state %s problems [%s] since %g "
@@ -2045,6 +2058,252 @@ static void test_concurrent(void)
 	fl_db_close(r);
 }
 
+/* ---- two hubs, one device: read-then-write under concurrency ----------------------- */
+
+/* Two hubs on one store handle one device's messages at
+ * once, a round at a time, each round released by a barrier so that both
+ * calls are in flight together (docs/store.md, "Concurrency"):
+ *   1. statuses: the device online at epoch a; one hub hears the new
+ *      connection's "online" (epoch a + 1), the other the old
+ *      connection's will, "offline" at a. The rule's answer is online
+ *      (the greatest (epoch, rank)): a hub that read the old row and
+ *      wrote last would leave it offline;
+ *   2. a camera heard of the first time (no row to lock yet): one hub
+ *      hears "covered", the other "camera_offline"; both count;
+ *   3. a camera that exists: one hub switches "moved", the other "frozen",
+ *      on in even rounds and off in odd ones; both count;
+ *   4. a new incident's evidence verdict: one hub sets it verified, the
+ *      other failed (refused once it is verified: a verdict is never
+ *      lowered); it ends verified;
+ *   5. a site's resident register: each hub imports its own list; the
+ *      register is one of the two lists, never both;
+ *   6. a device's configuration: both hubs save on the latest version;
+ *      one saves the next, the other is refused with a reason;
+ *   7. a one-time enrolment code: both hubs redeem it, with keys of
+ *      their own; one enrols the device, with its key, the other is
+ *      refused (used already).
+ * One hub is this process (a thread on the handle the main thread sets
+ * each round up and checks it with), the other a child process with its
+ * own connection: two processes on one SQLite file, or two connections to
+ * PostgreSQL. Every wrong round is counted, and there must be none. */
+#define RACE_ROUNDS 200
+struct race {
+	fl_db *db;
+	int rounds;
+	int side; /* 0 or 1: which message of each pair */
+	pthread_barrier_t *bar;
+	int failed, saved;
+	unsigned char won[RACE_ROUNDS]; /* phase 7: the code was ours */
+};
+
+/* the keys the two hubs enrol with (phase 7) */
+static const char *const race_keys[2] = {
+	"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+	"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+};
+
+/* the lists the two hubs import (phase 5) */
+static const fl_db_resident lists[2][2] = {
+	{ { "渝A1", "a", "1", "1" }, { "渝A2", "a", "2", "2" } },
+	{ { "渝B1", "b", "1", "1" }, { "渝B2", "b", "2", "2" } },
+};
+
+/* The plates of site's register, a comma list (by plate) in out. */
+static void register_plates(fl_db *db, const char *site, char *out, size_t n)
+{
+	char *t = fl_db_register_json(db, site);
+	json_t *o = t ? json_loads(t, 0, NULL) : NULL, *row;
+	size_t i, len = 0;
+
+	free(t);
+	out[0] = '\0';
+	json_array_foreach(json_object_get(o, "residents"), i, row)
+		len += (size_t)snprintf(out + len, len < n ? n - len : 0,
+					"%s%s", i ? "," : "",
+					jstr(row, "plate"));
+	json_decref(o);
+}
+
+static void *race_side(void *arg)
+{
+	struct race *r = arg;
+	char cam[32], err[256], dev[32], site[32];
+	int rc, version;
+
+	for (int k = 0; k < r->rounds; k++) {
+		unsigned long long a = 2 * (unsigned long long)k + 1;
+		int even = k % 2 == 0;
+
+		snprintf(cam, sizeof(cam), "new-%03d", k);
+		pthread_barrier_wait(r->bar); /* set up */
+		r->failed +=
+			fl_db_device_status_at(r->db, "race-dev",
+					       r->side ? "offline" : "online",
+					       r->side ? a : a + 1, 3000 + k,
+					       NULL, NULL, 0, NULL) != 0;
+		pthread_barrier_wait(r->bar);
+		r->failed += fl_db_camera_event(r->db, "race-dev", cam,
+						r->side ? "camera_offline"
+							: "health",
+						r->side ? "stream lost"
+							: "covered",
+						3000 + k) != 0;
+		pthread_barrier_wait(r->bar);
+		r->failed +=
+			fl_db_camera_event(
+				r->db, "race-dev", "fixed", "health",
+				r->side ? (even ? "frozen" : "cleared: frozen")
+					: (even ? "moved" : "cleared: moved"),
+				3000 + k) != 0;
+		pthread_barrier_wait(r->bar);
+		snprintf(cam, sizeof(cam), "rv-%03d", k);
+		rc = fl_db_evidence_set_verified(r->db, cam, !r->side,
+						 r->side ? "bad" : "ok");
+		r->failed += rc != 0 && !(r->side && rc == FL_EEXIST);
+		pthread_barrier_wait(r->bar);
+		r->failed += fl_db_register_replace(r->db, "rs", lists[r->side],
+						    2, "pm", 3000 + k, NULL,
+						    0) != 0;
+		pthread_barrier_wait(r->bar);
+		err[0] = '\0';
+		rc = fl_db_config_save(r->db, "race-dev", k, "a: 1\n", "pm",
+				       NULL, 3000 + k, &version, err,
+				       sizeof(err));
+		r->saved += rc == 0;
+		r->failed += rc != 0 && !(rc == FL_EEXIST && err[0]);
+		pthread_barrier_wait(r->bar);
+		snprintf(cam, sizeof(cam), "code-%03d", k);
+		rc = fl_db_enrol_redeem(r->db, cam, race_keys[r->side],
+					3000 + k, dev, sizeof(dev), site,
+					sizeof(site), err, sizeof(err));
+		r->won[k] = rc == 0;
+		r->failed += rc != 0 && rc != FL_EEXIST;
+		pthread_barrier_wait(r->bar); /* checked */
+	}
+	return NULL;
+}
+
+/* file: the SQLite file both handles open; NULL on PostgreSQL (the test
+ * database emptied). SQLite's write lock (BEGIN IMMEDIATE) takes the
+ * writers in turns whatever the code does above it, and its lock waits are
+ * slow sleeps: a third of the rounds there. */
+static void test_status_race(const char *file)
+{
+	fl_db *db = open_db(file ? file : ":memory:");
+	/* shared with the other hub's process: the barrier and both sides */
+	struct shared {
+		pthread_barrier_t bar;
+		struct race s[2];
+	} *sh = MAP_FAILED;
+	struct race *s;
+	pthread_barrierattr_t ba;
+	pthread_t t;
+	pid_t pid = -1;
+	int wstatus = -1;
+	int wrong_status = 0, wrong_new = 0, wrong_fixed = 0, wrong_verdict = 0;
+	int wrong_register = 0, wrong_enrol = 0;
+	int rounds = file ? RACE_ROUNDS / 3 : RACE_ROUNDS;
+	char err[256] = "", st[16], cam[32], plates[128], pk[64];
+
+	if (!db)
+		return;
+	CHECK(fl_db_device_enrol(db, "race-dev", "s1",
+				 "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+				 err, sizeof(err)) == 0);
+	/* the race is in the locks, not on the disk: commits unsynced, so
+	 * that the rounds are quick */
+	CHECK(fl_db_set_durable(db, 0) == 0);
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(sh != MAP_FAILED);
+	if (sh == MAP_FAILED)
+		goto out;
+	s = sh->s;
+	pthread_barrierattr_init(&ba);
+	pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED);
+	pthread_barrier_init(&sh->bar, &ba, 3);
+	pthread_barrierattr_destroy(&ba);
+	for (int i = 0; i < 2; i++)
+		s[i] = (struct race){ NULL, rounds, i, &sh->bar, 0, 0, { 0 } };
+	/* side 1 is another hub: a process of its own with its own
+	 * connection (a failed open still meets every barrier: its calls
+	 * fail and are counted) */
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		s[1].db = same_store(file);
+		if (!s[1].db || fl_db_set_durable(s[1].db, 0) < 0)
+			s[1].failed++;
+		race_side(&s[1]);
+		fl_db_close(s[1].db);
+		_exit(0);
+	}
+	CHECK(pid > 0);
+	if (pid < 0)
+		goto out;
+	s[0].db = db;
+	CHECK(pthread_create(&t, NULL, race_side, &s[0]) == 0);
+	for (int k = 0; k < rounds; k++) {
+		int even = k % 2 == 0, dup, v = -2;
+
+		snprintf(cam, sizeof(cam), "code-%03d", k);
+		snprintf(st, sizeof(st), "rc-%03d", k);
+		CHECK(fl_db_enrol_code_add(db, cam, st, "s1", 3000 + k, 9000,
+					   "pm", err, sizeof(err)) == 0);
+		snprintf(cam, sizeof(cam), "rv-%03d", k);
+		CHECK(put(db, "race-dev", "s1", "lane-a", cam, 1, "occupied",
+			  3000 + k, NULL, &dup) == 0);
+		CHECK(fl_db_device_status_at(db, "race-dev", "online",
+					     2 * (unsigned long long)k + 1,
+					     3000 + k, NULL, NULL, 0,
+					     NULL) == 0);
+		pthread_barrier_wait(&sh->bar); /* go */
+		pthread_barrier_wait(&sh->bar); /* statuses done */
+		pthread_barrier_wait(&sh->bar); /* the new camera done */
+		pthread_barrier_wait(&sh->bar); /* the existing camera done */
+		pthread_barrier_wait(&sh->bar); /* the verdicts done */
+		CHECK(fl_db_evidence_verdict(db, cam, &v) == 0);
+		wrong_verdict += v != 1;
+		pthread_barrier_wait(&sh->bar); /* the imports done */
+		register_plates(db, "rs", plates, sizeof(plates));
+		wrong_register += strcmp(plates, "渝A1,渝A2") &&
+				  strcmp(plates, "渝B1,渝B2");
+		pthread_barrier_wait(&sh->bar); /* the configurations saved */
+		pthread_barrier_wait(&sh->bar); /* the codes redeemed */
+		snprintf(cam, sizeof(cam), "rc-%03d", k);
+		pk[0] = '\0';
+		CHECK(fl_db_device_get(db, cam, NULL, 0, pk, sizeof(pk)) == 0);
+		wrong_enrol += s[0].won[k] + s[1].won[k] != 1 ||
+			       strcmp(pk, race_keys[s[1].won[k]]);
+		CHECK(fl_db_device_status(db, "race-dev", st, sizeof(st)) == 0);
+		wrong_status += strcmp(st, "online") != 0;
+		snprintf(cam, sizeof(cam), "new-%03d", k);
+		wrong_new += !cam_is(db, cam, "offline", "covered", NAN, NAN);
+		wrong_fixed += !cam_is(db, "fixed", even ? "moved" : "ok",
+				       even ? "moved,frozen" : "", NAN, NAN);
+	}
+	pthread_join(t, NULL);
+	CHECK(waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus) &&
+	      WEXITSTATUS(wstatus) == 0);
+	pthread_barrier_destroy(&sh->bar);
+	CHECK_EQ_INT(s[0].failed + s[1].failed, 0);
+	CHECK_EQ_INT(s[0].saved + s[1].saved, rounds);
+	/* each count of wrong rounds, with the backend's name */
+#define WRONG(n, what)                                                         \
+	CHECK_MSG((n) == 0, "%s: %d of %d " what,                              \
+		  file ? "SQLite" : "PostgreSQL", (n), rounds)
+	WRONG(wrong_status, "rounds end offline, not online");
+	WRONG(wrong_new, "new cameras lost an event");
+	WRONG(wrong_fixed, "rounds lost an event of a camera");
+	WRONG(wrong_verdict, "verdicts lowered");
+	WRONG(wrong_register, "registers mix two imports");
+	WRONG(wrong_enrol, "codes not used once, by the key stored");
+#undef WRONG
+out:
+	if (sh != MAP_FAILED)
+		munmap(sh, sizeof(*sh));
+	fl_db_close(db);
+}
+
 /* A backend alone, as the neutral files use it (backend.h), on a fresh
  * database; closes it. */
 static void test_backend_ops(const fl__db_ops *ops, void *be)
@@ -2362,6 +2621,7 @@ static void pg_suite(void)
 	test_verdict();
 	if (pg_reset() == 0)
 		test_pg_race();
+	test_status_race(NULL);
 }
 #endif
 
@@ -2602,6 +2862,7 @@ int main(int argc, char **argv)
 		test_receipts();
 		test_verdict();
 		test_concurrent();
+		test_status_race("race2.db");
 		test_backend();
 		suite("t.db");
 		suite(NULL);
