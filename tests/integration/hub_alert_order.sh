@@ -38,7 +38,8 @@ for _ in $(seq 150); do
 done
 [ "$(kinds)" = "alarm cleared" ] ||
 	fail "alerts received: '$(kinds)', not 'alarm cleared'"
-[ ! -e "$WORK/ev/.alerts/open/$IID.json" ] || fail "an escalation clock runs for a closed incident"
+[ "$(q "select count(*) from alert_clocks where incident_id = '$IID'")" = 0 ] ||
+	fail "an escalation clock runs for a closed incident"
 [ "$(q "select status from incidents where incident_id = '$IID'")" = cleared ] ||
 	fail "the store says $(q "select status from incidents where incident_id = '$IID'")"
 hub_stop
