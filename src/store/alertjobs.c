@@ -103,8 +103,10 @@ static int step_locked(fl_db *db, const fl_db_alert_todo *s, double now,
 				       alarm ? "closed" : "alarm", &other)))
 		return r;
 	if (!alarm) {
-		/* closed: no escalation or owner notice any more */
-		r = db->ops->alert_clock_end(db->be, s->iid, NULL, NULL, 0);
+		/* closed: no escalation any more (an owner clock runs on: the
+		 * hub finds the incident closed and says so in its log) */
+		r = db->ops->alert_clock_end(db->be, s->iid, "escalate", NULL,
+					     0);
 		if (r && r != FL_ENOENT)
 			return r;
 		return other ? clear_once(db, s, now, made) : 0;

@@ -601,8 +601,8 @@ void fl_db_alert_clock_free(fl_db_alert_clock *c); /* NULL-safe */
  *                       all-clear clear[] made behind them (once), else
  *                       clocks[] started
  *   alarm, again:       nothing (a message handled twice)
- *   closed:             the incident's clocks stopped; when its alarm was
- *                       made, the all-clear clear[] made (once)
+ *   closed:             the incident's escalation clock stopped; when its
+ *                       alarm was made, the all-clear clear[] made (once)
  *
  * So an alarm handled on one hub while its close is handled on another
  * gives the all-clear whichever commits first, and an all-clear's jobs
