@@ -8,8 +8,8 @@
  * claiming the same jobs take each exactly once; an incident's alarm and
  * close handled at the same instant on two handles always give the
  * all-clear, whichever commits first; the steps once each, a late alarm
- * with its all-clear, the clocks started, forced, claimed and stopped by
- * the close. With FL_TEST_STORE=postgresql://... the same on that database
+ * with its all-clear, the clocks started, forced, claimed, the escalation
+ * stopped by the close (the owner clock not). With FL_TEST_STORE=postgresql://... the same on that database
  * (teststore.h; tests/integration/store_pg.sh).
  *
  * `test_alertjobs --bench N` prints claims + records of sent per second as
@@ -316,11 +316,17 @@ static void test_steps(void)
 	fl_db_alert_clock_free(&k);
 	CHECK_EQ_INT(fl_db_alert_clock_done(db, "a1", "escalate", "hub-a", 0),
 		     FL_ENOENT); /* not hub-a's any more */
+	k = d.clock;
+	snprintf(k.kind, sizeof(k.kind), "owner");
+	CHECK_EQ_INT(fl_db_alert_clock_add(db, &k, NULL), 0);
 	todo(&d, "a1", "closed");
 	CHECK_EQ_INT(fl_db_alert_step(db, &d.t, 1002, &made), 0);
 	CHECK_EQ_INT(made, FL_DB_ALERT_CLEARED);
 	CHECK_EQ_INT(fl_db_alert_clock_get(db, "a1", "escalate", &k),
 		     FL_ENOENT); /* the close stopped it */
+	/* the owner clock runs on (its hub logs why nobody is told) */
+	CHECK_EQ_INT(fl_db_alert_clock_get(db, "a1", "owner", &k), 0);
+	fl_db_alert_clock_free(&k);
 	CHECK_EQ_INT(fl_db_alert_step(db, &d.t, 1003, &made), 0);
 	CHECK_EQ_INT(made, 0); /* the all-clear once */
 
