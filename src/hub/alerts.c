@@ -589,8 +589,10 @@ static int post(hub_alerts *a, const char *url, const char *body, char *why,
 }
 
 /* Publish a claimed MQTT job (j's); it stays claimed until its PUBACK
- * (hub_alerts_published). */
-static void mqtt_send(hub_alerts *a, fl_mqtt *m, const fl_db_alert_job *j)
+ * (hub_alerts_published). 1 when it was published, 0 when it was given
+ * back or failed (then no more this tick: the same job would be claimed
+ * again at once while the broker is away). */
+static int mqtt_send(hub_alerts *a, fl_mqtt *m, const fl_db_alert_job *j)
 {
 	uint64_t token;
 	int rc;
@@ -602,7 +604,7 @@ static void mqtt_send(hub_alerts *a, fl_mqtt *m, const fl_db_alert_job *j)
 		if (!f) {
 			finish(a, a->db, j->name, "outbox", j->attempts,
 			       j->next);
-			return;
+			return 0;
 		}
 		a->flight = f;
 		a->flightcap = cap;
@@ -611,11 +613,11 @@ static void mqtt_send(hub_alerts *a, fl_mqtt *m, const fl_db_alert_job *j)
 				     &token);
 	if (rc == FL_EAGAIN) { /* offline: wait, no attempt */
 		finish(a, a->db, j->name, "outbox", j->attempts, j->next);
-		return;
+		return 0;
 	}
 	if (rc) {
 		job_retry(a, a->db, j->name, 1, j->attempts, fl_strerror(rc));
-		return;
+		return 0;
 	}
 	a->flight[a->nflight] = (struct flight){ .token = token,
 						 .created = j->created,
@@ -624,6 +626,7 @@ static void mqtt_send(hub_alerts *a, fl_mqtt *m, const fl_db_alert_job *j)
 	hub_fmt(a->flight[a->nflight].name, sizeof(a->flight[0].name), "%s",
 		j->name);
 	a->nflight++;
+	return 1;
 }
 
 void hub_alerts_published(hub_alerts *a, uint64_t token, int rc)
@@ -675,22 +678,29 @@ static void renew_flights(hub_alerts *a, double now)
 	}
 }
 
+/* A due job of the channel claimed on db into *j (the caller frees it):
+ * 1, or 0 when none is due or the store failed (logged). */
+static int claim(hub_alerts *a, fl_db *db, int mqtt, double now,
+		 fl_db_alert_job *j)
+{
+	int rc = fl_db_alert_claim(db, a->worker, mqtt, now,
+				   a->conf->alerts.lease_s, j);
+
+	if (rc && rc != FL_ENOENT)
+		fl_log(FL_LOG_ERROR, "alerts", "cannot claim a job: %s",
+		       fl_strerror(rc));
+	return rc == 0;
+}
+
 /* The due MQTT jobs, published (main thread). */
 static void run_mqtt(hub_alerts *a, fl_mqtt *m, double now)
 {
-	while (fl_mqtt_unacked(m) < HUB_ALERT_WINDOW) {
-		fl_db_alert_job j;
-		int rc = fl_db_alert_claim(a->db, a->worker, 1, now,
-					   a->conf->alerts.lease_s, &j);
+	fl_db_alert_job j;
+	int more = 1;
 
-		if (rc) {
-			if (rc != FL_ENOENT)
-				fl_log(FL_LOG_ERROR, "alerts",
-				       "cannot claim a job: %s",
-				       fl_strerror(rc));
-			return;
-		}
-		mqtt_send(a, m, &j);
+	while (more && fl_mqtt_unacked(m) < HUB_ALERT_WINDOW &&
+	       claim(a, a->db, 1, now, &j)) {
+		more = mqtt_send(a, m, &j);
 		fl_db_alert_job_free(&j);
 	}
 }
@@ -700,19 +710,9 @@ static void run_mqtt(hub_alerts *a, fl_mqtt *m, double now)
 static void run_webhooks(hub_alerts *a)
 {
 	char why[256];
+	fl_db_alert_job j;
 
-	while (!atomic_load(&a->stop)) {
-		fl_db_alert_job j;
-		int rc = fl_db_alert_claim(a->own, a->worker, 0, fl_wall_s(),
-					   a->conf->alerts.lease_s, &j);
-
-		if (rc) {
-			if (rc != FL_ENOENT)
-				fl_log(FL_LOG_ERROR, "alerts",
-				       "cannot claim a job: %s",
-				       fl_strerror(rc));
-			return;
-		}
+	while (!atomic_load(&a->stop) && claim(a, a->own, 0, fl_wall_s(), &j)) {
 		if (post(a, j.dest, j.body, why, sizeof(why)) == FL_OK) {
 			fl_log(FL_LOG_INFO, "alerts", "%s: delivered to %s",
 			       j.name, j.dest);
