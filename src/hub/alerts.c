@@ -1,84 +1,88 @@
 /*
- * alerts.c - property alerts, all-clears and escalations, through an outbox.
+ * alerts.c - property alerts, all-clears and escalations, through an outbox
+ * in the store.
  *
  * A note on the model. An alert must reach a person even when the webhook
  * is down for a while, and must reach them once: a property manager who
  * gets the same alarm three times after a hub restart stops reading them.
- * Both needs are met by making every alert a file before anything is sent:
+ * Both needs are met by making every alert a row in the store before
+ * anything is sent (db.h, "alert jobs"; src/store/alertjobs.c):
  *
- *   .alerts/outbox/<incident>.<kind>.<target>.json   to send (attempts, next)
- *   .alerts/sent/<same name>                         sent (kept as the record)
- *   .alerts/failed/<same name>                       gave up after retry_max
- *   .alerts/open/<incident>.json                     alarmed, not yet closed:
- *                                                    the escalation clock
- *   .alerts/made/<incident>.<alarm|cleared>          that step was handled
+ *   alert_jobs     one per <incident>.<kind>.<target>: what to send, where,
+ *                  attempts, next try, state outbox | sent | failed, and
+ *                  who holds it (holder, lease)
+ *   alert_made     the incident's steps handled: alarm, closed, cleared
+ *   alert_clocks   the escalation clock and the owner notification's,
+ *                  each with its own claim
+ *
+ * Several hubs share the store (docs/deploy.md), so everything that must
+ * be shared is there and nothing is in files. kind is alarm, cleared,
+ * escalated or owner; target is mqtt, hook<N> (the site's property
+ * webhooks), esc<N> (its enforcement webhooks) or owner. A job of a name
+ * that exists is never made again, so the same incident message delivered
+ * twice, or replayed after a restart, makes no second alert.
+ *
+ * Claims are leases. To send a job a hub claims it (its mqtt.client_id as
+ * the holder) for alerts.lease_s; a webhook attempt lasts at most
+ * alerts.timeout_s, which the configuration keeps below the lease, and an
+ * MQTT job stays claimed until its PUBACK, the lease renewed meanwhile. A
+ * hub that dies holding a claim stops renewing it; when the lease runs out
+ * another hub claims the job and sends it. So a job is sent once; the
+ * worst case is one repeat of a job whose receiver answered a hub that
+ * died before it recorded the answer. A hub that starts again gives back
+ * what it held at once.
  *
  * Escalation is due escalate_s (the site's, else alerts.escalate_s) after
  * the alarm, or at once when the edge sends its own "escalated" step (the
  * lane's escalate_s on the device); either way only while the store says
- * the incident is still alarmed and has no outcome, and only once.
- *
- * kind is alarm, cleared or escalated; target is mqtt, hook<N> (the site's
- * property webhooks) or esc<N> (its enforcement webhooks). A job is made
- * only if no file of its name exists in outbox/, sent/ or failed/, so the
- * same incident message delivered twice, or replayed after a restart, makes
- * no second alert. Files are written crash-safe (fl_file_write: temporary,
- * fsync, rename) and moved with rename(), so a crash leaves each job in
- * exactly one place; the worst case is one repeat of a job that was sent
- * but not yet moved.
+ * the incident is still alarmed and has no outcome, and only once: the
+ * clock is claimed, and removed when it has done its work.
  *
  * Attempts back off exponentially: retry_base_s, doubling, at most
  * retry_cap_s between attempts, retry_max attempts. A webhook answers 2xx
  * (and, for WeCom and DingTalk, "errcode": 0) to count as sent.
  *
- * Several workers, one evidence_dir (mqtt.shared_group). Every worker
- * scans the same outbox, so a job is claimed before it is sent: renamed
- * from outbox/<name> to claimed/<name>@<worker> (rename is atomic: of two
- * workers at most one succeeds, the other gets ENOENT and skips it). After
- * the attempt the claimed file goes to sent/ or failed/, or back to
- * outbox/ with its next try; a worker that died holding a claim gives it
- * back when it starts again (<worker> is its mqtt.client_id, unique per
- * broker). The escalation clocks in open/ are claimed the same way
- * (open/<incident>.json -> open/<incident>.json@<worker>) before a worker
- * escalates, and a job is created with link(), which refuses to replace
- * a file another worker has just made. So a job is sent once; the worst
- * case stays one repeat of a job sent but not yet moved by a worker that
- * died in between.
- *
  * Sent means delivered. A webhook job is sent when the receiver answered
  * 2xx; an MQTT job when the broker acknowledged it (PUBACK), not when the
  * client took it: it is published with fl_mqtt_publish_tracked() and
- * stays claimed until hub_alerts_published() reports the outcome - sent/
- * on the PUBACK, back to the outbox (no attempt counted) when the
- * connection went before it, a failed attempt when the broker refused it.
+ * stays claimed until hub_alerts_published() reports the outcome - sent
+ * on the PUBACK, given back untried when the connection went before it,
+ * a failed attempt when the broker refused it.
  *
  * Order. An all-clear is only worth something after its alarm, so a
- * cleared job names the alarm job of its target ("after") and waits while
- * that one is still in the outbox or claimed. And messages may come out
- * of order (a spool replayed after a restart, a shared subscription): a
- * close that arrives before its incident's alarm leaves a record
- * (made/<incident>.closed), and the alarm, when it comes, makes its alert
- * and the all-clear behind it - a property manager never holds an alarm
- * that nothing will clear. No escalation clock is started for it.
+ * cleared job names the alarm job of its target ("after") and is not
+ * claimed while that one is in the outbox. And messages may come out of
+ * order, to different hubs (a spool replayed after a restart, a shared
+ * subscription): a close that arrives before its incident's alarm is
+ * marked, and the alarm, when it comes, makes its alert and the all-clear
+ * behind it - a property manager never holds an alarm that nothing will
+ * clear. The store makes "mark my step, look at the other" one
+ * transaction serialised per incident, with the step's jobs, so an alarm
+ * on one hub and its close on another at the same instant still give the
+ * all-clear, after the alarm.
  *
- * Failing. A job, a record or a clock that cannot be written (the disk
- * full or failing) makes hub_alerts_incident() fail, and ingest holds the
- * message and offers it again; the message is then a duplicate in the
- * store, and the alerts are asked again anyway: each step is made only
- * once (made/), and a job only when its name is nowhere yet.
+ * Failing. A step that cannot be written (the store full or failing)
+ * makes hub_alerts_incident() fail and nothing of it is stored; ingest
+ * holds the message and offers it again.
  *
- * Threads: webhook jobs are posted by this module's thread (libcurl, one
- * attempt at a time with alerts.timeout_s), MQTT jobs by the main thread in
- * hub_alerts_tick() because the MQTT client belongs to it. The two never
- * touch the same files (by the target in the name). The store is only
- * touched from the main thread (the escalation check).
+ * Upgrading. A hub from before kept all this in <evidence_dir>/.alerts/
+ * (outbox/, claimed/, sent/, failed/, made/, open/). At start the folder,
+ * when there is one, is taken by one hub (renamed, so of several hubs one
+ * imports it), its jobs, marks and clocks added to the store where their
+ * names are not there yet, then renamed .alerts.imported.<time>: nothing
+ * lost, nothing sent twice.
+ *
+ * Threads and handles. Webhook jobs are posted by this module's thread
+ * (libcurl, one attempt at a time), on a store handle of its own: a
+ * handle serialises its calls (db.h), and the thread must neither wait
+ * behind ingest nor make ingest wait behind a slow store. MQTT jobs, the
+ * steps and the clocks run on the main thread with its handle, because
+ * the MQTT client and ingest belong to it.
  */
 #include "alerts.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <glob.h>
-#include <stdarg.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -93,7 +97,6 @@
 #include <jansson.h>
 
 #include "clock.h"
-#include "file.h"
 #include "fl.h"
 #include "alertmsg.h"
 #include "hubconf.h"
@@ -103,51 +106,27 @@
 struct hub_alerts {
 	const hub_conf *conf;  /* borrowed */
 	hub_metrics *metrics;  /* borrowed; NULL: nothing counted */
-	char dir[HUB_PATHLEN]; /* <evidence_dir>/.alerts */
+	fl_db *db;             /* borrowed: the main thread's */
+	fl_db *own;            /* the webhook thread's */
+	char dir[HUB_PATHLEN]; /* <evidence_dir>/.alerts (the files of old) */
 	pthread_t thread;
 	int started;
 	atomic_int stop;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	char worker[HUB_STR]; /* this worker's name in claims */
+	char worker[HUB_STR];                   /* this hub's name in claims */
 	unsigned char still_key[HUB_STILL_KEY]; /* the picture links' */
+	double renewed; /* when the in-flight leases were last renewed */
 	/* MQTT jobs published, waiting for their PUBACK (main thread) */
 	struct flight {
 		uint64_t token;
 		char name[512];
 		double created; /* the job's: for the alert latency */
+		double next;    /* the job's, to give it back untried */
+		int attempts;
 	} * flight;
 	size_t nflight, flightcap;
 };
-
-static int exists(const char *path)
-{
-	struct stat sb;
-	return stat(path, &sb) == 0;
-}
-
-/* Write a JSON object to path, crash-safe (fl_file_write). With excl the
- * file is only made when path does not exist: FL_EEXIST (not an error
- * here) when another worker made it first. */
-static int save_ex(const char *path, json_t *j, int excl)
-{
-	char *text = json_dumps(j, JSON_COMPACT), err[512];
-	int rc;
-
-	if (!text)
-		return FL_ENOMEM;
-	rc = fl_file_write(path, text, strlen(text), 0644,
-			   excl ? FL_FILE_EXCL : 0, err, sizeof(err));
-	if (rc && rc != FL_EEXIST)
-		fl_log(FL_LOG_ERROR, "alerts", "%s", err);
-	free(text);
-	return rc;
-}
-
-static int save(const char *path, json_t *j)
-{
-	return save_ex(path, j, 0);
-}
 
 /* ---- payloads ------------------------------------------------------------ */
 
@@ -257,65 +236,57 @@ static char *body_for(const hub_alerts *a, const struct what *w, int format)
 	return hub_alert_body(&m, format);
 }
 
-/* Make the job dir/outbox/<iid>.<kind>.<target>.json unless it exists
- * anywhere. dest is a URL (format >= 0) or an MQTT topic (format < 0).
- * A cleared job waits for the alarm job of its target (after). 0, or the
- * error of a job that could not be written. */
-static int job_make(hub_alerts *a, const struct what *w, const char *target,
-		    const char *dest, int format)
-{
-	static const char *const boxes[] = { "outbox", "sent", "failed" };
-	char name[512], path[HUB_PATHLEN], after[512];
-	char *body = NULL;
-	json_t *j = NULL;
-	int rc = FL_ENOMEM;
+/* ---- jobs ------------------------------------------------------------------ */
 
-	hub_fmt(name, sizeof(name), "%s.%s.%s.json", w->iid, w->kind, target);
-	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
-		hub_fmt(path, sizeof(path), "%s/%s/%s", a->dir, boxes[i], name);
-		if (exists(path))
-			return 0; /* made before: never twice */
-	}
-	body = body_for(a, w, format < 0 ? HUB_HOOK_GENERIC : format);
-	if (!body)
-		goto out;
-	j = json_pack("{s:s,s:s,s:i,s:s,s:i,s:f,s:f}", "kind", w->kind, "dest",
-		      dest, "mqtt", format < 0, "body", body, "attempts", 0,
-		      "next", 0.0, "created", fl_wall_s());
-	if (!j)
-		goto out;
-	if (!strcmp(w->kind, "cleared")) {
-		hub_fmt(after, sizeof(after), "%s.alarm.%s.json", w->iid,
+/* The job <iid>.<kind>.<target> into *j (its body malloc'd: the caller
+ * frees j->body). dest is a URL (format >= 0) or an MQTT topic
+ * (format < 0). A cleared job waits for the alarm job of its target.
+ * 0 or FL_ENOMEM. */
+static int job_make(const hub_alerts *a, const struct what *w,
+		    const char *target, const char *dest, int format,
+		    fl_db_alert_job *j)
+{
+	memset(j, 0, sizeof(*j));
+	hub_fmt(j->name, sizeof(j->name), "%s.%s.%s", w->iid, w->kind, target);
+	hub_fmt(j->kind, sizeof(j->kind), "%s", w->kind);
+	hub_fmt(j->dest, sizeof(j->dest), "%s", dest);
+	if (!strcmp(w->kind, "cleared"))
+		hub_fmt(j->after, sizeof(j->after), "%s.alarm.%s", w->iid,
 			target);
-		json_object_set_new(j, "after", json_string(after));
-	}
-	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
-	rc = save_ex(path, j, 1);
-	if (rc == FL_EEXIST) {
-		rc = 0; /* another worker made it a moment ago */
-	} else if (rc) {
-		fl_log(FL_LOG_ERROR, "alerts", "%s: cannot write", path);
-	} else {
-		fl_log(FL_LOG_INFO, "alerts", "%s %s for %s -> %s", w->kind,
-		       target, w->iid, dest);
-	}
-	pthread_mutex_lock(&a->mu);
-	pthread_cond_signal(&a->cv);
-	pthread_mutex_unlock(&a->mu);
-out:
-	json_decref(j);
-	free(body);
-	return rc;
+	j->mqtt = format < 0;
+	j->created = fl_wall_s();
+	j->body = body_for(a, w, format < 0 ? HUB_HOOK_GENERIC : format);
+	return j->body ? 0 : FL_ENOMEM;
 }
 
-/* All jobs of one kind for a site: MQTT and the webhooks. 0 or the first
- * error (every job is tried). */
-static int jobs_for(hub_alerts *a, const struct what *w)
+/* A list of jobs being made (bodies owned). */
+struct jobs {
+	fl_db_alert_job *j;
+	size_t n;
+};
+
+static void jobs_free(struct jobs *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->j[i].body);
+	free(l->j);
+	l->j = NULL;
+	l->n = 0;
+}
+
+/* All jobs of one kind for a site (MQTT and the webhooks) into *l. 0 or
+ * FL_ENOMEM (then *l is empty). */
+static int jobs_for(const hub_alerts *a, const struct what *w, struct jobs *l)
 {
 	const hub_site_alerts *s = hub_conf_site(a->conf, w->site);
-	int esc = !strcmp(w->kind, "escalated"), rc = 0, r;
+	int esc = !strcmp(w->kind, "escalated");
+	int nh = s ? (esc ? s->nescalate : s->nhooks) : 0;
 	char lvl[HUB_STR], topic[HUB_STR + 64], target[16];
 
+	l->n = 0;
+	l->j = calloc((size_t)nh + 1, sizeof(*l->j));
+	if (!l->j)
+		return FL_ENOMEM;
 	fl_topic_level(w->site, lvl, sizeof(lvl));
 	if (a->conf->alerts.mqtt) {
 		if (esc && s && s->escalate_topic[0])
@@ -323,254 +294,237 @@ static int jobs_for(hub_alerts *a, const struct what *w)
 		else
 			hub_fmt(topic, sizeof(topic), "firelane/%s/%s", lvl,
 				esc ? "enforcement" : "alerts");
-		rc = job_make(a, w, "mqtt", topic, -1);
+		if (job_make(a, w, "mqtt", topic, -1, &l->j[l->n++]))
+			goto nomem;
 	}
-	if (!s)
-		return rc;
-	for (int i = 0; i < (esc ? s->nescalate : s->nhooks); i++) {
+	for (int i = 0; i < nh; i++) {
 		const hub_hook *h = esc ? &s->escalate[i] : &s->hooks[i];
 
 		hub_fmt(target, sizeof(target), "%s%d", esc ? "esc" : "hook",
 			i);
-		if ((r = job_make(a, w, target, h->url, h->format)) && !rc)
-			rc = r;
+		if (job_make(a, w, target, h->url, h->format, &l->j[l->n++]))
+			goto nomem;
 	}
+	return 0;
+nomem:
+	jobs_free(l);
+	return FL_ENOMEM;
+}
+
+/* Jobs made outside a step (escalation, owner): each unless its name
+ * exists. 0 or the first error (every job is tried). */
+static int jobs_add(hub_alerts *a, fl_db *db, const char *iid,
+		    const struct jobs *l)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		int added = 0,
+		    r = fl_db_alert_job_add(db, &l->j[i], iid, NULL, &added);
+
+		if (r && !rc)
+			rc = r;
+		if (added)
+			fl_log(FL_LOG_INFO, "alerts", "%s -> %s", l->j[i].name,
+			       l->j[i].dest);
+	}
+	pthread_mutex_lock(&a->mu);
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
 	return rc;
 }
 
-/* Whether an incident's step was handled: .alerts/made/<iid>.<kind> */
-static int is_made(hub_alerts *a, const char *iid, const char *kind)
-{
-	char path[HUB_PATHLEN];
+/* ---- steps ------------------------------------------------------------------ */
 
-	hub_fmt(path, sizeof(path), "%s/made/%s.%s", a->dir, iid, kind);
-	return exists(path);
+/* A clock's info: what an alert needs of the incident when the clock is
+ * due (clock_what reads it back). malloc'd, or NULL. */
+static char *clock_info(const struct what *w)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:f,s:s,s:s,s:f,s:s?}", "site",
+			      w->site, "device", w->device, "camera", w->camera,
+			      "lane", w->lane, "alarm", w->wall, "site_name",
+			      w->site_name ? w->site_name : "", "lane_name",
+			      w->lane_name ? w->lane_name : "", "since",
+			      w->since, "plate",
+			      w->plate && w->plate[0] ? w->plate : NULL);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return s;
 }
 
-/* Record it (a plain file: losing one to a power cut can only repeat an
- * alert). 0 or the error. */
-static int mark_made(hub_alerts *a, const char *iid, const char *kind)
-{
-	char path[HUB_PATHLEN];
-	FILE *f;
-
-	hub_fmt(path, sizeof(path), "%s/made/%s.%s", a->dir, iid, kind);
-	f = fopen(path, "w");
-	if (!f || fclose(f)) {
-		int rc = fl_file_errno(errno, "cannot create", path, NULL, 0);
-
-		fl_log(FL_LOG_ERROR, "alerts", "%s: %s", path, strerror(errno));
-		return rc;
-	}
-	return 0;
-}
-
-/* The all-clear of w's incident, once. */
-static int all_clear(hub_alerts *a, struct what w)
-{
-	int rc;
-
-	if (is_made(a, w.iid, "cleared"))
-		return 0;
-	w.kind = "cleared";
-	if ((rc = jobs_for(a, &w)))
-		return rc;
-	return mark_made(a, w.iid, "cleared");
-}
-
-/* The owner notification's clock, open/<iid>.owner, when the site has an
- * owner_webhook and notify_owner_s (docs/hub.md): owners() sends it. */
-static int owner_clock(hub_alerts *a, const struct what *w)
+/* The alarm's clocks into c[] (info malloc'd): the escalation (due
+ * escalate_s after the alarm; only forced when escalate_s is 0) and, when
+ * the site has an owner webhook and notify_owner_s, the owner
+ * notification's. How many, or -1 (out of memory). */
+static int clocks_for(const hub_alerts *a, const struct what *w,
+		      fl_db_alert_clock c[2])
 {
 	const hub_site_alerts *s = hub_conf_site(a->conf, w->site);
-	char path[HUB_PATHLEN];
-	json_t *j;
-	int rc;
+	double esc = s && s->escalate_s >= 0 ? s->escalate_s
+					     : a->conf->alerts.escalate_s;
+	int n = 0;
 
-	if (!s || !s->owner_webhook[0] || s->notify_owner_s <= 0)
-		return 0;
-	hub_fmt(path, sizeof(path), "%s/open/%s.owner", a->dir, w->iid);
-	j = json_pack("{s:s,s:s,s:s,s:s,s:f}", "site", w->site, "device",
-		      w->device, "camera", w->camera, "lane", w->lane, "alarm",
-		      w->wall);
-	rc = j ? save_ex(path, j, 1) : FL_ENOMEM;
-	json_decref(j);
-	return rc == FL_EEXIST ? 0 : rc;
+	memset(c, 0, 2 * sizeof(*c));
+	hub_fmt(c[0].iid, sizeof(c[0].iid), "%s", w->iid);
+	hub_fmt(c[0].kind, sizeof(c[0].kind), "escalate");
+	c[0].due = esc > 0 ? w->wall + esc : NAN;
+	if (!(c[0].info = clock_info(w)))
+		return -1;
+	n++;
+	if (s && s->owner_webhook[0] && s->notify_owner_s > 0) {
+		hub_fmt(c[1].iid, sizeof(c[1].iid), "%s", w->iid);
+		hub_fmt(c[1].kind, sizeof(c[1].kind), "owner");
+		c[1].due = w->wall + s->notify_owner_s;
+		if (!(c[1].info = clock_info(w))) {
+			free(c[0].info);
+			return -1;
+		}
+		n++;
+	}
+	return n;
 }
 
 int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 			const char *camera, const char *lane,
 			const hub_incident *in)
 {
-	const char *incident_id = in->incident_id, *type = in->type;
-	double wall = in->wall;
+	const char *iid = in->incident_id, *type = in->type;
 	struct what w = { site,          device,        camera,   lane,
-			  incident_id,   type,          wall,     in->site_name,
+			  iid,           type,          in->wall, in->site_name,
 			  in->lane_name, in->rest_wall, in->plate };
-	char path[HUB_PATHLEN];
-	int rc = 0;
+	struct what c;
+	struct jobs alarm = { 0 }, clear = { 0 };
+	fl_db_alert_clock clocks[2] = { 0 };
+	fl_db_alert_todo t = { .iid = iid };
+	int rc, made = 0, nclocks = 0, is_alarm = !strcmp(type, "alarm");
 
-	hub_fmt(path, sizeof(path), "%s/open/%s.json", a->dir, incident_id);
-	if (!strcmp(type, "alarm")) {
-		int closed = is_made(a, incident_id, "closed");
-
-		if (is_made(a, incident_id, "alarm"))
-			return 0; /* handled before (a replay after a restart) */
-		if (!closed && (rc = owner_clock(a, &w)) != 0)
-			return rc;
-		if (!closed) { /* the escalation clock */
-			json_t *j = json_pack(
-				"{s:s,s:s,s:s,s:s,s:f,s:s,s:s,s:f,s:s?}",
-				"site", site, "device", device, "camera",
-				camera, "lane", lane, "alarm", wall,
-				"site_name", in->site_name, "lane_name",
-				in->lane_name, "since", in->rest_wall, "plate",
-				in->plate[0] ? in->plate : NULL);
-
-			rc = j ? save(path, j) : FL_ENOMEM;
-			json_decref(j);
-		}
-		if (rc || (rc = jobs_for(a, &w)) ||
-		    (rc = mark_made(a, incident_id, "alarm")))
-			return rc;
-		if (!closed)
-			return 0;
-		/* its close came first: the all-clear follows the alarm */
-		fl_log(FL_LOG_WARN, "alerts",
-		       "%s: alarm arrived after the incident closed; the "
-		       "all-clear follows it",
-		       incident_id);
-		return all_clear(a, w);
-	}
 	if (!strcmp(type, "escalated")) {
-		/* the edge's own escalate_s (per lane) came first: escalate at
-		 * the next tick, still only without an outcome */
-		json_t *j = json_load_file(path, 0, NULL);
-
-		if (json_is_object(j)) {
-			json_object_set_new(j, "force", json_true());
-			rc = save(path, j);
-		}
-		json_decref(j);
-		return rc;
+		/* the edge's own escalate_s (per lane) came first: escalate
+		 * at the next tick, still only without an outcome */
+		rc = fl_db_alert_clock_force(a->db, iid, "escalate");
+		return rc == FL_ENOENT ? 0 : rc;
 	}
-	if (!strcmp(type, "cleared") || !strcmp(type, "vacated") ||
-	    !strcmp(type, "interrupted")) {
-		if (w.since < 0) { /* the alarm's, from its clock */
-			json_t *j = json_load_file(path, 0, NULL);
+	if (!is_alarm && strcmp(type, "cleared") && strcmp(type, "vacated") &&
+	    strcmp(type, "interrupted"))
+		return 0;
+	if (is_alarm && fl_db_alert_made(a->db, iid, "alarm") == 1)
+		return 0; /* handled before (a replay after a restart) */
+	if (!is_alarm && w.since < 0) { /* the alarm's, from its clock */
+		fl_db_alert_clock k;
+
+		if (fl_db_alert_clock_get(a->db, iid, "escalate", &k) == 0) {
+			json_t *j = json_loads(k.info, 0, NULL);
 			json_t *v = json_object_get(j, "since");
 
 			if (json_is_number(v))
 				w.since = json_number_value(v);
 			json_decref(j);
+			fl_db_alert_clock_free(&k);
 		}
-		unlink(path);
-		if (!is_made(a, incident_id, "alarm")) /* an alarm may come */
-			return is_made(a, incident_id, "closed")
-				       ? 0
-				       : mark_made(a, incident_id, "closed");
-		return all_clear(a, w);
 	}
-	return 0;
+	c = w;
+	c.kind = "cleared";
+	rc = jobs_for(a, &c, &clear);
+	if (!rc && is_alarm)
+		rc = jobs_for(a, &w, &alarm);
+	if (!rc && is_alarm && (nclocks = clocks_for(a, &w, clocks)) < 0)
+		rc = FL_ENOMEM;
+	if (rc)
+		goto out;
+	t.step = is_alarm ? "alarm" : "closed";
+	t.jobs = alarm.j;
+	t.njobs = alarm.n;
+	t.clear = clear.j;
+	t.nclear = clear.n;
+	t.clocks = clocks;
+	t.nclocks = (size_t)nclocks;
+	rc = fl_db_alert_step(a->db, &t, fl_wall_s(), &made);
+	if (rc) {
+		fl_log(FL_LOG_ERROR, "alerts", "%s %s: cannot store: %s", iid,
+		       type, fl_strerror(rc));
+		goto out;
+	}
+	for (size_t i = 0; (made & FL_DB_ALERT_JOBS) && i < alarm.n; i++)
+		fl_log(FL_LOG_INFO, "alerts", "%s -> %s", alarm.j[i].name,
+		       alarm.j[i].dest);
+	if (made & FL_DB_ALERT_LATE)
+		fl_log(FL_LOG_WARN, "alerts",
+		       "%s: alarm arrived after the incident closed; the "
+		       "all-clear follows it",
+		       iid);
+	for (size_t i = 0; (made & FL_DB_ALERT_CLEARED) && i < clear.n; i++)
+		fl_log(FL_LOG_INFO, "alerts", "%s -> %s", clear.j[i].name,
+		       clear.j[i].dest);
+	if (made) {
+		pthread_mutex_lock(&a->mu);
+		pthread_cond_signal(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+	}
+out:
+	jobs_free(&alarm);
+	jobs_free(&clear);
+	for (int i = 0; i < nclocks; i++)
+		free(clocks[i].info);
+	return rc;
 }
 
 /* ---- sending -------------------------------------------------------------- */
 
-/* The path of our claim of a job. */
-static void claimed_path(const hub_alerts *a, const char *name, char *buf,
-			 size_t len)
+/* A job's channel. */
+static enum hub_metric_channel channel_of(int mqtt)
 {
-	hub_fmt(buf, len, "%s/claimed/%s@%s", a->dir, name, a->worker);
+	return mqtt ? HUB_M_MQTT : HUB_M_WEBHOOK;
 }
 
-/* Claim outbox/<name> for this worker: 1 when it is ours now, 0 when
- * another worker (or thread) took it first or it is gone. */
-static int job_claim(hub_alerts *a, const char *name)
+/* The end of a claim, logged when it was no longer ours (the lease ran
+ * out and another hub has the job: it decides). */
+static void finish(hub_alerts *a, fl_db *db, const char *name,
+		   const char *state, int attempts, double next)
 {
-	char from[HUB_PATHLEN], to[HUB_PATHLEN];
+	int rc = fl_db_alert_finish(db, name, a->worker, state, attempts, next,
+				    fl_wall_s());
 
-	hub_fmt(from, sizeof(from), "%s/outbox/%s", a->dir, name);
-	claimed_path(a, name, to, sizeof(to));
-	if (rename(from, to) == 0)
-		return 1;
-	if (errno != ENOENT)
-		fl_log(FL_LOG_ERROR, "alerts", "%s: cannot claim: %s", from,
-		       strerror(errno));
-	return 0;
+	if (rc == FL_ENOENT)
+		fl_log(FL_LOG_WARN, "alerts",
+		       "%s: the claim ran out before it was %s; another hub "
+		       "has it",
+		       name, !strcmp(state, "outbox") ? "given back" : state);
+	else if (rc)
+		fl_log(FL_LOG_ERROR, "alerts", "%s: cannot record it %s: %s",
+		       name, state, fl_strerror(rc));
 }
 
-/* Give a claimed job back to the outbox unchanged (not attempted). */
-static void job_unclaim(hub_alerts *a, const char *name)
+/* A job delivered (made at created): counted, recorded sent. */
+static void job_sent(hub_alerts *a, fl_db *db, const char *name, int mqtt,
+		     int attempts, double created)
 {
-	char from[HUB_PATHLEN], to[HUB_PATHLEN];
-
-	claimed_path(a, name, from, sizeof(from));
-	hub_fmt(to, sizeof(to), "%s/outbox/%s", a->dir, name);
-	if (rename(from, to))
-		fl_log(FL_LOG_ERROR, "alerts", "%s -> outbox: %s", from,
-		       strerror(errno));
-}
-
-/* Move a finished (claimed) job to sent/ or failed/. */
-static void job_done(hub_alerts *a, const char *name, const char *box)
-{
-	char from[HUB_PATHLEN], to[HUB_PATHLEN];
-
-	claimed_path(a, name, from, sizeof(from));
-	hub_fmt(to, sizeof(to), "%s/%s/%s", a->dir, box, name);
-	if (rename(from, to))
-		fl_log(FL_LOG_ERROR, "alerts", "%s -> %s: %s", from, box,
-		       strerror(errno));
-}
-
-/* A job's channel, by the target in its name. */
-static enum hub_metric_channel channel_of(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 10 && !strcmp(name + n - 10, ".mqtt.json") ? HUB_M_MQTT
-							      : HUB_M_WEBHOOK;
-}
-
-/* A job delivered (claimed, made at created): counted, then to sent/. */
-static void job_sent(hub_alerts *a, const char *name, double created)
-{
-	hub_metrics_alert(a->metrics, channel_of(name), HUB_M_SENT,
+	hub_metrics_alert(a->metrics, channel_of(mqtt), HUB_M_SENT,
 			  created > 0 ? fl_wall_s() - created : -1);
-	job_done(a, name, "sent");
+	finish(a, db, name, "sent", attempts, 0);
 }
 
-/* After a failed attempt: back off, or give up. */
-static void job_retry(hub_alerts *a, const char *name, json_t *j,
-		      const char *why)
+/* After a failed attempt (attempts before it): back off, or give up. */
+static void job_retry(hub_alerts *a, fl_db *db, const char *name, int mqtt,
+		      int attempts, const char *why)
 {
-	char path[HUB_PATHLEN];
-	int n = (int)json_integer_value(json_object_get(j, "attempts")) + 1;
+	int n = attempts + 1;
 	double d = a->conf->alerts.retry_base_s * pow(2, n - 1);
 
-	hub_metrics_alert(a->metrics, channel_of(name), HUB_M_FAILED, -1);
+	hub_metrics_alert(a->metrics, channel_of(mqtt), HUB_M_FAILED, -1);
 	if (d > a->conf->alerts.retry_cap_s)
 		d = a->conf->alerts.retry_cap_s;
 	if (n >= a->conf->alerts.retry_max) {
-		hub_metrics_alert(a->metrics, channel_of(name), HUB_M_GAVE_UP,
+		hub_metrics_alert(a->metrics, channel_of(mqtt), HUB_M_GAVE_UP,
 				  -1);
 		fl_log(FL_LOG_ERROR, "alerts",
 		       "%s: giving up after %d attempts: %s", name, n, why);
-		job_done(a, name, "failed");
+		finish(a, db, name, "failed", n, 0);
 		return;
 	}
 	fl_log(FL_LOG_WARN, "alerts",
 	       "%s: attempt %d failed (%s); retry in %.1f s", name, n, why, d);
-	json_object_set_new(j, "attempts", json_integer(n));
-	json_object_set_new(j, "next", json_real(fl_wall_s() + d));
-	/* the new state goes back to the outbox, then the claim ends */
-	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, name);
-	if (save(path, j) == FL_OK) {
-		claimed_path(a, name, path, sizeof(path));
-		unlink(path);
-	} else {
-		job_unclaim(a, name);
-	}
+	finish(a, db, name, "outbox", n, fl_wall_s() + d);
 }
 
 static size_t sink(char *p, size_t size, size_t n, void *user)
@@ -634,40 +588,11 @@ static int post(hub_alerts *a, const char *url, const char *body, char *why,
 	return rc;
 }
 
-/* 1 while job `after` (a name) is still to be sent: in the outbox, or
- * claimed by any worker. The cheap answers first: a cleared job waits on
- * its alarm on every tick, and a flood has thousands of each. mqtt: called
- * on the main thread, which owns the in-flight list. */
-static int waiting_for(hub_alerts *a, const char *after, int mqtt)
-{
-	static const char *const done[] = { "sent", "failed" };
-	char path[HUB_PATHLEN];
-	glob_t g;
-	int found;
-
-	hub_fmt(path, sizeof(path), "%s/outbox/%s", a->dir, after);
-	if (exists(path))
-		return 1;
-	for (size_t i = 0; i < FL_ARRAY_SIZE(done); i++) {
-		hub_fmt(path, sizeof(path), "%s/%s/%s", a->dir, done[i], after);
-		if (exists(path))
-			return 0;
-	}
-	for (size_t i = 0; mqtt && i < a->nflight; i++)
-		if (!strcmp(a->flight[i].name, after))
-			return 1; /* published, its PUBACK to come */
-	/* claimed by another worker, or never made (a target added since) */
-	hub_fmt(path, sizeof(path), "%s/claimed/%s@*", a->dir, after);
-	found = glob(path, GLOB_NOSORT | GLOB_NOESCAPE, NULL, &g) == 0 &&
-		g.gl_pathc > 0;
-	globfree(&g);
-	return found;
-}
-
-/* Publish a claimed MQTT job; it stays claimed until its PUBACK
- * (hub_alerts_published). */
-static void mqtt_send(hub_alerts *a, fl_mqtt *m, const char *name, json_t *j,
-		      const char *dest, const char *body)
+/* Publish a claimed MQTT job (j's); it stays claimed until its PUBACK
+ * (hub_alerts_published). 1 when it was published, 0 when it was given
+ * back or failed (then no more this tick: the same job would be claimed
+ * again at once while the broker is away). */
+static int mqtt_send(hub_alerts *a, fl_mqtt *m, const fl_db_alert_job *j)
 {
 	uint64_t token;
 	int rc;
@@ -677,131 +602,126 @@ static void mqtt_send(hub_alerts *a, fl_mqtt *m, const char *name, json_t *j,
 		struct flight *f = realloc(a->flight, cap * sizeof(*f));
 
 		if (!f) {
-			job_unclaim(a, name);
-			return;
+			finish(a, a->db, j->name, "outbox", j->attempts,
+			       j->next);
+			return 0;
 		}
 		a->flight = f;
 		a->flightcap = cap;
 	}
-	rc = fl_mqtt_publish_tracked(m, dest, body, strlen(body), 1, 0, &token);
+	rc = fl_mqtt_publish_tracked(m, j->dest, j->body, strlen(j->body), 1, 0,
+				     &token);
 	if (rc == FL_EAGAIN) { /* offline: wait, no attempt */
-		job_unclaim(a, name);
-		return;
+		finish(a, a->db, j->name, "outbox", j->attempts, j->next);
+		return 0;
 	}
 	if (rc) {
-		job_retry(a, name, j, fl_strerror(rc));
-		return;
+		job_retry(a, a->db, j->name, 1, j->attempts, fl_strerror(rc));
+		return 0;
 	}
-	a->flight[a->nflight].token = token;
+	a->flight[a->nflight] = (struct flight){ .token = token,
+						 .created = j->created,
+						 .next = j->next,
+						 .attempts = j->attempts };
 	hub_fmt(a->flight[a->nflight].name, sizeof(a->flight[0].name), "%s",
-		name);
-	a->flight[a->nflight].created = json_number_value(
-		json_object_get(j, "created"));
+		j->name);
 	a->nflight++;
+	return 1;
 }
 
 void hub_alerts_published(hub_alerts *a, uint64_t token, int rc)
 {
-	char path[HUB_PATHLEN], name[512];
-	double created;
-	json_t *j;
+	struct flight f;
 	size_t i;
 
 	for (i = 0; i < a->nflight && a->flight[i].token != token; i++)
 		;
 	if (i == a->nflight)
 		return; /* not an alert's */
-	hub_fmt(name, sizeof(name), "%s", a->flight[i].name);
-	created = a->flight[i].created;
+	f = a->flight[i];
 	a->flight[i] = a->flight[--a->nflight];
 	if (rc == 0) {
 		fl_log(FL_LOG_INFO, "alerts", "%s: delivered to the broker",
-		       name);
-		job_sent(a, name, created);
-		return;
-	}
-	if (rc == FL_EAGAIN) { /* the connection went first: not an attempt */
+		       f.name);
+		job_sent(a, a->db, f.name, 1, f.attempts, f.created);
+	} else if (rc == FL_EAGAIN) {
+		/* the connection went first: not an attempt */
 		fl_log(FL_LOG_WARN, "alerts",
 		       "%s: not acknowledged before the connection was lost; "
 		       "sent again",
-		       name);
-		job_unclaim(a, name);
-		return;
+		       f.name);
+		finish(a, a->db, f.name, "outbox", f.attempts, f.next);
+	} else {
+		job_retry(a, a->db, f.name, 1, f.attempts,
+			  "refused by the broker");
 	}
-	claimed_path(a, name, path, sizeof(path));
-	j = json_load_file(path, 0, NULL);
-	if (json_is_object(j))
-		job_retry(a, name, j, "refused by the broker");
-	else
-		job_unclaim(a, name);
-	json_decref(j);
 }
 
-/* Run the due jobs of one kind (mqtt: m set, main thread; else webhooks). */
-static void run_due(hub_alerts *a, fl_mqtt *m, int mqtt)
+/* The leases of the MQTT jobs waiting for their PUBACK, renewed a third
+ * of the way through: a PUBACK may take long (a broker under load), and a
+ * job must not be taken by another hub meanwhile. */
+static void renew_flights(hub_alerts *a, double now)
 {
-	char box[HUB_PATHLEN], path[HUB_PATHLEN], why[256];
-	DIR *d;
-	struct dirent *e;
-	double now = fl_wall_s();
+	double lease = a->conf->alerts.lease_s;
 
-	hub_fmt(box, sizeof(box), "%s/outbox", a->dir);
-	d = opendir(box);
-	if (!d)
+	if (now - a->renewed < lease / 3)
 		return;
-	while ((e = readdir(d)) && !atomic_load(&a->stop) &&
-	       !(mqtt && fl_mqtt_unacked(m) >= HUB_ALERT_WINDOW)) {
-		size_t n = strlen(e->d_name);
-		int is_mqtt = channel_of(e->d_name) == HUB_M_MQTT;
-		json_t *j;
-		const char *dest, *body;
+	a->renewed = now;
+	for (size_t i = 0; i < a->nflight; i++) {
+		int rc = fl_db_alert_renew(a->db, a->flight[i].name, a->worker,
+					   now + lease);
 
-		if (n < 6 || strcmp(e->d_name + n - 5, ".json") ||
-		    is_mqtt != mqtt)
-			continue;
-		hub_fmt(path, sizeof(path), "%s/%s", box, e->d_name);
-		j = json_load_file(path, 0, NULL);
-		if (!json_is_object(j)) {
-			json_decref(j);
-			continue;
-		}
-		if (json_number_value(json_object_get(j, "next")) > now ||
-		    (json_is_string(json_object_get(j, "after")) &&
-		     waiting_for(a,
-				 json_string_value(json_object_get(j, "after")),
-				 mqtt))) {
-			json_decref(j);
-			continue; /* not due, or its alarm first: no claim */
-		}
-		json_decref(j);
-		if (!job_claim(a, e->d_name))
-			continue; /* another worker has it */
-		/* read it again: what we read may predate another worker's
-		 * retry of it */
-		claimed_path(a, e->d_name, path, sizeof(path));
-		j = json_load_file(path, 0, NULL);
-		dest = json_string_value(json_object_get(j, "dest"));
-		body = json_string_value(json_object_get(j, "body"));
-		if (!json_is_object(j) || !dest || !body ||
-		    json_number_value(json_object_get(j, "next")) > now) {
-			job_unclaim(a, e->d_name);
-			json_decref(j);
-			continue;
-		}
-		if (mqtt) {
-			mqtt_send(a, m, e->d_name, j, dest, body);
-		} else if (post(a, dest, body, why, sizeof(why)) == FL_OK) {
-			fl_log(FL_LOG_INFO, "alerts", "%s: delivered to %s",
-			       e->d_name, dest);
-			job_sent(a, e->d_name,
-				 json_number_value(
-					 json_object_get(j, "created")));
-		} else {
-			job_retry(a, e->d_name, j, why);
-		}
-		json_decref(j);
+		if (rc)
+			fl_log(FL_LOG_WARN, "alerts",
+			       "%s: claim not renewed: %s", a->flight[i].name,
+			       fl_strerror(rc));
 	}
-	closedir(d);
+}
+
+/* A due job of the channel claimed on db into *j (the caller frees it):
+ * 1, or 0 when none is due or the store failed (logged). */
+static int claim(hub_alerts *a, fl_db *db, int mqtt, double now,
+		 fl_db_alert_job *j)
+{
+	int rc = fl_db_alert_claim(db, a->worker, mqtt, now,
+				   a->conf->alerts.lease_s, j);
+
+	if (rc && rc != FL_ENOENT)
+		fl_log(FL_LOG_ERROR, "alerts", "cannot claim a job: %s",
+		       fl_strerror(rc));
+	return rc == 0;
+}
+
+/* The due MQTT jobs, published (main thread). */
+static void run_mqtt(hub_alerts *a, fl_mqtt *m, double now)
+{
+	fl_db_alert_job j;
+	int more = 1;
+
+	while (more && fl_mqtt_unacked(m) < HUB_ALERT_WINDOW &&
+	       claim(a, a->db, 1, now, &j)) {
+		more = mqtt_send(a, m, &j);
+		fl_db_alert_job_free(&j);
+	}
+}
+
+/* The due webhook jobs, posted one at a time (the webhook thread, its own
+ * handle). */
+static void run_webhooks(hub_alerts *a)
+{
+	char why[256];
+	fl_db_alert_job j;
+
+	while (!atomic_load(&a->stop) && claim(a, a->own, 0, fl_wall_s(), &j)) {
+		if (post(a, j.dest, j.body, why, sizeof(why)) == FL_OK) {
+			fl_log(FL_LOG_INFO, "alerts", "%s: delivered to %s",
+			       j.name, j.dest);
+			job_sent(a, a->own, j.name, 0, j.attempts, j.created);
+		} else {
+			job_retry(a, a->own, j.name, 0, j.attempts, why);
+		}
+		fl_db_alert_job_free(&j);
+	}
 }
 
 static void *webhook_thread(void *arg)
@@ -811,7 +731,7 @@ static void *webhook_thread(void *arg)
 	while (!atomic_load(&a->stop)) {
 		struct timespec ts;
 
-		run_due(a, NULL, 0);
+		run_webhooks(a);
 		ts = fl_wall_deadline(200); /* a->cv uses the default clock */
 		pthread_mutex_lock(&a->mu);
 		if (!atomic_load(&a->stop))
@@ -821,28 +741,32 @@ static void *webhook_thread(void *arg)
 	return NULL;
 }
 
-/* ---- escalation ------------------------------------------------------------ */
+/* ---- clocks: escalation, owner notification ---------------------------------- */
 
-/* 1 when the incident is still alarmed in the store and has no outcome. */
-static int still_open(fl_db *db, const char *iid)
+/* The incident's status in the store: 1 when it is still alarmed and has
+ * no outcome; its plate into plate ("" none). */
+static int open_plate(fl_db *db, const char *iid, char *plate, size_t len)
 {
 	char *s = fl_db_incident_json(db, iid);
 	json_t *j = s ? json_loads(s, 0, NULL) : NULL;
-	const char *status;
+	const char *status, *p;
 	int open;
 
 	free(s);
+	hub_fmt(plate, len, "%s", "");
 	if (!j)
 		return 0;
 	status = json_string_value(json_object_get(j, "status"));
+	p = json_string_value(json_object_get(j, "plate"));
 	open = status && !strcmp(status, "alarm") &&
 	       json_is_null(json_object_get(j, "outcome"));
+	hub_fmt(plate, len, "%s", p ? p : "");
 	json_decref(j);
 	return open;
 }
 
-/* What a clock in open/ (j, borrowed: w's strings point into it) says
- * about incident iid, for an alert of kind. */
+/* What a clock's info (j, borrowed: w's strings point into it) says about
+ * incident iid, for an alert of kind. */
 static void clock_what(json_t *j, const char *iid, const char *kind,
 		       struct what *w)
 {
@@ -862,206 +786,285 @@ static void clock_what(json_t *j, const char *iid, const char *kind,
 	w->kind = kind;
 }
 
-static void escalations(hub_alerts *a, fl_db *db, double now)
+/* A claimed escalation clock: the enforcement alerts when the incident is
+ * still open without an outcome. 1 when done (the clock removed), 0 to
+ * try again (its jobs not written). */
+static int escalate(hub_alerts *a, fl_db *db, const fl_db_alert_clock *k,
+		    json_t *info)
 {
-	char box[HUB_PATHLEN], path[HUB_PATHLEN], iid[256];
-	DIR *d;
-	struct dirent *e;
+	char plate[64];
+	struct what w;
+	struct jobs l = { 0 };
+	int rc;
 
-	hub_fmt(box, sizeof(box), "%s/open", a->dir);
-	d = opendir(box);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		const hub_site_alerts *s;
-		double after;
-		json_t *j;
-		struct what w;
-
-		if (n < 6 || n - 5 >= sizeof(iid) ||
-		    strcmp(e->d_name + n - 5, ".json"))
-			continue;
-		memcpy(iid, e->d_name, n - 5);
-		iid[n - 5] = 0;
-		hub_fmt(path, sizeof(path), "%s/%s", box, e->d_name);
-		j = json_load_file(path, 0, NULL);
-		if (!json_is_object(j)) {
-			json_decref(j);
-			continue;
-		}
-		clock_what(j, iid, "escalated", &w);
-		s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
-		after = s && s->escalate_s >= 0 ? s->escalate_s
-						: a->conf->alerts.escalate_s;
-		if (!w.site || !w.device || !w.camera || !w.lane) {
-			unlink(path);
-		} else if (json_is_true(json_object_get(j, "force")) ||
-			   (after > 0 && now >= w.wall + after)) {
-			char mine[HUB_PATHLEN + HUB_STR + 2];
-
-			/* claimed, so of several workers one escalates */
-			hub_fmt(mine, sizeof(mine), "%s@%s", path, a->worker);
-			if (rename(path, mine) == 0) {
-				if (still_open(db, iid) && jobs_for(a, &w)) {
-					/* a job not written: escalate again */
-					rename(mine, path);
-				} else {
-					unlink(mine); /* escalated once, or closed */
-				}
-			}
-		}
-		json_decref(j);
-	}
-	closedir(d);
+	clock_what(info, k->iid, "escalated", &w);
+	if (!open_plate(db, k->iid, plate, sizeof(plate)))
+		return 1; /* closed, or an outcome: nothing to escalate */
+	if ((rc = jobs_for(a, &w, &l)) == 0)
+		rc = jobs_add(a, db, k->iid, &l);
+	jobs_free(&l);
+	return rc == 0;
 }
 
-/* The incident's plate into plate when it is still alarmed without an
- * outcome: 1, else 0. */
-static int open_plate(fl_db *db, const char *iid, char *plate, size_t len)
+/* A claimed owner clock: once per incident, while it is open without
+ * outcome and its plate (a read or a person's) is in the site's register;
+ * through the outbox like any alert, audited "owner_notify". 1 when done,
+ * 0 to try again. */
+static int notify_owner(hub_alerts *a, fl_db *db, const fl_db_alert_clock *k,
+			json_t *info, double now)
 {
-	char *s = fl_db_incident_json(db, iid);
-	json_t *j = s ? json_loads(s, 0, NULL) : NULL;
-	const char *status, *p;
-	int open;
+	const hub_site_alerts *s;
+	char plate[64], *row = NULL;
+	struct what w;
+	struct jobs l = { 0 };
+	int rc, done = 1;
 
-	free(s);
-	if (!j)
-		return 0;
-	status = json_string_value(json_object_get(j, "status"));
-	p = json_string_value(json_object_get(j, "plate"));
-	open = status && !strcmp(status, "alarm") &&
-	       json_is_null(json_object_get(j, "outcome"));
-	hub_fmt(plate, len, "%s", p ? p : "");
-	json_decref(j);
-	return open;
+	clock_what(info, k->iid, "owner", &w);
+	s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
+	if (!s || !s->owner_webhook[0])
+		return 1;
+	if (open_plate(db, k->iid, plate, sizeof(plate)))
+		row = fl_db_register_find(db, w.site, plate);
+	w.owner = row ? json_loads(row, 0, NULL) : NULL;
+	w.plate = plate;
+	if (!w.owner) {
+		fl_log(FL_LOG_INFO, "alerts",
+		       "%s: owner not notified (closed, or plate %s not in the "
+		       "register)",
+		       k->iid, plate[0] ? plate : "unread");
+	} else if (!(l.j = calloc(1, sizeof(*l.j))) ||
+		   job_make(a, &w, "owner", s->owner_webhook, HUB_HOOK_GENERIC,
+			    &l.j[0])) {
+		done = 0;
+		l.n = l.j ? 1 : 0;
+	} else {
+		l.n = 1;
+		if ((rc = jobs_add(a, db, k->iid, &l)) == 0)
+			fl_db_audit(db, "hub", "owner_notify", k->iid, plate,
+				    now);
+		else
+			done = 0;
+	}
+	jobs_free(&l);
+	json_decref(w.owner);
+	free(row);
+	return done;
 }
 
-/* Owner notifications that are due: once per incident, notify_owner_s after
- * the alarm, while it is open without outcome and its plate (a read or a
- * person's) is in the site's register; through the outbox like any alert
- * (retries, holds, the delivery logged), audited "owner_notify". */
-static void owners(hub_alerts *a, fl_db *db, double now)
+/* The clocks that are due (each claimed, so of several hubs one acts). */
+static void clocks(hub_alerts *a, fl_db *db, double now)
 {
-	char box[HUB_PATHLEN], path[HUB_PATHLEN], iid[256], plate[64];
-	DIR *d;
-	struct dirent *e;
+	for (int i = 0; i < 256; i++) {
+		fl_db_alert_clock k;
+		json_t *info;
+		int done;
+		int rc = fl_db_alert_clock_claim(db, a->worker, now,
+						 a->conf->alerts.lease_s, &k);
 
-	hub_fmt(box, sizeof(box), "%s/open", a->dir);
-	d = opendir(box);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		const hub_site_alerts *s;
-		char mine[HUB_PATHLEN + HUB_STR + 2];
-		struct what w = { 0 };
-		json_t *j;
-
-		if (n < 7 || n - 6 >= sizeof(iid) ||
-		    strcmp(e->d_name + n - 6, ".owner"))
-			continue;
-		memcpy(iid, e->d_name, n - 6);
-		iid[n - 6] = 0;
-		hub_fmt(path, sizeof(path), "%s/%s", box, e->d_name);
-		j = json_load_file(path, 0, NULL);
-		clock_what(j, iid, "owner", &w);
-		s = w.site ? hub_conf_site(a->conf, w.site) : NULL;
-		if (!s || !w.device || !w.camera || !w.lane ||
-		    !s->owner_webhook[0]) {
-			unlink(path);
-		} else if (now >= w.wall + s->notify_owner_s) {
-			hub_fmt(mine, sizeof(mine), "%s@%s", path, a->worker);
-			if (rename(path, mine) == 0) {
-				char *row = NULL;
-
-				if (open_plate(db, iid, plate, sizeof(plate)))
-					row = fl_db_register_find(db, w.site,
-								  plate);
-				w.owner = row ? json_loads(row, 0, NULL) : NULL;
-				w.plate = plate;
-				if (!w.owner) {
-					fl_log(FL_LOG_INFO, "alerts",
-					       "%s: owner not notified (closed, "
-					       "or plate %s not in the "
-					       "register)",
-					       iid,
-					       plate[0] ? plate : "unread");
-					unlink(mine);
-				} else if (job_make(a, &w, "owner",
-						    s->owner_webhook,
-						    HUB_HOOK_GENERIC)) {
-					rename(mine, path); /* again later */
-				} else {
-					fl_db_audit(db, "hub", "owner_notify",
-						    iid, plate, now);
-					unlink(mine);
-				}
-				json_decref(w.owner);
-				free(row);
-			}
+		if (rc) {
+			if (rc != FL_ENOENT)
+				fl_log(FL_LOG_ERROR, "alerts",
+				       "cannot claim a clock: %s",
+				       fl_strerror(rc));
+			return;
 		}
-		json_decref(j);
+		info = json_loads(k.info, 0, NULL);
+		if (!json_is_object(info) ||
+		    !json_is_string(json_object_get(info, "site")))
+			done = 1; /* nothing to alert with: dropped */
+		else if (!strcmp(k.kind, "escalate"))
+			done = escalate(a, db, &k, info);
+		else
+			done = notify_owner(a, db, &k, info, now);
+		json_decref(info);
+		fl_db_alert_clock_done(db, k.iid, k.kind, a->worker, !done);
+		fl_db_alert_clock_free(&k);
+		if (!done)
+			return; /* the store failing: again at the next tick */
 	}
-	closedir(d);
 }
 
 void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now)
 {
-	escalations(a, db, now);
-	owners(a, db, now);
-	if (m)
-		run_due(a, m, 1);
-}
-
-/*
- * At start: what this worker had claimed when it stopped (a crash, or a
- * kill) goes back - jobs to the outbox (one may be sent again: it was
- * being sent), escalation clocks to open/.
- */
-static void recover_claims(hub_alerts *a)
-{
-	static const char *const where[] = { "claimed", "open" };
-	char dir[HUB_PATHLEN], from[HUB_PATHLEN], to[HUB_PATHLEN];
-	char suffix[HUB_STR + 2];
-	size_t sl;
-
-	hub_fmt(suffix, sizeof(suffix), "@%s", a->worker);
-	sl = strlen(suffix);
-	for (size_t w = 0; w < FL_ARRAY_SIZE(where); w++) {
-		DIR *d;
-		struct dirent *e;
-
-		hub_fmt(dir, sizeof(dir), "%s/%s", a->dir, where[w]);
-		if (!(d = opendir(dir)))
-			continue;
-		while ((e = readdir(d))) {
-			size_t n = strlen(e->d_name);
-
-			if (n <= sl || strcmp(e->d_name + n - sl, suffix))
-				continue;
-			hub_fmt(from, sizeof(from), "%s/%s", dir, e->d_name);
-			hub_fmt(to, sizeof(to), "%s/%s/%.*s", a->dir,
-				w ? "open" : "outbox", (int)(n - sl),
-				e->d_name);
-			if (rename(from, to) == 0)
-				fl_log(FL_LOG_WARN, "alerts",
-				       "%.*s: claimed "
-				       "when this worker stopped; back in %s",
-				       (int)(n - sl), e->d_name,
-				       w ? "open/" : "the outbox");
-		}
-		closedir(d);
+	clocks(a, db, now);
+	if (m) {
+		renew_flights(a, now);
+		run_mqtt(a, m, now);
 	}
 }
 
-hub_alerts *hub_alerts_create(const hub_conf *conf, hub_metrics *metrics,
-			      char *err, size_t errlen)
+/* ---- the files of old ----------------------------------------------------------- */
+
+/* One job file of an old .alerts/ folder (path, named <name>.json or
+ * <name>.json@<worker>) into the store as state. 0 or the error. */
+static int import_job(hub_alerts *a, const char *path, const char *file,
+		      const char *state)
 {
-	static const char *const boxes[] = { "outbox", "sent", "failed",
-					     "open",   "made", "claimed" };
+	json_t *j = json_load_file(path, 0, NULL);
+	const char *kind = json_string_value(json_object_get(j, "kind"));
+	const char *dest = json_string_value(json_object_get(j, "dest"));
+	const char *body = json_string_value(json_object_get(j, "body"));
+	const char *after = json_string_value(json_object_get(j, "after"));
+	fl_db_alert_job job;
+	char iid[256], *dot;
+	const char *e = strstr(file, ".json");
+	int rc;
+
+	if (!json_is_object(j) || !kind || !dest || !body || !e) {
+		fl_log(FL_LOG_WARN, "alerts", "%s: not an alert job; left",
+		       path);
+		json_decref(j);
+		return 0;
+	}
+	memset(&job, 0, sizeof(job));
+	hub_fmt(job.name, sizeof(job.name), "%.*s", (int)(e - file), file);
+	hub_fmt(iid, sizeof(iid), "%s", job.name);
+	/* <iid>.<kind>.<target>: kind and target have no dot */
+	for (int k = 0; k < 2 && (dot = strrchr(iid, '.')); k++)
+		*dot = 0;
+	hub_fmt(job.kind, sizeof(job.kind), "%s", kind);
+	hub_fmt(job.dest, sizeof(job.dest), "%s", dest);
+	job.body = (char *)body;
+	job.mqtt = json_integer_value(json_object_get(j, "mqtt")) != 0;
+	job.attempts = (int)json_integer_value(json_object_get(j, "attempts"));
+	job.next = json_number_value(json_object_get(j, "next"));
+	job.created = json_number_value(json_object_get(j, "created"));
+	if (after) /* named with .json then */
+		hub_fmt(job.after, sizeof(job.after), "%.*s",
+			(int)(strstr(after, ".json")
+				      ? strstr(after, ".json") - after
+				      : (long)strlen(after)),
+			after);
+	hub_fmt(job.state, sizeof(job.state), "%s", state);
+	rc = fl_db_alert_job_add(a->db, &job, iid, NULL, NULL);
+	json_decref(j);
+	return rc;
+}
+
+/* One clock file of open/ (<iid>.json: escalation, <iid>.owner), with or
+ * without a worker's claim, into the store. 0 or the error. */
+static int import_clock(hub_alerts *a, const char *path, const char *file)
+{
+	json_t *j = json_load_file(path, 0, NULL);
+	const char *e = strstr(file, ".json"), *o = strstr(file, ".owner");
+	const hub_site_alerts *s;
+	fl_db_alert_clock k;
+	const char *site = json_string_value(json_object_get(j, "site"));
+	double alarm = json_number_value(json_object_get(j, "alarm")), esc;
+	int rc;
+
+	if (!json_is_object(j) || !site || (!e && !o)) {
+		json_decref(j);
+		return 0;
+	}
+	memset(&k, 0, sizeof(k));
+	s = hub_conf_site(a->conf, site);
+	hub_fmt(k.iid, sizeof(k.iid), "%.*s", (int)((e ? e : o) - file), file);
+	if (e) {
+		esc = s && s->escalate_s >= 0 ? s->escalate_s
+					      : a->conf->alerts.escalate_s;
+		hub_fmt(k.kind, sizeof(k.kind), "escalate");
+		k.due = esc > 0 ? alarm + esc : NAN;
+		k.forced = json_is_true(json_object_get(j, "force"));
+	} else {
+		hub_fmt(k.kind, sizeof(k.kind), "owner");
+		k.due = alarm + (s ? s->notify_owner_s : 0);
+	}
+	json_object_del(j, "force");
+	k.info = json_dumps(j, JSON_COMPACT);
+	rc = k.info ? fl_db_alert_clock_add(a->db, &k, NULL) : FL_ENOMEM;
+	free(k.info);
+	json_decref(j);
+	return rc;
+}
+
+/* Every file of dir/box into the store. 0 or the first error. */
+static int import_box(hub_alerts *a, const char *dir, const char *box)
+{
+	char path[HUB_PATHLEN], made[256];
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	hub_fmt(path, sizeof(path), "%s/%s", dir, box);
+	if (!(d = opendir(path)))
+		return 0;
+	while (!rc && (e = readdir(d))) {
+		const char *n = e->d_name, *dot;
+
+		if (n[0] == '.')
+			continue;
+		hub_fmt(path, sizeof(path), "%s/%s/%s", dir, box, n);
+		if (!strcmp(box, "outbox") || !strcmp(box, "claimed")) {
+			rc = import_job(a, path, n, "outbox");
+		} else if (!strcmp(box, "sent") || !strcmp(box, "failed")) {
+			rc = import_job(a, path, n, box);
+		} else if (!strcmp(box, "open")) {
+			rc = import_clock(a, path, n);
+		} else if ((dot = strrchr(n, '.')) &&
+			   (size_t)(dot - n) < sizeof(made)) {
+			/* made/<iid>.<alarm|closed|cleared> */
+			hub_fmt(made, sizeof(made), "%.*s", (int)(dot - n), n);
+			if (!strcmp(dot + 1, "alarm") ||
+			    !strcmp(dot + 1, "closed") ||
+			    !strcmp(dot + 1, "cleared"))
+				rc = fl_db_alert_mark(a->db, made, dot + 1);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * The .alerts/ folder of a hub from before, once: taken by this hub
+ * (renamed .alerts.importing.<worker>: of several hubs one gets it, and
+ * one that stopped half-way takes its own up again), every job, mark and
+ * clock added where the store has none of its name, then renamed
+ * .alerts.imported.<time>. 0, or the error (the hub does not start: it
+ * would lose or repeat alerts).
+ */
+static int import_files(hub_alerts *a, char *err, size_t errlen)
+{
+	static const char *const boxes[] = { "made",   "sent",    "failed",
+					     "outbox", "claimed", "open" };
+	char from[HUB_PATHLEN + HUB_STR + 16], to[HUB_PATHLEN + 32];
+	struct stat sb;
+	int rc = 0;
+
+	hub_fmt(from, sizeof(from), "%s.importing.%s", a->dir, a->worker);
+	if (stat(from, &sb) != 0 && rename(a->dir, from) != 0) {
+		if (errno == ENOENT)
+			return 0; /* none, or another hub has it */
+		hub_fmt(err, errlen, "%s: cannot take it for the import: %s",
+			a->dir, strerror(errno));
+		return FL_EIO;
+	}
+	fl_log(FL_LOG_WARN, "alerts", "%s: importing the alerts into the store",
+	       a->dir);
+	for (size_t i = 0; !rc && i < FL_ARRAY_SIZE(boxes); i++)
+		rc = import_box(a, from, boxes[i]);
+	if (rc) {
+		hub_fmt(err, errlen, "%s: import into the store: %s", from,
+			fl_strerror(rc));
+		return rc;
+	}
+	hub_fmt(to, sizeof(to), "%s.imported.%lld", a->dir,
+		(long long)fl_wall_s());
+	if (rename(from, to) != 0) {
+		hub_fmt(err, errlen, "%s -> %s: %s", from, to, strerror(errno));
+		return FL_EIO;
+	}
+	fl_log(FL_LOG_WARN, "alerts", "%s: imported; the folder is now %s",
+	       a->dir, to);
+	return 0;
+}
+
+hub_alerts *hub_alerts_create(const hub_conf *conf, hub_metrics *metrics,
+			      fl_db *db, char *err, size_t errlen)
+{
 	hub_alerts *a = calloc(1, sizeof(*a));
-	char path[HUB_PATHLEN];
+	char url[HUB_PATH + 16];
+	long n = 0;
 	size_t k;
 
 	if (!a) {
@@ -1070,8 +1073,9 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, hub_metrics *metrics,
 	}
 	a->conf = conf;
 	a->metrics = metrics;
+	a->db = db;
 	hub_fmt(a->dir, sizeof(a->dir), "%s/.alerts", conf->evidence_dir);
-	/* the worker's name in claims: its client id as a plain name */
+	/* the hub's name in claims: its client id as a plain name */
 	hub_fmt(a->worker, sizeof(a->worker), "%s", conf->mqtt.client_id);
 	for (k = 0; a->worker[k]; k++)
 		if (!((a->worker[k] >= 'a' && a->worker[k] <= 'z') ||
@@ -1080,15 +1084,19 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, hub_metrics *metrics,
 		      a->worker[k] == '-' || a->worker[k] == '_' ||
 		      a->worker[k] == '.'))
 			a->worker[k] = '_';
-	for (size_t i = 0; i < FL_ARRAY_SIZE(boxes); i++) {
-		hub_fmt(path, sizeof(path), "%s/%s", a->dir, boxes[i]);
-		if (fl_mkdir_p(path, 0755, err, errlen))
-			goto fail;
-	}
 	/* the alerts' picture links (stills.h), the key the web side checks */
-	if (hub_still_key(conf->evidence_dir, a->still_key, err, errlen))
+	if (hub_still_key(conf->evidence_dir, a->still_key, err, errlen) ||
+	    import_files(a, err, errlen))
 		goto fail;
-	recover_claims(a);
+	hub_conf_store_url(conf, url, sizeof(url));
+	if (!(a->own = fl_db_open(url, err, errlen)))
+		goto fail;
+	/* what this hub held when it stopped (a crash, a kill) is due again
+	 * at once, not when its lease runs out (one may be sent again: it
+	 * was being sent) */
+	if (fl_db_alert_release(db, a->worker, &n) == 0 && n > 0)
+		fl_log(FL_LOG_WARN, "alerts",
+		       "%ld claims held when this hub stopped given back", n);
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
 	if (pthread_create(&a->thread, NULL, webhook_thread, a)) {
@@ -1100,6 +1108,7 @@ hub_alerts *hub_alerts_create(const hub_conf *conf, hub_metrics *metrics,
 	a->started = 1;
 	return a;
 fail:
+	fl_db_close(a->own);
 	free(a);
 	return NULL;
 }
@@ -1117,6 +1126,7 @@ void hub_alerts_destroy(hub_alerts *a)
 		pthread_cond_destroy(&a->cv);
 		pthread_mutex_destroy(&a->mu);
 	}
+	fl_db_close(a->own);
 	free(a->flight);
 	free(a);
 }

@@ -1,12 +1,13 @@
 /*
  * alerts.h - alerts to property managers and escalation to enforcement.
  *
- * Every alert is a job file in an outbox on disk (<evidence_dir>/.alerts/),
- * so alerts survive a restart of the hub and are never sent twice: a job is
- * created only when no job of that name exists in outbox/, sent/ or failed/.
- * MQTT jobs are sent by the main thread (hub_alerts_tick, the MQTT client's
- * owner); webhook jobs by the alerts' own thread, so a slow webhook never
- * holds up ingest. See alerts.c for the design.
+ * Every alert is a job in an outbox in the store (db.h, "alert jobs"), so
+ * alerts survive a restart of the hub, are shared by every hub on the
+ * store and are never sent twice: a job is made only when none of its name
+ * exists, and sent by the one hub that holds its claim (a lease). MQTT jobs
+ * are sent by the main thread (hub_alerts_tick, the MQTT client's owner);
+ * webhook jobs by the alerts' own thread on a store handle of its own, so
+ * a slow webhook never holds up ingest. See alerts.c for the design.
  */
 #ifndef FL_HUB_ALERTS_H
 #define FL_HUB_ALERTS_H
@@ -19,11 +20,14 @@
 
 typedef struct hub_alerts hub_alerts;
 
-/* Create the outbox folders and start the webhook thread. conf and metrics
- * (NULL: nothing counted; every delivery attempt is counted there) are
- * borrowed for the object's life. NULL with the reason in err. */
+/* Import the alerts of a hub from before (<evidence_dir>/.alerts/, once),
+ * give back the claims this hub (mqtt.client_id) held when it stopped,
+ * open the webhook thread's store handle and start the thread. conf,
+ * metrics (NULL: nothing counted; every delivery attempt is counted
+ * there) and db (the main thread's store handle: the calls below use it)
+ * are borrowed for the object's life. NULL with the reason in err. */
 hub_alerts *hub_alerts_create(const hub_conf *conf, hub_metrics *metrics,
-			      char *err, size_t errlen);
+			      fl_db *db, char *err, size_t errlen);
 
 /* An incident message was stored, or was a duplicate (each step is made
  * once, so a message handled again alerts nobody twice): alarm -> the
@@ -38,10 +42,12 @@ int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 			const char *camera, const char *lane,
 			const hub_incident *in);
 
-/* Main thread, about once a second: escalations that are due (the incident
- * still open in the store and without an outcome), and the MQTT jobs that
- * are due, published with m (QoS 1, tracked; offline: retried later). An
- * MQTT job is sent only once hub_alerts_published() says so. */
+/* Main thread, about once a second, db the handle given to create:
+ * escalations and owner notifications that are due (the incident still
+ * open in the store and without an outcome), the leases of the MQTT jobs
+ * waiting for their PUBACK renewed, and the MQTT jobs that are due,
+ * published with m (QoS 1, tracked; offline: retried later). An MQTT job
+ * is sent only once hub_alerts_published() says so. */
 void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now);
 
 /* MQTT jobs are published while fewer than this many direct publishes are
@@ -52,11 +58,13 @@ void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now);
 
 /* Main thread: the MQTT client's on_published (a token of an alert or of
  * anything else; others are ignored). rc 0: the broker acknowledged it,
- * the job goes to sent/; FL_EAGAIN: back to the outbox unattempted; else
- * a failed attempt. */
+ * the job is recorded sent; FL_EAGAIN: back to the outbox unattempted;
+ * else a failed attempt. */
 void hub_alerts_published(hub_alerts *a, uint64_t token, int rc);
 
-/* Stop the thread and free. NULL-safe. Unsent jobs stay on disk. */
+/* Stop the thread and free. NULL-safe. Unsent jobs stay in the store
+ * (the claims of MQTT jobs in flight run out, or are given back when this
+ * hub starts again). */
 void hub_alerts_destroy(hub_alerts *a);
 
 #endif /* FL_HUB_ALERTS_H */

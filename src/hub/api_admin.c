@@ -292,24 +292,6 @@ static int metrics_allowed(hub_api *a, const hub_req *q, hub_resp *r)
 	return 0;
 }
 
-/* Files named *.json in dir, -1 when it cannot be read. */
-static long long json_files(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	long long n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		const char *dot = strstr(e->d_name, ".json");
-
-		n += dot && e->d_name[0] != '.';
-	}
-	closedir(d);
-	return n;
-}
-
 /* How long a reading of the fleet by status serves /metrics (s): the
  * store has no count by status, and the whole fleet's JSON costs about a
  * quarter of a second for 10,000 devices (docs/api.md, "Metrics"). */
@@ -366,9 +348,8 @@ static void fleet_counts(hub_api *a, hub_metrics_now *x)
 /* What only the scrape's moment knows (metrics.h). */
 static void metrics_now(hub_api *a, hub_metrics_now *x)
 {
-	char dir[HUB_PATH + 32];
 	struct rusage ru;
-	long long q, claimed;
+	long long q;
 	long pages = 0;
 	FILE *f;
 
@@ -376,13 +357,9 @@ static void metrics_now(hub_api *a, hub_metrics_now *x)
 	x->alert_queue = x->devices_online = x->rss_bytes = -1;
 	x->cpu_s = -1;
 	x->degraded = a->status && hub_status_is_degraded(a->status);
-	/* waiting, and being sent (claimed by a hub) */
-	hub_fmt(dir, sizeof(dir), "%s/.alerts/outbox", a->conf->evidence_dir);
-	q = json_files(dir);
-	hub_fmt(dir, sizeof(dir), "%s/.alerts/claimed", a->conf->evidence_dir);
-	claimed = json_files(dir);
-	if (q >= 0)
-		x->alert_queue = q + (claimed > 0 ? claimed : 0);
+	/* waiting, and being sent (claimed by a hub): the store's outbox */
+	if (fl_db_alert_outbox(a->db, &q) == 0)
+		x->alert_queue = q;
 	fleet_counts(a, x);
 	f = fopen("/proc/self/statm", "r");
 	if (f && fscanf(f, "%*d %ld", &pages) == 1)

@@ -176,6 +176,13 @@ static int alerts_finish(fl_schema_ctx *c, void *obj, const fl_node *map)
 				      "en",
 				      a->language);
 
+	/* a claim must outlast the attempt it covers, or a second hub
+	 * takes the job while the first is still posting it */
+	if (a->lease_s <= a->timeout_s)
+		return fl_schema_fail(c, fl_schema_key_line(map, "lease_s"),
+				      "alerts.lease_s (%g) must be more than "
+				      "alerts.timeout_s (%g)",
+				      a->lease_s, a->timeout_s);
 	for (int i = 0; i < a->nsites; i++) {
 		if (a->sites[i].escalate_s < 0)
 			a->sites[i].escalate_s = a->escalate_s;
@@ -346,6 +353,9 @@ static const fl_setting alerts_keys[] = {
 	    "longest delay between two attempts (s)"),
 	NUM(hub_alerts_conf, timeout_s, T_NUM, 5, 0.5, 120,
 	    "per HTTP attempt (s)"),
+	NUM(hub_alerts_conf, lease_s, T_NUM, 60, 1, 3600,
+	    "a hub's claim of an alert it sends (s): another hub on the "
+	    "store sends it when the claim ran out (more than timeout_s)"),
 	NUM(hub_alerts_conf, picture_days, T_NUM, 30, 0.01, 3650,
 	    "how long an alert's picture link (<public_url>/pictures/...) "
 	    "opens the alarm still without a login (days)"),

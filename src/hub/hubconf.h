@@ -99,6 +99,7 @@ typedef struct hub_alerts_conf {
 	double retry_base_s; /* first retry after this, doubling */
 	double retry_cap_s;  /* at most this between attempts */
 	double timeout_s;    /* per HTTP attempt */
+	double lease_s;      /* a hub's claim of an alert job (> timeout_s) */
 	double picture_days; /* an alert's picture link is valid this long */
 	hub_site_alerts sites[HUB_MAX_SITES];
 	int nsites;

@@ -64,7 +64,7 @@
  *   Every step is idempotent, so offering a message again is safe: the
  * store's (incident_id, seq) rule makes an incident message that went in
  * before a later step failed a duplicate, and that duplicate still runs
- * the later steps (the alerts, whose made/ records keep each one to
+ * the later steps (the alerts, whose steps the store keeps to
  * once; the evidence list, which completes to the same result).
  *
  * A note on counting (GET /metrics; docs/hub.md, "Degraded mode"). An
@@ -294,7 +294,7 @@ static int incident(hub_ingest *h, const hub_topic *t, const char *site,
 		       in.incident_id, in.seq, in.type);
 	}
 	/* a duplicate too: the step may have failed after the store took
-	 * the message (the alerts' made/ records keep it to once) */
+	 * the message (the store keeps each alert step to once) */
 	if (h->alerts && (rc = hub_alerts_incident(h->alerts, site, t->device,
 						   t->camera, t->lane, &in))) {
 		fl_seterr(h->why, sizeof(h->why), "alerts: %s: %s",

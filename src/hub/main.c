@@ -495,7 +495,7 @@ static int run(const hub_conf *c)
 		fprintf(stderr, "firelane-hub: evidence scrub: %s\n", err);
 		goto out;
 	}
-	al = hub_alerts_create(c, &metrics, err, sizeof(err));
+	al = hub_alerts_create(c, &metrics, db, err, sizeof(err));
 	if (!al) {
 		fprintf(stderr, "firelane-hub: alerts: %s\n", err);
 		goto out;

@@ -238,7 +238,7 @@ size_t hub_metrics_render(const hub_metrics *m, const hub_metrics_now *x,
 	if (x->alert_queue >= 0)
 		single(&o, "firelane_hub_alert_queue", "gauge",
 		       "Alert jobs waiting in the outbox (all hubs sharing "
-		       "the evidence folder).",
+		       "the store).",
 		       (unsigned long long)x->alert_queue);
 	if (x->devices_online >= 0) {
 		family(&o, "firelane_hub_devices", "gauge",

@@ -358,6 +358,56 @@ typedef struct fl__db_ops {
 			    void *user);
 	int (*report_rows)(void *be, enum fl__db_report_rows part,
 			   const fl__db_span *w, json_t *rows);
+	/* ---- alerts (alertjobs.c decides what they mean) ---- */
+	/* the rest of this transaction serialised against every other that
+	 * takes the same incident's lock (SQLite: its write transaction
+	 * does already) */
+	int (*alert_lock)(void *be, const char *iid);
+	/* (iid, step) marked at wall unless it is: *added 1 when new */
+	int (*alert_mark)(void *be, const char *iid, const char *step,
+			  double wall, int *added);
+	int (*alert_marked)(void *be, const char *iid, const char *step,
+			    int *yes);
+	/* a job's row as given (state, attempts, next, created, after ""
+	 * as NULL; no holder) unless its name exists: *added */
+	int (*alert_job_add)(void *be, const fl_db_alert_job *j,
+			     const char *iid, int *added);
+	/* the jobs whose state is outbox */
+	int (*alert_outbox)(void *be, long long *n);
+	/* ENOENT */
+	int (*alert_job_get)(void *be, const char *name, fl_db_alert_job *out);
+	/* one atomic change: a job of the channel in the outbox, next <= now,
+	 * holder NULL or lease <= now, its after_job not in the outbox,
+	 * oldest next first, gets holder and lease = until; its row into
+	 * *out. ENOENT when none */
+	int (*alert_claim)(void *be, const char *holder, int mqtt, double now,
+			   double until, fl_db_alert_job *out);
+	/* lease = until where name is holder's and in the outbox; ENOENT */
+	int (*alert_renew)(void *be, const char *name, const char *holder,
+			   double until);
+	/* state, attempts, next, done = wall, holder and lease NULL, where
+	 * name is holder's; ENOENT */
+	int (*alert_job_end)(void *be, const char *name, const char *holder,
+			     const char *state, int attempts, double next,
+			     double wall);
+	/* holder and lease NULL on every job and clock of holder: *n */
+	int (*alert_unhold)(void *be, const char *holder, long *n);
+	/* a clock unless (iid, kind) has one: *added */
+	int (*alert_clock_add)(void *be, const fl_db_alert_clock *c,
+			       int *added);
+	int (*alert_clock_force)(void *be, const char *iid,
+				 const char *kind); /* ENOENT */
+	int (*alert_clock_get)(void *be, const char *iid, const char *kind,
+			       fl_db_alert_clock *out); /* ENOENT */
+	/* one atomic change: a clock forced or due <= now, holder NULL or
+	 * lease <= now, gets holder and lease = until; ENOENT none */
+	int (*alert_clock_claim)(void *be, const char *holder, double now,
+				 double until, fl_db_alert_clock *out);
+	/* removed (keep 0) or holder and lease NULL (keep 1), where it is
+	 * holder's (holder NULL: anyone's, every kind of iid when kind is
+	 * NULL); ENOENT when none was */
+	int (*alert_clock_end)(void *be, const char *iid, const char *kind,
+			       const char *holder, int keep);
 } fl__db_ops;
 
 /* Free the strings of a row (not the row); NULL-safe. */

@@ -535,4 +535,162 @@ char *fl_db_devices_json(fl_db *db);
 int fl_db_camera_event(fl_db *db, const char *device, const char *camera,
 		       const char *type, const char *reason, double wall);
 
+/* ---- alert jobs, steps and clocks (docs/store.md, "Alerts") ------------------ */
+
+/*
+ * What src/hub/alerts.c must share with every hub on the store: the alert
+ * jobs and who holds each, the steps of an incident already handled, and
+ * the escalation and owner clocks. The rules live in alertjobs.c, once for
+ * every backend.
+ *
+ * A job is named <incident>.<kind>.<target> (unique: made once, never
+ * twice). It is in the outbox until it is sent or failed. To send it a hub
+ * claims it: one atomic change that takes a due job whose lease is free or
+ * ran out and writes the hub's name (holder) and the lease's end; of
+ * several hubs claiming at once exactly one gets a job. A hub that dies
+ * holding a claim stops renewing it, and when the lease runs out another
+ * hub claims the job. A job that names another ("after", the alarm of an
+ * all-clear) is not due while that one is in the outbox.
+ *
+ * Threads: like every call of this header (the handle's mutex); a thread
+ * that must not wait behind ingest opens a handle of its own.
+ */
+
+/* One alert job. As an argument every text is borrowed for the call;
+ * filled in by the store, body is malloc'd (fl_db_alert_job_free). */
+typedef struct fl_db_alert_job {
+	char name[512];   /* <incident>.<kind>.<target> */
+	char kind[16];    /* alarm, cleared, escalated, owner */
+	char dest[1024];  /* a URL, or an MQTT topic when mqtt */
+	int mqtt;         /* 1: published on the broker */
+	char *body;       /* what is sent */
+	int attempts;     /* failed attempts so far */
+	double next;      /* not due before */
+	double created;   /* made at */
+	char after[512];  /* the job it waits for; "" none */
+	char state[8];    /* outbox, sent, failed */
+	char holder[128]; /* "" when not claimed */
+	double lease;     /* the claim's end (NAN: none) */
+} fl_db_alert_job;
+
+/* Frees j->body (not j); NULL-safe. */
+void fl_db_alert_job_free(fl_db_alert_job *j);
+
+/* An incident's clock: kind "escalate" (due at due, or at once when
+ * forced) or "owner" (due at due); info a JSON text of what the alert
+ * needs (site, device, camera, lane, the alarm's time ...). As an argument
+ * borrowed; filled in by the store, info is malloc'd
+ * (fl_db_alert_clock_free). due NAN: only when forced. */
+typedef struct fl_db_alert_clock {
+	char iid[128];
+	char kind[16];
+	double due;
+	int forced;
+	char *info;
+	char holder[128];
+} fl_db_alert_clock;
+
+void fl_db_alert_clock_free(fl_db_alert_clock *c); /* NULL-safe */
+
+/*
+ * One step of an incident's alerts, handled once, in one transaction
+ * serialised per incident (every hub on the store): step "alarm" or
+ * "closed" marked made, then what that means given the other step:
+ *
+ *   alarm, first time:  jobs[] made; when the close came first, the
+ *                       all-clear clear[] made behind them (once), else
+ *                       clocks[] started
+ *   alarm, again:       nothing (a message handled twice)
+ *   closed:             the incident's escalation clock stopped; when its
+ *                       alarm was made, the all-clear clear[] made (once)
+ *
+ * So an alarm handled on one hub while its close is handled on another
+ * gives the all-clear whichever commits first, and an all-clear's jobs
+ * are never visible before its alarm's. *made (may be NULL) gets the
+ * FL_DB_ALERT_* bits of what this call made. 0, or the error: then
+ * nothing of the step is stored (the caller asks again).
+ */
+#define FL_DB_ALERT_JOBS 1    /* the alarm's jobs */
+#define FL_DB_ALERT_CLEARED 2 /* the all-clear's jobs */
+#define FL_DB_ALERT_LATE 4    /* an alarm after its close */
+typedef struct fl_db_alert_step {
+	const char *iid;
+	const char *step; /* "alarm" or "closed" */
+	const fl_db_alert_job *jobs, *clear;
+	size_t njobs, nclear;
+	const fl_db_alert_clock *clocks;
+	size_t nclocks;
+} fl_db_alert_todo;
+int fl_db_alert_step(fl_db *db, const fl_db_alert_todo *s, double now,
+		     int *made);
+
+/* Whether the incident's step ("alarm", "closed", "cleared") is marked
+ * made: 1, 0, or an error. */
+int fl_db_alert_made(fl_db *db, const char *iid, const char *step);
+
+/* The incident's step ("alarm", "closed", "cleared") marked made, alone:
+ * for the upgrade from the files. 0 or an error. */
+int fl_db_alert_mark(fl_db *db, const char *iid, const char *step);
+
+/* One job made as it is (state "outbox", "sent" or "failed"; holder
+ * ignored) unless its name exists: *added (may be NULL) 1 when made.
+ * Also marks step (when not NULL) of iid. For the upgrade from the files
+ * and for jobs made outside a step (escalation, owner). */
+int fl_db_alert_job_add(fl_db *db, const fl_db_alert_job *j, const char *iid,
+			const char *step, int *added);
+
+/* Claims a due job for holder (mqtt: an MQTT job, else a webhook's) at
+ * now, for lease_s: 0 and the job in *out (its holder and lease set; the
+ * caller frees it with fl_db_alert_job_free), FL_ENOENT when none is due,
+ * or an error. */
+int fl_db_alert_claim(fl_db *db, const char *holder, int mqtt, double now,
+		      double lease_s, fl_db_alert_job *out);
+
+/* The claim of job name by holder lasts until `until`. FL_ENOENT when it is
+ * no longer holder's (the lease ran out and another hub claimed it, or it
+ * was finished). */
+int fl_db_alert_renew(fl_db *db, const char *name, const char *holder,
+		      double until);
+
+/* holder's claim of job name ends: state "sent" or "failed" (at wall), or
+ * "outbox" (again at next, after attempts failed attempts; unchanged
+ * attempts and next 0 give it back untried). FL_ENOENT when it was no
+ * longer holder's (nothing changes: the other holder decides). */
+int fl_db_alert_finish(fl_db *db, const char *name, const char *holder,
+		       const char *state, int attempts, double next,
+		       double wall);
+
+/* Every claim (jobs and clocks) of holder given back, for a hub that
+ * starts again under the same name; *n (may be NULL) how many. */
+int fl_db_alert_release(fl_db *db, const char *holder, long *n);
+
+/* The jobs in the outbox (waiting or being sent) into *n. 0 or an error. */
+int fl_db_alert_outbox(fl_db *db, long long *n);
+
+/* Job name into *out (free with fl_db_alert_job_free): 0, FL_ENOENT. */
+int fl_db_alert_job_get(fl_db *db, const char *name, fl_db_alert_job *out);
+
+/* A clock made unless the incident has one of its kind (the upgrade, or
+ * a step of its own); *added (may be NULL) 1 when made. */
+int fl_db_alert_clock_add(fl_db *db, const fl_db_alert_clock *c, int *added);
+
+/* The incident's escalation is due at once (the edge's own escalation).
+ * FL_ENOENT when it has no clock of that kind. */
+int fl_db_alert_clock_force(fl_db *db, const char *iid, const char *kind);
+
+/* The incident's clock of kind into *out (fl_db_alert_clock_free): 0,
+ * FL_ENOENT. */
+int fl_db_alert_clock_get(fl_db *db, const char *iid, const char *kind,
+			  fl_db_alert_clock *out);
+
+/* Claims a due clock (forced, or due at or before now) whose lease is free
+ * or ran out, for holder until now + lease_s: 0 and *out, FL_ENOENT none. */
+int fl_db_alert_clock_claim(fl_db *db, const char *holder, double now,
+			    double lease_s, fl_db_alert_clock *out);
+
+/* holder's claimed clock ends: removed (keep 0: it has done its work) or
+ * given back (keep 1: to try again). FL_ENOENT when not holder's. */
+int fl_db_alert_clock_done(fl_db *db, const char *iid, const char *kind,
+			   const char *holder, int keep);
+
 #endif /* FL_DB_H */

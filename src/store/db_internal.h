@@ -13,6 +13,7 @@
  *   rows.c        a row's values as JSON (shared with the backends)
  *   configs.c     the devices' configurations, versioned
  *   sessions.c    the web side's sessions (ids hashed, idle expiry)
+ *   alertjobs.c   the alerts' jobs and clocks (leases), steps per incident
  *   sqlite.c      the SQLite backend: SQL and row mapping (backend.h)
  *   postgres.c    the PostgreSQL backend: SQL and row mapping
  */

@@ -205,6 +205,41 @@ static const char *const MIGRATIONS[] = {
 	"  REFERENCES sessions(id_hash) ON DELETE CASCADE,"
 	" key text NOT NULL,"
 	" PRIMARY KEY (id_hash, key));",
+	/* 14: the alerts, shared by every hub on the store */
+	"CREATE TABLE alert_jobs ("
+	" name text PRIMARY KEY,"
+	" incident_id text NOT NULL,"
+	" kind text NOT NULL,"
+	" dest text NOT NULL,"
+	" mqtt integer NOT NULL,"
+	" body text NOT NULL,"
+	" attempts integer NOT NULL DEFAULT 0,"
+	" next_try double precision NOT NULL DEFAULT 0,"
+	" created double precision NOT NULL,"
+	" after_job text,"
+	" state text NOT NULL DEFAULT 'outbox'"
+	"  CHECK (state IN ('outbox', 'sent', 'failed')),"
+	" holder text,"
+	" lease double precision,"
+	" done double precision);"
+	"CREATE INDEX alert_jobs_due ON alert_jobs(mqtt, next_try)"
+	" WHERE state = 'outbox';"
+	"CREATE INDEX alert_jobs_holder ON alert_jobs(holder)"
+	" WHERE holder IS NOT NULL;"
+	"CREATE TABLE alert_made ("
+	" incident_id text NOT NULL,"
+	" step text NOT NULL,"
+	" wall double precision,"
+	" PRIMARY KEY (incident_id, step));"
+	"CREATE TABLE alert_clocks ("
+	" incident_id text NOT NULL,"
+	" kind text NOT NULL CHECK (kind IN ('escalate', 'owner')),"
+	" due double precision,"
+	" forced integer NOT NULL DEFAULT 0,"
+	" info text NOT NULL,"
+	" holder text,"
+	" lease double precision,"
+	" PRIMARY KEY (incident_id, kind));",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -315,6 +350,23 @@ enum {
 	S_REP_PLATES_S,
 	S_REP_DAYS_S,
 	S_REP_DAY_OUTCOMES_S,
+	S_AL_LOCK,
+	S_AL_MARK,
+	S_AL_MARKED,
+	S_AL_JOB_ADD,
+	S_AL_OUTBOX,
+	S_AL_JOB_GET,
+	S_AL_CLAIM,
+	S_AL_RENEW,
+	S_AL_JOB_END,
+	S_AL_UNHOLD_JOBS,
+	S_AL_UNHOLD_CLOCKS,
+	S_AL_CLOCK_ADD,
+	S_AL_CLOCK_FORCE,
+	S_AL_CLOCK_GET,
+	S_AL_CLOCK_CLAIM,
+	S_AL_CLOCK_DEL,
+	S_AL_CLOCK_FREE,
 	S_COUNT
 };
 
@@ -379,6 +431,14 @@ enum {
 	" verified, (SELECT min(e.tampered) FROM evidence e"                   \
 	" WHERE e.incident_id = incidents.incident_id) AS tampered,"           \
 	" site_name, lane_name"
+
+/* an alert job's and a clock's columns, in the order al_job_row and
+ * al_clock_row read them; the first key of the incidents' locks */
+#define AL_JOB_COLS                                                            \
+	"name, kind, dest, mqtt, body, attempts, next_try, created,"           \
+	" after_job, state, holder, lease"
+#define AL_CLOCK_COLS "incident_id, kind, due, forced, info, holder"
+#define AL_LOCK_STR "1718379628" /* "fl_l" */
 
 static const char *const SQL[S_COUNT] = {
 	[S_EV_EXISTS] = "SELECT json FROM incident_events"
@@ -652,6 +712,71 @@ static const char *const SQL[S_COUNT] = {
 	[S_REP_PLATES_S] = REP_PLATES(REP_WHERE_S),
 	[S_REP_DAYS_S] = REP_DAYS(REP_WHERE_S),
 	[S_REP_DAY_OUTCOMES_S] = REP_DAY_OUTCOMES(REP_WHERE_S),
+	/* the incident's lock until the transaction ends: a READ COMMITTED
+	 * read would not see another's uncommitted mark (the two-key form,
+	 * so it never meets the migrations' one-key lock) */
+	[S_AL_LOCK] = "SELECT pg_advisory_xact_lock(" AL_LOCK_STR
+		      ", hashtext($1))",
+	[S_AL_MARK] = "INSERT INTO alert_made (incident_id, step, wall)"
+		      " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+	[S_AL_MARKED] = "SELECT 1 FROM alert_made"
+			" WHERE incident_id = $1 AND step = $2",
+	[S_AL_JOB_ADD] =
+		"INSERT INTO alert_jobs (name, incident_id, kind, dest, mqtt,"
+		" body, attempts, next_try, created, after_job, state)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+		" ON CONFLICT DO NOTHING",
+	[S_AL_OUTBOX] = "SELECT count(*) FROM alert_jobs"
+			" WHERE state = 'outbox'",
+	[S_AL_JOB_GET] = "SELECT " AL_JOB_COLS " FROM alert_jobs"
+			 " WHERE name = $1",
+	/* a job locked by another claimer is skipped, and the lease is
+	 * checked again on the row as it is now */
+	[S_AL_CLAIM] =
+		"UPDATE alert_jobs SET holder = $1, lease = $2 WHERE name = ("
+		" SELECT j.name FROM alert_jobs j WHERE j.state = 'outbox'"
+		" AND j.mqtt = $3 AND j.next_try <= $4"
+		" AND (j.holder IS NULL OR j.lease <= $4)"
+		" AND (j.after_job IS NULL OR NOT EXISTS (SELECT 1"
+		"  FROM alert_jobs a WHERE a.name = j.after_job"
+		"  AND a.state = 'outbox'))"
+		" ORDER BY j.next_try, j.created LIMIT 1"
+		" FOR UPDATE OF j SKIP LOCKED)"
+		" AND state = 'outbox' AND (holder IS NULL OR lease <= $4)"
+		" RETURNING " AL_JOB_COLS,
+	[S_AL_RENEW] = "UPDATE alert_jobs SET lease = $3 WHERE name = $1"
+		       " AND holder = $2 AND state = 'outbox'",
+	[S_AL_JOB_END] =
+		"UPDATE alert_jobs SET state = $3, attempts = $4,"
+		" next_try = $5, done = CASE WHEN $3 = 'outbox' THEN NULL"
+		" ELSE $6::double precision END, holder = NULL, lease = NULL"
+		" WHERE name = $1 AND holder = $2 AND state = 'outbox'",
+	[S_AL_UNHOLD_JOBS] = "UPDATE alert_jobs SET holder = NULL,"
+			     " lease = NULL WHERE holder = $1",
+	[S_AL_UNHOLD_CLOCKS] = "UPDATE alert_clocks SET holder = NULL,"
+			       " lease = NULL WHERE holder = $1",
+	[S_AL_CLOCK_ADD] =
+		"INSERT INTO alert_clocks (incident_id, kind, due, forced,"
+		" info) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+	[S_AL_CLOCK_FORCE] = "UPDATE alert_clocks SET forced = 1"
+			     " WHERE incident_id = $1 AND kind = $2",
+	[S_AL_CLOCK_GET] = "SELECT " AL_CLOCK_COLS " FROM alert_clocks"
+			   " WHERE incident_id = $1 AND kind = $2",
+	[S_AL_CLOCK_CLAIM] =
+		"UPDATE alert_clocks SET holder = $1, lease = $2"
+		" WHERE (incident_id, kind) = (SELECT incident_id, kind"
+		" FROM alert_clocks WHERE (forced = 1 OR due <= $3)"
+		" AND (holder IS NULL OR lease <= $3)"
+		" ORDER BY due LIMIT 1 FOR UPDATE SKIP LOCKED)"
+		" AND (holder IS NULL OR lease <= $3)"
+		" RETURNING " AL_CLOCK_COLS,
+	[S_AL_CLOCK_DEL] = "DELETE FROM alert_clocks WHERE incident_id = $1"
+			   " AND ($2::text IS NULL OR kind = $2)"
+			   " AND ($3::text IS NULL OR holder = $3)",
+	[S_AL_CLOCK_FREE] = "UPDATE alert_clocks SET holder = NULL,"
+			    " lease = NULL WHERE incident_id = $1"
+			    " AND ($2::text IS NULL OR kind = $2)"
+			    " AND ($3::text IS NULL OR holder = $3)",
 };
 
 typedef struct be {
@@ -2253,6 +2378,244 @@ static int be_plates_clear(void *p, double before, long *n)
 }
 
 /* Every entry is filled (test_db walks the table to check it). */
+/* ---- alerts ---------------------------------------------------------------------- */
+
+static int be_alert_lock(void *p, const char *iid)
+{
+	struct params q = { 0 };
+
+	pt(&q, iid);
+	return run_cmd(p, S_AL_LOCK, &q, 0, "alert_lock");
+}
+
+/* Runs id with q; *added 1 when it changed a row. */
+static int run_added(be *b, int id, const struct params *q, int *added,
+		     const char *what)
+{
+	long n = 0;
+	int rc = changes_q(b, id, q, &n, what);
+
+	*added = !rc && n > 0;
+	return rc;
+}
+
+static int be_alert_mark(void *p, const char *iid, const char *step,
+			 double wall, int *added)
+{
+	struct params q = { 0 };
+
+	pt(&q, iid);
+	pt(&q, step);
+	pd(&q, isfinite(wall) ? wall : NAN);
+	return run_added(p, S_AL_MARK, &q, added, "alert_mark");
+}
+
+static int be_alert_marked(void *p, const char *iid, const char *step, int *yes)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	pt(&q, iid);
+	pt(&q, step);
+	rc = row_q(p, S_AL_MARKED, &q, &r, "alert_marked");
+	*yes = rc == 0;
+	if (!rc)
+		PQclear(r);
+	return rc == FL_ENOENT ? 0 : rc;
+}
+
+static int be_alert_job_add(void *p, const fl_db_alert_job *j, const char *iid,
+			    int *added)
+{
+	struct params q = { 0 };
+
+	pt(&q, j->name);
+	pt(&q, iid);
+	pt(&q, j->kind);
+	pt(&q, j->dest);
+	pi(&q, j->mqtt ? 1 : 0);
+	pt(&q, j->body);
+	pi(&q, j->attempts);
+	pd(&q, isfinite(j->next) ? j->next : 0);
+	pd(&q, j->created);
+	pt(&q, j->after[0] ? j->after : NULL);
+	pt(&q, j->state[0] ? j->state : "outbox");
+	return run_added(p, S_AL_JOB_ADD, &q, added, "alert_job_add");
+}
+
+/* Statement id with q answering one AL_JOB_COLS row: into *out (body
+ * malloc'd), FL_ENOENT. */
+static int al_job_one(be *b, int id, const struct params *q,
+		      fl_db_alert_job *out, const char *what)
+{
+	PGresult *r;
+	int rc;
+
+	if ((rc = row_q(b, id, q, &r, what)))
+		return rc;
+	col_copy(r, 0, out->name, sizeof(out->name));
+	col_copy(r, 1, out->kind, sizeof(out->kind));
+	col_copy(r, 2, out->dest, sizeof(out->dest));
+	out->mqtt = atoi(PQgetvalue(r, 0, 3));
+	out->body = strdup(PQgetvalue(r, 0, 4));
+	out->attempts = atoi(PQgetvalue(r, 0, 5));
+	out->next = col_time(r, 6);
+	out->created = col_time(r, 7);
+	col_copy(r, 8, out->after, sizeof(out->after));
+	col_copy(r, 9, out->state, sizeof(out->state));
+	col_copy(r, 10, out->holder, sizeof(out->holder));
+	out->lease = col_time(r, 11);
+	PQclear(r);
+	return out->body ? 0 : FL_ENOMEM;
+}
+
+static int be_alert_outbox(void *p, long long *n)
+{
+	struct params q = { 0 };
+	PGresult *r;
+	int rc;
+
+	if ((rc = row_q(p, S_AL_OUTBOX, &q, &r, "alert_outbox")))
+		return rc;
+	*n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+static int be_alert_job_get(void *p, const char *name, fl_db_alert_job *out)
+{
+	struct params q = { 0 };
+
+	pt(&q, name);
+	return al_job_one(p, S_AL_JOB_GET, &q, out, "alert_job_get");
+}
+
+static int be_alert_claim(void *p, const char *holder, int mqtt, double now,
+			  double until, fl_db_alert_job *out)
+{
+	struct params q = { 0 };
+
+	pt(&q, holder);
+	pd(&q, until);
+	pi(&q, mqtt);
+	pd(&q, now);
+	return al_job_one(p, S_AL_CLAIM, &q, out, "alert_claim");
+}
+
+static int be_alert_renew(void *p, const char *name, const char *holder,
+			  double until)
+{
+	struct params q = { 0 };
+
+	pt(&q, name);
+	pt(&q, holder);
+	pd(&q, until);
+	return run_cmd(p, S_AL_RENEW, &q, 1, "alert_renew");
+}
+
+static int be_alert_job_end(void *p, const char *name, const char *holder,
+			    const char *state, int attempts, double next,
+			    double wall)
+{
+	struct params q = { 0 };
+
+	pt(&q, name);
+	pt(&q, holder);
+	pt(&q, state);
+	pi(&q, attempts);
+	pd(&q, next);
+	pd(&q, wall);
+	return run_cmd(p, S_AL_JOB_END, &q, 1, "alert_job_end");
+}
+
+static int be_alert_unhold(void *p, const char *holder, long *n)
+{
+	struct params q = { 0 };
+	long k = 0;
+	int rc;
+
+	pt(&q, holder);
+	if ((rc = changes_q(p, S_AL_UNHOLD_JOBS, &q, n, "alert_unhold")) ||
+	    (rc = changes_q(p, S_AL_UNHOLD_CLOCKS, &q, &k, "alert_unhold")))
+		return rc;
+	*n += k;
+	return 0;
+}
+
+static int be_alert_clock_add(void *p, const fl_db_alert_clock *c, int *added)
+{
+	struct params q = { 0 };
+
+	pt(&q, c->iid);
+	pt(&q, c->kind);
+	pd(&q, isfinite(c->due) ? c->due : NAN);
+	pi(&q, c->forced ? 1 : 0);
+	pt(&q, c->info);
+	return run_added(p, S_AL_CLOCK_ADD, &q, added, "alert_clock_add");
+}
+
+static int be_alert_clock_force(void *p, const char *iid, const char *kind)
+{
+	struct params q = { 0 };
+
+	pt(&q, iid);
+	pt(&q, kind);
+	return run_cmd(p, S_AL_CLOCK_FORCE, &q, 1, "alert_clock_force");
+}
+
+/* Statement id with q answering one AL_CLOCK_COLS row: into *out. */
+static int al_clock_one(be *b, int id, const struct params *q,
+			fl_db_alert_clock *out, const char *what)
+{
+	PGresult *r;
+	int rc;
+
+	if ((rc = row_q(b, id, q, &r, what)))
+		return rc;
+	col_copy(r, 0, out->iid, sizeof(out->iid));
+	col_copy(r, 1, out->kind, sizeof(out->kind));
+	out->due = col_time(r, 2);
+	out->forced = atoi(PQgetvalue(r, 0, 3));
+	out->info = strdup(PQgetvalue(r, 0, 4));
+	col_copy(r, 5, out->holder, sizeof(out->holder));
+	PQclear(r);
+	return out->info ? 0 : FL_ENOMEM;
+}
+
+static int be_alert_clock_get(void *p, const char *iid, const char *kind,
+			      fl_db_alert_clock *out)
+{
+	struct params q = { 0 };
+
+	pt(&q, iid);
+	pt(&q, kind);
+	return al_clock_one(p, S_AL_CLOCK_GET, &q, out, "alert_clock_get");
+}
+
+static int be_alert_clock_claim(void *p, const char *holder, double now,
+				double until, fl_db_alert_clock *out)
+{
+	struct params q = { 0 };
+
+	pt(&q, holder);
+	pd(&q, until);
+	pd(&q, now);
+	return al_clock_one(p, S_AL_CLOCK_CLAIM, &q, out, "alert_clock_claim");
+}
+
+static int be_alert_clock_end(void *p, const char *iid, const char *kind,
+			      const char *holder, int keep)
+{
+	struct params q = { 0 };
+
+	pt(&q, iid);
+	pt(&q, kind);
+	pt(&q, holder);
+	return run_cmd(p, keep ? S_AL_CLOCK_FREE : S_AL_CLOCK_DEL, &q, 1,
+		       "alert_clock_end");
+}
+
 const fl__db_ops fl__db_pg_ops = {
 	.name = "postgresql",
 	.close = be_close,
@@ -2337,4 +2700,19 @@ const fl__db_ops fl__db_pg_ops = {
 	.enrol_release = be_enrol_release,
 	.enrol_rows = be_enrol_rows,
 	.enrol_delete = be_enrol_delete,
+	.alert_lock = be_alert_lock,
+	.alert_mark = be_alert_mark,
+	.alert_marked = be_alert_marked,
+	.alert_job_add = be_alert_job_add,
+	.alert_outbox = be_alert_outbox,
+	.alert_job_get = be_alert_job_get,
+	.alert_claim = be_alert_claim,
+	.alert_renew = be_alert_renew,
+	.alert_job_end = be_alert_job_end,
+	.alert_unhold = be_alert_unhold,
+	.alert_clock_add = be_alert_clock_add,
+	.alert_clock_force = be_alert_clock_force,
+	.alert_clock_get = be_alert_clock_get,
+	.alert_clock_claim = be_alert_clock_claim,
+	.alert_clock_end = be_alert_clock_end,
 };

@@ -221,6 +221,44 @@ static const char *const MIGRATIONS[] = {
 	"  REFERENCES sessions(id_hash) ON DELETE CASCADE,"
 	" key TEXT NOT NULL,"
 	" PRIMARY KEY (id_hash, key));",
+	/* 14: the alerts, shared by every hub on the store (docs/store.md,
+	 *     "Alerts"): jobs with their claim (holder, lease), the steps
+	 *     of an incident already handled, the escalation and owner
+	 *     clocks with their claim */
+	"CREATE TABLE alert_jobs ("
+	" name TEXT PRIMARY KEY,"
+	" incident_id TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" dest TEXT NOT NULL,"
+	" mqtt INTEGER NOT NULL,"
+	" body TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_try REAL NOT NULL DEFAULT 0,"
+	" created REAL NOT NULL,"
+	" after_job TEXT,"
+	" state TEXT NOT NULL DEFAULT 'outbox'"
+	"  CHECK (state IN ('outbox', 'sent', 'failed')),"
+	" holder TEXT,"
+	" lease REAL,"
+	" done REAL);"
+	"CREATE INDEX alert_jobs_due ON alert_jobs(mqtt, next_try)"
+	" WHERE state = 'outbox';"
+	"CREATE INDEX alert_jobs_holder ON alert_jobs(holder)"
+	" WHERE holder IS NOT NULL;"
+	"CREATE TABLE alert_made ("
+	" incident_id TEXT NOT NULL,"
+	" step TEXT NOT NULL,"
+	" wall REAL,"
+	" PRIMARY KEY (incident_id, step));"
+	"CREATE TABLE alert_clocks ("
+	" incident_id TEXT NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('escalate', 'owner')),"
+	" due REAL,"
+	" forced INTEGER NOT NULL DEFAULT 0,"
+	" info TEXT NOT NULL,"
+	" holder TEXT,"
+	" lease REAL,"
+	" PRIMARY KEY (incident_id, kind));",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -328,6 +366,22 @@ enum {
 	S_REP_PLATES_S,
 	S_REP_DAYS_S,
 	S_REP_DAY_OUTCOMES_S,
+	S_AL_MARK,
+	S_AL_MARKED,
+	S_AL_JOB_ADD,
+	S_AL_OUTBOX,
+	S_AL_JOB_GET,
+	S_AL_CLAIM,
+	S_AL_RENEW,
+	S_AL_JOB_END,
+	S_AL_UNHOLD_JOBS,
+	S_AL_UNHOLD_CLOCKS,
+	S_AL_CLOCK_ADD,
+	S_AL_CLOCK_FORCE,
+	S_AL_CLOCK_GET,
+	S_AL_CLOCK_CLAIM,
+	S_AL_CLOCK_DEL,
+	S_AL_CLOCK_FREE,
 	S_COUNT
 };
 
@@ -390,6 +444,13 @@ enum {
 	"SELECT " REP_DAY ", outcome, count(*) AS n"                           \
 	" FROM incidents" W " AND start IS NOT NULL"                           \
 	" AND outcome IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+
+/* an alert job's and a clock's columns, in the order al_job_row and
+ * al_clock_row read them */
+#define AL_JOB_COLS                                                            \
+	"name, kind, dest, mqtt, body, attempts, next_try, created,"           \
+	" after_job, state, holder, lease"
+#define AL_CLOCK_COLS "incident_id, kind, due, forced, info, holder"
 
 static const char *const SQL[S_COUNT] = {
 	[S_VERSION] = "SELECT version FROM schema_version",
@@ -639,6 +700,61 @@ static const char *const SQL[S_COUNT] = {
 	[S_REP_PLATES_S] = REP_PLATES(REP_WHERE_S),
 	[S_REP_DAYS_S] = REP_DAYS(REP_WHERE_S),
 	[S_REP_DAY_OUTCOMES_S] = REP_DAY_OUTCOMES(REP_WHERE_S),
+	[S_AL_MARK] = "INSERT INTO alert_made (incident_id, step, wall)"
+		      " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[S_AL_MARKED] = "SELECT 1 FROM alert_made"
+			" WHERE incident_id = ?1 AND step = ?2",
+	[S_AL_JOB_ADD] =
+		"INSERT INTO alert_jobs (name, incident_id, kind, dest, mqtt,"
+		" body, attempts, next_try, created, after_job, state)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		" ON CONFLICT DO NOTHING",
+	[S_AL_OUTBOX] = "SELECT count(*) FROM alert_jobs"
+			" WHERE state = 'outbox'",
+	[S_AL_JOB_GET] = "SELECT " AL_JOB_COLS " FROM alert_jobs"
+			 " WHERE name = ?1",
+	/* one statement, so atomic under SQLite's write lock */
+	[S_AL_CLAIM] =
+		"UPDATE alert_jobs SET holder = ?1, lease = ?2 WHERE name = ("
+		" SELECT j.name FROM alert_jobs j WHERE j.state = 'outbox'"
+		" AND j.mqtt = ?3 AND j.next_try <= ?4"
+		" AND (j.holder IS NULL OR j.lease <= ?4)"
+		" AND (j.after_job IS NULL OR NOT EXISTS (SELECT 1"
+		"  FROM alert_jobs a WHERE a.name = j.after_job"
+		"  AND a.state = 'outbox'))"
+		" ORDER BY j.next_try, j.created LIMIT 1)"
+		" RETURNING " AL_JOB_COLS,
+	[S_AL_RENEW] = "UPDATE alert_jobs SET lease = ?3 WHERE name = ?1"
+		       " AND holder = ?2 AND state = 'outbox'",
+	[S_AL_JOB_END] =
+		"UPDATE alert_jobs SET state = ?3, attempts = ?4,"
+		" next_try = ?5, done = CASE WHEN ?3 = 'outbox' THEN NULL"
+		" ELSE ?6 END, holder = NULL, lease = NULL"
+		" WHERE name = ?1 AND holder = ?2 AND state = 'outbox'",
+	[S_AL_UNHOLD_JOBS] = "UPDATE alert_jobs SET holder = NULL,"
+			     " lease = NULL WHERE holder = ?1",
+	[S_AL_UNHOLD_CLOCKS] = "UPDATE alert_clocks SET holder = NULL,"
+			       " lease = NULL WHERE holder = ?1",
+	[S_AL_CLOCK_ADD] =
+		"INSERT INTO alert_clocks (incident_id, kind, due, forced,"
+		" info) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+	[S_AL_CLOCK_FORCE] = "UPDATE alert_clocks SET forced = 1"
+			     " WHERE incident_id = ?1 AND kind = ?2",
+	[S_AL_CLOCK_GET] = "SELECT " AL_CLOCK_COLS " FROM alert_clocks"
+			   " WHERE incident_id = ?1 AND kind = ?2",
+	[S_AL_CLOCK_CLAIM] =
+		"UPDATE alert_clocks SET holder = ?1, lease = ?2"
+		" WHERE (incident_id, kind) = (SELECT incident_id, kind"
+		" FROM alert_clocks WHERE (forced = 1 OR due <= ?3)"
+		" AND (holder IS NULL OR lease <= ?3)"
+		" ORDER BY due LIMIT 1) RETURNING " AL_CLOCK_COLS,
+	[S_AL_CLOCK_DEL] = "DELETE FROM alert_clocks WHERE incident_id = ?1"
+			   " AND (?2 IS NULL OR kind = ?2)"
+			   " AND (?3 IS NULL OR holder = ?3)",
+	[S_AL_CLOCK_FREE] = "UPDATE alert_clocks SET holder = NULL,"
+			    " lease = NULL WHERE incident_id = ?1"
+			    " AND (?2 IS NULL OR kind = ?2)"
+			    " AND (?3 IS NULL OR holder = ?3)",
 };
 
 typedef struct be {
@@ -2359,6 +2475,306 @@ static int be_report_rows(void *p, enum fl__db_report_rows part,
 	return rows(b, s, a);
 }
 
+/* ---- alerts ---------------------------------------------------------------------- */
+
+static int be_alert_lock(void *p, const char *iid)
+{
+	(void)p; /* the write transaction (BEGIN IMMEDIATE) serialises */
+	(void)iid;
+	return 0;
+}
+
+static int be_alert_mark(void *p, const char *iid, const char *step,
+			 double wall, int *added)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_MARK);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, iid);
+	bt(s, 2, step);
+	bd(s, 3, wall, isfinite(wall));
+	rc = run(b, s, "alert_mark");
+	*added = !rc && sqlite3_changes(b->h) > 0;
+	return rc;
+}
+
+static int be_alert_marked(void *p, const char *iid, const char *step, int *yes)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_MARKED);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, iid);
+	bt(s, 2, step);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	*yes = rc == SQLITE_ROW;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+						     : dberr(b, "alert_marked");
+}
+
+static int be_alert_job_add(void *p, const fl_db_alert_job *j, const char *iid,
+			    int *added)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_JOB_ADD);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, j->name);
+	bt(s, 2, iid);
+	bt(s, 3, j->kind);
+	bt(s, 4, j->dest);
+	sqlite3_bind_int(s, 5, j->mqtt ? 1 : 0);
+	bt(s, 6, j->body);
+	sqlite3_bind_int(s, 7, j->attempts);
+	sqlite3_bind_double(s, 8, isfinite(j->next) ? j->next : 0);
+	sqlite3_bind_double(s, 9, j->created);
+	bt(s, 10, j->after[0] ? j->after : NULL);
+	bt(s, 11, j->state[0] ? j->state : "outbox");
+	rc = run(b, s, "alert_job_add");
+	*added = !rc && sqlite3_changes(b->h) > 0;
+	return rc;
+}
+
+/* A row of AL_JOB_COLS into *out (body malloc'd): 0 or FL_ENOMEM. */
+static int al_job_row(sqlite3_stmt *s, fl_db_alert_job *out)
+{
+	const unsigned char *body = sqlite3_column_text(s, 4);
+
+	copy_col(s, 0, out->name, sizeof(out->name));
+	copy_col(s, 1, out->kind, sizeof(out->kind));
+	copy_col(s, 2, out->dest, sizeof(out->dest));
+	out->mqtt = sqlite3_column_int(s, 3);
+	out->body = strdup(body ? (const char *)body : "");
+	out->attempts = sqlite3_column_int(s, 5);
+	out->next = sqlite3_column_double(s, 6);
+	out->created = sqlite3_column_double(s, 7);
+	copy_col(s, 8, out->after, sizeof(out->after));
+	copy_col(s, 9, out->state, sizeof(out->state));
+	copy_col(s, 10, out->holder, sizeof(out->holder));
+	out->lease = col_time(s, 11);
+	return out->body ? 0 : FL_ENOMEM;
+}
+
+/* Statement s (bound) answering one AL_JOB_COLS row: into *out, ENOENT. */
+static int al_job_one(be *b, sqlite3_stmt *s, fl_db_alert_job *out,
+		      const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		rc = al_job_row(s, out);
+		sqlite3_reset(s);
+		return rc;
+	}
+	rc = rc == SQLITE_DONE ? FL_ENOENT : dberr(b, what);
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int be_alert_outbox(void *p, long long *n)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_OUTBOX);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : dberr(b, "alert_outbox");
+}
+
+static int be_alert_job_get(void *p, const char *name, fl_db_alert_job *out)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_JOB_GET);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, name);
+	return al_job_one(b, s, out, "alert_job_get");
+}
+
+static int be_alert_claim(void *p, const char *holder, int mqtt, double now,
+			  double until, fl_db_alert_job *out)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_CLAIM);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, holder);
+	sqlite3_bind_double(s, 2, until);
+	sqlite3_bind_int(s, 3, mqtt);
+	sqlite3_bind_double(s, 4, now);
+	return al_job_one(b, s, out, "alert_claim");
+}
+
+/* Runs s (bound); FL_ENOENT when it changed no row. */
+static int run_changed(be *b, sqlite3_stmt *s, const char *what)
+{
+	int rc = run(b, s, what);
+
+	return rc ? rc : sqlite3_changes(b->h) > 0 ? 0 : FL_ENOENT;
+}
+
+static int be_alert_renew(void *p, const char *name, const char *holder,
+			  double until)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_RENEW);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, name);
+	bt(s, 2, holder);
+	sqlite3_bind_double(s, 3, until);
+	return run_changed(b, s, "alert_renew");
+}
+
+static int be_alert_job_end(void *p, const char *name, const char *holder,
+			    const char *state, int attempts, double next,
+			    double wall)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_JOB_END);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, name);
+	bt(s, 2, holder);
+	bt(s, 3, state);
+	sqlite3_bind_int(s, 4, attempts);
+	sqlite3_bind_double(s, 5, next);
+	sqlite3_bind_double(s, 6, wall);
+	return run_changed(b, s, "alert_job_end");
+}
+
+static int be_alert_unhold(void *p, const char *holder, long *n)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_UNHOLD_JOBS);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, holder);
+	if ((rc = run(b, s, "alert_unhold")))
+		return rc;
+	*n = sqlite3_changes(b->h);
+	if (!(s = stmt(b, S_AL_UNHOLD_CLOCKS)))
+		return FL_EIO;
+	bt(s, 1, holder);
+	if ((rc = run(b, s, "alert_unhold")))
+		return rc;
+	*n += sqlite3_changes(b->h);
+	return 0;
+}
+
+static int be_alert_clock_add(void *p, const fl_db_alert_clock *c, int *added)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_CLOCK_ADD);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, c->iid);
+	bt(s, 2, c->kind);
+	bd(s, 3, c->due, isfinite(c->due));
+	sqlite3_bind_int(s, 4, c->forced ? 1 : 0);
+	bt(s, 5, c->info);
+	rc = run(b, s, "alert_clock_add");
+	*added = !rc && sqlite3_changes(b->h) > 0;
+	return rc;
+}
+
+static int be_alert_clock_force(void *p, const char *iid, const char *kind)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_CLOCK_FORCE);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, iid);
+	bt(s, 2, kind);
+	return run_changed(b, s, "alert_clock_force");
+}
+
+/* Statement s (bound) answering one AL_CLOCK_COLS row: into *out, ENOENT. */
+static int al_clock_one(be *b, sqlite3_stmt *s, fl_db_alert_clock *out,
+			const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		const unsigned char *info = sqlite3_column_text(s, 4);
+
+		copy_col(s, 0, out->iid, sizeof(out->iid));
+		copy_col(s, 1, out->kind, sizeof(out->kind));
+		out->due = col_time(s, 2);
+		out->forced = sqlite3_column_int(s, 3);
+		out->info = strdup(info ? (const char *)info : "{}");
+		copy_col(s, 5, out->holder, sizeof(out->holder));
+		sqlite3_reset(s);
+		return out->info ? 0 : FL_ENOMEM;
+	}
+	rc = rc == SQLITE_DONE ? FL_ENOENT : dberr(b, what);
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int be_alert_clock_get(void *p, const char *iid, const char *kind,
+			      fl_db_alert_clock *out)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_CLOCK_GET);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, iid);
+	bt(s, 2, kind);
+	return al_clock_one(b, s, out, "alert_clock_get");
+}
+
+static int be_alert_clock_claim(void *p, const char *holder, double now,
+				double until, fl_db_alert_clock *out)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_CLOCK_CLAIM);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, holder);
+	sqlite3_bind_double(s, 2, until);
+	sqlite3_bind_double(s, 3, now);
+	return al_clock_one(b, s, out, "alert_clock_claim");
+}
+
+static int be_alert_clock_end(void *p, const char *iid, const char *kind,
+			      const char *holder, int keep)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, keep ? S_AL_CLOCK_FREE : S_AL_CLOCK_DEL);
+
+	if (!s)
+		return FL_EIO;
+	bt(s, 1, iid);
+	bt(s, 2, kind);
+	bt(s, 3, holder);
+	return run_changed(b, s, "alert_clock_end");
+}
+
 const fl__db_ops fl__db_sqlite_ops = {
 	.name = "sqlite",
 	.close = be_close,
@@ -2443,4 +2859,19 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.report_counts = be_report_counts,
 	.report_times = be_report_times,
 	.report_rows = be_report_rows,
+	.alert_lock = be_alert_lock,
+	.alert_mark = be_alert_mark,
+	.alert_marked = be_alert_marked,
+	.alert_job_add = be_alert_job_add,
+	.alert_outbox = be_alert_outbox,
+	.alert_job_get = be_alert_job_get,
+	.alert_claim = be_alert_claim,
+	.alert_renew = be_alert_renew,
+	.alert_job_end = be_alert_job_end,
+	.alert_unhold = be_alert_unhold,
+	.alert_clock_add = be_alert_clock_add,
+	.alert_clock_force = be_alert_clock_force,
+	.alert_clock_get = be_alert_clock_get,
+	.alert_clock_claim = be_alert_clock_claim,
+	.alert_clock_end = be_alert_clock_end,
 };

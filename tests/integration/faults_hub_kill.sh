@@ -28,10 +28,9 @@ hub_start "$WORK/hub.yaml" "$WORK/hub2.log"
 wait_stored kill $((FLOOD_N * 3)) || true
 count_check kill "$FLOOD_N"
 # the alerts: every incident has its alarm job and its all-clear job, made
-# once (wherever each is now: to send, being sent, sent)
+# once (whatever each is now: to send, being sent, sent; names are unique)
 jobs() {
-	ls "$WORK/ev/.alerts/outbox" "$WORK/ev/.alerts/claimed" "$WORK/ev/.alerts/sent" |
-		sed -n "s/@.*//; /^$DEVICE-kill-[0-9]*\.$1\.mqtt\.json\$/p" | sort -u | wc -l
+	q "select count(*) from alert_jobs where kind = '$1' and name like '$DEVICE-kill-%.mqtt'"
 }
 [ "$(jobs alarm)" = "$FLOOD_N" ] && [ "$(jobs cleared)" = "$FLOOD_N" ] ||
 	fail "alert jobs: $(jobs alarm) alarms, $(jobs cleared) all-clears for $FLOOD_N incidents"

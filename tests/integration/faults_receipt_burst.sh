@@ -41,7 +41,7 @@ done
 # the alerts' payloads as hex (subscribe): their "kind"
 ALARMS=$(grep "/alerts " "$WORK/sub.txt" | grep -c "$(hex '"alarm"')" || true)
 CLEARS=$(grep "/alerts " "$WORK/sub.txt" | grep -c "$(hex '"cleared"')" || true)
-SENT=$(ls "$WORK/ev/.alerts/sent" | grep -c '\.alarm\.mqtt\.json$' || true)
+SENT=$(q "select count(*) from alert_jobs where state = 'sent' and name like '%.alarm.mqtt'")
 RECEIPTS=$(grep -c "/receipt " "$WORK/sub.txt" || true)
 echo "$NAME: 10 alarms: $ALARMS alarm alerts and $CLEARS all-clears received, $SENT recorded sent; $RECEIPTS of 10000 receipts received"
 [ "$ALARMS" = 10 ] && [ "$CLEARS" = 10 ] || fail "alerts lost"

@@ -113,9 +113,9 @@ code=$(web_as alice "$CSRF" POST "/api/incidents/$IID/outcome" '{"outcome": "per
 [ "$code" = 200 ] || fail "outcome: HTTP $code $(cat "$WORK/out")"
 (cd "$EV/$IID" && sha256sum -- *) >"$WORK/files-before.txt"
 EVENTS=$(q "select count(*) from incident_events")
-SENT=$(ls "$EV/.alerts/sent")
-MADE=$(ls "$EV/.alerts/made")
-[ -n "$SENT" ] && [ -n "$MADE" ] || fail "no alert records in $EV/.alerts"
+SENT=$(q "select name from alert_jobs where state = 'sent' order by name")
+MADE=$(q "select incident_id || '.' || step from alert_made order by 1")
+[ -n "$SENT" ] && [ -n "$MADE" ] || fail "no alert records in the store"
 
 # case_package OUT [SUMS]: the incident's export, checked: VERIFIED, and its
 # evidence/ the files of SUMS (default files-before.txt)
@@ -211,8 +211,9 @@ code=$(web_as alice "$CSRF" GET "/api/incidents/$IID")
 	fail "the restored incident is not verified: $(head -c 400 "$WORK/out")"
 case_package "$WORK/case-after.zip"
 # the alerts' records are back: a replay of the incident makes no alert
-[ "$(ls "$EV/.alerts/sent")" = "$SENT" ] && [ "$(ls "$EV/.alerts/made")" = "$MADE" ] ||
-	fail "the alerts' records differ after the restore: $(ls -R "$EV/.alerts")"
+[ "$(q "select name from alert_jobs where state = 'sent' order by name")" = "$SENT" ] &&
+	[ "$(q "select incident_id || '.' || step from alert_made order by 1")" = "$MADE" ] ||
+	fail "the alerts' records differ after the restore: $(q "select name, state from alert_jobs")"
 hub_stop
 echo "ok: backup under load, wipe, restore: incident $IID, outcome, evidence and case package as before"
 [ -n "$PG_PASS" ] || exit 0

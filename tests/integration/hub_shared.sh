@@ -108,7 +108,7 @@ EOP
 device_pub_lines "$WORK/edge-s.key" edge-s "$TOPIC" <"$WORK/alarms.txt" ||
 	fail "mosquitto_pub"
 for _ in $(seq 300); do
-	[ "$(ls "$WORK/ev/.alerts/made" | grep -c '\.alarm$')" = 20 ] && break
+	[ "$(q "select count(*) from alert_made where step = 'alarm'")" = 20 ] && break
 	sleep 0.1
 done
 device_pub_lines "$WORK/edge-s.key" edge-s "$TOPIC" <"$WORK/clears.txt" ||
@@ -147,8 +147,10 @@ set -- $r
 [ "$3" = 0 ] || fail "alerts sent more than once: $4 (webhooks, MQTT alarm/cleared/escalated: $1, $2)"
 [ "$1" = 20/10/10 ] || fail "webhook alerts alarm/cleared/escalated: $1, expected 20/10/10"
 [ "$2" = 20/10/10 ] || fail "MQTT alerts alarm/cleared/escalated: $2, expected 20/10/10"
-[ -z "$(ls -A "$WORK/ev/.alerts/claimed")" ] || fail "claims left: $(ls "$WORK/ev/.alerts/claimed")"
-[ -z "$(ls -A "$WORK/ev/.alerts/outbox")" ] || fail "jobs left: $(ls "$WORK/ev/.alerts/outbox")"
+[ "$(q "select count(*) from alert_jobs where holder is not null")" = 0 ] ||
+	fail "claims left: $(q "select name, holder from alert_jobs where holder is not null")"
+[ "$(q "select count(*) from alert_jobs where state = 'outbox'")" = 0 ] ||
+	fail "jobs left: $(q "select name from alert_jobs where state = 'outbox'")"
 c1=$(grep -c "delivered to" "$WORK/hub1.log" || true)
 c2=$(grep -c "delivered to" "$WORK/hub2.log" || true)
 

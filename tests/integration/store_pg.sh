@@ -17,13 +17,15 @@
 #       contract, ingest, the register, two writers racing on one
 #       incident, ...), test_enrol (enrolment codes), test_configs (the
 #       devices' configurations, the installer role's migration) and
-#       test_intact (the hub's check of evidence files and its scrub).
+#       test_intact (the hub's check of evidence files and its scrub),
+#       test_alertjobs (the alerts' jobs, leases and steps, several
+#       connections at once).
 # Skipped when the server package is absent.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
 need python3 "$BUILD/tests/test_db" "$BUILD/tests/test_enrol" "$BUILD/tests/test_configs" \
-	"$BUILD/tests/test_intact"
+	"$BUILD/tests/test_intact" "$BUILD/tests/test_alertjobs"
 pg_start
 need psql
 
@@ -81,6 +83,8 @@ pg_store_test test_enrol "SELECT count(*) FROM devices WHERE device = 'gate-1'"
 pg_store_test test_configs "SELECT count(*) FROM device_configs"
 # the hub's check of evidence files and its scrub thread (a second handle)
 pg_store_test test_intact "SELECT count(*) FROM evidence WHERE tampered IS NOT NULL"
+# the alerts' jobs (the last test's all-clears, made under two connections)
+pg_store_test test_alertjobs "SELECT count(*) FROM alert_jobs WHERE kind = 'cleared'"
 
 # (d) pg_stop, with a backend busy in a query
 pg__as psql -h "$PGHOST" -p "$PGPORT" -U fl -d firelane -Atqc 'SELECT pg_sleep(120)' \

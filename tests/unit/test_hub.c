@@ -510,6 +510,13 @@ static void test_config(void)
 		{ BASE "max_payload: 0x10000\n",
 		  ":4: max_payload: expected a number, got '0x10000'" },
 		{ BASE "alerts: {timeout_s: 0x5}\n", "expected a number" },
+		/* a claim outlasts the attempt it covers (alerts.c) */
+		{ BASE "alerts:\n  timeout_s: 10\n  lease_s: 10\n",
+		  ":6: alerts.lease_s (10) must be more than alerts.timeout_s "
+		  "(10)" },
+		{ BASE "alerts: {timeout_s: 90}\n",
+		  ":4: alerts.lease_s (60) must be more than" },
+		{ BASE "alerts: {timeout_s: 2, lease_s: 3}\n", NULL },
 		{ BASE "max_payload: 1e5\n", NULL },
 		/* max_payload counts bytes: a whole number, not truncated */
 		{ BASE "max_payload: 2048.5\n",

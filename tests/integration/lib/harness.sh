@@ -426,14 +426,27 @@ device_key() {
 # webhook_receiver PORT FILE [DELAY_S]: a local webhook receiver on
 # 127.0.0.1:PORT that appends every POST to FILE as a JSON line {path,
 # body} and answers 200 {"errcode": 0} after DELAY_S (0 when unset); tracked.
+# The first POST to a path ending in /hold is never answered: its line
+# says "held": true (a sender that dies mid-send).
 webhook_receiver() {
 	python3 - "$1" "$2" "${3:-0}" <<'EOP' >"$WORK/receiver.log" 2>&1 &
 import http.server, json, sys, threading, time
 port, out, delay = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 lock = threading.Lock()
+held = set()
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path.endswith("/hold"):
+            with lock:
+                hold = self.path not in held
+                held.add(self.path)
+                if hold:
+                    with open(out, "a") as f:
+                        f.write(json.dumps({"path": self.path, "held": True,
+                                            "body": json.loads(body)}) + "\n")
+            while hold:
+                time.sleep(3600)
         time.sleep(delay)
         with lock, open(out, "a") as f:
             f.write(json.dumps({"path": self.path,
