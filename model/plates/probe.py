@@ -33,9 +33,8 @@ drawn by render.py from a fixed seed:
             model most. Leaving a step out changes how the random draws
             fall after it, so the sets are not the same plates, only the
             same kinds of plate (the figures are about +-0.03 at 300). A
-            quarter of each set goes through H.264 at one crf (--crf;
-            photographed() draws one per set, 28..43, which moves a set's
-            exact rate by several points on its own).
+            quarter of each set goes through H.264 at one crf (--crf),
+            the same in every line (photographed() draws one per crop).
 """
 import argparse
 import os
@@ -59,23 +58,22 @@ def gray(s):
 
 
 def photographed_marked(rng, kind, n):
-    """render.photographed, and which crops went through H.264 at which
-    crf (one per set)."""
+    """render.photographed, which crops went through H.264, and at which
+    crf each (0 for the others)."""
     seen = {}
     h264 = R.h264_batch
 
     def spy(images, crf):
         out = h264(images, crf)
-        seen["crf"] = crf
-        seen["ids"] = {id(im) for im in out}
+        seen.update({id(im): crf for im in out})
         return out
     R.h264_batch = spy
     try:
         samples = R.photographed(rng, kind, n)
     finally:
         R.h264_batch = h264
-    marked = np.array([id(s["crop"]) in seen.get("ids", ()) for s in samples])
-    return samples, marked, seen.get("crf")
+    crfs = np.array([seen.get(id(s["crop"]), 0) for s in samples])
+    return samples, crfs > 0, crfs
 
 
 def failures(a, run):
@@ -98,8 +96,10 @@ def failures(a, run):
            sum(len(r[0]) < len(t) for r, t in zip(reads, texts)),
            sum(len(r[0]) > len(t) for r, t in zip(reads, texts)),
            first.mean(), rest.mean(), (rest & ~first).mean()))
-    print("  through H.264 at crf %d: %d crops, exact %.3f; the others "
-          "%.3f" % (crf, h264.sum(), ex[h264].mean(), ex[~h264].mean()))
+    print("  through H.264 (crf %d..%d, mean %.1f): %d crops, exact %.3f; "
+          "the others %.3f" % (crf[h264].min(), crf[h264].max(),
+                               crf[h264].mean(), h264.sum(), ex[h264].mean(),
+                               ex[~h264].mean()))
     for lo, hi in ((0, 20), (20, 30), (30, 45), (45, 70), (70, 10000)):
         sel = (heights >= lo) & (heights < hi)
         if sel.any():
@@ -210,7 +210,7 @@ def ablate(a, run):
         samples = [R.sample(rng, a.kind) for _ in range(a.count)]
         R.warp, R.light, R.dirt, R.camera = keep
         # the same crops through H.264 at the same crf in every variant:
-        # photographed() draws one crf per set from the rng the plates used
+        # (photographed() draws one crf per crop; here one for all, --crf)
         hrng = np.random.default_rng(a.seed + 1)
         idx = [i for i in range(a.count) if hrng.random() < h264]
         for i, im in zip(idx, R.h264_batch([samples[i]["crop"] for i in idx],
