@@ -16,9 +16,9 @@
 #   - the fleet: the device stopped; the hub not degraded;
 #   - a malformed payload moves the quarantine counter by exactly 1 and
 #     nothing else;
-#   - an alarm stored and then held (its alert step cannot write: the
-#     alerts' open/ folder immutable), offered again until the folder is
-#     writable: held counted per offer, the message once as ingested and
+#   - an alarm stored and then held (its alert step cannot write: a
+#     trigger in the store refuses it), offered again until the trigger
+#     is dropped: held counted per offer, the message once as ingested and
 #     never as a duplicate;
 #   - the text is Prometheus text format 0.0.4 (a small parser below:
 #     HELP and TYPE before each family's samples, counters end in _total,
@@ -219,9 +219,9 @@ for s in 'firelane_hub_messages_ingested_total{kind="incident"}' \
 done
 
 # An alarm stored, then held because its alert step cannot write (the
-# alerts' open/ folder immutable): offered again until the folder is
-# writable. It counts once as ingested and never as a duplicate. Only
-# this part is skipped where the file system has no immutable flag.
+# store refuses the step: a trigger on alert_made for that incident, as
+# a failing disk would refuse it): offered again until the trigger is
+# dropped. It counts once as ingested and never as a duplicate.
 held_alarm() {
 	HELD_IID=scene-edge-held-1
 	printf '{"incident_id": "%s", "seq": 1, "type": "alarm", "site": "scene-site", "device": "scene-edge", "camera": "cam-1", "lane": "lane-a", "unix_time": %s, "class": "vehicle"}' \
@@ -236,12 +236,13 @@ held_alarm() {
 		fail "the alarm whose alert cannot be written was not held: $(grep -E 'held|duplicate' "$WORK/m4.txt")"
 	[ "$(q "select count(*) from incident_events where incident_id = '$HELD_IID'")" = 1 ] ||
 		fail "the held alarm is not in the store"
-	writable "$EV/.alerts/open"
+	q "drop trigger hold_alert" >/dev/null || fail "dropping the trigger"
+	made() { q "select count(*) from alert_made where incident_id = '$HELD_IID' and step = 'alarm'"; }
 	for _ in $(seq 300); do
-		[ -e "$EV/.alerts/made/$HELD_IID.alarm" ] && break
+		[ "$(made)" = 1 ] && break
 		sleep 0.1
 	done
-	[ -e "$EV/.alerts/made/$HELD_IID.alarm" ] || fail "the held alarm made no alert once the folder was writable"
+	[ "$(made)" = 1 ] || fail "the held alarm made no alert once the store took the step"
 	scrape "$WORK/m5.txt" >/dev/null
 	parse "$WORK/m5.txt"
 	in1=$(m "$WORK/m2.txt" 'firelane_hub_messages_ingested_total{kind="incident"}')
@@ -252,12 +253,11 @@ held_alarm() {
 	[ "$(m "$WORK/m5.txt" firelane_hub_ingest_lag_seconds_count)" = $((in1 + 1)) ] ||
 		fail "ingest lag observations: $(m "$WORK/m5.txt" firelane_hub_ingest_lag_seconds_count), expected $((in1 + 1))"
 }
-if chattr +i "$EV/.alerts/open" 2>/dev/null; then
-	IMMUTABLE+=("$EV/.alerts/open")
-	held_alarm
-else
-	echo "$NAME: the held alarm skipped: chattr +i does not work on $EV"
-fi
+q "create trigger hold_alert before insert on alert_made
+	when new.incident_id = 'scene-edge-held-1'
+	begin select raise(abort, 'held by hub_metrics.sh'); end" >/dev/null ||
+	fail "creating the trigger that holds the alarm"
+held_alarm
 
 # With a token: the token or nothing, from anywhere; never shown.
 hub_stop
