@@ -311,6 +311,15 @@ nomem:
 	return FL_ENOMEM;
 }
 
+/* The webhook thread looks now (new jobs, or a stop), not at its next
+ * timeout. */
+static void wake(hub_alerts *a)
+{
+	pthread_mutex_lock(&a->mu);
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
 /* Jobs made outside a step (escalation, owner): each unless its name
  * exists. 0 or the first error (every job is tried). */
 static int jobs_add(hub_alerts *a, fl_db *db, const char *iid,
@@ -328,9 +337,7 @@ static int jobs_add(hub_alerts *a, fl_db *db, const char *iid,
 			fl_log(FL_LOG_INFO, "alerts", "%s -> %s", l->j[i].name,
 			       l->j[i].dest);
 	}
-	pthread_mutex_lock(&a->mu);
-	pthread_cond_signal(&a->cv);
-	pthread_mutex_unlock(&a->mu);
+	wake(a);
 	return rc;
 }
 
@@ -457,9 +464,7 @@ int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
 		fl_log(FL_LOG_INFO, "alerts", "%s -> %s", clear.j[i].name,
 		       clear.j[i].dest);
 	if (made) {
-		pthread_mutex_lock(&a->mu);
-		pthread_cond_signal(&a->cv);
-		pthread_mutex_unlock(&a->mu);
+		wake(a);
 	}
 out:
 	jobs_free(&alarm);
@@ -1119,9 +1124,7 @@ void hub_alerts_destroy(hub_alerts *a)
 		return;
 	if (a->started) {
 		atomic_store(&a->stop, 1);
-		pthread_mutex_lock(&a->mu);
-		pthread_cond_signal(&a->cv);
-		pthread_mutex_unlock(&a->mu);
+		wake(a);
 		pthread_join(a->thread, NULL);
 		pthread_cond_destroy(&a->cv);
 		pthread_mutex_destroy(&a->mu);

@@ -471,7 +471,7 @@ int hub_ingest_message(hub_ingest *h, const char *topic, const void *payload,
 		 * loses nothing: the device asks again */
 		if (rc == 0 && hb.nask && h->receipts)
 			hub_receipts_asked(h->receipts, h->db, h->conf, site,
-					   t.device, hb.ask, hb.nask, now);
+					   t.device, hb.ask, hb.nask);
 		return rc;
 	case HUB_MSG_CAMERA_EVENT: {
 		char ty[32], why[256];

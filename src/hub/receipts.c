@@ -200,37 +200,40 @@ int hub_receipts_resend(hub_receipts *q, fl_db *db, const hub_conf *c,
 
 void hub_receipts_asked(hub_receipts *q, fl_db *db, const hub_conf *c,
 			const char *site, const char *device,
-			const char (*ask)[FL_INCIDENT_ID_MAX], size_t n,
-			double now)
+			const char (*ask)[FL_INCIDENT_ID_MAX], size_t n)
 {
-	fl_receipt *r = NULL;
-	size_t nr = 0, k = 0;
-	int rc;
+	fl_receipt *r;
+	size_t k = 0, dl = strlen(device);
 
 	if (c->receipt_resend_days <= 0)
 		return;
 	for (struct batch *b = q->head; b; b = b->next)
 		if (!strcmp(b->device, device))
 			return; /* on their way */
-	rc = fl_db_device_receipts(db, device,
-				   now - c->receipt_resend_days * 86400,
-				   FL_DB_RECEIPTS_MAX, &r, &nr);
-	if (rc) {
-		fl_log(FL_LOG_ERROR, "evidence",
-		       "%s: asked-for receipts not sent: %s", device,
-		       fl_strerror(rc));
+	if (!(r = calloc(n ? n : 1, sizeof(*r))))
 		return;
-	}
-	/* keep those asked for, in the device's order (oldest first) */
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = k; j < nr; j++)
-			if (!strcmp(r[j].incident_id, ask[i])) {
-				fl_receipt t = r[k];
+	/* each asked bundle's own row: its manifest's SHA-256, if verified;
+	 * only the device's own incidents (<device>-...) */
+	for (size_t i = 0; i < n; i++) {
+		fl_db_evfile f;
+		int rc;
 
-				r[k++] = r[j];
-				r[j] = t;
-				break;
-			}
+		if (strncmp(ask[i], device, dl) || ask[i][dl] != '-')
+			continue;
+		rc = fl_db_evidence_file(db, ask[i], "manifest.json", &f);
+		if (rc && rc != FL_ENOENT)
+			fl_log(FL_LOG_ERROR, "evidence",
+			       "%s: asked-for receipt not sent: %s", ask[i],
+			       fl_strerror(rc));
+		if (rc || f.verified != 1)
+			continue;
+		snprintf(r[k].incident_id, sizeof(r[k].incident_id), "%s",
+			 ask[i]);
+		r[k].verified = 1;
+		memcpy(r[k].manifest_sha256, f.sha256,
+		       sizeof(r[k].manifest_sha256));
+		k++;
+	}
 	fl_log(FL_LOG_INFO, "evidence",
 	       "%s: asks for %zu receipts; %zu of them held verified, sent "
 	       "again",

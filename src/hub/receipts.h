@@ -50,16 +50,15 @@ int hub_receipts_resend(hub_receipts *q, fl_db *db, const hub_conf *c,
 /*
  * The device asks for the receipts of the bundles ask[0..n) again (its
  * heartbeat's undelivered.ask; docs/mqtt.md, "Delivery receipt"): queue
- * those of them the store holds verified among the device's bundles of
- * the last c->receipt_resend_days, unless receipts of this device are
- * queued already (they go first; the device asks again if it still
- * lacks one). Nothing with receipt_resend_days 0. A store error is
- * logged (the device asks again at its next ask).
+ * those of its own incidents whose bundle the store holds verified (each
+ * read by its manifest's row), unless receipts of this device are queued
+ * already (they go first; the device asks again if it still lacks one).
+ * Nothing with receipt_resend_days 0. A store error is logged (the
+ * device asks again at its next ask).
  */
 void hub_receipts_asked(hub_receipts *q, fl_db *db, const hub_conf *c,
 			const char *site, const char *device,
-			const char (*ask)[FL_INCIDENT_ID_MAX], size_t n,
-			double now);
+			const char (*ask)[FL_INCIDENT_ID_MAX], size_t n);
 
 /* Publish queued receipts (QoS 1, oldest batch first) while fewer than
  * HUB_RECEIPT_WINDOW direct publishes are unacknowledged; nothing while
