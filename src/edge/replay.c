@@ -78,7 +78,7 @@ int edge_replay_run(const edge_replay_args *a)
 	char err[1024];
 	edge_camera *c;
 	double t0 = fl_mono_s();
-	int rc;
+	int rc = 0;
 
 	if (a->events_out && strcmp(a->events_out, "-") != 0) {
 		lines.out = fopen(a->events_out, "w");

@@ -669,10 +669,9 @@ async function run(browser) {
 		await rp.fill('#login input[name=user]', 'nobody-' + process.pid);
 		await rp.fill('#login input[name=password]', 'guess-' + i);
 		await rp.click('#login button[type=submit]');
-		await rp.waitForFunction((old) => {
-			const t = document.querySelector('#login-error').textContent;
-			return t.length > 0 && t !== old;
-		}, msg).catch(() => {});
+		// the error was emptied after the last try: any text is this try's
+		// answer (the same words twice in a row are still an answer)
+		await rp.waitForFunction(() => document.querySelector('#login-error').textContent.length > 0);
 		msg = await rp.textContent('#login-error');
 		await rp.$eval('#login-error', (e) => { e.textContent = ''; });
 	}
