@@ -40,14 +40,16 @@ void hub_budget_tick(hub_budget *b, const hub_conf *c, fl_db *db,
 		b->next_evidence = now + EVIDENCE_S;
 		hub_evidence_prune(c->evidence_dir, db, c->evidence_keep_days,
 				   now);
-		/* the resident register and the plate reads expire with the
-		 * incidents' evidence (personal data kept no longer than what
-		 * it serves) */
+		/* the resident register, the plate reads and the alerts sent
+		 * (their bodies name plates, owners and phones) expire with
+		 * the incidents' evidence (personal data kept no longer than
+		 * what it serves) */
 		if (c->evidence_keep_days > 0) {
 			double before = now - c->evidence_keep_days * 86400.0;
 
 			fl_db_register_prune(db, before);
 			fl_db_plates_prune(db, before);
+			fl_db_alert_prune(db, before);
 		}
 	}
 }

@@ -238,6 +238,19 @@ int fl_db_alert_release(fl_db *db, const char *holder, long *n)
 	return r;
 }
 
+long fl_db_alert_prune(fl_db *db, double before)
+{
+	long n = 0;
+	int r;
+
+	if (!db || !isfinite(before))
+		return FL_EINVAL;
+	pthread_mutex_lock(&db->mu);
+	r = db->ops->alert_prune(db->be, before, &n);
+	pthread_mutex_unlock(&db->mu);
+	return r < 0 ? r : n;
+}
+
 int fl_db_alert_outbox(fl_db *db, long long *n)
 {
 	if (!db || !n)

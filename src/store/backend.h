@@ -392,6 +392,8 @@ typedef struct fl__db_ops {
 			     double wall);
 	/* holder and lease NULL on every job and clock of holder: *n */
 	int (*alert_unhold)(void *be, const char *holder, long *n);
+	/* the jobs sent or failed (done) before `before` removed: *n */
+	int (*alert_prune)(void *be, double before, long *n);
 	/* a clock unless (iid, kind) has one: *added */
 	int (*alert_clock_add)(void *be, const fl_db_alert_clock *c,
 			       int *added);

@@ -664,6 +664,12 @@ int fl_db_alert_finish(fl_db *db, const char *name, const char *holder,
  * starts again under the same name; *n (may be NULL) how many. */
 int fl_db_alert_release(fl_db *db, const char *holder, long *n);
 
+/* The jobs sent or given up before `before` (unix seconds) removed, with
+ * their bodies (an owner notification names the owner and the phone): an
+ * alert's record expires with the incidents' retention, as the register
+ * does. The outbox is never touched. Returns how many, or an error. */
+long fl_db_alert_prune(fl_db *db, double before);
+
 /* The jobs in the outbox (waiting or being sent) into *n. 0 or an error. */
 int fl_db_alert_outbox(fl_db *db, long long *n);
 

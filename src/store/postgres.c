@@ -361,6 +361,7 @@ enum {
 	S_AL_JOB_END,
 	S_AL_UNHOLD_JOBS,
 	S_AL_UNHOLD_CLOCKS,
+	S_AL_PRUNE,
 	S_AL_CLOCK_ADD,
 	S_AL_CLOCK_FORCE,
 	S_AL_CLOCK_GET,
@@ -753,6 +754,8 @@ static const char *const SQL[S_COUNT] = {
 		" WHERE name = $1 AND holder = $2 AND state = 'outbox'",
 	[S_AL_UNHOLD_JOBS] = "UPDATE alert_jobs SET holder = NULL,"
 			     " lease = NULL WHERE holder = $1",
+	[S_AL_PRUNE] = "DELETE FROM alert_jobs WHERE state <> 'outbox'"
+		       " AND done < $1",
 	[S_AL_UNHOLD_CLOCKS] = "UPDATE alert_clocks SET holder = NULL,"
 			       " lease = NULL WHERE holder = $1",
 	[S_AL_CLOCK_ADD] =
@@ -2543,6 +2546,14 @@ static int be_alert_unhold(void *p, const char *holder, long *n)
 	return 0;
 }
 
+static int be_alert_prune(void *p, double before, long *n)
+{
+	struct params q = { 0 };
+
+	pd(&q, before);
+	return changes_q(p, S_AL_PRUNE, &q, n, "alert_prune");
+}
+
 static int be_alert_clock_add(void *p, const fl_db_alert_clock *c, int *added)
 {
 	struct params q = { 0 };
@@ -2710,6 +2721,7 @@ const fl__db_ops fl__db_pg_ops = {
 	.alert_renew = be_alert_renew,
 	.alert_job_end = be_alert_job_end,
 	.alert_unhold = be_alert_unhold,
+	.alert_prune = be_alert_prune,
 	.alert_clock_add = be_alert_clock_add,
 	.alert_clock_force = be_alert_clock_force,
 	.alert_clock_get = be_alert_clock_get,

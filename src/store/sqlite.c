@@ -376,6 +376,7 @@ enum {
 	S_AL_JOB_END,
 	S_AL_UNHOLD_JOBS,
 	S_AL_UNHOLD_CLOCKS,
+	S_AL_PRUNE,
 	S_AL_CLOCK_ADD,
 	S_AL_CLOCK_FORCE,
 	S_AL_CLOCK_GET,
@@ -733,6 +734,8 @@ static const char *const SQL[S_COUNT] = {
 		" WHERE name = ?1 AND holder = ?2 AND state = 'outbox'",
 	[S_AL_UNHOLD_JOBS] = "UPDATE alert_jobs SET holder = NULL,"
 			     " lease = NULL WHERE holder = ?1",
+	[S_AL_PRUNE] = "DELETE FROM alert_jobs WHERE state <> 'outbox'"
+		       " AND done < ?1",
 	[S_AL_UNHOLD_CLOCKS] = "UPDATE alert_clocks SET holder = NULL,"
 			       " lease = NULL WHERE holder = ?1",
 	[S_AL_CLOCK_ADD] =
@@ -2681,6 +2684,20 @@ static int be_alert_unhold(void *p, const char *holder, long *n)
 	return 0;
 }
 
+static int be_alert_prune(void *p, double before, long *n)
+{
+	be *b = p;
+	sqlite3_stmt *s = stmt(b, S_AL_PRUNE);
+	int rc;
+
+	if (!s)
+		return FL_EIO;
+	sqlite3_bind_double(s, 1, before);
+	if ((rc = run(b, s, "alert_prune")) == 0)
+		*n = (long)sqlite3_changes(b->h);
+	return rc;
+}
+
 static int be_alert_clock_add(void *p, const fl_db_alert_clock *c, int *added)
 {
 	be *b = p;
@@ -2869,6 +2886,7 @@ const fl__db_ops fl__db_sqlite_ops = {
 	.alert_renew = be_alert_renew,
 	.alert_job_end = be_alert_job_end,
 	.alert_unhold = be_alert_unhold,
+	.alert_prune = be_alert_prune,
 	.alert_clock_add = be_alert_clock_add,
 	.alert_clock_force = be_alert_clock_force,
 	.alert_clock_get = be_alert_clock_get,

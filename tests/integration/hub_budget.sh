@@ -15,8 +15,10 @@
 #     rows kept, and the case package's verification.txt saying the files
 #     were removed by retention on that date with their SHA-256 listed; an
 #     old one of an incident still alarmed, a young one, and one the store
-#     does not know are kept (evidence_pruned null); with the default (0)
-#     nothing is removed.
+#     does not know are kept (evidence_pruned null); an alert sent before
+#     the limit is removed with its body (it names the owner and the
+#     phone), a young one and one still in the outbox are kept; with the
+#     default (0) nothing is removed.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
@@ -106,6 +108,15 @@ for i in old open young unknown; do
 	[ $i = old ] || echo "$i" >"$EV/edge-b-$i-lane-a-1/manifest.json"
 	[ $i = young ] || touch -d '3 days ago' "$EV/edge-b-$i-lane-a-1" "$EV/edge-b-$i-lane-a-1"/*
 done
+# alerts: one sent 3 days ago (its body names the owner and the phone),
+# one sent now, one still in the outbox since 3 days ago
+AGO=$(($(date +%s) - 3 * 86400))
+for j in "old-sent sent $AGO" "young-sent sent $(date +%s)" "old-outbox outbox NULL"; do
+	set -- $j
+	q "insert into alert_jobs (name, incident_id, kind, dest, mqtt, body, created, state, done)
+	   values ('edge-b-$1.owner.sms', 'edge-b-$1', 'owner', 'http://127.0.0.1:9/sms', 0,
+	   '{\"to\": \"13812341234\"}', $AGO, '$2', $3)"
+done
 hub_stop
 # the default keeps everything
 hub_run "$WORK/keep.yaml"
@@ -114,6 +125,8 @@ hub_stop
 for i in old open young unknown; do
 	[ -f "$EV/edge-b-$i-lane-a-1/manifest.json" ] || fail "evidence_keep_days 0 removed $i"
 done
+[ "$(q "select count(*) from alert_jobs where name like 'edge-b-%.owner.sms'")" = 3 ] ||
+	fail "evidence_keep_days 0 removed an alert"
 hub_run "$WORK/hub.yaml"
 wait_for "$WORK/hub$RUN.log" "edge-b-old-lane-a-1: bundle removed" 20 || fail "the old closed bundle was not removed"
 [ -e "$EV/edge-b-old-lane-a-1" ] && fail "the old closed bundle is still there"
@@ -122,6 +135,14 @@ for i in open young unknown; do
 done
 [ "$(q "select count(*) from audit where action = 'evidence_prune' and object = 'edge-b-old-lane-a-1'")" = 1 ] ||
 	fail "no audit row for the removed bundle"
+# the alert sent before the limit goes with it; the young one and the
+# outbox stay
+for _ in $(seq 100); do
+	[ "$(q "select count(*) from alert_jobs where name like 'edge-b-%.owner.sms'")" = 2 ] && break
+	sleep 0.1
+done
+[ "$(q "select group_concat(incident_id, ' ') from (select incident_id from alert_jobs where name like 'edge-b-%.owner.sms' order by 1)")" = "edge-b-old-outbox edge-b-young-sent" ] ||
+	fail "alerts after retention: $(q "select name, state from alert_jobs")"
 # the API and the case package show the files as removed, with their hashes
 echo 'pw-root' | "$HUB" --config "$WORK/hub.yaml" --add-user root --role admin >>"$WORK/admin.log" 2>&1 ||
 	fail "--add-user"

@@ -163,6 +163,26 @@ static void test_lease(void)
 					5, 2001, 2002),
 		     0);
 	CHECK_STREQ(claim(db, "hub-b", 1, 2003, 10), "i2.cleared.mqtt");
+
+	/* retention: what was sent or given up before the time goes, with
+	 * its body; the outbox (claimed or not) never does */
+	CHECK_EQ_INT(fl_db_alert_prune(db, 1101), 0);
+	CHECK_EQ_INT(fl_db_alert_prune(db, 1500), 1);
+	CHECK_EQ_INT(fl_db_alert_job_get(db, "i1.alarm.hook0", &got),
+		     FL_ENOENT);
+	CHECK_EQ_INT(fl_db_alert_job_get(db, "i2.alarm.mqtt", &got), 0);
+	fl_db_alert_job_free(&got);
+	CHECK_EQ_INT(fl_db_alert_prune(db, 1e12), 1);
+	CHECK_EQ_INT(fl_db_alert_job_get(db, "i2.alarm.mqtt", &got), FL_ENOENT);
+	CHECK_EQ_INT(fl_db_alert_job_get(db, "i2.cleared.mqtt", &got), 0);
+	CHECK_STREQ(got.state, "outbox");
+	fl_db_alert_job_free(&got);
+	CHECK_EQ_INT(fl_db_alert_finish(db, "i2.cleared.mqtt", "hub-b", "sent",
+					1, 0, 2004),
+		     0);
+	CHECK_EQ_INT(fl_db_alert_prune(db, 2004), 0);
+	CHECK_EQ_INT(fl_db_alert_prune(db, 2005), 1);
+	CHECK_EQ_INT(fl_db_alert_prune(db, NAN), FL_EINVAL);
 	fl_db_close(db);
 }
 
