@@ -90,6 +90,25 @@
  * reconnect in step. MQTT 5 is tried first; a broker that refuses the
  * protocol version gets 3.1.1 (the client is recreated for it, as Paho fixes
  * the version at creation).
+ *
+ * A note on a fault in Paho (1.3.12, Debian 12; unchanged in 1.3.15). When
+ * the write of a QoS 1 publish fails on the socket (the broker went away
+ * before Paho noticed), Paho has already moved the message's topic and
+ * payload into its stored copy for resending, and then frees them with the
+ * failed command (MQTTAsync_processCommand, the SOCKET_ERROR branch): the
+ * stored copy points at freed memory. Whatever touches it next reads or
+ * frees it again - the resend after a reconnect with the session present
+ * (seen under ASan in the hub: faults_broker_restart.sh with MQTT alerts),
+ * the clearing of the session on a clean start, MQTTAsync_destroy. So the
+ * client is not used again: the publish's failure callback says so
+ * (MQTTASYNC_FAILURE, the socket error's code, sets paho_broken) and the
+ * next connect is made by a new client with the same id and options
+ * (renew_client); the old one is left as it is, never destroyed - a few
+ * kilobytes each time, and the log says how many. Nothing is lost by it:
+ * our tracked publishes of the old connection already end with FL_EAGAIN
+ * and their owners send again, the spool resends from its cursor, and the
+ * broker keeps a persistent session for the client id, not for Paho's
+ * object.
  */
 #include "client.h"
 
@@ -179,8 +198,8 @@ struct tracked {
 };
 
 struct fl_mqtt {
-	MQTTAsync cli;
-	int version; /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
+	MQTTAsync cli; /* replaced only under cmu (renew_client) */
+	int version;   /* MQTTVERSION_5 or MQTTVERSION_3_1_1 */
 	char uri[512];
 	fl_mqtt_opts o; /* strings below are our copies */
 	char *host, *username, *password, *tls_ca, *tls_cert, *tls_key;
@@ -206,6 +225,8 @@ struct fl_mqtt {
 	char tls_err[200]; /* first TLS error of this connect attempt */
 	atomic_int connected;
 	atomic_int stop_acked;
+	atomic_int paho_broken; /* see "A note on a fault in Paho" */
+	unsigned abandoned;     /* Paho clients left behind (owner) */
 
 	/* owner thread only */
 	int up; /* connected as far as the owner knows */
@@ -542,16 +563,25 @@ static void on_sent(void *context, MQTTAsync_successData *r)
 	sent_ok(context);
 }
 
+/* A publish whose write failed on the socket (code MQTTASYNC_FAILURE, the
+ * socket error) leaves Paho's client broken: see "A note on a fault in
+ * Paho". */
 static void on_send_fail5(void *context, MQTTAsync_failureData5 *r)
 {
-	(void)r;
-	sent_fail(context);
+	struct send_ctx *c = context;
+
+	if (r && r->code == MQTTASYNC_FAILURE)
+		atomic_store(&c->m->paho_broken, 1);
+	sent_fail(c);
 }
 
 static void on_send_fail(void *context, MQTTAsync_failureData *r)
 {
-	(void)r;
-	sent_fail(context);
+	struct send_ctx *c = context;
+
+	if (r && r->code == MQTTASYNC_FAILURE)
+		atomic_store(&c->m->paho_broken, 1);
+	sent_fail(c);
 }
 
 /* ---- the owner's side ------------------------------------------------ */
@@ -649,6 +679,33 @@ fail:
 	return NULL;
 }
 
+/* Paho's client left behind for a new one (see "A note on a fault in
+ * Paho"): its callbacks cleared, never destroyed. 0, or the old client
+ * kept when a new one cannot be made. */
+static int renew_client(fl_mqtt *m)
+{
+	MQTTAsync old = m->cli;
+	char err[256];
+	int rc;
+
+	MQTTAsync_setConnected(old, NULL, NULL);
+	pthread_mutex_lock(&m->cmu);
+	rc = make_client(m, err, sizeof(err));
+	if (rc < 0)
+		m->cli = old;
+	pthread_mutex_unlock(&m->cmu);
+	if (rc < 0) {
+		fl_log(FL_LOG_ERROR, "mqtt", "%s", err);
+		return rc;
+	}
+	m->abandoned++;
+	fl_log(FL_LOG_WARN, "mqtt",
+	       "a publish failed on the socket: Paho's client is left "
+	       "behind and a new one connects (%u so far; src/mqtt/client.c)",
+	       m->abandoned);
+	return 0;
+}
+
 static void do_connect(fl_mqtt *m)
 {
 	MQTTAsync_connectOptions c5 = MQTTAsync_connectOptions_initializer5;
@@ -659,6 +716,8 @@ static void do_connect(fl_mqtt *m)
 	MQTTProperties props = MQTTProperties_initializer;
 	int rc;
 
+	if (atomic_exchange(&m->paho_broken, 0))
+		renew_client(m);
 	c->keepAliveInterval = m->o.keepalive_s;
 	c->connectTimeout = 10;
 	/* Paho's default of 10 QoS 1 messages in flight is less than a
@@ -753,10 +812,10 @@ int fl_mqtt_start(fl_mqtt *m)
 
 /* ---- Paho calls: direct, or through the caller thread ------------- */
 
-static int paho_sub(fl_mqtt *m, const char *filter)
+static int paho_sub(MQTTAsync cli, const char *filter)
 {
 	MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
-	int rc = MQTTAsync_subscribe(m->cli, filter, 1, &r);
+	int rc = MQTTAsync_subscribe(cli, filter, 1, &r);
 
 	if (rc != MQTTASYNC_SUCCESS)
 		fl_log(FL_LOG_WARN, "mqtt", "subscribe %s: error %d", filter,
@@ -765,8 +824,9 @@ static int paho_sub(fl_mqtt *m, const char *filter)
 }
 
 /* Send; ctx (may be NULL) gets the result callbacks. Paho copies. */
-static int paho_pub(fl_mqtt *m, const char *topic, const void *payload,
-		    size_t len, int qos, int retain, struct send_ctx *ctx)
+static int paho_pub(fl_mqtt *m, MQTTAsync cli, const char *topic,
+		    const void *payload, size_t len, int qos, int retain,
+		    struct send_ctx *ctx)
 {
 	MQTTAsync_message pub = MQTTAsync_message_initializer;
 	MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
@@ -785,10 +845,10 @@ static int paho_pub(fl_mqtt *m, const char *topic, const void *payload,
 			r.onFailure = on_send_fail;
 		}
 	}
-	return MQTTAsync_sendMessage(m->cli, topic, &pub, &r);
+	return MQTTAsync_sendMessage(cli, topic, &pub, &r);
 }
 
-static void paho_disc(fl_mqtt *m, double until)
+static void paho_disc(fl_mqtt *m, MQTTAsync cli, double until)
 {
 	MQTTAsync_disconnectOptions d5 =
 		MQTTAsync_disconnectOptions_initializer5;
@@ -796,11 +856,11 @@ static void paho_disc(fl_mqtt *m, double until)
 	MQTTAsync_disconnectOptions *d = m->version == MQTTVERSION_5 ? &d5
 								     : &d3;
 
-	if (!MQTTAsync_isConnected(m->cli))
+	if (!MQTTAsync_isConnected(cli))
 		return;
 	d->timeout = 1000;
-	MQTTAsync_disconnect(m->cli, d);
-	while (MQTTAsync_isConnected(m->cli) && fl_mono_s() < until) {
+	MQTTAsync_disconnect(cli, d);
+	while (MQTTAsync_isConnected(cli) && fl_mono_s() < until) {
 		struct timespec ts = { 0, 10000000L };
 		nanosleep(&ts, NULL);
 	}
@@ -819,6 +879,7 @@ static void *call_thread(void *arg)
 
 	for (;;) {
 		struct call *c;
+		MQTTAsync cli;
 		int rc = MQTTASYNC_SUCCESS;
 
 		pthread_mutex_lock(&m->cmu);
@@ -830,16 +891,17 @@ static void *call_thread(void *arg)
 			if (!m->chead)
 				m->ctail = NULL;
 		}
+		cli = m->cli; /* a client left behind stays valid: never freed */
 		pthread_mutex_unlock(&m->cmu);
 		if (!c)
 			break; /* quit, queue empty */
 		switch (c->kind) {
 		case CALL_SUB:
-			paho_sub(m, c->topic);
+			paho_sub(cli, c->topic);
 			break;
 		case CALL_PUB:
-			rc = paho_pub(m, c->topic, c->payload, c->len, c->qos,
-				      c->retain, c->ctx);
+			rc = paho_pub(m, cli, c->topic, c->payload, c->len,
+				      c->qos, c->retain, c->ctx);
 			if (rc != MQTTASYNC_SUCCESS) {
 				fl_log(FL_LOG_WARN, "mqtt",
 				       "publish %s: %s (%d)", c->topic,
@@ -849,7 +911,7 @@ static void *call_thread(void *arg)
 			}
 			break;
 		case CALL_DISC:
-			paho_disc(m, fl_mono_s() + 2.0);
+			paho_disc(m, cli, fl_mono_s() + 2.0);
 			atomic_store(&m->disc_done, 1);
 			push_simple(m, EV_ACK, 0, 0, 0); /* wake the owner */
 			break;
@@ -896,7 +958,7 @@ static void subscribe_one(fl_mqtt *m, const char *filter)
 	if (m->o.persistent)
 		call_push(m, CALL_SUB, filter, NULL, 0, 0, 0, NULL);
 	else
-		paho_sub(m, filter);
+		paho_sub(m->cli, filter);
 }
 
 /* Send now, or queue it (persistent). 0 or a Paho error code; on an error
@@ -905,7 +967,8 @@ static int send_one(fl_mqtt *m, const char *topic, const void *payload,
 		    size_t len, int qos, int retain, struct send_ctx *ctx)
 {
 	if (!m->o.persistent)
-		return paho_pub(m, topic, payload, len, qos, retain, ctx);
+		return paho_pub(m, m->cli, topic, payload, len, qos, retain,
+				ctx);
 	return call_push(m, CALL_PUB, topic, payload, len, qos, retain, ctx)
 		       ? MQTTASYNC_FAILURE
 		       : MQTTASYNC_SUCCESS;
@@ -1263,7 +1326,7 @@ int fl_mqtt_stop(fl_mqtt *m, const char *topic, const char *payload,
 	}
 	m->stopping = 1;
 	if (!m->o.persistent) {
-		paho_disc(m, until + 1.0);
+		paho_disc(m, m->cli, until + 1.0);
 	} else if (call_push(m, CALL_DISC, NULL, NULL, 0, 0, 0, NULL) == 0) {
 		/* a message arriving meanwhile is still handed over (its
 		 * callback waits for us) */
