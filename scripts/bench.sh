@@ -237,6 +237,11 @@
 #                 drop), quarantined; and over fleet_correct_s, as in the
 #                 steady window: hub_cpu_pct, broker_cpu_pct (mosquitto),
 #                 fleetsim_cpu_pct, db_cpu_pct.
+# FL_BENCH_PG_STATS=1 (PostgreSQL runs): the server runs with
+# pg_stat_statements, and steady gets pg_top, the window's
+# $FL_BENCH_PG_STATS_N (15) statements by total execution time: [{calls,
+# total_ms, mean_ms, rows, query (160 characters)}]. Execution only: not
+# parse, commit or round trips, and the extension costs the server a little.
 # FL_BENCH_SKIP_FLEET=1 leaves it out; FL_BENCH_ONLY=fleet prints only it.
 #
 # "cameras" is how many cameras one edge carries live (docs/health.md,
@@ -1353,7 +1358,13 @@ fleet_run() {
 		# a fresh cluster per run, durable as in service (fsync and
 		# synchronous_commit on: pg_start's defaults)
 		rm -rf "$WORK/pg"
+		# FL_BENCH_PG_STATS=1: the server's statements measured (pg_stat_statements)
+		[ -z "${FL_BENCH_PG_STATS:-}" ] ||
+			PG_OPTS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
 		pg_start
+		PG_OPTS=
+		[ -z "${FL_BENCH_PG_STATS:-}" ] || pg_sql "CREATE EXTENSION pg_stat_statements" >/dev/null ||
+			fail "fleet: CREATE EXTENSION pg_stat_statements"
 	fi
 	for w in $(seq "$2"); do
 		hub_config "$dir" "$dir/hub.db" "hub_key_file: $dir/hub.key"
@@ -1413,6 +1424,8 @@ fleet_run() {
 	[ "$FLEET_STORE" = sqlite ] || d0=$(tree_ticks "$PG_PID")
 	s0=$(cpu_ticks "$SIM_PID")
 	e0=$(fq "select count(*) from incident_events")
+	[ -z "${FL_BENCH_PG_STATS:-}" ] || [ "$FLEET_STORE" = sqlite ] ||
+		pg_sql "select pg_stat_statements_reset()" >/dev/null
 	t2=$(date +%s.%N)
 	sleep "$win"
 	t3=$(date +%s.%N)
@@ -1424,6 +1437,18 @@ fleet_run() {
 	[ "$FLEET_STORE" = sqlite ] || d1=$(tree_ticks "$PG_PID")
 	s1=$(cpu_ticks "$SIM_PID")
 	e1=$(fq "select count(*) from incident_events")
+	pgtop=null
+	if [ -n "${FL_BENCH_PG_STATS:-}" ] && [ "$FLEET_STORE" = postgresql ]; then
+		# the steady window's top statements by server time (the JSON array
+		# built by the server; the storm is not in it)
+		pgtop=$(pg_sql "select replace(coalesce(json_agg(t), '[]')::text, E'\\n', ' ') from (select calls,
+			round(total_exec_time::numeric, 1) as total_ms,
+			round(mean_exec_time::numeric, 3) as mean_ms, rows,
+			left(regexp_replace(query, '\s+', ' ', 'g'), 160) as query
+			from pg_stat_statements where query not like '%pg_stat_statements%'
+			order by total_exec_time desc limit ${FL_BENCH_PG_STATS_N:-15}) t")
+		[ -n "$pgtop" ] || pgtop=null
+	fi
 	lat=$(fq "select (received - wall) * 1000 from incident_events where type = 'alarm' and received >= $t2 and received <= $t3 order by 1" |
 		awk '{ v[NR] = $1 } END {
 			if (!NR) { printf "{\"n\": 0, \"p50\": null, \"p99\": null}"; exit }
@@ -1462,7 +1487,8 @@ fleet_run() {
 	t6=$(date +%s.%N)
 	[ "$(fq "select count(*) from quarantine")" = 0 ] ||
 		say "fleet: quarantined: $(fq "select reason, count(*) from quarantine group by 1 limit 5")"
-	awk -v n="$n" -v store="$FLEET_STORE" -v workers="$2" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
+	# the JSON by the environment: awk -v would take its backslashes
+	PGTOP=$pgtop awk -v n="$n" -v store="$FLEET_STORE" -v workers="$2" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
 		-v t2="$t2" -v t3="$t3" -v t4="$t4" -v t5="$t5" -v t6="$t6" -v c0="$c0" -v c1="$c1" \
 		-v d0="$d0" -v d1="$d1" -v s0="$s0" -v s1="$s1" \
 		-v c4="$c4" -v c5="$c5" -v b4="$b4" -v b5="$b5" -v s4="$s4" -v s5="$s5" \
@@ -1481,7 +1507,10 @@ fleet_run() {
 			printf "\"db_cpu_pct\": %.1f, ", 100 * (d1 - d0) / hz / w
 		else
 			printf "\"db_cpu_pct\": null, "
-		printf "\"fleetsim_cpu_pct\": %.1f}, ", 100 * (s1 - s0) / hz / w
+		printf "\"fleetsim_cpu_pct\": %.1f", 100 * (s1 - s0) / hz / w
+		if (ENVIRON["PGTOP"] != "null")
+			printf ", \"pg_top\": %s", ENVIRON["PGTOP"]
+		printf "}, "
 		printf "\"storm\": {\"burst_s\": %s, \"fleet_correct_s\": %.1f, \"online_again\": %d, ", burst, t5 - t4, got
 		# CPU until the fleet is correct, in % of one core
 		ws = t5 - t4

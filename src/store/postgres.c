@@ -240,6 +240,11 @@ static const char *const MIGRATIONS[] = {
 	" holder text,"
 	" lease double precision,"
 	" PRIMARY KEY (incident_id, kind));",
+	/* 15: a claim takes the first due job from the index in its order
+	 * (the one of 14 left a sort of the whole outbox per claim) */
+	"DROP INDEX alert_jobs_due;"
+	"CREATE INDEX alert_jobs_due ON alert_jobs(mqtt, next_try, created)"
+	" WHERE state = 'outbox';",
 };
 
 #define LATEST ((int)FL_ARRAY_SIZE(MIGRATIONS))
@@ -738,9 +743,11 @@ static const char *const SQL[S_COUNT] = {
 		" SELECT j.name FROM alert_jobs j WHERE j.state = 'outbox'"
 		" AND j.mqtt = $3 AND j.next_try <= $4"
 		" AND (j.holder IS NULL OR j.lease <= $4)"
-		" AND (j.after_job IS NULL OR NOT EXISTS (SELECT 1"
-		"  FROM alert_jobs a WHERE a.name = j.after_job"
-		"  AND a.state = 'outbox'))"
+		/* the all-clear's alarm looked up by its key, per candidate:
+		 * NOT EXISTS under the OR read the whole table per claim */
+		" AND (j.after_job IS NULL OR (SELECT a.state"
+		"  FROM alert_jobs a WHERE a.name = j.after_job)"
+		"  IS DISTINCT FROM 'outbox')"
 		" ORDER BY j.next_try, j.created LIMIT 1"
 		" FOR UPDATE OF j SKIP LOCKED)"
 		" AND state = 'outbox' AND (holder IS NULL OR lease <= $4)"

@@ -775,6 +775,7 @@ pg__as() {
 # (the socket's folder), PG_URL (postgresql://fl@127.0.0.1:PGPORT/firelane)
 # and PG_SOCKET_URL (the same through the socket). Skips when the server
 # package is not installed. Returns once the database accepts connections.
+# PG_OPTS: more server options ("-c name=value ...", split on blanks).
 pg_start() {
 	local initdb postgres i
 	initdb=$(pg_bin initdb)
@@ -797,7 +798,7 @@ pg_start() {
 		>"$WORK/pg-initdb.log" 2>&1 || fail "initdb: $(tail -n 5 "$WORK/pg-initdb.log")"
 	PGPORT=$(free_port)
 	"${PG_AS[@]}" "$postgres" -D "$PGHOST/data" -p "$PGPORT" -k "$PGHOST" \
-		-c listen_addresses=127.0.0.1 \
+		-c listen_addresses=127.0.0.1 ${PG_OPTS:-} \
 		>"$WORK/postgres.log" 2>&1 &
 	PG_PID=$!
 	track "$PG_PID"
