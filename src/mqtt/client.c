@@ -680,8 +680,9 @@ fail:
 }
 
 /* Paho's client left behind for a new one (see "A note on a fault in
- * Paho"): its callbacks cleared, never destroyed. 0, or the old client
- * kept when a new one cannot be made. */
+ * Paho"), never destroyed: its connected callback cleared (Paho refuses to
+ * clear the others; a client never connected again calls none of them).
+ * 0, or the old client kept when a new one cannot be made. */
 static int renew_client(fl_mqtt *m)
 {
 	MQTTAsync old = m->cli;
