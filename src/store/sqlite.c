@@ -1584,19 +1584,25 @@ static int be_register_rows(void *p, const char *site, json_t *a)
 	return rows_of(p, S_REG_ROWS, site, a);
 }
 
-static int be_register_prune(void *p, double before, long *n)
+/* Statement k, whose one parameter is a time, run: the rows it changed
+ * into *n (may be NULL). The retention's deletes and clears. */
+static int run_before(be *b, int k, double before, long *n, const char *what)
 {
-	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_REG_PRUNE);
+	sqlite3_stmt *s = stmt(b, k);
 	int rc;
 
 	if (!s)
 		return FL_EIO;
 	sqlite3_bind_double(s, 1, before);
-	rc = run(b, s, "register prune");
+	rc = run(b, s, what);
 	if (rc == 0 && n)
 		*n = (long)sqlite3_changes(b->h);
 	return rc;
+}
+
+static int be_register_prune(void *p, double before, long *n)
+{
+	return run_before(p, S_REG_PRUNE, before, n, "register prune");
 }
 
 static int be_plate_msgs(void *p, double before, json_t *a)
@@ -1626,17 +1632,7 @@ static int be_event_json_set(void *p, const char *id, long long seq,
 
 static int be_plates_clear(void *p, double before, long *n)
 {
-	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_PLATE_PRUNE_INC);
-	int rc;
-
-	if (!s)
-		return FL_EIO;
-	sqlite3_bind_double(s, 1, before);
-	rc = run(b, s, "plate prune");
-	if (rc == 0 && n)
-		*n = (long)sqlite3_changes(b->h);
-	return rc;
+	return run_before(p, S_PLATE_PRUNE_INC, before, n, "plate prune");
 }
 
 static int be_incident_outcome(void *p, const char *id, const char *outcome)
@@ -2693,16 +2689,7 @@ static int be_alert_unhold(void *p, const char *holder, long *n)
 
 static int be_alert_prune(void *p, double before, long *n)
 {
-	be *b = p;
-	sqlite3_stmt *s = stmt(b, S_AL_PRUNE);
-	int rc;
-
-	if (!s)
-		return FL_EIO;
-	sqlite3_bind_double(s, 1, before);
-	if ((rc = run(b, s, "alert_prune")) == 0)
-		*n = (long)sqlite3_changes(b->h);
-	return rc;
+	return run_before(p, S_AL_PRUNE, before, n, "alert_prune");
 }
 
 static int be_alert_clock_add(void *p, const fl_db_alert_clock *c, int *added)
