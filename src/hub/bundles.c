@@ -449,7 +449,47 @@ static const char *kind_of(const fl_manifest *m, const char *name)
 	return "file";
 }
 
-/* Complete the bundle when the list and every file in it are there. */
+/* Whether another completer (a hub on the same store and folder, or
+ * another worker) sealed the bundle between our check and our rows, with
+ * the very list we hold: then ours is a repeat and *done says so, as for a
+ * list sent again. 1 the same, 0 another list (the caller refuses it), a
+ * negative error when the store cannot say. */
+static int completed_meanwhile(fl_db *db, const char *iid, json_t *list,
+			       hub_bundle_done *done)
+{
+	size_t i, n = json_array_size(list);
+	hub_file *files = calloc(n ? n : 1, sizeof(*files));
+	char sha[65], why[384];
+	int rc;
+
+	if (!files)
+		return FL_ENOMEM;
+	for (i = 0; i < n; i++) {
+		json_t *e = json_array_get(list, i);
+		const char *nm = json_string_value(json_object_get(e, "name"));
+		const char *h = json_string_value(json_object_get(e, "sha256"));
+
+		snprintf(files[i].name, sizeof(files[i].name), "%s",
+			 nm ? nm : "");
+		snprintf(files[i].sha256, sizeof(files[i].sha256), "%s",
+			 h ? h : "");
+		files[i].bytes = json_integer_value(json_object_get(e, "bytes"));
+	}
+	rc = list_repeats(db, iid, files, n, sha, why, sizeof(why));
+	free(files);
+	if (rc == 1) {
+		done->complete = 1;
+		done->verified = 1;
+		memcpy(done->manifest_sha256, sha, sizeof(sha));
+	}
+	return rc;
+}
+
+/* Complete the bundle when the list and every file in it are there. Two
+ * hubs sharing the store and the folder may both find it complete at once
+ * (one took the last chunk, the other the list): the store takes the first
+ * one's rows and verdict, and the second, refused its rows (FL_EEXIST),
+ * finds the same list recorded and answers as for a repeat. */
 static int try_complete(const char *dir, fl_db *db, const char *iid,
 			const unsigned char pk[32], hub_bundle_done *done,
 			char *err, size_t errlen)
@@ -509,6 +549,21 @@ static int try_complete(const char *dir, fl_db *db, const char *iid,
 			json_string_value(json_object_get(e, "sha256")),
 			json_integer_value(json_object_get(e, "bytes")),
 			kind_of(man.nfiles ? &man : NULL, nm), verified);
+		if (rc == FL_EEXIST) {
+			int same = completed_meanwhile(db, iid, list, done);
+
+			if (same == 1) {
+				fl_log(FL_LOG_INFO, "evidence",
+				       "%s: bundle verified meanwhile by "
+				       "another hub",
+				       iid);
+				rm_tree_flat(in);
+				rc = FL_OK;
+				goto out;
+			}
+			if (same < 0)
+				rc = same;
+		}
 		if (rc) {
 			hub_fmt(err, errlen, "store: evidence %s: %s", nm,
 				fl_strerror(rc));
