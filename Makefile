@@ -8,6 +8,9 @@
 #   make deb     the Debian packages firelane-edge and firelane-hub (build-deb/)
 # docs/packaging.md says what is installed where, and why.
 JOBS ?= 2
+# ctest's slots: most integration tests wait more than they compute, and
+# the CPU-heavy ones take two slots (tests/CMakeLists.txt, "Scheduling")
+TEST_JOBS ?= $(shell echo $$(( $(JOBS) * 3 / 2 )))
 BUILD ?= build
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
@@ -25,7 +28,7 @@ build: deps
 	@cmake --build $(BUILD) -j$(JOBS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j$(TEST_JOBS)
 
 # The suite under AddressSanitizer and UndefinedBehaviorSanitizer: every unit
 # and fuzz test, and the edge end to end on the real clips; the long synthetic
@@ -37,7 +40,7 @@ test-sanitize: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFL_SANITIZE=ON -DFL_WERROR=ON \
 		'-DCMAKE_C_FLAGS_DEBUG=-g -O2' '-DCMAKE_CXX_FLAGS_DEBUG=-g -O2' >/dev/null
 	@cmake --build build-asan -j$(JOBS)
-	cd build-asan && ctest --output-on-failure -j$(JOBS) -E scene_suite
+	cd build-asan && ctest --output-on-failure -j$(TEST_JOBS) -E scene_suite
 
 bench: build
 	@scripts/bench.sh $(BUILD)

@@ -14,7 +14,8 @@
 # users added with --add-user: an admin, an enforcement officer and a
 # property manager of scene-site. Then ui.test.mjs checks the pages (see its
 # header) and saves screenshots of every page, and the weekly report as an A4
-# PDF, to $FL_BUILD_DIR/screenshots/. Finally the hub must stop cleanly on
+# PDF, to $FL_BUILD_DIR/screenshots/ui/ (its own folder: the other browser
+# tests keep theirs beside it, and may run at the same time). Finally the hub must stop cleanly on
 # SIGTERM (exit 0: under -DFL_SANITIZE=ON that includes LeakSanitizer).
 # The resident register: ui.test.mjs imports it as the property manager;
 # once it is in the store, an alarm of a registered car (A12345) is
@@ -158,7 +159,7 @@ OWNER_IID=scene-edge-owner-lane-a-1
 ) &
 track $!
 
-SHOTS=$(cd "$BUILD" && pwd)/screenshots
+SHOTS=$(cd "$BUILD" && pwd)/screenshots/ui
 rm -rf "$SHOTS"
 (
 	cd "$NODE_DIR"

@@ -27,6 +27,10 @@
 # (ctest sets it a little under the TIMEOUT) is the harness's own deadline:
 # past it the test's processes get SIGTERM and the test fails with its logs.
 #
+# FL_CPU_LOG=FILE: at exit each test appends "NAME CPU_S WALL_S", the CPU
+# seconds of the test and of the processes it waited for, and its seconds:
+# what tests/CMakeLists.txt's schedule ("Scheduling") is drawn from.
+#
 # Sourced as `. harness.sh lib` (scripts/demo.sh, scripts/bench.sh): the
 # functions only; no folder, no process group, no traps. Their daemons go to
 # BROKER_HOME and the LOG given to hub_start, and SPAWN (e.g. setsid) is put
@@ -1172,6 +1176,12 @@ harness__exit() {
 		done
 	fi
 	rm -rf "$WORK"
+	if [ -n "${FL_CPU_LOG:-}" ]; then
+		# utime, stime, and those of the children waited for, in ticks
+		local st
+		read -ra st </proc/$$/stat
+		echo "$NAME $(((st[13] + st[14] + st[15] + st[16]) / 100)) $SECONDS" >>"$FL_CPU_LOG"
+	fi
 	exit "$rc"
 }
 
