@@ -472,10 +472,11 @@ static void on_connect(void *user)
  * the connection went is sent again after the reconnect, as before.
  * Made only with alerts.mqtt on: without it no MQTT job is made (one
  * left in the store from before waits there until it is on again).
- * Started here; NULL (logged) when it cannot be made.
+ * Its events wake the loop's wait in fl_mqtt_run(ingest), which must
+ * outlive it. Started here; NULL (logged) when it cannot be made.
  */
-static fl_mqtt *alerts_client(const hub_conf *c, struct hub *h, char *id,
-			      size_t idlen)
+static fl_mqtt *alerts_client(const hub_conf *c, struct hub *h, fl_mqtt *ingest,
+			      char *id, size_t idlen)
 {
 	char err[512];
 	fl_mqtt_opts o;
@@ -489,6 +490,7 @@ static fl_mqtt *alerts_client(const hub_conf *c, struct hub *h, char *id,
 	o.session_expiry_s = c->mqtt.session_expiry_s;
 	o.on_published = on_published;
 	o.user = h;
+	o.wake = ingest; /* the loop waits in fl_mqtt_run(ingest) */
 	m = fl_mqtt_create(&o, NULL, err, sizeof(err));
 	if (!m) {
 		fprintf(stderr, "firelane-hub: mqtt (alerts): %s\n", err);
@@ -588,7 +590,7 @@ static int run(const hub_conf *c)
 		goto out;
 	}
 	if (c->alerts.mqtt &&
-	    !(ma = alerts_client(c, &h, alerts_id, sizeof(alerts_id))))
+	    !(ma = alerts_client(c, &h, m, alerts_id, sizeof(alerts_id))))
 		goto out;
 	hub_conf_store_name(c, store, sizeof(store));
 	fl_log(FL_LOG_INFO, "hub",
@@ -633,7 +635,7 @@ static int run(const hub_conf *c)
 out:
 	hub_http_stop(web); /* before the store: requests finish first */
 	hub_scrub_stop(scrub);
-	fl_mqtt_destroy(ma);
+	fl_mqtt_destroy(ma); /* first: its events wake m */
 	fl_mqtt_destroy(m);
 	hub_alerts_destroy(al);
 	hub_receipts_destroy(rq);
