@@ -460,9 +460,9 @@ static void on_connect(void *user)
 
 /*
  * The MQTT alerts' own connection (docs/hub.md, "The alerts' own
- * connection"), client id
- * <mqtt.client_id>-alerts, the same broker, account and TLS, nothing
- * subscribed: an alert's PUBACK comes on its own socket instead of behind
+ * connection"), client id <mqtt.client_id>-alerts, the same broker,
+ * account and TLS, nothing subscribed (ingest its client, the loop's
+ * wait): an alert's PUBACK comes on its own socket instead of behind
  * every fleet message the broker has already written to the ingest
  * connection, which the hub reads one commit at a time. Persistent like
  * the ingest connection, for two reasons: Paho's global mutex is held
