@@ -217,7 +217,17 @@
 #                 3 messages and 3 lane states), stored_msgs_per_s (incident messages the store
 #                 took in the window), alarm_to_stored_ms {n, p50, p99}
 #                 (the store's received time minus the alarm's unix_time,
-#                 both this machine's wall clock), hub_cpu_pct (utime +
+#                 both this machine's wall clock), alarm_to_alert_ms {n,
+#                 of, p50, p99} (the alarm alerts a property manager's
+#                 client got on firelane/+/alerts - mosquitto_sub as
+#                 "watch", QoS 1, from the window's start to the run's
+#                 end, its receive time (%U) minus the alert's unix_time,
+#                 the first arrival per incident - for the n alarms of
+#                 the window, of the `of` alarms the store holds whose
+#                 unix_time fell in it: of - n never came by the run's
+#                 end), mqtt_alerts_waiting (MQTT alert jobs not yet
+#                 acknowledged by the broker at the window's end: in the
+#                 outbox or in flight), hub_cpu_pct (utime +
 #                 stime from /proc over the window, % of one core, summed
 #                 over the workers), hub_rss_mb (VmRSS at the window's end,
 #                 summed), db_cpu_pct (PostgreSQL: the server's processes,
@@ -236,12 +246,17 @@
 #                 (stored - sent: duplicates), resent (sent again after the
 #                 drop), quarantined; and over fleet_correct_s, as in the
 #                 steady window: hub_cpu_pct, broker_cpu_pct (mosquitto),
-#                 fleetsim_cpu_pct, db_cpu_pct.
+#                 fleetsim_cpu_pct, db_cpu_pct; and when every message is
+#                 stored: alarms (stored, unix_time from the window's start
+#                 on), alarm_alerts (of those, alerts received by then) and
+#                 mqtt_alerts_waiting (as above).
 # FL_BENCH_PG_STATS=1 (PostgreSQL runs): the server runs with
 # pg_stat_statements, and steady gets pg_top, the window's
 # $FL_BENCH_PG_STATS_N (15) statements by total execution time: [{calls,
 # total_ms, mean_ms, rows, query (160 characters)}]. Execution only: not
 # parse, commit or round trips, and the extension costs the server a little.
+# FL_BENCH_KEEP=1 keeps the last run's folder (build/bench/fleet-run: the
+# logs, the store, alerts.txt) for a look.
 # FL_BENCH_SKIP_FLEET=1 leaves it out; FL_BENCH_ONLY=fleet prints only it.
 #
 # "cameras" is how many cameras one edge carries live (docs/health.md,
@@ -1339,6 +1354,7 @@ fleet_run() {
 	local warm=${FL_BENCH_FLEET_WARM_S:-$((10 + n / 100))}
 	local win=${FL_BENCH_FLEET_S:-30} burst=${FL_BENCH_FLEET_BURST_S:-10}
 	local hz t0 t1 t2 t3 t4 t5 t6 c0 c1 s0 s1 d0=0 d1=0 e0 e1 rss=0 before got lat sent stored i
+	local alat aalarms aalerts aoutbox aout3
 	local hubs=()
 	FLEET_STORE=$1
 	hz=$(getconf CLK_TCK)
@@ -1417,6 +1433,15 @@ fleet_run() {
 	t1=$(date +%s.%N)
 	# the hub works off the connections' statuses and lane states first
 	sleep "$warm"
+	# the alerts as a property manager's client gets them, with the time
+	# each arrived, from the window's start to the run's end
+	mosquitto_sub -h 127.0.0.1 -p "$HUB_MQTT" -q 1 -i fleet-bench-alerts -u watch \
+		-P "$(broker_pw watch)" -t 'firelane/+/alerts' -F '%U %p' \
+		>"$dir/alerts.txt" 2>"$dir/alerts.log" &
+	ALERTS_PID=$!
+	track $ALERTS_PID
+	broker_wait_sub fleet-bench-alerts 0 30 $ALERTS_PID ||
+		fail "fleet: the alerts' subscriber did not subscribe: $(tail -n 3 "$dir/alerts.log")"
 
 	say "fleet: $n devices, $win s steady"
 	c0=0
@@ -1437,6 +1462,7 @@ fleet_run() {
 	[ "$FLEET_STORE" = sqlite ] || d1=$(tree_ticks "$PG_PID")
 	s1=$(cpu_ticks "$SIM_PID")
 	e1=$(fq "select count(*) from incident_events")
+	aout3=$(fq "select count(*) from alert_jobs where mqtt = 1 and state = 'outbox'")
 	pgtop=null
 	if [ -n "${FL_BENCH_PG_STATS:-}" ] && [ "$FLEET_STORE" = postgresql ]; then
 		# the steady window's top statements by server time (the JSON array
@@ -1485,6 +1511,29 @@ fleet_run() {
 		sleep 0.1
 	done
 	t6=$(date +%s.%N)
+	kill -TERM $ALERTS_PID
+	wait $ALERTS_PID || true
+	# alarm alerts: the first arrival per incident, "unix_time received"
+	awk '{
+		if (!match($0, /"type": *"[a-z]+"/)) next
+		t = substr($0, RSTART, RLENGTH); sub(/^"type": *"/, "", t); sub(/"$/, "", t)
+		if (t != "alarm") next
+		if (!match($0, /"incident_id": *"[^"]+"/)) next
+		id = substr($0, RSTART, RLENGTH); sub(/^"incident_id": *"/, "", id); sub(/"$/, "", id)
+		if (!match($0, /"unix_time": *[0-9.]+/)) next
+		u = substr($0, RSTART, RLENGTH); sub(/.*: */, "", u)
+		if (!(id in seen)) { seen[id] = 1; print u, $1 }
+	}' "$dir/alerts.txt" >"$dir/alarm-alerts.txt"
+	alat=$(awk -v a="$t2" -v b="$t3" '$1 >= a && $1 <= b { print ($2 - $1) * 1000 }' "$dir/alarm-alerts.txt" | sort -g |
+		awk -v of="$(fq "select count(*) from incident_events where type = 'alarm' and wall >= $t2 and wall <= $t3")" '{ v[NR] = $1 } END {
+			if (!NR) { printf "{\"n\": 0, \"of\": %d, \"p50\": null, \"p99\": null}", of; exit }
+			i50 = int(NR * 0.50 + 0.999999); i99 = int(NR * 0.99 + 0.999999)
+			printf "{\"n\": %d, \"of\": %d, \"p50\": %.1f, \"p99\": %.1f}", NR, of, v[i50], v[i99] }')
+	# the storm: alarms since the window's start stored, and their alerts
+	# received, by the time every incident message was stored
+	aalarms=$(fq "select count(*) from incident_events where type = 'alarm' and wall >= $t2")
+	aalerts=$(awk -v a="$t2" -v e="$t6" '$1 >= a && $2 <= e' "$dir/alarm-alerts.txt" | wc -l)
+	aoutbox=$(fq "select count(*) from alert_jobs where mqtt = 1 and state = 'outbox'")
 	[ "$(fq "select count(*) from quarantine")" = 0 ] ||
 		say "fleet: quarantined: $(fq "select reason, count(*) from quarantine group by 1 limit 5")"
 	# the JSON by the environment: awk -v would take its backslashes
@@ -1493,7 +1542,8 @@ fleet_run() {
 		-v d0="$d0" -v d1="$d1" -v s0="$s0" -v s1="$s1" \
 		-v c4="$c4" -v c5="$c5" -v b4="$b4" -v b5="$b5" -v s4="$s4" -v s5="$s5" \
 		-v d4="$d4" -v d5="$d5" \
-		-v e0="$e0" -v e1="$e1" -v rss="$rss" -v lat="$lat" -v hb="$hb" -v iph="$iph" \
+		-v e0="$e0" -v e1="$e1" -v rss="$rss" -v lat="$lat" -v alat="$alat" -v hb="$hb" -v iph="$iph" \
+		-v aalarms="$aalarms" -v aalerts="$aalerts" -v aoutbox="$aoutbox" -v aout3="$aout3" \
 		-v got="$got" -v sent="${sent:-0}" -v stored="$stored" \
 		-v inc="$(sed -n 's/.*"incidents": \([0-9]*\).*/\1/p' "$dir/summary.json")" \
 		-v resent="$(sed -n 's/.*"resent": \([0-9]*\).*/\1/p' "$dir/summary.json")" \
@@ -1502,6 +1552,7 @@ fleet_run() {
 		printf "{\"devices\": %d, \"store\": \"%s\", \"workers\": %d, \"connect_s\": %.1f, ", n, store, workers, t1 - t0
 		printf "\"steady\": {\"seconds\": %.1f, \"offered_msgs_per_s\": %.1f, ", w, n * (1 / hb + iph * 6 / 3600)
 		printf "\"stored_msgs_per_s\": %.1f, \"alarm_to_stored_ms\": %s, ", (e1 - e0) / w, lat
+		printf "\"alarm_to_alert_ms\": %s, \"mqtt_alerts_waiting\": %d, ", alat, aout3
 		printf "\"hub_cpu_pct\": %.1f, \"hub_rss_mb\": %.1f, ", 100 * (c1 - c0) / hz / w, rss / 1024
 		if (store == "postgresql")
 			printf "\"db_cpu_pct\": %.1f, ", 100 * (d1 - d0) / hz / w
@@ -1521,7 +1572,8 @@ fleet_run() {
 		else
 			printf "\"db_cpu_pct\": null, "
 		printf "\"stored_s\": %.1f, \"incidents\": %d, \"messages\": %d, \"stored\": %d, ", t6 - t4, inc, sent, stored
-		printf "\"lost\": %d, \"extra\": %d, \"resent\": %d, \"quarantined\": %d}}", (sent > stored ? sent - stored : 0), (stored > sent ? stored - sent : 0), resent, quar
+		printf "\"lost\": %d, \"extra\": %d, \"resent\": %d, \"quarantined\": %d, ", (sent > stored ? sent - stored : 0), (stored > sent ? stored - sent : 0), resent, quar
+		printf "\"alarms\": %d, \"alarm_alerts\": %d, \"mqtt_alerts_waiting\": %d}}", aalarms, aalerts, aoutbox
 	}'
 	for w in "${hubs[@]}"; do
 		HUB_PID=$w
@@ -1532,13 +1584,13 @@ fleet_run() {
 		pg_stop
 		rm -rf "$WORK/pg" "$WORK/pg-initdb.log" "$WORK/postgres.log"
 	fi
-	rm -rf "$dir"
+	[ -n "${FL_BENCH_KEEP:-}" ] || rm -rf "$dir"
 }
 
 # fleet: prints the "fleet" member (called like bench, stdout to a file).
 fleet() {
 	local n s w first=1 stores=
-	need "$HUB" "$BUILD/firelane-fleetsim" mosquitto mosquitto_passwd sqlite3
+	need "$HUB" "$BUILD/firelane-fleetsim" mosquitto mosquitto_passwd mosquitto_sub sqlite3
 	for s in ${FL_BENCH_FLEET_STORES:-sqlite postgresql}; do
 		case $s in
 		sqlite) stores="$stores sqlite" ;;

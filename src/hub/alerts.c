@@ -77,7 +77,10 @@
  * handle serialises its calls (db.h), and the thread must neither wait
  * behind ingest nor make ingest wait behind a slow store. MQTT jobs, the
  * steps and the clocks run on the main thread with its handle, because
- * the MQTT client and ingest belong to it.
+ * the MQTT clients and ingest belong to it. MQTT jobs are published on a
+ * connection of their own (main.c, alerts_client), not the one the fleet's
+ * messages come in on: there their PUBACKs would come behind every message
+ * the broker had already sent the hub, each taken after its commit.
  */
 #include "alerts.h"
 

@@ -46,14 +46,14 @@ int hub_alerts_incident(hub_alerts *a, const char *site, const char *device,
  * escalations and owner notifications that are due (the incident still
  * open in the store and without an outcome), the leases of the MQTT jobs
  * waiting for their PUBACK renewed, and the MQTT jobs that are due,
- * published with m (QoS 1, tracked; offline: retried later). An MQTT job
+ * published with m (QoS 1, tracked; offline: retried later), the alerts'
+ * own connection (main.c): nothing else is published on it. An MQTT job
  * is sent only once hub_alerts_published() says so. */
 void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now);
 
-/* MQTT jobs are published while fewer than this many direct publishes are
- * unacknowledged: a burst of alarms must not overrun the client's
- * in-flight limit (which refuses the excess), and receipts, paced at
- * HUB_RECEIPT_WINDOW (receipts.h), never take the room alerts need. */
+/* MQTT jobs are published while fewer than this many are unacknowledged
+ * on m: a burst of alarms must not overrun the client's in-flight limit
+ * (which refuses the excess). */
 #define HUB_ALERT_WINDOW 256
 
 /* Main thread: the MQTT client's on_published (a token of an alert or of

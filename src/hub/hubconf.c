@@ -436,7 +436,7 @@ static const fl_setting mqtt_keys[] = {
 	    "broker password (shown as \"***\" by --check-config)"),
 	STR(hub_mqtt_conf, client_id, T_TEXT, 0, "firelane-hub",
 	    "stable client id: the broker keeps the hub's session by it; "
-	    "unique per hub worker"),
+	    "unique per hub worker (MQTT alerts connect as <client_id>-alerts)"),
 	STR(hub_mqtt_conf, shared_group, T_TEXT, 0, "",
 	    "MQTT 5 shared subscription group: several hub workers split the "
 	    "fleet's messages ($share/<group>/firelane/+/+/#); \"\" = plain"),

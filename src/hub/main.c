@@ -34,9 +34,13 @@
  * alerts' webhook thread (alerts.c) and the evidence scrub's (intact.c,
  * unless evidence_scrub_s is 0). The loop:
  *
- *   pump MQTT (messages in, ingest) -> alerts tick (escalations, MQTT
- *   alerts) -> receipts (paced) -> budgets -> feed systemd's
- *   watchdog -> until SIGTERM/SIGINT
+ *   pump MQTT (messages in, ingest; the alerts' connection) -> alerts
+ *   tick (escalations, MQTT alerts) -> receipts (paced) -> budgets ->
+ *   feed systemd's watchdog -> until SIGTERM/SIGINT
+ *
+ * Two MQTT connections: the fleet's messages come in on mqtt.client_id,
+ * the MQTT alerts go out on <client_id>-alerts (alerts_client below), so
+ * an alert's acknowledgement does not wait behind the ingest backlog.
  *
  * One message, one commit. Ingest commits each message's writes durably
  * (a transaction each, not shared with other messages), and the next
@@ -454,12 +458,54 @@ static void on_connect(void *user)
 	fl_log(FL_LOG_INFO, "mqtt", "connected");
 }
 
+/*
+ * The MQTT alerts' own connection (docs/hub.md, "The alerts' own
+ * connection"), client id <mqtt.client_id>-alerts, the same broker,
+ * account and TLS, nothing subscribed (ingest its client, the loop's
+ * wait): an alert's PUBACK comes on its own socket instead of behind
+ * every fleet message the broker has already written to the ingest
+ * connection, which the hub reads one commit at a time. Persistent like
+ * the ingest connection, for two reasons: Paho's global mutex is held
+ * while the ingest callback waits for this thread, so this client's Paho
+ * calls must go through its caller thread as well (client.c, "A note on
+ * acknowledgement"), and with its session kept a publish in flight when
+ * the connection went is sent again after the reconnect, as before.
+ * Made only with alerts.mqtt on: without it no MQTT job is made (one
+ * left in the store from before waits there until it is on again).
+ * Its events wake the loop's wait in fl_mqtt_run(ingest), which must
+ * outlive it. Started here; NULL (logged) when it cannot be made.
+ */
+static fl_mqtt *alerts_client(const hub_conf *c, struct hub *h, fl_mqtt *ingest,
+			      char *id, size_t idlen)
+{
+	char err[512];
+	fl_mqtt_opts o;
+	fl_mqtt *m;
+
+	memset(&o, 0, sizeof(o));
+	hub_mqtt_opts(c, &o);
+	snprintf(id, idlen, "%s-alerts", c->mqtt.client_id);
+	o.client_id = id;
+	o.persistent = 1;
+	o.session_expiry_s = c->mqtt.session_expiry_s;
+	o.on_published = on_published;
+	o.user = h;
+	o.wake = ingest; /* the loop waits in fl_mqtt_run(ingest) */
+	m = fl_mqtt_create(&o, NULL, err, sizeof(err));
+	if (!m) {
+		fprintf(stderr, "firelane-hub: mqtt (alerts): %s\n", err);
+		return NULL;
+	}
+	fl_mqtt_start(m);
+	return m;
+}
+
 static int run(const hub_conf *c)
 {
 	static fl_key key; /* the hub key: wiped at the end */
 	struct hub h;
 	fl_db *db = NULL;
-	fl_mqtt *m = NULL;
+	fl_mqtt *m = NULL, *ma = NULL; /* ingest, the MQTT alerts */
 	hub_alerts *al = NULL;
 	hub_http *web = NULL;
 	hub_scrub *scrub = NULL;
@@ -468,6 +514,7 @@ static int run(const hub_conf *c)
 	static hub_status status;   /* read by the web server's threads */
 	static hub_metrics metrics; /* counted by all, read by the web */
 	char err[512], filter[HUB_STR + 32], store[HUB_PATH + 16];
+	char alerts_id[HUB_STR + 8];
 	double last_tick = 0, last_wd = 0, wd = fl_sd_watchdog_s();
 	hub_budget budget = { 0, 0 };
 	fl_mqtt_opts o;
@@ -530,7 +577,6 @@ static int run(const hub_conf *c)
 	o.max_payload = c->max_payload;
 	o.on_connect = on_connect;
 	o.on_message = on_message;
-	o.on_published = on_published;
 	o.user = &h;
 	m = fl_mqtt_create(&o, NULL, err, sizeof(err));
 	if (!m) {
@@ -543,6 +589,9 @@ static int run(const hub_conf *c)
 		fprintf(stderr, "firelane-hub: mqtt: cannot start\n");
 		goto out;
 	}
+	if (c->alerts.mqtt &&
+	    !(ma = alerts_client(c, &h, m, alerts_id, sizeof(alerts_id))))
+		goto out;
 	hub_conf_store_name(c, store, sizeof(store));
 	fl_log(FL_LOG_INFO, "hub",
 	       "running: %s:%d, subscribed to %s, store %s, time zone %s "
@@ -557,9 +606,11 @@ static int run(const hub_conf *c)
 		double now;
 
 		fl_mqtt_run(m, 200);
+		if (ma) /* the alerts' PUBACKs, its reconnects */
+			fl_mqtt_run(ma, 0);
 		now = fl_wall_s();
-		if (now - last_tick >= 0.5) { /* alerts before receipts */
-			hub_alerts_tick(al, db, m, now);
+		if (now - last_tick >= 0.5) {
+			hub_alerts_tick(al, db, ma, now);
 			hub_budget_tick(&budget, c, db, inq, now);
 			last_tick = now;
 		}
@@ -575,11 +626,16 @@ static int run(const hub_conf *c)
 	       "%ld chunks, %ld unsigned taken, %ld stale statuses",
 	       h.ingest.stored, h.ingest.duplicates, h.ingest.quarantined,
 	       h.ingest.chunks, h.ingest.unsigned_taken, h.ingest.stale);
+	/* ingest first: while a message's callback waits for this thread it
+	 * holds Paho's mutex, which the alerts' disconnect needs */
 	fl_mqtt_stop(m, NULL, NULL, 1000);
+	if (ma)
+		fl_mqtt_stop(ma, NULL, NULL, 1000);
 	rc = 0;
 out:
 	hub_http_stop(web); /* before the store: requests finish first */
 	hub_scrub_stop(scrub);
+	fl_mqtt_destroy(ma); /* first: its events wake m */
 	fl_mqtt_destroy(m);
 	hub_alerts_destroy(al);
 	hub_receipts_destroy(rq);

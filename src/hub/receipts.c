@@ -14,9 +14,10 @@
  * replaces the device's batch, so a device that flaps costs one batch,
  * not one per reconnect), and the main loop publishes them while fewer
  * than HUB_RECEIPT_WINDOW direct publishes are unacknowledged
- * (fl_mqtt_unacked): the broker's PUBACKs set the pace. Alerts do not
- * wait for the window, so an alarm goes out behind at most that many
- * receipts (alerts.c; docs/hub.md, "Receipts and alerts under load").
+ * (fl_mqtt_unacked): the broker's PUBACKs set the pace. MQTT alerts go
+ * out on a connection of their own (main.c, alerts_client), so receipts
+ * never stand in their way (docs/hub.md, "Receipts and alerts under
+ * load").
  *
  * Every receipt is signed with the hub key when it is published
  * (fl_msg_sign, FL_DOMAIN_HUB, over the receipt's bytes and its topic;

@@ -37,12 +37,17 @@
  * time (Paho's receive thread is the one waiting), which is what ordered
  * at-least-once ingest needs anyway.
  *   Paho holds its global mutex while it calls the callback, and every
- * Paho call (subscribe, publish, disconnect) takes that mutex: the owner
- * calling Paho while a callback waits for it would deadlock. So with
- * `persistent` the owner never calls Paho itself (after the connect): its
- * subscribes, publishes and the disconnect are queued to a small caller
- * thread (call_thread) that makes them; when it blocks on Paho's mutex it
- * holds up only itself, and the owner, free, handles the waiting message.
+ * Paho call (connect, subscribe, publish, disconnect) takes that mutex -
+ * one mutex for every client of the process: the owner calling Paho while
+ * a callback waits for it would deadlock. So with `persistent` the owner
+ * never calls Paho itself: its connects (and the making of a new client
+ * they may need), subscribes, publishes and the disconnect are queued to
+ * a small caller thread (call_thread) that makes them; when it blocks on
+ * Paho's mutex it holds up only itself, and the owner, free, handles the
+ * waiting message. This holds for the connect too because the hub owns
+ * two persistent clients (its alerts have a connection of their own): one
+ * client's reconnect must not wait for the mutex that the other's
+ * callback holds while it waits for the owner.
  *   Bounds: a message the owner has not picked up within ACK_WAIT_S (the
  * owner is stuck elsewhere) or one queued while the client is being
  * destroyed is taken back from the queue and the callback returns 0: Paho
@@ -164,7 +169,7 @@ struct ev {
 };
 
 /* A Paho call made by the caller thread for the owner (persistent). */
-enum call_kind { CALL_SUB, CALL_PUB, CALL_DISC };
+enum call_kind { CALL_CONN, CALL_SUB, CALL_PUB, CALL_DISC };
 
 struct call {
 	struct call *next;
@@ -226,7 +231,8 @@ struct fl_mqtt {
 	atomic_int connected;
 	atomic_int stop_acked;
 	atomic_int paho_broken; /* see "A note on a fault in Paho" */
-	unsigned abandoned;     /* Paho clients left behind (owner) */
+	unsigned abandoned; /* Paho clients left behind (the connecting thread) */
+	int remake; /* make the client again (3.1.1) before connecting */
 
 	/* owner thread only */
 	int up; /* connected as far as the owner knows */
@@ -265,6 +271,8 @@ static void push(fl_mqtt *m, struct ev *e)
 	m->tail = e;
 	pthread_cond_signal(&m->cv);
 	pthread_mutex_unlock(&m->mu);
+	if (m->o.wake)
+		fl_mqtt_kick(m->o.wake);
 }
 
 static void push_simple(fl_mqtt *m, enum ev_kind kind, uint64_t seq,
@@ -707,7 +715,13 @@ static int renew_client(fl_mqtt *m)
 	return 0;
 }
 
-static void do_connect(fl_mqtt *m)
+/*
+ * Make the connect call (a new client first when the old one is broken or
+ * must speak 3.1.1): on the owner thread, or with `persistent` on the
+ * caller thread (see do_connect). Paho's code of MQTTAsync_connect; its
+ * outcome comes later through the connect callbacks.
+ */
+static int connect_now(fl_mqtt *m)
 {
 	MQTTAsync_connectOptions c5 = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_connectOptions c3 = MQTTAsync_connectOptions_initializer;
@@ -717,6 +731,19 @@ static void do_connect(fl_mqtt *m)
 	MQTTProperties props = MQTTProperties_initializer;
 	int rc;
 
+	if (m->remake) {
+		char err[256];
+
+		m->remake = 0;
+		pthread_mutex_lock(&m->cmu);
+		MQTTAsync_destroy(&m->cli);
+		rc = make_client(m, err, sizeof(err));
+		pthread_mutex_unlock(&m->cmu);
+		if (rc < 0) {
+			fl_log(FL_LOG_ERROR, "mqtt", "%s", err);
+			return MQTTASYNC_FAILURE;
+		}
+	}
 	if (atomic_exchange(&m->paho_broken, 0))
 		renew_client(m);
 	c->keepAliveInterval = m->o.keepalive_s;
@@ -792,9 +819,36 @@ static void do_connect(fl_mqtt *m)
 	pthread_mutex_lock(&m->mu);
 	m->tls_err[0] = '\0';
 	pthread_mutex_unlock(&m->mu);
-	m->connecting = 1;
 	rc = MQTTAsync_connect(m->cli, c); /* copies the properties */
 	MQTTProperties_free(&props);
+	return rc;
+}
+
+static int call_push(fl_mqtt *m, enum call_kind kind, const char *topic,
+		     const void *payload, size_t len, int qos, int retain,
+		     struct send_ctx *ctx);
+static void schedule_retry(fl_mqtt *m);
+
+/*
+ * Connect (owner thread). With `persistent` the call is made by the
+ * caller thread: another persistent client of the process (the hub has
+ * two) may hold Paho's mutex in a callback that waits for this thread,
+ * and connecting takes that mutex; a call refused is reported as a failed
+ * connect (EV_CONNECT_FAILED, then the usual back-off).
+ */
+static void do_connect(fl_mqtt *m)
+{
+	int rc;
+
+	m->connecting = 1;
+	if (m->o.persistent) {
+		if (call_push(m, CALL_CONN, NULL, NULL, 0, 0, 0, NULL) < 0) {
+			m->connecting = 0;
+			schedule_retry(m);
+		}
+		return;
+	}
+	rc = connect_now(m);
 	if (rc != MQTTASYNC_SUCCESS) {
 		fl_log(FL_LOG_WARN, "mqtt", "connect to %s: error %d", m->uri,
 		       rc);
@@ -897,6 +951,17 @@ static void *call_thread(void *arg)
 		if (!c)
 			break; /* quit, queue empty */
 		switch (c->kind) {
+		case CALL_CONN:
+			rc = connect_now(m);
+			if (rc != MQTTASYNC_SUCCESS) {
+				char why[64];
+
+				snprintf(why, sizeof(why), "connect: error %d",
+					 rc);
+				connect_failed(m, m->version != MQTTVERSION_5,
+					       0, rc, why);
+			}
+			break;
 		case CALL_SUB:
 			paho_sub(cli, c->topic);
 			break;
@@ -1075,11 +1140,10 @@ static void handle(fl_mqtt *m, struct ev *e)
 		 * same refusal in 3.1.1's CONNACK: fall back once. */
 		if (m->version == MQTTVERSION_5 &&
 		    (e->code == 0x84 || e->code == 1)) {
-			char err[256];
-			MQTTAsync_destroy(&m->cli);
+			/* made again by the next connect (Paho fixes the
+			 * version at creation) */
 			m->version = MQTTVERSION_3_1_1;
-			if (make_client(m, err, sizeof(err)) < 0)
-				fl_log(FL_LOG_ERROR, "mqtt", "%s", err);
+			m->remake = 1;
 			m->retry_at = fl_mono_s();
 			break;
 		}

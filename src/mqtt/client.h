@@ -40,8 +40,9 @@ typedef struct fl_mqtt_opts {
 	/* The will's payload for the next connect attempt, written into buf
 	 * (text without NUL; returns its length, snprintf semantics: >= len
 	 * keeps the last one), called inside fl_mqtt_run() before each
-	 * attempt: the edge signs its will there, with a new connection
-	 * epoch. NULL: will_payload for every attempt. */
+	 * attempt (with `persistent`: on the client's caller thread, which
+	 * makes the connect): the edge signs its will there, with a new
+	 * connection epoch. NULL: will_payload for every attempt. */
 	size_t (*will)(char *buf, size_t len, void *user);
 	int window; /* spooled messages in flight; 0: 8 */
 	/* Persistent session (the hub): clean start / clean session off, so
@@ -53,6 +54,11 @@ typedef struct fl_mqtt_opts {
 	 * client.c, "A note on acknowledgement"). */
 	int persistent;
 	long session_expiry_s;
+	/* Another client of the same owner, whose fl_mqtt_run() this one's
+	 * events (a PUBACK, a connection lost) wake as fl_mqtt_kick() does:
+	 * an owner of two clients waits in one's fl_mqtt_run() and runs the
+	 * other's with no wait. It must outlive this one. NULL: none. */
+	struct fl_mqtt *wake;
 	/* 0: any size. Else the largest payload the owner takes: a larger
 	 * message is not copied, on_message gets it with payload NULL and
 	 * its size; over MQTT 5 the broker is also told not to send packets

@@ -9,8 +9,8 @@
 # alarms follow at once. Before, the hub published the 10,000 receipts in
 # one go, Paho's buffer overflowed, and the 10 alarm jobs were moved to
 # sent/ although none reached the subscriber. Now receipts are paced by
-# the broker's PUBACKs (a window of 32), alerts go first (a window of 256),
-# and a job moves to sent/ on its PUBACK. Needs root (the tmpfs for the
+# the broker's PUBACKs (a window of 32), alerts go out on a connection of
+# their own (a window of 256), and a job is sent on its PUBACK. Needs root (the tmpfs for the
 # store). Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"

@@ -16,13 +16,19 @@
 # gone, one sent with its step made). The store takes them once and the
 # folder is renamed: the two unsent jobs are published, once each, the
 # sent one is not, and its step is marked made (a replay alerts nobody).
+#
+# The alerts' own connection (docs/hub.md, "Alerts"): the broker logs
+# (log_type debug) who published each alert, and it is always the hub's
+# second client, <client_id>-alerts, never the one the fleet's messages
+# come in on, where an alert's acknowledgement would wait behind them.
 # Needs root (the tmpfs for the store). Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/faults.sh"
 need "$HUB" mosquitto mosquitto_pub mosquitto_sub sqlite3 python3 curl
 PORT=$(free_port)
-faults_broker
+BROKER_EXTRA="max_queued_messages 0
+log_type debug" broker_start
 FAULTS_ALERTS=true faults_hub_config 64m "$WORK/ev"
 OLD=$WORK/ev/.alerts
 mkdir -p "$OLD/outbox" "$OLD/claimed" "$OLD/sent" "$OLD/failed" "$OLD/made" "$OLD/open"
@@ -79,5 +85,12 @@ done
 	fail "the store says $(q "select status from incidents where incident_id = '$IID'")"
 sleep 1 # a late repeat of an imported job would show now
 [ "$(olds)" = "1 2" ] || fail "the imported jobs published: '$(olds)', not '1 2'"
+# publishers: who sent the 4 alerts (2 imported, alarm and all-clear)
+publishers() {
+	grep -E "Received PUBLISH from [^ ]+ \(.*'firelane/$SITE/(alerts|enforcement)'" "$BROKER_LOG" |
+		sed 's/.*Received PUBLISH from \([^ ]*\) .*/\1/' | sort | uniq -c | awk '{ print $2 "=" $1 }' | paste -sd ' '
+}
+[ "$(publishers)" = "hub-faults-alerts=4" ] ||
+	fail "the alerts published by '$(publishers)', not 'hub-faults-alerts=4'"
 hub_stop
 echo "$NAME: ok"
