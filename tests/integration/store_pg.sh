@@ -19,13 +19,14 @@
 #       devices' configurations, the installer role's migration) and
 #       test_intact (the hub's check of evidence files and its scrub),
 #       test_alertjobs (the alerts' jobs, leases and steps, several
-#       connections at once).
+#       connections at once), test_hub_bundles (two hubs completing one
+#       evidence bundle at once, each with its own connection).
 # Skipped when the server package is absent.
 # Env: FL_BUILD_DIR, FL_SOURCE_DIR.
 set -eu
 . "$(dirname "$0")/lib/harness.sh"
 need python3 "$BUILD/tests/test_db" "$BUILD/tests/test_enrol" "$BUILD/tests/test_configs" \
-	"$BUILD/tests/test_intact" "$BUILD/tests/test_alertjobs"
+	"$BUILD/tests/test_intact" "$BUILD/tests/test_alertjobs" "$BUILD/tests/test_hub_bundles"
 pg_start
 need psql
 
@@ -85,6 +86,8 @@ pg_store_test test_configs "SELECT count(*) FROM device_configs"
 pg_store_test test_intact "SELECT count(*) FROM evidence WHERE tampered IS NOT NULL"
 # the alerts' jobs (the last test's all-clears, made under two connections)
 pg_store_test test_alertjobs "SELECT count(*) FROM alert_jobs WHERE kind = 'cleared'"
+# two hubs completing one bundle at once (a connection each)
+pg_store_test test_hub_bundles "SELECT count(*) FROM incidents WHERE verified = 1"
 
 # (d) pg_stop, with a backend busy in a query
 pg__as psql -h "$PGHOST" -p "$PGPORT" -U fl -d firelane -Atqc 'SELECT pg_sleep(120)' \
