@@ -435,21 +435,6 @@ out:
 
 /* ---- a verified bundle's list, sequentially ----------------------------------- */
 
-static int audits(fl_db *db, const char *iid, const char *action)
-{
-	char *t = fl_db_audit_json(db, iid, 100, 0);
-	json_t *j = t ? json_loads(t, 0, NULL) : NULL, *row;
-	size_t i;
-	int n = 0;
-
-	json_array_foreach(json_object_get(j, "audit"), i, row)
-		n += !strcmp(json_string_value(json_object_get(row, "action")),
-			     action);
-	json_decref(j);
-	free(t);
-	return n;
-}
-
 static void test_sealed_list(fl_store *s, const fl_key *k)
 {
 	const char *iid = DEVICE "-20261207-" LANE "-9000";
@@ -496,7 +481,7 @@ static void test_sealed_list(fl_store *s, const fl_key *k)
 	CHECK_EQ_INT(hub_evidence_list_check(db, DEVICE, iid, files, b.n, 1100,
 					     &done, err, sizeof(err)),
 		     1);
-	CHECK_EQ_INT(audits(db, iid, "evidence_refused"), 0);
+	CHECK_EQ_INT(test_audits(db, iid, "evidence_refused"), 0);
 
 	/* one file's SHA-256 changed after it verified: refused, audited */
 	files[0].sha256[0] = files[0].sha256[0] == '0' ? '1' : '0';
@@ -505,7 +490,7 @@ static void test_sealed_list(fl_store *s, const fl_key *k)
 		     FL_EEXIST);
 	CHECK_MSG(strstr(err, iid) != NULL, "%s", err);
 	CHECK_EQ_INT(done.complete, 0);
-	CHECK_EQ_INT(audits(db, iid, "evidence_refused"), 1);
+	CHECK_EQ_INT(test_audits(db, iid, "evidence_refused"), 1);
 	CHECK_EQ_INT(fl_db_evidence_verdict(db, iid, &v), 0);
 	CHECK_EQ_INT(v, 1);
 	bundle_free(&b);

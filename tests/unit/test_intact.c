@@ -118,22 +118,6 @@ static void record(fl_db *db, const char *iid, const char *names[],
 	CHECK_EQ_INT(fl_db_evidence_set_verified(db, iid, v, "r"), 0);
 }
 
-/* How many audit rows of action the incident has. */
-static int audits(fl_db *db, const char *iid, const char *action)
-{
-	char *t = fl_db_audit_json(db, iid, 100, 0);
-	json_t *j = t ? json_loads(t, 0, NULL) : NULL, *row;
-	size_t i;
-	int n = 0;
-
-	json_array_foreach(json_object_get(j, "audit"), i, row)
-		n += !strcmp(json_string_value(json_object_get(row, "action")),
-			     action);
-	json_decref(j);
-	free(t);
-	return n;
-}
-
 static void setup(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -232,17 +216,17 @@ static void test_open(void)
 	CHECK(strstr(why, "tampered") != NULL);
 	CHECK(fl_db_evidence_file(db, IID, "composite.jpg", &f) == 0 &&
 	      !isnan(f.tampered));
-	CHECK_EQ_INT(audits(db, IID, "evidence_tampered"), 1);
+	CHECK_EQ_INT(test_audits(db, IID, "evidence_tampered"), 1);
 	/* refused from the row now, not audited again */
 	CHECK_EQ_INT(check(c, db, IID, "composite.jpg", later, why, sizeof(why)),
 		     HUB_EV_TAMPERED);
-	CHECK_EQ_INT(audits(db, IID, "evidence_tampered"), 1);
+	CHECK_EQ_INT(test_audits(db, IID, "evidence_tampered"), 1);
 	/* restored: the scrub (or an admin) records it; served again */
 	flip(IID, "composite.jpg", 4);
 	hub_intact_record(db, &f, NULL, "in the test", later);
 	CHECK(fl_db_evidence_file(db, IID, "composite.jpg", &f) == 0 &&
 	      isnan(f.tampered));
-	CHECK_EQ_INT(audits(db, IID, "evidence_restored"), 1);
+	CHECK_EQ_INT(test_audits(db, IID, "evidence_restored"), 1);
 	CHECK_EQ_INT(check(c, db, IID, "composite.jpg", later, why, sizeof(why)),
 		     HUB_EV_OK);
 
@@ -259,7 +243,7 @@ static void test_open(void)
 	CHECK_EQ_INT(check(c, db, IID, "clip.mp4", later, why, sizeof(why)),
 		     HUB_EV_TAMPERED);
 	CHECK(strstr(why, "missing") != NULL);
-	CHECK_EQ_INT(audits(db, IID, "evidence_tampered"), 3);
+	CHECK_EQ_INT(test_audits(db, IID, "evidence_tampered"), 3);
 
 	/* not evidence (the bundle failed): refused, never recorded */
 	flip(IID2, "scene-1.jpg", 2);
@@ -268,7 +252,7 @@ static void test_open(void)
 	CHECK(strstr(why, "not the received file") != NULL);
 	CHECK(fl_db_evidence_file(db, IID2, "scene-1.jpg", &f) == 0 &&
 	      isnan(f.tampered));
-	CHECK_EQ_INT(audits(db, IID2, "evidence_tampered"), 0);
+	CHECK_EQ_INT(test_audits(db, IID2, "evidence_tampered"), 0);
 
 	/* absent: no such row; a file on disk nobody recorded is not served */
 	write_file(IID, "planted.jpg", "x", 1, sha_u);
@@ -328,7 +312,7 @@ static void test_scrub(void)
 	CHECK_MSG(!isnan(f.tampered), "the scrub did not find it in %d s",
 		  i / 10);
 	hub_scrub_stop(s);
-	CHECK_EQ_INT(audits(db, iid, "evidence_tampered"), 1);
+	CHECK_EQ_INT(test_audits(db, iid, "evidence_tampered"), 1);
 	fl_db_close(db);
 }
 

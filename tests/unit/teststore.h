@@ -11,6 +11,11 @@
 #define FL_TESTSTORE_H
 
 #include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "db.h"
 
 #ifdef FL_HAVE_LIBPQ
 #include <libpq-fe.h>
@@ -67,6 +72,22 @@ static inline const char *test_store_url(const char *sqlite_url)
 	if (!pg)
 		return sqlite_url;
 	return test_pg_reset(pg) == 0 ? pg : NULL;
+}
+
+/* How many audit rows of action the incident has (its newest 100). */
+static inline int test_audits(fl_db *db, const char *iid, const char *action)
+{
+	char *t = fl_db_audit_json(db, iid, 100, 0);
+	json_t *j = t ? json_loads(t, 0, NULL) : NULL, *row;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(j, "audit"), i, row)
+		n += !strcmp(json_string_value(json_object_get(row, "action")),
+			     action);
+	json_decref(j);
+	free(t);
+	return n;
 }
 
 #endif /* FL_TESTSTORE_H */
