@@ -203,10 +203,11 @@ wait_for "$WORK/hub3.log" "scene-edge: back online: [0-9]* receipts re-sent" 60 
 	fail "the hub re-sent no receipts"
 for _ in $(seq 300); do [ -f "$B3/.delivered" ] && break; sleep 0.1; done
 [ -f "$B3/.delivered" ] || fail "$IID3 not delivered after the reconnect"
-grep -q "receipt: $IID3: delivered and verified by the hub" "$WORK/edge5.log" ||
+# the marker comes a moment before the log line (part 1): wait for it
+wait_for "$WORK/edge5.log" "receipt: $IID3: delivered and verified by the hub" 10 ||
 	fail "the edge's log does not say $IID3 was delivered"
 # the bundles delivered before are only repeats to the edge
-grep -q "receipt: $IID: already delivered" "$WORK/edge5.log" ||
+wait_for "$WORK/edge5.log" "receipt: $IID: already delivered" 10 ||
 	fail "the first bundle's receipt was not re-sent as a repeat"
 kill -0 $EDGE_PID 2>/dev/null || fail "the edge died on the re-sent receipts"
 echo "$NAME: $IID3 delivered after one reconnect"
