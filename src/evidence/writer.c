@@ -91,6 +91,9 @@
 #include <unistd.h>
 
 #include <libswscale/swscale.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define TAG "evidence"
 #define MAX_INCIDENTS 16
@@ -108,6 +111,9 @@
  * not that instant's (a stalled stream): the detect frame serves. Two
  * frames' worth of receive jitter and more; a second of a scene. */
 #define STILL_STALE_S 1.0
+/* The record still, its decoder and the pictures made from it are let go
+ * once no picture was asked for in this much video time ("Memory"). */
+#define STILL_KEEP_S 1.0
 /* A re-encoded clip's worker that lags (clip.c, "Threads") holds the seal
  * back, on later frames, at most this long (wall time: a replay runs faster
  * than the video); then the clip is cut where the re-encoding got to (a
@@ -213,6 +219,8 @@ struct fl_evidence_writer {
 	fl_still_image still;
 	int64_t still_index; /* detect frame it was decoded for; -1 none */
 	int still_failed;    /* ... and the decode failed */
+	double still_used;   /* detect time a still was last asked for; -1:
+			      * its decoder let go */
 	fl_overlay *ov;
 	fl_plate_reader *reader; /* NULL: plates are not read */
 	char clips_dir[1100];
@@ -413,6 +421,7 @@ fl_evidence_writer *fl_evidence_writer_create(const fl_config *cfg, int camera,
 			       why);
 	}
 	w->still_index = -1;
+	w->still_used = -1;
 	snprintf(w->clips_dir, sizeof(w->clips_dir), "%s/.clips",
 		 fl_store_dir(store));
 	if (mkdir(w->clips_dir, 0750) != 0 && errno != EEXIST)
@@ -827,6 +836,7 @@ static const struct picture *picture(fl_evidence_writer *w, struct incident *in,
 				rc = FL_ENOENT;
 			}
 			w->still_failed = rc < 0;
+			w->still_used = f->t;
 			if (rc < 0)
 				fl_log(FL_LOG_WARN, TAG,
 				       "%s: no record still at %.2f s: %s; "
@@ -1319,6 +1329,36 @@ out:
 	w->st.wall_s += w1 - w0;
 }
 
+/*
+ * Memory. A camera in an incident works at the record stream's full
+ * resolution for a moment: the still's decoder and its reference frames,
+ * the picture in BGR, the banner, the close-up and the composite, about
+ * 25 MB at 1080p. Between those moments (a car parked for an hour is read
+ * every PLATE_EVERY_S) little of it is kept: the picture of a frame only
+ * for that frame, the still's decoder until no picture was asked for in
+ * STILL_KEEP_S of video (a later still of the same GOP then decodes from
+ * its keyframe again, at most one GOP). Then the heap's free pages are
+ * given back to the system: glibc keeps what a thread freed in that
+ * thread's arena, one per camera thread, and every camera that ever made
+ * evidence would hold its peak (docs/health.md, "Cameras per device").
+ */
+static void still_forget(fl_evidence_writer *w, const fl_frame *f, int any)
+{
+	if (w->still_index >= 0 && (!f || w->still_index != f->index)) {
+		free(w->still.bgr);
+		memset(&w->still, 0, sizeof(w->still));
+		w->still_index = -1;
+	}
+	if (w->still_used >= 0 &&
+	    (!f || !any || f->t - w->still_used > STILL_KEEP_S)) {
+		fl_preroll_still_release(w->ring);
+		w->still_used = -1;
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
+	}
+}
+
 void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
 			      fl_bgr_fn bgr, void *user)
 {
@@ -1329,16 +1369,9 @@ void fl_evidence_writer_frame(fl_evidence_writer *w, const fl_frame *f,
 		return;
 	for (int i = 0; i < MAX_INCIDENTS && !any; i++)
 		any = w->inc[i].used;
-	if (!any) {
-		/* no incident: no full-resolution picture held (memory) */
-		if (w->still_index >= 0) {
-			free(w->still.bgr);
-			memset(&w->still, 0, sizeof(w->still));
-			w->still_index = -1;
-			fl_preroll_still_release(w->ring);
-		}
+	still_forget(w, f, any);
+	if (!any)
 		return;
-	}
 	c0 = fl_cpu_s();
 	w0 = fl_mono_s();
 	for (int i = 0; i < MAX_INCIDENTS; i++)
@@ -1386,6 +1419,7 @@ int fl_evidence_writer_set_source(fl_evidence_writer *w, fl_source *src,
 	free(w->still.bgr);
 	memset(&w->still, 0, sizeof(w->still));
 	w->still_index = -1;
+	w->still_used = -1; /* its decoder goes with the ring */
 	fl_preroll_destroy(old);
 	return 0;
 }
