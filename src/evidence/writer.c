@@ -111,8 +111,8 @@
  * not that instant's (a stalled stream): the detect frame serves. Two
  * frames' worth of receive jitter and more; a second of a scene. */
 #define STILL_STALE_S 1.0
-/* The record still, its decoder and the pictures made from it are let go
- * once no picture was asked for in this much video time ("Memory"). */
+/* The record still's decoder is let go once no still was asked for in this
+ * much video time ("Memory"). */
 #define STILL_KEEP_S 1.0
 /* A re-encoded clip's worker that lags (clip.c, "Threads") holds the seal
  * back, on later frames, at most this long (wall time: a replay runs faster
@@ -1337,20 +1337,20 @@ out:
  * every PLATE_EVERY_S) little of it is kept: the picture of a frame only
  * for that frame, the still's decoder until no picture was asked for in
  * STILL_KEEP_S of video (a later still of the same GOP then decodes from
- * its keyframe again, at most one GOP). Then the heap's free pages are
- * given back to the system: glibc keeps what a thread freed in that
+ * its keyframe again, at most one GOP); then the heap's free pages are
+ * given back to the system (glibc keeps what a thread freed in that
  * thread's arena, one per camera thread, and every camera that ever made
- * evidence would hold its peak (docs/health.md, "Cameras per device").
+ * evidence would hold its peak; docs/health.md, "Cameras per device").
  */
 static void still_forget(fl_evidence_writer *w, const fl_frame *f, int any)
 {
-	if (w->still_index >= 0 && (!f || w->still_index != f->index)) {
+	if (w->still_index >= 0 && w->still_index != f->index) {
 		free(w->still.bgr);
 		memset(&w->still, 0, sizeof(w->still));
 		w->still_index = -1;
 	}
 	if (w->still_used >= 0 &&
-	    (!f || !any || f->t - w->still_used > STILL_KEEP_S)) {
+	    (!any || f->t - w->still_used > STILL_KEEP_S)) {
 		fl_preroll_still_release(w->ring);
 		w->still_used = -1;
 #ifdef __GLIBC__
