@@ -72,9 +72,10 @@
  * names are not there yet, then renamed .alerts.imported.<time>: nothing
  * lost, nothing sent twice.
  *
- * Threads and handles. Three threads, three store handles (a handle
- * serialises its calls, db.h, so no thread waits behind another's
- * statement in progress, nor makes ingest wait behind a slow store):
+ * Threads and handles. Three threads, three store handles: a handle
+ * serialises its calls (db.h), so with one each no thread waits behind
+ * another's calls in progress (on SQLite their writes still take turns at
+ * the database's one write lock, each a short transaction):
  *
  *   main thread     ingest, the incident steps (hub_alerts_incident) and
  *                   the clocks (hub_alerts_tick), on the main handle
