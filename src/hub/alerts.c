@@ -72,15 +72,40 @@
  * names are not there yet, then renamed .alerts.imported.<time>: nothing
  * lost, nothing sent twice.
  *
- * Threads and handles. Webhook jobs are posted by this module's thread
- * (libcurl, one attempt at a time), on a store handle of its own: a
- * handle serialises its calls (db.h), and the thread must neither wait
- * behind ingest nor make ingest wait behind a slow store. MQTT jobs, the
- * steps and the clocks run on the main thread with its handle, because
- * the MQTT clients and ingest belong to it. MQTT jobs are published on a
- * connection of their own (main.c, alerts_client), not the one the fleet's
- * messages come in on: there their PUBACKs would come behind every message
- * the broker had already sent the hub, each taken after its commit.
+ * Threads and handles. Three threads, three store handles: a handle
+ * serialises its calls (db.h), so with one each no thread waits behind
+ * another's calls in progress (on SQLite their writes still take turns at
+ * the database's one write lock, each a short transaction):
+ *
+ *   main thread     ingest, the incident steps (hub_alerts_incident) and
+ *                   the clocks (hub_alerts_tick), on the main handle
+ *   MQTT thread     the owner of the alerts' own MQTT connection (main.c,
+ *                   alerts_client): runs fl_mqtt_run() on it, claims the
+ *                   due MQTT jobs, publishes them tracked, renews their
+ *                   leases and records each end from on_published, on a
+ *                   handle of its own (hub_alerts_start_mqtt)
+ *   webhook thread  posts webhook jobs (libcurl, one attempt at a time),
+ *                   on a handle of its own
+ *
+ * MQTT jobs are published on a connection of their own, not the one the
+ * fleet's messages come in on: there their PUBACKs would come behind every
+ * message the broker had already sent the hub, each taken after its
+ * commit. And on a thread of their own, because each costs two durable
+ * transactions (its claim, its sent mark): on the main thread they came
+ * between ingest's commits and slowed a reconnect storm by seconds
+ * (docs/fleetsim.md). Not on the webhook thread: a webhook attempt blocks
+ * for up to alerts.timeout_s, a dead receiver's retries one after another,
+ * and meanwhile no PUBACK would be read and no lease renewed - the leases
+ * of alerts in flight could run out and another hub send them again.
+ *
+ * The MQTT thread waits in fl_mqtt_run(): a new job (wake) or a PUBACK
+ * returns it at once, so a job made is claimed within milliseconds, and a
+ * place freed in the window is filled at once with the next due job. The
+ * window is HUB_ALERT_WINDOW (alerts.h), the broker's usual receive
+ * maximum: Paho queues what a broker does not take yet and sends it only
+ * when its send thread next wakes (up to a second later), so publishing
+ * more than the broker takes gains nothing and filling the window on each
+ * PUBACK keeps the broker's in-flight places busy.
  */
 #include "alerts.h"
 
@@ -111,16 +136,22 @@ struct hub_alerts {
 	hub_metrics *metrics;  /* borrowed; NULL: nothing counted */
 	fl_db *db;             /* borrowed: the main thread's */
 	fl_db *own;            /* the webhook thread's */
+	fl_db *mq;             /* the MQTT thread's */
+	fl_mqtt *m;            /* borrowed: the alerts' connection, or NULL */
 	char dir[HUB_PATHLEN]; /* <evidence_dir>/.alerts (the files of old) */
 	pthread_t thread;
 	int started;
 	atomic_int stop;
+	pthread_t mthread; /* the MQTT thread, when mstarted */
+	int mstarted;
+	atomic_int mstop;
+	atomic_int mkick; /* a job was made: claim now */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char worker[HUB_STR];                   /* this hub's name in claims */
 	unsigned char still_key[HUB_STILL_KEY]; /* the picture links' */
 	double renewed; /* when the in-flight leases were last renewed */
-	/* MQTT jobs published, waiting for their PUBACK (main thread) */
+	/* MQTT jobs published, waiting for their PUBACK (MQTT thread) */
 	struct flight {
 		uint64_t token;
 		char name[512];
@@ -314,13 +345,17 @@ nomem:
 	return FL_ENOMEM;
 }
 
-/* The webhook thread looks now (new jobs, or a stop), not at its next
- * timeout. */
+/* The webhook and MQTT threads look now (new jobs, or a stop), not at
+ * their next timeout. Main thread (a->m is set and cleared there). */
 static void wake(hub_alerts *a)
 {
 	pthread_mutex_lock(&a->mu);
 	pthread_cond_signal(&a->cv);
 	pthread_mutex_unlock(&a->mu);
+	if (a->m) {
+		atomic_store(&a->mkick, 1);
+		fl_mqtt_kick(a->m);
+	}
 }
 
 /* Jobs made outside a step (escalation, owner): each unless its name
@@ -610,7 +645,7 @@ static int mqtt_send(hub_alerts *a, fl_mqtt *m, const fl_db_alert_job *j)
 		struct flight *f = realloc(a->flight, cap * sizeof(*f));
 
 		if (!f) {
-			finish(a, a->db, j->name, "outbox", j->attempts,
+			finish(a, a->mq, j->name, "outbox", j->attempts,
 			       j->next);
 			return 0;
 		}
@@ -620,11 +655,11 @@ static int mqtt_send(hub_alerts *a, fl_mqtt *m, const fl_db_alert_job *j)
 	rc = fl_mqtt_publish_tracked(m, j->dest, j->body, strlen(j->body), 1, 0,
 				     &token);
 	if (rc == FL_EAGAIN) { /* offline: wait, no attempt */
-		finish(a, a->db, j->name, "outbox", j->attempts, j->next);
+		finish(a, a->mq, j->name, "outbox", j->attempts, j->next);
 		return 0;
 	}
 	if (rc) {
-		job_retry(a, a->db, j->name, 1, j->attempts, fl_strerror(rc));
+		job_retry(a, a->mq, j->name, 1, j->attempts, fl_strerror(rc));
 		return 0;
 	}
 	a->flight[a->nflight] = (struct flight){ .token = token,
@@ -651,16 +686,16 @@ void hub_alerts_published(hub_alerts *a, uint64_t token, int rc)
 	if (rc == 0) {
 		fl_log(FL_LOG_INFO, "alerts", "%s: delivered to the broker",
 		       f.name);
-		job_sent(a, a->db, f.name, 1, f.attempts, f.created);
+		job_sent(a, a->mq, f.name, 1, f.attempts, f.created);
 	} else if (rc == FL_EAGAIN) {
 		/* the connection went first: not an attempt */
 		fl_log(FL_LOG_WARN, "alerts",
 		       "%s: not acknowledged before the connection was lost; "
 		       "sent again",
 		       f.name);
-		finish(a, a->db, f.name, "outbox", f.attempts, f.next);
+		finish(a, a->mq, f.name, "outbox", f.attempts, f.next);
 	} else {
-		job_retry(a, a->db, f.name, 1, f.attempts,
+		job_retry(a, a->mq, f.name, 1, f.attempts,
 			  "refused by the broker");
 	}
 }
@@ -676,7 +711,7 @@ static void renew_flights(hub_alerts *a, double now)
 		return;
 	a->renewed = now;
 	for (size_t i = 0; i < a->nflight; i++) {
-		int rc = fl_db_alert_renew(a->db, a->flight[i].name, a->worker,
+		int rc = fl_db_alert_renew(a->mq, a->flight[i].name, a->worker,
 					   now + lease);
 
 		if (rc)
@@ -700,17 +735,53 @@ static int claim(hub_alerts *a, fl_db *db, int mqtt, double now,
 	return rc == 0;
 }
 
-/* The due MQTT jobs, published (main thread). */
-static void run_mqtt(hub_alerts *a, fl_mqtt *m, double now)
+/* The due MQTT jobs, published until the window is full (MQTT thread):
+ * 1 when it stopped at a full window (a PUBACK makes room: look again
+ * then), 0 when none was due, the store failed or a publish did. */
+static int run_mqtt(hub_alerts *a, fl_mqtt *m, double now)
 {
 	fl_db_alert_job j;
-	int more = 1;
 
-	while (more && fl_mqtt_unacked(m) < HUB_ALERT_WINDOW &&
-	       claim(a, a->db, 1, now, &j)) {
-		more = mqtt_send(a, m, &j);
+	for (;;) {
+		int sent;
+
+		if (fl_mqtt_unacked(m) >= HUB_ALERT_WINDOW)
+			return 1;
+		if (!claim(a, a->mq, 1, now, &j))
+			return 0;
+		sent = mqtt_send(a, m, &j);
 		fl_db_alert_job_free(&j);
+		if (!sent)
+			return 0;
 	}
+}
+
+/* The MQTT thread: the alerts' connection's owner (see "Threads and
+ * handles"). It claims when a job was made (mkick), when a PUBACK made
+ * room in a full window, and every half second (jobs whose retry fell
+ * due, another hub's given back); at the stop it disconnects. */
+static void *mqtt_thread(void *arg)
+{
+	hub_alerts *a = arg;
+	double last = 0;
+	int full = 0;
+
+	while (!atomic_load(&a->mstop)) {
+		double now;
+
+		fl_mqtt_run(a->m, 200); /* PUBACKs: hub_alerts_published */
+		now = fl_wall_s();
+		renew_flights(a, now);
+		if (atomic_exchange(&a->mkick, 0) || now - last >= 0.5 ||
+		    (full && fl_mqtt_unacked(a->m) < HUB_ALERT_WINDOW)) {
+			full = run_mqtt(a, a->m, now);
+			last = now;
+		}
+	}
+	/* what is still in flight stays claimed: given back when this hub
+	 * starts again, or taken by another when the lease runs out */
+	fl_mqtt_stop(a->m, NULL, NULL, 1000);
+	return NULL;
 }
 
 /* The due webhook jobs, posted one at a time (the webhook thread, its own
@@ -892,13 +963,39 @@ static void clocks(hub_alerts *a, fl_db *db, double now)
 	}
 }
 
-void hub_alerts_tick(hub_alerts *a, fl_db *db, fl_mqtt *m, double now)
+void hub_alerts_tick(hub_alerts *a, fl_db *db, double now)
 {
 	clocks(a, db, now);
-	if (m) {
-		renew_flights(a, now);
-		run_mqtt(a, m, now);
+}
+
+int hub_alerts_start_mqtt(hub_alerts *a, fl_mqtt *m, char *err, size_t errlen)
+{
+	char url[HUB_PATH + 16];
+
+	hub_conf_store_url(a->conf, url, sizeof(url));
+	if (!(a->mq = fl_db_open(url, err, errlen)))
+		return FL_EIO;
+	a->m = m;
+	if (pthread_create(&a->mthread, NULL, mqtt_thread, a)) {
+		hub_fmt(err, errlen, "cannot start the MQTT alerts' thread");
+		a->m = NULL;
+		fl_db_close(a->mq);
+		a->mq = NULL;
+		return FL_EIO;
 	}
+	a->mstarted = 1;
+	return 0;
+}
+
+void hub_alerts_stop_mqtt(hub_alerts *a)
+{
+	if (!a || !a->mstarted)
+		return;
+	atomic_store(&a->mstop, 1);
+	fl_mqtt_kick(a->m);
+	pthread_join(a->mthread, NULL);
+	a->mstarted = 0;
+	a->m = NULL;
 }
 
 /* ---- the files of old ----------------------------------------------------------- */
@@ -1125,6 +1222,7 @@ void hub_alerts_destroy(hub_alerts *a)
 {
 	if (!a)
 		return;
+	hub_alerts_stop_mqtt(a);
 	if (a->started) {
 		atomic_store(&a->stop, 1);
 		wake(a);
@@ -1133,6 +1231,7 @@ void hub_alerts_destroy(hub_alerts *a)
 		pthread_mutex_destroy(&a->mu);
 	}
 	fl_db_close(a->own);
+	fl_db_close(a->mq);
 	free(a->flight);
 	free(a);
 }

@@ -29,18 +29,21 @@
  * devices: commands and delivery receipts. It is loaded (or created) at
  * start; without it the hub does not run.
  *
- * The running hub is one thread doing MQTT and ingest (the MQTT client's
- * owner: fl_mqtt_run() hands messages to hub_ingest_message()), the
- * alerts' webhook thread (alerts.c) and the evidence scrub's (intact.c,
- * unless evidence_scrub_s is 0). The loop:
+ * The running hub is one thread doing MQTT and ingest (the ingest MQTT
+ * client's owner: fl_mqtt_run() hands messages to hub_ingest_message()),
+ * the alerts' MQTT and webhook threads (alerts.c) and the evidence
+ * scrub's (intact.c, unless evidence_scrub_s is 0). The loop:
  *
- *   pump MQTT (messages in, ingest; the alerts' connection) -> alerts
- *   tick (escalations, MQTT alerts) -> receipts (paced) -> budgets ->
- *   feed systemd's watchdog -> until SIGTERM/SIGINT
+ *   pump MQTT (messages in, ingest) -> alerts tick (escalations, owner
+ *   notifications) -> receipts (paced) -> budgets -> feed systemd's
+ *   watchdog -> until SIGTERM/SIGINT
  *
  * Two MQTT connections: the fleet's messages come in on mqtt.client_id,
  * the MQTT alerts go out on <client_id>-alerts (alerts_client below), so
- * an alert's acknowledgement does not wait behind the ingest backlog.
+ * an alert's acknowledgement does not wait behind the ingest backlog;
+ * that connection is owned by the alerts' MQTT thread, whose store
+ * transactions (a claim and a sent mark per alert) so do not come
+ * between ingest's commits.
  *
  * One message, one commit. Ingest commits each message's writes durably
  * (a transaction each, not shared with other messages), and the next
@@ -472,11 +475,12 @@ static void on_connect(void *user)
  * the connection went is sent again after the reconnect, as before.
  * Made only with alerts.mqtt on: without it no MQTT job is made (one
  * left in the store from before waits there until it is on again).
- * Its events wake the loop's wait in fl_mqtt_run(ingest), which must
- * outlive it. Started here; NULL (logged) when it cannot be made.
+ * Started here, then handed to the alerts' MQTT thread
+ * (hub_alerts_start_mqtt), which runs it; NULL (logged) when it cannot be
+ * made.
  */
-static fl_mqtt *alerts_client(const hub_conf *c, struct hub *h, fl_mqtt *ingest,
-			      char *id, size_t idlen)
+static fl_mqtt *alerts_client(const hub_conf *c, struct hub *h, char *id,
+			      size_t idlen)
 {
 	char err[512];
 	fl_mqtt_opts o;
@@ -489,8 +493,7 @@ static fl_mqtt *alerts_client(const hub_conf *c, struct hub *h, fl_mqtt *ingest,
 	o.persistent = 1;
 	o.session_expiry_s = c->mqtt.session_expiry_s;
 	o.on_published = on_published;
-	o.user = h;
-	o.wake = ingest; /* the loop waits in fl_mqtt_run(ingest) */
+	o.user = h; /* on_published: on the alerts' MQTT thread */
 	m = fl_mqtt_create(&o, NULL, err, sizeof(err));
 	if (!m) {
 		fprintf(stderr, "firelane-hub: mqtt (alerts): %s\n", err);
@@ -590,8 +593,12 @@ static int run(const hub_conf *c)
 		goto out;
 	}
 	if (c->alerts.mqtt &&
-	    !(ma = alerts_client(c, &h, m, alerts_id, sizeof(alerts_id))))
+	    !(ma = alerts_client(c, &h, alerts_id, sizeof(alerts_id))))
 		goto out;
+	if (ma && hub_alerts_start_mqtt(al, ma, err, sizeof(err))) {
+		fprintf(stderr, "firelane-hub: alerts: %s\n", err);
+		goto out;
+	}
 	hub_conf_store_name(c, store, sizeof(store));
 	fl_log(FL_LOG_INFO, "hub",
 	       "running: %s:%d, subscribed to %s, store %s, time zone %s "
@@ -606,11 +613,9 @@ static int run(const hub_conf *c)
 		double now;
 
 		fl_mqtt_run(m, 200);
-		if (ma) /* the alerts' PUBACKs, its reconnects */
-			fl_mqtt_run(ma, 0);
 		now = fl_wall_s();
 		if (now - last_tick >= 0.5) {
-			hub_alerts_tick(al, db, ma, now);
+			hub_alerts_tick(al, db, now);
 			hub_budget_tick(&budget, c, db, inq, now);
 			last_tick = now;
 		}
@@ -627,15 +632,15 @@ static int run(const hub_conf *c)
 	       h.ingest.stored, h.ingest.duplicates, h.ingest.quarantined,
 	       h.ingest.chunks, h.ingest.unsigned_taken, h.ingest.stale);
 	/* ingest first: while a message's callback waits for this thread it
-	 * holds Paho's mutex, which the alerts' disconnect needs */
+	 * holds Paho's mutex, which the alerts' disconnect (on the alerts'
+	 * MQTT thread) needs */
 	fl_mqtt_stop(m, NULL, NULL, 1000);
-	if (ma)
-		fl_mqtt_stop(ma, NULL, NULL, 1000);
 	rc = 0;
 out:
-	hub_http_stop(web); /* before the store: requests finish first */
+	hub_alerts_stop_mqtt(al); /* disconnects ma; then ma is ours */
+	hub_http_stop(web);       /* before the store: requests finish first */
 	hub_scrub_stop(scrub);
-	fl_mqtt_destroy(ma); /* first: its events wake m */
+	fl_mqtt_destroy(ma);
 	fl_mqtt_destroy(m);
 	hub_alerts_destroy(al);
 	hub_receipts_destroy(rq);

@@ -54,7 +54,8 @@ faults_broker() {
 # (set here), and YAML (more root keys); enrols DEVICE (its key FKEY,
 # WORK/pk.txt) for SITE and sets HUB_KEY (the hub key's public half). Needs
 # root (skips otherwise). STORE_SIZE "disk": the store in WORK itself (a
-# tmpfs ignores chattr +i on a file already open).
+# tmpfs ignores chattr +i on a file already open). FAULTS_ALERTS true: MQTT
+# alerts on; FAULTS_ALERTS_MORE: more of the alerts' keys (", lease_s: 600").
 faults_hub_config() {
 	if [ "$1" = disk ]; then
 		DB=$WORK/hub.db
@@ -68,7 +69,7 @@ mqtt: {host: 127.0.0.1, port: $PORT, client_id: hub-faults, keepalive_s: 5, $HUB
 store: {sqlite: $DB}
 evidence_dir: $2
 http: {listen: "127.0.0.1:$HTTP_PORT"}
-alerts: {mqtt: ${FAULTS_ALERTS:-false}}
+alerts: {mqtt: ${FAULTS_ALERTS:-false}${FAULTS_ALERTS_MORE:-}}
 ${3:-}
 EOC
 	faults__key
