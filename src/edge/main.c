@@ -37,14 +37,14 @@
  * (state.c); a replay has memory only with the option, so that plain
  * replays stay memoryless.
  *
- * The heap (glibc): large blocks (a keyframe's packet, a decoder's frame, an
- * evidence image) are mapped and unmapped on their own, the threshold held
- * at glibc's initial 128 KiB. glibc otherwise raises it to the largest block
- * freed so far (a 1080p frame: 3 MB), and from then on those blocks come
- * from the arena of the camera thread that asked, where they fragment it
- * and stay resident after they are freed: at 4 cameras of a 1080p record
- * stream the edge held 12 MB more per camera (docs/health.md, "Cameras per
- * device").
+ * The heap (glibc): blocks of 1 MiB and more (a decoder's frame, an evidence
+ * image) are mapped and unmapped on their own. glibc otherwise raises its
+ * mmap threshold to the largest block freed so far (a 1080p frame: 3 MB),
+ * and from then on those blocks come from the arena of the camera thread
+ * that asked, where they fragment it and stay resident after they are
+ * freed. Smaller blocks (packets) stay in the arenas: at glibc's own 128 KiB
+ * the edge held 2 MB less a camera but spent about 6 % more CPU on mapping
+ * and zeroing fresh pages (docs/health.md, "Memory per camera").
  *
  * Exit status: 0 success, 1 a runtime failure (input, model, output), 2 a
  * usage or configuration error.
@@ -373,7 +373,7 @@ int main(int argc, char **argv)
 	int cam, rc;
 
 #ifdef __GLIBC__
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024); /* the top: why */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20); /* the top: why */
 #endif
 	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
