@@ -271,8 +271,6 @@ static void push(fl_mqtt *m, struct ev *e)
 	m->tail = e;
 	pthread_cond_signal(&m->cv);
 	pthread_mutex_unlock(&m->mu);
-	if (m->o.wake)
-		fl_mqtt_kick(m->o.wake);
 }
 
 static void push_simple(fl_mqtt *m, enum ev_kind kind, uint64_t seq,

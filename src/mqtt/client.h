@@ -54,11 +54,6 @@ typedef struct fl_mqtt_opts {
 	 * client.c, "A note on acknowledgement"). */
 	int persistent;
 	long session_expiry_s;
-	/* Another client of the same owner, whose fl_mqtt_run() this one's
-	 * events (a PUBACK, a connection lost) wake as fl_mqtt_kick() does:
-	 * an owner of two clients waits in one's fl_mqtt_run() and runs the
-	 * other's with no wait. It must outlive this one. NULL: none. */
-	struct fl_mqtt *wake;
 	/* 0: any size. Else the largest payload the owner takes: a larger
 	 * message is not copied, on_message gets it with payload NULL and
 	 * its size; over MQTT 5 the broker is also told not to send packets
